@@ -1,0 +1,3 @@
+from tcli.cli import main
+
+main()
