@@ -1,0 +1,679 @@
+"""`tcli bench`'s machinery: checking, timing and reporting the workloads of `tcli.bench_workloads`.
+
+Each workload runs up to three ways: the engine, the floor (numpy or cupy doing the same arithmetic by hand,
+gradients included) and PyTorch on the same device. Before anything is timed every variant runs once from the
+same inputs and its results are compared with the floor's (np.allclose at the workload's tolerance); a
+disagreement marks the row MISMATCH.
+
+Timing: the variants are interleaved in rounds (engine, floor, torch, engine, floor, torch, ...) so that
+machine noise falls on all of them alike. Warm-up rounds are discarded (first calls, cupy kernel compilation).
+Each sample times `loops` back-to-back calls, `loops` chosen so that a sample lasts about SAMPLE_S, and is
+reported per call; it is preceded by a few untimed calls of the same variant, because the first call after
+another library ran pays for that library's threads (see `measure`). Rounds continue until the time budget
+is spent (at least MIN_ROUNDS) or for exactly `repeat` rounds. On cuda, samples are bracketed by CUDA events
+(cupy's for the engine and the floor, torch's for torch) and synchronised, so asynchronous launches are not
+under-counted.
+
+JSON written by ``--json FILE`` (see also man/tcli-bench.1)::
+
+    {
+      "machine": {"cpu", "cores", "platform", "python", "numpy", "blas", "blas_threads"?, "torch",
+                  "torch_threads", "cupy", "gpu", "device", "size", "time"},
+      "workloads": [
+        {"name": str, "size": "small"|"medium"|"large", "device": "cpu"|"cuda", "shape": str,
+         "params": {str: int},
+         "engine": STATS|null, "floor": STATS|null, "torch": STATS|null,
+         "ratio_floor": float|null, "ratio_torch": float|null,
+         "throughput": {"unit": "GB/s"|"GFLOP/s", "engine": float|null, "floor": float|null,
+                        "torch": float|null}|null,
+         "target": {"against": "floor"|"torch", "max_ratio": float, "met": bool|null}|null,
+         "check": "ok"|"MISMATCH"|"error", "detail": str|null}
+      ]
+    }
+
+where STATS is {"median_s", "iqr_s", "min_s": seconds per call, "count": timed samples, "loops": calls per
+sample}. A variant is null when it was not run (torch not compared or not importable, no floor).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from tcli.bench_workloads import SIZES, WORKLOADS, Target, Workload, to_numpy
+
+VARIANTS = ("engine", "floor", "torch")
+# Per-workload time budget in seconds: bigger sizes run longer per call and need more to reach enough rounds.
+BUDGET_S = {"small": 0.25, "medium": 1.5, "large": 3.0}
+WARMUP_ROUNDS = 2
+MIN_ROUNDS = 5
+MAX_ROUNDS = 100_000
+# Long enough that timer overhead (tens of ns on cpu, microseconds for CUDA events) vanishes in a sample,
+# short enough that a sample seldom contains a scheduler hiccup.
+SAMPLE_S = 2e-3
+MAX_LOOPS = 100_000
+# Untimed calls before each sample, as a fraction of the sample's calls (at least one).
+SETTLE_FRACTION = 4
+
+
+class BenchError(Exception):
+    """A usage problem (no CUDA, unknown workload): one line for the user, exit status 2."""
+
+
+@dataclass(frozen=True)
+class Stats:
+    median_s: float
+    iqr_s: float
+    min_s: float
+    count: int
+    loops: int
+
+    @classmethod
+    def of(cls, per_call_s: Sequence[float], loops: int) -> Stats:
+        q25, q50, q75 = np.percentile(np.asarray(per_call_s, dtype=np.float64), [25, 50, 75])
+        return cls(float(q50), float(q75 - q25), float(min(per_call_s)), len(per_call_s), loops)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "median_s": self.median_s,
+            "iqr_s": self.iqr_s,
+            "min_s": self.min_s,
+            "count": self.count,
+            "loops": self.loops,
+        }
+
+
+# --- timers -----------------------------------------------------------------------------------------------
+
+
+class CpuTimer:
+    """Wall time of `loops` calls; cpu work is synchronous, so perf_counter brackets it exactly."""
+
+    def time(self, step: Callable[[], Any], loops: int) -> float:
+        clock = time.perf_counter_ns
+        out = None
+        t0 = clock()
+        for _ in range(loops):
+            # Each result lives until the next replaces it, as `y = f(x)` in a loop does: torch, for one,
+            # rebuilds a leaf's gradient accumulator whenever the last graph using it dies.
+            out = step()
+        t = clock() - t0
+        del out
+        return t * 1e-9
+
+
+class CudaEventTimer:
+    """GPU-timeline time between two events recorded around `loops` calls, after draining the queue first.
+
+    `event_factory` makes an event with timing enabled; `synchronize` waits for the device; `elapsed_ms`
+    reads the time between two completed events. cupy and torch each time their own launches."""
+
+    def __init__(
+        self, event_factory: Callable[[], Any], synchronize: Callable[[], None], elapsed_ms: Callable
+    ):
+        self._event = event_factory
+        self._sync = synchronize
+        self._elapsed = elapsed_ms
+
+    @classmethod
+    def for_cupy(cls, cupy: ModuleType) -> CudaEventTimer:
+        return cls(
+            cupy.cuda.Event,
+            cupy.cuda.Device().synchronize,
+            lambda a, b: cupy.cuda.get_elapsed_time(a, b),
+        )
+
+    @classmethod
+    def for_torch(cls, torch: ModuleType) -> CudaEventTimer:
+        return cls(
+            lambda: torch.cuda.Event(enable_timing=True),
+            torch.cuda.synchronize,
+            lambda a, b: a.elapsed_time(b),
+        )
+
+    def time(self, step: Callable[[], Any], loops: int) -> float:
+        self._sync()
+        start, end = self._event(), self._event()
+        out = None
+        start.record()
+        for _ in range(loops):
+            out = step()  # kept until replaced, as in CpuTimer
+        end.record()
+        del out
+        end.synchronize()
+        return self._elapsed(start, end) * 1e-3
+
+
+def _autorange(timer: Any, step: Callable[[], Any]) -> int:
+    """Calls per sample so that a sample lasts about SAMPLE_S; grown 1, 2, 5, 10, ... like timeit, because a
+    single call of a microsecond op is too noisy to extrapolate from."""
+    loops = 1
+    while True:
+        for k in (1, 2, 5):
+            n = loops * k
+            t = timer.time(step, n)
+            if t >= SAMPLE_S / 4 or n >= MAX_LOOPS:
+                return max(1, min(MAX_LOOPS, math.ceil(n * SAMPLE_S / max(t, 1e-9))))
+        loops *= 10
+
+
+def measure(
+    steps: dict[str, Callable[[], Any]],
+    timers: dict[str, Any],
+    *,
+    budget_s: float,
+    repeat: int | None = None,
+    warmup: int = WARMUP_ROUNDS,
+    on_progress: Callable[[float], None] | None = None,
+) -> dict[str, Stats]:
+    """Time each step, interleaved round by round; `repeat` fixes the number of rounds, else `budget_s`."""
+    names = list(steps)
+    loops = dict.fromkeys(names, 1)
+    for r in range(warmup):
+        for n in names:
+            if r < warmup - 1:
+                timers[n].time(steps[n], 1)
+            else:  # calibrate on the last, warmest round
+                loops[n] = _autorange(timers[n], steps[n])
+    settle = {n: max(1, loops[n] // SETTLE_FRACTION) for n in names}
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    start = time.perf_counter()
+    rounds = 0
+    while True:
+        for n in names:
+            if len(names) > 1:
+                # Untimed calls first: the call right after another variant's is often many times slower
+                # (numpy's BLAS threads and torch's OpenMP threads waking or spinning against each other on a
+                # small machine), and that cost belongs to the switching, not to either variant.
+                for _ in range(settle[n]):
+                    steps[n]()
+            samples[n].append(timers[n].time(steps[n], loops[n]) / loops[n])
+        rounds += 1
+        elapsed = time.perf_counter() - start
+        if repeat is not None:
+            done = rounds / repeat
+        else:
+            done = min(elapsed / budget_s, 1.0) if rounds >= MIN_ROUNDS else min(rounds / MIN_ROUNDS, 0.99)
+        if on_progress is not None:
+            on_progress(done)
+        if done >= 1.0 or rounds >= MAX_ROUNDS:
+            break
+    return {n: Stats.of(samples[n], loops[n]) for n in names}
+
+
+# --- context: which modules play which part ---------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    device: str
+    engine: ModuleType
+    xp: ModuleType
+    torch: ModuleType | None
+    torch_note: str | None = None  # why torch is absent, when it is
+
+    def timer(self, variant: str) -> Any:
+        if self.device == "cpu":
+            return CpuTimer()
+        if variant == "torch":
+            return CudaEventTimer.for_torch(self.torch)
+        return CudaEventTimer.for_cupy(self.xp)
+
+
+def make_context(device: str, compare: str, engine: ModuleType | None = None) -> Context:
+    """Import what the run needs; BenchError when the device cannot be used."""
+    if engine is None:
+        import engine as engine_mod
+
+        engine = engine_mod
+    if device == "cuda":
+        if not engine.cuda.is_available():
+            raise BenchError(
+                "--device cuda: CUDA is not available (cupy is not installed or no GPU is visible); "
+                "install cupy-cuda12x or cupy-cuda13x on a machine with an NVIDIA GPU"
+            )
+        import cupy
+
+        xp: ModuleType = cupy
+    else:
+        xp = np
+    torch_mod, note = None, None
+    if compare == "torch":
+        try:
+            import torch as torch_mod
+        except ImportError:
+            note = "torch is not installed"
+        else:
+            if device == "cuda" and not torch_mod.cuda.is_available():
+                torch_mod, note = None, "this torch build has no CUDA"
+    else:
+        note = "not compared (--compare none)"
+    return Context(device, engine, xp, torch_mod, note)
+
+
+# --- one workload -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    workload: Workload
+    size: str
+    device: str
+    params: dict[str, Any]
+    stats: dict[str, Stats | None] = field(default_factory=dict)
+    check: str = "ok"
+    detail: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.workload.name
+
+    def ratio(self, against: str) -> float | None:
+        e, o = self.stats.get("engine"), self.stats.get(against)
+        if e is None or o is None or o.median_s <= 0:
+            return None
+        return e.median_s / o.median_s
+
+    def target(self) -> Target | None:
+        for t in self.workload.targets:
+            if t.applies(self.device, self.size):
+                return t
+        return None
+
+    def target_met(self) -> bool | None:
+        t = self.target()
+        r = self.ratio(t.against) if t else None
+        return None if r is None else r <= t.max_ratio
+
+    def throughput(self, variant: str) -> float | None:
+        s = self.stats.get(variant)
+        if s is None or self.workload.unit is None or s.median_s <= 0:
+            return None
+        scale = 1e9  # GB/s and GFLOP/s alike
+        return self.workload.work(self.params) / s.median_s / scale
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.target()
+        unit = self.workload.unit
+        return {
+            "name": self.name,
+            "size": self.size,
+            "device": self.device,
+            "shape": self.workload.shape(self.params),
+            "params": self.params,
+            **{v: (s.to_json() if (s := self.stats.get(v)) else None) for v in VARIANTS},
+            "ratio_floor": self.ratio("floor"),
+            "ratio_torch": self.ratio("torch"),
+            "throughput": None
+            if unit is None
+            else {"unit": unit, **{v: self.throughput(v) for v in VARIANTS}},
+            "target": None
+            if t is None
+            else {"against": t.against, "max_ratio": t.max_ratio, "met": self.target_met()},
+            "check": self.check,
+            "detail": self.detail,
+        }
+
+
+def _error_line(variant: str, e: BaseException) -> str:
+    # The innermost frame says which op failed, which is what an engine author needs first.
+    tb = traceback.extract_tb(e.__traceback__)
+    where = f" at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else ""
+    return f"{variant}: {type(e).__name__}: {e}{where}"
+
+
+def build_steps(
+    w: Workload, ctx: Context, size: str, seed: int = 0
+) -> tuple[dict[str, np.ndarray], dict[str, Callable[[], tuple]], dict[str, str]]:
+    """(inputs, steps, errors): each variant's step built from the same inputs; a variant whose build
+    raised is in errors instead, so an engine still missing an op does not end the whole run."""
+    p = w.params(size)
+    inputs = w.inputs(p, np.random.default_rng(seed))
+    variants = ("engine", "floor", "torch") if ctx.torch is not None else ("engine", "floor")
+    steps, errors = {}, {}
+    for v in variants:
+        try:
+            steps[v] = w.build(v, ctx, inputs, p)
+        except Exception as e:
+            errors[v] = _error_line(v, e)
+    return inputs, steps, errors
+
+
+def check_results(
+    w: Workload, results: dict[str, list[np.ndarray]], inputs: dict[str, np.ndarray]
+) -> str | None:
+    """None when every variant agrees with the reference (the floor, else torch), else a one-line reason."""
+    ref_name = "floor" if "floor" in results else "torch" if "torch" in results else None
+    if ref_name is None:
+        return None
+    ref = w.comparable(results[ref_name], inputs)
+    for v, res in results.items():
+        if v == ref_name:
+            continue
+        got = w.comparable(res, inputs)
+        if len(got) != len(ref):
+            return f"{v}: {len(got)} results, {ref_name} has {len(ref)}"
+        for i, (a, b) in enumerate(zip(got, ref)):
+            if a.shape != b.shape:
+                return f"{v}: result {i} has shape {a.shape}, {ref_name} {b.shape}"
+            if not np.allclose(a, b, rtol=w.rtol, atol=w.atol):
+                err = float(np.max(np.abs(a.astype(np.float64) - b)))
+                return f"{v}: result {i} differs from {ref_name} (max abs error {err:.3g})"
+    return None
+
+
+def run_workload(
+    w: Workload,
+    ctx: Context,
+    size: str,
+    *,
+    budget_s: float | None = None,
+    repeat: int | None = None,
+    on_progress: Callable[[float], None] | None = None,
+) -> Row:
+    row = Row(w, size, ctx.device, w.params(size))
+    inputs, steps, errors = build_steps(w, ctx, size)
+    results: dict[str, list[np.ndarray]] = {}
+    for v in list(steps):
+        try:
+            out = steps[v]()
+            results[v] = [to_numpy(r) for r in out]
+            if w.grad_tracked and v != "floor" and not getattr(out[0], "requires_grad", False):
+                errors[v] = f"{v}: result does not require grad; the untracked path would be timed"
+        except Exception as e:
+            errors[v] = _error_line(v, e)
+        if v in errors:
+            del steps[v]
+            results.pop(v, None)
+    mismatch = check_results(w, results, inputs)
+    if errors:
+        row.check, row.detail = "error", "; ".join(errors.values())
+    elif mismatch:
+        row.check, row.detail = "MISMATCH", mismatch
+    if steps:
+        timers = {v: ctx.timer(v) for v in steps}
+        budget = BUDGET_S[size] if budget_s is None else budget_s
+        row.stats = dict(measure(steps, timers, budget_s=budget, repeat=repeat, on_progress=on_progress))
+    return row
+
+
+def select(only: Iterable[str] | None) -> list[Workload]:
+    """Workloads named in `only` (names, or comma-separated lists of names), all of them when empty."""
+    names = [n.strip() for item in (only or ()) for n in item.split(",") if n.strip()]
+    if not names:
+        return list(WORKLOADS.values())
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        raise BenchError(f"unknown workload {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
+    return [WORKLOADS[n] for n in dict.fromkeys(names)]
+
+
+# --- machine info -----------------------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _dist_version(*names: str) -> str | None:
+    for n in names:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return metadata.version(n)
+    return None
+
+
+def machine_info(ctx: Context, size: str) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": None,
+    }
+    with contextlib.suppress(Exception):  # the layout of show_config's dict is not a stable API
+        info["blas"] = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    with contextlib.suppress(ImportError):
+        import threadpoolctl
+
+        info["blas_threads"] = sum(
+            p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"
+        )
+    info["torch"] = ctx.torch.__version__ if ctx.torch is not None else None
+    info["torch_threads"] = ctx.torch.get_num_threads() if ctx.torch is not None else None
+    # Read from package metadata rather than importing: importing cupy on a cpu run costs seconds.
+    info["cupy"] = _dist_version("cupy", "cupy-cuda13x", "cupy-cuda12x", "cupy-cuda11x")
+    info["gpu"] = None
+    if ctx.device == "cuda":
+        with contextlib.suppress(Exception):
+            name = ctx.xp.cuda.runtime.getDeviceProperties(0)["name"]
+            info["gpu"] = name.decode() if isinstance(name, bytes) else str(name)
+    info["device"] = ctx.device
+    info["size"] = size
+    info["time"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return info
+
+
+def to_json(machine: dict[str, Any], rows: Sequence[Row]) -> dict[str, Any]:
+    return {"machine": machine, "workloads": [r.to_json() for r in rows]}
+
+
+# --- text -------------------------------------------------------------------------------------------------
+
+
+def fmt_time(s: float | None) -> str:
+    if s is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "-" if r is None else f"{r:.2f}x"
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    parts = [
+        f"{m['cpu']}, {m['cores']} cores",
+        f"numpy {m['numpy']}" + (f" ({m['blas']})" if m["blas"] else ""),
+    ]
+    if m.get("blas_threads"):
+        parts[-1] += f", {m['blas_threads']} BLAS threads"
+    if m["torch"]:
+        parts.append(f"torch {m['torch']} ({m['torch_threads']} threads)")
+    if m["cupy"]:
+        parts.append(f"cupy {m['cupy']}")
+    if m["gpu"]:
+        parts.append(f"GPU {m['gpu']}")
+    return "; ".join(parts)
+
+
+COLUMNS = (
+    "workload",
+    "shape",
+    "engine",
+    "iqr",
+    "floor",
+    "torch",
+    "/floor",
+    "/torch",
+    "target",
+    "throughput",
+    "check",
+)
+
+
+def row_cells(r: Row) -> list[str]:
+    e, f, t = (r.stats.get(v) for v in VARIANTS)
+    tgt = r.target()
+    met = r.target_met()
+    target = (
+        "-" if tgt is None else f"{tgt.describe()} " + ("?" if met is None else "PASS" if met else "MISS")
+    )
+    tp = r.throughput("engine")
+    return [
+        r.name,
+        r.workload.shape(r.params),
+        fmt_time(e.median_s if e else None),
+        fmt_time(e.iqr_s if e else None),
+        fmt_time(f.median_s if f else None),
+        fmt_time(t.median_s if t else None),
+        fmt_ratio(r.ratio("floor")),
+        fmt_ratio(r.ratio("torch")),
+        target,
+        "-" if tp is None else f"{tp:.3g} {r.workload.unit}",
+        r.check,
+    ]
+
+
+def plain_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str | None = None) -> str:
+    """The table as aligned plain text, for pipes and files."""
+    lines = [f"tcli bench: device {machine['device']}, size {machine['size']}", machine_line(machine)]
+    if torch_note:
+        lines.append(f"torch: {torch_note}")
+    table = [list(COLUMNS)] + [row_cells(r) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
+    lines.append("")
+    for cells in table:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+    lines.extend(_details(rows))
+    return "\n".join(lines) + "\n"
+
+
+def _details(rows: Sequence[Row]) -> list[str]:
+    return [f"{r.name}: {r.check}: {r.detail}" for r in rows if r.detail]
+
+
+def rich_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str | None = None) -> Any:
+    """The table as a rich renderable, for terminals."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=f"tcli bench: device {machine['device']}, size {machine['size']}",
+        caption=machine_line(machine) + (f"\ntorch: {torch_note}" if torch_note else ""),
+        header_style="bold",
+    )
+    for c in COLUMNS:
+        table.add_column(c, justify="left" if c in ("workload", "shape", "target", "check") else "right")
+    for r in rows:
+        cells = row_cells(r)
+        met = r.target_met()
+        styled: list[Any] = list(cells)
+        styled[8] = Text(cells[8], style="" if met is None else "green" if met else "red")
+        styled[10] = Text(cells[10], style="green" if r.check == "ok" else "bold red")
+        table.add_row(*styled)
+    details = [Text(line, style="red") for line in _details(rows)]
+    return Group(table, *details)
+
+
+def run_bench(
+    *,
+    device: str = "cpu",
+    size: str = "medium",
+    compare: str = "torch",
+    only: Iterable[str] | None = None,
+    repeat: int | None = None,
+    budget_s: float | None = None,
+    json_path: str | None = None,
+    engine: ModuleType | None = None,
+    out: Any = None,
+) -> int:
+    """The whole `tcli bench` run: exit status 0 when every check passed, 1 otherwise; BenchError for usage.
+
+    `out` is a rich Console; on a terminal the table is drawn with a progress bar, elsewhere as plain text."""
+    import json
+
+    from rich.console import Console
+
+    workloads = select(only)
+    ctx = make_context(device, compare, engine)
+    console = out if out is not None else Console()
+    machine = machine_info(ctx, size)
+    rows: list[Row] = []
+    if console.is_terminal:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (TextColumn("{task.description:<14}"), BarColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("", total=len(workloads))
+            for i, w in enumerate(workloads):
+                progress.update(task, description=w.name, completed=i)
+
+                def advance(frac: float, i: int = i) -> None:
+                    progress.update(task, completed=i + frac)
+
+                rows.append(run_workload(w, ctx, size, budget_s=budget_s, repeat=repeat, on_progress=advance))
+        console.print(rich_report(machine, rows, ctx.torch_note))
+    else:
+        for w in workloads:
+            rows.append(run_workload(w, ctx, size, budget_s=budget_s, repeat=repeat))
+        console.file.write(plain_report(machine, rows, ctx.torch_note))
+        console.file.flush()
+    if json_path is not None:
+        with open(json_path, "w", encoding="utf-8") as f:
+            json.dump(to_json(machine, rows), f, indent=2)
+            f.write("\n")
+    return 0 if all(r.check == "ok" for r in rows) else 1
+
+
+def list_report() -> str:
+    width = max(map(len, WORKLOADS))
+    return "".join(f"{n.ljust(width)}  {w.description}\n" for n, w in WORKLOADS.items())
+
+
+def engine_import_seconds(runs: int = 5, python: str = sys.executable) -> float:
+    """Median wall time of `import engine` in a fresh interpreter (the interpreter's own start excluded)."""
+    import subprocess
+
+    code = "import time; t = time.perf_counter(); import engine; print(time.perf_counter() - t)"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    times = []
+    for _ in range(runs):
+        out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, env=env)
+        times.append(float(out.stdout.strip()))
+    return float(np.median(times))
+
+
+__all__ = [
+    "SIZES",
+    "VARIANTS",
+    "WORKLOADS",
+    "BenchError",
+    "Context",
+    "Row",
+    "Stats",
+    "build_steps",
+    "check_results",
+    "make_context",
+    "machine_info",
+    "measure",
+    "plain_report",
+    "rich_report",
+    "list_report",
+    "run_bench",
+    "run_workload",
+    "select",
+    "to_json",
+]
