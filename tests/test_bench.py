@@ -1,0 +1,434 @@
+"""tcli bench: every workload computes the same numbers in all its variants, the check catches a wrong one,
+the JSON has the documented schema, and the command's options and exit statuses behave. No assertion here is
+about speed: this machine is shared and noisy."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from tcli import bench as B
+from tcli.bench_workloads import WORKLOADS, to_numpy
+from tcli.cmd_bench import bench
+
+ROOT = Path(__file__).resolve().parents[1]
+torch = pytest.importorskip("torch")
+
+
+def _engine():
+    """The engine, or a skip while it has not landed yet."""
+    try:
+        import engine
+    except ImportError:
+        pytest.skip("engine is not importable")
+    if not hasattr(engine, "tensor"):
+        pytest.skip("engine has no public API yet")
+    return engine
+
+
+@pytest.fixture
+def ctx_torch() -> B.Context:
+    """torch standing in for the engine: tests of the machinery that must not depend on the engine's state."""
+    return B.make_context("cpu", "torch", engine=torch)
+
+
+def _results(step) -> list[np.ndarray]:
+    return [to_numpy(r) for r in step()]
+
+
+# --- every workload computes the same numbers three ways --------------------------------------------------
+
+TENSOR_WORKLOADS = [n for n in WORKLOADS if n != "tsr_loop"]
+
+
+@pytest.mark.parametrize("name", TENSOR_WORKLOADS)
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_torch_matches_floor(name: str, size: str) -> None:
+    w = WORKLOADS[name]
+    p = w.params(size)
+    inputs = w.inputs(p, np.random.default_rng(1))
+    got = {
+        "torch": _results(w.tensor(torch, "cpu", inputs, p)),
+        "floor": _results(w.floor(np, {k: v.copy() for k, v in inputs.items()}, p)),
+    }
+    assert B.check_results(w, got, inputs) is None
+
+
+@pytest.mark.parametrize("name", TENSOR_WORKLOADS)
+def test_engine_matches_floor_and_torch(name: str) -> None:
+    engine = _engine()
+    w = WORKLOADS[name]
+    p = w.params("small")
+    inputs = w.inputs(p, np.random.default_rng(2))
+    got = {
+        "engine": _results(w.tensor(engine, "cpu", inputs, p)),
+        "floor": _results(w.floor(np, {k: v.copy() for k, v in inputs.items()}, p)),
+        "torch": _results(w.tensor(torch, "cpu", inputs, p)),
+    }
+    assert B.check_results(w, got, inputs) is None
+
+
+def test_workloads_leave_their_inputs_alone() -> None:
+    # The variants share one set of inputs; a step that updated them in place would feed the next variant
+    # different numbers.
+    for name in TENSOR_WORKLOADS:
+        w = WORKLOADS[name]
+        p = w.params("small")
+        inputs = w.inputs(p, np.random.default_rng(3))
+        before = {k: v.copy() for k, v in inputs.items()}
+        w.floor(np, inputs, p)()
+        w.tensor(torch, "cpu", inputs, p)()
+        for k in inputs:
+            np.testing.assert_array_equal(inputs[k], before[k], err_msg=f"{name}: input {k} changed")
+
+
+def test_each_step_is_repeatable() -> None:
+    # Timing calls a step thousands of times: it must not fail on the second call (stale grads, in-place
+    # updates of a leaf outside no_grad, ...).
+    for name in TENSOR_WORKLOADS:
+        w = WORKLOADS[name]
+        p = w.params("small")
+        inputs = w.inputs(p, np.random.default_rng(4))
+        for step in (w.tensor(torch, "cpu", inputs, p), w.floor(np, dict(inputs), p)):
+            for _ in range(3):
+                step()
+
+
+def test_grad_tracked_workloads_really_track() -> None:
+    w = WORKLOADS["tiny_add_grad"]
+    p = w.params("small")
+    (c,) = w.tensor(torch, "cpu", w.inputs(p, np.random.default_rng(0)), p)()
+    assert c.requires_grad
+    (c,) = WORKLOADS["tiny_add"].tensor(torch, "cpu", w.inputs(p, np.random.default_rng(0)), p)()
+    assert not c.requires_grad
+
+
+# --- the check catches wrong computations -----------------------------------------------------------------
+
+
+def test_wrong_output_is_a_mismatch(ctx_torch: B.Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = WORKLOADS["elementwise"]
+    real = type(w).floor
+
+    def off_by_a_bit(self, xp, inputs, p):  # noqa: ANN001, ANN202
+        step = real(self, xp, inputs, p)
+        return lambda: tuple(r * 1.001 for r in step())
+
+    monkeypatch.setattr(type(w), "floor", off_by_a_bit)
+    row = B.run_workload(w, ctx_torch, "small", repeat=1)
+    assert row.check == "MISMATCH"
+    assert "engine" in row.detail and "floor" in row.detail
+
+
+def test_a_slightly_wrong_gradient_is_caught() -> None:
+    # An SGD step moves weights by lr*grad only; the check compares the applied gradients, so a gradient 1%
+    # off must not hide inside the tolerance on the weights.
+    w = WORKLOADS["mlp_small"]
+    p = w.params("small")
+    inputs = w.inputs(p, np.random.default_rng(5))
+    good = _results(w.floor(np, {k: v.copy() for k, v in inputs.items()}, p))
+    bad = [r.copy() for r in good]
+    bad[1] = inputs["w1"] + (good[1] - inputs["w1"]) * 1.01
+    assert B.check_results(w, {"floor": good, "torch": bad}, inputs) is not None
+    assert B.check_results(w, {"floor": good, "torch": good}, inputs) is None
+
+
+def test_wrong_shape_is_a_mismatch() -> None:
+    w = WORKLOADS["reduction"]
+    a = [np.zeros(3, np.float32)]
+    assert "shape" in B.check_results(w, {"floor": a, "engine": [np.zeros((3, 1), np.float32)]}, {})
+
+
+def test_a_failing_variant_is_an_error_row_not_a_crash() -> None:
+    def tensor(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+        raise NotImplementedError("tensor is not written yet")
+
+    unfinished = types.ModuleType("unfinished_engine")
+    unfinished.tensor = tensor
+    ctx = B.make_context("cpu", "torch", engine=unfinished)
+    row = B.run_workload(WORKLOADS["tiny_add"], ctx, "small", repeat=1)
+    assert row.check == "error"
+    assert row.detail.startswith("engine: NotImplementedError: tensor is not written yet at test_bench.py:")
+    assert row.stats.get("engine") is None and row.stats["floor"].count == row.stats["torch"].count == 1
+
+
+# --- timing -----------------------------------------------------------------------------------------------
+
+
+class FakeTimer:
+    def __init__(self, per_call: float) -> None:
+        self.per_call = per_call
+        self.calls = 0
+
+    def time(self, step, loops: int) -> float:  # noqa: ANN001
+        for _ in range(loops):
+            step()
+        self.calls += loops
+        return self.per_call * loops
+
+
+def test_measure_counts_rounds_and_reports_per_call() -> None:
+    counts = {"a": 0, "b": 0}
+
+    def step_for(n: str):  # noqa: ANN202
+        def step() -> tuple:
+            counts[n] += 1
+            return ()
+
+        return step
+
+    stats = B.measure(
+        {"a": step_for("a"), "b": step_for("b")},
+        {"a": FakeTimer(1e-3), "b": FakeTimer(2e-6)},
+        budget_s=1,
+        repeat=7,
+    )
+    assert stats["a"].count == stats["b"].count == 7
+    assert stats["a"].median_s == pytest.approx(1e-3) and stats["a"].iqr_s == pytest.approx(0)
+    assert stats["b"].min_s == pytest.approx(2e-6)
+    # A 2 us call is batched so that one sample lasts about SAMPLE_S.
+    assert stats["b"].loops == pytest.approx(B.SAMPLE_S / 2e-6, rel=0.01)
+    assert stats["a"].loops == 2
+
+
+def test_measure_interleaves_variants() -> None:
+    order: list[str] = []
+
+    class Recorder(FakeTimer):
+        def __init__(self, name: str) -> None:
+            super().__init__(1e-3)
+            self.name = name
+
+        def time(self, step, loops: int) -> float:  # noqa: ANN001
+            order.append(self.name)
+            return super().time(step, loops)
+
+    B.measure({n: lambda: () for n in "xyz"}, {n: Recorder(n) for n in "xyz"}, budget_s=1, repeat=3, warmup=1)
+    timed = order[-9:]
+    assert timed == list("xyz") * 3
+
+
+def test_stats_of() -> None:
+    s = B.Stats.of([4.0, 1.0, 3.0, 2.0, 5.0], loops=10)
+    assert (s.median_s, s.iqr_s, s.min_s, s.count, s.loops) == (3.0, 2.0, 1.0, 5, 10)
+
+
+def test_targets_and_ratios() -> None:
+    w = WORKLOADS["tiny_add_grad"]
+    row = B.Row(w, "small", "cpu", w.params("small"))
+    row.stats = {
+        "engine": B.Stats(1.0, 0, 1, 3, 1),
+        "floor": B.Stats(0.5, 0, 1, 3, 1),
+        "torch": B.Stats(2.0, 0, 1, 3, 1),
+    }
+    assert row.ratio("floor") == 2.0 and row.ratio("torch") == 0.5
+    assert row.target().against == "torch" and row.target_met() is True
+    row.stats["torch"] = B.Stats(1.0, 0, 1, 3, 1)
+    assert row.target_met() is False
+    row.stats["torch"] = None
+    assert row.ratio("torch") is None and row.target_met() is None
+    # Floor targets hold for the large sizes only: small arrays measure dispatch, not arithmetic.
+    ew = WORKLOADS["elementwise"]
+    assert B.Row(ew, "small", "cpu", {}).target() is None
+    assert B.Row(ew, "medium", "cpu", {}).target().max_ratio == 1.15
+
+
+# --- selection and listing --------------------------------------------------------------------------------
+
+
+def test_select() -> None:
+    assert [w.name for w in B.select(None)] == list(WORKLOADS)
+    assert [w.name for w in B.select(["matmul,tiny_add", "deep_graph", "matmul"])] == [
+        "matmul",
+        "tiny_add",
+        "deep_graph",
+    ]
+    with pytest.raises(B.BenchError, match="unknown workload nope"):
+        B.select(["nope"])
+
+
+def test_list_option() -> None:
+    result = CliRunner().invoke(bench, ["--list"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert [line.split()[0] for line in lines] == list(WORKLOADS)
+    assert all(len(line.split(None, 1)) == 2 for line in lines)
+
+
+def test_unknown_only_is_a_one_line_error() -> None:
+    _engine()
+    result = CliRunner().invoke(bench, ["--only", "nope"])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "unknown workload nope" in result.output
+
+
+def test_cuda_without_cupy_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    _engine()
+    monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy now raises ImportError
+    result = CliRunner().invoke(bench, ["--device", "cuda", "--size", "small", "--repeat", "1"])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1
+    assert result.output.startswith("tcli bench: error: --device cuda: CUDA is not available")
+
+
+# --- reports and JSON ---------------------------------------------------------------------------------------
+
+STATS_KEYS = {"median_s", "iqr_s", "min_s", "count", "loops"}
+ROW_KEYS = {
+    "name",
+    "size",
+    "device",
+    "shape",
+    "params",
+    "engine",
+    "floor",
+    "torch",
+    "ratio_floor",
+    "ratio_torch",
+    "throughput",
+    "target",
+    "check",
+    "detail",
+}
+MACHINE_KEYS = {
+    "cpu",
+    "cores",
+    "platform",
+    "python",
+    "numpy",
+    "blas",
+    "torch",
+    "torch_threads",
+    "cupy",
+    "gpu",
+    "device",
+    "size",
+    "time",
+}
+
+
+def assert_schema(doc: dict, *, torch_compared: bool = True) -> None:
+    assert set(doc) == {"machine", "workloads"}
+    assert MACHINE_KEYS <= set(doc["machine"]) <= MACHINE_KEYS | {"blas_threads"}
+    assert isinstance(doc["machine"]["cores"], int)
+    for row in doc["workloads"]:
+        assert set(row) == ROW_KEYS
+        assert row["name"] in WORKLOADS and row["size"] in ("small", "medium", "large")
+        assert row["device"] in ("cpu", "cuda")
+        assert row["check"] in ("ok", "MISMATCH", "error")
+        assert (row["detail"] is None) == (row["check"] == "ok")
+        for v in ("engine", "floor", "torch"):
+            s = row[v]
+            if s is None:
+                continue
+            assert set(s) == STATS_KEYS
+            assert all(isinstance(s[k], float) for k in ("median_s", "iqr_s", "min_s"))
+            assert isinstance(s["count"], int) and s["count"] >= 1 and isinstance(s["loops"], int)
+            assert 0 < s["min_s"] <= s["median_s"]
+        assert (row["torch"] is not None) == torch_compared or row["check"] == "error"
+        for k, v in (("ratio_floor", "floor"), ("ratio_torch", "torch")):
+            if row[k] is not None:
+                assert row[k] == pytest.approx(row["engine"]["median_s"] / row[v]["median_s"])
+        tp = row["throughput"]
+        if tp is not None:
+            assert set(tp) == {"unit", "engine", "floor", "torch"} and tp["unit"] in ("GB/s", "GFLOP/s")
+        t = row["target"]
+        if t is not None:
+            assert set(t) == {"against", "max_ratio", "met"} and t["against"] in ("floor", "torch")
+
+
+def test_json_schema_and_plain_report(tmp_path: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    buf = StringIO()
+    out = tmp_path / "b.json"
+    status = B.run_bench(
+        size="small",
+        only=["tiny_add_grad,elementwise", "matmul"],
+        repeat=2,
+        json_path=str(out),
+        engine=torch,
+        out=Console(file=buf, width=200),
+    )
+    assert status == 0
+    doc = json.loads(out.read_text())
+    assert_schema(doc)
+    assert [r["name"] for r in doc["workloads"]] == ["tiny_add_grad", "elementwise", "matmul"]
+    assert doc["workloads"][2]["throughput"]["unit"] == "GFLOP/s"
+    text = buf.getvalue()
+    assert "\x1b[" not in text  # plain when not a terminal
+    header = next(line for line in text.splitlines() if line.startswith("workload"))
+    assert header.split() == list(B.COLUMNS)
+    assert "tiny_add_grad" in text and "<=0.8x torch" in text
+
+
+def test_rich_report_on_a_terminal() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    buf = StringIO()
+    console = Console(file=buf, force_terminal=True, width=200, color_system=None)
+    assert B.run_bench(size="small", only=["tiny_add"], repeat=1, engine=torch, out=console) == 0
+    text = buf.getvalue()
+    assert "tcli bench: device cpu, size small" in text and "tiny_add" in text and "┃" in text
+
+
+def test_compare_none_never_imports_torch() -> None:
+    _engine()
+    code = (
+        "import sys; from io import StringIO; from rich.console import Console\n"
+        "from tcli.bench import run_bench\n"
+        "out = Console(file=StringIO())\n"
+        "s = run_bench(size='small', compare='none', only=['tiny_add'], repeat=1, out=out)\n"
+        "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(s)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_command_size_small_end_to_end(tmp_path: Path) -> None:
+    """The real command in a fresh process against the real engine: finishes, agrees, writes the schema."""
+    _engine()
+    out = tmp_path / "bench.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tcli", "bench", "--size", "small", "--repeat", "3", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(out.read_text())
+    assert_schema(doc)
+    assert [r["name"] for r in doc["workloads"]] == list(WORKLOADS)
+    assert all(r["check"] == "ok" and r["engine"]["count"] == 3 for r in doc["workloads"])
+    assert "\x1b[" not in proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("groff") is None, reason="groff is not installed")
+def test_man_page_is_clean_roff() -> None:
+    page = ROOT / "man" / "tcli-bench.1"
+    proc = subprocess.run(["groff", "-man", "-ww", "-z", str(page)], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+    text = page.read_text()
+    for name in WORKLOADS:
+        assert name.replace("_", "\\_") in text or name in text, name
+    for option in ("--device", "--size", "--repeat", "--budget", "--json", "--compare", "--only", "--list"):
+        assert option.replace("-", "\\-") in text, option
