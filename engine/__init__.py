@@ -1,0 +1,112 @@
+"""engine: tensors and reverse-mode autograd on numpy (cpu) or cupy (cuda), with torch's names,
+so `import engine as torch` runs the PyTorch code it covers."""
+
+from __future__ import annotations
+
+import math as _math
+
+from engine import methods as _methods  # noqa: F401  (binds ops onto Tensor)
+from engine import autograd, cuda, linalg, nn, return_types  # noqa: F401
+from engine.backend import device, set_default_device
+from engine.creation import (
+    arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    randperm, tensor, zeros, zeros_like,
+)
+from engine.dtypes import (
+    bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+    promote_types, set_default_dtype, uint8,
+)
+from engine.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from engine.ops.elementwise import (
+    abs, acos, add, addcdiv, addcmul, allclose, argwhere, asin, atan, atan2, bitwise_and, bitwise_not,
+    bitwise_or, bitwise_xor, ceil, clamp, clamp_max, clamp_min, clip, cos, cosh, div, divide, eq, equal, erf,
+    exp, exp2, expm1, float_power, floor, floor_divide, fmod, frac, ge, greater, greater_equal, gt, isclose,
+    isfinite, isinf, isnan, le, lerp, less, less_equal, log, log1p, log2, log10, logical_and, logical_not,
+    logical_or, logical_xor, lt, maximum, minimum, mul, multiply, nan_to_num, ne, neg, nonzero, not_equal,
+    positive, pow, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sinh, sqrt, square, sub,
+    subtract, tan, tanh, true_divide, trunc, where,
+)
+from engine.ops.index import (
+    cat, chunk, concat, concatenate, gather, hstack, index_add, index_select, masked_fill, masked_select,
+    narrow, scatter, scatter_add, select, split, stack, take, tensor_split, tril, triu, unbind, vstack,
+)
+from engine.ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer
+from engine.ops.reduce import (
+    all, amax, amin, any, argmax, argmin, argsort, count_nonzero, cumprod, cumsum, log_softmax, logsumexp,
+    max, mean, median, min, nansum, norm, prod, softmax, sort, std, std_mean, sum, topk, var, var_mean,
+)
+from engine.ops.shape import (
+    broadcast_to, clone, flatten, flip, fliplr, flipud, movedim, moveaxis, permute, ravel, repeat_interleave,
+    reshape, roll, squeeze, swapaxes, swapdims, t, transpose, unflatten, unsqueeze,
+)
+from engine.printing import get_printoptions, printoptions, set_printoptions
+from engine.random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from engine.serialization import load, save
+from engine.tensor import Size, Tensor
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+int = int32  # noqa: A001
+long = int64
+short = int16
+uint8 = uint8
+strided = "torch.strided"
+e = 2.718281828459045
+pi = 3.141592653589793
+inf = _math.inf
+nan = _math.nan
+__version__ = "2.13.0+engine"
+absolute = abs
+negative = neg
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+    return input.is_floating_point()
+
+
+def result_type(tensor1: object, tensor2: object) -> dtype:
+    from engine.dtypes import FROM_NP
+    from engine.ops.util import result_np
+
+    return FROM_NP[result_np(tensor1, tensor2)]
+
+
+def detach(input: Tensor) -> Tensor:  # noqa: A002
+    return input.detach()
+
+
+def rsub(input: Tensor, other: object, alpha: object = 1) -> Tensor:  # noqa: A002
+    return _methods.rsub(input, other * alpha if alpha != 1 else other)
+
+
+def square_(input: Tensor) -> Tensor:  # noqa: A002
+    return input.square_()
+
+
+def zero_(input: Tensor) -> Tensor:  # noqa: A002
+    return input.zero_()
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    import numpy as _np
+
+    from engine.tensor import wrap
+
+    return wrap(_np.diag(input._data, diagonal).copy(), input._dev)
+
+
+def get_default_device() -> device:
+    from engine.backend import DEFAULTS
+
+    return DEFAULTS.device

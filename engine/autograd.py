@@ -1,0 +1,504 @@
+"""Reverse-mode autograd: graph nodes, the one topological backward pass, autograd.grad.
+
+Every differentiable op records a Node subclass named as torch names it (MulBackward0, ...), whose
+`backward(g, *saved)` is written in engine ops, so running it with grad mode on (create_graph=True)
+builds a differentiable graph of the backward itself. Broadcasting and dtype casts are undone in one
+place (`_fit`) for every op, from the input metadata the op recorded only when it broadcast or cast.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from engine.grad_mode import ENABLED
+
+# Set by a host (tcli's interpreter) before each statement; recorded when a graph is freed and when
+# an in-place op bumps a version counter, so errors can point at the line that caused them.
+current_site: Any = None
+
+FREED = object()
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+    "or if you need to access saved tensors after calling backward."
+)
+
+
+def BackwardTwiceError(node: Node) -> RuntimeError:  # noqa: N802 - reads as the error it builds
+    """torch's RuntimeError for backward through a freed graph; `freed_site` says where it was freed.
+    A plain RuntimeError (not a subclass) so tracebacks and `type(e).__name__` read as torch's."""
+    e = RuntimeError(FREED_MSG)
+    e.node = node
+    e.freed_site = node._site
+    return e
+
+
+def VersionError(msg: str, site: Any) -> RuntimeError:  # noqa: N802
+    """torch's RuntimeError for a saved tensor modified in place; `modified_site` says where."""
+    e = RuntimeError(msg)
+    e.modified_site = site
+    return e
+
+
+class Node:
+    """A backward function. `_next` holds the input nodes (None where an input needs no grad)."""
+
+    __slots__ = ("_next", "_saved", "_vers", "_meta", "_site", "_pre", "_ctx", "__weakref__")
+
+    def __init__(self) -> None:
+        self._next = ()
+        self._saved = ()
+        self._vers = ()
+        self._meta = None
+        self._site = None
+        self._pre = None
+        self._ctx = None
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((n, 0) for n in self._next)
+
+    @property
+    def metadata(self) -> dict:
+        return {}
+
+    def register_hook(self, fn: Any) -> None:
+        raise RuntimeError("register_hook on grad_fn is not supported; use Tensor.register_hook")
+
+    def register_prehook(self, fn: Any) -> None:
+        if self._pre is None:
+            self._pre = []
+        self._pre.append(fn)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    def __call__(self, *grads: Any) -> Any:
+        out = self.apply(grads[0])
+        return out[0] if len(out) == 1 else out
+
+    def unpack(self) -> tuple:
+        saved = self._saved
+        if saved is FREED:
+            raise BackwardTwiceError(self)
+        vers = self._vers
+        if not vers:
+            return saved
+        out = []
+        for i, s in enumerate(saved):
+            v = vers[i]
+            if v is not None:
+                counter, expected = v
+                if counter[0] != expected:
+                    raise _version_error(self, s, counter, expected)
+                if type(s) is _Out:
+                    s = s.tensor(self)
+            out.append(s)
+        return tuple(out)
+
+    def apply(self, g: Any) -> tuple:
+        return self.backward(g, *self.unpack())
+
+    def backward(self, g: Any, *saved: Any) -> tuple:  # pragma: no cover - every op overrides it
+        raise NotImplementedError
+
+    def release(self) -> None:
+        if self._saved:
+            self._saved = FREED
+            self._site = current_site
+
+
+class _Out:
+    """A saved output: kept as its array, re-wrapped on unpack with this node as grad_fn (as torch
+    does), so a node never holds its own output tensor and no reference cycle forms."""
+
+    __slots__ = ("data", "dev", "counter")
+
+    def __init__(self, t: Any) -> None:
+        self.data = t._data
+        self.dev = t._dev
+        self.counter = t._version
+
+    def tensor(self, node: Node) -> Any:
+        from engine.tensor import wrap
+
+        t = wrap(self.data, self.dev)
+        t.requires_grad = True
+        t.grad_fn = node
+        t._version = self.counter
+        return t
+
+
+def save_out(node: Node, t: Any) -> tuple:
+    """The (saved item, version record) pair for an op's output."""
+    c = t._version
+    return _Out(t), (c, c[0])
+
+
+def _short(name: str) -> str:
+    return re.sub(r"Backward\d*$", "", name)
+
+
+def _version_error(node: Node, s: Any, counter: list, expected: int) -> RuntimeError:
+    if type(s) is _Out:
+        shape, legacy, owner = s.data.shape, _legacy(s.data), f", which is output 0 of {_short(node.name())},"
+    else:
+        shape, legacy = s._data.shape, _legacy(s._data)
+        fn = s.grad_fn
+        owner = f", which is output 0 of {_short(fn.name())}," if fn is not None else ""
+    dims = ", ".join(str(d) for d in shape)
+    msg = (
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[torch.{legacy} [{dims}]]{owner} is at version {counter[0]}; expected version {expected} instead. "
+        "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+    return VersionError(msg, counter[1] if len(counter) > 1 else None)
+
+
+def _legacy(arr: Any) -> str:
+    from engine.dtypes import FROM_NP
+
+    return FROM_NP[arr.dtype].legacy
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf: adds incoming gradients into `variable.grad`."""
+
+    __slots__ = ("variable",)
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+
+def accumulator(t: Any) -> AccumulateGrad:
+    """The leaf's AccumulateGrad, shared by every op that uses the leaf while a graph holds it."""
+    ref = t._accum
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad()
+        node.variable = t
+        t._accum = weakref.ref(node)
+    return node
+
+
+def edge(t: Any) -> Node | None:
+    fn = t.grad_fn
+    if fn is not None:
+        return fn
+    if t.requires_grad:
+        return accumulator(t)
+    return None
+
+
+def _fit(g: Any, meta: tuple) -> Any:
+    """Undo broadcasting (sum over expanded dims) and dtype promotion for one input's gradient."""
+    shape, np_dtype = meta
+    gs = g._data.shape
+    if gs != shape:
+        lead = len(gs) - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            i + lead for i, n in enumerate(shape) if n == 1 and gs[i + lead] != 1
+        )
+        if dims:
+            g = g.sum(dim=dims, keepdim=True)
+        if lead:
+            g = g.reshape(shape)
+        elif g._data.shape != shape:
+            g = g.reshape(shape)
+    if g._data.dtype != np_dtype:
+        from engine.dtypes import FROM_NP
+
+        g = g.to(FROM_NP[np_dtype])
+    return g
+
+
+def _collect(roots: Sequence[Node], targets: dict | None) -> tuple[list, dict]:
+    """Nodes reachable from roots in topological order (each before the nodes it feeds), with the
+    number of incoming edges of each. With targets, only nodes on a path to a target are kept."""
+    order: list = []
+    seen: set = set()
+    needed: dict = {}
+    for root in roots:
+        if root is None or root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root._next))]
+        while stack:
+            node, it = stack[-1]
+            for nxt in it:
+                if nxt is not None and nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, iter(nxt._next)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+                if targets is not None:
+                    needed[node] = node in targets or any(
+                        n is not None and needed.get(n, False) for n in node._next
+                    )
+    order.reverse()
+    if targets is not None:
+        order = [n for n in order if needed[n]]
+    deps: dict = {}
+    keep = set(order) if targets is not None else None
+    for node in order:
+        for nxt in node._next:
+            if nxt is not None and (keep is None or nxt in keep):
+                deps[nxt] = deps.get(nxt, 0) + 1
+    return order, deps
+
+
+def run_backward(
+    roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
+    targets: dict | None = None,
+) -> dict:  # fmt: skip
+    """The one backward pass. With `targets` (node -> key), gradients reaching those nodes are
+    returned instead of being accumulated into leaves' .grad (autograd.grad)."""
+    order, _deps = _collect(roots, targets)
+    pending: dict = {}
+    for node, g in zip(roots, grads):
+        if node is None:
+            continue
+        pending[node] = pending[node] + g if node in pending else g
+    captured: dict = {}
+    prev = ENABLED[0]
+    ENABLED[0] = create_graph
+    try:
+        for node in order:
+            g = pending.pop(node, None)
+            if g is None:
+                continue
+            if node._pre is not None:
+                for hook in node._pre:
+                    r = hook(g)
+                    if r is not None:
+                        g = r
+            if targets is not None and node in targets:
+                captured[targets[node]] = g
+                if type(node) is AccumulateGrad:
+                    continue
+            if type(node) is AccumulateGrad:
+                _accumulate(node.variable, g, create_graph)
+                continue
+            in_grads = node.apply(g)
+            meta = node._meta
+            for i, nxt in enumerate(node._next):
+                if nxt is None:
+                    continue
+                gi = in_grads[i]
+                if gi is None:
+                    continue
+                if meta is not None and meta[i] is not None:
+                    gi = _fit(gi, meta[i])
+                if nxt in pending:
+                    pending[nxt] = pending[nxt] + gi
+                else:
+                    pending[nxt] = gi
+            if not retain_graph:
+                node.release()
+    finally:
+        ENABLED[0] = prev
+    return captured
+
+
+def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
+    meta = var._meta
+    if meta is not None and meta.get("hooks"):
+        for hook in meta["hooks"]:
+            r = hook(g)
+            if r is not None:
+                g = r
+    cur = var.grad
+    if cur is None:
+        if create_graph:
+            var.grad = g
+        else:
+            # A fresh array: the incoming grad may be shared with other leaves (AddBackward passes
+            # one tensor to both inputs) and users zero grads in place.
+            from engine.tensor import wrap
+
+            var.grad = wrap(g._data.copy(), g._dev)
+    elif create_graph or cur.requires_grad:
+        var.grad = cur + g
+    else:
+        d = cur._data
+        d += g._data
+        cur._version[0] += 1
+
+
+def _as_tuple(x: Any) -> tuple:
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return (x,)
+
+
+def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> list:
+    from engine.tensor import Tensor, wrap
+
+    grads = []
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{fn_name}: expected Tensor outputs, got {type(out).__name__}")
+        g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
+        if not out.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.dtype.is_floating_point:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
+                )
+            xp = out._dev.xp
+            g = wrap(xp.ones(out._data.shape, dtype=out._data.dtype), out._dev)
+        elif not isinstance(g, Tensor):
+            from engine.creation import tensor
+
+            g = tensor(g, dtype=out.dtype, device=out._dev)
+        else:
+            if g._data.shape != out._data.shape:
+                dims = ", ".join(str(d) for d in out._data.shape)
+                gdims = ", ".join(str(d) for d in g._data.shape)
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of torch.Size([{gdims}]) and output[{i}] "
+                    f"has a shape of torch.Size([{dims}])."
+                )
+        grads.append(g)
+    return grads
+
+
+def backward(
+    tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+    grad_variables: Any = None, inputs: Any = None,
+) -> None:  # fmt: skip
+    """torch.autograd.backward: accumulate d(tensors)/d(leaves) into the leaves' .grad."""
+    outs = _as_tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = grad_variables
+    gts = None if grad_tensors is None else _as_tuple(grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _root_grads(outs, gts, "backward")
+    roots = [edge(o) for o in outs]
+    if inputs is not None:
+        ins = _as_tuple(inputs)
+        targets = {edge(t): i for i, t in enumerate(ins)}
+        got = run_backward(roots, grads, retain_graph, create_graph, targets)
+        for i, t in enumerate(ins):
+            if i in got:
+                _accumulate(t, got[i], create_graph)
+        return
+    run_backward(roots, grads, retain_graph, create_graph)
+
+
+def grad(
+    outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+    create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+    is_grads_batched: bool = False, materialize_grads: bool = False,
+) -> tuple:  # fmt: skip
+    """torch.autograd.grad: the gradients of outputs w.r.t. inputs, returned rather than accumulated."""
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    gos = None if grad_outputs is None else _as_tuple(grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for t in ins:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_grads(outs, gos, "grad")
+    roots = [edge(o) for o in outs]
+    targets: dict = {}
+    for i, t in enumerate(ins):
+        targets.setdefault(edge(t), i)
+    got = run_backward(roots, grads, retain_graph, create_graph, targets)
+    result = []
+    for i, t in enumerate(ins):
+        g = got.get(targets[edge(t)])
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                from engine.creation import zeros_like
+
+                g = zeros_like(t)
+        elif not create_graph and g.requires_grad:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+class NodeInfo:
+    """What tcli's graph view shows about a node."""
+
+    __slots__ = ("name", "shape", "dtype", "saved", "freed")
+
+    def __init__(self, name: str, shape: tuple | None, dtype: Any, saved: int, freed: bool) -> None:
+        self.name, self.shape, self.dtype, self.saved, self.freed = name, shape, dtype, saved, freed
+
+    def __repr__(self) -> str:
+        return f"NodeInfo({self.name}, shape={self.shape}, saved={self.saved}, freed={self.freed})"
+
+
+def describe(node: Node) -> NodeInfo:
+    from engine.dtypes import FROM_NP
+
+    if type(node) is AccumulateGrad:
+        v = node.variable
+        return NodeInfo("AccumulateGrad", tuple(v._data.shape), v.dtype, 0, False)
+    ctx = node._ctx
+    shape = dtype = None
+    if ctx is not None:
+        shape, npdt = ctx
+        dtype = FROM_NP.get(npdt)
+    saved = node._saved
+    if saved is FREED:
+        return NodeInfo(node.name(), shape, dtype, len(node._vers), True)
+    n = sum(1 for v in node._vers if v is not None) if node._vers else 0
+    return NodeInfo(node.name(), shape, dtype, n, False)
+
+
+def gradcheck(*args: Any, **kwargs: Any) -> bool:
+    from engine.gradcheck import gradcheck as _gc
+
+    return _gc(*args, **kwargs)
+
+
+def gradgradcheck(*args: Any, **kwargs: Any) -> bool:
+    from engine.gradcheck import gradgradcheck as _ggc
+
+    return _ggc(*args, **kwargs)
+
+
+class set_detect_anomaly:  # noqa: N801 - accepted for compatibility; errors already name the op
+    def __init__(self, mode: bool = True, check_nan: bool = True) -> None:
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def __getattr__(name: str) -> Any:
+    # torch.autograd.Function / Variable names users reach for
+    if name == "Variable":
+        from engine.tensor import Tensor
+
+        return Tensor
+    raise AttributeError(f"module 'engine.autograd' has no attribute '{name}'")

@@ -1,0 +1,147 @@
+"""Devices: each names an array module. cpu is numpy; cuda is cupy, imported on first use only,
+so cpu work never pays for it. Op code is written once against `device.xp`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+CUDA_HINT = (
+    "install a CUDA build of cupy: pip install 'tcli[cuda13]' (CUDA 13) or 'tcli[cuda12]' (CUDA 12), "
+    "and make sure an NVIDIA GPU and driver are present"
+)
+
+
+class device:  # noqa: N801 - torch's spelling
+    __slots__ = ("type", "index", "_xp")
+
+    def __new__(cls, type: str | device, index: int | None = None) -> device:  # noqa: A002
+        if isinstance(type, device):
+            return type
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
+        kind, _, idx = type.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, "
+                f"xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device "
+                f"string: {type}"
+            )
+        if idx:
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(idx)
+        if kind == "cuda" and index is None:
+            index = 0
+        key = (kind, index)
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+        self = object.__new__(cls)
+        self.type = kind
+        self.index = index
+        self._xp = np if kind == "cpu" else None
+        _CACHE[key] = self
+        return self
+
+    @property
+    def xp(self):  # noqa: ANN201 - numpy or cupy
+        xp = self._xp
+        if xp is None:
+            xp = self._xp = _cupy(self.index or 0)
+        return xp
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and other.type == self.type and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+_CACHE: dict = {}
+CPU = device("cpu")
+
+
+def _cupy(index: int):  # noqa: ANN202
+    try:
+        import cupy
+    except ImportError:
+        raise RuntimeError(f"CUDA is not available: cupy is not installed; {CUDA_HINT}") from None
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # cupy raises its own CUDARuntimeError types
+        raise RuntimeError(f"CUDA is not available: {e}; {CUDA_HINT}") from None
+    if index >= n:
+        raise RuntimeError(
+            f"CUDA error: invalid device ordinal (device cuda:{index} requested, {n} available)"
+        )
+    return cupy
+
+
+def to_device(d: object) -> device:
+    if d is None:
+        return DEFAULTS.device
+    if isinstance(d, device):
+        return d
+    if isinstance(d, int):
+        return device("cuda", d)
+    return device(d)
+
+
+class _Defaults:
+    __slots__ = ("device",)
+
+    def __init__(self) -> None:
+        self.device = CPU
+
+
+DEFAULTS = _Defaults()
+
+
+def set_default_device(d: object) -> None:
+    DEFAULTS.device = CPU if d is None else to_device(d)
+
+
+def cuda_available() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # no cupy, no driver, no device: all mean "not available"
+        return False
+
+
+def device_count() -> int:
+    try:
+        import cupy
+
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:
+        return 0
+
+
+def host(arr):  # noqa: ANN001, ANN201
+    """A numpy view/copy of an array that may live on the GPU (the one sync point printing uses)."""
+    if type(arr) is np.ndarray:
+        return arr
+    get = getattr(arr, "get", None)
+    return get() if get is not None else np.asarray(arr)
+
+
+def array_device(arr) -> device:  # noqa: ANN001
+    if type(arr) is np.ndarray:
+        return CPU
+    return device("cuda", int(arr.device.id))
+
+
+# Seeds requested for device generators (torch.cuda.manual_seed); engine.random applies them to cupy.
+DEVICE_SEEDS: dict = {}

@@ -1,0 +1,414 @@
+"""Tensor creation: from data, numeric fills, ranges, and random sampling (numbers from engine.random)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine import random as rnd
+from engine.backend import DEFAULTS, to_device
+from engine.dtypes import DEFAULT, bool_, float32, int64, to_dtype
+from engine.tensor import Tensor, wrap
+
+
+def _dev(device: Any) -> Any:
+    return DEFAULTS.device if device is None else to_device(device)
+
+
+def _size(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s)
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(
+                f"zeros(): argument 'size' (position 1) must be tuple of ints, but found element of type "
+                f"{type(s).__name__} at pos {len(out)}"
+            )
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: [{', '.join(map(str, size))}]")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None) -> Tensor:
+    if dev.type != "cpu":
+        arr = dev.xp.asarray(arr)
+    if out is not None:
+        from engine.ops.inplace import write_out
+
+        return write_out(out, wrap(arr, dev))
+    t = wrap(arr, dev)
+    if requires_grad:
+        if arr.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        t._rg = True
+    return t
+
+
+# ---- from data ----------------------------------------------------------------------------------------
+def _infer(data: Any) -> tuple[Any, Any]:
+    """The nested-list data as a numpy array with torch's inferred dtype, checking ragged shapes."""
+    kinds: set = set()
+    shape: list = []
+
+    def walk(x: Any, depth: int) -> Any:
+        if isinstance(x, Tensor):
+            if x._data.ndim == 0:
+                kinds.add(x._data.dtype.kind)
+                return x.item()
+            return walk(x.tolist(), depth)
+        if isinstance(x, (list, tuple)):
+            n = len(x)
+            if depth == len(shape):
+                shape.append(n)
+            elif depth > len(shape) or shape[depth] != n:
+                raise ValueError(f"expected sequence of length {shape[depth] if depth < len(shape) else 0} at dim {depth} (got {n})")
+            return [walk(v, depth + 1) for v in x]
+        if depth < len(shape):
+            raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got {type(x).__name__})" if False else
+                             f"expected sequence of length {shape[depth]} at dim {depth} (got 0)")
+        if isinstance(x, bool) or isinstance(x, np.bool_):
+            kinds.add("b")
+        elif isinstance(x, (int, np.integer)):
+            kinds.add("i")
+        elif isinstance(x, (float, np.floating)):
+            kinds.add("f")
+        elif isinstance(x, complex):
+            raise TypeError("complex tensors are not supported by this engine")
+        else:
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+        return x
+
+    clean = walk(data, 0)
+    if "f" in kinds:
+        dt = DEFAULT.float.np
+    elif "i" in kinds:
+        dt = np.dtype(np.int64)
+    elif "b" in kinds:
+        dt = np.dtype(np.bool_)
+    else:
+        dt = DEFAULT.float.np
+    return clean, dt
+
+
+def _from_data(data: Any, dtype: Any) -> Any:
+    if isinstance(data, Tensor):
+        a = data._data.copy()
+        return a if dtype is None else a.astype(to_dtype(dtype).np)
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind not in "biuf":
+            raise TypeError(
+                f"can't convert np.ndarray of type numpy.{data.dtype.name}. The only supported types are: "
+                "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            )
+        a = np.array(data, copy=True)
+        return a if dtype is None else a.astype(to_dtype(dtype).np)
+    if isinstance(data, np.generic):
+        a = np.asarray(data)
+        return a.copy() if dtype is None else a.astype(to_dtype(dtype).np)
+    if hasattr(data, "__cuda_array_interface__"):
+        return data.copy() if dtype is None else data.astype(to_dtype(dtype).np)
+    clean, dt = _infer(data)
+    if dtype is not None:
+        dt = to_dtype(dtype).np
+    try:
+        return np.array(clean, dtype=dt)
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {to_dtype(dt)} without overflow") from None
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    dev = _dev(device if device is not None else (data._dev if isinstance(data, Tensor) else None))
+    return _finish(_from_data(data, dtype), dev, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    if isinstance(data, Tensor):
+        if dtype is None and device is None:
+            return data
+        return data.to(device=device, dtype=dtype)
+    if isinstance(data, np.ndarray) and device is None and (dtype is None or to_dtype(dtype).np == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if ndarray.dtype.kind not in "biuf":
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{ndarray.dtype.name}. The only supported types are: float64, "
+            "float32, float16, int64, int32, int16, int8, uint8, and bool."
+        )
+    return wrap(ndarray)  # shares memory, as torch.from_numpy does
+
+
+def legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
+    """torch.Tensor(...): sizes make an uninitialised float tensor; data makes a float copy."""
+    device = kwargs.pop("device", None)
+    if not args:
+        return _finish(np.empty((0,), dtype=DEFAULT.float.np), _dev(device), False)
+    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)):
+        return tensor(args[0], dtype=DEFAULT.float, device=device)
+    return empty(*args, device=device)
+
+
+# ---- numeric fills ----------------------------------------------------------------------------------
+def _fill_dtype(dtype: Any, default: Any = None) -> Any:
+    if dtype is not None:
+        return to_dtype(dtype).np
+    return (default or DEFAULT.float).np
+
+
+def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    if out is not None and dtype is None:
+        dtype = out.dtype
+    return _finish(np.zeros(_size(size), dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
+
+
+def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    if out is not None and dtype is None:
+        dtype = out.dtype
+    return _finish(np.ones(_size(size), dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
+
+
+def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False, pin_memory: bool = False, memory_format: Any = None) -> Tensor:  # fmt: skip
+    # Zero-filled rather than uninitialised: deterministic output costs little and leaks nothing.
+    if out is not None and dtype is None:
+        dtype = out.dtype
+    return _finish(np.zeros(_size(size), dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
+
+
+def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+         device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if dtype is None:
+        if out is not None:
+            dtype = out.dtype
+        elif isinstance(fill_value, bool):
+            dtype = bool_
+        elif isinstance(fill_value, int):
+            dtype = int64
+        else:
+            dtype = DEFAULT.float
+    size = _size(size if isinstance(size, (tuple, list)) else (size,))
+    return _finish(np.full(size, fill_value, dtype=to_dtype(dtype).np), _dev(device), requires_grad, out)
+
+
+def _like(input: Tensor, dtype: Any, device: Any) -> tuple:  # noqa: A002
+    dt = to_dtype(dtype).np if dtype is not None else input._data.dtype
+    dev = to_device(device) if device is not None else input._dev
+    return input._data.shape, dt, dev
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+    shape, dt, dev = _like(input, dtype, device)
+    return _finish(np.zeros(shape, dtype=dt), dev, requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+    shape, dt, dev = _like(input, dtype, device)
+    return _finish(np.ones(shape, dtype=dt), dev, requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+    shape, dt, dev = _like(input, dtype, device)
+    return _finish(np.zeros(shape, dtype=dt), dev, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+    shape, dt, dev = _like(input, dtype, device)
+    return _finish(np.full(shape, fill_value, dtype=dt), dev, requires_grad)
+
+
+# ---- ranges ------------------------------------------------------------------------------------------------
+def _num(x: Any) -> Any:
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
+           layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    start, end, step = _num(start), _num(end), _num(step)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            "upper bound and larger bound inconsistent with step sign"
+        )
+    if dtype is None:
+        dtype = DEFAULT.float if any(isinstance(v, float) for v in (start, end, step)) else int64
+    dt = to_dtype(dtype).np
+    n = max(0, math.ceil((end - start) / step))
+    # torch computes start + i*step in double, then casts: same values as numpy for these inputs
+    arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt) if dt.kind == "f" else (
+        np.arange(start, end, step, dtype=np.float64).astype(dt) if any(isinstance(v, float) for v in (start, end, step))
+        else np.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dt))
+    return _finish(arr, _dev(device), requires_grad, out)
+
+
+def range_(start: Any, end: Any, step: Any = 1, **kw: Any) -> Tensor:
+    return arange(start, end + step / 2 if step > 0 else end - step / 2, step, **kw)
+
+
+def linspace(start: Any, end: Any, steps: int, *, out: Tensor | None = None, dtype: Any = None,
+             layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    start, end = _num(start), _num(end)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
+    # torch's kernel works in the output float type: the first half counts up from start, the
+    # second half down from end, so both endpoints are exact.
+    w = np.float32 if dt == np.float32 or dt == np.float16 else np.float64
+    s, e = w(start), w(end)
+    if steps == 1:
+        arr = np.array([s], dtype=w)
+    else:
+        st = (e - s) / w(steps - 1)
+        i = np.arange(steps, dtype=w)
+        arr = np.where(i < steps // 2, s + st * i, e - st * (w(steps - 1) - i))
+    if dt.kind in "iu":
+        arr = np.trunc(arr)
+    return _finish(np.asarray(arr).astype(dt), _dev(device), requires_grad, out)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tensor | None = None,
+             dtype: Any = None, layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
+    exps = linspace(start, end, steps, dtype=float32 if dt != np.float64 else to_dtype(dt))._data.astype(np.float64)
+    arr = np.power(float(base), exps)
+    return _finish(arr.astype(dt), _dev(device), requires_grad, out)
+
+
+def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+        device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    return _finish(np.eye(n, n if m is None else m, dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
+
+
+# ---- random ---------------------------------------------------------------------------------------------
+def _float_dt(dtype: Any) -> Any:
+    dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
+    return dt
+
+
+def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+         device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    dt = _float_dt(dtype)
+    if dt.kind != "f":
+        raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{to_dtype(dt).name_for_error().split()[-1].capitalize()}\'')
+    return _finish(rnd.uniform(generator, _size(size), dt), _dev(device), requires_grad, out)
+
+
+def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+          device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    dt = _float_dt(dtype)
+    if dt.kind != "f":
+        raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{to_dtype(dt).name_for_error().split()[-1].capitalize()}\'')
+    return _finish(rnd.normal(generator, _size(size), dt), _dev(device), requires_grad, out)
+
+
+def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+            device: Any = None, requires_grad: bool = False, size: Any = None) -> Tensor:  # fmt: skip
+    args = list(args)
+    if size is None:
+        size = args.pop()
+    if len(args) == 1:
+        low, high = 0, args[0]
+    elif len(args) == 2:
+        low, high = args
+    else:
+        raise TypeError("randint() received an invalid combination of arguments: expected (high, size) or (low, high, size)")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    return _finish(rnd.randint(generator, int(low), int(high), _size(tuple(size)), dt), _dev(device), requires_grad, out)
+
+
+def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+             device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    return _finish(rnd.randperm(generator, int(n), dt), _dev(device), requires_grad, out)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+    shape, dt, dev = _like(input, dtype, device)
+    return _finish(rnd.uniform(generator, shape, dt), dev, requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+    shape, dt, dev = _like(input, dtype, device)
+    return _finish(rnd.normal(generator, shape, dt), dev, requires_grad)
+
+
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None, layout: Any = None,
+                 device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+    if high is None:
+        low, high = 0, low
+    shape, dt, dev = _like(input, dtype, device)
+    return _finish(rnd.randint(None, int(low), int(high), shape, dt), dev, requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, out: Tensor | None = None,
+           dtype: Any = None, layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not mt and not st:
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments - got (float, float), but expected size")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        dt = _float_dt(dtype)
+        return _finish(rnd.normal(generator, _size(tuple(size) if isinstance(size, (list, tuple)) else (size,)), dt,
+                                  float(mean), float(std)), _dev(device), requires_grad, out)
+    if st and bool((std._data < 0).any()):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    like = mean if mt else std
+    dt = like._data.dtype
+    if dt.kind != "f":
+        raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{like.dtype.name_for_error().split()[-1].capitalize()}\'')
+    m = mean._data if mt else float(mean)
+    s = std._data if st else float(std)
+    return _finish(rnd.normal_tensor(generator, m, s, dt), like._dev, requires_grad, out)
+
+
+def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    probs = input._data if p is None else np.full(input._data.shape, float(p))
+    if probs.size and (bool((probs < 0).any()) or bool((probs > 1).any())):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+                           "be improved?  If so, please report an enhancement request to PyTorch.)")
+    return _finish(rnd.bernoulli(generator, probs, input._data.dtype), input._dev, False, out)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:  # noqa: A002
+    probs = input._data.astype(np.float64)
+    rows = probs.reshape(-1, probs.shape[-1])
+    out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+    for r, row in enumerate(rows):
+        p = row / row.sum()
+        u = rnd.uniform(generator, (num_samples,), np.dtype(np.float64))
+        if replacement:
+            out[r] = np.minimum(np.searchsorted(np.cumsum(p), u, side="right"), len(p) - 1)
+        else:
+            if num_samples > int((row > 0).sum()):
+                raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+            keys = np.log(np.maximum(u if u.size == len(p) else rnd.uniform(generator, (len(p),), np.dtype(np.float64)), 1e-300)) / np.maximum(p, 1e-300)
+            out[r] = np.argsort(-keys, kind="stable")[:num_samples]
+    return wrap(out.reshape(probs.shape[:-1] + (num_samples,)), input._dev)

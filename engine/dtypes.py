@@ -1,0 +1,141 @@
+"""torch dtypes as engine objects: names as torch prints them, numpy counterparts, promotion rules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Categories order torch's type promotion: a higher category always wins over a lower one.
+BOOL, INT, FLOAT = 0, 1, 2
+
+
+class dtype:  # noqa: N801 - torch's spelling
+    __slots__ = ("name", "np", "cat", "itemsize", "is_floating_point", "is_signed", "legacy")
+
+    def __init__(self, name: str, np_dtype: type, cat: int, legacy: str) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.cat = cat
+        self.itemsize = self.np.itemsize
+        self.is_floating_point = cat == FLOAT
+        self.is_signed = name not in ("bool", "uint8")
+        self.legacy = legacy  # 'FloatTensor': used in torch's version-counter error text
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+    def to_real(self) -> dtype:
+        return self
+
+    def __repr__(self) -> str:
+        return "torch." + self.name
+
+    def name_for_error(self) -> str:
+        return _C_NAMES.get(self.name, self.name)
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+bool_ = dtype("bool", np.bool_, BOOL, "BoolTensor")
+uint8 = dtype("uint8", np.uint8, INT, "ByteTensor")
+int8 = dtype("int8", np.int8, INT, "CharTensor")
+int16 = dtype("int16", np.int16, INT, "ShortTensor")
+int32 = dtype("int32", np.int32, INT, "IntTensor")
+int64 = dtype("int64", np.int64, INT, "LongTensor")
+float16 = dtype("float16", np.float16, FLOAT, "HalfTensor")
+float32 = dtype("float32", np.float32, FLOAT, "FloatTensor")
+float64 = dtype("float64", np.float64, FLOAT, "DoubleTensor")
+
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+# numpy dtype -> engine dtype; keyed by np.dtype objects, which hash and compare fast.
+FROM_NP: dict = {d.np: d for d in ALL}
+ALIASES = {
+    "bool": bool_, "uint8": uint8, "int8": int8, "int16": int16, "short": int16, "int32": int32,
+    "int": int32, "int64": int64, "long": int64, "float16": float16, "half": float16,
+    "float32": float32, "float": float32, "float64": float64, "double": float64,
+}  # fmt: skip
+
+
+def _promote(a: dtype, b: dtype) -> dtype:
+    if a is b:
+        return a
+    if a.cat != b.cat:
+        return a if a.cat > b.cat else b
+    return FROM_NP[np.promote_types(a.np, b.np)]
+
+
+PROMOTE: dict = {(a, b): _promote(a, b) for a in ALL for b in ALL}
+# The same table keyed by numpy dtypes, for hot paths that hold arrays rather than tensors.
+PROMOTE_NP: dict = {(a.np, b.np): PROMOTE[a, b].np for a in ALL for b in ALL}
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    return PROMOTE[a, b]
+
+
+class _Defaults:
+    __slots__ = ("float",)
+
+    def __init__(self) -> None:
+        self.float = float32
+
+
+DEFAULT = _Defaults()
+
+
+def get_default_dtype() -> dtype:
+    return DEFAULT.float
+
+
+def set_default_dtype(d: dtype) -> None:
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    DEFAULT.float = d
+
+
+def to_dtype(d: object) -> dtype:
+    """Accept an engine dtype, a numpy dtype/type, or a Python type, as torch's dtype= arguments do."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return DEFAULT.float
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if isinstance(d, str) and d in ALIASES:
+        return ALIASES[d]
+    try:
+        return FROM_NP[np.dtype(d)]
+    except (TypeError, KeyError):
+        raise TypeError(f"dtype must be a torch.dtype, got {d!r}") from None
+
+
+def scalar_dtype(v: object) -> dtype:
+    """The dtype torch gives a Python number when it takes part in an op as a 'wrapped number'."""
+    if isinstance(v, bool):
+        return bool_
+    if isinstance(v, int):
+        return int64
+    return DEFAULT.float
+
+
+def result_type(dim: dtype | None, zero: dtype | None, wrapped: dtype | None) -> dtype:
+    """torch's result_type: dimensioned tensors first, then 0-dim tensors, then Python scalars;
+    a lower group only matters when it is of a higher category (c10 combine_categories)."""
+    lower = _combine(zero, wrapped)
+    return _combine(dim, lower)
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    if higher is None:
+        return lower
+    if lower is None or higher.cat == FLOAT:
+        return higher
+    if higher is bool_ or lower.cat == FLOAT:
+        return PROMOTE[higher, lower]
+    return higher

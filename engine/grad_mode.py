@@ -1,0 +1,71 @@
+"""Grad mode: whether ops record the graph. One mutable cell read by every op (a list index is the
+cheapest global read in CPython), with torch's context managers/decorators around it."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+ENABLED = [True]
+
+
+def is_grad_enabled() -> bool:
+    return ENABLED[0]
+
+
+class _Mode:
+    """Base for no_grad/enable_grad/set_grad_enabled: a context manager and a decorator."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self.prev = ENABLED[0]
+        ENABLED[0] = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        ENABLED[0] = self.prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = ENABLED[0]
+            ENABLED[0] = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                ENABLED[0] = prev
+
+        return wrapper
+
+    def clone(self) -> _Mode:
+        return type(self)()
+
+
+class no_grad(_Mode):  # noqa: N801 - torch's spelling
+    mode = False
+
+
+class enable_grad(_Mode):  # noqa: N801
+    mode = True
+
+
+class set_grad_enabled(_Mode):  # noqa: N801
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        # torch applies the mode at construction so `torch.set_grad_enabled(False)` works as a call.
+        self.prev = ENABLED[0]
+        ENABLED[0] = self.mode
+
+    def __enter__(self) -> None:
+        ENABLED[0] = self.mode
+
+    def clone(self) -> set_grad_enabled:
+        return set_grad_enabled(self.mode)
+
+
+class inference_mode(_Mode):  # noqa: N801
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not mode

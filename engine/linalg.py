@@ -1,0 +1,15 @@
+"""torch.linalg: the norms the engine covers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.ops.reduce import norm as _norm
+from engine.ops.reduce import vector_norm
+
+
+def norm(input: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
+    return _norm(input, 2 if ord is None else ord, dim, keepdim)
+
+
+__all__ = ["norm", "vector_norm"]

@@ -1,0 +1,367 @@
+"""Binds the op functions onto Tensor as methods and operators, in one table, so tensor.py stays
+about storage and every op is defined once in engine/ops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine import autograd
+from engine.backend import to_device
+from engine.dtypes import DEFAULT, FROM_NP, bool_, float16, float32, float64, int8, int16, int32, int64, to_dtype, uint8
+from engine.grad_mode import ENABLED
+from engine.ops import elementwise as E
+from engine.ops import index as I  # noqa: E741
+from engine.ops import inplace as P
+from engine.ops import linalg as L
+from engine.ops import reduce as R
+from engine.ops import shape as S
+from engine.ops.util import edge_of, node_class
+from engine.tensor import Tensor, view_of, wrap
+
+
+# ---- operators whose reflected forms need their own node -----------------------------------------------
+def _rsub_bw(self: Any, g: Tensor) -> tuple:
+    return (-g,)
+
+
+RsubBackward1 = node_class("RsubBackward1", _rsub_bw)
+
+
+def rsub(self: Tensor, other: Any) -> Any:
+    try:
+        ad, b = E.prep(self, other)
+    except E.NotOperand:
+        return NotImplemented
+    r = np.subtract(b, ad)
+    if type(r) is not np.ndarray:
+        r = self._dev.xp.asarray(r)
+    t = wrap(r, self._dev)
+    if ENABLED[0] and self._rg:
+        node = RsubBackward1()
+        node._next = (edge_of(self),)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def rtruediv(self: Tensor, other: Any) -> Any:
+    if not isinstance(other, (int, float, bool, np.generic)):
+        return NotImplemented
+    return E.mul(E.reciprocal(self), other)
+
+
+def _scalar_tensor(s: Any, like: Tensor) -> Tensor:
+    from engine.ops.util import result_np
+
+    return wrap(like._dev.xp.asarray(s, dtype=result_np(s, like)), like._dev)
+
+
+def rfloordiv(self: Tensor, other: Any) -> Any:
+    if not isinstance(other, (int, float, bool)):
+        return NotImplemented
+    return E.floor_divide(_scalar_tensor(other, self), self)
+
+
+def rmod(self: Tensor, other: Any) -> Any:
+    if not isinstance(other, (int, float, bool)):
+        return NotImplemented
+    return E.remainder(_scalar_tensor(other, self), self)
+
+
+def rpow(self: Tensor, other: Any) -> Any:
+    return E._rpow(self, other)
+
+
+def rmatmul(self: Tensor, other: Any) -> Any:
+    return NotImplemented
+
+
+def _op(fn: Any, sym: str) -> Any:
+    def method(self: Tensor, other: Any) -> Any:
+        return fn(self, other)
+
+    return method
+
+
+def _inplace_op(fn: Any) -> Any:
+    def method(self: Tensor, other: Any) -> Tensor:
+        return fn(self, other)
+
+    return method
+
+
+def _idiv(self: Tensor, other: Any) -> Tensor:
+    return P.div_(self, other)
+
+
+def _ifloordiv(self: Tensor, other: Any) -> Tensor:
+    return P.apply(self, E.floor_divide, other)
+
+
+def _imod(self: Tensor, other: Any) -> Tensor:
+    return P.apply(self, E.remainder, other)
+
+
+def _eq(self: Tensor, other: Any) -> Any:
+    r = E._eq(self, other)
+    return False if r is NotImplemented else r
+
+
+def _ne(self: Tensor, other: Any) -> Any:
+    r = E._ne(self, other)
+    return True if r is NotImplemented else r
+
+
+# ---- conversions ------------------------------------------------------------------------------------------
+def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a._dev
+        elif isinstance(a, (str, int)) or type(a).__name__ == "device":
+            if isinstance(a, str) and a in ("float", "double", "int", "long"):
+                dtype = to_dtype(a)
+            else:
+                device = a
+        elif a is not None:
+            dtype = a
+    np_dtype = to_dtype(dtype).np if dtype is not None else self._data.dtype
+    dev = to_device(device) if device is not None else None
+    return S.cast(self, np_dtype, dev, copy)
+
+
+def _caster(dt: Any) -> Any:
+    def method(self: Tensor, memory_format: Any = None) -> Tensor:
+        return S.cast(self, dt.np, None)
+
+    return method
+
+
+def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
+    if dtype is None:
+        prefix = "torch.cuda." if self._dev.type == "cuda" else "torch."
+        return prefix + FROM_NP[self._data.dtype].legacy
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        for d in (bool_, uint8, int8, int16, int32, int64, float16, float32, float64):
+            if d.legacy == name:
+                dtype = d
+                break
+    return S.cast(self, to_dtype(dtype).np, None)
+
+
+def type_as(self: Tensor, other: Tensor) -> Tensor:
+    return S.cast(self, other._data.dtype, other._dev)
+
+
+def cpu(self: Tensor, memory_format: Any = None) -> Tensor:
+    return S.cast(self, self._data.dtype, to_device("cpu"))
+
+
+def cuda(self: Tensor, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:
+    dev = to_device("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
+    return S.cast(self, self._data.dtype, dev)
+
+
+# ---- autograd methods --------------------------------------------------------------------------------------
+def backward(self: Tensor, gradient: Any = None, retain_graph: Any = None, create_graph: bool = False,
+             inputs: Any = None) -> None:  # fmt: skip
+    autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def retain_grad(self: Tensor) -> None:
+    if self.grad_fn is None:
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        return
+    meta = self._meta if self._meta is not None else {}
+    if meta.get("retain"):
+        return
+    meta["retain"] = True
+    self._meta = meta
+    import weakref
+
+    ref = weakref.ref(self)
+
+    def hook(g: Tensor) -> None:
+        t = ref()
+        if t is None:
+            return
+        if t._grad is None:
+            t._grad = g.detach().clone() if not g._rg else g
+        else:
+            t._grad = t._grad + g.detach()
+
+    self.grad_fn.register_prehook(hook)
+
+
+@property
+def retains_grad(self: Tensor) -> bool:
+    return bool(self._meta and self._meta.get("retain"))
+
+
+class _Handle:
+    def __init__(self, hooks: list, fn: Any) -> None:
+        self.hooks, self.fn = hooks, fn
+
+    def remove(self) -> None:
+        if self.fn in self.hooks:
+            self.hooks.remove(self.fn)
+
+
+def register_hook(self: Tensor, hook: Any) -> _Handle:
+    if not self._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        self.grad_fn.register_prehook(hook)
+        return _Handle(self.grad_fn._pre, hook)
+    meta = self._meta if self._meta is not None else {}
+    meta.setdefault("hooks", []).append(hook)
+    self._meta = meta
+    return _Handle(meta["hooks"], hook)
+
+
+def _data_get(self: Tensor) -> Tensor:
+    t = wrap(self._data, self._dev)  # shares memory, not the version counter (torch's .data)
+    return t
+
+
+def _data_set(self: Tensor, value: Tensor) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+    self._data = value._data
+    self._dev = value._dev
+
+
+def _new_factory(fn_name: str) -> Any:
+    def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               **kw: Any) -> Tensor:  # fmt: skip
+        from engine import creation
+
+        dtype = dtype if dtype is not None else self.dtype
+        device = device if device is not None else self._dev
+        if fn_name == "full":
+            return creation.full(size[0], size[1], dtype=dtype, device=device, requires_grad=requires_grad)
+        if fn_name == "tensor":
+            return creation.tensor(size[0], dtype=dtype, device=device, requires_grad=requires_grad)
+        return getattr(creation, fn_name)(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    return method
+
+
+def _where_method(self: Tensor, condition: Tensor, y: Any) -> Tensor:
+    return E.where(condition, self, y)
+
+
+def _sum_method(self: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    return R.sum(self, dim, keepdim, dtype=dtype)
+
+
+def _mean_method(self: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    return R.mean(self, dim, keepdim, dtype=dtype)
+
+
+def _bernoulli_method(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    from engine.creation import bernoulli
+
+    return bernoulli(self, p, generator=generator)
+
+
+def _bool_invert(self: Tensor) -> Tensor:
+    if self._data.dtype.kind == "b":
+        return wrap(np.logical_not(self._data), self._dev)
+    return E.bitwise_not(self)
+
+
+def _size_alias(self: Tensor) -> Any:
+    return self.shape
+
+
+METHODS: dict[str, Any] = {
+    # arithmetic operators
+    "__add__": E._add, "__radd__": E._add, "__sub__": E._sub, "__rsub__": rsub, "__mul__": E._mul,
+    "__rmul__": E._mul, "__truediv__": E._div, "__rtruediv__": rtruediv, "__floordiv__": E.floor_divide,
+    "__rfloordiv__": rfloordiv, "__mod__": E.remainder, "__rmod__": rmod, "__pow__": E.pow, "__rpow__": rpow,
+    "__matmul__": L.matmul, "__rmatmul__": rmatmul, "__neg__": E.neg, "__pos__": E.positive, "__abs__": E.abs,
+    "__invert__": _bool_invert, "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
+    "__rand__": E.bitwise_and, "__ror__": E.bitwise_or, "__rxor__": E.bitwise_xor,
+    "__iadd__": P.add_, "__isub__": P.sub_, "__imul__": P.mul_, "__itruediv__": _idiv, "__ifloordiv__": _ifloordiv,
+    "__imod__": _imod, "__ipow__": P.pow_,
+    "__eq__": _eq, "__ne__": _ne, "__lt__": E._lt, "__le__": E._le, "__gt__": E._gt, "__ge__": E._ge,
+    "__getitem__": I.getitem, "__setitem__": I.setitem,
+    # named math
+    "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
+    "divide": E.div, "true_divide": E.div, "floor_divide": E.floor_divide, "remainder": E.remainder,
+    "fmod": E.fmod, "pow": E.pow, "float_power": E.float_power, "atan2": E.atan2, "arctan2": E.atan2,
+    "maximum": E.maximum, "minimum": E.minimum, "clamp": E.clamp, "clip": E.clamp, "clamp_min": E.clamp_min,
+    "clamp_max": E.clamp_max, "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp, "round": E.round,
+    "logical_not": E.logical_not, "logical_and": E.logical_and, "logical_or": E.logical_or,
+    "logical_xor": E.logical_xor, "bitwise_not": E.bitwise_not, "bitwise_and": E.bitwise_and,
+    "bitwise_or": E.bitwise_or, "bitwise_xor": E.bitwise_xor, "isnan": E.isnan, "isinf": E.isinf,
+    "isfinite": E.isfinite, "nan_to_num": E.nan_to_num, "where": _where_method, "nonzero": E.nonzero,
+    "argwhere": E.argwhere, "positive": E.positive,
+    "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge, "greater": E.gt,
+    "greater_equal": E.ge, "less": E.lt, "less_equal": E.le, "not_equal": E.ne, "equal": E.equal,
+    "allclose": E.allclose, "isclose": E.isclose,
+    # reductions
+    "sum": _sum_method, "mean": _mean_method, "nansum": R.nansum, "prod": R.prod, "max": R.max, "min": R.min,
+    "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin, "std": R.std, "var": R.var,
+    "norm": R.norm, "cumsum": R.cumsum, "cumprod": R.cumprod, "logsumexp": R.logsumexp, "softmax": R.softmax,
+    "log_softmax": R.log_softmax, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero, "sort": R.sort,
+    "argsort": R.argsort, "topk": R.topk, "median": R.median,
+    # shape
+    "reshape": S.reshape, "view": S.view, "view_as": S.view_as, "reshape_as": S.reshape_as, "flatten": S.flatten,
+    "unflatten": S.unflatten, "ravel": S.ravel, "transpose": S.transpose, "swapaxes": S.transpose,
+    "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim, "moveaxis": S.movedim,
+    "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
+    "broadcast_to": S.broadcast_to, "repeat": S.repeat, "repeat_interleave": S.repeat_interleave, "flip": S.flip,
+    "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "clone": S.clone, "contiguous": S.contiguous,
+    "detach": S.detach,
+    # indexing / joining
+    "index_select": I.index_select, "masked_select": I.masked_select, "masked_fill": I.masked_fill,
+    "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add, "index_add": I.index_add,
+    "take": I.take, "chunk": I.chunk, "split": I.split, "tensor_split": I.tensor_split, "unbind": I.unbind,
+    "narrow": I.narrow, "select": I.select, "tril": I.tril, "triu": I.triu,
+    # linear algebra
+    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.dot, "outer": L.outer,
+    "ger": L.outer, "addmm": L.addmm,
+    # in-place
+    "add_": P.add_, "sub_": P.sub_, "subtract_": P.sub_, "mul_": P.mul_, "multiply_": P.mul_, "div_": P.div_,
+    "divide_": P.div_, "pow_": P.pow_, "clamp_": P.clamp_, "clip_": P.clamp_, "addcmul_": P.addcmul_,
+    "addcdiv_": P.addcdiv_, "masked_fill_": P.masked_fill_, "zero_": P.zero_, "fill_": P.fill_, "copy_": P.copy_,
+    "requires_grad_": P.requires_grad_, "detach_": P.detach_, "uniform_": P.uniform_, "normal_": P.normal_,
+    # conversions & autograd
+    "to": to, "type": type_, "type_as": type_as, "cpu": cpu, "cuda": cuda, "backward": backward,
+    "retain_grad": retain_grad, "register_hook": register_hook, "bernoulli": _bernoulli_method,
+    "new_zeros": _new_factory("zeros"), "new_ones": _new_factory("ones"), "new_empty": _new_factory("empty"),
+    "new_full": _new_factory("full"), "new_tensor": _new_factory("tensor"),
+    "float": _caster(float32), "double": _caster(float64), "half": _caster(float16), "int": _caster(int32),
+    "long": _caster(int64), "short": _caster(int16), "char": _caster(int8), "byte": _caster(uint8),
+    "bool": _caster(bool_),
+}  # fmt: skip
+
+for _name, _fn in E._UNARY_FNS.items():
+    METHODS.setdefault(_name, _fn)
+    METHODS.setdefault(_name + "_", P.unary_(_name))
+METHODS["negative"] = E.neg
+METHODS["absolute"] = E.abs
+METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = E._UNARY_FNS["asin"], E._UNARY_FNS["acos"], E._UNARY_FNS["atan"]
+
+for _name, _fn in METHODS.items():
+    setattr(Tensor, _name, _fn)
+
+Tensor.T = property(S.T)
+Tensor.mT = property(S.mT)
+Tensor.data = property(_data_get, _data_set)
+Tensor.retains_grad = retains_grad
+Tensor.is_sparse = False
+Tensor.layout = property(lambda self: "torch.strided")
+
+del DEFAULT, view_of

@@ -1,0 +1,1 @@
+"""Engine ops, one module per family; each primitive's forward and backward sit side by side."""

@@ -1,0 +1,838 @@
+"""Elementwise primitives. Each row of the tables below is one op: its array function, the node
+torch names its backward, and the backward formula in engine ops (so double backward works)."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.autograd import Node, save_out
+from engine.dtypes import DEFAULT
+from engine.grad_mode import ENABLED
+from engine.ops.util import edge_of, mixed_device, node_class, result_np
+from engine.tensor import Tensor, wrap
+
+_ndarray = np.ndarray
+
+
+class NotOperand(TypeError):
+    pass
+
+
+def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
+    """The two operands as arrays/scalars of torch's result dtype (Python scalars stay weak)."""
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        if a._dev is not b._dev:
+            raise mixed_device(a, b)
+        if ad.dtype is bd.dtype:
+            if floatify and ad.dtype.kind != "f":
+                f = DEFAULT.float.np
+                return ad.astype(f), bd.astype(f)
+            return ad, bd
+        rt = result_np(a, b)
+        if floatify and rt.kind != "f":
+            rt = DEFAULT.float.np
+        if ad.dtype != rt:
+            ad = ad.astype(rt)
+        if bd.dtype != rt:
+            bd = bd.astype(rt)
+        return ad, bd
+    tb = type(b)
+    if tb is float:
+        if ad.dtype.kind != "f":
+            ad = ad.astype(DEFAULT.float.np)
+        return ad, b
+    if tb is int:
+        k = ad.dtype.kind
+        if k == "b":
+            ad = ad.astype(np.int64)
+        elif floatify and k != "f":
+            ad = ad.astype(DEFAULT.float.np)
+        elif k in "iu":
+            info = np.iinfo(ad.dtype)
+            if not info.min <= b <= info.max:
+                b = np.array(b).astype(ad.dtype)  # torch wraps out-of-range scalars
+        return ad, b
+    if tb is bool:
+        if floatify and ad.dtype.kind != "f":
+            ad = ad.astype(DEFAULT.float.np)
+        return ad, b
+    if isinstance(b, np.generic):
+        return prep(a, b.item(), floatify)
+    raise NotOperand
+
+
+def _attach(t: Tensor, cls: type, a: Tensor, b: Any, saved: tuple, out: Any) -> None:
+    node = cls()
+    bt = type(b) is Tensor or isinstance(b, Tensor)
+    node._next = (edge_of(a),) if b is None else (edge_of(a), edge_of(b) if bt else None)
+    node._saved = saved
+    if saved:
+        node._vers = tuple((s._version, s._version[0]) if isinstance(s, Tensor) else None for s in saved)
+    shape, dt = out.shape, out.dtype
+    ma = None if (a._data.shape == shape and a._data.dtype is dt) else (a._data.shape, a._data.dtype)
+    mb = None
+    if bt and (b._data.shape != shape or b._data.dtype is not dt):
+        mb = (b._data.shape, b._data.dtype)
+    if ma is not None or mb is not None:
+        node._meta = (ma, mb)
+    node._ctx = (shape, dt)
+    t._rg = True
+    t.grad_fn = node
+
+
+def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = False) -> Any:
+    """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording."""
+
+    def op(a: Tensor, b: Any) -> Any:
+        try:
+            ad, bd = prep(a, b, floatify)
+        except NotOperand:
+            return NotImplemented
+        out = ufunc(ad, bd)
+        if type(out) is not _ndarray:
+            out = a._dev.xp.asarray(out)
+        t = wrap(out, a._dev)
+        if cls is not None and ENABLED[0] and (a._rg or (isinstance(b, Tensor) and b._rg)):
+            _attach(t, cls, a, b, (a, b) if save else (), out)
+        return t
+
+    return op
+
+
+def _needs(node: Node, i: int) -> bool:
+    return node._next[i] is not None
+
+
+# ---- binary backward formulas ----------------------------------------------------------------
+def _add_bw(self: Node, g: Tensor) -> tuple:
+    return g, g
+
+
+def _sub_bw(self: Node, g: Tensor) -> tuple:
+    return g, (-g if self._next[1] is not None else None)
+
+
+def _mul_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
+    n = self._next
+    return (g * b if n[0] is not None else None, g * a if n[1] is not None else None)
+
+
+def _div_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
+    n = self._next
+    return (g / b if n[0] is not None else None, -g * a / (b * b) if n[1] is not None else None)
+
+
+def _pow1_bw(self: Node, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    n = self._next
+    ga = gb = None
+    if n[0] is not None:
+        ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+    if n[1] is not None:
+        y = a**b
+        gb = where((a == 0) & (b >= 0), 0.0, g * y * a.log())
+    return ga, gb
+
+
+def _atan2_bw(self: Node, g: Tensor, a: Tensor, b: Any) -> tuple:
+    d = a * a + b * b
+    n = self._next
+    return (g * b / d if n[0] is not None else None, -g * a / d if n[1] is not None else None)
+
+
+def _max_bw(self: Node, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    half = where(a == b, g / 2, g)
+    return where(a < b, 0.0, half), where(a > b, 0.0, half)
+
+
+def _min_bw(self: Node, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    half = where(a == b, g / 2, g)
+    return where(a > b, 0.0, half), where(a < b, 0.0, half)
+
+
+def _rem_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
+    gb = None
+    if self._next[1] is not None:
+        gb = -g * (a / b).floor()
+    return g, gb
+
+
+def _zero_bw(self: Node, g: Tensor, *saved: Any) -> tuple:
+    return tuple(g * 0 if n is not None else None for n in self._next)
+
+
+AddBackward0 = node_class("AddBackward0", _add_bw)
+SubBackward0 = node_class("SubBackward0", _sub_bw)
+MulBackward0 = node_class("MulBackward0", _mul_bw)
+DivBackward0 = node_class("DivBackward0", _div_bw)
+PowBackward1 = node_class("PowBackward1", _pow1_bw)
+Atan2Backward0 = node_class("Atan2Backward0", _atan2_bw)
+MaximumBackward0 = node_class("MaximumBackward0", _max_bw)
+MinimumBackward0 = node_class("MinimumBackward0", _min_bw)
+RemainderBackward1 = node_class("RemainderBackward1", _rem_bw)
+DivBackward2 = node_class("DivBackward2", _zero_bw)
+
+
+class NotImplementedNode(Node):
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+    def backward(self, g: Tensor, *saved: Any) -> tuple:
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+
+
+_mul = binary(np.multiply, MulBackward0)
+_add = binary(np.add, AddBackward0, save=False)
+_sub = binary(np.subtract, SubBackward0, save=False)
+_div = binary(np.true_divide, DivBackward0, floatify=True)
+_atan2 = binary(np.arctan2, Atan2Backward0, floatify=True)
+maximum = binary(np.maximum, MaximumBackward0)
+minimum = binary(np.minimum, MinimumBackward0)
+_eq = binary(np.equal, None)
+_ne = binary(np.not_equal, None)
+_lt = binary(np.less, None)
+_le = binary(np.less_equal, None)
+_gt = binary(np.greater, None)
+_ge = binary(np.greater_equal, None)
+
+
+def _int_div_check(a: Tensor, b: Any) -> None:
+    """torch raises for integer division by zero where numpy would warn and return 0."""
+    if a._data.dtype.kind not in "iub":
+        return
+    if isinstance(b, Tensor):
+        if b._data.dtype.kind in "iub" and bool((b._data == 0).any()):
+            raise RuntimeError("ZeroDivisionError")
+    elif isinstance(b, (int, np.integer)) and b == 0:
+        raise RuntimeError("ZeroDivisionError")
+
+
+_floordiv_raw = binary(np.floor_divide, NotImplementedNode, save=False)
+_rem_raw = binary(np.remainder, RemainderBackward1)
+
+
+def _tensor_arg(x: Any, fn: str, pos: str = "input") -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{fn}(): argument '{pos}' (position 1) must be Tensor, not {type(x).__name__}"
+        )
+    return x
+
+
+def _bad(op: str, a: Any, b: Any) -> TypeError:
+    return TypeError(f"unsupported operand type(s) for {op}: '{_tn(a)}' and '{_tn(b)}'")
+
+
+def _tn(x: Any) -> str:
+    return "Tensor" if isinstance(x, Tensor) else type(x).__name__
+
+
+def _check(r: Any, op: str, a: Any, b: Any) -> Any:
+    if r is NotImplemented:
+        raise _bad(op, a, b)
+    return r
+
+
+# ---- public binary functions (torch.add(...), Tensor.add(...)) --------------------------------
+def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    input = _tensor_arg(input, "add")
+    if alpha != 1:
+        other = other * alpha
+    r = _check(_add(input, other), "+", input, other)
+    return _out(r, out)
+
+
+def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    input = _tensor_arg(input, "sub")
+    if input._data.dtype.kind == "b" and isinstance(other, Tensor) and other._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+            "`logical_xor()` operator instead."
+        )
+    if alpha != 1:
+        other = other * alpha
+    r = _check(_sub(input, other), "-", input, other)
+    return _out(r, out)
+
+
+def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    return _out(_check(_mul(_tensor_arg(input, "mul"), other), "*", input, other), out)
+
+
+def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    input = _tensor_arg(input, "div")
+    if rounding_mode is None:
+        return _out(_check(_div(input, other), "/", input, other), out)
+    if rounding_mode == "floor":
+        _int_div_check(input, other)
+        r = _check(_floordiv_raw(input, other), "//", input, other)
+    elif rounding_mode == "trunc":
+        _int_div_check(input, other)
+        ad, bd = prep(input, other)
+        q = np.true_divide(ad, bd)
+        r = wrap(np.asarray(np.trunc(q).astype(ad.dtype) if ad.dtype.kind in "iub" else np.trunc(q)), input._dev)
+    else:
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+        )
+    if r.grad_fn is not None or (ENABLED[0] and (input._rg or (isinstance(other, Tensor) and other._rg))):
+        r = _regrad(r, DivBackward2, input, other)
+    return _out(r, out)
+
+
+def _regrad(r: Tensor, cls: type, a: Tensor, b: Any) -> Tensor:
+    t = wrap(r._data, r._dev)
+    if ENABLED[0] and (a._rg or (isinstance(b, Tensor) and b._rg)):
+        _attach(t, cls, a, b, (), r._data)
+    return t
+
+
+true_divide = div
+divide = div
+multiply = mul
+subtract = sub
+
+
+def floor_divide(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    input = _tensor_arg(input, "floor_divide")
+    _int_div_check(input, other)
+    return _out(_check(_floordiv_raw(input, other), "//", input, other), out)
+
+
+def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor):
+        return _out(remainder(_full_like_scalar(input, other), other), out)
+    _int_div_check(input, other)
+    r = _check(_rem_raw(input, other), "%", input, other)
+    if r.grad_fn is not None and not isinstance(other, Tensor):
+        r.grad_fn.__class__ = RemainderBackward0
+    return _out(r, out)
+
+
+def _rem0_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
+    return g, None
+
+
+RemainderBackward0 = node_class("RemainderBackward0", _rem0_bw)
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    ad, bd = prep(input, other)
+    return wrap(np.asarray(np.fmod(ad, bd)), input._dev)
+
+
+def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    return _out(_check(_atan2(_tensor_arg(input, "atan2"), other), "atan2", input, other), out)
+
+
+arctan2 = atan2
+
+
+def _full_like_scalar(s: Any, like: Tensor) -> Tensor:
+    rt = result_np(s, like)
+    return wrap(like._dev.xp.asarray(s, dtype=rt), like._dev)
+
+
+# ---- pow --------------------------------------------------------------------------------------
+def _pow0_bw(self: Node, g: Tensor, x: Tensor, e: Any) -> tuple:
+    if e == 0:
+        return (g * 0,)
+    return (g * e * x ** (e - 1),)
+
+
+def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor) -> tuple:
+    return (g * y * math.log(base) if base > 0 else where(y == 0, 0.0, g * y * math.log(builtins.abs(base) or 1.0)),)
+
+
+PowBackward0 = node_class("PowBackward0", _pow0_bw)
+PowBackward2 = node_class("PowBackward2", _pow2_bw)
+_pow_tt = binary(np.power, PowBackward1)
+
+
+def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    if not isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):
+            raise TypeError("pow(): expected at least one Tensor argument")
+        return _out(_rpow(exponent, input), out)
+    if isinstance(exponent, Tensor):
+        if exponent._data.ndim == 0 and exponent._dev is not input._dev and exponent._dev.type == "cpu":
+            exponent = exponent.item()
+        else:
+            _int_pow_check(input, exponent)
+            return _out(_pow_tt(input, exponent), out)
+    if isinstance(exponent, np.generic):
+        exponent = exponent.item()
+    if not isinstance(exponent, (int, float)):
+        raise _bad("** or pow()", input, exponent)
+    _int_pow_check(input, exponent)
+    ad, e = prep(input, exponent)
+    if isinstance(e, bool):
+        e = int(e)
+    if e == 2:
+        r = ad * ad
+    elif e == 0.5 and ad.dtype.kind == "f":
+        r = np.sqrt(ad)
+    else:
+        r = np.power(ad, e)
+    if type(r) is not _ndarray:
+        r = input._dev.xp.asarray(r)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        _attach(t, PowBackward0, input, None, (input, exponent), r)
+    return _out(t, out)
+
+
+def _int_pow_check(a: Tensor, e: Any) -> None:
+    if a._data.dtype.kind in "iub":
+        if isinstance(e, Tensor):
+            if e._data.dtype.kind in "iu" and bool((e._data < 0).any()):
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+        elif isinstance(e, int) and not isinstance(e, bool) and e < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+def _rpow(x: Tensor, base: Any) -> Tensor:
+    if isinstance(base, np.generic):
+        base = base.item()
+    if not isinstance(base, (int, float)):
+        return NotImplemented
+    rt = result_np(x, base)
+    if rt.kind != "f" and rt.kind in "iu" and bool((x._data < 0).any()):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    xd = x._data if x._data.dtype == rt else x._data.astype(rt)
+    r = np.power(np.asarray(base, dtype=rt), xd)
+    if type(r) is not _ndarray:
+        r = x._dev.xp.asarray(r)
+    t = wrap(r, x._dev)
+    if ENABLED[0] and x._rg:
+        node = PowBackward2()
+        node._next = (edge_of(x),)
+        s, v = save_out(node, t)
+        node._saved = (base, s)
+        node._vers = (None, v)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def float_power(input: Tensor, exponent: Any) -> Tensor:  # noqa: A002
+    return pow(input.double(), exponent.double() if isinstance(exponent, Tensor) else exponent)
+
+
+# ---- where / clamp / addcmul / addcdiv ----------------------------------------------------------
+def _where_bw(self: Node, g: Tensor, cond: Tensor) -> tuple:
+    n = self._next
+    return (
+        where(cond, g, 0.0) if n[0] is not None else None,
+        where(cond, 0.0, g) if n[1] is not None else None,
+    )
+
+
+WhereBackward0 = node_class("WhereBackward0", _where_bw)
+
+
+def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tensor | None = None) -> Any:  # noqa: A002
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    c = condition._data
+    if c.dtype.kind != "b":
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}")
+    xt = input if isinstance(input, Tensor) else None
+    yt = other if isinstance(other, Tensor) else None
+    like = xt if xt is not None else yt
+    if like is None:
+        rt = result_np(input, other)
+        r = np.where(c, np.asarray(input, dtype=rt), np.asarray(other, dtype=rt))
+        return wrap(np.asarray(r), condition._dev)
+    for t in (xt, yt):
+        if t is not None and t._dev is not condition._dev:
+            raise mixed_device(condition, t)
+    rt = result_np(input, other)
+    xd = xt._data.astype(rt, copy=False) if xt is not None else np.asarray(input, dtype=rt)
+    yd = yt._data.astype(rt, copy=False) if yt is not None else np.asarray(other, dtype=rt)
+    r = like._dev.xp.where(c, xd, yd)
+    t = wrap(r, like._dev)
+    if ENABLED[0] and ((xt is not None and xt._rg) or (yt is not None and yt._rg)):
+        node = WhereBackward0()
+        node._next = (edge_of(xt), edge_of(yt))
+        node._saved = (condition,)
+        node._vers = ((condition._version, condition._version[0]),)
+        ma = None if xt is None or (xt._data.shape == r.shape and xt._data.dtype == r.dtype) else (
+            xt._data.shape, xt._data.dtype)
+        mb = None if yt is None or (yt._data.shape == r.shape and yt._data.dtype == r.dtype) else (
+            yt._data.shape, yt._data.dtype)
+        if ma is not None or mb is not None:
+            node._meta = (ma, mb)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return _out(t, out)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
+    idx = np.nonzero(input._data)
+    if as_tuple:
+        return tuple(wrap(np.asarray(i, dtype=np.int64), input._dev) for i in idx)
+    return wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64), input._dev)
+
+
+def argwhere(input: Tensor) -> Tensor:  # noqa: A002
+    return nonzero(input)
+
+
+def _clamp_bw(self: Node, g: Tensor, x: Tensor, lo: Any, hi: Any) -> tuple:
+    mask = None
+    if lo is not None:
+        mask = x >= lo
+    if hi is not None:
+        m2 = x <= hi
+        mask = m2 if mask is None else mask & m2
+    return (g * mask,)
+
+
+ClampBackward1 = node_class("ClampBackward1", _clamp_bw)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = input
+        if min is not None:
+            r = maximum(r, min if isinstance(min, Tensor) else _full_like_scalar(min, input))
+        if max is not None:
+            r = minimum(r, max if isinstance(max, Tensor) else _full_like_scalar(max, input))
+        return _out(r, out)
+    d = input._data
+    if (min is not None and isinstance(min, float)) or (max is not None and isinstance(max, float)):
+        if d.dtype.kind != "f":
+            d = d.astype(DEFAULT.float.np)
+    r = np.clip(d, min, max) if d.dtype.kind == "f" else np.clip(d, min, max).astype(d.dtype)
+    if min is not None and max is not None and min > max:
+        r = np.full_like(d, max)
+    if type(r) is not _ndarray:
+        r = input._dev.xp.asarray(r)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        _attach(t, ClampBackward1, input, None, (input, min, max), r)
+    return _out(t, out)
+
+
+clip = clamp
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    return clamp(input, max=max)
+
+
+def _addcmul_bw(self: Node, g: Tensor, t1: Tensor, t2: Tensor, value: Any) -> tuple:
+    n = self._next
+    return (
+        g,
+        g * t2 * value if n[1] is not None else None,
+        g * t1 * value if n[2] is not None else None,
+    )
+
+
+def _addcdiv_bw(self: Node, g: Tensor, t1: Tensor, t2: Tensor, value: Any) -> tuple:
+    n = self._next
+    return (
+        g,
+        g * value / t2 if n[1] is not None else None,
+        -g * value * t1 / (t2 * t2) if n[2] is not None else None,
+    )
+
+
+AddcmulBackward0 = node_class("AddcmulBackward0", _addcmul_bw)
+AddcdivBackward0 = node_class("AddcdivBackward0", _addcdiv_bw)
+
+
+def _ternary(cls: type, combine: Any) -> Any:
+    def op(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        with _no_grad():
+            r = combine(input, tensor1, tensor2, value)
+        t = wrap(r._data, r._dev)
+        ins = (input, tensor1, tensor2)
+        if ENABLED[0] and builtins.any(isinstance(i, Tensor) and i._rg for i in ins):
+            node = cls()
+            node._next = tuple(edge_of(i) for i in ins)
+            node._saved = (tensor1, tensor2, value)
+            node._vers = ((tensor1._version, tensor1._version[0]), (tensor2._version, tensor2._version[0]), None)
+            shape, dt = r._data.shape, r._data.dtype
+            meta = tuple(
+                None if (i._data.shape == shape and i._data.dtype == dt) else (i._data.shape, i._data.dtype)
+                for i in ins
+            )
+            if builtins.any(m is not None for m in meta):
+                node._meta = meta
+            node._ctx = (shape, dt)
+            t._rg = True
+            t.grad_fn = node
+        return _out(t, out)
+
+    return op
+
+
+class _no_grad:  # noqa: N801 - a cheap local guard; engine.grad_mode.no_grad is the public one
+    def __enter__(self) -> None:
+        self.prev = ENABLED[0]
+        ENABLED[0] = False
+
+    def __exit__(self, *exc: object) -> None:
+        ENABLED[0] = self.prev
+
+
+addcmul = _ternary(AddcmulBackward0, lambda a, b, c, v: a + b * c * v if v != 1 else a + b * c)
+addcdiv = _ternary(AddcdivBackward0, lambda a, b, c, v: a + (b / c) * v if v != 1 else a + b / c)
+
+
+# ---- unary ops ----------------------------------------------------------------------------------
+LN2, LN10 = math.log(2.0), math.log(10.0)
+
+
+def _u(name: str, bw: Any) -> type:
+    return node_class(name, bw)
+
+
+# (name, array fn, node name, backward(g, x, y), saves, int policy)
+# saves: which of x (input) / y (output) backward needs; int policy: "float" computes ints in the
+# default float dtype as torch does; "keep" keeps the integer dtype.
+UNARY = [
+    ("exp", np.exp, "ExpBackward0", lambda g, x, y: g * y, "y", "float"),
+    ("expm1", np.expm1, "Expm1Backward0", lambda g, x, y: g * (y + 1), "y", "float"),
+    ("log", np.log, "LogBackward0", lambda g, x, y: g / x, "x", "float"),
+    ("log1p", np.log1p, "Log1PBackward0", lambda g, x, y: g / (x + 1), "x", "float"),
+    ("log2", np.log2, "Log2Backward0", lambda g, x, y: g / (x * LN2), "x", "float"),
+    ("log10", np.log10, "Log10Backward0", lambda g, x, y: g / (x * LN10), "x", "float"),
+    ("sqrt", np.sqrt, "SqrtBackward0", lambda g, x, y: g / (2 * y), "y", "float"),
+    ("rsqrt", lambda a: 1 / np.sqrt(a), "RsqrtBackward0", lambda g, x, y: -0.5 * g * y * y * y, "y", "float"),
+    ("sin", np.sin, "SinBackward0", lambda g, x, y: g * x.cos(), "x", "float"),
+    ("cos", np.cos, "CosBackward0", lambda g, x, y: g * -x.sin(), "x", "float"),
+    ("tan", np.tan, "TanBackward0", lambda g, x, y: g * (1 + y * y), "y", "float"),
+    ("tanh", np.tanh, "TanhBackward0", lambda g, x, y: g * (1 - y * y), "y", "float"),
+    ("sigmoid", lambda a: _sigmoid(a), "SigmoidBackward0", lambda g, x, y: g * y * (1 - y), "y", "float"),
+    ("relu", lambda a: np.maximum(a, 0).astype(a.dtype, copy=False), "ReluBackward0", lambda g, x, y: g * (y > 0), "y", "keep"),
+    ("abs", np.abs, "AbsBackward0", lambda g, x, y: g * x.sign(), "x", "keep"),
+    ("neg", np.negative, "NegBackward0", lambda g, x, y: -g, "", "keep"),
+    ("reciprocal", lambda a: 1 / a, "ReciprocalBackward0", lambda g, x, y: -g * y * y, "y", "float"),
+    ("square", lambda a: a * a, "PowBackward0", lambda g, x, y: g * 2 * x, "x", "keep"),
+    ("sign", np.sign, "SignBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("floor", np.floor, "FloorBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("ceil", np.ceil, "CeilBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("trunc", np.trunc, "TruncBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("frac", lambda a: a - np.trunc(a), "FracBackward0", lambda g, x, y: g, "", "keep"),
+    ("asin", np.arcsin, "AsinBackward0", lambda g, x, y: g * (1 - x * x).rsqrt(), "x", "float"),
+    ("acos", np.arccos, "AcosBackward0", lambda g, x, y: -g * (1 - x * x).rsqrt(), "x", "float"),
+    ("atan", np.arctan, "AtanBackward0", lambda g, x, y: g / (1 + x * x), "x", "float"),
+    ("sinh", np.sinh, "SinhBackward0", lambda g, x, y: g * x.cosh(), "x", "float"),
+    ("cosh", np.cosh, "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
+    ("exp2", np.exp2, "Exp2Backward0", lambda g, x, y: g * y * LN2, "y", "float"),
+    ("erf", None, "ErfBackward0", lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(), "x", "float"),
+    ("silu", lambda a: a * _sigmoid(a), "SiluBackward0",
+     lambda g, x, y: g * x.sigmoid() * (1 + x * (1 - x.sigmoid())), "x", "float"),
+    ("softplus", lambda a: np.logaddexp(0, a).astype(a.dtype, copy=False), "SoftplusBackward0",
+     lambda g, x, y: g * x.sigmoid(), "x", "float"),
+]  # fmt: skip
+
+
+def _sigmoid(a: Any) -> Any:
+    # 1/(1+exp(-a)) overflows to inf for large negative a but still yields the right limit, 0.
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-a))
+
+
+def _erf(a: Any) -> Any:
+    from math import erf
+
+    return np.vectorize(erf, otypes=[a.dtype])(a)
+
+
+def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:
+    if fn is None:
+        fn = _erf
+    needs_x, needs_y = "x" in saves, "y" in saves
+
+    def backward(self: Node, g: Tensor, x: Any = None, y: Any = None) -> tuple:
+        return (bw(g, x, y),)
+
+    cls = node_class(node_name, backward)
+    floaty = policy == "float"
+    boolneg = name == "neg"
+
+    def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        d = input._data
+        k = d.dtype.kind
+        if k != "f":
+            if floaty:
+                d = d.astype(DEFAULT.float.np)
+            elif boolneg and k == "b":
+                raise RuntimeError(
+                    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                    "invert a mask, use the `~` or `logical_not()` operator instead."
+                )
+        r = fn(d)
+        if type(r) is not _ndarray:
+            r = input._dev.xp.asarray(r)
+        t = wrap(r, input._dev)
+        if ENABLED[0] and input._rg:
+            node = cls()
+            node._next = (edge_of(input),)
+            c = input._version
+            if needs_y:
+                s, v = save_out(node, t)
+            else:
+                s, v = None, None
+            if needs_x or needs_y:
+                node._saved = (input if needs_x else None, s)
+                node._vers = ((c, c[0]) if needs_x else None, v)
+            if r.dtype is not input._data.dtype:
+                node._meta = ((d.shape, input._data.dtype),)
+            node._ctx = (r.shape, r.dtype)
+            t._rg = True
+            t.grad_fn = node
+        if out is not None:
+            return _out(t, out)
+        return t
+
+    op.__name__ = name
+    return op
+
+
+_UNARY_FNS: dict = {}
+for _row in UNARY:
+    _UNARY_FNS[_row[0]] = _make_unary(_row[1], _row[2], _row[3], _row[4], _row[5], _row[0])
+globals().update(_UNARY_FNS)
+
+
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    d = input._data
+    r = np.round(d, decimals) if d.dtype.kind == "f" else d.copy()
+    t = wrap(np.asarray(r), input._dev)
+    if ENABLED[0] and input._rg:
+        node = RoundBackward0()
+        node._next = (edge_of(input),)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return _out(t, out)
+
+
+RoundBackward0 = node_class("RoundBackward0", lambda self, g: (g * 0,))
+
+
+def positive(input: Tensor) -> Tensor:  # noqa: A002
+    return input
+
+
+def logical_not(input: Tensor) -> Tensor:  # noqa: A002
+    return wrap(np.logical_not(input._data), input._dev)
+
+
+def _logical(fn: Any) -> Any:
+    def op(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+        od = other._data if isinstance(other, Tensor) else other
+        return wrap(np.asarray(fn(input._data, od)), input._dev)
+
+    return op
+
+
+logical_and = _logical(np.logical_and)
+logical_or = _logical(np.logical_or)
+logical_xor = _logical(np.logical_xor)
+
+
+def _bitwise(fn: Any, cname: str) -> Any:
+    def op(input: Tensor, other: Any) -> Any:  # noqa: A002
+        if not isinstance(other, (Tensor, int, bool)):
+            return NotImplemented
+        for x in (input, other):
+            if isinstance(x, Tensor) and x._data.dtype.kind == "f":
+                raise NotImplementedError(f'"{cname}_cpu" not implemented for \'{x.dtype.name_for_error().capitalize()}\'')
+        ad, bd = prep(input, other)
+        return wrap(np.asarray(fn(ad, bd)), input._dev)
+
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
+    if input._data.dtype.kind == "f":
+        raise NotImplementedError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return wrap(np.asarray(np.invert(input._data)), input._dev)
+
+
+def isnan(input: Tensor) -> Tensor:  # noqa: A002
+    return wrap(np.asarray(np.isnan(input._data)), input._dev)
+
+
+def isinf(input: Tensor) -> Tensor:  # noqa: A002
+    return wrap(np.asarray(np.isinf(input._data)), input._dev)
+
+
+def isfinite(input: Tensor) -> Tensor:  # noqa: A002
+    return wrap(np.asarray(np.isfinite(input._data)), input._dev)
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:  # noqa: A002
+    return wrap(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf), input._dev)
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
+    return input + weight * (end - input)
+
+
+# ---- comparisons ------------------------------------------------------------------------------
+def _cmp(raw: Any, sym: str) -> Any:
+    def op(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        r = raw(input, other)
+        if r is NotImplemented:
+            raise _bad(sym, input, other)
+        return _out(r, out)
+
+    return op
+
+
+eq, ne, lt, le, gt, ge = (_cmp(_eq, "=="), _cmp(_ne, "!="), _cmp(_lt, "<"), _cmp(_le, "<="), _cmp(_gt, ">"),
+                          _cmp(_ge, ">="))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    if input._dev is not other._dev:
+        raise mixed_device(input, other)
+    a, b = input._data, other._data
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: A002
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:  # noqa: A002
+    return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), input._dev)
+
+
+# ---- out= -----------------------------------------------------------------------------------
+def _out(r: Tensor, out: Tensor | None) -> Tensor:
+    """torch's out=: the result is written into `out` (resized as needed) and `out` returned."""
+    if out is None:
+        return r
+    from engine.ops.inplace import write_out
+
+    return write_out(out, r)

@@ -1,0 +1,803 @@
+"""Indexing, gathering and joining: getitem/setitem, index_select, masked ops, gather/scatter,
+cat/stack/split/chunk/unbind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.dtypes import PROMOTE_NP
+from engine.grad_mode import ENABLED
+from engine.ops.util import edge_of, mixed_device, node_class, norm_dim, same_device
+from engine.tensor import Tensor, view_of, wrap
+
+
+# ---- index normalisation ----------------------------------------------------------------------------
+def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
+    """The index as numpy understands it, whether it is advanced, and torch's name for a basic one."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    shape = x._data.shape
+    out = []
+    advanced = False
+    name = "AliasBackward0"
+    dim = 0
+    n_real = sum(1 for i in idx if i is not None and i is not Ellipsis and not (isinstance(i, Tensor) and i._data.dtype.kind == "b") and not (isinstance(i, (list, tuple)) and i and isinstance(i[0], bool)))
+    n_real += sum(i._data.ndim for i in idx if isinstance(i, Tensor) and i._data.dtype.kind == "b")
+    for i in idx:
+        if i is Ellipsis:
+            out.append(i)
+            dim = len(shape) - (n_real - dim) if dim <= len(shape) else dim
+            continue
+        if i is None:
+            out.append(None)
+            name = "UnsqueezeBackward0"
+            continue
+        if isinstance(i, bool):
+            out.append(i)
+            advanced = True
+            continue
+        if isinstance(i, int) or isinstance(i, np.integer):
+            i = int(i)
+            if dim >= len(shape):
+                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+            n = shape[dim]
+            if i < -n or i >= n:
+                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {n}")
+            out.append(i)
+            name = "SelectBackward0"
+            dim += 1
+            continue
+        if isinstance(i, slice):
+            for part in (i.start, i.stop, i.step):
+                if part is not None and not isinstance(part, (int, np.integer)):
+                    if isinstance(part, Tensor) and part._data.size == 1 and part._data.dtype.kind in "iu":
+                        continue
+                    raise TypeError(
+                        "slice indices must be integers or None or have an __index__ method"
+                    )
+            step = i.step
+            if step is not None:
+                step = int(step)
+                if step <= 0:
+                    raise ValueError("step must be greater than zero")
+            i = slice(None if i.start is None else int(i.start), None if i.stop is None else int(i.stop), step)
+            out.append(i)
+            if i != slice(None):
+                name = "SliceBackward0"
+            dim += 1
+            continue
+        if isinstance(i, Tensor):
+            a = i._data
+            if i._dev is not x._dev and not (i._dev.type == "cpu" and a.ndim == 0):
+                raise mixed_device(x, i)
+            if a.dtype.kind == "b":
+                for k in range(a.ndim):
+                    if dim + k >= len(shape) or a.shape[k] != shape[dim + k]:
+                        raise IndexError(
+                            f"The shape of the mask [{', '.join(map(str, a.shape))}] at index {k} does not match "
+                            f"the shape of the indexed tensor [{', '.join(map(str, shape))}] at index {dim + k}"
+                        )
+                dim += a.ndim
+            elif a.dtype.kind in "iu":
+                _bounds(a, shape, dim)
+                dim += 1
+            else:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a)
+            advanced = True
+            continue
+        if isinstance(i, (list, tuple)):
+            a = np.asarray(i)
+            if a.dtype.kind == "b":
+                dim += a.ndim
+            elif a.dtype.kind in "iu" or a.size == 0:
+                a = a.astype(np.int64)
+                _bounds(a, shape, dim)
+                dim += 1
+            else:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a)
+            advanced = True
+            continue
+        raise IndexError(
+            "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
+            f"(got {type(i).__name__})"
+        )
+    return tuple(out), advanced, name
+
+
+def _bounds(a: Any, shape: tuple, dim: int) -> None:
+    if dim >= len(shape) or a.size == 0:
+        return
+    n = shape[dim]
+    lo, hi = int(a.min()), int(a.max())
+    if lo < -n or hi >= n:
+        bad = hi if hi >= n else lo
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+# ---- getitem ------------------------------------------------------------------------------------------
+def _index_bw(self: Any, g: Tensor, shape: tuple, idx: tuple, advanced: bool) -> tuple:
+    return (index_put_new(g, idx, shape, advanced),)
+
+
+SelectBackward0 = node_class("SelectBackward0", _index_bw)
+SliceBackward0 = node_class("SliceBackward0", _index_bw)
+UnsqueezeIdxBackward0 = node_class("UnsqueezeBackward0", _index_bw)
+AliasBackward0 = node_class("AliasBackward0", _index_bw)
+IndexBackward0 = node_class("IndexBackward0", _index_bw)
+_BASIC = {
+    "SelectBackward0": SelectBackward0,
+    "SliceBackward0": SliceBackward0,
+    "UnsqueezeBackward0": UnsqueezeIdxBackward0,
+    "AliasBackward0": AliasBackward0,
+}
+
+
+def getitem(x: Tensor, idx: Any) -> Tensor:
+    nidx, advanced, name = _norm_index(x, idx)
+    d = x._data
+    try:
+        r = d[nidx]
+    except IndexError as e:
+        raise IndexError(str(e)) from None
+    if advanced:
+        t = wrap(r if type(r) is np.ndarray or hasattr(r, "device") else np.asarray(r), x._dev)
+        cls = IndexBackward0
+    else:
+        if type(r) is not np.ndarray and not hasattr(r, "__cuda_array_interface__"):
+            r = d[nidx + (Ellipsis,)] if Ellipsis not in nidx else np.asarray(r)
+        t = view_of(r, x)
+        cls = _BASIC[name]
+        if x._rg or x._meta is not None:
+            _remember_view(t, x, lambda b, i=idx: getitem(b, i))
+    if ENABLED[0] and x._rg:
+        node = cls()
+        node._next = (edge_of(x),)
+        node._saved = (d.shape, nidx, advanced)
+        node._vers = (None, None, None)
+        node._ctx = (t._data.shape, t._data.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def _remember_view(v: Tensor, parent: Tensor, fn: Any) -> None:
+    """Keep how v was made from parent, so an in-place op on v can rewrite parent's graph."""
+    v._meta = {"view": (parent, fn)}
+
+
+def _put_bw(self: Any, g: Tensor, idx: tuple, advanced: bool) -> tuple:
+    return (getitem(g, idx if len(idx) != 1 else idx[0]) if not advanced else _adv_get(g, idx),)
+
+
+def _adv_get(g: Tensor, idx: tuple) -> Tensor:
+    t = wrap(np.asarray(g._data[idx]), g._dev)
+    if ENABLED[0] and g._rg:
+        node = IndexBackward0()
+        node._next = (edge_of(g),)
+        node._saved = (g._data.shape, idx, True)
+        node._vers = (None, None, None)
+        node._ctx = (t._data.shape, t._data.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+IndexPutBackward0 = node_class("IndexPutBackward0", _put_bw)
+
+
+def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor:
+    """zeros(shape) with g added at idx: the backward of indexing, itself differentiable."""
+    xp = g._dev.xp
+    z = xp.zeros(shape, dtype=g._data.dtype)
+    if advanced:
+        np.add.at(z, idx, g._data) if xp is np else xp.add.at(z, idx, g._data)
+    else:
+        z[idx] = g._data
+    t = wrap(z, g._dev)
+    if ENABLED[0] and g._rg:
+        node = IndexPutBackward0()
+        node._next = (edge_of(g),)
+        node._saved = (idx, advanced)
+        node._vers = (None, None)
+        node._ctx = (shape, z.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+# ---- setitem ------------------------------------------------------------------------------------------
+def setitem(x: Tensor, idx: Any, value: Any) -> None:
+    from engine.ops.inplace import check_inplace, commit
+
+    check_inplace(x)
+    nidx, advanced, _ = _norm_index(x, idx)
+    d = x._data
+    if isinstance(value, Tensor):
+        if value._dev is not x._dev and not (value._dev.type == "cpu" and value._data.ndim == 0):
+            raise mixed_device(x, value)
+        vd = value._data
+    else:
+        vd = value
+    try:
+        target = d[nidx]
+        tshape = np.shape(target)
+        vshape = np.shape(vd)
+        try:
+            np.broadcast_shapes(vshape, tshape)
+        except ValueError:
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape [{', '.join(map(str, vshape))}] cannot be broadcast to "
+                f"indexing result of shape [{', '.join(map(str, tshape))}]"
+            ) from None
+        needs_graph = ENABLED[0] and (x._rg or (isinstance(value, Tensor) and value._rg))
+        if needs_graph:
+            with _NoGrad():
+                old = wrap(d.copy(), x._dev)
+        d[nidx] = vd.astype(d.dtype, copy=False) if hasattr(vd, "astype") else vd
+    except (ValueError, TypeError, OverflowError) as e:
+        raise RuntimeError(str(e)) from None
+    c = x._version
+    c[0] += 1
+    from engine import autograd
+
+    c[1] = autograd.current_site
+    if needs_graph:
+        node = CopySlices()
+        vt = value if isinstance(value, Tensor) else None
+        node._next = (edge_of(x), edge_of(vt) if vt is not None else None)
+        node._saved = (nidx, advanced, np.shape(vd), tshape)
+        node._vers = (None, None, None, None)
+        if vt is not None and vt._data.dtype != d.dtype:
+            node._meta = (None, (vt._data.shape, vt._data.dtype))
+        node._ctx = (d.shape, d.dtype)
+        del old
+        new = wrap(d, x._dev)
+        new._rg = True
+        new.grad_fn = node
+        commit(x, new)
+
+
+def _copyslices_bw(self: Any, g: Tensor, idx: tuple, advanced: bool, vshape: tuple, tshape: tuple) -> tuple:
+    from engine.ops.shape import sum_to
+
+    n = self._next
+    gx = gv = None
+    if n[0] is not None:
+        mask = g._dev.xp.ones(g._data.shape, dtype=g._data.dtype)
+        mask[idx] = 0
+        gx = g * wrap(mask, g._dev)
+    if n[1] is not None:
+        gv = _adv_get(g, idx) if advanced else getitem(g, idx if len(idx) != 1 else idx[0])
+        gv = sum_to(gv, tuple(vshape))
+    return gx, gv
+
+
+CopySlices = node_class("CopySlices", _copyslices_bw)
+
+
+class _NoGrad:
+    def __enter__(self) -> None:
+        self.prev = ENABLED[0]
+        ENABLED[0] = False
+
+    def __exit__(self, *exc: object) -> None:
+        ENABLED[0] = self.prev
+
+
+# ---- index_select / masked ops / take --------------------------------------------------------------------
+def _index_select_bw(self: Any, g: Tensor, shape: tuple, dim: int, index: Tensor) -> tuple:
+    return (index_add_new(g, dim, index, shape),)
+
+
+IndexSelectBackward0 = node_class("IndexSelectBackward0", _index_select_bw)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    ia = index._data.reshape(-1)
+    n = d.shape[ax] if d.ndim else 1
+    if ia.size and (int(ia.min()) < -n or int(ia.max()) >= n):
+        raise IndexError("index out of range in self")
+    r = np.take(d, ia, axis=ax) if d.ndim else d.reshape(1)[ia].reshape(index._data.shape)
+    t = wrap(np.asarray(r), input._dev)
+    if ENABLED[0] and input._rg:
+        node = IndexSelectBackward0()
+        node._next = (edge_of(input),)
+        node._saved = (d.shape, ax, wrap(ia, index._dev))
+        node._vers = (None, None, None)
+        node._ctx = (t._data.shape, t._data.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+IndexAddBackward0 = node_class(
+    "IndexAddBackward0", lambda self, g, dim, index: (index_select(g, dim, index),)
+)
+
+
+def index_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
+    z = np.zeros(shape, dtype=g._data.dtype)
+    zm = np.moveaxis(z, dim, 0)
+    np.add.at(zm, index._data, np.moveaxis(g._data, dim, 0))
+    t = wrap(z, g._dev)
+    if ENABLED[0] and g._rg:
+        node = IndexAddBackward0()
+        node._next = (edge_of(g),)
+        node._saved = (dim, index)
+        node._vers = (None, None)
+        node._ctx = (shape, z.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    ax = norm_dim(dim, input._data.ndim)
+    return input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
+
+
+MaskedSelectBackward0 = node_class(
+    "MaskedSelectBackward0", lambda self, g, shape, mask: (index_put_new(g, (mask,), shape, True),)
+)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+    same_device((input, mask))
+    d, m = input._data, mask._data
+    try:
+        shape = np.broadcast_shapes(d.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(_bcast_msg(d.shape, m.shape)) from None
+    db = np.broadcast_to(d, shape)
+    mb = np.broadcast_to(m, shape)
+    t = wrap(np.asarray(db[mb]), input._dev)
+    if ENABLED[0] and input._rg:
+        node = MaskedSelectBackward0()
+        node._next = (edge_of(input),)
+        node._saved = (shape, mb)
+        node._vers = (None, None)
+        if shape != d.shape:
+            node._meta = ((d.shape, d.dtype),)
+        node._ctx = (t._data.shape, t._data.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def _bcast_msg(a: tuple, b: tuple) -> str:
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x != y and x != 1 and y != 1:
+            dim = max(len(a), len(b)) - i
+            return (
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {dim}"
+            )
+    return "shapes cannot be broadcast"
+
+
+def _masked_fill_bw(self: Any, g: Tensor, mask: Tensor) -> tuple:
+    from engine.ops.elementwise import where
+
+    return (where(mask, 0.0, g),)
+
+
+MaskedFillBackward0 = node_class("MaskedFillBackward0", _masked_fill_bw)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A002
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name_for_error()}"
+        )
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s)."
+            )
+        value = value.item()
+    d = input._data
+    try:
+        r = np.where(mask._data, np.asarray(value).astype(d.dtype), d)
+    except ValueError:
+        raise RuntimeError(_bcast_msg(d.shape, mask._data.shape)) from None
+    if r.shape != d.shape:
+        raise RuntimeError(_bcast_msg(d.shape, mask._data.shape))
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        node = MaskedFillBackward0()
+        node._next = (edge_of(input),)
+        node._saved = (mask,)
+        node._vers = ((mask._version, mask._version[0]),)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
+    return getitem(input.reshape(-1), index)
+
+
+# ---- gather / scatter ----------------------------------------------------------------------------------
+def _gather_bw(self: Any, g: Tensor, shape: tuple, dim: int, index: Tensor) -> tuple:
+    return (scatter_add_new(g, dim, index, shape),)
+
+
+GatherBackward0 = node_class("GatherBackward0", _gather_bw)
+
+
+def _check_index(index: Tensor, fn: str) -> None:
+    if index._data.dtype != np.int64:
+        raise RuntimeError(f"{fn}(): Expected dtype int64 for index")
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
+    _check_index(index, "gather")
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    ia = index._data
+    if ia.ndim != d.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    n = d.shape[ax]
+    if ia.size and (int(ia.min()) < -n or int(ia.max()) >= n):
+        raise RuntimeError(f"index {int(ia.max()) if int(ia.max()) >= n else int(ia.min())} is out of bounds for dimension {ax} with size {n}")
+    sl = tuple(slice(0, s) for s in ia.shape)
+    sub = d[tuple(slice(None) if i == ax else sl[i] for i in range(d.ndim))]
+    r = np.take_along_axis(sub, ia, axis=ax)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        node = GatherBackward0()
+        node._next = (edge_of(input),)
+        node._saved = (d.shape, ax, index)
+        node._vers = (None, None, None)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+ScatterAddBackward0 = node_class(
+    "ScatterAddBackward0", lambda self, g, dim, index: (gather(g, dim, index),)
+)
+
+
+def scatter_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
+    """zeros(shape).scatter_add(dim, index, g): the backward of gather, differentiable."""
+    z = np.zeros(shape, dtype=g._data.dtype)
+    ia = index._data
+    grids = np.indices(ia.shape, sparse=True)
+    full = tuple(ia if i == dim else grids[i] for i in range(len(shape)))
+    np.add.at(z, full, g._data)
+    t = wrap(z, g._dev)
+    if ENABLED[0] and g._rg:
+        node = ScatterAddBackward0()
+        node._next = (edge_of(g),)
+        node._saved = (dim, index)
+        node._vers = (None, None)
+        node._ctx = (shape, z.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def scatter_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
+    """Place g at unique positions along dim (max/sort backward); same as scatter_add there."""
+    return scatter_add_new(g, dim, index, shape)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
+    ax = norm_dim(dim, input._data.ndim)
+    sl = tuple(slice(0, s) for s in index._data.shape)
+    return input + scatter_add_new(src[sl] if src._data.shape != index._data.shape else src, ax, index,
+                                   input._data.shape)
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: Any = None) -> Tensor:  # noqa: A002
+    if src is None:
+        src = value
+    ax = norm_dim(dim, input._data.ndim)
+    r = input._data.copy()
+    ia = index._data
+    grids = np.indices(ia.shape, sparse=True)
+    full = tuple(ia if i == ax else grids[i] for i in range(r.ndim))
+    if isinstance(src, Tensor):
+        sl = tuple(slice(0, s) for s in ia.shape)
+        r[full] = src._data[sl]
+    else:
+        r[full] = src
+    return wrap(r, input._dev)
+
+
+# ---- cat / stack / split / chunk / unbind -------------------------------------------------------------------
+def _cat_bw(self: Any, g: Tensor, dim: int, sizes: tuple) -> tuple:
+    out = []
+    start = 0
+    for s in sizes:
+        out.append(g.narrow(dim, start, s))
+        start += s
+    return tuple(out)
+
+
+CatBackward0 = node_class("CatBackward0", _cat_bw)
+
+
+def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    dev = same_device(tensors)
+    # torch skips legacy empty 1-D tensors in cat
+    parts = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
+    ref = parts[0]._data
+    ax = norm_dim(dim, ref.ndim)
+    for k, t in enumerate(parts):
+        s = t._data.shape
+        if len(s) != ref.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref.ndim} and {len(s)}"
+            )
+        for i in range(ref.ndim):
+            if i != ax and s[i] != ref.shape[i]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {ax}. Expected size {ref.shape[i]} but got "
+                    f"size {s[i]} for tensor number {k} in the list."
+                )
+    rt = parts[0]._data.dtype
+    for t in parts[1:]:
+        rt = PROMOTE_NP[rt, t._data.dtype]
+    xp = dev.xp
+    r = xp.concatenate([t._data.astype(rt, copy=False) for t in parts], axis=ax)
+    res = wrap(r, dev)
+    if ENABLED[0] and any(t._rg for t in parts):
+        node = CatBackward0()
+        node._next = tuple(edge_of(t) for t in parts)
+        node._saved = (ax, tuple(t._data.shape[ax] for t in parts))
+        node._vers = (None, None)
+        meta = tuple(None if t._data.dtype == rt else (t._data.shape, t._data.dtype) for t in parts)
+        if any(m is not None for m in meta):
+            node._meta = meta
+        node._ctx = (r.shape, r.dtype)
+        res._rg = True
+        res.grad_fn = node
+    if out is not None:
+        from engine.ops.inplace import write_out
+
+        return write_out(out, res)
+    return res
+
+
+def concat(tensors: Any, dim: int = 0) -> Tensor:
+    return cat(tensors, dim)
+
+
+concatenate = concat
+
+
+def _stack_bw(self: Any, g: Tensor, dim: int, n: int) -> tuple:
+    return tuple(g.select(dim, i) for i in range(n))
+
+
+StackBackward0 = node_class("StackBackward0", _stack_bw)
+
+
+def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    dev = same_device(tensors)
+    s0 = tensors[0]._data.shape
+    for k, t in enumerate(tensors):
+        if t._data.shape != s0:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got [{', '.join(map(str, s0))}] at entry 0 and "
+                f"[{', '.join(map(str, t._data.shape))}] at entry {k}"
+            )
+    ax = norm_dim(dim, len(s0) + 1)
+    rt = tensors[0]._data.dtype
+    for t in tensors[1:]:
+        rt = PROMOTE_NP[rt, t._data.dtype]
+    r = dev.xp.stack([t._data.astype(rt, copy=False) for t in tensors], axis=ax)
+    res = wrap(r, dev)
+    if ENABLED[0] and any(t._rg for t in tensors):
+        node = StackBackward0()
+        node._next = tuple(edge_of(t) for t in tensors)
+        node._saved = (ax, len(tensors))
+        node._vers = (None, None)
+        meta = tuple(None if t._data.dtype == rt else (t._data.shape, t._data.dtype) for t in tensors)
+        if any(m is not None for m in meta):
+            node._meta = meta
+        node._ctx = (r.shape, r.dtype)
+        res._rg = True
+        res.grad_fn = node
+    if out is not None:
+        from engine.ops.inplace import write_out
+
+        return write_out(out, res)
+    return res
+
+
+def hstack(tensors: Any) -> Tensor:
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors: Any) -> Tensor:
+    return cat([t if t._data.ndim > 1 else t.reshape(1, -1) for t in tensors], 0)
+
+
+def _narrow_bw(self: Any, g: Tensor, shape: tuple, dim: int, start: int) -> tuple:
+    idx = (slice(None),) * dim + (slice(start, start + g._data.shape[dim]),)
+    return (index_put_new(g, idx, shape, False),)
+
+
+SplitBackward0 = node_class("SplitBackward0", _narrow_bw)
+NarrowBackward0 = node_class("SliceBackward0", _narrow_bw)
+
+
+def _piece(input: Tensor, ax: int, start: int, length: int, cls: type) -> Tensor:  # noqa: A002
+    d = input._data
+    idx = (slice(None),) * ax + (slice(start, start + length),)
+    t = view_of(d[idx], input)
+    if ENABLED[0] and input._rg:
+        node = cls()
+        node._next = (edge_of(input),)
+        node._saved = (d.shape, ax, start)
+        node._vers = (None, None, None)
+        node._ctx = (t._data.shape, t._data.dtype)
+        t._rg = True
+        t.grad_fn = node
+    if input._rg or input._meta is not None:
+        _remember_view(t, input, lambda b, a=ax, s=start, n=length: narrow(b, a, s, n))
+    return t
+
+
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    start = int(start)
+    if start < 0:
+        start += d.shape[ax]
+    if start < 0 or start + length > d.shape[ax] or length < 0:
+        raise RuntimeError(
+            f"start ({start}) + length ({length}) exceeds dimension size ({d.shape[ax]})."
+        )
+    return _piece(input, ax, start, length, NarrowBackward0)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    d = tensor._data
+    ax = norm_dim(dim, d.ndim)
+    n = d.shape[ax]
+    s = split_size_or_sections
+    if isinstance(s, Tensor):
+        s = s.tolist()
+    if isinstance(s, (list, tuple)):
+        if sum(s) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
+                f"{ax}), but got split_sizes=[{', '.join(map(str, s))}]"
+            )
+        sizes = list(s)
+    else:
+        s = int(s)
+        if s <= 0 and n > 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [0]
+        if n == 0:
+            sizes = [0]
+    out = []
+    start = 0
+    for length in sizes:
+        out.append(_piece(tensor, ax, start, length, SplitBackward0))
+        start += length
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    n = d.shape[ax]
+    size = -(-n // chunks) if n else 0
+    if size == 0:
+        return tuple(_piece(input, ax, 0, 0, SplitBackward0) for _ in range(min(chunks, 1) if n else chunks))
+    return split(input, size, ax)
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:  # noqa: A002
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    n = d.shape[ax]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        q, r = divmod(n, k)
+        sizes = [q + 1] * r + [q] * (k - r)
+    else:
+        bounds = [0] + list(indices_or_sections) + [n]
+        sizes = [max(0, min(b, n) - min(a, n)) for a, b in zip(bounds, bounds[1:])]
+    out, start = [], 0
+    for length in sizes:
+        out.append(_piece(input, ax, start, length, SplitBackward0))
+        start += length
+    return tuple(out)
+
+
+def _unbind_bw(self: Any, g: Tensor, shape: tuple, dim: int, i: int) -> tuple:
+    idx = (slice(None),) * dim + (i,)
+    return (index_put_new(g, idx, shape, False),)
+
+
+UnbindBackward0 = node_class("UnbindBackward0", _unbind_bw)
+SelectIntBackward0 = node_class("SelectBackward0", _unbind_bw)
+
+
+def _select_view(input: Tensor, ax: int, i: int, cls: type) -> Tensor:  # noqa: A002
+    d = input._data
+    idx = (slice(None),) * ax + (i,)
+    r = d[idx]
+    if type(r) is not np.ndarray and not hasattr(r, "__cuda_array_interface__"):
+        r = d[idx + (Ellipsis,)]
+    t = view_of(r, input)
+    if ENABLED[0] and input._rg:
+        node = cls()
+        node._next = (edge_of(input),)
+        node._saved = (d.shape, ax, i)
+        node._vers = (None, None, None)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    if input._rg or input._meta is not None:
+        _remember_view(t, input, lambda b, a=ax, k=i: select(b, a, k))
+    return t
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
+    d = input._data
+    if d.ndim == 0:
+        raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
+    ax = norm_dim(dim, d.ndim)
+    return tuple(_select_view(input, ax, i, UnbindBackward0) for i in range(d.shape[ax]))
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    n = d.shape[ax]
+    index = int(index)
+    if index < -n or index >= n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size [{', '.join(map(str, d.shape))}] at "
+            f"dimension {ax}"
+        )
+    if index < 0:
+        index += n
+    return _select_view(input, ax, index, SelectIntBackward0)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    m = np.tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
+    return input * wrap(m, input._dev) if input._rg else wrap(np.tril(input._data, diagonal), input._dev)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    m = ~np.tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
+    return input * wrap(m, input._dev) if input._rg else wrap(np.triu(input._data, diagonal), input._dev)

@@ -1,0 +1,310 @@
+"""In-place ops and out=: torch's leaf rules checked before any data changes, version counters
+bumped, and the graph rewritten so later backward passes see the new values (CopySlices for views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine import autograd
+from engine.autograd import _Out
+from engine.grad_mode import ENABLED
+from engine.ops.util import edge_of, node_class
+from engine.tensor import Tensor, wrap
+
+LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+VIEW_LEAF_MSG = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def check_inplace(x: Tensor) -> None:
+    if not ENABLED[0]:
+        return
+    if x._rg and x.grad_fn is None:
+        raise RuntimeError(LEAF_MSG)
+    base = x._base
+    if base is not None and base._rg and base.grad_fn is None:
+        raise RuntimeError(VIEW_LEAF_MSG)
+
+
+def _bump(x: Tensor) -> None:
+    c = x._version
+    c[0] += 1
+    c[1] = autograd.current_site
+
+
+_CAT = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_CATNAME = {"b": "Bool", "u": "Byte", "i": "Long", "f": "Float"}
+
+
+def _check_cast(src: Any, dst: Any) -> None:
+    if _CAT[src.kind] > _CAT[dst.kind]:
+        from engine.dtypes import FROM_NP
+
+        s = FROM_NP[src].name_for_error().split()[-1].capitalize()
+        d = FROM_NP[dst].name_for_error().split()[-1].capitalize()
+        raise RuntimeError(f"result type {s} can't be cast to the desired output type {d}")
+
+
+def apply(x: Tensor, compute: Any, *others: Any) -> Tensor:
+    """Run `compute(x, *others)` out of place, then store the result in x's memory."""
+    check_inplace(x)
+    grad = ENABLED[0] and (x._rg or any(isinstance(o, Tensor) and o._rg for o in others))
+    if not grad:
+        prev = ENABLED[0]
+        ENABLED[0] = False
+        try:
+            r = compute(x, *others)
+        finally:
+            ENABLED[0] = prev
+        _store(x, r._data)
+        return x
+    # The op's node may save its input: give it a snapshot so writing x cannot corrupt it.
+    proxy = wrap(x._data.copy(), x._dev)
+    proxy._rg = x._rg
+    proxy.grad_fn = x.grad_fn
+    proxy._accum = x._accum
+    r = compute(proxy, *others)
+    if r._data.dtype != x._data.dtype:
+        _check_cast(r._data.dtype, x._data.dtype)
+        r = r.to(x.dtype)
+    _store(x, r._data)
+    commit(x, r)
+    return x
+
+
+def _store(x: Tensor, data: Any) -> None:
+    d = x._data
+    if data.dtype != d.dtype:
+        _check_cast(data.dtype, d.dtype)
+    if data.shape != d.shape:
+        # Inputs already broadcast against each other; only a result larger than x is an error.
+        full = np.broadcast_shapes(data.shape, d.shape)
+        if full != d.shape:
+            raise RuntimeError(
+                f"output with shape [{', '.join(map(str, d.shape))}] doesn't match the broadcast shape "
+                f"[{', '.join(map(str, full))}]"
+            )
+    if not d.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation."
+        )
+    if type(d) is np.ndarray:
+        np.copyto(d, data, casting="unsafe")
+    else:
+        d[...] = data
+    _bump(x)
+
+
+def commit(x: Tensor, new: Tensor) -> None:
+    """x's memory now holds new's values: x takes new's graph; a view passes the change up to its base."""
+    node = new.grad_fn
+    if node is not None and node._saved and node._saved is not autograd.FREED:
+        # A node that saved its own output must see x's memory and version from now on.
+        saved = list(node._saved)
+        vers = list(node._vers)
+        for i, s in enumerate(saved):
+            if type(s) is _Out and s.data is new._data:
+                s.data, s.counter = x._data, x._version
+                vers[i] = (x._version, x._version[0])
+        node._vers = tuple(vers)
+    x.grad_fn = node
+    x._rg = new._rg
+    meta = x._meta
+    view = meta.get("view") if meta else None
+    if view is None or node is None:
+        return
+    parent, fn = view
+    pnode = CopySlices()
+    pnode._next = (edge_of(parent), node)
+    pnode._saved = (fn, parent._data.shape)
+    pnode._vers = (None, None)
+    pnode._ctx = (parent._data.shape, parent._data.dtype)
+    pnew = wrap(parent._data, parent._dev)
+    pnew._rg = True
+    pnew.grad_fn = pnode
+    commit(parent, pnew)
+
+
+def _copyslices_bw(self: Any, g: Tensor, fn: Any, shape: tuple) -> tuple:
+    n = self._next
+    gp = gv = None
+    if n[0] is not None:
+        m = wrap(g._dev.xp.ones(shape, dtype=g._data.dtype), g._dev)
+        prev = ENABLED[0]
+        ENABLED[0] = False
+        try:
+            fn(m)._data[...] = 0  # the view writes through to m: zero exactly the overwritten region
+        finally:
+            ENABLED[0] = prev
+        gp = g * m
+    if n[1] is not None:
+        gv = fn(g)
+    return gp, gv
+
+
+CopySlices = node_class("CopySlices", _copyslices_bw)
+
+
+def write_out(out: Tensor, r: Tensor) -> Tensor:
+    """torch's out=: out takes r's shape and values (in out's dtype) and is returned."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if ENABLED[0] and (out._rg or r._rg):
+        raise RuntimeError(
+            "functions with out=... arguments don't support automatic differentiation, but one of the "
+            "arguments requires grad."
+        )
+    rd = r._data
+    if out._data.shape != rd.shape:
+        out._data = out._dev.xp.empty(rd.shape, dtype=out._data.dtype)
+    _check_cast(rd.dtype, out._data.dtype)
+    out._data[...] = rd
+    _bump(out)
+    return out
+
+
+# ---- the in-place methods ----------------------------------------------------------------------------
+def add_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    from engine.ops.elementwise import add
+
+    return apply(x, lambda a, b: add(a, b, alpha=alpha), other)
+
+
+def sub_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    from engine.ops.elementwise import sub
+
+    return apply(x, lambda a, b: sub(a, b, alpha=alpha), other)
+
+
+def mul_(x: Tensor, other: Any) -> Tensor:
+    from engine.ops.elementwise import mul
+
+    return apply(x, mul, other)
+
+
+def div_(x: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    from engine.ops.elementwise import div
+
+    return apply(x, lambda a, b: div(a, b, rounding_mode=rounding_mode), other)
+
+
+def pow_(x: Tensor, exponent: Any) -> Tensor:
+    from engine.ops.elementwise import pow
+
+    return apply(x, pow, exponent)
+
+
+def clamp_(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    from engine.ops.elementwise import clamp
+
+    return apply(x, lambda a: clamp(a, min, max))
+
+
+def addcmul_(x: Tensor, t1: Tensor, t2: Tensor, *, value: Any = 1) -> Tensor:
+    from engine.ops.elementwise import addcmul
+
+    return apply(x, lambda a, b, c: addcmul(a, b, c, value=value), t1, t2)
+
+
+def addcdiv_(x: Tensor, t1: Tensor, t2: Tensor, *, value: Any = 1) -> Tensor:
+    from engine.ops.elementwise import addcdiv
+
+    return apply(x, lambda a, b, c: addcdiv(a, b, c, value=value), t1, t2)
+
+
+def masked_fill_(x: Tensor, mask: Tensor, value: Any) -> Tensor:
+    from engine.ops.index import masked_fill
+
+    return apply(x, lambda a: masked_fill(a, mask, value))
+
+
+def zero_(x: Tensor) -> Tensor:
+    check_inplace(x)
+    if ENABLED[0] and x._rg:
+        return apply(x, lambda a: a * 0)
+    x._data[...] = 0
+    _bump(x)
+    return x
+
+
+def fill_(x: Tensor, value: Any) -> Tensor:
+    check_inplace(x)
+    if isinstance(value, Tensor):
+        if ENABLED[0] and (x._rg or value._rg):
+            return apply(x, lambda a, v: a * 0 + v, value)
+        value = value.item()
+    if ENABLED[0] and x._rg:
+        return apply(x, lambda a: a * 0 + value)
+    x._data[...] = value
+    _bump(x)
+    return x
+
+
+def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+    check_inplace(x)
+    if ENABLED[0] and (x._rg or src._rg):
+        return apply(x, lambda a, s: a * 0 + s.to(a.dtype), src)
+    sd = src._data
+    if src._dev is not x._dev:
+        from engine.backend import host
+
+        sd = host(sd) if x._dev.type == "cpu" else x._dev.xp.asarray(sd)
+    try:
+        x._data[...] = sd
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({x._data.shape[-1] if x._data.ndim else 1}) must match the size of tensor b "
+            f"({sd.shape[-1] if sd.ndim else 1}) at non-singleton dimension {max(x._data.ndim - 1, 0)}"
+        ) from None
+    _bump(x)
+    return x
+
+
+def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
+    x.requires_grad = requires_grad
+    return x
+
+
+def detach_(x: Tensor) -> Tensor:
+    if x._base is not None and x.grad_fn is not None:
+        raise RuntimeError(
+            "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+            "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+            "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+            "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+        )
+    x.grad_fn = None
+    x._rg = False
+    return x
+
+
+def unary_(name: str) -> Any:
+    def op(x: Tensor) -> Tensor:
+        from engine.ops import elementwise
+
+        return apply(x, getattr(elementwise, name))
+
+    op.__name__ = name + "_"
+    return op
+
+
+def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    from engine import random as rnd
+
+    check_inplace(x)
+    x._data[...] = rnd.uniform(generator, x._data.shape, x._data.dtype, a, b)
+    _bump(x)
+    return x
+
+
+def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    from engine import random as rnd
+
+    check_inplace(x)
+    x._data[...] = rnd.normal(generator, x._data.shape, x._data.dtype, mean, std)
+    _bump(x)
+    return x

@@ -1,0 +1,201 @@
+"""Matrix products: matmul and its torch-named special cases (dot, mv, mm, bmm, batched)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.grad_mode import ENABLED
+from engine.ops.util import edge_of, mixed_device, node_class
+from engine.tensor import Tensor, wrap
+
+
+def _mm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    n = self._next
+    return (g.mm(b.t()) if n[0] is not None else None, a.t().mm(g) if n[1] is not None else None)
+
+
+def _dot_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    n = self._next
+    return (g * b if n[0] is not None else None, g * a if n[1] is not None else None)
+
+
+def _mv_bw(self: Any, g: Tensor, a: Tensor, v: Tensor) -> tuple:
+    n = self._next
+    return (
+        g.unsqueeze(1) * v.unsqueeze(0) if n[0] is not None else None,
+        a.t().mv(g) if n[1] is not None else None,
+    )
+
+
+def _bmm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    n = self._next
+    return (
+        matmul(g, b.transpose(-1, -2)) if n[0] is not None else None,
+        matmul(a.transpose(-1, -2), g) if n[1] is not None else None,
+    )
+
+
+MmBackward0 = node_class("MmBackward0", _mm_bw)
+DotBackward0 = node_class("DotBackward0", _dot_bw)
+MvBackward0 = node_class("MvBackward0", _mv_bw)
+BmmBackward0 = node_class("BmmBackward0", _bmm_bw)
+# torch folds batched matmul into mm/bmm and reports UnsafeViewBackward0 on top; one node here
+# computes the broadcast batched product and its gradients directly.
+UnsafeViewBackward0 = node_class("UnsafeViewBackward0", _bmm_bw)
+
+
+def _prep(a: Tensor, b: Tensor) -> tuple:
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        bad = b if isinstance(a, Tensor) else a
+        raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not {type(bad).__name__}")
+    if a._dev is not b._dev:
+        raise mixed_device(a, b)
+    ad, bd = a._data, b._data
+    if ad.dtype != bd.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name_for_error()} != "
+            f"{b.dtype.name_for_error()}"
+        )
+    return ad, bd
+
+
+def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor:
+    if type(r) is not np.ndarray and not hasattr(r, "__cuda_array_interface__"):
+        r = np.asarray(r)
+    t = wrap(r, a._dev)
+    if ENABLED[0] and (a._rg or b._rg):
+        node = cls()
+        node._next = (edge_of(a), edge_of(b))
+        node._saved = (a, b)
+        node._vers = ((a._version, a._version[0]), (b._version, b._version[0]))
+        if meta is not None:
+            node._meta = meta
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
+    ad, bd = _prep(input, mat2)
+    if ad.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if bd.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if ad.shape[1] != bd.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({ad.shape[0]}x{ad.shape[1]} and {bd.shape[0]}x{bd.shape[1]})"
+        )
+    return _finish(MmBackward0, ad @ bd, input, mat2)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    ad, bd = _prep(input, other)
+    if ad.ndim != 1 or bd.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors"
+        )
+    if ad.shape[0] != bd.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{ad.shape[0]}] and src [{bd.shape[0]}] to have the same "
+            f"number of elements, but got {ad.shape[0]} and {bd.shape[0]} elements respectively"
+        )
+    return _finish(DotBackward0, np.dot(ad, bd), input, other)
+
+
+inner = dot
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
+    ad, bd = _prep(input, vec)
+    if ad.ndim != 2 or bd.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {ad.ndim}, {ad.ndim}, {bd.ndim}")
+    if ad.shape[1] != bd.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({ad.shape[0]}), mat ({ad.shape[0]}x{ad.shape[1]}), vec ({bd.shape[0]})"
+        )
+    return _finish(MvBackward0, ad @ bd, input, vec)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    ad, bd = _prep(input, mat2)
+    if ad.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if bd.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if ad.shape[0] != bd.shape[0] or ad.shape[2] != bd.shape[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{ad.shape[0]}, {ad.shape[2]}] but "
+            f"got: [{bd.shape[0]}, {bd.shape[1]}]."
+        )
+    return _finish(BmmBackward0, ad @ bd, input, mat2)
+
+
+def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
+    ad, bd = _prep(input, other)
+    na, nb = ad.ndim, bd.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D"
+        )
+    if na == 2 and nb == 2:
+        return mm(input, other)
+    if na == 1 and nb == 1:
+        return dot(input, other)
+    if na == 2 and nb == 1:
+        return mv(input, other)
+    if na == 1 and nb == 2:
+        if ad.shape[0] != bd.shape[0]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied (1x{ad.shape[0]} and {bd.shape[0]}x{bd.shape[1]})"
+            )
+        r = mm(input.unsqueeze(0), other)
+        from engine.ops.shape import SqueezeBackward4, _record, view_of
+
+        return _record(view_of(r._data.reshape(r._data.shape[1:]), r), SqueezeBackward4, r, (r._data.shape,))
+    # batched: broadcast batch dims; 1-D operands are promoted and the added dim removed after
+    a_, b_ = input, other
+    if na == 1:
+        a_ = input.unsqueeze(0)
+    if nb == 1:
+        b_ = other.unsqueeze(-1)
+    k1, k2 = a_._data.shape[-1], b_._data.shape[-2]
+    if k1 != k2:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{int(np.prod(a_._data.shape[:-2])) if a_._data.ndim > 2 else 1}, {k1}] but got: "
+            f"[{int(np.prod(b_._data.shape[:-2])) if b_._data.ndim > 2 else 1}, {k2}]."
+        )
+    try:
+        batch = np.broadcast_shapes(a_._data.shape[:-2], b_._data.shape[:-2])
+    except ValueError:
+        from engine.ops.index import _bcast_msg
+
+        raise RuntimeError(_bcast_msg(a_._data.shape[:-2], b_._data.shape[:-2])) from None
+    r = a_._data @ b_._data
+    meta = (
+        None if a_._data.shape[:-2] == batch else (a_._data.shape, a_._data.dtype),
+        None if b_._data.shape[:-2] == batch else (b_._data.shape, b_._data.dtype),
+    )
+    t = _finish(UnsafeViewBackward0, r, a_, b_, meta if meta != (None, None) else None)
+    if nb == 1:
+        t = t.squeeze(-1)
+    if na == 1:
+        t = t.squeeze(-2)
+    return t
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+ger = outer
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    p = mm(mat1, mat2)
+    if alpha != 1:
+        p = p * alpha
+    return (input * beta if beta != 1 else input) + p

@@ -1,0 +1,700 @@
+"""Reductions and normalisations: sum, mean, prod, max/min, std/var, norm, cumsum, softmax, sort..."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from engine.autograd import Node, save_out
+from engine.dtypes import DEFAULT, to_dtype
+from engine.grad_mode import ENABLED
+from engine.ops.util import edge_of, node_class, norm_dim, norm_dims
+from engine.tensor import Tensor, wrap
+
+_ndarray = np.ndarray
+
+
+def _arr(r: Any, dev: Any) -> Any:
+    return r if type(r) is _ndarray else dev.xp.asarray(r)
+
+
+def _dims(input: Tensor, dim: Any) -> tuple | None:  # noqa: A002
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        return norm_dims(dim, input._data.ndim)
+    return (norm_dim(dim, input._data.ndim),)
+
+
+def expand_back(g: Tensor, shape: tuple, dims: tuple | None, keepdim: bool) -> Tensor:
+    """Broadcast a reduced gradient back over the input's shape (engine ops, so it is differentiable)."""
+    if dims is None:
+        return g.reshape((1,) * len(shape)).expand(shape) if shape else g
+    if not keepdim:
+        kept = tuple(1 if i in dims else n for i, n in enumerate(shape))
+        g = g.reshape(kept)
+    return g.expand(shape)
+
+
+def _node(cls: type, t: Tensor, inputs: tuple, saved: tuple, vers: tuple, ctx: Any = None) -> Tensor:
+    node = cls()
+    node._next = tuple(edge_of(i) for i in inputs)
+    node._saved = saved
+    node._vers = vers
+    d = t._data
+    node._ctx = (d.shape, d.dtype)
+    t._rg = True
+    t.grad_fn = node
+    return t
+
+
+# ---- sum / mean ---------------------------------------------------------------------------------
+def _sum_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool) -> tuple:
+    return (expand_back(g, shape, dims, keepdim),)
+
+
+def _mean_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool, n: int) -> tuple:
+    return (expand_back(g / n, shape, dims, keepdim),)
+
+
+SumBackward0 = node_class("SumBackward0", _sum_bw)
+SumBackward1 = node_class("SumBackward1", _sum_bw)
+MeanBackward0 = node_class("MeanBackward0", _mean_bw)
+MeanBackward1 = node_class("MeanBackward1", _mean_bw)
+
+_NOV3 = (None, None, None)
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A001, A002
+    d = input._data
+    dims = _dims(input, dim)
+    if dtype is not None:
+        d = d.astype(to_dtype(dtype).np)
+    elif d.dtype.kind in "biu":
+        d = d.astype(np.int64)
+    axis = dims if dims is None or len(dims) > 1 else dims[0]
+    r = _arr(d.sum(axis=axis, keepdims=keepdim), input._dev)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        cls = SumBackward0 if dim is None else SumBackward1
+        _node(cls, t, (input,), (d.shape, dims, keepdim), _NOV3)
+        if r.dtype is not input._data.dtype:
+            t.grad_fn._meta = ((d.shape, input._data.dtype),)
+    return _finish(t, out)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A002
+    d = input._data
+    if dtype is not None:
+        d = d.astype(to_dtype(dtype).np)
+    if d.dtype.kind != "f":
+        from engine.dtypes import FROM_NP
+
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {FROM_NP[d.dtype].name_for_error().split()[-1].capitalize()}"
+        )
+    dims = _dims(input, dim)
+    axis = dims if dims is None or len(dims) > 1 else dims[0]
+    r = _arr(d.mean(axis=axis, keepdims=keepdim), input._dev)
+    if r.dtype != d.dtype:
+        r = r.astype(d.dtype)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        n = d.size // builtins.max(r.size, 1) if d.size else 0
+        cls = MeanBackward0 if dim is None else MeanBackward1
+        _node(cls, t, (input,), (d.shape, dims, keepdim, n), (None, None, None, None))
+    return _finish(t, out)
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return sum(where_nan_zero(input), dim, keepdim)
+
+
+def where_nan_zero(x: Tensor) -> Tensor:
+    from engine.ops.elementwise import isnan, where
+
+    return where(isnan(x), 0.0, x)
+
+
+# ---- prod -----------------------------------------------------------------------------------------
+def _prod_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool) -> tuple:
+    shape = x._data.shape
+    ge = expand_back(g, shape, dims, keepdim)
+    ye = expand_back(y, shape, dims, keepdim)
+    xd = x._data
+    if not bool((xd == 0).any()):
+        return (ge * ye / x,)
+    # With zeros, y/x is undefined: use the product of the other elements, computed directly.
+    axis = None if dims is None else dims[0]
+    others = _prod_others(xd, axis)
+    return (ge * wrap(others, x._dev),)
+
+
+def _prod_others(x: Any, axis: int | None) -> Any:
+    flat = axis is None
+    a = x.reshape(-1) if flat else x
+    ax = 0 if flat else axis
+    ones_shape = list(a.shape)
+    ones_shape[ax] = 1
+    one = np.ones(ones_shape, dtype=a.dtype)
+    left = np.cumprod(np.concatenate([one, a], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax)
+    rev = np.flip(a, axis=ax)
+    right = np.flip(np.cumprod(np.concatenate([one, rev], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax), axis=ax)
+    r = left * right
+    return r.reshape(x.shape) if flat else r
+
+
+ProdBackward0 = node_class("ProdBackward0", _prod_bw)
+ProdBackward1 = node_class("ProdBackward1", _prod_bw)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    d = input._data
+    if dtype is not None:
+        d = d.astype(to_dtype(dtype).np)
+    elif d.dtype.kind in "biu":
+        d = d.astype(np.int64)
+    dims = None if dim is None else (norm_dim(dim, d.ndim),)
+    r = _arr(d.prod(axis=None if dims is None else dims[0], keepdims=keepdim), input._dev)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        node_cls = ProdBackward0 if dim is None else ProdBackward1
+        _node(node_cls, t, (input,), (input, None, dims, keepdim), None)
+        node = t.grad_fn
+        s, v = save_out(node, t)
+        node._saved = (input, s, dims, keepdim)
+        node._vers = ((input._version, input._version[0]), v, None, None)
+    return t
+
+
+# ---- max / min / amax / amin / argmax ----------------------------------------------------------------
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+class _ReturnType(tuple):
+    """torch.return_types.max & co: a named pair that prints as torch prints it."""
+
+    _name = "return_type"
+    __slots__ = ()
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> _ReturnType:
+        return tuple.__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Tensor:
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+    __str__ = __repr__
+
+
+def _rt(name: str) -> type:
+    return type(name, (_ReturnType,), {"__slots__": (), "_name": name, "__qualname__": name})
+
+
+RT = {n: _rt(n) for n in ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin", "aminmax")}
+
+
+def _even_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool) -> tuple:
+    shape = x._data.shape
+    ye = expand_back(y, shape, dims, keepdim)
+    mask = x == ye
+    count = mask.sum(dim=dims, keepdim=True) if dims is not None else mask.sum()
+    return (expand_back(g, shape, dims, keepdim) * mask / count,)
+
+
+MaxBackward1 = node_class("MaxBackward1", _even_bw)
+MinBackward1 = node_class("MinBackward1", _even_bw)
+AmaxBackward0 = node_class("AmaxBackward0", _even_bw)
+AminBackward0 = node_class("AminBackward0", _even_bw)
+
+
+def _save_even(t: Tensor, cls: type, input: Tensor, dims: Any, keepdim: bool) -> None:  # noqa: A002
+    node = cls()
+    node._next = (edge_of(input),)
+    s, v = save_out(node, t)
+    node._saved = (input, s, dims, keepdim)
+    node._vers = ((input._version, input._version[0]), v, None, None)
+    node._ctx = (t._data.shape, t._data.dtype)
+    t._rg = True
+    t.grad_fn = node
+
+
+def _select_bw(self: Node, g: Tensor, shape: tuple, dim: int, idx: Tensor, keepdim: bool) -> tuple:
+    from engine.ops.index import scatter_new
+
+    if not keepdim:
+        g = g.unsqueeze(dim)
+        idx = idx.unsqueeze(dim)
+    return (scatter_new(g, dim, idx, shape),)
+
+
+MaxBackward0 = node_class("MaxBackward0", _select_bw)
+MinBackward0 = node_class("MinBackward0", _select_bw)
+
+
+def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -> Any:  # noqa: A002
+    if isinstance(dim, Tensor) and other is None:
+        dim, other = None, dim
+    if other is not None:
+        from engine.ops.elementwise import maximum, minimum
+
+        return maximum(input, other) if is_max else minimum(input, other)
+    d = input._data
+    if dim is None:
+        if d.size == 0:
+            raise RuntimeError(
+                f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        r = _arr(d.max() if is_max else d.min(), input._dev)
+        t = wrap(r, input._dev)
+        if ENABLED[0] and input._rg:
+            _save_even(t, MaxBackward1 if is_max else MinBackward1, input, None, False)
+        return t
+    ax = norm_dim(dim, d.ndim)
+    if d.ndim == 0:
+        return RT["max" if is_max else "min"](input.clone(), wrap(np.asarray(0), input._dev))
+    idx = np.argmax(d, axis=ax, keepdims=keepdim) if is_max else np.argmin(d, axis=ax, keepdims=keepdim)
+    if d.dtype.kind == "f" and bool(np.isnan(d).any()):
+        nan_idx = np.argmax(np.isnan(d), axis=ax, keepdims=keepdim)
+        has_nan = np.isnan(d).any(axis=ax, keepdims=keepdim)
+        idx = np.where(has_nan, nan_idx, idx)
+    idx = _arr(idx, input._dev).astype(np.int64)
+    vals = np.take_along_axis(d, idx if keepdim else np.expand_dims(idx, ax), axis=ax)
+    if not keepdim:
+        vals = vals.squeeze(ax)
+    vt = wrap(_arr(vals, input._dev), input._dev)
+    it = wrap(idx, input._dev)
+    if ENABLED[0] and input._rg:
+        _node(MaxBackward0 if is_max else MinBackward0, vt, (input,), (d.shape, ax, it, keepdim), (None, None, None, None))
+    return RT["max" if is_max else "min"](vt, it)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
+    return _extreme(input, dim, keepdim, other, True)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
+    return _extreme(input, dim, keepdim, other, False)
+
+
+def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:  # noqa: A002
+    d = input._data
+    dims = _dims(input, dim if dim != () else None)
+    axis = dims
+    r = _arr(d.max(axis=axis, keepdims=keepdim) if is_max else d.min(axis=axis, keepdims=keepdim), input._dev)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        _save_even(t, AmaxBackward0 if is_max else AminBackward0, input, dims, keepdim)
+    return t
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _amaxmin(input, dim, keepdim, True)
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _amaxmin(input, dim, keepdim, False)
+
+
+def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa: A002
+    d = input._data
+    if dim is None:
+        r = fn(d.reshape(-1))
+        if keepdim:
+            r = np.asarray(r).reshape((1,) * d.ndim)
+    else:
+        r = fn(d, axis=norm_dim(dim, d.ndim), keepdims=keepdim)
+    return wrap(_arr(np.asarray(r, dtype=np.int64), input._dev), input._dev)
+
+
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _argext(input, dim, keepdim, np.argmax)
+
+
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _argext(input, dim, keepdim, np.argmin)
+
+
+# ---- var / std ---------------------------------------------------------------------------------------
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def _var_bw(self: Node, g: Tensor, x: Tensor, dims: Any, keepdim: bool, n: float) -> tuple:
+    m = x.mean(dim=dims, keepdim=True) if dims is not None else x.mean()
+    return (expand_back(g, x._data.shape, dims, keepdim) * 2 * (x - m) / n,)
+
+
+def _std_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool, n: float) -> tuple:
+    m = x.mean(dim=dims, keepdim=True) if dims is not None else x.mean()
+    shape = x._data.shape
+    return (expand_back(g / y, shape, dims, keepdim) * (x - m) / n,)
+
+
+VarBackward0 = node_class("VarBackward0", _var_bw)
+StdBackward0 = node_class("StdBackward0", _std_bw)
+
+
+def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool) -> Tensor:  # noqa: A002
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    d = input._data
+    if d.dtype.kind != "f":
+        raise RuntimeError(
+            f"{'std' if is_std else 'var'} and var only support floating point and complex dtypes"
+            if False else f"std and var only support floating point and complex dtypes"
+        )
+    c = _correction(unbiased, correction)
+    dims = _dims(input, dim)
+    n_red = d.size if dims is None else int(np.prod([d.shape[i] for i in dims]))
+    denom = n_red - c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = d.var(axis=dims, ddof=c, keepdims=keepdim) if denom > 0 else np.full(
+            np.var(d, axis=dims, keepdims=keepdim).shape, np.nan, dtype=d.dtype)
+        if is_std:
+            r = np.sqrt(r)
+    r = _arr(r, input._dev).astype(d.dtype, copy=False)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        if is_std:
+            node = StdBackward0()
+            node._next = (edge_of(input),)
+            s, v = save_out(node, t)
+            node._saved = (input, s, dims, keepdim, denom)
+            node._vers = ((input._version, input._version[0]), v, None, None, None)
+            node._ctx = (r.shape, r.dtype)
+            t._rg = True
+            t.grad_fn = node
+        else:
+            _node(VarBackward0, t, (input,), (input, dims, keepdim, denom),
+                  ((input._version, input._version[0]), None, None, None))
+    return t
+
+
+def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:  # noqa: A002
+    return _varstd(input, dim, unbiased, keepdim, correction, False)
+
+
+def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:  # noqa: A002
+    return _varstd(input, dim, unbiased, keepdim, correction, True)
+
+
+def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:  # noqa: A002
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:  # noqa: A002
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+# ---- norm -----------------------------------------------------------------------------------------
+def _norm_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, p: float, dims: Any, keepdim: bool) -> tuple:
+    from engine.ops.elementwise import where
+
+    shape = x._data.shape
+    ge = expand_back(g, shape, dims, keepdim)
+    ye = expand_back(y, shape, dims, keepdim)
+    if p == 2:
+        return (where(ye == 0, 0.0, ge * x / ye),)
+    if p == 1:
+        return (ge * x.sign(),)
+    if p == float("inf") or p == float("-inf"):
+        mask = x.abs() == ye
+        count = mask.sum(dim=dims, keepdim=True) if dims is not None else mask.sum()
+        return (ge * x.sign() * mask / count,)
+    if p == 0:
+        return (ge * 0,)
+    return (where(ye == 0, 0.0, ge * x.sign() * x.abs() ** (p - 1) / ye ** (p - 1)),)
+
+
+LinalgVectorNormBackward0 = node_class("LinalgVectorNormBackward0", _norm_bw)
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A002
+    if p == "fro" or p is None:
+        p = 2
+    if p == "nuc":
+        raise RuntimeError("nuclear norm is not supported by this engine; use p=2 (Frobenius) or a vector p")
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    d = x._data
+    if d.dtype.kind != "f":
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.name_for_error().split()[-1].capitalize()}"
+        )
+    p = float(ord)
+    dims = _dims(x, dim)
+    a = np.abs(d)
+    if p == 2:
+        r = np.sqrt((d * d).sum(axis=dims, keepdims=keepdim))
+    elif p == 1:
+        r = a.sum(axis=dims, keepdims=keepdim)
+    elif p == float("inf"):
+        r = a.max(axis=dims, keepdims=keepdim)
+    elif p == float("-inf"):
+        r = a.min(axis=dims, keepdims=keepdim)
+    elif p == 0:
+        r = (a != 0).sum(axis=dims, keepdims=keepdim).astype(d.dtype)
+    else:
+        r = (a**p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
+    r = _arr(r, x._dev).astype(d.dtype, copy=False)
+    t = wrap(r, x._dev)
+    if ENABLED[0] and x._rg:
+        node = LinalgVectorNormBackward0()
+        node._next = (edge_of(x),)
+        s, v = save_out(node, t)
+        node._saved = (x, s, p, dims, keepdim)
+        node._vers = ((x._version, x._version[0]), v, None, None, None)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+# ---- cumsum / cumprod / logsumexp ------------------------------------------------------------------
+def _cumsum_bw(self: Node, g: Tensor, dim: int) -> tuple:
+    return (g.flip(dim).cumsum(dim).flip(dim),)
+
+
+CumsumBackward0 = node_class("CumsumBackward0", _cumsum_bw)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    d = input._data
+    if dtype is not None:
+        d = d.astype(to_dtype(dtype).np)
+    elif d.dtype.kind in "biu":
+        d = d.astype(np.int64)
+    ax = norm_dim(dim, d.ndim)
+    r = _arr(np.cumsum(d, axis=ax) if d.ndim else d.copy(), input._dev)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        _node(CumsumBackward0, t, (input,), (ax,), (None,))
+    return t
+
+
+def _cumprod_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dim: int) -> tuple:
+    # d y_j / d x_i = y_j / x_i for j >= i (no zeros); sum over j >= i via a reversed cumsum.
+    return (((g * y).flip(dim).cumsum(dim).flip(dim)) / x,)
+
+
+CumprodBackward0 = node_class("CumprodBackward0", _cumprod_bw)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    d = input._data
+    if dtype is not None:
+        d = d.astype(to_dtype(dtype).np)
+    elif d.dtype.kind in "biu":
+        d = d.astype(np.int64)
+    ax = norm_dim(dim, d.ndim)
+    r = _arr(np.cumprod(d, axis=ax) if d.ndim else d.copy(), input._dev)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        node = CumprodBackward0()
+        node._next = (edge_of(input),)
+        s, v = save_out(node, t)
+        node._saved = (input, s, ax)
+        node._vers = ((input._version, input._version[0]), v, None)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def _lse_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool) -> tuple:
+    shape = x._data.shape
+    return (expand_back(g, shape, dims, keepdim) * (x - expand_back(y, shape, dims, keepdim)).exp(),)
+
+
+LogsumexpBackward0 = node_class("LogsumexpBackward0", _lse_bw)
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
+    d = input._data
+    if d.dtype.kind != "f":
+        d = d.astype(DEFAULT.float.np)
+    dims = _dims(input, dim)
+    m = d.max(axis=dims, keepdims=True) if d.size else np.zeros((1,) * d.ndim, d.dtype)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        r = np.log(np.exp(d - m).sum(axis=dims, keepdims=True)) + m
+    if not keepdim:
+        r = r.squeeze(axis=dims) if dims is not None else r.reshape(())
+    r = _arr(r, input._dev).astype(d.dtype, copy=False)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        node = LogsumexpBackward0()
+        node._next = (edge_of(input),)
+        s, v = save_out(node, t)
+        node._saved = (input, s, dims, keepdim)
+        node._vers = ((input._version, input._version[0]), v, None, None)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+# ---- softmax / log_softmax ---------------------------------------------------------------------------
+def _softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
+    return (y * (g - (g * y).sum(dim=dim, keepdim=True)),)
+
+
+def _log_softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
+    return (g - y.exp() * g.sum(dim=dim, keepdim=True),)
+
+
+SoftmaxBackward0 = node_class("SoftmaxBackward0", _softmax_bw)
+LogSoftmaxBackward0 = node_class("LogSoftmaxBackward0", _log_softmax_bw)
+
+
+def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # noqa: A002
+    d = input._data
+    if dtype is not None:
+        d = d.astype(to_dtype(dtype).np)
+    if d.dtype.kind != "f":
+        raise RuntimeError(f'"{"log_softmax" if log else "softmax"}_lastdim_kernel_impl" not implemented for \'{input.dtype.name_for_error().split()[-1].capitalize()}\'')
+    if dim is None:
+        dim = 0 if d.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
+    ax = norm_dim(dim, d.ndim) if d.ndim else None
+    m = d.max(axis=ax, keepdims=True) if d.size else d
+    z = d - m
+    e = np.exp(z)
+    s = e.sum(axis=ax, keepdims=True)
+    r = z - np.log(s) if log else e / s
+    r = _arr(r, input._dev)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        node = (LogSoftmaxBackward0 if log else SoftmaxBackward0)()
+        node._next = (edge_of(input),)
+        sv, v = save_out(node, t)
+        node._saved = (sv, ax if ax is not None else 0)
+        node._vers = (v, None)
+        if r.dtype is not input._data.dtype:
+            node._meta = ((input._data.shape, input._data.dtype),)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def softmax(input: Tensor, dim: Any = None, dtype: Any = None, **_: Any) -> Tensor:  # noqa: A002
+    return _softmax_impl(input, dim, dtype, False)
+
+
+def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None, **_: Any) -> Tensor:  # noqa: A002
+    return _softmax_impl(input, dim, dtype, True)
+
+
+# ---- all / any / count_nonzero ----------------------------------------------------------------------
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    d = input._data
+    r = d.all() if dim is None else d.all(axis=_dims(input, dim), keepdims=keepdim)
+    return wrap(_arr(np.asarray(r), input._dev), input._dev)
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    d = input._data
+    r = d.any() if dim is None else d.any(axis=_dims(input, dim), keepdims=keepdim)
+    return wrap(_arr(np.asarray(r), input._dev), input._dev)
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+    d = input._data
+    r = np.count_nonzero(d, axis=_dims(input, dim))
+    return wrap(_arr(np.asarray(r, dtype=np.int64), input._dev), input._dev)
+
+
+# ---- sort / argsort / topk ------------------------------------------------------------------------
+def _sort_bw(self: Node, g: Tensor, shape: tuple, dim: int, idx: Tensor) -> tuple:
+    from engine.ops.index import scatter_new
+
+    return (scatter_new(g, dim, idx, shape),)
+
+
+SortBackward0 = node_class("SortBackward0", _sort_bw)
+TopkBackward0 = node_class("TopkBackward0", _sort_bw)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:  # noqa: A002
+    d = input._data
+    if d.ndim == 0:
+        return RT["sort"](input.clone(), wrap(np.asarray(0), input._dev))
+    ax = norm_dim(dim, d.ndim)
+    if descending:
+        # A stable descending order that keeps equal elements in their original order, as torch does.
+        idx = np.flip(np.argsort(np.flip(d, axis=ax), axis=ax, kind="stable"), axis=ax)
+        idx = d.shape[ax] - 1 - idx
+    else:
+        idx = np.argsort(d, axis=ax, kind="stable")
+    idx = idx.astype(np.int64)
+    vals = np.take_along_axis(d, idx, axis=ax)
+    vt = wrap(_arr(vals, input._dev), input._dev)
+    it = wrap(_arr(idx, input._dev), input._dev)
+    if ENABLED[0] and input._rg:
+        _node(SortBackward0, vt, (input,), (d.shape, ax, it), (None, None, None))
+    return RT["sort"](vt, it)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:  # noqa: A002
+    return sort(input, dim, descending).indices
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    s = sort(input.detach(), ax, descending=largest)
+    idx = s.indices._data.take(range(k), axis=ax)
+    vals = np.take_along_axis(d, idx, axis=ax)
+    vt = wrap(_arr(vals, input._dev), input._dev)
+    it = wrap(idx, input._dev)
+    if ENABLED[0] and input._rg:
+        _node(TopkBackward0, vt, (input,), (d.shape, ax, it), (None, None, None))
+    return RT["topk"](vt, it)
+
+
+def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    d = input._data
+    if dim is None:
+        flat = np.sort(d.reshape(-1), kind="stable")
+        return index_scalar(input, flat, (flat.size - 1) // 2)
+    ax = norm_dim(dim, d.ndim)
+    s = sort(input, ax)
+    k = (d.shape[ax] - 1) // 2
+    v = s.values.select(ax, k)
+    i = s.indices.select(ax, k)
+    if keepdim:
+        v, i = v.unsqueeze(ax), i.unsqueeze(ax)
+    return RT["median"](v, i)
+
+
+def index_scalar(input: Tensor, flat: Any, k: int) -> Tensor:  # noqa: A002
+    return (input.reshape(-1).sort().values)[k]
+
+
+def _finish(t: Tensor, out: Any) -> Tensor:
+    if out is None:
+        return t
+    from engine.ops.inplace import write_out
+
+    return write_out(out, t)

@@ -1,0 +1,419 @@
+"""Shape ops. Most are views: they share memory and the version counter with their input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.grad_mode import ENABLED
+from engine.ops.util import edge_of, node_class, norm_dim
+from engine.tensor import Tensor, view_of, wrap
+
+
+def _shape_args(shape: Any) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    out = []
+    for s in shape:
+        if isinstance(s, Tensor):
+            s = int(s)
+        elif not isinstance(s, int):
+            try:
+                s = s.__index__()
+            except AttributeError:
+                raise TypeError(
+                    f"view(): argument 'size' must be tuple of ints, but found element of type "
+                    f"{type(s).__name__} at pos {len(out)}"
+                ) from None
+        out.append(s)
+    return tuple(out)
+
+
+def _infer(shape: tuple, numel: int) -> tuple:
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if neg:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of size {numel}")
+    return shape
+
+
+def _record(t: Tensor, cls: type, input: Tensor, saved: tuple) -> Tensor:  # noqa: A002
+    if ENABLED[0] and input._rg:
+        node = cls()
+        node._next = (edge_of(input),)
+        node._saved = saved
+        node._vers = (None,) * len(saved)
+        d = t._data
+        node._ctx = (d.shape, d.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def _as_view(arr: Any, input: Tensor) -> Tensor:  # noqa: A002
+    """Wrap arr as a view of input when it shares input's memory, else as a fresh tensor."""
+    base = input._data.base
+    if arr.base is not None and (arr.base is input._data or (base is not None and arr.base is base)):
+        return view_of(arr, input)
+    return wrap(arr, input._dev)
+
+
+# ---- reshape / view / flatten -------------------------------------------------------------------
+ViewBackward0 = node_class("ViewBackward0", lambda self, g, shape: (g.reshape(shape),))
+UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda self, g, shape: (g.reshape(shape),))
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+    d = input._data
+    new = _infer(_shape_args(shape), d.size)
+    if new == d.shape:
+        r = d.view()
+    else:
+        r = d.reshape(new)
+    return _record(_as_view(r, input), ViewBackward0, input, (d.shape,))
+
+
+def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Tensor)):
+        from engine.dtypes import to_dtype
+
+        dt = to_dtype(shape[0])
+        return _record(view_of(input._data.view(dt.np), input), ViewBackward0, input, (input._data.shape,))
+    d = input._data
+    new = _infer(_shape_args(shape), d.size)
+    try:
+        r = d.reshape(new, copy=False)
+    except ValueError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            "across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+    return _record(view_of(r, input), ViewBackward0, input, (d.shape,))
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    return view(input, other._data.shape)
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    return reshape(input, other._data.shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+    d = input._data
+    if d.ndim == 0:
+        return reshape(input, (1,))
+    s = norm_dim(start_dim, d.ndim)
+    e = norm_dim(end_dim, d.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    n = 1
+    for i in range(s, e + 1):
+        n *= d.shape[i]
+    return reshape(input, d.shape[:s] + (n,) + d.shape[e + 1 :])
+
+
+def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    sizes = _infer(tuple(sizes), d.shape[ax])
+    return reshape(input, d.shape[:ax] + sizes + d.shape[ax + 1 :])
+
+
+def ravel(input: Tensor) -> Tensor:  # noqa: A002
+    return reshape(input, (-1,))
+
+
+# ---- transpose / permute ---------------------------------------------------------------------------
+TBackward0 = node_class("TBackward0", lambda self, g: (g.t(),))
+TransposeBackward0 = node_class("TransposeBackward0", lambda self, g, a, b: (g.transpose(a, b),))
+PermuteBackward0 = node_class(
+    "PermuteBackward0", lambda self, g, inv: (g.permute(inv),)
+)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    d = input._data
+    n = d.ndim
+    a, b = norm_dim(dim0, n), norm_dim(dim1, n)
+    if n == 0:
+        return _record(view_of(d.view(), input), TransposeBackward0, input, (0, 0))
+    return _record(view_of(d.swapaxes(a, b), input), TransposeBackward0, input, (a, b))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:  # noqa: A002
+    d = input._data
+    if d.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {d.ndim}D")
+    return _record(view_of(d.T, input), TBackward0, input, ())
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    d = input._data
+    if len(dims) != d.ndim:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+            f"desired ordering of dimensions i.e. input.dim() = {d.ndim} is not equal to len(dims) = {len(dims)}"
+        )
+    perm = tuple(norm_dim(x, d.ndim) for x in dims)
+    if len(set(perm)) != len(perm):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    inv = tuple(int(i) for i in np.argsort(perm))
+    return _record(view_of(d.transpose(perm), input), PermuteBackward0, input, (inv,))
+
+
+def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
+    n = input._data.ndim
+    return permute(input, tuple(range(n - 1, -1, -1)))
+
+
+def mT(input: Tensor) -> Tensor:  # noqa: N802
+    n = input._data.ndim
+    if n < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return transpose(input, -2, -1)
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
+    n = input._data.ndim
+    src = [norm_dim(x, n) for x in ([source] if isinstance(source, int) else source)]
+    dst = [norm_dim(x, n) for x in ([destination] if isinstance(destination, int) else destination)]
+    order: list = [None] * n
+    for s_, d_ in zip(src, dst):
+        order[d_] = s_
+    rest = iter(i for i in range(n) if i not in src)
+    return permute(input, tuple(o if o is not None else next(rest) for o in order))
+
+
+moveaxis = movedim
+
+
+# ---- squeeze / unsqueeze ------------------------------------------------------------------------------
+def _sq_bw(self: Any, g: Tensor, shape: tuple) -> tuple:
+    return (g.reshape(shape),)
+
+
+SqueezeBackward0 = node_class("SqueezeBackward0", _sq_bw)
+SqueezeBackward1 = node_class("SqueezeBackward1", _sq_bw)
+SqueezeBackward2 = node_class("SqueezeBackward2", _sq_bw)
+SqueezeBackward4 = node_class("SqueezeBackward4", _sq_bw)
+UnsqueezeBackward0 = node_class("UnsqueezeBackward0", lambda self, g, dim: (g.squeeze(dim),))
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+    d = input._data
+    if dim is None:
+        r = d.reshape(tuple(s for s in d.shape if s != 1))
+        cls = SqueezeBackward0
+    else:
+        if isinstance(dim, (tuple, list)):
+            dims = tuple(norm_dim(x, d.ndim) for x in dim)
+            cls = SqueezeBackward2
+        else:
+            dims = (norm_dim(dim, d.ndim),)
+            cls = SqueezeBackward1
+        keep = tuple(s for i, s in enumerate(d.shape) if not (i in dims and s == 1))
+        r = d.reshape(keep)
+    return _record(view_of(r, input), cls, input, (d.shape,))
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    d = input._data
+    ax = norm_dim(dim, d.ndim + 1)
+    return _record(view_of(np.expand_dims(d, ax), input), UnsqueezeBackward0, input, (ax,))
+
+
+# ---- expand / repeat / flip ------------------------------------------------------------------------------
+def sum_to(g: Tensor, shape: tuple) -> Tensor:
+    """Sum a broadcast gradient down to `shape` (expand's backward)."""
+    gs = g._data.shape
+    if gs == shape:
+        return g
+    lead = len(gs) - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gs[i + lead] != 1)
+    if dims:
+        g = g.sum(dim=dims, keepdim=True)
+    return g.reshape(shape)
+
+
+ExpandBackward0 = node_class("ExpandBackward0", lambda self, g, shape: (sum_to(g, shape),))
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+    sizes = _shape_args(sizes)
+    d = input._data
+    if len(sizes) < d.ndim:
+        raise RuntimeError(
+            f"expand(torch.{input.dtype.legacy}{{[{', '.join(map(str, d.shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
+            f"the number of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
+            f"in the tensor ({d.ndim})"
+        )
+    lead = len(sizes) - d.ndim
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) isn't allowed in a leading, non-existing dimension {i}"
+                )
+            target.append(s)
+            continue
+        cur = d.shape[i - lead]
+        if s == -1:
+            s = cur
+        elif cur != 1 and s != cur:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at non-singleton "
+                f"dimension {i}.  Target sizes: [{', '.join(map(str, sizes))}].  Tensor sizes: "
+                f"[{', '.join(map(str, d.shape))}]"
+            )
+        target.append(s)
+    target = tuple(target)
+    r = np.broadcast_to(d, target) if type(d) is np.ndarray else input._dev.xp.broadcast_to(d, target)
+    return _record(view_of(r, input), ExpandBackward0, input, (d.shape,))
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input: Tensor, shape: Any) -> Tensor:  # noqa: A002
+    return expand(input, tuple(shape))
+
+
+def _repeat_bw(self: Any, g: Tensor, shape: tuple, reps: tuple) -> tuple:
+    lead = len(reps) - len(shape)
+    full = (1,) * lead + tuple(shape)
+    split = []
+    for r, s in zip(reps, full):
+        split += [r, s]
+    g = g.reshape(tuple(split))
+    g = g.sum(dim=tuple(range(0, 2 * len(reps), 2)))
+    return (g.reshape(shape),)
+
+
+RepeatBackward0 = node_class("RepeatBackward0", _repeat_bw)
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+    reps = _shape_args(sizes)
+    d = input._data
+    if len(reps) < d.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    r = np.tile(d, reps)
+    return _record(wrap(np.asarray(r), input._dev), RepeatBackward0, input, (d.shape, reps))
+
+
+def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:  # noqa: A002
+    from engine.ops.index import index_select
+
+    d = input._data
+    if dim is None:
+        input = input.reshape(-1)
+        dim = 0
+    ax = norm_dim(dim, input._data.ndim)
+    n = input._data.shape[ax]
+    reps = repeats._data if isinstance(repeats, Tensor) else np.full(n, repeats)
+    idx = np.repeat(np.arange(n), reps)
+    del d
+    return index_select(input, ax, wrap(idx.astype(np.int64), input._dev))
+
+
+FlipBackward0 = node_class("FlipBackward0", lambda self, g, dims: (g.flip(dims),))
+
+
+def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    d = input._data
+    ax = tuple(norm_dim(x, d.ndim) for x in dims)
+    r = np.flip(d, ax).copy() if type(d) is np.ndarray else input._dev.xp.flip(d, ax).copy()
+    return _record(wrap(r, input._dev), FlipBackward0, input, (ax,))
+
+
+def fliplr(input: Tensor) -> Tensor:  # noqa: A002
+    return flip(input, (1,))
+
+
+def flipud(input: Tensor) -> Tensor:  # noqa: A002
+    return flip(input, (0,))
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
+    d = input._data
+    r = np.roll(d, shifts, axis=dims)
+    RollBackward0 = _ROLL
+    neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
+    return _record(wrap(r, input._dev), RollBackward0, input, (neg, dims))
+
+
+_ROLL = node_class("RollBackward0", lambda self, g, shifts, dims: (g.roll(shifts, dims),))
+
+
+# ---- clone / contiguous / detach / casts ---------------------------------------------------------------
+CloneBackward0 = node_class("CloneBackward0", lambda self, g: (g,))
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
+    return _record(wrap(input._data.copy(), input._dev), CloneBackward0, input, ())
+
+
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:  # noqa: A002
+    d = input._data
+    if d.flags.c_contiguous:
+        return input
+    return _record(wrap(np.ascontiguousarray(d) if type(d) is np.ndarray else input._dev.xp.ascontiguousarray(d),
+                        input._dev), CloneBackward0, input, ())
+
+
+def detach(input: Tensor) -> Tensor:  # noqa: A002
+    return view_of(input._data, input)
+
+
+ToCopyBackward0 = node_class("ToCopyBackward0", lambda self, g, np_dtype, dev: (cast(g, np_dtype, dev),))
+
+
+def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False) -> Tensor:  # noqa: A002
+    """dtype/device conversion; a no-op (returning input itself) when nothing changes, like torch."""
+    d = input._data
+    same_dev = dev is None or dev is input._dev
+    if d.dtype == np_dtype and same_dev and not copy:
+        return input
+    if not same_dev:
+        from engine.backend import host
+
+        if dev.type == "cpu":
+            r = host(d)
+            if r.dtype != np_dtype:
+                r = r.astype(np_dtype)
+            elif copy or r is d:
+                r = r.copy()
+        else:
+            r = dev.xp.asarray(d, dtype=np_dtype)
+        out = wrap(r, dev)
+    else:
+        out = wrap(d.astype(np_dtype), input._dev)
+    return _record(out, ToCopyBackward0, input, (d.dtype, input._dev))
+

@@ -1,0 +1,170 @@
+"""Helpers every op family shares: dim normalisation, device checks, result dtypes, graph recording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.autograd import Node, accumulator
+from engine.dtypes import DEFAULT, FROM_NP, PROMOTE, _combine
+from engine.grad_mode import ENABLED
+from engine.tensor import Tensor, wrap
+
+SCALARS = (int, float, bool)
+
+
+def norm_dim(dim: Any, ndim: int) -> int:
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        try:
+            dim = dim.__index__()
+        except AttributeError:
+            raise TypeError(f"dim must be an int, got {type(dim).__name__}") from None
+    n = ndim if ndim > 0 else 1
+    if dim < -n or dim >= n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def norm_dims(dims: Any, ndim: int) -> tuple:
+    if isinstance(dims, int):
+        dims = (dims,)
+    out = tuple(norm_dim(d, ndim) for d in dims)
+    seen = set()
+    for d in out:
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    return out
+
+
+def mixed_device(a: Tensor, b: Tensor) -> RuntimeError:
+    return RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{_devname(a._dev)} and {_devname(b._dev)}!"
+    )
+
+
+def _devname(d: Any) -> str:
+    return str(d)
+
+
+def same_device(tensors: Any) -> Any:
+    dev = None
+    first = None
+    for t in tensors:
+        if dev is None:
+            dev, first = t._dev, t
+        elif t._dev is not dev:
+            raise mixed_device(first, t)
+    return dev
+
+
+def result_np(a: Any, b: Any) -> Any:
+    """torch.result_type of two operands (tensors or Python scalars) as a numpy dtype."""
+    if isinstance(a, Tensor):
+        da = FROM_NP[a._data.dtype]
+        za = a._data.ndim == 0
+    else:
+        da, za = _scalar_dt(a), None
+    if isinstance(b, Tensor):
+        db = FROM_NP[b._data.dtype]
+        zb = b._data.ndim == 0
+    else:
+        db, zb = _scalar_dt(b), None
+    if za is None and zb is None:
+        return PROMOTE[da, db].np
+    if za is None:
+        return _combine(db, da).np
+    if zb is None:
+        return _combine(da, db).np
+    if za == zb:
+        return PROMOTE[da, db].np
+    return (_combine(db, da) if za else _combine(da, db)).np
+
+
+def _scalar_dt(v: Any) -> Any:
+    from engine.dtypes import bool_, int64
+
+    if isinstance(v, bool):
+        return bool_
+    if isinstance(v, int):
+        return int64
+    if isinstance(v, float):
+        return DEFAULT.float
+    if isinstance(v, np.generic):
+        return FROM_NP.get(np.dtype(type(v)), DEFAULT.float)
+    raise TypeError(f"unsupported operand type: {type(v).__name__}")
+
+
+def as_tensor_like(v: Any, like: Tensor, np_dtype: Any = None) -> Tensor:
+    """A Python scalar or array-like as a tensor on like's device."""
+    if isinstance(v, Tensor):
+        return v
+    xp = like._dev.xp
+    if np_dtype is None:
+        np_dtype = result_np(like, v) if isinstance(v, SCALARS) else None
+    return wrap(xp.asarray(v, dtype=np_dtype), like._dev)
+
+
+def to_np_dtype(d: Any) -> Any:
+    from engine.dtypes import to_dtype
+
+    return to_dtype(d).np
+
+
+def record(cls: type, out: Any, dev: Any, inputs: tuple, saved: tuple = (), vers: tuple = ()) -> Tensor:
+    """Wrap `out` and, when grad mode is on and an input requires grad, attach a `cls` node.
+
+    inputs: tensors (or None/scalars) the gradient flows to; saved: what backward receives, with
+    vers the matching (counter, version) pairs (None for items that are not tensors)."""
+    if type(out) is not np.ndarray and not hasattr(out, "__cuda_array_interface__"):
+        out = np.asarray(out)
+    t = wrap(out, dev)
+    if not ENABLED[0]:
+        return t
+    need = False
+    for i in inputs:
+        if isinstance(i, Tensor) and i._rg:
+            need = True
+            break
+    if not need:
+        return t
+    node = cls()
+    node._next = tuple(edge_of(i) for i in inputs)
+    node._saved = saved
+    node._vers = vers
+    node._ctx = (out.shape, out.dtype)
+    t._rg = True
+    t.grad_fn = node
+    return t
+
+
+def edge_of(i: Any) -> Node | None:
+    if not isinstance(i, Tensor):
+        return None
+    fn = i.grad_fn
+    if fn is not None:
+        return fn
+    if i._rg:
+        return accumulator(i)
+    return None
+
+
+def saved(*items: Any) -> tuple:
+    """Version records for saved items: tensors are checked at unpack, other values are not."""
+    return tuple((i._version, i._version[0]) if isinstance(i, Tensor) else None for i in items)
+
+
+def node_class(name: str, backward: Any) -> type:
+    """A Node subclass named as torch names the op's backward, with its backward formula."""
+    return type(name, (Node,), {"__slots__": (), "backward": backward})
+
+
+def track_meta(node: Node, *pairs: Any) -> None:
+    """Record (shape, dtype) per input where the op broadcast or cast it, for autograd._fit."""
+    node._meta = pairs
+
+
+def float_np() -> Any:
+    return DEFAULT.float.np

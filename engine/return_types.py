@@ -1,0 +1,9 @@
+"""torch.return_types: the named (values, indices) pairs that max/min/sort/topk return."""
+
+from engine.ops.reduce import RT
+
+max = RT["max"]  # noqa: A001
+min = RT["min"]  # noqa: A001
+sort = RT["sort"]
+topk = RT["topk"]
+median = RT["median"]

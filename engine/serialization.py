@@ -1,0 +1,81 @@
+"""torch.save / torch.load for tensors and containers of tensors, as numpy .npz archives.
+
+Only arrays and plain containers are written (never pickled objects), so loading a file cannot run
+code. The host (tcli) decides which paths a script may touch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from engine.tensor import Tensor, wrap
+
+
+def _flatten(obj: Any, arrays: dict) -> Any:
+    if isinstance(obj, Tensor):
+        key = f"t{len(arrays)}"
+        from engine.backend import host
+
+        arrays[key] = host(obj._data)
+        return {"__tensor__": key, "requires_grad": obj._rg}
+    if isinstance(obj, dict):
+        if not all(isinstance(k, str) for k in obj):
+            raise TypeError("save: dict keys must be strings")
+        return {"__dict__": {k: _flatten(v, arrays) for k, v in obj.items()}}
+    if isinstance(obj, (list, tuple)):
+        return {"__list__": [_flatten(v, arrays) for v in obj], "tuple": isinstance(obj, tuple)}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"__value__": obj}
+    raise TypeError(f"save: cannot save objects of type {type(obj).__name__} (tensors, numbers, strings, "
+                    "lists, tuples and dicts of them are supported)")
+
+
+def _unflatten(spec: Any, arrays: Any) -> Any:
+    if "__tensor__" in spec:
+        t = wrap(np.array(arrays[spec["__tensor__"]]))
+        t._rg = bool(spec.get("requires_grad")) and t._data.dtype.kind == "f"
+        return t
+    if "__dict__" in spec:
+        return {k: _unflatten(v, arrays) for k, v in spec["__dict__"].items()}
+    if "__list__" in spec:
+        items = [_unflatten(v, arrays) for v in spec["__list__"]]
+        return tuple(items) if spec.get("tuple") else items
+    return spec["__value__"]
+
+
+def save(obj: Any, f: Any) -> None:
+    arrays: dict = {}
+    spec = _flatten(obj, arrays)
+    arrays["__spec__"] = np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8)
+    if isinstance(f, str) and not f.endswith(".npz"):
+        with open(f, "wb") as fh:
+            np.savez(fh, **arrays)
+        return
+    np.savez(f, **arrays)
+
+
+def load(f: Any, map_location: Any = None, weights_only: bool = True) -> Any:
+    with np.load(f, allow_pickle=False) as z:
+        spec = json.loads(bytes(z["__spec__"]).decode())
+        arrays = {k: z[k] for k in z.files if k != "__spec__"}
+    obj = _unflatten(spec, arrays)
+    if map_location is not None:
+        from engine.backend import to_device
+
+        dev = to_device(map_location)
+        obj = _move(obj, dev)
+    return obj
+
+
+def _move(obj: Any, dev: Any) -> Any:
+    if isinstance(obj, Tensor):
+        return obj.to(dev)
+    if isinstance(obj, dict):
+        return {k: _move(v, dev) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_move(v, dev) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_move(v, dev) for v in obj)
+    return obj

@@ -1,0 +1,316 @@
+"""Tensor: an array (numpy or cupy) plus what autograd needs. Operators and methods are bound from
+engine/ops by engine/methods.py; this file holds storage, attributes and conversions only."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from engine.backend import CPU, host
+from engine.dtypes import FROM_NP
+
+
+class Size(tuple):
+    """torch.Size: a tuple that prints as torch.Size([2, 3])."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"torch.Size([{', '.join(str(int(d)) for d in self)}])"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __getitem__(self, i: Any) -> Any:
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+    def __add__(self, other: Any) -> Size:
+        return Size(tuple(self) + tuple(other))
+
+
+class Tensor:
+    __slots__ = ("_data", "_dev", "_rg", "grad_fn", "_grad", "_version", "_base", "_accum", "_meta", "__weakref__")
+
+    # torch.Tensor(...) legacy constructor: floats by default (torch.Tensor([1, 2]) -> float32)
+    def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
+        from engine.creation import legacy_tensor
+
+        return legacy_tensor(*args, **kwargs)
+
+    # ---- autograd attributes -------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            if not value:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a "
+                    "computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach()."
+                )
+            return
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._rg = bool(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self.grad_fn is not None and self._grad is None and not (self._meta and self._meta.get("retain")):
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+                "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+                "instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of {type(value)}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{_dims(value._data.shape)}' to a tensor of "
+                    f"size '{_dims(self._data.shape)}'. Please ensure that the gradient and the tensor are "
+                    "the same size"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    "attempting to assign a gradient with dtype "
+                    f"'{FROM_NP[value._data.dtype].name_for_error()}' to a tensor with dtype "
+                    f"'{FROM_NP[self._data.dtype].name_for_error()}'. Please ensure that the gradient and the "
+                    "tensor have the same dtype"
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    # ---- metadata -------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self._data.shape)
+        from engine.ops.util import norm_dim
+
+        return self._data.shape[norm_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):  # noqa: ANN201
+        return FROM_NP[self._data.dtype]
+
+    @property
+    def device(self):  # noqa: ANN201
+        return self._dev
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._dev.type == "cuda"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return False
+
+    def stride(self, dim: int | None = None) -> Any:
+        isz = self._data.itemsize
+        st = tuple(s // isz for s in self._data.strides)
+        if dim is None:
+            return st
+        from engine.ops.util import norm_dim
+
+        return st[norm_dim(dim, self._data.ndim)]
+
+    def storage_offset(self) -> int:
+        base = self._data.base
+        if base is None:
+            return 0
+        return int((self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize)
+
+    def data_ptr(self) -> int:
+        return int(self._data.__array_interface__["data"][0]) if type(self._data) is np.ndarray else int(self._data.data.ptr)
+
+    def untyped_storage(self) -> Any:
+        raise RuntimeError("storage access is not supported by this engine; use data_ptr() to compare memory")
+
+    @property
+    def _version_value(self) -> int:
+        return self._version[0]
+
+    # ---- conversions ----------------------------------------------------------------------
+    def _host(self) -> np.ndarray:
+        return host(self._data)
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return host(self._data).reshape(()).item()
+
+    def tolist(self) -> Any:
+        return host(self._data).tolist()
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        if self._rg and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        if self._dev.type != "cpu" and not force:
+            raise TypeError(
+                "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
+                "host memory first."
+            )
+        return host(self._data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = host(self._data)
+        return a if dtype is None else a.astype(dtype)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):  # noqa: ANN204
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def _scalar(self, what: str) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return host(self._data).reshape(()).item()
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+                if self._data.size > 1
+                else "Boolean value of Tensor with no values is ambiguous"
+            )
+        return bool(host(self._data).reshape(()).item())
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._scalar("index"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        from engine.printing import format_tensor
+
+        return format_tensor(self)
+
+    def __reduce_ex__(self, proto: int) -> Any:
+        from engine.creation import tensor
+
+        return (tensor, (host(self._data), None, None, self._rg))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        t = wrap(self._data.copy(), self._dev)
+        t._rg = self._rg
+        return t
+
+
+def _dims(shape: tuple) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+_new = object.__new__
+
+
+def wrap(data: Any, dev: Any = CPU) -> Tensor:
+    """A fresh tensor around an array (the one constructor every op uses; kept minimal)."""
+    t = _new(Tensor)
+    t._data = data
+    t._dev = dev
+    t._rg = False
+    t.grad_fn = None
+    t._grad = None
+    t._version = [0, None]
+    t._base = None
+    t._accum = None
+    t._meta = None
+    return t
+
+
+def view_of(data: Any, base: Tensor) -> Tensor:
+    """A tensor that shares memory (and so the version counter) with base."""
+    t = _new(Tensor)
+    t._data = data
+    t._dev = base._dev
+    t._rg = False
+    t.grad_fn = None
+    t._grad = None
+    t._version = base._version
+    t._base = base if base._base is None else base._base
+    t._accum = None
+    t._meta = None
+    return t
