@@ -37,7 +37,18 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("_data", "_dev", "_rg", "grad_fn", "_grad", "_version", "_base", "_accum", "_meta", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_dev",
+        "_rg",
+        "grad_fn",
+        "_grad",
+        "_version",
+        "_base",
+        "_accum",
+        "_meta",
+        "__weakref__",
+    )
 
     # torch.Tensor(...) legacy constructor: floats by default (torch.Tensor([1, 2]) -> float32)
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
@@ -86,7 +97,9 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of {type(value)}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of {type(value)}"
+                )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{_dims(value._data.shape)}' to a tensor of "
@@ -177,10 +190,17 @@ class Tensor:
         base = self._data.base
         if base is None:
             return 0
-        return int((self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize)
+        return int(
+            (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0])
+            // self._data.itemsize
+        )
 
     def data_ptr(self) -> int:
-        return int(self._data.__array_interface__["data"][0]) if type(self._data) is np.ndarray else int(self._data.data.ptr)
+        return (
+            int(self._data.__array_interface__["data"][0])
+            if type(self._data) is np.ndarray
+            else int(self._data.data.ptr)
+        )
 
     def untyped_storage(self) -> Any:
         raise RuntimeError("storage access is not supported by this engine; use data_ptr() to compare memory")
@@ -235,7 +255,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
                 if self._data.size > 1
                 else "Boolean value of Tensor with no values is ambiguous"
             )

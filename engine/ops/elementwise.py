@@ -9,13 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node, save_out
+from engine.autograd import Node, accumulator, save_out
 from engine.dtypes import DEFAULT
 from engine.grad_mode import ENABLED
 from engine.ops.util import edge_of, mixed_device, node_class, result_np
 from engine.tensor import Tensor, wrap
 
 _ndarray = np.ndarray
+_new = object.__new__
 
 
 class NotOperand(TypeError):
@@ -33,6 +34,9 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
             if floatify and ad.dtype.kind != "f":
                 f = DEFAULT.float.np
                 return ad.astype(f), bd.astype(f)
+            return ad, bd
+        if not floatify and (bd.dtype.kind == "b") != (ad.dtype.kind == "b"):
+            # bool with a number type: numpy and torch agree on the result (the number type)
             return ad, bd
         rt = result_np(a, b)
         if floatify and rt.kind != "f":
@@ -87,22 +91,77 @@ def _attach(t: Tensor, cls: type, a: Tensor, b: Any, saved: tuple, out: Any) -> 
 
 
 def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = False) -> Any:
-    """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording."""
+    """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording.
+
+    This is the hottest code in the engine (every + - * / on tensors), so the common case (two
+    tensors of one dtype on one device) is inlined: no helper calls between the user and numpy."""
 
     def op(a: Tensor, b: Any) -> Any:
-        try:
-            ad, bd = prep(a, b, floatify)
-        except NotOperand:
-            return NotImplemented
+        bt = type(b) is Tensor
+        if bt:
+            ad = a._data
+            bd = b._data
+            if ad.dtype is not bd.dtype or a._dev is not b._dev or (floatify and ad.dtype.kind != "f"):
+                ad, bd = prep(a, b, floatify)
+        else:
+            try:
+                ad, bd = prep(a, b, floatify)
+            except NotOperand:
+                return NotImplemented
+            bt = isinstance(b, Tensor)
         out = ufunc(ad, bd)
         if type(out) is not _ndarray:
             out = a._dev.xp.asarray(out)
-        t = wrap(out, a._dev)
-        if cls is not None and ENABLED[0] and (a._rg or (isinstance(b, Tensor) and b._rg)):
-            _attach(t, cls, a, b, (a, b) if save else (), out)
+        t = _new(Tensor)
+        t._data = out
+        t._dev = a._dev
+        t._rg = False
+        t.grad_fn = None
+        t._grad = None
+        t._version = [0, None]
+        t._base = None
+        t._accum = None
+        t._meta = None
+        if cls is not None and ENABLED[0] and (a._rg or (bt and b._rg)):
+            node = cls()
+            fa = a.grad_fn
+            if fa is None and a._rg:
+                fa = a._accum or accumulator(a)
+            fb = None
+            if bt:
+                fb = b.grad_fn
+                if fb is None and b._rg:
+                    fb = b._accum or accumulator(b)
+            node._next = (fa, fb)
+            if save:
+                va = a._version
+                if bt:
+                    vb = b._version
+                    node._vers = ((va, va[0]), (vb, vb[0]))
+                else:
+                    node._vers = ((va, va[0]), None)
+                node._saved = (a, b)
+            shape = out.shape
+            dt = out.dtype
+            a0 = a._data
+            if (
+                a0.shape != shape
+                or a0.dtype is not dt
+                or (bt and (b._data.shape != shape or b._data.dtype is not dt))
+            ):
+                node._meta = _meta2(a0, b._data if bt else None, shape, dt)
+            node._ctx = (shape, dt)
+            t._rg = True
+            t.grad_fn = node
         return t
 
     return op
+
+
+def _meta2(a0: Any, b0: Any, shape: tuple, dt: Any) -> tuple:
+    ma = None if (a0.shape == shape and a0.dtype is dt) else (a0.shape, a0.dtype)
+    mb = None if b0 is None or (b0.shape == shape and b0.dtype is dt) else (b0.shape, b0.dtype)
+    return (ma, mb)
 
 
 def _needs(node: Node, i: int) -> bool:
@@ -220,9 +279,7 @@ _rem_raw = binary(np.remainder, RemainderBackward1)
 
 def _tensor_arg(x: Any, fn: str, pos: str = "input") -> Tensor:
     if not isinstance(x, Tensor):
-        raise TypeError(
-            f"{fn}(): argument '{pos}' (position 1) must be Tensor, not {type(x).__name__}"
-        )
+        raise TypeError(f"{fn}(): argument '{pos}' (position 1) must be Tensor, not {type(x).__name__}")
     return x
 
 
@@ -277,7 +334,9 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Ten
         _int_div_check(input, other)
         ad, bd = prep(input, other)
         q = np.true_divide(ad, bd)
-        r = wrap(np.asarray(np.trunc(q).astype(ad.dtype) if ad.dtype.kind in "iub" else np.trunc(q)), input._dev)
+        r = wrap(
+            np.asarray(np.trunc(q).astype(ad.dtype) if ad.dtype.kind in "iub" else np.trunc(q)), input._dev
+        )
     else:
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
@@ -348,7 +407,11 @@ def _pow0_bw(self: Node, g: Tensor, x: Tensor, e: Any) -> tuple:
 
 
 def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor) -> tuple:
-    return (g * y * math.log(base) if base > 0 else where(y == 0, 0.0, g * y * math.log(builtins.abs(base) or 1.0)),)
+    return (
+        g * y * math.log(base)
+        if base > 0
+        else where(y == 0, 0.0, g * y * math.log(builtins.abs(base) or 1.0)),
+    )
 
 
 PowBackward0 = node_class("PowBackward0", _pow0_bw)
@@ -444,7 +507,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         return nonzero(condition, as_tuple=True)
     c = condition._data
     if c.dtype.kind != "b":
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}")
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}"
+        )
     xt = input if isinstance(input, Tensor) else None
     yt = other if isinstance(other, Tensor) else None
     like = xt if xt is not None else yt
@@ -465,10 +530,16 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         node._next = (edge_of(xt), edge_of(yt))
         node._saved = (condition,)
         node._vers = ((condition._version, condition._version[0]),)
-        ma = None if xt is None or (xt._data.shape == r.shape and xt._data.dtype == r.dtype) else (
-            xt._data.shape, xt._data.dtype)
-        mb = None if yt is None or (yt._data.shape == r.shape and yt._data.dtype == r.dtype) else (
-            yt._data.shape, yt._data.dtype)
+        ma = (
+            None
+            if xt is None or (xt._data.shape == r.shape and xt._data.dtype == r.dtype)
+            else (xt._data.shape, xt._data.dtype)
+        )
+        mb = (
+            None
+            if yt is None or (yt._data.shape == r.shape and yt._data.dtype == r.dtype)
+            else (yt._data.shape, yt._data.dtype)
+        )
         if ma is not None or mb is not None:
             node._meta = (ma, mb)
         node._ctx = (r.shape, r.dtype)
@@ -560,7 +631,9 @@ AddcdivBackward0 = node_class("AddcdivBackward0", _addcdiv_bw)
 
 
 def _ternary(cls: type, combine: Any) -> Any:
-    def op(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    def op(
+        input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None
+    ) -> Tensor:  # noqa: A002
         with _no_grad():
             r = combine(input, tensor1, tensor2, value)
         t = wrap(r._data, r._dev)
@@ -569,7 +642,11 @@ def _ternary(cls: type, combine: Any) -> Any:
             node = cls()
             node._next = tuple(edge_of(i) for i in ins)
             node._saved = (tensor1, tensor2, value)
-            node._vers = ((tensor1._version, tensor1._version[0]), (tensor2._version, tensor2._version[0]), None)
+            node._vers = (
+                (tensor1._version, tensor1._version[0]),
+                (tensor2._version, tensor2._version[0]),
+                None,
+            )
             shape, dt = r._data.shape, r._data.dtype
             meta = tuple(
                 None if (i._data.shape == shape and i._data.dtype == dt) else (i._data.shape, i._data.dtype)
@@ -759,7 +836,9 @@ def _bitwise(fn: Any, cname: str) -> Any:
             return NotImplemented
         for x in (input, other):
             if isinstance(x, Tensor) and x._data.dtype.kind == "f":
-                raise NotImplementedError(f'"{cname}_cpu" not implemented for \'{x.dtype.name_for_error().capitalize()}\'')
+                raise NotImplementedError(
+                    f"\"{cname}_cpu\" not implemented for '{x.dtype.name_for_error().capitalize()}'"
+                )
         ad, bd = prep(input, other)
         return wrap(np.asarray(fn(ad, bd)), input._dev)
 
@@ -789,7 +868,9 @@ def isfinite(input: Tensor) -> Tensor:  # noqa: A002
     return wrap(np.asarray(np.isfinite(input._data)), input._dev)
 
 
-def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:  # noqa: A002
+def nan_to_num(
+    input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:  # noqa: A002
     return wrap(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf), input._dev)
 
 
@@ -808,8 +889,14 @@ def _cmp(raw: Any, sym: str) -> Any:
     return op
 
 
-eq, ne, lt, le, gt, ge = (_cmp(_eq, "=="), _cmp(_ne, "!="), _cmp(_lt, "<"), _cmp(_le, "<="), _cmp(_gt, ">"),
-                          _cmp(_ge, ">="))
+eq, ne, lt, le, gt, ge = (
+    _cmp(_eq, "=="),
+    _cmp(_ne, "!="),
+    _cmp(_lt, "<"),
+    _cmp(_le, "<="),
+    _cmp(_gt, ">"),
+    _cmp(_ge, ">="),
+)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
@@ -820,11 +907,15 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     return a.shape == b.shape and bool((a == b).all())
 
 
-def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: A002
+def allclose(
+    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:  # noqa: A002
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:  # noqa: A002
+def isclose(
+    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> Tensor:  # noqa: A002
     return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), input._dev)
 
 

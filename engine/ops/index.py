@@ -23,7 +23,14 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
     advanced = False
     name = "AliasBackward0"
     dim = 0
-    n_real = sum(1 for i in idx if i is not None and i is not Ellipsis and not (isinstance(i, Tensor) and i._data.dtype.kind == "b") and not (isinstance(i, (list, tuple)) and i and isinstance(i[0], bool)))
+    n_real = sum(
+        1
+        for i in idx
+        if i is not None
+        and i is not Ellipsis
+        and not (isinstance(i, Tensor) and i._data.dtype.kind == "b")
+        and not (isinstance(i, (list, tuple)) and i and isinstance(i[0], bool))
+    )
     n_real += sum(i._data.ndim for i in idx if isinstance(i, Tensor) and i._data.dtype.kind == "b")
     for i in idx:
         if i is Ellipsis:
@@ -54,15 +61,15 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
                 if part is not None and not isinstance(part, (int, np.integer)):
                     if isinstance(part, Tensor) and part._data.size == 1 and part._data.dtype.kind in "iu":
                         continue
-                    raise TypeError(
-                        "slice indices must be integers or None or have an __index__ method"
-                    )
+                    raise TypeError("slice indices must be integers or None or have an __index__ method")
             step = i.step
             if step is not None:
                 step = int(step)
                 if step <= 0:
                     raise ValueError("step must be greater than zero")
-            i = slice(None if i.start is None else int(i.start), None if i.stop is None else int(i.stop), step)
+            i = slice(
+                None if i.start is None else int(i.start), None if i.stop is None else int(i.stop), step
+            )
             out.append(i)
             if i != slice(None):
                 name = "SliceBackward0"
@@ -300,7 +307,9 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     d = input._data
     ax = norm_dim(dim, d.ndim)
     if not isinstance(index, Tensor):
-        raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
+        raise TypeError(
+            f"index_select(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}"
+        )
     if index._data.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
@@ -355,7 +364,7 @@ MaskedSelectBackward0 = node_class(
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
     if mask._data.dtype.kind != "b":
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     same_device((input, mask))
     d, m = input._data, mask._data
     try:
@@ -384,9 +393,7 @@ def _bcast_msg(a: tuple, b: tuple) -> str:
         y = b[-i] if i <= len(b) else 1
         if x != y and x != 1 and y != 1:
             dim = max(len(a), len(b)) - i
-            return (
-                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {dim}"
-            )
+            return f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {dim}"
     return "shapes cannot be broadcast"
 
 
@@ -456,7 +463,9 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     n = d.shape[ax]
     if ia.size and (int(ia.min()) < -n or int(ia.max()) >= n):
-        raise RuntimeError(f"index {int(ia.max()) if int(ia.max()) >= n else int(ia.min())} is out of bounds for dimension {ax} with size {n}")
+        raise RuntimeError(
+            f"index {int(ia.max()) if int(ia.max()) >= n else int(ia.min())} is out of bounds for dimension {ax} with size {n}"
+        )
     sl = tuple(slice(0, s) for s in ia.shape)
     sub = d[tuple(slice(None) if i == ax else sl[i] for i in range(d.ndim))]
     r = np.take_along_axis(sub, ia, axis=ax)
@@ -472,9 +481,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return t
 
 
-ScatterAddBackward0 = node_class(
-    "ScatterAddBackward0", lambda self, g, dim, index: (gather(g, dim, index),)
-)
+ScatterAddBackward0 = node_class("ScatterAddBackward0", lambda self, g, dim, index: (gather(g, dim, index),))
 
 
 def scatter_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
@@ -504,11 +511,14 @@ def scatter_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
     ax = norm_dim(dim, input._data.ndim)
     sl = tuple(slice(0, s) for s in index._data.shape)
-    return input + scatter_add_new(src[sl] if src._data.shape != index._data.shape else src, ax, index,
-                                   input._data.shape)
+    return input + scatter_add_new(
+        src[sl] if src._data.shape != index._data.shape else src, ax, index, input._data.shape
+    )
 
 
-def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: Any = None) -> Tensor:  # noqa: A002
+def scatter(
+    input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: Any = None
+) -> Tensor:  # noqa: A002
     if src is None:
         src = value
     ax = norm_dim(dim, input._data.ndim)
@@ -551,9 +561,7 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     for k, t in enumerate(parts):
         s = t._data.shape
         if len(s) != ref.ndim:
-            raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {ref.ndim} and {len(s)}"
-            )
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {len(s)}")
         for i in range(ref.ndim):
             if i != ax and s[i] != ref.shape[i]:
                 raise RuntimeError(
@@ -676,9 +684,7 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     if start < 0:
         start += d.shape[ax]
     if start < 0 or start + length > d.shape[ax] or length < 0:
-        raise RuntimeError(
-            f"start ({start}) + length ({length}) exceeds dimension size ({d.shape[ax]})."
-        )
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({d.shape[ax]}).")
     return _piece(input, ax, start, length, NarrowBackward0)
 
 
@@ -699,7 +705,9 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     else:
         s = int(s)
         if s <= 0 and n > 0:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
         sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [0]
         if n == 0:
             sizes = [0]

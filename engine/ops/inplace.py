@@ -166,25 +166,81 @@ def write_out(out: Tensor, r: Tensor) -> Tensor:
 
 
 # ---- the in-place methods ----------------------------------------------------------------------------
+def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
+    """Write `x <op> other` straight into x's memory when no graph is recorded and no promotion is
+    involved (SGD updates under no_grad take this path); None means: take the general path."""
+    xd = x._data
+    if type(other) is Tensor:
+        od = other._data
+        if od.dtype is not xd.dtype or other._dev is not x._dev:
+            return None
+    elif type(other) is float:
+        if xd.dtype.kind != "f":
+            return None
+        od = other
+    elif type(other) is int:
+        if xd.dtype.kind not in "fiu":
+            return None
+        od = other
+    else:
+        return None
+    if ufunc is np.true_divide and xd.dtype.kind != "f":
+        return None
+    if not xd.flags.writeable:
+        return None
+    try:
+        ufunc(xd, od, out=xd)
+    except ValueError:
+        return None
+    c = x._version
+    c[0] += 1
+    c[1] = autograd.current_site
+    return x
+
+
+def _no_graph(x: Tensor, other: Any) -> bool:
+    return not (ENABLED[0] and (x._rg or (isinstance(other, Tensor) and other._rg)))
+
+
 def add_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    check_inplace(x)
+    if alpha == 1 and _no_graph(x, other):
+        r = _fast(x, other, np.add)
+        if r is not None:
+            return r
     from engine.ops.elementwise import add
 
     return apply(x, lambda a, b: add(a, b, alpha=alpha), other)
 
 
 def sub_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    check_inplace(x)
+    if alpha == 1 and _no_graph(x, other):
+        r = _fast(x, other, np.subtract)
+        if r is not None:
+            return r
     from engine.ops.elementwise import sub
 
     return apply(x, lambda a, b: sub(a, b, alpha=alpha), other)
 
 
 def mul_(x: Tensor, other: Any) -> Tensor:
+    check_inplace(x)
+    if _no_graph(x, other):
+        r = _fast(x, other, np.multiply)
+        if r is not None:
+            return r
     from engine.ops.elementwise import mul
 
     return apply(x, mul, other)
 
 
 def div_(x: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    check_inplace(x)
+    if rounding_mode is None and _no_graph(x, other):
+        r = _fast(x, other, np.true_divide)
+        if r is not None:
+            return r
     from engine.ops.elementwise import div
 
     return apply(x, lambda a, b: div(a, b, rounding_mode=rounding_mode), other)

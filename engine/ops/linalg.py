@@ -94,9 +94,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, other)
     if ad.ndim != 1 or bd.ndim != 1:
-        raise RuntimeError(
-            f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors"
-        )
+        raise RuntimeError(f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors")
     if ad.shape[0] != bd.shape[0]:
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{ad.shape[0]}] and src [{bd.shape[0]}] to have the same "
@@ -137,9 +135,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
     ad, bd = _prep(input, other)
     na, nb = ad.ndim, bd.ndim
     if na == 0 or nb == 0:
-        raise RuntimeError(
-            f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D"
-        )
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
     if na == 2 and nb == 2:
         return mm(input, other)
     if na == 1 and nb == 1:

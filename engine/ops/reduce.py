@@ -33,12 +33,32 @@ def _dims(input: Tensor, dim: Any) -> tuple | None:  # noqa: A002
 
 def expand_back(g: Tensor, shape: tuple, dims: tuple | None, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back over the input's shape (engine ops, so it is differentiable)."""
+    if not ENABLED[0]:
+        d = g._data
+        if dims is None:
+            d = d.reshape((1,) * len(shape))
+        elif not keepdim:
+            d = d.reshape(tuple(1 if i in dims else n for i, n in enumerate(shape)))
+        xp = g._dev.xp
+        if d.size * 4096 >= _numel(shape):
+            # small gradients: filling a fresh array beats numpy's Python-level broadcast_to
+            out = xp.empty(shape, dtype=d.dtype)
+            out[...] = d
+            return wrap(out, g._dev)
+        return wrap(xp.broadcast_to(d, shape), g._dev)
     if dims is None:
         return g.reshape((1,) * len(shape)).expand(shape) if shape else g
     if not keepdim:
         kept = tuple(1 if i in dims else n for i, n in enumerate(shape))
         g = g.reshape(kept)
     return g.expand(shape)
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def _node(cls: type, t: Tensor, inputs: tuple, saved: tuple, vers: tuple, ctx: Any = None) -> Tensor:
@@ -70,7 +90,9 @@ MeanBackward1 = node_class("MeanBackward1", _mean_bw)
 _NOV3 = (None, None, None)
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A001, A002
+def sum(
+    input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None
+) -> Tensor:  # noqa: A001, A002
     d = input._data
     dims = _dims(input, dim)
     if dtype is not None:
@@ -88,7 +110,9 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     return _finish(t, out)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A002
+def mean(
+    input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None
+) -> Tensor:  # noqa: A002
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
@@ -101,7 +125,14 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         )
     dims = _dims(input, dim)
     axis = dims if dims is None or len(dims) > 1 else dims[0]
-    r = _arr(d.mean(axis=axis, keepdims=keepdim), input._dev)
+    n_red = (
+        d.size
+        if axis is None
+        else (d.shape[axis] if type(axis) is int else _numel([d.shape[i] for i in axis]))
+    )
+    # sum/n directly: numpy's ndarray.mean goes through a slow Python helper
+    r = d.sum(axis=axis, keepdims=keepdim)
+    r = _arr(r / n_red if n_red else r * np.nan, input._dev)
     if r.dtype != d.dtype:
         r = r.astype(d.dtype)
     t = wrap(r, input._dev)
@@ -145,7 +176,9 @@ def _prod_others(x: Any, axis: int | None) -> Any:
     one = np.ones(ones_shape, dtype=a.dtype)
     left = np.cumprod(np.concatenate([one, a], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax)
     rev = np.flip(a, axis=ax)
-    right = np.flip(np.cumprod(np.concatenate([one, rev], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax), axis=ax)
+    right = np.flip(
+        np.cumprod(np.concatenate([one, rev], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax), axis=ax
+    )
     r = left * right
     return r.reshape(x.shape) if flat else r
 
@@ -204,7 +237,10 @@ def _rt(name: str) -> type:
     return type(name, (_ReturnType,), {"__slots__": (), "_name": name, "__qualname__": name})
 
 
-RT = {n: _rt(n) for n in ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin", "aminmax")}
+RT = {
+    n: _rt(n)
+    for n in ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin", "aminmax")
+}
 
 
 def _even_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool) -> tuple:
@@ -279,7 +315,13 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
     vt = wrap(_arr(vals, input._dev), input._dev)
     it = wrap(idx, input._dev)
     if ENABLED[0] and input._rg:
-        _node(MaxBackward0 if is_max else MinBackward0, vt, (input,), (d.shape, ax, it, keepdim), (None, None, None, None))
+        _node(
+            MaxBackward0 if is_max else MinBackward0,
+            vt,
+            (input,),
+            (d.shape, ax, it, keepdim),
+            (None, None, None, None),
+        )
     return RT["max" if is_max else "min"](vt, it)
 
 
@@ -360,15 +402,19 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
     if d.dtype.kind != "f":
         raise RuntimeError(
             f"{'std' if is_std else 'var'} and var only support floating point and complex dtypes"
-            if False else f"std and var only support floating point and complex dtypes"
+            if False
+            else "std and var only support floating point and complex dtypes"
         )
     c = _correction(unbiased, correction)
     dims = _dims(input, dim)
     n_red = d.size if dims is None else int(np.prod([d.shape[i] for i in dims]))
     denom = n_red - c
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = d.var(axis=dims, ddof=c, keepdims=keepdim) if denom > 0 else np.full(
-            np.var(d, axis=dims, keepdims=keepdim).shape, np.nan, dtype=d.dtype)
+        r = (
+            d.var(axis=dims, ddof=c, keepdims=keepdim)
+            if denom > 0
+            else np.full(np.var(d, axis=dims, keepdims=keepdim).shape, np.nan, dtype=d.dtype)
+        )
         if is_std:
             r = np.sqrt(r)
     r = _arr(r, input._dev).astype(d.dtype, copy=False)
@@ -384,24 +430,37 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
             t._rg = True
             t.grad_fn = node
         else:
-            _node(VarBackward0, t, (input,), (input, dims, keepdim, denom),
-                  ((input._version, input._version[0]), None, None, None))
+            _node(
+                VarBackward0,
+                t,
+                (input,),
+                (input, dims, keepdim, denom),
+                ((input._version, input._version[0]), None, None, None),
+            )
     return t
 
 
-def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:  # noqa: A002
+def var(
+    input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
+) -> Tensor:  # noqa: A002
     return _varstd(input, dim, unbiased, keepdim, correction, False)
 
 
-def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:  # noqa: A002
+def std(
+    input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
+) -> Tensor:  # noqa: A002
     return _varstd(input, dim, unbiased, keepdim, correction, True)
 
 
-def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:  # noqa: A002
+def var_mean(
+    input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
+) -> tuple:  # noqa: A002
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:  # noqa: A002
+def std_mean(
+    input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
+) -> tuple:  # noqa: A002
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
@@ -436,7 +495,9 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
-def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+def vector_norm(
+    x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:  # noqa: A002
     d = x._data
     if d.dtype.kind != "f":
         raise RuntimeError(
@@ -573,7 +634,9 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
     if d.dtype.kind != "f":
-        raise RuntimeError(f'"{"log_softmax" if log else "softmax"}_lastdim_kernel_impl" not implemented for \'{input.dtype.name_for_error().split()[-1].capitalize()}\'')
+        raise RuntimeError(
+            f"\"{'log_softmax' if log else 'softmax'}_lastdim_kernel_impl\" not implemented for '{input.dtype.name_for_error().split()[-1].capitalize()}'"
+        )
     if dim is None:
         dim = 0 if d.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
     ax = norm_dim(dim, d.ndim) if d.ndim else None

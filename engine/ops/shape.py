@@ -14,6 +14,11 @@ from engine.tensor import Tensor, view_of, wrap
 def _shape_args(shape: Any) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for s in shape:
+        if type(s) is not int:
+            break
+    else:
+        return shape
     out = []
     for s in shape:
         if isinstance(s, Tensor):
@@ -142,9 +147,7 @@ def ravel(input: Tensor) -> Tensor:  # noqa: A002
 # ---- transpose / permute ---------------------------------------------------------------------------
 TBackward0 = node_class("TBackward0", lambda self, g: (g.t(),))
 TransposeBackward0 = node_class("TransposeBackward0", lambda self, g, a, b: (g.transpose(a, b),))
-PermuteBackward0 = node_class(
-    "PermuteBackward0", lambda self, g, inv: (g.permute(inv),)
-)
+PermuteBackward0 = node_class("PermuteBackward0", lambda self, g, inv: (g.permute(inv),))
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
@@ -384,8 +387,15 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:  # noqa: A00
     d = input._data
     if d.flags.c_contiguous:
         return input
-    return _record(wrap(np.ascontiguousarray(d) if type(d) is np.ndarray else input._dev.xp.ascontiguousarray(d),
-                        input._dev), CloneBackward0, input, ())
+    return _record(
+        wrap(
+            np.ascontiguousarray(d) if type(d) is np.ndarray else input._dev.xp.ascontiguousarray(d),
+            input._dev,
+        ),
+        CloneBackward0,
+        input,
+        (),
+    )
 
 
 def detach(input: Tensor) -> Tensor:  # noqa: A002
@@ -416,4 +426,3 @@ def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False) -> Tensor: 
     else:
         out = wrap(d.astype(np_dtype), input._dev)
     return _record(out, ToCopyBackward0, input, (d.dtype, input._dev))
-

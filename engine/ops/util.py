@@ -22,7 +22,9 @@ def norm_dim(dim: Any, ndim: int) -> int:
             raise TypeError(f"dim must be an int, got {type(dim).__name__}") from None
     n = ndim if ndim > 0 else 1
     if dim < -n or dim >= n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
     return dim + n if dim < 0 else dim
 
 
@@ -147,7 +149,7 @@ def edge_of(i: Any) -> Node | None:
     if fn is not None:
         return fn
     if i._rg:
-        return accumulator(i)
+        return i._accum or accumulator(i)
     return None
 
 
