@@ -1,0 +1,276 @@
+"""Source text -> checked, annotated AST.
+
+`ast.parse` does the parsing (user code is never compiled or evaluated); `check` then walks the tree once,
+iteratively so no input can exhaust the stack, and
+
+- refuses every node type outside policy.ALLOWED_NODES, private attribute names, bytes literals,
+  relative and star imports, async comprehensions and source nested deeper than the limit;
+- finds what Python's compiler would (return outside a function, break outside a loop, nonlocal at
+  module level), since we never run the compiler;
+- annotates nodes for the interpreter: `tsr_src` (the Source, for error positions) on every node,
+  `tsr_site` on statements, the operator function on operator nodes, the scope of every function,
+  lambda and comprehension, and whether a call is a plain positional call.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from tcli import policy
+from tcli.errors import ScriptError, Site, Source, private_attribute_message, syntax_error
+
+_ALLOWED = {getattr(ast, name) for name in policy.ALLOWED_NODES}
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_LOOPS = (ast.For, ast.While)
+
+
+class Scope:
+    """Names of a function, lambda or comprehension scope, decided statically as Python does."""
+
+    __slots__ = ("local_names", "global_names", "nonlocal_names", "special")
+
+    def __init__(self, local_names: frozenset[str], global_names=frozenset(), nonlocal_names=frozenset()):
+        self.local_names = local_names
+        self.global_names = global_names
+        self.nonlocal_names = nonlocal_names
+        #: names whose stores do not go to the local dict
+        self.special = global_names | nonlocal_names
+
+
+def parse(text: str, filename: str = "<string>", max_nesting: int = 100) -> ast.Module:
+    """Parse and check a tsr program; raise ScriptError (a positioned SyntaxError) if it is not one."""
+    source = Source(text, filename)
+    try:
+        tree = ast.parse(text, filename=filename, mode="exec")
+    except SyntaxError as e:
+        raise _syntax_script_error(e, source) from None
+    except (RecursionError, MemoryError):
+        raise ScriptError(
+            "SyntaxError",
+            f"source is nested too deeply to parse (tsr allows {max_nesting} levels)",
+            Site(filename, 1, 1, 2, source.line(1)),
+        ) from None
+    except ValueError as e:  # e.g. "source code string cannot contain null bytes"
+        raise ScriptError("SyntaxError", str(e), Site(filename, 1, 1, 2, source.line(1))) from None
+    try:
+        _Checker(source, max_nesting).check(tree)
+    except (SyntaxError, AttributeError) as e:
+        raise ScriptError.from_exception(e) from None
+    return tree
+
+
+def _syntax_script_error(e: SyntaxError, source: Source) -> ScriptError:
+    line = e.lineno or 1
+    col = e.offset or 1
+    end = e.end_offset if (e.end_lineno in (None, line) and e.end_offset and e.end_offset > col) else col + 1
+    text = source.line(line) or (e.text or "").rstrip("\n")
+    return ScriptError(type(e).__name__, e.msg, Site(source.filename, line, col, end, text), exc=e)
+
+
+class _Checker:
+    def __init__(self, source: Source, max_nesting: int) -> None:
+        self.source = source
+        self.max_nesting = max_nesting
+
+    def fail(self, message: str, node: ast.AST) -> SyntaxError:
+        return syntax_error(message, node, self.source)
+
+    def check(self, tree: ast.Module) -> None:
+        src = self.source
+        # (node, depth, in_function, in_loop)
+        stack: list[tuple[ast.AST, int, bool, bool]] = [(tree, 0, False, False)]
+        while stack:
+            node, depth, in_func, in_loop = stack.pop()
+            kind = type(node)
+            if kind not in _ALLOWED:
+                name = kind.__name__
+                why = policy.REFUSED_SYNTAX.get(name, f"'{name}' is not supported in tsr")
+                raise self.fail(why, node)
+            if depth > self.max_nesting:
+                raise self.fail(f"source is nested too deeply (tsr allows {self.max_nesting} levels)", node)
+            node.tsr_src = src  # type: ignore[attr-defined]
+            annotate = _ANNOTATE.get(kind)
+            if annotate is not None:
+                annotate(self, node, in_func, in_loop)
+            if isinstance(node, ast.stmt):
+                node.tsr_site = src.site(node)  # type: ignore[attr-defined]
+            child_depth = depth + 1
+            if kind is ast.FunctionDef:
+                stack += [(c, child_depth, True, False) for c in node.body]
+                outer = [node.args, *node.decorator_list] + ([node.returns] if node.returns else [])
+                stack += [(c, child_depth, in_func, in_loop) for c in outer]
+            elif kind is ast.Lambda:
+                stack += [(node.body, child_depth, True, False), (node.args, child_depth, in_func, in_loop)]
+            elif kind in _LOOPS:
+                stack += [(c, child_depth, in_func, True) for c in node.body]
+                head = [node.test] if kind is ast.While else [node.target, node.iter]
+                stack += [(c, child_depth, in_func, in_loop) for c in head + node.orelse]
+            else:
+                stack += [(c, child_depth, in_func, in_loop) for c in ast.iter_child_nodes(node)]
+
+    # -- per-node checks and annotations ------------------------------------------------------------
+
+    def attribute(self, node: ast.Attribute, *_: bool) -> None:
+        if node.attr.startswith("_"):
+            err = AttributeError(private_attribute_message(node.attr))
+            err.tsr_node = node  # type: ignore[attr-defined]
+            raise err
+
+    def constant(self, node: ast.Constant, *_: bool) -> None:
+        if not isinstance(node.value, policy.CONSTANT_TYPES):
+            raise self.fail(f"{type(node.value).__name__} literals are not supported in tsr", node)
+
+    def binop(self, node: ast.BinOp, *_: bool) -> None:
+        node.tsr_op = policy.BINARY_OPERATORS[type(node.op).__name__]  # type: ignore[attr-defined]
+
+    def augassign(self, node: ast.AugAssign, *_: bool) -> None:
+        # keyed by the plain operator; the interpreter's table maps it to the checked in-place one
+        node.tsr_op = policy.BINARY_OPERATORS[type(node.op).__name__]  # type: ignore[attr-defined]
+
+    def unaryop(self, node: ast.UnaryOp, *_: bool) -> None:
+        node.tsr_op = policy.UNARY_OPERATORS[type(node.op).__name__]  # type: ignore[attr-defined]
+
+    def compare(self, node: ast.Compare, *_: bool) -> None:
+        node.tsr_ops = tuple(policy.COMPARISONS[type(op).__name__] for op in node.ops)  # type: ignore
+
+    def call(self, node: ast.Call, *_: bool) -> None:
+        simple = not node.keywords and not any(type(a) is ast.Starred for a in node.args)
+        node.tsr_simple = simple  # type: ignore[attr-defined]
+
+    def function(self, node: ast.FunctionDef | ast.Lambda, *_: bool) -> None:
+        node.tsr_scope = _function_scope(node, self)  # type: ignore[attr-defined]
+
+    def comprehension_node(self, node: ast.expr, *_: bool) -> None:
+        names: set[str] = set()
+        for gen in node.generators:  # type: ignore[attr-defined]
+            if gen.is_async:
+                raise self.fail("async comprehensions are not supported in tsr", node)
+            names |= _target_names(gen.target)
+        node.tsr_scope = Scope(frozenset(names))  # type: ignore[attr-defined]
+
+    def return_(self, node: ast.Return, in_func: bool, _loop: bool) -> None:
+        if not in_func:
+            raise self.fail("'return' outside function", node)
+
+    def break_(self, node: ast.Break, _func: bool, in_loop: bool) -> None:
+        if not in_loop:
+            raise self.fail("'break' outside loop", node)
+
+    def continue_(self, node: ast.Continue, _func: bool, in_loop: bool) -> None:
+        if not in_loop:
+            raise self.fail("'continue' not properly in loop", node)
+
+    def nonlocal_(self, node: ast.Nonlocal, in_func: bool, _loop: bool) -> None:
+        if not in_func:
+            raise self.fail("nonlocal declaration not allowed at module level", node)
+
+    def import_from(self, node: ast.ImportFrom, *_: bool) -> None:
+        if node.level:
+            raise self.fail("relative imports are not supported in tsr", node)
+        if any(a.name == "*" for a in node.names):
+            raise self.fail("'from ... import *' is not supported in tsr; import the names you use", node)
+
+
+_ANNOTATE = {
+    ast.Attribute: _Checker.attribute,
+    ast.Constant: _Checker.constant,
+    ast.BinOp: _Checker.binop,
+    ast.AugAssign: _Checker.augassign,
+    ast.UnaryOp: _Checker.unaryop,
+    ast.Compare: _Checker.compare,
+    ast.Call: _Checker.call,
+    ast.FunctionDef: _Checker.function,
+    ast.Lambda: _Checker.function,
+    ast.ListComp: _Checker.comprehension_node,
+    ast.SetComp: _Checker.comprehension_node,
+    ast.DictComp: _Checker.comprehension_node,
+    ast.GeneratorExp: _Checker.comprehension_node,
+    ast.Return: _Checker.return_,
+    ast.Break: _Checker.break_,
+    ast.Continue: _Checker.continue_,
+    ast.Nonlocal: _Checker.nonlocal_,
+    ast.ImportFrom: _Checker.import_from,
+}
+
+
+def _target_names(target: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(target) if type(n) is ast.Name}
+
+
+def _function_scope(func: ast.FunctionDef | ast.Lambda, checker: _Checker) -> Scope:
+    """Locals are the parameters and every name bound in the body outside nested scopes (walrus targets
+    inside comprehensions included), minus the names declared global or nonlocal."""
+    a = func.args
+    params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
+    params += [p.arg for p in (a.vararg, a.kwarg) if p is not None]
+    bound: set[str] = set()
+    declared_global: set[str] = set()
+    declared_nonlocal: set[str] = set()
+    stack: list[ast.AST] = list(func.body) if isinstance(func.body, list) else [func.body]
+    while stack:
+        n = stack.pop()
+        t = type(n)
+        if t is ast.Name:
+            if not isinstance(n.ctx, ast.Load):
+                bound.add(n.id)
+            continue
+        if t is ast.FunctionDef:
+            bound.add(n.name)
+            stack += n.decorator_list + n.args.defaults + [d for d in n.args.kw_defaults if d is not None]
+            continue
+        if t is ast.Lambda:
+            stack += n.args.defaults + [d for d in n.args.kw_defaults if d is not None]
+            continue
+        if t in _COMPREHENSIONS:
+            for gen in n.generators:
+                stack.append(gen.iter)
+                stack += gen.ifs
+            stack += [n.key, n.value] if t is ast.DictComp else [n.elt]
+            continue
+        if t is ast.Import or t is ast.ImportFrom:
+            bound |= {(al.asname or al.name).split(".")[0] for al in n.names}
+        elif t is ast.ExceptHandler and n.name:
+            bound.add(n.name)
+        elif t is ast.Global:
+            declared_global |= set(n.names)
+        elif t is ast.Nonlocal:
+            declared_nonlocal |= set(n.names)
+        stack.extend(ast.iter_child_nodes(n))
+    for name in declared_global & set(params):
+        raise checker.fail(f"name '{name}' is parameter and global", func)
+    for name in declared_nonlocal & set(params):
+        raise checker.fail(f"name '{name}' is parameter and nonlocal", func)
+    local = frozenset((bound | set(params)) - declared_global - declared_nonlocal)
+    return Scope(local, frozenset(declared_global), frozenset(declared_nonlocal))
+
+
+def is_complete(text: str) -> bool:
+    """Whether an interactive input is finished (the REPL's multi-line detection), using ast.parse only.
+
+    Incomplete: an open bracket or string, a block header with no body yet, a line ending in a
+    backslash, or a block still open (an indented last line) until a blank line is entered.
+    Errors elsewhere count as complete so that running the input reports them.
+    """
+    if not text.strip():
+        return True
+    stripped = text.rstrip()
+    if stripped.endswith("\\"):
+        return False
+    try:
+        ast.parse(text)
+    except SyntaxError as e:
+        msg = e.msg or ""
+        if "was never closed" in msg or "unexpected EOF" in msg or "unterminated triple-quoted" in msg:
+            return False
+        if msg.startswith("expected an indented block") and (e.lineno or 0) >= len(text.splitlines()):
+            return False
+        if stripped.endswith(":") and not text.endswith("\n\n"):
+            return False
+        return True
+    except (ValueError, RecursionError, MemoryError):
+        return True
+    lines = text.rstrip("\n").split("\n")
+    last = lines[-1]
+    if len(lines) > 1 and last[:1] in (" ", "\t") and not text.endswith("\n\n"):
+        return False
+    return True

@@ -1,0 +1,357 @@
+"""What a tsr script may do, in one file: the syntax it may use, the names and attributes it may reach,
+the modules it may import, and every resource limit.
+
+The sandbox is an allowlist. A node type, attribute, module or builtin that is not named here is refused,
+so a new Python release that adds syntax or methods widens nothing. The parser checks the tree against the
+node sets below, the interpreter asserts at import time that it has exactly one visit method per executed
+node, and every attribute lookup goes through `attribute_rule`.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------------------------------------------------
+# Syntax
+# ---------------------------------------------------------------------------------------------------------
+
+STATEMENTS = frozenset(
+    {
+        "Expr", "Assign", "AugAssign", "AnnAssign", "If", "For", "While", "Break", "Continue", "FunctionDef",
+        "Return", "With", "Assert", "Pass", "Delete", "Try", "Raise", "Global", "Nonlocal", "Import",
+        "ImportFrom",
+    }
+)  # fmt: skip
+
+EXPRESSIONS = frozenset(
+    {
+        "Constant", "JoinedStr", "FormattedValue", "List", "Tuple", "Dict", "Set", "ListComp", "SetComp",
+        "DictComp", "GeneratorExp", "IfExp", "BoolOp", "BinOp", "UnaryOp", "Compare", "Call", "Attribute",
+        "Subscript", "Slice", "Starred", "Name", "Lambda", "NamedExpr",
+    }
+)  # fmt: skip
+
+#: Node types the interpreter executes, each through its own visit_<Name> method.
+VISITED_NODES = STATEMENTS | EXPRESSIONS | {"Module"}
+
+#: Node types that are only read by the visit method of their parent (named here for the reviewer).
+PART_NODES = {
+    "arguments": "FunctionDef, Lambda",
+    "arg": "FunctionDef, Lambda",
+    "keyword": "Call",
+    "comprehension": "ListComp, SetComp, DictComp, GeneratorExp",
+    "alias": "Import, ImportFrom",
+    "ExceptHandler": "Try",
+    "withitem": "With",
+    "Load": "expression context",
+    "Store": "expression context",
+    "Del": "expression context",
+}
+
+BINARY_OPERATORS = {
+    "Add": operator.add, "Sub": operator.sub, "Mult": operator.mul, "MatMult": operator.matmul,
+    "Div": operator.truediv, "FloorDiv": operator.floordiv, "Mod": operator.mod, "Pow": operator.pow,
+    "LShift": operator.lshift, "RShift": operator.rshift, "BitOr": operator.or_, "BitXor": operator.xor,
+    "BitAnd": operator.and_,
+}  # fmt: skip
+
+#: Augmented assignment uses the in-place protocol, so `w -= lr * w.grad` is in-place on tensors.
+INPLACE_OPERATORS = {
+    "Add": operator.iadd, "Sub": operator.isub, "Mult": operator.imul, "MatMult": operator.imatmul,
+    "Div": operator.itruediv, "FloorDiv": operator.ifloordiv, "Mod": operator.imod, "Pow": operator.ipow,
+    "LShift": operator.ilshift, "RShift": operator.irshift, "BitOr": operator.ior, "BitXor": operator.ixor,
+    "BitAnd": operator.iand,
+}  # fmt: skip
+
+UNARY_OPERATORS = {
+    "UAdd": operator.pos,
+    "USub": operator.neg,
+    "Invert": operator.invert,
+    "Not": operator.not_,
+}
+
+COMPARISONS = {
+    "Eq": operator.eq, "NotEq": operator.ne, "Lt": operator.lt, "LtE": operator.le, "Gt": operator.gt,
+    "GtE": operator.ge, "Is": operator.is_, "IsNot": operator.is_not,
+    "In": lambda a, b: a in b, "NotIn": lambda a, b: a not in b,
+}  # fmt: skip
+
+BOOLEAN_OPERATORS = frozenset({"And", "Or"})
+
+#: Every node type a tree may contain.
+ALLOWED_NODES = (
+    VISITED_NODES | frozenset(PART_NODES) | frozenset(BINARY_OPERATORS) | frozenset(UNARY_OPERATORS)
+    | frozenset(COMPARISONS) | BOOLEAN_OPERATORS
+)  # fmt: skip
+
+#: Literal values a script may write (no bytes: nothing in tsr consumes them).
+CONSTANT_TYPES = (int, float, complex, str, bool, type(None), type(Ellipsis))
+
+#: Why a construct is refused, for the error message; anything else reads "'<Node>' is not supported".
+REFUSED_SYNTAX = {
+    "ClassDef": "class definitions are not supported in tsr",
+    "AsyncFunctionDef": "async functions are not supported in tsr",
+    "AsyncFor": "async for is not supported in tsr",
+    "AsyncWith": "async with is not supported in tsr",
+    "Await": "await is not supported in tsr",
+    "Yield": "generator functions (yield) are not supported in tsr",
+    "YieldFrom": "generator functions (yield from) are not supported in tsr",
+    "Match": "match statements are not supported in tsr",
+    "TryStar": "except* is not supported in tsr",
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Names
+# ---------------------------------------------------------------------------------------------------------
+
+#: The builtins a script sees (implemented in prelude.py; the unsafe ones are replaced by checked versions).
+BUILTIN_FUNCTIONS = frozenset(
+    {
+        "print", "range", "len", "enumerate", "zip", "map", "filter", "list", "tuple", "dict", "set",
+        "frozenset", "int", "float", "bool", "str", "complex", "repr", "abs", "min", "max", "sum", "round",
+        "sorted", "reversed", "any", "all", "isinstance", "hasattr", "getattr", "id", "divmod", "pow",
+        "iter", "next", "slice", "format", "callable", "chr", "ord", "hex", "oct", "bin", "hash", "type",
+    }
+)  # fmt: skip
+
+#: Exception classes a script may raise and catch; engine errors keep torch's (builtin) types.
+BUILTIN_EXCEPTIONS = frozenset(
+    {
+        "BaseException", "Exception", "ArithmeticError", "AssertionError", "AttributeError", "ImportError",
+        "IndexError", "KeyError", "LookupError", "MemoryError", "ModuleNotFoundError", "NameError",
+        "NotImplementedError", "OverflowError", "RecursionError", "RuntimeError", "StopIteration",
+        "TypeError", "UnboundLocalError", "ValueError", "ZeroDivisionError", "FloatingPointError",
+    }
+)  # fmt: skip
+
+#: tcli's own builtins.
+TCLI_BUILTINS = frozenset({"graph", "show", "argv"})
+
+# ---------------------------------------------------------------------------------------------------------
+# Imports
+# ---------------------------------------------------------------------------------------------------------
+
+#: Modules `import` accepts. "torch" is the engine; the others are the facades built in prelude.py.
+TORCH = "torch"
+#: Engine submodules a script may import or reach as attributes (those the engine has; the rest, such as
+#: the backend, dtypes or ops internals, stay out of reach).
+TORCH_SUBMODULES = frozenset(
+    {"nn", "nn.functional", "nn.init", "autograd", "linalg", "optim", "random", "special", "fft", "cuda"}
+)
+FACADE_MODULES = frozenset({"math", "numpy", "numpy.random"})
+
+#: Names of the `math` facade: the whole module is pure computation; the few that can build huge
+#: integers (factorial, comb, perm, prod) go through a size check in prelude.py.
+MATH_NAMES = frozenset(
+    {
+        "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "comb", "copysign", "cos",
+        "cosh", "degrees", "dist", "e", "erf", "erfc", "exp", "exp2", "expm1", "fabs", "factorial", "floor",
+        "fmod", "frexp", "fsum", "gamma", "gcd", "hypot", "inf", "isclose", "isfinite", "isinf", "isnan",
+        "isqrt", "lcm", "ldexp", "lgamma", "log", "log10", "log1p", "log2", "modf", "nan", "nextafter",
+        "perm", "pi", "pow", "prod", "radians", "remainder", "sin", "sinh", "sqrt", "tan", "tanh", "tau",
+        "trunc", "ulp",
+    }
+)  # fmt: skip
+
+#: The `numpy` facade: array creation and dtypes only. Nothing here reads or writes files, maps memory or
+#: reinterprets buffers (no load/save/memmap/frombuffer/ctypeslib/lib). Sized creators are checked against
+#: the memory limit before they allocate (prelude.SIZE_RULES).
+NUMPY_NAMES = frozenset(
+    {
+        "array", "asarray", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+        "full_like", "arange", "linspace", "logspace", "eye", "identity",
+        "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_", "complex64",
+        "complex128", "pi", "e", "inf", "nan", "newaxis", "ndarray", "dtype",
+    }
+)  # fmt: skip
+NUMPY_RANDOM_NAMES = frozenset(
+    {
+        "seed", "rand", "randn", "randint", "random", "random_sample", "uniform", "normal", "standard_normal",
+        "choice", "permutation", "shuffle", "default_rng",
+    }
+)  # fmt: skip
+
+# ---------------------------------------------------------------------------------------------------------
+# Attributes
+# ---------------------------------------------------------------------------------------------------------
+# Names starting with "_" are refused everywhere (the parser refuses them in source, getattr/hasattr at run
+# time). Beyond that each reachable type has a rule:
+#   engine types (tensors, dtypes, devices, autograd nodes, torch.Size ...): every public attribute
+#   module facades: the names listed above / the engine's public API (prelude.ModuleFacade)
+#   plain values: the methods listed in PLAIN_ATTRIBUTES, no others
+#   everything else (functions, iterators, generators, frames, classes of plain values ...): nothing
+
+_SEQ = frozenset({"count", "index"})
+_NUM = frozenset({"real", "imag", "conjugate"})
+_INT = _NUM | {"bit_length", "bit_count", "numerator", "denominator", "as_integer_ratio", "is_integer"}
+_SET = frozenset(
+    {
+        "add", "clear", "copy", "difference", "difference_update", "discard", "intersection",
+        "intersection_update", "isdisjoint", "issubset", "issuperset", "pop", "remove",
+        "symmetric_difference", "symmetric_difference_update", "union", "update",
+    }
+)  # fmt: skip
+
+#: Public attributes of plain values, by type name. str.format is replaced by a formatter that refuses
+#: attribute and item access in fields; format_map, translate/maketrans and encode are left out.
+PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "str": frozenset(
+        {
+            "capitalize", "casefold", "center", "count", "endswith", "expandtabs", "find", "format", "index",
+            "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric",
+            "isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition",
+            "removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit",
+            "rstrip", "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper", "zfill",
+        }
+    ),
+    "list": frozenset(
+        {"append", "clear", "copy", "count", "extend", "index", "insert", "pop", "remove", "reverse", "sort"}
+    ),
+    "tuple": _SEQ,
+    "dict": frozenset(
+        {"clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values"}
+    ),
+    "set": _SET,
+    "frozenset": frozenset(
+        {"copy", "difference", "intersection", "isdisjoint", "issubset", "issuperset", "symmetric_difference", "union"}
+    ),
+    "int": _INT,
+    "bool": _INT,
+    "float": _NUM | {"as_integer_ratio", "is_integer", "hex"},
+    "complex": _NUM,
+    "range": frozenset({"start", "stop", "step"}),
+    "slice": frozenset({"start", "stop", "step", "indices"}),
+    "dict_keys": frozenset({"isdisjoint"}),
+    "dict_items": frozenset({"isdisjoint"}),
+    "dict_values": frozenset(),
+}  # fmt: skip
+
+#: Exceptions expose their arguments only (not traceback, context, or AttributeError.obj).
+EXCEPTION_ATTRIBUTES = frozenset({"args"})
+
+#: numpy arrays from `np.array(...)` or `tensor.numpy()` (which shares memory, as in torch): computation
+#: and inspection only. Left out: tofile/dump/dumps/tobytes, ctypes, data, base, view, setflags, resize,
+#: getfield/setfield, byteswap, put, flat.
+NDARRAY_ATTRIBUTES = frozenset(
+    {
+        "T", "all", "any", "argmax", "argmin", "argsort", "astype", "clip", "copy", "cumprod", "cumsum",
+        "diagonal", "dot", "dtype", "fill", "flatten", "item", "itemsize", "max", "mean", "min", "nbytes",
+        "ndim", "nonzero", "prod", "ravel", "real", "imag", "repeat", "reshape", "round", "shape", "size",
+        "sort", "squeeze", "std", "strides", "sum", "swapaxes", "take", "tolist", "trace", "transpose", "var",
+    }
+)  # fmt: skip
+NUMPY_SCALAR_ATTRIBUTES = frozenset(
+    {"item", "tolist", "dtype", "shape", "ndim", "real", "imag", "is_integer", "astype", "round"}
+)
+NUMPY_DTYPE_ATTRIBUTES = frozenset({"name", "itemsize", "kind", "char", "str"})
+NUMPY_GENERATOR_ATTRIBUTES = frozenset(
+    {"random", "integers", "normal", "uniform", "standard_normal", "choice", "permutation", "shuffle"}
+)
+
+#: Attributes a script may assign or delete, on tensors only (`x.grad = None`). Everything else,
+#: modules above all, is read-only.
+TENSOR_SETTABLE = frozenset({"grad", "requires_grad", "data"})
+
+# ---------------------------------------------------------------------------------------------------------
+# Allocation checks
+# ---------------------------------------------------------------------------------------------------------
+# Functions whose result size follows from their arguments are checked against the memory limit before
+# they run (rules implemented in prelude.SIZE_RULES; an element counts 8 bytes unless dtype= says less).
+# Tensor and array operators (+ * @ ...) check their broadcast result size the same way. torch.save and
+# torch.load are replaced by versions that only touch paths under the working directory or --allow-path
+# and use numpy's .npy/.npz formats without pickle.
+
+_BROADCAST = (
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
+    "fmod", "pow", "maximum", "minimum", "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+    "logical_or", "logical_xor", "hypot", "copysign", "addcmul", "addcdiv", "lerp",
+)  # fmt: skip
+
+TORCH_SIZE_RULES: dict[str, str] = {
+    "zeros": "size", "ones": "size", "empty": "size", "rand": "size", "randn": "size", "full": "full",
+    "randint": "randint", "normal": "normal", "arange": "arange", "range": "arange", "linspace": "steps",
+    "logspace": "steps", "eye": "eye", "randperm": "count", "tensor": "data", "as_tensor": "data",
+    "where": "broadcast", "matmul": "matmul", "mm": "matmul", "bmm": "matmul", "outer": "outer",
+    "ger": "outer", "cartesian_prod": "product", "kron": "product",
+    **dict.fromkeys(_BROADCAST, "broadcast"),
+}  # fmt: skip
+
+TENSOR_METHOD_SIZE_RULES: dict[str, str] = {
+    "repeat": "repeat", "expand": "expand", "broadcast_to": "expand", "new_zeros": "size",
+    "new_ones": "size", "new_empty": "size", "new_full": "full", "matmul": "matmul", "mm": "matmul",
+    "bmm": "matmul", "outer": "outer", **dict.fromkeys(_BROADCAST, "broadcast"),
+}  # fmt: skip
+
+NUMPY_SIZE_RULES: dict[str, str] = {
+    "array": "data", "asarray": "data", "zeros": "size", "ones": "size", "empty": "size", "full": "full",
+    "arange": "arange", "linspace": "np_steps", "logspace": "np_steps", "eye": "eye", "identity": "eye",
+    "rand": "size", "randn": "size", "random": "np_random0", "random_sample": "np_random0",
+    "standard_normal": "np_random0", "choice": "np_random1", "randint": "np_random2", "uniform": "np_random2",
+    "normal": "np_random2", "integers": "np_random2", "permutation": "count",
+}  # fmt: skip
+NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat"}
+
+# ---------------------------------------------------------------------------------------------------------
+# Limits
+# ---------------------------------------------------------------------------------------------------------
+
+
+def default_max_memory() -> int:
+    """Half the machine's physical memory (or 4 GiB where that cannot be read)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
+
+
+@dataclass
+class Limits:
+    """Resource limits of one session; every one of them produces a clean error, never a crash."""
+
+    #: integer results may have at most this many bits (checked before **, *, << compute them)
+    max_int_bits: int = 100_000
+    #: strings may have at most this many characters (checked before *, join, replace, padding, format)
+    max_str_len: int = 10_000_000
+    #: lists/tuples/sets/dicts built in one step may have at most this many items
+    max_seq_len: int = 10_000_000
+    #: widths and precisions in format specs
+    max_format_width: int = 10_000
+    #: nested calls of tsr functions
+    max_call_depth: int = 200
+    #: nesting of the source (blocks, brackets, operators)
+    max_nesting: int = 100
+    #: bytes a tensor or array allocation may bring the process to (checked before allocating)
+    max_memory: int = 0
+    #: seconds a run may take (None: no limit)
+    timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_memory <= 0:
+            self.max_memory = default_max_memory()
+
+
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """'512M', '2G', '1.5GiB', '1000000' -> bytes (binary units)."""
+    s = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = s[-1:] if s[-1:] in _UNITS else ""
+    number = s[: len(s) - len(unit)]
+    try:
+        value = float(number) * _UNITS[unit]
+    except ValueError:
+        raise ValueError(f"invalid size {text!r} (examples: 512M, 2G, 1000000)") from None
+    if value <= 0:
+        raise ValueError(f"invalid size {text!r}: must be positive")
+    return int(value)
+
+
+def human_size(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n) < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"

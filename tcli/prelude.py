@@ -1,0 +1,1175 @@
+"""What a tsr script can reach beyond its own values, and the checks on the way.
+
+- `builtins`: the names of policy.BUILTIN_FUNCTIONS / BUILTIN_EXCEPTIONS / TCLI_BUILTINS. Classes such
+  as list or str stay the real classes (isinstance works); calling them goes through `call_guards`, and
+  builtins that could build huge values or loop in C without end (sum, min, sorted, repr, pow ...) are
+  replaced by checked versions.
+- module facades (`ModuleFacade`): `torch` (the engine, with torch.save/load confined to allowed paths
+  and sized creators checked before they allocate), `math` and the curated `numpy`. Facades are read-only.
+- `attribute_rule(type)`: the function that reads an attribute of a value of that type, per policy.py.
+- checked operators: integer sizes, sequence sizes and tensor broadcast sizes are checked before the
+  operation runs.
+
+The engine and numpy are imported only when a script imports them, to keep `tcli run` starting fast.
+"""
+
+from __future__ import annotations
+
+import builtins as _py
+import importlib
+import math
+import operator
+import os
+import re
+import sys
+import time
+import types
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from tcli import policy
+from tcli.errors import TsrTimeout, private_attribute_message
+
+_MISSING: Any = object()
+#: items consumed between checks when a builtin walks an iterator the script made
+_CHUNK = 1 << 16
+#: operand pairs whose element counts multiply to less than this cannot broadcast to anything large
+_SMALL_ELEMENTS = 1 << 21
+#: allocations from this size on are also checked against the process's total memory
+_BIG_BYTES = 16 << 20
+
+_PLAIN_TYPES: dict[type, str] = {
+    str: "str", list: "list", tuple: "tuple", dict: "dict", set: "set", frozenset: "frozenset", int: "int",
+    bool: "bool", float: "float", complex: "complex", range: "range", slice: "slice",
+    type({}.keys()): "dict_keys", type({}.items()): "dict_items", type({}.values()): "dict_values",
+}  # fmt: skip
+_SAFE_CLASSES = frozenset(_PLAIN_TYPES) | {type(None), type(Ellipsis)}
+#: values already in memory: walking them is bounded by what the script was allowed to build
+_MATERIAL = frozenset({list, tuple, str, set, frozenset, dict, *list(_PLAIN_TYPES)[-3:]})
+_CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
+_NUMBERS = frozenset({int, float, complex, bool})
+
+
+def _is_engine_type(tp: Any) -> bool:
+    mod = getattr(tp, "__module__", None)
+    return type(mod) is str and (mod == "engine" or mod.startswith("engine."))
+
+
+class ModuleFacade:
+    """A read-only view of a module: attribute reads go through `resolve`, which admits or refuses each
+    name once (cached); scripts can never assign to it."""
+
+    __slots__ = ("name", "resolve", "names", "cache")
+
+    def __init__(self, name: str, resolve: Callable[[str], Any], names: Callable[[], Iterable[str]]) -> None:
+        self.name = name
+        self.resolve = resolve
+        self.names = names
+        self.cache: dict[str, Any] = {}
+
+    def get(self, attr: str) -> Any:
+        v = self.cache.get(attr, _MISSING)
+        if v is _MISSING:
+            v = self.cache[attr] = self.resolve(attr)
+        return v
+
+    def public_names(self) -> list[str]:
+        out = []
+        for n in self.names():
+            try:
+                self.get(n)
+            except (AttributeError, ImportError):
+                continue
+            out.append(n)
+        return sorted(out)
+
+    def __repr__(self) -> str:
+        return f"<module '{self.name}'>"
+
+
+class OpaqueType:
+    """What type() gives for values whose class a script must not call (functions, modules, iterators)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<class '{self.name}'>"
+
+
+class Checked:
+    """A sized function (torch.zeros, np.arange ...) whose allocation is checked before it runs."""
+
+    __slots__ = ("fn", "rule", "prelude", "owner")
+
+    def __init__(self, fn: Callable, rule: str, prelude: Prelude, owner: Any = None) -> None:
+        self.fn = fn
+        self.rule = rule
+        self.prelude = prelude
+        self.owner = owner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.prelude.check_call_size(self.rule, args, kwargs, self.owner)
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return repr(self.fn)
+
+
+class Prelude:
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.limits: policy.Limits = session.limits
+        self.interp: Any = None  # set by the session
+        self.engine: Any = None
+        self.tensor_type: type | None = None
+        #: tensor and ndarray classes, once loaded, for the broadcast checks
+        self.array_types: tuple[type, ...] = ()
+        self.baseline_rss = 0
+        self._facades: dict[str, ModuleFacade] = {}
+        self._opaque: dict[type, OpaqueType] = {}
+        self._statm = _open_statm()
+        self.builtins = self._make_builtins()
+        self.binary_operators, self.inplace_operators = self._make_operators()
+        self.call_guards: dict[type, Callable] = {
+            str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
+            dict: self._dict,
+        }  # fmt: skip
+        self._overrides = self._make_overrides()
+        self._rule_cache: dict[str, Callable] = {}
+
+    # ------------------------------------------------------------------------------------------------
+    # limits
+    # ------------------------------------------------------------------------------------------------
+
+    def check_length(self, n: int) -> None:
+        if n > self.limits.max_seq_len:
+            raise MemoryError(f"a sequence of {n:,} items is over the tsr limit of {self.limits.max_seq_len:,}")
+
+    def check_str_len(self, n: int) -> None:
+        if n > self.limits.max_str_len:
+            raise MemoryError(f"a string of {n:,} characters is over the tsr limit of {self.limits.max_str_len:,}")
+
+    def check_int_bits(self, bits: float) -> None:
+        if bits > self.limits.max_int_bits:
+            raise OverflowError(
+                f"integer result would have about {int(bits):,} bits; tsr allows {self.limits.max_int_bits:,}"
+            )
+
+    def check_alloc(self, nbytes: int) -> None:
+        """Refuse an allocation before it happens if it would pass --max-memory."""
+        limit = self.limits.max_memory
+        if nbytes > limit:
+            raise MemoryError(
+                f"allocating {policy.human_size(nbytes)} would exceed the memory limit of "
+                f"{policy.human_size(limit)} (--max-memory)"
+            )
+        if nbytes >= _BIG_BYTES:
+            used = self.rss() - self.baseline_rss
+            if used + nbytes > limit:
+                raise MemoryError(
+                    f"allocating {policy.human_size(nbytes)} would bring the script's memory to "
+                    f"{policy.human_size(used + nbytes)}, over the limit of {policy.human_size(limit)} (--max-memory)"
+                )
+
+    def rss(self) -> int:
+        if self._statm is None:
+            return 0
+        try:
+            return int(os.pread(self._statm, 128, 0).split()[1]) * _PAGE
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def periodic_check(self, deadline: float | None = None) -> None:
+        """Called from loops and between chunks of C-level iteration."""
+        if deadline is not None and time.monotonic() > deadline:
+            raise TsrTimeout(f"the script ran longer than the time limit of {self.limits.timeout:g}s (--timeout)")
+        if self._statm is not None:
+            used = self.rss() - self.baseline_rss
+            if used > self.limits.max_memory:
+                raise MemoryError(
+                    f"the script's memory ({policy.human_size(used)}) exceeded the limit of "
+                    f"{policy.human_size(self.limits.max_memory)} (--max-memory)"
+                )
+
+    def _tick_deadline(self) -> None:
+        self.periodic_check(self.interp.deadline if self.interp is not None else None)
+
+    def bounded_list(self, iterable: Any) -> list:
+        """list(iterable), refusing more than max_seq_len items before building them."""
+        if type(iterable) in _MATERIAL or type(iterable) is range:
+            try:
+                n = len(iterable)
+            except OverflowError:
+                n = self.limits.max_seq_len + 1
+            self.check_length(n)
+            return list(iterable)
+        items = list(islice(iter(iterable), self.limits.max_seq_len + 1))
+        self.check_length(len(items))
+        return items
+
+    def materialize(self, value: Any) -> Any:
+        return value if type(value) in _MATERIAL else self.bounded_list(value)
+
+    def chunks(self, iterable: Any) -> Iterator[list]:
+        """Consume an iterator in blocks with checks in between, so that a C-level loop over a huge
+        range can still be stopped by --timeout and Ctrl-C."""
+        it = iter(iterable)
+        while True:
+            block = list(islice(it, _CHUNK))
+            if not block:
+                return
+            yield block
+            if len(block) == _CHUNK:
+                self._tick_deadline()
+
+    def check_repr(self, value: Any) -> None:
+        """Refuse printing a container whose text would pass max_str_len (shared items repeat)."""
+        if type(value) in _CONTAINERS:
+            _ReprBudget(self.limits.max_str_len).measure(value, 0)
+
+    def check_spec(self, spec: str) -> None:
+        if spec:
+            for digits in re.findall(r"\d+", spec):
+                if len(digits) > 9 or int(digits) > self.limits.max_format_width:
+                    raise ValueError(
+                        f"format width or precision {digits} is over the tsr limit of {self.limits.max_format_width}"
+                    )
+
+    def format_value(self, value: Any, spec: str, conversion: int) -> str:
+        """One f-string field: conversion, then format() with a checked spec."""
+        if conversion != -1:
+            self.check_repr(value)
+            value = str(value) if conversion == 115 else repr(value) if conversion == 114 else ascii(value)
+        self.check_spec(spec)
+        if not spec:
+            self.check_repr(value)
+        return format(value, spec)
+
+    def check_percent(self, fmt: str, args: Any) -> None:
+        star = False
+        for m in _PERCENT.finditer(fmt):
+            for part in m.groups():
+                if part == "*":
+                    star = True
+                elif part:
+                    self.check_spec(part)
+        values = args if type(args) is tuple else (args,)
+        for v in values:
+            if star and type(v) is int and v > self.limits.max_format_width:
+                raise ValueError(f"'*' width {v} is over the tsr limit of {self.limits.max_format_width}")
+            self.check_repr(v)
+
+    # ------------------------------------------------------------------------------------------------
+    # allocation checks for sized functions and tensor operators
+    # ------------------------------------------------------------------------------------------------
+
+    def numel(self, x: Any) -> int:
+        if self.tensor_type is not None and isinstance(x, self.tensor_type):
+            return x.numel()
+        return int(getattr(x, "size", 1))
+
+    def check_broadcast(self, a: Any, b: Any) -> None:
+        if self.numel(a) * self.numel(b) < _SMALL_ELEMENTS:
+            return
+        shape = _broadcast_shape(tuple(a.shape), tuple(b.shape))
+        if shape is not None:
+            self.check_alloc(_prod(shape) * 8)
+
+    def check_matmul(self, a: Any, b: Any) -> None:
+        if self.numel(a) * self.numel(b) < _SMALL_ELEMENTS:
+            return
+        sa, sb = tuple(a.shape), tuple(b.shape)
+        if len(sa) >= 2 and len(sb) >= 2:
+            batch = _broadcast_shape(sa[:-2], sb[:-2])
+            if batch is not None:
+                self.check_alloc(_prod(batch) * sa[-2] * sb[-1] * 8)
+
+    def check_call_size(self, rule: str, args: tuple, kwargs: dict, owner: Any) -> None:
+        try:
+            n = SIZE_RULES[rule](self, args, kwargs, owner)
+        except Exception:  # malformed arguments: the function itself reports them
+            return
+        if n is not None:
+            itemsize = getattr(kwargs.get("dtype"), "itemsize", 8)
+            self.check_alloc(int(n) * (itemsize if isinstance(itemsize, int) else 8))
+
+    def _make_operators(self) -> tuple[dict, dict]:
+        def both_arrays(a: Any, b: Any) -> bool:
+            types_ = self.array_types
+            return bool(types_) and isinstance(a, types_) and isinstance(b, types_)
+
+        def make(op: Callable, inplace: bool) -> Callable:
+            name = op.__name__.strip("_").removeprefix("i") if inplace else op.__name__.strip("_")
+            if name in ("add", "concat"):
+                return lambda a, b: op(a, b) if type(a) in _NUMBERS and type(b) in _NUMBERS else add(op, a, b)
+            if name == "mul":
+                return lambda a, b: mul(op, a, b)
+            if name == "pow":
+                return lambda a, b: pow_(op, a, b)
+            if name == "lshift":
+                return lambda a, b: lshift(op, a, b)
+            if name == "mod":
+                return lambda a, b: mod(op, a, b)
+            if name == "matmul":
+                return lambda a, b: matmul(op, a, b)
+
+            def other(a: Any, b: Any) -> Any:
+                if both_arrays(a, b):
+                    self.check_broadcast(a, b)
+                return op(a, b)
+
+            return other
+
+        def add(op: Callable, a: Any, b: Any) -> Any:
+            ta = type(a)
+            if ta is str and type(b) is str:
+                self.check_str_len(len(a) + len(b))
+            elif ta is list or ta is tuple:
+                if type(b) is ta:
+                    self.check_length(len(a) + len(b))
+                elif ta is list and op is operator.iadd:  # list += iterable extends in C
+                    b = self.bounded_list(b)
+                    self.check_length(len(a) + len(b))
+            elif both_arrays(a, b):
+                self.check_broadcast(a, b)
+            return op(a, b)
+
+        def mul(op: Callable, a: Any, b: Any) -> Any:
+            ta, tb = type(a), type(b)
+            if ta is int or ta is bool:
+                if tb is int or tb is bool:
+                    self.check_int_bits(a.bit_length() + b.bit_length())
+                elif tb is str or tb is list or tb is tuple:
+                    self._check_repeat(b, a)
+            elif (ta is str or ta is list or ta is tuple) and (tb is int or tb is bool):
+                self._check_repeat(a, b)
+            elif both_arrays(a, b):
+                self.check_broadcast(a, b)
+            return op(a, b)
+
+        def pow_(op: Callable, a: Any, b: Any) -> Any:
+            if type(a) is int and type(b) is int:
+                if b > 0 and abs(a) > 1:
+                    self.check_int_bits(math.log2(abs(a)) * b)
+            elif both_arrays(a, b):
+                self.check_broadcast(a, b)
+            return op(a, b)
+
+        def lshift(op: Callable, a: Any, b: Any) -> Any:
+            if type(a) is int and type(b) is int:
+                if a and b > 0:
+                    self.check_int_bits(a.bit_length() + b)
+            elif both_arrays(a, b):
+                self.check_broadcast(a, b)
+            return op(a, b)
+
+        def mod(op: Callable, a: Any, b: Any) -> Any:
+            if type(a) is str:
+                self.check_percent(a, b)
+            elif both_arrays(a, b):
+                self.check_broadcast(a, b)
+            return op(a, b)
+
+        def matmul(op: Callable, a: Any, b: Any) -> Any:
+            if both_arrays(a, b):
+                self.check_matmul(a, b)
+            return op(a, b)
+
+        binary = {op: make(op, False) for op in policy.BINARY_OPERATORS.values()}
+        inplace = {policy.BINARY_OPERATORS[name]: make(op, True) for name, op in policy.INPLACE_OPERATORS.items()}
+        return binary, inplace
+
+    def _check_repeat(self, seq: Any, times: int) -> None:
+        n = len(seq) * times
+        if type(seq) is str:
+            self.check_str_len(n)
+        else:
+            self.check_length(n)
+
+    # ------------------------------------------------------------------------------------------------
+    # builtins
+    # ------------------------------------------------------------------------------------------------
+
+    def _make_builtins(self) -> dict[str, Any]:
+        names: dict[str, Any] = {}
+        for name in policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS:
+            names[name] = getattr(_py, name)
+        names.update(
+            print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
+            any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
+            getattr=self._getattr, hasattr=self._hasattr, type=self._type,
+            graph=self._graph, show=self._show, argv=list(self.session.argv),
+        )  # fmt: skip
+        assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
+        return names
+
+    def _print(self, *args: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: bool = False) -> None:
+        if file is not None:
+            raise TypeError("print(file=...) is not supported in tsr: print writes to standard output")
+        if sep is None:
+            sep = " "
+        elif type(sep) is not str:
+            raise TypeError(f"sep must be None or a string, not {type(sep).__name__}")
+        if end is None:
+            end = "\n"
+        elif type(end) is not str:
+            raise TypeError(f"end must be None or a string, not {type(end).__name__}")
+        for a in args:
+            if type(a) in _CONTAINERS:
+                self.check_repr(a)
+        out = self.session.stdout
+        out.write(sep.join([a if type(a) is str else str(a) for a in args]) + end)
+        if flush:
+            out.flush()
+
+    def _repr(self, obj: Any) -> str:
+        self.check_repr(obj)
+        return repr(obj)
+
+    def _format(self, value: Any, format_spec: str = "") -> str:
+        return self.format_value(value, format_spec, -1)
+
+    def _str(self, *args: Any, **kwargs: Any) -> str:
+        if len(args) == 1 and not kwargs:
+            self.check_repr(args[0])
+        return str(*args, **kwargs)
+
+    def _list(self, *args: Any) -> list:
+        return list(self.bounded_list(args[0])) if len(args) == 1 else list(*args)
+
+    def _tuple(self, *args: Any) -> tuple:
+        return tuple(self.bounded_list(args[0])) if len(args) == 1 else tuple(*args)
+
+    def _set(self, *args: Any) -> set:
+        return set(self.bounded_list(args[0])) if len(args) == 1 else set(*args)
+
+    def _frozenset(self, *args: Any) -> frozenset:
+        return frozenset(self.bounded_list(args[0])) if len(args) == 1 else frozenset(*args)
+
+    def _dict(self, *args: Any, **kwargs: Any) -> dict:
+        if len(args) == 1 and not hasattr(type(args[0]), "keys"):
+            args = (self.bounded_list(args[0]),)
+        return dict(*args, **kwargs)
+
+    def _sum(self, iterable: Any, /, start: Any = 0) -> Any:
+        if isinstance(start, str):
+            raise TypeError("sum() can't sum strings [use ''.join(seq) instead]")
+        add = self.binary_operators[operator.add]
+        total = start
+        for block in self.chunks(iterable):
+            if type(total) in _NUMBERS and all(type(x) in _NUMBERS for x in block):
+                total = _py.sum(block, total)
+            else:
+                for x in block:
+                    total = add(total, x)
+        return total
+
+    def _extreme(self, pick: Callable, args: tuple, kwargs: dict) -> Any:
+        if len(args) != 1:
+            return pick(*args, **kwargs)
+        key = kwargs.get("key")
+        best = _MISSING
+        for block in self.chunks(args[0]):
+            if best is not _MISSING:
+                block.insert(0, best)  # ties keep the first item, as in Python
+            best = pick(block, key=key)
+        if best is _MISSING:
+            return pick((), **kwargs)
+        return best
+
+    def _min(self, *args: Any, **kwargs: Any) -> Any:
+        return self._extreme(min, args, kwargs)
+
+    def _max(self, *args: Any, **kwargs: Any) -> Any:
+        return self._extreme(max, args, kwargs)
+
+    def _any(self, iterable: Any, /) -> bool:
+        return _py.any(_py.any(block) for block in self.chunks(iterable))
+
+    def _all(self, iterable: Any, /) -> bool:
+        return _py.all(_py.all(block) for block in self.chunks(iterable))
+
+    def _sorted(self, iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list:
+        return sorted(self.bounded_list(iterable), key=key, reverse=reverse)
+
+    def _pow(self, base: Any, exp: Any, mod: Any = None) -> Any:
+        if mod is None:
+            return self.binary_operators[operator.pow](base, exp)
+        return pow(base, exp, mod)
+
+    def _round(self, number: Any, ndigits: Any = None) -> Any:
+        if ndigits is None:
+            return round(number)
+        if type(number) is int and type(ndigits) is int and -ndigits > len(str(abs(number))) + 1:
+            return 0  # Python would build 10**-ndigits first
+        return round(number, ndigits)
+
+    def _getattr(self, obj: Any, name: Any, *default: Any) -> Any:
+        if type(name) is not str:
+            raise TypeError("attribute name must be string, not " + repr(type(name).__name__))
+        if name.startswith("_"):
+            raise AttributeError(private_attribute_message(name))
+        try:
+            return self.interp.get_attribute(obj, name)
+        except AttributeError:
+            if default:
+                return default[0]
+            raise
+
+    def _hasattr(self, obj: Any, name: Any) -> bool:
+        if type(name) is not str:
+            raise TypeError("attribute name must be string, not " + repr(type(name).__name__))
+        if name.startswith("_"):
+            return False
+        try:
+            self.interp.get_attribute(obj, name)
+        except AttributeError:
+            return False
+        return True
+
+    def _type(self, obj: Any, *more: Any) -> Any:
+        if more:
+            raise TypeError("type() takes 1 argument in tsr (scripts cannot create classes)")
+        tp = type(obj)
+        if tp in _SAFE_CLASSES or _is_engine_type(tp) or _is_numpy_value_type(tp):
+            return tp
+        if issubclass(tp, BaseException) and tp.__module__ == "builtins":
+            return tp
+        opaque = self._opaque.get(tp)
+        if opaque is None:
+            name = {"Function": "function", "ModuleFacade": "module"}.get(tp.__name__, tp.__name__)
+            opaque = self._opaque[tp] = OpaqueType(name)
+        return opaque
+
+    def _graph(self, tensor: Any) -> None:
+        self.session.show_graph(tensor)
+
+    def _show(self, tensor: Any) -> None:
+        self.session.show_tensor(tensor)
+
+    # ------------------------------------------------------------------------------------------------
+    # attributes
+    # ------------------------------------------------------------------------------------------------
+
+    def attribute_rule(self, tp: type) -> Callable[[Any, str], Any]:
+        """The reader of attributes of values of type `tp` (cached by the interpreter per type)."""
+        if tp is ModuleFacade:
+            return ModuleFacade.get
+        plain = _PLAIN_TYPES.get(tp)
+        if plain is not None:
+            return self._allow(policy.PLAIN_ATTRIBUTES[plain], self._overrides.get(plain, {}))
+        if issubclass(tp, type):
+            return self._class_attribute
+        if issubclass(tp, BaseException):
+            return self._allow(policy.EXCEPTION_ATTRIBUTES, {})
+        if self.tensor_type is not None and issubclass(tp, self.tensor_type):
+            return self._tensor_attribute
+        if _is_engine_type(tp):
+            return getattr
+        np = sys.modules.get("numpy")
+        if np is not None:
+            if issubclass(tp, np.ndarray):
+                return self._allow(policy.NDARRAY_ATTRIBUTES, {}, policy.NDARRAY_SIZE_RULES)
+            if issubclass(tp, np.generic):
+                return self._allow(policy.NUMPY_SCALAR_ATTRIBUTES, {})
+            if issubclass(tp, np.dtype):
+                return self._allow(policy.NUMPY_DTYPE_ATTRIBUTES, {})
+            if issubclass(tp, np.random.Generator):
+                return self._allow(policy.NUMPY_GENERATOR_ATTRIBUTES, {}, policy.NUMPY_SIZE_RULES)
+        return self._allow(frozenset(), {})
+
+    def _allow(self, allowed: frozenset[str], overrides: dict[str, Callable], sized: dict | None = None) -> Callable:
+        def read(obj: Any, name: str) -> Any:
+            if name in allowed:
+                override = overrides.get(name)
+                if override is not None:
+                    return types.MethodType(override, obj)
+                value = getattr(obj, name)
+                if sized is not None and name in sized:
+                    return Checked(value, sized[name], self, obj)
+                return value
+            raise _refused(obj, name)
+
+        return read
+
+    def _tensor_attribute(self, obj: Any, name: str) -> Any:
+        value = getattr(obj, name)
+        rule = policy.TENSOR_METHOD_SIZE_RULES.get(name)
+        if rule is not None and callable(value):
+            return Checked(value, rule, self, obj)
+        return value
+
+    def _class_attribute(self, cls: Any, name: str) -> Any:
+        plain = _PLAIN_TYPES.get(cls)
+        if plain is not None and name in policy.PLAIN_ATTRIBUTES[plain]:
+            override = self._overrides.get(plain, {}).get(name)
+            return override if override is not None else getattr(cls, name)
+        if _is_engine_type(cls) and any(name in vars(k) for k in cls.__mro__ if k is not object):
+            return getattr(cls, name)
+        raise _refused(cls, name)
+
+    def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        self._check_settable(obj, name)
+        setattr(obj, name, value)
+
+    def delete_attribute(self, obj: Any, name: str) -> None:
+        self._check_settable(obj, name)
+        delattr(obj, name)
+
+    def _check_settable(self, obj: Any, name: str) -> None:
+        if type(obj) is ModuleFacade:
+            raise AttributeError(f"module '{obj.name}' is read-only in tsr (cannot set '{name}')")
+        if self.tensor_type is not None and isinstance(obj, self.tensor_type):
+            if name in policy.TENSOR_SETTABLE:
+                return
+            allowed = ", ".join(f".{n}" for n in sorted(policy.TENSOR_SETTABLE))
+            raise AttributeError(f"tensor attribute '{name}' cannot be assigned in tsr (only {allowed})")
+        what = f"'{obj.__name__}'" if isinstance(obj, type) else f"'{type(obj).__name__}' object"
+        raise AttributeError(
+            f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data)"
+        )
+
+    def _make_overrides(self) -> dict[str, dict[str, Callable]]:
+        """Methods of plain values replaced by checked versions (used for `s.join` and `str.join` alike)."""
+        p = self
+
+        def fmt(self_: str, *args: Any, **kwargs: Any) -> str:
+            if type(self_) is not str:
+                raise TypeError("descriptor 'format' for 'str' objects doesn't apply to a non-str object")
+            return p.safe_format(self_, args, kwargs)
+
+        def padded(name: str) -> Callable:
+            method = getattr(str, name)
+
+            def pad(self_: str, width: Any, *rest: Any) -> str:
+                if type(width) is int:
+                    p.check_str_len(width)
+                return method(self_, width, *rest)
+
+            return pad
+
+        def expandtabs(self_: str, tabsize: int = 8) -> str:
+            if type(tabsize) is int and tabsize > 1:
+                p.check_str_len(len(self_) + self_.count("\t") * tabsize)
+            return str.expandtabs(self_, tabsize)
+
+        def replace(self_: str, old: str, new: str, count: int = -1) -> str:
+            if type(self_) is str and type(old) is str and type(new) is str and len(new) > len(old):
+                n = self_.count(old) if old else len(self_) + 1
+                if type(count) is int and count >= 0:
+                    n = min(n, count)
+                p.check_str_len(len(self_) + n * (len(new) - len(old)))
+            return str.replace(self_, old, new, count)
+
+        def join(self_: str, iterable: Any) -> str:
+            items = p.materialize(iterable)
+            total = len(self_) * max(len(items) - 1, 0) + _py.sum(len(x) for x in items if type(x) is str)
+            p.check_str_len(total)
+            return str.join(self_, items)
+
+        def extend(self_: list, iterable: Any) -> None:
+            items = p.materialize(iterable)
+            p.check_length(len(self_) + len(items))
+            list.extend(self_, items)
+
+        def update(self_: dict, *args: Any, **kwargs: Any) -> None:
+            if len(args) == 1 and not hasattr(type(args[0]), "keys"):
+                args = (p.bounded_list(args[0]),)
+            dict.update(self_, *args, **kwargs)
+
+        def set_method(cls: type, name: str) -> Callable:
+            method = getattr(cls, name)
+
+            def call(self_: Any, *others: Any) -> Any:
+                return method(self_, *[p.materialize(o) for o in others])
+
+            return call
+
+        str_methods = {"format": fmt, "expandtabs": expandtabs, "replace": replace, "join": join}
+        str_methods.update({n: padded(n) for n in ("center", "ljust", "rjust", "zfill")})
+        set_names = policy.PLAIN_ATTRIBUTES["set"] - {"add", "clear", "copy", "discard", "pop", "remove"}
+        return {
+            "str": str_methods,
+            "list": {"extend": extend},
+            "dict": {"update": update},
+            "set": {n: set_method(set, n) for n in set_names},
+            "frozenset": {n: set_method(frozenset, n) for n in policy.PLAIN_ATTRIBUTES["frozenset"] - {"copy"}},
+        }
+
+    def safe_format(self, template: str, args: tuple, kwargs: dict) -> str:
+        """str.format where a field is a position or a keyword only: no `.attr` or `[key]` lookups."""
+        return self._vformat(template, args, kwargs, 2, [0])
+
+    def _vformat(self, template: str, args: tuple, kwargs: dict, depth: int, auto: list[int]) -> str:
+        import _string
+
+        if depth < 0:
+            raise ValueError("Max string recursion exceeded")
+        out = []
+        for literal, field, spec, conversion in _string.formatter_parser(template):
+            out.append(literal)
+            if field is None:
+                continue
+            if field == "":
+                if auto[0] < 0:
+                    raise ValueError("cannot switch from manual field specification to automatic field numbering")
+                index: Any = auto[0]
+                auto[0] += 1
+            elif field.isdigit():
+                if auto[0] > 0:
+                    raise ValueError("cannot switch from automatic field numbering to manual field specification")
+                auto[0] = -1
+                index = int(field)
+            elif field.isidentifier():
+                index = field
+            else:
+                raise ValueError(
+                    f"format field {{{field}}} is not allowed in tsr: fields name a position or a keyword, "
+                    "without '.attribute' or '[item]' lookups"
+                )
+            if type(index) is int:
+                if index >= len(args):
+                    raise IndexError(f"Replacement index {index} out of range for positional args tuple")
+                value = args[index]
+            else:
+                value = kwargs[index]
+            if spec and "{" in spec:
+                spec = self._vformat(spec, args, kwargs, depth - 1, auto)
+            out.append(self.format_value(value, spec or "", {None: -1, "s": 115, "r": 114, "a": 97}[conversion]))
+        result = "".join(out)
+        self.check_str_len(len(result))
+        return result
+
+    # ------------------------------------------------------------------------------------------------
+    # modules
+    # ------------------------------------------------------------------------------------------------
+
+    def import_module(self, dotted: str) -> ModuleFacade:
+        facade = self._facades.get(dotted)
+        if facade is not None:
+            return facade
+        if dotted == "torch" or dotted.startswith("torch."):
+            sub = dotted[len("torch.") :] if dotted != "torch" else ""
+            if sub and sub not in policy.TORCH_SUBMODULES:
+                raise ImportError(f"import of '{dotted}' is not allowed in tsr ({_ALLOWED_IMPORTS})")
+            engine = self.load_engine()
+            try:
+                module = importlib.import_module("engine." + sub) if sub else engine
+            except ModuleNotFoundError:
+                raise ModuleNotFoundError(f"No module named '{dotted}'") from None
+            facade = self._engine_facade(dotted, module)
+        elif dotted == "math":
+            facade = self._table_facade("math", math, policy.MATH_NAMES, _MATH_CHECKS(self))
+        elif dotted in ("numpy", "numpy.random"):
+            np = self.load_numpy()
+            if dotted == "numpy":
+                extra = {"random": lambda: self.import_module("numpy.random")}
+                facade = self._table_facade("numpy", np, policy.NUMPY_NAMES, {}, policy.NUMPY_SIZE_RULES, extra)
+            else:
+                facade = self._table_facade(
+                    "numpy.random", np.random, policy.NUMPY_RANDOM_NAMES, {}, policy.NUMPY_SIZE_RULES
+                )
+        else:
+            raise ImportError(f"import of '{dotted}' is not allowed in tsr ({_ALLOWED_IMPORTS})")
+        self._facades[dotted] = facade
+        return facade
+
+    def import_from(self, module: ModuleFacade, name: str) -> Any:
+        try:
+            return module.get(name)
+        except AttributeError as e:
+            if "not available" in str(e) or "not allowed" in str(e):
+                raise ImportError(str(e)) from None
+        try:
+            return self.import_module(f"{module.name}.{name}")
+        except ImportError:
+            raise ImportError(f"cannot import name '{name}' from '{module.name}'") from None
+
+    def load_engine(self) -> Any:
+        if self.engine is None:
+            import engine
+
+            self.engine = engine
+            self.tensor_type = engine.Tensor
+            self.load_numpy()
+            self.array_types = (engine.Tensor, sys.modules["numpy"].ndarray)
+            self.session.on_engine_loaded(engine)
+        return self.engine
+
+    def load_numpy(self) -> Any:
+        import numpy
+
+        if not self.array_types:
+            self.array_types = (numpy.ndarray,)
+        return numpy
+
+    def _engine_facade(self, dotted: str, module: Any) -> ModuleFacade:
+        path = dotted[len("torch.") :] if dotted != "torch" else ""
+        overrides = {"save": self._save, "load": self._load} if dotted == "torch" else {}
+
+        def resolve(attr: str) -> Any:
+            if attr.startswith("_"):
+                raise AttributeError(private_attribute_message(attr))
+            if attr in overrides:
+                return overrides[attr]
+            sub = f"{path}.{attr}" if path else attr
+            try:
+                raw = getattr(module, attr)
+            except AttributeError:
+                if sub in policy.TORCH_SUBMODULES:
+                    return self.import_module(f"torch.{sub}")
+                raise AttributeError(f"module '{dotted}' has no attribute '{attr}'") from None
+            if isinstance(raw, types.ModuleType):
+                if sub in policy.TORCH_SUBMODULES:
+                    return self.import_module(f"torch.{sub}")
+                raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
+            if not _admissible(raw):
+                raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
+            rule = policy.TORCH_SIZE_RULES.get(attr) if not path else None
+            return Checked(raw, rule, self) if rule and callable(raw) else raw
+
+        def names() -> list[str]:
+            return [n for n in dir(module) if not n.startswith("_")] + list(overrides)
+
+        return ModuleFacade(dotted, resolve, names)
+
+    def _table_facade(
+        self,
+        dotted: str,
+        module: Any,
+        allowed: frozenset[str],
+        replaced: dict[str, Callable],
+        sized: dict[str, str] | None = None,
+        extra: dict[str, Callable[[], Any]] | None = None,
+    ) -> ModuleFacade:
+        extra = extra or {}
+
+        def resolve(attr: str) -> Any:
+            if attr.startswith("_"):
+                raise AttributeError(private_attribute_message(attr))
+            if attr in extra:
+                return extra[attr]()
+            if attr not in allowed or not hasattr(module, attr):
+                if hasattr(module, attr):
+                    raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
+                raise AttributeError(f"module '{dotted}' has no attribute '{attr}'")
+            if attr in replaced:
+                return replaced[attr]
+            raw = getattr(module, attr)
+            rule = (sized or {}).get(attr)
+            return Checked(raw, rule, self) if rule else raw
+
+        return ModuleFacade(dotted, resolve, lambda: [*allowed, *extra])
+
+    # ------------------------------------------------------------------------------------------------
+    # files: torch.save / torch.load
+    # ------------------------------------------------------------------------------------------------
+
+    def allowed_path(self, path: Any, action: str) -> str:
+        if not isinstance(path, str):
+            raise TypeError(f"torch.{action} in tsr takes a file path (str), not {type(path).__name__}")
+        full = os.path.realpath(os.path.join(os.getcwd(), path))
+        roots = [os.path.realpath(os.getcwd())] + [os.path.realpath(d) for d in self.session.allow_paths]
+        if not any(full == r or full.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+            raise PermissionError(
+                f"torch.{action}: '{path}' is outside the working directory; "
+                "pass --allow-path DIR to allow another directory"
+            )
+        return full
+
+    def _save(self, obj: Any, f: Any, **options: Any) -> None:
+        """torch.save confined to allowed paths (the engine writes numpy archives, never pickle)."""
+        path = self.allowed_path(f, "save")
+        self.load_engine().save(obj, path, **options)
+
+    def _load(self, f: Any, *args: Any, **options: Any) -> Any:
+        path = self.allowed_path(f, "load")
+        if os.path.isfile(path):
+            self.check_alloc(os.path.getsize(path))
+        return self.load_engine().load(path, *args, **options)
+
+
+_ALLOWED_IMPORTS = (
+    "tsr can import torch and "
+    + ", ".join(f"torch.{s}" for s in sorted(policy.TORCH_SUBMODULES))
+    + ", math, numpy, numpy.random"
+)
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
+
+try:
+    _PAGE = os.sysconf("SC_PAGE_SIZE")
+except (ValueError, OSError, AttributeError):  # pragma: no cover
+    _PAGE = 4096
+
+
+def _open_statm() -> int | None:
+    try:
+        return os.open("/proc/self/statm", os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def _is_numpy_value_type(tp: type) -> bool:
+    np = sys.modules.get("numpy")
+    return np is not None and issubclass(tp, (np.ndarray, np.generic, np.dtype))
+
+
+def _admissible(raw: Any) -> bool:
+    """Whether an engine module attribute may be shown to scripts: the engine's own functions, classes and
+    objects, and immutable plain values; not imported helpers or mutable module state."""
+    tp = type(raw)
+    if tp in (int, float, complex, str, bool, type(None), tuple, frozenset):
+        return True
+    if isinstance(raw, (type, types.FunctionType, types.BuiltinFunctionType)):
+        return _is_engine_type(raw)
+    return _is_engine_type(tp)
+
+
+def _refused(obj: Any, name: str) -> AttributeError:
+    owner = obj if isinstance(obj, type) else type(obj)
+    label = f"type object '{owner.__name__}'" if isinstance(obj, type) else f"'{owner.__name__}' object"
+    if hasattr(owner, name):
+        return AttributeError(f"{label} attribute '{name}' is not available in tsr")
+    return AttributeError(f"{label} has no attribute '{name}'")
+
+
+class _ReprBudget:
+    """Estimates the length of a container's repr, giving up (MemoryError) past the budget. Shared
+    containers are measured once but counted at every occurrence, as repr prints them."""
+
+    __slots__ = ("budget", "memo")
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.memo: dict[int, int] = {}
+
+    def measure(self, value: Any, depth: int) -> int:
+        tp = type(value)
+        if tp is str:
+            n = len(value) + 2
+        elif tp is int:
+            n = value.bit_length() // 3 + 2
+        elif tp in _CONTAINERS:
+            key = id(value)
+            n = self.memo.get(key, -1)
+            if n >= 0:
+                return n
+            if depth > 100:  # repr itself stops with RecursionError
+                return 8
+            self.memo[key] = 5  # a cycle prints as [...]
+            n = 2
+            for item in value.items() if tp is dict else value:
+                n += self.measure(item, depth + 1) + 2
+                if n > self.budget:
+                    break
+            self.memo[key] = n
+        else:
+            n = 16
+        if n > self.budget:
+            raise MemoryError(f"printing this value would take over {self.budget:,} characters (tsr limit)")
+        return n
+
+
+def _prod(dims: Iterable[int]) -> int:
+    n = 1
+    for d in dims:
+        n *= max(int(d), 0)
+    return n
+
+
+def _broadcast_shape(a: tuple, b: tuple) -> tuple | None:
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x != y and x != 1 and y != 1:
+            return None
+        out.append(max(x, y) if x and y else 0)
+    return tuple(reversed(out))
+
+
+def _dims(value: Any) -> list[int] | None:
+    if isinstance(value, int):
+        return [int(value)]
+    if isinstance(value, (list, tuple)) and all(isinstance(d, int) for d in value):
+        return [int(d) for d in value]
+    return None
+
+
+def _size_args(args: tuple, kwargs: dict, first: int = 0) -> int | None:
+    """torch.zeros(2, 3) / zeros((2, 3)) / zeros(size=(2, 3)) / np.zeros(shape)."""
+    for key in ("size", "shape"):
+        if key in kwargs:
+            dims = _dims(kwargs[key])
+            return None if dims is None else _prod(dims)
+    rest = args[first:]
+    if len(rest) == 1:
+        dims = _dims(rest[0])
+    else:
+        dims = _dims(tuple(rest))
+    return None if dims is None else _prod(dims)
+
+
+def _operands(prelude: Prelude, values: Iterable[Any]) -> list:
+    types_ = prelude.array_types
+    return [v for v in values if types_ and isinstance(v, types_)]
+
+
+def _rule_broadcast(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    ops = _operands(p, ([owner] if owner is not None else []) + list(args[:3]))
+    if len(ops) < 2:
+        return None
+    if _prod(p.numel(o) for o in ops) < _SMALL_ELEMENTS:
+        return None
+    shape: tuple | None = tuple(ops[0].shape)
+    for o in ops[1:]:
+        shape = _broadcast_shape(shape, tuple(o.shape)) if shape is not None else None
+    return None if shape is None else _prod(shape)
+
+
+def _rule_matmul(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    ops = _operands(p, ([owner] if owner is not None else []) + list(args[:2]))
+    if len(ops) == 2:
+        p.check_matmul(ops[0], ops[1])
+    return None
+
+
+def _rule_outer(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    ops = _operands(p, ([owner] if owner is not None else []) + list(args[:2]))
+    return p.numel(ops[0]) * p.numel(ops[1]) if len(ops) == 2 else None
+
+
+def _rule_product(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    ops = _operands(p, args)
+    return _prod(p.numel(o) for o in ops) if len(ops) >= 2 else None
+
+
+def _rule_arange(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    nums = list(args[:3])
+    start, end, step = 0, None, 1
+    if len(nums) == 1:
+        end = nums[0]
+    elif len(nums) >= 2:
+        start, end = nums[0], nums[1]
+        if len(nums) == 3:
+            step = nums[2]
+    start = kwargs.get("start", start)
+    end = kwargs.get("end", kwargs.get("stop", end))
+    step = kwargs.get("step", step)
+    if end is None or not step:
+        return None
+    return max(0, math.ceil((float(end) - float(start)) / float(step)))
+
+
+def _rule_repeat(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    reps = _dims(args[0] if len(args) == 1 else tuple(args))
+    return None if reps is None or owner is None else p.numel(owner) * _prod(reps)
+
+
+def _rule_expand(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    sizes = _dims(args[0] if len(args) == 1 else tuple(args))
+    if sizes is None or owner is None:
+        return None
+    shape = tuple(owner.shape)
+    dims = [
+        shape[i - len(sizes) + len(shape)] if d == -1 and i - len(sizes) + len(shape) >= 0 else d
+        for i, d in enumerate(sizes)
+    ]
+    return _prod(dims)
+
+
+def _rule_eye(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    n = args[0] if args else kwargs.get("n", kwargs.get("N"))
+    m = args[1] if len(args) > 1 and isinstance(args[1], int) else kwargs.get("m", kwargs.get("M", n))
+    return None if n is None else int(n) * int(m if m is not None else n)
+
+
+def _rule_randint(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    if "size" in kwargs:
+        return _size_args((), kwargs)
+    for x in args:  # randint(high, size) / randint(low, high, size)
+        if isinstance(x, (tuple, list)):
+            dims = _dims(x)
+            return None if dims is None else _prod(dims)
+    return None
+
+
+def _np_random(position: int) -> Callable[[Prelude, tuple, dict, Any], int | None]:
+    """numpy.random functions take size= or a positional size at a fixed place."""
+
+    def rule(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+        size = kwargs["size"] if "size" in kwargs else args[position] if len(args) > position else None
+        if size is None:
+            return None
+        dims = _dims(size)
+        return None if dims is None else _prod(dims)
+
+    return rule
+
+
+SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
+    "size": lambda p, a, k, o: _size_args(a, k),
+    "full": lambda p, a, k, o: _size_args(a[:1], {x: k[x] for x in ("size", "shape") if x in k}),
+    "randint": _rule_randint,
+    "normal": lambda p, a, k, o: _size_args((), k) if "size" in k else (_size_args(a[2:3], {}) if len(a) > 2 else None),
+    "arange": _rule_arange,
+    "steps": lambda p, a, k, o: int(a[2] if len(a) > 2 else k["steps"]),
+    "np_steps": lambda p, a, k, o: int(a[2] if len(a) > 2 else k.get("num", 50)),
+    "eye": _rule_eye,
+    "count": lambda p, a, k, o: int(a[0] if a else k["n"]) if isinstance(a[0] if a else k.get("n"), int) else None,
+    "data": lambda p, a, k, o: len(a[0]) if a and type(a[0]) is range else None,
+    "broadcast": _rule_broadcast,
+    "matmul": _rule_matmul,
+    "outer": _rule_outer,
+    "product": _rule_product,
+    "repeat": _rule_repeat,
+    "expand": _rule_expand,
+    "np_random0": _np_random(0),
+    "np_random1": _np_random(1),
+    "np_random2": _np_random(2),
+    "np_repeat": lambda p, a, k, o: p.numel(o) * int(a[0]) if a and isinstance(a[0], int) else None,
+}
+
+
+def _MATH_CHECKS(p: Prelude) -> dict[str, Callable]:
+    """math functions that can build huge integers or loop over an iterator in C, checked first."""
+
+    def factorial(n: Any) -> int:
+        if type(n) is int and n > 2:
+            p.check_int_bits(n * math.log2(n))
+        return math.factorial(n)
+
+    def comb(n: Any, k: Any) -> int:
+        if type(n) is int and type(k) is int and 0 <= k <= n and n > 2:
+            p.check_int_bits(min(k, n - k) * math.log2(n))
+        return math.comb(n, k)
+
+    def perm(n: Any, k: Any = None) -> int:
+        if type(n) is int and n > 2:
+            p.check_int_bits((n if k is None or type(k) is not int else min(k, n)) * math.log2(n))
+        return math.perm(n, k)
+
+    def prod(iterable: Any, /, *, start: Any = 1) -> Any:
+        mul = p.binary_operators[operator.mul]
+        total = start
+        for block in p.chunks(iterable):
+            for x in block:
+                total = mul(total, x)
+        return total
+
+    def lcm(*integers: Any) -> int:
+        if all(type(i) is int for i in integers):
+            p.check_int_bits(_py.sum(i.bit_length() for i in integers))
+        return math.lcm(*integers)
+
+    def fsum(iterable: Any, /) -> float:
+        return math.fsum(p.bounded_list(iterable))
+
+    def dist(a: Any, b: Any, /) -> float:
+        return math.dist(p.materialize(a), p.materialize(b))
+
+    return {"factorial": factorial, "comb": comb, "perm": perm, "prod": prod, "lcm": lcm, "fsum": fsum, "dist": dist}
