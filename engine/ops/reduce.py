@@ -39,13 +39,10 @@ def expand_back(g: Tensor, shape: tuple, dims: tuple | None, keepdim: bool) -> T
             d = d.reshape((1,) * len(shape))
         elif not keepdim:
             d = d.reshape(tuple(1 if i in dims else n for i, n in enumerate(shape)))
-        xp = g._dev.xp
-        if d.size * 4096 >= _numel(shape):
-            # small gradients: filling a fresh array beats numpy's Python-level broadcast_to
-            out = xp.empty(shape, dtype=d.dtype)
-            out[...] = d
-            return wrap(out, g._dev)
-        return wrap(xp.broadcast_to(d, shape), g._dev)
+        # A filled array, not a broadcast view: BLAS and most ufuncs run far slower on zero strides.
+        out = g._dev.xp.empty(shape, dtype=d.dtype)
+        out[...] = d
+        return wrap(out, g._dev)
     if dims is None:
         return g.reshape((1,) * len(shape)).expand(shape) if shape else g
     if not keepdim:
@@ -90,9 +87,7 @@ MeanBackward1 = node_class("MeanBackward1", _mean_bw)
 _NOV3 = (None, None, None)
 
 
-def sum(
-    input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None
-) -> Tensor:  # noqa: A001, A002
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A001, A002
     d = input._data
     dims = _dims(input, dim)
     if dtype is not None:
@@ -110,9 +105,7 @@ def sum(
     return _finish(t, out)
 
 
-def mean(
-    input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None
-) -> Tensor:  # noqa: A002
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A002
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
@@ -125,11 +118,7 @@ def mean(
         )
     dims = _dims(input, dim)
     axis = dims if dims is None or len(dims) > 1 else dims[0]
-    n_red = (
-        d.size
-        if axis is None
-        else (d.shape[axis] if type(axis) is int else _numel([d.shape[i] for i in axis]))
-    )
+    n_red = d.size if axis is None else (d.shape[axis] if type(axis) is int else _numel([d.shape[i] for i in axis]))
     # sum/n directly: numpy's ndarray.mean goes through a slow Python helper
     r = d.sum(axis=axis, keepdims=keepdim)
     r = _arr(r / n_red if n_red else r * np.nan, input._dev)
@@ -176,9 +165,7 @@ def _prod_others(x: Any, axis: int | None) -> Any:
     one = np.ones(ones_shape, dtype=a.dtype)
     left = np.cumprod(np.concatenate([one, a], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax)
     rev = np.flip(a, axis=ax)
-    right = np.flip(
-        np.cumprod(np.concatenate([one, rev], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax), axis=ax
-    )
+    right = np.flip(np.cumprod(np.concatenate([one, rev], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax), axis=ax)
     r = left * right
     return r.reshape(x.shape) if flat else r
 
@@ -237,10 +224,7 @@ def _rt(name: str) -> type:
     return type(name, (_ReturnType,), {"__slots__": (), "_name": name, "__qualname__": name})
 
 
-RT = {
-    n: _rt(n)
-    for n in ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin", "aminmax")
-}
+RT = {n: _rt(n) for n in ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin", "aminmax")}
 
 
 def _even_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool) -> tuple:
@@ -495,9 +479,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
-def vector_norm(
-    x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
-) -> Tensor:  # noqa: A002
+def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     d = x._data
     if d.dtype.kind != "f":
         raise RuntimeError(

@@ -55,7 +55,11 @@ def _infer(shape: tuple, numel: int) -> tuple:
     return shape
 
 
-def _record(t: Tensor, cls: type, input: Tensor, saved: tuple) -> Tensor:  # noqa: A002
+def _record(t: Tensor, cls: type, input: Tensor, saved: tuple, fn: Any = None) -> Tensor:  # noqa: A002
+    """Attach cls's node when input requires grad. fn (view ops only) re-makes this view from its
+    parent, so an in-place op on the view can rewrite the parent's graph (inplace.commit)."""
+    if fn is not None and (input._rg or input._meta is not None) and t._base is not None:
+        t._meta = {"view": (input, fn)}
     if ENABLED[0] and input._rg:
         node = cls()
         node._next = (edge_of(input),)
@@ -88,7 +92,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
         r = d.view()
     else:
         r = d.reshape(new)
-    return _record(_as_view(r, input), ViewBackward0, input, (d.shape,))
+    return _record(_as_view(r, input), ViewBackward0, input, (d.shape,), lambda b, s=new: reshape(b, s))
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
@@ -106,7 +110,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
             "view size is not compatible with input tensor's size and stride (at least one dimension spans "
             "across two contiguous subspaces). Use .reshape(...) instead."
         ) from None
-    return _record(view_of(r, input), ViewBackward0, input, (d.shape,))
+    return _record(view_of(r, input), ViewBackward0, input, (d.shape,), lambda b, s=new: view(b, s))
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -156,7 +160,9 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     a, b = norm_dim(dim0, n), norm_dim(dim1, n)
     if n == 0:
         return _record(view_of(d.view(), input), TransposeBackward0, input, (0, 0))
-    return _record(view_of(d.swapaxes(a, b), input), TransposeBackward0, input, (a, b))
+    return _record(
+        view_of(d.swapaxes(a, b), input), TransposeBackward0, input, (a, b), lambda x, i=a, j=b: transpose(x, i, j)
+    )
 
 
 swapaxes = swapdims = transpose
@@ -166,7 +172,7 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     d = input._data
     if d.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {d.ndim}D")
-    return _record(view_of(d.T, input), TBackward0, input, ())
+    return _record(view_of(d.T, input), TBackward0, input, (), t)
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
@@ -182,7 +188,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     if len(set(perm)) != len(perm):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     inv = tuple(int(i) for i in np.argsort(perm))
-    return _record(view_of(d.transpose(perm), input), PermuteBackward0, input, (inv,))
+    return _record(view_of(d.transpose(perm), input), PermuteBackward0, input, (inv,), lambda x, p=perm: permute(x, p))
 
 
 def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
@@ -237,13 +243,15 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
             cls = SqueezeBackward1
         keep = tuple(s for i, s in enumerate(d.shape) if not (i in dims and s == 1))
         r = d.reshape(keep)
-    return _record(view_of(r, input), cls, input, (d.shape,))
+    return _record(view_of(r, input), cls, input, (d.shape,), lambda x, k=dim: squeeze(x, k))
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     d = input._data
     ax = norm_dim(dim, d.ndim + 1)
-    return _record(view_of(np.expand_dims(d, ax), input), UnsqueezeBackward0, input, (ax,))
+    return _record(
+        view_of(np.expand_dims(d, ax), input), UnsqueezeBackward0, input, (ax,), lambda x, k=ax: unsqueeze(x, k)
+    )
 
 
 # ---- expand / repeat / flip ------------------------------------------------------------------------------
@@ -322,9 +330,7 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     reps = _shape_args(sizes)
     d = input._data
     if len(reps) < d.ndim:
-        raise RuntimeError(
-            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
-        )
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     r = np.tile(d, reps)
     return _record(wrap(np.asarray(r), input._dev), RepeatBackward0, input, (d.shape, reps))
 
