@@ -7,12 +7,12 @@ disagreement marks the row MISMATCH.
 
 Timing: the variants are interleaved in rounds (engine, floor, torch, engine, floor, torch, ...) so that
 machine noise falls on all of them alike. Warm-up rounds are discarded (first calls, cupy kernel compilation).
-Each sample times `loops` back-to-back calls, `loops` chosen so that a sample lasts about SAMPLE_S, and is
-reported per call; it is preceded by a few untimed calls of the same variant, because the first call after
-another library ran pays for that library's threads (see `measure`). Rounds continue until the time budget
-is spent (at least MIN_ROUNDS) or for exactly `repeat` rounds. On cuda, samples are bracketed by CUDA events
-(cupy's for the engine and the floor, torch's for torch) and synchronised, so asynchronous launches are not
-under-counted.
+A sample times `loops` back-to-back calls, `loops` chosen so that it lasts about SAMPLE_S, and is reported per
+call. In each round a variant first runs untimed for SETTLE_S, because right after another library ran the
+cores are still busy with that library's threads (see `measure`), then gives about BLOCK_S of samples (one
+sample with `repeat`). Rounds continue until the time budget is spent (at least MIN_ROUNDS) or for exactly
+`repeat` rounds. On cuda, samples are bracketed by CUDA events (cupy's for the engine and the floor, torch's
+for torch) and synchronised, so asynchronous launches are not under-counted.
 
 JSON written by ``--json FILE`` (see also man/tcli-bench.1)::
 
@@ -58,14 +58,16 @@ VARIANTS = ("engine", "floor", "torch")
 # Per-workload time budget in seconds: bigger sizes run longer per call and need more to reach enough rounds.
 BUDGET_S = {"small": 0.25, "medium": 1.5, "large": 3.0}
 WARMUP_ROUNDS = 2
-MIN_ROUNDS = 5
+MIN_ROUNDS = 3
 MAX_ROUNDS = 100_000
 # Long enough that timer overhead (tens of ns on cpu, microseconds for CUDA events) vanishes in a sample,
 # short enough that a sample seldom contains a scheduler hiccup.
 SAMPLE_S = 2e-3
 MAX_LOOPS = 100_000
-# Untimed calls before each sample, as a fraction of the sample's calls (at least one).
-SETTLE_FRACTION = 4
+# Each round gives each variant about BLOCK_S of samples, after SETTLE_S of untimed calls (see `measure`):
+# longer than the ~20 ms measured here for torch's idle OpenMP workers to stop competing for the cores.
+BLOCK_S = 0.05
+SETTLE_S = 0.02
 
 
 class BenchError(Exception):
@@ -120,9 +122,7 @@ class CudaEventTimer:
     `event_factory` makes an event with timing enabled; `synchronize` waits for the device; `elapsed_ms`
     reads the time between two completed events. cupy and torch each time their own launches."""
 
-    def __init__(
-        self, event_factory: Callable[[], Any], synchronize: Callable[[], None], elapsed_ms: Callable
-    ):
+    def __init__(self, event_factory: Callable[[], Any], synchronize: Callable[[], None], elapsed_ms: Callable):
         self._event = event_factory
         self._sync = synchronize
         self._elapsed = elapsed_ms
@@ -156,17 +156,26 @@ class CudaEventTimer:
         return self._elapsed(start, end) * 1e-3
 
 
-def _autorange(timer: Any, step: Callable[[], Any]) -> int:
-    """Calls per sample so that a sample lasts about SAMPLE_S; grown 1, 2, 5, 10, ... like timeit, because a
-    single call of a microsecond op is too noisy to extrapolate from."""
+def _autorange(timer: Any, step: Callable[[], Any]) -> tuple[int, float]:
+    """(calls per sample, seconds per call): calls chosen so that a sample lasts about SAMPLE_S, found by
+    growing 1, 2, 5, 10, ... like timeit, because one call of a microsecond op is too noisy to go by."""
     loops = 1
     while True:
         for k in (1, 2, 5):
             n = loops * k
             t = timer.time(step, n)
             if t >= SAMPLE_S / 4 or n >= MAX_LOOPS:
-                return max(1, min(MAX_LOOPS, math.ceil(n * SAMPLE_S / max(t, 1e-9))))
+                per_call = max(t / n, 1e-9)
+                return max(1, min(MAX_LOOPS, math.ceil(SAMPLE_S / per_call))), per_call
         loops *= 10
+
+
+def _settle(step: Callable[[], Any], seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    out = step()
+    while time.perf_counter() < end:
+        out = step()
+    del out
 
 
 def measure(
@@ -178,28 +187,32 @@ def measure(
     warmup: int = WARMUP_ROUNDS,
     on_progress: Callable[[float], None] | None = None,
 ) -> dict[str, Stats]:
-    """Time each step, interleaved round by round; `repeat` fixes the number of rounds, else `budget_s`."""
+    """Time each step, interleaved round by round: `repeat` rounds of one sample per variant, or rounds of
+    about BLOCK_S of samples per variant until `budget_s` is spent (at least MIN_ROUNDS)."""
     names = list(steps)
     loops = dict.fromkeys(names, 1)
+    block = dict.fromkeys(names, 1)
     for r in range(warmup):
         for n in names:
             if r < warmup - 1:
                 timers[n].time(steps[n], 1)
-            else:  # calibrate on the last, warmest round
-                loops[n] = _autorange(timers[n], steps[n])
-    settle = {n: max(1, loops[n] // SETTLE_FRACTION) for n in names}
+                continue
+            loops[n], per_call = _autorange(timers[n], steps[n])  # on the last, warmest round
+            if repeat is None:
+                block[n] = max(1, round(BLOCK_S / (per_call * loops[n])))
     samples: dict[str, list[float]] = {n: [] for n in names}
     start = time.perf_counter()
     rounds = 0
     while True:
         for n in names:
             if len(names) > 1:
-                # Untimed calls first: the call right after another variant's is often many times slower
-                # (numpy's BLAS threads and torch's OpenMP threads waking or spinning against each other on a
-                # small machine), and that cost belongs to the switching, not to either variant.
-                for _ in range(settle[n]):
-                    steps[n]()
-            samples[n].append(timers[n].time(steps[n], loops[n]) / loops[n])
+                # The first milliseconds after another variant ran are often slower, sometimes many times
+                # over: on a small machine torch's OpenMP workers keep spinning for a while after their
+                # parallel region and numpy's BLAS threads wake up, competing for the cores. That cost
+                # belongs to the switching, not to either variant, so untimed calls absorb it.
+                _settle(steps[n], SETTLE_S)
+            for _ in range(block[n]):
+                samples[n].append(timers[n].time(steps[n], loops[n]) / loops[n])
         rounds += 1
         elapsed = time.perf_counter() - start
         if repeat is not None:
@@ -316,12 +329,8 @@ class Row:
             **{v: (s.to_json() if (s := self.stats.get(v)) else None) for v in VARIANTS},
             "ratio_floor": self.ratio("floor"),
             "ratio_torch": self.ratio("torch"),
-            "throughput": None
-            if unit is None
-            else {"unit": unit, **{v: self.throughput(v) for v in VARIANTS}},
-            "target": None
-            if t is None
-            else {"against": t.against, "max_ratio": t.max_ratio, "met": self.target_met()},
+            "throughput": None if unit is None else {"unit": unit, **{v: self.throughput(v) for v in VARIANTS}},
+            "target": None if t is None else {"against": t.against, "max_ratio": t.max_ratio, "met": self.target_met()},
             "check": self.check,
             "detail": self.detail,
         }
@@ -351,9 +360,7 @@ def build_steps(
     return inputs, steps, errors
 
 
-def check_results(
-    w: Workload, results: dict[str, list[np.ndarray]], inputs: dict[str, np.ndarray]
-) -> str | None:
+def check_results(w: Workload, results: dict[str, list[np.ndarray]], inputs: dict[str, np.ndarray]) -> str | None:
     """None when every variant agrees with the reference (the floor, else torch), else a one-line reason."""
     ref_name = "floor" if "floor" in results else "torch" if "torch" in results else None
     if ref_name is None:
@@ -453,9 +460,7 @@ def machine_info(ctx: Context, size: str) -> dict[str, Any]:
     with contextlib.suppress(ImportError):
         import threadpoolctl
 
-        info["blas_threads"] = sum(
-            p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"
-        )
+        info["blas_threads"] = sum(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
     info["torch"] = ctx.torch.__version__ if ctx.torch is not None else None
     info["torch_threads"] = ctx.torch.get_num_threads() if ctx.torch is not None else None
     # Read from package metadata rather than importing: importing cupy on a cpu run costs seconds.
@@ -526,9 +531,7 @@ def row_cells(r: Row) -> list[str]:
     e, f, t = (r.stats.get(v) for v in VARIANTS)
     tgt = r.target()
     met = r.target_met()
-    target = (
-        "-" if tgt is None else f"{tgt.describe()} " + ("?" if met is None else "PASS" if met else "MISS")
-    )
+    target = "-" if tgt is None else f"{tgt.describe()} " + ("?" if met is None else "PASS" if met else "MISS")
     tp = r.throughput("engine")
     return [
         r.name,

@@ -9,9 +9,7 @@ _SIZES = ("small", "medium", "large")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Device."
-)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="Device.")
 @click.option("--size", type=click.Choice(_SIZES), default="medium", show_default=True, help="Problem sizes.")
 @click.option(
     "--repeat",
@@ -26,9 +24,7 @@ _SIZES = ("small", "medium", "large")
     metavar="SECONDS",
     help="Time budget per workload [default: 0.25 small, 1.5 medium, 3 large].",
 )
-@click.option(
-    "--json", "json_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write results as JSON."
-)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write results as JSON.")
 @click.option(
     "--compare",
     type=click.Choice(["torch", "none"]),
