@@ -97,9 +97,7 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(
-                    f"assigned grad expected to be a Tensor or None but got grad of {type(value)}"
-                )
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of {type(value)}")
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{_dims(value._data.shape)}' to a tensor of "
@@ -191,8 +189,7 @@ class Tensor:
         if base is None:
             return 0
         return int(
-            (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0])
-            // self._data.itemsize
+            (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize
         )
 
     def data_ptr(self) -> int:
@@ -223,9 +220,7 @@ class Tensor:
 
     def numpy(self, force: bool = False) -> np.ndarray:
         if self._rg and not force:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
-            )
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if self._dev.type != "cpu" and not force:
             raise TypeError(
                 "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
@@ -319,6 +314,13 @@ def wrap(data: Any, dev: Any = CPU) -> Tensor:
     t._accum = None
     t._meta = None
     return t
+
+
+def wrap_any(data: Any, dev: Any = CPU) -> Tensor:
+    """wrap() for results that may be scalars or foreign arrays (off the hot path)."""
+    if type(data) is not np.ndarray and not hasattr(data, "__cuda_array_interface__"):
+        data = dev.xp.asarray(data)
+    return wrap(data, dev)
 
 
 def view_of(data: Any, base: Tensor) -> Tensor:

@@ -13,7 +13,7 @@ from engine.autograd import Node, accumulator, save_out
 from engine.dtypes import DEFAULT
 from engine.grad_mode import ENABLED
 from engine.ops.util import edge_of, mixed_device, node_class, result_np
-from engine.tensor import Tensor, wrap
+from engine.tensor import Tensor, wrap, wrap_any
 
 _ndarray = np.ndarray
 _new = object.__new__
@@ -144,11 +144,7 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
             shape = out.shape
             dt = out.dtype
             a0 = a._data
-            if (
-                a0.shape != shape
-                or a0.dtype is not dt
-                or (bt and (b._data.shape != shape or b._data.dtype is not dt))
-            ):
+            if a0.shape != shape or a0.dtype is not dt or (bt and (b._data.shape != shape or b._data.dtype is not dt)):
                 node._meta = _meta2(a0, b._data if bt else None, shape, dt)
             node._ctx = (shape, dt)
             t._rg = True
@@ -244,7 +240,7 @@ class NotImplementedNode(Node):
         return "torch::autograd::NotImplemented"
 
     def backward(self, g: Tensor, *saved: Any) -> tuple:
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 _mul = binary(np.multiply, MulBackward0)
@@ -334,9 +330,7 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Ten
         _int_div_check(input, other)
         ad, bd = prep(input, other)
         q = np.true_divide(ad, bd)
-        r = wrap(
-            np.asarray(np.trunc(q).astype(ad.dtype) if ad.dtype.kind in "iub" else np.trunc(q)), input._dev
-        )
+        r = wrap(np.asarray(np.trunc(q).astype(ad.dtype) if ad.dtype.kind in "iub" else np.trunc(q)), input._dev)
     else:
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
@@ -384,7 +378,7 @@ RemainderBackward0 = node_class("RemainderBackward0", _rem0_bw)
 
 def fmod(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     ad, bd = prep(input, other)
-    return wrap(np.asarray(np.fmod(ad, bd)), input._dev)
+    return wrap_any(np.fmod(ad, bd), input._dev)
 
 
 def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -407,11 +401,7 @@ def _pow0_bw(self: Node, g: Tensor, x: Tensor, e: Any) -> tuple:
 
 
 def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor) -> tuple:
-    return (
-        g * y * math.log(base)
-        if base > 0
-        else where(y == 0, 0.0, g * y * math.log(builtins.abs(base) or 1.0)),
-    )
+    return (g * y * math.log(base) if base > 0 else where(y == 0, 0.0, g * y * math.log(builtins.abs(base) or 1.0)),)
 
 
 PowBackward0 = node_class("PowBackward0", _pow0_bw)
@@ -516,7 +506,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
     if like is None:
         rt = result_np(input, other)
         r = np.where(c, np.asarray(input, dtype=rt), np.asarray(other, dtype=rt))
-        return wrap(np.asarray(r), condition._dev)
+        return wrap_any(r, condition._dev)
     for t in (xt, yt):
         if t is not None and t._dev is not condition._dev:
             raise mixed_device(condition, t)
@@ -551,8 +541,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     idx = np.nonzero(input._data)
     if as_tuple:
-        return tuple(wrap(np.asarray(i, dtype=np.int64), input._dev) for i in idx)
-    return wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64), input._dev)
+        return tuple(wrap_any(i.astype(np.int64), input._dev) for i in idx)
+    xp = input._dev.xp
+    return wrap(xp.stack(idx, axis=1).astype(np.int64) if idx else xp.zeros((0, 0), np.int64), input._dev)
 
 
 def argwhere(input: Tensor) -> Tensor:  # noqa: A002
@@ -631,9 +622,7 @@ AddcdivBackward0 = node_class("AddcdivBackward0", _addcdiv_bw)
 
 
 def _ternary(cls: type, combine: Any) -> Any:
-    def op(
-        input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None
-    ) -> Tensor:  # noqa: A002
+    def op(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
         with _no_grad():
             r = combine(input, tensor1, tensor2, value)
         t = wrap(r._data, r._dev)
@@ -796,7 +785,7 @@ globals().update(_UNARY_FNS)
 def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     d = input._data
     r = np.round(d, decimals) if d.dtype.kind == "f" else d.copy()
-    t = wrap(np.asarray(r), input._dev)
+    t = wrap_any(r, input._dev)
     if ENABLED[0] and input._rg:
         node = RoundBackward0()
         node._next = (edge_of(input),)
@@ -820,7 +809,7 @@ def logical_not(input: Tensor) -> Tensor:  # noqa: A002
 def _logical(fn: Any) -> Any:
     def op(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         od = other._data if isinstance(other, Tensor) else other
-        return wrap(np.asarray(fn(input._data, od)), input._dev)
+        return wrap_any(fn(input._data, od), input._dev)
 
     return op
 
@@ -840,7 +829,7 @@ def _bitwise(fn: Any, cname: str) -> Any:
                     f"\"{cname}_cpu\" not implemented for '{x.dtype.name_for_error().capitalize()}'"
                 )
         ad, bd = prep(input, other)
-        return wrap(np.asarray(fn(ad, bd)), input._dev)
+        return wrap_any(fn(ad, bd), input._dev)
 
     return op
 
@@ -853,24 +842,22 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
     if input._data.dtype.kind == "f":
         raise NotImplementedError("\"bitwise_not_cpu\" not implemented for 'Float'")
-    return wrap(np.asarray(np.invert(input._data)), input._dev)
+    return wrap_any(np.invert(input._data), input._dev)
 
 
 def isnan(input: Tensor) -> Tensor:  # noqa: A002
-    return wrap(np.asarray(np.isnan(input._data)), input._dev)
+    return wrap_any(np.isnan(input._data), input._dev)
 
 
 def isinf(input: Tensor) -> Tensor:  # noqa: A002
-    return wrap(np.asarray(np.isinf(input._data)), input._dev)
+    return wrap_any(np.isinf(input._data), input._dev)
 
 
 def isfinite(input: Tensor) -> Tensor:  # noqa: A002
-    return wrap(np.asarray(np.isfinite(input._data)), input._dev)
+    return wrap_any(np.isfinite(input._data), input._dev)
 
 
-def nan_to_num(
-    input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
-) -> Tensor:  # noqa: A002
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:  # noqa: A002
     return wrap(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf), input._dev)
 
 
@@ -907,15 +894,11 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     return a.shape == b.shape and bool((a == b).all())
 
 
-def allclose(
-    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
-) -> bool:  # noqa: A002
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: A002
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def isclose(
-    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
-) -> Tensor:  # noqa: A002
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:  # noqa: A002
     return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), input._dev)
 
 

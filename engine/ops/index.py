@@ -9,8 +9,8 @@ import numpy as np
 
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
-from engine.ops.util import edge_of, mixed_device, node_class, norm_dim, same_device
-from engine.tensor import Tensor, view_of, wrap
+from engine.ops.util import add_at, edge_of, mixed_device, node_class, norm_dim, same_device
+from engine.tensor import Tensor, view_of, wrap, wrap_any
 
 
 # ---- index normalisation ----------------------------------------------------------------------------
@@ -67,9 +67,7 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
                 step = int(step)
                 if step <= 0:
                     raise ValueError("step must be greater than zero")
-            i = slice(
-                None if i.start is None else int(i.start), None if i.stop is None else int(i.stop), step
-            )
+            i = slice(None if i.start is None else int(i.start), None if i.stop is None else int(i.stop), step)
             out.append(i)
             if i != slice(None):
                 name = "SliceBackward0"
@@ -181,7 +179,7 @@ def _put_bw(self: Any, g: Tensor, idx: tuple, advanced: bool) -> tuple:
 
 
 def _adv_get(g: Tensor, idx: tuple) -> Tensor:
-    t = wrap(np.asarray(g._data[idx]), g._dev)
+    t = wrap_any(g._data[idx], g._dev)
     if ENABLED[0] and g._rg:
         node = IndexBackward0()
         node._next = (edge_of(g),)
@@ -201,7 +199,7 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
     xp = g._dev.xp
     z = xp.zeros(shape, dtype=g._data.dtype)
     if advanced:
-        np.add.at(z, idx, g._data) if xp is np else xp.add.at(z, idx, g._data)
+        add_at(xp, z, idx, g._data)
     else:
         z[idx] = g._data
     t = wrap(z, g._dev)
@@ -284,6 +282,7 @@ def _copyslices_bw(self: Any, g: Tensor, idx: tuple, advanced: bool, vshape: tup
 
 
 CopySlices = node_class("CopySlices", _copyslices_bw)
+CopySlices.name = lambda self: "torch::autograd::CopySlices"
 
 
 class _NoGrad:
@@ -307,9 +306,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     d = input._data
     ax = norm_dim(dim, d.ndim)
     if not isinstance(index, Tensor):
-        raise TypeError(
-            f"index_select(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}"
-        )
+        raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
     if index._data.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
@@ -319,7 +316,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     if ia.size and (int(ia.min()) < -n or int(ia.max()) >= n):
         raise IndexError("index out of range in self")
     r = np.take(d, ia, axis=ax) if d.ndim else d.reshape(1)[ia].reshape(index._data.shape)
-    t = wrap(np.asarray(r), input._dev)
+    t = wrap_any(r, input._dev)
     if ENABLED[0] and input._rg:
         node = IndexSelectBackward0()
         node._next = (edge_of(input),)
@@ -331,15 +328,14 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     return t
 
 
-IndexAddBackward0 = node_class(
-    "IndexAddBackward0", lambda self, g, dim, index: (index_select(g, dim, index),)
-)
+IndexAddBackward0 = node_class("IndexAddBackward0", lambda self, g, dim, index: (index_select(g, dim, index),))
 
 
 def index_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
-    z = np.zeros(shape, dtype=g._data.dtype)
-    zm = np.moveaxis(z, dim, 0)
-    np.add.at(zm, index._data, np.moveaxis(g._data, dim, 0))
+    xp = g._dev.xp
+    z = xp.zeros(shape, dtype=g._data.dtype)
+    zm = xp.moveaxis(z, dim, 0)
+    add_at(xp, zm, index._data, xp.moveaxis(g._data, dim, 0))
     t = wrap(z, g._dev)
     if ENABLED[0] and g._rg:
         node = IndexAddBackward0()
@@ -373,7 +369,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
         raise RuntimeError(_bcast_msg(d.shape, m.shape)) from None
     db = np.broadcast_to(d, shape)
     mb = np.broadcast_to(m, shape)
-    t = wrap(np.asarray(db[mb]), input._dev)
+    t = wrap_any(db[mb], input._dev)
     if ENABLED[0] and input._rg:
         node = MaskedSelectBackward0()
         node._next = (edge_of(input),)
@@ -406,18 +402,32 @@ def _masked_fill_bw(self: Any, g: Tensor, mask: Tensor) -> tuple:
 MaskedFillBackward0 = node_class("MaskedFillBackward0", _masked_fill_bw)
 
 
+def _masked_fill1_bw(self: Any, g: Tensor, mask: Tensor) -> tuple:
+    from engine.ops.elementwise import where
+
+    n = self._next
+    return (
+        where(mask, 0.0, g) if n[0] is not None else None,
+        where(mask, g, 0.0).sum() if n[1] is not None else None,
+    )
+
+
+MaskedFillBackward1 = node_class("MaskedFillBackward1", _masked_fill1_bw)
+
+
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A002
     if mask._data.dtype.kind != "b":
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name_for_error()}"
         )
+    vt = None
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError(
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s)."
             )
-        value = value.item()
+        vt, value = value, value.item()
     d = input._data
     try:
         r = np.where(mask._data, np.asarray(value).astype(d.dtype), d)
@@ -426,9 +436,11 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
     if r.shape != d.shape:
         raise RuntimeError(_bcast_msg(d.shape, mask._data.shape))
     t = wrap(r, input._dev)
-    if ENABLED[0] and input._rg:
-        node = MaskedFillBackward0()
-        node._next = (edge_of(input),)
+    if ENABLED[0] and (input._rg or (vt is not None and vt._rg)):
+        node = MaskedFillBackward0() if vt is None else MaskedFillBackward1()
+        node._next = (edge_of(input),) if vt is None else (edge_of(input), edge_of(vt))
+        if vt is not None and vt._data.dtype != r.dtype:
+            node._meta = (None, (vt._data.shape, vt._data.dtype))
         node._saved = (mask,)
         node._vers = ((mask._version, mask._version[0]),)
         node._ctx = (r.shape, r.dtype)
@@ -486,11 +498,12 @@ ScatterAddBackward0 = node_class("ScatterAddBackward0", lambda self, g, dim, ind
 
 def scatter_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     """zeros(shape).scatter_add(dim, index, g): the backward of gather, differentiable."""
-    z = np.zeros(shape, dtype=g._data.dtype)
+    xp = g._dev.xp
+    z = xp.zeros(shape, dtype=g._data.dtype)
     ia = index._data
-    grids = np.indices(ia.shape, sparse=True)
+    grids = xp.indices(ia.shape, sparse=True)
     full = tuple(ia if i == dim else grids[i] for i in range(len(shape)))
-    np.add.at(z, full, g._data)
+    add_at(xp, z, full, g._data)
     t = wrap(z, g._dev)
     if ENABLED[0] and g._rg:
         node = ScatterAddBackward0()
@@ -705,9 +718,7 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     else:
         s = int(s)
         if s <= 0 and n > 0:
-            raise RuntimeError(
-                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
-            )
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [0]
         if n == 0:
             sizes = [0]

@@ -145,6 +145,7 @@ def _copyslices_bw(self: Any, g: Tensor, fn: Any, shape: tuple) -> tuple:
 
 
 CopySlices = node_class("CopySlices", _copyslices_bw)
+CopySlices.name = lambda self: "torch::autograd::CopySlices"
 
 
 def write_out(out: Tensor, r: Tensor) -> Tensor:

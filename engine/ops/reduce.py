@@ -12,7 +12,7 @@ from engine.autograd import Node, save_out
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
 from engine.ops.util import edge_of, node_class, norm_dim, norm_dims
-from engine.tensor import Tensor, wrap
+from engine.tensor import Tensor, wrap, wrap_any
 
 _ndarray = np.ndarray
 
@@ -286,7 +286,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
         return t
     ax = norm_dim(dim, d.ndim)
     if d.ndim == 0:
-        return RT["max" if is_max else "min"](input.clone(), wrap(np.asarray(0), input._dev))
+        return RT["max" if is_max else "min"](input.clone(), wrap_any(0, input._dev))
     idx = np.argmax(d, axis=ax, keepdims=keepdim) if is_max else np.argmin(d, axis=ax, keepdims=keepdim)
     if d.dtype.kind == "f" and bool(np.isnan(d).any()):
         nan_idx = np.argmax(np.isnan(d), axis=ax, keepdims=keepdim)
@@ -684,7 +684,7 @@ TopkBackward0 = node_class("TopkBackward0", _sort_bw)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:  # noqa: A002
     d = input._data
     if d.ndim == 0:
-        return RT["sort"](input.clone(), wrap(np.asarray(0), input._dev))
+        return RT["sort"](input.clone(), wrap_any(0, input._dev))
     ax = norm_dim(dim, d.ndim)
     if descending:
         # A stable descending order that keeps equal elements in their original order, as torch does.

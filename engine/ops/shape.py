@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.grad_mode import ENABLED
 from engine.ops.util import edge_of, node_class, norm_dim
-from engine.tensor import Tensor, view_of, wrap
+from engine.tensor import Tensor, view_of, wrap, wrap_any
 
 
 def _shape_args(shape: Any) -> tuple:
@@ -178,6 +178,8 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
 def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
+    elif not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     d = input._data
     if len(dims) != d.ndim:
         raise RuntimeError(
@@ -332,7 +334,7 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     if len(reps) < d.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     r = np.tile(d, reps)
-    return _record(wrap(np.asarray(r), input._dev), RepeatBackward0, input, (d.shape, reps))
+    return _record(wrap_any(r, input._dev), RepeatBackward0, input, (d.shape, reps))
 
 
 def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:  # noqa: A002

@@ -22,9 +22,7 @@ def norm_dim(dim: Any, ndim: int) -> int:
             raise TypeError(f"dim must be an int, got {type(dim).__name__}") from None
     n = ndim if ndim > 0 else 1
     if dim < -n or dim >= n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim + n if dim < 0 else dim
 
 
@@ -170,3 +168,13 @@ def track_meta(node: Node, *pairs: Any) -> None:
 
 def float_np() -> Any:
     return DEFAULT.float.np
+
+
+def add_at(xp: Any, target: Any, idx: Any, values: Any) -> None:
+    """target[idx] += values with repeated indices accumulating (numpy's ufunc.at; cupyx on the GPU)."""
+    if xp is np:
+        np.add.at(target, idx, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, idx, values)
