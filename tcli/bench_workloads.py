@@ -420,6 +420,89 @@ class DeepGraph(Workload):
         return step
 
 
+# The tsr program of tsr_loop. Its data and initial parameters arrive as globals (x, y, params, steps, lr) so
+# that all three variants start from the same numbers; `TsrLoop.tensor` is the same loop in Python.
+TSR_SCRIPT = """\
+import torch
+
+w1, b1, w2, b2 = params
+for step in range(steps):
+    h = (x @ w1 + b1).relu()
+    d = h @ w2 + b2 - y
+    loss = (d * d).mean()
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+            p.grad.zero_()
+"""
+
+
+class TsrLoop(_MLP):
+    name = "tsr_loop"
+    description = "a tsr script training the 64x32->64->1 MLP, run by the interpreter; floor: same loop in Python"
+    unit = None
+    _sizes = {
+        "small": {"batch": 64, "inp": 32, "hidden": 64, "out": 1, "steps": 10},
+        "medium": {"batch": 64, "inp": 32, "hidden": 64, "out": 1, "steps": 50},
+        "large": {"batch": 64, "inp": 32, "hidden": 64, "out": 1, "steps": 200},
+    }
+    targets = tuple(Target("floor", 1.3, d) for d in ("cpu", "cuda"))
+
+    def shape(self, p: Params) -> str:
+        return f"{p['steps']} steps of {super().shape(p)}"
+
+    def tensor(self, T: ModuleType, device: str, inputs: dict[str, np.ndarray], p: Params) -> Step:
+        x = _tensor(T, inputs["x"], device)
+        y = _tensor(T, inputs["y"], device)
+        lr, steps = self.lr, p["steps"]
+
+        def step() -> tuple:
+            params = [_tensor(T, inputs[k], device, requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
+            w1, b1, w2, b2 = params
+            for _ in range(steps):
+                h = (x @ w1 + b1).relu()
+                d = h @ w2 + b2 - y
+                loss = (d * d).mean()
+                loss.backward()
+                with T.no_grad():
+                    for q in params:
+                        q -= lr * q.grad
+                        q.grad.zero_()
+            return (loss, *params)
+
+        return step
+
+    def interpreted(self, engine: ModuleType, device: str, inputs: dict[str, np.ndarray], p: Params) -> Step:
+        """TSR_SCRIPT run by a tcli Session on the engine."""
+        import io
+
+        from tcli.session import Session
+
+        err = io.StringIO()
+        session = Session(stdout=io.StringIO(), stderr=err, device=device)
+        g = session.globals
+        g.update(x=_tensor(engine, inputs["x"], device), y=_tensor(engine, inputs["y"], device))
+        g.update(steps=p["steps"], lr=self.lr)
+
+        def step() -> tuple:
+            g["params"] = [_tensor(engine, inputs[k], device, requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
+            if session.run_source(TSR_SCRIPT, "<tsr_loop>") != 0:
+                raise RuntimeError(f"the tsr script failed: {err.getvalue().strip()}")
+            return (g["loss"], *g["params"])
+
+        return step
+
+    def build(self, variant: str, ctx: Any, inputs: dict[str, np.ndarray], p: Params) -> Step:
+        if variant == "engine":
+            return self.interpreted(ctx.engine, ctx.device, inputs, p)
+        # The floor is the same loop written in Python on the engine: the ratio is the interpreter's overhead.
+        return self.tensor(ctx.engine if variant == "floor" else ctx.torch, ctx.device, inputs, p)
+
+    def comparable(self, results: list[np.ndarray], inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return results  # many steps move the weights far enough to compare them directly
+
+
 def _count(n: int) -> str:
     for shift, suffix in ((20, "M"), (10, "K")):
         if n >= 1 << shift and n % (1 << shift) == 0:

@@ -77,6 +77,33 @@ def test_engine_matches_floor_and_torch(name: str) -> None:
     assert B.check_results(w, got, inputs) is None
 
 
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_tsr_loop_interpreted_matches_python_and_torch(size: str) -> None:
+    engine = _engine()
+    w = WORKLOADS["tsr_loop"]
+    ctx = B.make_context("cpu", "torch", engine=engine)
+    inputs, steps, errors = B.build_steps(w, ctx, size)
+    assert not errors and list(steps) == ["engine", "floor", "torch"]
+    got = {v: _results(s) for v, s in steps.items()}
+    assert B.check_results(w, got, inputs) is None
+    # The interpreter and Python run the same engine ops in the same order: the numbers are identical.
+    for a, b in zip(got["engine"], got["floor"]):
+        np.testing.assert_array_equal(a, b)
+    # And a second run starts again from the initial parameters.
+    for a, b in zip(_results(steps["engine"]), got["engine"]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_tsr_script_error_is_reported() -> None:
+    engine = _engine()
+    w = WORKLOADS["tsr_loop"]
+    p = w.params("small")
+    inputs = w.inputs(p, np.random.default_rng(0))
+    inputs["y"] = inputs["y"][:3]  # a shape mismatch inside the script
+    with pytest.raises(RuntimeError, match="the tsr script failed: .*<tsr_loop>:"):
+        w.interpreted(engine, "cpu", inputs, p)()
+
+
 def test_workloads_leave_their_inputs_alone() -> None:
     # The variants share one set of inputs; a step that updated them in place would feed the next variant
     # different numbers.
@@ -395,9 +422,7 @@ def test_compare_none_never_imports_torch() -> None:
         "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(s)"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
 
 
