@@ -16,7 +16,8 @@ from engine.tensor import Tensor, view_of, wrap, wrap_any
 # ---- index normalisation ----------------------------------------------------------------------------
 def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
     """The index as numpy understands it, whether it is advanced, and torch's name for a basic one."""
-    if not isinstance(idx, tuple):
+    single = not isinstance(idx, tuple)  # torch always records a lone slice, even a full one
+    if single:
         idx = (idx,)
     shape = x._data.shape
     out = []
@@ -69,7 +70,10 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
                     raise ValueError("step must be greater than zero")
             i = slice(None if i.start is None else int(i.start), None if i.stop is None else int(i.stop), step)
             out.append(i)
-            if i != slice(None):
+            # torch skips a slice that keeps the whole dim (start 0, step 1, stop past the end)
+            whole = dim < len(shape) and i.start in (None, 0) and step in (None, 1)
+            whole = whole and (i.stop is None or i.stop >= shape[dim])
+            if single or not whole:
                 name = "SliceBackward0"
             dim += 1
             continue
@@ -552,6 +556,9 @@ def _cat_bw(self: Any, g: Tensor, dim: int, sizes: tuple) -> tuple:
     out = []
     start = 0
     for s in sizes:
+        if s is None:  # a legacy empty 1-D input that cat skipped: its gradient is empty too
+            out.append(wrap(g._dev.xp.zeros((0,), dtype=g._data.dtype), g._dev))
+            continue
         out.append(g.narrow(dim, start, s))
         start += s
     return tuple(out)
@@ -587,12 +594,13 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     xp = dev.xp
     r = xp.concatenate([t._data.astype(rt, copy=False) for t in parts], axis=ax)
     res = wrap(r, dev)
-    if ENABLED[0] and any(t._rg for t in parts):
+    if ENABLED[0] and any(t._rg for t in tensors):
         node = CatBackward0()
-        node._next = tuple(edge_of(t) for t in parts)
-        node._saved = (ax, tuple(t._data.shape[ax] for t in parts))
+        node._next = tuple(edge_of(t) for t in tensors)
+        kept = {id(t) for t in parts}
+        node._saved = (ax, tuple(t._data.shape[ax] if id(t) in kept else None for t in tensors))
         node._vers = (None, None)
-        meta = tuple(None if t._data.dtype == rt else (t._data.shape, t._data.dtype) for t in parts)
+        meta = tuple(None if t._data.dtype == rt else (t._data.shape, t._data.dtype) for t in tensors)
         if any(m is not None for m in meta):
             node._meta = meta
         node._ctx = (r.shape, r.dtype)
@@ -670,6 +678,7 @@ def _narrow_bw(self: Any, g: Tensor, shape: tuple, dim: int, start: int) -> tupl
 
 
 SplitBackward0 = node_class("SplitBackward0", _narrow_bw)
+SplitWithSizesBackward0 = node_class("SplitWithSizesBackward0", _narrow_bw)
 NarrowBackward0 = node_class("SliceBackward0", _narrow_bw)
 
 
@@ -715,7 +724,9 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
                 f"{ax}), but got split_sizes=[{', '.join(map(str, s))}]"
             )
         sizes = list(s)
+        cls = SplitWithSizesBackward0
     else:
+        cls = SplitBackward0
         s = int(s)
         if s <= 0 and n > 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
@@ -725,7 +736,7 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     out = []
     start = 0
     for length in sizes:
-        out.append(_piece(tensor, ax, start, length, SplitBackward0))
+        out.append(_piece(tensor, ax, start, length, cls))
         start += length
     return tuple(out)
 
@@ -738,7 +749,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     n = d.shape[ax]
     size = -(-n // chunks) if n else 0
     if size == 0:
-        return tuple(_piece(input, ax, 0, 0, SplitBackward0) for _ in range(min(chunks, 1) if n else chunks))
+        return tuple(_piece(input, ax, 0, 0, SplitWithSizesBackward0) for _ in range(chunks))
     return split(input, size, ax)
 
 
