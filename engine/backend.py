@@ -81,9 +81,7 @@ def _cupy(index: int):  # noqa: ANN202
     except Exception as e:  # cupy raises its own CUDARuntimeError types
         raise RuntimeError(f"CUDA is not available: {e}; {CUDA_HINT}") from None
     if index >= n:
-        raise RuntimeError(
-            f"CUDA error: invalid device ordinal (device cuda:{index} requested, {n} available)"
-        )
+        raise RuntimeError(f"CUDA error: invalid device ordinal (device cuda:{index} requested, {n} available)")
     return cupy
 
 
@@ -141,7 +139,3 @@ def array_device(arr) -> device:  # noqa: ANN001
     if type(arr) is np.ndarray:
         return CPU
     return device("cuda", int(arr.device.id))
-
-
-# Seeds requested for device generators (torch.cuda.manual_seed); engine.random applies them to cupy.
-DEVICE_SEEDS: dict = {}

@@ -35,6 +35,22 @@ def _size(size: tuple) -> tuple:
     return tuple(out)
 
 
+# Random numbers for cuda tensors are drawn on the host from their own stream (torch keeps a separate
+# generator per device too), then moved; torch.manual_seed seeds both.
+CUDA_GENERATOR = rnd.Generator("cuda")
+
+
+def manual_seed(seed: int) -> Any:
+    CUDA_GENERATOR.manual_seed(seed)
+    return rnd.manual_seed(seed)
+
+
+def _gen(generator: Any, dev: Any) -> Any:
+    if generator is None and dev.type == "cuda":
+        return CUDA_GENERATOR
+    return generator
+
+
 def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None) -> Tensor:
     if dev.type != "cpu":
         arr = dev.xp.asarray(arr)
@@ -67,11 +83,16 @@ def _infer(data: Any) -> tuple[Any, Any]:
             if depth == len(shape):
                 shape.append(n)
             elif depth > len(shape) or shape[depth] != n:
-                raise ValueError(f"expected sequence of length {shape[depth] if depth < len(shape) else 0} at dim {depth} (got {n})")
+                raise ValueError(
+                    f"expected sequence of length {shape[depth] if depth < len(shape) else 0} at dim {depth} (got {n})"
+                )
             return [walk(v, depth + 1) for v in x]
         if depth < len(shape):
-            raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got {type(x).__name__})" if False else
-                             f"expected sequence of length {shape[depth]} at dim {depth} (got 0)")
+            raise ValueError(
+                f"expected sequence of length {shape[depth]} at dim {depth} (got {type(x).__name__})"
+                if False
+                else f"expected sequence of length {shape[depth]} at dim {depth} (got 0)"
+            )
         if isinstance(x, bool) or isinstance(x, np.bool_):
             kinds.add("b")
         elif isinstance(x, (int, np.integer)):
@@ -122,7 +143,9 @@ def _from_data(data: Any, dtype: Any) -> Any:
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt)} without overflow") from None
 
 
-def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+def tensor(
+    data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
+) -> Tensor:
     dev = _dev(device if device is not None else (data._dev if isinstance(data, Tensor) else None))
     return _finish(_from_data(data, dtype), dev, requires_grad)
 
@@ -250,17 +273,21 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Tensor | None = N
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError(
-            "upper bound and larger bound inconsistent with step sign"
-        )
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = DEFAULT.float if any(isinstance(v, float) for v in (start, end, step)) else int64
     dt = to_dtype(dtype).np
     n = max(0, math.ceil((end - start) / step))
     # torch computes start + i*step in double, then casts: same values as numpy for these inputs
-    arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt) if dt.kind == "f" else (
-        np.arange(start, end, step, dtype=np.float64).astype(dt) if any(isinstance(v, float) for v in (start, end, step))
-        else np.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dt))
+    arr = (
+        (start + np.arange(n, dtype=np.float64) * step).astype(dt)
+        if dt.kind == "f"
+        else (
+            np.arange(start, end, step, dtype=np.float64).astype(dt)
+            if any(isinstance(v, float) for v in (start, end, step))
+            else np.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dt)
+        )
+    )
     return _finish(arr, _dev(device), requires_grad, out)
 
 
@@ -312,16 +339,22 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
          device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     dt = _float_dt(dtype)
     if dt.kind != "f":
-        raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{to_dtype(dt).name_for_error().split()[-1].capitalize()}\'')
-    return _finish(rnd.uniform(generator, _size(size), dt), _dev(device), requires_grad, out)
+        raise RuntimeError(
+            f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).name_for_error().split()[-1].capitalize()}'"
+        )
+    dev = _dev(device)
+    return _finish(rnd.uniform(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)
 
 
 def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     dt = _float_dt(dtype)
     if dt.kind != "f":
-        raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{to_dtype(dt).name_for_error().split()[-1].capitalize()}\'')
-    return _finish(rnd.normal(generator, _size(size), dt), _dev(device), requires_grad, out)
+        raise RuntimeError(
+            f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).name_for_error().split()[-1].capitalize()}'"
+        )
+    dev = _dev(device)
+    return _finish(rnd.normal(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)
 
 
 def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
@@ -334,11 +367,15 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
     elif len(args) == 2:
         low, high = args
     else:
-        raise TypeError("randint() received an invalid combination of arguments: expected (high, size) or (low, high, size)")
+        raise TypeError(
+            "randint() received an invalid combination of arguments: expected (high, size) or (low, high, size)"
+        )
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rnd.randint(generator, int(low), int(high), _size(tuple(size)), dt), _dev(device), requires_grad, out)
+    return _finish(
+        rnd.randint(generator, int(low), int(high), _size(tuple(size)), dt), _dev(device), requires_grad, out
+    )
 
 
 def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
@@ -350,13 +387,13 @@ def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype:
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(rnd.uniform(generator, shape, dt), dev, requires_grad)
+    return _finish(rnd.uniform(_gen(generator, dev), shape, dt), dev, requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(rnd.normal(generator, shape, dt), dev, requires_grad)
+    return _finish(rnd.normal(_gen(generator, dev), shape, dt), dev, requires_grad)
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None, layout: Any = None,
@@ -372,18 +409,32 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mt and not st:
         if size is None:
-            raise TypeError("normal() received an invalid combination of arguments - got (float, float), but expected size")
+            raise TypeError(
+                "normal() received an invalid combination of arguments - got (float, float), but expected size"
+            )
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         dt = _float_dt(dtype)
-        return _finish(rnd.normal(generator, _size(tuple(size) if isinstance(size, (list, tuple)) else (size,)), dt,
-                                  float(mean), float(std)), _dev(device), requires_grad, out)
+        return _finish(
+            rnd.normal(
+                generator,
+                _size(tuple(size) if isinstance(size, (list, tuple)) else (size,)),
+                dt,
+                float(mean),
+                float(std),
+            ),
+            _dev(device),
+            requires_grad,
+            out,
+        )
     if st and bool((std._data < 0).any()):
         raise RuntimeError("normal expects all elements of std >= 0.0")
     like = mean if mt else std
     dt = like._data.dtype
     if dt.kind != "f":
-        raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{like.dtype.name_for_error().split()[-1].capitalize()}\'')
+        raise RuntimeError(
+            f"\"normal_kernel_cpu\" not implemented for '{like.dtype.name_for_error().split()[-1].capitalize()}'"
+        )
     m = mean._data if mt else float(mean)
     s = std._data if st else float(std)
     return _finish(rnd.normal_tensor(generator, m, s, dt), like._dev, requires_grad, out)
@@ -392,8 +443,10 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None, out: Tensor | None = None) -> Tensor:  # noqa: A002
     probs = input._data if p is None else np.full(input._data.shape, float(p))
     if probs.size and (bool((probs < 0).any()) or bool((probs > 1).any())):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
-                           "be improved?  If so, please report an enhancement request to PyTorch.)")
+        raise RuntimeError(
+            "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+            "be improved?  If so, please report an enhancement request to PyTorch.)"
+        )
     return _finish(rnd.bernoulli(generator, probs, input._data.dtype), input._dev, False, out)
 
 
@@ -409,6 +462,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         else:
             if num_samples > int((row > 0).sum()):
                 raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-            keys = np.log(np.maximum(u if u.size == len(p) else rnd.uniform(generator, (len(p),), np.dtype(np.float64)), 1e-300)) / np.maximum(p, 1e-300)
+            keys = np.log(
+                np.maximum(u if u.size == len(p) else rnd.uniform(generator, (len(p),), np.dtype(np.float64)), 1e-300)
+            ) / np.maximum(p, 1e-300)
             out[r] = np.argsort(-keys, kind="stable")[:num_samples]
     return wrap(out.reshape(probs.shape[:-1] + (num_samples,)), input._dev)

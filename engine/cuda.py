@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from engine.backend import cuda_available, device_count as _count
+from engine.backend import cuda_available
+from engine.backend import device_count as _count
 
 
 def is_available() -> bool:
@@ -33,9 +34,10 @@ def get_device_name(device: object = None) -> str:
 
 
 def manual_seed(seed: int) -> None:
-    from engine.backend import DEVICE_SEEDS
+    """Seed the generator cuda tensors draw from (engine.creation.CUDA_GENERATOR)."""
+    from engine.creation import CUDA_GENERATOR
 
-    DEVICE_SEEDS["cuda"] = int(seed)
+    CUDA_GENERATOR.manual_seed(seed)
 
 
 def manual_seed_all(seed: int) -> None:
