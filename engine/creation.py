@@ -317,7 +317,8 @@ def linspace(start: Any, end: Any, steps: int, *, out: Tensor | None = None, dty
 
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tensor | None = None,
-             dtype: Any = None, layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+             dtype: Any = None, layout: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:  # fmt: skip
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
     exps = linspace(start, end, steps, dtype=float32 if dt != np.float64 else to_dtype(dt))._data.astype(np.float64)
     arr = np.power(float(base), exps)
@@ -340,7 +341,7 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
     dt = _float_dt(dtype)
     if dt.kind != "f":
         raise RuntimeError(
-            f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).name_for_error().split()[-1].capitalize()}'"
+            f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'"
         )
     dev = _dev(device)
     return _finish(rnd.uniform(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)
@@ -351,7 +352,7 @@ def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: A
     dt = _float_dt(dtype)
     if dt.kind != "f":
         raise RuntimeError(
-            f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).name_for_error().split()[-1].capitalize()}'"
+            f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'"
         )
     dev = _dev(device)
     return _finish(rnd.normal(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)
@@ -405,7 +406,8 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, out: Tensor | None = None,
-           dtype: Any = None, layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+           dtype: Any = None, layout: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:  # fmt: skip
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mt and not st:
         if size is None:
@@ -433,7 +435,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     dt = like._data.dtype
     if dt.kind != "f":
         raise RuntimeError(
-            f"\"normal_kernel_cpu\" not implemented for '{like.dtype.name_for_error().split()[-1].capitalize()}'"
+            f"\"normal_kernel_cpu\" not implemented for '{like.dtype.scalar_name()}'"
         )
     m = mean._data if mt else float(mean)
     s = std._data if st else float(std)

@@ -33,6 +33,10 @@ class dtype:  # noqa: N801 - torch's spelling
     def name_for_error(self) -> str:
         return _C_NAMES.get(self.name, self.name)
 
+    def scalar_name(self) -> str:
+        """torch's ScalarType name as its kernel errors print it: Float, Long, Bool..."""
+        return self.name_for_error().split()[-1].capitalize()
+
     def __reduce__(self) -> str:
         return self.name
 
@@ -47,8 +51,16 @@ float16 = dtype("float16", np.float16, FLOAT, "HalfTensor")
 float32 = dtype("float32", np.float32, FLOAT, "FloatTensor")
 float64 = dtype("float64", np.float64, FLOAT, "DoubleTensor")
 
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
+_C_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+}
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 # numpy dtype -> engine dtype; keyed by np.dtype objects, which hash and compare fast.

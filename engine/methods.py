@@ -9,7 +9,20 @@ import numpy as np
 
 from engine import autograd
 from engine.backend import to_device
-from engine.dtypes import DEFAULT, FROM_NP, bool_, float16, float32, float64, int8, int16, int32, int64, to_dtype, uint8
+from engine.dtypes import (
+    DEFAULT,
+    FROM_NP,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    to_dtype,
+    uint8,
+)
 from engine.grad_mode import ENABLED
 from engine.ops import elementwise as E
 from engine.ops import index as I  # noqa: E741
@@ -352,7 +365,11 @@ for _name, _fn in E._UNARY_FNS.items():
     METHODS.setdefault(_name + "_", P.unary_(_name))
 METHODS["negative"] = E.neg
 METHODS["absolute"] = E.abs
-METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = E._UNARY_FNS["asin"], E._UNARY_FNS["acos"], E._UNARY_FNS["atan"]
+METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
+    E._UNARY_FNS["asin"],
+    E._UNARY_FNS["acos"],
+    E._UNARY_FNS["atan"],
+)
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -28,8 +28,10 @@ def _flatten(obj: Any, arrays: dict) -> Any:
         return {"__list__": [_flatten(v, arrays) for v in obj], "tuple": isinstance(obj, tuple)}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"__value__": obj}
-    raise TypeError(f"save: cannot save objects of type {type(obj).__name__} (tensors, numbers, strings, "
-                    "lists, tuples and dicts of them are supported)")
+    raise TypeError(
+        f"save: cannot save objects of type {type(obj).__name__} (tensors, numbers, strings, "
+        "lists, tuples and dicts of them are supported)"
+    )
 
 
 def _unflatten(spec: Any, arrays: Any) -> Any:

@@ -498,7 +498,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
     c = condition._data
     if c.dtype.kind != "b":
         raise RuntimeError(
-            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}"
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{condition.dtype.scalar_name()}"
         )
     xt = input if isinstance(input, Tensor) else None
     yt = other if isinstance(other, Tensor) else None
@@ -689,7 +690,8 @@ UNARY = [
     ("tan", np.tan, "TanBackward0", lambda g, x, y: g * (1 + y * y), "y", "float"),
     ("tanh", np.tanh, "TanhBackward0", lambda g, x, y: g * (1 - y * y), "y", "float"),
     ("sigmoid", lambda a: _sigmoid(a), "SigmoidBackward0", lambda g, x, y: g * y * (1 - y), "y", "float"),
-    ("relu", lambda a: np.maximum(a, 0).astype(a.dtype, copy=False), "ReluBackward0", lambda g, x, y: g * (y > 0), "y", "keep"),
+    ("relu", lambda a: np.maximum(a, 0).astype(a.dtype, copy=False), "ReluBackward0",
+     lambda g, x, y: g * (y > 0), "y", "keep"),
     ("abs", np.abs, "AbsBackward0", lambda g, x, y: g * x.sign(), "x", "keep"),
     ("neg", np.negative, "NegBackward0", lambda g, x, y: -g, "", "keep"),
     ("reciprocal", lambda a: 1 / a, "ReciprocalBackward0", lambda g, x, y: -g * y * y, "y", "float"),

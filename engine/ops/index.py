@@ -235,6 +235,14 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         target = d[nidx]
         tshape = np.shape(target)
         vshape = np.shape(vd)
+        if not advanced:  # torch copies into the view: drop leading 1s, then expand (with expand's errors)
+            vs = tuple(vshape)
+            while vs and vs[0] == 1:
+                vs = vs[1:]
+            if len(vs) > len(tshape) or any(a != b and a != 1 for a, b in zip(vs[::-1], tshape[::-1])):
+                from engine.ops.shape import expand
+
+                expand(wrap(np.broadcast_to(np.zeros((), getattr(vd, "dtype", d.dtype)), vs)), tshape)
         try:
             np.broadcast_shapes(vshape, tshape)
         except ValueError:
@@ -255,7 +263,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
 
     c[1] = autograd.current_site
     if needs_graph:
-        node = CopySlices()
+        node = IndexPutBackward0_() if advanced else CopySlices()
         vt = value if isinstance(value, Tensor) else None
         node._next = (edge_of(x), edge_of(vt) if vt is not None else None)
         node._saved = (nidx, advanced, np.shape(vd), tshape)
@@ -287,6 +295,7 @@ def _copyslices_bw(self: Any, g: Tensor, idx: tuple, advanced: bool, vshape: tup
 
 CopySlices = node_class("CopySlices", _copyslices_bw)
 CopySlices.name = lambda self: "torch::autograd::CopySlices"
+IndexPutBackward0_ = node_class("IndexPutBackward0", _copyslices_bw)  # x[advanced] = v (index_put_)
 
 
 class _NoGrad:
@@ -480,7 +489,8 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     n = d.shape[ax]
     if ia.size and (int(ia.min()) < -n or int(ia.max()) >= n):
         raise RuntimeError(
-            f"index {int(ia.max()) if int(ia.max()) >= n else int(ia.min())} is out of bounds for dimension {ax} with size {n}"
+            f"index {int(ia.max()) if int(ia.max()) >= n else int(ia.min())} is out of bounds for dimension {ax} "
+            f"with size {n}"
         )
     sl = tuple(slice(0, s) for s in ia.shape)
     sub = d[tuple(slice(None) if i == ax else sl[i] for i in range(d.ndim))]

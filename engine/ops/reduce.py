@@ -114,7 +114,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
-            f"dtype. Got: {FROM_NP[d.dtype].name_for_error().split()[-1].capitalize()}"
+            f"dtype. Got: {FROM_NP[d.dtype].scalar_name()}"
         )
     dims = _dims(input, dim)
     axis = dims if dims is None or len(dims) > 1 else dims[0]
@@ -483,7 +483,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     d = x._data
     if d.dtype.kind != "f":
         raise RuntimeError(
-            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.name_for_error().split()[-1].capitalize()}"
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.scalar_name()}"
         )
     p = float(ord)
     dims = _dims(x, dim)
@@ -617,7 +617,7 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
         d = d.astype(to_dtype(dtype).np)
     if d.dtype.kind != "f":
         raise RuntimeError(
-            f"\"{'log_softmax' if log else 'softmax'}_lastdim_kernel_impl\" not implemented for '{input.dtype.name_for_error().split()[-1].capitalize()}'"
+            f"\"{'log_softmax' if log else 'softmax'}_lastdim_kernel_impl\" not implemented for '{input.dtype.scalar_name()}'"
         )
     if dim is None:
         dim = 0 if d.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule

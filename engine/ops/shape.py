@@ -277,7 +277,8 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     d = input._data
     if len(sizes) < d.ndim:
         raise RuntimeError(
-            f"expand(torch.{input.dtype.legacy}{{[{', '.join(map(str, d.shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
+            f"expand(torch.{input.dtype.legacy}{{[{', '.join(map(str, d.shape))}]}}, "
+            f"size=[{', '.join(map(str, sizes))}]): "
             f"the number of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
             f"in the tensor ({d.ndim})"
         )
