@@ -205,9 +205,7 @@ def _fit(g: Any, meta: tuple) -> Any:
     gs = gd.shape
     if gs != shape:
         lead = len(gs) - len(shape)
-        dims = tuple(range(lead)) + tuple(
-            i + lead for i, n in enumerate(shape) if n == 1 and gs[i + lead] != 1
-        )
+        dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gs[i + lead] != 1)
         if not ENABLED[0]:
             # No graph to build: stay in the array library (this runs for every broadcast bias).
             from engine.tensor import wrap
@@ -249,9 +247,7 @@ def _collect(roots: Sequence[Node], targets: dict | None) -> list:
                 stack.pop()
                 order.append(node)
                 if targets is not None:
-                    needed[node] = node in targets or any(
-                        n is not None and needed.get(n, False) for n in node._next
-                    )
+                    needed[node] = node in targets or any(n is not None and needed.get(n, False) for n in node._next)
     order.reverse()
     if targets is not None:
         order = [n for n in order if needed[n]]
@@ -365,9 +361,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not out.dtype.is_floating_point:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
-                )
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
             xp = out._dev.xp
             g = wrap(xp.ones(out._data.shape, dtype=out._data.dtype), out._dev)
         elif not isinstance(g, Tensor):

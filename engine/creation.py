@@ -340,9 +340,7 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
          device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     dt = _float_dt(dtype)
     if dt.kind != "f":
-        raise RuntimeError(
-            f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'"
-        )
+        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'")
     dev = _dev(device)
     return _finish(rnd.uniform(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)
 
@@ -351,9 +349,7 @@ def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: A
           device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     dt = _float_dt(dtype)
     if dt.kind != "f":
-        raise RuntimeError(
-            f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'"
-        )
+        raise RuntimeError(f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")
     dev = _dev(device)
     return _finish(rnd.normal(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)
 
@@ -434,9 +430,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     like = mean if mt else std
     dt = like._data.dtype
     if dt.kind != "f":
-        raise RuntimeError(
-            f"\"normal_kernel_cpu\" not implemented for '{like.dtype.scalar_name()}'"
-        )
+        raise RuntimeError(f"\"normal_kernel_cpu\" not implemented for '{like.dtype.scalar_name()}'")
     m = mean._data if mt else float(mean)
     s = std._data if st else float(std)
     return _finish(rnd.normal_tensor(generator, m, s, dt), like._dev, requires_grad, out)

@@ -166,11 +166,7 @@ def _vector_str(arr: np.ndarray, indent: int, summarize: bool, formatter: _Forma
     if summarize and not edgeitems:
         data = ["..."]
     elif summarize and arr.shape[0] > 2 * edgeitems:
-        data = (
-            [fmt(v) for v in arr[:edgeitems].tolist()]
-            + [" ..."]
-            + [fmt(v) for v in arr[-edgeitems:].tolist()]
-        )
+        data = [fmt(v) for v in arr[:edgeitems].tolist()] + [" ..."] + [fmt(v) for v in arr[-edgeitems:].tolist()]
     else:
         data = [fmt(v) for v in arr.tolist()]
 
@@ -191,10 +187,7 @@ def _tensor_str_with_formatter(arr: np.ndarray, indent: int, summarize: bool, fo
         slices = (
             [_tensor_str_with_formatter(arr[i], indent + 1, summarize, formatter) for i in range(edgeitems)]
             + ["..."]
-            + [
-                _tensor_str_with_formatter(arr[i], indent + 1, summarize, formatter)
-                for i in range(n - edgeitems, n)
-            ]
+            + [_tensor_str_with_formatter(arr[i], indent + 1, summarize, formatter) for i in range(n - edgeitems, n)]
         )
     else:
         slices = [_tensor_str_with_formatter(arr[i], indent + 1, summarize, formatter) for i in range(n)]

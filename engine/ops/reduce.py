@@ -617,7 +617,8 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
         d = d.astype(to_dtype(dtype).np)
     if d.dtype.kind != "f":
         raise RuntimeError(
-            f"\"{'log_softmax' if log else 'softmax'}_lastdim_kernel_impl\" not implemented for '{input.dtype.scalar_name()}'"
+            f'"{"log_softmax" if log else "softmax"}_lastdim_kernel_impl" not implemented for '
+            f"'{input.dtype.scalar_name()}'"
         )
     if dim is None:
         dim = 0 if d.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
