@@ -2,6 +2,7 @@
 """The engine's speed targets, measured side by side in one run on this machine (cpu).
 
     .venv/bin/python scripts/bench_engine.py [--budget SECONDS] [--repeat N] [--strict]
+    .venv/bin/python scripts/bench_engine.py --profile WORKLOAD [--calls N]
 
 Prints, each with its target and PASS or MISS:
 
@@ -14,6 +15,9 @@ Prints, each with its target and PASS or MISS:
 The workloads, the correctness check and the timer are `tcli bench`'s own (tcli/bench_workloads.py,
 tcli/bench.py) at size medium; this script only picks the figures and lays them out. Exit status 1 when a
 workload computed wrong numbers (or, with --strict, when a target is missed), else 0.
+
+--profile runs one workload's engine variant (any of `tcli bench --list`) under cProfile and prints where
+its time goes, per call of the workload, to find what to speed up when a target is missed.
 """
 
 from __future__ import annotations
@@ -39,12 +43,52 @@ IMPORT_TARGET_S = 0.3
 SIZE = "medium"
 
 
+def profile(name: str, calls: int, size: str = SIZE, top: int = 25) -> None:
+    """cProfile of the engine variant of one workload: the functions with the most own time."""
+    import cProfile
+    import pstats
+
+    ctx = B.make_context("cpu", "none")
+    _, steps, errors = B.build_steps(WORKLOADS[name], ctx, size)
+    if "engine" not in steps:
+        raise SystemExit(errors["engine"])
+    step = steps["engine"]
+    for _ in range(max(3, calls // 10)):  # warm
+        step()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(calls):
+        step()
+    prof.disable()
+    stats = pstats.Stats(prof)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(f"{name} (size {size}), engine variant under cProfile: {total / calls * 1e6:.1f} us per call")
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)  # type: ignore[attr-defined]
+    by_file: dict[str, float] = {}
+    for (file, line, _func), (_cc, _nc, tt, _ct, _callers) in rows:
+        key = f"{Path(file).parent.name}/{Path(file).name}" if line else "builtins and C functions"
+        by_file[key] = by_file.get(key, 0.0) + tt
+    print(
+        "own time by file: "
+        + ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(by_file.items(), key=lambda kv: -kv[1])[:8])
+    )
+    print(f"{'own us/call':>11} {'cum us/call':>11} {'ncalls/call':>11}  function")
+    for (file, line, func), (_cc, nc, tt, ct, _callers) in rows[:top]:
+        where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if line else file
+        print(f"{tt / calls * 1e6:11.2f} {ct / calls * 1e6:11.2f} {nc / calls:11.1f}  {func} ({where})")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--budget", type=float, default=3.0, help="seconds per workload (default 3)")
     ap.add_argument("--repeat", type=int, help="time exactly N rounds per workload instead")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--profile", metavar="WORKLOAD", choices=list(WORKLOADS), help="profile one workload instead")
+    ap.add_argument("--calls", type=int, default=2000, help="calls to profile (default 2000)")
     args = ap.parse_args(argv)
+    if args.profile:
+        profile(args.profile, args.calls)
+        return 0
 
     ctx = B.make_context("cpu", "torch")
     if ctx.torch is None:
@@ -80,9 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     t_import = B.engine_import_seconds()
     ok = t_import < IMPORT_TARGET_S
     missed |= not ok
-    lines.append(
-        ("import engine", B.fmt_time(t_import), "-", "-", f"<{IMPORT_TARGET_S:g} s", "PASS" if ok else "MISS")
-    )
+    lines.append(("import engine", B.fmt_time(t_import), "-", "-", f"<{IMPORT_TARGET_S:g} s", "PASS" if ok else "MISS"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for line in lines:
         print("  ".join(c.ljust(wd) for c, wd in zip(line, widths)).rstrip())
