@@ -122,6 +122,7 @@ class Interpreter:
         self._binops: dict[Callable, Callable] = prelude.binary_operators
         self._inplace: dict[Callable, Callable] = prelude.inplace_operators
         self._guards: dict[type, Callable] = prelude.call_guards
+        self._managers: dict[type, tuple[Callable, Callable]] = {}
         self._v: dict[type, Callable[[Any], Any]] = {
             getattr(ast, name): getattr(self, "visit_" + name) for name in policy.VISITED_NODES
         }
@@ -293,7 +294,11 @@ class Interpreter:
         value = self._v[node.value.__class__](node.value)
         for target in node.targets:
             if target.__class__ is ast.Name:
-                self.store_name(target.id, value)  # type: ignore[attr-defined]
+                f = self.frame
+                if f.scope is None or target.id not in f.scope.special:  # type: ignore[attr-defined]
+                    f.vars[target.id] = value  # type: ignore[attr-defined]
+                else:
+                    self.store_name(target.id, value)  # type: ignore[attr-defined]
             else:
                 self.assign(target, value)
 
@@ -307,9 +312,16 @@ class Interpreter:
         kind = target.__class__
         try:
             if kind is ast.Name:
-                current = self.load_name(target.id)  # type: ignore[attr-defined]
+                name = target.id  # type: ignore[attr-defined]
+                f = self.frame
+                current = f.vars.get(name, _MISSING)
+                if current is _MISSING:
+                    current = self.load_name(name)
                 value = self._v[node.value.__class__](node.value)
-                self.store_name(target.id, op(current, value))  # type: ignore[attr-defined]
+                if f.scope is None or name not in f.scope.special:
+                    f.vars[name] = op(current, value)
+                else:
+                    self.store_name(name, op(current, value))
             elif kind is ast.Attribute:
                 obj = self._v[target.value.__class__](target.value)  # type: ignore[attr-defined]
                 current = self.get_attribute(obj, target.attr)  # type: ignore[attr-defined]
@@ -426,12 +438,15 @@ class Interpreter:
         expr = item.context_expr
         manager = self._v[expr.__class__](expr)
         cls = type(manager)
-        enter = getattr(cls, "__enter__", None)
-        exit_ = getattr(cls, "__exit__", None)
-        if enter is None or exit_ is None:
-            err = TypeError(f"'{cls.__name__}' object does not support the context manager protocol")
-            tag(err, expr)
-            raise err
+        protocol = self._managers.get(cls)
+        if protocol is None:
+            enter, exit_ = getattr(cls, "__enter__", None), getattr(cls, "__exit__", None)
+            if enter is None or exit_ is None:
+                err = TypeError(f"'{cls.__name__}' object does not support the context manager protocol")
+                tag(err, expr)
+                raise err
+            protocol = self._managers[cls] = (enter, exit_)
+        enter, exit_ = protocol
         value = enter(manager)
         try:
             if item.optional_vars is not None:
@@ -599,16 +614,19 @@ class Interpreter:
         if rule is None:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))
         try:
+            if node.tsr_sized:  # type: ignore[attr-defined]
+                return self.p.sized_attribute(obj, node.attr, rule(obj, node.attr))
             return rule(obj, node.attr)
         except BaseException as e:
             tag(e, node)
             raise
 
     def get_attribute(self, obj: Any, name: str) -> Any:
+        """An attribute read as a script does it (for getattr/hasattr, augmented assignment, completion)."""
         rule = self._rules.get(type(obj))
         if rule is None:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))
-        return rule(obj, name)
+        return self.p.sized_attribute(obj, name, rule(obj, name))
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         obj = self._v[node.value.__class__](node.value)
@@ -872,6 +890,7 @@ class Interpreter:
     def visit_Call(self, node: ast.Call) -> Any:
         v = self._v
         func = v[node.func.__class__](node.func)
+        kwargs = None
         if node.tsr_simple:  # type: ignore[attr-defined]
             args = node.args
             n = len(args)
@@ -883,22 +902,28 @@ class Interpreter:
                 a = (v[args[0].__class__](args[0]), v[args[1].__class__](args[1]))
             else:
                 a = tuple([v[x.__class__](x) for x in args])
-            kwargs = None
         else:
             a, kwargs = self._call_arguments(node)
-        return self.call(func, a, kwargs, node)
-
-    def call(self, func: Any, args: tuple, kwargs: dict | None, node: ast.AST) -> Any:
         if func.__class__ is Function:
-            return self.call_function(func, args, kwargs, node)
-        if type(func) is type:
-            guard = self._guards.get(func)
-            if guard is not None:
-                func = guard
+            return self.call_function(func, a, kwargs, node)
+        if func.__class__ is type:
+            func = self._guards.get(func, func)
         try:
             if kwargs:
-                return func(*args, **kwargs)
-            return func(*args)
+                return func(*a, **kwargs)
+            return func(*a)
+        except BaseException as e:
+            tag(e, node)
+            raise
+
+    def call(self, func: Any, args: tuple, kwargs: dict | None, node: ast.AST) -> Any:
+        """Call a value as a script's call expression does (decorators use it)."""
+        if func.__class__ is Function:
+            return self.call_function(func, args, kwargs, node)
+        if func.__class__ is type:
+            func = self._guards.get(func, func)
+        try:
+            return func(*args, **(kwargs or {}))
         except BaseException as e:
             tag(e, node)
             raise

@@ -115,6 +115,8 @@ class _Checker:
             err = AttributeError(private_attribute_message(node.attr))
             err.tsr_node = node  # type: ignore[attr-defined]
             raise err
+        # methods whose allocation is checked before the call (torch.zeros is checked by its facade)
+        node.tsr_sized = node.attr in policy.SIZED_METHODS  # type: ignore[attr-defined]
 
     def constant(self, node: ast.Constant, *_: bool) -> None:
         if not isinstance(node.value, policy.CONSTANT_TYPES):

@@ -292,6 +292,7 @@ NUMPY_SIZE_RULES: dict[str, str] = {
     "normal": "np_random2", "integers": "np_random2", "permutation": "count",
 }  # fmt: skip
 NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat"}
+SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RULES)
 
 # ---------------------------------------------------------------------------------------------------------
 # Limits

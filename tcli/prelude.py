@@ -56,6 +56,10 @@ def _is_engine_type(tp: Any) -> bool:
     return type(mod) is str and (mod == "engine" or mod.startswith("engine."))
 
 
+class _NoTensor:
+    """Stands for the tensor class until the engine is loaded (nothing is an instance of it)."""
+
+
 class ModuleFacade:
     """A read-only view of a module: attribute reads go through `resolve`, which admits or refuses each
     name once (cached); scripts can never assign to it."""
@@ -298,48 +302,64 @@ class Prelude:
             self.check_alloc(int(n) * (itemsize if isinstance(itemsize, int) else 8))
 
     def _make_operators(self) -> tuple[dict, dict]:
-        def both_arrays(a: Any, b: Any) -> bool:
-            types_ = self.array_types
-            return bool(types_) and isinstance(a, types_) and isinstance(b, types_)
+        """Operator functions with their checks, keyed by the plain operator function. Tensors and floats
+        take a short path (tensor pairs compare element counts first); everything else goes through
+        `_checked`. Rebuilt in place when the engine loads, so the tensor class is a constant here."""
+        tensor = self.tensor_type or _NoTensor
+        small = _SMALL_ELEMENTS
+        checked = self._checked
 
-        def make(op: Callable, inplace: bool) -> Callable:
-            name = op.__name__.strip("_").removeprefix("i") if inplace else op.__name__.strip("_")
-            if name in ("add", "concat"):
-                return lambda a, b: op(a, b) if type(a) in _NUMBERS and type(b) in _NUMBERS else add(op, a, b)
-            if name == "mul":
-                return lambda a, b: mul(op, a, b)
-            if name == "pow":
-                return lambda a, b: pow_(op, a, b)
-            if name == "lshift":
-                return lambda a, b: lshift(op, a, b)
-            if name == "mod":
-                return lambda a, b: mod(op, a, b)
-            if name == "matmul":
-                return lambda a, b: matmul(op, a, b)
+        def make(op: Callable, kind: str) -> Callable:
+            def fast(a: Any, b: Any) -> Any:
+                ta = type(a)
+                if ta is tensor:
+                    tb = type(b)
+                    if tb is tensor:
+                        if a.numel() * b.numel() >= small:
+                            checked(op, kind, a, b)
+                        return op(a, b)
+                    if tb is float or tb is int:
+                        return op(a, b)
+                elif ta is float:
+                    return op(a, b)
+                return op(a, checked(op, kind, a, b))
 
-            def other(a: Any, b: Any) -> Any:
-                if both_arrays(a, b):
-                    self.check_broadcast(a, b)
-                return op(a, b)
+            return fast
 
-            return other
+        def make_inplace(op: Callable, kind: str) -> Callable:
+            def fast(a: Any, b: Any) -> Any:
+                ta = type(a)
+                if ta is tensor or ta is float:  # an in-place tensor op cannot grow its target
+                    return op(a, b)
+                return op(a, checked(op, kind, a, b))
 
-        def add(op: Callable, a: Any, b: Any) -> Any:
-            ta = type(a)
-            if ta is str and type(b) is str:
-                self.check_str_len(len(a) + len(b))
-            elif ta is list or ta is tuple:
-                if type(b) is ta:
-                    self.check_length(len(a) + len(b))
-                elif ta is list and op is operator.iadd:  # list += iterable extends in C
-                    b = self.bounded_list(b)
-                    self.check_length(len(a) + len(b))
-            elif both_arrays(a, b):
+            return fast
+
+        binary = {op: make(op, name) for name, op in policy.BINARY_OPERATORS.items()}
+        inplace = {
+            policy.BINARY_OPERATORS[name]: make_inplace(op, name) for name, op in policy.INPLACE_OPERATORS.items()
+        }
+        return binary, inplace
+
+    def _checked(self, op: Callable, kind: str, a: Any, b: Any) -> Any:
+        """The size checks of one operation: raises if it would build something over a limit, else returns
+        the right operand (materialized where the operation would consume an iterator in C)."""
+        ta, tb = type(a), type(b)
+        types_ = self.array_types
+        if types_ and isinstance(a, types_) and isinstance(b, types_):
+            if kind == "MatMult":
+                self.check_matmul(a, b)
+            else:
                 self.check_broadcast(a, b)
-            return op(a, b)
-
-        def mul(op: Callable, a: Any, b: Any) -> Any:
-            ta, tb = type(a), type(b)
+        elif kind == "Add":
+            if ta is str and tb is str:
+                self.check_str_len(len(a) + len(b))
+            elif (ta is list or ta is tuple) and tb is ta:
+                self.check_length(len(a) + len(b))
+            elif ta is list and op is operator.iadd:  # list += iterable extends in C
+                b = self.materialize(b)
+                self.check_length(len(a) + len(b))
+        elif kind == "Mult":
             if ta is int or ta is bool:
                 if tb is int or tb is bool:
                     self.check_int_bits(a.bit_length() + b.bit_length())
@@ -347,41 +367,15 @@ class Prelude:
                     self._check_repeat(b, a)
             elif (ta is str or ta is list or ta is tuple) and (tb is int or tb is bool):
                 self._check_repeat(a, b)
-            elif both_arrays(a, b):
-                self.check_broadcast(a, b)
-            return op(a, b)
-
-        def pow_(op: Callable, a: Any, b: Any) -> Any:
-            if type(a) is int and type(b) is int:
-                if b > 0 and abs(a) > 1:
-                    self.check_int_bits(math.log2(abs(a)) * b)
-            elif both_arrays(a, b):
-                self.check_broadcast(a, b)
-            return op(a, b)
-
-        def lshift(op: Callable, a: Any, b: Any) -> Any:
-            if type(a) is int and type(b) is int:
-                if a and b > 0:
-                    self.check_int_bits(a.bit_length() + b)
-            elif both_arrays(a, b):
-                self.check_broadcast(a, b)
-            return op(a, b)
-
-        def mod(op: Callable, a: Any, b: Any) -> Any:
-            if type(a) is str:
-                self.check_percent(a, b)
-            elif both_arrays(a, b):
-                self.check_broadcast(a, b)
-            return op(a, b)
-
-        def matmul(op: Callable, a: Any, b: Any) -> Any:
-            if both_arrays(a, b):
-                self.check_matmul(a, b)
-            return op(a, b)
-
-        binary = {op: make(op, False) for op in policy.BINARY_OPERATORS.values()}
-        inplace = {policy.BINARY_OPERATORS[name]: make(op, True) for name, op in policy.INPLACE_OPERATORS.items()}
-        return binary, inplace
+        elif kind == "Pow":
+            if ta is int and tb is int and b > 0 and abs(a) > 1:
+                self.check_int_bits(math.log2(abs(a)) * b)
+        elif kind == "LShift":
+            if ta is int and tb is int and a and b > 0:
+                self.check_int_bits(a.bit_length() + b)
+        elif kind == "Mod" and ta is str:
+            self.check_percent(a, b)
+        return b
 
     def _check_repeat(self, seq: Any, times: int) -> None:
         n = len(seq) * times
@@ -566,9 +560,7 @@ class Prelude:
             return self._class_attribute
         if issubclass(tp, BaseException):
             return self._allow(policy.EXCEPTION_ATTRIBUTES, {})
-        if self.tensor_type is not None and issubclass(tp, self.tensor_type):
-            return self._tensor_attribute
-        if _is_engine_type(tp):
+        if _is_engine_type(tp):  # tensors included; their sized methods are wrapped by sized_attribute
             return getattr
         np = sys.modules.get("numpy")
         if np is not None:
@@ -596,11 +588,12 @@ class Prelude:
 
         return read
 
-    def _tensor_attribute(self, obj: Any, name: str) -> Any:
-        value = getattr(obj, name)
-        rule = policy.TENSOR_METHOD_SIZE_RULES.get(name)
-        if rule is not None and callable(value):
-            return Checked(value, rule, self, obj)
+    def sized_attribute(self, obj: Any, name: str, value: Any) -> Any:
+        """A tensor method such as .repeat or .expand, wrapped to check its allocation first."""
+        if self.tensor_type is not None and isinstance(obj, self.tensor_type):
+            rule = policy.TENSOR_METHOD_SIZE_RULES.get(name)
+            if rule is not None and callable(value):
+                return Checked(value, rule, self, obj)
         return value
 
     def _class_attribute(self, cls: Any, name: str) -> Any:
@@ -797,6 +790,9 @@ class Prelude:
             self.tensor_type = engine.Tensor
             self.load_numpy()
             self.array_types = (engine.Tensor, sys.modules["numpy"].ndarray)
+            binary, inplace = self._make_operators()
+            self.binary_operators.update(binary)
+            self.inplace_operators.update(inplace)
             self.session.on_engine_loaded(engine)
         return self.engine
 
