@@ -244,6 +244,38 @@ def test_measure_interleaves_variants() -> None:
     assert timed == list("xyz") * 3
 
 
+def test_cuda_event_timer_brackets_the_calls_with_events() -> None:
+    log: list[str] = []
+
+    class Event:
+        def __init__(self) -> None:
+            self.t = None
+
+        def record(self) -> None:
+            log.append("record")
+            self.t = len(log)
+
+        def synchronize(self) -> None:
+            log.append("wait end")
+
+    timer = B.CudaEventTimer(Event, lambda: log.append("sync device"), lambda a, b: 1.5 * (b.t - a.t))
+    seconds = timer.time(lambda: log.append("call"), 3)
+    # Drained before the start event, so earlier work is not counted; waited on the end event, so
+    # asynchronous launches are.
+    assert log == ["sync device", "record", "call", "call", "call", "record", "wait end"]
+    assert seconds == pytest.approx(1.5 * 4 * 1e-3)
+
+
+def test_to_numpy_handles_every_variant_s_results() -> None:
+    class CupyLike:
+        def get(self) -> np.ndarray:
+            return np.arange(3.0)
+
+    np.testing.assert_array_equal(to_numpy(CupyLike()), np.arange(3.0))
+    np.testing.assert_array_equal(to_numpy(torch.ones(2, requires_grad=True) * 2), [2.0, 2.0])
+    assert to_numpy(np.float32(1.5)) == 1.5
+
+
 def test_stats_of() -> None:
     s = B.Stats.of([4.0, 1.0, 3.0, 2.0, 5.0], loops=10)
     assert (s.median_s, s.iqr_s, s.min_s, s.count, s.loops) == (3.0, 2.0, 1.0, 5, 10)
