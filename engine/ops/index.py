@@ -223,7 +223,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
     from engine.ops.inplace import check_inplace, commit
 
     check_inplace(x)
-    nidx, advanced, _ = _norm_index(x, idx)
+    nidx, advanced, name = _norm_index(x, idx if isinstance(idx, tuple) else (idx,))
     d = x._data
     if isinstance(value, Tensor):
         if value._dev is not x._dev and not (value._dev.type == "cpu" and value._data.ndim == 0):
@@ -243,6 +243,14 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
                 from engine.ops.shape import expand
 
                 expand(wrap(np.broadcast_to(np.zeros((), getattr(vd, "dtype", d.dtype)), vs)), tshape)
+            if name == "AliasBackward0":  # the whole tensor: torch fills or copies (FillBackward3, CopyBackwards)
+                from engine.ops.inplace import copy_, fill_
+
+                if not isinstance(value, Tensor) or value._data.ndim == 0:
+                    fill_(x, value if isinstance(value, Tensor) else wrap(np.asarray(value)))
+                else:
+                    copy_(x, value if value._data.shape == d.shape else value.expand(d.shape))
+                return
         try:
             np.broadcast_shapes(vshape, tshape)
         except ValueError:

@@ -277,25 +277,67 @@ def masked_fill_(x: Tensor, mask: Tensor, value: Any) -> Tensor:
     return apply(x, lambda a: masked_fill(a, mask, value))
 
 
+def _zeros_bw(self: Any, g: Tensor) -> tuple:
+    return (g * 0,)
+
+
+def _fill3_bw(self: Any, g: Tensor) -> tuple:
+    n = self._next
+    return (g * 0 if n[0] is not None else None, g.sum() if n[1] is not None else None)
+
+
+def _copy_bw(self: Any, g: Tensor, shape: tuple, np_dtype: Any, dev: Any) -> tuple:
+    from engine.ops.shape import cast, sum_to
+
+    n = self._next
+    return (g * 0 if n[0] is not None else None, cast(sum_to(g, shape), np_dtype, dev) if n[1] is not None else None)
+
+
+ZeroBackward0 = node_class("ZeroBackward0", _zeros_bw)
+FillBackward2 = node_class("FillBackward2", _zeros_bw)  # fill_(number)
+FillBackward3 = node_class("FillBackward3", _fill3_bw)  # fill_(0-dim tensor): the value gets the summed grad
+CopyBackwards = node_class("CopyBackwards", _copy_bw)
+CopyBackwards.name = lambda self: "torch::autograd::CopyBackwards"
+
+
+def _rewrite(x: Tensor, cls: type, other: Tensor | None = None, saved: tuple = ()) -> None:
+    """x's memory was just overwritten by an op whose result does not depend on x's old values:
+    record cls (next: x's old graph, and `other`'s) as x's grad_fn."""
+    node = cls()
+    node._next = (edge_of(x),) if cls is ZeroBackward0 or cls is FillBackward2 else (edge_of(x), edge_of(other))
+    node._saved = saved
+    node._vers = (None,) * len(saved)
+    node._ctx = (x._data.shape, x._data.dtype)
+    if cls is FillBackward3 and other._data.dtype != x._data.dtype:
+        node._meta = (None, ((), other._data.dtype))
+    new = wrap(x._data, x._dev)
+    new._rg = True
+    new.grad_fn = node
+    commit(x, new)
+
+
 def zero_(x: Tensor) -> Tensor:
     check_inplace(x)
-    if ENABLED[0] and x._rg:
-        return apply(x, lambda a: a * 0)
     x._data[...] = 0
     _bump(x)
+    if ENABLED[0] and x._rg:
+        _rewrite(x, ZeroBackward0)
     return x
 
 
 def fill_(x: Tensor, value: Any) -> Tensor:
     check_inplace(x)
+    vt = None
     if isinstance(value, Tensor):
-        if ENABLED[0] and (x._rg or value._rg):
-            return apply(x, lambda a, v: a * 0 + v, value)
-        value = value.item()
-    if ENABLED[0] and x._rg:
-        return apply(x, lambda a: a * 0 + value)
+        if value._data.ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
+            )
+        vt, value = value, value.item()
     x._data[...] = value
     _bump(x)
+    if ENABLED[0] and (x._rg or (vt is not None and vt._rg)):
+        _rewrite(x, FillBackward2) if vt is None else _rewrite(x, FillBackward3, vt)
     return x
 
 
@@ -303,8 +345,6 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
     check_inplace(x)
-    if ENABLED[0] and (x._rg or src._rg):
-        return apply(x, lambda a, s: a * 0 + s.to(a.dtype), src)
     sd = src._data
     if src._dev is not x._dev:
         from engine.backend import host
@@ -318,6 +358,8 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
             f"({sd.shape[-1] if sd.ndim else 1}) at non-singleton dimension {max(x._data.ndim - 1, 0)}"
         ) from None
     _bump(x)
+    if ENABLED[0] and (x._rg or src._rg):
+        _rewrite(x, CopyBackwards, src, (src._data.shape, src._data.dtype, src._dev))
     return x
 
 
