@@ -1030,13 +1030,7 @@ def _bind(fn: Function, args: tuple, kwargs: dict) -> dict:
     local: dict = {}
     if len(args) > n_params:
         if spec.vararg is None:
-            given = len(args)
-            if spec.n_required < n_params:
-                takes = f"from {spec.n_required} to {n_params} positional arguments"
-            else:
-                takes = f"{n_params} positional argument{'s' if n_params != 1 else ''}"
-            was = "was" if given == 1 else "were"
-            raise TypeError(f"{name}() takes {takes} but {given} {was} given")
+            raise _too_many(fn, len(args), sum(1 for k in kwargs if k in spec.kwonly))
         local[spec.vararg] = tuple(args[n_params:])
         args = args[:n_params]
     elif spec.vararg is not None:
@@ -1078,6 +1072,23 @@ def _bind(fn: Function, args: tuple, kwargs: dict) -> dict:
     if extra is not None:
         local[spec.kwarg] = extra
     return local
+
+
+def _too_many(fn: Function, given: int, kwonly_given: int) -> TypeError:
+    """CPython's message for too many positional arguments."""
+    spec = fn.spec
+    n = len(spec.positional)
+    sig = f"from {spec.n_required} to {n}" if spec.n_required < n else str(n)
+    extra = ""
+    if kwonly_given:
+        extra = (
+            f" positional argument{'s' if given != 1 else ''} "
+            f"(and {kwonly_given} keyword-only argument{'s' if kwonly_given != 1 else ''})"
+        )
+    was = "was" if given == 1 and not kwonly_given else "were"
+    return TypeError(
+        f"{fn.qualname}() takes {sig} positional argument{'' if n == 1 else 's'} but {given}{extra} {was} given"
+    )
 
 
 def _s(items: list) -> str:

@@ -195,10 +195,9 @@ class Session:
         autograd = getattr(engine, "autograd", None)
         if autograd is not None:
             self.interp.site_hook = autograd
-        if self.dtype == "float64" and hasattr(engine, "set_default_dtype"):
-            engine.set_default_dtype(engine.float64)
-        if self.device != "cpu" and hasattr(engine, "set_default_device"):
-            engine.set_default_device(self.device)
+        # set both every time: the engine's defaults are process-wide and another session may have changed them
+        engine.set_default_dtype(engine.float64 if self.dtype == "float64" else engine.float32)
+        engine.set_default_device(self.device)
         if self.seed is not None and hasattr(engine, "manual_seed"):
             engine.manual_seed(self.seed)
         if self.seed is not None:

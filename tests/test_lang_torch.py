@@ -1,0 +1,249 @@
+"""tsr with the engine: PyTorch programs print what PyTorch prints; imports, grad modes, tensor
+attributes, in-place updates and tcli's graph()/show()."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import textwrap
+
+import pytest
+
+from tcli.session import Session
+
+
+def run_tsr(src: str, **options: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False, **options)  # type: ignore[arg-type]
+    status = session.run_source(textwrap.dedent(src), "<test>")
+    return status, out.getvalue(), err.getvalue()
+
+
+def run_torch(src: str) -> str:
+    """The reference: real PyTorch running the same (test-authored) program."""
+    torch = pytest.importorskip("torch")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(textwrap.dedent(src), "<reference>", "exec"), {"__name__": "__main__", "torch": torch})
+    return out.getvalue()
+
+
+NUM = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:e[-+]?\d+)?")
+
+
+def same_output(got: str, want: str) -> bool:
+    """Equal text, numbers equal to print precision (the corpus's rule)."""
+    if got == want:
+        return True
+    if NUM.sub("#", got) != NUM.sub("#", want):
+        return False
+    return all(
+        abs(float(g) - float(w)) <= 1e-4 + 1e-3 * abs(float(w)) for g, w in zip(NUM.findall(got), NUM.findall(want))
+    )
+
+
+PROGRAMS = {
+    "import_forms": """
+        import torch
+        import torch.nn.functional as F
+        from torch import tensor, nn
+        from torch.nn import functional
+        import math
+        import torch.autograd
+        x = tensor([-1.0, 0.5, 2.0])
+        print(F.relu(x), functional.relu(x), nn.functional.relu(x), torch.autograd.grad is not None)
+        print(math.sqrt(2.0), math.pi, math.floor(2.7), math.isclose(0.1 + 0.2, 0.3))
+    """,
+    "grad_modes": """
+        import torch
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        with torch.no_grad():
+            y = x * 2
+        with torch.enable_grad():
+            z = x * 2
+        with torch.set_grad_enabled(False):
+            w = x * 3
+        print(y.requires_grad, z.requires_grad, w.requires_grad, torch.is_grad_enabled())
+        @torch.no_grad()
+        def frozen(t):
+            return t * 2
+        print(frozen(x).requires_grad)
+    """,
+    "attributes_and_inplace": """
+        import torch
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+        (w * w).sum().backward()
+        print(w.grad)
+        w.grad = None
+        print(w.grad, w.is_leaf, w.requires_grad, w.shape, w.dtype, w.device)
+        with torch.no_grad():
+            w -= 0.5
+            w *= 2
+        print(w)
+        t = torch.arange(6.0).reshape(2, 3)
+        t[0, 1] = 10
+        t[1] += 1
+        print(t, t.T.shape, t[:, 1:], t[..., 0], t[None].shape)
+        d = w.detach()
+        d.requires_grad = True
+        print(d.requires_grad)
+    """,
+    "training_loop": """
+        import torch
+        torch.manual_seed(0)
+        x = torch.linspace(-1, 1, 10).unsqueeze(1)
+        y = 2 * x - 1
+        w = torch.zeros(1, 1, requires_grad=True)
+        b = torch.zeros(1, requires_grad=True)
+        for step in range(30):
+            loss = ((x @ w + b - y) ** 2).mean()
+            loss.backward()
+            with torch.no_grad():
+                w -= 0.3 * w.grad
+                b -= 0.3 * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        print(round(w.item(), 3), round(b.item(), 3), round(loss.item(), 5))
+    """,
+    "autograd_functions": """
+        import torch
+        x = torch.tensor([3.0], requires_grad=True)
+        y = x ** 3
+        (g,) = torch.autograd.grad(y, x, create_graph=True)
+        (g2,) = torch.autograd.grad(g, x)
+        print(g, g2)
+        a = torch.tensor([1.0, 2.0], requires_grad=True)
+        b = (a * 2).sum()
+        b.backward(retain_graph=True)
+        b.backward()
+        print(a.grad, b.grad_fn.name(), [n for n, _ in b.grad_fn.next_functions][0].name())
+    """,
+    "tensors_in_containers": """
+        import torch
+        ts = [torch.tensor(float(i)) for i in range(3)]
+        print(ts, {"sum": sum(ts)}, max(ts), sorted(ts, reverse=True)[0], [t.item() for t in ts if t > 0])
+        print(f"{ts[1].item():.2f} {torch.tensor(2.5)}", "{}".format(torch.ones(2)))
+        print(torch.tensor([1, 2]).tolist(), len(torch.zeros(4, 2)), list(torch.arange(3)))
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_program_prints_what_torch_prints(name: str) -> None:
+    src = PROGRAMS[name]
+    status, out, err = run_tsr(src)
+    assert (status, err) == (0, "")
+    want = run_torch(src)
+    assert same_output(out, want), f"\n--- tsr\n{out}\n--- torch\n{want}"
+
+
+def test_torch_errors_keep_type_and_text_and_can_be_caught() -> None:
+    src = """
+        import torch
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        try:
+            (x * 2).backward()
+        except RuntimeError as e:
+            print("caught:", e)
+        try:
+            torch.zeros(2, 3).view(4)
+        except RuntimeError as e:
+            print("shape:", e)
+    """
+    status, out, err = run_tsr(src)
+    assert (status, err) == (0, "")
+    assert out == run_torch(src)
+
+
+def test_seed_dtype_and_argv_options() -> None:
+    src = "import torch\nprint(torch.rand(2), torch.ones(1).dtype, argv)\n"
+    _, a, _ = run_tsr(src, seed=3, dtype="float64", argv=["s.tsr", "x"])
+    _, b, _ = run_tsr(src, seed=3, dtype="float64", argv=["s.tsr", "x"])
+    assert a == b and "torch.float64" in a and "['s.tsr', 'x']" in a
+
+
+def test_graph_prints_a_tree_with_leaf_names_and_grads() -> None:
+    src = """
+        import torch
+        w = torch.tensor([1.0], requires_grad=True)
+        x = torch.tensor([2.0], requires_grad=True)
+        y = torch.mul(torch.add(w, x), torch.add(w, 1))
+        graph(y)
+        y.backward()
+        graph(y)
+        graph(w)
+        graph(torch.ones(2))
+    """
+    status, out, err = run_tsr(src)
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("y = MulBackward0") and "shape=(1,)" in lines[0]
+    assert lines[1].startswith("├── AddBackward0")
+    assert re.match(r"│   ├── w  \S*AccumulateGrad  shape=\(1,\)  requires_grad$", lines[2])
+    assert "(shown above)" in out
+    after = lines[len(lines) // 2 - 1 :]
+    assert any("grad=tensor([5.])" in line for line in after)
+    assert any("(freed by backward)" in line for line in after)
+    assert "w: leaf tensor" in out and "no autograd graph (requires_grad=False)" in out
+
+
+def test_show_prints_summary_and_values() -> None:
+    status, out, _ = run_tsr(
+        "import torch\nshow(torch.tensor([[1.0, float('nan')], [3.0, float('inf')]], requires_grad=True))\n"
+    )
+    assert status == 0
+    head, stats, *values = out.splitlines()
+    assert head == "tensor  shape=(2, 2)  dtype=torch.float32  device=cpu  requires_grad=True"
+    assert stats == "min=1  max=3  mean=2  std=1.414  nan=1  inf=1"
+    assert values[0].startswith("tensor([[1., nan],")
+
+
+def test_graph_and_show_use_rich_on_a_terminal() -> None:
+    out = io.StringIO()
+    session = Session(stdout=out, stderr=io.StringIO(), color=True)
+    assert session.run_source("import torch\nshow(torch.ones(2))\n") == 0
+    assert "\x1b[" in out.getvalue()  # styled
+
+
+def test_tensor_numpy_is_a_restricted_array() -> None:
+    status, out, err = run_tsr(
+        """
+        import torch
+        a = torch.arange(4.0).numpy()
+        print(a.shape, a.dtype, a.sum(), a.tolist())
+        a.tofile("x")
+        """
+    )
+    assert status == 1 and "(4,) float32 6.0 [0.0, 1.0, 2.0, 3.0]" in out
+    assert "AttributeError: 'ndarray' object attribute 'tofile' is not available in tsr" in err
+
+
+def test_numpy_facade_creation_subset() -> None:
+    status, out, err = run_tsr(
+        """
+        import numpy as np
+        import torch
+        np.random.seed(0)
+        a = np.array([[1, 2], [3, 4]], dtype=np.float32)
+        print(np.zeros(2), np.arange(3), np.linspace(0, 1, 3), np.eye(2).shape, a.T.tolist())
+        print(np.random.rand(2).shape, torch.tensor(a) * 2, np.pi > 3, np.float64(1.5).item())
+        """
+    )
+    assert (status, err) == (0, ""), err
+    assert "[0. 0.] [0 1 2] [0.  0.5 1. ]" in out and "tensor([[2., 4.],\n        [6., 8.]])" in out
+
+
+def test_save_and_load_in_working_directory(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_tsr(
+        """
+        import torch
+        torch.save({"w": torch.ones(2), "step": 3}, "ckpt.pt")
+        state = torch.load("ckpt.pt")
+        print(state["w"], state["step"])
+        """
+    )
+    assert (status, err) == (0, "")
+    assert out == "tensor([1., 1.]) 3\n"
+    assert (tmp_path / "ckpt.pt").exists()
