@@ -5,14 +5,15 @@ gradients included) and PyTorch on the same device. Before anything is timed eve
 same inputs and its results are compared with the floor's (np.allclose at the workload's tolerance); a
 disagreement marks the row MISMATCH.
 
-Timing: the variants are interleaved in rounds (engine, floor, torch, engine, floor, torch, ...) so that
-machine noise falls on all of them alike. Warm-up rounds are discarded (first calls, cupy kernel compilation).
-A sample times `loops` back-to-back calls, `loops` chosen so that it lasts about SAMPLE_S, and is reported per
-call. In each round a variant first runs untimed for SETTLE_S, because right after another library ran the
-cores are still busy with that library's threads (see `measure`), then gives about BLOCK_S of samples (one
-sample with `repeat`). Rounds continue until the time budget is spent (at least MIN_ROUNDS) or for exactly
-`repeat` rounds. On cuda, samples are bracketed by CUDA events (cupy's for the engine and the floor, torch's
-for torch) and synchronised, so asynchronous launches are not under-counted.
+Timing: the variants are interleaved in rounds (engine, floor, torch, then floor, torch, engine, ...: each
+round starts one variant later) so that machine noise falls on all of them alike. Warm-up rounds are
+discarded (first calls, cupy kernel compilation). A sample times `loops` back-to-back calls, `loops` chosen
+so that it lasts about SAMPLE_S, and is reported per call. In each round a variant first runs untimed for
+SETTLE_S, because right after another library ran the cores are still busy with that library's threads (see
+`measure`), then gives about BLOCK_S of samples (one sample with `repeat`). Rounds continue until the time
+budget is spent (at least MIN_ROUNDS) or for exactly `repeat` rounds. On cuda, samples are bracketed by CUDA
+events (cupy's for the engine and the floor, torch's for torch) and synchronised, so asynchronous launches
+are not under-counted.
 
 JSON written by ``--json FILE`` (see also man/tcli-bench.1)::
 
@@ -204,7 +205,10 @@ def measure(
     start = time.perf_counter()
     rounds = 0
     while True:
-        for n in names:
+        # Each round starts one variant later (A B C, B C A, C A B, ...), so that no variant always runs
+        # right after the same neighbour and inherits its leftovers (threads, caches, allocator state).
+        k = rounds % len(names)
+        for n in names[k:] + names[:k]:
             if len(names) > 1:
                 # The first milliseconds after another variant ran are often slower, sometimes many times
                 # over: on a small machine torch's OpenMP workers keep spinning for a while after their
