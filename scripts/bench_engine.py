@@ -94,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     if ctx.torch is None:
         print(f"bench_engine: torch is needed for the torch targets ({ctx.torch_note})", file=sys.stderr)
         return 2
-    print(f"engine speed targets, cpu, size {SIZE}: " + B.machine_line(B.machine_info(ctx, SIZE)))
+    machine = B.machine_info(ctx, SIZE)
+    print(f"engine speed targets, cpu, size {SIZE}: " + B.machine_line(machine))
+    if warning := B.busy_warning(machine):
+        print(warning)
     lines = [("figure", "engine", "reference", "ratio", "target", "result")]
     missed = wrong = False
     for name, label in FIGURES:

@@ -19,7 +19,7 @@ JSON written by ``--json FILE`` (see also man/tcli-bench.1)::
 
     {
       "machine": {"cpu", "cores", "platform", "python", "numpy", "blas", "blas_threads"?, "torch",
-                  "torch_threads", "cupy", "gpu", "device", "size", "time"},
+                  "torch_threads", "cupy", "gpu", "loadavg", "device", "size", "time"},
       "workloads": [
         {"name": str, "size": "small"|"medium"|"large", "device": "cpu"|"cuda", "shape": str,
          "params": {str: int},
@@ -474,6 +474,8 @@ def machine_info(ctx: Context, size: str) -> dict[str, Any]:
         with contextlib.suppress(Exception):
             name = ctx.xp.cuda.runtime.getDeviceProperties(0)["name"]
             info["gpu"] = name.decode() if isinstance(name, bytes) else str(name)
+    # Other processes' load is the main source of noise on a small machine: record it with the figures.
+    info["loadavg"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     info["device"] = ctx.device
     info["size"] = size
     info["time"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -513,7 +515,17 @@ def machine_line(m: dict[str, Any]) -> str:
         parts.append(f"cupy {m['cupy']}")
     if m["gpu"]:
         parts.append(f"GPU {m['gpu']}")
+    if m.get("loadavg"):
+        parts.append(f"load {m['loadavg'][0]:g}")
     return "; ".join(parts)
+
+
+def busy_warning(m: dict[str, Any]) -> str | None:
+    """A caution when other processes already keep the cores busy, as they make every figure noisy."""
+    load, cores = (m.get("loadavg") or [0])[0], m.get("cores") or 1
+    if load < 0.5 * cores:
+        return None
+    return f"warning: the machine is busy (load {load:g} on {cores} cores): times are noisy, ratios less so"
 
 
 COLUMNS = (
@@ -557,6 +569,8 @@ def plain_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str |
     lines = [f"tcli bench: device {machine['device']}, size {machine['size']}", machine_line(machine)]
     if torch_note:
         lines.append(f"torch: {torch_note}")
+    if warning := busy_warning(machine):
+        lines.append(warning)
     table = [list(COLUMNS)] + [row_cells(r) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
     lines.append("")
@@ -578,7 +592,9 @@ def rich_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str | 
 
     table = Table(
         title=f"tcli bench: device {machine['device']}, size {machine['size']}",
-        caption=machine_line(machine) + (f"\ntorch: {torch_note}" if torch_note else ""),
+        caption="\n".join(
+            filter(None, [machine_line(machine), torch_note and f"torch: {torch_note}", busy_warning(machine)])
+        ),
         header_style="bold",
     )
     for c in COLUMNS:

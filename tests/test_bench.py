@@ -369,6 +369,7 @@ MACHINE_KEYS = {
     "torch_threads",
     "cupy",
     "gpu",
+    "loadavg",
     "device",
     "size",
     "time",
