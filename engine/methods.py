@@ -44,6 +44,7 @@ RsubBackward1 = node_class("RsubBackward1", _rsub_bw)
 
 def rsub(self: Tensor, other: Any) -> Any:
     try:
+        E._sub_check(self, other)
         ad, b = E.prep(self, other)
     except E.NotOperand:
         return NotImplemented
@@ -69,19 +70,22 @@ def rtruediv(self: Tensor, other: Any) -> Any:
 def _scalar_tensor(s: Any, like: Tensor) -> Tensor:
     from engine.ops.util import result_np
 
-    return wrap(like._dev.xp.asarray(s, dtype=result_np(s, like)), like._dev)
+    return wrap(like._dev.xp.asarray(np.asarray(s).astype(result_np(s, like))), like._dev)  # ints wrap as torch
 
 
 def rfloordiv(self: Tensor, other: Any) -> Any:
     if not isinstance(other, (int, float, bool)):
         return NotImplemented
-    return E.floor_divide(_scalar_tensor(other, self), self)
+    r = E.floor_divide(_scalar_tensor(other, self), self)
+    if r.grad_fn is not None:
+        E._one_edge(r.grad_fn, 1)
+    return r
 
 
 def rmod(self: Tensor, other: Any) -> Any:
     if not isinstance(other, (int, float, bool)):
         return NotImplemented
-    return E.remainder(_scalar_tensor(other, self), self)
+    return E.remainder(other, self)
 
 
 def rpow(self: Tensor, other: Any) -> Any:

@@ -53,10 +53,10 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
         return ad, b
     if tb is int:
         k = ad.dtype.kind
-        if k == "b":
-            ad = ad.astype(np.int64)
-        elif floatify and k != "f":
+        if floatify and k != "f":
             ad = ad.astype(DEFAULT.float.np)
+        elif k == "b":
+            ad = ad.astype(np.int64)
         elif k in "iu":
             info = np.iinfo(ad.dtype)
             if not info.min <= b <= info.max:
@@ -90,7 +90,7 @@ def _attach(t: Tensor, cls: type, a: Tensor, b: Any, saved: tuple, out: Any) -> 
     t.grad_fn = node
 
 
-def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = False) -> Any:
+def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = False, nobool: bool = False) -> Any:
     """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording.
 
     This is the hottest code in the engine (every + - * / on tensors), so the common case (two
@@ -101,9 +101,16 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
         if bt:
             ad = a._data
             bd = b._data
-            if ad.dtype is not bd.dtype or a._dev is not b._dev or (floatify and ad.dtype.kind != "f"):
+            if (
+                ad.dtype is not bd.dtype or a._dev is not b._dev or (floatify and ad.dtype.kind != "f")
+                or (nobool and ad.dtype.kind == "b")
+            ):  # fmt: skip
+                if nobool:
+                    _sub_check(a, b)
                 ad, bd = prep(a, b, floatify)
         else:
+            if nobool:
+                _sub_check(a, b)
             try:
                 ad, bd = prep(a, b, floatify)
             except NotOperand:
@@ -154,6 +161,22 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
     return op
 
 
+def _sub_check(a: Tensor, b: Any) -> None:
+    """torch refuses subtraction with a bool operand (a Python bool counts as a bool tensor)."""
+    ab = a._data.dtype.kind == "b"
+    bb = b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, (bool, np.bool_))
+    if ab and bb:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+            "`logical_xor()` operator instead."
+        )
+    if ab or bb:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+            "mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
 def _meta2(a0: Any, b0: Any, shape: tuple, dt: Any) -> tuple:
     ma = None if (a0.shape == shape and a0.dtype is dt) else (a0.shape, a0.dtype)
     mb = None if b0 is None or (b0.shape == shape and b0.dtype is dt) else (b0.shape, b0.dtype)
@@ -195,9 +218,9 @@ def _pow1_bw(self: Node, g: Tensor, a: Tensor, b: Tensor) -> tuple:
 
 
 def _atan2_bw(self: Node, g: Tensor, a: Tensor, b: Any) -> tuple:
-    d = a * a + b * b
+    recip = (a * a + b * b).reciprocal()  # torch's formula, in the inputs' own dtypes
     n = self._next
-    return (g * b / d if n[0] is not None else None, -g * a / d if n[1] is not None else None)
+    return (g * b * recip if n[0] is not None else None, g * -a * recip if n[1] is not None else None)
 
 
 def _max_bw(self: Node, g: Tensor, a: Tensor, b: Tensor) -> tuple:
@@ -245,7 +268,7 @@ class NotImplementedNode(Node):
 
 _mul = binary(np.multiply, MulBackward0)
 _add = binary(np.add, AddBackward0, save=False)
-_sub = binary(np.subtract, SubBackward0, save=False)
+_sub = binary(np.subtract, SubBackward0, save=False, nobool=True)
 _div = binary(np.true_divide, DivBackward0, floatify=True)
 _atan2 = binary(np.arctan2, Atan2Backward0, floatify=True)
 maximum = binary(np.maximum, MaximumBackward0)
@@ -256,6 +279,14 @@ _lt = binary(np.less, None)
 _le = binary(np.less_equal, None)
 _gt = binary(np.greater, None)
 _ge = binary(np.greater_equal, None)
+
+
+def _bool_div_check(a: Tensor, b: Any, kernel: str) -> None:
+    """torch has no bool kernels for floor/trunc division and remainder (two bool operands)."""
+    if a._data.dtype.kind == "b" and (
+        b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, (bool, np.bool_))
+    ):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def _int_div_check(a: Tensor, b: Any) -> None:
@@ -296,23 +327,60 @@ def _check(r: Any, op: str, a: Any, b: Any) -> Any:
 # ---- public binary functions (torch.add(...), Tensor.add(...)) --------------------------------
 def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     input = _tensor_arg(input, "add")
-    if alpha != 1:
-        other = other * alpha
+    if type(alpha) is not int or alpha != 1:
+        return _out(_alpha_op(input, other, alpha, False), out)
     r = _check(_add(input, other), "+", input, other)
     return _out(r, out)
 
 
 def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     input = _tensor_arg(input, "sub")
-    if input._data.dtype.kind == "b" and isinstance(other, Tensor) and other._data.dtype.kind == "b":
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-            "`logical_xor()` operator instead."
-        )
-    if alpha != 1:
-        other = other * alpha
+    _sub_check(input, other)
+    if type(alpha) is not int or alpha != 1:
+        return _out(_alpha_op(input, other, alpha, True), out)
     r = _check(_sub(input, other), "-", input, other)
     return _out(r, out)
+
+
+def _add_alpha_bw(self: Node, g: Tensor, alpha: Any) -> tuple:
+    return g, (g * alpha if self._next[1] is not None else None)
+
+
+def _sub_alpha_bw(self: Node, g: Tensor, alpha: Any) -> tuple:
+    return g, (g * -alpha if self._next[1] is not None else None)
+
+
+AddAlphaBackward0 = node_class("AddBackward0", _add_alpha_bw)
+SubAlphaBackward0 = node_class("SubBackward0", _sub_alpha_bw)
+
+
+def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # noqa: A002
+    """input + alpha * other (or minus), computed in the result dtype as torch does."""
+    try:
+        ad, bd = prep(input, other)
+    except NotOperand:
+        raise _bad("-" if neg else "+", input, other) from None
+    rt = result_np(input, other) if isinstance(other, Tensor) else ad.dtype
+    if ad.dtype != rt:
+        ad = ad.astype(rt)
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
+    if isinstance(alpha, (bool, np.bool_)):
+        if rt.kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, (float, np.floating)) and rt.kind in "iub":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if rt.kind == "b":
+        r = np.logical_or(ad, np.logical_and(bd, bool(alpha)))
+    else:
+        scaled = bd * alpha
+        if hasattr(scaled, "dtype") and scaled.dtype != rt:
+            scaled = scaled.astype(rt)
+        r = np.subtract(ad, scaled) if neg else np.add(ad, scaled)
+    t = wrap_any(r, input._dev)
+    if ENABLED[0] and (input._rg or (isinstance(other, Tensor) and other._rg)):
+        _attach(t, SubAlphaBackward0 if neg else AddAlphaBackward0, input, other, (alpha,), t._data)
+    return t
 
 
 def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -324,13 +392,16 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Ten
     if rounding_mode is None:
         return _out(_check(_div(input, other), "/", input, other), out)
     if rounding_mode == "floor":
+        _bool_div_check(input, other, "div_floor_cpu")
         _int_div_check(input, other)
         r = _check(_floordiv_raw(input, other), "//", input, other)
     elif rounding_mode == "trunc":
+        _bool_div_check(input, other, "div_trunc_cpu")
         _int_div_check(input, other)
         ad, bd = prep(input, other)
+        rt = result_np(input, other)
         q = np.true_divide(ad, bd)
-        r = wrap(np.asarray(np.trunc(q).astype(ad.dtype) if ad.dtype.kind in "iub" else np.trunc(q)), input._dev)
+        r = wrap_any(np.trunc(q).astype(rt) if rt.kind in "iub" else np.trunc(q), input._dev)
     else:
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
@@ -355,17 +426,41 @@ subtract = sub
 
 def floor_divide(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     input = _tensor_arg(input, "floor_divide")
+    _bool_div_check(input, other, "div_floor_cpu")
     _int_div_check(input, other)
-    return _out(_check(_floordiv_raw(input, other), "//", input, other), out)
+    r = _check(_floordiv_raw(input, other), "//", input, other)
+    if r.grad_fn is not None and not isinstance(other, Tensor):
+        _one_edge(r.grad_fn, 0)
+    return _out(r, out)
+
+
+def _one_edge(node: Node, keep: int) -> None:
+    """Drop the edge of a Python-number operand: torch's node has only the tensor's."""
+    node._next = (node._next[keep],)
+    if node._meta is not None:
+        node._meta = (node._meta[keep],)
+
+
+class RemainderNotImplementedNode(NotImplementedNode):
+    __slots__ = ()
+
+    def backward(self, g: Tensor, *saved: Any) -> tuple:
+        raise RuntimeError("derivative for aten::remainder is not implemented")
 
 
 def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
-    if not isinstance(input, Tensor):
-        return _out(remainder(_full_like_scalar(input, other), other), out)
+    if not isinstance(input, Tensor):  # number % tensor: torch has no derivative for it
+        r = remainder(_full_like_scalar(input, other), other)
+        if r.grad_fn is not None:
+            r.grad_fn.__class__ = RemainderNotImplementedNode
+            _one_edge(r.grad_fn, 1)
+        return _out(r, out)
+    _bool_div_check(input, other, "remainder_cpu")
     _int_div_check(input, other)
     r = _check(_rem_raw(input, other), "%", input, other)
     if r.grad_fn is not None and not isinstance(other, Tensor):
         r.grad_fn.__class__ = RemainderBackward0
+        _one_edge(r.grad_fn, 0)
     return _out(r, out)
 
 
@@ -390,7 +485,7 @@ arctan2 = atan2
 
 def _full_like_scalar(s: Any, like: Tensor) -> Tensor:
     rt = result_np(s, like)
-    return wrap(like._dev.xp.asarray(s, dtype=rt), like._dev)
+    return wrap(like._dev.xp.asarray(np.asarray(s).astype(rt)), like._dev)  # out-of-range ints wrap as torch
 
 
 # ---- pow --------------------------------------------------------------------------------------
@@ -418,6 +513,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         if exponent._data.ndim == 0 and exponent._dev is not input._dev and exponent._dev.type == "cpu":
             exponent = exponent.item()
         else:
+            if input._data.dtype.kind == "b" and exponent._data.dtype.kind == "b":
+                raise NotImplementedError("\"pow\" not implemented for 'Bool'")
             _int_pow_check(input, exponent)
             return _out(_pow_tt(input, exponent), out)
     if isinstance(exponent, np.generic):
@@ -427,6 +524,9 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     _int_pow_check(input, exponent)
     ad, e = prep(input, exponent)
     if isinstance(e, bool):
+        if ad.dtype.kind == "b":  # bool ** bool stays bool: x ** True is x, x ** False is all True
+            r = ad.copy() if e else np.ones_like(ad)
+            return _out(wrap_any(r, input._dev), out)
         e = int(e)
     if e == 2:
         r = ad * ad
@@ -454,6 +554,8 @@ def _int_pow_check(a: Tensor, e: Any) -> None:
 def _rpow(x: Tensor, base: Any) -> Tensor:
     if isinstance(base, np.generic):
         base = base.item()
+    if isinstance(base, bool) and x._data.dtype.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if not isinstance(base, (int, float)):
         return NotImplemented
     rt = result_np(x, base)

@@ -92,8 +92,8 @@ def _scalar_dt(v: Any) -> Any:
         return int64
     if isinstance(v, float):
         return DEFAULT.float
-    if isinstance(v, np.generic):
-        return FROM_NP.get(np.dtype(type(v)), DEFAULT.float)
+    if isinstance(v, np.generic):  # torch treats numpy scalars as the Python numbers they hold
+        return _scalar_dt(v.item())
     raise TypeError(f"unsupported operand type: {type(v).__name__}")
 
 
