@@ -11,7 +11,8 @@ discarded (first calls, cupy kernel compilation). A sample times `loops` back-to
 so that it lasts about SAMPLE_S, and is reported per call. In each round a variant first runs untimed for
 SETTLE_S, because right after another library ran the cores are still busy with that library's threads (see
 `measure`), then gives about BLOCK_S of samples (one sample with `repeat`). Rounds continue until the time
-budget is spent (at least MIN_ROUNDS) or for exactly `repeat` rounds. On cuda, samples are bracketed by CUDA
+budget is spent (at least MIN_ROUNDS) or for exactly `repeat` rounds. Ratios are paired round by round
+(`paired_ratio`), so that load which comes and goes cancels out. On cuda, samples are bracketed by CUDA
 events (cupy's for the engine and the floor, torch's for torch) and synchronised, so asynchronous launches
 are not under-counted.
 
@@ -33,7 +34,8 @@ JSON written by ``--json FILE`` (see also man/tcli-bench.1)::
     }
 
 where STATS is {"median_s", "iqr_s", "min_s": seconds per call, "count": timed samples, "loops": calls per
-sample}. A variant is null when it was not run (torch not compared or not importable, no floor).
+sample}; ratio_X is the median over rounds of (engine's round median / X's round median). A variant is null
+when it was not run (torch not compared or not importable, no floor).
 """
 
 from __future__ import annotations
@@ -82,11 +84,14 @@ class Stats:
     min_s: float
     count: int
     loops: int
+    # The median of each round's samples, for ratios paired round by round (see `paired_ratio`).
+    round_medians: tuple[float, ...] = ()
 
     @classmethod
-    def of(cls, per_call_s: Sequence[float], loops: int) -> Stats:
+    def of(cls, per_call_s: Sequence[float], loops: int, rounds: Sequence[Sequence[float]] = ()) -> Stats:
         q25, q50, q75 = np.percentile(np.asarray(per_call_s, dtype=np.float64), [25, 50, 75])
-        return cls(float(q50), float(q75 - q25), float(min(per_call_s)), len(per_call_s), loops)
+        round_medians = tuple(float(np.median(r)) for r in rounds if len(r))
+        return cls(float(q50), float(q75 - q25), float(min(per_call_s)), len(per_call_s), loops, round_medians)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -201,7 +206,7 @@ def measure(
             loops[n], per_call = _autorange(timers[n], steps[n])  # on the last, warmest round
             if repeat is None:
                 block[n] = max(1, round(BLOCK_S / (per_call * loops[n])))
-    samples: dict[str, list[float]] = {n: [] for n in names}
+    samples: dict[str, list[list[float]]] = {n: [] for n in names}  # per round
     start = time.perf_counter()
     rounds = 0
     while True:
@@ -215,8 +220,7 @@ def measure(
                 # parallel region and numpy's BLAS threads wake up, competing for the cores. That cost
                 # belongs to the switching, not to either variant, so untimed calls absorb it.
                 _settle(steps[n], SETTLE_S)
-            for _ in range(block[n]):
-                samples[n].append(timers[n].time(steps[n], loops[n]) / loops[n])
+            samples[n].append([timers[n].time(steps[n], loops[n]) / loops[n] for _ in range(block[n])])
         rounds += 1
         elapsed = time.perf_counter() - start
         if repeat is not None:
@@ -227,7 +231,18 @@ def measure(
             on_progress(done)
         if done >= 1.0 or rounds >= MAX_ROUNDS:
             break
-    return {n: Stats.of(samples[n], loops[n]) for n in names}
+    return {n: Stats.of([t for r in samples[n] for t in r], loops[n], samples[n]) for n in names}
+
+
+def paired_ratio(a: Stats, b: Stats) -> float:
+    """a's time over b's: the median over rounds of the ratio of their round medians.
+
+    Pairing within a round cancels what drifts between rounds (other processes' load, clock speed), which
+    on a shared machine moves both times far more than it moves their ratio. Without rounds to pair, the
+    ratio of the overall medians."""
+    if a.round_medians and len(a.round_medians) == len(b.round_medians):
+        return float(np.median([x / y for x, y in zip(a.round_medians, b.round_medians) if y > 0]))
+    return a.median_s / b.median_s
 
 
 # --- context: which modules play which part ---------------------------------------------------------------
@@ -301,7 +316,7 @@ class Row:
         e, o = self.stats.get("engine"), self.stats.get(against)
         if e is None or o is None or o.median_s <= 0:
             return None
-        return e.median_s / o.median_s
+        return paired_ratio(e, o)
 
     def target(self) -> Target | None:
         for t in self.workload.targets:
