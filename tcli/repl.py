@@ -1,0 +1,686 @@
+"""The REPL's screen. Everything that runs code belongs to tcli.session.Session (shared with `tcli run`); this
+module reads inputs, echoes values, prints the backward summary and dispatches meta-commands.
+
+    Shell           one REPL: a Session plus the consoles, the meta-commands' helpers and the toolbar facts
+    input_ready     whether Enter should run the buffer (multi-line detection from the parse, never compile)
+    run_terminal    prompt_toolkit: highlighting, completion, history, auto-suggest, toolbar, Ctrl-C/Ctrl-D
+    run_plain       when stdin is not a terminal: read lines, run each complete input, print plain text
+    main            pick one of the two for `tcli repl`
+
+prompt_toolkit, rich and the engine are imported when the REPL starts, never when tcli.cli is imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from tcli import __version__, policy
+from tcli.errors import ScriptError
+
+INDENT = "    "
+PROMPT = ">>> "
+CONTINUATION = "... "
+
+#: tensor properties completion may read: cheap views and metadata. Any other property (they compute)
+#: stops completion rather than run.
+_READABLE_PROPERTIES = frozenset(
+    {"grad", "data", "T", "mT", "H", "mH", "real", "imag", "shape", "dtype", "device", "grad_fn", "is_leaf",
+     "requires_grad", "layout", "is_cuda", "ndim", "itemsize", "nbytes", "next_functions", "variable"}
+)  # fmt: skip
+
+#: keys listed by :help (prompt_toolkit's emacs bindings plus ours)
+KEYS: tuple[tuple[str, str], ...] = (
+    ("Enter", "run the input when it is complete; otherwise start a new line (blocks end on an empty line)"),
+    ("Alt-Enter", "run the input as it is"),
+    ("Tab", "complete a name, attribute or meta-command (indent at the start of a line)"),
+    ("Up / Down", "move through lines, then through history"),
+    ("Ctrl-R", "search the history backwards"),
+    ("Right / Ctrl-E", "accept the grey suggestion from history"),
+    ("Ctrl-C", "clear the input, or interrupt a running computation (variables are kept)"),
+    ("Ctrl-D", "exit (on an empty line)"),
+)
+
+
+@dataclass
+class ReplOptions:
+    """`tcli repl`'s options (the same names and meanings as `tcli run`'s where they overlap)."""
+
+    device: str = "cpu"
+    dtype: str = "float32"
+    seed: int | None = None
+    history_file: str | None = None
+    #: None: colour when the stream is a terminal and NO_COLOR/TERM=dumb are not set
+    color: bool | None = None
+    limits: policy.Limits = field(default_factory=policy.Limits)
+    allow_paths: tuple[str, ...] = ()
+    debug: bool = False
+
+
+class MetaError(Exception):
+    """A meta-command that cannot do what was asked; printed as one line, the session goes on."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# multi-line input
+# ---------------------------------------------------------------------------------------------------------
+
+
+def input_ready(text: str, is_complete: Callable[[str], bool]) -> bool:
+    """Whether Enter runs `text`. Meta-commands are one line. An empty (or whitespace-only) last line ends a
+    block, but not an open bracket or string: those still need their closing character."""
+    if not text.strip() or text.lstrip().startswith(":"):
+        return True
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1].strip():
+        return is_complete(text.rstrip() + "\n\n")
+    return is_complete(text)
+
+
+_DEDENT_AFTER = ("return", "pass", "break", "continue", "raise")
+
+
+def indent_for(text_before_cursor: str) -> str:
+    """Indentation of the next line: the current line's, one level more after a `:`, one less after a
+    statement that ends its block."""
+    line = text_before_cursor.rsplit("\n", 1)[-1]
+    indent = line[: len(line) - len(line.lstrip())]
+    stripped = line.strip()
+    if stripped.endswith(":") and not stripped.startswith("#"):
+        return indent + INDENT
+    first = stripped.split(None, 1)[0] if stripped else ""
+    if first in _DEDENT_AFTER:
+        return indent[: max(0, len(indent) - len(INDENT))]
+    return indent
+
+
+def calls_backward(text: str) -> bool:
+    """Whether an input calls .backward() or torch.autograd.backward() (read from the parse tree)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the shell
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _make_console(stream: TextIO, color: bool, width: int | None = None) -> Any:
+    from rich.console import Console
+
+    return Console(
+        file=stream, force_terminal=color, no_color=not color, color_system="auto" if color else None,
+        highlight=False, width=width, emoji=False, markup=False,
+    )  # fmt: skip
+
+
+class Shell:
+    """One REPL session: the Session that runs inputs, plus what the screen shows about it."""
+
+    def __init__(
+        self,
+        options: ReplOptions | None = None,
+        *,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        width: int | None = None,
+    ) -> None:
+        self.options = options or ReplOptions()
+        self._stdout = stdout
+        self._stderr = stderr
+        self.width = width
+        #: bytes held by the tensors in scope, refreshed after each input (the toolbar shows it)
+        self.tensor_bytes = 0
+        self.session = self._new_session()
+        self.color = self.session.use_color(self.stdout)
+        self.console = _make_console(self.stdout, self.color, width)
+        self.err_console = _make_console(self.stderr, self.session.use_color(self.stderr), width)
+
+    @property
+    def stdout(self) -> TextIO:
+        return self._stdout if self._stdout is not None else sys.stdout
+
+    @property
+    def stderr(self) -> TextIO:
+        return self._stderr if self._stderr is not None else sys.stderr
+
+    @property
+    def plain(self) -> bool:
+        return not self.color
+
+    # -- session ----------------------------------------------------------------------------------------
+
+    def _new_session(self) -> Any:
+        from tcli.session import Session
+
+        o = self.options
+        session = Session(
+            stdout=self._stdout, stderr=self._stderr, device=o.device, dtype=o.dtype, seed=o.seed, limits=o.limits,
+            argv=["<repl>"], allow_paths=o.allow_paths, debug=o.debug, color=o.color,
+        )  # fmt: skip
+        session.run_cell("import torch")  # the REPL starts with torch in scope
+        # the engine's defaults are process-wide and the Session only sets non-default ones: set both, so a
+        # :reset after :dtype float64 really returns to the startup dtype
+        engine = session.prelude.load_engine()
+        engine.set_default_dtype(getattr(engine, o.dtype))
+        engine.set_default_device(o.device)
+        session.device, session.dtype = o.device, o.dtype
+        self.session = session
+        self.refresh_stats()
+        return session
+
+    def reset(self) -> None:
+        self.session = self._new_session()
+
+    @property
+    def engine(self) -> Any:
+        return self.session.prelude.load_engine()
+
+    @property
+    def tensor_type(self) -> type:
+        return self.engine.Tensor
+
+    # -- output -----------------------------------------------------------------------------------------
+
+    def print(self, renderable: Any, soft_wrap: bool = False) -> None:
+        self.console.print(renderable, soft_wrap=soft_wrap)
+        self._flush(self.stdout)
+
+    def error(self, message: str) -> None:
+        from rich.text import Text
+
+        self._flush(self.stdout)
+        self.err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+        self._flush(self.stderr)
+
+    def note(self, message: str) -> None:
+        from rich.text import Text
+
+        self.print(Text(message, "dim"), soft_wrap=True)
+
+    @staticmethod
+    def _flush(stream: TextIO) -> None:
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def report(self, err: ScriptError) -> None:
+        self.session.report(err)
+
+    # -- one input --------------------------------------------------------------------------------------
+
+    def handle(self, text: str) -> bool:
+        """Run one input (code or a meta-command). False when the REPL should exit."""
+        text = textwrap.dedent(text.rstrip())  # an indented paste runs as if typed at the margin
+        if not text.strip():
+            return True
+        try:
+            if text.lstrip().startswith(":"):
+                from tcli import meta
+
+                return meta.run(self, text.strip())
+            self.run_code(text)
+        except KeyboardInterrupt:  # Ctrl-C while we were echoing or rendering, outside the interpreter
+            self.stderr.write("KeyboardInterrupt\n")
+            self._flush(self.stderr)
+        finally:
+            self.refresh_stats()
+        return True
+
+    def run_code(self, text: str) -> None:
+        before = self.grad_stamps() if calls_backward(text) else None
+        try:
+            value = self.session.run_cell(text, "<input>")
+        except ScriptError as err:
+            self.report(err)
+            return
+        self.display(value)
+        if before is not None:
+            received = self.received_grads(before)
+            if received:
+                from tcli.repl_render import backward_summary
+
+                self.print(backward_summary(received), soft_wrap=True)
+
+    def display(self, value: Any) -> None:
+        """Echo a value as Python's REPL does (None echoes nothing); tensors with their header line."""
+        if value is None:
+            return
+        from tcli.repl_render import echo
+
+        try:
+            if not isinstance(value, self.tensor_type):
+                self.session.prelude.check_repr(value)  # the same size guard print() has
+            renderable = echo(value)
+            self.print(renderable, soft_wrap=True)
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # a repr that fails or is too large: report it like any error
+            self.report(ScriptError.from_exception(e))
+
+    # -- what is in scope -------------------------------------------------------------------------------
+
+    def scope_items(self) -> Iterator[tuple[str, Any]]:
+        """Public globals, in name order (what :vars lists and the names leaves are known by)."""
+        for name in sorted(self.session.globals):
+            if not name.startswith("_"):
+                yield name, self.session.globals[name]
+
+    def named_tensors(self) -> dict[int, str]:
+        """id -> how the user can reach a tensor: `w`, or `params[0]` / `state['w']` one level into a list,
+        tuple or dict. Top-level names win over container entries."""
+        tensor = self.tensor_type
+        names: dict[int, str] = {}
+        nested: dict[int, str] = {}
+        for name, value in self.scope_items():
+            if isinstance(value, tensor):
+                names.setdefault(id(value), name)
+            elif isinstance(value, (list, tuple)) and len(value) <= 1000:
+                for i, item in enumerate(value):
+                    if isinstance(item, tensor):
+                        nested.setdefault(id(item), f"{name}[{i}]")
+            elif isinstance(value, dict) and len(value) <= 1000:
+                for key, item in value.items():
+                    if isinstance(item, tensor) and isinstance(key, (str, int)):
+                        nested.setdefault(id(item), f"{name}[{key!r}]")
+        return {**nested, **names}
+
+    def tensors_by_name(self) -> dict[str, Any]:
+        by_id = {id(t): t for t in self._scope_tensors()}
+        return {name: by_id[i] for i, name in self.named_tensors().items() if i in by_id}
+
+    def _scope_tensors(self) -> Iterator[Any]:
+        tensor = self.tensor_type
+        for _, value in self.scope_items():
+            if isinstance(value, tensor):
+                yield value
+            elif isinstance(value, (list, tuple)) and len(value) <= 1000:
+                yield from (v for v in value if isinstance(v, tensor))
+            elif isinstance(value, dict) and len(value) <= 1000:
+                yield from (v for v in value.values() if isinstance(v, tensor))
+
+    def grad_stamps(self) -> dict[str, tuple[int, Any]]:
+        """For each named leaf that requires grad: the identity and version of its .grad, to tell after a
+        backward which ones it reached (a first grad is a new tensor, later ones accumulate in place)."""
+        from tcli.repl_render import grad_of
+
+        stamps: dict[str, tuple[int, Any]] = {}
+        for name, t in self.tensors_by_name().items():
+            if t.requires_grad and t.is_leaf:
+                g = grad_of(t)
+                stamps[name] = (id(g), getattr(g, "_version_value", None)) if g is not None else (0, None)
+        return stamps
+
+    def received_grads(self, before: dict[str, tuple[int, Any]]) -> list[tuple[str, Any]]:
+        from tcli.repl_render import grad_of
+
+        out = []
+        for name, t in sorted(self.tensors_by_name().items()):
+            g = grad_of(t) if t.requires_grad else None
+            if g is None:
+                continue
+            stamp = (id(g), getattr(g, "_version_value", None))
+            if before.get(name) != stamp:
+                out.append((name, tuple(g.shape)))
+        return out
+
+    def refresh_stats(self) -> None:
+        total = 0
+        seen: set[int] = set()
+        try:
+            for t in self._scope_tensors():
+                for x in (t, t.grad if t.is_leaf else None):
+                    if x is not None and id(x) not in seen:
+                        seen.add(id(x))
+                        total += int(x.nbytes)
+        except Exception:  # the toolbar must never fail an input
+            pass
+        self.tensor_bytes = total
+
+    def toolbar(self) -> list[tuple[str, str]]:
+        """device · default dtype · grad mode · tensor memory, for the bottom toolbar."""
+        engine = self.session.prelude.engine
+        grad = engine.is_grad_enabled() if engine is not None else True
+        dtype = str(engine.get_default_dtype()).removeprefix("torch.") if engine is not None else self.session.dtype
+        device = str(self.session.device)
+        return [
+            ("class:bottom-toolbar.key", " device "), ("class:bottom-toolbar", f"{device}  "),
+            ("class:bottom-toolbar.key", " dtype "), ("class:bottom-toolbar", f"{dtype}  "),
+            ("class:bottom-toolbar.key", " grad "), ("class:bottom-toolbar", ("on" if grad else "off") + "  "),
+            ("class:bottom-toolbar.key", " tensors "),
+            ("class:bottom-toolbar", f"{policy.human_size(self.tensor_bytes)}  "),
+            ("class:bottom-toolbar", "  :help  Ctrl-D exits "),
+        ]  # fmt: skip
+
+    # -- evaluation for meta-commands --------------------------------------------------------------------
+
+    def prepare(self, expr: str, filename: str) -> Callable[[], Any]:
+        """Parse EXPR once (tsr's parser and checks) and return a function that evaluates it in the session's
+        globals, so :time and :gradcheck can evaluate it many times without parsing each time. Errors come
+        out as ScriptError, positioned in EXPR; Ctrl-C as an interrupted ScriptError."""
+        from tcli import parser
+
+        tree = parser.parse(expr, filename, self.session.limits.max_nesting)
+        if len(tree.body) != 1 or type(tree.body[0]) is not ast.Expr:
+            raise MetaError(f"expected one expression, got {expr!r}")
+        stmt = tree.body[0]
+        node = stmt.value  # type: ignore[attr-defined]
+        site = getattr(stmt, "tsr_site", None)
+        interp = self.session.interp
+
+        def evaluate() -> Any:
+            try:
+                interp.site_hook.current_site = site
+                return interp.eval_node(node)
+            except KeyboardInterrupt as e:
+                err = ScriptError.from_exception(e)
+                err.interrupted = True  # type: ignore[attr-defined]
+                raise err from None
+            except BaseException as e:
+                raise ScriptError.from_exception(e) from None
+            finally:
+                # what Session.run_cell resets after a run: a failure inside a tsr function leaves its frame
+                interp.frame = interp.module_frame
+                interp.depth = 0
+                interp.handling.clear()
+
+        return evaluate
+
+    def running(self) -> Any:
+        """The Session's per-run context (timeout, recursion limit) around a meta-command's evaluations."""
+        running = getattr(self.session, "_running", None)
+        return running() if running is not None else nullcontext()
+
+    def evaluate(self, expr: str, filename: str) -> Any:
+        """EXPR's value, once (the same path as :time's repeats)."""
+        evaluate = self.prepare(expr, filename)
+        with self.running():
+            return evaluate()
+
+    # -- completion ----------------------------------------------------------------------------------------
+
+    def completion_names(self) -> list[str]:
+        return [n for n in self.session.names() if not n.startswith("_")]
+
+    def attribute_names(self, path: list[str]) -> list[str]:
+        """Public attributes of the object at a dotted path, found by looking names up: globals, then the
+        interpreter's policy-checked attribute reads. A method or a computing property on the way stops
+        the walk (completing after it would mean calling it)."""
+        import inspect
+
+        session = self.session
+        if not path or path[0].startswith("_"):
+            return []
+        if path[0] in session.globals:
+            obj = session.globals[path[0]]
+        elif path[0] in session.prelude.builtins:
+            obj = session.prelude.builtins[path[0]]
+        else:
+            return []
+        try:
+            for part in path[1:]:
+                if part.startswith("_"):
+                    return []
+                static = inspect.getattr_static(obj, part, None)
+                if isinstance(static, property) and part not in _READABLE_PROPERTIES:
+                    return []
+                if callable(static) and not isinstance(static, type) and not hasattr(static, "public_names"):
+                    return []  # a method: its attributes are not the result's
+                obj = session.interp.get_attribute(obj, part)
+            return [n for n in session.attributes(obj) if not n.startswith("_")]
+        except Exception:  # refused by policy, missing, or anything else: just no completions
+            return []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the terminal screen (prompt_toolkit)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def default_history_path() -> str:
+    """$XDG_STATE_HOME/tcli/history (platformdirs' user state directory)."""
+    import platformdirs
+
+    return os.path.join(platformdirs.user_state_dir("tcli", appauthor=False), "history")
+
+
+def make_history(path: str | None, warn: Callable[[str], None] | None = None) -> Any:
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    path = path or default_history_path()
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        if warn is not None:
+            warn(f"cannot keep history in {path}: {e.strerror or e}; this session's history will not be saved")
+        return InMemoryHistory()
+    return FileHistory(path)
+
+
+def key_bindings(shell: Shell) -> Any:
+    """Enter (run when complete, else newline + indent), Alt-Enter (run now), Tab (complete or indent),
+    Backspace in indentation (remove one level)."""
+    from prompt_toolkit.filters import Condition, has_completions
+    from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.key_binding.bindings.completion import generate_completions
+
+    kb = KeyBindings()
+
+    @Condition
+    def completion_selected() -> bool:
+        from prompt_toolkit.application.current import get_app
+
+        state = get_app().current_buffer.complete_state
+        return state is not None and state.current_completion is not None
+
+    @kb.add("enter", filter=completion_selected)
+    def _(event: Any) -> None:
+        buf = event.current_buffer
+        buf.apply_completion(buf.complete_state.current_completion)
+
+    @kb.add("enter", filter=~completion_selected)
+    def _(event: Any) -> None:
+        buf = event.current_buffer
+        if buf.complete_state is not None:
+            buf.cancel_completion()
+        if input_ready(buf.text, shell.session.is_complete):
+            stripped = buf.text.rstrip()
+            if stripped != buf.text:
+                buf.text = stripped
+            buf.validate_and_handle()
+        else:
+            buf.insert_text("\n" + indent_for(buf.document.text_before_cursor))
+
+    @kb.add("escape", "enter")
+    def _(event: Any) -> None:
+        event.current_buffer.validate_and_handle()
+
+    def at_indentation() -> bool:
+        from prompt_toolkit.application.current import get_app
+
+        before = get_app().current_buffer.document.current_line_before_cursor
+        return before.strip() == ""
+
+    @kb.add("tab", filter=Condition(at_indentation) & ~has_completions)
+    def _(event: Any) -> None:
+        event.current_buffer.insert_text(INDENT)
+
+    # elsewhere Tab is prompt_toolkit's own: complete the common part, then cycle through the menu
+    kb.add("tab", filter=~Condition(at_indentation) | has_completions)(generate_completions)
+
+    @kb.add("backspace", filter=Condition(lambda: _in_indentation()))
+    def _(event: Any) -> None:
+        before = event.current_buffer.document.current_line_before_cursor
+        event.current_buffer.delete_before_cursor(count=(len(before) - 1) % len(INDENT) + 1)
+
+    def _in_indentation() -> bool:
+        from prompt_toolkit.application.current import get_app
+
+        before = get_app().current_buffer.document.current_line_before_cursor
+        return bool(before) and before.strip() == ""
+
+    return kb
+
+
+def make_prompt_session(shell: Shell, history: Any = None, input: Any = None, output: Any = None) -> Any:
+    """The PromptSession for a Shell (tests pass a pipe input and DummyOutput)."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+    from prompt_toolkit.history import InMemoryHistory
+    from prompt_toolkit.lexers import PygmentsLexer
+    from prompt_toolkit.output.color_depth import ColorDepth
+    from prompt_toolkit.styles import Style
+
+    from tcli import meta
+    from tcli.repl_complete import CompletionSources, ReplCompleter
+
+    sources = CompletionSources(names=shell.completion_names, attributes=shell.attribute_names, meta=meta.catalogue)
+    lexer = None
+    if shell.color:
+        from pygments.lexers.python import PythonLexer
+
+        lexer = PygmentsLexer(PythonLexer)
+    style = Style.from_dict(
+        {"bottom-toolbar": "noreverse bg:#303030 #d0d0d0", "bottom-toolbar.key": "noreverse bg:#303030 #87afd7 bold"}
+    )
+
+    def continuation(width: int, line_number: int, is_soft_wrap: bool) -> str:
+        return CONTINUATION.rjust(width)
+
+    return PromptSession(
+        message=PROMPT,
+        multiline=True,
+        prompt_continuation=continuation,
+        key_bindings=key_bindings(shell),
+        history=history if history is not None else InMemoryHistory(),
+        auto_suggest=AutoSuggestFromHistory(),
+        completer=ReplCompleter(sources),
+        complete_while_typing=False,
+        lexer=lexer,
+        bottom_toolbar=shell.toolbar,
+        style=style,
+        color_depth=None if shell.color else ColorDepth.MONOCHROME,
+        include_default_pygments_style=shell.color,
+        enable_history_search=False,
+        input=input,
+        output=output,
+    )
+
+
+def banner(shell: Shell) -> Any:
+    from rich.text import Text
+
+    s = shell.session
+    return Text.assemble(
+        (f"tcli {__version__}", "bold"),
+        (f" · torch-compatible tensors and autograd · {s.device} · {s.dtype}\n", "dim"),
+        ("torch is imported. ", ""),
+        (":help", "bold cyan"),
+        (" lists the meta-commands; Ctrl-D exits.", ""),
+    )
+
+
+def run_terminal(shell: Shell, history_file: str | None = None) -> int:
+    history = make_history(history_file, shell.error)
+    prompt = make_prompt_session(shell, history)
+    shell.print(banner(shell), soft_wrap=True)
+    while True:
+        try:
+            text = prompt.prompt()
+        except KeyboardInterrupt:  # Ctrl-C at the prompt: drop the line
+            continue
+        except EOFError:  # Ctrl-D on an empty line
+            return 0
+        if not shell.handle(text):
+            return 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# plain lines (stdin is not a terminal)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def read_inputs(lines: Iterable[str], is_complete: Callable[[str], bool]) -> Iterator[str]:
+    """Group lines into inputs as the terminal's Enter would: each complete statement on its own, blocks
+    up to an empty line (or the first line back at the margin), what is left at the end of input."""
+    buf: list[str] = []
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if not buf and not line.strip():
+            continue
+        buf.append(line)
+        text = "\n".join(buf)
+        if input_ready(text, is_complete):
+            buf = []
+            yield text
+    if buf and "\n".join(buf).strip():
+        yield "\n".join(buf)
+
+
+def run_plain(shell: Shell, stdin: TextIO, prompts: bool = False) -> int:
+    """Read inputs from a pipe or file; with `prompts` (stdin is a terminal but stdout is not) show the
+    prompts on stderr so they stay out of the output."""
+
+    def lines() -> Iterator[str]:
+        while True:
+            if prompts:
+                shell.stderr.write(PROMPT)
+                shell.stderr.flush()
+            line = stdin.readline()
+            if not line:
+                return
+            yield line
+
+    try:
+        for text in read_inputs(lines(), shell.session.is_complete):
+            if not shell.handle(text):
+                return 0
+    except KeyboardInterrupt:  # Ctrl-C while waiting for input
+        shell.stderr.write("KeyboardInterrupt\n")
+        return 130
+    return 0
+
+
+@contextmanager
+def _quiet_broken_pipe() -> Iterator[None]:
+    """`tcli repl < script | head` should end quietly when head stops reading."""
+    try:
+        yield
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
+        except OSError:
+            pass
+
+
+def main(options: ReplOptions) -> int:
+    """`tcli repl`: the terminal screen when stdin and stdout are terminals, plain lines otherwise."""
+    shell = Shell(options)
+    with _quiet_broken_pipe():
+        # TERM=dumb keeps the prompt (prompt_toolkit has a dumb-terminal mode); only the colour goes
+        if _isatty(sys.stdin) and _isatty(sys.stdout):
+            return run_terminal(shell, options.history_file)
+        return run_plain(shell, sys.stdin, prompts=_isatty(sys.stdin))
+    return 0
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
