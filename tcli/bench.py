@@ -394,6 +394,8 @@ def check_results(w: Workload, results: dict[str, list[np.ndarray]], inputs: dic
         for i, (a, b) in enumerate(zip(got, ref)):
             if a.shape != b.shape:
                 return f"{v}: result {i} has shape {a.shape}, {ref_name} {b.shape}"
+            if a.dtype != b.dtype:  # float64 arithmetic would be a different workload, and a slower one
+                return f"{v}: result {i} has dtype {a.dtype}, {ref_name} {b.dtype}"
             if not np.allclose(a, b, rtol=w.rtol, atol=w.atol):
                 err = float(np.max(np.abs(a.astype(np.float64) - b)))
                 return f"{v}: result {i} differs from {ref_name} (max abs error {err:.3g})"

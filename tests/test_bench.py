@@ -175,6 +175,12 @@ def test_wrong_shape_is_a_mismatch() -> None:
     assert "shape" in B.check_results(w, {"floor": a, "engine": [np.zeros((3, 1), np.float32)]}, {})
 
 
+def test_wrong_dtype_is_a_mismatch() -> None:
+    w = WORKLOADS["tiny_add"]
+    a = [np.ones(4, np.float32)]
+    assert "dtype float64" in B.check_results(w, {"floor": a, "engine": [np.ones(4)]}, {})
+
+
 def test_a_failing_variant_is_an_error_row_not_a_crash() -> None:
     def tensor(*args, **kw):  # noqa: ANN002, ANN003, ANN202
         raise NotImplementedError("tensor is not written yet")
