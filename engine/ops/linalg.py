@@ -46,6 +46,53 @@ BmmBackward0 = node_class("BmmBackward0", _bmm_bw)
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", _bmm_bw)
 
 
+def _matmul_nd_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    """Batched matmul with broadcast batch dims; a 1-D operand took part as a row (a) or column (b)
+    vector. Gradients come out batch-shaped and autograd._fit sums them down to each input."""
+    n = self._next
+    a1, b1 = a._data.ndim == 1, b._data.ndim == 1
+    am = a.unsqueeze(0) if a1 else a
+    bm = b.unsqueeze(-1) if b1 else b
+    if b1:
+        g = g.unsqueeze(-1)
+    if a1:
+        g = g.unsqueeze(-2)
+    ga = gb = None
+    if n[0] is not None:
+        ga = matmul(g, bm.transpose(-1, -2))
+        if a1:
+            ga = ga.squeeze(-2)
+    if n[1] is not None:
+        gb = matmul(am.transpose(-1, -2), g)
+        if b1:
+            gb = gb.squeeze(-1)
+    return ga, gb
+
+
+# torch folds batched matmul into mm/mv/bmm plus views; the node on top is UnsafeViewBackward0, or
+# CloneBackward0 when a matrix multiplies a batch (torch computes the transposed product, then
+# copies it contiguous). One node here computes the product and both gradients.
+MatmulUnsafeViewBackward0 = node_class("UnsafeViewBackward0", _matmul_nd_bw)
+MatmulCloneBackward0 = node_class("CloneBackward0", _matmul_nd_bw)
+MatmulTransposeBackward0 = node_class("TransposeBackward0", _matmul_nd_bw)
+
+
+def _matmul_node(sa: tuple, sb: tuple) -> type:
+    """The node torch reports on top of a batched matmul. torch treats a 3-D operand with batch size 1
+    as a matrix (the second one first, the first only against another 3-D one); a matrix times a batch
+    is computed transposed and made contiguous (CloneBackward0), unless the result is already
+    contiguous (a size-1 result dim), where the transpose shows (TransposeBackward0)."""
+    na, nb = len(sa), len(sb)
+    if na >= 3 and nb >= 3 and na >= nb:
+        if nb == 3 and sb[0] == 1:
+            nb = 2
+        elif na == 3 and nb == 3 and sa[0] == 1:
+            sa, na = sa[1:], 2
+    if na == 2 and nb >= 3:
+        return MatmulTransposeBackward0 if sa[0] == 1 or sb[-1] == 1 else MatmulCloneBackward0
+    return MatmulUnsafeViewBackward0
+
+
 def _prep(a: Tensor, b: Tensor) -> tuple:
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         bad = b if isinstance(a, Tensor) else a
@@ -171,16 +218,12 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
 
         raise RuntimeError(_bcast_msg(a_._data.shape[:-2], b_._data.shape[:-2])) from None
     r = a_._data @ b_._data
-    meta = (
-        None if a_._data.shape[:-2] == batch else (a_._data.shape, a_._data.dtype),
-        None if b_._data.shape[:-2] == batch else (b_._data.shape, b_._data.dtype),
-    )
-    t = _finish(UnsafeViewBackward0, r, a_, b_, meta if meta != (None, None) else None)
     if nb == 1:
-        t = t.squeeze(-1)
+        r = r.reshape(r.shape[:-1])
     if na == 1:
-        t = t.squeeze(-2)
-    return t
+        r = r.reshape(r.shape[:-2] + r.shape[-1:])
+    meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
+    return _finish(_matmul_node(ad.shape, bd.shape), r, input, other, meta)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
