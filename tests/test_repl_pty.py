@@ -1,0 +1,249 @@
+"""End to end: `tcli repl` in a real pseudo-terminal, typed as a person would, and in a pipe.
+
+The terminal test answers prompt_toolkit's cursor-position requests as a terminal does (so the bottom
+toolbar is drawn) and reads the screen as the text left after removing escape sequences.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>78]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+CPR_REQUEST = "\x1b[6n"
+
+
+def environment(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES", "PYTHONSTARTUP")}
+    env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"), TERM="xterm", PYTHONIOENCODING="utf-8")
+    env.update(extra)
+    return env
+
+
+class Terminal:
+    """A spawned `tcli repl` and what its screen has shown."""
+
+    def __init__(self, home: Path, *args: str, **env: str) -> None:
+        self.child = pexpect.spawn(
+            sys.executable, ["-m", "tcli", "repl", *args], env=environment(home, **env), cwd=str(home),
+            dimensions=(40, 110), encoding="utf-8", codec_errors="replace", timeout=15,
+        )  # fmt: skip
+        self.raw = ""
+        self.mark = 0  # where the next wait starts looking, in text()
+
+    def text(self) -> str:
+        return ANSI.sub("", self.raw).replace("\r", "")
+
+    def _read(self) -> None:
+        try:
+            chunk = self.child.read_nonblocking(65536, timeout=0.05)
+        except pexpect.TIMEOUT:
+            return
+        self.raw += chunk
+        for _ in range(chunk.count(CPR_REQUEST)):  # answer as a terminal would: row 1, column 1
+            self.child.send("\x1b[1;1R")
+
+    def pause(self, seconds: float) -> None:
+        """Let time pass while still answering the terminal's requests (a sleep would leave prompt_toolkit
+        waiting for its cursor-position answer, and swallow the next key)."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self._read()
+
+    def wait(self, pattern: str, timeout: float = 15) -> re.Match:
+        """Wait until `pattern` (a regex) appears on the screen after the previous match."""
+        end = time.monotonic() + timeout
+        while True:
+            m = re.compile(pattern).search(self.text(), self.mark)
+            if m:
+                self.mark = m.end()
+                return m
+            if time.monotonic() > end:
+                raise AssertionError(f"{pattern!r} did not appear; the screen ends with:\n{self.text()[-2000:]}")
+            if not self.child.isalive():
+                self._read()
+                if not re.compile(pattern).search(self.text(), self.mark):
+                    raise AssertionError(f"tcli exited before {pattern!r}:\n{self.text()[-2000:]}")
+            self._read()
+
+    def prompt(self) -> None:
+        self.wait(r">>> ?")
+
+    def type(self, line: str, then_prompt: bool = True) -> None:
+        """Type a line and press Enter; wait for the next prompt (the echo of the line goes past first)."""
+        self.child.send(line + "\r")
+        if then_prompt:
+            self.prompt()
+
+    def finish(self) -> int:
+        self.child.sendcontrol("d")
+        self.child.expect(pexpect.EOF)
+        self.raw += self.child.before or ""
+        self.child.close()
+        return self.child.exitstatus
+
+
+def test_a_typed_session(tmp_path: Path) -> None:
+    t = Terminal(tmp_path)
+    t.wait(r"tcli \d+\.\d+\.\d+")
+    t.prompt()
+    t.wait(r"device cpu\s+dtype float32\s+grad on\s+tensors 0 bytes")  # the bottom toolbar
+
+    # a tensor, echoed with its header line in torch's format
+    t.type("x = torch.ones(2, 3, requires_grad=True)")
+    t.child.send("x\r")
+    t.wait(r"shape \(2, 3\) · torch\.float32 · cpu · requires_grad · leaf · grad None\n")
+    t.wait(r"tensor\(\[\[1\., 1\., 1\.\],\n\s+\[1\., 1\., 1\.\]\], requires_grad=True\)")
+    t.prompt()
+
+    # backward names the leaf that received a gradient; :graph draws the tree
+    t.type("y = (x * 2).sum()")
+    t.child.send("y.backward()\r")
+    t.wait(r"gradients: x\.grad \(2, 3\)")
+    t.prompt()
+    t.child.send(":graph y\r")
+    t.wait(r"y = SumBackward0  shape=\(\)")
+    t.wait(r"└── MulBackward0  shape=\(2, 3\)  saved=\d+  \(freed by backward\)")
+    t.wait(r"└── x  torch::autograd::AccumulateGrad  shape=\(2, 3\)  requires_grad  grad=tensor")
+    t.prompt()
+
+    # an error, reported with its caret; the session continues
+    t.child.send("x @ x\r")
+    t.wait(r"<input>:1:1: RuntimeError: mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)")
+    t.wait(r"1 \| x @ x\n\s+\| \^\^\^\^\^")
+    t.prompt()
+    t.child.send("x.sum()\r")
+    t.wait(r"tensor\(6\., grad_fn=<SumBackward0>\)")
+    t.prompt()
+
+    # a multi-line for block: continuation prompt, auto-indent, ends on an empty line
+    t.type("total = 0")
+    t.child.send("for i in range(4):\r")
+    t.wait(r"\.\.\.")
+    t.child.send("total += i * 10\r")  # auto-indented
+    t.child.send("\r")
+    t.prompt()
+    t.child.send("total\r")
+    t.wait(r"\n60\n")
+    t.prompt()
+
+    # Ctrl-C interrupts a long loop and returns to the prompt with the session intact
+    t.type("n = 0")
+    t.child.send("while True:\r")
+    t.child.send("n += 1\r")
+    t.child.send("\r")
+    t.pause(0.7)
+    t.child.sendcontrol("c")
+    t.wait(r"KeyboardInterrupt")
+    t.prompt()
+    t.child.send("n > 0 and x.shape == (2, 3)\r")
+    t.wait(r"\nTrue\n")
+    t.prompt()
+
+    # Ctrl-C at the prompt drops a half-typed line
+    t.child.send("half typed")
+    t.child.sendcontrol("c")
+    t.prompt()
+    t.child.send("6 * 7\r")
+    t.wait(r"\n42\n")
+    t.prompt()
+
+    # the toolbar follows the session: 24 bytes of x, 24 of its grad, 4 of y
+    t.wait(r"tensors 52 bytes")
+
+    # Ctrl-D exits with status 0
+    assert t.finish() == 0
+    history = (tmp_path / "state" / "tcli" / "history").read_text()
+    assert "+x = torch.ones(2, 3, requires_grad=True)" in history
+    assert "+for i in range(4):\n+    total += i * 10\n" in history
+
+    # history survives a restart: Up recalls the last input of the previous session
+    t = Terminal(tmp_path)
+    t.prompt()
+    t.child.send("\x1b[A")
+    t.wait(r"6 \* 7")
+    t.child.send("\r")
+    t.wait(r"\n42\n")
+    t.prompt()
+    assert t.finish() == 0
+
+
+def test_colour_on_a_terminal_and_plain_with_no_color(tmp_path: Path) -> None:
+    line = "torch.tensor([1.5, 2.5]) * 2"
+    coloured = Terminal(tmp_path)
+    coloured.prompt()
+    coloured.child.send(line + "\r")
+    coloured.wait(r"tensor\(\[3\., 5\.\]\)")
+    coloured.prompt()
+    assert coloured.finish() == 0
+    assert "tensor([3., 5.])" not in coloured.raw  # the numbers carry colour codes
+    assert re.search(r"\x1b\[[0-9;]*m3\.", coloured.raw)
+
+    plain = Terminal(tmp_path, NO_COLOR="1")
+    plain.prompt()
+    plain.child.send(line + "\r")
+    plain.wait(r"tensor\(\[3\., 5\.\]\)")
+    plain.prompt()
+    assert plain.finish() == 0
+    assert "shape (2,) · torch.float32 · cpu · requires_grad=False\r\ntensor([3., 5.])\r\n" in plain.raw
+
+
+def run_piped(stdin: str, *args: str, home: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tcli", *args], input=stdin, capture_output=True, text=True,
+        env=environment(home), cwd=str(home), timeout=60,
+    )  # fmt: skip
+
+
+def test_piped_stdin_gives_exact_plain_output(tmp_path: Path) -> None:
+    script = (
+        "1 + 1\n"
+        "w = torch.tensor([1.0, -2.0], requires_grad=True)\n"
+        "loss = (w ** 2).sum()\n"
+        "loss.backward()\n"
+        "w.grad\n"
+        "for i in range(2):\n"
+        "    print('step', i)\n"
+        "\n"
+        "nope\n"
+        ":vars\n"
+    )
+    done = run_piped(script, "repl", home=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout == (
+        "2\n"
+        "gradients: w.grad (2,)\n"
+        "shape (2,) · torch.float32 · cpu · requires_grad=False\n"
+        "tensor([ 2., -4.])\n"
+        "step 0\n"
+        "step 1\n"
+        "name  kind    shape  dtype          device  requires_grad  grad\n"
+        "i     int 1                                                    \n"
+        "loss  tensor  ()     torch.float32  cpu     True           -   \n"
+        "w     tensor  (2,)   torch.float32  cpu     True           (2,)\n"
+    )
+    assert done.stderr == "<input>:1:1: NameError: name 'nope' is not defined\n    1 | nope\n      | ^^^^\n"
+    # plain `tcli` is the REPL too, and keeps no history when not on a terminal
+    assert run_piped("torch.ones(1).dtype\n", home=tmp_path).stdout == "torch.float32\n"
+    assert not (tmp_path / "state" / "tcli" / "history").exists()
+
+
+def test_repl_options_on_the_command_line(tmp_path: Path) -> None:
+    done = run_piped("torch.rand(2)\n", "repl", "--dtype", "float64", "--seed", "0", home=tmp_path)
+    assert done.stdout.splitlines() == [
+        "shape (2,) · torch.float64 · cpu · requires_grad=False",
+        "tensor([0.9701, 0.7078])",
+    ]
+    done = run_piped("1\n", "repl", "--max-memory", "lots", home=tmp_path)
+    assert done.returncode == 2 and "--max-memory" in done.stderr
