@@ -154,8 +154,8 @@ def _vars(shell: Shell, arg: str) -> None:
     rows = []
     for name, value in shell.scope_items():
         kind = _kind(shell, value)
-        if kind == "module" and name in ("torch", "math", "np", "numpy"):
-            continue  # imported modules are not what :vars is asked about
+        if kind == "module":
+            continue  # imported modules (torch is always there) are not what :vars is asked about
         row = VarRow(name, kind)
         if kind == "tensor":
             grad = grad_of(value) if value.requires_grad else None

@@ -187,6 +187,7 @@ class Shell:
         engine = session.prelude.load_engine()
         engine.set_default_dtype(getattr(engine, o.dtype))
         engine.set_default_device(o.device)
+        engine.set_grad_enabled(True)  # a :reset after torch.set_grad_enabled(False) starts over too
         session.device, session.dtype = o.device, o.dtype
         self.session = session
         self.refresh_stats()

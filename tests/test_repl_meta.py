@@ -204,8 +204,10 @@ def test_device_dtype_seed_and_reset() -> None:
     r.do(":dtype float16")
     assert "usage: :dtype float32|float64" in r.errors()
     r.do("keep = 1")
+    r.do("torch.set_grad_enabled(False)")
     r.do(":reset")
     assert "keep" not in r.globals
+    assert r.do("torch.is_grad_enabled()") == "True\n"
     assert r.do("torch.ones(1).dtype") == "torch.float32\n"
     r.do(":device gpu")
     assert "usage: :device cpu|cuda" in r.errors()

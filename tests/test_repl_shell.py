@@ -4,8 +4,12 @@ errors that do not end the session, and the prompt_toolkit session driven throug
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from prompt_toolkit.input import create_pipe_input
@@ -215,6 +219,7 @@ def test_toolbar_shows_device_dtype_grad_mode_and_memory() -> None:
     shell.handle("a = torch.zeros(256)")  # 1 KiB of float32
     shell.handle("torch.set_grad_enabled(False)")
     text = "".join(t for _, t in shell.toolbar())
+    shell.handle("torch.set_grad_enabled(True)")  # the grad mode is the process's
     assert "device cpu" in text and "dtype float32" in text and "grad off" in text and "tensors 1.0 KiB" in text
 
 
@@ -296,3 +301,36 @@ def test_ctrl_c_clears_and_ctrl_d_exits() -> None:
         prompt_once("half typed\x03")
     with pytest.raises(EOFError):
         prompt_once("\x04")
+
+
+def test_importing_the_cli_loads_no_screen_libraries() -> None:
+    # `tcli --help` and `tcli run` must not pay for prompt_toolkit, rich or the REPL's modules
+    code = (
+        "import sys, tcli.cli\n"
+        "heavy = ('prompt_toolkit', 'rich', 'pygments', 'tcli.repl', 'tcli.meta', 'tcli.repl_render')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout == "[]\n", done.stderr
+
+
+def test_history_file_is_created_or_falls_back_to_memory(tmp_path: Path) -> None:
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    from tcli.repl import default_history_path, make_history
+
+    path = tmp_path / "deep" / "dir" / "history"
+    assert isinstance(make_history(str(path)), FileHistory) and path.exists()
+    warnings: list[str] = []
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert isinstance(make_history(str(blocked / "history"), warnings.append), InMemoryHistory)
+    assert warnings and "will not be saved" in warnings[0]
+    assert default_history_path().endswith(os.path.join("tcli", "history"))
+
+
+def test_default_history_follows_xdg_state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tcli.repl import default_history_path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert default_history_path() == str(tmp_path / "tcli" / "history")
