@@ -17,7 +17,7 @@ Examples:
 \b
 In the REPL, type :help for the meta-commands (:vars, :graph, :grad, :time, :gradcheck, ...).
 History is kept in $XDG_STATE_HOME/tcli/history unless --history-file says otherwise.
-Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error."""
+Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error or --device cuda without a GPU."""
 
 
 @click.command("repl", epilog=_EPILOG)

@@ -683,6 +683,13 @@ def _quiet_broken_pipe() -> Iterator[None]:
 def main(options: ReplOptions) -> int:
     """`tcli repl`: the terminal screen when stdin and stdout are terminals, plain lines otherwise."""
     shell = Shell(options)
+    if options.device == "cuda":
+        # fail at once, as `tcli bench --device cuda` does, rather than on every tensor the user types
+        try:
+            shell.engine.zeros(1, device="cuda")
+        except Exception as e:
+            shell.error(f"--device cuda: {e}")
+            return 2
     with _quiet_broken_pipe():
         # TERM=dumb keeps the prompt (prompt_toolkit has a dumb-terminal mode); only the colour goes
         if _isatty(sys.stdin) and _isatty(sys.stdout):

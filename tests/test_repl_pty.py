@@ -247,3 +247,12 @@ def test_repl_options_on_the_command_line(tmp_path: Path) -> None:
     ]
     done = run_piped("1\n", "repl", "--max-memory", "lots", home=tmp_path)
     assert done.returncode == 2 and "--max-memory" in done.stderr
+    if "cupy" not in sys.modules and not _has_cupy():
+        done = run_piped("1\n", "repl", "--device", "cuda", home=tmp_path)
+        assert done.returncode == 2 and done.stderr.startswith("error: --device cuda: CUDA is not available")
+
+
+def _has_cupy() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("cupy") is not None
