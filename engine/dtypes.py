@@ -35,7 +35,7 @@ class dtype:  # noqa: N801 - torch's spelling
 
     def scalar_name(self) -> str:
         """torch's ScalarType name as its kernel errors print it: Float, Long, Bool..."""
-        return self.name_for_error().split()[-1].capitalize()
+        return self.legacy[: -len("Tensor")]  # ByteTensor -> Byte, LongTensor -> Long, HalfTensor -> Half
 
     def __reduce__(self) -> str:
         return self.name

@@ -666,20 +666,63 @@ def _clamp_bw(self: Node, g: Tensor, x: Tensor, lo: Any, hi: Any) -> tuple:
 ClampBackward1 = node_class("ClampBackward1", _clamp_bw)
 
 
+def _clamp0_bw(self: Node, g: Tensor, x: Tensor, lo: Any, hi: Any) -> tuple:
+    """torch's clamp_backward_min_max: x gets the gradient inside [lo, hi], each bound where it clipped."""
+    n = self._next
+    ge = x >= lo if lo is not None else None
+    le = x <= hi if hi is not None else None
+    pred = ge & le if ge is not None and le is not None else (ge if ge is not None else le)
+    return (
+        where(pred, g, 0.0) if n[0] is not None else None,
+        where(~ge, g, 0.0) if n[1] is not None else None,
+        where(~le, g, 0.0) if n[2] is not None else None,
+    )
+
+
+ClampBackward0 = node_class("ClampBackward0", _clamp0_bw)  # clamp with tensor bounds
+
+
+def _clamp_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
+    lo = min if min is None or isinstance(min, Tensor) else _full_like_scalar(min, input)
+    hi = max if max is None or isinstance(max, Tensor) else _full_like_scalar(max, input)
+    with _no_grad():
+        r = input
+        if lo is not None:
+            r = maximum(r, lo)
+        if hi is not None:
+            r = minimum(r, hi)
+    t = wrap(r._data, r._dev)
+    ins = (input, lo, hi)
+    if ENABLED[0] and builtins.any(i is not None and i._rg for i in ins):
+        node = ClampBackward0()
+        node._next = tuple(edge_of(i) for i in ins)
+        node._saved = ins
+        node._vers = tuple(None if i is None else (i._version, i._version[0]) for i in ins)
+        shape, dt = r._data.shape, r._data.dtype
+        meta = tuple(
+            None if i is None or (i._data.shape == shape and i._data.dtype == dt) else (i._data.shape, i._data.dtype)
+            for i in ins
+        )
+        if builtins.any(m is not None for m in meta):
+            node._meta = meta
+        node._ctx = (shape, dt)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
 def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        r = input
-        if min is not None:
-            r = maximum(r, min if isinstance(min, Tensor) else _full_like_scalar(min, input))
-        if max is not None:
-            r = minimum(r, max if isinstance(max, Tensor) else _full_like_scalar(max, input))
-        return _out(r, out)
+        return _out(_clamp_tensors(input, min, max), out)
     d = input._data
     if (min is not None and isinstance(min, float)) or (max is not None and isinstance(max, float)):
         if d.dtype.kind != "f":
             d = d.astype(DEFAULT.float.np)
+    if d.dtype.kind in "iu":  # integer bounds are cast to the tensor's type first (out-of-range ones wrap)
+        min = None if min is None else np.array(min).astype(d.dtype)[()]  # noqa: A001
+        max = None if max is None else np.array(max).astype(d.dtype)[()]  # noqa: A001
     r = np.clip(d, min, max) if d.dtype.kind == "f" else np.clip(d, min, max).astype(d.dtype)
     if min is not None and max is not None and min > max:
         r = np.full_like(d, max)
@@ -886,12 +929,12 @@ for _row in UNARY:
 globals().update(_UNARY_FNS)
 
 
-def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     d = input._data
-    r = np.round(d, decimals) if d.dtype.kind == "f" else d.copy()
+    r = np.round(d, decimals or 0) if d.dtype.kind == "f" else d.copy()
     t = wrap_any(r, input._dev)
     if ENABLED[0] and input._rg:
-        node = RoundBackward0()
+        node = RoundBackward0() if decimals is None else RoundBackward1()
         node._next = (edge_of(input),)
         node._ctx = (r.shape, r.dtype)
         t._rg = True
@@ -900,6 +943,7 @@ def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Ten
 
 
 RoundBackward0 = node_class("RoundBackward0", lambda self, g: (g * 0,))
+RoundBackward1 = node_class("RoundBackward1", lambda self, g: (g * 0,))  # round(decimals=...)
 
 
 def positive(input: Tensor) -> Tensor:  # noqa: A002
@@ -930,7 +974,7 @@ def _bitwise(fn: Any, cname: str) -> Any:
         for x in (input, other):
             if isinstance(x, Tensor) and x._data.dtype.kind == "f":
                 raise NotImplementedError(
-                    f"\"{cname}_cpu\" not implemented for '{x.dtype.name_for_error().capitalize()}'"
+                    f"\"{cname}_cpu\" not implemented for '{x.dtype.scalar_name()}'"
                 )
         ad, bd = prep(input, other)
         return wrap_any(fn(ad, bd), input._dev)

@@ -41,8 +41,8 @@ def _check_cast(src: Any, dst: Any) -> None:
     if _CAT[src.kind] > _CAT[dst.kind]:
         from engine.dtypes import FROM_NP
 
-        s = FROM_NP[src].name_for_error().split()[-1].capitalize()
-        d = FROM_NP[dst].name_for_error().split()[-1].capitalize()
+        s = FROM_NP[src].scalar_name()
+        d = FROM_NP[dst].scalar_name()
         raise RuntimeError(f"result type {s} can't be cast to the desired output type {d}")
 
 

@@ -129,6 +129,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         n = d.size // builtins.max(r.size, 1) if d.size else 0
         cls = MeanBackward0 if dim is None else MeanBackward1
         _node(cls, t, (input,), (d.shape, dims, keepdim, n), (None, None, None, None))
+        if r.dtype != input._data.dtype:  # mean(dtype=...): the gradient goes back in the input's dtype
+            t.grad_fn._meta = ((d.shape, input._data.dtype),)
     return _finish(t, out)
 
 
@@ -190,6 +192,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
         s, v = save_out(node, t)
         node._saved = (input, s, dims, keepdim)
         node._vers = ((input._version, input._version[0]), v, None, None)
+        if r.dtype != input._data.dtype:
+            node._meta = ((d.shape, input._data.dtype),)
     return t
 
 
@@ -364,15 +368,29 @@ def _correction(unbiased: Any, correction: Any) -> float:
     return 1 if unbiased else 0
 
 
+def _var_grad(g: Tensor, x: Tensor, dims: Any, keepdim: bool, n: float) -> Tensor:
+    """torch's var_backward, n the degrees of freedom (numel - correction). Over all elements with
+    n <= 0 the gradient is inf (nan where x equals its mean); over dims torch just divides by n."""
+    ge = expand_back(g, x._data.shape, dims, keepdim)
+    if dims is None or x._data.ndim == 0:
+        m = x.mean()
+        if n <= 0:
+            from engine.ops.elementwise import where
+
+            return ge * where(x == m, float("nan"), float("inf"))
+        return (2.0 / n) * ge * (x - m)
+    return (2.0 / n if n else float("inf")) * ge * (x - x.mean(dim=dims, keepdim=True))
+
+
 def _var_bw(self: Node, g: Tensor, x: Tensor, dims: Any, keepdim: bool, n: float) -> tuple:
-    m = x.mean(dim=dims, keepdim=True) if dims is not None else x.mean()
-    return (expand_back(g, x._data.shape, dims, keepdim) * 2 * (x - m) / n,)
+    return (_var_grad(g, x, dims, keepdim, n),)
 
 
 def _std_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool, n: float) -> tuple:
-    m = x.mean(dim=dims, keepdim=True) if dims is not None else x.mean()
-    shape = x._data.shape
-    return (expand_back(g / y, shape, dims, keepdim) * (x - m) / n,)
+    from engine.ops.elementwise import where
+
+    gy = where(y == 0, 0.0, g / (y * 2))  # torch masks the gradient where std is 0
+    return (_var_grad(gy, x, dims, keepdim, n),)
 
 
 VarBackward0 = node_class("VarBackward0", _var_bw)
@@ -393,12 +411,18 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
     dims = _dims(input, dim)
     n_red = d.size if dims is None else int(np.prod([d.shape[i] for i in dims]))
     denom = n_red - c
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = (
-            d.var(axis=dims, ddof=c, keepdims=keepdim)
-            if denom > 0
-            else np.full(np.var(d, axis=dims, keepdims=keepdim).shape, np.nan, dtype=d.dtype)
+    if denom <= 0:
+        import warnings
+
+        warnings.warn(
+            f"{'std' if is_std else 'var'}(): degrees of freedom is <= 0. Correction should be strictly less "
+            "than the reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
         )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # numpy divides by max(n - correction, 0) as torch does: inf, or nan for 0/0
+        r = d.var(axis=dims, ddof=c, keepdims=keepdim)
         if is_std:
             r = np.sqrt(r)
     r = _arr(r, input._dev).astype(d.dtype, copy=False)
@@ -533,6 +557,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         _node(CumsumBackward0, t, (input,), (ax,), (None,))
+        if r.dtype != input._data.dtype:
+            t.grad_fn._meta = ((d.shape, input._data.dtype),)
     return t
 
 
@@ -656,13 +682,15 @@ def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None, **_: Any) -> 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     d = input._data
     r = d.all() if dim is None else d.all(axis=_dims(input, dim), keepdims=keepdim)
-    return wrap(_arr(np.asarray(r), input._dev), input._dev)
+    r = np.asarray(r, dtype=np.uint8 if d.dtype == np.uint8 else None)  # torch keeps uint8 for uint8 input
+    return wrap(_arr(r, input._dev), input._dev)
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     d = input._data
     r = d.any() if dim is None else d.any(axis=_dims(input, dim), keepdims=keepdim)
-    return wrap(_arr(np.asarray(r), input._dev), input._dev)
+    r = np.asarray(r, dtype=np.uint8 if d.dtype == np.uint8 else None)
+    return wrap(_arr(r, input._dev), input._dev)
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
@@ -679,10 +707,11 @@ def _sort_bw(self: Node, g: Tensor, shape: tuple, dim: int, idx: Tensor) -> tupl
 
 
 SortBackward0 = node_class("SortBackward0", _sort_bw)
+SortBackward1 = node_class("SortBackward1", _sort_bw)
 TopkBackward0 = node_class("TopkBackward0", _sort_bw)
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:  # noqa: A002
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None) -> Any:  # noqa: A002
     d = input._data
     if d.ndim == 0:
         return RT["sort"](input.clone(), wrap_any(0, input._dev))
@@ -698,7 +727,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     vt = wrap(_arr(vals, input._dev), input._dev)
     it = wrap(_arr(idx, input._dev), input._dev)
     if ENABLED[0] and input._rg:
-        _node(SortBackward0, vt, (input,), (d.shape, ax, it), (None, None, None))
+        # the overload with stable= is torch's sort.stable: SortBackward1
+        _node(SortBackward0 if stable is None else SortBackward1, vt, (input,), (d.shape, ax, it), (None, None, None))
     return RT["sort"](vt, it)
 
 

@@ -273,6 +273,8 @@ ExpandBackward0 = node_class("ExpandBackward0", lambda self, g, shape: (sum_to(g
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = _shape_args(sizes)
     d = input._data
     if len(sizes) < d.ndim:
@@ -330,6 +332,8 @@ RepeatBackward0 = node_class("RepeatBackward0", _repeat_bw)
 
 
 def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     reps = _shape_args(sizes)
     d = input._data
     if len(reps) < d.ndim:
