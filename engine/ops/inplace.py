@@ -159,6 +159,19 @@ def write_out(out: Tensor, r: Tensor) -> Tensor:
         )
     rd = r._data
     if out._data.shape != rd.shape:
+        if out._data.size:
+            import warnings
+
+            warnings.warn(
+                "An output with one or more elements was resized since it had shape "
+                f"[{', '.join(map(str, out._data.shape))}], which does not match the required output shape "
+                f"[{', '.join(map(str, rd.shape))}]. This behavior is "
+                "deprecated, and in a future PyTorch release outputs will not be resized unless they have zero "
+                "elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
+                "t.resize_(0).",
+                UserWarning,
+                stacklevel=3,
+            )
         out._data = out._dev.xp.empty(rd.shape, dtype=out._data.dtype)
     _check_cast(rd.dtype, out._data.dtype)
     out._data[...] = rd
