@@ -12,6 +12,7 @@ from __future__ import annotations
 import operator
 import os
 from dataclasses import dataclass
+from itertools import islice
 
 # ---------------------------------------------------------------------------------------------------------
 # Syntax
@@ -72,10 +73,40 @@ UNARY_OPERATORS = {
     "Not": operator.not_,
 }
 
+_MATERIAL = (list, tuple, set, frozenset, dict, str)
+
+
+def contains(item: object, container: object) -> bool:
+    """`item in container` without an unbounded C-level scan (which no timeout could stop): a float in a
+    huge range is decided arithmetically, and an iterator is scanned in blocks."""
+    kind = type(container)
+    if kind in _MATERIAL:
+        return item in container  # type: ignore[operator]
+    if kind is range:
+        if type(item) is float:
+            return item.is_integer() and int(item) in container  # type: ignore[operator]
+        if type(item) is not int and type(item) is not bool and len(container) > 1 << 16:  # type: ignore[arg-type]
+            return _scan(item, container)
+        return item in container  # type: ignore[operator]
+    if hasattr(kind, "__contains__"):
+        return item in container  # type: ignore[operator]
+    return _scan(item, container)
+
+
+def _scan(item: object, iterable: object) -> bool:
+    it = iter(iterable)  # type: ignore[call-overload]
+    while True:
+        block = list(islice(it, 1 << 16))  # between blocks Python runs, so timer signals are handled
+        if not block:
+            return False
+        if item in block:
+            return True
+
+
 COMPARISONS = {
     "Eq": operator.eq, "NotEq": operator.ne, "Lt": operator.lt, "LtE": operator.le, "Gt": operator.gt,
     "GtE": operator.ge, "Is": operator.is_, "IsNot": operator.is_not,
-    "In": lambda a, b: a in b, "NotIn": lambda a, b: a not in b,
+    "In": contains, "NotIn": lambda a, b: not contains(a, b),
 }  # fmt: skip
 
 BOOLEAN_OPERATORS = frozenset({"And", "Or"})
@@ -299,12 +330,17 @@ SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RUL
 # ---------------------------------------------------------------------------------------------------------
 
 
-def default_max_memory() -> int:
-    """Half the machine's physical memory (or 4 GiB where that cannot be read)."""
+def physical_memory() -> int:
+    """The machine's physical memory (8 GiB where that cannot be read)."""
     try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
-        return 4 << 30
+        return 8 << 30
+
+
+def default_max_memory() -> int:
+    """Half the machine's physical memory."""
+    return physical_memory() // 2
 
 
 @dataclass

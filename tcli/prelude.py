@@ -286,16 +286,14 @@ class Prelude:
     def check_matmul(self, a: Any, b: Any) -> None:
         if self.numel(a) * self.numel(b) < _SMALL_ELEMENTS:
             return
-        sa, sb = tuple(a.shape), tuple(b.shape)
-        if len(sa) >= 2 and len(sb) >= 2:
-            batch = _broadcast_shape(sa[:-2], sb[:-2])
-            if batch is not None:
-                self.check_alloc(_prod(batch) * sa[-2] * sb[-1] * 8)
+        n = _matmul_numel(tuple(a.shape), tuple(b.shape))
+        if n is not None:
+            self.check_alloc(n * 8)
 
     def check_call_size(self, rule: str, args: tuple, kwargs: dict, owner: Any) -> None:
         try:
             n = SIZE_RULES[rule](self, args, kwargs, owner)
-        except Exception:  # malformed arguments: the function itself reports them
+        except Exception:  # malformed arguments: the function itself reports them (rules only compute)
             return
         if n is not None:
             itemsize = getattr(kwargs.get("dtype"), "itemsize", 8)
@@ -326,19 +324,8 @@ class Prelude:
 
             return fast
 
-        def make_inplace(op: Callable, kind: str) -> Callable:
-            def fast(a: Any, b: Any) -> Any:
-                ta = type(a)
-                if ta is tensor or ta is float:  # an in-place tensor op cannot grow its target
-                    return op(a, b)
-                return op(a, checked(op, kind, a, b))
-
-            return fast
-
         binary = {op: make(op, name) for name, op in policy.BINARY_OPERATORS.items()}
-        inplace = {
-            policy.BINARY_OPERATORS[name]: make_inplace(op, name) for name, op in policy.INPLACE_OPERATORS.items()
-        }
+        inplace = {policy.BINARY_OPERATORS[name]: make(op, name) for name, op in policy.INPLACE_OPERATORS.items()}
         return binary, inplace
 
     def _checked(self, op: Callable, kind: str, a: Any, b: Any) -> Any:
@@ -1029,9 +1016,14 @@ def _rule_broadcast(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | 
 
 def _rule_matmul(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
     ops = _operands(p, ([owner] if owner is not None else []) + list(args[:2]))
-    if len(ops) == 2:
-        p.check_matmul(ops[0], ops[1])
-    return None
+    return _matmul_numel(tuple(ops[0].shape), tuple(ops[1].shape)) if len(ops) == 2 else None
+
+
+def _matmul_numel(sa: tuple, sb: tuple) -> int | None:
+    if len(sa) < 2 or len(sb) < 2:
+        return None  # a vector operand: the result is no larger than the other operand
+    batch = _broadcast_shape(sa[:-2], sb[:-2])
+    return None if batch is None else _prod(batch) * sa[-2] * sb[-1]
 
 
 def _rule_outer(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:

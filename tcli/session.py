@@ -203,13 +203,16 @@ class Session:
         if self.seed is not None:
             sys.modules["numpy"].random.seed(self.seed % 2**32)
         self.prelude.baseline_rss = self.prelude.rss()
-        if self.process_limits:
-            self.apply_process_limits(slack=1 << 30)
+        if self.process_limits:  # numpy's import has reserved its address space by now: tighten
+            self.apply_process_limits(slack=min(1 << 30, policy.physical_memory() // 8))
 
-    def apply_process_limits(self, slack: int = 4 << 30) -> None:
+    def apply_process_limits(self, slack: int | None = None) -> None:
         """Backstop for what no check can see (a C routine building a huge string): cap the address space
-        at its current size + --max-memory + slack, so such allocations fail with MemoryError. Skipped for
-        CUDA, whose driver reserves vast address ranges."""
+        at its current size + --max-memory + slack, so such allocations fail with MemoryError. The slack
+        leaves room for numpy's import (thread buffers) until it happens. Skipped for CUDA, whose driver
+        reserves vast address ranges."""
+        if slack is None:
+            slack = min(4 << 30, policy.physical_memory() // 4)
         if self.device != "cpu" or sys.platform != "linux":
             return
         try:

@@ -1,0 +1,432 @@
+"""Escape attempts and resource attacks: each must end in a clean positioned error (exit status 1), never
+a Python traceback, and change nothing outside the script. Add every new escape anyone finds here."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tcli import policy
+from tcli.session import Session
+
+HEADLINE = re.compile(r"^<test>:\d+:\d+: (\w+)(: .*)?$")
+
+
+def run(src: str, **limits: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False, limits=policy.Limits(**limits))  # type: ignore[arg-type]
+    status = session.run_source(textwrap.dedent(src), "<test>")
+    return status, out.getvalue(), err.getvalue()
+
+
+def refused(src: str, error: str, **limits: object) -> str:
+    """Run `src`, expect exit 1 with `error` as the error type; return the message."""
+    status, _, err = run(src, **limits)
+    assert "Traceback" not in err
+    first = err.splitlines()[0] if err else ""
+    m = HEADLINE.match(first)
+    assert m, f"not a clean error line: {err!r}"
+    assert status == 1
+    assert m.group(1) == error, err
+    return m.group(2) or ""
+
+
+# -- private attributes, dunders, Python internals -------------------------------------------------------
+
+DUNDER = [
+    "().__class__",
+    "().__class__.__bases__[0].__subclasses__()",
+    "print.__self__",
+    "[].__class__.__mro__",
+    "def f():\n    pass\nf.__globals__",
+    "def f():\n    pass\nf.__code__",
+    "def o():\n    x = 1\n    def i():\n        return x\n    return i\no().__closure__",
+    "(lambda: 0).__builtins__",
+    "import torch\ntorch.__dict__",
+    "import torch\ntorch.tensor.__globals__",
+    "import torch\ntorch.ones(1)._data",
+    "import math\nmath.__loader__",
+    "f'{(1).__class__}'",
+    "try:\n    1/0\nexcept Exception as e:\n    e.__traceback__",
+]
+
+
+@pytest.mark.parametrize("src", DUNDER)
+def test_private_attributes_are_refused_before_running(src: str) -> None:
+    msg = refused(src, "AttributeError")
+    assert "is not allowed in tsr (names starting with '_' are private)" in msg
+
+
+DYNAMIC = [
+    ("getattr((), '__class__')", "AttributeError"),
+    ("getattr(1, '__class__', None)", "AttributeError"),
+    ("getattr(print, '_' + '_self__')", "AttributeError"),
+    ("g = (x for x in [1])\ng.gi_frame", "AttributeError"),
+    ("g = (x for x in [1])\ng.gi_code", "AttributeError"),
+    ("g = (x for x in [1])\ngetattr(g, 'gi_frame')", "AttributeError"),
+    ("g = (x for x in [1])\ng.send(None)", "AttributeError"),
+    ("def f():\n    pass\nf.func_globals", "AttributeError"),
+    ("f = lambda: 0\nf.interp", "AttributeError"),
+    ("f = lambda: 0\nf.node", "AttributeError"),
+    ("def o():\n    x = 1\n    return lambda: x\no().closure", "AttributeError"),
+    ("int.mro()", "AttributeError"),
+    ("str.mro", "AttributeError"),
+    ("import torch\ntorch.Tensor.mro()", "AttributeError"),
+    ("type(1).mro()", "AttributeError"),
+    ("'{x}'.format_map({'x': 1})", "AttributeError"),
+    ("str.format_map", "AttributeError"),
+    ("'x'.encode()", "AttributeError"),
+    ("'ab'.translate({97: 'z' * 100})", "AttributeError"),
+    ("dict.fromkeys(range(10))", "AttributeError"),
+    ("try:\n    1/0\nexcept Exception as e:\n    e.with_traceback(None)", "AttributeError"),
+    ("iter([1]).__next__", "AttributeError"),
+    ("m = map(str, [1])\nm.func", "AttributeError"),
+    ("{}.keys().mapping", "AttributeError"),
+]
+
+
+@pytest.mark.parametrize("src,error", DYNAMIC)
+def test_python_internals_are_unreachable(src: str, error: str) -> None:
+    refused(src, error)
+
+
+def test_hasattr_on_private_names_is_false() -> None:
+    status, out, _ = run("print(hasattr(1, '__class__'), hasattr(1, 'real'), hasattr(print, '__self__'))")
+    assert (status, out) == (0, "False True False\n")
+
+
+# -- format strings --------------------------------------------------------------------------------------
+
+FORMAT = [
+    "'{0.__class__}'.format(1)",
+    "'{0.real}'.format(1)",
+    "'{.__class__}'.format(1)",
+    "'{0[0]}'.format([1])",
+    "'{a.__globals__}'.format(a=print)",
+    "str.format('{0.__class__}', 1)",
+    "'{0:{1.__class__}}'.format(1, 2)",
+    "format(1, '{0.__class__}')",
+]
+
+
+@pytest.mark.parametrize("src", FORMAT)
+def test_format_fields_cannot_reach_attributes_or_items(src: str) -> None:
+    refused(src, "ValueError")
+
+
+def test_safe_format_still_formats() -> None:
+    status, out, _ = run(
+        "print('{} {:>3} {k:.1f} {0}'.format(1, 2, k=2.25) if False else '{} {:>3} {k:.1f}'.format(1, 2, k=2.25))"
+    )
+    assert (status, out) == (0, "1   2 2.2\n")
+
+
+# -- types, classes, builtins -----------------------------------------------------------------------------
+
+TYPES = [
+    ("type('X', (), {})", "TypeError"),
+    ("type(int)('X', (), {})", "TypeError"),
+    ("type(print)(1)", "TypeError"),
+    ("def f():\n    pass\ntype(f)('x', 'x', None, None, None, None, None, None)", "TypeError"),
+    ("import torch\ntype(torch)('os')", "TypeError"),
+    ("class X:\n    pass", "SyntaxError"),
+    ("async def f():\n    pass", "SyntaxError"),
+    ("def g():\n    yield 1", "SyntaxError"),
+    ("x = b'bytes'", "SyntaxError"),
+    ("match 1:\n    case 1:\n        pass", "SyntaxError"),
+]
+
+
+@pytest.mark.parametrize("src,error", TYPES)
+def test_no_classes_and_no_type_construction(src: str, error: str) -> None:
+    refused(src, error)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["open", "eval", "exec", "compile", "__import__", "globals", "locals", "vars", "dir", "input", "breakpoint",
+     "exit", "quit", "help", "memoryview", "bytearray", "object", "super", "setattr", "delattr", "classmethod",
+     "staticmethod", "property", "__builtins__", "__loader__", "SystemExit", "KeyboardInterrupt"],
+)  # fmt: skip
+def test_dangerous_builtins_do_not_exist(name: str) -> None:
+    msg = refused(f"{name}", "NameError")
+    assert msg == f": name '{name}' is not defined"
+
+
+# -- imports ----------------------------------------------------------------------------------------------
+
+IMPORTS = [
+    "import os", "import sys", "import subprocess", "import builtins", "import importlib", "import ctypes",
+    "import socket", "import pickle", "import engine", "import tcli", "from os import system", "import os.path",
+    "import torch.backend", "import torch.ops", "import torch.serialization", "import numpy.ctypeslib",
+    "import numpy.lib", "from importlib import import_module", "import matplotlib.pyplot as plt",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("src", IMPORTS)
+def test_imports_outside_the_allowlist_are_refused(src: str) -> None:
+    msg = refused(src, "ImportError")
+    module = src.split()[1]
+    assert f"import of '{module}' is not allowed in tsr" in msg
+
+
+def test_refused_import_can_be_caught_like_python() -> None:
+    status, out, _ = run("try:\n    import os\nexcept ImportError:\n    print('no os')\n")
+    assert (status, out) == (0, "no os\n")
+
+
+# -- numpy and engine internals ---------------------------------------------------------------------------
+
+INTERNALS = [
+    "import numpy as np\nnp.ctypeslib", "import numpy as np\nnp.lib", "import numpy as np\nnp.load('x.npy')",
+    "import numpy as np\nnp.save", "import numpy as np\nnp.memmap", "import numpy as np\nnp.frombuffer",
+    "import numpy as np\nnp.fromfile", "import numpy as np\nnp.core", "import numpy as np\nnp.random.bit_generator",
+    "from numpy import load", "import numpy as np\nnp.zeros(2).ctypes", "import numpy as np\nnp.zeros(2).data",
+    "import numpy as np\nnp.zeros(2).base", "import numpy as np\nnp.zeros(2).tofile('x')",
+    "import numpy as np\nnp.zeros(2).view", "import numpy as np\nnp.zeros(2).dumps()",
+    "import torch\ntorch.backend", "import torch\ntorch.ops", "import torch\ntorch.tensor_module",
+    "import torch\ntorch.serialization", "import torch\ntorch.random.os", "import torch\ntorch.random.sys",
+    "import torch\ntorch.random.np", "import torch\ntorch.random.Fraction", "import torch\ntorch.autograd.weakref",
+    "import torch\ntorch.autograd.re", "import torch.nn.functional as F\nF.E", "import torch\ntorch.nn.functional.np",
+    "import torch\nxp = torch.ones(1).device.xp\nxp.load", "import torch\ngetattr(torch.ones(1).device.xp, 'load')",
+    "import torch\ntorch.ones(1).numpy().ctypes",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("src", INTERNALS)
+def test_numpy_and_engine_internals_are_unreachable(src: str) -> None:
+    error = "ImportError" if src.startswith("from") else "AttributeError"
+    msg = refused(src, error)
+    assert "not available in tsr" in msg or "has no attribute" in msg
+
+
+# -- modules are read-only --------------------------------------------------------------------------------
+
+READ_ONLY = [
+    "import torch\ntorch.tensor = 1", "import math\nmath.pi = 3", "import numpy as np\nnp.array = None",
+    "import torch\ndel torch.tensor", "import torch.nn.functional as F\nF.relu = print",
+    "import torch\ntorch.autograd.current_site = 1", "import torch as t2\nt2.anything = 1",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("src", READ_ONLY)
+def test_modules_are_read_only(src: str) -> None:
+    assert "is read-only in tsr" in refused(src, "AttributeError")
+
+
+def test_module_assignment_changes_nothing() -> None:
+    run("import torch\ntorch.tensor = 1\n")
+    status, out, _ = run("import torch\nprint(torch.tensor([1]))\n")
+    assert (status, out) == (0, "tensor([1])\n")
+
+
+@pytest.mark.parametrize(
+    "src",
+    ["(1).real = 2", "def f():\n    pass\nf.x = 1", "import torch\ntorch.float32.name = 'x'",
+     "import torch\ntorch.ones(1).shape = (2,)", "import torch\ntorch.Tensor.add = print", "x = [1]\nx.append = 1"],
+)  # fmt: skip
+def test_only_tensor_grad_fields_are_assignable(src: str) -> None:
+    refused(src, "AttributeError")
+
+
+# -- resource limits --------------------------------------------------------------------------------------
+
+LIMITS = [
+    ("9 ** 9 ** 9", "OverflowError"),
+    ("2 ** 10 ** 6", "OverflowError"),
+    ("pow(9, 9 ** 9)", "OverflowError"),
+    ("1 << 10 ** 9", "OverflowError"),
+    ("x = 2 ** 60000\nx * x", "OverflowError"),
+    ("x = 3\nfor i in range(100):\n    x = x * x", "OverflowError"),
+    ("x = 2\nx **= 10 ** 7", "OverflowError"),
+    ("import math\nmath.factorial(10 ** 6)", "OverflowError"),
+    ("import math\nmath.comb(10 ** 7, 5 * 10 ** 6)", "OverflowError"),
+    ("import math\nmath.prod([2 ** 60000] * 3)", "OverflowError"),
+    ("'a' * 10 ** 10", "MemoryError"),
+    ("[0] * 10 ** 10", "MemoryError"),
+    ("(0,) * 10 ** 10", "MemoryError"),
+    ("x = [0]\nx *= 10 ** 10", "MemoryError"),
+    ("a = [0]\nfor i in range(40):\n    a = a + a", "MemoryError"),
+    ("s = 'ab'\nfor i in range(40):\n    s += s", "MemoryError"),
+    ("'ab'.center(10 ** 10)", "MemoryError"),
+    ("'x'.zfill(10 ** 10)", "MemoryError"),
+    ("str.ljust('x', 10 ** 10)", "MemoryError"),
+    ("s = 'a' * 10 ** 6\ns.replace('a', s)", "MemoryError"),
+    ("'-'.join(['a' * 10 ** 6] * 100)", "MemoryError"),
+    ("str.join('', ['a' * 10 ** 6] * 100)", "MemoryError"),
+    ("'\\t'.expandtabs(10 ** 10)", "MemoryError"),
+    ("list(range(10 ** 10))", "MemoryError"),
+    ("[*range(10 ** 10)]", "MemoryError"),
+    ("set(range(10 ** 10))", "MemoryError"),
+    ("sorted(range(10 ** 10))", "MemoryError"),
+    ("dict(zip(range(10 ** 10), range(10 ** 10)))", "MemoryError"),
+    ("x = []\nx.extend(range(10 ** 10))", "MemoryError"),
+    ("x = []\nx += range(10 ** 10)", "MemoryError"),
+    ("list.extend([], range(10 ** 10))", "MemoryError"),
+    ("a, *b = range(10 ** 10)", "MemoryError"),
+    ("print(*range(10 ** 10))", "MemoryError"),
+    ("str([('a' * 10 ** 6)] * 10 ** 6)", "MemoryError"),
+    ("print([('a' * 10 ** 6)] * 10 ** 6)", "MemoryError"),
+    ("f'{[\"a\" * 10 ** 6] * 10 ** 6}'", "MemoryError"),
+    ("f'{1:{10 ** 9}}'", "ValueError"),
+    ("'{:999999999}'.format(1)", "ValueError"),
+    ("format(1, '999999999')", "ValueError"),
+    ("'%999999999d' % 1", "ValueError"),
+    ("'%*d' % (10 ** 9, 1)", "ValueError"),
+    ("round(5, -10 ** 9)\nprint(round(5, -10 ** 9))", None),
+]
+
+
+@pytest.mark.parametrize("src,error", LIMITS)
+def test_value_size_limits(src: str, error: str | None) -> None:
+    if error is None:
+        status, out, err = run(src)
+        assert (status, out, err) == (0, "0\n", "")
+        return
+    msg = refused(src, error)
+    assert "tsr" in msg or "limit" in msg
+
+
+def test_deep_recursion_is_a_clean_recursion_error() -> None:
+    msg = refused("def f(n):\n    return f(n + 1)\nf(0)", "RecursionError")
+    assert "tsr allows 200 nested calls" in msg
+    refused("f = lambda: f()\nf()", "RecursionError")
+    refused("def a():\n    return b()\ndef b():\n    return a()\na()", "RecursionError")
+    refused("def f(x):\n    return sorted([1], key=f)\nf(0)", "RecursionError")
+
+
+def test_deep_data_structures_fail_cleanly() -> None:
+    refused("a = []\nfor i in range(100000):\n    a = [a]\nprint(a)", "RecursionError")
+
+
+@pytest.mark.parametrize(
+    "src",
+    ["(" * 300 + ")" * 300, "-" * 100000 + "1", "x" + ".y" * 100000, "x" + "[0]" * 100000, "1" + "+1" * 100000,
+     "[" * 150 + "]" * 150,
+     "".join(" " * i + "if 1:\n" for i in range(60)) + " " * 60 + "x = " + "-(" * 60 + "1" + ")" * 60],
+)  # fmt: skip
+def test_deeply_nested_source_is_a_syntax_error(src: str) -> None:
+    refused(src, "SyntaxError")
+
+
+def test_python_indentation_limit_is_reported() -> None:
+    refused("".join(" " * i + "if 1:\n" for i in range(120)) + " " * 120 + "pass\n", "IndentationError")
+
+
+TENSORS = [
+    "torch.zeros(10 ** 12)", "torch.ones(10 ** 6, 10 ** 6)", "torch.empty((10 ** 5, 10 ** 5))",
+    "torch.randn(10 ** 6, 10 ** 6)", "torch.rand(size=(10 ** 6, 10 ** 6))", "torch.arange(10 ** 13)",
+    "torch.arange(0, 1, 1e-13)", "torch.linspace(0, 1, 10 ** 12)", "torch.eye(10 ** 7)",
+    "torch.full((10 ** 6, 10 ** 6), 1.0)", "torch.randint(0, 5, (10 ** 6, 10 ** 6))", "torch.randperm(10 ** 12)",
+    "torch.normal(0.0, 1.0, size=(10 ** 6, 10 ** 6))", "torch.tensor(range(10 ** 10))",
+    "torch.ones(10 ** 5)[:, None] * torch.ones(10 ** 5)", "torch.ones(10 ** 5, 1) @ torch.ones(1, 10 ** 5)",
+    "torch.add(torch.ones(10 ** 5, 1), torch.ones(10 ** 5))", "torch.ones(10 ** 5, 1).mul(torch.ones(10 ** 5))",
+    "torch.outer(torch.ones(10 ** 6), torch.ones(10 ** 6))", "torch.ones(10).repeat(10 ** 11)",
+    "torch.ones(1).expand(10 ** 12)", "torch.ones(2).new_zeros(10 ** 6, 10 ** 6)",
+    "torch.matmul(torch.ones(10 ** 5, 1), torch.ones(1, 10 ** 5))",
+    "x = torch.ones(10 ** 5, 1)\nx += torch.ones(10 ** 5)",
+    "np.zeros(10 ** 12)", "np.ones((10 ** 6, 10 ** 6))", "np.random.rand(10 ** 6, 10 ** 6)", "np.arange(10 ** 13)",
+    "np.array(range(10 ** 10))", "np.random.normal(0, 1, (10 ** 6, 10 ** 6))", "np.zeros(10).repeat(10 ** 12)",
+    "np.random.default_rng(0).random((10 ** 6, 10 ** 6))", "np.ones(10 ** 5)[:, None] * np.ones(10 ** 5)",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("src", TENSORS)
+def test_huge_allocations_fail_before_allocating(src: str) -> None:
+    program = "import torch\nimport numpy as np\n" + src
+    msg = refused(program, "MemoryError", max_memory=1 << 30)
+    assert "(--max-memory)" in msg
+
+
+def test_many_medium_allocations_hit_the_total_limit() -> None:
+    msg = refused(
+        "import torch\nkeep = [torch.ones(8 * 2 ** 20) for i in range(100)]", "MemoryError", max_memory=256 << 20
+    )
+    assert "--max-memory" in msg
+
+
+# -- time --------------------------------------------------------------------------------------------------
+
+RUNAWAY = [
+    "while True:\n    pass",
+    "while True:\n    try:\n        pass\n    except:\n        pass",
+    "while True:\n    try:\n        x = [i for i in range(1000)]\n    except BaseException:\n        pass",
+    "for i in iter(int, 1):\n    pass",
+    "sum(range(10 ** 15))",
+    "max(range(10 ** 15))",
+    "any(x < 0 for x in range(10 ** 15))",
+    "0.5 in iter(range(10 ** 15))",
+    "def f():\n    while True:\n        pass\nsorted([1, 2], key=lambda x: f())",
+    "import math\nmath.prod(iter(int, 1))",
+]
+
+
+@pytest.mark.parametrize("src", RUNAWAY)
+def test_timeout_stops_runaway_scripts(src: str) -> None:
+    assert "time limit of 0.5s (--timeout)" in refused(src, "TimeoutError", timeout=0.5)
+
+
+def test_contains_on_huge_range_is_computed_not_scanned() -> None:
+    status, out, _ = run("print(0.5 in range(10 ** 15), 7.0 in range(10 ** 15), 3 in range(10 ** 15))", timeout=2)
+    assert (status, out) == (0, "False True True\n")
+
+
+# -- files -------------------------------------------------------------------------------------------------
+
+
+def test_save_and_load_outside_the_working_directory_are_refused(tmp_path: Path, monkeypatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.npz").write_bytes(b"")
+    (work / "link").symlink_to(outside)
+    monkeypatch.chdir(work)
+    for src in [
+        f"torch.save(torch.ones(1), {str(outside / 'x.pt')!r})",
+        "torch.save(torch.ones(1), '../outside/y.pt')",
+        "torch.save(torch.ones(1), 'link/z.pt')",
+        f"torch.load({str(outside / 'secret.npz')!r})",
+        "torch.load('/etc/passwd')",
+        "torch.load('link/secret.npz')",
+    ]:
+        msg = refused("import torch\n" + src, "PermissionError")
+        assert "outside the working directory" in msg and "--allow-path" in msg
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.npz"]
+
+
+def test_allow_path_opens_another_directory(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    other = tmp_path.parent / (tmp_path.name + "-allowed")
+    other.mkdir()
+    target = str(other / "t.pt")
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False, allow_paths=[str(other)])
+    assert (
+        session.run_source(f"import torch\ntorch.save(torch.ones(2), {target!r})\nprint(torch.load({target!r}))") == 0
+    )
+    assert out.getvalue() == "tensor([1., 1.])\n"
+
+
+# -- the process-level backstop (tcli run only) ------------------------------------------------------------
+
+
+def test_tcli_run_caps_what_no_check_sees(tmp_path: Path) -> None:
+    script = tmp_path / "amplify.tsr"
+    script.write_text(
+        "import torch\nbig = ['a' * 10 ** 6] * 10 ** 5\ntexts = list(map(str, [big, big]))\nprint(len(texts))\n"
+    )
+    env = dict(os.environ, NO_COLOR="1")
+    p = subprocess.run(
+        [sys.executable, "-m", "tcli", "run", "--max-memory", "512M", str(script)],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 1, p.stderr
+    assert "MemoryError" in p.stderr.splitlines()[0] and "Traceback" not in p.stderr
