@@ -309,17 +309,12 @@ class Session:
         return sorted(set(self.globals) | set(self.prelude.builtins))
 
     def complete(self, text: str) -> list[str]:
-        m = re.search(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)?(\.?)(\w*)$", text)
-        if not m:
-            return []
-        path, dot, prefix = m.group(1), m.group(2), m.group(3)
-        if not dot:
-            word = path or ""
-            if "." in word:
-                return []
+        token = re.search(r"[\w.]*$", text).group(0)  # type: ignore[union-attr]
+        if "." not in token:
             pool = set(self.names()) | set(keyword.kwlist)
-            return sorted(n for n in pool if n.startswith(word) and not n.startswith("__"))
-        if not path:
+            return sorted(n for n in pool if n.startswith(token) and not n.startswith("__"))
+        path, prefix = token.rsplit(".", 1)
+        if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", path):
             return []
         try:
             obj = self._resolve_path(path.split("."))

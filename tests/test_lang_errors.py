@@ -1,0 +1,205 @@
+"""Errors: FILE:LINE:COL: Type: message, the source line with a caret under the failing span, the autograd
+hints, and never a Python traceback."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+import pytest
+
+from tcli import policy
+from tcli.errors import ScriptError
+from tcli.session import Session
+
+
+def run(src: str, **options: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False, **options)  # type: ignore[arg-type]
+    status = session.run_source(textwrap.dedent(src), "prog.tsr")
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_name_error_points_at_the_name() -> None:
+    status, _, err = run("x = 1\ny = x + undefined_thing * 2\n")
+    assert status == 1
+    assert err == (
+        "prog.tsr:2:9: NameError: name 'undefined_thing' is not defined\n"
+        "    2 | y = x + undefined_thing * 2\n"
+        "      |         ^^^^^^^^^^^^^^^\n"
+    )
+
+
+def test_caret_spans_the_failing_call_and_columns_count_characters() -> None:
+    status, _, err = run("s = 'héllo wörld'; n = int(s)\n")
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0] == "prog.tsr:1:24: ValueError: invalid literal for int() with base 10: 'héllo wörld'"
+    assert lines[2] == "      | " + " " * 23 + "^" * 6
+
+
+def test_error_inside_a_function_names_the_call_sites() -> None:
+    status, _, err = run(
+        """
+        def inner(v):
+            return v[5]
+        def outer():
+            return inner([1, 2])
+        outer()
+        """
+    )
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0] == "prog.tsr:3:12: IndexError: list index out of range"
+    assert "  called from prog.tsr:5:12" in lines and "  called from prog.tsr:6:1" in lines
+
+
+def test_syntax_errors_are_positioned() -> None:
+    status, _, err = run("x = (1,\ny = 2\n")
+    assert status == 1 and err.startswith("prog.tsr:1:5: SyntaxError: '(' was never closed\n")
+    status, _, err = run("if True:\nprint(1)\n")
+    assert status == 1 and err.startswith("prog.tsr:2:1: IndentationError: expected an indented block")
+
+
+@pytest.mark.parametrize(
+    "src,message",
+    [
+        ("class A:\n    pass\n", "prog.tsr:1:1: SyntaxError: class definitions are not supported in tsr"),
+        ("def f():\n    yield 1\n", "prog.tsr:2:5: SyntaxError: generator functions (yield) are not supported in tsr"),
+        ("return 1\n", "prog.tsr:1:1: SyntaxError: 'return' outside function"),
+        ("break\n", "prog.tsr:1:1: SyntaxError: 'break' outside loop"),
+        ("nonlocal x\n", "prog.tsr:1:1: SyntaxError: nonlocal declaration not allowed at module level"),
+        ("from torch import *\n", "prog.tsr:1:1: SyntaxError: 'from ... import *' is not supported in tsr"),
+        ("from . import x\n", "prog.tsr:1:1: SyntaxError: relative imports are not supported in tsr"),
+    ],
+)
+def test_unsupported_constructs_are_refused_before_anything_runs(src: str, message: str) -> None:
+    status, out, err = run("print('ran')\n" + src)
+    assert status == 1 and out == ""
+    line, col_and_rest = message.split(":", 1)[1].split(":", 1)
+    assert err.startswith(f"prog.tsr:{int(line) + 1}:{col_and_rest}")
+
+
+def test_engine_errors_keep_torch_type_and_message() -> None:
+    status, out, err = run(
+        """
+        import torch
+        x = torch.tensor([1., 2.], requires_grad=True)
+        y = x * 2
+        y.backward()
+        """
+    )
+    assert status == 1
+    assert err.splitlines()[0] == "prog.tsr:5:1: RuntimeError: grad can be implicitly created only for scalar outputs"
+
+
+def test_hint_for_a_second_backward_names_the_line_that_freed_the_graph() -> None:
+    status, out, err = run(
+        """
+        import torch
+        x = torch.tensor([2., 3.], requires_grad=True)
+        y = (x * x).sum()
+        y.backward()
+        print(x.grad)
+        y.backward()
+        """
+    )
+    assert status == 1 and out == "tensor([4., 6.])\n"
+    lines = err.splitlines()
+    assert lines[0].startswith("prog.tsr:7:1: RuntimeError: Trying to backward through the graph a second time")
+    assert lines[3] == (
+        "hint: the graph was freed by the backward at prog.tsr:5:1; "
+        "pass retain_graph=True to that call to backward through it again"
+    )
+    assert lines[4] == "    5 | y.backward()"
+
+
+def test_hint_for_in_place_on_a_leaf() -> None:
+    status, _, err = run("import torch\nw = torch.ones(1, requires_grad=True)\nw += 1\n")
+    assert status == 1
+    assert "RuntimeError: a leaf Variable that requires grad is being used in an in-place operation." in err
+    assert "hint: update leaf tensors inside `with torch.no_grad():`, or use an out-of-place op" in err
+
+
+def test_hint_for_a_version_mismatch_names_the_modifying_line() -> None:
+    status, _, err = run(
+        """
+        import torch
+        a = torch.tensor([1., 2.], requires_grad=True)
+        b = a * 2
+        c = b ** 2
+        b.mul_(3)
+        c.sum().backward()
+        """
+    )
+    assert status == 1
+    lines = err.splitlines()
+    assert "modified by an inplace operation" in lines[0] and lines[0].startswith("prog.tsr:7:1: RuntimeError:")
+    assert lines[3].startswith("hint: a tensor saved for backward was modified in place at prog.tsr:6:1;")
+    assert lines[4] == "    6 | b.mul_(3)"
+
+
+def test_hints_work_inside_functions() -> None:
+    status, _, err = run(
+        """
+        import torch
+        def step(loss):
+            loss.backward()
+        x = torch.ones(2, requires_grad=True)
+        loss = (x * x).sum()
+        step(loss)
+        step(loss)
+        """
+    )
+    assert status == 1
+    assert "hint: the graph was freed by the backward at prog.tsr:4:5;" in err
+
+
+def test_uncaught_raise_in_a_script() -> None:
+    status, _, err = run("raise ValueError('bad value')\n")
+    assert (status, err.splitlines()[0]) == (1, "prog.tsr:1:1: ValueError: bad value")
+    status, _, err = run("assert 1 + 1 == 3, 'arithmetic'\n")
+    assert err.splitlines()[0] == "prog.tsr:1:1: AssertionError: arithmetic"
+    status, _, err = run("d = {}\nd['missing']\n")
+    assert err.splitlines()[0] == "prog.tsr:2:1: KeyError: 'missing'"
+
+
+def test_timeout_message() -> None:
+    status, _, err = run("while True:\n    pass\n", limits=policy.Limits(timeout=0.3))
+    assert status == 1
+    assert err.splitlines()[0].startswith("prog.tsr:2:5: TimeoutError: the script ran longer than the time limit")
+
+
+def test_debug_adds_the_interpreter_traceback() -> None:
+    status, _, err = run("1 / 0\n", debug=True)
+    assert status == 1
+    assert err.startswith("prog.tsr:1:1: ZeroDivisionError: division by zero\n")
+    assert "--debug: Python traceback of the interpreter" in err and "Traceback (most recent call last)" in err
+
+
+def test_colour_on_a_terminal() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert Session(stdout=out, stderr=err, color=True).run_source("nope\n", "p.tsr") == 1
+    text = err.getvalue()
+    assert "\x1b[" in text and "NameError" in text and "p.tsr:1:1" in text
+
+
+def test_keyboard_interrupt_is_one_line_and_status_130() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False)
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    session.globals["interrupt"] = interrupt
+    assert session.run_source("x = 1\ninterrupt()\n", "p.tsr") == 130
+    assert err.getvalue() == "p.tsr:2:1: KeyboardInterrupt\n"
+
+
+def test_script_error_object_for_the_repl() -> None:
+    session = Session(stdout=io.StringIO(), stderr=io.StringIO(), color=False)
+    with pytest.raises(ScriptError) as info:
+        session.run_cell("[1][3]")
+    e = info.value
+    assert (e.type_name, e.message, e.site.line, e.site.col) == ("IndexError", "list index out of range", 1, 1)
+    assert isinstance(e.exc, IndexError)
