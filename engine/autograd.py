@@ -107,9 +107,24 @@ class Node:
         raise NotImplementedError
 
     def release(self) -> None:
-        if self._saved:
+        # Only saved tensors are freed (torch's SavedVariables): a node that kept just shapes or dims
+        # can run again, as torch's can.
+        if self._saved and self._saved is not FREED and _holds_tensors(self):
             self._saved = FREED
             self._site = current_site
+
+
+def _holds_tensors(node: Node) -> bool:
+    for v in node._vers:
+        if v is not None:
+            return True
+    for s in node._saved:
+        if type(s) is tuple:
+            if any(hasattr(x, "__array_interface__") or hasattr(x, "__cuda_array_interface__") for x in s):
+                return True
+        elif hasattr(s, "_data") or type(s) is _Out or hasattr(s, "__array_interface__"):
+            return True
+    return False
 
 
 class _Out:
@@ -305,7 +320,7 @@ def run_backward(
                         else:
                             pending[nxt] = gi
                 i += 1
-            if not retain_graph and node._saved:
+            if not retain_graph and node._saved and _holds_tensors(node):
                 node._saved = FREED
                 node._site = site
     finally:
@@ -326,7 +341,11 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
     cur = var.grad
     if cur is None:
         if create_graph:
-            var.grad = g
+            # torch copies the incoming grad into a fresh tensor (CopyBackwards when it has a graph)
+            from engine.ops.inplace import copy_
+            from engine.tensor import wrap
+
+            var.grad = copy_(wrap(g._dev.xp.empty_like(g._data), g._dev), g)
         else:
             # A fresh array: the incoming grad may be shared with other leaves (AddBackward passes
             # one tensor to both inputs) and users zero grads in place.
@@ -417,10 +436,10 @@ def grad(
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
+    grads = _root_grads(outs, gos, "grad")  # torch checks the outputs before the inputs
     for t in ins:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = _root_grads(outs, gos, "grad")
     roots = [edge(o) for o in outs]
     targets: dict = {}
     for i, t in enumerate(ins):

@@ -220,10 +220,12 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
 
 # ---- setitem ------------------------------------------------------------------------------------------
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
-    from engine.ops.inplace import check_inplace, commit
+    from engine.ops.inplace import VIEW_LEAF_MSG, check_inplace, commit
 
-    check_inplace(x)
     nidx, advanced, name = _norm_index(x, idx if isinstance(idx, tuple) else (idx,))
+    if ENABLED[0] and x._rg and x.grad_fn is None and not advanced and name != "AliasBackward0":
+        raise RuntimeError(VIEW_LEAF_MSG)  # torch writes through a view of x here
+    check_inplace(x)
     d = x._data
     if isinstance(value, Tensor):
         if value._dev is not x._dev and not (value._dev.type == "cpu" and value._data.ndim == 0):
