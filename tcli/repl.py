@@ -486,31 +486,42 @@ def make_history(path: str | None, warn: Callable[[str], None] | None = None) ->
 
 def key_bindings(shell: Shell) -> Any:
     """Enter (run when complete, else newline + indent), Alt-Enter (run now), Tab (complete or indent),
-    Backspace in indentation (remove one level)."""
-    from prompt_toolkit.filters import Condition, has_completions
+    Backspace in indentation (remove one level). None of them apply while Ctrl-R searches: there the
+    keys keep prompt_toolkit's meaning."""
+    from prompt_toolkit.application.current import get_app
+    from prompt_toolkit.filters import Condition, has_completions, is_searching
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.key_binding.bindings.completion import generate_completions
 
     kb = KeyBindings()
+    editing = ~is_searching
 
     @Condition
     def completion_selected() -> bool:
-        from prompt_toolkit.application.current import get_app
-
         state = get_app().current_buffer.complete_state
         return state is not None and state.current_completion is not None
 
-    @kb.add("enter", filter=completion_selected)
+    @Condition
+    def at_indentation() -> bool:
+        return get_app().current_buffer.document.current_line_before_cursor.strip() == ""
+
+    @Condition
+    def inside_indentation() -> bool:
+        before = get_app().current_buffer.document.current_line_before_cursor
+        return bool(before) and before.strip() == ""
+
+    @kb.add("enter", filter=editing & completion_selected)
     def _(event: Any) -> None:
         buf = event.current_buffer
         buf.apply_completion(buf.complete_state.current_completion)
 
-    @kb.add("enter", filter=~completion_selected)
+    @kb.add("enter", filter=editing & ~completion_selected)
     def _(event: Any) -> None:
         buf = event.current_buffer
         if buf.complete_state is not None:
             buf.cancel_completion()
-        if input_ready(buf.text, shell.session.is_complete):
+        is_complete = shell.session.is_complete
+        if input_ready(buf.text, is_complete) or _recalled_block(buf, is_complete):
             stripped = buf.text.rstrip()
             if stripped != buf.text:
                 buf.text = stripped
@@ -518,35 +529,32 @@ def key_bindings(shell: Shell) -> Any:
         else:
             buf.insert_text("\n" + indent_for(buf.document.text_before_cursor))
 
-    @kb.add("escape", "enter")
+    @kb.add("escape", "enter", filter=editing)
     def _(event: Any) -> None:
         event.current_buffer.validate_and_handle()
 
-    def at_indentation() -> bool:
-        from prompt_toolkit.application.current import get_app
-
-        before = get_app().current_buffer.document.current_line_before_cursor
-        return before.strip() == ""
-
-    @kb.add("tab", filter=Condition(at_indentation) & ~has_completions)
+    @kb.add("tab", filter=editing & at_indentation & ~has_completions)
     def _(event: Any) -> None:
         event.current_buffer.insert_text(INDENT)
 
     # elsewhere Tab is prompt_toolkit's own: complete the common part, then cycle through the menu
-    kb.add("tab", filter=~Condition(at_indentation) | has_completions)(generate_completions)
+    kb.add("tab", filter=editing & (~at_indentation | has_completions))(generate_completions)
 
-    @kb.add("backspace", filter=Condition(lambda: _in_indentation()))
+    @kb.add("backspace", filter=editing & inside_indentation)
     def _(event: Any) -> None:
         before = event.current_buffer.document.current_line_before_cursor
         event.current_buffer.delete_before_cursor(count=(len(before) - 1) % len(INDENT) + 1)
 
-    def _in_indentation() -> bool:
-        from prompt_toolkit.application.current import get_app
-
-        before = get_app().current_buffer.document.current_line_before_cursor
-        return bool(before) and before.strip() == ""
-
     return kb
+
+
+def _recalled_block(buf: Any, is_complete: Callable[[str], bool]) -> bool:
+    """A block brought back unchanged from the history runs on Enter: it ended with an empty line when it
+    was typed, and the history keeps it without one."""
+    text = buf.text
+    if "\n" not in text or not input_ready(text + "\n", is_complete):
+        return False
+    return text in buf.history.get_strings()
 
 
 def make_prompt_session(shell: Shell, history: Any = None, input: Any = None, output: Any = None) -> Any:

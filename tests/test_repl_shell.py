@@ -228,24 +228,31 @@ def test_toolbar_shows_device_dtype_grad_mode_and_memory() -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def prompt_once(*chunks: str, shell: Shell | None = None) -> str:
+def prompt_once(*chunks: str, shell: Shell | None = None, history: object = None) -> str:
     """Type keys into a PromptSession on a pipe; chunks after the first are sent from a thread after a
     pause, for keys that must wait for something asynchronous (completion runs in the background)."""
     shell = shell or make_shell()[0]
     with create_pipe_input() as inp:
-        session = make_prompt_session(shell, input=inp, output=DummyOutput())
+        session = make_prompt_session(shell, history=history, input=inp, output=DummyOutput())
         inp.send_text(chunks[0])
 
         def later() -> None:
             for chunk in chunks[1:]:
                 time.sleep(0.3)
                 inp.send_text(chunk)
+            # a prompt still open after its keys would hang the test: Alt-Enter ends it (and the
+            # assertion on its text fails instead)
+            if not done.wait(5):
+                inp.send_text("\x1b\r")
+
+        done = threading.Event()
 
         thread = threading.Thread(target=later, daemon=True)
         thread.start()
         try:
             return session.prompt()
         finally:
+            done.set()
             thread.join()
 
 
@@ -294,6 +301,28 @@ def test_tab_at_line_start_indents() -> None:
 def test_bracketed_paste_of_a_script_runs_as_one_input() -> None:
     script = "a = 1\nfor i in range(2):\n    a += i\n\nb = a * 2\n"
     assert prompt_once("\x1b[200~" + script + "\x1b[201~\r") == script.rstrip()
+
+
+def past_inputs() -> object:
+    from prompt_toolkit.history import InMemoryHistory
+
+    history = InMemoryHistory()
+    for line in ("alpha = 1", "for i in range(2):\n    beta = i", "gamma = 3"):
+        history.append_string(line)
+    return history
+
+
+def test_up_and_down_walk_the_history() -> None:
+    assert prompt_once("\x1b[A", "\r", history=past_inputs()) == "gamma = 3"
+    # a multi-line entry comes back whole; Up moves through its lines before going further back
+    assert (
+        prompt_once("\x1b[A\x1b[A", "\x1b[A\x1b[A", "\x1b[B", "\r", history=past_inputs())
+        == "for i in range(2):\n    beta = i"
+    )
+
+
+def test_ctrl_r_searches_the_history() -> None:
+    assert prompt_once("\x12alp", "\r", "\r", history=past_inputs()) == "alpha = 1"
 
 
 def test_ctrl_c_clears_and_ctrl_d_exits() -> None:
