@@ -91,6 +91,8 @@ def run(shell: Shell, line: str) -> bool:
         shell.error(f":{cmd.name}: {e}")
     except ScriptError as err:
         shell.report(err)
+    except Exception as e:  # an engine error outside EXPR (autograd.grad in :gradcheck, a file's arrays ...)
+        shell.report(ScriptError.from_exception(e))
     return True
 
 

@@ -248,6 +248,12 @@ class Shell:
         except KeyboardInterrupt:  # Ctrl-C while we were echoing or rendering, outside the interpreter
             self.stderr.write("KeyboardInterrupt\n")
             self._flush(self.stderr)
+        except Exception as e:  # a bug in the REPL itself must not end the user's session
+            self.error(f"internal error in tcli's REPL: {type(e).__name__}: {e}")
+            if self.options.debug:
+                import traceback
+
+                traceback.print_exception(e, file=self.stderr)
         finally:
             self.refresh_stats()
         return True

@@ -224,6 +224,20 @@ def test_device_cuda_without_a_gpu_is_refused() -> None:
     assert r.do("torch.ones(1).device") == "device(type='cpu')\n"
 
 
+def test_a_failing_meta_command_or_repl_bug_does_not_end_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = Repl()
+
+    def broken(shell: Shell, arg: str) -> None:
+        raise RuntimeError("engine says no")
+
+    monkeypatch.setitem(meta.COMMANDS, "vars", meta.MetaCommand("vars", ":vars", "", broken))
+    r.do(":vars")
+    assert r.errors() == "RuntimeError: engine says no\n"
+    monkeypatch.setattr(r.shell, "run_code", lambda text: 1 / 0)
+    assert r.shell.handle("1") is True
+    assert "internal error in tcli's REPL: ZeroDivisionError" in r.errors()
+
+
 def test_unknown_command_and_quit() -> None:
     r = Repl()
     r.do(":grap x")
