@@ -5,14 +5,28 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from tcli import meta
 from tcli.repl import ReplOptions, Shell
 from tcli.repl_complete import CompletionSources, ReplCompleter, in_string_or_comment, python_completions
+
+
+@pytest.fixture(autouse=True)
+def engine_defaults_restored() -> Iterator[None]:
+    """The engine's default dtype/device and grad mode are process-wide: leave them as found for the
+    test files that run after this one."""
+    import engine
+
+    yield
+    engine.set_default_dtype(engine.float32)
+    engine.set_default_device("cpu")
+    engine.set_grad_enabled(True)
 
 
 def make_shell() -> tuple[Shell, io.StringIO]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,18 @@ import pytest
 
 from tcli import meta
 from tcli.repl import ReplOptions, Shell
+
+
+@pytest.fixture(autouse=True)
+def engine_defaults_restored() -> Iterator[None]:
+    """The engine's default dtype/device and grad mode are process-wide: leave them as found for the
+    test files that run after this one."""
+    import engine
+
+    yield
+    engine.set_default_dtype(engine.float32)
+    engine.set_default_device("cpu")
+    engine.set_grad_enabled(True)
 
 
 class Repl:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,18 @@ from tcli.repl import (
     read_inputs,
     run_plain,
 )
+
+
+@pytest.fixture(autouse=True)
+def engine_defaults_restored() -> Iterator[None]:
+    """The engine's default dtype/device and grad mode are process-wide: leave them as found for the
+    test files that run after this one."""
+    import engine
+
+    yield
+    engine.set_default_dtype(engine.float32)
+    engine.set_default_device("cpu")
+    engine.set_grad_enabled(True)
 
 
 def make_shell(**options: object) -> tuple[Shell, io.StringIO, io.StringIO]:
