@@ -221,14 +221,18 @@ def test_readme_has_a_tour() -> None:
 
 @pytest.mark.parametrize("command,output", console_examples(), ids=[c[:40] for c, _ in console_examples()])
 def test_readme_output_is_real(command: str, output: str) -> None:
-    """Each command in the tour prints exactly what the README shows (stdout and stderr, as a terminal would)."""
-    argv = shlex.split(command)
+    """Each command in the tour prints exactly what the README shows (stdout and stderr, as a terminal would).
+    A command may read a pipe (`printf ... | tcli repl`): the part before the pipe is run by the shell."""
+    feed, _, command_part = command.rpartition(" | ")
+    stdin = subprocess.run(["bash", "-c", feed], capture_output=True, check=True).stdout if feed else b""
+    argv = shlex.split(command_part)
     assert argv[0] == "tcli", command
     p = subprocess.run(
-        [*tcli_command(), *argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env(),
-        cwd=ROOT, stdin=subprocess.DEVNULL, timeout=120,
+        [*tcli_command(), *argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env(), cwd=ROOT,
+        input=stdin, timeout=120,
     )  # fmt: skip
-    assert p.stdout.rstrip("\n") == output.rstrip("\n"), f"$ {command}\n--- README\n{output}--- got\n{p.stdout}"
+    got = p.stdout.decode()
+    assert got.rstrip("\n") == output.rstrip("\n"), f"$ {command}\n--- README\n{output}--- got\n{got}"
 
 
 def test_readme_documents_completion_and_cuda() -> None:
