@@ -177,7 +177,12 @@ class Tensor:
 
     def stride(self, dim: int | None = None) -> Any:
         isz = self._data.itemsize
-        st = tuple(s // isz for s in self._data.strides)
+        st = [s // isz for s in self._data.strides]
+        shape = self._data.shape
+        for i in range(len(st) - 1, -1, -1):
+            if st[i] == 0 and shape[i] == 1:  # numpy's 0 for an inserted size-1 dim; torch's is the span after it
+                st[i] = st[i + 1] * shape[i + 1] if i + 1 < len(st) else 1
+        st = tuple(st)
         if dim is None:
             return st
         from engine.ops.util import norm_dim

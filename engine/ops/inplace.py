@@ -23,7 +23,8 @@ def check_inplace(x: Tensor) -> None:
     if x._rg and x.grad_fn is None:
         raise RuntimeError(LEAF_MSG)
     base = x._base
-    if base is not None and base._rg and base.grad_fn is None:
+    # only a differentiable view counts (x.detach() and views made under no_grad don't require grad)
+    if base is not None and x._rg and base._rg and base.grad_fn is None:
         raise RuntimeError(VIEW_LEAF_MSG)
 
 

@@ -412,7 +412,9 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:  # noqa: A00
 
 
 def detach(input: Tensor) -> Tensor:  # noqa: A002
-    return view_of(input._data, input)
+    t = view_of(input._data, input)  # shares memory and the version counter
+    t._base = None  # but is not a differentiable view: torch's detach() has no _base
+    return t
 
 
 ToCopyBackward0 = node_class("ToCopyBackward0", lambda self, g, np_dtype, dev: (cast(g, np_dtype, dev),))
