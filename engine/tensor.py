@@ -49,6 +49,8 @@ class Tensor:
         "_meta",
         "__weakref__",
     )
+    # numpy scalars and arrays defer to the tensor's reflected operators (np.float64(2) * t is a tensor)
+    __array_priority__ = 1000
 
     # torch.Tensor(...) legacy constructor: floats by default (torch.Tensor([1, 2]) -> float32)
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:

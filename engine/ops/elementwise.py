@@ -66,8 +66,8 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
         if floatify and ad.dtype.kind != "f":
             ad = ad.astype(DEFAULT.float.np)
         return ad, b
-    if isinstance(b, np.generic):
-        return prep(a, b.item(), floatify)
+    if isinstance(b, np.generic):  # numpy scalars act as Python numbers; torch reads np.bool_ as a float
+        return prep(a, float(b) if isinstance(b, np.bool_) else b.item(), floatify)
     raise NotOperand
 
 
@@ -164,7 +164,7 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
 def _sub_check(a: Tensor, b: Any) -> None:
     """torch refuses subtraction with a bool operand (a Python bool counts as a bool tensor)."""
     ab = a._data.dtype.kind == "b"
-    bb = b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, (bool, np.bool_))
+    bb = b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, bool)
     if ab and bb:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
@@ -284,7 +284,7 @@ _ge = binary(np.greater_equal, None)
 def _bool_div_check(a: Tensor, b: Any, kernel: str) -> None:
     """torch has no bool kernels for floor/trunc division and remainder (two bool operands)."""
     if a._data.dtype.kind == "b" and (
-        b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, (bool, np.bool_))
+        b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, bool)
     ):
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 

@@ -93,7 +93,7 @@ def _scalar_dt(v: Any) -> Any:
     if isinstance(v, float):
         return DEFAULT.float
     if isinstance(v, np.generic):  # torch treats numpy scalars as the Python numbers they hold
-        return _scalar_dt(v.item())
+        return DEFAULT.float if isinstance(v, np.bool_) else _scalar_dt(v.item())  # np.bool_ as a float
     raise TypeError(f"unsupported operand type: {type(v).__name__}")
 
 
