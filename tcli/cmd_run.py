@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -117,7 +118,11 @@ def run_script(
             with open(file, encoding="utf-8") as f:  # type: ignore[arg-type]
                 text = f.read()
         except (OSError, UnicodeDecodeError) as e:
-            raise click.UsageError(f"cannot read {file}: {getattr(e, 'strerror', None) or e}") from None
+            reason = getattr(e, "strerror", None) or str(e)
+            click.echo(f"Error: cannot read {file}: {reason}", err=True)  # one line: a usage error, status 2
+            return 2
+        if os.path.splitext(file)[1] not in (".tsr", ".py", ""):  # type: ignore[type-var]
+            click.echo(f"tcli run: warning: {file} is not a .tsr script; running it as tsr anyway", err=True)
         return session.run_source(text, file)  # type: ignore[arg-type]
     except KeyboardInterrupt:  # Ctrl-C outside the script (e.g. while reading stdin)
         sys.stderr.write("KeyboardInterrupt\n")

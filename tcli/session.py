@@ -47,12 +47,13 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
 from tcli import parser, policy
-from tcli.errors import ScriptError, TsrTimeout
+from tcli.errors import ScriptError, Site, TsrTimeout
 from tcli.interpreter import Interpreter
 from tcli.prelude import ModuleFacade, Prelude
 
@@ -167,14 +168,30 @@ class Session:
                 timer = True
             else:
                 self.interp.deadline = time.monotonic() + limits.timeout
+        old_show = warnings.showwarning
+        warnings.showwarning = self._show_warning
         try:
             yield
         finally:
+            warnings.showwarning = old_show
             if timer:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, old_handler)
             self.interp.deadline = None
             sys.setrecursionlimit(old_limit)
+
+    def _show_warning(self, message: Any, category: type, filename: str, lineno: int, *rest: Any) -> None:
+        """Engine warnings (torch's UserWarnings) point at the script's statement, not at engine code."""
+        site = getattr(self.interp.site_hook, "current_site", None)
+        where = f"{site.where()}: " if isinstance(site, Site) else ""
+        lines = [f"{where}{category.__name__}: {message}"] + (
+            site.excerpt(caret=False) if isinstance(site, Site) else []
+        )
+        try:
+            self.stdout.flush()
+            self.stderr.write("\n".join(lines) + "\n")
+        except (OSError, ValueError):
+            pass
 
     def _on_alarm(self, signum: int, frame: Any) -> None:
         raise TsrTimeout(f"the script ran longer than the time limit of {self.limits.timeout:g}s (--timeout)")
