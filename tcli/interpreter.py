@@ -23,6 +23,7 @@ from tcli.errors import UNCATCHABLE, add_call, tag
 from tcli.parser import Scope
 
 _MISSING: Any = object()
+_Name = ast.Name
 _BREAK: Any = object()
 _CONTINUE: Any = object()
 _RETURN: Any = object()
@@ -609,7 +610,10 @@ class Interpreter:
             raise
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
-        obj = self._v[node.value.__class__](node.value)
+        n = node.value
+        obj = self.frame.vars.get(n.id, _MISSING) if n.__class__ is _Name else _MISSING  # type: ignore[attr-defined]
+        if obj is _MISSING:
+            obj = self._v[n.__class__](n)
         rule = self._rules.get(type(obj))
         if rule is None:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))
@@ -645,8 +649,16 @@ class Interpreter:
         return slice(lo, hi, st)
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
-        left = self._v[node.left.__class__](node.left)
-        right = self._v[node.right.__class__](node.right)
+        # operands that are names are read inline: they are most operands, and a call costs more than the read
+        vars_ = self.frame.vars
+        n = node.left
+        left = vars_.get(n.id, _MISSING) if n.__class__ is _Name else _MISSING  # type: ignore[attr-defined]
+        if left is _MISSING:
+            left = self._v[n.__class__](n)
+        n = node.right
+        right = vars_.get(n.id, _MISSING) if n.__class__ is _Name else _MISSING  # type: ignore[attr-defined]
+        if right is _MISSING:
+            right = self._v[n.__class__](n)
         try:
             return self._binops[node.tsr_op](left, right)  # type: ignore[attr-defined]
         except BaseException as e:
