@@ -164,7 +164,9 @@ def _version_error(node: Node, s: Any, counter: list, expected: int) -> RuntimeE
     else:
         shape, legacy = s._data.shape, _legacy(s._data)
         fn = s.grad_fn
-        owner = f", which is output 0 of {_short(fn.name())}," if fn is not None else ""
+        # torch regenerates the grad_fn of a view whose memory changed in place as AsStridedBackward0
+        name = "AsStrided" if s._base is not None and s._rg else (_short(fn.name()) if fn is not None else "")
+        owner = f", which is output 0 of {name}," if fn is not None else ""
     dims = ", ".join(str(d) for d in shape)
     msg = (
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
@@ -431,6 +433,8 @@ def grad(
     """torch.autograd.grad: the gradients of outputs w.r.t. inputs, returned rather than accumulated."""
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
+    if not ins:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     gos = None if grad_outputs is None else _as_tuple(grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph

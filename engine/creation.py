@@ -140,7 +140,7 @@ def _from_data(data: Any, dtype: Any) -> Any:
     try:
         return np.array(clean, dtype=dt)
     except OverflowError:
-        raise RuntimeError(f"value cannot be converted to type {to_dtype(dt)} without overflow") from None
+        raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
 
 
 def tensor(
@@ -195,7 +195,11 @@ def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     if out is not None and dtype is None:
         dtype = out.dtype
-    return _finish(np.zeros(_size(size), dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
+    try:
+        shape = _size(size)
+    except RuntimeError:
+        raise RuntimeError("zeros: Dimension size must be non-negative.") from None  # torch's zeros says so
+    return _finish(np.zeros(shape, dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
 
 
 def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -273,7 +277,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Tensor | None = N
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = DEFAULT.float if any(isinstance(v, float) for v in (start, end, step)) else int64
     dt = to_dtype(dtype).np

@@ -74,7 +74,7 @@ class Tensor:
                 )
             return
         if value and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self._rg = bool(value)
 
     @property
@@ -251,7 +251,7 @@ class Tensor:
 
     def _scalar(self, what: str) -> Any:
         if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return host(self._data).reshape(()).item()
 
     def __bool__(self) -> bool:

@@ -116,7 +116,10 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
             except NotOperand:
                 return NotImplemented
             bt = isinstance(b, Tensor)
-        out = ufunc(ad, bd)
+        try:
+            out = ufunc(ad, bd)
+        except ValueError:  # shapes that do not broadcast (a try costs nothing until it raises)
+            raise RuntimeError(broadcast_error(np.shape(ad), np.shape(bd))) from None
         if type(out) is not _ndarray:
             out = a._dev.xp.asarray(out)
         t = _new(Tensor)
@@ -159,6 +162,21 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
         return t
 
     return op
+
+
+def broadcast_error(*shapes: tuple) -> str:
+    """torch's message for operands that do not broadcast: shapes are combined left to right, and the
+    first pair that clashes is reported (a: the shape so far, b: the next operand)."""
+    acc: tuple = ()
+    for s in shapes:
+        n = max(len(acc), len(s))
+        for i in range(1, n + 1):
+            x = acc[-i] if i <= len(acc) else 1
+            y = s[-i] if i <= len(s) else 1
+            if x != y and x != 1 and y != 1:
+                return f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {n - i}"
+        acc = np.broadcast_shapes(acc, s)
+    return "shapes cannot be broadcast"
 
 
 def _sub_check(a: Tensor, b: Any) -> None:
@@ -616,7 +634,10 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
     rt = result_np(input, other)
     xd = xt._data.astype(rt, copy=False) if xt is not None else np.asarray(input, dtype=rt)
     yd = yt._data.astype(rt, copy=False) if yt is not None else np.asarray(other, dtype=rt)
-    r = like._dev.xp.where(c, xd, yd)
+    try:
+        r = like._dev.xp.where(c, xd, yd)
+    except ValueError:
+        raise RuntimeError(broadcast_error(c.shape, np.shape(xd), np.shape(yd))) from None
     t = wrap(r, like._dev)
     if ENABLED[0] and ((xt is not None and xt._rg) or (yt is not None and yt._rg)):
         node = WhereBackward0()

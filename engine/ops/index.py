@@ -24,6 +24,7 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
     advanced = False
     name = "AliasBackward0"
     dim = 0
+    nadv = 0  # advanced-index dims so far: torch numbers out-of-bounds errors among those
     n_real = sum(
         1
         for i in idx
@@ -66,7 +67,9 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
             step = i.step
             if step is not None:
                 step = int(step)
-                if step <= 0:
+                if step == 0:
+                    raise ValueError("slice step cannot be zero")
+                if step < 0:
                     raise ValueError("step must be greater than zero")
             i = slice(None if i.start is None else int(i.start), None if i.stop is None else int(i.stop), step)
             out.append(i)
@@ -89,9 +92,11 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
                             f"the shape of the indexed tensor [{', '.join(map(str, shape))}] at index {dim + k}"
                         )
                 dim += a.ndim
+                nadv += a.ndim
             elif a.dtype.kind in "iu":
-                _bounds(a, shape, dim)
+                _bounds(a, shape, dim, nadv)
                 dim += 1
+                nadv += 1
             else:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
@@ -101,10 +106,12 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
             a = np.asarray(i)
             if a.dtype.kind == "b":
                 dim += a.ndim
+                nadv += a.ndim
             elif a.dtype.kind in "iu" or a.size == 0:
                 a = a.astype(np.int64)
-                _bounds(a, shape, dim)
+                _bounds(a, shape, dim, nadv)
                 dim += 1
+                nadv += 1
             else:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
@@ -117,14 +124,14 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
     return tuple(out), advanced, name
 
 
-def _bounds(a: Any, shape: tuple, dim: int) -> None:
+def _bounds(a: Any, shape: tuple, dim: int, pos: int) -> None:
     if dim >= len(shape) or a.size == 0:
         return
     n = shape[dim]
     lo, hi = int(a.min()), int(a.max())
     if lo < -n or hi >= n:
         bad = hi if hi >= n else lo
-        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+        raise IndexError(f"index {bad} is out of bounds for dimension {pos} with size {n}")
 
 
 # ---- getitem ------------------------------------------------------------------------------------------
@@ -485,8 +492,8 @@ GatherBackward0 = node_class("GatherBackward0", _gather_bw)
 
 
 def _check_index(index: Tensor, fn: str) -> None:
-    if index._data.dtype != np.int64:
-        raise RuntimeError(f"{fn}(): Expected dtype int64 for index")
+    if index._data.dtype != np.int64 and index._data.dtype != np.int32:
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
@@ -592,7 +599,7 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
         raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     dev = same_device(tensors)
     # torch skips legacy empty 1-D tensors in cat
     parts = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
@@ -823,7 +830,7 @@ def _select_view(input: Tensor, ax: int, i: int, cls: type) -> Tensor:  # noqa: 
 def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
     d = input._data
     if d.ndim == 0:
-        raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     ax = norm_dim(dim, d.ndim)
     return tuple(_select_view(input, ax, i, UnbindBackward0) for i in range(d.shape[ax]))
 

@@ -154,8 +154,10 @@ def write_out(out: Tensor, r: Tensor) -> Tensor:
     if not isinstance(out, Tensor):
         raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
     if ENABLED[0] and (out._rg or r._rg):
+        fn = r.grad_fn
+        op = autograd._short(fn.name()).lower() + "(): " if fn is not None else ""  # MulBackward0 -> mul():
         raise RuntimeError(
-            "functions with out=... arguments don't support automatic differentiation, but one of the "
+            f"{op}functions with out=... arguments don't support automatic differentiation, but one of the "
             "arguments requires grad."
         )
     rd = r._data
@@ -378,6 +380,8 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
 
 
 def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
+    if requires_grad and x.grad_fn is None and x._data.dtype.kind not in "fc":
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")  # the setter adds "and complex"
     x.requires_grad = requires_grad
     return x
 

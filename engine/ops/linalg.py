@@ -156,7 +156,7 @@ inner = dot
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, vec)
     if ad.ndim != 2 or bd.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {ad.ndim}, {ad.ndim}, {bd.ndim}")
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {ad.ndim}, {bd.ndim}")
     if ad.shape[1] != bd.shape[0]:
         raise RuntimeError(
             f"size mismatch, got input ({ad.shape[0]}), mat ({ad.shape[0]}x{ad.shape[1]}), vec ({bd.shape[0]})"
@@ -199,31 +199,48 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
 
         return _record(view_of(r._data.reshape(r._data.shape[1:]), r), SqueezeBackward4, r, (r._data.shape,))
     # batched: broadcast batch dims; 1-D operands are promoted and the added dim removed after
-    a_, b_ = input, other
-    if na == 1:
-        a_ = input.unsqueeze(0)
-    if nb == 1:
-        b_ = other.unsqueeze(-1)
-    k1, k2 = a_._data.shape[-1], b_._data.shape[-2]
-    if k1 != k2:
-        raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{int(np.prod(a_._data.shape[:-2])) if a_._data.ndim > 2 else 1}, {k1}] but got: "
-            f"[{int(np.prod(b_._data.shape[:-2])) if b_._data.ndim > 2 else 1}, {k2}]."
-        )
+    a_ = ad.reshape((1,) + ad.shape) if na == 1 else ad
+    b_ = bd.reshape(bd.shape + (1,)) if nb == 1 else bd
+    folds = na >= 3 and nb <= 2  # torch folds the batch into one mm/mv: no batch broadcasting
+    if a_.shape[-1] != b_.shape[-2] and folds:
+        raise RuntimeError(_mismatch(ad.shape, bd.shape, False))
     try:
-        batch = np.broadcast_shapes(a_._data.shape[:-2], b_._data.shape[:-2])
+        np.broadcast_shapes(a_.shape[:-2], b_.shape[:-2])
     except ValueError:
         from engine.ops.index import _bcast_msg
 
-        raise RuntimeError(_bcast_msg(a_._data.shape[:-2], b_._data.shape[:-2])) from None
-    r = a_._data @ b_._data
+        raise RuntimeError(_bcast_msg(a_.shape[:-2], b_.shape[:-2])) from None
+    if a_.shape[-1] != b_.shape[-2]:
+        raise RuntimeError(_mismatch(ad.shape, bd.shape, ENABLED[0] and input._rg))
+    r = a_ @ b_
     if nb == 1:
         r = r.reshape(r.shape[:-1])
     if na == 1:
         r = r.reshape(r.shape[:-2] + r.shape[-1:])
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
     return _finish(_matmul_node(ad.shape, bd.shape), r, input, other, meta)
+
+
+def _mismatch(sa: tuple, sb: tuple, small_needs_grad: bool) -> str:
+    """torch's message for a batched matmul whose inner sizes differ: from mm/mv when it folds the batch
+    into a matrix (a batch times a matrix or vector; a matrix or vector times a batch only when that
+    small operand requires grad, folding the transposed batch), else from bmm."""
+    na, nb = len(sa), len(sb)
+    if na >= 3 and nb <= 2:
+        p, k = int(np.prod(sa[:-1])), sa[-1]
+        if nb == 2:
+            return f"mat1 and mat2 shapes cannot be multiplied ({p}x{k} and {sb[0]}x{sb[1]})"
+        return f"size mismatch, got input ({p}), mat ({p}x{k}), vec ({sb[0]})"
+    if nb >= 3 and na <= 2 and small_needs_grad:
+        p, k = int(np.prod(sb[:-2])) * sb[-1], sb[-2]
+        if na == 2:
+            return f"mat1 and mat2 shapes cannot be multiplied ({p}x{k} and {sa[1]}x{sa[0]})"
+        return f"size mismatch, got input ({p}), mat ({p}x{k}), vec ({sa[0]})"
+    ba = sa[:-2] if na > 2 else ()
+    bb = sb[:-2] if nb > 2 else ()
+    n = int(np.prod(np.broadcast_shapes(ba, bb)))
+    k1, k2 = sa[-1], (sb[-2] if nb > 1 else sb[0])
+    return f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {k1}] but got: [{n}, {k2}]."
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002

@@ -642,7 +642,7 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
     if d.dtype.kind != "f":
-        raise RuntimeError(
+        raise NotImplementedError(
             f'"{"log_softmax" if log else "softmax"}_lastdim_kernel_impl" not implemented for '
             f"'{input.dtype.scalar_name()}'"
         )
