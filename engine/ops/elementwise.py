@@ -174,7 +174,10 @@ def broadcast_error(*shapes: tuple) -> str:
             x = acc[-i] if i <= len(acc) else 1
             y = s[-i] if i <= len(s) else 1
             if x != y and x != 1 and y != 1:
-                return f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {n - i}"
+                return (
+                    f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                    f"dimension {n - i}"
+                )
         acc = np.broadcast_shapes(acc, s)
     return "shapes cannot be broadcast"
 

@@ -381,7 +381,8 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
 
 def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
     if requires_grad and x.grad_fn is None and x._data.dtype.kind not in "fc":
-        raise RuntimeError("only Tensors of floating point dtype can require gradients")  # the setter adds "and complex"
+        # (the requires_grad setter's text adds "and complex")
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
     x.requires_grad = requires_grad
     return x
 
