@@ -859,7 +859,7 @@ UNARY = [
     ("tan", np.tan, "TanBackward0", lambda g, x, y: g * (1 + y * y), "y", "float"),
     ("tanh", np.tanh, "TanhBackward0", lambda g, x, y: g * (1 - y * y), "y", "float"),
     ("sigmoid", lambda a: _sigmoid(a), "SigmoidBackward0", lambda g, x, y: g * y * (1 - y), "y", "float"),
-    ("relu", lambda a: np.maximum(a, 0).astype(a.dtype, copy=False), "ReluBackward0",
+    ("relu", lambda a: _relu(a), "ReluBackward0",
      lambda g, x, y: g * (y > 0), "y", "keep"),
     ("abs", np.abs, "AbsBackward0", lambda g, x, y: g * x.sign(), "x", "keep"),
     ("neg", np.negative, "NegBackward0", lambda g, x, y: -g, "", "keep"),
@@ -882,6 +882,13 @@ UNARY = [
     ("softplus", lambda a: np.logaddexp(0, a).astype(a.dtype, copy=False), "SoftplusBackward0",
      lambda g, x, y: g * x.sigmoid(), "x", "float"),
 ]  # fmt: skip
+
+
+def _relu(a: Any) -> Any:
+    # max(0, x) with 0 first keeps -0.0 (and nan) as torch does; numpy's float16 maximum loses -0.0
+    if a.dtype == np.float16:
+        return np.maximum(0, a.astype(np.float32)).astype(np.float16)
+    return np.maximum(0, a).astype(a.dtype, copy=False)
 
 
 def _sigmoid(a: Any) -> Any:
