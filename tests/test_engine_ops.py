@@ -829,3 +829,58 @@ def test_assert_same_detects_differences() -> None:
 
 
 INT_ONLY = INTS
+
+OUT_CASES = {
+    "exp": lambda T, a, b, o: T.exp(a, out=o),
+    "neg": lambda T, a, b, o: T.neg(a, out=o),
+    "add": lambda T, a, b, o: T.add(a, b, out=o),
+    "sub_alpha": lambda T, a, b, o: T.sub(a, b, alpha=2, out=o),
+    "mul_scalar": lambda T, a, b, o: T.mul(a, 2, out=o),
+    "div": lambda T, a, b, o: T.div(a, b, out=o),
+    "div_floor": lambda T, a, b, o: T.div(a, b, rounding_mode="floor", out=o),
+    "pow": lambda T, a, b, o: T.pow(a.abs(), b, out=o),
+    "atan2": lambda T, a, b, o: T.atan2(a, b, out=o),
+    "maximum": lambda T, a, b, o: T.maximum(a, b, out=o),
+    "minimum": lambda T, a, b, o: T.minimum(a, b, out=o),
+    "clamp": lambda T, a, b, o: T.clamp(a, -0.5, 0.5, out=o),
+    "where": lambda T, a, b, o: T.where(a > 0, a, b, out=o),
+    "addcmul": lambda T, a, b, o: T.addcmul(a, a, b, value=2, out=o),
+    "addcdiv": lambda T, a, b, o: T.addcdiv(a, a, b, value=0.5, out=o),
+    "mm": lambda T, a, b, o: T.mm(a, b.t(), out=o),
+    "matmul": lambda T, a, b, o: T.matmul(a, b.t(), out=o),
+    "mv": lambda T, a, b, o: T.mv(a, b[0], out=o),
+    "dot": lambda T, a, b, o: T.dot(a[0], b[0], out=o),
+    "bmm": lambda T, a, b, o: T.bmm(a[None], b.t()[None], out=o),
+    "sum": lambda T, a, b, o: T.sum(a, 1, out=o),
+    "mean": lambda T, a, b, o: T.mean(a, 0, keepdim=True, out=o),
+    "prod": lambda T, a, b, o: T.prod(a, 1, out=o),
+    "cumsum": lambda T, a, b, o: T.cumsum(a, 1, out=o),
+    "std": lambda T, a, b, o: T.std(a, 1, out=o),
+    "var": lambda T, a, b, o: T.var(a, out=o),
+    "norm": lambda T, a, b, o: T.norm(a, dim=1, out=o),
+    "argmax": lambda T, a, b, o: T.argmax(a, 1, out=o.long()),
+    "all": lambda T, a, b, o: T.all(a > 0, 1, out=o.bool()),
+    "any": lambda T, a, b, o: T.any(a > 0, out=o.bool()),
+    "eq": lambda T, a, b, o: T.eq(a, b, out=o),
+    "cat": lambda T, a, b, o: T.cat([a, b], out=o),
+    "stack": lambda T, a, b, o: T.stack([a, b], out=o),
+    "index_select": lambda T, a, b, o: T.index_select(a, 0, T.tensor([1, 0]), out=o),
+    "gather": lambda T, a, b, o: T.gather(a, 1, T.tensor([[0], [1]]), out=o),
+    "masked_select": lambda T, a, b, o: T.masked_select(a, a > 0, out=o),
+    "log_softmax": lambda T, a, b, o: T.log_softmax(a, 1, out=o),
+    "max_dim": lambda T, a, b, o: T.max(a, 1, out=(o, o.long())),
+    "sort": lambda T, a, b, o: T.sort(a, 1, out=(o, o.long())),
+    "arange": lambda T, a, b, o: T.arange(3.0, out=o),
+    "linspace": lambda T, a, b, o: T.linspace(0, 1, 4, out=o),
+    "full": lambda T, a, b, o: T.full((2,), 3.0, out=o),
+}
+
+
+@pytest.mark.parametrize("name", list(OUT_CASES))
+def test_out_argument(name: str) -> None:
+    def fn(T: object, a: object, b: object) -> object:
+        o = T.zeros(0)
+        r = OUT_CASES[name](T, a, b, o)
+        return r, o, (r is o) if not isinstance(r, tuple) else (r[0] is o)
+
+    check(fn, make((2, 3)), make((2, 3), low=0.5, high=2, seed=3), grad=False)

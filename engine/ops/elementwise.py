@@ -292,8 +292,16 @@ _add = binary(np.add, AddBackward0, save=False)
 _sub = binary(np.subtract, SubBackward0, save=False, nobool=True)
 _div = binary(np.true_divide, DivBackward0, floatify=True)
 _atan2 = binary(np.arctan2, Atan2Backward0, floatify=True)
-maximum = binary(np.maximum, MaximumBackward0)
-minimum = binary(np.minimum, MinimumBackward0)
+_maximum = binary(np.maximum, MaximumBackward0)
+_minimum = binary(np.minimum, MinimumBackward0)
+
+
+def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    return _out(_check(_maximum(_tensor_arg(input, "maximum"), other), "maximum", input, other), out)
+
+
+def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    return _out(_check(_minimum(_tensor_arg(input, "minimum"), other), "minimum", input, other), out)
 _eq = binary(np.equal, None)
 _ne = binary(np.not_equal, None)
 _lt = binary(np.less, None)

@@ -9,7 +9,7 @@ import numpy as np
 
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
-from engine.ops.util import add_at, edge_of, mixed_device, node_class, norm_dim, same_device
+from engine.ops.util import add_at, edge_of, mixed_device, node_class, norm_dim, same_device, with_out
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 
 
@@ -332,6 +332,7 @@ def _index_select_bw(self: Any, g: Tensor, shape: tuple, dim: int, index: Tensor
 IndexSelectBackward0 = node_class("IndexSelectBackward0", _index_select_bw)
 
 
+@with_out
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     d = input._data
     ax = norm_dim(dim, d.ndim)
@@ -388,6 +389,7 @@ MaskedSelectBackward0 = node_class(
 )
 
 
+@with_out
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
     if mask._data.dtype.kind != "b":
         raise RuntimeError("masked_select: expected BoolTensor for mask")
@@ -496,6 +498,7 @@ def _check_index(index: Tensor, fn: str) -> None:
         raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
 
 
+@with_out
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
     _check_index(index, "gather")
     d = input._data

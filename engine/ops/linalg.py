@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED
-from engine.ops.util import edge_of, mixed_device, node_class
+from engine.ops.util import edge_of, mixed_device, node_class, with_out
 from engine.tensor import Tensor, wrap
 
 
@@ -108,6 +108,12 @@ def _prep(a: Tensor, b: Tensor) -> tuple:
     return ad, bd
 
 
+def _write_out(out: Any, r: Tensor) -> Tensor:
+    from engine.ops.inplace import write_out
+
+    return write_out(out, r)
+
+
 def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor:
     if type(r) is not np.ndarray and not hasattr(r, "__cuda_array_interface__"):
         r = np.asarray(r)
@@ -126,6 +132,8 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
 
 
 def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
+    if out is not None:
+        return _write_out(out, mm(input, mat2))
     ad, bd = _prep(input, mat2)
     if ad.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -138,6 +146,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     return _finish(MmBackward0, ad @ bd, input, mat2)
 
 
+@with_out
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, other)
     if ad.ndim != 1 or bd.ndim != 1:
@@ -153,6 +162,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 inner = dot
 
 
+@with_out
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, vec)
     if ad.ndim != 2 or bd.ndim != 1:
@@ -164,6 +174,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     return _finish(MvBackward0, ad @ bd, input, vec)
 
 
+@with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, mat2)
     if ad.ndim != 3:
@@ -179,6 +190,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 
 def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
+    if out is not None:
+        return _write_out(out, matmul(input, other))
     ad, bd = _prep(input, other)
     na, nb = ad.ndim, bd.ndim
     if na == 0 or nb == 0:

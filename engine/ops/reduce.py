@@ -11,7 +11,7 @@ import numpy as np
 from engine.autograd import Node, save_out
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
-from engine.ops.util import edge_of, node_class, norm_dim, norm_dims
+from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
 from engine.tensor import Tensor, wrap, wrap_any
 
 _ndarray = np.ndarray
@@ -176,6 +176,7 @@ ProdBackward0 = node_class("ProdBackward0", _prod_bw)
 ProdBackward1 = node_class("ProdBackward1", _prod_bw)
 
 
+@with_out
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     d = input._data
     if dtype is not None:
@@ -229,6 +230,7 @@ def _rt(name: str) -> type:
 
 
 RT = {n: _rt(n) for n in ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin", "aminmax")}
+RT.update({n + "_out": _rt(n + "_out") for n in list(RT)})  # what the same functions return with out=
 
 
 def _even_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool) -> tuple:
@@ -313,10 +315,12 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
     return RT["max" if is_max else "min"](vt, it)
 
 
+@with_out
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
     return _extreme(input, dim, keepdim, other, True)
 
 
+@with_out
 def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
     return _extreme(input, dim, keepdim, other, False)
 
@@ -332,10 +336,12 @@ def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:  #
     return t
 
 
+@with_out
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
     return _amaxmin(input, dim, keepdim, True)
 
 
+@with_out
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
     return _amaxmin(input, dim, keepdim, False)
 
@@ -351,10 +357,12 @@ def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa:
     return wrap(_arr(np.asarray(r, dtype=np.int64), input._dev), input._dev)
 
 
+@with_out
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     return _argext(input, dim, keepdim, np.argmax)
 
 
+@with_out
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     return _argext(input, dim, keepdim, np.argmin)
 
@@ -448,12 +456,14 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
     return t
 
 
+@with_out
 def var(
     input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
 ) -> Tensor:  # noqa: A002
     return _varstd(input, dim, unbiased, keepdim, correction, False)
 
 
+@with_out
 def std(
     input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
 ) -> Tensor:  # noqa: A002
@@ -495,6 +505,7 @@ def _norm_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, p: float, dims: Any, k
 LinalgVectorNormBackward0 = node_class("LinalgVectorNormBackward0", _norm_bw)
 
 
+@with_out
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A002
     if p == "fro" or p is None:
         p = 2
@@ -546,6 +557,7 @@ def _cumsum_bw(self: Node, g: Tensor, dim: int) -> tuple:
 CumsumBackward0 = node_class("CumsumBackward0", _cumsum_bw)
 
 
+@with_out
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
     d = input._data
     if dtype is not None:
@@ -570,6 +582,7 @@ def _cumprod_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dim: int) -> tuple:
 CumprodBackward0 = node_class("CumprodBackward0", _cumprod_bw)
 
 
+@with_out
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
     d = input._data
     if dtype is not None:
@@ -599,6 +612,7 @@ def _lse_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: boo
 LogsumexpBackward0 = node_class("LogsumexpBackward0", _lse_bw)
 
 
+@with_out
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     d = input._data
     if d.dtype.kind != "f":
@@ -670,15 +684,18 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     return t
 
 
+@with_out
 def softmax(input: Tensor, dim: Any = None, dtype: Any = None, **_: Any) -> Tensor:  # noqa: A002
     return _softmax_impl(input, dim, dtype, False)
 
 
+@with_out
 def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None, **_: Any) -> Tensor:  # noqa: A002
     return _softmax_impl(input, dim, dtype, True)
 
 
 # ---- all / any / count_nonzero ----------------------------------------------------------------------
+@with_out
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     d = input._data
     r = d.all() if dim is None else d.all(axis=_dims(input, dim), keepdims=keepdim)
@@ -686,6 +703,7 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
     return wrap(_arr(r, input._dev), input._dev)
 
 
+@with_out
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     d = input._data
     r = d.any() if dim is None else d.any(axis=_dims(input, dim), keepdims=keepdim)
@@ -711,6 +729,7 @@ SortBackward1 = node_class("SortBackward1", _sort_bw)
 TopkBackward0 = node_class("TopkBackward0", _sort_bw)
 
 
+@with_out
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None) -> Any:  # noqa: A002
     d = input._data
     if d.ndim == 0:

@@ -166,6 +166,27 @@ def track_meta(node: Node, *pairs: Any) -> None:
     node._meta = pairs
 
 
+def with_out(fn: Any) -> Any:
+    """Give a torch function its out= keyword: the result is written into out (or, for a
+    (values, indices) result, into the pair of tensors given) and out is returned."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        r = fn(*args, **kwargs)
+        if out is None:
+            return r
+        from engine.ops.inplace import write_out
+
+        if isinstance(r, tuple):  # torch.return_types.max -> max_out
+            from engine.ops.reduce import RT
+
+            return RT[type(r)._name + "_out"](*(write_out(o, x) for o, x in zip(out, r)))
+        return write_out(out, r)
+
+    return wrapper
+
+
 def float_np() -> Any:
     return DEFAULT.float.np
 
