@@ -1,14 +1,19 @@
-"""The tree-walking interpreter of tsr: one visit_<Node> method per node type in policy.VISITED_NODES.
+"""The tsr interpreter: one visit_<Node> method per node type in policy.VISITED_NODES.
 
-Expression visitors return values; statement visitors return None, or a control signal (_BREAK,
-_CONTINUE, _RETURN with the value in `self.retval`) that `exec_body` passes up to the loop or call that
-consumes it, so control flow costs no exceptions. Dispatch goes through one dict of node type -> bound
-method built at construction. Everything a script can reach beyond its own values goes through the
-Prelude (builtins, attribute rules, imports, checked operators), so this file holds the language and
-prelude.py/policy.py hold what it may touch.
+Each visit method reads its node once and returns a small closure that does that node's work; running a
+program runs the closures. The tree is walked once per piece of code (a function body on its first call),
+not on every execution, so a loop body costs about one closure call per node instead of a dispatch, field
+reads and a call: per-op overhead is a product feature. Nothing is compiled or evaluated as Python; the
+closures are fixed functions of this module, parameterised by the node's fields.
 
-Scopes follow Python: a function's locals are decided statically by the parser (parser.Scope); a name
-is looked up in the local dict, then enclosing function frames, then globals, then the prelude builtins.
+Expression closures take the current Frame and return a value. Statement closures take the Frame and
+return None or a control signal (_BREAK, _CONTINUE, _RETURN with the value in `retval`), which blocks pass
+up to the loop or call that consumes it, so control flow costs no exceptions.
+
+Scopes follow Python and are decided while translating: the parser has computed each function's locals
+(parser.Scope), so every name read or write is translated for where it lives (a local, a global, a free
+variable of an enclosing function, a comprehension variable). Everything a script reaches beyond its own
+values goes through the Prelude (builtins, attribute rules, imports, checked operators).
 """
 
 from __future__ import annotations
@@ -23,25 +28,37 @@ from tcli.errors import UNCATCHABLE, add_call, tag
 from tcli.parser import Scope
 
 _MISSING: Any = object()
-_Name = ast.Name
 _BREAK: Any = object()
 _CONTINUE: Any = object()
 _RETURN: Any = object()
 #: loop iterations between the periodic checks (deadline when no timer signal, process memory)
 _TICK = 127
 
+Code = Callable[[Any], Any]
+
 
 class Frame:
-    """One scope: the module (scope None, vars is the globals dict), a call, or a comprehension."""
+    """One scope at run time: the module (scope None, vars is the globals dict), a call, or a comprehension."""
 
-    __slots__ = ("vars", "scope", "parent", "is_comp", "qual")
+    __slots__ = ("vars", "scope", "parent", "is_comp")
 
-    def __init__(self, vars: dict, scope: Scope | None, parent: Frame | None, is_comp: bool, qual: str) -> None:
+    def __init__(self, vars: dict, scope: Scope | None, parent: Frame | None, is_comp: bool) -> None:
         self.vars = vars
         self.scope = scope
         self.parent = parent
         self.is_comp = is_comp
-        self.qual = qual
+
+
+class _Ctx:
+    """The scope code is being translated for: "module", "function" or "comp" (a comprehension)."""
+
+    __slots__ = ("kind", "scope", "parent", "qual")
+
+    def __init__(self, kind: str, scope: Scope | None, parent: _Ctx | None, qual: str) -> None:
+        self.kind = kind
+        self.scope = scope
+        self.parent = parent
+        self.qual = qual  # qualname prefix of functions defined here
 
 
 class _ArgSpec:
@@ -104,13 +121,23 @@ class _SiteHolder:
     current_site: Any = None
 
 
+def _fail(exc: BaseException, node: ast.AST) -> BaseException:
+    exc.tsr_node = node  # type: ignore[attr-defined]
+    return exc
+
+
+def _unbound(name: str) -> UnboundLocalError:
+    return UnboundLocalError(f"cannot access local variable '{name}' where it is not associated with a value")
+
+
 class Interpreter:
     def __init__(self, prelude: Any, limits: policy.Limits, globals_: dict | None = None) -> None:
         self.p = prelude
         self.limits = limits
         self.globals: dict[str, Any] = globals_ if globals_ is not None else {}
         self.builtins: dict[str, Any] = prelude.builtins
-        self.module_frame = Frame(self.globals, None, None, False, "")
+        self.module_frame = Frame(self.globals, None, None, False)
+        #: the frame of the innermost running tsr function (for graph() to name local tensors)
         self.frame = self.module_frame
         self.depth = 0
         self.retval: Any = None
@@ -124,7 +151,9 @@ class Interpreter:
         self._inplace: dict[Callable, Callable] = prelude.inplace_operators
         self._guards: dict[type, Callable] = prelude.call_guards
         self._managers: dict[type, tuple[Callable, Callable]] = {}
-        self._v: dict[type, Callable[[Any], Any]] = {
+        self._module_ctx = _Ctx("module", None, None, "")
+        self._ctx = self._module_ctx
+        self._v: dict[type, Callable[[Any], Code]] = {
             getattr(ast, name): getattr(self, "visit_" + name) for name in policy.VISITED_NODES
         }
 
@@ -134,496 +163,707 @@ class Interpreter:
 
     def run_module(self, tree: ast.Module) -> None:
         self.frame = self.module_frame
-        self.exec_body(tree.body)
+        self._compiled(tree, self._module_ctx)(self.module_frame)
 
     def eval_node(self, node: ast.expr) -> Any:
+        """Evaluate an expression of the module (the REPL's trailing expression; :time re-evaluates it)."""
         self.frame = self.module_frame
+        code = self._compiled(node, self._module_ctx)
         try:
-            return self._v[node.__class__](node)
+            return code(self.module_frame)
         except BaseException as e:
             tag(e, node)
             raise
 
-    def exec_body(self, body: list[ast.stmt]) -> Any:
-        v = self._v
-        stmt = None
+    def _compiled(self, node: ast.AST, ctx: _Ctx) -> Code:
+        """The closure of a node, translated on first use and kept on the node."""
+        cached = node.__dict__.get("tsr_code")
+        if cached is not None and cached[0] is self:
+            return cached[1]
+        code = self.compile(node, ctx)
+        node.tsr_code = (self, code)  # type: ignore[attr-defined]
+        return code
+
+    def compile(self, node: ast.AST, ctx: _Ctx | None = None) -> Code:
+        if ctx is None:
+            return self._v[node.__class__](node)
+        saved = self._ctx
+        self._ctx = ctx
         try:
-            for stmt in body:
-                # read each time: the hook becomes engine.autograd when a statement imports torch
-                self.site_hook.current_site = stmt.tsr_site  # type: ignore[attr-defined]
-                r = v[stmt.__class__](stmt)
-                if r is not None:
-                    return r
-        except BaseException as e:
-            tag(e, stmt)
-            raise
-        return None
+            return self._v[node.__class__](node)
+        finally:
+            self._ctx = saved
+
+    def _c(self, node: ast.AST) -> Code:
+        return self._v[node.__class__](node)
 
     def tick(self) -> None:
         """Periodic checks from loops: the polled deadline and the process memory limit."""
         self.p.periodic_check(self.deadline)
 
+    def block(self, body: list[ast.stmt]) -> Code:
+        """A statement list: sets the engine's current site before each statement (for autograd hints) and
+        tags errors with the statement that was running."""
+        steps = tuple((self._c(s), s.tsr_site, s) for s in body)  # type: ignore[attr-defined]
+        interp = self
+
+        def block(f: Frame) -> Any:
+            stmt = None
+            try:
+                for step in steps:
+                    run, site, stmt = step
+                    interp.site_hook.current_site = site
+                    r = run(f)
+                    if r is not None:
+                        return r
+            except BaseException as e:
+                tag(e, stmt)  # type: ignore[arg-type]
+                raise
+            return None
+
+        return block
+
     # ------------------------------------------------------------------------------------------------
-    # names
+    # names: translated for the scope they are read or written in
     # ------------------------------------------------------------------------------------------------
 
-    def load_name(self, name: str) -> Any:
-        f = self.frame
-        v = f.vars.get(name, _MISSING)
-        if v is not _MISSING:
-            return v
-        scope = f.scope
-        if scope is not None:
-            if name in scope.global_names:
-                f = self.module_frame
-            elif name in scope.local_names and not f.is_comp:
-                raise UnboundLocalError(
-                    f"cannot access local variable '{name}' where it is not associated with a value"
-                )
+    def _where(self, name: str, ctx: _Ctx) -> str:
+        """'module', 'local', 'global', 'nonlocal' or 'free' for a name used in ctx."""
+        if ctx.kind == "module":
+            return "module"
+        scope = ctx.scope
+        assert scope is not None
+        if name in scope.global_names:
+            return "global"
+        if name in scope.nonlocal_names:
+            return "nonlocal"
+        if name in scope.local_names:
+            return "local"
+        return "free"
+
+    def load(self, name: str, node: ast.AST) -> Code:
+        where = self._where(name, self._ctx)
+        g, b = self.globals, self.builtins
+        comp = self._ctx.kind == "comp"
+
+        def not_defined() -> NameError:
+            return _fail(NameError(f"name '{name}' is not defined"), node)  # type: ignore[return-value]
+
+        if where == "module":
+
+            def load_module(f: Frame) -> Any:
+                v = f.vars.get(name, _MISSING)
+                if v is _MISSING:
+                    v = b.get(name, _MISSING)
+                    if v is _MISSING:
+                        raise not_defined()
+                return v
+
+            return load_module
+        if where == "global":
+
+            def load_global(f: Frame) -> Any:
+                v = g.get(name, _MISSING)
+                if v is _MISSING:
+                    v = b.get(name, _MISSING)
+                    if v is _MISSING:
+                        raise not_defined()
+                return v
+
+            return load_global
+        if where == "local":
+
+            def load_local(f: Frame) -> Any:
+                v = f.vars.get(name, _MISSING)
+                if v is _MISSING:
+                    raise _fail(_unbound(name), node) if not comp else not_defined()
+                return v
+
+            return load_local
+
+        def load_free(f: Frame) -> Any:  # an enclosing function's variable, else a global, else a builtin
             p = f.parent
             while p is not None and p.scope is not None:
                 v = p.vars.get(name, _MISSING)
                 if v is not _MISSING:
                     return v
                 p = p.parent
-            v = self.globals.get(name, _MISSING)
-            if v is not _MISSING:
-                return v
-        v = self.builtins.get(name, _MISSING)
-        if v is not _MISSING:
+            v = g.get(name, _MISSING)
+            if v is _MISSING:
+                v = b.get(name, _MISSING)
+                if v is _MISSING:
+                    raise not_defined()
             return v
-        raise NameError(f"name '{name}' is not defined")
 
-    def store_name(self, name: str, value: Any) -> None:
-        f = self.frame
-        scope = f.scope
-        if scope is None or name not in scope.special:
-            f.vars[name] = value
-        else:
-            self._owner_of(name, f).vars[name] = value
+        return load_free
 
-    def delete_name(self, name: str) -> None:
-        f = self.frame
-        if f.scope is not None and name in f.scope.special:
-            f = self._owner_of(name, f)
-        if name not in f.vars:
-            if f.scope is not None and name in f.scope.local_names:
-                raise UnboundLocalError(
-                    f"cannot access local variable '{name}' where it is not associated with a value"
-                )
-            raise NameError(f"name '{name}' is not defined")
-        del f.vars[name]
+    def store(self, name: str, ctx: _Ctx | None = None) -> Callable[[Frame, Any], None]:
+        ctx = ctx or self._ctx
+        where = self._where(name, ctx)
+        g = self.globals
+        if where in ("module", "local"):
 
-    def _owner_of(self, name: str, f: Frame) -> Frame:
-        """The frame a `global`/`nonlocal` name lives in."""
-        assert f.scope is not None
-        if name in f.scope.global_names:
-            return self.module_frame
-        p = f.parent
-        while p is not None and p.scope is not None:
-            if name in p.scope.local_names and not p.is_comp:
-                return p
-            p = p.parent
-        raise SyntaxError(f"no binding for nonlocal '{name}' found")
+            def store_here(f: Frame, value: Any) -> None:
+                f.vars[name] = value
+
+            return store_here
+        if where == "global":
+
+            def store_global(f: Frame, value: Any) -> None:
+                g[name] = value
+
+            return store_global
+        if where == "nonlocal":
+
+            def store_nonlocal(f: Frame, value: Any) -> None:
+                _owner(f, name).vars[name] = value
+
+            return store_nonlocal
+        # a free name written in a comprehension (a walrus): it binds in the enclosing function or module
+        outer = ctx.parent
+        assert outer is not None
+        up = self.store(name, outer)
+
+        def store_outer(f: Frame, value: Any) -> None:
+            while f.is_comp:
+                f = f.parent  # type: ignore[assignment]
+            up(f, value)
+
+        return store_outer
+
+    def delete(self, name: str, node: ast.AST) -> Code:
+        where = self._where(name, self._ctx)
+
+        def delete(f: Frame) -> None:
+            target = self.module_frame if where == "global" else _owner(f, name) if where == "nonlocal" else f
+            if name not in target.vars:
+                if where == "local":
+                    raise _fail(_unbound(name), node)
+                raise _fail(NameError(f"name '{name}' is not defined"), node)
+            del target.vars[name]
+
+        return delete
 
     # ------------------------------------------------------------------------------------------------
     # assignment targets
     # ------------------------------------------------------------------------------------------------
 
-    def assign(self, target: ast.expr, value: Any) -> None:
-        kind = target.__class__
+    def target(self, node: ast.expr) -> Callable[[Frame, Any], None]:
+        kind = node.__class__
         if kind is ast.Name:
-            self.store_name(target.id, value)  # type: ignore[attr-defined]
-        elif kind is ast.Tuple or kind is ast.List:
-            self._unpack(target.elts, value, target)  # type: ignore[attr-defined]
-        elif kind is ast.Subscript:
-            obj = self._v[target.value.__class__](target.value)  # type: ignore[attr-defined]
-            key = self._v[target.slice.__class__](target.slice)  # type: ignore[attr-defined]
-            try:
-                obj[key] = value
-            except BaseException as e:
-                tag(e, target)
-                raise
-        elif kind is ast.Attribute:
-            obj = self._v[target.value.__class__](target.value)  # type: ignore[attr-defined]
-            try:
-                self.p.set_attribute(obj, target.attr, value)  # type: ignore[attr-defined]
-            except BaseException as e:
-                tag(e, target)
-                raise
-        else:  # Starred outside a tuple, which the parser already rejects
-            raise SyntaxError("starred assignment target must be in a list or tuple")
+            return self.store(node.id)  # type: ignore[attr-defined]
+        if kind is ast.Tuple or kind is ast.List:
+            return self._unpacker(node.elts, node)  # type: ignore[attr-defined]
+        if kind is ast.Subscript:
+            obj_c, key_c = self._c(node.value), self._c(node.slice)  # type: ignore[attr-defined]
 
-    def _unpack(self, elts: list[ast.expr], value: Any, target: ast.AST) -> None:
+            def store_item(f: Frame, value: Any) -> None:
+                obj = obj_c(f)
+                key = key_c(f)
+                try:
+                    obj[key] = value
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return store_item
+        if kind is ast.Attribute:
+            obj_c, name, p = self._c(node.value), node.attr, self.p  # type: ignore[attr-defined]
+
+            def store_attribute(f: Frame, value: Any) -> None:
+                obj = obj_c(f)
+                try:
+                    p.set_attribute(obj, name, value)
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return store_attribute
+        raise _fail(SyntaxError("starred assignment target must be in a list or tuple"), node)
+
+    def _unpacker(self, elts: list[ast.expr], node: ast.AST) -> Callable[[Frame, Any], None]:
         n = len(elts)
-        if type(value) is tuple and len(value) == n and not any(type(e) is ast.Starred for e in elts):
-            items: Any = value
-        else:
-            try:
-                it = iter(value)
-            except TypeError:
-                raise TypeError(f"cannot unpack non-iterable {type(value).__name__} object") from None
-            star = [i for i, e in enumerate(elts) if type(e) is ast.Starred]
-            if not star:
-                items = tuple(islice(it, n + 1))
-                if len(items) > n:
-                    raise ValueError(f"too many values to unpack (expected {n})")
-                if len(items) < n:
-                    raise ValueError(f"not enough values to unpack (expected {n}, got {len(items)})")
+        star = next((i for i, e in enumerate(elts) if type(e) is ast.Starred), None)
+        stores = [self.target(e.value if type(e) is ast.Starred else e) for e in elts]  # type: ignore[attr-defined]
+        bounded = self.p.bounded_list
+
+        def unpack(f: Frame, value: Any) -> None:
+            if type(value) is tuple and len(value) == n and star is None:
+                items: Any = value
             else:
-                s = star[0]
-                items = self.p.bounded_list(it)
-                if len(items) < n - 1:
-                    raise ValueError(f"not enough values to unpack (expected at least {n - 1}, got {len(items)})")
-                tail = len(items) - (n - 1 - s)
-                items = items[:s] + [items[s:tail]] + items[tail:]
-                elts = [e.value if type(e) is ast.Starred else e for e in elts]  # type: ignore[attr-defined]
-        for t, v in zip(elts, items):
-            self.assign(t, v)
+                try:
+                    it = iter(value)
+                except TypeError:
+                    raise _fail(TypeError(f"cannot unpack non-iterable {type(value).__name__} object"), node) from None
+                if star is None:
+                    items = tuple(islice(it, n + 1))
+                    if len(items) != n:
+                        message = (
+                            f"too many values to unpack (expected {n})"
+                            if len(items) > n
+                            else f"not enough values to unpack (expected {n}, got {len(items)})"
+                        )
+                        raise _fail(ValueError(message), node)
+                else:
+                    items = bounded(it)
+                    if len(items) < n - 1:
+                        raise _fail(
+                            ValueError(f"not enough values to unpack (expected at least {n - 1}, got {len(items)})"),
+                            node,
+                        )
+                    tail = len(items) - (n - 1 - star)
+                    items = items[:star] + [items[star:tail]] + items[tail:]
+            for store, v in zip(stores, items):
+                store(f, v)
+
+        return unpack
 
     # ------------------------------------------------------------------------------------------------
     # statements
     # ------------------------------------------------------------------------------------------------
 
-    def visit_Module(self, node: ast.Module) -> Any:
-        return self.exec_body(node.body)
+    def visit_Module(self, node: ast.Module) -> Code:
+        return self.block(node.body)
 
-    def visit_Expr(self, node: ast.Expr) -> None:
-        self._v[node.value.__class__](node.value)
+    def visit_Expr(self, node: ast.Expr) -> Code:
+        value = self._c(node.value)
 
-    def visit_Assign(self, node: ast.Assign) -> None:
-        value = self._v[node.value.__class__](node.value)
-        for target in node.targets:
-            if target.__class__ is ast.Name:
-                f = self.frame
-                if f.scope is None or target.id not in f.scope.special:  # type: ignore[attr-defined]
-                    f.vars[target.id] = value  # type: ignore[attr-defined]
-                else:
-                    self.store_name(target.id, value)  # type: ignore[attr-defined]
-            else:
-                self.assign(target, value)
+        def expr(f: Frame) -> None:
+            value(f)
 
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self.assign(node.target, self._v[node.value.__class__](node.value))
+        return expr
 
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        target = node.target
+    def visit_Assign(self, node: ast.Assign) -> Code:
+        value = self._c(node.value)
+        targets = node.targets
+        if (
+            len(targets) == 1
+            and type(targets[0]) is ast.Name
+            and self._where(targets[0].id, self._ctx) in ("module", "local")
+        ):
+            name = targets[0].id
+
+            def assign_name(f: Frame) -> None:
+                f.vars[name] = value(f)
+
+            return assign_name
+        stores = [self.target(t) for t in targets]
+
+        def assign(f: Frame) -> None:
+            v = value(f)
+            for store in stores:
+                store(f, v)
+
+        return assign
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Code:
+        if node.value is None:
+            return _nothing
+        value, store = self._c(node.value), self.target(node.target)
+
+        def ann_assign(f: Frame) -> None:
+            store(f, value(f))
+
+        return ann_assign
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Code:
         op = self._inplace[node.tsr_op]  # type: ignore[attr-defined]
-        kind = target.__class__
-        try:
-            if kind is ast.Name:
-                name = target.id  # type: ignore[attr-defined]
-                f = self.frame
-                current = f.vars.get(name, _MISSING)
-                if current is _MISSING:
-                    current = self.load_name(name)
-                value = self._v[node.value.__class__](node.value)
-                if f.scope is None or name not in f.scope.special:
-                    f.vars[name] = op(current, value)
-                else:
-                    self.store_name(name, op(current, value))
-            elif kind is ast.Attribute:
-                obj = self._v[target.value.__class__](target.value)  # type: ignore[attr-defined]
-                current = self.get_attribute(obj, target.attr)  # type: ignore[attr-defined]
-                value = self._v[node.value.__class__](node.value)
-                self.p.set_attribute(obj, target.attr, op(current, value))  # type: ignore[attr-defined]
-            else:
-                obj = self._v[target.value.__class__](target.value)  # type: ignore[attr-defined]
-                key = self._v[target.slice.__class__](target.slice)  # type: ignore[attr-defined]
-                value = self._v[node.value.__class__](node.value)
-                obj[key] = op(obj[key], value)
-        except BaseException as e:
-            tag(e, node)
-            raise
-
-    def visit_If(self, node: ast.If) -> Any:
-        if self._v[node.test.__class__](node.test):
-            return self.exec_body(node.body)
-        if node.orelse:
-            return self.exec_body(node.orelse)
-        return None
-
-    def visit_For(self, node: ast.For) -> Any:
-        iterable = self._v[node.iter.__class__](node.iter)
-        try:
-            it = iter(iterable)
-        except TypeError as e:
-            tag(e, node.iter)
-            raise
+        value = self._c(node.value)
         target = node.target
-        body = node.body
-        exec_body = self.exec_body
-        simple = target.__class__ is ast.Name and (
-            self.frame.scope is None or target.id not in self.frame.scope.special
-        )  # type: ignore[attr-defined]
-        vars_ = self.frame.vars
-        name = target.id if simple else None  # type: ignore[attr-defined]
-        n = 0
-        for item in it:
-            if simple:
-                vars_[name] = item
-            else:
-                self.assign(target, item)
-            r = exec_body(body)
-            if r is not None:
-                if r is _BREAK:
-                    return None
-                if r is not _CONTINUE:
-                    return r
-            n += 1
-            if n & _TICK == 0:
-                self.tick()
-        if node.orelse:
-            return exec_body(node.orelse)
-        return None
+        if type(target) is ast.Name:
+            load, store = self.load(target.id, target), self.store(target.id)
 
-    def visit_While(self, node: ast.While) -> Any:
-        test = node.test
-        ev = self._v[test.__class__]
-        body = node.body
-        exec_body = self.exec_body
-        n = 0
-        while ev(test):
-            r = exec_body(body)
-            if r is not None:
-                if r is _BREAK:
-                    return None
-                if r is not _CONTINUE:
-                    return r
-            n += 1
-            if n & _TICK == 0:
-                self.tick()
-        if node.orelse:
-            return exec_body(node.orelse)
-        return None
+            def aug_name(f: Frame) -> None:
+                try:
+                    store(f, op(load(f), value(f)))
+                except BaseException as e:
+                    tag(e, node)
+                    raise
 
-    def visit_Break(self, node: ast.Break) -> Any:
-        return _BREAK
+            return aug_name
+        obj_c = self._c(target.value)  # type: ignore[attr-defined]
+        p = self.p
+        if type(target) is ast.Attribute:
+            name = target.attr
 
-    def visit_Continue(self, node: ast.Continue) -> Any:
-        return _CONTINUE
+            def aug_attribute(f: Frame) -> None:
+                obj = obj_c(f)
+                try:
+                    current = self.get_attribute(obj, name)
+                    p.set_attribute(obj, name, op(current, value(f)))
+                except BaseException as e:
+                    tag(e, node)
+                    raise
 
-    def visit_Pass(self, node: ast.Pass) -> None:
-        return None
+            return aug_attribute
+        key_c = self._c(target.slice)  # type: ignore[attr-defined]
 
-    def visit_Return(self, node: ast.Return) -> Any:
-        self.retval = None if node.value is None else self._v[node.value.__class__](node.value)
-        return _RETURN
+        def aug_item(f: Frame) -> None:
+            obj = obj_c(f)
+            key = key_c(f)
+            try:
+                obj[key] = op(obj[key], value(f))
+            except BaseException as e:
+                tag(e, node)
+                raise
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        decorators = [self._v[d.__class__](d) for d in node.decorator_list]
-        fn: Any = self._make_function(node, node.name)
-        for deco in reversed(decorators):
-            fn = self.call(deco, (fn,), None, node)
-        self.store_name(node.name, fn)
+        return aug_item
 
-    def visit_Lambda(self, node: ast.Lambda) -> Function:
-        return self._make_function(node, "<lambda>")
+    def visit_If(self, node: ast.If) -> Code:
+        test, body = self._c(node.test), self.block(node.body)
+        orelse = self.block(node.orelse) if node.orelse else None
 
-    def _make_function(self, node: ast.FunctionDef | ast.Lambda, name: str) -> Function:
+        def if_(f: Frame) -> Any:
+            if test(f):
+                return body(f)
+            if orelse is not None:
+                return orelse(f)
+            return None
+
+        return if_
+
+    def visit_For(self, node: ast.For) -> Code:
+        iterable, body = self._c(node.iter), self.block(node.body)
+        orelse = self.block(node.orelse) if node.orelse else None
+        target = node.target
+        name = (
+            target.id if type(target) is ast.Name and self._where(target.id, self._ctx) in ("module", "local") else None
+        )
+        store = None if name is not None else self.target(target)
+        interp = self
+
+        def for_(f: Frame) -> Any:
+            try:
+                it = iter(iterable(f))
+            except TypeError as e:
+                tag(e, node.iter)
+                raise
+            vars_ = f.vars
+            n = 0
+            for item in it:
+                if name is not None:
+                    vars_[name] = item
+                else:
+                    store(f, item)  # type: ignore[misc]
+                r = body(f)
+                if r is not None:
+                    if r is _BREAK:
+                        return None
+                    if r is not _CONTINUE:
+                        return r
+                n += 1
+                if n & _TICK == 0:
+                    interp.tick()
+            if orelse is not None:
+                return orelse(f)
+            return None
+
+        return for_
+
+    def visit_While(self, node: ast.While) -> Code:
+        test, body = self._c(node.test), self.block(node.body)
+        orelse = self.block(node.orelse) if node.orelse else None
+        interp = self
+
+        def while_(f: Frame) -> Any:
+            n = 0
+            while test(f):
+                r = body(f)
+                if r is not None:
+                    if r is _BREAK:
+                        return None
+                    if r is not _CONTINUE:
+                        return r
+                n += 1
+                if n & _TICK == 0:
+                    interp.tick()
+            if orelse is not None:
+                return orelse(f)
+            return None
+
+        return while_
+
+    def visit_Break(self, node: ast.Break) -> Code:
+        return lambda f: _BREAK
+
+    def visit_Continue(self, node: ast.Continue) -> Code:
+        return lambda f: _CONTINUE
+
+    def visit_Pass(self, node: ast.Pass) -> Code:
+        return _nothing
+
+    def visit_Return(self, node: ast.Return) -> Code:
+        value = self._c(node.value) if node.value is not None else None
+        interp = self
+
+        def return_(f: Frame) -> Any:
+            interp.retval = value(f) if value is not None else None
+            return _RETURN
+
+        return return_
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Code:
+        decorators = [self._c(d) for d in node.decorator_list]
+        make = self._function_maker(node, node.name)
+        store = self.store(node.name)
+        interp = self
+
+        def def_(f: Frame) -> None:
+            decos = [d(f) for d in decorators]
+            fn: Any = make(f)
+            for deco in reversed(decos):
+                fn = interp.call(deco, (fn,), None, node)
+            store(f, fn)
+
+        return def_
+
+    def visit_Lambda(self, node: ast.Lambda) -> Code:
+        return self._function_maker(node, "<lambda>")
+
+    def _function_maker(self, node: ast.FunctionDef | ast.Lambda, name: str) -> Code:
         a = node.args
-        defaults = tuple(self._v[d.__class__](d) for d in a.defaults)
-        kwdefaults = {p.arg: self._v[d.__class__](d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None}
-        spec = node.__dict__.get("tsr_spec")
-        if spec is None:
-            spec = node.tsr_spec = _ArgSpec(a, len(a.defaults))  # type: ignore[attr-defined]
-        closure = self.frame if self.frame.scope is not None else self.module_frame
-        return Function(name, self.frame.qual + name, node, spec, defaults, kwdefaults, closure, self)
+        defaults = [self._c(d) for d in a.defaults]
+        kwdefaults = [(p.arg, self._c(d)) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+        spec = _ArgSpec(a, len(a.defaults))
+        qualname = self._ctx.qual + name
+        node.tsr_ctx = _Ctx("function", node.tsr_scope, self._ctx, qualname + ".<locals>.")  # type: ignore[attr-defined]
+        interp = self
 
-    def visit_With(self, node: ast.With) -> Any:
-        return self._with(node.items, 0, node.body)
+        def make_function(f: Frame) -> Function:
+            closure = f if f.scope is not None else interp.module_frame
+            values = tuple(d(f) for d in defaults)
+            kw = {k: d(f) for k, d in kwdefaults}
+            return Function(name, qualname, node, spec, values, kw, closure, interp)
 
-    def _with(self, items: list[ast.withitem], i: int, body: list[ast.stmt]) -> Any:
-        item = items[i]
-        expr = item.context_expr
-        manager = self._v[expr.__class__](expr)
-        cls = type(manager)
-        protocol = self._managers.get(cls)
-        if protocol is None:
-            enter, exit_ = getattr(cls, "__enter__", None), getattr(cls, "__exit__", None)
-            if enter is None or exit_ is None:
-                err = TypeError(f"'{cls.__name__}' object does not support the context manager protocol")
-                tag(err, expr)
-                raise err
-            protocol = self._managers[cls] = (enter, exit_)
-        enter, exit_ = protocol
-        value = enter(manager)
-        try:
-            if item.optional_vars is not None:
-                self.assign(item.optional_vars, value)
-            r = self._with(items, i + 1, body) if i + 1 < len(items) else self.exec_body(body)
-        except BaseException as e:
-            # engine context managers get no traceback: nothing of the interpreter leaks through them
-            if exit_(manager, type(e), e, None) and not isinstance(e, UNCATCHABLE):
-                return None
-            raise
-        exit_(manager, None, None, None)
-        return r
+        return make_function
 
-    def visit_Assert(self, node: ast.Assert) -> None:
-        if not self._v[node.test.__class__](node.test):
-            if node.msg is None:
-                raise AssertionError
-            raise AssertionError(self._v[node.msg.__class__](node.msg))
+    def visit_With(self, node: ast.With) -> Code:
+        items = [(self._c(i.context_expr), i.context_expr, self.target(i.optional_vars) if i.optional_vars else None)
+                 for i in node.items]  # fmt: skip
+        body = self.block(node.body)
+        managers = self._managers
 
-    def visit_Delete(self, node: ast.Delete) -> None:
-        for target in node.targets:
-            self._delete(target)
+        def enter_item(f: Frame, i: int) -> Any:
+            manager_c, expr, store = items[i]
+            manager = manager_c(f)
+            cls = type(manager)
+            protocol = managers.get(cls)
+            if protocol is None:
+                enter, exit_ = getattr(cls, "__enter__", None), getattr(cls, "__exit__", None)
+                if enter is None or exit_ is None:
+                    raise _fail(
+                        TypeError(f"'{cls.__name__}' object does not support the context manager protocol"), expr
+                    )
+                protocol = managers[cls] = (enter, exit_)
+            enter, exit_ = protocol
+            value = enter(manager)
+            try:
+                if store is not None:
+                    store(f, value)
+                r = enter_item(f, i + 1) if i + 1 < len(items) else body(f)
+            except BaseException as e:
+                # engine context managers get no traceback: nothing of the interpreter leaks through them
+                if exit_(manager, type(e), e, None) and not isinstance(e, UNCATCHABLE):
+                    return None
+                raise
+            exit_(manager, None, None, None)
+            return r
 
-    def _delete(self, target: ast.expr) -> None:
+        def with_(f: Frame) -> Any:
+            return enter_item(f, 0)
+
+        return with_
+
+    def visit_Assert(self, node: ast.Assert) -> Code:
+        test = self._c(node.test)
+        msg = self._c(node.msg) if node.msg is not None else None
+
+        def assert_(f: Frame) -> None:
+            if not test(f):
+                raise AssertionError(msg(f)) if msg is not None else AssertionError
+
+        return assert_
+
+    def visit_Delete(self, node: ast.Delete) -> Code:
+        deletes = [self._deleter(t) for t in node.targets]
+
+        def delete(f: Frame) -> None:
+            for d in deletes:
+                d(f)
+
+        return delete
+
+    def _deleter(self, target: ast.expr) -> Code:
         kind = target.__class__
         if kind is ast.Name:
-            self.delete_name(target.id)  # type: ignore[attr-defined]
-        elif kind is ast.Tuple or kind is ast.List:
-            for t in target.elts:  # type: ignore[attr-defined]
-                self._delete(t)
-        elif kind is ast.Subscript:
-            obj = self._v[target.value.__class__](target.value)  # type: ignore[attr-defined]
-            key = self._v[target.slice.__class__](target.slice)  # type: ignore[attr-defined]
-            del obj[key]
-        else:
-            obj = self._v[target.value.__class__](target.value)  # type: ignore[attr-defined]
-            self.p.delete_attribute(obj, target.attr)  # type: ignore[attr-defined]
+            return self.delete(target.id, target)  # type: ignore[attr-defined]
+        if kind is ast.Tuple or kind is ast.List:
+            parts = [self._deleter(t) for t in target.elts]  # type: ignore[attr-defined]
 
-    def visit_Try(self, node: ast.Try) -> Any:
-        if not node.finalbody:
-            return self._try_except(node)
-        try:
-            r = self._try_except(node)
-        finally:
-            saved = self.retval
-            f = self.exec_body(node.finalbody)
-            if f is not None:
-                # like Python: return/break/continue in finally replaces a pending exception or result
-                return f  # noqa: B012
-            self.retval = saved
-        return r
+            def delete_all(f: Frame) -> None:
+                for d in parts:
+                    d(f)
 
-    def _try_except(self, node: ast.Try) -> Any:
-        try:
-            r = self.exec_body(node.body)
-        except BaseException as e:
-            if not node.handlers or isinstance(e, UNCATCHABLE):
-                raise
-            for handler in node.handlers:
-                if handler.type is None or self._matches(e, handler.type):
-                    break
-            else:
-                raise
-            return self._handle(handler, e)
-        if r is None and node.orelse:
-            return self.exec_body(node.orelse)
-        return r
+            return delete_all
+        obj_c = self._c(target.value)  # type: ignore[attr-defined]
+        if kind is ast.Subscript:
+            key_c = self._c(target.slice)  # type: ignore[attr-defined]
 
-    def _matches(self, exc: BaseException, type_node: ast.expr) -> bool:
-        classes = self._v[type_node.__class__](type_node)
-        check = classes if isinstance(classes, tuple) else (classes,)
-        for c in check:
-            if not (isinstance(c, type) and issubclass(c, BaseException)):
-                err = TypeError("catching classes that do not inherit from BaseException is not allowed")
-                tag(err, type_node)
-                raise err
-        return isinstance(exc, classes)
+            def delete_item(f: Frame) -> None:
+                obj = obj_c(f)
+                del obj[key_c(f)]
 
-    def _handle(self, handler: ast.ExceptHandler, exc: BaseException) -> Any:
-        self.handling.append(exc)
-        try:
-            if handler.name:
-                self.store_name(handler.name, exc)
-            return self.exec_body(handler.body)
-        finally:
-            self.handling.pop()
-            if handler.name:
-                try:
-                    self.delete_name(handler.name)
-                except NameError:
-                    pass
+            return delete_item
+        name, p = target.attr, self.p  # type: ignore[attr-defined]
+        return lambda f: p.delete_attribute(obj_c(f), name)
 
-    def visit_Raise(self, node: ast.Raise) -> None:
-        if node.exc is None:
-            if not self.handling:
-                raise RuntimeError("No active exception to reraise")
-            raise self.handling[-1]
-        exc = self._exception(self._v[node.exc.__class__](node.exc))
-        if node.cause is not None:
-            cause = self._v[node.cause.__class__](node.cause)
-            exc.__cause__ = None if cause is None else self._exception(cause)
-        exc.tsr_node = node  # type: ignore[attr-defined]
-        exc.__dict__.pop("tsr_stack", None)
-        raise exc
+    def visit_Try(self, node: ast.Try) -> Code:
+        body = self.block(node.body)
+        orelse = self.block(node.orelse) if node.orelse else None
+        final = self.block(node.finalbody) if node.finalbody else None
+        handlers = [
+            (self._c(h.type) if h.type is not None else None, h.type, self.store(h.name) if h.name else None,
+             self.delete(h.name, h) if h.name else None, self.block(h.body))
+            for h in node.handlers
+        ]  # fmt: skip
+        interp = self
 
-    @staticmethod
-    def _exception(value: Any) -> BaseException:
-        if isinstance(value, type) and issubclass(value, BaseException):
-            value = value()
-        if not isinstance(value, BaseException) or isinstance(value, UNCATCHABLE):
-            raise TypeError("exceptions must derive from BaseException")
-        return value
-
-    def visit_Global(self, node: ast.Global) -> None:
-        return None  # resolved statically (parser.Scope)
-
-    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
-        return None
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
+        def try_except(f: Frame) -> Any:
             try:
-                module = self.p.import_module(alias.name)
-                if alias.asname:
-                    self.store_name(alias.asname, module)
-                else:
-                    top = alias.name.split(".")[0]
-                    self.store_name(top, self.p.import_module(top))
+                r = body(f)
             except BaseException as e:
-                tag(e, alias if hasattr(alias, "lineno") else node)
+                if not handlers or isinstance(e, UNCATCHABLE):
+                    raise
+                for handler in handlers:
+                    if handler[0] is None or _matches(e, handler[0](f), handler[1]):
+                        break
+                else:
+                    raise
+                _, _, store, unbind, handler_body = handler
+                interp.handling.append(e)
+                try:
+                    if store is not None:
+                        store(f, e)
+                    return handler_body(f)
+                finally:
+                    interp.handling.pop()
+                    if unbind is not None:
+                        try:
+                            unbind(f)
+                        except NameError:
+                            pass
+            if r is None and orelse is not None:
+                return orelse(f)
+            return r
+
+        if final is None:
+            return try_except
+
+        def try_finally(f: Frame) -> Any:
+            try:
+                r = try_except(f)
+            finally:
+                saved = interp.retval
+                signal = final(f)
+                if signal is not None:
+                    # like Python: return/break/continue in finally replaces a pending exception or result
+                    return signal  # noqa: B012
+                interp.retval = saved
+            return r
+
+        return try_finally
+
+    def visit_Raise(self, node: ast.Raise) -> Code:
+        exc_c = self._c(node.exc) if node.exc is not None else None
+        cause_c = self._c(node.cause) if node.cause is not None else None
+        interp = self
+
+        def raise_(f: Frame) -> None:
+            if exc_c is None:
+                if not interp.handling:
+                    raise RuntimeError("No active exception to reraise")
+                raise interp.handling[-1]
+            exc = _exception(exc_c(f))
+            if cause_c is not None:
+                cause = cause_c(f)
+                exc.__cause__ = None if cause is None else _exception(cause)
+            exc.tsr_node = node  # type: ignore[attr-defined]
+            exc.__dict__.pop("tsr_stack", None)
+            raise exc
+
+        return raise_
+
+    def visit_Global(self, node: ast.Global) -> Code:
+        return _nothing  # resolved while translating (parser.Scope)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> Code:
+        return _nothing
+
+    def visit_Import(self, node: ast.Import) -> Code:
+        steps = []
+        for alias in node.names:
+            bind = alias.asname or alias.name.split(".")[0]
+            module = alias.name if alias.asname else alias.name.split(".")[0]
+            steps.append((alias.name, module, self.store(bind), alias))
+        p = self.p
+
+        def import_(f: Frame) -> None:
+            for full, module, store, alias in steps:
+                try:
+                    p.import_module(full)
+                    store(f, p.import_module(module))
+                except BaseException as e:
+                    tag(e, alias if hasattr(alias, "lineno") else node)
+                    raise
+
+        return import_
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> Code:
+        if node.module == "__future__":
+            return _nothing
+        names = [(a.name, self.store(a.asname or a.name)) for a in node.names]
+        p = self.p
+
+        def import_from(f: Frame) -> None:
+            try:
+                module = p.import_module(node.module or "")
+                for name, store in names:
+                    store(f, p.import_from(module, name))
+            except BaseException as e:
+                tag(e, node)
                 raise
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.module == "__future__":
-            return
-        try:
-            module = self.p.import_module(node.module or "")
-            for alias in node.names:
-                value = self.p.import_from(module, alias.name)
-                self.store_name(alias.asname or alias.name, value)
-        except BaseException as e:
-            tag(e, node)
-            raise
+        return import_from
 
     # ------------------------------------------------------------------------------------------------
     # expressions
     # ------------------------------------------------------------------------------------------------
 
-    def visit_Constant(self, node: ast.Constant) -> Any:
-        return node.value
+    def visit_Constant(self, node: ast.Constant) -> Code:
+        value = node.value
+        return lambda f: value
 
-    def visit_Name(self, node: ast.Name) -> Any:
-        v = self.frame.vars.get(node.id, _MISSING)
-        if v is not _MISSING:
-            return v
-        try:
-            return self.load_name(node.id)
-        except NameError as e:
-            tag(e, node)
-            raise
+    def visit_Name(self, node: ast.Name) -> Code:
+        return self.load(node.id, node)
 
-    def visit_Attribute(self, node: ast.Attribute) -> Any:
-        n = node.value
-        obj = self.frame.vars.get(n.id, _MISSING) if n.__class__ is _Name else _MISSING  # type: ignore[attr-defined]
-        if obj is _MISSING:
-            obj = self._v[n.__class__](n)
-        rule = self._rules.get(type(obj))
-        if rule is None:
-            rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))
-        try:
-            if node.tsr_sized:  # type: ignore[attr-defined]
-                return self.p.sized_attribute(obj, node.attr, rule(obj, node.attr))
-            return rule(obj, node.attr)
-        except BaseException as e:
-            tag(e, node)
-            raise
+    def visit_Attribute(self, node: ast.Attribute) -> Code:
+        obj_c, name, rules, p = self._c(node.value), node.attr, self._rules, self.p
+        sized = node.tsr_sized  # type: ignore[attr-defined]
+
+        def attribute(f: Frame) -> Any:
+            obj = obj_c(f)
+            rule = rules.get(type(obj))
+            if rule is None:
+                rule = rules[type(obj)] = p.attribute_rule(type(obj))
+            try:
+                if sized:
+                    return p.sized_attribute(obj, name, rule(obj, name))
+                return rule(obj, name)
+            except BaseException as e:
+                tag(e, node)
+                raise
+
+        return attribute
 
     def get_attribute(self, obj: Any, name: str) -> Any:
         """An attribute read as a script does it (for getattr/hasattr, augmented assignment, completion)."""
@@ -632,301 +872,382 @@ class Interpreter:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))
         return self.p.sized_attribute(obj, name, rule(obj, name))
 
-    def visit_Subscript(self, node: ast.Subscript) -> Any:
-        obj = self._v[node.value.__class__](node.value)
-        key = self._v[node.slice.__class__](node.slice)
-        try:
-            return obj[key]
-        except BaseException as e:
-            tag(e, node)
-            raise
+    def visit_Subscript(self, node: ast.Subscript) -> Code:
+        obj_c, key_c = self._c(node.value), self._c(node.slice)
 
-    def visit_Slice(self, node: ast.Slice) -> slice:
-        v = self._v
-        lo = None if node.lower is None else v[node.lower.__class__](node.lower)
-        hi = None if node.upper is None else v[node.upper.__class__](node.upper)
-        st = None if node.step is None else v[node.step.__class__](node.step)
-        return slice(lo, hi, st)
+        def subscript(f: Frame) -> Any:
+            try:
+                return obj_c(f)[key_c(f)]
+            except BaseException as e:
+                tag(e, node)
+                raise
 
-    def visit_BinOp(self, node: ast.BinOp) -> Any:
-        # operands that are names are read inline: they are most operands, and a call costs more than the read
-        vars_ = self.frame.vars
-        n = node.left
-        left = vars_.get(n.id, _MISSING) if n.__class__ is _Name else _MISSING  # type: ignore[attr-defined]
-        if left is _MISSING:
-            left = self._v[n.__class__](n)
-        n = node.right
-        right = vars_.get(n.id, _MISSING) if n.__class__ is _Name else _MISSING  # type: ignore[attr-defined]
-        if right is _MISSING:
-            right = self._v[n.__class__](n)
-        try:
-            return self._binops[node.tsr_op](left, right)  # type: ignore[attr-defined]
-        except BaseException as e:
-            tag(e, node)
-            raise
+        return subscript
 
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
-        operand = self._v[node.operand.__class__](node.operand)
-        try:
-            return node.tsr_op(operand)  # type: ignore[attr-defined]
-        except BaseException as e:
-            tag(e, node)
-            raise
+    def visit_Slice(self, node: ast.Slice) -> Code:
+        parts = [self._c(x) if x is not None else None for x in (node.lower, node.upper, node.step)]
+        lo, hi, st = parts
 
-    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
-        v = self._v
-        values = node.values
-        is_and = node.op.__class__ is ast.And
-        result = None
-        for expr in values:
-            result = v[expr.__class__](expr)
-            if is_and:
-                if not result:
-                    return result
-            elif result:
+        def slice_(f: Frame) -> slice:
+            return slice(
+                lo(f) if lo is not None else None, hi(f) if hi is not None else None, st(f) if st is not None else None
+            )
+
+        return slice_
+
+    def visit_BinOp(self, node: ast.BinOp) -> Code:
+        left, right, op = self._c(node.left), self._c(node.right), self._binops[node.tsr_op]  # type: ignore[attr-defined]
+
+        def binop(f: Frame) -> Any:
+            try:
+                return op(left(f), right(f))
+            except BaseException as e:
+                tag(e, node)
+                raise
+
+        return binop
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Code:
+        operand, op = self._c(node.operand), node.tsr_op  # type: ignore[attr-defined]
+
+        def unaryop(f: Frame) -> Any:
+            try:
+                return op(operand(f))
+            except BaseException as e:
+                tag(e, node)
+                raise
+
+        return unaryop
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Code:
+        values = [self._c(v) for v in node.values]
+        if node.op.__class__ is ast.And:
+
+            def and_(f: Frame) -> Any:
+                result = None
+                for value in values:
+                    result = value(f)
+                    if not result:
+                        return result
                 return result
-        return result
 
-    def visit_Compare(self, node: ast.Compare) -> Any:
-        v = self._v
-        left = v[node.left.__class__](node.left)
-        ops = node.tsr_ops  # type: ignore[attr-defined]
-        try:
-            if len(ops) == 1:
-                right = v[node.comparators[0].__class__](node.comparators[0])
-                return ops[0](left, right)
-            result: Any = True
-            for op, comp in zip(ops, node.comparators):
-                right = v[comp.__class__](comp)
-                result = op(left, right)
-                if not result:
+            return and_
+
+        def or_(f: Frame) -> Any:
+            result = None
+            for value in values:
+                result = value(f)
+                if result:
                     return result
-                left = right
             return result
-        except BaseException as e:
-            tag(e, node)
-            raise
 
-    def visit_IfExp(self, node: ast.IfExp) -> Any:
-        v = self._v
-        if v[node.test.__class__](node.test):
-            return v[node.body.__class__](node.body)
-        return v[node.orelse.__class__](node.orelse)
+        return or_
 
-    def visit_NamedExpr(self, node: ast.NamedExpr) -> Any:
-        value = self._v[node.value.__class__](node.value)
-        saved = self.frame
-        f = saved
-        while f.is_comp:  # a walrus in a comprehension binds in the enclosing scope
-            f = f.parent  # type: ignore[assignment]
-        self.frame = f
-        try:
-            self.store_name(node.target.id, value)
-        finally:
-            self.frame = saved
-        return value
+    def visit_Compare(self, node: ast.Compare) -> Code:
+        left, ops = self._c(node.left), node.tsr_ops  # type: ignore[attr-defined]
+        rights = [self._c(c) for c in node.comparators]
+        if len(ops) == 1:
+            op, right = ops[0], rights[0]
 
-    def visit_Starred(self, node: ast.Starred) -> Any:
-        raise SyntaxError("can't use starred expression here")
+            def compare(f: Frame) -> Any:
+                try:
+                    return op(left(f), right(f))
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return compare
+        pairs = list(zip(ops, rights))
+
+        def compare_chain(f: Frame) -> Any:
+            try:
+                a = left(f)
+                result: Any = True
+                for op, right in pairs:
+                    b = right(f)
+                    result = op(a, b)
+                    if not result:
+                        return result
+                    a = b
+                return result
+            except BaseException as e:
+                tag(e, node)
+                raise
+
+        return compare_chain
+
+    def visit_IfExp(self, node: ast.IfExp) -> Code:
+        test, body, orelse = self._c(node.test), self._c(node.body), self._c(node.orelse)
+        return lambda f: body(f) if test(f) else orelse(f)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> Code:
+        value = self._c(node.value)
+        store = self.store(node.target.id)  # in a comprehension it binds in the enclosing scope (see store)
+
+        def named(f: Frame) -> Any:
+            v = value(f)
+            store(f, v)
+            return v
+
+        return named
+
+    def visit_Starred(self, node: ast.Starred) -> Code:
+        def starred(f: Frame) -> Any:
+            raise _fail(SyntaxError("can't use starred expression here"), node)
+
+        return starred
 
     # -- displays ---------------------------------------------------------------------------------------
 
-    def _items(self, elts: list[ast.expr]) -> list:
-        v = self._v
-        out = []
-        for e in elts:
-            if e.__class__ is ast.Starred:
-                inner = v[e.value.__class__](e.value)  # type: ignore[attr-defined]
-                try:
-                    out += self.p.bounded_list(inner)
-                except BaseException as err:
-                    tag(err, e)
-                    raise
-            else:
-                out.append(v[e.__class__](e))
-        self.p.check_length(len(out))
-        return out
+    def _items(self, elts: list[ast.expr]) -> Code:
+        parts = [(type(e) is ast.Starred, self._c(e.value if type(e) is ast.Starred else e), e) for e in elts]  # type: ignore[attr-defined]
+        if not any(star for star, _, _ in parts):
+            codes = [c for _, c, _ in parts]
+            return lambda f: [c(f) for c in codes]
+        p = self.p
 
-    def visit_List(self, node: ast.List) -> list:
+        def items(f: Frame) -> list:
+            out: list = []
+            for star, code, e in parts:
+                if star:
+                    value = code(f)
+                    try:
+                        out += p.bounded_list(value)
+                    except BaseException as err:
+                        tag(err, e)
+                        raise
+                else:
+                    out.append(code(f))
+            p.check_length(len(out))
+            return out
+
+        return items
+
+    def visit_List(self, node: ast.List) -> Code:
         return self._items(node.elts)
 
-    def visit_Tuple(self, node: ast.Tuple) -> tuple:
+    def visit_Tuple(self, node: ast.Tuple) -> Code:
         elts = node.elts
-        if len(elts) == 2 and elts[0].__class__ is not ast.Starred and elts[1].__class__ is not ast.Starred:
-            v = self._v
-            return (v[elts[0].__class__](elts[0]), v[elts[1].__class__](elts[1]))
-        return tuple(self._items(elts))
+        if len(elts) == 2 and not any(type(e) is ast.Starred for e in elts):
+            a, b = self._c(elts[0]), self._c(elts[1])
+            return lambda f: (a(f), b(f))
+        items = self._items(elts)
+        return lambda f: tuple(items(f))
 
-    def visit_Set(self, node: ast.Set) -> set:
-        return set(self._items(node.elts))
+    def visit_Set(self, node: ast.Set) -> Code:
+        items = self._items(node.elts)
+        return lambda f: set(items(f))
 
-    def visit_Dict(self, node: ast.Dict) -> dict:
-        v = self._v
-        out: dict = {}
-        for k, val in zip(node.keys, node.values):
-            if k is None:
-                mapping = v[val.__class__](val)
-                if not hasattr(type(mapping), "keys"):
-                    err = TypeError(f"'{type(mapping).__name__}' object is not a mapping")
-                    tag(err, val)
-                    raise err
-                out.update(mapping)
-            else:
-                key = v[k.__class__](k)
-                try:
-                    out[key] = v[val.__class__](val)
-                except TypeError as e:
-                    tag(e, k)
-                    raise
-        return out
+    def visit_Dict(self, node: ast.Dict) -> Code:
+        parts = [(self._c(k) if k is not None else None, self._c(v), k, v) for k, v in zip(node.keys, node.values)]
 
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> str:
-        v = self._v
-        parts = []
-        for value in node.values:
-            parts.append(v[value.__class__](value))
-        out = "".join(parts)
-        self.p.check_str_len(len(out))
-        return out
+        def dict_(f: Frame) -> dict:
+            out: dict = {}
+            for key_c, value_c, key_node, value_node in parts:
+                if key_c is None:
+                    mapping = value_c(f)
+                    if not hasattr(type(mapping), "keys"):
+                        raise _fail(TypeError(f"'{type(mapping).__name__}' object is not a mapping"), value_node)
+                    out.update(mapping)
+                else:
+                    key = key_c(f)
+                    try:
+                        out[key] = value_c(f)
+                    except TypeError as e:
+                        tag(e, key_node)
+                        raise
+            return out
 
-    def visit_FormattedValue(self, node: ast.FormattedValue) -> str:
-        v = self._v
-        value = v[node.value.__class__](node.value)
-        spec = "" if node.format_spec is None else v[node.format_spec.__class__](node.format_spec)
-        try:
-            return self.p.format_value(value, spec, node.conversion)
-        except BaseException as e:
-            tag(e, node)
-            raise
+        return dict_
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> Code:
+        parts = [self._c(v) for v in node.values]
+        check = self.p.check_str_len
+
+        def joined(f: Frame) -> str:
+            out = "".join([part(f) for part in parts])
+            check(len(out))
+            return out
+
+        return joined
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Code:
+        value = self._c(node.value)
+        spec = self._c(node.format_spec) if node.format_spec is not None else None
+        conversion, fmt = node.conversion, self.p.format_value
+
+        def formatted(f: Frame) -> str:
+            v = value(f)
+            s = spec(f) if spec is not None else ""
+            try:
+                return fmt(v, s, conversion)
+            except BaseException as e:
+                tag(e, node)
+                raise
+
+        return formatted
 
     # -- comprehensions ---------------------------------------------------------------------------------
 
-    def _comprehension(self, node: Any, emit: Callable[[], None]) -> None:
-        """Run the generators of a comprehension in a scope of its own, calling emit for every match.
-        The first iterable is evaluated in the enclosing scope, as in Python."""
+    def _comprehension(self, node: Any, elements: list[ast.expr]) -> tuple[Code, Any, Scope, list[Code]]:
+        """Translate a comprehension: its first iterable in the enclosing scope (as Python does), the rest
+        of its loops and its element(s) in a scope of its own."""
         gens = node.generators
-        first = self._v[gens[0].iter.__class__](gens[0].iter)
-        saved = self.frame
-        self.frame = Frame({}, node.tsr_scope, saved, True, saved.qual)
+        first = self._c(gens[0].iter)
+        outer = self._ctx
+        ctx = _Ctx("comp", node.tsr_scope, outer, outer.qual)
+        saved = self._ctx
+        self._ctx = ctx
         try:
-            self._comp_loop(gens, 0, first, emit)
+            loops = []
+            for i, g in enumerate(gens):
+                next_iter = self._c(gens[i + 1].iter) if i + 1 < len(gens) else None
+                loops.append((self.target(g.target), [self._c(c) for c in g.ifs], next_iter, g.iter))
+            codes = [self._c(e) for e in elements]
         finally:
-            self.frame = saved
+            self._ctx = saved
+        return first, loops, node.tsr_scope, codes
 
-    def _comp_loop(self, gens: list[ast.comprehension], i: int, iterable: Any, emit: Callable[[], None]) -> None:
-        gen = gens[i]
-        v = self._v
-        target, ifs, last = gen.target, gen.ifs, i + 1 == len(gens)
-        simple = target.__class__ is ast.Name
-        vars_ = self.frame.vars
+    def _run_comp(self, f: Frame, loops: list, i: int, iterable: Any, emit: Callable[[Frame], None]) -> None:
+        store, ifs, next_iter, iter_node = loops[i]
+        last = i + 1 == len(loops)
         try:
             it = iter(iterable)
         except TypeError as e:
-            tag(e, gen.iter)
+            tag(e, iter_node)
             raise
         n = 0
         for item in it:
-            if simple:
-                vars_[target.id] = item  # type: ignore[attr-defined]
-            else:
-                self.assign(target, item)
+            store(f, item)
             n += 1
             if n & _TICK == 0:
                 self.tick()
-            if ifs and not all(v[c.__class__](c) for c in ifs):
+            if ifs and not all(c(f) for c in ifs):
                 continue
             if last:
-                emit()
+                emit(f)
             else:
-                nxt = gens[i + 1].iter
-                self._comp_loop(gens, i + 1, v[nxt.__class__](nxt), emit)
+                self._run_comp(f, loops, i + 1, next_iter(f), emit)
 
-    def visit_ListComp(self, node: ast.ListComp) -> list:
-        out: list = []
-        elt, ev = node.elt, self._v[node.elt.__class__]
-        append = out.append
-        self._comprehension(node, lambda: append(ev(elt)))
-        self.p.check_length(len(out))
-        return out
+    def visit_ListComp(self, node: ast.ListComp) -> Code:
+        first, loops, scope, (elt,) = self._comprehension(node, [node.elt])
+        run, check = self._run_comp, self.p.check_length
 
-    def visit_SetComp(self, node: ast.SetComp) -> set:
-        out: set = set()
-        elt, ev = node.elt, self._v[node.elt.__class__]
-        add = out.add
-        self._comprehension(node, lambda: add(ev(elt)))
-        return out
+        def listcomp(f: Frame) -> list:
+            out: list = []
+            append = out.append
+            run(Frame({}, scope, f, True), loops, 0, first(f), lambda cf: append(elt(cf)))
+            check(len(out))
+            return out
 
-    def visit_DictComp(self, node: ast.DictComp) -> dict:
-        out: dict = {}
-        k, kv = node.key, self._v[node.key.__class__]
-        val, vv = node.value, self._v[node.value.__class__]
+        return listcomp
 
-        def emit() -> None:
-            key = kv(k)
-            out[key] = vv(val)
+    def visit_SetComp(self, node: ast.SetComp) -> Code:
+        first, loops, scope, (elt,) = self._comprehension(node, [node.elt])
+        run = self._run_comp
 
-        self._comprehension(node, emit)
-        return out
+        def setcomp(f: Frame) -> set:
+            out: set = set()
+            add = out.add
+            run(Frame({}, scope, f, True), loops, 0, first(f), lambda cf: add(elt(cf)))
+            return out
 
-    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> Iterator:
-        gens = node.generators
-        first = self._v[gens[0].iter.__class__](gens[0].iter)
-        return self._lazy(node, Frame({}, node.tsr_scope, self.frame, True, self.frame.qual), first)
+        return setcomp
 
-    def _lazy(self, node: ast.GeneratorExp, frame: Frame, first: Any) -> Iterator:
-        """A generator expression, evaluated lazily. Each step runs in the expression's own frame and
-        hands the consumer's frame back before yielding (the consumer may be anywhere by then)."""
-        pending: list = []
-        elt, ev = node.elt, self._v[node.elt.__class__]
+    def visit_DictComp(self, node: ast.DictComp) -> Code:
+        first, loops, scope, (key, value) = self._comprehension(node, [node.key, node.value])
+        run = self._run_comp
 
-        def emit() -> None:
-            pending.append(ev(elt))
+        def dictcomp(f: Frame) -> dict:
+            out: dict = {}
 
-        inner = _steps(self, node.generators, 0, first, emit, pending)
-        while True:
-            caller = self.frame
-            self.frame = frame
-            try:
-                item = next(inner)
-            except StopIteration:
-                self.frame = caller
-                return
-            except BaseException:
-                self.frame = caller
-                raise
-            self.frame = caller
-            yield item
+            def emit(cf: Frame) -> None:
+                k = key(cf)
+                out[k] = value(cf)
+
+            run(Frame({}, scope, f, True), loops, 0, first(f), emit)
+            return out
+
+        return dictcomp
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> Code:
+        first, loops, scope, (elt,) = self._comprehension(node, [node.elt])
+
+        def genexp(f: Frame) -> Iterator:
+            return _lazy(self, loops, 0, first(f), Frame({}, scope, f, True), elt)
+
+        return genexp
 
     # -- calls ------------------------------------------------------------------------------------------
 
-    def visit_Call(self, node: ast.Call) -> Any:
-        v = self._v
-        func = v[node.func.__class__](node.func)
-        kwargs = None
-        if node.tsr_simple:  # type: ignore[attr-defined]
-            args = node.args
-            n = len(args)
-            if n == 0:
-                a: tuple = ()
-            elif n == 1:
-                a = (v[args[0].__class__](args[0]),)
-            elif n == 2:
-                a = (v[args[0].__class__](args[0]), v[args[1].__class__](args[1]))
-            else:
-                a = tuple([v[x.__class__](x) for x in args])
-        else:
-            a, kwargs = self._call_arguments(node)
-        if func.__class__ is Function:
-            return self.call_function(func, a, kwargs, node)
-        if func.__class__ is type:
-            func = self._guards.get(func, func)
-        try:
-            if kwargs:
-                return func(*a, **kwargs)
-            return func(*a)
-        except BaseException as e:
-            tag(e, node)
-            raise
+    def visit_Call(self, node: ast.Call) -> Code:
+        func = self._c(node.func)
+        call_function, guards = self.call_function, self._guards
+        if not node.tsr_simple:  # type: ignore[attr-defined]
+            arguments = self._arguments(node)
+
+            def call_general(f: Frame) -> Any:
+                fn = func(f)
+                args, kwargs = arguments(f)
+                if fn.__class__ is Function:
+                    return call_function(fn, args, kwargs, node)
+                if fn.__class__ is type:
+                    fn = guards.get(fn, fn)
+                try:
+                    return fn(*args, **kwargs)
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return call_general
+        codes = [self._c(a) for a in node.args]
+        if len(codes) == 0:
+
+            def call0(f: Frame) -> Any:
+                fn = func(f)
+                if fn.__class__ is Function:
+                    return call_function(fn, (), None, node)
+                if fn.__class__ is type:
+                    fn = guards.get(fn, fn)
+                try:
+                    return fn()
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return call0
+        if len(codes) == 1:
+            arg0 = codes[0]
+
+            def call1(f: Frame) -> Any:
+                fn = func(f)
+                a = arg0(f)
+                if fn.__class__ is Function:
+                    return call_function(fn, (a,), None, node)
+                if fn.__class__ is type:
+                    fn = guards.get(fn, fn)
+                try:
+                    return fn(a)
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return call1
+
+        def call_n(f: Frame) -> Any:
+            fn = func(f)
+            args = tuple([c(f) for c in codes])
+            if fn.__class__ is Function:
+                return call_function(fn, args, None, node)
+            if fn.__class__ is type:
+                fn = guards.get(fn, fn)
+            try:
+                return fn(*args)
+            except BaseException as e:
+                tag(e, node)
+                raise
+
+        return call_n
 
     def call(self, func: Any, args: tuple, kwargs: dict | None, node: ast.AST) -> Any:
         """Call a value as a script's call expression does (decorators use it)."""
@@ -940,41 +1261,43 @@ class Interpreter:
             tag(e, node)
             raise
 
-    def _call_arguments(self, node: ast.Call) -> tuple[tuple, dict]:
-        v = self._v
-        args: list = []
-        for x in node.args:
-            if x.__class__ is ast.Starred:
-                value = v[x.value.__class__](x.value)  # type: ignore[attr-defined]
-                try:
-                    args += self.p.bounded_list(value)
-                except TypeError:
-                    err = TypeError(f"argument after * must be an iterable, not {type(value).__name__}")
-                    tag(err, x)
-                    raise err from None
-            else:
-                args.append(v[x.__class__](x))
-        kwargs: dict = {}
-        for kw in node.keywords:
-            value = v[kw.value.__class__](kw.value)
-            if kw.arg is None:
-                if not hasattr(type(value), "keys"):
-                    err = TypeError(f"argument after ** must be a mapping, not {type(value).__name__}")
-                    tag(err, kw.value)
-                    raise err
-                for k in value.keys():
-                    if k in kwargs:
-                        err = TypeError(f"got multiple values for keyword argument '{k}'")
-                        tag(err, kw.value)
-                        raise err
-                    kwargs[k] = value[k]
-            else:
-                if kw.arg in kwargs:
-                    err = SyntaxError(f"keyword argument repeated: {kw.arg}")
-                    tag(err, kw.value)
-                    raise err
-                kwargs[kw.arg] = value
-        return tuple(args), kwargs
+    def _arguments(self, node: ast.Call) -> Callable[[Frame], tuple[tuple, dict]]:
+        positional = [(type(a) is ast.Starred, self._c(a.value if type(a) is ast.Starred else a), a) for a in node.args]  # type: ignore[attr-defined]
+        keywords = [(kw.arg, self._c(kw.value), kw.value) for kw in node.keywords]
+        bounded = self.p.bounded_list
+
+        def arguments(f: Frame) -> tuple[tuple, dict]:
+            args: list = []
+            for star, code, a in positional:
+                if star:
+                    value = code(f)
+                    try:
+                        args += bounded(value)
+                    except TypeError:
+                        raise _fail(
+                            TypeError(f"argument after * must be an iterable, not {type(value).__name__}"), a
+                        ) from None
+                else:
+                    args.append(code(f))
+            kwargs: dict = {}
+            for name, code, value_node in keywords:
+                value = code(f)
+                if name is None:
+                    if not hasattr(type(value), "keys"):
+                        raise _fail(
+                            TypeError(f"argument after ** must be a mapping, not {type(value).__name__}"), value_node
+                        )
+                    for k in value.keys():
+                        if k in kwargs:
+                            raise _fail(TypeError(f"got multiple values for keyword argument '{k}'"), value_node)
+                        kwargs[k] = value[k]
+                else:
+                    if name in kwargs:
+                        raise _fail(SyntaxError(f"keyword argument repeated: {name}"), value_node)
+                    kwargs[name] = value
+            return tuple(args), kwargs
+
+        return arguments
 
     def call_function(self, fn: Function, args: tuple, kwargs: dict | None, node: ast.AST | None) -> Any:
         if self.depth >= self.limits.max_call_depth:
@@ -987,16 +1310,24 @@ class Interpreter:
         else:
             local = _bind(fn, args, kwargs or {})
         fnode = fn.node
+        code = fnode.__dict__.get("tsr_body")
+        if code is None or code[0] is not self:
+            body = fnode.body
+            code = fnode.tsr_body = (
+                self,
+                self.compile(body, fnode.tsr_ctx) if type(fnode) is ast.Lambda else self._function_body(fnode),
+            )
+        frame = Frame(local, fnode.tsr_scope, fn.closure, False)
         saved = self.frame
         hook = self.site_hook
         site = hook.current_site
-        self.frame = Frame(local, fnode.tsr_scope, fn.closure, False, fn.qualname + ".<locals>.")
+        self.frame = frame
         self.depth += 1
         try:
-            if fnode.__class__ is ast.Lambda:
-                body = fnode.body
-                return self._v[body.__class__](body)
-            if self.exec_body(fnode.body) is _RETURN:
+            r = code[1](frame)
+            if type(fnode) is ast.Lambda:
+                return r
+            if r is _RETURN:
                 r = self.retval
                 self.retval = None
                 return r
@@ -1010,27 +1341,61 @@ class Interpreter:
             self.depth -= 1
             hook.current_site = site
 
+    def _function_body(self, fnode: ast.FunctionDef) -> Code:
+        saved = self._ctx
+        self._ctx = fnode.tsr_ctx  # type: ignore[attr-defined]
+        try:
+            return self.block(fnode.body)
+        finally:
+            self._ctx = saved
 
-def _steps(interp: Interpreter, gens, i, iterable, emit, pending) -> Iterator:
-    """The loops of a generator expression as a Python generator: yields each value `emit` made."""
-    gen = gens[i]
-    v = interp._v
-    last = i + 1 == len(gens)
+
+def _nothing(f: Frame) -> None:
+    return None
+
+
+def _owner(f: Frame, name: str) -> Frame:
+    """The frame a `nonlocal` name lives in: the nearest enclosing function that binds it."""
+    p = f.parent
+    while p is not None and p.scope is not None:
+        if name in p.scope.local_names and not p.is_comp:
+            return p
+        p = p.parent
+    raise SyntaxError(f"no binding for nonlocal '{name}' found")
+
+
+def _matches(exc: BaseException, classes: Any, type_node: ast.AST) -> bool:
+    for c in classes if isinstance(classes, tuple) else (classes,):
+        if not (isinstance(c, type) and issubclass(c, BaseException)):
+            raise _fail(TypeError("catching classes that do not inherit from BaseException is not allowed"), type_node)
+    return isinstance(exc, classes)
+
+
+def _exception(value: Any) -> BaseException:
+    if isinstance(value, type) and issubclass(value, BaseException):
+        value = value()
+    if not isinstance(value, BaseException) or isinstance(value, UNCATCHABLE):
+        raise TypeError("exceptions must derive from BaseException")
+    return value
+
+
+def _lazy(interp: Interpreter, loops: list, i: int, iterable: Any, f: Frame, elt: Code) -> Iterator:
+    """A generator expression, run lazily in its own frame as its consumer asks for values."""
+    store, ifs, next_iter, iter_node = loops[i]
+    last = i + 1 == len(loops)
     try:
         it = iter(iterable)
     except TypeError as e:
-        tag(e, gen.iter)
+        tag(e, iter_node)
         raise
     for item in it:
-        interp.assign(gen.target, item)
-        if gen.ifs and not all(v[c.__class__](c) for c in gen.ifs):
+        store(f, item)
+        if ifs and not all(c(f) for c in ifs):
             continue
         if last:
-            emit()
-            yield pending.pop()
+            yield elt(f)
         else:
-            nxt = gens[i + 1].iter
-            yield from _steps(interp, gens, i + 1, v[nxt.__class__](nxt), emit, pending)
+            yield from _lazy(interp, loops, i + 1, next_iter(f), f, elt)
 
 
 def _bind(fn: Function, args: tuple, kwargs: dict) -> dict:
@@ -1117,7 +1482,7 @@ def _names(items: list[str]) -> str:
 
 
 def _check_visitors(cls: type) -> None:
-    """The allowlist and the visitor must describe the same language."""
+    """The allowlist and the interpreter must describe the same language."""
     visitors = {name[len("visit_") :] for name in dir(cls) if name.startswith("visit_")}
     if visitors != set(policy.VISITED_NODES):
         missing = sorted(set(policy.VISITED_NODES) - visitors)

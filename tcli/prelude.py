@@ -56,10 +56,6 @@ def _is_engine_type(tp: Any) -> bool:
     return type(mod) is str and (mod == "engine" or mod.startswith("engine."))
 
 
-class _NoTensor:
-    """Stands for the tensor class until the engine is loaded (nothing is an instance of it)."""
-
-
 class ModuleFacade:
     """A read-only view of a module: attribute reads go through `resolve`, which admits or refuses each
     name once (cached); scripts can never assign to it."""
@@ -302,17 +298,18 @@ class Prelude:
     def _make_operators(self) -> tuple[dict, dict]:
         """Operator functions with their checks, keyed by the plain operator function. Tensors and floats
         take a short path (tensor pairs compare element counts first); everything else goes through
-        `_checked`. Rebuilt in place when the engine loads, so the tensor class is a constant here."""
-        tensor = self.tensor_type or _NoTensor
+        `_checked`. The tensor class is read at each call: the interpreter keeps these functions from before
+        the script imports torch."""
         small = _SMALL_ELEMENTS
         checked = self._checked
+        prelude = self
 
         def make(op: Callable, kind: str) -> Callable:
             def fast(a: Any, b: Any) -> Any:
                 ta = type(a)
-                if ta is tensor:
+                if ta is prelude.tensor_type:
                     tb = type(b)
-                    if tb is tensor:
+                    if tb is ta:
                         if a.numel() * b.numel() >= small:
                             checked(op, kind, a, b)
                         return op(a, b)
@@ -777,9 +774,6 @@ class Prelude:
             self.tensor_type = engine.Tensor
             self.load_numpy()
             self.array_types = (engine.Tensor, sys.modules["numpy"].ndarray)
-            binary, inplace = self._make_operators()
-            self.binary_operators.update(binary)
-            self.inplace_operators.update(inplace)
             self.session.on_engine_loaded(engine)
         return self.engine
 
