@@ -884,3 +884,109 @@ def test_out_argument(name: str) -> None:
         return r, o, (r is o) if not isinstance(r, tuple) else (r[0] is o)
 
     check(fn, make((2, 3)), make((2, 3), low=0.5, high=2, seed=3), grad=False)
+
+
+EMPTY = {
+    "sum0": lambda T, a: a.sum(0),
+    "sum1": lambda T, a: a.sum(1),
+    "mean": lambda T, a: a.mean(),
+    "mean0": lambda T, a: a.mean(0),
+    "prod": lambda T, a: a.prod(),
+    "max1": lambda T, a: a.max(1),
+    "amax1": lambda T, a: a.amax(1),
+    "softmax": lambda T, a: a.softmax(0),
+    "cumsum": lambda T, a: a.cumsum(0),
+    "std": lambda T, a: a.std(1),
+    "norm": lambda T, a: a.norm(),
+    "mm_inner0": lambda T, a: a.t() @ a,
+    "mm_outer0": lambda T, a: a @ a.t(),
+    "sort": lambda T, a: a.sort(0),
+    "argmax1": lambda T, a: a.argmax(1),
+    "argmax": lambda T, a: a.argmax(),
+    "min": lambda T, a: a.min(),
+    "var0": lambda T, a: a.var(0),
+    "cat": lambda T, a: T.cat([a, a]),
+    "stack": lambda T, a: T.stack([a, a]),
+    "chunk": lambda T, a: a.chunk(2),
+    "split": lambda T, a: a.split(2),
+    "unbind1": lambda T, a: a.unbind(1),
+    "exp": lambda T, a: a.exp(),
+    "mask": lambda T, a: a[a > 0],
+    "all": lambda T, a: (a > 0).all(),
+    "any1": lambda T, a: (a > 0).any(1),
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY))
+def test_empty_tensors(name: str) -> None:
+    check(EMPTY[name], make((0, 3)))
+
+
+NONCONTIG = {
+    "add": lambda T, a, b: a.t() + b,
+    "sum": lambda T, a, b: a.t().sum(0),
+    "mm": lambda T, a, b: a.t() @ b.t(),
+    "softmax": lambda T, a, b: a.t().softmax(1),
+    "cumsum": lambda T, a, b: a.t().cumsum(1),
+    "sort": lambda T, a, b: a.t().sort(1),
+    "max": lambda T, a, b: a.t().max(1),
+    "gather": lambda T, a, b: a.t().gather(1, T.tensor([[0], [1], [2], [0]])),
+    "index": lambda T, a, b: a.t()[[1, 2]],
+    "reshape_copies": lambda T, a, b: a.t().reshape(-1),
+    "flatten_copies": lambda T, a, b: a.t().flatten(),
+    "contiguous_view": lambda T, a, b: a.t().contiguous().view(-1),
+    "clamp": lambda T, a, b: a.t().clamp(0, 1),
+    "expand_mul": lambda T, a, b: a[:, :1].expand(3, 4) * b.t(),
+    "std": lambda T, a, b: a.t().std(0),
+    "norm": lambda T, a, b: a.t().norm(dim=1),
+    "where": lambda T, a, b: T.where(a.t() > 0, a.t(), b),
+    "masked_select": lambda T, a, b: a.t().masked_select(b > 0),
+    "step_slice": lambda T, a, b: a[::2, 1::2].exp(),
+}
+
+
+@pytest.mark.parametrize("name", list(NONCONTIG))
+def test_noncontiguous_inputs(name: str) -> None:
+    check(NONCONTIG[name], make((3, 4)), make((4, 3), seed=2))
+
+
+INT_SEMANTICS = {
+    "add_wraps": lambda T, a, b: a + b * 100,
+    "mul_wraps": lambda T, a, b: a * b,
+    "neg": lambda T, a, b: -a,
+    "abs": lambda T, a, b: a.abs(),
+    "sum": lambda T, a, b: a.sum(),
+    "cumsum": lambda T, a, b: a.cumsum(0),
+    "prod": lambda T, a, b: a.prod(),
+    "floordiv": lambda T, a, b: a // b,
+    "mod": lambda T, a, b: a % b,
+    "div": lambda T, a, b: a / b,
+    "square": lambda T, a, b: b**2,
+    "scalar_wraps": lambda T, a, b: a + 1000,
+    "mul_scalar_wraps": lambda T, a, b: a * 300,
+    "fmod": lambda T, a, b: T.fmod(a, b),
+    "max": lambda T, a, b: a.max(),
+    "sort": lambda T, a, b: a.sort(),
+    "clamp": lambda T, a, b: a.clamp(-5, 5),
+    "sign": lambda T, a, b: a.sign(),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "int64"])
+@pytest.mark.parametrize("name", list(INT_SEMANTICS))
+def test_integer_semantics(name: str, dtype: str) -> None:
+    check(INT_SEMANTICS[name], make((5,), dtype, -100, 100, seed=3), make((5,), dtype, 1, 100, seed=4))
+
+
+@given(
+    s=st.floats(-5, 5), e=st.floats(-5, 5), n=st.integers(0, 20), step=st.sampled_from([0.1, 0.3, 1.0, -0.25])
+)
+@FAST
+def test_ranges(s: float, e: float, n: int, step: float) -> None:
+    check(lambda T: (T.linspace(s, e, n), T.linspace(s, e, n, dtype=T.float64), T.logspace(s, e, n)))
+    # integer linspace with a whole step (torch's vectorized kernel rounds fractional steps differently)
+    check(lambda T: T.linspace(int(s), int(s) + 3 * max(n - 1, 0), n, dtype=T.int32))
+    if (e - s) * step > 0:
+        check(lambda T: T.arange(s, e, step))
+    if int(e) != int(s):
+        check(lambda T: T.arange(int(s), int(e), 2 if e > s else -2))

@@ -349,6 +349,10 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa
 def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa: A002
     d = input._data
     if dim is None:
+        if d.size == 0:
+            raise IndexError(
+                f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
         r = fn(d.reshape(-1))
         if keepdim:
             r = np.asarray(r).reshape((1,) * d.ndim)

@@ -92,7 +92,9 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
         r = d.view()
     else:
         r = d.reshape(new)
-    return _record(_as_view(r, input), ViewBackward0, input, (d.shape,), lambda b, s=new: reshape(b, s))
+    t = _as_view(r, input)
+    cls = ViewBackward0 if t._base is not None else UnsafeViewBackward0  # a copying reshape: clone + _unsafe_view
+    return _record(t, cls, input, (d.shape,), lambda b, s=new: reshape(b, s))
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
