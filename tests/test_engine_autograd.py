@@ -3,10 +3,14 @@ autograd.grad, accumulation, hooks, grad modes, in-place rules and version count
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
 from helpers import check, graph, make, same, same_error
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import engine
 
@@ -568,3 +572,83 @@ def test_detach_shares_storage_not_graph() -> None:
         return b, d.requires_grad, d.is_leaf
 
     same(fn)
+
+
+# ---- random op chains: values, gradients and node names -----------------------------------------------
+def _dim(x: object) -> int:
+    return x.dim()
+
+
+CHAIN_UNARY = [
+    lambda T, x: x.exp() * 0.1,
+    lambda T, x: x.tanh(),
+    lambda T, x: x.sigmoid(),
+    lambda T, x: x.relu(),
+    lambda T, x: x.abs(),
+    lambda T, x: -x,
+    lambda T, x: x.sin(),
+    lambda T, x: x * x,
+    lambda T, x: x**2,
+    lambda T, x: x.clamp(-1, 1),
+    lambda T, x: (x.abs() + 0.5).log(),
+    lambda T, x: (x.abs() + 0.5).sqrt(),
+    lambda T, x: 1 / (x.abs() + 1),
+    lambda T, x: 2 - x,
+    lambda T, x: x.clone(),
+    lambda T, x: x.t() if _dim(x) == 2 else x,
+    lambda T, x: x.unsqueeze(0).squeeze(0),
+    lambda T, x: x.flip(0) if _dim(x) else x,
+    lambda T, x: x.cumsum(-1) if _dim(x) else x,
+    lambda T, x: x.softmax(-1) if _dim(x) else x,
+    lambda T, x: x.log_softmax(-1) if _dim(x) else x,
+    lambda T, x: x[..., :1] * x if _dim(x) else x,
+    lambda T, x: T.where(x > 0, x, x * 0.1),
+    lambda T, x: x.masked_fill(x > 0.5, 0.0),
+    lambda T, x: x.max(-1, keepdim=True).values * x if _dim(x) else x,
+    lambda T, x: x - x.mean(-1, keepdim=True) if _dim(x) else x,
+    lambda T, x: x / (x.norm() + 1),
+    lambda T, x: T.stack([x, x.exp()]).sum(0),
+    lambda T, x: x.reshape(-1).reshape(x.shape),
+    lambda T, x: x.expand(2, *x.shape).sum(0),
+    lambda T, x: x.prod(-1, keepdim=True) if _dim(x) else x,
+    lambda T, x: x.sort(-1).values if _dim(x) else x,
+    lambda T, x: (x @ x.t()) if _dim(x) == 2 else x,
+    lambda T, x: T.addcmul(x, x, x, value=0.5),
+    lambda T, x: x.index_select(-1, T.tensor([0, 0])) if _dim(x) else x,
+    lambda T, x: T.maximum(x, x.flip(-1) if _dim(x) else x),
+]
+CHAIN_BINARY = [
+    lambda T, x, y: x + y,
+    lambda T, x, y: x * y,
+    lambda T, x, y: x - y,
+    lambda T, x, y: x / (y.abs() + 1),
+    lambda T, x, y: T.maximum(x, y),
+    lambda T, x, y: T.atan2(x, y),
+    lambda T, x, y: T.sub(x, y, alpha=0.5),
+    lambda T, x, y: T.where(x > y, x, y),
+    lambda T, x, y: (x.abs() + 0.5) ** y.clamp(-1, 1),
+]
+FUZZ = settings(
+    max_examples=int(os.environ.get("ENGINE_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@given(
+    shape=st.sampled_from([(2, 3), (3,), (), (2, 2), (1, 3)]),
+    ops=st.lists(st.integers(0, len(CHAIN_UNARY) - 1), min_size=4, max_size=4),
+    bi=st.integers(0, len(CHAIN_BINARY) - 1),
+    seed=st.integers(0, 2**16),
+)
+@FUZZ
+def test_random_op_chains(shape: tuple, ops: list, bi: int, seed: int) -> None:
+    def fn(T: object, a: object, b: object) -> object:
+        x = a
+        for k, o in enumerate(ops):
+            x = CHAIN_UNARY[o](T, x)
+            if k == 1:
+                x = CHAIN_BINARY[bi](T, x, b)
+        return x
+
+    check(fn, make(shape, "float64", seed=seed), make(shape, "float64", seed=seed + 1))

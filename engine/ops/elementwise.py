@@ -399,13 +399,16 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
     elif isinstance(alpha, (float, np.floating)) and rt.kind in "iub":
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-    if rt.kind == "b":
-        r = np.logical_or(ad, np.logical_and(bd, bool(alpha)))
-    else:
-        scaled = bd * alpha
-        if hasattr(scaled, "dtype") and scaled.dtype != rt:
-            scaled = scaled.astype(rt)
-        r = np.subtract(ad, scaled) if neg else np.add(ad, scaled)
+    try:
+        if rt.kind == "b":
+            r = np.logical_or(ad, np.logical_and(bd, bool(alpha)))
+        else:
+            scaled = bd * alpha
+            if hasattr(scaled, "dtype") and scaled.dtype != rt:
+                scaled = scaled.astype(rt)
+            r = np.subtract(ad, scaled) if neg else np.add(ad, scaled)
+    except ValueError:
+        raise RuntimeError(broadcast_error(np.shape(ad), np.shape(bd))) from None
     t = wrap_any(r, input._dev)
     if ENABLED[0] and (input._rg or (isinstance(other, Tensor) and other._rg)):
         _attach(t, SubAlphaBackward0 if neg else AddAlphaBackward0, input, other, (alpha,), t._data)
