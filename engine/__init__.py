@@ -292,7 +292,20 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
 
     from engine.tensor import wrap
 
-    return wrap(_np.diag(input._data, diagonal).copy(), input._dev)
+    d = input._data
+    if d.ndim not in (1, 2):
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{d.ndim}D")
+    if not input.requires_grad:
+        return wrap(_np.diag(d, diagonal).copy(), input._dev)
+    # differentiable through index ops (torch names these DiagEmbedBackward0 / DiagonalBackward0)
+    lo, hi = (diagonal, 0) if diagonal < 0 else (0, diagonal)  # (module names shadow min/max/abs here)
+    if d.ndim == 1:
+        n, k = d.shape[0], hi - lo
+        out = zeros(n + k, n + k, dtype=input.dtype, device=input._dev)
+        out[tensor(_np.arange(n) - lo), tensor(_np.arange(n) + hi)] = input
+        return out
+    idx = _np.arange(_np.clip(_np.minimum(d.shape[0] + lo, d.shape[1] - hi), 0, None))
+    return input[tensor(idx - lo), tensor(idx + hi)]
 
 
 def get_default_device() -> device:

@@ -71,6 +71,8 @@ BINARY = {
     "add_alpha": lambda a, b: engine.add(a, b, alpha=2.5),
     "sub_alpha": lambda a, b: engine.sub(a, b, alpha=-1.5),
     "remainder": lambda a, b: a % b,
+    "fmod": lambda a, b: engine.fmod(a, b),
+    "fmod_scalar": lambda a, b: engine.fmod(a, 0.7) + b,
     "div_floor": lambda a, b: engine.div(a, b, rounding_mode="floor"),
     "div_trunc": lambda a, b: engine.div(a, b, rounding_mode="trunc"),
     "rsub_scalar": lambda a, b: 2.5 - a + b,
@@ -88,7 +90,7 @@ def test_binary(name: str, shapes: tuple) -> None:
         a, b = _t(s1, *POS, seed=1), _t(s2, *POS, seed=2)
     elif name in ("maximum", "minimum"):
         a, b = _distinct(s1, 1), engine.tensor(_distinct(s2, 2).detach().numpy() + 0.11, requires_grad=True)
-    elif name in ("remainder", "div_floor", "div_trunc"):
+    elif name in ("remainder", "div_floor", "div_trunc", "fmod", "fmod_scalar"):
         a, b = _t(s1, 0.1, 0.9, seed=1), _t(s2, 1.5, 2.5, seed=2)  # away from the jumps
     else:
         a, b = _t(s1, seed=1), _t(s2, seed=2)
@@ -211,6 +213,13 @@ SHAPE = {
     "split_list": lambda x: x.split([1, 3], 2)[1],
     "unbind": lambda x: x.unbind(1)[2],
     "narrow": lambda x: x.narrow(2, 1, 2),
+    "scatter_src": lambda x: x.scatter(2, engine.tensor([[[1, 3]] * 3] * 2), x[..., :2] * 3),
+    "scatter_value": lambda x: x.scatter(1, engine.tensor([[[0, 2, 1, 0]], [[2, 1, 0, 1]]]), value=0.5),
+    "nan_to_num": lambda x: engine.nan_to_num(x / x.abs().clamp_min(0.5)),
+    "diag_of_matrix": lambda x: engine.diag(x[0], 1),
+    "diag_of_vector": lambda x: engine.diag(x[0, 0], -1),
+    "clamp_min": lambda x: x.clamp_min(0.1),
+    "clamp_max": lambda x: x.clamp_max(-0.1),
 }
 
 

@@ -990,3 +990,35 @@ def test_ranges(s: float, e: float, n: int, step: float) -> None:
         check(lambda T: T.arange(s, e, step))
     if int(e) != int(s):
         check(lambda T: T.arange(int(s), int(e), 2 if e > s else -2))
+
+
+def test_casts_of_grad_tensors() -> None:
+    # float casts stay in the graph (ToCopyBackward0); integer and bool results are not differentiable
+    check(
+        lambda T, a: (a.double(), a.half(), a.to(T.float64), a.long(), a.int(), a.bool(), a.to(T.int8)),
+        make((2, 3)),
+    )
+    check(lambda T, a: (a.type_as(T.tensor([1])), a.byte(), a.float() is a), make((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda T, a, b: T.fmod(a, b),
+        lambda T, a, b: T.fmod(a, 0.7),
+        lambda T, a, b: T.nan_to_num(a / (b - b)),
+        lambda T, a, b: a.scatter(1, T.tensor([[0, 2], [1, 0]]), b[:, :2]),
+        lambda T, a, b: a.scatter(1, T.tensor([[0, 2], [1, 0]]), value=3.0),
+        lambda T, a, b: (a.clamp_min(0), a.clamp_max(0.5)),
+    ],
+)
+def test_more_gradients(fn: object) -> None:
+    check(fn, make((2, 3)), make((2, 3), low=0.5, high=2, seed=5))
+
+
+def test_diag() -> None:
+    # values and gradients as torch; the engine's graph is index ops (torch: DiagEmbed/DiagonalBackward0)
+    for k in (-2, -1, 0, 1, 3):
+        check(lambda T, a, k=k: T.diag(a, k), make((3,)), names=False)
+        check(lambda T, a, k=k: T.diag(a, k), make((3, 4)), names=False)
+        check(lambda T, a, k=k: T.diag(a, k), make((3, 4), "int64"))

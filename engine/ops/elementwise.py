@@ -503,9 +503,31 @@ def _rem0_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
 RemainderBackward0 = node_class("RemainderBackward0", _rem0_bw)
 
 
-def fmod(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+def _fmod0_bw(self: Node, g: Tensor) -> tuple:
+    return (g,)
+
+
+def _fmod1_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
+    n = self._next
+    return (g if n[0] is not None else None, -g * a.div(b, rounding_mode="trunc") if n[1] is not None else None)
+
+
+FmodBackward0 = node_class("FmodBackward0", _fmod0_bw)  # fmod(tensor, number)
+FmodBackward1 = node_class("FmodBackward1", _fmod1_bw)
+_fmod_tt = binary(np.fmod, FmodBackward1)
+
+
+def fmod(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    input = _tensor_arg(input, "fmod")
+    if isinstance(other, Tensor):
+        _int_div_check(input, other)
+        return _out(_fmod_tt(input, other), out)
+    _int_div_check(input, other)
     ad, bd = prep(input, other)
-    return wrap_any(np.fmod(ad, bd), input._dev)
+    t = wrap_any(np.fmod(ad, bd), input._dev)
+    if ENABLED[0] and input._rg:
+        _attach(t, FmodBackward0, input, None, (), t._data)
+    return _out(t, out)
 
 
 def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -772,12 +794,22 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
 clip = clamp
 
 
+ClampMinBackward0 = node_class("ClampMinBackward0", _clamp_bw)
+ClampMaxBackward0 = node_class("ClampMaxBackward0", _clamp_bw)
+
+
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
-    return clamp(input, min=min)
+    r = clamp(input, min=min)
+    if type(r.grad_fn) is ClampBackward1:
+        r.grad_fn.__class__ = ClampMinBackward0  # torch's own node for clamp_min(number)
+    return r
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
-    return clamp(input, max=max)
+    r = clamp(input, max=max)
+    if type(r.grad_fn) is ClampBackward1:
+        r.grad_fn.__class__ = ClampMaxBackward0
+    return r
 
 
 def _addcmul_bw(self: Node, g: Tensor, t1: Tensor, t2: Tensor, value: Any) -> tuple:
@@ -1047,8 +1079,14 @@ def isfinite(input: Tensor) -> Tensor:  # noqa: A002
     return wrap_any(np.isfinite(input._data), input._dev)
 
 
+NanToNumBackward0 = node_class("NanToNumBackward0", lambda self, g, x: (g * isfinite(x),))
+
+
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:  # noqa: A002
-    return wrap(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf), input._dev)
+    t = wrap(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf), input._dev)
+    if ENABLED[0] and input._rg:
+        _attach(t, NanToNumBackward0, input, None, (input,), t._data)
+    return t
 
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002

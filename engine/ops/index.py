@@ -578,7 +578,35 @@ def scatter(
         r[full] = src._data[sl]
     else:
         r[full] = src
-    return wrap(r, input._dev)
+    t = wrap(r, input._dev)
+    st = src if isinstance(src, Tensor) else None
+    if ENABLED[0] and (input._rg or (st is not None and st._rg)):
+        node = ScatterBackward0() if st is not None else ScatterBackward1()
+        node._next = (edge_of(input), edge_of(st)) if st is not None else (edge_of(input),)
+        node._saved = (ax, index, None if st is None else st._data.shape)
+        node._vers = (None, None, None)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
+def _scatter_bw(self: Any, g: Tensor, dim: int, index: Tensor, src_shape: Any) -> tuple:
+    """The scattered-over positions get no gradient; src gets the gradient gathered from them."""
+    n = self._next
+    gi = scatter(g, dim, index, value=0.0) if n[0] is not None else None
+    if len(n) == 1:
+        return (gi,)
+    gs = None
+    if n[1] is not None:
+        gs = gather(g, dim, index)
+        if gs._data.shape != tuple(src_shape):  # src larger than index: the rest gets zeros
+            gs = index_put_new(gs, tuple(slice(0, s) for s in gs._data.shape), tuple(src_shape), False)
+    return gi, gs
+
+
+ScatterBackward0 = node_class("ScatterBackward0", _scatter_bw)  # src tensor
+ScatterBackward1 = node_class("ScatterBackward1", _scatter_bw)  # value
 
 
 # ---- cat / stack / split / chunk / unbind -------------------------------------------------------------------

@@ -442,4 +442,6 @@ def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False) -> Tensor: 
         out = wrap(r, dev)
     else:
         out = wrap(d.astype(np_dtype), input._dev)
+    if out._data.dtype.kind not in "fc":  # an integer or bool result is not differentiable
+        return out
     return _record(out, ToCopyBackward0, input, (d.dtype, input._dev))
