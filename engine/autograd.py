@@ -397,6 +397,8 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
                     f"Mismatch in shape: grad_output[{i}] has a shape of torch.Size([{gdims}]) and output[{i}] "
                     f"has a shape of torch.Size([{dims}])."
                 )
+            if g._data.dtype != out._data.dtype:  # torch casts a grad_output to its output's dtype
+                g = wrap(g._data.astype(out._data.dtype), g._dev) if not g._rg else g.to(out.dtype)
         grads.append(g)
     return grads
 

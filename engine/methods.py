@@ -216,6 +216,7 @@ def retain_grad(self: Tensor) -> None:
         else:
             t._grad = t._grad + g.detach()
 
+    hook._retain = True  # type: ignore[attr-defined]
     self.grad_fn.register_prehook(hook)
 
 
@@ -238,6 +239,11 @@ def register_hook(self: Tensor, hook: Any) -> _Handle:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
         self.grad_fn.register_prehook(hook)
+        pre = self.grad_fn._pre
+        for i, h in enumerate(pre[:-1]):
+            if getattr(h, "_retain", False):  # torch runs the retain_grad hook after all others
+                pre.insert(i, pre.pop())
+                break
         return _Handle(self.grad_fn._pre, hook)
     meta = self._meta if self._meta is not None else {}
     meta.setdefault("hooks", []).append(hook)

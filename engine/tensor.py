@@ -109,9 +109,11 @@ class Tensor:
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
                     "attempting to assign a gradient with dtype "
-                    f"'{FROM_NP[value._data.dtype].name_for_error()}' to a tensor with dtype "
-                    f"'{FROM_NP[self._data.dtype].name_for_error()}'. Please ensure that the gradient and the "
-                    "tensor have the same dtype"
+                    f"'{FROM_NP[value._data.dtype].name_for_error()}' to a tensor with grad_dtype "
+                    f"'{FROM_NP[self._data.dtype].scalar_name()}'. The gradient must match the tensor's grad_dtype "
+                    "(defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a specific "
+                    "dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor "
+                    "and its gradient may break downstream systems that assume they match."
                 )
         self._grad = value
 

@@ -652,3 +652,141 @@ def test_random_op_chains(shape: tuple, ops: list, bi: int, seed: int) -> None:
         return x
 
     check(fn, make(shape, "float64", seed=seed), make(shape, "float64", seed=seed + 1))
+
+
+# ---- more autograd corners ------------------------------------------------------------------------------
+def _leaf_backward(T: object) -> object:
+    x = T.tensor(2.0, requires_grad=True)
+    x.backward()
+    y = T.tensor([2.0, 3.0], requires_grad=True)
+    y.backward(T.tensor([1.0, 5.0]))
+    return x.grad, y.grad
+
+
+def _grad_of_self(T: object) -> object:
+    x = T.tensor([2.0, 3.0], requires_grad=True)
+    return T.autograd.grad(x.sum(), x), T.autograd.grad(x, x, T.ones(2))
+
+
+def _retain_grad_twice(T: object) -> object:
+    x = T.tensor([2.0, 3.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    z = (y * y).sum()
+    z.backward(retain_graph=True)
+    g1 = y.grad.clone()
+    z.backward()
+    return g1, y.grad, x.grad
+
+
+def _hook_order(T: object) -> object:
+    seen = []
+    x = T.tensor([2.0, 3.0], requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: seen.append("a") or g * 2)
+    y.register_hook(lambda g: seen.append("b") or g + 1)
+    y.retain_grad()
+    (y * 1).sum().backward()
+    return seen, y.grad, x.grad
+
+
+def _retain_then_hook(T: object) -> object:
+    x = T.tensor([2.0, 3.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.register_hook(lambda g: g * 10)  # torch runs retain_grad's hook last: y.grad sees the * 10
+    (y * 1).sum().backward()
+    return y.grad, x.grad
+
+
+def _leaf_hook_accumulates(T: object) -> object:
+    x = T.tensor([2.0, 3.0], requires_grad=True)
+    x.register_hook(lambda g: g * 3)
+    (x * 2).sum().backward()
+    (x * 2).sum().backward()
+    return x.grad
+
+
+def _grad_mode_in_hook(T: object) -> object:
+    out = []
+    x = T.tensor([2.0], requires_grad=True)
+    x.register_hook(lambda g: out.append(T.is_grad_enabled()))
+    (x * 2).sum().backward()
+    return out
+
+
+def _grad_outputs_cast(T: object) -> object:
+    x = T.tensor([2.0, 3.0], requires_grad=True)
+    a = T.autograd.grad(x * 2, x, grad_outputs=T.tensor([1.0, 2.0], dtype=T.float64))
+    (x * 2).backward(T.tensor([1, 2]))
+    return a, x.grad
+
+
+def _grad_outputs_with_none(T: object) -> object:
+    x = T.tensor([2.0, 3.0], requires_grad=True)
+    return T.autograd.grad([x.sum(), (x * 2).sum()], x, grad_outputs=[None, T.tensor(3.0)])
+
+
+def _double_backward_into_grad(T: object) -> object:
+    x = T.tensor([2.0, 3.0], requires_grad=True)
+    (g,) = T.autograd.grad((x**3).sum(), x, create_graph=True)
+    g.sum().backward()
+    y = T.tensor([2.0, 3.0], requires_grad=True)
+    (y**2).sum().backward(create_graph=True)
+    return x.grad, y.grad, y.grad.requires_grad
+
+
+def _inplace_on_grad(T: object) -> object:
+    x = T.tensor([2.0, 3.0], requires_grad=True)
+    (x * 2).sum().backward()
+    x.grad.mul_(0.5)
+    (x * 2).sum().backward()
+    return x.grad
+
+
+def _views_graph(T: object) -> object:
+    a = T.arange(12.0).reshape(3, 4).requires_grad_()
+    b = a[1:].t()[::2]
+    c = T.arange(6.0, requires_grad=True).reshape(2, 3)
+    return b, graph(b), c.is_leaf, graph(c)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        _leaf_backward, _grad_of_self, _retain_grad_twice, _hook_order, _retain_then_hook,
+        _leaf_hook_accumulates, _grad_mode_in_hook, _grad_outputs_cast, _grad_outputs_with_none, _double_backward_into_grad,
+        _inplace_on_grad, _views_graph,
+    ],
+)  # fmt: skip
+def test_autograd_corners(fn: object) -> None:
+    same(fn)
+
+
+def _set_grad_shape(T: object) -> None:
+    T.tensor([2.0, 3.0], requires_grad=True).grad = T.ones(3)
+
+
+def _set_grad_dtype(T: object) -> None:
+    T.tensor([2.0, 3.0], requires_grad=True).grad = T.ones(2, dtype=T.float64)
+
+
+def _detach_inplace_then_backward(T: object) -> None:
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    b = a.sigmoid()
+    b.detach().zero_()  # shares the version counter: backward sees the change
+    b.sum().backward()
+
+
+def _no_grad_view_inplace(T: object) -> None:
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    with T.no_grad():
+        v = a[:1]
+    v.mul_(2)
+
+
+@pytest.mark.parametrize(
+    "fn", [_set_grad_shape, _set_grad_dtype, _detach_inplace_then_backward, _no_grad_view_inplace]
+)
+def test_autograd_corner_errors(fn: object) -> None:
+    same_error(fn)

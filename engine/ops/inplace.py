@@ -26,6 +26,13 @@ def check_inplace(x: Tensor) -> None:
     # only a differentiable view counts (x.detach() and views made under no_grad don't require grad)
     if base is not None and x._rg and base._rg and base.grad_fn is None:
         raise RuntimeError(VIEW_LEAF_MSG)
+    if base is not None and not x._rg and base._rg:  # a view of a grad tensor that doesn't require grad
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
+            "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
+            "the view and the inplace either both inside the no_grad block (if you don't want the inplace to be "
+            "tracked) or both outside (if you want the inplace to be tracked)."
+        )
 
 
 def _bump(x: Tensor) -> None:
