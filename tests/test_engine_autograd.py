@@ -755,8 +755,8 @@ def _views_graph(T: object) -> object:
     "fn",
     [
         _leaf_backward, _grad_of_self, _retain_grad_twice, _hook_order, _retain_then_hook,
-        _leaf_hook_accumulates, _grad_mode_in_hook, _grad_outputs_cast, _grad_outputs_with_none, _double_backward_into_grad,
-        _inplace_on_grad, _views_graph,
+        _leaf_hook_accumulates, _grad_mode_in_hook, _grad_outputs_cast, _grad_outputs_with_none,
+        _double_backward_into_grad, _inplace_on_grad, _views_graph,
     ],
 )  # fmt: skip
 def test_autograd_corners(fn: object) -> None:
