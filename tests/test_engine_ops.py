@@ -1022,3 +1022,70 @@ def test_diag() -> None:
         check(lambda T, a, k=k: T.diag(a, k), make((3,)), names=False)
         check(lambda T, a, k=k: T.diag(a, k), make((3, 4)), names=False)
         check(lambda T, a, k=k: T.diag(a, k), make((3, 4), "int64"))
+
+
+@st.composite
+def index_exprs(draw: st.DrawFn) -> list:
+    """A random index for a (3, 4, 5) tensor: ints, slices, None, one Ellipsis, int tensors and lists,
+    bool masks, 0-dim int tensors, mixed freely (as spec tuples, built per library in _build_index)."""
+    shape = (3, 4, 5)
+    comps: list = []
+    nd, used_ellipsis = 0, False
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.integers(0, 8))
+        if nd >= 3 and kind not in (2, 3):
+            kind = 2
+        n = shape[min(nd, 2)]
+        if kind == 0:
+            comps.append(("int", draw(st.integers(-n, n - 1))))
+        elif kind == 1:
+            ends = st.one_of(st.none(), st.integers(-6, 6))
+            comps.append(("slice", draw(ends), draw(ends), draw(st.one_of(st.none(), st.integers(1, 3)))))
+        elif kind == 2:
+            comps.append(("none",))
+        elif kind == 3 and not used_ellipsis:
+            comps.append(("ellipsis",))
+            used_ellipsis = True
+            continue
+        elif kind == 4:
+            comps.append(("tensor", draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=3))))
+        elif kind == 5:
+            comps.append(("list", draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2))))
+        elif kind == 6:
+            comps.append(("mask", draw(st.lists(st.booleans(), min_size=n, max_size=n))))
+        elif kind == 7:
+            comps.append(("int0d", draw(st.integers(0, n - 1))))
+        else:
+            comps.append(("slice", None, None, None))
+        if kind != 2:
+            nd += 1
+    return comps
+
+
+def _build_index(T: object, comps: list) -> object:
+    out: list = []
+    for c in comps:
+        kind = c[0]
+        if kind == "slice":
+            out.append(slice(c[1], c[2], c[3]))
+        elif kind in ("none", "ellipsis"):
+            out.append(None if kind == "none" else Ellipsis)
+        elif kind in ("int", "list"):
+            out.append(c[1])
+        else:  # tensor, mask, int0d
+            out.append(T.tensor(c[1]))
+    return tuple(out) if len(out) != 1 else out[0]
+
+
+@given(comps=index_exprs(), seed=seeds)
+@FAST
+def test_random_indexing(comps: list, seed: int) -> None:
+    # torch applies ints/slices/None first and keeps adjacent advanced indices in place; errors must match
+    check(lambda T, a: a[_build_index(T, comps)], make((3, 4, 5), seed=seed))
+
+    def assign(T: object, a: object) -> object:
+        x = a * 1
+        x[_build_index(T, comps)] = 7.0
+        return x
+
+    check(assign, make((3, 4, 5), seed=seed))

@@ -34,9 +34,11 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
         and not (isinstance(i, (list, tuple)) and i and isinstance(i[0], bool))
     )
     n_real += sum(i._data.ndim for i in idx if isinstance(i, Tensor) and i._data.dtype.kind == "b")
+    n_real += sum(np.ndim(i) for i in idx if isinstance(i, (list, tuple)) and i and isinstance(i[0], bool))
     for i in idx:
         if i is Ellipsis:
-            out.append(i)
+            if len(shape) - n_real > 0:  # an Ellipsis of no dims is dropped: it must not separate advanced
+                out.append(i)  # indices for numpy (torch keeps such indices in place)
             dim = len(shape) - (n_real - dim) if dim <= len(shape) else dim
             continue
         if i is None:
@@ -47,6 +49,8 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
             out.append(i)
             advanced = True
             continue
+        if isinstance(i, Tensor) and i._data.ndim == 0 and i._data.dtype.kind in "iu":
+            i = int(i._data)  # torch indexes with a 0-dim integer tensor as with an int (a view)
         if isinstance(i, int) or isinstance(i, np.integer):
             i = int(i)
             if dim >= len(shape):
@@ -85,12 +89,7 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
             if i._dev is not x._dev and not (i._dev.type == "cpu" and a.ndim == 0):
                 raise mixed_device(x, i)
             if a.dtype.kind == "b":
-                for k in range(a.ndim):
-                    if dim + k >= len(shape) or a.shape[k] != shape[dim + k]:
-                        raise IndexError(
-                            f"The shape of the mask [{', '.join(map(str, a.shape))}] at index {k} does not match "
-                            f"the shape of the indexed tensor [{', '.join(map(str, shape))}] at index {dim + k}"
-                        )
+                _check_mask(x, idx, i, a, dim)
                 dim += a.ndim
                 nadv += a.ndim
             elif a.dtype.kind in "iu":
@@ -105,6 +104,7 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
         if isinstance(i, (list, tuple)):
             a = np.asarray(i)
             if a.dtype.kind == "b":
+                _check_mask(x, idx, i, a, dim)
                 dim += a.ndim
                 nadv += a.ndim
             elif a.dtype.kind in "iu" or a.size == 0:
@@ -122,6 +122,51 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
             f"(got {type(i).__name__})"
         )
     return tuple(out), advanced, name
+
+
+def _check_mask(x: Tensor, idx: tuple, entry: Any, a: Any, dim: int) -> None:
+    """A boolean mask must match the dims it covers. torch checks it after the basic indexing (slices,
+    None) is applied, so its message names that tensor's shape and the mask's position in it."""
+    shape = x._data.shape
+    if all(dim + k < len(shape) and a.shape[k] == shape[dim + k] for k in range(a.ndim)):
+        return
+    k = next(k for k in range(a.ndim) if dim + k >= len(shape) or a.shape[k] != shape[dim + k])
+    consumed = sum(
+        (np.ndim(i._data if isinstance(i, Tensor) else i) if _is_mask(i) else 1)
+        for i in idx
+        if i is not None and i is not Ellipsis
+    )
+    basic: list = []
+    pos = out_dims = 0
+    for i in idx:
+        if i is entry:
+            pos = out_dims
+        if i is None or isinstance(i, slice):
+            basic.append(i)
+            out_dims += 1
+        elif i is Ellipsis:
+            basic.append(i)
+            out_dims += len(shape) - consumed
+        elif _is_int_index(i):
+            basic.append(int(i))
+        else:
+            n = np.ndim(i._data if isinstance(i, Tensor) else i) if _is_mask(i) else 1
+            basic.extend([slice(None)] * n)
+            out_dims += n
+    try:
+        bshape = np.broadcast_to(np.empty((), np.int8), shape)[tuple(basic)].shape
+    except IndexError:
+        bshape, pos = shape, dim
+    raise IndexError(
+        f"The shape of the mask [{', '.join(map(str, a.shape))}] at index {k} does not match "
+        f"the shape of the indexed tensor [{', '.join(map(str, bshape))}] at index {pos + k}"
+    )
+
+
+def _is_mask(i: Any) -> bool:
+    if isinstance(i, Tensor):
+        return i._data.dtype.kind == "b"
+    return isinstance(i, (list, tuple, np.ndarray)) and np.asarray(i).dtype.kind == "b"
 
 
 def _bounds(a: Any, shape: tuple, dim: int, pos: int) -> None:
@@ -152,12 +197,109 @@ _BASIC = {
 }
 
 
+def _ints_first(idx: Any) -> tuple | None:
+    """torch applies integer indices (selects) before advanced ones, so a tuple mixing them is two
+    steps: (ints and Ellipsis, with ':' for the other dims), then (the rest). None when not mixed."""
+    if type(idx) is not tuple:
+        return None
+    has_int = has_adv = False
+    for i in idx:
+        if _is_int_index(i):
+            has_int = True
+        elif isinstance(i, (Tensor, list, tuple, np.ndarray)):
+            has_adv = True
+    if not (has_int and has_adv):
+        return None
+    basic: list = []
+    rest: list = []
+    for i in idx:
+        if _is_int_index(i):
+            basic.append(i)
+        elif i is None or isinstance(i, bool):
+            rest.append(i)
+        elif i is Ellipsis:
+            basic.append(i)
+            rest.append(i)
+        else:
+            k = i._data.dtype.kind if isinstance(i, Tensor) else np.asarray(i).dtype.kind if not isinstance(i, slice) else ""
+            n = (i._data.ndim if isinstance(i, Tensor) else np.ndim(i)) if k == "b" else 1
+            basic.extend([slice(None)] * n)
+            rest.append(i)
+    return tuple(basic), tuple(rest)
+
+
+def _basic_first(x: Tensor, idx: Any) -> tuple | None:
+    """For x[idx] = v with advanced indices: torch first applies the basic part (ints, None, slices
+    that don't keep a whole dim) as a view, then index_put_s into it. (basic, rest), or None when
+    there are no advanced indices or the basic part is trivial."""
+    entries = idx if type(idx) is tuple else (idx,)
+    if not any(isinstance(i, (Tensor, list, tuple, np.ndarray)) and not _is_int_index(i) for i in entries):
+        return None
+    shape = x._data.shape
+    n_real = sum(
+        (np.ndim(i._data if isinstance(i, Tensor) else i) if _is_mask(i) else 1)
+        for i in entries
+        if i is not None and i is not Ellipsis and not isinstance(i, bool)
+    )
+    dim, trivial = 0, True
+    basic: list = []
+    rest: list = []
+    for i in entries:
+        if i is Ellipsis:
+            dim += len(shape) - n_real
+            basic.append(i)
+            rest.append(i)
+        elif i is None:
+            trivial = False
+            basic.append(None)
+            rest.append(slice(None))
+        elif isinstance(i, bool):
+            rest.append(i)
+        elif _is_int_index(i):
+            trivial = False
+            basic.append(i)
+            dim += 1
+        elif isinstance(i, slice):
+            n = shape[dim] if dim < len(shape) else 0
+            whole = i.start in (None, 0) and i.step in (None, 1) and (i.stop is None or i.stop >= n)
+            trivial = trivial and whole
+            basic.append(i)
+            rest.append(slice(None))
+            dim += 1
+        else:
+            k = np.ndim(i._data if isinstance(i, Tensor) else i) if _is_mask(i) else 1
+            basic.extend([slice(None)] * k)
+            rest.append(i)
+            dim += k
+    return None if trivial else (tuple(basic), tuple(rest))
+
+
+def _is_int_index(i: Any) -> bool:
+    if isinstance(i, (int, np.integer)):
+        return not isinstance(i, (bool, np.bool_))
+    return isinstance(i, Tensor) and i._data.ndim == 0 and i._data.dtype.kind in "iu"
+
+
+def _adv_broadcast_error(nidx: tuple) -> IndexError:
+    shapes = []
+    for i in nidx:
+        if isinstance(i, np.ndarray):
+            shapes += [(int(i.sum()),)] * i.ndim if i.dtype.kind == "b" else [i.shape]
+    text = ", ".join("[" + ", ".join(map(str, s)) + "]" for s in shapes)
+    return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {text}")
+
+
 def getitem(x: Tensor, idx: Any) -> Tensor:
+    split = _ints_first(idx)
+    if split is not None:
+        return getitem(getitem(x, split[0]), split[1])
     nidx, advanced, name = _norm_index(x, idx)
     d = x._data
     try:
         r = d[nidx]
     except IndexError as e:
+        if "could not be broadcast" in str(e):
+            raise _adv_broadcast_error(nidx) from None
         raise IndexError(str(e)) from None
     if advanced:
         t = wrap(r if type(r) is np.ndarray or hasattr(r, "device") else np.asarray(r), x._dev)
@@ -229,6 +371,10 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
     from engine.ops.inplace import VIEW_LEAF_MSG, check_inplace, commit
 
+    split = _basic_first(x, idx)
+    if split is not None:  # torch writes x[basic..., adv] = v through the view the basic indices make
+        setitem(getitem(x, split[0]), split[1], value)
+        return
     nidx, advanced, name = _norm_index(x, idx if isinstance(idx, tuple) else (idx,))
     if ENABLED[0] and x._rg and x.grad_fn is None and not advanced and name != "AliasBackward0":
         raise RuntimeError(VIEW_LEAF_MSG)  # torch writes through a view of x here
@@ -241,7 +387,12 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
     else:
         vd = value
     try:
-        target = d[nidx]
+        try:
+            target = d[nidx]
+        except IndexError as e:
+            if "could not be broadcast" in str(e):
+                raise _adv_broadcast_error(nidx) from None
+            raise
         tshape = np.shape(target)
         vshape = np.shape(vd)
         if not advanced:  # torch copies into the view: drop leading 1s, then expand (with expand's errors)
