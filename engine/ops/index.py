@@ -221,8 +221,7 @@ def _ints_first(idx: Any) -> tuple | None:
             basic.append(i)
             rest.append(i)
         else:
-            k = i._data.dtype.kind if isinstance(i, Tensor) else np.asarray(i).dtype.kind if not isinstance(i, slice) else ""
-            n = (i._data.ndim if isinstance(i, Tensor) else np.ndim(i)) if k == "b" else 1
+            n = np.ndim(i._data if isinstance(i, Tensor) else i) if _is_mask(i) else 1
             basic.extend([slice(None)] * n)
             rest.append(i)
     return tuple(basic), tuple(rest)
