@@ -303,6 +303,14 @@ def _bool_invert(self: Tensor) -> Tensor:
     return E.bitwise_not(self)
 
 
+def _contains(self: Tensor, element: Any) -> bool:
+    if not isinstance(element, (Tensor, int, float, bool)):
+        raise RuntimeError(
+            f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}."
+        )
+    return bool((self == element).any())
+
+
 def _size_alias(self: Tensor) -> Any:
     return self.shape
 
@@ -318,7 +326,7 @@ METHODS: dict[str, Any] = {
     "__iadd__": P.add_, "__isub__": P.sub_, "__imul__": P.mul_, "__itruediv__": _idiv, "__ifloordiv__": _ifloordiv,
     "__imod__": _imod, "__ipow__": P.pow_,
     "__eq__": _eq, "__ne__": _ne, "__lt__": E._lt, "__le__": E._le, "__gt__": E._gt, "__ge__": E._ge,
-    "__getitem__": I.getitem, "__setitem__": I.setitem,
+    "__getitem__": I.getitem, "__setitem__": I.setitem, "__contains__": _contains,
     # named math
     "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
     "divide": E.div, "true_divide": E.div, "floor_divide": E.floor_divide, "remainder": E.remainder,

@@ -85,6 +85,12 @@ ERRORS = {
     "batched_vector": lambda T: T.ones(5, 2, 3) @ T.ones(4),
     "matmul_0d": lambda T: T.ones(()) @ T.ones(3),
     "matmul_dtype": lambda T: T.ones(2, 2) @ T.ones(2, 2, dtype=T.float64),
+    "matmul_bool": lambda T: T.ones(2, 2, dtype=T.bool) @ T.ones(2, 2, dtype=T.bool),
+    "dot_bool": lambda T: T.ones(2, dtype=T.bool) @ T.ones(2, dtype=T.bool),
+    "mv_bool": lambda T: T.ones(2, 2, dtype=T.bool) @ T.ones(2, dtype=T.bool),
+    "bmm_bool": lambda T: T.ones(1, 2, 2, dtype=T.bool) @ T.ones(1, 2, 2, dtype=T.bool),
+    "batched_mv_bool": lambda T: T.ones(3, 2, 2, dtype=T.bool) @ T.ones(2, dtype=T.bool),
+    "contains_str": lambda T: "a" in T.ones(2),
     # dims
     "sum_dim": lambda T: T.ones(2, 3).sum(2),
     "sum_negdim": lambda T: T.ones(2, 3).sum(-3),

@@ -1089,3 +1089,86 @@ def test_random_indexing(comps: list, seed: int) -> None:
         return x
 
     check(assign, make((3, 4, 5), seed=seed))
+
+
+MISC = {
+    "contains": lambda T: (
+        2 in T.tensor([[1, 2], [3, 4]]),
+        5 in T.tensor([1, 2]),
+        T.tensor(1) in T.tensor([1, 2]),
+    ),
+    "iter_rows": lambda T: [r for r in T.tensor([[1, 2], [3, 4]])],
+    "builtins": lambda T: (
+        abs(T.tensor([-1, 2])),
+        sum(T.tensor([1, 2, 3])),
+        max(T.tensor([1, 5, 3])),
+        list(T.ones(2)),
+    ),
+    "conversions": lambda T: (
+        float(T.tensor(2.5)),
+        int(T.tensor(3.9)),
+        int(T.tensor([7])),
+        bool(T.tensor([0.0])),
+    ),
+    "as_index": lambda T: ([10, 20, 30][T.tensor(1)], list(range(T.tensor(3)))),
+    "item_types": lambda T: [type(T.tensor(v).item()).__name__ for v in (1, 1.0, True)],
+    "tolist": lambda T: (
+        T.tensor([[1.5, 2], [3, 4]]).tolist(),
+        T.tensor(3).tolist(),
+        T.tensor([True]).tolist(),
+    ),
+    "tensor_of_tensors": lambda T: T.tensor([T.tensor(1.5), T.tensor(2)]),
+    "eq_none": lambda T: (T.ones(2) == None, T.ones(2) != None),  # noqa: E711
+    "sizes": lambda T: (
+        T.ones(2, 3).size(-1),
+        T.ones(2, 3).shape[1:],
+        T.ones(2, 3).shape.numel(),
+        T.ones(2, 3).ndim,
+    ),
+    "zero_dim_dims": lambda T: (
+        T.tensor(3.0).sum(0),
+        T.tensor(3.0).sum(-1, keepdim=True),
+        T.tensor(3.0).mean(0),
+    ),
+    "zero_dim_ops": lambda T: (
+        T.tensor(3.0).max(0),
+        T.tensor(3.0).sort(),
+        T.tensor(3.0).argmax(0),
+        T.tensor(3.0).cumsum(0),
+    ),
+    "zero_dim_shape": lambda T: (
+        T.tensor(3).repeat(2, 2),
+        T.tensor(3).expand(2, 3),
+        T.tensor(3).flatten(),
+        T.tensor(3).t(),
+    ),
+    "tensor_empty_nested": lambda T: T.tensor([[], []]),
+    "cat_legacy_empty": lambda T: T.cat([T.ones(0), T.ones(2, 2)]),
+    "where_mixed": lambda T: (
+        T.where(T.tensor([True, False]), 1, 2.5),
+        T.where(T.tensor([True]), T.tensor(1.0), T.tensor([5])),
+    ),
+    "clamp_int_by_float": lambda T: T.tensor([1, 5, 9]).clamp(2.5, 7),
+    "view_as_dtype": lambda T: T.tensor([1.0]).view(T.int32),
+    "int_reductions": lambda T: (
+        T.tensor([100, 100], dtype=T.int8).cumsum(0),
+        T.tensor([200, 100], dtype=T.uint8).sum(),
+    ),
+    "float16_reductions": lambda T: (
+        T.tensor([1000.0, 1000.0, 3.0], dtype=T.float16).mean(),
+        T.tensor([1.0, 2.0, 4.0], dtype=T.float16).var(),
+    ),
+    "int_matmul": lambda T: (
+        T.tensor([[1, 2]]) @ T.tensor([[3], [4]]),
+        T.dot(T.tensor([1, 2]), T.tensor([3, 4])),
+    ),
+    "equal_allclose": lambda T: (
+        T.equal(T.tensor([1, 2]), T.tensor([1, 2], dtype=T.int8)),
+        T.allclose(T.tensor([1.0]), T.tensor([1.0 + 1e-9])),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MISC))
+def test_misc_semantics(name: str) -> None:
+    check(MISC[name])

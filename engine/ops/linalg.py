@@ -108,6 +108,11 @@ def _prep(a: Tensor, b: Tensor) -> tuple:
     return ad, bd
 
 
+def _no_bool(ad: Any, kernel: str) -> None:
+    if ad.dtype.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def _write_out(out: Any, r: Tensor) -> Tensor:
     from engine.ops.inplace import write_out
 
@@ -135,6 +140,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, mm(input, mat2))
     ad, bd = _prep(input, mat2)
+    _no_bool(ad, "addmm_impl_cpu_")
     if ad.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if bd.ndim != 2:
@@ -149,6 +155,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
 @with_out
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, other)
+    _no_bool(ad, "dot")
     if ad.ndim != 1 or bd.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors")
     if ad.shape[0] != bd.shape[0]:
@@ -165,6 +172,7 @@ inner = dot
 @with_out
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, vec)
+    _no_bool(ad, "addmv_impl_cpu")
     if ad.ndim != 2 or bd.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {ad.ndim}, {bd.ndim}")
     if ad.shape[1] != bd.shape[0]:
@@ -177,6 +185,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 @with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, mat2)
+    _no_bool(ad, "bmm")
     if ad.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if bd.ndim != 3:
@@ -212,6 +221,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
 
         return _record(view_of(r._data.reshape(r._data.shape[1:]), r), SqueezeBackward4, r, (r._data.shape,))
     # batched: broadcast batch dims; 1-D operands are promoted and the added dim removed after
+    if ad.dtype.kind == "b":  # torch's kernel for the batched product, as it folds it
+        _no_bool(ad, ("addmm_impl_cpu_" if nb == 2 else "addmv_impl_cpu") if na >= 3 and nb <= 2 else "bmm")
     a_ = ad.reshape((1,) + ad.shape) if na == 1 else ad
     b_ = bd.reshape(bd.shape + (1,)) if nb == 1 else bd
     folds = na >= 3 and nb <= 2  # torch folds the batch into one mm/mv: no batch broadcasting

@@ -94,7 +94,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
         d = d.astype(to_dtype(dtype).np)
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
-    axis = dims if dims is None or len(dims) > 1 else dims[0]
+    axis = None if dims is None or d.ndim == 0 else (dims if len(dims) > 1 else dims[0])  # 0-dim: dim 0/-1
     r = _arr(d.sum(axis=axis, keepdims=keepdim), input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
@@ -117,7 +117,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
             f"dtype. Got: {FROM_NP[d.dtype].scalar_name()}"
         )
     dims = _dims(input, dim)
-    axis = dims if dims is None or len(dims) > 1 else dims[0]
+    axis = None if dims is None or d.ndim == 0 else (dims if len(dims) > 1 else dims[0])  # 0-dim: dim 0/-1
     n_red = d.size if axis is None else (d.shape[axis] if type(axis) is int else _numel([d.shape[i] for i in axis]))
     # sum/n directly: numpy's ndarray.mean goes through a slow Python helper
     r = d.sum(axis=axis, keepdims=keepdim)
