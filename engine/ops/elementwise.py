@@ -838,6 +838,8 @@ def _ternary(cls: type, combine: Any) -> Any:
     def op(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
         with _no_grad():
             r = combine(input, tensor1, tensor2, value)
+            if r._data.dtype == np.float16:  # torch fuses the float16 op in float32: round once
+                r = combine(input.float(), tensor1.float(), tensor2.float(), value).half()
         t = wrap(r._data, r._dev)
         ins = (input, tensor1, tensor2)
         if ENABLED[0] and builtins.any(isinstance(i, Tensor) and i._rg for i in ins):
@@ -896,7 +898,7 @@ UNARY = [
     ("log2", np.log2, "Log2Backward0", lambda g, x, y: g / (x * LN2), "x", "float"),
     ("log10", np.log10, "Log10Backward0", lambda g, x, y: g / (x * LN10), "x", "float"),
     ("sqrt", np.sqrt, "SqrtBackward0", lambda g, x, y: g / (2 * y), "y", "float"),
-    ("rsqrt", lambda a: 1 / np.sqrt(a), "RsqrtBackward0", lambda g, x, y: -0.5 * g * y * y * y, "y", "float"),
+    ("rsqrt", lambda a: _rsqrt(a), "RsqrtBackward0", lambda g, x, y: -0.5 * g * y * y * y, "y", "float"),
     ("sin", np.sin, "SinBackward0", lambda g, x, y: g * x.cos(), "x", "float"),
     ("cos", np.cos, "CosBackward0", lambda g, x, y: g * -x.sin(), "x", "float"),
     ("tan", np.tan, "TanBackward0", lambda g, x, y: g * (1 + y * y), "y", "float"),
@@ -927,6 +929,12 @@ UNARY = [
 ]  # fmt: skip
 
 
+def _rsqrt(a: Any) -> Any:
+    if a.dtype == np.float16:
+        return (1 / np.sqrt(a.astype(np.float32))).astype(np.float16)
+    return 1 / np.sqrt(a)
+
+
 def _relu(a: Any) -> Any:
     # max(0, x) with 0 first keeps -0.0 (and nan) as torch does; numpy's float16 maximum loses -0.0
     if a.dtype == np.float16:
@@ -935,6 +943,8 @@ def _relu(a: Any) -> Any:
 
 
 def _sigmoid(a: Any) -> Any:
+    if a.dtype == np.float16:  # torch computes in float32 and rounds once
+        return _sigmoid(a.astype(np.float32)).astype(np.float16)
     # 1/(1+exp(-a)) overflows to inf for large negative a but still yields the right limit, 0.
     with np.errstate(over="ignore"):
         return 1 / (1 + np.exp(-a))

@@ -21,6 +21,14 @@ def _arr(r: Any, dev: Any) -> Any:
     return r if type(r) is _ndarray else dev.xp.asarray(r)
 
 
+_F16 = np.dtype(np.float16)
+
+
+def _acc(d: Any) -> Any:
+    """The accumulation dtype for a reduction: torch sums float16 in float32 and rounds once."""
+    return np.float32 if d.dtype == _F16 else None
+
+
 def _dims(input: Tensor, dim: Any) -> tuple | None:  # noqa: A002
     if dim is None:
         return None
@@ -95,7 +103,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     axis = None if dims is None or d.ndim == 0 else (dims if len(dims) > 1 else dims[0])  # 0-dim: dim 0/-1
-    r = _arr(d.sum(axis=axis, keepdims=keepdim), input._dev)
+    r = d.sum(axis=axis, keepdims=keepdim, dtype=_acc(d))
+    r = _arr(r if r.dtype == d.dtype else r.astype(d.dtype), input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         cls = SumBackward0 if dim is None else SumBackward1
@@ -120,7 +129,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     axis = None if dims is None or d.ndim == 0 else (dims if len(dims) > 1 else dims[0])  # 0-dim: dim 0/-1
     n_red = d.size if axis is None else (d.shape[axis] if type(axis) is int else _numel([d.shape[i] for i in axis]))
     # sum/n directly: numpy's ndarray.mean goes through a slow Python helper
-    r = d.sum(axis=axis, keepdims=keepdim)
+    r = d.sum(axis=axis, keepdims=keepdim, dtype=_acc(d))
     r = _arr(r / n_red if n_red else r * np.nan, input._dev)
     if r.dtype != d.dtype:
         r = r.astype(d.dtype)
@@ -184,7 +193,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     dims = None if dim is None else (norm_dim(dim, d.ndim),)
-    r = _arr(d.prod(axis=None if dims is None else dims[0], keepdims=keepdim), input._dev)
+    r = d.prod(axis=None if dims is None else dims[0], keepdims=keepdim, dtype=_acc(d))
+    r = _arr(r if r.dtype == d.dtype else r.astype(d.dtype), input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node_cls = ProdBackward0 if dim is None else ProdBackward1
@@ -434,7 +444,7 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         # numpy divides by max(n - correction, 0) as torch does: inf, or nan for 0/0
-        r = d.var(axis=dims, ddof=c, keepdims=keepdim)
+        r = d.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(d))
         if is_std:
             r = np.sqrt(r)
     r = _arr(r, input._dev).astype(d.dtype, copy=False)
@@ -526,6 +536,9 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         )
     p = float(ord)
     dims = _dims(x, dim)
+    out_dt = d.dtype
+    if _acc(d) is not None:
+        d = d.astype(np.float32)  # float16 norms are computed in float32, as torch
     a = np.abs(d)
     if p == 2:
         r = np.sqrt((d * d).sum(axis=dims, keepdims=keepdim))
@@ -539,7 +552,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         r = (a != 0).sum(axis=dims, keepdims=keepdim).astype(d.dtype)
     else:
         r = (a**p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
-    r = _arr(r, x._dev).astype(d.dtype, copy=False)
+    r = _arr(r, x._dev).astype(out_dt, copy=False)
     t = wrap(r, x._dev)
     if ENABLED[0] and x._rg:
         node = LinalgVectorNormBackward0()
@@ -569,7 +582,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     ax = norm_dim(dim, d.ndim)
-    r = _arr(np.cumsum(d, axis=ax) if d.ndim else d.copy(), input._dev)
+    r = np.cumsum(d, axis=ax, dtype=_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
+    r = _arr(r, input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         _node(CumsumBackward0, t, (input,), (ax,), (None,))
@@ -594,7 +608,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     ax = norm_dim(dim, d.ndim)
-    r = _arr(np.cumprod(d, axis=ax) if d.ndim else d.copy(), input._dev)
+    r = np.cumprod(d, axis=ax, dtype=_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
+    r = _arr(r, input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = CumprodBackward0()
@@ -667,12 +682,19 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     if dim is None:
         dim = 0 if d.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
     ax = norm_dim(dim, d.ndim) if d.ndim else None
+    out_dt = d.dtype
+    if _acc(d) is not None:
+        d = d.astype(np.float32)  # torch computes float16 softmax in float32
     m = d.max(axis=ax, keepdims=True) if d.size else d
     z = d - m
     e = np.exp(z)
     s = e.sum(axis=ax, keepdims=True)
-    r = z - np.log(s) if log else e / s
-    r = _arr(r, input._dev)
+    if log and out_dt == _F16 and ax == d.ndim - 1:  # torch's last-dim kernel keeps sum and log in half
+        s = s.astype(_F16).astype(np.float32)
+        r = z - np.log(s).astype(_F16).astype(np.float32)
+    else:
+        r = z - np.log(s) if log else e / s
+    r = _arr(r.astype(out_dt, copy=False), input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = (LogSoftmaxBackward0 if log else SoftmaxBackward0)()
