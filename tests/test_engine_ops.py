@@ -1172,3 +1172,30 @@ MISC = {
 @pytest.mark.parametrize("name", list(MISC))
 def test_misc_semantics(name: str) -> None:
     check(MISC[name])
+
+
+F16_EXACT = {
+    "sum0": lambda T, a, b: a.sum(0),
+    "sum": lambda T, a, b: a.sum(),
+    "mean1": lambda T, a, b: a.mean(1),
+    "var1": lambda T, a, b: a.var(1),
+    "std0": lambda T, a, b: a.std(0),
+    "norm1": lambda T, a, b: a.norm(dim=1),
+    "cumsum1": lambda T, a, b: a.cumsum(1),
+    "cumprod0": lambda T, a, b: (a * 0.5).cumprod(0),
+    "softmax_last": lambda T, a, b: a.softmax(-1),
+    "log_softmax_last": lambda T, a, b: a.log_softmax(-1),
+    "log_softmax_0": lambda T, a, b: a.log_softmax(0),
+    "sigmoid": lambda T, a, b: a.sigmoid(),
+    "rsqrt": lambda T, a, b: a.abs().rsqrt(),
+    "addcmul": lambda T, a, b: T.addcmul(a, a, b, value=0.3),
+    "addcdiv": lambda T, a, b: T.addcdiv(a, a, b.abs() + 1, value=0.3),
+}
+
+
+@pytest.mark.parametrize("name", list(F16_EXACT))
+def test_float16_bit_exact(name: str) -> None:
+    # torch computes these float16 ops in float32 and rounds once (the last-dim log_softmax keeps its sum
+    # and log in half): the engine must give the same bits, not just close values
+    a, b = make((16, 32), "float16", -3, 3, seed=7), make((16, 32), "float16", -3, 3, seed=8)
+    check(F16_EXACT[name], a, b, grad=False, atol=0, rtol=0)

@@ -839,7 +839,9 @@ def _ternary(cls: type, combine: Any) -> Any:
         with _no_grad():
             r = combine(input, tensor1, tensor2, value)
             if r._data.dtype == np.float16:  # torch fuses the float16 op in float32: round once
-                r = combine(input.float(), tensor1.float(), tensor2.float(), value).half()
+                a, b, c = (x._data.astype(np.float32) for x in (input, tensor1, tensor2))
+                f = a + value * b * c if cls is AddcmulBackward0 else a + value * b / c  # torch's order
+                r = wrap(f.astype(np.float16), r._dev)
         t = wrap(r._data, r._dev)
         ins = (input, tensor1, tensor2)
         if ENABLED[0] and builtins.any(isinstance(i, Tensor) and i._rg for i in ins):
