@@ -3,8 +3,14 @@ same message (str(e)), character for character."""
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import pytest
+import torch
 from helpers import same_error
+
+import engine
 
 
 def _backward_twice(T: object) -> None:
@@ -234,3 +240,33 @@ ERRORS = {
 @pytest.mark.parametrize("name", list(ERRORS))
 def test_error_matches_torch(name: str) -> None:
     same_error(ERRORS[name])
+
+
+WARNINGS = {
+    "T_1d": lambda T: T.ones(3).T,
+    "T_0d": lambda T: T.ones(()).T,
+    "std_dof": lambda T: T.ones(1).std(),
+    "var_dof_dim": lambda T: T.ones(2, 1).var(1),
+    "out_resize": lambda T: T.add(T.ones(2), 1, out=T.zeros(3)),
+    "nonleaf_grad": lambda T: (T.ones(2, requires_grad=True) * 2).grad,
+    "gradcheck_float32": lambda T: T.autograd.gradcheck(
+        lambda a: a * 2, (T.ones(2, requires_grad=True),), raise_exception=False
+    ),
+}
+
+
+def _warnings_of(lib: object, fn: object) -> list:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn(lib)
+    # torch appends where in its C++ sources it warned
+    return [
+        (w.category.__name__, re.sub(r" \(Triggered internally at .*\)$", "", str(w.message))) for w in caught
+    ]
+
+
+@pytest.mark.parametrize("name", list(WARNINGS))
+def test_warnings_match_torch(name: str) -> None:
+    t, e = _warnings_of(torch, WARNINGS[name]), _warnings_of(engine, WARNINGS[name])
+    assert t, "torch did not warn"
+    assert e == t

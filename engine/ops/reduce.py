@@ -444,7 +444,14 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         # numpy divides by max(n - correction, 0) as torch does: inf, or nan for 0/0
-        r = d.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(d))
+        if denom > 0:
+            r = d.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(d))
+        else:
+            import warnings
+
+            with warnings.catch_warnings():  # torch's own warning was given above, not numpy's
+                warnings.simplefilter("ignore", RuntimeWarning)
+                r = d.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(d))
         if is_std:
             r = np.sqrt(r)
     r = _arr(r, input._dev).astype(d.dtype, copy=False)

@@ -197,6 +197,18 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
 
 def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
     n = input._data.ndim
+    if n < 2:  # torch 2.13 warns for 0-D and 1-D tensors (not for batches)
+        import warnings
+
+        warnings.warn(
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+            if n == 0
+            else "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+            "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+            "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+            UserWarning,
+            stacklevel=3,
+        )
     return permute(input, tuple(range(n - 1, -1, -1)))
 
 
