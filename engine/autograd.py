@@ -322,9 +322,11 @@ def run_backward(
                         else:
                             pending[nxt] = gi
                 i += 1
-            if not retain_graph and node._saved and _holds_tensors(node):
-                node._saved = FREED
-                node._site = site
+            if not retain_graph and node._saved:
+                v = node._vers  # (most nodes saved a tensor first: skip the call)
+                if (v and v[0] is not None) or _holds_tensors(node):
+                    node._saved = FREED
+                    node._site = site
     finally:
         ENABLED[0] = prev
     return captured
