@@ -140,7 +140,8 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, mm(input, mat2))
     ad, bd = _prep(input, mat2)
-    _no_bool(ad, "addmm_impl_cpu_")
+    if ad.dtype.kind == "b":
+        _no_bool(ad, "addmm_impl_cpu_")
     if ad.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if bd.ndim != 2:
@@ -155,7 +156,8 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
 @with_out
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, other)
-    _no_bool(ad, "dot")
+    if ad.dtype.kind == "b":
+        _no_bool(ad, "dot")
     if ad.ndim != 1 or bd.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors")
     if ad.shape[0] != bd.shape[0]:
@@ -172,7 +174,8 @@ inner = dot
 @with_out
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, vec)
-    _no_bool(ad, "addmv_impl_cpu")
+    if ad.dtype.kind == "b":
+        _no_bool(ad, "addmv_impl_cpu")
     if ad.ndim != 2 or bd.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {ad.ndim}, {bd.ndim}")
     if ad.shape[1] != bd.shape[0]:
@@ -185,7 +188,8 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 @with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, mat2)
-    _no_bool(ad, "bmm")
+    if ad.dtype.kind == "b":
+        _no_bool(ad, "bmm")
     if ad.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if bd.ndim != 3:
