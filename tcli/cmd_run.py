@@ -16,7 +16,7 @@ Examples:
   tcli run --timeout 10 --max-memory 2G untrusted.tsr
 
 \b
-Exit status: 0 ok, 1 error in the script, 2 usage error, 130 interrupted.
+Exit status: 0 ok, 1 error in the script, 2 usage error (or --device cuda without a GPU),\n130 interrupted.
 The language is described in tsr(5)."""
 
 
@@ -101,6 +101,11 @@ def run_script(
             limits.max_memory = policy.parse_size(max_memory)
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="'--max-memory'") from None
+    if device == "cuda":
+        problem = _cuda_problem()
+        if problem:  # fail at once with the engine's reason, as `tcli repl` and `tcli bench` do
+            click.echo(f"Error: --device cuda: {problem}", err=True)
+            return 2
     if code is not None:
         argv = ["-c", *([file] if file is not None else []), *args]
     else:
@@ -127,3 +132,14 @@ def run_script(
     except KeyboardInterrupt:  # Ctrl-C outside the script (e.g. while reading stdin)
         sys.stderr.write("KeyboardInterrupt\n")
         return 130
+
+
+def _cuda_problem() -> str | None:
+    """Why the engine cannot make a CUDA tensor here, or None when it can."""
+    import engine
+
+    try:
+        engine.zeros(1, device="cuda")
+    except Exception as e:  # the engine's reason (no cupy, no GPU, no driver)
+        return str(e)
+    return None

@@ -175,6 +175,12 @@ class Interpreter:
             tag(e, node)
             raise
 
+    def reset(self) -> None:
+        """After a run that failed inside tsr functions: back to module level, nothing being handled."""
+        self.frame = self.module_frame
+        self.depth = 0
+        self.handling.clear()
+
     def _compiled(self, node: ast.AST, ctx: _Ctx) -> Code:
         """The closure of a node, translated on first use and kept on the node."""
         cached = node.__dict__.get("tsr_code")

@@ -145,9 +145,7 @@ class Session:
         except BaseException as e:  # every failure becomes a positioned error, never a traceback
             raise ScriptError.from_exception(e) from None
         finally:
-            interp.frame = interp.module_frame
-            interp.depth = 0
-            interp.handling.clear()
+            interp.reset()
         return None
 
     @contextmanager

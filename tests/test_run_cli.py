@@ -85,6 +85,16 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
     assert p.returncode == 2 and "Traceback" not in p.stderr and p.stderr
 
 
+def test_cuda_without_a_gpu_is_a_usage_error() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("cupy is installed: --device cuda may work here")
+    p = tcli("run", "--device", "cuda", "-c", "print(1)")
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.startswith("Error: --device cuda: CUDA is not available") and p.stderr.count("\n") == 1
+
+
 def test_timeout_option() -> None:
     p = tcli("run", "--timeout", "0.5", "-c", "while True:\n    pass")
     assert p.returncode == 1
