@@ -283,6 +283,65 @@ PROGRAMS = {
         except NameError as e:
             print(e)
     """,
+    "scopes_deep": """
+        total = 0
+        def outer():
+            a = 1
+            def middle():
+                b = 2
+                def inner():
+                    nonlocal a, b
+                    global total
+                    a += 10
+                    b += 20
+                    total += a + b
+                    return [a * k for k in range(2) if (hit := k) >= 0], hit
+                r = inner()
+                return r, b
+            return middle(), a
+        print(outer(), total)
+        def counter_factory():
+            fns = []
+            for i in range(3):
+                def f(x, i=i):
+                    return x * i
+                fns.append(f)
+            return fns
+        print([f(2) for f in counter_factory()])
+        def gen_after_return(n):
+            base = n * 10
+            return (base + i for i in range(n))
+        print(list(gen_after_return(3)))
+        def loop_control():
+            out = []
+            for i in range(5):
+                try:
+                    if i == 1:
+                        continue
+                    if i == 3:
+                        break
+                    out.append(i)
+                finally:
+                    out.append("f")
+            return out
+        print(loop_control())
+        def with_return():
+            for i in range(3):
+                while True:
+                    return i
+        print(with_return())
+        def fact(n):
+            def go(k, acc):
+                return acc if k <= 1 else go(k - 1, acc * k)
+            return go(n, 1)
+        print(fact(10), [[y for y in range(x)] for x in range(3)], {x: [x * y for y in range(2)] for x in "ab"})
+        g = 5
+        def shadow_then_global():
+            global g
+            del g
+        shadow_then_global()
+        print("g" in [k for k in ("g",)], (lambda: [z for z in range(2)])())
+    """,
     "builtins": """
         print(len("abc"), min([4, 2]), max(1, 9, 3), sum([1, 2], 10), abs(-2.5), round(1.2345, 2), pow(3, 4, 5))
         print(list(enumerate("ab", 1)), list(zip("ab", [1, 2], strict=False) if False else zip("ab", [1, 2])))
