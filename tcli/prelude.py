@@ -46,7 +46,7 @@ _PLAIN_TYPES: dict[type, str] = {
 }  # fmt: skip
 _SAFE_CLASSES = frozenset(_PLAIN_TYPES) | {type(None), type(Ellipsis)}
 #: values already in memory: walking them is bounded by what the script was allowed to build
-_MATERIAL = frozenset({list, tuple, str, set, frozenset, dict, *list(_PLAIN_TYPES)[-3:]})
+_MATERIAL = frozenset({list, tuple, str, set, frozenset, dict, type({}.keys()), type({}.items()), type({}.values())})
 _CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
 _NUMBERS = frozenset({int, float, complex, bool})
 
@@ -139,7 +139,6 @@ class Prelude:
             dict: self._dict,
         }  # fmt: skip
         self._overrides = self._make_overrides()
-        self._rule_cache: dict[str, Callable] = {}
 
     # ------------------------------------------------------------------------------------------------
     # limits
