@@ -5,6 +5,10 @@ asserts the results agree: values, dtype, shape, requires_grad and grad_fn name 
 result (tuples and torch.return_types included), and then the gradients of every input that requires
 grad, after one backward pass with the same random grad_output in both. If torch raises, the engine
 must raise an exception of the same type name with the same message.
+
+DEVICE is the device the engine side runs on (set by the `device` fixture in conftest.py, which also makes
+it the engine's default device); torch always runs on the cpu, and engine results are compared after
+`.cpu()`.
 """
 
 from __future__ import annotations
@@ -24,12 +28,12 @@ INTS = ["uint8", "int8", "int16", "int32", "int64"]
 
 # (atol, rtol) of forward values and of gradients, per floating dtype
 TOL = {"float16": (2e-3, 2e-3), "float32": (1e-5, 1e-5), "float64": (1e-10, 1e-9)}
+DEVICE = "cpu"
+
 GRAD_TOL = {"float16": (1e-2, 1e-2), "float32": (1e-4, 1e-4), "float64": (1e-9, 1e-8)}
 
 
-def make(
-    shape: tuple, dtype: str = "float32", low: float = -3.0, high: float = 3.0, seed: int = 0
-) -> np.ndarray:
+def make(shape: tuple, dtype: str = "float32", low: float = -3.0, high: float = 3.0, seed: int = 0) -> np.ndarray:
     """Random data of a torch dtype name; integers uniform in [low, high], bools fair coins."""
     rng = np.random.default_rng(seed)
     if dtype == "bool":
@@ -69,6 +73,10 @@ def _leaves(args: list) -> list:
         elif isinstance(a, (torch.Tensor, engine.Tensor)) and a.requires_grad:
             out.append(a)
     return out
+
+
+def _flat(args: list) -> list:
+    return [x for a in args for x in (_flat(a) if isinstance(a, list) else [a])]
 
 
 def _tensors(x: Any) -> list:
@@ -124,15 +132,11 @@ def assert_same(
         assert isinstance(e, engine.Tensor), f"{where}: engine returned {type(e).__name__}, torch a Tensor"
         assert str(e.dtype) == str(t.dtype), f"{where}: dtype {e.dtype} != torch {t.dtype}"
         assert tuple(e.shape) == tuple(t.shape), f"{where}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"
-        assert e.requires_grad == t.requires_grad, (
-            f"{where}: requires_grad {e.requires_grad} != {t.requires_grad}"
-        )
+        assert e.requires_grad == t.requires_grad, f"{where}: requires_grad {e.requires_grad} != {t.requires_grad}"
         tn = t.grad_fn.name() if t.grad_fn is not None else None
         en = e.grad_fn.name() if e.grad_fn is not None else None
-        assert en == tn or (not names and (en is None) == (tn is None)), (
-            f"{where}: grad_fn {en} != torch {tn}"
-        )
-        ev = e.detach()._host()
+        assert en == tn or (not names and (en is None) == (tn is None)), f"{where}: grad_fn {en} != torch {tn}"
+        ev = e.detach().cpu().numpy()
         tv = t.detach().numpy()
         if tv.dtype.kind == "f":
             a, r = TOL[str(t.dtype).removeprefix("torch.")]
@@ -151,9 +155,7 @@ def assert_same(
         assert_same(e.indices, t.indices, atol, rtol, where + ".indices", names)
         return
     if isinstance(t, (tuple, list)):
-        assert isinstance(e, (tuple, list)), (
-            f"{where}: engine returned {type(e).__name__}, torch {type(t).__name__}"
-        )
+        assert isinstance(e, (tuple, list)), f"{where}: engine returned {type(e).__name__}, torch {type(t).__name__}"
         assert type(e) is type(t), f"{where}: {type(e).__name__} != {type(t).__name__}"
         assert len(e) == len(t), f"{where}: length {len(e)} != {len(t)}"
         for i, (x, y) in enumerate(zip(e, t)):
@@ -196,6 +198,9 @@ def check(
         raise AssertionError(f"engine did not raise; torch raised {type(te).__name__}: {te}") from None
     eout = fn(engine, *eargs)
     assert_same(eout, tout, atol, rtol, names=names)
+    if DEVICE != "cpu" and any(isinstance(a, engine.Tensor) for a in _flat(eargs)):
+        for i, t in enumerate(_tensors(eout)):
+            assert t.device.type == DEVICE, f"out[{i}] is on {t.device}, its inputs on {DEVICE}"
     if not grad:
         return tout
     touts = [t for t in _tensors(tout) if t.requires_grad]
@@ -224,6 +229,7 @@ def check(
             assert el.grad is None, f"grad of input {i}: engine has one, torch None"
             continue
         assert el.grad is not None, f"grad of input {i}: engine None"
+        assert el.grad.device == el.device, f"grad of input {i} is on {el.grad.device}, the input on {el.device}"
         name = str(tl.dtype).removeprefix("torch.")
         a, r = GRAD_TOL[name]
         a, r = grad_atol if grad_atol is not None else a, grad_rtol if grad_rtol is not None else r

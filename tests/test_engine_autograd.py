@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 
 import engine
 
+# every test runs once per device: [cpu] and [cuda] (skipped without a GPU; see conftest.py)
+pytestmark = pytest.mark.usefixtures("device")
+
 # ---- graph structure -----------------------------------------------------------------------------------
 GRAPHS = [
     lambda T, a, b: (a * b).sum(),
@@ -785,8 +788,6 @@ def _no_grad_view_inplace(T: object) -> None:
     v.mul_(2)
 
 
-@pytest.mark.parametrize(
-    "fn", [_set_grad_shape, _set_grad_dtype, _detach_inplace_then_backward, _no_grad_view_inplace]
-)
+@pytest.mark.parametrize("fn", [_set_grad_shape, _set_grad_dtype, _detach_inplace_then_backward, _no_grad_view_inplace])
 def test_autograd_corner_errors(fn: object) -> None:
     same_error(fn)

@@ -11,6 +11,9 @@ from helpers import DTYPES, check, make, same, same_error
 
 import engine
 
+# every test runs once per device: [cpu] and [cuda] (skipped without a GPU; see conftest.py)
+pytestmark = pytest.mark.usefixtures("device")
+
 OPS = {
     "add": lambda a, b: a + b,
     "mul": lambda a, b: a * b,

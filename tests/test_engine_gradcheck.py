@@ -14,6 +14,9 @@ import engine
 from engine.autograd import gradcheck, gradgradcheck
 from engine.gradcheck import GradcheckError
 
+# every test runs once per device: [cpu] and [cuda] (skipped without a GPU; see conftest.py)
+pytestmark = pytest.mark.usefixtures("device")
+
 
 def _t(shape: tuple, low: float = -2.0, high: float = 2.0, seed: int = 0) -> engine.Tensor:
     return engine.tensor(make(shape, "float64", low, high, seed=seed), requires_grad=True)
@@ -172,11 +175,7 @@ REDUCE = {
 
 @pytest.mark.parametrize("name", list(REDUCE))
 def test_reductions(name: str) -> None:
-    x = (
-        _distinct((2, 3, 4))
-        if name.startswith(("max", "min", "amax", "sort", "topk", "norm1"))
-        else _t((2, 3, 4))
-    )
+    x = _distinct((2, 3, 4)) if name.startswith(("max", "min", "amax", "sort", "topk", "norm1")) else _t((2, 3, 4))
     if name.startswith("prod") or name == "cumprod":
         x = _t((2, 3, 4), 0.5, 1.5)
     assert gradcheck(REDUCE[name], (x,))
@@ -291,9 +290,7 @@ def _both(fn_maker: object, *shapes: tuple, **kw: object) -> list:
     (result or (error type, message)) for each."""
     out = []
     for lib, gc in ((torch, torch.autograd.gradcheck), (engine, gradcheck)):
-        args = tuple(
-            lib.tensor(make(s, "float64", 0.3, 2.0, seed=i), requires_grad=True) for i, s in enumerate(shapes)
-        )
+        args = tuple(lib.tensor(make(s, "float64", 0.3, 2.0, seed=i), requires_grad=True) for i, s in enumerate(shapes))
         try:
             out.append(gc(fn_maker(lib), args, **kw))
         except Exception as e:  # noqa: BLE001
@@ -313,9 +310,7 @@ def _wrong_grad(lib: object) -> object:
 def test_mismatch_message_equals_torch() -> None:
     t, e = _both(_wrong_grad, (2,), (2,))
     assert e == t
-    assert t[0] == "GradcheckError" and t[1].startswith(
-        "Jacobian mismatch for output 0 with respect to input 0,\n"
-    )
+    assert t[0] == "GradcheckError" and t[1].startswith("Jacobian mismatch for output 0 with respect to input 0,\n")
 
 
 def test_mismatch_second_input_and_output() -> None:

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 
 import engine
 
+# every test runs once per device: [cpu] and [cuda] (skipped without a GPU; see conftest.py)
+pytestmark = pytest.mark.usefixtures("device")
+
 # ENGINE_EXAMPLES=500 pytest ... explores much further than the default run
 FAST = settings(
     max_examples=int(os.environ.get("ENGINE_EXAMPLES", "12")),
@@ -121,9 +124,7 @@ def test_creation_out_variants() -> None:
 @FAST
 def test_tensor_roundtrip(shape: tuple, dtype: str, seed: int) -> None:
     a = make(shape, dtype, seed=seed)
-    check(
-        lambda T: (T.tensor(a.tolist(), dtype=getattr(T, dtype)), T.as_tensor(a), T.from_numpy(a)), grad=False
-    )
+    check(lambda T: (T.tensor(a.tolist(), dtype=getattr(T, dtype)), T.as_tensor(a), T.from_numpy(a)), grad=False)
 
 
 # ---- join / split ------------------------------------------------------------------------------------------
@@ -237,9 +238,7 @@ def test_index_assignment(fn: object) -> None:
     check(run, make((3, 4)), make((2, 4), seed=5))
     # without grad, on a plain tensor of every dtype
     for dtype in ("int64", "float16", "bool"):
-        check(
-            lambda T, a, v: (fn(T, a, v), a)[1], make((3, 4), dtype), make((2, 4), dtype, seed=3), grad=False
-        )
+        check(lambda T, a, v: (fn(T, a, v), a)[1], make((3, 4), dtype), make((2, 4), dtype, seed=3), grad=False)
 
 
 @given(shape=nonempty_shapes, seed=seeds, data=st.data())
@@ -562,9 +561,7 @@ def dim_args(draw: st.DrawFn, shape: tuple, allow_tuple: bool = True) -> object:
     if draw(st.booleans()) or n == 0:
         return None
     if allow_tuple and n > 1 and draw(st.booleans()):
-        return tuple(
-            draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=n, unique_by=lambda d: d % n))
-        )
+        return tuple(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=n, unique_by=lambda d: d % n)))
     return draw(st.integers(-n, n - 1))
 
 
@@ -594,9 +591,7 @@ def test_prod_with_zeros() -> None:
     check(lambda T, a: a[2].prod(), x)
 
 
-@given(
-    shape=nonempty_shapes, seed=seeds, data=st.data(), dtype=st.sampled_from(NUMERIC), keepdim=st.booleans()
-)
+@given(shape=nonempty_shapes, seed=seeds, data=st.data(), dtype=st.sampled_from(NUMERIC), keepdim=st.booleans())
 @FAST
 def test_max_min_arg(shape: tuple, seed: int, data: st.DataObject, dtype: str, keepdim: bool) -> None:
     x = make(shape, dtype, -50, 50, seed=seed)  # wide range: few ties
@@ -624,9 +619,7 @@ def test_max_min_ties_and_binary_form() -> None:
        correction=st.sampled_from([None, 0, 1, 2]),
        dtype=st.sampled_from(["float32", "float64"]))  # fmt: skip
 @FAST
-def test_std_var(
-    shape: tuple, seed: int, data: st.DataObject, keepdim: bool, correction: object, dtype: str
-) -> None:
+def test_std_var(shape: tuple, seed: int, data: st.DataObject, keepdim: bool, correction: object, dtype: str) -> None:
     x = make(shape, dtype, seed=seed)
     dim = data.draw(dim_args(shape))
     kw = {} if correction is None else {"correction": correction}
@@ -978,9 +971,7 @@ def test_integer_semantics(name: str, dtype: str) -> None:
     check(INT_SEMANTICS[name], make((5,), dtype, -100, 100, seed=3), make((5,), dtype, 1, 100, seed=4))
 
 
-@given(
-    s=st.floats(-5, 5), e=st.floats(-5, 5), n=st.integers(0, 20), step=st.sampled_from([0.1, 0.3, 1.0, -0.25])
-)
+@given(s=st.floats(-5, 5), e=st.floats(-5, 5), n=st.integers(0, 20), step=st.sampled_from([0.1, 0.3, 1.0, -0.25]))
 @FAST
 def test_ranges(s: float, e: float, n: int, step: float) -> None:
     check(lambda T: (T.linspace(s, e, n), T.linspace(s, e, n, dtype=T.float64), T.logspace(s, e, n)))

@@ -1,0 +1,48 @@
+"""The `device` fixture: the engine's differential tests run once per device (issue 6).
+
+A test (or a whole module, through `pytestmark = pytest.mark.usefixtures("device")`) that uses it runs as
+`[cpu]` and `[cuda]`. For the run it makes that device the engine's default device, so every tensor the
+test's engine side creates (the helpers' converted arguments, `T.ones(...)` inside a lambda, grad_outputs)
+lives there, while torch, the oracle, stays on the cpu; results are compared after `.cpu()`. The cuda runs
+are skipped, with the reason shown at the end of the run, where there is no GPU or no cupy (as on CI).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+import engine
+
+CUDA_SKIP = "cuda: no GPU/cupy on this machine (engine.cuda.is_available() is False)"
+
+
+@functools.cache
+def _cuda_available() -> bool:
+    return bool(engine.cuda.is_available())
+
+
+@pytest.fixture(params=["cpu", "cuda"])
+def device(request: pytest.FixtureRequest) -> object:
+    name = request.param
+    if name == "cuda" and not _cuda_available():
+        pytest.skip(CUDA_SKIP)
+    import helpers
+
+    previous = engine.get_default_device()
+    engine.set_default_device(name)
+    helpers.DEVICE = name
+    try:
+        yield name
+    finally:
+        engine.set_default_device(previous)
+        helpers.DEVICE = "cpu"
+
+
+def pytest_terminal_summary(terminalreporter: object, exitstatus: int, config: pytest.Config) -> None:
+    # -q hides skip reasons; say once, visibly, why the cuda half of the engine suite did not run
+    skipped = terminalreporter.stats.get("skipped", [])  # type: ignore[attr-defined]
+    n = sum(1 for r in skipped if CUDA_SKIP in str(getattr(r, "longrepr", "")))
+    if n:
+        terminalreporter.write_line(f"{n} tests skipped: {CUDA_SKIP}")  # type: ignore[attr-defined]
