@@ -250,7 +250,8 @@ def is_complete(text: str) -> bool:
     """Whether an interactive input is finished (the REPL's multi-line detection), using ast.parse only.
 
     Incomplete: an open bracket or string, a block header with no body yet, a line ending in a
-    backslash, or a block still open (an indented last line) until a blank line is entered.
+    backslash, or a block (a compound statement last) whose last line is indented, until a blank line
+    is entered. An indented line that closes a bracket of a simple statement completes it.
     Errors elsewhere count as complete so that running the input reports them.
     """
     if not text.strip():
@@ -259,7 +260,7 @@ def is_complete(text: str) -> bool:
     if stripped.endswith("\\"):
         return False
     try:
-        ast.parse(text)
+        tree = ast.parse(text)
     except SyntaxError as e:
         msg = e.msg or ""
         if "was never closed" in msg or "unexpected EOF" in msg or "unterminated triple-quoted" in msg:
@@ -270,6 +271,10 @@ def is_complete(text: str) -> bool:
             return False
         return True
     except (ValueError, RecursionError, MemoryError):
+        return True
+    # a block (a compound statement last) stays open while its last line is indented, until an empty
+    # line; an indented line that only continues a simple statement (`x = [1,` / `    2]`) ends it
+    if not tree.body or not isinstance(getattr(tree.body[-1], "body", None), list):
         return True
     lines = text.rstrip("\n").split("\n")
     last = lines[-1]

@@ -80,18 +80,7 @@ def input_ready(text: str, is_complete: Callable[[str], bool]) -> bool:
     lines = text.split("\n")
     if len(lines) > 1 and not lines[-1].strip():
         return is_complete(text.rstrip() + "\n\n")
-    if is_complete(text):
-        return True
-    # is_complete waits for an empty line whenever the last line is indented: right after a block, but
-    # an indented line that closes a bracket (`x = [1,` / `     2]`) ends a simple statement, as in Python
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return bool(tree.body) and not isinstance(tree.body[-1], _COMPOUND)
-
-
-_COMPOUND = (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.Try, ast.ClassDef, ast.AsyncFunctionDef)
+    return is_complete(text)
 
 
 _DEDENT_AFTER = ("return", "pass", "break", "continue", "raise")

@@ -62,6 +62,15 @@ def test_timeout_applies_per_cell() -> None:
         ("x = )", True),
         ("", True),
         ("@torch.no_grad()", True),
+        # an indented line inside an open bracket continues a simple statement, not a block
+        ("x = [1,\n    2", False),
+        ("x = [1,\n    2]", True),
+        ("x = f(1,\n      2)\n", True),
+        ("x = '''a\n    b'''", True),
+        ("for i in range(3):\n    x = [i,\n         2]", False),
+        ("for i in range(3):\n    x = [i,\n         2]\n\n", True),
+        ("if x:\n    pass\nelif y:\n    z = (1,\n  2)", False),
+        ("while x:\n    pass\nv = [1,\n  2]", True),
     ],
 )
 def test_is_complete(session: Session, text: str, complete: bool) -> None:

@@ -73,6 +73,9 @@ def run_lines(text: str, **options: object) -> tuple[str, str, int]:
         ("with torch.no_grad():\n    y = x * 2\n", True),
         ("x = (1,\n", False),  # an empty line does not close a bracket
         ("x = [1,\n 2]", True),
+        ("x = [1,\n    2", False),
+        ("x = [1,\n    2]", True),
+        ("for i in range(3):\n    x = [i,\n         2]", False),
         ("if x:\n    pass\nelse:", False),
         ("s = '''abc", False),
         ("y = 1 + \\", False),
