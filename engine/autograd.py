@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from engine.grad_mode import ENABLED
 
 # Set by a host (tcli's interpreter) before each statement; recorded when a graph is freed and when
@@ -58,6 +60,7 @@ class Node:
     _site: Any = None  # current_site when the saved values were freed
     _pre: Any = None  # hooks run on the incoming gradient (register_hook, retain_grad)
     _ctx: Any = None  # (output shape, output dtype), for describe()
+    _outs: bool = False  # some saved item is an _Out (the op's own output), re-wrapped on unpack
 
     def name(self) -> str:
         return type(self).__name__
@@ -86,17 +89,15 @@ class Node:
         return out[0] if len(out) == 1 else out
 
     def unpack(self) -> tuple:
+        """The saved values for backward, after checking none was freed or modified in place.
+        (run_backward inlines this check; keep the two in step.)"""
         saved = self._saved
         if saved is FREED:
             raise BackwardTwiceError(self)
-        outs = False
         for i, v in enumerate(self._vers):
-            if v is not None:
-                if v[0][0] != v[1]:
-                    raise _version_error(self, saved[i], v[0], v[1])
-                if type(saved[i]) is _Out:
-                    outs = True
-        if outs:
+            if v is not None and v[0][0] != v[1]:
+                raise _version_error(self, saved[i], v[0], v[1])
+        if self._outs:
             return tuple(s.tensor(self) if type(s) is _Out else s for s in saved)
         return saved
 
@@ -151,6 +152,7 @@ class _Out:
 def save_out(node: Node, t: Any) -> tuple:
     """The (saved item, version record) pair for an op's output."""
     c = t._version
+    node._outs = True
     return _Out(t), (c, c[0])
 
 
@@ -215,19 +217,33 @@ def edge(t: Any) -> Node | None:
     return None
 
 
+_FIT_DIMS: dict = {}  # (grad shape, input shape) -> dims to sum over; a model has few distinct pairs
+_ndarray = np.ndarray
+_add_reduce = np.add.reduce
+
+
 def _fit(g: Any, meta: tuple) -> Any:
     """Undo broadcasting (sum over expanded dims) and dtype promotion for one input's gradient."""
     shape, np_dtype = meta
     gd = g._data
     gs = gd.shape
     if gs != shape:
-        lead = len(gs) - len(shape)
-        dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gs[i + lead] != 1)
+        dims = _FIT_DIMS.get((gs, shape))
+        if dims is None:
+            lead = len(gs) - len(shape)
+            dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gs[i + lead] != 1)
+            if len(_FIT_DIMS) < 1024:
+                _FIT_DIMS[(gs, shape)] = dims
         if not ENABLED[0]:
             # No graph to build: stay in the array library (this runs for every broadcast bias).
             from engine.tensor import wrap
 
-            r = gd.sum(axis=dims) if dims else gd
+            if not dims:
+                r = gd
+            elif type(gd) is _ndarray:
+                r = _add_reduce(gd, axis=dims)  # ndarray.sum goes through a Python helper first
+            else:
+                r = gd.sum(axis=dims)
             r = r.reshape(shape)
             if r.dtype != np_dtype:
                 r = r.astype(np_dtype)
@@ -308,7 +324,14 @@ def run_backward(
                 continue
             if node in tg:
                 captured[tg[node]] = g
-            in_grads = node.backward(g, *node.unpack())
+            saved = node._saved
+            if saved is FREED or node._outs:
+                saved = node.unpack()
+            else:
+                for v in node._vers:
+                    if v is not None and v[0][0] != v[1]:
+                        node.unpack()  # raises torch's error for the modified tensor
+            in_grads = node.backward(g, *saved)
             meta = node._meta
             i = 0
             for nxt in node._next:
@@ -322,11 +345,18 @@ def run_backward(
                         else:
                             pending[nxt] = gi
                 i += 1
-            if not retain_graph and node._saved:
-                v = node._vers  # (most nodes saved a tensor first: skip the call)
-                if (v and v[0] is not None) or _holds_tensors(node):
-                    node._saved = FREED
-                    node._site = site
+            if not retain_graph and saved:
+                # Only saved tensors are freed (torch's SavedVariables); a node that kept just shapes
+                # can run again. A version record marks a saved tensor.
+                for v in node._vers:
+                    if v is not None:
+                        node._saved = FREED
+                        node._site = site
+                        break
+                else:
+                    if _holds_tensors(node):
+                        node._saved = FREED
+                        node._site = site
     finally:
         ENABLED[0] = prev
     return captured
@@ -342,7 +372,7 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
             r = hook(g)
             if r is not None:
                 g = r
-    cur = var.grad
+    cur = var._grad  # var is a leaf: no non-leaf .grad warning to check
     if cur is None:
         if create_graph:
             # torch copies the incoming grad into a fresh tensor (CopyBackwards when it has a graph)

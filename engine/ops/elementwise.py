@@ -152,11 +152,12 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
                     node._vers = ((va, va[0]), None)
                 node._saved = (a, b)
             shape = out.shape
-            dt = out.dtype
             a0 = a._data
-            if a0.shape != shape or a0.dtype is not dt or (bt and (b._data.shape != shape or b._data.dtype is not dt)):
-                node._meta = _meta2(a0, b._data if bt else None, shape, dt)
-            node._ctx = (shape, dt)
+            if a0 is not ad or (bt and b._data is not bd):  # an operand was cast: record what to cast back
+                node._meta = _meta2(a0, b._data if bt else None, shape, out.dtype)
+            elif a0.shape != shape or (bt and bd.shape != shape):  # uncast operands share the output's dtype
+                node._meta = _meta2(a0, bd if bt else None, shape, out.dtype)
+            node._ctx = (shape, out.dtype)
             t._rg = True
             t.grad_fn = node
         return t
@@ -302,6 +303,8 @@ def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
 
 def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     return _out(_check(_minimum(_tensor_arg(input, "minimum"), other), "minimum", input, other), out)
+
+
 _eq = binary(np.equal, None)
 _ne = binary(np.not_equal, None)
 _lt = binary(np.less, None)
@@ -312,10 +315,8 @@ _ge = binary(np.greater_equal, None)
 
 def _bool_div_check(a: Tensor, b: Any, kernel: str) -> None:
     """torch has no bool kernels for floor/trunc division and remainder (two bool operands)."""
-    if a._data.dtype.kind == "b" and (
-        b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, bool)
-    ):
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if a._data.dtype.kind == "b" and (b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, bool)):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _int_div_check(a: Tensor, b: Any) -> None:
@@ -906,8 +907,7 @@ UNARY = [
     ("tan", np.tan, "TanBackward0", lambda g, x, y: g * (1 + y * y), "y", "float"),
     ("tanh", np.tanh, "TanhBackward0", lambda g, x, y: g * (1 - y * y), "y", "float"),
     ("sigmoid", lambda a: _sigmoid(a), "SigmoidBackward0", lambda g, x, y: g * y * (1 - y), "y", "float"),
-    ("relu", lambda a: _relu(a), "ReluBackward0",
-     lambda g, x, y: g * (y > 0), "y", "keep"),
+    ("relu", lambda a: _relu(a), "ReluBackward0", lambda g, x, y: threshold_backward(g, y, 0), "y", "keep"),
     ("abs", np.abs, "AbsBackward0", lambda g, x, y: g * x.sign(), "x", "keep"),
     ("neg", np.negative, "NegBackward0", lambda g, x, y: -g, "", "keep"),
     ("reciprocal", lambda a: 1 / a, "ReciprocalBackward0", lambda g, x, y: -g * y * y, "y", "float"),
@@ -935,6 +935,33 @@ def _rsqrt(a: Any) -> Any:
     if a.dtype == np.float16:
         return (1 / np.sqrt(a.astype(np.float32))).astype(np.float16)
     return 1 / np.sqrt(a)
+
+
+def _threshold_bw_bw(self: Node, gg: Tensor, y: Tensor, threshold: Any) -> tuple:
+    return (threshold_backward(gg, y, threshold),)
+
+
+ThresholdBackwardBackward0 = node_class("ThresholdBackwardBackward0", _threshold_bw_bw)
+
+
+def threshold_backward(grad_output: Tensor, input: Tensor, threshold: Any) -> Tensor:  # noqa: A002
+    """torch's gradient of relu/threshold: grad where input > threshold, else 0 (a true 0: no -0.0 or
+    nan leaks through, as it would from grad * mask). Linear in grad_output, so its own backward is
+    itself; `input` only selects."""
+    gd = grad_output._data
+    xp = grad_output._dev.xp
+    r = xp.where(input._data <= threshold, xp.zeros((), dtype=gd.dtype), gd)
+    t = wrap(r, grad_output._dev)
+    if ENABLED[0] and grad_output._rg:
+        node = ThresholdBackwardBackward0()
+        node._next = (edge_of(grad_output),)
+        node._saved = (input, threshold)
+        c = input._version
+        node._vers = ((c, c[0]), None)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
 
 
 def _relu(a: Any) -> Any:
@@ -1059,9 +1086,7 @@ def _bitwise(fn: Any, cname: str) -> Any:
             return NotImplemented
         for x in (input, other):
             if isinstance(x, Tensor) and x._data.dtype.kind == "f":
-                raise NotImplementedError(
-                    f"\"{cname}_cpu\" not implemented for '{x.dtype.scalar_name()}'"
-                )
+                raise NotImplementedError(f"\"{cname}_cpu\" not implemented for '{x.dtype.scalar_name()}'")
         ad, bd = prep(input, other)
         return wrap_any(fn(ad, bd), input._dev)
 

@@ -13,6 +13,12 @@ from engine.tensor import Tensor, wrap
 
 def _mm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     n = self._next
+    if not ENABLED[0]:  # plain backward (no create_graph): the same products on the arrays, no graph to build
+        gd, dev = g._data, g._dev
+        return (
+            wrap(gd @ b._data.T, dev) if n[0] is not None else None,
+            wrap(a._data.T @ gd, dev) if n[1] is not None else None,
+        )
     return (g.mm(b.t()) if n[0] is not None else None, a.t().mm(g) if n[1] is not None else None)
 
 
