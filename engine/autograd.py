@@ -447,6 +447,8 @@ def backward(
     if retain_graph is None:
         retain_graph = create_graph
     grads = _root_grads(outs, gts, "backward")
+    if create_graph and not _CYCLE_WARNED:
+        _warn_cycle()
     roots = [edge(o) for o in outs]
     if inputs is not None:
         ins = _as_tuple(inputs)
@@ -457,6 +459,25 @@ def backward(
                 _accumulate(t, got[i], create_graph)
         return
     run_backward(roots, grads, retain_graph, create_graph)
+
+
+_CYCLE_WARNED = False
+
+
+def _warn_cycle() -> None:
+    """torch warns once per process (TORCH_WARN_ONCE) when backward() accumulates a graph into .grad."""
+    global _CYCLE_WARNED
+    _CYCLE_WARNED = True
+    import warnings
+
+    warnings.warn(
+        "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+        "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
+        "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
+        "to None after use to break the cycle and avoid the leak.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def grad(

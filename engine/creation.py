@@ -51,13 +51,14 @@ def _gen(generator: Any, dev: Any) -> Any:
     return generator
 
 
-def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None) -> Tensor:
+def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, warn_resize: bool = False) -> Tensor:
     if dev.type != "cpu":
         arr = dev.xp.asarray(arr)
     if out is not None:
         from engine.ops.inplace import write_out
 
-        return write_out(out, wrap(arr, dev))
+        # torch's factory functions resize out= silently; arange alone goes through resize_output's warning
+        return write_out(out, wrap(arr, dev), warn_resize)
     t = wrap(arr, dev)
     if requires_grad:
         if arr.dtype.kind != "f":
@@ -191,8 +192,20 @@ def _fill_dtype(dtype: Any, default: Any = None) -> Any:
     return (default or DEFAULT.float).np
 
 
+def _size_kw(size: tuple, kw: dict) -> tuple:
+    """torch's `zeros(size=(2, 3))`: the size passed by keyword."""
+    if "size" in kw:
+        if size:
+            raise TypeError("got multiple values for argument 'size'")
+        size = (kw.pop("size"),)
+    if kw:
+        raise TypeError(f"got an unexpected keyword argument '{next(iter(kw))}'")
+    return size
+
+
 def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
-          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+          requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    size = _size_kw(size, kw)
     if out is not None and dtype is None:
         dtype = out.dtype
     try:
@@ -203,14 +216,17 @@ def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
 
 
 def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
-         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+         requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    size = _size_kw(size, kw)
     if out is not None and dtype is None:
         dtype = out.dtype
     return _finish(np.ones(_size(size), dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
 
 
 def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
-          requires_grad: bool = False, pin_memory: bool = False, memory_format: Any = None) -> Tensor:  # fmt: skip
+          requires_grad: bool = False, pin_memory: bool = False, memory_format: Any = None,
+          **kw: Any) -> Tensor:  # fmt: skip
+    size = _size_kw(size, kw)
     # Zero-filled rather than uninitialised: deterministic output costs little and leaks nothing.
     if out is not None and dtype is None:
         dtype = out.dtype
@@ -269,29 +285,41 @@ def _num(x: Any) -> Any:
     return x.item() if isinstance(x, Tensor) else x
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
+def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
            layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
     start, end, step = _num(start), _num(end), _num(step)
     if end is None:
         start, end = 0, start
+    elif start is None:  # arange(end=4)
+        start = 0
+    floats = any(isinstance(v, float) for v in (start, end, step))
+    if dtype is None:
+        dtype = out.dtype if out is not None else DEFAULT.float if floats else int64
+    dt = to_dtype(dtype).np
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if dt.kind in "iu":
+        # torch casts start, end and step to int64 first (1.5 -> 1); the length is counted from those
+        # for int64 and from the uncast values (in double) for the narrower integer types
+        xs, xe, xst = (int(math.trunc(v)) for v in (start, end, step))
+        if dt == np.int64:
+            if xst == 0:  # a fractional step that the cast made 0: torch's check here is a ValueError
+                raise ValueError("step must be nonzero")
+            if (xe - xs) * xst < 0:
+                raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+            sgn = (xst > 0) - (xst < 0)
+            n = max(0, (xe - xs + xst - sgn) // xst)
+        else:
+            if (end - start) * step < 0:
+                raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+            n = max(0, math.ceil((end - start) / step))
+        arr = (xs + np.arange(n, dtype=np.int64) * xst).astype(dt)
+        return _finish(arr, _dev(device), requires_grad, out)
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    if dtype is None:
-        dtype = DEFAULT.float if any(isinstance(v, float) for v in (start, end, step)) else int64
-    dt = to_dtype(dtype).np
     n = max(0, math.ceil((end - start) / step))
     # torch computes start + i*step in double, then casts: same values as numpy for these inputs
-    arr = (
-        (start + np.arange(n, dtype=np.float64) * step).astype(dt)
-        if dt.kind == "f"
-        else (
-            np.arange(start, end, step, dtype=np.float64).astype(dt)
-            if any(isinstance(v, float) for v in (start, end, step))
-            else np.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dt)
-        )
-    )
+    arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt)
     return _finish(arr, _dev(device), requires_grad, out)
 
 

@@ -156,8 +156,9 @@ CopySlices = node_class("CopySlices", _copyslices_bw)
 CopySlices.name = lambda self: "torch::autograd::CopySlices"
 
 
-def write_out(out: Tensor, r: Tensor) -> Tensor:
-    """torch's out=: out takes r's shape and values (in out's dtype) and is returned."""
+def write_out(out: Tensor, r: Tensor, warn_resize: bool = True) -> Tensor:
+    """torch's out=: out takes r's shape and values (in out's dtype) and is returned. Resizing a non-empty
+    out warns as torch's resize_output does; factory functions (zeros, rand, ...) resize silently."""
     if not isinstance(out, Tensor):
         raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
     if ENABLED[0] and (out._rg or r._rg):
@@ -169,7 +170,7 @@ def write_out(out: Tensor, r: Tensor) -> Tensor:
         )
     rd = r._data
     if out._data.shape != rd.shape:
-        if out._data.size:
+        if out._data.size and warn_resize:
             import warnings
 
             warnings.warn(
