@@ -61,6 +61,7 @@ class Node:
     _pre: Any = None  # hooks run on the incoming gradient (register_hook, retain_grad)
     _ctx: Any = None  # (output shape, output dtype), for describe()
     _outs: bool = False  # some saved item is an _Out (the op's own output), re-wrapped on unpack
+    _nfreed: int = 0  # saved arrays without a version record that a backward freed (for describe())
 
     def name(self) -> str:
         return type(self).__name__
@@ -111,6 +112,7 @@ class Node:
         # Only saved tensors are freed (torch's SavedVariables): a node that kept just shapes or dims
         # can run again, as torch's can.
         if self._saved and self._saved is not FREED and _holds_tensors(self):
+            self._nfreed = _saved_count(self)
             self._saved = FREED
             self._site = current_site
 
@@ -119,13 +121,28 @@ def _holds_tensors(node: Node) -> bool:
     for v in node._vers:
         if v is not None:
             return True
-    for s in node._saved:
-        if type(s) is tuple:
-            if any(hasattr(x, "__array_interface__") or hasattr(x, "__cuda_array_interface__") for x in s):
-                return True
-        elif hasattr(s, "_data") or type(s) is _Out or hasattr(s, "__array_interface__"):
-            return True
-    return False
+    return _saved_count(node) > 0
+
+
+def _is_array(x: Any) -> bool:
+    return hasattr(x, "__array_interface__") or hasattr(x, "__cuda_array_interface__")
+
+
+def _saved_count(node: Node) -> int:
+    """How many tensors (or arrays) a node keeps for backward; what freeing it releases."""
+    n = sum(1 for v in node._vers if v is not None)
+    saved = node._saved
+    if saved is FREED:
+        return n or node._nfreed
+    counted = {i for i, v in enumerate(node._vers) if v is not None}
+    for i, x in enumerate(saved):
+        if i in counted:
+            continue
+        if type(x) is tuple:
+            n += sum(1 for y in x if _is_array(y))
+        elif hasattr(x, "_data") or type(x) is _Out or _is_array(x):
+            n += 1
+    return n
 
 
 class _Out:
@@ -354,7 +371,9 @@ def run_backward(
                         node._site = site
                         break
                 else:
-                    if _holds_tensors(node):
+                    n = _saved_count(node)
+                    if n:
+                        node._nfreed = n
                         node._saved = FREED
                         node._site = site
     finally:
@@ -548,11 +567,7 @@ def describe(node: Node) -> NodeInfo:
     if ctx is not None:
         shape, npdt = ctx
         dtype = FROM_NP.get(npdt)
-    saved = node._saved
-    if saved is FREED:
-        return NodeInfo(node.name(), shape, dtype, len(node._vers), True)
-    n = sum(1 for v in node._vers if v is not None) if node._vers else 0
-    return NodeInfo(node.name(), shape, dtype, n, False)
+    return NodeInfo(node.name(), shape, dtype, _saved_count(node), node._saved is FREED)
 
 
 def gradcheck(*args: Any, **kwargs: Any) -> bool:

@@ -57,6 +57,7 @@ def _check_cast(src: Any, dst: Any) -> None:
 def apply(x: Tensor, compute: Any, *others: Any) -> Tensor:
     """Run `compute(x, *others)` out of place, then store the result in x's memory."""
     check_inplace(x)
+    _fits_in(x, *(o._data.shape for o in others if isinstance(o, Tensor)))
     grad = ENABLED[0] and (x._rg or any(isinstance(o, Tensor) and o._rg for o in others))
     if not grad:
         prev = ENABLED[0]
@@ -79,6 +80,23 @@ def apply(x: Tensor, compute: Any, *others: Any) -> Tensor:
     _store(x, r._data)
     commit(x, r)
     return x
+
+
+def _fits_in(x: Tensor, *shapes: tuple) -> None:
+    """torch's error, raised before anything is computed or allocated, when operands broadcast to a shape
+    larger than the in-place output (operands that do not broadcast at all fail in the op itself)."""
+    d = x._data.shape
+    if all(s == d for s in shapes):
+        return
+    try:
+        full = np.broadcast_shapes(d, *shapes)
+    except ValueError:
+        return
+    if full != d:
+        raise RuntimeError(
+            f"output with shape [{', '.join(map(str, d))}] doesn't match the broadcast shape "
+            f"[{', '.join(map(str, full))}]"
+        )
 
 
 def _store(x: Tensor, data: Any) -> None:
@@ -370,6 +388,7 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
     check_inplace(x)
     sd = src._data
+    _fits_in(x, sd.shape)
     if src._dev is not x._dev:
         from engine.backend import host
 
@@ -377,10 +396,9 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     try:
         x._data[...] = sd
     except ValueError:
-        raise RuntimeError(
-            f"The size of tensor a ({x._data.shape[-1] if x._data.ndim else 1}) must match the size of tensor b "
-            f"({sd.shape[-1] if sd.ndim else 1}) at non-singleton dimension {max(x._data.ndim - 1, 0)}"
-        ) from None
+        from engine.ops.elementwise import broadcast_error
+
+        raise RuntimeError(broadcast_error(x._data.shape, sd.shape)) from None
     _bump(x)
     if ENABLED[0] and (x._rg or src._rg):
         _rewrite(x, CopyBackwards, src, (src._data.shape, src._data.dtype, src._dev))

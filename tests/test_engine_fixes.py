@@ -1,0 +1,144 @@
+"""Behaviours fixed after they were found to differ from torch: each compared with torch itself."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import engine
+from engine.autograd import describe
+
+NAN = float("nan")
+
+
+def _grad_of_relu(T, x, g, create_graph=False):  # noqa: ANN001, ANN202
+    x = T.tensor(x, requires_grad=True)
+    y = x.relu()
+    y.backward(T.tensor(g), create_graph=create_graph)
+    return x.grad
+
+
+@pytest.mark.parametrize(
+    ("x", "g"),
+    [
+        ([-1.0, 2.0, 0.0, NAN], [-1.0, -1.0, NAN, 3.0]),  # -0.0 and nan must not leak where relu is flat
+        ([1.0, -2.0], [NAN, NAN]),
+    ],
+)
+def test_relu_gradient_is_threshold_backward(x: list, g: list) -> None:
+    want = _grad_of_relu(torch, x, g)
+    got = _grad_of_relu(engine, x, g)
+    assert str(got) == str(want)  # prints "0." not "-0.", as torch
+    assert torch.equal(torch.from_numpy(got.numpy()).isnan(), want.isnan())
+
+
+def test_relu_double_backward_matches_torch() -> None:
+    def run(T):  # noqa: ANN001, ANN202
+        x = T.tensor([-1.0, 2.0, 0.5], dtype=T.float64, requires_grad=True)
+        gg = T.ones(3, dtype=T.float64, requires_grad=True)
+        (g,) = T.autograd.grad((x.relu() ** 2).sum(), x, create_graph=True)
+        (g2,) = T.autograd.grad(g.sum(), x)
+        (h,) = T.autograd.grad(x.relu(), x, gg, create_graph=True)
+        (dgg,) = T.autograd.grad(h.sum(), gg)
+        return [str(g), str(g2), str(h), str(dgg)]
+
+    assert run(engine) == run(torch)
+
+
+def _resize_warnings(T) -> list:  # noqa: ANN001
+    cases = {
+        "zeros": lambda t: T.zeros(2, 3, out=t),
+        "ones": lambda t: T.ones(4, out=t),
+        "full": lambda t: T.full((2, 2), 7.0, out=t),
+        "arange": lambda t: T.arange(3, out=t),
+        "linspace": lambda t: T.linspace(0, 1, 4, out=t),
+        "eye": lambda t: T.eye(2, out=t),
+        "randn": lambda t: T.randn(3, out=t),
+        "empty": lambda t: T.empty(7, out=t),
+        "add": lambda t: T.add(T.ones(3), 1, out=t),
+        "cat": lambda t: T.cat([T.ones(2)], out=t),
+    }
+    out = []
+    for name, f in cases.items():
+        t = T.empty(5)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            f(t)
+        out.append((name, list(t.shape), [str(x.message)[:60] for x in w]))
+    return out
+
+
+def test_out_resize_warns_only_where_torch_does() -> None:
+    assert _resize_warnings(engine) == _resize_warnings(torch)
+
+
+INPLACE = [
+    lambda T: T.ones(3).add_(T.ones(4)),
+    lambda T: T.ones(3).add_(T.ones(2, 3)),
+    lambda T: T.ones(3).mul_(T.ones(2, 1)),
+    lambda T: T.ones(3, requires_grad=True).clone().add_(T.ones(2, 3)),
+    lambda T: T.ones(3).clamp_(T.ones(2, 3)),
+    lambda T: T.ones(1).copy_(T.ones(3)),
+    lambda T: T.ones(3).copy_(T.ones(4)),
+    lambda T: T.ones(2, 3).copy_(T.ones(3, 2)),
+    lambda T: T.ones(2, 1).copy_(T.ones(2, 3)),
+    lambda T: T.ones(2, 3).copy_(T.ones(4)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(INPLACE)))
+def test_inplace_shape_errors_match_torch(case: int) -> None:
+    with pytest.raises(RuntimeError) as want:
+        INPLACE[case](torch)
+    x = engine.ones(3)
+    with pytest.raises(RuntimeError) as got:
+        INPLACE[case](engine)
+    assert str(got.value) == str(want.value)
+    assert x.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_inplace_refuses_before_allocating_the_broadcast_result() -> None:
+    # 3 x 2**40 floats would be 12 TiB: the error must come from the shape check, not from the allocator
+    x = engine.ones(3)
+    big = engine.ones(1).expand(2**40, 1)
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape"):
+        x.add_(big)
+
+
+def test_describe_counts_saved_tensors_before_and_after_backward() -> None:
+    x = engine.randn(3, requires_grad=True)
+    y = (x * 2).relu()[engine.tensor([0, 2])]
+    z = (y.exp() * x[:2]).sum()
+
+    def walk(n, acc):  # noqa: ANN001, ANN202
+        if n is not None:
+            info = describe(n)
+            acc.append((info.name, info.saved, info.freed))
+            for m, _ in n.next_functions:
+                walk(m, acc)
+        return acc
+
+    before = walk(z.grad_fn, [])
+    z.backward()
+    after = walk(z.grad_fn, [])
+    assert [(n, s) for n, s, _ in before] == [(n, s) for n, s, _ in after]
+    assert dict((n, s) for n, s, _ in before)["IndexBackward0"] == 1  # the index tensor
+    assert ("MulBackward0", 2, True) in after and ("ExpBackward0", 1, True) in after
+    assert not any(f for _, _, f in before)
+
+
+def test_backward_create_graph_warns_once_like_torch() -> None:
+    import engine.autograd as A
+
+    A._CYCLE_WARNED = False
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            x = engine.ones(2, requires_grad=True)
+            (x * x).sum().backward(create_graph=True)
+        x = engine.ones(2, requires_grad=True)
+        engine.autograd.grad((x * x).sum(), x, create_graph=True)
+    msgs = [str(m.message) for m in w]
+    assert len(msgs) == 1 and msgs[0].startswith("Using backward() with create_graph=True will create a reference")
