@@ -2,7 +2,7 @@
 
 Each command is a function of (shell, argument text) registered in COMMANDS with its usage, a one-line
 summary (for :help, completion and the man page) and the kind of argument it completes. Expressions are run
-by the Session's interpreter (Shell.prepare/evaluate), exactly as if typed at the prompt; the meta-commands
+by the Session (Session.prepare/evaluate, through the Shell), exactly as if typed at the prompt; the meta-commands
 themselves are the user's own commands, not script code, so their file paths are not confined the way
 torch.save/torch.load inside scripts are.
 """
@@ -361,7 +361,7 @@ def _restore(shell: Shell, arg: str) -> None:
 
     path = os.path.expanduser(_need(arg, ":restore FILE.npz"))
     try:
-        shell.session.prelude.check_alloc(os.path.getsize(path))
+        shell.session.check_alloc(os.path.getsize(path))
         archive = np.load(path, allow_pickle=False)
     except MemoryError as e:
         raise MetaError(str(e)) from None
@@ -404,11 +404,10 @@ def _restore(shell: Shell, arg: str) -> None:
 def _device(shell: Shell, arg: str) -> None:
     if arg not in ("cpu", "cuda"):
         raise MetaError("usage: :device cpu|cuda")
-    engine = shell.engine
-    if arg == "cuda" and not engine.cuda.is_available():
-        raise MetaError("CUDA is not available here (it needs cupy and a GPU); staying on cpu")
-    engine.set_default_device(arg)
-    shell.session.device = arg
+    try:
+        shell.session.set_device(arg)
+    except ValueError as e:
+        raise MetaError(f"{e}; staying on {shell.session.device}") from None
     shell.note(f"new tensors go to {arg} (existing ones stay where they are; move them with .to('{arg}'))")
 
 
@@ -416,23 +415,17 @@ def _device(shell: Shell, arg: str) -> None:
 def _dtype(shell: Shell, arg: str) -> None:
     if arg not in ("float32", "float64"):
         raise MetaError("usage: :dtype float32|float64")
-    engine = shell.engine
-    engine.set_default_dtype(getattr(engine, arg))
-    shell.session.dtype = arg
+    shell.session.set_dtype(arg)
     shell.note(f"default dtype: torch.{arg}")
 
 
 @command("seed", ":seed N", "seed torch's (and numpy's) random generators")
 def _seed(shell: Shell, arg: str) -> None:
-    import numpy as np
-
     try:
         seed = int(_need(arg, ":seed N"))
     except ValueError:
         raise MetaError(f"the seed must be an integer, not {arg!r}") from None
-    shell.engine.manual_seed(seed)
-    np.random.seed(seed % 2**32)
-    shell.session.seed = seed
+    shell.session.set_seed(seed)
     shell.note(f"seeded with {seed}")
 
 

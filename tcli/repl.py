@@ -17,7 +17,7 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -27,13 +27,6 @@ from tcli.errors import ScriptError
 INDENT = "    "
 PROMPT = ">>> "
 CONTINUATION = "... "
-
-#: tensor properties completion may read: cheap views and metadata. Any other property (they compute)
-#: stops completion rather than run.
-_READABLE_PROPERTIES = frozenset(
-    {"grad", "data", "T", "mT", "H", "mH", "real", "imag", "shape", "dtype", "device", "grad_fn", "is_leaf",
-     "requires_grad", "layout", "is_cuda", "ndim", "itemsize", "nbytes", "next_functions", "variable"}
-)  # fmt: skip
 
 #: keys listed by :help (prompt_toolkit's emacs bindings plus ours)
 KEYS: tuple[tuple[str, str], ...] = (
@@ -144,6 +137,7 @@ class Shell:
         #: bytes held by the tensors in scope, refreshed after each input (the toolbar shows it)
         self.tensor_bytes = 0
         self.session = self._new_session()
+        self.refresh_stats()
         self.color = self.session.use_color(self.stdout)
         self.console = _make_console(self.stdout, self.color, width)
         self.err_console = _make_console(self.stderr, self.session.use_color(self.stderr), width)
@@ -171,27 +165,21 @@ class Shell:
             argv=["<repl>"], allow_paths=o.allow_paths, debug=o.debug, color=o.color,
         )  # fmt: skip
         session.run_cell("import torch")  # the REPL starts with torch in scope
-        # the engine's defaults are process-wide and the Session only sets non-default ones: set both, so a
-        # :reset after :dtype float64 really returns to the startup dtype
-        engine = session.prelude.load_engine()
-        engine.set_default_dtype(getattr(engine, o.dtype))
-        engine.set_default_device(o.device)
-        engine.set_grad_enabled(True)  # a :reset after torch.set_grad_enabled(False) starts over too
-        session.device, session.dtype = o.device, o.dtype
-        self.session = session
-        self.refresh_stats()
         return session
 
     def reset(self) -> None:
-        self.session = self._new_session()
+        """:reset: a session as at startup (torch imported, the command line's device, dtype and seed)."""
+        self.session.reset()
+        self.session.run_cell("import torch")
+        self.refresh_stats()
 
     @property
     def engine(self) -> Any:
-        return self.session.prelude.load_engine()
+        return self.session.engine
 
     @property
     def tensor_type(self) -> type:
-        return self.engine.Tensor
+        return self.session.tensor_type
 
     # -- output -----------------------------------------------------------------------------------------
 
@@ -248,7 +236,7 @@ class Shell:
         return True
 
     def run_code(self, text: str) -> None:
-        before = self.grad_stamps() if calls_backward(text) else None
+        before = self.session.grad_stamps() if calls_backward(text) else None
         try:
             value = self.session.run_cell(text, "<input>")
         except ScriptError as err:
@@ -256,7 +244,7 @@ class Shell:
             return
         self.display(value)
         if before is not None:
-            received = self.received_grads(before)
+            received = self.session.received_grads(before)
             if received:
                 from tcli.repl_render import backward_summary
 
@@ -270,7 +258,7 @@ class Shell:
 
         try:
             if not isinstance(value, self.tensor_type):
-                self.session.prelude.check_repr(value)  # the same size guard print() has
+                self.session.check_printable(value)  # the same size guard print() has
             renderable = echo(value)
             self.print(renderable, soft_wrap=True)
         except KeyboardInterrupt:
@@ -280,89 +268,24 @@ class Shell:
 
     # -- what is in scope -------------------------------------------------------------------------------
 
-    def scope_items(self) -> Iterator[tuple[str, Any]]:
-        """Public globals, in name order (what :vars lists and the names leaves are known by)."""
-        for name in sorted(self.session.globals):
-            if not name.startswith("_"):
-                yield name, self.session.globals[name]
+    def scope_items(self) -> list[tuple[str, Any]]:
+        """Public globals, in name order (what :vars lists)."""
+        return self.session.scope()
 
     def named_tensors(self) -> dict[int, str]:
-        """id -> how the user can reach a tensor: `w`, or `params[0]` / `state['w']` one level into a list,
-        tuple or dict. Top-level names win over container entries."""
-        tensor = self.tensor_type
-        names: dict[int, str] = {}
-        nested: dict[int, str] = {}
-        for name, value in self.scope_items():
-            if isinstance(value, tensor):
-                names.setdefault(id(value), name)
-            elif isinstance(value, (list, tuple)) and len(value) <= 1000:
-                for i, item in enumerate(value):
-                    if isinstance(item, tensor):
-                        nested.setdefault(id(item), f"{name}[{i}]")
-            elif isinstance(value, dict) and len(value) <= 1000:
-                for key, item in value.items():
-                    if isinstance(item, tensor) and isinstance(key, (str, int)):
-                        nested.setdefault(id(item), f"{name}[{key!r}]")
-        return {**nested, **names}
-
-    def tensors_by_name(self) -> dict[str, Any]:
-        by_id = {id(t): t for t in self._scope_tensors()}
-        return {name: by_id[i] for i, name in self.named_tensors().items() if i in by_id}
-
-    def _scope_tensors(self) -> Iterator[Any]:
-        tensor = self.tensor_type
-        for _, value in self.scope_items():
-            if isinstance(value, tensor):
-                yield value
-            elif isinstance(value, (list, tuple)) and len(value) <= 1000:
-                yield from (v for v in value if isinstance(v, tensor))
-            elif isinstance(value, dict) and len(value) <= 1000:
-                yield from (v for v in value.values() if isinstance(v, tensor))
-
-    def grad_stamps(self) -> dict[str, tuple[int, Any]]:
-        """For each named leaf that requires grad: the identity and version of its .grad, to tell after a
-        backward which ones it reached (a first grad is a new tensor, later ones accumulate in place)."""
-        from tcli.repl_render import grad_of
-
-        stamps: dict[str, tuple[int, Any]] = {}
-        for name, t in self.tensors_by_name().items():
-            if t.requires_grad and t.is_leaf:
-                g = grad_of(t)
-                stamps[name] = (id(g), getattr(g, "_version_value", None)) if g is not None else (0, None)
-        return stamps
-
-    def received_grads(self, before: dict[str, tuple[int, Any]]) -> list[tuple[str, Any]]:
-        from tcli.repl_render import grad_of
-
-        out = []
-        for name, t in sorted(self.tensors_by_name().items()):
-            g = grad_of(t) if t.requires_grad else None
-            if g is None:
-                continue
-            stamp = (id(g), getattr(g, "_version_value", None))
-            if before.get(name) != stamp:
-                out.append((name, tuple(g.shape)))
-        return out
+        """id -> how the user can reach a tensor (`w`, `params[0]`), for :graph's leaves."""
+        return self.session.tensor_names()
 
     def refresh_stats(self) -> None:
-        total = 0
-        seen: set[int] = set()
         try:
-            for t in self._scope_tensors():
-                for x in (t, t.grad if t.is_leaf else None):
-                    if x is not None and id(x) not in seen:
-                        seen.add(id(x))
-                        total += int(x.nbytes)
+            self.tensor_bytes = self.session.tensor_memory()
         except Exception:  # the toolbar must never fail an input
             pass
-        self.tensor_bytes = total
 
     def toolbar(self) -> list[tuple[str, str]]:
         """device · default dtype · grad mode · tensor memory, for the bottom toolbar."""
-        engine = self.session.prelude.engine
-        grad = engine.is_grad_enabled() if engine is not None else True
-        dtype = str(engine.get_default_dtype()).removeprefix("torch.") if engine is not None else self.session.dtype
-        device = str(self.session.device)
+        state = self.session.state()
+        device, dtype, grad = state.device, state.dtype, state.grad_enabled
         return [
             ("class:bottom-toolbar.key", " device "), ("class:bottom-toolbar", f"{device}  "),
             ("class:bottom-toolbar.key", " dtype "), ("class:bottom-toolbar", f"{dtype}  "),
@@ -375,44 +298,16 @@ class Shell:
     # -- evaluation for meta-commands --------------------------------------------------------------------
 
     def prepare(self, expr: str, filename: str) -> Callable[[], Any]:
-        """Parse EXPR once (tsr's parser and checks) and return a function that evaluates it in the session's
-        globals, so :time and :gradcheck can evaluate it many times without parsing each time. Errors come
-        out as ScriptError, positioned in EXPR; Ctrl-C as an interrupted ScriptError."""
-        from tcli import parser
-
-        tree = parser.parse(expr, filename, self.session.limits.max_nesting)
-        if len(tree.body) != 1 or type(tree.body[0]) is not ast.Expr:
-            raise MetaError(f"expected one expression, got {expr!r}")
-        stmt = tree.body[0]
-        node = stmt.value  # type: ignore[attr-defined]
-        site = getattr(stmt, "tsr_site", None)
-        interp = self.session.interp
-
-        def evaluate() -> Any:
-            try:
-                interp.site_hook.current_site = site
-                return interp.eval_node(node)
-            except KeyboardInterrupt as e:
-                err = ScriptError.from_exception(e)
-                err.interrupted = True  # type: ignore[attr-defined]
-                raise err from None
-            except BaseException as e:
-                raise ScriptError.from_exception(e) from None
-            finally:
-                # what Session.run_cell resets after a run: a failure inside a tsr function leaves its frame
-                interp.frame = interp.module_frame
-                interp.depth = 0
-                interp.handling.clear()
-
-        return evaluate
+        """The Session's prepare, with "not one expression" as a MetaError (a one-line usage message)."""
+        try:
+            return self.session.prepare(expr, filename)
+        except ValueError as e:
+            raise MetaError(str(e)) from None
 
     def running(self) -> Any:
-        """The Session's per-run context (timeout, recursion limit) around a meta-command's evaluations."""
-        running = getattr(self.session, "_running", None)
-        return running() if running is not None else nullcontext()
+        return self.session.running()
 
     def evaluate(self, expr: str, filename: str) -> Any:
-        """EXPR's value, once (the same path as :time's repeats)."""
         evaluate = self.prepare(expr, filename)
         with self.running():
             return evaluate()
@@ -423,33 +318,7 @@ class Shell:
         return [n for n in self.session.names() if not n.startswith("_")]
 
     def attribute_names(self, path: list[str]) -> list[str]:
-        """Public attributes of the object at a dotted path, found by looking names up: globals, then the
-        interpreter's policy-checked attribute reads. A method or a computing property on the way stops
-        the walk (completing after it would mean calling it)."""
-        import inspect
-
-        session = self.session
-        if not path or path[0].startswith("_"):
-            return []
-        if path[0] in session.globals:
-            obj = session.globals[path[0]]
-        elif path[0] in session.prelude.builtins:
-            obj = session.prelude.builtins[path[0]]
-        else:
-            return []
-        try:
-            for part in path[1:]:
-                if part.startswith("_"):
-                    return []
-                static = inspect.getattr_static(obj, part, None)
-                if isinstance(static, property) and part not in _READABLE_PROPERTIES:
-                    return []
-                if callable(static) and not isinstance(static, type) and not hasattr(static, "public_names"):
-                    return []  # a method: its attributes are not the result's
-                obj = session.interp.get_attribute(obj, part)
-            return [n for n in session.attributes(obj) if not n.startswith("_")]
-        except Exception:  # refused by policy, missing, or anything else: just no completions
-            return []
+        return self.session.attribute_names(path)
 
 
 # ---------------------------------------------------------------------------------------------------------

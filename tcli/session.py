@@ -31,8 +31,42 @@ API
         component, e.g. "torch.ze" -> ["zeros", "zeros_like"]); evaluates no calls.
     session.names() -> list[str]
         Every name a script sees right now: its globals and the builtins.
+    session.attribute_names(path: list[str]) -> list[str]
+        Public attributes of the object at a dotted path (["torch", "nn"]), found by looking names up;
+        a method or a computing property on the way gives [] rather than run.
     session.globals: dict[str, Any]
         The program's global variables.
+
+  For the REPL's meta-commands and screen (nothing here prints):
+
+    session.prepare(expr: str, filename: str = "<expr>") -> Callable[[], Any]
+        Parse one expression once; the function evaluates it in the globals (ScriptError on failure,
+        `.interrupted` for Ctrl-C). ValueError when `expr` is not a single expression.
+    session.running() -> context manager
+        The per-run context (timeout, recursion limit, warnings) run_cell puts around a run.
+    session.evaluate(expr: str, filename: str = "<expr>") -> Any
+        prepare + running, once.
+    session.engine, session.tensor_type
+        The engine module (`torch` in scripts; loaded on first use) and its Tensor class.
+    session.state() -> EngineState
+        device, default dtype and grad mode as the engine has them now (the engine is not loaded for it).
+    session.set_device(name) / set_dtype(name) / set_seed(n)
+        Change the defaults for what follows (ValueError: cuda unusable, unknown dtype).
+    session.reset() -> None
+        Forget every variable; device, dtype, seed and grad mode back to the constructor's.
+    session.scope() -> list[tuple[str, Any]]
+        The public globals (no leading underscore), by name.
+    session.tensor_names(nested: bool = True) -> dict[int, str]
+        id -> how a tensor is reached: `w`, or with `nested` `params[0]` / `state['w']` one level into a
+        list, tuple or dict (plain names win); inside a running tsr function, its locals first.
+    session.name_of(tensor) -> str | None
+        The name tensor_names() gives it.
+    session.grad_stamps() -> dict ; session.received_grads(stamps) -> list[tuple[str, tuple]]
+        Before and after a backward: which named leaves got a new or changed .grad, with its shape.
+    session.tensor_memory() -> int
+        Bytes held by the tensors in scope and their leaf grads (each counted once).
+    session.check_printable(value) / session.check_alloc(nbytes)
+        The size guards print() and allocations have (MemoryError / ValueError when over the limits).
 
 Limits (policy.Limits) apply to each run_source/run_cell call: `limits.timeout` is per call.
 """
@@ -48,14 +82,34 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from tcli import parser, policy
 from tcli.errors import ScriptError, Site, TsrTimeout
 from tcli.interpreter import Interpreter
 from tcli.prelude import ModuleFacade, Prelude
+
+#: tensor properties attribute_names may read on the way: cheap views and metadata. Any other property
+#: (they compute) stops the walk rather than run.
+_READABLE_PROPERTIES = frozenset(
+    {"grad", "data", "T", "mT", "H", "mH", "real", "imag", "shape", "dtype", "device", "grad_fn", "is_leaf",
+     "requires_grad", "layout", "is_cuda", "ndim", "itemsize", "nbytes", "next_functions", "variable"}
+)  # fmt: skip
+
+#: the most items looked into, per list/tuple/dict in scope, when naming tensors
+_NESTED_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """What the engine's process-wide defaults are now (the REPL's toolbar)."""
+
+    device: str
+    dtype: str
+    grad_enabled: bool
 
 
 class Session:
@@ -85,11 +139,24 @@ class Session:
         self.debug = debug
         self.color = color
         self.process_limits = process_limits
+        self._startup = (device, dtype, seed)
+        self._fresh_state()
+
+    def _fresh_state(self) -> None:
         self.globals: dict[str, Any] = {"__name__": "__main__"}
         self.prelude = Prelude(self)
         self.interp = Interpreter(self.prelude, self.limits, self.globals)
         self.prelude.interp = self.interp
         self.prelude.baseline_rss = self.prelude.rss()
+
+    def reset(self) -> None:
+        """Forget every variable and return to the constructor's device, dtype, seed and grad mode. When the
+        engine was loaded it is loaded again at once, so its process-wide defaults are reset now."""
+        had_engine = self.prelude.engine is not None
+        self.device, self.dtype, self.seed = self._startup
+        self._fresh_state()
+        if had_engine:
+            self.prelude.load_engine()
 
     @property
     def stdout(self) -> TextIO:
@@ -133,7 +200,7 @@ class Session:
             last = tree.body.pop()  # type: ignore[assignment]
         interp = self.interp
         try:
-            with self._running():
+            with self.running():
                 interp.run_module(tree)
                 if last is not None:
                     interp.site_hook.current_site = last.tsr_site  # type: ignore[attr-defined]
@@ -149,7 +216,7 @@ class Session:
         return None
 
     @contextmanager
-    def _running(self) -> Iterator[None]:
+    def running(self) -> Iterator[None]:
         """Around one run: the timeout, a recursion limit deep enough for max_call_depth tsr calls,
         and the process limits."""
         limits = self.limits
@@ -201,9 +268,83 @@ class Session:
             except (OSError, ValueError):
                 pass
 
+    def prepare(self, expr: str, filename: str = "<expr>") -> Callable[[], Any]:
+        """Parse EXPR once (tsr's parser and checks) and return a function that evaluates it in the globals,
+        so a meta-command can evaluate it many times (inside running()) without parsing each time. Errors
+        come out as ScriptError positioned in EXPR, Ctrl-C as one with `.interrupted`; ValueError when EXPR
+        is not exactly one expression."""
+        tree = parser.parse(expr, filename, self.limits.max_nesting)
+        if len(tree.body) != 1 or type(tree.body[0]) is not ast.Expr:
+            raise ValueError(f"expected one expression, got {expr!r}")
+        stmt = tree.body[0]
+        node = stmt.value  # type: ignore[attr-defined]
+        site = getattr(stmt, "tsr_site", None)
+        interp = self.interp
+
+        def evaluate() -> Any:
+            try:
+                interp.site_hook.current_site = site
+                return interp.eval_node(node)
+            except KeyboardInterrupt as e:
+                err = ScriptError.from_exception(e)
+                err.interrupted = True  # type: ignore[attr-defined]
+                raise err from None
+            except BaseException as e:
+                raise ScriptError.from_exception(e) from None
+            finally:
+                interp.reset()
+
+        return evaluate
+
+    def evaluate(self, expr: str, filename: str = "<expr>") -> Any:
+        """EXPR's value, once (the same path as prepare's repeats)."""
+        evaluate = self.prepare(expr, filename)
+        with self.running():
+            return evaluate()
+
     # ------------------------------------------------------------------------------------------------
     # engine
     # ------------------------------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Any:
+        """The engine module (what `import torch` gives a script), loaded on first use."""
+        return self.prelude.load_engine()
+
+    @property
+    def tensor_type(self) -> type:
+        return self.engine.Tensor
+
+    def state(self) -> EngineState:
+        engine = self.prelude.engine
+        if engine is None:
+            return EngineState(str(self.device), self.dtype, True)
+        dtype = str(engine.get_default_dtype()).removeprefix("torch.")
+        return EngineState(str(self.device), dtype, bool(engine.is_grad_enabled()))
+
+    def set_device(self, device: str) -> None:
+        """The default device for new tensors ("cpu" or "cuda"); ValueError when CUDA is not usable."""
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"unknown device {device!r} (cpu or cuda)")
+        engine = self.engine
+        if device == "cuda" and not engine.cuda.is_available():
+            raise ValueError("CUDA is not available here (it needs cupy and a GPU)")
+        engine.set_default_device(device)
+        self.device = device
+
+    def set_dtype(self, dtype: str) -> None:
+        """The default floating dtype ("float32" or "float64")."""
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"unknown default dtype {dtype!r} (float32 or float64)")
+        engine = self.engine
+        engine.set_default_dtype(getattr(engine, dtype))
+        self.dtype = dtype
+
+    def set_seed(self, seed: int) -> None:
+        """Seed torch's generator and numpy's global one, as --seed does."""
+        self.engine.manual_seed(seed)
+        sys.modules["numpy"].random.seed(seed % 2**32)
+        self.seed = seed
 
     def on_engine_loaded(self, engine: Any) -> None:
         """Called once when a script first imports torch: wire the autograd site hook, apply defaults."""
@@ -213,6 +354,7 @@ class Session:
         # set both every time: the engine's defaults are process-wide and another session may have changed them
         engine.set_default_dtype(engine.float64 if self.dtype == "float64" else engine.float32)
         engine.set_default_device(self.device)
+        engine.set_grad_enabled(True)  # process-wide too: a :reset after set_grad_enabled(False) starts over
         if self.seed is not None and hasattr(engine, "manual_seed"):
             engine.manual_seed(self.seed)
         if self.seed is not None:
@@ -291,27 +433,111 @@ class Session:
     def show_graph(self, tensor: Any) -> None:
         from tcli import render
 
-        render.show_graph(tensor, self._tensor_names(), self.stdout, self.use_color(self.stdout))
+        names = self.tensor_names(nested=False)
+        render.show_graph(tensor, names, self.stdout, self.use_color(self.stdout))
 
     def show_tensor(self, tensor: Any) -> None:
         from tcli import render
 
         render.show_tensor(tensor, self.stdout, self.use_color(self.stdout))
 
-    def _tensor_names(self) -> dict[int, str]:
-        """id -> variable name of the tensors in scope, for naming leaves in graph()."""
-        names: dict[int, str] = {}
+    def check_printable(self, value: Any) -> None:
+        """Refuse to print a container whose text would pass the string limit (what print() checks)."""
+        self.prelude.check_repr(value)
+
+    def check_alloc(self, nbytes: int) -> None:
+        """MemoryError when allocating nbytes would pass --max-memory."""
+        self.prelude.check_alloc(nbytes)
+
+    # ------------------------------------------------------------------------------------------------
+    # what is in scope
+    # ------------------------------------------------------------------------------------------------
+
+    def scope(self) -> list[tuple[str, Any]]:
+        """The public globals (no leading underscore), by name."""
+        g = self.globals
+        return [(name, g[name]) for name in sorted(g) if not name.startswith("_")]
+
+    def tensor_names(self, nested: bool = True) -> dict[int, str]:
+        """id -> the name a tensor is reached by. Inside a running tsr function its locals win over the
+        enclosing frames and the globals; with `nested`, tensors one level into a list, tuple or dict at
+        module level are named `params[0]` / `state['w']` where no plain name reaches them."""
         tensor = self.prelude.tensor_type
+        if tensor is None:
+            return {}
+        names: dict[int, str] = {}
+        if nested:
+            for name, value in self.scope():
+                if isinstance(value, (list, tuple)) and len(value) <= _NESTED_LIMIT:
+                    for i, item in enumerate(value):
+                        if isinstance(item, tensor):
+                            names.setdefault(id(item), f"{name}[{i}]")
+                elif isinstance(value, dict) and len(value) <= _NESTED_LIMIT:
+                    for key, item in value.items():
+                        if isinstance(item, tensor) and isinstance(key, (str, int)):
+                            names.setdefault(id(item), f"{name}[{key!r}]")
         frames = [self.interp.module_frame]
         f = self.interp.frame
         while f is not None and f is not self.interp.module_frame:
             frames.append(f)
             f = f.parent
-        for frame in frames:  # inner scopes win
+        for frame in frames:  # later (inner) frames overwrite: inner scopes win
             for name, value in frame.vars.items():
-                if tensor is not None and isinstance(value, tensor) and not name.startswith("_"):
+                if isinstance(value, tensor) and not name.startswith("_"):
                     names[id(value)] = name
         return names
+
+    def name_of(self, tensor: Any) -> str | None:
+        return self.tensor_names().get(id(tensor))
+
+    def _scope_tensors(self) -> Iterator[Any]:
+        tensor = self.prelude.tensor_type
+        if tensor is None:
+            return
+        for _, value in self.scope():
+            if isinstance(value, tensor):
+                yield value
+            elif isinstance(value, (list, tuple)) and len(value) <= _NESTED_LIMIT:
+                yield from (v for v in value if isinstance(v, tensor))
+            elif isinstance(value, dict) and len(value) <= _NESTED_LIMIT:
+                yield from (v for v in value.values() if isinstance(v, tensor))
+
+    def _named_tensors(self) -> dict[str, Any]:
+        by_id = {id(t): t for t in self._scope_tensors()}
+        return {name: by_id[i] for i, name in self.tensor_names().items() if i in by_id}
+
+    def grad_stamps(self) -> dict[str, tuple[int, Any]]:
+        """For each named leaf that requires grad: the identity and version of its .grad, so that after a
+        backward received_grads can tell which ones it reached (a first grad is a new tensor, later ones
+        accumulate in place and bump the version)."""
+        stamps: dict[str, tuple[int, Any]] = {}
+        for name, t in self._named_tensors().items():
+            if t.requires_grad and t.is_leaf:
+                g = _grad_of(t)
+                stamps[name] = (id(g), getattr(g, "_version_value", None)) if g is not None else (0, None)
+        return stamps
+
+    def received_grads(self, before: dict[str, tuple[int, Any]]) -> list[tuple[str, tuple[int, ...]]]:
+        """(name, grad shape) of the named tensors whose .grad is new or changed since grad_stamps()."""
+        out = []
+        for name, t in sorted(self._named_tensors().items()):
+            g = _grad_of(t) if t.requires_grad else None
+            if g is None:
+                continue
+            if before.get(name) != (id(g), getattr(g, "_version_value", None)):
+                out.append((name, tuple(int(d) for d in g.shape)))
+        return out
+
+    def tensor_memory(self) -> int:
+        """Bytes held by the tensors in scope and the grads of the leaves among them, each counted once."""
+        total = 0
+        seen: set[int] = set()
+        for t in self._scope_tensors():
+            for x in (t, _grad_of(t) if t.is_leaf else None):
+                if x is not None and id(x) not in seen:
+                    seen.add(id(x))
+                    total += int(x.nbytes)
+        return total
 
     # ------------------------------------------------------------------------------------------------
     # REPL support
@@ -331,19 +557,35 @@ class Session:
         path, prefix = token.rsplit(".", 1)
         if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", path):
             return []
-        try:
-            obj = self._resolve_path(path.split("."))
-        except Exception:
-            return []
-        return [n for n in self.attributes(obj) if n.startswith(prefix)]
+        return [n for n in self.attribute_names(path.split(".")) if n.startswith(prefix)]
 
-    def _resolve_path(self, parts: list[str]) -> Any:
-        obj = self.globals[parts[0]] if parts[0] in self.globals else self.prelude.builtins[parts[0]]
-        for part in parts[1:]:
-            if part.startswith("_"):
-                raise AttributeError(part)
-            obj = self.interp.get_attribute(obj, part)
-        return obj
+    def attribute_names(self, path: list[str]) -> list[str]:
+        """Public attributes of the object at a dotted path, found by looking names up: globals, builtins,
+        then the interpreter's policy-checked attribute reads. A method or a computing property on the
+        way stops the walk (completing after it would mean calling it)."""
+        import inspect
+
+        if not path or path[0].startswith("_"):
+            return []
+        if path[0] in self.globals:
+            obj = self.globals[path[0]]
+        elif path[0] in self.prelude.builtins:
+            obj = self.prelude.builtins[path[0]]
+        else:
+            return []
+        try:
+            for part in path[1:]:
+                if part.startswith("_"):
+                    return []
+                static = inspect.getattr_static(obj, part, None)
+                if isinstance(static, property) and part not in _READABLE_PROPERTIES:
+                    return []
+                if callable(static) and not isinstance(static, type) and not hasattr(static, "public_names"):
+                    return []  # a method: its attributes are not the result's
+                obj = self.interp.get_attribute(obj, part)
+            return [n for n in self.attributes(obj) if not n.startswith("_")]
+        except Exception:  # refused by policy, missing, or anything else: just no completions
+            return []
 
     def attributes(self, obj: Any) -> list[str]:
         """The attribute names of `obj` a script may read (without evaluating them)."""
@@ -360,3 +602,10 @@ class Session:
         if np is not None and isinstance(obj, np.ndarray):
             return sorted(policy.NDARRAY_ATTRIBUTES)
         return []
+
+
+def _grad_of(t: Any) -> Any:
+    """t.grad without the warning reading a non-leaf's .grad gives: looking is not the mistake it is about."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return getattr(t, "grad", None)

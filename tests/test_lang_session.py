@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pytest
 
 from tcli import policy
-from tcli.session import Session
+from tcli.errors import ScriptError
+from tcli.session import EngineState, Session
 
 
 @pytest.fixture
@@ -95,3 +97,135 @@ def test_names_lists_globals_and_builtins(session: Session) -> None:
     session.run_cell("alpha = 1")
     names = session.names()
     assert "alpha" in names and "print" in names and "graph" in names and "open" not in names
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the public API the REPL's screen and meta-commands use (instead of reaching into the interpreter)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def engine_defaults() -> Iterator[None]:
+    """The engine's defaults are process-wide: leave them as found."""
+    import engine
+
+    yield
+    engine.set_default_dtype(engine.float32)
+    engine.set_default_device("cpu")
+    engine.set_grad_enabled(True)
+
+
+def test_prepare_parses_once_and_evaluates_many_times(session: Session) -> None:
+    session.run_cell("import torch\nn = 0\ndef bump():\n    global n\n    n += 1\n    return n")
+    evaluate = session.prepare("bump() * 10")
+    with session.running():
+        assert [evaluate() for _ in range(3)] == [10, 20, 30]
+    assert session.evaluate("n") == 3
+    with pytest.raises(ValueError, match="expected one expression"):
+        session.prepare("x = 1")
+    with pytest.raises(ScriptError) as info:
+        session.prepare("1 +")
+    assert info.value.type_name == "SyntaxError"
+
+
+def test_prepare_errors_are_positioned_and_leave_module_level(session: Session) -> None:
+    session.run_cell("def f(v):\n    return v / 0")
+    evaluate = session.prepare("f(1)", "<:time>")
+    with pytest.raises(ScriptError) as info:
+        evaluate()
+    assert info.value.type_name == "ZeroDivisionError"
+    assert session.interp.frame is session.interp.module_frame and session.interp.depth == 0
+    assert session.run_cell("f") is not None  # the session goes on
+
+
+def test_running_applies_the_timeout_to_prepared_expressions() -> None:
+    s = Session(stdout=io.StringIO(), stderr=io.StringIO(), limits=policy.Limits(timeout=0.3))
+    s.run_cell("def spin():\n    while True:\n        pass")
+    evaluate = s.prepare("spin()")
+    with pytest.raises(ScriptError) as info, s.running():
+        evaluate()
+    assert info.value.type_name == "TimeoutError"
+
+
+def test_reset_forgets_variables_and_restores_startup_defaults(engine_defaults: None) -> None:
+    s = Session(stdout=io.StringIO(), stderr=io.StringIO(), dtype="float64", seed=0)
+    s.run_cell("import torch\nx = torch.ones(2)")
+    first = s.run_cell("torch.rand(2)").tolist()
+    s.set_dtype("float32")
+    s.set_seed(5)
+    s.run_cell("torch.set_grad_enabled(False)")
+    assert s.state() == EngineState("cpu", "float32", False)
+    s.reset()
+    assert "x" not in s.globals and "torch" not in s.globals
+    assert s.state() == EngineState("cpu", "float64", True)  # grad mode too, without a new import
+    assert (s.dtype, s.seed) == ("float64", 0)
+    assert s.run_cell("import torch\ntorch.rand(2)").tolist() == first
+
+
+def test_set_device_dtype_seed(session: Session, engine_defaults: None) -> None:
+    session.set_dtype("float64")
+    assert str(session.run_cell("import torch\ntorch.ones(1).dtype")) == "torch.float64"
+    with pytest.raises(ValueError):
+        session.set_dtype("int8")
+    with pytest.raises(ValueError):
+        session.set_device("tpu")
+    if not session.engine.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            session.set_device("cuda")
+        assert session.device == "cpu"
+    session.set_seed(0)
+    a = session.run_cell("torch.randn(3)").tolist()
+    session.set_seed(0)
+    assert session.run_cell("torch.randn(3)").tolist() == a
+
+
+def test_state_does_not_load_the_engine(session: Session) -> None:
+    assert session.state() == EngineState("cpu", "float32", True)
+    assert session.prelude.engine is None
+
+
+def test_tensor_names_plain_and_nested(session: Session) -> None:
+    session.run_cell(
+        "import torch\nw = torch.ones(2)\nb = torch.zeros(1)\nparams = [w, b, torch.ones(3)]\n"
+        "state = {'m': torch.ones(1)}\n_hidden = torch.ones(1)"
+    )
+    g = session.globals
+    names = session.tensor_names()
+    assert names[id(g["w"])] == "w" and names[id(g["b"])] == "b"  # a plain name wins over params[0]
+    assert names[id(g["params"][2])] == "params[2]"
+    assert names[id(g["state"]["m"])] == "state['m']"
+    assert id(g["_hidden"]) not in names
+    assert id(g["params"][2]) not in session.tensor_names(nested=False)
+    assert session.name_of(g["params"][2]) == "params[2]"
+    assert session.name_of(g["_hidden"]) is None
+
+
+def test_grad_stamps_tell_which_leaves_a_backward_reached(session: Session) -> None:
+    session.run_cell(
+        "import torch\na = torch.ones(2, requires_grad=True)\nb = torch.ones(3, requires_grad=True)\nc = torch.ones(1)"
+    )
+    before = session.grad_stamps()
+    session.run_cell("(a * 2).sum().backward()")
+    assert session.received_grads(before) == [("a", (2,))]
+    before = session.grad_stamps()
+    session.run_cell("(a * b.sum()).sum().backward()")  # a's grad accumulates in place: still reported
+    assert session.received_grads(before) == [("a", (2,)), ("b", (3,))]
+    assert session.received_grads(session.grad_stamps()) == []
+
+
+def test_tensor_memory_counts_each_tensor_and_leaf_grad_once(session: Session) -> None:
+    assert session.tensor_memory() == 0
+    session.run_cell("import torch\nx = torch.ones(4, requires_grad=True)\nalias = x\npair = (x, x * 1)")
+    assert session.tensor_memory() == 32
+    session.run_cell("x.sum().backward()")
+    assert session.tensor_memory() == 48
+
+
+def test_attribute_names_walk_lookups_only(session: Session) -> None:
+    session.run_cell("import torch\nt = torch.ones(2, requires_grad=True)")
+    assert "zeros" in session.attribute_names(["torch"])
+    assert "requires_grad_" in session.attribute_names(["t"])
+    assert session.attribute_names(["t", "sum"]) == []  # a method: completing after it would call it
+    assert session.attribute_names(["t", "_version"]) == []
+    assert session.attribute_names(["nope"]) == []
+    assert session.attribute_names([]) == []
