@@ -975,8 +975,14 @@ def _sigmoid(a: Any) -> Any:
     if a.dtype == np.float16:  # torch computes in float32 and rounds once
         return _sigmoid(a.astype(np.float32)).astype(np.float16)
     # 1/(1+exp(-a)) overflows to inf for large negative a but still yields the right limit, 0.
+    # One buffer for the four steps: on large tensors the time is memory traffic, not arithmetic.
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-a))
+        if not a.ndim:  # numpy hands back scalars for 0-d arrays: no buffer to reuse
+            return 1 / (1 + np.exp(-a))
+        t = np.negative(a)
+        np.exp(t, out=t)
+        t += 1
+        return np.divide(1, t, out=t)
 
 
 def _erf(a: Any) -> Any:
