@@ -142,3 +142,42 @@ def test_backward_create_graph_warns_once_like_torch() -> None:
         engine.autograd.grad((x * x).sum(), x, create_graph=True)
     msgs = [str(m.message) for m in w]
     assert len(msgs) == 1 and msgs[0].startswith("Using backward() with create_graph=True will create a reference")
+
+
+def test_leaf_grads_never_alias_tensors_someone_else_holds() -> None:
+    """.grad takes the incoming gradient without a copy only when nothing else can see it."""
+    E = engine
+    x, y = E.ones(3, requires_grad=True), E.ones(3, requires_grad=True)
+    (x + y).sum().backward()  # AddBackward hands one tensor to both leaves
+    x.grad.zero_()
+    assert y.grad.tolist() == [1.0, 1.0, 1.0]
+
+    x, g = E.ones(3, requires_grad=True), E.ones(3)
+    (x * 1).backward(g)
+    x.grad.add_(5)
+    x2 = E.ones(3, requires_grad=True)
+    x2.backward(g)  # the root gradient reaches the leaf directly
+    x2.grad.add_(5)
+    assert g.tolist() == [1.0, 1.0, 1.0]
+
+    x = E.ones(3, requires_grad=True)
+    z = x + 0
+    z.retain_grad()
+    z.sum().backward()
+    x.grad.zero_()
+    assert z.grad.tolist() == [1.0, 1.0, 1.0]
+
+    kept: list = []
+    x = E.ones(3, requires_grad=True)
+    x.register_hook(kept.append)
+    (x * 2).sum().backward()
+    x.grad.zero_()
+    assert kept[0].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_fresh_gradient_is_taken_without_copy() -> None:
+    a = engine.randn(4, 4, requires_grad=True)
+    b = engine.randn(4, 4, requires_grad=True)
+    (a @ b).sum().backward()
+    assert a.grad._data.base is None and a.grad._data.flags.c_contiguous
+    assert torch.allclose(torch.from_numpy(a.grad.numpy()), torch.ones(4, 4) @ torch.from_numpy(b.detach().numpy()).T)
