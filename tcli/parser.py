@@ -37,8 +37,12 @@ class Scope:
         self.special = global_names | nonlocal_names
 
 
-def parse(text: str, filename: str = "<string>", max_nesting: int = 100) -> ast.Module:
-    """Parse and check a tsr program; raise ScriptError (a positioned SyntaxError) if it is not one."""
+def parse(text: str, filename: str = "<string>", max_nesting: int = 100, echo: str | None = None) -> ast.Module:
+    """Parse and check a tsr program; raise ScriptError (a positioned SyntaxError) if it is not one.
+
+    With `echo` (a REPL input), when the last statement is a block, each expression statement inside it
+    (outside nested functions) becomes a call of the global `echo` with its value, so that the value is
+    shown as Python's REPL shows it (`for i in range(3): i` shows 0, 1, 2)."""
     source = Source(text, filename)
     try:
         tree = ast.parse(text, filename=filename, mode="exec")
@@ -52,11 +56,31 @@ def parse(text: str, filename: str = "<string>", max_nesting: int = 100) -> ast.
         ) from None
     except ValueError as e:  # e.g. "source code string cannot contain null bytes"
         raise ScriptError("SyntaxError", str(e), Site(filename, 1, 1, 2, source.line(1))) from None
+    if echo is not None and tree.body:
+        _wrap_expressions(tree.body[-1], echo)
     try:
         _Checker(source, max_nesting).check(tree)
     except (SyntaxError, AttributeError) as e:
         raise ScriptError.from_exception(e) from None
     return tree
+
+
+def _wrap_expressions(stmt: ast.stmt, echo: str) -> None:
+    """Expression statements in the blocks of `stmt` (not in functions or classes) -> `echo(value)`."""
+    stack: list[ast.AST] = [stmt] if isinstance(getattr(stmt, "body", None), list) else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field, None) or ():
+                if type(child) is ast.Expr:
+                    value = child.value
+                    child.value = ast.copy_location(
+                        ast.Call(ast.copy_location(ast.Name(echo, ast.Load()), value), [value], []), value
+                    )
+                else:
+                    stack.append(child)
 
 
 def _syntax_script_error(e: SyntaxError, source: Source) -> ScriptError:

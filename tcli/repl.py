@@ -238,17 +238,17 @@ class Shell:
     def run_code(self, text: str) -> None:
         before = self.session.grad_stamps() if calls_backward(text) else None
         try:
-            value = self.session.run_cell(text, "<input>")
+            value = self.session.run_cell(text, "<input>", display=self.display)
         except ScriptError as err:
             self.report(err)
             return
-        self.display(value)
-        if before is not None:
+        if before is not None:  # before the trailing value: `loss.backward(); w.grad` reads in that order
             received = self.session.received_grads(before)
             if received:
                 from tcli.repl_render import backward_summary
 
                 self.print(backward_summary(received), soft_wrap=True)
+        self.display(value)
 
     def display(self, value: Any) -> None:
         """Echo a value as Python's REPL does (None echoes nothing); tensors with their header line."""

@@ -99,6 +99,9 @@ _READABLE_PROPERTIES = frozenset(
      "requires_grad", "layout", "is_cuda", "ndim", "itemsize", "nbytes", "next_functions", "variable"}
 )  # fmt: skip
 
+#: the global run_cell's `display` is reached by while a cell runs (no script can spell the name)
+_ECHO = "_tcli echo"
+
 #: the most items looked into, per list/tuple/dict in scope, when naming tensors
 _NESTED_LIMIT = 1000
 
@@ -187,18 +190,26 @@ class Session:
             text = f.read()
         return self.run_source(text, path)
 
-    def run_cell(self, text: str, filename: str = "<input>") -> Any:
-        value = self._execute(text, filename, echo_last=True)
+    def run_cell(self, text: str, filename: str = "<input>", display: Callable[[Any], None] | None = None) -> Any:
+        value = self._execute(text, filename, echo_last=True, display=display)
         if value is not None:
             self.globals["_"] = value
         return value
 
-    def _execute(self, text: str, filename: str, echo_last: bool) -> Any:
-        tree = parser.parse(text, filename, self.limits.max_nesting)
+    def _execute(self, text: str, filename: str, echo_last: bool, display: Callable[[Any], None] | None = None) -> Any:
+        tree = parser.parse(text, filename, self.limits.max_nesting, echo=_ECHO if display is not None else None)
         last: ast.Expr | None = None
         if echo_last and tree.body and type(tree.body[-1]) is ast.Expr:
             last = tree.body.pop()  # type: ignore[assignment]
         interp = self.interp
+        if display is not None:
+
+            def echo(value: Any) -> None:
+                if value is not None:
+                    self.globals["_"] = value
+                    display(value)
+
+            self.globals[_ECHO] = echo
         try:
             with self.running():
                 interp.run_module(tree)
@@ -212,6 +223,7 @@ class Session:
         except BaseException as e:  # every failure becomes a positioned error, never a traceback
             raise ScriptError.from_exception(e) from None
         finally:
+            self.globals.pop(_ECHO, None)
             interp.reset()
         return None
 

@@ -229,3 +229,17 @@ def test_attribute_names_walk_lookups_only(session: Session) -> None:
     assert session.attribute_names(["t", "_version"]) == []
     assert session.attribute_names(["nope"]) == []
     assert session.attribute_names([]) == []
+
+
+def test_run_cell_display_shows_expressions_of_a_trailing_block(session: Session) -> None:
+    shown: list = []
+    assert session.run_cell("for i in range(3):\n    i * 2\n    None", display=shown.append) is None
+    assert shown == [0, 2, 4] and session.globals["_"] == 4
+    assert "_tcli echo" not in session.globals
+    shown.clear()
+    session.run_cell("1\nfor i in range(2):\n    pass\n", display=shown.append)  # only the last statement
+    assert shown == []
+    assert session.run_cell("for i in range(2):\n    i") is None  # without display nothing is wrapped
+    with pytest.raises(ScriptError) as info:
+        session.run_cell("for i in range(2):\n    1 / i", display=shown.append)
+    assert (info.value.site.line, info.value.site.col) == (2, 5)  # type: ignore[union-attr]

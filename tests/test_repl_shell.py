@@ -123,6 +123,29 @@ def test_plain_echo_is_pythons() -> None:
     assert (out, err, status) == ("2\n5\n'aaa'\nhi\n[1, 2]\n", "", 0)
 
 
+def test_expressions_in_a_trailing_block_echo_as_in_pythons_repl() -> None:
+    # Python's REPL runs the last statement in 'single' mode: every expression statement in its blocks
+    # is shown (not inside functions, not in earlier statements of a paste)
+    out, err, _ = run_lines(
+        "for i in range(3):\n    i\n\n"
+        "if True:\n    None\n    'a'\n\n"
+        "def f():\n    7\n\nf()\n"
+        "for k in range(2):\n    k / (1 - k)\n\n"
+        "_\n"
+    )
+    assert out == "0\n1\n2\n'a'\n0.0\n0.0\n"
+    assert "ZeroDivisionError" in err
+
+
+def test_backward_summary_comes_before_the_trailing_value() -> None:
+    out, _, _ = run_lines("w = torch.ones(2, requires_grad=True)\n(w * 2).sum().backward(); w.grad\n")
+    assert out.splitlines() == [
+        "gradients: w.grad (2,)",
+        "shape (2,) · torch.float32 · cpu · requires_grad=False",
+        "tensor([2., 2.])",
+    ]
+
+
 def test_plain_tensor_echo_has_header_and_torch_format() -> None:
     out, err, _ = run_lines("torch.arange(6.).reshape(2, 3)\ntorch.ones(2, dtype=torch.float64, requires_grad=True)\n")
     assert err == ""
