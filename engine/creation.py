@@ -302,6 +302,8 @@ def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Tensor | N
         # torch casts start, end and step to int64 first (1.5 -> 1); the length is counted from those
         # for int64 and from the uncast values (in double) for the narrower integer types
         xs, xe, xst = (int(math.trunc(v)) for v in (start, end, step))
+        if (end - start) * step < 0:
+            raise RuntimeError("upper bound and lower bound inconsistent with step sign")
         if dt == np.int64:
             if xst == 0:  # a fractional step that the cast made 0: torch's check here is a ValueError
                 raise ValueError("step must be nonzero")
@@ -310,17 +312,30 @@ def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Tensor | N
             sgn = (xst > 0) - (xst < 0)
             n = max(0, (xe - xs + xst - sgn) // xst)
         else:
-            if (end - start) * step < 0:
-                raise RuntimeError("upper bound and lower bound inconsistent with step sign")
             n = max(0, math.ceil((end - start) / step))
         arr = (xs + np.arange(n, dtype=np.int64) * xst).astype(dt)
+        _arange_out_warning(out, n)
         return _finish(arr, _dev(device), requires_grad, out)
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
     # torch computes start + i*step in double, then casts: same values as numpy for these inputs
     arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt)
+    _arange_out_warning(out, n)
     return _finish(arr, _dev(device), requires_grad, out)
+
+
+def _arange_out_warning(out: Tensor | None, n: int) -> None:
+    if out is not None and out._data.size and out._data.size != n:
+        import warnings
+
+        warnings.warn(
+            f"The number of elements in the out tensor of shape [{', '.join(map(str, out._data.shape))}] is "
+            f"{out._data.size} which does not match the computed number of elements {n}. Note that this may occur "
+            f"as a result of rounding error. The out tensor will be resized to a tensor of shape ({n},).",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def range_(start: Any, end: Any, step: Any = 1, **kw: Any) -> Tensor:

@@ -93,7 +93,7 @@ def rpow(self: Tensor, other: Any) -> Any:
 
 
 def rmatmul(self: Tensor, other: Any) -> Any:
-    return NotImplemented
+    return L.matmul(other, self) if isinstance(other, Tensor) else NotImplemented
 
 
 def _op(fn: Any, sym: str) -> Any:
@@ -298,6 +298,8 @@ def _bernoulli_method(self: Tensor, p: Any = None, *, generator: Any = None) -> 
 
 
 def _bool_invert(self: Tensor) -> Tensor:
+    if self._data.dtype.kind == "f":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     if self._data.dtype.kind == "b":
         return wrap(np.logical_not(self._data), self._dev)
     return E.bitwise_not(self)
@@ -305,9 +307,7 @@ def _bool_invert(self: Tensor) -> Tensor:
 
 def _contains(self: Tensor, element: Any) -> bool:
     if not isinstance(element, (Tensor, int, float, bool)):
-        raise RuntimeError(
-            f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}."
-        )
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
     return bool((self == element).any())
 
 

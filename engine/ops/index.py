@@ -288,7 +288,36 @@ def _adv_broadcast_error(nidx: tuple) -> IndexError:
     return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {text}")
 
 
+_SEQ_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; "
+    "use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
+    "x[torch.tensor(seq)], which will result either in an error or a different result"
+)
+_UINT8_WARNING = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
+
+
+def _legacy(idx: Any) -> Any:
+    """torch's two legacy index forms, each with its deprecation warning: a short list holding a sequence,
+    a tensor, a slice, None or Ellipsis is a tuple (x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]]), and a uint8
+    tensor is a mask."""
+    import warnings
+
+    if type(idx) is list and len(idx) < 32:
+        if any(isinstance(i, (list, tuple, Tensor, slice)) or i is None or i is Ellipsis for i in idx):
+            warnings.warn(_SEQ_WARNING, UserWarning, stacklevel=4)
+            idx = tuple(idx)
+    entries = idx if type(idx) is tuple else (idx,)
+    if any(isinstance(i, Tensor) and i._data.dtype == np.uint8 for i in entries):
+        warnings.warn(_UINT8_WARNING, UserWarning, stacklevel=4)
+        conv = tuple(wrap(i._data.astype(bool), i._dev) if isinstance(i, Tensor) and i._data.dtype == np.uint8 else i
+                     for i in entries)  # fmt: skip
+        idx = conv if type(idx) is tuple else conv[0]
+    return idx
+
+
 def getitem(x: Tensor, idx: Any) -> Tensor:
+    if type(idx) is list or isinstance(idx, (tuple, Tensor)):
+        idx = _legacy(idx)
     split = _ints_first(idx)
     if split is not None:
         return getitem(getitem(x, split[0]), split[1])
@@ -370,6 +399,17 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
     from engine.ops.inplace import VIEW_LEAF_MSG, check_inplace, commit
 
+    if type(idx) is list or isinstance(idx, (tuple, Tensor)):
+        entries = idx if type(idx) is tuple else (idx,)
+        advs = [i for i in entries if isinstance(i, (Tensor, list)) and not _is_int_index(i)]
+        if (
+            len(advs) == 1
+            and isinstance(advs[0], Tensor)
+            and advs[0]._data.dtype == np.uint8
+            and (not isinstance(value, Tensor) or value._data.ndim == 0)
+        ):  # torch fills a scalar through masked_fill_, which refuses a uint8 mask
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+        idx = _legacy(idx)
     split = _basic_first(x, idx)
     if split is not None:  # torch writes x[basic..., adv] = v through the view the basic indices make
         setitem(getitem(x, split[0]), split[1], value)
@@ -918,7 +958,9 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     return _piece(input, ax, start, length, NarrowBackward0)
 
 
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, split_size: Any = None) -> tuple:
+    if split_size_or_sections is None:  # Tensor.split names it split_size
+        split_size_or_sections = split_size
     d = tensor._data
     ax = norm_dim(dim, d.ndim)
     n = d.shape[ax]

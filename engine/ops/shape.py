@@ -85,7 +85,18 @@ ViewBackward0 = node_class("ViewBackward0", lambda self, g, shape: (g.reshape(sh
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda self, g, shape: (g.reshape(shape),))
 
 
-def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+def _kw_shape(shape: tuple, kw: dict, name: str) -> tuple:
+    """`x.reshape(shape=(2, 3))`, `x.view(size=...)`, `x.permute(dims=...)`: the sizes by keyword."""
+    if name in kw:
+        shape = (kw.pop(name),)
+    if kw:
+        raise TypeError(f"got an unexpected keyword argument '{next(iter(kw))}'")
+    return shape
+
+
+def reshape(input: Tensor, *shape: Any, **kw: Any) -> Tensor:  # noqa: A002
+    if kw:
+        shape = _kw_shape(shape, kw, "shape")
     d = input._data
     new = _infer(_shape_args(shape), d.size)
     if new == d.shape:
@@ -97,11 +108,24 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     return _record(t, cls, input, (d.shape,), lambda b, s=new: reshape(b, s))
 
 
-def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+_C_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+            "float16": "Half", "float32": "Float", "float64": "Double"}  # fmt: skip
+
+
+def view(input: Tensor, *shape: Any, **kw: Any) -> Tensor:  # noqa: A002
+    if kw:
+        shape = _kw_shape(shape, kw, "dtype" if "dtype" in kw else "size")
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Tensor)):
         from engine.dtypes import to_dtype
 
         dt = to_dtype(shape[0])
+        old = input._data.dtype.itemsize
+        if dt.np.itemsize > old and input._data.ndim and input._data.shape[-1] % (dt.np.itemsize // old):
+            raise RuntimeError(
+                f"self.size(-1) must be divisible by {dt.np.itemsize // old} to view "
+                f"{_C_NAMES[input._data.dtype.name]} as {_C_NAMES[dt.np.name]} (different element sizes), "
+                f"but got {input._data.shape[-1]}"
+            )
         return _record(view_of(input._data.view(dt.np), input), ViewBackward0, input, (input._data.shape,))
     d = input._data
     new = _infer(_shape_args(shape), d.size)
@@ -147,7 +171,8 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002
-    return reshape(input, (-1,))
+    # torch: contiguous().view(-1), so a non-contiguous input shows CloneBackward0 under ViewBackward0
+    return view(contiguous(input), (-1,))
 
 
 # ---- transpose / permute ---------------------------------------------------------------------------
@@ -177,7 +202,9 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     return _record(view_of(d.T, input), TBackward0, input, (), t)
 
 
-def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+def permute(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
+    if kw:
+        dims = _kw_shape(dims, kw, "dims")
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     elif not dims:
@@ -197,7 +224,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
 
 def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
     n = input._data.ndim
-    if n < 2:  # torch 2.13 warns for 0-D and 1-D tensors (not for batches)
+    if n != 2:  # torch 2.13 warns for every dimension other than 2 (batches too)
         import warnings
 
         warnings.warn(
