@@ -435,7 +435,7 @@ def test_leaf_inplace_error_before_data_changes(k: int) -> None:
 
 def assert_versions_equal(fn: object) -> None:
     t, e = fn(torch), fn(engine)
-    np.testing.assert_array_equal(e[0].numpy(), t[0].numpy())
+    np.testing.assert_array_equal(e[0].cpu().numpy(), t[0].numpy())
     assert e[1] == t[1]
 
 

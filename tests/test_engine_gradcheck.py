@@ -49,7 +49,7 @@ def test_unary(name: str) -> None:
     x = _t((2, 3), *dom) if dom else _t((2, 3))
     if name in ("floor", "ceil", "round", "sign"):
         x = _away_from_zero((2, 3))  # away from the jumps
-        x = engine.tensor(x.detach().numpy() + 0.25, requires_grad=True)
+        x = engine.tensor(x.detach().cpu().numpy() + 0.25, requires_grad=True)
     fn = getattr(engine, name)
     assert gradcheck(fn, (x,))
     assert gradgradcheck(fn, (x,))
@@ -92,7 +92,7 @@ def test_binary(name: str, shapes: tuple) -> None:
     if name in ("pow", "rpow_scalar", "pow_scalar", "div", "rdiv_scalar"):
         a, b = _t(s1, *POS, seed=1), _t(s2, *POS, seed=2)
     elif name in ("maximum", "minimum"):
-        a, b = _distinct(s1, 1), engine.tensor(_distinct(s2, 2).detach().numpy() + 0.11, requires_grad=True)
+        a, b = _distinct(s1, 1), engine.tensor(_distinct(s2, 2).detach().cpu().numpy() + 0.11, requires_grad=True)
     elif name in ("remainder", "div_floor", "div_trunc", "fmod", "fmod_scalar"):
         a, b = _t(s1, 0.1, 0.9, seed=1), _t(s2, 1.5, 2.5, seed=2)  # away from the jumps
     else:
