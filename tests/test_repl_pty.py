@@ -256,3 +256,72 @@ def _has_cupy() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("cupy") is not None
+
+
+def test_history_file_completion_paste_suggestion_and_search(tmp_path: Path) -> None:
+    history = tmp_path / "elsewhere" / "hist.txt"
+    t = Terminal(tmp_path, "--history-file", str(history))
+    t.prompt()
+    t.type("weights = torch.arange(3.)")
+    # Tab completes a name in scope, then a tensor method after the dot (nothing typed is run)
+    t.child.send("weig\t")
+    t.pause(0.5)
+    t.child.send(".cums\t")
+    t.pause(0.5)
+    t.child.send("(0)\r")
+    t.wait(r"weights\.cumsum\(0\)")
+    t.wait(r"tensor\(\[0\., 1\., 3\.\]\)")
+    t.prompt()
+
+    # a whole script pasted at once (bracketed paste) is one input: blank lines and indentation kept
+    t.child.send("\x1b[200~a = 2\nfor i in range(2):\n    a = a * 10\n\nb = [a,\n     a + 1]\n\x1b[201~\r")
+    t.prompt()
+    t.child.send("b\r")
+    t.wait(r"\[200, 201\]")
+    t.prompt()
+
+    # auto-suggestion from history: the rest of an earlier input, accepted with Right
+    t.child.send("weights.cu")
+    t.pause(0.5)
+    t.child.send("\x1b[C\r")
+    t.wait(r"tensor\(\[0\., 1\., 3\.\]\)")
+    t.prompt()
+
+    # Ctrl-R finds an earlier input; Enter takes it, Enter runs it
+    t.child.sendcontrol("r")
+    t.child.send("b = [")
+    t.pause(0.5)
+    t.child.send("\r")
+    t.pause(0.5)
+    t.child.send("\r")
+    t.prompt()
+    t.type("a = 0")
+    t.child.send("b[1] - b[0]\r")
+    t.wait(r"\n1\n")
+    t.prompt()
+
+    t.child.send(":quit\r")
+    t.child.expect(pexpect.EOF)
+    t.child.close()
+    assert t.child.exitstatus == 0
+    kept = history.read_text()
+    assert "+weights = torch.arange(3.)\n" in kept
+    assert "+a = 2\n+for i in range(2):\n+    a = a * 10\n+\n+b = [a,\n+     a + 1]\n" in kept
+    assert kept.count("+b = [a,") == 2  # typed once, run again from the search
+    assert not (tmp_path / "state" / "tcli" / "history").exists()  # --history-file replaces the default
+
+
+@pytest.mark.parametrize("args, env", [(("--no-color",), {}), ((), {"TERM": "dumb"})])
+def test_no_color_and_dumb_terminal_echo_plain_text(tmp_path: Path, args: tuple[str, ...], env: dict) -> None:
+    t = Terminal(tmp_path, *args, **env)
+    t.prompt()
+    t.child.send("torch.tensor([1.5, 2.5]) * 2\r")
+    t.wait(r"tensor\(\[3\., 5\.\]\)")
+    t.prompt()
+    t.child.send("1 / 0\r")
+    t.wait(r"ZeroDivisionError")
+    t.prompt()
+    t.pause(0.5)  # a dumb terminal's prompt is written before the tty is in raw mode: let it get there
+    assert t.finish() == 0
+    assert "shape (2,) · torch.float32 · cpu · requires_grad=False\r\ntensor([3., 5.])\r\n" in t.raw
+    assert "<input>:1:1: ZeroDivisionError: division by zero\r\n    1 | 1 / 0\r\n" in t.raw
