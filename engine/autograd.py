@@ -135,15 +135,19 @@ def _saved_count(node: Node) -> int:
     saved = node._saved
     if saved is FREED:
         return n or node._nfreed
-    counted = {i for i, v in enumerate(node._vers) if v is not None}
+    vers = node._vers
     for i, x in enumerate(saved):
-        if i in counted:
+        tx = type(x)
+        if tx in _PLAIN or (i < len(vers) and vers[i] is not None):
             continue
-        if type(x) is tuple:
-            n += sum(1 for y in x if _is_array(y))
-        elif hasattr(x, "_data") or type(x) is _Out or _is_array(x):
+        if tx is tuple:  # shapes and dims mostly: ints
+            n += sum(1 for y in x if type(y) not in _PLAIN and _is_array(y))
+        elif tx is _Out or hasattr(x, "_data") or _is_array(x):
             n += 1
     return n
+
+
+_PLAIN = frozenset((int, float, bool, str, type(None)))
 
 
 class _Out:
@@ -161,7 +165,7 @@ class _Out:
         from engine.tensor import wrap
 
         t = wrap(self.data, self.dev)
-        t.requires_grad = True
+        t._rg = True
         t.grad_fn = node
         t._version = self.counter
         return t
@@ -439,7 +443,7 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
                 from engine.tensor import wrap
 
                 var._grad = wrap(gd.copy(), g._dev)
-    elif create_graph or cur.requires_grad:
+    elif create_graph or cur._rg:
         var.grad = cur + g
     else:
         d = cur._data

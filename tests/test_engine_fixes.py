@@ -181,3 +181,41 @@ def test_fresh_gradient_is_taken_without_copy() -> None:
     (a @ b).sum().backward()
     assert a.grad._data.base is None and a.grad._data.flags.c_contiguous
     assert torch.allclose(torch.from_numpy(a.grad.numpy()), torch.ones(4, 4) @ torch.from_numpy(b.detach().numpy()).T)
+
+
+def _expanded_writes(T) -> tuple:  # noqa: ANN001
+    def through(make, act):  # noqa: ANN001, ANN202 - act on an expanded view, return the base
+        base = make()
+        act(base)
+        return base
+
+    cases = {
+        "copy_": lambda: T.ones(1).expand(3).copy_(T.tensor([1.0, 2.0, 3.0])),
+        "copy_0d": lambda: T.ones(1).expand(3).copy_(T.tensor(5.0)),
+        "setitem": lambda: through(lambda: T.ones(1), lambda b: b.expand(3).__setitem__(0, 5.0)),
+        "setitem_col": lambda: through(
+            lambda: T.ones(2, 1), lambda b: b.expand(2, 3).__setitem__((slice(None), 1), T.tensor([7.0, 8.0]))
+        ),
+        "masked_fill_": lambda: through(
+            lambda: T.ones(1), lambda b: b.expand(3).masked_fill_(T.tensor([True, False, False]), 2.0)
+        ),
+        "clamp_": lambda: T.ones(1).expand(3).clamp_(0, 0.5),
+        "fill_tensor": lambda: T.ones(2, 1).expand(2, 3).fill_(T.tensor(3.0)),
+        "fill_": lambda: through(lambda: T.ones(2, 1), lambda b: b.expand(2, 3).fill_(3.0)),
+        "mul_": lambda: T.ones(1).expand(3).mul_(2),
+        "zero_": lambda: through(lambda: T.ones(2, 1), lambda b: b.expand(2, 3).zero_()),
+    }
+    out = []
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for name, f in cases.items():
+            try:
+                out.append((name, str(f())))
+            except Exception as e:  # noqa: BLE001 - the type and text are what is compared
+                out.append((name, type(e).__name__, str(e)))
+    return out, [str(x.message)[:60] for x in w]
+
+
+def test_writes_through_expanded_tensors_match_torch() -> None:
+    """torch fills and index-assigns through an expanded tensor's aliases and refuses arithmetic on them."""
+    assert _expanded_writes(engine) == _expanded_writes(torch)

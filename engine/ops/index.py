@@ -418,7 +418,9 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
     if ENABLED[0] and x._rg and x.grad_fn is None and not advanced and name != "AliasBackward0":
         raise RuntimeError(VIEW_LEAF_MSG)  # torch writes through a view of x here
     check_inplace(x)
-    d = x._data
+    from engine.ops.inplace import writable_view
+
+    d = writable_view(x._data)  # torch assigns through an expanded tensor's aliases
     if isinstance(value, Tensor):
         if value._dev is not x._dev and not (value._dev.type == "cpu" and value._data.ndim == 0):
             raise mixed_device(x, value)
