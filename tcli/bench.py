@@ -601,19 +601,30 @@ def _details(rows: Sequence[Row]) -> list[str]:
     return [f"{r.name}: {r.check}: {r.detail}" for r in rows if r.detail]
 
 
-def rich_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str | None = None) -> Any:
-    """The table as a rich renderable, for terminals."""
+def rich_header(machine: dict[str, Any], torch_note: str | None = None) -> Any:
+    """The run's title and the machine it measures (CPU, GPU, library versions, threads, load), as the
+    plain report's first lines."""
+    from rich.console import Group
+    from rich.text import Text
+
+    lines = [
+        Text(f"tcli bench: device {machine['device']}, size {machine['size']}", style="bold"),
+        Text(machine_line(machine), style="dim"),
+    ]
+    if torch_note:
+        lines.append(Text(f"torch: {torch_note}", style="dim"))
+    if warning := busy_warning(machine):
+        lines.append(Text(warning, style="yellow"))
+    return Group(*lines)
+
+
+def rich_table(rows: Sequence[Row]) -> Any:
+    """The results as a rich table (PASS/MISS and check coloured), then any mismatch details."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(
-        title=f"tcli bench: device {machine['device']}, size {machine['size']}",
-        caption="\n".join(
-            filter(None, [machine_line(machine), torch_note and f"torch: {torch_note}", busy_warning(machine)])
-        ),
-        header_style="bold",
-    )
+    table = Table(header_style="bold")
     for c in COLUMNS:
         table.add_column(c, justify="left" if c in ("workload", "shape", "target", "check") else "right")
     for r in rows:
@@ -625,6 +636,13 @@ def rich_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str | 
         table.add_row(*styled)
     details = [Text(line, style="red") for line in _details(rows)]
     return Group(table, *details)
+
+
+def rich_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str | None = None) -> Any:
+    """Header and table as one rich renderable, for terminals."""
+    from rich.console import Group
+
+    return Group(rich_header(machine, torch_note), rich_table(rows))
 
 
 def run_bench(
@@ -654,6 +672,8 @@ def run_bench(
     if console.is_terminal:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        console.print(rich_header(machine, ctx.torch_note))  # what is measured, before the wait
+
         columns = (TextColumn("{task.description:<14}"), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("", total=len(workloads))
@@ -664,7 +684,7 @@ def run_bench(
                     progress.update(task, completed=i + frac)
 
                 rows.append(run_workload(w, ctx, size, budget_s=budget_s, repeat=repeat, on_progress=advance))
-        console.print(rich_report(machine, rows, ctx.torch_note))
+        console.print(rich_table(rows))
     else:
         for w in workloads:
             rows.append(run_workload(w, ctx, size, budget_s=budget_s, repeat=repeat))
@@ -710,7 +730,9 @@ __all__ = [
     "machine_info",
     "measure",
     "plain_report",
+    "rich_header",
     "rich_report",
+    "rich_table",
     "list_report",
     "run_bench",
     "run_workload",

@@ -458,9 +458,15 @@ def test_rich_report_on_a_terminal() -> None:
 
     buf = StringIO()
     console = Console(file=buf, force_terminal=True, width=200, color_system=None)
-    assert B.run_bench(size="small", only=["tiny_add"], repeat=1, engine=torch, out=console) == 0
+    assert B.run_bench(size="small", only=["tiny_add", "matmul"], repeat=1, engine=torch, out=console) == 0
     text = buf.getvalue()
-    assert "tcli bench: device cpu, size small" in text and "tiny_add" in text and "┃" in text
+    assert "tiny_add" in text and "┃" in text
+    # the header (title, then the machine: CPU, library versions, threads) comes before the progress and table
+    title = text.index("tcli bench: device cpu, size small")
+    machine = text.index(" cores; numpy ")
+    assert title < machine < text.index("━") < text.index("┃ workload")
+    assert "torch " in text[machine : text.index("━")] and "threads" in text[machine : text.index("━")]
+    assert "\x1b[2K" in text  # the progress bar redraws its line (and is gone once the table is drawn)
 
 
 def test_compare_none_never_imports_torch() -> None:
