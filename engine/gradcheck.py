@@ -94,8 +94,7 @@ def _check_inputs(tupled_inputs: tuple) -> None:
             any_requiring = True
     if not any_requiring:
         raise ValueError(
-            "gradcheck expects at least one input tensor to require gradient, "
-            "but none of them have requires_grad=True."
+            "gradcheck expects at least one input tensor to require gradient, but none of them have requires_grad=True."
         )
 
 
@@ -103,7 +102,7 @@ def _allclose(a: Tensor, b: Tensor, rtol: float, atol: float) -> bool:
     from engine.dtypes import PROMOTE_NP
 
     dt = PROMOTE_NP[a._data.dtype, b._data.dtype]
-    return bool(np.allclose(a._data.astype(dt), b._data.astype(dt), rtol=rtol, atol=atol))
+    return bool(np.allclose(a._host().astype(dt), b._host().astype(dt), rtol=rtol, atol=atol))
 
 
 def _notallclose_msg(analytical: Tensor, numerical: Tensor, output_idx: int, input_idx: int) -> str:
@@ -154,11 +153,11 @@ def _numerical_jacobian(func: Callable, inputs: tuple, outputs: tuple, eps: floa
                 _check_same_dtype_and_shape(a, b, eps, idx)
                 if not _is_float(a):
                     continue
-                col = (b._data.astype(np.float64) - a._data.astype(np.float64)) / (2 * eps)
+                col = (b._host().astype(np.float64) - a._host().astype(np.float64)) / (2 * eps)
                 if k < len(jac):
                     jac[k][d_idx] = col.reshape(-1)
                 k += 1
-        result.append(tuple(wrap(j, inp._dev) for j in jac))
+        result.append(tuple(wrap(inp._dev.xp.asarray(j), inp._dev) for j in jac))
     return result
 
 
@@ -186,8 +185,7 @@ def _analytical_jacobian(inputs: tuple, output: Tensor, nondet_tol: float, check
                     types_ok = False
                 if g._data.size != jacs[i].shape[0]:
                     raise AssertionError(
-                        f"Expected out_jacobian column to have {g._data.size} elements, "
-                        f"but got {jacs[i].shape[0]}"
+                        f"Expected out_jacobian column to have {g._data.size} elements, but got {jacs[i].shape[0]}"
                     )
                 jacs[i][:, j] = np.asarray(g._host(), dtype=jacs[i].dtype).reshape(-1)
         return jacs, sizes_ok, types_ok
@@ -315,9 +313,7 @@ def gradcheck(
         if flag:
             raise _unsupported(name)
     try:
-        return _gradcheck_helper(
-            func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes
-        )
+        return _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes)
     except GradcheckError:
         if raise_exception:
             raise
@@ -359,13 +355,9 @@ def gradgradcheck(
     diff_grad_output_idx = {i for i, x in enumerate(tupled_grad_outputs) if x.requires_grad}
 
     def new_func(*args: Any) -> tuple:
-        input_args = tuple(
-            x.requires_grad_() if i in diff_input_idx else x for i, x in enumerate(args[:-num_outputs])
-        )
+        input_args = tuple(x.requires_grad_() if i in diff_input_idx else x for i, x in enumerate(args[:-num_outputs]))
         outputs = _differentiable_outputs(func(*input_args))
-        gos = tuple(
-            x.requires_grad_() if i in diff_grad_output_idx else x for i, x in enumerate(args[-num_outputs:])
-        )
+        gos = tuple(x.requires_grad_() if i in diff_grad_output_idx else x for i, x in enumerate(args[-num_outputs:]))
         diff_input_args = tuple(x for i, x in enumerate(input_args) if i in diff_input_idx)
         grad_inputs = autograd.grad(outputs, diff_input_args, gos, create_graph=True, allow_unused=True)
         return tuple(g for g in grad_inputs if g is not None)
