@@ -470,7 +470,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not out.dtype.is_floating_point:
+            if out._data.dtype.kind != "f":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
             xp = out._dev.xp
             g = wrap(xp.ones(out._data.shape, dtype=out._data.dtype), out._dev)

@@ -146,6 +146,10 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, mm(input, mat2))
     ad, bd = _prep(input, mat2)
+    return _mm(input, mat2, ad, bd)
+
+
+def _mm(input: Tensor, mat2: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
     if ad.dtype.kind == "b":
         _no_bool(ad, "addmm_impl_cpu_")
     if ad.ndim != 2:
@@ -216,7 +220,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
     if na == 2 and nb == 2:
-        return mm(input, other)
+        return _mm(input, other, ad, bd)
     if na == 1 and nb == 1:
         return dot(input, other)
     if na == 2 and nb == 1:
