@@ -14,10 +14,19 @@ def is_grad_enabled() -> bool:
     return ENABLED[0]
 
 
-class _Mode:
+class _ModeType(type):
+    # Printed as torch prints them (`torch.no_grad` in a REPL); __module__ stays engine's own.
+    def __repr__(cls) -> str:
+        return f"<class 'torch.autograd.grad_mode.{cls.__name__}'>"
+
+
+class _Mode(metaclass=_ModeType):
     """Base for no_grad/enable_grad/set_grad_enabled: a context manager and a decorator."""
 
     mode = True
+
+    def __repr__(self) -> str:
+        return f"<torch.autograd.grad_mode.{type(self).__name__} object at {id(self):#x}>"
 
     def __enter__(self) -> None:
         self.prev = ENABLED[0]
@@ -64,6 +73,9 @@ class set_grad_enabled(_Mode):  # noqa: N801
 
     def clone(self) -> set_grad_enabled:
         return set_grad_enabled(self.mode)
+
+    def __repr__(self) -> str:
+        return f"torch.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
 
 
 class inference_mode(_Mode):  # noqa: N801

@@ -219,3 +219,14 @@ def _expanded_writes(T) -> tuple:  # noqa: ANN001
 def test_writes_through_expanded_tensors_match_torch() -> None:
     """torch fills and index-assigns through an expanded tensor's aliases and refuses arithmetic on them."""
     assert _expanded_writes(engine) == _expanded_writes(torch)
+
+
+def test_grad_mode_objects_print_as_torch() -> None:
+    def reprs(T):  # noqa: ANN001, ANN202
+        out = [repr(T.no_grad), repr(T.enable_grad), repr(T.set_grad_enabled), repr(T.inference_mode)]
+        out += [repr(T.no_grad()).split(" at ")[0], repr(T.enable_grad()).split(" at ")[0]]
+        out.append(repr(T.set_grad_enabled(False)))
+        T.set_grad_enabled(True)
+        return out
+
+    assert reprs(engine) == reprs(torch)
