@@ -727,7 +727,7 @@ def scatter_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     xp = g._dev.xp
     z = xp.zeros(shape, dtype=g._data.dtype)
     ia = index._data
-    grids = xp.indices(ia.shape, sparse=True)
+    grids = xp.ix_(*(xp.arange(n) for n in ia.shape))  # open grids (cupy's indices has no sparse=)
     full = tuple(ia if i == dim else grids[i] for i in range(len(shape)))
     add_at(xp, z, full, g._data)
     t = wrap(z, g._dev)
