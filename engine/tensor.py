@@ -282,7 +282,9 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:  # torch falls back to object.__format__, which takes no spec
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __hash__(self) -> int:
         return id(self)

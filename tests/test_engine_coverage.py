@@ -419,39 +419,9 @@ CASES = {
     "matmul_rmatmul": (lambda T, x: x.__rmatmul__(x.t()), a),
 }
 
-# engine bugs in files owned elsewhere (engine/ops/elementwise.py, reduce.py, inplace.py, engine/tensor.py):
-# strict xfails, so a fix shows up as XPASS and the mark must go
-XFAIL = {
-    "addcdiv_int_err": "engine bug: addcdiv on integer tensors must raise torch's 'Integer division with addcdiv "
-    "is no longer supported' RuntimeError (elementwise.py)",
-    "relu_bool_err": "engine bug: relu of a bool tensor must raise 'Boolean inputs not supported for relu'",
-    "abs_bool": 'engine bug: abs of a bool tensor must raise NotImplementedError "abs_cpu" not implemented',
-    "sign_bool": "engine bug: sign of a bool tensor crashes in numpy (torch returns the bools)",
-    "round_int_decimals": 'engine bug: round(decimals=) of an integer tensor must raise "round_cpu" not implemented',
-    "floor_bool": "engine bug: floor of a bool tensor must raise \"floor_vml_cpu\" not implemented for 'Bool'",
-    "square_bool": "engine bug: square of a bool tensor is int64 in torch (pow(x, 2) promotes), engine keeps bool",
-    "atan2_scalar_err": "engine bug: atan2(tensor, int) must raise torch's TypeError (other must be Tensor)",
-    "clamp_min_tensor_max_scalar": "engine bug: clamp with a Tensor min and a Number max must raise torch's "
-    "TypeError (invalid combination of arguments)",
-    "clamp_bool": "engine bug: clamp of a bool tensor by int bounds is int64 in torch, engine keeps bool",
-    "norm_p0": "engine bug: norm(0) has no gradient in torch (grad stays None), engine gives zeros",
-    "norm_dtype": "engine bug: norm(dtype=torch.float64) ignores dtype",
-    "sum_keepdim_nodim_err": "engine bug: sum(keepdim=True) without dim must raise torch's TypeError",
-    "argmax_bool": "engine bug: argmax of a bool tensor must raise 'argmax(): does not support bool input'",
-    "cumsum_nodim_err": "engine bug: cumsum() without dim: torch's message is 'cumsum() missing 1 required "
-    'positional arguments: "dim"\'',
-    "where_scalar_int_t": "engine bug: where(c, int8 tensor, 300) must raise RuntimeError 'value cannot be "
-    "converted to type int8_t without overflow', engine leaks numpy's OverflowError",
-    "copy_noncontig_": "engine bug: z.t().copy_(x) with x requiring grad must make z require grad (CopySlices), "
-    "engine leaves z without grad (inplace.py)",
-    "inplace_overlap": "engine bug: z[1:].copy_(z[:-1]) must raise torch's 'unsupported operation: some elements "
-    "of the input tensor and the written-to tensor refer to a single memory location' (inplace.py)",
-    "setitem_self_overlap": "engine bug: z[1:] = z[:-1] must raise torch's partial-overlap RuntimeError",
-    "format_err": "engine bug: f'{t:.2f}' on a multi-element tensor must raise TypeError 'unsupported format "
-    "string passed to Tensor.__format__' (tensor.py)",
-    "rpow_int": "engine bug: 2 ** int_tensor with negative exponents gives 0 in torch, engine raises "
-    "'Integers to negative integer powers are not allowed.' (elementwise.py _rpow)",
-}
+# engine bugs found by these cases, as strict xfails (a fix shows up as XPASS and the mark must go); the
+# 21 found when this file was written are fixed
+XFAIL: dict = {}
 # entries about cpu memory (numpy arrays shared with tensors): the cuda run has nothing to share
 CPU_ONLY = {"as_tensor_share", "as_tensor_dtype_noshare"}
 

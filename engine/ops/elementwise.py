@@ -532,6 +532,8 @@ def fmod(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # 
 
 
 def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):
+        raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     return _out(_check(_atan2(_tensor_arg(input, "atan2"), other), "atan2", input, other), out)
 
 
@@ -614,10 +616,18 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
     if not isinstance(base, (int, float)):
         return NotImplemented
     rt = result_np(x, base)
-    if rt.kind != "f" and rt.kind in "iu" and bool((x._data < 0).any()):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
     xd = x._data if x._data.dtype == rt else x._data.astype(rt)
-    r = np.power(np.asarray(base, dtype=rt), xd)
+    xp = x._dev.xp
+    if rt.kind in "iu" and bool((xd < 0).any()):
+        # torch computes an integer base to a negative power as the truncated quotient: 0, or +-1 for a base of +-1
+        neg = xd < 0
+        r = xp.power(xp.asarray(base, dtype=rt), xp.where(neg, 0, xd))
+        if base in (1, -1):
+            r = xp.where(neg, xp.asarray(base, dtype=rt) ** (xp.abs(xd) % 2), r)
+        else:
+            r = xp.where(neg, xp.zeros((), dtype=rt), r)
+    else:
+        r = xp.power(xp.asarray(base, dtype=rt), xd)
     if type(r) is not _ndarray:
         r = x._dev.xp.asarray(r)
     t = wrap(r, x._dev)
@@ -669,6 +679,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         if t is not None and t._dev is not condition._dev:
             raise mixed_device(condition, t)
     rt = result_np(input, other)
+    for v in (input, other):
+        if type(v) is int and rt.kind in "iu" and not np.iinfo(rt).min <= v <= np.iinfo(rt).max:
+            raise RuntimeError(f"value cannot be converted to type {np.dtype(rt).name}_t without overflow")
     xd = xt._data.astype(rt, copy=False) if xt is not None else np.asarray(input, dtype=rt)
     yd = yt._data.astype(rt, copy=False) if yt is not None else np.asarray(other, dtype=rt)
     try:
@@ -769,12 +782,56 @@ def _clamp_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
     return t
 
 
-def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+def _pytype(v: Any) -> str:
+    return "Tensor" if isinstance(v, Tensor) else type(v).__name__
+
+
+def check_clamp_args(name: str, method: bool, args: tuple, kwargs: dict) -> None:
+    """torch's argument-parser TypeError for bounds that fit neither clamp(Tensor, Tensor) nor clamp(Number,
+    Number): a tensor with dims beside a Python number (a 0-dim tensor passes as a number)."""
+    lo = args[0] if args else kwargs.get("min")
+    hi = args[1] if len(args) > 1 else kwargs.get("max")
+    big = [isinstance(v, Tensor) and v._data.ndim > 0 for v in (lo, hi)]
+    num = [v is not None and not isinstance(v, Tensor) for v in (lo, hi)]
+    if not ((big[0] and num[1]) or (big[1] and num[0])):
+        return
+    kws = [k for k in reversed(list(kwargs)) if k in ("min", "max")]  # torch lists keywords last-first
+    pos = [_pytype(v) for v in args[:2]]
+    head = f"{name}() received an invalid combination of arguments - got ("
+    if method:
+        got = ", ".join(pos) + "".join(f"{k}={_pytype(kwargs[k])}, " for k in kws)
+        why = (
+            f"some of the keywords were incorrect: {', '.join(kws)}"
+            if kws
+            else f"some of the arguments have invalid types: ({', '.join(f'!{t}!' for t in pos)})"
+        )
+        raise TypeError(
+            f"{head}{got}), but expected one of:\n * (Tensor min = None, Tensor max = None)\n      didn't match "
+            f"because {why}\n * (Number min = None, Number max = None)\n      didn't match because {why}\n"
+        )
+    got = ", ".join(["Tensor", *pos, *(f"{k}={_pytype(kwargs[k])}" for k in kws)])
+    raise TypeError(
+        f"{head}{got}), but expected one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out "
+        "= None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)\n"
+    )
+
+
+def clamp(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:  # noqa: A002
+    check_clamp_args("clamp", False, args, kwargs)
+    return _clamp(input, *args, out=out, **kwargs)
+
+
+def _clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) != isinstance(max, Tensor) and min is not None and max is not None:
+        # a 0-dim tensor beside a number: torch's clamp(Number, Number) overload takes its value
+        min, max = (v.item() if isinstance(v, Tensor) else v for v in (min, max))  # noqa: A001
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _out(_clamp_tensors(input, min, max), out)
     d = input._data
+    if d.dtype.kind == "b" and any(type(v) is int for v in (min, max)):
+        d = d.astype(np.int64)  # torch's promotion: bool with an int bound is int64
     if (min is not None and isinstance(min, float)) or (max is not None and isinstance(max, float)):
         if d.dtype.kind != "f":
             d = d.astype(DEFAULT.float.np)
@@ -831,12 +888,27 @@ def _addcdiv_bw(self: Node, g: Tensor, t1: Tensor, t2: Tensor, value: Any) -> tu
     )
 
 
+ADDCDIV_INT_MSG = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a true "
+    "division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value * "
+    "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) "
+    "for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
+    "tensor2), for all dtypes."
+)
 AddcmulBackward0 = node_class("AddcmulBackward0", _addcmul_bw)
 AddcdivBackward0 = node_class("AddcdivBackward0", _addcdiv_bw)
 
 
 def _ternary(cls: type, combine: Any) -> Any:
     def op(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        if (
+            cls is AddcdivBackward0
+            and isinstance(tensor1, Tensor)
+            and isinstance(tensor2, Tensor)
+            and tensor1._data.dtype.kind in "biu"
+            and tensor2._data.dtype.kind in "biu"
+        ):
+            raise RuntimeError(ADDCDIV_INT_MSG)
         with _no_grad():
             r = combine(input, tensor1, tensor2, value)
             if r._data.dtype == np.float16:  # torch fuses the float16 op in float32: round once
@@ -912,7 +984,7 @@ UNARY = [
     ("neg", np.negative, "NegBackward0", lambda g, x, y: -g, "", "keep"),
     ("reciprocal", lambda a: 1 / a, "ReciprocalBackward0", lambda g, x, y: -g * y * y, "y", "float"),
     ("square", lambda a: a * a, "PowBackward0", lambda g, x, y: g * 2 * x, "x", "keep"),
-    ("sign", np.sign, "SignBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("sign", lambda a: _sign(a), "SignBackward0", lambda g, x, y: g * 0, "", "keep"),
     ("floor", np.floor, "FloorBackward0", lambda g, x, y: g * 0, "", "keep"),
     ("ceil", np.ceil, "CeilBackward0", lambda g, x, y: g * 0, "", "keep"),
     ("trunc", np.trunc, "TruncBackward0", lambda g, x, y: g * 0, "", "keep"),
@@ -929,6 +1001,26 @@ UNARY = [
     ("softplus", lambda a: np.logaddexp(0, a).astype(a.dtype, copy=False), "SoftplusBackward0",
      lambda g, x, y: g * x.sigmoid(), "x", "float"),
 ]  # fmt: skip
+
+
+_NEG_BOOL = (
+    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the "
+    "`~` or `logical_not()` operator instead."
+)
+# Unary ops torch has no kernel for on some integer/bool dtypes: (exception, kernel or message, dtype kinds)
+_REFUSES = {
+    "neg": (RuntimeError, _NEG_BOOL, "b"),
+    "relu": (RuntimeError, "Boolean inputs not supported for relu", "b"),
+    "abs": (NotImplementedError, "abs_cpu", "b"),
+    "floor": (NotImplementedError, "floor_vml_cpu", "b"),
+    "ceil": (NotImplementedError, "ceil_vml_cpu", "b"),
+    "trunc": (NotImplementedError, "trunc_vml_cpu", "b"),
+    "frac": (NotImplementedError, "frac_cpu", "biu"),
+}
+
+
+def _sign(a: Any) -> Any:
+    return a.copy() if a.dtype.kind == "b" else np.sign(a)  # torch's sign of bools is the bools
 
 
 def _rsqrt(a: Any) -> Any:
@@ -1001,7 +1093,8 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
 
     cls = node_class(node_name, backward)
     floaty = policy == "float"
-    boolneg = name == "neg"
+    refuses = _REFUSES.get(name)  # (exception, torch's kernel name, dtype kinds it has no kernel for)
+    to_long = name == "square"  # torch computes square as pow(x, 2): bool promotes to int64
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
         d = input._data
@@ -1009,11 +1102,13 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
         if k != "f":
             if floaty:
                 d = d.astype(DEFAULT.float.np)
-            elif boolneg and k == "b":
-                raise RuntimeError(
-                    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-                    "invert a mask, use the `~` or `logical_not()` operator instead."
-                )
+            elif refuses is not None and k in refuses[2]:
+                exc, kernel = refuses[0], refuses[1]
+                if exc is NotImplementedError:
+                    kernel = f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'"
+                raise exc(kernel)
+            elif to_long and k == "b":
+                d = d.astype(np.int64)
         r = fn(d)
         if type(r) is not _ndarray:
             r = input._dev.xp.asarray(r)
@@ -1050,6 +1145,9 @@ globals().update(_UNARY_FNS)
 
 def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     d = input._data
+    if d.dtype.kind == "b" or (decimals is not None and d.dtype.kind != "f"):
+        kernel = "round_vml_cpu" if decimals is None else "round_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
     r = np.round(d, decimals or 0) if d.dtype.kind == "f" else d.copy()
     t = wrap_any(r, input._dev)
     if ENABLED[0] and input._rg:

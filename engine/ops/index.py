@@ -337,8 +337,8 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
             r = d[nidx + (Ellipsis,)] if Ellipsis not in nidx else np.asarray(r)
         t = view_of(r, x)
         cls = _BASIC[name]
-        if x._rg or x._meta is not None:
-            _remember_view(t, x, lambda b, i=idx: getitem(b, i))
+        # Always: writing a grad-requiring value into this view later must reach x (CopySlices), as in torch
+        _remember_view(t, x, lambda b, i=idx: getitem(b, i))
     if ENABLED[0] and x._rg:
         node = cls()
         node._next = (edge_of(x),)
@@ -436,6 +436,10 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             raise
         tshape = np.shape(target)
         vshape = np.shape(vd)
+        if not advanced and isinstance(value, Tensor):  # target is a view of x: torch's overlap rule applies
+            from engine.ops.inplace import check_no_partial_overlap
+
+            check_no_partial_overlap(target, vd)
         if not advanced:  # torch copies into the view: drop leading 1s, then expand (with expand's errors)
             vs = tuple(vshape)
             while vs and vs[0] == 1:

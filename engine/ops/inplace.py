@@ -41,6 +41,33 @@ OVERLAP_MSG = (
 )
 
 
+PARTIAL_OVERLAP_MSG = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory "
+    "location. Please clone() the tensor before performing the operation."
+)
+
+
+def _dense(a: Any) -> bool:
+    return a.flags.c_contiguous or a.flags.f_contiguous
+
+
+def check_no_partial_overlap(dst: Any, src: Any) -> None:
+    """torch's refusal to read from memory an in-place op is writing, unless both views are the same one
+    (x.copy_(x)) or either is too strided to tell (torch then computes element by element, as numpy does)."""
+    if type(dst) is not np.ndarray or type(src) is not np.ndarray or dst is src or not dst.size or not src.size:
+        return
+    if (dst.base is None and src.base is None) or not np.may_share_memory(dst, src):
+        return
+    if not (_dense(dst) and _dense(src)):
+        return
+    a0, b0 = dst.__array_interface__["data"][0], src.__array_interface__["data"][0]
+    a1, b1 = a0 + dst.nbytes, b0 + src.nbytes
+    if a0 == b0 and a1 == b1 and dst.strides == src.strides:
+        return
+    if a0 < b1 and b0 < a1:
+        raise RuntimeError(PARTIAL_OVERLAP_MSG)
+
+
 def writeable(d: Any) -> bool:
     """False for numpy's read-only arrays (expanded tensors are broadcast views); cupy has no such flag."""
     return type(d) is not np.ndarray or d.flags.writeable
@@ -84,6 +111,9 @@ def apply(x: Tensor, compute: Any, *others: Any) -> Tensor:
     """Run `compute(x, *others)` out of place, then store the result in x's memory."""
     check_inplace(x)
     _fits_in(x, *(o._data.shape for o in others if isinstance(o, Tensor)))
+    for o in others:
+        if isinstance(o, Tensor):
+            check_no_partial_overlap(x._data, o._data)
     grad = ENABLED[0] and (x._rg or any(isinstance(o, Tensor) and o._rg for o in others))
     if not grad:
         prev = ENABLED[0]
@@ -240,6 +270,8 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
         od = other._data
         if od.dtype is not xd.dtype or other._dev is not x._dev:
             return None
+        if xd.base is not None or od.base is not None:  # (two owners of their memory cannot overlap)
+            check_no_partial_overlap(xd, od)
     elif type(other) is float:
         if xd.dtype.kind != "f":
             return None
@@ -433,6 +465,7 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         raise RuntimeError(OVERLAP_MSG)
     sd = src._data
     _fits_in(x, sd.shape)
+    check_no_partial_overlap(x._data, sd)
     if src._dev is not x._dev:
         from engine.backend import host
 

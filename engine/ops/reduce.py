@@ -95,7 +95,38 @@ MeanBackward1 = node_class("MeanBackward1", _mean_bw)
 _NOV3 = (None, None, None)
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A001, A002
+NODIM: Any = object()  # `dim` not passed at all (torch tells x.sum() from x.sum(dim=None))
+NOKEEP: Any = object()  # `keepdim` not passed
+
+
+def keepdim_needs_dim(name: str, method: bool) -> TypeError:
+    """torch's argument-parser error for keepdim= given without dim= (x.sum(keepdim=True))."""
+    dim = "int" if name == "prod" else "tuple of ints"
+    if method:
+        return TypeError(
+            f"{name}() received an invalid combination of arguments - got (keepdim=bool, ), but expected one of:\n"
+            f" * (*, torch.dtype dtype = None)\n * ({dim} dim, bool keepdim = False, *, torch.dtype dtype = None)\n"
+        )
+    out1 = ", Tensor out = None" if name == "mean" else ""
+    return TypeError(
+        f"{name}() received an invalid combination of arguments - got (Tensor, keepdim=bool), but expected one of:\n"
+        f" * (Tensor input, *, torch.dtype dtype = None{out1})\n * (Tensor input, {dim} dim, bool keepdim = False, *, "
+        "torch.dtype dtype = None, Tensor out = None)\n"
+    )
+
+
+def _dim_args(name: str, dim: Any, keepdim: Any, method: bool) -> tuple:
+    if dim is NODIM:
+        if keepdim is not NOKEEP:
+            raise keepdim_needs_dim(name, method)
+        return None, False, False
+    return dim, False if keepdim is NOKEEP else keepdim, True
+
+
+def sum(
+    input: Tensor, dim: Any = NODIM, keepdim: Any = NOKEEP, *, dtype: Any = None, out: Any = None, _method: bool = False
+) -> Tensor:  # noqa: A001, A002, E501
+    dim, keepdim, given = _dim_args("sum", dim, keepdim, _method)
     d = input._data
     dims = _dims(input, dim)
     if dtype is not None:
@@ -107,14 +138,17 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     r = _arr(r if r.dtype == d.dtype else r.astype(d.dtype), input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
-        cls = SumBackward0 if dim is None else SumBackward1
+        cls = SumBackward1 if given else SumBackward0
         _node(cls, t, (input,), (d.shape, dims, keepdim), _NOV3)
         if r.dtype is not input._data.dtype:
             t.grad_fn._meta = ((d.shape, input._data.dtype),)
     return _finish(t, out)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A002
+def mean(
+    input: Tensor, dim: Any = NODIM, keepdim: Any = NOKEEP, *, dtype: Any = None, out: Any = None, _method: bool = False
+) -> Tensor:  # noqa: A002, E501
+    dim, keepdim, given = _dim_args("mean", dim, keepdim, _method)
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
@@ -136,7 +170,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         n = d.size // builtins.max(r.size, 1) if d.size else 0
-        cls = MeanBackward0 if dim is None else MeanBackward1
+        cls = MeanBackward1 if given else MeanBackward0
         _node(cls, t, (input,), (d.shape, dims, keepdim, n), (None, None, None, None))
         if r.dtype != input._data.dtype:  # mean(dtype=...): the gradient goes back in the input's dtype
             t.grad_fn._meta = ((d.shape, input._data.dtype),)
@@ -358,11 +392,11 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa
 
 def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa: A002
     d = input._data
+    if d.dtype.kind == "b":
+        raise RuntimeError(f"{fn.__name__}(): does not support bool input")
     if dim is None:
         if d.size == 0:
-            raise IndexError(
-                f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0."
-            )
+            raise IndexError(f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
         r = fn(d.reshape(-1))
         if keepdim:
             r = np.asarray(r).reshape((1,) * d.ndim)
@@ -507,6 +541,8 @@ def std_mean(
 def _norm_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, p: float, dims: Any, keepdim: bool) -> tuple:
     from engine.ops.elementwise import where
 
+    if p == 0:
+        return (None,)  # torch's zero norm has no gradient: the input's .grad stays None
     shape = x._data.shape
     ge = expand_back(g, shape, dims, keepdim)
     ye = expand_back(y, shape, dims, keepdim)
@@ -518,8 +554,6 @@ def _norm_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, p: float, dims: Any, k
         mask = x.abs() == ye
         count = mask.sum(dim=dims, keepdim=True) if dims is not None else mask.sum()
         return (ge * x.sign() * mask / count,)
-    if p == 0:
-        return (ge * 0,)
     return (where(ye == 0, 0.0, ge * x.sign() * x.abs() ** (p - 1) / ye ** (p - 1)),)
 
 
@@ -543,6 +577,8 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         )
     p = float(ord)
     dims = _dims(x, dim)
+    if dtype is not None:
+        d = d.astype(to_dtype(dtype).np)  # computed and returned in dtype; the gradient comes back in x's
     out_dt = d.dtype
     if _acc(d) is not None:
         d = d.astype(np.float32)  # float16 norms are computed in float32, as torch
@@ -568,6 +604,8 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         node._saved = (x, s, p, dims, keepdim)
         node._vers = ((x._version, x._version[0]), v, None, None, None)
         node._ctx = (r.shape, r.dtype)
+        if r.dtype != x._data.dtype:
+            node._meta = ((x._data.shape, x._data.dtype),)
         t._rg = True
         t.grad_fn = node
     return t
@@ -582,7 +620,9 @@ CumsumBackward0 = node_class("CumsumBackward0", _cumsum_bw)
 
 
 @with_out
-def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+def cumsum(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    if dim is NODIM:
+        raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
@@ -608,7 +648,9 @@ CumprodBackward0 = node_class("CumprodBackward0", _cumprod_bw)
 
 
 @with_out
-def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+def cumprod(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    if dim is NODIM:
+        raise TypeError('cumprod() missing 1 required positional arguments: "dim"')
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)

@@ -58,7 +58,7 @@ def _infer(shape: tuple, numel: int) -> tuple:
 def _record(t: Tensor, cls: type, input: Tensor, saved: tuple, fn: Any = None) -> Tensor:  # noqa: A002
     """Attach cls's node when input requires grad. fn (view ops only) re-makes this view from its
     parent, so an in-place op on the view can rewrite the parent's graph (inplace.commit)."""
-    if fn is not None and (input._rg or input._meta is not None) and t._base is not None:
+    if fn is not None and t._base is not None:  # (a later in-place write with grad must reach input)
         t._meta = {"view": (input, fn)}
     if ENABLED[0] and input._rg:
         node = cls()
