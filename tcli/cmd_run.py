@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import signal
 import sys
 
 import click
@@ -23,6 +25,7 @@ The language is described in tsr(5)."""
 @click.command(
     "run",
     epilog=_EPILOG,
+    short_help="Run a tsr script (PyTorch code, run safely).",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @click.option("-c", "code", metavar="CODE", help="Run CODE instead of a file.")
@@ -48,12 +51,19 @@ The language is described in tsr(5)."""
     "--max-memory", metavar="SIZE", help="Memory the script may allocate, e.g. 512M, 2G [default: half the RAM]."
 )
 @click.option(
-    "--allow-path", "allow_paths", multiple=True, metavar="DIR", help="Let torch.save/load use DIR (repeatable)."
+    "--allow-path",
+    "allow_paths",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False),
+    help="Let torch.save/load use DIR (repeatable).",
 )
 @click.option("--debug", is_flag=True, help="Also print the interpreter's Python traceback on errors.")
-@click.argument("file", required=False, metavar="FILE.tsr")
+@click.argument("file", required=False, metavar="FILE.tsr", type=click.Path(allow_dash=True))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
 def run(
+    ctx: click.Context,
     code: str | None,
     device: str,
     seed: int | None,
@@ -69,6 +79,10 @@ def run(
 
     FILE.tsr may be - for standard input; ARGS are visible to the script as argv[1:].
     """
+    if code is None and file is not None and file.startswith("-") and file != "-" and not os.path.exists(file):
+        # unknown options are let through for `-c CODE --flag` (argv, as python -c); before a file they are typos
+        opts = [o for p in ctx.command.params if isinstance(p, click.Option) for o in p.opts + p.secondary_opts]
+        raise click.NoSuchOption(file.split("=", 1)[0], possibilities=opts, ctx=ctx)
     status = run_script(
         file, args, code=code, device=device, seed=seed, dtype=dtype, timeout=timeout,
         max_memory=max_memory, allow_paths=allow_paths, debug=debug,
@@ -110,28 +124,62 @@ def run_script(
         argv = ["-c", *([file] if file is not None else []), *args]
     else:
         argv = [file or "-", *args]
-    session = Session(
-        device=device, dtype=dtype, seed=seed, limits=limits, argv=argv, allow_paths=allow_paths, debug=debug,
-        process_limits=True,
-    )  # fmt: skip
+    if hasattr(signal, "SIGPIPE"):  # `tcli run x.tsr | head` ends quietly, as other Unix tools do
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         if code is not None:
-            return session.run_source(code, "<string>")
-        if file == "-":
-            return session.run_file("-")
-        try:
-            with open(file, encoding="utf-8") as f:  # type: ignore[arg-type]
-                text = f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            reason = getattr(e, "strerror", None) or str(e)
-            click.echo(f"Error: cannot read {file}: {reason}", err=True)  # one line: a usage error, status 2
-            return 2
-        if os.path.splitext(file)[1] not in (".tsr", ".py", ""):  # type: ignore[type-var]
-            click.echo(f"tcli run: warning: {file} is not a .tsr script; running it as tsr anyway", err=True)
-        return session.run_source(text, file)  # type: ignore[arg-type]
+            text, name = code, "<string>"
+        else:
+            name = "<stdin>" if file == "-" else file
+            try:
+                text = decode_source(sys.stdin.buffer.read() if file == "-" else _read(file))  # type: ignore[arg-type]
+            except (OSError, ValueError) as e:
+                reason = getattr(e, "strerror", None) or str(e)
+                what = "standard input" if file == "-" else file
+                click.echo(f"Error: cannot read {what}: {reason}", err=True)  # one line: a usage error, status 2
+                return 2
+            if file != "-" and os.path.splitext(file)[1] not in (".tsr", ".py", ""):  # type: ignore[type-var]
+                click.echo(f"tcli run: warning: {file} is not a .tsr script; running it as tsr anyway", err=True)
+        session = Session(
+            device=device, dtype=dtype, seed=seed, limits=limits, argv=argv, allow_paths=allow_paths, debug=debug,
+            process_limits=True,
+        )  # fmt: skip
+        return session.run_source(text, name)  # type: ignore[arg-type]
     except KeyboardInterrupt:  # Ctrl-C outside the script (e.g. while reading stdin)
         sys.stderr.write("KeyboardInterrupt\n")
         return 130
+    except Exception as e:  # a bug in tcli itself, not in the script: one line, the traceback with --debug
+        if debug:
+            raise
+        click.echo(f"tcli: internal error: {type(e).__name__}: {e} (a bug in tcli; --debug shows where)", err=True)
+        return 1
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def decode_source(data: bytes) -> str:
+    """A script's text as Python reads a source file: UTF-8 unless a coding declaration (PEP 263) says
+    otherwise, a leading BOM dropped. Raises ValueError naming the line of an undecodable byte."""
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as e:
+        if "invalid or missing" not in str(e):  # an unknown encoding, or a BOM against the declaration
+            raise ValueError(str(e)) from None
+        encoding = "utf-8"  # undecodable bytes in the first lines: say where below
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ValueError(
+            f"not valid {'UTF-8' if e.encoding.startswith('utf-8') else e.encoding}: byte 0x{data[e.start]:02x} "
+            f"at line {line}, column {col} (save it as UTF-8, or declare its encoding in a '# coding: NAME' line)"
+        ) from None
 
 
 def _cuda_problem() -> str | None:

@@ -157,6 +157,24 @@ def test_completion_answers(words: str, cword: int, expected: set[str]) -> None:
     assert got == expected, p.stdout
 
 
+@pytest.mark.parametrize("words,cword", [("tcli run ", 2), ("tcli run --seed 0 tr", 4)])
+def test_completion_offers_files_for_the_script(words: str, cword: int) -> None:
+    """After `tcli run`, Tab completes file names (click answers with type "file" and bash lists them)."""
+    p = tcli(_TCLI_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=str(cword))
+    assert p.returncode == 0, p.stderr
+    assert [line.split(",", 1)[0] for line in p.stdout.splitlines()] == ["file"], p.stdout
+
+
+def test_completion_offers_directories_for_allow_path() -> None:
+    p = tcli(_TCLI_COMPLETE="bash_complete", COMP_WORDS="tcli run --allow-path ", COMP_CWORD="3")
+    assert [line.split(",", 1)[0] for line in p.stdout.splitlines()] == ["dir"], p.stdout
+
+
+def test_help_points_to_the_manual() -> None:
+    p = tcli("--help")
+    assert "man tcli" in p.stdout and "man tsr" in p.stdout and "SHELL COMPLETION" in p.stdout
+
+
 # ---------------------------------------------------------------------------------------------------------
 # README
 # ---------------------------------------------------------------------------------------------------------
