@@ -67,11 +67,56 @@ class Site(NamedTuple):
         if not self.text.strip():
             return []
         number = f"{self.line:>5}"
-        lines = [f"{number} | {self.text.expandtabs(1)}"]
+        text = self.text.expandtabs(1)
+        lines = [f"{number} | {text}"]
         if caret:
-            width = max(1, self.end_col - self.col)
-            lines.append(f"{' ' * len(number)} | {' ' * (self.col - 1)}{'^' * width}")
+            # columns count characters; the caret line counts terminal cells (wide CJK characters take two)
+            pad = _cells(text[: self.col - 1])
+            width = max(1, _cells(text[self.col - 1 : self.end_col - 1]))
+            lines.append(f"{' ' * len(number)} | {' ' * pad}{'^' * width}")
         return lines
+
+
+def _cells(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+#: Consecutive identical call sites shown before the rest are counted (Python's traceback does the same).
+REPEATS_SHOWN = 3
+
+
+def call_lines(stack: tuple[Site, ...]) -> list[tuple[Site | None, int, int]]:
+    """The call sites to show, innermost first: (site, 0, 0) for each, and (None, n, k) in place of n further
+    repetitions of the k call sites above (deep recursion, direct or through k functions): a site repeated
+    consecutively is shown REPEATS_SHOWN times, a longer cycle once."""
+    out: list[tuple[Site | None, int, int]] = []
+    i = 0
+    while i < len(stack):
+        best_k, best_r = 1, 1
+        for k in range(1, 9):
+            block = stack[i : i + k]
+            if len(block) < k:
+                break
+            r = 1
+            while stack[i + r * k : i + (r + 1) * k] == block:
+                r += 1
+            if r >= 2 and r * k > best_k * best_r:
+                best_k, best_r = k, r
+        shown = min(best_r, REPEATS_SHOWN if best_k == 1 else 1)
+        out += [(site, 0, 0) for site in stack[i : i + best_k]] * shown
+        if best_r > shown:
+            out.append((None, best_r - shown, best_k))
+        i += best_k * best_r
+    return out
+
+
+def repeated_message(n: int, k: int = 1) -> str:
+    above = "the call above" if k == 1 else f"the {k} calls above"
+    return f"  [{above} repeated {n} more time{'s' if n != 1 else ''}]"
 
 
 def site_of(node: ast.AST | None) -> Site | None:
@@ -118,7 +163,10 @@ class ScriptError(Exception):
         lines = [self.headline()]
         if self.site:
             lines += self.site.excerpt()
-        for call in self.stack:
+        for call, repeated, period in call_lines(self.stack):
+            if call is None:
+                lines.append(repeated_message(repeated, period))
+                continue
             lines.append(f"  called from {call.where()}")
             lines += ["  " + x for x in call.excerpt(caret=False)]
         if self.hint:
@@ -160,9 +208,21 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             freed,
         )
     if LEAF_INPLACE in msg:
+        node = getattr(exc, "tsr_node", None)
+        target = node.targets[0] if type(node) is ast.Assign and len(node.targets) == 1 else None
+        if type(node) is ast.AugAssign or type(node) is ast.Subscript:
+            target = node.target if type(node) is ast.AugAssign else node
+        if type(target) is ast.Subscript:
+            shown = ast.unparse(node) if type(node) is ast.AugAssign else f"{ast.unparse(target)} = ..."
+            return (
+                f"update leaf tensors inside `with torch.no_grad():` (`{_short(shown)}` writes into the tensor "
+                "in place), or build a new tensor with torch.where or torch.cat",
+                None,
+            )
+        example = _out_of_place(node) or ("w = w + 1", "w += 1` or `w.add_(1)")
         return (
             "update leaf tensors inside `with torch.no_grad():`, or use an out-of-place op "
-            "(`w = w + 1` instead of `w += 1` or `w.add_(1)`)",
+            f"(`{example[0]}` instead of `{example[1]}`)",
             None,
         )
     if VERSION_MISMATCH in msg:
@@ -174,6 +234,35 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             modified,
         )
     return None, None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _out_of_place(node: ast.AST | None) -> tuple[str, str] | None:
+    """For the in-place statement that failed, its out-of-place form: (`w = w - lr * g`, `w -= lr * g`) or
+    (`w = w.add(1)`, `w.add_(1)`); None when the node is neither shape or the text would be long."""
+    try:
+        if type(node) is ast.AugAssign and type(node.target) is ast.Name:
+            name = node.target.id
+            value = ast.unparse(ast.BinOp(ast.Name(name), node.op, node.value))
+            pair = (f"{name} = {value}", ast.unparse(node))
+        elif (
+            type(node) is ast.Call
+            and type(node.func) is ast.Attribute
+            and type(node.func.value) is ast.Name
+            and node.func.attr.endswith("_")
+            and not node.func.attr.endswith("__")
+        ):
+            name = node.func.value.id
+            out = ast.Call(ast.Attribute(node.func.value, node.func.attr[:-1]), node.args, node.keywords)
+            pair = (f"{name} = {ast.unparse(out)}", ast.unparse(node))
+        else:
+            return None
+    except Exception:  # a node ast.unparse cannot print: the generic example
+        return None
+    return pair if max(len(pair[0]), len(pair[1])) <= 60 else None
 
 
 def _as_site(value: object) -> Site | None:

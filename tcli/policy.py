@@ -289,7 +289,9 @@ TENSOR_SETTABLE = frozenset({"grad", "requires_grad", "data"})
 # Allocation checks
 # ---------------------------------------------------------------------------------------------------------
 # Functions whose result size follows from their arguments are checked against the memory limit before
-# they run (rules implemented in prelude.SIZE_RULES; an element counts 8 bytes unless dtype= says less).
+# they run (rules implemented in prelude.SIZE_RULES). An element counts the bytes of the dtype it will have:
+# dtype= when given, the tensor's or array's own for methods, torch's default dtype for the floating
+# creators below, and 8 bytes (int64/float64, an upper bound) otherwise.
 # Tensor and array operators (+ * @ ...) check their broadcast result size the same way. torch.save and
 # torch.load are replaced by versions that only touch paths under the working directory or --allow-path
 # and use numpy's .npy/.npz formats without pickle.
@@ -308,6 +310,9 @@ TORCH_SIZE_RULES: dict[str, str] = {
     "ger": "outer", "cartesian_prod": "product", "kron": "product",
     **dict.fromkeys(_BROADCAST, "broadcast"),
 }  # fmt: skip
+
+#: torch creators whose result has the default floating dtype (float32 unless --dtype float64) without dtype=.
+TORCH_FLOATING_CREATORS = frozenset({"zeros", "ones", "empty", "rand", "randn", "linspace", "logspace", "eye"})
 
 TENSOR_METHOD_SIZE_RULES: dict[str, str] = {
     "repeat": "repeat", "expand": "expand", "broadcast_to": "expand", "new_zeros": "size",

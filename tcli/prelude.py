@@ -25,6 +25,7 @@ import sys
 import time
 import types
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
@@ -103,16 +104,18 @@ class OpaqueType:
 class Checked:
     """A sized function (torch.zeros, np.arange ...) whose allocation is checked before it runs."""
 
-    __slots__ = ("fn", "rule", "prelude", "owner")
+    __slots__ = ("fn", "rule", "prelude", "owner", "floating")
 
-    def __init__(self, fn: Callable, rule: str, prelude: Prelude, owner: Any = None) -> None:
+    def __init__(self, fn: Callable, rule: str, prelude: Prelude, owner: Any = None, floating: bool = False) -> None:
         self.fn = fn
         self.rule = rule
         self.prelude = prelude
         self.owner = owner
+        #: a torch creator whose result has the default floating dtype unless dtype= says otherwise
+        self.floating = floating
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.prelude.check_call_size(self.rule, args, kwargs, self.owner)
+        self.prelude.check_call_size(self.rule, args, kwargs, self.owner, self.floating)
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:
@@ -276,23 +279,34 @@ class Prelude:
             return
         shape = _broadcast_shape(tuple(a.shape), tuple(b.shape))
         if shape is not None:
-            self.check_alloc(_prod(shape) * 8)
+            self.check_alloc(_prod(shape) * max(_itemsize(a), _itemsize(b)))
 
     def check_matmul(self, a: Any, b: Any) -> None:
         if self.numel(a) * self.numel(b) < _SMALL_ELEMENTS:
             return
         n = _matmul_numel(tuple(a.shape), tuple(b.shape))
         if n is not None:
-            self.check_alloc(n * 8)
+            self.check_alloc(n * max(_itemsize(a), _itemsize(b)))
 
-    def check_call_size(self, rule: str, args: tuple, kwargs: dict, owner: Any) -> None:
+    def check_call_size(self, rule: str, args: tuple, kwargs: dict, owner: Any, floating: bool = False) -> None:
+        """Check the allocation of a sized call. An element counts the size of its dtype: dtype= when given,
+        else the owner's (tensor.new_zeros, array.repeat), else torch's default dtype for the creators whose
+        result is floating (`floating`), else 8 bytes (an upper bound: int64, float64)."""
         try:
             n = SIZE_RULES[rule](self, args, kwargs, owner)
         except Exception:  # malformed arguments: the function itself reports them (rules only compute)
             return
         if n is not None:
-            itemsize = getattr(kwargs.get("dtype"), "itemsize", 8)
-            self.check_alloc(int(n) * (itemsize if isinstance(itemsize, int) else 8))
+            dtype = kwargs.get("dtype")
+            if dtype is not None:
+                itemsize = _dtype_size(dtype) or 8
+            elif owner is not None:
+                itemsize = _itemsize(owner)
+            elif floating and self.engine is not None:
+                itemsize = _dtype_size(self.engine.get_default_dtype()) or 8
+            else:
+                itemsize = 8
+            self.check_alloc(int(n) * itemsize)
 
     def _make_operators(self) -> tuple[dict, dict]:
         """Operator functions with their checks, keyed by the plain operator function. Tensors and floats
@@ -806,7 +820,8 @@ class Prelude:
             if not _admissible(raw):
                 raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
             rule = policy.TORCH_SIZE_RULES.get(attr) if not path else None
-            return Checked(raw, rule, self) if rule and callable(raw) else raw
+            floating = attr in policy.TORCH_FLOATING_CREATORS
+            return Checked(raw, rule, self, floating=floating) if rule and callable(raw) else raw
 
         def names() -> list[str]:
             return [n for n in dir(module) if not n.startswith("_")] + list(overrides)
@@ -831,7 +846,15 @@ class Prelude:
                 return extra[attr]()
             if attr not in allowed or not hasattr(module, attr):
                 if hasattr(module, attr):
-                    raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
+                    hint = ""
+                    if dotted == "numpy" and any(w in attr for w in ("load", "save", "file", "txt", "memmap")):
+                        hint = "; tsr's numpy touches no files (torch.save and torch.load do, in the working directory)"
+                    elif dotted == "numpy":  # a computation: the engine has it under the same name, most often
+                        hint = "; tsr's numpy only creates arrays and dtypes, compute with torch"
+                        engine = self.engine or sys.modules.get("engine")
+                        if engine is not None and hasattr(engine, attr):
+                            hint += f" (torch.{attr}, on torch.from_numpy(a))"
+                    raise AttributeError(f"'{dotted}.{attr}' is not available in tsr{hint}")
                 raise AttributeError(f"module '{dotted}' has no attribute '{attr}'")
             if attr in replaced:
                 return replaced[attr]
@@ -860,13 +883,28 @@ class Prelude:
     def _save(self, obj: Any, f: Any, **options: Any) -> None:
         """torch.save confined to allowed paths (the engine writes numpy archives, never pickle)."""
         path = self.allowed_path(f, "save")
-        self.load_engine().save(obj, path, **options)
+        engine = self.load_engine()
+        with _as_written(f, path):
+            engine.save(obj, path, **options)
 
     def _load(self, f: Any, *args: Any, **options: Any) -> Any:
         path = self.allowed_path(f, "load")
         if os.path.isfile(path):
             self.check_alloc(os.path.getsize(path))
-        return self.load_engine().load(path, *args, **options)
+        engine = self.load_engine()
+        with _as_written(f, path):
+            return engine.load(path, *args, **options)
+
+
+@contextmanager
+def _as_written(name: str, full: str) -> Iterator[None]:
+    """File errors name the path as the script wrote it (as torch's do), not the resolved absolute path."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno is None or e.filename != full:
+            raise
+        raise type(e)(e.errno, e.strerror, name) from None
 
 
 _ALLOWED_IMPORTS = (
@@ -948,6 +986,25 @@ class _ReprBudget:
         if n > self.budget:
             raise MemoryError(f"printing this value would take over {self.budget:,} characters (tsr limit)")
         return n
+
+
+def _dtype_size(dtype: Any) -> int | None:
+    """Bytes per element of an engine or numpy dtype (or numpy scalar type), None when unknown."""
+    size = getattr(dtype, "itemsize", None)
+    if type(size) is int:
+        return size
+    np = sys.modules.get("numpy")
+    if np is not None:
+        try:
+            return int(np.dtype(dtype).itemsize)
+        except Exception:  # not a numpy dtype either
+            return None
+    return None
+
+
+def _itemsize(x: Any) -> int:
+    """Bytes per element of a tensor or array (8 for anything else: Python numbers become int64/float64)."""
+    return _dtype_size(getattr(x, "dtype", None)) or 8
 
 
 def _prod(dims: Iterable[int]) -> int:

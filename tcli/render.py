@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from tcli.errors import ScriptError
+from tcli.errors import ScriptError, call_lines, repeated_message
 
 #: a line of (text, style) segments
 Line = list[tuple[str, str]]
@@ -52,7 +52,10 @@ def error_lines(err: ScriptError) -> list[Line]:
     lines.append(head)
     if err.site:
         lines += _excerpt(err.site.excerpt())
-    for call in err.stack:
+    for call, repeated, period in call_lines(err.stack):
+        if call is None:
+            lines.append([(repeated_message(repeated, period), "dim")])
+            continue
         lines.append([("  called from ", "dim"), (call.where(), "bold")])
         lines += [[("  " + x, "dim")] for x in call.excerpt(caret=False)]
     if err.hint:

@@ -205,3 +205,31 @@ def test_script_error_object_for_the_repl() -> None:
     e = info.value
     assert (e.type_name, e.message, e.site.line, e.site.col) == ("IndexError", "list index out of range", 1, 1)
     assert isinstance(e.exc, IndexError)
+
+
+def test_caret_lines_up_under_wide_characters() -> None:
+    """The column counts characters, the caret counts terminal cells: a CJK character takes two."""
+    status, _, err = run("s = '中文'; n = int(s)\n")
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0] == "prog.tsr:1:15: ValueError: invalid literal for int() with base 10: '中文'"
+    assert lines[2] == "      | " + " " * 16 + "^" * 6
+
+
+def test_recursion_through_several_functions_is_counted_not_listed() -> None:
+    status, _, err = run(
+        """
+        def a(n):
+            return b(n)
+        def b(n):
+            return c(n)
+        def c(n):
+            return a(n)
+        a(0)
+        """
+    )
+    assert status == 1
+    lines = err.splitlines()
+    assert "  [the 3 calls above repeated 65 more times]" in lines
+    assert lines[-2:] == ["  called from prog.tsr:8:1", "      8 | a(0)"]
+    assert len(lines) < 25

@@ -104,7 +104,7 @@ def test_timeout_option() -> None:
 def test_max_memory_option() -> None:
     p = tcli("run", "--max-memory", "64M", "-c", "import torch\nx = torch.zeros(100, 1000, 1000)")
     assert p.returncode == 1
-    assert "MemoryError: allocating 762.9 MiB would exceed the memory limit of 64.0 MiB (--max-memory)" in p.stderr
+    assert "MemoryError: allocating 381.5 MiB would exceed the memory limit of 64.0 MiB (--max-memory)" in p.stderr
 
 
 def test_seed_dtype_device_options() -> None:
@@ -148,3 +148,203 @@ def test_cold_start_loads_no_terminal_libraries() -> None:
     assert p.returncode == 0
     imported = {line.split("|")[-1].strip().split(".")[0] for line in p.stderr.splitlines() if "|" in line}
     assert "rich" not in imported and "prompt_toolkit" not in imported and "pygments" not in imported
+
+
+# ---------------------------------------------------------------------------------------------------------
+# options and arguments as a demanding user types them
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args,typo,suggestion",
+    [(["--sed", "1", "x.tsr"], "--sed", "--seed"), (["--timout=3", "x.tsr"], "--timout", "--timeout")],
+)
+def test_a_mistyped_option_is_an_unknown_option_not_a_file(args: list[str], typo: str, suggestion: str) -> None:
+    p = tcli("run", *args)
+    assert (p.returncode, p.stdout) == (2, "")
+    assert f"Error: No such option '{typo}'. Did you mean '{suggestion}'?" in p.stderr
+    assert "cannot read" not in p.stderr
+
+
+def test_a_script_whose_name_starts_with_a_dash_still_runs(tmp_path: Path) -> None:
+    (tmp_path / "-odd.tsr").write_text("print('odd', argv)\n")
+    p = tcli("run", "-odd.tsr", "a", cwd=tmp_path)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "odd ['-odd.tsr', 'a']\n", "")
+
+
+def test_allow_path_must_be_an_existing_directory(tmp_path: Path) -> None:
+    p = tcli("run", "--allow-path", str(tmp_path / "nope"), "-c", "print(1)")
+    assert (p.returncode, p.stdout) == (2, "") and "does not exist" in p.stderr
+    (tmp_path / "f").write_text("")
+    p = tcli("run", "--allow-path", str(tmp_path / "f"), "-c", "print(1)")
+    assert (p.returncode, p.stdout) == (2, "") and "is a file" in p.stderr
+
+
+def test_script_for_the_group_says_how_to_run_it(tmp_path: Path) -> None:
+    """`tcli train.tsr` (as one types `python train.py`) is a usage error that names the right command."""
+    p = tcli("train.tsr", cwd=tmp_path)
+    assert p.returncode == 2
+    assert "Error: No such command 'train.tsr'. To run a script: tcli run train.tsr" in p.stderr
+
+
+def test_run_has_a_whole_summary_in_the_group_help() -> None:
+    p = tcli("--help")
+    line = next(x for x in p.stdout.splitlines() if x.strip().startswith("run "))
+    assert "..." not in line and "tsr script" in line, line
+
+
+# ---------------------------------------------------------------------------------------------------------
+# reading the script
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_byte_order_mark_and_windows_line_endings(tmp_path: Path) -> None:
+    """What Windows editors save runs as Python runs it."""
+    script = tmp_path / "win.tsr"
+    script.write_bytes(b"\xef\xbb\xbfif True:\r\n    print('bom')\r\n")
+    p = tcli("run", str(script))
+    assert (p.returncode, p.stdout, p.stderr) == (0, "bom\n", "")
+    p = subprocess.run(
+        [sys.executable, "-m", "tcli", "run", "-"], input=script.read_bytes(), capture_output=True, env=ENV, timeout=60
+    )  # fmt: skip
+    assert (p.returncode, p.stdout, p.stderr) == (0, b"bom\n", b"")
+
+
+def test_coding_declaration_is_honoured(tmp_path: Path) -> None:
+    script = tmp_path / "latin.tsr"
+    script.write_bytes("# -*- coding: latin-1 -*-\nprint(len('café'))\n".encode("latin-1"))
+    p = tcli("run", str(script))
+    assert (p.returncode, p.stdout, p.stderr) == (0, "4\n", "")
+
+
+def test_undecodable_script_is_one_line_naming_the_position(tmp_path: Path) -> None:
+    script = tmp_path / "bad.tsr"
+    script.write_bytes(b"x = 1\ny = 2\nprint('a\xff')\n")
+    p = tcli("run", str(script))
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.startswith(f"Error: cannot read {script}: not valid UTF-8: byte 0xff at line 3, column 9")
+    assert p.stderr.count("\n") == 1
+    p = subprocess.run(
+        [sys.executable, "-m", "tcli", "run", "-"], input=script.read_bytes(), capture_output=True, env=ENV, timeout=60
+    )  # fmt: skip
+    assert (p.returncode, p.stdout) == (2, b"")
+    assert p.stderr.startswith(b"Error: cannot read standard input: not valid UTF-8: byte 0xff at line 3")
+
+
+def test_unknown_coding_is_a_usage_error(tmp_path: Path) -> None:
+    script = tmp_path / "odd.tsr"
+    script.write_text("# coding: klingon\nprint(1)\n")
+    p = tcli("run", str(script))
+    assert (p.returncode, p.stdout) == (2, "") and "unknown encoding: klingon" in p.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# output and errors
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    """`tcli run x.tsr | head -1`: no BrokenPipeError report, the process ends by SIGPIPE as cat would."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tcli", "run", "-c", "for i in range(10 ** 7):\n    print(i)"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline() == b"0\n"
+    proc.stdout.close()
+    err = proc.stderr.read() if proc.stderr else b""
+    proc.wait(timeout=60)
+    assert err == b""
+    assert proc.returncode == -signal.SIGPIPE
+
+
+def test_deep_recursion_report_is_short() -> None:
+    p = tcli("run", "-c", "def f(n):\n    return f(n + 1)\nf(0)")
+    assert p.returncode == 1
+    lines = p.stderr.splitlines()
+    assert lines[0] == "<string>:2:5: RecursionError: maximum recursion depth exceeded (tsr allows 200 nested calls)"
+    assert lines.count("  called from <string>:2:12") == 3
+    assert "  [the call above repeated 196 more times]" in lines
+    assert lines[-2:] == ["  called from <string>:3:1", "      3 | f(0)"]
+    assert len(lines) < 20
+
+
+def test_mutual_recursion_report_is_short() -> None:
+    p = tcli("run", "-c", "def f(n):\n    return g(n)\ndef g(n):\n    return f(n)\nf(0)")
+    assert p.returncode == 1
+    assert "  [the 2 calls above repeated 98 more times]" in p.stderr.splitlines()
+    assert len(p.stderr.splitlines()) < 20
+
+
+def test_a_few_repeated_calls_are_all_shown() -> None:
+    """Python's rule: a call repeated up to three times is shown in full, the rest counted."""
+    p = tcli("run", "-c", "def f(n):\n    return 1 / n if n == 0 else f(n - 1)\nf(5)")
+    lines = p.stderr.splitlines()
+    assert lines.count("  called from <string>:2:33") == 3
+    assert "  [the call above repeated 2 more times]" in lines
+
+
+@pytest.mark.parametrize(
+    "statement,example",
+    [
+        ("w -= 0.1 * w", "(`w = w - 0.1 * w` instead of `w -= 0.1 * w`)"),
+        ("w.mul_(2)", "(`w = w.mul(2)` instead of `w.mul_(2)`)"),
+        ("w.clamp_(min=0)", "(`w = w.clamp(min=0)` instead of `w.clamp_(min=0)`)"),
+    ],
+)
+def test_leaf_inplace_hint_rewrites_the_failing_statement(statement: str, example: str) -> None:
+    p = tcli("run", "-c", f"import torch\nw = torch.ones(2, requires_grad=True)\n{statement}")
+    assert p.returncode == 1
+    hint = p.stderr.splitlines()[3]
+    assert hint == f"hint: update leaf tensors inside `with torch.no_grad():`, or use an out-of-place op {example}"
+
+
+def test_leaf_inplace_hint_for_an_item_assignment() -> None:
+    p = tcli("run", "-c", "import torch\nw = torch.ones(2, requires_grad=True)\nw[0] = 5")
+    assert p.returncode == 1
+    assert "hint: update leaf tensors inside `with torch.no_grad():` (`w[0] = ...` writes into the tensor" in p.stderr
+
+
+def test_memory_check_counts_the_dtype_the_tensor_will_have() -> None:
+    """10**7 float32 elements are 38.1 MiB (torch's default dtype), float64 ones 76.3 MiB."""
+    code = "import torch\nx = torch.zeros(10 ** 7)"
+    p = tcli("run", "--max-memory", "10M", "-c", code)
+    assert "MemoryError: allocating 38.1 MiB would exceed the memory limit of 10.0 MiB" in p.stderr
+    p = tcli("run", "--max-memory", "10M", "--dtype", "float64", "-c", code)
+    assert "MemoryError: allocating 76.3 MiB would exceed" in p.stderr
+    p = tcli("run", "--max-memory", "10M", "-c", "import torch\nx = torch.zeros(10 ** 7, dtype=torch.float16)")
+    assert "MemoryError: allocating 19.1 MiB would exceed" in p.stderr
+    p = tcli("run", "--max-memory", "50M", "-c", "import torch\nx = torch.zeros(10 ** 7)\nprint(x.shape)")
+    assert (p.returncode, p.stdout) == (0, "torch.Size([10000000])\n")
+
+
+def test_file_errors_name_the_path_the_script_wrote(tmp_path: Path) -> None:
+    """As torch does: 'missing.pt', not the resolved absolute path."""
+    p = tcli("run", "-c", "import torch\ntorch.load('missing.pt')", cwd=tmp_path)
+    assert p.returncode == 1
+    assert "FileNotFoundError: [Errno 2] No such file or directory: 'missing.pt'" in p.stderr
+    assert str(tmp_path) not in p.stderr
+
+
+def test_numpy_refusal_points_to_torch() -> None:
+    p = tcli("run", "-c", "import torch\nimport numpy as np\nnp.sum(np.ones(2))")
+    assert p.returncode == 1
+    assert "'numpy.sum' is not available in tsr; tsr's numpy only creates arrays and dtypes, compute with torch" in (
+        p.stderr
+    )
+    assert "(torch.sum, on torch.from_numpy(a))" in p.stderr
+
+
+def test_an_internal_error_is_one_line_without_traceback(tmp_path: Path) -> None:
+    """A bug in tcli itself (simulated) is reported in one line, and --debug shows the traceback."""
+    driver = (
+        "import sys, tcli.session as s\n"
+        "def broken(self, *a, **k):\n    raise LookupError('simulated bug')\n"
+        "s.Session.run_source = broken\n"
+        "from tcli.cli import main\nsys.argv = ['tcli', 'run', *sys.argv[1:]]\nmain()\n"
+    )
+    run = [sys.executable, "-c", driver]
+    p = subprocess.run([*run, "-c", "print(1)"], capture_output=True, text=True, env=ENV, timeout=60)
+    assert p.returncode == 1
+    assert p.stderr == "tcli: internal error: LookupError: simulated bug (a bug in tcli; --debug shows where)\n"
+    p = subprocess.run([*run, "--debug", "-c", "print(1)"], capture_output=True, text=True, env=ENV, timeout=60)
+    assert p.returncode == 1 and "Traceback (most recent call last)" in p.stderr
