@@ -168,3 +168,16 @@ def test_every_page_is_installed() -> None:
     for rel in installed:
         if rel.startswith("man/"):
             assert (ROOT / rel).exists(), f"pyproject.toml installs {rel}, which does not exist"
+
+
+def test_cross_references_name_existing_pages() -> None:
+    """Every reference to one of tcli's own pages (`.BR tcli\\-repl (1)`, `tsr(5)` ...) names a page in man/,
+    in its section: no tcli-run(1) that `man` could never find."""
+    existing = {(p.stem, p.suffix[1:]) for p in PAGES}
+    for page in PAGES:
+        text = page_text(page)
+        refs = re.findall(r"^\.[BI]R\s+\"?([\w.-]+)\"?\s+\((\d)\)", text, re.M)
+        refs += re.findall(r"\\fB([\w.-]+)\\f[RP]\((\d)\)", text)
+        own = [(name, sec) for name, sec in refs if name == "tcli" or name == "tsr" or name.startswith("tcli-")]
+        missing = [f"{name}({sec})" for name, sec in own if (name, sec) not in existing]
+        assert not missing, f"{page.name} refers to pages that do not exist: {missing}"
