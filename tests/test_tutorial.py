@@ -120,10 +120,7 @@ def test_tcli_run_matches(script: Path, tmp_path: Path) -> None:
 
 
 # Known divergences on stderr, each with the reason; remove an entry when it is fixed (the test then XPASSes).
-QUIET_XFAIL = {
-    "03_create_numeric": "engine/creation.py warns 'An output with one or more elements was resized' for "
-    "torch.zeros(..., out=t); torch's factory functions resize out= silently",
-}
+QUIET_XFAIL: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
