@@ -60,7 +60,7 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
         elif k in "iu":
             info = np.iinfo(ad.dtype)
             if not info.min <= b <= info.max:
-                b = np.array(b).astype(ad.dtype)  # torch wraps out-of-range scalars
+                b = np.array(b).astype(ad.dtype)[()]  # torch wraps out-of-range scalars (a numpy scalar: any device)
         return ad, b
     if tb is bool:
         if floatify and ad.dtype.kind != "f":
@@ -672,8 +672,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
     yt = other if isinstance(other, Tensor) else None
     like = xt if xt is not None else yt
     if like is None:
-        rt = result_np(input, other)
-        r = np.where(c, np.asarray(input, dtype=rt), np.asarray(other, dtype=rt))
+        rt = np.dtype(result_np(input, other)).type  # scalars of the result dtype: no host arrays on cuda
+        r = condition._dev.xp.where(c, rt(input), rt(other))
         return wrap_any(r, condition._dev)
     for t in (xt, yt):
         if t is not None and t._dev is not condition._dev:
@@ -682,8 +682,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
     for v in (input, other):
         if type(v) is int and rt.kind in "iu" and not np.iinfo(rt).min <= v <= np.iinfo(rt).max:
             raise RuntimeError(f"value cannot be converted to type {np.dtype(rt).name}_t without overflow")
-    xd = xt._data.astype(rt, copy=False) if xt is not None else np.asarray(input, dtype=rt)
-    yd = yt._data.astype(rt, copy=False) if yt is not None else np.asarray(other, dtype=rt)
+    xd = xt._data.astype(rt, copy=False) if xt is not None else np.dtype(rt).type(input)  # a scalar, on any device
+    yd = yt._data.astype(rt, copy=False) if yt is not None else np.dtype(rt).type(other)
     try:
         r = like._dev.xp.where(c, xd, yd)
     except ValueError:
@@ -909,9 +909,22 @@ def _ternary(cls: type, combine: Any) -> Any:
             and tensor2._data.dtype.kind in "biu"
         ):
             raise RuntimeError(ADDCDIV_INT_MSG)
+        fused = None
+        if (
+            type(input._data) is not _ndarray
+            and isinstance(tensor1, Tensor)
+            and isinstance(tensor2, Tensor)
+            and type(value) in (int, float)
+            and input._dev is tensor1._dev is tensor2._dev
+            and input._data.dtype.kind == "f"
+        ):  # cupy: one fused kernel instead of three passes
+            from engine.ops import cuda_kernels
+
+            k = cuda_kernels.addcmul if cls is AddcmulBackward0 else cuda_kernels.addcdiv
+            fused = k(input._data, tensor1._data, tensor2._data, float(value))
         with _no_grad():
-            r = combine(input, tensor1, tensor2, value)
-            if r._data.dtype == np.float16:  # torch fuses the float16 op in float32: round once
+            r = wrap(fused, input._dev) if fused is not None else combine(input, tensor1, tensor2, value)
+            if fused is None and r._data.dtype == np.float16:  # torch fuses the float16 op in float32: round once
                 a, b, c = (x._data.astype(np.float32) for x in (input, tensor1, tensor2))
                 f = a + value * b * c if cls is AddcmulBackward0 else a + value * b / c  # torch's order
                 r = wrap(f.astype(np.float16), r._dev)
@@ -1064,6 +1077,12 @@ def _relu(a: Any) -> Any:
 
 
 def _sigmoid(a: Any) -> Any:
+    if type(a) is not _ndarray and a.ndim:  # cupy: one fused kernel instead of four passes
+        from engine.ops import cuda_kernels
+
+        r = cuda_kernels.sigmoid(a)
+        if r is not None:
+            return r
     if a.dtype == np.float16:  # torch computes in float32 and rounds once
         return _sigmoid(a.astype(np.float32)).astype(np.float16)
     # 1/(1+exp(-a)) overflows to inf for large negative a but still yields the right limit, 0.
