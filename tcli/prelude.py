@@ -536,11 +536,17 @@ class Prelude:
             opaque = self._opaque[tp] = OpaqueType(name)
         return opaque
 
-    def _graph(self, tensor: Any) -> None:
+    def _graph(self, *args: Any, **kwargs: Any) -> None:
+        tensor = _one_argument("graph", args, kwargs)
+        if self.tensor_type is None or not isinstance(tensor, self.tensor_type):
+            raise TypeError(f"graph() takes a tensor, not {type(tensor).__name__}")
         self.session.show_graph(tensor)
 
-    def _show(self, tensor: Any) -> None:
-        self.session.show_tensor(tensor)
+    def _show(self, *args: Any, **kwargs: Any) -> None:
+        value = _one_argument("show", args, kwargs)
+        if self.tensor_type is None or not isinstance(value, self.tensor_type):
+            self.check_repr(value)  # any other value is shown by its repr, within the printing limit
+        self.session.show_tensor(value)
 
     # ------------------------------------------------------------------------------------------------
     # attributes
@@ -986,6 +992,14 @@ class _ReprBudget:
         if n > self.budget:
             raise MemoryError(f"printing this value would take over {self.budget:,} characters (tsr limit)")
         return n
+
+
+def _one_argument(name: str, args: tuple, kwargs: dict) -> Any:
+    if kwargs:
+        raise TypeError(f"{name}() takes no keyword arguments")
+    if len(args) != 1:
+        raise TypeError(f"{name}() takes exactly one argument ({len(args)} given)")
+    return args[0]
 
 
 def _dtype_size(dtype: Any) -> int | None:

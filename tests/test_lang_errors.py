@@ -233,3 +233,21 @@ def test_recursion_through_several_functions_is_counted_not_listed() -> None:
     assert "  [the 3 calls above repeated 65 more times]" in lines
     assert lines[-2:] == ["  called from prog.tsr:8:1", "      8 | a(0)"]
     assert len(lines) < 25
+
+
+@pytest.mark.parametrize(
+    "src,message",
+    [
+        ("graph()", "TypeError: graph() takes exactly one argument (0 given)"),
+        ("graph(3)", "TypeError: graph() takes a tensor, not int"),
+        ("show(1, 2)", "TypeError: show() takes exactly one argument (2 given)"),
+        ("show(t=1)", "TypeError: show() takes no keyword arguments"),
+        ("show([0] * 10 ** 7)", "MemoryError: printing this value would take over 10,000,000 characters"),
+    ],
+)
+def test_graph_and_show_misuse_is_a_clean_error(src: str, message: str) -> None:
+    """Their errors speak of graph() and show(), never of the interpreter's own functions."""
+    status, out, err = run(src + "\n")
+    assert (status, out) == (1, "")
+    assert err.splitlines()[0].startswith(f"prog.tsr:1:1: {message}"), err
+    assert "Prelude" not in err
