@@ -36,7 +36,12 @@ The language is described in tsr(5)."""
     show_default=True,
     help="Default device for new tensors.",
 )
-@click.option("--seed", type=int, help="Seed torch's (and numpy's) random generators first.")
+@click.option(
+    "--seed",
+    type=click.IntRange(-(2**63), 2**64 - 1),  # what torch.manual_seed accepts
+    metavar="N",
+    help="Seed torch's (and numpy's) random generators first.",
+)
 @click.option(
     "--dtype",
     type=click.Choice(["float32", "float64"]),
