@@ -50,7 +50,10 @@ The language is described in tsr(5)."""
     help="Default floating dtype.",
 )
 @click.option(
-    "--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop the script after this long."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop the script after this long (inf: no limit, the default).",
 )
 @click.option(
     "--max-memory", metavar="SIZE", help="Memory the script may allocate, e.g. 512M, 2G [default: half the RAM]."
@@ -95,6 +98,10 @@ def run(
     sys.exit(status)
 
 
+#: --timeout values from here on (inf included) mean no limit (about 30 years; the timer cannot count to 1e20)
+_NO_TIMEOUT = 1e9
+
+
 def run_script(
     file: str | None,
     args: tuple[str, ...],
@@ -114,6 +121,10 @@ def run_script(
 
     if code is None and file is None:
         raise click.UsageError("give a script FILE.tsr, '-' for standard input, or -c CODE")
+    if timeout is not None and timeout != timeout:
+        raise click.BadParameter("nan is not a number of seconds", param_hint="'--timeout'")
+    if timeout is not None and timeout >= _NO_TIMEOUT:  # inf, or longer than a timer can count: no limit
+        timeout = None
     limits = policy.Limits(timeout=timeout)
     if max_memory is not None:
         try:

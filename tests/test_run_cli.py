@@ -101,6 +101,17 @@ def test_timeout_option() -> None:
     assert "TimeoutError: the script ran longer than the time limit of 0.5s (--timeout)" in p.stderr
 
 
+@pytest.mark.parametrize("value", ["inf", "1e20"])
+def test_timeout_beyond_any_timer_means_no_limit(value: str) -> None:
+    p = tcli("run", "--timeout", value, "-c", "print('ran')")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "ran\n", "")
+
+
+def test_timeout_nan_is_a_usage_error() -> None:
+    p = tcli("run", "--timeout", "nan", "-c", "print('ran')")
+    assert (p.returncode, p.stdout) == (2, "") and "Invalid value for '--timeout'" in p.stderr
+
+
 def test_max_memory_option() -> None:
     p = tcli("run", "--max-memory", "64M", "-c", "import torch\nx = torch.zeros(100, 1000, 1000)")
     assert p.returncode == 1
