@@ -374,6 +374,9 @@ class Limits:
             self.max_memory = default_max_memory()
 
 
+#: the largest --max-memory
+MAX_SIZE = 1 << 50
+
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
@@ -386,8 +389,10 @@ def parse_size(text: str) -> int:
         value = float(number) * _UNITS[unit]
     except ValueError:
         raise ValueError(f"invalid size {text!r} (examples: 512M, 2G, 1000000)") from None
-    if value <= 0:
+    if not value > 0:  # nan too
         raise ValueError(f"invalid size {text!r}: must be positive")
+    if value > MAX_SIZE:  # inf too; the address-space cap must fit the kernel's 64 bits
+        raise ValueError(f"invalid size {text!r}: at most {human_size(MAX_SIZE)}")
     return int(value)
 
 

@@ -78,7 +78,9 @@ def test_debug_flag_shows_the_python_traceback(tmp_path: Path) -> None:
     "args",
     [["run"], ["run", "/nonexistent/x.tsr"], ["run", "--device", "tpu", "x.tsr"],
      ["run", "--max-memory", "lots", "-c", "1"], ["run", "--timeout", "-1", "-c", "1"],
-     ["run", "--seed", "x", "-c", "1"], ["run", "--seed", str(2**64), "-c", "1"]],
+     ["run", "--seed", "x", "-c", "1"], ["run", "--seed", str(2**64), "-c", "1"],
+     ["run", "--max-memory", "inf", "-c", "1"], ["run", "--max-memory", "1e30", "-c", "1"],
+     ["run", "--max-memory", "nan", "-c", "1"]],
 )  # fmt: skip
 def test_usage_errors_exit_2(args: list[str]) -> None:
     p = tcli(*args)
