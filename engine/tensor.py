@@ -197,6 +197,8 @@ class Tensor:
         base = self._data.base
         if base is None:
             return 0
+        if type(base) is not np.ndarray:  # cupy: device pointers
+            return int((self._data.data.ptr - base.data.ptr) // self._data.itemsize)
         return int(
             (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize
         )

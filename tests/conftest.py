@@ -5,15 +5,26 @@ A test (or a whole module, through `pytestmark = pytest.mark.usefixtures("device
 test's engine side creates (the helpers' converted arguments, `T.ones(...)` inside a lambda, grad_outputs)
 lives there, while torch, the oracle, stays on the cpu; results are compared after `.cpu()`. The cuda runs
 are skipped, with the reason shown at the end of the run, where there is no GPU or no cupy (as on CI).
+
+TCLI_FAKE_CUPY=1 runs the cuda half without a GPU: tests/fakecupy.py, a cupy emulator on numpy that is as
+strict as cupy about mixing numpy and cupy arrays, is installed as `cupy`/`cupyx` before the engine first
+uses cuda (e.g. `TCLI_FAKE_CUPY=1 python -m pytest tests/test_engine_*.py -k cuda`). Numerics stay numpy's,
+so it finds device-mixing bugs, not GPU numerics; tests/test_engine_fakecuda.py runs a subset of it in CI.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 
 import pytest
 
-import engine
+if os.environ.get("TCLI_FAKE_CUPY") == "1":
+    import fakecupy
+
+    fakecupy.install()
+
+import engine  # noqa: E402
 
 CUDA_SKIP = "cuda: no GPU/cupy on this machine (engine.cuda.is_available() is False)"
 

@@ -170,7 +170,16 @@ def assert_same(
     elif isinstance(t, float):
         assert math.isclose(e, t, rel_tol=1e-6, abs_tol=1e-9), f"{where}: {e} != {t}"
     else:
+        if isinstance(e, str):
+            e = cpu_text(e)
         assert e == t, f"{where}: {e!r} != torch {t!r}"
+
+
+def cpu_text(s: str) -> str:
+    """Text the engine printed on DEVICE as torch prints it on the cpu (the oracle's device)."""
+    if DEVICE == "cpu":
+        return s
+    return s.replace(f", device='{DEVICE}:0'", "").replace(f"torch.{DEVICE}.", "torch.")
 
 
 def check(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import helpers
 import numpy as np
 import pytest
 import torch
@@ -294,7 +295,7 @@ def _both(fn_maker: object, *shapes: tuple, **kw: object) -> list:
         try:
             out.append(gc(fn_maker(lib), args, **kw))
         except Exception as e:  # noqa: BLE001
-            out.append((type(e).__name__, str(e)))
+            out.append((type(e).__name__, helpers.cpu_text(str(e)) if lib is engine else str(e)))
     return out
 
 

@@ -96,7 +96,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     from engine.tensor import wrap
 
     n = int(tensor._data.max()) + 1 if num_classes < 0 else num_classes
-    return wrap(np.eye(n, dtype=np.int64)[tensor._data], tensor._dev)
+    return wrap(tensor._dev.xp.eye(n, dtype=np.int64)[tensor._data], tensor._dev)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002

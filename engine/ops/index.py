@@ -282,7 +282,7 @@ def _is_int_index(i: Any) -> bool:
 def _adv_broadcast_error(nidx: tuple) -> IndexError:
     shapes = []
     for i in nidx:
-        if isinstance(i, np.ndarray):
+        if isinstance(i, np.ndarray) or hasattr(i, "__cuda_array_interface__"):
             shapes += [(int(i.sum()),)] * i.ndim if i.dtype.kind == "b" else [i.shape]
     text = ", ".join("[" + ", ".join(map(str, s)) + "]" for s in shapes)
     return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {text}")
@@ -325,7 +325,7 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
     d = x._data
     try:
         r = d[nidx]
-    except IndexError as e:
+    except (IndexError, ValueError) as e:  # cupy: ValueError "operands could not be broadcast together"
         if "could not be broadcast" in str(e):
             raise _adv_broadcast_error(nidx) from None
         raise IndexError(str(e)) from None
@@ -430,7 +430,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
     try:
         try:
             target = d[nidx]
-        except IndexError as e:
+        except (IndexError, ValueError) as e:  # cupy: ValueError "operands could not be broadcast together"
             if "could not be broadcast" in str(e):
                 raise _adv_broadcast_error(nidx) from None
             raise
@@ -658,7 +658,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
         vt, value = value, value.item()
     d = input._data
     try:
-        r = np.where(mask._data, np.asarray(value).astype(d.dtype), d)
+        r = input._dev.xp.where(mask._data, np.array(value).astype(d.dtype)[()], d)
     except ValueError:
         raise RuntimeError(_bcast_msg(d.shape, mask._data.shape)) from None
     if r.shape != d.shape:
@@ -767,7 +767,8 @@ def scatter(
     ax = norm_dim(dim, input._data.ndim)
     r = input._data.copy()
     ia = index._data
-    grids = np.indices(ia.shape, sparse=True)
+    xp = input._dev.xp
+    grids = xp.ix_(*(xp.arange(n) for n in ia.shape))  # open grids (cupy's indices has no sparse=)
     full = tuple(ia if i == ax else grids[i] for i in range(r.ndim))
     if isinstance(src, Tensor):
         sl = tuple(slice(0, s) for s in ia.shape)
@@ -1080,10 +1081,10 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
-    m = np.tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
+    m = input._dev.xp.tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
     return input * wrap(m, input._dev) if input._rg else wrap(np.tril(input._data, diagonal), input._dev)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
-    m = ~np.tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
+    m = ~input._dev.xp.tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
     return input * wrap(m, input._dev) if input._rg else wrap(np.triu(input._data, diagonal), input._dev)

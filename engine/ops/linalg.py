@@ -127,7 +127,7 @@ def _write_out(out: Any, r: Tensor) -> Tensor:
 
 def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor:
     if type(r) is not np.ndarray and not hasattr(r, "__cuda_array_interface__"):
-        r = np.asarray(r)
+        r = a._dev.xp.asarray(r)
     t = wrap(r, a._dev)
     if ENABLED[0] and (a._rg or b._rg):
         node = cls()

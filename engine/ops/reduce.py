@@ -207,7 +207,7 @@ def _prod_others(x: Any, axis: int | None) -> Any:
     ax = 0 if flat else axis
     ones_shape = list(a.shape)
     ones_shape[ax] = 1
-    one = np.ones(ones_shape, dtype=a.dtype)
+    one = np.ones_like(a, shape=ones_shape)  # on a's device
     left = np.cumprod(np.concatenate([one, a], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax)
     rev = np.flip(a, axis=ax)
     right = np.flip(np.cumprod(np.concatenate([one, rev], axis=ax), axis=ax).take(range(a.shape[ax]), axis=ax), axis=ax)
@@ -399,10 +399,10 @@ def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa:
             raise IndexError(f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
         r = fn(d.reshape(-1))
         if keepdim:
-            r = np.asarray(r).reshape((1,) * d.ndim)
+            r = input._dev.xp.asarray(r).reshape((1,) * d.ndim)
     else:
         r = fn(d, axis=norm_dim(dim, d.ndim), keepdims=keepdim)
-    return wrap(_arr(np.asarray(r, dtype=np.int64), input._dev), input._dev)
+    return wrap(input._dev.xp.asarray(r, dtype=np.int64), input._dev)
 
 
 @with_out
@@ -686,7 +686,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     if d.dtype.kind != "f":
         d = d.astype(DEFAULT.float.np)
     dims = _dims(input, dim)
-    m = d.max(axis=dims, keepdims=True) if d.size else np.zeros((1,) * d.ndim, d.dtype)
+    m = d.max(axis=dims, keepdims=True) if d.size else np.zeros_like(d, shape=(1,) * d.ndim)
     m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):
         r = np.log(np.exp(d - m).sum(axis=dims, keepdims=True)) + m
@@ -774,7 +774,7 @@ def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None, **_: Any) -> 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     d = input._data
     r = d.all() if dim is None else d.all(axis=_dims(input, dim), keepdims=keepdim)
-    r = np.asarray(r, dtype=np.uint8 if d.dtype == np.uint8 else None)  # torch keeps uint8 for uint8 input
+    r = input._dev.xp.asarray(r, dtype=np.uint8 if d.dtype == np.uint8 else None)  # torch keeps uint8 for uint8
     return wrap(_arr(r, input._dev), input._dev)
 
 
@@ -782,14 +782,14 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     d = input._data
     r = d.any() if dim is None else d.any(axis=_dims(input, dim), keepdims=keepdim)
-    r = np.asarray(r, dtype=np.uint8 if d.dtype == np.uint8 else None)
+    r = input._dev.xp.asarray(r, dtype=np.uint8 if d.dtype == np.uint8 else None)
     return wrap(_arr(r, input._dev), input._dev)
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     d = input._data
     r = np.count_nonzero(d, axis=_dims(input, dim))
-    return wrap(_arr(np.asarray(r, dtype=np.int64), input._dev), input._dev)
+    return wrap(input._dev.xp.asarray(r, dtype=np.int64), input._dev)
 
 
 # ---- sort / argsort / topk ------------------------------------------------------------------------

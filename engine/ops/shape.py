@@ -392,10 +392,10 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
         dim = 0
     ax = norm_dim(dim, input._data.ndim)
     n = input._data.shape[ax]
-    reps = repeats._data if isinstance(repeats, Tensor) else np.full(n, repeats)
+    reps = repeats._host() if isinstance(repeats, Tensor) else np.full(n, repeats)  # sizes the output: torch syncs
     idx = np.repeat(np.arange(n), reps)
     del d
-    return index_select(input, ax, wrap(idx.astype(np.int64), input._dev))
+    return index_select(input, ax, wrap(input._dev.xp.asarray(idx.astype(np.int64)), input._dev))
 
 
 FlipBackward0 = node_class("FlipBackward0", lambda self, g, dims: (g.flip(dims),))

@@ -119,7 +119,7 @@ def record(cls: type, out: Any, dev: Any, inputs: tuple, saved: tuple = (), vers
     inputs: tensors (or None/scalars) the gradient flows to; saved: what backward receives, with
     vers the matching (counter, version) pairs (None for items that are not tensors)."""
     if type(out) is not np.ndarray and not hasattr(out, "__cuda_array_interface__"):
-        out = np.asarray(out)
+        out = dev.xp.asarray(out)
     t = wrap(out, dev)
     if not ENABLED[0]:
         return t
