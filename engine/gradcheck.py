@@ -203,7 +203,7 @@ def _analytical_jacobian(inputs: tuple, output: Tensor, nondet_tol: float, check
             "times gives different values, although analytical gradient matches numerical gradient."
             f"The tolerance for nondeterminism was {nondet_tol}." + FAILED_NONDET_MSG
         )
-    return tuple(wrap(j, x._dev) for j, x in zip(jac1, diff_inputs))
+    return tuple(wrap(x._dev.xp.asarray(j), x._dev) for j, x in zip(jac1, diff_inputs))  # host Jacobians
 
 
 # ---- the checks --------------------------------------------------------------------------------------------

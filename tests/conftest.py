@@ -39,6 +39,8 @@ def device(request: pytest.FixtureRequest) -> object:
     name = request.param
     if name == "cuda" and not _cuda_available():
         pytest.skip(CUDA_SKIP)
+    if name == "cuda" and os.environ.get("TCLI_FAKE_CUPY") == "1":
+        fakecupy.check_tensor_arrays()
     import helpers
 
     previous = engine.get_default_device()

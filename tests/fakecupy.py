@@ -737,6 +737,44 @@ cupyx.scatter_max = _scatter(np.maximum)
 cupyx.scatter_min = _scatter(np.minimum)
 
 
+def check_tensor_arrays() -> None:
+    """Make the engine's tensor constructors (wrap, wrap_any, view_of, in every engine module that imported them)
+    refuse a cuda tensor around a numpy array or a cpu tensor around a device array: such a tensor computes on
+    the wrong device silently until it meets an array of the other kind."""
+    import engine  # noqa: F401 - loads engine.tensor (the name engine.tensor is torch.tensor, a function)
+
+    et = sys.modules["engine.tensor"]
+
+    def checked(f: Any) -> Any:
+        if getattr(f, "_fakecupy_checked", False):
+            return f
+
+        def ctor(data: Any, dev: Any = et.CPU) -> Any:  # view_of's second argument is the base tensor
+            t = f(data, dev)
+            dv = t._dev
+            if dv.type not in ("cpu", "cuda"):
+                return t
+            on_device = isinstance(t._data, ndarray)
+            if (dv.type == "cuda") != on_device:
+                raise AssertionError(f"a {dv} tensor around a {type(t._data).__module__}.{type(t._data).__name__}")
+            return t
+
+        ctor._fakecupy_checked = True
+        ctor.__wrapped__ = f
+        return ctor
+
+    originals = {}
+    for name in ("wrap", "wrap_any", "view_of"):
+        f = getattr(et, name)
+        originals[getattr(f, "__wrapped__", f)] = checked(f)
+    for mod_name, mod in list(sys.modules.items()):
+        if not (mod_name == "engine" or mod_name.startswith("engine.")) or mod is None:
+            continue
+        for attr, v in list(vars(mod).items()):
+            if callable(v) and v in originals:
+                setattr(mod, attr, originals[v])
+
+
 def install() -> types.ModuleType:
     """Make `import cupy` / `import cupyx` return the emulator (tests only)."""
     sys.modules["cupy"] = _MODULE

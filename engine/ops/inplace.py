@@ -54,13 +54,13 @@ def _dense(a: Any) -> bool:
 def check_no_partial_overlap(dst: Any, src: Any) -> None:
     """torch's refusal to read from memory an in-place op is writing, unless both views are the same one
     (x.copy_(x)) or either is too strided to tell (torch then computes element by element, as numpy does)."""
-    if type(dst) is not np.ndarray or type(src) is not np.ndarray or dst is src or not dst.size or not src.size:
+    if type(dst) is not type(src) or dst is src or not dst.size or not src.size:
         return
     if (dst.base is None and src.base is None) or not np.may_share_memory(dst, src):
         return
     if not (_dense(dst) and _dense(src)):
         return
-    a0, b0 = dst.__array_interface__["data"][0], src.__array_interface__["data"][0]
+    a0, b0 = _ptr(dst), _ptr(src)
     a1, b1 = a0 + dst.nbytes, b0 + src.nbytes
     if a0 == b0 and a1 == b1 and dst.strides == src.strides:
         return
@@ -68,15 +68,22 @@ def check_no_partial_overlap(dst: Any, src: Any) -> None:
         raise RuntimeError(PARTIAL_OVERLAP_MSG)
 
 
+def _ptr(a: Any) -> int:
+    return a.__array_interface__["data"][0] if type(a) is np.ndarray else a.data.ptr
+
+
 def writeable(d: Any) -> bool:
-    """False for numpy's read-only arrays (expanded tensors are broadcast views); cupy has no such flag."""
-    return type(d) is not np.ndarray or d.flags.writeable
+    """False for numpy's read-only arrays (expanded tensors are broadcast views); cupy has no such flag, so
+    there an expanded tensor is one with a zero stride over a dimension longer than 1."""
+    if type(d) is not np.ndarray:
+        return not any(st == 0 and n > 1 for st, n in zip(d.strides, d.shape))
+    return d.flags.writeable
 
 
 def writable_view(d: Any) -> Any:
     """d, or for a read-only numpy broadcast view, a writeable view of the same memory: torch fills and
     index-assigns through an expanded tensor (every alias of one element gets the same value)."""
-    if writeable(d):
+    if type(d) is not np.ndarray or writeable(d):  # cupy's broadcast views are writeable
         return d
     root = d
     while isinstance(root.base, np.ndarray):
