@@ -35,7 +35,12 @@ Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error or --device cuda w
     show_default=True,
     help="Default floating dtype.",
 )
-@click.option("--seed", type=int, help="Seed torch's (and numpy's) random generators first.")
+@click.option(
+    "--seed",
+    type=click.IntRange(-(2**63), 2**64 - 1),  # what torch.manual_seed accepts
+    metavar="N",
+    help="Seed torch's (and numpy's) random generators first.",
+)
 @click.option(
     "--history-file",
     type=click.Path(dir_okay=False),
@@ -50,7 +55,7 @@ Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error or --device cuda w
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
-    help="Stop any one input after this long (Ctrl-C always does).",
+    help="Stop any one input after this long (inf: no limit, the default; Ctrl-C always does).",
 )
 @click.option(
     "--allow-path", "allow_paths", multiple=True, metavar="DIR", help="Let torch.save/load use DIR (repeatable)."
@@ -73,8 +78,13 @@ def repl(
     tensors with a header line. Ctrl-C interrupts a running input, Ctrl-D exits.
     """
     from tcli import policy
+    from tcli.cmd_run import _NO_TIMEOUT
     from tcli.repl import ReplOptions, main
 
+    if timeout is not None and timeout != timeout:
+        raise click.BadParameter("nan is not a number of seconds", param_hint="'--timeout'")
+    if timeout is not None and timeout >= _NO_TIMEOUT:  # inf, or longer than a timer can count: no limit
+        timeout = None
     limits = policy.Limits(timeout=timeout)
     if max_memory is not None:
         try:

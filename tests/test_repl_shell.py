@@ -402,3 +402,22 @@ def test_default_history_follows_xdg_state_home(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert default_history_path() == str(tmp_path / "tcli" / "history")
+
+
+@pytest.mark.parametrize(
+    ("args", "rc", "err"),
+    [
+        (["--timeout", "inf"], 0, ""),
+        (["--timeout", "nan"], 2, "nan is not a number of seconds"),
+        (["--seed", "99999999999999999999"], 2, "is not in the range"),
+    ],
+)
+def test_limits_are_checked_as_tcli_run_checks_them(args: list, rc: int, err: str) -> None:
+    """A value tcli run refuses is a usage error here too, never a traceback; inf means no limit."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tcli", "repl", *args], input="1+1\n", capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == rc, done.stderr
+    assert err in done.stderr and "Traceback" not in done.stderr
+    if rc == 0:
+        assert done.stdout.strip() == "2"
