@@ -663,9 +663,7 @@ def _as_strided(x: Any, shape: Any = None, strides: Any = None) -> Any:
 
 
 _lib.stride_tricks.as_strided = _as_strided
-_lib.stride_tricks.sliding_window_view = _func(
-    "sliding_window_view", np.lib.stride_tricks.sliding_window_view
-)
+_lib.stride_tricks.sliding_window_view = _func("sliding_window_view", np.lib.stride_tricks.sliding_window_view)
 _MODULE.lib = _lib
 
 
