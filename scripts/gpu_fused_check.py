@@ -84,8 +84,8 @@ def main() -> int:
     ):
         te, tt = time_cupy(efn), time_torch(tfn)
         print(
-            f"bandwidth {name} on 100M float32: engine {te:.3f} ms ({nbytes / te / 1e9:.0f} GB/s), torch {tt:.3f} ms "
-            f"({nbytes / tt / 1e9:.0f} GB/s): engine reaches {tt / te:.0%} of torch"
+            f"bandwidth {name} on 100M float32: engine {te:.3f} ms ({nbytes / te / 1e6:.0f} GB/s), torch {tt:.3f} ms "
+            f"({nbytes / tt / 1e6:.0f} GB/s): engine reaches {tt / te:.0%} of torch"
         )
     return 0 if ok else 1
 

@@ -372,7 +372,7 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:  # noqa: A002
     d = input._data
     dims = _dims(input, dim if dim != () else None)
-    axis = dims
+    axis = dims if d.ndim else None  # (cupy refuses axis 0 of a 0-dim array, numpy takes it)
     r = _arr(d.max(axis=axis, keepdims=keepdim) if is_max else d.min(axis=axis, keepdims=keepdim), input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
@@ -401,7 +401,9 @@ def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa:
         if keepdim:
             r = input._dev.xp.asarray(r).reshape((1,) * d.ndim)
     else:
-        r = fn(d, axis=norm_dim(dim, d.ndim), keepdims=keepdim)
+        ax = norm_dim(dim, d.ndim)
+        # (numpy takes axis 0 of a 0-dim array, cupy does not: the answer is 0 either way)
+        r = fn(d, axis=ax, keepdims=keepdim) if d.ndim else fn(d)
     return wrap(input._dev.xp.asarray(r, dtype=np.int64), input._dev)
 
 
@@ -485,7 +487,9 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
 
             with warnings.catch_warnings():  # torch's own warning was given above, not numpy's
                 warnings.simplefilter("ignore", RuntimeWarning)
-                r = d.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(d))
+                # sum of squares over 0 by hand: cupy's var answers nan where torch (and numpy) give inf
+                dev = d - d.mean(axis=dims, keepdims=True, dtype=_acc(d)).astype(d.dtype, copy=False)
+                r = (dev * dev).sum(axis=dims, keepdims=keepdim, dtype=_acc(d)) / 0.0
         if is_std:
             r = np.sqrt(r)
     r = _arr(r, input._dev).astype(d.dtype, copy=False)

@@ -461,6 +461,15 @@ def detach(input: Tensor) -> Tensor:  # noqa: A002
 ToCopyBackward0 = node_class("ToCopyBackward0", lambda self, g, np_dtype, dev: (cast(g, np_dtype, dev),))
 
 
+def astype(a: Any, np_dtype: Any) -> Any:
+    """a.astype(np_dtype) with torch's float -> narrow integer rule: through int64, so out-of-range values
+    wrap (-2.0 -> 254 as uint8) on every device (a GPU, or an Arm cpu, saturates a direct conversion)."""
+    np_dtype = np.dtype(np_dtype)
+    if a.dtype.kind == "f" and np_dtype.kind in "iu" and np_dtype.itemsize < 8:
+        return a.astype(np.int64).astype(np_dtype)
+    return a.astype(np_dtype)
+
+
 def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False) -> Tensor:  # noqa: A002
     """dtype/device conversion; a no-op (returning input itself) when nothing changes, like torch."""
     d = input._data
@@ -473,14 +482,14 @@ def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False) -> Tensor: 
         if dev.type == "cpu":
             r = host(d)
             if r.dtype != np_dtype:
-                r = r.astype(np_dtype)
+                r = astype(r, np_dtype)
             elif copy or r is d:
                 r = r.copy()
         else:
-            r = dev.xp.asarray(d, dtype=np_dtype)
+            r = dev.xp.asarray(astype(d, np_dtype) if d.dtype != np_dtype else d)
         out = wrap(r, dev)
     else:
-        out = wrap(d.astype(np_dtype), input._dev)
+        out = wrap(astype(d, np_dtype), input._dev)
     if out._data.dtype.kind not in "fc":  # an integer or bool result is not differentiable
         return out
     return _record(out, ToCopyBackward0, input, (d.dtype, input._dev))

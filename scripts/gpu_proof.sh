@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The cuda proof (issue 6), run once on a lent GPU machine from the repository root:
+#
+#   OUT=/some/dir scripts/gpu_proof.sh
+#
+# Writes into $OUT: env.txt (GPU, driver, versions), bench.txt and bench.json (`tcli bench --device cuda`
+# against PyTorch on the same GPU), conformance.txt (the shared corpus run as `tcli run --device cuda`, the
+# device suffix stripped from the printed tensors so the cpu answers apply) and engine-cuda.txt (the engine
+# test suite's cuda half: every test that takes the `device` fixture, with PyTorch on the cpu as the oracle).
+# Missing pure-Python wheels (prompt_toolkit, platformdirs, pexpect, ...) travel in .whl/; a copy of the
+# shared corpus travels in .gpu/conformance/ (the device machine sees only this checkout).
+set -u
+OUT=${OUT:-/tmp/gpu_proof}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 NO_COLOR=1 COLUMNS=120
+ROOT=$(pwd)
+SITE=/tmp/site
+if ls .whl/*.whl >/dev/null 2>&1; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" .whl/*.whl
+fi
+export PYTHONPATH="$SITE:$ROOT"
+BIN=/tmp/gpu_bin
+mkdir -p "$BIN"
+# `tcli` on PATH for the conformance runner: every script on the GPU, tensors printed without the device suffix.
+cat >"$BIN/tcli" <<EOF
+#!/usr/bin/env bash
+set -o pipefail
+shift  # "run"
+python3 -m tcli run --device cuda "\$@" | sed "s/, device='cuda:0'//g"
+EOF
+chmod +x "$BIN/tcli"
+export PATH="$BIN:$PATH"
+
+{
+    date -u +"%Y-%m-%d %H:%M UTC"
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+    python3 -c "import sys, numpy, cupy, torch; print('python', sys.version.split()[0], '| numpy', numpy.__version__, '| cupy', cupy.__version__, '| torch', torch.__version__)"
+    python3 -c "import engine; print('engine sees cuda:', engine.cuda.is_available(), engine.cuda.device_count())"
+} 2>&1 | tee "$OUT/env.txt"
+
+echo "== bench" | tee "$OUT/bench.txt"
+timeout 120 python3 -m tcli bench --device cuda --size medium --json "$OUT/bench.json" 2>&1 | tee -a "$OUT/bench.txt"
+
+echo "== fused kernels" | tee "$OUT/fused.txt"
+timeout 60 python3 scripts/gpu_fused_check.py 2>&1 | tee -a "$OUT/fused.txt"
+
+echo "== conformance (tsr, --device cuda)" | tee "$OUT/conformance.txt"
+if [ -d .gpu/conformance ]; then
+    timeout 90 python3 .gpu/conformance/run.py --mode tsr --timeout 20 2>&1 | tee -a "$OUT/conformance.txt"
+fi
+
+echo "== engine suite, cuda half" | tee "$OUT/engine-cuda.txt"
+timeout "${SUITE_S:-180}" python3 -m pytest tests/test_engine_*.py -k cuda -p no:cacheprovider -q -rfE \
+    --junitxml="$OUT/engine-cuda.xml" 2>&1 | tail -80 | tee -a "$OUT/engine-cuda.txt"
+echo "done"
