@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine import random as rnd
-from engine.backend import DEFAULTS, to_device
+from engine.backend import DEFAULTS, host, to_device
 from engine.dtypes import DEFAULT, bool_, float32, int64, to_dtype
 from engine.tensor import Tensor, wrap
 
@@ -478,13 +478,14 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     dt = like._data.dtype
     if dt.kind != "f":
         raise RuntimeError(f"\"normal_kernel_cpu\" not implemented for '{like.dtype.scalar_name()}'")
-    m = mean._data if mt else float(mean)
-    s = std._data if st else float(std)
-    return _finish(rnd.normal_tensor(generator, m, s, dt), like._dev, requires_grad, out)
+    # the streams are drawn on the host (torch's cpu numbers, bit for bit), then moved to like's device
+    m = host(mean._data) if mt else float(mean)
+    s = host(std._data) if st else float(std)
+    return _finish(rnd.normal_tensor(_gen(generator, like._dev), m, s, dt), like._dev, requires_grad, out)
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None, out: Tensor | None = None) -> Tensor:  # noqa: A002
-    probs = input._data if p is None else np.full(input._data.shape, float(p))
+    probs = host(input._data) if p is None else np.full(input._data.shape, float(p))
     if probs.size and (bool((probs < 0).any()) or bool((probs > 1).any())):
         raise RuntimeError(
             "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
@@ -494,7 +495,7 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None, out: Tenso
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:  # noqa: A002
-    probs = input._data.astype(np.float64)
+    probs = host(input._data).astype(np.float64)  # drawn on the host, like every stream here
     rows = probs.reshape(-1, probs.shape[-1])
     out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
     for r, row in enumerate(rows):
@@ -509,4 +510,4 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
                 np.maximum(u if u.size == len(p) else rnd.uniform(generator, (len(p),), np.dtype(np.float64)), 1e-300)
             ) / np.maximum(p, 1e-300)
             out[r] = np.argsort(-keys, kind="stable")[:num_samples]
-    return wrap(out.reshape(probs.shape[:-1] + (num_samples,)), input._dev)
+    return _finish(out.reshape(probs.shape[:-1] + (num_samples,)), input._dev, False)

@@ -731,7 +731,7 @@ def _clamp_bw(self: Node, g: Tensor, x: Tensor, lo: Any, hi: Any) -> tuple:
     if hi is not None:
         m2 = x <= hi
         mask = m2 if mask is None else mask & m2
-    return (g * mask,)
+    return (where(mask, g, 0.0),)  # torch's clamp_backward: a true 0 outside, no -0.0 or nan from g * mask
 
 
 ClampBackward1 = node_class("ClampBackward1", _clamp_bw)
