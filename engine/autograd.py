@@ -175,7 +175,14 @@ def save_out(node: Node, t: Any) -> tuple:
     """The (saved item, version record) pair for an op's output."""
     c = t._version
     node._outs = True
-    return _Out(t), (c, c[0])
+    o = _new_out(_Out)  # (no __init__ call: this runs for every relu, exp, sigmoid, ...)
+    o.data = t._data
+    o.dev = t._dev
+    o.counter = c
+    return o, (c, c[0])
+
+
+_new_out = object.__new__
 
 
 def _short(name: str) -> str:

@@ -1069,11 +1069,20 @@ def threshold_backward(grad_output: Tensor, input: Tensor, threshold: Any) -> Te
     return t
 
 
+_ZERO: dict = {}  # dtype -> 0-dim zero: max(zero, a) keeps a's dtype on every backend, and is the quickest form
+
+
 def _relu(a: Any) -> Any:
     # max(0, x) with 0 first keeps -0.0 (and nan) as torch does; numpy's float16 maximum loses -0.0
-    if a.dtype == np.float16:
+    dt = a.dtype
+    if dt == np.float16:
         return np.maximum(0, a.astype(np.float32)).astype(np.float16)
-    return np.maximum(0, a).astype(a.dtype, copy=False)
+    if type(a) is not _ndarray:
+        return np.maximum(0, a).astype(dt, copy=False)
+    z = _ZERO.get(dt)
+    if z is None:
+        z = _ZERO[dt] = np.zeros((), dt)
+    return np.maximum(z, a)
 
 
 def _sigmoid(a: Any) -> Any:
@@ -1134,7 +1143,8 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
         t = wrap(r, input._dev)
         if ENABLED[0] and input._rg:
             node = cls()
-            node._next = (edge_of(input),)
+            e = input.grad_fn
+            node._next = (e if e is not None else input._accum or accumulator(input),)
             c = input._version
             if needs_y:
                 s, v = save_out(node, t)

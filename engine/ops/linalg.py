@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.autograd import accumulator
 from engine.grad_mode import ENABLED
-from engine.ops.util import edge_of, mixed_device, node_class, with_out
+from engine.ops.util import mixed_device, node_class, with_out
 from engine.tensor import Tensor, wrap
 
 
@@ -131,7 +132,13 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
     t = wrap(r, a._dev)
     if ENABLED[0] and (a._rg or b._rg):
         node = cls()
-        node._next = (edge_of(a), edge_of(b))
+        ea = a.grad_fn
+        if ea is None and a._rg:
+            ea = a._accum or accumulator(a)
+        eb = b.grad_fn
+        if eb is None and b._rg:
+            eb = b._accum or accumulator(b)
+        node._next = (ea, eb)
         node._saved = (a, b)
         node._vers = ((a._version, a._version[0]), (b._version, b._version[0]))
         if meta is not None:

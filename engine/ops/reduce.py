@@ -68,7 +68,7 @@ def _numel(shape: tuple) -> int:
 
 def _node(cls: type, t: Tensor, inputs: tuple, saved: tuple, vers: tuple, ctx: Any = None) -> Tensor:
     node = cls()
-    node._next = tuple(edge_of(i) for i in inputs)
+    node._next = (edge_of(inputs[0]),) if len(inputs) == 1 else tuple(edge_of(i) for i in inputs)
     node._saved = saved
     node._vers = vers
     d = t._data
