@@ -260,9 +260,7 @@ def _warnings_of(lib: object, fn: object) -> list:
         warnings.simplefilter("always")
         fn(lib)
     # torch appends where in its C++ sources it warned
-    return [
-        (w.category.__name__, re.sub(r" \(Triggered internally at .*\)$", "", str(w.message))) for w in caught
-    ]
+    return [(w.category.__name__, re.sub(r" \(Triggered internally at .*\)$", "", str(w.message))) for w in caught]
 
 
 @pytest.mark.parametrize("name", list(WARNINGS))

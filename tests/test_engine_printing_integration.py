@@ -39,9 +39,7 @@ def arrays(draw: st.DrawFn) -> np.ndarray:
         a = (make(shape, "float64", -3, 3, seed=seed) * scale).astype(dtype)
         if a.size and draw(st.booleans()):
             flat = a.reshape(-1)
-            flat[draw(st.integers(0, a.size - 1))] = draw(
-                st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0])
-            )
+            flat[draw(st.integers(0, a.size - 1))] = draw(st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0]))
         if a.size and draw(st.booleans()):
             a = np.round(a)  # integral-valued floats print without decimals
     return a
