@@ -158,7 +158,9 @@ class Elementwise(Workload):
     name = "elementwise"
     description = "tanh(2*sigmoid(exp(x*y+z)*0.5)-1) on large float32 tensors: memory-bound op chain"
     rtol = 1e-4
-    atol = 1e-6
+    # torch's vectorized float32 exp/sigmoid/tanh differ from numpy's by up to ~5e-5 on a few of 4M O(1)
+    # outputs (seen on this machine); a wrong computation is off by far more
+    atol = 1e-4
     unit = "GB/s"
     _sizes = {"small": {"n": 1 << 16}, "medium": {"n": 1 << 22}, "large": {"n": 1 << 24}}
     targets = (Target("floor", 1.15, "cpu", ("medium", "large")),)
