@@ -125,41 +125,42 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
         t = _new(Tensor)
         t._data = out
         t._dev = a._dev
-        t._rg = False
-        t.grad_fn = None
         t._grad = None
         t._version = [0, None]
         t._base = None
         t._accum = None
         t._meta = None
-        if cls is not None and ENABLED[0] and (a._rg or (bt and b._rg)):
-            node = cls()
-            fa = a.grad_fn
-            if fa is None and a._rg:
-                fa = a._accum or accumulator(a)
-            fb = None
+        if cls is None or not ENABLED[0] or not (a._rg or (bt and b._rg)):
+            t._rg = False
+            t.grad_fn = None
+            return t
+        node = cls()
+        fa = a.grad_fn
+        if fa is None and a._rg:
+            fa = a._accum or accumulator(a)
+        fb = None
+        if bt:
+            fb = b.grad_fn
+            if fb is None and b._rg:
+                fb = b._accum or accumulator(b)
+        node._next = (fa, fb)
+        if save:
+            va = a._version
             if bt:
-                fb = b.grad_fn
-                if fb is None and b._rg:
-                    fb = b._accum or accumulator(b)
-            node._next = (fa, fb)
-            if save:
-                va = a._version
-                if bt:
-                    vb = b._version
-                    node._vers = ((va, va[0]), (vb, vb[0]))
-                else:
-                    node._vers = ((va, va[0]), None)
-                node._saved = (a, b)
-            shape = out.shape
-            a0 = a._data
-            if a0 is not ad or (bt and b._data is not bd):  # an operand was cast: record what to cast back
-                node._meta = _meta2(a0, b._data if bt else None, shape, out.dtype)
-            elif a0.shape != shape or (bt and bd.shape != shape):  # uncast operands share the output's dtype
-                node._meta = _meta2(a0, bd if bt else None, shape, out.dtype)
-            node._ctx = (shape, out.dtype)
-            t._rg = True
-            t.grad_fn = node
+                vb = b._version
+                node._vers = ((va, va[0]), (vb, vb[0]))
+            else:
+                node._vers = ((va, va[0]), None)
+            node._saved = (a, b)
+        shape = out.shape
+        a0 = a._data
+        if a0 is not ad or (bt and b._data is not bd):  # an operand was cast: record what to cast back
+            node._meta = _meta2(a0, b._data if bt else None, shape, out.dtype)
+        elif bt and ad.shape != bd.shape:  # broadcast (uncast operands share the output's dtype; a
+            node._meta = _meta2(a0, bd, shape, out.dtype)  # scalar operand leaves a's shape as it is)
+        node._ctx = (shape, out.dtype)
+        t._rg = True
+        t.grad_fn = node
         return t
 
     return op
