@@ -480,7 +480,9 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
             if out._data.dtype.kind != "f":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
             xp = out._dev.xp
-            g = wrap(xp.ones(out._data.shape, dtype=out._data.dtype), out._dev)
+            od = out._data
+            # (a 0-dim one from array() is several times quicker than ones(()), a Python-level function)
+            g = wrap(xp.array(1, dtype=od.dtype) if not od.ndim else xp.ones(od.shape, dtype=od.dtype), out._dev)
         elif not isinstance(g, Tensor):
             from engine.creation import tensor
 

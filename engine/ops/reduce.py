@@ -84,6 +84,14 @@ def _sum_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool) -> tu
 
 
 def _mean_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool, n: int) -> tuple:
+    if not ENABLED[0]:  # plain backward: divide on the array, no op to record
+        gd = g._data
+        q = gd / n
+        return (
+            expand_back(
+                wrap(q if type(q) is type(gd) else g._dev.xp.asarray(q, dtype=gd.dtype), g._dev), shape, dims, keepdim
+            ),
+        )
     return (expand_back(g / n, shape, dims, keepdim),)
 
 
