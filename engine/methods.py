@@ -283,24 +283,19 @@ def _where_method(self: Tensor, condition: Tensor, y: Any) -> Tensor:
     return E.where(condition, self, y)
 
 
-def _clamp_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    E.check_clamp_args("clamp", True, args, kwargs)
-    return E.clamp(self, *args, **kwargs)
+def _bounds_method(name: str, impl: Any) -> Any:
+    """Tensor.clamp/clip(_): torch's method-form argument check first (its message names the method)."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        E.check_clamp_args(name, True, args, kwargs)
+        return impl(self, *args, **kwargs)
+
+    method.__name__ = name
+    return method
 
 
-def _clip_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    E.check_clamp_args("clip", True, args, kwargs)
-    return E.clamp(self, *args, **kwargs)
-
-
-def _clamp__method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    E.check_clamp_args("clamp_", True, args, kwargs)
-    return P.clamp_(self, *args, **kwargs)
-
-
-def _clip__method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    E.check_clamp_args("clip_", True, args, kwargs)
-    return P.clamp_(self, *args, **kwargs)
+_CLAMP, _CLIP = _bounds_method("clamp", E.clamp), _bounds_method("clip", E.clamp)
+_CLAMP_, _CLIP_ = _bounds_method("clamp_", P.clamp_), _bounds_method("clip_", P.clamp_)
 
 
 def _sum_method(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
@@ -351,7 +346,7 @@ METHODS: dict[str, Any] = {
     "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
     "divide": E.div, "true_divide": E.div, "floor_divide": E.floor_divide, "remainder": E.remainder,
     "fmod": E.fmod, "pow": E.pow, "float_power": E.float_power, "atan2": E.atan2, "arctan2": E.atan2,
-    "maximum": E.maximum, "minimum": E.minimum, "clamp": _clamp_method, "clip": _clip_method, "clamp_min": E.clamp_min,
+    "maximum": E.maximum, "minimum": E.minimum, "clamp": _CLAMP, "clip": _CLIP, "clamp_min": E.clamp_min,
     "clamp_max": E.clamp_max, "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp, "round": E.round,
     "logical_not": E.logical_not, "logical_and": E.logical_and, "logical_or": E.logical_or,
     "logical_xor": E.logical_xor, "bitwise_not": E.bitwise_not, "bitwise_and": E.bitwise_and,
@@ -385,7 +380,7 @@ METHODS: dict[str, Any] = {
     "ger": L.outer, "addmm": L.addmm,
     # in-place
     "add_": P.add_, "sub_": P.sub_, "subtract_": P.sub_, "mul_": P.mul_, "multiply_": P.mul_, "div_": P.div_,
-    "divide_": P.div_, "pow_": P.pow_, "clamp_": _clamp__method, "clip_": _clip__method, "addcmul_": P.addcmul_,
+    "divide_": P.div_, "pow_": P.pow_, "clamp_": _CLAMP_, "clip_": _CLIP_, "addcmul_": P.addcmul_,
     "addcdiv_": P.addcdiv_, "masked_fill_": P.masked_fill_, "zero_": P.zero_, "fill_": P.fill_, "copy_": P.copy_,
     "requires_grad_": P.requires_grad_, "detach_": P.detach_, "uniform_": P.uniform_, "normal_": P.normal_,
     # conversions & autograd
