@@ -16,6 +16,7 @@ from engine.ops.util import edge_of, mixed_device, node_class, result_np
 from engine.tensor import Tensor, wrap, wrap_any
 
 _ndarray = np.ndarray
+_generic = np.generic  # cupy keeps 0-dim results as arrays; numpy hands back scalars
 _new = object.__new__
 
 
@@ -120,7 +121,7 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
             out = ufunc(ad, bd)
         except ValueError:  # shapes that do not broadcast (a try costs nothing until it raises)
             raise RuntimeError(broadcast_error(np.shape(ad), np.shape(bd))) from None
-        if type(out) is not _ndarray:
+        if type(out) is not _ndarray and isinstance(out, _generic):  # a numpy scalar from 0-dim operands
             out = a._dev.xp.asarray(out)
         t = _new(Tensor)
         t._data = out
@@ -592,7 +593,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         r = np.sqrt(ad)
     else:
         r = np.power(ad, e)
-    if type(r) is not _ndarray:
+    if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
         r = input._dev.xp.asarray(r)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
@@ -629,7 +630,7 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
             r = xp.where(neg, xp.zeros((), dtype=rt), r)
     else:
         r = xp.power(xp.asarray(base, dtype=rt), xd)
-    if type(r) is not _ndarray:
+    if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
         r = x._dev.xp.asarray(r)
     t = wrap(r, x._dev)
     if ENABLED[0] and x._rg:
@@ -842,7 +843,7 @@ def _clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | Non
     r = np.clip(d, min, max) if d.dtype.kind == "f" else np.clip(d, min, max).astype(d.dtype)
     if min is not None and max is not None and min > max:
         r = np.full_like(d, max)
-    if type(r) is not _ndarray:
+    if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
         r = input._dev.xp.asarray(r)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
@@ -1139,7 +1140,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
             elif to_long and k == "b":
                 d = d.astype(np.int64)
         r = fn(d)
-        if type(r) is not _ndarray:
+        if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
             r = input._dev.xp.asarray(r)
         t = wrap(r, input._dev)
         if ENABLED[0] and input._rg:
