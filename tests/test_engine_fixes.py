@@ -230,3 +230,32 @@ def test_grad_mode_objects_print_as_torch() -> None:
         return out
 
     assert reprs(engine) == reprs(torch)
+
+
+DOUBLE_BACKWARD = [
+    "exp", "log", "sqrt", "sin", "tanh", "sigmoid", "relu", "abs", "reciprocal", "square", "atan", "erf", "silu",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", DOUBLE_BACKWARD)
+def test_create_graph_gradients_carry_torchs_node_and_second_derivative(name: str) -> None:
+    """With create_graph=True a gradient prints with torch's grad_fn (SigmoidBackwardBackward0, ...) and its
+    own gradient is torch's."""
+
+    def run(T):  # noqa: ANN001, ANN202
+        x = T.tensor([-0.5, 0.3, 0.6], dtype=T.float64, requires_grad=True)
+        f = getattr(x, name) if hasattr(x, name) else lambda: getattr(T.nn.functional, name)(x)
+        (g,) = T.autograd.grad(f().sum() * 3, x, create_graph=True)
+        (g2,) = T.autograd.grad(g.sum(), x)
+        return str(g), str(g2)
+
+    assert run(engine) == run(torch)
+
+
+def test_norm_gradient_is_self_times_grad_over_norm() -> None:
+    def run(T):  # noqa: ANN001, ANN202
+        x = T.tensor([0.3, -0.6, 1.2], dtype=T.float64, requires_grad=True)
+        (g,) = T.autograd.grad(x.norm(), x, create_graph=True)
+        return str(g)
+
+    assert run(engine) == run(torch)

@@ -992,8 +992,8 @@ UNARY = [
     ("sin", np.sin, "SinBackward0", lambda g, x, y: g * x.cos(), "x", "float"),
     ("cos", np.cos, "CosBackward0", lambda g, x, y: g * -x.sin(), "x", "float"),
     ("tan", np.tan, "TanBackward0", lambda g, x, y: g * (1 + y * y), "y", "float"),
-    ("tanh", np.tanh, "TanhBackward0", lambda g, x, y: g * (1 - y * y), "y", "float"),
-    ("sigmoid", lambda a: _sigmoid(a), "SigmoidBackward0", lambda g, x, y: g * y * (1 - y), "y", "float"),
+    ("tanh", np.tanh, "TanhBackward0", lambda g, x, y: tanh_backward(g, y), "y", "float"),
+    ("sigmoid", lambda a: _sigmoid(a), "SigmoidBackward0", lambda g, x, y: sigmoid_backward(g, y), "y", "float"),
     ("relu", lambda a: _relu(a), "ReluBackward0", lambda g, x, y: threshold_backward(g, y, 0), "y", "keep"),
     ("abs", np.abs, "AbsBackward0", lambda g, x, y: g * x.sign(), "x", "keep"),
     ("neg", np.negative, "NegBackward0", lambda g, x, y: -g, "", "keep"),
@@ -1044,31 +1044,64 @@ def _rsqrt(a: Any) -> Any:
     return 1 / np.sqrt(a)
 
 
-def _threshold_bw_bw(self: Node, gg: Tensor, y: Tensor, threshold: Any) -> tuple:
-    return (threshold_backward(gg, y, threshold),)
+def _grad_op(name: str, fwd: Any, bw: Any) -> Any:
+    """An ATen backward kernel as a primitive (threshold_backward, sigmoid_backward, tanh_backward): torch
+    runs these as single ops, so with create_graph=True a gradient's grad_fn is <NameBackwardBackward0> with
+    edges to the incoming gradient and to the saved tensor, and a second derivative flows through both.
+    fwd(g, s, arg) works on arrays (float16 in float32, rounded once, as torch); bw(gg, g, s, arg) on tensors."""
+
+    def backward(self: Node, gg: Tensor, g: Tensor, s: Tensor, arg: Any) -> tuple:
+        n = self._next
+        ga, gs = bw(gg, g, s, arg)
+        return (ga if n[0] is not None else None, gs if n[1] is not None else None)
+
+    cls = node_class(name, backward)
+
+    def op(g: Tensor, s: Tensor, arg: Any = None) -> Tensor:
+        gd, sd = g._data, s._data
+        if gd.dtype == np.float16:
+            r = fwd(gd.astype(np.float32), sd.astype(np.float32), arg).astype(np.float16)
+        else:
+            r = fwd(gd, sd, arg)
+        if type(r) is not _ndarray and isinstance(r, _generic):
+            r = g._dev.xp.asarray(r)
+        t = wrap(r, g._dev)
+        if ENABLED[0] and (g._rg or s._rg):
+            node = cls()
+            node._next = (edge_of(g), edge_of(s))
+            node._saved = (g, s, arg)
+            node._vers = ((g._version, g._version[0]), (s._version, s._version[0]), None)
+            node._ctx = (r.shape, r.dtype)
+            t._rg = True
+            t.grad_fn = node
+        return t
+
+    return op
 
 
-ThresholdBackwardBackward0 = node_class("ThresholdBackwardBackward0", _threshold_bw_bw)
+def _zeros_of(t: Tensor) -> Tensor:
+    return wrap(t._dev.xp.zeros(t._data.shape, dtype=t._data.dtype), t._dev)
 
 
-def threshold_backward(grad_output: Tensor, input: Tensor, threshold: Any) -> Tensor:  # noqa: A002
-    """torch's gradient of relu/threshold: grad where input > threshold, else 0 (a true 0: no -0.0 or
-    nan leaks through, as it would from grad * mask). Linear in grad_output, so its own backward is
-    itself; `input` only selects."""
-    gd = grad_output._data
-    xp = grad_output._dev.xp
-    r = xp.where(input._data <= threshold, xp.zeros((), dtype=gd.dtype), gd)
-    t = wrap(r, grad_output._dev)
-    if ENABLED[0] and grad_output._rg:
-        node = ThresholdBackwardBackward0()
-        node._next = (edge_of(grad_output),)
-        node._saved = (input, threshold)
-        c = input._version
-        node._vers = ((c, c[0]), None)
-        node._ctx = (r.shape, r.dtype)
-        t._rg = True
-        t.grad_fn = node
-    return t
+def _where_above(g: Any, x: Any, threshold: Any) -> Any:
+    # a true 0 below (grad * mask would leave -0.0 and nan there); a Python 0 keeps g's dtype on any backend
+    return np.where(x <= threshold, 0, g)
+
+
+# torch's kernels and derivative formulas (tools/autograd/derivatives.yaml), operand order kept for rounding
+threshold_backward = _grad_op(
+    "ThresholdBackwardBackward0", _where_above, lambda gg, g, x, t: (threshold_backward(gg, x, t), _zeros_of(gg))
+)
+sigmoid_backward = _grad_op(
+    "SigmoidBackwardBackward0",
+    lambda g, y, _: g * (1 - y) * y,
+    lambda gg, g, y, _: (sigmoid_backward(gg, y), gg * g * (-2 * y + 1)),
+)
+tanh_backward = _grad_op(
+    "TanhBackwardBackward0",
+    lambda g, y, _: g * (1 - y * y),
+    lambda gg, g, y, _: (tanh_backward(gg, y), -2 * y * gg * g),
+)
 
 
 _ZERO: dict = {}  # dtype -> 0-dim zero: max(zero, a) keeps a's dtype on every backend, and is the quickest form

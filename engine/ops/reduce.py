@@ -559,7 +559,7 @@ def _norm_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, p: float, dims: Any, k
     ge = expand_back(g, shape, dims, keepdim)
     ye = expand_back(y, shape, dims, keepdim)
     if p == 2:
-        return (where(ye == 0, 0.0, ge * x / ye),)
+        return (x * where(ye == 0, 0.0, ge / ye),)  # torch's norm_backward: self * (grad / norm), 0 where norm is
     if p == 1:
         return (ge * x.sign(),)
     if p == float("inf") or p == float("-inf"):
