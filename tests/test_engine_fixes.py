@@ -259,3 +259,15 @@ def test_norm_gradient_is_self_times_grad_over_norm() -> None:
         return str(g)
 
     assert run(engine) == run(torch)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_gradients_under_create_graph_match_torch(name: str) -> None:
+    def run(T):  # noqa: ANN001, ANN202
+        x = T.tensor([[-0.5, 0.3, 0.6], [1.0, 2.0, -1.0]], dtype=T.float64, requires_grad=True)
+        w = T.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], dtype=T.float64)
+        (g,) = T.autograd.grad((getattr(x, name)(-1) * w).sum(), x, create_graph=True)
+        (g2,) = T.autograd.grad((g * g).sum(), x)
+        return str(g), str(g2)
+
+    assert run(engine) == run(torch)

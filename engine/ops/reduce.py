@@ -11,6 +11,7 @@ import numpy as np
 from engine.autograd import Node, save_out
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
+from engine.ops.elementwise import _grad_op
 from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
 from engine.tensor import Tensor, wrap, wrap_any
 
@@ -719,14 +720,43 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
 
 
 # ---- softmax / log_softmax ---------------------------------------------------------------------------
+def _axis(a: Any, dim: int) -> Any:
+    return dim if a.ndim else None
+
+
+def _softmax_grad(g: Any, y: Any, dim: int) -> Any:
+    return y * (g - (g * y).sum(axis=_axis(y, dim), keepdims=True))
+
+
+def _log_softmax_grad(g: Any, y: Any, dim: int) -> Any:
+    return g - np.exp(y) * g.sum(axis=_axis(y, dim), keepdims=True)
+
+
+def _softmax_grad_bw(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> tuple:
+    # d/dg is the same kernel; d/dy: gg * (g - sum(g * y)) - g * sum(gg * y)
+    return (
+        softmax_backward_data(gg, y, dim),
+        gg * (g - (g * y).sum(dim=dim, keepdim=True)) - g * (gg * y).sum(dim=dim, keepdim=True),
+    )
+
+
+def _log_softmax_grad_bw(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> tuple:
+    # torch's derivatives.yaml: d/dg gg - sum(gg * exp(y)) (the kernel's transpose), d/dy -sum(g) * exp(y) * gg
+    e = y.exp()
+    return (gg - (gg * e).sum(dim=dim, keepdim=True), -g.sum(dim=dim, keepdim=True) * e * gg)
+
+
 def _softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
-    return (y * (g - (g * y).sum(dim=dim, keepdim=True)),)
+    return (softmax_backward_data(g, y, dim),)
 
 
 def _log_softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
-    return (g - y.exp() * g.sum(dim=dim, keepdim=True),)
+    return (log_softmax_backward_data(g, y, dim),)
 
 
+# torch's _softmax_backward_data / _log_softmax_backward_data kernels, primitives with their own derivatives
+softmax_backward_data = _grad_op("SoftmaxBackwardDataBackward0", _softmax_grad, _softmax_grad_bw)
+log_softmax_backward_data = _grad_op("LogSoftmaxBackwardDataBackward0", _log_softmax_grad, _log_softmax_grad_bw)
 SoftmaxBackward0 = node_class("SoftmaxBackward0", _softmax_bw)
 LogSoftmaxBackward0 = node_class("LogSoftmaxBackward0", _log_softmax_bw)
 
