@@ -153,12 +153,15 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
             else:
                 node._vers = ((va, va[0]), None)
             node._saved = (a, b)
-        shape = out.shape
         a0 = a._data
         if a0 is not ad or (bt and b._data is not bd):  # an operand was cast: record what to cast back
+            shape = out.shape
             node._meta = _meta2(a0, b._data if bt else None, shape, out.dtype)
-        elif bt and ad.shape != bd.shape:  # broadcast (uncast operands share the output's dtype; a
-            node._meta = _meta2(a0, bd, shape, out.dtype)  # scalar operand leaves a's shape as it is)
+        else:  # uncast operands share the output's dtype; a scalar operand leaves a's shape as it is
+            shape = ad.shape
+            if bt and bd.shape != shape:  # broadcast
+                shape = out.shape
+                node._meta = _meta2(a0, bd, shape, out.dtype)
         node._ctx = (shape, out.dtype)
         t._rg = True
         t.grad_fn = node
