@@ -303,6 +303,9 @@ def _collect(roots: Sequence[Node], targets: dict | None) -> list:
             for nxt in it:
                 if nxt is not None and nxt not in seen:
                     seen.add(nxt)
+                    if not nxt._next and targets is None:  # a sink (AccumulateGrad): done at once
+                        order.append(nxt)
+                        continue
                     stack.append((nxt, iter(nxt._next)))
                     break
             else:
