@@ -271,3 +271,25 @@ def test_softmax_gradients_under_create_graph_match_torch(name: str) -> None:
         return str(g), str(g2)
 
     assert run(engine) == run(torch)
+
+
+def _softplus_story(T) -> list:  # noqa: ANN001
+    F = T.nn.functional
+    out = []
+    for kw in ({}, {"beta": 2.0}, {"beta": 0.5, "threshold": 3.0}):
+        x = T.tensor([-30.0, -1.0, 0.0, 0.5, 2.0, 9.0, 25.0], dtype=T.float64, requires_grad=True)
+        y = F.softplus(x, **kw)
+        (g,) = T.autograd.grad((y * T.arange(7.0, dtype=T.float64)).sum(), x, create_graph=True)
+        (g2,) = T.autograd.grad((g * g).sum(), x)
+        out += [str(y), str(g), str(g2)]
+    out.append(str(F.softplus(T.tensor([1.0, 2.0], dtype=T.float16))))
+    try:
+        F.softplus(T.tensor([1, 2]))
+    except NotImplementedError as e:
+        out.append(str(e))
+    return out
+
+
+def test_softplus_with_beta_and_threshold_matches_torch_to_second_order() -> None:
+    """SoftplusBackward0 over softplus_backward (SoftplusBackwardBackward0), beta and threshold as torch's."""
+    assert _softplus_story(engine) == _softplus_story(torch)

@@ -18,10 +18,7 @@ silu = E.silu
 softplus_ = E.softplus
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
-    if beta == 1.0:
-        return E.softplus(input)
-    return E.softplus(input * beta) / beta
+softplus = E.softplus
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002

@@ -1016,8 +1016,6 @@ UNARY = [
     ("erf", None, "ErfBackward0", lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(), "x", "float"),
     ("silu", lambda a: a * _sigmoid(a), "SiluBackward0",
      lambda g, x, y: g * x.sigmoid() * (1 + x * (1 - x.sigmoid())), "x", "float"),
-    ("softplus", lambda a: np.logaddexp(0, a).astype(a.dtype, copy=False), "SoftplusBackward0",
-     lambda g, x, y: g * x.sigmoid(), "x", "float"),
 ]  # fmt: skip
 
 
@@ -1091,6 +1089,20 @@ def _where_above(g: Any, x: Any, threshold: Any) -> Any:
     return np.where(x <= threshold, 0, g)
 
 
+def _softplus_grad(g: Any, x: Any, arg: tuple) -> Any:
+    beta, threshold = arg
+    xb = x * beta
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.exp(xb)
+        return np.where(xb > threshold, g, g * z / (z + 1))
+
+
+def _softplus_grad_bw(gg: Tensor, g: Tensor, x: Tensor, arg: tuple) -> tuple:
+    beta, threshold = arg
+    xb = x * beta  # torch's softplus_double_backward for d/dx
+    return softplus_backward(gg, x, arg), sigmoid_backward(gg * g, xb.sigmoid()) * (xb < threshold) * beta
+
+
 # torch's kernels and derivative formulas (tools/autograd/derivatives.yaml), operand order kept for rounding
 threshold_backward = _grad_op(
     "ThresholdBackwardBackward0", _where_above, lambda gg, g, x, t: (threshold_backward(gg, x, t), _zeros_of(gg))
@@ -1100,6 +1112,36 @@ sigmoid_backward = _grad_op(
     lambda g, y, _: g * (1 - y) * y,
     lambda gg, g, y, _: (sigmoid_backward(gg, y), gg * g * (-2 * y + 1)),
 )
+softplus_backward = _grad_op("SoftplusBackwardBackward0", _softplus_grad, _softplus_grad_bw)
+SoftplusBackward0 = node_class(
+    "SoftplusBackward0", lambda self, g, x, beta, threshold: (softplus_backward(g, x, (beta, threshold)),)
+)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """torch.nn.functional.softplus: log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
+    d = input._data
+    if d.dtype.kind != "f":
+        raise NotImplementedError(f"\"softplus_cpu\" not implemented for '{input.dtype.scalar_name()}'")
+    a = d.astype(np.float32) if d.dtype == np.float16 else d
+    xb = a * beta
+    with np.errstate(over="ignore"):
+        r = np.where(xb > threshold, a, np.log1p(np.exp(xb)) / beta)
+    r = r.astype(d.dtype, copy=False)
+    if type(r) is not _ndarray and isinstance(r, _generic):
+        r = input._dev.xp.asarray(r)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        node = SoftplusBackward0()
+        node._next = (edge_of(input),)
+        node._saved = (input, beta, threshold)
+        node._vers = ((input._version, input._version[0]), None, None)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
+
+
 tanh_backward = _grad_op(
     "TanhBackwardBackward0",
     lambda g, y, _: g * (1 - y * y),
