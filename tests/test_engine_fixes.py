@@ -234,6 +234,7 @@ def test_grad_mode_objects_print_as_torch() -> None:
 
 DOUBLE_BACKWARD = [
     "exp", "log", "sqrt", "sin", "tanh", "sigmoid", "relu", "abs", "reciprocal", "square", "atan", "erf", "silu",
+    "exp2", "softplus",
 ]  # fmt: skip
 
 

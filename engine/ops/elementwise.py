@@ -294,6 +294,8 @@ class NotImplementedNode(Node):
 
 
 _mul = binary(np.multiply, MulBackward0)
+# mul(Tensor, Scalar) as torch's own backward formulas call it (result * M_LN2): MulBackward1 under create_graph
+_mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw))
 _add = binary(np.add, AddBackward0, save=False)
 _sub = binary(np.subtract, SubBackward0, save=False, nobool=True)
 _div = binary(np.true_divide, DivBackward0, floatify=True)
@@ -1012,7 +1014,7 @@ UNARY = [
     ("atan", np.arctan, "AtanBackward0", lambda g, x, y: g / (1 + x * x), "x", "float"),
     ("sinh", np.sinh, "SinhBackward0", lambda g, x, y: g * x.cosh(), "x", "float"),
     ("cosh", np.cosh, "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
-    ("exp2", np.exp2, "Exp2Backward0", lambda g, x, y: g * y * LN2, "y", "float"),
+    ("exp2", np.exp2, "Exp2Backward0", lambda g, x, y: _mul_scalar(g * y, LN2), "y", "float"),
     ("erf", None, "ErfBackward0", lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(), "x", "float"),
     ("silu", lambda a: a * _sigmoid(a), "SiluBackward0",
      lambda g, x, y: g * x.sigmoid() * (1 + x * (1 - x.sigmoid())), "x", "float"),
