@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED
+from engine.tensor import wrap
 
 # Set by a host (tcli's interpreter) before each statement; recorded when a graph is freed and when
 # an in-place op bumps a version counter, so errors can point at the line that caused them.
@@ -162,8 +163,6 @@ class _Out:
         self.counter = t._version
 
     def tensor(self, node: Node) -> Any:
-        from engine.tensor import wrap
-
         t = wrap(self.data, self.dev)
         t._rg = True
         t.grad_fn = node
@@ -265,8 +264,6 @@ def _fit(g: Any, meta: tuple) -> Any:
                 _FIT_DIMS[(gs, shape)] = dims
         if not ENABLED[0]:
             # No graph to build: stay in the array library (this runs for every broadcast bias).
-            from engine.tensor import wrap
-
             if not dims:
                 r = gd
             elif type(gd) is _ndarray:
@@ -438,7 +435,6 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
         if create_graph:
             # torch copies the incoming grad into a fresh tensor (CopyBackwards when it has a graph)
             from engine.ops.inplace import copy_
-            from engine.tensor import wrap
 
             var.grad = copy_(wrap(g._dev.xp.empty_like(g._data), g._dev), g)
         else:
@@ -450,8 +446,6 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
                 # the caller kept it) is copied, since users update grads in place.
                 var._grad = g
             else:
-                from engine.tensor import wrap
-
                 var._grad = wrap(gd.copy(), g._dev)
     elif create_graph or cur._rg:
         var.grad = cur + g
@@ -468,7 +462,7 @@ def _as_tuple(x: Any) -> tuple:
 
 
 def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> list:
-    from engine.tensor import Tensor, wrap
+    from engine.tensor import Tensor
 
     grads = []
     for i, out in enumerate(outputs):
