@@ -1047,16 +1047,19 @@ def _rsqrt(a: Any) -> Any:
     return 1 / np.sqrt(a)
 
 
-def _grad_op(name: str, fwd: Any, bw: Any) -> Any:
+def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
     """An ATen backward kernel as a primitive (threshold_backward, sigmoid_backward, tanh_backward): torch
     runs these as single ops, so with create_graph=True a gradient's grad_fn is <NameBackwardBackward0> with
     edges to the incoming gradient and to the saved tensor, and a second derivative flows through both.
-    fwd(g, s, arg) works on arrays (float16 in float32, rounded once, as torch); bw(gg, g, s, arg) on tensors."""
+    fwd(g, s, arg) works on arrays (float16 in float32, rounded once, as torch); d_grad and d_saved(gg, g, s,
+    arg), on tensors, give the gradients for g and for s, each computed only when its input needs it."""
 
     def backward(self: Node, gg: Tensor, g: Tensor, s: Tensor, arg: Any) -> tuple:
         n = self._next
-        ga, gs = bw(gg, g, s, arg)
-        return (ga if n[0] is not None else None, gs if n[1] is not None else None)
+        return (
+            d_grad(gg, g, s, arg) if n[0] is not None else None,
+            d_saved(gg, g, s, arg) if n[1] is not None else None,
+        )
 
     cls = node_class(name, backward)
 
@@ -1070,13 +1073,7 @@ def _grad_op(name: str, fwd: Any, bw: Any) -> Any:
             r = g._dev.xp.asarray(r)
         t = wrap(r, g._dev)
         if ENABLED[0] and (g._rg or s._rg):
-            node = cls()
-            node._next = (edge_of(g), edge_of(s))
-            node._saved = (g, s, arg)
-            node._vers = ((g._version, g._version[0]), (s._version, s._version[0]), None)
-            node._ctx = (r.shape, r.dtype)
-            t._rg = True
-            t.grad_fn = node
+            _attach(t, cls, g, s, (g, s, arg), r)
         return t
 
     return op
@@ -1099,22 +1096,28 @@ def _softplus_grad(g: Any, x: Any, arg: tuple) -> Any:
         return np.where(xb > threshold, g, g * z / (z + 1))
 
 
-def _softplus_grad_bw(gg: Tensor, g: Tensor, x: Tensor, arg: tuple) -> tuple:
+def _softplus_grad_dx(gg: Tensor, g: Tensor, x: Tensor, arg: tuple) -> Tensor:
     beta, threshold = arg
-    xb = x * beta  # torch's softplus_double_backward for d/dx
-    return softplus_backward(gg, x, arg), sigmoid_backward(gg * g, xb.sigmoid()) * (xb < threshold) * beta
+    xb = x * beta  # torch's softplus_double_backward
+    return sigmoid_backward(gg * g, xb.sigmoid()) * (xb < threshold) * beta
 
 
 # torch's kernels and derivative formulas (tools/autograd/derivatives.yaml), operand order kept for rounding
 threshold_backward = _grad_op(
-    "ThresholdBackwardBackward0", _where_above, lambda gg, g, x, t: (threshold_backward(gg, x, t), _zeros_of(gg))
+    "ThresholdBackwardBackward0",
+    _where_above,
+    lambda gg, g, x, t: threshold_backward(gg, x, t),
+    lambda gg, g, x, t: _zeros_of(gg),
 )
 sigmoid_backward = _grad_op(
     "SigmoidBackwardBackward0",
     lambda g, y, _: g * (1 - y) * y,
-    lambda gg, g, y, _: (sigmoid_backward(gg, y), gg * g * (-2 * y + 1)),
+    lambda gg, g, y, _: sigmoid_backward(gg, y),
+    lambda gg, g, y, _: gg * g * (-2 * y + 1),
 )
-softplus_backward = _grad_op("SoftplusBackwardBackward0", _softplus_grad, _softplus_grad_bw)
+softplus_backward = _grad_op(
+    "SoftplusBackwardBackward0", _softplus_grad, lambda gg, g, x, arg: softplus_backward(gg, x, arg), _softplus_grad_dx
+)
 SoftplusBackward0 = node_class(
     "SoftplusBackward0", lambda self, g, x, beta, threshold: (softplus_backward(g, x, (beta, threshold)),)
 )
@@ -1134,20 +1137,15 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         r = input._dev.xp.asarray(r)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
-        node = SoftplusBackward0()
-        node._next = (edge_of(input),)
-        node._saved = (input, beta, threshold)
-        node._vers = ((input._version, input._version[0]), None, None)
-        node._ctx = (r.shape, r.dtype)
-        t._rg = True
-        t.grad_fn = node
+        _attach(t, SoftplusBackward0, input, None, (input, beta, threshold), r)
     return t
 
 
 tanh_backward = _grad_op(
     "TanhBackwardBackward0",
     lambda g, y, _: g * (1 - y * y),
-    lambda gg, g, y, _: (tanh_backward(gg, y), -2 * y * gg * g),
+    lambda gg, g, y, _: tanh_backward(gg, y),
+    lambda gg, g, y, _: -2 * y * gg * g,
 )
 
 

@@ -732,18 +732,18 @@ def _log_softmax_grad(g: Any, y: Any, dim: int) -> Any:
     return g - np.exp(y) * g.sum(axis=_axis(y, dim), keepdims=True)
 
 
-def _softmax_grad_bw(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> tuple:
-    # d/dg is the same kernel; d/dy: gg * (g - sum(g * y)) - g * sum(gg * y)
-    return (
-        softmax_backward_data(gg, y, dim),
-        gg * (g - (g * y).sum(dim=dim, keepdim=True)) - g * (gg * y).sum(dim=dim, keepdim=True),
-    )
+def _softmax_grad_dy(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> Tensor:
+    # (d/dg is the kernel itself: it is symmetric)
+    return gg * (g - (g * y).sum(dim=dim, keepdim=True)) - g * (gg * y).sum(dim=dim, keepdim=True)
 
 
-def _log_softmax_grad_bw(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> tuple:
-    # torch's derivatives.yaml: d/dg gg - sum(gg * exp(y)) (the kernel's transpose), d/dy -sum(g) * exp(y) * gg
-    e = y.exp()
-    return (gg - (gg * e).sum(dim=dim, keepdim=True), -g.sum(dim=dim, keepdim=True) * e * gg)
+# torch's derivatives.yaml: d/dg is the kernel's transpose, gg - sum(gg * exp(y)); d/dy is -sum(g) * exp(y) * gg
+def _log_softmax_grad_dg(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> Tensor:
+    return gg - (gg * y.exp()).sum(dim=dim, keepdim=True)
+
+
+def _log_softmax_grad_dy(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> Tensor:
+    return -g.sum(dim=dim, keepdim=True) * y.exp() * gg
 
 
 def _softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
@@ -755,8 +755,15 @@ def _log_softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
 
 
 # torch's _softmax_backward_data / _log_softmax_backward_data kernels, primitives with their own derivatives
-softmax_backward_data = _grad_op("SoftmaxBackwardDataBackward0", _softmax_grad, _softmax_grad_bw)
-log_softmax_backward_data = _grad_op("LogSoftmaxBackwardDataBackward0", _log_softmax_grad, _log_softmax_grad_bw)
+softmax_backward_data = _grad_op(
+    "SoftmaxBackwardDataBackward0",
+    _softmax_grad,
+    lambda gg, g, y, dim: softmax_backward_data(gg, y, dim),
+    _softmax_grad_dy,
+)
+log_softmax_backward_data = _grad_op(
+    "LogSoftmaxBackwardDataBackward0", _log_softmax_grad, _log_softmax_grad_dg, _log_softmax_grad_dy
+)
 SoftmaxBackward0 = node_class("SoftmaxBackward0", _softmax_bw)
 LogSoftmaxBackward0 = node_class("LogSoftmaxBackward0", _log_softmax_bw)
 
