@@ -461,6 +461,13 @@ def _as_tuple(x: Any) -> tuple:
     return (x,)
 
 
+def implicit_grad(out: Any) -> Any:
+    """The gradient backward() starts from for a one-element output: a one of its dtype and shape."""
+    od, xp = out._data, out._dev.xp
+    # (a 0-dim one from array() is several times quicker than ones(()), a Python-level function)
+    return wrap(xp.array(1, dtype=od.dtype) if not od.ndim else xp.ones(od.shape, dtype=od.dtype), out._dev)
+
+
 def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> list:
     from engine.tensor import Tensor
 
@@ -476,10 +483,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if out._data.dtype.kind != "f":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
-            xp = out._dev.xp
-            od = out._data
-            # (a 0-dim one from array() is several times quicker than ones(()), a Python-level function)
-            g = wrap(xp.array(1, dtype=od.dtype) if not od.ndim else xp.ones(od.shape, dtype=od.dtype), out._dev)
+            g = implicit_grad(out)
         elif not isinstance(g, Tensor):
             from engine.creation import tensor
 

@@ -192,10 +192,8 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: Any = None, creat
              inputs: Any = None) -> None:  # fmt: skip
     fn = self.grad_fn
     if gradient is None and inputs is None and not create_graph and fn is not None and self._data.size == 1:
-        d = self._data  # loss.backward(): the implicit gradient of a float scalar, straight to the one pass
-        if d.dtype.kind == "f":
-            one = self._dev.xp.array(1, dtype=d.dtype) if not d.ndim else self._dev.xp.ones(d.shape, dtype=d.dtype)
-            autograd.run_backward([fn], [wrap(one, self._dev)], bool(retain_graph), False)
+        if self._data.dtype.kind == "f":  # loss.backward() of a float scalar: straight to the one pass
+            autograd.run_backward([fn], [autograd.implicit_grad(self)], bool(retain_graph), False)
             return
     autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
