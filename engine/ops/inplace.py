@@ -88,10 +88,10 @@ def writable_view(d: Any) -> Any:
     root = d
     while isinstance(root.base, np.ndarray):
         root = root.base
-    if not root.flags.writeable or not (root.flags.c_contiguous or root.flags.f_contiguous):
+    if not root.flags.writeable or not _dense(root):
         return d  # memory that really is read-only: numpy's error stands
     flat = root.reshape(-1, order="A")
-    offset = d.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    offset = _ptr(d) - _ptr(root)
     return np.ndarray(d.shape, d.dtype, buffer=flat, offset=offset, strides=d.strides)
 
 
