@@ -127,6 +127,32 @@ def device_count() -> int:
         return 0
 
 
+_ON_DEVICE: dict = {}
+
+
+def on_device(f):  # noqa: ANN001, ANN201 - a numpy function -> cupy's
+    """cupy's function of the same name as numpy's top-level `f`.
+
+    Op code calls numpy's names. Given device arrays, numpy hands such a call on to cupy through its override
+    protocol (__array_ufunc__/__array_function__), and cupy's side of it builds every argument's
+    __cuda_array_interface__: microseconds per call, more than launching a small kernel. The hot paths call
+    cupy's function directly instead."""
+    g = _ON_DEVICE.get(f)
+    if g is None:
+        import cupy
+
+        g = _ON_DEVICE[f] = getattr(cupy, f.__name__)
+    return g
+
+
+def for_array(f, arr):  # noqa: ANN001, ANN201
+    """numpy's top-level `f` for a numpy array, cupy's (called directly, see on_device) for a device array."""
+    return f if type(arr) is np.ndarray or isinstance(arr, _HOST) else on_device(f)
+
+
+_HOST = (np.ndarray, np.generic, int, float, complex)
+
+
 def host(arr):  # noqa: ANN001, ANN201
     """A numpy view/copy of an array that may live on the GPU (the one sync point printing uses)."""
     if type(arr) is np.ndarray:

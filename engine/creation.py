@@ -212,7 +212,8 @@ def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
         shape = _size(size)
     except RuntimeError:
         raise RuntimeError("zeros: Dimension size must be non-negative.") from None  # torch's zeros says so
-    return _finish(np.zeros(shape, dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
+    dev = _dev(device)
+    return _finish(dev.xp.zeros(shape, dtype=_fill_dtype(dtype)), dev, requires_grad, out)
 
 
 def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -220,7 +221,8 @@ def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any =
     size = _size_kw(size, kw)
     if out is not None and dtype is None:
         dtype = out.dtype
-    return _finish(np.ones(_size(size), dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
+    dev = _dev(device)
+    return _finish(dev.xp.ones(_size(size), dtype=_fill_dtype(dtype)), dev, requires_grad, out)
 
 
 def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -230,7 +232,8 @@ def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
     # Zero-filled rather than uninitialised: deterministic output costs little and leaks nothing.
     if out is not None and dtype is None:
         dtype = out.dtype
-    return _finish(np.zeros(_size(size), dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
+    dev = _dev(device)
+    return _finish(dev.xp.zeros(_size(size), dtype=_fill_dtype(dtype)), dev, requires_grad, out)
 
 
 def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
@@ -247,7 +250,8 @@ def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = 
         else:
             dtype = DEFAULT.float
     size = _size(size if isinstance(size, (tuple, list)) else (size,))
-    return _finish(np.full(size, fill_value, dtype=to_dtype(dtype).np), _dev(device), requires_grad, out)
+    dev = _dev(device)
+    return _finish(dev.xp.full(size, fill_value, dtype=to_dtype(dtype).np), dev, requires_grad, out)
 
 
 def _like(input: Tensor, dtype: Any, device: Any) -> tuple:  # noqa: A002
@@ -259,25 +263,25 @@ def _like(input: Tensor, dtype: Any, device: Any) -> tuple:  # noqa: A002
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(np.zeros(shape, dtype=dt), dev, requires_grad)
+    return _finish(dev.xp.zeros(shape, dtype=dt), dev, requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(np.ones(shape, dtype=dt), dev, requires_grad)
+    return _finish(dev.xp.ones(shape, dtype=dt), dev, requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(np.zeros(shape, dtype=dt), dev, requires_grad)
+    return _finish(dev.xp.zeros(shape, dtype=dt), dev, requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(np.full(shape, fill_value, dtype=dt), dev, requires_grad)
+    return _finish(dev.xp.full(shape, fill_value, dtype=dt), dev, requires_grad)
 
 
 # ---- ranges ------------------------------------------------------------------------------------------------
@@ -313,16 +317,18 @@ def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Tensor | N
             n = max(0, (xe - xs + xst - sgn) // xst)
         else:
             n = max(0, math.ceil((end - start) / step))
-        arr = (xs + np.arange(n, dtype=np.int64) * xst).astype(dt)
+        dev = _dev(device)
+        arr = (xs + dev.xp.arange(n, dtype=np.int64) * xst).astype(dt)
         _arange_out_warning(out, n)
-        return _finish(arr, _dev(device), requires_grad, out)
+        return _finish(arr, dev, requires_grad, out)
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
     # torch computes start + i*step in double, then casts: same values as numpy for these inputs
-    arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt)
+    dev = _dev(device)
+    arr = (start + dev.xp.arange(n, dtype=np.float64) * step).astype(dt)
     _arange_out_warning(out, n)
-    return _finish(arr, _dev(device), requires_grad, out)
+    return _finish(arr, dev, requires_grad, out)
 
 
 def _arange_out_warning(out: Tensor | None, n: int) -> None:
@@ -374,7 +380,8 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tenso
 
 def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
         device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
-    return _finish(np.eye(n, n if m is None else m, dtype=_fill_dtype(dtype)), _dev(device), requires_grad, out)
+    dev = _dev(device)
+    return _finish(dev.xp.eye(n, n if m is None else m, dtype=_fill_dtype(dtype)), dev, requires_grad, out)
 
 
 # ---- random ---------------------------------------------------------------------------------------------

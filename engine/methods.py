@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine import autograd
-from engine.backend import to_device
+from engine.backend import for_array, to_device
 from engine.dtypes import (
     DEFAULT,
     FROM_NP,
@@ -48,7 +48,7 @@ def rsub(self: Tensor, other: Any) -> Any:
         ad, b = E.prep(self, other)
     except E.NotOperand:
         return NotImplemented
-    r = np.subtract(b, ad)
+    r = for_array(np.subtract, ad)(b, ad)
     if type(r) is not np.ndarray:
         r = self._dev.xp.asarray(r)
     t = wrap(r, self._dev)

@@ -40,6 +40,30 @@ _IMPLICIT = (
 )
 _SCALARS = (int, float, complex, bool, np.generic)
 _REG: dict[int, weakref.ref] = {}
+# Every device<->host transfer (each is a synchronisation on a GPU) is logged here while TRANSFERS is a list:
+# `with transfers() as log:` collects (kind, where) pairs; tests assert a hot path logs none.
+TRANSFERS: list | None = None
+
+
+def _transfer(kind: str) -> None:
+    if TRANSFERS is not None:
+        f = sys._getframe(2)
+        while f is not None and f.f_code.co_filename == __file__:
+            f = f.f_back
+        where = f"{f.f_code.co_filename.rpartition('/')[2]}:{f.f_lineno} {f.f_code.co_name}" if f else "?"
+        TRANSFERS.append((kind, where))
+
+
+@contextlib.contextmanager
+def transfers() -> Any:
+    """Log device->host reads (item, float(), bool(), get, printing, boolean-mask indexing, nonzero) and
+    host->device copies of numpy data (asarray/array of a numpy array, host index arrays) made inside."""
+    global TRANSFERS
+    outer, TRANSFERS = TRANSFERS, []
+    try:
+        yield TRANSFERS
+    finally:
+        TRANSFERS = outer
 
 
 def _unsupported(x: Any) -> TypeError:
@@ -175,6 +199,7 @@ def _index_part(s: Any) -> Any:
     if isinstance(s, ndarray):
         return s._a
     if isinstance(s, (list, np.ndarray)):  # cupy copies list/numpy index arrays to the device
+        _transfer("host index array")
         return np.asarray(_arg(s, allow_numpy=True))
     if isinstance(s, _SCALARS):
         return s
@@ -373,6 +398,7 @@ class ndarray:
 
     # ---- transfers and scalars (these synchronize on cupy too) --------------------------------------
     def get(self, stream: Any = None, order: str = "C", out: Any = None, blocking: bool = True) -> np.ndarray:
+        _transfer("get")
         if out is not None:
             out[...] = self._a
             return out
@@ -386,27 +412,35 @@ class ndarray:
         self._a[...] = arr
 
     def item(self, *args: Any) -> Any:
+        _transfer("item")
         return self._a.item(*args)
 
     def tolist(self) -> Any:
+        _transfer("tolist")
         return self._a.tolist()
 
     def tobytes(self, order: str = "C") -> bytes:
+        _transfer("tobytes")
         return self._a.tobytes(order)
 
     def __float__(self) -> float:
+        _transfer("float")
         return float(self._a)
 
     def __int__(self) -> int:
+        _transfer("int")
         return int(self._a)
 
     def __complex__(self) -> complex:
+        _transfer("complex")
         return complex(self._a)
 
     def __bool__(self) -> bool:
+        _transfer("bool")
         return bool(self._a)
 
     def __index__(self) -> int:
+        _transfer("index")
         return self._a.__index__()
 
     def __len__(self) -> int:
@@ -418,9 +452,11 @@ class ndarray:
         return (self[i] for i in range(self._a.shape[0]))
 
     def __repr__(self) -> str:
+        _transfer("repr")
         return repr(self._a)
 
     def __str__(self) -> str:
+        _transfer("str")
         return str(self._a)
 
     def __format__(self, spec: str) -> str:
@@ -440,6 +476,9 @@ class ndarray:
     # ---- indexing ---------------------------------------------------------------------------------
     def __getitem__(self, key: Any) -> Any:
         idx = _index(key)
+        parts = idx if isinstance(idx, tuple) else (idx,)
+        if any(getattr(p, "dtype", None) == np.bool_ and p.ndim > 0 for p in parts):
+            _transfer("boolean mask")  # the result's size is read back from the device
         with _cupy_index_errors():
             return _wrap(self._a[idx])
 
@@ -477,6 +516,8 @@ class ndarray:
         if name not in _METHODS:
             raise AttributeError(f"'cupy.ndarray' object has no attribute '{name}'")
         meth = getattr(self._a, name)
+        if name in _SYNCING:
+            _transfer(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             return _wrap(meth(*(_arg(a) for a in args), **_kw(kwargs)))
@@ -569,8 +610,14 @@ _MISSING = {
 _TRANSFER = {"array", "asarray", "asanyarray"}
 
 
+# functions whose result size depends on the data: cupy reads a count back from the device
+_SYNCING = {"nonzero", "argwhere", "flatnonzero", "unique", "extract", "compress"}
+
+
 def _func(name: str, f: Any, allow_numpy: bool = False) -> Any:
     def call(*args: Any, **kwargs: Any) -> Any:
+        if name in _SYNCING:
+            _transfer(name)
         return _wrap(f(*(_arg(a, allow_numpy) for a in args), **_kw(kwargs, allow_numpy)))
 
     call.__name__ = name
@@ -610,13 +657,20 @@ _NS["ndarray"] = ndarray
 _NS["ufunc"] = ufunc
 
 
+def _host_data(obj: Any) -> None:
+    if isinstance(obj, (np.ndarray, list, tuple)):
+        _transfer("host to device")
+
+
 def array(obj: Any, dtype: Any = None, copy: bool = True, order: str = "K", subok: bool = False, ndmin: int = 0) -> Any:
+    _host_data(obj)
     return _wrap_arr(np.array(_arg(obj, allow_numpy=True), dtype=dtype, copy=bool(copy), order=order, ndmin=ndmin))
 
 
 def asarray(a: Any, dtype: Any = None, order: Any = None, *, blocking: bool = False) -> Any:
     if isinstance(a, ndarray) and (dtype is None or np.dtype(dtype) == a.dtype):
         return a
+    _host_data(a)
     return _wrap_arr(np.asarray(_arg(a, allow_numpy=True), dtype=dtype, order=order))
 
 
@@ -735,6 +789,22 @@ cupyx.scatter_max = _scatter(np.maximum)
 cupyx.scatter_min = _scatter(np.minimum)
 
 
+def _erf(x: Any) -> Any:
+    import math
+
+    a = _strict(x)
+    if not isinstance(a, np.ndarray):
+        raise _unsupported(x)
+    dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
+    flat = np.fromiter(map(math.erf, a.ravel().tolist()), dtype=np.float64, count=a.size)
+    return _wrap_arr(flat.astype(dt).reshape(a.shape))
+
+
+cupyx.scipy = types.ModuleType("cupyx.scipy")
+cupyx.scipy.special = types.ModuleType("cupyx.scipy.special")
+cupyx.scipy.special.erf = _erf
+
+
 def check_tensor_arrays() -> None:
     """Make the engine's tensor constructors (wrap, wrap_any, view_of, in every engine module that imported them)
     refuse a cuda tensor around a numpy array or a cpu tensor around a device array: such a tensor computes on
@@ -784,11 +854,13 @@ def install() -> types.ModuleType:
     sys.modules["cupy.lib"] = _lib
     sys.modules["cupy.lib.stride_tricks"] = _lib.stride_tricks
     sys.modules["cupyx"] = cupyx
+    sys.modules["cupyx.scipy"] = cupyx.scipy
+    sys.modules["cupyx.scipy.special"] = cupyx.scipy.special
     return _MODULE
 
 
 def uninstall() -> None:
     for name in ("cupy", "cupy.cuda", "cupy.cuda.runtime", "cupy.linalg", "cupy.random", "cupy.fft", "cupy.lib",
-                 "cupy.lib.stride_tricks", "cupyx"):  # fmt: skip
+                 "cupy.lib.stride_tricks", "cupyx", "cupyx.scipy", "cupyx.scipy.special"):  # fmt: skip
         if sys.modules.get(name) is not None and getattr(sys.modules[name], "__name__", "").startswith(("cupy",)):
             del sys.modules[name]

@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from engine.backend import for_array
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
-from engine.ops.util import add_at, edge_of, mixed_device, node_class, norm_dim, same_device, with_out
+from engine.ops.util import add_at, edge_of, index_range, mixed_device, node_class, norm_dim, same_device, with_out
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 
 
@@ -173,7 +174,7 @@ def _bounds(a: Any, shape: tuple, dim: int, pos: int) -> None:
     if dim >= len(shape) or a.size == 0:
         return
     n = shape[dim]
-    lo, hi = int(a.min()), int(a.max())
+    lo, hi = index_range(a)
     if lo < -n or hi >= n:
         bad = hi if hi >= n else lo
         raise IndexError(f"index {bad} is out of bounds for dimension {pos} with size {n}")
@@ -540,9 +541,9 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
         raise IndexError("index_select(): Index is supposed to be a vector")
     ia = index._data.reshape(-1)
     n = d.shape[ax] if d.ndim else 1
-    if ia.size and (int(ia.min()) < -n or int(ia.max()) >= n):
+    if ia.size and ((r := index_range(ia))[0] < -n or r[1] >= n):
         raise IndexError("index out of range in self")
-    r = np.take(d, ia, axis=ax) if d.ndim else d.reshape(1)[ia].reshape(index._data.shape)
+    r = for_array(np.take, d)(d, ia, axis=ax) if d.ndim else d.reshape(1)[ia].reshape(index._data.shape)
     t = wrap_any(r, input._dev)
     if ENABLED[0] and input._rg:
         node = IndexSelectBackward0()
@@ -703,14 +704,11 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     if ia.ndim != d.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     n = d.shape[ax]
-    if ia.size and (int(ia.min()) < -n or int(ia.max()) >= n):
-        raise RuntimeError(
-            f"index {int(ia.max()) if int(ia.max()) >= n else int(ia.min())} is out of bounds for dimension {ax} "
-            f"with size {n}"
-        )
+    if ia.size and ((r := index_range(ia))[0] < -n or r[1] >= n):
+        raise RuntimeError(f"index {r[1] if r[1] >= n else r[0]} is out of bounds for dimension {ax} with size {n}")
     sl = tuple(slice(0, s) for s in ia.shape)
     sub = d[tuple(slice(None) if i == ax else sl[i] for i in range(d.ndim))]
-    r = np.take_along_axis(sub, ia, axis=ax)
+    r = for_array(np.take_along_axis, sub)(sub, ia, axis=ax)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = GatherBackward0()

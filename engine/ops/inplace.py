@@ -9,6 +9,7 @@ import numpy as np
 
 from engine import autograd
 from engine.autograd import _Out
+from engine.backend import for_array
 from engine.grad_mode import ENABLED
 from engine.ops.util import edge_of, node_class
 from engine.tensor import Tensor, wrap
@@ -56,7 +57,8 @@ def check_no_partial_overlap(dst: Any, src: Any) -> None:
     (x.copy_(x)) or either is too strided to tell (torch then computes element by element, as numpy does)."""
     if type(dst) is not type(src) or dst is src or not dst.size or not src.size:
         return
-    if (dst.base is None and src.base is None) or not np.may_share_memory(dst, src):
+    share = for_array(np.may_share_memory, dst)
+    if (dst.base is None and src.base is None) or not share(dst, src):
         return
     if not (_dense(dst) and _dense(src)):
         return
@@ -294,7 +296,10 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
     if not writeable(xd):
         return None
     try:
-        ufunc(xd, od, out=xd)
+        if type(xd) is np.ndarray:
+            ufunc(xd, od, out=xd)
+        else:
+            for_array(ufunc, xd)(xd, od, out=xd)
     except ValueError:
         return None
     c = x._version

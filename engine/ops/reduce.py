@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from engine.autograd import Node, save_out
+from engine.backend import for_array
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
 from engine.ops.elementwise import _grad_op
@@ -346,13 +347,15 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
     ax = norm_dim(dim, d.ndim)
     if d.ndim == 0:
         return RT["max" if is_max else "min"](input.clone(), wrap_any(0, input._dev))
-    idx = np.argmax(d, axis=ax, keepdims=keepdim) if is_max else np.argmin(d, axis=ax, keepdims=keepdim)
-    if d.dtype.kind == "f" and bool(np.isnan(d).any()):
-        nan_idx = np.argmax(np.isnan(d), axis=ax, keepdims=keepdim)
-        has_nan = np.isnan(d).any(axis=ax, keepdims=keepdim)
-        idx = np.where(has_nan, nan_idx, idx)
+    xp = np if type(d) is _ndarray else input._dev.xp
+    idx = xp.argmax(d, axis=ax, keepdims=keepdim) if is_max else xp.argmin(d, axis=ax, keepdims=keepdim)
+    # a nan wins, at its first position; on a device the fix-up runs unconditionally rather than reading
+    # "is there a nan" back from it (a sync in every max(dim))
+    if d.dtype.kind == "f" and (xp is not np or bool(np.isnan(d).any())):
+        isnan = xp.isnan(d)
+        idx = xp.where(isnan.any(axis=ax, keepdims=keepdim), xp.argmax(isnan, axis=ax, keepdims=keepdim), idx)
     idx = _arr(idx, input._dev).astype(np.int64)
-    vals = np.take_along_axis(d, idx if keepdim else np.expand_dims(idx, ax), axis=ax)
+    vals = xp.take_along_axis(d, idx if keepdim else xp.expand_dims(idx, ax), axis=ax)
     if not keepdim:
         vals = vals.squeeze(ax)
     vt = wrap(_arr(vals, input._dev), input._dev)
@@ -729,7 +732,7 @@ def _softmax_grad(g: Any, y: Any, dim: int) -> Any:
 
 
 def _log_softmax_grad(g: Any, y: Any, dim: int) -> Any:
-    return g - np.exp(y) * g.sum(axis=_axis(y, dim), keepdims=True)
+    return g - for_array(np.exp, y)(y) * g.sum(axis=_axis(y, dim), keepdims=True)
 
 
 def _softmax_grad_dy(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> Tensor:
@@ -785,13 +788,14 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
         d = d.astype(np.float32)  # torch computes float16 softmax in float32
     m = d.max(axis=ax, keepdims=True) if d.size else d
     z = d - m
-    e = np.exp(z)
+    e = for_array(np.exp, z)(z)
     s = e.sum(axis=ax, keepdims=True)
+    log_ = for_array(np.log, s)
     if log and out_dt == _F16 and ax == d.ndim - 1:  # torch's last-dim kernel keeps sum and log in half
         s = s.astype(_F16).astype(np.float32)
-        r = z - np.log(s).astype(_F16).astype(np.float32)
+        r = z - log_(s).astype(_F16).astype(np.float32)
     else:
-        r = z - np.log(s) if log else e / s
+        r = z - log_(s) if log else e / s
     r = _arr(r.astype(out_dt, copy=False), input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
@@ -866,7 +870,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | 
     else:
         idx = np.argsort(d, axis=ax, kind="stable")
     idx = idx.astype(np.int64)
-    vals = np.take_along_axis(d, idx, axis=ax)
+    vals = for_array(np.take_along_axis, d)(d, idx, axis=ax)
     vt = wrap(_arr(vals, input._dev), input._dev)
     it = wrap(_arr(idx, input._dev), input._dev)
     if ENABLED[0] and input._rg:
@@ -884,7 +888,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     ax = norm_dim(dim, d.ndim)
     s = sort(input.detach(), ax, descending=largest)
     idx = s.indices._data.take(range(k), axis=ax)
-    vals = np.take_along_axis(d, idx, axis=ax)
+    vals = for_array(np.take_along_axis, d)(d, idx, axis=ax)
     vt = wrap(_arr(vals, input._dev), input._dev)
     it = wrap(idx, input._dev)
     if ENABLED[0] and input._rg:

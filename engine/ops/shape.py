@@ -289,11 +289,14 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     return _record(view_of(r, input), cls, input, (d.shape,), lambda x, k=dim: squeeze(x, k))
 
 
+_FULL = (slice(None),) * 64  # indexing with None always gives a view (reshape may copy); numpy and cupy alike
+
+
 def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     d = input._data
     ax = norm_dim(dim, d.ndim + 1)
     return _record(
-        view_of(np.expand_dims(d, ax), input), UnsqueezeBackward0, input, (ax,), lambda x, k=ax: unsqueeze(x, k)
+        view_of(d[_FULL[:ax] + (None,)], input), UnsqueezeBackward0, input, (ax,), lambda x, k=ax: unsqueeze(x, k)
     )
 
 

@@ -199,3 +199,15 @@ def add_at(xp: Any, target: Any, idx: Any, values: Any) -> None:
         import cupyx
 
         cupyx.scatter_add(target, idx, values)
+
+
+def index_range(a: Any) -> tuple[int, int]:
+    """The smallest and largest entry of a non-empty index array, for bounds checks. On a device both come
+    back in one read (one synchronisation, not two); torch checks there with device-side asserts instead,
+    which report at a later call, so this keeps the error at the op that caused it."""
+    if type(a) is np.ndarray:
+        return int(a.min()), int(a.max())
+    from engine.backend import host, on_device
+
+    lo, hi = host(on_device(np.stack)((a.min(), a.max()))).tolist()
+    return int(lo), int(hi)
