@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED
+from engine.ops import fusion
 from engine.tensor import wrap
 
 # Set by a host (tcli's interpreter) before each statement; recorded when a graph is freed and when
@@ -322,6 +323,8 @@ def run_backward(
 ) -> dict:  # fmt: skip
     """The one backward pass. With `targets` (node -> key), gradients reaching those nodes are
     returned instead of being accumulated into leaves' .grad (autograd.grad)."""
+    if fusion._LIVE:  # pending fused recipes may read a .grad this pass accumulates into
+        fusion.flush()
     order = _collect(roots, targets)
     pending: dict = {}
     for node, g in zip(roots, grads):

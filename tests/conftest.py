@@ -26,6 +26,19 @@ if os.environ.get("TCLI_FAKE_CUPY") == "1":
 
 import engine  # noqa: E402
 
+if os.environ.get("TCLI_FAKE_CUPY") == "1":
+    import numpy as np
+
+    from engine.ops import fusion
+
+    def _guard(target: np.ndarray) -> None:
+        """Nothing may write into an array a pending fused recipe still reads (see engine/ops/fusion.py)."""
+        for arr in fusion.live_inputs():
+            if np.may_share_memory(target, arr._a):
+                raise AssertionError("a write into the input of a pending fused recipe, which would change its result")
+
+    fakecupy.WRITE_GUARD = _guard
+
 CUDA_SKIP = "cuda: no GPU/cupy on this machine (engine.cuda.is_available() is False)"
 
 

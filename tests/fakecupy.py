@@ -54,6 +54,17 @@ def _transfer(kind: str) -> None:
         TRANSFERS.append((kind, where))
 
 
+# Called with the numpy array under every write into an existing device array (ufunc out=, in-place operators,
+# index assignment, fill, set, scatter, copyto); tests/conftest.py uses it to check that nothing writes into an
+# array a pending fused recipe still reads (engine/ops/fusion.py).
+WRITE_GUARD: Any = None
+
+
+def _written(a: Any) -> None:
+    if WRITE_GUARD is not None and isinstance(a, np.ndarray):
+        WRITE_GUARD(a)
+
+
 @contextlib.contextmanager
 def transfers() -> Any:
     """Log device->host reads (item, float(), bool(), get, printing, boolean-mask indexing, nonzero) and
@@ -166,7 +177,11 @@ class ufunc:
         return f"<ufunc '{self.__name__}'>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return _wrap(self._uf(*(_strict(a) for a in args), **_kw(kwargs)))
+        kw = _kw(kwargs)
+        outs = kw.get("out")
+        for o in outs if isinstance(outs, tuple) else (outs,):
+            _written(o)
+        return _wrap(self._uf(*(_strict(a) for a in args), **kw))
 
     def _method(self, name: str, args: tuple, kwargs: dict) -> Any:
         return _wrap(getattr(self._uf, name)(*(_strict(a) for a in args), **_kw(kwargs)))
@@ -187,6 +202,7 @@ class ufunc:
         if not isinstance(a, ndarray):
             raise _unsupported(a)
         idx = _index(indices)
+        _written(a._a)
         if b is None:
             self._uf.at(a._a, idx)
         else:
@@ -409,6 +425,7 @@ class ndarray:
             raise TypeError(f"Only numpy.ndarray can be set to cupy.ndarray, got {type(arr)}")
         if arr.shape != self._a.shape:
             raise ValueError("Shape mismatch")
+        _written(self._a)
         self._a[...] = arr
 
     def item(self, *args: Any) -> Any:
@@ -487,6 +504,7 @@ class ndarray:
             self._setitem(_index(key), key, value)
 
     def _setitem(self, idx: Any, key: Any, value: Any) -> None:
+        _written(self._a)
         if isinstance(value, ndarray):
             self._a[idx] = value._a
             return
@@ -499,6 +517,7 @@ class ndarray:
 
     # ---- methods ----------------------------------------------------------------------------------
     def fill(self, value: Any) -> None:
+        _written(self._a)
         if isinstance(value, np.ndarray) and value.shape != ():
             raise ValueError("non-scalar numpy.ndarray cannot be used for fill")
         if isinstance(value, ndarray):
@@ -518,6 +537,8 @@ class ndarray:
         meth = getattr(self._a, name)
         if name in _SYNCING:
             _transfer(name)
+        if name in ("sort", "partition", "put"):  # these methods work in place
+            _written(self._a)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             return _wrap(meth(*(_arg(a) for a in args), **_kw(kwargs)))
@@ -612,12 +633,15 @@ _TRANSFER = {"array", "asarray", "asanyarray"}
 
 # functions whose result size depends on the data: cupy reads a count back from the device
 _SYNCING = {"nonzero", "argwhere", "flatnonzero", "unique", "extract", "compress"}
+_WRITES_FIRST = {"copyto", "put", "putmask", "place", "put_along_axis", "fill_diagonal"}
 
 
 def _func(name: str, f: Any, allow_numpy: bool = False) -> Any:
     def call(*args: Any, **kwargs: Any) -> Any:
         if name in _SYNCING:
             _transfer(name)
+        if name in _WRITES_FIRST and args and isinstance(args[0], ndarray):
+            _written(args[0]._a)
         return _wrap(f(*(_arg(a, allow_numpy) for a in args), **_kw(kwargs, allow_numpy)))
 
     call.__name__ = name
@@ -778,10 +802,68 @@ def _scatter(op: np.ufunc) -> Any:
         if not isinstance(a, ndarray):
             raise _unsupported(a)
         v = value._a if isinstance(value, ndarray) else _arg(value, allow_numpy=True)
+        _written(a._a)
         op.at(a._a, _index(slices), v)
 
     return scatter
 
+
+class ElementwiseKernel:
+    """cupy.ElementwiseKernel for the one-statement kernels the engine writes (`y = <C expression>`): the C
+    expression is translated to numpy (casts, f-suffixed literals, math functions) and evaluated over the
+    inputs cast to their declared types, so a kernel's arithmetic is checked without a GPU. numpy rounds each
+    operation in the operands' type, as C without FMA contraction does."""
+
+    _FUNCS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
+              "pow": np.power, "fabs": np.abs, "expf": np.exp, "logf": np.log, "powf": np.power}  # fmt: skip
+
+    def __init__(self, in_params: str, out_params: str, operation: str, name: str = "kernel", reduce_dims: bool = True,
+                 preamble: str = "", no_return: bool = False, return_tuple: bool = False, loop_prep: str = "",
+                 after_loop: str = "", options: tuple = ()) -> None:  # fmt: skip
+        import re
+
+        self.ins = [tuple(p.split()) for p in in_params.split(",")]
+        self.outs = [tuple(p.split()) for p in out_params.split(",")]
+        target, _, expr = operation.strip().rstrip(";").partition("=")
+        if len(self.outs) != 1 or target.strip() != self.outs[0][1] or ";" in expr:
+            raise NotImplementedError(f"fakecupy.ElementwiseKernel runs one `out = expr` statement: {operation!r}")
+        expr = re.sub(r"\((float16|float|double)\)\s*\(", lambda m: f"_{m.group(1)}(", expr)
+        expr = re.sub(r"\((float16|float|double)\)\s*(\w+)", lambda m: f"_{m.group(1)}({m.group(2)})", expr)
+        expr = re.sub(r"(?<![\w.])(\d+\.\d*|\.\d+)f\b", r"_float(\1)", expr)
+        self.code = compile(expr.strip(), f"<fakecupy kernel {name}>", "eval")
+        self.name = name
+        self.preamble = preamble
+        self.options = tuple(options)
+
+    def __call__(self, *args: Any) -> Any:
+        if len(args) != len(self.ins):
+            raise TypeError(f"Wrong number of arguments for {self.name!r}")
+        env: dict = {}
+        shapes = []
+        for (dt, name), v in zip(self.ins, args):
+            if isinstance(v, ndarray):
+                env[name] = v._a.astype(dt, copy=False)
+                shapes.append(v._a.shape)
+            elif isinstance(v, (np.ndarray, list)):
+                raise _unsupported(v)
+            else:
+                env[name] = np.dtype(dt).type(v)
+        shape = np.broadcast_shapes(*shapes)
+
+        def sigmoid(x: Any) -> Any:
+            one = x.dtype.type(1)
+            return one / (one + np.exp(-x))
+
+        names = {**self._FUNCS, "tcli_sigmoid": sigmoid, "_float": np.float32, "_double": np.float64,
+                 "_float16": np.float16}  # fmt: skip
+        with np.errstate(all="ignore"):
+            r = eval(self.code, {"__builtins__": {}}, {**names, **env})  # noqa: S307 - the engine's own kernel text
+        out = np.empty(shape, dtype=self.outs[0][0])
+        out[...] = r
+        return _wrap_arr(out)
+
+
+_NS["ElementwiseKernel"] = ElementwiseKernel
 
 cupyx = types.ModuleType("cupyx")
 cupyx.scatter_add = _scatter(np.add)

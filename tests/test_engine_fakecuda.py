@@ -61,7 +61,7 @@ def test_accepts_what_cupy_accepts() -> None:
 def test_engine_cuda_half_under_the_emulator() -> None:
     env = {**os.environ, "TCLI_FAKE_CUPY": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     files = ["tests/test_engine_coverage.py", "tests/test_engine_autograd.py", "tests/test_engine_views.py"]
-    files.append("tests/test_engine_cuda_hotpaths.py")  # syncs and slow dispatch, counted by the emulator
+    files += ["tests/test_engine_cuda_hotpaths.py", "tests/test_engine_cuda_fusion.py"]  # emulator-only checks
     cmd = [sys.executable, "-m", "pytest", *files, "-k", "cuda", "-q", "-p", "no:cacheprovider", "-p", "no:warnings"]
     cmd += ["--tb=short", "-x", "-o", "addopts="]
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from engine.autograd import Node, accumulator, save_out
-from engine.backend import for_array
+from engine.backend import CPU, for_array
 from engine.dtypes import DEFAULT
 from engine.grad_mode import ENABLED
+from engine.ops import fusion
 from engine.ops.util import edge_of, mixed_device, node_class, result_np
 from engine.tensor import Tensor, wrap, wrap_any
 
@@ -92,7 +93,14 @@ def _attach(t: Tensor, cls: type, a: Tensor, b: Any, saved: tuple, out: Any) -> 
     t.grad_fn = node
 
 
-def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = False, nobool: bool = False) -> Any:
+def binary(
+    ufunc: Any,
+    cls: type | None,
+    save: bool = True,
+    floatify: bool = False,
+    nobool: bool = False,
+    fuse: str | None = None,
+) -> Any:
     """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording.
 
     This is the hottest code in the engine (every + - * / on tensors), so the common case (two
@@ -121,7 +129,14 @@ def binary(ufunc: Any, cls: type | None, save: bool = True, floatify: bool = Fal
                 return NotImplemented
             bt = isinstance(b, Tensor)
         try:
-            out = ufunc(ad, bd) if direct or type(ad) is _ndarray else for_array(ufunc, ad)(ad, bd)
+            if direct or type(ad) is _ndarray:
+                out = ufunc(ad, bd)
+            else:  # a device array: joins a fused chain where it can (ops/fusion.py)
+                if fuse is not None:
+                    p = fusion.make(fuse, a, b)
+                    if p is not None:
+                        return p
+                out = for_array(ufunc, ad)(ad, bd)
         except ValueError:  # shapes that do not broadcast (a try costs nothing until it raises)
             raise RuntimeError(broadcast_error(np.shape(ad), np.shape(bd))) from None
         if type(out) is not _ndarray and isinstance(out, _generic):  # a numpy scalar from 0-dim operands
@@ -296,12 +311,12 @@ class NotImplementedNode(Node):
         raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
-_mul = binary(np.multiply, MulBackward0)
+_mul = binary(np.multiply, MulBackward0, fuse="multiply")
 # mul(Tensor, Scalar) as torch's own backward formulas call it (result * M_LN2): MulBackward1 under create_graph
 _mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw))
-_add = binary(np.add, AddBackward0, save=False)
-_sub = binary(np.subtract, SubBackward0, save=False, nobool=True)
-_div = binary(np.true_divide, DivBackward0, floatify=True)
+_add = binary(np.add, AddBackward0, save=False, fuse="add")
+_sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract")
+_div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide")
 _atan2 = binary(np.arctan2, Atan2Backward0, floatify=True)
 _maximum = binary(np.maximum, MaximumBackward0)
 _minimum = binary(np.minimum, MinimumBackward0)
@@ -568,7 +583,7 @@ def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor) -> tuple:
 
 PowBackward0 = node_class("PowBackward0", _pow0_bw)
 PowBackward2 = node_class("PowBackward2", _pow2_bw)
-_pow_tt = binary(np.power, PowBackward1)
+_pow_tt = binary(np.power, PowBackward1, fuse="power")
 
 
 def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
@@ -1203,6 +1218,10 @@ def _erf(a: Any) -> Any:
     return flat.astype(a.dtype, copy=False).reshape(a.shape)
 
 
+# unary ops a fused device chain can take (ops/fusion.py), by their name there
+_FUSABLE = {n: n for n in ("exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid")} | {"neg": "negative"}
+
+
 def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:
     if fn is None:
         fn = _erf
@@ -1213,11 +1232,16 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
 
     cls = node_class(node_name, backward)
     direct = not isinstance(fn, np.ufunc)
+    fop = _FUSABLE.get(name)
     floaty = policy == "float"
     refuses = _REFUSES.get(name)  # (exception, torch's kernel name, dtype kinds it has no kernel for)
     to_long = name == "square"  # torch computes square as pow(x, 2): bool promotes to int64
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        if fop is not None and input._dev is not CPU and out is None:
+            p = fusion.make(fop, input)
+            if p is not None:
+                return p
         d = input._data
         k = d.dtype.kind
         if k != "f":

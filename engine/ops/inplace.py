@@ -11,6 +11,7 @@ from engine import autograd
 from engine.autograd import _Out
 from engine.backend import for_array
 from engine.grad_mode import ENABLED
+from engine.ops import fusion
 from engine.ops.util import edge_of, node_class
 from engine.tensor import Tensor, wrap
 
@@ -19,6 +20,8 @@ VIEW_LEAF_MSG = "a view of a leaf Variable that requires grad is being used in a
 
 
 def check_inplace(x: Tensor) -> None:
+    if fusion._LIVE:  # pending fused recipes read their inputs' memory: run them before anything writes
+        fusion.flush()
     if not ENABLED[0]:
         return
     if x._rg and x.grad_fn is None:
@@ -241,6 +244,8 @@ def write_out(out: Tensor, r: Tensor, warn_resize: bool = True) -> Tensor:
     out warns as torch's resize_output does; factory functions (zeros, rand, ...) resize silently."""
     if not isinstance(out, Tensor):
         raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if fusion._LIVE:
+        fusion.flush()
     if ENABLED[0] and (out._rg or r._rg):
         fn = r.grad_fn
         op = autograd._short(fn.name()).lower() + "(): " if fn is not None else ""  # MulBackward0 -> mul():
