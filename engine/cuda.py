@@ -19,6 +19,10 @@ def current_device() -> int:
 
 
 def synchronize(device: object = None) -> None:
+    """Wait for all work on the GPU, fused elementwise chains not yet read included (engine/ops/fusion.py)."""
+    from engine.ops.fusion import flush
+
+    flush()
     if cuda_available():
         import cupy
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""On a GPU: the engine's fused elementwise kernels (sigmoid, addcmul, addcdiv) against the composite
-numbers on the cpu and against PyTorch's bandwidth on the same GPU (issue 6: at least 80% of PyTorch's
-bandwidth on 100M elements). Run by scripts/gpu_proof.sh; prints one line per check."""
+"""On a GPU: the engine's fused elementwise kernels (sigmoid, addcmul, addcdiv, and user chains such as
+(x*y+z).exp() fused by engine/ops/fusion.py) against the composite numbers on the cpu, the chains against
+the same ops run one by one (bit for bit), and all against PyTorch's bandwidth on the same GPU (issue 6: at
+least 80% of PyTorch's bandwidth on 100M elements). Run by scripts/gpu_proof.sh; prints one line per check."""
 
 from __future__ import annotations
 
@@ -32,6 +33,31 @@ def main() -> int:
         good = err < 1e-5
         ok &= good
         print(f"fused {name}: max rel err vs cpu {err:.2e} {'ok' if good else 'WRONG'}")
+    # user chains, fused into one generated kernel (engine/ops/fusion.py): the same bits as op by op on this GPU
+    from engine.ops import fusion
+
+    chains = {
+        "(x*y+z).exp()": lambda a, b, c: (a * b + c).exp(),
+        "tanh(2*sigmoid(exp(x*y+z)*0.5)-1)": lambda a, b, c: (2 * ((a * b + c).exp() * 0.5).sigmoid() - 1).tanh(),
+        "1 - 2/(3+x) - y**2 + z**0.5": lambda a, b, c: 1 - 2 / (3 + a) - b**2 + c.abs() ** 0.5,
+    }
+    saved = fusion.MIN_NUMEL
+    for name, chain in chains.items():
+        fusion.MIN_NUMEL = 0
+        fused = chain(x, y, z)
+        was_fused = type(fused) is fusion.Pending
+        f = fused.cpu().numpy()
+        fusion.MIN_NUMEL = 1 << 62
+        o = chain(x, y, z).cpu().numpy()
+        fusion.MIN_NUMEL = saved
+        ulps = int(np.max(np.abs(f.view(np.int32).astype(np.int64) - o.view(np.int32).astype(np.int64))))
+        good = was_fused and ulps == 0
+        ok &= good
+        print(f"fused chain {name}: {'one kernel' if was_fused else 'NOT FUSED'}, {ulps} ulp from op by op "
+              f"{'ok' if good else 'WRONG'}")  # fmt: skip
+    for k, e in fusion.ERRORS:
+        ok = False
+        print(f"fused chain kernel {k} fell back: {e}")
     if cuda_kernels.ERRORS:
         ok = False
         for k, e in cuda_kernels.ERRORS:
@@ -45,6 +71,10 @@ def main() -> int:
     n = 100_000_000
     ex, ey, ez = (engine.randn(n, device="cuda") for _ in range(3))
     tx, ty, tz = (torch.randn(n, device="cuda") for _ in range(3))
+
+    def launched(t: object) -> object:  # a fused chain runs when read; torch launches as it goes
+        fusion.flush()
+        return t
 
     def time_cupy(fn: object) -> float:
         fn()
@@ -80,7 +110,13 @@ def main() -> int:
             lambda: engine.addcmul(ex, ey, ez, value=0.5),
             lambda: torch.addcmul(tx, ty, tz, value=0.5),
         ),  # noqa: E501
-        ("(x*y+z).exp()", 4 * 4 * n, lambda: (ex * ey + ez).exp(), lambda: (tx * ty + tz).exp()),
+        ("(x*y+z).exp()", 4 * 4 * n, lambda: launched((ex * ey + ez).exp()), lambda: (tx * ty + tz).exp()),
+        (
+            "tanh(2*sigmoid(exp(x*y+z)*0.5)-1)",
+            4 * 4 * n,
+            lambda: launched((2 * ((ex * ey + ez).exp() * 0.5).sigmoid() - 1).tanh()),
+            lambda: (2 * ((tx * ty + tz).exp() * 0.5).sigmoid() - 1).tanh(),
+        ),
     ):
         te, tt = time_cupy(efn), time_torch(tfn)
         print(

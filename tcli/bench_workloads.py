@@ -104,7 +104,10 @@ class Workload:
         """The step for one variant; `ctx` has .device, .engine, .torch and .xp (numpy or cupy)."""
         if variant == "floor":
             return self.floor(ctx.xp, {k: ctx.xp.asarray(v) for k, v in inputs.items()}, p)
-        return self.tensor(getattr(ctx, variant), ctx.device, inputs, p)
+        step = self.tensor(getattr(ctx, variant), ctx.device, inputs, p)
+        if variant == "engine" and ctx.device != "cpu":
+            return _launched(step)
+        return step
 
     def comparable(self, results: list[np.ndarray], inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         """The numbers the correctness check compares, from one step's results (host numpy arrays)."""
@@ -112,6 +115,20 @@ class Workload:
 
 
 WORKLOADS: dict[str, Workload] = {}
+
+
+def _launched(step: Step) -> Step:
+    """The engine's step with its fused elementwise chains launched before it returns: on a device the engine
+    defers a chain until its result is read (engine/ops/fusion.py), where torch launches each op as it goes;
+    timed without this, a chain would cost nothing on the GPU timeline."""
+    from engine.ops.fusion import flush
+
+    def launched() -> tuple:
+        out = step()
+        flush()
+        return out
+
+    return launched
 
 
 def _randn(rng: np.random.Generator, *shape: int) -> np.ndarray:

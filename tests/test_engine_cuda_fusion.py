@@ -203,3 +203,13 @@ def test_long_chains_are_cut_into_bounded_kernels() -> None:
         w, wc = w * 0.9 + x, wc * 0.9 + xc
     assert fusion._SLOT.__get__(w).nodes <= fusion.MAX_NODES
     assert _same(w, wc)
+
+
+def test_past_the_kernel_budget_new_recipes_run_op_by_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fusion, "_KERNELS", {})
+    monkeypatch.setattr(fusion, "MAX_KERNELS", 1)
+    (xc,), (x,) = _pair((5,))
+    assert _same(x * 2 + 1, xc * 2 + 1)
+    assert _same((x - 1).exp(), (xc - 1).exp())  # a second shape: not compiled, still right
+    assert len(fusion._KERNELS) == 1 and not fusion.ERRORS
+    assert _same(x * 3 + 2, xc * 3 + 2)  # the first shape's kernel is still used

@@ -35,6 +35,9 @@ from engine.tensor import Tensor
 # kernel to compile; TCLI_FUSE_MIN_NUMEL=0 fuses everything (the tests run the cuda half that way).
 MIN_NUMEL = int(os.environ.get("TCLI_FUSE_MIN_NUMEL", 1 << 16))
 MAX_NODES = 32  # a longer recipe is run and continued from its result (kernels stay small, compile fast)
+# each new recipe shape costs a kernel compile (cached on disk by cupy); past this many in one process, new
+# shapes run op by op, so a script that keeps making new ones never spends its time compiling
+MAX_KERNELS = 256
 ERRORS: list = []  # (kernel source, error) for kernels that could not be built or run
 
 _SLOT = Tensor.__dict__["_data"]  # the storage slot under Pending's forcing property
@@ -277,7 +280,7 @@ def run(e: Expr) -> Any:
     body, ins, consts = source(e)
     dt = e.dtype
     key = (body, dt.name, len(ins), len(consts))
-    if key not in _FAILED:
+    if key not in _FAILED and (key in _KERNELS or len(_KERNELS) < MAX_KERNELS):
         try:
             k = _KERNELS.get(key)
             if k is None:
