@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED
+from engine.naming import TorchNamed
 from engine.ops import fusion
 from engine.tensor import wrap
 
@@ -50,7 +51,7 @@ def VersionError(msg: str, site: Any) -> RuntimeError:  # noqa: N802
     return e
 
 
-class Node:
+class Node(metaclass=TorchNamed):
     """A backward function. `_next` holds the input nodes (None where an input needs no grad).
 
     Deliberately without __slots__: every op creates a node, and class-level defaults let an op set

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.naming import TorchNamed
+
 CUDA_HINT = (
     "install a CUDA build of cupy: pip install 'tcli[cuda13]' (CUDA 13) or 'tcli[cuda12]' (CUDA 12), "
     "and make sure an NVIDIA GPU and driver are present"
 )
 
 
-class device:  # noqa: N801 - torch's spelling
+class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
+    _torch_name = "torch.device"
     __slots__ = ("type", "index", "_xp")
 
     def __new__(cls, type: str | device, index: int | None = None) -> device:  # noqa: A002

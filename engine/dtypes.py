@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.naming import TorchNamed
+
 # Categories order torch's type promotion: a higher category always wins over a lower one.
 BOOL, INT, FLOAT = 0, 1, 2
 
 
-class dtype:  # noqa: N801 - torch's spelling
+class dtype(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
+    _torch_name = "torch.dtype"
     __slots__ = ("name", "np", "cat", "itemsize", "is_floating_point", "is_signed", "legacy")
 
     def __init__(self, name: str, np_dtype: type, cat: int, legacy: str) -> None:

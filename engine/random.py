@@ -31,6 +31,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from engine.naming import TorchNamed
+
 __all__ = [
     "Generator",
     "default_generator",
@@ -105,7 +107,8 @@ def _check_seed(seed: object) -> int:
     return s & 0xFFFFFFFFFFFFFFFF  # torch stores negative seeds as their two's complement
 
 
-class Generator:
+class Generator(metaclass=TorchNamed):
+    _torch_name = "torch._C.Generator"
     """torch.Generator for the cpu: mt19937 state, the seed it came from, and the cached second
     sample of the scalar Box-Muller path (torch caches it in the generator too)."""
 

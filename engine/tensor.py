@@ -10,9 +10,11 @@ import numpy as np
 
 from engine.backend import CPU, host
 from engine.dtypes import FROM_NP
+from engine.naming import TorchNamed
 
 
-class Size(tuple):
+class Size(tuple, metaclass=TorchNamed):
+    _torch_name = "torch.Size"
     """torch.Size: a tuple that prints as torch.Size([2, 3])."""
 
     __slots__ = ()
@@ -36,7 +38,8 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
-class Tensor:
+class Tensor(metaclass=TorchNamed):
+    _torch_name = "torch.Tensor"
     __slots__ = (
         "_data",
         "_dev",

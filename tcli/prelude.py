@@ -526,6 +526,8 @@ class Prelude:
         if more:
             raise TypeError("type() takes 1 argument in tsr (scripts cannot create classes)")
         tp = type(obj)
+        if self.tensor_type is not None and isinstance(obj, self.tensor_type):
+            return self.tensor_type  # every tensor is a torch.Tensor (a pending fused one included)
         if tp in _SAFE_CLASSES or _is_engine_type(tp) or _is_numpy_value_type(tp):
             return tp
         if issubclass(tp, BaseException) and tp.__module__ == "builtins":

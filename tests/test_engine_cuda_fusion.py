@@ -213,3 +213,24 @@ def test_past_the_kernel_budget_new_recipes_run_op_by_op(monkeypatch: pytest.Mon
     assert _same((x - 1).exp(), (xc - 1).exp())  # a second shape: not compiled, still right
     assert len(fusion._KERNELS) == 1 and not fusion.ERRORS
     assert _same(x * 3 + 2, xc * 3 + 2)  # the first shape's kernel is still used
+
+
+def test_a_tsr_script_sees_pending_tensors_as_torch_tensors() -> None:
+    import io
+
+    from tcli.session import Session
+
+    src = (
+        "import torch\n"
+        "x = torch.arange(6.0).reshape(2, 3).to('cuda')\n"
+        "y = (x * 2 + 1).exp() / 100\n"
+        "print(type(y), type(y) is torch.Tensor, isinstance(y, torch.Tensor))\n"
+        "print(y)\n"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert Session(stdout=out, stderr=err, color=False).run_source(src, "<test>") == 0, err.getvalue()
+    assert out.getvalue() == (
+        "<class 'torch.Tensor'> True True\n"
+        "tensor([[2.7183e-02, 2.0086e-01, 1.4841e+00],\n"
+        "        [1.0966e+01, 8.1031e+01, 5.9874e+02]], device='cuda:0')\n"
+    )

@@ -44,6 +44,15 @@ def same_output(got: str, want: str) -> bool:
 
 
 PROGRAMS = {
+    "types_print_as_torch_names": """
+        import torch
+        x = torch.ones(2, requires_grad=True)
+        y = x * 2
+        for v in (x, x.shape, x.dtype, x.device, y.grad_fn, torch.max(torch.ones(2, 2), 1), torch.Generator(),
+                  y.grad_fn.next_functions[0][0]):
+            print(type(v))
+        print(type(x) is torch.Tensor, type(y) == torch.Tensor, isinstance(y, torch.Tensor), torch.float32)
+    """,
     "import_forms": """
         import torch
         import torch.nn.functional as F

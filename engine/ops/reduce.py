@@ -12,6 +12,7 @@ from engine.autograd import Node, save_out
 from engine.backend import for_array
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
+from engine.naming import TorchNamed
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
 from engine.tensor import Tensor, wrap, wrap_any
@@ -256,7 +257,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
-class _ReturnType(tuple):
+class _ReturnType(tuple, metaclass=TorchNamed):
+    _torch_name = "torch.return_types.{name}"
     """torch.return_types.max & co: a named pair that prints as torch prints it."""
 
     _name = "return_type"
