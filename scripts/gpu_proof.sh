@@ -40,6 +40,9 @@ export PATH="$BIN:$PATH"
 
 echo "== bench" | tee "$OUT/bench.txt"
 timeout 120 python3 -m tcli bench --device cuda --size medium --json "$OUT/bench.json" 2>&1 | tee -a "$OUT/bench.txt"
+echo "== bench, MLP with 4096x4096 weights" | tee -a "$OUT/bench.txt"
+timeout 90 python3 -m tcli bench --device cuda --size large --only mlp_large,elementwise \
+    --json "$OUT/bench-large.json" 2>&1 | tee -a "$OUT/bench.txt"
 
 echo "== fused kernels" | tee "$OUT/fused.txt"
 timeout 60 python3 scripts/gpu_fused_check.py 2>&1 | tee -a "$OUT/fused.txt"

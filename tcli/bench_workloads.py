@@ -392,7 +392,7 @@ class MLPLarge(_MLP):
     _sizes = {
         "small": {"batch": 128, "inp": 256, "hidden": 256, "out": 1},
         "medium": {"batch": 512, "inp": 1024, "hidden": 1024, "out": 1},
-        "large": {"batch": 1024, "inp": 2048, "hidden": 2048, "out": 1},
+        "large": {"batch": 1024, "inp": 4096, "hidden": 4096, "out": 1},  # issue 6's 4096x4096 GPU target
     }
     targets = (Target("torch", 1.1, "cuda", ("medium", "large")),)
 

@@ -234,3 +234,15 @@ def test_a_tsr_script_sees_pending_tensors_as_torch_tensors() -> None:
         "tensor([[2.7183e-02, 2.0086e-01, 1.4841e+00],\n"
         "        [1.0966e+01, 8.1031e+01, 5.9874e+02]], device='cuda:0')\n"
     )
+
+
+def test_unread_pending_tensors_leave_nothing_behind() -> None:
+    fusion.flush()
+    x = torch.randn(4, device="cuda")
+    for _ in range(1000):
+        x * 2 + 1  # never read
+    assert len(fusion._LIVE) == 0
+    kept = [x * k for k in range(3)]
+    assert len(fusion._LIVE) == 3
+    kept[0].tolist()
+    assert len(fusion._LIVE) == 2

@@ -15,6 +15,9 @@ What stays exactly as op by op:
 - failures: a kernel that fails to build or run is remembered in ERRORS and its recipe runs op by op, so a
   toolchain problem costs speed, never an answer.
 
+Kernel text is made only from the fixed op table below and generated names (in0, c0, ...): numbers from a
+script travel as kernel arguments, never as source, so nothing a script does can write CUDA code.
+
 cpu tensors never take this path: numpy has no launches to save, and pending tensors are made only from device
 arrays.
 """
@@ -212,7 +215,8 @@ def make(op: str, a: Tensor, b: Any = None, reflected: bool = False) -> Tensor |
     t._base = None
     t._accum = None
     t._meta = None
-    _LIVE[id(t)] = weakref.ref(t)
+    key = id(t)
+    _LIVE[key] = weakref.ref(t, lambda r, k=key: _LIVE.pop(k) if _LIVE.get(k) is r else None)
     return t
 
 
