@@ -132,7 +132,7 @@ def binary(
             if direct or type(ad) is _ndarray:
                 out = ufunc(ad, bd)
             else:  # a device array: joins a fused chain where it can (ops/fusion.py)
-                if fuse is not None:
+                if fuse is not None and ad.size * (bd.size if bt else 1) >= fusion.MIN_NUMEL:
                     p = fusion.make(fuse, a, b)
                     if p is not None:
                         return p
