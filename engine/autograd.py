@@ -454,6 +454,8 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
     elif create_graph or cur._rg:
         var.grad = cur + g
     else:
+        if fusion._LIVE:  # a hook may have made a pending recipe that reads this .grad
+            fusion.flush()
         d = cur._data
         d += g._data
         cur._version[0] += 1

@@ -40,6 +40,8 @@ def main() -> int:
         "(x*y+z).exp()": lambda a, b, c: (a * b + c).exp(),
         "tanh(2*sigmoid(exp(x*y+z)*0.5)-1)": lambda a, b, c: (2 * ((a * b + c).exp() * 0.5).sigmoid() - 1).tanh(),
         "1 - 2/(3+x) - y**2 + z**0.5": lambda a, b, c: 1 - 2 / (3 + a) - b**2 + c.abs() ** 0.5,
+        "3/x + log(|y|+1)*sin(z) - cos(x)": lambda a, b, c: 3 / a + ((b.abs() + 1).log() * c.sin()) - a.cos(),
+        "|x|**1.5 * tanh(y) - reciprocal(z)": lambda a, b, c: (a * 1).abs() ** 1.5 * b.tanh() - c.reciprocal(),
     }
     saved = fusion.MIN_NUMEL
     for name, chain in chains.items():

@@ -815,7 +815,9 @@ class ElementwiseKernel:
     operation in the operands' type, as C without FMA contraction does."""
 
     _FUNCS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
-              "pow": np.power, "fabs": np.abs, "expf": np.exp, "logf": np.log, "powf": np.power}  # fmt: skip
+              "pow": np.power, "fabs": np.abs, "expf": np.exp, "logf": np.log, "powf": np.power,
+              "__fadd_rn": np.add, "__dadd_rn": np.add, "__fsub_rn": np.subtract, "__dsub_rn": np.subtract,
+              "__fmul_rn": np.multiply, "__dmul_rn": np.multiply}  # fmt: skip
 
     def __init__(self, in_params: str, out_params: str, operation: str, name: str = "kernel", reduce_dims: bool = True,
                  preamble: str = "", no_return: bool = False, return_tuple: bool = False, loop_prep: str = "",
@@ -855,7 +857,8 @@ class ElementwiseKernel:
             return one / (one + np.exp(-x))
 
         names = {**self._FUNCS, "tcli_sigmoid": sigmoid, "_float": np.float32, "_double": np.float64,
-                 "_float16": np.float16}  # fmt: skip
+                 "_float16": np.float16, "tcli_add": np.add, "tcli_sub": np.subtract,
+                 "tcli_mul": np.multiply}  # fmt: skip
         with np.errstate(all="ignore"):
             r = eval(self.code, {"__builtins__": {}}, {**names, **env})  # noqa: S307 - the engine's own kernel text
         out = np.empty(shape, dtype=self.outs[0][0])

@@ -76,22 +76,15 @@ def test_one_kernel_per_recipe_shape_reused_across_calls(monkeypatch: pytest.Mon
         (x * y + z).exp().sum()
     assert len(fusion._KERNELS) == 1
     body = fusion.source(fusion._SLOT.__get__((x * y + z).exp()))[0]
-    assert body == "exp(((in0 * in1) + in2))"
+    assert body == "exp(tcli_add(tcli_mul(in0, in1), in2))"
 
 
-def test_kernels_are_built_without_fma_contraction(monkeypatch: pytest.MonkeyPatch) -> None:
-    built: list = []
-    real = fakecupy.ElementwiseKernel
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        built.append(kwargs)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(fakecupy._MODULE, "ElementwiseKernel", spy)
-    monkeypatch.setattr(fusion, "_KERNELS", {})
+def test_kernels_never_contract_a_multiply_and_an_add() -> None:
+    # a*b+c in plain C may become one fma (rounded once); the ops one by one round twice
     x = torch.randn(3, device="cuda")
-    (x * 3 + 1).tolist()
-    assert built and "--fmad=false" in built[0]["options"]
+    body = fusion.source(fusion._SLOT.__get__(x * 3 + 1))[0]
+    assert body == "tcli_add(tcli_mul(in0, c0), c1)"
+    assert "__fmul_rn(a, b)" in fusion._PREAMBLE and "__fadd_rn(a, b)" in fusion._PREAMBLE
 
 
 def test_what_a_recipe_reads_is_fixed_when_it_is_made() -> None:
@@ -246,3 +239,73 @@ def test_unread_pending_tensors_leave_nothing_behind() -> None:
     assert len(fusion._LIVE) == 3
     kept[0].tolist()
     assert len(fusion._LIVE) == 2
+
+
+def test_tensor_op_pending_keeps_the_forward_ops_rules() -> None:
+    (wc, xc), (w, x) = _pair((300,), (300,))
+    wc.requires_grad_()
+    w.requires_grad_()
+    for f in (lambda a, p: a - p, lambda a, p: a / p, lambda a, p: a + p, lambda a, p: a * p):
+        got, want = f(w, x * 2), f(wc, xc * 2)  # Python asks the pending operand's reflected method first
+        assert got.grad_fn is not None and got.grad_fn.name() == want.grad_fn.name()
+        got.sum().backward()
+        want.sum().backward()
+        assert _same(w.grad, wc.grad)
+    a, b = torch.ones(5, 3, device="cuda"), torch.ones(3, 5, device="cuda")
+    for f in (lambda a, b: a - b, lambda a, b: a + b, lambda a, b: a / b):
+        with pytest.raises(RuntimeError) as plain:
+            f(a, b)
+        with pytest.raises(RuntimeError) as fused:
+            f(a, b * 2)
+        assert str(fused.value) == str(plain.value)
+    with pytest.raises(RuntimeError) as e:
+        torch.ones(3) - torch.ones(3, device="cuda") * 2
+    assert "cpu and cuda:0" in str(e.value)
+
+
+def test_scalar_over_a_pending_tensor_rounds_as_torch_does() -> None:
+    (xc,), (x,) = _pair((100_000,))
+    got, want = 3.0 / (x + 0), 3.0 / (xc + 0)  # torch: reciprocal(x) * 3
+    assert type(got) is fusion.Pending
+    assert _same(got, want)
+    assert _same(0.5 / (x * 1e-38), 0.5 / (xc * 1e-38))  # where c / x and reciprocal(x) * c part ways
+
+
+def test_an_op_that_raises_raises_at_the_op_and_leaves_no_trace() -> None:
+    _, (x, y) = _pair((4,), (4,))
+    with pytest.raises(OverflowError):
+        (x * 2) + 10**400
+    y.add_(1)  # nothing deferred to fail here
+    torch.cuda.synchronize()
+    assert type((x * 2) + 1) is fusion.Pending and not fusion.ERRORS
+
+
+def test_a_hook_snapshot_of_a_grad_is_not_changed_by_the_accumulation() -> None:
+    x = torch.ones(4, device="cuda", requires_grad=True)
+    (x * 2).sum().backward()
+    kept: list = []
+    x.register_hook(lambda g: kept.append(x.grad * 1))
+    (x * 3).sum().backward()
+    assert kept[0].tolist() == [2.0] * 4 and x.grad.tolist() == [5.0] * 4
+
+
+def test_pending_to_the_power_of_a_tensor() -> None:
+    (xc, ec), (x, e) = _pair((3,), (3,))
+    assert _same((x * 1).abs() ** e, (xc * 1).abs() ** ec)
+
+
+def test_metadata_does_not_run_the_recipe() -> None:
+    x = torch.randn(2, 3, device="cuda", dtype=torch.float64)
+    p = x * 2
+    assert (p.shape, p.size(), p.size(-1), p.dtype, p.ndim, p.dim(), p.numel()) == (
+        torch.Size([2, 3]), torch.Size([2, 3]), 3, torch.float64, 2, 2, 6,
+    )  # fmt: skip
+    assert type(p) is fusion.Pending
+
+
+def test_a_bad_fuse_size_setting_warns_and_keeps_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TCLI_FUSE_MIN_NUMEL", "64k")
+    with pytest.warns(UserWarning, match="TCLI_FUSE_MIN_NUMEL='64k'"):
+        assert fusion._min_numel() == 1 << 16
+    monkeypatch.setenv("TCLI_FUSE_MIN_NUMEL", "0")
+    assert fusion._min_numel() == 0

@@ -1219,7 +1219,7 @@ def _erf(a: Any) -> Any:
 
 
 # unary ops a fused device chain can take (ops/fusion.py), by their name there
-_FUSABLE = {n: n for n in ("exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid")} | {"neg": "negative"}
+_FUSABLE = {n: n for n in ("exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid", "reciprocal")} | {"neg": "negative"}
 
 
 def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:

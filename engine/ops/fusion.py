@@ -8,8 +8,9 @@ reduction, indexing, .item(), a matmul) first runs the recipe as one generated c
 per recipe and dtype) and the tensor becomes an ordinary one, for good.
 
 What stays exactly as op by op:
-- the numbers: each op is computed in the tensor's dtype, in the same order, with a*b+c never contracted into a
-  fused multiply-add (--fmad=false), so a chain gives the bits its ops give one at a time;
+- the numbers: each op is computed in the tensor's dtype, in the same order and the same form (c / x is
+  reciprocal(x) * c, as torch computes it), with + - * written as round-to-nearest intrinsics that the compiler
+  never contracts into a fused multiply-add, so a chain gives the bits its ops give one at a time;
 - what a recipe reads: it holds its inputs' arrays, so whatever writes into an existing array (in-place ops,
   index assignment, out=, backward's gradient accumulation) first runs every pending recipe (`flush`);
 - failures: a kernel that fails to build or run is remembered in ERRORS and its recipe runs op by op, so a
@@ -25,18 +26,30 @@ arrays.
 from __future__ import annotations
 
 import os
+import warnings
 import weakref
 from typing import Any
 
 import numpy as np
 
 from engine.backend import on_device
+from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
-from engine.tensor import Tensor
+from engine.tensor import Size, Tensor
+
 
 # Fewer elements than this and a chain's kernel launches cost less than the recipe's bookkeeping and one more
 # kernel to compile; TCLI_FUSE_MIN_NUMEL=0 fuses everything (the tests run the cuda half that way).
-MIN_NUMEL = int(os.environ.get("TCLI_FUSE_MIN_NUMEL", 1 << 16))
+def _min_numel() -> int:
+    raw = os.environ.get("TCLI_FUSE_MIN_NUMEL", "")
+    try:
+        return max(0, int(raw)) if raw.strip() else 1 << 16
+    except ValueError:
+        warnings.warn(f"TCLI_FUSE_MIN_NUMEL={raw!r} is not a whole number of elements; using 65536", stacklevel=2)
+        return 1 << 16
+
+
+MIN_NUMEL = _min_numel()
 MAX_NODES = 32  # a longer recipe is run and continued from its result (kernels stay small, compile fast)
 # each new recipe shape costs a kernel compile (cached on disk by cupy); past this many in one process, new
 # shapes run op by op, so a script that keeps making new ones never spends its time compiling
@@ -51,10 +64,11 @@ _NEW = object.__new__
 
 # op -> C expression over its operands; the same op's numpy name runs it op by op
 _C = {
-    "add": "({0} + {1})",
-    "subtract": "({0} - {1})",
-    "multiply": "({0} * {1})",
+    "add": "tcli_add({0}, {1})",
+    "subtract": "tcli_sub({0}, {1})",
+    "multiply": "tcli_mul({0}, {1})",
     "divide": "({0} / {1})",
+    "reciprocal": "(1 / {0})",
     "power": "pow({0}, {1})",
     "negative": "(-{0})",
     "exp": "exp({0})",
@@ -65,11 +79,19 @@ _C = {
     "cos": "cos({0})",
     "sigmoid": "tcli_sigmoid({0})",
 }
-UNARY = frozenset(("negative", "exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid"))
-_PREAMBLE = (
-    "__device__ float tcli_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }\n"
-    "__device__ double tcli_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }\n"
-)
+UNARY = frozenset(("negative", "exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid", "reciprocal"))
+# + - * as intrinsics: `a * b + c` in plain C may compile to one fma (rounded once), where the ops one by one
+# round twice. Library calls (exp, ...) compile with the default flags, as cupy's own ufuncs do.
+_PREAMBLE = """
+__device__ float tcli_add(float a, float b) { return __fadd_rn(a, b); }
+__device__ double tcli_add(double a, double b) { return __dadd_rn(a, b); }
+__device__ float tcli_sub(float a, float b) { return __fsub_rn(a, b); }
+__device__ double tcli_sub(double a, double b) { return __dsub_rn(a, b); }
+__device__ float tcli_mul(float a, float b) { return __fmul_rn(a, b); }
+__device__ double tcli_mul(double a, double b) { return __dmul_rn(a, b); }
+__device__ float tcli_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+__device__ double tcli_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+"""
 
 
 class Expr:
@@ -88,11 +110,41 @@ class Pending(Tensor):
 
     @property
     def _data(self) -> Any:  # type: ignore[override]
+        _LIVE.pop(id(self), None)  # (a recipe that raises is not retried by every later flush)
         arr = run(_SLOT.__get__(self))
         _SLOT.__set__(self, arr)
         self.__class__ = Tensor
-        _LIVE.pop(id(self), None)
         return arr
+
+    # metadata without running the recipe (tcli's size checks read these before every operator)
+    @property
+    def shape(self) -> Any:
+        return Size(_SLOT.__get__(self).shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        shape = _SLOT.__get__(self).shape
+        if dim is None:
+            return Size(shape)
+        from engine.ops.util import norm_dim
+
+        return shape[norm_dim(dim, len(shape))]
+
+    @property
+    def dtype(self) -> Any:
+        return FROM_NP[_SLOT.__get__(self).dtype]
+
+    @property
+    def ndim(self) -> int:
+        return len(_SLOT.__get__(self).shape)
+
+    def dim(self) -> int:
+        return len(_SLOT.__get__(self).shape)
+
+    def numel(self) -> int:
+        n = 1
+        for s in _SLOT.__get__(self).shape:
+            n *= s
+        return n
 
     @_data.setter
     def _data(self, value: Any) -> None:
@@ -146,6 +198,10 @@ def _operand(v: Any, dev: Any, dtype: Any) -> Any:
         d = v._data
         return d if d.dtype is dtype else None
     if tv is float or tv is int:
+        try:
+            dtype.type(v)
+        except OverflowError:  # the op itself raises it, at the op
+            return None
         return v
     return None
 
@@ -221,9 +277,20 @@ def make(op: str, a: Tensor, b: Any = None, reflected: bool = False) -> Tensor |
 
 
 def _binary_method(name: str, op: str, reflected: bool = False) -> Any:
+    forward = name.replace("__r", "__", 1)
+
     def method(self: Tensor, other: Any) -> Any:
-        t = make(op, self, other, reflected)
-        return t if t is not None else getattr(Tensor, name)(self, other)
+        if reflected and op == "divide" and type(other) in (int, float):
+            # torch's c / x is reciprocal(x) * c, which rounds otherwise than c / x would
+            r = make("reciprocal", self)
+            t = make("multiply", r, other) if r is not None else None
+        else:
+            t = make(op, self, other, reflected)
+        if t is not None:
+            return t
+        if reflected and isinstance(other, Tensor):  # `other op self` for two tensors: the forward op's rules
+            return getattr(Tensor, forward)(other, self)
+        return getattr(Tensor, name)(self, other)
 
     method.__name__ = name
     return method
@@ -231,9 +298,10 @@ def _binary_method(name: str, op: str, reflected: bool = False) -> Any:
 
 def _pow(self: Tensor, exponent: Any) -> Any:
     # as the op-by-op pow does: x**2 is x*x and x**0.5 is sqrt(x), which C's pow need not round alike
-    if exponent == 2 and type(exponent) in (int, float):
+    te = type(exponent)
+    if (te is int or te is float) and exponent == 2:
         t = make("multiply", self, self)
-    elif exponent == 0.5 and type(exponent) is float:
+    elif te is float and exponent == 0.5:
         t = make("sqrt", self)
     else:
         t = make("power", self, exponent)
@@ -294,14 +362,15 @@ def run(e: Expr) -> Any:
                     [f"{dt.name} in{i}" for i in range(len(ins))] + [f"{dt.name} c{j}" for j in range(len(consts))]
                 )
                 k = _KERNELS[key] = cupy.ElementwiseKernel(
-                    params, f"{dt.name} out0", f"out0 = {body}", f"tcli_fused_{len(_KERNELS)}",
-                    preamble=_PREAMBLE, options=("--fmad=false",),
+                    params, f"{dt.name} out0", f"out0 = {body}", f"tcli_fused_{len(_KERNELS)}", preamble=_PREAMBLE
                 )  # fmt: skip
             r = k(*ins, *(dt.type(c) for c in consts))
             if r.shape == e.shape and r.dtype == dt:
                 return r
             raise RuntimeError(f"kernel gave {r.dtype}{r.shape}, expected {dt}{e.shape}")
         except Exception as err:  # noqa: BLE001 - any build or launch failure: run the recipe op by op
+            if type(err).__name__ == "OutOfMemoryError":
+                raise  # the device is full, not the kernel wrong: op by op would need more memory still
             _FAILED.add(key)
             _KERNELS.pop(key, None)
             ERRORS.append((f"out0 = {body} [{dt.name}]", f"{type(err).__name__}: {err}"))
