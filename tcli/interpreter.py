@@ -856,6 +856,18 @@ class Interpreter:
         obj_c, name, rules, p = self._c(node.value), node.attr, self._rules, self.p
         sized = node.tsr_sized  # type: ignore[attr-defined]
 
+        if name == "__name__":  # the one dunder a script may read (type(e).__name__): always a str
+            name_of = p.name_of
+
+            def dunder_name(f: Frame) -> Any:
+                try:
+                    return name_of(obj_c(f))
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return dunder_name
+
         def attribute(f: Frame) -> Any:
             obj = obj_c(f)
             rule = rules.get(type(obj))
@@ -873,6 +885,8 @@ class Interpreter:
 
     def get_attribute(self, obj: Any, name: str) -> Any:
         """An attribute read as a script does it (for getattr/hasattr, augmented assignment, completion)."""
+        if name == "__name__":
+            return self.p.name_of(obj)
         rule = self._rules.get(type(obj))
         if rule is None:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))

@@ -135,7 +135,7 @@ class _Checker:
     # -- per-node checks and annotations ------------------------------------------------------------
 
     def attribute(self, node: ast.Attribute, *_: bool) -> None:
-        if node.attr.startswith("_"):
+        if node.attr.startswith("_") and not (node.attr == "__name__" and isinstance(node.ctx, ast.Load)):
             err = AttributeError(private_attribute_message(node.attr))
             err.tsr_node = node  # type: ignore[attr-defined]
             raise err

@@ -499,10 +499,29 @@ class Prelude:
             return 0  # Python would build 10**-ndigits first
         return round(number, ndigits)
 
+    def name_of(self, obj: Any) -> str:
+        """`x.__name__`, the one dunder attribute scripts may read: the name of a class, a function or a
+        module, as Python gives it (`type(e).__name__` is 'RuntimeError'). Never anything but a str."""
+        tp = type(obj)
+        if tp is OpaqueType:
+            return obj.name
+        if tp is ModuleFacade:
+            return obj.name
+        if tp.__name__ == "Function" and tp.__module__ == "tcli.interpreter":  # a function the script defined
+            return obj.name
+        if tp is types.MethodType and getattr(obj, "__self__", None) is self:  # a builtin such as print
+            return obj.__func__.__name__.lstrip("_")
+        if isinstance(obj, type) or callable(obj):
+            name = getattr(obj, "__name__", None)
+            if type(name) is str:
+                return name
+        what = f"type object '{obj.__name__}'" if isinstance(obj, type) else f"'{tp.__name__}' object"
+        raise AttributeError(f"{what} has no attribute '__name__'")
+
     def _getattr(self, obj: Any, name: Any, *default: Any) -> Any:
         if type(name) is not str:
             raise TypeError("attribute name must be string, not " + repr(type(name).__name__))
-        if name.startswith("_"):
+        if name.startswith("_") and name != "__name__":
             raise AttributeError(private_attribute_message(name))
         try:
             return self.interp.get_attribute(obj, name)

@@ -52,6 +52,13 @@ PROGRAMS = {
                   y.grad_fn.next_functions[0][0]):
             print(type(v))
         print(type(x) is torch.Tensor, type(y) == torch.Tensor, isinstance(y, torch.Tensor), torch.float32)
+        try:
+            torch.ones(2) + torch.ones(3)
+        except RuntimeError as e:
+            print(type(e).__name__, e)
+        def f(v):
+            return v
+        print(type(y.grad_fn).__name__, type(x).__name__, f.__name__, torch.relu.__name__, getattr(type(x), "__name__"))
     """,
     "import_forms": """
         import torch
