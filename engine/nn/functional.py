@@ -4,16 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from engine.backend import for_array
+from engine.grad_mode import ENABLED, no_grad
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
+from engine.ops.index import scatter_add_new
 from engine.ops.linalg import matmul
-from engine.tensor import Tensor
+from engine.ops.util import edge_of, index_range, node_class
+from engine.tensor import Tensor, wrap
 
 relu = E.relu
 sigmoid = E.sigmoid
 tanh = E.tanh
-softmax = R.softmax
-log_softmax = R.log_softmax
+
+
+def _implicit_dim(name: str, dim: Any) -> Any:
+    if dim is None:
+        import warnings
+
+        warnings.warn(
+            f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
+            "argument.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return dim  # None: the legacy choice, made by the op (0 for 0-, 1- and 3-d input, else 1)
+
+
+def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    return R._softmax_impl(input, _implicit_dim("softmax", dim), dtype, False)
+
+
+def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    return R._softmax_impl(input, _implicit_dim("log_softmax", dim), dtype, True)
+
+
 silu = E.silu
 softplus_ = E.softplus
 
@@ -21,18 +48,94 @@ softplus_ = E.softplus
 softplus = E.softplus
 
 
+def _record(name: str, out: Tensor, inputs: tuple, saved: tuple, backward: Any) -> Tensor:
+    """Record `out` (computed without a graph) as one node named as torch names the op's backward: torch runs
+    these ops as single kernels, so a printed loss reads grad_fn=<MseLossBackward0>, not the last step of a
+    composite. `backward(g, *saved)`, written in engine ops (so create_graph works through it), returns one
+    gradient per input, None where an input needs none; broadcast inputs get theirs summed back."""
+    if not (ENABLED[0] and any(isinstance(i, Tensor) and i._rg for i in inputs)):
+        return out
+    cls = _NODES.get(name)
+    if cls is None:
+        cls = _NODES[name] = node_class(name, _run_backward)
+    node = cls()
+    node._next = tuple(edge_of(i) for i in inputs)
+    node._saved = (backward, *saved)
+    node._vers = (None, *((v._version, v._version[0]) if isinstance(v, Tensor) else None for v in saved))
+    node._meta = tuple((i._data.shape, i._data.dtype) if isinstance(i, Tensor) else None for i in inputs)
+    node._ctx = (out._data.shape, out._data.dtype)
+    out._rg = True
+    out.grad_fn = node
+    return out
+
+
+_NODES: dict = {}
+
+
+def _run_backward(self: Any, g: Tensor, backward: Any, *saved: Any) -> tuple:
+    return backward(g, *saved)
+
+
+def _detached(*ts: Any) -> tuple:
+    return tuple(t.detach() if isinstance(t, Tensor) else t for t in ts)
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
-    return E.where(input > 0, input, input * negative_slope)
+    (x,) = _detached(input)
+    with no_grad():
+        out = E.where(x > 0, x, x * negative_slope)
+
+    def backward(g: Tensor, x: Tensor) -> tuple:
+        return (leaky_relu_backward(g, x, negative_slope),)
+
+    return _record("LeakyReluBackward0", out, (input,), (input,), backward)
+
+
+def _leaky_grad(g: Any, x: Any, slope: float) -> Any:
+    return for_array(np.where, x)(x > 0, g, g * g.dtype.type(slope))
+
+
+# torch's leaky_relu_backward as a primitive: under create_graph its node links to x too (with a zero
+# gradient), so a second derivative through leaky_relu is zero, not an error
+leaky_relu_backward = E._grad_op(
+    "LeakyReluBackwardBackward0",
+    _leaky_grad,
+    lambda gg, g, x, slope: leaky_relu_backward(gg, x, slope),
+    lambda gg, g, x, slope: E._zeros_of(x),
+)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
-    return E.where(input > 0, input, (input.exp() - 1) * alpha)
+    (x,) = _detached(input)
+    with no_grad():
+        out = E.where(x > 0, x, (x.exp() - 1) * alpha)
+
+    def backward(g: Tensor, x: Tensor) -> tuple:  # from the input, so that a second derivative reaches it
+        return (E.where(x > 0, g, g * (x.exp() * alpha)),)
+
+    return _record("EluBackward0", out, (input,), (input,), backward)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
-    if approximate == "tanh":
-        return 0.5 * input * (1 + E.tanh(0.7978845608028654 * (input + 0.044715 * input**3)))
-    return 0.5 * input * (1 + E.erf(input * 0.7071067811865476))
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    (x,) = _detached(input)
+    with no_grad():
+        if approximate == "tanh":
+            out = 0.5 * x * (1 + E.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
+        else:
+            out = 0.5 * x * (1 + E.erf(x * 0.7071067811865476))
+
+    def backward(g: Tensor, x: Tensor) -> tuple:
+        if approximate == "tanh":
+            inner = 0.7978845608028654 * (x + 0.044715 * x**3)
+            t = E.tanh(inner)
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x)
+        else:  # Phi(x) + x * phi(x)
+            d = 0.5 * (1 + E.erf(x * 0.7071067811865476)) + x * (-0.5 * x * x).exp() * 0.3989422804014327
+        return (g * d,)
+
+    return _record("GeluBackward0", out, (input,), (input,), backward)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -50,10 +153,46 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _reduced(loss: Tensor, reduction: str) -> tuple[Tensor, float]:
+    """The reduced loss and the factor each element's gradient is scaled by (1/n for a mean)."""
+    if reduction == "mean":
+        return loss.mean(), 1.0 / max(loss.numel(), 1)
+    if reduction == "sum":
+        return loss.sum(), 1.0
+    if reduction == "none":
+        return loss, 1.0
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _scaled(g: Tensor, reduction: str, k: float) -> Tensor:
+    return g if reduction == "none" else g * k
+
+
+def _size_warning(input: Tensor, target: Tensor) -> None:
+    if target.shape != input.shape:
+        import warnings
+
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). This will "
+            "likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
-    d = input - target
-    return _reduce(d * d, reduction)
+    _size_warning(input, target)
+    x, t = _detached(input, target)
+    with no_grad():
+        d = x - t
+        out, k = _reduced(d * d, reduction)
+
+    def backward(g: Tensor, x: Tensor, t: Tensor) -> tuple:
+        gx = 2 * (x - t) * _scaled(g, reduction, k)
+        return gx, -gx
+
+    return _record("MseLossBackward0", out, (input, target), (input, target), backward)
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
@@ -62,29 +201,118 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
-    # torch clamps the log at -100 so that p = 0 or 1 gives a finite loss
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    _size_warning(input, target)
+    x, t, w = _detached(input, target, weight)
+    with no_grad():
+        # torch clamps the log at -100 so that p = 0 or 1 gives a finite loss
+        loss = -(t * x.log().clamp(min=-100) + (1 - t) * (1 - x).log().clamp(min=-100))
+        if w is not None:
+            loss = loss * w
+        out, k = _reduced(loss, reduction)
+
+    def backward(g: Tensor, x: Tensor, t: Tensor, w: Any) -> tuple:
+        gs = _scaled(g, reduction, k) if w is None else _scaled(g, reduction, k) * w
+        gx = gs * (x - t) / ((1 - x) * x).clamp(min=1e-12)  # torch's binary_cross_entropy_backward
+        gt = gs * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+        return gx, gt, None
+
+    return _record("BinaryCrossEntropyBackward0", out, (input, target, weight), (input, target, weight), backward)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:  # noqa: A002  # fmt: skip
-    # log(1 + exp(-|x|)) + max(x, 0) - x*t: stable for large |x|
-    loss = E.softplus(-input.abs()) + input.clamp(min=0) - input * target
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    x, t, w, pw = _detached(input, target, weight, pos_weight)
+    with no_grad():
+        sp = E.softplus(-x)  # log(1 + exp(-x)), stable for large |x|
+        loss = (1 - t) * x + sp if pw is None else (1 - t) * x + (1 + (pw - 1) * t) * sp
+        if w is not None:
+            loss = loss * w
+        out, k = _reduced(loss, reduction)
+
+    def backward(g: Tensor, x: Tensor, t: Tensor, w: Any, pw: Any) -> tuple:
+        gs = _scaled(g, reduction, k) if w is None else _scaled(g, reduction, k) * w
+        s = x.sigmoid()
+        if pw is None:
+            return gs * (s - t), -gs * x, None, None
+        return gs * (s * (1 + (pw - 1) * t) - pw * t), gs * ((pw - 1) * E.softplus(-x) - x), None, None
+
+    return _record(
+        "BinaryCrossEntropyWithLogitsBackward0", out, (input, target, weight, pos_weight),
+        (input, target, weight, pos_weight), backward,
+    )  # fmt: skip
 
 
-def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    picked = -input.gather(1, target.unsqueeze(1)).squeeze(1)
-    return _reduce(picked, reduction)
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if target._data.dtype.kind not in "iub":
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name()}")
+    one = input.dim() == 1
+    x, t, w = _detached(input.unsqueeze(0) if one else input, target.unsqueeze(0) if one else target, weight)
+    if x.dim() < 1 or x.shape[0] != t.shape[0]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
+    n_cls = x.shape[1]
+    if w is not None and (w.dim() != 1 or w.numel() != n_cls):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {n_cls} classes or no classes but got weight tensor "
+            f"of shape: [{', '.join(map(str, w.shape))}]"
+        )
+    t = t.long()
+    keep = t != ignore_index
+    safe = E.where(keep, t, 0)
+    if safe.numel():
+        lo, hi = index_range(safe._data)
+        if lo < 0 or hi >= n_cls:
+            raise IndexError(f"Target {lo if lo < 0 else hi} is out of bounds.")
+    with no_grad():
+        idx = safe.unsqueeze(1)
+        wt = keep.to(x.dtype) if w is None else w[safe] * keep
+        # the targets were checked above: take the values straight from the array (gather would check again,
+        # and on a GPU each check is a read-back)
+        xd = x._data
+        picked = wrap(for_array(np.take_along_axis, xd)(xd, idx._data, axis=1), x._dev)
+        loss = -picked.squeeze(1) * wt
+        if reduction == "none":
+            out = loss.squeeze(0) if one else loss
+        elif reduction == "sum":
+            out = loss.sum()
+        else:
+            out = loss.sum() / wt.sum()
+
+    def backward(g: Tensor, x: Tensor, idx: Tensor, wt: Tensor) -> tuple:
+        if reduction == "none":
+            gi = g.unsqueeze(0) if one else g
+        elif reduction == "sum":
+            gi = g
+        else:
+            gi = g / wt.sum()
+        vals = (-(gi * wt)).unsqueeze(1)
+        gx = scatter_add_new(vals, 1, idx, x.shape)
+        return (gx.squeeze(0) if one else gx), None, None
+
+    name = "NllLoss2DBackward0" if input.dim() > 2 else "NllLossBackward0"  # torch's 2d kernel takes N-d input
+    return _record(name, out, (input, target, weight), (x, idx, wt), backward)
 
 
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    return nll_loss(R.log_softmax(input, 1), target, reduction)
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:  # noqa: A002  # fmt: skip
+    if label_smoothing != 0.0:
+        raise NotImplementedError("tcli's cross_entropy does not support label_smoothing")
+    logp = R.log_softmax(input, 1 if input.dim() > 1 else 0)
+    if target._data.dtype.kind == "f" and target.shape == input.shape:  # class probabilities
+        loss = -(logp * target if weight is None else logp * target * weight.reshape(-1, *[1] * (input.dim() - 2)))
+        loss = loss.sum(1 if input.dim() > 1 else 0)
+        if reduction == "mean":  # torch divides by the batch size as a Scalar: DivBackward1
+            total, n = loss.sum(), input.shape[0] if input.dim() > 1 else 1
+            with no_grad():
+                out = total.detach() / n
+            return _record("DivBackward1", out, (total,), (), lambda g: (g / n,))
+        return _reduce(loss, reduction)
+    return nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

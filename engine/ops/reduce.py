@@ -814,13 +814,25 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     return t
 
 
+_NO_DIM = object()
+
+
 @with_out
-def softmax(input: Tensor, dim: Any = None, dtype: Any = None, **_: Any) -> Tensor:  # noqa: A002
+def softmax(input: Tensor, dim: Any = _NO_DIM, dtype: Any = None) -> Tensor:  # noqa: A002
+    """torch.softmax / Tensor.softmax: dim is required (F.softmax alone has the deprecated implicit dim)."""
+    if dim is _NO_DIM:
+        raise TypeError('softmax() missing 1 required positional arguments: "dim"')
+    if dim is None:
+        raise TypeError("softmax(): argument 'dim' must be int, not NoneType")
     return _softmax_impl(input, dim, dtype, False)
 
 
 @with_out
-def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None, **_: Any) -> Tensor:  # noqa: A002
+def log_softmax(input: Tensor, dim: Any = _NO_DIM, dtype: Any = None) -> Tensor:  # noqa: A002
+    if dim is _NO_DIM:
+        raise TypeError('log_softmax() missing 1 required positional arguments: "dim"')
+    if dim is None:
+        raise TypeError("log_softmax(): argument 'dim' must be int, not NoneType")
     return _softmax_impl(input, dim, dtype, True)
 
 
