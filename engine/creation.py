@@ -141,7 +141,15 @@ def _from_data(data: Any, dtype: Any) -> Any:
     try:
         return np.array(clean, dtype=dt)
     except OverflowError:
+        if _beyond_int64(clean):  # torch fails reading the Python int itself, before any dtype is involved
+            raise ValueError("Overflow when unpacking long long") from None
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
+
+
+def _beyond_int64(data: Any) -> bool:
+    if isinstance(data, (list, tuple)):
+        return any(_beyond_int64(x) for x in data)
+    return type(data) is int and not -(1 << 63) <= data < (1 << 63)
 
 
 def tensor(
@@ -354,19 +362,34 @@ def linspace(start: Any, end: Any, steps: int, *, out: Tensor | None = None, dty
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
-    # torch's kernel works in the output float type: the first half counts up from start, the
-    # second half down from end, so both endpoints are exact.
-    w = np.float32 if dt == np.float32 or dt == np.float16 else np.float64
+    # torch's kernel works in the output float type: the first half counts up from start, the second half
+    # down from end (so both endpoints are exact), each element one multiply-add that its build fuses (FMA):
+    # linspace(-1, 1, 7)[3] is -2.9802e-08 there, not 0
+    w = np.float32 if dt == np.float32 else np.float16 if dt == np.float16 else np.float64
+    fma = rnd._fma32 if w is np.float32 else rnd._fma64
     s, e = w(start), w(end)
     if steps == 1:
         arr = np.array([s], dtype=w)
+    elif w is np.float16:  # c10::Half rounds every operation to half, so nothing is fused
+        arr = _linspace_half(s, e, steps)
     else:
         st = (e - s) / w(steps - 1)
-        i = np.arange(steps, dtype=w)
-        arr = np.where(i < steps // 2, s + st * i, e - st * (w(steps - 1) - i))
+        half = steps // 2
+        up = fma(np.arange(half, dtype=w), st, s)
+        down = fma(np.arange(steps - half - 1, -1, -1, dtype=w), -st, e)
+        arr = np.concatenate([up, down]).astype(w)
     if dt.kind in "iu":
         arr = np.trunc(arr)
     return _finish(np.asarray(arr).astype(dt), _dev(device), requires_grad, out)
+
+
+def _linspace_half(s: np.float16, e: np.float16, steps: int) -> np.ndarray:
+    h, f = np.float16, np.float32
+    st = f(h(f(h(f(e) - f(s))) / f(h(steps - 1))))
+    half = steps // 2
+    up = f(s) + (st * np.arange(half).astype(h).astype(f)).astype(h).astype(f)
+    down = f(e) - (st * np.arange(steps - half - 1, -1, -1).astype(h).astype(f)).astype(h).astype(f)
+    return np.concatenate([up, down]).astype(h)
 
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tensor | None = None,

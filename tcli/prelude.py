@@ -772,6 +772,8 @@ class Prelude:
         if dotted == "torch" or dotted.startswith("torch."):
             sub = dotted[len("torch.") :] if dotted != "torch" else ""
             if sub and sub not in policy.TORCH_SUBMODULES:
+                if sub in _NOT_IN_ENGINE:  # a part of PyTorch the engine lacks, not a forbidden module
+                    raise ModuleNotFoundError(f"No module named '{dotted}' in tcli's engine ({_ALLOWED_IMPORTS})")
                 raise ImportError(f"import of '{dotted}' is not allowed in tsr ({_ALLOWED_IMPORTS})")
             engine = self.load_engine()
             try:
@@ -934,6 +936,12 @@ def _as_written(name: str, full: str) -> Iterator[None]:
         raise type(e)(e.errno, e.strerror, name) from None
 
 
+# PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
+_NOT_IN_ENGINE = frozenset(
+    {"optim", "optim.lr_scheduler", "special", "fft", "nn.init", "nn.modules", "nn.parameter", "nn.utils", "utils",
+     "utils.data", "distributions", "jit", "sparse", "backends", "amp", "onnx", "hub", "profiler", "quantization",
+     "distributed", "multiprocessing", "testing", "func", "export", "compiler", "masked", "nested", "signal"}
+)  # fmt: skip
 _ALLOWED_IMPORTS = (
     "tsr can import torch and "
     + ", ".join(f"torch.{s}" for s in sorted(policy.TORCH_SUBMODULES))

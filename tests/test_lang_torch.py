@@ -263,3 +263,10 @@ def test_save_and_load_in_working_directory(tmp_path, monkeypatch) -> None:
     assert (status, err) == (0, "")
     assert out == "tensor([1., 1.]) 3\n"
     assert (tmp_path / "ckpt.pt").exists()
+
+
+def test_missing_pytorch_modules_are_named_as_missing_not_forbidden() -> None:
+    status, out, err = run_tsr("import torch.optim\n")
+    assert status == 1 and "ModuleNotFoundError: No module named 'torch.optim' in tcli's engine" in err
+    status, out, err = run_tsr("import torch.ops\n")  # an engine internal stays forbidden
+    assert status == 1 and "ImportError: import of 'torch.ops' is not allowed in tsr" in err

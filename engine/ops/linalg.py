@@ -108,6 +108,17 @@ def _prep(a: Tensor, b: Tensor) -> tuple:
         raise mixed_device(a, b)
     ad, bd = a._data, b._data
     if ad.dtype != bd.dtype:
+        # torch's message comes from the kernel that matmul picks for these ranks
+        if ad.ndim == 1 and bd.ndim == 1:
+            raise RuntimeError(
+                "dot : expected both vectors to have same dtype, but found "
+                f"{a.dtype.scalar_name()} and {b.dtype.scalar_name()}"
+            )
+        if ad.ndim == 2 and bd.ndim == 1:
+            raise RuntimeError(
+                f"addmv input tensors must have the same dtype, but got {b.dtype.scalar_name()}, "
+                f"{a.dtype.scalar_name()}, and {b.dtype.scalar_name()}"
+            )
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name_for_error()} != "
             f"{b.dtype.name_for_error()}"

@@ -1,0 +1,70 @@
+"""Differences from PyTorch found by running tutorial-style programs through both (a QA pass): errors that
+must carry torch's type and text, and numbers that must be torch's to the bit (linspace's fused multiply-adds).
+Oracle: PyTorch 2.13 on the cpu."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+
+torch = pytest.importorskip("torch")
+
+
+def _modified_after_save(m):  # noqa: ANN001, ANN202
+    a = m.ones(3, requires_grad=True)
+    d = a.sigmoid()
+    e = d * 3  # saves d, whose grad_fn is then Sigmoid
+    d.mul_(2)
+    e.sum().backward()
+
+
+MORE_ERRORS = [  # found by differential runs of tutorial-style programs
+    _modified_after_save,
+    lambda m: m.softmax(m.ones(2, 3)),
+    lambda m: m.ones(2, 3).softmax(),
+    lambda m: m.log_softmax(m.ones(2, 3)),
+    lambda m: m.softmax(m.ones(2, 3), dim=None),
+    lambda m: m.tensor([1, 2]) @ m.tensor([1.0, 2.0]),
+    lambda m: m.dot(m.tensor([1, 2]), m.tensor([1.0, 2.0])),
+    lambda m: m.ones(2, 2, dtype=m.long) @ m.tensor([1.0, 2.0]),
+    lambda m: m.tensor(10**20),
+    lambda m: m.tensor([1, 2**63]),
+    lambda m: m.tensor([300], dtype=m.uint8),
+]
+
+
+@pytest.mark.parametrize("i", range(len(MORE_ERRORS)))
+def test_more_errors_match_torch(i: int) -> None:
+    got = []
+    for mod in (torch, engine):
+        with pytest.raises(Exception) as e:
+            MORE_ERRORS[i](mod)
+        got.append((type(e.value).__name__, str(e.value)))
+    assert got[1] == got[0]
+
+
+def test_functional_softmax_keeps_the_deprecated_implicit_dim() -> None:
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    for mod in (torch, engine):
+        with pytest.warns(UserWarning, match="Implicit dimension choice for softmax has been deprecated"):
+            r = mod.nn.functional.softmax(mod.tensor(x))
+        np.testing.assert_allclose(r.numpy(), torch.softmax(torch.tensor(x), 1).numpy(), rtol=1e-6)
+    r = engine.nn.functional.log_softmax(engine.tensor(x), 1, 3, engine.float64)  # (input, dim, _stacklevel, dtype)
+    assert r.dtype == engine.float64
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32"])
+def test_linspace_is_torchs_to_the_bit(dtype: str) -> None:
+    rng = np.random.default_rng(2)
+    cases = [(-1, 1, 7), (0, 2, 10), (0, 1, 20), (0, 1, 100), (0, 10, 1000), (1, 0, 50), (0, 1, 1), (3, 3, 5)]
+    cases += [(float(a), float(b), int(n)) for a, b, n in zip(rng.normal(0, 10, 60), rng.normal(0, 10, 60),
+                                                              rng.integers(1, 300, 60))]  # fmt: skip
+    for a, b, n in cases:
+        if dtype.startswith("int"):
+            a, b = int(a), int(b)
+        want = torch.linspace(a, b, n, dtype=getattr(torch, dtype)).numpy()
+        got = engine.linspace(a, b, n, dtype=getattr(engine, dtype)).numpy()
+        assert np.array_equal(got, want), (a, b, n)
+    assert str(engine.linspace(-1, 1, 7)) == str(torch.linspace(-1, 1, 7))  # -2.9802e-08 in the middle
