@@ -196,9 +196,6 @@ def _version_error(node: Node, s: Any, counter: list, expected: int) -> RuntimeE
     else:
         shape, legacy = s._data.shape, _legacy(s._data)
         fn = s.grad_fn
-        # torch names the grad_fn s had when it was saved: undo the in-place ops recorded since
-        while fn is not None and (before := getattr(fn, "_before", None)) is not None and before[1] > expected:
-            fn = before[0]
         # torch regenerates the grad_fn of a view whose memory changed in place as AsStridedBackward0
         name = "AsStrided" if s._base is not None and s._rg else (_short(fn.name()) if fn is not None else "")
         owner = f", which is output 0 of {name}," if fn is not None else ""

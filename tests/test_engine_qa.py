@@ -68,3 +68,29 @@ def test_linspace_is_torchs_to_the_bit(dtype: str) -> None:
         got = engine.linspace(a, b, n, dtype=getattr(engine, dtype)).numpy()
         assert np.array_equal(got, want), (a, b, n)
     assert str(engine.linspace(-1, 1, 7)) == str(torch.linspace(-1, 1, 7))  # -2.9802e-08 in the middle
+
+
+def test_an_operand_is_checked_for_in_place_changes_only_where_a_gradient_needs_it() -> None:
+    def run(m):  # noqa: ANN001, ANN202
+        a = m.ones(3, requires_grad=True)
+        b = a * 1
+        y = b * 3  # keeps 3, not b: b's later change is no error
+        b.add_(1)
+        y.sum().backward()
+        return a.grad.tolist()
+
+    assert run(engine) == run(torch) == [3.0, 3.0, 3.0]
+
+    def run2(m):  # noqa: ANN001, ANN202
+        a = m.ones(3, requires_grad=True)
+        c = m.ones(3)
+        y = (a * 1) * c  # keeps c for a's gradient
+        c.add_(1)
+        y.sum().backward()
+
+    errs = []
+    for m in (torch, engine):
+        with pytest.raises(RuntimeError) as e:
+            run2(m)
+        errs.append(str(e.value))
+    assert errs[0] == errs[1]

@@ -100,6 +100,7 @@ def binary(
     floatify: bool = False,
     nobool: bool = False,
     fuse: str | None = None,
+    crossed: bool = False,
 ) -> Any:
     """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording.
 
@@ -164,12 +165,15 @@ def binary(
                 fb = b._accum or accumulator(b)
         node._next = (fa, fb)
         if save:
+            # torch saves an operand only for a gradient that will be computed (a * 3 keeps 3, not a), so
+            # only those are checked for in-place changes: a later a.mul_(2) is no error here, as in torch
             va = a._version
+            check_a = not crossed or (bt and b._rg)
             if bt:
                 vb = b._version
-                node._vers = ((va, va[0]), (vb, vb[0]))
+                node._vers = ((va, va[0]) if check_a else None, (vb, vb[0]) if a._rg or not crossed else None)
             else:
-                node._vers = ((va, va[0]), None)
+                node._vers = ((va, va[0]) if check_a else None, None)
             node._saved = (a, b)
         a0 = a._data
         if a0 is not ad or (bt and b._data is not bd):  # an operand was cast: record what to cast back
@@ -311,7 +315,7 @@ class NotImplementedNode(Node):
         raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
-_mul = binary(np.multiply, MulBackward0, fuse="multiply")
+_mul = binary(np.multiply, MulBackward0, fuse="multiply", crossed=True)  # a's grad needs b, b's needs a
 # mul(Tensor, Scalar) as torch's own backward formulas call it (result * M_LN2): MulBackward1 under create_graph
 _mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw))
 _add = binary(np.add, AddBackward0, save=False, fuse="add")

@@ -200,8 +200,6 @@ def commit(x: Tensor, new: Tensor) -> None:
                 s.data, s.counter = x._data, x._version
                 vers[i] = (x._version, x._version[0])
         node._vers = tuple(vers)
-    if node is not None:  # what x was before, for torch's "output 0 of Sigmoid" in a later version error
-        node._before = (x.grad_fn, x._version[0])
     x.grad_fn = node
     x._rg = new._rg
     meta = x._meta
