@@ -94,3 +94,26 @@ def test_an_operand_is_checked_for_in_place_changes_only_where_a_gradient_needs_
             run2(m)
         errs.append(str(e.value))
     assert errs[0] == errs[1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_full_sums_and_means_add_in_torchs_order(dtype: str) -> None:
+    # x.sum().item() prints every digit: numpy's pairwise order differs from torch's cascade in the last bits
+    rng = np.random.default_rng(0)
+    sizes = [*range(1, 70), 127, 128, 129, 511, 512, 513, 1000, 4097, 32767, 32768, 40000, 100_000]
+    for n in sizes:
+        x = (rng.standard_normal(n) * 10).astype(dtype)
+        t, e = torch.from_numpy(x), engine.tensor(x)
+        assert e.sum().item() == t.sum().item(), n
+        assert e.mean().item() == t.mean().item(), n
+    for shape in [(4, 3), (64, 1), (3, 5, 7), (300, 300)]:
+        x = (rng.standard_normal(shape) * 10).astype(dtype)
+        t, e = torch.from_numpy(x), engine.tensor(x)
+        assert e.sum().item() == t.sum().item() and e.mT.sum().item() == t.mT.sum().item(), shape
+        assert (
+            e.sum(dim=tuple(range(len(shape))), keepdim=True).tolist()
+            == t.sum(dim=tuple(range(len(shape))), keepdim=True).tolist()
+        )
+    torch.manual_seed(0)
+    engine.manual_seed(0)
+    assert repr(engine.randn(1000).sum().item()) == repr(torch.randn(1000).sum().item())
