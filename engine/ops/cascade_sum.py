@@ -8,7 +8,7 @@ flush every 2**k vectors (k = max(4, ceil(log2(rows)) / 4)); the leftovers, the 
 scalar tail and the vector's lanes are then added in a fixed order. The kernel is built for AVX2 vectors only
 (there is no AVX-512 variant), so this order holds on every x86 build. Above 32768 elements torch splits the
 sum over its threads (one chunk per thread, then a sum of the per-thread results); that split is reproduced
-with torch's default thread count, the number of cpu cores.
+with torch's default thread count (OMP_NUM_THREADS, else the physical cores).
 
 Here: full reductions (every dimension) of float32/float64 arrays whose memory is one dense block in some
 order of their dims (contiguous, transposed, permuted), which TensorIterator also reduces as a single row.
@@ -23,7 +23,31 @@ from typing import Any
 import numpy as np
 
 _GRAIN = 32768  # at::internal::GRAIN_SIZE
-_THREADS = max(1, os.cpu_count() or 1)
+
+
+def _torch_threads() -> int:
+    """torch's default intra-op thread count: OMP_NUM_THREADS when set, else the physical cores."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        with open("/proc/cpuinfo") as f:
+            cores, phys = set(), "0"
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "physical id":
+                    phys = value.strip()
+                elif key == "core id":
+                    cores.add((phys, value.strip()))
+        if cores:
+            return len(cores)
+    except OSError:
+        pass
+    return max(1, os.cpu_count() or 1)
+
+
+_THREADS: list = []  # found on first use (reading /proc/cpuinfo costs more than most imports)
 
 
 def _fold(x: np.ndarray, axis: int) -> np.ndarray:
@@ -115,11 +139,16 @@ def full_sum(d: np.ndarray) -> np.ndarray | None:
             return None
         flat = t.reshape(-1)
     n = flat.size
-    if n < _GRAIN or _THREADS == 1:
+    if n < _GRAIN:
         return np.asarray(_row_sum(flat), dtype=d.dtype)
-    tasks = min(_THREADS, -(-n // _GRAIN))
+    if not _THREADS:
+        _THREADS.append(_torch_threads())
+    threads = _THREADS[0]
+    if threads == 1:
+        return np.asarray(_row_sum(flat), dtype=d.dtype)
+    tasks = min(threads, -(-n // _GRAIN))
     chunk = -(-n // tasks)
-    buf = np.zeros(_THREADS, d.dtype)
+    buf = np.zeros(threads, d.dtype)
     for t, i in enumerate(range(0, n, chunk)):
         buf[t] = _row_sum(flat[i : i + chunk])
     return np.asarray(_row_sum(buf), dtype=d.dtype)
