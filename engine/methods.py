@@ -73,6 +73,18 @@ def _scalar_tensor(s: Any, like: Tensor) -> Tensor:
     return wrap(like._dev.xp.asarray(np.asarray(s).astype(result_np(s, like))), like._dev)  # ints wrap as torch
 
 
+def _rlshift(self: Tensor, other: Any) -> Any:
+    if not isinstance(other, (int, bool)):
+        return NotImplemented
+    return E.bitwise_left_shift(_scalar_tensor(other, self), self)
+
+
+def _rrshift(self: Tensor, other: Any) -> Any:
+    if not isinstance(other, (int, bool)):
+        return NotImplemented
+    return E.bitwise_right_shift(_scalar_tensor(other, self), self)
+
+
 def rfloordiv(self: Tensor, other: Any) -> Any:
     if not isinstance(other, (int, float, bool)):
         return NotImplemented
@@ -343,6 +355,8 @@ METHODS: dict[str, Any] = {
     "__matmul__": L.matmul, "__rmatmul__": rmatmul, "__neg__": E.neg, "__pos__": E.positive, "__abs__": E.abs,
     "__invert__": _bool_invert, "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
     "__rand__": E.bitwise_and, "__ror__": E.bitwise_or, "__rxor__": E.bitwise_xor,
+    "__lshift__": E.bitwise_left_shift, "__rshift__": E.bitwise_right_shift, "__rlshift__": _rlshift,
+    "__rrshift__": _rrshift, "bitwise_left_shift": E.bitwise_left_shift, "bitwise_right_shift": E.bitwise_right_shift,
     "__iadd__": P.add_, "__isub__": P.sub_, "__imul__": P.mul_, "__itruediv__": _idiv, "__ifloordiv__": _ifloordiv,
     "__imod__": _imod, "__ipow__": P.pow_,
     "__eq__": _eq, "__ne__": _ne, "__lt__": E._lt, "__le__": E._le, "__gt__": E._gt, "__ge__": E._ge,

@@ -32,7 +32,33 @@ MORE_ERRORS = [  # found by differential runs of tutorial-style programs
     lambda m: m.tensor(10**20),
     lambda m: m.tensor([1, 2**63]),
     lambda m: m.tensor([300], dtype=m.uint8),
+    lambda m: m.zeros(0, 3).argmax(0),
+    lambda m: m.zeros(0, 3).max(0),
+    lambda m: m.zeros(0, 3).amax(),
+    lambda m: m.zeros(0, 3).amin((0, 1)),
+    lambda m: m.zeros(0, 3).median(0),
+    lambda m: m.ones(5).topk(10),
+    lambda m: m.ones(2, 2).expand(3, 3),
+    lambda m: m.tensor([1.5]) << 1,
+    lambda m: m.tensor([3, 5]) & 1.5,
 ]
+
+
+VALUES = [  # (found by the second QA pass) results that must print as torch's
+    lambda m: m.tensor([5.5, -5.5, 0.0, -0.0, 3.0, float("inf")]) % -2,
+    lambda m: 7 % m.tensor([2.0, -2.0, 0.0]),
+    lambda m: m.tensor([3, 5, -3], dtype=m.int32) << 4,
+    lambda m: m.tensor([3, 5, -3], dtype=m.int32) >> m.tensor([1, 2, 1], dtype=m.int32),
+    lambda m: 1 << m.tensor([1, 2]),
+    lambda m: m.tensor([True]) << 1,
+    lambda m: m.cat([m.arange(6).reshape(2, 3), m.tensor([])]),
+    lambda m: m.zeros(0).median(),
+]
+
+
+@pytest.mark.parametrize("i", range(len(VALUES)))
+def test_values_print_as_torchs(i: int) -> None:
+    assert str(VALUES[i](engine)) == str(VALUES[i](torch))
 
 
 @pytest.mark.parametrize("i", range(len(MORE_ERRORS)))

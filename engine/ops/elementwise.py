@@ -360,7 +360,20 @@ def _int_div_check(a: Tensor, b: Any) -> None:
 
 
 _floordiv_raw = binary(np.floor_divide, NotImplementedNode, save=False)
-_rem_raw = binary(np.remainder, RemainderBackward1)
+
+
+def _remainder(a: Any, b: Any) -> Any:
+    """torch's remainder: for floats fmod, moved by b when the signs differ, so 0 % -2 is 0.0 (numpy's
+    remainder gives -0.0, the divisor's sign)."""
+    if a.dtype.kind != "f":
+        return for_array(np.remainder, a)(a, b)
+    fmod, where = for_array(np.fmod, a), for_array(np.where, a)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mod = fmod(a, b)
+        return where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
+
+
+_rem_raw = binary(_remainder, RemainderBackward1)
 
 
 def _tensor_arg(x: Any, fn: str, pos: str = "input") -> Tensor:
@@ -1336,6 +1349,8 @@ logical_xor = _logical(np.logical_xor)
 
 def _bitwise(fn: Any, cname: str) -> Any:
     def op(input: Tensor, other: Any) -> Any:  # noqa: A002
+        if type(other) is float:  # the result would be float: torch has no such kernel
+            raise NotImplementedError(f"\"{cname}_cpu\" not implemented for 'Float'")
         if not isinstance(other, (Tensor, int, bool)):
             return NotImplemented
         for x in (input, other):
@@ -1350,6 +1365,8 @@ def _bitwise(fn: Any, cname: str) -> Any:
 bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
 bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+bitwise_left_shift = _bitwise(np.left_shift, "lshift")
+bitwise_right_shift = _bitwise(np.right_shift, "rshift")
 
 
 def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002

@@ -841,8 +841,8 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
                     f"Sizes of tensors must match except in dimension {ax}. Expected size {ref.shape[i]} but got "
                     f"size {s[i]} for tensor number {k} in the list."
                 )
-    rt = parts[0]._data.dtype
-    for t in parts[1:]:
+    rt = tensors[0]._data.dtype
+    for t in tensors[1:]:  # the skipped empty tensors still take part in the result's dtype, as in torch
         rt = PROMOTE_NP[rt, t._data.dtype]
     xp = dev.xp
     r = xp.concatenate([t._data.astype(rt, copy=False) for t in parts], axis=ax)

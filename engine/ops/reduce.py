@@ -366,6 +366,8 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
     ax = norm_dim(dim, d.ndim)
     if d.ndim == 0:
         return RT["max" if is_max else "min"](input.clone(), wrap_any(0, input._dev))
+    if d.shape[ax] == 0:
+        raise IndexError(f"{'max' if is_max else 'min'}(): Expected reduction dim {ax} to have non-zero size.")
     xp = np if type(d) is _ndarray else input._dev.xp
     idx = xp.argmax(d, axis=ax, keepdims=keepdim) if is_max else xp.argmin(d, axis=ax, keepdims=keepdim)
     # a nan wins, at its first position; on a device the fix-up runs unconditionally rather than reading
@@ -403,6 +405,16 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:  # noqa: A002
     d = input._data
     dims = _dims(input, dim if dim != () else None)
+    if d.size == 0:
+        name = "amax" if is_max else "amin"
+        if dims is None or dim == ():
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
+                "dim with the 'dim' argument."
+            )
+        for ax in dims if isinstance(dims, tuple) else (dims,):
+            if d.shape[ax] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {ax} to have non-zero size.")
     axis = dims if d.ndim else None  # (cupy refuses axis 0 of a 0-dim array, numpy takes it)
     r = _arr(d.max(axis=axis, keepdims=keepdim) if is_max else d.min(axis=axis, keepdims=keepdim), input._dev)
     t = wrap(r, input._dev)
@@ -433,6 +445,8 @@ def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa:
             r = input._dev.xp.asarray(r).reshape((1,) * d.ndim)
     else:
         ax = norm_dim(dim, d.ndim)
+        if d.ndim and d.shape[ax] == 0:
+            raise IndexError(f"{fn.__name__}(): Expected reduction dim {ax} to have non-zero size.")
         # (numpy takes axis 0 of a 0-dim array, cupy does not: the answer is 0 either way)
         r = fn(d, axis=ax, keepdims=keepdim) if d.ndim else fn(d)
     return wrap(input._dev.xp.asarray(r, dtype=np.int64), input._dev)
@@ -917,6 +931,8 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     d = input._data
     ax = norm_dim(dim, d.ndim)
+    if not 0 <= k <= (d.shape[ax] if d.ndim else 1):
+        raise RuntimeError("selected index k out of range")
     s = sort(input.detach(), ax, descending=largest)
     idx = s.indices._data.take(range(k), axis=ax)
     vals = for_array(np.take_along_axis, d)(d, idx, axis=ax)
@@ -930,9 +946,13 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
     d = input._data
     if dim is None:
+        if d.size == 0:
+            return wrap_any(input._dev.xp.asarray(np.nan, dtype=d.dtype), input._dev)
         flat = np.sort(d.reshape(-1), kind="stable")
         return index_scalar(input, flat, (flat.size - 1) // 2)
     ax = norm_dim(dim, d.ndim)
+    if d.ndim and d.shape[ax] == 0:
+        raise IndexError(f"median(): Expected reduction dim {ax} to have non-zero size.")
     s = sort(input, ax)
     k = (d.shape[ax] - 1) // 2
     v = s.values.select(ax, k)

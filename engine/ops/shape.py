@@ -329,6 +329,14 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
             f"in the tensor ({d.ndim})"
         )
     lead = len(sizes) - d.ndim
+    for i in range(len(sizes) - 1, lead - 1, -1):  # torch reports the last mismatching dim
+        s, cur = sizes[i], d.shape[i - lead]
+        if s != -1 and cur != 1 and s != cur:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at non-singleton "
+                f"dimension {i}.  Target sizes: [{', '.join(map(str, sizes))}].  Tensor sizes: "
+                f"[{', '.join(map(str, d.shape))}]"
+            )
     target = []
     for i, s in enumerate(sizes):
         if i < lead:
