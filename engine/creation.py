@@ -37,12 +37,8 @@ def _size(size: tuple) -> tuple:
 
 # Random numbers for cuda tensors are drawn on the host from their own stream (torch keeps a separate
 # generator per device too), then moved; torch.manual_seed seeds both.
-CUDA_GENERATOR = rnd.Generator("cuda")
-
-
-def manual_seed(seed: int) -> Any:
-    CUDA_GENERATOR.manual_seed(seed)
-    return rnd.manual_seed(seed)
+CUDA_GENERATOR = rnd.cuda_generator
+manual_seed = rnd.manual_seed  # seeds both
 
 
 def _gen(generator: Any, dev: Any) -> Any:

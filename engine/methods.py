@@ -405,6 +405,7 @@ METHODS: dict[str, Any] = {
     # conversions & autograd
     "to": to, "type": type_, "type_as": type_as, "cpu": cpu, "cuda": cuda, "backward": backward,
     "retain_grad": retain_grad, "register_hook": register_hook, "bernoulli": _bernoulli_method,
+    "bernoulli_": P.bernoulli_, "floor_divide_": _ifloordiv,
     "new_zeros": _new_factory("zeros"), "new_ones": _new_factory("ones"), "new_empty": _new_factory("empty"),
     "new_full": _new_factory("full"), "new_tensor": _new_factory("tensor"),
     "float": _caster(float32), "double": _caster(float64), "half": _caster(float16), "int": _caster(int32),

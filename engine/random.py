@@ -840,7 +840,12 @@ default_generator = Generator()
 default_generator.manual_seed(_nondeterministic_seed())
 
 
+# cuda tensors draw from a stream of their own (torch keeps one generator per device); manual_seed seeds both
+cuda_generator = Generator("cuda")
+
+
 def manual_seed(seed: int) -> Generator:
+    cuda_generator.manual_seed(seed)
     return default_generator.manual_seed(seed)
 
 

@@ -186,6 +186,11 @@ class Tensor(metaclass=TorchNamed):
         isz = self._data.itemsize
         st = [s // isz for s in self._data.strides]
         shape = self._data.shape
+        if self._data.size == 0 and not any(st):  # numpy's zeros for an empty array; torch's contiguous ones
+            span = 1
+            for i in range(len(st) - 1, -1, -1):
+                st[i] = span
+                span *= max(shape[i], 1)
         for i in range(len(st) - 1, -1, -1):
             if st[i] == 0 and shape[i] == 1:  # numpy's 0 for an inserted size-1 dim; torch's is the span after it
                 st[i] = st[i + 1] * shape[i + 1] if i + 1 < len(st) else 1

@@ -143,3 +143,31 @@ def test_full_sums_and_means_add_in_torchs_order(dtype: str) -> None:
     torch.manual_seed(0)
     engine.manual_seed(0)
     assert repr(engine.randn(1000).sum().item()) == repr(torch.randn(1000).sum().item())
+
+
+def test_in_place_random_fills_follow_torchs_streams(device: str) -> None:
+    # bernoulli_ (float p and tensor p), uniform_, normal_ on either device; a cuda tensor draws from its own
+    # generator, seeded by manual_seed like the cpu one (so seeded numbers match torch's cpu numbers)
+    def draws(m):  # noqa: ANN001, ANN202
+        m.manual_seed(0)
+        return [
+            m.zeros(4).bernoulli_(0.3),
+            m.zeros(2, 3).bernoulli_(m.tensor([0.2, 0.5, 0.9])),
+            m.empty(3).uniform_(-1, 1),
+            m.empty(3).normal_(5, 2),
+            m.rand(3),
+        ]
+
+    want = draws(torch)
+    got = draws(engine)
+    assert all(g.device.type == device for g in got)
+    assert [g.tolist() for g in got] == [w.tolist() for w in want]
+
+
+def test_floor_divide_in_place_and_empty_strides() -> None:
+    for m in (torch, engine):
+        x = m.tensor([5, 7, -3])
+        x.floor_divide_(2)
+        assert x.tolist() == [2, 3, -2]
+    for shape in [(0, 3), (2, 0), (3, 0, 2), (1, 4), (4, 1)]:
+        assert engine.zeros(*shape).stride() == torch.zeros(*shape).stride()

@@ -530,19 +530,36 @@ def unary_(name: str) -> Any:
     return op
 
 
+def _fill_random(x: Tensor, draw: Any, generator: Any) -> Tensor:
+    """x's values replaced by numbers drawn on the host from torch's streams (the cuda generator for a cuda
+    tensor, as creation does), then moved to x's device."""
+    from engine.creation import _gen
+
+    check_inplace(x)
+    values = draw(_gen(generator, x._dev))
+    x._data[...] = values if type(x._data) is np.ndarray else x._dev.xp.asarray(values)
+    _bump(x)
+    return x
+
+
 def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     from engine import random as rnd
 
-    check_inplace(x)
-    x._data[...] = rnd.uniform(generator, x._data.shape, x._data.dtype, a, b)
-    _bump(x)
-    return x
+    return _fill_random(x, lambda g: rnd.uniform(g, x._data.shape, x._data.dtype, a, b), generator)
 
 
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     from engine import random as rnd
 
-    check_inplace(x)
-    x._data[...] = rnd.normal(generator, x._data.shape, x._data.dtype, mean, std)
-    _bump(x)
-    return x
+    return _fill_random(x, lambda g: rnd.normal(g, x._data.shape, x._data.dtype, mean, std), generator)
+
+
+def bernoulli_(x: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+    """x's values replaced by 0/1 draws with probability p (a number, or a tensor broadcast to x)."""
+    from engine import random as rnd
+    from engine.backend import host
+
+    if isinstance(p, Tensor):
+        probs = np.broadcast_to(host(p._data), x._data.shape)
+        return _fill_random(x, lambda g: rnd.bernoulli(g, np.ascontiguousarray(probs), x._data.dtype), generator)
+    return _fill_random(x, lambda g: rnd.bernoulli_scalar(g, p, x._data.shape, x._data.dtype), generator)
