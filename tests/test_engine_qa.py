@@ -41,6 +41,13 @@ MORE_ERRORS = [  # found by differential runs of tutorial-style programs
     lambda m: m.ones(2, 2).expand(3, 3),
     lambda m: m.tensor([1.5]) << 1,
     lambda m: m.tensor([3, 5]) & 1.5,
+    lambda m: m.arange(12).reshape(3, 4).unflatten(1, (3, 2)),
+    lambda m: m.arange(12).reshape(3, 4).narrow(0, 0, -1),
+    lambda m: m.arange(12).reshape(3, 4).narrow(0, 5, 1),
+    lambda m: m.arange(12).reshape(3, 4).repeat(-1, 1),
+    lambda m: m.arange(12).reshape(3, 4).flip(0, -2),
+    lambda m: m.roll(m.arange(12).reshape(3, 4), (1, 2), 0),
+    lambda m: m.cat([m.tensor(1), m.tensor(2)]),
 ]
 
 

@@ -827,6 +827,9 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     dev = same_device(tensors)
+    for k, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {k}) cannot be concatenated")
     # torch skips legacy empty 1-D tensors in cat
     parts = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
     ref = parts[0]._data
@@ -956,9 +959,15 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     d = input._data
     ax = norm_dim(dim, d.ndim)
     start = int(start)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not -d.shape[ax] <= start <= d.shape[ax]:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-d.shape[ax]}, {d.shape[ax]}], but got {start})"
+        )
     if start < 0:
         start += d.shape[ax]
-    if start < 0 or start + length > d.shape[ax] or length < 0:
+    if start + length > d.shape[ax]:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({d.shape[ax]}).")
     return _piece(input, ax, start, length, NarrowBackward0)
 

@@ -166,8 +166,21 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # 
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
     d = input._data
     ax = norm_dim(dim, d.ndim)
-    sizes = _infer(tuple(sizes), d.shape[ax])
+    sizes = tuple(int(s) for s in sizes)
+    if -1 not in sizes and _numel(sizes) != d.shape[ax]:
+        raise RuntimeError(
+            f"unflatten: Provided sizes [{', '.join(map(str, sizes))}] don't multiply up to the size of dim {ax} "
+            f"({d.shape[ax]}) in the input tensor"
+        )
+    sizes = _infer(sizes, d.shape[ax])
     return reshape(input, d.shape[:ax] + sizes + d.shape[ax + 1 :])
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002
@@ -390,6 +403,11 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     d = input._data
     if len(reps) < d.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    full = (1,) * (len(reps) - d.ndim) + d.shape
+    target = [n * r for n, r in zip(full, reps)]
+    if any(r < 0 for r in reps):
+        bad = next(t for t in target if t < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: [{', '.join(map(str, target))}]")
     r = np.tile(d, reps)
     return _record(wrap_any(r, input._dev), RepeatBackward0, input, (d.shape, reps))
 
@@ -417,6 +435,9 @@ def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
         dims = tuple(dims[0])
     d = input._data
     ax = tuple(norm_dim(x, d.ndim) for x in dims)
+    for i, a in enumerate(ax):
+        if a in ax[:i]:
+            raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
     r = np.flip(d, ax).copy() if type(d) is np.ndarray else input._dev.xp.flip(d, ax).copy()
     return _record(wrap(r, input._dev), FlipBackward0, input, (ax,))
 
@@ -431,6 +452,10 @@ def flipud(input: Tensor) -> Tensor:  # noqa: A002
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
     d = input._data
+    ns = len(shifts) if isinstance(shifts, (tuple, list)) else 1
+    nd = 0 if dims is None else len(dims) if isinstance(dims, (tuple, list)) else 1
+    if dims is not None and ns != nd or dims is None and ns != 1:
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {ns}, dims:{nd}")
     r = np.roll(d, shifts, axis=dims)
     RollBackward0 = _ROLL
     neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
