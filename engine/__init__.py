@@ -219,6 +219,7 @@ from engine.ops.shape import (
     swapaxes,
     swapdims,
     t,
+    tile,
     transpose,
     unflatten,
     unsqueeze,

@@ -151,6 +151,15 @@ def _beyond_int64(data: Any) -> bool:
 def tensor(
     data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
+    if isinstance(data, Tensor):
+        import warnings
+
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
     dev = _dev(device if device is not None else (data._dev if isinstance(data, Tensor) else None))
     return _finish(_from_data(data, dtype), dev, requires_grad)
 

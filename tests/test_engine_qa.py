@@ -178,3 +178,18 @@ def test_floor_divide_in_place_and_empty_strides() -> None:
         assert x.tolist() == [2, 3, -2]
     for shape in [(0, 3), (2, 0), (3, 0, 2), (1, 4), (4, 1)]:
         assert engine.zeros(*shape).stride() == torch.zeros(*shape).stride()
+
+
+def test_dropout_draws_torchs_mask_and_tile_and_copy_warning() -> None:
+    def run(m):  # noqa: ANN001, ANN202
+        m.manual_seed(0)
+        x = m.ones(8, requires_grad=True)
+        y = m.nn.functional.dropout(x, 0.5)
+        return str(y), str(m.rand(1)), str(m.nn.functional.dropout(m.ones(3), 1.0))
+
+    assert run(engine) == run(torch)
+    for m in (torch, engine):
+        assert m.ones(2, 3).tile((2,)).shape == (2, 6) and m.ones(2).tile(2, 2).shape == (2, 4)
+        assert m.tile(m.ones(2, requires_grad=True), (3,)).grad_fn.name() == "RepeatBackward0"
+        with pytest.warns(UserWarning, match=r"To copy construct from a tensor, it is recommended"):
+            m.tensor(m.ones(2))

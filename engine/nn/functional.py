@@ -329,9 +329,16 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
-    from engine.creation import rand_like
+    from engine.creation import empty_like, zeros
 
-    mask = rand_like(input) >= p
-    return input * mask / (1 - p)
+    if p == 1:
+        return input * zeros((), dtype=input.dtype, device=input.device)
+    # torch's order: a bernoulli_(1 - p) mask scaled by 1 / (1 - p), then one multiply (MulBackward0)
+    with no_grad():
+        noise = empty_like(input).bernoulli_(1 - p)
+        noise.div_(1 - p)
+    return input * noise

@@ -412,6 +412,12 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     return _record(wrap_any(r, input._dev), RepeatBackward0, input, (d.shape, reps))
 
 
+def tile(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+    """torch.tile: repeat, with too few counts padded by leading 1s (RepeatBackward0, as in torch)."""
+    reps = _shape_args(dims)
+    return repeat(input, *((1,) * (input._data.ndim - len(reps)) + tuple(reps)))
+
+
 def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:  # noqa: A002
     from engine.ops.index import index_select
 
