@@ -204,10 +204,12 @@ from engine.ops.reduce import (
 from engine.ops.shape import (
     broadcast_to,
     clone,
+    diag,
     flatten,
     flip,
     fliplr,
     flipud,
+    meshgrid,
     moveaxis,
     movedim,
     permute,
@@ -288,27 +290,6 @@ def square_(input: Tensor) -> Tensor:  # noqa: A002
 
 def zero_(input: Tensor) -> Tensor:  # noqa: A002
     return input.zero_()
-
-
-def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
-    import numpy as _np
-
-    from engine.tensor import wrap
-
-    d = input._data
-    if d.ndim not in (1, 2):
-        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{d.ndim}D")
-    if not input.requires_grad:
-        return wrap(_np.diag(d, diagonal).copy(), input._dev)
-    # differentiable through index ops (torch names these DiagEmbedBackward0 / DiagonalBackward0)
-    lo, hi = (diagonal, 0) if diagonal < 0 else (0, diagonal)  # (module names shadow min/max/abs here)
-    if d.ndim == 1:
-        n, k = d.shape[0], hi - lo
-        out = zeros(n + k, n + k, dtype=input.dtype, device=input._dev)
-        out[tensor(_np.arange(n) - lo), tensor(_np.arange(n) + hi)] = input
-        return out
-    idx = _np.arange(_np.clip(_np.minimum(d.shape[0] + lo, d.shape[1] - hi), 0, None))
-    return input[tensor(idx - lo), tensor(idx + hi)]
 
 
 def get_default_device() -> device:

@@ -387,7 +387,7 @@ METHODS: dict[str, Any] = {
     "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim, "moveaxis": S.movedim,
     "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "repeat": S.repeat, "repeat_interleave": S.repeat_interleave, "flip": S.flip,
-    "tile": S.tile,
+    "tile": S.tile, "diag": S.diag,
     "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "clone": S.clone, "contiguous": S.contiguous,
     "detach": S.detach,
     # indexing / joining

@@ -193,3 +193,19 @@ def test_dropout_draws_torchs_mask_and_tile_and_copy_warning() -> None:
         assert m.tile(m.ones(2, requires_grad=True), (3,)).grad_fn.name() == "RepeatBackward0"
         with pytest.warns(UserWarning, match=r"To copy construct from a tensor, it is recommended"):
             m.tensor(m.ones(2))
+
+
+def test_diag_and_meshgrid_match_torch() -> None:
+    def run(m):  # noqa: ANN001, ANN202
+        v = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        d = m.diag(v, -1)
+        d.sum().backward()
+        M = m.arange(12.0).reshape(3, 4).requires_grad_()
+        e = M.diag(1)
+        (e * m.tensor([2.0, 3.0, 4.0])).sum().backward()
+        with pytest.warns(UserWarning, match="it will be required to pass the indexing argument"):
+            p, q = m.meshgrid(m.tensor([1, 2]), m.tensor([3, 4, 5]))
+        x, y = m.meshgrid(m.tensor([1.0, 2.0], requires_grad=True), m.tensor([3.0, 4.0, 5.0]), indexing="xy")
+        return [str(t) for t in (d, v.grad, e, M.grad, p, q, x, y)] + [d.grad_fn.name(), e.grad_fn.name()]
+
+    assert run(engine) == run(torch)

@@ -412,6 +412,80 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     return _record(wrap_any(r, input._dev), RepeatBackward0, input, (d.shape, reps))
 
 
+def _diag_index(n: int, k: int, xp: Any) -> tuple:
+    i = xp.arange(n)
+    return (i, i + k) if k >= 0 else (i - k, i)
+
+
+def _diag_embed_bw(self: Any, g: Tensor, n: int, k: int) -> tuple:
+    rows, cols = _diag_index(n, k, g._dev.xp)
+    return (g[wrap(rows, g._dev), wrap(cols, g._dev)],)
+
+
+def _diagonal_bw(self: Any, g: Tensor, shape: tuple, k: int) -> tuple:
+    from engine.creation import zeros
+
+    full = zeros(shape, dtype=g.dtype, device=g.device)
+    n = g._data.shape[0]
+    if n:
+        rows, cols = _diag_index(n, k, g._dev.xp)
+        full[wrap(rows, g._dev), wrap(cols, g._dev)] = g
+    return (full,)
+
+
+DiagEmbedBackward0 = node_class("DiagEmbedBackward0", _diag_embed_bw)
+DiagonalBackward0_copy = node_class("DiagonalBackward0_copy", _diagonal_bw)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    """torch.diag: a 1-d tensor laid on the k-th diagonal of a square matrix, or a matrix's k-th diagonal."""
+    d = input._data
+    xp = input._dev.xp
+    k = int(diagonal)
+    if d.ndim == 1:
+        n = d.shape[0]
+        m = n + abs(k)
+        r = xp.zeros((m, m), dtype=d.dtype)
+        if n:
+            r[_diag_index(n, k, xp)] = d
+        return _record(wrap(r, input._dev), DiagEmbedBackward0, input, (n, k))
+    if d.ndim == 2:
+        r = xp.diagonal(d, k).copy()
+        return _record(wrap(r, input._dev), DiagonalBackward0_copy, input, (d.shape, k))
+    raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{d.ndim}D")
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """torch.meshgrid: each 1-d input viewed along its own axis and expanded over the grid ('ij' unless told)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument. "
+            "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4215.)",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    ts = list(tensors)
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.numel() for t in ts)
+    out = []
+    for i, t in enumerate(ts):
+        view_shape = [1] * len(ts)
+        view_shape[i] = -1
+        out.append(t.reshape(view_shape).expand(*shape))
+    if swap:  # torch builds 'xy' as 'ij' over the first two swapped, then swaps the two grids back
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
 def tile(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     """torch.tile: repeat, with too few counts padded by leading 1s (RepeatBackward0, as in torch)."""
     reps = _shape_args(dims)
