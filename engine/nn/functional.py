@@ -7,12 +7,13 @@ from typing import Any
 import numpy as np
 
 from engine.backend import for_array
-from engine.grad_mode import ENABLED, no_grad
+from engine.grad_mode import no_grad
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.index import scatter_add_new
 from engine.ops.linalg import matmul
-from engine.ops.util import edge_of, index_range, node_class
+from engine.ops.util import index_range, node_class, record
+from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
 
 relu = E.relu
@@ -53,20 +54,13 @@ def _record(name: str, out: Tensor, inputs: tuple, saved: tuple, backward: Any) 
     these ops as single kernels, so a printed loss reads grad_fn=<MseLossBackward0>, not the last step of a
     composite. `backward(g, *saved)`, written in engine ops (so create_graph works through it), returns one
     gradient per input, None where an input needs none; broadcast inputs get theirs summed back."""
-    if not (ENABLED[0] and any(isinstance(i, Tensor) and i._rg for i in inputs)):
-        return out
     cls = _NODES.get(name)
     if cls is None:
         cls = _NODES[name] = node_class(name, _run_backward)
-    node = cls()
-    node._next = tuple(edge_of(i) for i in inputs)
-    node._saved = (backward, *saved)
-    node._vers = (None, *((v._version, v._version[0]) if isinstance(v, Tensor) else None for v in saved))
-    node._meta = tuple((i._data.shape, i._data.dtype) if isinstance(i, Tensor) else None for i in inputs)
-    node._ctx = (out._data.shape, out._data.dtype)
-    out._rg = True
-    out.grad_fn = node
-    return out
+    t = record(cls, out._data, out._dev, inputs, (backward, *saved), (None, *saved_versions(*saved)))
+    if t.grad_fn is not None:
+        t.grad_fn._meta = tuple((i._data.shape, i._data.dtype) if isinstance(i, Tensor) else None for i in inputs)
+    return t
 
 
 _NODES: dict = {}

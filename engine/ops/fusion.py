@@ -25,6 +25,7 @@ arrays.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 import weakref
@@ -141,10 +142,7 @@ class Pending(Tensor):
         return len(_SLOT.__get__(self).shape)
 
     def numel(self) -> int:
-        n = 1
-        for s in _SLOT.__get__(self).shape:
-            n *= s
-        return n
+        return math.prod(_SLOT.__get__(self).shape)
 
     @_data.setter
     def _data(self, value: Any) -> None:
@@ -213,10 +211,7 @@ def _shape(x: Any) -> tuple:
 def _size(v: Any) -> int:
     tv = type(v)
     if tv is Pending:
-        n = 1
-        for s in _SLOT.__get__(v).shape:
-            n *= s
-        return n
+        return math.prod(_SLOT.__get__(v).shape)
     if tv is Tensor:
         return v._data.size
     return 1
@@ -255,12 +250,10 @@ def make(op: str, a: Tensor, b: Any = None, reflected: bool = False) -> Tensor |
                 shape = np.broadcast_shapes(sx, sy)
             except ValueError:
                 return None  # the op-by-op path raises torch's error
-        n = 1
-        for s in shape:
-            n *= s
-        if n < MIN_NUMEL:
+        if math.prod(shape) < MIN_NUMEL:
             return None
     nodes = 1 + sum(e.nodes for e in args if type(e) is Expr)
+    # (tensor.wrap's fields, set here: wrap would take the recipe for an array)
     t = _NEW(Pending)
     _SLOT.__set__(t, Expr(op, args, shape, dtype, nodes))
     t._dev = dev

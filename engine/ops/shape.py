@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -167,20 +168,13 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
     d = input._data
     ax = norm_dim(dim, d.ndim)
     sizes = tuple(int(s) for s in sizes)
-    if -1 not in sizes and _numel(sizes) != d.shape[ax]:
+    if -1 not in sizes and math.prod(sizes) != d.shape[ax]:
         raise RuntimeError(
             f"unflatten: Provided sizes [{', '.join(map(str, sizes))}] don't multiply up to the size of dim {ax} "
             f"({d.shape[ax]}) in the input tensor"
         )
     sizes = _infer(sizes, d.shape[ax])
     return reshape(input, d.shape[:ax] + sizes + d.shape[ax + 1 :])
-
-
-def _numel(shape: tuple) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002
