@@ -19,6 +19,7 @@ import numpy as np
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
 from engine.ops import fusion
+from engine.ops.cascade_sum import dim_sum
 from engine.tensor import wrap
 
 # Set by a host (tcli's interpreter) before each statement; recorded when a graph is freed and when
@@ -269,7 +270,10 @@ def _fit(g: Any, meta: tuple) -> Any:
             if not dims:
                 r = gd
             elif type(gd) is _ndarray:
-                r = _add_reduce(gd, axis=dims)  # ndarray.sum goes through a Python helper first
+                # torch's summation order (its sum_to); numpy's add.reduce where that order is not modelled
+                r = dim_sum(gd, dims)
+                if r is None:
+                    r = _add_reduce(gd, axis=dims)  # (ndarray.sum goes through a Python helper first)
             else:
                 r = gd.sum(axis=dims)
             r = r.reshape(shape)

@@ -4,6 +4,8 @@ Oracle: PyTorch 2.13 on the cpu."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -150,6 +152,57 @@ def test_full_sums_and_means_add_in_torchs_order(dtype: str) -> None:
     torch.manual_seed(0)
     engine.manual_seed(0)
     assert repr(engine.randn(1000).sum().item()) == repr(torch.randn(1000).sum().item())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dim_sums_add_in_torchs_order(dtype: str) -> None:
+    # x.sum(dim).tolist() shows every digit: torch's loops (inner, outer, strided, several dims) are reproduced
+    rng = np.random.default_rng(1)
+    shapes = [(37, 45), (5, 3), (64, 64), (3, 4, 5), (2, 17, 33), (100, 7), (7, 100), (1, 50), (8, 1, 9),
+              (130, 130), (3, 300, 5), (257, 3), (4, 4, 4, 4), (300, 200), (40, 1000)]  # fmt: skip
+    checked = 0
+    for shape in shapes:
+        x = (rng.standard_normal(shape) * 10).astype(dtype)
+        views = [(engine.tensor(x), torch.from_numpy(x))]
+        e, t = views[0]
+        views += [(e.mT, t.mT), (e[..., ::2], t[..., ::2])]
+        for ev, tv in views:
+            for r in range(1, ev.dim() + 1):
+                for dims in itertools.combinations(range(ev.dim()), r):
+                    assert ev.sum(dim=dims).tolist() == tv.sum(dim=dims).tolist(), (shape, dims)
+                    checked += 1
+        assert e.mean(dim=0, keepdim=True).tolist() == t.mean(dim=0, keepdim=True).tolist()
+        assert e.sum(-1, keepdim=True).tolist() == t.sum(-1, keepdim=True).tolist()
+    assert checked > 150
+
+
+def test_broadcast_gradients_sum_in_torchs_order() -> None:
+    # a bias's gradient is the upstream gradient summed over the batch (autograd's sum_to), in torch's order
+    rng = np.random.default_rng(2)
+    xs = {k: rng.standard_normal(s).astype(np.float32) for k, s in (("x", (64, 48)), ("b", (48,)), ("c", (64, 1)))}
+
+    def grads(m):  # noqa: ANN001, ANN202
+        x = m.tensor(xs["x"])
+        b = m.tensor(xs["b"], requires_grad=True)
+        c = m.tensor(xs["c"], requires_grad=True)
+        ((x * 3 + b) * (x - c)).pow(2).mean().backward()
+        return b.grad.tolist(), c.grad.tolist()
+
+    assert grads(engine) == grads(torch)
+
+
+def test_numpy_reduce_adds_in_order_off_the_innermost_axis() -> None:
+    # cascade_sum._seq relies on it: numpy adds pairwise only along the innermost axis of a reduction
+    from engine.ops.cascade_sum import _seq
+
+    rng = np.random.default_rng(3)
+    for shape, axis in [((33, 8), 0), ((17, 4, 8), 1), ((9, 1, 5), 0), ((40, 2), 0), ((64, 64), 1), ((200,), 0)]:
+        x = (rng.standard_normal(shape) * 1000).astype(np.float32)
+        m = np.moveaxis(x, axis, 0)
+        want = m[0].copy()
+        for i in range(1, len(m)):
+            want = want + m[i]
+        assert np.array_equal(_seq(x, axis), want), (shape, axis)
 
 
 def test_in_place_random_fills_follow_torchs_streams(device: str) -> None:

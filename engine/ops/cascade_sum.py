@@ -17,6 +17,7 @@ Everything else keeps numpy's order (within float rounding of torch's).
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -50,80 +51,88 @@ def _torch_threads() -> int:
 _THREADS: list = []  # found on first use (reading /proc/cpuinfo costs more than most imports)
 
 
-def _fold(x: np.ndarray, axis: int) -> np.ndarray:
-    """Left-to-right sum along `axis`, rounding after each addition (the first term is taken exactly)."""
+def _seq(x: np.ndarray, axis: int) -> np.ndarray:
+    """Left-to-right sum along `axis` (non-negative), rounding after each addition, the first term taken
+    exactly. numpy's reduce adds in order along any axis but the innermost one (there it adds pairwise), and
+    its accumulate adds in order everywhere but runs one inner loop per output element (slow beyond 1-d); so
+    the summed axis is kept off the innermost place of a C-contiguous array and reduce does the work."""
     n = x.shape[axis]
     if n == 0:
-        shape = x.shape[:axis] + x.shape[axis + 1 :]
-        return np.zeros(shape, x.dtype)
-    if x.size <= 1 << 14:  # one call (accumulate is a running sum; reduce would be pairwise)
-        return np.add.accumulate(x, axis=axis)[(slice(None),) * axis + (-1,)]
-    idx: list[Any] = [slice(None)] * x.ndim  # large: no prefix-sum temporary, one add per step
-    idx[axis] = 0
-    acc = x[tuple(idx)].copy()
-    for j in range(1, n):
-        idx[axis] = j
-        acc += x[tuple(idx)]
-    return acc
+        return np.zeros(x.shape[:axis] + x.shape[axis + 1 :], x.dtype)
+    if n == x.size:  # a single line: one inner loop either way
+        return np.add.accumulate(x.reshape(n))[-1].reshape(x.shape[:axis] + x.shape[axis + 1 :])
+    if math.prod(x.shape[axis + 1 :]) < 2:  # summed axis innermost: move it to the front
+        x = np.moveaxis(x, axis, 0)
+        axis = 0
+    if not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x)
+    return np.add.reduce(x, axis=axis)
 
 
 def _ceil_log2(n: int) -> int:
     return 1 if n <= 2 else (n - 1).bit_length()  # c10's CeilLog2
 
 
-def _groups(x: np.ndarray, size: int) -> np.ndarray:
-    """Each run of `size` consecutive rows of x, folded: shape (len(x) // size, *row)."""
-    g = len(x) // size
-    return _fold(x[: g * size].reshape(g, size, *x.shape[1:]), 1)
+def _take(x: np.ndarray, axis: int, start: int, stop: int | None = None) -> np.ndarray:
+    return x[(slice(None),) * axis + (slice(start, stop),)]
 
 
-def _multi_row_sum(rows: np.ndarray) -> np.ndarray:
-    """torch's multi_row_sum over rows (size, *row), all rows summed at once."""
-    size = len(rows)
+def _groups(x: np.ndarray, axis: int, size: int) -> np.ndarray:
+    """Each run of `size` consecutive entries along axis, summed in order; the runs along axis."""
+    g = x.shape[axis] // size
+    y = _take(x, axis, 0, g * size).reshape(x.shape[:axis] + (g, size) + x.shape[axis + 1 :])
+    return _seq(y, axis + 1)
+
+
+def _multi_row_sum(rows: np.ndarray, axis: int) -> np.ndarray:
+    """torch's multi_row_sum along `axis`: every other entry summed alongside, each through four levels of
+    accumulators that flush every 2**k rows (k = max(4, ceil(log2(rows)) / 4))."""
+    size = rows.shape[axis]
     step = 1 << max(4, _ceil_log2(size) // 4)
     if size < step:  # no block completes: acc[0] alone (the + 0 keeps torch's sign of a zero sum)
-        return np.add.accumulate(rows, axis=0)[-1] + 0
-    zero = np.zeros(rows.shape[1:], rows.dtype)
-    blocks = _groups(rows, step)  # acc[0] of each full block, flushed into acc[1]
-    level1 = _groups(blocks, step)  # acc[1] each time it reaches a multiple of step blocks
-    level2 = _groups(level1, step)
-    acc1 = _fold(blocks[len(level1) * step :], 0) if len(blocks) % step else zero
-    acc2 = _fold(level1[len(level2) * step :], 0) if len(level1) % step else zero
-    acc3 = _fold(level2, 0) if len(level2) else zero
-    acc0 = _fold(rows[len(blocks) * step :], 0) if size % step else zero
-    return ((acc0 + acc1) + acc2) + acc3
+        return _seq(rows, axis) + 0
+    blocks = _groups(rows, axis, step)  # acc[0] of each full block, flushed into acc[1]
+    nb = blocks.shape[axis]
+    if nb < step:  # acc[1] never flushes: (leftover rows + acc[1]) + 0 + 0
+        acc1 = _seq(blocks, axis)
+        return (_seq(_take(rows, axis, nb * step), axis) + acc1 if size % step else acc1) + 0
+    level1 = _groups(blocks, axis, step)  # acc[1] each time it reaches a multiple of step blocks
+    level2 = _groups(level1, axis, step)
+    n1, n2 = level1.shape[axis], level2.shape[axis]
+    acc = _seq(_take(rows, axis, nb * step), axis) if size % step else 0
+    acc = acc + (_seq(_take(blocks, axis, n1 * step), axis) if nb % step else 0)
+    acc = acc + (_seq(_take(level1, axis, n2 * step), axis) if n1 % step else 0)
+    return acc + (_seq(level2, axis) if n2 else 0)
+
+
+def _ilp_sum(x: np.ndarray, axis: int) -> np.ndarray:
+    """torch's row_sum along `axis`, every other entry summed alongside: the entries read as groups of four
+    (ilp), each of the four running sums cascaded, the leftovers added to the first, then the other three."""
+    k = x.shape[axis] // 4
+    pre, post = x.shape[:axis], x.shape[axis + 1 :]
+    if k:
+        part = _multi_row_sum(_take(x, axis, 0, 4 * k).reshape(pre + (k, 4) + post), axis)
+    else:
+        part = np.zeros(pre + (4,) + post, x.dtype)
+    first, rest = _take(part, axis, 0, 1), _take(part, axis, 1)
+    return _seq(np.concatenate((first, _take(x, axis, 4 * k), rest), axis=axis), axis)
+
+
+def _vec_inner(x: np.ndarray) -> np.ndarray:
+    """torch's vectorized_inner_sum along the last axis of x (at least one vector long): row_sum over the
+    vectors, then 0, the scalar tail and the vector's lanes added in order."""
+    lanes = 32 // x.dtype.itemsize
+    n = x.shape[-1]
+    nvec = n // lanes
+    head = x if nvec * lanes == n else x[..., : nvec * lanes]
+    acc = _ilp_sum(head.reshape(*x.shape[:-1], nvec, lanes), x.ndim - 1)
+    zero = np.zeros((*x.shape[:-1], 1), x.dtype)
+    return _seq(np.concatenate((zero, x[..., nvec * lanes :], acc), axis=-1), x.ndim - 1)
 
 
 def _row_sum(a: np.ndarray) -> Any:
     """The sum of one contiguous 1-d chunk, as one call of torch's loop computes it."""
-    dt = a.dtype
-    lanes = 32 // dt.itemsize
-    n = a.size
-    if n < lanes:  # torch's scalar row_sum: four running sums over at most one row of four, then the rest
-        f = dt.type
-        v = [f(x) for x in a.tolist()]
-        k = 4 if n >= 4 else 0
-        part = [f(x + f(0)) for x in v[:k]] if k else [f(0)] * 4
-        p0 = part[0]
-        for x in v[k:]:
-            p0 = f(p0 + x)
-        for x in part[1:]:
-            p0 = f(p0 + x)
-        return p0
-    nvec = n // lanes
-    ilp = nvec // 4
-    if 0 < ilp < 16:  # (no block of _multi_row_sum completes: its running sum alone, inline)
-        part = np.add.accumulate(a[: ilp * 4 * lanes].reshape(ilp, 4, lanes), axis=0)[-1] + 0
-    elif ilp:
-        part = _multi_row_sum(a[: ilp * 4 * lanes].reshape(ilp, 4, lanes))
-    else:
-        part = _ZEROS[dt.char][:4]
-    # partial 0, the leftover vectors, then partials 1-3, in that order; then the scalar tail and the lanes
-    p0 = np.add.accumulate(np.concatenate((part[:1], a[ilp * 4 * lanes : nvec * lanes].reshape(-1, lanes), part[1:])))
-    return np.add.accumulate(np.concatenate((_ZEROS[dt.char][0, :1], a[nvec * lanes :], p0[-1])))[-1]
-
-
-_ZEROS = {c: np.zeros((4, 32 // np.dtype(c).itemsize), np.dtype(c)) for c in "fd"}
+    return _vec_inner(a) if a.size >= 32 // a.dtype.itemsize else _ilp_sum(a, 0)
 
 
 def full_sum(d: np.ndarray) -> np.ndarray | None:
@@ -152,3 +161,138 @@ def full_sum(d: np.ndarray) -> np.ndarray | None:
     for t, i in enumerate(range(0, n, chunk)):
         buf[t] = _row_sum(flat[i : i + chunk])
     return np.asarray(_row_sum(buf), dtype=d.dtype)
+
+
+def _iter_dims(shape: tuple, strides: tuple, axes: frozenset) -> list:
+    """TensorIterator's loop dims for summing `axes` of an array (reorder_dimensions, then
+    coalesce_dimensions): [(size, input stride, output stride, logical axes)], fastest first. The output is
+    contiguous with stride 0 in the reduced dims; dims of size 1 coalesce into anything, so they are left out."""
+    out_stride, acc = {}, 1
+    for i in reversed(range(len(shape))):
+        out_stride[i] = 0 if i in axes else acc
+        acc *= 1 if i in axes else shape[i]
+
+    def should_swap(a: int, b: int) -> int:  # 1: a goes after b, -1: before, 0: ambiguous (look further)
+        oa, ob = out_stride[a], out_stride[b]
+        if (oa == 0) != (ob == 0):  # reduced dims to the front
+            return 1 if ob == 0 else -1
+        for sa, sb in ((oa, ob), (strides[a], strides[b])):  # the output, then the input
+            if sa == 0 or sb == 0:
+                continue
+            if sa != sb:
+                return -1 if sa < sb else 1
+            if shape[a] > shape[b]:
+                return 1
+        return 0
+
+    perm = [i for i in reversed(range(len(shape))) if shape[i] != 1]
+    for i in range(1, len(perm)):  # torch's insertion sort, ambiguous comparisons included
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    dims: list = []
+    for i in perm:
+        if dims:
+            size, ins, outs, ax = dims[-1]
+            if size * ins == strides[i] and size * outs == out_stride[i]:
+                dims[-1] = (size * shape[i], ins, outs, ax + (i,))
+                continue
+        dims.append((shape[i], strides[i], out_stride[i], (i,)))
+    return dims
+
+
+def _split(v: np.ndarray, group: int) -> np.ndarray:
+    """torch's outer-sum kernels along the last axis of v (..., columns, rows): columns in whole groups of
+    `group` cascaded straight down the rows (multi_row_sum), the rest summed by row_sum."""
+    w = np.swapaxes(v, -1, -2)  # (..., rows, columns): the rows' axis off the innermost place
+    ax = w.ndim - 2
+    g = w.shape[-1] // group * group
+    if g == w.shape[-1]:
+        return _multi_row_sum(w, ax)
+    if g == 0:
+        return _ilp_sum(w, ax)
+    return np.concatenate((_multi_row_sum(w[..., :g], ax), _ilp_sum(w[..., g:], ax)), axis=-1)
+
+
+_PLANS: dict = {}  # (shape, strides, summed dims, dtype) -> how dim_sum runs it, or None
+
+
+def _plan(d: np.ndarray, red: frozenset) -> tuple | None:
+    dims = _iter_dims(d.shape, d.strides, red)
+    nred = sum(1 for dim in dims if dim[2] == 0)
+    item = d.dtype.itemsize
+    lanes = 32 // item
+    s0, in0 = dims[0][0], dims[0][1]
+    s1, in1 = (dims[1][0], dims[1][1]) if len(dims) > 1 else (1, 0)
+    if in0 == item and s0 >= lanes:
+        kernel = "inner"  # contiguous inner sum
+    elif in1 == item and s1 >= lanes:
+        kernel = "outer"  # contiguous outer sum: four vectors of columns at a time
+    elif in0 < in1 or len(dims) == 1:
+        kernel = "row"  # strided inner sum (one loop dim: a single column of the outer sum, the same)
+    else:
+        kernel = "outer4"  # strided outer sum: four columns at a time
+        if d.size >= _GRAIN:
+            if not _THREADS:
+                _THREADS.append(_torch_threads())
+            if _THREADS[0] > 1:
+                return None  # each thread's share of the columns starts its own groups of four
+    # the loop's dims as a view of d: its dims of size 1 dropped, the rest ordered slowest first and merged
+    live = tuple(n for n in d.shape if n != 1)
+    pos = {ax: i for i, ax in enumerate(i for i, n in enumerate(d.shape) if n != 1)}
+    order = tuple(pos[ax] for dim in reversed(dims) for ax in reversed(dim[3]))
+    sizes = tuple(dim[0] for dim in reversed(dims))
+    kept = [ax for dim in reversed(dims[nred:]) for ax in reversed(dim[3])]  # slowest first
+    out_shape = tuple(n for i, n in enumerate(d.shape) if i not in red)
+    unmerge = tuple(d.shape[ax] for ax in kept)
+    return live, order, sizes, kernel, lanes, nred, unmerge, tuple(np.argsort(kept).tolist()), out_shape
+
+
+def dim_sum(d: np.ndarray, axes: tuple) -> np.ndarray | None:
+    """torch's sum of d over `axes` (distinct dims in range), keepdim=False, or None where this order is not
+    known to be torch's (another dtype; a large tensor whose threads split the columns of a strided outer sum)."""
+    if d.dtype.kind != "f" or d.dtype.itemsize < 4 or d.size == 0:
+        return None
+    key = (d.shape, d.strides, axes, d.dtype.char)
+    plan = _PLANS.get(key, False)
+    if plan is False:
+        red = frozenset(axes)
+        if len(red) == d.ndim or all(d.shape[i] == 1 for i in range(d.ndim) if i not in red):
+            plan = "full"  # one output: torch's full reduction (two passes over threads when large)
+        elif all(d.shape[i] == 1 for i in red):
+            plan = "copy"  # no addition, but the output starts at 0 (so -0.0 becomes 0.0)
+        else:
+            plan = _plan(d, red)
+        if len(_PLANS) < 4096:
+            _PLANS[key] = plan
+    if plan is None:
+        return None
+    out_shape = tuple(n for i, n in enumerate(d.shape) if i not in axes)
+    if plan == "full":
+        r = full_sum(d)
+        if r is not None or d.size >= _GRAIN:
+            return None if r is None else r.reshape(out_shape)
+        plan = _plan(d, frozenset(axes))  # (a full sum of a layout full_sum does not read as one block)
+    elif plan == "copy":
+        return (d + 0).reshape(out_shape)
+    live, order, sizes, kernel, lanes, nred, unmerge, back, out_shape = plan
+    v = d.reshape(live).transpose(order).reshape(sizes)  # views: the merged dims are adjacent in memory
+    if kernel == "inner":
+        r = _vec_inner(v)
+    elif kernel == "outer":
+        r = _split(v, 4 * lanes)
+    elif kernel == "row":
+        r = _ilp_sum(v, v.ndim - 1)
+    else:
+        r = _split(v, 4)
+    if nred > 1:  # each further summed dim adds its results into the output one after another
+        r = r.reshape(*r.shape[: r.ndim - (nred - 1)], -1)
+        r = _seq(np.concatenate((np.zeros_like(r[..., :1]), r), axis=-1), r.ndim - 1)
+    else:
+        r = r + 0
+    return r.reshape(unmerge).transpose(back).reshape(out_shape)

@@ -13,7 +13,7 @@ from engine.backend import for_array
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
-from engine.ops.cascade_sum import full_sum
+from engine.ops.cascade_sum import dim_sum
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
 from engine.tensor import Tensor, wrap, wrap_any
@@ -135,15 +135,14 @@ def _dim_args(name: str, dim: Any, keepdim: Any, method: bool) -> tuple:
     return dim, False if keepdim is NOKEEP else keepdim, True
 
 
-def _full_sum(d: Any, axis: Any, keepdim: bool) -> Any:
-    """A reduction over every dimension in torch's summation order (ops/cascade_sum.py), or None."""
+def _torch_sum(d: Any, axis: Any, keepdim: bool) -> Any:
+    """A sum in torch's summation order (ops/cascade_sum.py), or None (then numpy's order will do)."""
     if type(d) is not _ndarray or d.ndim == 0:
         return None
-    if axis is not None and len(axis if type(axis) is tuple else (axis,)) != d.ndim:
-        return None
-    r = full_sum(d)
+    axes = tuple(range(d.ndim)) if axis is None else axis if type(axis) is tuple else (axis,)  # (non-negative)
+    r = dim_sum(d, axes)
     if r is not None and keepdim:
-        r = r.reshape((1,) * d.ndim)
+        r = r.reshape(tuple(1 if i in axes else n for i, n in enumerate(d.shape)))
     return r
 
 
@@ -158,7 +157,7 @@ def sum(
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     axis = None if dims is None or d.ndim == 0 else (dims if len(dims) > 1 else dims[0])  # 0-dim: dim 0/-1
-    r = _full_sum(d, axis, keepdim)
+    r = _torch_sum(d, axis, keepdim)
     if r is None:
         r = d.sum(axis=axis, keepdims=keepdim, dtype=_acc(d))
     r = _arr(r if r.dtype == d.dtype else r.astype(d.dtype), input._dev)
@@ -189,7 +188,7 @@ def mean(
     axis = None if dims is None or d.ndim == 0 else (dims if len(dims) > 1 else dims[0])  # 0-dim: dim 0/-1
     n_red = d.size if axis is None else (d.shape[axis] if type(axis) is int else _numel([d.shape[i] for i in axis]))
     # sum/n directly (as torch computes it; numpy's ndarray.mean also goes through a slow Python helper)
-    r = _full_sum(d, axis, keepdim)
+    r = _torch_sum(d, axis, keepdim)
     if r is None:
         r = d.sum(axis=axis, keepdims=keepdim, dtype=_acc(d))
     r = _arr(r / n_red if n_red else r * np.nan, input._dev)
