@@ -53,11 +53,20 @@ class _Mode(metaclass=_ModeType):
         return type(self)()
 
 
-class no_grad(_Mode):  # noqa: N801 - torch's spelling
+class _NoParamMode(_Mode):
+    """A mode that also decorates without parentheses (`@torch.no_grad`), as torch's do."""
+
+    def __new__(cls, orig_func: Callable | None = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):  # noqa: N801 - torch's spelling
     mode = False
 
 
-class enable_grad(_Mode):  # noqa: N801
+class enable_grad(_NoParamMode):  # noqa: N801
     mode = True
 
 

@@ -1208,7 +1208,7 @@ class Interpreter:
 
             def call_general(f: Frame) -> Any:
                 fn = func(f)
-                args, kwargs = arguments(f)
+                args, kwargs = arguments(f, fn)
                 if fn.__class__ is Function:
                     return call_function(fn, args, kwargs, node)
                 if fn.__class__ is type:
@@ -1286,7 +1286,14 @@ class Interpreter:
         keywords = [(kw.arg, self._c(kw.value), kw.value) for kw in node.keywords]
         bounded = self.p.bounded_list
 
-        def arguments(f: Frame) -> tuple[tuple, dict]:
+        def repeated(fn: Any, k: Any, value_node: ast.AST) -> BaseException:
+            if fn.__class__ is Function:
+                callee = f"__main__.{fn.qualname}"  # Python names a script's function by its module
+            else:
+                callee = str(getattr(fn, "__name__", type(fn).__name__)).lstrip("_")
+            return _fail(TypeError(f"{callee}() got multiple values for keyword argument '{k}'"), value_node)
+
+        def arguments(f: Frame, fn: Any = None) -> tuple[tuple, dict]:
             args: list = []
             for star, code, a in positional:
                 if star:
@@ -1308,12 +1315,14 @@ class Interpreter:
                             TypeError(f"argument after ** must be a mapping, not {type(value).__name__}"), value_node
                         )
                     for k in value.keys():
+                        if type(k) is not str:
+                            raise _fail(TypeError("keywords must be strings"), value_node)
                         if k in kwargs:
-                            raise _fail(TypeError(f"got multiple values for keyword argument '{k}'"), value_node)
+                            raise repeated(fn, k, value_node)
                         kwargs[k] = value[k]
                 else:
-                    if name in kwargs:
-                        raise _fail(SyntaxError(f"keyword argument repeated: {name}"), value_node)
+                    if name in kwargs:  # (after a ** that gave it: a repeat in the source fails to parse)
+                        raise repeated(fn, name, value_node)
                     kwargs[name] = value
             return tuple(args), kwargs
 

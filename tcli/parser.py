@@ -15,6 +15,7 @@ iteratively so no input can exhaust the stack, and
 from __future__ import annotations
 
 import ast
+import symtable
 
 from tcli import policy
 from tcli.errors import ScriptError, Site, Source, private_attribute_message, syntax_error
@@ -62,6 +63,14 @@ def parse(text: str, filename: str = "<string>", max_nesting: int = 100, echo: s
         _Checker(source, max_nesting).check(tree)
     except (SyntaxError, AttributeError) as e:
         raise ScriptError.from_exception(e) from None
+    try:
+        # Python's scope checks (duplicate parameters, global or nonlocal after use, a nonlocal with no
+        # binding), found before anything runs as Python finds them; symtable analyses, it builds no code
+        symtable.symtable(text, filename, "exec")
+    except SyntaxError as e:
+        raise _syntax_script_error(e, source) from None
+    except (RecursionError, MemoryError, ValueError):
+        pass  # (the checks above already refused anything too deep to analyse)
     return tree
 
 
@@ -162,6 +171,25 @@ class _Checker:
     def call(self, node: ast.Call, *_: bool) -> None:
         simple = not node.keywords and not any(type(a) is ast.Starred for a in node.args)
         node.tsr_simple = simple  # type: ignore[attr-defined]
+        seen: set[str] = set()
+        for kw in node.keywords:
+            if kw.arg is not None:
+                if kw.arg in seen:
+                    raise self.fail(f"keyword argument repeated: {kw.arg}", kw)
+                seen.add(kw.arg)
+
+    def targets(self, node: ast.Assign | ast.For | ast.comprehension, *_: bool) -> None:
+        """The checks Python's compiler makes of starred targets."""
+        for target in node.targets if type(node) is ast.Assign else [node.target]:
+            if type(target) is ast.Starred:
+                raise self.fail("starred assignment target must be in a list or tuple", target)
+            stack = [target]
+            while stack:
+                t = stack.pop()
+                if type(t) in (ast.Tuple, ast.List):
+                    if sum(type(e) is ast.Starred for e in t.elts) > 1:
+                        raise self.fail("multiple starred expressions in assignment", t)
+                    stack += [e.value if type(e) is ast.Starred else e for e in t.elts]
 
     def function(self, node: ast.FunctionDef | ast.Lambda, *_: bool) -> None:
         node.tsr_scope = _function_scope(node, self)  # type: ignore[attr-defined]
@@ -205,6 +233,9 @@ _ANNOTATE = {
     ast.UnaryOp: _Checker.unaryop,
     ast.Compare: _Checker.compare,
     ast.Call: _Checker.call,
+    ast.Assign: _Checker.targets,
+    ast.For: _Checker.targets,
+    ast.comprehension: _Checker.targets,
     ast.FunctionDef: _Checker.function,
     ast.Lambda: _Checker.function,
     ast.ListComp: _Checker.comprehension_node,

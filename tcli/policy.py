@@ -12,7 +12,6 @@ from __future__ import annotations
 import operator
 import os
 from dataclasses import dataclass
-from itertools import islice
 
 # ---------------------------------------------------------------------------------------------------------
 # Syntax
@@ -94,13 +93,11 @@ def contains(item: object, container: object) -> bool:
 
 
 def _scan(item: object, iterable: object) -> bool:
-    it = iter(iterable)  # type: ignore[call-overload]
-    while True:
-        block = list(islice(it, 1 << 16))  # between blocks Python runs, so timer signals are handled
-        if not block:
-            return False
-        if item in block:
+    # item by item (a Python loop, so timer signals are handled), stopping at the first match as `in` does
+    for x in iterable:  # type: ignore[attr-defined]
+        if x is item or x == item:
             return True
+    return False
 
 
 COMPARISONS = {
@@ -154,6 +151,10 @@ BUILTIN_EXCEPTIONS = frozenset(
         "IndexError", "KeyError", "LookupError", "MemoryError", "ModuleNotFoundError", "NameError",
         "NotImplementedError", "OverflowError", "RecursionError", "RuntimeError", "StopIteration",
         "TypeError", "UnboundLocalError", "ValueError", "ZeroDivisionError", "FloatingPointError",
+        # what torch.save/load and --timeout raise, and the warning classes (torch's warnings are UserWarnings)
+        "OSError", "IOError", "PermissionError", "FileNotFoundError", "FileExistsError", "IsADirectoryError",
+        "TimeoutError", "EOFError", "UnicodeError", "Warning", "UserWarning", "DeprecationWarning",
+        "RuntimeWarning", "FutureWarning",
     }
 )  # fmt: skip
 

@@ -52,6 +52,30 @@ _CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
 _NUMBERS = frozenset({int, float, complex, bool})
 
 
+class Builtin:
+    """A builtin that tsr writes itself (print, sorted, ...), seen by scripts as Python's own: its repr, its
+    type's name, and argument errors that name it rather than the method behind it."""
+
+    __slots__ = ("_fn", "name")
+
+    def __init__(self, name: str, fn: Callable) -> None:
+        self._fn, self.name = fn, name
+        fn.__func__.__name__ = fn.__func__.__qualname__ = name  # type: ignore[attr-defined]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<built-in function {self.name}>"
+
+    @property
+    def __name__(self) -> str:  # type: ignore[override]
+        return self.name
+
+
+Builtin.__name__ = Builtin.__qualname__ = "builtin_function_or_method"
+
+
 def _is_engine_type(tp: Any) -> bool:
     mod = getattr(tp, "__module__", None)
     return type(mod) is str and (mod == "engine" or mod.startswith("engine."))
@@ -389,12 +413,12 @@ class Prelude:
         names: dict[str, Any] = {}
         for name in policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS:
             names[name] = getattr(_py, name)
-        names.update(
+        ours = dict(
             print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
-            getattr=self._getattr, hasattr=self._hasattr, type=self._type,
-            graph=self._graph, show=self._show, argv=list(self.session.argv),
+            getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
         )  # fmt: skip
+        names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=list(self.session.argv))
         assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
         return names
 
@@ -479,10 +503,27 @@ class Prelude:
         return self._extreme(max, args, kwargs)
 
     def _any(self, iterable: Any, /) -> bool:
-        return _py.any(_py.any(block) for block in self.chunks(iterable))
+        # item by item, so a generator stops at the answer (its later side effects never happen)
+        n = 0
+        for x in iterable:
+            if x:
+                return True
+            n += 1
+            if n == _CHUNK:
+                n = 0
+                self._tick_deadline()
+        return False
 
     def _all(self, iterable: Any, /) -> bool:
-        return _py.all(_py.all(block) for block in self.chunks(iterable))
+        n = 0
+        for x in iterable:
+            if not x:
+                return False
+            n += 1
+            if n == _CHUNK:
+                n = 0
+                self._tick_deadline()
+        return True
 
     def _sorted(self, iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list:
         return sorted(self.bounded_list(iterable), key=key, reverse=reverse)
@@ -709,13 +750,17 @@ class Prelude:
         str_methods = {"format": fmt, "expandtabs": expandtabs, "replace": replace, "join": join}
         str_methods.update({n: padded(n) for n in ("center", "ljust", "rjust", "zfill")})
         set_names = policy.PLAIN_ATTRIBUTES["set"] - {"add", "clear", "copy", "discard", "pop", "remove"}
-        return {
+        overrides = {
             "str": str_methods,
             "list": {"extend": extend},
             "dict": {"update": update},
             "set": {n: set_method(set, n) for n in set_names},
             "frozenset": {n: set_method(frozenset, n) for n in policy.PLAIN_ATTRIBUTES["frozenset"] - {"copy"}},
         }
+        for methods in overrides.values():
+            for name, fn in methods.items():
+                fn.__name__ = fn.__qualname__ = name  # argument errors name the method, not this function
+        return overrides
 
     def safe_format(self, template: str, args: tuple, kwargs: dict) -> str:
         """str.format where a field is a position or a keyword only: no `.attr` or `[key]` lookups."""

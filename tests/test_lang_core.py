@@ -429,3 +429,33 @@ def test_print_file_is_refused() -> None:
 def test_print_flush_and_sep_end() -> None:
     status, out, _ = run_tsr("print(1, 2, sep=None, end=None, flush=True)\nprint('a', 'b', sep='', end='')\n")
     assert (status, out) == (0, "1 2\nab")
+
+
+def test_any_all_and_in_stop_at_the_answer() -> None:
+    # a generator is read only as far as the answer: its later side effects never happen, and an iterator
+    # keeps what was not read
+    src = (
+        "def check(x):\n    print('checking', x)\n    return x > 1\n"
+        "print(any(check(x) for x in [1, 2, 3, 4]))\n"
+        "print(all(check(x) for x in [5, 0, 7]))\n"
+        "it = iter([1, 2, 3])\nprint(any(x == 1 for x in it), list(it))\n"
+        "g = (check(x) for x in [1, 2, 3])\nprint(True in g, list(g))\n"
+    )
+    assert run_tsr(src)[1] == run_python(src)
+    assert run_python(src).count("checking") == 7
+
+
+def test_os_and_warning_exceptions_can_be_named() -> None:
+    src = "try:\n    raise PermissionError('no')\nexcept OSError as e:\n    print(type(e).__name__, e)\n"
+    src += "print(issubclass(UserWarning, Warning) if False else [TimeoutError.__name__, FileNotFoundError.__name__])\n"
+    assert run_tsr(src)[1] == "PermissionError no\n['TimeoutError', 'FileNotFoundError']\n"
+
+
+def test_grad_modes_decorate_without_parentheses() -> None:
+    src = (
+        "import torch\nx = torch.ones(2, requires_grad=True)\n"
+        "@torch.no_grad\ndef f(a):\n    return a * 2\n"
+        "@torch.enable_grad\ndef g(a):\n    return a * 2\n"
+        "print(f(x))\nwith torch.no_grad():\n    print(g(x))\n"
+    )
+    assert run_tsr(src)[1] == "tensor([2., 2.])\ntensor([2., 2.], grad_fn=<MulBackward0>)\n"

@@ -251,3 +251,38 @@ def test_graph_and_show_misuse_is_a_clean_error(src: str, message: str) -> None:
     assert (status, out) == (1, "")
     assert err.splitlines()[0].startswith(f"prog.tsr:1:1: {message}"), err
     assert "Prelude" not in err
+
+
+@pytest.mark.parametrize(
+    ("src", "message"),
+    [
+        ("*a, *b = [1, 2, 3]\n", "1:1: SyntaxError: multiple starred expressions in assignment"),
+        ("*a = [1]\n", "1:1: SyntaxError: starred assignment target must be in a list or tuple"),
+        ("for *a, *b in [[1, 2]]:\n    pass\n", "1:5: SyntaxError: multiple starred expressions in assignment"),
+        ("def f(a, a):\n    return a\n", "1:10: SyntaxError: duplicate argument 'a' in function definition"),
+        ("def f():\n    x = 1\n    global x\n", "3:5: SyntaxError: name 'x' is assigned to before global declaration"),
+        ("def f():\n    nonlocal zz\n    zz = 1\n", "2:5: SyntaxError: no binding for nonlocal 'zz' found"),
+        ("print('a')\nf(a=1, a=2)\n", "2:8: SyntaxError: keyword argument repeated: a"),
+    ],
+)
+def test_pythons_compile_time_errors_come_before_anything_runs(src: str, message: str) -> None:
+    status, out, err = run(src)
+    assert (status, out) == (1, "")
+    assert err.splitlines()[0] == "prog.tsr:" + message
+
+
+def test_repeated_keywords_through_double_star_are_pythons_type_errors() -> None:
+    src = "def f(**k):\n    return k\ntry:\n    f(**{'a': 1}, a=2)\nexcept TypeError as e:\n    print(e)\n"
+    src += "try:\n    dict(**{'a': 1}, **{'a': 2})\nexcept TypeError as e:\n    print(e)\n"
+    src += "try:\n    f(**{1: 2})\nexcept TypeError as e:\n    print(e)\n"
+    assert run(src)[1] == (
+        "__main__.f() got multiple values for keyword argument 'a'\n"
+        "dict() got multiple values for keyword argument 'a'\nkeywords must be strings\n"
+    )
+
+
+def test_builtins_written_by_tsr_look_like_pythons() -> None:
+    status, out, err = run("print(repr(max), type(print).__name__, sorted.__name__)\nsorted()\n")
+    assert out == "<built-in function max> builtin_function_or_method sorted\n"
+    assert "sorted() missing 1 required positional argument" in err and "Prelude" not in err
+    assert "Prelude" not in run("'a'.replace('a')\n")[2]
