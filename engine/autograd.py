@@ -338,6 +338,9 @@ def run_backward(
         pending[node] = pending[node] + g if node in pending else g
     captured: dict = {}
     tg = targets if targets is not None else _NO_TARGETS
+    # autograd.grad stops at a non-leaf target unless a node past it leads to another target: the graph
+    # beyond is neither run nor freed, so it can still be backpropagated through later (as in torch)
+    on_path = set(order) if targets is not None else None
     site = current_site
     prev = ENABLED[0]
     ENABLED[0] = create_graph
@@ -353,6 +356,13 @@ def run_backward(
                         g = r
             if type(node) is AccumulateGrad:
                 if node in tg:
+                    var = node._var()
+                    meta = var._meta if var is not None else None
+                    if meta is not None and meta.get("hooks"):  # a leaf's own hooks see captured grads too
+                        for hook in meta["hooks"]:
+                            r = hook(g)
+                            if r is not None:
+                                g = r
                     captured[tg[node]] = g
                 else:
                     var = node._var()
@@ -361,6 +371,8 @@ def run_backward(
                 continue
             if node in tg:
                 captured[tg[node]] = g
+                if not any(n in on_path for n in node._next if n is not None):  # type: ignore[operator]
+                    continue
             saved = node._saved
             if saved is FREED or node._outs:
                 saved = node.unpack()
@@ -532,8 +544,8 @@ def backward(
         targets = {edge(t): i for i, t in enumerate(ins)}
         got = run_backward(roots, grads, retain_graph, create_graph, targets)
         for i, t in enumerate(ins):
-            if i in got:
-                _accumulate(t, got[i], create_graph)
+            if i in got and not (t.grad_fn is not None and t._meta and t._meta.get("retain")):
+                _accumulate(t, got[i], create_graph)  # (a retain_grad hook has already stored a non-leaf's)
         return
     run_backward(roots, grads, retain_graph, create_graph)
 

@@ -80,6 +80,10 @@ class set_grad_enabled(_Mode):  # noqa: N801
     def __enter__(self) -> None:
         ENABLED[0] = self.mode
 
+    def __call__(self, fn: Callable) -> Callable:
+        ENABLED[0] = self.prev  # as a decorator it changes the mode only inside the function (torch's __call__)
+        return super().__call__(fn)
+
     def clone(self) -> set_grad_enabled:
         return set_grad_enabled(self.mode)
 

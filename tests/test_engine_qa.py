@@ -262,3 +262,49 @@ def test_diag_and_meshgrid_match_torch() -> None:
         return [str(t) for t in (d, v.grad, e, M.grad, p, q, x, y)] + [d.grad_fn.name(), e.grad_fn.name()]
 
     assert run(engine) == run(torch)
+
+
+def test_autograd_grad_keeps_the_graph_past_its_inputs_and_runs_leaf_hooks() -> None:
+    def run(m):  # noqa: ANN001, ANN202
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        z = x.exp()
+        out = [m.autograd.grad((z * 5).sum(), z)[0].tolist()]
+        z.sum().backward()  # the graph between x and z was not run, so not freed
+        out.append(str(x.grad))  # (exp differs from torch's in the last bit: compare the print)
+        x2 = m.tensor([1.0, 2.0], requires_grad=True)
+        x2.register_hook(lambda g: g * 2)
+        out.append(m.autograd.grad((x2 * 5).sum(), x2)[0].tolist())  # a leaf's hook sees the captured grad
+        u = x.exp()
+        u.retain_grad()
+        (u * 2).sum().backward(inputs=[u])  # stored once, not by the hook and again as an input
+        out.append(u.grad.tolist())
+        return out
+
+    assert run(engine) == run(torch)
+
+
+def test_gradients_at_torchs_special_points() -> None:
+    def run(m):  # noqa: ANN001, ANN202
+        out = []
+        a, b = m.zeros(1, requires_grad=True), m.zeros(1, requires_grad=True)
+        m.atan2(a, b).backward()
+        out += [a.grad, b.grad]
+        for base in (0, -2, 2.5):
+            e = m.tensor([0.0, -1.0, 2.0], requires_grad=True)
+            (base**e).sum().backward()
+            out.append(e.grad)
+        for f in (lambda t: t.max(), lambda t: t.min()):
+            x = m.tensor([float("nan"), 1.0, float("nan"), 0.0], requires_grad=True)
+            f(x).backward()
+            out.append(x.grad)
+        x0 = m.tensor(3.0, requires_grad=True)
+        out += [x0.std(0, correction=0), x0.norm(dim=0), x0.var(0, correction=0)]
+        return [str(t) for t in out]
+
+    assert run(engine) == run(torch)
+
+
+def test_set_grad_enabled_as_a_decorator_changes_the_mode_only_inside() -> None:
+    for m in (engine, torch):
+        f = m.set_grad_enabled(False)(m.is_grad_enabled)
+        assert (f(), m.is_grad_enabled()) == (False, True)

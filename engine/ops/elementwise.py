@@ -268,6 +268,7 @@ def _pow1_bw(self: Node, g: Tensor, a: Tensor, b: Tensor) -> tuple:
 
 def _atan2_bw(self: Node, g: Tensor, a: Tensor, b: Any) -> tuple:
     recip = (a * a + b * b).reciprocal()  # torch's formula, in the inputs' own dtypes
+    recip = where(recip.isinf(), 0.0, recip)  # at (0, 0) torch's gradient is 0, not 0 * inf
     n = self._next
     return (g * b * recip if n[0] is not None else None, g * -a * recip if n[1] is not None else None)
 
@@ -595,7 +596,13 @@ def _pow0_bw(self: Node, g: Tensor, x: Tensor, e: Any) -> tuple:
 
 
 def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor) -> tuple:
-    return (g * y * math.log(base) if base > 0 else where(y == 0, 0.0, g * y * math.log(builtins.abs(base) or 1.0)),)
+    # torch's pow_backward_exponent: result * log(base); 0 where a zero base has a non-negative exponent (the
+    # result is then 0 or 1; a negative exponent gives inf), nan for a negative base
+    if base > 0:
+        return (g * y * math.log(base),)
+    if base == 0:
+        return (where((y == 0) | (y == 1), 0.0, g * y * -math.inf),)
+    return (g * y * math.nan,)
 
 
 PowBackward0 = node_class("PowBackward0", _pow0_bw)

@@ -309,6 +309,8 @@ def _even_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bo
     shape = x._data.shape
     ye = expand_back(y, shape, dims, keepdim)
     mask = x == ye
+    if dims is None:  # a nan maximum is shared by the nans (torch's evenly_distribute_backward)
+        mask = mask | (x.isnan() & ye.isnan())
     count = mask.sum(dim=dims, keepdim=True) if dims is not None else mask.sum()
     return (expand_back(g, shape, dims, keepdim) * mask / count,)
 
@@ -510,7 +512,7 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
             else "std and var only support floating point and complex dtypes"
         )
     c = _correction(unbiased, correction)
-    dims = _dims(input, dim)
+    dims = _dims(input, dim) if d.ndim else None  # (dim 0 or -1 of a 0-dim tensor is all of it)
     n_red = d.size if dims is None else int(np.prod([d.shape[i] for i in dims]))
     denom = n_red - c
     if denom <= 0:
@@ -624,7 +626,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.scalar_name()}"
         )
     p = float(ord)
-    dims = _dims(x, dim)
+    dims = _dims(x, dim) if d.ndim else None  # (dim 0 or -1 of a 0-dim tensor is all of it)
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)  # computed and returned in dtype; the gradient comes back in x's
     out_dt = d.dtype
