@@ -19,7 +19,6 @@ import numpy as np
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
 from engine.ops import fusion
-from engine.ops.cascade_sum import dim_sum
 from engine.tensor import wrap
 
 # Set by a host (tcli's interpreter) before each statement; recorded when a graph is freed and when
@@ -270,10 +269,9 @@ def _fit(g: Any, meta: tuple) -> Any:
             if not dims:
                 r = gd
             elif type(gd) is _ndarray:
-                # torch's summation order (its sum_to); numpy's add.reduce where that order is not modelled
-                r = dim_sum(gd, dims)
-                if r is None:
-                    r = _add_reduce(gd, axis=dims)  # (ndarray.sum goes through a Python helper first)
+                # numpy's order, not torch's (cascade_sum.dim_sum): this runs for every broadcast bias of every
+                # training step, and torch's order costs a quarter of a small MLP step
+                r = _add_reduce(gd, axis=dims)  # (ndarray.sum goes through a Python helper first)
             else:
                 r = gd.sum(axis=dims)
             r = r.reshape(shape)

@@ -135,11 +135,16 @@ def _dim_args(name: str, dim: Any, keepdim: Any, method: bool) -> tuple:
     return dim, False if keepdim is NOKEEP else keepdim, True
 
 
+_TORCH_ORDER_MAX = 1 << 20  # elements; full sums follow torch's order at any size (one output: cheap)
+
+
 def _torch_sum(d: Any, axis: Any, keepdim: bool) -> Any:
     """A sum in torch's summation order (ops/cascade_sum.py), or None (then numpy's order will do)."""
     if type(d) is not _ndarray or d.ndim == 0:
         return None
     axes = tuple(range(d.ndim)) if axis is None else axis if type(axis) is tuple else (axis,)  # (non-negative)
+    if len(axes) < d.ndim and d.size > _TORCH_ORDER_MAX:
+        return None  # large sums along dims keep numpy's order: torch's costs 2-3x there
     r = dim_sum(d, axes)
     if r is not None and keepdim:
         r = r.reshape(tuple(1 if i in axes else n for i, n in enumerate(d.shape)))
