@@ -10,6 +10,7 @@ import numpy as np
 from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
 from engine.dtypes import DEFAULT, bool_, float32, int64, to_dtype
+from engine.ops.util import scalar_to
 from engine.tensor import Tensor, wrap
 
 
@@ -137,6 +138,10 @@ def _from_data(data: Any, dtype: Any) -> Any:
     try:
         return np.array(clean, dtype=dt)
     except OverflowError:
+        if dt == np.uint8 and not _beyond_int64(clean):  # torch wraps negative ints down to -255 into uint8
+            wide = np.array(clean, dtype=np.int64)
+            if wide.size and -255 <= wide.min() and wide.max() <= 255:
+                return wide.astype(np.uint8)
         if _beyond_int64(clean):  # torch fails reading the Python int itself, before any dtype is involved
             raise ValueError("Overflow when unpacking long long") from None
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
@@ -264,7 +269,8 @@ def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = 
             dtype = DEFAULT.float
     size = _size(size if isinstance(size, (tuple, list)) else (size,))
     dev = _dev(device)
-    return _finish(dev.xp.full(size, fill_value, dtype=to_dtype(dtype).np), dev, requires_grad, out)
+    np_dtype = to_dtype(dtype).np
+    return _finish(dev.xp.full(size, scalar_to(fill_value, np_dtype), dtype=np_dtype), dev, requires_grad, out)
 
 
 def _like(input: Tensor, dtype: Any, device: Any) -> tuple:  # noqa: A002

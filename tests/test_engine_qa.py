@@ -293,3 +293,67 @@ def test_set_grad_enabled_as_a_decorator_changes_the_mode_only_inside() -> None:
     for m in (engine, torch):
         f = m.set_grad_enabled(False)(m.is_grad_enabled)
         assert (f(), m.is_grad_enabled()) == (False, True)
+
+
+def _outcomes(m, cases):  # noqa: ANN001, ANN202
+    out = []
+    for f in cases:
+        try:
+            out.append(str(f(m)))
+        except Exception as e:  # noqa: BLE001 - the error is the outcome compared
+            out.append(f"{type(e).__name__}: {e}")
+    return out
+
+
+def test_dtype_edges_follow_torch() -> None:
+    # found by a differential QA pass: half ops with scalars, integer powers, casts, and scalar conversions
+    cases = [
+        lambda m: m.tensor([0.5, 3.0], dtype=m.float16) * 100000.0,  # the scalar stays float32 (torch's opmath)
+        lambda m: m.tensor([0.5, 3.0], dtype=m.float16) / 0.001,
+        lambda m: m.tensor([0.5, 3.0], dtype=m.float16) * m.tensor(100000.0),
+        lambda m: m.tensor(1.0004884) * m.tensor([1.0], dtype=m.float16),
+        lambda m: m.tensor([1.0], dtype=m.float16) + 0.0004884,  # (add casts its scalar to float16 first)
+        lambda m: m.tensor(2.0, dtype=m.float16) * m.tensor(3.0),  # 0-dim with 0-dim promotes as usual
+        lambda m: m.tensor([0, 1, -1, 2, -2, 255]) ** m.tensor([-1, -1, -3, -1, -2, -128]),
+        lambda m: m.tensor([1e10, 3e9, float("inf"), float("nan"), -2.7]).to(m.int32),
+        lambda m: m.tensor([1e10, -2.7, 70000.5]).to(m.int16),
+        lambda m: m.tensor([-1, -255], dtype=m.uint8),
+        lambda m: m.tensor([-1, 256], dtype=m.uint8),
+        lambda m: m.zeros(2, dtype=m.uint8).fill_(-1),
+        lambda m: m.full((1,), -128, dtype=m.uint8),
+        lambda m: m.zeros(2).fill_(1e40),
+        lambda m: m.zeros(2, dtype=m.float16).fill_(1e5),
+        lambda m: m.zeros(2).fill_(float("inf")),
+        lambda m: m.tensor([1.0, 2.0]).clamp(max=1e40),
+        lambda m: m.zeros(2, dtype=m.int8).masked_fill(m.tensor([True, False]), 1000),
+        lambda m: m.tensor([1, 2], dtype=m.int8).clamp(max=1000),
+        lambda m: m.zeros(1, dtype=m.int8).fill_(200.0),
+        lambda m: m.full((1,), 40000, dtype=m.int16),
+        lambda m: m.where(m.tensor(True), m.tensor(1, dtype=m.uint8), -3),
+        lambda m: m.maximum(m.tensor([1, 2]), 1),
+        lambda m: m.minimum(m.tensor([1, 2]), 1.5),
+    ]
+    assert _outcomes(engine, cases) == _outcomes(torch, cases)
+
+
+def test_setitem_with_an_unrepresentable_scalar_is_torchs_error() -> None:
+    def run(m):  # noqa: ANN001, ANN202
+        out = []
+        for dtype, value in (("int8", 300), ("int64", float("nan")), ("float32", 1e40)):
+            x = m.zeros(3, dtype=getattr(m, dtype))
+            try:
+                x[2] = value
+                out.append(str(x))
+            except RuntimeError as e:
+                out.append(str(e))
+        return out
+
+    assert run(engine) == run(torch)
+
+
+def test_float32_cumsum_and_cumprod_carry_in_double_on_the_cpu() -> None:
+    for m in (torch, engine):
+        m.manual_seed(0)
+    r = {m: m.rand(3000) for m in (torch, engine)}
+    assert r[engine].cumsum(0).tolist() == r[torch].cumsum(0).tolist()
+    assert (r[engine][:60] + 0.5).cumprod(0).tolist() == (r[torch][:60] + 0.5).cumprod(0).tolist()

@@ -14,7 +14,7 @@ from engine.backend import CPU, for_array
 from engine.dtypes import DEFAULT
 from engine.grad_mode import ENABLED
 from engine.ops import fusion
-from engine.ops.util import edge_of, mixed_device, node_class, result_np
+from engine.ops.util import edge_of, mixed_device, node_class, result_np, scalar_to
 from engine.tensor import Tensor, wrap, wrap_any
 
 _ndarray = np.ndarray
@@ -101,6 +101,7 @@ def binary(
     nobool: bool = False,
     fuse: str | None = None,
     crossed: bool = False,
+    opmath: bool = False,
 ) -> Any:
     """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording.
 
@@ -115,6 +116,25 @@ def binary(
             ad = a._data
             bd = b._data
             if (
+                opmath
+                and bd.ndim == 0 < ad.ndim
+                and ad.dtype.char == "e"
+                and bd.dtype.char in "fd"
+                and type(bd) is _ndarray
+            ):
+                bd = bd.item()  # a cpu 0-dim float operand of a half op acts as a scalar (torch's cpu scalar)
+            elif (
+                opmath
+                and ad.ndim == 0 < bd.ndim
+                and bd.dtype.char == "e"
+                and ad.dtype.char in "fd"
+                and type(ad) is _ndarray
+            ):
+                if ufunc is np.multiply:  # (commutes: the 0-dim first operand is the scalar all the same)
+                    ad, bd = bd, ad.item()
+                else:
+                    ad, bd = prep(a, b, floatify)
+            elif (
                 ad.dtype is not bd.dtype or a._dev is not b._dev or (floatify and ad.dtype.kind != "f")
                 or (nobool and ad.dtype.kind == "b")
             ):  # fmt: skip
@@ -130,7 +150,9 @@ def binary(
                 return NotImplemented
             bt = isinstance(b, Tensor)
         try:
-            if direct or type(ad) is _ndarray:
+            if opmath and type(bd) in _PY_NUMBERS and ad.dtype.char == "e":
+                out = _half_with_scalar(ufunc, ad, bd)
+            elif direct or type(ad) is _ndarray:
                 out = ufunc(ad, bd)
             else:  # a device array: joins a fused chain where it can (ops/fusion.py)
                 if fuse is not None and ad.size * (bd.size if bt else 1) >= fusion.MIN_NUMEL:
@@ -190,6 +212,23 @@ def binary(
         return t
 
     return op
+
+
+_PY_NUMBERS = (int, float)
+
+
+def _half_with_scalar(ufunc: Any, a: Any, s: Any) -> Any:
+    """A float16 tensor with a scalar as torch computes it: in float32 with the scalar as a float32 (so a scalar
+    beyond float16's range or precision still counts), rounded once; division multiplies by 1/s."""
+    with np.errstate(over="ignore"):
+        f = np.float32(s)
+    a32 = a.astype(np.float32)
+    if ufunc is np.true_divide:
+        with np.errstate(divide="ignore"):
+            r = for_array(np.multiply, a32)(a32, np.float32(1) / f)
+    else:
+        r = for_array(ufunc, a32)(a32, f)
+    return r.astype(np.float16)
 
 
 def broadcast_error(*shapes: tuple) -> str:
@@ -316,23 +355,34 @@ class NotImplementedNode(Node):
         raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
-_mul = binary(np.multiply, MulBackward0, fuse="multiply", crossed=True)  # a's grad needs b, b's needs a
+_mul = binary(np.multiply, MulBackward0, fuse="multiply", crossed=True, opmath=True)  # a's grad needs b, b's needs a
 # mul(Tensor, Scalar) as torch's own backward formulas call it (result * M_LN2): MulBackward1 under create_graph
-_mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw))
-_add = binary(np.add, AddBackward0, save=False, fuse="add")
+_mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw), opmath=True)
+_add = binary(np.add, AddBackward0, save=False, fuse="add")  # (torch casts an add's scalar to float16 first)
 _sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract")
-_div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide")
+_div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide", opmath=True)
 _atan2 = binary(np.arctan2, Atan2Backward0, floatify=True)
 _maximum = binary(np.maximum, MaximumBackward0)
 _minimum = binary(np.minimum, MinimumBackward0)
 
 
 def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
-    return _out(_check(_maximum(_tensor_arg(input, "maximum"), other), "maximum", input, other), out)
+    return _out(
+        _check(_maximum(_tensor_arg(input, "maximum"), _other_tensor(other, "maximum")), "maximum", input, other), out
+    )
 
 
 def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
-    return _out(_check(_minimum(_tensor_arg(input, "minimum"), other), "minimum", input, other), out)
+    return _out(
+        _check(_minimum(_tensor_arg(input, "minimum"), _other_tensor(other, "minimum")), "minimum", input, other), out
+    )
+
+
+def _other_tensor(x: Any, fn: str) -> Tensor:
+    """torch's parser error for a non-tensor second argument of a tensor-only function (maximum(t, 1))."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument 'other' (position 2) must be Tensor, not {type(x).__name__}")
+    return x
 
 
 _eq = binary(np.equal, None)
@@ -621,7 +671,14 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         else:
             if input._data.dtype.kind == "b" and exponent._data.dtype.kind == "b":
                 raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-            _int_pow_check(input, exponent)
+            if input._data.dtype.kind in "iub" and exponent._data.dtype.kind in "iu":
+                ed = exponent._data
+                if ed.dtype.kind == "i" and bool((ed < 0).any()):
+                    if input._dev is not exponent._dev:
+                        raise mixed_device(input, exponent)
+                    rt = result_np(input, exponent)
+                    r = _int_power(input._data.astype(rt), ed.astype(rt), input._dev.xp)
+                    return _out(wrap(r, input._dev), out)
             return _out(_pow_tt(input, exponent), out)
     if isinstance(exponent, np.generic):
         exponent = exponent.item()
@@ -655,6 +712,16 @@ def _int_pow_check(a: Tensor, e: Any) -> None:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
         elif isinstance(e, int) and not isinstance(e, bool) and e < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+def _int_power(b: Any, e: Any, xp: Any) -> Any:
+    """Integer powers with negative exponents as torch computes them: the truncated quotient 1 / b**-e, so
+    0 (a zero base included), or +-1 for a base of +-1."""
+    b, e = xp.broadcast_arrays(b, e)
+    neg = e < 0
+    r = xp.power(b, xp.where(neg, 0, e))
+    one = xp.where(e % 2 == 0, xp.ones_like(b), b)  # (-1) ** e
+    return xp.where(neg, xp.where(b == 1, 1, xp.where(b == -1, one, 0)), r).astype(b.dtype)
 
 
 def _rpow(x: Tensor, base: Any) -> Tensor:
@@ -728,11 +795,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         if t is not None and t._dev is not condition._dev:
             raise mixed_device(condition, t)
     rt = result_np(input, other)
-    for v in (input, other):
-        if type(v) is int and rt.kind in "iu" and not np.iinfo(rt).min <= v <= np.iinfo(rt).max:
-            raise RuntimeError(f"value cannot be converted to type {np.dtype(rt).name}_t without overflow")
-    xd = xt._data.astype(rt, copy=False) if xt is not None else np.dtype(rt).type(input)  # a scalar, on any device
-    yd = yt._data.astype(rt, copy=False) if yt is not None else np.dtype(rt).type(other)
+    # a scalar, on any device
+    xd = xt._data.astype(rt, copy=False) if xt is not None else scalar_to(input, rt)
+    yd = yt._data.astype(rt, copy=False) if yt is not None else scalar_to(other, rt)
     try:
         r = like._dev.xp.where(c, xd, yd)
     except ValueError:
@@ -884,9 +949,13 @@ def _clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | Non
     if (min is not None and isinstance(min, float)) or (max is not None and isinstance(max, float)):
         if d.dtype.kind != "f":
             d = d.astype(DEFAULT.float.np)
-    if d.dtype.kind in "iu":  # integer bounds are cast to the tensor's type first (out-of-range ones wrap)
-        min = None if min is None else np.array(min).astype(d.dtype)[()]  # noqa: A001
-        max = None if max is None else np.array(max).astype(d.dtype)[()]  # noqa: A001
+    if d.dtype.kind in "iu":  # bounds are the tensor's type (torch refuses one it cannot hold)
+        min = None if min is None else scalar_to(min, d.dtype)  # noqa: A001
+        max = None if max is None else scalar_to(max, d.dtype)  # noqa: A001
+    else:
+        for v in (min, max):
+            if v is not None:
+                scalar_to(v, d.dtype)
     clip_ = for_array(np.clip, d)
     r = clip_(d, min, max) if d.dtype.kind == "f" else clip_(d, min, max).astype(d.dtype)
     if min is not None and max is not None and min > max:

@@ -10,7 +10,17 @@ import numpy as np
 from engine.backend import for_array
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
-from engine.ops.util import add_at, edge_of, index_range, mixed_device, node_class, norm_dim, same_device, with_out
+from engine.ops.util import (
+    add_at,
+    edge_of,
+    index_range,
+    mixed_device,
+    node_class,
+    norm_dim,
+    same_device,
+    scalar_to,
+    with_out,
+)
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 
 
@@ -426,6 +436,8 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         if value._dev is not x._dev and not (value._dev.type == "cpu" and value._data.ndim == 0):
             raise mixed_device(x, value)
         vd = value._data
+    elif type(value) in (int, float):
+        vd = scalar_to(value, d.dtype)
     else:
         vd = value
     try:
@@ -659,7 +671,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
         vt, value = value, value.item()
     d = input._data
     try:
-        r = input._dev.xp.where(mask._data, np.array(value).astype(d.dtype)[()], d)
+        fill = np.array(value).astype(d.dtype)[()] if vt is not None else scalar_to(value, d.dtype)
+        r = input._dev.xp.where(mask._data, fill, d)
     except ValueError:
         raise RuntimeError(_bcast_msg(d.shape, mask._data.shape)) from None
     if r.shape != d.shape:

@@ -12,7 +12,7 @@ from engine.autograd import _Out
 from engine.backend import for_array
 from engine.grad_mode import ENABLED
 from engine.ops import fusion
-from engine.ops.util import edge_of, node_class
+from engine.ops.util import edge_of, node_class, scalar_to
 from engine.tensor import Tensor, wrap
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -467,6 +467,8 @@ def fill_(x: Tensor, value: Any) -> Tensor:
         if not writeable(x._data):
             raise RuntimeError(OVERLAP_MSG)
         vt, value = value, value.item()
+    else:
+        value = scalar_to(value, x._data.dtype)
     writable_view(x._data)[...] = value
     _bump(x)
     if ENABLED[0] and (x._rg or (vt is not None and vt._rg)):

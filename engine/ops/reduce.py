@@ -667,6 +667,14 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
 
 
 # ---- cumsum / cumprod / logsumexp ------------------------------------------------------------------
+def _cum_acc(d: Any) -> Any:
+    """The running total's dtype: torch's cpu kernels carry a float32 cumsum/cumprod in double (acc_type on
+    the cpu), its cuda kernels in float32; float16 in float32 on both."""
+    if d.dtype.char == "f" and type(d) is _ndarray:
+        return np.float64
+    return _acc(d)
+
+
 def _cumsum_bw(self: Node, g: Tensor, dim: int) -> tuple:
     return (g.flip(dim).cumsum(dim).flip(dim),)
 
@@ -684,7 +692,7 @@ def cumsum(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  # 
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     ax = norm_dim(dim, d.ndim)
-    r = np.cumsum(d, axis=ax, dtype=_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
+    r = np.cumsum(d, axis=ax, dtype=_cum_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
     r = _arr(r, input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
@@ -712,7 +720,7 @@ def cumprod(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  #
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     ax = norm_dim(dim, d.ndim)
-    r = np.cumprod(d, axis=ax, dtype=_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
+    r = np.cumprod(d, axis=ax, dtype=_cum_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
     r = _arr(r, input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:

@@ -572,10 +572,19 @@ ToCopyBackward0 = node_class("ToCopyBackward0", lambda self, g, np_dtype, dev: (
 
 
 def astype(a: Any, np_dtype: Any) -> Any:
-    """a.astype(np_dtype) with torch's float -> narrow integer rule: through int64, so out-of-range values
-    wrap (-2.0 -> 254 as uint8) on every device (a GPU, or an Arm cpu, saturates a direct conversion)."""
+    """a.astype(np_dtype) with torch's float -> narrow integer rule. On the cpu torch converts through int32
+    as x86 does (a value out of int32's range, or nan, becomes -2**31), then keeps the low bits (-2.0 -> 254
+    as uint8, 1e10 -> 0 as int16); elsewhere through int64, so out-of-range values wrap on every device (a
+    GPU saturates a direct conversion)."""
     np_dtype = np.dtype(np_dtype)
     if a.dtype.kind == "f" and np_dtype.kind in "iu" and np_dtype.itemsize < 8:
+        if type(a) is np.ndarray:
+            with np.errstate(invalid="ignore"):
+                r = a.astype(np.int32)
+                bad = ~(np.abs(a) < 2147483648.0)  # (x86 gives -2**31 there; other cpus may saturate)
+                if bad.any():
+                    r[bad] = -(2**31)
+            return r if np_dtype.char == "i" and np_dtype.itemsize == 4 else r.astype(np_dtype)
         return a.astype(np.int64).astype(np_dtype)
     return a.astype(np_dtype)
 

@@ -211,3 +211,34 @@ def index_range(a: Any) -> tuple[int, int]:
 
     lo, hi = host(on_device(np.stack)((a.min(), a.max()))).tolist()
     return int(lo), int(hi)
+
+
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int8": "int8_t", "int16": "int16_t",
+            "int32": "int", "int64": "int64_t", "uint8": "uint8_t", "bool": "bool"}  # fmt: skip
+
+
+def scalar_to(value: Any, np_dtype: Any) -> Any:
+    """A Python number as a scalar of a tensor's dtype, as torch's checked_convert makes it: a value the dtype
+    cannot hold is torch's "value cannot be converted ... without overflow" error (a float beyond a float
+    dtype's range, a nan or out-of-range float for an integer dtype), except that an unsigned dtype takes a
+    negative integer down to minus its maximum and wraps it (-1 -> 255 as uint8)."""
+    dt = np.dtype(np_dtype)
+    k = dt.kind
+    if k == "b" or type(value) is bool or not isinstance(value, (int, float)):
+        return dt.type(value)
+    if k == "f":
+        if value == value and abs(value) != float("inf") and abs(float(value)) > float(np.finfo(dt).max):
+            raise _overflow(dt)
+        return dt.type(value)
+    info = np.iinfo(dt)
+    if isinstance(value, float):
+        if not (info.min <= value <= info.max):  # (nan and inf fail this too)
+            raise _overflow(dt)
+        return dt.type(int(value))
+    if value > info.max or value < (info.min if k == "i" else -int(info.max)):
+        raise _overflow(dt)
+    return np.array(value).astype(dt)[()]
+
+
+def _overflow(dt: np.dtype) -> RuntimeError:
+    return RuntimeError(f"value cannot be converted to type {_C_NAMES.get(dt.name, dt.name)} without overflow")
