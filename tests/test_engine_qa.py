@@ -357,3 +357,56 @@ def test_float32_cumsum_and_cumprod_carry_in_double_on_the_cpu() -> None:
     r = {m: m.rand(3000) for m in (torch, engine)}
     assert r[engine].cumsum(0).tolist() == r[torch].cumsum(0).tolist()
     assert (r[engine][:60] + 0.5).cumprod(0).tolist() == (r[torch][:60] + 0.5).cumprod(0).tolist()
+
+
+def test_views_follow_an_in_place_change_of_their_base() -> None:
+    # torch regenerates a view's grad_fn when its base changes in place: the view's values came through the
+    # change, so its gradient does too (x[0] after a.mul_(2) has gradient 2, not 1)
+    def run(m):  # noqa: ANN001, ANN202
+        out = []
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a = x * 1
+        s, e = a[0], a.expand(2, 3)
+        a.mul_(3)
+        (s * 2 + e.sum()).backward()
+        out += [type(s.grad_fn).__name__, type(e.grad_fn).__name__, str(x.grad)]
+        x.grad = None
+        y = x * 2
+        v = y[1:]
+        v.mul_(10)  # the view itself changed: its grad_fn is regenerated too
+        v.sum().backward()
+        out += [type(v.grad_fn).__name__, str(x.grad)]
+        x.grad = None
+        a = x * 1
+        s = a[0]
+        a.exp_()
+        (g,) = m.autograd.grad(s, x, create_graph=True)
+        out += [str(g), str(m.autograd.grad(g.sum(), x)[0])]
+        return out
+
+    assert run(engine) == run(torch)
+
+
+def test_in_place_changes_are_errors_only_for_what_torch_saved() -> None:
+    def changed(op):  # noqa: ANN001, ANN202
+        def run(m):  # noqa: ANN001, ANN202
+            x = m.tensor([1.0, 2.0], requires_grad=True)
+            a = x * 1
+            b = op(m, a)
+            a.mul_(2)
+            b.sum().backward()
+            return x.grad
+
+        return run
+
+    ops = [
+        lambda m, a: a / m.tensor([2.0, 4.0]),  # the dividend is saved only for the divisor's gradient
+        lambda m, a: m.tensor([2.0, 4.0]) / a,
+        lambda m, a: m.addcmul(a, a, m.ones(2)),
+        lambda m, a: m.addcdiv(a, a, m.ones(2)),
+        lambda m, a: a @ m.ones(2),
+        lambda m, a: 2**a,  # the exponent is saved
+        lambda m, a: a.gather(0, m.tensor([0])),  # the input is saved
+    ]
+    cases = [changed(op) for op in ops]
+    assert _outcomes(engine, cases) == _outcomes(torch, cases)

@@ -100,7 +100,7 @@ def binary(
     floatify: bool = False,
     nobool: bool = False,
     fuse: str | None = None,
-    crossed: bool = False,
+    crossed: bool | str = False,
     opmath: bool = False,
 ) -> Any:
     """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording.
@@ -193,7 +193,8 @@ def binary(
             check_a = not crossed or (bt and b._rg)
             if bt:
                 vb = b._version
-                node._vers = ((va, va[0]) if check_a else None, (vb, vb[0]) if a._rg or not crossed else None)
+                check_b = a._rg or not crossed or crossed == "div"  # (a divisor is in both gradients)
+                node._vers = ((va, va[0]) if check_a else None, (vb, vb[0]) if check_b else None)
             else:
                 node._vers = ((va, va[0]) if check_a else None, None)
             node._saved = (a, b)
@@ -360,7 +361,8 @@ _mul = binary(np.multiply, MulBackward0, fuse="multiply", crossed=True, opmath=T
 _mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw), opmath=True)
 _add = binary(np.add, AddBackward0, save=False, fuse="add")  # (torch casts an add's scalar to float16 first)
 _sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract")
-_div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide", opmath=True)
+# torch saves the dividend only for the divisor's gradient, the divisor for both
+_div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide", opmath=True, crossed="div")
 _atan2 = binary(np.arctan2, Atan2Backward0, floatify=True)
 _maximum = binary(np.maximum, MaximumBackward0)
 _minimum = binary(np.minimum, MinimumBackward0)
@@ -645,7 +647,7 @@ def _pow0_bw(self: Node, g: Tensor, x: Tensor, e: Any) -> tuple:
     return (g * e * x ** (e - 1),)
 
 
-def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor) -> tuple:
+def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor, _x: Any = None) -> tuple:
     # torch's pow_backward_exponent: result * log(base); 0 where a zero base has a non-negative exponent (the
     # result is then 0 or 1; a negative exponent gives inf), nan for a negative base
     if base > 0:
@@ -751,8 +753,8 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
         node = PowBackward2()
         node._next = (edge_of(x),)
         s, v = save_out(node, t)
-        node._saved = (base, s)
-        node._vers = (None, v)
+        node._saved = (base, s, x)  # x too: torch saves the exponent (so changing it in place is an error)
+        node._vers = (None, v, (x._version, x._version[0]))
         node._ctx = (r.shape, r.dtype)
         t._rg = True
         t.grad_fn = node
@@ -1053,9 +1055,13 @@ def _ternary(cls: type, combine: Any) -> Any:
             node = cls()
             node._next = tuple(edge_of(i) for i in ins)
             node._saved = (tensor1, tensor2, value)
+            # saved only for a gradient that will be computed (torch's should_compute_output): tensor1 for
+            # tensor2's, tensor2 for tensor1's (and, dividing, for its own)
+            rg1, rg2 = isinstance(tensor1, Tensor) and tensor1._rg, isinstance(tensor2, Tensor) and tensor2._rg
+            need2 = rg1 or (rg2 and cls is AddcdivBackward0)
             node._vers = (
-                (tensor1._version, tensor1._version[0]),
-                (tensor2._version, tensor2._version[0]),
+                (tensor1._version, tensor1._version[0]) if rg2 else None,
+                (tensor2._version, tensor2._version[0]) if need2 else None,
                 None,
             )
             shape, dt = r._data.shape, r._data.dtype

@@ -358,6 +358,10 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
         node._ctx = (t._data.shape, t._data.dtype)
         t._rg = True
         t.grad_fn = node
+        if t._meta is not None:
+            from engine.ops.inplace import register_view
+
+            register_view(t)
     return t
 
 
@@ -696,7 +700,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
 
 
 # ---- gather / scatter ----------------------------------------------------------------------------------
-def _gather_bw(self: Any, g: Tensor, shape: tuple, dim: int, index: Tensor) -> tuple:
+def _gather_bw(self: Any, g: Tensor, shape: tuple, dim: int, index: Tensor, _x: Any = None) -> tuple:
     return (scatter_add_new(g, dim, index, shape),)
 
 
@@ -726,8 +730,8 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     if ENABLED[0] and input._rg:
         node = GatherBackward0()
         node._next = (edge_of(input),)
-        node._saved = (d.shape, ax, index)
-        node._vers = (None, None, None)
+        node._saved = (d.shape, ax, index, input)  # torch saves self and index: in-place changes are errors
+        node._vers = (None, None, (index._version, index._version[0]), (input._version, input._version[0]))
         node._ctx = (r.shape, r.dtype)
         t._rg = True
         t.grad_fn = node

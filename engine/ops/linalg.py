@@ -151,7 +151,9 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
             eb = b._accum or accumulator(b)
         node._next = (ea, eb)
         node._saved = (a, b)
-        node._vers = ((a._version, a._version[0]), (b._version, b._version[0]))
+        # each operand is saved for the other's gradient only (torch's should_compute_output), so only then
+        # is an in-place change to it an error
+        node._vers = ((a._version, a._version[0]) if b._rg else None, (b._version, b._version[0]) if a._rg else None)
         if meta is not None:
             node._meta = meta
         node._ctx = (r.shape, r.dtype)

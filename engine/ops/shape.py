@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED
+from engine.ops.inplace import register_view
 from engine.ops.util import edge_of, node_class, norm_dim
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 
@@ -70,6 +71,8 @@ def _record(t: Tensor, cls: type, input: Tensor, saved: tuple, fn: Any = None) -
         node._ctx = (d.shape, d.dtype)
         t._rg = True
         t.grad_fn = node
+        if fn is not None and t._base is not None:
+            register_view(t)
     return t
 
 
@@ -365,7 +368,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
         target.append(s)
     target = tuple(target)
     r = np.broadcast_to(d, target) if type(d) is np.ndarray else input._dev.xp.broadcast_to(d, target)
-    return _record(view_of(r, input), ExpandBackward0, input, (d.shape,))
+    return _record(view_of(r, input), ExpandBackward0, input, (d.shape,), lambda b, s=target: expand(b, *s))
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
