@@ -3,9 +3,8 @@ bumped, and the graph rewritten so later backward passes see the new values (Cop
 
 from __future__ import annotations
 
-from typing import Any
-
 import weakref
+from typing import Any
 
 import numpy as np
 
