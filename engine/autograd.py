@@ -20,6 +20,7 @@ from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
 from engine.ops import fusion
 from engine.tensor import wrap
+from engine.warn import user_stacklevel
 
 # Set by a host (tcli's interpreter) before each statement; recorded when a graph is freed and when
 # an in-place op bumps a version counter, so errors can point at the line that caused them.
@@ -563,7 +564,7 @@ def _warn_cycle() -> None:
         "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
         "to None after use to break the cycle and avoid the leak.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -12,6 +12,7 @@ from engine.backend import DEFAULTS, host, to_device
 from engine.dtypes import DEFAULT, bool_, float32, int64, to_dtype
 from engine.ops.util import scalar_to
 from engine.tensor import Tensor, wrap
+from engine.warn import user_stacklevel
 
 
 def _dev(device: Any) -> Any:
@@ -163,7 +164,7 @@ def tensor(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
             "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
             UserWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     dev = _dev(device if device is not None else (data._dev if isinstance(data, Tensor) else None))
     return _finish(_from_data(data, dtype), dev, requires_grad)
@@ -359,7 +360,7 @@ def _arange_out_warning(out: Tensor | None, n: int) -> None:
             f"{out._data.size} which does not match the computed number of elements {n}. Note that this may occur "
             f"as a result of rounding error. The out tensor will be resized to a tensor of shape ({n},).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

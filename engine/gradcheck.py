@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.tensor import Tensor, wrap
+from engine.warn import user_stacklevel
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
@@ -83,7 +84,7 @@ def _check_inputs(tupled_inputs: tuple) -> None:
                     f"Input #{idx} requires gradient and is not a double precision floating point or "
                     "complex. This check will likely fail if all the inputs are not of double precision "
                     "floating point or complex. ",
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
             if not all(st > 0 or sz <= 1 for st, sz in zip(inp.stride(), inp._data.shape)):
                 raise RuntimeError(

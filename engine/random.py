@@ -32,6 +32,7 @@ from fractions import Fraction
 import numpy as np
 
 from engine.naming import TorchNamed
+from engine.warn import user_stacklevel
 
 __all__ = [
     "Generator",
@@ -698,7 +699,7 @@ def _check_from_to(frm: int, to_inc: int, dt: np.dtype) -> None:
                     "support discrete uniform distribution only within this range. This warning will "
                     "become an error in version 1.7 release, please fix the code in advance",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from engine.backend import CPU, host
 from engine.dtypes import FROM_NP
 from engine.naming import TorchNamed
+from engine.warn import user_stacklevel
 
 
 class Size(tuple, metaclass=TorchNamed):
@@ -94,7 +95,7 @@ class Tensor(metaclass=TorchNamed):
                 "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
                 "instead. See github.com/pytorch/pytorch/pull/30531 for more information.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         return self._grad
 

@@ -137,6 +137,7 @@ class Session:
         self.dtype = dtype
         self.seed = seed
         self.limits = limits if limits is not None else policy.Limits()
+        self._warned: set = set()  # (message, category, script location) of warnings shown (once each)
         self.argv = list(argv)
         self.allow_paths = list(allow_paths)
         self.debug = debug
@@ -246,11 +247,17 @@ class Session:
             else:
                 self.interp.deadline = time.monotonic() + limits.timeout
         old_show = warnings.showwarning
+        old_filters = warnings.filters[:]
+        # every warning reaches _show_warning, which keeps Python's default of once per source line, counted
+        # by the script's lines (Python's own registry would count the interpreter's one line for all of them)
+        warnings.simplefilter("always")
         warnings.showwarning = self._show_warning
         try:
             yield
         finally:
             warnings.showwarning = old_show
+            warnings.filters[:] = old_filters
+            warnings._filters_mutated()  # type: ignore[attr-defined]
             if timer:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, old_handler)
@@ -260,6 +267,10 @@ class Session:
     def _show_warning(self, message: Any, category: type, filename: str, lineno: int, *rest: Any) -> None:
         """Engine warnings (torch's UserWarnings) point at the script's statement, not at engine code."""
         site = getattr(self.interp.site_hook, "current_site", None)
+        key = (str(message), category, site.where() if isinstance(site, Site) else (filename, lineno))
+        if key in self._warned:
+            return
+        self._warned.add(key)
         where = f"{site.where()}: " if isinstance(site, Site) else ""
         lines = [f"{where}{category.__name__}: {message}"] + (
             site.excerpt(caret=False) if isinstance(site, Site) else []

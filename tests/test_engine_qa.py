@@ -410,3 +410,13 @@ def test_in_place_changes_are_errors_only_for_what_torch_saved() -> None:
     ]
     cases = [changed(op) for op in ops]
     assert _outcomes(engine, cases) == _outcomes(torch, cases)
+
+
+def test_engine_warnings_point_at_the_callers_line() -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        engine.tensor([1.0]).var()  # warned deep inside the engine
+        _ = (engine.tensor(3.0, requires_grad=True) * 2).grad
+    assert [w.filename for w in caught] == [__file__, __file__]

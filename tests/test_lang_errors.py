@@ -286,3 +286,13 @@ def test_builtins_written_by_tsr_look_like_pythons() -> None:
     assert out == "<built-in function max> builtin_function_or_method sorted\n"
     assert "sorted() missing 1 required positional argument" in err and "Prelude" not in err
     assert "Prelude" not in run("'a'.replace('a')\n")[2]
+
+
+def test_warnings_show_once_per_script_line_as_pythons_do() -> None:
+    src = (
+        "import torch\nx = torch.tensor(3., requires_grad=True)\ny = x * 2\nprint(y.grad)\nprint(y.grad)\n"
+        "for i in range(3):\n    print(y.grad)\nz = torch.tensor([1.0]).var()\nz = torch.tensor([1.0]).var()\n"
+    )
+    status, _, err = run(src)
+    lines = [line.split(": UserWarning")[0] for line in err.splitlines() if "UserWarning" in line]
+    assert (status, lines) == (0, ["prog.tsr:4:1", "prog.tsr:5:1", "prog.tsr:7:5", "prog.tsr:8:1", "prog.tsr:9:1"])

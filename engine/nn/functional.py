@@ -15,6 +15,7 @@ from engine.ops.linalg import matmul
 from engine.ops.util import index_range, node_class, record
 from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
+from engine.warn import user_stacklevel
 
 relu = E.relu
 sigmoid = E.sigmoid
@@ -29,7 +30,7 @@ def _implicit_dim(name: str, dim: Any) -> Any:
             f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
             "argument.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return dim  # None: the legacy choice, made by the op (0 for 0-, 1- and 3-d input, else 1)
 
@@ -170,7 +171,7 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). This will "
             "likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -22,6 +22,7 @@ from engine.ops.util import (
     with_out,
 )
 from engine.tensor import Tensor, view_of, wrap, wrap_any
+from engine.warn import user_stacklevel
 
 
 # ---- index normalisation ----------------------------------------------------------------------------
@@ -315,11 +316,11 @@ def _legacy(idx: Any) -> Any:
 
     if type(idx) is list and len(idx) < 32:
         if any(isinstance(i, (list, tuple, Tensor, slice)) or i is None or i is Ellipsis for i in idx):
-            warnings.warn(_SEQ_WARNING, UserWarning, stacklevel=4)
+            warnings.warn(_SEQ_WARNING, UserWarning, stacklevel=user_stacklevel())
             idx = tuple(idx)
     entries = idx if type(idx) is tuple else (idx,)
     if any(isinstance(i, Tensor) and i._data.dtype == np.uint8 for i in entries):
-        warnings.warn(_UINT8_WARNING, UserWarning, stacklevel=4)
+        warnings.warn(_UINT8_WARNING, UserWarning, stacklevel=user_stacklevel())
         conv = tuple(wrap(i._data.astype(bool), i._dev) if isinstance(i, Tensor) and i._data.dtype == np.uint8 else i
                      for i in entries)  # fmt: skip
         idx = conv if type(idx) is tuple else conv[0]

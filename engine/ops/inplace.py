@@ -15,6 +15,7 @@ from engine.grad_mode import ENABLED
 from engine.ops import fusion
 from engine.ops.util import edge_of, node_class, scalar_to
 from engine.tensor import Tensor, wrap
+from engine.warn import user_stacklevel
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_LEAF_MSG = "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -326,7 +327,7 @@ def write_out(out: Tensor, r: Tensor, warn_resize: bool = True) -> Tensor:
                 "elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
                 "t.resize_(0).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         out._data = out._dev.xp.empty(rd.shape, dtype=out._data.dtype)
     _check_cast(rd.dtype, out._data.dtype)
@@ -456,7 +457,7 @@ def masked_fill_(x: Tensor, mask: Tensor, value: Any) -> Tensor:
             "Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing "
             "this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         check_inplace(x)
         masked_fill(x, mask, value)  # torch's checks and messages for mask and value

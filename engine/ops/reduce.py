@@ -17,6 +17,7 @@ from engine.ops.cascade_sum import dim_sum
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
 from engine.tensor import Tensor, wrap, wrap_any
+from engine.warn import user_stacklevel
 
 _ndarray = np.ndarray
 
@@ -527,7 +528,7 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
             f"{'std' if is_std else 'var'}(): degrees of freedom is <= 0. Correction should be strictly less "
             "than the reduction factor (input numel divided by output numel).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         # numpy divides by max(n - correction, 0) as torch does: inf, or nan for 0/0

@@ -11,6 +11,7 @@ from engine.grad_mode import ENABLED
 from engine.ops.inplace import register_view
 from engine.ops.util import edge_of, node_class, norm_dim
 from engine.tensor import Tensor, view_of, wrap, wrap_any
+from engine.warn import user_stacklevel
 
 
 def _shape_args(shape: Any) -> tuple:
@@ -244,7 +245,7 @@ def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
             "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
             "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return permute(input, tuple(range(n - 1, -1, -1)))
 
@@ -463,7 +464,7 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
             "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument. "
             "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4215.)",
             UserWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
         indexing = "ij"
     if indexing not in ("ij", "xy"):

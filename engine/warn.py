@@ -1,0 +1,19 @@
+"""Warnings that point at the user's line, as torch's do, however deep in the engine they are raised."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The `stacklevel` for warnings.warn, called from the function that warns: the first frame outside
+    the engine package (so `x.var()` in a script warns at the script's line, not at an engine helper's)."""
+    level = 1
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_ENGINE):
+        f = f.f_back
+        level += 1
+    return level
