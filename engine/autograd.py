@@ -352,7 +352,7 @@ def run_backward(
                 for hook in node._pre:
                     r = hook(g)
                     if r is not None:
-                        g = r
+                        g = hook_result(hook, g, r)
             if type(node) is AccumulateGrad:
                 if node in tg:
                     var = node._var()
@@ -361,7 +361,7 @@ def run_backward(
                         for hook in meta["hooks"]:
                             r = hook(g)
                             if r is not None:
-                                g = r
+                                g = hook_result(hook, g, r)
                     captured[tg[node]] = g
                 else:
                     var = node._var()
@@ -416,6 +416,19 @@ def run_backward(
 _NO_TARGETS: dict = {}
 
 
+def hook_result(hook: Any, g: Any, r: Any) -> Any:
+    """What a gradient hook returned, checked as torch checks it: same type, device and size as the gradient."""
+    name = getattr(hook, "__name__", None) or getattr(hook, "name", None) or type(hook).__name__
+    if not hasattr(r, "_data"):
+        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+    if r._data.dtype != g._data.dtype or r._dev is not g._dev:
+        was, got = g.type(), r.type()
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {was} got {got})")
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return r
+
+
 _refcount = sys.getrefcount
 
 
@@ -448,7 +461,7 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
         for hook in meta["hooks"]:
             r = hook(g)
             if r is not None:
-                g = r
+                g = hook_result(hook, g, r)
     cur = var._grad  # var is a leaf: no non-leaf .grad warning to check
     if cur is None:
         if create_graph:

@@ -242,7 +242,9 @@ def retains_grad(self: Tensor) -> bool:
     return bool(self._meta and self._meta.get("retain"))
 
 
-class _Handle:
+class RemovableHandle:
+    """What register_hook returns (torch.utils.hooks.RemovableHandle, printed as torch prints it)."""
+
     def __init__(self, hooks: list, fn: Any) -> None:
         self.hooks, self.fn = hooks, fn
 
@@ -251,7 +253,10 @@ class _Handle:
             self.hooks.remove(self.fn)
 
 
-def register_hook(self: Tensor, hook: Any) -> _Handle:
+RemovableHandle.__module__ = "torch.utils.hooks"
+
+
+def register_hook(self: Tensor, hook: Any) -> RemovableHandle:
     if not self._rg:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
@@ -261,11 +266,11 @@ def register_hook(self: Tensor, hook: Any) -> _Handle:
             if getattr(h, "_retain", False):  # torch runs the retain_grad hook after all others
                 pre.insert(i, pre.pop())
                 break
-        return _Handle(self.grad_fn._pre, hook)
+        return RemovableHandle(self.grad_fn._pre, hook)
     meta = self._meta if self._meta is not None else {}
     meta.setdefault("hooks", []).append(hook)
     self._meta = meta
-    return _Handle(meta["hooks"], hook)
+    return RemovableHandle(meta["hooks"], hook)
 
 
 def _data_get(self: Tensor) -> Tensor:

@@ -420,3 +420,28 @@ def test_engine_warnings_point_at_the_callers_line() -> None:
         engine.tensor([1.0]).var()  # warned deep inside the engine
         _ = (engine.tensor(3.0, requires_grad=True) * 2).grad
     assert [w.filename for w in caught] == [__file__, __file__]
+
+
+def test_hook_results_are_checked_as_torch_checks_them() -> None:
+    def grads(replace):  # noqa: ANN001, ANN202
+        def run(m):  # noqa: ANN001, ANN202
+            x = m.tensor([1.0, 2.0], requires_grad=True)
+            z = x * 2
+
+            def myhook(g):  # noqa: ANN001, ANN202
+                return replace(m, g)
+
+            z.register_hook(myhook)
+            (z * 1).sum().backward()
+            return x.grad
+
+        return run
+
+    cases = [
+        grads(lambda m, g: m.ones(3)),
+        grads(lambda m, g: g.double()),
+        grads(lambda m, g: 3),
+        grads(lambda m, g: g * 2),
+        lambda m: type(m.ones(1, requires_grad=True).register_hook(lambda g: g)).__name__,
+    ]
+    assert _outcomes(engine, cases) == _outcomes(torch, cases)
