@@ -445,3 +445,36 @@ def test_hook_results_are_checked_as_torch_checks_them() -> None:
         lambda m: type(m.ones(1, requires_grad=True).register_hook(lambda g: g)).__name__,
     ]
     assert _outcomes(engine, cases) == _outcomes(torch, cases)
+
+
+def test_multi_output_views_refuse_in_place_changes_with_grad() -> None:
+    def change(f):  # noqa: ANN001, ANN202
+        def run(m):  # noqa: ANN001, ANN202
+            x = m.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+            y = x * 1
+            f(y)
+            return y
+
+        return run
+
+    cases = [
+        change(lambda y: y.unbind()[0].mul_(2)),
+        change(lambda y: y.split(2)[0].add_(1)),
+        change(lambda y: y.chunk(2)[1].zero_()),
+        change(lambda y: y.split([1, 3])[1].fill_(0)),
+        change(lambda y: y.narrow(0, 1, 2).mul_(2)),  # a single view: allowed
+        lambda m: m.ones(4).unbind()[0].mul_(2),  # no grad: allowed
+    ]
+    assert _outcomes(engine, cases) == _outcomes(torch, cases)
+
+
+def test_losses_and_zero_dim_reductions_record_torchs_nodes() -> None:
+    def run(m):  # noqa: ANN001, ANN202
+        x = m.zeros(2, 3, requires_grad=True)
+        loss = m.nn.functional.cross_entropy(x, m.tensor([1, 1]), ignore_index=1)
+        loss.backward()  # every target ignored: a nan loss, zero gradients
+        s = m.tensor(3.0, requires_grad=True)
+        names = [type(f).__name__ for f, _ in loss.grad_fn.next_functions]
+        return [str(x.grad), names, str(s.max(0)), str(s.min(dim=0).values), str(s.sort()[0])]
+
+    assert run(engine) == run(torch)

@@ -284,12 +284,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
             gi = g
         else:
             gi = g / wt.sum()
-        vals = (-(gi * wt)).unsqueeze(1)
+        # torch's kernel skips ignored targets: they get 0 even when every target is ignored (a 0/0 mean)
+        vals = E.where(keep, -(gi * wt), 0.0).unsqueeze(1)
         gx = scatter_add_new(vals, 1, idx, x.shape)
-        return (gx.squeeze(0) if one else gx), None, None
+        return ((gx.squeeze(0) if one else gx),)
 
     name = "NllLoss2DBackward0" if input.dim() > 2 else "NllLossBackward0"  # torch's 2d kernel takes N-d input
-    return _record(name, out, (input, target, weight), (x, idx, wt), backward)
+    # only the input is differentiable (torch has no derivative for target or weight): one next function
+    return _record(name, out, (input,), (x, idx, wt), backward)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,

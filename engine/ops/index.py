@@ -360,10 +360,14 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
         t._rg = True
         t.grad_fn = node
         if t._meta is not None:
-            from engine.ops.inplace import register_view
-
             register_view(t)
     return t
+
+
+def register_view(v: Tensor) -> None:
+    from engine.ops.inplace import register_view as register  # (inplace imports this module)
+
+    register(v)
 
 
 def _remember_view(v: Tensor, parent: Tensor, fn: Any) -> None:
@@ -970,6 +974,8 @@ def _piece(input: Tensor, ax: int, start: int, length: int, cls: type) -> Tensor
         t.grad_fn = node
     if input._rg or input._meta is not None:
         _remember_view(t, input, lambda b, a=ax, s=start, n=length: narrow(b, a, s, n))
+        if t._rg:
+            register_view(t)
     return t
 
 
@@ -1020,7 +1026,16 @@ def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, s
     for length in sizes:
         out.append(_piece(tensor, ax, start, length, cls))
         start += length
-    return tuple(out)
+    return _multi(out, "SplitWithSizes" if cls is SplitWithSizesBackward0 else "Split")
+
+
+def _multi(views: list, op: str) -> tuple:
+    """Mark the views one call returned together (split, chunk, unbind): torch refuses to modify them in
+    place with grad (ops/inplace.check_inplace says so)."""
+    for i, t in enumerate(views):
+        if t._rg and t._meta is not None:
+            t._meta["multi"] = (op, i)
+    return tuple(views)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
@@ -1031,7 +1046,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     n = d.shape[ax]
     size = -(-n // chunks) if n else 0
     if size == 0:
-        return tuple(_piece(input, ax, 0, 0, SplitWithSizesBackward0) for _ in range(chunks))
+        return _multi([_piece(input, ax, 0, 0, SplitWithSizesBackward0) for _ in range(chunks)], "SplitWithSizes")
     return split(input, size, ax)
 
 
@@ -1079,6 +1094,8 @@ def _select_view(input: Tensor, ax: int, i: int, cls: type) -> Tensor:  # noqa: 
         t.grad_fn = node
     if input._rg or input._meta is not None:
         _remember_view(t, input, lambda b, a=ax, k=i: select(b, a, k))
+        if t._rg:
+            register_view(t)
     return t
 
 
@@ -1087,7 +1104,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
     if d.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     ax = norm_dim(dim, d.ndim)
-    return tuple(_select_view(input, ax, i, UnbindBackward0) for i in range(d.shape[ax]))
+    return _multi([_select_view(input, ax, i, UnbindBackward0) for i in range(d.shape[ax])], "Unbind")
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002

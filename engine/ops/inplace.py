@@ -28,6 +28,13 @@ def check_inplace(x: Tensor) -> None:
         return
     if x._rg and x.grad_fn is None:
         raise RuntimeError(LEAF_MSG)
+    multi = x._meta.get("multi") if x._meta and x._rg else None
+    if multi is not None:
+        raise RuntimeError(
+            f"Output {multi[1]} of {multi[0]} is a view and is being modified inplace. This view is the output of "
+            "a function that returns multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one."
+        )
     base = x._base
     # only a differentiable view counts (x.detach() and views made under no_grad don't require grad)
     if base is not None and x._rg and base._rg and base.grad_fn is None:

@@ -372,7 +372,9 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
         return t
     ax = norm_dim(dim, d.ndim)
     if d.ndim == 0:
-        return RT["max" if is_max else "min"](input.clone(), wrap_any(0, input._dev))
+        return RT["max" if is_max else "min"](
+            _0d_copy(input, "MaxBackward0" if is_max else "MinBackward0"), wrap_any(0, input._dev)
+        )
     if d.shape[ax] == 0:
         raise IndexError(f"{'max' if is_max else 'min'}(): Expected reduction dim {ax} to have non-zero size.")
     xp = np if type(d) is _ndarray else input._dev.xp
@@ -397,6 +399,17 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
             (None, None, None, None),
         )
     return RT["max" if is_max else "min"](vt, it)
+
+
+_COPY_NODES = {n: node_class(n, lambda self, g: (g,)) for n in ("MaxBackward0", "MinBackward0", "SortBackward0")}
+
+
+def _0d_copy(input: Tensor, name: str) -> Tensor:  # noqa: A002
+    """max/min/sort along dim 0 of a 0-dim tensor: a copy, with the node torch records for the op."""
+    c = input.clone()
+    if c.grad_fn is not None:
+        c.grad_fn.__class__ = _COPY_NODES[name]
+    return c
 
 
 @with_out
@@ -921,7 +934,7 @@ TopkBackward0 = node_class("TopkBackward0", _sort_bw)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None) -> Any:  # noqa: A002
     d = input._data
     if d.ndim == 0:
-        return RT["sort"](input.clone(), wrap_any(0, input._dev))
+        return RT["sort"](_0d_copy(input, "SortBackward0"), wrap_any(0, input._dev))
     ax = norm_dim(dim, d.ndim)
     if descending:
         # A stable descending order that keeps equal elements in their original order, as torch does.
