@@ -1337,7 +1337,12 @@ class Interpreter:
         if not kwargs and spec.simple and len(args) == len(spec.positional):
             local = dict(zip(spec.positional, args))
         else:
-            local = _bind(fn, args, kwargs or {})
+            try:
+                local = _bind(fn, args, kwargs or {})
+            except TypeError as e:
+                if node is not None:
+                    tag(e, node)  # the caret goes under the call that passed the wrong arguments
+                raise
         fnode = fn.node
         code = fnode.__dict__.get("tsr_body")
         if code is None or code[0] is not self:

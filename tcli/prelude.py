@@ -417,6 +417,7 @@ class Prelude:
             print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
+            isinstance=self._isinstance,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=list(self.session.argv))
         assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
@@ -581,6 +582,17 @@ class Prelude:
         except AttributeError:
             return False
         return True
+
+    def _isinstance(self, obj: Any, classinfo: Any, /) -> bool:
+        # tsr's `type` is a function (one argument only); as a class to test against it is Python's type
+        types_ = self.builtins["type"]
+
+        def real(c: Any) -> Any:
+            if c is types_:
+                return type
+            return tuple(real(x) for x in c) if type(c) is tuple else c
+
+        return isinstance(obj, real(classinfo))
 
     def _type(self, obj: Any, *more: Any) -> Any:
         if more:

@@ -296,3 +296,10 @@ def test_warnings_show_once_per_script_line_as_pythons_do() -> None:
     status, _, err = run(src)
     lines = [line.split(": UserWarning")[0] for line in err.splitlines() if "UserWarning" in line]
     assert (status, lines) == (0, ["prog.tsr:4:1", "prog.tsr:5:1", "prog.tsr:7:5", "prog.tsr:8:1", "prog.tsr:9:1"])
+
+
+def test_argument_errors_point_at_the_call_and_isinstance_knows_type() -> None:
+    status, _, err = run("def f(a, b):\n    return a\nx = [f(1)]\n")
+    assert err.splitlines()[0] == "prog.tsr:3:6: TypeError: f() missing 1 required positional argument: 'b'"
+    assert err.splitlines()[2] == "      |      ^^^^"
+    assert run("print(isinstance(int, type), isinstance(3, (str, type)))\n")[1] == "True False\n"
