@@ -332,6 +332,12 @@ def test_dtype_edges_follow_torch() -> None:
         lambda m: m.where(m.tensor(True), m.tensor(1, dtype=m.uint8), -3),
         lambda m: m.maximum(m.tensor([1, 2]), 1),
         lambda m: m.minimum(m.tensor([1, 2]), 1.5),
+        lambda m: m.addcmul(m.tensor([True, False]), m.tensor([True, False]), m.tensor([True, False])),
+        lambda m: m.tensor([True, False]).clamp(min=False),
+        lambda m: m.tensor([True, False]).clamp(False, True),
+        lambda m: m.tensor([True, False]).clamp(min=0),
+        lambda m: m.tensor([-0.0, 1.0]).clamp(min=m.tensor([0.0, 0.0])),  # equal to its bound: stays itself
+        lambda m: m.tensor([0.0, float("nan")]).clamp(max=m.tensor([-0.0, 1.0])),
     ]
     assert _outcomes(engine, cases) == _outcomes(torch, cases)
 

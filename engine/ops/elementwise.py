@@ -874,10 +874,11 @@ def _clamp_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
     hi = max if max is None or isinstance(max, Tensor) else _full_like_scalar(max, input)
     with _no_grad():
         r = input
+        # a value equal to its bound stays itself (torch keeps -0.0 against a 0.0 bound; numpy picks one)
         if lo is not None:
-            r = maximum(r, lo)
+            r = where(r == lo, r, maximum(r, lo))
         if hi is not None:
-            r = minimum(r, hi)
+            r = where(r == hi, r, minimum(r, hi))
     t = wrap(r._data, r._dev)
     ins = (input, lo, hi)
     if ENABLED[0] and builtins.any(i is not None and i._rg for i in ins):
@@ -946,6 +947,15 @@ def _clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | Non
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _out(_clamp_tensors(input, min, max), out)
     d = input._data
+    if d.dtype.kind == "b" and all(v is None or type(v) is bool for v in (min, max)):
+        which = (
+            "clamp_scalar"
+            if min is not None and max is not None
+            else "clamp_min_scalar"
+            if min is not None
+            else "clamp_max_scalar"
+        )
+        raise NotImplementedError(f"\"{which}_{input._dev.type}\" not implemented for 'Bool'")
     if d.dtype.kind == "b" and any(type(v) is int for v in (min, max)):
         d = d.astype(np.int64)  # torch's promotion: bool with an int bound is int64
     if (min is not None and isinstance(min, float)) or (max is not None and isinstance(max, float)):
@@ -1030,6 +1040,10 @@ def _ternary(cls: type, combine: Any) -> Any:
             and tensor2._data.dtype.kind in "biu"
         ):
             raise RuntimeError(ADDCDIV_INT_MSG)
+        if cls is AddcmulBackward0 and all(
+            isinstance(x, Tensor) and x._data.dtype.kind == "b" for x in (input, tensor1, tensor2)
+        ):
+            raise NotImplementedError(f"\"addcmul_{input._dev.type}_out\" not implemented for 'Bool'")
         fused = None
         if (
             type(input._data) is not _ndarray
