@@ -1215,8 +1215,16 @@ def _zeros_of(t: Tensor) -> Tensor:
     return wrap(t._dev.xp.zeros(t._data.shape, dtype=t._data.dtype), t._dev)
 
 
+_BITS = {np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
+
+
 def _where_above(g: Any, x: Any, threshold: Any) -> Any:
-    # a true 0 below (grad * mask would leave -0.0 and nan there); a Python 0 keeps g's dtype on any backend
+    # a true 0 where x <= threshold (grad * mask would leave -0.0 and nan there); a Python 0 keeps g's dtype
+    bits = _BITS.get(g.dtype) if type(g) is _ndarray and type(x) is _ndarray and g.shape == x.shape else None
+    if bits is not None and g.flags.c_contiguous:
+        # the same as where(), twice as fast on a cpu: g's bits and-ed with all ones (keep) or zeros (drop)
+        keep = np.subtract(x <= threshold, 1, dtype=bits)  # 1 - 1 = 0 drops, 0 - 1 wraps to all ones
+        return np.bitwise_and(g.view(bits), keep).view(g.dtype)
     where = for_array(np.where, x)
     return where(x <= threshold, 0, g)
 

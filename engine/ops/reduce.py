@@ -13,7 +13,7 @@ from engine.backend import for_array
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
-from engine.ops.cascade_sum import dim_sum
+from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
 from engine.tensor import Tensor, wrap, wrap_any
@@ -146,7 +146,9 @@ def _torch_sum(d: Any, axis: Any, keepdim: bool) -> Any:
     axes = tuple(range(d.ndim)) if axis is None else axis if type(axis) is tuple else (axis,)  # (non-negative)
     if len(axes) < d.ndim and d.size > _TORCH_ORDER_MAX:
         return None  # large sums along dims keep numpy's order: torch's costs 2-3x there
-    r = dim_sum(d, axes)
+    r = full_sum(d) if len(axes) == d.ndim else None  # (the common full sum straight to its loop)
+    if r is None:
+        r = dim_sum(d, axes)
     if r is not None and keepdim:
         r = r.reshape(tuple(1 if i in axes else n for i, n in enumerate(d.shape)))
     return r
