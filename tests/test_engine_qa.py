@@ -481,6 +481,14 @@ def test_losses_and_zero_dim_reductions_record_torchs_nodes() -> None:
         loss.backward()  # every target ignored: a nan loss, zero gradients
         s = m.tensor(3.0, requires_grad=True)
         names = [type(f).__name__ for f, _ in loss.grad_fn.next_functions]
-        return [str(x.grad), names, str(s.max(0)), str(s.min(dim=0).values), str(s.sort()[0])]
+        out = [str(x.grad), names, str(s.max(0)), str(s.min(dim=0).values), str(s.sort()[0])]
+        out += [str(s.gather(0, m.tensor(0))), str(s.index_select(0, m.tensor([0])))]
+        s.gather(0, m.tensor(-1)).backward()
+        s.index_select(0, m.tensor(0)).backward()
+        try:
+            s.index_select(0, m.tensor([0, 0]))
+        except RuntimeError as e:
+            out.append(str(e))
+        return [*out, str(s.grad)]
 
     assert run(engine) == run(torch)

@@ -544,6 +544,8 @@ class _NoGrad:
 
 # ---- index_select / masked ops / take --------------------------------------------------------------------
 def _index_select_bw(self: Any, g: Tensor, shape: tuple, dim: int, index: Tensor) -> tuple:
+    if shape == ():  # a 0-dim input: its one element was selected
+        return (g.reshape(()) * 1,)
     return (index_add_new(g, dim, index, shape),)
 
 
@@ -562,9 +564,11 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
         raise IndexError("index_select(): Index is supposed to be a vector")
     ia = index._data.reshape(-1)
     n = d.shape[ax] if d.ndim else 1
+    if not d.ndim and ia.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {ia.size} value(s)")
     if ia.size and ((r := index_range(ia))[0] < -n or r[1] >= n):
         raise IndexError("index out of range in self")
-    r = for_array(np.take, d)(d, ia, axis=ax) if d.ndim else d.reshape(1)[ia].reshape(index._data.shape)
+    r = for_array(np.take, d)(d, ia, axis=ax) if d.ndim else d.reshape(1)[ia].reshape(())  # (0-dim stays 0-dim)
     t = wrap_any(r, input._dev)
     if ENABLED[0] and input._rg:
         node = IndexSelectBackward0()
@@ -706,6 +710,8 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
 
 # ---- gather / scatter ----------------------------------------------------------------------------------
 def _gather_bw(self: Any, g: Tensor, shape: tuple, dim: int, index: Tensor, _x: Any = None) -> tuple:
+    if shape == ():  # a 0-dim input: its one element was gathered
+        return (g * 1,)
     return (scatter_add_new(g, dim, index, shape),)
 
 
@@ -725,12 +731,18 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     ia = index._data
     if ia.ndim != d.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if d.ndim == 0:  # dim 0 of a 0-dim tensor: one element, index 0 (or -1)
+        if ia.size and not -1 <= int(index_range(ia.reshape(1))[1]) <= 0:
+            raise RuntimeError(f"index {int(ia)} is out of bounds for dimension 0 with size 1")
+        d, ia = d.reshape(1), ia.reshape(1)
     n = d.shape[ax]
     if ia.size and ((r := index_range(ia))[0] < -n or r[1] >= n):
         raise RuntimeError(f"index {r[1] if r[1] >= n else r[0]} is out of bounds for dimension {ax} with size {n}")
     sl = tuple(slice(0, s) for s in ia.shape)
     sub = d[tuple(slice(None) if i == ax else sl[i] for i in range(d.ndim))]
     r = for_array(np.take_along_axis, sub)(sub, ia, axis=ax)
+    if input._data.ndim == 0:
+        r, d = r.reshape(()), input._data
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = GatherBackward0()
