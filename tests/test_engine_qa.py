@@ -483,10 +483,15 @@ def test_losses_and_zero_dim_reductions_record_torchs_nodes() -> None:
         names = [type(f).__name__ for f, _ in loss.grad_fn.next_functions]
         out = [str(x.grad), names, str(s.max(0)), str(s.min(dim=0).values), str(s.sort()[0])]
         out += [str(s.gather(0, m.tensor(0))), str(s.index_select(0, m.tensor([0])))]
-        s.gather(0, m.tensor(-1)).backward()
+        s.gather(0, m.tensor(0)).backward()
         s.index_select(0, m.tensor(0)).backward()
+        for bad in (lambda: s.index_select(0, m.tensor([0, 0])), lambda: s.gather(0, m.tensor(-1))):
+            try:
+                bad()
+            except RuntimeError as e:
+                out.append(str(e))
         try:
-            s.index_select(0, m.tensor([0, 0]))
+            m.tensor([1.0, 2.0]).gather(0, m.tensor([-1]))
         except RuntimeError as e:
             out.append(str(e))
         return [*out, str(s.grad)]

@@ -731,12 +731,10 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     ia = index._data
     if ia.ndim != d.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    if d.ndim == 0:  # dim 0 of a 0-dim tensor: one element, index 0 (or -1)
-        if ia.size and not -1 <= int(index_range(ia.reshape(1))[1]) <= 0:
-            raise RuntimeError(f"index {int(ia)} is out of bounds for dimension 0 with size 1")
+    if d.ndim == 0:  # dim 0 of a 0-dim tensor: one element
         d, ia = d.reshape(1), ia.reshape(1)
     n = d.shape[ax]
-    if ia.size and ((r := index_range(ia))[0] < -n or r[1] >= n):
+    if ia.size and ((r := index_range(ia))[0] < 0 or r[1] >= n):  # (gather takes no negative index)
         raise RuntimeError(f"index {r[1] if r[1] >= n else r[0]} is out of bounds for dimension {ax} with size {n}")
     sl = tuple(slice(0, s) for s in ia.shape)
     sub = d[tuple(slice(None) if i == ax else sl[i] for i in range(d.ndim))]
