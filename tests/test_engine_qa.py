@@ -497,3 +497,14 @@ def test_losses_and_zero_dim_reductions_record_torchs_nodes() -> None:
         return [*out, str(s.grad)]
 
     assert run(engine) == run(torch)
+
+
+def test_scatter_family_bounds_and_in_place_forms() -> None:
+    cases = [
+        lambda m: m.zeros(3).scatter(0, m.tensor([-1]), m.ones(1)),
+        lambda m: m.zeros(3).scatter_add(0, m.tensor([3]), m.ones(1)),
+        lambda m: m.zeros(3).index_select(0, m.tensor([-1])),
+        lambda m: m.zeros(2, 3).scatter_(1, m.tensor([[0, 2]]), 5.0),
+        lambda m: m.zeros(3).scatter_add_(0, m.tensor([0, 0, 2]), m.tensor([1.0, 2.0, 3.0])),
+    ]
+    assert _outcomes(engine, cases) == _outcomes(torch, cases)

@@ -566,7 +566,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     n = d.shape[ax] if d.ndim else 1
     if not d.ndim and ia.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {ia.size} value(s)")
-    if ia.size and ((r := index_range(ia))[0] < -n or r[1] >= n):
+    if ia.size and ((r := index_range(ia))[0] < 0 or r[1] >= n):  # (no negative index, as in torch)
         raise IndexError("index out of range in self")
     r = for_array(np.take, d)(d, ia, axis=ax) if d.ndim else d.reshape(1)[ia].reshape(())  # (0-dim stays 0-dim)
     t = wrap_any(r, input._dev)
@@ -781,8 +781,18 @@ def scatter_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     return scatter_add_new(g, dim, index, shape)
 
 
+def _scatter_bounds(index: Tensor, shape: tuple, ax: int) -> None:
+    ia = index._data
+    if ia.size and shape:
+        n = shape[ax]
+        lo, hi = index_range(ia)
+        if lo < 0 or hi >= n:
+            raise RuntimeError(f"index {hi if hi >= n else lo} is out of bounds for dimension {ax} with size {n}")
+
+
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
     ax = norm_dim(dim, input._data.ndim)
+    _scatter_bounds(index, input._data.shape, ax)
     sl = tuple(slice(0, s) for s in index._data.shape)
     return input + scatter_add_new(
         src[sl] if src._data.shape != index._data.shape else src, ax, index, input._data.shape
@@ -795,6 +805,7 @@ def scatter(
     if src is None:
         src = value
     ax = norm_dim(dim, input._data.ndim)
+    _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
     ia = index._data
     xp = input._dev.xp

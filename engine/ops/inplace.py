@@ -447,6 +447,20 @@ def addcmul_(x: Tensor, t1: Tensor, t2: Tensor, *, value: Any = 1) -> Tensor:
     return apply(x, lambda a, b, c: addcmul(a, b, c, value=value), t1, t2)
 
 
+def scatter_(x: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: Any = None) -> Tensor:
+    from engine.ops.index import scatter
+
+    if isinstance(src, Tensor):
+        return apply(x, lambda a, i, b: scatter(a, dim, i, b), index, src)
+    return apply(x, lambda a, i: scatter(a, dim, i, src, value=value), index)
+
+
+def scatter_add_(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    from engine.ops.index import scatter_add
+
+    return apply(x, lambda a, i, b: scatter_add(a, dim, i, b), index, src)
+
+
 def addcdiv_(x: Tensor, t1: Tensor, t2: Tensor, *, value: Any = 1) -> Tensor:
     from engine.ops.elementwise import addcdiv
 
