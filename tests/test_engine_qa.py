@@ -313,6 +313,8 @@ def test_dtype_edges_follow_torch() -> None:
         lambda m: m.tensor([0.5, 3.0], dtype=m.float16) * m.tensor(100000.0),
         lambda m: m.tensor(1.0004884) * m.tensor([1.0], dtype=m.float16),
         lambda m: m.tensor([1.0], dtype=m.float16) + 0.0004884,  # (add casts its scalar to float16 first)
+        lambda m: m.add(m.tensor([0.5, 3.0], dtype=m.float16), 1e5, alpha=0.5),
+        lambda m: m.add(m.tensor([0.5, 3.0], dtype=m.float16), m.tensor([0.5, 3.0], dtype=m.float16), alpha=0.3),
         lambda m: m.tensor(2.0, dtype=m.float16) * m.tensor(3.0),  # 0-dim with 0-dim promotes as usual
         lambda m: m.tensor([0, 1, -1, 2, -2, 255]) ** m.tensor([-1, -1, -3, -1, -2, -128]),
         lambda m: m.tensor([1e10, 3e9, float("inf"), float("nan"), -2.7]).to(m.int32),

@@ -498,6 +498,13 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
     try:
         if rt.kind == "b":
             r = np.logical_or(ad, np.logical_and(bd, bool(alpha)))
+        elif rt.char == "e":  # float16: the other operand in float16, then a + alpha * b in float32, rounded once
+            with np.errstate(over="ignore"):
+                b16 = bd.astype(np.float16) if hasattr(bd, "dtype") else np.float16(bd)
+                b32 = b16.astype(np.float32)
+                a32 = ad.astype(np.float32)
+                scaled = b32 * np.float32(alpha)
+                r = (np.subtract(a32, scaled) if neg else np.add(a32, scaled)).astype(np.float16)
         else:
             scaled = bd * alpha
             if hasattr(scaled, "dtype") and scaled.dtype != rt:
