@@ -457,6 +457,8 @@ _OWN_T, _OWN_A = _calibrate_ownership()
 
 def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
     meta = var._meta
+    if meta is not None and meta.get("nograd_view"):
+        return  # torch's view made under no_grad: a leaf that gathers no gradient
     if meta is not None and meta.get("hooks"):
         for hook in meta["hooks"]:
             r = hook(g)

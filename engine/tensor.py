@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.backend import CPU, host
 from engine.dtypes import FROM_NP
+from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
 from engine.warn import user_stacklevel
 
@@ -357,4 +358,9 @@ def view_of(data: Any, base: Tensor) -> Tensor:
     t._base = base if base._base is None else base._base
     t._accum = None
     t._meta = None
+    if base._rg and not ENABLED[0]:
+        # torch: a view made under no_grad of a tensor that requires grad is a leaf that requires grad, which
+        # gathers no gradient and may not be changed in place with grad on (ops/inplace.check_inplace)
+        t._rg = True
+        t._meta = {"nograd_view": True}
     return t

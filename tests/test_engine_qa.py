@@ -510,3 +510,22 @@ def test_scatter_family_bounds_and_in_place_forms() -> None:
         lambda m: m.zeros(3).scatter_add_(0, m.tensor([0, 0, 2]), m.tensor([1.0, 2.0, 3.0])),
     ]
     assert _outcomes(engine, cases) == _outcomes(torch, cases)
+
+
+def test_views_made_under_no_grad_are_leaves_that_gather_nothing() -> None:
+    def run(m):  # noqa: ANN001, ANN202
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        with m.no_grad():
+            w, s, d, u = x.view(2), x[:1], x.detach(), x.unbind()[0]
+        out = [w.requires_grad, w.is_leaf, w.grad_fn, s.requires_grad, d.requires_grad, u.requires_grad]
+        (w * 3).sum().backward()
+        out += [x.grad, w.grad]
+        try:
+            w.mul_(2)
+        except RuntimeError as e:
+            out.append(str(e)[:40])
+        with m.no_grad():
+            w.mul_(2)
+        return [str(v) for v in [*out, x]]
+
+    assert run(engine) == run(torch)

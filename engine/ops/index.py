@@ -372,7 +372,10 @@ def register_view(v: Tensor) -> None:
 
 def _remember_view(v: Tensor, parent: Tensor, fn: Any) -> None:
     """Keep how v was made from parent, so an in-place op on v can rewrite parent's graph."""
-    v._meta = {"view": (parent, fn)}
+    if v._meta is None:
+        v._meta = {"view": (parent, fn)}
+    else:
+        v._meta["view"] = (parent, fn)
 
 
 def _put_bw(self: Any, g: Tensor, idx: tuple, advanced: bool) -> tuple:

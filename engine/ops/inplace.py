@@ -26,7 +26,7 @@ def check_inplace(x: Tensor) -> None:
         fusion.flush()
     if not ENABLED[0]:
         return
-    if x._rg and x.grad_fn is None:
+    if x._rg and x.grad_fn is None and not (x._meta and x._meta.get("nograd_view")):
         raise RuntimeError(LEAF_MSG)
     multi = x._meta.get("multi") if x._meta and x._rg else None
     if multi is not None:
@@ -36,10 +36,12 @@ def check_inplace(x: Tensor) -> None:
             "inplace. You should replace the inplace operation by an out-of-place one."
         )
     base = x._base
-    # only a differentiable view counts (x.detach() and views made under no_grad don't require grad)
-    if base is not None and x._rg and base._rg and base.grad_fn is None:
+    # only a differentiable view counts (x.detach() and views made under no_grad are not)
+    nograd_view = bool(x._meta and x._meta.get("nograd_view"))
+    if base is not None and x._rg and base._rg and base.grad_fn is None and not nograd_view:
         raise RuntimeError(VIEW_LEAF_MSG)
-    if base is not None and not x._rg and base._rg:  # a view of a grad tensor that doesn't require grad
+    if base is not None and base._rg and (not x._rg or nograd_view):
+        # a view made under no_grad of a tensor that requires grad
         raise RuntimeError(
             "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
             "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "

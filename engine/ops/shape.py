@@ -62,7 +62,10 @@ def _record(t: Tensor, cls: type, input: Tensor, saved: tuple, fn: Any = None) -
     """Attach cls's node when input requires grad. fn (view ops only) re-makes this view from its
     parent, so an in-place op on the view can rewrite the parent's graph (inplace.commit)."""
     if fn is not None and t._base is not None:  # (a later in-place write with grad must reach input)
-        t._meta = {"view": (input, fn)}
+        if t._meta is None:
+            t._meta = {"view": (input, fn)}
+        else:
+            t._meta["view"] = (input, fn)
     if ENABLED[0] and input._rg:
         node = cls()
         node._next = (edge_of(input),)
@@ -569,6 +572,7 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:  # noqa: A00
 def detach(input: Tensor) -> Tensor:  # noqa: A002
     t = view_of(input._data, input)  # shares memory and the version counter
     t._base = None  # but is not a differentiable view: torch's detach() has no _base
+    t._rg, t._meta = False, None
     return t
 
 
