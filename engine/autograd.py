@@ -188,7 +188,8 @@ _new_out = object.__new__
 
 
 def _short(name: str) -> str:
-    return re.sub(r"Backward\d*$", "", name)
+    # torch's short node names: MulBackward0 -> Mul, PowBackward2 -> Pow2 (only a 0 is dropped)
+    return re.sub(r"Backward(\d*)$", lambda m: "" if m.group(1) in ("", "0") else m.group(1), name)
 
 
 def _version_error(node: Node, s: Any, counter: list, expected: int) -> RuntimeError:

@@ -529,3 +529,29 @@ def test_views_made_under_no_grad_are_leaves_that_gather_nothing() -> None:
         return [str(v) for v in [*out, x]]
 
     assert run(engine) == run(torch)
+
+
+def test_version_errors_name_nodes_as_torch_and_pow_saves_its_result() -> None:
+    def changed(op):  # noqa: ANN001, ANN202
+        def run(m):  # noqa: ANN001, ANN202
+            x = m.tensor([1.0, 2.0], requires_grad=True)
+            b = op(m, x * 1)
+            b.mul_(2)
+            b.sum().backward()
+            return x.grad
+
+        return run
+
+    cases = [
+        changed(lambda m, a: 2**a),  # output 0 of Pow2
+        changed(lambda m, a: a.pow(m.tensor([2.0, 2.0]))),  # Pow1: the result is saved
+        changed(lambda m, a: a.sigmoid()),
+        lambda m: m.autograd.grad(
+            (m.tensor([0.0, 1.5], requires_grad=True) ** m.tensor([2.0, 3.0])).sum(), m.tensor([1.0]), allow_unused=True
+        ),  # fmt: skip
+    ]
+    assert _outcomes(engine, cases) == _outcomes(torch, cases)
+    for m in (torch, engine):
+        x, e = m.tensor([0.0, 1.5], requires_grad=True), m.tensor([2.0, 3.0], requires_grad=True)
+        (g,) = m.autograd.grad((x**e).sum(), e, create_graph=True)
+        assert type(g.grad_fn).__name__ == "MulBackward0"

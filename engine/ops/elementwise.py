@@ -295,14 +295,14 @@ def _div_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
     return (g / b if n[0] is not None else None, -g * a / (b * b) if n[1] is not None else None)
 
 
-def _pow1_bw(self: Node, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+def _pow1_bw(self: Node, g: Tensor, a: Tensor, b: Tensor, _y: Any = None) -> tuple:
     n = self._next
     ga = gb = None
     if n[0] is not None:
         ga = where(b == 0, 0.0, g * b * a ** (b - 1))
     if n[1] is not None:
-        y = a**b
-        gb = where((a == 0) & (b >= 0), 0.0, g * y * a.log())
+        y = a**b  # torch's pow_backward_exponent: grad * where(self == 0 & exponent >= 0, 0, result * log(self))
+        gb = g * where((a == 0) & (b >= 0), 0.0, y * a.log())
     return ga, gb
 
 
@@ -688,7 +688,12 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
                     rt = result_np(input, exponent)
                     r = _int_power(input._data.astype(rt), ed.astype(rt), input._dev.xp)
                     return _out(wrap(r, input._dev), out)
-            return _out(_pow_tt(input, exponent), out)
+            r = _pow_tt(input, exponent)
+            node = r.grad_fn
+            if type(node) is PowBackward1 and node._saved:  # torch also saves the result (for the exponent)
+                s_, v_ = save_out(node, r)
+                node._saved, node._vers = (*node._saved, s_), (*node._vers, v_)
+            return _out(r, out)
     if isinstance(exponent, np.generic):
         exponent = exponent.item()
     if not isinstance(exponent, (int, float)):

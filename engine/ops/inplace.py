@@ -318,7 +318,7 @@ def write_out(out: Tensor, r: Tensor, warn_resize: bool = True) -> Tensor:
         fusion.flush()
     if ENABLED[0] and (out._rg or r._rg):
         fn = r.grad_fn
-        op = autograd._short(fn.name()).lower() + "(): " if fn is not None else ""  # MulBackward0 -> mul():
+        op = autograd._short(fn.name()).rstrip("0123456789").lower() + "(): " if fn is not None else ""  # mul():
         raise RuntimeError(
             f"{op}functions with out=... arguments don't support automatic differentiation, but one of the "
             "arguments requires grad."
