@@ -555,3 +555,17 @@ def test_version_errors_name_nodes_as_torch_and_pow_saves_its_result() -> None:
         x, e = m.tensor([0.0, 1.5], requires_grad=True), m.tensor([2.0, 3.0], requires_grad=True)
         (g,) = m.autograd.grad((x**e).sum(), e, create_graph=True)
         assert type(g.grad_fn).__name__ == "MulBackward0"
+
+
+def test_double_backward_records_torchs_formulas() -> None:
+    # create_graph=True builds the backward out of ops: the same ops torch's formulas use (names and roundings)
+    def run(m):  # noqa: ANN001, ANN202
+        x = m.tensor([3.0, 1.0, 2.0, 5.0], requires_grad=True)
+        out = []
+        for f in (lambda x: x.sort()[0][1], lambda x: x.max(0)[0], lambda x: x.masked_fill(x > 2, 0.0).sum(),
+                  lambda x: x[[1, 1, 3]].sum(), lambda x: x.mean() ** 2, lambda x: x.prod()):  # fmt: skip
+            (g,) = m.autograd.grad(f(x), x, create_graph=True)
+            out.append((g.tolist(), type(g.grad_fn).__name__))
+        return out
+
+    assert run(engine) == run(torch)

@@ -359,6 +359,8 @@ class NotImplementedNode(Node):
 _mul = binary(np.multiply, MulBackward0, fuse="multiply", crossed=True, opmath=True)  # a's grad needs b, b's needs a
 # mul(Tensor, Scalar) as torch's own backward formulas call it (result * M_LN2): MulBackward1 under create_graph
 _mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw), opmath=True)
+# C++'s tensor / scalar (torch's own backward formulas divide so: grad.expand(...) / numel)
+div_scalar = binary(np.true_divide, node_class("DivBackward1", _div_bw), floatify=True, opmath=True, crossed="div")
 _add = binary(np.add, AddBackward0, save=False, fuse="add")  # (torch casts an add's scalar to float16 first)
 _sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract")
 # torch saves the dividend only for the divisor's gradient, the divisor for both

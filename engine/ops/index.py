@@ -396,6 +396,7 @@ def _adv_get(g: Tensor, idx: tuple) -> Tensor:
 
 
 IndexPutBackward0 = node_class("IndexPutBackward0", _put_bw)
+IndexPutImplBackward0 = node_class("IndexPutImplBackward0", _put_bw)  # (torch's index backward: _index_put_impl_)
 
 
 def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor:
@@ -408,7 +409,7 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
         z[idx] = g._data
     t = wrap(z, g._dev)
     if ENABLED[0] and g._rg:
-        node = IndexPutBackward0()
+        node = IndexPutImplBackward0() if advanced else IndexPutBackward0()
         node._next = (edge_of(g),)
         node._saved = (idx, advanced)
         node._vers = (None, None)
@@ -651,9 +652,7 @@ def _bcast_msg(a: tuple, b: tuple) -> str:
 
 
 def _masked_fill_bw(self: Any, g: Tensor, mask: Tensor) -> tuple:
-    from engine.ops.elementwise import where
-
-    return (where(mask, 0.0, g),)
+    return (masked_fill(g, mask, 0.0),)  # torch's grad.masked_fill(mask, 0) (MaskedFillBackward0 when recorded)
 
 
 MaskedFillBackward0 = node_class("MaskedFillBackward0", _masked_fill_bw)
@@ -664,7 +663,7 @@ def _masked_fill1_bw(self: Any, g: Tensor, mask: Tensor) -> tuple:
 
     n = self._next
     return (
-        where(mask, 0.0, g) if n[0] is not None else None,
+        masked_fill(g, mask, 0.0) if n[0] is not None else None,
         where(mask, g, 0.0).sum() if n[1] is not None else None,
     )
 
@@ -779,9 +778,16 @@ def scatter_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     return t
 
 
+ScatterNewBackward0 = node_class("ScatterBackward0", lambda self, g, dim, index: (gather(g, dim, index),))
+
+
 def scatter_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
-    """Place g at unique positions along dim (max/sort backward); same as scatter_add there."""
-    return scatter_add_new(g, dim, index, shape)
+    """Place g at unique positions along dim (max/sort backward): scatter_add there, recorded as torch's
+    zeros(...).scatter_(dim, indices, grad) (ScatterBackward0)."""
+    t = scatter_add_new(g, dim, index, shape)
+    if type(t.grad_fn) is ScatterAddBackward0:
+        t.grad_fn.__class__ = ScatterNewBackward0
+    return t
 
 
 def _scatter_bounds(index: Tensor, shape: tuple, ax: int) -> None:

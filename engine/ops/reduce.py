@@ -97,7 +97,9 @@ def _mean_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool, n: i
                 wrap(q if type(q) is type(gd) else g._dev.xp.asarray(q, dtype=gd.dtype), g._dev), shape, dims, keepdim
             ),
         )
-    return (expand_back(g / n, shape, dims, keepdim),)
+    from engine.ops.elementwise import div_scalar
+
+    return (div_scalar(expand_back(g, shape, dims, keepdim), n),)  # torch: grad.expand(shape) / n
 
 
 SumBackward0 = node_class("SumBackward0", _sum_bw)
@@ -229,7 +231,7 @@ def _prod_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bo
     ye = expand_back(y, shape, dims, keepdim)
     xd = x._data
     if not bool((xd == 0).any()):
-        return (ge * ye / x,)
+        return (ge * (ye / x),)  # torch's grad * (result / input)
     # With zeros, y/x is undefined: use the product of the other elements, computed directly.
     axis = None if dims is None else dims[0]
     others = _prod_others(xd, axis)
