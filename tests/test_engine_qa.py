@@ -569,3 +569,19 @@ def test_double_backward_records_torchs_formulas() -> None:
         return out
 
     assert run(engine) == run(torch)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_products_multiply_in_torchs_order(dtype: str) -> None:
+    # x.prod().item() shows every digit: torch's vectorized loop (four accumulators of 32-byte vectors, the
+    # lanes, then the tail) and its per-thread split above 32768 elements are reproduced (ops/vec_reduce.py)
+    rng = np.random.default_rng(4)
+    for n in [*range(1, 140, 3), 255, 256, 1000, 4097, 40000]:
+        x = (rng.random(n) * 0.2 + 0.9).astype(dtype)
+        assert engine.tensor(x).prod().item() == torch.from_numpy(x).prod().item(), n
+    for shape in [(37, 45), (64, 64), (3, 4, 5), (100, 7), (7, 100)]:
+        x = (rng.random(shape) * 0.2 + 0.9).astype(dtype)
+        e, t = engine.tensor(x), torch.from_numpy(x)
+        for ax in range(len(shape)):
+            assert e.prod(ax).tolist() == t.prod(ax).tolist(), (shape, ax)
+            assert e.mT.prod(ax).tolist() == t.mT.prod(ax).tolist(), (shape, ax)

@@ -51,22 +51,23 @@ def _torch_threads() -> int:
 _THREADS: list = []  # found on first use (reading /proc/cpuinfo costs more than most imports)
 
 
-def _seq(x: np.ndarray, axis: int) -> np.ndarray:
-    """Left-to-right sum along `axis` (non-negative), rounding after each addition, the first term taken
-    exactly. numpy's reduce adds in order along any axis but the innermost one (there it adds pairwise), and
-    its accumulate adds in order everywhere but runs one inner loop per output element (slow beyond 1-d); so
-    the summed axis is kept off the innermost place of a C-contiguous array and reduce does the work."""
+def _seq(x: np.ndarray, axis: int, uf: Any = np.add) -> np.ndarray:
+    """Left-to-right sum (or `uf`'s reduction) along `axis` (non-negative), rounding after each step, the
+    first term taken exactly. numpy's reduce adds in order along any axis but the innermost one (there it adds
+    pairwise), and its accumulate adds in order everywhere but runs one inner loop per output element (slow
+    beyond 1-d); so the summed axis is kept off the innermost place of a C-contiguous array and reduce does
+    the work."""
     n = x.shape[axis]
     if n == 0:
-        return np.zeros(x.shape[:axis] + x.shape[axis + 1 :], x.dtype)
+        return np.full(x.shape[:axis] + x.shape[axis + 1 :], uf.identity, x.dtype)
     if n == x.size:  # a single line: one inner loop either way
-        return np.add.accumulate(x.reshape(n))[-1].reshape(x.shape[:axis] + x.shape[axis + 1 :])
+        return uf.accumulate(x.reshape(n))[-1].reshape(x.shape[:axis] + x.shape[axis + 1 :])
     if math.prod(x.shape[axis + 1 :]) < 2:  # summed axis innermost: move it to the front
         x = np.moveaxis(x, axis, 0)
         axis = 0
     if not x.flags.c_contiguous:
         x = np.ascontiguousarray(x)
-    return np.add.reduce(x, axis=axis)
+    return uf.reduce(x, axis=axis)
 
 
 def _ceil_log2(n: int) -> int:

@@ -16,6 +16,7 @@ from engine.naming import TorchNamed
 from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
+from engine.ops.vec_reduce import torch_prod
 from engine.tensor import Tensor, wrap, wrap_any
 from engine.warn import user_stacklevel
 
@@ -264,7 +265,12 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     dims = None if dim is None else (norm_dim(dim, d.ndim),)
-    r = d.prod(axis=None if dims is None else dims[0], keepdims=keepdim, dtype=_acc(d))
+    r = torch_prod(d, None if dims is None or d.ndim == 0 else dims[0]) if d.ndim else None  # torch's order
+    if r is not None:
+        if keepdim:
+            r = r.reshape(tuple(1 if dims is None or i == dims[0] else n for i, n in enumerate(d.shape)))
+    else:
+        r = d.prod(axis=None if dims is None else dims[0], keepdims=keepdim, dtype=_acc(d))
     r = _arr(r if r.dtype == d.dtype else r.astype(d.dtype), input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:

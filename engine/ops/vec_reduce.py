@@ -1,0 +1,90 @@
+"""torch's cpu product order (binary_kernel_reduce_vec), so that `x.prod().item()` prints torch's digits.
+
+A float product rounds after every multiplication, so its last bits depend on the order. torch's reduction
+loop (aten/src/ATen/native/cpu/Reduce.h) reads a contiguous row as blocks of four 32-byte vectors: each of the
+four vector accumulators multiplies its vectors in order, the four are combined as (a0*a1)*(a2*a3), the lanes
+are multiplied in order, and the elements after the last whole block follow one by one. Rows that are not
+contiguous are multiplied element by element in order. Each output starts at 1 and takes the results of its
+rows in iteration order. Above 32768 elements a full product is split over torch's threads, one chunk each,
+and the chunks' products are multiplied in order, as for sums (ops/cascade_sum.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.ops import cascade_sum as C
+
+_MUL = np.multiply
+
+
+def _inner(x: np.ndarray) -> np.ndarray:
+    """vectorized_inner_reduction along the last axis of x, which is contiguous: one factor per row."""
+    lanes = 32 // x.dtype.itemsize
+    n = x.shape[-1]
+    count = n // (4 * lanes)
+    rest = x.shape[:-1]
+    factors = []
+    if count:
+        blocks = x[..., : count * 4 * lanes].reshape(*rest, count, 4, lanes)
+        acc = C._seq(blocks, len(rest), _MUL)  # (..., 4, lanes): each accumulator down its vectors
+        a = (acc[..., 0, :] * acc[..., 1, :]) * (acc[..., 2, :] * acc[..., 3, :])
+        factors.append(C._seq(a, len(rest), _MUL)[..., None] if a.ndim > 1 else C._seq(a, 0, _MUL)[None])
+    factors.append(x[..., count * 4 * lanes :])
+    f = np.concatenate(factors, axis=-1) if len(factors) > 1 else factors[0]
+    return C._seq(f, f.ndim - 1, _MUL) if f.shape[-1] else np.ones(rest, x.dtype)
+
+
+def full_prod(d: np.ndarray) -> np.ndarray | None:
+    """torch's product of every element of a dense float array (any order of its dims), or None."""
+    if d.dtype.kind != "f" or d.size == 0:
+        return None
+    if d.flags.c_contiguous:
+        flat = d.reshape(-1)
+    else:
+        t = d.transpose(sorted(range(d.ndim), key=lambda i: -d.strides[i]))
+        if not t.flags.c_contiguous:
+            return None
+        flat = t.reshape(-1)
+    n = flat.size
+    if not C._THREADS:
+        C._THREADS.append(C._torch_threads())
+    if n < C._GRAIN or C._THREADS[0] == 1:
+        return np.asarray(_inner(flat), dtype=d.dtype)
+    tasks = min(C._THREADS[0], -(-n // C._GRAIN))
+    chunk = -(-n // tasks)
+    parts = np.array([_inner(flat[i : i + chunk]) for i in range(0, n, chunk)], dtype=d.dtype)
+    return np.asarray(C._seq(parts, 0, _MUL), dtype=d.dtype)
+
+
+def dim_prod(d: np.ndarray, axis: int) -> np.ndarray | None:
+    """torch's product of a float array along one dim (keepdim=False), or None."""
+    if d.dtype.kind != "f" or d.size == 0 or d.ndim == 0:
+        return None
+    if all(n == 1 for i, n in enumerate(d.shape) if i != axis):
+        r = full_prod(d)
+        return None if r is None else r.reshape(tuple(n for i, n in enumerate(d.shape) if i != axis))
+    dims = C._iter_dims(d.shape, d.strides, frozenset((axis,)))
+    if not dims or dims[0][2] != 0:
+        return (d * 1).reshape(tuple(n for i, n in enumerate(d.shape) if i != axis))
+    # one reduced dim: it is dims[0] (reduced dims come first), and it does not merge with kept ones
+    live = tuple(n for n in d.shape if n != 1)
+    pos = {ax: i for i, ax in enumerate(i for i, n in enumerate(d.shape) if n != 1)}
+    order = tuple(pos[ax] for dim in reversed(dims) for ax in reversed(dim[3]))
+    v = d.reshape(live).transpose(order).reshape([dim[0] for dim in reversed(dims)])
+    if dims[0][1] == d.dtype.itemsize:
+        r = _inner(v)
+    else:  # element by element down the rows
+        r = C._seq(v, v.ndim - 1, _MUL)
+    kept = [ax for dim in reversed(dims[1:]) for ax in reversed(dim[3])]
+    r = r.reshape([d.shape[ax] for ax in kept]).transpose(np.argsort(kept))
+    return r.reshape(tuple(n for i, n in enumerate(d.shape) if i != axis))
+
+
+def torch_prod(d: Any, axis: int | None) -> np.ndarray | None:
+    """prod in torch's order for a numpy float array (None: use numpy's)."""
+    if type(d) is not np.ndarray:
+        return None
+    return full_prod(d) if axis is None else dim_prod(d, axis)
