@@ -585,3 +585,15 @@ def test_products_multiply_in_torchs_order(dtype: str) -> None:
         for ax in range(len(shape)):
             assert e.prod(ax).tolist() == t.prod(ax).tolist(), (shape, ax)
             assert e.mT.prod(ax).tolist() == t.mT.prod(ax).tolist(), (shape, ax)
+
+
+def test_var_and_std_use_torchs_arithmetic() -> None:
+    # torch's var is computed in double (a full float var: torch's mean, then squared deviations summed one by
+    # one); the last digits of .item() show it
+    rng = np.random.default_rng(5)
+    for n in [*range(8, 200, 8), 40000]:
+        x = rng.standard_normal(n).astype(np.float32)
+        e, t = engine.tensor(x), torch.from_numpy(x)
+        for f in (lambda m: m.var(), lambda m: m.std(), lambda m: m.double().var(), lambda m: m.half().std(),
+                  lambda m: m.reshape(-1, 4).var(0), lambda m: m.reshape(-1, 4).std(1, correction=0)):  # fmt: skip
+            assert f(e).tolist() == f(t).tolist(), n

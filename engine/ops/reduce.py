@@ -16,7 +16,7 @@ from engine.naming import TorchNamed
 from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
-from engine.ops.vec_reduce import torch_prod
+from engine.ops.vec_reduce import torch_prod, torch_var
 from engine.tensor import Tensor, wrap, wrap_any
 from engine.warn import user_stacklevel
 
@@ -556,7 +556,9 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
     with np.errstate(divide="ignore", invalid="ignore"):
         # numpy divides by max(n - correction, 0) as torch does: inf, or nan for 0/0
         if denom > 0:
-            r = d.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(d))
+            r = torch_var(d, dims, c, keepdim)  # torch's arithmetic (double) on the cpu
+            if r is None:
+                r = d.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(d))
         else:
             import warnings
 

@@ -88,3 +88,39 @@ def torch_prod(d: Any, axis: int | None) -> np.ndarray | None:
     if type(d) is not np.ndarray:
         return None
     return full_prod(d) if axis is None else dim_prod(d, axis)
+
+
+def torch_var(d: Any, dims: tuple | None, correction: float, keepdim: bool) -> np.ndarray | None:
+    """var in torch's arithmetic (float64 result, the caller rounds), or None. A full float32/float64 var is
+    torch's std_var_all_cpu: the mean as torch computes it, then the squared deviations summed in double one
+    by one (per thread above 32768 elements); along dims torch runs Welford in double, whose result rounded
+    to float32 is the double two-pass variance's."""
+    if type(d) is not np.ndarray or d.dtype.char not in "efd" or d.size == 0:
+        return None
+    full = dims is None or len(dims) == d.ndim
+    if not full or d.dtype.char == "e":
+        return d.astype(np.float64).var(axis=dims, ddof=correction, keepdims=keepdim)
+    s = C.full_sum(d)
+    if s is None:
+        return None
+    mean = float(np.asarray(s / d.dtype.type(d.size), dtype=d.dtype))  # torch's self.mean().item<double>()
+    flat = (
+        d.reshape(-1)
+        if d.flags.c_contiguous
+        else d.transpose(sorted(range(d.ndim), key=lambda i: -d.strides[i])).reshape(-1)
+    )
+    dx = flat.astype(np.float64) - mean
+    sq = dx * dx
+    n = sq.size
+    if not C._THREADS:
+        C._THREADS.append(C._torch_threads())
+    if n < C._GRAIN or C._THREADS[0] == 1:
+        total = float(np.add.accumulate(sq)[-1])
+    else:
+        tasks = min(C._THREADS[0], -(-n // C._GRAIN))
+        chunk = -(-n // tasks)
+        total = 0.0
+        for i in range(0, n, chunk):
+            total += float(np.add.accumulate(sq[i : i + chunk])[-1])
+    r = np.float64(total) / max(0.0, n - correction)
+    return r.reshape((1,) * d.ndim) if keepdim else np.asarray(r)
