@@ -597,3 +597,16 @@ def test_var_and_std_use_torchs_arithmetic() -> None:
         for f in (lambda m: m.var(), lambda m: m.std(), lambda m: m.double().var(), lambda m: m.half().std(),
                   lambda m: m.reshape(-1, 4).var(0), lambda m: m.reshape(-1, 4).std(1, correction=0)):  # fmt: skip
             assert f(e).tolist() == f(t).tolist(), n
+
+
+def test_norms_add_in_torchs_order() -> None:
+    # p=2 along a contiguous last dim runs torch's vectorized loop (one accumulator per lane); other norms add
+    # in order per output, split over threads from 32768 elements
+    rng = np.random.default_rng(6)
+    for n in [*range(8, 200, 8), 40000]:
+        x = rng.standard_normal(n).astype(np.float32)
+        e, t = engine.tensor(x), torch.from_numpy(x)
+        for f in (lambda m: m.norm(), lambda m: m.norm(p=1), lambda m: m.double().norm(), lambda m: m.half().norm(),
+                  lambda m: m.reshape(-1, 4).norm(dim=0), lambda m: m.reshape(4, -1).norm(dim=1, keepdim=True),
+                  lambda m: m.reshape(4, -1).T.norm()):  # fmt: skip
+            assert f(e).tolist() == f(t).tolist(), n

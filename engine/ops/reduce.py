@@ -16,7 +16,7 @@ from engine.naming import TorchNamed
 from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
-from engine.ops.vec_reduce import torch_prod, torch_var
+from engine.ops.vec_reduce import torch_norm, torch_prod, torch_var
 from engine.tensor import Tensor, wrap, wrap_any
 from engine.warn import user_stacklevel
 
@@ -661,10 +661,14 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)  # computed and returned in dtype; the gradient comes back in x's
     out_dt = d.dtype
-    if _acc(d) is not None:
+    half = _acc(d) is not None
+    if half:
         d = d.astype(np.float32)  # float16 norms are computed in float32, as torch
+    r = torch_norm(d, p, dims, keepdim, fast=not half)  # torch's order of additions on the cpu
     a = np.abs(d)
-    if p == 2:
+    if r is not None:
+        pass
+    elif p == 2:
         r = np.sqrt((d * d).sum(axis=dims, keepdims=keepdim))
     elif p == 1:
         r = a.sum(axis=dims, keepdims=keepdim)

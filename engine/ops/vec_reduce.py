@@ -124,3 +124,65 @@ def torch_var(d: Any, dims: tuple | None, correction: float, keepdim: bool) -> n
             total += float(np.add.accumulate(sq[i : i + chunk])[-1])
     r = np.float64(total) / max(0.0, n - correction)
     return r.reshape((1,) * d.ndim) if keepdim else np.asarray(r)
+
+
+def _chunked_seq(v: np.ndarray) -> np.ndarray:
+    """binary_kernel_reduce's sum along the last axis: in order from 0; each output's elements split over
+    torch's threads (one chunk each, then the chunks' sums in order) when there are 32768 or more."""
+    n = v.shape[-1]
+    if not C._THREADS:
+        C._THREADS.append(C._torch_threads())
+    zero = np.zeros((*v.shape[:-1], 1), v.dtype)
+    if n < C._GRAIN or C._THREADS[0] == 1:
+        return C._seq(np.concatenate((zero, v), axis=-1), v.ndim - 1)
+    tasks = min(C._THREADS[0], -(-n // C._GRAIN))
+    chunk = -(-n // tasks)
+    parts = [C._seq(np.concatenate((zero, v[..., i : i + chunk]), axis=-1), v.ndim - 1) for i in range(0, n, chunk)]
+    return C._seq(np.concatenate([zero] + [p[..., None] for p in parts], axis=-1), v.ndim - 1)
+
+
+def torch_norm(d: Any, p: float, dims: tuple | None, keepdim: bool, fast: bool = True) -> np.ndarray | None:
+    """torch's cpu vector norm (p = 1, 2 or another positive p) of a float32/float64 numpy array, or None.
+    `fast` False: the input was float16 (its norm runs in float32 without torch's vectorized p=2 loop)."""
+    if type(d) is not np.ndarray or d.dtype.char not in "fd" or d.size == 0 or not (p > 0 and p != float("inf")):
+        return None
+    axes = tuple(range(d.ndim)) if dims is None else tuple(dims)
+    if not axes:
+        return None
+    dims_ = C._iter_dims(d.shape, d.strides, frozenset(axes))
+    nred = sum(1 for dim in dims_ if dim[2] == 0)
+    if nred == 0:
+        return None
+    live = tuple(n for n in d.shape if n != 1)
+    pos = {ax: i for i, ax in enumerate(i for i, n in enumerate(d.shape) if n != 1)}
+    order = tuple(pos[ax] for dim in reversed(dims_) for ax in reversed(dim[3]))
+    v = d.reshape(live).transpose(order).reshape([dim[0] for dim in reversed(dims_)])
+    v = v.reshape(*v.shape[: v.ndim - nred], -1)  # the reduced elements of each output, in iteration order
+    item = d.dtype.itemsize
+    if p == 2 and fast and nred == 1 and dims_[0][1] == item:
+        # torch's vectorized last-dim loop: squares added into one accumulator per lane, the lanes in order,
+        # then the tail one by one; the square root in the tensor's dtype
+        lanes = 32 // item
+        n = v.shape[-1]
+        nv = n // lanes
+        sq = v * v
+        zero = np.zeros((*v.shape[:-1], 1, lanes), d.dtype)
+        acc = C._seq(
+            np.concatenate((zero, sq[..., : nv * lanes].reshape(*v.shape[:-1], nv, lanes)), axis=-2), v.ndim - 1
+        )
+        total = C._seq(np.concatenate((acc, sq[..., nv * lanes :]), axis=-1), v.ndim - 1)
+        r = np.sqrt(total)
+    elif p == 2:
+        r = np.sqrt(_chunked_seq(v * v))
+    elif p == 1:
+        r = _chunked_seq(np.abs(v))
+    else:
+        r = _chunked_seq(np.abs(v) ** d.dtype.type(p)) ** d.dtype.type(1.0 / p)
+    kept = [ax for dim in reversed(dims_[nred:]) for ax in reversed(dim[3])]
+    r = np.asarray(r).reshape([d.shape[ax] for ax in kept]).transpose(np.argsort(kept))
+    shape = (
+        tuple(1 if i in axes else n for i, n in enumerate(d.shape))
+        if keepdim
+        else tuple(n for i, n in enumerate(d.shape) if i not in axes)
+    )
+    return r.reshape(shape)
