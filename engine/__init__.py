@@ -226,7 +226,7 @@ from engine.ops.shape import (
     unflatten,
     unsqueeze,
 )
-from engine.printing import get_printoptions, printoptions, set_printoptions
+from engine.printing import set_printoptions
 from engine.random import (
     Generator,
     default_generator,

@@ -62,8 +62,7 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            other = device(other)
+        # (a string is never equal, as in torch: compare with torch.device("cpu") or .type)
         return isinstance(other, device) and other.type == self.type and other.index == self.index
 
     def __hash__(self) -> int:

@@ -104,6 +104,11 @@ def rpow(self: Tensor, other: Any) -> Any:
     return E._rpow(self, other)
 
 
+def _matmul_op(self: Tensor, other: Any) -> Any:
+    # the operator leaves a non-tensor to Python, whose TypeError names both operands (torch.matmul names one)
+    return L.matmul(self, other) if isinstance(other, Tensor) else NotImplemented
+
+
 def rmatmul(self: Tensor, other: Any) -> Any:
     return L.matmul(other, self) if isinstance(other, Tensor) else NotImplemented
 
@@ -252,8 +257,8 @@ class RemovableHandle:
         if self.fn in self.hooks:
             self.hooks.remove(self.fn)
 
-
-RemovableHandle.__module__ = "torch.utils.hooks"
+    def __repr__(self) -> str:
+        return f"<torch.utils.hooks.RemovableHandle object at {id(self):#x}>"
 
 
 def register_hook(self: Tensor, hook: Any) -> RemovableHandle:
@@ -357,7 +362,7 @@ METHODS: dict[str, Any] = {
     "__add__": E._add, "__radd__": E._add, "__sub__": E._sub, "__rsub__": rsub, "__mul__": E._mul,
     "__rmul__": E._mul, "__truediv__": E._div, "__rtruediv__": rtruediv, "__floordiv__": E.floor_divide,
     "__rfloordiv__": rfloordiv, "__mod__": E.remainder, "__rmod__": rmod, "__pow__": E.pow, "__rpow__": rpow,
-    "__matmul__": L.matmul, "__rmatmul__": rmatmul, "__neg__": E.neg, "__pos__": E.positive, "__abs__": E.abs,
+    "__matmul__": _matmul_op, "__rmatmul__": rmatmul, "__neg__": E.neg, "__pos__": E.positive, "__abs__": E.abs,
     "__invert__": _bool_invert, "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
     "__rand__": E.bitwise_and, "__ror__": E.bitwise_or, "__rxor__": E.bitwise_xor,
     "__lshift__": E.bitwise_left_shift, "__rshift__": E.bitwise_right_shift, "__rlshift__": _rlshift,

@@ -278,6 +278,14 @@ class Tensor(metaclass=TorchNamed):
         return bool(host(self._data).reshape(()).item())
 
     def __float__(self) -> float:
+        if self._rg and not _FLOAT_WARNED:
+            _FLOAT_WARNED.append(True)  # torch warns once per process (TORCH_WARN_ONCE)
+            warnings.warn(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                "Consider using tensor.detach() first.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
         return float(self._scalar("float"))
 
     def __int__(self) -> int:
@@ -344,6 +352,9 @@ def wrap_any(data: Any, dev: Any = CPU) -> Tensor:
     if type(data) is not np.ndarray and not hasattr(data, "__cuda_array_interface__"):
         data = dev.xp.asarray(data)
     return wrap(data, dev)
+
+
+_FLOAT_WARNED: list = []
 
 
 def view_of(data: Any, base: Tensor) -> Tensor:

@@ -868,6 +868,18 @@ class Interpreter:
 
             return dunder_name
 
+        if name == "__version__":  # a module's version string (print(torch.__version__) starts tutorials)
+            version_of = p.version_of
+
+            def dunder_version(f: Frame) -> Any:
+                try:
+                    return version_of(obj_c(f))
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return dunder_version
+
         def attribute(f: Frame) -> Any:
             obj = obj_c(f)
             rule = rules.get(type(obj))

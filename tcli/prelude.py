@@ -560,6 +560,15 @@ class Prelude:
         what = f"type object '{obj.__name__}'" if isinstance(obj, type) else f"'{tp.__name__}' object"
         raise AttributeError(f"{what} has no attribute '__name__'")
 
+    def version_of(self, obj: Any) -> str:
+        """`module.__version__` for the modules scripts import: torch (the engine's) and numpy."""
+        if type(obj) is ModuleFacade:
+            source = {"torch": "engine", "numpy": "numpy"}.get(obj.name)
+            if source is not None:
+                return str(sys.modules[source].__version__)
+            raise AttributeError(f"module '{obj.name}' has no attribute '__version__'")
+        raise AttributeError(f"'{type(obj).__name__}' object has no attribute '__version__'")
+
     def _getattr(self, obj: Any, name: Any, *default: Any) -> Any:
         if type(name) is not str:
             raise TypeError("attribute name must be string, not " + repr(type(name).__name__))

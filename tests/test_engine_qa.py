@@ -610,3 +610,43 @@ def test_norms_add_in_torchs_order() -> None:
         for f in (lambda m: m.norm(), lambda m: m.norm(p=1), lambda m: m.double().norm(), lambda m: m.half().norm(),
                   lambda m: m.reshape(-1, 4).norm(dim=0), lambda m: m.reshape(4, -1).T.norm()):  # fmt: skip
             assert f(e).tolist() == f(t).tolist(), n
+
+
+def test_tutorial_qa_pass_four() -> None:
+    # found by running tutorial programs through both: indexing with range/numpy, input checks of losses and
+    # one_hot, median's ties and nans, operator and device equality semantics
+    F = "nn.functional"  # noqa: N806
+
+    def fn(m):  # noqa: ANN001, ANN202
+        mod = m
+        for part in F.split("."):
+            mod = getattr(mod, part)
+        return mod
+
+    cases = [
+        lambda m: m.arange(12.0).view(3, 4)[range(3), [0, 1, 2]],
+        lambda m: m.arange(12.0).view(3, 4)[np.array([0, 2])],
+        lambda m: m.arange(12.0).view(3, 4)[:, range(1, 3)],
+        lambda m: fn(m).binary_cross_entropy(m.tensor([1.5]), m.tensor([1.0])),
+        lambda m: fn(m).binary_cross_entropy(m.tensor([0.5]), m.tensor([2.0])),
+        lambda m: fn(m).one_hot(m.tensor([-1, 0])),
+        lambda m: fn(m).one_hot(m.tensor([0, 3]), 2),
+        lambda m: fn(m).one_hot(m.tensor([0.0])),
+        lambda m: fn(m).one_hot(m.tensor([1, 0]), 3),
+        lambda m: fn(m).cross_entropy(m.zeros(3), m.tensor([0, 1])),
+        lambda m: m.tensor([1.0]) @ 3,
+        lambda m: (m.ones(1).device == "cpu", m.device("cpu") == m.device("cpu")),
+        lambda m: hasattr(m, "printoptions"),
+        lambda m: m.tensor([1.0, float("nan"), 2.0]).median(),
+        lambda m: m.tensor([[1.0, float("nan"), 2.0], [3.0, 1.0, 2.0]]).median(1),
+    ]
+    assert _outcomes(engine, cases) == _outcomes(torch, cases)
+
+    def median_grads(m):  # noqa: ANN001, ANN202
+        c = m.tensor([1.0, 2.0, 2.0, 3.0], requires_grad=True)
+        c.median().backward()
+        d = m.tensor([[1.0, 2.0, 2.0, 3.0], [4.0, 0.0, 1.0, 9.0]], requires_grad=True)
+        d.median(1).values.sum().backward()
+        return str(c.grad), str(d.grad), str(c.median()), str(d.median(1).values)
+
+    assert median_grads(engine) == median_grads(torch)

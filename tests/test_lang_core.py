@@ -459,3 +459,11 @@ def test_grad_modes_decorate_without_parentheses() -> None:
         "print(f(x))\nwith torch.no_grad():\n    print(g(x))\n"
     )
     assert run_tsr(src)[1] == "tensor([2., 2.])\ntensor([2., 2.], grad_fn=<MulBackward0>)\n"
+
+
+def test_module_versions_and_hook_handles_are_readable() -> None:
+    src = (
+        "import torch\nprint(torch.__version__.startswith('2.13'))\na = torch.ones(2, requires_grad=True)\n"
+        "h = a.register_hook(lambda g: g * 2)\nh.remove()\n(a * 1).sum().backward()\nprint(a.grad)\n"
+    )
+    assert run_tsr(src)[1] == "True\ntensor([1., 1.])\n"

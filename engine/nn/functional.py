@@ -198,6 +198,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     _size_warning(input, target)
     x, t, w = _detached(input, target, weight)
+    for what, v in (("input", x), ("target", t)):
+        if v.numel() and not bool(((v >= 0) & (v <= 1)).all()):  # (nan fails this too, as in torch)
+            raise RuntimeError(f"all elements of {what} should be between 0 and 1")
     with no_grad():
         # torch clamps the log at -100 so that p = 0 or 1 gives a finite loss
         loss = -(t * x.log().clamp(min=-100) + (1 - t) * (1 - x).log().clamp(min=-100))
@@ -246,6 +249,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if target._data.dtype.kind not in "iub":
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name()}")
     one = input.dim() == 1
+    if one and target.dim() == 1 and target.numel() != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
     x, t, w = _detached(input.unsqueeze(0) if one else input, target.unsqueeze(0) if one else target, weight)
     if x.dim() < 1 or x.shape[0] != t.shape[0]:
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
@@ -317,8 +322,19 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
     from engine.tensor import wrap
 
-    n = int(tensor._data.max()) + 1 if num_classes < 0 else num_classes
-    return wrap(tensor._dev.xp.eye(n, dtype=np.int64)[tensor._data], tensor._dev)
+    d = tensor._data
+    if d.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if d.size:
+        lo, hi = index_range(d)
+        if lo < 0:
+            raise RuntimeError("Class values must be non-negative.")
+    elif num_classes < 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    n = hi + 1 if num_classes < 0 else num_classes
+    if d.size and hi >= n:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return wrap(tensor._dev.xp.eye(n, dtype=np.int64)[d], tensor._dev)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002

@@ -327,7 +327,20 @@ def _legacy(idx: Any) -> Any:
     return idx
 
 
+def _sequences(idx: Any) -> Any:
+    """range and numpy index arrays as the lists torch reads them as (x[range(n), y] is tutorial code)."""
+    if type(idx) is tuple:
+        return tuple(_sequences(i) for i in idx) if any(type(i) in (range, np.ndarray) for i in idx) else idx
+    if type(idx) is range:
+        return list(idx)
+    if type(idx) is np.ndarray:
+        return idx.tolist() if idx.ndim else idx.item()
+    return idx
+
+
 def getitem(x: Tensor, idx: Any) -> Tensor:
+    if type(idx) in (range, np.ndarray) or (type(idx) is tuple and any(type(i) in (range, np.ndarray) for i in idx)):
+        idx = _sequences(idx)
     if type(idx) is list or isinstance(idx, (tuple, Tensor)):
         idx = _legacy(idx)
     split = _ints_first(idx)
@@ -423,6 +436,8 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
     from engine.ops.inplace import VIEW_LEAF_MSG, check_inplace, commit
 
+    if type(idx) in (range, np.ndarray) or (type(idx) is tuple and any(type(i) in (range, np.ndarray) for i in idx)):
+        idx = _sequences(idx)
     if type(idx) is list or isinstance(idx, (tuple, Tensor)):
         entries = idx if type(idx) is tuple else (idx,)
         advs = [i for i in entries if isinstance(i, (Tensor, list)) and not _is_int_index(i)]

@@ -411,7 +411,9 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
     return RT["max" if is_max else "min"](vt, it)
 
 
-_COPY_NODES = {n: node_class(n, lambda self, g: (g,)) for n in ("MaxBackward0", "MinBackward0", "SortBackward0")}
+_COPY_NODES = {
+    n: node_class(n, lambda self, g: (g,)) for n in ("MaxBackward0", "MinBackward0", "SortBackward0", "MedianBackward1")
+}
 
 
 def _0d_copy(input: Tensor, name: str) -> Tensor:  # noqa: A002
@@ -987,23 +989,48 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     return RT["topk"](vt, it)
 
 
+MedianBackward0 = node_class("MedianBackward0", _even_bw)
+MedianBackward1 = node_class("MedianBackward1", _select_bw)
+
+
 def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The lower median; a nan anywhere makes it nan (torch's), the gradient shared by the ties (full) or
+    sent to the chosen index (along a dim)."""
     d = input._data
+    xp = np if type(d) is _ndarray else input._dev.xp
     if dim is None:
         if d.size == 0:
-            return wrap_any(input._dev.xp.asarray(np.nan, dtype=d.dtype), input._dev)
-        flat = np.sort(d.reshape(-1), kind="stable")
-        return index_scalar(input, flat, (flat.size - 1) // 2)
+            return wrap_any(xp.asarray(np.nan, dtype=d.dtype), input._dev)
+        flat = xp.sort(d.reshape(-1))  # (nans last)
+        r = (
+            flat[(flat.size - 1) // 2]
+            if d.dtype.kind != "f"
+            else xp.where(xp.isnan(flat[-1]), flat[-1], flat[(flat.size - 1) // 2])
+        )
+        t = wrap(_arr(r, input._dev), input._dev)
+        if ENABLED[0] and input._rg:
+            _save_even(t, MedianBackward0, input, None, False)
+        return t
     ax = norm_dim(dim, d.ndim)
     if d.ndim and d.shape[ax] == 0:
         raise IndexError(f"median(): Expected reduction dim {ax} to have non-zero size.")
-    s = sort(input, ax)
+    if not d.ndim:
+        return RT["median"](_0d_copy(input, "MedianBackward1"), wrap_any(0, input._dev))
+    order = xp.argsort(d, axis=ax, kind="stable")  # nans last, ties in order
     k = (d.shape[ax] - 1) // 2
-    v = s.values.select(ax, k)
-    i = s.indices.select(ax, k)
-    if keepdim:
-        v, i = v.unsqueeze(ax), i.unsqueeze(ax)
-    return RT["median"](v, i)
+    idx = xp.take(order, [k], axis=ax)
+    if d.dtype.kind == "f":  # a row with a nan answers nan, at its first nan
+        nan = xp.isnan(d)
+        idx = xp.where(nan.any(axis=ax, keepdims=True), xp.argmax(nan, axis=ax, keepdims=True), idx)
+    idx = idx.astype(np.int64)
+    vals = xp.take_along_axis(d, idx, axis=ax)
+    if not keepdim:
+        vals, idx = vals.squeeze(ax), idx.squeeze(ax)
+    vt = wrap(_arr(vals, input._dev), input._dev)
+    it = wrap(_arr(idx, input._dev), input._dev)
+    if ENABLED[0] and input._rg:
+        _node(MedianBackward1, vt, (input,), (d.shape, ax, it, keepdim), (None, None, None, None))
+    return RT["median"](vt, it)
 
 
 def index_scalar(input: Tensor, flat: Any, k: int) -> Tensor:  # noqa: A002

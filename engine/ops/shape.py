@@ -236,11 +236,15 @@ def permute(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
     return _record(view_of(d.transpose(perm), input), PermuteBackward0, input, (inv,), lambda x, p=perm: permute(x, p))
 
 
+_T_WARNED: set = set()  # which of torch's two TORCH_WARN_ONCE texts were given
+
+
 def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
     n = input._data.ndim
-    if n != 2:  # torch 2.13 warns for every dimension other than 2 (batches too)
+    if n != 2 and (n == 0) not in _T_WARNED:  # torch 2.13 warns for any dimension but 2, once per process
         import warnings
 
+        _T_WARNED.add(n == 0)
         warnings.warn(
             "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
             if n == 0
