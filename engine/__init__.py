@@ -59,6 +59,17 @@ from engine.dtypes import (
     uint8,
 )
 from engine.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from engine.legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from engine.ops.elementwise import (
     abs,
     acos,
@@ -171,7 +182,7 @@ from engine.ops.index import (
     unbind,
     vstack,
 )
-from engine.ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer
+from engine.ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer, trace
 from engine.ops.reduce import (
     all,
     amax,
@@ -238,6 +249,7 @@ from engine.random import (
 )
 from engine.serialization import load, save
 from engine.tensor import Size, Tensor
+from engine.typeinfo import finfo, iinfo
 
 float = float32  # noqa: A001
 double = float64

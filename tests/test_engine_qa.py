@@ -650,3 +650,42 @@ def test_tutorial_qa_pass_four() -> None:
         return str(c.grad), str(d.grad), str(c.median()), str(d.median(1).values)
 
     assert median_grads(engine) == median_grads(torch)
+
+
+def test_type_limits_legacy_types_trace_and_lerp() -> None:
+    cases = [
+        lambda m: (repr(m.finfo(m.float32)), repr(m.finfo(m.float16)), repr(m.finfo()), m.finfo(m.float64).eps),
+        lambda m: (repr(m.iinfo(m.int64)), m.iinfo(m.uint8).max, m.finfo(m.float32).tiny, m.finfo(m.float32).dtype),
+        lambda m: m.finfo(m.int32),
+        lambda m: m.iinfo(m.bool),
+        lambda m: (m.FloatTensor([1, 2]), m.LongTensor([1.7, -2.5]), m.FloatTensor(2, 3).shape, m.ByteTensor([1])),
+        lambda m: (isinstance(m.ones(2), m.FloatTensor), isinstance(m.ones(2), m.LongTensor), repr(m.FloatTensor)),
+        lambda m: m.FloatTensor(2.5),
+        lambda m: (m.tensor([[1.0, 2.0], [3.0, 4.0]]).trace(), m.trace(m.arange(9).reshape(3, 3))),
+        lambda m: m.ones(3).trace(),
+        lambda m: (m.lerp(m.zeros(3), m.ones(3), 0.3), m.lerp(m.zeros(3), m.ones(3) * 3, m.tensor([0.0, 0.5, 1.0]))),
+        lambda m: m.lerp(m.zeros(2, dtype=m.int64), m.ones(2, dtype=m.int64), 0.5),
+    ]
+    assert _outcomes(engine, cases) == _outcomes(torch, cases)
+
+    def grads(m):  # noqa: ANN001, ANN202
+        a = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        a.trace().backward()
+        s, e = m.zeros(3, requires_grad=True), m.ones(3, requires_grad=True)
+        w = m.tensor([0.1, 0.7, 2.0], requires_grad=True)
+        out = m.lerp(s * 1, e * 3, w)
+        out.sum().backward()
+        y = s * 1
+        y.clamp_min_(0.5)
+        z = e * 1
+        z.lerp_(m.zeros(3), 0.25)
+        return [str(v) for v in (a.grad, out, s.grad, e.grad, w.grad, y, z)]
+
+    assert grads(engine) == grads(torch)
+    rng = np.random.default_rng(7)
+    p, q, w = (rng.standard_normal(100).astype(np.float32) for _ in range(3))
+    for wt in (0.3, 0.7):
+        assert (
+            engine.lerp(engine.tensor(p), engine.tensor(q), wt).tolist()
+            == torch.lerp(torch.from_numpy(p), torch.from_numpy(q), wt).tolist()
+        )

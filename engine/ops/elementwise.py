@@ -1515,10 +1515,6 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return t
 
 
-def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
-    return input + weight * (end - input)
-
-
 # ---- comparisons ------------------------------------------------------------------------------
 def _cmp(raw: Any, sym: str) -> Any:
     def op(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -1564,3 +1560,56 @@ def _out(r: Tensor, out: Tensor | None) -> Tensor:
     from engine.ops.inplace import write_out
 
     return write_out(out, r)
+
+
+# ---- lerp --------------------------------------------------------------------------------------------------
+def _lerp_bw(self: Node, g: Tensor, start: Tensor, end: Tensor, weight: Any) -> tuple:
+    n = self._next
+    w_t = isinstance(weight, Tensor)
+    return (
+        g * (1 - weight) if n[0] is not None else None,
+        g * weight if n[1] is not None else None,
+        *((g * (end - start) if n[2] is not None else None,) if w_t else ()),
+    )
+
+
+LerpBackward0 = node_class("LerpBackward0", _lerp_bw)  # a number weight
+LerpBackward1 = node_class("LerpBackward1", _lerp_bw)  # a tensor weight
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """start + weight * (end - start), in torch's two forms: from start below a weight of 0.5, from end
+    above (so lerp(a, b, 1) is exactly b)."""
+    from engine.ops.util import record
+
+    for name, t in (("end", end),) + ((("weight", weight),) if isinstance(weight, Tensor) else ()):
+        if t._data.dtype != input._data.dtype:
+            raise RuntimeError(
+                f"expected dtype {input.dtype.scalar_name().lower()} for `{name}` but got dtype "
+                f"{t.dtype.scalar_name().lower()}"
+            )
+    if input._data.dtype.kind != "f":
+        kind = "tensor" if isinstance(weight, Tensor) else "scalar"
+        raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for '{input.dtype.scalar_name()}'")
+    s, e = input._data, end._data
+    xp = input._dev.xp
+    w = weight._data if isinstance(weight, Tensor) else s.dtype.type(weight)
+    diff = e - s
+    if s.dtype.char in "ef":  # torch's vectorized kernel: fused multiply-adds (one rounding), emulated in double
+        s64, e64, d64 = s.astype(np.float64), e.astype(np.float64), diff.astype(np.float64)
+        w64, omw = xp.asarray(w).astype(np.float64), (1 - xp.asarray(w, dtype=s.dtype)).astype(np.float64)
+        r = xp.where(xp.abs(w64) < 0.5, s64 + w64 * d64, e64 - omw * d64)
+    else:
+        r = xp.where(xp.abs(w) < 0.5, s + w * diff, e - diff * (1 - w))
+    if r.shape != xp.broadcast_shapes(s.shape, e.shape, np.shape(w)):
+        r = xp.broadcast_to(r, xp.broadcast_shapes(s.shape, e.shape, np.shape(w))).copy()
+    r = r.astype(s.dtype, copy=False)
+    w_t = isinstance(weight, Tensor)
+    cls = LerpBackward1 if w_t else LerpBackward0
+    inputs = (input, end, weight) if w_t else (input, end)
+    saved = (input, end, weight)
+    vers = ((input._version, input._version[0]), (end._version, end._version[0]), None)
+    t = record(cls, r, input._dev, inputs, saved, vers)
+    if t.grad_fn is not None:
+        t.grad_fn._meta = tuple((i._data.shape, i._data.dtype) for i in inputs)
+    return _out(t, out)

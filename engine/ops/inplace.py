@@ -449,6 +449,26 @@ def addcmul_(x: Tensor, t1: Tensor, t2: Tensor, *, value: Any = 1) -> Tensor:
     return apply(x, lambda a, b, c: addcmul(a, b, c, value=value), t1, t2)
 
 
+def clamp_min_(x: Tensor, min: Any) -> Tensor:  # noqa: A002
+    from engine.ops.elementwise import clamp_min
+
+    return apply(x, lambda a: clamp_min(a, min))
+
+
+def clamp_max_(x: Tensor, max: Any) -> Tensor:  # noqa: A002
+    from engine.ops.elementwise import clamp_max
+
+    return apply(x, lambda a: clamp_max(a, max))
+
+
+def lerp_(x: Tensor, end: Tensor, weight: Any) -> Tensor:
+    from engine.ops.elementwise import lerp
+
+    if isinstance(weight, Tensor):
+        return apply(x, lambda a, e, w: lerp(a, e, w), end, weight)
+    return apply(x, lambda a, e: lerp(a, e, weight), end)
+
+
 def scatter_(x: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: Any = None) -> Tensor:
     from engine.ops.index import scatter
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.autograd import accumulator
 from engine.grad_mode import ENABLED
-from engine.ops.util import mixed_device, node_class, with_out
+from engine.ops.util import mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
 
@@ -313,3 +313,28 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     if alpha != 1:
         p = p * alpha
     return (input * beta if beta != 1 else input) + p
+
+
+def _trace_bw(self: Any, g: Tensor, shape: tuple) -> tuple:
+    from engine.creation import eye
+
+    return (g * eye(*shape, dtype=g.dtype, device=g.device),)
+
+
+TraceBackward0 = node_class("TraceBackward0", _trace_bw)
+
+
+def trace(input: Tensor) -> Tensor:  # noqa: A002
+    """The sum of a matrix's diagonal, added in order in a double (int64 for integers), as torch's kernel."""
+    d = input._data
+    if d.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {d.ndim}")
+    if d.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    diag = d.diagonal()
+    if d.dtype.kind == "f":
+        acc = diag.astype(np.float64)
+        r = (acc.cumsum()[-1] if diag.size else acc.sum()).astype(d.dtype)  # (in order, from 0)
+    else:
+        r = diag.astype(np.int64).sum()
+    return record(TraceBackward0, r, input._dev, (input,), (d.shape,), (None,))
