@@ -666,7 +666,10 @@ def run_bench(
 
     workloads = select(only)
     ctx = make_context(device, compare, engine)
-    console = out if out is not None else Console()
+    if out is None:  # NO_COLOR (or TERM=dumb) means no escape codes at all, bold and dim included
+        plain = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+        out = Console(color_system=None) if plain else Console()
+    console = out
     machine = machine_info(ctx, size)
     rows: list[Row] = []
     if console.is_terminal:
@@ -691,9 +694,12 @@ def run_bench(
         console.file.write(plain_report(machine, rows, ctx.torch_note))
         console.file.flush()
     if json_path is not None:
-        with open(json_path, "w", encoding="utf-8") as f:
-            json.dump(to_json(machine, rows), f, indent=2)
-            f.write("\n")
+        try:
+            with open(json_path, "w", encoding="utf-8") as f:
+                json.dump(to_json(machine, rows), f, indent=2)
+                f.write("\n")
+        except OSError as e:
+            raise BenchError(f"cannot write {json_path}: {e.strerror or e}") from None
     return 0 if all(r.check == "ok" for r in rows) else 1
 
 

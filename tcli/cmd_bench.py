@@ -55,6 +55,16 @@ def bench(
     if list_only:
         click.echo(b.list_report(), nl=False)
         return
+    if json_path is not None:  # checked before minutes of timing, not after
+        import os
+
+        parent = os.path.dirname(os.path.abspath(json_path))
+        if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+            click.echo(f"tcli bench: error: cannot write {json_path}: {parent} is not a writable directory", err=True)
+            raise SystemExit(2)
+    if only and not any(part.strip() for name in only for part in name.split(",")):
+        click.echo("tcli bench: error: --only names no workload (see tcli bench --list)", err=True)
+        raise SystemExit(2)
     try:
         status = b.run_bench(
             device=device,

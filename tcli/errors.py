@@ -195,8 +195,18 @@ BACKWARD_TWICE = "Trying to backward through the graph a second time"
 VERSION_MISMATCH = "modified by an inplace operation"
 
 
+_SESSION_NAMES = {
+    f"name '{n}' is not defined": "tsr has no exit(), quit() or help(): a script ends at its last line; in the REPL, "
+    "type :quit (or press Ctrl-D) to leave and :help for help"
+    for n in ("exit", "quit", "help")
+}
+
+
 def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
-    """The hint no peer gives for the autograd errors users struggle with, with the line it refers to."""
+    """The hint no peer gives for the autograd errors users struggle with, with the line it refers to (and
+    where Python's own session commands are, for `exit` and friends)."""
+    if type(exc) is NameError and str(exc) in _SESSION_NAMES:
+        return _SESSION_NAMES[str(exc)], None
     if not isinstance(exc, RuntimeError):
         return None, None
     msg = str(exc)

@@ -1420,7 +1420,9 @@ def _matches(exc: BaseException, classes: Any, type_node: ast.AST) -> bool:
 def _exception(value: Any) -> BaseException:
     if isinstance(value, type) and issubclass(value, BaseException):
         value = value()
-    if not isinstance(value, BaseException) or isinstance(value, UNCATCHABLE):
+    if isinstance(value, UNCATCHABLE):  # a script cannot fake the user's Ctrl-C or a timeout
+        raise TypeError(f"{type(value).__name__} cannot be raised in tsr (it means the user stopped the script)")
+    if not isinstance(value, BaseException):
         raise TypeError("exceptions must derive from BaseException")
     return value
 

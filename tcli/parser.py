@@ -325,6 +325,11 @@ def is_complete(text: str) -> bool:
             return False
         if msg.startswith("expected an indented block") and (e.lineno or 0) >= len(text.splitlines()):
             return False
+        open_input = not text.endswith("\n\n")  # (an empty line ends any block, complete or not)
+        if msg.startswith("expected 'except' or 'finally' block") and open_input:
+            return False  # a try block being typed: its handlers come next
+        if stripped.split("\n")[-1].lstrip().startswith("@") and open_input:
+            return False  # a decorator: the def comes next
         if stripped.endswith(":") and not text.endswith("\n\n"):
             return False
         return True

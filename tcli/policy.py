@@ -155,6 +155,8 @@ BUILTIN_EXCEPTIONS = frozenset(
         "OSError", "IOError", "PermissionError", "FileNotFoundError", "FileExistsError", "IsADirectoryError",
         "TimeoutError", "EOFError", "UnicodeError", "Warning", "UserWarning", "DeprecationWarning",
         "RuntimeWarning", "FutureWarning",
+        # nameable so that `except KeyboardInterrupt:` is no NameError; Ctrl-C itself always stops the script
+        "KeyboardInterrupt",
     }
 )  # fmt: skip
 

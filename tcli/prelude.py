@@ -156,6 +156,7 @@ class Prelude:
         #: tensor and ndarray classes, once loaded, for the broadcast checks
         self.array_types: tuple[type, ...] = ()
         self.baseline_rss = 0
+        self._since_rss = 0  # bytes allocated since the process memory was last read (check_alloc)
         self._facades: dict[str, ModuleFacade] = {}
         self._opaque: dict[type, OpaqueType] = {}
         self._statm = _open_statm()
@@ -193,7 +194,11 @@ class Prelude:
                 f"allocating {policy.human_size(nbytes)} would exceed the memory limit of "
                 f"{policy.human_size(limit)} (--max-memory)"
             )
-        if nbytes >= _BIG_BYTES:
+        # what is already held counts too: the process's memory is read for a big allocation, and after every
+        # sixteenth of the limit allocated in smaller ones (so forty 15 MiB tensors cannot slip under 100 MiB)
+        self._since_rss += nbytes
+        if nbytes >= _BIG_BYTES or self._since_rss >= min(_BIG_BYTES, limit >> 4):
+            self._since_rss = 0
             used = self.rss() - self.baseline_rss
             if used + nbytes > limit:
                 raise MemoryError(

@@ -100,21 +100,46 @@ def graph_lines(tensor: Any, names: dict[int, str]) -> list[Line]:
     return lines
 
 
+MAX_GRAPH_DEPTH = 40  # levels drawn below the root; a deeper graph (a long loop's chain) is summarised
+MAX_GRAPH_LINES = 400
+
+
 def _walk(
     node: Any, names: dict[int, str], prefix: str, last: bool | None, lines: list[Line], seen: set[int], head: Line
 ) -> None:
-    branch = "" if last is None else ("└── " if last else "├── ")
-    line: Line = [(prefix + branch, "dim"), *head]
-    repeated = id(node) in seen
-    seen.add(id(node))
-    line += _node_label(node, names, repeated)
-    lines.append(line)
-    if repeated:
-        return
-    children = [c for c, _ in getattr(node, "next_functions", ()) if c is not None]
-    child_prefix = prefix + ("" if last is None else ("    " if last else "│   "))
-    for i, child in enumerate(children):
-        _walk(child, names, child_prefix, i == len(children) - 1, lines, seen, [])
+    # depth first, children in torch's next_functions order, without recursion (graphs can be thousands deep)
+    stack: list[tuple[Any, str, bool | None, Line, int]] = [(node, prefix, last, head, 0)]
+    while stack:
+        node, prefix, last, head, depth = stack.pop()
+        branch = "" if last is None else ("└── " if last else "├── ")
+        if depth > MAX_GRAPH_DEPTH or len(lines) >= MAX_GRAPH_LINES:
+            more = _count_below(node, seen)
+            lines.append([(prefix + branch, "dim"), (f"… {more} more node{'s' if more != 1 else ''}", "dim")])
+            continue
+        line: Line = [(prefix + branch, "dim"), *head]
+        repeated = id(node) in seen
+        seen.add(id(node))
+        line += _node_label(node, names, repeated)
+        lines.append(line)
+        if repeated:
+            continue
+        children = [c for c, _ in getattr(node, "next_functions", ()) if c is not None]
+        child_prefix = prefix + ("" if last is None else ("    " if last else "│   "))
+        for i in reversed(range(len(children))):
+            stack.append((children[i], child_prefix, i == len(children) - 1, [], depth + 1))
+
+
+def _count_below(node: Any, seen: set[int]) -> int:
+    """How many nodes (not drawn yet) start at node: what a summarised branch stands for."""
+    count, todo = 0, [node]
+    while todo:
+        n = todo.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        count += 1
+        todo += [c for c, _ in getattr(n, "next_functions", ()) if c is not None]
+    return count
 
 
 def _node_label(node: Any, names: dict[int, str], repeated: bool) -> Line:

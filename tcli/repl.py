@@ -164,13 +164,13 @@ class Shell:
             stdout=self._stdout, stderr=self._stderr, device=o.device, dtype=o.dtype, seed=o.seed, limits=o.limits,
             argv=["<repl>"], allow_paths=o.allow_paths, debug=o.debug, color=o.color,
         )  # fmt: skip
-        session.run_cell("import torch")  # the REPL starts with torch in scope
+        _import_torch(session)  # the REPL starts with torch in scope
         return session
 
     def reset(self) -> None:
         """:reset: a session as at startup (torch imported, the command line's device, dtype and seed)."""
         self.session.reset()
-        self.session.run_cell("import torch")
+        _import_torch(self.session)
         self.refresh_stats()
 
     @property
@@ -575,3 +575,15 @@ def _isatty(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def _import_torch(session: Any) -> None:
+    """The REPL's own `import torch`: not the user's code, so --timeout does not count it."""
+    import dataclasses
+
+    limits = session.limits
+    session.limits = dataclasses.replace(limits, timeout=None)
+    try:
+        session.run_cell("import torch")
+    finally:
+        session.limits = limits

@@ -138,6 +138,7 @@ class Session:
         self.seed = seed
         self.limits = limits if limits is not None else policy.Limits()
         self._warned: set = set()  # (message, category, script location) of warnings shown (once each)
+        self._user_code = False  # whether the script's code is running (where a timeout may interrupt it)
         self.argv = list(argv)
         self.allow_paths = list(allow_paths)
         self.debug = debug
@@ -213,6 +214,7 @@ class Session:
             self.globals[_ECHO] = echo
         try:
             with self.running():
+                self._user_code = True
                 interp.run_module(tree)
                 if last is not None:
                     interp.site_hook.current_site = last.tsr_site  # type: ignore[attr-defined]
@@ -224,6 +226,7 @@ class Session:
         except BaseException as e:  # every failure becomes a positioned error, never a traceback
             raise ScriptError.from_exception(e) from None
         finally:
+            self._user_code = False
             self.globals.pop(_ECHO, None)
             interp.reset()
         return None
@@ -282,6 +285,9 @@ class Session:
             pass
 
     def _on_alarm(self, signum: int, frame: Any) -> None:
+        if not self._user_code:  # in tcli's own bookkeeping: the script's next step reports it instead
+            self.interp.deadline = time.monotonic() - 1
+            return
         raise TsrTimeout(f"the script ran longer than the time limit of {self.limits.timeout:g}s (--timeout)")
 
     def _flush(self) -> None:
@@ -306,7 +312,12 @@ class Session:
 
         def evaluate() -> Any:
             try:
+                self._user_code = True
                 interp.site_hook.current_site = site
+                if interp.deadline is not None and time.monotonic() > interp.deadline:  # (expired between calls)
+                    raise TsrTimeout(
+                        f"the script ran longer than the time limit of {self.limits.timeout:g}s (--timeout)"
+                    )
                 return interp.eval_node(node)
             except KeyboardInterrupt as e:
                 err = ScriptError.from_exception(e)
@@ -315,6 +326,7 @@ class Session:
             except BaseException as e:
                 raise ScriptError.from_exception(e) from None
             finally:
+                self._user_code = False
                 interp.reset()
 
         return evaluate

@@ -520,3 +520,10 @@ def test_man_page_is_clean_roff() -> None:
         assert name.replace("_", "\\_") in text or name in text, name
     for option in ("--device", "--size", "--repeat", "--budget", "--json", "--compare", "--only", "--list"):
         assert option.replace("-", "\\-") in text, option
+
+
+def test_unwritable_json_and_empty_only_are_usage_errors_before_any_timing() -> None:
+    result = CliRunner().invoke(bench, ["--size", "small", "--only", "tiny_add", "--json", "/nonexistent/x.json"])
+    assert result.exit_code == 2 and "is not a writable directory" in result.output
+    result = CliRunner().invoke(bench, ["--only", ""])
+    assert result.exit_code == 2 and "names no workload" in result.output

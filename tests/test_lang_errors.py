@@ -303,3 +303,22 @@ def test_argument_errors_point_at_the_call_and_isinstance_knows_type() -> None:
     assert err.splitlines()[0] == "prog.tsr:3:6: TypeError: f() missing 1 required positional argument: 'b'"
     assert err.splitlines()[2] == "      |      ^^^^"
     assert run("print(isinstance(int, type), isinstance(3, (str, type)))\n")[1] == "True False\n"
+
+
+def test_small_allocations_count_toward_the_memory_limit() -> None:
+    src = "import torch\nl = []\nfor i in range(40):\n    l.append(torch.ones(4000, 1000))\nprint(len(l))\n"
+    status, out, err = run(src, limits=policy.Limits(max_memory=100 << 20))
+    assert (status, out) == (1, "")
+    assert err.startswith("prog.tsr:4:14: MemoryError: allocating 15.3 MiB would bring the script's memory to")
+
+
+def test_exit_and_help_point_at_the_session_commands() -> None:
+    status, _, err = run("print(1)\nexit()\n")
+    assert status == 1 and "hint: tsr has no exit(), quit() or help()" in err
+
+
+def test_deep_graphs_are_summarised() -> None:
+    src = "import torch\nx = torch.ones(2, requires_grad=True)\ny = x\nfor i in range(500):\n    y = y * 2\ngraph(y)\n"
+    status, out, _ = run(src)
+    lines = out.splitlines()
+    assert status == 0 and len(lines) < 60 and lines[-1].strip().endswith("… 460 more nodes")

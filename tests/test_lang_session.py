@@ -63,7 +63,11 @@ def test_timeout_applies_per_cell() -> None:
         ("x = 1 \\", False),
         ("x = )", True),
         ("", True),
-        ("@torch.no_grad()", True),
+        ("@torch.no_grad()", False),  # a decorator waits for its def
+        ("@torch.no_grad()\n\n", True),
+        ("try:\n    1/0", False),  # a try block waits for its handlers
+        ("try:\n    1/0\nexcept ZeroDivisionError:\n    print(1)", False),
+        ("try:\n    1/0\n\n", True),
         # an indented line inside an open bracket continues a simple statement, not a block
         ("x = [1,\n    2", False),
         ("x = [1,\n    2]", True),

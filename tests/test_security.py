@@ -153,7 +153,7 @@ def test_no_classes_and_no_type_construction(src: str, error: str) -> None:
     "name",
     ["open", "eval", "exec", "compile", "__import__", "globals", "locals", "vars", "dir", "input", "breakpoint",
      "exit", "quit", "help", "memoryview", "bytearray", "object", "super", "setattr", "delattr", "classmethod",
-     "staticmethod", "property", "__builtins__", "__loader__", "SystemExit", "KeyboardInterrupt"],
+     "staticmethod", "property", "__builtins__", "__loader__", "SystemExit"],
 )  # fmt: skip
 def test_dangerous_builtins_do_not_exist(name: str) -> None:
     msg = refused(f"{name}", "NameError")
@@ -430,3 +430,13 @@ def test_tcli_run_caps_what_no_check_sees(tmp_path: Path) -> None:
     )  # fmt: skip
     assert p.returncode == 1, p.stderr
     assert "MemoryError" in p.stderr.splitlines()[0] and "Traceback" not in p.stderr
+
+
+def test_keyboard_interrupt_can_be_named_but_not_raised_or_caught() -> None:
+    # `except KeyboardInterrupt:` is common in training loops: the name exists, but a script can neither
+    # fake the user's Ctrl-C nor catch it (nor a timeout)
+    assert "cannot be raised in tsr" in refused("raise KeyboardInterrupt('x')\n", "TypeError")
+    status, out, err = run(
+        "try:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n    print('caught')\n", timeout=0.3
+    )
+    assert (status, out) == (1, "") and "TimeoutError" in err
