@@ -385,6 +385,7 @@ def key_bindings(shell: Shell) -> Any:
         if buf.complete_state is not None:
             buf.cancel_completion()
         is_complete = shell.session.is_complete
+        _dedent_clause(buf)
         if input_ready(buf.text, is_complete) or _recalled_block(buf, is_complete):
             stripped = buf.text.rstrip()
             if stripped != buf.text:
@@ -410,6 +411,25 @@ def key_bindings(shell: Shell) -> Any:
         event.current_buffer.delete_before_cursor(count=(len(before) - 1) % len(INDENT) + 1)
 
     return kb
+
+
+_CLAUSES = ("else", "elif", "except", "finally")
+
+
+def _dedent_clause(buf: Any) -> None:
+    """`else:`/`elif ...:`/`except ...:`/`finally:` typed at the body's indentation belongs one level out, as
+    IPython and ptpython place it: moved there when Enter ends the line."""
+    doc = buf.document
+    line = doc.current_line
+    stripped = line.strip()
+    if not line.startswith(INDENT) or doc.cursor_position_col != len(line) or not stripped.endswith(":"):
+        return
+    first = stripped.split(None, 1)[0].rstrip(":")
+    if first not in _CLAUSES:
+        return
+    start = doc.cursor_position - len(line)
+    buf.text = buf.text[:start] + line[len(INDENT) :] + buf.text[start + len(line) :]
+    buf.cursor_position = start + len(line) - len(INDENT)
 
 
 def _recalled_block(buf: Any, is_complete: Callable[[str], bool]) -> bool:

@@ -325,3 +325,36 @@ def test_no_color_and_dumb_terminal_echo_plain_text(tmp_path: Path, args: tuple[
     assert t.finish() == 0
     assert "shape (2,) · torch.float32 · cpu · requires_grad=False\r\ntensor([3., 5.])\r\n" in t.raw
     assert "<input>:1:1: ZeroDivisionError: division by zero\r\n    1 | 1 / 0\r\n" in t.raw
+
+
+def test_clauses_dedent_and_try_blocks_wait_for_their_handlers(tmp_path: Path) -> None:
+    # `else:` / `except ...:` typed at the body's indentation move one level out, as in IPython; a try block
+    # and a decorator wait for the rest instead of running half-typed
+    t = Terminal(tmp_path)
+    t.prompt()
+    t.child.send("if 1 > 2:\r")
+    t.wait(r"\.\.\.")
+    t.child.send("print('a')\r")  # auto-indented
+    t.child.send("else:\r")  # typed at the body's indentation: dedented
+    t.child.send("print('b')\r")
+    t.child.send("\r")
+    t.wait(r"\nb\n")
+    t.prompt()
+    t.child.send("try:\r")
+    t.child.send("1/0\r")
+    t.child.send("except ZeroDivisionError:\r")
+    t.child.send("print('z')\r")
+    t.child.send("\r")
+    t.wait(r"\nz\n")
+    t.prompt()
+    t.child.send("@torch.no_grad()\r")
+    t.child.send("def g(v):\r")
+    t.child.send("return v * 2\r")
+    t.child.send("\r")
+    t.prompt()
+    t.type("r = g(torch.ones(1, requires_grad=True))")
+    t.child.send("r.requires_grad\r")
+    t.wait(r"\nFalse\n")
+    t.prompt()
+    assert "SyntaxError" not in t.text()
+    assert t.finish() == 0
