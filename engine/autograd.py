@@ -144,6 +144,8 @@ def _saved_count(node: Node) -> int:
         tx = type(x)
         if tx in _PLAIN or (i < len(vers) and vers[i] is not None):
             continue
+        if n and i < len(vers) and hasattr(x, "_data"):
+            continue  # kept beside the tracked ones but not saved for a gradient (a * c keeps a for c's)
         if tx is tuple:  # shapes and dims mostly: ints
             n += sum(1 for y in x if type(y) not in _PLAIN and _is_array(y))
         elif tx is _Out or hasattr(x, "_data") or _is_array(x):

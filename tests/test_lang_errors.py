@@ -322,3 +322,17 @@ def test_deep_graphs_are_summarised() -> None:
     status, out, _ = run(src)
     lines = out.splitlines()
     assert status == 0 and len(lines) < 60 and lines[-1].strip().endswith("… 460 more nodes")
+
+
+def test_saved_counts_do_not_change_with_backward() -> None:
+    src = (
+        "import torch\na = torch.ones(2, requires_grad=True)\nc = torch.ones(2)\ny = (a * c).sum()\n"
+        "graph(y)\ny.backward()\ngraph(y)\n"
+    )
+    status, out, _ = run(src)
+    muls = [line.strip() for line in out.splitlines() if "MulBackward0" in line]
+    assert status == 0
+    assert muls == [
+        "└── MulBackward0  shape=(2,)  saved=1",
+        "└── MulBackward0  shape=(2,)  saved=1  (freed by backward)",
+    ]
