@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from tcli.cli_types import SEED
+
 _EPILOG = """\b
 Examples:
   tcli                                start the REPL (same as `tcli repl`)
@@ -37,7 +39,7 @@ Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error or --device cuda w
 )
 @click.option(
     "--seed",
-    type=click.IntRange(-(2**63), 2**64 - 1),  # what torch.manual_seed accepts
+    type=SEED,
     metavar="N",
     help="Seed torch's (and numpy's) random generators first.",
 )
@@ -58,7 +60,12 @@ Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error or --device cuda w
     help="Stop any one input after this long (inf: no limit, the default; Ctrl-C always does).",
 )
 @click.option(
-    "--allow-path", "allow_paths", multiple=True, metavar="DIR", help="Let torch.save/load use DIR (repeatable)."
+    "--allow-path",
+    "allow_paths",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False),
+    help="Let torch.save/load use DIR (repeatable).",
 )
 @click.option("--debug", is_flag=True, help="Also print the interpreter's Python traceback on errors.")
 def repl(

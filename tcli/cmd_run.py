@@ -9,6 +9,8 @@ import sys
 
 import click
 
+from tcli.cli_types import SEED
+
 _EPILOG = """\b
 Examples:
   tcli run train.tsr                 run a script
@@ -38,7 +40,7 @@ The language is described in tsr(5)."""
 )
 @click.option(
     "--seed",
-    type=click.IntRange(-(2**63), 2**64 - 1),  # what torch.manual_seed accepts
+    type=SEED,
     metavar="N",
     help="Seed torch's (and numpy's) random generators first.",
 )

@@ -319,11 +319,13 @@ def _gradcheck(shell: Shell, arg: str) -> None:
 
 @command("load", ":load FILE.tsr", "run a script in this session (its variables stay)", "file:.tsr")
 def _load(shell: Shell, arg: str) -> None:
+    from tcli.cmd_run import decode_source
+
     path = os.path.expanduser(_need(arg, ":load FILE.tsr"))
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
+        with open(path, "rb") as f:
+            text = decode_source(f.read())  # as `tcli run` reads a script (coding lines, a clear message)
+    except (OSError, ValueError) as e:
         raise MetaError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
     shell.session.run_source(text, path)
 
@@ -365,8 +367,11 @@ def _restore(shell: Shell, arg: str) -> None:
         archive = np.load(path, allow_pickle=False)
     except MemoryError as e:
         raise MetaError(str(e)) from None
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise MetaError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        why = getattr(e, "strerror", None) or str(e) or type(e).__name__
+        if "pickle" in why or isinstance(e, EOFError):  # numpy's advice about pickles is not for tsr users
+            why = "not a numpy .npz archive written by :save"
+        raise MetaError(f"cannot read {path}: {why}") from None
     if not hasattr(archive, "files"):
         raise MetaError(f"{path} is a single .npy array, not an .npz archive")
     engine = shell.engine

@@ -1,0 +1,25 @@
+"""Option types shared by the commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+class _Seed(click.ParamType):
+    """An integer torch.manual_seed accepts (-2**63 .. 2**64 - 1), without click's range in the help."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a whole number", param, ctx)
+        if not -(2**63) <= n < 2**64:
+            self.fail(f"{n} is outside the seeds torch accepts (-2**63 to 2**64 - 1)", param, ctx)
+        return n
+
+
+SEED = _Seed()
