@@ -409,7 +409,7 @@ def test_default_history_follows_xdg_state_home(tmp_path: Path, monkeypatch: pyt
     [
         (["--timeout", "inf"], 0, ""),
         (["--timeout", "nan"], 2, "nan is not a number of seconds"),
-        (["--seed", "99999999999999999999"], 2, "is not in the range"),
+        (["--seed", "99999999999999999999"], 2, "is outside the seeds torch accepts"),
     ],
 )
 def test_limits_are_checked_as_tcli_run_checks_them(args: list, rc: int, err: str) -> None:
