@@ -191,6 +191,7 @@ from engine.ops.reduce import (
     argmax,
     argmin,
     argsort,
+    bincount,
     count_nonzero,
     cumprod,
     cumsum,
@@ -209,6 +210,7 @@ from engine.ops.reduce import (
     std_mean,
     sum,
     topk,
+    unique,
     var,
     var_mean,
 )

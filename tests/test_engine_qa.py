@@ -689,3 +689,23 @@ def test_type_limits_legacy_types_trace_and_lerp() -> None:
             engine.lerp(engine.tensor(p), engine.tensor(q), wt).tolist()
             == torch.lerp(torch.from_numpy(p), torch.from_numpy(q), wt).tolist()
         )
+
+
+def test_unique_and_bincount() -> None:
+    cases = [
+        lambda m: (m.unique(m.tensor([3, 1, 2, 3, 1, 5])), m.tensor([3, 1, 3]).unique(return_counts=True)),
+        lambda m: m.unique(m.tensor([3, 1, 2, 3, 1, 5]), return_inverse=True),
+        lambda m: m.unique(m.tensor([[1, 2], [1, 2], [0, 1]]), dim=0, return_counts=True, return_inverse=True),
+        lambda m: m.tensor([1.5, float("nan"), 1.5, float("nan")], requires_grad=True).unique(),
+        lambda m: m.tensor([1.5, 2.5], requires_grad=True).unique().sum().backward(),
+        lambda m: (m.bincount(m.tensor([0, 1, 1, 3])), m.bincount(m.tensor([0, 1, 1, 3]), minlength=6)),
+        lambda m: m.bincount(m.tensor([0, 1, 1]), weights=m.tensor([0.5, 1.0, 2.0])),
+        lambda m: m.bincount(m.tensor([0, 1]), weights=m.tensor([1, 2])),
+        lambda m: m.bincount(m.tensor([-1])),
+        lambda m: m.bincount(m.tensor([1.0])),
+    ]
+    assert _outcomes(engine, cases) == _outcomes(torch, cases)
+    rng = np.random.default_rng(8)
+    idx, w = rng.integers(0, 5, 1000), rng.random(1000).astype(np.float32)
+    got = engine.bincount(engine.tensor(idx), weights=engine.tensor(w)).tolist()
+    assert got == torch.bincount(torch.from_numpy(idx), weights=torch.from_numpy(w)).tolist()

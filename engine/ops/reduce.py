@@ -15,7 +15,7 @@ from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
 from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
-from engine.ops.util import edge_of, node_class, norm_dim, norm_dims, with_out
+from engine.ops.util import edge_of, index_range, node_class, norm_dim, norm_dims, with_out
 from engine.ops.vec_reduce import torch_norm, torch_prod, torch_var
 from engine.tensor import Tensor, wrap, wrap_any
 from engine.warn import user_stacklevel
@@ -1043,3 +1043,62 @@ def _finish(t: Tensor, out: Any) -> Tensor:
     from engine.ops.inplace import write_out
 
     return write_out(out, t)
+
+
+# ---- unique / bincount -----------------------------------------------------------------------------------
+def _no_derivative(self: Node, g: Tensor, *saved: Any) -> tuple:
+    raise NotImplementedError("the derivative for '_unique2' is not implemented.")
+
+
+Unique2Backward0 = node_class("Unique2Backward0", _no_derivative)
+
+
+def unique(
+    input: Tensor,  # noqa: A002
+    sorted: bool = True,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The distinct values in ascending order (torch sorts on the cpu either way), with the index of each
+    input element in them and their counts on request; nans are each their own value, as in torch."""
+    from engine.backend import host
+
+    d = host(input._data)
+    if dim is None:
+        vals, inv, counts = np.unique(d.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
+        inv = inv.reshape(d.shape)
+    else:
+        ax = norm_dim(dim, d.ndim)
+        vals, inv, counts = np.unique(d, return_inverse=True, return_counts=True, axis=ax, equal_nan=False)
+        inv = inv.reshape(-1)
+    t = wrap(input._dev.xp.asarray(vals), input._dev)
+    if ENABLED[0] and input._rg and dim is None:
+        _node(Unique2Backward0, t, (input,), (), ())
+    out = [t]
+    if return_inverse:
+        out.append(wrap(input._dev.xp.asarray(inv.astype(np.int64)), input._dev))
+    if return_counts:
+        out.append(wrap(input._dev.xp.asarray(counts.astype(np.int64)), input._dev))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
+    d = input._data
+    if d.dtype.kind not in "iub" and d.dtype.kind != "b":
+        raise NotImplementedError(f"\"bincount_{input._dev.type}\" not implemented for '{input.dtype.scalar_name()}'")
+    if d.ndim != 1 or (d.size and int(index_range(d)[0]) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    xp = input._dev.xp
+    if weights is None:
+        r = xp.bincount(d, minlength=minlength).astype(np.int64)
+    else:
+        w = weights._data
+        n = builtins.max(minlength, int(index_range(d)[1]) + 1 if d.size else 0)
+        if w.dtype == np.float32 and xp is np:  # torch adds float weights in float, one by one in order
+            r = np.zeros(n, np.float32)
+            np.add.at(r, d, w)
+        else:  # other weights in double (torch's output is then double too)
+            r = xp.bincount(d, weights=w.astype(np.float64), minlength=minlength)
+            r = r.astype(np.float32 if w.dtype == np.float32 else np.float64)
+    return wrap(r, input._dev)
