@@ -127,3 +127,29 @@ def test_all_ignored_targets_give_nan_and_a_size_mismatch_warns(device: str) -> 
     assert F.cross_entropy(engine.ones(2, 3), engine.tensor([-100, -100])).isnan().item()
     with pytest.warns(UserWarning, match=r"Using a target size \(torch.Size\(\[4\]\)\) that is different"):
         F.mse_loss(engine.ones(4, 1), engine.ones(4))
+
+
+def test_cross_entropy_with_label_smoothing_is_torchs_composite() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    xs = rng.standard_normal((4, 5)).astype(np.float32)
+    probs = rng.random((4, 5)).astype(np.float32)
+
+    def run(m):  # noqa: ANN001, ANN202
+        F = m.nn.functional  # noqa: N806
+        out = []
+        for kw in (dict(label_smoothing=0.1), dict(label_smoothing=0.2, reduction="sum"),
+                   dict(label_smoothing=0.3, reduction="none"), dict(label_smoothing=0.1, ignore_index=4)):  # fmt: skip
+            x = m.tensor(xs, requires_grad=True)
+            loss = F.cross_entropy(x, m.tensor([1, 0, 4, 2]), **kw)
+            loss.sum().backward()
+            out += [str(loss), str(x.grad), type(loss.grad_fn).__name__]
+        x = m.tensor(xs, requires_grad=True)
+        out.append(str(F.cross_entropy(x, m.tensor(probs), label_smoothing=0.1)))
+        try:
+            F.cross_entropy(x, m.tensor([1, 0, 4, 2]), label_smoothing=1.5)
+        except RuntimeError as e:
+            out.append(str(e))
+        return out
+
+    assert run(engine) == run(torch)

@@ -302,10 +302,17 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:  # noqa: A002  # fmt: skip
-    if label_smoothing != 0.0:
-        raise NotImplementedError("tcli's cross_entropy does not support label_smoothing")
-    logp = R.log_softmax(input, 1 if input.dim() > 1 else 0)
-    if target._data.dtype.kind == "f" and target.shape == input.shape:  # class probabilities
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
+    class_dim = 1 if input.dim() > 1 else 0
+    n_classes = input.shape[class_dim]
+    probs = target._data.dtype.kind == "f" and target.shape == input.shape
+    if label_smoothing > 0 and probs:  # torch smooths probability targets first
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    logp = R.log_softmax(input, class_dim)
+    if label_smoothing > 0 and not probs:
+        return _smoothed_nll(logp, target, weight, ignore_index, reduction, label_smoothing, class_dim, n_classes)
+    if probs:  # class probabilities
         loss = -(logp * target if weight is None else logp * target * weight.reshape(-1, *[1] * (input.dim() - 2)))
         loss = loss.sum(1 if input.dim() > 1 else 0)
         if reduction == "mean":  # torch divides by the batch size as a Scalar: DivBackward1
@@ -315,6 +322,31 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
             return _record("DivBackward1", out, (total,), (), lambda g: (g / n,))
         return _reduce(loss, reduction)
     return nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+
+
+def _smoothed_nll(logp: Tensor, target: Tensor, weight: Any, ignore_index: int, reduction: str, ls: float,
+                  class_dim: int, n_classes: int) -> Tensor:  # fmt: skip
+    """torch's cross_entropy_loss_label_smoothing, op for op: (1 - ls) * nll + ls / C * the loss against a
+    uniform target (so grad_fn and roundings are torch's)."""
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    ignore = target == ignore_index
+    if weight is not None:
+        shape = [1] * logp.dim()
+        shape[class_dim] = n_classes
+        smooth = -(logp * weight.view(*shape)).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    smooth.masked_fill_(ignore, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            ret = smooth.sum() / weight.gather(0, target.masked_select(~ignore).flatten()).sum()
+        else:
+            ret = smooth.sum() / (~ignore).sum()
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return E._mul_scalar(nll, 1 - ls) + E._mul_scalar(ret, ls / n_classes)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
