@@ -67,12 +67,13 @@ class Site(NamedTuple):
         if not self.text.strip():
             return []
         number = f"{self.line:>5}"
-        text = self.text.expandtabs(1)
+        text = self.text.expandtabs(4)  # (tab stops depend only on what precedes: prefixes expand alike)
         lines = [f"{number} | {text}"]
         if caret:
             # columns count characters; the caret line counts terminal cells (wide CJK characters take two)
-            pad = _cells(text[: self.col - 1])
-            width = max(1, _cells(text[self.col - 1 : self.end_col - 1]))
+            prefix = self.text[: self.col - 1].expandtabs(4)
+            pad = _cells(prefix)
+            width = max(1, _cells(self.text[: self.end_col - 1].expandtabs(4)[len(prefix) :]))
             lines.append(f"{' ' * len(number)} | {' ' * pad}{'^' * width}")
         return lines
 

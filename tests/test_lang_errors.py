@@ -336,3 +336,8 @@ def test_saved_counts_do_not_change_with_backward() -> None:
         "└── MulBackward0  shape=(2,)  saved=1",
         "└── MulBackward0  shape=(2,)  saved=1  (freed by backward)",
     ]
+
+
+def test_tabs_expand_in_the_excerpt_with_the_caret_kept_under_the_span() -> None:
+    status, _, err = run("x = 1\nif x:\n\ty = 1 / 0\n")
+    assert err.splitlines()[1:3] == ["    3 |     y = 1 / 0", "      |         ^^^^^"]
