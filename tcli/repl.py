@@ -207,6 +207,8 @@ class Shell:
             pass
 
     def report(self, err: ScriptError) -> None:
+        if getattr(err, "interrupted", False) and self.stderr.isatty():
+            self.stderr.write("\n")  # the terminal echoed ^C where the cursor was: start the report below it
         self.session.report(err)
 
     # -- one input --------------------------------------------------------------------------------------
