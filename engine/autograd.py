@@ -326,7 +326,7 @@ def _collect(roots: Sequence[Node], targets: dict | None) -> list:
 
 def run_backward(
     roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
-    targets: dict | None = None,
+    targets: dict | None = None, stop_at_targets: bool = False,
 ) -> dict:  # fmt: skip
     """The one backward pass. With `targets` (node -> key), gradients reaching those nodes are
     returned instead of being accumulated into leaves' .grad (autograd.grad)."""
@@ -342,7 +342,7 @@ def run_backward(
     tg = targets if targets is not None else _NO_TARGETS
     # autograd.grad stops at a non-leaf target unless a node past it leads to another target: the graph
     # beyond is neither run nor freed, so it can still be backpropagated through later (as in torch)
-    on_path = set(order) if targets is not None else None
+    on_path = set(order) if targets is not None and stop_at_targets else None
     site = current_site
     prev = ENABLED[0]
     ENABLED[0] = create_graph
@@ -373,7 +373,7 @@ def run_backward(
                 continue
             if node in tg:
                 captured[tg[node]] = g
-                if not any(n in on_path for n in node._next if n is not None):  # type: ignore[operator]
+                if on_path is not None and not any(n in on_path for n in node._next if n is not None):
                     continue
             saved = node._saved
             if saved is FREED or node._outs:
@@ -609,7 +609,7 @@ def grad(
     targets: dict = {}
     for i, t in enumerate(ins):
         targets.setdefault(edge(t), i)
-    got = run_backward(roots, grads, retain_graph, create_graph, targets)
+    got = run_backward(roots, grads, retain_graph, create_graph, targets, stop_at_targets=True)
     result = []
     for i, t in enumerate(ins):
         g = got.get(targets[edge(t)])

@@ -1608,7 +1608,13 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     cls = LerpBackward1 if w_t else LerpBackward0
     inputs = (input, end, weight) if w_t else (input, end)
     saved = (input, end, weight)
-    vers = ((input._version, input._version[0]), (end._version, end._version[0]), None)
+    # what torch saves: the weight alone for a number weight; start and end only for a tensor weight's gradient
+    w_rg = w_t and weight._rg
+    vers = (
+        (input._version, input._version[0]) if w_rg else None,
+        (end._version, end._version[0]) if w_rg else None,
+        (weight._version, weight._version[0]) if w_t and (input._rg or end._rg) else None,
+    )
     t = record(cls, r, input._dev, inputs, saved, vers)
     if t.grad_fn is not None:
         t.grad_fn._meta = tuple((i._data.shape, i._data.dtype) for i in inputs)

@@ -372,15 +372,7 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
         node._ctx = (t._data.shape, t._data.dtype)
         t._rg = True
         t.grad_fn = node
-        if t._meta is not None:
-            register_view(t)
     return t
-
-
-def register_view(v: Tensor) -> None:
-    from engine.ops.inplace import register_view as register  # (inplace imports this module)
-
-    register(v)
 
 
 def _remember_view(v: Tensor, parent: Tensor, fn: Any) -> None:
@@ -1019,8 +1011,6 @@ def _piece(input: Tensor, ax: int, start: int, length: int, cls: type) -> Tensor
         t.grad_fn = node
     if input._rg or input._meta is not None:
         _remember_view(t, input, lambda b, a=ax, s=start, n=length: narrow(b, a, s, n))
-        if t._rg:
-            register_view(t)
     return t
 
 
@@ -1139,8 +1129,6 @@ def _select_view(input: Tensor, ax: int, i: int, cls: type) -> Tensor:  # noqa: 
         t.grad_fn = node
     if input._rg or input._meta is not None:
         _remember_view(t, input, lambda b, a=ax, k=i: select(b, a, k))
-        if t._rg:
-            register_view(t)
     return t
 
 

@@ -3,7 +3,6 @@ bumped, and the graph rewritten so later backward passes see the new values (Cop
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
@@ -216,8 +215,6 @@ def commit(x: Tensor, new: Tensor) -> None:
     meta = x._meta
     view = meta.get("view") if meta else None
     if view is None or node is None:
-        if meta and meta.get("views") and node is not None:
-            _regenerate_views(x)
         return
     parent, fn = view
     pnode = CopySlices()
@@ -229,63 +226,6 @@ def commit(x: Tensor, new: Tensor) -> None:
     pnew._rg = True
     pnew.grad_fn = pnode
     commit(parent, pnew)
-
-
-def register_view(v: Tensor) -> None:
-    """Remember a graph view at its root tensor, so that an in-place change of the root (or of any view of
-    it) can give v a gradient path through the change (torch regenerates a view's grad_fn then)."""
-    root = v
-    while root._meta and "view" in root._meta:
-        root = root._meta["view"][0]
-    if root is v:
-        return
-    if root._meta is None:
-        root._meta = {}
-    views = root._meta.get("views")
-    if views is None:
-        views = root._meta["views"] = {}
-    key = id(v)
-    views[key] = weakref.ref(v, lambda _r, views=views, key=key: views.pop(key, None))
-
-
-def _regenerate_views(root: Tensor) -> None:
-    """root's memory changed with grad: each live view of it now reads its values through root's new graph."""
-    for ref in list(root._meta["views"].values()):
-        v = ref()
-        if v is None or not v._rg:
-            continue
-        fns = []
-        t = v
-        while t is not root:
-            parent, fn = t._meta["view"]
-            fns.append(fn)
-            t = parent
-        node = AsStridedBackward0()
-        node._next = (edge_of(root),)
-        node._saved = (tuple(reversed(fns)), root._data.shape)
-        node._vers = (None, None)
-        node._ctx = (v._data.shape, v._data.dtype)
-        v.grad_fn = node
-
-
-def _as_strided_bw(self: Any, g: Tensor, fns: tuple, shape: tuple) -> tuple:
-    # the view's gradient added into its root's positions (elements the view repeats, as expand's, add up)
-    from engine.ops.index import scatter_add_new
-
-    dev = g._dev
-    n = int(np.prod(shape))
-    pos = wrap(dev.xp.arange(n).reshape(shape), dev)
-    prev = ENABLED[0]
-    ENABLED[0] = False
-    try:
-        for fn in fns:
-            pos = fn(pos)
-    finally:
-        ENABLED[0] = prev
-    return (scatter_add_new(g.reshape(-1), 0, pos.reshape(-1), (n,)).reshape(shape),)
-
-
-AsStridedBackward0 = node_class("AsStridedBackward0", _as_strided_bw)
 
 
 def _copyslices_bw(self: Any, g: Tensor, fn: Any, shape: tuple) -> tuple:

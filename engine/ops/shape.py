@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED
-from engine.ops.inplace import register_view
 from engine.ops.util import edge_of, node_class, norm_dim
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 from engine.warn import user_stacklevel
@@ -75,8 +74,6 @@ def _record(t: Tensor, cls: type, input: Tensor, saved: tuple, fn: Any = None) -
         node._ctx = (d.shape, d.dtype)
         t._rg = True
         t.grad_fn = node
-        if fn is not None and t._base is not None:
-            register_view(t)
     return t
 
 
