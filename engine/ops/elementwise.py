@@ -112,35 +112,24 @@ def binary(
 
     def op(a: Tensor, b: Any) -> Any:
         bt = type(b) is Tensor
+        half = False  # a float16 op with a scalar operand: computed by _half_with_scalar (torch's opmath)
         if bt:
             ad = a._data
             bd = b._data
             if (
-                opmath
-                and bd.ndim == 0 < ad.ndim
-                and ad.dtype.char == "e"
-                and bd.dtype.char in "fd"
-                and type(bd) is _ndarray
-            ):
-                bd = bd.item()  # a cpu 0-dim float operand of a half op acts as a scalar (torch's cpu scalar)
-            elif (
-                opmath
-                and ad.ndim == 0 < bd.ndim
-                and bd.dtype.char == "e"
-                and ad.dtype.char in "fd"
-                and type(ad) is _ndarray
-            ):
-                if ufunc is np.multiply:  # (commutes: the 0-dim first operand is the scalar all the same)
-                    ad, bd = bd, ad.item()
-                else:
-                    ad, bd = prep(a, b, floatify)
-            elif (
                 ad.dtype is not bd.dtype or a._dev is not b._dev or (floatify and ad.dtype.kind != "f")
                 or (nobool and ad.dtype.kind == "b")
             ):  # fmt: skip
-                if nobool:
-                    _sub_check(a, b)
-                ad, bd = prep(a, b, floatify)
+                if opmath and _half_scalar_pair(ad, bd):
+                    bd = bd.item()  # a cpu 0-dim float operand of a half op acts as a scalar (torch's cpu scalar)
+                    half = True
+                elif opmath and ufunc is np.multiply and _half_scalar_pair(bd, ad):
+                    ad, bd = bd, ad.item()  # (mul commutes: the 0-dim first operand is the scalar all the same)
+                    half = True
+                else:
+                    if nobool:
+                        _sub_check(a, b)
+                    ad, bd = prep(a, b, floatify)
         else:
             if nobool:
                 _sub_check(a, b)
@@ -149,8 +138,9 @@ def binary(
             except NotOperand:
                 return NotImplemented
             bt = isinstance(b, Tensor)
+            half = opmath and ad.dtype.char == "e" and type(bd) in _PY_NUMBERS
         try:
-            if opmath and type(bd) in _PY_NUMBERS and ad.dtype.char == "e":
+            if half:
                 out = _half_with_scalar(ufunc, ad, bd)
             elif direct or type(ad) is _ndarray:
                 out = ufunc(ad, bd)
@@ -216,6 +206,11 @@ def binary(
 
 
 _PY_NUMBERS = (int, float)
+
+
+def _half_scalar_pair(h: Any, s: Any) -> bool:
+    """h a float16 array with dims, s a 0-dim float32/float64 numpy array: torch's half op with a cpu scalar."""
+    return h.dtype.char == "e" and s.ndim == 0 < h.ndim and s.dtype.char in "fd" and type(s) is _ndarray
 
 
 def _half_with_scalar(ufunc: Any, a: Any, s: Any) -> Any:
