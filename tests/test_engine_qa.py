@@ -702,3 +702,19 @@ def test_review_fixes_lerp_saves_and_backward_inputs_frees() -> None:
         return out
 
     assert run(engine) == run(torch)
+
+
+def test_random_fills_end_the_graph_with_torchs_nodes() -> None:
+    def run(m):  # noqa: ANN001, ANN202
+        out = []
+        x = m.ones(3, requires_grad=True)
+        for f in (lambda a: a.uniform_(), lambda a: a.normal_(), lambda a: a.bernoulli_(0.5),
+                  lambda a: a.bernoulli_(m.full((3,), 0.5))):  # fmt: skip
+            a = x * 1
+            f(a)
+            (a * 2).sum().backward()  # the drawn values do not depend on x: its gradient is zero
+            out += [type(a.grad_fn).__name__, str(x.grad)]
+            x.grad = None
+        return out
+
+    assert run(engine) == run(torch)

@@ -479,7 +479,7 @@ def _rewrite(x: Tensor, cls: type, other: Tensor | None = None, saved: tuple = (
     """x's memory was just overwritten by an op whose result does not depend on x's old values:
     record cls (next: x's old graph, and `other`'s) as x's grad_fn."""
     node = cls()
-    node._next = (edge_of(x),) if cls is ZeroBackward0 or cls is FillBackward2 else (edge_of(x), edge_of(other))
+    node._next = (edge_of(x),) if other is None else (edge_of(x), edge_of(other))
     node._saved = saved
     node._vers = (None,) * len(saved)
     node._ctx = (x._data.shape, x._data.dtype)
@@ -576,28 +576,37 @@ def unary_(name: str) -> Any:
     return op
 
 
-def _fill_random(x: Tensor, draw: Any, generator: Any) -> Tensor:
+_RANDOM_NODES = {n: node_class(n, _zeros_bw) for n in ("UniformBackward0", "NormalBackward0", "BernoulliBackward1",
+                                                         "BernoulliBackward2")}  # fmt: skip
+
+
+def _fill_random(x: Tensor, draw: Any, generator: Any, node: str) -> Tensor:
     """x's values replaced by numbers drawn on the host from torch's streams (the cuda generator for a cuda
-    tensor, as creation does), then moved to x's device."""
+    tensor, as creation does), then moved to x's device; with grad, x's graph ends in torch's node for the
+    draw (its values no longer depend on what x held: the gradient back is zero)."""
     from engine.creation import _gen
 
     check_inplace(x)
     values = draw(_gen(generator, x._dev))
     x._data[...] = values if type(x._data) is np.ndarray else x._dev.xp.asarray(values)
     _bump(x)
+    if ENABLED[0] and x._rg:
+        _rewrite(x, _RANDOM_NODES[node])
     return x
 
 
 def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     from engine import random as rnd
 
-    return _fill_random(x, lambda g: rnd.uniform(g, x._data.shape, x._data.dtype, a, b), generator)
+    return _fill_random(x, lambda g: rnd.uniform(g, x._data.shape, x._data.dtype, a, b), generator, "UniformBackward0")
 
 
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     from engine import random as rnd
 
-    return _fill_random(x, lambda g: rnd.normal(g, x._data.shape, x._data.dtype, mean, std), generator)
+    return _fill_random(
+        x, lambda g: rnd.normal(g, x._data.shape, x._data.dtype, mean, std), generator, "NormalBackward0"
+    )
 
 
 def bernoulli_(x: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
@@ -607,5 +616,7 @@ def bernoulli_(x: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
 
     if isinstance(p, Tensor):
         probs = np.broadcast_to(host(p._data), x._data.shape)
-        return _fill_random(x, lambda g: rnd.bernoulli(g, np.ascontiguousarray(probs), x._data.dtype), generator)
-    return _fill_random(x, lambda g: rnd.bernoulli_scalar(g, p, x._data.shape, x._data.dtype), generator)
+        draw = lambda g: rnd.bernoulli(g, np.ascontiguousarray(probs), x._data.dtype)  # noqa: E731
+        return _fill_random(x, draw, generator, "BernoulliBackward1")
+    draw = lambda g: rnd.bernoulli_scalar(g, p, x._data.shape, x._data.dtype)  # noqa: E731
+    return _fill_random(x, draw, generator, "BernoulliBackward2")
