@@ -856,29 +856,17 @@ class Interpreter:
         obj_c, name, rules, p = self._c(node.value), node.attr, self._rules, self.p
         sized = node.tsr_sized  # type: ignore[attr-defined]
 
-        if name == "__name__":  # the one dunder a script may read (type(e).__name__): always a str
-            name_of = p.name_of
+        dunder = p.dunders.get(name)  # __name__, __version__: the dunders a script may read (read-only strings)
+        if dunder is not None:
 
-            def dunder_name(f: Frame) -> Any:
+            def read_dunder(f: Frame) -> Any:
                 try:
-                    return name_of(obj_c(f))
+                    return dunder(obj_c(f))
                 except BaseException as e:
                     tag(e, node)
                     raise
 
-            return dunder_name
-
-        if name == "__version__":  # a module's version string (print(torch.__version__) starts tutorials)
-            version_of = p.version_of
-
-            def dunder_version(f: Frame) -> Any:
-                try:
-                    return version_of(obj_c(f))
-                except BaseException as e:
-                    tag(e, node)
-                    raise
-
-            return dunder_version
+            return read_dunder
 
         def attribute(f: Frame) -> Any:
             obj = obj_c(f)
@@ -897,8 +885,9 @@ class Interpreter:
 
     def get_attribute(self, obj: Any, name: str) -> Any:
         """An attribute read as a script does it (for getattr/hasattr, augmented assignment, completion)."""
-        if name == "__name__":
-            return self.p.name_of(obj)
+        dunder = self.p.dunders.get(name)
+        if dunder is not None:
+            return dunder(obj)
         rule = self._rules.get(type(obj))
         if rule is None:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))

@@ -100,9 +100,6 @@ def _syntax_script_error(e: SyntaxError, source: Source) -> ScriptError:
     return ScriptError(type(e).__name__, e.msg, Site(source.filename, line, col, end, text), exc=e)
 
 
-_READABLE_DUNDERS = ("__name__", "__version__")  # read-only strings (type(e).__name__, torch.__version__)
-
-
 class _Checker:
     def __init__(self, source: Source, max_nesting: int) -> None:
         self.source = source
@@ -147,7 +144,7 @@ class _Checker:
     # -- per-node checks and annotations ------------------------------------------------------------
 
     def attribute(self, node: ast.Attribute, *_: bool) -> None:
-        if node.attr.startswith("_") and not (node.attr in _READABLE_DUNDERS and isinstance(node.ctx, ast.Load)):
+        if node.attr.startswith("_") and not (node.attr in policy.READABLE_DUNDERS and isinstance(node.ctx, ast.Load)):
             err = AttributeError(private_attribute_message(node.attr))
             err.tsr_node = node  # type: ignore[attr-defined]
             raise err

@@ -160,6 +160,9 @@ BUILTIN_EXCEPTIONS = frozenset(
     }
 )  # fmt: skip
 
+#: The dunder attributes scripts may read: read-only strings (type(e).__name__, torch.__version__).
+READABLE_DUNDERS = frozenset({"__name__", "__version__"})
+
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv"})
 

@@ -161,6 +161,9 @@ class Prelude:
         self._opaque: dict[type, OpaqueType] = {}
         self._statm = _open_statm()
         self.builtins = self._make_builtins()
+        #: the dunders scripts may read, each a read-only string (policy.READABLE_DUNDERS)
+        self.dunders: dict[str, Callable[[Any], str]] = {"__name__": self.name_of, "__version__": self.version_of}
+        assert set(self.dunders) == policy.READABLE_DUNDERS
         self.binary_operators, self.inplace_operators = self._make_operators()
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
