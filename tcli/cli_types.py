@@ -1,4 +1,4 @@
-"""Option types shared by the commands."""
+"""Options tcli run and tcli repl share (one definition, so both check them alike)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,13 @@ class _Seed(click.ParamType):
 
 
 SEED = _Seed()
+
+seed_option = click.option("--seed", type=SEED, metavar="N", help="Seed torch's (and numpy's) random generators first.")
+allow_path_option = click.option(
+    "--allow-path",
+    "allow_paths",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False),
+    help="Let torch.save/load use DIR (repeatable).",
+)

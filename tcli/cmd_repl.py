@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from tcli.cli_types import SEED
+from tcli.cli_types import allow_path_option, seed_option
 
 _EPILOG = """\b
 Examples:
@@ -37,12 +37,7 @@ Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error or --device cuda w
     show_default=True,
     help="Default floating dtype.",
 )
-@click.option(
-    "--seed",
-    type=SEED,
-    metavar="N",
-    help="Seed torch's (and numpy's) random generators first.",
-)
+@seed_option
 @click.option(
     "--history-file",
     type=click.Path(dir_okay=False),
@@ -59,14 +54,7 @@ Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error or --device cuda w
     metavar="SECONDS",
     help="Stop any one input after this long (inf: no limit, the default; Ctrl-C always does).",
 )
-@click.option(
-    "--allow-path",
-    "allow_paths",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False),
-    help="Let torch.save/load use DIR (repeatable).",
-)
+@allow_path_option
 @click.option("--debug", is_flag=True, help="Also print the interpreter's Python traceback on errors.")
 def repl(
     device: str = "cpu",

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from tcli.cli_types import SEED
+from tcli.cli_types import allow_path_option, seed_option
 
 _EPILOG = """\b
 Examples:
@@ -38,12 +38,7 @@ The language is described in tsr(5)."""
     show_default=True,
     help="Default device for new tensors.",
 )
-@click.option(
-    "--seed",
-    type=SEED,
-    metavar="N",
-    help="Seed torch's (and numpy's) random generators first.",
-)
+@seed_option
 @click.option(
     "--dtype",
     type=click.Choice(["float32", "float64"]),
@@ -60,14 +55,7 @@ The language is described in tsr(5)."""
 @click.option(
     "--max-memory", metavar="SIZE", help="Memory the script may allocate, e.g. 512M, 2G [default: half the RAM]."
 )
-@click.option(
-    "--allow-path",
-    "allow_paths",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False),
-    help="Let torch.save/load use DIR (repeatable).",
-)
+@allow_path_option
 @click.option("--debug", is_flag=True, help="Also print the interpreter's Python traceback on errors.")
 @click.argument("file", required=False, metavar="FILE.tsr", type=click.Path(allow_dash=True))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
