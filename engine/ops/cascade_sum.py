@@ -51,6 +51,30 @@ def _torch_threads() -> int:
 _THREADS: list = []  # found on first use (reading /proc/cpuinfo costs more than most imports)
 
 
+def torch_threads() -> int:
+    if not _THREADS:
+        _THREADS.append(_torch_threads())
+    return _THREADS[0]
+
+
+def thread_chunks(n: int) -> list[slice]:
+    """How torch's parallel_for splits n elements over its threads (one chunk each): one chunk below
+    32768 elements or with one thread."""
+    if n < _GRAIN or torch_threads() == 1:
+        return [slice(0, n)]
+    chunk = -(-n // min(torch_threads(), -(-n // _GRAIN)))
+    return [slice(i, i + chunk) for i in range(0, n, chunk)]
+
+
+def dense_flat(d: np.ndarray) -> np.ndarray | None:
+    """d's elements in memory order as one line, or None when its memory is not one block. (TensorIterator
+    orders the dims by stride, so a permuted dense block is still read in memory order.)"""
+    if d.flags.c_contiguous:
+        return d.reshape(-1)
+    t = d.transpose(sorted(range(d.ndim), key=lambda i: -d.strides[i]))
+    return t.reshape(-1) if t.flags.c_contiguous else None
+
+
 def _seq(x: np.ndarray, axis: int, uf: Any = np.add) -> np.ndarray:
     """Left-to-right sum (or `uf`'s reduction) along `axis` (non-negative), rounding after each step, the
     first term taken exactly. numpy's reduce adds in order along any axis but the innermost one (there it adds
@@ -160,26 +184,15 @@ def full_sum(d: np.ndarray) -> np.ndarray | None:
     that is not one block, another dtype): the caller then sums as it would."""
     if d.dtype.kind != "f" or d.dtype.itemsize < 4 or d.size == 0:
         return None
-    if d.flags.c_contiguous:
-        flat = d.reshape(-1)
-    else:  # TensorIterator orders the dims by stride: a permuted dense block is still read in memory order
-        t = d.transpose(sorted(range(d.ndim), key=lambda i: -d.strides[i]))
-        if not t.flags.c_contiguous:
-            return None
-        flat = t.reshape(-1)
-    n = flat.size
-    if n < _GRAIN:
+    flat = dense_flat(d)
+    if flat is None:
+        return None
+    chunks = thread_chunks(flat.size)
+    if len(chunks) == 1:
         return np.asarray(_row_sum(flat), dtype=d.dtype)
-    if not _THREADS:
-        _THREADS.append(_torch_threads())
-    threads = _THREADS[0]
-    if threads == 1:
-        return np.asarray(_row_sum(flat), dtype=d.dtype)
-    tasks = min(threads, -(-n // _GRAIN))
-    chunk = -(-n // tasks)
-    buf = np.zeros(threads, d.dtype)
-    for t, i in enumerate(range(0, n, chunk)):
-        buf[t] = _row_sum(flat[i : i + chunk])
+    buf = np.zeros(torch_threads(), d.dtype)  # (unused threads' results stay 0)
+    for t, c in enumerate(chunks):
+        buf[t] = _row_sum(flat[c])
     return np.asarray(_row_sum(buf), dtype=d.dtype)
 
 
@@ -257,20 +270,26 @@ def _plan(d: np.ndarray, red: frozenset) -> tuple | None:
         kernel = "row"  # strided inner sum (one loop dim: a single column of the outer sum, the same)
     else:
         kernel = "outer4"  # strided outer sum: four columns at a time
-        if d.size >= _GRAIN:
-            if not _THREADS:
-                _THREADS.append(_torch_threads())
-            if _THREADS[0] > 1:
-                return None  # each thread's share of the columns starts its own groups of four
-    # the loop's dims as a view of d: its dims of size 1 dropped, the rest ordered slowest first and merged
-    live = tuple(n for n in d.shape if n != 1)
-    pos = {ax: i for i, ax in enumerate(i for i, n in enumerate(d.shape) if n != 1)}
-    order = tuple(pos[ax] for dim in reversed(dims) for ax in reversed(dim[3]))
-    sizes = tuple(dim[0] for dim in reversed(dims))
-    kept = [ax for dim in reversed(dims[nred:]) for ax in reversed(dim[3])]  # slowest first
+        if d.size >= _GRAIN and torch_threads() > 1:
+            return None  # each thread's share of the columns starts its own groups of four
     out_shape = tuple(n for i, n in enumerate(d.shape) if i not in red)
-    unmerge = tuple(d.shape[ax] for ax in kept)
-    return live, order, sizes, kernel, lanes, nred, unmerge, tuple(np.argsort(kept).tolist()), out_shape
+    return (*loop_view_params(d.shape, dims), kernel, lanes, nred, *kept_params(d.shape, dims[nred:]), out_shape)
+
+
+def loop_view_params(shape: tuple, dims: list) -> tuple:
+    """How to view an array as the loop's dims (_iter_dims), slowest first: its dims of size 1 dropped
+    (`reshape(live)`), the rest ordered (`transpose(order)`) and merged (`reshape(sizes)`), all views."""
+    live = tuple(n for n in shape if n != 1)
+    pos = {ax: i for i, ax in enumerate(i for i, n in enumerate(shape) if n != 1)}
+    order = tuple(pos[ax] for dim in reversed(dims) for ax in reversed(dim[3]))
+    return live, order, tuple(dim[0] for dim in reversed(dims))
+
+
+def kept_params(shape: tuple, kept_dims: list) -> tuple:
+    """How to bring a result over the loop's kept dims back to the array's order: `reshape(unmerge)`, then
+    `transpose(back)` (then a reshape to the output shape puts back the dims of size 1)."""
+    kept = [ax for dim in reversed(kept_dims) for ax in reversed(dim[3])]  # slowest first
+    return tuple(shape[ax] for ax in kept), tuple(np.argsort(kept).tolist())
 
 
 def dim_sum(d: np.ndarray, axes: tuple) -> np.ndarray | None:

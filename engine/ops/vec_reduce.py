@@ -41,21 +41,13 @@ def full_prod(d: np.ndarray) -> np.ndarray | None:
     """torch's product of every element of a dense float array (any order of its dims), or None."""
     if d.dtype.kind != "f" or d.size == 0:
         return None
-    if d.flags.c_contiguous:
-        flat = d.reshape(-1)
-    else:
-        t = d.transpose(sorted(range(d.ndim), key=lambda i: -d.strides[i]))
-        if not t.flags.c_contiguous:
-            return None
-        flat = t.reshape(-1)
-    n = flat.size
-    if not C._THREADS:
-        C._THREADS.append(C._torch_threads())
-    if n < C._GRAIN or C._THREADS[0] == 1:
+    flat = C.dense_flat(d)
+    if flat is None:
+        return None
+    chunks = C.thread_chunks(flat.size)
+    if len(chunks) == 1:
         return np.asarray(_inner(flat), dtype=d.dtype)
-    tasks = min(C._THREADS[0], -(-n // C._GRAIN))
-    chunk = -(-n // tasks)
-    parts = np.array([_inner(flat[i : i + chunk]) for i in range(0, n, chunk)], dtype=d.dtype)
+    parts = np.array([_inner(flat[c]) for c in chunks], dtype=d.dtype)
     return np.asarray(C._seq(parts, 0, _MUL), dtype=d.dtype)
 
 
@@ -70,17 +62,14 @@ def dim_prod(d: np.ndarray, axis: int) -> np.ndarray | None:
     if not dims or dims[0][2] != 0:
         return (d * 1).reshape(tuple(n for i, n in enumerate(d.shape) if i != axis))
     # one reduced dim: it is dims[0] (reduced dims come first), and it does not merge with kept ones
-    live = tuple(n for n in d.shape if n != 1)
-    pos = {ax: i for i, ax in enumerate(i for i, n in enumerate(d.shape) if n != 1)}
-    order = tuple(pos[ax] for dim in reversed(dims) for ax in reversed(dim[3]))
-    v = d.reshape(live).transpose(order).reshape([dim[0] for dim in reversed(dims)])
+    live, order, sizes = C.loop_view_params(d.shape, dims)
+    v = d.reshape(live).transpose(order).reshape(sizes)
     if dims[0][1] == d.dtype.itemsize:
         r = _inner(v)
     else:  # element by element down the rows
         r = C._seq(v, v.ndim - 1, _MUL)
-    kept = [ax for dim in reversed(dims[1:]) for ax in reversed(dim[3])]
-    r = r.reshape([d.shape[ax] for ax in kept]).transpose(np.argsort(kept))
-    return r.reshape(tuple(n for i, n in enumerate(d.shape) if i != axis))
+    unmerge, back = C.kept_params(d.shape, dims[1:])
+    return r.reshape(unmerge).transpose(back).reshape(tuple(n for i, n in enumerate(d.shape) if i != axis))
 
 
 def torch_prod(d: Any, axis: int | None) -> np.ndarray | None:
@@ -104,24 +93,13 @@ def torch_var(d: Any, dims: tuple | None, correction: float, keepdim: bool) -> n
     if s is None:
         return None
     mean = float(np.asarray(s / d.dtype.type(d.size), dtype=d.dtype))  # torch's self.mean().item<double>()
-    flat = (
-        d.reshape(-1)
-        if d.flags.c_contiguous
-        else d.transpose(sorted(range(d.ndim), key=lambda i: -d.strides[i])).reshape(-1)
-    )
+    flat = C.dense_flat(d)
     dx = flat.astype(np.float64) - mean
     sq = dx * dx
     n = sq.size
-    if not C._THREADS:
-        C._THREADS.append(C._torch_threads())
-    if n < C._GRAIN or C._THREADS[0] == 1:
-        total = float(np.add.accumulate(sq)[-1])
-    else:
-        tasks = min(C._THREADS[0], -(-n // C._GRAIN))
-        chunk = -(-n // tasks)
-        total = 0.0
-        for i in range(0, n, chunk):
-            total += float(np.add.accumulate(sq[i : i + chunk])[-1])
+    total = 0.0
+    for c in C.thread_chunks(n):  # each thread's sum from 0, then the threads' sums in order
+        total += float(np.add.accumulate(sq[c])[-1])
     r = np.float64(total) / max(0.0, n - correction)
     return r.reshape((1,) * d.ndim) if keepdim else np.asarray(r)
 
@@ -129,16 +107,12 @@ def torch_var(d: Any, dims: tuple | None, correction: float, keepdim: bool) -> n
 def _chunked_seq(v: np.ndarray) -> np.ndarray:
     """binary_kernel_reduce's sum along the last axis: in order from 0; each output's elements split over
     torch's threads (one chunk each, then the chunks' sums in order) when there are 32768 or more."""
-    n = v.shape[-1]
-    if not C._THREADS:
-        C._THREADS.append(C._torch_threads())
     zero = np.zeros((*v.shape[:-1], 1), v.dtype)
-    if n < C._GRAIN or C._THREADS[0] == 1:
+    chunks = C.thread_chunks(v.shape[-1])
+    if len(chunks) == 1:
         return C._seq(np.concatenate((zero, v), axis=-1), v.ndim - 1)
-    tasks = min(C._THREADS[0], -(-n // C._GRAIN))
-    chunk = -(-n // tasks)
-    parts = [C._seq(np.concatenate((zero, v[..., i : i + chunk]), axis=-1), v.ndim - 1) for i in range(0, n, chunk)]
-    return C._seq(np.concatenate([zero] + [p[..., None] for p in parts], axis=-1), v.ndim - 1)
+    parts = [C._seq(np.concatenate((zero, v[..., c]), axis=-1), v.ndim - 1)[..., None] for c in chunks]
+    return C._seq(np.concatenate([zero, *parts], axis=-1), v.ndim - 1)
 
 
 def torch_norm(d: Any, p: float, dims: tuple | None, keepdim: bool, fast: bool = True) -> np.ndarray | None:
@@ -153,10 +127,8 @@ def torch_norm(d: Any, p: float, dims: tuple | None, keepdim: bool, fast: bool =
     nred = sum(1 for dim in dims_ if dim[2] == 0)
     if nred == 0:
         return None
-    live = tuple(n for n in d.shape if n != 1)
-    pos = {ax: i for i, ax in enumerate(i for i, n in enumerate(d.shape) if n != 1)}
-    order = tuple(pos[ax] for dim in reversed(dims_) for ax in reversed(dim[3]))
-    v = d.reshape(live).transpose(order).reshape([dim[0] for dim in reversed(dims_)])
+    live, order, sizes = C.loop_view_params(d.shape, dims_)
+    v = d.reshape(live).transpose(order).reshape(sizes)
     v = v.reshape(*v.shape[: v.ndim - nred], -1)  # the reduced elements of each output, in iteration order
     item = d.dtype.itemsize
     if p == 2 and fast and nred == 1 and dims_[0][1] == item:
@@ -178,8 +150,8 @@ def torch_norm(d: Any, p: float, dims: tuple | None, keepdim: bool, fast: bool =
         r = _chunked_seq(np.abs(v))
     else:
         r = _chunked_seq(np.abs(v) ** d.dtype.type(p)) ** d.dtype.type(1.0 / p)
-    kept = [ax for dim in reversed(dims_[nred:]) for ax in reversed(dim[3])]
-    r = np.asarray(r).reshape([d.shape[ax] for ax in kept]).transpose(np.argsort(kept))
+    unmerge, back = C.kept_params(d.shape, dims_[nred:])
+    r = np.asarray(r).reshape(unmerge).transpose(back)
     shape = (
         tuple(1 if i in axes else n for i, n in enumerate(d.shape))
         if keepdim
