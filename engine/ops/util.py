@@ -226,18 +226,28 @@ def scalar_to(value: Any, np_dtype: Any) -> Any:
     k = dt.kind
     if k == "b" or type(value) is bool or not isinstance(value, (int, float)):
         return dt.type(value)
+    lo, hi = _LIMITS.get(dt) or _limits(dt)
     if k == "f":
-        if value == value and abs(value) != float("inf") and abs(float(value)) > float(np.finfo(dt).max):
+        if value == value and abs(value) != _INF and abs(float(value)) > hi:
             raise _overflow(dt)
         return dt.type(value)
-    info = np.iinfo(dt)
     if isinstance(value, float):
-        if not (info.min <= value <= info.max):  # (nan and inf fail this too)
+        if not (lo <= value <= hi):  # (nan and inf fail this too)
             raise _overflow(dt)
         return dt.type(int(value))
-    if value > info.max or value < (info.min if k == "i" else -int(info.max)):
+    if value > hi or value < (lo if k == "i" else -hi):
         raise _overflow(dt)
-    return np.array(value).astype(dt)[()]
+    return dt.type(value) if value >= 0 or k == "i" else np.array(value).astype(dt)[()]
+
+
+_INF = float("inf")
+_LIMITS: dict = {}  # dtype -> (lowest, max): np.finfo/np.iinfo once per dtype (each call costs microseconds)
+
+
+def _limits(dt: np.dtype) -> tuple:
+    info = np.finfo(dt) if dt.kind == "f" else np.iinfo(dt)
+    _LIMITS[dt] = r = (float(info.min), float(info.max)) if dt.kind == "f" else (int(info.min), int(info.max))
+    return r
 
 
 def _overflow(dt: np.dtype) -> RuntimeError:
