@@ -416,6 +416,20 @@ def run_backward(
     return captured
 
 
+def apply_fitted(node: Node, g: Any) -> list:
+    """node's gradients for its inputs, cast and unbroadcast as run_backward does (for a node run inside
+    another: CopySlices runs the write it wraps); None where an input needs none."""
+    grads = node.apply(g)
+    meta = node._meta
+    out = []
+    for i, nxt in enumerate(node._next):
+        gi = grads[i] if nxt is not None else None
+        if gi is not None and meta is not None and meta[i] is not None:
+            gi = _fit(gi, meta[i])
+        out.append(gi)
+    return out
+
+
 _NO_TARGETS: dict = {}
 
 

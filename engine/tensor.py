@@ -52,6 +52,7 @@ class Tensor(metaclass=TorchNamed):
         "_base",
         "_accum",
         "_meta",
+        "_gv",  # GradView only: the version counter's value when grad_fn was last set
         "__weakref__",
     )
     # numpy scalars and arrays defer to the tensor's reflected operators (np.float64(2) * t is a tensor)
@@ -357,18 +358,45 @@ def wrap_any(data: Any, dev: Any = CPU) -> Tensor:
 _FLOAT_WARNED: list = []
 
 
+class GradView(Tensor):
+    """A view recorded with grad (of a base that requires grad). When its memory changed in place through
+    another alias since its grad_fn was recorded, reading grad_fn regenerates it from the base's current
+    graph, as torch does lazily (AsStridedBackward0; engine/ops/view_regen.py). A subclass, so that plain
+    tensors keep grad_fn as a bare slot on the hot path."""
+
+    __slots__ = ()
+
+    @property
+    def grad_fn(self) -> Any:  # type: ignore[override]
+        fn = _GRAD_FN.__get__(self)
+        if self._gv != self._version[0] and fn is not None and self._base is not None:
+            from engine.ops.view_regen import regenerate
+
+            return regenerate(self, fn)
+        return fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Any) -> None:
+        _GRAD_FN.__set__(self, node)
+        self._gv = self._version[0]
+
+
+_GRAD_FN = Tensor.__dict__["grad_fn"]
+
+
 def view_of(data: Any, base: Tensor) -> Tensor:
     """A tensor that shares memory (and so the version counter) with base."""
-    t = _new(Tensor)
+    t = _new(GradView if base._rg and ENABLED[0] else Tensor)
     t._data = data
     t._dev = base._dev
     t._rg = False
-    t.grad_fn = None
+    _GRAD_FN.__set__(t, None)
     t._grad = None
     t._version = base._version
     t._base = base if base._base is None else base._base
     t._accum = None
     t._meta = None
+    t._gv = base._version[0]
     if base._rg and not ENABLED[0]:
         # torch: a view made under no_grad of a tensor that requires grad is a leaf that requires grad, which
         # gathers no gradient and may not be changed in place with grad on (ops/inplace.check_inplace)

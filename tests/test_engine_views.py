@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import same, same_error
+from helpers import graph, same, same_error
 
 import engine
 
@@ -211,3 +211,142 @@ def test_inplace_through_views_keeps_versions_shared() -> None:
         return x, ver(x), ver(v1), ver(v2)
 
     same(fn)
+
+
+# ---- views of a base changed in place afterwards: torch re-links them (AsStridedBackward0) -------------------
+_SINGLE = [n for n in VIEWS if n not in ("detach", "chunk", "split", "unbind")]
+
+
+def _weights(T: object, v: object) -> object:
+    return T.arange(float(v.numel())).reshape(v.shape) + 1
+
+
+@pytest.mark.usefixtures("device")
+@pytest.mark.parametrize("name", _SINGLE)
+@pytest.mark.parametrize("how", ["base", "other_view", "no_grad", "self"])
+def test_view_relinked_after_inplace(name: str, how: str) -> None:
+    """The view's gradient reaches the leaf through the base's new graph: values, node names, edges."""
+
+    def fn(T: object) -> object:
+        a = _base(T).requires_grad_()
+        w = T.linspace(-1.0, 2.0, 24).reshape(2, 3, 4)
+        x = a * 1
+        v = VIEWS[name](x)
+        if how == "base":
+            x.mul_(w)
+        elif how == "other_view":
+            x[1].add_(w[0] * a[0])
+        elif how == "no_grad":
+            with T.no_grad():
+                x.add_(1)
+        elif name != "expand":  # (writing to an expanded view is refused: test_writes_to_expanded_view_error)
+            v.mul_(3)
+        out = (v * _weights(T, v)).sum()
+        out.backward()
+        return a.grad, v.grad_fn.name(), graph(v, 3), out
+
+    same(fn)
+
+
+@pytest.mark.usefixtures("device")
+@pytest.mark.parametrize("name", ["chunk", "split", "unbind"])
+def test_multi_output_view_of_changed_base(name: str) -> None:
+    def fn(T: object) -> object:
+        x = _base(T).requires_grad_() * 1
+        v = VIEWS[name](x)
+        x.add_(1)
+        return v.grad_fn
+
+    same_error(fn)
+
+
+@pytest.mark.usefixtures("device")
+def test_relinked_view_second_order_and_retain_grad() -> None:
+    def fn(T: object) -> object:
+        a = T.tensor([1.0, -2.0, 3.0, 0.5], requires_grad=True)
+        d = a * a
+        v = d[1:3]
+        v.retain_grad()
+        d.mul_(a)
+        (g,) = T.autograd.grad((v * v).sum(), a, create_graph=True)
+        g.sum().backward()
+        return g, a.grad, v.grad_fn.name(), v.retains_grad
+
+    same(fn)
+
+
+@pytest.mark.usefixtures("device")
+def test_relinked_view_retain_grad_after_backward() -> None:
+    def fn(T: object) -> object:
+        a = T.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        b = a * 2
+        r = b[1:]
+        r.retain_grad()
+        b.mul_(a)
+        (r * T.tensor([3.0, 4.0])).sum().backward()
+        return r.grad, a.grad
+
+    same(fn)
+
+
+@pytest.mark.usefixtures("device")
+def test_relinked_view_of_noncontiguous_base() -> None:
+    def fn(T: object) -> object:
+        a = T.arange(12.0).reshape(3, 4).requires_grad_()
+        x = (a * 1).t()  # a view: the root base is the contiguous product, x reads it transposed
+        v = x[1:, ::2]
+        x.mul_(2)
+        (v * T.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum().backward()
+        return a.grad, graph(v, 2)
+
+    same(fn)
+
+
+@pytest.mark.usefixtures("device")
+def test_stale_view_relinked_only_when_read() -> None:
+    """A write through many views builds no AsStridedBackward0 until a view's grad_fn is read."""
+    a = engine.ones(500, requires_grad=True)
+    out = a * 1
+    views = [out[i : i + 1] for i in range(500)]
+    for v in views:
+        v.mul_(2)
+    assert all(type(engine.Tensor.__dict__["grad_fn"].__get__(v)).__name__ == "MulBackward0" for v in views)
+    assert views[7].grad_fn.name() == "AsStridedBackward0"
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.cpu().numpy(), np.full(500, 2.0, np.float32))
+
+
+@pytest.mark.usefixtures("device")
+def test_hooks_and_retain_grad_across_inplace() -> None:
+    """torch moves the retain_grad hook to the new grad_fn; other hooks stay with the old one, which a write
+    through a view leaves out of the graph."""
+
+    def fn(T: object) -> object:
+        seen = []
+        a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = a * 2
+        y.retain_grad()
+        y.mul_(3)
+        y.sum().backward()
+        x = a * 1
+        v = x[:2]
+        v.register_hook(lambda g: seen.append(("before", g.tolist())))
+        v.mul_(2)
+        v.register_hook(lambda g: seen.append(("after", g.tolist())))
+        x.register_hook(lambda g: seen.append(("base", g.tolist())))
+        x.sum().backward()
+        return y.grad, a.grad, str(seen)
+
+    same(fn)
+
+
+@pytest.mark.usefixtures("device")
+def test_second_backward_through_write_to_view() -> None:
+    def fn(T: object) -> object:
+        a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = a * 1
+        x[:2].mul_(a[:2])
+        x.sum().backward()
+        x.sum().backward()
+
+    same_error(fn)

@@ -13,7 +13,7 @@ from engine.backend import for_array
 from engine.grad_mode import ENABLED
 from engine.ops import fusion
 from engine.ops.util import edge_of, node_class, scalar_to
-from engine.tensor import Tensor, wrap
+from engine.tensor import _GRAD_FN, GradView, Tensor, wrap
 from engine.warn import user_stacklevel
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -210,39 +210,59 @@ def commit(x: Tensor, new: Tensor) -> None:
                 s.data, s.counter = x._data, x._version
                 vers[i] = (x._version, x._version[0])
         node._vers = tuple(vers)
+    meta = x._meta
+    if meta and meta.get("retain") and node is not None:
+        move_retain_hook(_GRAD_FN.__get__(x), node)
     x.grad_fn = node
     x._rg = new._rg
-    meta = x._meta
     view = meta.get("view") if meta else None
     if view is None or node is None:
         return
     parent, fn = view
+    # torch's CopySlices: the write's own node runs inside it, so its edges are the parent's old graph (for
+    # the write's input) and the write's other inputs; the view's old graph is no longer reached
     pnode = CopySlices()
-    pnode._next = (edge_of(parent), node)
-    pnode._saved = (fn, parent._data.shape)
-    pnode._vers = (None, None)
+    pnode._next = (edge_of(parent),) + node._next[1:]
+    pnode._saved = (fn, node)
+    # a write whose node keeps tensors is freed with it (a second backward raises, as in torch)
+    pnode._vers = (None, _NO_CHECK if autograd._holds_tensors(node) else None)
     pnode._ctx = (parent._data.shape, parent._data.dtype)
     pnew = wrap(parent._data, parent._dev)
     pnew._rg = True
     pnew.grad_fn = pnode
     commit(parent, pnew)
+    if type(x) is GradView:
+        # torch re-links the view itself after the write (AsStridedBackward0 on the base's CopySlices); marking
+        # it stale does that when its grad_fn is next read, so a loop of writes through views builds none
+        x._gv = -1
 
 
-def _copyslices_bw(self: Any, g: Tensor, fn: Any, shape: tuple) -> tuple:
-    n = self._next
-    gp = gv = None
-    if n[0] is not None:
-        m = wrap(g._dev.xp.ones(shape, dtype=g._data.dtype), g._dev)
-        prev = ENABLED[0]
-        ENABLED[0] = False
-        try:
-            fn(m)._data[...] = 0  # the view writes through to m: zero exactly the overwritten region
-        finally:
-            ENABLED[0] = prev
-        gp = g * m
-    if n[1] is not None:
-        gv = fn(g)
-    return gp, gv
+def move_retain_hook(old: Any, new: Any) -> None:
+    """torch moves a tensor's retain_grad hook to its new grad_fn (its other hooks stay with the old one)."""
+    pre = old._pre if old is not None else None
+    if not pre:
+        return
+    keep = [h for h in pre if getattr(h, "_retain", False)]
+    if keep:
+        old._pre = [h for h in pre if not getattr(h, "_retain", False)]
+        new._pre = (new._pre or []) + keep
+
+
+_NO_CHECK = ([0], 0)  # a version record that never fails: marks a saved item that backward frees
+
+
+def _copyslices_bw(self: Any, g: Tensor, fn: Any, node: Any) -> tuple:
+    """The parent's gradient with the written region replaced by the write's gradient for its input (torch's
+    CopySlices::apply); the write's other inputs get theirs."""
+    result = g.clone()
+    region = fn(result)
+    grads = autograd.apply_fitted(node, region.clone())
+    if self._next[0] is not None:
+        if grads[0] is None:
+            region.zero_()
+        else:
+            region.copy_(grads[0])
+    return (result,) + tuple(grads[1:])
 
 
 CopySlices = node_class("CopySlices", _copyslices_bw)
