@@ -11,7 +11,7 @@ from engine.grad_mode import no_grad
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.index import scatter_add_new
-from engine.ops.linalg import matmul
+from engine.ops.linalg import addmm, matmul
 from engine.ops.util import index_range, node_class, record
 from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
@@ -134,6 +134,19 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """torch's paths (aten linear): a 2-D input with bias is one addmm; a contiguous input of other ranks is
+    flattened to 2-D for it (ViewBackward0 on top); otherwise matmul, then the bias added."""
+    if bias is not None and isinstance(input, Tensor) and isinstance(bias, Tensor):
+        d = input._data
+        if d.ndim == 2:
+            return addmm(bias, input, weight.t())
+        if d.ndim >= 1 and d.flags.c_contiguous and (d.ndim == 3 or bias._data.ndim == 1):
+            lead = d.shape[:-1]
+            rows = 1
+            for n in lead:
+                rows *= n
+            r = addmm(bias, input.reshape(rows, d.shape[-1]), weight.t())
+            return r.view(*lead, r._data.shape[1])
     out = matmul(input, weight.t())
     return out + bias if bias is not None else out
 
@@ -346,7 +359,7 @@ def _smoothed_nll(logp: Tensor, target: Tensor, weight: Any, ignore_index: int, 
         ret = smooth.sum()
     else:
         ret = smooth
-    return E._mul_scalar(nll, 1 - ls) + E._mul_scalar(ret, ls / n_classes)
+    return E.mul_scalar(nll, 1 - ls) + E.mul_scalar(ret, ls / n_classes)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

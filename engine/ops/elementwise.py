@@ -353,7 +353,7 @@ class NotImplementedNode(Node):
 
 _mul = binary(np.multiply, MulBackward0, fuse="multiply", crossed=True, opmath=True)  # a's grad needs b, b's needs a
 # mul(Tensor, Scalar) as torch's own backward formulas call it (result * M_LN2): MulBackward1 under create_graph
-_mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw), opmath=True)
+mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw), opmath=True)
 # C++'s tensor / scalar (torch's own backward formulas divide so: grad.expand(...) / numel)
 div_scalar = binary(np.true_divide, node_class("DivBackward1", _div_bw), floatify=True, opmath=True, crossed="div")
 _add = binary(np.add, AddBackward0, save=False, fuse="add")  # (torch casts an add's scalar to float16 first)
@@ -1155,7 +1155,7 @@ UNARY = [
     ("atan", np.arctan, "AtanBackward0", lambda g, x, y: g / (1 + x * x), "x", "float"),
     ("sinh", np.sinh, "SinhBackward0", lambda g, x, y: g * x.cosh(), "x", "float"),
     ("cosh", np.cosh, "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
-    ("exp2", np.exp2, "Exp2Backward0", lambda g, x, y: _mul_scalar(g * y, LN2), "y", "float"),
+    ("exp2", np.exp2, "Exp2Backward0", lambda g, x, y: mul_scalar(g * y, LN2), "y", "float"),
     ("erf", None, "ErfBackward0", lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(), "x", "float"),
     ("silu", lambda a: a * _sigmoid(a), "SiluBackward0",
      lambda g, x, y: g * x.sigmoid() * (1 + x * (1 - x.sigmoid())), "x", "float"),

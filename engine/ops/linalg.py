@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.autograd import accumulator
 from engine.grad_mode import ENABLED
-from engine.ops.util import mixed_device, node_class, record, with_out
+from engine.ops.util import edge_of, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
 
@@ -270,6 +270,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
         raise RuntimeError(_bcast_msg(a_.shape[:-2], b_.shape[:-2])) from None
     if a_.shape[-1] != b_.shape[-2]:
         raise RuntimeError(_mismatch(ad.shape, bd.shape, ENABLED[0] and input._rg))
+    if folds and ENABLED[0] and (input._rg or other._rg):
+        return _folded(input, other, ad, bd)
     r = a_ @ b_
     if nb == 1:
         r = r.reshape(r.shape[:-1])
@@ -277,6 +279,20 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
         r = r.reshape(r.shape[:-2] + r.shape[-1:])
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
     return _finish(_matmul_node(ad.shape, bd.shape), r, input, other, meta)
+
+
+def _folded(input: Tensor, other: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
+    """A batch times a matrix or vector with grad, as torch records it: the batch reshaped to rows, one mm
+    (or mv), the result viewed back (UnsafeViewBackward0)."""
+    from engine.ops.shape import UnsafeViewBackward0, _record, reshape
+
+    rows = 1
+    for n in ad.shape[:-1]:
+        rows *= n
+    a2 = reshape(input, (rows, ad.shape[-1]))
+    r = _mm(a2, other, a2._data, bd) if bd.ndim == 2 else mv(a2, other)
+    shape = ad.shape[:-1] + bd.shape[1:]
+    return _record(wrap(r._data.reshape(shape), r._dev), UnsafeViewBackward0, r, (r._data.shape,))
 
 
 def _mismatch(sa: tuple, sb: tuple, small_needs_grad: bool) -> str:
@@ -308,11 +324,93 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
 ger = outer
 
 
+def _addmm_bw(self: Any, g: Tensor, m1: Tensor, m2: Tensor, beta: Any, alpha: Any) -> tuple:
+    n = self._next
+    gi = g1 = g2 = None
+    if not ENABLED[0]:  # plain backward: the products on the arrays (autograd._fit sums the bias's rows)
+        gd, dev = g._data, g._dev
+        if n[0] is not None:
+            gi = g if beta == 1 else wrap(gd * beta, dev)
+        if n[1] is not None:
+            g1 = wrap(gd @ m2._data.T if alpha == 1 else (gd @ m2._data.T) * alpha, dev)
+        if n[2] is not None:
+            g2 = wrap(m1._data.T @ gd if alpha == 1 else (m1._data.T @ gd) * alpha, dev)
+        return gi, g1, g2
+    from engine.ops.elementwise import mul_scalar  # (torch's maybe_multiply: a Scalar product, MulBackward1)
+
+    if n[0] is not None:
+        gi = g if beta == 1 else mul_scalar(g, beta)
+    if n[1] is not None:
+        g1 = g.mm(m2.t()) if alpha == 1 else mul_scalar(g.mm(m2.t()), alpha)
+    if n[2] is not None:
+        g2 = m1.t().mm(g) if alpha == 1 else mul_scalar(m1.t().mm(g), alpha)
+    return gi, g1, g2
+
+
+AddmmBackward0 = node_class("AddmmBackward0", _addmm_bw)
+
+
+@with_out
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
-    p = mm(mat1, mat2)
+    """beta * input + alpha * (mat1 @ mat2) as one node (torch's AddmmBackward0; F.linear's node)."""
+    from engine.ops.shape import expand
+
+    for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"addmm(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if input._dev is not mat2._dev or mat1._dev is not mat2._dev:
+        raise mixed_device(input if input._dev is not mat2._dev else mat1, mat2)
+    di, d1, d2 = input._data, mat1._data, mat2._data
+    if di.dtype != d2.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {input.dtype.scalar_name()} and "
+            f"{mat2.dtype.scalar_name()}"
+        )
+    if d1.dtype != d2.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {mat1.dtype.scalar_name()} and {mat2.dtype.scalar_name()}"
+        )
+    _no_bool(d1, "addmm_impl_cpu_")
+    for name, d in (("mat1", d1), ("mat2", d2)):
+        if d.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {d.ndim}-D tensor")
+    if d1.shape[1] != d2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({d1.shape[0]}x{d1.shape[1]} and {d2.shape[0]}x{d2.shape[1]})"
+        )
+    shape = (d1.shape[0], d2.shape[1])
+    if di.shape != shape:
+        prev = ENABLED[0]
+        ENABLED[0] = False
+        try:
+            di = expand(input, shape)._data  # torch's expand error for a bias that does not fit
+        finally:
+            ENABLED[0] = prev
+    r = d1 @ d2
     if alpha != 1:
-        p = p * alpha
-    return (input * beta if beta != 1 else input) + p
+        r = r * alpha
+    if beta != 0:  # (beta=0 ignores input, nan and inf included)
+        r = r + (di if beta == 1 else di * beta)
+    if r.dtype != d2.dtype:
+        r = r.astype(d2.dtype)
+    t = wrap(r, mat2._dev)
+    if ENABLED[0] and (input._rg or mat1._rg or mat2._rg):
+        node = AddmmBackward0()
+        ei = edge_of(input)
+        node._next = (ei, edge_of(mat1), edge_of(mat2))
+        node._saved = (mat1, mat2, beta, alpha)
+        node._vers = (
+            (mat1._version, mat1._version[0]) if mat2._rg else None,
+            (mat2._version, mat2._version[0]) if mat1._rg else None,
+            None,
+            None,
+        )
+        if ei is not None and input._data.shape != shape:
+            node._meta = ((input._data.shape, di.dtype), None, None)
+        node._ctx = (shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return t
 
 
 def _trace_bw(self: Any, g: Tensor, shape: tuple) -> tuple:

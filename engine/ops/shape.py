@@ -88,6 +88,7 @@ def _as_view(arr: Any, input: Tensor) -> Tensor:  # noqa: A002
 # ---- reshape / view / flatten -------------------------------------------------------------------
 ViewBackward0 = node_class("ViewBackward0", lambda self, g, shape: (g.reshape(shape),))
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda self, g, shape: (g.reshape(shape),))
+ReshapeAliasBackward0 = node_class("ReshapeAliasBackward0", lambda self, g, shape: (g.reshape(shape),))
 
 
 def _kw_shape(shape: tuple, kw: dict, name: str) -> tuple:
@@ -109,8 +110,15 @@ def reshape(input: Tensor, *shape: Any, **kw: Any) -> Tensor:  # noqa: A002
     else:
         r = d.reshape(new)
     t = _as_view(r, input)
-    cls = ViewBackward0 if t._base is not None else UnsafeViewBackward0  # a copying reshape: clone + _unsafe_view
-    return _record(t, cls, input, (d.shape,), lambda b, s=new: reshape(b, s))
+    fn = lambda b, s=new: reshape(b, s)  # noqa: E731
+    if t._base is not None:
+        # torch: view() for a contiguous input, _reshape_alias for another one that needs no copy
+        cls = ViewBackward0 if d.flags.c_contiguous else ReshapeAliasBackward0
+        return _record(t, cls, input, (d.shape,), fn)
+    if ENABLED[0] and input._rg:  # a copying reshape is torch's clone, then _unsafe_view
+        c = _record(wrap(t._data, input._dev), CloneBackward0, input, ())
+        return _record(t, UnsafeViewBackward0, c, (d.shape,))
+    return t
 
 
 _C_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
