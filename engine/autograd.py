@@ -521,6 +521,22 @@ def implicit_grad(out: Any) -> Any:
     return wrap(xp.array(1, dtype=od.dtype) if not od.ndim else xp.ones(od.shape, dtype=od.dtype), out._dev)
 
 
+def _grads_tuple(grads: Any, n: int) -> tuple | None:
+    """torch's _tensor_or_tensors_to_tuple, then its count check: a tensor, or an iterable of tensors/None."""
+    from engine.tensor import Tensor
+
+    if grads is None:
+        return None
+    grads = (grads,) if isinstance(grads, Tensor) else tuple(grads)  # (a float: "not iterable", as torch)
+    grads = grads[:n]  # (torch zips outputs with gradients: extra gradients are ignored)
+    for g in grads:
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+    if len(grads) != n:
+        raise RuntimeError(f"got {n} tensors and {len(grads)} gradients")
+    return grads
+
+
 def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> list:
     from engine.tensor import Tensor
 
@@ -537,10 +553,6 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
             if out._data.dtype.kind != "f":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
             g = implicit_grad(out)
-        elif not isinstance(g, Tensor):
-            from engine.creation import tensor
-
-            g = tensor(g, dtype=out.dtype, device=out._dev)
         else:
             if g._data.shape != out._data.shape:
                 dims = ", ".join(str(d) for d in out._data.shape)
@@ -563,7 +575,7 @@ def backward(
     outs = _as_tuple(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables
-    gts = None if grad_tensors is None else _as_tuple(grad_tensors)
+    gts = _grads_tuple(grad_tensors, len(outs))
     if retain_graph is None:
         retain_graph = create_graph
     grads = _root_grads(outs, gts, "backward")
@@ -610,7 +622,7 @@ def grad(
     ins = _as_tuple(inputs)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
-    gos = None if grad_outputs is None else _as_tuple(grad_outputs)
+    gos = _grads_tuple(grad_outputs, len(outs))
     if retain_graph is None:
         retain_graph = create_graph
     if allow_unused is None:
@@ -694,10 +706,41 @@ class set_detect_anomaly:  # noqa: N801 - accepted for compatibility; errors alr
         return None
 
 
-def __getattr__(name: str) -> Any:
-    # torch.autograd.Function / Variable names users reach for
-    if name == "Variable":
+class _VariableMeta(TorchNamed):
+    def __instancecheck__(cls, other: Any) -> bool:
         from engine.tensor import Tensor
 
-        return Tensor
-    raise AttributeError(f"module 'engine.autograd' has no attribute '{name}'")
+        return isinstance(other, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """torch.autograd.Variable, from before Tensor and Variable merged (old tutorials use it): a tensor that
+    shares data's memory, with requires_grad set; every tensor is an instance."""
+
+    _torch_name = "torch.autograd.variable.Variable"
+
+    def __new__(cls, data: Any = None, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: ANN401
+        from engine.tensor import Tensor, view_of
+
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if volatile:
+            import warnings
+
+            warnings.warn(
+                "volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+        prev = ENABLED[0]
+        ENABLED[0] = False
+        try:
+            t = view_of(data._data, data)
+        finally:
+            ENABLED[0] = prev
+        t._base = None  # a new leaf over the same memory (not a differentiable view)
+        t._rg = False
+        t._meta = None
+        if requires_grad:
+            t.requires_grad_(requires_grad)
+        return t

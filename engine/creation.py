@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -58,11 +59,22 @@ def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, 
         # torch's factory functions resize out= silently; arange alone goes through resize_output's warning
         return write_out(out, wrap(arr, dev), warn_resize)
     t = wrap(arr, dev)
+    if requires_grad.__class__ is not bool and requires_grad is not None:
+        _requires_grad_type(requires_grad)
     if requires_grad:
         if arr.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._rg = True
     return t
+
+
+def _requires_grad_type(value: Any) -> None:
+    """torch's argument parser takes only a bool for requires_grad= (off the hot path: reached only for a
+    value that is not one); the error names the factory that was called."""
+    if isinstance(value, np.bool_):
+        return
+    fn = sys._getframe(2).f_code.co_name
+    raise TypeError(f"{fn}(): argument 'requires_grad' must be bool, not {type(value).__name__}")
 
 
 # ---- from data ----------------------------------------------------------------------------------------
@@ -167,6 +179,8 @@ def tensor(
             stacklevel=user_stacklevel(),
         )
     dev = _dev(device if device is not None else (data._dev if isinstance(data, Tensor) else None))
+    if requires_grad is None:
+        raise TypeError("tensor(): argument 'requires_grad' must be bool, not NoneType")
     return _finish(_from_data(data, dtype), dev, requires_grad)
 
 

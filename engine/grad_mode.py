@@ -20,6 +20,11 @@ class _ModeType(type):
         return f"<class 'torch.autograd.grad_mode.{cls.__name__}'>"
 
 
+# Python names the metaclass in "'...' object does not support the context manager protocol" (`with
+# torch.no_grad:` without the call); torch's classes are plain types
+_ModeType.__name__ = _ModeType.__qualname__ = "type"
+
+
 class _Mode(metaclass=_ModeType):
     """Base for no_grad/enable_grad/set_grad_enabled: a context manager and a decorator."""
 

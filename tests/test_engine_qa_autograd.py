@@ -73,3 +73,119 @@ ADDMM_ERRORS = [
 @pytest.mark.parametrize("i", range(len(ADDMM_ERRORS)))
 def test_addmm_errors(i: int) -> None:
     same_error(ADDMM_ERRORS[i])
+
+
+CUMPROD_INPUTS = [[2.0, 0.0, 3.0], [0.0, 2.0, 3.0, 0.0, 5.0], [1.5, -2.0, 0.0, 4.0, 0.0, 2.0], [3.0, 4.0], [0.0]]
+
+
+@pytest.mark.parametrize("vals", CUMPROD_INPUTS)
+def test_cumprod_grad_with_zeros_first_and_second_order(vals: list) -> None:
+    def fn(T: object) -> object:
+        x = T.tensor(vals, requires_grad=True)
+        w = T.arange(1.0, len(vals) + 1)
+        (g,) = T.autograd.grad((x.cumprod(0) * w).sum(), x, create_graph=True)
+        (g * w).sum().backward()
+        x2 = T.tensor(vals, requires_grad=True)
+        (x2.cumprod(0) * w).sum().backward()
+        return g.detach(), x.grad, x2.grad
+
+    same(fn)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_cumprod_grad_with_zeros_2d(dim: int) -> None:
+    def fn(T: object) -> object:
+        m = T.tensor([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0], [2.0, 2.0, 2.0]], requires_grad=True)
+        (m.cumprod(dim) * T.arange(9.0).reshape(3, 3)).sum().backward()
+        return m.grad
+
+    same(fn)
+
+
+def test_masked_fill_broadcasts_input() -> None:
+    def fn(T: object) -> object:
+        x = T.tensor([[1.0], [2.0], [3.0]], requires_grad=True)
+        y = x.masked_fill(T.eye(3).bool(), 0.0)
+        (y * T.arange(9.0).reshape(3, 3)).sum().backward()
+        return y, x.grad
+
+    same(fn)
+    same_error(lambda T: T.ones(3, 2).masked_fill(T.ones(3, 3) > 0, 1.0))
+    same_error(lambda T: T.ones(3, 1).masked_fill_(T.eye(3).bool(), 0.0))
+
+
+def _x(T: object) -> object:
+    return T.ones(2, requires_grad=True)
+
+
+GRADIENT_ARGUMENT_ERRORS = [
+    lambda T: (_x(T) * 2).backward([1.0, 3.0]),
+    lambda T: (_x(T) * 2).backward(2.0),
+    lambda T: (_x(T) * 2).sum().backward(2.0),
+    lambda T: T.autograd.grad(_x(T) * 2, _x(T), [1.0, 1.0]),
+    lambda T: T.autograd.grad((_x(T) * 2).sum(), _x(T), 3.0),
+    lambda T: T.autograd.backward([_x(T) * 2, _x(T) * 3], [T.ones(2)]),
+    lambda T: T.autograd.grad([_x(T).sum(), _x(T).sum()], _x(T), [T.tensor(1.0)]),
+]
+
+
+@pytest.mark.parametrize("i", range(len(GRADIENT_ARGUMENT_ERRORS)))
+def test_gradient_arguments_must_be_tensors(i: int) -> None:
+    same_error(GRADIENT_ARGUMENT_ERRORS[i])
+
+
+def test_extra_gradients_are_ignored_as_torch_zips() -> None:
+    def fn(T: object) -> object:
+        x = T.ones(2, requires_grad=True)
+        T.autograd.backward(x * 2, [T.ones(2), T.ones(2)])
+        (x * 3).backward((T.tensor([1.0, 2.0]),))
+        return x.grad
+
+    same(fn)
+
+
+def test_variable_shares_memory_and_sets_requires_grad() -> None:
+    def fn(T: object) -> object:
+        from_data = T.tensor([1.0, 2.0])
+        v = T.autograd.Variable(from_data, requires_grad=True)
+        (v * v).sum().backward()
+        w = T.autograd.Variable(from_data)
+        w[0] = 5.0
+        return v, v.grad, from_data, isinstance(T.ones(1), T.autograd.Variable), isinstance(3, T.autograd.Variable)
+
+    same(fn)
+    same_error(lambda T: T.autograd.Variable([1.0, 2.0]))
+
+
+def test_no_grad_without_call_names_type() -> None:
+    def fn(T: object) -> None:
+        with T.no_grad:
+            pass
+
+    same_error(fn)
+
+
+def _set_rg(t: object, value: object) -> None:
+    t.requires_grad = value
+
+
+REQUIRES_GRAD_ERRORS = [
+    lambda T: _set_rg(_x(T) * 2, True),
+    lambda T: _set_rg(_x(T) * 2, False),
+    lambda T: _set_rg(_x(T), 1),
+    lambda T: _set_rg(_x(T), None),
+    lambda T: _x(T).requires_grad_("yes"),
+    lambda T: _x(T).requires_grad_(1),
+    lambda T: (_x(T) * 2).requires_grad_(False),
+    lambda T: T.tensor([1.0], requires_grad=1),
+    lambda T: T.tensor([1.0], requires_grad=None),
+    lambda T: T.ones(2, requires_grad=1),
+    lambda T: T.full((2,), 1.0, requires_grad=1),
+    lambda T: T.ones_like(_x(T), requires_grad=1),
+    lambda T: T.empty(2, requires_grad="no"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(REQUIRES_GRAD_ERRORS)))
+def test_requires_grad_flags_are_checked(i: int) -> None:
+    same_error(REQUIRES_GRAD_ERRORS[i])

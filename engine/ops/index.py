@@ -694,17 +694,18 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
     d = input._data
     try:
         fill = np.array(value).astype(d.dtype)[()] if vt is not None else scalar_to(value, d.dtype)
-        r = input._dev.xp.where(mask._data, fill, d)
+        r = input._dev.xp.where(mask._data, fill, d)  # (out of place, torch broadcasts input and mask)
     except ValueError:
-        raise RuntimeError(_bcast_msg(d.shape, mask._data.shape)) from None
-    if r.shape != d.shape:
-        raise RuntimeError(_bcast_msg(d.shape, mask._data.shape))
+        raise RuntimeError(_bcast_msg(mask._data.shape, d.shape)) from None
     t = wrap(r, input._dev)
     if ENABLED[0] and (input._rg or (vt is not None and vt._rg)):
         node = MaskedFillBackward0() if vt is None else MaskedFillBackward1()
         node._next = (edge_of(input),) if vt is None else (edge_of(input), edge_of(vt))
+        fit_in = (d.shape, d.dtype) if r.shape != d.shape else None
         if vt is not None and vt._data.dtype != r.dtype:
-            node._meta = (None, (vt._data.shape, vt._data.dtype))
+            node._meta = (fit_in, (vt._data.shape, vt._data.dtype))
+        elif fit_in is not None:
+            node._meta = (fit_in,) if vt is None else (fit_in, None)
         node._saved = (mask,)
         node._vers = ((mask._version, mask._version[0]),)
         node._ctx = (r.shape, r.dtype)

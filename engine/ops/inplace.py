@@ -566,7 +566,15 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
 
 
 def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
-    if requires_grad and x.grad_fn is None and x._data.dtype.kind not in "fc":
+    if requires_grad.__class__ is not bool and not isinstance(requires_grad, np.bool_):
+        raise TypeError(
+            f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not {type(requires_grad).__name__}"
+        )
+    if x.grad_fn is not None:
+        if not requires_grad:
+            x.requires_grad = False  # torch's error for a non-leaf
+        return x  # (a non-leaf already requires grad: requires_grad_() is allowed, the setter is not)
+    if requires_grad and x._data.dtype.kind not in "fc":
         # (the requires_grad setter's text adds "and complex")
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
     x.requires_grad = requires_grad

@@ -735,8 +735,39 @@ def cumsum(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  # 
 
 
 def _cumprod_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dim: int) -> tuple:
-    # d y_j / d x_i = y_j / x_i for j >= i (no zeros); sum over j >= i via a reversed cumsum.
-    return (((g * y).flip(dim).cumsum(dim).flip(dim)) / x,)
+    """torch's cumprod_backward: d y_k / d x_i = y_k / x_i for k >= i while x has no zero (a reversed cumsum);
+    with zeros, the products that leave x_i out, computed directly."""
+    xd = x._data
+    if xd.size <= 1 or xd.shape[dim] == 1:
+        return (g,)
+    xp = x._dev.xp
+    if not bool((xd == 0).any()):
+        return (((g * y).flip(dim).cumsum(dim).flip(dim)) / x,)
+    if ENABLED[0]:  # create_graph: the products as a differentiable O(n^2) composite (torch's path too)
+        return (_cumprod_grad_exact(g, x, dim),)
+    gd, yd = g._data, y._data
+    zero = xd == 0
+    nz = xp.cumsum(zero, axis=dim)
+    before = nz == 0  # ahead of a row's first zero: the quotient formula holds there
+    rev = lambda a: xp.flip(xp.cumsum(xp.flip(a, dim), axis=dim), dim)  # noqa: E731
+    out = xp.where(before, rev(xp.where(before, gd * yd, 0)) / xp.where(before, xd, 1), 0)
+    first = zero & (nz == 1)  # at the first zero: sum over k of g_k times the product up to k without it
+    left_out = xp.cumprod(xp.where(first, 1, xd), axis=dim)
+    out = xp.where(first, rev(xp.where(nz >= 1, gd * left_out, 0)), out)  # (after a row's 2nd zero: 0)
+    return (wrap(out.astype(gd.dtype, copy=False), g._dev),)
+
+
+def _cumprod_grad_exact(g: Tensor, x: Tensor, dim: int) -> Tensor:
+    """sum over k >= i of g_k * prod_{j <= k, j != i} x_j, for every i, from engine ops (differentiable)."""
+    from engine.creation import eye, ones
+
+    n = x._data.shape[dim]
+    xm = x.movedim(dim, -1).unsqueeze(-2)  # (..., 1, n): row i of the square gets x with x_i replaced by 1
+    xm = xm.expand(*xm.shape[:-2], n, n)
+    diag = eye(n, dtype=x.dtype, device=x.device).bool()
+    left_out = xm.masked_fill(diag, 1.0).cumprod(-1)  # (..., i, k)
+    upper = ones(n, n, dtype=x.dtype, device=x.device).triu()  # k >= i
+    return (left_out * upper * g.movedim(dim, -1).unsqueeze(-2)).sum(-1).movedim(-1, dim)
 
 
 CumprodBackward0 = node_class("CumprodBackward0", _cumprod_bw)
