@@ -33,9 +33,7 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
             if not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type}'")
             index = int(idx)
-        if kind == "cuda" and index is None:
-            index = 0
-        key = (kind, index)
+        key = (kind, index)  # (device("cuda") keeps no index, as torch's; tensors get the current one, cuda:0)
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
@@ -90,11 +88,9 @@ def _cupy(index: int):  # noqa: ANN202
 def to_device(d: object) -> device:
     if d is None:
         return DEFAULTS.device
-    if isinstance(d, device):
-        return d
-    if isinstance(d, int):
-        return device("cuda", d)
-    return device(d)
+    if not isinstance(d, device):
+        d = device("cuda", d) if isinstance(d, int) else device(d)
+    return d if d.index is not None or d.type == "cpu" else device("cuda", 0)
 
 
 class _Defaults:

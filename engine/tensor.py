@@ -39,6 +39,16 @@ class Size(tuple, metaclass=TorchNamed):
     def __add__(self, other: Any) -> Size:
         return Size(tuple(self) + tuple(other))
 
+    def __radd__(self, other: Any) -> Size:  # (1,) + size: Python asks the subclass first
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n: Any) -> Size:
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
 
 class Tensor(metaclass=TorchNamed):
     _torch_name = "torch.Tensor"

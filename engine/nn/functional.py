@@ -197,8 +197,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
         out, k = _reduced(d * d, reduction)
 
     def backward(g: Tensor, x: Tensor, t: Tensor) -> tuple:
-        gx = 2 * (x - t) * _scaled(g, reduction, k)
-        return gx, -gx
+        s = _scaled(g, reduction, k)
+        return 2 * (x - t) * s, 2 * (t - x) * s  # (torch's target grad is its own: 0. where x == t, not -0.)
 
     return _record("MseLossBackward0", out, (input, target), (input, target), backward)
 

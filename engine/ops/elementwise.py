@@ -838,7 +838,14 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
-    idx = np.nonzero(input._data)
+    d = input._data
+    if d.ndim == 0:  # torch reads a 0-dim tensor as one element with no index dims
+        xp = input._dev.xp
+        hit = bool(d != 0)
+        if as_tuple:
+            return (wrap(xp.zeros(int(hit), np.int64), input._dev),)
+        return wrap(xp.zeros((int(hit), 0), np.int64), input._dev)
+    idx = np.nonzero(d)
     if as_tuple:
         return tuple(wrap_any(i.astype(np.int64), input._dev) for i in idx)
     xp = input._dev.xp

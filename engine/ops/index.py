@@ -17,6 +17,7 @@ from engine.ops.util import (
     mixed_device,
     node_class,
     norm_dim,
+    record,
     same_device,
     scalar_to,
     with_out,
@@ -338,7 +339,24 @@ def _sequences(idx: Any) -> Any:
     return idx
 
 
+_ZERO_DIM_INT = (
+    "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a "
+    "0-dim tensor to a number"
+)
+
+
+def _zero_dim_index(x: Tensor, idx: Any) -> None:
+    """torch's own errors for a bare int or slice on a 0-dim tensor (`loss[0]`)."""
+    if x._data.ndim == 0:
+        if type(idx) is int or isinstance(idx, np.integer):
+            raise IndexError(_ZERO_DIM_INT)
+        if type(idx) is slice:
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+
+
 def getitem(x: Tensor, idx: Any) -> Tensor:
+    if type(idx) in (int, slice) and x._data.ndim == 0:
+        _zero_dim_index(x, idx)
     if type(idx) in (range, np.ndarray) or (type(idx) is tuple and any(type(i) in (range, np.ndarray) for i in idx)):
         idx = _sequences(idx)
     if type(idx) is list or isinstance(idx, (tuple, Tensor)):
@@ -428,6 +446,7 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
     from engine.ops.inplace import VIEW_LEAF_MSG, check_inplace, commit
 
+    _zero_dim_index(x, idx)
     if type(idx) in (range, np.ndarray) or (type(idx) is tuple and any(type(i) in (range, np.ndarray) for i in idx)):
         idx = _sequences(idx)
     if type(idx) is list or isinstance(idx, (tuple, Tensor)):
@@ -446,6 +465,13 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         setitem(getitem(x, split[0]), split[1], value)
         return
     nidx, advanced, name = _norm_index(x, idx if isinstance(idx, tuple) else (idx,))
+    if advanced and isinstance(value, Tensor) and value._data.dtype != x._data.dtype:
+        mask_fill = isinstance(idx, Tensor) and idx._data.dtype.kind == "b" and value._data.ndim == 0
+        if not mask_fill:  # (x[mask] = 0-dim value is masked_fill_, which casts)
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{x.dtype.scalar_name()} for the destination and {value.dtype.scalar_name()} for the source."
+            )
     if ENABLED[0] and x._rg and x.grad_fn is None and not advanced and name != "AliasBackward0":
         raise RuntimeError(VIEW_LEAF_MSG)  # torch writes through a view of x here
     check_inplace(x)
@@ -614,7 +640,22 @@ def index_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     ax = norm_dim(dim, input._data.ndim)
-    return input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
+    with _NoGrad():
+        r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
+    return record(IndexAddBackward, r._data, r._dev, (input, source), (ax, index, alpha), (None,) * 3)
+
+
+def _index_add_bw(self: Any, g: Tensor, dim: int, index: Tensor, alpha: Any) -> tuple:
+    n = self._next
+    gs = None
+    if n[1] is not None:
+        gs = g.index_select(dim, index) if g._data.ndim else g * 1
+        if alpha != 1:
+            gs = gs * alpha
+    return (g if n[0] is not None else None, gs)
+
+
+IndexAddBackward = node_class("IndexAddBackward0", _index_add_bw)  # (index_add(input, ...): both inputs)
 
 
 MaskedSelectBackward0 = node_class(
@@ -715,7 +756,19 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
-    return getitem(input.reshape(-1), index)
+    with _NoGrad():
+        r = getitem(input.reshape(-1), index)
+    return record(TakeBackward0, r._data, r._dev, (input,), (input._data.shape, index), (None, None))
+
+
+def _take_bw(self: Any, g: Tensor, shape: tuple, index: Tensor) -> tuple:
+    n = 1
+    for s in shape:
+        n *= s
+    return (index_put_new(g.reshape(-1), (index._data.reshape(-1),), (n,), True).reshape(shape),)
+
+
+TakeBackward0 = node_class("TakeBackward0", _take_bw)
 
 
 # ---- gather / scatter ----------------------------------------------------------------------------------
@@ -811,9 +864,28 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
     ax = norm_dim(dim, input._data.ndim)
     _scatter_bounds(index, input._data.shape, ax)
     sl = tuple(slice(0, s) for s in index._data.shape)
-    return input + scatter_add_new(
-        src[sl] if src._data.shape != index._data.shape else src, ax, index, input._data.shape
-    )
+    part = src[sl] if src._data.shape != index._data.shape else src
+    with _NoGrad():
+        r = input + scatter_add_new(part, ax, index, input._data.shape)
+    # torch's node: the input's gradient passes, the source's is gathered (as if it were index's shape)
+    return record(ScatterAddBackward, r._data, r._dev, (input, src), (ax, index, src._data.shape), (None,) * 3)
+
+
+def _scatter_add_bw(self: Any, g: Tensor, dim: int, index: Tensor, src_shape: tuple) -> tuple:
+    n = self._next
+    gs = None
+    if n[1] is not None:
+        gs = g.gather(dim, index)
+        if gs._data.shape != src_shape:  # torch's engine refuses the index-shaped gradient of a larger src
+            got, want = (", ".join(map(str, s)) for s in (gs._data.shape, src_shape))
+            raise RuntimeError(
+                f"Function ScatterAddBackward0 returned an invalid gradient at index 1 - got [{got}] but expected "
+                f"shape compatible with [{want}]"
+            )
+    return (g if n[0] is not None else None, gs)
+
+
+ScatterAddBackward = node_class("ScatterAddBackward0", _scatter_add_bw)  # (scatter_add(input, ...): both inputs)
 
 
 def scatter(
@@ -980,8 +1052,8 @@ def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
 
 
 def hstack(tensors: Any) -> Tensor:
-    tensors = list(tensors)
-    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+    tensors = [t.reshape(1) if isinstance(t, Tensor) and t._data.ndim == 0 else t for t in tensors]  # atleast_1d
+    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors: Any) -> Tensor:
@@ -1017,6 +1089,8 @@ def _piece(input: Tensor, ax: int, start: int, length: int, cls: type) -> Tensor
 
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002
     d = input._data
+    if d.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     ax = norm_dim(dim, d.ndim)
     start = int(start)
     if length < 0:
@@ -1036,6 +1110,8 @@ def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, s
     if split_size_or_sections is None:  # Tensor.split names it split_size
         split_size_or_sections = split_size
     d = tensor._data
+    if d.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     ax = norm_dim(dim, d.ndim)
     n = d.shape[ax]
     s = split_size_or_sections
@@ -1078,6 +1154,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = input._data
+    if d.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     ax = norm_dim(dim, d.ndim)
     n = d.shape[ax]
     size = -(-n // chunks) if n else 0
@@ -1088,6 +1166,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
 
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:  # noqa: A002
     d = input._data
+    if d.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     ax = norm_dim(dim, d.ndim)
     n = d.shape[ax]
     if isinstance(indices_or_sections, int):
@@ -1156,11 +1236,23 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
     return _select_view(input, ax, index, SelectIntBackward0)
 
 
+def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:  # noqa: A002
+    d = input._data
+    name = "tril" if lower else "triu"
+    if d.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    xp = input._dev.xp
+    r = xp.tril(d, diagonal) if lower else xp.triu(d, diagonal)
+    return record(TrilBackward0 if lower else TriuBackward0, r, input._dev, (input,), (diagonal,), (None,))
+
+
+TrilBackward0 = node_class("TrilBackward0", lambda self, g, k: (g.tril(k),))
+TriuBackward0 = node_class("TriuBackward0", lambda self, g, k: (g.triu(k),))
+
+
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
-    m = input._dev.xp.tri(*input._data.shape[-2:], k=diagonal, dtype=bool)
-    return input * wrap(m, input._dev) if input._rg else wrap(np.tril(input._data, diagonal), input._dev)
+    return _triangle(input, diagonal, True)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
-    m = ~input._dev.xp.tri(*input._data.shape[-2:], k=diagonal - 1, dtype=bool)
-    return input * wrap(m, input._dev) if input._rg else wrap(np.triu(input._data, diagonal), input._dev)
+    return _triangle(input, diagonal, False)

@@ -15,7 +15,8 @@ from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
 from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
-from engine.ops.util import edge_of, index_range, node_class, norm_dim, norm_dims, with_out
+from engine.ops.util import edge_of, index_range, node_class, norm_dim, norm_dims, record, with_out
+from engine.ops.util import saved as saved_vers
 from engine.ops.vec_reduce import torch_norm, torch_prod, torch_var
 from engine.tensor import Tensor, wrap, wrap_any
 from engine.warn import user_stacklevel
@@ -43,6 +44,12 @@ def _dims(input: Tensor, dim: Any) -> tuple | None:  # noqa: A002
             return None
         return norm_dims(dim, input._data.ndim)
     return (norm_dim(dim, input._data.ndim),)
+
+
+def _axes(input: Tensor, dim: Any) -> tuple | None:  # noqa: A002
+    """_dims for numpy's axis=: a 0-dim tensor takes dim 0 or -1 (torch) and numpy no axis at all."""
+    dims = _dims(input, dim)
+    return () if dims is not None and input._data.ndim == 0 else dims
 
 
 def expand_back(g: Tensor, shape: tuple, dims: tuple | None, keepdim: bool) -> Tensor:
@@ -215,8 +222,24 @@ def mean(
     return _finish(t, out)
 
 
-def nansum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return sum(where_nan_zero(input), dim, keepdim)
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    if input._data.dtype.kind != "f":  # (no nan to skip; integers sum to int64, as sum's)
+        return sum(input, dim, keepdim, dtype=dtype)
+    prev = ENABLED[0]
+    ENABLED[0] = False
+    try:
+        r = sum(where_nan_zero(input), dim, keepdim, dtype=dtype)
+    finally:
+        ENABLED[0] = prev
+    dims = _dims(input, dim)
+    return record(NansumBackward0, r._data, r._dev, (input,), (input, dims, keepdim), saved_vers(input, None, None))
+
+
+def _nansum_bw(self: Node, g: Tensor, x: Tensor, dims: Any, keepdim: bool) -> tuple:
+    return (expand_back(g, x._data.shape, dims, keepdim) * (x == x),)  # torch: grad * self.isnan().logical_not()
+
+
+NansumBackward0 = node_class("NansumBackward0", _nansum_bw)
 
 
 def where_nan_zero(x: Tensor) -> Tensor:
@@ -537,11 +560,7 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
         unbiased, dim = dim, None
     d = input._data
     if d.dtype.kind != "f":
-        raise RuntimeError(
-            f"{'std' if is_std else 'var'} and var only support floating point and complex dtypes"
-            if False
-            else "std and var only support floating point and complex dtypes"
-        )
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     c = _correction(unbiased, correction)
     dims = _dims(input, dim) if d.ndim else None  # (dim 0 or -1 of a 0-dim tensor is all of it)
     n_red = d.size if dims is None else int(np.prod([d.shape[i] for i in dims]))
@@ -562,13 +581,12 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
             if r is None:
                 r = d.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(d))
         else:
-            import warnings
-
-            with warnings.catch_warnings():  # torch's own warning was given above, not numpy's
-                warnings.simplefilter("ignore", RuntimeWarning)
-                # sum of squares over 0 by hand: cupy's var answers nan where torch (and numpy) give inf
-                dev = d - d.mean(axis=dims, keepdims=True, dtype=_acc(d)).astype(d.dtype, copy=False)
-                r = (dev * dev).sum(axis=dims, keepdims=keepdim, dtype=_acc(d)) / 0.0
+            # sum of squares over 0 by hand: cupy's var answers nan where torch (and numpy) give inf. The mean
+            # is a sum over n, not d.mean(), whose "Mean of empty slice" would need warnings.catch_warnings,
+            # and that resets Python's once-per-line registry (torch's own warning would then repeat)
+            mean = d.sum(axis=dims, keepdims=True, dtype=_acc(d)) / n_red
+            dev = d - mean.astype(d.dtype, copy=False)
+            r = (dev * dev).sum(axis=dims, keepdims=keepdim, dtype=_acc(d)) / 0.0
         if is_std:
             r = np.sqrt(r)
     r = _arr(r, input._dev).astype(d.dtype, copy=False)
@@ -811,7 +829,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     d = input._data
     if d.dtype.kind != "f":
         d = d.astype(DEFAULT.float.np)
-    dims = _dims(input, dim)
+    dims = _axes(input, dim)
     m = d.max(axis=dims, keepdims=True) if d.size else np.zeros_like(d, shape=(1,) * d.ndim)
     m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):
@@ -948,7 +966,7 @@ def log_softmax(input: Tensor, dim: Any = _NO_DIM, dtype: Any = None) -> Tensor:
 @with_out
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     d = input._data
-    r = d.all() if dim is None else d.all(axis=_dims(input, dim), keepdims=keepdim)
+    r = d.all() if dim is None else d.all(axis=_axes(input, dim), keepdims=keepdim)
     r = input._dev.xp.asarray(r, dtype=np.uint8 if d.dtype == np.uint8 else None)  # torch keeps uint8 for uint8
     return wrap(_arr(r, input._dev), input._dev)
 
@@ -956,14 +974,14 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
 @with_out
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     d = input._data
-    r = d.any() if dim is None else d.any(axis=_dims(input, dim), keepdims=keepdim)
+    r = d.any() if dim is None else d.any(axis=_axes(input, dim), keepdims=keepdim)
     r = input._dev.xp.asarray(r, dtype=np.uint8 if d.dtype == np.uint8 else None)
     return wrap(_arr(r, input._dev), input._dev)
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     d = input._data
-    r = np.count_nonzero(d, axis=_dims(input, dim))
+    r = np.count_nonzero(d, axis=_axes(input, dim))
     return wrap(input._dev.xp.asarray(r, dtype=np.int64), input._dev)
 
 
@@ -1010,6 +1028,9 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     ax = norm_dim(dim, d.ndim)
     if not 0 <= k <= (d.shape[ax] if d.ndim else 1):
         raise RuntimeError("selected index k out of range")
+    if d.ndim == 0:  # (torch gives the element back for k of 0 or 1)
+        s = sort(input)
+        return RT["topk"](s.values, s.indices)
     s = sort(input.detach(), ax, descending=largest)
     idx = s.indices._data.take(range(k), axis=ax)
     vals = for_array(np.take_along_axis, d)(d, idx, axis=ax)
@@ -1100,6 +1121,8 @@ def unique(
         vals, inv, counts = np.unique(d.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
         inv = inv.reshape(d.shape)
     else:
+        if d.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         ax = norm_dim(dim, d.ndim)
         vals, inv, counts = np.unique(d, return_inverse=True, return_counts=True, axis=ax, equal_nan=False)
         inv = inv.reshape(-1)

@@ -273,6 +273,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A0
     n = input._data.ndim
     src = [norm_dim(x, n) for x in ([source] if isinstance(source, int) else source)]
     dst = [norm_dim(x, n) for x in ([destination] if isinstance(destination, int) else destination)]
+    if n == 0:
+        return permute(input, ())
     order: list = [None] * n
     for s_, d_ in zip(src, dst):
         order[d_] = s_
@@ -528,15 +530,21 @@ def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     for i, a in enumerate(ax):
         if a in ax[:i]:
             raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
+    if d.ndim == 0:
+        ax = ()
     r = np.flip(d, ax).copy() if type(d) is np.ndarray else input._dev.xp.flip(d, ax).copy()
     return _record(wrap(r, input._dev), FlipBackward0, input, (ax,))
 
 
 def fliplr(input: Tensor) -> Tensor:  # noqa: A002
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
     return flip(input, (1,))
 
 
 def flipud(input: Tensor) -> Tensor:  # noqa: A002
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
     return flip(input, (0,))
 
 
@@ -546,6 +554,14 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
     nd = 0 if dims is None else len(dims) if isinstance(dims, (tuple, list)) else 1
     if dims is not None and ns != nd or dims is None and ns != 1:
         raise RuntimeError(f"shifts and dimensions must align. shifts: {ns}, dims:{nd}")
+    if dims is not None:
+        if d.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        dims = (
+            tuple(norm_dim(x, d.ndim) for x in dims)
+            if nd > 1 or isinstance(dims, (tuple, list))
+            else norm_dim(dims, d.ndim)
+        )
     r = np.roll(d, shifts, axis=dims)
     RollBackward0 = _ROLL
     neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts

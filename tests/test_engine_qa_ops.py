@@ -1,0 +1,147 @@
+"""Differences from PyTorch found by a differential QA pass over ops (session 5): 0-dim tensors given a dim,
+index errors, index_put's dtype rule, nansum, tril/triu, the nodes torch records for scatter_add/index_add/take,
+torch.Size arithmetic, torch.device('cuda'). Oracle: PyTorch 2.13 on the cpu."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers import same, same_error
+
+import engine
+
+pytestmark = pytest.mark.usefixtures("device")
+
+ZERO_DIM_RESULTS = {
+    "flip": lambda T: T.tensor(5.0).flip(0),
+    "flip_neg": lambda T: T.tensor(5.0).flip(-1),
+    "all": lambda T: T.tensor(5.0).all(0),
+    "any_keepdim": lambda T: T.tensor(0.0).any(0, keepdim=True),
+    "logsumexp": lambda T: T.tensor(5.0).logsumexp(0),
+    "count_nonzero": lambda T: T.tensor(5.0).count_nonzero(0),
+    "topk": lambda T: T.tensor(5.0).topk(1),
+    "movedim": lambda T: T.tensor(5.0).movedim(0, -1),
+    "nonzero": lambda T: T.tensor(5.0).nonzero(),
+    "nonzero_zero": lambda T: T.tensor(0.0).nonzero(),
+    "nonzero_tuple": lambda T: T.tensor(5.0).nonzero(as_tuple=True),
+    "hstack": lambda T: T.hstack([T.tensor(1), T.tensor(2)]),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_DIM_RESULTS))
+def test_zero_dim_tensors_take_dim_zero(name: str) -> None:
+    same(ZERO_DIM_RESULTS[name])
+
+
+ZERO_DIM_ERRORS = {
+    "roll": lambda T: T.tensor(5.0).roll(1, 0),
+    "roll_bad_dim": lambda T: T.arange(6).reshape(2, 3).roll(1, 2),
+    "unique": lambda T: T.tensor(5.0).unique(dim=0),
+    "narrow": lambda T: T.tensor(5.0).narrow(0, 0, 1),
+    "split": lambda T: T.tensor(5.0).split(1, 0),
+    "chunk": lambda T: T.tensor(5.0).chunk(2, 0),
+    "tensor_split": lambda T: T.tensor_split(T.tensor(5.0), 2),
+    "flipud": lambda T: T.tensor(5.0).flipud(),
+    "fliplr": lambda T: T.ones(3).fliplr(),
+    "index_int": lambda T: T.tensor(5)[0],
+    "index_slice": lambda T: T.tensor(5)[0:1],
+    "index_tuple": lambda T: T.tensor(5)[(0,)],
+    "setitem_int": lambda T: T.tensor(5).__setitem__(0, 1),
+    "setitem_bool_value": lambda T: T.tensor(0).__setitem__(0, T.tensor(False)),
+    "put_list_long": lambda T: T.zeros(3).__setitem__([0, 1], T.tensor([1, 2])),
+    "put_mask_long": lambda T: T.zeros(3).__setitem__(T.zeros(3) >= 0, T.tensor([1, 2, 3])),
+    "put_tensor_double": lambda T: T.zeros(3).__setitem__(T.tensor([0, 1]), T.tensor(1.0, dtype=T.float64)),
+    "put_list_0d_long": lambda T: T.zeros(3).__setitem__([0], T.tensor(1)),
+    "tril_1d": lambda T: T.tril(T.tensor([1.0, 2, 3])),
+    "triu_1d": lambda T: T.tensor([1.0, 2, 3]).triu(),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_DIM_ERRORS))
+def test_errors_match_torch(name: str) -> None:
+    same_error(ZERO_DIM_ERRORS[name])
+
+
+def test_index_put_casts_where_torch_does() -> None:
+    def fn(T: object) -> object:
+        a = T.zeros(3)
+        a[a > -1] = T.tensor(1)  # a mask with a 0-dim value is masked_fill_: it casts
+        a[0:2] = T.tensor([4, 5])  # basic slicing copies, casting
+        a[1] = T.tensor(7)
+        return a
+
+    same(fn)
+
+
+def test_nansum_keeps_integers_and_records_its_node() -> None:
+    def fn(T: object) -> object:
+        x = T.tensor([[1.0, float("nan")], [3.0, 4.0]], requires_grad=True)
+        y = x.nansum(0)
+        (y * T.tensor([2.0, 3.0])).sum().backward()
+        return T.tensor([1, 2, 3]).nansum(), T.tensor([[1, 2, 3]]).nansum(0), y, x.grad, x.nansum()
+
+    same(fn)
+
+
+@pytest.mark.parametrize("k", [-1, 0, 1])
+def test_tril_triu_nodes_and_grads(k: int) -> None:
+    def fn(T: object) -> object:
+        x = T.arange(12.0).reshape(3, 4).requires_grad_()
+        lo, up = x.tril(k), T.triu(x, k)
+        (lo * 2 + up * 3).sum().backward()
+        return lo, up, x.grad, T.ones(2, 3, 3).tril()
+
+    same(fn)
+
+
+def test_scatter_add_index_add_take_nodes() -> None:
+    def fn(T: object) -> object:
+        x = T.arange(4.0).reshape(2, 2).requires_grad_()
+        src = T.tensor([[1.0, 2.0]], requires_grad=True)
+        s = x.scatter_add(0, T.tensor([[0, 1]]), src)
+        ia = x.index_add(0, T.tensor([1]), src[:, :2], alpha=2)
+        tk = x.take(T.tensor([0, 3, 3]))
+        (s.sum() + (ia * ia).sum() + (tk * T.tensor([1.0, 2.0, 3.0])).sum()).backward()
+        return s, ia, tk, x.grad, src.grad
+
+    same(fn)
+
+
+def test_mse_loss_target_grad_has_no_negative_zero() -> None:
+    def fn(T: object) -> object:
+        p = T.tensor([1.0, 2.0], requires_grad=True)
+        q = T.tensor([1.0, 3.0], requires_grad=True)
+        T.nn.functional.mse_loss(p, q).backward()
+        return str(q.grad), str(p.grad)
+
+    same(fn)
+
+
+def test_size_arithmetic_and_cuda_device_without_index() -> None:
+    def fn(T: object) -> object:
+        d = T.device("cuda")
+        s = T.Size([2, 3])
+        return repr((1,) + s), repr(s * 2), repr(2 * s), repr(s[0:1] + (4,)), repr(d), str(d), d.index
+
+    same(fn)
+    assert engine.device("cuda") != engine.device("cuda:0")
+    assert torch.device("cuda") != torch.device("cuda:0")
+
+
+def test_std_warning_once_per_line() -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            engine.ones(1).std()
+    assert len([w for w in got if "degrees of freedom" in str(w.message)]) == 1
+
+
+def test_scatter_add_larger_src_backward_error() -> None:
+    def fn(T: object) -> None:
+        x = T.zeros(2, 2, requires_grad=True)
+        src = T.tensor([[1.0, 2.0, 9.0]], requires_grad=True)
+        x.scatter_add(0, T.tensor([[0, 1]]), src).sum().backward()
+
+    same_error(fn)
