@@ -310,3 +310,9 @@ def get_default_device() -> device:
     from engine.backend import DEFAULTS
 
     return DEFAULTS.device
+
+
+from engine.ops.elementwise_more import FUNCTIONS as _MORE  # noqa: E402
+
+globals().update(_MORE)
+arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _MORE

@@ -25,6 +25,7 @@ from engine.dtypes import (
 )
 from engine.grad_mode import ENABLED
 from engine.ops import elementwise as E
+from engine.ops import elementwise_more as EM
 from engine.ops import index as I  # noqa: E741
 from engine.ops import inplace as P
 from engine.ops import linalg as L
@@ -429,6 +430,11 @@ METHODS: dict[str, Any] = {
 for _name, _fn in E._UNARY_FNS.items():
     METHODS.setdefault(_name, _fn)
     METHODS.setdefault(_name + "_", P.unary_(_name))
+for _name, _fn in EM.FUNCTIONS.items():
+    METHODS.setdefault(_name, _fn)
+    if _name in EM.FNS:  # (the unary ones have in-place forms: x.asinh_())
+        METHODS.setdefault(_name + "_", P.unary_fn_(_fn, _name))
+METHODS["arcsinh"], METHODS["arccosh"], METHODS["arctanh"] = EM.FNS["asinh"], EM.FNS["acosh"], EM.FNS["atanh"]
 METHODS["negative"] = E.neg
 METHODS["absolute"] = E.abs
 METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (

@@ -594,6 +594,16 @@ def detach_(x: Tensor) -> Tensor:
     return x
 
 
+def unary_fn_(fn: Any, name: str) -> Any:
+    """x.fn_(): x's values replaced by fn(x) (for functions outside elementwise's own table)."""
+
+    def op(x: Tensor) -> Tensor:
+        return apply(x, fn)
+
+    op.__name__ = name + "_"
+    return op
+
+
 def unary_(name: str) -> Any:
     def op(x: Tensor) -> Tensor:
         from engine.ops import elementwise

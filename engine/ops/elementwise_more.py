@@ -1,0 +1,190 @@
+"""More of torch's elementwise math, built on elementwise.py's machinery: the inverse hyperbolic functions,
+deg2rad/rad2deg, sgn, fix, sinc, sign predicates, and the two-tensor functions hypot, logaddexp(2), fmax/fmin,
+copysign, xlogy. Each records the node torch records, with torch's backward formula."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.backend import for_array
+from engine.ops import elementwise as E
+from engine.ops.elementwise import binary, where
+from engine.ops.util import node_class
+from engine.tensor import Tensor, wrap
+
+_D2R = math.pi / 180.0
+_R2D = 180.0 / math.pi
+
+
+def _sinc(a: Any) -> Any:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        px = a * a.dtype.type(math.pi)
+        return for_array(np.where, a)(a == 0, a.dtype.type(1), for_array(np.sin, a)(px) / px)
+
+
+def _sinc_bw(g: Tensor, x: Tensor, y: Any) -> Tensor:
+    px = x * math.pi
+    d = (px * px.cos() - px.sin()) / (px * x)  # torch's sinc backward, 0 at 0
+    return where(x == 0, 0.0, d) * g
+
+
+# (name, array fn, node name, backward(g, x, y), saves, int policy): rows in elementwise.UNARY's format
+UNARY_MORE = [
+    ("asinh", np.arcsinh, "AsinhBackward0", lambda g, x, y: g * (x * x + 1).rsqrt(), "x", "float"),
+    ("acosh", np.arccosh, "AcoshBackward0", lambda g, x, y: g * (x * x - 1).rsqrt(), "x", "float"),
+    ("atanh", np.arctanh, "AtanhBackward0", lambda g, x, y: g / (1 - x * x), "x", "float"),
+    ("deg2rad", lambda a: a * a.dtype.type(_D2R), "Deg2RadBackward0", lambda g, x, y: E.mul_scalar(g, _D2R), "",
+     "float"),
+    ("rad2deg", lambda a: a * a.dtype.type(_R2D), "Rad2DegBackward0", lambda g, x, y: E.mul_scalar(g, _R2D), "",
+     "float"),
+    ("sgn", lambda a: E._sign(a), "SgnBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("fix", np.trunc, "TruncBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("sinc", _sinc, "SincBackward0", _sinc_bw, "x", "float"),
+]  # fmt: skip
+
+E._REFUSES["fix"] = (NotImplementedError, "trunc_vml_cpu", "b")
+FNS = {row[0]: E._make_unary(row[1], row[2], row[3], row[4], row[5], row[0]) for row in UNARY_MORE}
+
+
+def _predicate(test: Any, name: str) -> Any:
+    def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        d = E._tensor_arg(input, name)._data
+        return E._out(wrap(test(d), input._dev), out)
+
+    op.__name__ = name
+    return op
+
+
+def _no_inf(d: Any) -> Any:
+    return for_array(np.zeros, d)(d.shape, bool)
+
+
+signbit = _predicate(lambda d: for_array(np.signbit, d)(d) if d.dtype.kind == "f" else d < 0, "signbit")
+isposinf = _predicate(lambda d: for_array(np.isposinf, d)(d) if d.dtype.kind == "f" else _no_inf(d), "isposinf")
+isneginf = _predicate(lambda d: for_array(np.isneginf, d)(d) if d.dtype.kind == "f" else _no_inf(d), "isneginf")
+
+
+# ---- two tensors ----------------------------------------------------------------------------------------------
+def _hypot_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    r = (a * a + b * b).sqrt()
+    n = self._next
+    return (g * a / r if n[0] is not None else None, g * b / r if n[1] is not None else None)
+
+
+def _logaddexp_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    n = self._next
+    return (
+        g / ((b - a).exp() + 1) if n[0] is not None else None,
+        g / ((a - b).exp() + 1) if n[1] is not None else None,
+    )
+
+
+def _logaddexp2_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    n = self._next
+    return (
+        g / ((b - a).exp2() + 1) if n[0] is not None else None,
+        g / ((a - b).exp2() + 1) if n[1] is not None else None,
+    )
+
+
+def _fmax_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    first = (a >= b) | b.isnan()  # torch: the gradient goes to the operand fmax picked
+    return where(first, g, 0.0), where(first, 0.0, g)
+
+
+def _fmin_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    first = (a <= b) | b.isnan()
+    return where(first, g, 0.0), where(first, 0.0, g)
+
+
+def _copysign_bw(self: Any, g: Tensor, a: Tensor, b: Any) -> tuple:
+    r = a.copysign(b)
+    ratio = where(a == 0, 0.0, r / a)  # torch's copysign_tensor_self_backward
+    n = self._next
+    return g * ratio, (g * 0 if len(n) > 1 and n[1] is not None else None)
+
+
+def _xlogy_bw(self: Any, g: Tensor, a: Tensor, b: Any) -> tuple:
+    n = self._next
+    ga = g * (a != 0).xlogy(b) if n[0] is not None else None  # torch: grad * at::xlogy((self != 0), other)
+    gb = g * a / b if len(n) > 1 and n[1] is not None and isinstance(b, Tensor) else None
+    return ga, gb
+
+
+_hypot = binary(np.hypot, node_class("HypotBackward0", _hypot_bw))
+_logaddexp = binary(np.logaddexp, node_class("LogaddexpBackward0", _logaddexp_bw))
+_logaddexp2 = binary(np.logaddexp2, node_class("Logaddexp2Backward0", _logaddexp2_bw))
+_fmax = binary(np.fmax, node_class("FmaxBackward0", _fmax_bw))
+_fmin = binary(np.fmin, node_class("FminBackward0", _fmin_bw))
+_copysign_t = binary(np.copysign, node_class("CopysignBackward0", _copysign_bw), floatify=True)
+_copysign_s = binary(np.copysign, node_class("CopysignBackward1", _copysign_bw), floatify=True)
+
+
+def _xlogy_arrays(a: Any, b: Any) -> Any:
+    if not hasattr(b, "dtype") or b.ndim == 0 and type(b) is not type(a):  # a number: in a's dtype, as torch's
+        b = a.dtype.type(b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = a * for_array(np.log, a)(b)
+    zero = (a == 0) & ~for_array(np.isnan, r)(b)  # 0 * log(0) is 0; a nan y stays nan
+    return for_array(np.where, r)(zero, 0, r).astype(r.dtype, copy=False)
+
+
+_xlogy_t = binary(_xlogy_arrays, node_class("XlogyBackward0", _xlogy_bw), floatify=True)
+_xlogy_s = binary(_xlogy_arrays, node_class("XlogyBackward2", _xlogy_bw), floatify=True)
+
+
+def _two_tensors(name: str, op: Any, float_only: bool) -> Any:
+    """A function of two tensors (torch's parser refuses a number for `other`); float_only: torch has no integer
+    kernel (hypot_cpu, logaddexp_cpu)."""
+
+    def fn(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        input = E._tensor_arg(input, name)
+        other = E._other_tensor(other, name)
+        if float_only:
+            kind = np.result_type(input._data.dtype, other._data.dtype).kind
+            if kind != "f":
+                dt = input.dtype if input._data.dtype.kind != "f" else other.dtype
+                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dt.scalar_name()}\'')
+        return E._out(E._check(op(input, other), name, input, other), out)
+
+    fn.__name__ = name
+    return fn
+
+
+hypot = _two_tensors("hypot", _hypot, True)
+logaddexp = _two_tensors("logaddexp", _logaddexp, True)
+logaddexp2 = _two_tensors("logaddexp2", _logaddexp2, True)
+fmax = _two_tensors("fmax", _fmax, False)
+fmin = _two_tensors("fmin", _fmin, False)
+
+
+def copysign(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    input = E._tensor_arg(input, "copysign")
+    op = _copysign_t if isinstance(other, Tensor) else _copysign_s
+    return E._out(E._check(op(input, other), "copysign", input, other), out)
+
+
+def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor):  # xlogy(2, t): torch's self_scalar overload
+        other = E._tensor_arg(other, "xlogy", "other")
+        input = wrap(other._dev.xp.asarray(input, dtype=np.result_type(input, other._data.dtype)), other._dev)
+    op = _xlogy_t if isinstance(other, Tensor) else _xlogy_s
+    return E._out(E._check(op(input, other), "xlogy", input, other), out)
+
+
+FUNCTIONS = {
+    **FNS,
+    "signbit": signbit,
+    "isposinf": isposinf,
+    "isneginf": isneginf,
+    "hypot": hypot,
+    "logaddexp": logaddexp,
+    "logaddexp2": logaddexp2,
+    "fmax": fmax,
+    "fmin": fmin,
+    "copysign": copysign,
+    "xlogy": xlogy,
+}
