@@ -316,3 +316,4 @@ from engine.ops.elementwise_more import FUNCTIONS as _MORE  # noqa: E402
 
 globals().update(_MORE)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _MORE
+from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401

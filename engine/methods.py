@@ -27,6 +27,7 @@ from engine.grad_mode import ENABLED
 from engine.ops import elementwise as E
 from engine.ops import elementwise_more as EM
 from engine.ops import index as I  # noqa: E741
+from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
 from engine.ops import reduce as R
@@ -430,6 +431,19 @@ METHODS: dict[str, Any] = {
 for _name, _fn in E._UNARY_FNS.items():
     METHODS.setdefault(_name, _fn)
     METHODS.setdefault(_name + "_", P.unary_(_name))
+# in-place forms of functions with operands: x.f_(*args) stores f(x, *args) in x (torch's casting rule)
+for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.atan2), ("arctan2", E.atan2),
+                   ("logical_not", E.logical_not), ("logical_and", E.logical_and), ("logical_or", E.logical_or),
+                   ("logical_xor", E.logical_xor), ("bitwise_and", E.bitwise_and), ("bitwise_or", E.bitwise_or),
+                   ("bitwise_xor", E.bitwise_xor), ("bitwise_not", E.bitwise_not), ("nan_to_num", E.nan_to_num),
+                   ("round", E.round), ("eq", E.eq), ("ne", E.ne), ("lt", E.lt), ("le", E.le), ("gt", E.gt),
+                   ("ge", E.ge), ("greater", E.gt), ("greater_equal", E.ge), ("less", E.lt), ("less_equal", E.le),
+                   ("not_equal", E.ne), ("hypot", EM.hypot), ("copysign", EM.copysign), ("xlogy", EM.xlogy),
+                   ("index_add", I.index_add), ("index_fill", IW.index_fill), ("index_copy", IW.index_copy),
+                   ("masked_scatter", IW.masked_scatter)):  # fmt: skip
+    METHODS.setdefault(_name, _fn)
+    METHODS.setdefault(_name + "_", P.inplace_of(_fn, _name))
+METHODS["float_power_"] = P.float_power_
 for _name, _fn in EM.FUNCTIONS.items():
     METHODS.setdefault(_name, _fn)
     if _name in EM.FNS:  # (the unary ones have in-place forms: x.asinh_())

@@ -129,10 +129,12 @@ def _check_cast(src: Any, dst: Any) -> None:
         raise RuntimeError(f"result type {s} can't be cast to the desired output type {d}")
 
 
-def apply(x: Tensor, compute: Any, *others: Any) -> Tensor:
-    """Run `compute(x, *others)` out of place, then store the result in x's memory."""
+def apply(x: Tensor, compute: Any, *others: Any, fits: bool = True) -> Tensor:
+    """Run `compute(x, *others)` out of place, then store the result in x's memory. fits: check that the
+    operands broadcast to x's shape (done by the caller where some operand is an index, not an operand)."""
     check_inplace(x)
-    _fits_in(x, *(o._data.shape for o in others if isinstance(o, Tensor)))
+    if fits:
+        _fits_in(x, *(o._data.shape for o in others if isinstance(o, Tensor)))
     for o in others:
         if isinstance(o, Tensor):
             check_no_partial_overlap(x._data, o._data)
@@ -592,6 +594,33 @@ def detach_(x: Tensor) -> Tensor:
     x.grad_fn = None
     x._rg = False
     return x
+
+
+def inplace_of(fn: Any, name: str) -> Any:
+    """x.name_(*args, **kw): fn(x, *args, **kw) stored in x. Only tensors that broadcast against x elementwise
+    are checked against x's shape (an index tensor is not)."""
+    elementwise = not name.startswith(("index_", "masked_"))
+
+    def op(x: Tensor, *args: Any, **kw: Any) -> Tensor:
+        tensors = tuple(a for a in args if isinstance(a, Tensor))
+        if elementwise:
+            check_inplace(x)
+            _fits_in(x, *(t._data.shape for t in tensors))
+        return apply(x, lambda a, *_: fn(a, *args, **kw), *tensors, fits=False)
+
+    op.__name__ = name + "_"
+    return op
+
+
+def float_power_(x: Tensor, exponent: Any) -> Tensor:
+    from engine.ops.elementwise import float_power
+
+    if x._data.dtype != np.float64:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {x.dtype.scalar_name()} but the operation's result requires "
+            "dtype Double"
+        )
+    return apply(x, lambda a, *_: float_power(a, exponent), *((exponent,) if isinstance(exponent, Tensor) else ()))
 
 
 def unary_fn_(fn: Any, name: str) -> Any:
