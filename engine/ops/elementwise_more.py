@@ -147,7 +147,7 @@ def _two_tensors(name: str, op: Any, float_only: bool) -> Any:
             kind = np.result_type(input._data.dtype, other._data.dtype).kind
             if kind != "f":
                 dt = input.dtype if input._data.dtype.kind != "f" else other.dtype
-                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dt.scalar_name()}\'')
+                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dt.scalar_name()}'")
         return E._out(E._check(op(input, other), name, input, other), out)
 
     fn.__name__ = name
