@@ -316,4 +316,8 @@ from engine.ops.elementwise_more import FUNCTIONS as _MORE  # noqa: E402
 
 globals().update(_MORE)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _MORE
+from engine.ops.composites import FUNCTIONS as _COMPOSITES  # noqa: E402
+from engine.ops.diagonal import diag_embed, diagonal  # noqa: E402, F401
 from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401
+
+globals().update(_COMPOSITES)

@@ -1,9 +1,10 @@
-"""torch.linalg: the norms the engine covers."""
+"""torch.linalg: the norms and the cross product the engine covers."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from engine.ops.composites import linalg_cross as cross
 from engine.ops.reduce import norm as _norm
 from engine.ops.reduce import vector_norm
 
@@ -12,4 +13,4 @@ def norm(input: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
     return _norm(input, 2 if ord is None else ord, dim, keepdim)
 
 
-__all__ = ["norm", "vector_norm"]
+__all__ = ["cross", "norm", "vector_norm"]

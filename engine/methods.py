@@ -24,6 +24,8 @@ from engine.dtypes import (
     uint8,
 )
 from engine.grad_mode import ENABLED
+from engine.ops import composites as CP
+from engine.ops import diagonal as DG
 from engine.ops import elementwise as E
 from engine.ops import elementwise_more as EM
 from engine.ops import index as I  # noqa: E741
@@ -444,6 +446,9 @@ for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.ata
     METHODS.setdefault(_name, _fn)
     METHODS.setdefault(_name + "_", P.inplace_of(_fn, _name))
 METHODS["float_power_"] = P.float_power_
+METHODS.update(diagonal=DG.diagonal, diag_embed=DG.diag_embed, fill_diagonal_=DG.fill_diagonal_)
+for _name, _fn in CP.METHODS.items():
+    METHODS.setdefault(_name, _fn)
 for _name, _fn in EM.FUNCTIONS.items():
     METHODS.setdefault(_name, _fn)
     if _name in EM.FNS:  # (the unary ones have in-place forms: x.asinh_())

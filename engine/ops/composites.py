@@ -1,0 +1,286 @@
+"""Functions torch builds from other ops, or runs as one kernel with a simple backward: rot90, diff, dstack,
+column_stack, atleast_1d/2d/3d, kron, dist, cross, cartesian_prod, and the integer-valued isin, searchsorted,
+bucketize, tril_indices/triu_indices. Each gives torch's node on top of its result."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.backend import host, to_device
+from engine.grad_mode import ENABLED
+from engine.ops.index import cat, narrow, stack
+from engine.ops.shape import UnsafeViewBackward0, _record, flip, meshgrid, reshape, transpose
+from engine.ops.util import node_class, norm_dim, record
+from engine.tensor import Tensor, wrap
+from engine.warn import user_stacklevel
+
+
+class _NoGrad:
+    def __enter__(self) -> None:
+        self.prev = ENABLED[0]
+        ENABLED[0] = False
+
+    def __exit__(self, *exc: object) -> None:
+        ENABLED[0] = self.prev
+
+
+# ---- rot90 ---------------------------------------------------------------------------------------------
+Rot90Backward0 = node_class("Rot90Backward0", lambda self, g, k, dims: (rot90(g, -k, dims),))
+
+
+def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:  # noqa: A002
+    d = input._data
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if d.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {d.ndim}")
+    a, b = norm_dim(dims[0], d.ndim), norm_dim(dims[1], d.ndim)
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
+    k = int(k) % 4
+    with _NoGrad():  # torch's flips and transposes, recorded as one Rot90Backward0
+        r = input
+        if k == 1:
+            r = transpose(flip(r, (b,)), a, b)
+        elif k == 2:
+            r = flip(r, (a, b))
+        elif k == 3:
+            r = flip(transpose(r, a, b), (b,))
+        else:
+            r = r.clone()
+    return record(Rot90Backward0, r._data, input._dev, (input,), (k, (a, b)), (None, None))
+
+
+# ---- diff -------------------------------------------------------------------------------------------------
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:  # noqa: A002
+    d = input._data
+    if d.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    ax = norm_dim(dim, d.ndim)
+    x = input
+    if prepend is not None or append is not None:
+        parts = [t for t in (prepend, input, append) if t is not None]
+        if any(t._data.ndim != d.ndim for t in parts):
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        x = cat(parts, ax)
+    for _ in range(int(n)):
+        m = x._data.shape[ax]
+        if m == 0:
+            break
+        hi, lo = narrow(x, ax, 1, m - 1), narrow(x, ax, 0, m - 1)
+        x = hi.logical_xor(lo) if x._data.dtype.kind == "b" else hi - lo
+    return x
+
+
+# ---- stacking helpers -----------------------------------------------------------------------------------
+def _tensors(args: tuple) -> tuple:
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    ts = _tensors(tensors)
+    out = tuple(t.reshape(1) if t._data.ndim == 0 else t for t in ts)
+    return out[0] if len(tensors) == 1 and isinstance(tensors[0], Tensor) else out
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    ts = _tensors(tensors)
+    out = tuple(t.reshape(1, 1) if t._data.ndim == 0 else t.unsqueeze(0) if t._data.ndim == 1 else t for t in ts)
+    return out[0] if len(tensors) == 1 and isinstance(tensors[0], Tensor) else out
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    def one(t: Tensor) -> Tensor:
+        n = t._data.ndim
+        if n == 0:
+            return t.reshape(1, 1, 1)
+        if n == 1:
+            return t.unsqueeze(0).unsqueeze(-1)
+        if n == 2:
+            return t.unsqueeze(-1)
+        return t
+
+    ts = _tensors(tensors)
+    out = tuple(one(t) for t in ts)
+    return out[0] if len(tensors) == 1 and isinstance(tensors[0], Tensor) else out
+
+
+def dstack(tensors: Any) -> Tensor:
+    return cat(list(atleast_3d(*tensors)), 2)
+
+
+def column_stack(tensors: Any) -> Tensor:
+    cols = [t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in tensors]
+    return cat(cols, 1)
+
+
+# ---- kron / dist / cross / cartesian_prod ---------------------------------------------------------------
+def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    a, b = input, other
+    n = max(a._data.ndim, b._data.ndim)
+    sa = (1,) * (n - a._data.ndim) + a._data.shape
+    sb = (1,) * (n - b._data.ndim) + b._data.shape
+    # interleave: a's dims (i, 1) against b's (1, j), multiplied, then merged pairwise (torch's composite)
+    ai = reshape(a, tuple(v for s in sa for v in (s, 1)))
+    bi = reshape(b, tuple(v for s in sb for v in (1, s)))
+    p = ai * bi
+    shape = tuple(x * y for x, y in zip(sa, sb))
+    return _record(wrap(p._data.reshape(shape), p._dev), UnsafeViewBackward0, p, (p._data.shape,))
+
+
+def _dist_bw(self: Any, g: Tensor, a: Tensor, b: Tensor, p: float, r: Tensor) -> tuple:
+    from engine.ops.elementwise import where
+
+    diff = a - b
+    if p == 0:
+        return None, None
+    if p == 1:
+        ga = diff.sgn() * g
+    elif p == 2:
+        ga = diff * where(r == 0, 0.0, g / r)
+    elif math.isinf(p):
+        hit = (diff.abs() == r).to(diff.dtype)
+        ga = diff.sgn() * hit * (g / hit.sum())
+    else:
+        ga = diff * diff.abs().pow(p - 2) * where(r == 0, 0.0, g / r.pow(p - 1))
+    n = self._next
+    return (ga if n[0] is not None else None, -ga if n[1] is not None else None)
+
+
+DistBackward0 = node_class("DistBackward0", _dist_bw)
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    with _NoGrad():
+        r = (input - other).norm(p)
+    t = record(DistBackward0, r._data, input._dev, (input, other), (input, other, float(p), r), (None,) * 4)
+    if t.grad_fn is not None:  # (the operands broadcast: their gradients are summed back)
+        t.grad_fn._meta = tuple((x._data.shape, x._data.dtype) for x in (input, other))
+    return t
+
+
+def _cross_bw(self: Any, g: Tensor, a: Tensor, b: Tensor, dim: int) -> tuple:
+    n = self._next
+    return (
+        linalg_cross(b, g, dim=dim) if n[0] is not None else None,
+        linalg_cross(g, a, dim=dim) if n[1] is not None else None,
+    )
+
+
+LinalgCrossBackward0 = node_class("LinalgCrossBackward0", _cross_bw)
+
+
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    da, db = input._data, other._data
+    if da.ndim != db.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    shape = np.broadcast_shapes(da.shape, db.shape)
+    ax = norm_dim(dim, len(shape))
+    if da.shape[ax - len(shape) + da.ndim] != 3 or db.shape[ax - len(shape) + db.ndim] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {ax} must have length 3. Got {da.shape[ax]} and {db.shape[ax]}"
+        )
+    xp = input._dev.xp
+    r = xp.cross(xp.broadcast_to(da, shape), xp.broadcast_to(db, shape), axis=ax)
+    t = record(LinalgCrossBackward0, r, input._dev, (input, other), (input, other, ax), (None,) * 3)
+    if t.grad_fn is not None:
+        t.grad_fn._meta = tuple((x._data.shape, x._data.dtype) for x in (input, other))
+    return t
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    if dim is None:
+        import warnings
+
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim explicitly "
+            "or simply use torch.linalg.cross.\nThe default value of dim will change to agree with that of "
+            "linalg.cross in a future release.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+        shape = np.broadcast_shapes(input._data.shape, other._data.shape)
+        dims = [i for i, s in enumerate(shape) if s == 3]
+        if not dims:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = dims[0]
+    return linalg_cross(input, other, dim=dim)
+
+
+def cartesian_prod(*tensors: Any) -> Tensor:
+    ts = _tensors(tensors)
+    if len(ts) == 1:
+        return ts[0]
+    grids = meshgrid(*ts, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+# ---- integer-valued lookups (no gradients) ---------------------------------------------------------------
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    like = elements if isinstance(elements, Tensor) else test_elements
+    e = elements._data if isinstance(elements, Tensor) else like._dev.xp.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else like._dev.xp.asarray(test_elements)
+    xp = like._dev.xp
+    return wrap(xp.isin(e, t, invert=invert), like._dev)
+
+
+def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter: Any = None) -> Tensor:  # fmt: skip
+    seq = host(sorted_sequence._data)
+    vals = host(values._data) if isinstance(values, Tensor) else np.asarray(values)
+    side = side or ("right" if right else "left")
+    if sorter is not None:
+        seq = np.take_along_axis(seq, host(sorter._data), axis=-1)
+    if seq.ndim <= 1:
+        r = np.searchsorted(seq, vals, side=side)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise RuntimeError(
+                "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "
+                "boundaries tensor and input value tensor must match, but we got boundaries tensor "
+                f"[{', '.join(map(str, seq.shape))}] and input value tensor [{', '.join(map(str, vals.shape))}]"
+            )
+        flat_s = seq.reshape(-1, seq.shape[-1])
+        flat_v = vals.reshape(-1, vals.shape[-1])
+        r = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(flat_s, flat_v)]).reshape(vals.shape)
+    dev = sorted_sequence._dev
+    return wrap(dev.xp.asarray(np.asarray(r, dtype=np.int32 if out_int32 else np.int64)), dev)
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def _triangle_indices(row: int, col: int, offset: int, dtype: Any, device: Any, lower: bool) -> Tensor:
+    from engine.dtypes import int64, to_dtype
+
+    dt = to_dtype(dtype if dtype is not None else int64).np
+    mask = np.tri(row, col, offset, dtype=bool) if lower else ~np.tri(row, col, offset - 1, dtype=bool)
+    r = np.stack(np.nonzero(mask)).astype(dt)
+    dev = to_device(device)
+    return wrap(dev.xp.asarray(r), dev)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:  # fmt: skip
+    return _triangle_indices(row, col, offset, dtype, device, True)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:  # fmt: skip
+    return _triangle_indices(row, col, offset, dtype, device, False)
+
+
+FUNCTIONS = {
+    "rot90": rot90, "diff": diff, "atleast_1d": atleast_1d, "atleast_2d": atleast_2d, "atleast_3d": atleast_3d,
+    "dstack": dstack, "column_stack": column_stack, "kron": kron, "dist": dist, "cross": cross,
+    "cartesian_prod": cartesian_prod, "isin": isin, "searchsorted": searchsorted, "bucketize": bucketize,
+    "tril_indices": tril_indices, "triu_indices": triu_indices,
+}  # fmt: skip
+METHODS = {"rot90": rot90, "diff": diff, "kron": kron, "dist": dist, "cross": cross}
