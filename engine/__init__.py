@@ -321,3 +321,4 @@ from engine.ops.diagonal import diag_embed, diagonal  # noqa: E402, F401
 from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401
 
 globals().update(_COMPOSITES)
+from engine.ops.einsum import einsum  # noqa: E402, F401
