@@ -67,13 +67,15 @@ class Node(metaclass=TorchNamed):
     _ctx: Any = None  # (output shape, output dtype), for describe()
     _outs: bool = False  # some saved item is an _Out (the op's own output), re-wrapped on unpack
     _nfreed: int = 0  # saved arrays without a version record that a backward freed (for describe())
+    _oi: int = 0  # which output of a multi-output op (split, unbind) this node's tensor is
 
     def name(self) -> str:
         return type(self).__name__
 
     @property
     def next_functions(self) -> tuple:
-        return tuple((n, 0) for n in self._next)
+        # (the output index: which piece of a split/unbind this edge is, as torch's one multi-output node)
+        return tuple((n, n._oi if n is not None else 0) for n in self._next)
 
     @property
     def metadata(self) -> dict:
@@ -498,8 +500,11 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
                 var._grad = g
             else:
                 var._grad = wrap(gd.copy(), g._dev)
-    elif create_graph or cur._rg:
+    elif create_graph:
         var.grad = cur + g
+    elif cur._rg:  # a grad with a graph (from create_graph=True): torch adds in place, keeping its grad_fn
+        cur._data = cur._data + g._data
+        cur._version[0] += 1
     else:
         if fusion._LIVE:  # a hook may have made a pending recipe that reads this .grad
             fusion.flush()

@@ -261,6 +261,12 @@ class RemovableHandle:
         if self.fn in self.hooks:
             self.hooks.remove(self.fn)
 
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
     def __repr__(self) -> str:
         return f"<torch.utils.hooks.RemovableHandle object at {id(self):#x}>"
 
@@ -290,6 +296,8 @@ def _data_get(self: Tensor) -> Tensor:
 def _data_set(self: Tensor, value: Tensor) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+    if self._rg and value._data.dtype.kind != "f":
+        raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
     self._data = value._data
     self._dev = value._dev
 

@@ -1,5 +1,6 @@
 """torch.return_types: the named (values, indices) pairs that max/min/sort/topk return."""
 
+from engine.ops.order_stats import aminmax_out_type, aminmax_type, nanmedian_out_type, nanmedian_type
 from engine.ops.reduce import RT
 
 max = RT["max"]  # noqa: A001
@@ -8,3 +9,8 @@ sort = RT["sort"]
 topk = RT["topk"]
 median = RT["median"]
 max_out, min_out, sort_out, topk_out, median_out = (RT[n + "_out"] for n in ("max", "min", "sort", "topk", "median"))
+# engine/ops/order_stats.py's: pairs of (values, indices) as above, and aminmax's (min, max)
+kthvalue, mode, cummax, cummin = (RT[n] for n in ("kthvalue", "mode", "cummax", "cummin"))
+kthvalue_out, mode_out, cummax_out, cummin_out = (RT[n + "_out"] for n in ("kthvalue", "mode", "cummax", "cummin"))
+nanmedian, nanmedian_out = nanmedian_type, nanmedian_out_type
+aminmax, aminmax_out = aminmax_type, aminmax_out_type

@@ -189,3 +189,68 @@ REQUIRES_GRAD_ERRORS = [
 @pytest.mark.parametrize("i", range(len(REQUIRES_GRAD_ERRORS)))
 def test_requires_grad_flags_are_checked(i: int) -> None:
     same_error(REQUIRES_GRAD_ERRORS[i])
+
+
+BROADCAST_ORDER_ERRORS = [
+    lambda T: T.ones(3, 2).lerp(T.ones(3, 3), 0.3),
+    lambda T: T.ones(3, 2).lerp(T.ones(3, 2), T.ones(3, 3)),
+    lambda T: T.addcmul(T.ones(3, 2), T.ones(3, 3), T.ones(3, 2)),
+    lambda T: T.addcdiv(T.ones(3, 2), T.ones(3, 3), T.ones(3, 2)),
+    lambda T: T.ones(3, 2).masked_fill(T.ones(3, 3) > 0, 1.0),
+]
+
+
+@pytest.mark.parametrize("i", range(len(BROADCAST_ORDER_ERRORS)))
+def test_broadcast_errors_name_operands_in_torch_order(i: int) -> None:
+    same_error(BROADCAST_ORDER_ERRORS[i])
+
+
+def test_plain_backward_after_create_graph_keeps_grad_graph() -> None:
+    import warnings
+
+    def fn(T: object) -> object:
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = (x**3).sum()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y.backward(create_graph=True)
+        y.backward()
+        return x.grad
+
+    same(fn)
+
+
+def test_next_functions_name_the_output_of_multi_output_ops() -> None:
+    import re
+
+    def fn(T: object) -> object:
+        x = T.arange(6.0).requires_grad_()
+        _, _, c = x.split(2)
+        u = x.view(2, 3).unbind()[1]
+        return re.sub(r"0x[0-9a-f]+", "", str(((c * 2).grad_fn.next_functions, (u * 1).grad_fn.next_functions)))
+
+    same(fn)
+
+
+def test_small_autograd_texts_and_handles() -> None:
+    import re
+
+    def fn(T: object) -> object:
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        with x.register_hook(lambda g: seen.append(1)):
+            pass
+        (x * 2).sum().backward()
+        return re.sub(r"0x[0-9a-f]+", "", repr((x // 1).grad_fn)), len(seen), x.grad
+
+    same(fn)
+
+    def set_grad(T: object) -> None:
+        T.ones(2, requires_grad=True).grad = [1.0, 2.0]
+
+    same_error(set_grad)
+
+    def set_data(T: object) -> None:
+        T.ones(2, requires_grad=True).data = T.tensor([1, 2])
+
+    same_error(set_data)

@@ -347,6 +347,9 @@ class NotImplementedNode(Node):
     def name(self) -> str:
         return "torch::autograd::NotImplemented"
 
+    def __repr__(self) -> str:
+        return f"<NotImplemented object at {id(self):#x}>"
+
     def backward(self, g: Tensor, *saved: Any) -> tuple:
         raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
@@ -1060,6 +1063,11 @@ def _ternary(cls: type, combine: Any) -> Any:
             isinstance(x, Tensor) and x._data.dtype.kind == "b" for x in (input, tensor1, tensor2)
         ):
             raise NotImplementedError(f"\"addcmul_{input._dev.type}_out\" not implemented for 'Bool'")
+        shapes = [np.shape(x._data) for x in (input, tensor1, tensor2) if isinstance(x, Tensor)]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:  # torch broadcasts input, tensor1, tensor2 in that order
+            raise RuntimeError(broadcast_error(*shapes)) from None
         fused = None
         if (
             type(input._data) is not _ndarray
@@ -1596,6 +1604,10 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     s, e = input._data, end._data
     xp = input._dev.xp
     w = weight._data if isinstance(weight, Tensor) else s.dtype.type(weight)
+    try:
+        np.broadcast_shapes(s.shape, e.shape, np.shape(w))
+    except ValueError:
+        raise RuntimeError(broadcast_error(s.shape, e.shape, np.shape(w))) from None
     diff = e - s
     if s.dtype.char in "ef":  # torch's vectorized kernel: fused multiply-adds (one rounding), emulated in double
         s64, e64, d64 = s.astype(np.float64), e.astype(np.float64), diff.astype(np.float64)

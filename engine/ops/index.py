@@ -1147,6 +1147,8 @@ def _multi(views: list, op: str) -> tuple:
     for i, t in enumerate(views):
         if t._rg and t._meta is not None:
             t._meta["multi"] = (op, i)
+            if t.grad_fn is not None:
+                t.grad_fn._oi = i
     return tuple(views)
 
 
