@@ -322,3 +322,14 @@ from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noq
 
 globals().update(_COMPOSITES)
 from engine.ops.einsum import einsum  # noqa: E402, F401
+from engine.ops.order_stats import (  # noqa: E402, F401
+    aminmax,
+    cummax,
+    cummin,
+    kthvalue,
+    logcumsumexp,
+    mode,
+    msort,
+    nanmean,
+    nanmedian,
+)

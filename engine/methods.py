@@ -32,6 +32,7 @@ from engine.ops import index as I  # noqa: E741
 from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
+from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import shape as S
 from engine.ops.util import edge_of, node_class
@@ -457,6 +458,17 @@ METHODS["float_power_"] = P.float_power_
 METHODS.update(diagonal=DG.diagonal, diag_embed=DG.diag_embed, fill_diagonal_=DG.fill_diagonal_)
 for _name, _fn in CP.METHODS.items():
     METHODS.setdefault(_name, _fn)
+METHODS.update(
+    cummax=OS.cummax_method,
+    cummin=OS.cummin_method,
+    mode=OS.mode_method,
+    kthvalue=OS.kthvalue_method,
+    aminmax=OS.aminmax_method,
+    nanmedian=OS.nanmedian_method,
+    nanmean=OS.nanmean_method,
+    msort=OS.msort,
+    logcumsumexp=OS.logcumsumexp_method,
+)
 for _name, _fn in EM.FUNCTIONS.items():
     METHODS.setdefault(_name, _fn)
     if _name in EM.FNS:  # (the unary ones have in-place forms: x.asinh_())

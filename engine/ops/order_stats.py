@@ -1,0 +1,836 @@
+"""Order statistics and running extremes: cummax, cummin, mode, kthvalue, aminmax, nanmedian, nanmean, msort,
+logcumsumexp, with the values, indices, errors and gradients of torch's cpu kernels.
+
+Which index torch returns among equal values is whatever its cpu kernel's algorithm leaves there, not a
+documented rule: mode sorts (value, index) pairs on the value alone with libstdc++'s std::sort (an introsort,
+not stable) and reports the last pair of the winning run; kthvalue runs torch's own quickselect
+(quick_select_template in aten's SortingUtils.h); nanmedian's nth_element compares (value, index), a total
+order except among nans. Where the values alone do not fix the answer (a tie at the selected value, or a nan
+in a mode row), the row is replayed here on the host with the same algorithm, comparison for comparison; the
+vectorised paths answer every other row.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from engine.autograd import Node
+from engine.backend import host
+from engine.dtypes import to_dtype
+from engine.grad_mode import ENABLED
+from engine.naming import TorchNamed
+from engine.ops import elementwise as E
+from engine.ops import reduce as R
+from engine.ops.index import scatter_add_new
+from engine.ops.util import node_class, norm_dim
+from engine.tensor import Tensor, wrap, wrap_any
+
+_MISSING: Any = object()  # a required argument not passed (torch's parser names it in its TypeError)
+
+
+# ---- torch's argument parser ---------------------------------------------------------------------------
+def _is_int(v: Any) -> bool:
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    if isinstance(v, (int, np.integer)):
+        return True
+    return isinstance(v, Tensor) and v._data.ndim == 0 and v._data.dtype.kind in "iu"
+
+
+def _is_ints(v: Any) -> bool:
+    return v is None or _is_int(v) or (isinstance(v, (tuple, list)) and all(_is_int(x) for x in v))
+
+
+_ACCEPTS: dict[str, Callable[[Any], bool]] = {
+    "int": _is_int,
+    "int?": lambda v: v is None or _is_int(v),
+    "bool": lambda v: isinstance(v, (bool, np.bool_)),
+    "ints?": _is_ints,
+}
+_EXPECTED = {"int": "int", "int?": "int", "bool": "bool", "ints?": "tuple of ints"}
+
+
+def _parsed(name: str, required: int | None = None, **kinds: str) -> Callable[[Callable], Callable]:
+    """Check the arguments as torch's argument parser does, before the op runs. A wrong type is its TypeError,
+    which names the argument and, when it was passed positionally, its position (counted from the input in
+    the function form, from the first argument after self in the method form, `_method=True`). With
+    `required` (the positional parameters torch's schema requires), too many positional arguments are
+    counted as torch counts them (its schema, not this signature, says which have defaults)."""
+
+    def deco(fn: Callable) -> Callable:
+        params = inspect.signature(fn).parameters
+        # (a keyword-only parameter has no position)
+        index = {
+            p: list(params).index(p) if params[p].kind is params[p].POSITIONAL_OR_KEYWORD else 1 << 30 for p in kinds
+        }
+        total = sum(1 for p in params.values() if p.kind is p.POSITIONAL_OR_KEYWORD)
+
+        @functools.wraps(fn)
+        def parsed(*args: Any, _method: bool = False, **kwargs: Any) -> Any:
+            if required is not None and len(args) > total:
+                raise _too_many(name, required - _method, total - _method, len(args) - _method)
+            for p, kind in kinds.items():
+                if p in kwargs:
+                    v, pos = kwargs[p], None
+                elif index[p] < len(args):
+                    v, pos = args[index[p]], index[p] + (0 if _method else 1)
+                else:
+                    continue
+                if v is not _MISSING and v is not R.NODIM and v is not R.NOKEEP and not _ACCEPTS[kind](v):
+                    at = f" (position {pos})" if pos is not None else ""
+                    raise TypeError(f"{name}(): argument '{p}'{at} must be {_EXPECTED[kind]}, not {type(v).__name__}")
+            return fn(*args, **kwargs)
+
+        return parsed
+
+    return deco
+
+
+def _too_many(name: str, required: int, total: int, given: int) -> TypeError:
+    takes = f"{total} positional argument{'' if total == 1 else 's'}"
+    if required < total:
+        takes = f"from {required} to {total} positional arguments"
+    return TypeError(f"{name}() takes {takes} but {given} {'was' if given == 1 else 'were'} given")
+
+
+def _missing(name: str, arg: str) -> TypeError:
+    return TypeError(f'{name}() missing 1 required positional arguments: "{arg}"')
+
+
+def _not_implemented(kernel: str, t: Tensor) -> NotImplementedError:
+    # the cpu kernel's name: the engine is checked against torch's cpu kernels on every device
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{t.dtype.scalar_name()}'")
+
+
+def _nonempty_dim(name: str, d: Any, ax: int) -> None:
+    """torch's zero_numel_check_dims: an empty input may not be reduced along a dimension of size 0."""
+    if d.size == 0 and d.shape[ax] == 0:
+        raise IndexError(f"{name}: Expected reduction dim {ax} to have non-zero size.")
+
+
+# ---- return types --------------------------------------------------------------------------------------
+nanmedian_type = R._rt("nanmedian")
+nanmedian_out_type = R._rt("nanmedian_out")
+
+
+class _MinMax(tuple, metaclass=TorchNamed):
+    """torch.return_types.aminmax: a (min, max) pair that prints as torch prints it."""
+
+    _torch_name = "torch.return_types.{name}"
+    _name = "aminmax"
+    __slots__ = ()
+
+    def __new__(cls, min: Tensor, max: Tensor) -> _MinMax:  # noqa: A002
+        return tuple.__new__(cls, (min, max))
+
+    @property
+    def min(self) -> Tensor:
+        return self[0]
+
+    @property
+    def max(self) -> Tensor:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.{self._name}(\nmin={self[0]!r},\nmax={self[1]!r})"
+
+    __str__ = __repr__
+
+
+aminmax_type = type("aminmax", (_MinMax,), {"__slots__": (), "_name": "aminmax", "__qualname__": "aminmax"})
+aminmax_out_type = type(
+    "aminmax_out", (_MinMax,), {"__slots__": (), "_name": "aminmax_out", "__qualname__": "aminmax_out"}
+)
+_OUT_TYPES = {aminmax_type: aminmax_out_type, nanmedian_type: nanmedian_out_type}
+
+
+def _finish(r: Any, out: Any) -> Any:
+    """out=: the results written into the given tensors, returned as torch's *_out return type."""
+    if out is None:
+        return r
+    from engine.ops.inplace import write_out
+
+    if isinstance(r, tuple):
+        cls = _OUT_TYPES.get(type(r)) or R.RT[type(r)._name + "_out"]
+        return cls(*(write_out(o, x) for o, x in zip(out, r)))
+    return write_out(out, r)
+
+
+# ---- backward formulas (engine ops, so create_graph differentiates them) ----------------------------
+def _identity_bw(self: Node, g: Tensor) -> tuple:
+    return (g,)
+
+
+# torch's scatter_/scatter_add_ into a 0-dim tensor is a copy; recorded under the scatter's name
+_Scatter0d = node_class("ScatterBackward0", _identity_bw)
+_ScatterAdd0d = node_class("ScatterAddBackward0", _identity_bw)
+
+
+def _copy_as(g: Tensor, cls: type) -> Tensor:
+    t = wrap(g._data.copy(), g._dev)
+    if ENABLED[0] and g._rg:
+        R._node(cls, t, (g,), (), ())
+    return t
+
+
+def _select_bw(self: Node, g: Tensor, shape: tuple, dim: int, idx: Tensor, keepdim: bool) -> tuple:
+    """torch's value_selecting_reduction_backward: zeros with the gradient scattered to the chosen indices."""
+    if not shape:
+        return (_copy_as(g, _Scatter0d),)
+    return R._select_bw(self, g, shape, dim, idx, keepdim)
+
+
+def _cum_bw(self: Node, g: Tensor, empty: Tensor | None, shape: tuple, dim: int, idx: Tensor) -> tuple:
+    """torch's cummaxmin_backward: zeros.scatter_add_(dim, indices, grad); an empty input is handed back as
+    its own gradient (torch returns `input` there)."""
+    if empty is not None:
+        return (empty,)
+    if not shape:
+        return (_copy_as(g, _ScatterAdd0d),)
+    return (scatter_add_new(g, dim, idx, shape),)
+
+
+def _aminmax_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: tuple | None, keepdim: bool) -> tuple:
+    """One output's share of torch's aminmax_backward: (grad / count) * mask over the elements equal to
+    that output (a nan result matches nothing, so its gradient is nan, as in torch)."""
+    shape = x._data.shape
+    if not shape:
+        mask = x == y
+        return ((g / mask.sum()) * mask,)
+    kept = tuple(1 if dims is None or i in dims else n for i, n in enumerate(shape))
+    if dims is None or not keepdim:
+        g, y = g.reshape(kept), y.reshape(kept)
+    mask = x == y
+    count = mask.sum(dim=tuple(range(len(shape))) if dims is None else dims, keepdim=True)
+    return ((g / count) * mask,)
+
+
+def _evenly_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool) -> tuple:
+    """torch's evenly_distribute_backward (its cpu branch): zeros, with grad / count where the input equals
+    the result (where the input is nan, for a nan result)."""
+    from engine.creation import zeros_like
+
+    mask = x.isnan() if bool(host(y._data != y._data)) else x == y
+    return (zeros_like(x).masked_fill(mask, g / mask.sum()),)
+
+
+def _logcumsumexp_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dim: int) -> tuple:
+    """torch's logcumsumexp_backward: the positive and negative parts of grad in log space, each through a
+    reversed logcumsumexp, so that nothing overflows."""
+    gd = g._data
+    if gd.ndim == 0 or gd.size == 0:
+        return (g,)
+    lowest = float(np.finfo(gd.dtype).min)
+    log_abs = g.abs().log()
+    pos = E.where(g > 0, log_abs, lowest)
+    neg = E.where(g < 0, log_abs, lowest)
+
+    def reverse(t: Tensor) -> Tensor:
+        return logcumsumexp(t.flip(dim), dim).flip(dim)
+
+    return ((reverse(pos - y) + x).exp() - (reverse(neg - y) + x).exp(),)
+
+
+CummaxBackward0 = node_class("CummaxBackward0", _cum_bw)
+CumminBackward0 = node_class("CumminBackward0", _cum_bw)
+ModeBackward0 = node_class("ModeBackward0", _select_bw)
+KthvalueBackward0 = node_class("KthvalueBackward0", _select_bw)
+NanmedianBackward0 = node_class("NanmedianBackward0", _evenly_bw)
+NanmedianBackward1 = node_class("NanmedianBackward1", _select_bw)
+AminmaxBackward0 = node_class("AminmaxBackward0", _aminmax_bw)
+LogcumsumexpBackward0 = node_class("LogcumsumexpBackward0", _logcumsumexp_bw)
+
+
+# ---- replays of torch's cpu algorithms (host, one row at a time) --------------------------------------
+# libstdc++'s std::sort / std::nth_element (bits/stl_algo.h, bits/stl_heap.h) over a Python list with a
+# strict "less" `lt`. The index arithmetic mirrors the C++ so that equal and incomparable (nan) elements end
+# where the compiled kernels leave them.
+_THRESHOLD = 16  # libstdc++'s _S_threshold
+
+
+def _move_median_to_first(a: list, result: int, i: int, j: int, k: int, lt: Callable) -> None:
+    if lt(a[i], a[j]):
+        m = j if lt(a[j], a[k]) else k if lt(a[i], a[k]) else i
+    elif lt(a[i], a[k]):
+        m = i
+    elif lt(a[j], a[k]):
+        m = k
+    else:
+        m = j
+    a[result], a[m] = a[m], a[result]
+
+
+def _unguarded_partition(a: list, first: int, last: int, pivot: int, lt: Callable) -> int:
+    while True:
+        while lt(a[first], a[pivot]):
+            first += 1
+        last -= 1
+        while lt(a[pivot], a[last]):
+            last -= 1
+        if not first < last:
+            return first
+        a[first], a[last] = a[last], a[first]
+        first += 1
+
+
+def _partition_pivot(a: list, first: int, last: int, lt: Callable) -> int:
+    mid = first + (last - first) // 2
+    _move_median_to_first(a, first, first + 1, mid, last - 1, lt)
+    return _unguarded_partition(a, first + 1, last, first, lt)
+
+
+def _linear_insert(a: list, last: int, lt: Callable) -> None:
+    val = a[last]
+    nxt = last - 1
+    # (libstdc++ relies on a smaller element ahead; the bound only keeps a broken order from wrapping around)
+    while nxt >= 0 and lt(val, a[nxt]):
+        a[last] = a[nxt]
+        last = nxt
+        nxt -= 1
+    a[last] = val
+
+
+def _insertion_sort(a: list, first: int, last: int, lt: Callable) -> None:
+    for i in range(first + 1, last):
+        if lt(a[i], a[first]):
+            val = a[i]
+            a[first + 1 : i + 1] = a[first:i]
+            a[first] = val
+        else:
+            _linear_insert(a, i, lt)
+
+
+def _adjust_heap(a: list, first: int, hole: int, n: int, value: Any, lt: Callable) -> None:
+    top = hole
+    child = hole
+    while child < (n - 1) // 2:
+        child = 2 * (child + 1)
+        if lt(a[first + child], a[first + child - 1]):
+            child -= 1
+        a[first + hole] = a[first + child]
+        hole = child
+    if n % 2 == 0 and child == (n - 2) // 2:
+        child = 2 * (child + 1)
+        a[first + hole] = a[first + child - 1]
+        hole = child - 1
+    parent = (hole - 1) // 2
+    while hole > top and lt(a[first + parent], value):
+        a[first + hole] = a[first + parent]
+        hole = parent
+        parent = (hole - 1) // 2
+    a[first + hole] = value
+
+
+def _heap_select(a: list, first: int, middle: int, last: int, lt: Callable) -> None:
+    n = middle - first
+    if n >= 2:  # make_heap
+        parent = (n - 2) // 2
+        while True:
+            _adjust_heap(a, first, parent, n, a[first + parent], lt)
+            if parent == 0:
+                break
+            parent -= 1
+    for i in range(middle, last):
+        if lt(a[i], a[first]):  # pop_heap into i
+            value = a[i]
+            a[i] = a[first]
+            _adjust_heap(a, first, 0, n, value, lt)
+
+
+def _sort_heap(a: list, first: int, last: int, lt: Callable) -> None:
+    while last - first > 1:
+        last -= 1
+        value = a[last]
+        a[last] = a[first]
+        _adjust_heap(a, first, 0, last - first, value, lt)
+
+
+def _introsort_loop(a: list, first: int, last: int, depth: int, lt: Callable) -> None:
+    while last - first > _THRESHOLD:
+        if depth == 0:  # partial_sort(first, last, last): heapsort
+            _heap_select(a, first, last, last, lt)
+            _sort_heap(a, first, last, lt)
+            return
+        depth -= 1
+        cut = _partition_pivot(a, first, last, lt)
+        _introsort_loop(a, cut, last, depth, lt)
+        last = cut
+
+
+def std_sort(a: list, lt: Callable) -> None:
+    """libstdc++'s std::sort(a.begin(), a.end(), lt), in place."""
+    n = len(a)
+    if n < 2:
+        return
+    _introsort_loop(a, 0, n, 2 * (n.bit_length() - 1), lt)
+    if n > _THRESHOLD:
+        _insertion_sort(a, 0, _THRESHOLD, lt)
+        for i in range(_THRESHOLD, n):
+            _linear_insert(a, i, lt)
+    else:
+        _insertion_sort(a, 0, n, lt)
+
+
+def std_nth_element(a: list, nth: int, lt: Callable) -> None:
+    """libstdc++'s std::nth_element(a.begin(), a.begin() + nth, a.end(), lt), in place."""
+    first, last = 0, len(a)
+    if first == last or nth == last:
+        return
+    depth = 2 * ((last - first).bit_length() - 1)
+    while last - first > 3:
+        if depth == 0:
+            _heap_select(a, first, nth + 1, last, lt)
+            a[first], a[nth] = a[nth], a[first]
+            return
+        depth -= 1
+        cut = _partition_pivot(a, first, last, lt)
+        if cut <= nth:
+            first = cut
+        else:
+            last = cut
+    _insertion_sort(a, first, last, lt)
+
+
+def _mode_replay(row: list) -> int:
+    """torch's mode_kernel_impl on one row: the index it reports."""
+    order = list(range(len(row)))
+    std_sort(order, lambda i, j: row[i] < row[j])  # (its comparator looks at the value only)
+    modei = freq = best = 0
+    n = len(order)
+    for i in range(n):
+        freq += 1
+        if i == n - 1 or row[order[i]] != row[order[i + 1]]:
+            if freq > best:
+                modei, best = order[i], freq
+            freq = 0
+    return modei
+
+
+def _kth_replay(row: list, k: int) -> int:
+    """torch's quick_select_template for kthvalue on one row (nan above everything): the index at k - 1."""
+    vals = list(row)
+    idx = list(range(len(row)))
+
+    def gt(x: Any, y: Any) -> bool:
+        return (x != x and y == y) or x > y
+
+    def swap(i: int, j: int) -> None:
+        vals[i], vals[j] = vals[j], vals[i]
+        idx[i], idx[j] = idx[j], idx[i]
+
+    k -= 1
+    lo, hi = 0, len(vals) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if gt(vals[lo], vals[hi]):
+                swap(lo, hi)
+            break
+        swap(lo + (hi - lo) // 2, lo + 1)  # median of three as the pivot, at lo
+        if gt(vals[lo + 1], vals[hi]):
+            swap(lo + 1, hi)
+        if gt(vals[lo], vals[hi]):
+            swap(lo, hi)
+        if gt(vals[lo + 1], vals[lo]):
+            swap(lo + 1, lo)
+        i, j, piv = lo + 1, hi, vals[lo]
+        while True:
+            i += 1
+            while gt(piv, vals[i]):
+                i += 1
+            j -= 1
+            while gt(vals[j], piv):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return idx[k]
+
+
+@functools.lru_cache(maxsize=256)
+def _all_nan_index(n: int) -> int:
+    """The index nanmedian reports for a row of n nans: torch's nth_element sees them all as equivalent and
+    leaves one of them at position 0, depending on n alone."""
+    order = list(range(n))
+    std_nth_element(order, 0, lambda i, j: False)
+    return order[0]
+
+
+# ---- helpers over rows ------------------------------------------------------------------------------
+def _rows(input: Tensor, ax: int) -> tuple:  # noqa: A002
+    """The input on the host with the reduced dim last, as (rows, n) and the shape the indices take."""
+    h = host(input._data)
+    if h.ndim == 0:
+        h = h.reshape(1)
+    m = np.moveaxis(h, ax, -1)
+    return m.reshape(-1, m.shape[-1]), m.shape[:-1]
+
+
+def _select(input: Tensor, ax: int, idx: np.ndarray, keepdim: bool, cls: type, rt: type) -> Any:  # noqa: A002
+    """The (values, indices) pair for host indices chosen along ax (shaped as the input without ax)."""
+    d = input._data
+    xp = input._dev.xp
+    if d.ndim == 0:
+        vals, it = d.copy(), xp.asarray(idx.reshape(()))
+    else:
+        it = xp.asarray(np.expand_dims(idx, ax))
+        vals = xp.take_along_axis(d, it, axis=ax)
+        if not keepdim:
+            vals, it = vals.squeeze(ax), it.squeeze(ax)
+    vt = wrap(vals, input._dev)
+    ti = wrap(it, input._dev)
+    if ENABLED[0] and input._rg:
+        R._node(cls, vt, (input,), (d.shape, ax, ti, keepdim), (None, None, None, None))
+    return rt(vt, ti)
+
+
+def _scan(xp: Any, op: str, a: Any, ax: int) -> Any:
+    """A running maximum/minimum along ax. cupy's ufuncs have no accumulate but for add and multiply, so on a
+    device it is a log-step scan (each step combines every element with the one 2^s before it)."""
+    if xp is np:
+        return getattr(np, op).accumulate(a, axis=ax)
+    f = getattr(xp, op)
+    n = a.shape[ax]
+    s = 1
+    while s < n:
+        lead = tuple(slice(s, None) if i == ax else slice(None) for i in range(a.ndim))
+        lag = tuple(slice(0, n - s) if i == ax else slice(None) for i in range(a.ndim))
+        nxt = a.copy()
+        nxt[lead] = f(a[lead], a[lag])
+        a = nxt
+        s *= 2
+    return a
+
+
+# ---- cummax / cummin --------------------------------------------------------------------------------
+def _cumext(input: Tensor, dim: Any, name: str) -> Any:  # noqa: A002
+    if dim is _MISSING:
+        raise _missing(name, "dim")
+    d = input._data
+    xp = input._dev.xp
+    is_max = name == "cummax"
+    if d.ndim == 0:
+        if dim not in (0, -1):
+            raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+        ax = 0
+        vals, idx = d.copy(), xp.zeros((), dtype=np.int64)
+    else:
+        ax = norm_dim(dim, d.ndim)
+        if d.size == 0:
+            vals, idx = d.copy(), xp.zeros(d.shape, dtype=np.int64)
+        else:
+            # torch's cummax_cummin_helper: an element takes the lead when it is >= (<=) the running extreme,
+            # so among equals the latest wins; a nan takes it and keeps it until the next nan
+            pos = xp.arange(d.shape[ax], dtype=np.int64).reshape(tuple(-1 if i == ax else 1 for i in range(d.ndim)))
+            run = _scan(xp, "maximum" if is_max else "minimum", d, ax)
+            idx = _scan(xp, "maximum", xp.where(d == run, pos, -1), ax)
+            if d.dtype.kind == "f":
+                last_nan = _scan(xp, "maximum", xp.where(xp.isnan(d), pos, -1), ax)
+                idx = xp.where(last_nan >= 0, last_nan, idx)
+            vals = xp.take_along_axis(d, idx, axis=ax)
+    vt = wrap(vals, input._dev)
+    it = wrap(idx, input._dev)
+    if ENABLED[0] and input._rg:
+        cls = CummaxBackward0 if is_max else CumminBackward0
+        R._node(cls, vt, (input,), (input if d.size == 0 else None, d.shape, ax, it), (None, None, None, None))
+    return R.RT[name](vt, it)
+
+
+@_parsed("cummax", 2, dim="int")
+def cummax(input: Tensor, dim: Any = _MISSING, *, out: Any = None) -> Any:  # noqa: A002
+    """torch.cummax: the running maximum along dim and the index it came from (the latest among equals)."""
+    return _finish(_cumext(input, dim, "cummax"), out)
+
+
+@_parsed("cummin", 2, dim="int")
+def cummin(input: Tensor, dim: Any = _MISSING, *, out: Any = None) -> Any:  # noqa: A002
+    """torch.cummin: the running minimum along dim and the index it came from (the latest among equals)."""
+    return _finish(_cumext(input, dim, "cummin"), out)
+
+
+# ---- mode -------------------------------------------------------------------------------------------
+def _mode_rows(rows: np.ndarray) -> np.ndarray:
+    """torch's mode index per row: the smallest of the most frequent values, at the position std::sort
+    leaves last in its run."""
+    nrow, n = rows.shape
+    if nrow == 0:
+        return np.zeros(0, np.int64)
+    s = np.sort(rows, axis=1)
+    pos = np.arange(n)
+    start = np.ones((nrow, n), bool)
+    start[:, 1:] = s[:, 1:] != s[:, :-1]
+    end = np.ones((nrow, n), bool)
+    end[:, :-1] = start[:, 1:]
+    freq = np.where(end, pos - np.maximum.accumulate(np.where(start, pos, 0), axis=1) + 1, 0)
+    best = freq.argmax(axis=1)  # the first longest run: torch replaces the mode only on a strictly longer one
+    every = np.arange(nrow)
+    count = freq[every, best]
+    eq = rows == s[every, best][:, None]
+    # a value that occurs once is at its one position; up to 16 elements std::sort is an insertion sort,
+    # which is stable, so the run ends at the value's last occurrence; otherwise (or with a nan, which
+    # compares false with everything and lands anywhere) the row is replayed
+    idx = np.where(count == 1, eq.argmax(axis=1), n - 1 - eq[:, ::-1].argmax(axis=1)).astype(np.int64)
+    replay = count > 1 if n > _THRESHOLD else np.zeros(nrow, bool)
+    if rows.dtype.kind == "f":
+        replay |= np.isnan(rows).any(axis=1)
+    for r in np.flatnonzero(replay):
+        idx[r] = _mode_replay(rows[r].tolist())
+    return idx
+
+
+@_parsed("mode", 1, dim="int", keepdim="bool")
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: Any = None) -> Any:  # noqa: A002
+    """torch.mode: the most frequent value along dim (the smallest among equally frequent ones) and the
+    index torch's cpu kernel reports for it."""
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    if d.ndim:
+        _nonempty_dim("mode()", d, ax)
+    rows, shape = _rows(input, ax)
+    idx = _mode_rows(rows).reshape(shape)
+    return _finish(_select(input, ax, idx, keepdim, ModeBackward0, R.RT["mode"]), out)
+
+
+# ---- kthvalue ---------------------------------------------------------------------------------------
+def _kth_rows(rows: np.ndarray, k: int) -> np.ndarray:
+    nrow, n = rows.shape
+    v = np.sort(rows, axis=1)[:, k - 1]  # (numpy sorts nans last, as torch's comparison ranks them)
+    eq = rows == v[:, None]
+    if rows.dtype.kind == "f":
+        eq |= np.isnan(rows) & np.isnan(v)[:, None]
+    idx = eq.argmax(axis=1).astype(np.int64)
+    for r in np.flatnonzero(eq.sum(axis=1) > 1):  # a tie at the k-th value: where quickselect leaves it
+        idx[r] = _kth_replay(rows[r].tolist(), k)
+    return idx
+
+
+@_parsed("kthvalue", 2, k="int", dim="int", keepdim="bool")
+def kthvalue(input: Tensor, k: Any = _MISSING, dim: int = -1, keepdim: bool = False, *, out: Any = None) -> Any:  # noqa: A002
+    """torch.kthvalue: the k-th smallest value along dim (nans rank above everything) and the index torch's
+    quickselect reports for it."""
+    if k is _MISSING:
+        raise _missing("kthvalue", "k")
+    k = int(k)
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    if d.ndim:
+        _nonempty_dim("kthvalue()", d, ax)
+    if not 1 <= k <= (d.shape[ax] if d.ndim else 1):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {ax}")
+    if d.dtype.kind == "b" and d.ndim:  # (a 0-dim input is copied before torch dispatches on its dtype)
+        raise _not_implemented("kthvalue_cpu", input)
+    rows, shape = _rows(input, ax)
+    idx = _kth_rows(rows, k).reshape(shape)
+    return _finish(_select(input, ax, idx, keepdim, KthvalueBackward0, R.RT["kthvalue"]), out)
+
+
+# ---- aminmax ----------------------------------------------------------------------------------------
+@_parsed("aminmax", 1, dim="int?", keepdim="bool")
+def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False, out: Any = None) -> Any:  # noqa: A002
+    """torch.aminmax: (min, max) over dim or over everything; a nan anywhere in the reduction is both."""
+    d = input._data
+    if dim is None:
+        if d.size == 0:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+            )
+        dims = None
+        lo, hi = d.min(), d.max()
+        if keepdim:
+            lo, hi = lo.reshape((1,) * d.ndim), hi.reshape((1,) * d.ndim)
+    else:
+        ax = norm_dim(dim, d.ndim)
+        dims = (ax,)
+        if d.ndim == 0:
+            lo, hi = d.copy(), d.copy()
+        else:
+            _nonempty_dim("aminmax", d, ax)
+            lo, hi = d.min(axis=ax, keepdims=keepdim), d.max(axis=ax, keepdims=keepdim)
+    xp = input._dev.xp
+    lt, ht = wrap_any(xp.asarray(lo), input._dev), wrap_any(xp.asarray(hi), input._dev)
+    if ENABLED[0] and input._rg:
+        # one node per output (the engine's nodes have one output each), both named as torch's
+        R._save_even(lt, AminmaxBackward0, input, dims, keepdim)
+        R._save_even(ht, AminmaxBackward0, input, dims, keepdim)
+    return _finish(aminmax_type(lt, ht), out)
+
+
+def aminmax_method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """Tensor.aminmax: keyword arguments only (torch's message counts the arguments after self)."""
+    if args:
+        raise _too_many("aminmax", 0, 0, len(args))
+    return aminmax(self, _method=True, **kwargs)
+
+
+# ---- nanmedian --------------------------------------------------------------------------------------
+_EMPTY_MEDIAN = {"i": {1: 0, 2: 0, 4: -(2**31), 8: -(2**63)}, "u": {1: 0}}  # nan cast to an int dtype, in C++
+
+
+def _nanmedian_all(input: Tensor) -> Tensor:  # noqa: A002
+    d = input._data
+    xp = input._dev.xp
+    if d.size == 0:  # torch answers nan, converted to the dtype (True for bool, INT_MIN for int32 and int64)
+        k = d.dtype.kind
+        fill = np.nan if k == "f" else True if k == "b" else _EMPTY_MEDIAN[k][d.dtype.itemsize]
+        t = wrap(xp.asarray(fill, dtype=d.dtype), input._dev)
+    else:
+        if d.dtype.kind == "b":
+            raise _not_implemented("median_cpu", input)
+        flat = d.reshape(-1)
+        nn = int(xp.isnan(flat).sum()) if d.dtype.kind == "f" else 0
+        s = xp.sort(flat)  # nans last
+        r = s[max(flat.size - nn - 1, 0) // 2]
+        if d.dtype.kind == "f" and float(r) == 0:
+            # the sign of a zero median is whichever zero nth_element leaves there: replay it
+            h = host(flat).tolist()
+            nth = max(len(h) - nn - 1, 0) // 2
+            std_nth_element(h, nth, lambda a, b: a < b or (b != b and a == a))
+            r = xp.asarray(h[nth], dtype=d.dtype)
+        t = wrap(xp.asarray(r).reshape(()), input._dev)
+    if ENABLED[0] and input._rg:
+        R._save_even(t, NanmedianBackward0, input, None, False)
+    return t
+
+
+@_parsed("nanmedian", 2, dim="int", keepdim="bool")
+def nanmedian(input: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, *, out: Any = None) -> Any:  # noqa: A002
+    """torch.nanmedian: the lower median of the non-nan values (nan where there are none); along a dim, with
+    its index (the lower median in (value, index) order, as torch's nth_element ranks them)."""
+    if dim is R.NODIM:
+        if keepdim is not R.NOKEEP:
+            raise _missing("nanmedian", "dim")
+        return _finish(_nanmedian_all(input), out)
+    keepdim = False if keepdim is R.NOKEEP else keepdim
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    if d.ndim:
+        _nonempty_dim("median()", d, ax)
+    if d.dtype.kind == "b":
+        raise _not_implemented("median_out", input)
+    xp = input._dev.xp
+    a = d.reshape(1) if d.ndim == 0 else d
+    n = a.shape[ax]
+    if a.size == 0:
+        idx = xp.zeros(tuple(1 if i == ax else s for i, s in enumerate(a.shape)), dtype=np.int64)
+    else:
+        # a stable sort ranks (value, index) as torch's comparator does, nans last; +0 makes -0.0 a +0.0,
+        # which a device's radix sort would otherwise order before it
+        order = xp.argsort(a + a.dtype.type(0) if a.dtype.kind == "f" else a, axis=ax, kind="stable")
+        nn = xp.isnan(a).sum(axis=ax, keepdims=True) if a.dtype.kind == "f" else xp.zeros((1,) * a.ndim, np.int64)
+        nth = xp.maximum(n - nn - 1, 0) // 2
+        idx = xp.take_along_axis(order, nth.astype(np.int64), axis=ax)
+        idx = xp.where(nn == n, _all_nan_index(n), idx).astype(np.int64)
+    vals = xp.take_along_axis(a, idx, axis=ax)
+    if d.ndim == 0:
+        vals, idx = vals.reshape(()), idx.reshape(())
+    elif not keepdim:
+        vals, idx = vals.squeeze(ax), idx.squeeze(ax)
+    vt = wrap(vals, input._dev)
+    it = wrap(idx, input._dev)
+    if ENABLED[0] and input._rg:
+        R._node(NanmedianBackward1, vt, (input,), (d.shape, ax, it, keepdim), (None, None, None, None))
+    return _finish(nanmedian_type(vt, it), out)
+
+
+# ---- nanmean / msort --------------------------------------------------------------------------------
+@_parsed("nanmean", 1, dim="ints?", keepdim="bool")
+def nanmean(
+    input: Tensor,  # noqa: A002
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    out: Any = None,
+) -> Tensor:
+    """torch.nanmean, composed as torch composes it: nansum(input) / (number of non-nan elements), so its
+    node is DivBackward0 over NansumBackward0."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got {input.dtype.scalar_name()}"
+        )
+    if dtype is not None and to_dtype(dtype).np.kind != "f":
+        raise RuntimeError(
+            "nanmean(): could not infer output dtype. Optional dtype must be either a floating point or complex "
+            f"dtype. Got: {to_dtype(dtype).scalar_name()}"
+        )
+    count = R.sum(E.logical_not(E.isnan(input)), dim, keepdim)
+    return _finish(E.div(R.nansum(input, dim, keepdim, dtype=dtype), count), out)
+
+
+def msort(input: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
+    """torch.msort: sort along dim 0 (its node is sort's, SortBackward0)."""
+    return _finish(R.sort(input, 0).values, out)
+
+
+# ---- logcumsumexp -----------------------------------------------------------------------------------
+def _logcumsumexp_array(d: Any, ax: int, xp: Any) -> Any:
+    """torch's cpu loop: one element at a time, r = _log_add_exp_helper(x, r) from r = -inf, carried in its
+    accumulation type (double for float32, float for float16) and rounded once per output."""
+    acc = np.float32 if d.dtype == np.float16 else np.float64
+    x = xp.moveaxis(d.astype(acc), ax, 0)
+    outm = xp.empty(x.shape, dtype=acc)
+    cur = xp.full(x.shape[1:], -np.inf, dtype=acc)
+    for i in range(x.shape[0]):
+        xi = x[i]
+        lo, hi = xp.minimum(xi, cur), xp.maximum(xi, cur)  # (nan-propagating, as the helper's nan branch)
+        # equal infinities (both -inf, or both inf) return x itself: their difference would be nan
+        cur = xp.where((lo != hi) | xp.isfinite(lo), hi + xp.log1p(xp.exp(lo - hi)), xi)
+        outm[i] = cur
+    return xp.ascontiguousarray(xp.moveaxis(outm, 0, ax)).astype(d.dtype)
+
+
+@_parsed("logcumsumexp", 2, dim="int")
+def logcumsumexp(input: Tensor, dim: Any = _MISSING, *, out: Any = None) -> Tensor:  # noqa: A002
+    """torch.logcumsumexp: log(cumsum(exp(input))) along dim, computed stably as torch's cpu kernel does."""
+    if dim is _MISSING:
+        raise _missing("logcumsumexp", "dim")
+    d = input._data
+    ax = norm_dim(dim, d.ndim)
+    if d.dtype.kind != "f":
+        raise _not_implemented("logcumsumexp_out_cpu", input)
+    xp = input._dev.xp
+    r = d.copy() if d.ndim == 0 or d.size == 0 else _logcumsumexp_array(d, ax, xp)
+    t = wrap(r, input._dev)
+    if ENABLED[0] and input._rg:
+        from engine.autograd import save_out
+        from engine.ops.util import edge_of
+
+        node = LogcumsumexpBackward0()
+        node._next = (edge_of(input),)
+        s, v = save_out(node, t)
+        node._saved = (input, s, ax)
+        node._vers = ((input._version, input._version[0]), v, None)
+        node._ctx = (r.shape, r.dtype)
+        t._rg = True
+        t.grad_fn = node
+    return _finish(t, out)
+
+
+# ---- the Tensor method forms ------------------------------------------------------------------------
+def _method(fn: Callable) -> Callable:
+    """The Tensor method of a parsed function: its TypeErrors count positions after self, as torch's do."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, _method=True, **kwargs)
+
+    method.__name__ = method.__qualname__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+cummax_method = _method(cummax)
+cummin_method = _method(cummin)
+mode_method = _method(mode)
+kthvalue_method = _method(kthvalue)
+nanmedian_method = _method(nanmedian)
+nanmean_method = _method(nanmean)
+logcumsumexp_method = _method(logcumsumexp)
