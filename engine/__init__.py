@@ -333,3 +333,17 @@ from engine.ops.order_stats import (  # noqa: E402, F401
     nanmean,
     nanmedian,
 )
+
+
+def _numpy_names() -> None:
+    """torch's functions take axis=/keepdims= for dim=/keepdim= (ops/util.numpy_names)."""
+    from engine.ops.util import numpy_names
+
+    g = globals()
+    for name, value in list(g.items()):
+        if not name.startswith("_") and callable(value) and getattr(value, "__module__", "").startswith("engine."):
+            if not isinstance(value, type):
+                g[name] = numpy_names(value, name)
+
+
+_numpy_names()

@@ -551,19 +551,40 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None, out: Tenso
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:  # noqa: A002
-    probs = host(input._data).astype(np.float64)  # drawn on the host, like every stream here
-    rows = probs.reshape(-1, probs.shape[-1])
+    """torch's cpu multinomial: one sample, or any number without replacement, is its "gumbel" fast path
+    (argmax/topk of p / q with q ~ Exp(1) drawn as exponential_ draws them); several with replacement, a
+    binary search of the cumulative distribution per uniform draw."""
+    d = input._data
+    if d.dtype.kind != "f":
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {input.dtype.scalar_name()}"
+        )
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if d.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not replacement and num_samples > d.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    probs = host(d)
+    if not replacement or num_samples == 1:
+        if not bool((probs < np.inf).all() and (probs >= 0).all()):  # (nan fails both)
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if bool((probs.reshape(-1, probs.shape[-1]).sum(-1) == 0).any()):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        q = rnd.exponential(generator, probs.shape, probs.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = probs / q
+        if num_samples == 1:
+            out = keys.argmax(-1)[..., None]
+        else:
+            out = np.argsort(-keys, axis=-1, kind="stable")[..., :num_samples]
+        return _finish(out.astype(np.int64), input._dev, False)
+    rows = probs.astype(np.float64).reshape(-1, probs.shape[-1])
     out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
     for r, row in enumerate(rows):
+        if not row.sum() > 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         p = row / row.sum()
         u = rnd.uniform(generator, (num_samples,), np.dtype(np.float64))
-        if replacement:
-            out[r] = np.minimum(np.searchsorted(np.cumsum(p), u, side="right"), len(p) - 1)
-        else:
-            if num_samples > int((row > 0).sum()):
-                raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-            keys = np.log(
-                np.maximum(u if u.size == len(p) else rnd.uniform(generator, (len(p),), np.dtype(np.float64)), 1e-300)
-            ) / np.maximum(p, 1e-300)
-            out[r] = np.argsort(-keys, kind="stable")[:num_samples]
+        out[r] = np.minimum(np.searchsorted(np.cumsum(p), u, side="right"), len(p) - 1)
     return _finish(out.reshape(probs.shape[:-1] + (num_samples,)), input._dev, False)

@@ -117,7 +117,7 @@ def to_dtype(d: object) -> dtype:
     if isinstance(d, dtype):
         return d
     if d is float:
-        return DEFAULT.float
+        return float64  # (torch: dtype=float is double, whatever the default dtype)
     if d is int:
         return int64
     if d is bool:

@@ -35,7 +35,7 @@ from engine.ops import linalg as L
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import shape as S
-from engine.ops.util import edge_of, node_class
+from engine.ops.util import edge_of, node_class, numpy_names
 from engine.tensor import Tensor, view_of, wrap
 
 
@@ -428,6 +428,7 @@ METHODS: dict[str, Any] = {
     "clamp_max_": P.clamp_max_, "lerp_": P.lerp_, "trace": L.trace, "unique": R.unique, "bincount": R.bincount,
     "masked_fill_": P.masked_fill_, "zero_": P.zero_, "fill_": P.fill_, "copy_": P.copy_,
     "requires_grad_": P.requires_grad_, "detach_": P.detach_, "uniform_": P.uniform_, "normal_": P.normal_,
+    "exponential_": P.exponential_,
     # conversions & autograd
     "to": to, "type": type_, "type_as": type_as, "cpu": cpu, "cuda": cuda, "backward": backward,
     "retain_grad": retain_grad, "register_hook": register_hook, "bernoulli": _bernoulli_method,
@@ -483,7 +484,7 @@ METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
 )
 
 for _name, _fn in METHODS.items():
-    setattr(Tensor, _name, _fn)
+    setattr(Tensor, _name, numpy_names(_fn, _name) if not isinstance(_fn, property) else _fn)
 
 Tensor.T = property(S.T)
 Tensor.mT = property(S.mT)

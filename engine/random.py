@@ -703,6 +703,15 @@ def _check_from_to(frm: int, to_inc: int, dt: np.dtype) -> None:
                 )
 
 
+def exponential(gen: Generator | None, shape: _SHAPE, dtype: object, lambd: float = 1.0) -> np.ndarray:
+    """torch's cpu exponential_: per element, in order, -1/lambda * log1p(-u) with u a 53-bit uniform from
+    random64() (the C library's log1p), computed in double and rounded to dtype."""
+    g = _gen(gen)
+    u = _unit53(g, _numel(shape))
+    v = (-1.0 / lambd) * _libm("log1p", -u)
+    return v.astype(np.dtype(dtype), copy=False).reshape(shape)
+
+
 def randint(gen: Generator | None, low: int, high: int, shape: _SHAPE, dtype: object) -> np.ndarray:
     """torch.randint / randint_like / Tensor.random_(low, high): random() % range + low, or
     random64() % range + low once the range reaches 2**28 (the modulo bias is torch's too)."""

@@ -145,3 +145,56 @@ def test_scatter_add_larger_src_backward_error() -> None:
         x.scatter_add(0, T.tensor([[0, 1]]), src).sum().backward()
 
     same_error(fn)
+
+
+def test_multinomial_fast_path_and_exponential_follow_torchs_stream() -> None:
+    """One sample, or several without replacement, is torch's p / Exp(1) argmax/topk; the draws, and every draw
+    after them, match torch's (makemore samples one character at a time this way)."""
+
+    def fn(T: object) -> object:
+        T.manual_seed(0)
+        p = T.tensor([0.2, 0.3, 0.5])
+        one = [T.multinomial(p, num_samples=1).item() for _ in range(12)]
+        rows = T.multinomial(T.rand(4, 10), 5)
+        wide = T.multinomial(T.rand(4, 10, dtype=T.float64), 1)
+        half = T.multinomial(T.tensor([1.0, 2.0, 3.0], dtype=T.float16), 2)
+        with_rep = T.multinomial(p, 4, replacement=True)
+        g = T.Generator().manual_seed(5)
+        gen = T.multinomial(T.rand(3, 6), 4, generator=g)
+        x = T.ones(3, requires_grad=True)
+        e = (x * 1).exponential_(2.0)
+        return one, rows, wide, half, with_rep, gen, e, T.empty(2, dtype=T.float64).exponential_(), T.rand(2)
+
+    same(fn)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.multinomial(T.tensor([0.0, 1.0]), 3),
+        lambda T: T.multinomial(T.tensor([0.0, 0.0]), 1),
+        lambda T: T.multinomial(T.tensor([-1.0, 1.0]), 1),
+        lambda T: T.multinomial(T.tensor([float("nan"), 1.0]), 1),
+        lambda T: T.multinomial(T.ones(2, 2, 2), 1),
+        lambda T: T.multinomial(T.tensor([1.0, 1.0]), 0),
+        lambda T: T.multinomial(T.tensor([0.0, 0.0]), 2, True),
+        lambda T: T.multinomial(T.tensor([1, 1]), 1),
+        lambda T: T.empty(2).exponential_(-1),
+        lambda T: T.empty(2, dtype=T.int64).exponential_(),
+    ],
+)
+def test_multinomial_and_exponential_errors(call: object) -> None:
+    same_error(call)
+
+
+def test_numpy_keyword_names_and_python_dtypes() -> None:
+    def fn(T: object) -> object:
+        x = T.arange(6.0).reshape(2, 3)
+        return (
+            x.sum(axis=1, keepdims=True), x.mean(axis=0), T.cat([x, x], axis=0), x.max(axis=1), T.sum(x, axis=1),
+            x.std(axis=1, keepdims=True), x.argmax(axis=1), T.softmax(x, axis=1), T.zeros(2, dtype=float),
+            T.ones(2).to(float), T.tensor([1, 2], dtype=float), T.zeros(2, dtype=int), T.zeros(2, dtype=bool),
+        )  # fmt: skip
+
+    same(fn)
+    same_error(lambda T: T.ones(2).sum(0, keepdim=True, keepdims=True))

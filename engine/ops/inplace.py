@@ -644,7 +644,7 @@ def unary_(name: str) -> Any:
 
 
 _RANDOM_NODES = {n: node_class(n, _zeros_bw) for n in ("UniformBackward0", "NormalBackward0", "BernoulliBackward1",
-                                                         "BernoulliBackward2")}  # fmt: skip
+                                                         "BernoulliBackward2", "ExponentialBackward0")}  # fmt: skip
 
 
 def _fill_random(x: Tensor, draw: Any, generator: Any, node: str) -> Tensor:
@@ -673,6 +673,21 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = 
 
     return _fill_random(
         x, lambda g: rnd.normal(g, x._data.shape, x._data.dtype, mean, std), generator, "NormalBackward0"
+    )
+
+
+def exponential_(x: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+    from engine import random as rnd
+
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            "Exponential distribution is a continuous probability distribution. dtype must be a floating point but "
+            f"you specified {x.dtype.scalar_name()}"
+        )
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={float(lambd):g}")
+    return _fill_random(
+        x, lambda g: rnd.exponential(g, x._data.shape, x._data.dtype, lambd), generator, "ExponentialBackward0"
     )
 
 

@@ -252,3 +252,36 @@ def _limits(dt: np.dtype) -> tuple:
 
 def _overflow(dt: np.dtype) -> RuntimeError:
     return RuntimeError(f"value cannot be converted to type {_C_NAMES.get(dt.name, dt.name)} without overflow")
+
+
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def numpy_names(fn: Any, name: str | None = None) -> Any:
+    """fn, taking numpy's keyword names as torch's argument parser does (axis= for dim=, keepdims= for
+    keepdim=: `P.sum(1, keepdims=True)` is tutorial code). Only functions with a dim or keepdim parameter
+    are wrapped, so elementwise hot paths keep no extra call."""
+    inner = fn
+    while hasattr(inner, "__wrapped__"):  # (with_out and friends: the signature is the wrapped function's)
+        inner = inner.__wrapped__
+    code = getattr(inner, "__code__", None)
+    if code is None:
+        return fn
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    if "dim" not in names and "keepdim" not in names:
+        return fn
+
+    shown = name or fn.__name__
+
+    def call(*args: Any, **kw: Any) -> Any:
+        if kw and ("axis" in kw or "keepdims" in kw):
+            for np_name, name in _NUMPY_NAMES.items():
+                if np_name in kw:
+                    if name in kw:
+                        raise TypeError(f"{shown}() got an unexpected keyword argument '{np_name}'")
+                    kw[name] = kw.pop(np_name)
+        return fn(*args, **kw)
+
+    call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    call.__wrapped__ = fn  # type: ignore[attr-defined]
+    return call
