@@ -347,3 +347,9 @@ def _numpy_names() -> None:
 
 
 _numpy_names()
+
+
+def __getattr__(name: str) -> object:
+    from engine.not_covered import not_covered
+
+    raise not_covered("torch", name)

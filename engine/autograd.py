@@ -167,19 +167,19 @@ class _Out:
     def __init__(self, t: Any) -> None:
         self.data = t._data
         self.dev = t._dev
-        self.counter = t._version
+        self.counter = t._vc
 
     def tensor(self, node: Node) -> Any:
         t = wrap(self.data, self.dev)
         t._rg = True
         t.grad_fn = node
-        t._version = self.counter
+        t._vc = self.counter
         return t
 
 
 def save_out(node: Node, t: Any) -> tuple:
     """The (saved item, version record) pair for an op's output."""
-    c = t._version
+    c = t._vc
     node._outs = True
     o = _new_out(_Out)  # (no __init__ call: this runs for every relu, exp, sigmoid, ...)
     o.data = t._data
@@ -504,13 +504,13 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
         var.grad = cur + g
     elif cur._rg:  # a grad with a graph (from create_graph=True): torch adds in place, keeping its grad_fn
         cur._data = cur._data + g._data
-        cur._version[0] += 1
+        cur._vc[0] += 1
     else:
         if fusion._LIVE:  # a hook may have made a pending recipe that reads this .grad
             fusion.flush()
         d = cur._data
         d += g._data
-        cur._version[0] += 1
+        cur._vc[0] += 1
 
 
 def _as_tuple(x: Any) -> tuple:

@@ -59,7 +59,21 @@ def save(obj: Any, f: Any) -> None:
 
 
 def load(f: Any, map_location: Any = None, weights_only: bool = True) -> Any:
-    with np.load(f, allow_pickle=False) as z:
+    name = f if isinstance(f, str) else getattr(f, "name", "the file")
+    try:
+        z = np.load(f, allow_pickle=False)
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except (ValueError, OSError):  # not a zip or npy file at all (numpy's text would suggest unpickling it)
+        raise RuntimeError(f"{name} is not a file written by this engine's torch.save") from None
+    with z:
+        if "__spec__" not in getattr(z, "files", ()):
+            pickled = any(k.endswith("data.pkl") or k.endswith("data") for k in getattr(z, "files", ()))
+            what = "a PyTorch checkpoint (pickle)" if pickled else "not a file written by this engine's torch.save"
+            raise RuntimeError(
+                f"{name} is {what}; the engine reads only its own torch.save files (numpy archives) and never "
+                "unpickles, since a pickle can run code"
+            )
         spec = json.loads(bytes(z["__spec__"]).decode())
         arrays = {k: z[k] for k in z.files if k != "__spec__"}
     obj = _unflatten(spec, arrays)

@@ -58,7 +58,7 @@ class Tensor(metaclass=TorchNamed):
         "_rg",
         "grad_fn",
         "_grad",
-        "_version",
+        "_vc",  # the version counter, [count, site of the last change], shared by views (torch's _version)
         "_base",
         "_accum",
         "_meta",
@@ -238,8 +238,9 @@ class Tensor(metaclass=TorchNamed):
         raise RuntimeError("storage access is not supported by this engine; use data_ptr() to compare memory")
 
     @property
-    def _version_value(self) -> int:
-        return self._version[0]
+    def _version(self) -> int:
+        """torch's Tensor._version: how many in-place changes this memory has seen (shared by views)."""
+        return self._vc[0]
 
     # ---- conversions ----------------------------------------------------------------------
     def _host(self) -> np.ndarray:
@@ -354,7 +355,7 @@ def wrap(data: Any, dev: Any = CPU) -> Tensor:
     t._rg = False
     t.grad_fn = None
     t._grad = None
-    t._version = [0, None]
+    t._vc = [0, None]
     t._base = None
     t._accum = None
     t._meta = None
@@ -382,7 +383,7 @@ class GradView(Tensor):
     @property
     def grad_fn(self) -> Any:  # type: ignore[override]
         fn = _GRAD_FN.__get__(self)
-        if self._gv != self._version[0] and fn is not None and self._base is not None:
+        if self._gv != self._vc[0] and fn is not None and self._base is not None:
             from engine.ops.view_regen import regenerate
 
             return regenerate(self, fn)
@@ -391,7 +392,7 @@ class GradView(Tensor):
     @grad_fn.setter
     def grad_fn(self, node: Any) -> None:
         _GRAD_FN.__set__(self, node)
-        self._gv = self._version[0]
+        self._gv = self._vc[0]
 
 
 _GRAD_FN = Tensor.__dict__["grad_fn"]
@@ -405,11 +406,11 @@ def view_of(data: Any, base: Tensor) -> Tensor:
     t._rg = False
     _GRAD_FN.__set__(t, None)
     t._grad = None
-    t._version = base._version
+    t._vc = base._vc
     t._base = base if base._base is None else base._base
     t._accum = None
     t._meta = None
-    t._gv = base._version[0]
+    t._gv = base._vc[0]
     if base._rg and not ENABLED[0]:
         # torch: a view made under no_grad of a tensor that requires grad is a leaf that requires grad, which
         # gathers no gradient and may not be changed in place with grad on (ops/inplace.check_inplace)

@@ -188,6 +188,8 @@ def error_message(exc: BaseException) -> str:
         return repr(exc.args[0])  # what Python prints for KeyError
     if isinstance(exc, SyntaxError) and exc.msg is not None:
         return exc.msg
+    if isinstance(exc, MemoryError) and not str(exc):  # the process hit its memory cap inside Python or numpy
+        return "out of memory: the script reached the memory limit (tcli run's --max-memory, half the RAM by default)"
     return str(exc)
 
 

@@ -144,7 +144,8 @@ class _Checker:
     # -- per-node checks and annotations ------------------------------------------------------------
 
     def attribute(self, node: ast.Attribute, *_: bool) -> None:
-        if node.attr.startswith("_") and not (node.attr in policy.READABLE_DUNDERS and isinstance(node.ctx, ast.Load)):
+        readable = node.attr in policy.READABLE_UNDERSCORED and isinstance(node.ctx, ast.Load)
+        if node.attr.startswith("_") and not readable:
             err = AttributeError(private_attribute_message(node.attr))
             err.tsr_node = node  # type: ignore[attr-defined]
             raise err

@@ -119,7 +119,8 @@ CONSTANT_TYPES = (int, float, complex, str, bool, type(None), type(Ellipsis))
 
 #: Why a construct is refused, for the error message; anything else reads "'<Node>' is not supported".
 REFUSED_SYNTAX = {
-    "ClassDef": "class definitions are not supported in tsr",
+    "ClassDef": "class definitions are not supported in tsr (write a model as a function of tensors, with its "
+    "parameters in a list)",
     "AsyncFunctionDef": "async functions are not supported in tsr",
     "AsyncFor": "async for is not supported in tsr",
     "AsyncWith": "async with is not supported in tsr",
@@ -160,8 +161,9 @@ BUILTIN_EXCEPTIONS = frozenset(
     }
 )  # fmt: skip
 
-#: The dunder attributes scripts may read: read-only strings (type(e).__name__, torch.__version__).
-READABLE_DUNDERS = frozenset({"__name__", "__version__"})
+#: The attributes starting with '_' scripts may read, read-only: strings (type(e).__name__, torch.__version__)
+#: and a tensor's version counter (t._version, which torch's in-place errors talk about).
+READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version"})
 
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv"})

@@ -161,9 +161,11 @@ class Prelude:
         self._opaque: dict[type, OpaqueType] = {}
         self._statm = _open_statm()
         self.builtins = self._make_builtins()
-        #: the dunders scripts may read, each a read-only string (policy.READABLE_DUNDERS)
-        self.dunders: dict[str, Callable[[Any], str]] = {"__name__": self.name_of, "__version__": self.version_of}
-        assert set(self.dunders) == policy.READABLE_DUNDERS
+        #: the dunders scripts may read, each a read-only string (policy.READABLE_UNDERSCORED)
+        self.dunders: dict[str, Callable[[Any], Any]] = {
+            "__name__": self.name_of, "__version__": self.version_of, "_version": self.version_counter_of,
+        }  # fmt: skip
+        assert set(self.dunders) == policy.READABLE_UNDERSCORED
         self.binary_operators, self.inplace_operators = self._make_operators()
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
@@ -568,6 +570,12 @@ class Prelude:
         what = f"type object '{obj.__name__}'" if isinstance(obj, type) else f"'{tp.__name__}' object"
         raise AttributeError(f"{what} has no attribute '__name__'")
 
+    def version_counter_of(self, obj: Any) -> int:
+        """`t._version` of a tensor: how many in-place changes its memory has seen (an int, read-only)."""
+        if self.tensor_type is not None and isinstance(obj, self.tensor_type):
+            return int(obj._version)
+        raise AttributeError(private_attribute_message("_version"))
+
     def version_of(self, obj: Any) -> str:
         """`module.__version__` for the modules scripts import: torch (the engine's) and numpy."""
         if type(obj) is ModuleFacade:
@@ -912,9 +920,11 @@ class Prelude:
             sub = f"{path}.{attr}" if path else attr
             try:
                 raw = getattr(module, attr)
-            except AttributeError:
+            except AttributeError as e:
                 if sub in policy.TORCH_SUBMODULES:
                     return self.import_module(f"torch.{sub}")
+                if getattr(e, "not_covered", False):  # the engine's scope note (nn.Linear, torch.optim): keep it
+                    raise AttributeError(str(e)) from None
                 raise AttributeError(f"module '{dotted}' has no attribute '{attr}'") from None
             if isinstance(raw, types.ModuleType):
                 if sub in policy.TORCH_SUBMODULES:

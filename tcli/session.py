@@ -242,6 +242,7 @@ class Session:
         old_handler: Any = None
         if self.process_limits:
             self.apply_process_limits()
+        finished = None
         if limits.timeout:
             if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
                 old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
@@ -249,6 +250,9 @@ class Session:
                 timer = True
             else:
                 self.interp.deadline = time.monotonic() + limits.timeout
+            if self.process_limits:  # tcli run: a hard stop as well (see _watchdog)
+                finished = threading.Event()
+                threading.Thread(target=self._watchdog, args=(finished, limits.timeout), daemon=True).start()
         old_show = warnings.showwarning
         old_filters = warnings.filters[:]
         # every warning reaches _show_warning, which keeps Python's default of once per source line, counted
@@ -258,6 +262,8 @@ class Session:
         try:
             yield
         finally:
+            if finished is not None:
+                finished.set()
             warnings.showwarning = old_show
             warnings.filters[:] = old_filters
             warnings._filters_mutated()  # type: ignore[attr-defined]
@@ -283,6 +289,27 @@ class Session:
             self.stderr.write("\n".join(lines) + "\n")
         except (OSError, ValueError):
             pass
+
+    def _watchdog(self, finished: threading.Event, timeout: float) -> None:
+        """The alarm is handled between Python steps, so one long numpy/BLAS call (a @ a of 8000x8000)
+        would overrun --timeout by its whole length. In tcli run the time limit is a hard stop: shortly after
+        it, the process reports the timeout and ends, wherever the main thread is (numpy releases the GIL in
+        its long loops, so this thread gets to run)."""
+        if finished.wait(timeout + max(1.0, timeout * 0.1)):
+            return
+        site = getattr(self.interp.site_hook, "current_site", None)
+        where = f"{site.where()}: " if isinstance(site, Site) else ""
+        msg = (
+            f"{where}TimeoutError: the script ran longer than the time limit of {timeout:g}s (--timeout); it was "
+            "stopped inside one long operation\n"
+        )
+        for stream in (self.stdout, sys.stdout, sys.__stdout__):  # (os._exit skips Python's own flushing)
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        os.write(2, msg.encode())
+        os._exit(1)
 
     def _on_alarm(self, signum: int, frame: Any) -> None:
         if not self._user_code:  # in tcli's own bookkeeping: the script's next step reports it instead
@@ -468,7 +495,7 @@ class Session:
     def show_graph(self, tensor: Any) -> None:
         from tcli import render
 
-        names = self.tensor_names(nested=False)
+        names = self.tensor_names()  # (leaves kept in a list or dict named params[0], as the REPL names them)
         render.show_graph(tensor, names, self.stdout, self.use_color(self.stdout))
 
     def show_tensor(self, tensor: Any) -> None:
@@ -549,7 +576,7 @@ class Session:
         for name, t in self._named_tensors().items():
             if t.requires_grad and t.is_leaf:
                 g = _grad_of(t)
-                stamps[name] = (id(g), getattr(g, "_version_value", None)) if g is not None else (0, None)
+                stamps[name] = (id(g), getattr(g, "_version", None)) if g is not None else (0, None)
         return stamps
 
     def received_grads(self, before: dict[str, tuple[int, Any]]) -> list[tuple[str, tuple[int, ...]]]:
@@ -559,7 +586,7 @@ class Session:
             g = _grad_of(t) if t.requires_grad else None
             if g is None:
                 continue
-            if before.get(name) != (id(g), getattr(g, "_version_value", None)):
+            if before.get(name) != (id(g), getattr(g, "_version", None)):
                 out.append((name, tuple(int(d) for d in g.shape)))
         return out
 

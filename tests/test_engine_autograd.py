@@ -428,7 +428,7 @@ def test_leaf_inplace_error_before_data_changes(k: int) -> None:
             INPLACE_ON_LEAF[k](x)
         except RuntimeError:
             pass
-        return x.detach(), x._version if T is torch else x._version_value
+        return x.detach(), x._version
 
     assert_versions_equal(after)
 
@@ -499,12 +499,12 @@ def test_version_counter_error_message() -> None:
 def test_versions_bumped_like_torch() -> None:
     def fn(T: object) -> list:
         x = T.zeros(3)
-        v = [x._version if T is torch else x._version_value]
+        v = [x._version]
         ops = (lambda: x.add_(1), lambda: x.__setitem__(0, 2), lambda: x.mul_(1), lambda: x.zero_(),
                lambda: x.fill_(1), lambda: x.copy_(T.ones(3)), lambda: x.clamp_(0, 1))  # fmt: skip
         for op in ops:
             op()
-            v.append(x._version if T is torch else x._version_value)
+            v.append(x._version)
         return v
 
     assert fn(engine) == fn(torch)
@@ -522,7 +522,7 @@ def test_views_share_version_counter() -> None:
             base[:, 1:],
             base.detach(),
         ]
-        ver = (lambda t: t._version) if T is torch else (lambda t: t._version_value)
+        ver = lambda t: t._version  # noqa: E731
         out = []
         for v in views:
             before = ver(base)

@@ -198,3 +198,24 @@ def test_numpy_keyword_names_and_python_dtypes() -> None:
 
     same(fn)
     same_error(lambda T: T.ones(2).sum(0, keepdim=True, keepdims=True))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.nn.functional.cross_entropy(T.randn(4, 3), T.tensor([[0], [2], [1], [1]])),
+        lambda T: T.nn.functional.cross_entropy(T.randn(4, 3), T.tensor([0, 2, 1, 1]).int()),
+        lambda T: T.nn.functional.nll_loss(T.randn(4, 3), T.tensor([[0], [2], [1], [1]])),
+        lambda T: T.nn.functional.binary_cross_entropy(T.tensor([0.7, 0.2]), T.tensor([1, 0])),
+        lambda T: T.nn.functional.binary_cross_entropy_with_logits(T.tensor([0.7, 0.2]), T.tensor([1, 0])),
+        lambda T: T.nn.functional.binary_cross_entropy(T.full((2, 3), 0.5), T.ones(2, 1)),
+        lambda T: T.nn.functional.binary_cross_entropy(T.full((2, 3), 0.5), T.ones(2, 2)),
+        lambda T: T.nn.functional.mse_loss(T.tensor([1, 2]), T.tensor([1, 3])),
+    ],
+)
+def test_loss_target_checks(call: object) -> None:
+    same_error(call)
+
+
+def test_cross_entropy_byte_target_is_accepted() -> None:
+    same(lambda T: T.nn.functional.cross_entropy(T.eye(4, 3), T.tensor([0, 2, 1, 1], dtype=T.uint8)))

@@ -270,3 +270,48 @@ def test_missing_pytorch_modules_are_named_as_missing_not_forbidden() -> None:
     assert status == 1 and "ModuleNotFoundError: No module named 'torch.optim' in tcli's engine" in err
     status, out, err = run_tsr("import torch.ops\n")  # an engine internal stays forbidden
     assert status == 1 and "ImportError: import of 'torch.ops' is not allowed in tsr" in err
+
+
+def test_scope_notes_for_modules_optimizers_and_classes() -> None:
+    """nn.Linear, torch.optim and `class Net(nn.Module)` (a tutorial's first lines) say they are outside the
+    engine and show the tensor-level way, rather than reading as a typo."""
+    status, _, err = run_tsr("import torch\nimport torch.nn as nn\nlayer = nn.Linear(3, 2)\n")
+    assert status == 1
+    assert "AttributeError: torch.nn.Linear is not in tcli's engine, which covers tensors, autograd and " in err
+    assert "torch.nn.functional.linear(x, W, b)" in err
+    _, _, err = run_tsr("import torch\nopt = torch.optim.SGD([], lr=0.1)\n")
+    assert "torch.optim is not in tcli's engine" in err and "p -= lr * p.grad" in err
+    _, _, err = run_tsr("import torch\nloss_fn = torch.nn.MSELoss()\n")
+    assert "call the function instead: torch.nn.functional.mse_loss(input, target)" in err
+    _, _, err = run_tsr("import torch\nprint(torch.nn.foo)\n")
+    assert "AttributeError: module 'torch.nn' has no attribute 'foo'" in err
+    _, _, err = run_tsr("import torch\nclass Net(torch.nn.Module):\n    pass\n")
+    assert "class definitions are not supported in tsr (write a model as a function of tensors" in err
+
+
+def test_version_counter_is_readable_not_writable() -> None:
+    src = "import torch\nx = torch.ones(2)\nv = x[:1]\nx.add_(1)\nv.mul_(2)\nprint(x._version, v._version)\n"
+    status, out, _ = run_tsr(src)
+    assert (status, out) == (0, "2 2\n")
+    status, _, err = run_tsr("import torch\nx = torch.ones(2)\nx._version = 3\n")
+    assert status == 1 and "access to attribute '_version' is not allowed" in err
+    _, _, err = run_tsr("print([1]._version)\n")
+    assert "access to attribute '_version' is not allowed" in err
+
+
+def test_graph_names_leaves_kept_in_lists_and_dicts() -> None:
+    status, out, _ = run_tsr(
+        "import torch\nparams = {'w': torch.ones(2, requires_grad=True)}\nps = [torch.ones(2, requires_grad=True)]\n"
+        "graph((params['w'] * ps[0]).sum())\n"
+    )
+    assert status == 0
+    assert "params['w']  torch::autograd::AccumulateGrad" in out and "ps[0]  torch::autograd::AccumulateGrad" in out
+
+
+def test_loading_a_pytorch_checkpoint_says_what_it_is(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+    torch.save({"w": torch.ones(2)}, "real.pt")
+    status, _, err = run_tsr("import torch\nprint(torch.load('real.pt'))\n")
+    assert status == 1
+    assert "real.pt is a PyTorch checkpoint (pickle); the engine reads only its own torch.save files" in err

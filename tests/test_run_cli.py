@@ -103,6 +103,19 @@ def test_timeout_option() -> None:
     assert "TimeoutError: the script ran longer than the time limit of 0.5s (--timeout)" in p.stderr
 
 
+def test_timeout_stops_a_single_long_operation() -> None:
+    """One numpy call runs to its end before a signal handler can run; tcli run stops the process anyway
+    (an 8000x8000 float64 matmul takes many seconds here; the limit is 3s)."""
+    code = "import torch\na = torch.ones(8000, 8000, dtype=torch.float64)\nprint('start')\nb = a @ a\nprint('end')"
+    p = tcli("run", "--timeout", "3", "-c", code)
+    assert p.returncode == 1
+    assert p.stdout == "start\n"
+    assert p.stderr == (
+        "<string>:4:1: TimeoutError: the script ran longer than the time limit of 3s (--timeout); it was stopped "
+        "inside one long operation\n"
+    )
+
+
 @pytest.mark.parametrize("value", ["inf", "1e20"])
 def test_timeout_beyond_any_timer_means_no_limit(value: str) -> None:
     p = tcli("run", "--timeout", value, "-c", "print('ran')")
@@ -361,3 +374,12 @@ def test_an_internal_error_is_one_line_without_traceback(tmp_path: Path) -> None
     assert p.stderr == "tcli: internal error: LookupError: simulated bug (a bug in tcli; --debug shows where)\n"
     p = subprocess.run([*run, "--debug", "-c", "print(1)"], capture_output=True, text=True, env=ENV, timeout=60)
     assert p.returncode == 1 and "Traceback (most recent call last)" in p.stderr
+
+
+def test_out_of_memory_explains_itself() -> None:
+    code = "import torch\nx = torch.ones(10**4, 10**4)\nrows = x.numpy().tolist()"
+    p = tcli("run", "--max-memory", "600M", "-c", code)
+    assert p.returncode == 1
+    assert p.stderr.startswith(
+        "<string>:3:8: MemoryError: out of memory: the script reached the memory limit (tcli run's --max-memory"
+    )

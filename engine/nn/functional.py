@@ -176,6 +176,9 @@ def _scaled(g: Tensor, reduction: str, k: float) -> Tensor:
     return g if reduction == "none" else g * k
 
 
+_NP_NAMES = {"b": "Bool", "B": "Byte", "b1": "Bool", "h": "Short", "i": "Int", "l": "Long", "q": "Long", "?": "Bool"}
+
+
 def _size_warning(input: Tensor, target: Tensor) -> None:
     if target.shape != input.shape:
         import warnings
@@ -191,6 +194,9 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     _size_warning(input, target)
+    kind = np.result_type(input._data.dtype, target._data.dtype)
+    if kind.kind != "f":
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_NP_NAMES.get(kind.char, kind.name)}'")
     x, t = _detached(input, target)
     with no_grad():
         d = x - t
@@ -209,7 +215,13 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
-    _size_warning(input, target)
+    if target.shape != input.shape:  # (torch: an error here, where mse_loss only warns)
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
+            "deprecated. Please ensure they have the same size."
+        )
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype.scalar_name()} but expected {input.dtype.scalar_name()}")
     x, t, w = _detached(input, target, weight)
     for what, v in (("input", x), ("target", t)):
         if v.numel() and not bool(((v >= 0) & (v <= 1)).all()):  # (nan fails this too, as in torch)
@@ -234,6 +246,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:  # noqa: A002  # fmt: skip
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    if target._data.dtype.kind != "f" and input._data.dtype.kind == "f":
+        raise RuntimeError(
+            f"result type {input.dtype.scalar_name()} can't be cast to the desired output type "
+            f"{target.dtype.scalar_name()}"
+        )
     x, t, w, pw = _detached(input, target, weight, pos_weight)
     with no_grad():
         sp = E.softplus(-x)  # log(1 + exp(-x)), stable for large |x|
@@ -259,8 +276,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    if target._data.dtype.kind not in "iub":
+    if target._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name()}")
+    if input.dim() <= 2 and target.dim() > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     one = input.dim() == 1
     if one and target.dim() == 1 and target.numel() != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")

@@ -80,7 +80,7 @@ def _attach(t: Tensor, cls: type, a: Tensor, b: Any, saved: tuple, out: Any) -> 
     node._next = (edge_of(a),) if b is None else (edge_of(a), edge_of(b) if bt else None)
     node._saved = saved
     if saved:
-        node._vers = tuple((s._version, s._version[0]) if isinstance(s, Tensor) else None for s in saved)
+        node._vers = tuple((s._vc, s._vc[0]) if isinstance(s, Tensor) else None for s in saved)
     shape, dt = out.shape, out.dtype
     ma = None if (a._data.shape == shape and a._data.dtype is dt) else (a._data.shape, a._data.dtype)
     mb = None
@@ -158,7 +158,7 @@ def binary(
         t._data = out
         t._dev = a._dev
         t._grad = None
-        t._version = [0, None]
+        t._vc = [0, None]
         t._base = None
         t._accum = None
         t._meta = None
@@ -179,10 +179,10 @@ def binary(
         if save:
             # torch saves an operand only for a gradient that will be computed (a * 3 keeps 3, not a), so
             # only those are checked for in-place changes: a later a.mul_(2) is no error here, as in torch
-            va = a._version
+            va = a._vc
             check_a = not crossed or (bt and b._rg)
             if bt:
-                vb = b._version
+                vb = b._vc
                 check_b = a._rg or not crossed or crossed == "div"  # (a divisor is in both gradients)
                 node._vers = ((va, va[0]) if check_a else None, (vb, vb[0]) if check_b else None)
             else:
@@ -766,7 +766,7 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
         node._next = (edge_of(x),)
         s, v = save_out(node, t)
         node._saved = (base, s, x)  # x too: torch saves the exponent (so changing it in place is an error)
-        node._vers = (None, v, (x._version, x._version[0]))
+        node._vers = (None, v, (x._vc, x._vc[0]))
         node._ctx = (r.shape, r.dtype)
         t._rg = True
         t.grad_fn = node
@@ -821,7 +821,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         node = WhereBackward0()
         node._next = (edge_of(xt), edge_of(yt))
         node._saved = (condition,)
-        node._vers = ((condition._version, condition._version[0]),)
+        node._vers = ((condition._vc, condition._vc[0]),)
         ma = (
             None
             if xt is None or (xt._data.shape == r.shape and xt._data.dtype == r.dtype)
@@ -904,7 +904,7 @@ def _clamp_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
         node = ClampBackward0()
         node._next = tuple(edge_of(i) for i in ins)
         node._saved = ins
-        node._vers = tuple(None if i is None else (i._version, i._version[0]) for i in ins)
+        node._vers = tuple(None if i is None else (i._vc, i._vc[0]) for i in ins)
         shape, dt = r._data.shape, r._data.dtype
         meta = tuple(
             None if i is None or (i._data.shape == shape and i._data.dtype == dt) else (i._data.shape, i._data.dtype)
@@ -1098,8 +1098,8 @@ def _ternary(cls: type, combine: Any) -> Any:
             rg1, rg2 = isinstance(tensor1, Tensor) and tensor1._rg, isinstance(tensor2, Tensor) and tensor2._rg
             need2 = rg1 or (rg2 and cls is AddcdivBackward0)
             node._vers = (
-                (tensor1._version, tensor1._version[0]) if rg2 else None,
-                (tensor2._version, tensor2._version[0]) if need2 else None,
+                (tensor1._vc, tensor1._vc[0]) if rg2 else None,
+                (tensor2._vc, tensor2._vc[0]) if need2 else None,
                 None,
             )
             shape, dt = r._data.shape, r._data.dtype
@@ -1407,7 +1407,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
             node = cls()
             e = input.grad_fn
             node._next = (e if e is not None else input._accum or accumulator(input),)
-            c = input._version
+            c = input._vc
             if needs_y:
                 s, v = save_out(node, t)
             else:
@@ -1625,9 +1625,9 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     # what torch saves: the weight alone for a number weight; start and end only for a tensor weight's gradient
     w_rg = w_t and weight._rg
     vers = (
-        (input._version, input._version[0]) if w_rg else None,
-        (end._version, end._version[0]) if w_rg else None,
-        (weight._version, weight._version[0]) if w_t and (input._rg or end._rg) else None,
+        (input._vc, input._vc[0]) if w_rg else None,
+        (end._vc, end._vc[0]) if w_rg else None,
+        (weight._vc, weight._vc[0]) if w_t and (input._rg or end._rg) else None,
     )
     t = record(cls, r, input._dev, inputs, saved, vers)
     if t.grad_fn is not None:

@@ -260,7 +260,7 @@ def make(op: str, a: Tensor, b: Any = None, reflected: bool = False) -> Tensor |
     t._rg = False
     t.grad_fn = None
     t._grad = None
-    t._version = [0, None]
+    t._vc = [0, None]
     t._base = None
     t._accum = None
     t._meta = None

@@ -529,7 +529,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         d[nidx] = vd.astype(d.dtype, copy=False) if hasattr(vd, "astype") else vd
     except (ValueError, TypeError, OverflowError) as e:
         raise RuntimeError(str(e)) from None
-    c = x._version
+    c = x._vc
     c[0] += 1
     from engine import autograd
 
@@ -748,7 +748,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
         elif fit_in is not None:
             node._meta = (fit_in,) if vt is None else (fit_in, None)
         node._saved = (mask,)
-        node._vers = ((mask._version, mask._version[0]),)
+        node._vers = ((mask._vc, mask._vc[0]),)
         node._ctx = (r.shape, r.dtype)
         t._rg = True
         t.grad_fn = node
@@ -809,7 +809,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         node = GatherBackward0()
         node._next = (edge_of(input),)
         node._saved = (d.shape, ax, index, input)  # torch saves self and index: in-place changes are errors
-        node._vers = (None, None, (index._version, index._version[0]), (input._version, input._version[0]))
+        node._vers = (None, None, (index._vc, index._vc[0]), (input._vc, input._vc[0]))
         node._ctx = (r.shape, r.dtype)
         t._rg = True
         t.grad_fn = node

@@ -111,7 +111,7 @@ def writable_view(d: Any) -> Any:
 
 
 def _bump(x: Tensor) -> None:
-    c = x._version
+    c = x._vc
     c[0] += 1
     c[1] = autograd.current_site
 
@@ -209,8 +209,8 @@ def commit(x: Tensor, new: Tensor) -> None:
         vers = list(node._vers)
         for i, s in enumerate(saved):
             if type(s) is _Out and s.data is new._data:
-                s.data, s.counter = x._data, x._version
-                vers[i] = (x._version, x._version[0])
+                s.data, s.counter = x._data, x._vc
+                vers[i] = (x._vc, x._vc[0])
         node._vers = tuple(vers)
     meta = x._meta
     if meta and meta.get("retain") and node is not None:
@@ -339,7 +339,7 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
             for_array(ufunc, xd)(xd, od, out=xd)
     except ValueError:
         return None
-    c = x._version
+    c = x._vc
     c[0] += 1
     c[1] = autograd.current_site
     return x

@@ -153,7 +153,7 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
         node._saved = (a, b)
         # each operand is saved for the other's gradient only (torch's should_compute_output), so only then
         # is an in-place change to it an error
-        node._vers = ((a._version, a._version[0]) if b._rg else None, (b._version, b._version[0]) if a._rg else None)
+        node._vers = ((a._vc, a._vc[0]) if b._rg else None, (b._vc, b._vc[0]) if a._rg else None)
         if meta is not None:
             node._meta = meta
         node._ctx = (r.shape, r.dtype)
@@ -400,8 +400,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
         node._next = (ei, edge_of(mat1), edge_of(mat2))
         node._saved = (mat1, mat2, beta, alpha)
         node._vers = (
-            (mat1._version, mat1._version[0]) if mat2._rg else None,
-            (mat2._version, mat2._version[0]) if mat1._rg else None,
+            (mat1._vc, mat1._vc[0]) if mat2._rg else None,
+            (mat2._vc, mat2._vc[0]) if mat1._rg else None,
             None,
             None,
         )

@@ -808,7 +808,7 @@ def logcumsumexp(input: Tensor, dim: Any = _MISSING, *, out: Any = None) -> Tens
         node._next = (edge_of(input),)
         s, v = save_out(node, t)
         node._saved = (input, s, ax)
-        node._vers = ((input._version, input._version[0]), v, None)
+        node._vers = ((input._vc, input._vc[0]), v, None)
         node._ctx = (r.shape, r.dtype)
         t._rg = True
         t.grad_fn = node

@@ -302,7 +302,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
         node = t.grad_fn
         s, v = save_out(node, t)
         node._saved = (input, s, dims, keepdim)
-        node._vers = ((input._version, input._version[0]), v, None, None)
+        node._vers = ((input._vc, input._vc[0]), v, None, None)
         if r.dtype != input._data.dtype:
             node._meta = ((d.shape, input._data.dtype),)
     return t
@@ -365,7 +365,7 @@ def _save_even(t: Tensor, cls: type, input: Tensor, dims: Any, keepdim: bool) ->
     node._next = (edge_of(input),)
     s, v = save_out(node, t)
     node._saved = (input, s, dims, keepdim)
-    node._vers = ((input._version, input._version[0]), v, None, None)
+    node._vers = ((input._vc, input._vc[0]), v, None, None)
     node._ctx = (t._data.shape, t._data.dtype)
     t._rg = True
     t.grad_fn = node
@@ -597,7 +597,7 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
             node._next = (edge_of(input),)
             s, v = save_out(node, t)
             node._saved = (input, s, dims, keepdim, denom)
-            node._vers = ((input._version, input._version[0]), v, None, None, None)
+            node._vers = ((input._vc, input._vc[0]), v, None, None, None)
             node._ctx = (r.shape, r.dtype)
             t._rg = True
             t.grad_fn = node
@@ -607,7 +607,7 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
                 t,
                 (input,),
                 (input, dims, keepdim, denom),
-                ((input._version, input._version[0]), None, None, None),
+                ((input._vc, input._vc[0]), None, None, None),
             )
     return t
 
@@ -707,7 +707,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         node._next = (edge_of(x),)
         s, v = save_out(node, t)
         node._saved = (x, s, p, dims, keepdim)
-        node._vers = ((x._version, x._version[0]), v, None, None, None)
+        node._vers = ((x._vc, x._vc[0]), v, None, None, None)
         node._ctx = (r.shape, r.dtype)
         if r.dtype != x._data.dtype:
             node._meta = ((x._data.shape, x._data.dtype),)
@@ -809,7 +809,7 @@ def cumprod(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  #
         node._next = (edge_of(input),)
         s, v = save_out(node, t)
         node._saved = (input, s, ax)
-        node._vers = ((input._version, input._version[0]), v, None)
+        node._vers = ((input._vc, input._vc[0]), v, None)
         node._ctx = (r.shape, r.dtype)
         t._rg = True
         t.grad_fn = node
@@ -843,7 +843,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
         node._next = (edge_of(input),)
         s, v = save_out(node, t)
         node._saved = (input, s, dims, keepdim)
-        node._vers = ((input._version, input._version[0]), v, None, None)
+        node._vers = ((input._vc, input._vc[0]), v, None, None)
         node._ctx = (r.shape, r.dtype)
         t._rg = True
         t.grad_fn = node

@@ -153,7 +153,7 @@ def edge_of(i: Any) -> Node | None:
 
 def saved(*items: Any) -> tuple:
     """Version records for saved items: tensors are checked at unpack, other values are not."""
-    return tuple((i._version, i._version[0]) if isinstance(i, Tensor) else None for i in items)
+    return tuple((i._vc, i._vc[0]) if isinstance(i, Tensor) else None for i in items)
 
 
 def node_class(name: str, backward: Any) -> type:
