@@ -571,7 +571,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
             raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
         if bool((probs.reshape(-1, probs.shape[-1]).sum(-1) == 0).any()):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        q = rnd.exponential(generator, probs.shape, probs.dtype)
+        q = rnd.exponential(_gen(generator, input._dev), probs.shape, probs.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             keys = probs / q
         if num_samples == 1:
@@ -585,6 +585,6 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         if not row.sum() > 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         p = row / row.sum()
-        u = rnd.uniform(generator, (num_samples,), np.dtype(np.float64))
+        u = rnd.uniform(_gen(generator, input._dev), (num_samples,), np.dtype(np.float64))
         out[r] = np.minimum(np.searchsorted(np.cumsum(p), u, side="right"), len(p) - 1)
     return _finish(out.reshape(probs.shape[:-1] + (num_samples,)), input._dev, False)

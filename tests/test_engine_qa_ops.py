@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers import same, same_error
+from helpers import graph, same, same_error
 
 import engine
 
@@ -219,3 +219,30 @@ def test_loss_target_checks(call: object) -> None:
 
 def test_cross_entropy_byte_target_is_accepted() -> None:
     same(lambda T: T.nn.functional.cross_entropy(T.eye(4, 3), T.tensor([0, 2, 1, 1], dtype=T.uint8)))
+
+
+def test_repeat_interleave_and_outer_nodes() -> None:
+    def fn(T: object) -> object:
+        x = T.arange(4.0).reshape(2, 2).requires_grad_()
+        v = T.tensor([1.0, 2.0], requires_grad=True)
+        outs = [x.repeat_interleave(2, dim=0), x.repeat_interleave(2), x.repeat_interleave(T.tensor([1, 2]), dim=0),
+                x.repeat_interleave(T.tensor(3)), x.repeat_interleave(2, dim=1), T.outer(v, v)]  # fmt: skip
+        sum(o.sum() for o in outs).backward()
+        return [graph(o, 5) for o in outs], outs, x.grad, v.grad
+
+    same(fn)
+    same_error(lambda T: T.ones(2).repeat_interleave(-1))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.ones(2, 3)[None, None, 5],
+        lambda T: T.ones(2, 3)[1, 5],
+        lambda T: T.ones(2, 3)[..., 5],
+        lambda T: T.ones(2, 3, 4)[:, None, 7],
+        lambda T: T.ones(2, 3)[[0], 5],
+    ],
+)
+def test_index_errors_name_the_entry(call: object) -> None:
+    same_error(call)

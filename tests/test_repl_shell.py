@@ -277,7 +277,15 @@ def prompt_once(*chunks: str, shell: Shell | None = None, history: object = None
 
         def later() -> None:
             for chunk in chunks[1:]:
+                # wait for the asynchronous step (a completion) to show in the buffer, not a fixed time: on a
+                # loaded machine 0.3s was sometimes too short (3s at most, then send anyway)
                 time.sleep(0.3)
+                typed = chunks[0].rstrip("\t")
+                if chunks[0].endswith("\t"):  # a Tab: wait (3s at most) until the completion changed the text
+                    for _ in range(30):
+                        if session.default_buffer.text not in ("", typed):
+                            break
+                        time.sleep(0.1)
                 inp.send_text(chunk)
             # a prompt still open after its keys would hang the test: Alt-Enter ends it (and the
             # assertion on its text fails instead)

@@ -48,7 +48,7 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
     )
     n_real += sum(i._data.ndim for i in idx if isinstance(i, Tensor) and i._data.dtype.kind == "b")
     n_real += sum(np.ndim(i) for i in idx if isinstance(i, (list, tuple)) and i and isinstance(i[0], bool))
-    for i in idx:
+    for pos, i in enumerate(idx):
         if i is Ellipsis:
             if len(shape) - n_real > 0:  # an Ellipsis of no dims is dropped: it must not separate advanced
                 out.append(i)  # indices for numpy (torch keeps such indices in place)
@@ -70,7 +70,8 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
                 raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
             n = shape[dim]
             if i < -n or i >= n:
-                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {n}")
+                # (torch names the entry's position in the index, not the tensor's dim)
+                raise IndexError(f"index {i} is out of bounds for dimension {pos} with size {n}")
             out.append(i)
             name = "SelectBackward0"
             dim += 1

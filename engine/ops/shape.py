@@ -513,6 +513,18 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
         dim = 0
     ax = norm_dim(dim, input._data.ndim)
     n = input._data.shape[ax]
+    if not isinstance(repeats, Tensor):
+        # a number of repeats: torch's composite, each slice repeated in place (unsqueeze, expand, clone, view)
+        k = int(repeats)
+        if k < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        u = input.unsqueeze(ax + 1)
+        shape = list(u._data.shape)
+        shape[ax + 1] = k
+        c = u.expand(*shape).clone()
+        out = list(input._data.shape)
+        out[ax] *= k
+        return c.view(*out)
     reps = repeats._host() if isinstance(repeats, Tensor) else np.full(n, repeats)  # sizes the output: torch syncs
     idx = np.repeat(np.arange(n), reps)
     del d
