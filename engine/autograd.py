@@ -63,7 +63,9 @@ class Node(metaclass=TorchNamed):
     _vers: tuple = ()  # (version counter, version at save) per saved item, None for non-tensors
     _meta: Any = None  # (shape, dtype) per input that was broadcast or cast, for _fit
     _site: Any = None  # current_site when the saved values were freed
-    _pre: Any = None  # hooks run on the incoming gradient (register_hook, retain_grad)
+    _pre: Any = None  # tensor hooks run on the incoming gradient (Tensor.register_hook, retain_grad)
+    _npre: Any = None  # the node's own pre-hooks (grad_fn.register_prehook), on a tuple of gradients
+    _post: Any = None  # the node's post-hooks (grad_fn.register_hook): (grad_inputs, grad_outputs)
     _ctx: Any = None  # (output shape, output dtype), for describe()
     _outs: bool = False  # some saved item is an _Out (the op's own output), re-wrapped on unpack
     _nfreed: int = 0  # saved arrays without a version record that a backward freed (for describe())
@@ -81,10 +83,28 @@ class Node(metaclass=TorchNamed):
     def metadata(self) -> dict:
         return {}
 
-    def register_hook(self, fn: Any) -> None:
-        raise RuntimeError("register_hook on grad_fn is not supported; use Tensor.register_hook")
+    def register_hook(self, fn: Any) -> Any:
+        """torch's Node.register_hook: fn(grad_inputs, grad_outputs), both tuples, after this node ran; it may
+        return a tuple that replaces grad_inputs (the gradients sent on to the node's inputs)."""
+        from engine.methods import RemovableHandle
 
-    def register_prehook(self, fn: Any) -> None:
+        if self._post is None:
+            self._post = []
+        self._post.append(fn)
+        return RemovableHandle(self._post, fn)
+
+    def register_prehook(self, fn: Any) -> Any:
+        """torch's Node.register_prehook: fn(grad_outputs) with a tuple, before this node runs; it may return
+        a tuple that replaces it."""
+        from engine.methods import RemovableHandle
+
+        if self._npre is None:
+            self._npre = []
+        self._npre.append(fn)
+        return RemovableHandle(self._npre, fn)
+
+    def _add_tensor_prehook(self, fn: Any) -> None:
+        """A Tensor.register_hook/retain_grad hook: fn(grad) with the tensor's gradient."""
         if self._pre is None:
             self._pre = []
         self._pre.append(fn)
@@ -358,6 +378,8 @@ def run_backward(
                     r = hook(g)
                     if r is not None:
                         g = hook_result(hook, g, r)
+            if node._npre is not None:
+                g = _node_prehooks(node, g)
             if type(node) is AccumulateGrad:
                 if node in tg:
                     var = node._var()
@@ -386,6 +408,8 @@ def run_backward(
                         node.unpack()  # raises torch's error for the modified tensor
             in_grads = node.backward(g, *saved)
             meta = node._meta
+            if node._post is not None:
+                in_grads, meta = _node_posthooks(node, in_grads, g), None
             i = 0
             for nxt in node._next:
                 if nxt is not None:
@@ -433,6 +457,41 @@ def apply_fitted(node: Node, g: Any) -> list:
 
 
 _NO_TARGETS: dict = {}
+
+
+def _node_prehooks(node: Node, g: Any) -> Any:
+    for hook in list(node._npre):
+        r = hook((g,))
+        if r is not None:
+            if not isinstance(r, tuple) or len(r) != 1:
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has returned an incorrect number of "
+                                   f"values (got {len(r) if isinstance(r, tuple) else 1}, but expected 1)")  # fmt: skip
+            if r[0] is not None:
+                g = hook_result(hook, g, r[0])
+    return g
+
+
+def _node_posthooks(node: Node, in_grads: Any, g: Any) -> list:
+    """Run grad_fn.register_hook hooks on the gradients for the node's inputs (fitted to the inputs' shapes
+    and dtypes first, as torch hands them over); the result is already fitted."""
+    meta = node._meta
+    fitted = []
+    i = 0
+    for nxt in node._next:
+        gi = in_grads[i] if nxt is not None else None
+        if gi is not None and meta is not None and meta[i] is not None:
+            gi = _fit(gi, meta[i])
+        fitted.append(gi)
+        i += 1
+    for hook in list(node._post):
+        r = hook(tuple(fitted), (g,))
+        if r is not None:
+            if not isinstance(r, tuple) or len(r) != len(fitted):
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has returned an incorrect number of "
+                                   f"values (got {len(r) if isinstance(r, tuple) else 1}, but expected "
+                                   f"{len(fitted)})")  # fmt: skip
+            fitted = list(r)
+    return fitted
 
 
 def hook_result(hook: Any, g: Any, r: Any) -> Any:

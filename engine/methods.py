@@ -244,7 +244,7 @@ def retain_grad(self: Tensor) -> None:
             t._grad = t._grad + g.detach()
 
     hook._retain = True  # type: ignore[attr-defined]
-    self.grad_fn.register_prehook(hook)
+    self.grad_fn._add_tensor_prehook(hook)
 
 
 @property
@@ -276,7 +276,7 @@ def register_hook(self: Tensor, hook: Any) -> RemovableHandle:
     if not self._rg:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
-        self.grad_fn.register_prehook(hook)
+        self.grad_fn._add_tensor_prehook(hook)
         pre = self.grad_fn._pre
         for i, h in enumerate(pre[:-1]):
             if getattr(h, "_retain", False):  # torch runs the retain_grad hook after all others

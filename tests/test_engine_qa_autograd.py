@@ -254,3 +254,28 @@ def test_small_autograd_texts_and_handles() -> None:
         T.ones(2, requires_grad=True).data = T.tensor([1, 2])
 
     same_error(set_data)
+
+
+def test_grad_fn_pre_and_post_hooks() -> None:
+    """grad_fn.register_prehook(fn(grad_outputs)) and register_hook(fn(grad_inputs, grad_outputs)), after the
+    tensor's own hooks; each may return a replacement tuple, and the handles remove them."""
+
+    def fn(T: object) -> object:
+        seen = []
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        b = T.tensor([3.0], requires_grad=True)
+        y = x * b
+        z = y.sum()
+        h1 = y.grad_fn.register_hook(lambda gi, go: seen.append(("post", [g.tolist() for g in gi], go[0].tolist())))
+        h2 = y.grad_fn.register_prehook(lambda go: (seen.append(("pre", go[0].tolist())), (go[0] * 10,))[1])
+        y.register_hook(lambda g: seen.append(("tensor", g.tolist())))
+        z.backward(retain_graph=True)
+        first = (x.grad.clone(), b.grad.clone())
+        h1.remove()
+        h2.remove()
+        x.grad = b.grad = None
+        y.grad_fn.register_hook(lambda gi, go: (gi[0] * 0, gi[1]))
+        z.backward()
+        return str(seen), first, x.grad, b.grad
+
+    same(fn)
