@@ -333,6 +333,12 @@ from engine.ops.order_stats import (  # noqa: E402, F401
     nanmean,
     nanmedian,
 )
+from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402
+from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
+
+globals().update(_SPECIAL_TORCH)
+globals().update(_STATISTICS)
+from engine import special  # noqa: E402, F401
 
 
 def _numpy_names() -> None:

@@ -35,6 +35,8 @@ from engine.ops import linalg as L
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import shape as S
+from engine.ops import special as SPF
+from engine.ops import statistics as STA
 from engine.ops.util import edge_of, node_class, numpy_names
 from engine.tensor import Tensor, view_of, wrap
 
@@ -482,6 +484,9 @@ METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
     E._UNARY_FNS["acos"],
     E._UNARY_FNS["atan"],
 )
+
+for _name, _fn in {**SPF.METHODS, **STA.METHODS}.items():
+    METHODS.setdefault(_name, _fn)
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, numpy_names(_fn, _name) if not isinstance(_fn, property) else _fn)

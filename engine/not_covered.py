@@ -19,7 +19,7 @@ _ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax":
 
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
-TORCH_SUBMODULES = frozenset({"optim", "utils", "special", "fft", "distributions", "sparse", "jit", "onnx", "amp",
+TORCH_SUBMODULES = frozenset({"optim", "utils", "fft", "distributions", "sparse", "jit", "onnx", "amp",
                               "backends", "hub", "quantization", "profiler", "func", "export", "compiler"})  # fmt: skip
 
 

@@ -176,7 +176,7 @@ TCLI_BUILTINS = frozenset({"graph", "show", "argv"})
 TORCH = "torch"
 #: Engine submodules a script may import or reach as attributes (those the engine has; the rest, such as
 #: the backend, dtypes or ops internals, stay out of reach).
-TORCH_SUBMODULES = frozenset({"nn", "nn.functional", "autograd", "linalg", "random", "cuda"})
+TORCH_SUBMODULES = frozenset({"nn", "nn.functional", "autograd", "linalg", "random", "cuda", "special"})
 FACADE_MODULES = frozenset({"math", "numpy", "numpy.random"})
 
 #: Names of the `math` facade: the whole module is pure computation; the few that can build huge

@@ -1022,7 +1022,7 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
-    {"optim", "optim.lr_scheduler", "special", "fft", "nn.init", "nn.modules", "nn.parameter", "nn.utils", "utils",
+    {"optim", "optim.lr_scheduler", "fft", "nn.init", "nn.modules", "nn.parameter", "nn.utils", "utils",
      "utils.data", "distributions", "jit", "sparse", "backends", "amp", "onnx", "hub", "profiler", "quantization",
      "distributed", "multiprocessing", "testing", "func", "export", "compiler", "masked", "nested", "signal"}
 )  # fmt: skip
