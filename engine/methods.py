@@ -24,6 +24,7 @@ from engine.dtypes import (
     uint8,
 )
 from engine.grad_mode import ENABLED
+from engine.nn import functional as _FM
 from engine.ops import composites as CP
 from engine.ops import diagonal as DG
 from engine.ops import elementwise as E
@@ -487,6 +488,8 @@ METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
 
 for _name, _fn in {**SPF.METHODS, **STA.METHODS}.items():
     METHODS.setdefault(_name, _fn)
+METHODS.setdefault("hardshrink", _FM.hardshrink)
+METHODS.setdefault("prelu", _FM.prelu)
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, numpy_names(_fn, _name) if not isinstance(_fn, property) else _fn)

@@ -419,3 +419,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         noise = empty_like(input).bernoulli_(1 - p)
         noise.div_(1 - p)
     return input * noise
+
+
+from engine.nn.functional_more import FUNCTIONS as _MORE  # noqa: E402
+
+globals().update(_MORE)
