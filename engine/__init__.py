@@ -312,16 +312,14 @@ def get_default_device() -> device:
     return DEFAULTS.device
 
 
-from engine.ops.elementwise_more import FUNCTIONS as _MORE  # noqa: E402
-
-globals().update(_MORE)
-arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _MORE
+# ---- the rest of torch's namespace: each module's table of functions ------------------------------------
+from engine import special  # noqa: E402, F401
 from engine.ops.composites import FUNCTIONS as _COMPOSITES  # noqa: E402
 from engine.ops.diagonal import diag_embed, diagonal  # noqa: E402, F401
-from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401
-
-globals().update(_COMPOSITES)
 from engine.ops.einsum import einsum  # noqa: E402, F401
+from engine.ops.elementwise_more import FUNCTIONS as _ELEMENTWISE_MORE  # noqa: E402
+from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401
+from engine.ops.linalg_more import TORCH as _LINALG_MORE  # noqa: E402
 from engine.ops.order_stats import (  # noqa: E402, F401
     aminmax,
     cummax,
@@ -336,9 +334,9 @@ from engine.ops.order_stats import (  # noqa: E402, F401
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
 
-globals().update(_SPECIAL_TORCH)
-globals().update(_STATISTICS)
-from engine import special  # noqa: E402, F401
+for _table in (_ELEMENTWISE_MORE, _COMPOSITES, _SPECIAL_TORCH, _STATISTICS, _LINALG_MORE):
+    globals().update(_table)
+arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE
 
 
 def _numpy_names() -> None:

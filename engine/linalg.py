@@ -1,16 +1,11 @@
-"""torch.linalg: the norms and the cross product the engine covers."""
+"""torch.linalg: vector and matrix norms, the cross product, and the matrix functions of engine/ops/linalg_more.py
+(inv, det, slogdet, solve, cholesky, qr, eigh, svd, pinv, lstsq, ...)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.ops.composites import linalg_cross as cross
-from engine.ops.reduce import norm as _norm
+from engine.ops.linalg_more import LINALG as _MORE
 from engine.ops.reduce import vector_norm
 
-
-def norm(input: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
-    return _norm(input, 2 if ord is None else ord, dim, keepdim)
-
-
-__all__ = ["cross", "norm", "vector_norm"]
+globals().update(_MORE)
+__all__ = ["cross", "vector_norm", *_MORE]

@@ -33,6 +33,7 @@ from engine.ops import index as I  # noqa: E741
 from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
+from engine.ops import linalg_more as LMORE
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import shape as S
@@ -486,7 +487,7 @@ METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
     E._UNARY_FNS["atan"],
 )
 
-for _name, _fn in {**SPF.METHODS, **STA.METHODS}.items():
+for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS}.items():
     METHODS.setdefault(_name, _fn)
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)

@@ -14,3 +14,8 @@ kthvalue, mode, cummax, cummin = (RT[n] for n in ("kthvalue", "mode", "cummax", 
 kthvalue_out, mode_out, cummax_out, cummin_out = (RT[n + "_out"] for n in ("kthvalue", "mode", "cummax", "cummin"))
 nanmedian, nanmedian_out = nanmedian_type, nanmedian_out_type
 aminmax, aminmax_out = aminmax_type, aminmax_out_type
+
+
+from engine.ops.linalg_more import RETURN_TYPES as _LINALG_RT  # noqa: E402
+
+globals().update(_LINALG_RT)
