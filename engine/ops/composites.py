@@ -10,22 +10,11 @@ from typing import Any
 import numpy as np
 
 from engine.backend import host, to_device
-from engine.grad_mode import ENABLED
 from engine.ops.index import cat, narrow, stack
 from engine.ops.shape import UnsafeViewBackward0, _record, flip, meshgrid, reshape, transpose
-from engine.ops.util import node_class, norm_dim, record
+from engine.ops.util import NoGrad, node_class, norm_dim, record
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
-
-
-class _NoGrad:
-    def __enter__(self) -> None:
-        self.prev = ENABLED[0]
-        ENABLED[0] = False
-
-    def __exit__(self, *exc: object) -> None:
-        ENABLED[0] = self.prev
-
 
 # ---- rot90 ---------------------------------------------------------------------------------------------
 Rot90Backward0 = node_class("Rot90Backward0", lambda self, g, k, dims: (rot90(g, -k, dims),))
@@ -42,7 +31,7 @@ def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:  # noqa: A00
     if a == b:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
     k = int(k) % 4
-    with _NoGrad():  # torch's flips and transposes, recorded as one Rot90Backward0
+    with NoGrad():  # torch's flips and transposes, recorded as one Rot90Backward0
         r = input
         if k == 1:
             r = transpose(flip(r, (b,)), a, b)
@@ -155,7 +144,7 @@ DistBackward0 = node_class("DistBackward0", _dist_bw)
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
-    with _NoGrad():
+    with NoGrad():
         r = (input - other).norm(p)
     t = record(DistBackward0, r._data, input._dev, (input, other), (input, other, float(p), r), (None,) * 4)
     if t.grad_fn is not None:  # (the operands broadcast: their gradients are summed back)

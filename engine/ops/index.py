@@ -11,6 +11,7 @@ from engine.backend import for_array
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
 from engine.ops.util import (
+    NoGrad,
     add_at,
     edge_of,
     index_range,
@@ -525,7 +526,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             ) from None
         needs_graph = ENABLED[0] and (x._rg or (isinstance(value, Tensor) and value._rg))
         if needs_graph:
-            with _NoGrad():
+            with NoGrad():
                 old = wrap(d.copy(), x._dev)
         d[nidx] = vd.astype(d.dtype, copy=False) if hasattr(vd, "astype") else vd
     except (ValueError, TypeError, OverflowError) as e:
@@ -569,15 +570,6 @@ def _copyslices_bw(self: Any, g: Tensor, idx: tuple, advanced: bool, vshape: tup
 CopySlices = node_class("CopySlices", _copyslices_bw)
 CopySlices.name = lambda self: "torch::autograd::CopySlices"
 IndexPutBackward0_ = node_class("IndexPutBackward0", _copyslices_bw)  # x[advanced] = v (index_put_)
-
-
-class _NoGrad:
-    def __enter__(self) -> None:
-        self.prev = ENABLED[0]
-        ENABLED[0] = False
-
-    def __exit__(self, *exc: object) -> None:
-        ENABLED[0] = self.prev
 
 
 # ---- index_select / masked ops / take --------------------------------------------------------------------
@@ -641,7 +633,7 @@ def index_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     ax = norm_dim(dim, input._data.ndim)
-    with _NoGrad():
+    with NoGrad():
         r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
     return record(IndexAddBackward, r._data, r._dev, (input, source), (ax, index, alpha), (None,) * 3)
 
@@ -757,7 +749,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
-    with _NoGrad():
+    with NoGrad():
         r = getitem(input.reshape(-1), index)
     return record(TakeBackward0, r._data, r._dev, (input,), (input._data.shape, index), (None, None))
 
@@ -866,7 +858,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
     _scatter_bounds(index, input._data.shape, ax)
     sl = tuple(slice(0, s) for s in index._data.shape)
     part = src[sl] if src._data.shape != index._data.shape else src
-    with _NoGrad():
+    with NoGrad():
         r = input + scatter_add_new(part, ax, index, input._data.shape)
     # torch's node: the input's gradient passes, the source's is gathered (as if it were index's shape)
     return record(ScatterAddBackward, r._data, r._dev, (input, src), (ax, index, src._data.shape), (None,) * 3)

@@ -28,7 +28,7 @@ from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
 from engine.ops.linalg import bmm, dot, matmul, mm, mv, outer
 from engine.ops.reduce import vector_norm
-from engine.ops.util import edge_of, norm_dim, norm_dims, record, same_device, saved
+from engine.ops.util import NoGrad, edge_of, norm_dim, norm_dims, record, same_device, saved
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -114,15 +114,6 @@ def _out(out: Any, r: Tensor) -> Tensor:
     from engine.ops.inplace import write_out
 
     return write_out(out, r)
-
-
-class _NoGrad:
-    def __enter__(self) -> None:
-        self.prev = ENABLED[0]
-        ENABLED[0] = False
-
-    def __exit__(self, *exc: object) -> None:
-        ENABLED[0] = self.prev
 
 
 # ---- arrays ------------------------------------------------------------------------------------------------
@@ -634,7 +625,7 @@ def vdot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A
     """dot with the first operand conjugated: dot itself for real tensors, under torch's own node."""
     _tensor(input, "vdot", "input", 1)
     _tensor(other, "vdot", "other", 2)
-    with _NoGrad():
+    with NoGrad():
         r = dot(input, other)  # (dot's checks and messages are vdot's)
     items = (input if other._rg else None, other if input._rg else None)
     return _out(out, _record(VdotBackward0, r._data, input._dev, (input, other), items))
@@ -923,7 +914,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
             if isinstance(v, float):
                 raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
     shape = (vec1._data.shape[0], vec2._data.shape[0])
-    with _NoGrad():
+    with NoGrad():
         di = expand(input, shape)._data  # (torch's expand error for a bias that does not fit)
     xp = input._dev.xp
     a, b, di = vec1._data.astype(dt, copy=False), vec2._data.astype(dt, copy=False), di.astype(dt, copy=False)
@@ -956,7 +947,7 @@ BaddbmmBackward0 = type("BaddbmmBackward0", (Node,), {"__slots__": (), "backward
 def _expand_bias(input: Tensor, shape: tuple) -> Any:  # noqa: A002
     from engine.ops.shape import expand
 
-    with _NoGrad():
+    with NoGrad():
         return expand(input, shape)._data
 
 

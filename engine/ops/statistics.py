@@ -19,7 +19,6 @@ import numpy as np
 from engine.autograd import save_out
 from engine.backend import host
 from engine.dtypes import FROM_NP, PROMOTE, dtype
-from engine.grad_mode import ENABLED
 from engine.ops import elementwise as E
 from engine.ops import inplace as P
 from engine.ops import reduce as R
@@ -29,15 +28,6 @@ from engine.ops.shape import SqueezeBackward4, _record
 from engine.ops.util import add_at, index_range, node_class, norm_dim, record, result_np
 from engine.tensor import Size, Tensor, view_of, wrap
 from engine.warn import user_stacklevel
-
-
-class _NoGrad:
-    def __enter__(self) -> None:
-        self.prev = ENABLED[0]
-        ENABLED[0] = False
-
-    def __exit__(self, *exc: object) -> None:
-        ENABLED[0] = self.prev
 
 
 def _tensor(x: Any, fn: str, pos: str = "input", n: int = 1) -> Tensor:

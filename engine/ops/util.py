@@ -285,3 +285,15 @@ def numpy_names(fn: Any, name: str | None = None) -> Any:
     call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
     call.__wrapped__ = fn  # type: ignore[attr-defined]
     return call
+
+
+class NoGrad:
+    """Grad mode off inside a with block: the engine's own internal steps (cheaper than engine.no_grad, which
+    is also a decorator and prints as torch's)."""
+
+    def __enter__(self) -> None:
+        self.prev = ENABLED[0]
+        ENABLED[0] = False
+
+    def __exit__(self, *exc: object) -> None:
+        ENABLED[0] = self.prev
