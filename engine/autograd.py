@@ -255,9 +255,14 @@ class AccumulateGrad(Node):
         return self._var()
 
 
-def accumulator(t: Any) -> AccumulateGrad:
+def accumulator(t: Any) -> AccumulateGrad | None:
+    """t's AccumulateGrad (made once); None for a view made under no_grad, which requires grad in torch
+    but has no gradient edge (ops that use it record None there)."""
     node = t._accum
     if node is None:
+        meta = t._meta
+        if meta is not None and meta.get("nograd_view"):
+            return None
         node = AccumulateGrad()
         node._var = weakref.ref(t)
         t._accum = node

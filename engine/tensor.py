@@ -383,10 +383,14 @@ class GradView(Tensor):
     @property
     def grad_fn(self) -> Any:  # type: ignore[override]
         fn = _GRAD_FN.__get__(self)
-        if self._gv != self._vc[0] and fn is not None and self._base is not None:
-            from engine.ops.view_regen import regenerate
+        if self._gv != self._vc[0] and self._base is not None:
+            if fn is not None:
+                from engine.ops.view_regen import regenerate
 
-            return regenerate(self, fn)
+                return regenerate(self, fn)
+            meta = self._meta
+            if meta and meta.get("nograd_view") and ENABLED[0]:
+                raise RuntimeError(NOGRAD_VIEW_CHANGED)
         return fn
 
     @grad_fn.setter
@@ -397,10 +401,17 @@ class GradView(Tensor):
 
 _GRAD_FN = Tensor.__dict__["grad_fn"]
 
+NOGRAD_VIEW_CHANGED = (
+    "A view was created in no_grad mode and its base or another view of its base has been modified inplace with "
+    "grad mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block (if you don't want "
+    "the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+)
+
 
 def view_of(data: Any, base: Tensor) -> Tensor:
     """A tensor that shares memory (and so the version counter) with base."""
-    t = _new(GradView if base._rg and ENABLED[0] else Tensor)
+    t = _new(GradView if base._rg else Tensor)  # (a view made under no_grad too: torch checks it on use)
     t._data = data
     t._dev = base._dev
     t._rg = False

@@ -130,11 +130,11 @@ def _flat_view(input: Tensor, first: tuple, count: int, stride: int) -> Tensor: 
     t = view_of(r, input)
     _remember_view(t, input, lambda p: _flat_view(p, first, count, stride))
     if ENABLED[0] and input._rg:
-        from engine.ops.view_regen import AsStridedBackward0, _positions
+        from engine.ops.view_regen import AsStridedBackward0, Geometry, _positions
 
         node = AsStridedBackward0()
         node._next = (edge_of(input),)
-        node._saved = (wrap(input._dev.xp.asarray(_positions(r, d)), input._dev), d.shape)
+        node._saved = (Geometry(wrap(input._dev.xp.asarray(_positions(r, d)), input._dev)), d.shape)
         node._vers = (None, None)
         node._ctx = (r.shape, r.dtype)
         t._rg = True

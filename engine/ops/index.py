@@ -367,6 +367,13 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
     if split is not None:
         return getitem(getitem(x, split[0]), split[1])
     nidx, advanced, name = _norm_index(x, idx)
+    if not advanced and type(idx) is tuple and ENABLED[0] and x._rg:
+        steps = _basic_steps(nidx, x._data.shape)
+        if len(steps) > 1:  # torch's graph: one view node per index entry (SliceBackward0(SelectBackward0...))
+            t = x
+            for step in steps:
+                t = getitem(t, step)
+            return t
     d = x._data
     try:
         r = d[nidx]
@@ -393,6 +400,35 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
         t._rg = True
         t.grad_fn = node
     return t
+
+
+def _basic_steps(nidx: tuple, shape: tuple) -> list:
+    """A basic index as torch applies it, one entry at a time (applySlicing): each entry that makes a node
+    (a select, an unsqueeze, a slice that does not keep its whole dim), as an index of its own into the result
+    of the entries before it."""
+    n_real = sum(1 for i in nidx if i is not None and i is not Ellipsis)
+    steps: list = []
+    dim = 0  # position in the result so far
+    src = 0  # dim of the input the next int or slice applies to
+    for i in nidx:
+        if i is Ellipsis:
+            skip = len(shape) - n_real
+            dim += skip
+            src += skip
+        elif i is None:
+            steps.append((slice(None),) * dim + (None,))
+            dim += 1
+        elif isinstance(i, slice):
+            n = shape[src]
+            whole = i.start in (None, 0) and i.step in (None, 1) and (i.stop is None or i.stop >= n)
+            if not whole:
+                steps.append((slice(None),) * dim + (i,))
+            dim += 1
+            src += 1
+        else:  # an int: select, the dim goes away
+            steps.append((slice(None),) * dim + (i,))
+            src += 1
+    return steps
 
 
 def _remember_view(v: Tensor, parent: Tensor, fn: Any) -> None:

@@ -18,11 +18,22 @@ from engine.ops.util import edge_of, node_class
 from engine.tensor import Tensor, wrap
 
 
-def _as_strided_bw(self: Any, g: Tensor, positions: Tensor, shape: tuple) -> tuple:
+class Geometry:
+    """Where a view's elements sit in its base (row-major indices). torch's AsStridedBackward0 keeps the
+    view's sizes and strides, not a saved tensor, so a second backward through it needs no retain_graph:
+    this holder is not a tensor, so a backward does not free it."""
+
+    __slots__ = ("positions",)
+
+    def __init__(self, positions: Tensor) -> None:
+        self.positions = positions
+
+
+def _as_strided_bw(self: Any, g: Tensor, geometry: Geometry, shape: tuple) -> tuple:
     n = 1
     for s in shape:
         n *= s
-    return (index_add_new(g.reshape(-1), 0, positions, (n,)).reshape(shape),)
+    return (index_add_new(g.reshape(-1), 0, geometry.positions, (n,)).reshape(shape),)
 
 
 AsStridedBackward0 = node_class("AsStridedBackward0", _as_strided_bw)
@@ -48,7 +59,7 @@ def regenerate(v: Tensor, old: Any) -> Any:
         return old
     node = AsStridedBackward0()
     node._next = (edge_of(base),)
-    node._saved = (wrap(v._dev.xp.asarray(positions), v._dev), base._data.shape)
+    node._saved = (Geometry(wrap(v._dev.xp.asarray(positions), v._dev)), base._data.shape)
     node._vers = (None, None)
     node._ctx = (v._data.shape, v._data.dtype)
     if meta and meta.get("retain"):
