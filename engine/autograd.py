@@ -539,6 +539,8 @@ _OWN_T, _OWN_A = _calibrate_ownership()
 
 
 def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
+    if not var._rg:  # (detach_() or requires_grad_(False) after the graph was built: torch stores nothing)
+        return
     meta = var._meta
     if meta is not None and meta.get("nograd_view"):
         return  # torch's view made under no_grad: a leaf that gathers no gradient

@@ -21,15 +21,19 @@ def _dev(device: Any) -> Any:
 
 
 def _size(size: tuple) -> tuple:
+    if not size:  # (torch's size argument has no default)
+        raise TypeError(f'{_caller()}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    elif any(isinstance(s, (tuple, list)) for s in size):
+        raise TypeError(f"{_caller()}() takes 1 positional argument but {len(size)} were given")
     out = []
     for s in size:
         if isinstance(s, Tensor):
             s = int(s)
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
             raise TypeError(
-                f"zeros(): argument 'size' (position 1) must be tuple of ints, but found element of type "
+                f"{_caller()}(): argument 'size' (position 1) must be tuple of ints, but found element of type "
                 f"{type(s).__name__} at pos {len(out)}"
             )
         if s < 0:
@@ -44,9 +48,16 @@ CUDA_GENERATOR = rnd.cuda_generator
 manual_seed = rnd.manual_seed  # seeds both
 
 
+def _caller() -> str:
+    """The factory the user called (zeros, ones, rand, ...), for argument errors (off the hot path)."""
+    return sys._getframe(2).f_code.co_name
+
+
 def _gen(generator: Any, dev: Any) -> Any:
-    if generator is None and dev.type == "cuda":
-        return CUDA_GENERATOR
+    if generator is None:
+        return CUDA_GENERATOR if dev.type == "cuda" else None
+    if not isinstance(generator, rnd.Generator):
+        raise TypeError(f"{_caller()}(): argument 'generator' must be torch.Generator, not {type(generator).__name__}")
     return generator
 
 

@@ -246,3 +246,27 @@ def test_repeat_interleave_and_outer_nodes() -> None:
 )
 def test_index_errors_name_the_entry(call: object) -> None:
     same_error(call)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.zeros(),
+        lambda T: T.ones(),
+        lambda T: T.ones((2, 2), 3),
+    ],
+)
+def test_factory_size_errors(call: object) -> None:
+    same_error(call)
+
+
+def test_copy_from_a_number_and_grads_after_detach_() -> None:
+    def fn(T: object) -> object:
+        t = T.zeros(2).copy_(0.5)
+        x = T.ones(2, requires_grad=True)
+        b = x * 2
+        x.detach_()
+        b.sum().backward()
+        return t, x.grad, x.requires_grad
+
+    same(fn)

@@ -25,8 +25,8 @@ def check_inplace(x: Tensor) -> None:
         fusion.flush()
     if not ENABLED[0]:
         return
-    if x._rg and x.grad_fn is None and not (x._meta and x._meta.get("nograd_view")):
-        raise RuntimeError(LEAF_MSG)
+    if x._rg and _GRAD_FN.__get__(x) is None and not (x._meta and x._meta.get("nograd_view")):
+        raise RuntimeError(LEAF_MSG)  # (the raw slot: a view whose base changed is judged below, as torch does)
     multi = x._meta.get("multi") if x._meta and x._rg else None
     if multi is not None:
         raise RuntimeError(
@@ -543,6 +543,8 @@ def fill_(x: Tensor, value: Any) -> Tensor:
 
 
 def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    if type(src) in (int, float, bool):  # torch takes a number as a 0-dim source
+        return copy_(x, wrap(x._dev.xp.asarray(scalar_to(src, x._data.dtype)), x._dev), non_blocking)
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
     check_inplace(x)
