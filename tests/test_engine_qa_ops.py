@@ -270,3 +270,35 @@ def test_copy_from_a_number_and_grads_after_detach_() -> None:
         return t, x.grad, x.requires_grad
 
     same(fn)
+
+
+def test_matmul_with_one_inner_term_keeps_the_sign_of_zero() -> None:
+    def fn(T: object) -> object:
+        return str(T.zeros(3, 1) @ T.tensor([[1.0, -1.0]])), str(T.tensor([[1.0], [0.0]]) @ T.tensor([[-2.0, 1.0]]))
+
+    same(fn)
+
+
+def test_inplace_view_ops() -> None:
+    def fn(T: object) -> object:
+        a = T.arange(6.0).reshape(2, 3).requires_grad_()
+        y = a * 1
+        y.t_()
+        (y * T.arange(6.0).reshape(3, 2)).sum().backward()
+        z = a * 1
+        z.unsqueeze_(0)
+        first = z.grad_fn.name()
+        z.squeeze_()
+        q = T.ones(1, 2, 1, requires_grad=True)
+        names = []
+        for f in (lambda t: t.squeeze_(), lambda t: t.squeeze_(0), lambda t: t.squeeze_((0, 2)),
+                  lambda t: t.unsqueeze_(1), lambda t: t.swapdims_(0, 1)):  # fmt: skip
+            r = q * 1
+            f(r)
+            names.append((r.grad_fn.name(), tuple(r.shape)))
+        b = T.ones(2, 3)
+        b.t_()
+        return y, a.grad, first, z.grad_fn.name(), names, b.stride(), b._version
+
+    same(fn)
+    same_error(lambda T: T.ones(2, 3, requires_grad=True).t_())

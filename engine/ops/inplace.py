@@ -569,6 +569,59 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     return x
 
 
+_RENAMED: dict = {}
+
+
+def _view_inplace(x: Tensor, make: Any, node: str) -> Tensor:
+    """x.t_(), x.squeeze_(), ...: x becomes the view make(x) of its own memory (a new shape and strides, the
+    same data), with torch's node for the in-place form (TBackward1, SqueezeBackward3, ...)."""
+    if ENABLED[0] and x._rg and _GRAD_FN.__get__(x) is None and not (x._meta and x._meta.get("nograd_view")):
+        raise RuntimeError(VIEW_LEAF_MSG if x._base is not None else LEAF_MSG)
+    r = make(x)
+    x._data = r._data
+    _bump(x)
+    fn = _GRAD_FN.__get__(r)
+    if fn is not None:
+        cls = _RENAMED.get((type(fn), node))
+        if cls is None:
+            cls = _RENAMED[(type(fn), node)] = type(node, (type(fn),), {"__slots__": ()})
+        fn.__class__ = cls
+        x.grad_fn = fn
+        x._rg = True
+    return x
+
+
+def t_(x: Tensor) -> Tensor:
+    from engine.ops.shape import t
+
+    return _view_inplace(x, t, "TBackward1")
+
+
+def transpose_(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    from engine.ops.shape import transpose
+
+    return _view_inplace(x, lambda a: transpose(a, dim0, dim1), "TransposeBackward1")
+
+
+def squeeze_(x: Tensor, dim: Any = None) -> Tensor:
+    from engine.ops.shape import squeeze
+
+    node = (
+        "SqueezeBackward3"
+        if dim is None
+        else "SqueezeBackward5"
+        if isinstance(dim, (tuple, list))
+        else ("SqueezeBackward4")
+    )
+    return _view_inplace(x, lambda a: squeeze(a, dim), node)
+
+
+def unsqueeze_(x: Tensor, dim: int) -> Tensor:
+    from engine.ops.shape import unsqueeze
+
+    return _view_inplace(x, lambda a: unsqueeze(a, dim), "UnsqueezeBackward1")
+
+
 def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
     if requires_grad.__class__ is not bool and not isinstance(requires_grad, np.bool_):
         raise TypeError(

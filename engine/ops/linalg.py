@@ -180,7 +180,10 @@ def _mm(input: Tensor, mat2: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({ad.shape[0]}x{ad.shape[1]} and {bd.shape[0]}x{bd.shape[1]})"
         )
-    return _finish(MmBackward0, ad @ bd, input, mat2)
+    # one term per entry (an outer product): the product itself, which keeps a zero's sign as torch's gemm does
+    # (BLAS here adds it to a zero, so 0 * -1 came out 0., not -0.)
+    r = ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else ad @ bd
+    return _finish(MmBackward0, r, input, mat2)
 
 
 @with_out
