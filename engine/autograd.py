@@ -815,3 +815,12 @@ class Variable(metaclass=_VariableMeta):
         if requires_grad:
             t.requires_grad_(requires_grad)
         return t
+
+
+detect_anomaly = set_detect_anomaly  # (a context manager too; errors already name the op)
+
+
+def __getattr__(name: str) -> object:
+    from engine.not_covered import not_covered
+
+    raise not_covered("torch.autograd", name)

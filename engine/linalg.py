@@ -9,3 +9,9 @@ from engine.ops.reduce import vector_norm
 
 globals().update(_MORE)
 __all__ = ["cross", "vector_norm", *_MORE]
+
+
+def __getattr__(name: str) -> object:
+    from engine.not_covered import not_covered
+
+    raise not_covered("torch.linalg", name)

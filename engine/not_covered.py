@@ -22,14 +22,49 @@ _ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax":
 TORCH_SUBMODULES = frozenset({"optim", "utils", "fft", "distributions", "sparse", "jit", "onnx", "amp",
                               "backends", "hub", "quantization", "profiler", "func", "export", "compiler"})  # fmt: skip
 
+# names tutorials reach for that torch has and the engine does not, per namespace
+_IN_TORCH = {
+    "torch": frozenset({"conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "avg_pool1d", "batch_norm",
+                        "instance_norm", "group_norm", "stft", "istft", "lu", "lu_solve", "lu_unpack",
+                        "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp", "pca_lowrank",
+                        "svd_lowrank", "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
+                        "view_as_complex", "view_as_real", "complex", "polar", "vmap", "compile",
+                        "sparse_coo_tensor", "nested_tensor", "histogram", "histogramdd", "bartlett_window",
+                        "hann_window", "hamming_window", "blackman_window", "kaiser_window"}),
+    "torch.nn.functional": frozenset({"batch_norm", "instance_norm", "group_norm", "local_response_norm", "rms_norm",
+                                      "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                                      "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",
+                                      "avg_pool2d", "avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+                                      "adaptive_avg_pool1d", "adaptive_avg_pool2d", "lp_pool1d", "lp_pool2d",
+                                      "pad", "interpolate", "upsample", "grid_sample", "affine_grid", "unfold",
+                                      "fold", "pixel_shuffle", "pixel_unshuffle", "dropout1d", "dropout2d",
+                                      "dropout3d", "alpha_dropout", "feature_alpha_dropout", "embedding_bag",
+                                      "scaled_dot_product_attention", "multi_head_attention_forward", "ctc_loss",
+                                      "multilabel_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+                                      "gumbel_softmax", "rrelu", "bilinear"}),
+    "torch.linalg": frozenset({"matrix_rank", "cond", "matrix_exp", "eig", "eigvals", "lu", "lu_factor",
+                               "lu_factor_ex", "lu_solve", "solve_triangular", "inv_ex", "cholesky_ex", "solve_ex",
+                               "ldl_factor", "ldl_solve", "householder_product", "tensorinv", "tensorsolve",
+                               "vander", "cross"}),
+    "torch.autograd": frozenset({"functional", "forward_ad", "Function", "graph", "profiler", "gradgradcheck"}),
+    "torch.special": frozenset({"zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
+                                "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+                                "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+                                "airy_ai", "spherical_bessel_j0", "chebyshev_polynomial_t",
+                                "chebyshev_polynomial_u", "hermite_polynomial_h", "hermite_polynomial_he",
+                                "laguerre_polynomial_l", "legendre_polynomial_p"}),
+}  # fmt: skip
+
 
 def not_covered(module: str, name: str) -> AttributeError:
     """The error for `module.name`: torch's plain message for a name torch lacks too, else a scope note."""
     full = f"{module}.{name}"
-    covered = (module == "torch.nn" and (name[:1].isupper() or name in ("init", "utils", "parallel", "modules"))) or (
-        module == "torch" and name in TORCH_SUBMODULES
+    in_torch = (
+        (module == "torch.nn" and (name[:1].isupper() or name in ("init", "utils", "parallel", "modules")))
+        or (module == "torch" and name in TORCH_SUBMODULES)
+        or name in _IN_TORCH.get(module, ())
     )
-    if not covered:
+    if not in_torch:
         e = AttributeError(f"module '{module}' has no attribute '{name}'")
         e.not_covered = False  # type: ignore[attr-defined]
         return e
@@ -41,7 +76,10 @@ def not_covered(module: str, name: str) -> AttributeError:
             hint = f"call the function instead: torch.nn.functional.{_ACTIVATIONS[name]}(x)"
         else:
             hint = _HINTS["torch.nn.Module"]
-    msg = f"{full} is not in tcli's engine, which covers tensors, autograd and torch.nn.functional"
+    msg = (
+        f"{full} is not in tcli's engine; it covers tensors, autograd and most of torch.nn.functional, torch.linalg "
+        "and torch.special"
+    )
     e = AttributeError(f"{msg}; {hint}" if hint else msg)
     e.not_covered = True  # type: ignore[attr-defined]
     return e

@@ -277,12 +277,14 @@ def test_scope_notes_for_modules_optimizers_and_classes() -> None:
     engine and show the tensor-level way, rather than reading as a typo."""
     status, _, err = run_tsr("import torch\nimport torch.nn as nn\nlayer = nn.Linear(3, 2)\n")
     assert status == 1
-    assert "AttributeError: torch.nn.Linear is not in tcli's engine, which covers tensors, autograd and " in err
+    assert "AttributeError: torch.nn.Linear is not in tcli's engine; it covers tensors, autograd and most of " in err
     assert "torch.nn.functional.linear(x, W, b)" in err
     _, _, err = run_tsr("import torch\nopt = torch.optim.SGD([], lr=0.1)\n")
     assert "torch.optim is not in tcli's engine" in err and "p -= lr * p.grad" in err
     _, _, err = run_tsr("import torch\nloss_fn = torch.nn.MSELoss()\n")
     assert "call the function instead: torch.nn.functional.mse_loss(input, target)" in err
+    _, _, err = run_tsr("import torch\nprint(torch.linalg.matrix_rank)\n")
+    assert "AttributeError: torch.linalg.matrix_rank is not in tcli's engine" in err
     _, _, err = run_tsr("import torch\nprint(torch.nn.foo)\n")
     assert "AttributeError: module 'torch.nn' has no attribute 'foo'" in err
     _, _, err = run_tsr("import torch\nclass Net(torch.nn.Module):\n    pass\n")

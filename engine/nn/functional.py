@@ -424,3 +424,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 from engine.nn.functional_more import FUNCTIONS as _MORE  # noqa: E402
 
 globals().update(_MORE)
+
+
+def __getattr__(name: str) -> object:
+    from engine.not_covered import not_covered
+
+    raise not_covered("torch.nn.functional", name)
