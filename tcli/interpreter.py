@@ -24,7 +24,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import policy
-from tcli.errors import UNCATCHABLE, add_call, tag
+from tcli.errors import UNCATCHABLE, add_call, site_of, tag
 from tcli.parser import Scope
 
 _MISSING: Any = object()
@@ -1348,9 +1348,11 @@ class Interpreter:
         code = fnode.__dict__.get("tsr_body")
         if code is None or code[0] is not self:
             body = fnode.body
+            lam = type(fnode) is ast.Lambda
             code = fnode.tsr_body = (
                 self,
-                self.compile(body, fnode.tsr_ctx) if type(fnode) is ast.Lambda else self._function_body(fnode),
+                self.compile(body, fnode.tsr_ctx) if lam else self._function_body(fnode),
+                site_of(body) if lam else None,  # a lambda's body is its own site (its warnings point there)
             )
         frame = Frame(local, fnode.tsr_scope, fn.closure, False)
         saved = self.frame
@@ -1359,6 +1361,8 @@ class Interpreter:
         self.frame = frame
         self.depth += 1
         try:
+            if code[2] is not None:
+                hook.current_site = code[2]
             r = code[1](frame)
             if type(fnode) is ast.Lambda:
                 return r

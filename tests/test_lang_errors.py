@@ -298,6 +298,15 @@ def test_warnings_show_once_per_script_line_as_pythons_do() -> None:
     assert (status, lines) == (0, ["prog.tsr:4:1", "prog.tsr:5:1", "prog.tsr:7:5", "prog.tsr:8:1", "prog.tsr:9:1"])
 
 
+def test_a_warning_inside_a_lambda_points_at_the_lambda() -> None:
+    src = (
+        "import torch\nimport torch.nn.functional as F\nf = lambda: F.mse_loss(torch.ones(3), torch.ones(3, 1))\n"
+        "def helper(g):\n    return g()\nprint(helper(f))\n"
+    )
+    status, _, err = run(src)
+    assert status == 0 and err.startswith("prog.tsr:3:13: UserWarning: Using a target size")
+
+
 def test_argument_errors_point_at_the_call_and_isinstance_knows_type() -> None:
     status, _, err = run("def f(a, b):\n    return a\nx = [f(1)]\n")
     assert err.splitlines()[0] == "prog.tsr:3:6: TypeError: f() missing 1 required positional argument: 'b'"
