@@ -353,6 +353,20 @@ def _addmm_bw(self: Any, g: Tensor, m1: Tensor, m2: Tensor, beta: Any, alpha: An
 AddmmBackward0 = node_class("AddmmBackward0", _addmm_bw)
 
 
+def addmm_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A002
+    """torch's addmm kernel checks, in its order (baddbmm runs them per batch)."""
+    if input._data.dtype != mat2._data.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {input.dtype.scalar_name()} and "
+            f"{mat2.dtype.scalar_name()}"
+        )
+    if mat1._data.dtype != mat2._data.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {mat1.dtype.scalar_name()} and {mat2.dtype.scalar_name()}"
+        )
+    _no_bool(mat1._data, "addmm_impl_cpu_")
+
+
 @with_out
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat1 @ mat2) as one node (torch's AddmmBackward0; F.linear's node)."""
@@ -364,16 +378,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     if input._dev is not mat2._dev or mat1._dev is not mat2._dev:
         raise mixed_device(input if input._dev is not mat2._dev else mat1, mat2)
     di, d1, d2 = input._data, mat1._data, mat2._data
-    if di.dtype != d2.dtype:
-        raise RuntimeError(
-            f"self and mat2 must have the same dtype, but got {input.dtype.scalar_name()} and "
-            f"{mat2.dtype.scalar_name()}"
-        )
-    if d1.dtype != d2.dtype:
-        raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {mat1.dtype.scalar_name()} and {mat2.dtype.scalar_name()}"
-        )
-    _no_bool(d1, "addmm_impl_cpu_")
+    addmm_dtypes(input, mat1, mat2)
     for name, d in (("mat1", d1), ("mat2", d2)):
         if d.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {d.ndim}-D tensor")

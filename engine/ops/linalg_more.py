@@ -26,9 +26,9 @@ from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
 from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
-from engine.ops.linalg import bmm, dot, matmul, mm, mv, outer
+from engine.ops.linalg import addmm_dtypes, bmm, dot, matmul, mm, mv, outer
 from engine.ops.reduce import vector_norm
-from engine.ops.util import NoGrad, edge_of, norm_dim, norm_dims, record, same_device, saved
+from engine.ops.util import NoGrad, edge_of, node_class, norm_dim, norm_dims, record, same_device, saved
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -390,7 +390,7 @@ def _det_bw(self: Any, g: Tensor, A: Tensor, det: Tensor) -> tuple:  # noqa: N80
     return (solve(A.mT, d),)
 
 
-LinalgDetBackward0 = type("LinalgDetBackward0", (Node,), {"__slots__": (), "backward": _det_bw})
+LinalgDetBackward0 = node_class("LinalgDetBackward0", _det_bw)
 
 
 def _det(A: Tensor) -> Tensor:  # noqa: N803
@@ -470,7 +470,7 @@ def _inv_bw(self: Any, g: Tensor, inv: Tensor) -> tuple:
     return (-matmul(it, matmul(g, it)),)
 
 
-LinalgInvExBackward0 = type("LinalgInvExBackward0", (Node,), {"__slots__": (), "backward": _inv_bw})
+LinalgInvExBackward0 = node_class("LinalgInvExBackward0", _inv_bw)
 
 
 def _inv(A: Tensor) -> Tensor:  # noqa: N803
@@ -509,7 +509,7 @@ def _solve_bw(self: Any, g: Tensor, A: Tensor, X: Tensor, left: bool, vec: bool)
     return gA, (gB.squeeze(-1) if vec else gB)
 
 
-LinalgSolveExBackward0 = type("LinalgSolveExBackward0", (Node,), {"__slots__": (), "backward": _solve_bw})
+LinalgSolveExBackward0 = node_class("LinalgSolveExBackward0", _solve_bw)
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor:  # noqa: N803
@@ -618,7 +618,7 @@ def _vdot_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     return (g * b if n[0] is not None else None, g * a if n[1] is not None else None)
 
 
-VdotBackward0 = type("VdotBackward0", (Node,), {"__slots__": (), "backward": _vdot_bw})
+VdotBackward0 = node_class("VdotBackward0", _vdot_bw)
 
 
 def vdot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
@@ -850,7 +850,7 @@ def _addmv_bw(self: Any, g: Tensor, mat: Tensor, vec: Tensor, beta: Any, alpha: 
     )
 
 
-AddmvBackward0 = type("AddmvBackward0", (Node,), {"__slots__": (), "backward": _addmv_bw})
+AddmvBackward0 = node_class("AddmvBackward0", _addmv_bw)
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002
@@ -894,7 +894,7 @@ def _addr_bw(self: Any, g: Tensor, v1: Tensor, v2: Tensor, beta: Any, alpha: Any
     )
 
 
-AddrBackward0 = type("AddrBackward0", (Node,), {"__slots__": (), "backward": _addr_bw})
+AddrBackward0 = node_class("AddrBackward0", _addr_bw)
 
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002
@@ -941,7 +941,7 @@ def _baddbmm_bw(self: Any, g: Tensor, b1: Tensor, b2: Tensor, beta: Any, alpha: 
     )
 
 
-BaddbmmBackward0 = type("BaddbmmBackward0", (Node,), {"__slots__": (), "backward": _baddbmm_bw})
+BaddbmmBackward0 = node_class("BaddbmmBackward0", _baddbmm_bw)
 
 
 def _expand_bias(input: Tensor, shape: tuple) -> Any:  # noqa: A002
@@ -999,7 +999,7 @@ def _addbmm_bw(self: Any, g: Tensor, b1: Tensor, b2: Tensor, beta: Any, alpha: A
     )
 
 
-AddbmmBackward0 = type("AddbmmBackward0", (Node,), {"__slots__": (), "backward": _addbmm_bw})
+AddbmmBackward0 = node_class("AddbmmBackward0", _addbmm_bw)
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002, E501
@@ -1025,18 +1025,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alph
     if d1.shape[0] == 0:  # no addmm_ runs: beta * input (zeros for beta=0), unchecked
         r = di * beta if beta != 0 else xp.zeros(shape, dtype=di.dtype)
     else:
-        if di.dtype != d2.dtype:
-            raise RuntimeError(
-                f"self and mat2 must have the same dtype, but got {input.dtype.scalar_name()} and "
-                f"{batch2.dtype.scalar_name()}"
-            )
-        if d1.dtype != d2.dtype:
-            raise RuntimeError(
-                f"mat1 and mat2 must have the same dtype, but got {batch1.dtype.scalar_name()} and "
-                f"{batch2.dtype.scalar_name()}"
-            )
-        if d1.dtype.kind == "b":
-            raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+        addmm_dtypes(input, batch1, batch2)
         beta, alpha = _int_scalars(d1.dtype, beta, alpha)
         r = (d1 @ d2).sum(axis=0, dtype=d1.dtype)
         if alpha != 1:
@@ -1096,7 +1085,7 @@ def _cholesky_bw(self: Any, gL: Tensor, L: Tensor, upper: bool) -> tuple:  # noq
     return (gA,)
 
 
-LinalgCholeskyExBackward0 = type("LinalgCholeskyExBackward0", (Node,), {"__slots__": (), "backward": _cholesky_bw})
+LinalgCholeskyExBackward0 = node_class("LinalgCholeskyExBackward0", _cholesky_bw)
 
 
 def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:  # noqa: N803
@@ -1358,9 +1347,7 @@ def _pinv_backward(g: Tensor, pinvA: Tensor, A: Tensor) -> Tensor:  # noqa: N803
     )  # fmt: skip
 
 
-LinalgPinvBackward0 = type(
-    "LinalgPinvBackward0", (Node,), {"__slots__": (), "backward": lambda self, g, A, p: (_pinv_backward(g, p, A),)}
-)
+LinalgPinvBackward0 = node_class("LinalgPinvBackward0", lambda self, g, A, p: (_pinv_backward(g, p, A),))
 
 
 def _reduced_svd(xp: Any, a: Any) -> tuple:
