@@ -13,3 +13,31 @@ class TorchNamed(type):
 
     def __repr__(cls) -> str:
         return f"<class '{cls._torch_name.format(name=cls.__name__)}'>"
+
+
+class _Result(tuple, metaclass=TorchNamed):
+    """torch.return_types.X: a named tuple of tensors that prints as torch prints it."""
+
+    _torch_name = "torch.return_types.{name}"
+    _name = "result"
+    _names: tuple = ()
+    __slots__ = ()
+
+    def __new__(cls, *items: object) -> _Result:
+        return tuple.__new__(cls, items)
+
+    def __repr__(self) -> str:
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._names, self))
+        return f"torch.return_types.{self._name}(\n{body})"
+
+    __str__ = __repr__
+
+
+def result_type(name: str, *fields: str) -> type:
+    """The torch.return_types class `name` with these fields (slogdet: sign, logabsdet; aminmax: min, max)."""
+    import operator
+
+    ns: dict = {"__slots__": (), "_name": name, "_names": fields, "__qualname__": name}
+    for i, f in enumerate(fields):
+        ns[f] = property(operator.itemgetter(i))
+    return type(name, (_Result,), ns)

@@ -14,7 +14,6 @@ partial-pivoting LU (or a Cholesky) on the host, run only once the library has f
 from __future__ import annotations
 
 import math
-import operator
 import warnings
 from typing import Any
 
@@ -23,7 +22,7 @@ import numpy as np
 from engine.autograd import FREED, BackwardTwiceError, Node, _Out, _version_error, save_out
 from engine.backend import host
 from engine.grad_mode import ENABLED
-from engine.naming import TorchNamed
+from engine.naming import TorchNamed, result_type
 from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
 from engine.ops.linalg import addmm_dtypes, bmm, dot, matmul, mm, mv, outer
@@ -41,37 +40,12 @@ class _LinAlgError(RuntimeError, metaclass=TorchNamed):
     _torch_name = "torch._C._LinAlgError"
 
 
-class _Result(tuple, metaclass=TorchNamed):
-    """torch.return_types.slogdet & co: a named tuple of tensors that prints as torch prints it."""
-
-    _torch_name = "torch.return_types.{name}"
-    _name = "result"
-    _names: tuple = ()
-    __slots__ = ()
-
-    def __new__(cls, *items: Any) -> _Result:
-        return tuple.__new__(cls, items)
-
-    def __repr__(self) -> str:
-        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._names, self))
-        return f"torch.return_types.{self._name}(\n{body})"
-
-    __str__ = __repr__
-
-
-def _result_type(name: str, *fields: str) -> type:
-    ns: dict = {"__slots__": (), "_name": name, "_names": fields, "__qualname__": name}
-    for i, f in enumerate(fields):
-        ns[f] = property(operator.itemgetter(i))
-    return type(name, (_Result,), ns)
-
-
-slogdet_type = _result_type("slogdet", "sign", "logabsdet")
-linalg_slogdet_type = _result_type("linalg_slogdet", "sign", "logabsdet")
-linalg_qr_type = _result_type("linalg_qr", "Q", "R")
-linalg_eigh_type = _result_type("linalg_eigh", "eigenvalues", "eigenvectors")
-linalg_svd_type = _result_type("linalg_svd", "U", "S", "Vh")
-linalg_lstsq_type = _result_type("linalg_lstsq", "solution", "residuals", "rank", "singular_values")
+slogdet_type = result_type("slogdet", "sign", "logabsdet")
+linalg_slogdet_type = result_type("linalg_slogdet", "sign", "logabsdet")
+linalg_qr_type = result_type("linalg_qr", "Q", "R")
+linalg_eigh_type = result_type("linalg_eigh", "eigenvalues", "eigenvectors")
+linalg_svd_type = result_type("linalg_svd", "U", "S", "Vh")
+linalg_lstsq_type = result_type("linalg_lstsq", "solution", "residuals", "rank", "singular_values")
 RETURN_TYPES = {
     t._name: t
     for t in (slogdet_type, linalg_slogdet_type, linalg_qr_type, linalg_eigh_type, linalg_svd_type, linalg_lstsq_type)

@@ -23,7 +23,7 @@ from engine.autograd import Node
 from engine.backend import host
 from engine.dtypes import to_dtype
 from engine.grad_mode import ENABLED
-from engine.naming import TorchNamed
+from engine.naming import result_type
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.index import scatter_add_new
@@ -118,34 +118,8 @@ nanmedian_type = R._rt("nanmedian")
 nanmedian_out_type = R._rt("nanmedian_out")
 
 
-class _MinMax(tuple, metaclass=TorchNamed):
-    """torch.return_types.aminmax: a (min, max) pair that prints as torch prints it."""
-
-    _torch_name = "torch.return_types.{name}"
-    _name = "aminmax"
-    __slots__ = ()
-
-    def __new__(cls, min: Tensor, max: Tensor) -> _MinMax:  # noqa: A002
-        return tuple.__new__(cls, (min, max))
-
-    @property
-    def min(self) -> Tensor:
-        return self[0]
-
-    @property
-    def max(self) -> Tensor:
-        return self[1]
-
-    def __repr__(self) -> str:
-        return f"torch.return_types.{self._name}(\nmin={self[0]!r},\nmax={self[1]!r})"
-
-    __str__ = __repr__
-
-
-aminmax_type = type("aminmax", (_MinMax,), {"__slots__": (), "_name": "aminmax", "__qualname__": "aminmax"})
-aminmax_out_type = type(
-    "aminmax_out", (_MinMax,), {"__slots__": (), "_name": "aminmax_out", "__qualname__": "aminmax_out"}
-)
+aminmax_type = result_type("aminmax", "min", "max")
+aminmax_out_type = result_type("aminmax_out", "min", "max")
 _OUT_TYPES = {aminmax_type: aminmax_out_type, nanmedian_type: nanmedian_out_type}
 
 
