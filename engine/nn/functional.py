@@ -194,17 +194,20 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     _size_warning(input, target)
-    kind = np.result_type(input._data.dtype, target._data.dtype)
-    if kind.kind != "f":
-        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_NP_NAMES.get(kind.char, kind.name)}'")
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        kind = np.result_type(input._data.dtype, target._data.dtype)
+        if kind.kind != "f":
+            raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_NP_NAMES.get(kind.char, kind.name)}'")
     x, t = _detached(input, target)
     with no_grad():
         d = x - t
         out, k = _reduced(d * d, reduction)
+    need_x, need_t = input.requires_grad, target.requires_grad
 
     def backward(g: Tensor, x: Tensor, t: Tensor) -> tuple:
         s = _scaled(g, reduction, k)
-        return 2 * (x - t) * s, 2 * (t - x) * s  # (torch's target grad is its own: 0. where x == t, not -0.)
+        # (torch's target grad is its own formula: 0. where x == t, not -0.; each only where it is needed)
+        return (2 * (x - t) * s if need_x else None, 2 * (t - x) * s if need_t else None)
 
     return _record("MseLossBackward0", out, (input, target), (input, target), backward)
 

@@ -484,7 +484,8 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
     from engine.ops.inplace import VIEW_LEAF_MSG, check_inplace, commit
 
-    _zero_dim_index(x, idx)
+    if x._data.ndim == 0:
+        _zero_dim_index(x, idx)
     if type(idx) in (range, np.ndarray) or (type(idx) is tuple and any(type(i) in (range, np.ndarray) for i in idx)):
         idx = _sequences(idx)
     if type(idx) is list or isinstance(idx, (tuple, Tensor)):
