@@ -821,6 +821,11 @@ detect_anomaly = set_detect_anomaly  # (a context manager too; errors already na
 
 
 def __getattr__(name: str) -> object:
+    if name in ("Function", "FunctionCtx", "once_differentiable", "function"):
+        # custom Functions load on first use (torch.autograd.function is the module itself)
+        from engine import autograd_function
+
+        return autograd_function if name == "function" else getattr(autograd_function, name)
     from engine.not_covered import not_covered
 
     raise not_covered("torch.autograd", name)

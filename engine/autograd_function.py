@@ -1,0 +1,309 @@
+"""torch.autograd.Function: user-defined ops with their own forward and backward (static methods).
+
+`MyOp.apply(*args)` runs `forward(ctx, *args)` without recording a graph, then gives the tensor outputs
+one node, `MyOpBackward`, which is also the `ctx`: it keeps what `ctx.save_for_backward` saved (freed after
+a backward, version-checked, as the engine's own nodes do) and any attribute forward set on it. On
+backward the node calls `backward(ctx, *grads)` (with grad mode as create_graph asks, so a backward
+written in tensor ops is itself differentiable) and checks its gradients as torch does: their count,
+None for non-tensor inputs, shapes that sum back to the input's, dtypes cast to the input's.
+
+A function with several outputs keeps one ctx node; each output reaches it through a node of the same
+name that hands on its gradient (the engine's backward pass keys gradients by node, one per output), so
+backward still runs once with every output's gradient, zeros (or None) where an output got none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import autograd
+from engine.autograd import Node, edge, save_out
+from engine.grad_mode import ENABLED, no_grad
+from engine.naming import TorchNamed
+from engine.tensor import Tensor
+
+
+class FunctionCtx(metaclass=TorchNamed):
+    """What forward and backward get as ctx (torch.autograd.function.FunctionCtx)."""
+
+    _torch_name = "torch.autograd.function.{name}"
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    f"save_for_backward can only save variables, but argument {tensors.index(t)} is of type "
+                    f"{type(t).__name__}"
+                )
+        self._to_save = tensors
+
+    def save_for_forward(self, *tensors: Any) -> None:
+        self._for_forward = tensors
+
+    def mark_dirty(self, *args: Any) -> None:
+        self._dirty = args
+
+    def mark_non_differentiable(self, *args: Any) -> None:
+        self._non_diff = args
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize = bool(value)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return self.unpack()
+
+    saved_variables = saved_tensors
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """The node (and ctx) of one call of a custom Function: `_fn` is the Function class."""
+
+    _torch_name = "torch.autograd.function.{name}"
+    _fn: Any = None
+    _materialize = True
+    _to_save: tuple = ()
+    _dirty: tuple = ()
+    _non_diff: tuple = ()
+    needs_input_grad: tuple = ()
+
+    def __repr__(self) -> str:
+        return f"<torch.autograd.function.{type(self).__name__} object at {id(self):#x}>"
+
+    def backward(self, g: Any, *_saved: Any) -> tuple:
+        outs = self._out_meta
+        if type(g) is _Slots:
+            grads = [g.g.get(i) for i in range(len(outs))]
+        else:
+            grads = [g]
+        if self._materialize:  # (a non-tensor output gets None, as in torch)
+            from engine.creation import zeros
+
+            grads = [
+                x if x is not None or m is None else zeros(m[0], dtype=m[1], device=m[2]) for x, m in zip(grads, outs)
+            ]
+        return _check_grads(self, self._fn.backward(self, *grads))
+
+
+class _OutputNode(Node):
+    """An output of a multi-output custom Function: it hands its gradient to the shared node, tagged with
+    the output's index, and shows that node's edges (torch has one node for all outputs)."""
+
+    _torch_name = "torch.autograd.function.{name}"
+
+    def backward(self, g: Any, *_saved: Any) -> tuple:
+        return (_Slots({self._oi: g}),)
+
+    @property
+    def next_functions(self) -> tuple:
+        return self._next[0].next_functions
+
+    def __getattr__(self, name: str) -> Any:  # ctx attributes (saved_tensors, what forward set) via the node
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._next[0], name)
+
+    def __repr__(self) -> str:
+        return f"<torch.autograd.function.{type(self).__name__} object at {id(self):#x}>"
+
+
+class _Slots:
+    """Gradients of some outputs of one multi-output Function, summed per output on the way to its node."""
+
+    __slots__ = ("g",)
+
+    def __init__(self, g: dict) -> None:
+        self.g = g
+
+    def __add__(self, other: _Slots) -> _Slots:
+        merged = dict(self.g)
+        for i, x in other.g.items():
+            merged[i] = merged[i] + x if i in merged else x
+        return _Slots(merged)
+
+
+def _check_grads(node: BackwardCFunction, result: Any) -> tuple:
+    """backward's result -> one gradient per tensor input (the node's edges), checked as torch checks it."""
+    grads = result if isinstance(result, tuple) else (result,)
+    args = node._arg_meta
+    name = type(node).__name__
+    n = len(args)
+    if len(grads) > n and all(x is None for x in grads[n:]):
+        grads = grads[:n]  # (torch drops trailing Nones)
+    if len(grads) != n:
+        raise RuntimeError(
+            f"function {name} returned an incorrect number of gradients (expected {n}, got {len(grads)})"
+        )
+    out = []
+    for i, (gi, meta) in enumerate(zip(grads, args)):
+        if meta is None:
+            if gi is not None:
+                raise RuntimeError(
+                    f"function {name} returned a gradient different than None at position {i + 1}, but the "
+                    "corresponding forward input was not a Variable"
+                )
+            continue
+        if gi is not None:
+            if not isinstance(gi, Tensor):
+                raise TypeError(f"expected Variable or None (got {type(gi).__name__})")
+            shape = tuple(meta[0])
+            got = tuple(gi.shape)
+            if got != shape and not _expandable(shape, got):
+                raise RuntimeError(
+                    f"Function {name} returned an invalid gradient at index {i} - got {list(got)} but expected "
+                    f"shape compatible with {list(shape)}"
+                )
+        out.append(gi)
+    return tuple(out)
+
+
+def _expandable(shape: tuple, to: tuple) -> bool:
+    """Whether `shape` broadcasts to `to` (torch's is_expandable_to)."""
+    if len(shape) > len(to):
+        return False
+    return all(a == b or a == 1 for a, b in zip(reversed(shape), reversed(to)))
+
+
+class _FunctionMeta(TorchNamed):
+    _torch_name = "torch.autograd.function.{name}"
+
+
+class Function(metaclass=_FunctionMeta):
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call `YourOp.apply(*args)`.
+    (Or torch 2's form: `forward(*args)` plus `setup_context(ctx, inputs, output)`.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        import warnings
+
+        warnings.warn(
+            f"{type(self)!r} should not be instantiated. Methods on autograd functions are all static, so you "
+            "should invoke them on the class itself. Instantiating an autograd function will raise an error in "
+            "a future version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use new-style autograd "
+            "function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
+
+    @staticmethod
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple, output: Any) -> Any:
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function to use it "
+            "with backward mode AD."
+        )
+
+    vjp = backward
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = f"{cls.__name__}Backward"
+        # torch's cls._backward_cls; the second class is for the outputs of a multi-output function
+        cls._backward_cls = TorchNamed(name, (BackwardCFunction,), {"_fn": cls, "__module__": __name__})
+        cls._output_cls = TorchNamed(name, (_OutputNode,), {"__module__": __name__})
+        cls._torch_name = f"{cls.__module__}.{{name}}"
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        track = ENABLED[0] and any(t._rg for t in tensors)
+        node = cls._backward_cls()
+        node.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg and track for a in args)
+        new_style = cls.setup_context is not Function.setup_context
+        with no_grad():
+            if new_style:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(node, args, output)
+            else:
+                output = cls.forward(node, *args, **kwargs)
+        dirty = getattr(node, "_dirty", ())
+        for t in dirty:
+            if track and t._rg and t.grad_fn is None and t._base is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+            t._vc[0] += 1
+            t._vc[1] = autograd.current_site
+        if not track:  # a node that joins no graph: ctx.saved_tensors still reads what forward saved
+            node._saved = node._to_save
+            return output
+        return _connect(node, args, output, dirty)
+
+
+def _connect(node: BackwardCFunction, args: tuple, output: Any, dirty: tuple) -> Any:
+    """Make `node` the grad_fn of the differentiable tensor outputs (copies of inputs returned unchanged)."""
+    node._next = tuple(edge(a) if a._rg else None for a in args if isinstance(a, Tensor))
+    node._arg_meta = tuple((a.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
+    node._meta = tuple((tuple(a.shape), a._data.dtype) for a in args if isinstance(a, Tensor))
+    single = not isinstance(output, tuple)
+    outs = (output,) if single else output
+    non_diff = {id(t) for t in getattr(node, "_non_diff", ())}
+    dirty_ids = {id(t) for t in dirty}
+    inputs = {id(a) for a in args if isinstance(a, Tensor)}
+    multi = sum(1 for o in outs if isinstance(o, Tensor)) > 1 or not single
+    result, out_meta = [], []
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            result.append(o)
+            out_meta.append(None)
+            continue
+        out_meta.append((o.shape, o.dtype, o.device))
+        if (id(o) in inputs or o._rg) and id(o) not in dirty_ids:
+            o = o.detach()  # an input returned as is: a new tensor on the same memory gets the node
+        if id(o) in non_diff or o._data.dtype.kind not in "fc":
+            o._rg = False
+            result.append(o)
+            continue
+        if multi:
+            out_node = node._fn._output_cls()
+            out_node._next = (node,)
+            out_node._oi = i
+        else:
+            out_node = node
+        o._rg = True
+        o.grad_fn = out_node
+        result.append(o)
+    node._out_meta = tuple(out_meta)
+    saved = getattr(node, "_to_save", ())
+    if saved:
+        by_id = {id(r): r for r in result if isinstance(r, Tensor)}
+        items, vers = [], []
+        for t in saved:
+            if t is None:
+                items.append(None)
+                vers.append(None)
+            elif id(t) in by_id and by_id[id(t)].grad_fn is node:
+                o, v = save_out(node, t)  # an output: kept as its array (no node -> output -> node cycle)
+                items.append(o)
+                vers.append(v)
+            else:
+                items.append(t)
+                vers.append((t._vc, t._vc[0]))
+        node._saved = tuple(items)
+        node._vers = tuple(vers)
+        del node._to_save
+    else:
+        node._saved = ()
+    return result[0] if single else tuple(result)
+
+
+def once_differentiable(fn: Any) -> Any:
+    """torch.autograd.function.once_differentiable: backward runs without recording a graph."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        with no_grad():
+            return fn(ctx, *args)
+
+    return wrapper
