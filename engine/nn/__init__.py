@@ -1,11 +1,54 @@
-"""torch.nn: the functional namespace. Modules, parameters and optimizers are outside the engine's covered API;
-asking for one gets an AttributeError that says so and shows the tensor-level way to write it."""
+"""torch.nn: functional, init, Parameter, Module and its containers, and the layers, activations and losses the
+engine covers. The modules load on first use (from __getattr__), so `import engine` pays nothing for them.
+Asking for a torch.nn name the engine does not cover gets an AttributeError that says so and shows the
+tensor-level way to write it."""
 
 from __future__ import annotations
 
 from engine.nn import functional  # noqa: F401
 from engine.not_covered import not_covered
 
+_MODULE = "engine.nn.module"
+_CONTAINERS = "engine.nn.containers"
+_LAYERS = "engine.nn.layers"
+_LOSSES = "engine.nn.loss_modules"
+
+# name -> the engine module that defines it (loaded, and the name bound here, on first access)
+_LAZY = {
+    "Parameter": "engine.nn.parameter",
+    "Module": _MODULE,
+    **dict.fromkeys(("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"), _CONTAINERS),
+    **dict.fromkeys(
+        ("Identity", "Linear", "Flatten", "Unflatten", "Embedding", "LayerNorm", "Dropout", "PairwiseDistance",
+         "CosineSimilarity", "ReLU", "SiLU", "Mish", "SELU", "Hardsigmoid", "Hardswish", "Threshold", "Hardtanh",
+         "ReLU6", "Sigmoid", "Tanh", "ELU", "CELU", "GLU", "GELU", "Hardshrink", "Softshrink", "LeakyReLU",
+         "LogSigmoid", "Softsign", "Tanhshrink", "Softplus", "PReLU", "Softmax", "Softmin", "LogSoftmax",
+         "Softmax2d"),
+        _LAYERS,
+    ),
+    **dict.fromkeys(
+        ("L1Loss", "MSELoss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
+         "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+         "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss"),
+        _LOSSES,
+    ),
+}  # fmt: skip
+_SUBMODULES = ("init", "parameter")
+__all__ = ["functional", "init", *_LAZY]  # (a star import loads the modules)
+
 
 def __getattr__(name: str) -> object:
-    raise not_covered("torch.nn", name)
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"engine.nn.{name}")  # (the import binds it here)
+    where = _LAZY.get(name)
+    if where is None:
+        raise not_covered("torch.nn", name)
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

@@ -17,7 +17,11 @@ from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
-relu = E.relu
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return input.relu_() if inplace else E.relu(input)
+
+
 sigmoid = E.sigmoid
 tanh = E.tanh
 
@@ -43,7 +47,10 @@ def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any
     return R._softmax_impl(input, _implicit_dim("log_softmax", dim), dtype, True)
 
 
-silu = E.silu
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return input.silu_() if inplace else E.silu(input)
+
+
 softplus_ = E.softplus
 
 
@@ -76,6 +83,14 @@ def _detached(*ts: Any) -> tuple:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    if inplace:  # torch's leaky_relu_: the leaf and version rules, x's graph rewritten
+        from engine.ops.inplace import apply
+
+        return apply(input, lambda a: _leaky_relu(a, negative_slope, "LeakyReluBackward1"))
+    return _leaky_relu(input, negative_slope, "LeakyReluBackward0")
+
+
+def _leaky_relu(input: Tensor, negative_slope: float, name: str) -> Tensor:  # noqa: A002
     (x,) = _detached(input)
     with no_grad():
         out = E.where(x > 0, x, x * negative_slope)
@@ -83,7 +98,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     def backward(g: Tensor, x: Tensor) -> tuple:
         return (leaky_relu_backward(g, x, negative_slope),)
 
-    return _record("LeakyReluBackward0", out, (input,), (input,), backward)
+    return _record(name, out, (input,), (input,), backward)
 
 
 def _leaky_grad(g: Any, x: Any, slope: float) -> Any:
@@ -347,15 +362,19 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     logp = R.log_softmax(input, class_dim)
     if label_smoothing > 0 and not probs:
         return _smoothed_nll(logp, target, weight, ignore_index, reduction, label_smoothing, class_dim, n_classes)
-    if probs:  # class probabilities
-        loss = -(logp * target if weight is None else logp * target * weight.reshape(-1, *[1] * (input.dim() - 2)))
-        loss = loss.sum(1 if input.dim() > 1 else 0)
-        if reduction == "mean":  # torch divides by the batch size as a Scalar: DivBackward1
-            total, n = loss.sum(), input.shape[0] if input.dim() > 1 else 1
-            with no_grad():
-                out = total.detach() / n
-            return _record("DivBackward1", out, (total,), (), lambda g: (g / n,))
-        return _reduce(loss, reduction)
+    if probs:  # class probabilities: torch's cross_entropy_loss_prob_target, op for op
+        prod = logp * target if weight is None else logp * target * weight.reshape(-1, *[1] * (input.dim() - 2))
+        if reduction == "none":
+            return -prod.sum(class_dim)
+        if reduction == "sum":
+            return -prod.sum()
+        if reduction != "mean":
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+        # divided by the number of class-probability vectors, an integer Scalar: DivBackward1
+        total, n = -prod.sum(), input.numel() // n_classes if n_classes else 0
+        with no_grad():
+            out = total.detach() / n if n else total.detach().fill_(float("nan"))
+        return _record("DivBackward1", out, (total,), (), lambda g: (g / n,))
     return nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
@@ -421,7 +440,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     with no_grad():
         noise = empty_like(input).bernoulli_(1 - p)
         noise.div_(1 - p)
-    return input * noise
+    return input.mul_(noise) if inplace else input * noise
 
 
 from engine.nn.functional_more import FUNCTIONS as _MORE  # noqa: E402
