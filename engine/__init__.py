@@ -354,6 +354,10 @@ _numpy_names()
 
 
 def __getattr__(name: str) -> object:
+    if name == "optim":  # (loaded on first use: most programs never build an optimizer)
+        import importlib
+
+        return importlib.import_module("engine.optim")
     from engine.not_covered import not_covered
 
     raise not_covered("torch", name)

@@ -1,0 +1,112 @@
+"""Fused multiply-add, x * y + z rounded once, as torch's cpu kernels compute `add(alpha=)`, `addcmul` and
+`lerp` (its vectorized loops use FMA instructions, and so does their scalar tail). numpy has no fma, so:
+
+- float32: the product of two float32 values is exact in float64, so a float64 multiply and add gives the sum
+  rounded once to float64; rounding that to float32 is the fma's result except when the float64 sum lands
+  exactly halfway between two float32 values while the exact sum did not (a double rounding), which
+  `_fma32` detects and resolves from the sum's exact error.
+- float64: Boldo and Melquiond's emulation (IEEE Trans. Computers 57(4), 2008): the exact product as a sum of
+  two doubles (Dekker's product, Veltkamp's split), the exact sum with the addend (Knuth's TwoSum), and the
+  two error terms added with rounding to odd, so the last addition rounds once, correctly.
+
+Works on numpy and cupy arrays alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+F32 = np.dtype(np.float32)
+F64 = np.dtype(np.float64)
+EXACT = (F32, F64)  # the dtypes fma computes
+
+_LOW29 = np.uint64((1 << 29) - 1)  # the float64 mantissa bits below float32's precision
+_HALF29 = np.uint64(1 << 28)  # ... holding exactly half a float32 ulp: a tie when rounded to float32
+_SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's splitting constant for float64
+
+
+def arr(x: Any) -> Any:
+    """x as an array: numpy's operations on 0-dim arrays return scalars, which in-place ops cannot update."""
+    return np.asarray(x) if isinstance(x, np.generic) else x
+
+
+def xp_of(a: Any) -> Any:
+    return np if type(a) is np.ndarray or isinstance(a, np.generic) else _cupy_of(a)
+
+
+def _cupy_of(a: Any) -> Any:
+    import cupy  # only reached for device arrays, so cupy is imported already
+
+    return cupy
+
+
+def store(dst: Any, src: Any) -> None:
+    """dst's values become src's (same shape; a float64 src is rounded to a float32 dst)."""
+    if type(dst) is np.ndarray:
+        np.copyto(dst, src)
+    else:
+        dst[...] = src
+
+
+def fma(x: Any, y: Any, z: Any, out: Any = None) -> Any:
+    """RN(x * y + z) in z's dtype (float32 or float64): a new array, or written into out (which may be z).
+    x and z are arrays; y is an array or a Python float that holds a value of the dtype (the caller rounds
+    torch's scalar to it first)."""
+    if type(y) is float and (y == 1.0 or y == -1.0):
+        r = z + x if y == 1.0 else z - x  # an exact product: one rounding already
+    elif z.dtype == F32:
+        r = _fma32(x, y, z)  # (float64, exactly representable in float32)
+    else:
+        r = _fma64(x, y, z)
+    if out is None:
+        return arr(r.astype(z.dtype, copy=False))
+    store(out, r)
+    return out
+
+
+def _fma32(x: Any, y: Any, z: Any) -> Any:
+    xp = xp_of(z)
+    p = xp.multiply(x, y, dtype=F64)  # exact: 24 + 24 significant bits
+    r = p + z  # rounded once, to float64
+    tie = (r.view(np.uint64) & _LOW29) == _HALF29
+    if xp is np and not np.count_nonzero(tie):  # (faster than tie.any() on small arrays)
+        return r
+    # r sits halfway between two float32 values: the exact sum's error says which way it must round
+    z64 = z.astype(F64)
+    bb = r - p
+    err = (p - (r - bb)) + (z64 - bb)
+    nudge = tie & (err != 0)
+    return xp.where(nudge, xp.nextafter(r, xp.copysign(xp.inf, err)), r)
+
+
+def _split(a: Any) -> tuple:
+    c = a * _SPLIT
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _fma64(x: Any, y: Any, z: Any) -> Any:
+    xp = xp_of(z)
+    p = x * y
+    xh, xl = _split(x)
+    yh, yl = _split(y)  # (a Python float splits with the same IEEE double arithmetic)
+    e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl  # x*y == p + e exactly
+    th = z + p
+    bb = th - z
+    tl = (z - (th - bb)) + (p - bb)  # z + p == th + tl exactly
+    v = tl + e
+    bb = v - tl
+    err = (tl - (v - bb)) + (e - bb)  # tl + e == v + err exactly
+    # round tl + e to odd: an inexact v with an even last bit moves to its odd neighbour, toward err. On the
+    # bits (sign and magnitude, magnitudes ordered as integers) that is +1 when err has v's sign, else -1;
+    # v is not 0 there (tl + e rounds to 0 only when it is 0). (np.nextafter is ten times slower.)
+    vb = v.view(np.int64)
+    fix = (err != 0) & ((vb & 1) == 0)
+    if xp is not np or np.count_nonzero(fix):
+        down = fix & (xp.signbit(v) ^ xp.signbit(err))
+        v = (vb + fix - 2 * down).view(np.float64)
+    return th + v
+
+

@@ -1,0 +1,17 @@
+"""torch.optim: SGD, Adam, AdamW, RMSprop and Adagrad over leaf tensors (or parameter-group dicts), with
+torch's parameter groups, state_dict and learning-rate schedulers (`torch.optim.lr_scheduler`).
+
+Each step runs the algorithm torch runs on the cpu by default (the single-tensor, for-loop implementation)
+and rounds as torch's cpu kernels do (engine/optim/_kernels.py), so parameters and state match torch's
+bit for bit, square roots aside (see _kernels)."""
+
+from __future__ import annotations
+
+from engine.optim import lr_scheduler
+from engine.optim.adagrad import Adagrad
+from engine.optim.adam import Adam, AdamW
+from engine.optim.optimizer import Optimizer
+from engine.optim.rmsprop import RMSprop
+from engine.optim.sgd import SGD
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

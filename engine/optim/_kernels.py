@@ -1,0 +1,140 @@
+"""The optimizers' arithmetic, rounded as torch's CPU kernels round it, on raw arrays (numpy or cupy).
+
+torch's single-tensor optimizers are chains of in-place tensor ops, and on the cpu three of them fuse a
+multiply into an add with one rounding (a fused multiply-add, in the vectorized loop and in the scalar tail
+alike): `a.add_(b, alpha=s)` is fma(b, s, a), `a.addcmul_(b, c, value=v)` is fma(v*b, c, a), and `a.lerp_(b, w)`
+is fma(w, b - a, a) (fma(w - 1, b - a, b) for a weight of 0.5 or more). `a.addcdiv_(b, c, value=v)` is
+a + (v*b)/c, each step rounded. numpy has no fma: engine/ops/fma.py emulates it exactly for float32 and
+float64 (the engine's own add, addcmul and lerp use it too).
+
+Other dtypes (float16) go through the engine's own tensor ops, which round as the engine's ops do.
+
+The one op here that does not give torch's bits is sqrt: torch's cpu sqrt (MKL's vsSqrt/vdSqrt) is not
+correctly rounded and differs from IEEE's (numpy's) in the last bit for about 1 value in 100, so the
+optimizers that divide by a square root (Adam, AdamW, RMSprop, Adagrad) can differ from torch by an ulp there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.ops.fma import EXACT, arr, fma, store, xp_of
+
+F16 = np.dtype(np.float16)
+
+
+# ---- torch's in-place ops, on arrays -----------------------------------------------------------------------
+def add(a: Any, b: Any, alpha: float) -> Any:
+    """a.add(b, alpha=alpha), a new array."""
+    dt = a.dtype
+    if dt in EXACT:
+        return fma(b, float(dt.type(alpha)), a)
+    return _engine(lambda A, B: A.add(B, alpha=alpha), a, b)
+
+
+def add_(a: Any, b: Any, alpha: float) -> None:
+    """a.add_(b, alpha=alpha)."""
+    dt = a.dtype
+    if dt in EXACT:
+        s = float(dt.type(alpha))
+        if s == 1.0:
+            a += b
+        elif s == -1.0:
+            a -= b
+        else:
+            fma(b, s, a, out=a)
+    else:
+        store(a, add(a, b, alpha))
+
+
+def mul_(a: Any, s: float) -> None:
+    """a.mul_(s) for a Python number s."""
+    dt = a.dtype
+    if dt in EXACT:
+        a *= dt.type(s)
+    else:
+        store(a, _engine(lambda A: A.mul(s), a))
+
+
+def addcmul_(a: Any, b: Any, c: Any, value: float) -> None:
+    """a.addcmul_(b, c, value=value): fma(value * b, c, a)."""
+    dt = a.dtype
+    if dt in EXACT:
+        v = dt.type(value)
+        fma(b if v == 1 else b * v, c, a, out=a)
+    else:
+        store(a, addcmul(a, b, c, value))
+
+
+def addcmul(a: Any, b: Any, c: Any, value: float) -> Any:
+    """a.addcmul(b, c, value=value), a new array."""
+    dt = a.dtype
+    if dt in EXACT:
+        v = dt.type(value)
+        return fma(b if v == 1 else b * v, c, a)
+    return _engine(lambda A, B, C: A.addcmul(B, C, value=value), a, b, c)
+
+
+def addcdiv_(a: Any, b: Any, c: Any, value: float) -> None:
+    """a.addcdiv_(b, c, value=value): a + (value * b) / c, each step rounded."""
+    dt = a.dtype
+    if dt in EXACT:
+        v = dt.type(value)
+        a += b / c if v == 1 else (b * v) / c
+    else:
+        store(a, _engine(lambda A, B, C: A.addcdiv(B, C, value=value), a, b, c))
+
+
+def lerp_(a: Any, end: Any, weight: float) -> None:
+    """a.lerp_(end, weight) for a Python number weight."""
+    dt = a.dtype
+    if dt in EXACT:
+        w = dt.type(weight)
+        d = end - a
+        if abs(w) < 0.5:
+            fma(d, float(w), a, out=a)
+        else:
+            fma(d, float(w - dt.type(1)), end, out=a)
+    else:
+        store(a, _engine(lambda A, E: A.lerp(E, weight), a, end))
+
+
+def neg(a: Any) -> Any:
+    """-a, a new array."""
+    return arr(-a)
+
+
+def sqrt(a: Any) -> Any:
+    """a.sqrt(), a new array (IEEE's correctly rounded square root; see the module's note on torch's)."""
+    if a.dtype in EXACT:
+        return arr(xp_of(a).sqrt(a))
+    return _engine(lambda A: A.sqrt(), a)
+
+
+def div_(a: Any, s: float) -> None:
+    """a.div_(s) for a Python number s (a true division, not a multiply by the reciprocal, as torch's cpu)."""
+    dt = a.dtype
+    if dt in EXACT:
+        a /= dt.type(s)
+    else:
+        store(a, _engine(lambda A: A.div(s), a))
+
+
+def add_scalar_(a: Any, s: float) -> None:
+    """a.add_(s) for a Python number s."""
+    dt = a.dtype
+    if dt in EXACT:
+        a += dt.type(s)
+    else:
+        store(a, _engine(lambda A: A.add(s), a))
+
+
+def _engine(fn: Any, *arrays: Any) -> Any:
+    """fn on tensors around the arrays, through the engine's ops (dtypes whose rounding is not reproduced here)."""
+    from engine.backend import device
+    from engine.tensor import wrap
+
+    dev = device("cpu") if type(arrays[0]) is np.ndarray else device("cuda", 0)
+    return fn(*(wrap(x, dev) for x in arrays))._data
