@@ -28,6 +28,8 @@ from tcli.errors import UNCATCHABLE, add_call, site_of, tag
 from tcli.parser import Scope
 
 _MISSING: Any = object()
+#: where a method's frame keeps its class and first argument, for super()
+_CLASS_KEY, _SELF_KEY = "<class>", "<self>"
 _BREAK: Any = object()
 _CONTINUE: Any = object()
 _RETURN: Any = object()
@@ -82,9 +84,12 @@ class Function:
     a script could reach (scripts see no attributes of it at all). Engine code may call it like any
     callable (hooks, decorators), which re-enters the interpreter."""
 
-    __slots__ = ("name", "qualname", "node", "spec", "defaults", "kwdefaults", "closure", "interp", "__weakref__")
+    __slots__ = (
+        "name", "qualname", "node", "spec", "defaults", "kwdefaults", "closure", "interp", "owner", "__weakref__"
+    )  # fmt: skip
 
     def __init__(self, name, qualname, node, spec, defaults, kwdefaults, closure, interp) -> None:
+        self.owner: type | None = None  # the class of a method (for super())
         self.name = name
         self.qualname = qualname
         self.node = node
@@ -622,6 +627,66 @@ class Interpreter:
             store(f, fn)
 
         return def_
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> Code:
+        """`class Net(nn.Module): ...` -> a real subclass of the base whose methods are tsr Functions. The base
+        must be torch.nn.Module or torch.autograd.Function (or a script class), so every object a script
+        builds from a class is a module or a custom op, shown to scripts as the engine's own objects are
+        (policy.CLASS_SPECIAL_METHODS has the rest of the rules)."""
+        outer = self._ctx
+        # methods resolve names as functions defined beside the class do: the class body is no scope for them
+        self._ctx = _Ctx(outer.kind, outer.scope, outer.parent, f"{outer.qual}{node.name}.")
+        try:
+            base_c = self._c(node.bases[0])
+            methods, attributes, doc = [], [], None
+            for stmt in node.body:
+                if type(stmt) is ast.FunctionDef:
+                    decos = [self._c(d) for d in stmt.decorator_list]
+                    methods.append((stmt, self._function_maker(stmt, stmt.name), decos))
+                elif type(stmt) is ast.Assign:
+                    attributes.append(([t.id for t in stmt.targets], self._c(stmt.value)))  # type: ignore[attr-defined]
+                elif type(stmt) is ast.Expr:
+                    doc = stmt.value.value  # type: ignore[attr-defined]
+        finally:
+            self._ctx = outer
+        store = self.store(node.name)
+        interp, qualname = self, f"{outer.qual}{node.name}"
+
+        def class_(f: Frame) -> None:
+            base = base_c(f)
+            if not (isinstance(base, type) and issubclass(base, interp.p.class_bases())):
+                what = f"'{base.__name__}'" if isinstance(base, type) else f"a '{type(base).__name__}' object"
+                raise _fail(
+                    TypeError(
+                        "tsr classes derive from torch.nn.Module, torch.autograd.Function or a class defined in "
+                        f"the script, not {what}"
+                    ),
+                    node.bases[0],
+                )
+            ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": qualname, "__doc__": doc}
+            ns[policy.SCRIPT_CLASS_MARK] = True
+            made = []
+            for stmt, make, decos in methods:
+                fn = make(f)
+                made.append(fn)
+                value: Any = _method(fn)
+                for deco in reversed([d(f) for d in decos]):
+                    value = interp.call(deco, (value,), None, stmt)
+                ns[stmt.name] = value
+            for names, value_c in attributes:
+                v = value_c(f)
+                for n in names:
+                    ns[n] = v
+            try:
+                cls = type(base)(node.name, (base,), ns)
+            except BaseException as e:
+                tag(e, node)
+                raise
+            for fn in made:
+                fn.owner = cls
+            store(f, cls)
+
+        return class_
 
     def visit_Lambda(self, node: ast.Lambda) -> Code:
         return self._function_maker(node, "<lambda>")
@@ -1344,6 +1409,9 @@ class Interpreter:
                 if node is not None:
                     tag(e, node)  # the caret goes under the call that passed the wrong arguments
                 raise
+        if fn.owner is not None:  # a method: what super() reads (keys no script name can spell)
+            local[_CLASS_KEY] = fn.owner
+            local[_SELF_KEY] = local.get(spec.positional[0]) if spec.positional else None
         fnode = fn.node
         code = fnode.__dict__.get("tsr_body")
         if code is None or code[0] is not self:
@@ -1387,6 +1455,31 @@ class Interpreter:
             return self.block(fnode.body)
         finally:
             self._ctx = saved
+
+
+def _method(fn: Function) -> Callable:
+    """A tsr function as a method: a Python function (so that the class binds it to its instances) that runs
+    the tsr one. Scripts see none of its attributes."""
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return fn.interp.call_function(fn, args, kwargs, None)
+
+    method.__name__ = fn.name
+    method.__qualname__ = fn.qualname
+    return method
+
+
+def super_of(frame: Frame | None) -> Any:
+    """Zero-argument super() inside a method of a tsr class: the method's class and first argument."""
+    while frame is not None and frame.scope is not None:
+        cls = frame.vars.get(_CLASS_KEY)
+        if cls is not None:
+            obj = frame.vars.get(_SELF_KEY)
+            if obj is None:
+                raise RuntimeError("super(): no arguments")
+            return super(cls, obj)
+        frame = frame.parent
+    raise RuntimeError("super(): no arguments")
 
 
 def _nothing(f: Frame) -> None:

@@ -145,6 +145,9 @@ class _Checker:
 
     def attribute(self, node: ast.Attribute, *_: bool) -> None:
         readable = node.attr in policy.READABLE_UNDERSCORED and isinstance(node.ctx, ast.Load)
+        if node.attr in policy.CLASS_SPECIAL_METHODS and isinstance(node.ctx, ast.Load):
+            v = node.value  # super().__init__(...): the base class's constructor, the one dunder call allowed
+            readable = type(v) is ast.Call and type(v.func) is ast.Name and v.func.id == "super"
         if node.attr.startswith("_") and not readable:
             err = AttributeError(private_attribute_message(node.attr))
             err.tsr_node = node  # type: ignore[attr-defined]
@@ -192,6 +195,41 @@ class _Checker:
                         raise self.fail("multiple starred expressions in assignment", t)
                     stack += [e.value if type(e) is ast.Starred else e for e in t.elts]
 
+    def class_(self, node: ast.ClassDef, *_: bool) -> None:
+        if node.decorator_list:
+            raise self.fail("class decorators are not supported in tsr", node.decorator_list[0])
+        if len(node.bases) != 1 or node.keywords:
+            raise self.fail(
+                "a tsr class has exactly one base class: torch.nn.Module, torch.autograd.Function or a class "
+                "defined in the script (no metaclass or other keywords)",
+                node,
+            )
+        for i, stmt in enumerate(node.body):
+            kind = type(stmt)
+            if kind is ast.FunctionDef:
+                name = stmt.name
+                if name.startswith("_") and name not in policy.CLASS_SPECIAL_METHODS:
+                    allowed = ", ".join(sorted(policy.CLASS_SPECIAL_METHODS))
+                    raise self.fail(
+                        f"method '{name}': tsr classes define public methods and {allowed} only (names starting "
+                        "with '_' are private in tsr)",
+                        stmt,
+                    )
+                stmt.tsr_method = True  # type: ignore[attr-defined]
+            elif kind is ast.Assign and all(type(t) is ast.Name for t in stmt.targets):
+                for t in stmt.targets:
+                    if t.id.startswith("_"):  # (a class attribute named __getattr__ or __class__ would be Python's)
+                        raise self.fail(f"class attribute '{t.id}': names starting with '_' are private in tsr", t)
+            elif kind is ast.Pass or (
+                i == 0 and kind is ast.Expr and type(stmt.value) is ast.Constant and type(stmt.value.value) is str
+            ):
+                continue
+            else:
+                raise self.fail(
+                    "a tsr class body holds methods (def), a docstring, pass and `name = value` class attributes",
+                    stmt,
+                )
+
     def function(self, node: ast.FunctionDef | ast.Lambda, *_: bool) -> None:
         node.tsr_scope = _function_scope(node, self)  # type: ignore[attr-defined]
 
@@ -238,6 +276,7 @@ _ANNOTATE = {
     ast.For: _Checker.targets,
     ast.comprehension: _Checker.targets,
     ast.FunctionDef: _Checker.function,
+    ast.ClassDef: _Checker.class_,
     ast.Lambda: _Checker.function,
     ast.ListComp: _Checker.comprehension_node,
     ast.SetComp: _Checker.comprehension_node,
@@ -275,6 +314,16 @@ def _function_scope(func: ast.FunctionDef | ast.Lambda, checker: _Checker) -> Sc
         if t is ast.FunctionDef:
             bound.add(n.name)
             stack += n.decorator_list + n.args.defaults + [d for d in n.args.kw_defaults if d is not None]
+            continue
+        if t is ast.ClassDef:  # binds its name here; its methods are scopes of their own
+            bound.add(n.name)
+            stack += n.bases
+            for item in n.body:
+                if type(item) is ast.FunctionDef:
+                    stack += item.decorator_list + item.args.defaults
+                    stack += [d for d in item.args.kw_defaults if d is not None]
+                elif type(item) is ast.Assign:
+                    stack.append(item.value)  # (its targets bind in the class, not here)
             continue
         if t is ast.Lambda:
             stack += n.args.defaults + [d for d in n.args.kw_defaults if d is not None]

@@ -21,7 +21,7 @@ STATEMENTS = frozenset(
     {
         "Expr", "Assign", "AugAssign", "AnnAssign", "If", "For", "While", "Break", "Continue", "FunctionDef",
         "Return", "With", "Assert", "Pass", "Delete", "Try", "Raise", "Global", "Nonlocal", "Import",
-        "ImportFrom",
+        "ImportFrom", "ClassDef",
     }
 )  # fmt: skip
 
@@ -114,13 +114,20 @@ ALLOWED_NODES = (
     | frozenset(COMPARISONS) | BOOLEAN_OPERATORS
 )  # fmt: skip
 
+#: Classes: `class Name(Base):` with one base, torch.nn.Module, torch.autograd.Function or a class the script
+#: defined (checked when the statement runs, so a script's classes are always modules or custom autograd
+#: ops: objects the engine already shows in full). The
+#: body holds methods, a docstring, `pass` and `name = value` class attributes. Of the special methods only
+#: these may be defined, and super() gives only them and public names.
+CLASS_SPECIAL_METHODS = frozenset({"__init__"})
+#: The mark a script's classes carry in their namespace (a dunder, so no script can read or fake it).
+SCRIPT_CLASS_MARK = "__tsr_class__"
+
 #: Literal values a script may write (no bytes: nothing in tsr consumes them).
 CONSTANT_TYPES = (int, float, complex, str, bool, type(None), type(Ellipsis))
 
 #: Why a construct is refused, for the error message; anything else reads "'<Node>' is not supported".
 REFUSED_SYNTAX = {
-    "ClassDef": "class definitions are not supported in tsr (write a model as a function of tensors, with its "
-    "parameters in a list)",
     "AsyncFunctionDef": "async functions are not supported in tsr",
     "AsyncFor": "async for is not supported in tsr",
     "AsyncWith": "async with is not supported in tsr",
@@ -142,6 +149,7 @@ BUILTIN_FUNCTIONS = frozenset(
         "frozenset", "int", "float", "bool", "str", "complex", "repr", "abs", "min", "max", "sum", "round",
         "sorted", "reversed", "any", "all", "isinstance", "hasattr", "getattr", "id", "divmod", "pow",
         "iter", "next", "slice", "format", "callable", "chr", "ord", "hex", "oct", "bin", "hash", "type",
+        "super", "staticmethod",
     }
 )  # fmt: skip
 
@@ -176,7 +184,10 @@ TCLI_BUILTINS = frozenset({"graph", "show", "argv"})
 TORCH = "torch"
 #: Engine submodules a script may import or reach as attributes (those the engine has; the rest, such as
 #: the backend, dtypes or ops internals, stay out of reach).
-TORCH_SUBMODULES = frozenset({"nn", "nn.functional", "autograd", "linalg", "random", "cuda", "special"})
+TORCH_SUBMODULES = frozenset(
+    {"nn", "nn.functional", "nn.init", "optim", "optim.lr_scheduler", "autograd", "linalg", "random", "cuda",
+     "special"}
+)  # fmt: skip
 FACADE_MODULES = frozenset({"math", "numpy", "numpy.random"})
 
 #: Names of the `math` facade: the whole module is pure computation; the few that can build huge
@@ -287,7 +298,9 @@ NUMPY_GENERATOR_ATTRIBUTES = frozenset(
     {"random", "integers", "normal", "uniform", "standard_normal", "choice", "permutation", "shuffle"}
 )
 
-#: Attributes a script may assign or delete, on tensors only (`x.grad = None`). Everything else,
+#: Attributes a script may assign or delete on tensors (`x.grad = None`). Public attributes of nn.Module
+#: objects are assignable too (`self.fc = nn.Linear(2, 3)` in a class's __init__: Module.__setattr__ files
+#: parameters and submodules), and of a custom Function's ctx (`ctx.k = k`). Everything else, Python
 #: modules above all, is read-only.
 TENSOR_SETTABLE = frozenset({"grad", "requires_grad", "data"})
 

@@ -24,6 +24,7 @@ import re
 import sys
 import time
 import types
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -44,11 +45,14 @@ _PLAIN_TYPES: dict[type, str] = {
     str: "str", list: "list", tuple: "tuple", dict: "dict", set: "set", frozenset: "frozenset", int: "int",
     bool: "bool", float: "float", complex: "complex", range: "range", slice: "slice",
     type({}.keys()): "dict_keys", type({}.items()): "dict_items", type({}.values()): "dict_values",
+    # a module's state_dict() and an optimizer's state
+    OrderedDict: "dict", defaultdict: "dict", type(OrderedDict().keys()): "dict_keys",
+    type(OrderedDict().items()): "dict_items", type(OrderedDict().values()): "dict_values",
 }  # fmt: skip
 _SAFE_CLASSES = frozenset(_PLAIN_TYPES) | {type(None), type(Ellipsis)}
 #: values already in memory: walking them is bounded by what the script was allowed to build
 _MATERIAL = frozenset({list, tuple, str, set, frozenset, dict, type({}.keys()), type({}.items()), type({}.values())})
-_CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
+_CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, defaultdict})
 _NUMBERS = frozenset({int, float, complex, bool})
 
 
@@ -79,6 +83,19 @@ Builtin.__name__ = Builtin.__qualname__ = "builtin_function_or_method"
 def _is_engine_type(tp: Any) -> bool:
     mod = getattr(tp, "__module__", None)
     return type(mod) is str and (mod == "engine" or mod.startswith("engine."))
+
+
+def _is_script_class(tp: Any) -> bool:
+    """A class a script defined (an nn.Module subclass: the interpreter refuses other bases)."""
+    try:
+        return policy.SCRIPT_CLASS_MARK in vars(tp)
+    except TypeError:
+        return False
+
+
+def _is_module_type(tp: Any) -> bool:
+    """The engine's own classes and the script's classes: every public attribute is readable."""
+    return _is_engine_type(tp) or _is_script_class(tp)
 
 
 class ModuleFacade:
@@ -427,7 +444,7 @@ class Prelude:
             print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
-            isinstance=self._isinstance,
+            isinstance=self._isinstance, super=self._super,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=list(self.session.argv))
         assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
@@ -619,13 +636,31 @@ class Prelude:
 
         return isinstance(obj, real(classinfo))
 
+    def _super(self, *args: Any) -> Any:
+        if not args:
+            from tcli.interpreter import super_of
+
+            return super_of(self.interp.frame)
+        if len(args) != 2 or not _is_script_class(args[0]):
+            raise TypeError("super() in tsr takes no arguments, or a class the script defined and an object")
+        return super(*args)
+
+    def class_bases(self) -> tuple[type, type]:
+        """What every class a script defines derives from: torch.nn.Module or torch.autograd.Function."""
+        self.load_engine()
+        from engine.autograd_function import Function
+        from engine.nn.module import Module
+
+        return Module, Function
+
     def _type(self, obj: Any, *more: Any) -> Any:
         if more:
             raise TypeError("type() takes 1 argument in tsr (scripts cannot create classes)")
         tp = type(obj)
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
-            return self.tensor_type  # every tensor is a torch.Tensor (a pending fused one included)
-        if tp in _SAFE_CLASSES or _is_engine_type(tp) or _is_numpy_value_type(tp):
+            # every tensor is a torch.Tensor (a pending fused one included); a Parameter shows as one
+            return tp if tp.__name__ == "Parameter" else self.tensor_type
+        if tp in _SAFE_CLASSES or _is_module_type(tp) or _is_numpy_value_type(tp):
             return tp
         if issubclass(tp, BaseException) and tp.__module__ == "builtins":
             return tp
@@ -662,8 +697,10 @@ class Prelude:
             return self._class_attribute
         if issubclass(tp, BaseException):
             return self._allow(policy.EXCEPTION_ATTRIBUTES, {})
-        if _is_engine_type(tp):  # tensors included; their sized methods are wrapped by sized_attribute
+        if _is_module_type(tp):  # tensors included; their sized methods are wrapped by sized_attribute
             return getattr
+        if tp is super:  # super().__init__(...) and the base class's public methods
+            return self._super_attribute
         np = sys.modules.get("numpy")
         if np is not None:
             if issubclass(tp, np.ndarray):
@@ -698,12 +735,18 @@ class Prelude:
                 return Checked(value, rule, self, obj)
         return value
 
+    @staticmethod
+    def _super_attribute(obj: Any, name: str) -> Any:
+        if name.startswith("_") and name not in policy.CLASS_SPECIAL_METHODS:
+            raise _refused(obj, name)
+        return getattr(obj, name)
+
     def _class_attribute(self, cls: Any, name: str) -> Any:
         plain = _PLAIN_TYPES.get(cls)
         if plain is not None and name in policy.PLAIN_ATTRIBUTES[plain]:
             override = self._overrides.get(plain, {}).get(name)
             return override if override is not None else getattr(cls, name)
-        if _is_engine_type(cls) and any(name in vars(k) for k in cls.__mro__ if k is not object):
+        if _is_module_type(cls) and any(name in vars(k) for k in cls.__mro__ if k is not object):
             return getattr(cls, name)
         raise _refused(cls, name)
 
@@ -723,10 +766,20 @@ class Prelude:
                 return
             allowed = ", ".join(f".{n}" for n in sorted(policy.TENSOR_SETTABLE))
             raise AttributeError(f"tensor attribute '{name}' cannot be assigned in tsr (only {allowed})")
+        if self.engine is not None and not isinstance(obj, type) and isinstance(obj, self._settable_types()):
+            return
         what = f"'{obj.__name__}'" if isinstance(obj, type) else f"'{type(obj).__name__}' object"
         raise AttributeError(
-            f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data)"
+            f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data and "
+            "the attributes of nn.Module objects and of a custom Function's ctx)"
         )
+
+    def _settable_types(self) -> tuple[type, ...]:
+        """nn.Module objects, and a custom Function's ctx (`ctx.k = k` in forward)."""
+        from engine.autograd_function import FunctionCtx
+        from engine.nn.module import Module
+
+        return Module, FunctionCtx
 
     def _make_overrides(self) -> dict[str, dict[str, Callable]]:
         """Methods of plain values replaced by checked versions (used for `s.join` and `str.join` alike)."""
@@ -910,6 +963,11 @@ class Prelude:
 
     def _engine_facade(self, dotted: str, module: Any) -> ModuleFacade:
         path = dotted[len("torch.") :] if dotted != "torch" else ""
+        if path == "optim.lr_scheduler":
+            from tcli.interpreter import Function
+
+            if Function not in module.FUNCTION_TYPES:  # tsr functions are functions to LambdaLR's state_dict
+                module.FUNCTION_TYPES += (Function,)
         overrides = {"save": self._save, "load": self._load} if dotted == "torch" else {}
 
         def resolve(attr: str) -> Any:
@@ -923,7 +981,7 @@ class Prelude:
             except AttributeError as e:
                 if sub in policy.TORCH_SUBMODULES:
                     return self.import_module(f"torch.{sub}")
-                if getattr(e, "not_covered", False):  # the engine's scope note (nn.Linear, torch.optim): keep it
+                if getattr(e, "not_covered", False):  # the engine's scope note (nn.Conv2d, torch.fft): keep it
                     raise AttributeError(str(e)) from None
                 raise AttributeError(f"module '{dotted}' has no attribute '{attr}'") from None
             if isinstance(raw, types.ModuleType):
@@ -1022,7 +1080,7 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
-    {"optim", "optim.lr_scheduler", "fft", "nn.init", "nn.modules", "nn.parameter", "nn.utils", "utils",
+    {"fft", "nn.modules", "nn.parameter", "nn.utils", "utils",
      "utils.data", "distributions", "jit", "sparse", "backends", "amp", "onnx", "hub", "profiler", "quantization",
      "distributed", "multiprocessing", "testing", "func", "export", "compiler", "masked", "nested", "signal"}
 )  # fmt: skip
@@ -1095,7 +1153,7 @@ class _ReprBudget:
                 return 8
             self.memo[key] = 5  # a cycle prints as [...]
             n = 2
-            for item in value.items() if tp is dict else value:
+            for item in value.items() if isinstance(value, dict) else value:
                 n += self.measure(item, depth + 1) + 2
                 if n > self.budget:
                     break

@@ -85,6 +85,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, TextIO
 
 from tcli import parser, policy
@@ -104,6 +105,11 @@ _ECHO = "_tcli echo"
 
 #: the most items looked into, per list/tuple/dict in scope, when naming tensors
 _NESTED_LIMIT = 1000
+
+
+def _attribute_path(path: str) -> str:
+    """A parameter's dotted name as a script reaches it: `0.weight` -> `[0].weight`."""
+    return "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path.split("."))
 
 
 @dataclass(frozen=True)
@@ -538,6 +544,9 @@ class Session:
                     for key, item in value.items():
                         if isinstance(item, tensor) and isinstance(key, (str, int)):
                             names.setdefault(id(item), f"{name}[{key!r}]")
+                elif isinstance(value, self._module_type()):
+                    for path, item in islice(value.named_parameters(), _NESTED_LIMIT):
+                        names.setdefault(id(item), name + _attribute_path(path))
         frames = [self.interp.module_frame]
         f = self.interp.frame
         while f is not None and f is not self.interp.module_frame:
@@ -563,6 +572,16 @@ class Session:
                 yield from (v for v in value if isinstance(v, tensor))
             elif isinstance(value, dict) and len(value) <= _NESTED_LIMIT:
                 yield from (v for v in value.values() if isinstance(v, tensor))
+            elif isinstance(value, self._module_type()):
+                yield from (v for _, v in islice(value.named_parameters(), _NESTED_LIMIT))
+
+    def _module_type(self) -> type | tuple:
+        """torch.nn.Module once the engine is loaded (its parameters are named `model.fc.weight`)."""
+        if self.prelude.engine is None:
+            return ()
+        from engine.nn.module import Module
+
+        return Module
 
     def _named_tensors(self) -> dict[str, Any]:
         by_id = {id(t): t for t in self._scope_tensors()}

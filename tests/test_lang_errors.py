@@ -64,7 +64,7 @@ def test_syntax_errors_are_positioned() -> None:
 @pytest.mark.parametrize(
     "src,message",
     [
-        ("class A:\n    pass\n", "prog.tsr:1:1: SyntaxError: class definitions are not supported in tsr"),
+        ("class A:\n    pass\n", "prog.tsr:1:1: SyntaxError: a tsr class has exactly one base class: torch.nn.Module"),
         ("def f():\n    yield 1\n", "prog.tsr:2:5: SyntaxError: generator functions (yield) are not supported in tsr"),
         ("return 1\n", "prog.tsr:1:1: SyntaxError: 'return' outside function"),
         ("break\n", "prog.tsr:1:1: SyntaxError: 'break' outside loop"),

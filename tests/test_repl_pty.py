@@ -358,3 +358,24 @@ def test_clauses_dedent_and_try_blocks_wait_for_their_handlers(tmp_path: Path) -
     t.prompt()
     assert "SyntaxError" not in t.text()
     assert t.finish() == 0
+
+
+def test_a_class_typed_at_the_prompt(tmp_path: Path) -> None:
+    """`class Net(nn.Module)` typed line by line (auto-indented), then used: the REPL runs it as a script would."""
+    t = Terminal(tmp_path)
+    t.prompt()
+    t.child.send("class Twice(torch.nn.Module):\r")
+    t.wait(r"\.\.\.")
+    t.child.send("def forward(self, x):\r")  # auto-indented into the class
+    t.child.send("return x * 2\r")  # and into the method
+    t.child.send("\r")
+    t.prompt()
+    t.type("m = torch.nn.Sequential(Twice(), torch.nn.ReLU())")
+    t.child.send("m\r")
+    t.wait(r"Sequential\(\n  \(0\): Twice\(\)\n  \(1\): ReLU\(\)\n\)")
+    t.prompt()
+    t.child.send("m(torch.tensor([-1.0, 3.0]))\r")
+    t.wait(r"tensor\(\[0\., 6\.\]\)")
+    t.prompt()
+    assert "Error" not in t.text()
+    assert t.finish() == 0

@@ -152,12 +152,28 @@ def test_no_classes_and_no_type_construction(src: str, error: str) -> None:
 @pytest.mark.parametrize(
     "name",
     ["open", "eval", "exec", "compile", "__import__", "globals", "locals", "vars", "dir", "input", "breakpoint",
-     "exit", "quit", "help", "memoryview", "bytearray", "object", "super", "setattr", "delattr", "classmethod",
-     "staticmethod", "property", "__builtins__", "__loader__", "SystemExit"],
+     "exit", "quit", "help", "memoryview", "bytearray", "object", "setattr", "delattr", "classmethod",
+     "property", "__builtins__", "__loader__", "SystemExit"],
 )  # fmt: skip
 def test_dangerous_builtins_do_not_exist(name: str) -> None:
     msg = refused(f"{name}", "NameError")
     assert msg == f": name '{name}' is not defined"
+
+
+@pytest.mark.parametrize(
+    ("src", "error"),
+    [
+        # super() is tsr's: it reaches only a script class's bases, and of their dunders only __init__
+        ("super(type, int).mro()", "TypeError"),
+        ("super(int, 1).real", "TypeError"),
+        ("super().__class__", "AttributeError"),
+        # staticmethod wraps a function and shows nothing of it
+        ("staticmethod(print).__func__", "AttributeError"),
+        ("staticmethod(print).__wrapped__", "AttributeError"),
+    ],
+)
+def test_super_and_staticmethod_give_nothing_away(src: str, error: str) -> None:
+    refused(src, error)
 
 
 # -- imports ----------------------------------------------------------------------------------------------

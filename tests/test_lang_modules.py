@@ -1,0 +1,274 @@
+"""tsr with torch.nn modules, torch.optim and script-defined classes: a tutorial's model, loss and optimizer
+print what PyTorch prints, and a script's `class Net(nn.Module)` is a real module, with the sandbox's rules."""
+
+from __future__ import annotations
+
+import pytest
+from test_lang_torch import run_torch, run_tsr
+
+PROGRAMS = {
+    "sequential_sgd_training": """
+        import torch
+        import torch.nn as nn
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+        print(model)
+        loss_fn = nn.MSELoss()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        print(opt)
+        x = torch.randn(8, 3)
+        y = x.sum(dim=1, keepdim=True)
+        for step in range(5):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            print(step, loss)
+        for name, p in model.named_parameters():
+            print(name, p.shape, p.requires_grad)
+        print(model[0].weight)
+        print(model[0].weight.grad)
+        print(list(model.state_dict().keys()))
+        print(sum(p.numel() for p in model.parameters()))
+    """,
+    "class_net_adam": """
+        import torch
+        from torch import nn
+        import torch.nn.functional as F
+
+        class Net(nn.Module):
+            \"\"\"Two layers.\"\"\"
+            scale = 2.0
+
+            def __init__(self, hidden=5):
+                super().__init__()
+                self.fc1 = nn.Linear(2, hidden)
+                self.fc2 = nn.Linear(hidden, 3)
+                self.hidden = hidden
+
+            def features(self, x):
+                return F.relu(self.fc1(x))
+
+            def forward(self, x):
+                return self.fc2(self.features(x)) * self.scale
+
+        torch.manual_seed(1)
+        net = Net()
+        print(net)
+        print(type(net).__name__, isinstance(net, nn.Module), net.hidden, Net.scale, net.training)
+        opt = torch.optim.Adam(net.parameters(), lr=0.01)
+        x = torch.randn(6, 2)
+        target = torch.tensor([0, 1, 2, 0, 1, 2])
+        for i in range(4):
+            out = net(x)
+            loss = F.cross_entropy(out, target)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            print(i, f"{loss.item():.5f}")  # (log_softmax: last bits are libm's)
+        print(out.grad_fn.name(), net.fc1.bias)
+        net.eval()
+        with torch.no_grad():
+            print(net(x).argmax(dim=1), net.training)
+    """,
+    "subclass_of_a_script_class_and_two_argument_super": """
+        import torch
+        import torch.nn as nn
+
+        class Base(nn.Module):
+            def __init__(self):
+                super(Base, self).__init__()
+                self.lin = nn.Linear(2, 2, bias=False)
+
+            def forward(self, x):
+                return self.lin(x)
+
+        class Doubled(Base):
+            def __init__(self):
+                super().__init__()
+                self.extra = nn.Parameter(torch.ones(2))
+
+            def forward(self, x):
+                return super().forward(x) * 2 + self.extra
+
+        torch.manual_seed(2)
+        m = Doubled()
+        print(m)
+        y = m(torch.ones(1, 2)).sum()
+        y.backward()
+        print(y, m.extra.grad, m.lin.weight.grad)
+        print([n for n, _ in m.named_parameters()])
+        print(isinstance(m, Base), len(list(m.modules())), m.extra)
+    """,
+    "module_errors_are_torchs": """
+        import torch
+        import torch.nn as nn
+
+        class NoInit(nn.Module):
+            def __init__(self):
+                self.fc = nn.Linear(1, 1)
+
+        try:
+            NoInit()
+        except AttributeError as e:
+            print("AttributeError:", e)
+        m = nn.Linear(2, 3)
+        try:
+            m(torch.ones(4, 5))
+        except RuntimeError as e:
+            print("RuntimeError:", e)
+        try:
+            m.load_state_dict({"weight": torch.ones(3, 2)})
+        except RuntimeError as e:
+            print("RuntimeError:", e)
+        print(m.load_state_dict({"weight": torch.ones(3, 2), "bias": torch.zeros(3)}))
+        print(m.weight, m.bias)
+        try:
+            torch.optim.SGD([], lr=0.1)
+        except ValueError as e:
+            print("ValueError:", e)
+    """,
+    "custom_autograd_function": """
+        import torch
+
+        class LegendrePolynomial3(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, input):
+                ctx.save_for_backward(input)
+                return 0.5 * (5 * input ** 3 - 3 * input)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                input, = ctx.saved_tensors
+                return grad_output * 1.5 * (5 * input ** 2 - 1)
+
+        class Scale(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k):
+                ctx.k = k
+                return x * k
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * ctx.k, None
+
+        x = torch.linspace(-1, 1, 5, requires_grad=True)
+        P3 = LegendrePolynomial3.apply
+        y = P3(x)
+        print(y, y.grad_fn.name(), type(y.grad_fn), LegendrePolynomial3)
+        y.sum().backward()
+        print(x.grad)
+        z = Scale.apply(x, 3.0)
+        print(z, z.grad_fn.k, z.grad_fn.needs_input_grad, z.grad_fn.next_functions[0][0].name())
+        g, = torch.autograd.grad(P3(x).sum(), x, create_graph=True)
+        g.sum().backward()
+        print(g, x.grad)
+        try:
+            Scale.apply(x, torch.ones(2)).sum().backward()
+        except RuntimeError as e:
+            print(e)
+    """,
+    "lr_scheduler_and_param_groups": """
+        import torch
+        w = torch.zeros(3, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=1.0)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        for epoch in range(5):
+            (w * torch.arange(3.0)).sum().backward()
+            opt.step()
+            opt.zero_grad()
+            sched.step()
+            print(epoch, sched.get_last_lr(), opt.param_groups[0]["lr"], w)
+        opt.param_groups[0]["lr"] = 0.01
+        (w ** 2).sum().backward()
+        opt.step()
+        print(w)
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_program_prints_what_torch_prints(name: str) -> None:
+    src = PROGRAMS[name]
+    want = run_torch(src)
+    status, got, err = run_tsr(src)
+    assert (status, err) == (0, "")
+    assert got == want
+
+
+def test_graph_names_module_parameters() -> None:
+    status, out, err = run_tsr(
+        """
+        import torch
+        import torch.nn as nn
+        model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+        loss = model(torch.ones(1, 2)).sum()
+        loss.backward()
+        graph(loss)
+        """
+    )
+    assert (status, err) == (0, "")
+    assert "model[0].weight" in out and "model[0].bias" in out
+
+
+def test_state_dict_saves_and_loads_without_pickle(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_tsr(
+        """
+        import torch
+        import torch.nn as nn
+        torch.manual_seed(0)
+        a = nn.Linear(3, 2)
+        torch.save(a.state_dict(), "model.pt")
+        b = nn.Linear(3, 2)
+        print(b.load_state_dict(torch.load("model.pt")))
+        print(torch.equal(a.weight, b.weight), torch.equal(a.bias, b.bias))
+        """
+    )
+    assert (status, err) == (0, "")
+    assert out == "<All keys matched successfully>\nTrue True\n"
+
+
+@pytest.mark.parametrize(
+    ("src", "message"),
+    [
+        ("class A:\n    pass\n", "a tsr class has exactly one base class"),
+        ("class A(int):\n    pass\n", "torch.autograd.Function or a class defined in the script, not 'int'"),
+        ("import torch\n@torch.no_grad()\nclass A(torch.nn.Module):\n    pass\n", "class decorators are not supported"),
+        ("import torch\nclass A(torch.nn.Module, metaclass=type):\n    pass\n", "no metaclass or other keywords"),
+        ("import torch\nclass A(torch.nn.Module):\n    def _h(self):\n        pass\n", "method '_h': tsr classes"),
+        ("import torch\nclass A(torch.nn.Module):\n    def __call__(self):\n        pass\n", "method '__call__'"),
+        ("import torch\nclass A(torch.nn.Module):\n    import os\n", "a tsr class body holds methods"),
+        ("import torch\nclass A(torch.nn.Module):\n    __getattr__ = print\n", "class attribute '__getattr__'"),
+        (
+            "import torch\nclass A(torch.nn.Module):\n    def f(self):\n        return self.__dict__\nA().f()\n",
+            "'__dict__'",
+        ),
+        (
+            "import torch\nclass A(torch.nn.Module):\n    def f(self):\n        return super().__class__\nA().f()\n",
+            "'__class__'",
+        ),
+        ("import torch\nclass A(torch.nn.Module):\n    pass\nA.__subclasses__()\n", "'__subclasses__'"),
+        ("import torch\nclass A(torch.nn.Module):\n    pass\nA().forward.__func__\n", "'__func__'"),
+        ("x = [1]\nx.attr = 2\n", "attributes cannot be assigned in tsr"),
+        ("super()\n", "RuntimeError: super(): no arguments"),
+        ("super(type, int).mro()\n", "super() in tsr takes no arguments, or a class the script defined"),
+    ],
+)
+def test_classes_keep_the_sandbox(src: str, message: str) -> None:
+    status, out, err = run_tsr(src)
+    assert status == 1 and message in err, err
+
+
+def test_script_class_methods_run_in_the_interpreter_with_its_limits() -> None:
+    """A method is a tsr function: recursion is bounded and errors point at the script's lines."""
+    status, _, err = run_tsr(
+        """
+        import torch
+        class Loop(torch.nn.Module):
+            def forward(self, x):
+                return self(x)
+        Loop()(1)
+        """
+    )
+    assert status == 1 and "RecursionError" in err and "line 5" in err.replace(":5:", "line 5")
