@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -294,3 +295,37 @@ def _softplus_story(T) -> list:  # noqa: ANN001
 def test_softplus_with_beta_and_threshold_matches_torch_to_second_order() -> None:
     """SoftplusBackward0 over softplus_backward (SoftplusBackwardBackward0), beta and threshold as torch's."""
     assert _softplus_story(engine) == _softplus_story(torch)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "op",
+    ["add_alpha", "sub_alpha", "addcmul", "addcmul_value", "addcdiv_value", "lerp", "lerp_high", "lerp_tensor",
+     "add_", "addcmul_", "lerp_", "addcdiv_"],
+)  # fmt: skip
+def test_fused_multiply_adds_round_once_as_torchs_cpu_kernels(op: str, dtype: str) -> None:
+    """add(alpha=), addcmul and lerp are fused multiply-adds in torch's cpu kernels (one rounding), addcdiv is
+    input + (value * t1) / t2: the engine gives the same bits, not just close values."""
+    rng = np.random.default_rng(7)
+    n = 4099
+    a = (rng.standard_normal(n) * 10.0 ** rng.integers(-2, 3, n)).astype(dtype)
+    b = rng.standard_normal(n).astype(dtype)
+    c = (rng.standard_normal(n) + 3).astype(dtype)
+    alpha, value = -0.7310584, 1.3775
+    fns = {
+        "add_alpha": lambda T, A, B, C: T.add(A, B, alpha=alpha),
+        "sub_alpha": lambda T, A, B, C: T.sub(A, B, alpha=alpha),
+        "addcmul": lambda T, A, B, C: T.addcmul(A, B, C),
+        "addcmul_value": lambda T, A, B, C: T.addcmul(A, B, C, value=value),
+        "addcdiv_value": lambda T, A, B, C: T.addcdiv(A, B, C, value=value),
+        "lerp": lambda T, A, B, C: T.lerp(A, B, 0.3),
+        "lerp_high": lambda T, A, B, C: T.lerp(A, B, 0.8),
+        "lerp_tensor": lambda T, A, B, C: T.lerp(A, B, T.tensor(np.linspace(0, 1, n).astype(dtype))),
+        "add_": lambda T, A, B, C: A.add_(B, alpha=alpha),
+        "addcmul_": lambda T, A, B, C: A.addcmul_(B, C, value=value),
+        "lerp_": lambda T, A, B, C: A.lerp_(B, 0.6),
+        "addcdiv_": lambda T, A, B, C: A.addcdiv_(B, C, value=value),
+    }
+    want = fns[op](torch, torch.tensor(a), torch.tensor(b), torch.tensor(c)).numpy()
+    got = fns[op](engine, engine.tensor(a), engine.tensor(b), engine.tensor(c)).numpy()
+    assert got.tobytes() == want.tobytes()

@@ -479,6 +479,9 @@ AddAlphaBackward0 = node_class("AddBackward0", _add_alpha_bw)
 SubAlphaBackward0 = node_class("SubBackward0", _sub_alpha_bw)
 
 
+_FMA_EXACT = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # noqa: A002
     """input + alpha * other (or minus), computed in the result dtype as torch does."""
     try:
@@ -505,6 +508,13 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
                 a32 = ad.astype(np.float32)
                 scaled = b32 * np.float32(alpha)
                 r = (np.subtract(a32, scaled) if neg else np.add(a32, scaled)).astype(np.float16)
+        elif rt in _FMA_EXACT:  # torch's cpu kernel: fma(other, alpha, input), one rounding
+            from engine.ops.fma import fma
+
+            xp = input._dev.xp
+            b = bd.astype(rt, copy=False) if hasattr(bd, "dtype") else xp.asarray(bd, dtype=rt)
+            s = float(rt.type(alpha))
+            r = fma(b, -s if neg else s, ad)
         else:
             scaled = bd * alpha
             if hasattr(scaled, "dtype") and scaled.dtype != rt:
@@ -1126,8 +1136,25 @@ class _no_grad:  # noqa: N801 - a cheap local guard; engine.grad_mode.no_grad is
         ENABLED[0] = self.prev
 
 
-addcmul = _ternary(AddcmulBackward0, lambda a, b, c, v: a + b * c * v if v != 1 else a + b * c)
-addcdiv = _ternary(AddcdivBackward0, lambda a, b, c, v: a + (b / c) * v if v != 1 else a + b / c)
+def _addcmul(a: Tensor, b: Tensor, c: Tensor, v: Any) -> Tensor:
+    """torch's cpu addcmul: fma(value * tensor1, tensor2, input), rounded once (float32/float64 operands of one
+    dtype; other mixes round as the ops they are made of)."""
+    if (
+        isinstance(b, Tensor) and isinstance(c, Tensor) and type(v) in (int, float)
+        and a._data.dtype in _FMA_EXACT and a._data.dtype == b._data.dtype == c._data.dtype
+        and a._dev is b._dev is c._dev
+    ):  # fmt: skip
+        from engine.ops.fma import fma
+
+        dt = a._data.dtype
+        bd = b._data if v == 1 else b._data * dt.type(v)
+        return wrap(fma(bd, c._data, a._data), a._dev)
+    return a + b * c * v if v != 1 else a + b * c
+
+
+addcmul = _ternary(AddcmulBackward0, _addcmul)
+# torch's cpu addcdiv: input + (value * tensor1) / tensor2, each step rounded
+addcdiv = _ternary(AddcdivBackward0, lambda a, b, c, v: a + (b * v) / c if v != 1 else a + b / c)
 
 
 # ---- unary ops ----------------------------------------------------------------------------------
@@ -1609,7 +1636,12 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     except ValueError:
         raise RuntimeError(broadcast_error(s.shape, e.shape, np.shape(w))) from None
     diff = e - s
-    if s.dtype.char in "ef":  # torch's vectorized kernel: fused multiply-adds (one rounding), emulated in double
+    if s.dtype in _FMA_EXACT:  # torch's cpu kernel: fma(w, diff, start) below 0.5, fma(w - 1, diff, end) above
+        from engine.ops.fma import fma
+
+        wa = xp.asarray(w, dtype=s.dtype)
+        r = xp.where(xp.abs(wa) < 0.5, fma(diff, wa, s), fma(diff, wa - 1, e))
+    elif s.dtype.char == "e":  # float16: the same fused multiply-adds, emulated in double
         s64, e64, d64 = s.astype(np.float64), e.astype(np.float64), diff.astype(np.float64)
         w64, omw = xp.asarray(w).astype(np.float64), (1 - xp.asarray(w, dtype=s.dtype)).astype(np.float64)
         r = xp.where(xp.abs(w64) < 0.5, s64 + w64 * d64, e64 - omw * d64)
