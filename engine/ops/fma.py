@@ -108,5 +108,3 @@ def _fma64(x: Any, y: Any, z: Any) -> Any:
         down = fix & (xp.signbit(v) ^ xp.signbit(err))
         v = (vb + fix - 2 * down).view(np.float64)
     return th + v
-
-
