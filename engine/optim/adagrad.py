@@ -3,13 +3,11 @@ single-tensor implementation computes it. Its state is made when it is construct
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from engine.grad_mode import ENABLED
 from engine.optim import _kernels as K
 from engine.optim.adam import lr_div
-from engine.optim.optimizer import Optimizer, bump, check_flags, not_supported, scalar_dtype
+from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, scalar_dtype
 from engine.tensor import Tensor
 
 
@@ -20,8 +18,9 @@ def _init_state(p: Tensor, init_value: float) -> dict[str, Tensor]:
     return {"step": tensor(0.0, dtype=scalar_dtype()), "sum": full_like(p, init_value)}
 
 
-class Adagrad(Optimizer):
+class Adagrad(SingleTensorOptimizer):
     _torch_name = "torch.optim.adagrad.Adagrad"
+    _unsupported = ("foreach", "fused", "differentiable")
 
     def __init__(
         self,
@@ -85,22 +84,7 @@ class Adagrad(Optimizer):
                 if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
                     p_state["step"] = tensor(float(p_state["step"]), dtype=scalar_dtype())
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a .grad; returns closure()'s value (None without one)."""
-        prev = ENABLED[0]
-        ENABLED[0] = False
-        try:
-            loss = self._closure(closure)
-            for group in self.param_groups:
-                self._update(group)
-        finally:
-            ENABLED[0] = prev
-        return loss
-
     def _update(self, group: dict[str, Any]) -> None:
-        for flag in ("foreach", "fused", "differentiable"):
-            if group[flag]:
-                raise not_supported("Adagrad", flag)
         lr = group["lr"]
         weight_decay = group["weight_decay"]
         lr_decay = group["lr_decay"]

@@ -4,15 +4,13 @@ default dtype), as torch keeps it when neither capturable nor fused."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from engine.backend import CPU
-from engine.grad_mode import ENABLED
 from engine.optim import _kernels as K
-from engine.optim.optimizer import Optimizer, bump, check_flags, not_supported, scalar_dtype
+from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, scalar_dtype
 from engine.tensor import Tensor, wrap
 
 
@@ -39,8 +37,9 @@ def _decay_factor(lr: Any, weight_decay: float) -> float:
     return 1 - lr * weight_decay
 
 
-class Adam(Optimizer):
+class Adam(SingleTensorOptimizer):
     _torch_name = "torch.optim.adam.Adam"
+    _unsupported = ("foreach", "fused", "differentiable", "capturable")
 
     def __init__(
         self,
@@ -124,23 +123,7 @@ class Adam(Optimizer):
                 if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
                     p_state["step"] = _step_tensor(float(p_state["step"]))
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a .grad; returns closure()'s value (None without one)."""
-        prev = ENABLED[0]
-        ENABLED[0] = False
-        try:
-            loss = self._closure(closure)
-            for group in self.param_groups:
-                self._update(group)
-        finally:
-            ENABLED[0] = prev
-        return loss
-
     def _update(self, group: dict[str, Any]) -> None:
-        name = type(self).__name__
-        for flag in ("foreach", "fused", "differentiable", "capturable"):
-            if group[flag]:
-                raise not_supported(name, flag)
         beta1, beta2 = group["betas"]
         lr = group["lr"]
         weight_decay = group["weight_decay"]

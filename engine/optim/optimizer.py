@@ -309,3 +309,28 @@ class Optimizer(metaclass=_OptimNamed):
         if not param_set.isdisjoint(set(param_group["params"])):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
+
+
+class SingleTensorOptimizer(Optimizer):
+    """An optimizer whose step is torch's single-tensor loop: `_update(group)` for each param group, with grad
+    off (the closure runs with it on); the options it cannot honour (`_unsupported`) refuse at step."""
+
+    _unsupported: tuple = ()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a .grad; returns closure()'s value (None without one)."""
+        prev = ENABLED[0]
+        ENABLED[0] = False
+        try:
+            loss = self._closure(closure)
+            for group in self.param_groups:
+                for flag in self._unsupported:
+                    if group[flag]:
+                        raise not_supported(type(self).__name__, flag)
+                self._update(group)
+        finally:
+            ENABLED[0] = prev
+        return loss
+
+    def _update(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError

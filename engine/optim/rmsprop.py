@@ -3,17 +3,16 @@ implementation computes it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from engine.grad_mode import ENABLED
 from engine.optim import _kernels as K
-from engine.optim.optimizer import Optimizer, bump, check_flags, not_supported, scalar, scalar_dtype
+from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, scalar, scalar_dtype
 from engine.tensor import Tensor
 
 
-class RMSprop(Optimizer):
+class RMSprop(SingleTensorOptimizer):
     _torch_name = "torch.optim.rmsprop.RMSprop"
+    _unsupported = ("foreach", "differentiable", "capturable")
 
     def __init__(
         self,
@@ -72,24 +71,9 @@ class RMSprop(Optimizer):
 
                     p_state["step"] = tensor(float(p_state["step"]), dtype=scalar_dtype())
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a .grad; returns closure()'s value (None without one)."""
-        prev = ENABLED[0]
-        ENABLED[0] = False
-        try:
-            loss = self._closure(closure)
-            for group in self.param_groups:
-                self._update(group)
-        finally:
-            ENABLED[0] = prev
-        return loss
-
     def _update(self, group: dict[str, Any]) -> None:
         from engine.creation import zeros, zeros_like
 
-        for flag in ("foreach", "differentiable", "capturable"):
-            if group[flag]:
-                raise not_supported("RMSprop", flag)
         lr = scalar(group["lr"])
         alpha = group["alpha"]
         eps = group["eps"]

@@ -3,17 +3,16 @@ maximize, as torch's single-tensor implementation computes it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from engine.grad_mode import ENABLED
 from engine.optim import _kernels as K
-from engine.optim.optimizer import Optimizer, bump, check_flags, not_supported, scalar
+from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, scalar
 from engine.tensor import Tensor, wrap
 
 
-class SGD(Optimizer):
+class SGD(SingleTensorOptimizer):
     _torch_name = "torch.optim.sgd.SGD"
+    _unsupported = ("foreach", "fused", "differentiable")
 
     def __init__(
         self,
@@ -67,22 +66,7 @@ class SGD(Optimizer):
             group.setdefault("differentiable", False)
             group.setdefault("fused", False)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a .grad; returns closure()'s value (None without one)."""
-        prev = ENABLED[0]
-        ENABLED[0] = False
-        try:
-            loss = self._closure(closure)
-            for group in self.param_groups:
-                self._update(group)
-        finally:
-            ENABLED[0] = prev
-        return loss
-
     def _update(self, group: dict[str, Any]) -> None:
-        for flag in ("foreach", "fused", "differentiable"):
-            if group[flag]:
-                raise not_supported("SGD", flag)
         lr = scalar(group["lr"])
         momentum = group["momentum"]
         dampening = group["dampening"]
