@@ -44,10 +44,31 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f"engine.nn.{name}")  # (the import binds it here)
     where = _LAZY.get(name)
     if where is None:
+        where = _from_layer_modules(name)
+    if where is None:
         raise not_covered("torch.nn", name)
     value = getattr(importlib.import_module(where), name)
     globals()[name] = value  # later lookups are plain attribute reads
     return value
+
+
+# modules whose __all__ adds more layers to torch.nn (convolution, pooling, normalisation)
+_LAYER_MODULES = ("engine.nn.conv_layers", "engine.nn.norm_layers")
+
+
+def _from_layer_modules(name: str) -> str | None:
+    import importlib
+
+    for where in _LAYER_MODULES:
+        try:
+            module = importlib.import_module(where)
+        except ModuleNotFoundError as e:
+            if e.name != where:  # (a module that is there but fails to import is a bug to see)
+                raise
+            continue
+        if name in getattr(module, "__all__", ()):
+            return where
+    return None
 
 
 def __dir__() -> list:

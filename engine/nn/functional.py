@@ -448,7 +448,25 @@ from engine.nn.functional_more import FUNCTIONS as _MORE  # noqa: E402
 globals().update(_MORE)
 
 
+# modules whose FUNCTIONS add more of torch.nn.functional (convolution, pooling, normalisation, padding), loaded
+# on first use
+_MODULES = ("engine.nn.functional_conv", "engine.nn.functional_norm")
+
+
 def __getattr__(name: str) -> object:
+    import importlib
+
+    for where in _MODULES:
+        try:
+            module = importlib.import_module(where)
+        except ModuleNotFoundError as e:
+            if e.name != where:  # (a module that is there but fails to import is a bug to see)
+                raise
+            continue
+        fn = module.FUNCTIONS.get(name)
+        if fn is not None:
+            globals()[name] = fn
+            return fn
     from engine.not_covered import not_covered
 
     raise not_covered("torch.nn.functional", name)
