@@ -33,7 +33,7 @@ _LAZY = {
         _LOSSES,
     ),
 }  # fmt: skip
-_SUBMODULES = ("init", "parameter")
+_SUBMODULES = ("init", "parameter", "utils")
 __all__ = ["functional", "init", *_LAZY]  # (a star import loads the modules)
 
 
@@ -41,7 +41,12 @@ def __getattr__(name: str) -> object:
     import importlib
 
     if name in _SUBMODULES:
-        return importlib.import_module(f"engine.nn.{name}")  # (the import binds it here)
+        try:
+            return importlib.import_module(f"engine.nn.{name}")  # (the import binds it here)
+        except ModuleNotFoundError as e:
+            if e.name != f"engine.nn.{name}":
+                raise
+            raise not_covered("torch.nn", name) from None
     where = _LAZY.get(name)
     if where is None:
         where = _from_layer_modules(name)
