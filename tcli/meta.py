@@ -123,7 +123,9 @@ def _kind(shell: Shell, value: Any) -> str:
         return "ndarray"
     if tp in (list, tuple, dict, set, frozenset, str):
         return f"{tp.__name__}[{len(value)}]" if tp is not str else "str"
-    if callable(value):
+    if isinstance(value, type):
+        return "class"
+    if callable(value) and not hasattr(value, "forward"):  # (a module is called, but is no function)
         return "function"
     return tp.__name__
 

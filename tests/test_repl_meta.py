@@ -69,14 +69,18 @@ def test_vars_table(repl: Repl) -> None:
     repl.do("lr = 0.1")
     repl.do("names = ['a', 'b']")
     repl.do("def f(a):\n    return a\n")
+    repl.do("class Id(torch.nn.Module):\n    def forward(self, x):\n        return x\n")
+    repl.do("model = torch.nn.Sequential(Id())")
     assert repl.do(":vars").splitlines() == [
-        "name   kind       shape  dtype          device  requires_grad  grad",
-        "f      function                                                    ",
-        "lr     float 0.1                                                   ",
-        "names  list[2]                                                     ",
-        "w      tensor     (3,)   torch.float32  cpu     True           (3,)",
-        "x      tensor     (3,)   torch.float32  cpu     True           (3,)",
-        "y      tensor     ()     torch.float32  cpu     True           -   ",
+        "name   kind        shape  dtype          device  requires_grad  grad",
+        "Id     class                                                        ",
+        "f      function                                                     ",
+        "lr     float 0.1                                                    ",
+        "model  Sequential                                                   ",
+        "names  list[2]                                                      ",
+        "w      tensor      (3,)   torch.float32  cpu     True           (3,)",
+        "x      tensor      (3,)   torch.float32  cpu     True           (3,)",
+        "y      tensor      ()     torch.float32  cpu     True           -   ",
     ]
 
 
