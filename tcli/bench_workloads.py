@@ -386,6 +386,36 @@ class MLPSmall(_MLP):
     targets = (Target("torch", 0.9, "cpu"),)
 
 
+class MLPModule(_MLP):
+    """The small MLP's step as a tutorial writes it: nn.Sequential, nn.MSELoss and optim.SGD."""
+
+    name = "mlp_module"
+    description = "SGD step of the 64x32->64->1 MLP written with nn.Sequential, nn.MSELoss and optim.SGD"
+    _sizes = MLPSmall._sizes
+
+    def tensor(self, T: ModuleType, device: str, inputs: dict[str, np.ndarray], p: Params) -> Step:
+        nn = T.nn
+        model = nn.Sequential(nn.Linear(p["inp"], p["hidden"]), nn.ReLU(), nn.Linear(p["hidden"], p["out"]))
+        model = model.to(device)
+        first, last = model[0], model[2]
+        with T.no_grad():  # the workload's weights (a Linear keeps its weight as out x in)
+            for q, k in ((first.weight, "w1"), (first.bias, "b1"), (last.weight, "w2"), (last.bias, "b2")):
+                q.copy_(_tensor(T, np.ascontiguousarray(inputs[k].T), device))
+        x = _tensor(T, inputs["x"], device)
+        y = _tensor(T, inputs["y"], device)
+        loss_fn = nn.MSELoss()
+        opt = T.optim.SGD(model.parameters(), lr=self.lr)
+
+        def step() -> tuple:
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return (loss, first.weight.T, first.bias, last.weight.T, last.bias)
+
+        return step
+
+
 class MLPLarge(_MLP):
     name = "mlp_large"
     description = "SGD step of a wide ReLU MLP, MSE loss: matmul-bound training step"
