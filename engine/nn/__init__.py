@@ -57,8 +57,8 @@ def __getattr__(name: str) -> object:
     return value
 
 
-# modules whose __all__ adds more layers to torch.nn (convolution, pooling, normalisation)
-_LAYER_MODULES = ("engine.nn.conv_layers", "engine.nn.norm_layers")
+# modules whose __all__ adds more layers to torch.nn (convolution, pooling, normalisation, recurrent)
+_LAYER_MODULES = ("engine.nn.conv_layers", "engine.nn.norm_layers", "engine.nn.rnn_layers")
 
 
 def _from_layer_modules(name: str) -> str | None:
