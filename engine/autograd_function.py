@@ -29,11 +29,10 @@ class FunctionCtx(metaclass=TorchNamed):
     _torch_name = "torch.autograd.function.{name}"
 
     def save_for_backward(self, *tensors: Any) -> None:
-        for t in tensors:
+        for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(
-                    f"save_for_backward can only save variables, but argument {tensors.index(t)} is of type "
-                    f"{type(t).__name__}"
+                    f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}"
                 )
         self._to_save = tensors
 
@@ -145,7 +144,7 @@ def _check_grads(node: BackwardCFunction, result: Any) -> tuple:
             continue
         if gi is not None:
             if not isinstance(gi, Tensor):
-                raise TypeError(f"expected Variable or None (got {type(gi).__name__})")
+                raise RuntimeError(f"expected Variable or None (got {type(gi).__name__})")
             shape = tuple(meta[0])
             got = tuple(gi.shape)
             if got != shape and not _expandable(shape, got):

@@ -293,7 +293,8 @@ def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = 
             dtype = int64
         else:
             dtype = DEFAULT.float
-    size = _size(size if isinstance(size, (tuple, list)) else (size,))
+    # (a size of () or [] is a 0-dim tensor here: full's size is its own positional argument)
+    size = _size(size if isinstance(size, (tuple, list)) else (size,)) if size != () and size != [] else ()
     dev = _dev(device)
     np_dtype = to_dtype(dtype).np
     return _finish(dev.xp.full(size, scalar_to(fill_value, np_dtype), dtype=np_dtype), dev, requires_grad, out)

@@ -19,18 +19,24 @@ def _flatten(obj: Any, arrays: dict) -> Any:
         from engine.backend import host
 
         arrays[key] = host(obj._data)
-        return {"__tensor__": key, "requires_grad": obj._rg}
+        spec = {"__tensor__": key, "requires_grad": obj._rg}
+        if type(obj).__name__ == "Parameter":
+            spec["parameter"] = True
+        return spec
     if isinstance(obj, dict):
-        if not all(isinstance(k, str) for k in obj):
-            raise TypeError("save: dict keys must be strings")
-        return {"__dict__": {k: _flatten(v, arrays) for k, v in obj.items()}}
+        if all(type(k) is str for k in obj):
+            return {"__dict__": {k: _flatten(v, arrays) for k, v in obj.items()}}
+        # other keys (an optimizer's state is keyed by parameter index): pairs, each key flattened too
+        return {"__items__": [[_flatten(k, arrays), _flatten(v, arrays)] for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
         return {"__list__": [_flatten(v, arrays) for v in obj], "tuple": isinstance(obj, tuple)}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"__value__": obj}
+    what = type(obj).__name__
+    hint = " (save model.state_dict() instead)" if hasattr(obj, "state_dict") else ""
     raise TypeError(
-        f"save: cannot save objects of type {type(obj).__name__} (tensors, numbers, strings, "
-        "lists, tuples and dicts of them are supported)"
+        f"save: cannot save objects of type {what}{hint}; tensors, numbers, strings, "
+        "lists, tuples and dicts of them are supported"
     )
 
 
@@ -38,9 +44,15 @@ def _unflatten(spec: Any, arrays: Any) -> Any:
     if "__tensor__" in spec:
         t = wrap(np.array(arrays[spec["__tensor__"]]))
         t._rg = bool(spec.get("requires_grad")) and t._data.dtype.kind == "f"
+        if spec.get("parameter"):
+            from engine.nn.parameter import Parameter
+
+            return Parameter(t, t._rg)
         return t
     if "__dict__" in spec:
         return {k: _unflatten(v, arrays) for k, v in spec["__dict__"].items()}
+    if "__items__" in spec:
+        return {_unflatten(k, arrays): _unflatten(v, arrays) for k, v in spec["__items__"]}
     if "__list__" in spec:
         items = [_unflatten(v, arrays) for v in spec["__list__"]]
         return tuple(items) if spec.get("tuple") else items

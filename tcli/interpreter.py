@@ -1006,26 +1006,25 @@ class Interpreter:
         return unaryop
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Code:
-        values = [self._c(v) for v in node.values]
+        # the last operand is the result as it is: Python never tests its truth (`h or torch.zeros(2)`)
+        *firsts, last = [self._c(v) for v in node.values]
         if node.op.__class__ is ast.And:
 
             def and_(f: Frame) -> Any:
-                result = None
-                for value in values:
+                for value in firsts:
                     result = value(f)
                     if not result:
                         return result
-                return result
+                return last(f)
 
             return and_
 
         def or_(f: Frame) -> Any:
-            result = None
-            for value in values:
+            for value in firsts:
                 result = value(f)
                 if result:
                     return result
-            return result
+            return last(f)
 
         return or_
 

@@ -149,7 +149,7 @@ BUILTIN_FUNCTIONS = frozenset(
         "frozenset", "int", "float", "bool", "str", "complex", "repr", "abs", "min", "max", "sum", "round",
         "sorted", "reversed", "any", "all", "isinstance", "hasattr", "getattr", "id", "divmod", "pow",
         "iter", "next", "slice", "format", "callable", "chr", "ord", "hex", "oct", "bin", "hash", "type",
-        "super", "staticmethod",
+        "super", "staticmethod", "classmethod", "property",
     }
 )  # fmt: skip
 

@@ -768,6 +768,8 @@ class Prelude:
             raise AttributeError(f"tensor attribute '{name}' cannot be assigned in tsr (only {allowed})")
         if self.engine is not None and not isinstance(obj, type) and isinstance(obj, self._settable_types()):
             return
+        if isinstance(obj, type) and _is_script_class(obj):  # a class attribute of the script's own class
+            return
         what = f"'{obj.__name__}'" if isinstance(obj, type) else f"'{type(obj).__name__}' object"
         raise AttributeError(
             f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data and "

@@ -329,3 +329,60 @@ def test_fused_multiply_adds_round_once_as_torchs_cpu_kernels(op: str, dtype: st
     want = fns[op](torch, torch.tensor(a), torch.tensor(b), torch.tensor(c)).numpy()
     got = fns[op](engine, engine.tensor(a), engine.tensor(b), engine.tensor(c)).numpy()
     assert got.tobytes() == want.tobytes()
+
+
+def test_qa_nn_pass_fixes() -> None:
+    """Found by running nn/optim tutorials through both: each must give torch's answer."""
+
+    def scenario(T):
+        F = T.nn.functional
+        x = T.linspace(-3, 3, 7)
+        out = [T.full((), 0.0, requires_grad=True), T.full([], 2.0)]
+        # pow by 3, -1, -2, -0.5 is torch's products and quotients (bit for bit), not pow()
+        xs = T.linspace(-3, 3, 200)
+        out += [T.equal(xs**3, xs * xs * xs), T.equal(xs**-2, 1 / (xs * xs)), (x.abs() + 1) ** -0.5]
+        out.append(F.cross_entropy(T.tensor([0.5, 1.0, -1.0]), T.tensor([1])))
+        out.append(F.nll_loss(T.tensor([0.5, 1.0, -1.0]), T.tensor([2]), reduction="none"))
+        out.append(F.l1_loss(T.ones(2), T.zeros(2), None, None, "sum"))
+        for f in (lambda: T.tensor(1.0).flatten(1), lambda: F.gelu(T.tensor([1, 2]))):
+            try:
+                f()
+            except (IndexError, NotImplementedError) as e:
+                out.append(f"{type(e).__name__}: {e}")
+        return out
+
+    got, want = scenario(engine), scenario(torch)
+    assert [str(g) for g in got] == [str(w) for w in want]
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        engine.nn.functional.mse_loss(engine.ones(2), engine.zeros(2), size_average=True)
+
+
+def test_optimizer_checkpoint_saves_and_loads(tmp_path) -> None:
+    """The checkpoint recipe: an optimizer's state (keyed by parameter index) and Parameters round-trip."""
+    engine.manual_seed(0)
+    m = engine.nn.Linear(2, 1)
+    opt = engine.optim.Adam(m.parameters(), lr=0.1)
+    m(engine.ones(1, 2)).sum().backward()
+    opt.step()
+    path = str(tmp_path / "ckpt.pt")
+    engine.save({"model": m.state_dict(), "opt": opt.state_dict(), "p": engine.nn.Parameter(engine.ones(2))}, path)
+    ck = engine.load(path)
+    assert ck["opt"]["state"][0]["step"].item() == 1.0
+    assert ck["opt"]["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert type(ck["p"]).__name__ == "Parameter" and ck["p"].requires_grad
+    opt2 = engine.optim.Adam(engine.nn.Linear(2, 1).parameters(), lr=0.1)
+    opt2.load_state_dict(ck["opt"])
+    assert engine.equal(opt2.state_dict()["state"][1]["exp_avg"], opt.state_dict()["state"][1]["exp_avg"])
+    with pytest.raises(TypeError, match=r"save model.state_dict\(\) instead"):
+        engine.save(m, str(tmp_path / "m.pt"))
+
+
+def test_custom_function_argument_errors() -> None:
+    class Bad(engine.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, 3)
+            return x * 2
+
+    with pytest.raises(TypeError, match="save_for_backward can only save variables, but argument 1 is of type int"):
+        Bad.apply(engine.ones(2, requires_grad=True))

@@ -467,3 +467,14 @@ def test_module_versions_and_hook_handles_are_readable() -> None:
         "h = a.register_hook(lambda g: g * 2)\nh.remove()\n(a * 1).sum().backward()\nprint(a.grad)\n"
     )
     assert run_tsr(src)[1] == "True\ntensor([1., 1.])\n"
+
+
+def test_and_or_return_their_last_operand_untested() -> None:
+    """Python never tests the truth of the last operand of `and`/`or`: `h or torch.zeros(2)` is a tensor."""
+    from test_lang_torch import run_tsr
+
+    status, out, err = run_tsr(
+        "import torch\nh = None\nh = h or torch.zeros(2)\nprint(h, 1 and torch.ones(2), 0 or 0.0 or [], 1 and 2 and 3)\n"
+    )
+    assert (status, err) == (0, "")
+    assert out == "tensor([0., 0.]) tensor([1., 1.]) [] 3\n"

@@ -168,6 +168,33 @@ PROGRAMS = {
         except RuntimeError as e:
             print(e)
     """,
+    "class_property_classmethod_and_class_attributes": """
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            count = 0
+
+            def __init__(self):
+                super().__init__()
+                Net.count += 1
+                self.fc = nn.Linear(2, 2)
+
+            @property
+            def size(self):
+                return self.fc.in_features
+
+            @classmethod
+            def make(cls):
+                return cls()
+
+            def forward(self, x):
+                return self.fc(x)
+
+        a = Net.make()
+        b = Net()
+        print(Net.count, a.size, type(a).__name__, isinstance(b, Net))
+    """,
     "lr_scheduler_and_param_groups": """
         import torch
         w = torch.zeros(3, requires_grad=True)

@@ -152,8 +152,8 @@ def test_no_classes_and_no_type_construction(src: str, error: str) -> None:
 @pytest.mark.parametrize(
     "name",
     ["open", "eval", "exec", "compile", "__import__", "globals", "locals", "vars", "dir", "input", "breakpoint",
-     "exit", "quit", "help", "memoryview", "bytearray", "object", "setattr", "delattr", "classmethod",
-     "property", "__builtins__", "__loader__", "SystemExit"],
+     "exit", "quit", "help", "memoryview", "bytearray", "object", "setattr", "delattr", "__builtins__",
+     "__loader__", "SystemExit"],
 )  # fmt: skip
 def test_dangerous_builtins_do_not_exist(name: str) -> None:
     msg = refused(f"{name}", "NameError")
@@ -170,6 +170,8 @@ def test_dangerous_builtins_do_not_exist(name: str) -> None:
         # staticmethod wraps a function and shows nothing of it
         ("staticmethod(print).__func__", "AttributeError"),
         ("staticmethod(print).__wrapped__", "AttributeError"),
+        ("classmethod(print).__func__", "AttributeError"),
+        ("property(print).fget", "AttributeError"),
     ],
 )
 def test_super_and_staticmethod_give_nothing_away(src: str, error: str) -> None:

@@ -129,6 +129,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{input.dtype.scalar_name()}'")
     (x,) = _detached(input)
     with no_grad():
         if approximate == "tanh":
@@ -208,6 +210,7 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
 
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
+    reduction = _legacy(size_average, reduce, reduction)
     _size_warning(input, target)
     if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
         kind = np.result_type(input._data.dtype, target._data.dtype)
@@ -227,12 +230,23 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     return _record("MseLossBackward0", out, (input, target), (input, target), backward)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    return _reduce((input - target).abs(), reduction)
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
+    return _reduce((input - target).abs(), _legacy(size_average, reduce, reduction))
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
+def _legacy(size_average: Any, reduce: Any, reduction: str) -> str:
+    """The reduction, or the one the deprecated size_average/reduce flags ask for (with torch's warning)."""
+    if size_average is None and reduce is None:
+        return reduction
+    from engine.nn.functional_more import _legacy_reduction
+
+    return _legacy_reduction(size_average, reduce)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
+    reduction = _legacy(size_average, reduce, reduction)
     if target.shape != input.shape:  # (torch: an error here, where mse_loss only warns)
         raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
@@ -261,7 +275,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:  # noqa: A002  # fmt: skip
+                                     size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:  # noqa: A002  # fmt: skip
+    reduction = _legacy(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     if target._data.dtype.kind != "f" and input._data.dtype.kind == "f":
@@ -292,6 +308,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
+    reduction = _legacy(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if target._data.dtype not in (np.int64, np.uint8):
@@ -301,7 +318,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     one = input.dim() == 1
     if one and target.dim() == 1 and target.numel() != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
-    x, t, w = _detached(input.unsqueeze(0) if one else input, target.unsqueeze(0) if one else target, weight)
+    x, t, w = _detached(input.unsqueeze(0) if one else input, target.reshape(1) if one else target, weight)
     if x.dim() < 1 or x.shape[0] != t.shape[0]:
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
     n_cls = x.shape[1]
@@ -352,6 +369,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:  # noqa: A002  # fmt: skip
+    reduction = _legacy(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
     class_dim = 1 if input.dim() > 1 else 0

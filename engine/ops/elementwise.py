@@ -719,6 +719,16 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         r = ad * ad
     elif e == 0.5 and ad.dtype.kind == "f":
         r = for_array(np.sqrt, ad)(ad)
+    elif ad.dtype.char in "fd" and e in (3, -1, -2, -0.5):
+        # torch's pow_tensor_scalar_optimized_kernel: these exponents are products and quotients, not pow()
+        if e == 3:
+            r = ad * ad * ad
+        elif e == -1:
+            r = 1 / ad
+        elif e == -2:
+            r = 1 / (ad * ad)
+        else:
+            r = 1 / for_array(np.sqrt, ad)(ad)
     else:
         r = for_array(np.power, ad)(ad, e)
     if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands

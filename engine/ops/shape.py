@@ -162,10 +162,10 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
     d = input._data
+    s = norm_dim(start_dim, d.ndim)  # (checked first: a 0-dim tensor takes dims 0 and -1 only)
+    e = norm_dim(end_dim, d.ndim)
     if d.ndim == 0:
         return reshape(input, (1,))
-    s = norm_dim(start_dim, d.ndim)
-    e = norm_dim(end_dim, d.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
