@@ -474,7 +474,8 @@ def test_and_or_return_their_last_operand_untested() -> None:
     from test_lang_torch import run_tsr
 
     status, out, err = run_tsr(
-        "import torch\nh = None\nh = h or torch.zeros(2)\nprint(h, 1 and torch.ones(2), 0 or 0.0 or [], 1 and 2 and 3)\n"
+        "import torch\nh = None\nh = h or torch.zeros(2)\n"
+        "print(h, 1 and torch.ones(2), 0 or 0.0 or [], 1 and 2 and 3)\n"
     )
     assert (status, err) == (0, "")
     assert out == "tensor([0., 0.]) tensor([1., 1.]) [] 3\n"
