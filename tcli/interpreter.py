@@ -105,6 +105,12 @@ class Function:
     def __repr__(self) -> str:
         return f"<function {self.qualname} at {id(self):#x}>"
 
+    def __copy__(self) -> Function:
+        return self  # (copy.deepcopy(model) keeps a model's hooks and methods, as Python copies functions)
+
+    def __deepcopy__(self, memo: dict) -> Function:
+        return self
+
     # read by functools.wraps in engine decorators such as torch.no_grad(); unreachable from scripts
     @property
     def __name__(self) -> str:  # type: ignore[override]

@@ -185,10 +185,12 @@ TORCH = "torch"
 #: Engine submodules a script may import or reach as attributes (those the engine has; the rest, such as
 #: the backend, dtypes or ops internals, stay out of reach).
 TORCH_SUBMODULES = frozenset(
-    {"nn", "nn.functional", "nn.init", "optim", "optim.lr_scheduler", "autograd", "linalg", "random", "cuda",
-     "special"}
+    {"nn", "nn.functional", "nn.init", "nn.utils", "optim", "optim.lr_scheduler", "autograd", "autograd.function",
+     "linalg", "random", "cuda", "special"}
 )  # fmt: skip
-FACADE_MODULES = frozenset({"math", "numpy", "numpy.random"})
+#: The engine module behind a torch submodule, where its name is not engine.<the same path>.
+ENGINE_MODULES = {"autograd.function": "engine.autograd_function"}
+FACADE_MODULES = frozenset({"math", "numpy", "numpy.random", "random", "collections", "copy"})
 
 #: Names of the `math` facade: the whole module is pure computation; the few that can build huge
 #: integers (factorial, comb, perm, prod) go through a size check in prelude.py.
@@ -214,6 +216,19 @@ NUMPY_NAMES = frozenset(
         "complex128", "pi", "e", "inf", "nan", "newaxis", "ndarray", "dtype",
     }
 )  # fmt: skip
+#: Python's `random`: seeded pseudo-random numbers, nothing else (no SystemRandom, which reads the OS's entropy;
+#: no getrandbits, which builds integers of any size). sample/choices are checked against the sequence limit.
+RANDOM_NAMES = frozenset(
+    {
+        "seed", "random", "uniform", "randint", "randrange", "choice", "choices", "shuffle", "sample", "gauss",
+        "normalvariate", "expovariate", "betavariate", "triangular", "lognormvariate", "vonmisesvariate",
+    }
+)  # fmt: skip
+#: `collections`: the mappings PyTorch code builds (nn.Sequential(OrderedDict(...))); the real classes, so
+#: isinstance works, built through checked constructors (call_guards).
+COLLECTIONS_NAMES = frozenset({"OrderedDict", "defaultdict", "Counter"})
+#: `copy`: copy.deepcopy(model) keeps a best model; tsr functions are copied as themselves.
+COPY_NAMES = frozenset({"copy", "deepcopy"})
 NUMPY_RANDOM_NAMES = frozenset(
     {
         "seed", "rand", "randn", "randint", "random", "random_sample", "uniform", "normal", "standard_normal",
@@ -271,6 +286,10 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
     "complex": _NUM,
     "range": frozenset({"start", "stop", "step"}),
     "slice": frozenset({"start", "stop", "step", "indices"}),
+    "Counter": frozenset(
+        {"clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values", "most_common",
+         "elements", "total", "subtract"}
+    ),  # fmt: skip
     "dict_keys": frozenset({"isdisjoint"}),
     "dict_items": frozenset({"isdisjoint"}),
     "dict_values": frozenset(),

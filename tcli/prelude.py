@@ -16,15 +16,18 @@ The engine and numpy are imported only when a script imports them, to keep `tcli
 from __future__ import annotations
 
 import builtins as _py
+import collections
+import copy
 import importlib
 import math
 import operator
 import os
+import random
 import re
 import sys
 import time
 import types
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -46,13 +49,13 @@ _PLAIN_TYPES: dict[type, str] = {
     bool: "bool", float: "float", complex: "complex", range: "range", slice: "slice",
     type({}.keys()): "dict_keys", type({}.items()): "dict_items", type({}.values()): "dict_values",
     # a module's state_dict() and an optimizer's state
-    OrderedDict: "dict", defaultdict: "dict", type(OrderedDict().keys()): "dict_keys",
+    OrderedDict: "dict", defaultdict: "dict", Counter: "Counter", type(OrderedDict().keys()): "dict_keys",
     type(OrderedDict().items()): "dict_items", type(OrderedDict().values()): "dict_values",
 }  # fmt: skip
 _SAFE_CLASSES = frozenset(_PLAIN_TYPES) | {type(None), type(Ellipsis)}
 #: values already in memory: walking them is bounded by what the script was allowed to build
 _MATERIAL = frozenset({list, tuple, str, set, frozenset, dict, type({}.keys()), type({}.items()), type({}.values())})
-_CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, defaultdict})
+_CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, defaultdict, Counter})
 _NUMBERS = frozenset({int, float, complex, bool})
 
 
@@ -71,6 +74,9 @@ class Builtin:
 
     def __repr__(self) -> str:
         return f"<built-in function {self.name}>"
+
+    def __deepcopy__(self, memo: dict) -> Builtin:
+        return self
 
     @property
     def __name__(self) -> str:  # type: ignore[override]
@@ -129,6 +135,9 @@ class ModuleFacade:
     def __repr__(self) -> str:
         return f"<module '{self.name}'>"
 
+    def __deepcopy__(self, memo: dict) -> ModuleFacade:
+        return self  # (a module is copied as itself, as Python copies modules)
+
 
 class OpaqueType:
     """What type() gives for values whose class a script must not call (functions, modules, iterators)."""
@@ -186,7 +195,8 @@ class Prelude:
         self.binary_operators, self.inplace_operators = self._make_operators()
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
-            dict: self._dict,
+            dict: self._dict, OrderedDict: self._mapping(OrderedDict), Counter: self._mapping(Counter),
+            defaultdict: self._defaultdict,
         }  # fmt: skip
         self._overrides = self._make_overrides()
 
@@ -480,6 +490,21 @@ class Prelude:
         if len(args) == 1 and not kwargs:
             self.check_repr(args[0])
         return str(*args, **kwargs)
+
+    def _mapping(self, cls: type) -> Callable:
+        """OrderedDict(...) / Counter(...): an iterable argument is read within the sequence limit first."""
+
+        def make(*args: Any, **kwargs: Any) -> Any:
+            if len(args) == 1 and not isinstance(args[0], dict):
+                args = (self.bounded_list(args[0]),)
+            return cls(*args, **kwargs)
+
+        return make
+
+    def _defaultdict(self, *args: Any, **kwargs: Any) -> defaultdict:
+        if len(args) == 2 and not isinstance(args[1], dict):
+            args = (args[0], self.bounded_list(args[1]))
+        return defaultdict(*args, **kwargs)
 
     def _list(self, *args: Any) -> list:
         return list(self.bounded_list(args[0])) if len(args) == 1 else list(*args)
@@ -914,7 +939,8 @@ class Prelude:
                 raise ImportError(f"import of '{dotted}' is not allowed in tsr ({_ALLOWED_IMPORTS})")
             engine = self.load_engine()
             try:
-                module = importlib.import_module("engine." + sub) if sub else engine
+                where = policy.ENGINE_MODULES.get(sub, "engine." + sub)
+                module = importlib.import_module(where) if sub else engine
             except ModuleNotFoundError:
                 raise ModuleNotFoundError(f"No module named '{dotted}'") from None
             facade = self._engine_facade(dotted, module)
@@ -929,6 +955,12 @@ class Prelude:
                 facade = self._table_facade(
                     "numpy.random", np.random, policy.NUMPY_RANDOM_NAMES, {}, policy.NUMPY_SIZE_RULES
                 )
+        elif dotted == "random":
+            facade = self._table_facade("random", random, policy.RANDOM_NAMES, _RANDOM_CHECKS(self))
+        elif dotted == "collections":
+            facade = self._table_facade("collections", collections, policy.COLLECTIONS_NAMES, {})
+        elif dotted == "copy":
+            facade = self._table_facade("copy", copy, policy.COPY_NAMES, {})
         else:
             raise ImportError(f"import of '{dotted}' is not allowed in tsr ({_ALLOWED_IMPORTS})")
         self._facades[dotted] = facade
@@ -1082,14 +1114,14 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
-    {"fft", "nn.modules", "nn.parameter", "nn.utils", "utils",
+    {"fft", "nn.modules", "nn.parameter", "utils",
      "utils.data", "distributions", "jit", "sparse", "backends", "amp", "onnx", "hub", "profiler", "quantization",
      "distributed", "multiprocessing", "testing", "func", "export", "compiler", "masked", "nested", "signal"}
 )  # fmt: skip
 _ALLOWED_IMPORTS = (
     "tsr can import torch and "
     + ", ".join(f"torch.{s}" for s in sorted(policy.TORCH_SUBMODULES))
-    + ", math, numpy, numpy.random"
+    + ", math, numpy, numpy.random, random, collections, copy"
 )
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
@@ -1358,6 +1390,25 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
     "np_random2": _np_random(2),
     "np_repeat": lambda p, a, k, o: p.numel(o) * int(a[0]) if a and isinstance(a[0], int) else None,
 }
+
+
+def _RANDOM_CHECKS(p: Prelude) -> dict[str, Callable]:
+    """random's functions that build lists of a size the script picks, checked first."""
+
+    def sample(population: Any, k: Any, **kwargs: Any) -> list:
+        if type(k) is int:
+            p.check_length(k)
+        return random.sample(population, k, **kwargs)
+
+    def choices(population: Any, weights: Any = None, *, cum_weights: Any = None, k: Any = 1) -> list:
+        if type(k) is int:
+            p.check_length(k)
+        return random.choices(population, weights, cum_weights=cum_weights, k=k)
+
+    def shuffle(x: Any) -> None:
+        random.shuffle(x)
+
+    return {"sample": sample, "choices": choices, "shuffle": shuffle}
 
 
 def _MATH_CHECKS(p: Prelude) -> dict[str, Callable]:

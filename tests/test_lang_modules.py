@@ -195,6 +195,40 @@ PROGRAMS = {
         b = Net()
         print(Net.count, a.size, type(a).__name__, isinstance(b, Net))
     """,
+    "random_collections_copy_and_once_differentiable": """
+        import copy
+        import random
+        from collections import OrderedDict, Counter, defaultdict
+        import torch
+        from torch import nn
+        from torch.autograd.function import once_differentiable
+
+        random.seed(0)
+        print(random.randint(1, 10), random.random(), random.choice([1, 2, 3]), random.sample(range(10), 3))
+        xs = list(range(5)); random.shuffle(xs); print(xs)
+        model = nn.Sequential(OrderedDict([("fc1", nn.Linear(2, 3)), ("act", nn.ReLU()), ("fc2", nn.Linear(3, 1))]))
+        print(model)
+        best = copy.deepcopy(model)
+        with torch.no_grad():
+            model.fc1.weight.fill_(1.0)
+        print(best.fc1.weight.equal(model.fc1.weight), isinstance(best, nn.Sequential), best is model)
+        c = Counter("hello world"); print(c.most_common(2))
+        d = defaultdict(list); d["a"].append(1); print(dict(d))
+        class Sq(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+            @staticmethod
+            @once_differentiable
+            def backward(ctx, g):
+                x, = ctx.saved_tensors
+                return 2 * x * g
+        x = torch.tensor([3.0], requires_grad=True)
+        Sq.apply(x).backward(); print(x.grad)
+        h = model.register_forward_hook(lambda m, i, o: None)
+        m2 = copy.deepcopy(model); print(type(m2).__name__)
+    """,
     "lr_scheduler_and_param_groups": """
         import torch
         w = torch.zeros(3, requires_grad=True)

@@ -178,6 +178,23 @@ def test_super_and_staticmethod_give_nothing_away(src: str, error: str) -> None:
     refused(src, error)
 
 
+@pytest.mark.parametrize(
+    ("src", "error"),
+    [
+        ("import random\nrandom.SystemRandom", "AttributeError"),  # the OS's entropy source
+        ("import random\nrandom.getrandbits(10**9)", "AttributeError"),  # an integer of any size
+        ("import random\nrandom.sample(range(10**9), 10**8)", "MemoryError"),
+        ("import random\nrandom.choices([1], k=10**9)", "MemoryError"),
+        ("import collections\ncollections.namedtuple", "AttributeError"),  # builds classes from strings
+        ("import collections\ncollections.Counter(range(10**9))", "MemoryError"),
+        ("import copy\ncopy._deepcopy_dispatch", "AttributeError"),
+        ("from random import _inst", "ImportError"),
+    ],
+)
+def test_random_collections_and_copy_are_curated(src: str, error: str) -> None:
+    refused(src, error)
+
+
 # -- imports ----------------------------------------------------------------------------------------------
 
 IMPORTS = [
