@@ -474,6 +474,8 @@ _MODULES = ("engine.nn.functional_conv", "engine.nn.functional_norm")
 def __getattr__(name: str) -> object:
     import importlib
 
+    if name.startswith("__"):  # (import machinery asks for __path__ and the like: not a torch name)
+        raise AttributeError(name)
     for where in _MODULES:
         try:
             module = importlib.import_module(where)
