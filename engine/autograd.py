@@ -19,6 +19,7 @@ import numpy as np
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
 from engine.ops import fusion
+from engine.ops.cascade_sum import dim_sum
 from engine.tensor import wrap
 from engine.warn import user_stacklevel
 
@@ -281,6 +282,7 @@ def edge(t: Any) -> Node | None:
 _FIT_DIMS: dict = {}  # (grad shape, input shape) -> dims to sum over; a model has few distinct pairs
 _ndarray = np.ndarray
 _add_reduce = np.add.reduce
+_dim_sum = dim_sum
 
 
 def _fit(g: Any, meta: tuple) -> Any:
@@ -300,9 +302,11 @@ def _fit(g: Any, meta: tuple) -> Any:
             if not dims:
                 r = gd
             elif type(gd) is _ndarray:
-                # numpy's order, not torch's (cascade_sum.dim_sum): this runs for every broadcast bias of every
-                # training step, and torch's order costs a quarter of a small MLP step
-                r = _add_reduce(gd, axis=dims)  # (ndarray.sum goes through a Python helper first)
+                # torch's summation order (a bias gradient's last bits are what a training loop prints), numpy's
+                # where that order is not known
+                r = _dim_sum(gd, dims)
+                if r is None:
+                    r = _add_reduce(gd, axis=dims)  # (ndarray.sum goes through a Python helper first)
             else:
                 r = gd.sum(axis=dims)
             r = r.reshape(shape)

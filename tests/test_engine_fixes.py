@@ -386,3 +386,15 @@ def test_custom_function_argument_errors() -> None:
 
     with pytest.raises(TypeError, match="save_for_backward can only save variables, but argument 1 is of type int"):
         Bad.apply(engine.ones(2, requires_grad=True))
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (32, 4), (64, 1), (13, 32), (200, 64), (3, 5, 16)])
+def test_broadcast_gradients_sum_in_torchs_order(shape: tuple) -> None:
+    """A bias gradient is the incoming gradient summed over the batch: torch's cascade order, so its last bits
+    (what a training loop prints at full precision) are torch's, not numpy's pairwise ones."""
+    rng = np.random.default_rng(3)
+    g = (rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3, shape)).astype(np.float32)
+    want = torch.tensor(g).sum(tuple(range(len(shape) - 1))).numpy()
+    b = engine.zeros(shape[-1], requires_grad=True)
+    (engine.zeros(shape) + b).backward(engine.tensor(g))
+    assert b.grad.numpy().tobytes() == want.tobytes()

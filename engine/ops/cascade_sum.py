@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 _GRAIN = 32768  # at::internal::GRAIN_SIZE
+_reduce = np.add.reduce
 
 
 def _torch_threads() -> int:
@@ -168,15 +169,18 @@ def _row_sum(a: np.ndarray) -> Any:
         return _ilp_sum(a, 0)
     nvec = n // lanes
     ilp = nvec // 4
-    if 0 < ilp < 16:  # (no block of _multi_row_sum completes: its running sum alone, inline)
-        part = np.add.accumulate(a[: ilp * 4 * lanes].reshape(ilp, 4, lanes), axis=0)[-1] + 0
+    w = 4 * lanes
+    if 0 < ilp < 16:
+        # no block of _multi_row_sum completes: its running sums alone, one row of four vectors per step, added
+        # in order (a reduce over the outer axis; starting from 0 gives the sign of torch's `+ 0`)
+        part = _reduce(a[: ilp * w].reshape(ilp, w), axis=0, initial=0).reshape(4, lanes)
     elif ilp:
-        part = _multi_row_sum(a[: ilp * 4 * lanes].reshape(ilp, 4, lanes), 0)
+        part = _multi_row_sum(a[: ilp * w].reshape(ilp, 4, lanes), 0)
     else:
         part = _ZEROS[dt.char][:4]
     # partial 0, the leftover vectors, then partials 1-3, in that order; then the scalar tail and the lanes
-    p0 = np.add.accumulate(np.concatenate((part[:1], a[ilp * 4 * lanes : nvec * lanes].reshape(-1, lanes), part[1:])))
-    return np.add.accumulate(np.concatenate((_ZEROS[dt.char][0, :1], a[nvec * lanes :], p0[-1])))[-1]
+    p0 = _reduce(np.concatenate((part[:1], a[ilp * w : nvec * lanes].reshape(-1, lanes), part[1:])), axis=0)
+    return np.add.accumulate(np.concatenate((_ZEROS[dt.char][0, :1], a[nvec * lanes :], p0)))[-1]
 
 
 def full_sum(d: np.ndarray) -> np.ndarray | None:
@@ -297,6 +301,20 @@ def dim_sum(d: np.ndarray, axes: tuple) -> np.ndarray | None:
     known to be torch's (another dtype; a large tensor whose threads split the columns of a strided outer sum)."""
     if d.dtype.kind != "f" or d.dtype.itemsize < 4 or d.size == 0:
         return None
+    if axes == (0,) and d.ndim == 2 and d.size < _GRAIN and d.flags.c_contiguous:
+        rows, cols = d.shape
+        if rows < 256 and cols % (128 // d.itemsize) == 0 and rows > 1:
+            # a bias gradient (a batch's rows summed per column, whole vector groups of columns, one thread):
+            # _multi_row_sum inline, blocks of 16 rows summed in order, then the blocks (no second level)
+            if rows < 16:
+                r = _reduce(d, axis=0)
+            else:
+                nb = rows >> 4
+                # (blocks side by side: a reduce over the outermost axis adds in order and runs fastest)
+                r = _reduce(_reduce(d[: nb << 4].reshape(nb, 16, cols).transpose(1, 0, 2), axis=0), axis=0)
+                if rows & 15:
+                    r = _reduce(d[nb << 4 :], axis=0) + r
+            return r + 0
     key = (d.shape, d.strides, axes, d.dtype.char)
     plan = _PLANS.get(key, False)
     if plan is False:
