@@ -398,3 +398,20 @@ def test_broadcast_gradients_sum_in_torchs_order(shape: tuple) -> None:
     b = engine.zeros(shape[-1], requires_grad=True)
     (engine.zeros(shape) + b).backward(engine.tensor(g))
     assert b.grad.numpy().tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("affine", ["weight and bias", "weight", "bias", "none"])
+@pytest.mark.parametrize("shape", [(50, 3), (7, 16), (4, 5, 37), (2, 100), (5, 1)])
+def test_layer_norm_float32_is_torchs_bits(shape: tuple, affine: str) -> None:
+    """torch's cpu layer_norm: RowwiseMoments' mean and variance, (x - mean) * rstd, the affine step fused. A
+    near-zero output after cancellation shows any one-ulp difference in the mean at its fourth printed digit."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(np.float32) * 3 + 1
+    w, b = rng.standard_normal(shape[-1:]).astype(np.float32), rng.standard_normal(shape[-1:]).astype(np.float32)
+
+    def run(T):
+        weight = T.tensor(w) if "weight" in affine else None
+        bias = T.tensor(b) if "bias" in affine else None
+        return T.nn.functional.layer_norm(T.tensor(x), shape[-1:], weight, bias).numpy()
+
+    assert run(engine).tobytes() == run(torch).tobytes()
