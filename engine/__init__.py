@@ -353,11 +353,31 @@ def _numpy_names() -> None:
 _numpy_names()
 
 
-def __getattr__(name: str) -> object:
-    if name == "optim":  # (loaded on first use: most programs never build an optimizer)
-        import importlib
+# torch's top-level names that are torch.nn.functional's own functions (torch.conv2d is F.conv2d)
+_NN_FUNCTIONS = frozenset(
+    {"adaptive_avg_pool1d", "avg_pool1d", "celu_", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+     "cosine_similarity", "hardshrink", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "prelu", "selu_",
+     "threshold_", "max_pool1d", "max_pool2d", "max_pool1d_with_indices", "selu", "celu"}
+)  # fmt: skip
 
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name == "optim":  # (loaded on first use: most programs never build an optimizer)
         return importlib.import_module("engine.optim")
+    value = None
+    if name in _NN_FUNCTIONS:
+        value = getattr(nn.functional, name)
+    elif name in ("convolution", "constant_pad_nd"):
+        value = getattr(importlib.import_module("engine.nn.functional_conv"), name)
+    elif name == "adaptive_max_pool1d":  # torch's top-level one always returns (values, indices)
+        value = importlib.import_module("engine.nn.functional_conv").adaptive_max_pool1d_with_indices
+    else:
+        value = importlib.import_module("engine.nn.functional_norm").TORCH_FUNCTIONS.get(name)
+    if value is not None:
+        globals()[name] = value
+        return value
     from engine.not_covered import not_covered
 
     raise not_covered("torch", name)

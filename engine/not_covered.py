@@ -5,9 +5,9 @@ note rather than a typo in the user's code. `e.not_covered` marks it for hosts t
 from __future__ import annotations
 
 _HINTS = {
-    "torch.nn": "the engine's torch.nn has Module, Parameter, Linear, Embedding, LayerNorm, Dropout, the containers, "
-    "activations and losses; write other layers as a Module whose forward uses tensor ops",
-    "torch.nn.utils": "clip gradients by hand: with torch.no_grad(): for p in params: p.grad.clamp_(-c, c)",
+    "torch.nn": "the engine's torch.nn has Module, Parameter, the containers, Linear, Embedding, the 1-d and 2-d "
+    "convolution and pooling layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU), activations and "
+    "losses; write other layers as a Module whose forward uses tensor ops",
 }
 
 
@@ -17,24 +17,20 @@ TORCH_SUBMODULES = frozenset({"utils", "fft", "distributions", "sparse", "jit", 
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
-    "torch": frozenset({"conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "avg_pool1d", "batch_norm",
-                        "instance_norm", "group_norm", "stft", "istft", "lu", "lu_solve", "lu_unpack",
+    "torch": frozenset({"conv3d", "max_pool3d", "avg_pool3d", "stft", "istft", "lu", "lu_solve", "lu_unpack",
                         "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp", "pca_lowrank",
                         "svd_lowrank", "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
                         "view_as_complex", "view_as_real", "complex", "polar", "vmap", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogram", "histogramdd", "bartlett_window",
-                        "hann_window", "hamming_window", "blackman_window", "kaiser_window"}),
-    "torch.nn.functional": frozenset({"batch_norm", "instance_norm", "group_norm", "local_response_norm", "rms_norm",
-                                      "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                                      "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",
-                                      "avg_pool2d", "avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-                                      "adaptive_avg_pool1d", "adaptive_avg_pool2d", "lp_pool1d", "lp_pool2d",
-                                      "pad", "interpolate", "upsample", "grid_sample", "affine_grid", "unfold",
-                                      "fold", "pixel_shuffle", "pixel_unshuffle", "dropout1d", "dropout2d",
-                                      "dropout3d", "alpha_dropout", "feature_alpha_dropout", "embedding_bag",
-                                      "scaled_dot_product_attention", "multi_head_attention_forward", "ctc_loss",
-                                      "multilabel_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
-                                      "gumbel_softmax", "rrelu", "bilinear"}),
+                        "hann_window", "hamming_window", "blackman_window", "kaiser_window", "pdist", "bilinear",
+                        "rrelu", "channel_shuffle"}),
+    "torch.nn.functional": frozenset({"conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "lp_pool3d",
+                                      "adaptive_max_pool3d", "adaptive_avg_pool3d", "fractional_max_pool2d",
+                                      "max_unpool1d", "max_unpool2d", "grid_sample", "affine_grid",
+                                      "embedding_bag", "scaled_dot_product_attention", "multi_head_attention_forward",
+                                      "ctc_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+                                      "multi_margin_loss", "gumbel_softmax", "rrelu", "bilinear", "pdist",
+                                      "channel_shuffle"}),
     "torch.linalg": frozenset({"matrix_rank", "cond", "matrix_exp", "eig", "eigvals", "lu", "lu_factor",
                                "lu_factor_ex", "lu_solve", "solve_triangular", "inv_ex", "cholesky_ex", "solve_ex",
                                "ldl_factor", "ldl_solve", "householder_product", "tensorinv", "tensorsolve",

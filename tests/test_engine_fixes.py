@@ -415,3 +415,23 @@ def test_layer_norm_float32_is_torchs_bits(shape: tuple, affine: str) -> None:
         return T.nn.functional.layer_norm(T.tensor(x), shape[-1:], weight, bias).numpy()
 
     assert run(engine).tobytes() == run(torch).tobytes()
+
+
+def test_torch_top_level_names_of_nn_functions() -> None:
+    """torch.conv2d, torch.max_pool2d, torch.batch_norm ... exist at the top level as in torch."""
+    x = np.random.default_rng(2).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    w = np.random.default_rng(3).standard_normal((3, 2, 3, 3)).astype(np.float32)
+
+    def run(T):
+        X, W = T.tensor(x), T.tensor(w)
+        return [
+            T.conv2d(X, W, padding=1),
+            T.max_pool2d(X, 2),
+            T.batch_norm(X, None, None, T.zeros(2), T.ones(2), False, 0.1, 1e-5, False),
+            T.adaptive_max_pool1d(X[0], 2)[1],
+            T.constant_pad_nd(X, (1, 1)),
+            T.selu(X),
+        ]
+
+    for got, want in zip(run(engine), run(torch)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)

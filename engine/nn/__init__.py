@@ -77,4 +77,7 @@ def _from_layer_modules(name: str) -> str | None:
 
 
 def __dir__() -> list:
-    return sorted({*globals(), *_LAZY, *_SUBMODULES})
+    import importlib
+
+    extra = [n for where in _LAYER_MODULES for n in getattr(importlib.import_module(where), "__all__", ())]
+    return sorted({*globals(), *_LAZY, *_SUBMODULES, *extra})
