@@ -926,6 +926,18 @@ class Interpreter:
     def visit_Attribute(self, node: ast.Attribute) -> Code:
         obj_c, name, rules, p = self._c(node.value), node.attr, self._rules, self.p
         sized = node.tsr_sized  # type: ignore[attr-defined]
+        if node.tsr_private:  # type: ignore[attr-defined]
+
+            def private_attribute(f: Frame) -> Any:
+                obj = obj_c(f)
+                try:
+                    p.check_private(obj, name)
+                    return getattr(obj, name)
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return private_attribute
 
         dunder = p.dunders.get(name)  # __name__, __version__: the dunders a script may read (read-only strings)
         if dunder is not None:
@@ -959,6 +971,9 @@ class Interpreter:
         dunder = self.p.dunders.get(name)
         if dunder is not None:
             return dunder(obj)
+        if name.startswith("_"):
+            self.p.check_private(obj, name)
+            return getattr(obj, name)
         rule = self._rules.get(type(obj))
         if rule is None:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))

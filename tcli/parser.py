@@ -148,7 +148,10 @@ class _Checker:
         if node.attr in policy.CLASS_SPECIAL_METHODS and isinstance(node.ctx, ast.Load):
             v = node.value  # super().__init__(...): the base class's constructor, the one dunder call allowed
             readable = type(v) is ast.Call and type(v.func) is ast.Name and v.func.id == "super"
-        if node.attr.startswith("_") and not readable:
+        # a single leading underscore may name what a script's own class defined (self._cache, self._init_weights):
+        # decided when it runs (Prelude.private_allowed); a dunder is refused here
+        node.tsr_private = node.attr.startswith("_") and not readable  # type: ignore[attr-defined]
+        if node.attr.startswith("__") and not readable:
             err = AttributeError(private_attribute_message(node.attr))
             err.tsr_node = node  # type: ignore[attr-defined]
             raise err
@@ -208,18 +211,17 @@ class _Checker:
             kind = type(stmt)
             if kind is ast.FunctionDef:
                 name = stmt.name
-                if name.startswith("_") and name not in policy.CLASS_SPECIAL_METHODS:
+                if name.startswith("__") and name not in policy.CLASS_SPECIAL_METHODS:
                     allowed = ", ".join(sorted(policy.CLASS_SPECIAL_METHODS))
                     raise self.fail(
-                        f"method '{name}': tsr classes define public methods and {allowed} only (names starting "
-                        "with '_' are private in tsr)",
+                        f"method '{name}': of the special methods, tsr classes define {allowed} only",
                         stmt,
                     )
                 stmt.tsr_method = True  # type: ignore[attr-defined]
             elif kind is ast.Assign and all(type(t) is ast.Name for t in stmt.targets):
                 for t in stmt.targets:
-                    if t.id.startswith("_"):  # (a class attribute named __getattr__ or __class__ would be Python's)
-                        raise self.fail(f"class attribute '{t.id}': names starting with '_' are private in tsr", t)
+                    if t.id.startswith("__"):  # (a class attribute named __getattr__ or __class__ would be Python's)
+                        raise self.fail(f"class attribute '{t.id}': special names are Python's, not a script's", t)
             elif kind is ast.Pass or (
                 i == 0 and kind is ast.Expr and type(stmt.value) is ast.Constant and type(stmt.value.value) is str
             ):

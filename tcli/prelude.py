@@ -199,6 +199,7 @@ class Prelude:
             defaultdict: self._defaultdict,
         }  # fmt: skip
         self._overrides = self._make_overrides()
+        self._module_internals: frozenset[str] | None = None  # what Module.__init__ sets on every module
 
     # ------------------------------------------------------------------------------------------------
     # limits
@@ -783,7 +784,31 @@ class Prelude:
         self._check_settable(obj, name)
         delattr(obj, name)
 
+    def check_private(self, obj: Any, name: str) -> None:
+        """AttributeError unless `name` (a leading underscore) is one a script's own class owns: a method or class
+        attribute it defined, or an attribute its code set on an instance, never one the engine's classes or
+        Module's own bookkeeping use (self._modules, self._call_impl, t._data stay out of reach)."""
+        if name in policy.READABLE_UNDERSCORED:
+            return
+        cls = obj if isinstance(obj, type) else type(obj)
+        if name.startswith("__") or not _is_script_class(cls) or self._engine_name(cls, name):
+            raise AttributeError(private_attribute_message(name))
+
+    def _engine_name(self, cls: type, name: str) -> bool:
+        """Whether the engine's side of `cls` (its non-script bases, and what Module.__init__ sets on an
+        instance) has `name`."""
+        if any(name in vars(k) for k in cls.__mro__ if not _is_script_class(k)):
+            return True
+        if self._module_internals is None:
+            bases = self.class_bases()
+            self._module_internals = frozenset(vars(bases[0]()))
+        return name in self._module_internals
+
     def _check_settable(self, obj: Any, name: str) -> None:
+        if name.startswith("_"):
+            if name in policy.READABLE_UNDERSCORED:  # (read-only: t._version, __name__)
+                raise AttributeError(private_attribute_message(name))
+            self.check_private(obj, name)
         if type(obj) is ModuleFacade:
             raise AttributeError(f"module '{obj.name}' is read-only in tsr (cannot set '{name}')")
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):

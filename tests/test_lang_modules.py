@@ -229,6 +229,33 @@ PROGRAMS = {
         h = model.register_forward_hook(lambda m, i, o: None)
         m2 = copy.deepcopy(model); print(type(m2).__name__)
     """,
+    "private_names_a_script_class_owns": """
+        import torch
+        from torch import nn
+
+        class GPT(nn.Module):
+            _registry = []
+
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+                self._w = nn.Parameter(torch.ones(2))
+                self._cache = None
+                self.apply(self._init_weights)
+                GPT._registry.append(1)
+
+            def _init_weights(self, module):
+                if isinstance(module, nn.Linear):
+                    torch.nn.init.zeros_(module.bias)
+                    torch.nn.init.ones_(module.weight)
+
+            def forward(self, x):
+                self._cache = x
+                return self.fc(x) * self._w
+
+        m = GPT()
+        print(m(torch.ones(1, 2)), m._cache, len(GPT._registry), [n for n, _ in m.named_parameters()])
+    """,
     "lr_scheduler_and_param_groups": """
         import torch
         w = torch.zeros(3, requires_grad=True)
@@ -297,7 +324,12 @@ def test_state_dict_saves_and_loads_without_pickle(tmp_path, monkeypatch) -> Non
         ("class A(int):\n    pass\n", "torch.autograd.Function or a class defined in the script, not 'int'"),
         ("import torch\n@torch.no_grad()\nclass A(torch.nn.Module):\n    pass\n", "class decorators are not supported"),
         ("import torch\nclass A(torch.nn.Module, metaclass=type):\n    pass\n", "no metaclass or other keywords"),
-        ("import torch\nclass A(torch.nn.Module):\n    def _h(self):\n        pass\n", "method '_h': tsr classes"),
+        ("import torch\nm = torch.nn.Linear(2, 2)\nm._parameters\n", "access to attribute '_parameters'"),
+        ("import torch\nclass A(torch.nn.Module):\n    pass\nA()._modules\n", "access to attribute '_modules'"),
+        ("import torch\nclass A(torch.nn.Module):\n    pass\nA()._apply\n", "access to attribute '_apply'"),
+        ("import torch\nclass A(torch.nn.Module):\n    pass\na = A()\na._parameters = {}\n", "'_parameters'"),
+        ("import torch\nt = torch.ones(2)\nt._data += 1\n", "access to attribute '_data'"),
+        ("x = [1]\nx._y = 2\n", "access to attribute '_y'"),
         ("import torch\nclass A(torch.nn.Module):\n    def __call__(self):\n        pass\n", "method '__call__'"),
         ("import torch\nclass A(torch.nn.Module):\n    import os\n", "a tsr class body holds methods"),
         ("import torch\nclass A(torch.nn.Module):\n    __getattr__ = print\n", "class attribute '__getattr__'"),
