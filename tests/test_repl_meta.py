@@ -144,7 +144,8 @@ def test_gradcheck_passes_and_restores_the_variable(repl: Repl) -> None:
     rows = text.splitlines()
     assert rows[0].split() == ["input", "analytical", "numerical", "abs", "error"]
     assert rows[1].split()[:3] == ["x[0]", "3", "3"]
-    assert rows[3].split()[:3] == ["x[2]", "27", "27"]
+    # (the central difference of x**3, which torch computes as x*x*x, lands within 1e-8 of 27)
+    assert rows[3].split()[:2] == ["x[2]", "27"] and abs(float(rows[3].split()[2]) - 27) < 1e-6
     assert "gradcheck passed: 3 elements agree" in text
     assert str(repl.globals["x"].dtype) == "torch.float32"  # the float64 copy is gone
     assert repl.globals["x"].grad is None  # and nothing was accumulated into the user's tensor
