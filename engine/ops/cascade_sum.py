@@ -172,15 +172,21 @@ def _row_sum(a: np.ndarray) -> Any:
     w = 4 * lanes
     if 0 < ilp < 16:
         # no block of _multi_row_sum completes: its running sums alone, one row of four vectors per step, added
-        # in order (a reduce over the outer axis; starting from 0 gives the sign of torch's `+ 0`)
-        part = _reduce(a[: ilp * w].reshape(ilp, w), axis=0, initial=0).reshape(4, lanes)
+        # in order (a reduce over the outer axis)
+        part = _reduce(a[: ilp * w].reshape(ilp, w), axis=0).reshape(4, lanes)
     elif ilp:
         part = _multi_row_sum(a[: ilp * w].reshape(ilp, 4, lanes), 0)
     else:
         part = _ZEROS[dt.char][:4]
-    # partial 0, the leftover vectors, then partials 1-3, in that order; then the scalar tail and the lanes
-    p0 = _reduce(np.concatenate((part[:1], a[ilp * w : nvec * lanes].reshape(-1, lanes), part[1:])), axis=0)
-    return np.add.accumulate(np.concatenate((_ZEROS[dt.char][0, :1], a[nvec * lanes :], p0)))[-1]
+    # partial 0, the leftover vectors, then partials 1-3, in that order; then the scalar tail and the lanes.
+    # torch starts these sums from 0: only the sign of a zero total can tell, and the final `+ 0` gives it.
+    if ilp * w == nvec * lanes:
+        p0 = _reduce(part, axis=0)
+    else:
+        p0 = _reduce(np.concatenate((part[:1], a[ilp * w : nvec * lanes].reshape(-1, lanes), part[1:])), axis=0)
+    if nvec * lanes == n:
+        return np.add.accumulate(p0)[-1] + 0
+    return np.add.accumulate(np.concatenate((a[nvec * lanes :], p0)))[-1] + 0
 
 
 def full_sum(d: np.ndarray) -> np.ndarray | None:
