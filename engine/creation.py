@@ -306,28 +306,50 @@ def _like(input: Tensor, dtype: Any, device: Any) -> tuple:  # noqa: A002
     return input._data.shape, dt, dev
 
 
+def preserved(d: Any, xp: Any, dt: Any, fill: Any = 0) -> Any:
+    """A new array shaped as d and filled with `fill`, laid out as torch's preserve_format lays it out: with d's
+    strides when d is one dense block in some order of its dims (a transposed or permuted tensor), else
+    contiguous."""
+    if d.ndim > 1 and not d.flags.c_contiguous and dense(d):
+        order = sorted(range(d.ndim), key=lambda i: -d.strides[i])
+        out = xp.full(tuple(d.shape[i] for i in order), fill, dtype=dt)
+        return out.transpose(tuple(int(i) for i in np.argsort(order)))
+    return xp.full(d.shape, fill, dtype=dt)
+
+
+def dense(d: Any) -> bool:
+    """Whether d's elements fill one block of memory with no gaps or overlaps (in some order of its dims)."""
+    order = sorted((i for i in range(d.ndim) if d.shape[i] != 1), key=lambda i: d.strides[i])
+    step = d.itemsize
+    for i in order:
+        if d.strides[i] != step:
+            return False
+        step *= d.shape[i]
+    return True
+
+
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(dev.xp.zeros(shape, dtype=dt), dev, requires_grad)
+    return _finish(preserved(input._data, dev.xp, dt), dev, requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(dev.xp.ones(shape, dtype=dt), dev, requires_grad)
+    return _finish(preserved(input._data, dev.xp, dt, 1), dev, requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(dev.xp.zeros(shape, dtype=dt), dev, requires_grad)
+    return _finish(preserved(input._data, dev.xp, dt), dev, requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(dev.xp.full(shape, fill_value, dtype=dt), dev, requires_grad)
+    return _finish(preserved(input._data, dev.xp, dt, fill_value), dev, requires_grad)
 
 
 # ---- ranges ------------------------------------------------------------------------------------------------
@@ -499,12 +521,16 @@ def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype:
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
+    if not input._data.flags.c_contiguous:  # torch: empty_like (the input's strides), then uniform_ in place
+        return empty_like(input, dtype=dtype, device=device).uniform_(generator=generator).requires_grad_(requires_grad)
     return _finish(rnd.uniform(_gen(generator, dev), shape, dt), dev, requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
+    if not input._data.flags.c_contiguous:  # torch: empty_like (the input's strides), then normal_ in place
+        return empty_like(input, dtype=dtype, device=device).normal_(generator=generator).requires_grad_(requires_grad)
     return _finish(rnd.normal(_gen(generator, dev), shape, dt), dev, requires_grad)
 
 

@@ -579,8 +579,12 @@ def _normal_flat(g: Generator, n: int, dt: np.dtype, mean: float, std: float) ->
     return out
 
 
-def normal(gen: Generator | None, shape: _SHAPE, dtype: object, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
-    """torch.randn / randn_like / torch.normal(float, float, size) / Tensor.normal_(mean, std)."""
+def normal(
+    gen: Generator | None, shape: _SHAPE, dtype: object, mean: float = 0.0, std: float = 1.0, contiguous: bool = True
+) -> np.ndarray:
+    """torch.randn / randn_like / torch.normal(float, float, size) / Tensor.normal_(mean, std). A tensor that is
+    not contiguous gets one Box-Muller draw per element whatever its size (torch's serial kernel), in the
+    order of its memory."""
     g = _gen(gen)
     dt = np.dtype(dtype)
     if dt not in (np.dtype(_F16), np.dtype(_F32), np.dtype(_F64)):
@@ -588,6 +592,8 @@ def normal(gen: Generator | None, shape: _SHAPE, dtype: object, mean: float = 0.
     mean, std = float(mean), float(std)
     if not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
+    if not contiguous:
+        return _cast_double(_scalar_normals(g, _numel(shape), mean, std), dt).reshape(shape)
     return _normal_flat(g, _numel(shape), dt, mean, std).reshape(shape)
 
 

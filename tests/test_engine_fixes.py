@@ -435,3 +435,30 @@ def test_torch_top_level_names_of_nn_functions() -> None:
 
     for got, want in zip(run(engine), run(torch)):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_random_fills_follow_memory_order_and_like_keeps_strides() -> None:
+    """torch fills a transposed or permuted tensor in its memory order (and *_like and clone keep a dense
+    input's strides): dropout after a batch_first LSTM draws torch's mask, rand_like(x.t()) torch's numbers."""
+
+    def run(T):
+        F = T.nn.functional
+        T.manual_seed(0)
+        x = T.ones(4, 3).t()
+        out = [F.dropout(x, 0.5), T.rand_like(x), T.randn_like(x)]
+        w = T.empty(5, 4).t()
+        out += [w.uniform_().clone(), w.normal_().clone()]
+        b = T.empty(3, 4, 5).permute(2, 0, 1)
+        out += [b.bernoulli_(0.3).clone(), T.bernoulli(T.rand(4, 3).t())]
+        out += [x.clone().stride(), T.zeros_like(x).stride(), T.rand_like(x).stride()]
+        lstm = T.nn.LSTM(1, 2, batch_first=True)
+        y, _ = lstm(T.ones(2, 3, 1))
+        out.append(T.nn.Dropout(0.5)(y) != 0)
+        try:
+            x.clone().view(-1)
+        except RuntimeError as e:
+            out.append(str(e))
+        return out
+
+    got, want = run(engine), run(torch)
+    assert [str(g) for g in got] == [str(w) for w in want]

@@ -710,11 +710,28 @@ def _fill_random(x: Tensor, draw: Any, generator: Any, node: str) -> Tensor:
 
     check_inplace(x)
     values = draw(_gen(generator, x._dev))
-    x._data[...] = values if type(x._data) is np.ndarray else x._dev.xp.asarray(values)
+    if type(x._data) is not np.ndarray:
+        values = x._dev.xp.asarray(values)
+    order = memory_order(x._data)
+    if order is None:
+        x._data[...] = values
+    else:  # (the stream of draws, in x's memory order)
+        target = x._data.transpose(order)
+        target[...] = values.reshape(target.shape)
     _bump(x)
     if ENABLED[0] and x._rg:
         _rewrite(x, _RANDOM_NODES[node])
     return x
+
+
+def memory_order(d: Any) -> tuple | None:
+    """The dims of d sorted by stride, so that d.transpose(order) read in C order follows d's memory: the order
+    in which torch's serial kernels write a stream of random numbers into a transposed or permuted tensor.
+    None when that is d's own order."""
+    if d.ndim < 2 or d.flags.c_contiguous:
+        return None
+    order = tuple(sorted(range(d.ndim), key=lambda i: -abs(d.strides[i])))
+    return None if order == tuple(range(d.ndim)) else order
 
 
 def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
@@ -726,8 +743,9 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     from engine import random as rnd
 
+    contiguous = x._data.flags.c_contiguous
     return _fill_random(
-        x, lambda g: rnd.normal(g, x._data.shape, x._data.dtype, mean, std), generator, "NormalBackward0"
+        x, lambda g: rnd.normal(g, x._data.shape, x._data.dtype, mean, std, contiguous), generator, "NormalBackward0"
     )
 
 
@@ -753,6 +771,9 @@ def bernoulli_(x: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
 
     if isinstance(p, Tensor):
         probs = np.broadcast_to(host(p._data), x._data.shape)
+        order = memory_order(x._data)
+        if order is not None:  # (drawn in x's memory order, as they are written)
+            probs = probs.transpose(order)
         draw = lambda g: rnd.bernoulli(g, np.ascontiguousarray(probs), x._data.dtype)  # noqa: E731
         return _fill_random(x, draw, generator, "BernoulliBackward1")
     draw = lambda g: rnd.bernoulli_scalar(g, p, x._data.shape, x._data.dtype)  # noqa: E731

@@ -588,7 +588,13 @@ CloneBackward0 = node_class("CloneBackward0", lambda self, g: (g,))
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
-    return _record(wrap(input._data.copy(), input._dev), CloneBackward0, input, ())
+    d = input._data
+    if d.ndim > 1 and not d.flags.c_contiguous and memory_format is None:
+        from engine.creation import dense
+
+        if dense(d):  # torch's preserve_format: a transposed or permuted tensor's clone keeps its strides
+            return _record(wrap(d.copy(order="K"), input._dev), CloneBackward0, input, ())
+    return _record(wrap(d.copy(), input._dev), CloneBackward0, input, ())
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:  # noqa: A002
