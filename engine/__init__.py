@@ -371,6 +371,8 @@ def __getattr__(name: str) -> object:
         value = getattr(nn.functional, name)
     elif name in ("convolution", "constant_pad_nd"):
         value = getattr(importlib.import_module("engine.nn.functional_conv"), name)
+    elif name in ("layer_norm", "dropout"):
+        value = getattr(nn.functional, "torch_" + name)
     elif name == "adaptive_max_pool1d":  # torch's top-level one always returns (values, indices)
         value = importlib.import_module("engine.nn.functional_conv").adaptive_max_pool1d_with_indices
     else:

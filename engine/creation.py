@@ -474,7 +474,8 @@ def _float_dt(dtype: Any) -> Any:
 
 
 def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
-         device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+         device: Any = None, requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    size = _size_kw(size, kw)
     dt = _float_dt(dtype)
     if dt.kind != "f":
         raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'")
@@ -483,7 +484,8 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
 
 
 def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
-          device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+          device: Any = None, requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    size = _size_kw(size, kw)
     dt = _float_dt(dtype)
     if dt.kind != "f":
         raise RuntimeError(f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")
@@ -492,8 +494,13 @@ def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: A
 
 
 def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
-            device: Any = None, requires_grad: bool = False, size: Any = None) -> Tensor:  # fmt: skip
+            device: Any = None, requires_grad: bool = False, size: Any = None, low: Any = None,
+            high: Any = None) -> Tensor:  # fmt: skip
     args = list(args)
+    if high is not None:  # randint(low=0, high=3, size=(2,)): the keyword forms of torch's two overloads
+        args = ([low] if low is not None else []) + args + [high]
+    elif low is not None:
+        args = [low] + args
     if size is None:
         size = args.pop()
     if len(args) == 1:

@@ -40,7 +40,7 @@ from engine.ops import shape as S
 from engine.ops import special as SPF
 from engine.ops import statistics as STA
 from engine.ops.util import edge_of, node_class, numpy_names
-from engine.tensor import Tensor, view_of, wrap
+from engine.tensor import Size, Tensor, view_of, wrap
 
 
 # ---- operators whose reflected forms need their own node -----------------------------------------------
@@ -314,11 +314,19 @@ def _new_factory(fn_name: str) -> Any:
 
         dtype = dtype if dtype is not None else self.dtype
         device = device if device is not None else self._dev
-        if fn_name == "full":
-            return creation.full(size[0], size[1], dtype=dtype, device=device, requires_grad=requires_grad)
+        # the keyword forms: new_zeros(size=...), new_full(size=..., fill_value=...), new_tensor(data=...)
         if fn_name == "tensor":
-            return creation.tensor(size[0], dtype=dtype, device=device, requires_grad=requires_grad)
-        return getattr(creation, fn_name)(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+            data = kw.pop("data") if "data" in kw and not size else size[0]
+            return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        if "size" in kw and (not size or fn_name == "full" and len(size) == 1 and "fill_value" not in kw):
+            size = (kw.pop("size"), *size)
+        if fn_name == "full":
+            if "fill_value" in kw:
+                size = (*size, kw.pop("fill_value"))
+            if len(size) != 2:
+                raise TypeError('new_full() missing 1 required positional arguments: "fill_value"')
+            return creation.full(size[0], size[1], dtype=dtype, device=device, requires_grad=requires_grad)
+        return getattr(creation, fn_name)(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
 
     return method
 
@@ -462,7 +470,27 @@ for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.ata
 METHODS["float_power_"] = P.float_power_
 METHODS.update(t_=P.t_, transpose_=P.transpose_, swapdims_=P.transpose_, swapaxes_=P.transpose_, squeeze_=P.squeeze_,
                unsqueeze_=P.unsqueeze_)  # fmt: skip
-METHODS.update(diagonal=DG.diagonal, diag_embed=DG.diag_embed, fill_diagonal_=DG.fill_diagonal_)
+METHODS.update(diagonal=DG.diagonal, diag_embed=DG.diag_embed, fill_diagonal_=DG.fill_diagonal_, unfold=DG.unfold)
+
+
+def _new_legacy(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Tensor.new (legacy): x.new(2, 3) an uninitialised tensor of x's dtype and device, x.new() an empty one,
+    x.new([1, 2]) one from data."""
+    from engine import creation
+
+    dtype = kwargs.pop("dtype", None) or self.dtype
+    device = kwargs.pop("device", None) or self._dev
+    if len(args) == 1 and not isinstance(args[0], int) and not _is_size(args[0]):
+        return creation.tensor(args[0], dtype=dtype, device=device)
+    size = args[0] if len(args) == 1 and _is_size(args[0]) else args or (0,)
+    return creation.empty(*size, dtype=dtype, device=device)
+
+
+def _is_size(x: Any) -> bool:
+    return isinstance(x, Size) or (isinstance(x, tuple) and all(isinstance(n, int) for n in x) and len(x) > 0)
+
+
+METHODS["new"] = _new_legacy
 for _name, _fn in CP.METHODS.items():
     METHODS.setdefault(_name, _fn)
 METHODS.update(

@@ -169,9 +169,10 @@ BUILTIN_EXCEPTIONS = frozenset(
     }
 )  # fmt: skip
 
-#: The attributes starting with '_' scripts may read, read-only: strings (type(e).__name__, torch.__version__)
-#: and a tensor's version counter (t._version, which torch's in-place errors talk about).
-READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version"})
+#: The attributes starting with '_' scripts may read, read-only: strings (type(e).__name__, torch.__version__),
+#: a tensor's version counter (t._version, which torch's in-place errors talk about) and x.__class__ (what
+#: the tsr type() gives: a class only where a script may hold one, else a name that cannot be called).
+READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__class__"})
 
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv"})
@@ -286,6 +287,9 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
     "complex": _NUM,
     "range": frozenset({"start", "stop", "step"}),
     "slice": frozenset({"start", "stop", "step", "indices"}),
+    "OrderedDict": frozenset(
+        {"clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values", "move_to_end"}
+    ),
     "Counter": frozenset(
         {"clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values", "most_common",
          "elements", "total", "subtract"}

@@ -49,7 +49,7 @@ _PLAIN_TYPES: dict[type, str] = {
     bool: "bool", float: "float", complex: "complex", range: "range", slice: "slice",
     type({}.keys()): "dict_keys", type({}.items()): "dict_items", type({}.values()): "dict_values",
     # a module's state_dict() and an optimizer's state
-    OrderedDict: "dict", defaultdict: "dict", Counter: "Counter", type(OrderedDict().keys()): "dict_keys",
+    OrderedDict: "OrderedDict", defaultdict: "dict", Counter: "Counter", type(OrderedDict().keys()): "dict_keys",
     type(OrderedDict().items()): "dict_items", type(OrderedDict().values()): "dict_values",
 }  # fmt: skip
 _SAFE_CLASSES = frozenset(_PLAIN_TYPES) | {type(None), type(Ellipsis)}
@@ -190,6 +190,7 @@ class Prelude:
         #: the dunders scripts may read, each a read-only string (policy.READABLE_UNDERSCORED)
         self.dunders: dict[str, Callable[[Any], Any]] = {
             "__name__": self.name_of, "__version__": self.version_of, "_version": self.version_counter_of,
+            "__class__": self._type,  # (layer.__class__.__name__: what type() gives, read-only)
         }  # fmt: skip
         assert set(self.dunders) == policy.READABLE_UNDERSCORED
         self.binary_operators, self.inplace_operators = self._make_operators()

@@ -462,3 +462,27 @@ def test_random_fills_follow_memory_order_and_like_keeps_strides() -> None:
 
     got, want = run(engine), run(torch)
     assert [str(g) for g in got] == [str(w) for w in want]
+
+
+def test_qa_cnn_pass_keywords_unfold_new_and_top_level_names() -> None:
+    """Found by running CNN/RNN tutorials through both: keyword forms of shape and factory arguments,
+    Tensor.unfold (a view, UnfoldBackward0), legacy Tensor.new, torch.layer_norm and torch.dropout."""
+
+    def run(T):
+        T.manual_seed(0)
+        x = T.arange(6).reshape(2, 3)
+        out = [T.flip(x, dims=[1]), x.flip(dims=[0]), x.tile(dims=(2,)), x[:1].expand(size=(3, 3))]
+        out += [x.repeat(repeats=(1, 2)), T.rand(size=(2,)), T.randn(size=(2,)), T.randint(low=0, high=3, size=(4,))]
+        out += [x.new_zeros(size=(2,)), x.new_full(size=(2,), fill_value=2.0), x.new_tensor(data=[1, 2])]
+        v = T.arange(10.0, requires_grad=True)
+        u = v.unfold(0, 3, 2)
+        u.sum().backward()
+        out += [u, u.stride(), v.grad, T.arange(24.0).reshape(2, 3, 4).unfold(1, 2, 1).stride()]
+        z = T.zeros(6)
+        z.unfold(0, 2, 2).fill_(1.0)
+        out += [z, x.float().new(2, 3).shape, x.new([1, 2]), T.tensor(3.0).unfold(0, 1, 1)]
+        out += [T.layer_norm(T.tensor([[1.0, 2.0, 4.0]]), (3,)), T.dropout(T.ones(2), 0.5, False)]
+        return out
+
+    got, want = run(engine), run(torch)
+    assert [str(g) for g in got] == [str(w) for w in want]

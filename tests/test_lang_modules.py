@@ -256,6 +256,20 @@ PROGRAMS = {
         m = GPT()
         print(m(torch.ones(1, 2)), m._cache, len(GPT._registry), [n for n, _ in m.named_parameters()])
     """,
+    "class_names_move_to_end_and_unfold": """
+        import torch
+        from collections import OrderedDict
+
+        net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+        X = torch.ones(1, 1, 8, 8)
+        for layer in net:
+            X = layer(X)
+            print(layer.__class__.__name__, "output shape:\t", X.shape)
+        print(X.__class__, (1).__class__.__name__)
+        d = OrderedDict(a=1, b=2)
+        d.move_to_end("a")
+        print(d, torch.arange(6.0).unfold(0, 2, 2))
+    """,
     "lr_scheduler_and_param_groups": """
         import torch
         w = torch.zeros(3, requires_grad=True)

@@ -41,7 +41,6 @@ def refused(src: str, error: str, **limits: object) -> str:
 # -- private attributes, dunders, Python internals -------------------------------------------------------
 
 DUNDER = [
-    "().__class__",
     "().__class__.__bases__[0].__subclasses__()",
     "print.__self__",
     "[].__class__.__mro__",
@@ -53,9 +52,19 @@ DUNDER = [
     "import torch\ntorch.tensor.__globals__",
     "import torch\ntorch.ones(1)._data",
     "import math\nmath.__loader__",
-    "f'{(1).__class__}'",
+    "f'{(1).__class__.__mro__}'",
+    "(1).__class__.__init__",
     "try:\n    1/0\nexcept Exception as e:\n    e.__traceback__",
 ]
+
+
+def test_class_is_what_type_gives_and_read_only() -> None:
+    """x.__class__ (d2l's layer.__class__.__name__) reads as tsr's type(x): a class only where a script may
+    hold one; a function's is a name that cannot be called; it cannot be assigned."""
+    status, out, _ = run("print((1).__class__, ().__class__ is tuple, print.__class__, (lambda: 0).__class__)")
+    assert (status, out) == (0, "<class 'int'> True <class 'builtin_function_or_method'> <class 'function'>\n")
+    refused("(lambda: 0).__class__()", "TypeError")
+    refused("class_ = [1]\nclass_.__class__ = dict", "AttributeError")
 
 
 @pytest.mark.parametrize("src", DUNDER)
@@ -166,7 +175,7 @@ def test_dangerous_builtins_do_not_exist(name: str) -> None:
         # super() is tsr's: it reaches only a script class's bases, and of their dunders only __init__
         ("super(type, int).mro()", "TypeError"),
         ("super(int, 1).real", "TypeError"),
-        ("super().__class__", "AttributeError"),
+        ("super().__thisclass__", "AttributeError"),
         # staticmethod wraps a function and shows nothing of it
         ("staticmethod(print).__func__", "AttributeError"),
         ("staticmethod(print).__wrapped__", "AttributeError"),

@@ -466,6 +466,17 @@ from engine.nn.functional_more import FUNCTIONS as _MORE  # noqa: E402
 globals().update(_MORE)
 
 
+def torch_layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
+                     eps: float = 1e-5, cudnn_enable: bool = True) -> Tensor:  # noqa: A002  # fmt: skip
+    """torch.layer_norm (the top-level one takes a cudnn flag too)."""
+    return _MORE["layer_norm"](input, normalized_shape, weight, bias, eps)
+
+
+def torch_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.dropout: train is required."""
+    return dropout(input, p, train)
+
+
 # modules whose FUNCTIONS add more of torch.nn.functional (convolution, pooling, normalisation, padding), loaded
 # on first use
 _MODULES = ("engine.nn.functional_conv", "engine.nn.functional_norm")

@@ -140,3 +140,58 @@ def _flat_view(input: Tensor, first: tuple, count: int, stride: int) -> Tensor: 
         t._rg = True
         t.grad_fn = node
     return t
+
+
+def _unfold_bw(self: Any, g: Tensor, shape: tuple, dim: int, size: int, step: int) -> tuple:
+    return (unfold_backward(g, shape, dim, size, step),)
+
+
+def unfold_backward(g: Tensor, shape: tuple, dim: int, size: int, step: int) -> Tensor:
+    """zeros(shape) with every window's gradient added back where the window read: torch's unfold_backward."""
+    out = g._dev.xp.zeros(shape, dtype=g._data.dtype)
+    gd = g._data
+    if not shape:  # a 0-dim input: its one window
+        out[...] = gd.reshape(())
+    n = gd.shape[dim] if shape else 0
+    for k in range(size if shape else 0):  # (one strided add per window offset: windows that overlap add up)
+        idx = [slice(None)] * len(shape)
+        idx[dim] = slice(k, k + step * (n - 1) + 1, step)
+        out[tuple(idx)] += gd[..., k]
+    prev = ENABLED[0]
+    ENABLED[0] = False
+    try:
+        r = wrap(out, g._dev)
+    finally:
+        ENABLED[0] = prev
+    if ENABLED[0] and g._rg:  # under create_graph: its own gradient is unfold again
+        return record(UnfoldBackwardBackward0, out, g._dev, (g,), (dim, size, step), (None, None, None))
+    return r
+
+
+UnfoldBackwardBackward0 = node_class(
+    "UnfoldBackwardBackward0", lambda self, gg, dim, size, step: (unfold(gg, dim, size, step),)
+)
+UnfoldBackward0 = node_class("UnfoldBackward0", _unfold_bw)
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002
+    """Tensor.unfold: every `size`-long window along `dimension`, `step` apart, as a new last dim; a view."""
+    d = input._data
+    n = max(d.ndim, 1)
+    dim = norm_dim(dimension, n)
+    length = d.shape[dim] if d.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    st = [s // d.itemsize for s in d.strides] if d.ndim else [1]
+    base = d if d.ndim else d.reshape(1)
+    count = (length - size) // step + 1
+    if d.ndim == 0:  # (a 0-dim tensor's one window is the whole result)
+        shape, strides = (size,), (1,)
+    else:
+        shape = tuple(count if k == dim else base.shape[k] for k in range(n)) + (size,)
+        strides = tuple(st[k] * step if k == dim else st[k] for k in range(n)) + (st[dim],)
+    r = _strided(base, (), shape, strides)
+    t = view_of(r, input)
+    return _record(t, UnfoldBackward0, input, (d.shape, dim, size, step), lambda p: unfold(p, dim, size, step))

@@ -341,7 +341,9 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
 ExpandBackward0 = node_class("ExpandBackward0", lambda self, g, shape: (sum_to(g, shape),))
 
 
-def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:  # noqa: A002
+    if size is not None and not sizes:
+        sizes = (size,)
     if not sizes:
         raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = _shape_args(sizes)
@@ -408,7 +410,9 @@ def _repeat_bw(self: Any, g: Tensor, shape: tuple, reps: tuple) -> tuple:
 RepeatBackward0 = node_class("RepeatBackward0", _repeat_bw)
 
 
-def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+def repeat(input: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:  # noqa: A002
+    if repeats is not None and not sizes:
+        sizes = (repeats,)
     if not sizes:
         raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     reps = _shape_args(sizes)
@@ -498,8 +502,12 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     return tuple(out)
 
 
-def tile(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+def tile(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
     """torch.tile: repeat, with too few counts padded by leading 1s (RepeatBackward0, as in torch)."""
+    if "dims" in kw and not dims:
+        dims = (kw.pop("dims"),)
+    if kw:
+        raise TypeError(f"tile() got an unexpected keyword argument '{next(iter(kw))}'")
     reps = _shape_args(dims)
     return repeat(input, *((1,) * (input._data.ndim - len(reps)) + tuple(reps)))
 
@@ -534,7 +542,11 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
 FlipBackward0 = node_class("FlipBackward0", lambda self, g, dims: (g.flip(dims),))
 
 
-def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+def flip(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
+    if "dims" in kw and not dims:
+        dims = (kw.pop("dims"),)
+    if kw:
+        raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kw))}'")
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     d = input._data
