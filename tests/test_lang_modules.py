@@ -352,8 +352,8 @@ def test_state_dict_saves_and_loads_without_pickle(tmp_path, monkeypatch) -> Non
             "'__dict__'",
         ),
         (
-            "import torch\nclass A(torch.nn.Module):\n    def f(self):\n        return super().__class__\nA().f()\n",
-            "'__class__'",
+            "import torch\nclass A(torch.nn.Module):\n    def f(self):\n        return super().__doc__\nA().f()\n",
+            "'__doc__'",
         ),
         ("import torch\nclass A(torch.nn.Module):\n    pass\nA.__subclasses__()\n", "'__subclasses__'"),
         ("import torch\nclass A(torch.nn.Module):\n    pass\nA().forward.__func__\n", "'__func__'"),
