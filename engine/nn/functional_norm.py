@@ -322,6 +322,10 @@ def _batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, runni
     def backward(g: Tensor, x: Tensor, w: Any, rm: Any, rv: Any) -> tuple:
         if ENABLED[0]:  # create_graph: engine ops, the statistics recomputed from x inside the graph
             return _bn_backward_graph(g, x, w, rm, rv, training, eps, bias)
+        if not training and rv is not None:  # torch's eval backward: 1/sqrt(var + eps) in double, then rounded
+            xp_ = rv._dev.xp
+            inv = (1.0 / xp_.sqrt(rv._data.astype(_F64) + eps)).astype(mean.dtype)
+            return _bn_backward_arrays(g, x, w, mean, inv, training, bias)
         return _bn_backward_arrays(g, x, w, mean, invstd, training, bias)
 
     # torch saves the input, the weight and the running statistics (checked for in-place changes), not the bias
@@ -360,8 +364,10 @@ def _bn_backward_arrays(g: Tensor, x: Tensor, w: Tensor | None, mean: Any, invst
             gx = gd - grad_mean.reshape(shape)
             gx -= xc
             gx *= scale.reshape(shape)
-        else:
-            gx = gd * scale.reshape(shape)
+        else:  # (g * invstd) * weight: two roundings, in torch's order
+            gx = gd * invstd.reshape(shape)
+            if wd is not None:
+                gx *= wd.reshape(shape)
         gx = wrap(gx, x._dev)
     if need_w:
         gw = wrap((dotp * invstd).astype(dt), x._dev)
