@@ -5,6 +5,8 @@ note rather than a typo in the user's code. `e.not_covered` marks it for hosts t
 from __future__ import annotations
 
 _HINTS = {
+    "torch.nn.utils.rnn.pack_padded_sequence": "pad the batch with pad_sequence and run the RNN over it; take each "
+    "sequence's output at its own length (out[torch.arange(B), lengths - 1] with batch_first=True)",
     "torch.nn": "the engine's torch.nn has Module, Parameter, the containers, Linear, Embedding, the 1-d and 2-d "
     "convolution and pooling layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU), activations and "
     "losses; write other layers as a Module whose forward uses tensor ops",
@@ -36,6 +38,8 @@ _IN_TORCH = {
                                "ldl_factor", "ldl_solve", "householder_product", "tensorinv", "tensorsolve",
                                "vander", "cross"}),
     "torch.autograd": frozenset({"functional", "forward_ad", "graph", "profiler"}),
+    "torch.nn.utils.rnn": frozenset({"PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
+                                     "pack_sequence", "unpack_sequence", "invert_permutation"}),
     "torch.special": frozenset({"zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
                                 "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
                                 "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",

@@ -996,7 +996,7 @@ class Prelude:
         try:
             return module.get(name)
         except AttributeError as e:
-            if "not available" in str(e) or "not allowed" in str(e):
+            if "not available" in str(e) or "not allowed" in str(e) or "is not in tcli's engine" in str(e):
                 raise ImportError(str(e)) from None
         try:
             return self.import_module(f"{module.name}.{name}")

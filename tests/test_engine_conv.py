@@ -797,3 +797,15 @@ def test_saved_input_modified_in_place_is_torchs_error() -> None:
     ok = [lambda T, a: _F(T).pad(a, (1, 1)), lambda T, a: _F(T).pixel_shuffle(a[:, :1].expand(1, 4, 5, 5), 2)]
     for op in ok:  # (torch's node keeps only sizes: modifying the input afterwards is fine)
         assert fn(torch, op) == fn(engine, op) == "no error"
+
+
+@pytest.mark.parametrize("out", [(3, 4), (4, 4), (7, 5)])
+def test_adaptive_avg_pool_is_torchs_bits(out: tuple) -> None:
+    """torch sums each window in row-major order, then divides by its height and width: averages of whole
+    numbers stay whole (print as `10.`, not `10.0000`), and random inputs give torch's last bits."""
+    rng = np.random.default_rng(0)
+    for x in (np.arange(2 * 10 * 9, dtype=np.float32).reshape(1, 2, 10, 9), rng.standard_normal((2, 3, 10, 9))):
+        x = x.astype(np.float32)
+        want = torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x), out).numpy()
+        got = engine.nn.functional.adaptive_avg_pool2d(engine.tensor(x), out).cpu().numpy()
+        assert got.tobytes() == want.tobytes()

@@ -830,8 +830,9 @@ def test_utils_namespace() -> None:
     assert enn.utils is U
     for name in U.__all__:
         assert callable(getattr(U, name)) and callable(getattr(torch.nn.utils, name)), name
-    with pytest.raises(AttributeError, match="torch.nn.utils.rnn is not in tcli's engine"):
-        U.rnn  # noqa: B018
+    assert callable(U.rnn.pad_sequence)
+    with pytest.raises(AttributeError, match="torch.nn.utils.prune is not in tcli's engine"):
+        U.prune  # noqa: B018
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         U.nothing  # noqa: B018
 

@@ -270,6 +270,20 @@ PROGRAMS = {
         d.move_to_end("a")
         print(d, torch.arange(6.0).unfold(0, 2, 2))
     """,
+    "pad_sequence_and_area_interpolation": """
+        import torch
+        from torch.nn.utils.rnn import pad_sequence, unpad_sequence
+
+        a = torch.ones(3, 2, requires_grad=True)
+        b = torch.ones(1, 2) * 2
+        p = pad_sequence([a, b])
+        print(p.shape, p.grad_fn.name(), pad_sequence([a, b], batch_first=True, padding_value=-1.0))
+        print(pad_sequence([a.detach(), b], batch_first=True, padding_side="left"))
+        (p * torch.arange(12.0).reshape(3, 2, 2)).sum().backward()
+        print(a.grad, [t.shape for t in unpad_sequence(p, torch.tensor([3, 1]))])
+        x = torch.arange(2 * 7 * 9.0).reshape(1, 2, 7, 9)
+        print(torch.nn.functional.interpolate(x, size=(3, 4), mode="area"))
+    """,
     "lr_scheduler_and_param_groups": """
         import torch
         w = torch.zeros(3, requires_grad=True)

@@ -979,10 +979,25 @@ def _adaptive_matrix(xp: Any, size: int, out: int, dtype: Any) -> Any:
 
 
 def _adaptive_avg_arr(xp: Any, x: Any, oh: int, ow: int) -> Any:
+    """torch's cpu adaptive average pool: each window summed element by element in row-major order from 0, then
+    divided by its height and then by its width (so the average of whole numbers prints as torch's). All
+    windows at once: one step per offset inside the largest window, windows already done left as they are."""
+
     def fn(a: Any) -> Any:
-        ah = _adaptive_matrix(xp, a.shape[-2], oh, a.dtype)
-        aw = _adaptive_matrix(xp, a.shape[-1], ow, a.dtype)
-        return xp.matmul(ah, xp.matmul(a, aw.T))
+        h, w = a.shape[-2], a.shape[-1]
+        sh, eh = _adaptive_bounds(h, oh)
+        sw, ew = _adaptive_bounds(w, ow)
+        kh, kw = eh - sh, ew - sw
+        acc = xp.zeros((*a.shape[:-2], oh, ow), dtype=a.dtype)
+        for r in range(int(kh.max())):
+            rows = np.minimum(sh + r, h - 1)
+            band = a[..., rows, :]  # (..., oh, w)
+            for c in range(int(kw.max())):
+                cols = np.minimum(sw + c, w - 1)
+                term = band[..., :, cols]  # (..., oh, ow)
+                live = xp.asarray((r < kh)[:, None] & (c < kw)[None, :])
+                acc = xp.where(live, acc + term, acc)
+        return acc / xp.asarray(kh.astype(a.dtype))[:, None] / xp.asarray(kw.astype(a.dtype))[None, :]
 
     return _run(xp, fn, x.dtype, x)
 
@@ -1623,7 +1638,8 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:  # noqa: A002  # fmt: skip
-    """torch.nn.functional.interpolate for modes nearest (3-d and 4-d input), linear (3-d) and bilinear (4-d)."""
+    """torch.nn.functional.interpolate for modes nearest and area (3-d and 4-d input), linear (3-d) and bilinear
+    (4-d)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError(
@@ -1677,14 +1693,16 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input"
         )
     key = (mode, input.dim())
-    if key not in (("nearest", 3), ("nearest", 4), ("linear", 3), ("bilinear", 4)):
+    if key not in (("nearest", 3), ("nearest", 4), ("linear", 3), ("bilinear", 4), ("area", 3), ("area", 4)):
         if input.dim() == 3 and mode == "bilinear":
             raise NotImplementedError("Got 3D input, but bilinear mode needs 4D input")
         if input.dim() == 4 and mode == "linear":
             raise NotImplementedError("Got 4D input, but linear mode needs 3D input")
         if input.dim() in (3, 4, 5) and mode in ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area",
                                                   "nearest-exact"):  # fmt: skip
-            raise NotImplementedError(f"the engine's interpolate covers nearest, linear and bilinear (got {mode})")
+            raise NotImplementedError(
+                f"the engine's interpolate covers nearest, area, linear and bilinear (got {mode})"
+            )
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: nearest | "
             f"linear | bilinear | bicubic | trilinear | area | nearest-exact (got {mode})"
@@ -1696,6 +1714,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         scales_k = scales
     else:
         scales_k = [None] * dim
+    if mode == "area":  # torch: an adaptive average pool to the output size
+        return adaptive_avg_pool1d(input, out_size) if dim == 1 else adaptive_avg_pool2d(input, out_size)
     shape = input._data.shape
     if input.numel() == 0 and not int(np.prod(shape[1:])):
         raise RuntimeError(

@@ -3,8 +3,9 @@ and parameters_to_vector / vector_to_parameters, as torch 2.13 computes them (to
 convert_parameters.py): the total norm is the norm of the per-tensor norms, stacked in torch's order (grouped
 by device and dtype), and gradients are scaled by min(max_norm / (total + 1e-6), 1) as a tensor, so the
 returned norm and the clipped gradients carry torch's roundings. foreach is accepted (torch allows it on the
-cpu and cuda alike); the per-tensor loop computes what torch's foreach kernels compute. torch.nn.utils'
-submodules (rnn, parametrize, prune, ...) and the weight reparametrisations are not covered."""
+cpu and cuda alike); the per-tensor loop computes what torch's foreach kernels compute. Of torch.nn.utils'
+submodules, rnn has pad_sequence (engine/nn/utils/rnn.py); parametrize, prune and the weight
+reparametrisations are not covered."""
 
 from __future__ import annotations
 
@@ -173,18 +174,22 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
 
 
 # torch.nn.utils names the engine does not have (its submodules and the weight reparametrisations)
-_IN_TORCH = frozenset({"rnn", "parametrize", "parametrizations", "prune", "stateless", "weight_norm",
+_IN_TORCH = frozenset({"parametrize", "parametrizations", "prune", "stateless", "weight_norm",
                        "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "skip_init",
                        "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
                        "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"})  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
+    if name == "rnn":  # (loaded on first use)
+        import importlib
+
+        return importlib.import_module("engine.nn.utils.rnn")
     if name not in _IN_TORCH:
         raise AttributeError(f"module 'torch.nn.utils' has no attribute '{name}'")
     e = AttributeError(
         f"torch.nn.utils.{name} is not in tcli's engine; its torch.nn.utils has clip_grad_norm_, clip_grad_value_, "
-        "get_total_norm, clip_grads_with_norm_, parameters_to_vector and vector_to_parameters"
+        "get_total_norm, clip_grads_with_norm_, parameters_to_vector, vector_to_parameters and rnn.pad_sequence"
     )
     e.not_covered = True  # type: ignore[attr-defined]  (engine.not_covered's mark, for hosts that rephrase)
     raise e
