@@ -1114,3 +1114,11 @@ def test_namespace_types_and_scope_note() -> None:
         pass
 
     assert repr(Net) == type.__repr__(Net) == f"<class '{__name__}.{Net.__qualname__}'>"
+
+
+@pytest.mark.parametrize("make", ["Linear(2, 2)", "ReLU()", "Sigmoid()", "Tanh()", "LayerNorm(2)", "Dropout()",
+                                  "MaxPool1d(2)", "Embedding(3, 2)", "GELU()", "LeakyReLU()"])  # fmt: skip
+def test_a_list_or_array_into_a_layer_is_torchs_type_error(make: str) -> None:
+    """A numpy batch passed straight into a model: torch's argument-parser TypeError, naming the function."""
+    for arg in ([[1.0, 2.0]], np.ones((1, 2), np.float32)):
+        same_error(lambda T, a=arg: eval(f"T.nn.{make}")(a))  # noqa: S307 - the test's own constant strings

@@ -18,7 +18,17 @@ from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
 
+def tensor_arg(fn: str, x: Any, name: str = "input", pos: int = 1) -> None:
+    """torch's argument-parser TypeError for a list or an array where a function takes a tensor (a numpy batch
+    passed straight into a model)."""
+    if not isinstance(x, Tensor):
+        tp = type(x)
+        what = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {what}")
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    tensor_arg("relu", input)
     return input.relu_() if inplace else E.relu(input)
 
 
@@ -83,6 +93,7 @@ def _detached(*ts: Any) -> tuple:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    tensor_arg("leaky_relu", input)
     if inplace:  # torch's leaky_relu_: the leaf and version rules, x's graph rewritten
         from engine.ops.inplace import apply
 
@@ -127,6 +138,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    tensor_arg("gelu", input)
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     if input._data.dtype.kind != "f":
@@ -153,6 +165,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """torch's paths (aten linear): a 2-D input with bias is one addmm; a contiguous input of other ranks is
     flattened to 2-D for it (ViewBackward0 on top); otherwise matmul, then the bias added."""
+    tensor_arg("linear", input)
     if bias is not None and isinstance(input, Tensor) and isinstance(bias, Tensor):
         d = input._data
         if d.ndim == 2:
@@ -369,6 +382,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:  # noqa: A002  # fmt: skip
+    tensor_arg("cross_entropy_loss", input)
     reduction = _legacy(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
@@ -446,6 +460,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    tensor_arg("dropout", input)
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:

@@ -23,6 +23,7 @@ import numpy as np
 
 from engine.autograd import Node
 from engine.grad_mode import ENABLED
+from engine.nn import functional as _functional
 from engine.ops.util import edge_of, node_class, record
 from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
@@ -752,6 +753,7 @@ def _max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any, paddi
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:  # noqa: A002  # fmt: skip
+    _functional.tensor_arg("max_pool2d", input)
     out, idx = _max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (out, idx) if return_indices else out
 
@@ -807,6 +809,7 @@ def _check_max_pool1d(input: Tensor, kernel_size: Any, stride: Any, padding: Any
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:  # noqa: A002  # fmt: skip
+    _functional.tensor_arg("max_pool1d", input)
     if not return_indices:
         _check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
     # at::max_pool1d_with_indices: max_pool2d over a height of 1 (UnsqueezeBackward0 below, SqueezeBackward1 on top)

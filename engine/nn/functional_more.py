@@ -462,6 +462,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:  # noqa: A002  # fmt: skip
+    from engine.nn.functional import tensor_arg
+
+    tensor_arg("layer_norm", input)
     if isinstance(normalized_shape, int):  # torch's argument parser takes a sequence only
         raise TypeError(
             "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
@@ -594,6 +597,9 @@ def _embedding_renorm(weight: Tensor, indices: Tensor, max_norm: float, norm_typ
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:  # noqa: A002  # fmt: skip
+    from engine.nn.functional import tensor_arg
+
+    tensor_arg("embedding", input, "indices", 2)
     if padding_idx is not None:
         if padding_idx > 0:
             if padding_idx >= weight.size(0):

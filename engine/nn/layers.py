@@ -268,6 +268,7 @@ class ReLU(_Activation):
     _torch_name = _ACTIVATION
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        F.tensor_arg("relu", input)
         return input.relu_() if self.inplace else E.relu(input)
 
 
@@ -370,6 +371,7 @@ class Sigmoid(Module):
     _torch_name = _ACTIVATION
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        F.tensor_arg("sigmoid", input)
         return E.sigmoid(input)
 
 
@@ -377,6 +379,7 @@ class Tanh(Module):
     _torch_name = _ACTIVATION
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        F.tensor_arg("tanh", input)
         return E.tanh(input)
 
 
