@@ -809,3 +809,17 @@ def test_adaptive_avg_pool_is_torchs_bits(out: tuple) -> None:
         want = torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x), out).numpy()
         got = engine.nn.functional.adaptive_avg_pool2d(engine.tensor(x), out).cpu().numpy()
         assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
+def test_avg_pool_of_integers_is_torchs(dtype: str) -> None:
+    """torch's avg_pool2d kernel takes int64 among the integers: a uint8 image is its NotImplementedError."""
+    x = np.arange(16, dtype=dtype).reshape(1, 1, 4, 4)
+    _both_raise_or_equal = [lib.nn.functional.avg_pool2d for lib in (torch, engine)]
+    results = []
+    for fn, lib in zip(_both_raise_or_equal, (torch, engine)):
+        try:
+            results.append(str(fn(lib.tensor(x), 2).cpu()).replace("device='cuda:0', ", ""))
+        except NotImplementedError as e:
+            results.append(str(e))
+    assert results[0] == results[1]

@@ -924,6 +924,8 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     ow = _pool_out(w, kw, pw, sw, 1, ceil_mode)
     _pool2d_shape_check(input, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
     _not_for("avg_pool2d", input, "fiu")
+    if input._data.dtype.kind in "iu" and input._data.dtype != np.int64:  # torch's kernel takes int64 only
+        raise NotImplementedError(f"\"avg_pool2d\" not implemented for '{input.dtype.scalar_name()}'")
     prm = (kh, kw, sh, sw, ph, pw, oh, ow, ceil_mode, bool(count_include_pad), divisor_override)
     return _avg_pool2d_prim(input, prm)
 
