@@ -943,3 +943,197 @@ def test_host_function_types_count_as_functions() -> None:
         assert sched.state_dict()["lr_lambdas"] == [None, None]
     finally:
         S.FUNCTION_TYPES = saved
+
+
+# ---- the schedulers that drive others, cycle the lr or restart it ---------------------------------------------
+def adam_two_groups(lib: Any) -> Any:
+    ps = params(lib, [(3,), (2,)], "float32", 0)
+    return lib.optim.Adam([{"params": ps[:1]}, {"params": ps[1:], "lr": 0.5}], lr=0.1, betas=(0.9, 0.99)), ps
+
+
+class Scale:
+    """A callable object as CyclicLR's scale_fn (its __dict__ is what state_dict keeps)."""
+
+    def __init__(self) -> None:
+        self.base = 0.8
+
+    def __call__(self, x: float) -> float:
+        return self.base**x
+
+
+MORE_SCHEDULERS = {
+    "SequentialLR": lambda S, o: S.SequentialLR(
+        o, [S.LinearLR(o, start_factor=0.1, total_iters=5), S.CosineAnnealingLR(o, T_max=10, eta_min=1e-3)], [5]
+    ),
+    "SequentialLR three": lambda S, o: S.SequentialLR(
+        o, [S.ConstantLR(o, factor=0.3, total_iters=4), S.ExponentialLR(o, 0.9), S.StepLR(o, 3, 0.5)], [4, 12]
+    ),
+    "ChainedScheduler": lambda S, o: S.ChainedScheduler(
+        [S.ConstantLR(o, factor=0.5, total_iters=4), S.ExponentialLR(o, gamma=0.9)]
+    ),
+    "ChainedScheduler with optimizer": lambda S, o: S.ChainedScheduler(
+        [S.LinearLR(o, start_factor=0.2, total_iters=6), S.CosineAnnealingLR(o, T_max=7)], optimizer=o
+    ),
+    "CyclicLR": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4),
+    "CyclicLR triangular2": lambda S, o: S.CyclicLR(
+        o, base_lr=[0.01, 0.02], max_lr=[0.1, 0.3], step_size_up=3, step_size_down=5, mode="triangular2"
+    ),
+    "CyclicLR exp_range": lambda S, o: S.CyclicLR(
+        o, 0.01, 0.1, step_size_up=5, mode="exp_range", gamma=0.97, base_momentum=0.7, max_momentum=0.95
+    ),
+    "CyclicLR scale_fn": lambda S, o: S.CyclicLR(o, 0.01, 0.1, step_size_up=3, scale_fn=Scale()),
+    "CyclicLR scale_fn iterations": lambda S, o: S.CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, scale_fn=lambda x: 0.99**x, scale_mode="iterations"
+    ),
+    "CyclicLR no momentum": lambda S, o: S.CyclicLR(o, 0.01, 0.1, step_size_up=6, cycle_momentum=False),
+    "CosineAnnealingWarmRestarts": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=1e-3),
+    "CosineAnnealingWarmRestarts T_mult=1": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=4),
+    "OneCycleLR": lambda S, o: S.OneCycleLR(o, max_lr=0.1, total_steps=30),
+    "OneCycleLR epochs": lambda S, o: S.OneCycleLR(
+        o, max_lr=[0.1, 0.4], epochs=5, steps_per_epoch=6, pct_start=0.25, anneal_strategy="linear"
+    ),
+    "OneCycleLR three_phase": lambda S, o: S.OneCycleLR(
+        o, max_lr=0.2, total_steps=30, three_phase=True, div_factor=10.0, final_div_factor=100.0
+    ),
+    "OneCycleLR three_phase linear": lambda S, o: S.OneCycleLR(
+        o, 0.2, total_steps=30, three_phase=True, anneal_strategy="linear", base_momentum=[0.8, 0.7]
+    ),
+    "OneCycleLR no momentum": lambda S, o: S.OneCycleLR(o, 0.1, total_steps=30, cycle_momentum=False),
+}
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("name", list(MORE_SCHEDULERS))
+def test_more_scheduler_sequences(name: str, optimizer: str) -> None:
+    """30 steps (OneCycleLR's total_steps less its initial one): each get_last_lr() and each group's momentum
+    (SGD) or betas (Adam), then the state_dict and the parameters."""
+    out = {}
+    for lib in (torch, engine):
+        opt, ps = (two_groups if optimizer == "sgd" else adam_two_groups)(lib)
+        key = "momentum" if optimizer == "sgd" else "betas"
+        sched = MORE_SCHEDULERS[name](lib.optim.lr_scheduler, opt)
+        seq = [(sched.get_last_lr(), [g[key] for g in opt.param_groups])]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the right order warns about nothing
+            for _ in range(29):
+                for p in ps:
+                    p.grad = lib.ones_like(p)
+                opt.step()
+                sched.step()
+                seq.append((sched.get_last_lr(), [g[key] for g in opt.param_groups]))
+        out[lib] = (seq, [dict(g, params=None) for g in opt.param_groups], sched.state_dict(), opt, ps)
+    e, t = out[engine], out[torch]
+    assert e[0] == t[0]  # plain floats: exactly equal
+    assert_tree(e[0], t[0], "get_last_lr() and momentum sequence")
+    assert_tree(e[1], t[1], "param_groups")
+    assert_tree(e[2], t[2], "scheduler state_dict")
+    assert_same_optimizer(e[3], t[3], e[4], t[4])
+    assert repr(type(MORE_SCHEDULERS[name](engine.optim.lr_scheduler, two_groups(engine)[0]))) == repr(
+        type(MORE_SCHEDULERS[name](torch.optim.lr_scheduler, two_groups(torch)[0]))
+    )
+
+
+def test_cosine_warm_restarts_fractional_epochs() -> None:
+    out = {}
+    for lib in (torch, engine):
+        opt, _ = two_groups(lib)
+        sched = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.01)
+        seq = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (no optimizer.step() here)
+            for epoch in range(8):
+                for i in range(4):
+                    sched.step(epoch + i / 4)
+                    seq.append((sched.get_last_lr(), sched.T_cur, sched.T_i, sched.last_epoch))
+            for epoch in (26, None, 3.5, None, 0, 13.25):  # jumping around, then plain steps in between
+                sched.step(epoch)
+                seq.append((sched.get_last_lr(), sched.T_cur, sched.T_i, sched.last_epoch))
+        out[lib] = (seq, sched.state_dict())
+    assert out[engine][0] == out[torch][0]
+    assert_tree(out[engine], out[torch])
+
+
+def test_more_scheduler_state_dict_round_trip() -> None:
+    out = {}
+    for lib in (torch, engine):
+        S = lib.optim.lr_scheduler
+        opt, _ = two_groups(lib)
+        a = S.CyclicLR(opt, 0.01, 0.1, step_size_up=3, scale_fn=Scale())
+        a._scale_fn_custom.base = 0.5
+        seq = MORE_SCHEDULERS["SequentialLR"](S, opt)
+        for _ in range(7):
+            opt.step()
+            a.step()
+            seq.step()
+        sd_a, sd_seq = a.state_dict(), seq.state_dict()
+        opt2, _ = two_groups(lib)
+        b = S.CyclicLR(opt2, 0.01, 0.1, step_size_up=3, scale_fn=Scale())
+        b.load_state_dict(sd_a)
+        seq2 = MORE_SCHEDULERS["SequentialLR"](S, opt2)
+        seq2.load_state_dict(sd_seq)
+        opt2.step()
+        b.step()
+        seq2.step()
+        out[lib] = (sd_a, sd_seq, b._scale_fn_custom.base, b.get_last_lr(), seq2.get_last_lr(), sorted(sd_seq))
+    assert_tree(out[engine], out[torch])
+
+
+MORE_SCHEDULER_ERRORS = {
+    "onecycle past total_steps": lambda lib: [
+        s.step() for s in [lib.optim.lr_scheduler.OneCycleLR(two_groups(lib)[0], 0.1, total_steps=5)] for _ in range(6)
+    ],
+    "onecycle anneal_strategy": lambda lib: lib.optim.lr_scheduler.OneCycleLR(
+        two_groups(lib)[0], 0.1, total_steps=5, anneal_strategy="exp"
+    ),
+    "onecycle no total": lambda lib: lib.optim.lr_scheduler.OneCycleLR(two_groups(lib)[0], 0.1, epochs=3),
+    "onecycle total_steps": lambda lib: lib.optim.lr_scheduler.OneCycleLR(two_groups(lib)[0], 0.1, total_steps=0),
+    "onecycle epochs": lambda lib: lib.optim.lr_scheduler.OneCycleLR(
+        two_groups(lib)[0], 0.1, epochs=2.0, steps_per_epoch=3
+    ),
+    "onecycle pct_start": lambda lib: lib.optim.lr_scheduler.OneCycleLR(
+        two_groups(lib)[0], 0.1, total_steps=5, pct_start=1
+    ),
+    "onecycle max_lr count": lambda lib: lib.optim.lr_scheduler.OneCycleLR(two_groups(lib)[0], [0.1], total_steps=5),
+    "onecycle no momentum": lambda lib: lib.optim.lr_scheduler.OneCycleLR(
+        lib.optim.Adagrad([p1(lib)]), 0.1, total_steps=5
+    ),
+    "cyclic mode": lambda lib: lib.optim.lr_scheduler.CyclicLR(two_groups(lib)[0], 0.01, 0.1, mode="sine"),
+    "cyclic not an optimizer": lambda lib: lib.optim.lr_scheduler.CyclicLR([1], 0.01, 0.1),
+    "cyclic no momentum": lambda lib: lib.optim.lr_scheduler.CyclicLR(lib.optim.Adagrad([p1(lib)]), 0.01, 0.1),
+    "cyclic base_momentum count": lambda lib: lib.optim.lr_scheduler.CyclicLR(
+        two_groups(lib)[0], 0.01, 0.1, base_momentum=[0.8, 0.8, 0.8]
+    ),
+    "warm restarts T_0": lambda lib: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(two_groups(lib)[0], 0),
+    "warm restarts T_mult": lambda lib: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        two_groups(lib)[0], 2, T_mult=1.5
+    ),
+    "warm restarts eta_min": lambda lib: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        two_groups(lib)[0], 2, eta_min="0"
+    ),
+    "warm restarts negative epoch": lambda lib: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        two_groups(lib)[0], 2
+    ).step(-1),
+    "sequential empty": lambda lib: lib.optim.lr_scheduler.SequentialLR(two_groups(lib)[0], [], []),
+    "sequential milestones": lambda lib: (
+        lambda S, o: S.SequentialLR(o, [S.StepLR(o, 2), S.ExponentialLR(o, 0.9)], [2, 4])
+    )(lib.optim.lr_scheduler, two_groups(lib)[0]),
+    "sequential plateau": lambda lib: (lambda S, o: S.SequentialLR(o, [S.StepLR(o, 2), S.ReduceLROnPlateau(o)], [2]))(
+        lib.optim.lr_scheduler, two_groups(lib)[0]
+    ),
+    "sequential not a scheduler": lambda lib: lib.optim.lr_scheduler.SequentialLR(two_groups(lib)[0], [3], []),
+    "chained empty": lambda lib: lib.optim.lr_scheduler.ChainedScheduler([]),
+    "chained plateau": lambda lib: (lambda S, o: S.ChainedScheduler([S.StepLR(o, 2), S.ReduceLROnPlateau(o)]))(
+        lib.optim.lr_scheduler, two_groups(lib)[0]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_SCHEDULER_ERRORS))
+def test_more_scheduler_errors(name: str) -> None:
+    same_error(MORE_SCHEDULER_ERRORS[name])
+
+
+def test_more_scheduler_class_names() -> None:
+    for name in ("SequentialLR", "ChainedScheduler", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR"):
+        assert name in engine.optim.lr_scheduler.__all__
+        assert repr(getattr(engine.optim.lr_scheduler, name)) == repr(getattr(torch.optim.lr_scheduler, name))
