@@ -823,3 +823,31 @@ def test_avg_pool_of_integers_is_torchs(dtype: str) -> None:
         except NotImplementedError as e:
             results.append(str(e))
     assert results[0] == results[1]
+
+
+def test_max_unpool_inverts_max_pool_as_torch() -> None:
+    """max_unpool1d/2d and their modules: values back where max_pool took them (zeros elsewhere), the gradient
+    gathered back (MaxUnpool2DBackward0), output_size checks and errors as torch's."""
+
+    def run(T):
+        F = T.nn.functional
+        x = T.arange(16.0).reshape(1, 1, 4, 4).requires_grad_()
+        y, i = F.max_pool2d(x, 2, return_indices=True)
+        u = F.max_unpool2d(y, i, 2)
+        u.sum().backward()
+        out = [u, u.grad_fn.name(), x.grad, F.max_unpool2d(y, i, 2, output_size=(5, 5)).shape]
+        out += [repr(T.nn.MaxUnpool2d(2)), repr(T.nn.MaxUnpool1d(2, stride=1)), F.max_unpool2d(y[0], i[0], 2).shape]
+        y1, i1 = F.max_pool1d(T.arange(8.0).reshape(1, 1, 8), 2, return_indices=True)
+        out.append(F.max_unpool1d(y1, i1, 2))
+        pool, unpool = T.nn.MaxPool2d(2, return_indices=True), T.nn.MaxUnpool2d(2)
+        o, ind = pool(T.arange(72.0).reshape(2, 1, 6, 6) % 7)
+        out.append(unpool(o, ind, output_size=(2, 1, 6, 6)))
+        for f in (lambda: F.max_unpool2d(y, i + 20, 2), lambda: F.max_unpool2d(y, i, 2, output_size=(9, 9)),
+                  lambda: F.max_unpool2d(y, i.int(), 2)):  # fmt: skip
+            try:
+                f()
+            except (RuntimeError, ValueError) as e:
+                out.append(f"{type(e).__name__}: {e}")
+        return [str(v.detach().cpu()) if hasattr(v, "detach") else str(v) for v in out]
+
+    assert run(engine) == run(torch)

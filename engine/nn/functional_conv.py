@@ -1781,7 +1781,92 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_ind
     return adaptive_max_pool2d(input, output_size, True)
 
 
+def _unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tuple, output_size: Any) -> list:  # noqa: A002
+    """torch's nn.functional._unpool_output_size: the default size, or output_size checked against it."""
+    shape = input._data.shape
+    n = len(kernel)
+    default = [(shape[-n + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(n)]
+    if output_size is None:
+        return default
+    given = output_size
+    if len(output_size) == n + 2:
+        output_size = output_size[2:]
+    if len(output_size) != n:
+        raise ValueError(
+            f"output_size should be a sequence containing {n} or {n + 2} elements, but it has a length of "
+            f"'{len(output_size)}'"
+        )
+    for d in range(n):
+        lo, hi = default[d] - stride[d], default[d] + stride[d]
+        if not lo < output_size[d] < hi:
+            raise ValueError(f'invalid output_size "{given}" (dim {d} must be between {lo} and {hi})')
+    return [int(v) for v in output_size]
+
+
+def _max_unpool2d_prim(input: Tensor, indices: Tensor, oh: int, ow: int) -> Tensor:  # noqa: A002
+    """Each value written at its index in its (oh, ow) plane, zeros elsewhere (MaxUnpool2DBackward0); the
+    gradient is the output's gradient gathered back at the indices."""
+    xp, d, idx = input._dev.xp, input._data, indices._data
+    lead = d.shape[:-2]
+    flat_idx = idx.reshape(*lead, -1)
+    size = oh * ow
+    if flat_idx.size:
+        bad = (flat_idx < 0) | (flat_idx >= size)
+        if bool(bad.any()):  # (torch's serial loop reports the last bad index it met)
+            from engine.backend import host
+
+            flat = host(flat_idx).reshape(-1)
+            last = int(flat[int(np.flatnonzero(host(bad).reshape(-1))[-1])])
+            raise RuntimeError(f"Found an invalid max index: {last} (output volumes are of size {oh}x{ow})")
+    planes = int(np.prod(lead)) if lead else 1
+    out = xp.zeros((planes, size), dtype=d.dtype)
+    rows = xp.arange(planes)[:, None]
+    out[rows, flat_idx.reshape(planes, -1)] = d.reshape(planes, -1)
+    out = out.reshape(*lead, oh, ow)
+
+    def backward(g: Tensor, x: Tensor) -> Tensor:
+        return g.reshape(*lead, size).gather(-1, indices.reshape(*lead, -1)).reshape(d.shape)
+
+    return _pool_node("MaxUnpool2DBackward0", out, input, backward, keep=False)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+    """The inverse of max_pool2d(return_indices=True): each value back at the position it was taken from."""
+    _functional.tensor_arg("max_unpool2d", input)
+    kernel = _pair(kernel_size, "kernel_size")
+    step = _pair(stride, "stride") if stride is not None else kernel
+    pad = _pair(padding, "padding")
+    oh, ow = _unpool_output_size(input, kernel, step, pad, output_size)
+    if indices._data.dtype != np.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {indices.dtype.scalar_name()}")
+    if indices._data.shape != input._data.shape:
+        raise RuntimeError(
+            f"Expected shape of indices to be same as that of the input tensor ({_shape_text(input._data.shape)}) "
+            f"but got indices tensor with shape: {_shape_text(indices._data.shape)}"
+        )
+    return _max_unpool2d_prim(input, indices, oh, ow)
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+    """torch's: max_unpool2d over a width of 1 (unsqueezed, then squeezed)."""
+    _functional.tensor_arg("max_unpool1d", input)
+    kernel = _one(kernel_size)
+    step = _one(stride) if stride is not None else kernel
+    pad = _one(padding)
+    (ol,) = _unpool_output_size(input, kernel, step, pad, output_size)
+    return max_unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), (kernel[0], 1), (step[0], 1), (pad[0], 0),
+                        (ol, 1)).squeeze(-1)  # fmt: skip
+
+
+def _one(v: Any) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (int(v),)
+
+
 FUNCTIONS: dict[str, Callable] = {
+    "max_unpool1d": max_unpool1d,
+    "max_unpool2d": max_unpool2d,
     "conv1d": conv1d,
     "conv2d": conv2d,
     "conv_transpose1d": conv_transpose1d,
