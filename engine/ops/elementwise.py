@@ -14,6 +14,7 @@ from engine.backend import CPU, for_array
 from engine.dtypes import DEFAULT
 from engine.grad_mode import ENABLED
 from engine.ops import fusion
+from engine.ops.fma import fma
 from engine.ops.util import edge_of, mixed_device, node_class, result_np, scalar_to
 from engine.tensor import Tensor, wrap, wrap_any
 
@@ -509,8 +510,6 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
                 scaled = b32 * np.float32(alpha)
                 r = (np.subtract(a32, scaled) if neg else np.add(a32, scaled)).astype(np.float16)
         elif rt in _FMA_EXACT:  # torch's cpu kernel: fma(other, alpha, input), one rounding
-            from engine.ops.fma import fma
-
             xp = input._dev.xp
             b = bd.astype(rt, copy=False) if hasattr(bd, "dtype") else xp.asarray(bd, dtype=rt)
             s = float(rt.type(alpha))
@@ -1154,8 +1153,6 @@ def _addcmul(a: Tensor, b: Tensor, c: Tensor, v: Any) -> Tensor:
         and a._data.dtype in _FMA_EXACT and a._data.dtype == b._data.dtype == c._data.dtype
         and a._dev is b._dev is c._dev
     ):  # fmt: skip
-        from engine.ops.fma import fma
-
         dt = a._data.dtype
         bd = b._data if v == 1 else b._data * dt.type(v)
         return wrap(fma(bd, c._data, a._data), a._dev)
@@ -1647,8 +1644,6 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
         raise RuntimeError(broadcast_error(s.shape, e.shape, np.shape(w))) from None
     diff = e - s
     if s.dtype in _FMA_EXACT:  # torch's cpu kernel: fma(w, diff, start) below 0.5, fma(w - 1, diff, end) above
-        from engine.ops.fma import fma
-
         wa = xp.asarray(w, dtype=s.dtype)
         r = xp.where(xp.abs(wa) < 0.5, fma(diff, wa, s), fma(diff, wa - 1, e))
     elif s.dtype.char == "e":  # float16: the same fused multiply-adds, emulated in double
