@@ -11,7 +11,8 @@ import numpy as np
 from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
 from engine.dtypes import DEFAULT, bool_, float32, int64, to_dtype
-from engine.ops.util import scalar_to
+from engine.ops.cascade_sum import dense_flat
+from engine.ops.util import memory_order, scalar_to
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -310,22 +311,11 @@ def preserved(d: Any, xp: Any, dt: Any, fill: Any = 0) -> Any:
     """A new array shaped as d and filled with `fill`, laid out as torch's preserve_format lays it out: with d's
     strides when d is one dense block in some order of its dims (a transposed or permuted tensor), else
     contiguous."""
-    if d.ndim > 1 and not d.flags.c_contiguous and dense(d):
-        order = sorted(range(d.ndim), key=lambda i: -d.strides[i])
+    order = memory_order(d)
+    if order is not None and dense_flat(d) is not None:
         out = xp.full(tuple(d.shape[i] for i in order), fill, dtype=dt)
         return out.transpose(tuple(int(i) for i in np.argsort(order)))
     return xp.full(d.shape, fill, dtype=dt)
-
-
-def dense(d: Any) -> bool:
-    """Whether d's elements fill one block of memory with no gaps or overlaps (in some order of its dims)."""
-    order = sorted((i for i in range(d.ndim) if d.shape[i] != 1), key=lambda i: d.strides[i])
-    step = d.itemsize
-    for i in order:
-        if d.strides[i] != step:
-            return False
-        step *= d.shape[i]
-    return True
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,

@@ -12,7 +12,7 @@ from engine.autograd import _Out
 from engine.backend import for_array
 from engine.grad_mode import ENABLED
 from engine.ops import fusion
-from engine.ops.util import edge_of, node_class, scalar_to
+from engine.ops.util import edge_of, memory_order, node_class, scalar_to
 from engine.tensor import _GRAD_FN, GradView, Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -722,16 +722,6 @@ def _fill_random(x: Tensor, draw: Any, generator: Any, node: str) -> Tensor:
     if ENABLED[0] and x._rg:
         _rewrite(x, _RANDOM_NODES[node])
     return x
-
-
-def memory_order(d: Any) -> tuple | None:
-    """The dims of d sorted by stride, so that d.transpose(order) read in C order follows d's memory: the order
-    in which torch's serial kernels write a stream of random numbers into a transposed or permuted tensor.
-    None when that is d's own order."""
-    if d.ndim < 2 or d.flags.c_contiguous:
-        return None
-    order = tuple(sorted(range(d.ndim), key=lambda i: -abs(d.strides[i])))
-    return None if order == tuple(range(d.ndim)) else order
 
 
 def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:

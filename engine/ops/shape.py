@@ -602,9 +602,9 @@ CloneBackward0 = node_class("CloneBackward0", lambda self, g: (g,))
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
     d = input._data
     if d.ndim > 1 and not d.flags.c_contiguous and memory_format is None:
-        from engine.creation import dense
+        from engine.ops.cascade_sum import dense_flat
 
-        if dense(d):  # torch's preserve_format: a transposed or permuted tensor's clone keeps its strides
+        if dense_flat(d) is not None:  # torch's preserve_format: a transposed tensor's clone keeps its strides
             return _record(wrap(d.copy(order="K"), input._dev), CloneBackward0, input, ())
     return _record(wrap(d.copy(), input._dev), CloneBackward0, input, ())
 

@@ -297,3 +297,13 @@ class NoGrad:
 
     def __exit__(self, *exc: object) -> None:
         ENABLED[0] = self.prev
+
+
+def memory_order(d: Any) -> tuple | None:
+    """The dims of d sorted by stride, so that d.transpose(order) read in C order follows d's memory (the order
+    in which torch's serial kernels fill a transposed or permuted tensor, and preserve_format lays out a copy).
+    None when that is d's own order."""
+    if d.ndim < 2 or d.flags.c_contiguous:
+        return None
+    order = tuple(sorted(range(d.ndim), key=lambda i: -abs(d.strides[i])))
+    return None if order == tuple(range(d.ndim)) else order
