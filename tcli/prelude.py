@@ -201,6 +201,7 @@ class Prelude:
         }  # fmt: skip
         self._overrides = self._make_overrides()
         self._module_internals: frozenset[str] | None = None  # what Module.__init__ sets on every module
+        self._settable: tuple[type, ...] | None = None
 
     # ------------------------------------------------------------------------------------------------
     # limits
@@ -828,11 +829,13 @@ class Prelude:
         )
 
     def _settable_types(self) -> tuple[type, ...]:
-        """nn.Module objects, and a custom Function's ctx (`ctx.k = k` in forward)."""
-        from engine.autograd_function import FunctionCtx
-        from engine.nn.module import Module
+        """nn.Module objects, and a custom Function's ctx (`ctx.k = k` in forward): found once, on first use."""
+        if self._settable is None:
+            from engine.autograd_function import FunctionCtx
+            from engine.nn.module import Module
 
-        return Module, FunctionCtx
+            self._settable = (Module, FunctionCtx)
+        return self._settable
 
     def _make_overrides(self) -> dict[str, dict[str, Callable]]:
         """Methods of plain values replaced by checked versions (used for `s.join` and `str.join` alike)."""
