@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.optim import _kernels as K
 from engine.optim.adam import lr_div
-from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, scalar_dtype
+from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, check_fused, scalar_dtype, tensor_steps
 from engine.tensor import Tensor
 
 
@@ -60,11 +60,7 @@ class Adagrad(SingleTensorOptimizer):
             "fused": fused,
         }
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
         check_flags("Adagrad", foreach=foreach, fused=fused, differentiable=differentiable)
         for group in self.param_groups:
             for p in group["params"]:
@@ -79,10 +75,7 @@ class Adagrad(SingleTensorOptimizer):
             group.setdefault("maximize", False)
             group.setdefault("differentiable", False)
             group.setdefault("fused", None)
-            for p in group["params"]:
-                p_state = self.state.get(p, [])
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = tensor(float(p_state["step"]), dtype=scalar_dtype())
+        tensor_steps(self, lambda v: tensor(v, dtype=scalar_dtype()))
 
     def _update(self, group: dict[str, Any]) -> None:
         lr = group["lr"]

@@ -10,7 +10,7 @@ import numpy as np
 
 from engine.backend import CPU
 from engine.optim import _kernels as K
-from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, scalar_dtype
+from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, check_fused, scalar_dtype, tensor_steps
 from engine.tensor import Tensor, wrap
 
 
@@ -98,11 +98,7 @@ class Adam(SingleTensorOptimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
         name = type(self).__name__
         check_flags(name, foreach=foreach, fused=fused, differentiable=differentiable, capturable=capturable)
         if isinstance(betas[0], Tensor):
@@ -118,10 +114,7 @@ class Adam(SingleTensorOptimizer):
             group.setdefault("differentiable", False)
             group.setdefault("decoupled_weight_decay", False)
             group.setdefault("fused", None)
-            for p in group["params"]:
-                p_state = self.state.get(p, [])
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = _step_tensor(float(p_state["step"]))
+        tensor_steps(self, _step_tensor)
 
     def _update(self, group: dict[str, Any]) -> None:
         beta1, beta2 = group["betas"]

@@ -79,6 +79,24 @@ def check_flags(cls: str, **flags: Any) -> None:
             raise not_supported(cls, name)
 
 
+def check_fused(fused: Any, foreach: Any, differentiable: Any) -> None:
+    """torch's checks of the fused flag against the others (Adam, AdamW, Adagrad)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def tensor_steps(opt: Optimizer, make: Any) -> None:
+    """An unpickled state's plain-number 'step' as the tensor torch keeps (make(float) builds it)."""
+    for group in opt.param_groups:
+        for p in group["params"]:
+            p_state = opt.state.get(p, [])
+            if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
+                p_state["step"] = make(float(p_state["step"]))
+
+
 def bump(t: Tensor) -> None:
     """One in-place change to t's memory (what each of torch's in-place ops does to the version counter)."""
     c = t._vc

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.optim import _kernels as K
-from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, scalar, scalar_dtype
+from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, scalar, scalar_dtype, tensor_steps
 from engine.tensor import Tensor
 
 
@@ -64,12 +64,9 @@ class RMSprop(SingleTensorOptimizer):
             group.setdefault("maximize", False)
             group.setdefault("differentiable", False)
             group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, [])
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    from engine.creation import tensor
+        from engine.creation import tensor
 
-                    p_state["step"] = tensor(float(p_state["step"]), dtype=scalar_dtype())
+        tensor_steps(self, lambda v: tensor(v, dtype=scalar_dtype()))
 
     def _update(self, group: dict[str, Any]) -> None:
         from engine.creation import zeros, zeros_like
