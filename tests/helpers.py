@@ -98,6 +98,22 @@ def graph(t: Any, depth: int = 8) -> str:
     return name + "(" + ", ".join(graph(n, depth - 1) for n, _ in fn.next_functions) + ")"
 
 
+RAISED = "raised"
+
+
+def outcome(fn: Callable, T: Any) -> Any:
+    """fn(T), or (RAISED, type name, message) when it raises (warnings silenced): what the module-level tests
+    (nn modules, normalisation, recurrent layers) compare between torch and the engine."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(T)
+    except Exception as e:  # noqa: BLE001 - the point is to compare whatever is raised
+        return (RAISED, type(e).__name__, str(e))
+
+
 def computed(fn: Callable, *args: Any, **kw: Any) -> Any:
     """check() for a case that must compute values: check passes when both libraries raise the same error, so
     here torch raising fails the test (a case that compares nothing cannot pass)."""

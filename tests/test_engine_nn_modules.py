@@ -16,7 +16,8 @@ from typing import Any
 import helpers
 import numpy as np
 import pytest
-from helpers import cpu_text, graph
+from helpers import RAISED, cpu_text, graph
+from helpers import outcome as run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,20 +28,9 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.usefixtures("device")
 
 FAST = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-RAISED = "raised"
 
 
 # ---- comparing the two libraries -----------------------------------------------------------------------
-def run(fn: Callable, T: Any) -> Any:
-    """fn(T), or (RAISED, type name, message) when it raises."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(T)
-    except Exception as e:  # noqa: BLE001 - the point is to compare whatever is raised
-        return (RAISED, type(e).__name__, str(e))
-
-
 def assert_equal(e: Any, t: Any, exact: bool = True, where: str = "out") -> None:
     """An engine result against torch's: tensors by class name, dtype, shape, requires_grad, grad_fn and values
     (bit for bit when exact, else within helpers.TOL), text as torch prints it on the cpu, containers item by

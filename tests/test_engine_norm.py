@@ -17,7 +17,8 @@ from typing import Any
 import helpers
 import numpy as np
 import pytest
-from helpers import cpu_text, graph
+from helpers import RAISED, cpu_text, graph
+from helpers import outcome as run
 
 import engine
 from engine.nn import functional_norm as FN
@@ -28,7 +29,6 @@ torch = pytest.importorskip("torch")
 
 pytestmark = pytest.mark.usefixtures("device")
 
-RAISED = "raised"
 rng = np.random.default_rng(0)
 
 
@@ -54,16 +54,6 @@ def nn(T: Any) -> Any:
 
 def utils(T: Any) -> Any:
     return torch.nn.utils if T is torch else U
-
-
-def run(fn: Callable, T: Any) -> Any:
-    """fn(T), or (RAISED, type name, message) when it raises."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(T)
-    except Exception as e:  # noqa: BLE001 - the point is to compare whatever is raised
-        return (RAISED, type(e).__name__, str(e))
 
 
 def assert_equal(e: Any, t: Any, exact: bool, where: str = "out") -> None:

@@ -14,7 +14,8 @@ from typing import Any
 import helpers
 import numpy as np
 import pytest
-from helpers import cpu_text, graph
+from helpers import RAISED, cpu_text, graph
+from helpers import outcome as run
 
 import engine
 from engine.nn import rnn_layers as R
@@ -23,37 +24,14 @@ torch = pytest.importorskip("torch")
 
 pytestmark = pytest.mark.usefixtures("device")
 
-RAISED = "raised"
 FLOATS = ["float32", "float64"]
 
 
-class _NN:
-    """T.nn with the recurrent layers: the engine's from engine.nn.rnn_layers, until engine.nn lists them."""
-
-    def __init__(self, T: Any) -> None:
-        self.T = T
-
-    def __getattr__(self, name: str) -> Any:
-        if self.T is engine and name in R.__all__:
-            return getattr(R, name)
-        return getattr(self.T.nn, name)
-
-
 def nn(T: Any) -> Any:
-    return _NN(T)
+    return T.nn
 
 
 # ---- comparing the two libraries -----------------------------------------------------------------------
-def run(fn: Callable, T: Any) -> Any:
-    """fn(T), or (RAISED, type name, message) when it raises."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(T)
-    except Exception as e:  # noqa: BLE001 - the point is to compare whatever is raised
-        return (RAISED, type(e).__name__, str(e))
-
-
 def assert_equal(e: Any, t: Any, tol: dict | None = None, where: str = "out") -> None:
     """An engine result against torch's: tensors by dtype, shape, requires_grad, grad_fn name and values (bit for
     bit without tol, else within tol[dtype]), text as torch prints it on the cpu, containers item by item."""
@@ -145,14 +123,14 @@ BUILDS = [
     lambda nn: nn.LSTM(3, 4),
     lambda nn: nn.LSTM(3, 4, num_layers=2, batch_first=True, bidirectional=True, dropout=0.25),
     lambda nn: nn.LSTM(3, 5, num_layers=2, proj_size=2, bidirectional=True),
-    lambda nn: nn.LSTM(3, 4, bias=False, dtype=torch.float64 if nn.T is torch else engine.float64),
+    lambda nn: nn.LSTM(3, 4, bias=False, dtype=torch.float64 if nn is torch.nn else engine.float64),
     lambda nn: nn.GRU(3, 4, num_layers=3, bidirectional=True),
     lambda nn: nn.GRU(3, 4, bias=False, batch_first=True),
     lambda nn: nn.RNNCell(3, 4),
     lambda nn: nn.RNNCell(3, 4, False, "relu"),
     lambda nn: nn.LSTMCell(3, 4),
     lambda nn: nn.LSTMCell(3, 4, bias=False),
-    lambda nn: nn.GRUCell(3, 4, dtype=torch.float64 if nn.T is torch else engine.float64),
+    lambda nn: nn.GRUCell(3, 4, dtype=torch.float64 if nn is torch.nn else engine.float64),
 ]
 
 
