@@ -53,6 +53,33 @@ if [ -d .gpu/conformance ]; then
 fi
 
 echo "== engine suite, cuda half" | tee "$OUT/engine-cuda.txt"
-timeout "${SUITE_S:-180}" python3 -m pytest tests/test_engine_*.py -k cuda -p no:cacheprovider -q -rfE \
-    --junitxml="$OUT/engine-cuda.xml" 2>&1 | tail -80 | tee -a "$OUT/engine-cuda.txt"
+# pytest-xdist (in the GPU image) spreads the suite over the machine's cores; the GPU is shared by the workers.
+XDIST=()
+python3 -c "import xdist" 2>/dev/null && XDIST=(-n 8)
+timeout "${SUITE_S:-180}" python3 -m pytest tests/test_engine_*.py -k cuda -p no:cacheprovider -p no:warnings -rfE \
+    "${XDIST[@]}" --junitxml="$OUT/engine-cuda.xml" >>"$OUT/engine-cuda.txt" 2>&1
+echo "pytest exit status $?" >>"$OUT/engine-cuda.txt"
+
+# The reply shows only the end of the output: a short summary of every part last.
+echo
+echo "================ summary"
+cat "$OUT/env.txt"
+grep -vE '^\s*$' "$OUT/bench.txt" | tail -40
+cat "$OUT/fused.txt"
+tail -3 "$OUT/conformance.txt"
+python3 - "$OUT/engine-cuda.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception as e:
+    print("engine suite: no junit xml:", e); sys.exit()
+suites = [root] if root.tag == "testsuite" else list(root)
+tot = {k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
+print("engine suite, cuda half:", tot)
+bad = [c for s in suites for c in s.iter("testcase") if c.find("failure") is not None or c.find("error") is not None]
+for c in bad[:25]:
+    el = c.find("failure") if c.find("failure") is not None else c.find("error")
+    print(" FAIL", c.get("classname"), c.get("name"), "|", (el.get("message") or "")[:200].replace("\n", " "))
+PY
+tail -2 "$OUT/engine-cuda.txt"
 echo "done"
