@@ -25,6 +25,8 @@ import os
 import re
 import sys
 
+import numpy as np
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARCHS = ("compute_80", "compute_90")  # A100 and H100/H200, the GPUs the device tool lends
 
@@ -169,7 +171,35 @@ def main() -> int:
                     bad += 1
                     print(f"FAIL {name}: {op} compiled to a fused multiply-add ({arch}), so it rounds once where "
                           "the ops one by one round twice")  # fmt: skip
-    print(f"nvrtc_check: {len(kernels)} kernels x 2 layouts x {len(ARCHS)} archs, {bad} failures")
+    # the same expressions as dense 16-byte-load kernels (engine/ops/cuda_vec.py), which the emulator never builds
+    from engine.ops import cuda_kernels, cuda_vec, fusion
+
+    vec = []
+    for ins, _outs, op, name, _pre in kernels:
+        if name.startswith("tcli_fused_"):
+            names = [p.split() for p in ins.split(",")]
+            nin = sum(v.startswith("in") for _, v in names)
+            vec.append((op.removeprefix("out0 = "), np.dtype(names[0][0]), nin, len(names) - nin, fusion._PREAMBLE))
+    for (_name, dt), body in cuda_kernels._VEC.items():
+        vec.append((body, np.dtype(dt), 1 if _name == "sigmoid" else 3, 0 if _name == "sigmoid" else 1, ""))
+    for body, dt, nin, nconst, pre in vec:
+        ctype, vtype, lanes = cuda_vec._TYPES[dt]
+        src = cuda_vec.source(body, ctype, vtype, lanes, nin, nconst, pre)
+        calls = set(re.findall(r"(\w+)\(", body))
+        rounding_only = bool(calls) and calls <= {"tcli_add", "tcli_sub", "tcli_mul"}
+        for arch in ARCHS:
+            ptx, log = nv.ptx(src, arch)
+            if ptx is None:
+                bad += 1
+                print(f"FAIL dense kernel [{ctype}] {arch}: {body}\n{log}\n--- source ---\n{src}")
+            elif rounding_only and re.search(r"\bfma\.", ptx):
+                bad += 1
+                print(f"FAIL dense kernel: {body} compiled to a fused multiply-add ({arch})")
+            elif not re.search(r"ld\.global\.nc\.v[24]\.|ld\.global\.v[24]\.", ptx):
+                bad += 1
+                print(f"FAIL dense kernel: {body} [{ctype}] loads no vectors ({arch})")
+    print(f"nvrtc_check: {len(kernels)} kernels x 2 layouts x {len(ARCHS)} archs, {len(vec)} dense kernels, "
+          f"{bad} failures")  # fmt: skip
     return 1 if bad else 0
 
 

@@ -315,6 +315,10 @@ def _batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, runni
                                        strided_mean)  # fmt: skip
     if out.dtype != xd.dtype:
         out = out.astype(xd.dtype)
+    if not _is_np(out) and out.flags.c_contiguous and _channels_last(a):
+        # (cupy's ufuncs write C order whatever their operands' layout, numpy's follow it): channels-last back
+        last = (0, *range(2, nd), 1)
+        out = xp.ascontiguousarray(out.transpose(last)).transpose(0, nd - 1, *range(1, nd - 1))
     out = wrap(out, input._dev)
     if not ENABLED[0] or not any(t is not None and t._rg for t in (input, weight, bias)):
         return out

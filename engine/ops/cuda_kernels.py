@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.ops import cuda_vec
+
 ERRORS: list = []  # (kernel, error) for kernels that could not be built or run
 _KERNELS: dict = {}
 _FAILED: set = set()
@@ -34,6 +36,17 @@ _ADDCDIV = {
 }
 
 
+# the same expressions over in0.. and c0 (the value), for the dense 16-byte-load path (ops/cuda_vec.py)
+_VEC = {
+    ("sigmoid", "float32"): "1.0f / (1.0f + expf(-in0))",
+    ("sigmoid", "float64"): "1.0 / (1.0 + exp(-in0))",
+    ("addcmul", "float32"): "in0 + c0 * in1 * in2",
+    ("addcmul", "float64"): "in0 + c0 * in1 * in2",
+    ("addcdiv", "float32"): "in0 + c0 * in1 / in2",
+    ("addcdiv", "float64"): "in0 + c0 * in1 / in2",
+}
+
+
 def _kernel(name: str, table: dict, dtype: Any) -> Any:
     key = (name, str(dtype))
     k = _KERNELS.get(key)
@@ -48,6 +61,12 @@ def _kernel(name: str, table: dict, dtype: Any) -> Any:
 
 
 def _run(name: str, table: dict, dtype: Any, *args: Any) -> Any:
+    body = _VEC.get((name, str(dtype)))
+    if body is not None:
+        arrays = args if name == "sigmoid" else args[:3]
+        r = cuda_vec.run(body, list(arrays), args[3:], dtype, arrays[0].shape)
+        if r is not None:
+            return r
     try:
         k = _kernel(name, table, dtype)
         return None if k is None else k(*args)

@@ -36,6 +36,7 @@ import numpy as np
 from engine.backend import on_device
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
+from engine.ops import cuda_vec
 from engine.tensor import Size, Tensor
 
 
@@ -346,6 +347,9 @@ def run(e: Expr) -> Any:
     dt = e.dtype
     key = (body, dt.name, len(ins), len(consts))
     if key not in _FAILED and (key in _KERNELS or len(_KERNELS) < MAX_KERNELS):
+        r = cuda_vec.run(body, ins, consts, dt, e.shape, _PREAMBLE)
+        if r is not None:
+            return r
         try:
             k = _KERNELS.get(key)
             if k is None:

@@ -63,16 +63,20 @@ def _device_fn(name: str) -> Any:
     return getattr(cs, name, None)
 
 
-def _libm(cupy_name: str, pyfn: Any) -> Any:
+def _libm(cupy_name: str, pyfn: Any, inf_gives: float | None = None) -> Any:
     """A kernel from a C-library function: mapped over the host array (as torch's cpu kernel calls it), cupy's
-    kernel on a device, or, where cupy has none, computed on the host and moved back."""
+    kernel on a device, or, where cupy has none, computed on the host and moved back. inf_gives: the value the
+    C library gives at +-inf, where cupy's kernel does otherwise (its gammaln(-inf) is -inf, std::lgamma's +inf)."""
 
     def kernel(a: Any) -> Any:
         if _is_host(a):
             return _pymap(pyfn, np.asarray(a, dtype=_F64)).astype(a.dtype)
         dev = _device_fn(cupy_name)
         if dev is not None:
-            return dev(a.astype(_F64)).astype(a.dtype)
+            r = dev(a.astype(_F64))
+            if inf_gives is not None:
+                r = _xp(a).where(_xp(a).isinf(a), inf_gives, r)
+            return r.astype(a.dtype)
         return _xp(a).asarray(_pymap(pyfn, host(a).astype(_F64))).astype(a.dtype)
 
     return kernel
@@ -156,7 +160,7 @@ def _lgamma_py(v: float) -> float:
         return math.inf
 
 
-_lgamma = _libm("gammaln", _lgamma_py)
+_lgamma = _libm("gammaln", _lgamma_py, inf_gives=math.inf)
 
 _PSI_10 = 2.25175258906672110764
 _DIGAMMA_A = (

@@ -650,20 +650,16 @@ def _scatter_reduce_arrays(xp: Any, sd: Any, ax: int, ia: Any, src: Any, reduce:
         out[full] = ident
     if reduce in ("sum", "mean"):
         add_at(xp, out, full, vals)
-    elif reduce == "prod":
-        if xp is np:
-            np.multiply.at(out, full, vals)
-        else:  # cupyx has no scatter-multiply: done on the host and moved back
-            h = host(out)
-            np.multiply.at(h, tuple(host(f) for f in full), host(vals))
-            out = xp.asarray(h)
     else:
+        ufunc = np.multiply if reduce == "prod" else np.maximum if reduce == "amax" else np.minimum
         if xp is np:
-            (np.maximum if reduce == "amax" else np.minimum).at(out, full, vals)
+            ufunc.at(out, full, vals)
         else:
-            import cupyx
-
-            (cupyx.scatter_max if reduce == "amax" else cupyx.scatter_min)(out, full, vals)
+            # cupyx has no scatter-multiply, and its scatter_max/min on a GPU kept float64 values only to float32
+            # precision and do not propagate nan as torch does: done on the host and moved back
+            h = host(out)
+            ufunc.at(h, tuple(host(f) for f in full), host(vals))
+            out = xp.asarray(h)
     if reduce == "mean":
         count = xp.ones(out.shape, dtype=out.dtype) if include_self else xp.zeros(out.shape, dtype=out.dtype)
         add_at(xp, count, full, xp.ones(ia.shape, dtype=out.dtype))
