@@ -6,7 +6,9 @@
 # Writes into $OUT: env.txt (GPU, driver, versions), bench.txt and bench.json (`tcli bench --device cuda`
 # against PyTorch on the same GPU), conformance.txt (the shared corpus run as `tcli run --device cuda`, the
 # device suffix stripped from the printed tensors so the cpu answers apply) and engine-cuda.txt (the engine
-# test suite's cuda half: every test that takes the `device` fixture, with PyTorch on the cpu as the oracle).
+# test suite's cuda half: every test that takes the `device` fixture, with PyTorch on the cpu as the oracle),
+# kernels.txt (scripts/gpu_fused_check.py: the fused kernels' bits and bandwidth; scripts/gpu_overhead.py: where
+# a tiny op's and a training step's time goes).
 # Missing pure-Python wheels (prompt_toolkit, platformdirs, pexpect, ...) travel in .whl/; a copy of the
 # shared corpus travels in .gpu/conformance/ (the device machine sees only this checkout).
 set -u
@@ -39,34 +41,38 @@ export PATH="$BIN:$PATH"
 } 2>&1 | tee "$OUT/env.txt"
 
 echo "== bench" | tee "$OUT/bench.txt"
-timeout 120 python3 -m tcli bench --device cuda --size medium --json "$OUT/bench.json" 2>&1 | tee -a "$OUT/bench.txt"
+timeout 80 python3 -m tcli bench --device cuda --size medium --budget 1 --json "$OUT/bench.json" 2>&1 | tee -a "$OUT/bench.txt"
 echo "== bench, MLP with 4096x4096 weights" | tee -a "$OUT/bench.txt"
-timeout 90 python3 -m tcli bench --device cuda --size large --only mlp_large,elementwise \
+timeout 50 python3 -m tcli bench --device cuda --size large --only mlp_large,elementwise \
     --json "$OUT/bench-large.json" 2>&1 | tee -a "$OUT/bench.txt"
 
-echo "== fused kernels" | tee "$OUT/fused.txt"
-timeout 60 python3 scripts/gpu_fused_check.py 2>&1 | tee -a "$OUT/fused.txt"
+echo "== fused kernels" | tee "$OUT/kernels.txt"
+timeout 50 python3 scripts/gpu_fused_check.py 2>&1 | tee -a "$OUT/kernels.txt"
 
-echo "== conformance (tsr, --device cuda)" | tee "$OUT/conformance.txt"
+# the corpus (one process per case) beside the suite (8 workers): the machine has 16 cores
+echo "== conformance (tsr, --device cuda)" >"$OUT/conformance.txt"
 if [ -d .gpu/conformance ]; then
-    timeout 90 python3 .gpu/conformance/run.py --mode tsr --timeout 20 2>&1 | tee -a "$OUT/conformance.txt"
+    timeout 110 python3 .gpu/conformance/run.py --mode tsr --timeout 20 >>"$OUT/conformance.txt" 2>&1 &
 fi
-
 echo "== engine suite, cuda half" | tee "$OUT/engine-cuda.txt"
 # pytest-xdist (in the GPU image) spreads the suite over the machine's cores; the GPU is shared by the workers.
 XDIST=()
 python3 -c "import xdist" 2>/dev/null && XDIST=(-n 8)
-timeout "${SUITE_S:-180}" python3 -m pytest tests/test_engine_*.py -k cuda -p no:cacheprovider -p no:warnings -rfE \
+timeout "${SUITE_S:-120}" python3 -m pytest tests/test_engine_*.py -k cuda -p no:cacheprovider -p no:warnings -rfE \
     "${XDIST[@]}" --junitxml="$OUT/engine-cuda.xml" >>"$OUT/engine-cuda.txt" 2>&1
 echo "pytest exit status $?" >>"$OUT/engine-cuda.txt"
+wait
+
+echo "== where the overhead goes" | tee -a "$OUT/kernels.txt"
+timeout 45 python3 scripts/gpu_overhead.py 2>&1 | tee -a "$OUT/kernels.txt"
 
 # The reply shows only the end of the output: a short summary of every part last.
 echo
 echo "================ summary"
 cat "$OUT/env.txt"
 grep -vE '^\s*$' "$OUT/bench.txt" | tail -40
-cat "$OUT/fused.txt"
-tail -3 "$OUT/conformance.txt"
+grep -v "^tiny\|^mlp" "$OUT/kernels.txt"
+grep -v "^PASS" "$OUT/conformance.txt" | tail -12
 python3 - "$OUT/engine-cuda.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
 try:

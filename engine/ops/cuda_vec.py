@@ -27,8 +27,17 @@ _FAILED: set = set()
 _RAW: list = []  # [cupy.RawKernel or None], looked up once
 
 
+def unroll(nin: int) -> int:
+    """Vectors per thread: more loads in flight where each element reads few bytes (PyTorch's kernels raise
+    their elements per thread for narrow ops alike); one input needs the most."""
+    return 4 if nin == 1 else 2 if nin == 2 else 1
+
+
 def source(body: str, ctype: str, vtype: str, lanes: int, nin: int, nconst: int, preamble: str = "") -> str:
-    """The CUDA C of a kernel computing `body` (an expression over in0.., c0..) for every element."""
+    """The CUDA C of a kernel computing `body` (an expression over in0.., c0..) for every element. Block b's
+    thread t handles vectors b*blockDim*U + t + u*blockDim (u < U: coalesced, all loads issued before any
+    compute), and the first threads of the grid the last n % lanes elements."""
+    u_count = unroll(nin)
     args = [f"in{i}" for i in range(nin)] + [f"c{j}" for j in range(nconst)]
     fparams = ", ".join(f"const {ctype} {a}" for a in args)
     kparams = ", ".join(
@@ -37,29 +46,41 @@ def source(body: str, ctype: str, vtype: str, lanes: int, nin: int, nconst: int,
         + [f"const {ctype} c{j}" for j in range(nconst)]
         + ["const long long nvec", "const long long n"]
     )
-    loads = "\n".join(f"        const {vtype} a{i} = v{i}[i];" for i in range(nin))
-    lane_names = "xyzw"[:lanes]
+    decls = "\n".join(f"    {vtype} a{i}[{u_count}];" for i in range(nin))
+    loads = " ".join(f"a{i}[u] = v{i}[j];" for i in range(nin))
     consts = "".join(f", c{j}" for j in range(nconst))
-    lanes_code = "\n".join(
-        f"        r.{ln} = tcli_elem({', '.join(f'a{i}.{ln}' for i in range(nin))}{consts});" for ln in lane_names
+    lanes_code = " ".join(
+        f"r.{ln} = tcli_elem({', '.join(f'a{i}[u].{ln}' for i in range(nin))}{consts});" for ln in "xyzw"[:lanes]
     )
     tail_args = ", ".join(f"((const {ctype}*)v{i})[t]" for i in range(nin))
     return f"""{preamble}
 __device__ __forceinline__ {ctype} tcli_elem({fparams}) {{ return {body}; }}
 extern "C" __global__ void tcli_vec({kparams}) {{
-    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < nvec) {{
-{loads}
-        {vtype} r;
-{lanes_code}
-        vout[i] = r;
+    const long long base = (long long)blockIdx.x * blockDim.x * {u_count} + threadIdx.x;
+{decls}
+    #pragma unroll
+    for (int u = 0; u < {u_count}; ++u) {{
+        const long long j = base + (long long)u * blockDim.x;
+        if (j < nvec) {{ {loads} }}
     }}
-    const long long t = nvec * {lanes} + i;  // the last n % {lanes} elements, one per thread
+    #pragma unroll
+    for (int u = 0; u < {u_count}; ++u) {{
+        const long long j = base + (long long)u * blockDim.x;
+        if (j < nvec) {{ {vtype} r; {lanes_code} vout[j] = r; }}
+    }}
+    const long long t = nvec * {lanes} + (long long)blockIdx.x * blockDim.x + threadIdx.x;  // the tail
     if (t < n) {{
         (({ctype}*)vout)[t] = tcli_elem({tail_args}{consts});
     }}
 }}
 """
+
+
+def grid(n: int, lanes: int, nin: int) -> int:
+    """Blocks of _BLOCK threads covering n elements: nvec vectors U to a thread, and the tail."""
+    nvec = n // lanes
+    per_block = _BLOCK * unroll(nin)
+    return max((nvec + per_block - 1) // per_block, 1 if n > nvec * lanes else 0)
 
 
 def _raw() -> Any:
@@ -96,9 +117,8 @@ def run(body: str, ins: list, consts: tuple, dtype: Any, shape: tuple, preamble:
         n = out.size
         if n == 0:
             return out
-        nvec = n // lanes
-        grid = (max(nvec, n - nvec * lanes) + _BLOCK - 1) // _BLOCK
-        k((grid,), (_BLOCK,), (*ins, out, *(dtype.type(c) for c in consts), np.int64(nvec), np.int64(n)))
+        blocks = grid(n, lanes, len(ins))
+        k((blocks,), (_BLOCK,), (*ins, out, *(dtype.type(c) for c in consts), np.int64(n // lanes), np.int64(n)))
         return out
     except Exception as err:  # noqa: BLE001 - any build or launch failure: the caller's kernel runs instead
         if type(err).__name__ == "OutOfMemoryError":

@@ -665,10 +665,13 @@ def _nanmedian_all(input: Tensor) -> Tensor:  # noqa: A002
         r = s[max(flat.size - nn - 1, 0) // 2]
         if d.dtype.kind == "f" and float(r) == 0:
             # the sign of a zero median is whichever zero nth_element leaves there: replay it
+            # (over positions: nth_element's moves depend on its comparisons only, so the position it leaves at
+            # nth names the element, which is then taken from the array itself, its zero's sign and all)
             h = host(flat).tolist()
             nth = max(len(h) - nn - 1, 0) // 2
-            std_nth_element(h, nth, lambda a, b: a < b or (b != b and a == a))
-            r = xp.asarray(h[nth], dtype=d.dtype)
+            pos = list(range(len(h)))
+            std_nth_element(pos, nth, lambda i, j: h[i] < h[j] or (h[j] != h[j] and h[i] == h[i]))
+            r = flat[pos[nth]].copy()
         t = wrap(xp.asarray(r).reshape(()), input._dev)
     if ENABLED[0] and input._rg:
         R._save_even(t, NanmedianBackward0, input, None, False)
