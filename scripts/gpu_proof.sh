@@ -54,6 +54,9 @@ echo "== conformance (tsr, --device cuda)" >"$OUT/conformance.txt"
 if [ -d .gpu/conformance ]; then
     timeout 110 python3 .gpu/conformance/run.py --mode tsr --timeout 20 >>"$OUT/conformance.txt" 2>&1 &
 fi
+# the fusion tests again with every chain fused (TCLI_FUSE_MIN_NUMEL=0), so the dense kernels meet small shapes too
+TCLI_FUSE_MIN_NUMEL=0 timeout 110 python3 -m pytest tests/test_engine_cuda_fusion.py tests/test_engine_cuda_hotpaths.py \
+    -k cuda -p no:cacheprovider -p no:warnings -q -rfE >/tmp/fuse-all.txt 2>&1 &
 echo "== engine suite, cuda half" | tee "$OUT/engine-cuda.txt"
 # pytest-xdist (in the GPU image) spreads the suite over the machine's cores; the GPU is shared by the workers.
 XDIST=()
@@ -62,6 +65,7 @@ timeout "${SUITE_S:-120}" python3 -m pytest tests/test_engine_*.py -k cuda -p no
     "${XDIST[@]}" --junitxml="$OUT/engine-cuda.xml" >>"$OUT/engine-cuda.txt" 2>&1
 echo "pytest exit status $?" >>"$OUT/engine-cuda.txt"
 wait
+{ echo "== fusion tests, every chain fused"; tail -15 /tmp/fuse-all.txt; } | tee -a "$OUT/kernels.txt"
 
 echo "== where the overhead goes" | tee -a "$OUT/kernels.txt"
 timeout 45 python3 scripts/gpu_overhead.py 2>&1 | tee -a "$OUT/kernels.txt"
