@@ -51,7 +51,7 @@ def tiny(cupy: Any, torch: Any, engine: Any) -> None:
     n4 = np.int32(4)
     f32 = np.dtype(np.float32)
     rk((1,), (32,), (a, b, o, n4))
-    fn = rk.kernel  # (the compiled Function RawKernel.__call__ hands its arguments to)
+    launch = rk.kernel  # (the compiled Function RawKernel.__call__ hands its arguments to)
     ea = engine.tensor([0.0, 1.0, 2.0, 3.0], device="cuda")
     eb = engine.ones(4, device="cuda")
     eg = engine.tensor([0.0, 1.0, 2.0, 3.0], device="cuda", requires_grad=True)
@@ -73,8 +73,8 @@ def tiny(cupy: Any, torch: Any, engine: Any) -> None:
         ("cupy.empty + RawKernel", lambda: rk((1,), (32,), (a, b, cupy.empty(4, dtype=cupy.float32), n4)), sync),
         ("cupy.empty(4)", lambda: cupy.empty(4, dtype=cupy.float32), sync),
         ("cupy.ndarray((4,), float32)", lambda: cupy.ndarray((4,), f32), sync),
-        ("RawKernel's Function into o", lambda: fn((1,), (32,), (a, b, o, n4)), sync),
-        ("ndarray + Function", lambda: fn((1,), (32,), (a, b, cupy.ndarray((4,), f32), n4)), sync),
+        ("RawKernel's Function into o", lambda: launch((1,), (32,), (a, b, o, n4)), sync),
+        ("ndarray + Function", lambda: launch((1,), (32,), (a, b, cupy.ndarray((4,), f32), n4)), sync),
     ]
     base = None
     for name, fn, s in rows:

@@ -54,8 +54,10 @@ echo "== conformance (tsr, --device cuda)" >"$OUT/conformance.txt"
 if [ -d .gpu/conformance ]; then
     timeout 110 python3 .gpu/conformance/run.py --mode tsr --timeout 20 >>"$OUT/conformance.txt" 2>&1 &
 fi
-# the fusion tests again with every chain fused (TCLI_FUSE_MIN_NUMEL=0), so the dense kernels meet small shapes too
-TCLI_FUSE_MIN_NUMEL=0 timeout 110 python3 -m pytest tests/test_engine_cuda_fusion.py tests/test_engine_cuda_hotpaths.py \
+# the elementwise tests again with every chain fused (TCLI_FUSE_MIN_NUMEL=0), so the generated kernels, the dense
+# ones among them, meet the small and odd shapes of those tests on the GPU (the fusion test files themselves
+# count the emulator's calls and run only under it)
+TCLI_FUSE_MIN_NUMEL=0 timeout 110 python3 -m pytest tests/test_engine_ops.py tests/test_engine_elementwise_more.py \
     -k cuda -p no:cacheprovider -p no:warnings -q -rfE >/tmp/fuse-all.txt 2>&1 &
 echo "== engine suite, cuda half" | tee "$OUT/engine-cuda.txt"
 # pytest-xdist (in the GPU image) spreads the suite over the machine's cores; the GPU is shared by the workers.

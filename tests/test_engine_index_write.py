@@ -77,3 +77,15 @@ ERRORS = {
 @pytest.mark.parametrize("name", list(ERRORS))
 def test_errors(name: str) -> None:
     same_error(ERRORS[name])
+
+
+def test_an_empty_device_array_is_writeable_whatever_its_strides() -> None:
+    """Seen on a GPU: cupy gave an empty (0, 1, 4, 5) index result zero strides, and copying a gradient into
+    it (backward of an empty indexed write) raised the overlapping-memory error."""
+    from types import SimpleNamespace
+
+    from engine.ops.inplace import writeable
+
+    assert writeable(SimpleNamespace(size=0, shape=(0, 1, 4, 5), strides=(0, 0, 0, 0)))
+    assert not writeable(SimpleNamespace(size=20, shape=(1, 4, 5), strides=(0, 0, 4)))  # an expanded view
+    assert writeable(SimpleNamespace(size=20, shape=(1, 4, 5), strides=(80, 20, 4)))

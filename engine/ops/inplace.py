@@ -89,9 +89,10 @@ def _ptr(a: Any) -> int:
 
 def writeable(d: Any) -> bool:
     """False for numpy's read-only arrays (expanded tensors are broadcast views); cupy has no such flag, so
-    there an expanded tensor is one with a zero stride over a dimension longer than 1."""
+    there an expanded tensor is one with a zero stride over a dimension longer than 1 (an empty array, whose
+    strides cupy may leave at zero, has no element to alias)."""
     if type(d) is not np.ndarray:
-        return not any(st == 0 and n > 1 for st, n in zip(d.strides, d.shape))
+        return d.size == 0 or not any(st == 0 and n > 1 for st, n in zip(d.strides, d.shape))
     return d.flags.writeable
 
 
