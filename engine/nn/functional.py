@@ -516,3 +516,20 @@ def __getattr__(name: str) -> object:
     from engine.not_covered import not_covered
 
     raise not_covered("torch.nn.functional", name)
+
+
+# ---- torch's errors for raw data passed in (engine/nn/arg_checks.py) -------------------------------------------
+def _install_arg_checks() -> None:
+    from engine.nn import arg_checks
+
+    g = globals()
+    for name in ("silu", "softplus"):
+        g[name] = arg_checks.parser(g[name], name)
+    g["nll_loss"] = arg_checks.parser(g["nll_loss"], "nll_loss_nd")
+    for name in ("softmax", "log_softmax"):
+        g[name] = arg_checks.attribute(g[name], name)
+    for name in ("mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"):
+        g[name] = arg_checks.attribute(g[name], "size", (1, 0))  # (target.size() is read first)
+
+
+_install_arg_checks()

@@ -454,8 +454,62 @@ def _same_padding(x: Tensor, w: Tensor, stride: list, dilation: list, nd: int) -
     return x, left
 
 
+_CONV_OVERLOADS = (
+    "(Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, tuple of ints padding = 0, "
+    "tuple of ints dilation = 1, int groups = 1)",
+    '(Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, str padding = "valid", '
+    "tuple of ints dilation = 1, int groups = 1)",
+)
+
+
+def _type_text(v: Any) -> str:
+    tp = type(v)
+    return tp.__name__ if tp.__module__ in ("builtins", "engine.tensor", "engine.nn.parameter") else (
+        f"{tp.__module__}.{tp.__name__}")  # fmt: skip
+
+
+def _arg_text(v: Any) -> str:
+    """How torch's argument parser describes a value that did not match ("list of [float, float]")."""
+    if isinstance(v, list):
+        return f"list of [{', '.join(_type_text(e) for e in v)}]"
+    if isinstance(v, tuple):
+        return f"tuple of ({', '.join(_type_text(e) for e in v)}{',' if len(v) == 1 else ''})"
+    return _type_text(v)
+
+
+def _conv_args_error(fname: str, args: tuple) -> TypeError:
+    """torch's TypeError for conv1d/conv2d called with a non-tensor: the overloads, and where all seven arguments
+    were given (as a module passes them), each one's description, marked where its parser's plain type test
+    fails (all but an exact Tensor). Trailing arguments still at their defaults count as not given."""
+    defaults = (None, 1, 0, 1, 1)
+    n = len(args)
+    # (a module passes stride, padding and dilation as tuples or a padding string, and so all seven: those count
+    # as given; otherwise the trailing ones at their defaults are taken as left out)
+    if not any(isinstance(a, (tuple, list, str)) for a in args[3:6]):
+        while n > 2 and (
+            args[n - 1] is defaults[n - 3] or (type(args[n - 1]) is int and args[n - 1] == defaults[n - 3])
+        ):
+            n -= 1
+    given = args[:n]
+    lines = [f"{fname}() received an invalid combination of arguments - got ({', '.join(_type_text(a) for a in given)}"
+             "), but expected one of:"]  # fmt: skip
+    marks = ", ".join(_arg_text(a) if type(a) is Tensor else f"!{_arg_text(a)}!" for a in given)
+    for o in _CONV_OVERLOADS:
+        lines.append(f" * {o}")
+        if n == 7:
+            lines.append(f"      didn't match because some of the arguments have invalid types: ({marks})")
+    return TypeError("\n".join(lines) + "\n")
+
+
 def _conv(fname: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
           dilation: Any, groups: int, transposed: bool = False, output_padding: Any = 0) -> Tensor:  # noqa: A002  # fmt: skip
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor) or not (bias is None or
+                                                                                isinstance(bias, Tensor)):  # fmt: skip
+        if transposed:
+            bad, name, pos = next((v, k, i + 1) for i, (k, v) in enumerate((("input", input), ("weight", weight),
+                                  ("bias", bias))) if not isinstance(v, Tensor))  # fmt: skip
+            _functional.tensor_arg(fname, bad, name, pos)
+        raise _conv_args_error(fname, (input, weight, bias, stride, padding, dilation, groups))
     if bias is not None and bias._data.dtype != input._data.dtype:
         raise RuntimeError(f"Input type ({_cpp_name(input)}) and bias type ({_cpp_name(bias)}) should be the same")
     x, batched = _batchify(input, nd, fname)
@@ -1895,3 +1949,17 @@ FUNCTIONS: dict[str, Callable] = {
     "upsample_nearest": upsample_nearest,
     "upsample_bilinear": upsample_bilinear,
 }
+
+
+# ---- torch's errors for raw data passed in (engine/nn/arg_checks.py) -------------------------------------------
+def _install_arg_checks() -> None:
+    from engine.nn import arg_checks
+
+    g = globals()
+    for name in ("avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "pixel_shuffle", "pad"):
+        g[name] = FUNCTIONS[name] = arg_checks.parser(g[name], name)
+    for name in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
+        g[name] = FUNCTIONS[name] = arg_checks.attribute(g[name], "size")
+
+
+_install_arg_checks()

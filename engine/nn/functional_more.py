@@ -982,3 +982,21 @@ FUNCTIONS: dict[str, Callable] = {
     "cosine_embedding_loss": cosine_embedding_loss,
     "triplet_margin_loss": triplet_margin_loss,
 }
+
+
+# ---- torch's errors for raw data passed in (engine/nn/arg_checks.py) -------------------------------------------
+def _install_arg_checks() -> None:
+    from engine.nn import arg_checks
+
+    g = globals()
+    for name in ("hinge_embedding_loss", "kl_div", "poisson_nll_loss", "soft_margin_loss", "hardtanh", "mish",
+                 "prelu", "threshold", "hardswish", "hardsigmoid", "celu", "selu", "softshrink", "hardshrink",
+                 "elu"):  # fmt: skip
+        g[name] = FUNCTIONS[name] = arg_checks.parser(g[name], name)
+    g["relu6"] = FUNCTIONS["relu6"] = arg_checks.parser(g["relu6"], "hardtanh")  # (torch's relu6 is hardtanh(0, 6))
+    g["logsigmoid"] = FUNCTIONS["logsigmoid"] = arg_checks.parser(g["logsigmoid"], "log_sigmoid")
+    for name in ("smooth_l1_loss", "huber_loss"):
+        g[name] = FUNCTIONS[name] = arg_checks.attribute(g[name], "size", (1, 0))
+
+
+_install_arg_checks()

@@ -965,3 +965,13 @@ TORCH_FUNCTIONS: dict[str, Callable] = {
     "feature_alpha_dropout": torch_feature_alpha_dropout,
     "feature_alpha_dropout_": feature_alpha_dropout_,
 }
+
+
+# ---- torch's errors for raw data passed in (engine/nn/arg_checks.py) -------------------------------------------
+def _install_arg_checks() -> None:
+    from engine.nn import arg_checks
+
+    globals()["alpha_dropout"] = FUNCTIONS["alpha_dropout"] = arg_checks.parser(alpha_dropout, "alpha_dropout")
+
+
+_install_arg_checks()

@@ -1,0 +1,133 @@
+"""Raw data (a list, a numpy array, a number) fed to a layer or to torch.nn.functional: the engine raises what
+torch raises, type and message, never an error about its own internals. torch answers from its C++ argument
+parser (a TypeError naming the op, or conv's list of overloads) or from Python code that reads an attribute
+first (an AttributeError); engine/nn/arg_checks.py and functional_conv._conv_args_error say the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from helpers import RAISED, outcome
+
+import engine
+
+L = [[1.0, 2.0]]
+ARR = np.ones((1, 1, 3, 3), dtype=np.float32)
+
+
+def _layer(name: str, *args: Any, **kw: Any) -> Any:
+    return lambda T: getattr(T.nn, name)(*args, **kw)
+
+
+LOSSES = ["BCELoss", "BCEWithLogitsLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss",
+          "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "CrossEntropyLoss"]  # fmt: skip
+LAYERS = {
+    **{
+        n: _layer(n)
+        for n in (
+            "ReLU",
+            "Sigmoid",
+            "Tanh",
+            "GELU",
+            "SiLU",
+            "ELU",
+            "LeakyReLU",
+            "Softplus",
+            "Hardtanh",
+            "ReLU6",
+            "Mish",
+            "PReLU",
+            "Softsign",
+            "Tanhshrink",
+            "Hardswish",
+            "Hardsigmoid",
+            "LogSigmoid",
+            "CELU",
+            "SELU",
+            "Softshrink",
+            "Hardshrink",
+            "Flatten",
+            "Dropout",
+            "AlphaDropout",
+            "GLU",
+        )
+    },  # fmt: skip
+    "Softmax": _layer("Softmax", 0),
+    "LogSoftmax": _layer("LogSoftmax", 0),
+    "Threshold": _layer("Threshold", 0.1, 0.0),
+    **{
+        n: _layer(n, 1)
+        for n in (
+            "MaxPool1d",
+            "MaxPool2d",
+            "AvgPool1d",
+            "AvgPool2d",
+            "AdaptiveAvgPool1d",
+            "AdaptiveAvgPool2d",
+            "AdaptiveMaxPool1d",
+            "AdaptiveMaxPool2d",
+            "PixelShuffle",
+            "ZeroPad2d",
+            "ReflectionPad1d",
+            "ReplicationPad1d",
+        )
+    },  # fmt: skip
+    "ConstantPad1d": _layer("ConstantPad1d", 1, 0.0),
+    "Upsample": _layer("Upsample", scale_factor=2),
+    "Conv1d": _layer("Conv1d", 1, 1, 3),
+    "Conv2d": _layer("Conv2d", 1, 1, 3),
+    "Conv2d_same_nobias": _layer("Conv2d", 1, 1, 3, padding="same", bias=False),
+    "ConvTranspose1d": _layer("ConvTranspose1d", 1, 1, 3),
+    "ConvTranspose2d": _layer("ConvTranspose2d", 1, 1, 3),
+    "Linear": _layer("Linear", 2, 2),
+    "Embedding": _layer("Embedding", 3, 2),
+    "LayerNorm": _layer("LayerNorm", 2),
+    "BatchNorm1d": _layer("BatchNorm1d", 2),
+}
+
+
+def same(fn: Any) -> tuple:
+    t, e = outcome(fn, torch), outcome(fn, engine)
+    assert isinstance(t, tuple) and t[:1] == (RAISED,), f"torch did not raise: {t!r}"
+    assert e == t, f"\nengine: {e}\ntorch:  {t}"
+    return t
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_losses_given_lists(name: str) -> None:
+    same(lambda T: getattr(T.nn, name)()(L, L))
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+@pytest.mark.parametrize("data", ["list", "numpy", "number"], ids=str)
+def test_layers_given_raw_data(name: str, data: str) -> None:
+    x = {"list": L, "numpy": ARR, "number": 3}[data]
+    if data != "list" and name in ("Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"):
+        pytest.skip("torch calls a method of the argument here: a numpy array has another error of its own")
+    same(lambda T: LAYERS[name](T)(x))
+
+
+def test_conv_overload_lists() -> None:
+    """conv1d/conv2d list their overloads; with all seven arguments given (as a layer passes them) each says
+    which arguments its parser refused; fewer given, the overloads alone."""
+    msg = same(lambda T: T.nn.Conv2d(1, 1, 3)(L))[2]
+    assert "didn't match because some of the arguments have invalid types: (!list of [list]!, !Parameter!" in msg
+    w = np.ones((1, 1, 3, 3), dtype=np.float32)
+    # (trailing arguments at their defaults read as not given: an explicit F.conv2d(x, w, None) is described as
+    # F.conv2d(x, w), the one place this differs from torch's parser, which sees the call itself)
+    for args in ((), (None, 2), (None, 1, 1)):
+        same(lambda T, args=args: T.nn.functional.conv2d(L, T.tensor(w), *args))
+    same(lambda T: T.conv2d([1.0, 2.0], T.tensor(w)))
+    same(lambda T: T.nn.functional.conv1d(3, T.ones(1, 1, 3)))
+
+
+def test_tensors_still_pass_through() -> None:
+    """The checks stand aside for tensors: the functions compute as before."""
+    for T in (torch, engine):
+        x = T.tensor([[-1.0, 0.5, 2.0]])
+        assert T.nn.functional.hardtanh(x).tolist() == [[-1.0, 0.5, 1.0]]
+        assert T.nn.functional.mse_loss(x, x * 0).item() == pytest.approx(1.75)
+        assert T.nn.functional.softmax(x, 1).sum().item() == pytest.approx(1.0)
