@@ -853,3 +853,29 @@ def test_max_unpool_inverts_max_pool_as_torch() -> None:
         return [str(v.detach().cpu()) if hasattr(v, "detach") else str(v) for v in out]
 
     assert run(engine) == run(torch)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "bool"])
+@pytest.mark.parametrize("mode,shape", [("nearest", (1, 2, 4, 4)), ("bilinear", (1, 2, 4, 4)),
+                                        ("nearest", (1, 2, 4)), ("linear", (1, 2, 4))])  # fmt: skip
+def test_interpolate_of_integers_is_torchs_error(dtype: str, mode: str, shape: tuple) -> None:
+    """Integer images other than uint8 have no upsampling kernel in torch: its NotImplementedError, naming the
+    kernel (the channels-last one for 4-d input) and the type."""
+    x = make(shape, dtype, 0, 9)
+    check(lambda T, a: _F(T).interpolate(a, scale_factor=2, mode=mode), x, grad=False)
+
+
+def test_interpolate_uint8_nearest_and_the_bilinear_scope_note() -> None:
+    x = make((1, 3, 4, 5), "uint8", 0, 255)
+    check(lambda T, a: _F(T).interpolate(a, scale_factor=1.5, mode="nearest"), x, grad=False)
+    with pytest.raises(NotImplementedError, match="uint8 image is not torch's fixed-point one"):
+        engine.nn.functional.interpolate(engine.tensor(x), scale_factor=1.5, mode="bilinear")
+
+
+def test_interpolate_source_index_is_one_fused_multiply_add() -> None:
+    """torch computes scale * (dst + 0.5) - 0.5 as one fma: with scale 1/1.5 the second column of a 4-wide image
+    sits at 0.49999999999999994, not 0.5, and the interpolated value shows it."""
+    x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
+    for T in (torch, engine):
+        r = T.nn.functional.interpolate(T.tensor(x), scale_factor=1.5, mode="bilinear")
+        assert r[0, 0, 0, 1].item() == 0.49999999999999994
