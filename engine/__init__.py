@@ -364,8 +364,8 @@ _NN_FUNCTIONS = frozenset(
 def __getattr__(name: str) -> object:
     import importlib
 
-    if name == "optim":  # (loaded on first use: most programs never build an optimizer)
-        return importlib.import_module("engine.optim")
+    if name in ("optim", "utils"):  # (loaded on first use: most programs never build an optimizer or a loader)
+        return importlib.import_module(f"engine.{name}")
     value = None
     if name in _NN_FUNCTIONS:
         value = getattr(nn.functional, name)

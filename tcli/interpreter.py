@@ -664,8 +664,8 @@ class Interpreter:
                 what = f"'{base.__name__}'" if isinstance(base, type) else f"a '{type(base).__name__}' object"
                 raise _fail(
                     TypeError(
-                        "tsr classes derive from torch.nn.Module, torch.autograd.Function or a class defined in "
-                        f"the script, not {what}"
+                        "tsr classes derive from torch.nn.Module, torch.autograd.Function, "
+                        f"torch.utils.data.Dataset or Sampler, or a class defined in the script, not {what}"
                     ),
                     node.bases[0],
                 )

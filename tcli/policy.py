@@ -114,12 +114,12 @@ ALLOWED_NODES = (
     | frozenset(COMPARISONS) | BOOLEAN_OPERATORS
 )  # fmt: skip
 
-#: Classes: `class Name(Base):` with one base, torch.nn.Module, torch.autograd.Function or a class the script
-#: defined (checked when the statement runs, so a script's classes are always modules or custom autograd
-#: ops: objects the engine already shows in full). The
+#: Classes: `class Name(Base):` with one base, torch.nn.Module, torch.autograd.Function, torch.utils.data's
+#: Dataset or Sampler, or a class the script defined (checked when the statement runs, so a script's classes are
+#: always modules, custom autograd ops, datasets or samplers: objects the engine already shows in full). The
 #: body holds methods, a docstring, `pass` and `name = value` class attributes. Of the special methods only
 #: these may be defined, and super() gives only them and public names.
-CLASS_SPECIAL_METHODS = frozenset({"__init__"})
+CLASS_SPECIAL_METHODS = frozenset({"__init__", "__len__", "__getitem__", "__iter__"})
 #: The mark a script's classes carry in their namespace (a dunder, so no script can read or fake it).
 SCRIPT_CLASS_MARK = "__tsr_class__"
 
@@ -187,7 +187,7 @@ TORCH = "torch"
 #: the backend, dtypes or ops internals, stay out of reach).
 TORCH_SUBMODULES = frozenset(
     {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "optim", "optim.lr_scheduler", "autograd",
-     "autograd.function", "linalg", "random", "cuda", "special"}
+     "autograd.function", "linalg", "random", "cuda", "special", "utils", "utils.data"}
 )  # fmt: skip
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.
 ENGINE_MODULES = {"autograd.function": "engine.autograd_function"}

@@ -673,13 +673,15 @@ class Prelude:
             raise TypeError("super() in tsr takes no arguments, or a class the script defined and an object")
         return super(*args)
 
-    def class_bases(self) -> tuple[type, type]:
-        """What every class a script defines derives from: torch.nn.Module or torch.autograd.Function."""
+    def class_bases(self) -> tuple[type, ...]:
+        """What every class a script defines derives from: torch.nn.Module, torch.autograd.Function, or
+        torch.utils.data's Dataset and Sampler."""
         self.load_engine()
         from engine.autograd_function import Function
         from engine.nn.module import Module
+        from engine.utils.data import Dataset, Sampler
 
-        return Module, Function
+        return Module, Function, Dataset, Sampler
 
     def _type(self, obj: Any, *more: Any) -> Any:
         if more:
@@ -833,8 +835,9 @@ class Prelude:
         if self._settable is None:
             from engine.autograd_function import FunctionCtx
             from engine.nn.module import Module
+            from engine.utils.data import Dataset, Sampler
 
-            self._settable = (Module, FunctionCtx)
+            self._settable = (Module, FunctionCtx, Dataset, Sampler)
         return self._settable
 
     def _make_overrides(self) -> dict[str, dict[str, Callable]]:
@@ -1143,9 +1146,9 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
-    {"fft", "nn.modules", "nn.parameter", "utils",
-     "utils.data", "distributions", "jit", "sparse", "backends", "amp", "onnx", "hub", "profiler", "quantization",
-     "distributed", "multiprocessing", "testing", "func", "export", "compiler", "masked", "nested", "signal"}
+    {"fft", "nn.modules", "nn.parameter", "distributions", "jit", "sparse", "backends", "amp", "onnx", "hub",
+     "profiler", "quantization", "distributed", "multiprocessing", "testing", "func", "export", "compiler",
+     "masked", "nested", "signal"}
 )  # fmt: skip
 _ALLOWED_IMPORTS = (
     "tsr can import torch and "

@@ -300,6 +300,43 @@ PROGRAMS = {
         opt.step()
         print(w)
     """,
+    "dataset_and_loader": """
+        import torch
+        from torch import nn
+        from torch.utils.data import Dataset, DataLoader, TensorDataset, random_split
+
+        torch.manual_seed(0)
+
+        class Squares(Dataset):
+            def __init__(self, n):
+                self.x = torch.arange(n, dtype=torch.float32).unsqueeze(1)
+                self.y = self.x ** 2
+
+            def __len__(self):
+                return len(self.x)
+
+            def __getitem__(self, i):
+                return self.x[i], self.y[i]
+
+        ds = Squares(10)
+        print(len(ds), ds[3])
+        train, val = random_split(ds, [8, 2])
+        print(len(train), len(val), val.indices)
+        loader = DataLoader(train, batch_size=3, shuffle=True)
+        model = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1))
+        opt = torch.optim.SGD(model.parameters(), lr=0.001)
+        for epoch in range(2):
+            for xb, yb in loader:
+                opt.zero_grad()
+                loss = nn.functional.mse_loss(model(xb), yb)
+                loss.backward()
+                opt.step()
+            print(epoch, round(loss.item(), 4))
+        print(torch.rand(2))
+        td = TensorDataset(torch.ones(4, 2), torch.zeros(4))
+        print([b[0].shape for b in DataLoader(td, batch_size=3)], len(loader))
+        print(next(iter(DataLoader(ds, batch_size=2, collate_fn=lambda b: [len(b), b[0][1]]))))
+    """,
 }
 
 

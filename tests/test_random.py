@@ -504,3 +504,33 @@ def test_randint_any_range(seed, low, span, n):
     assume(low + span < 2**63)  # torch's high is an int64 too
     g, tg = seeded(seed)
     same(R.randint(g, low, low + span, (n,), np.int64), torch.randint(low, low + span, (n,), generator=tg))
+
+
+def test_tensor_random__method_is_torchs() -> None:
+    """Tensor.random_ in its three forms, on a transposed tensor (drawn in memory order), with its node names
+    and errors; DataLoader's shuffling seeds itself with random_()."""
+    import engine
+
+    def f(T):  # noqa: ANN001, ANN202
+        T.manual_seed(0)
+        dtypes = (T.int64, T.float32, T.float64, T.int32, T.bool, T.uint8)
+        out = [T.zeros(3, dtype=d).random_().tolist() for d in dtypes]
+        out.append(T.zeros(3, dtype=T.int64).random_(10).tolist())
+        out.append(T.zeros(3, dtype=T.int64).random_(-5, 5).tolist())
+        out.append(T.zeros(2, 3).t().random_(4).tolist())
+        out.append(T.zeros(3, dtype=T.int64).random_(3, 2**33).tolist())
+        out.append(T.zeros(3).random_(**{"from": 2, "to": 9}).tolist())
+        x = T.zeros(3, requires_grad=True).clone()
+        out.append([x.random_().grad_fn.name(), x.random_(5).grad_fn.name(), x.random_(1, 5).grad_fn.name()])
+        for args in ((5, 3), (-1,)):
+            try:
+                T.zeros(3, dtype=T.uint8).random_(*args)
+            except RuntimeError as e:
+                out.append(str(e))
+        try:
+            T.zeros(3, dtype=T.uint8).random_(0, 300)
+        except RuntimeError as e:
+            out.append(str(e))
+        return out
+
+    assert f(engine) == f(torch)

@@ -241,6 +241,9 @@ INTERNALS = [
     "import torch\ntorch.autograd.re", "import torch.nn.functional as F\nF.E", "import torch\ntorch.nn.functional.np",
     "import torch\nxp = torch.ones(1).device.xp\nxp.load", "import torch\ngetattr(torch.ones(1).device.xp, 'load')",
     "import torch\ntorch.ones(1).numpy().ctypes",
+    "import torch\ntorch.utils.data.np", "import torch\ntorch.utils.data.engine", "import torch\ntorch.utils.data.math",
+    "import torch\ntorch.utils.data.collections", "import torch\ntorch.utils.data.warnings",
+    "from torch.utils.data import np", "from torch.utils.data import engine",
 ]  # fmt: skip
 
 

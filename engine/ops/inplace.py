@@ -699,8 +699,11 @@ def unary_(name: str) -> Any:
     return op
 
 
-_RANDOM_NODES = {n: node_class(n, _zeros_bw) for n in ("UniformBackward0", "NormalBackward0", "BernoulliBackward1",
-                                                         "BernoulliBackward2", "ExponentialBackward0")}  # fmt: skip
+_RANDOM_NODES = {
+    n: node_class(n, _zeros_bw)
+    for n in ("UniformBackward0", "NormalBackward0", "BernoulliBackward1", "BernoulliBackward2", "ExponentialBackward0",
+              "RandomBackward0", "RandomBackward1", "RandomBackward2")
+}  # fmt: skip
 
 
 def _fill_random(x: Tensor, draw: Any, generator: Any, node: str) -> Tensor:
@@ -753,6 +756,25 @@ def exponential_(x: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Ten
     return _fill_random(
         x, lambda g: rnd.exponential(g, x._data.shape, x._data.dtype, lambd), generator, "ExponentialBackward0"
     )
+
+
+def random_(x: Tensor, from_: Any = None, to: Any = None, *, generator: Any = None, **kw: Any) -> Tensor:
+    """x's values replaced by torch's uniform integers: random_() over [0, max] of x's dtype (floats: [0, 2**digits]),
+    random_(to) over [0, to), random_(from, to) over [from, to); drawn as engine/random.py's random_/randint."""
+    from engine import random as rnd
+
+    if "from" in kw:  # (torch's keyword is `from`, a Python keyword)
+        from_, to = kw.pop("from"), from_ if to is None else to
+    if kw:
+        raise TypeError(f"random_() got an unexpected keyword argument '{next(iter(kw))}'")
+    dt, shape = x._data.dtype, x._data.shape
+    if from_ is None and to is None:
+        return _fill_random(x, lambda g: rnd.random_(g, shape, dt), generator, "RandomBackward2")
+    if to is None:  # random_(to): [0, to)
+        low, high, node = 0, int(from_), "RandomBackward1"
+    else:
+        low, high, node = int(from_), int(to), "RandomBackward0"
+    return _fill_random(x, lambda g: rnd.randint(g, low, high, shape, dt), generator, node)
 
 
 def bernoulli_(x: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:

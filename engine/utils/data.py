@@ -1,0 +1,421 @@
+"""torch.utils.data: datasets, samplers, default_collate and the single-process DataLoader.
+
+What a training loop sees is torch's, number for number: the batches, their order under shuffle=True (each
+epoch seeds a fresh generator from the global one with `random_()`, then takes torch.randperm, as torch's
+RandomSampler does), and the global generator's state afterwards (each epoch also draws the loader's base seed
+first, as torch's iterator does for its workers), so a dropout mask or an initialisation drawn after a loop
+matches torch's. Workers (`num_workers > 0`) are accepted and the data loaded in this process: the batches are
+the same, only the loading is not parallel.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import math
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+import engine
+from engine.tensor import Tensor
+
+__all__ = [
+    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
+    "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
+    "random_split",
+]  # fmt: skip
+
+
+# ---- datasets --------------------------------------------------------------------------------------------------
+class Dataset:
+    """A map-style dataset: subclasses define __getitem__ (and usually __len__)."""
+
+    def __getitem__(self, index: Any) -> Any:
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset read by iterating it: subclasses define __iter__."""
+
+    def __iter__(self) -> Iterator:
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+
+class TensorDataset(Dataset):
+    """Samples are the i-th rows of each tensor (all of one length along dim 0)."""
+
+    def __init__(self, *tensors: Tensor) -> None:
+        if not all(tensors[0].size(0) == t.size(0) for t in tensors):
+            raise AssertionError("Size mismatch between tensors")
+        self.tensors = tensors
+
+    def __getitem__(self, index: Any) -> tuple:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].size(0)
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, idx: Any) -> Any:
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after the other."""
+
+    def __init__(self, datasets: Any) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = []
+        total = 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> Any:
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = len(self) + idx
+        k = next((i for i, c in enumerate(self.cumulative_sizes) if idx < c), len(self.cumulative_sizes))
+        if k == len(self.cumulative_sizes):
+            raise IndexError("list index out of range")
+        return self.datasets[k][idx - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = None) -> list[Subset]:
+    """The dataset split at random into subsets of the given lengths (or fractions summing to 1), by one
+    torch.randperm of its length."""
+    n = len(dataset)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        sizes: list[int] = []
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            sizes.append(int(math.floor(n * frac)))
+        for i in range(n - sum(sizes)):  # the remainder, one each, round-robin
+            sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              stacklevel=2)  # fmt: skip
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    indices = engine.randperm(sum(lengths), generator=generator).tolist()
+    out, offset = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, indices[offset : offset + int(length)]))
+        offset += int(length)
+    return out
+
+
+# ---- samplers --------------------------------------------------------------------------------------------------
+class Sampler:
+    """Yields dataset indices; subclasses define __iter__ (and __len__)."""
+
+    def __init__(self, data_source: Any = None) -> None:
+        pass
+
+    def __iter__(self) -> Iterator:
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    def __init__(self, data_source: Any) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """torch's: without a generator, each pass seeds a fresh one from the global generator; then randperm (or,
+    with replacement, randint in blocks of 32)."""
+
+    def __init__(self, data_source: Any, replacement: bool = False, num_samples: int | None = None,
+                 generator: Any = None) -> None:  # fmt: skip
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.data_source)
+        if self.generator is None:
+            seed = int(engine.empty((), dtype=engine.int64).random_().item())
+            generator = engine.Generator()
+            generator.manual_seed(seed)
+        else:
+            generator = self.generator
+        if self.replacement:
+            for _ in range(self.num_samples // 32):
+                yield from engine.randint(high=n, size=(32,), dtype=engine.int64, generator=generator).tolist()
+            yield from engine.randint(high=n, size=(self.num_samples % 32,), dtype=engine.int64,
+                                      generator=generator).tolist()  # fmt: skip
+        else:
+            for _ in range(self.num_samples // n):
+                yield from engine.randperm(n, generator=generator).tolist()
+            yield from engine.randperm(n, generator=generator).tolist()[: self.num_samples % n]
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order (one randperm per pass)."""
+
+    def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        for i in engine.randperm(len(self.indices), generator=self.generator).tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Lists of batch_size indices from a sampler (the last one shorter unless drop_last)."""
+
+    def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batch: list[int] = []
+        for idx in self.sampler:
+            batch.append(idx)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
+
+
+# ---- collation -------------------------------------------------------------------------------------------------
+_COLLATE_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+
+
+def default_collate(batch: list) -> Any:
+    """torch's: tensors stacked along a new dim 0, numbers into a tensor (floats as float64), numpy arrays
+    converted then stacked, and dicts, tuples and lists collated field by field."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return engine.stack(batch, 0)
+    if isinstance(elem, np.ndarray) or isinstance(elem, np.generic) and not isinstance(elem, (np.str_, np.bytes_)):
+        if isinstance(elem, np.ndarray) and elem.dtype.kind in "OSUa":
+            raise TypeError(_COLLATE_ERR.format(elem.dtype))
+        if isinstance(elem, np.ndarray):
+            return default_collate([engine.as_tensor(b) for b in batch])
+        return engine.as_tensor(np.array(batch))
+    if isinstance(elem, bool) or isinstance(elem, int):
+        return engine.tensor(batch)
+    if isinstance(elem, float):
+        return engine.tensor(batch, dtype=engine.float64)
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, collections.abc.Mapping):
+        return type(elem)({k: default_collate([d[k] for d in batch]) for k in elem}) if type(elem) is not dict else {
+            k: default_collate([d[k] for d in batch]) for k in elem}  # fmt: skip
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        it = iter(batch)
+        size = len(next(it))
+        if not all(len(e) == size for e in it):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        fields = [default_collate(list(s)) for s in zip(*batch)]
+        return fields if isinstance(elem, tuple) else type(elem)(fields)
+    raise TypeError(_COLLATE_ERR.format(type(elem)))
+
+
+def default_convert(data: Any) -> Any:
+    """What a loader without batching does to each sample: numpy arrays and numbers of numpy become tensors."""
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "OSUa":
+        return engine.as_tensor(data)
+    if isinstance(data, np.generic):
+        return engine.as_tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, list):
+        return [default_convert(d) for d in data]
+    return data
+
+
+# ---- the loader ------------------------------------------------------------------------------------------------
+class DataLoader:
+    """Batches of a dataset: torch.utils.data.DataLoader, loading in this process."""
+
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None, sampler: Any = None,
+                 batch_sampler: Any = None, num_workers: int = 0, collate_fn: Callable | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable | None = None, multiprocessing_context: Any = None, generator: Any = None,
+                 *, prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:  # fmt: skip
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to enable "
+                "multiprocessing, otherwise set prefetch_factor to None."
+            )
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.prefetch_factor = prefetch_factor
+        self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.generator = generator
+        self.persistent_workers = persistent_workers
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            if shuffle not in (None, False):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got "
+                                 f"shuffle={shuffle}")  # fmt: skip
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, but got "
+                                 f"sampler={sampler}")  # fmt: skip
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified batch_sampler option, but got "
+                                 f"batch_sampler={batch_sampler}")  # fmt: skip
+        else:
+            shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last"
+                )
+            batch_size = None
+            drop_last = False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+        if sampler is None:
+            if iterable:
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self._iterable = iterable
+        if collate_fn is None:
+            collate_fn = default_collate if batch_sampler is not None else default_convert
+        self.collate_fn = collate_fn
+
+    def __iter__(self) -> _LoaderIter:
+        return _LoaderIter(self)
+
+    def __len__(self) -> int:
+        if self._iterable:
+            n = len(self.dataset)
+            if self.batch_size is not None:
+                n = n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+            return n
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+
+
+class _InfiniteConstantSampler(Sampler):
+    def __iter__(self) -> Iterator[None]:
+        while True:
+            yield None
+
+
+class _LoaderIter:
+    """One pass over a DataLoader. Made by iter(loader): draws the base seed torch's iterator draws for its
+    workers (one random_() of the loader's generator, or the global one), so the random stream after a pass is
+    torch's."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self._loader = loader
+        sampler = loader.batch_sampler if loader.batch_sampler is not None else loader.sampler
+        self._index_iter = iter(sampler)
+        engine.empty((), dtype=engine.int64).random_(generator=loader.generator)
+        self._data_iter = iter(loader.dataset) if loader._iterable else None
+
+    def __iter__(self) -> _LoaderIter:
+        return self
+
+    def __next__(self) -> Any:
+        loader = self._loader
+        index = next(self._index_iter)
+        if self._data_iter is not None:  # an IterableDataset: the next batch_size items
+            if loader.batch_sampler is None:
+                return loader.collate_fn(next(self._data_iter))
+            items = []
+            for _ in index:
+                try:
+                    items.append(next(self._data_iter))
+                except StopIteration:
+                    break
+            if not items or (loader.drop_last and len(items) < len(index)):
+                raise StopIteration
+            return loader.collate_fn(items)
+        if loader.batch_sampler is None:
+            return loader.collate_fn(loader.dataset[index])
+        return loader.collate_fn([loader.dataset[i] for i in index])
+
+    def __len__(self) -> int:
+        return len(self._loader)
