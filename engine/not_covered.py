@@ -29,7 +29,7 @@ _IN_TORCH = {
     "torch.nn.functional": frozenset({"conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "lp_pool3d",
                                       "adaptive_max_pool3d", "adaptive_avg_pool3d", "fractional_max_pool2d",
                                       "max_unpool3d", "grid_sample", "affine_grid",
-                                      "embedding_bag", "scaled_dot_product_attention", "multi_head_attention_forward",
+                                      "embedding_bag",
                                       "ctc_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
                                       "multi_margin_loss", "gumbel_softmax", "rrelu", "bilinear", "pdist",
                                       "channel_shuffle"}),

@@ -879,4 +879,3 @@ def get_rng_state() -> np.ndarray:
 
 def set_rng_state(new_state: object) -> None:
     default_generator.set_state(new_state)
-

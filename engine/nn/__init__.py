@@ -26,6 +26,7 @@ _LAZY = {
          "Softmax2d"),
         _LAYERS,
     ),
+    "MultiheadAttention": "engine.nn.attention",
     **dict.fromkeys(
         ("L1Loss", "MSELoss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
          "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "SoftMarginLoss",

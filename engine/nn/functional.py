@@ -494,7 +494,7 @@ def torch_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
 
 # modules whose FUNCTIONS add more of torch.nn.functional (convolution, pooling, normalisation, padding), loaded
 # on first use
-_MODULES = ("engine.nn.functional_conv", "engine.nn.functional_norm")
+_MODULES = ("engine.nn.functional_conv", "engine.nn.functional_norm", "engine.nn.attention")
 
 
 def __getattr__(name: str) -> object:
