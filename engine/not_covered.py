@@ -8,8 +8,8 @@ _HINTS = {
     "torch.nn.utils.rnn.pack_padded_sequence": "pad the batch with pad_sequence and run the RNN over it; take each "
     "sequence's output at its own length (out[torch.arange(B), lengths - 1] with batch_first=True)",
     "torch.nn": "the engine's torch.nn has Module, Parameter, the containers, Linear, Embedding, the 1-d and 2-d "
-    "convolution and pooling layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU), activations and "
-    "losses; write other layers as a Module whose forward uses tensor ops",
+    "convolution and pooling layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU), MultiheadAttention "
+    "and the Transformer layers, activations and losses; write other layers as a Module whose forward uses tensor ops",
 }
 
 

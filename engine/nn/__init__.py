@@ -28,6 +28,11 @@ _LAZY = {
     ),
     "MultiheadAttention": "engine.nn.attention",
     **dict.fromkeys(
+        ("Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+         "TransformerDecoderLayer"),
+        "engine.nn.transformer",
+    ),
+    **dict.fromkeys(
         ("L1Loss", "MSELoss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
          "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
          "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss"),
