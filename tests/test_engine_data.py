@@ -133,3 +133,16 @@ def test_concat_and_subset() -> None:
         return len(c), [c[i] for i in (0, 2, 3, 6, -1)], [s[i] for i in range(3)], len(s)
 
     same(f)
+
+
+def test_weighted_random_sampler() -> None:
+    def f(T: Any) -> Any:
+        T.manual_seed(5)
+        s = _data(T).WeightedRandomSampler([0.1, 0.9, 0.4, 0.7], 10)
+        no_repeat = list(_data(T).WeightedRandomSampler([1, 2, 3], 3, replacement=False))
+        ds = _data(T).TensorDataset(T.arange(4))
+        return list(s), no_repeat, [b[0] for b in _data(T).DataLoader(ds, batch_size=3, sampler=s)], T.rand(1)
+
+    same(f)
+    same(lambda T: _data(T).WeightedRandomSampler([[1.0, 2.0]], 2))
+    same(lambda T: _data(T).WeightedRandomSampler([1.0, 2.0], 0))
