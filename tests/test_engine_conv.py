@@ -879,3 +879,22 @@ def test_interpolate_source_index_is_one_fused_multiply_add() -> None:
     for T in (torch, engine):
         r = T.nn.functional.interpolate(T.tensor(x), scale_factor=1.5, mode="bilinear")
         assert r[0, 0, 0, 1].item() == 0.49999999999999994
+
+
+@pytest.mark.parametrize("mode,shape,kw", [
+    ("bicubic", (2, 3, 5, 7), {"scale_factor": 1.7}), ("bicubic", (1, 2, 6, 4), {"size": (3, 9)}),
+    ("bicubic", (1, 2, 4, 5), {"scale_factor": 2.5, "align_corners": True}),
+    ("nearest-exact", (2, 3, 5, 7), {"scale_factor": 1.7}), ("nearest-exact", (2, 3, 9), {"scale_factor": 0.6}),
+    ("nearest-exact", (1, 2, 6, 4), {"size": (3, 9)}),
+])  # fmt: skip
+def test_interpolate_bicubic_and_nearest_exact(mode: str, shape: tuple, kw: dict) -> None:
+    """Values (bicubic to rounding: torch's kernel contracts its arithmetic differently) and gradients."""
+    for dt in ("float32", "float64"):
+        check(lambda T, a: _F(T).interpolate(a, mode=mode, **kw), make(shape, dt), atol=2e-6, rtol=1e-5)
+
+
+def test_interpolate_mode_and_rank_errors() -> None:
+    for mode, shape in (("trilinear", (1, 1, 4)), ("trilinear", (1, 1, 4, 4)), ("lanczos", (1, 1, 4, 4)),
+                        ("lanczos", (1, 1, 4)), ("bicubic", (1, 1, 4)), ("foo", (1, 1, 4, 4)),
+                        ("linear", (1, 1, 2, 2, 2)), ("bicubic", (1, 4))):  # fmt: skip
+        check(lambda T, a, mode=mode: _F(T).interpolate(a, scale_factor=2, mode=mode), make(shape), grad=False)

@@ -1611,49 +1611,85 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
 # ---- interpolation (nearest, linear / bilinear) --------------------------------------------------------
 
 
+_CUBIC_A = -0.75  # torch's bicubic kernel parameter
+
+
+def _cubic_weights(t: Any, ct: Any) -> list:
+    """torch's get_cubic_upsample_coefficients: the four weights of the taps at -1, 0, 1, 2 for offset t."""
+    from engine.ops.fma import fma
+
+    a = ct(_CUBIC_A)
+
+    def c(v: float) -> Any:
+        return np.full(t.shape, v, dtype=ct)
+
+    # each `p * x + q` is one fused multiply-add, as the AVX2 build of torch's kernel contracts it
+    def conv1(x: Any) -> Any:  # |x| <= 1: ((A + 2) x - (A + 3)) x x + 1
+        return fma(fma(c(a + ct(2)), x, c(-(a + ct(3)))) * x, x, c(1.0))
+
+    def conv2(x: Any) -> Any:  # 1 < |x| < 2: ((A x - 5A) x + 8A) x - 4A
+        return fma(fma(fma(c(a), x, c(-ct(5) * a)), x, c(ct(8) * a)), x, c(-ct(4) * a))
+
+    x2 = ct(1) - t
+    return [conv2(t + ct(1)).astype(ct), conv1(t).astype(ct), conv1(x2).astype(ct), conv2(x2 + ct(1)).astype(ct)]
+
+
 def _axis_taps(size: int, out: int, mode: str, align_corners: bool, scale: float | None, ct: Any) -> tuple:
-    """Per output position along one dim: the input positions (i0, i1) it reads and their weights (l0, l1),
-    computed in the kernel's precision `ct` as torch's cpu kernels do."""
+    """Per output position along one dim: the input positions it reads (one array per tap) and their weights
+    (None for the nearest modes), computed in the kernel's precision `ct` as torch's cpu kernels do."""
+    from engine.ops.fma import fma
+
     o = np.arange(out)
-    if mode == "nearest":  # nearest_neighbor_compute_source_index, in float
+    if mode in ("nearest", "nearest-exact"):
         s = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(size) / np.float32(out)
-        i0 = np.minimum(np.floor(o.astype(np.float32) * s).astype(np.int64), size - 1)
-        return i0, None, None, None
+        if mode == "nearest":  # nearest_neighbor_compute_source_index: floorf(dst * scale), in float
+            src = np.floor(o.astype(np.float32) * s)
+        else:  # ..._exact: floorf((dst + 0.5) * scale), the product in double
+            src = np.floor(((o + 0.5) * np.float64(s)).astype(np.float32))
+        return [np.minimum(src.astype(np.int64), size - 1)], None
     if align_corners:
         s = ct(size - 1) / ct(out - 1) if out > 1 else ct(0)
         src = s * o.astype(ct)
     else:
         s = ct(1.0 / scale) if scale is not None and scale > 0 else ct(size) / ct(out)
         # scale * (dst + 0.5) - 0.5 is one fused multiply-add in torch's cpu kernels (its AVX2 build contracts it)
-        from engine.ops.fma import fma
-
-        src = np.maximum(fma(np.full(out, s, dtype=ct), o.astype(ct) + ct(0.5), np.full(out, -0.5, dtype=ct)), ct(0))
+        src = fma(np.full(out, s, dtype=ct), o.astype(ct) + ct(0.5), np.full(out, -0.5, dtype=ct))
+        if mode != "bicubic":  # (cubic sources may lie before the first input)
+            src = np.maximum(src, ct(0))
+    if mode == "bicubic":
+        i0 = np.floor(src).astype(np.int64)
+        t = (src - i0.astype(ct)).astype(ct)
+        idx = [np.clip(i0 + k, 0, size - 1) for k in (-1, 0, 1, 2)]  # (reads past an edge repeat the edge)
+        return idx, _cubic_weights(t, ct)
     i0 = src.astype(np.int64)
     i1 = i0 + (i0 < size - 1)
     l1 = (src - i0.astype(ct)).astype(ct)
-    return i0, i1, (ct(1) - l1).astype(ct), l1
+    return [i0, i1], [(ct(1) - l1).astype(ct), l1]
 
 
 _FMA = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _interp_arr(xp: Any, x: Any, taps: list) -> Any:
-    """x's last len(taps) dims resampled (the last first): out = l0 * x[i0] + l1 * x[i1] along each."""
+    """x's last len(taps) dims resampled (the last first): out = w0 * x[i0] + w1 * x[i1] + ... along each."""
     from engine.ops.fma import fma
 
     nd = x.ndim
-    for k, (i0, i1, l0, l1) in enumerate(reversed(taps)):
+    for k, (idx, ws) in enumerate(reversed(taps)):
         ax = nd - 1 - k
         at = (slice(None),) * ax
-        if i1 is None:
-            x = x[(*at, xp.asarray(i0))]
+        if ws is None:
+            x = x[(*at, xp.asarray(idx[0]))]
             continue
         shape = (-1,) + (1,) * k
-        # x0 * l0, then + x1 * l1 as one fused multiply-add: torch's kernel accumulates `output += t * w`, which
-        # its AVX2 build contracts
-        first = x[(*at, xp.asarray(i0))] * xp.asarray(l0).reshape(shape)
-        x = fma(x[(*at, xp.asarray(i1))], xp.asarray(l1).reshape(shape), first) if first.dtype in _FMA else (
-            first + x[(*at, xp.asarray(i1))] * xp.asarray(l1).reshape(shape))  # fmt: skip
+        # x0 * w0, then + x_j * w_j each as one fused multiply-add: torch's kernel accumulates `output += t * w`,
+        # which its AVX2 build contracts
+        acc = x[(*at, xp.asarray(idx[0]))] * xp.asarray(ws[0]).reshape(shape)
+        for i, w in zip(idx[1:], ws[1:]):
+            term = x[(*at, xp.asarray(i))]
+            wv = xp.asarray(w).reshape(shape)
+            acc = fma(term, wv, acc) if acc.dtype in _FMA else acc + term * wv
+        x = acc
     return x
 
 
@@ -1662,18 +1698,18 @@ def _interp_bw_arr(xp: Any, g: Any, shape: tuple, taps: list) -> Any:
     from engine.ops.util import add_at
 
     nd = g.ndim
-    for k, (i0, i1, l0, l1) in enumerate(taps):
+    for k, (idx, ws) in enumerate(taps):
         ax = nd - len(taps) + k
         at = (slice(None),) * ax
         tshape = list(g.shape)
         tshape[ax] = shape[ax]
         acc = xp.zeros(tuple(tshape), dtype=g.dtype)
-        if i1 is None:
-            add_at(xp, acc, (*at, xp.asarray(i0)), g)
+        if ws is None:
+            add_at(xp, acc, (*at, xp.asarray(idx[0])), g)
         else:
             wshape = (-1,) + (1,) * (nd - 1 - ax)
-            add_at(xp, acc, (*at, xp.asarray(i0)), g * xp.asarray(l0).reshape(wshape))
-            add_at(xp, acc, (*at, xp.asarray(i1)), g * xp.asarray(l1).reshape(wshape))
+            for i, w in zip(idx, ws):
+                add_at(xp, acc, (*at, xp.asarray(i)), g * xp.asarray(w).reshape(wshape))
         g = acc
     return g
 
@@ -1681,6 +1717,9 @@ def _interp_bw_arr(xp: Any, g: Any, shape: tuple, taps: list) -> Any:
 _UPSAMPLE_NAMES = {
     ("nearest", 1): "UpsampleNearest1DBackward0",
     ("nearest", 2): "UpsampleNearest2DBackward0",
+    ("nearest-exact", 1): "UpsampleNearestExact1DBackward0",
+    ("nearest-exact", 2): "UpsampleNearestExact2DBackward0",
+    ("bicubic", 2): "UpsampleBicubic2DBackward0",
     ("linear", 1): "UpsampleLinear1DBackward0",
     ("bilinear", 2): "UpsampleBilinear2DBackward0",
 }
@@ -1763,19 +1802,21 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input"
         )
     key = (mode, input.dim())
-    if key not in (("nearest", 3), ("nearest", 4), ("linear", 3), ("bilinear", 4), ("area", 3), ("area", 4)):
-        if input.dim() == 3 and mode == "bilinear":
-            raise NotImplementedError("Got 3D input, but bilinear mode needs 4D input")
-        if input.dim() == 4 and mode == "linear":
-            raise NotImplementedError("Got 4D input, but linear mode needs 3D input")
-        if input.dim() in (3, 4, 5) and mode in ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area",
-                                                  "nearest-exact"):  # fmt: skip
+    needs = {"linear": 3, "bilinear": 4, "trilinear": 5}
+    if mode in needs and input.dim() in (3, 4, 5) and input.dim() != needs[mode]:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {needs[mode]}D input")
+    if mode == "lanczos" and input.dim() == 4 and not antialias:
+        raise ValueError("Lanczos mode requires antialias=True")
+    covered = (("nearest", 3), ("nearest", 4), ("nearest-exact", 3), ("nearest-exact", 4), ("linear", 3),
+               ("bilinear", 4), ("bicubic", 4), ("area", 3), ("area", 4))  # fmt: skip
+    if key not in covered:
+        if input.dim() == 5 and mode in ("nearest", "trilinear", "area", "nearest-exact"):
             raise NotImplementedError(
-                f"the engine's interpolate covers nearest, area, linear and bilinear (got {mode})"
+                f"the engine's interpolate covers 3-d and 4-d input (1-d and 2-d images); got 5-d ({mode})"
             )
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: nearest | "
-            f"linear | bilinear | bicubic | trilinear | area | nearest-exact (got {mode})"
+            f"linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
         )
     if antialias:
         raise NotImplementedError("the engine's interpolate has no antialias")
@@ -1787,16 +1828,18 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if mode == "area":  # torch: an adaptive average pool to the output size
         return adaptive_avg_pool1d(input, out_size) if dim == 1 else adaptive_avg_pool2d(input, out_size)
     dt = input._data.dtype
-    if dt.kind in "iub" and not (dt == np.uint8 and mode == "nearest"):
-        if dt == np.uint8 and mode == "bilinear":
+    if dt.kind in "iub" and not (dt == np.uint8 and mode in ("nearest", "nearest-exact")):
+        if dt == np.uint8 and mode in ("bilinear", "bicubic"):
             # torch rounds each of two separable passes in fixed point; not reproduced, so no answer rather than
             # one that is off by one in a pixel of six
             raise NotImplementedError(
-                "the engine's bilinear interpolate of a uint8 image is not torch's fixed-point one; "
+                f"the engine's {mode} interpolate of a uint8 image is not torch's fixed-point one; "
                 "interpolate image.float() and round, or use mode='nearest'"
             )
         kernel = {("nearest", 3): "compute_indices_weights_nearest", ("linear", 3): "compute_indices_weights_linear",
-                  ("nearest", 4): "upsample_nearest2d_channels_last",
+                  ("nearest", 4): "upsample_nearest2d_channels_last", ("nearest-exact", 3):
+                  "compute_indices_weights_nearest", ("nearest-exact", 4): "upsample_nearest2d_channels_last",
+                  ("bicubic", 4): "compute_indices_weights_cubic",
                   ("bilinear", 4): "upsample_bilinear2d_channels_last"}[key]  # fmt: skip
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[dt].scalar_name()}'")
     shape = input._data.shape
