@@ -152,25 +152,40 @@ def record_kernels() -> list:
     return made
 
 
+def _rounding_only(expr: str) -> bool:
+    """Whether an expression is made of + - * only (as round-to-nearest intrinsics): its PTX must hold no fma."""
+    calls = set(re.findall(r"(\w+)\(", expr))
+    return bool(calls) and calls <= {"tcli_add", "tcli_sub", "tcli_mul"}
+
+
+def _check(nv: NVRTC, src: str, expr: str, label: str, vectors: bool = False) -> int:
+    """Compile src for every arch; 1 for each arch where it fails to compile, contracts + - * into an fma, or
+    (vectors) loads no 16-byte vectors. Prints each failure."""
+    bad = 0
+    for arch in ARCHS:
+        ptx, log = nv.ptx(src, arch)
+        if ptx is None:
+            print(f"FAIL {label} {arch}: {expr}\n{log}\n--- source ---\n{src}")
+        elif _rounding_only(expr) and re.search(r"\bfma\.", ptx):
+            print(f"FAIL {label}: {expr} compiled to a fused multiply-add ({arch}), so it rounds once where the "
+                  "ops one by one round twice")  # fmt: skip
+        elif vectors and not re.search(r"ld\.global\.nc\.v[24]\.|ld\.global\.v[24]\.", ptx):
+            print(f"FAIL {label}: {expr} loads no vectors ({arch})")
+        else:
+            continue
+        bad += 1
+    return bad
+
+
 def main() -> int:
     nv = NVRTC()
     cupy_source("float32 x", "float32 y", "y = x", "warm", "", 1, True)  # import the real cupy before the emulator
     kernels = record_kernels()
     bad = 0
     for ins, outs, op, name, pre in kernels:
-        calls = set(re.findall(r"(\w+)\(", op))
-        rounding_only = bool(calls) and calls <= {"tcli_add", "tcli_sub", "tcli_mul"}
         for ndim, contiguous in ((1, True), (2, False)):
             src = cupy_source(ins, outs, op, name, pre, ndim, contiguous)
-            for arch in ARCHS:
-                ptx, log = nv.ptx(src, arch)
-                if ptx is None:
-                    bad += 1
-                    print(f"FAIL {name} [{ins}] ndim={ndim} {arch}: {op}\n{log}\n--- source ---\n{src}")
-                elif rounding_only and re.search(r"\bfma\.", ptx):
-                    bad += 1
-                    print(f"FAIL {name}: {op} compiled to a fused multiply-add ({arch}), so it rounds once where "
-                          "the ops one by one round twice")  # fmt: skip
+            bad += _check(nv, src, op, f"{name} [{ins}] ndim={ndim}")
     # the same expressions as dense 16-byte-load kernels (engine/ops/cuda_vec.py), which the emulator never builds
     from engine.ops import cuda_kernels, cuda_vec, fusion
 
@@ -185,19 +200,7 @@ def main() -> int:
     for body, dt, nin, nconst, pre in vec:
         ctype, vtype, lanes = cuda_vec._TYPES[dt]
         src = cuda_vec.source(body, ctype, vtype, lanes, nin, nconst, pre)
-        calls = set(re.findall(r"(\w+)\(", body))
-        rounding_only = bool(calls) and calls <= {"tcli_add", "tcli_sub", "tcli_mul"}
-        for arch in ARCHS:
-            ptx, log = nv.ptx(src, arch)
-            if ptx is None:
-                bad += 1
-                print(f"FAIL dense kernel [{ctype}] {arch}: {body}\n{log}\n--- source ---\n{src}")
-            elif rounding_only and re.search(r"\bfma\.", ptx):
-                bad += 1
-                print(f"FAIL dense kernel: {body} compiled to a fused multiply-add ({arch})")
-            elif not re.search(r"ld\.global\.nc\.v[24]\.|ld\.global\.v[24]\.", ptx):
-                bad += 1
-                print(f"FAIL dense kernel: {body} [{ctype}] loads no vectors ({arch})")
+        bad += _check(nv, src, body, f"dense kernel [{ctype}]", vectors=True)
     print(f"nvrtc_check: {len(kernels)} kernels x 2 layouts x {len(ARCHS)} archs, {len(vec)} dense kernels, "
           f"{bad} failures")  # fmt: skip
     return 1 if bad else 0
