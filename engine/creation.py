@@ -511,6 +511,9 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
 
 def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
              device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    if isinstance(n, bool) or not hasattr(type(n), "__index__"):  # (an integer tensor of one element is an int)
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    n = n.__index__()
     dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(rnd.randperm(generator, int(n), dt), _dev(device), requires_grad, out)
 
@@ -617,6 +620,11 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     rows = probs.astype(np.float64).reshape(-1, probs.shape[-1])
     out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
     for r, row in enumerate(rows):
+        # torch's per-entry checks, in its order: a nan fails `>= 0` first
+        if not bool((row >= 0).all()):
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+        if not bool(np.isfinite(row).all()):
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
         if not row.sum() > 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         p = row / row.sum()

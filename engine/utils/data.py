@@ -11,6 +11,7 @@ the same, only the loading is not parallel.
 from __future__ import annotations
 
 import collections.abc
+import copy
 import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,7 @@ from engine.tensor import Tensor
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
     "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
-    "default_collate", "default_convert", "random_split",
+    "ChainDataset", "WorkerInfo", "default_collate", "default_convert", "get_worker_info", "random_split",
 ]  # fmt: skip
 
 
@@ -44,6 +45,30 @@ class IterableDataset(Dataset):
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after the other."""
+
+    def __init__(self, datasets: Any) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
 
 
 class TensorDataset(Dataset):
@@ -126,20 +151,28 @@ def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = 
         lengths = sizes
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = engine.randperm(sum(lengths), generator=generator).tolist()
+    total = sum(lengths)
+    if not isinstance(total, int):  # (torch passes its generator on: its parser lists both overloads)
+        raise TypeError(
+            f"randperm() received an invalid combination of arguments - got ({type(total).__name__}, "
+            "generator=torch._C.Generator), but expected one of:\n"
+            " * (int n, *, torch.Generator generator, Tensor out = None, torch.dtype dtype = None, torch.layout "
+            "layout = None, torch.device device = None, bool pin_memory = False, bool requires_grad = False)\n"
+            " * (int n, *, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device "
+            "device = None, bool pin_memory = False, bool requires_grad = False)\n"
+        )
+    indices = engine.randperm(total, generator=generator).tolist()
     out, offset = [], 0
     for length in lengths:
-        out.append(Subset(dataset, indices[offset : offset + int(length)]))
-        offset += int(length)
+        out.append(Subset(dataset, indices[offset : offset + length]))
+        offset += length
     return out
 
 
 # ---- samplers --------------------------------------------------------------------------------------------------
 class Sampler:
-    """Yields dataset indices; subclasses define __iter__ (and __len__)."""
-
-    def __init__(self, data_source: Any = None) -> None:
-        pass
+    """Yields dataset indices; subclasses define __iter__ (and __len__). (torch 2.13's takes no constructor
+    arguments: `super().__init__(data_source)` is object's TypeError there and here.)"""
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError
@@ -286,19 +319,34 @@ def default_collate(batch: list) -> Any:
     if isinstance(elem, float):
         return engine.tensor(batch, dtype=engine.float64)
     if isinstance(elem, (str, bytes)):
-        return batch
+        return batch  # (as given: a field of tuple samples stays the tuple zip made)
     if isinstance(elem, collections.abc.Mapping):
-        return type(elem)({k: default_collate([d[k] for d in batch]) for k in elem}) if type(elem) is not dict else {
-            k: default_collate([d[k] for d in batch]) for k in elem}  # fmt: skip
+        fields = {k: default_collate([d[k] for d in batch]) for k in elem}
+        if isinstance(elem, collections.abc.MutableMapping):  # torch: a copy of the first sample, updated
+            try:
+                out = copy.copy(elem)
+                out.update(fields)
+                return out
+            except TypeError:
+                return fields
+        try:
+            return type(elem)(fields)
+        except TypeError:
+            return fields
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         it = iter(batch)
         size = len(next(it))
         if not all(len(e) == size for e in it):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(s)) for s in zip(*batch)]
-        return fields if isinstance(elem, tuple) else type(elem)(fields)
+        fields = [default_collate(s) for s in zip(*batch)]  # (each a tuple, as zip makes it)
+        if isinstance(elem, tuple):
+            return fields
+        try:
+            return type(elem)(fields)
+        except TypeError:
+            return fields
     raise TypeError(_COLLATE_ERR.format(type(elem)))
 
 
@@ -348,6 +396,7 @@ class DataLoader:
         self.worker_init_fn = worker_init_fn
         self.generator = generator
         self.persistent_workers = persistent_workers
+        self._iterator: _LoaderIter | None = None
         iterable = isinstance(dataset, IterableDataset)
         if iterable:
             if shuffle not in (None, False):
@@ -391,6 +440,12 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __iter__(self) -> _LoaderIter:
+        if self.persistent_workers and self.num_workers > 0:  # torch keeps the one iterator and its workers
+            if self._iterator is None:
+                self._iterator = _LoaderIter(self)
+            else:
+                self._iterator._reset()
+            return self._iterator
         return _LoaderIter(self)
 
     def __len__(self) -> int:
@@ -408,31 +463,144 @@ class _InfiniteConstantSampler(Sampler):
             yield None
 
 
+class WorkerInfo:
+    """What get_worker_info() gives inside a worker: its id, the number of workers, its seed and the dataset."""
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:  # noqa: A002
+        self.id = id
+        self.num_workers = num_workers
+        self.seed = seed
+        self.dataset = dataset
+
+    def __repr__(self) -> str:
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, dataset={self.dataset})"
+
+
+_WORKER: list = [None]  # the WorkerInfo of the worker whose code runs now (None: the main process)
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """Inside a loader worker, that worker's WorkerInfo; None in the main process."""
+    return _WORKER[0]
+
+
+class _Worker:
+    """One of torch's loader worker processes, emulated in this one: its own random stream (the global generator
+    seeded base_seed + id, as torch's worker seeds it) and, for an iterable dataset, its own iterator."""
+
+    def __init__(self, loader: DataLoader, wid: int, base_seed: int) -> None:
+        self.loader = loader
+        self.info = WorkerInfo(wid, loader.num_workers, base_seed + wid, loader.dataset)
+        self.state = engine.Generator().manual_seed(base_seed + wid).get_state()
+        self.data_iter: Any = None
+        self.run(self._start)
+
+    def _start(self) -> None:
+        if self.loader.worker_init_fn is not None:
+            self.loader.worker_init_fn(self.info.id)
+        self.resume()
+
+    def resume(self) -> None:
+        if self.loader._iterable:
+            self.data_iter = iter(self.loader.dataset)
+
+    def run(self, fn: Callable, *args: Any) -> Any:
+        """fn(*args) as this worker: its generator state and WorkerInfo in place, the main process's restored."""
+        gen = engine.random.default_generator
+        main = gen.get_state()
+        gen.set_state(self.state)
+        outer, _WORKER[0] = _WORKER[0], self.info
+        try:
+            return fn(*args)
+        finally:
+            _WORKER[0] = outer
+            self.state = gen.get_state()
+            gen.set_state(main)
+
+
 class _LoaderIter:
-    """One pass over a DataLoader. Made by iter(loader): draws the base seed torch's iterator draws for its
-    workers (one random_() of the loader's generator, or the global one), so the random stream after a pass is
-    torch's."""
+    """One pass over a DataLoader, as torch's iterators make it. Made by iter(loader), which draws the base seed
+    (one random_() of the loader's generator, or the global one) as torch's iterator does for its workers, so the
+    random stream after a pass is torch's. With workers, batch k is fetched by worker k mod num_workers (by the
+    ones still running, for an iterable dataset whose copies run out), each under its own seeded stream, and the
+    first prefetch_factor * num_workers indices are taken at iter() time, as torch's prefetching takes them."""
 
     def __init__(self, loader: DataLoader) -> None:
         self._loader = loader
-        sampler = loader.batch_sampler if loader.batch_sampler is not None else loader.sampler
-        self._index_iter = iter(sampler)
-        engine.empty((), dtype=engine.int64).random_(generator=loader.generator)
-        self._data_iter = iter(loader.dataset) if loader._iterable else None
+        self._index_iter = iter(self._index_sampler())
+        base_seed = int(engine.empty((), dtype=engine.int64).random_(generator=loader.generator).item())
+        self._workers = [_Worker(loader, w, base_seed) for w in range(loader.num_workers)]
+        self._data_iter = iter(loader.dataset) if loader._iterable and not self._workers else None
+        self._prime()
+
+    def _index_sampler(self) -> Any:
+        loader = self._loader
+        return loader.batch_sampler if loader.batch_sampler is not None else loader.sampler
+
+    def _prime(self) -> None:
+        self._tasks: collections.deque = collections.deque()
+        self._active = [True] * len(self._workers)
+        self._next_worker = 0
+        self._sampler_done = False
+        for _ in range((self._loader.prefetch_factor or 2) * len(self._workers)):
+            self._dispatch()
+
+    def _reset(self) -> None:
+        """A new pass for persistent workers: a new sampler pass, the workers (and their streams) kept."""
+        self._index_iter = iter(self._index_sampler())
+        for w in self._workers:
+            w.run(w.resume)
+        self._prime()
+
+    def _dispatch(self) -> None:
+        """The next index to the next worker still running, round-robin (torch's _try_put_index)."""
+        if self._sampler_done:
+            return
+        n = len(self._workers)
+        for _ in range(n):
+            w = self._next_worker
+            self._next_worker = (w + 1) % n
+            if self._active[w]:
+                break
+        else:
+            return
+        try:
+            index = next(self._index_iter)
+        except StopIteration:
+            self._sampler_done = True
+            return
+        self._tasks.append((w, index))
 
     def __iter__(self) -> _LoaderIter:
         return self
 
     def __next__(self) -> Any:
+        if not self._workers:
+            return self._fetch(next(self._index_iter), self._data_iter)
+        while self._tasks:
+            w, index = self._tasks.popleft()
+            if not self._active[w]:
+                continue  # (a task sent before its worker was known to have run out)
+            worker = self._workers[w]
+            try:
+                data = worker.run(self._fetch, index, worker.data_iter)
+            except StopIteration:
+                self._active[w] = False
+                self._dispatch()
+                continue
+            self._dispatch()
+            return data
+        raise StopIteration
+
+    def _fetch(self, index: Any, data_iter: Any) -> Any:
         loader = self._loader
-        index = next(self._index_iter)
-        if self._data_iter is not None:  # an IterableDataset: the next batch_size items
+        if data_iter is not None:  # an IterableDataset: the next batch_size items
             if loader.batch_sampler is None:
-                return loader.collate_fn(next(self._data_iter))
+                return loader.collate_fn(next(data_iter))
             items = []
             for _ in index:
                 try:
-                    items.append(next(self._data_iter))
+                    items.append(next(data_iter))
                 except StopIteration:
                     break
             if not items or (loader.drop_last and len(items) < len(index)):
