@@ -383,3 +383,29 @@ def __getattr__(name: str) -> object:
     from engine.not_covered import not_covered
 
     raise not_covered("torch", name)
+
+
+# torch's argument-parser TypeError when raw data (a list, an ndarray, a number) is passed where these take a
+# tensor first (`torch.mean([loss1, loss2])`), instead of an error about the engine's internals; one isinstance
+# test per call. Each name listed gives exactly that message in torch (checked against it in the tests).
+_TENSOR_FIRST = (
+    "sum mean max min abs exp log sqrt sigmoid tanh relu flatten reshape unsqueeze squeeze argmax argmin zeros_like "
+    "ones_like rand_like randn_like empty_like allclose numel softmax log_softmax matmul mm bmm round transpose "
+    "cumsum cumprod sin cos tan floor ceil neg sign square t permute sort argsort topk prod median mode logsumexp "
+    "exp2 log2 log10 log1p expm1 isnan isinf isfinite nonzero diag trace tril triu flip roll chunk unbind "
+    "count_nonzero amax amin dist cross outer inner dot mv kron clone detach rsqrt reciprocal erf trunc frac "
+    "deg2rad rad2deg sinh cosh asin acos atan atanh asinh acosh diff cummax cummin logcumsumexp kthvalue "
+    "masked_select take gather index_select swapaxes ravel fliplr flipud rot90 signbit nan_to_num logit"
+).split()
+
+
+def _install_arg_checks() -> None:
+    from engine.nn.arg_checks import parser
+
+    g = globals()
+    for name in _TENSOR_FIRST:
+        if name in g:
+            g[name] = parser(g[name], name)
+
+
+_install_arg_checks()

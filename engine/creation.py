@@ -96,11 +96,13 @@ def _infer(data: Any) -> tuple[Any, Any]:
     shape: list = []
 
     def walk(x: Any, depth: int) -> Any:
-        if isinstance(x, Tensor):
-            if x._data.ndim == 0:
-                kinds.add(x._data.dtype.kind)
-                return x.item()
-            return walk(x.tolist(), depth)
+        if isinstance(x, Tensor):  # an element, as a Python number (torch's item(): one element only)
+            if x._data.size != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            if depth < len(shape):
+                raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got 0)")
+            kinds.add(x._data.dtype.kind)
+            return x.item()
         if isinstance(x, (list, tuple)):
             n = len(x)
             if depth == len(shape):
@@ -468,7 +470,7 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
     size = _size_kw(size, kw)
     dt = _float_dt(dtype)
     if dt.kind != "f":
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'")
+        raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'")
     dev = _dev(device)
     return _finish(rnd.uniform(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)
 
@@ -478,7 +480,7 @@ def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: A
     size = _size_kw(size, kw)
     dt = _float_dt(dtype)
     if dt.kind != "f":
-        raise RuntimeError(f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")
+        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")
     dev = _dev(device)
     return _finish(rnd.normal(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)
 
@@ -552,7 +554,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
                 "normal() received an invalid combination of arguments - got (float, float), but expected size"
             )
         if std < 0:
-            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
         dt = _float_dt(dtype)
         return _finish(
             rnd.normal(
@@ -571,7 +573,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     like = mean if mt else std
     dt = like._data.dtype
     if dt.kind != "f":
-        raise RuntimeError(f"\"normal_kernel_cpu\" not implemented for '{like.dtype.scalar_name()}'")
+        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{like.dtype.scalar_name()}'")
     # the streams are drawn on the host (torch's cpu numbers, bit for bit), then moved to like's device
     m = host(mean._data) if mt else float(mean)
     s = host(std._data) if st else float(std)

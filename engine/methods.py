@@ -109,6 +109,14 @@ def rmod(self: Tensor, other: Any) -> Any:
     return E.remainder(other, self)
 
 
+def _pow_operator(self: Tensor, exponent: Any) -> Any:
+    """`tensor ** x`: an ndarray exponent is numpy's to handle (its result comes back wrapped as a tensor, as
+    torch's __array_wrap__ does), not an error."""
+    if type(exponent) is np.ndarray:
+        return NotImplemented
+    return E.pow(self, exponent)
+
+
 def rpow(self: Tensor, other: Any) -> Any:
     return E._rpow(self, other)
 
@@ -386,7 +394,7 @@ METHODS: dict[str, Any] = {
     # arithmetic operators
     "__add__": E._add, "__radd__": E._add, "__sub__": E._sub, "__rsub__": rsub, "__mul__": E._mul,
     "__rmul__": E._mul, "__truediv__": E._div, "__rtruediv__": rtruediv, "__floordiv__": E.floor_divide,
-    "__rfloordiv__": rfloordiv, "__mod__": E.remainder, "__rmod__": rmod, "__pow__": E.pow, "__rpow__": rpow,
+    "__rfloordiv__": rfloordiv, "__mod__": E.remainder, "__rmod__": rmod, "__pow__": _pow_operator, "__rpow__": rpow,
     "__matmul__": _matmul_op, "__rmatmul__": rmatmul, "__neg__": E.neg, "__pos__": E.positive, "__abs__": E.abs,
     "__invert__": _bool_invert, "__and__": E.bitwise_and, "__or__": E.bitwise_or, "__xor__": E.bitwise_xor,
     "__rand__": E.bitwise_and, "__ror__": E.bitwise_or, "__rxor__": E.bitwise_xor,

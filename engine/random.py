@@ -588,7 +588,9 @@ def normal(
     g = _gen(gen)
     dt = np.dtype(dtype)
     if dt not in (np.dtype(_F16), np.dtype(_F32), np.dtype(_F64)):
-        raise RuntimeError(f'"normal_kernel_cpu" not implemented for {dt}')
+        from engine.dtypes import FROM_NP
+
+        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{FROM_NP[dt].scalar_name()}'")
     mean, std = float(mean), float(std)
     if not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
@@ -703,7 +705,8 @@ def _check_from_to(frm: int, to_inc: int, dt: np.dtype) -> None:
                 warnings.warn(
                     f"{what} is out of bounds [-(2^{d}), 2^{d}]. Due to precision limitations {name} can "
                     "support discrete uniform distribution only within this range. This warning will "
-                    "become an error in version 1.7 release, please fix the code in advance",
+                    "become an error in version 1.7 release, please fix the code in advance (Triggered internally "
+                    "at /__w/pytorch/pytorch/aten/src/ATen/native/DistributionTemplates.h:111.)",
                     UserWarning,
                     stacklevel=user_stacklevel(),
                 )

@@ -107,7 +107,8 @@ class Tensor(metaclass=TorchNamed):
                 "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
                 "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
                 "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
-                "instead. See github.com/pytorch/pytorch/pull/30531 for more information.",
+                "instead. See github.com/pytorch/pytorch/pull/30531 for more information. (Triggered internally at "
+                "/__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)",
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
@@ -269,6 +270,14 @@ class Tensor(metaclass=TorchNamed):
         a = host(self._data)
         return a if dtype is None else a.astype(dtype)
 
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Tensor:
+        """A numpy ufunc's result over tensors (`tensor + ndarray` lands here through numpy) back as a cpu
+        tensor, as torch wraps it: a bool result as uint8 (torch's workaround), a 0-dim one as a 0-dim tensor."""
+        array = np.asarray(array)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return wrap(array, CPU)
+
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -298,7 +307,8 @@ class Tensor(metaclass=TorchNamed):
             _FLOAT_WARNED.append(True)  # torch warns once per process (TORCH_WARN_ONCE)
             warnings.warn(
                 "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                "Consider using tensor.detach() first.",
+                "Consider using tensor.detach() first. (Triggered internally at "
+                "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)",
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )

@@ -410,7 +410,9 @@ class Interpreter:
             else:
                 try:
                     it = iter(value)
-                except TypeError:
+                except TypeError as e:
+                    if getattr(type(value), "__iter__", None) is not None:  # (its own refusal: a 0-d tensor's)
+                        raise _fail(e, node) from None
                     raise _fail(TypeError(f"cannot unpack non-iterable {type(value).__name__} object"), node) from None
                 if star is None:
                     items = tuple(islice(it, n + 1))

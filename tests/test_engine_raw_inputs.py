@@ -131,3 +131,57 @@ def test_tensors_still_pass_through() -> None:
         assert T.nn.functional.hardtanh(x).tolist() == [[-1.0, 0.5, 1.0]]
         assert T.nn.functional.mse_loss(x, x * 0).item() == pytest.approx(1.75)
         assert T.nn.functional.softmax(x, 1).sum().item() == pytest.approx(1.0)
+
+
+TOP_LEVEL = ["mean", "sum", "exp", "sigmoid", "flatten", "argmax", "zeros_like", "numel", "sqrt", "abs", "cumprod"]
+
+
+@pytest.mark.parametrize("name", TOP_LEVEL)
+@pytest.mark.parametrize("data", ["list", "numpy", "number"], ids=str)
+def test_top_level_functions_given_raw_data(name: str, data: str) -> None:
+    """`torch.mean([loss1, loss2])` and the like: the argument parser's TypeError (engine/__init__'s list)."""
+    x = {"list": [1.0, 2.0], "numpy": np.ones(2), "number": 3.0}[data]
+    same(lambda T: getattr(T, name)(x))
+
+
+def test_sequences_of_tensors_and_loss_targets() -> None:
+    for call in (
+        lambda T: T.cat([T.ones(2), np.zeros(2)]),
+        lambda T: T.stack([T.ones(2), [1.0, 2.0]]),
+        lambda T: T.cat((T.ones(1), 3)),
+        lambda T: T.nn.CrossEntropyLoss()(T.ones(4, 3), np.array([0, 1, 2, 1])),
+        lambda T: T.nn.functional.cross_entropy(T.ones(4, 3), [0, 1, 2, 1]),
+        lambda T: T.nn.functional.nll_loss(T.ones(4, 3), np.array([0, 1, 2, 1])),
+        lambda T: T.nn.MSELoss()(T.ones(3), np.ones(3)),
+        lambda T: T.nn.L1Loss()(T.ones(3), np.ones(3)),
+        lambda T: T.nn.BCELoss()(T.ones(3) / 2, np.ones(3)),
+        lambda T: T.tensor([T.tensor([1.0, 2.0]), T.tensor([3.0, 4.0])]),
+        lambda T: T.tensor([T.tensor([1.0, 2.0]), 3.0]),
+    ):
+        same(call)
+
+
+def test_tensor_with_ndarray_operands_and_tensors_in_lists() -> None:
+    """tensor op ndarray goes through numpy and comes back as a float64 (or the ndarray's dtype) cpu tensor, as
+    torch's __array_wrap__ makes it; one-element tensors inside a list are numbers."""
+
+    def f(T: Any) -> Any:
+        t, a = T.tensor([1.0, 2.0]), np.array([1.0, 2.0])
+        with_ndarray = [t + a, t - a, t * np.array(3), t / a, t @ a, t**a, T.tensor([1, 2]) + np.array([1, 2])]
+        in_lists = [T.tensor([T.tensor([1.0]), T.tensor([2.0])]), T.tensor([T.tensor(1.0), T.tensor(2)]),
+                    T.tensor([[T.tensor(1.0)], [T.tensor(2.0)]])]  # fmt: skip
+        return [(str(r.dtype), r.tolist(), type(r).__name__) for r in with_ndarray + in_lists]
+
+    t, e = outcome(f, torch), outcome(f, engine)
+    assert e == t
+
+
+def test_random__from_to_none() -> None:
+    def f(T: Any) -> Any:
+        T.manual_seed(0)
+        return [T.empty(3).random_(2, None).tolist(), T.empty(3).random_(0, None).tolist(),
+                T.empty(3, dtype=T.long).random_(-(2**63), None).tolist(),
+                T.empty(3, dtype=T.int32).random_(5, None).tolist(),
+                T.empty(2, dtype=T.uint8).random_(200, None).tolist(), T.rand(1).tolist()]  # fmt: skip
+
+    assert outcome(f, engine) == outcome(f, torch)

@@ -35,16 +35,31 @@ def _python_name(x: Any) -> str:
     return f"{tp.__module__}.{tp.__name__}"
 
 
-def parser(fn: Callable, torch_name: str) -> Callable:
-    """fn, raising the argument parser's TypeError when its first argument is not a tensor."""
+def parser(fn: Callable, torch_name: str, names: tuple[str, ...] = ("input",)) -> Callable:
+    """fn, raising the argument parser's TypeError when one of its first len(names) positional arguments (named
+    `names` in torch's signature) is not a tensor."""
+    if names == ("input",):  # (the common case, kept to one test)
+
+        @functools.wraps(fn)
+        def checked(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+            if not isinstance(input, Tensor):
+                raise _parser_error(torch_name, "input", 1, input)
+            return fn(input, *args, **kwargs)
+
+        return checked
 
     @functools.wraps(fn)
-    def checked(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{torch_name}(): argument 'input' (position 1) must be Tensor, not {_described(input)}")
-        return fn(input, *args, **kwargs)
+    def checked_all(*args: Any, **kwargs: Any) -> Any:
+        for pos, (name, x) in enumerate(zip(names, args), 1):
+            if not isinstance(x, Tensor):
+                raise _parser_error(torch_name, name, pos, x)
+        return fn(*args, **kwargs)
 
-    return checked
+    return checked_all
+
+
+def _parser_error(torch_name: str, name: str, pos: int, x: Any) -> TypeError:
+    return TypeError(f"{torch_name}(): argument '{name}' (position {pos}) must be Tensor, not {_described(x)}")
 
 
 def attribute(fn: Callable, attr: str, order: tuple[int, ...] = (0,)) -> Callable:
@@ -56,8 +71,12 @@ def attribute(fn: Callable, attr: str, order: tuple[int, ...] = (0,)) -> Callabl
         for i in order:
             if i < len(args):
                 x = args[i]
-                if not isinstance(x, Tensor) and not hasattr(x, attr):
-                    raise AttributeError(f"'{_python_name(x)}' object has no attribute '{attr}'")
+                if not isinstance(x, Tensor):
+                    if not hasattr(x, attr):
+                        raise AttributeError(f"'{_python_name(x)}' object has no attribute '{attr}'")
+                    value = getattr(x, attr)
+                    if not callable(value):  # (a numpy array's .size is a number: torch calls it)
+                        raise TypeError(f"'{_python_name(value)}' object is not callable")
         return fn(*args, **kwargs)
 
     return checked

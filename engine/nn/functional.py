@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -181,7 +182,18 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out + bias if bias is not None else out
 
 
+def _elementwise_mean(reduction: str) -> str:
+    """torch's _Reduction.get_enum: the deprecated 'elementwise_mean' warns and means 'mean'."""
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      UserWarning, stacklevel=user_stacklevel())  # fmt: skip
+        return "mean"
+    return reduction
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "elementwise_mean":
+        reduction = _elementwise_mean(reduction)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
@@ -193,6 +205,8 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _reduced(loss: Tensor, reduction: str) -> tuple[Tensor, float]:
     """The reduced loss and the factor each element's gradient is scaled by (1/n for a mean)."""
+    if reduction == "elementwise_mean":
+        reduction = _elementwise_mean(reduction)
     if reduction == "mean":
         return loss.mean(), 1.0 / max(loss.numel(), 1)
     if reduction == "sum":
@@ -321,7 +335,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _elementwise_mean(_legacy(size_average, reduce, reduction))
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if target._data.dtype not in (np.int64, np.uint8):
@@ -525,7 +539,8 @@ def _install_arg_checks() -> None:
     g = globals()
     for name in ("silu", "softplus"):
         g[name] = arg_checks.parser(g[name], name)
-    g["nll_loss"] = arg_checks.parser(g["nll_loss"], "nll_loss_nd")
+    g["nll_loss"] = arg_checks.parser(g["nll_loss"], "nll_loss_nd", ("input", "target"))
+    g["cross_entropy"] = arg_checks.parser(g["cross_entropy"], "cross_entropy_loss", ("input", "target"))
     for name in ("softmax", "log_softmax"):
         g[name] = arg_checks.attribute(g[name], name)
     for name in ("mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"):

@@ -985,7 +985,7 @@ CatBackward0 = node_class("CatBackward0", _cat_bw)
 def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     if isinstance(tensors, Tensor):
         raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     dev = same_device(tensors)
@@ -1045,8 +1045,19 @@ def _stack_bw(self: Any, g: Tensor, dim: int, n: int) -> tuple:
 StackBackward0 = node_class("StackBackward0", _stack_bw)
 
 
-def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+def _tensor_list(tensors: Any) -> list:
+    """A sequence of tensors as a list, with torch's TypeError for an element that is not one."""
     tensors = list(tensors)
+    for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            tp = type(t)
+            what = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
+            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {what}")
+    return tensors
+
+
+def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     dev = same_device(tensors)

@@ -758,20 +758,31 @@ def exponential_(x: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Ten
     )
 
 
-def random_(x: Tensor, from_: Any = None, to: Any = None, *, generator: Any = None, **kw: Any) -> Tensor:
+_UNSET = object()
+
+
+def random_(x: Tensor, from_: Any = None, to: Any = _UNSET, *, generator: Any = None, **kw: Any) -> Tensor:
     """x's values replaced by torch's uniform integers: random_() over [0, max] of x's dtype (floats: [0, 2**digits]),
-    random_(to) over [0, to), random_(from, to) over [from, to); drawn as engine/random.py's random_/randint."""
+    random_(to) over [0, to), random_(from, to) over [from, to), random_(from, None) over [from, max]; drawn as
+    engine/random.py's random_/randint."""
     from engine import random as rnd
 
     if "from" in kw:  # (torch's keyword is `from`, a Python keyword)
-        from_, to = kw.pop("from"), from_ if to is None else to
+        from_, to = kw.pop("from"), (from_ if to is _UNSET else to)
     if kw:
         raise TypeError(f"random_() got an unexpected keyword argument '{next(iter(kw))}'")
     dt, shape = x._data.dtype, x._data.shape
-    if from_ is None and to is None:
+    if from_ is None and to is _UNSET:
         return _fill_random(x, lambda g: rnd.random_(g, shape, dt), generator, "RandomBackward2")
-    if to is None:  # random_(to): [0, to)
+    if to is _UNSET:  # random_(to): [0, to)
         low, high, node = 0, int(from_), "RandomBackward1"
+    elif to is None:  # random_(from, None): [from, the dtype's max] (floats: 2**digits)
+        low, node = int(from_), "RandomBackward0"
+        if dt == np.int64 and low == -(1 << 63):  # the whole 64-bit range: random64() as it comes
+            return _fill_random(x, lambda g: rnd._gen(g)._u64(int(np.prod(shape))).view(np.int64).reshape(shape),
+                                generator, node)  # fmt: skip
+        top = (1 << rnd._DIGITS[dt]) if dt.kind == "f" else (1 if dt.kind == "b" else int(np.iinfo(dt).max))
+        high = top + 1
     else:
         low, high, node = int(from_), int(to), "RandomBackward0"
     return _fill_random(x, lambda g: rnd.randint(g, low, high, shape, dt), generator, node)

@@ -570,7 +570,8 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
 
         warnings.warn(
             f"{'std' if is_std else 'var'}(): degrees of freedom is <= 0. Correction should be strictly less "
-            "than the reduction factor (input numel divided by output numel).",
+            "than the reduction factor (input numel divided by output numel). (Triggered internally at "
+            "/__w/pytorch/pytorch/aten/src/ATen/native/ReduceOps.cpp:1861.)",
             UserWarning,
             stacklevel=user_stacklevel(),
         )

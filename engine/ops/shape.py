@@ -251,11 +251,13 @@ def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
 
         _T_WARNED.add(n == 0)
         warnings.warn(
-            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases. (Triggered "
+            "internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4321.)"
             if n == 0
             else "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
             "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
-            "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+            "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor. (Triggered "
+            "internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)",
             UserWarning,
             stacklevel=user_stacklevel(),
         )
