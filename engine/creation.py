@@ -32,10 +32,10 @@ def _size(size: tuple) -> tuple:
     for s in size:
         if isinstance(s, Tensor):
             s = int(s)
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+        if not isinstance(s, (int, np.integer)):  # (a bool is an int to torch's parser too)
             raise TypeError(
-                f"{_caller()}(): argument 'size' (position 1) must be tuple of ints, but found element of type "
-                f"{type(s).__name__} at pos {len(out)}"
+                f"{_caller()}(): argument 'size' failed to unpack the object at pos {len(out) + 1} with error "
+                f'"type must be tuple of ints,but got {type(s).__name__}"'
             )
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: [{', '.join(map(str, size))}]")

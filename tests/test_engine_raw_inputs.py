@@ -185,3 +185,28 @@ def test_random__from_to_none() -> None:
                 T.empty(2, dtype=T.uint8).random_(200, None).tolist(), T.rand(1).tolist()]  # fmt: skip
 
     assert outcome(f, engine) == outcome(f, torch)
+
+
+def test_float_sizes_are_torchs_unpack_error() -> None:
+    for call in (
+        lambda T: T.empty((3, 2.0)),
+        lambda T: T.zeros(2, 3.5),
+        lambda T: T.nn.Linear(6 / 2, 2),
+        lambda T: T.ones(6).view(2, 3.0),
+        lambda T: T.ones(6).reshape(2, 3.0),
+        lambda T: T.ones(6).expand(2, 3.0),
+        lambda T: T.ones(6).view(2, None),
+    ):
+        same(call)
+    assert tuple(engine.empty(3, True).shape) == tuple(torch.empty(3, True).shape)  # (a bool is an int there)
+
+
+def test_cross_entropy_check_order() -> None:
+    """Same shapes make the target class probabilities (a Long one is torch's error, as argmax output gives);
+    a 2-d target of another shape fails on its rank before its dtype."""
+    for call in (
+        lambda T: T.nn.CrossEntropyLoss()(T.tensor([1, 2, 0, 1]), T.tensor([1, 0, 2, 1])),
+        lambda T: T.nn.CrossEntropyLoss()(T.ones(4, 3), T.ones(4, 2)),
+        lambda T: T.nn.CrossEntropyLoss()(T.ones(4, 3), T.ones(4)),
+    ):
+        same(call)

@@ -338,10 +338,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = _elementwise_mean(_legacy(size_average, reduce, reduction))
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if input.dim() <= 2 and target.dim() > 1:  # (torch's shape checks come before its dtype check)
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if target._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name()}")
-    if input.dim() <= 2 and target.dim() > 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     one = input.dim() == 1
     if one and target.dim() == 1 and target.numel() != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
@@ -402,7 +402,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
     class_dim = 1 if input.dim() > 1 else 0
     n_classes = input.shape[class_dim]
-    probs = target._data.dtype.kind == "f" and target.shape == input.shape
+    probs = target.shape == input.shape  # (same shapes: torch takes the target as class probabilities)
+    if probs and target._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"Expected floating point type for target with class probabilities, got {target.dtype.scalar_name()}"
+        )
     if label_smoothing > 0 and probs:  # torch smooths probability targets first
         target = target * (1 - label_smoothing) + label_smoothing / n_classes
     logp = R.log_softmax(input, class_dim)

@@ -13,7 +13,7 @@ from engine.tensor import Tensor, view_of, wrap, wrap_any
 from engine.warn import user_stacklevel
 
 
-def _shape_args(shape: Any) -> tuple:
+def _shape_args(shape: Any, fn: str = "view", arg: str = "size") -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for s in shape:
@@ -30,8 +30,8 @@ def _shape_args(shape: Any) -> tuple:
                 s = s.__index__()
             except AttributeError:
                 raise TypeError(
-                    f"view(): argument 'size' must be tuple of ints, but found element of type "
-                    f"{type(s).__name__} at pos {len(out)}"
+                    f"{fn}(): argument '{arg}' failed to unpack the object at pos {len(out) + 1} with error \"type "
+                    f'must be tuple of ints,but got {type(s).__name__}"'
                 ) from None
         out.append(s)
     return tuple(out)
@@ -104,7 +104,7 @@ def reshape(input: Tensor, *shape: Any, **kw: Any) -> Tensor:  # noqa: A002
     if kw:
         shape = _kw_shape(shape, kw, "shape")
     d = input._data
-    new = _infer(_shape_args(shape), d.size)
+    new = _infer(_shape_args(shape, "reshape", "shape"), d.size)
     if new == d.shape:
         r = d.view()
     else:
@@ -348,7 +348,7 @@ def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:  # noqa: A00
         sizes = (size,)
     if not sizes:
         raise TypeError('expand() missing 1 required positional arguments: "size"')
-    sizes = _shape_args(sizes)
+    sizes = _shape_args(sizes, "expand")
     d = input._data
     if len(sizes) < d.ndim:
         raise RuntimeError(
