@@ -37,6 +37,7 @@ from engine.creation import (
     randn,
     randn_like,
     randperm,
+    range_,
     tensor,
     zeros,
     zeros_like,
@@ -409,3 +410,15 @@ def _install_arg_checks() -> None:
 
 
 _install_arg_checks()
+
+range = range_  # noqa: A001 - torch's name
+
+
+def solve(*args: object, **kwargs: object) -> None:
+    """torch.solve: removed from torch (1.9); its error says what to write instead."""
+    raise RuntimeError(
+        "This function was deprecated since version 1.9 and is now removed. `torch.solve` is deprecated in favor "
+        "of `torch.linalg.solve`. `torch.linalg.solve` has its arguments reversed and does not return the LU "
+        "factorization.\n\nTo get the LU factorization see `torch.lu`, which can be used with `torch.lu_solve` or "
+        "`torch.lu_unpack`.\nX = torch.solve(B, A).solution should be replaced with:\nX = torch.linalg.solve(A, B)"
+    )

@@ -349,6 +349,30 @@ def _num(x: Any) -> Any:
     return x.item() if isinstance(x, Tensor) else x
 
 
+def range_(start: Any, end: Any, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """torch.range (deprecated in torch, kept for old tutorials): [start, end] inclusive, computed in double as
+    start + i * step, in the default float dtype."""
+    import math
+    import warnings
+
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
+        "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+    start, end, step = (float(v) if isinstance(v, Tensor) else v for v in (start, end, step))
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    n = int(math.floor((end - start) / step)) + 1
+    dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
+    values = (start + np.arange(n, dtype=np.float64) * step).astype(dt)
+    return _finish(values, _dev(device), requires_grad, out)
+
+
 def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
            layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
     start, end, step = _num(start), _num(end), _num(step)
@@ -402,10 +426,6 @@ def _arange_out_warning(out: Tensor | None, n: int) -> None:
             UserWarning,
             stacklevel=user_stacklevel(),
         )
-
-
-def range_(start: Any, end: Any, step: Any = 1, **kw: Any) -> Tensor:
-    return arange(start, end + step / 2 if step > 0 else end - step / 2, step, **kw)
 
 
 def linspace(start: Any, end: Any, steps: int, *, out: Tensor | None = None, dtype: Any = None,

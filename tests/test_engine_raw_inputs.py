@@ -210,3 +210,18 @@ def test_cross_entropy_check_order() -> None:
         lambda T: T.nn.CrossEntropyLoss()(T.ones(4, 3), T.ones(4)),
     ):
         same(call)
+
+
+def test_torch_range_and_removed_solve() -> None:
+    import warnings
+
+    def f(T: Any) -> Any:
+        with warnings.catch_warnings(record=True) as ws:
+            warnings.simplefilter("always")
+            r = [T.range(1, 4), T.range(0, 1, 0.25), T.range(1, 4, dtype=T.int64), T.range(0, 0.9, 0.3),
+                 T.range(5, 1, -2)]  # fmt: skip
+        return [(str(t.dtype), t.tolist()) for t in r], [str(w.message) for w in ws]
+
+    assert outcome(f, engine) == outcome(f, torch)
+    same(lambda T: T.solve(T.ones(2, 2), T.ones(2, 2)))
+    same(lambda T: T.range(1, 4, 0))
