@@ -91,34 +91,18 @@ def _requires_grad_type(value: Any) -> None:
 
 # ---- from data ----------------------------------------------------------------------------------------
 def _infer(data: Any) -> tuple[Any, Any]:
-    """The nested-list data as a numpy array with torch's inferred dtype, checking ragged shapes."""
+    """The nested-list data as a nested list of Python numbers with torch's inferred dtype. As torch's
+    tensor_new: the shape follows the first element at each depth, the dtype every leaf; a one-element tensor
+    among them is a number, and each misfit gets torch's error."""
     kinds: set = set()
-    shape: list = []
 
-    def walk(x: Any, depth: int) -> Any:
-        if isinstance(x, Tensor):  # an element, as a Python number (torch's item(): one element only)
-            if x._data.size != 1:
-                raise ValueError("only one element tensors can be converted to Python scalars")
-            if depth < len(shape):
-                raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got 0)")
+    def scan(x: Any) -> None:  # every leaf's kind (torch's infer_scalar_type)
+        if isinstance(x, Tensor):
             kinds.add(x._data.dtype.kind)
-            return x.item()
-        if isinstance(x, (list, tuple)):
-            n = len(x)
-            if depth == len(shape):
-                shape.append(n)
-            elif depth > len(shape) or shape[depth] != n:
-                raise ValueError(
-                    f"expected sequence of length {shape[depth] if depth < len(shape) else 0} at dim {depth} (got {n})"
-                )
-            return [walk(v, depth + 1) for v in x]
-        if depth < len(shape):
-            raise ValueError(
-                f"expected sequence of length {shape[depth]} at dim {depth} (got {type(x).__name__})"
-                if False
-                else f"expected sequence of length {shape[depth]} at dim {depth} (got 0)"
-            )
-        if isinstance(x, bool) or isinstance(x, np.bool_):
+        elif isinstance(x, (list, tuple)):
+            for v in x:
+                scan(v)
+        elif isinstance(x, bool) or isinstance(x, np.bool_):
             kinds.add("b")
         elif isinstance(x, (int, np.integer)):
             kinds.add("i")
@@ -126,19 +110,43 @@ def _infer(data: Any) -> tuple[Any, Any]:
             kinds.add("f")
         elif isinstance(x, complex):
             raise TypeError("complex tensors are not supported by this engine")
-        else:
+        elif isinstance(x, str):
             raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+        else:
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+
+    scan(data)
+    shape: list = []
+    x = data
+    while isinstance(x, (list, tuple)):  # (torch's compute_sizes: down the first elements)
+        shape.append(len(x))
+        if not x:
+            break
+        x = x[0]
+    kind = "f" if "f" in kinds or not kinds else "i" if "i" in kinds or "u" in kinds else "b"
+
+    def build(x: Any, depth: int) -> Any:
+        if depth < len(shape):
+            if isinstance(x, Tensor):
+                got = x._data.shape[0] if x._data.ndim else 0
+                raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got {got})")
+            if not isinstance(x, (list, tuple)):
+                raise TypeError("not a sequence")
+            if len(x) != shape[depth]:
+                raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got {len(x)})")
+            return [build(v, depth + 1) for v in x]
+        if isinstance(x, Tensor):  # an element, as a Python number (torch's item(): one element only)
+            if x._data.size != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            return x.item()
+        if isinstance(x, (list, tuple)):  # a sequence where the first elements said a number
+            if kind == "f":
+                raise TypeError(f"must be real number, not {type(x).__name__}")
+            raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
         return x
 
-    clean = walk(data, 0)
-    if "f" in kinds:
-        dt = DEFAULT.float.np
-    elif "i" in kinds:
-        dt = np.dtype(np.int64)
-    elif "b" in kinds:
-        dt = np.dtype(np.bool_)
-    else:
-        dt = DEFAULT.float.np
+    clean = build(data, 0)
+    dt = DEFAULT.float.np if kind == "f" else np.dtype(np.int64) if kind == "i" else np.dtype(np.bool_)
     return clean, dt
 
 
@@ -475,6 +483,10 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tenso
 
 def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
         device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     dev = _dev(device)
     return _finish(dev.xp.eye(n, n if m is None else m, dtype=_fill_dtype(dtype)), dev, requires_grad, out)
 

@@ -334,6 +334,8 @@ def _new_factory(fn_name: str) -> Any:
             if len(size) != 2:
                 raise TypeError('new_full() missing 1 required positional arguments: "fill_value"')
             return creation.full(size[0], size[1], dtype=dtype, device=device, requires_grad=requires_grad)
+        if fn_name == "zeros":  # (torch.zeros has its own message for a negative size; new_zeros has empty's)
+            creation._size(size)
         return getattr(creation, fn_name)(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
 
     return method

@@ -225,3 +225,24 @@ def test_torch_range_and_removed_solve() -> None:
     assert outcome(f, engine) == outcome(f, torch)
     same(lambda T: T.solve(T.ones(2, 2), T.ones(2, 2)))
     same(lambda T: T.range(1, 4, 0))
+
+
+def test_tensor_data_errors_and_factory_checks() -> None:
+    for call in (
+        lambda T: T.tensor(None),
+        lambda T: T.tensor({1: 2}),
+        lambda T: T.tensor([[1, 2], 3]),
+        lambda T: T.tensor([1, [2, 3]]),
+        lambda T: T.tensor([1.0, [2, 3]]),
+        lambda T: T.tensor([[1], [2, 3]]),
+        lambda T: T.tensor([[1.0, 2.0], T.tensor([3.0])]),
+        lambda T: T.eye(-1),
+        lambda T: T.eye(3, -2),
+        lambda T: T.ones(2).new_zeros(-1),
+        lambda T: T.zeros(-1),
+        lambda T: T.outer(T.ones(2), T.ones(2, 2)),
+    ):
+        same(call)
+    for data in ([], [[], []], [True, 2], [T_ for T_ in (1, 2.5)], ((1, 2), (3, 4))):
+        t, e = torch.tensor(data), engine.tensor(data)
+        assert (str(e.dtype), e.tolist()) == (str(t.dtype), t.tolist())

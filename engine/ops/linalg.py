@@ -321,6 +321,9 @@ def _mismatch(sa: tuple, sb: tuple, small_needs_grad: bool) -> str:
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
     return input.reshape(-1, 1) * vec2  # (torch's composite: MulBackward0 over ViewBackward0)
 
 
