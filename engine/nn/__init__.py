@@ -28,6 +28,11 @@ _LAZY = {
     ),
     "MultiheadAttention": "engine.nn.attention",
     **dict.fromkeys(
+        ("LazyLinear", "LazyConv1d", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "UninitializedParameter",
+         "UninitializedBuffer"),
+        "engine.nn.lazy",
+    ),
+    **dict.fromkeys(
         ("Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
          "TransformerDecoderLayer"),
         "engine.nn.transformer",
