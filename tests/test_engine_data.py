@@ -146,3 +146,19 @@ def test_weighted_random_sampler() -> None:
     same(f)
     same(lambda T: _data(T).WeightedRandomSampler([[1.0, 2.0]], 2))
     same(lambda T: _data(T).WeightedRandomSampler([1.0, 2.0], 0))
+
+
+def test_class_names_and_module_paths() -> None:
+    """The classes print as torch's, and the module paths older code imports from exist."""
+    for name in ("DataLoader", "Dataset", "TensorDataset", "RandomSampler", "BatchSampler", "Subset",
+                 "WeightedRandomSampler", "IterableDataset", "ChainDataset", "ConcatDataset", "Sampler"):  # fmt: skip
+        assert repr(getattr(engine.utils.data, name)) == repr(getattr(torch.utils.data, name)), name
+    for name in ("MultiheadAttention", "LazyLinear", "LazyConv2d", "LazyBatchNorm1d", "Transformer",
+                 "TransformerEncoderLayer"):  # fmt: skip
+        assert repr(getattr(engine.nn, name)) == repr(getattr(torch.nn, name)), name
+    from engine.utils.data.dataloader import default_collate
+    from engine.utils.data.dataset import TensorDataset
+    from engine.utils.data.sampler import RandomSampler
+
+    assert default_collate is engine.utils.data.default_collate
+    assert TensorDataset is engine.utils.data.TensorDataset and RandomSampler is engine.utils.data.RandomSampler

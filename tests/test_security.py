@@ -244,6 +244,7 @@ INTERNALS = [
     "import torch\ntorch.utils.data.np", "import torch\ntorch.utils.data.engine", "import torch\ntorch.utils.data.math",
     "import torch\ntorch.utils.data.collections", "import torch\ntorch.utils.data.warnings",
     "from torch.utils.data import np", "from torch.utils.data import engine",
+    "import torch.utils.data.dataloader as d\nd.np", "from torch.utils.data.sampler import engine",
 ]  # fmt: skip
 
 

@@ -314,10 +314,14 @@ def multi_head_attention_forward(
 class NonDynamicallyQuantizableLinear(Linear):
     """The out-projection's class in torch (a Linear by another name, which its repr shows)."""
 
+    _torch_name = "torch.nn.modules.linear.{name}"
+
 
 class MultiheadAttention(Module):
     """nn.MultiheadAttention: num_heads attention heads over embed_dim features, with packed in-projection
     weights (separate ones when kdim or vdim differ) and an out-projection."""
+
+    _torch_name = "torch.nn.modules.activation.{name}"
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,

@@ -102,6 +102,7 @@ class LazyModuleMixin:
 class LazyLinear(LazyModuleMixin, Linear):
     """A Linear whose in_features is the last size of its first input."""
 
+    _torch_name = "torch.nn.modules.linear.{name}"
     cls_to_become = Linear
 
     def __init__(self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
@@ -165,6 +166,7 @@ def _lazy_conv(base: type, name: str) -> type:
             self.bias = UninitializedParameter(device=device, dtype=dtype)
 
     cls = type(name, (_LazyConvMixin, base), {"cls_to_become": base, "__init__": __init__, "__module__": __name__,
+                                               "_torch_name": "torch.nn.modules.conv.{name}",
                                                "__doc__": f"A {base.__name__} whose in_channels comes from its "
                                                           "first input."})  # fmt: skip
     return cls
@@ -207,10 +209,12 @@ class _LazyNormMixin(LazyModuleMixin):
 class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):
     """A BatchNorm1d whose num_features comes from its first input."""
 
+    _torch_name = "torch.nn.modules.batchnorm.{name}"
     cls_to_become = BatchNorm1d
 
 
 class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
     """A BatchNorm2d whose num_features comes from its first input."""
 
+    _torch_name = "torch.nn.modules.batchnorm.{name}"
     cls_to_become = BatchNorm2d

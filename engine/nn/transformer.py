@@ -68,6 +68,8 @@ class TransformerEncoderLayer(Module):
     """Self-attention then a feed-forward block, each with dropout, a residual and a LayerNorm (after the
     residual, or before the block with norm_first)."""
 
+    _torch_name = "torch.nn.modules.transformer.{name}"
+
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device: Any = None,
@@ -115,6 +117,8 @@ class TransformerEncoderLayer(Module):
 
 class TransformerDecoderLayer(Module):
     """Self-attention, attention over the encoder's output (memory), then a feed-forward block."""
+
+    _torch_name = "torch.nn.modules.transformer.{name}"
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5, batch_first: bool = False,
@@ -173,6 +177,8 @@ class TransformerDecoderLayer(Module):
 class TransformerEncoder(Module):
     """num_layers copies of an encoder layer (deep copies: each its own parameters), then an optional norm."""
 
+    _torch_name = "torch.nn.modules.transformer.{name}"
+
     def __init__(self, encoder_layer: Any, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True) -> None:  # fmt: skip
         super().__init__()
@@ -228,6 +234,8 @@ def _why_not_fast(layer: Any) -> str:
 class TransformerDecoder(Module):
     """num_layers copies of a decoder layer, then an optional norm."""
 
+    _torch_name = "torch.nn.modules.transformer.{name}"
+
     def __init__(self, decoder_layer: Any, num_layers: int, norm: Module | None = None) -> None:
         super().__init__()
         self.layers = _get_clones(decoder_layer, num_layers)
@@ -252,6 +260,8 @@ class TransformerDecoder(Module):
 class Transformer(Module):
     """The encoder-decoder Transformer of "Attention Is All You Need": encoder and decoder stacks with final
     norms, every weight matrix re-initialised with xavier_uniform_."""
+
+    _torch_name = "torch.nn.modules.transformer.{name}"
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
                  num_decoder_layers: int = 6, dim_feedforward: int = 2048, dropout: float = 0.1,

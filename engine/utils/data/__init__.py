@@ -20,7 +20,22 @@ from typing import Any
 import numpy as np
 
 import engine
+from engine.naming import TorchNamed
 from engine.tensor import Tensor
+
+
+class _DataType(TorchNamed):
+    """The classes here print as torch's (`<class 'torch.utils.data.dataloader.DataLoader'>`); a class a script
+    derives from them prints as Python prints it (`<class '__main__.MyData'>`), as under torch."""
+
+    def __repr__(cls) -> str:
+        if "_torch_name" in cls.__dict__:
+            return f"<class '{cls._torch_name.format(name=cls.__name__)}'>"
+        return type.__repr__(cls)
+
+
+_DATASET = "torch.utils.data.dataset.{name}"
+_SAMPLER = "torch.utils.data.sampler.{name}"
 
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
@@ -30,8 +45,10 @@ __all__ = [
 
 
 # ---- datasets --------------------------------------------------------------------------------------------------
-class Dataset:
+class Dataset(metaclass=_DataType):
     """A map-style dataset: subclasses define __getitem__ (and usually __len__)."""
+
+    _torch_name = _DATASET
 
     def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -43,6 +60,8 @@ class Dataset:
 class IterableDataset(Dataset):
     """A dataset read by iterating it: subclasses define __iter__."""
 
+    _torch_name = _DATASET
+
     def __iter__(self) -> Iterator:
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
@@ -52,6 +71,8 @@ class IterableDataset(Dataset):
 
 class ChainDataset(IterableDataset):
     """Iterable datasets one after the other."""
+
+    _torch_name = _DATASET
 
     def __init__(self, datasets: Any) -> None:
         self.datasets = datasets
@@ -74,6 +95,8 @@ class ChainDataset(IterableDataset):
 class TensorDataset(Dataset):
     """Samples are the i-th rows of each tensor (all of one length along dim 0)."""
 
+    _torch_name = _DATASET
+
     def __init__(self, *tensors: Tensor) -> None:
         if not all(tensors[0].size(0) == t.size(0) for t in tensors):
             raise AssertionError("Size mismatch between tensors")
@@ -88,6 +111,8 @@ class TensorDataset(Dataset):
 
 class Subset(Dataset):
     """The samples of `dataset` at `indices`."""
+
+    _torch_name = _DATASET
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset = dataset
@@ -104,6 +129,8 @@ class Subset(Dataset):
 
 class ConcatDataset(Dataset):
     """Several datasets one after the other."""
+
+    _torch_name = _DATASET
 
     def __init__(self, datasets: Any) -> None:
         self.datasets = list(datasets)
@@ -170,15 +197,19 @@ def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = 
 
 
 # ---- samplers --------------------------------------------------------------------------------------------------
-class Sampler:
+class Sampler(metaclass=_DataType):
     """Yields dataset indices; subclasses define __iter__ (and __len__). (torch 2.13's takes no constructor
     arguments: `super().__init__(data_source)` is object's TypeError there and here.)"""
+
+    _torch_name = _SAMPLER
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError
 
 
 class SequentialSampler(Sampler):
+    _torch_name = _SAMPLER
+
     def __init__(self, data_source: Any) -> None:
         self.data_source = data_source
 
@@ -192,6 +223,8 @@ class SequentialSampler(Sampler):
 class RandomSampler(Sampler):
     """torch's: without a generator, each pass seeds a fresh one from the global generator; then randperm (or,
     with replacement, randint in blocks of 32)."""
+
+    _torch_name = _SAMPLER
 
     def __init__(self, data_source: Any, replacement: bool = False, num_samples: int | None = None,
                  generator: Any = None) -> None:  # fmt: skip
@@ -233,6 +266,8 @@ class RandomSampler(Sampler):
 class SubsetRandomSampler(Sampler):
     """The given indices in a random order (one randperm per pass)."""
 
+    _torch_name = _SAMPLER
+
     def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
         self.indices = indices
         self.generator = generator
@@ -247,6 +282,8 @@ class SubsetRandomSampler(Sampler):
 
 class WeightedRandomSampler(Sampler):
     """num_samples indices drawn with the given weights (torch.multinomial, with replacement by default)."""
+
+    _torch_name = _SAMPLER
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
                  generator: Any = None) -> None:  # fmt: skip
@@ -272,6 +309,8 @@ class WeightedRandomSampler(Sampler):
 
 class BatchSampler(Sampler):
     """Lists of batch_size indices from a sampler (the last one shorter unless drop_last)."""
+
+    _torch_name = _SAMPLER
 
     def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
@@ -368,8 +407,10 @@ def default_convert(data: Any) -> Any:
 
 
 # ---- the loader ------------------------------------------------------------------------------------------------
-class DataLoader:
+class DataLoader(metaclass=_DataType):
     """Batches of a dataset: torch.utils.data.DataLoader, loading in this process."""
+
+    _torch_name = "torch.utils.data.dataloader.DataLoader"
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0, collate_fn: Callable | None = None,
@@ -463,8 +504,10 @@ class _InfiniteConstantSampler(Sampler):
             yield None
 
 
-class WorkerInfo:
+class WorkerInfo(metaclass=_DataType):
     """What get_worker_info() gives inside a worker: its id, the number of workers, its seed and the dataset."""
+
+    _torch_name = "torch.utils.data._utils.worker.WorkerInfo"
 
     def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:  # noqa: A002
         self.id = id
