@@ -244,7 +244,7 @@ INTERNALS = [
     "import torch\ntorch.utils.data.np", "import torch\ntorch.utils.data.engine", "import torch\ntorch.utils.data.math",
     "import torch\ntorch.utils.data.collections", "import torch\ntorch.utils.data.warnings",
     "from torch.utils.data import np", "from torch.utils.data import engine",
-    "import torch.utils.data.dataloader as d\nd.np", "from torch.utils.data.sampler import engine",
+    "import torch.utils.data.dataloader as d\nd.np", "import torch.utils.data.sampler as s\ns.engine",
 ]  # fmt: skip
 
 
