@@ -521,6 +521,13 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
             device: Any = None, requires_grad: bool = False, size: Any = None, low: Any = None,
             high: Any = None) -> Tensor:  # fmt: skip
     args = list(args)
+    if (
+        high is None
+        and low is None
+        and size is None
+        and (len(args) in (1, 3) and not isinstance(args[-1], (tuple, list)) or len(args) > 3)
+    ):  # (torch.randint(0, 10, 5): the size is not a tuple; torch's parser lists the four overloads)
+        raise _randint_combination(args)
     if high is not None:  # randint(low=0, high=3, size=(2,)): the keyword forms of torch's two overloads
         args = ([low] if low is not None else []) + args + [high]
     elif low is not None:
@@ -566,6 +573,21 @@ def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
     if not input._data.flags.c_contiguous:  # torch: empty_like (the input's strides), then normal_ in place
         return empty_like(input, dtype=dtype, device=device).normal_(generator=generator).requires_grad_(requires_grad)
     return _finish(rnd.normal(_gen(generator, dev), shape, dt), dev, requires_grad)
+
+
+_RANDINT_REST = (
+    "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+    "bool pin_memory = False, bool requires_grad = False)"
+)
+
+
+def _randint_combination(args: list) -> TypeError:
+    got = ", ".join(type(a).__name__ for a in args)
+    lines = [f"randint() received an invalid combination of arguments - got ({got}), but expected one of:"]
+    for head in ("int high, tuple of ints size", "int low, int high, tuple of ints size"):
+        lines.append(f" * ({head}, *, torch.Generator generator, {_RANDINT_REST}")
+        lines.append(f" * ({head}, *, {_RANDINT_REST}")
+    return TypeError("\n".join(lines) + "\n")
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None, layout: Any = None,

@@ -246,3 +246,11 @@ def test_tensor_data_errors_and_factory_checks() -> None:
     for data in ([], [[], []], [True, 2], [T_ for T_ in (1, 2.5)], ((1, 2), (3, 4))):
         t, e = torch.tensor(data), engine.tensor(data)
         assert (str(e.dtype), e.tolist()) == (str(t.dtype), t.tolist())
+
+
+def test_randint_without_a_size_tuple() -> None:
+    """torch.randint(0, 10, 5), the common slip: torch's parser lists the four overloads."""
+    for call in (lambda T: T.randint(0, 10, 5), lambda T: T.randint(0, 10, (2,), 3), lambda T: T.randint(5)):
+        same(call)
+    for T in (torch, engine):
+        assert tuple(T.randint(0, 10, (3,)).shape) == (3,) and tuple(T.randint(10, (2, 2)).shape) == (2, 2)
