@@ -27,7 +27,13 @@ def _size(size: tuple) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     elif any(isinstance(s, (tuple, list)) for s in size):
-        raise TypeError(f"{_caller()}() takes 1 positional argument but {len(size)} were given")
+        if isinstance(size[0], (tuple, list)):
+            raise TypeError(f"{_caller()}() takes 1 positional argument but {len(size)} were given")
+        k = next(i for i, s in enumerate(size) if isinstance(s, (tuple, list)))
+        raise TypeError(
+            f"{_caller()}(): argument 'size' failed to unpack the object at pos {k + 1} with error \"type must be "
+            f'tuple of ints,but got {type(size[k]).__name__}"'
+        )
     out = []
     for s in size:
         if isinstance(s, Tensor):
@@ -237,7 +243,12 @@ def legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
         return _finish(np.empty((0,), dtype=DEFAULT.float.np), _dev(device), False)
     if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)):
         return tensor(args[0], dtype=DEFAULT.float, device=device)
-    return empty(*args, device=device)
+    try:
+        return empty(*args, device=device)
+    except TypeError as e:  # (the constructor's parser is torch's new())
+        if str(e).startswith("empty()"):
+            raise TypeError("new()" + str(e)[len("empty()") :]) from None
+        raise
 
 
 # ---- numeric fills ----------------------------------------------------------------------------------

@@ -254,3 +254,13 @@ def test_randint_without_a_size_tuple() -> None:
         same(call)
     for T in (torch, engine):
         assert tuple(T.randint(0, 10, (3,)).shape) == (3,) and tuple(T.randint(10, (2, 2)).shape) == (2, 2)
+
+
+def test_size_arguments_mixing_ints_and_tuples() -> None:
+    for call in (
+        lambda T: T.randn(2, (3,)),
+        lambda T: T.zeros(2, [3]),
+        lambda T: T.ones((2,), 3),
+        lambda T: T.Tensor(2, 3.5),
+    ):
+        same(call)
