@@ -16,15 +16,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from engine.ops.util import parser_type_name
 from engine.tensor import Tensor
 
 _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement
-
-
-def _described(x: Any) -> str:
-    """A type as the argument parser names it: builtins bare, others with their module (numpy.ndarray)."""
-    tp = type(x)
-    return tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
 
 
 def _python_name(x: Any) -> str:
@@ -43,7 +38,7 @@ def parser(fn: Callable, torch_name: str, names: tuple[str, ...] = ("input",)) -
         @functools.wraps(fn)
         def checked(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
             if not isinstance(input, Tensor):
-                raise _parser_error(torch_name, "input", 1, input)
+                raise parser_error(torch_name, "input", 1, input)
             return fn(input, *args, **kwargs)
 
         return checked
@@ -52,14 +47,15 @@ def parser(fn: Callable, torch_name: str, names: tuple[str, ...] = ("input",)) -
     def checked_all(*args: Any, **kwargs: Any) -> Any:
         for pos, (name, x) in enumerate(zip(names, args), 1):
             if not isinstance(x, Tensor):
-                raise _parser_error(torch_name, name, pos, x)
+                raise parser_error(torch_name, name, pos, x)
         return fn(*args, **kwargs)
 
     return checked_all
 
 
-def _parser_error(torch_name: str, name: str, pos: int, x: Any) -> TypeError:
-    return TypeError(f"{torch_name}(): argument '{name}' (position {pos}) must be Tensor, not {_described(x)}")
+def parser_error(torch_name: str, name: str, pos: int, x: Any) -> TypeError:
+    """torch's argument-parser TypeError for a non-tensor `x` as argument `name` at position `pos`."""
+    return TypeError(f"{torch_name}(): argument '{name}' (position {pos}) must be Tensor, not {parser_type_name(x)}")
 
 
 def attribute(fn: Callable, attr: str, order: tuple[int, ...] = (0,)) -> Callable:

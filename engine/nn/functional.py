@@ -9,6 +9,7 @@ import numpy as np
 
 from engine.backend import for_array
 from engine.grad_mode import no_grad
+from engine.nn.arg_checks import parser_error
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.index import scatter_add_new
@@ -23,9 +24,7 @@ def tensor_arg(fn: str, x: Any, name: str = "input", pos: int = 1) -> None:
     """torch's argument-parser TypeError for a list or an array where a function takes a tensor (a numpy batch
     passed straight into a model)."""
     if not isinstance(x, Tensor):
-        tp = type(x)
-        what = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
-        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {what}")
+        raise parser_error(fn, name, pos, x)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

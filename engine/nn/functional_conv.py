@@ -25,7 +25,7 @@ from engine.autograd import Node
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.nn import functional as _functional
-from engine.ops.util import edge_of, node_class, record
+from engine.ops.util import edge_of, node_class, parser_type_name, record
 from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
@@ -463,19 +463,13 @@ _CONV_OVERLOADS = (
 )
 
 
-def _type_text(v: Any) -> str:
-    tp = type(v)
-    return tp.__name__ if tp.__module__ in ("builtins", "engine.tensor", "engine.nn.parameter") else (
-        f"{tp.__module__}.{tp.__name__}")  # fmt: skip
-
-
 def _arg_text(v: Any) -> str:
     """How torch's argument parser describes a value that did not match ("list of [float, float]")."""
     if isinstance(v, list):
-        return f"list of [{', '.join(_type_text(e) for e in v)}]"
+        return f"list of [{', '.join(parser_type_name(e) for e in v)}]"
     if isinstance(v, tuple):
-        return f"tuple of ({', '.join(_type_text(e) for e in v)}{',' if len(v) == 1 else ''})"
-    return _type_text(v)
+        return f"tuple of ({', '.join(parser_type_name(e) for e in v)}{',' if len(v) == 1 else ''})"
+    return parser_type_name(v)
 
 
 def _conv_args_error(fname: str, args: tuple) -> TypeError:
@@ -492,8 +486,8 @@ def _conv_args_error(fname: str, args: tuple) -> TypeError:
         ):
             n -= 1
     given = args[:n]
-    lines = [f"{fname}() received an invalid combination of arguments - got ({', '.join(_type_text(a) for a in given)}"
-             "), but expected one of:"]  # fmt: skip
+    got = ", ".join(parser_type_name(a) for a in given)
+    lines = [f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:"]
     marks = ", ".join(_arg_text(a) if type(a) is Tensor else f"!{_arg_text(a)}!" for a in given)
     for o in _CONV_OVERLOADS:
         lines.append(f" * {o}")

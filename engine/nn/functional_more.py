@@ -22,7 +22,15 @@ from engine.backend import for_array
 from engine.creation import full_like, ones_like, zeros_like
 from engine.dtypes import DEFAULT, FROM_NP, to_dtype
 from engine.grad_mode import ENABLED, no_grad
-from engine.nn.functional import _detached, _implicit_dim, _record, _reduced, _scaled, _size_warning
+from engine.nn.functional import (
+    _detached,
+    _elementwise_mean,
+    _implicit_dim,
+    _record,
+    _reduced,
+    _scaled,
+    _size_warning,
+)
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.elementwise_more import xlogy
@@ -109,12 +117,7 @@ def _reduction_enum(reduction: str) -> str:
     if reduction in ("none", "mean", "sum"):
         return reduction
     if reduction == "elementwise_mean":
-        warnings.warn(
-            "reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-            UserWarning,
-            stacklevel=user_stacklevel(),
-        )
-        return "mean"
+        return _elementwise_mean(reduction)
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 

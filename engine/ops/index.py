@@ -18,6 +18,7 @@ from engine.ops.util import (
     mixed_device,
     node_class,
     norm_dim,
+    parser_type_name,
     record,
     same_device,
     scalar_to,
@@ -1050,9 +1051,7 @@ def _tensor_list(tensors: Any) -> list:
     tensors = list(tensors)
     for k, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            tp = type(t)
-            what = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
-            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {what}")
+            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {parser_type_name(t)}")
     return tensors
 
 

@@ -307,3 +307,13 @@ def memory_order(d: Any) -> tuple | None:
         return None
     order = tuple(sorted(range(d.ndim), key=lambda i: -abs(d.strides[i])))
     return None if order == tuple(range(d.ndim)) else order
+
+
+def parser_type_name(x: Any) -> str:
+    """A value's type as torch's argument parser names it in its errors: builtins and torch's own classes bare
+    (list, Tensor, Parameter), others with their module (numpy.ndarray)."""
+    tp = type(x)
+    module = tp.__module__
+    if module == "builtins" or module.startswith("engine."):
+        return tp.__name__
+    return f"{module}.{tp.__name__}"
