@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
-from tcli import policy
+from tcli import generators, policy
 from tcli.errors import UNCATCHABLE, add_call, site_of, tag
 from tcli.parser import Scope
 
@@ -126,6 +126,21 @@ class Function:
         return None
 
 
+class GeneratorFunction(Function):
+    """A tsr function whose body yields: calling it binds the arguments and returns a generator that has not
+    started (a distinct class, so ordinary calls pay nothing for generators)."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        local = _bind(self, args, kwargs)
+        if self.owner is not None:
+            local[_CLASS_KEY] = self.owner
+            local[_SELF_KEY] = local.get(self.spec.positional[0]) if self.spec.positional else None
+        frame = Frame(local, self.node.tsr_scope, self.closure, False)
+        return generators.call(self.interp, self, frame)
+
+
 class _SiteHolder:
     """Stands in for engine.autograd until the engine is imported (it only receives current_site)."""
 
@@ -157,6 +172,8 @@ class Interpreter:
         self.site_hook: Any = _SiteHolder()
         #: polled in loops when the timeout cannot use a timer signal (not the main thread)
         self.deadline: float | None = None
+        #: whether a script is running under the session's limits (a dropped generator is closed only then)
+        self.live = False
         self._rules: dict[type, Callable[[Any, str], Any]] = {}
         self._binops: dict[Callable, Callable] = prelude.binary_operators
         self._inplace: dict[Callable, Callable] = prelude.inplace_operators
@@ -707,12 +724,13 @@ class Interpreter:
         qualname = self._ctx.qual + name
         node.tsr_ctx = _Ctx("function", node.tsr_scope, self._ctx, qualname + ".<locals>.")  # type: ignore[attr-defined]
         interp = self
+        kind = GeneratorFunction if getattr(node, "tsr_generator", False) else Function
 
         def make_function(f: Frame) -> Function:
             closure = f if f.scope is not None else interp.module_frame
             values = tuple(d(f) for d in defaults)
             kw = {k: d(f) for k, d in kwdefaults}
-            return Function(name, qualname, node, spec, values, kw, closure, interp)
+            return kind(name, qualname, node, spec, values, kw, closure, interp)
 
         return make_function
 
@@ -720,21 +738,12 @@ class Interpreter:
         items = [(self._c(i.context_expr), i.context_expr, self.target(i.optional_vars) if i.optional_vars else None)
                  for i in node.items]  # fmt: skip
         body = self.block(node.body)
-        managers = self._managers
+        managers, protocol = self._managers, self.context_protocol
 
         def enter_item(f: Frame, i: int) -> Any:
             manager_c, expr, store = items[i]
             manager = manager_c(f)
-            cls = type(manager)
-            protocol = managers.get(cls)
-            if protocol is None:
-                enter, exit_ = getattr(cls, "__enter__", None), getattr(cls, "__exit__", None)
-                if enter is None or exit_ is None:
-                    raise _fail(
-                        TypeError(f"'{cls.__name__}' object does not support the context manager protocol"), expr
-                    )
-                protocol = managers[cls] = (enter, exit_)
-            enter, exit_ = protocol
+            enter, exit_ = managers.get(type(manager)) or protocol(manager, expr)
             value = enter(manager)
             try:
                 if store is not None:
@@ -752,6 +761,15 @@ class Interpreter:
             return enter_item(f, 0)
 
         return with_
+
+    def context_protocol(self, manager: Any, expr: ast.AST) -> tuple[Callable, Callable]:
+        """A context manager's type's __enter__ and __exit__, found once per type."""
+        cls = type(manager)
+        enter, exit_ = getattr(cls, "__enter__", None), getattr(cls, "__exit__", None)
+        if enter is None or exit_ is None:
+            raise _fail(TypeError(f"'{cls.__name__}' object does not support the context manager protocol"), expr)
+        protocol = self._managers[cls] = (enter, exit_)
+        return protocol
 
     def visit_Assert(self, node: ast.Assert) -> Code:
         test = self._c(node.test)
@@ -800,23 +818,15 @@ class Interpreter:
         body = self.block(node.body)
         orelse = self.block(node.orelse) if node.orelse else None
         final = self.block(node.finalbody) if node.finalbody else None
-        handlers = [
-            (self._c(h.type) if h.type is not None else None, h.type, self.store(h.name) if h.name else None,
-             self.delete(h.name, h) if h.name else None, self.block(h.body))
-            for h in node.handlers
-        ]  # fmt: skip
+        handlers = self.handlers(node, self.block)
         interp = self
 
         def try_except(f: Frame) -> Any:
             try:
                 r = body(f)
             except BaseException as e:
-                if not handlers or isinstance(e, UNCATCHABLE):
-                    raise
-                for handler in handlers:
-                    if handler[0] is None or _matches(e, handler[0](f), handler[1]):
-                        break
-                else:
+                handler = _handler_for(e, handlers, f)
+                if handler is None:
                     raise
                 _, _, store, unbind, handler_body = handler
                 interp.handling.append(e)
@@ -851,6 +861,14 @@ class Interpreter:
             return r
 
         return try_finally
+
+    def handlers(self, node: ast.Try, block: Callable[[list[ast.stmt]], Code]) -> list[tuple]:
+        """A try statement's except clauses: (type code, type node, name store, name delete, body)."""
+        return [
+            (self._c(h.type) if h.type is not None else None, h.type, self.store(h.name) if h.name else None,
+             self.delete(h.name, h) if h.name else None, block(h.body))
+            for h in node.handlers
+        ]  # fmt: skip
 
     def visit_Raise(self, node: ast.Raise) -> Code:
         exc_c = self._c(node.exc) if node.exc is not None else None
@@ -1483,8 +1501,15 @@ def _method(fn: Function) -> Callable:
     """A tsr function as a method: a Python function (so that the class binds it to its instances) that runs
     the tsr one. Scripts see none of its attributes."""
 
-    def method(*args: Any, **kwargs: Any) -> Any:
-        return fn.interp.call_function(fn, args, kwargs, None)
+    if isinstance(fn, GeneratorFunction):
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs)
+
+    else:
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return fn.interp.call_function(fn, args, kwargs, None)
 
     method.__name__ = fn.name
     method.__qualname__ = fn.qualname
@@ -1516,6 +1541,16 @@ def _owner(f: Frame, name: str) -> Frame:
             return p
         p = p.parent
     raise SyntaxError(f"no binding for nonlocal '{name}' found")
+
+
+def _handler_for(e: BaseException, handlers: list[tuple], f: Frame) -> tuple | None:
+    """The except clause that takes `e`, or None (never for the user's Ctrl-C or a timeout)."""
+    if isinstance(e, UNCATCHABLE):
+        return None
+    for handler in handlers:
+        if handler[0] is None or _matches(e, handler[0](f), handler[1]):
+            return handler
+    return None
 
 
 def _matches(exc: BaseException, classes: Any, type_node: ast.AST) -> bool:

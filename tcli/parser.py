@@ -21,6 +21,7 @@ from tcli import policy
 from tcli.errors import ScriptError, Site, Source, private_attribute_message, syntax_error
 
 _ALLOWED = {getattr(ast, name) for name in policy.ALLOWED_NODES}
+_YIELDS = (ast.Yield, ast.YieldFrom)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _LOOPS = (ast.For, ast.While)
 
@@ -235,6 +236,23 @@ class _Checker:
 
     def function(self, node: ast.FunctionDef | ast.Lambda, *_: bool) -> None:
         node.tsr_scope = _function_scope(node, self)  # type: ignore[attr-defined]
+        if getattr(node, "tsr_generator", False) and type(node) is ast.Lambda:
+            raise self.fail("a lambda cannot yield in tsr (write a def)", node)
+
+    def statement_yield(self, node: ast.Expr | ast.Assign, *flags: bool) -> None:
+        if type(node.value) in _YIELDS:
+            node.value.tsr_placed = True  # type: ignore[attr-defined]
+        if type(node) is ast.Assign:
+            self.targets(node, *flags)
+
+    def yield_(self, node: ast.Yield | ast.YieldFrom, in_func: bool, _loop: bool) -> None:
+        if not in_func:
+            raise self.fail(f"'{'yield from' if type(node) is ast.YieldFrom else 'yield'}' outside function", node)
+        if not getattr(node, "tsr_placed", False):
+            raise self.fail(
+                "tsr runs yield as a statement (`yield x`, `yield from it`) or an assignment's value (`x = yield`)",
+                node,
+            )
 
     def comprehension_node(self, node: ast.expr, *_: bool) -> None:
         names: set[str] = set()
@@ -275,7 +293,10 @@ _ANNOTATE = {
     ast.UnaryOp: _Checker.unaryop,
     ast.Compare: _Checker.compare,
     ast.Call: _Checker.call,
-    ast.Assign: _Checker.targets,
+    ast.Assign: _Checker.statement_yield,
+    ast.Expr: _Checker.statement_yield,
+    ast.Yield: _Checker.yield_,
+    ast.YieldFrom: _Checker.yield_,
     ast.For: _Checker.targets,
     ast.comprehension: _Checker.targets,
     ast.FunctionDef: _Checker.function,
@@ -314,6 +335,8 @@ def _function_scope(func: ast.FunctionDef | ast.Lambda, checker: _Checker) -> Sc
             if not isinstance(n.ctx, ast.Load):
                 bound.add(n.id)
             continue
+        if t is ast.Yield or t is ast.YieldFrom:
+            func.tsr_generator = True  # type: ignore[union-attr]
         if t is ast.FunctionDef:
             bound.add(n.name)
             stack += n.decorator_list + n.args.defaults + [d for d in n.args.kw_defaults if d is not None]

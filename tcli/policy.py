@@ -45,6 +45,9 @@ PART_NODES = {
     "alias": "Import, ImportFrom",
     "ExceptHandler": "Try",
     "withitem": "With",
+    # a yield is a whole statement's value (`yield x`, `x = yield`, `yield from it`), run by tcli/generators.py
+    "Yield": "Expr, Assign (in a generator function)",
+    "YieldFrom": "Expr, Assign (in a generator function)",
     "Load": "expression context",
     "Store": "expression context",
     "Del": "expression context",
@@ -132,8 +135,6 @@ REFUSED_SYNTAX = {
     "AsyncFor": "async for is not supported in tsr",
     "AsyncWith": "async with is not supported in tsr",
     "Await": "await is not supported in tsr",
-    "Yield": "generator functions (yield) are not supported in tsr",
-    "YieldFrom": "generator functions (yield from) are not supported in tsr",
     "Match": "match statements are not supported in tsr",
     "TryStar": "except* is not supported in tsr",
 }
@@ -295,13 +296,15 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
         {"clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values", "most_common",
          "elements", "total", "subtract"}
     ),  # fmt: skip
+    "generator": frozenset({"send", "throw", "close"}),
     "dict_keys": frozenset({"isdisjoint"}),
     "dict_items": frozenset({"isdisjoint"}),
     "dict_values": frozenset(),
 }  # fmt: skip
 
 #: Exceptions expose their arguments only (not traceback, context, or AttributeError.obj).
-EXCEPTION_ATTRIBUTES = frozenset({"args"})
+#: (`value` is what a generator returned, on the StopIteration that ends it)
+EXCEPTION_ATTRIBUTES = frozenset({"args", "value"})
 
 #: numpy arrays from `np.array(...)` or `tensor.numpy()` (which shares memory, as in torch): computation
 #: and inspection only. Left out: tofile/dump/dumps/tobytes, ctypes, data, base, view, setflags, resize,

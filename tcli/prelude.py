@@ -35,6 +35,7 @@ from typing import Any
 
 from tcli import policy
 from tcli.errors import TsrTimeout, private_attribute_message
+from tcli.generators import TsrGenerator
 
 _MISSING: Any = object()
 #: items consumed between checks when a builtin walks an iterator the script made
@@ -51,8 +52,10 @@ _PLAIN_TYPES: dict[type, str] = {
     # a module's state_dict() and an optimizer's state
     OrderedDict: "OrderedDict", defaultdict: "dict", Counter: "Counter", type(OrderedDict().keys()): "dict_keys",
     type(OrderedDict().items()): "dict_items", type(OrderedDict().values()): "dict_values",
+    TsrGenerator: "generator",
 }  # fmt: skip
-_SAFE_CLASSES = frozenset(_PLAIN_TYPES) | {type(None), type(Ellipsis)}
+#: classes type() may hand a script (a generator's is opaque: calling it would build one from raw parts)
+_SAFE_CLASSES = frozenset(_PLAIN_TYPES) - {TsrGenerator} | {type(None), type(Ellipsis)}
 #: values already in memory: walking them is bounded by what the script was allowed to build
 _MATERIAL = frozenset({list, tuple, str, set, frozenset, dict, type({}.keys()), type({}.items()), type({}.values())})
 _CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, defaultdict, Counter})
@@ -696,7 +699,9 @@ class Prelude:
             return tp
         opaque = self._opaque.get(tp)
         if opaque is None:
-            name = {"Function": "function", "ModuleFacade": "module"}.get(tp.__name__, tp.__name__)
+            name = {"Function": "function", "GeneratorFunction": "function", "ModuleFacade": "module"}.get(
+                tp.__name__, tp.__name__
+            )
             opaque = self._opaque[tp] = OpaqueType(name)
         return opaque
 

@@ -265,9 +265,11 @@ class Session:
         # by the script's lines (Python's own registry would count the interpreter's one line for all of them)
         warnings.simplefilter("always")
         warnings.showwarning = self._show_warning
+        self.interp.live = True
         try:
             yield
         finally:
+            self.interp.live = False
             if finished is not None:
                 finished.set()
             warnings.showwarning = old_show

@@ -374,6 +374,102 @@ PROGRAMS = {
             print("elif")
         print(1_000_000, 0x10, 0o7, 0b11, 1e3, 2j, "a" "b", '''triple''')
     """,
+    "generators": """
+        def batches(xs, size):
+            for i in range(0, len(xs), size):
+                yield xs[i : i + size]
+
+        print(list(batches(list(range(7)), 3)), [sum(b) for b in batches([1, 2, 3, 4], 2)])
+        g = batches([1, 2], 1)
+        print(next(g), next(g), next(g, "done"))
+
+        def fib():
+            a, b = 0, 1
+            while True:
+                yield a
+                a, b = b, a + b
+
+        print([x for _, x in zip(range(10), fib())], next(x for x in fib() if x > 50))
+
+        def averager():
+            total, n, avg = 0.0, 0, None
+            while True:
+                x = yield avg
+                if x is None:
+                    return (n, avg)
+                total, n = total + x, n + 1
+                avg = total / n
+
+        a = averager()
+        next(a)
+        print(a.send(10), a.send(20), a.send(0))
+        try:
+            a.send(None)
+        except StopIteration as e:
+            print("returned", e.value)
+
+        def inner(k):
+            try:
+                yield k
+                yield k + 1
+            finally:
+                print("inner done", k)
+            return k * 10
+
+        def outer():
+            r = yield from inner(1)
+            print("got", r)
+            with_else = []
+            for i in range(3):
+                if i == 1:
+                    continue
+                yield i
+            else:
+                yield "else"
+            try:
+                yield "try"
+                raise KeyError("k")
+            except KeyError as err:
+                yield "caught " + str(err)
+            yield from [7, 8]
+
+        print(list(outer()))
+        g = inner(5)
+        print(next(g))
+        g.close()
+        print("after close")
+
+        def catcher():
+            while True:
+                try:
+                    yield "ready"
+                except ValueError as err:
+                    yield "caught " + str(err)
+
+        c = catcher()
+        print(next(c), c.throw(ValueError("bad")), next(c))
+
+        def stops():
+            yield 1
+            return
+            yield 2
+
+        print(list(stops()), list(stops()))
+
+        def nested():
+            def helper():
+                return [(yield_ := 3), yield_]
+            yield helper()
+
+        print(list(nested()))
+
+        def countdown(n):
+            while n > 0:
+                yield n
+                n -= 1
+
+        print(list(countdown(3)), list(zip(countdown(2), "ab")), sorted(countdown(4)))
+    """,
 }
 
 

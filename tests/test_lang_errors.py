@@ -65,7 +65,9 @@ def test_syntax_errors_are_positioned() -> None:
     "src,message",
     [
         ("class A:\n    pass\n", "prog.tsr:1:1: SyntaxError: a tsr class has exactly one base class: torch.nn.Module"),
-        ("def f():\n    yield 1\n", "prog.tsr:2:5: SyntaxError: generator functions (yield) are not supported in tsr"),
+        ("yield 1\n", "prog.tsr:1:1: SyntaxError: 'yield' outside function"),
+        ("def f():\n    print((yield 1))\n", "prog.tsr:2:12: SyntaxError: tsr runs yield as a statement (`yield x`"),
+        ("f = lambda: (yield)\n", "prog.tsr:1:5: SyntaxError: a lambda cannot yield in tsr (write a def)"),
         ("return 1\n", "prog.tsr:1:1: SyntaxError: 'return' outside function"),
         ("break\n", "prog.tsr:1:1: SyntaxError: 'break' outside loop"),
         ("nonlocal x\n", "prog.tsr:1:1: SyntaxError: nonlocal declaration not allowed at module level"),

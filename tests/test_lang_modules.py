@@ -337,6 +337,59 @@ PROGRAMS = {
         print([b[0].shape for b in DataLoader(td, batch_size=3)], len(loader))
         print(next(iter(DataLoader(ds, batch_size=2, collate_fn=lambda b: [len(b), b[0][1]]))))
     """,
+    "generator_data_pipelines": """
+        # d2l.ai's linear regression from scratch: minibatches from a generator function
+        import random
+        import torch
+        from torch.utils.data import DataLoader, IterableDataset
+        torch.manual_seed(0)
+        random.seed(0)
+
+        def synthetic_data(w, b, num_examples):
+            X = torch.normal(0, 1, (num_examples, len(w)))
+            y = torch.matmul(X, w) + b
+            y += torch.normal(0, 0.01, y.shape)
+            return X, y.reshape((-1, 1))
+
+        def data_iter(batch_size, features, labels):
+            num_examples = len(features)
+            indices = list(range(num_examples))
+            random.shuffle(indices)
+            for i in range(0, num_examples, batch_size):
+                batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
+                yield features[batch_indices], labels[batch_indices]
+
+        true_w, true_b = torch.tensor([2, -3.4]), 4.2
+        features, labels = synthetic_data(true_w, true_b, 100)
+        w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
+        b = torch.zeros(1, requires_grad=True)
+        for epoch in range(3):
+            for X, y in data_iter(10, features, labels):
+                l = ((X @ w + b - y) ** 2 / 2).sum()
+                l.backward()
+                with torch.no_grad():
+                    for param in (w, b):
+                        param -= 0.03 * param.grad / 10
+                        param.grad.zero_()
+            with torch.no_grad():
+                print(f"epoch {epoch + 1}, loss {float(((features @ w + b - labels) ** 2 / 2).mean()):f}")
+        print(w.reshape(true_w.shape), b)
+
+        class Stream(IterableDataset):
+            def __init__(self, n):
+                self.n = n
+
+            def __iter__(self):
+                for i in range(self.n):
+                    yield torch.tensor([float(i), i * 2.0]), i % 2
+
+        print(list(DataLoader(Stream(5), batch_size=2)))
+
+        def no_grad_gen():
+            with torch.no_grad():
+                yield (torch.ones(2, requires_grad=True) * 2).requires_grad
+        print(next(no_grad_gen()), torch.is_grad_enabled())
+    """,
 }
 
 

@@ -81,6 +81,9 @@ DYNAMIC = [
     ("g = (x for x in [1])\ng.gi_code", "AttributeError"),
     ("g = (x for x in [1])\ngetattr(g, 'gi_frame')", "AttributeError"),
     ("g = (x for x in [1])\ng.send(None)", "AttributeError"),
+    ("def f():\n    yield 1\ng = f()\ng.gi_frame", "AttributeError"),
+    ("def f():\n    yield 1\ng = f()\ngetattr(g, '_gen')", "AttributeError"),
+    ("def f():\n    yield 1\ng = f()\ng.throw(KeyboardInterrupt)", "TypeError"),
     ("def f():\n    pass\nf.func_globals", "AttributeError"),
     ("f = lambda: 0\nf.interp", "AttributeError"),
     ("f = lambda: 0\nf.node", "AttributeError"),
@@ -147,7 +150,7 @@ TYPES = [
     ("import torch\ntype(torch)('os')", "TypeError"),
     ("class X:\n    pass", "SyntaxError"),
     ("async def f():\n    pass", "SyntaxError"),
-    ("def g():\n    yield 1", "SyntaxError"),
+    ("def g():\n    yield 1\ntype(g())(None, None, None, 'x', None)", "TypeError"),
     ("x = b'bytes'", "SyntaxError"),
     ("match 1:\n    case 1:\n        pass", "SyntaxError"),
 ]
@@ -413,6 +416,12 @@ RUNAWAY = [
     "0.5 in iter(range(10 ** 15))",
     "def f():\n    while True:\n        pass\nsorted([1, 2], key=lambda x: f())",
     "import math\nmath.prod(iter(int, 1))",
+    "def f():\n    while True:\n        yield 1\nsum(f())",
+    "def f():\n    try:\n        yield 1\n    finally:\n        while True:\n            pass\n"
+    "g = f()\nnext(g)\ng.close()",
+    # closing a dropped generator runs its finally; the timeout it meets there still ends the script
+    "def f():\n    try:\n        yield 1\n    finally:\n        while True:\n            pass\ng = f()\nnext(g)\n"
+    "del g\nwhile True:\n    pass",
 ]
 
 
