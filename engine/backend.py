@@ -15,6 +15,7 @@ CUDA_HINT = (
 
 class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
     _torch_name = "torch.device"
+    _c_type = True
     __slots__ = ("type", "index", "_xp")
 
     def __new__(cls, type: str | device, index: int | None = None) -> device:  # noqa: A002

@@ -12,7 +12,7 @@ from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
 from engine.dtypes import DEFAULT, bool_, float32, int64, to_dtype
 from engine.ops.cascade_sum import dense_flat
-from engine.ops.util import memory_order, scalar_to
+from engine.ops.util import int_list, memory_order, parser_type_name, scalar_to
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -21,32 +21,17 @@ def _dev(device: Any) -> Any:
     return DEFAULTS.device if device is None else to_device(device)
 
 
-def _size(size: tuple) -> tuple:
+def _size(size: tuple, fn: str | None = None) -> tuple:
     if not size:  # (torch's size argument has no default)
-        raise TypeError(f'{_caller()}() missing 1 required positional arguments: "size"')
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    elif any(isinstance(s, (tuple, list)) for s in size):
-        if isinstance(size[0], (tuple, list)):
-            raise TypeError(f"{_caller()}() takes 1 positional argument but {len(size)} were given")
-        k = next(i for i, s in enumerate(size) if isinstance(s, (tuple, list)))
-        raise TypeError(
-            f"{_caller()}(): argument 'size' failed to unpack the object at pos {k + 1} with error \"type must be "
-            f'tuple of ints,but got {type(size[k]).__name__}"'
-        )
-    out = []
+        raise TypeError(f'{fn or _caller()}() missing 1 required positional arguments: "size"')
     for s in size:
-        if isinstance(s, Tensor):
-            s = int(s)
-        if not isinstance(s, (int, np.integer)):  # (a bool is an int to torch's parser too)
-            raise TypeError(
-                f"{_caller()}(): argument 'size' failed to unpack the object at pos {len(out) + 1} with error "
-                f'"type must be tuple of ints,but got {type(s).__name__}"'
-            )
+        if type(s) is not int:
+            size = int_list(size, fn or _caller(), "size")
+            break
+    for s in size:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: [{', '.join(map(str, size))}]")
-        out.append(int(s))
-    return tuple(out)
+    return size
 
 
 # Random numbers for cuda tensors are drawn on the host from their own stream (torch keeps a separate
@@ -315,8 +300,14 @@ def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = 
             dtype = int64
         else:
             dtype = DEFAULT.float
+    if not isinstance(size, (tuple, list)):  # (full's size is no vararg: `full(2, 1.0)` is refused too)
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {parser_type_name(size)}")
+    if not isinstance(fill_value, (int, float, complex, np.number, np.bool_)):
+        raise TypeError(
+            f"full(): argument 'fill_value' (position 2) must be Number, not {parser_type_name(fill_value)}"
+        )
     # (a size of () or [] is a 0-dim tensor here: full's size is its own positional argument)
-    size = _size(size if isinstance(size, (tuple, list)) else (size,)) if size != () and size != [] else ()
+    size = _size((size,), "full") if size != () and size != [] else ()
     dev = _dev(device)
     np_dtype = to_dtype(dtype).np
     return _finish(dev.xp.full(size, scalar_to(fill_value, np_dtype), dtype=np_dtype), dev, requires_grad, out)
@@ -508,9 +499,25 @@ def _float_dt(dtype: Any) -> Any:
     return dt
 
 
+def _generator_overloads(fn: str, args: tuple) -> TypeError:
+    """rand/randn given a size and more positionals: torch's parser lists both overloads (with a generator and
+    without)."""
+    tail = (
+        "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+        "bool pin_memory = False, bool requires_grad = False)"
+    )
+    return TypeError(
+        f"{fn}() received an invalid combination of arguments - got ({', '.join(map(parser_type_name, args))}), "
+        f"but expected one of:\n * (tuple of ints size, *, torch.Generator generator, {tail}\n"
+        f" * (tuple of ints size, *, {tail}\n"
+    )
+
+
 def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
          device: Any = None, requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
     size = _size_kw(size, kw)
+    if len(size) > 1 and isinstance(size[0], (tuple, list)):
+        raise _generator_overloads("rand", size)
     dt = _float_dt(dtype)
     if dt.kind != "f":
         raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'")
@@ -521,6 +528,8 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
 def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
     size = _size_kw(size, kw)
+    if len(size) > 1 and isinstance(size[0], (tuple, list)):
+        raise _generator_overloads("randn", size)
     dt = _float_dt(dtype)
     if dt.kind != "f":
         raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")

@@ -12,6 +12,7 @@ BOOL, INT, FLOAT = 0, 1, 2
 
 class dtype(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
     _torch_name = "torch.dtype"
+    _c_type = True
     __slots__ = ("name", "np", "cat", "itemsize", "is_floating_point", "is_signed", "legacy")
 
     def __init__(self, name: str, np_dtype: type, cat: int, legacy: str) -> None:

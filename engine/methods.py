@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine import autograd
+from engine.backend import device as _device
 from engine.backend import for_array, to_device
 from engine.dtypes import (
     DEFAULT,
@@ -176,7 +177,7 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a._dev
-        elif isinstance(a, (str, int)) or type(a).__name__ == "device":
+        elif isinstance(a, (str, int, _device)):
             if isinstance(a, str) and a in ("float", "double", "int", "long"):
                 dtype = to_dtype(a)
             else:
@@ -334,8 +335,8 @@ def _new_factory(fn_name: str) -> Any:
             if len(size) != 2:
                 raise TypeError('new_full() missing 1 required positional arguments: "fill_value"')
             return creation.full(size[0], size[1], dtype=dtype, device=device, requires_grad=requires_grad)
-        if fn_name == "zeros":  # (torch.zeros has its own message for a negative size; new_zeros has empty's)
-            creation._size(size)
+        # (torch.zeros has its own message for a negative size; new_zeros has empty's, which _size gives)
+        size = creation._size(size, "new_" + fn_name)
         return getattr(creation, fn_name)(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
 
     return method

@@ -11,6 +11,13 @@ class TorchNamed(type):
 
     _torch_name = "{name}"
 
+    def __init__(cls, name: str, bases: tuple, ns: dict) -> None:
+        type.__init__(cls, name, bases, ns)  # (not super(): tensortype is both an instance and a subclass)
+        if ns.get("_c_type"):
+            # one of torch's C types: Python's own messages name it by its full name ("'torch.Size' object is
+            # not callable", "must be torch.dtype, not torch.Size"), as they use a C type's tp_name
+            cls.__name__ = cls._torch_name
+
     def __repr__(cls) -> str:
         return f"<class '{cls._torch_name.format(name=cls.__name__)}'>"
 

@@ -110,6 +110,7 @@ def _check_seed(seed: object) -> int:
 
 class Generator(metaclass=TorchNamed):
     _torch_name = "torch._C.Generator"
+    _c_type = True
     """torch.Generator for the cpu: mt19937 state, the seed it came from, and the cached second
     sample of the scalar Box-Muller path (torch caches it in the generator too)."""
 

@@ -17,6 +17,7 @@ from engine.warn import user_stacklevel
 
 class Size(tuple, metaclass=TorchNamed):
     _torch_name = "torch.Size"
+    _c_type = True
     """torch.Size: a tuple that prints as torch.Size([2, 3])."""
 
     __slots__ = ()
@@ -48,6 +49,19 @@ class Size(tuple, metaclass=TorchNamed):
         return Size(tuple.__mul__(self, n))
 
     __rmul__ = __mul__
+
+
+#: torch.Tensor's methods written in Python (torch/_tensor.py); every other method is a C builtin, which
+#: Python's own messages name 'builtin_function_or_method' ("'builtin_function_or_method' object is not
+#: subscriptable" for `x.size[0]`) where the engine's bound methods say 'method'
+PYTHON_LEVEL_METHODS = frozenset(
+    {
+        "backward", "dim_order", "eig", "index", "is_shared", "istft", "lstsq", "lu", "module_load", "norm",
+        "register_hook", "register_post_accumulate_grad_hook", "reinforce", "resize", "resize_as",
+        "share_memory_", "solve", "split", "stft", "storage", "storage_type", "symeig", "to_sparse_coo",
+        "unflatten", "unique", "unique_consecutive",
+    }
+)  # fmt: skip
 
 
 class Tensor(metaclass=TorchNamed):

@@ -14,6 +14,7 @@ class finfo(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
     """Machine limits of a floating point dtype (the default dtype when none is given)."""
 
     _torch_name = "torch.finfo"
+    _c_type = True
 
     def __init__(self, type: Any = None) -> None:  # noqa: A002 - torch's keyword
         d = DEFAULT.float if type is None else to_dtype(type)
@@ -45,6 +46,7 @@ class iinfo(metaclass=TorchNamed):  # noqa: N801
     """Limits of an integer dtype."""
 
     _torch_name = "torch.iinfo"
+    _c_type = True
 
     def __init__(self, type: Any) -> None:  # noqa: A002
         d: dtype = to_dtype(type)

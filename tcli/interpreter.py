@@ -569,9 +569,11 @@ class Interpreter:
         interp = self
 
         def for_(f: Frame) -> Any:
+            values = iterable(f)
             try:
-                it = iter(iterable(f))
+                it = iter(values)
             except TypeError as e:
+                interp.p.builtin_method_names(e, values)
                 tag(e, node.iter)
                 raise
             vars_ = f.vars
@@ -1001,11 +1003,16 @@ class Interpreter:
 
     def visit_Subscript(self, node: ast.Subscript) -> Code:
         obj_c, key_c = self._c(node.value), self._c(node.slice)
+        names = self.p.builtin_method_names
 
         def subscript(f: Frame) -> Any:
+            obj = None
             try:
-                return obj_c(f)[key_c(f)]
+                obj = obj_c(f)
+                return obj[key_c(f)]
             except BaseException as e:
+                if e.__class__ is TypeError:
+                    names(e, obj)
                 tag(e, node)
                 raise
 
@@ -1024,11 +1031,17 @@ class Interpreter:
 
     def visit_BinOp(self, node: ast.BinOp) -> Code:
         left, right, op = self._c(node.left), self._c(node.right), self._binops[node.tsr_op]  # type: ignore[attr-defined]
+        names = self.p.builtin_method_names
 
         def binop(f: Frame) -> Any:
+            a = b = None
             try:
-                return op(left(f), right(f))
+                a = left(f)
+                b = right(f)
+                return op(a, b)
             except BaseException as e:
+                if e.__class__ is TypeError:
+                    names(e, a, b)
                 tag(e, node)
                 raise
 
@@ -1074,11 +1087,17 @@ class Interpreter:
         rights = [self._c(c) for c in node.comparators]
         if len(ops) == 1:
             op, right = ops[0], rights[0]
+            names = self.p.builtin_method_names
 
             def compare(f: Frame) -> Any:
+                a = b = None
                 try:
-                    return op(left(f), right(f))
+                    a = left(f)
+                    b = right(f)
+                    return op(a, b)
                 except BaseException as e:
+                    if e.__class__ is TypeError:
+                        names(e, a, b)
                     tag(e, node)
                     raise
 
@@ -1240,6 +1259,7 @@ class Interpreter:
         try:
             it = iter(iterable)
         except TypeError as e:
+            self.p.builtin_method_names(e, iterable)
             tag(e, iter_node)
             raise
         n = 0
@@ -1308,7 +1328,7 @@ class Interpreter:
 
     def visit_Call(self, node: ast.Call) -> Code:
         func = self._c(node.func)
-        call_function, guards = self.call_function, self._guards
+        call_function, guards, names = self.call_function, self._guards, self.p.builtin_method_names
         if not node.tsr_simple:  # type: ignore[attr-defined]
             arguments = self._arguments(node)
 
@@ -1322,6 +1342,8 @@ class Interpreter:
                 try:
                     return fn(*args, **kwargs)
                 except BaseException as e:
+                    if e.__class__ is TypeError:
+                        names(e, *args)
                     tag(e, node)
                     raise
 
@@ -1355,6 +1377,8 @@ class Interpreter:
                 try:
                     return fn(a)
                 except BaseException as e:
+                    if e.__class__ is TypeError:
+                        names(e, a)
                     tag(e, node)
                     raise
 
@@ -1370,6 +1394,8 @@ class Interpreter:
             try:
                 return fn(*args)
             except BaseException as e:
+                if e.__class__ is TypeError:
+                    names(e, *args)
                 tag(e, node)
                 raise
 
@@ -1577,6 +1603,7 @@ def _lazy(interp: Interpreter, loops: list, i: int, iterable: Any, f: Frame, elt
     try:
         it = iter(iterable)
     except TypeError as e:
+        interp.p.builtin_method_names(e, iterable)
         tag(e, iter_node)
         raise
     for item in it:

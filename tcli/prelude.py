@@ -175,6 +175,10 @@ class Checked:
         return repr(self.fn)
 
 
+# what it wraps (torch.zeros, x.repeat, np.arange) is a C builtin, and Python's messages name it so
+Checked.__name__ = Checked.__qualname__ = "builtin_function_or_method"
+
+
 class Prelude:
     def __init__(self, session: Any) -> None:
         self.session = session
@@ -182,6 +186,8 @@ class Prelude:
         self.interp: Any = None  # set by the session
         self.engine: Any = None
         self.tensor_type: type | None = None
+        #: engine classes whose methods are C builtins in torch (see builtin_method_names)
+        self._c_method_owners: tuple[type, ...] = ()
         #: tensor and ndarray classes, once loaded, for the broadcast checks
         self.array_types: tuple[type, ...] = ()
         self.baseline_rss = 0
@@ -1014,12 +1020,31 @@ class Prelude:
         except ImportError:
             raise ImportError(f"cannot import name '{name}' from '{module.name}'") from None
 
+    def builtin_method_names(self, e: TypeError, *values: Any) -> None:
+        """Python names a bound method 'method' in its TypeErrors; torch's tensor methods are C builtins, so
+        `x.size[0]` says 'builtin_function_or_method' with PyTorch. Mends the message where one of the values
+        the failed operation got is such a method (off the hot path: only when a TypeError is raised)."""
+        args = e.args
+        if len(args) != 1 or type(args[0]) is not str or "'method'" not in args[0]:
+            return
+        from engine.tensor import PYTHON_LEVEL_METHODS
+
+        for v in values:
+            if (
+                type(v) is types.MethodType
+                and isinstance(v.__self__, self._c_method_owners)
+                and v.__name__ not in PYTHON_LEVEL_METHODS
+            ):
+                e.args = (args[0].replace("'method'", "'builtin_function_or_method'"),)
+                return
+
     def load_engine(self) -> Any:
         if self.engine is None:
             import engine
 
             self.engine = engine
             self.tensor_type = engine.Tensor
+            self._c_method_owners = (engine.Tensor, engine.Size)
             self.load_numpy()
             self.array_types = (engine.Tensor, sys.modules["numpy"].ndarray)
             self.session.on_engine_loaded(engine)

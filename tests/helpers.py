@@ -171,7 +171,7 @@ def assert_same(
             np.testing.assert_array_equal(ev, tv, err_msg=where)
         return
     if isinstance(t, torch.Size):
-        assert tuple(e) == tuple(t) and type(e).__name__ == "Size", f"{where}: {e!r} != {t!r}"
+        assert tuple(e) == tuple(t) and type(e) is engine.Size, f"{where}: {e!r} != {t!r}"
         return
     if isinstance(t, tuple) and hasattr(t, "_fields") or type(t).__module__ == "torch.return_types":
         assert type(e).__name__ == type(t).__name__, f"{where}: {type(e).__name__} != {type(t).__name__}"

@@ -172,6 +172,31 @@ def test_torch_errors_keep_type_and_text_and_can_be_caught() -> None:
     assert out == run_torch(src)
 
 
+def test_tensor_methods_are_builtins_in_python_messages() -> None:
+    """torch's tensor methods are C builtins: `x.size[0]` names a 'builtin_function_or_method' (the engine's are
+    bound methods, 'method', as torch's own Python-level ones such as backward stay)."""
+    src = """
+        import torch
+        x = torch.ones(2)
+        for f in (lambda: x.size[0], lambda: x.size + 1, lambda: len(x.numel), lambda: int(x.size),
+                  lambda: x.mean > 0, lambda: x.shape.numel[0], lambda: x.backward[0], lambda: x.shape(),
+                  lambda: [i for i in x.size], lambda: float(x.item), lambda: x.repeat[0]):
+            try:
+                f()
+            except TypeError as e:
+                print(e)
+        try:
+            for i in x.tolist:
+                pass
+        except TypeError as e:
+            print(e)
+    """
+    status, out, err = run_tsr(src)
+    assert (status, err) == (0, "")
+    assert out == run_torch(src)
+    assert out.count("'builtin_function_or_method'") == 10
+
+
 def test_seed_dtype_and_argv_options() -> None:
     src = "import torch\nprint(torch.rand(2), torch.ones(1).dtype, argv)\n"
     _, a, _ = run_tsr(src, seed=3, dtype="float64", argv=["s.tsr", "x"])

@@ -25,7 +25,7 @@ from engine.autograd import Node
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.nn import functional as _functional
-from engine.ops.util import edge_of, node_class, parser_type_name, record
+from engine.ops.util import edge_of, node_class, parser_arg_text, parser_type_name, record
 from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
@@ -463,15 +463,6 @@ _CONV_OVERLOADS = (
 )
 
 
-def _arg_text(v: Any) -> str:
-    """How torch's argument parser describes a value that did not match ("list of [float, float]")."""
-    if isinstance(v, list):
-        return f"list of [{', '.join(parser_type_name(e) for e in v)}]"
-    if isinstance(v, tuple):
-        return f"tuple of ({', '.join(parser_type_name(e) for e in v)}{',' if len(v) == 1 else ''})"
-    return parser_type_name(v)
-
-
 def _conv_args_error(fname: str, args: tuple) -> TypeError:
     """torch's TypeError for conv1d/conv2d called with a non-tensor: the overloads, and where all seven arguments
     were given (as a module passes them), each one's description, marked where its parser's plain type test
@@ -488,7 +479,7 @@ def _conv_args_error(fname: str, args: tuple) -> TypeError:
     given = args[:n]
     got = ", ".join(parser_type_name(a) for a in given)
     lines = [f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:"]
-    marks = ", ".join(_arg_text(a) if type(a) is Tensor else f"!{_arg_text(a)}!" for a in given)
+    marks = ", ".join(parser_arg_text(a) if type(a) is Tensor else f"!{parser_arg_text(a)}!" for a in given)
     for o in _CONV_OVERLOADS:
         lines.append(f" * {o}")
         if n == 7:

@@ -15,7 +15,18 @@ from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed
 from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
-from engine.ops.util import edge_of, index_range, node_class, norm_dim, norm_dims, record, with_out
+from engine.ops.util import (
+    dim_list_ok,
+    edge_of,
+    index_range,
+    int_list,
+    invalid_combination,
+    node_class,
+    norm_dim,
+    norm_dims,
+    record,
+    with_out,
+)
 from engine.ops.util import saved as saved_vers
 from engine.ops.vec_reduce import torch_norm, torch_prod, torch_var
 from engine.tensor import Tensor, wrap, wrap_any
@@ -143,7 +154,31 @@ def _dim_args(name: str, dim: Any, keepdim: Any, method: bool) -> tuple:
         if keepdim is not NOKEEP:
             raise keepdim_needs_dim(name, method)
         return None, False, False
+    if name in _DIM_OVERLOADS and isinstance(dim, (tuple, list)) and dim_list_ok(dim):
+        dim = int_list((dim,), name, "dim")  # (later elements of the wrong type: the parser's unpack error)
+    elif dim is not None and name in _DIM_OVERLOADS and not dim_list_ok(dim):
+        given = (dim,) if keepdim is NOKEEP else (dim, keepdim)
+        if method:
+            raise invalid_combination(name, given, _DIM_OVERLOADS[name], False)
+        raise invalid_combination(name, given, _DIM_FUNCTION_OVERLOADS[name], False, ("Tensor",))
     return dim, False if keepdim is NOKEEP else keepdim, True
+
+
+#: torch's listed overloads of reductions over a dim list, as methods and as functions (a dim of the wrong type)
+_DIM_OVERLOADS = {
+    "sum": ("(*, torch.dtype dtype = None)", "(tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None)"),
+    "mean": ("(*, torch.dtype dtype = None)", "(tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None)"),
+}
+_DIM_FUNCTION_OVERLOADS = {
+    "sum": (
+        "(Tensor input, *, torch.dtype dtype = None)",
+        "(Tensor input, tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)",
+    ),
+    "mean": (
+        "(Tensor input, *, torch.dtype dtype = None, Tensor out = None)",
+        "(Tensor input, tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)",
+    ),
+}
 
 
 _TORCH_ORDER_MAX = 1 << 20  # elements; full sums follow torch's order at any size (one output: cheap)

@@ -8,33 +8,18 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED
-from engine.ops.util import edge_of, node_class, norm_dim
+from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 from engine.warn import user_stacklevel
 
 
 def _shape_args(shape: Any, fn: str = "view", arg: str = "size") -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
     for s in shape:
         if type(s) is not int:
             break
     else:
         return shape
-    out = []
-    for s in shape:
-        if isinstance(s, Tensor):
-            s = int(s)
-        elif not isinstance(s, int):
-            try:
-                s = s.__index__()
-            except AttributeError:
-                raise TypeError(
-                    f"{fn}(): argument '{arg}' failed to unpack the object at pos {len(out) + 1} with error \"type "
-                    f'must be tuple of ints,but got {type(s).__name__}"'
-                ) from None
-        out.append(s)
-    return tuple(out)
+    return int_list(shape, fn, arg)
 
 
 def _infer(shape: tuple, numel: int) -> tuple:
@@ -128,9 +113,11 @@ _C_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "
 def view(input: Tensor, *shape: Any, **kw: Any) -> Tensor:  # noqa: A002
     if kw:
         shape = _kw_shape(shape, kw, "dtype" if "dtype" in kw else "size")
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Tensor)):
-        from engine.dtypes import to_dtype
+    if len(shape) == 1 and not dim_list_ok(shape[0]):
+        from engine.dtypes import dtype, to_dtype
 
+        if not isinstance(shape[0], dtype):
+            raise invalid_combination("view", shape, ("(torch.dtype dtype)", "(tuple of ints size)"), True)
         dt = to_dtype(shape[0])
         old = input._data.dtype.itemsize
         if dt.np.itemsize > old and input._data.ndim and input._data.shape[-1] % (dt.np.itemsize // old):
@@ -224,10 +211,9 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
 def permute(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
     if kw:
         dims = _kw_shape(dims, kw, "dims")
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
-    elif not dims:
+    if not dims:
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
+    dims = _shape_args(dims, "permute", "dims")
     d = input._data
     if len(dims) != d.ndim:
         raise RuntimeError(
@@ -417,7 +403,7 @@ def repeat(input: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:  # noqa: 
         sizes = (repeats,)
     if not sizes:
         raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
-    reps = _shape_args(sizes)
+    reps = _shape_args(sizes, "repeat", "repeats")
     d = input._data
     if len(reps) < d.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
@@ -510,7 +496,7 @@ def tile(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
         dims = (kw.pop("dims"),)
     if kw:
         raise TypeError(f"tile() got an unexpected keyword argument '{next(iter(kw))}'")
-    reps = _shape_args(dims)
+    reps = _shape_args(dims, "tile", "dims")
     return repeat(input, *((1,) * (input._data.ndim - len(reps)) + tuple(reps)))
 
 
@@ -549,8 +535,8 @@ def flip(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
         dims = (kw.pop("dims"),)
     if kw:
         raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kw))}'")
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
+    if dims:
+        dims = _shape_args(dims, "flip", "dims")
     d = input._data
     ax = tuple(norm_dim(x, d.ndim) for x in dims)
     for i, a in enumerate(ax):

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from engine.autograd import Node, accumulator
-from engine.dtypes import DEFAULT, FROM_NP, PROMOTE, _combine
+from engine.dtypes import DEFAULT, FROM_NP, INT, PROMOTE, _combine
 from engine.grad_mode import ENABLED
 from engine.tensor import Tensor, wrap
 
@@ -313,7 +313,84 @@ def parser_type_name(x: Any) -> str:
     """A value's type as torch's argument parser names it in its errors: builtins and torch's own classes bare
     (list, Tensor, Parameter), others with their module (numpy.ndarray)."""
     tp = type(x)
+    if isinstance(x, type):  # (torch.Size itself, an engine class whose metaclass is ours)
+        return "type"
     module = tp.__module__
     if module == "builtins" or module.startswith("engine."):
         return tp.__name__
     return f"{module}.{tp.__name__}"
+
+
+def parser_arg_text(v: Any) -> str:
+    """How torch's argument parser describes a value that did not match ("list of [float, float]")."""
+    if isinstance(v, list):
+        return f"list of [{', '.join(parser_type_name(e) for e in v)}]"
+    if isinstance(v, tuple):
+        return f"tuple of ({', '.join(parser_type_name(e) for e in v)}{',' if len(v) == 1 else ''})"
+    return parser_type_name(v)
+
+
+def invalid_combination(fn: str, args: tuple, overloads: tuple, marked: bool, before: tuple = ()) -> TypeError:
+    """torch's parser error when no overload takes the arguments; `marked` adds each overload's line that marks
+    the arguments of the wrong type (shown when every overload took that many arguments); `before` names the
+    types of arguments given ahead of `args` (a function's Tensor input)."""
+    got = ", ".join((*before, *map(parser_type_name, args)))
+    lines = [f"{fn}() received an invalid combination of arguments - got ({got}), but expected one of:"]
+    marks = ", ".join(f"!{parser_arg_text(a)}!" for a in args)
+    for o in overloads:
+        lines.append(f" * {o}")
+        if marked:
+            lines.append(f"      didn't match because some of the arguments have invalid types: ({marks})")
+    return TypeError("\n".join(lines) + "\n")
+
+
+def dim_list_ok(dim: Any) -> bool:
+    """Whether torch's parser would take `dim` as a dim list (an int, or a sequence that starts with one)."""
+    if isinstance(dim, (tuple, list)):
+        return not dim or _int_like(dim[0], True)
+    return _int_like(dim, True)
+
+
+def _int_like(x: Any, first: bool) -> bool:
+    """What torch's parser takes as an int in a size: ints (a bool only after the first), numpy integers and
+    0-d integer tensors."""
+    if isinstance(x, Tensor):
+        return x.ndim == 0 and x.dtype.cat == INT
+    return isinstance(x, (int, np.integer)) and not (first and isinstance(x, (bool, np.bool_)))
+
+
+def int_list(args: tuple, fn: str, arg: str) -> tuple:
+    """A size given as ints or as one sequence (`zeros(2, 3)`, `zeros((2, 3))`), with the messages of torch's
+    argument parser: it checks the first element's type (or the one argument's) to pick the signature, then
+    unpacks the rest."""
+    if len(args) == 1:
+        a = args[0]
+        if isinstance(a, (tuple, list)):
+            if not a:
+                return ()
+            if not _int_like(a[0], True):
+                raise TypeError(
+                    f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, but found element of type "
+                    f"{parser_type_name(a[0])} at pos 0"
+                )
+            items = a
+        elif _int_like(a, True):
+            return (int(a),)
+        else:
+            raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, not {parser_type_name(a)}")
+    elif not _int_like(args[0], True):
+        raise TypeError(f"{fn}() takes 1 positional argument but {len(args)} were given")
+    else:
+        items = args
+    out = []
+    for k, s in enumerate(items):
+        if type(s) is int:
+            out.append(s)
+        elif _int_like(s, False):
+            out.append(int(s))
+        else:
+            raise TypeError(
+                f"{fn}(): argument '{arg}' failed to unpack the object at pos {k + 1} with error \"type must be tuple "
+                f'of ints,but got {parser_type_name(s)}"'
+            )
+    return tuple(out)
