@@ -26,6 +26,7 @@ from typing import Any
 from tcli import generators, policy
 from tcli.errors import UNCATCHABLE, add_call, site_of, tag
 from tcli.parser import Scope
+from tcli.prelude import register_script_class
 
 _MISSING: Any = object()
 #: where a method's frame keeps its class and first argument, for super()
@@ -691,7 +692,6 @@ class Interpreter:
                     node.bases[0],
                 )
             ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": qualname, "__doc__": doc}
-            ns[policy.SCRIPT_CLASS_MARK] = True
             made = []
             for stmt, make, decos in methods:
                 fn = make(f)
@@ -709,6 +709,7 @@ class Interpreter:
             except BaseException as e:
                 tag(e, node)
                 raise
+            register_script_class(cls)
             for fn in made:
                 fn.owner = cls
             store(f, cls)

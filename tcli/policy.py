@@ -123,8 +123,8 @@ ALLOWED_NODES = (
 #: body holds methods, a docstring, `pass` and `name = value` class attributes. Of the special methods only
 #: these may be defined, and super() gives only them and public names.
 CLASS_SPECIAL_METHODS = frozenset({"__init__", "__len__", "__getitem__", "__iter__"})
-#: The mark a script's classes carry in their namespace (a dunder, so no script can read or fake it).
-SCRIPT_CLASS_MARK = "__tsr_class__"
+#: (Which classes a script defined is kept in a registry the class statement fills, prelude._SCRIPT_CLASSES:
+#: never a mark in the class namespace, which a dict a script builds could fake.)
 
 #: Literal values a script may write (no bytes: nothing in tsr consumes them).
 CONSTANT_TYPES = (int, float, complex, str, bool, type(None), type(Ellipsis))
@@ -230,6 +230,11 @@ RANDOM_NAMES = frozenset(
 #: `collections`: the mappings PyTorch code builds (nn.Sequential(OrderedDict(...))); the real classes, so
 #: isinstance works, built through checked constructors (call_guards).
 COLLECTIONS_NAMES = frozenset({"OrderedDict", "defaultdict", "Counter"})
+#: File names torch.save may write in tsr (checkpoint suffixes people use with PyTorch). With the other rules
+#: in prelude._check_save_target (no hidden names, no overwriting what is not an archive), a script cannot
+#: plant its bytes where a shell, an editor or Python would read them.
+SAVE_EXTENSIONS = (".pt", ".pth", ".ckpt", ".tar", ".bin", ".npz", ".pkl", ".pickle", ".model", ".weights")
+
 #: `copy`: copy.deepcopy(model) keeps a best model; tsr functions are copied as themselves.
 COPY_NAMES = frozenset({"copy", "deepcopy"})
 NUMPY_RANDOM_NAMES = frozenset(

@@ -27,6 +27,7 @@ import re
 import sys
 import time
 import types
+import weakref
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -94,11 +95,19 @@ def _is_engine_type(tp: Any) -> bool:
     return type(mod) is str and (mod == "engine" or mod.startswith("engine."))
 
 
+#: the classes scripts defined (by the interpreter's class statement, never by a value a script built)
+_SCRIPT_CLASSES: weakref.WeakSet = weakref.WeakSet()
+
+
+def register_script_class(cls: type) -> None:
+    _SCRIPT_CLASSES.add(cls)
+
+
 def _is_script_class(tp: Any) -> bool:
-    """A class a script defined (an nn.Module subclass: the interpreter refuses other bases)."""
+    """A class a script's class statement defined (an nn.Module subclass or another allowed base)."""
     try:
-        return policy.SCRIPT_CLASS_MARK in vars(tp)
-    except TypeError:
+        return tp in _SCRIPT_CLASSES
+    except TypeError:  # (an unhashable or unweakrefable value is no class of a script's)
         return False
 
 
@@ -152,6 +161,13 @@ class OpaqueType:
 
     def __repr__(self) -> str:
         return f"<class '{self.name}'>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"{self.name}() cannot be called in tsr (it would build a raw {self.name} object or class)")
+
+
+# Python's messages about the value itself ("'type' object is not subscriptable") name what it stands for
+OpaqueType.__name__ = OpaqueType.__qualname__ = "type"
 
 
 class Checked:
@@ -696,6 +712,10 @@ class Prelude:
         if more:
             raise TypeError("type() takes 1 argument in tsr (scripts cannot create classes)")
         tp = type(obj)
+        if issubclass(tp, type):
+            # a metaclass (the engine's, for Module, Tensor, Function ...) is never handed out: calling it would
+            # build a class with any base and namespace. Python shows type for these classes' type.
+            return self._opaque_type(type)
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
             # every tensor is a torch.Tensor (a pending fused one included); a Parameter shows as one
             return tp if tp.__name__ == "Parameter" else self.tensor_type
@@ -703,6 +723,9 @@ class Prelude:
             return tp
         if issubclass(tp, BaseException) and tp.__module__ == "builtins":
             return tp
+        return self._opaque_type(tp)
+
+    def _opaque_type(self, tp: type) -> OpaqueType:
         opaque = self._opaque.get(tp)
         if opaque is None:
             name = {"Function": "function", "GeneratorFunction": "function", "ModuleFacade": "module"}.get(
@@ -1003,7 +1026,7 @@ class Prelude:
         elif dotted == "collections":
             facade = self._table_facade("collections", collections, policy.COLLECTIONS_NAMES, {})
         elif dotted == "copy":
-            facade = self._table_facade("copy", copy, policy.COPY_NAMES, {})
+            facade = self._table_facade("copy", copy, policy.COPY_NAMES, {"deepcopy": _deepcopy})
         else:
             raise ImportError(f"import of '{dotted}' is not allowed in tsr ({_ALLOWED_IMPORTS})")
         self._facades[dotted] = facade
@@ -1147,9 +1170,34 @@ class Prelude:
             )
         return full
 
+    def _check_save_target(self, name: str, full: str) -> None:
+        """What torch.save may write: a checkpoint file, never a dotfile (.vimrc, .git/...) nor a file that is
+        not already an archive. A saved array's bytes stand in the file as written, so a script must not be
+        able to plant them where another program reads its configuration or code."""
+        parts = [p for p in name.replace(os.sep, "/").split("/") if p not in ("", ".", "..")]
+        if any(p.startswith(".") for p in parts):
+            raise PermissionError(f"torch.save: '{name}' is a hidden file or directory; tsr does not write those")
+        ext = os.path.splitext(full)[1].lower()
+        if ext not in policy.SAVE_EXTENSIONS:
+            raise PermissionError(
+                f"torch.save: tsr writes checkpoints only to files named *{', *'.join(policy.SAVE_EXTENSIONS)} "
+                f"(not '{name}')"
+            )
+        if os.path.lexists(full):
+            try:
+                with open(full, "rb") as fh:
+                    archive = fh.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+            except OSError:
+                archive = False
+            if not archive or not os.path.isfile(full):
+                raise PermissionError(
+                    f"torch.save: '{name}' exists and is not a saved checkpoint; tsr overwrites only its own archives"
+                )
+
     def _save(self, obj: Any, f: Any, **options: Any) -> None:
         """torch.save confined to allowed paths (the engine writes numpy archives, never pickle)."""
         path = self.allowed_path(f, "save")
+        self._check_save_target(f, path)
         engine = self.load_engine()
         with _as_written(f, path):
             engine.save(obj, path, **options)
@@ -1205,12 +1253,22 @@ def _is_numpy_value_type(tp: type) -> bool:
     return np is not None and issubclass(tp, (np.ndarray, np.generic, np.dtype))
 
 
+def _deepcopy(x: Any, *rest: Any, **kwargs: Any) -> Any:
+    """copy.deepcopy(x) without its memo argument: the memo (and its keep-alive list) would hand a script every
+    object the copy walked through, the originals included."""
+    if rest or kwargs:
+        raise TypeError("deepcopy() takes 1 argument in tsr (the memo dict is Python's internals)")
+    return copy.deepcopy(x)
+
+
 def _admissible(raw: Any) -> bool:
     """Whether an engine module attribute may be shown to scripts: the engine's own functions, classes and
     objects, and immutable plain values; not imported helpers or mutable module state."""
     tp = type(raw)
     if tp in (int, float, complex, str, bool, type(None), tuple, frozenset):
         return True
+    if isinstance(raw, type) and issubclass(raw, type):
+        return False  # a metaclass: calling it would build a class from a script's own bases and namespace
     if isinstance(raw, (type, types.FunctionType, types.BuiltinFunctionType)):
         return _is_engine_type(raw)
     return _is_engine_type(tp)

@@ -459,6 +459,52 @@ def test_save_and_load_outside_the_working_directory_are_refused(tmp_path: Path,
     assert sorted(p.name for p in outside.iterdir()) == ["secret.npz"]
 
 
+def test_save_writes_only_checkpoint_files(tmp_path: Path, monkeypatch) -> None:
+    """A saved uint8 tensor's bytes stand in the file as written: no dotfile (.vimrc runs commands), no other
+    kind of file, and nothing overwritten that is not already an archive."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "old.pt").write_text("not an archive")
+    payload = "torch.tensor([ord(c) for c in 'echo pwned'], dtype=torch.uint8)"
+    for name, why in [
+        (".vimrc", "hidden"),
+        ("sub/.git/hooks.pt", "hidden"),
+        ("conftest.py", "only to files named *.pt"),
+        ("notes.txt", "only to files named *.pt"),
+        ("Makefile", "only to files named *.pt"),
+        ("old.pt", "is not a saved checkpoint"),
+    ]:
+        assert why in refused(f"import torch\ntorch.save({payload}, {name!r})", "PermissionError")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "old.pt"]
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    status, out, _ = run("import torch\ntorch.save(torch.ones(1), 'm.pth')\ntorch.save(torch.ones(2), 'm.pth')\n"
+                         "print(torch.load('m.pth'))")  # fmt: skip
+    assert (status, out) == (0, "tensor([1., 1.])\n")
+
+
+def test_metaclasses_never_reach_scripts() -> None:
+    """type() of a class, and a class's __class__, are opaque: the engine's metaclasses would build a class from
+    any base (np.ndarray: tofile) and namespace."""
+    for expr in ("type(torch.nn.Module)", "torch.nn.Linear(1, 1).__class__.__class__", "type(torch.Tensor)",
+                 "type(torch.no_grad)", "type(torch.autograd.Function)", "type(torch.utils.data.Dataset)"):  # fmt: skip
+        src = f"import torch\nimport numpy as np\nM = {expr}\nprint(M)\nM('A', (np.ndarray,), {{}})"
+        status, out, err = run(src)
+        assert out == "<class 'type'>\n" and status == 1
+        assert "TypeError: type() cannot be called in tsr" in err
+
+
+def test_a_namespace_key_does_not_make_a_script_class() -> None:
+    status, _, err = run("import torch\nclass M(torch.nn.Module):\n    pass\nm = M()\nprint(m._modules)\n")
+    assert status == 1 and "AttributeError" in err
+
+
+def test_deepcopy_takes_no_memo() -> None:
+    msg = refused("import copy\nmemo = {}\ncopy.deepcopy([1], memo)", "TypeError")
+    assert msg == ": deepcopy() takes 1 argument in tsr (the memo dict is Python's internals)"
+    status, out, _ = run("import copy\nimport torch\nx = [torch.ones(1)]\ny = copy.deepcopy(x)\nprint(y[0] is x[0], y)")
+    assert (status, out) == (0, "False [tensor([1.])]\n")
+
+
 def test_allow_path_opens_another_directory(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     other = tmp_path.parent / (tmp_path.name + "-allowed")
