@@ -16,6 +16,7 @@ and render.py prints the same with colour on a terminal. Columns are 1-based cha
 from __future__ import annotations
 
 import ast
+import re
 from typing import NamedTuple
 
 
@@ -63,19 +64,53 @@ class Site(NamedTuple):
         return f"{self.filename}:{self.line}:{self.col}"
 
     def excerpt(self, caret: bool = True) -> list[str]:
-        """The source line (tabs expanded) with its number, and a caret line under the span."""
+        """The source line (tabs expanded, control characters shown as escapes) with its number, and a caret
+        line under the span; a very long line is cut to a window around the span."""
         if not self.text.strip():
             return []
         number = f"{self.line:>5}"
-        text = self.text.expandtabs(4)  # (tab stops depend only on what precedes: prefixes expand alike)
-        lines = [f"{number} | {text}"]
+        # (tab stops depend only on what precedes: prefixes expand alike)
+        text = visible(self.text).expandtabs(4)
+        prefix = visible(self.text[: self.col - 1]).expandtabs(4)
+        span_end = len(visible(self.text[: self.end_col - 1]).expandtabs(4))
+        start, end = 0, len(text)
+        if len(text) > _LONG_LINE:
+            start = max(0, len(prefix) - _CONTEXT)
+            end = min(len(text), max(span_end, len(prefix) + 1) + _CONTEXT)
+        shown = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+        lines = [f"{number} | {shown}"]
         if caret:
             # columns count characters; the caret line counts terminal cells (wide CJK characters take two)
-            prefix = self.text[: self.col - 1].expandtabs(4)
-            pad = _cells(prefix)
-            width = max(1, _cells(self.text[: self.end_col - 1].expandtabs(4)[len(prefix) :]))
+            pad = _cells(("…" if start else "") + prefix[start:])
+            width = max(1, _cells(text[len(prefix) : min(span_end, end)]))
             lines.append(f"{' ' * len(number)} | {' ' * pad}{'^' * width}")
         return lines
+
+
+#: source lines longer than this are shown as a window of _CONTEXT characters each side of the error's span
+_LONG_LINE, _CONTEXT = 240, 100
+#: characters a terminal would act on rather than show (C0 but tab and newline, DEL, C1, bidi overrides)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(m: re.Match) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def visible(text: str) -> str:
+    """Text a script chose (messages, its source, what it prints to a terminal) with every control character
+    written as an escape, so that no script can drive the user's terminal (set the clipboard, move the
+    cursor, erase or forge tcli's lines)."""
+    return _CONTROL.sub(_escape, text) if _CONTROL.search(text) else text
+
+
+def visible_output(text: str) -> str:
+    """visible(), keeping carriage returns: print(..., end="\\r") progress lines still work on a terminal."""
+    return _OUTPUT_CONTROL.sub(_escape, text) if _OUTPUT_CONTROL.search(text) else text
+
+
+_OUTPUT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _cells(text: str) -> int:
@@ -138,6 +173,7 @@ class ScriptError(Exception):
         stack: tuple[Site, ...] = (),
         exc: BaseException | None = None,
     ) -> None:
+        message = visible(message)
         super().__init__(f"{type_name}: {message}" if message else type_name)
         self.type_name = type_name
         self.message = message

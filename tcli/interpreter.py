@@ -1617,6 +1617,10 @@ def _lazy(interp: Interpreter, loops: list, i: int, iterable: Any, f: Frame, elt
             yield from _lazy(interp, loops, i + 1, next_iter(f), f, elt)
 
 
+# a generator expression's generator shows as Python's does: <generator object <genexpr> at 0x...>
+_lazy.__name__ = _lazy.__qualname__ = "<genexpr>"
+
+
 def _bind(fn: Function, args: tuple, kwargs: dict) -> dict:
     """Python's argument binding, with Python's error messages."""
     spec = fn.spec

@@ -35,7 +35,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import policy
-from tcli.errors import TsrTimeout, private_attribute_message
+from tcli.errors import TsrTimeout, private_attribute_message, visible_output
 from tcli.generators import TsrGenerator
 
 _MISSING: Any = object()
@@ -202,6 +202,8 @@ class Prelude:
         self.interp: Any = None  # set by the session
         self.engine: Any = None
         self.tensor_type: type | None = None
+        self._tty_stream: Any = None  # the stdout print() last wrote to, and whether it is a terminal
+        self._tty = False
         #: engine classes whose methods are C builtins in torch (see builtin_method_names)
         self._c_method_owners: tuple[type, ...] = ()
         #: tensor and ndarray classes, once loaded, for the broadcast checks
@@ -503,7 +505,16 @@ class Prelude:
             if type(a) in _CONTAINERS:
                 self.check_repr(a)
         out = self.session.stdout
-        out.write(sep.join([a if type(a) is str else str(a) for a in args]) + end)
+        text = sep.join([a if type(a) is str else str(a) for a in args]) + end
+        if out is not self._tty_stream:
+            self._tty_stream = out
+            try:
+                self._tty = bool(out.isatty())
+            except (AttributeError, ValueError):
+                self._tty = False
+        if self._tty:  # on a terminal a script's text is shown, never obeyed (escape sequences as escapes)
+            text = visible_output(text)
+        out.write(text)
         if flush:
             out.flush()
 

@@ -265,8 +265,11 @@ class Shell:
             self.print(renderable, soft_wrap=True)
         except KeyboardInterrupt:
             raise
-        except Exception as e:  # a repr that fails or is too large: report it like any error
-            self.report(ScriptError.from_exception(e))
+        except Exception as e:  # a repr that fails or is too large: report it like any error, at the expression
+            err = ScriptError.from_exception(e)
+            if err.site is None:
+                err.site = self.session.echo_site
+            self.report(err)
 
     # -- what is in scope -------------------------------------------------------------------------------
 

@@ -39,8 +39,11 @@ _TENSOR_STYLES: tuple[tuple[str, str], ...] = (
 
 
 def is_tensor(value: Any) -> bool:
-    """Duck-typed so this module never imports the engine (it needs only what it prints)."""
-    return all(hasattr(value, a) for a in ("shape", "dtype", "requires_grad", "grad_fn", "is_leaf"))
+    """Duck-typed so this module never imports the engine (it needs only what it prints); a tensor, not the
+    Tensor class (whose attributes are the same names, as properties)."""
+    return not isinstance(value, type) and all(
+        hasattr(value, a) for a in ("shape", "dtype", "requires_grad", "grad_fn", "is_leaf")
+    )
 
 
 def shape_text(shape: Any) -> str:

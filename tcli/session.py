@@ -145,6 +145,8 @@ class Session:
         self.limits = limits if limits is not None else policy.Limits()
         self._warned: set = set()  # (message, category, script location) of warnings shown (once each)
         self._user_code = False  # whether the script's code is running (where a timeout may interrupt it)
+        #: the REPL input's trailing expression, whose value the REPL echoes (an echo error points there)
+        self.echo_site: Any = None
         self.argv = list(argv)
         self.allow_paths = list(allow_paths)
         self.debug = debug
@@ -223,7 +225,7 @@ class Session:
                 self._user_code = True
                 interp.run_module(tree)
                 if last is not None:
-                    interp.site_hook.current_site = last.tsr_site  # type: ignore[attr-defined]
+                    interp.site_hook.current_site = self.echo_site = last.tsr_site  # type: ignore[attr-defined]
                     return interp.eval_node(last.value)
         except KeyboardInterrupt as e:
             err = ScriptError.from_exception(e)
@@ -254,8 +256,8 @@ class Session:
                 old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
                 signal.setitimer(signal.ITIMER_REAL, limits.timeout)
                 timer = True
-            else:
-                self.interp.deadline = time.monotonic() + limits.timeout
+            # polled by loops as well: the alarm fires once, and a script's `finally:` may loop on after it
+            self.interp.deadline = time.monotonic() + limits.timeout
             if self.process_limits:  # tcli run: a hard stop as well (see _watchdog)
                 finished = threading.Event()
                 threading.Thread(target=self._watchdog, args=(finished, limits.timeout), daemon=True).start()

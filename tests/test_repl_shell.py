@@ -123,6 +123,19 @@ def test_plain_echo_is_pythons() -> None:
     assert (out, err, status) == ("2\n5\n'aaa'\nhi\n[1, 2]\n", "", 0)
 
 
+def test_classes_and_generators_echo_as_in_pythons_repl() -> None:
+    out, err, _ = run_lines("torch.Tensor\ntorch.nn.Parameter\ntype(torch.ones(1))\n(i for i in range(3))\n")
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[:3] == ["<class 'torch.Tensor'>", "<class 'torch.nn.parameter.Parameter'>", "<class 'torch.Tensor'>"]
+    assert lines[3].startswith("<generator object <genexpr> at 0x")
+
+
+def test_an_echo_too_large_to_print_is_a_positioned_error() -> None:
+    _, err, _ = run_lines("[0] * 10**7\n")
+    assert err.startswith("<input>:1:1: MemoryError: printing this value would take over 10,000,000 characters")
+
+
 def test_expressions_in_a_trailing_block_echo_as_in_pythons_repl() -> None:
     # Python's REPL runs the last statement in 'single' mode: every expression statement in its blocks
     # is shown (not inside functions, not in earlier statements of a paste)

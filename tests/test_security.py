@@ -417,6 +417,8 @@ RUNAWAY = [
     "def f():\n    while True:\n        pass\nsorted([1, 2], key=lambda x: f())",
     "import math\nmath.prod(iter(int, 1))",
     "def f():\n    while True:\n        yield 1\nsum(f())",
+    # the alarm fires once: a finally block that loops on is stopped by the polled deadline
+    "try:\n    while True:\n        pass\nfinally:\n    while True:\n        pass",
     "def f():\n    try:\n        yield 1\n    finally:\n        while True:\n            pass\n"
     "g = f()\nnext(g)\ng.close()",
     # closing a dropped generator runs its finally; the timeout it meets there still ends the script
@@ -480,6 +482,31 @@ def test_save_writes_only_checkpoint_files(tmp_path: Path, monkeypatch) -> None:
     status, out, _ = run("import torch\ntorch.save(torch.ones(1), 'm.pth')\ntorch.save(torch.ones(2), 'm.pth')\n"
                          "print(torch.load('m.pth'))")  # fmt: skip
     assert (status, out) == (0, "tensor([1., 1.])\n")
+
+
+def test_terminal_control_sequences_are_shown_not_obeyed(tmp_path: Path) -> None:
+    """On a terminal, print() shows a script's escape sequences as escapes (OSC 52 would set the clipboard,
+    CSI sequences erase and forge lines); error messages and source excerpts always do. Piped output is
+    Python's, byte for byte."""
+    pexpect = pytest.importorskip("pexpect")
+    script = tmp_path / "esc.tsr"
+    script.write_text('print("A\\x1b]52;c;eA==\\x07B", end="\\r\\n")\nraise ValueError("\\x1b[2Kfake \\u202e")\n')
+    cmd = [sys.executable, "-m", "tcli", "run", str(script)]
+    piped = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    assert piped.stdout == "A\x1b]52;c;eA==\x07B\n"  # (text mode reads \r\n as \n)
+    assert piped.stderr.splitlines()[0].endswith("ValueError: \\x1b[2Kfake \\u202e")
+    assert "\x1b" not in piped.stderr and "\u202e" not in piped.stderr
+    child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", env={**os.environ, "NO_COLOR": "1"})
+    child.expect(pexpect.EOF)
+    assert "A\\x1b]52;c;eA==\\x07B" in child.before and "\x1b" not in child.before
+
+
+def test_a_very_long_source_line_is_shown_around_the_error() -> None:
+    status, _, err = run("x = [" + "1, " * 5000 + "undefined_name]")
+    assert status == 1
+    excerpt, caret = err.splitlines()[1:3]
+    assert len(excerpt) < 260 and excerpt.endswith("undefined_name]") and "…" in excerpt
+    assert caret.index("^") == excerpt.index("undefined_name") and caret.count("^") == len("undefined_name")
 
 
 def test_metaclasses_never_reach_scripts() -> None:
