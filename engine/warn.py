@@ -17,3 +17,16 @@ def user_stacklevel() -> int:
         f = f.f_back
         level += 1
     return level
+
+
+_WARNED_ONCE: set[str] = set()
+
+
+def warn_once(message: str, category: type[Warning] = UserWarning) -> None:
+    """torch's TORCH_WARN_ONCE: the first time in the process only, whatever the warnings filters say; at the
+    user's line."""
+    if message not in _WARNED_ONCE:
+        import warnings
+
+        _WARNED_ONCE.add(message)
+        warnings.warn(message, category, stacklevel=user_stacklevel())

@@ -3,6 +3,8 @@ x.remainder_(2), x.index_add_(...)) against PyTorch: values, gradients, nodes, e
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from helpers import same, same_error
 
@@ -89,3 +91,33 @@ def test_an_empty_device_array_is_writeable_whatever_its_strides() -> None:
     assert writeable(SimpleNamespace(size=0, shape=(0, 1, 4, 5), strides=(0, 0, 0, 0)))
     assert not writeable(SimpleNamespace(size=20, shape=(1, 4, 5), strides=(0, 0, 4)))  # an expanded view
     assert writeable(SimpleNamespace(size=20, shape=(1, 4, 5), strides=(80, 20, 4)))
+
+
+def test_scatter_with_reduce_combines_in_index_order() -> None:
+    def fn(T: object) -> object:
+        idx = T.tensor([[2, 2], [3, 0]])
+        out = [
+            T.full((2, 4), 2.0).scatter_(1, T.tensor([[2], [3]]), 1.23, reduce="multiply"),
+            T.full((2, 4), 2.0).scatter(1, idx, 1.5, reduce="add"),
+            T.zeros(5).scatter_(0, T.tensor([1, 1, 3]), T.tensor([1.0, 2.0, 3.0]), reduce="add"),
+            T.ones(5, dtype=T.int64).scatter_(0, T.tensor([1, 1, 3]), 2, reduce="multiply"),
+            T.ones(2, 3).scatter(1, T.tensor([[0, 0], [2, 1]]), T.arange(6.0).reshape(2, 3), reduce="multiply"),
+        ]
+        y = T.full((2, 4), 2.0, requires_grad=True).scatter(1, idx, 1.5, reduce="add")
+        return (*out, y.requires_grad, type(y.grad_fn).__name__)
+
+    with warnings.catch_warnings():  # (torch and the engine warn once per process, for the tensor src)
+        warnings.simplefilter("ignore")
+        same(fn)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda T: T.zeros(3).scatter(0, T.tensor([0]), 1.0, reduce="mean"),
+        lambda T: T.zeros(3).scatter_(0, T.tensor([0]), T.ones(1), reduce="sum"),
+        lambda T: T.ones(3, requires_grad=True).scatter(0, T.tensor([0]), 2.0, reduce="add").sum().backward(),
+    ],
+)
+def test_scatter_reduce_argument_errors(fn: object) -> None:
+    same_error(fn)

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node
 from engine.backend import for_array
 from engine.creation import full_like, ones_like, zeros_like
 from engine.dtypes import DEFAULT, FROM_NP, to_dtype
@@ -36,7 +35,7 @@ from engine.ops import reduce as R
 from engine.ops.elementwise_more import xlogy
 from engine.ops.index import cat, index_add_new, narrow
 from engine.ops.inplace import apply as _inplace
-from engine.ops.util import index_range, norm_dim, record, result_np, scalar_to
+from engine.ops.util import NotImplementedNode, index_range, norm_dim, record, result_np, scalar_to
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -317,22 +316,6 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return _activation(input, "HardswishBackward0", fwd, backward, inplace)
 
 
-class _NotImplementedNode(Node):
-    """torch's node for a derivative it does not define: it shows as NotImplemented and raises when run."""
-
-    def name(self) -> str:
-        return "torch::autograd::NotImplemented"
-
-    def __repr__(self) -> str:
-        return f"<NotImplemented object at {id(self):#x}>"
-
-    def backward(self, g: Tensor, op: str) -> tuple:
-        raise RuntimeError(f"derivative for {op} is not implemented")
-
-
-_NotImplementedNode.__name__ = _NotImplementedNode.__qualname__ = "NotImplemented"  # type(fn).__name__ as torch
-
-
 def _hardsigmoid_backward(g: Tensor, x: Tensor) -> Tensor:
     def fwd(xp: Any, a: Any) -> Any:
         xa = x._data.astype(a.dtype)
@@ -341,7 +324,7 @@ def _hardsigmoid_backward(g: Tensor, x: Tensor) -> Tensor:
 
     r = _arrays(g, fwd)
     # torch has no double backward for hardsigmoid: under create_graph the gradient's node is NotImplemented
-    return record(_NotImplementedNode, r._data, r._dev, (x,), ("aten::hardsigmoid_backward",), (None,))
+    return record(NotImplementedNode, r._data, r._dev, (x,), ("aten::hardsigmoid_backward",), (None,))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

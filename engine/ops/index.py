@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from engine.backend import for_array
+from engine.backend import for_array, host
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
 from engine.ops.util import (
     NoGrad,
+    NotImplementedNode,
     add_at,
     edge_of,
     index_range,
@@ -25,7 +26,7 @@ from engine.ops.util import (
     with_out,
 )
 from engine.tensor import Tensor, view_of, wrap, wrap_any
-from engine.warn import user_stacklevel
+from engine.warn import user_stacklevel, warn_once
 
 
 # ---- index normalisation ----------------------------------------------------------------------------
@@ -924,6 +925,8 @@ def scatter(
 ) -> Tensor:  # noqa: A002
     if src is None:
         src = value
+    if reduce is not None:
+        return _scatter_reduce_legacy(input, dim, index, src, reduce)
     ax = norm_dim(dim, input._data.ndim)
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
@@ -947,6 +950,35 @@ def scatter(
         t._rg = True
         t.grad_fn = node
     return t
+
+
+def _scatter_reduce_legacy(input: Tensor, dim: int, index: Tensor, src: Any, reduce: Any) -> Tensor:  # noqa: A002
+    """scatter(..., reduce='add'|'multiply'): each indexed place combined with its src values in index order
+    (torch's kernel is serial on the cpu); torch defines no derivative for it."""
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if isinstance(src, Tensor):
+        warn_once(
+            "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future "
+            "PyTorch release. Use torch.scatter_reduce instead for more reduction options. (Triggered internally "
+            "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorAdvancedIndexing.cpp:225.)"
+        )
+    ax = norm_dim(dim, input._data.ndim)
+    _scatter_bounds(index, input._data.shape, ax)
+    r = input._data.copy()
+    ia = index._data
+    xp = input._dev.xp
+    grids = xp.ix_(*(xp.arange(n) for n in ia.shape))
+    full = tuple(xp.broadcast_to(ia if i == ax else grids[i], ia.shape) for i in range(r.ndim))
+    if isinstance(src, Tensor):
+        vals = src._data[tuple(slice(0, s) for s in ia.shape)].astype(r.dtype, copy=False)
+    else:
+        vals = xp.full(ia.shape, src).astype(r.dtype)
+    # (serial, in index order, on the host: ufunc.at is numpy's; cupy's scatter_add has no multiply)
+    host_r, host_full, host_vals = host(r), tuple(host(f) for f in full), host(vals)
+    (np.add if reduce == "add" else np.multiply).at(host_r, host_full, host_vals)
+    inputs = (input, src) if isinstance(src, Tensor) else (input,)
+    return record(NotImplementedNode, xp.asarray(host_r), input._dev, inputs, ("aten::scatter",), (None,))
 
 
 def _scatter_bw(self: Any, g: Tensor, dim: int, index: Tensor, src_shape: Any) -> tuple:

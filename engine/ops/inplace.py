@@ -436,8 +436,8 @@ def scatter_(x: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any 
     from engine.ops.index import scatter
 
     if isinstance(src, Tensor):
-        return apply(x, lambda a, i, b: scatter(a, dim, i, b), index, src)
-    return apply(x, lambda a, i: scatter(a, dim, i, src, value=value), index)
+        return apply(x, lambda a, i, b: scatter(a, dim, i, b, reduce=reduce), index, src)
+    return apply(x, lambda a, i: scatter(a, dim, i, src, value=value, reduce=reduce), index)
 
 
 def scatter_add_(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:

@@ -14,7 +14,6 @@ partial-pivoting LU (or a Cholesky) on the host, run only once the library has f
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,7 @@ from engine.ops.linalg import addmm_dtypes, bmm, dot, matmul, mm, mv, outer
 from engine.ops.reduce import vector_norm
 from engine.ops.util import NoGrad, edge_of, node_class, norm_dim, norm_dims, record, same_device, saved
 from engine.tensor import Tensor, wrap
-from engine.warn import user_stacklevel
+from engine.warn import warn_once
 
 
 # ---- errors and result types ---------------------------------------------------------------------------------
@@ -777,19 +776,12 @@ def multi_dot(tensors: Any, *, out: Any = None) -> Tensor:
     return _out(out, r.reshape(tuple(out_shape)))
 
 
-_CHAIN_WARNED: list = []
-
-
 def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
-    if not _CHAIN_WARNED:  # TORCH_WARN_ONCE: once per process
-        _CHAIN_WARNED.append(True)
-        warnings.warn(
-            "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
-            "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
-            "parameters. (Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/LinearAlgebra.cpp:1102.)",
-            UserWarning,
-            stacklevel=user_stacklevel(),
-        )
+    warn_once(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+        "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+        "parameters. (Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/LinearAlgebra.cpp:1102.)"
+    )
     for m in matrices:
         if m._data.ndim != 2:
             raise RuntimeError(f"Tensor dimension is {m._data.ndim}, expected 2 instead.")

@@ -113,6 +113,23 @@ def to_np_dtype(d: Any) -> Any:
     return to_dtype(d).np
 
 
+class NotImplementedNode(Node):
+    """torch's node for a derivative it does not define: it shows as NotImplemented and raises when run (its
+    one saved item names the op, "aten::scatter")."""
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+    def __repr__(self) -> str:
+        return f"<NotImplemented object at {id(self):#x}>"
+
+    def backward(self, g: Tensor, op: str) -> tuple:
+        raise RuntimeError(f"derivative for {op} is not implemented")
+
+
+NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"  # type(fn).__name__ as torch
+
+
 def record(cls: type, out: Any, dev: Any, inputs: tuple, saved: tuple = (), vers: tuple = ()) -> Tensor:
     """Wrap `out` and, when grad mode is on and an input requires grad, attach a `cls` node.
 
