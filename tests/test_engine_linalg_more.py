@@ -386,7 +386,9 @@ def test_chain_matmul() -> None:
 
 
 def test_chain_matmul_warns_once() -> None:
-    LM._CHAIN_WARNED.clear()
+    from engine import warn
+
+    warn._WARNED_ONCE.clear()
     a = engine.ones(2, 2)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
