@@ -365,7 +365,9 @@ def _restore(shell: Shell, arg: str) -> None:
 
     path = os.path.expanduser(_need(arg, ":restore FILE.npz"))
     try:
-        shell.session.check_alloc(os.path.getsize(path))
+        from tcli.prelude import archive_bytes
+
+        shell.session.check_alloc(max(os.path.getsize(path), archive_bytes(path)))
         archive = np.load(path, allow_pickle=False)
     except MemoryError as e:
         raise MetaError(str(e)) from None

@@ -372,13 +372,15 @@ TENSOR_METHOD_SIZE_RULES: dict[str, str] = {
 }  # fmt: skip
 
 NUMPY_SIZE_RULES: dict[str, str] = {
-    "array": "data", "asarray": "data", "zeros": "size", "ones": "size", "empty": "size", "full": "full",
+    "array": "data", "asarray": "data", "zeros": "np_size", "ones": "np_size", "empty": "np_size", "full": "full",
+    "ndarray": "np_size", "zeros_like": "np_like", "ones_like": "np_like", "empty_like": "np_like",
+    "full_like": "np_like",
     "arange": "arange", "linspace": "np_steps", "logspace": "np_steps", "eye": "eye", "identity": "eye",
     "rand": "size", "randn": "size", "random": "np_random0", "random_sample": "np_random0",
     "standard_normal": "np_random0", "choice": "np_random1", "randint": "np_random2", "uniform": "np_random2",
     "normal": "np_random2", "integers": "np_random2", "permutation": "count",
 }  # fmt: skip
-NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat"}
+NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat", "astype": "astype"}
 SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RULES)
 
 # ---------------------------------------------------------------------------------------------------------

@@ -389,6 +389,9 @@ class Prelude:
             return
         if n is not None:
             dtype = kwargs.get("dtype")
+            at = _DTYPE_AT.get(rule)
+            if dtype is None and at is not None and len(args) > at:
+                dtype = args[at]
             if dtype is not None:
                 itemsize = _dtype_size(dtype) or 8
             elif owner is not None:
@@ -1216,10 +1219,34 @@ class Prelude:
     def _load(self, f: Any, *args: Any, **options: Any) -> Any:
         path = self.allowed_path(f, "load")
         if os.path.isfile(path):
-            self.check_alloc(os.path.getsize(path))
+            self.check_alloc(max(os.path.getsize(path), archive_bytes(path)))
         engine = self.load_engine()
         with _as_written(f, path):
             return engine.load(path, *args, **options)
+
+
+def archive_bytes(path: str) -> int:
+    """What loading a .npz archive allocates: each array's size as its header declares it (a compressed member
+    of a few MB can hold GBs), at least the member's stated size."""
+    import zipfile
+
+    np = sys.modules.get("numpy")
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                declared = 0
+                if np is not None and info.filename.endswith(".npy"):
+                    with z.open(info) as fh:
+                        fmt = np.lib.format
+                        version = fmt.read_magic(fh)
+                        read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+                        shape, _, dtype = read(fh)
+                        declared = _prod(shape) * dtype.itemsize
+                total += max(info.file_size, declared)
+    except Exception:  # not an archive (the loader reports it) or a header numpy cannot read
+        return 0
+    return total
 
 
 @contextmanager
@@ -1509,7 +1536,10 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
     "np_steps": lambda p, a, k, o: int(a[2] if len(a) > 2 else k.get("num", 50)),
     "eye": _rule_eye,
     "count": lambda p, a, k, o: int(a[0] if a else k["n"]) if isinstance(a[0] if a else k.get("n"), int) else None,
-    "data": lambda p, a, k, o: len(a[0]) if a and type(a[0]) is range else None,
+    "data": lambda p, a, k, o: _data_elements(a[0]) if a else None,
+    "np_size": lambda p, a, k, o: _size_args(a[:1], k),
+    "astype": lambda p, a, k, o: p.numel(o),
+    "np_like": lambda p, a, k, o: p.numel(a[0]) if a else None,
     "broadcast": _rule_broadcast,
     "matmul": _rule_matmul,
     "outer": _rule_outer,
@@ -1521,6 +1551,27 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
     "np_random2": _np_random(2),
     "np_repeat": lambda p, a, k, o: p.numel(o) * int(a[0]) if a and isinstance(a[0], int) else None,
 }
+
+
+#: where a rule's function takes its dtype positionally (np.zeros(shape, dtype), np.full(shape, fill, dtype),
+#: a.astype(dtype)): a dtype such as 'S1000000000' makes each element that many bytes
+_DTYPE_AT = {"np_size": 1, "data": 1, "full": 2, "astype": 0, "np_like": 1}
+
+
+def _data_elements(data: Any) -> int | None:
+    """Elements np.array(data) builds: a range's length, or a nested list's lengths along its first elements
+    (a list repeated by reference, [[0] * 10**4] * 10**4, is small in memory but not as an array)."""
+    if type(data) is range:
+        return len(data)
+    n = 1
+    for _ in range(64):
+        if type(data) not in (list, tuple):
+            return n
+        n *= len(data)
+        if not data:
+            return n
+        data = data[0]
+    return n
 
 
 def _RANDOM_CHECKS(p: Prelude) -> dict[str, Callable]:

@@ -248,8 +248,11 @@ class Session:
         sys.setrecursionlimit(max(old_limit, limits.max_call_depth * 20 + limits.max_nesting * 4 + 1000))
         timer = False
         old_handler: Any = None
-        if self.process_limits:
-            self.apply_process_limits()
+        # the address-space backstop: for the whole process in tcli run; in the REPL (and embedded sessions) for
+        # the length of each run, so one input cannot take the machine's memory and the prompt keeps its own
+        # (the wider default slack leaves room for numpy's import, until it has happened)
+        slack = min(1 << 30, policy.physical_memory() // 8) if self.prelude.engine is not None else None
+        capped = self.apply_process_limits(slack) if self.limits.max_memory else None
         finished = None
         if limits.timeout:
             if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
@@ -272,6 +275,8 @@ class Session:
             yield
         finally:
             self.interp.live = False
+            if capped is not None and not self.process_limits:
+                self._restore_address_space(capped)
             if finished is not None:
                 finished.set()
             warnings.showwarning = old_show
@@ -435,7 +440,7 @@ class Session:
         if self.process_limits:  # numpy's import has reserved its address space by now: tighten
             self.apply_process_limits(slack=min(1 << 30, policy.physical_memory() // 8))
 
-    def apply_process_limits(self, slack: int | None = None) -> None:
+    def apply_process_limits(self, slack: int | None = None) -> Any:
         """Backstop for what no check can see (a C routine building a huge string): cap the address space
         at its current size + --max-memory + slack, so such allocations fail with MemoryError. The slack
         leaves room for numpy's import (thread buffers) until it happens. Skipped for CUDA, whose driver
@@ -458,7 +463,18 @@ class Session:
                 cap = min(cap, hard)
             if soft == resource.RLIM_INFINITY or cap < soft:
                 resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+                return soft
         except (OSError, ValueError, ImportError):
+            pass
+        return None
+
+    @staticmethod
+    def _restore_address_space(soft: Any) -> None:
+        import resource
+
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, resource.getrlimit(resource.RLIMIT_AS)[1]))
+        except (OSError, ValueError):
             pass
 
     # ------------------------------------------------------------------------------------------------

@@ -386,6 +386,12 @@ TENSORS = [
     "np.zeros(10 ** 12)", "np.ones((10 ** 6, 10 ** 6))", "np.random.rand(10 ** 6, 10 ** 6)", "np.arange(10 ** 13)",
     "np.array(range(10 ** 10))", "np.random.normal(0, 1, (10 ** 6, 10 ** 6))", "np.zeros(10).repeat(10 ** 12)",
     "np.random.default_rng(0).random((10 ** 6, 10 ** 6))", "np.ones(10 ** 5)[:, None] * np.ones(10 ** 5)",
+    # numpy's other ways in: the ndarray constructor, a wide string dtype (positional or dtype=), astype to a
+    # wider dtype, a list repeated by reference, the *_like creators
+    "np.ndarray((4 * 2 ** 30,), np.uint8)", "np.zeros(4, np.dtype('S1000000000'))", "np.empty(2, 'U300000000')",
+    "np.full((2,), 'a', 'S1000000000')", "np.array(['a'], dtype='S2000000000')",
+    "np.ones(2 ** 27, np.uint8).astype(np.complex128)", "np.array([[0] * 10 ** 4] * 10 ** 5)",
+    "np.zeros_like(np.zeros(10 ** 6, np.uint8), dtype='S2000')",
 ]  # fmt: skip
 
 
@@ -394,6 +400,16 @@ def test_huge_allocations_fail_before_allocating(src: str) -> None:
     program = "import torch\nimport numpy as np\n" + src
     msg = refused(program, "MemoryError", max_memory=1 << 30)
     assert "(--max-memory)" in msg
+
+
+def test_loading_a_compressed_archive_counts_what_it_unpacks(tmp_path: Path, monkeypatch) -> None:
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    np.savez_compressed(tmp_path / "bomb.npz", t0=np.zeros(2**31, np.uint8))  # 2 MB on disk, 2 GiB unpacked
+    assert (tmp_path / "bomb.npz").stat().st_size < 4 << 20
+    msg = refused("import torch\ntorch.load('bomb.npz')", "MemoryError", max_memory=1 << 30)
+    assert msg.startswith(": allocating 2.0 GiB would exceed the memory limit")
 
 
 def test_many_medium_allocations_hit_the_total_limit() -> None:
