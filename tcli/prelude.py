@@ -170,6 +170,22 @@ class OpaqueType:
 OpaqueType.__name__ = OpaqueType.__qualname__ = "type"
 
 
+class _UnboundSuper:
+    """super(Cls) with one argument: Python's unbound super object, whose only use in the code people copy is
+    `super(Cls).__init__()`, which initialises nothing (the instance is not involved)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return "<super: <class 'super'>, NULL>"
+
+
+_UnboundSuper.__name__ = _UnboundSuper.__qualname__ = "super"
+
+
 class Checked:
     """A sized function (torch.zeros, np.arange ...) whose allocation is checked before it runs."""
 
@@ -708,6 +724,8 @@ class Prelude:
             from tcli.interpreter import super_of
 
             return super_of(self.interp.frame)
+        if len(args) == 1 and _is_script_class(args[0]):
+            return _UnboundSuper()  # super(Cls).__init__(): PyTorch's IterableDataset examples write it
         if len(args) != 2 or not _is_script_class(args[0]):
             raise TypeError("super() in tsr takes no arguments, or a class the script defined and an object")
         return super(*args)
@@ -777,7 +795,7 @@ class Prelude:
             return self._allow(policy.EXCEPTION_ATTRIBUTES, {})
         if _is_module_type(tp):  # tensors included; their sized methods are wrapped by sized_attribute
             return getattr
-        if tp is super:  # super().__init__(...) and the base class's public methods
+        if tp is super or tp is _UnboundSuper:  # super().__init__(...) and the base class's public methods
             return self._super_attribute
         np = sys.modules.get("numpy")
         if np is not None:

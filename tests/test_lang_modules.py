@@ -390,6 +390,31 @@ PROGRAMS = {
                 yield (torch.ones(2, requires_grad=True) * 2).requires_grad
         print(next(no_grad_gen()), torch.is_grad_enabled())
     """,
+    "iterable_dataset_docs_example": """
+        # PyTorch's IterableDataset docstring example, as written there (one-argument super)
+        import math
+        import torch
+
+        class MyIterableDataset(torch.utils.data.IterableDataset):
+            def __init__(self, start, end):
+                super(MyIterableDataset).__init__()
+                assert end > start, "this example code only works with end >= start"
+                self.start = start
+                self.end = end
+
+            def __iter__(self):
+                worker_info = torch.utils.data.get_worker_info()
+                if worker_info is None:
+                    iter_start, iter_end = self.start, self.end
+                else:
+                    per_worker = int(math.ceil((self.end - self.start) / float(worker_info.num_workers)))
+                    iter_start = self.start + worker_info.id * per_worker
+                    iter_end = min(iter_start + per_worker, self.end)
+                return iter(range(iter_start, iter_end))
+
+        ds = MyIterableDataset(start=3, end=7)
+        print(list(torch.utils.data.DataLoader(ds, num_workers=0)))
+    """,
 }
 
 
