@@ -28,6 +28,7 @@ import struct
 import sys
 import warnings
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -145,8 +146,14 @@ class Generator(metaclass=TorchNamed):
     def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self) -> np.ndarray:
-        """The state as torch lays it out (CPUGeneratorImplState), so states move between both."""
+    def get_state(self) -> Any:
+        """The state as torch lays it out (CPUGeneratorImplState), so states move between both: a uint8
+        tensor (torch.ByteTensor)."""
+        from engine.tensor import wrap
+
+        return wrap(self._state_bytes())
+
+    def _state_bytes(self) -> np.ndarray:
         st = self._np.bit_generator.state["state"]
         pos = int(st["pos"])
         # at::mt19937 keeps (left, next) where numpy keeps pos; left == 1 means "twist before the
@@ -164,10 +171,16 @@ class Generator(metaclass=TorchNamed):
         return np.frombuffer(bytes(buf), dtype=np.uint8).copy()
 
     def set_state(self, new_state: object) -> Generator:
-        arr = np.asarray(new_state)
-        if arr.dtype != np.uint8:
-            raise TypeError(f"expected a torch.ByteTensor, but got {arr.dtype}")
-        raw = arr.reshape(-1).tobytes()
+        from engine.backend import host
+        from engine.tensor import Tensor
+
+        if not isinstance(new_state, Tensor):
+            tp = type(new_state)
+            name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
+            raise TypeError(f"expected a torch.ByteTensor, but got {name}")
+        if new_state._data.dtype != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        raw = np.ascontiguousarray(host(new_state._data)).reshape(-1).tobytes()
         if len(raw) != _STATE_BYTES:
             raise RuntimeError(
                 f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG "
@@ -877,7 +890,7 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def get_rng_state() -> np.ndarray:
+def get_rng_state() -> Any:
     return default_generator.get_state()
 
 

@@ -285,7 +285,7 @@ def test_sequence_on_one_generator_and_state_bytes():
     ]
     for ours, theirs in steps:
         same(ours(), theirs())
-        assert np.array_equal(g.get_state(), tg.get_state().numpy())
+        assert np.array_equal(g.get_state().numpy(), tg.get_state().numpy())
 
 
 def test_explicit_generator_leaves_default_alone():
@@ -311,29 +311,45 @@ def test_manual_seed_resets_normal_cache_and_returns_default():
 
 
 def test_get_set_state_round_trip_and_torch_interchange():
+    import engine
+
     g, tg = seeded(123)
     R.normal(g, (3,), np.float32)
     torch.randn(3, generator=tg)
     state = g.get_state()
-    assert state.dtype == np.uint8 and state.shape == (5056,)
-    assert np.array_equal(state, tg.get_state().numpy())
+    assert isinstance(state, engine.Tensor) and state.dtype == engine.uint8 and tuple(state.shape) == (5056,)
+    assert np.array_equal(state.numpy(), tg.get_state().numpy())
     a = R.normal(g, (50,), np.float32)
     g.set_state(state)
     assert np.array_equal(R.normal(g, (50,), np.float32), a)
     # a state taken from torch drives ours, and ours drives torch
-    g2 = R.Generator().set_state(tg.get_state().numpy())
+    g2 = R.Generator().set_state(engine.from_numpy(tg.get_state().numpy()))
     same(R.normal(g2, (7,), np.float32), torch.randn(7, generator=tg))
-    tg.set_state(torch.from_numpy(g2.get_state()))
+    tg.set_state(torch.from_numpy(g2.get_state().numpy()))
     same(R.uniform(g2, (5,), np.float64), torch.rand(5, dtype=torch.float64, generator=tg))
     R.set_rng_state(state)
-    assert np.array_equal(R.get_rng_state(), state)
+    assert np.array_equal(R.get_rng_state().numpy(), state.numpy())
+    torch.manual_seed(0)
+    R.manual_seed(0)
+    assert str(R.get_rng_state()) == str(torch.get_rng_state())  # tensor([0, 0, 0,  ..., 0, 0, 0], dtype=...)
 
 
 def test_set_state_rejects_bad_states():
-    with pytest.raises(RuntimeError, match="of size 5056"):
-        R.Generator().set_state(np.zeros(10, dtype=np.uint8))
+    import engine
+
+    for bad in (
+        lambda T: T.Generator().set_state(T.zeros(10, dtype=T.uint8)),
+        lambda T: T.Generator().set_state(T.zeros(5056)),
+        lambda T: T.set_rng_state(np.zeros(5056, dtype=np.uint8)),
+    ):
+        errs = []
+        for T in (torch, engine):
+            with pytest.raises((RuntimeError, TypeError)) as e:
+                bad(T)
+            errs.append((e.type, str(e.value)))
+        assert errs[0] == errs[1]
     with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
-        R.Generator().set_state(np.zeros(5056, dtype=np.uint8))
+        R.Generator().set_state(engine.zeros(5056, dtype=engine.uint8))
 
 
 def test_seeds():
