@@ -468,16 +468,31 @@ def apply_fitted(node: Node, g: Any) -> list:
 _NO_TARGETS: dict = {}
 
 
+def _grad_outputs(node: Node, g: Any) -> tuple:
+    """The gradients a node received, one per output: a multi-output custom Function's node gets them
+    gathered per output index (engine.autograd_function._Slots), None for outputs that got none."""
+    slots = getattr(g, "g", None)
+    if slots is not None and type(g).__name__ == "_Slots":
+        return tuple(slots.get(i) for i in range(len(node._out_meta)))
+    return (g,)
+
+
 def _node_prehooks(node: Node, g: Any) -> Any:
+    grads = _grad_outputs(node, g)
     for hook in list(node._npre):
-        r = hook((g,))
+        r = hook(grads)
         if r is not None:
-            if not isinstance(r, tuple) or len(r) != 1:
+            if not isinstance(r, tuple) or len(r) != len(grads):
                 raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has returned an incorrect number of "
-                                   f"values (got {len(r) if isinstance(r, tuple) else 1}, but expected 1)")  # fmt: skip
-            if r[0] is not None:
-                g = hook_result(hook, g, r[0])
-    return g
+                                   f"values (got {len(r) if isinstance(r, tuple) else 1}, but expected "
+                                   f"{len(grads)})")  # fmt: skip
+            grads = tuple(
+                hook_result(hook, old, new) if new is not None and old is not None else new
+                for old, new in zip(grads, r)
+            )
+    if len(grads) == 1 and getattr(g, "g", None) is None:
+        return grads[0] if grads[0] is not None else g
+    return type(g)({i: x for i, x in enumerate(grads) if x is not None})
 
 
 def _node_posthooks(node: Node, in_grads: Any, g: Any) -> list:
@@ -492,8 +507,9 @@ def _node_posthooks(node: Node, in_grads: Any, g: Any) -> list:
             gi = _fit(gi, meta[i])
         fitted.append(gi)
         i += 1
+    grad_outputs = _grad_outputs(node, g)
     for hook in list(node._post):
-        r = hook(tuple(fitted), (g,))
+        r = hook(tuple(fitted), grad_outputs)
         if r is not None:
             if not isinstance(r, tuple) or len(r) != len(fitted):
                 raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has returned an incorrect number of "

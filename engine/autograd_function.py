@@ -97,6 +97,16 @@ class _OutputNode(Node):
     def next_functions(self) -> tuple:
         return self._next[0].next_functions
 
+    # torch has one node for all outputs: its hooks see (and may replace) the gradients of every output
+    def register_hook(self, fn: Any) -> Any:
+        return self._next[0].register_hook(fn)
+
+    def register_prehook(self, fn: Any) -> Any:
+        return self._next[0].register_prehook(fn)
+
+    def name(self) -> str:
+        return type(self).__name__
+
     def __getattr__(self, name: str) -> Any:  # ctx attributes (saved_tensors, what forward set) via the node
         if name.startswith("__"):
             raise AttributeError(name)
@@ -257,9 +267,16 @@ def _connect(node: BackwardCFunction, args: tuple, output: Any, dirty: tuple) ->
             out_meta.append(None)
             continue
         out_meta.append((o.shape, o.dtype, o.device))
+        nd = id(o) in non_diff
         if (id(o) in inputs or o._rg) and id(o) not in dirty_ids:
-            o = o.detach()  # an input returned as is: a new tensor on the same memory gets the node
-        if id(o) in non_diff or o._data.dtype.kind not in "fc":
+            # an input returned as is: a view of it (as in torch) gets the node, and may not be written in place
+            src = o
+            o = o.detach()
+            if id(src) in inputs:
+                o._base = src if src._base is None else src._base
+                if not nd:
+                    o._meta = {"custom_view": (node._fn.__name__, i)}
+        if nd or o._data.dtype.kind not in "fc":
             o._rg = False
             result.append(o)
             continue

@@ -386,8 +386,8 @@ def test_custom_extra_repr_and_nested_printing() -> None:
 
 def test_not_covered_module_methods_say_so() -> None:
     m = engine.nn.Linear(2, 2)
-    with pytest.raises(AttributeError, match="torch.nn.Module.register_full_backward_hook is not in tcli's engine"):
-        m.register_full_backward_hook  # noqa: B018
+    with pytest.raises(AttributeError, match="torch.nn.Module.register_state_dict_pre_hook is not in tcli's engine"):
+        m.register_state_dict_pre_hook  # noqa: B018
     with pytest.raises(AttributeError, match="'Linear' object has no attribute 'nothing'"):
         m.nothing  # noqa: B018
 

@@ -415,6 +415,33 @@ PROGRAMS = {
         ds = MyIterableDataset(start=3, end=7)
         print(list(torch.utils.data.DataLoader(ds, num_workers=0)))
     """,
+    "module_backward_hooks": """
+        # a hooks tutorial: what flows through each layer on the way back, and clipping it there
+        import torch
+        import torch.nn as nn
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+
+        def report(module, grad_input, grad_output):
+            print(type(module).__name__, [None if g is None else tuple(g.shape) for g in grad_input],
+                  round(grad_output[0].norm().item(), 4))
+
+        def clip(module, grad_output):
+            return (grad_output[0].clamp(-0.1, 0.1),)
+
+        handles = [m.register_full_backward_hook(report) for m in model]
+        model[1].register_full_backward_pre_hook(clip)
+        x = torch.randn(5, 4, requires_grad=True)
+        out = model(x)
+        print(out.grad_fn.name())
+        out.mean().backward()
+        print(x.grad)
+        for h in handles:
+            h.remove()
+        model.zero_grad()
+        model(x).mean().backward()
+        print(model[0].weight.grad)
+    """,
 }
 
 

@@ -135,6 +135,9 @@ class Module(metaclass=ModuleType):
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_is_full_backward_hook"] = None
         d["_modules"] = {}
         if self.call_super_init:
             super().__init__(*args, **kwargs)
@@ -346,13 +349,19 @@ class Module(metaclass=ModuleType):
         hooks = d.get("_forward_hooks")
         if hooks is None:  # a subclass whose __init__ did not call super().__init__(): torch's first miss
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '_backward_hooks'")
-        if not (hooks or d["_forward_pre_hooks"]):
+        if not (hooks or d["_forward_pre_hooks"] or d.get("_backward_hooks") or d.get("_backward_pre_hooks")):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         result = None
         called: set = set()
+        d = self.__dict__
+        backward_hooks = d.get("_backward_hooks")
+        full = d.get("_is_full_backward_hook") is True
+        full_hooks = list(backward_hooks.values()) if backward_hooks and full else []
+        old_hooks = list(backward_hooks.values()) if backward_hooks and not full else []
+        pre_hooks = list(d["_backward_pre_hooks"].values()) if d.get("_backward_pre_hooks") else []
         try:
             for hook_id, hook in self._forward_pre_hooks.items():
                 if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -369,6 +378,12 @@ class Module(metaclass=ModuleType):
                     out = hook(self, args)
                     if out is not None:
                         args = out if isinstance(out, tuple) else (out,)
+            bw_hook = None
+            if full_hooks or pre_hooks:
+                from engine.nn.backward_hooks import BackwardHook
+
+                bw_hook = BackwardHook(self, full_hooks, pre_hooks)
+                args = bw_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
             for hook_id, hook in self._forward_hooks.items():
                 if hook_id in self._forward_hooks_always_called:
@@ -379,6 +394,16 @@ class Module(metaclass=ModuleType):
                     out = hook(self, args, result)
                 if out is not None:
                     result = out
+            if bw_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn(
+                        "For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
+                        f"but received {type(result)}",
+                        stacklevel=user_stacklevel(),
+                    )
+                result = bw_hook.setup_output_hook(result)
+            if old_hooks:
+                self._attach_old_hooks(old_hooks, args, result)
             return result
         except Exception:
             # torch runs the always_call hooks that have not run yet, silencing their errors, then re-raises
@@ -398,6 +423,50 @@ class Module(metaclass=ModuleType):
                             stacklevel=user_stacklevel(),
                         )
             raise
+
+    def _attach_old_hooks(self, hooks: list, args: tuple, result: Any) -> None:
+        """register_backward_hook's hooks go on the output's grad_fn (the last op's node, as in torch)."""
+        from engine.nn.backward_hooks import WrappedHook, warn_non_full_hook
+
+        var = result
+        while not isinstance(var, Tensor):
+            var = next(v for v in var.values() if isinstance(v, Tensor)) if isinstance(var, dict) else var[0]
+        grad_fn = var.grad_fn
+        if grad_fn is not None:
+            for hook in hooks:
+                grad_fn.register_hook(WrappedHook(hook, self))
+            warn_non_full_hook(args, result, grad_fn)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        if self._is_full_backward_hook is False:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single Module. Please use only "
+                "one of them."
+            )
+        self._is_full_backward_hook = True
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        if self._is_full_backward_hook is True:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single Module. Please use only "
+                "one of them."
+            )
+        self._is_full_backward_hook = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
 
     def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:  # fmt: skip
@@ -749,15 +818,13 @@ class Module(metaclass=ModuleType):
 
 # torch's Module methods the engine leaves out: asking for one says so instead of "object has no attribute"
 _NOT_COVERED = frozenset({
-    "register_full_backward_hook", "register_full_backward_pre_hook", "register_backward_hook",
     "register_state_dict_pre_hook", "register_state_dict_post_hook", "register_load_state_dict_pre_hook",
     "share_memory", "bfloat16", "compile", "ipu", "xpu", "mtia",
 })  # fmt: skip
 
 
 def _not_covered(name: str) -> AttributeError:
-    hint = "; register a hook on a tensor instead: out.register_hook(fn)" if "backward" in name else ""
-    e = AttributeError(f"torch.nn.Module.{name} is not in tcli's engine{hint}")
+    e = AttributeError(f"torch.nn.Module.{name} is not in tcli's engine")
     e.not_covered = True  # type: ignore[attr-defined]
     return e
 

@@ -27,6 +27,15 @@ def check_inplace(x: Tensor) -> None:
         return
     if x._rg and _GRAD_FN.__get__(x) is None and not (x._meta and x._meta.get("nograd_view")):
         raise RuntimeError(LEAF_MSG)  # (the raw slot: a view whose base changed is judged below, as torch does)
+    custom = x._meta.get("custom_view") if x._meta and x._rg else None
+    if custom is not None:
+        raise RuntimeError(
+            f"Output {custom[1]} of {custom[0]} is a view and is being modified inplace. This view was created "
+            "inside a custom Function (or because an input was returned as-is) and the autograd logic to handle "
+            "view+inplace would override the custom backward associated with the custom Function, leading to "
+            "incorrect gradients. This behavior is forbidden. You can fix this by cloning the output of the "
+            "custom Function."
+        )
     multi = x._meta.get("multi") if x._meta and x._rg else None
     if multi is not None:
         raise RuntimeError(
