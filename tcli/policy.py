@@ -193,7 +193,7 @@ TORCH_SUBMODULES = frozenset(
 )  # fmt: skip
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.
 ENGINE_MODULES = {"autograd.function": "engine.autograd_function"}
-FACADE_MODULES = frozenset({"math", "numpy", "numpy.random", "random", "collections", "copy"})
+FACADE_MODULES = frozenset({"math", "numpy", "numpy.random", "random", "collections", "copy", "warnings"})
 
 #: Names of the `math` facade: the whole module is pure computation; the few that can build huge
 #: integers (factorial, comb, perm, prod) go through a size check in prelude.py.
@@ -234,6 +234,10 @@ COLLECTIONS_NAMES = frozenset({"OrderedDict", "defaultdict", "Counter"})
 #: in prelude._check_save_target (no hidden names, no overwriting what is not an archive), a script cannot
 #: plant its bytes where a shell, an editor or Python would read them.
 SAVE_EXTENSIONS = (".pt", ".pth", ".ckpt", ".tar", ".bin", ".npz", ".pkl", ".pickle", ".model", ".weights")
+
+#: `warnings`: scripts silence or promote warnings (`warnings.filterwarnings("ignore")` tops many notebooks) and
+#: warn; the filters are the run's own (the session restores them). Not showwarning or the registry.
+WARNINGS_NAMES = frozenset({"filterwarnings", "simplefilter", "resetwarnings", "warn", "catch_warnings"})
 
 #: `copy`: copy.deepcopy(model) keeps a best model; tsr functions are copied as themselves.
 COPY_NAMES = frozenset({"copy", "deepcopy"})

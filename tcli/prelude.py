@@ -27,6 +27,7 @@ import re
 import sys
 import time
 import types
+import warnings
 import weakref
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -1059,6 +1060,8 @@ class Prelude:
             facade = self._table_facade("collections", collections, policy.COLLECTIONS_NAMES, {})
         elif dotted == "copy":
             facade = self._table_facade("copy", copy, policy.COPY_NAMES, {"deepcopy": _deepcopy})
+        elif dotted == "warnings":
+            facade = self._table_facade("warnings", warnings, policy.WARNINGS_NAMES, _WARNINGS_CHECKED)
         else:
             raise ImportError(f"import of '{dotted}' is not allowed in tsr ({_ALLOWED_IMPORTS})")
         self._facades[dotted] = facade
@@ -1287,7 +1290,7 @@ _NOT_IN_ENGINE = frozenset(
 _ALLOWED_IMPORTS = (
     "tsr can import torch and "
     + ", ".join(f"torch.{s}" for s in sorted(policy.TORCH_SUBMODULES))
-    + ", math, numpy, numpy.random, random, collections, copy"
+    + ", math, numpy, numpy.random, random, collections, copy, warnings"
 )
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
@@ -1307,6 +1310,59 @@ def _open_statm() -> int | None:
 def _is_numpy_value_type(tp: type) -> bool:
     np = sys.modules.get("numpy")
     return np is not None and issubclass(tp, (np.ndarray, np.generic, np.dtype))
+
+
+_ACTIONS = ("default", "error", "ignore", "always", "all", "module", "once")
+
+
+def _warning_category(category: Any) -> Any:
+    if not (isinstance(category, type) and issubclass(category, Warning)):
+        raise TypeError("category must be a Warning subclass")
+    return category
+
+
+def _action(action: Any) -> str:
+    if action not in _ACTIONS:
+        raise ValueError(f"invalid action: {action!r}")
+    return action
+
+
+def _filterwarnings(action: Any, message: str = "", category: Any = Warning, module: str = "", lineno: int = 0,
+                    append: bool = False) -> None:  # fmt: skip
+    if not isinstance(message, str) or not isinstance(module, str):
+        raise TypeError("message and module must be strings")
+    if not isinstance(lineno, int) or lineno < 0:
+        raise ValueError("lineno must be an int >= 0")
+    warnings.filterwarnings(_action(action), message, _warning_category(category), module, lineno, bool(append))
+
+
+def _simplefilter(action: Any, category: Any = Warning, lineno: int = 0, append: bool = False) -> None:
+    if not isinstance(lineno, int) or lineno < 0:
+        raise ValueError("lineno must be an int >= 0")
+    warnings.simplefilter(_action(action), _warning_category(category), lineno, bool(append))
+
+
+def _warn(message: Any, category: Any = None, stacklevel: int = 1, source: Any = None) -> None:
+    # (the session shows it at the statement running, whatever the stack level)
+    if isinstance(message, Warning):
+        warnings.warn(message, stacklevel=2)
+    else:
+        kind = _warning_category(category) if category is not None else UserWarning
+        warnings.warn(str(message), kind, stacklevel=2)
+
+
+def _catch_warnings(*, record: bool = False, action: Any = None, category: Any = Warning) -> Any:
+    if record:
+        raise TypeError("catch_warnings(record=True) is not supported in tsr: warnings are shown, not collected")
+    if action is None:
+        return warnings.catch_warnings()
+    return warnings.catch_warnings(action=_action(action), category=_warning_category(category))
+
+
+_WARNINGS_CHECKED = {
+    "filterwarnings": _filterwarnings, "simplefilter": _simplefilter, "warn": _warn,
+    "catch_warnings": _catch_warnings, "resetwarnings": warnings.resetwarnings,
+}  # fmt: skip
 
 
 def _deepcopy(x: Any, *rest: Any, **kwargs: Any) -> Any:

@@ -291,7 +291,8 @@ class Session:
     def _show_warning(self, message: Any, category: type, filename: str, lineno: int, *rest: Any) -> None:
         """Engine warnings (torch's UserWarnings) point at the script's statement, not at engine code."""
         site = getattr(self.interp.site_hook, "current_site", None)
-        key = (str(message), category, site.where() if isinstance(site, Site) else (filename, lineno))
+        # Python's once-per-location rule counts lines: two statements on one line (`a.step(); b.step()`) warn once
+        key = (str(message), category, (site.filename, site.line) if isinstance(site, Site) else (filename, lineno))
         if key in self._warned:
             return
         self._warned.add(key)

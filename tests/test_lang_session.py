@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Iterator
 
 import pytest
@@ -247,3 +248,41 @@ def test_run_cell_display_shows_expressions_of_a_trailing_block(session: Session
     with pytest.raises(ScriptError) as info:
         session.run_cell("for i in range(2):\n    1 / i", display=shown.append)
     assert (info.value.site.line, info.value.site.col) == (2, 5)  # type: ignore[union-attr]
+
+
+def test_warnings_module_filters_and_warns() -> None:
+    src = """
+        import warnings
+        import torch
+        x = torch.ones(3, 1); y = torch.ones(3)
+        torch.nn.functional.l1_loss(x, y); torch.nn.functional.l1_loss(x, y)
+        warnings.filterwarnings("ignore")
+        torch.nn.functional.mse_loss(x, y)
+        warnings.simplefilter("default")
+        warnings.warn("mine")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.warn("hidden")
+        warnings.warn("old", DeprecationWarning)
+        warnings.simplefilter("error", UserWarning)
+        try:
+            torch.nn.functional.l1_loss(x, y)
+        except UserWarning as e:
+            print("caught:", str(e)[:20])
+    """
+    out, err = io.StringIO(), io.StringIO()
+    status = Session(stdout=out, stderr=err, color=False).run_source(textwrap.dedent(src), "w.tsr")
+    assert (status, out.getvalue()) == (0, "caught: Using a target size \n")
+    heads = [line for line in err.getvalue().splitlines() if line.startswith("w.tsr")]
+    assert heads == [
+        "w.tsr:5:1: UserWarning: Using a target size (torch.Size([3])) that is different to the input size "
+        "(torch.Size([3, 1])). This will likely lead to incorrect results due to broadcasting. Please ensure they "
+        "have the same size.",  # once for the line, as Python's registry counts lines
+        "w.tsr:9:1: UserWarning: mine",
+        "w.tsr:13:1: DeprecationWarning: old",
+    ]
+    for bad in ("warnings.catch_warnings(record=True)", "warnings.simplefilter('loud')", "warnings.showwarning"):
+        status = Session(stdout=io.StringIO(), stderr=io.StringIO(), color=False).run_source(
+            f"import warnings\n{bad}\n", "w.tsr"
+        )
+        assert status == 1

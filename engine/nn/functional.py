@@ -258,6 +258,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
+    _size_warning(input, target)
     return _reduce((input - target).abs(), _legacy(size_average, reduce, reduction))
 
 
