@@ -686,8 +686,8 @@ class Interpreter:
                 what = f"'{base.__name__}'" if isinstance(base, type) else f"a '{type(base).__name__}' object"
                 raise _fail(
                     TypeError(
-                        "tsr classes derive from torch.nn.Module, torch.autograd.Function, "
-                        f"torch.utils.data.Dataset or Sampler, or a class defined in the script, not {what}"
+                        f"tsr classes derive from {policy.CLASS_BASES_TEXT}, or a class defined in the script, "
+                        f"not {what}"
                     ),
                     node.bases[0],
                 )

@@ -204,9 +204,8 @@ class _Checker:
             raise self.fail("class decorators are not supported in tsr", node.decorator_list[0])
         if len(node.bases) != 1 or node.keywords:
             raise self.fail(
-                "a tsr class has exactly one base class: torch.nn.Module, torch.autograd.Function, "
-                "torch.utils.data.Dataset or Sampler, or a class defined in the script (no metaclass or other "
-                "keywords)",
+                f"a tsr class has exactly one base class: {policy.CLASS_BASES_TEXT}, or a class defined in the "
+                "script (no metaclass or other keywords)",
                 node,
             )
         for i, stmt in enumerate(node.body):

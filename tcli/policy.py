@@ -123,6 +123,11 @@ ALLOWED_NODES = (
 #: body holds methods, a docstring, `pass` and `name = value` class attributes. Of the special methods only
 #: these may be defined, and super() gives only them and public names.
 CLASS_SPECIAL_METHODS = frozenset({"__init__", "__len__", "__getitem__", "__iter__"})
+#: What a script's class may derive from (a subclass of one of these counts too), as the errors name them.
+CLASS_BASES_TEXT = (
+    "torch.nn.Module, torch.autograd.Function, torch.utils.data.Dataset or Sampler, torch.optim.Optimizer or "
+    "torch.optim.lr_scheduler.LRScheduler"
+)
 #: (Which classes a script defined is kept in a registry the class statement fills, prelude._SCRIPT_CLASSES:
 #: never a mark in the class namespace, which a dict a script builds could fake.)
 

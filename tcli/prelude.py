@@ -732,14 +732,16 @@ class Prelude:
         return super(*args)
 
     def class_bases(self) -> tuple[type, ...]:
-        """What every class a script defines derives from: torch.nn.Module, torch.autograd.Function, or
-        torch.utils.data's Dataset and Sampler."""
+        """What every class a script defines derives from (policy.CLASS_BASES_TEXT): objects the engine
+        already shows in full, which a script's methods extend (forward, __getitem__, step, get_lr)."""
         self.load_engine()
         from engine.autograd_function import Function
         from engine.nn.module import Module
+        from engine.optim.lr_scheduler import LRScheduler
+        from engine.optim.optimizer import Optimizer
         from engine.utils.data import Dataset, Sampler
 
-        return Module, Function, Dataset, Sampler
+        return Module, Function, Dataset, Sampler, Optimizer, LRScheduler
 
     def _type(self, obj: Any, *more: Any) -> Any:
         if more:
@@ -889,22 +891,30 @@ class Prelude:
             raise AttributeError(f"tensor attribute '{name}' cannot be assigned in tsr (only {allowed})")
         if self.engine is not None and not isinstance(obj, type) and isinstance(obj, self._settable_types()):
             return
+        if not isinstance(obj, type) and _is_script_class(type(obj)):  # an instance of the script's own class
+            return
         if isinstance(obj, type) and _is_script_class(obj):  # a class attribute of the script's own class
             return
         what = f"'{obj.__name__}'" if isinstance(obj, type) else f"'{type(obj).__name__}' object"
         raise AttributeError(
             f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data and "
-            "the attributes of nn.Module objects and of a custom Function's ctx)"
+            "the attributes of the script's own objects, nn.Module, optimizer, scheduler, dataset and DataLoader "
+            "objects and a custom Function's ctx)"
         )
 
     def _settable_types(self) -> tuple[type, ...]:
-        """nn.Module objects, and a custom Function's ctx (`ctx.k = k` in forward): found once, on first use."""
+        """Objects a script may set attributes on, each its own (never a shared one such as a dtype, whose fields
+        the size checks read): nn.Module objects, a custom Function's ctx (`ctx.k = k` in forward), datasets,
+        samplers, data loaders, optimizers and lr schedulers (`scheduler.last_epoch = start` to resume).
+        Found once, on first use."""
         if self._settable is None:
             from engine.autograd_function import FunctionCtx
             from engine.nn.module import Module
-            from engine.utils.data import Dataset, Sampler
+            from engine.optim.lr_scheduler import LRScheduler
+            from engine.optim.optimizer import Optimizer
+            from engine.utils.data import DataLoader, Dataset, Sampler
 
-            self._settable = (Module, FunctionCtx, Dataset, Sampler)
+            self._settable = (Module, FunctionCtx, Dataset, Sampler, DataLoader, Optimizer, LRScheduler)
         return self._settable
 
     def _make_overrides(self) -> dict[str, dict[str, Callable]]:

@@ -442,6 +442,52 @@ PROGRAMS = {
         model(x).mean().backward()
         print(model[0].weight.grad)
     """,
+    "custom_optimizer_and_scheduler": """
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        torch.manual_seed(0)
+        class MySGD(torch.optim.Optimizer):
+            def __init__(self, params, lr=0.01, beta=0.9):
+                defaults = dict(lr=lr, beta=beta)
+                super().__init__(params, defaults)
+            @torch.no_grad()
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is None:
+                            continue
+                        state = self.state[p]
+                        if len(state) == 0:
+                            state["buf"] = torch.zeros_like(p)
+                        buf = state["buf"]
+                        buf.mul_(group["beta"]).add_(p.grad)
+                        p.add_(buf, alpha=-group["lr"])
+        m = nn.Linear(3, 1)
+        opt = MySGD(m.parameters(), lr=0.05)
+        X = torch.randn(8, 3); y = torch.randn(8, 1)
+        for i in range(4):
+            opt.zero_grad(); l = F.mse_loss(m(X), y); l.backward(); opt.step()
+            print(f"{l.item():.5f}")
+        print(opt)
+        print(opt.state_dict()["param_groups"])
+        from torch.optim.lr_scheduler import LRScheduler
+        torch.manual_seed(0)
+        class Warmup(LRScheduler):
+            def __init__(self, optimizer, warmup, last_epoch=-1):
+                self.warmup = warmup
+                super().__init__(optimizer, last_epoch)
+            def get_lr(self):
+                f = min(1.0, (self.last_epoch + 1) / self.warmup)
+                return [base * f for base in self.base_lrs]
+        m = nn.Linear(2, 1)
+        opt = torch.optim.SGD(m.parameters(), lr=0.1)
+        s = Warmup(opt, 4)
+        for e in range(6):
+            opt.step(); s.step(); print(e, s.get_last_lr())
+        s.last_epoch = 0
+        print(s.get_lr())
+    """,
 }
 
 
@@ -491,7 +537,7 @@ def test_state_dict_saves_and_loads_without_pickle(tmp_path, monkeypatch) -> Non
     ("src", "message"),
     [
         ("class A:\n    pass\n", "a tsr class has exactly one base class"),
-        ("class A(int):\n    pass\n", "Dataset or Sampler, or a class defined in the script, not 'int'"),
+        ("class A(int):\n    pass\n", "LRScheduler, or a class defined in the script, not 'int'"),
         ("import torch\n@torch.no_grad()\nclass A(torch.nn.Module):\n    pass\n", "class decorators are not supported"),
         ("import torch\nclass A(torch.nn.Module, metaclass=type):\n    pass\n", "no metaclass or other keywords"),
         ("import torch\nm = torch.nn.Linear(2, 2)\nm._parameters\n", "access to attribute '_parameters'"),

@@ -541,6 +541,13 @@ def test_a_namespace_key_does_not_make_a_script_class() -> None:
     assert status == 1 and "AttributeError" in err
 
 
+def test_shared_engine_objects_stay_read_only() -> None:
+    """Script objects, optimizers, schedulers and loaders take attributes; a dtype (whose itemsize the memory
+    checks read) or a device, shared by every tensor, does not."""
+    for src in ("torch.float32.itemsize = 1", "torch.device('cpu').type = 'cuda'", "torch.ones(1).dtype.name = 'x'"):
+        assert "cannot be assigned in tsr" in refused("import torch\n" + src, "AttributeError")
+
+
 def test_deepcopy_takes_no_memo() -> None:
     msg = refused("import copy\nmemo = {}\ncopy.deepcopy([1], memo)", "TypeError")
     assert msg == ": deepcopy() takes 1 argument in tsr (the memo dict is Python's internals)"
