@@ -12,6 +12,7 @@ _np.seterr(all="ignore")
 
 from engine import autograd, cuda, linalg, nn, return_types  # noqa: F401
 from engine import methods as _methods  # noqa: F401  (binds ops onto Tensor)
+from engine.autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from engine.backend import device, set_default_device
 from engine.creation import (
     arange,

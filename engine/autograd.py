@@ -415,7 +415,21 @@ def run_backward(
                 for v in node._vers:
                     if v is not None and v[0][0] != v[1]:
                         node.unpack()  # raises torch's error for the modified tensor
-            in_grads = node.backward(g, *saved)
+            if ANOMALY[0]:
+                try:
+                    in_grads = node.backward(g, *saved)
+                except Exception as e:
+                    _anomaly_error(node)
+                    if getattr(e, "forward_site", None) is None:
+                        try:
+                            e.forward_site = getattr(node, "_fwd", None)  # type: ignore[attr-defined]
+                        except AttributeError:
+                            pass
+                    raise
+                if ANOMALY[1]:
+                    _check_nan(node, in_grads)
+            else:
+                in_grads = node.backward(g, *saved)
             meta = node._meta
             if node._post is not None:
                 in_grads, meta = _node_posthooks(node, in_grads, g), None
@@ -787,15 +801,119 @@ def gradgradcheck(*args: Any, **kwargs: Any) -> bool:
     return _ggc(*args, **kwargs)
 
 
-class set_detect_anomaly:  # noqa: N801 - accepted for compatibility; errors already name the op
-    def __init__(self, mode: bool = True, check_nan: bool = True) -> None:
-        self.mode = mode
+#: anomaly mode: (enabled, check_nan). While it is on, every node records where its forward ran (Node.__init__
+#: is set only then: nodes otherwise cost no call to build).
+ANOMALY = [False, True]
+
+
+def _anomaly_node_init(self: Node) -> None:
+    site = current_site
+    if site is None:  # plain Python (import engine as torch): the caller's stack, as torch records it
+        import traceback
+
+        from engine.warn import _ENGINE
+
+        frames = [f for f in traceback.extract_stack()[:-1] if not f.filename.startswith(_ENGINE)]
+        site = traceback.format_list(frames)
+    self._fwd = site
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    ANOMALY[0], ANOMALY[1] = bool(enabled), bool(check_nan)
+    if ANOMALY[0]:
+        Node.__init__ = _anomaly_node_init  # type: ignore[assignment,method-assign]
+    elif "__init__" in Node.__dict__:
+        del Node.__init__
+
+
+def is_anomaly_enabled() -> bool:
+    return ANOMALY[0]
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return ANOMALY[1]
+
+
+class detect_anomaly:  # noqa: N801 - torch's name
+    """Context manager (and decorator): backward checks each function's results for nan and, when one fails,
+    warns with where its forward ran."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.prev = ANOMALY[0]
+        self.check_nan = check_nan
+        self.prev_check_nan = ANOMALY[1]
+        import warnings
+
+        warnings.warn(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and should only be enabled "
+            "for debugging.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+    def __enter__(self) -> None:
+        set_anomaly_enabled(True, self.check_nan)
+
+    def __exit__(self, *exc: object) -> None:
+        set_anomaly_enabled(self.prev, self.prev_check_nan)
+
+    def __call__(self, fn: Any) -> Any:
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__(self.check_nan):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class set_detect_anomaly:  # noqa: N801 - torch's name
+    """Turns anomaly mode on or off when made; as a context manager, restores the previous mode at the end."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self.prev = ANOMALY[0]
+        self.prev_check_nan = ANOMALY[1]
+        set_anomaly_enabled(mode, check_nan)
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        set_anomaly_enabled(self.prev, self.prev_check_nan)
+
+
+def _forward_trace(node: Node) -> str:
+    """Where a node's forward ran, as torch's anomaly warning shows the forward call's stack."""
+    site = getattr(node, "_fwd", None)
+    if site is None:
+        return ""
+    if isinstance(site, list):
+        return "".join(site)
+    return f'  File "{site.filename}", line {site.line}, in <module>\n    {site.text.strip()}\n'
+
+
+def _anomaly_error(node: Node) -> None:
+    """torch's warning for a failing node in anomaly mode, before its error is raised."""
+    import warnings
+
+    warnings.warn(
+        f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{_forward_trace(node)}"
+        " (Triggered internally at /__w/pytorch/pytorch/torch/csrc/autograd/python_anomaly_mode.cpp:122.)",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def _check_nan(node: Node, in_grads: Any) -> None:
+    for i, gi in enumerate(in_grads):
+        if gi is not None and hasattr(gi, "_data") and gi._data.dtype.kind in "fc":
+            xp = gi._dev.xp
+            if bool(xp.isnan(gi._data).any()):
+                _anomaly_error(node)
+                e = RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+                e.forward_site = getattr(node, "_fwd", None)  # type: ignore[attr-defined]
+                raise e
 
 
 class _VariableMeta(TorchNamed):
@@ -836,9 +954,6 @@ class Variable(metaclass=_VariableMeta):
         if requires_grad:
             t.requires_grad_(requires_grad)
         return t
-
-
-detect_anomaly = set_detect_anomaly  # (a context manager too; errors already name the op)
 
 
 def __getattr__(name: str) -> object:

@@ -232,6 +232,7 @@ def error_message(exc: BaseException) -> str:
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation"
 BACKWARD_TWICE = "Trying to backward through the graph a second time"
 VERSION_MISMATCH = "modified by an inplace operation"
+NAN_GRADIENT = "returned nan values in its"
 
 
 _SESSION_NAMES = {
@@ -273,6 +274,14 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             "update leaf tensors inside `with torch.no_grad():`, or use an out-of-place op "
             f"(`{example[0]}` instead of `{example[1]}`)",
             None,
+        )
+    if NAN_GRADIENT in msg:
+        forward = _as_site(getattr(exc, "forward_site", None))
+        where = f"ran at {forward.where()}" if forward else "ran earlier in the script"
+        return (
+            f"the op whose gradient is nan {where}; look at its inputs there (a sqrt or log at 0, a 0/0, an inf "
+            "times 0)",
+            forward,
         )
     if VERSION_MISMATCH in msg:
         modified = _as_site(getattr(exc, "modified_site", None))

@@ -433,6 +433,7 @@ class Session:
         engine.set_default_dtype(engine.float64 if self.dtype == "float64" else engine.float32)
         engine.set_default_device(self.device)
         engine.set_grad_enabled(True)  # process-wide too: a :reset after set_grad_enabled(False) starts over
+        engine.set_anomaly_enabled(False)
         if self.seed is not None and hasattr(engine, "manual_seed"):
             engine.manual_seed(self.seed)
         if self.seed is not None:

@@ -791,3 +791,43 @@ def _no_grad_view_inplace(T: object) -> None:
 @pytest.mark.parametrize("fn", [_set_grad_shape, _set_grad_dtype, _detach_inplace_then_backward, _no_grad_view_inplace])
 def test_autograd_corner_errors(fn: object) -> None:
     same_error(fn)
+
+
+def _anomaly_nan(T: object) -> object:
+    x = T.tensor([0.0, 1.0], requires_grad=True)
+    with T.autograd.detect_anomaly():
+        (T.sqrt(x) * 0).sum().backward()
+
+
+def test_anomaly_mode_names_the_node_that_returned_nan() -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        same_error(_anomaly_nan)
+    texts = [str(x.message) for x in w]
+    assert (
+        texts.count(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and should only be enabled for "
+            "debugging."
+        )
+        == 2
+    )  # (once per library)
+    errors = [t for t in texts if t.startswith("Error detected in SqrtBackward0. Traceback of forward call")]
+    assert len(errors) == 2 and all("(T.sqrt(x) * 0).sum().backward()" in t for t in errors)
+    assert not engine.is_anomaly_enabled()
+
+
+def test_anomaly_flags_and_check_nan_off() -> None:
+    def fn(T: object) -> object:
+        x = T.tensor([0.0, 1.0], requires_grad=True)
+        flags = [T.is_anomaly_enabled()]
+        with T.autograd.set_detect_anomaly(True, check_nan=False):
+            flags += [T.is_anomaly_enabled(), T.is_anomaly_check_nan_enabled()]
+            (T.sqrt(x) * 0).sum().backward()
+        T.autograd.set_detect_anomaly(True)
+        flags.append(T.is_anomaly_enabled())
+        T.autograd.set_detect_anomaly(False)
+        return flags, x.grad
+
+    same(fn)

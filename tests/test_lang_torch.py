@@ -341,3 +341,18 @@ def test_loading_a_pytorch_checkpoint_says_what_it_is(tmp_path: object, monkeypa
     status, _, err = run_tsr("import torch\nprint(torch.load('real.pt'))\n")
     assert status == 1
     assert "real.pt is a PyTorch checkpoint (pickle); the engine reads only its own torch.save files" in err
+
+
+def test_anomaly_mode_error_points_at_the_forward_line() -> None:
+    src = """
+        import torch
+        x = torch.tensor([0.0, 1.0], requires_grad=True)
+        with torch.autograd.detect_anomaly():
+            y = torch.sqrt(x) * 0
+            y.sum().backward()
+    """
+    status, out, err = run_tsr(src)
+    assert status == 1
+    assert "<test>:6:5: RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output." in err
+    assert "hint: the op whose gradient is nan ran at <test>:5:5" in err
+    assert '  File "<test>", line 5, in <module>\n    y = torch.sqrt(x) * 0\n' in err
