@@ -329,6 +329,16 @@ class TsrGenerator:
     def __repr__(self) -> str:
         return f"<generator object {self._name} at {id(self):#x}>"
 
+    # Python's generators cannot be copied (nor may a copy walk into the interpreter behind this one)
+    def __deepcopy__(self, memo: dict) -> Any:
+        raise TypeError("cannot pickle 'generator' object")
+
+    def __copy__(self) -> Any:
+        raise TypeError("cannot pickle 'generator' object")
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("cannot pickle 'generator' object")
+
 
 # Python's name for it, in messages such as "'generator' object is not subscriptable"
 TsrGenerator.__name__ = TsrGenerator.__qualname__ = "generator"

@@ -24,7 +24,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import generators, policy
-from tcli.errors import UNCATCHABLE, add_call, site_of, tag
+from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, site_of, tag
 from tcli.parser import Scope
 from tcli.prelude import register_script_class
 
@@ -44,6 +44,9 @@ class Frame:
     """One scope at run time: the module (scope None, vars is the globals dict), a call, or a comprehension."""
 
     __slots__ = ("vars", "scope", "parent", "is_comp")
+
+    def __deepcopy__(self, memo: dict) -> Frame:  # (kept as itself, as the interpreter is)
+        return self
 
     def __init__(self, vars: dict, scope: Scope | None, parent: Frame | None, is_comp: bool) -> None:
         self.vars = vars
@@ -185,6 +188,14 @@ class Interpreter:
         self._v: dict[type, Callable[[Any], Code]] = {
             getattr(ast, name): getattr(self, "visit_" + name) for name in policy.VISITED_NODES
         }
+
+    # copy.deepcopy of a script's value may walk into the interpreter (an exception's node caches its code):
+    # it is kept as itself, so no copy walks on into the session and no memo can hand its parts to a script
+    def __deepcopy__(self, memo: dict) -> Interpreter:
+        return self
+
+    def __copy__(self) -> Interpreter:
+        return self
 
     # ------------------------------------------------------------------------------------------------
     # entry points
@@ -961,6 +972,20 @@ class Interpreter:
                     raise
 
             return private_attribute
+
+        if getattr(node, "tsr_super", False):
+
+            def super_attribute(f: Frame) -> Any:
+                obj = obj_c(f)
+                try:
+                    if not p.is_super(obj):
+                        raise AttributeError(private_attribute_message(name))  # (`super` was rebound)
+                    return p.attribute_rule(type(obj))(obj, name)
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return super_attribute
 
         dunder = p.dunders.get(name)  # __name__, __version__: the dunders a script may read (read-only strings)
         if dunder is not None:

@@ -152,6 +152,8 @@ class _Checker:
         # a single leading underscore may name what a script's own class defined (self._cache, self._init_weights):
         # decided when it runs (Prelude.private_allowed); a dunder is refused here
         node.tsr_private = node.attr.startswith("_") and not readable  # type: ignore[attr-defined]
+        # (the name `super` may be rebound: the interpreter checks that the object really is a super object)
+        node.tsr_super = readable and node.attr in policy.CLASS_SPECIAL_METHODS  # type: ignore[attr-defined]
         if node.attr.startswith("__") and not readable:
             err = AttributeError(private_attribute_message(node.attr))
             err.tsr_node = node  # type: ignore[attr-defined]

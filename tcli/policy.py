@@ -316,6 +316,10 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
     "dict_values": frozenset(),
 }  # fmt: skip
 
+#: Public attributes of engine classes that scripts do not see (by module and qualname): a device's array module
+#: is the raw numpy (or cupy) module, which no script may hold.
+HIDDEN_ENGINE_ATTRIBUTES = {("engine.backend", "device"): frozenset({"xp"})}
+
 #: Exceptions expose their arguments only (not traceback, context, or AttributeError.obj).
 #: (`value` is what a generator returned, on the StopIteration that ends it)
 EXCEPTION_ATTRIBUTES = frozenset({"args", "value"})
@@ -382,7 +386,7 @@ TENSOR_METHOD_SIZE_RULES: dict[str, str] = {
 
 NUMPY_SIZE_RULES: dict[str, str] = {
     "array": "data", "asarray": "data", "zeros": "np_size", "ones": "np_size", "empty": "np_size", "full": "full",
-    "ndarray": "np_size", "zeros_like": "np_like", "ones_like": "np_like", "empty_like": "np_like",
+    "zeros_like": "np_like", "ones_like": "np_like", "empty_like": "np_like",
     "full_like": "np_like",
     "arange": "arange", "linspace": "np_steps", "logspace": "np_steps", "eye": "eye", "identity": "eye",
     "rand": "size", "randn": "size", "random": "np_random0", "random_sample": "np_random0",

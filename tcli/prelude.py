@@ -166,6 +166,9 @@ class OpaqueType:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(f"{self.name}() cannot be called in tsr (it would build a raw {self.name} object or class)")
 
+    def __deepcopy__(self, memo: dict) -> OpaqueType:
+        return self
+
 
 # Python's messages about the value itself ("'type' object is not subscriptable") name what it stands for
 OpaqueType.__name__ = OpaqueType.__qualname__ = "type"
@@ -204,6 +207,12 @@ class Checked:
         self.prelude.check_call_size(self.rule, args, kwargs, self.owner, self.floating)
         return self.fn(*args, **kwargs)
 
+    def __deepcopy__(self, memo: dict) -> Checked:  # a function: copied as itself (its prelude stays out of reach)
+        return self
+
+    def __copy__(self) -> Checked:
+        return self
+
     def __repr__(self) -> str:
         return repr(self.fn)
 
@@ -213,6 +222,9 @@ Checked.__name__ = Checked.__qualname__ = "builtin_function_or_method"
 
 
 class Prelude:
+    def __deepcopy__(self, memo: dict) -> Prelude:  # (kept as itself: see Interpreter.__deepcopy__)
+        return self
+
     def __init__(self, session: Any) -> None:
         self.session = session
         self.limits: policy.Limits = session.limits
@@ -404,11 +416,13 @@ class Prelude:
             n = SIZE_RULES[rule](self, args, kwargs, owner)
         except Exception:  # malformed arguments: the function itself reports them (rules only compute)
             return
+        dtype = kwargs.get("dtype")
+        at = _DTYPE_AT.get(rule)
+        if dtype is None and at is not None and len(args) > at:
+            dtype = args[at]
+        if dtype is not None and _holds_objects(dtype):
+            raise TypeError("object arrays are not available in tsr (an object dtype holds raw Python references)")
         if n is not None:
-            dtype = kwargs.get("dtype")
-            at = _DTYPE_AT.get(rule)
-            if dtype is None and at is not None and len(args) > at:
-                dtype = args[at]
             if dtype is not None:
                 itemsize = _dtype_size(dtype) or 8
             elif owner is not None:
@@ -731,6 +745,10 @@ class Prelude:
             raise TypeError("super() in tsr takes no arguments, or a class the script defined and an object")
         return super(*args)
 
+    @staticmethod
+    def is_super(obj: Any) -> bool:
+        return type(obj) is super or type(obj) is _UnboundSuper
+
     def class_bases(self) -> tuple[type, ...]:
         """What every class a script defines derives from (policy.CLASS_BASES_TEXT): objects the engine
         already shows in full, which a script's methods extend (forward, __getitem__, step, get_lr)."""
@@ -797,6 +815,15 @@ class Prelude:
         if issubclass(tp, BaseException):
             return self._allow(policy.EXCEPTION_ATTRIBUTES, {})
         if _is_module_type(tp):  # tensors included; their sized methods are wrapped by sized_attribute
+            hidden = policy.HIDDEN_ENGINE_ATTRIBUTES.get((tp.__module__, tp.__qualname__))
+            if hidden is not None:
+
+                def read(obj: Any, name: str) -> Any:
+                    if name in hidden:
+                        raise _refused(obj, name)
+                    return getattr(obj, name)
+
+                return read
             return getattr
         if tp is super or tp is _UnboundSuper:  # super().__init__(...) and the base class's public methods
             return self._super_attribute
@@ -1123,7 +1150,22 @@ class Prelude:
 
         if not self.array_types:
             self.array_types = (numpy.ndarray,)
+        if numpy.ndarray not in self.call_guards:  # np.ndarray(...) is the class (isinstance), built checked
+            self.call_guards[numpy.ndarray] = self._ndarray
         return numpy
+
+    def _ndarray(self, shape: Any, dtype: Any = float, *rest: Any, **kwargs: Any) -> Any:
+        """np.ndarray(shape, dtype): an uninitialised array; never over a buffer (with an object dtype, bytes a
+        script wrote would be read as object pointers) nor with strides of its own."""
+        import numpy
+
+        if rest or set(kwargs) - {"order"}:
+            raise TypeError(
+                "np.ndarray in tsr takes a shape and a dtype only (no buffer, offset or strides): use np.zeros, "
+                "np.array or torch"
+            )
+        self.check_call_size("np_size", (shape, dtype), {}, None)
+        return numpy.ndarray(shape, dtype, order=kwargs.get("order", "C"))
 
     def _engine_facade(self, dotted: str, module: Any) -> ModuleFacade:
         path = dotted[len("torch.") :] if dotted != "torch" else ""
@@ -1640,6 +1682,16 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
 #: where a rule's function takes its dtype positionally (np.zeros(shape, dtype), np.full(shape, fill, dtype),
 #: a.astype(dtype)): a dtype such as 'S1000000000' makes each element that many bytes
 _DTYPE_AT = {"np_size": 1, "data": 1, "full": 2, "astype": 0, "np_like": 1}
+
+
+def _holds_objects(dtype: Any) -> bool:
+    np = sys.modules.get("numpy")
+    if np is None:
+        return False
+    try:  # (a structured dtype given as a list or dict may hide an object field)
+        return bool(np.dtype(dtype).hasobject)
+    except Exception:  # not a numpy dtype (torch's): the function reports it
+        return False
 
 
 def _data_elements(data: Any) -> int | None:

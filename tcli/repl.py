@@ -258,14 +258,16 @@ class Shell:
             return
         from tcli.repl_render import echo
 
+        def show(v: Any) -> None:
+            if not isinstance(v, self.tensor_type):
+                self.session.check_printable(v)  # the same size guard print() has
+            self.print(echo(v), soft_wrap=True)
+
         try:
-            if not isinstance(value, self.tensor_type):
-                self.session.check_printable(value)  # the same size guard print() has
-            renderable = echo(value)
-            self.print(renderable, soft_wrap=True)
+            self.session.displayed(show, value)  # (a repr may run the script's code: under its limits)
         except KeyboardInterrupt:
             raise
-        except Exception as e:  # a repr that fails or is too large: report it like any error, at the expression
+        except BaseException as e:  # a repr that fails, is too large or too slow: an error at the expression
             err = ScriptError.from_exception(e)
             if err.site is None:
                 err.site = self.session.echo_site

@@ -85,11 +85,10 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any, TextIO
 
 from tcli import parser, policy
-from tcli.errors import ScriptError, Site, TsrTimeout
+from tcli.errors import ScriptError, Site, TsrTimeout, site_of
 from tcli.interpreter import Interpreter
 from tcli.prelude import ModuleFacade, Prelude
 
@@ -122,6 +121,9 @@ class EngineState:
 
 
 class Session:
+    def __deepcopy__(self, memo: dict) -> Session:  # (kept as itself: see Interpreter.__deepcopy__)
+        return self
+
     def __init__(
         self,
         *,
@@ -223,14 +225,23 @@ class Session:
         try:
             with self.running():
                 self._user_code = True
-                interp.run_module(tree)
-                if last is not None:
-                    interp.site_hook.current_site = self.echo_site = last.tsr_site  # type: ignore[attr-defined]
-                    return interp.eval_node(last.value)
+                try:
+                    interp.run_module(tree)
+                    if last is not None:
+                        interp.site_hook.current_site = self.echo_site = last.tsr_site  # type: ignore[attr-defined]
+                        return interp.eval_node(last.value)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as e:
+                    # the message is made here, under the limits: str(e) may run the script's code (a module's
+                    # extra_repr in the message), which must not outlive --timeout
+                    raise self._script_error(e) from None
         except KeyboardInterrupt as e:
             err = ScriptError.from_exception(e)
             err.interrupted = True  # type: ignore[attr-defined]
             raise err from None
+        except ScriptError:
+            raise
         except BaseException as e:  # every failure becomes a positioned error, never a traceback
             raise ScriptError.from_exception(e) from None
         finally:
@@ -238,6 +249,25 @@ class Session:
             self.globals.pop(_ECHO, None)
             interp.reset()
         return None
+
+    @staticmethod
+    def _script_error(e: BaseException) -> ScriptError:
+        try:
+            return ScriptError.from_exception(e)
+        except (TsrTimeout, MemoryError, RecursionError) as limit:  # the message itself hit a limit
+            err = ScriptError.from_exception(limit)
+            if err.site is None:
+                err.site = getattr(e, "tsr_site", None) or site_of(getattr(e, "tsr_node", None))
+            return err
+
+    def displayed(self, show: Callable[[Any], None], value: Any) -> None:
+        """The REPL's echo of a value, under the script's limits: its repr may run the script's code."""
+        with self.running():
+            self._user_code = True
+            try:
+                show(value)
+            finally:
+                self._user_code = False
 
     @contextmanager
     def running(self) -> Iterator[None]:
@@ -567,7 +597,7 @@ class Session:
                         if isinstance(item, tensor) and isinstance(key, (str, int)):
                             names.setdefault(id(item), f"{name}[{key!r}]")
                 elif isinstance(value, self._module_type()):
-                    for path, item in islice(value.named_parameters(), _NESTED_LIMIT):
+                    for path, item in _module_parameters(value):
                         names.setdefault(id(item), name + _attribute_path(path))
         frames = [self.interp.module_frame]
         f = self.interp.frame
@@ -595,7 +625,7 @@ class Session:
             elif isinstance(value, dict) and len(value) <= _NESTED_LIMIT:
                 yield from (v for v in value.values() if isinstance(v, tensor))
             elif isinstance(value, self._module_type()):
-                yield from (v for _, v in islice(value.named_parameters(), _NESTED_LIMIT))
+                yield from (v for _, v in _module_parameters(value))
 
     def _module_type(self) -> type | tuple:
         """torch.nn.Module once the engine is loaded (its parameters are named `model.fc.weight`)."""
@@ -712,3 +742,25 @@ def _grad_of(t: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return getattr(t, "grad", None)
+
+
+def _module_parameters(module: Any) -> list[tuple[str, Any]]:
+    """A module's parameters as named_parameters() lists them (own first, then each submodule's, depth first),
+    read from its registries: the REPL's toolbar and graph names never call a method a script's class may have
+    overridden (its own named_parameters could loop or allocate outside the script's limits)."""
+    out: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    stack: list[tuple[str, Any]] = [("", module)]
+    while stack and len(out) < _NESTED_LIMIT:
+        prefix, mod = stack.pop()
+        if id(mod) in seen:
+            continue
+        seen.add(id(mod))
+        d = vars(mod)
+        for k, p in d.get("_parameters", {}).items():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                out.append((prefix + k, p))
+        children = [(prefix + k + ".", m) for k, m in d.get("_modules", {}).items() if m is not None]
+        stack.extend(reversed(children))
+    return out[:_NESTED_LIMIT]

@@ -548,6 +548,94 @@ def test_shared_engine_objects_stay_read_only() -> None:
         assert "cannot be assigned in tsr" in refused("import torch\n" + src, "AttributeError")
 
 
+def test_a_module_attribute_cannot_stand_in_for_a_special_method() -> None:
+    """A submodule registered as '__deepcopy__' would be called by copy.deepcopy with its memo, which (as the walk
+    reached the interpreter through an exception's node) held the session's own dicts."""
+    src = """
+        import copy
+        import torch.nn as nn
+        grabbed = []
+        class Hook(nn.Module):
+            def forward(self, memo):
+                grabbed.append(memo)
+                return 0
+        hooked = nn.Module()
+        hooked.add_module("__deepcopy__", Hook())
+        nn.Module.set_submodule(hooked, "__copy__", Hook())
+        def boom(fn):
+            return 1 / 0
+        def ident(fn):
+            return fn
+        err = None
+        for i in range(2):
+            try:
+                @(boom if i == 1 else ident)
+                def g():
+                    return 1
+                g()
+            except Exception as e:
+                err = e
+        copy.deepcopy(err)
+        copy.deepcopy(hooked)
+        print(len(grabbed))
+    """
+    status, out, err = run(src)
+    assert (status, out, err) == (0, "0\n", "")
+
+
+NUMPY_RAW = [
+    "np.ndarray((1,), np.dtype('O'), buffer=np.zeros(8, np.uint8))",
+    "np.ndarray((1,), 'u1', np.zeros(1, np.uint8))",
+    "np.ndarray((2,), np.uint8, offset=1)",
+    "np.array([1], dtype='O')",
+    "np.zeros(2).astype('O')",
+    "np.zeros(2, dtype=[('a', 'O')])",
+    "np.empty((2,), 'O')",
+]
+
+
+@pytest.mark.parametrize("src", NUMPY_RAW)
+def test_numpy_never_reads_bytes_as_objects(src: str) -> None:
+    """An object array over a buffer a script writes reads its bytes as PyObject pointers: forged objects."""
+    msg = refused("import numpy as np\n" + src, "TypeError")
+    assert "object arrays are not available in tsr" in msg or "takes a shape and a dtype only" in msg
+
+
+def test_an_error_message_is_made_under_the_time_limit() -> None:
+    src = "import torch.nn as nn\nclass Slow(nn.Module):\n    def extra_repr(self):\n        while True:\n"
+    src += "            pass\nraise ValueError(Slow())"
+    assert "time limit" in refused(src, "TimeoutError", timeout=0.5)
+
+
+def test_a_rebound_super_gives_no_dunder() -> None:
+    msg = refused("import torch\nsuper = lambda: torch.float32\nsuper().__init__('x', None, 0, 'y')", "AttributeError")
+    assert "'__init__' is not allowed in tsr" in msg
+    status, out, _ = run("import torch\nprint(torch.float32, torch.ones(1).dtype.itemsize)")
+    assert (status, out) == (0, "torch.float32 4\n")
+
+
+def test_a_device_does_not_hand_out_its_array_module() -> None:
+    assert "'xp' is not available in tsr" in refused("import torch\ntorch.ones(1).device.xp", "AttributeError")
+
+
+def test_repl_bookkeeping_calls_no_method_of_a_script_class() -> None:
+    """The toolbar and graph names read a module's registries, never its (overridable) named_parameters."""
+    src = (
+        "import torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(2, 1)\n    def named_parameters(self, *a, **k):\n        while True:\n"
+        "            pass\nm = M()\n"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False, limits=policy.Limits(timeout=0.5))
+    assert session.run_source(src, "<test>") == 0
+    assert session.tensor_memory() > 0 and "m.fc.weight" in session.tensor_names().values()
+
+
+def test_generators_cannot_be_copied() -> None:
+    msg = refused("import copy\ndef f():\n    yield 1\ncopy.deepcopy(f())", "TypeError")
+    assert msg == ": cannot pickle 'generator' object"
+
+
 def test_deepcopy_takes_no_memo() -> None:
     msg = refused("import copy\nmemo = {}\ncopy.deepcopy([1], memo)", "TypeError")
     assert msg == ": deepcopy() takes 1 argument in tsr (the memo dict is Python's internals)"

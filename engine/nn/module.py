@@ -266,6 +266,10 @@ class Module(metaclass=ModuleType):
 
     # ---- attributes ---------------------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
+        if name[:2] == "__" and name[-2:] == "__":
+            # Python looks special methods up on the instance (copy's __deepcopy__, pickle's __reduce_ex__):
+            # a submodule or parameter registered under such a name must not stand in for one
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         d = self.__dict__
         if "_parameters" in d:
             p = d["_parameters"]
