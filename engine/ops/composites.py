@@ -14,7 +14,7 @@ from engine.ops.index import cat, narrow, stack
 from engine.ops.shape import UnsafeViewBackward0, _record, flip, meshgrid, reshape, transpose
 from engine.ops.util import NoGrad, node_class, norm_dim, record
 from engine.tensor import Tensor, wrap
-from engine.warn import user_stacklevel
+from engine.warn import warn_once
 
 # ---- rot90 ---------------------------------------------------------------------------------------------
 Rot90Backward0 = node_class("Rot90Backward0", lambda self, g, k, dims: (rot90(g, -k, dims),))
@@ -183,14 +183,11 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # n
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     if dim is None:
-        import warnings
-
-        warnings.warn(
+        warn_once(
             "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim explicitly "
             "or simply use torch.linalg.cross.\nThe default value of dim will change to agree with that of "
-            "linalg.cross in a future release.",
-            UserWarning,
-            stacklevel=user_stacklevel(),
+            "linalg.cross in a future release. (Triggered internally at "
+            "/__w/pytorch/pytorch/aten/src/ATen/native/Cross.cpp:63.)"
         )
         shape = np.broadcast_shapes(input._data.shape, other._data.shape)
         dims = [i for i, s in enumerate(shape) if s == 3]
