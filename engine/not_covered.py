@@ -38,6 +38,10 @@ _IN_TORCH = {
                                "ldl_factor", "ldl_solve", "householder_product", "tensorinv", "tensorsolve",
                                "vander", "cross"}),
     "torch.autograd": frozenset({"functional", "forward_ad", "graph", "profiler"}),
+    # (the optimizers the engine has are real attributes: these are what it may lack)
+    "torch.optim": frozenset({"Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS", "SparseAdam",
+                              "swa_utils"}),
+    "torch.utils": frozenset({"checkpoint", "tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
     "torch.nn.utils.rnn": frozenset({"PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
                                      "pack_sequence", "unpack_sequence", "invert_permutation"}),
     "torch.special": frozenset({"zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
