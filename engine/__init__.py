@@ -185,6 +185,10 @@ from engine.ops.index import (
     vstack,
 )
 from engine.ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer, trace
+from engine.ops.shape import adjoint  # noqa: F401, E402
+
+ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
+row_stack = vstack
 from engine.ops.reduce import (
     all,
     amax,

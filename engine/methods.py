@@ -431,7 +431,7 @@ METHODS: dict[str, Any] = {
     "reshape": S.reshape, "view": S.view, "view_as": S.view_as, "reshape_as": S.reshape_as, "flatten": S.flatten,
     "unflatten": S.unflatten, "ravel": S.ravel, "transpose": S.transpose, "swapaxes": S.transpose,
     "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim, "moveaxis": S.movedim,
-    "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
+    "adjoint": S.adjoint, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "repeat": S.repeat, "repeat_interleave": S.repeat_interleave, "flip": S.flip,
     "tile": S.tile, "diag": S.diag,
     "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "clone": S.clone, "contiguous": S.contiguous,
@@ -538,6 +538,8 @@ for _name, _fn in METHODS.items():
 
 Tensor.T = property(S.T)
 Tensor.mT = property(S.mT)
+Tensor.mH = property(S.mH)
+Tensor.H = property(S.H)
 Tensor.data = property(_data_get, _data_set)
 Tensor.retains_grad = retains_grad
 Tensor.is_sparse = False

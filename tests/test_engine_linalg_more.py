@@ -875,3 +875,29 @@ def test_methods_return_types() -> None:
     A = wc((2, 2))
     assert same(lambda T, a: type(meth(T, a, "slogdet")).__name__, A) == "slogdet"
     assert same(lambda T, a: meth(T, a.requires_grad_(), "inverse").grad_fn.name(), A) == "LinalgInvExBackward0"
+
+
+def test_legacy_svd_qr_ger_row_stack_and_conjugate_transposes() -> None:
+    def fn(T: object) -> object:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            A = T.tensor([[4.0, 1.0], [1.0, 3.0], [0.0, 2.0]], dtype=T.float64, requires_grad=True)
+            U, S, V = T.svd(A)
+            full = T.svd(A, some=False)
+            none = T.svd(A, compute_uv=False)
+            (U.sum() + S.sum() + V.sum()).backward()
+            Q, R = T.qr(A)
+            x = T.ones(2, 3, requires_grad=True)
+            return (U.abs(), S, V.abs(), full.U.shape, full.V.shape, tuple(none), A.grad.shape, Q.abs(), R.abs(),
+                    T.qr(A, some=False).Q.shape, T.ger(T.ones(2), T.arange(3.0)), T.row_stack([T.ones(2), T.zeros(2)]),
+                    x.mH, x.H, x.adjoint(), T.adjoint(x), T.tensor(1.0).H, T.tensor(1.0).mH)  # fmt: skip
+
+    same(fn)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda T: T.ones(3).H, lambda T: T.ones(2, 2, 2).H, lambda T: T.ones(3).mH, lambda T: T.ones(3).adjoint()],
+)
+def test_conjugate_transpose_errors(fn: object) -> None:
+    same_error(fn)

@@ -1589,7 +1589,42 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, 
 # ---- namespaces --------------------------------------------------------------------------------------------------
 LinAlgError = _LinAlgError
 
+svd_type = result_type("svd", "U", "S", "V")
+qr_type = result_type("qr", "Q", "R")
+RETURN_TYPES.update({"svd": svd_type, "qr": qr_type})
+
+
+def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: Any = None) -> Any:  # noqa: A002
+    """torch.svd (older tutorials): linalg.svd with V = Vh.mH; without compute_uv, U and V are zeros (full size)."""
+    from engine.ops.shape import transpose
+
+    _tensor(input, "svd", "input", 1)
+    _svd_checks(input, None)
+    U, S, Vh = _svd(input, not some and compute_uv)
+    if not compute_uv:
+        from engine.creation import zeros
+        from engine.dtypes import to_dtype
+
+        m, n = input._data.shape[-2:]
+        batch = input._data.shape[:-2]
+        dt = to_dtype(input._data.dtype)
+        return svd_type(zeros(*batch, m, m, dtype=dt), S, zeros(*batch, n, n, dtype=dt))
+    return svd_type(U, S, transpose(Vh, -2, -1))
+
+
+def torch_qr(input: Tensor, some: bool = True, *, out: Any = None) -> Any:  # noqa: A002
+    warn_once(
+        "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch release.\n"
+        "The boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = torch.qr(A, some)\n"
+        "should be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else 'complete') (Triggered "
+        "internally at /__w/pytorch/pytorch/aten/src/ATen/native/BatchLinearAlgebra.cpp:2505.)"
+    )
+    Q, R = qr(input, "reduced" if some else "complete")
+    return qr_type(Q, R)
+
+
 TORCH = {
+    "svd": torch_svd, "qr": torch_qr,
     "det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse, "matrix_power": matrix_power,
     "tensordot": tensordot, "addmv": addmv, "addmv_": addmv_, "addr": addr, "baddbmm": baddbmm, "addbmm": addbmm,
     "chain_matmul": chain_matmul, "vdot": vdot, "pinverse": pinverse,

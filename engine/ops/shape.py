@@ -10,7 +10,7 @@ import numpy as np
 from engine.grad_mode import ENABLED
 from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim
 from engine.tensor import Tensor, view_of, wrap, wrap_any
-from engine.warn import user_stacklevel
+from engine.warn import user_stacklevel, warn_once
 
 
 def _shape_args(shape: Any, fn: str = "view", arg: str = "size") -> tuple:
@@ -254,6 +254,42 @@ def mT(input: Tensor) -> Tensor:  # noqa: N802
     n = input._data.ndim
     if n < 2:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return transpose(input, -2, -1)
+
+
+def mH(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name (real tensors: the conjugate is a no-op)
+    n = input._data.ndim
+    if n == 0:
+        warn_once(
+            "Tensor.mH is deprecated on 0-D tensors. Consider using x.conj(). (Triggered internally at "
+            "/__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4382.)"
+        )
+        return input
+    if n < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {n}-D tensor.")
+    return transpose(input, -2, -1)
+
+
+def H(input: Tensor) -> Tensor:  # noqa: N802
+    n = input._data.ndim
+    if n == 0:
+        warn_once(
+            "Tensor.H is deprecated on 0-D tensors. Consider using x.conj(). (Triggered internally at "
+            "/__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4335.)"
+        )
+        return input
+    if n != 2:
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor."
+            + (" For batches of matrices, consider using tensor.mH" if n > 2 else "")
+        )
+    return transpose(input, 0, 1)
+
+
+def adjoint(input: Tensor) -> Tensor:  # noqa: A002
+    n = input._data.ndim
+    if n < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got {n}-D tensor.")
     return transpose(input, -2, -1)
 
 
