@@ -1465,13 +1465,15 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
     dt = ad.dtype
     m, n = ad.shape[-2:]
     k = bm.shape[-1]
-    a = xp.broadcast_to(ad, batch + (m, n))
+    # rank and singular_values have A's own batch shape (torch factors A once per its batch, not per broadcast
+    # batch); the solution and residuals have the broadcast one
+    a = ad
     b = xp.broadcast_to(bm, batch + (m, k))
     rc = float(np.finfo(dt).eps) * max(m, n) if rcond is None else float(rcond)
     if min(m, n) == 0:
-        S = xp.zeros(batch + (0,), dtype=dt)
+        S = xp.zeros(ad.shape[:-2] + (0,), dtype=dt)
         X = xp.zeros(batch + (n, k), dtype=dt)
-        rank = xp.zeros(batch, dtype=np.int64)
+        rank = xp.zeros(ad.shape[:-2], dtype=np.int64)
     else:
         U, S, Vh = (x.astype(dt, copy=False) for x in _lapack(wrap(xp.ascontiguousarray(a), A._dev), _reduced_svd))
         keep = S > 0 if drv == "gels" else S > rc * S[..., :1]
