@@ -413,8 +413,7 @@ METHODS: dict[str, Any] = {
     "fmod": E.fmod, "pow": E.pow, "float_power": E.float_power, "atan2": E.atan2, "arctan2": E.atan2,
     "maximum": E.maximum, "minimum": E.minimum, "clamp": _CLAMP, "clip": _CLIP, "clamp_min": E.clamp_min,
     "clamp_max": E.clamp_max, "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp, "round": E.round,
-    "logical_not": E.logical_not, "logical_and": E.logical_and, "logical_or": E.logical_or,
-    "logical_xor": E.logical_xor, "bitwise_not": E.bitwise_not, "bitwise_and": E.bitwise_and,
+    **E.LOGICAL_METHODS, "bitwise_not": E.bitwise_not, "bitwise_and": E.bitwise_and,
     "bitwise_or": E.bitwise_or, "bitwise_xor": E.bitwise_xor, "isnan": E.isnan, "isinf": E.isinf,
     "isfinite": E.isfinite, "nan_to_num": E.nan_to_num, "where": _where_method, "nonzero": E.nonzero,
     "argwhere": E.argwhere, "positive": E.positive,
@@ -468,8 +467,7 @@ for _name, _fn in E._UNARY_FNS.items():
     METHODS.setdefault(_name + "_", P.unary_(_name))
 # in-place forms of functions with operands: x.f_(*args) stores f(x, *args) in x (torch's casting rule)
 for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.atan2), ("arctan2", E.atan2),
-                   ("logical_not", E.logical_not), ("logical_and", E.logical_and), ("logical_or", E.logical_or),
-                   ("logical_xor", E.logical_xor), ("bitwise_and", E.bitwise_and), ("bitwise_or", E.bitwise_or),
+                   ("bitwise_and", E.bitwise_and), ("bitwise_or", E.bitwise_or),
                    ("bitwise_xor", E.bitwise_xor), ("bitwise_not", E.bitwise_not), ("nan_to_num", E.nan_to_num),
                    ("round", E.round), ("eq", E.eq), ("ne", E.ne), ("lt", E.lt), ("le", E.le), ("gt", E.gt),
                    ("ge", E.ge), ("greater", E.gt), ("greater_equal", E.ge), ("less", E.lt), ("less_equal", E.le),
@@ -478,6 +476,8 @@ for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.ata
                    ("masked_scatter", IW.masked_scatter)):  # fmt: skip
     METHODS.setdefault(_name, _fn)
     METHODS.setdefault(_name + "_", P.inplace_of(_fn, _name))
+for _name, _fn in E.LOGICAL_INPLACE.items():
+    METHODS[_name + "_"] = P.inplace_of(_fn, _name)
 METHODS["float_power_"] = P.float_power_
 METHODS.update(t_=P.t_, transpose_=P.transpose_, swapdims_=P.transpose_, swapaxes_=P.transpose_, squeeze_=P.squeeze_,
                unsqueeze_=P.unsqueeze_)  # fmt: skip

@@ -272,14 +272,15 @@ CopySlices = node_class("CopySlices", _copyslices_bw)
 CopySlices.name = lambda self: "torch::autograd::CopySlices"
 
 
-def write_out(out: Tensor, r: Tensor, warn_resize: bool = True) -> Tensor:
+def write_out(out: Tensor, r: Tensor, warn_resize: bool = True, diff: bool = True) -> Tensor:
     """torch's out=: out takes r's shape and values (in out's dtype) and is returned. Resizing a non-empty
-    out warns as torch's resize_output does; factory functions (zeros, rand, ...) resize silently."""
+    out warns as torch's resize_output does; factory functions (zeros, rand, ...) resize silently. diff=False:
+    an op without a derivative (logical_*), which torch lets write into an out that requires grad."""
     if not isinstance(out, Tensor):
         raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
     if fusion._LIVE:
         fusion.flush()
-    if ENABLED[0] and (out._rg or r._rg):
+    if diff and ENABLED[0] and (out._rg or r._rg):
         fn = r.grad_fn
         op = autograd._short(fn.name()).rstrip("0123456789").lower() + "(): " if fn is not None else ""  # mul():
         raise RuntimeError(
