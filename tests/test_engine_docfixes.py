@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import make, same
+from helpers import Arg, check, make, same, same_error
 
 import engine
 
@@ -85,3 +85,57 @@ def test_logical_not_out() -> None:
                                   out=T.empty(4, dtype=T.bool)))  # fmt: skip
     o = agree(lambda T: T.logical_not(T.tensor([0.0, 1.0, -10.0]), out=T.empty(3, dtype=T.int16)))
     assert o == "tensor([1, 0, 0], dtype=torch.int16)"
+
+
+# ---- repeat_interleave: the one-argument form, output_size= ---------------------------------------------------------
+def test_repeat_interleave_one_argument_and_output_size() -> None:
+    x = make((2, 3), "float32")
+    r = np.array([1, 2])
+    for fn in (
+        lambda T, x: T.repeat_interleave(x, T.tensor(r), dim=0, output_size=3),
+        lambda T, x: T.repeat_interleave(x, T.tensor(r, dtype=T.int32), 0),
+        lambda T, x: T.repeat_interleave(x, T.tensor([0, 2, 1]), dim=1, output_size=3),
+        lambda T, x: T.repeat_interleave(x, T.tensor(2), dim=1),
+        lambda T, x: T.repeat_interleave(x, T.tensor([3])),
+        lambda T, x: T.repeat_interleave(x, 2, dim=0, output_size=4),
+        lambda T, x: T.repeat_interleave(x, 2, output_size=12),
+        lambda T, x: x.repeat_interleave(T.tensor(r), dim=0, output_size=3),
+        lambda T, x: x.repeat_interleave(2, 1, output_size=6),
+        lambda T, x: x.repeat_interleave(repeats=2, dim=0),
+    ):
+        check(fn, x)
+    for rep in ([1, 2, 3], [0, 0], [], [4, 0, 1]):
+        same(lambda T, v: T.repeat_interleave(v), Arg(np.array(rep, dtype=np.int64)))
+        same(lambda T, v: T.repeat_interleave(v.int()), Arg(np.array(rep, dtype=np.int64)))
+        same(lambda T, v: T.repeat_interleave(repeats=v, output_size=int(v.sum())), Arg(np.array(rep, dtype=np.int64)))
+    errors = [
+        lambda T: T.repeat_interleave(T.tensor([1, 2, 3]), output_size=5),
+        lambda T: T.repeat_interleave(T.tensor([1.0, 2.0])),
+        lambda T: T.repeat_interleave(T.tensor([1, 2], dtype=T.uint8)),
+        lambda T: T.repeat_interleave(T.tensor([[1, 2]])),
+        lambda T: T.repeat_interleave(T.tensor([[1.0, 2.0]])),
+        lambda T: T.repeat_interleave(T.tensor(2)),
+        lambda T: T.repeat_interleave(T.tensor([1, -2])),
+        lambda T: T.repeat_interleave(input=T.tensor([1, 2])),
+        lambda T: T.repeat_interleave(T.tensor([1, 2]), dim=0),
+        lambda T: T.repeat_interleave(),
+        lambda T: T.repeat_interleave(T.tensor([1, 2]), foo=3),
+        lambda T: T.repeat_interleave(T.tensor([1, 2]), True),
+        lambda T: T.repeat_interleave(T.tensor([1, 2]), 2.0),
+        lambda T: T.repeat_interleave(T.tensor([1, 2]), 2, 0, 4),
+        lambda T: T.repeat_interleave(T.ones(2, 2), T.tensor([1, 2]), dim=0, output_size=4),
+        lambda T: T.repeat_interleave(T.ones(2, 2), 2, dim=0, output_size=3),
+        lambda T: T.repeat_interleave(T.ones(2, 2), -1, dim=0, output_size=3),
+        lambda T: T.repeat_interleave(T.ones(2, 2), T.tensor([[1, 2]]), dim=0),
+        lambda T: T.repeat_interleave(T.ones(2, 2), T.tensor([1, 2, 3]), dim=0),
+        lambda T: T.repeat_interleave(T.ones(2, 2), T.tensor([1, 2])),
+        lambda T: T.repeat_interleave(T.ones(2, 2), T.tensor([1.0, 2.0]), dim=0),
+        lambda T: T.repeat_interleave(T.ones(2, 2), T.tensor([1, -2]), dim=0),
+        lambda T: T.repeat_interleave(T.ones(2, 2), T.tensor([1, 2]), dim=2),
+        lambda T: T.ones(2).repeat_interleave(),
+        lambda T: T.ones(2).repeat_interleave(2, foo=1),
+        lambda T: T.ones(2).repeat_interleave(T.tensor([1, 2]), out=T.ones(2)),
+    ]
+    for fn in errors:
+        same_error(fn)
+    assert agree(lambda T: T.repeat_interleave(T.tensor([1, 2, 3]))) == "tensor([0, 1, 1, 2, 2, 2])"
