@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import Arg, check, make, same, same_error
+from helpers import Arg, check, graph, make, same, same_error
 
 import engine
 
@@ -139,3 +139,41 @@ def test_repeat_interleave_one_argument_and_output_size() -> None:
     for fn in errors:
         same_error(fn)
     assert agree(lambda T: T.repeat_interleave(T.tensor([1, 2, 3]))) == "tensor([0, 1, 1, 2, 2, 2])"
+
+
+# ---- inner: N-d operands contract their last dims, a 0-d operand multiplies -----------------------------------------
+INNER_SHAPES = [((2,), (2,)), ((2, 2), (3, 2)), ((2, 2), ()), ((), (3, 2)), ((), ()), ((2, 3, 4), (5, 4)),
+                ((4,), (2, 3, 4)), ((2, 3), (3,)), ((1, 2), (1, 2)), ((3, 1), (1,)), ((0, 2), (3, 2)),
+                ((2, 0), (3, 0))]  # fmt: skip
+
+
+@pytest.mark.parametrize(("sa", "sb"), INNER_SHAPES)
+def test_inner_nd(sa: tuple, sb: tuple) -> None:
+    a, b = make(sa, "float64"), make(sb, "float64", seed=1)
+    check(lambda T, x, y: T.inner(x, y), a, b)
+    check(lambda T, x, y: x.inner(y), a, b)
+    out = same(lambda T, x, y: T.inner(x, y, out=T.empty(0, dtype=T.float64)), a, b)
+    assert out is not None
+    # the whole graph: ViewBackward0 over torch's tensordot (an mm, or a dot for a one-element result)
+    g = [graph(T.inner(T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True))) for T in (torch, engine)]
+    assert g[1] == g[0]
+
+
+def test_inner_docstring_and_errors() -> None:
+    assert agree(lambda T: T.inner(T.tensor([[1.0, 2.0], [3.0, 4.0]]), T.tensor(2.0))) == (
+        "tensor([[2., 4.],\n        [6., 8.]])"
+    )
+    agree(lambda T: T.inner(T.tensor([[1.0, 2.0], [3.0, 4.0]]), T.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])))
+    for fn in (
+        lambda T: T.inner(T.ones(2, 2), T.ones(3, 3)),
+        lambda T: T.inner(T.ones(3), T.ones(2)),
+        lambda T: T.inner(T.ones(2, dtype=T.int64), T.ones(2)),
+        lambda T: T.inner(T.ones(2, 2), T.ones(3, 2, dtype=T.float64)),
+        lambda T: T.inner(T.ones(2), 2),
+        lambda T: T.inner(2, T.ones(2)),
+        lambda T: T.inner(T.ones(2, dtype=T.bool), T.ones(2, dtype=T.bool)),
+        lambda T: T.inner(T.ones(2, 2, dtype=T.bool), T.ones(2, dtype=T.bool)),
+    ):
+        same_error(fn)
+    same(lambda T: T.inner(T.tensor(2), T.ones(2, dtype=T.float64)))
+    same(lambda T: T.inner(T.ones(2, 3, dtype=T.int32), T.ones(4, 3, dtype=T.int32)))

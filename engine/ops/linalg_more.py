@@ -620,7 +620,7 @@ def vdot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A
 
 def _tensordot(a: Tensor, b: Tensor, d1: list, d2: list) -> Tensor:
     """torch's tensordot kernel: size-1 contracted dims summed first, both operands permuted and reshaped to
-    matrices, one mm, the result reshaped (ViewBackward0 on top)."""
+    matrices, one mm (a dot for a one-element result), the result reshaped (ViewBackward0 on top)."""
     if len(d1) != len(d2):
         raise RuntimeError("both dimension lists should have same length")
     if a._data.dtype != b._data.dtype:
@@ -657,6 +657,11 @@ def _tensordot(a: Tensor, b: Tensor, d1: list, d2: list) -> Tensor:
             p2.append(i)
             size2 *= t2._data.shape[i]
             rsizes.append(t2._data.shape[i])
+    if size1 == 1 and size2 == 1:  # one element: torch takes a dot of the two flattened operands (a 1-d one as is)
+        v1, v2 = t1.permute(p1), t2.permute(p2)
+        v1 = v1 if v1._data.ndim == 1 else v1.reshape(csize)
+        v2 = v2 if v2._data.ndim == 1 else v2.reshape(csize)
+        return dot(v1, v2).reshape(tuple(rsizes))
     m1 = t1.permute(p1).reshape(size1, csize)
     m2 = t2.permute(p2).reshape(csize, size2)
     return mm(m1, m2).reshape(tuple(rsizes))
