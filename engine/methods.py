@@ -479,6 +479,7 @@ for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.ata
 for _name, _fn in E.LOGICAL_INPLACE.items():
     METHODS[_name + "_"] = P.inplace_of(_fn, _name)
 METHODS["float_power_"] = P.float_power_
+METHODS.update(resize_=P.resize_, resize_as_=P.resize_as_)
 METHODS.update(t_=P.t_, transpose_=P.transpose_, swapdims_=P.transpose_, swapaxes_=P.transpose_, squeeze_=P.squeeze_,
                unsqueeze_=P.unsqueeze_)  # fmt: skip
 METHODS.update(diagonal=DG.diagonal, diag_embed=DG.diag_embed, fill_diagonal_=DG.fill_diagonal_, unfold=DG.unfold)

@@ -177,3 +177,77 @@ def test_inner_docstring_and_errors() -> None:
         same_error(fn)
     same(lambda T: T.inner(T.tensor(2), T.ones(2, dtype=T.float64)))
     same(lambda T: T.inner(T.ones(2, 3, dtype=T.int32), T.ones(4, 3, dtype=T.int32)))
+
+
+# ---- resize_ -------------------------------------------------------------------------------------------------------
+def _resized(T, make_x, *steps, grow_to=None):  # noqa: ANN001, ANN202
+    """x after each resize_ in steps: its values (the ones a grown storage holds from before only), shape,
+    strides, storage offset, version count and identity."""
+    x = make_x(T)
+    v0 = x._version
+    out = []
+    for s in steps:
+        s = s(T) if callable(s) else s  # noqa: PLW2901
+        r = x.resize_(*s) if isinstance(s, tuple) else x.resize_(s)
+        out.append((r is x, tuple(x.shape), x.stride(), x.storage_offset(), x._version - v0))
+    return out, x if grow_to is None else x.reshape(-1)[:grow_to]
+
+
+RESIZES = {
+    "docstring": (lambda T: T.arange(1.0, 7.0), [(2, 3)]),
+    "tuple": (lambda T: T.arange(1.0, 7.0), [((3, 2),)]),
+    "size": (lambda T: T.arange(1.0, 7.0), [lambda T: (T.Size([3, 2]),)]),
+    "list": (lambda T: T.arange(1, 7), [([3, 2],)]),
+    "shrink_regrow": (lambda T: T.arange(1.0, 7.0), [(2,), (3, 2)]),
+    "same": (lambda T: T.arange(1.0, 7.0), [(6,)]),
+    "empty": (lambda T: T.arange(1.0, 7.0), [(0,), (2, 3)]),
+    "transposed": (lambda T: T.arange(6.0).reshape(2, 3).t(), [(6,)]),
+    "transposed_same": (lambda T: T.arange(6.0).reshape(2, 3).t(), [(3, 2)]),
+    "slice": (lambda T: T.arange(6.0)[2:4], [(3,)]),
+    "strided": (lambda T: T.arange(6.0)[::2], [(2,)]),
+    "expanded": (lambda T: T.ones(2, 2).expand(3, 2, 2), [(2,)]),
+    "scalar": (lambda T: T.tensor(5.0), [(1, 1)]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESIZES))
+def test_resize_(case: str) -> None:
+    make_x, steps = RESIZES[case]
+    same(lambda T: _resized(T, make_x, *steps))
+
+
+def test_resize_grows_views_and_errors() -> None:
+    # growing past the storage: the old values stay in front (the rest is torch's uninitialised memory)
+    same(lambda T: _resized(T, lambda T: T.arange(1.0, 7.0), (3, 4), grow_to=6))
+    same(lambda T: _resized(T, lambda T: T.arange(1.0, 7.0), (2,), (9,), grow_to=6))
+
+    def view_sees(T):  # noqa: ANN001, ANN202 - a shrink keeps the storage: views still alias it
+        x = T.arange(1.0, 7.0)
+        v = x.view(2, 3)
+        x.resize_(4)
+        x[0] = 100
+        return v, x, v._version
+
+    same(view_sees)
+    same(lambda T: T.arange(1.0, 7.0).resize_as_(T.ones(3, 2)))
+    same(lambda T: T.arange(1.0, 7.0).resize_as_(T.ones(2)))
+    for fn in (
+        lambda T: T.ones(2, requires_grad=True).resize_(4),
+        lambda T: T.ones(2, requires_grad=True).resize_(2),
+        lambda T: (T.ones(2, requires_grad=True) * 2).resize_(1),
+        lambda T: T.arange(1.0, 7.0).resize_(),
+        lambda T: T.arange(1.0, 7.0).resize_(-1),
+        lambda T: T.arange(1.0, 7.0).resize_(2, -3),
+        lambda T: T.arange(1.0, 7.0).resize_(2.0),
+        lambda T: T.arange(1.0, 7.0).resize_(2, 3, foo=1),
+        lambda T: T.arange(1.0, 7.0).resize_as_(2),
+    ):
+        same_error(fn)
+
+    def no_grad(T):  # noqa: ANN001, ANN202
+        x = T.ones(2, requires_grad=True)
+        with T.no_grad():
+            return x.resize_(1)
+
+    same_error(no_grad)
+    assert agree(lambda T: T.arange(1.0, 7.0).resize_(2, 3)) == "tensor([[1., 2., 3.],\n        [4., 5., 6.]])"

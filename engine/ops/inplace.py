@@ -624,6 +624,66 @@ def unsqueeze_(x: Tensor, dim: int) -> Tensor:
     return _view_inplace(x, lambda a: unsqueeze(a, dim), "UnsqueezeBackward1")
 
 
+def _storage(d: Any) -> Any:
+    """The array whose memory d views (torch's storage): numpy's and cupy's base chain to its root."""
+    root = d
+    while root.base is not None and type(root.base) is type(d):
+        root = root.base
+    return root
+
+
+def resize_(x: Tensor, *size: Any, memory_format: Any = None) -> Tensor:
+    """torch's resize_: x becomes contiguous with the new sizes over its storage from its storage offset (a
+    smaller size keeps the storage, so growing back shows the old values); past the storage's end a larger
+    storage is allocated with the old contents (torch leaves the new elements uninitialised; here they are 0).
+    Views that shared the old storage keep it (in torch they would follow the reallocated storage)."""
+    from engine.ops.util import int_list
+
+    if not size:
+        raise TypeError('resize_() missing 1 required positional arguments: "size"')
+    sizes = int_list(size, "resize_", "size")
+    if x._rg:
+        raise RuntimeError("cannot resize variables that require grad")
+    n = 1
+    for k in sizes:
+        if k < 0:
+            raise RuntimeError("numel: integer multiplication overflow")
+        n *= k
+    if fusion._LIVE:
+        fusion.flush()
+    d = x._data
+    if d.shape != sizes:
+        xp = x._dev.xp
+        root = _storage(d)
+        offset = x.storage_offset() if root is d.base or root is d else _offset_in(d, root)
+        if root.flags.c_contiguous:
+            flat = root.reshape(-1)
+        else:  # (a root array that is not dense: its elements in memory order stand for the storage)
+            flat = xp.ascontiguousarray(root).reshape(-1)
+        if offset + n > flat.size:
+            grown = xp.zeros(offset + n, dtype=d.dtype)
+            grown[: flat.size] = flat
+            flat = grown
+        x._data = flat[offset : offset + n].reshape(sizes)
+        _bump(x)  # (torch counts a resize that changes the sizes only)
+    return x
+
+
+def _offset_in(d: Any, root: Any) -> int:
+    """d's offset in elements from the start of root's memory."""
+    if type(d) is np.ndarray:
+        return (d.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // d.itemsize
+    return (d.data.ptr - root.data.ptr) // d.itemsize
+
+
+def resize_as_(x: Tensor, the_template: Any, *, memory_format: Any = None) -> Tensor:
+    if not isinstance(the_template, Tensor):
+        raise TypeError(
+            f"resize_as_(): argument 'the_template' (position 1) must be Tensor, not {type(the_template).__name__}"
+        )
+    return resize_(x, tuple(the_template._data.shape))
+
+
 def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
     if requires_grad.__class__ is not bool and not isinstance(requires_grad, np.bool_):
         raise TypeError(
