@@ -59,7 +59,14 @@ from engine.dtypes import (
     set_default_dtype,
     uint8,
 )
-from engine.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from engine.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from engine.legacy import (
     BoolTensor,
     ByteTensor,
@@ -251,7 +258,7 @@ from engine.random import (
     set_rng_state,
 )
 from engine.serialization import load, save
-from engine.tensor import Size, Tensor
+from engine.tensor import Size, Tensor, is_inference
 from engine.typeinfo import finfo, iinfo
 
 float = float32  # noqa: A001

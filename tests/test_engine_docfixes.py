@@ -251,3 +251,41 @@ def test_resize_grows_views_and_errors() -> None:
 
     same_error(no_grad)
     assert agree(lambda T: T.arange(1.0, 7.0).resize_(2, 3)) == "tensor([[1., 2., 3.],\n        [4., 5., 6.]])"
+
+
+# ---- inference tensors ---------------------------------------------------------------------------------------------
+def _inference_facts(T):  # noqa: ANN001, ANN202
+    """is_inference, torch.is_inference and _version (or its error) of tensors made in and out of inference mode."""
+    x = T.ones(3)
+    with T.inference_mode():
+        made = {"mul": T.ones(2) * 2, "of_normal": x * 2, "view_of_normal": x.view(3), "factory": T.zeros(2),
+                "tensor": T.tensor([1.0, 2.0]), "index_of_normal": x[0],
+                "enabled": T.is_inference_mode_enabled()}  # fmt: skip
+        x.add_(1)  # (an in-place change of a normal tensor: it stays normal, and counts)
+    with T.inference_mode(False):
+        made["mode_false"] = T.ones(2) * 2
+    with T.no_grad():
+        made["no_grad"] = T.ones(2) * 2
+
+    @T.inference_mode()
+    def decorated(a):  # noqa: ANN001, ANN202
+        return a * 2, T.is_inference_mode_enabled()
+
+    made["decorated"], made["enabled_in_decorated"] = decorated(x)
+    made["view_of_inference"] = made["mul"][0]
+    made["normal"] = x
+    out = {"enabled_after": T.is_inference_mode_enabled()}
+    for k, t in made.items():
+        if not isinstance(t, T.Tensor):
+            out[k] = t
+            continue
+        out[k] = (t.is_inference(), T.is_inference(t), outcome(lambda T, t=t: t._version, T))
+    return out
+
+
+def test_inference_tensors() -> None:
+    t, e = _inference_facts(torch), _inference_facts(engine)
+    assert e == t
+    assert t["mul"][2] == ("RuntimeError", "Inference tensors do not track version counter.")
+    for fn in (lambda T: T.is_inference(1), lambda T: T.is_inference(), lambda T: T.ones(1).is_inference(1)):
+        same_error(fn)

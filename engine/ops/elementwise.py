@@ -12,7 +12,7 @@ import numpy as np
 from engine.autograd import Node, accumulator, save_out
 from engine.backend import CPU, for_array
 from engine.dtypes import DEFAULT
-from engine.grad_mode import ENABLED
+from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.ops import fusion
 from engine.ops.fma import fma
 from engine.ops.util import edge_of, mixed_device, node_class, result_np, scalar_to
@@ -159,7 +159,7 @@ def binary(
         t._data = out
         t._dev = a._dev
         t._grad = None
-        t._vc = [0, None]
+        t._vc = [0, None] if not INFERENCE[0] else InferenceVC((0, None))
         t._base = None
         t._accum = None
         t._meta = None
