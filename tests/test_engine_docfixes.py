@@ -289,3 +289,56 @@ def test_inference_tensors() -> None:
     assert t["mul"][2] == ("RuntimeError", "Inference tensors do not track version counter.")
     for fn in (lambda T: T.is_inference(1), lambda T: T.is_inference(), lambda T: T.ones(1).is_inference(1)):
         same_error(fn)
+
+
+# ---- default reprs: torch's module paths ---------------------------------------------------------------------------
+def _default_reprs(T):  # noqa: ANN001, ANN202
+    import re
+
+    D = T.utils.data  # noqa: N806
+    L = T.optim.lr_scheduler  # noqa: N806
+    ds = D.TensorDataset(T.ones(4, 2))
+
+    class MyData(D.Dataset):
+        def __len__(self) -> int:
+            return 3
+
+        def __getitem__(self, i: int) -> int:
+            return i
+
+    class MyIterable(D.IterableDataset):
+        def __iter__(self):  # noqa: ANN204
+            return iter(range(3))
+
+    opt = T.optim.SGD([T.zeros(1, requires_grad=True)], lr=0.1)
+
+    class MyStep(L.StepLR):
+        pass
+
+    objs = [
+        ds, D.Subset(ds, [0]), D.random_split(ds, [2, 2]), D.ConcatDataset([ds, ds]), D.ChainDataset([MyIterable()]),
+        D.DataLoader(ds), iter(D.DataLoader(ds)), iter(D.DataLoader(ds, num_workers=2)),
+        iter(D.DataLoader(ds, num_workers=2, persistent_workers=True)), type(iter(D.DataLoader(ds))),
+        type(iter(D.DataLoader(ds, num_workers=1))), D.SequentialSampler(ds), D.RandomSampler(ds),
+        D.SubsetRandomSampler([0, 1]), D.WeightedRandomSampler([0.5, 0.5], 2),
+        D.BatchSampler(D.SequentialSampler(ds), 2, False), D.DataLoader(MyIterable()).sampler,
+        D.DataLoader(ds).batch_sampler, MyData(), MyIterable(),
+        L.StepLR(opt, 1), L.LambdaLR(opt, lambda e: 1.0), L.MultiplicativeLR(opt, lambda e: 1.0),
+        L.MultiStepLR(opt, [1]), L.ConstantLR(opt), L.LinearLR(opt), L.ExponentialLR(opt, 0.9), L.PolynomialLR(opt),
+        L.CosineAnnealingLR(opt, 3), L.ReduceLROnPlateau(opt), L.CyclicLR(opt, 0.01, 0.1),
+        L.CosineAnnealingWarmRestarts(opt, 2), L.OneCycleLR(opt, 0.1, total_steps=10),
+        L.SequentialLR(opt, [L.StepLR(opt, 1), L.StepLR(opt, 1)], [1]), L.ChainedScheduler([L.StepLR(opt, 1)]),
+        MyStep(opt, 1),
+    ]  # fmt: skip
+    return [re.sub(r"0x[0-9a-f]+", "0x", repr(o)) for o in objs]
+
+
+def test_default_reprs_name_torch_modules() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t, e = _default_reprs(torch), _default_reprs(engine)
+    assert e == t
+    assert t[0] == "<torch.utils.data.dataset.TensorDataset object at 0x>"
+    # the classes keep the engine's module (tsr's sandbox decides attribute access by it)
+    assert engine.utils.data.DataLoader.__module__.startswith("engine")
+    assert type(iter(engine.utils.data.DataLoader([1]))).__module__.startswith("engine")

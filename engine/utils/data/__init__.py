@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import engine
-from engine.naming import TorchNamed
+from engine.naming import TorchNamed, object_repr
 from engine.tensor import Tensor
 
 
@@ -49,6 +49,7 @@ class Dataset(metaclass=_DataType):
     """A map-style dataset: subclasses define __getitem__ (and usually __len__)."""
 
     _torch_name = _DATASET
+    __repr__ = object_repr  # (torch's module path in the default repr, for every class below too)
 
     def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -202,6 +203,7 @@ class Sampler(metaclass=_DataType):
     arguments: `super().__init__(data_source)` is object's TypeError there and here.)"""
 
     _torch_name = _SAMPLER
+    __repr__ = object_repr
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError
@@ -411,6 +413,7 @@ class DataLoader(metaclass=_DataType):
     """Batches of a dataset: torch.utils.data.DataLoader, loading in this process."""
 
     _torch_name = "torch.utils.data.dataloader.DataLoader"
+    __repr__ = object_repr
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0, collate_fn: Callable | None = None,
@@ -483,11 +486,11 @@ class DataLoader(metaclass=_DataType):
     def __iter__(self) -> _LoaderIter:
         if self.persistent_workers and self.num_workers > 0:  # torch keeps the one iterator and its workers
             if self._iterator is None:
-                self._iterator = _LoaderIter(self)
+                self._iterator = _MultiProcessingDataLoaderIter(self)
             else:
                 self._iterator._reset()
             return self._iterator
-        return _LoaderIter(self)
+        return _MultiProcessingDataLoaderIter(self) if self.num_workers else _SingleProcessDataLoaderIter(self)
 
     def __len__(self) -> int:
         if self._iterable:
@@ -499,6 +502,8 @@ class DataLoader(metaclass=_DataType):
 
 
 class _InfiniteConstantSampler(Sampler):
+    _torch_name = "torch.utils.data.dataloader.{name}"
+
     def __iter__(self) -> Iterator[None]:
         while True:
             yield None
@@ -561,12 +566,14 @@ class _Worker:
             gen.set_state(main)
 
 
-class _LoaderIter:
+class _LoaderIter(metaclass=_DataType):
     """One pass over a DataLoader, as torch's iterators make it. Made by iter(loader), which draws the base seed
     (one random_() of the loader's generator, or the global one) as torch's iterator does for its workers, so the
     random stream after a pass is torch's. With workers, batch k is fetched by worker k mod num_workers (by the
     ones still running, for an iterable dataset whose copies run out), each under its own seeded stream, and the
     first prefetch_factor * num_workers indices are taken at iter() time, as torch's prefetching takes them."""
+
+    __repr__ = object_repr
 
     def __init__(self, loader: DataLoader) -> None:
         self._loader = loader
@@ -655,3 +662,15 @@ class _LoaderIter:
 
     def __len__(self) -> int:
         return len(self._loader)
+
+
+class _SingleProcessDataLoaderIter(_LoaderIter):
+    """iter(loader) with num_workers=0, under torch's class name."""
+
+    _torch_name = "torch.utils.data.dataloader.{name}"
+
+
+class _MultiProcessingDataLoaderIter(_LoaderIter):
+    """iter(loader) with workers (run here in this process), under torch's class name."""
+
+    _torch_name = "torch.utils.data.dataloader.{name}"
