@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import Arg, check, graph, make, same, same_error
+from helpers import Arg, assert_same, check, graph, make, same, same_error
 
 import engine
 
@@ -342,3 +342,60 @@ def test_default_reprs_name_torch_modules() -> None:
     # the classes keep the engine's module (tsr's sandbox decides attribute access by it)
     assert engine.utils.data.DataLoader.__module__.startswith("engine")
     assert type(iter(engine.utils.data.DataLoader([1]))).__module__.startswith("engine")
+
+
+# ---- typing generics: Dataset[...], Sampler[...], DataLoader[...] ---------------------------------------------------
+GENERIC_NAMES = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset", "Sampler",
+                 "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+                 "DataLoader"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", GENERIC_NAMES)
+def test_data_classes_subscript_as_torchs_generics(name: str) -> None:
+    from typing import List  # noqa: UP035 - the repr of a typing alias argument
+
+    # fmt: off
+    agree(lambda T: getattr(T.utils.data, name)[int])
+    agree(lambda T: getattr(T.utils.data, name)[List[int]])  # noqa: UP006
+    agree(lambda T: getattr(T.utils.data, name)[int, str])
+    agree(lambda T: getattr(T.utils.data, name)[()])
+    agree(lambda T: (getattr(T.utils.data, name)[int].__args__,
+                     getattr(T.utils.data, name)[int] == getattr(T.utils.data, name)[int]))
+    # fmt: on
+
+
+def _subscripted_bases(T):  # noqa: ANN001, ANN202
+    D = T.utils.data  # noqa: N806
+
+    class MySampler(D.Sampler[int]):  # the Sampler docstring's example
+        def __init__(self, n: int) -> None:
+            self.n = n
+
+        def __iter__(self):  # noqa: ANN204
+            return iter(range(self.n - 1, -1, -1))
+
+        def __len__(self) -> int:
+            return self.n
+
+    class MyData(D.Dataset[T.Tensor]):
+        def __getitem__(self, i: int) -> T.Tensor:
+            return T.tensor([i])
+
+        def __len__(self) -> int:
+            return 3
+
+    class MyStream(D.IterableDataset[int]):
+        def __iter__(self):  # noqa: ANN204
+            return iter(range(3, 7))
+
+    s = MySampler(3)
+    loaded = list(D.DataLoader(MyData(), batch_size=2, sampler=MySampler(3)))
+    return (list(s), isinstance(s, D.Sampler), loaded, list(D.DataLoader(MyStream())),
+            repr(MySampler.__orig_bases__), outcome(lambda T: MyData[int], T))  # fmt: skip
+
+
+def test_subscripted_base_classes() -> None:
+    t, e = _subscripted_bases(torch), _subscripted_bases(engine)
+    assert t[0] == [2, 1, 0]
+    assert_same(e[:4], t[:4])
+    assert e[4:] == t[4:]
