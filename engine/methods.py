@@ -383,6 +383,12 @@ def _bool_invert(self: Tensor) -> Tensor:
     return E.bitwise_not(self)
 
 
+def _multinomial_method(self: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
+    from engine.creation import multinomial
+
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
 def _contains(self: Tensor, element: Any) -> bool:
     if not isinstance(element, (Tensor, int, float, bool)):
         raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
@@ -480,6 +486,13 @@ for _name, _fn in E.LOGICAL_INPLACE.items():
     METHODS[_name + "_"] = P.inplace_of(_fn, _name)
 METHODS["float_power_"] = P.float_power_
 METHODS.update(resize_=P.resize_, resize_as_=P.resize_as_)
+# in-place forms torch has beside the out-of-place methods above: x.f_(*args) stores f(x, *args) in x
+METHODS.update(cumsum_=P.cumsum_, cumprod_=P.cumprod_)
+for _name, _fn in (("tril", I.tril), ("triu", I.triu), ("true_divide", E.div), ("addmm", L.addmm)):
+    METHODS.setdefault(_name + "_", P.inplace_of(_fn, _name))
+METHODS.setdefault("bitwise_left_shift_", P.inplace_of(E.bitwise_left_shift, "bitwise_left_shift"))
+METHODS.setdefault("bitwise_right_shift_", P.inplace_of(E.bitwise_right_shift, "bitwise_right_shift"))
+METHODS.setdefault("multinomial", _multinomial_method)
 METHODS.update(t_=P.t_, transpose_=P.transpose_, swapdims_=P.transpose_, swapaxes_=P.transpose_, squeeze_=P.squeeze_,
                unsqueeze_=P.unsqueeze_)  # fmt: skip
 METHODS.update(diagonal=DG.diagonal, diag_embed=DG.diag_embed, fill_diagonal_=DG.fill_diagonal_, unfold=DG.unfold)
@@ -520,6 +533,9 @@ for _name, _fn in EM.FUNCTIONS.items():
     METHODS.setdefault(_name, _fn)
     if _name in EM.FNS:  # (the unary ones have in-place forms: x.asinh_())
         METHODS.setdefault(_name + "_", P.unary_fn_(_fn, _name))
+# torch defines no derivative for asinh_/acosh_/atanh_: their nodes are {Op}Backward1 that refuse backward
+for _name in ("asinh", "acosh", "atanh"):
+    METHODS[_name + "_"] = P.inplace_not_differentiable(METHODS[_name + "_"], _name)
 METHODS["arcsinh"], METHODS["arccosh"], METHODS["arctanh"] = EM.FNS["asinh"], EM.FNS["acosh"], EM.FNS["atanh"]
 METHODS["negative"] = E.neg
 METHODS["absolute"] = E.abs
@@ -534,6 +550,10 @@ for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS}.items():
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)
 
+for _alias, _name in (("absolute_", "abs_"), ("negative_", "neg_"), ("arccos_", "acos_"), ("arcsin_", "asin_"),
+                      ("arctan_", "atan_"), ("arccosh_", "acosh_"), ("arcsinh_", "asinh_"),
+                      ("arctanh_", "atanh_")):  # fmt: skip
+    METHODS.setdefault(_alias, METHODS[_name])
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, numpy_names(_fn, _name) if not isinstance(_fn, property) else _fn)
 

@@ -399,3 +399,84 @@ def test_subscripted_base_classes() -> None:
     assert t[0] == [2, 1, 0]
     assert_same(e[:4], t[:4])
     assert e[4:] == t[4:]
+
+
+# ---- coverage: in-place forms ----------------------------------------------------------------------------------------
+# torch.<name>(x, *args) on a non-leaf: values, grad_fn names and gradients (x in (0.1, 0.9): every domain fits)
+TORCH_INPLACE = {
+    "abs_": (), "acos_": (), "arccos_": (), "asin_": (), "arcsin_": (), "atan_": (), "arctan_": (), "ceil_": (),
+    "clamp_": (0.3, 0.6), "clamp_max_": (0.5,), "clamp_min_": (0.5,), "clip_": (0.3,), "cos_": (), "cosh_": (),
+    "deg2rad_": (), "erf_": (), "erfc_": (), "exp2_": (), "exp_": (), "expm1_": (), "fill_": (2.5,), "fix_": (),
+    "floor_": (), "frac_": (), "i0_": (), "log10_": (), "log1p_": (), "log2_": (), "log_": (), "logit_": (),
+    "nan_to_num_": (), "neg_": (), "negative_": (), "rad2deg_": (), "reciprocal_": (), "relu_": (), "round_": (),
+    "rsqrt_": (), "sigmoid_": (), "sin_": (), "sinc_": (), "sinh_": (), "sqrt_": (), "tan_": (), "tanh_": (),
+    "trunc_": (), "asinh_": (), "arcsinh_": (), "atanh_": (), "arctanh_": (),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_INPLACE))
+def test_torch_inplace_functions(name: str) -> None:
+    x = make((2, 3), "float64", 0.1, 0.9)
+    args = TORCH_INPLACE[name]
+    check(lambda T, a: getattr(T, name)(a * 1, *args), x)
+    check(lambda T, a: getattr(T, name)(a.detach().clone(), *args), x)
+    same_error(lambda T: getattr(T, name)(1.0, *args))
+    same_error(lambda T: getattr(T, name)(T.ones(2, requires_grad=True), *args))
+
+
+def test_torch_inplace_functions_with_operands() -> None:
+    x = make((2, 3), "float64", 0.1, 0.9)
+    check(lambda T, a: T.acosh_(a + 1), x)
+    check(lambda T, a: T.arccosh_(a + 1), x)
+    check(lambda T, a, b: T.xlogy_(a * 1, b), x, make((2, 3), "float64", 0.5, 2, seed=1))
+    same(lambda T: T.gcd_(T.tensor([4, 6, 9]), T.tensor([6, 4, 3])))
+    same(lambda T: T.lcm_(T.tensor([4, 6, 9]), T.tensor([6, 4, 3])))
+    same(lambda T: T.detach_(T.ones(2, requires_grad=True) * 2))
+    same(lambda T: T.resize_as_(T.arange(6.0), T.ones(2, 3)))
+    same(lambda T: T.nan_to_num_(T.tensor([float("nan"), float("inf"), 1.0]), 0.5, 9.0, -9.0))
+    same(lambda T: T.fill_(T.ones(2, dtype=T.int64), T.tensor(3)))
+
+
+METHOD_INPLACE = {
+    "cumsum_": lambda T, x: (x * 1).cumsum_(1), "cumsum_dtype": lambda T, x: (x * 1).cumsum_(0, dtype=T.float64),
+    "cumsum_kw": lambda T, x: (x * 1).cumsum_(dim=1), "cumprod_": lambda T, x: (x * 1).cumprod_(0),
+    "cumsum_int": lambda T, x: T.arange(6).reshape(2, 3).cumsum_(1),
+    "cumprod_int": lambda T, x: T.arange(1, 7).reshape(2, 3).cumprod_(dim=-1),
+    "cumsum_no_dim": lambda T, x: (x * 1).cumsum_(),
+    "cumsum_other_dtype": lambda T, x: T.arange(6).cumsum_(0, dtype=T.float32),
+    "cumprod_half": lambda T, x: T.arange(3).cumprod_(0, dtype=T.float16),
+    "cumsum_bool": lambda T, x: T.ones(3, dtype=T.bool).cumsum_(0),
+    "cumprod_bool": lambda T, x: T.ones(3, dtype=T.bool).cumprod_(0),
+    "tril_": lambda T, x: (x * 1).tril_(), "tril_diag": lambda T, x: (x * 1).tril_(-1),
+    "triu_": lambda T, x: (x * 1).triu_(1), "tril_1d": lambda T, x: T.ones(3).tril_(),
+    "tril_leaf": lambda T, x: x.tril_(),
+    "true_divide_": lambda T, x: (x * 1).true_divide_(x.detach() + 5),
+    "addmm_": lambda T, x: (x * 1).addmm_(x, x, beta=2), "absolute_": lambda T, x: (x * 1).absolute_(),
+    "negative_": lambda T, x: (x * 1).negative_(), "arccos_": lambda T, x: (x * 0.1).arccos_(),
+    "arcsin_": lambda T, x: (x * 0.1).arcsin_(), "arctan_": lambda T, x: (x * 1).arctan_(),
+    "arcsinh_": lambda T, x: (x * 1).arcsinh_(), "arccosh_": lambda T, x: (x.abs() + 1).arccosh_(),
+    "arctanh_": lambda T, x: (x * 0.1).arctanh_(), "asinh_": lambda T, x: (x * 1).asinh_(),
+    "left_shift": lambda T, x: T.arange(6).bitwise_left_shift_(2),
+    "right_shift": lambda T, x: T.arange(6).bitwise_right_shift_(T.tensor(1)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(METHOD_INPLACE))
+def test_tensor_inplace_methods(case: str) -> None:
+    check(METHOD_INPLACE[case], make((3, 3), "float64"))
+
+
+def test_functional_inplace_and_multinomial() -> None:
+    x = make((2, 3), "float64")
+    check(lambda T, a: T.nn.functional.relu_(a * 1), x)
+    check(lambda T, a: T.nn.functional.leaky_relu_(a * 1), x)
+    check(lambda T, a: T.nn.functional.leaky_relu_(a * 1, 0.2), x)
+    for name in ("relu_", "leaky_relu_"):
+        same_error(lambda T, n=name: getattr(T.nn.functional, n)(1.0))
+        same_error(lambda T, n=name: getattr(T.nn.functional, n)(T.ones(2, requires_grad=True)))
+    p = make((3, 4), "float64", 0.1, 0.9)
+    same(lambda T, a: (T.manual_seed(0), a.multinomial(2))[1], Arg(p))
+    same(lambda T, a: (T.manual_seed(0), a.multinomial(5, True))[1], Arg(p))
+    same(lambda T, a: a.multinomial(2, generator=T.Generator().manual_seed(3)), Arg(p))
+    same(lambda T, a: (T.manual_seed(1), a[0].multinomial(num_samples=3, replacement=False))[1], Arg(p))
+    same_error(lambda T, a: a.multinomial(5), Arg(p))

@@ -750,6 +750,56 @@ def unary_fn_(fn: Any, name: str) -> Any:
     return op
 
 
+def _cumulative_(name: str) -> Any:
+    """x.cumsum_(dim, dtype=None), x.cumprod_: the scan stored in x, whose dtype a given dtype must equal."""
+
+    def op(x: Tensor, *args: Any, **kw: Any) -> Tensor:
+        from engine.dtypes import to_dtype
+        from engine.ops import reduce
+
+        if not args and "dim" not in kw:
+            raise TypeError(f'{name}_() missing 1 required positional arguments: "dim"')
+        dt = kw.get("dtype")
+        if dt is not None and to_dtype(dt) != x.dtype:
+            raise RuntimeError(
+                f"Bad in-place call: input tensor dtype {x.dtype.name_for_error()} and output tensor dtype "
+                f"{to_dtype(dt).name_for_error()} should match"
+            )
+        if x._data.dtype.kind == "b":  # (the scan would be long: torch's out= kernel has no bool)
+            raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+        fn = getattr(reduce, name)
+        return apply(x, lambda a: fn(a, *args, **kw), fits=False)
+
+    op.__name__ = name + "_"
+    return op
+
+
+cumsum_ = _cumulative_("cumsum")
+cumprod_ = _cumulative_("cumprod")
+
+
+def _refuse_inplace(self: Any, g: Tensor, *saved: Any) -> tuple:
+    raise NotImplementedError(f"the derivative for 'inplace version of {self._op}' is not implemented.")
+
+
+def inplace_not_differentiable(op: Any, name: str) -> Any:
+    """x.name_() where torch's derivatives.yaml says not_implemented("inplace version of name"): the node is
+    {Name}Backward1 (in place of the op's own Backward0), and running it raises torch's error."""
+    cls = node_class(f"{name.capitalize()}Backward1", _refuse_inplace)
+    cls._op = name
+    own = f"{name.capitalize()}Backward0"
+
+    def run(x: Tensor) -> Tensor:
+        r = op(x)
+        fn = _GRAD_FN.__get__(r)
+        if fn is not None and type(fn).__name__ == own:
+            fn.__class__ = cls
+        return r
+
+    run.__name__ = name + "_"
+    return run
+
+
 def unary_(name: str) -> Any:
     def op(x: Tensor) -> Tensor:
         from engine.ops import elementwise
