@@ -60,7 +60,14 @@ from engine.dtypes import (
     set_default_dtype,
     uint8,
 )
-from engine.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from engine.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from engine.legacy import (
     BoolTensor,
     ByteTensor,
@@ -256,7 +263,7 @@ from engine.random import (
     set_rng_state,
 )
 from engine.serialization import load, save
-from engine.tensor import Size, Tensor
+from engine.tensor import Size, Tensor, is_inference
 from engine.typeinfo import finfo, iinfo
 
 float = float32  # noqa: A001
@@ -415,6 +422,55 @@ def _install_arg_checks() -> None:
 
 
 _install_arg_checks()
+
+# torch's top-level in-place functions: torch.relu_(x) is x.relu_() (with the parser's check of the tensor)
+_INPLACE_FUNCTIONS = (
+    "abs_ acos_ acosh_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ asinh_ atan_ atanh_ ceil_ clamp_ "
+    "clamp_max_ clamp_min_ clip_ cos_ cosh_ deg2rad_ detach_ erf_ erfc_ exp2_ exp_ expm1_ fill_ fix_ floor_ frac_ "
+    "gcd_ i0_ lcm_ log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ rad2deg_ reciprocal_ relu_ "
+    "resize_as_ round_ rsqrt_ sigmoid_ sin_ sinc_ sinh_ sqrt_ tan_ tanh_ trunc_ xlogy_"
+).split()
+
+
+_CLAMP_OVERLOADS = ("(Tensor input, Tensor min = None, Tensor max = None)",
+                    "(Tensor input, Number min = None, Number max = None)")  # fmt: skip
+# the ones with two overloads: a non-tensor input gets the parser's invalid-combination message
+_INPLACE_OVERLOADS = {
+    "fill_": (("(Tensor input, Tensor value)", "(Tensor input, Number value)"), 2),
+    "clamp_": (_CLAMP_OVERLOADS, 3),
+    "clip_": (_CLAMP_OVERLOADS, 3),
+    "clamp_min_": (("(Tensor input, Tensor min)", "(Tensor input, Number min)"), 2),
+    "clamp_max_": (("(Tensor input, Tensor max)", "(Tensor input, Number max)"), 2),
+}
+
+
+def _overloaded(fn: object, name: str, overloads: tuple, n: int) -> object:
+    import functools
+
+    from engine.ops.util import invalid_combination
+
+    @functools.wraps(fn)
+    def checked(input: object, *args: object, **kwargs: object) -> object:  # noqa: A002
+        if not isinstance(input, Tensor):  # (the parser marks the arguments when all of them were given)
+            raise invalid_combination(name, (input, *args), overloads, len(args) + 1 == n)
+        return fn(input, *args, **kwargs)
+
+    return checked
+
+
+def _install_inplace_functions() -> None:
+    from engine.nn.arg_checks import parser
+
+    g = globals()
+    for name in _INPLACE_FUNCTIONS:
+        if name not in g and hasattr(Tensor, name):
+            fn = getattr(Tensor, name)
+            g[name] = (
+                _overloaded(fn, name, *_INPLACE_OVERLOADS[name]) if name in _INPLACE_OVERLOADS else parser(fn, name)
+            )
+
+
+_install_inplace_functions()
 
 range = range_  # noqa: A001 - torch's name
 

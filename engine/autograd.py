@@ -16,7 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from engine.grad_mode import ENABLED
+from engine import grad_mode  # noqa: F401 - torch.autograd.grad_mode
+from engine.grad_mode import (  # noqa: F401 - torch.autograd's own names for them
+    ENABLED,
+    enable_grad,
+    inference_mode,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from engine.naming import TorchNamed
 from engine.ops import fusion
 from engine.ops.cascade_sum import dim_sum

@@ -8,6 +8,19 @@ from collections.abc import Callable
 from typing import Any
 
 ENABLED = [True]
+#: inference mode: tensors made while it is on are inference tensors (their version counter an InferenceVC)
+INFERENCE = [False]
+
+
+class InferenceVC(list):
+    """An inference tensor's version counter ([count, site] like any other, shared by its views): torch keeps
+    none, so Tensor._version refuses to read it and is_inference() tests for it."""
+
+    __slots__ = ()
+
+
+def is_inference_mode_enabled() -> bool:
+    return INFERENCE[0]
 
 
 def is_grad_enabled() -> bool:
@@ -99,3 +112,25 @@ class set_grad_enabled(_Mode):  # noqa: N801
 class inference_mode(_Mode):  # noqa: N801
     def __init__(self, mode: bool = True) -> None:
         self.mode = not mode
+
+    def __enter__(self) -> None:
+        self.prev = ENABLED[0], INFERENCE[0]
+        ENABLED[0] = self.mode
+        INFERENCE[0] = not self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        ENABLED[0], INFERENCE[0] = self.prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = ENABLED[0], INFERENCE[0]
+            ENABLED[0], INFERENCE[0] = mode, not mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                ENABLED[0], INFERENCE[0] = prev
+
+        return wrapper

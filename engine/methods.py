@@ -383,6 +383,12 @@ def _bool_invert(self: Tensor) -> Tensor:
     return E.bitwise_not(self)
 
 
+def _multinomial_method(self: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
+    from engine.creation import multinomial
+
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
 def _contains(self: Tensor, element: Any) -> bool:
     if not isinstance(element, (Tensor, int, float, bool)):
         raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
@@ -413,8 +419,7 @@ METHODS: dict[str, Any] = {
     "fmod": E.fmod, "pow": E.pow, "float_power": E.float_power, "atan2": E.atan2, "arctan2": E.atan2,
     "maximum": E.maximum, "minimum": E.minimum, "clamp": _CLAMP, "clip": _CLIP, "clamp_min": E.clamp_min,
     "clamp_max": E.clamp_max, "addcmul": E.addcmul, "addcdiv": E.addcdiv, "lerp": E.lerp, "round": E.round,
-    "logical_not": E.logical_not, "logical_and": E.logical_and, "logical_or": E.logical_or,
-    "logical_xor": E.logical_xor, "bitwise_not": E.bitwise_not, "bitwise_and": E.bitwise_and,
+    **E.LOGICAL_METHODS, "bitwise_not": E.bitwise_not, "bitwise_and": E.bitwise_and,
     "bitwise_or": E.bitwise_or, "bitwise_xor": E.bitwise_xor, "isnan": E.isnan, "isinf": E.isinf,
     "isfinite": E.isfinite, "nan_to_num": E.nan_to_num, "where": _where_method, "nonzero": E.nonzero,
     "argwhere": E.argwhere, "positive": E.positive,
@@ -432,7 +437,7 @@ METHODS: dict[str, Any] = {
     "unflatten": S.unflatten, "ravel": S.ravel, "transpose": S.transpose, "swapaxes": S.transpose,
     "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim, "moveaxis": S.movedim,
     "adjoint": S.adjoint, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
-    "broadcast_to": S.broadcast_to, "repeat": S.repeat, "repeat_interleave": S.repeat_interleave, "flip": S.flip,
+    "broadcast_to": S.broadcast_to, "repeat": S.repeat, "repeat_interleave": S.repeat_interleave_method, "flip": S.flip,
     "tile": S.tile, "diag": S.diag,
     "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "clone": S.clone, "contiguous": S.contiguous,
     "detach": S.detach,
@@ -442,7 +447,7 @@ METHODS: dict[str, Any] = {
     "take": I.take, "chunk": I.chunk, "split": I.split, "tensor_split": I.tensor_split, "unbind": I.unbind,
     "narrow": I.narrow, "select": I.select, "tril": I.tril, "triu": I.triu,
     # linear algebra
-    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.dot, "outer": L.outer,
+    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.inner, "outer": L.outer,
     "ger": L.outer, "addmm": L.addmm,
     # in-place
     "add_": P.add_, "sub_": P.sub_, "subtract_": P.sub_, "mul_": P.mul_, "multiply_": P.mul_, "div_": P.div_,
@@ -468,8 +473,7 @@ for _name, _fn in E._UNARY_FNS.items():
     METHODS.setdefault(_name + "_", P.unary_(_name))
 # in-place forms of functions with operands: x.f_(*args) stores f(x, *args) in x (torch's casting rule)
 for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.atan2), ("arctan2", E.atan2),
-                   ("logical_not", E.logical_not), ("logical_and", E.logical_and), ("logical_or", E.logical_or),
-                   ("logical_xor", E.logical_xor), ("bitwise_and", E.bitwise_and), ("bitwise_or", E.bitwise_or),
+                   ("bitwise_and", E.bitwise_and), ("bitwise_or", E.bitwise_or),
                    ("bitwise_xor", E.bitwise_xor), ("bitwise_not", E.bitwise_not), ("nan_to_num", E.nan_to_num),
                    ("round", E.round), ("eq", E.eq), ("ne", E.ne), ("lt", E.lt), ("le", E.le), ("gt", E.gt),
                    ("ge", E.ge), ("greater", E.gt), ("greater_equal", E.ge), ("less", E.lt), ("less_equal", E.le),
@@ -478,7 +482,17 @@ for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.ata
                    ("masked_scatter", IW.masked_scatter)):  # fmt: skip
     METHODS.setdefault(_name, _fn)
     METHODS.setdefault(_name + "_", P.inplace_of(_fn, _name))
+for _name, _fn in E.LOGICAL_INPLACE.items():
+    METHODS[_name + "_"] = P.inplace_of(_fn, _name)
 METHODS["float_power_"] = P.float_power_
+METHODS.update(resize_=P.resize_, resize_as_=P.resize_as_)
+# in-place forms torch has beside the out-of-place methods above: x.f_(*args) stores f(x, *args) in x
+METHODS.update(cumsum_=P.cumsum_, cumprod_=P.cumprod_)
+for _name, _fn in (("tril", I.tril), ("triu", I.triu), ("true_divide", E.div), ("addmm", L.addmm)):
+    METHODS.setdefault(_name + "_", P.inplace_of(_fn, _name))
+METHODS.setdefault("bitwise_left_shift_", P.inplace_of(E.bitwise_left_shift, "bitwise_left_shift"))
+METHODS.setdefault("bitwise_right_shift_", P.inplace_of(E.bitwise_right_shift, "bitwise_right_shift"))
+METHODS.setdefault("multinomial", _multinomial_method)
 METHODS.update(t_=P.t_, transpose_=P.transpose_, swapdims_=P.transpose_, swapaxes_=P.transpose_, squeeze_=P.squeeze_,
                unsqueeze_=P.unsqueeze_)  # fmt: skip
 METHODS.update(diagonal=DG.diagonal, diag_embed=DG.diag_embed, fill_diagonal_=DG.fill_diagonal_, unfold=DG.unfold)
@@ -519,6 +533,9 @@ for _name, _fn in EM.FUNCTIONS.items():
     METHODS.setdefault(_name, _fn)
     if _name in EM.FNS:  # (the unary ones have in-place forms: x.asinh_())
         METHODS.setdefault(_name + "_", P.unary_fn_(_fn, _name))
+# torch defines no derivative for asinh_/acosh_/atanh_: their nodes are {Op}Backward1 that refuse backward
+for _name in ("asinh", "acosh", "atanh"):
+    METHODS[_name + "_"] = P.inplace_not_differentiable(METHODS[_name + "_"], _name)
 METHODS["arcsinh"], METHODS["arccosh"], METHODS["arctanh"] = EM.FNS["asinh"], EM.FNS["acosh"], EM.FNS["atanh"]
 METHODS["negative"] = E.neg
 METHODS["absolute"] = E.abs
@@ -533,6 +550,10 @@ for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS}.items():
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)
 
+for _alias, _name in (("absolute_", "abs_"), ("negative_", "neg_"), ("arccos_", "acos_"), ("arcsin_", "asin_"),
+                      ("arctan_", "atan_"), ("arccosh_", "acosh_"), ("arcsinh_", "asinh_"),
+                      ("arctanh_", "atanh_")):  # fmt: skip
+    METHODS.setdefault(_alias, METHODS[_name])
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, numpy_names(_fn, _name) if not isinstance(_fn, property) else _fn)
 

@@ -22,6 +22,17 @@ class TorchNamed(type):
         return f"<class '{cls._torch_name.format(name=cls.__name__)}'>"
 
 
+def object_repr(self: object) -> str:
+    """object.__repr__ as torch's objects print (`<torch.utils.data.dataloader.DataLoader object at 0x...>`):
+    an engine class with its own _torch_name shows that path; any other class, a script's subclass included,
+    prints as Python prints it. The class's __module__ stays the engine's (tsr's sandbox reads it)."""
+    cls = type(self)
+    name = cls.__dict__.get("_torch_name")
+    if name is None:
+        return object.__repr__(self)
+    return f"<{name.format(name=cls.__name__)} object at {id(self):#x}>"
+
+
 class _Result(tuple, metaclass=TorchNamed):
     """torch.return_types.X: a named tuple of tensors that prints as torch prints it."""
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from engine.backend import CPU, host
 from engine.dtypes import FROM_NP
-from engine.grad_mode import ENABLED
+from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import TorchNamed
 from engine.warn import user_stacklevel
 
@@ -256,7 +256,15 @@ class Tensor(metaclass=TorchNamed):
     @property
     def _version(self) -> int:
         """torch's Tensor._version: how many in-place changes this memory has seen (shared by views)."""
+        if type(self._vc) is InferenceVC:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
+
+    def is_inference(self, *args: Any) -> bool:
+        """Whether the tensor was made in inference mode (or is a view of one that was)."""
+        if args:
+            raise TypeError(f"TensorBase.is_inference() takes no arguments ({len(args)} given)")
+        return type(self._vc) is InferenceVC
 
     # ---- conversions ----------------------------------------------------------------------
     def _host(self) -> np.ndarray:
@@ -380,11 +388,23 @@ def wrap(data: Any, dev: Any = CPU) -> Tensor:
     t._rg = False
     t.grad_fn = None
     t._grad = None
-    t._vc = [0, None]
+    t._vc = [0, None] if not INFERENCE[0] else InferenceVC((0, None))
     t._base = None
     t._accum = None
     t._meta = None
     return t
+
+
+_NOARG: Any = object()
+
+
+def is_inference(input: Any = _NOARG) -> bool:  # noqa: A002
+    """torch.is_inference(input)."""
+    if not isinstance(input, Tensor):
+        if input is _NOARG:
+            raise TypeError('is_inference() missing 1 required positional arguments: "input"')
+        raise TypeError(f"is_inference(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return type(input._vc) is InferenceVC
 
 
 def wrap_any(data: Any, dev: Any = CPU) -> Tensor:

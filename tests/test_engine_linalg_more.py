@@ -737,6 +737,8 @@ def test_lstsq(driver: Any, dt: str) -> None:
         ((5, 3), (5,)),  # a vector right-hand side
         ((2, 5, 3), (2, 5)),
         ((2, 5, 3), (1, 5, 2)),  # B broadcast over A's batch
+        ((1, 5, 3), (2, 5, 2)),  # A broadcast over B's: rank and singular_values keep A's batch shape
+        ((2, 1, 5, 3), (1, 3, 5, 2)),
         ((3, 3), (3, 2)),
     ]
     if driver != "gels":  # (gels assumes full rank; torch's wide gels is the minimum-norm solution too, but via QR)
@@ -751,6 +753,10 @@ def test_lstsq_rank_deficient_and_rcond() -> None:
     B = make((4, 2), "float64", seed=2)
     for driver in ("gelsy", "gelsd", "gelss"):
         ok(lambda T, a, b, d=driver: tuple(la(T, "lstsq")(a, b, driver=d)), Arg(A), Arg(B), atol=1e-7)
+    # the docstring's rank-deficient A broadcast against B: rank is A's (tensor([2])), not one per broadcast batch
+    A1 = np.array([[[1.0, 2, 3], [0, 0, 0], [0, 1, 1]]])
+    for driver in ("gelsy", "gelsd", "gelss"):
+        ok(lambda T, a, b, d=driver: la(T, "lstsq")(a, b, driver=d)[2:], Arg(A1), Arg(np.ones((2, 3, 3))))
     D = np.diag([4.0, 1.0, 1e-3])
     ok(lambda T, a, b: tuple(la(T, "lstsq")(a, b, rcond=1e-2, driver="gelsd")), Arg(D), Arg(make((3, 2), "float64")))
 

@@ -32,6 +32,12 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return input.relu_() if inplace else E.relu(input)
 
 
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    """F.relu_ (torch.relu_)."""
+    tensor_arg("relu_", input)
+    return input.relu_()
+
+
 sigmoid = E.sigmoid
 tanh = E.tanh
 
@@ -99,6 +105,12 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
         return apply(input, lambda a: _leaky_relu(a, negative_slope, "LeakyReluBackward1"))
     return _leaky_relu(input, negative_slope, "LeakyReluBackward0")
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """F.leaky_relu_ (torch._C._nn.leaky_relu_)."""
+    tensor_arg("leaky_relu_", input)
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def _leaky_relu(input: Tensor, negative_slope: float, name: str) -> Tensor:  # noqa: A002

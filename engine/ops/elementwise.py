@@ -12,7 +12,7 @@ import numpy as np
 from engine.autograd import Node, accumulator, save_out
 from engine.backend import CPU, for_array
 from engine.dtypes import DEFAULT
-from engine.grad_mode import ENABLED
+from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.ops import fusion
 from engine.ops.fma import fma
 from engine.ops.util import edge_of, mixed_device, node_class, result_np, scalar_to
@@ -159,7 +159,7 @@ def binary(
         t._data = out
         t._dev = a._dev
         t._grad = None
-        t._vc = [0, None]
+        t._vc = [0, None] if not INFERENCE[0] else InferenceVC((0, None))
         t._base = None
         t._accum = None
         t._meta = None
@@ -1492,21 +1492,83 @@ def positive(input: Tensor) -> Tensor:  # noqa: A002
     return input
 
 
-def logical_not(input: Tensor) -> Tensor:  # noqa: A002
-    return wrap(np.logical_not(input._data), input._dev)
+def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"logical_not(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if out is not None and not isinstance(out, Tensor):
+        raise TypeError(f"logical_not(): argument 'out' must be Tensor, not {type(out).__name__}")
+    r = wrap(for_array(np.logical_not, input._data)(input._data), input._dev)
+    return r if out is None else _out_nondiff(r, out)
 
 
-def _logical(fn: Any) -> Any:
-    def op(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-        od = other._data if isinstance(other, Tensor) else other
-        return wrap_any(for_array(fn, input._data)(input._data, od), input._dev)
+def _out_nondiff(r: Tensor, out: Tensor) -> Tensor:
+    """out= of an op without a derivative: torch writes into any out dtype, one that requires grad included."""
+    from engine.ops.inplace import write_out
 
-    return op
+    return write_out(out, r, diff=False)
 
 
-logical_and = _logical(np.logical_and)
-logical_or = _logical(np.logical_or)
-logical_xor = _logical(np.logical_xor)
+_NOARG: Any = object()  # (an omitted `other`: torch's parser names the missing argument its own way)
+
+
+def _logical(fn: Any, name: str, input: Tensor, other: Any, out: Any, pos: int) -> Tensor:  # noqa: A002
+    """logical_and/or/xor: both operands tensors (torch's parser takes no numbers here), a bool result."""
+    if out is not None and not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not isinstance(other, Tensor):
+        if other is _NOARG:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "other"')
+        raise TypeError(f"{name}(): argument 'other' (position {pos}) must be Tensor, not {type(other).__name__}")
+    a, b = input._data, other._data
+    if a.shape != b.shape:
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise RuntimeError(broadcast_error(a.shape, b.shape)) from None
+    r = wrap_any(for_array(fn, a)(a, b), input._dev)
+    return r if out is None else _out_nondiff(r, out)
+
+
+def logical_and(input: Tensor, other: Any = _NOARG, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    return _logical(np.logical_and, "logical_and", input, other, out, 2)
+
+
+def logical_or(input: Tensor, other: Any = _NOARG, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    return _logical(np.logical_or, "logical_or", input, other, out, 2)
+
+
+def logical_xor(input: Tensor, other: Any = _NOARG, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    return _logical(np.logical_xor, "logical_xor", input, other, out, 2)
+
+
+def _named(fn: Any, name: str) -> Any:
+    """fn under torch's name, in Python's own argument errors too ("logical_and() got an unexpected keyword
+    argument 'out'"), which quote the code object's name."""
+    kw = {"co_name": name, "co_qualname": name} if hasattr(fn.__code__, "co_qualname") else {"co_name": name}
+    fn.__code__ = fn.__code__.replace(**kw)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _logical_method(fn: Any, name: str) -> Any:
+    """x.logical_and(other) (and x.logical_and_ under name + "_"): `other` is the parser's position 1, no out=."""
+
+    def method(self: Tensor, other: Any = _NOARG) -> Tensor:
+        return _logical(fn, name, self, other, None, 1)
+
+    return _named(method, name)
+
+
+def _logical_not_method(self: Tensor) -> Tensor:
+    return wrap(for_array(np.logical_not, self._data)(self._data), self._dev)
+
+
+_LOGICAL = {"logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor}
+# the methods, and the in-place methods' operations (ops/inplace.inplace_of stores them in x)
+LOGICAL_METHODS = {**{n: _logical_method(f, n) for n, f in _LOGICAL.items()}, "logical_not": _logical_not_method}
+LOGICAL_INPLACE = {**{n: _logical_method(f, n + "_") for n, f in _LOGICAL.items()}, "logical_not": _logical_not_method}
 
 
 def _bitwise(fn: Any, cname: str) -> Any:

@@ -35,7 +35,7 @@ import numpy as np
 
 from engine.backend import on_device
 from engine.dtypes import FROM_NP
-from engine.grad_mode import ENABLED
+from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.ops import cuda_vec
 from engine.tensor import Size, Tensor
 
@@ -261,7 +261,7 @@ def make(op: str, a: Tensor, b: Any = None, reflected: bool = False) -> Tensor |
     t._rg = False
     t.grad_fn = None
     t._grad = None
-    t._vc = [0, None]
+    t._vc = [0, None] if not INFERENCE[0] else InferenceVC((0, None))
     t._base = None
     t._accum = None
     t._meta = None

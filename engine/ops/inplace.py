@@ -281,14 +281,15 @@ CopySlices = node_class("CopySlices", _copyslices_bw)
 CopySlices.name = lambda self: "torch::autograd::CopySlices"
 
 
-def write_out(out: Tensor, r: Tensor, warn_resize: bool = True) -> Tensor:
+def write_out(out: Tensor, r: Tensor, warn_resize: bool = True, diff: bool = True) -> Tensor:
     """torch's out=: out takes r's shape and values (in out's dtype) and is returned. Resizing a non-empty
-    out warns as torch's resize_output does; factory functions (zeros, rand, ...) resize silently."""
+    out warns as torch's resize_output does; factory functions (zeros, rand, ...) resize silently. diff=False:
+    an op without a derivative (logical_*), which torch lets write into an out that requires grad."""
     if not isinstance(out, Tensor):
         raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
     if fusion._LIVE:
         fusion.flush()
-    if ENABLED[0] and (out._rg or r._rg):
+    if diff and ENABLED[0] and (out._rg or r._rg):
         fn = r.grad_fn
         op = autograd._short(fn.name()).rstrip("0123456789").lower() + "(): " if fn is not None else ""  # mul():
         raise RuntimeError(
@@ -632,6 +633,66 @@ def unsqueeze_(x: Tensor, dim: int) -> Tensor:
     return _view_inplace(x, lambda a: unsqueeze(a, dim), "UnsqueezeBackward1")
 
 
+def _storage(d: Any) -> Any:
+    """The array whose memory d views (torch's storage): numpy's and cupy's base chain to its root."""
+    root = d
+    while root.base is not None and type(root.base) is type(d):
+        root = root.base
+    return root
+
+
+def resize_(x: Tensor, *size: Any, memory_format: Any = None) -> Tensor:
+    """torch's resize_: x becomes contiguous with the new sizes over its storage from its storage offset (a
+    smaller size keeps the storage, so growing back shows the old values); past the storage's end a larger
+    storage is allocated with the old contents (torch leaves the new elements uninitialised; here they are 0).
+    Views that shared the old storage keep it (in torch they would follow the reallocated storage)."""
+    from engine.ops.util import int_list
+
+    if not size:
+        raise TypeError('resize_() missing 1 required positional arguments: "size"')
+    sizes = int_list(size, "resize_", "size")
+    if x._rg:
+        raise RuntimeError("cannot resize variables that require grad")
+    n = 1
+    for k in sizes:
+        if k < 0:
+            raise RuntimeError("numel: integer multiplication overflow")
+        n *= k
+    if fusion._LIVE:
+        fusion.flush()
+    d = x._data
+    if d.shape != sizes:
+        xp = x._dev.xp
+        root = _storage(d)
+        offset = x.storage_offset() if root is d.base or root is d else _offset_in(d, root)
+        if root.flags.c_contiguous:
+            flat = root.reshape(-1)
+        else:  # (a root array that is not dense: its elements in memory order stand for the storage)
+            flat = xp.ascontiguousarray(root).reshape(-1)
+        if offset + n > flat.size:
+            grown = xp.zeros(offset + n, dtype=d.dtype)
+            grown[: flat.size] = flat
+            flat = grown
+        x._data = flat[offset : offset + n].reshape(sizes)
+        _bump(x)  # (torch counts a resize that changes the sizes only)
+    return x
+
+
+def _offset_in(d: Any, root: Any) -> int:
+    """d's offset in elements from the start of root's memory."""
+    if type(d) is np.ndarray:
+        return (d.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // d.itemsize
+    return (d.data.ptr - root.data.ptr) // d.itemsize
+
+
+def resize_as_(x: Tensor, the_template: Any, *, memory_format: Any = None) -> Tensor:
+    if not isinstance(the_template, Tensor):
+        raise TypeError(
+            f"resize_as_(): argument 'the_template' (position 1) must be Tensor, not {type(the_template).__name__}"
+        )
+    return resize_(x, tuple(the_template._data.shape))
+
+
 def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
     if requires_grad.__class__ is not bool and not isinstance(requires_grad, np.bool_):
         raise TypeError(
@@ -696,6 +757,56 @@ def unary_fn_(fn: Any, name: str) -> Any:
 
     op.__name__ = name + "_"
     return op
+
+
+def _cumulative_(name: str) -> Any:
+    """x.cumsum_(dim, dtype=None), x.cumprod_: the scan stored in x, whose dtype a given dtype must equal."""
+
+    def op(x: Tensor, *args: Any, **kw: Any) -> Tensor:
+        from engine.dtypes import to_dtype
+        from engine.ops import reduce
+
+        if not args and "dim" not in kw:
+            raise TypeError(f'{name}_() missing 1 required positional arguments: "dim"')
+        dt = kw.get("dtype")
+        if dt is not None and to_dtype(dt) != x.dtype:
+            raise RuntimeError(
+                f"Bad in-place call: input tensor dtype {x.dtype.name_for_error()} and output tensor dtype "
+                f"{to_dtype(dt).name_for_error()} should match"
+            )
+        if x._data.dtype.kind == "b":  # (the scan would be long: torch's out= kernel has no bool)
+            raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+        fn = getattr(reduce, name)
+        return apply(x, lambda a: fn(a, *args, **kw), fits=False)
+
+    op.__name__ = name + "_"
+    return op
+
+
+cumsum_ = _cumulative_("cumsum")
+cumprod_ = _cumulative_("cumprod")
+
+
+def _refuse_inplace(self: Any, g: Tensor, *saved: Any) -> tuple:
+    raise NotImplementedError(f"the derivative for 'inplace version of {self._op}' is not implemented.")
+
+
+def inplace_not_differentiable(op: Any, name: str) -> Any:
+    """x.name_() where torch's derivatives.yaml says not_implemented("inplace version of name"): the node is
+    {Name}Backward1 (in place of the op's own Backward0), and running it raises torch's error."""
+    cls = node_class(f"{name.capitalize()}Backward1", _refuse_inplace)
+    cls._op = name
+    own = f"{name.capitalize()}Backward0"
+
+    def run(x: Tensor) -> Tensor:
+        r = op(x)
+        fn = _GRAD_FN.__get__(r)
+        if fn is not None and type(fn).__name__ == own:
+            fn.__class__ = cls
+        return r
+
+    run.__name__ = name + "_"
+    return run
 
 
 def unary_(name: str) -> Any:

@@ -201,7 +201,31 @@ def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return _finish(DotBackward0, np.dot(ad, bd), input, other)
 
 
-inner = dot
+def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """torch.inner: a 0-d operand multiplies; otherwise the last dims contract (torch's tensordot, so a
+    ViewBackward0 over an mm, or over a dot for two vectors)."""
+    for name, pos, t in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"inner(): argument '{name}' (position {pos}) must be Tensor, not {type(t).__name__}")
+    ad, bd = input._data, other._data
+    if ad.ndim == 0 or bd.ndim == 0:
+        from engine.ops.elementwise import mul
+
+        r = mul(input, other)
+    else:
+        if ad.shape[-1] != bd.shape[-1]:
+            raise RuntimeError(
+                "inner() the last dimension must match on both input tensors but got shapes "
+                f"[{', '.join(map(str, ad.shape))}] and [{', '.join(map(str, bd.shape))}]"
+            )
+        from engine.ops.linalg_more import _tensordot
+
+        r = _tensordot(input, other, [-1], [-1])
+    if out is None:
+        return r
+    from engine.ops.inplace import write_out
+
+    return write_out(out, r)
 
 
 @with_out

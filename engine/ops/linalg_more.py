@@ -620,7 +620,7 @@ def vdot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A
 
 def _tensordot(a: Tensor, b: Tensor, d1: list, d2: list) -> Tensor:
     """torch's tensordot kernel: size-1 contracted dims summed first, both operands permuted and reshaped to
-    matrices, one mm, the result reshaped (ViewBackward0 on top)."""
+    matrices, one mm (a dot for a one-element result), the result reshaped (ViewBackward0 on top)."""
     if len(d1) != len(d2):
         raise RuntimeError("both dimension lists should have same length")
     if a._data.dtype != b._data.dtype:
@@ -657,6 +657,11 @@ def _tensordot(a: Tensor, b: Tensor, d1: list, d2: list) -> Tensor:
             p2.append(i)
             size2 *= t2._data.shape[i]
             rsizes.append(t2._data.shape[i])
+    if size1 == 1 and size2 == 1:  # one element: torch takes a dot of the two flattened operands (a 1-d one as is)
+        v1, v2 = t1.permute(p1), t2.permute(p2)
+        v1 = v1 if v1._data.ndim == 1 else v1.reshape(csize)
+        v2 = v2 if v2._data.ndim == 1 else v2.reshape(csize)
+        return dot(v1, v2).reshape(tuple(rsizes))
     m1 = t1.permute(p1).reshape(size1, csize)
     m2 = t2.permute(p2).reshape(csize, size2)
     return mm(m1, m2).reshape(tuple(rsizes))
@@ -1465,13 +1470,15 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
     dt = ad.dtype
     m, n = ad.shape[-2:]
     k = bm.shape[-1]
-    a = xp.broadcast_to(ad, batch + (m, n))
+    # rank and singular_values have A's own batch shape (torch factors A once per its batch, not per broadcast
+    # batch); the solution and residuals have the broadcast one
+    a = ad
     b = xp.broadcast_to(bm, batch + (m, k))
     rc = float(np.finfo(dt).eps) * max(m, n) if rcond is None else float(rcond)
     if min(m, n) == 0:
-        S = xp.zeros(batch + (0,), dtype=dt)
+        S = xp.zeros(ad.shape[:-2] + (0,), dtype=dt)
         X = xp.zeros(batch + (n, k), dtype=dt)
-        rank = xp.zeros(batch, dtype=np.int64)
+        rank = xp.zeros(ad.shape[:-2], dtype=np.int64)
     else:
         U, S, Vh = (x.astype(dt, copy=False) for x in _lapack(wrap(xp.ascontiguousarray(a), A._dev), _reduced_svd))
         keep = S > 0 if drv == "gels" else S > rc * S[..., :1]

@@ -536,15 +536,86 @@ def tile(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
     return repeat(input, *((1,) * (input._data.ndim - len(reps)) + tuple(reps)))
 
 
-def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:  # noqa: A002
+_RI_FUNCTION = (
+    "(Tensor input, Tensor repeats, int dim = None, *, int output_size = None)",
+    "(Tensor repeats, *, int output_size = None)",
+    "(Tensor input, int repeats, int dim = None, *, int output_size = None)",
+)
+_RI_METHOD = ("(Tensor repeats, int dim = None, *, int output_size = None)",
+              "(int repeats, int dim = None, *, int output_size = None)")  # fmt: skip
+_RI_NAMES = ("input", "repeats", "dim")
+
+
+def _ri_invalid(args: tuple, kw: dict, overloads: tuple) -> TypeError:
+    """torch's parser error for repeat_interleave's arguments (keywords shown as name=type)."""
+    from engine.ops.util import parser_type_name
+
+    got = ", ".join([*map(parser_type_name, args), *(f"{k}={parser_type_name(v)}" for k, v in kw.items())])
+    lines = [f"repeat_interleave() received an invalid combination of arguments - got ({got}), but expected one of:"]
+    return TypeError("\n".join(lines + [f" * {o}" for o in overloads]) + "\n")
+
+
+def _ri_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def repeat_interleave(*args: Any, **kw: Any) -> Tensor:
+    """torch.repeat_interleave(input, repeats, dim=None, *, output_size=None), and the one-argument form
+    repeat_interleave(repeats): each index i repeated repeats[i] times."""
+    output_size = kw.pop("output_size", None)
+    given = dict(zip(_RI_NAMES, args))
+    if len(args) > 3 or any(k not in _RI_NAMES or k in given for k in kw):
+        raise _ri_invalid(args, {**kw, **({} if output_size is None else {"output_size": output_size})}, _RI_FUNCTION)
+    given.update(kw)
+    if "repeats" not in given or "input" not in given:
+        if len(given) == 1 and isinstance(given.get("input" if args else "repeats"), Tensor):
+            return _ri_indices(given.get("input" if args else "repeats"), output_size)
+        if not given:
+            raise _ri_invalid(args, kw, _RI_FUNCTION)
+        if len(given) == 2 and "dim" in given:
+            raise _ri_invalid(args, kw, _RI_FUNCTION)
+        raise TypeError('repeat_interleave() missing 1 required positional arguments: "repeats"')
+    input, repeats, dim = given["input"], given["repeats"], given.get("dim")  # noqa: A001
+    if not isinstance(repeats, Tensor) and not _ri_int(repeats):
+        raise _ri_invalid(args, kw, _RI_FUNCTION)
+    return _repeat_interleave(input, repeats, dim, output_size)
+
+
+def repeat_interleave_method(self: Tensor, *args: Any, **kw: Any) -> Tensor:
+    output_size = kw.pop("output_size", None)
+    given = dict(zip(_RI_NAMES[1:], args))
+    if len(args) > 2 or any(k not in _RI_NAMES[1:] or k in given for k in kw):
+        raise _ri_invalid(args, {**kw, **({} if output_size is None else {"output_size": output_size})}, _RI_METHOD)
+    given.update(kw)
+    repeats = given.get("repeats")
+    if repeats is None or not isinstance(repeats, Tensor) and not _ri_int(repeats):
+        raise _ri_invalid(args, kw, _RI_METHOD)
+    return _repeat_interleave(self, repeats, given.get("dim"), output_size)
+
+
+def _ri_indices(repeats: Tensor, output_size: Any) -> Tensor:
+    """The one-argument form (torch's repeat_interleave kernel): [0]*r[0] + [1]*r[1] + ..., in repeats' dtype."""
+    d = repeats._data
+    if d.dtype not in (np.int32, np.int64):
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{repeats.dtype.scalar_name()}'")
+    if d.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    reps = repeats._host()  # (the result's size depends on the values: torch syncs too)
+    if (reps < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    if output_size is not None and int(reps.sum()) != output_size:
+        raise RuntimeError("allocated size does not match required size")
+    idx = np.repeat(np.arange(reps.shape[0], dtype=d.dtype), reps)
+    return wrap(repeats._dev.xp.asarray(idx), repeats._dev)
+
+
+def _repeat_interleave(input: Tensor, repeats: Any, dim: Any, output_size: Any) -> Tensor:  # noqa: A002
     from engine.ops.index import index_select
 
-    d = input._data
     if dim is None:
         input = input.reshape(-1)
         dim = 0
     ax = norm_dim(dim, input._data.ndim)
-    n = input._data.shape[ax]
     if not isinstance(repeats, Tensor):
         # a number of repeats: torch's composite, each slice repeated in place (unsqueeze, expand, clone, view)
         k = int(repeats)
@@ -553,14 +624,25 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
         u = input.unsqueeze(ax + 1)
         shape = list(u._data.shape)
         shape[ax + 1] = k
-        c = u.expand(*shape).clone()
         out = list(input._data.shape)
         out[ax] *= k
+        if output_size is not None and output_size != out[ax]:
+            raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {out[ax]} but got {output_size}")
+        c = u.expand(*shape).clone()
         return c.view(*out)
-    reps = repeats._host() if isinstance(repeats, Tensor) else np.full(n, repeats)  # sizes the output: torch syncs
-    idx = np.repeat(np.arange(n), reps)
-    del d
-    return index_select(input, ax, wrap(input._dev.xp.asarray(idx.astype(np.int64)), input._dev))
+    n = input._data.shape[ax] if input._data.ndim else 1
+    if repeats._data.ndim == 0 or repeats._data.shape == (1,):
+        repeats = repeats.reshape(1).expand(n)  # (one count for every slice)
+    elif repeats._data.ndim == 1:
+        if repeats._data.shape[0] != n:
+            raise RuntimeError(
+                f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                f"{repeats._data.shape[0]} and input.size({ax}) = {n}"
+            )
+    else:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    idx = _ri_indices(repeats, output_size)
+    return index_select(input, ax, idx)
 
 
 FlipBackward0 = node_class("FlipBackward0", lambda self, g, dims: (g.flip(dims),))

@@ -16,6 +16,7 @@ from functools import partial, wraps
 from typing import Any
 from weakref import ref
 
+from engine.naming import object_repr
 from engine.optim.adam import _to_scalar
 from engine.optim.optimizer import Optimizer, _OptimNamed
 from engine.tensor import Tensor
@@ -82,6 +83,7 @@ def _update_param_group_val(param_group: dict[str, Any], key: str, val: Any) -> 
 
 class LRScheduler(metaclass=_OptimNamed):
     _torch_name = "torch.optim.lr_scheduler.LRScheduler"
+    __repr__ = object_repr  # (torch's module path in the default repr, for every scheduler)
     _get_lr_called_within_step: bool = False
     _is_initial: bool = False
 

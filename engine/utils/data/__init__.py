@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import engine
-from engine.naming import TorchNamed
+from engine.naming import TorchNamed, object_repr
 from engine.tensor import Tensor
 
 
@@ -32,6 +32,54 @@ class _DataType(TorchNamed):
         if "_torch_name" in cls.__dict__:
             return f"<class '{cls._torch_name.format(name=cls.__name__)}'>"
         return type.__repr__(cls)
+
+
+class _Alias:
+    """Dataset[int], Sampler[int], DataLoader[...]: torch's classes are typing generics (Generic[T_co]), so a
+    script may subscript one, as a base class too (`class MySampler(Sampler[int])` derives from Sampler)."""
+
+    __slots__ = ("__origin__", "__args__")
+
+    def __init__(self, origin: type, args: tuple) -> None:
+        self.__origin__ = origin
+        self.__args__ = args
+
+    def __mro_entries__(self, bases: tuple) -> tuple:
+        return (self.__origin__,)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__origin__(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Alias):
+            return NotImplemented
+        return self.__origin__ is other.__origin__ and self.__args__ == other.__args__
+
+    def __hash__(self) -> int:
+        return hash((self.__origin__, self.__args__))
+
+    def __repr__(self) -> str:
+        import typing
+
+        origin = self.__origin__
+        name = origin._torch_name.format(name=origin.__name__)
+        args = ", ".join(typing._type_repr(a) for a in self.__args__)  # type: ignore[attr-defined]
+        return f"{name}[{args or '()'}]"
+
+
+def _class_getitem(cls: type, params: Any) -> _Alias:
+    """Subscripting as typing.Generic[T_co] does: the generic classes take one type; the concrete ones (torch
+    binds their parameter: TensorDataset, the samplers) and a script's subclasses are not generic."""
+    if not cls.__dict__.get("_generic"):
+        raise TypeError(f"{cls!r} is not a generic class")
+    args = params if isinstance(params, tuple) else (params,)
+    if cls.__dict__["_generic"] == "any":  # (torch's iterable datasets, Iterable too, take any number)
+        return _Alias(cls, args)
+    if len(args) > 1:
+        raise TypeError(f"Too many arguments for {cls!r}; actual {len(args)}, expected 1")
+    if not args:
+        raise TypeError(f"Too few arguments for {cls!r}; actual 0, expected at least 1")
+    return _Alias(cls, args)
 
 
 _DATASET = "torch.utils.data.dataset.{name}"
@@ -49,6 +97,9 @@ class Dataset(metaclass=_DataType):
     """A map-style dataset: subclasses define __getitem__ (and usually __len__)."""
 
     _torch_name = _DATASET
+    _generic = True
+    __class_getitem__ = classmethod(_class_getitem)
+    __repr__ = object_repr  # (torch's module path in the default repr, for every class below too)
 
     def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -61,6 +112,7 @@ class IterableDataset(Dataset):
     """A dataset read by iterating it: subclasses define __iter__."""
 
     _torch_name = _DATASET
+    _generic = "any"
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
@@ -73,6 +125,7 @@ class ChainDataset(IterableDataset):
     """Iterable datasets one after the other."""
 
     _torch_name = _DATASET
+    _generic = "any"
 
     def __init__(self, datasets: Any) -> None:
         self.datasets = datasets
@@ -113,6 +166,7 @@ class Subset(Dataset):
     """The samples of `dataset` at `indices`."""
 
     _torch_name = _DATASET
+    _generic = True
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset = dataset
@@ -131,6 +185,7 @@ class ConcatDataset(Dataset):
     """Several datasets one after the other."""
 
     _torch_name = _DATASET
+    _generic = True
 
     def __init__(self, datasets: Any) -> None:
         self.datasets = list(datasets)
@@ -202,6 +257,9 @@ class Sampler(metaclass=_DataType):
     arguments: `super().__init__(data_source)` is object's TypeError there and here.)"""
 
     _torch_name = _SAMPLER
+    _generic = True
+    __class_getitem__ = classmethod(_class_getitem)
+    __repr__ = object_repr
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError
@@ -411,6 +469,9 @@ class DataLoader(metaclass=_DataType):
     """Batches of a dataset: torch.utils.data.DataLoader, loading in this process."""
 
     _torch_name = "torch.utils.data.dataloader.DataLoader"
+    _generic = True
+    __class_getitem__ = classmethod(_class_getitem)
+    __repr__ = object_repr
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0, collate_fn: Callable | None = None,
@@ -483,11 +544,11 @@ class DataLoader(metaclass=_DataType):
     def __iter__(self) -> _LoaderIter:
         if self.persistent_workers and self.num_workers > 0:  # torch keeps the one iterator and its workers
             if self._iterator is None:
-                self._iterator = _LoaderIter(self)
+                self._iterator = _MultiProcessingDataLoaderIter(self)
             else:
                 self._iterator._reset()
             return self._iterator
-        return _LoaderIter(self)
+        return _MultiProcessingDataLoaderIter(self) if self.num_workers else _SingleProcessDataLoaderIter(self)
 
     def __len__(self) -> int:
         if self._iterable:
@@ -499,6 +560,8 @@ class DataLoader(metaclass=_DataType):
 
 
 class _InfiniteConstantSampler(Sampler):
+    _torch_name = "torch.utils.data.dataloader.{name}"
+
     def __iter__(self) -> Iterator[None]:
         while True:
             yield None
@@ -561,12 +624,14 @@ class _Worker:
             gen.set_state(main)
 
 
-class _LoaderIter:
+class _LoaderIter(metaclass=_DataType):
     """One pass over a DataLoader, as torch's iterators make it. Made by iter(loader), which draws the base seed
     (one random_() of the loader's generator, or the global one) as torch's iterator does for its workers, so the
     random stream after a pass is torch's. With workers, batch k is fetched by worker k mod num_workers (by the
     ones still running, for an iterable dataset whose copies run out), each under its own seeded stream, and the
     first prefetch_factor * num_workers indices are taken at iter() time, as torch's prefetching takes them."""
+
+    __repr__ = object_repr
 
     def __init__(self, loader: DataLoader) -> None:
         self._loader = loader
@@ -655,3 +720,15 @@ class _LoaderIter:
 
     def __len__(self) -> int:
         return len(self._loader)
+
+
+class _SingleProcessDataLoaderIter(_LoaderIter):
+    """iter(loader) with num_workers=0, under torch's class name."""
+
+    _torch_name = "torch.utils.data.dataloader.{name}"
+
+
+class _MultiProcessingDataLoaderIter(_LoaderIter):
+    """iter(loader) with workers (run here in this process), under torch's class name."""
+
+    _torch_name = "torch.utils.data.dataloader.{name}"
