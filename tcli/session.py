@@ -305,6 +305,8 @@ class Session:
             yield
         finally:
             self.interp.live = False
+            # (the engine is the process's: code that runs it after this script must not see the script's lines)
+            self.interp.site_hook.current_site = None
             if capped is not None and not self.process_limits:
                 self._restore_address_space(capped)
             if finished is not None:
