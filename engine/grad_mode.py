@@ -12,11 +12,29 @@ ENABLED = [True]
 INFERENCE = [False]
 
 
+SAVED_INFERENCE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
+    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
+)
+INPLACE_INFERENCE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
+    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
 class InferenceVC(list):
     """An inference tensor's version counter ([count, site] like any other, shared by its views): torch keeps
-    none, so Tensor._version refuses to read it and is_inference() tests for it."""
+    none, so Tensor._version refuses to read it and is_inference() tests for it. An op that saves a tensor for
+    backward reads its version (`t._vc[0]`): for an inference tensor, while the graph is recorded, that is
+    torch's error (in-place writes are refused before, in inplace.check_inplace)."""
 
     __slots__ = ()
+
+    def __getitem__(self, i: Any) -> Any:
+        if ENABLED[0] and not INFERENCE[0]:
+            raise RuntimeError(SAVED_INFERENCE)
+        return list.__getitem__(self, i)
 
 
 def is_inference_mode_enabled() -> bool:

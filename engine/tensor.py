@@ -106,6 +106,8 @@ class Tensor(metaclass=TorchNamed):
             )
         if value and self._data.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if value and type(self._vc) is InferenceVC and not INFERENCE[0]:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._rg = bool(value)
 
     @property
@@ -466,7 +468,7 @@ def view_of(data: Any, base: Tensor) -> Tensor:
     t._base = base if base._base is None else base._base
     t._accum = None
     t._meta = None
-    t._gv = base._vc[0]
+    t._gv = base._vc[0] if type(base._vc) is not InferenceVC else 0  # (reading an inference one means saving it)
     if base._rg and not ENABLED[0]:
         # torch: a view made under no_grad of a tensor that requires grad is a leaf that requires grad, which
         # gathers no gradient and may not be changed in place with grad on (ops/inplace.check_inplace)

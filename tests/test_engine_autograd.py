@@ -831,3 +831,34 @@ def test_anomaly_flags_and_check_nan_off() -> None:
         return flags, x.grad
 
     same(fn)
+
+
+def _inference_tensor(T: object) -> object:
+    with T.inference_mode():
+        return T.ones(3) * 2
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda T: _inference_tensor(T).requires_grad_(True),
+        lambda T: _inference_tensor(T).add_(1),
+        lambda T: T.add(T.ones(3), 1, out=_inference_tensor(T)),
+        lambda T: _inference_tensor(T).mul(T.ones(3, requires_grad=True)),
+        lambda T: T.nn.Linear(3, 2)(_inference_tensor(T)).sum().backward(),
+    ],
+)
+def test_inference_tensors_outside_inference_mode(fn: object) -> None:
+    same_error(fn)
+
+
+def test_inference_tensors_still_compute_outside_it() -> None:
+    def fn(T: object) -> object:
+        t = _inference_tensor(T)
+        w = T.ones(3, requires_grad=True)
+        (t + w).sum().backward()  # (an add saves nothing)
+        with T.no_grad():
+            y = T.nn.Linear(3, 2)(t)
+        return t * 2, t[0], t.clone().add_(1), w.grad, y.shape, t.is_inference(), t.clone().is_inference()
+
+    same(fn)

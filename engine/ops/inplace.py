@@ -10,7 +10,7 @@ import numpy as np
 from engine import autograd
 from engine.autograd import _Out
 from engine.backend import for_array
-from engine.grad_mode import ENABLED
+from engine.grad_mode import ENABLED, INFERENCE, INPLACE_INFERENCE, InferenceVC
 from engine.ops import fusion
 from engine.ops.util import edge_of, memory_order, node_class, scalar_to
 from engine.tensor import _GRAD_FN, GradView, Tensor, wrap
@@ -23,6 +23,8 @@ VIEW_LEAF_MSG = "a view of a leaf Variable that requires grad is being used in a
 def check_inplace(x: Tensor) -> None:
     if fusion._LIVE:  # pending fused recipes read their inputs' memory: run them before anything writes
         fusion.flush()
+    if type(x._vc) is InferenceVC and not INFERENCE[0]:
+        raise RuntimeError(INPLACE_INFERENCE)
     if not ENABLED[0]:
         return
     if x._rg and _GRAD_FN.__get__(x) is None and not (x._meta and x._meta.get("nograd_view")):
@@ -313,6 +315,8 @@ def write_out(out: Tensor, r: Tensor, warn_resize: bool = True, diff: bool = Tru
             )
         out._data = out._dev.xp.empty(rd.shape, dtype=out._data.dtype)
     _check_cast(rd.dtype, out._data.dtype)
+    if type(out._vc) is InferenceVC and not INFERENCE[0]:
+        raise RuntimeError(INPLACE_INFERENCE)
     out._data[...] = rd
     _bump(out)
     return out
