@@ -1,4 +1,4 @@
-"""torch.optim: SGD, Adam, AdamW, RMSprop and Adagrad over leaf tensors (or parameter-group dicts), with
+"""torch.optim: SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta over leaf tensors (or parameter-group dicts), with
 torch's parameter groups, state_dict and learning-rate schedulers (`torch.optim.lr_scheduler`).
 
 Each step runs the algorithm torch runs on the cpu by default (the single-tensor, for-loop implementation)
@@ -8,10 +8,11 @@ bit for bit, square roots aside (see _kernels)."""
 from __future__ import annotations
 
 from engine.optim import lr_scheduler
+from engine.optim.adadelta import Adadelta
 from engine.optim.adagrad import Adagrad
 from engine.optim.adam import Adam, AdamW
 from engine.optim.optimizer import Optimizer
 from engine.optim.rmsprop import RMSprop
 from engine.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
