@@ -56,10 +56,23 @@ def test_adadelta(opts: dict, dtype: str, ieee_sqrt: None) -> None:  # noqa: F81
     compare(lambda O, ps: O.Adadelta(ps, lr=0.5, eps=1e-5, **opts), dtype=dtype)
 
 
+ADAMAX_OPTIONS = [
+    dict(betas=b, weight_decay=w, maximize=x)
+    for b, w, x in itertools.product(((0.9, 0.999), (0.5, 0.8)), (0, 0.1), (False, True))
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("opts", ADAMAX_OPTIONS, ids=str)
+def test_adamax(opts: dict, dtype: str) -> None:
+    compare(lambda O, ps: O.Adamax(ps, lr=0.01, eps=1e-3, **opts), dtype=dtype)
+
+
 MAKERS = {
     "Adadelta": lambda O, ps: O.Adadelta(ps, lr=0.9, weight_decay=0.01),
+    "Adamax": lambda O, ps: O.Adamax(ps, lr=0.01, weight_decay=0.01, maximize=True),
 }
-SQRT_FREE: set = set()  # the optimizers that take no square root: exact against stock torch
+SQRT_FREE = {"Adamax"}  # the optimizers that take no square root: exact against stock torch
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -151,6 +164,8 @@ def test_float64_default_dtype(name: str, ieee_sqrt: None) -> None:  # noqa: F81
 REPRS = [
     lambda O, ps: O.Adadelta(ps),
     lambda O, ps: O.Adadelta([{"params": ps[:1]}, {"params": ps[1:], "rho": 0.5}], lr=0.1, maximize=True),
+    lambda O, ps: O.Adamax(ps),
+    lambda O, ps: O.Adamax(ps, lr=optim_tensor(O, 0.5), betas=(0.5, 0.6), eps=1e-3, weight_decay=0.1),
 ]
 
 
@@ -164,7 +179,7 @@ def test_repr_and_param_group_keys(make: Callable) -> None:
     assert cpu_repr(repr(eo.state_dict())) == repr(to.state_dict())
 
 
-@pytest.mark.parametrize("name", ["Adadelta"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax"])
 def test_class_names(name: str) -> None:
     assert repr(getattr(engine.optim, name)) == repr(getattr(torch.optim, name))
     assert name in engine.optim.__all__
@@ -176,6 +191,12 @@ ERRORS = {
     "adadelta eps": lambda lib: lib.optim.Adadelta([p1(lib)], eps=-1.0),
     "adadelta weight_decay": lambda lib: lib.optim.Adadelta([p1(lib)], weight_decay=-1.0),
     "adadelta tensor lr": lambda lib: lib.optim.Adadelta([p1(lib)], lr=lib.ones(2)),
+    "adamax lr": lambda lib: lib.optim.Adamax([p1(lib)], lr=-1.0),
+    "adamax eps": lambda lib: lib.optim.Adamax([p1(lib)], eps=-1.0),
+    "adamax beta0": lambda lib: lib.optim.Adamax([p1(lib)], betas=(1.0, 0.9)),
+    "adamax beta1": lambda lib: lib.optim.Adamax([p1(lib)], betas=(0.9, 1.0)),
+    "adamax weight_decay": lambda lib: lib.optim.Adamax([p1(lib)], weight_decay=-1.0),
+    "adamax tensor lr": lambda lib: lib.optim.Adamax([p1(lib)], lr=lib.ones(2)),
 }
 
 
@@ -189,6 +210,7 @@ def test_errors(name: str) -> None:
     [
         lambda O, ps: O.Adadelta(ps, foreach=True),
         lambda O, ps: O.Adadelta(ps, capturable=True),
+        lambda O, ps: O.Adamax(ps, differentiable=True),
     ],
 )
 def test_other_implementations_are_not_covered(make: Callable) -> None:
@@ -227,7 +249,7 @@ def _run_py(path: Path) -> str:
     return r.stdout + r.stderr
 
 
-QA_PROGS = ["o12_adadelta"]
+QA_PROGS = ["o12_adadelta", "o13_adamax"]
 
 
 @pytest.mark.parametrize("prog", QA_PROGS)

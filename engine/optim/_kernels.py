@@ -157,3 +157,37 @@ def mul_t_(a: Any, b: Any) -> None:
 def div_t_(a: Any, b: Any) -> None:
     """a.div_(b) for an array b of a's dtype."""
     a /= b
+
+
+def div(a: Any, s: float) -> Any:
+    """a.div(s) for a Python number s, a new array."""
+    dt = a.dtype
+    if dt in EXACT:
+        return arr(a / dt.type(s))
+    return _engine(lambda A: A.div(s), a)
+
+
+def mul(a: Any, s: float) -> Any:
+    """a.mul(s) (a * s) for a Python number s, a new array."""
+    dt = a.dtype
+    if dt in EXACT:
+        return arr(a * dt.type(s))
+    return _engine(lambda A: A.mul(s), a)
+
+
+def rdiv(s: float, a: Any) -> Any:
+    """s / a for a Python number s: torch's Tensor.__rtruediv__, a.reciprocal() * s, a new array."""
+    dt = a.dtype
+    if dt in EXACT:
+        return arr((dt.type(1) / a) * dt.type(s))
+    return _engine(lambda A: A.reciprocal() * s, a)
+
+
+def abs_(a: Any) -> Any:
+    """a.abs(), a new array."""
+    return arr(xp_of(a).abs(a))
+
+
+def maximum_(a: Any, b: Any) -> None:
+    """torch.maximum(a, b, out=a) (NaN from either side)."""
+    xp_of(a).maximum(a, b, out=a)
