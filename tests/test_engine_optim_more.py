@@ -68,9 +68,23 @@ def test_adamax(opts: dict, dtype: str) -> None:
     compare(lambda O, ps: O.Adamax(ps, lr=0.01, eps=1e-3, **opts), dtype=dtype)
 
 
+NADAM_OPTIONS = [
+    dict(weight_decay=w, decoupled_weight_decay=d, momentum_decay=m, maximize=x)
+    for w, d, m, x in itertools.product((0, 0.1), (False, True), (4e-3, 0.3), (False, True))
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("opts", NADAM_OPTIONS, ids=str)
+def test_nadam(opts: dict, dtype: str, ieee_sqrt: None) -> None:  # noqa: F811
+    compare(lambda O, ps: O.NAdam(ps, lr=0.01, betas=(0.8, 0.95), eps=1e-6, **opts), dtype=dtype)
+
+
 MAKERS = {
     "Adadelta": lambda O, ps: O.Adadelta(ps, lr=0.9, weight_decay=0.01),
     "Adamax": lambda O, ps: O.Adamax(ps, lr=0.01, weight_decay=0.01, maximize=True),
+    "NAdam": lambda O, ps: O.NAdam(ps, lr=0.01, weight_decay=0.01),
+    "NAdamW": lambda O, ps: O.NAdam(ps, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, momentum_decay=0.1),
 }
 SQRT_FREE = {"Adamax"}  # the optimizers that take no square root: exact against stock torch
 
@@ -166,6 +180,8 @@ REPRS = [
     lambda O, ps: O.Adadelta([{"params": ps[:1]}, {"params": ps[1:], "rho": 0.5}], lr=0.1, maximize=True),
     lambda O, ps: O.Adamax(ps),
     lambda O, ps: O.Adamax(ps, lr=optim_tensor(O, 0.5), betas=(0.5, 0.6), eps=1e-3, weight_decay=0.1),
+    lambda O, ps: O.NAdam(ps),
+    lambda O, ps: O.NAdam(ps, lr=0.1, momentum_decay=0.1, decoupled_weight_decay=True, maximize=True),
 ]
 
 
@@ -179,7 +195,7 @@ def test_repr_and_param_group_keys(make: Callable) -> None:
     assert cpu_repr(repr(eo.state_dict())) == repr(to.state_dict())
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam"])
 def test_class_names(name: str) -> None:
     assert repr(getattr(engine.optim, name)) == repr(getattr(torch.optim, name))
     assert name in engine.optim.__all__
@@ -197,6 +213,13 @@ ERRORS = {
     "adamax beta1": lambda lib: lib.optim.Adamax([p1(lib)], betas=(0.9, 1.0)),
     "adamax weight_decay": lambda lib: lib.optim.Adamax([p1(lib)], weight_decay=-1.0),
     "adamax tensor lr": lambda lib: lib.optim.Adamax([p1(lib)], lr=lib.ones(2)),
+    "nadam lr": lambda lib: lib.optim.NAdam([p1(lib)], lr=-1.0),
+    "nadam eps": lambda lib: lib.optim.NAdam([p1(lib)], eps=-1.0),
+    "nadam beta0": lambda lib: lib.optim.NAdam([p1(lib)], betas=(-0.1, 0.9)),
+    "nadam beta1": lambda lib: lib.optim.NAdam([p1(lib)], betas=(0.9, 1.5)),
+    "nadam weight_decay": lambda lib: lib.optim.NAdam([p1(lib)], weight_decay=-1.0),
+    "nadam momentum_decay": lambda lib: lib.optim.NAdam([p1(lib)], momentum_decay=-1.0),
+    "nadam tensor lr": lambda lib: lib.optim.NAdam([p1(lib)], lr=lib.ones(2)),
 }
 
 
@@ -211,6 +234,7 @@ def test_errors(name: str) -> None:
         lambda O, ps: O.Adadelta(ps, foreach=True),
         lambda O, ps: O.Adadelta(ps, capturable=True),
         lambda O, ps: O.Adamax(ps, differentiable=True),
+        lambda O, ps: O.NAdam(ps, foreach=True),
     ],
 )
 def test_other_implementations_are_not_covered(make: Callable) -> None:
@@ -249,7 +273,7 @@ def _run_py(path: Path) -> str:
     return r.stdout + r.stderr
 
 
-QA_PROGS = ["o12_adadelta", "o13_adamax"]
+QA_PROGS = ["o12_adadelta", "o13_adamax", "o14_nadam"]
 
 
 @pytest.mark.parametrize("prog", QA_PROGS)
