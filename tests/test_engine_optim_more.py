@@ -80,10 +80,25 @@ def test_nadam(opts: dict, dtype: str, ieee_sqrt: None) -> None:  # noqa: F811
     compare(lambda O, ps: O.NAdam(ps, lr=0.01, betas=(0.8, 0.95), eps=1e-6, **opts), dtype=dtype)
 
 
+RADAM_OPTIONS = [
+    dict(betas=b, weight_decay=w, decoupled_weight_decay=d, maximize=x)
+    for b, w, d, x in itertools.product(((0.8, 0.95), (0.9, 0.5)), (0, 0.1), (False, True), (False, True))
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("opts", RADAM_OPTIONS, ids=str)
+def test_radam(opts: dict, dtype: str, ieee_sqrt: None) -> None:  # noqa: F811
+    # (betas[1]=0.95 rectifies from the 6th step on: 10 steps take both branches)
+    compare(lambda O, ps: O.RAdam(ps, lr=0.01, eps=1e-6, **opts), dtype=dtype, steps=10)
+
+
 MAKERS = {
     "Adadelta": lambda O, ps: O.Adadelta(ps, lr=0.9, weight_decay=0.01),
     "Adamax": lambda O, ps: O.Adamax(ps, lr=0.01, weight_decay=0.01, maximize=True),
     "NAdam": lambda O, ps: O.NAdam(ps, lr=0.01, weight_decay=0.01),
+    "RAdam": lambda O, ps: O.RAdam(ps, lr=0.01, betas=(0.9, 0.9), weight_decay=0.01),
+    "RAdamW": lambda O, ps: O.RAdam(ps, lr=0.01, betas=(0.5, 0.6), weight_decay=0.1, decoupled_weight_decay=True),
     "NAdamW": lambda O, ps: O.NAdam(ps, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, momentum_decay=0.1),
 }
 SQRT_FREE = {"Adamax"}  # the optimizers that take no square root: exact against stock torch
@@ -181,6 +196,8 @@ REPRS = [
     lambda O, ps: O.Adamax(ps),
     lambda O, ps: O.Adamax(ps, lr=optim_tensor(O, 0.5), betas=(0.5, 0.6), eps=1e-3, weight_decay=0.1),
     lambda O, ps: O.NAdam(ps),
+    lambda O, ps: O.RAdam(ps),
+    lambda O, ps: O.RAdam(ps, lr=optim_tensor(O, 0.1), decoupled_weight_decay=True, weight_decay=0.5),
     lambda O, ps: O.NAdam(ps, lr=0.1, momentum_decay=0.1, decoupled_weight_decay=True, maximize=True),
 ]
 
@@ -195,7 +212,7 @@ def test_repr_and_param_group_keys(make: Callable) -> None:
     assert cpu_repr(repr(eo.state_dict())) == repr(to.state_dict())
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam"])
 def test_class_names(name: str) -> None:
     assert repr(getattr(engine.optim, name)) == repr(getattr(torch.optim, name))
     assert name in engine.optim.__all__
@@ -220,6 +237,12 @@ ERRORS = {
     "nadam weight_decay": lambda lib: lib.optim.NAdam([p1(lib)], weight_decay=-1.0),
     "nadam momentum_decay": lambda lib: lib.optim.NAdam([p1(lib)], momentum_decay=-1.0),
     "nadam tensor lr": lambda lib: lib.optim.NAdam([p1(lib)], lr=lib.ones(2)),
+    "radam lr": lambda lib: lib.optim.RAdam([p1(lib)], lr=-1.0),
+    "radam eps": lambda lib: lib.optim.RAdam([p1(lib)], eps=-1.0),
+    "radam beta0": lambda lib: lib.optim.RAdam([p1(lib)], betas=(1.0, 0.9)),
+    "radam beta1": lambda lib: lib.optim.RAdam([p1(lib)], betas=(0.9, -1.0)),
+    "radam weight_decay": lambda lib: lib.optim.RAdam([p1(lib)], weight_decay=-1.0),
+    "radam tensor lr": lambda lib: lib.optim.RAdam([p1(lib)], lr=lib.ones(2)),
 }
 
 
@@ -235,6 +258,7 @@ def test_errors(name: str) -> None:
         lambda O, ps: O.Adadelta(ps, capturable=True),
         lambda O, ps: O.Adamax(ps, differentiable=True),
         lambda O, ps: O.NAdam(ps, foreach=True),
+        lambda O, ps: O.RAdam(ps, capturable=True),
     ],
 )
 def test_other_implementations_are_not_covered(make: Callable) -> None:
@@ -273,7 +297,7 @@ def _run_py(path: Path) -> str:
     return r.stdout + r.stderr
 
 
-QA_PROGS = ["o12_adadelta", "o13_adamax", "o14_nadam"]
+QA_PROGS = ["o12_adadelta", "o13_adamax", "o14_nadam", "o15_radam"]
 
 
 @pytest.mark.parametrize("prog", QA_PROGS)

@@ -14,7 +14,20 @@ from engine.optim.adam import Adam, AdamW
 from engine.optim.adamax import Adamax
 from engine.optim.nadam import NAdam
 from engine.optim.optimizer import Optimizer
+from engine.optim.radam import RAdam
 from engine.optim.rmsprop import RMSprop
 from engine.optim.sgd import SGD
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "lr_scheduler",
+]
