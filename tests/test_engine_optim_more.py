@@ -93,15 +93,42 @@ def test_radam(opts: dict, dtype: str, ieee_sqrt: None) -> None:  # noqa: F811
     compare(lambda O, ps: O.RAdam(ps, lr=0.01, eps=1e-6, **opts), dtype=dtype, steps=10)
 
 
+RPROP_OPTIONS = [
+    dict(etas=e, step_sizes=s, maximize=x)
+    for e, s, x in itertools.product(((0.5, 1.2), (0.3, 3.0)), ((1e-6, 50), (1e-3, 0.05)), (False, True))
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("opts", RPROP_OPTIONS, ids=str)
+def test_rprop(opts: dict, dtype: str) -> None:
+    compare(lambda O, ps: O.Rprop(ps, lr=0.01, **opts), dtype=dtype, steps=8)
+
+
+def test_rprop_signs_of_zero_and_nan() -> None:
+    """Gradients of 0, -0.0, NaN and ones whose product with the previous underflows to 0 (sign 0: step size
+    kept)."""
+    res = {}
+    for lib in (torch, engine):
+        p = lib.tensor([1.0, -0.0, 0.0, 2.0, 3.0, 4.0], requires_grad=True)
+        opt = lib.optim.Rprop([p], lr=0.5)
+        for g in ([1e-30, -0.0, 0.0, float("nan"), 1.0, -1.0], [1e-30, 0.0, -0.0, 1.0, -1.0, -1.0]):
+            p.grad = lib.tensor(g)
+            opt.step()
+        res[lib] = (opt, [p])
+    assert_same_optimizer(res[engine][0], res[torch][0], res[engine][1], res[torch][1])
+
+
 MAKERS = {
     "Adadelta": lambda O, ps: O.Adadelta(ps, lr=0.9, weight_decay=0.01),
     "Adamax": lambda O, ps: O.Adamax(ps, lr=0.01, weight_decay=0.01, maximize=True),
     "NAdam": lambda O, ps: O.NAdam(ps, lr=0.01, weight_decay=0.01),
     "RAdam": lambda O, ps: O.RAdam(ps, lr=0.01, betas=(0.9, 0.9), weight_decay=0.01),
     "RAdamW": lambda O, ps: O.RAdam(ps, lr=0.01, betas=(0.5, 0.6), weight_decay=0.1, decoupled_weight_decay=True),
+    "Rprop": lambda O, ps: O.Rprop(ps, lr=0.02, etas=(0.4, 1.5), step_sizes=(1e-4, 1.0)),
     "NAdamW": lambda O, ps: O.NAdam(ps, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, momentum_decay=0.1),
 }
-SQRT_FREE = {"Adamax"}  # the optimizers that take no square root: exact against stock torch
+SQRT_FREE = {"Adamax", "Rprop"}  # the optimizers that take no square root: exact against stock torch
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -197,6 +224,8 @@ REPRS = [
     lambda O, ps: O.Adamax(ps, lr=optim_tensor(O, 0.5), betas=(0.5, 0.6), eps=1e-3, weight_decay=0.1),
     lambda O, ps: O.NAdam(ps),
     lambda O, ps: O.RAdam(ps),
+    lambda O, ps: O.Rprop(ps),
+    lambda O, ps: O.Rprop(ps, lr=optim_tensor(O, 0.1), etas=(0.1, 2), step_sizes=(0, 1), maximize=True),
     lambda O, ps: O.RAdam(ps, lr=optim_tensor(O, 0.1), decoupled_weight_decay=True, weight_decay=0.5),
     lambda O, ps: O.NAdam(ps, lr=0.1, momentum_decay=0.1, decoupled_weight_decay=True, maximize=True),
 ]
@@ -212,7 +241,7 @@ def test_repr_and_param_group_keys(make: Callable) -> None:
     assert cpu_repr(repr(eo.state_dict())) == repr(to.state_dict())
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop"])
 def test_class_names(name: str) -> None:
     assert repr(getattr(engine.optim, name)) == repr(getattr(torch.optim, name))
     assert name in engine.optim.__all__
@@ -243,6 +272,11 @@ ERRORS = {
     "radam beta1": lambda lib: lib.optim.RAdam([p1(lib)], betas=(0.9, -1.0)),
     "radam weight_decay": lambda lib: lib.optim.RAdam([p1(lib)], weight_decay=-1.0),
     "radam tensor lr": lambda lib: lib.optim.RAdam([p1(lib)], lr=lib.ones(2)),
+    "rprop lr": lambda lib: lib.optim.Rprop([p1(lib)], lr=-1.0),
+    "rprop etaminus": lambda lib: lib.optim.Rprop([p1(lib)], etas=(1.0, 1.2)),
+    "rprop etaplus": lambda lib: lib.optim.Rprop([p1(lib)], etas=(0.5, 1.0)),
+    "rprop etas zero": lambda lib: lib.optim.Rprop([p1(lib)], etas=(0, 2)),
+    "rprop tensor lr": lambda lib: lib.optim.Rprop([p1(lib)], lr=lib.ones(2)),
 }
 
 
@@ -259,6 +293,7 @@ def test_errors(name: str) -> None:
         lambda O, ps: O.Adamax(ps, differentiable=True),
         lambda O, ps: O.NAdam(ps, foreach=True),
         lambda O, ps: O.RAdam(ps, capturable=True),
+        lambda O, ps: O.Rprop(ps, foreach=True),
     ],
 )
 def test_other_implementations_are_not_covered(make: Callable) -> None:
@@ -297,7 +332,7 @@ def _run_py(path: Path) -> str:
     return r.stdout + r.stderr
 
 
-QA_PROGS = ["o12_adadelta", "o13_adamax", "o14_nadam", "o15_radam"]
+QA_PROGS = ["o12_adadelta", "o13_adamax", "o14_nadam", "o15_radam", "o17_rprop"]
 
 
 @pytest.mark.parametrize("prog", QA_PROGS)
