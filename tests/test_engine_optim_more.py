@@ -119,6 +119,19 @@ def test_rprop_signs_of_zero_and_nan() -> None:
     assert_same_optimizer(res[engine][0], res[torch][0], res[engine][1], res[torch][1])
 
 
+ASGD_OPTIONS = [
+    dict(lambd=la, alpha=a, t0=t, weight_decay=w, maximize=x)
+    for la, a, t, w, x in itertools.product((1e-4, 0.5), (0.75, 2.0), (1e6, 2.0), (0, 0.1), (False, True))
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("opts", ASGD_OPTIONS, ids=str)
+def test_asgd(opts: dict, dtype: str) -> None:
+    # (t0=2: the average starts at the 3rd step)
+    compare(lambda O, ps: O.ASGD(ps, lr=0.05, **opts), dtype=dtype, steps=7)
+
+
 MAKERS = {
     "Adadelta": lambda O, ps: O.Adadelta(ps, lr=0.9, weight_decay=0.01),
     "Adamax": lambda O, ps: O.Adamax(ps, lr=0.01, weight_decay=0.01, maximize=True),
@@ -126,9 +139,10 @@ MAKERS = {
     "RAdam": lambda O, ps: O.RAdam(ps, lr=0.01, betas=(0.9, 0.9), weight_decay=0.01),
     "RAdamW": lambda O, ps: O.RAdam(ps, lr=0.01, betas=(0.5, 0.6), weight_decay=0.1, decoupled_weight_decay=True),
     "Rprop": lambda O, ps: O.Rprop(ps, lr=0.02, etas=(0.4, 1.5), step_sizes=(1e-4, 1.0)),
+    "ASGD": lambda O, ps: O.ASGD(ps, lr=0.05, lambd=0.01, t0=1, weight_decay=0.01),
     "NAdamW": lambda O, ps: O.NAdam(ps, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, momentum_decay=0.1),
 }
-SQRT_FREE = {"Adamax", "Rprop"}  # the optimizers that take no square root: exact against stock torch
+SQRT_FREE = {"Adamax", "Rprop", "ASGD"}  # the optimizers that take no square root: exact against stock torch
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -225,6 +239,8 @@ REPRS = [
     lambda O, ps: O.NAdam(ps),
     lambda O, ps: O.RAdam(ps),
     lambda O, ps: O.Rprop(ps),
+    lambda O, ps: O.ASGD(ps),
+    lambda O, ps: O.ASGD(ps, lr=optim_tensor(O, 0.1), lambd=0.5, alpha=1, t0=3, weight_decay=1e-3, maximize=True),
     lambda O, ps: O.Rprop(ps, lr=optim_tensor(O, 0.1), etas=(0.1, 2), step_sizes=(0, 1), maximize=True),
     lambda O, ps: O.RAdam(ps, lr=optim_tensor(O, 0.1), decoupled_weight_decay=True, weight_decay=0.5),
     lambda O, ps: O.NAdam(ps, lr=0.1, momentum_decay=0.1, decoupled_weight_decay=True, maximize=True),
@@ -241,7 +257,7 @@ def test_repr_and_param_group_keys(make: Callable) -> None:
     assert cpu_repr(repr(eo.state_dict())) == repr(to.state_dict())
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"])
 def test_class_names(name: str) -> None:
     assert repr(getattr(engine.optim, name)) == repr(getattr(torch.optim, name))
     assert name in engine.optim.__all__
@@ -277,6 +293,9 @@ ERRORS = {
     "rprop etaplus": lambda lib: lib.optim.Rprop([p1(lib)], etas=(0.5, 1.0)),
     "rprop etas zero": lambda lib: lib.optim.Rprop([p1(lib)], etas=(0, 2)),
     "rprop tensor lr": lambda lib: lib.optim.Rprop([p1(lib)], lr=lib.ones(2)),
+    "asgd lr": lambda lib: lib.optim.ASGD([p1(lib)], lr=-1.0),
+    "asgd weight_decay": lambda lib: lib.optim.ASGD([p1(lib)], weight_decay=-1.0),
+    "asgd tensor lr": lambda lib: lib.optim.ASGD([p1(lib)], lr=lib.ones(2)),
 }
 
 
@@ -294,6 +313,7 @@ def test_errors(name: str) -> None:
         lambda O, ps: O.NAdam(ps, foreach=True),
         lambda O, ps: O.RAdam(ps, capturable=True),
         lambda O, ps: O.Rprop(ps, foreach=True),
+        lambda O, ps: O.ASGD(ps, capturable=True),
     ],
 )
 def test_other_implementations_are_not_covered(make: Callable) -> None:
@@ -332,7 +352,7 @@ def _run_py(path: Path) -> str:
     return r.stdout + r.stderr
 
 
-QA_PROGS = ["o12_adadelta", "o13_adamax", "o14_nadam", "o15_radam", "o17_rprop"]
+QA_PROGS = ["o12_adadelta", "o13_adamax", "o14_nadam", "o15_radam", "o16_asgd", "o17_rprop"]
 
 
 @pytest.mark.parametrize("prog", QA_PROGS)

@@ -12,6 +12,7 @@ from engine.optim.adadelta import Adadelta
 from engine.optim.adagrad import Adagrad
 from engine.optim.adam import Adam, AdamW
 from engine.optim.adamax import Adamax
+from engine.optim.asgd import ASGD
 from engine.optim.nadam import NAdam
 from engine.optim.optimizer import Optimizer
 from engine.optim.radam import RAdam
@@ -20,6 +21,7 @@ from engine.optim.rprop import Rprop
 from engine.optim.sgd import SGD
 
 __all__ = [
+    "ASGD",
     "SGD",
     "Adadelta",
     "Adagrad",
