@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_engine_optim import (
     SHAPES,
     _ieee_sqrt,
@@ -42,6 +44,7 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.usefixtures("device")
 
 QA = Path("/work/qa_train/progs")
+FAST = settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
 # ---- each optimizer over its options ----------------------------------------------------------------------
@@ -143,6 +146,38 @@ MAKERS = {
     "NAdamW": lambda O, ps: O.NAdam(ps, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, momentum_decay=0.1),
 }
 SQRT_FREE = {"Adamax", "Rprop", "ASGD"}  # the optimizers that take no square root: exact against stock torch
+
+
+@FAST
+@given(
+    shapes=st.lists(st.lists(st.integers(0, 6), max_size=3).map(tuple), min_size=1, max_size=4),
+    dtype=st.sampled_from(["float32", "float64"]),
+    name=st.sampled_from(["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"]),
+    lr=st.sampled_from([1e-3, 0.1, 1.7]),
+    wd=st.sampled_from([0, 1e-4, 0.5]),
+    maximize=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_random_problems(shapes: list, dtype: str, name: str, lr: float, wd: float, maximize: bool, seed: int) -> None:
+    """Empty and 0-dim parameters among others, any option."""
+    opts = {
+        "Adadelta": dict(rho=0.5, weight_decay=wd),
+        "Adamax": dict(betas=(0.5, 0.75), weight_decay=wd),
+        "NAdam": dict(decoupled_weight_decay=seed % 2 == 0, momentum_decay=0.1, weight_decay=wd),
+        "RAdam": dict(betas=(0.5, 0.9), decoupled_weight_decay=seed % 2 == 0, weight_decay=wd),
+        "Rprop": dict(etas=(0.25, 1.5), step_sizes=(1e-3, 0.5)),
+        "ASGD": dict(lambd=0.1, t0=2, weight_decay=wd),
+    }[name]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "sqrt", _ieee_sqrt)
+        mp.setattr(torch.Tensor, "sqrt_", _ieee_sqrt_)
+        compare(
+            lambda O, ps: getattr(O, name)(ps, lr=lr, maximize=maximize, **opts),
+            shapes,
+            dtype,
+            seed=seed,
+            steps=8,
+        )
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
