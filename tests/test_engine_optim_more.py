@@ -226,13 +226,16 @@ def test_tensor_lr(name: str, ieee_sqrt: None) -> None:  # noqa: F811
     compare(make)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", list(MAKERS))
-def test_load_state_dict_then_continue(name: str, ieee_sqrt: None) -> None:  # noqa: F811
-    """A new optimizer that loads another's state_dict continues exactly as the first would."""
+def test_load_state_dict_then_continue(name: str, dtype: str, ieee_sqrt: None) -> None:  # noqa: F811
+    """A new optimizer that loads another's state_dict continues exactly as the first would (the loaded
+    state's floating tensors, NAdam's mu_product and ASGD's eta and mu among them, take the parameter's dtype;
+    'step' keeps its own)."""
     res = {}
     for lib in (torch, engine):
-        ps = params(lib, SHAPES, "float32", 1)
-        steps = grads(SHAPES, "float32", 6, 1)
+        ps = params(lib, SHAPES, dtype, 1)
+        steps = grads(SHAPES, dtype, 6, 1)
         opt = MAKERS[name](lib.optim, ps)
         for row in steps[:3]:
             for p, g in zip(ps, row):

@@ -11,7 +11,7 @@ from engine.optim.optimizer import SingleTensorOptimizer, bump, check_flags, sca
 from engine.tensor import Tensor
 
 
-def _sign(xp: Any, a: Any) -> Any:
+def _sign(a: Any) -> Any:
     """torch's sign: (0 < a) - (a < 0) in a's dtype, so -0.0 and NaN give 0."""
     return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
 
@@ -85,7 +85,7 @@ class Rprop(SingleTensorOptimizer):
             pa, va, sa = p._data, prev._data, step_size._data
             xp = K.xp_of(pa)
             t = pa.dtype.type
-            sign = _sign(xp, ga * va)
+            sign = _sign(ga * va)
             sign = xp.where(sign > 0, t(etaplus), xp.where(sign < 0, t(etaminus), t(1))).astype(pa.dtype)
             sa *= sign
             bump(step_size)
@@ -93,7 +93,7 @@ class Rprop(SingleTensorOptimizer):
             bump(step_size)
             ga = ga.copy()
             ga[sign == t(etaminus)] = 0
-            K.addcmul_(pa, _sign(xp, ga), sa, -1)
+            K.addcmul_(pa, _sign(ga), sa, -1)
             bump(p)
             va[...] = ga
             bump(prev)
