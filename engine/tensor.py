@@ -327,8 +327,9 @@ class Tensor(metaclass=TorchNamed):
         return bool(host(self._data).reshape(()).item())
 
     def __float__(self) -> float:
-        if self._rg and not _FLOAT_WARNED:
-            _FLOAT_WARNED.append(True)  # torch warns once per process (TORCH_WARN_ONCE)
+        if self._rg and ENABLED[0] and not _FLOAT_WARNED:
+            # (torch warns once per process, TORCH_WARN_ONCE, and only with grad enabled)
+            _FLOAT_WARNED.append(True)
             warnings.warn(
                 "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
                 "Consider using tensor.detach() first. (Triggered internally at "

@@ -317,3 +317,16 @@ def test_warnings_match_torch(name: str) -> None:
     t, e = _warnings_of(torch, WARNINGS[name]), _warnings_of(engine, WARNINGS[name])
     assert t, "torch did not warn"
     assert e == t
+
+
+def test_float_of_a_grad_tensor_warns_only_with_grad_enabled() -> None:
+    """(LBFGS calls float() on the closure's loss under no_grad: torch says nothing there.)"""
+
+    def convert(lib: object) -> None:
+        x = lib.ones((), requires_grad=True) * 2
+        with lib.no_grad():
+            float(x)
+        with lib.inference_mode():
+            float(x)
+
+    assert _warnings_of(engine, convert) == _warnings_of(torch, convert) == []

@@ -138,3 +138,56 @@ def _engine(fn: Any, *arrays: Any) -> Any:
 
     dev = device("cpu") if type(arrays[0]) is np.ndarray else device("cuda", 0)
     return fn(*(wrap(x, dev) for x in arrays))._data
+
+
+# ---- elementwise ops between arrays, and scalar ops that make a new array ---------------------------------
+def add_scalar(a: Any, s: float) -> Any:
+    """a.add(s) for a Python number s, a new array."""
+    dt = a.dtype
+    if dt in EXACT:
+        return arr(a + dt.type(s))
+    return _engine(lambda A: A.add(s), a)
+
+
+def mul_t_(a: Any, b: Any) -> None:
+    """a.mul_(b) for an array b of a's dtype (one rounding: numpy's and torch's agree, float16 included)."""
+    a *= b
+
+
+def div_t_(a: Any, b: Any) -> None:
+    """a.div_(b) for an array b of a's dtype."""
+    a /= b
+
+
+def div(a: Any, s: float) -> Any:
+    """a.div(s) for a Python number s, a new array."""
+    dt = a.dtype
+    if dt in EXACT:
+        return arr(a / dt.type(s))
+    return _engine(lambda A: A.div(s), a)
+
+
+def mul(a: Any, s: float) -> Any:
+    """a.mul(s) (a * s) for a Python number s, a new array."""
+    dt = a.dtype
+    if dt in EXACT:
+        return arr(a * dt.type(s))
+    return _engine(lambda A: A.mul(s), a)
+
+
+def rdiv(s: float, a: Any) -> Any:
+    """s / a for a Python number s: torch's Tensor.__rtruediv__, a.reciprocal() * s, a new array."""
+    dt = a.dtype
+    if dt in EXACT:
+        return arr((dt.type(1) / a) * dt.type(s))
+    return _engine(lambda A: A.reciprocal() * s, a)
+
+
+def abs_(a: Any) -> Any:
+    """a.abs(), a new array."""
+    return arr(xp_of(a).abs(a))
+
+
+def maximum_(a: Any, b: Any) -> None:
+    """torch.maximum(a, b, out=a) (NaN from either side)."""
+    xp_of(a).maximum(a, b, out=a)
