@@ -37,3 +37,9 @@ __all__ = [
     "Rprop",
     "lr_scheduler",
 ]
+
+
+def __getattr__(name: str) -> object:
+    from engine.not_covered import not_covered
+
+    raise not_covered("torch.optim", name)
