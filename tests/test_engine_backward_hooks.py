@@ -9,6 +9,8 @@ import warnings
 import pytest
 from helpers import same, same_error
 
+pytestmark = pytest.mark.usefixtures("device")
+
 
 def _quiet(fn: object) -> object:
     def run(T: object) -> object:
