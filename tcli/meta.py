@@ -168,7 +168,7 @@ def _vars(shell: Shell, arg: str) -> None:
             row.has_grad = shape_text(grad.shape) if grad is not None else "-"
         elif kind == "ndarray":
             row.shape, row.dtype, row.device = shape_text(value.shape), f"numpy.{value.dtype}", "cpu"
-        elif kind in ("int", "float", "bool", "complex") and len(repr(value)) <= 20:
+        elif type(value) in (int, float, bool, complex) and len(repr(value)) <= 20:  # (a class named int is not)
             row.kind = f"{kind} {value!r}"  # a number's value says more than an empty shape
         rows.append(row)
     shell.print(vars_table(rows, shell.plain))

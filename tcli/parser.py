@@ -15,6 +15,7 @@ iteratively so no input can exhaust the stack, and
 from __future__ import annotations
 
 import ast
+import functools
 import symtable
 
 from tcli import policy
@@ -22,6 +23,12 @@ from tcli.errors import ScriptError, Site, Source, private_attribute_message, sy
 
 _ALLOWED = {getattr(ast, name) for name in policy.ALLOWED_NODES}
 _YIELDS = (ast.Yield, ast.YieldFrom)
+
+
+def _same(node: ast.AST, memo: dict) -> ast.AST:
+    return node
+
+
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _LOOPS = (ast.For, ast.While)
 
@@ -123,6 +130,9 @@ class _Checker:
             if depth > self.max_nesting:
                 raise self.fail(f"source is nested too deeply (tsr allows {self.max_nesting} levels)", node)
             node.tsr_src = src  # type: ignore[attr-defined]
+            # copied as itself: an error keeps its node, and copy.deepcopy of the error must not copy (and hand a
+            # memo the originals of) the interpreter's annotations on the tree
+            node.__deepcopy__ = functools.partial(_same, node)  # type: ignore[attr-defined]
             annotate = _ANNOTATE.get(kind)
             if annotate is not None:
                 annotate(self, node, in_func, in_loop)

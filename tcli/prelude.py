@@ -873,7 +873,10 @@ class Prelude:
             override = self._overrides.get(plain, {}).get(name)
             return override if override is not None else getattr(cls, name)
         if _is_module_type(cls) and any(name in vars(k) for k in cls.__mro__ if k is not object):
-            return getattr(cls, name)
+            value = getattr(cls, name)
+            if type(value) is types.FunctionType and not isinstance(_static_attribute(cls, name), staticmethod):
+                return _unbound_method(cls, name, value)
+            return value
         raise _refused(cls, name)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
@@ -888,9 +891,8 @@ class Prelude:
         """AttributeError unless `name` (a leading underscore) is one a script's own class owns: a method or class
         attribute it defined, or an attribute its code set on an instance, never one the engine's classes or
         Module's own bookkeeping use (self._modules, self._call_impl, t._data stay out of reach)."""
-        if name in policy.READABLE_UNDERSCORED:
-            return
         cls = obj if isinstance(obj, type) else type(obj)
+        # (the readable dunders have their own readers, prelude.dunders: none of them is read raw here)
         if name.startswith("__") or not _is_script_class(cls) or self._engine_name(cls, name):
             raise AttributeError(private_attribute_message(name))
 
@@ -1682,6 +1684,34 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
 #: where a rule's function takes its dtype positionally (np.zeros(shape, dtype), np.full(shape, fill, dtype),
 #: a.astype(dtype)): a dtype such as 'S1000000000' makes each element that many bytes
 _DTYPE_AT = {"np_size": 1, "data": 1, "full": 2, "astype": 0, "np_like": 1}
+
+
+def _static_attribute(cls: type, name: str) -> Any:
+    for k in cls.__mro__:
+        if name in vars(k):
+            return vars(k)[name]
+    return None
+
+
+_UNBOUND: dict[tuple[type, str], Callable] = {}
+
+
+def _unbound_method(cls: type, name: str, fn: Callable) -> Callable:
+    """A method read from a class (`nn.Module.set_submodule`): it applies to instances of that class only, as a
+    C method descriptor does; a plain Python function would take any object (a class, a dtype) as self."""
+    key = (cls, name)
+    checked = _UNBOUND.get(key)
+    if checked is None:
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not args or not isinstance(args[0], cls):
+                what = ("type" if isinstance(args[0], type) else type(args[0]).__name__) if args else "nothing"
+                raise TypeError(f"descriptor '{name}' for '{cls.__name__}' objects doesn't apply to a '{what}' object")
+            return fn(*args, **kwargs)
+
+        checked.__name__ = checked.__qualname__ = name
+        checked = _UNBOUND[key] = checked
+    return checked
 
 
 def _holds_objects(dtype: Any) -> bool:

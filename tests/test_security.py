@@ -553,6 +553,7 @@ def test_a_module_attribute_cannot_stand_in_for_a_special_method() -> None:
     reached the interpreter through an exception's node) held the session's own dicts."""
     src = """
         import copy
+        import torch
         import torch.nn as nn
         grabbed = []
         class Hook(nn.Module):
@@ -561,7 +562,20 @@ def test_a_module_attribute_cannot_stand_in_for_a_special_method() -> None:
                 return 0
         hooked = nn.Module()
         hooked.add_module("__deepcopy__", Hook())
-        nn.Module.set_submodule(hooked, "__copy__", Hook())
+        for plant in (lambda: nn.Module.set_submodule(hooked, "__copy__", Hook()),
+                      lambda: nn.Module.set_submodule(Hook, "__deepcopy__", Hook()),
+                      lambda: nn.ModuleDict({"__deepcopy__": Hook()})):
+            try:
+                plant()
+            except (AttributeError, TypeError):
+                pass
+        opt = torch.optim.SGD([nn.Parameter(torch.ones(1))], lr=0.1)
+        sched = torch.optim.lr_scheduler.StepLR(opt, 1)
+        try:
+            sched.load_state_dict({"__deepcopy__": Hook()})
+        except KeyError:
+            pass
+        copy.deepcopy(sched)
         def boom(fn):
             return 1 / 0
         def ident(fn):

@@ -51,6 +51,14 @@ EPOCH_DEPRECATION_WARNING = (
 )
 
 
+def _checked_state(state_dict: dict) -> dict:
+    """A scheduler's state goes into its __dict__: never under a special method's name (copy's __deepcopy__)."""
+    for key in state_dict:
+        if not isinstance(key, str) or (key[:2] == "__" and key[-2:] == "__"):
+            raise KeyError(f"unexpected key in a scheduler's state_dict: {key!r}")
+    return state_dict
+
+
 def _format_param(name: str, optimizer: Optimizer, param: Any) -> list[Any]:
     """param once per parameter group (a list or tuple must have one per group; a tensor is cloned)."""
 
@@ -123,7 +131,7 @@ class LRScheduler(metaclass=_OptimNamed):
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
+        self.__dict__.update(_checked_state(state_dict))
 
     def get_last_lr(self) -> list[Any]:
         """The learning rates the last step() set, one per parameter group."""
@@ -254,11 +262,11 @@ class _LambdaState:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
+        self.__dict__.update(_checked_state(state_dict))
         state_dict["lr_lambdas"] = lr_lambdas  # (put back: the caller's dict is left as it was)
         for idx, fn in enumerate(lr_lambdas):
             if fn is not None:
-                self.lr_lambdas[idx].__dict__.update(fn)
+                self.lr_lambdas[idx].__dict__.update(_checked_state(fn))
 
 
 class LambdaLR(_LambdaState, LRScheduler):
@@ -610,7 +618,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
+        self.__dict__.update(_checked_state(state_dict))
         self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
 
 
@@ -647,7 +655,7 @@ class _SchedulersState:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         _schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
+        self.__dict__.update(_checked_state(state_dict))
         state_dict["_schedulers"] = _schedulers  # (put back: the caller's dict is left as it was)
         for idx, s in enumerate(_schedulers):
             self._schedulers[idx].load_state_dict(s)
@@ -867,7 +875,7 @@ class CyclicLR(LRScheduler):
         fn = state_dict.pop("_scale_fn_custom")
         super().load_state_dict(state_dict)
         if fn is not None:
-            self._scale_fn_custom.__dict__.update(fn)  # type: ignore[union-attr]
+            self._scale_fn_custom.__dict__.update(_checked_state(fn))  # type: ignore[union-attr]
         self._init_scale_fn()
 
 
