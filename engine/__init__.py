@@ -248,6 +248,17 @@ from engine.ops.shape import (
     unsqueeze,
 )
 from engine.printing import set_printoptions
+from engine.process import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_num_interop_threads,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from engine.random import (
     Generator,
     default_generator,

@@ -480,3 +480,72 @@ def test_functional_inplace_and_multinomial() -> None:
     same(lambda T, a: a.multinomial(2, generator=T.Generator().manual_seed(3)), Arg(p))
     same(lambda T, a: (T.manual_seed(1), a[0].multinomial(num_samples=3, replacement=False))[1], Arg(p))
     same_error(lambda T, a: a.multinomial(5), Arg(p))
+
+
+# ---- coverage: process settings, torch.autograd's grad-mode names ---------------------------------------------------
+_PROCESS_SCRIPT = """
+import sys
+if sys.argv[1] == "engine":
+    import engine as torch
+else:
+    import torch
+def r(f):
+    try:
+        print(repr(f()))
+    except Exception as e:
+        print(type(e).__name__, e)
+r(lambda: torch.get_num_threads() == torch.get_num_interop_threads())
+for f in (lambda: torch.set_num_threads(3), torch.get_num_threads, lambda: torch.set_num_threads(0),
+          lambda: torch.set_num_threads(-1), lambda: torch.set_num_threads(2.0), lambda: torch.set_num_threads(True),
+          lambda: torch.set_num_threads(), lambda: torch.get_num_threads(1), lambda: torch.set_num_interop_threads(0),
+          lambda: torch.set_num_interop_threads(2), torch.get_num_interop_threads,
+          lambda: torch.set_num_interop_threads(3), torch.are_deterministic_algorithms_enabled,
+          torch.is_deterministic_algorithms_warn_only_enabled, lambda: torch.use_deterministic_algorithms(True),
+          torch.are_deterministic_algorithms_enabled, torch.get_deterministic_debug_mode,
+          lambda: torch.use_deterministic_algorithms(True, warn_only=True),
+          torch.is_deterministic_algorithms_warn_only_enabled, torch.get_deterministic_debug_mode,
+          lambda: torch.use_deterministic_algorithms(1), lambda: torch.use_deterministic_algorithms(),
+          lambda: torch.use_deterministic_algorithms(False, warn_only=1),
+          lambda: torch.use_deterministic_algorithms(mode=False), torch.are_deterministic_algorithms_enabled,
+          lambda: torch.set_deterministic_debug_mode("error"), torch.get_deterministic_debug_mode,
+          lambda: torch.set_deterministic_debug_mode(1), torch.is_deterministic_algorithms_warn_only_enabled,
+          lambda: torch.set_deterministic_debug_mode("x"), lambda: torch.set_deterministic_debug_mode(5),
+          lambda: torch.set_deterministic_debug_mode(1.5), lambda: torch.set_deterministic_debug_mode("default"),
+          torch.are_deterministic_algorithms_enabled):
+    r(f)
+"""
+
+
+def test_process_settings() -> None:
+    """Thread counts and deterministic algorithms, in fresh processes (torch's inter-op count is set once)."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(engine.__file__))  # (this engine, in the child process too)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
+    out = [subprocess.run([sys.executable, "-c", _PROCESS_SCRIPT, lib], capture_output=True, text=True, check=True,
+                          env=env).stdout for lib in ("torch", "engine")]  # fmt: skip
+    assert out[1] == out[0]
+    assert "set_num_threads expects a positive integer" in out[0]
+
+
+def test_autograd_grad_mode_names() -> None:
+    for name in ("no_grad", "enable_grad", "set_grad_enabled", "inference_mode"):
+        assert getattr(engine.autograd, name) is getattr(engine, name)
+        assert repr(getattr(engine.autograd, name)) == repr(getattr(torch.autograd, name))
+        assert getattr(engine.autograd.grad_mode, name) is getattr(engine, name)
+
+    def run(T):  # noqa: ANN001, ANN202
+        x = T.ones(2, requires_grad=True)
+        with T.autograd.no_grad():
+            a = x * 2
+            with T.autograd.enable_grad():
+                b = x * 2
+        with T.autograd.set_grad_enabled(False):
+            c = x * 2
+        with T.autograd.inference_mode():
+            d = x * 2
+        return [t.requires_grad for t in (a, b, c, d)], d.is_inference(), T.is_grad_enabled()
+
+    assert run(engine) == run(torch)
