@@ -171,7 +171,9 @@ from engine.ops.index import (
     chunk,
     concat,
     concatenate,
+    dsplit,
     gather,
+    hsplit,
     hstack,
     index_add,
     index_select,
@@ -188,6 +190,7 @@ from engine.ops.index import (
     tril,
     triu,
     unbind,
+    vsplit,
     vstack,
 )
 from engine.ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer, trace

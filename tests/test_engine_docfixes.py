@@ -549,3 +549,40 @@ def test_autograd_grad_mode_names() -> None:
         return [t.requires_grad for t in (a, b, c, d)], d.is_inference(), T.is_grad_enabled()
 
     assert run(engine) == run(torch)
+
+
+# ---- coverage: hsplit / vsplit / dsplit (and tensor_split's slices) ------------------------------------------------
+@pytest.mark.parametrize("name", ["hsplit", "vsplit", "dsplit"])
+def test_directional_splits(name: str) -> None:
+    x = make((2, 3, 4), "float64")
+    for arg in (1, 2, 3, 4, [1, 2], (1,), [], [0, 5], [-1], [2, 1]):
+        check(lambda T, a, v=arg: getattr(T, name)(a, v), x)
+        check(lambda T, a, v=arg: getattr(a, name)(v), x)
+    check(lambda T, a: getattr(a, name)(1, 2), x)
+    check(lambda T, a: getattr(T, name)(a, sections=1), x)
+    check(lambda T, a: getattr(T, name)(a, indices=[1]), x)
+    check(lambda T, a: getattr(a, name)(indices=[1]), x)
+    check(lambda T, a: getattr(T, name)(a.reshape(6, 4), 2), x)
+    check(lambda T, a: getattr(T, name)(a.reshape(24), 2), x)  # (hsplit splits a vector; the others refuse it)
+    for fn in (
+        lambda T: getattr(T, name)(T.tensor(1.0), 1),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), 0),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), -1),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), 2.0),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), T.tensor([1])),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), 1, 2),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4)),
+        lambda T: getattr(T, name)(),
+        lambda T: getattr(T, name)([1, 2], 1),
+        lambda T: getattr(T.ones(2, 3, 4), name)(),
+        lambda T: getattr(T.ones(2, 3, 4), name)(1.5),
+    ):
+        same_error(fn)
+
+
+def test_tensor_split_slices() -> None:
+    x = make((7, 2), "float64")
+    for arg in (3, 7, 9, [1, -2, 9], [4, 2], [-9, 3], (2,)):
+        check(lambda T, a, v=arg: T.tensor_split(a, v), x)
+    for k in (0, -1):
+        same_error(lambda T, v=k: T.tensor_split(T.ones(3), v))
