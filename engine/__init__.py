@@ -169,6 +169,7 @@ from engine.ops.elementwise import (
 from engine.ops.index import (
     cat,
     chunk,
+    combinations,
     concat,
     concatenate,
     dsplit,
@@ -222,6 +223,7 @@ from engine.ops.reduce import (
     sum,
     topk,
     unique,
+    unique_consecutive,
     var,
     var_mean,
 )

@@ -586,3 +586,68 @@ def test_tensor_split_slices() -> None:
         check(lambda T, a, v=arg: T.tensor_split(a, v), x)
     for k in (0, -1):
         same_error(lambda T, v=k: T.tensor_split(T.ones(3), v))
+
+
+# ---- coverage: unique_consecutive, combinations ----------------------------------------------------------------------
+def test_unique_consecutive() -> None:
+    v = np.array([1, 1, 2, 2, 3, 1, 1, 2])
+    m = np.array([[1.0, 1, 2], [1, 1, 2], [3, 3, 2]])
+    for kw in ({}, {"return_inverse": True}, {"return_counts": True}, {"return_inverse": True, "return_counts": True}):
+        same(lambda T, a, k=kw: T.unique_consecutive(a, **k), Arg(v))
+        same(lambda T, a, k=kw: a.unique_consecutive(**k), Arg(v))
+        for dim in (None, 0, 1, -1):
+            check(lambda T, a, k=kw, d=dim: T.unique_consecutive(a, dim=d, **k), m, grad=False)
+    same(lambda T, a: T.unique_consecutive(a, True, True), Arg(v))
+    same(lambda T, a: a.unique_consecutive(True), Arg(v))
+    for fn in (
+        lambda T: T.unique_consecutive(T.tensor(5)),
+        lambda T: T.unique_consecutive(T.tensor(5), return_inverse=True, return_counts=True),
+        lambda T: T.unique_consecutive(T.tensor([], dtype=T.long), return_inverse=True, return_counts=True),
+        lambda T: T.unique_consecutive(T.ones(0, 3), dim=0, return_inverse=True, return_counts=True),
+        lambda T: T.unique_consecutive(T.tensor([True, True, False])),
+        lambda T: T.unique_consecutive(T.tensor([float("nan"), float("nan"), 1.0])),
+        lambda T: T.unique_consecutive(T.tensor([0.0, -0.0, 1.0])),
+        lambda T: T.unique_consecutive(T.tensor([[1, 2], [1, 2]]), return_inverse=True),
+        lambda T: T.unique_consecutive(T.tensor([3.0, 3.0, 1.0], dtype=T.float16), return_counts=True),
+        lambda T: T.unique_consecutive(T.tensor([1.0, 1.0, 2.0], requires_grad=True)),
+    ):
+        same(fn)
+    for fn in (
+        lambda T: T.unique_consecutive(T.ones(3, 3), dim=2),
+        lambda T: T.unique_consecutive(T.tensor(5), dim=0),
+        lambda T: T.unique_consecutive(T.ones(2, 0), dim=0),
+        lambda T: T.unique_consecutive([1, 2]),
+        lambda T: T.unique_consecutive(T.ones(2), foo=1),
+        lambda T: T.unique_consecutive(T.ones(2), return_inverse=1),
+        lambda T: T.unique_consecutive(T.ones(2), return_counts=2),
+        lambda T: T.unique_consecutive(T.ones(2), dim=1.0),
+        lambda T: T.unique_consecutive(),
+        lambda T: T.ones(2).unique_consecutive(foo=1),
+        lambda T: T.unique_consecutive(T.ones(2, requires_grad=True)).sum().backward(),
+    ):
+        same_error(fn)
+
+
+def test_combinations() -> None:
+    a = make((4,), "float64")
+    for r in (1, 2, 3, 4, 5):
+        for rep in (False, True):
+            check(lambda T, x, r=r, rep=rep: T.combinations(x, r, rep), a)
+    check(lambda T, x: T.combinations(x, r=3, with_replacement=True), a)
+    g = [graph(T.combinations(T.tensor(a, requires_grad=True))) for T in (torch, engine)]
+    assert g[1] == g[0]
+    for fn in (
+        lambda T: T.combinations(T.tensor([1.0, 2.0]), 0),
+        lambda T: T.combinations(T.tensor([], dtype=T.long)),
+        lambda T: T.combinations(T.tensor([1, 2, 3], dtype=T.int32), 2),
+        lambda T: T.combinations(T.tensor([True, False]), 2, True),
+    ):
+        same(fn)
+    for fn in (
+        lambda T: T.combinations(T.ones(3), -1),
+        lambda T: T.combinations(T.ones(2, 2)),
+        lambda T: T.combinations(T.tensor(1.0)),
+        lambda T: T.combinations([1, 2]),
+        lambda T: T.combinations(T.ones(3), 2.0),
+    ):
+        same_error(fn)

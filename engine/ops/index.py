@@ -1260,6 +1260,31 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     return tuple(_piece(input, ax, a, length, NarrowBackward0) for a, length in zip(starts, sizes))  # SliceBackward0
 
 
+def combinations(input: Any, r: Any = 2, with_replacement: bool = False) -> Tensor:  # noqa: A002
+    """torch.combinations, as torch computes it: an 'ij' meshgrid of r copies of input, each grid's elements where
+    the grid indices increase (or do not decrease, with replacement) selected, the r columns stacked."""
+    from engine.ops.shape import meshgrid
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"combinations(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not isinstance(r, (int, np.integer)) or isinstance(r, bool):
+        raise TypeError(f"combinations(): argument 'r' (position 2) must be int, not {type(r).__name__}")
+    d = input._data
+    if d.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape [{', '.join(map(str, d.shape))}]")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return wrap(input._dev.xp.empty((0,), dtype=d.dtype), input._dev)
+    grids = meshgrid(*([input] * r), indexing="ij")
+    idx = np.indices((d.shape[0],) * r, sparse=True)
+    keep = np.ones((d.shape[0],) * r, dtype=bool)
+    for a, b in zip(idx, idx[1:]):
+        keep &= (a <= b) if with_replacement else (a < b)
+    mask = wrap(input._dev.xp.asarray(keep), input._dev)
+    return stack([masked_select(g, mask) for g in grids], 1)
+
+
 _SPLIT_OVERLOADS = ("(Tensor input, int sections)", "(Tensor input, tuple of ints indices)")
 _SPLIT_METHOD_OVERLOADS = ("(int sections)", "(tuple of ints indices)")
 
