@@ -170,9 +170,12 @@ from engine.ops.elementwise import (
 from engine.ops.index import (
     cat,
     chunk,
+    combinations,
     concat,
     concatenate,
+    dsplit,
     gather,
+    hsplit,
     hstack,
     index_add,
     index_select,
@@ -189,6 +192,7 @@ from engine.ops.index import (
     tril,
     triu,
     unbind,
+    vsplit,
     vstack,
 )
 from engine.ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer, trace
@@ -224,6 +228,7 @@ from engine.ops.reduce import (
     sum,
     topk,
     unique,
+    unique_consecutive,
     var,
     var_mean,
 )
@@ -253,6 +258,17 @@ from engine.ops.shape import (
     unsqueeze,
 )
 from engine.printing import set_printoptions
+from engine.process import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_num_interop_threads,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from engine.random import (
     Generator,
     default_generator,

@@ -486,6 +486,12 @@ for _name, _fn in E.LOGICAL_INPLACE.items():
     METHODS[_name + "_"] = P.inplace_of(_fn, _name)
 METHODS["float_power_"] = P.float_power_
 METHODS.update(resize_=P.resize_, resize_as_=P.resize_as_)
+METHODS.update(
+    unique_consecutive=R.unique_consecutive_method,
+    hsplit=I.hsplit_method,
+    vsplit=I.vsplit_method,
+    dsplit=I.dsplit_method,
+)
 # in-place forms torch has beside the out-of-place methods above: x.f_(*args) stores f(x, *args) in x
 METHODS.update(cumsum_=P.cumsum_, cumprod_=P.cumprod_)
 for _name, _fn in (("tril", I.tril), ("triu", I.triu), ("true_divide", E.div), ("addmm", L.addmm)):

@@ -480,3 +480,174 @@ def test_functional_inplace_and_multinomial() -> None:
     same(lambda T, a: a.multinomial(2, generator=T.Generator().manual_seed(3)), Arg(p))
     same(lambda T, a: (T.manual_seed(1), a[0].multinomial(num_samples=3, replacement=False))[1], Arg(p))
     same_error(lambda T, a: a.multinomial(5), Arg(p))
+
+
+# ---- coverage: process settings, torch.autograd's grad-mode names ---------------------------------------------------
+_PROCESS_SCRIPT = """
+import sys
+if sys.argv[1] == "engine":
+    import engine as torch
+else:
+    import torch
+def r(f):
+    try:
+        print(repr(f()))
+    except Exception as e:
+        print(type(e).__name__, e)
+r(lambda: torch.get_num_threads() == torch.get_num_interop_threads())
+for f in (lambda: torch.set_num_threads(3), torch.get_num_threads, lambda: torch.set_num_threads(0),
+          lambda: torch.set_num_threads(-1), lambda: torch.set_num_threads(2.0), lambda: torch.set_num_threads(True),
+          lambda: torch.set_num_threads(), lambda: torch.get_num_threads(1), lambda: torch.set_num_interop_threads(0),
+          lambda: torch.set_num_interop_threads(2), torch.get_num_interop_threads,
+          lambda: torch.set_num_interop_threads(3), torch.are_deterministic_algorithms_enabled,
+          torch.is_deterministic_algorithms_warn_only_enabled, lambda: torch.use_deterministic_algorithms(True),
+          torch.are_deterministic_algorithms_enabled, torch.get_deterministic_debug_mode,
+          lambda: torch.use_deterministic_algorithms(True, warn_only=True),
+          torch.is_deterministic_algorithms_warn_only_enabled, torch.get_deterministic_debug_mode,
+          lambda: torch.use_deterministic_algorithms(1), lambda: torch.use_deterministic_algorithms(),
+          lambda: torch.use_deterministic_algorithms(False, warn_only=1),
+          lambda: torch.use_deterministic_algorithms(mode=False), torch.are_deterministic_algorithms_enabled,
+          lambda: torch.set_deterministic_debug_mode("error"), torch.get_deterministic_debug_mode,
+          lambda: torch.set_deterministic_debug_mode(1), torch.is_deterministic_algorithms_warn_only_enabled,
+          lambda: torch.set_deterministic_debug_mode("x"), lambda: torch.set_deterministic_debug_mode(5),
+          lambda: torch.set_deterministic_debug_mode(1.5), lambda: torch.set_deterministic_debug_mode("default"),
+          torch.are_deterministic_algorithms_enabled):
+    r(f)
+"""
+
+
+def test_process_settings() -> None:
+    """Thread counts and deterministic algorithms, in fresh processes (torch's inter-op count is set once)."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(engine.__file__))  # (this engine, in the child process too)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
+    out = [subprocess.run([sys.executable, "-c", _PROCESS_SCRIPT, lib], capture_output=True, text=True, check=True,
+                          env=env).stdout for lib in ("torch", "engine")]  # fmt: skip
+    assert out[1] == out[0]
+    assert "set_num_threads expects a positive integer" in out[0]
+
+
+def test_autograd_grad_mode_names() -> None:
+    for name in ("no_grad", "enable_grad", "set_grad_enabled", "inference_mode"):
+        assert getattr(engine.autograd, name) is getattr(engine, name)
+        assert repr(getattr(engine.autograd, name)) == repr(getattr(torch.autograd, name))
+        assert getattr(engine.autograd.grad_mode, name) is getattr(engine, name)
+
+    def run(T):  # noqa: ANN001, ANN202
+        x = T.ones(2, requires_grad=True)
+        with T.autograd.no_grad():
+            a = x * 2
+            with T.autograd.enable_grad():
+                b = x * 2
+        with T.autograd.set_grad_enabled(False):
+            c = x * 2
+        with T.autograd.inference_mode():
+            d = x * 2
+        return [t.requires_grad for t in (a, b, c, d)], d.is_inference(), T.is_grad_enabled()
+
+    assert run(engine) == run(torch)
+
+
+# ---- coverage: hsplit / vsplit / dsplit (and tensor_split's slices) ------------------------------------------------
+@pytest.mark.parametrize("name", ["hsplit", "vsplit", "dsplit"])
+def test_directional_splits(name: str) -> None:
+    x = make((2, 3, 4), "float64")
+    for arg in (1, 2, 3, 4, [1, 2], (1,), [], [0, 5], [-1], [2, 1]):
+        check(lambda T, a, v=arg: getattr(T, name)(a, v), x)
+        check(lambda T, a, v=arg: getattr(a, name)(v), x)
+    check(lambda T, a: getattr(a, name)(1, 2), x)
+    check(lambda T, a: getattr(T, name)(a, sections=1), x)
+    check(lambda T, a: getattr(T, name)(a, indices=[1]), x)
+    check(lambda T, a: getattr(a, name)(indices=[1]), x)
+    check(lambda T, a: getattr(T, name)(a.reshape(6, 4), 2), x)
+    check(lambda T, a: getattr(T, name)(a.reshape(24), 2), x)  # (hsplit splits a vector; the others refuse it)
+    for fn in (
+        lambda T: getattr(T, name)(T.tensor(1.0), 1),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), 0),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), -1),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), 2.0),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), T.tensor([1])),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4), 1, 2),
+        lambda T: getattr(T, name)(T.ones(2, 3, 4)),
+        lambda T: getattr(T, name)(),
+        lambda T: getattr(T, name)([1, 2], 1),
+        lambda T: getattr(T.ones(2, 3, 4), name)(),
+        lambda T: getattr(T.ones(2, 3, 4), name)(1.5),
+    ):
+        same_error(fn)
+
+
+def test_tensor_split_slices() -> None:
+    x = make((7, 2), "float64")
+    for arg in (3, 7, 9, [1, -2, 9], [4, 2], [-9, 3], (2,)):
+        check(lambda T, a, v=arg: T.tensor_split(a, v), x)
+    for k in (0, -1):
+        same_error(lambda T, v=k: T.tensor_split(T.ones(3), v))
+
+
+# ---- coverage: unique_consecutive, combinations ----------------------------------------------------------------------
+def test_unique_consecutive() -> None:
+    v = np.array([1, 1, 2, 2, 3, 1, 1, 2])
+    m = np.array([[1.0, 1, 2], [1, 1, 2], [3, 3, 2]])
+    for kw in ({}, {"return_inverse": True}, {"return_counts": True}, {"return_inverse": True, "return_counts": True}):
+        same(lambda T, a, k=kw: T.unique_consecutive(a, **k), Arg(v))
+        same(lambda T, a, k=kw: a.unique_consecutive(**k), Arg(v))
+        for dim in (None, 0, 1, -1):
+            check(lambda T, a, k=kw, d=dim: T.unique_consecutive(a, dim=d, **k), m, grad=False)
+    same(lambda T, a: T.unique_consecutive(a, True, True), Arg(v))
+    same(lambda T, a: a.unique_consecutive(True), Arg(v))
+    for fn in (
+        lambda T: T.unique_consecutive(T.tensor(5)),
+        lambda T: T.unique_consecutive(T.tensor(5), return_inverse=True, return_counts=True),
+        lambda T: T.unique_consecutive(T.tensor([], dtype=T.long), return_inverse=True, return_counts=True),
+        lambda T: T.unique_consecutive(T.ones(0, 3), dim=0, return_inverse=True, return_counts=True),
+        lambda T: T.unique_consecutive(T.tensor([True, True, False])),
+        lambda T: T.unique_consecutive(T.tensor([float("nan"), float("nan"), 1.0])),
+        lambda T: T.unique_consecutive(T.tensor([0.0, -0.0, 1.0])),
+        lambda T: T.unique_consecutive(T.tensor([[1, 2], [1, 2]]), return_inverse=True),
+        lambda T: T.unique_consecutive(T.tensor([3.0, 3.0, 1.0], dtype=T.float16), return_counts=True),
+        lambda T: T.unique_consecutive(T.tensor([1.0, 1.0, 2.0], requires_grad=True)),
+    ):
+        same(fn)
+    for fn in (
+        lambda T: T.unique_consecutive(T.ones(3, 3), dim=2),
+        lambda T: T.unique_consecutive(T.tensor(5), dim=0),
+        lambda T: T.unique_consecutive(T.ones(2, 0), dim=0),
+        lambda T: T.unique_consecutive([1, 2]),
+        lambda T: T.unique_consecutive(T.ones(2), foo=1),
+        lambda T: T.unique_consecutive(T.ones(2), return_inverse=1),
+        lambda T: T.unique_consecutive(T.ones(2), return_counts=2),
+        lambda T: T.unique_consecutive(T.ones(2), dim=1.0),
+        lambda T: T.unique_consecutive(),
+        lambda T: T.ones(2).unique_consecutive(foo=1),
+        lambda T: T.unique_consecutive(T.ones(2, requires_grad=True)).sum().backward(),
+    ):
+        same_error(fn)
+
+
+def test_combinations() -> None:
+    a = make((4,), "float64")
+    for r in (1, 2, 3, 4, 5):
+        for rep in (False, True):
+            check(lambda T, x, r=r, rep=rep: T.combinations(x, r, rep), a)
+    check(lambda T, x: T.combinations(x, r=3, with_replacement=True), a)
+    g = [graph(T.combinations(T.tensor(a, requires_grad=True))) for T in (torch, engine)]
+    assert g[1] == g[0]
+    for fn in (
+        lambda T: T.combinations(T.tensor([1.0, 2.0]), 0),
+        lambda T: T.combinations(T.tensor([], dtype=T.long)),
+        lambda T: T.combinations(T.tensor([1, 2, 3], dtype=T.int32), 2),
+        lambda T: T.combinations(T.tensor([True, False]), 2, True),
+    ):
+        same(fn)
+    for fn in (
+        lambda T: T.combinations(T.ones(3), -1),
+        lambda T: T.combinations(T.ones(2, 2)),
+        lambda T: T.combinations(T.tensor(1.0)),
+        lambda T: T.combinations([1, 2]),
+        lambda T: T.combinations(T.ones(3), 2.0),
+    ):
+        same_error(fn)

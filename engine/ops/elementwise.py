@@ -15,7 +15,7 @@ from engine.dtypes import DEFAULT
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.ops import fusion
 from engine.ops.fma import fma
-from engine.ops.util import edge_of, mixed_device, node_class, result_np, scalar_to
+from engine.ops.util import edge_of, mixed_device, named_code, node_class, result_np, scalar_to
 from engine.tensor import Tensor, wrap, wrap_any
 
 _ndarray = np.ndarray
@@ -1543,22 +1543,13 @@ def logical_xor(input: Tensor, other: Any = _NOARG, *, out: Tensor | None = None
     return _logical(np.logical_xor, "logical_xor", input, other, out, 2)
 
 
-def _named(fn: Any, name: str) -> Any:
-    """fn under torch's name, in Python's own argument errors too ("logical_and() got an unexpected keyword
-    argument 'out'"), which quote the code object's name."""
-    kw = {"co_name": name, "co_qualname": name} if hasattr(fn.__code__, "co_qualname") else {"co_name": name}
-    fn.__code__ = fn.__code__.replace(**kw)
-    fn.__name__ = fn.__qualname__ = name
-    return fn
-
-
 def _logical_method(fn: Any, name: str) -> Any:
     """x.logical_and(other) (and x.logical_and_ under name + "_"): `other` is the parser's position 1, no out=."""
 
     def method(self: Tensor, other: Any = _NOARG) -> Tensor:
         return _logical(fn, name, self, other, None, 1)
 
-    return _named(method, name)
+    return named_code(method, name)
 
 
 def _logical_not_method(self: Tensor) -> Tensor:

@@ -3,6 +3,7 @@ cat/stack/split/chunk/unbind."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -1246,16 +1247,119 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     n = d.shape[ax]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         q, r = divmod(n, k)
         sizes = [q + 1] * r + [q] * (k - r)
-    else:
-        bounds = [0] + list(indices_or_sections) + [n]
-        sizes = [max(0, min(b, n) - min(a, n)) for a, b in zip(bounds, bounds[1:])]
-    out, start = [], 0
-    for length in sizes:
-        out.append(_piece(input, ax, start, length, SplitBackward0))
-        start += length
-    return tuple(out)
+        starts = [0, *itertools.accumulate(sizes[:-1])]
+    else:  # each piece is torch's slice(start, end): a negative bound counts from the end, both clamped to [0, n]
+        bounds = [0] + [b + n if b < 0 else b for b in indices_or_sections] + [n]
+        bounds = [min(max(b, 0), n) for b in bounds]
+        starts = bounds[:-1]
+        sizes = [max(0, b - a) for a, b in zip(bounds, bounds[1:])]
+    return tuple(_piece(input, ax, a, length, NarrowBackward0) for a, length in zip(starts, sizes))  # SliceBackward0
+
+
+def combinations(input: Any, r: Any = 2, with_replacement: bool = False) -> Tensor:  # noqa: A002
+    """torch.combinations, as torch computes it: an 'ij' meshgrid of r copies of input, each grid's elements where
+    the grid indices increase (or do not decrease, with replacement) selected, the r columns stacked."""
+    from engine.ops.shape import meshgrid
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"combinations(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not isinstance(r, (int, np.integer)) or isinstance(r, bool):
+        raise TypeError(f"combinations(): argument 'r' (position 2) must be int, not {type(r).__name__}")
+    d = input._data
+    if d.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape [{', '.join(map(str, d.shape))}]")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return wrap(input._dev.xp.empty((0,), dtype=d.dtype), input._dev)
+    grids = meshgrid(*([input] * r), indexing="ij")
+    idx = np.indices((d.shape[0],) * r, sparse=True)
+    keep = np.ones((d.shape[0],) * r, dtype=bool)
+    for a, b in zip(idx, idx[1:]):
+        keep &= (a <= b) if with_replacement else (a < b)
+    mask = wrap(input._dev.xp.asarray(keep), input._dev)
+    return stack([masked_select(g, mask) for g in grids], 1)
+
+
+_SPLIT_OVERLOADS = ("(Tensor input, int sections)", "(Tensor input, tuple of ints indices)")
+_SPLIT_METHOD_OVERLOADS = ("(int sections)", "(tuple of ints indices)")
+
+
+def _directional_split(name: str, min_dims: int) -> tuple:
+    """torch.hsplit/vsplit/dsplit and their methods: tensor_split along dim 1 (0 for a 1-d hsplit), 0 or 2, whose
+    number of sections must divide the size."""
+    from engine.ops.util import parser_type_name
+
+    def is_int(v: Any) -> bool:
+        return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+    def is_ints(v: Any) -> bool:
+        return isinstance(v, (list, tuple)) and all(is_int(i) for i in v)
+
+    def invalid(args: tuple, kw: dict, method: bool) -> TypeError:
+        """The parser's message: each overload's line, and when the arguments were as many as its parameters, the
+        ones of the wrong type marked."""
+        from engine.ops.util import parser_arg_text
+
+        got = [parser_type_name(a) for a in args] + [f"{k}={parser_type_name(v)}" for k, v in kw.items()]
+        lines = [f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), but expected "
+                 "one of:"]  # fmt: skip
+        for o, second in zip(_SPLIT_METHOD_OVERLOADS if method else _SPLIT_OVERLOADS, (is_int, is_ints)):
+            lines.append(f" * {o}")
+            checks = (second,) if method else (lambda a: isinstance(a, Tensor), second)
+            if not kw and len(args) == len(checks):
+                marks = ", ".join(parser_type_name(a) if ok(a) else f"!{parser_arg_text(a)}!" for a, ok in
+                                  zip(args, checks))  # fmt: skip
+                lines.append(f"      didn't match because some of the arguments have invalid types: ({marks})")
+        return TypeError("\n".join(lines) + "\n")
+
+    def split(input: Any, args: tuple, kw: dict, method: bool) -> tuple:  # noqa: A002
+        if method and len(args) > 1 and not kw and all(is_int(a) for a in args):
+            args = (args,)  # (x.hsplit(1, 2): the method takes the indices as separate ints too)
+        given = args if method else (input, *args)
+        if len(args) + len(kw) != 1 or any(k not in ("sections", "indices") for k in kw):
+            raise invalid(given, kw, method)
+        v = args[0] if args else next(iter(kw.values()))
+        sections = is_int(v)
+        if not isinstance(input, Tensor) or not sections and not is_ints(v):
+            raise invalid(given, kw, method)
+        d = input._data
+        if d.ndim < min_dims:
+            raise RuntimeError(
+                f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor with {d.ndim} "
+                "dimensions!"
+            )
+        dim = {"hsplit": 1 if d.ndim > 1 else 0, "vsplit": 0, "dsplit": 2}[name]
+        if sections:
+            v = int(v)
+            if v == 0 or d.shape[dim] % v:  # (C++'s %: a negative count divides, then tensor_split refuses it)
+                raise RuntimeError(
+                    f"torch.{name} attempted to split along dimension {dim}, but the size of the dimension "
+                    f"{d.shape[dim]} is not divisible by the split_size {v}!"
+                )
+        else:
+            v = [int(i) for i in v]
+        return tensor_split(input, v, dim)
+
+    def function(*args: Any, **kw: Any) -> tuple:
+        if not args:
+            raise invalid((), kw, False)
+        return split(args[0], args[1:], kw, False)
+
+    def method(self: Tensor, *args: Any, **kw: Any) -> tuple:
+        return split(self, args, kw, True)
+
+    function.__name__ = method.__name__ = name
+    return function, method
+
+
+hsplit, hsplit_method = _directional_split("hsplit", 1)
+vsplit, vsplit_method = _directional_split("vsplit", 2)
+dsplit, dsplit_method = _directional_split("dsplit", 3)
 
 
 def _unbind_bw(self: Any, g: Tensor, shape: tuple, dim: int, i: int) -> tuple:

@@ -21,6 +21,7 @@ from engine.ops.util import (
     index_range,
     int_list,
     invalid_combination,
+    named_code,
     node_class,
     norm_dim,
     norm_dims,
@@ -1171,6 +1172,75 @@ def unique(
     if return_counts:
         out.append(wrap(input._dev.xp.asarray(counts.astype(np.int64)), input._dev))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def _no_unique_consecutive_derivative(self: Node, g: Tensor, *saved: Any) -> tuple:
+    raise NotImplementedError("the derivative for 'unique_consecutive' is not implemented.")
+
+
+UniqueConsecutiveBackward0 = node_class("UniqueConsecutiveBackward0", _no_unique_consecutive_derivative)
+
+
+def _unique_consecutive(input: Any, return_inverse: Any = False, return_counts: Any = False, dim: Any = None) -> Any:  # noqa: A002
+    """torch.unique_consecutive: the first of each run of equal values (or of equal slices along dim), with each
+    element's run index and the run lengths on request; nans never equal each other, as in torch."""
+    from engine.backend import host
+
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"unique_consecutive(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+    for name, v in (("return_inverse", return_inverse), ("return_counts", return_counts)):
+        if type(v) is not bool:
+            raise TypeError(f"unique_consecutive(): argument '{name}' must be bool, not {type(v).__name__}")
+    if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
+        raise TypeError(f"unique_consecutive(): argument 'dim' must be int, not {type(dim).__name__}")
+    d = host(input._data)
+    if dim is None:
+        flat = d.reshape(-1)
+        starts = np.empty(flat.shape[0], dtype=bool)
+        starts[:1] = True
+        starts[1:] = flat[1:] != flat[:-1]
+        vals = flat[starts]
+        inv_shape: tuple = d.shape
+    else:
+        if d.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        ax = norm_dim(dim, d.ndim)
+        n = d.shape[ax]
+        if n and d.size == 0:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+        rows = np.moveaxis(d, ax, 0).reshape(n, d.size // n if n else 0)
+        starts = np.empty(n, dtype=bool)
+        starts[:1] = True
+        starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+        vals = np.compress(starts, d, axis=ax)
+        inv_shape = (n,)
+    xp, dev = input._dev.xp, input._dev
+    t = wrap(xp.asarray(np.ascontiguousarray(vals)), dev)
+    if ENABLED[0] and input._rg:
+        _node(UniqueConsecutiveBackward0, t, (input,), (), ())
+    out = [t]
+    if return_inverse:
+        out.append(wrap(xp.asarray((np.cumsum(starts) - 1).astype(np.int64).reshape(inv_shape)), dev))
+    if return_counts:
+        idx = np.flatnonzero(starts)
+        out.append(wrap(xp.asarray(np.diff(np.append(idx, starts.shape[0])).astype(np.int64)), dev))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique_consecutive(input: Any, return_inverse: Any = False, return_counts: Any = False, dim: Any = None) -> Any:  # noqa: A002
+    return _unique_consecutive(input, return_inverse, return_counts, dim)
+
+
+def unique_consecutive_method(self: Tensor, return_inverse: Any = False, return_counts: Any = False,
+                              dim: Any = None) -> Any:  # fmt: skip
+    return _unique_consecutive(self, return_inverse, return_counts, dim)
+
+
+# (torch's Python wrappers' names in Python's own argument errors)
+named_code(unique_consecutive, "_consecutive_return_output")
+named_code(unique_consecutive_method, "Tensor.unique_consecutive")
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002

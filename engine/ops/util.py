@@ -326,6 +326,15 @@ def memory_order(d: Any) -> tuple | None:
     return None if order == tuple(range(d.ndim)) else order
 
 
+def named_code(fn: Any, name: str) -> Any:
+    """fn under torch's name, in Python's own argument errors too ("logical_and() got an unexpected keyword
+    argument 'out'"), which quote the code object's name."""
+    kw = {"co_name": name, "co_qualname": name} if hasattr(fn.__code__, "co_qualname") else {"co_name": name}
+    fn.__code__ = fn.__code__.replace(**kw)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
 def parser_type_name(x: Any) -> str:
     """A value's type as torch's argument parser names it in its errors: builtins and torch's own classes bare
     (list, Tensor, Parameter), others with their module (numpy.ndarray)."""
