@@ -693,6 +693,8 @@ class Interpreter:
 
         def class_(f: Frame) -> None:
             base = base_c(f)
+            if type(base).__module__ == "engine.utils.data" and type(base).__name__ == "_Alias":
+                base = base.__origin__  # Sampler[int]: a subscripted engine class stands for the class
             if not (isinstance(base, type) and issubclass(base, interp.p.class_bases())):
                 what = f"'{base.__name__}'" if isinstance(base, type) else f"a '{type(base).__name__}' object"
                 raise _fail(

@@ -488,6 +488,30 @@ PROGRAMS = {
         s.last_epoch = 0
         print(s.get_lr())
     """,
+    "subscripted_sampler_base": """
+        # PyTorch's Sampler docstring writes the base subscripted, as typing generics are
+        import torch
+        from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
+
+        class Reverse(Sampler[int]):
+            def __init__(self, n):
+                self.n = n
+
+            def __iter__(self):
+                return iter(range(self.n - 1, -1, -1))
+
+            def __len__(self):
+                return self.n
+
+        class Squares(Dataset[int]):
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, i):
+                return i * i
+
+        print(list(Reverse(3)), list(DataLoader(Squares(), sampler=Reverse(4), batch_size=2)))
+    """,
 }
 
 
