@@ -174,6 +174,32 @@ class OpaqueType:
 OpaqueType.__name__ = OpaqueType.__qualname__ = "type"
 
 
+class CheckedClass:
+    """A class a script may test against (isinstance, ==, print) and call, but only through its check: the class
+    itself never reaches a script (np.ndarray: map(np.ndarray, ...) would build an array over any buffer)."""
+
+    __slots__ = ("cls", "check")
+
+    def __init__(self, cls: type, check: Callable) -> None:
+        self.cls = cls
+        self.check = check
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.check(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return other is self.cls or (type(other) is CheckedClass and other.cls is self.cls)  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash(self.cls)
+
+    def __repr__(self) -> str:
+        return repr(self.cls)
+
+    def __deepcopy__(self, memo: dict) -> CheckedClass:
+        return self
+
+
 class _UnboundSuper:
     """super(Cls) with one argument: Python's unbound super object, whose only use in the code people copy is
     `super(Cls).__init__()`, which initialises nothing (the instance is not involved)."""
@@ -231,6 +257,7 @@ class Prelude:
         self.interp: Any = None  # set by the session
         self.engine: Any = None
         self.tensor_type: type | None = None
+        self.ndarray_class: Any = None  # np.ndarray as scripts see it (CheckedClass)
         self._tty_stream: Any = None  # the stdout print() last wrote to, and whether it is a terminal
         self._tty = False
         #: engine classes whose methods are C builtins in torch (see builtin_method_names)
@@ -730,6 +757,8 @@ class Prelude:
         def real(c: Any) -> Any:
             if c is types_:
                 return type
+            if type(c) is CheckedClass:
+                return c.cls
             return tuple(real(x) for x in c) if type(c) is tuple else c
 
         return isinstance(obj, real(classinfo))
@@ -772,6 +801,8 @@ class Prelude:
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
             # every tensor is a torch.Tensor (a pending fused one included); a Parameter shows as one
             return tp if tp.__name__ == "Parameter" else self.tensor_type
+        if self.ndarray_class is not None and tp is self.ndarray_class.cls:
+            return self.ndarray_class
         if tp in _SAFE_CLASSES or _is_module_type(tp) or _is_numpy_value_type(tp):
             return tp
         if issubclass(tp, BaseException) and tp.__module__ == "builtins":
@@ -1088,7 +1119,9 @@ class Prelude:
             np = self.load_numpy()
             if dotted == "numpy":
                 extra = {"random": lambda: self.import_module("numpy.random")}
-                facade = self._table_facade("numpy", np, policy.NUMPY_NAMES, {}, policy.NUMPY_SIZE_RULES, extra)
+                facade = self._table_facade(
+                    "numpy", np, policy.NUMPY_NAMES, {"ndarray": self.ndarray_class}, policy.NUMPY_SIZE_RULES, extra
+                )
             else:
                 facade = self._table_facade(
                     "numpy.random", np.random, policy.NUMPY_RANDOM_NAMES, {}, policy.NUMPY_SIZE_RULES
@@ -1152,8 +1185,10 @@ class Prelude:
 
         if not self.array_types:
             self.array_types = (numpy.ndarray,)
-        if numpy.ndarray not in self.call_guards:  # np.ndarray(...) is the class (isinstance), built checked
-            self.call_guards[numpy.ndarray] = self._ndarray
+        if self.ndarray_class is None:
+            # scripts never hold the class itself: calling it some other way (map, a decorator) would skip the
+            # check, and over a buffer with an object dtype it reads bytes as object pointers
+            self.ndarray_class = CheckedClass(numpy.ndarray, self._ndarray)
         return numpy
 
     def _ndarray(self, shape: Any, dtype: Any = float, *rest: Any, **kwargs: Any) -> Any:

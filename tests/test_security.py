@@ -645,6 +645,35 @@ def test_repl_bookkeeping_calls_no_method_of_a_script_class() -> None:
     assert session.tensor_memory() > 0 and "m.fc.weight" in session.tensor_names().values()
 
 
+ROUND4 = [
+    # the ndarray class is never handed out: called through map or a decorator it skipped its check
+    ("import numpy as np\na = np.zeros(8, np.uint8)\nlist(map(type(a), [(1,)], [np.dtype('O')], [a]))",
+     "TypeError"),
+    ("import numpy as np\nimport torch\na = np.zeros(8, np.uint8)\ntorch.no_grad()(np.ndarray)((1,), 'O', a)",
+     "TypeError"),
+    # ParameterDict keys are attribute names: never a special or internal one
+    ("import torch.nn as nn\npd = nn.ParameterDict()\npd['__reduce_ex__']", "KeyError"),
+    ("import torch.nn as nn\npd = nn.ParameterDict()\npd['__dict__']", "KeyError"),
+    ("import torch\nimport torch.nn as nn\npd = nn.ParameterDict()\npd['__class__'] = torch.optim.SGD", "KeyError"),
+    ("import torch.nn as nn\npd = nn.ParameterDict()\npd['_modules']", "KeyError"),
+    # a subscripted data class's alias wraps only torch.utils.data's classes
+    ("import numpy as np\nimport torch\nA = type(torch.utils.data.Dataset[int])\nA(np.ndarray, ())", "TypeError"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("src,error", ROUND4)
+def test_fourth_review_routes_are_closed(src: str, error: str) -> None:
+    refused(src, error)
+
+
+def test_a_lazy_module_becomes_its_classs_choice_only() -> None:
+    status, out, err = run(
+        "import torch\nimport torch.nn as nn\nm = nn.LazyLinear(3)\nm.cls_to_become = nn.ParameterDict\n"
+        "m(torch.ones(2, 4))\nprint(type(m).__name__, isinstance(torch.zeros(1).numpy(), type(torch.zeros(1).numpy())))"
+    )
+    assert (status, out, err) == (0, "Linear True\n", "")
+
+
 def test_generators_cannot_be_copied() -> None:
     msg = refused("import copy\ndef f():\n    yield 1\ncopy.deepcopy(f())", "TypeError")
     assert msg == ": cannot pickle 'generator' object"

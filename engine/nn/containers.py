@@ -393,10 +393,16 @@ class ParameterDict(Module):
                 "Index given to ParameterDict cannot be used as a key as it is not a string "
                 f"(type is '{type(key).__name__}'). Open an issue on github if you need non-string keys."
             )
+        if key[:2] == "__" or key in _MODULE_INTERNALS:
+            # (keys are attribute names: a special method's or Module's own bookkeeping's would reach internals)
+            raise KeyError(f"ParameterDict keys may not be special or internal names, got {key!r}")
         return key
 
     def __getitem__(self, key: str) -> Any:
-        return getattr(self, self._key_to_attr(key))
+        attr = self._key_to_attr(key)
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, attr)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._keys[key] = None
@@ -494,3 +500,14 @@ class ParameterDict(Module):
     def __ior__(self, other: ParameterDict) -> ParameterDict:
         self.update(other)
         return self
+
+
+#: what Module.__init__ keeps on every module (never a ParameterDict key)
+_MODULE_INTERNALS = frozenset(
+    {
+        "training", "_parameters", "_buffers", "_non_persistent_buffers_set", "_forward_hooks",
+        "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
+        "_forward_pre_hooks_with_kwargs", "_load_state_dict_post_hooks", "_backward_hooks", "_backward_pre_hooks",
+        "_is_full_backward_hook", "_modules", "_keys",
+    }
+)  # fmt: skip

@@ -50,7 +50,7 @@ class _Uninitialized:
         """Give it data of `shape` (uninitialized values) and make it the ordinary class."""
         made = empty(shape, device=device if device is not None else self._dev, dtype=dtype)  # type: ignore[attr-defined]
         self._data = made._data  # type: ignore[attr-defined]
-        self.__class__ = self.cls_to_become
+        object.__setattr__(self, "__class__", type(self).cls_to_become)
 
 
 class UninitializedParameter(_Uninitialized, Parameter):
@@ -95,8 +95,9 @@ class LazyModuleMixin:
             raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
         module._initialize_hook.remove()
         del module._initialize_hook
-        if module.cls_to_become is not None:
-            module.__class__ = module.cls_to_become
+        become = type(module).cls_to_become  # (the class's: an instance attribute must not pick the class)
+        if become is not None:
+            object.__setattr__(module, "__class__", become)
 
 
 class LazyLinear(LazyModuleMixin, Linear):

@@ -288,7 +288,7 @@ class Module(metaclass=ModuleType):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name[:2] == "__" and name[-2:] == "__" and name != "__class__":
+        if name[:2] == "__" and name[-2:] == "__":
             # (a key of a ModuleDict/ParameterDict or set_submodule's name: Python would take it for a special
             # method, copy's __deepcopy__ or pickle's __reduce_ex__)
             raise AttributeError(f"cannot set '{name}' on a module: names like that are Python's special methods")

@@ -41,6 +41,8 @@ class _Alias:
     __slots__ = ("__origin__", "__args__")
 
     def __init__(self, origin: type, args: tuple) -> None:
+        if not (isinstance(origin, type) and origin.__module__.startswith("engine.utils.data")):
+            raise TypeError(f"{origin!r} is not one of torch.utils.data's generic classes")
         self.__origin__ = origin
         self.__args__ = args
 
