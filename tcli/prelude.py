@@ -216,6 +216,10 @@ class _UnboundSuper:
 _UnboundSuper.__name__ = _UnboundSuper.__qualname__ = "super"
 
 
+#: numpy.ndarray once numpy is loaded (a one-item list: read on every checked call)
+_NDARRAY: list = [None]
+
+
 class Checked:
     """A sized function (torch.zeros, np.arange ...) whose allocation is checked before it runs."""
 
@@ -231,7 +235,10 @@ class Checked:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.prelude.check_call_size(self.rule, args, kwargs, self.owner, self.floating)
-        return self.fn(*args, **kwargs)
+        r = self.fn(*args, **kwargs)
+        if type(r) is _NDARRAY[0] and r.dtype.hasobject:  # (np.array([None]) infers one: no object arrays)
+            raise TypeError("object arrays are not available in tsr (an object dtype holds raw Python references)")
+        return r
 
     def __deepcopy__(self, memo: dict) -> Checked:  # a function: copied as itself (its prelude stays out of reach)
         return self
@@ -803,6 +810,9 @@ class Prelude:
             return tp if tp.__name__ == "Parameter" else self.tensor_type
         if self.ndarray_class is not None and tp is self.ndarray_class.cls:
             return self.ndarray_class
+        np = sys.modules.get("numpy")
+        if np is not None and issubclass(tp, np.void):  # (np.void(8, dtype=[('a', 'O')]) holds objects)
+            return self._opaque_type(tp)
         if tp in _SAFE_CLASSES or _is_module_type(tp) or _is_numpy_value_type(tp):
             return tp
         if issubclass(tp, BaseException) and tp.__module__ == "builtins":
@@ -1185,6 +1195,7 @@ class Prelude:
 
         if not self.array_types:
             self.array_types = (numpy.ndarray,)
+        _NDARRAY[0] = numpy.ndarray
         if self.ndarray_class is None:
             # scripts never hold the class itself: calling it some other way (map, a decorator) would skip the
             # check, and over a buffer with an object dtype it reads bytes as object pointers

@@ -661,6 +661,18 @@ ROUND4 = [
 ]  # fmt: skip
 
 
+ROUND4 += [
+    # a strided view past the tensor's storage wrote other objects' memory (fill_diagonal_ wrap on a transpose)
+    ("import torch\nbase = torch.zeros(2, 100, dtype=torch.float64)\nbase.t().fill_diagonal_(7.0, wrap=True)",
+     "RuntimeError"),
+    # object arrays by value, and a ParameterDict key refused once never reads back
+    ("import numpy as np\nnp.array([None])", "TypeError"),
+    ("import numpy as np\nnp.full(2, print)", "TypeError"),
+    ("import torch\nimport torch.nn as nn\npd = nn.ParameterDict()\ntry:\n"
+     "    pd['_apply'] = nn.Parameter(torch.ones(1))\nexcept Exception:\n    pass\npd['_apply']", "KeyError"),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize("src,error", ROUND4)
 def test_fourth_review_routes_are_closed(src: str, error: str) -> None:
     refused(src, error)

@@ -405,11 +405,11 @@ class ParameterDict(Module):
         return getattr(self, attr)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._keys[key] = None
         attr = self._key_to_attr(key)
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         setattr(self, attr, value)
+        self._keys[key] = None  # (recorded once it holds: a refused key never reads back)
 
     def __delitem__(self, key: str) -> None:
         del self._keys[key]

@@ -20,11 +20,39 @@ def _strided(d: Any, start: tuple, shape: tuple, strides: tuple) -> Any:
     sub = d[start] if start else d
     isz = d.itemsize
     byte_strides = tuple(s * isz for s in strides)
+    _inside_storage(d, sub, shape, strides)
     if type(d) is np.ndarray:
         return np.lib.stride_tricks.as_strided(sub, shape, byte_strides)
     import cupy
 
     return cupy.lib.stride_tricks.as_strided(sub, shape, byte_strides)
+
+
+def _inside_storage(d: Any, sub: Any, shape: tuple, strides: tuple) -> None:
+    """torch's as_strided check: every element of the view lies in the tensor's storage (its root buffer).
+    A view past it would read and write memory that is not the tensor's (fill_diagonal_(wrap=True) on a
+    transposed tensor reaches there)."""
+    if any(n == 0 for n in shape):
+        return
+    root = d
+    while isinstance(root.base, type(d)):
+        root = root.base
+    isz = d.itemsize
+    if type(d) is np.ndarray:
+        lo_root, hi_root = np.lib.array_utils.byte_bounds(root)
+        ptr = sub.__array_interface__["data"][0]
+    else:  # cupy
+        lo_root, hi_root = root.data.ptr, root.data.ptr + root.nbytes
+        ptr = sub.data.ptr
+    reach = sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
+    back = sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
+    if ptr + back * isz < lo_root or ptr + (reach + 1) * isz > hi_root:
+        offset = (ptr - lo_root) // isz
+        raise RuntimeError(
+            f"setStorage: sizes [{', '.join(map(str, shape))}], strides [{', '.join(map(str, strides))}], storage "
+            f"offset {offset}, and itemsize {isz} requiring a storage size of {(offset + reach + 1) * isz} are out "
+            f"of bounds for storage of size {hi_root - lo_root}"
+        )
 
 
 def _diagonal_bw(self: Any, g: Tensor, shape: tuple, offset: int, d1: int, d2: int) -> tuple:
