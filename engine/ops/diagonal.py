@@ -32,18 +32,14 @@ def _inside_storage(d: Any, sub: Any, shape: tuple, strides: tuple) -> None:
     """torch's as_strided check: every element of the view lies in the tensor's storage (its root buffer).
     A view past it would read and write memory that is not the tensor's (fill_diagonal_(wrap=True) on a
     transposed tensor reaches there)."""
-    if any(n == 0 for n in shape):
-        return
+    if any(n == 0 for n in shape) or type(d) is not np.ndarray:
+        return  # (host memory, where a write past the buffer would reach Python's objects; cupy's is the device's)
     root = d
-    while isinstance(root.base, type(d)):
+    while isinstance(root.base, np.ndarray):
         root = root.base
     isz = d.itemsize
-    if type(d) is np.ndarray:
-        lo_root, hi_root = np.lib.array_utils.byte_bounds(root)
-        ptr = sub.__array_interface__["data"][0]
-    else:  # cupy
-        lo_root, hi_root = root.data.ptr, root.data.ptr + root.nbytes
-        ptr = sub.data.ptr
+    lo_root, hi_root = np.lib.array_utils.byte_bounds(root)
+    ptr = sub.__array_interface__["data"][0]
     reach = sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
     back = sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
     if ptr + back * isz < lo_root or ptr + (reach + 1) * isz > hi_root:
