@@ -303,7 +303,7 @@ def _warnings_of(lib: object, fn: object) -> list:
     if lib is engine:  # torch's once-per-process warnings: as if this were the engine's first
         import sys
 
-        sys.modules["engine.ops.shape"]._T_WARNED.clear()
+        sys.modules["engine.warn"]._WARNED_ONCE.clear()
         sys.modules["engine.tensor"]._FLOAT_WARNED.clear()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -227,25 +227,17 @@ def permute(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
     return _record(view_of(d.transpose(perm), input), PermuteBackward0, input, (inv,), lambda x, p=perm: permute(x, p))
 
 
-_T_WARNED: set = set()  # which of torch's two TORCH_WARN_ONCE texts were given
-
-
 def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
     n = input._data.ndim
-    if n != 2 and (n == 0) not in _T_WARNED:  # torch 2.13 warns for any dimension but 2, once per process
-        import warnings
-
-        _T_WARNED.add(n == 0)
-        warnings.warn(
+    if n != 2:  # torch 2.13 warns for any dimension but 2, each of its two texts once per process
+        warn_once(
             "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases. (Triggered "
             "internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4321.)"
             if n == 0
             else "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
             "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
             "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor. (Triggered "
-            "internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)",
-            UserWarning,
-            stacklevel=user_stacklevel(),
+            "internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)"
         )
     return permute(input, tuple(range(n - 1, -1, -1)))
 

@@ -56,13 +56,10 @@ class Adadelta(SingleTensorOptimizer):
         super().__init__(params, defaults)
         check_flags("Adadelta", foreach=foreach, differentiable=differentiable, capturable=capturable)
 
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
         default_device_steps(self)
 
     def _update(self, group: dict[str, Any]) -> None:

@@ -66,15 +66,12 @@ class Adagrad(SingleTensorOptimizer):
             for p in group["params"]:
                 self.state[p].update(_init_state(p, initial_accumulator_value))
 
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None))
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         from engine.creation import tensor
 
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
         tensor_steps(self, lambda v: tensor(v, dtype=scalar_dtype()))
 
     def _update(self, group: dict[str, Any]) -> None:

@@ -104,16 +104,18 @@ class Adam(SingleTensorOptimizer):
         if isinstance(betas[0], Tensor):
             raise NotImplementedError(f"{name}: Tensor betas (not in this engine); pass betas as two floats")
 
+    _group_defaults = (
+        ("amsgrad", False),
+        ("maximize", False),
+        ("foreach", None),
+        ("capturable", False),
+        ("differentiable", False),
+        ("decoupled_weight_decay", False),
+        ("fused", None),
+    )
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
         tensor_steps(self, _step_tensor)
 
     def _update(self, group: dict[str, Any]) -> None:

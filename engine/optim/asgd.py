@@ -60,15 +60,13 @@ class ASGD(SingleTensorOptimizer):
         super().__init__(params, defaults)
         check_flags("ASGD", foreach=foreach, differentiable=differentiable, capturable=capturable)
 
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         from engine.creation import tensor
 
         for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
             for p in group["params"]:
                 p_state = self.state.get(p, [])
                 if len(p_state) != 0:

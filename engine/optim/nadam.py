@@ -68,16 +68,19 @@ class NAdam(SingleTensorOptimizer):
         super().__init__(params, defaults)
         check_flags("NAdam", foreach=foreach, differentiable=differentiable, capturable=capturable)
 
+    _group_defaults = (
+        ("maximize", False),
+        ("foreach", None),
+        ("capturable", False),
+        ("differentiable", False),
+        ("decoupled_weight_decay", False),
+    )
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         from engine.creation import tensor
 
         for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
             for p in group["params"]:
                 p_state = self.state.get(p, [])
                 if len(p_state) != 0:

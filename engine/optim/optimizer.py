@@ -132,9 +132,16 @@ class Optimizer(metaclass=_OptimNamed):
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    #: (key, default) of the param-group options a subclass's state may lack (one saved by an older torch), in
+    #: torch's order: __setstate__ fills them in
+    _group_defaults: tuple = ()
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self._group_defaults:
+                group.setdefault(key, value)
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("

@@ -55,15 +55,17 @@ class RMSprop(SingleTensorOptimizer):
         super().__init__(params, defaults)
         check_flags("RMSprop", foreach=foreach, differentiable=differentiable, capturable=capturable)
 
+    _group_defaults = (
+        ("momentum", 0),
+        ("centered", False),
+        ("foreach", None),
+        ("maximize", False),
+        ("differentiable", False),
+        ("capturable", False),
+    )
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
         from engine.creation import tensor
 
         tensor_steps(self, lambda v: tensor(v, dtype=scalar_dtype()))

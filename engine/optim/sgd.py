@@ -57,14 +57,13 @@ class SGD(SingleTensorOptimizer):
                 raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         check_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+    _group_defaults = (
+        ("nesterov", False),
+        ("maximize", False),
+        ("foreach", None),
+        ("differentiable", False),
+        ("fused", False),
+    )
 
     def _update(self, group: dict[str, Any]) -> None:
         lr = scalar(group["lr"])
