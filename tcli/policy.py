@@ -394,7 +394,9 @@ NUMPY_SIZE_RULES: dict[str, str] = {
     "normal": "np_random2", "integers": "np_random2", "permutation": "count",
 }  # fmt: skip
 NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat", "astype": "astype"}
-SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RULES)
+#: Methods read through prelude.sized_attribute: the sized ones, and data_ptr (the address a script sees is
+#: moved by a per-session key, as id() is).
+SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RULES) | {"data_ptr"}
 
 # ---------------------------------------------------------------------------------------------------------
 # Limits

@@ -24,6 +24,7 @@ import operator
 import os
 import random
 import re
+import secrets
 import sys
 import time
 import types
@@ -273,9 +274,15 @@ class Prelude:
         self.array_types: tuple[type, ...] = ()
         self.baseline_rss = 0
         self._since_rss = 0  # bytes allocated since the process memory was last read (check_alloc)
+        self.saved_bytes = 0  # what torch.save has added to the disk (capped at the memory limit)
         self._facades: dict[str, ModuleFacade] = {}
         self._opaque: dict[type, OpaqueType] = {}
         self._statm = _open_statm()
+        # Addresses a script sees are the real ones moved by per-session secrets (64 KiB-aligned, so alignment
+        # and every difference stay true): every memory-level escape found so far needed a real address to forge
+        # a pointer with. Objects (id, hash, `at 0x...` in reprs) and tensor memory (data_ptr) get separate keys.
+        self._id_key = secrets.randbelow(1 << 30) << 16
+        self._ptr_key = secrets.randbelow(1 << 30) << 16
         self.builtins = self._make_builtins()
         #: the dunders scripts may read, each a read-only string (policy.READABLE_UNDERSCORED)
         self.dunders: dict[str, Callable[[Any], Any]] = {
@@ -403,7 +410,7 @@ class Prelude:
         self.check_spec(spec)
         if not spec:
             self.check_repr(value)
-        return format(value, spec)
+        return self.mask_addresses(format(value, spec))
 
     def check_percent(self, fmt: str, args: Any) -> None:
         star = False
@@ -491,6 +498,13 @@ class Prelude:
                     return op(a, b)
                 return op(a, checked(op, kind, a, b))
 
+            if kind == "Mod":  # ("%r" % obj shows the address id() gives)
+
+                def mod(a: Any, b: Any) -> Any:
+                    out = fast(a, b)
+                    return prelude.mask_addresses(out) if type(out) is str else out
+
+                return mod
             return fast
 
         binary = {op: make(op, name) for name, op in policy.BINARY_OPERATORS.items()}
@@ -552,7 +566,7 @@ class Prelude:
             print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
-            isinstance=self._isinstance, super=self._super,
+            isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=list(self.session.argv))
         assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
@@ -573,7 +587,7 @@ class Prelude:
             if type(a) in _CONTAINERS:
                 self.check_repr(a)
         out = self.session.stdout
-        text = sep.join([a if type(a) is str else str(a) for a in args]) + end
+        text = sep.join([a if type(a) is str else self.mask_addresses(str(a)) for a in args]) + end
         if out is not self._tty_stream:
             self._tty_stream = out
             try:
@@ -588,7 +602,35 @@ class Prelude:
 
     def _repr(self, obj: Any) -> str:
         self.check_repr(obj)
-        return repr(obj)
+        return self.mask_addresses(repr(obj))
+
+    def _id(self, obj: Any) -> int:
+        return id(obj) + self._id_key
+
+    def _hash(self, obj: Any) -> int:
+        if type(obj).__hash__ is object.__hash__:  # (Python's pointer hash: the address rotated by 4 bits)
+            y = self._id(obj)
+            h = ((y >> 4) | (y << 60)) & 0xFFFFFFFFFFFFFFFF
+            h = h - (1 << 64) if h >> 63 else h
+            return -2 if h == -1 else h
+        return hash(obj)
+
+    def mask_addresses(self, text: str) -> str:
+        """Default reprs (`<Foo object at 0x7f...>`) with the address id() gives, not the real one."""
+        if " at 0x" not in text:
+            return text
+        key = self._id_key
+        return _ADDRESS.sub(lambda m: f" at 0x{int(m.group(1), 16) + key:x}>", text)
+
+    def data_ptr(self, tensor: Any) -> Callable[[], int]:
+        """tensor.data_ptr as a script reads it: the address moved by the session's key (equality between views
+        and offsets within a tensor stay true)."""
+        method, key = tensor.data_ptr, self._ptr_key
+
+        def data_ptr() -> int:
+            return method() + key
+
+        return data_ptr
 
     def _format(self, value: Any, format_spec: str = "") -> str:
         return self.format_value(value, format_spec, -1)
@@ -596,6 +638,8 @@ class Prelude:
     def _str(self, *args: Any, **kwargs: Any) -> str:
         if len(args) == 1 and not kwargs:
             self.check_repr(args[0])
+            if type(args[0]) is not str:
+                return self.mask_addresses(str(args[0]))
         return str(*args, **kwargs)
 
     def _mapping(self, cls: type) -> Callable:
@@ -897,6 +941,8 @@ class Prelude:
     def sized_attribute(self, obj: Any, name: str, value: Any) -> Any:
         """A tensor method such as .repeat or .expand, wrapped to check its allocation first."""
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
+            if name == "data_ptr":
+                return self.data_ptr(obj)
             rule = policy.TENSOR_METHOD_SIZE_RULES.get(name)
             if rule is not None and callable(value):
                 return Checked(value, rule, self, obj)
@@ -1334,8 +1380,20 @@ class Prelude:
         path = self.allowed_path(f, "save")
         self._check_save_target(f, path)
         engine = self.load_engine()
+        before = os.path.getsize(path) if os.path.isfile(path) else 0
         with _as_written(f, path):
             engine.save(obj, path, **options)
+        # what the session's saves add to the disk is capped at the memory limit (overwriting a checkpoint
+        # counts only its growth): a loop of saves cannot fill the disk
+        self.saved_bytes += os.path.getsize(path) - before
+        if self.saved_bytes > self.limits.max_memory:
+            self.saved_bytes -= os.path.getsize(path)
+            os.remove(path)
+            raise OSError(
+                f"torch.save: '{f}' would bring what this run saved to over "
+                f"{policy.human_size(self.limits.max_memory)}, the memory limit (--max-memory), which also caps "
+                "what a script writes to disk; the file was not kept"
+            )
 
     def _load(self, f: Any, *args: Any, **options: Any) -> Any:
         path = self.allowed_path(f, "load")
@@ -1392,6 +1450,7 @@ _ALLOWED_IMPORTS = (
     + ", ".join(f"torch.{s}" for s in sorted(policy.TORCH_SUBMODULES))
     + ", math, numpy, numpy.random, random, collections, copy, warnings"
 )
+_ADDRESS = re.compile(r" at 0x([0-9a-f]+)>")
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 try:

@@ -261,7 +261,7 @@ class Shell:
         def show(v: Any) -> None:
             if not isinstance(v, self.tensor_type):
                 self.session.check_printable(v)  # the same size guard print() has
-            self.print(echo(v), soft_wrap=True)
+            self.print(echo(v, self.session.prelude.mask_addresses), soft_wrap=True)
 
         try:
             self.session.displayed(show, value)  # (a repr may run the script's code: under its limits)

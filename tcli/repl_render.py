@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,11 +96,12 @@ def tensor_header(t: Any) -> Text:
     return out
 
 
-def echo(value: Any) -> RenderableType:
-    """An expression's value as the REPL echoes it: tensors with their header, anything else as repr."""
+def echo(value: Any, mask: Callable[[str], str] = str) -> RenderableType:
+    """An expression's value as the REPL echoes it: tensors with their header, anything else as repr (passed
+    through `mask`, the session's address masking)."""
     if is_tensor(value):
         return Group(tensor_header(value), tensor_text(value))
-    text = Text(repr(value))
+    text = Text(mask(repr(value)))
     ReprHighlighter().highlight(text)
     return text
 

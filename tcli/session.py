@@ -550,7 +550,7 @@ class Session:
         if value is None:
             return
         self.prelude.check_repr(value)
-        self.stdout.write(repr(value) + "\n")
+        self.stdout.write(self.prelude.mask_addresses(repr(value)) + "\n")
 
     def show_graph(self, tensor: Any) -> None:
         from tcli import render

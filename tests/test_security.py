@@ -736,3 +736,45 @@ def test_keyboard_interrupt_can_be_named_but_not_raised_or_caught() -> None:
         "try:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n    print('caught')\n", timeout=0.3
     )
     assert (status, out) == (1, "") and "TimeoutError" in err
+
+
+def test_addresses_a_script_sees_are_not_the_real_ones() -> None:
+    """Every memory-level escape so far forged pointers from real addresses (data_ptr, id, hash, `at 0x` in a
+    default repr); a script sees them moved by per-session keys, with equality and differences kept."""
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False)
+    src = """\
+    import torch
+    class D(torch.utils.data.Dataset):
+        pass
+    d = D()
+    x = torch.arange(6.)
+    ptr, view_ptr, ident, h = x.data_ptr(), x[2:].data_ptr(), id(d), hash(d)
+    texts = [repr(d), str(d), f"{d}", f"{d!r}", "%r" % (d,), "{}".format(d), format(d)]
+    print(view_ptr - ptr, x.view(2, 3).data_ptr() == ptr, getattr(x, "data_ptr")() == ptr)
+    print(all(hex(id(d)) in t for t in texts), hash(d) == h, id(d) == ident)
+    """
+    assert session.run_source(textwrap.dedent(src), "<test>") == 0, err.getvalue()
+    assert out.getvalue() == "8 True True\nTrue True True\n"
+    g = session.globals
+    real = g["x"]._data.__array_interface__["data"][0]
+    assert g["ptr"] != real and (g["ptr"] - real) % (1 << 16) == 0
+    assert g["ident"] != id(g["d"]) and g["h"] != hash(g["d"])
+    assert all(hex(id(g["d"])) not in t for t in g["texts"])
+    assert str(out.getvalue()).count("0x") == 0
+
+
+def test_saves_are_capped_at_the_memory_limit(tmp_path: Path, monkeypatch) -> None:
+    """A loop of saves cannot fill the disk: what a run adds is capped (an overwrite counts only its growth)."""
+    monkeypatch.chdir(tmp_path)
+    src = """\
+    import torch
+    x = torch.zeros(1000, 1000)
+    for i in range(5):
+        torch.save(x, "same.pt")
+    for i in range(100):
+        torch.save(x, f"c{i}.pt")
+    """
+    msg = refused(src, "OSError", max_memory=20 << 20)
+    assert "'c4.pt' would bring what this run saved to over 20.0 MiB" in msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c0.pt", "c1.pt", "c2.pt", "c3.pt", "same.pt"]
