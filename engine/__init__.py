@@ -398,6 +398,8 @@ def __getattr__(name: str) -> object:
     value = None
     if name in _NN_FUNCTIONS:
         value = getattr(nn.functional, name)
+    elif name in ("UntypedStorage", "TypedStorage"):
+        value = getattr(importlib.import_module("engine.storage"), name)
     elif name in ("convolution", "constant_pad_nd"):
         value = getattr(importlib.import_module("engine.nn.functional_conv"), name)
     elif name in ("layer_norm", "dropout"):

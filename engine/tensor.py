@@ -253,7 +253,16 @@ class Tensor(metaclass=TorchNamed):
         )
 
     def untyped_storage(self) -> Any:
-        raise RuntimeError("storage access is not supported by this engine; use data_ptr() to compare memory")
+        """The memory under this tensor and every view of it, as bytes (torch.UntypedStorage)."""
+        from engine.storage import untyped_storage
+
+        return untyped_storage(self)
+
+    def storage(self) -> Any:
+        """That memory as elements of this tensor's dtype (torch.TypedStorage, deprecated in torch)."""
+        from engine.storage import typed_storage
+
+        return typed_storage(self)
 
     @property
     def _version(self) -> int:

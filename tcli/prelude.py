@@ -622,10 +622,10 @@ class Prelude:
         key = self._id_key
         return _ADDRESS.sub(lambda m: f" at 0x{int(m.group(1), 16) + key:x}>", text)
 
-    def data_ptr(self, tensor: Any) -> Callable[[], int]:
-        """tensor.data_ptr as a script reads it: the address moved by the session's key (equality between views
-        and offsets within a tensor stay true)."""
-        method, key = tensor.data_ptr, self._ptr_key
+    def data_ptr(self, method: Callable[[], int]) -> Callable[[], int]:
+        """tensor.data_ptr (or a storage's) as a script reads it: the address moved by the session's key
+        (equality between views and offsets within a tensor stay true)."""
+        key = self._ptr_key
 
         def data_ptr() -> int:
             return method() + key
@@ -940,9 +940,9 @@ class Prelude:
 
     def sized_attribute(self, obj: Any, name: str, value: Any) -> Any:
         """A tensor method such as .repeat or .expand, wrapped to check its allocation first."""
+        if name == "data_ptr" and callable(value):  # (tensors and storages)
+            return self.data_ptr(value)
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
-            if name == "data_ptr":
-                return self.data_ptr(obj)
             rule = policy.TENSOR_METHOD_SIZE_RULES.get(name)
             if rule is not None and callable(value):
                 return Checked(value, rule, self, obj)

@@ -1,0 +1,196 @@
+"""torch.UntypedStorage and torch.TypedStorage: the memory under a tensor and its views, as a flat run of bytes
+(or of elements of one dtype). Learners print `x.storage()` next to `x.storage_offset()` and `x.stride()` to
+see what a view is, and compare `untyped_storage().data_ptr()` to see that two tensors share memory.
+
+A storage here is the array that owns the tensor's memory (numpy keeps that owner as `.base`), seen flat: reads
+and writes go through that array, so they show in every tensor over it, as in torch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.naming import TorchNamed
+from engine.warn import warn_once
+
+_TYPED_DEPRECATED = (
+    "TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only storage "
+    "class. This should only matter to you if you are using storages directly.  To access UntypedStorage "
+    "directly, use tensor.untyped_storage() instead of tensor.storage()"
+)
+
+
+def _owner(data: Any) -> Any:
+    """The array owning `data`'s memory, flat in memory order (a copy only where no flat view exists: memory
+    that is not one contiguous block, which the engine does not make)."""
+    base = data.base if data.base is not None else data
+    if type(base) is not type(data):  # (memory owned by a buffer object rather than an array)
+        base = data
+    if not (base.flags.c_contiguous or base.flags.f_contiguous):
+        return data.ravel()
+    return base.ravel(order="K")
+
+
+class UntypedStorage(metaclass=TorchNamed):
+    """The bytes under a tensor (torch.UntypedStorage): indexing gives and takes ints 0..255."""
+
+    _torch_name = "torch.storage.{name}"
+    __slots__ = ("_bytes", "_dev")
+
+    def __init__(self, flat: Any, device: Any) -> None:
+        import numpy as np
+
+        self._bytes = flat.view(np.uint8) if flat.dtype != np.uint8 else flat
+        self._dev = device
+
+    @property
+    def device(self) -> Any:
+        return self._dev
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._dev.type == "cuda"
+
+    def size(self) -> int:
+        return int(self._bytes.size)
+
+    def __len__(self) -> int:
+        return int(self._bytes.size)
+
+    def nbytes(self) -> int:
+        return int(self._bytes.size)
+
+    def element_size(self) -> int:
+        return 1
+
+    def data_ptr(self) -> int:
+        a = self._bytes
+        return int(a.__array_interface__["data"][0]) if hasattr(a, "__array_interface__") else int(a.data.ptr)
+
+    def __getitem__(self, i: Any) -> Any:
+        if type(i) is slice:  # a storage over part of the bytes, sharing them
+            return UntypedStorage(self._bytes[i], self._dev)
+        if not hasattr(i, "__index__"):
+            raise TypeError(f"can't index a torch.UntypedStorage with {type(i).__name__}")
+        return int(self._bytes[_index(i, self.size())])
+
+    def __setitem__(self, i: Any, value: int) -> None:
+        if not hasattr(i, "__index__"):
+            raise TypeError(f"can't index a torch.UntypedStorage with {type(i).__name__}")
+        self._bytes[_index(i, self.size())] = int(value) & 0xFF  # (torch stores the low byte)
+
+    def fill_(self, value: int) -> UntypedStorage:
+        self._bytes[...] = value
+        return self
+
+    def tolist(self) -> list[int]:
+        from engine.backend import host
+
+        return host(self._bytes).tolist()
+
+    def __iter__(self) -> Any:
+        return iter(self.tolist())
+
+    def untyped(self) -> UntypedStorage:
+        return self
+
+    def __repr__(self) -> str:
+        return _text(self.tolist(), f"[torch.storage.UntypedStorage(device={self._dev}) of size {self.size()}]")
+
+
+class TypedStorage(metaclass=TorchNamed):
+    """torch.TypedStorage (what the deprecated `tensor.storage()` gives): the same memory as elements of the
+    tensor's dtype; indexing gives and takes Python numbers."""
+
+    _torch_name = "torch.storage.{name}"
+    __slots__ = ("_items", "_dtype", "_dev")
+
+    def __init__(self, flat: Any, dtype: Any, device: Any) -> None:
+        import numpy as np
+
+        raw = flat.view(np.uint8) if flat.dtype != np.uint8 else flat
+        usable = raw.size - raw.size % dtype.itemsize
+        self._items = raw[:usable].view(dtype.np)
+        self._dtype = dtype
+        self._dev = device
+
+    @property
+    def dtype(self) -> Any:
+        return self._dtype
+
+    @property
+    def device(self) -> Any:
+        return self._dev
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._dev.type == "cuda"
+
+    def size(self) -> int:
+        return int(self._items.size)
+
+    def __len__(self) -> int:
+        return int(self._items.size)
+
+    def nbytes(self) -> int:
+        return int(self._items.nbytes)
+
+    def element_size(self) -> int:
+        return self._dtype.itemsize
+
+    def data_ptr(self) -> int:
+        return self.untyped().data_ptr()
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._items[self._position(i)].item()
+
+    def __setitem__(self, i: Any, value: Any) -> None:
+        if type(value) not in (int, float, bool) and not hasattr(value, "__float__"):
+            raise TypeError(f"can't assign a {type(value).__name__} to a torch.{self._dtype.legacy}")
+        self._items[self._position(i)] = value
+
+    def _position(self, i: Any) -> int:
+        if type(i) is slice:
+            raise RuntimeError("slices are only supported in UntypedStorage.__getitem__")
+        if not hasattr(i, "__index__"):
+            raise RuntimeError(f"can't index a <class 'torch.storage.TypedStorage'> with {type(i)!r}")
+        return _index(i, self.size())
+
+    def fill_(self, value: Any) -> TypedStorage:
+        self._items[...] = value
+        return self
+
+    def tolist(self) -> list:
+        from engine.backend import host
+
+        return host(self._items).tolist()
+
+    def __iter__(self) -> Any:
+        return iter(self.tolist())
+
+    def untyped(self) -> UntypedStorage:
+        return UntypedStorage(self._items, self._dev)
+
+    def __repr__(self) -> str:
+        info = f"[torch.storage.TypedStorage(dtype={self._dtype}, device={self._dev}) of size {self.size()}]"
+        return _text(self.tolist(), info)
+
+
+def _index(i: Any, n: int) -> int:
+    i = i.__index__()
+    if not -n <= i < n:
+        raise IndexError(f"index {i} out of range for storage of size {n}")
+    return i + n if i < 0 else i
+
+
+def _text(values: list, info: str) -> str:
+    """torch's storage __str__: one value per line, each after a space, then the summary line."""
+    return " " + "\n ".join(str(v) for v in values) + "\n" + info
+
+
+def untyped_storage(tensor: Any) -> UntypedStorage:
+    return UntypedStorage(_owner(tensor._data), tensor._dev)
+
+
+def typed_storage(tensor: Any) -> TypedStorage:
+    warn_once(_TYPED_DEPRECATED)
+    return TypedStorage(_owner(tensor._data), tensor.dtype, tensor._dev)
