@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.ops import order_stats as O
+from engine.ops import std_algorithms as S
 from engine.tensor import Tensor as ETensor
 
 # every test runs once per device: [cpu] and [cuda] (skipped without a GPU; see conftest.py)
@@ -279,6 +280,37 @@ def test_order_stats_drawn(shape: tuple, seed: int, kind: str, dtype: str, data:
     if dtype.startswith("float"):
         same(lambda T, x: ops(T).nanmean(x, dim, keepdim), x)
         same(lambda T, x: ops(T).logcumsumexp(x, dim), x)
+
+
+@FAST
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=3).map(tuple), st.integers(0, 2**16), kinds, dtypes, st.data())
+def test_sort_topk_tie_order_drawn(shape: tuple, seed: int, kind: str, dtype: str, data: st.DataObject) -> None:
+    """sort (not stable) and topk name the same index among equal values as torch's std::sort / partial_sort /
+    nth_element leave there (engine/ops/tie_order.py); cuda keeps the stable order (torch's cuda sort is
+    another algorithm), so this is the cpu's."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("tie order is the cpu kernels'")
+    x = tie_data(shape, seed, kind, dtype)
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    k = data.draw(st.integers(0, shape[dim]))
+    flag, sort_ = data.draw(st.booleans()), data.draw(st.booleans())
+    same(lambda T, x: T.sort(x, dim, descending=flag), x)
+    same(lambda T, x: x.argsort(dim, descending=flag), x)
+    same(lambda T, x: T.topk(x, k, dim, largest=flag, sorted=sort_), x)
+
+
+def test_sort_topk_tie_order_long_rows() -> None:
+    """Rows past std::sort's insertion threshold (16) and topk's partial_sort switch (k * 64 <= n)."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("tie order is the cpu kernels'")
+    for seed, shape in enumerate([(300,), (3, 200), (130, 2), (2, 1000), (40000,)]):
+        x = tie_data(shape, seed, "nan" if seed % 2 else "int", "float32")
+        dim = 0 if shape == (130, 2) else -1
+        same(lambda T, x, d=dim: T.sort(x, d), x)
+        same(lambda T, x, d=dim: T.sort(x, d, descending=True), x)
+        for k in (1, 3, shape[dim] // 2):
+            same(lambda T, x, d=dim, k=k: T.topk(x, k, d), x)
+            same(lambda T, x, d=dim, k=k: T.topk(x, k, d, largest=False, sorted=False), x)
 
 
 @FAST
@@ -565,16 +597,19 @@ def test_std_sort_replay_sorts() -> None:
     for n in (0, 1, 2, 15, 16, 17, 100, 1000):
         a = rng.integers(0, 20, n).tolist()
         b = list(a)
-        O.std_sort(b, lambda x, y: x < y)
+        S.std_sort(b, lambda x, y: x < y)
         assert b == sorted(a)
         c = list(a)
-        O._introsort_loop(c, 0, n, 0, lambda x, y: x < y)
-        O._insertion_sort(c, 0, n, lambda x, y: x < y)
+        S._introsort_loop(c, 0, n, 0, lambda x, y: x < y)
+        S._insertion_sort(c, 0, n, lambda x, y: x < y)
         assert c == sorted(a)
+        e = list(a)
+        S.std_partial_sort(e, n // 2, lambda x, y: x < y)
+        assert e[: n // 2] == sorted(a)[: n // 2] and sorted(e) == sorted(a)
         if n:
             d = list(a)
             nth = n // 3
-            O.std_nth_element(d, nth, lambda x, y: x < y)
+            S.std_nth_element(d, nth, lambda x, y: x < y)
             assert d[nth] == sorted(a)[nth]
             assert all(v <= d[nth] for v in d[:nth]) and all(v >= d[nth] for v in d[nth + 1 :])
 

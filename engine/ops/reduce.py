@@ -1034,19 +1034,26 @@ SortBackward1 = node_class("SortBackward1", _sort_bw)
 TopkBackward0 = node_class("TopkBackward0", _sort_bw)
 
 
+def _stable_order(d: Any, ax: int, descending: bool) -> Any:
+    """Indices that sort `d` along `ax`, equal values in their original order (nans last, or first when
+    descending, as torch's comparators place them)."""
+    if descending:
+        idx = np.flip(np.argsort(np.flip(d, axis=ax), axis=ax, kind="stable"), axis=ax)
+        return (d.shape[ax] - 1 - idx).astype(np.int64)
+    return np.argsort(d, axis=ax, kind="stable").astype(np.int64)
+
+
 @with_out
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None) -> Any:  # noqa: A002
     d = input._data
     if d.ndim == 0:
         return RT["sort"](_0d_copy(input, "SortBackward0"), wrap_any(0, input._dev))
     ax = norm_dim(dim, d.ndim)
-    if descending:
-        # A stable descending order that keeps equal elements in their original order, as torch does.
-        idx = np.flip(np.argsort(np.flip(d, axis=ax), axis=ax, kind="stable"), axis=ax)
-        idx = d.shape[ax] - 1 - idx
-    else:
-        idx = np.argsort(d, axis=ax, kind="stable")
-    idx = idx.astype(np.int64)
+    idx = _stable_order(d, ax, descending)
+    if not stable and type(d) is _ndarray:  # (cuda's sort is another algorithm; the stable order stands there)
+        from engine.ops.tie_order import sort_order
+
+        idx = sort_order(d, idx, ax, descending)
     vals = for_array(np.take_along_axis, d)(d, idx, axis=ax)
     vt = wrap(_arr(vals, input._dev), input._dev)
     it = wrap(_arr(idx, input._dev), input._dev)
@@ -1057,7 +1064,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | 
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:  # noqa: A002
-    return sort(input, dim, descending).indices
+    return sort(input, dim, descending, stable).indices
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
@@ -1068,11 +1075,16 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if d.ndim == 0:  # (torch gives the element back for k of 0 or 1)
         s = sort(input)
         return RT["topk"](s.values, s.indices)
-    s = sort(input.detach(), ax, descending=largest)
-    idx = s.indices._data.take(range(k), axis=ax)
+    order = _stable_order(d, ax, largest)
+    if type(d) is _ndarray:
+        from engine.ops.tie_order import topk_order
+
+        idx = topk_order(d, order, k, ax, largest, sorted)
+    else:
+        idx = order.take(range(k), axis=ax)
     vals = for_array(np.take_along_axis, d)(d, idx, axis=ax)
     vt = wrap(_arr(vals, input._dev), input._dev)
-    it = wrap(idx, input._dev)
+    it = wrap(_arr(idx, input._dev), input._dev)
     if ENABLED[0] and input._rg:
         _node(TopkBackward0, vt, (input,), (d.shape, ax, it), (None, None, None))
     return RT["topk"](vt, it)
