@@ -122,7 +122,21 @@ class Node(metaclass=TorchNamed):
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
     def __call__(self, *grads: Any) -> Any:
-        out = self.apply(grads[0])
+        """grad_fn(g): the node run on a gradient by hand, checked first (its kernels trust their inputs)."""
+        from engine.tensor import Tensor
+
+        if len(grads) != 1:
+            raise TypeError(f"expected 1 arguments, got {len(grads)} instead")
+        g = grads[0]
+        if not isinstance(g, Tensor):
+            raise TypeError("argument 0 is not a Variable")
+        ctx = self._ctx
+        if ctx is not None and tuple(g._data.shape) != tuple(ctx[0]):
+            raise RuntimeError(
+                f"{type(self).__name__} expects a gradient of its output's size [{', '.join(map(str, ctx[0]))}], "
+                f"got [{', '.join(map(str, g._data.shape))}]"
+            )
+        out = self.apply(g)
         return out[0] if len(out) == 1 else out
 
     def unpack(self) -> tuple:
@@ -537,14 +551,25 @@ def _node_posthooks(node: Node, in_grads: Any, g: Any) -> list:
                 raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has returned an incorrect number of "
                                    f"values (got {len(r) if isinstance(r, tuple) else 1}, but expected "
                                    f"{len(fitted)})")  # fmt: skip
-            fitted = list(r)
+            # each replacement checked as a tensor hook's is: a wrong size would reach the next node's kernels
+            fitted = [_posthook_grad(hook, old, new) for old, new in zip(fitted, r)]
     return fitted
+
+
+def _posthook_grad(hook: Any, old: Any, new: Any) -> Any:
+    if new is None:
+        return None
+    if old is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
+    return hook_result(hook, old, new)
 
 
 def hook_result(hook: Any, g: Any, r: Any) -> Any:
     """What a gradient hook returned, checked as torch checks it: same type, device and size as the gradient."""
+    from engine.tensor import Tensor
+
     name = getattr(hook, "__name__", None) or getattr(hook, "name", None) or type(hook).__name__
-    if not hasattr(r, "_data"):
+    if not isinstance(r, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
     if r._data.dtype != g._data.dtype or r._dev is not g._dev:
         was, got = g.type(), r.type()

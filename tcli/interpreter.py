@@ -26,7 +26,7 @@ from typing import Any
 from tcli import generators, policy
 from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, site_of, tag
 from tcli.parser import Scope
-from tcli.prelude import register_script_class
+from tcli.prelude import check_own_name, register_script_class
 
 _MISSING: Any = object()
 #: where a method's frame keeps its class and first argument, for super()
@@ -53,6 +53,10 @@ class Frame:
         self.scope = scope
         self.parent = parent
         self.is_comp = is_comp
+
+
+def _assigned_names(stmt: ast.stmt) -> list[str]:
+    return [t.id for t in stmt.targets if type(t) is ast.Name] if type(stmt) is ast.Assign else []  # type: ignore[attr-defined]
 
 
 class _Ctx:
@@ -704,6 +708,12 @@ class Interpreter:
                     ),
                     node.bases[0],
                 )
+            for stmt in node.body:  # (a class attribute or method posing as a tensor's or node's field)
+                for n in [stmt.name] if type(stmt) is ast.FunctionDef else _assigned_names(stmt):
+                    try:
+                        check_own_name(n)
+                    except AttributeError as e:
+                        raise _fail(e, stmt) from None
             ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": qualname, "__doc__": doc}
             made = []
             for stmt, make, decos in methods:

@@ -320,6 +320,22 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
 #: is the raw numpy (or cupy) module, which no script may hold.
 HIDDEN_ENGINE_ATTRIBUTES = {("engine.backend", "device"): frozenset({"xp"})}
 
+#: Methods of every autograd node (grad_fn) that scripts do not see: the engine's own way of running a node
+#: with saved values it is handed (torch's nodes have no such methods). `grad_fn(g)` stays, with its checks.
+HIDDEN_NODE_ATTRIBUTES = frozenset({"apply", "backward", "unpack", "release"})
+
+#: Private names the engine reads as the fields of its tensors and autograd nodes (tensor slots, node fields,
+#: what custom Functions' nodes carry): a script's object may not have an attribute of these names, or it
+#: could pose as a tensor or a node to engine code (a fake `_data` reached numpy's as_strided). Kept complete
+#: by tests/test_security.py, which reads them off the engine.
+ENGINE_FIELDS = frozenset(
+    {
+        "_data", "_dev", "_rg", "_grad", "_vc", "_base", "_accum", "_meta", "_gv", "_next", "_saved", "_vers",
+        "_site", "_pre", "_npre", "_post", "_ctx", "_outs", "_nfreed", "_oi", "_fwd", "_dirty", "_non_diff",
+        "_to_save", "_out_meta", "_bytes", "_items", "_dtype",
+    }
+)  # fmt: skip
+
 #: Exceptions expose their arguments only (not traceback, context, or AttributeError.obj).
 #: (`value` is what a generator returned, on the StopIteration that ends it)
 EXCEPTION_ATTRIBUTES = frozenset({"args", "value"})

@@ -113,6 +113,22 @@ def _is_script_class(tp: Any) -> bool:
         return False
 
 
+def _is_node_type(tp: type) -> bool:
+    """Whether tp is one of the engine's autograd node classes (a grad_fn's)."""
+    autograd = sys.modules.get("engine.autograd")
+    return autograd is not None and issubclass(tp, autograd.Node)
+
+
+def check_own_name(name: str) -> None:
+    """A script's own attribute, method or class attribute may not take a name the engine reads as a tensor's or
+    a node's field (policy.ENGINE_FIELDS)."""
+    if name in policy.ENGINE_FIELDS:
+        raise AttributeError(
+            f"'{name}' is a name tcli's engine uses for the fields of its tensors and autograd nodes; a script's "
+            f"own attributes may not use it (rename it, e.g. '{name}_')"
+        )
+
+
 def _is_module_type(tp: Any) -> bool:
     """The engine's own classes and the script's classes: every public attribute is readable."""
     return _is_engine_type(tp) or _is_script_class(tp)
@@ -156,16 +172,19 @@ class ModuleFacade:
 class OpaqueType:
     """What type() gives for values whose class a script must not call (functions, modules, iterators)."""
 
-    __slots__ = ("name",)
+    __slots__ = ("name", "refusal")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, refusal: str | None = None) -> None:
         self.name = name
+        self.refusal = refusal
 
     def __repr__(self) -> str:
         return f"<class '{self.name}'>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError(f"{self.name}() cannot be called in tsr (it would build a raw {self.name} object or class)")
+        raise TypeError(
+            self.refusal or f"{self.name}() cannot be called in tsr (it would build a raw {self.name} object or class)"
+        )
 
     def __deepcopy__(self, memo: dict) -> OpaqueType:
         return self
@@ -857,19 +876,25 @@ class Prelude:
         np = sys.modules.get("numpy")
         if np is not None and issubclass(tp, np.void):  # (np.void(8, dtype=[('a', 'O')]) holds objects)
             return self._opaque_type(tp)
+        if _is_node_type(tp):  # (torch's nodes cannot be built from Python either); shown as torch shows it
+            opaque = self._opaque_type(tp, f"cannot create '{tp.__name__}' instances")
+            opaque.name = repr(tp)[len("<class '") : -len("'>")]
+            return opaque
+        if _is_engine_type(tp) and tp.__name__.startswith("_"):  # the engine's internal classes (_Geo, _Out)
+            return self._opaque_type(tp)
         if tp in _SAFE_CLASSES or _is_module_type(tp) or _is_numpy_value_type(tp):
             return tp
         if issubclass(tp, BaseException) and tp.__module__ == "builtins":
             return tp
         return self._opaque_type(tp)
 
-    def _opaque_type(self, tp: type) -> OpaqueType:
+    def _opaque_type(self, tp: type, refusal: str | None = None) -> OpaqueType:
         opaque = self._opaque.get(tp)
         if opaque is None:
             name = {"Function": "function", "GeneratorFunction": "function", "ModuleFacade": "module"}.get(
                 tp.__name__, tp.__name__
             )
-            opaque = self._opaque[tp] = OpaqueType(name)
+            opaque = self._opaque[tp] = OpaqueType(name, refusal)
         return opaque
 
     def _graph(self, *args: Any, **kwargs: Any) -> None:
@@ -901,6 +926,8 @@ class Prelude:
             return self._allow(policy.EXCEPTION_ATTRIBUTES, {})
         if _is_module_type(tp):  # tensors included; their sized methods are wrapped by sized_attribute
             hidden = policy.HIDDEN_ENGINE_ATTRIBUTES.get((tp.__module__, tp.__qualname__))
+            if _is_node_type(tp):
+                hidden = policy.HIDDEN_NODE_ATTRIBUTES
             if hidden is not None:
 
                 def read(obj: Any, name: str) -> Any:
@@ -982,6 +1009,7 @@ class Prelude:
         # (the readable dunders have their own readers, prelude.dunders: none of them is read raw here)
         if name.startswith("__") or not _is_script_class(cls) or self._engine_name(cls, name):
             raise AttributeError(private_attribute_message(name))
+        check_own_name(name)
 
     def _engine_name(self, cls: type, name: str) -> bool:
         """Whether the engine's side of `cls` (its non-script bases, and what Module.__init__ sets on an

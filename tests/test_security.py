@@ -779,3 +779,96 @@ def test_saves_are_capped_at_the_memory_limit(tmp_path: Path, monkeypatch) -> No
     msg = refused(src, "OSError", max_memory=20 << 20)
     assert "'c4.pt' would bring what this run saved to over 20.0 MiB" in msg
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c0.pt", "c1.pt", "c2.pt", "c3.pt", "same.pt"]
+
+
+# -- round 6: objects posing as tensors or nodes, and nodes run by hand ----------------------------------------
+
+FAKE_FIELDS = [
+    "import torch\nclass D(torch.utils.data.Dataset):\n    def __init__(self):\n        self._data = 1\nD()",
+    "import torch\nclass D(torch.utils.data.Dataset):\n    _dev = 1",
+    "import torch\nclass M(torch.nn.Module):\n    def _rg(self):\n        return 1",
+    "import torch\nclass M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+    "        self._next = ()\nM()",
+    "import torch\nclass D(torch.utils.data.Dataset):\n    pass\nd = D()\ngetattr(d, '_vc')",
+]
+
+
+@pytest.mark.parametrize("src", FAKE_FIELDS)
+def test_script_objects_cannot_carry_tensor_or_node_fields(src: str) -> None:
+    """A script class holding `_data`/`_dev`/`_rg` passed for a tensor in F.unfold, whose im2col handed numpy's
+    as_strided the script's strides: an object view over the heap, then code execution."""
+    msg = refused(src, "AttributeError")
+    assert "is a name tcli's engine uses for the fields of its tensors" in msg or "not allowed in tsr" in msg
+
+
+def test_engine_fields_cover_what_the_engine_reads() -> None:
+    from engine.autograd import Node
+    from engine.tensor import Tensor
+
+    slots = {n for n in Tensor.__slots__ if n.startswith("_") and not n.startswith("__")}
+    node_fields = {n for n, v in vars(Node).items() if n[:1] == "_" and n[:2] != "__" and not callable(v)}
+    src = "".join(p.read_text() for p in (Path(__file__).parent.parent / "engine").rglob("*.py"))
+    duck = set(re.findall(r"(?:getattr|hasattr)\((?:node|x|g|gi|r|t|input|obj), \"(_[a-z]\w*)\"", src))
+    assert slots | node_fields | duck <= policy.ENGINE_FIELDS, (slots | node_fields | duck) - policy.ENGINE_FIELDS
+
+
+NODE_MISUSE = [
+    # a post-hook's oversized gradient made convolution's backward read past its input (heap addresses, crash)
+    (
+        "import torch\nw = torch.ones(1, 1, 2, 2, requires_grad=True)\nz = torch.nn.functional.conv2d(torch.ones(1, 1, "
+        "4, 4, requires_grad=True), w)\n"
+        "z.grad_fn.register_hook(lambda gi, go: (torch.ones(1, 1, 64, 64), None, None))\nz.sum().backward()",
+        "RuntimeError",
+        "has changed the size of value",
+    ),
+    (
+        "import torch\nx = torch.ones(3, requires_grad=True)\nz = x * torch.ones(3)\n"
+        "z.grad_fn.register_hook(lambda gi, go: (None, torch.ones(3)))\nz.sum().backward()",
+        "RuntimeError",
+        "can't replace a None gradient with a non-None value",
+    ),
+    (
+        "import torch\nz = torch.nn.functional.conv2d(torch.ones(1, 1, 4, 4, requires_grad=True), torch.ones(1, 1, 1, "
+        "1))\nz.grad_fn(torch.ones(1, 1, 64, 64))",
+        "RuntimeError",
+        "expects a gradient of its output's size",
+    ),
+    ("import torch\nz = torch.ones(2, requires_grad=True) * 2\nz.grad_fn(3)", "TypeError", "argument 0 is not"),
+    ("import torch\nz = torch.ones(2, requires_grad=True) * 2\nz.grad_fn.unpack()", "AttributeError", "not available"),
+    ("import torch\nz = torch.ones(2, requires_grad=True) * 2\nz.grad_fn.backward", "AttributeError", "not available"),
+    (
+        "import torch\nz = torch.ones(2, requires_grad=True) * 2\ntype(z.grad_fn)()",
+        "TypeError",
+        "cannot create 'MulBackward0' instances",
+    ),
+    (
+        "import torch\nz = torch.nn.functional.conv2d(torch.ones(1, 1, 4, 4, requires_grad=True), torch.ones(1, 1, 1, "
+        "1))\ntype(z.grad_fn.next_functions)",
+        None,
+        None,
+    ),
+    ("import torch\ntorch.nn.functional.unfold([1], 1)", "TypeError", "im2col(): argument 'input' (position 1)"),
+]
+
+
+@pytest.mark.parametrize(("src", "error", "text"), NODE_MISUSE)
+def test_nodes_run_only_on_checked_gradients(src: str, error: str | None, text: str | None) -> None:
+    if error is None:
+        assert run(src)[0] == 0
+        return
+    assert text in refused(src, error)
+
+
+def test_convolution_windows_stay_inside_their_input() -> None:
+    import numpy as np
+
+    from engine.nn.functional_conv import _strided
+
+    a = np.zeros((4, 4), np.float32)
+    assert _strided(np, a, (3, 3), (16, 4)).shape == (3, 3)
+    with pytest.raises(RuntimeError, match="would read outside its input"):
+        _strided(np, a, (5, 4), (16, 4))
+    with pytest.raises(RuntimeError, match="would read outside its input"):
+        _strided(np, a[1:], (2, 2), (-16, 4))
+    with pytest.raises(TypeError):
+        _strided(np, [1, 2], (2,), (8,))

@@ -249,21 +249,29 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     reduction = _legacy(size_average, reduce, reduction)
-    _size_warning(input, target)
-    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
-        kind = np.result_type(input._data.dtype, target._data.dtype)
+    xd, td = input._data, target._data
+    if xd.shape != td.shape:
+        _size_warning(input, target)
+    if xd.dtype.kind != "f" or td.dtype.kind != "f":
+        kind = np.result_type(xd.dtype, td.dtype)
         if kind.kind != "f":
             raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_NP_NAMES.get(kind.char, kind.name)}'")
-    x, t = _detached(input, target)
     with no_grad():
-        d = x - t
-        out, k = _reduced(d * d, reduction)
+        if xd.ndim and xd.dtype == td.dtype and xd.shape == td.shape and input._dev is target._dev:
+            d = xd - td  # (the common case on arrays: no promotion or broadcasting to decide)
+            out, k = _reduced(wrap(d * d, input._dev), reduction)
+        else:
+            x, t = _detached(input, target)
+            d = x - t
+            out, k = _reduced(d * d, reduction)
     need_x, need_t = input.requires_grad, target.requires_grad
 
+    alpha = 2.0 * k  # torch's norm: 2 / numel for a mean, else 2
+
     def backward(g: Tensor, x: Tensor, t: Tensor) -> tuple:
-        s = _scaled(g, reduction, k)
-        # (torch's target grad is its own formula: 0. where x == t, not -0.; each only where it is needed)
-        return (2 * (x - t) * s if need_x else None, 2 * (t - x) * s if need_t else None)
+        # torch's mse_loss_backward, alpha * (x - t) * grad in that order (the target's is its own formula,
+        # with the operands swapped: 0. where x == t, not -0.); each only where it is needed
+        return ((x - t) * alpha * g if need_x else None, (t - x) * alpha * g if need_t else None)
 
     return _record("MseLossBackward0", out, (input, target), (input, target), backward)
 

@@ -44,8 +44,28 @@ def _cpp_name(t: Tensor) -> str:
 
 
 def _strided(xp: Any, a: Any, shape: tuple, strides: tuple) -> Any:
-    """A strided view of a (numpy's and cupy's as_strided): the windows im2col and pooling read."""
+    """A strided view of a (numpy's and cupy's as_strided): the windows im2col and pooling read. On the host
+    every window must lie inside a's memory (a geometry taken from a wrong-sized gradient would read past it)."""
+    if type(a) is np.ndarray:
+        _inside(a, shape, strides)
+    elif not hasattr(a, "__cuda_array_interface__"):
+        raise TypeError(f"expected an array, got {type(a).__name__}")
     return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
+def _inside(a: np.ndarray, shape: tuple, strides: tuple) -> None:
+    if a.dtype.kind == "O":
+        raise TypeError("convolution and pooling take numeric tensors")
+    if any(n == 0 for n in shape):
+        return
+    lo, hi = np.lib.array_utils.byte_bounds(a)
+    ptr = a.__array_interface__["data"][0]
+    reach = sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
+    back = sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
+    if ptr + back < lo or ptr + reach + a.itemsize > hi:
+        raise RuntimeError(
+            f"internal error: a window of shape {list(shape)} would read outside its input of shape {list(a.shape)}"
+        )
 
 
 def _as4d(a: Any, nd: int) -> Any:
@@ -1431,6 +1451,7 @@ def _im2col_prim(x: Tensor, k: tuple, d: tuple, p: tuple, s: tuple) -> Tensor:
 
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
+    _functional.tensor_arg("im2col", input)
     k, d, p, s = (_pair(kernel_size, "kernel_size"), _pair(dilation, "dilation"), _pair(padding, "padding"),
                   _pair(stride, "stride"))  # fmt: skip
     if k[0] <= 0 or k[1] <= 0:
@@ -1470,6 +1491,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
 
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
          stride: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
+    _functional.tensor_arg("col2im", input)
     o, k, d, p, s = (_pair(output_size, "output_size"), _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation"),
                      _pair(padding, "padding"), _pair(stride, "stride"))  # fmt: skip
     if k[0] <= 0 or k[1] <= 0:

@@ -414,7 +414,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
             f"mat1 and mat2 shapes cannot be multiplied ({d1.shape[0]}x{d1.shape[1]} and {d2.shape[0]}x{d2.shape[1]})"
         )
     shape = (d1.shape[0], d2.shape[1])
-    if di.shape != shape:
+    # (a bias row broadcasts over the rows as it is: F.linear's case, without the generic expand's parsing)
+    if di.shape != shape and not (di.ndim == 1 and di.shape[0] == shape[1]):
         prev = ENABLED[0]
         ENABLED[0] = False
         try:
