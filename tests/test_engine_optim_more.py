@@ -457,8 +457,9 @@ def test_lbfgs(case: str, dtype: str) -> None:
     assert len(eo.state) == len(to.state) == 1
     counts = dtype == "float64"
     srtol = rtol if counts else float("inf")
-    assert_close_tree(eo.state[eps[0]], to.state[tps[0]], srtol, counts=counts)
-    assert_close_tree(eo.state_dict(), to.state_dict(), srtol, "state_dict()", counts=counts)
+    if counts or "line_search_fn" not in kw:  # (float32's line search may take other steps: other history)
+        assert_close_tree(eo.state[eps[0]], to.state[tps[0]], srtol, counts=counts)
+        assert_close_tree(eo.state_dict(), to.state_dict(), srtol, "state_dict()", counts=counts)
     assert cpu_repr(repr(eo)) == repr(to)
 
 
