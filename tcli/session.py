@@ -74,6 +74,7 @@ Limits (policy.Limits) apply to each run_source/run_cell call: `limits.timeout` 
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 import os
 import re
@@ -484,10 +485,9 @@ class Session:
         if self.device != "cpu" or sys.platform != "linux":
             return
         try:
-            import importlib.util
             import resource
 
-            if importlib.util.find_spec("cupy") is not None:
+            if _cupy_installed():
                 return
             with open("/proc/self/statm") as f:
                 vsz = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
@@ -766,3 +766,11 @@ def _module_parameters(module: Any) -> list[tuple[str, Any]]:
         children = [(prefix + k + ".", m) for k, m in d.get("_modules", {}).items() if m is not None]
         stack.extend(reversed(children))
     return out[:_NESTED_LIMIT]
+
+
+@functools.cache
+def _cupy_installed() -> bool:
+    """Whether cupy can be imported (looked up once: the search walks sys.path, and every run asks)."""
+    import importlib.util
+
+    return importlib.util.find_spec("cupy") is not None
