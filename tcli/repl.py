@@ -162,7 +162,7 @@ class Shell:
         o = self.options
         session = Session(
             stdout=self._stdout, stderr=self._stderr, device=o.device, dtype=o.dtype, seed=o.seed, limits=o.limits,
-            argv=["<repl>"], allow_paths=o.allow_paths, debug=o.debug, color=o.color,
+            argv=["<repl>"], allow_paths=o.allow_paths, debug=o.debug, color=o.color, hard_timeout=True,
         )  # fmt: skip
         _import_torch(session)  # the REPL starts with torch in scope
         return session

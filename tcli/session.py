@@ -139,6 +139,7 @@ class Session:
         debug: bool = False,
         color: bool | None = None,
         process_limits: bool = False,
+        hard_timeout: bool | None = None,
     ) -> None:
         self._stdout = stdout
         self._stderr = stderr
@@ -155,6 +156,9 @@ class Session:
         self.debug = debug
         self.color = color
         self.process_limits = process_limits
+        #: end the process when a run overruns --timeout inside one C call (tcli run; the REPL, where the input
+        #: otherwise runs on past any limit); embedded sessions keep their process
+        self.hard_timeout = process_limits if hard_timeout is None else hard_timeout
         self._startup = (device, dtype, seed)
         self._fresh_state()
 
@@ -292,7 +296,7 @@ class Session:
                 timer = True
             # polled by loops as well: the alarm fires once, and a script's `finally:` may loop on after it
             self.interp.deadline = time.monotonic() + limits.timeout
-            if self.process_limits:  # tcli run: a hard stop as well (see _watchdog)
+            if self.hard_timeout:  # a hard stop as well (see _watchdog)
                 finished = threading.Event()
                 threading.Thread(target=self._watchdog, args=(finished, limits.timeout), daemon=True).start()
         old_show = warnings.showwarning
@@ -348,10 +352,16 @@ class Session:
             return
         site = getattr(self.interp.site_hook, "current_site", None)
         where = f"{site.where()}: " if isinstance(site, Site) else ""
-        msg = (
-            f"{where}TimeoutError: the script ran longer than the time limit of {timeout:g}s (--timeout); it was "
-            "stopped inside one long operation\n"
-        )
+        if self.process_limits:
+            msg = (
+                f"{where}TimeoutError: the script ran longer than the time limit of {timeout:g}s (--timeout); it "
+                "was stopped inside one long operation\n"
+            )
+        else:  # (the REPL: one C call cannot be interrupted, so the whole session has to end)
+            msg = (
+                f"\n{where}TimeoutError: the input ran longer than the time limit of {timeout:g}s (--timeout) "
+                "inside one long operation, which cannot be interrupted; the session ends\n"
+            )
         for stream in (self.stdout, sys.stdout, sys.__stdout__):  # (os._exit skips Python's own flushing)
             try:
                 stream.flush()

@@ -103,6 +103,19 @@ def test_timeout_option() -> None:
     assert "TimeoutError: the script ran longer than the time limit of 0.5s (--timeout)" in p.stderr
 
 
+def test_repl_timeout_ends_the_session_stuck_in_one_long_operation() -> None:
+    """The REPL cannot interrupt one C call either: past --timeout (and its grace) the session ends with the
+    reason, rather than running on past the limit it was given."""
+    code = "a = torch.ones(8000, 8000, dtype=torch.float64)\nprint('start')\nb = a @ a\nprint('end')\n"
+    p = tcli("repl", "--timeout", "5", stdin=code)
+    assert p.returncode == 1
+    assert p.stdout == "start\n"
+    assert p.stderr.endswith(
+        "<input>:1:1: TimeoutError: the input ran longer than the time limit of 5s (--timeout) inside one long "
+        "operation, which cannot be interrupted; the session ends\n"
+    )
+
+
 def test_timeout_stops_a_single_long_operation() -> None:
     """One numpy call runs to its end before a signal handler can run; tcli run stops the process anyway
     (an 8000x8000 float64 matmul takes many seconds here; the limit is 5s, room for the 512 MB setup on a busy
