@@ -970,6 +970,10 @@ def __getattr__(name: str) -> object:
         from engine import autograd_function
 
         return autograd_function if name == "function" else getattr(autograd_function, name)
+    if name == "functional":  # (torch.autograd.functional: loaded on first use)
+        from engine import autograd_functional
+
+        return autograd_functional
     from engine.not_covered import not_covered
 
     raise not_covered("torch.autograd", name)

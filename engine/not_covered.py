@@ -37,7 +37,7 @@ _IN_TORCH = {
                                "lu_factor_ex", "lu_solve", "solve_triangular", "inv_ex", "cholesky_ex", "solve_ex",
                                "ldl_factor", "ldl_solve", "householder_product", "tensorinv", "tensorsolve",
                                "vander", "cross"}),
-    "torch.autograd": frozenset({"functional", "forward_ad", "graph", "profiler"}),
+    "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
     # (the optimizers the engine has are real attributes: these are what it may lack)
     "torch.optim": frozenset({"SparseAdam", "swa_utils", "Adafactor", "Muon"}),
     "torch.utils": frozenset({"checkpoint", "tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
