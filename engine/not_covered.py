@@ -40,7 +40,10 @@ _IN_TORCH = {
     "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
     # (the optimizers the engine has are real attributes: these are what it may lack)
     "torch.optim": frozenset({"SparseAdam", "swa_utils", "Adafactor", "Muon"}),
-    "torch.utils": frozenset({"checkpoint", "tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
+    "torch.utils": frozenset({"tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
+    "torch.utils.checkpoint": frozenset({"create_selective_checkpoint_contexts", "CheckpointPolicy",
+                                         "SelectiveCheckpointContext", "SAC_IGNORED_OPS", "DefaultDeviceType",
+                                         "get_device_states", "set_device_states", "GraphExecGroup"}),
     "torch.nn.utils.rnn": frozenset({"PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
                                      "pack_sequence", "unpack_sequence", "invert_permutation"}),
     "torch.special": frozenset({"zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
