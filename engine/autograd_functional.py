@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine.autograd import edge
 from engine.autograd import grad as _grad
 from engine.creation import zeros_like
 from engine.grad_mode import ENABLED, enable_grad, set_grad_enabled
-from engine.ops.index import stack
+from engine.ops.index import cat, stack
 from engine.tensor import Tensor
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -297,6 +298,8 @@ def _jacobian_batched(outputs: tuple, inputs: tuple, create_graph: bool) -> tupl
     is not the output's), so a block is None only where no output reaches the input, as in torch."""
     numels = tuple(out.nelement() for out in outputs)
     total = sum(numels)
+    if not total:  # (vmap over an empty batch of rows)
+        raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
     flat = tuple(out.reshape(-1) for out in outputs)
     basis = []
     start = 0
@@ -321,31 +324,48 @@ def _jacobian_batched(outputs: tuple, inputs: tuple, create_graph: bool) -> tupl
 
 
 def _jacobian_forward(func: Callable, inputs: tuple, is_inputs_tuple: bool, forward_over_reverse: bool) -> Any:
-    """strategy="forward-mode" (vectorize=True): the same Jacobian, built in reverse mode. Forward mode keeps the
-    graph where a tangent depends on an input that requires grad (always, inside hessian, which makes the inputs
-    require grad): such a block ends as torch's does, a reshape of the permuted (tangent, output) layout."""
+    """strategy="forward-mode" (vectorize=True): the same Jacobian, built in reverse mode and laid out as forward
+    mode's. There one tangent per output carries every input's columns; it keeps a graph where it depends on an
+    input that requires grad (always inside hessian, which makes the inputs require grad), and then each of its
+    blocks ends as torch's, a reshape of a permuted split of it. The blocks come in lists, as torch's do."""
     track = forward_over_reverse or any(inp.requires_grad for inp in inputs)
+    numels = [inp.nelement() for inp in inputs]
+    jac = []
     with enable_grad():
+        given = inputs
         inputs = _grad_preprocess(inputs, create_graph=track, need_graph=True)
+        # the inputs a tangent's graph may hang from: those that require grad (inside hessian, all of them)
+        sources = {edge(p) for p, g in zip(inputs, given) if forward_over_reverse or g.requires_grad}
         # (torch checks these outputs with no function name)
         is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs", "None")
-        jac = tuple(
-            tuple(
-                _forward_layout(block, out, inp)
-                for block, inp in zip(_jacobian_rows(out, i, inputs, track, False), inputs)
-            )
-            for i, out in enumerate(outputs)
-        )
+        for i, out in enumerate(outputs):
+            blocks = _jacobian_rows(out, i, inputs, track, False)
+            if not any(b.requires_grad and _reaches(b, sources) for b in blocks):
+                jac.append([b.detach() for b in blocks])
+                continue
+            n_out = out.nelement()
+            tangent = cat([b.reshape(n_out, n) for b, n in zip(blocks, numels)], dim=1).t().contiguous()
+            row = []
+            for t, inp in zip(tangent.split(numels, dim=0), inputs):
+                t = t.view(inp.nelement(), *out.shape)
+                row.append(t.permute(*range(1, t.ndim), 0).reshape(out.shape + inp.shape))
+            jac.append(row)
     return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
-def _forward_layout(block: Tensor, out: Tensor, inp: Tensor) -> Tensor:
-    if not block.requires_grad:
-        return block
-    n_out, n_in = out.nelement(), inp.nelement()
-    # forward mode's tangents, one per input element, each shaped as the output
-    tangents = block.reshape(n_out, n_in).t().contiguous().view(n_in, *out.shape)
-    return tangents.permute(*range(1, tangents.ndim), 0).reshape(out.shape + inp.shape)
+def _reaches(t: Tensor, nodes: set) -> bool:
+    """Whether t's graph leads to one of nodes."""
+    seen: set = set()
+    stack = [t.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        if node in nodes:
+            return True
+        seen.add(node)
+        stack.extend(node._next)
+    return False
 
 
 def hessian(

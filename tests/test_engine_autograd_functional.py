@@ -128,12 +128,20 @@ def test_independent_outputs_give_zeros() -> None:
 
 
 def test_forward_mode_with_vectorize() -> None:
-    x = make((3,), seed=7)
+    """Forward mode's results: lists for tuple inputs, and a graph (a reshape of the tangent) on every block of an
+    output whose tangent depends on an input that requires grad; inside hessian the inputs always do."""
+    x, y = make((3,), seed=7), make((2,), seed=17)
     for arg in (x, Arg(x)):
         computed(lambda T, x: T.autograd.functional.jacobian(
             lambda x: (x**2, x.sum()), x, vectorize=True, strategy="forward-mode"), arg)  # fmt: skip
+    for args in ((x, y), (Arg(x), Arg(y)), (x, Arg(y))):
+        computed(lambda T, a, b: T.autograd.functional.jacobian(
+            lambda a, b: (a.sum() * b, b.exp()), (a, b), vectorize=True, strategy="forward-mode"), *args)  # fmt: skip
     computed(lambda T, x: T.autograd.functional.hessian(
         lambda x: (x**3).sum(), x, vectorize=True, outer_jacobian_strategy="forward-mode"), Arg(x))  # fmt: skip
+    computed(lambda T, a, b: T.autograd.functional.hessian(
+        lambda a, b: (a * b.sum() ** 2).sum(), (a, b), vectorize=True, outer_jacobian_strategy="forward-mode"),
+        Arg(x), Arg(y))  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -184,6 +192,8 @@ def test_forward_mode_with_vectorize() -> None:
         lambda T, x: T.autograd.functional.hessian(lambda x: x.sum(), x, outer_jacobian_strategy="fwd"),
         # an error from the function itself passes through
         lambda T, x: T.autograd.functional.jacobian(lambda x: x @ T.ones(3), x),
+        # an output with no elements
+        lambda T, x: T.autograd.functional.jacobian(lambda x: x[:0], x, vectorize=True),
     ],
 )
 def test_errors(case) -> None:
