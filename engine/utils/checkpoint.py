@@ -5,9 +5,10 @@ without a graph and whose backward runs it again with one, then a backward pass 
 also fills the .grad of parameters the function uses). use_reentrant=False keeps the ordinary graph but drops
 what its nodes saved: the nodes made while the function ran are recorded in order, their saved tensors replaced
 by a marker, and when backward first unpacks one the function runs again, its nodes (made in the same order)
-handing their saved tensors to the original ones. As torch does, the rerun stops once the last node that saves
-tensors exists (early_stop), runs once per backward pass, and replays the random state forward started from
-(preserve_rng_state), so dropout draws the same mask twice.
+handing their saved tensors to the original ones. As torch's, the rerun runs once per backward pass, replays the
+random state forward started from (preserve_rng_state: dropout draws the same mask twice), and stops as soon as
+it has what backward needs (early_stop): when the call that made the last node with saved tensors returns, so a
+print after it in the function runs once, as with torch. A checkpoint inside another's function reruns after it.
 """
 
 from __future__ import annotations
@@ -269,7 +270,7 @@ class _Frame:
         for i, node in enumerate(self.nodes):
             saved = node._saved
             if saved and saved is not FREED and _holds_tensors(node):
-                self.dropped.append((i, weakref.ref(node), [_meta(s) for s in saved]))
+                self.dropped.append((i, weakref.ref(node), [_meta(s) for s in saved] if self.check_meta else None))
                 self.n_saved += _saved_count(node)
                 node._saved, node._vers, node._outs = self.marker, (), True
         self.nodes = [type(n) for n in self.nodes]
