@@ -8,6 +8,7 @@ place (`_fit`) for every op, from the input metadata the op recorded only when i
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 import weakref
@@ -145,6 +146,8 @@ class Node(metaclass=TorchNamed):
         saved = self._saved
         if saved is FREED:
             raise BackwardTwiceError(self)
+        if type(saved) is _Deferred:
+            saved = saved.fill(self)
         for i, v in enumerate(self._vers):
             if v is not None and v[0][0] != v[1]:
                 raise _version_error(self, saved[i], v[0], v[1])
@@ -232,6 +235,38 @@ def save_out(node: Node, t: Any) -> tuple:
 
 
 _new_out = object.__new__
+
+
+class _Deferred(tuple):
+    """Saved values dropped after forward, to be recomputed (torch.utils.checkpoint): an empty tuple, so the node
+    counts no saved tensors, whose `fill(node)` puts the recomputed ones back into the node and returns them.
+    A node holding one has `_outs` set, so that backward reaches it through `unpack`."""
+
+    fill: Any
+
+    def __new__(cls, fill: Any) -> _Deferred:
+        d = tuple.__new__(cls)
+        d.fill = fill
+        return d
+
+
+#: the backward pass running now: its id (0 outside any), whether it computes gradients for given inputs only
+#: (autograd.grad, backward(inputs=...)), and the callbacks to run when it ends (None for none)
+GRAPH_TASK: list = [0, False, None]
+_task_ids = itertools.count(1)
+
+
+def _queue_callback(fn: Any) -> None:
+    """Run fn() when the running backward pass ends (torch's Variable._execution_engine.queue_callback)."""
+    if GRAPH_TASK[2] is None:
+        GRAPH_TASK[2] = []
+    GRAPH_TASK[2].append(fn)
+
+
+def _is_checkpoint_valid() -> bool:
+    """Whether a backward pass may run inside the current one (reentrant checkpointing): not inside
+    autograd.grad or backward(inputs=...), whose gradients it would not reach."""
+    return not GRAPH_TASK[1]
 
 
 def _short(name: str) -> str:
@@ -399,6 +434,8 @@ def run_backward(
     site = current_site
     prev = ENABLED[0]
     ENABLED[0] = create_graph
+    prev_task = GRAPH_TASK[:]
+    GRAPH_TASK[:] = (next(_task_ids), targets is not None, None)
     try:
         for node in order:
             g = pending.pop(node, None)
@@ -484,6 +521,11 @@ def run_backward(
                         node._site = site
     finally:
         ENABLED[0] = prev
+        callbacks = GRAPH_TASK[2]
+        GRAPH_TASK[:] = prev_task
+        if callbacks is not None:
+            for fn in callbacks:
+                fn()
     return captured
 
 
@@ -851,12 +893,45 @@ def _anomaly_node_init(self: Node) -> None:
     self._fwd = site
 
 
-def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
-    ANOMALY[0], ANOMALY[1] = bool(enabled), bool(check_nan)
+#: callbacks that see every node made while they are on the list (torch.utils.checkpoint records the nodes of a
+#: checkpointed forward); like anomaly mode, they set Node.__init__ only while there are any
+NODE_WATCHERS: list = []
+
+
+def _watched_node_init(self: Node) -> None:
     if ANOMALY[0]:
+        _anomaly_node_init(self)
+    for watch in NODE_WATCHERS:
+        watch(self)
+
+
+def _sync_node_init() -> None:
+    if NODE_WATCHERS:
+        Node.__init__ = _watched_node_init  # type: ignore[assignment,method-assign]
+    elif ANOMALY[0]:
         Node.__init__ = _anomaly_node_init  # type: ignore[assignment,method-assign]
     elif "__init__" in Node.__dict__:
         del Node.__init__
+
+
+class _watch_nodes:  # noqa: N801 - reads as the context it is
+    """Within it, fn(node) is called for every node made, in the order they are made."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __enter__(self) -> None:
+        NODE_WATCHERS.append(self.fn)
+        _sync_node_init()
+
+    def __exit__(self, *exc: object) -> None:
+        NODE_WATCHERS.remove(self.fn)
+        _sync_node_init()
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    ANOMALY[0], ANOMALY[1] = bool(enabled), bool(check_nan)
+    _sync_node_init()
 
 
 def is_anomaly_enabled() -> bool:
@@ -995,6 +1070,10 @@ def __getattr__(name: str) -> object:
         from engine import autograd_function
 
         return autograd_function if name == "function" else getattr(autograd_function, name)
+    if name == "functional":  # (torch.autograd.functional: loaded on first use)
+        from engine import autograd_functional
+
+        return autograd_functional
     from engine.not_covered import not_covered
 
     raise not_covered("torch.autograd", name)

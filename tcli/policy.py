@@ -193,11 +193,11 @@ TORCH = "torch"
 #: the backend, dtypes or ops internals, stay out of reach).
 TORCH_SUBMODULES = frozenset(
     {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "optim", "optim.lr_scheduler", "autograd",
-     "autograd.function", "linalg", "random", "cuda", "special", "utils", "utils.data", "utils.data.dataloader",
-     "utils.data.sampler", "utils.data.dataset"}
+     "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils", "utils.data",
+     "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint"}
 )  # fmt: skip
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.
-ENGINE_MODULES = {"autograd.function": "engine.autograd_function"}
+ENGINE_MODULES = {"autograd.function": "engine.autograd_function", "autograd.functional": "engine.autograd_functional"}
 FACADE_MODULES = frozenset({"math", "numpy", "numpy.random", "random", "collections", "copy", "warnings"})
 
 #: Names of the `math` facade: the whole module is pure computation; the few that can build huge

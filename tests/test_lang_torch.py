@@ -135,6 +135,31 @@ PROGRAMS = {
         b.backward()
         print(a.grad, b.grad_fn.name(), [n for n, _ in b.grad_fn.next_functions][0].name())
     """,
+    "autograd_functional_and_checkpoint": """
+        import torch
+        import torch.utils.checkpoint
+        from torch.autograd.functional import jacobian
+        x = torch.tensor([0.5, -1.0, 2.0])
+        print(torch.autograd.functional.hessian(lambda t: (t.sin() * t).sum(), x, create_graph=True))
+        print(jacobian(lambda a, b: (a * b, a.exp()), (x, x)))
+        for bad in (lambda t: [t], lambda t: 3.0, lambda t: (t, None)):
+            try:
+                jacobian(bad, x)
+            except TypeError as e:
+                print(e)
+        try:
+            torch.autograd.functional.hvp(lambda t: t * 2, x, x, strict=True)
+        except RuntimeError as e:
+            print(e)
+        calls = []
+        def f(t):
+            calls.append(len(calls))
+            return torch.tanh(t) * t
+        w = x.clone().requires_grad_()
+        y = torch.utils.checkpoint.checkpoint(f, w, use_reentrant=False)
+        y.sum().backward()
+        print(y, w.grad, calls, type(torch.utils.checkpoint.CheckpointError("e")).__name__)
+    """,
     "tensors_in_containers": """
         import torch
         ts = [torch.tensor(float(i)) for i in range(3)]

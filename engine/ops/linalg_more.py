@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import FREED, BackwardTwiceError, Node, _Out, _version_error, save_out
+from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _version_error, save_out
 from engine.backend import host
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed, result_type
@@ -269,6 +269,8 @@ class _MultiNode(Node):
         items = self._saved
         if items is FREED:
             raise BackwardTwiceError(self)
+        if type(items) is _Deferred:
+            items = items.fill(self)
         for i, v in enumerate(self._vers):
             if v is not None and v[0][0] != v[1]:
                 raise _version_error(self, items[i], v[0], v[1])

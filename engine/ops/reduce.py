@@ -76,11 +76,13 @@ def expand_back(g: Tensor, shape: tuple, dims: tuple | None, keepdim: bool) -> T
         out = g._dev.xp.empty(shape, dtype=d.dtype)
         out[...] = d
         return wrap(out, g._dev)
+    # torch's sum_backward: the reduced dims unsqueezed one by one, then expanded (so a graph of this backward,
+    # as jvp and hessians build, has torch's nodes: UnsqueezeBackward0 under ExpandBackward0)
     if dims is None:
-        return g.reshape((1,) * len(shape)).expand(shape) if shape else g
+        return g.expand(shape) if shape else g
     if not keepdim:
-        kept = tuple(1 if i in dims else n for i, n in enumerate(shape))
-        g = g.reshape(kept)
+        for d in sorted(dims):
+            g = g.unsqueeze(d)
     return g.expand(shape)
 
 
