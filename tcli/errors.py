@@ -233,6 +233,8 @@ LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place 
 BACKWARD_TWICE = "Trying to backward through the graph a second time"
 VERSION_MISMATCH = "modified by an inplace operation"
 NAN_GRADIENT = "returned nan values in its"
+NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
+NO_GRAD_FN = "does not require grad and does not have a grad_fn"
 
 
 _SESSION_NAMES = {
@@ -283,6 +285,26 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             "times 0)",
             forward,
         )
+    if NOT_SCALAR in msg:
+        y = _backward_receiver(getattr(exc, "tsr_node", None))
+        if y is None:
+            return (
+                "backward starts from one number: reduce the output to one first (with .sum() or .mean()), or "
+                "pass a gradient for each of its elements (torch.ones_like(output))",
+                None,
+            )
+        return (
+            f"backward starts from one number: reduce `{y}` to one first (`{y}.sum().backward()`), or pass a "
+            f"gradient for each of its elements (`{y}.backward(torch.ones_like({y}))`)",
+            None,
+        )
+    if NO_GRAD_FN in msg:
+        return (
+            "nothing this result was computed from requires grad: make the leaf with requires_grad=True "
+            "(`w = torch.randn(3, requires_grad=True)`) or call w.requires_grad_(), and check the result was not "
+            "computed under torch.no_grad() or from a .detach()",
+            None,
+        )
     if VERSION_MISMATCH in msg:
         modified = _as_site(getattr(exc, "modified_site", None))
         where = f"at {modified.where()}" if modified else "after it was used"
@@ -292,6 +314,18 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             modified,
         )
     return None, None
+
+
+def _backward_receiver(node: ast.AST | None) -> str | None:
+    """`loss` for the statement `loss.backward()` (or torch.autograd.backward(loss)), when short."""
+    if type(node) is ast.Expr:
+        node = node.value
+    if type(node) is not ast.Call:
+        return None
+    func = node.func
+    if type(func) is ast.Attribute and func.attr == "backward" and type(func.value) is ast.Name:
+        return func.value.id
+    return None
 
 
 def _short(text: str) -> str:

@@ -123,6 +123,22 @@ def test_hint_for_in_place_on_a_leaf() -> None:
     assert "hint: update leaf tensors inside `with torch.no_grad():`, or use an out-of-place op" in err
 
 
+def test_hint_for_backward_of_a_non_scalar_names_the_tensor() -> None:
+    status, _, err = run("import torch\nw = torch.ones(3, requires_grad=True)\nloss = w * 2\nloss.backward()\n")
+    assert status == 1
+    assert "RuntimeError: grad can be implicitly created only for scalar outputs" in err
+    assert "hint: backward starts from one number: reduce `loss` to one first (`loss.sum().backward()`)" in err
+    status, _, err = run("import torch\nw = torch.ones(3, requires_grad=True)\ntorch.autograd.backward(w * 2)\n")
+    assert "hint: backward starts from one number: reduce the output to one first" in err
+
+
+def test_hint_for_backward_of_a_result_without_a_graph() -> None:
+    status, _, err = run("import torch\nw = torch.ones(3)\n(w * 2).sum().backward()\n")
+    assert status == 1
+    assert "element 0 of tensors does not require grad and does not have a grad_fn" in err
+    assert "hint: nothing this result was computed from requires grad: make the leaf with requires_grad=True" in err
+
+
 def test_hint_for_a_version_mismatch_names_the_modifying_line() -> None:
     status, _, err = run(
         """
