@@ -159,6 +159,8 @@ class Session:
         #: end the process when a run overruns --timeout inside one C call (tcli run; the REPL, where the input
         #: otherwise runs on past any limit); embedded sessions keep their process
         self.hard_timeout = process_limits if hard_timeout is None else hard_timeout
+        if self.hard_timeout:
+            _deepen_c_stack()
         self._startup = (device, dtype, seed)
         self._fresh_state()
 
@@ -784,3 +786,17 @@ def _cupy_installed() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("cupy") is not None
+
+
+def _deepen_c_stack() -> None:
+    """Let the main thread's C stack grow as far as the system allows (tcli run, the REPL): some of CPython's C
+    routines recurse without a depth check (hashing a tuple nested 300,000 deep overflowed the default 8 MiB
+    and crashed the process). The address-space cap still bounds it; threads keep the size fixed at startup."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+        if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > soft):
+            resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
+    except (ImportError, OSError, ValueError):
+        pass

@@ -357,6 +357,14 @@ def test_deep_data_structures_fail_cleanly() -> None:
     refused("a = []\nfor i in range(100000):\n    a = [a]\nprint(a)", "RecursionError")
 
 
+def test_hashing_a_deeply_nested_tuple_does_not_crash_tcli_run() -> None:
+    """CPython hashes nested tuples recursively in C with no depth check: 300,000 levels overflowed the default
+    8 MiB stack (a segfault); tcli run lets the stack grow as far as the system allows."""
+    code = "t = ()\nfor i in range(300000):\n    t = (t,)\nprint(hash(t) != 0, {t: 1}[t])"
+    p = subprocess.run([sys.executable, "-m", "tcli", "run", "-c", code], capture_output=True, text=True, timeout=120)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "True 1\n", "")
+
+
 @pytest.mark.parametrize(
     "src",
     ["(" * 300 + ")" * 300, "-" * 100000 + "1", "x" + ".y" * 100000, "x" + "[0]" * 100000, "1" + "+1" * 100000,
