@@ -348,7 +348,7 @@ from engine.ops.diagonal import diag_embed, diagonal  # noqa: E402, F401
 from engine.ops.einsum import einsum  # noqa: E402, F401
 from engine.ops.elementwise_more import FUNCTIONS as _ELEMENTWISE_MORE  # noqa: E402
 from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401
-from engine.ops.linalg_more import TORCH as _LINALG_MORE  # noqa: E402
+from engine.ops.linalg_registry import TORCH as _LINALG_MORE  # noqa: E402
 from engine.ops.order_stats import (  # noqa: E402, F401
     aminmax,
     cummax,

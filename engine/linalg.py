@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from engine.ops.composites import linalg_cross as cross
-from engine.ops.linalg_more import LINALG as _MORE
+from engine.ops.linalg_registry import LINALG as _MORE
 from engine.ops.reduce import vector_norm
 
 globals().update(_MORE)

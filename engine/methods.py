@@ -34,7 +34,7 @@ from engine.ops import index as I  # noqa: E741
 from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
-from engine.ops import linalg_more as LMORE
+from engine.ops import linalg_registry as LMORE
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import shape as S

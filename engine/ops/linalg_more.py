@@ -22,6 +22,7 @@ from engine.autograd import FREED, BackwardTwiceError, Node, _Out, _version_erro
 from engine.backend import host
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed, result_type
+from engine.ops import lapack
 from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
 from engine.ops.linalg import addmm_dtypes, bmm, dot, matmul, mm, mv, outer
@@ -129,47 +130,20 @@ def _first_zero_pivot(a: Any) -> tuple | None:
     """(batch element, 1-based index) of the first exactly zero pivot of LAPACK getrf's partial-pivoting LU over a
     batch of square matrices, as torch reports it for a singular matrix; None where every pivot is nonzero. Run only
     after the library failed: torch's messages name the pivot, which neither numpy nor cupy report."""
-    a = np.array(host(a))
-    n = a.shape[-1]
-    b = a.reshape(-1, n, n).copy()
-    count = b.shape[0]
-    rows = np.arange(count)
-    info = np.zeros(count, dtype=np.int64)
-    for k in range(n):
-        p = np.abs(b[:, k:, k]).argmax(axis=1) + k  # (idamax: the first largest)
-        piv = b[rows, p, k]
-        top = b[rows, k, :].copy()
-        b[rows, k, :] = b[rows, p, :]
-        b[rows, p, :] = top
-        zero = piv == 0
-        info[(info == 0) & zero] = k + 1
-        if k + 1 < n:
-            # a zero pivot's column is zero below it (it was the largest), so LAPACK's update leaves the rest as is
-            f = np.where(zero[:, None], 0, b[:, k + 1 :, k] / np.where(zero, 1, piv)[:, None])
-            b[:, k + 1 :, k + 1 :] -= f[:, :, None] * b[:, k, None, k + 1 :]
-    bad = np.flatnonzero(info)
-    return (int(bad[0]), int(info[bad[0]])) if bad.size else None
+    return _first_info(lapack.getrf(np, np.array(host(a)))[2])
 
 
 def _first_not_pd(a: Any) -> tuple | None:
     """(batch element, order) of the first leading minor that is not positive-definite, as LAPACK potrf reports it
     (a of the symmetric matrices the factorization reads); None where the Cholesky goes through."""
-    a = np.array(host(a), dtype=np.float64)
-    n = a.shape[-1]
-    b = a.reshape(-1, n, n)
-    count = b.shape[0]
-    info = np.zeros(count, dtype=np.int64)
-    L = np.zeros_like(b)
-    for j in range(n):
-        d = b[:, j, j] - (L[:, j, :j] ** 2).sum(-1)
-        bad = ~(d > 0)  # (nan too)
-        info[(info == 0) & bad] = j + 1
-        dj = np.sqrt(np.where(bad, 1.0, d))
-        L[:, j, j] = dj
-        if j + 1 < n:
-            L[:, j + 1 :, j] = (b[:, j + 1 :, j] - (L[:, j + 1 :, :j] * L[:, j, None, :j]).sum(-1)) / dj[:, None]
-    bad = np.flatnonzero(info)
-    return (int(bad[0]), int(info[bad[0]])) if bad.size else None
+    return _first_info(lapack.potf2(np, np.array(host(a)))[1])
+
+
+def _first_info(info: Any) -> tuple | None:
+    """(batch element, info) of the first failed matrix of a batch's LAPACK info, None where none failed."""
+    flat = np.asarray(host(info)).reshape(-1)
+    bad = np.flatnonzero(flat)
+    return (int(bad[0]), int(flat[bad[0]])) if bad.size else None
 
 
 def _trusted(a: Any, r: Any) -> bool:
