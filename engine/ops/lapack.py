@@ -1,5 +1,6 @@
 """LAPACK's unblocked factorizations and triangular solves on arrays, batched, in the array's own library (numpy on
-the cpu, cupy on a GPU) and dtype: getrf (partial-pivoting LU), potf2 (Cholesky) and trsm (substitution).
+the cpu, cupy on a GPU) and dtype: getrf (partial-pivoting LU), getrs (solving with it), potf2 (Cholesky) and trsm
+(substitution).
 
 Neither numpy nor cupy exposes getrf's pivots and info, potrf's partial factor or a triangular solve that divides
 by a zero diagonal instead of refusing it; torch returns all of them (linalg.lu_factor's pivots, the info of the
@@ -84,6 +85,28 @@ def trsm(xp: Any, a: Any, b: Any, upper: bool, unit: bool = False) -> Any:
             row = row / a[..., i, i, None]
         x[..., i, :] = row
     return x
+
+
+def getrs(xp: Any, lu: Any, piv: Any, b: Any, left: bool = True, adjoint: bool = False) -> Any:
+    """X with op(A) X = B (left) or X op(A) = B (op(A) = A^T for adjoint) for A = P L U given as getrf's LU and
+    pivots: P^T applied, then the two triangular substitutions. b has the broadcast batch shape, lu and piv
+    broadcast against it. The result is column-major per matrix, as getrs leaves it (row-major for left=False)."""
+    if not left:  # X A = B is A^T X^T = B^T
+        return xp.ascontiguousarray(getrs(xp, lu, piv, b.swapaxes(-1, -2), True, not adjoint).swapaxes(-1, -2))
+    n = lu.shape[-1]
+    batch = b.shape[:-2]
+    lu = xp.broadcast_to(lu, batch + (n, n))
+    perm = permutation(xp, xp.broadcast_to(piv, batch + (n,)), n)
+    index = xp.broadcast_to(perm[..., None], b.shape)
+    if not adjoint:  # U^-1 L^-1 P^T B
+        y = xp.take_along_axis(b, index, axis=-2)
+        y = trsm(xp, lu, y, False, True)
+        return colmajor(xp, trsm(xp, lu, y, True))
+    lut = lu.swapaxes(-1, -2)  # A^T = U^T L^T P^T: X = P L^-T U^-T B
+    y = trsm(xp, lut, b, False)
+    y = trsm(xp, lut, y, True, True)
+    back = xp.broadcast_to(perm.argsort(axis=-1)[..., None], b.shape)  # row perm[i] of X is row i of y
+    return colmajor(xp, xp.take_along_axis(y, back, axis=-2))
 
 
 def permutation(xp: Any, piv: Any, m: int) -> Any:

@@ -264,29 +264,6 @@ def lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> Any:  # noqa: N803
 
 
 # ---- lu_solve ------------------------------------------------------------------------------------------------
-def _lu_solve_arrays(xp: Any, lu: Any, piv: Any, b: Any, left: bool, adjoint: bool) -> Any:
-    """X with op(A) X = B (left) or X op(A) = B for A = P L U given as getrf's LU and pivots; b has the
-    broadcast batch shape, lu and piv broadcast against it."""
-    if not left:  # X A = B is A^T X^T = B^T
-        x = _lu_solve_arrays(xp, lu, piv, b.swapaxes(-1, -2), True, not adjoint)
-        return lapack.colmajor(xp, x.swapaxes(-1, -2))
-    n = lu.shape[-1]
-    batch = b.shape[:-2]
-    lu = xp.broadcast_to(lu, batch + (n, n))
-    perm = lapack.permutation(xp, xp.broadcast_to(piv, batch + (n,)), n)
-    index = xp.broadcast_to(perm[..., None], b.shape)
-    if not adjoint:  # U^-1 L^-1 P^T B
-        y = xp.take_along_axis(b, index, axis=-2)
-        y = lapack.trsm(xp, lu, y, False, True)
-        return lapack.colmajor(xp, lapack.trsm(xp, lu, y, True))
-    lut = lu.swapaxes(-1, -2)  # A^T = U^T L^T P^T: X = P L^-T U^-T B
-    y = lapack.trsm(xp, lut, b, False)
-    y = lapack.trsm(xp, lut, y, True, True)
-    x = xp.empty_like(y)
-    xp.put_along_axis(x, index, y, axis=-2)
-    return lapack.colmajor(xp, x)
-
-
 def _lu_solve_LU(gX: Tensor, LU: Tensor, piv: Tensor, X: Tensor, left: bool, adjoint: bool) -> Tensor:  # noqa: N802, N803
     """torch's linalg_lu_solve_LU: the gradient of the packed LU."""
     P, L, U = lu_unpack(LU, piv, True, left == adjoint)
@@ -361,7 +338,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
             "Pivots given to lu_solve must all be smaller or equal to LU.size(-2). Did you properly pass the result "
             "of lu_factor?",
         )
-        x = _lu_solve_arrays(xp, ld, pd, b, bool(left), bool(adjoint))
+        x = lapack.getrs(xp, ld, pd, b, bool(left), bool(adjoint))
     else:
         x = xp.zeros(b.shape, dtype=bd.dtype)
     meta = ((ld.shape, ld.dtype), None, (bd.shape, bd.dtype))
