@@ -177,7 +177,7 @@ def _inv_info(A: Tensor) -> tuple:  # noqa: N803
     except np.linalg.LinAlgError:  # (numpy's, which cupy raises too)
         r = None
     if r is not None and not (_on_device(A) and not _trusted(d, r)):  # cuSOLVER does not report a singular matrix
-        return r.astype(d.dtype, copy=False), xp.zeros(d.shape[:-2], dtype=np.int32)
+        return lapack.colmajor(xp, r.astype(d.dtype, copy=False)), xp.zeros(d.shape[:-2], dtype=np.int32)
     lu, piv, info = lapack.getrf(xp, d)
     eye = xp.broadcast_to(xp.eye(d.shape[-1], dtype=d.dtype), d.shape)
     return lapack.getrs(xp, lu, piv, eye), info
@@ -1308,6 +1308,23 @@ def _svd_bw(self: Any, g: Tensor, U: Tensor, S: Tensor, Vh: Tensor, full: bool) 
 LinalgSvdBackward0 = _multi_class("LinalgSvdBackward0", _svd_bw)
 
 
+def _svd_lapack(A: Tensor, fn: Any) -> Any:  # noqa: N803
+    """_lapack for an SVD: gesdd refuses a matrix holding a nan (an inf only gives nan values), as torch reports."""
+    try:
+        return _lapack(A, fn)
+    except np.linalg.LinAlgError:
+        d = np.asarray(host(A._data))
+        bad = np.isnan(d.reshape((-1,) + d.shape[-2:])).any(axis=(-2, -1))
+        if not bad.any():
+            raise
+        raise _linalg_error(
+            "linalg.svd",
+            d.ndim > 2,
+            (int(bad.argmax()), 0),
+            "The algorithm failed to converge because the input matrix contained non-finite values.",
+        ) from None
+
+
 def _svd_checks(A: Tensor, driver: Any) -> None:  # noqa: N803
     _at_least_2d(A, "linalg.svd")
     _floating(A, "linalg.svd", half="linalg_svd_cpu")
@@ -1319,7 +1336,7 @@ def _svd_checks(A: Tensor, driver: Any) -> None:  # noqa: N803
 
 def _svd(A: Tensor, full: bool) -> list:  # noqa: N803
     d = A._data
-    U, S, Vh = _lapack(A, lambda xp, a: xp.linalg.svd(a, full_matrices=full))
+    U, S, Vh = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, full_matrices=full))
     xp = A._dev.xp
     arrs = [xp.ascontiguousarray(x.astype(d.dtype, copy=False)) for x in (U, S, Vh)]
     return _record_multi(LinalgSvdBackward0, arrs, A._dev, (A,), extra=(full,))
@@ -1336,7 +1353,7 @@ def svdvals(A: Tensor, *, driver: Any = None, out: Any = None) -> Tensor:  # noq
     _svd_checks(A, driver)
     if ENABLED[0] and A._rg:  # torch computes U and Vh only when a gradient may need them
         return _out(out, _svd(A, False)[1])
-    S = _lapack(A, lambda xp, a: xp.linalg.svd(a, compute_uv=False))
+    S = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, compute_uv=False))
     return _out(out, wrap(A._dev.xp.asarray(S).astype(A._data.dtype, copy=False), A._dev))
 
 
@@ -1388,7 +1405,7 @@ def _pinv_array(A: Tensor, atol: Any, rtol: Any, hermitian: bool) -> Any:  # noq
         default = xp.asarray(eps * max(m, n), dtype=np.float64)
         r_tol = xp.where(a_tol > 0, 0.0, default) if atol is not None else default
     if not hermitian:
-        U, S, Vh = (x.astype(d.dtype, copy=False) for x in _lapack(A, _reduced_svd))
+        U, S, Vh = (x.astype(d.dtype, copy=False) for x in _svd_lapack(A, _reduced_svd))
         big = S[..., :1]
         tol = xp.maximum(a_tol[..., None], r_tol[..., None] * big)
         Sp = xp.where(S > tol, 1 / S, 0).astype(d.dtype)
@@ -1509,7 +1526,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
         X = xp.zeros(batch + (n, k), dtype=dt)
         rank = xp.zeros(ad.shape[:-2], dtype=np.int64)
     else:
-        U, S, Vh = (x.astype(dt, copy=False) for x in _lapack(wrap(xp.ascontiguousarray(a), A._dev), _reduced_svd))
+        U, S, Vh = (x.astype(dt, copy=False) for x in _svd_lapack(wrap(xp.ascontiguousarray(a), A._dev), _reduced_svd))
         keep = S > 0 if drv == "gels" else S > rc * S[..., :1]
         Sp = xp.where(keep, 1 / xp.where(keep, S, 1), 0).astype(dt)
         X = _mT(Vh) @ (Sp[..., :, None] * (_mT(U) @ b))
