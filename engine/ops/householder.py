@@ -110,6 +110,8 @@ def householder_product(input: Tensor, tau: Tensor, *, out: Any = None) -> Tenso
 
 def orgqr(input: Tensor, input2: Tensor) -> Tensor:  # noqa: A002
     """torch.orgqr: householder_product under its LAPACK name."""
+    _tensor(input, "orgqr", "input", 1)
+    _tensor(input2, "orgqr", "input2", 2)
     return householder_product(input, input2)
 
 

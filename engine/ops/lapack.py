@@ -10,6 +10,7 @@ failing minors and the values left behind are LAPACK's."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ def getrf(xp: Any, a: Any, pivot: bool = True) -> tuple:
     shape = a.shape
     m, n = shape[-2:]
     k = min(m, n)
-    b = a.reshape((-1, m, n)).copy()
+    b = a.reshape((math.prod(shape[:-2]), m, n)).copy()
     count = b.shape[0]
     rows = xp.arange(count)
     piv = xp.zeros((count, k), dtype=np.int32)
@@ -53,7 +54,7 @@ def potf2(xp: Any, a: Any) -> tuple:
     dpotf2 leaves it: where the leading minor of order j fails, the column holds what was computed up to it,
     L[j, j] the non-positive pivot, and the columns from j on below the diagonal the input's entries."""
     n = a.shape[-1]
-    b = xp.tril(a.reshape((-1, n, n)))
+    b = xp.tril(a.reshape((math.prod(a.shape[:-2]), n, n)))
     info = xp.zeros(b.shape[0], dtype=np.int32)
     for j in range(n):
         live = info == 0
@@ -112,7 +113,7 @@ def getrs(xp: Any, lu: Any, piv: Any, b: Any, left: bool = True, adjoint: bool =
 def permutation(xp: Any, piv: Any, m: int) -> Any:
     """The row order of getrf's P^T A for 1-based pivots (..., k): row i of P^T A is row perm[i] of A."""
     batch = piv.shape[:-1]
-    flat = piv.reshape((-1, piv.shape[-1])).astype(np.int64) - 1
+    flat = piv.reshape((math.prod(batch), piv.shape[-1])).astype(np.int64) - 1
     count = flat.shape[0]
     perm = xp.broadcast_to(xp.arange(m), (count, m)).copy()
     rows = xp.arange(count)

@@ -44,10 +44,9 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: An
                 out: Any = None) -> Tensor:  # fmt: skip
     """The number of singular values (|eigenvalues| for hermitian) above max(atol, rtol * the largest); rtol
     defaults to eps * max(m, n), or 0 where a positive atol is given; `tol` is atol with rtol 0."""
-    if tol is not None and (atol is not None or rtol is not None):
+    if not isinstance(A, Tensor) or (tol is not None and (atol is not None or rtol is not None)):
         given = {k: v for k, v in (("atol", atol), ("rtol", rtol), ("hermitian", hermitian)) if v not in (None, False)}
-        raise _rank_overloads((A, tol), given)
-    _tensor(A, "linalg_matrix_rank", "input", 1)
+        raise _rank_overloads((A,) if tol is None else (A, tol), given)
     d = A._data
     if d.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")

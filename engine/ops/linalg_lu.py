@@ -73,22 +73,26 @@ def _unpack_bw(self: Any, g: Tensor, P: Tensor, L: Tensor, U: Tensor, m: int, n:
     gL, gU = _grads(self, g, 3)[1:]
     k = min(m, n)
     if gL is not None:
-        if gL._data.size == 0 and m * n:  # (unpack_data=False: an empty factor)
-            return None, None
+        _empty_factor(gL, m * n)
         r = gL.narrow(-2, 0, k).tril(-1) if m > k else gL.tril(-1)
         if m == n:
             return r, None
         if m > n:
             return cat([r, gL.narrow(-2, k, m - k)], -2), None
         return cat([r, _zeros_like(gL, n - m, -1)], -1), None
-    if gU._data.size == 0 and m * n:
-        return None, None
+    _empty_factor(gU, m * n)
     r = gU.narrow(-1, 0, k).triu() if n > k else gU.triu()
     if m == n:
         return r, None
     if n > m:
         return cat([r, gU.narrow(-1, k, n - k)], -1), None
     return cat([r, _zeros_like(gU, m - n, -2)], -2), None
+
+
+def _empty_factor(g: Tensor, size: int) -> None:
+    """unpack_data=False leaves L and U empty: torch's formula then fails on the first triangle it takes."""
+    if g._data.ndim < 2 and size:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
 
 
 def _zeros_like(t: Tensor, size: int, dim: int) -> Tensor:
@@ -379,6 +383,8 @@ def torch_lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: An
         "should be replaced with\nX = torch.linalg.lu_solve(LU, pivots, B) (Triggered internally at "
         "/__w/pytorch/pytorch/aten/src/ATen/native/BatchLinearAlgebra.cpp:2230.)"
     )
+    for name, t, pos in (("input", input, 1), ("LU_data", LU_data, 2), ("LU_pivots", LU_pivots, 3)):
+        _tensor(t, "lu_solve", name, pos)
     return lu_solve(LU_data, LU_pivots, input, out=out)
 
 

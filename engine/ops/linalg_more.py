@@ -1096,7 +1096,7 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:  # n
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out: Any = None) -> Any:  # noqa: N803
-    _tensor(A, "linalg_cholesky_ex", "A", 1)
+    _tensor(A, "linalg_cholesky_ex", "input", 1)
     r = _cholesky_ex(A, upper, "linalg.cholesky_ex" if check_errors else None)
     return _out_tuple(out, linalg_cholesky_ex_type(*r))
 

@@ -82,7 +82,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: Any = _MISSING, left: bool 
     """X solving A X = B (or X A = B for left=False) for a triangular A; B is cast to A's dtype."""
     if upper is _MISSING:
         raise TypeError('linalg_solve_triangular() missing 1 required positional arguments: "upper"')
-    _tensor(A, "linalg_solve_triangular", "A", 1)
+    _tensor(A, "linalg_solve_triangular", "input", 1)
     _tensor(B, "linalg_solve_triangular", "B", 2)
     same_device((A, B))
     fn = "linalg.solve_triangular"
