@@ -40,7 +40,8 @@ _LAZY = {
     **dict.fromkeys(
         ("L1Loss", "MSELoss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
          "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
-         "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss"),
+         "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+         "MultiLabelSoftMarginLoss"),
         _LOSSES,
     ),
 }  # fmt: skip
