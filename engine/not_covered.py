@@ -26,7 +26,7 @@ _IN_TORCH = {
     "torch.nn.functional": frozenset({"conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "lp_pool3d",
                                       "adaptive_max_pool3d", "adaptive_avg_pool3d", "fractional_max_pool2d",
                                       "max_unpool3d", "grid_sample", "affine_grid",
-                                      "embedding_bag", "ctc_loss", "gumbel_softmax", "rrelu"}),
+                                      "ctc_loss", "gumbel_softmax", "rrelu"}),
     "torch.linalg": frozenset({"eig", "eigvals", "ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"functional", "forward_ad", "graph", "profiler"}),
     # (the optimizers the engine has are real attributes: these are what it may lack)
