@@ -30,7 +30,7 @@ _IN_TORCH = {
     "torch.linalg": frozenset({"eig", "eigvals", "ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"functional", "forward_ad", "graph", "profiler"}),
     # (the optimizers the engine has are real attributes: these are what it may lack)
-    "torch.optim": frozenset({"SparseAdam", "swa_utils", "Adafactor", "Muon"}),
+    "torch.optim": frozenset({"SparseAdam", "Adafactor", "Muon"}),
     "torch.utils": frozenset({"checkpoint", "tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
     "torch.nn.utils.rnn": frozenset({"PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
                                      "pack_sequence", "unpack_sequence", "invert_permutation"}),
