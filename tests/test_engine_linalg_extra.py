@@ -160,6 +160,7 @@ LU_ERRORS = {
         T.eye(3).expand(4, 3, 3), T.ones(4, 3, dtype=T.int32), T.ones(2, 3, 2)
     ),
     "solve_int": lambda T: T.linalg.lu_solve(T.eye(3).int(), T.ones(3, dtype=T.int32), T.ones(3, 2).int()),
+    "solve_half": lambda T: T.linalg.lu_solve(T.eye(3).half(), T.ones(3, dtype=T.int32), T.ones(3, 2).half()),
     "solve_pivot_low": lambda T: T.linalg.lu_solve(T.eye(3), T.tensor([0, 1, 1], dtype=T.int32), T.ones(3, 2)),
     "solve_pivot_high": lambda T: T.linalg.lu_solve(T.eye(3), T.tensor([5, 1, 1], dtype=T.int32), T.ones(3, 2)),
     "unpack_1d": lambda T: T.lu_unpack(T.ones(3), T.ones(3, dtype=T.int32)),

@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from engine.backend import host
 from engine.naming import result_type
 from engine.ops import lapack
 from engine.ops.index import _bcast_msg, cat
 from engine.ops.linalg import matmul
 from engine.ops.linalg_more import (
     _SELF,
+    _first_info,
     _floating,
     _grads,
     _multi_class,
@@ -31,7 +31,7 @@ from engine.ops.linalg_more import (
     _tensor,
 )
 from engine.ops.linalg_triangular import solve_triangular
-from engine.ops.util import node_class, same_device
+from engine.ops.util import index_range, node_class, same_device
 from engine.tensor import Tensor, wrap
 from engine.warn import warn_once
 
@@ -104,14 +104,14 @@ def _zeros_like(t: Tensor, size: int, dim: int) -> Tensor:
 LuUnpackBackward0 = _multi_class("LuUnpackBackward0", _unpack_bw)
 
 
-def _pivots_in_range(piv: Any, m: int, low_msg: str, high_msg: str) -> None:
-    if piv.size == 0:
-        return
-    h = np.asarray(host(piv))
-    if low_msg and h.min() < 1:
-        raise RuntimeError(low_msg)
-    if h.max() > m or h.min() < 1:
-        raise RuntimeError(high_msg)
+def _check_pivots(piv: Any, m: int, below: str, above: str) -> None:
+    """torch's range checks of 1-based pivots: `below` for one under 1, `above` for one past m."""
+    if piv.size:
+        lo, hi = index_range(piv)
+        if lo < 1:
+            raise RuntimeError(below)
+        if hi > m:
+            raise RuntimeError(above)
 
 
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True,  # noqa: N803
@@ -142,7 +142,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpa
             "pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive.Did you properly pass the result "
             "of lu_factor?"
         )
-        _pivots_in_range(piv, m, "", msg)
+        _check_pivots(piv, m, msg, msg)
         P = _perm_matrix(xp, piv, m, d.dtype)
     L, U = _unpack_arrays(xp, d, k) if unpack_data else (empty, empty)
     outs = _record_multi(LuUnpackBackward0, [P, L, U], LU_data._dev, (LU_data, None), extra=(m, n),
@@ -218,8 +218,6 @@ def _lu_factor_ex(A: Tensor, pivot: bool, check: str | None) -> list:  # noqa: N
     """[LU, pivots, info], raising torch's error for a zero pivot when check names the function."""
     lu, piv, info = _lu_arrays(A, pivot, "torch.lu_factor")
     if check is not None:
-        from engine.ops.linalg_more import _first_info
-
         hit = _first_info(info)
         if hit is not None:
             where = f"(Batch element {hit[0]}): " if A._data.ndim > 2 else ""
@@ -313,7 +311,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     _square(LU, "torch.linalg.lu_solve")
     if bd.ndim < 2:
         raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
-    if ld.shape[-2] != bd.shape[-2] if left else ld.shape[-1] != bd.shape[-1]:
+    if (ld.shape[-2] != bd.shape[-2]) if left else (ld.shape[-1] != bd.shape[-1]):
         raise RuntimeError(
             f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
             f"({ld.shape[-2]}x{ld.shape[-1]} and {bd.shape[-2]}x{bd.shape[-1]})"
@@ -329,12 +327,12 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
         batch = np.broadcast_shapes(bd.shape[:-2], ld.shape[:-2])
     except ValueError:
         raise RuntimeError(_bcast_msg(bd.shape[:-2], ld.shape[:-2])) from None
-    _floating(LU, fn, half="lu_solve_cpu")
+    _floating(LU, fn, half="linalg.lu_solve_cpu")
     xp = LU._dev.xp
     b = xp.broadcast_to(bd, batch + bd.shape[-2:])
     if b.size:
         n = ld.shape[-1]
-        _pivots_in_range(
+        _check_pivots(
             pd,
             n,
             "Pivots given to lu_solve must all be greater or equal to 1. Did you properly pass the result of "

@@ -47,8 +47,8 @@ def _batch(b_shape: tuple, a_shape: tuple) -> tuple:
         raise RuntimeError(_bcast_msg(b_shape[:-2], a_shape[:-2])) from None
 
 
-def solve_arrays(xp: Any, a: Any, b: Any, upper: bool, left: bool = True, unit: bool = False) -> Any:
-    """X with op(A) X = B (left) or X A = B, A triangular; b already has the broadcast batch shape."""
+def _solve_arrays(xp: Any, a: Any, b: Any, upper: bool, left: bool = True, unit: bool = False) -> Any:
+    """X with A X = B (left) or X A = B, A triangular; b already has the broadcast batch shape."""
     if left:
         return lapack.colmajor(xp, lapack.trsm(xp, a, b, upper, unit))
     return lapack.colmajor(
@@ -98,7 +98,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: Any = _MISSING, left: bool 
     _dispatch(A, "triangular_solve_cpu")
     xp = A._dev.xp
     b = xp.broadcast_to(bd.astype(ad.dtype, copy=False), batch + bd.shape[-2:])
-    x = solve_arrays(xp, ad, b, bool(upper), left, bool(unitriangular))
+    x = _solve_arrays(xp, ad, b, bool(upper), left, bool(unitriangular))
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
     items = (A, _SELF, bool(upper), left, bool(unitriangular))
     return _out(out, _record(LinalgSolveTriangularBackward0, x, A._dev, (A, B), items, meta))
@@ -169,7 +169,7 @@ def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bo
     ad, bd = A._data, input._data
     b = xp.broadcast_to(bd, batch + bd.shape[-2:])
     a = ad.swapaxes(-1, -2) if transpose else ad
-    x = solve_arrays(xp, a, b, bool(upper) != bool(transpose), True, bool(unitriangular))
+    x = _solve_arrays(xp, a, b, bool(upper) != bool(transpose), True, bool(unitriangular))
     coef = lapack.colmajor(xp, xp.broadcast_to(ad, batch + ad.shape[-2:]))
     meta = ((bd.shape, bd.dtype), (ad.shape, ad.dtype))
     outs = _record_multi(TriangularSolveBackward0, [x, coef], A._dev, (input, A), keep=(input, A),
