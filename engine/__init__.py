@@ -347,8 +347,9 @@ from engine.ops.composites import FUNCTIONS as _COMPOSITES  # noqa: E402
 from engine.ops.diagonal import diag_embed, diagonal  # noqa: E402, F401
 from engine.ops.einsum import einsum  # noqa: E402, F401
 from engine.ops.elementwise_more import FUNCTIONS as _ELEMENTWISE_MORE  # noqa: E402
+from engine.ops.histogram import TORCH as _HISTOGRAM  # noqa: E402
 from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401
-from engine.ops.linalg_more import TORCH as _LINALG_MORE  # noqa: E402
+from engine.ops.linalg_registry import TORCH as _LINALG_MORE  # noqa: E402
 from engine.ops.order_stats import (  # noqa: E402, F401
     aminmax,
     cummax,
@@ -362,8 +363,9 @@ from engine.ops.order_stats import (  # noqa: E402, F401
 )
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
+from engine.windows import FUNCTIONS as _WINDOWS  # noqa: E402
 
-for _table in (_ELEMENTWISE_MORE, _COMPOSITES, _SPECIAL_TORCH, _STATISTICS, _LINALG_MORE):
+for _table in (_ELEMENTWISE_MORE, _COMPOSITES, _SPECIAL_TORCH, _STATISTICS, _LINALG_MORE, _WINDOWS, _HISTOGRAM):
     globals().update(_table)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE
 
@@ -386,7 +388,8 @@ _numpy_names()
 _NN_FUNCTIONS = frozenset(
     {"adaptive_avg_pool1d", "avg_pool1d", "celu_", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
      "cosine_similarity", "hardshrink", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "prelu", "selu_",
-     "threshold_", "max_pool1d", "max_pool2d", "max_pool1d_with_indices", "selu", "celu"}
+     "threshold_", "max_pool1d", "max_pool2d", "max_pool1d_with_indices", "selu", "celu", "bilinear", "pdist",
+     "channel_shuffle"}
 )  # fmt: skip
 
 

@@ -30,11 +30,12 @@ from engine.ops import composites as CP
 from engine.ops import diagonal as DG
 from engine.ops import elementwise as E
 from engine.ops import elementwise_more as EM
+from engine.ops import histogram as HIST
 from engine.ops import index as I  # noqa: E741
 from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
-from engine.ops import linalg_more as LMORE
+from engine.ops import linalg_registry as LMORE
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import shape as S
@@ -551,7 +552,7 @@ METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
     E._UNARY_FNS["atan"],
 )
 
-for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS}.items():
+for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS, **HIST.METHODS}.items():
     METHODS.setdefault(_name, _fn)
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)

@@ -16,6 +16,10 @@ nanmedian, nanmedian_out = nanmedian_type, nanmedian_out_type
 aminmax, aminmax_out = aminmax_type, aminmax_out_type
 
 
-from engine.ops.linalg_more import RETURN_TYPES as _LINALG_RT  # noqa: E402
+from engine.ops.linalg_registry import RETURN_TYPES as _LINALG_RT  # noqa: E402
 
 globals().update(_LINALG_RT)
+
+from engine.ops.histogram import RETURN_TYPES as _HISTOGRAM_RT  # noqa: E402
+
+globals().update(_HISTOGRAM_RT)

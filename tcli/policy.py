@@ -192,9 +192,9 @@ TORCH = "torch"
 #: Engine submodules a script may import or reach as attributes (those the engine has; the rest, such as
 #: the backend, dtypes or ops internals, stay out of reach).
 TORCH_SUBMODULES = frozenset(
-    {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "optim", "optim.lr_scheduler", "autograd",
-     "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils", "utils.data",
-     "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint"}
+    {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "optim", "optim.lr_scheduler", "optim.swa_utils",
+     "autograd", "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils",
+     "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint"}
 )  # fmt: skip
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.
 ENGINE_MODULES = {"autograd.function": "engine.autograd_function", "autograd.functional": "engine.autograd_functional"}

@@ -323,7 +323,7 @@ def test_missing_pytorch_modules_are_named_as_missing_not_forbidden() -> None:
 
 
 def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
-    """A torch name outside the engine (nn.Conv3d, torch.fft, linalg.matrix_rank) says so and
+    """A torch name outside the engine (nn.Conv3d, torch.fft, linalg.eig) says so and
     names what is covered, rather than reading as a typo; a name torch lacks too keeps Python's message."""
     status, _, err = run_tsr("import torch\nimport torch.nn as nn\nlayer = nn.Conv3d(1, 2, 3)\n")
     assert status == 1
@@ -331,8 +331,8 @@ def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
     assert "write other layers as a Module whose forward uses tensor ops" in err
     _, _, err = run_tsr("import torch\nprint(torch.fft)\n")
     assert "torch.fft is not in tcli's engine" in err
-    _, _, err = run_tsr("import torch\nprint(torch.linalg.matrix_rank)\n")
-    assert "AttributeError: torch.linalg.matrix_rank is not in tcli's engine" in err
+    _, _, err = run_tsr("import torch\nprint(torch.linalg.eig)\n")
+    assert "AttributeError: torch.linalg.eig is not in tcli's engine" in err
     _, _, err = run_tsr("from torch.nn.utils.rnn import pack_padded_sequence\n")
     assert "ImportError: torch.nn.utils.rnn.pack_padded_sequence is not in tcli's engine" in err
     assert "pad the batch with pad_sequence" in err

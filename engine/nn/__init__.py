@@ -40,7 +40,8 @@ _LAZY = {
     **dict.fromkeys(
         ("L1Loss", "MSELoss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
          "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
-         "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss"),
+         "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+         "MultiLabelSoftMarginLoss"),
         _LOSSES,
     ),
 }  # fmt: skip
@@ -69,7 +70,8 @@ def __getattr__(name: str) -> object:
 
 
 # modules whose __all__ adds more layers to torch.nn (convolution, pooling, normalisation, recurrent)
-_LAYER_MODULES = ("engine.nn.conv_layers", "engine.nn.norm_layers", "engine.nn.rnn_layers")
+_LAYER_MODULES = ("engine.nn.conv_layers", "engine.nn.norm_layers", "engine.nn.rnn_layers", "engine.nn.bilinear",
+                  "engine.nn.channel_shuffle", "engine.nn.embedding_bag")  # fmt: skip
 
 
 def _from_layer_modules(name: str) -> str | None:

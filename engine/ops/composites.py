@@ -163,7 +163,11 @@ def _cross_bw(self: Any, g: Tensor, a: Tensor, b: Tensor, dim: int) -> tuple:
 LinalgCrossBackward0 = node_class("LinalgCrossBackward0", _cross_bw)
 
 
-def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Any = None) -> Tensor:  # noqa: A002
+    if out is not None:
+        from engine.ops.inplace import write_out
+
+        return write_out(out, linalg_cross(input, other, dim=dim))
     da, db = input._data, other._data
     if da.ndim != db.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
@@ -171,8 +175,10 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # n
     ax = norm_dim(dim, len(shape))
     if da.shape[ax - len(shape) + da.ndim] != 3 or db.shape[ax - len(shape) + db.ndim] != 3:
         raise RuntimeError(
-            f"linalg.cross: inputs dimension {ax} must have length 3. Got {da.shape[ax]} and {db.shape[ax]}"
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got {da.shape[ax]} and {db.shape[ax]}"
         )
+    if da.dtype != db.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype.scalar_name()} but found {other.dtype.scalar_name()}")
     xp = input._dev.xp
     r = xp.cross(xp.broadcast_to(da, shape), xp.broadcast_to(db, shape), axis=ax)
     t = record(LinalgCrossBackward0, r, input._dev, (input, other), (input, other, ax), (None,) * 3)

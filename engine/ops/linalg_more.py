@@ -1,14 +1,16 @@
 """torch's linear algebra beyond the products of linalg.py: determinants and inverses (det, logdet, slogdet, inverse,
-matrix_power), torch.linalg's solvers and decompositions (solve, cholesky, qr, eigh, svd, pinv, lstsq), matrix norms,
-and the fused or chained products addmv, addr, baddbmm, addbmm, vdot, tensordot, multi_dot and chain_matmul.
+matrix_power), torch.linalg's solvers and decompositions (solve, cholesky, their _ex forms and inv_ex, qr, eigh, svd,
+pinv, lstsq), matrix norms, and the fused or chained products addmv, addr, baddbmm, addbmm, vdot, tensordot, multi_dot
+and chain_matmul.
 
 The factorizations run in the array library (numpy's LAPACK on the cpu, cupy's cuSOLVER on a GPU). Each differentiable
 result gets the node torch reports (LinalgDetBackward0, LinalgSvdBackward0, ...), whose backward is torch's formula
 (torch/csrc/autograd/FunctionsManual.cpp) written in engine ops, so create_graph=True differentiates it again. A
 decomposition with several differentiable outputs (slogdet, qr, eigh, svd, lstsq) gives each output its own node of
 the op's class: torch's formulas are linear in the outputs' gradients, so the per-output gradients add up to torch's.
-A singular or non-positive-definite input raises torch's _LinAlgError with the index LAPACK reports, found by a
-partial-pivoting LU (or a Cholesky) on the host, run only once the library has failed.
+A singular or non-positive-definite input raises torch's _LinAlgError with the index LAPACK reports, found by LAPACK's
+unblocked LU (or Cholesky) of engine/ops/lapack.py, run only once the library has failed; the _ex forms return that
+info, and the factor or solution LAPACK leaves behind, instead of raising.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _v
 from engine.backend import host
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed, result_type
+from engine.ops import lapack
 from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
 from engine.ops.linalg import addmm_dtypes, bmm, dot, matmul, mm, mv, outer
@@ -45,9 +48,22 @@ linalg_qr_type = result_type("linalg_qr", "Q", "R")
 linalg_eigh_type = result_type("linalg_eigh", "eigenvalues", "eigenvectors")
 linalg_svd_type = result_type("linalg_svd", "U", "S", "Vh")
 linalg_lstsq_type = result_type("linalg_lstsq", "solution", "residuals", "rank", "singular_values")
+linalg_inv_ex_type = result_type("linalg_inv_ex", "inverse", "info")
+linalg_solve_ex_type = result_type("linalg_solve_ex", "result", "info")
+linalg_cholesky_ex_type = result_type("linalg_cholesky_ex", "L", "info")
 RETURN_TYPES = {
     t._name: t
-    for t in (slogdet_type, linalg_slogdet_type, linalg_qr_type, linalg_eigh_type, linalg_svd_type, linalg_lstsq_type)
+    for t in (
+        slogdet_type,
+        linalg_slogdet_type,
+        linalg_qr_type,
+        linalg_eigh_type,
+        linalg_svd_type,
+        linalg_lstsq_type,
+        linalg_inv_ex_type,
+        linalg_solve_ex_type,
+        linalg_cholesky_ex_type,
+    )
 }
 
 
@@ -125,51 +141,11 @@ def _eye(n: int, like: Tensor) -> Tensor:
     return wrap(like._dev.xp.eye(n, dtype=like._data.dtype), like._dev)
 
 
-def _first_zero_pivot(a: Any) -> tuple | None:
-    """(batch element, 1-based index) of the first exactly zero pivot of LAPACK getrf's partial-pivoting LU over a
-    batch of square matrices, as torch reports it for a singular matrix; None where every pivot is nonzero. Run only
-    after the library failed: torch's messages name the pivot, which neither numpy nor cupy report."""
-    a = np.array(host(a))
-    n = a.shape[-1]
-    b = a.reshape(-1, n, n).copy()
-    count = b.shape[0]
-    rows = np.arange(count)
-    info = np.zeros(count, dtype=np.int64)
-    for k in range(n):
-        p = np.abs(b[:, k:, k]).argmax(axis=1) + k  # (idamax: the first largest)
-        piv = b[rows, p, k]
-        top = b[rows, k, :].copy()
-        b[rows, k, :] = b[rows, p, :]
-        b[rows, p, :] = top
-        zero = piv == 0
-        info[(info == 0) & zero] = k + 1
-        if k + 1 < n:
-            # a zero pivot's column is zero below it (it was the largest), so LAPACK's update leaves the rest as is
-            f = np.where(zero[:, None], 0, b[:, k + 1 :, k] / np.where(zero, 1, piv)[:, None])
-            b[:, k + 1 :, k + 1 :] -= f[:, :, None] * b[:, k, None, k + 1 :]
-    bad = np.flatnonzero(info)
-    return (int(bad[0]), int(info[bad[0]])) if bad.size else None
-
-
-def _first_not_pd(a: Any) -> tuple | None:
-    """(batch element, order) of the first leading minor that is not positive-definite, as LAPACK potrf reports it
-    (a of the symmetric matrices the factorization reads); None where the Cholesky goes through."""
-    a = np.array(host(a), dtype=np.float64)
-    n = a.shape[-1]
-    b = a.reshape(-1, n, n)
-    count = b.shape[0]
-    info = np.zeros(count, dtype=np.int64)
-    L = np.zeros_like(b)
-    for j in range(n):
-        d = b[:, j, j] - (L[:, j, :j] ** 2).sum(-1)
-        bad = ~(d > 0)  # (nan too)
-        info[(info == 0) & bad] = j + 1
-        dj = np.sqrt(np.where(bad, 1.0, d))
-        L[:, j, j] = dj
-        if j + 1 < n:
-            L[:, j + 1 :, j] = (b[:, j + 1 :, j] - (L[:, j + 1 :, :j] * L[:, j, None, :j]).sum(-1)) / dj[:, None]
-    bad = np.flatnonzero(info)
-    return (int(bad[0]), int(info[bad[0]])) if bad.size else None
+def _first_info(info: Any) -> tuple | None:
+    """(batch element, info) of the first failed matrix of a batch's LAPACK info, None where none failed."""
+    flat = np.asarray(host(info)).reshape(-1)
+    bad = np.flatnonzero(flat)
+    return (int(bad[0]), int(flat[bad[0]])) if bad.size else None
 
 
 def _trusted(a: Any, r: Any) -> bool:
@@ -191,26 +167,38 @@ def _linalg_error(fn: str, batched: bool, hit: tuple, msg: str) -> _LinAlgError:
     return _LinAlgError(f"{fn}: {where}{msg}")
 
 
-def _inv_array(A: Tensor, fn: str = "linalg.inv") -> Any:  # noqa: N803
+def _inv_info(A: Tensor) -> tuple:  # noqa: N803
+    """(inverses, LAPACK's info) of a batch: the library's inverse, or where it fails (or a device's answer is not
+    to be trusted) getrf and getrs, whose inf and nan for a singular matrix are torch's garbage too."""
     d = A._data
     xp = A._dev.xp
     try:
         r = _lapack(A, lambda xp_, a: xp_.linalg.inv(a))
     except np.linalg.LinAlgError:  # (numpy's, which cupy raises too)
         r = None
-    if r is None or (_on_device(A) and not _trusted(d, r)):  # cuSOLVER does not report a singular matrix
-        hit = _first_zero_pivot(d)
-        if hit is not None:
-            raise _linalg_error(
-                fn,
-                d.ndim > 2,
-                hit,
-                f"The diagonal element {hit[1]} is zero, the inversion could not be completed because the input "
-                "matrix is singular.",
-            )
-        if r is None:  # the library's LU met an exact zero this one's rounding does not: nan, as torch's garbage
-            r = xp.full(d.shape, np.nan, dtype=d.dtype)
-    return r.astype(d.dtype, copy=False)
+    if r is not None and not (_on_device(A) and not _trusted(d, r)):  # cuSOLVER does not report a singular matrix
+        return lapack.colmajor(xp, r.astype(d.dtype, copy=False)), xp.zeros(d.shape[:-2], dtype=np.int32)
+    lu, piv, info = lapack.getrf(xp, d)
+    eye = xp.broadcast_to(xp.eye(d.shape[-1], dtype=d.dtype), d.shape)
+    return lapack.getrs(xp, lu, piv, eye), info
+
+
+def _singular_inverse(fn: str, batched: bool, info: Any) -> None:
+    hit = _first_info(info)
+    if hit is not None:
+        raise _linalg_error(
+            fn,
+            batched,
+            hit,
+            f"The diagonal element {hit[1]} is zero, the inversion could not be completed because the input matrix "
+            "is singular.",
+        )
+
+
+def _inv_array(A: Tensor, fn: str = "linalg.inv") -> Any:  # noqa: N803
+    r, info = _inv_info(A)
+    _singular_inverse(fn, A._data.ndim > 2, info)
+    return r
 
 
 def _inv_quiet(d: Any, xp: Any) -> Any:
@@ -463,9 +451,31 @@ LinalgInvExBackward0 = node_class("LinalgInvExBackward0", _inv_bw)
 
 
 def _inv(A: Tensor) -> Tensor:  # noqa: N803
+    return _inv_ex(A, "linalg.inv")[0]
+
+
+def _inv_ex(A: Tensor, check: str | None) -> tuple:  # noqa: N803
+    """(inverse, info); a singular matrix raises torch's error naming `check`, if given."""
     _square(A, "linalg.inv")
     _floating(A, "linalg.inv", half="low")
-    return _record(LinalgInvExBackward0, _inv_array(A), A._dev, (A,), (_SELF,))
+    r, info = _inv_info(A)
+    if check is not None:
+        _singular_inverse(check, A._data.ndim > 2, info)
+    return _record(LinalgInvExBackward0, r, A._dev, (A,), (_SELF,)), wrap(info, A._dev)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> Any:  # noqa: N803
+    _tensor(A, "linalg_inv_ex", "A", 1)
+    return _out_tuple(out, linalg_inv_ex_type(*_inv_ex(A, "linalg.inv_ex" if check_errors else None)))
+
+
+def _out_tuple(out: Any, r: Any) -> Any:
+    """A result tuple, or its tensors written into out's (a tuple or list of tensors) and out's returned."""
+    if out is None:
+        return r
+    from engine.ops.inplace import write_out
+
+    return type(r)(*(write_out(o, x) for o, x in zip(out, r)))
 
 
 def linalg_inv(A: Tensor, *, out: Any = None) -> Tensor:  # noqa: N803
@@ -504,6 +514,18 @@ LinalgSolveExBackward0 = node_class("LinalgSolveExBackward0", _solve_bw)
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_solve", "A", 1)
     _tensor(B, "linalg_solve", "B", 2)
+    return _out(out, _solve_ex(A, B, left, "torch.linalg.solve")[0])
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False, out: Any = None) -> Any:  # noqa: N803
+    _tensor(A, "linalg_solve_ex", "A", 1)
+    _tensor(B, "linalg_solve_ex", "B", 2)
+    r = _solve_ex(A, B, left, "torch.linalg.solve_ex" if check_errors else None)
+    return _out_tuple(out, linalg_solve_ex_type(*r))
+
+
+def _solve_ex(A: Tensor, B: Tensor, left: bool, check: str | None) -> tuple:  # noqa: N803
+    """(X, info) with info A's LAPACK info (its batch shape); a singular A raises torch's error naming `check`."""
     _floating(A, "linalg.solve")
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(
@@ -535,31 +557,26 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor
     xp = A._dev.xp
     a = xp.broadcast_to(ad, batch + ad.shape[-2:])
     b = xp.broadcast_to(bm, batch + bm.shape[-2:])
-    if not left:  # X A = B is A^T X^T = B^T
-        a, b = _mT(a), _mT(b)
     x = None
     if a.size == 0 or b.size == 0:
         x = xp.zeros(b.shape, dtype=ad.dtype)
     else:
-        try:
-            x = xp.linalg.solve(a, b)
+        try:  # (X A = B is A^T X^T = B^T)
+            x = xp.linalg.solve(a, b) if left else _mT(xp.linalg.solve(_mT(a), _mT(b)))
         except np.linalg.LinAlgError:
             pass
-    if x is None or (_on_device(A) and not _trusted(a, x)):
-        hit = _first_zero_pivot(a)
+    info = xp.zeros(ad.shape[:-2], dtype=np.int32)
+    if x is None or (_on_device(A) and not _trusted(a, x)):  # (cuSOLVER does not report a singular matrix)
+        lu, piv, info = lapack.getrf(xp, ad)
+        x = lapack.getrs(xp, lu, piv, b, left)
+        hit = _first_info(info) if check is not None else None
         if hit is not None:
-            raise _linalg_error(
-                "torch.linalg.solve", ad.ndim > 2, hit, "The solver failed because the input matrix is singular."
-            )
-        if x is None:
-            x = xp.full(b.shape, np.nan, dtype=ad.dtype)
-    if not left:
-        x = _mT(x)
+            raise _linalg_error(check, ad.ndim > 2, hit, "The solver failed because the input matrix is singular.")
     if vec:
         x = x[..., 0]
     x = xp.ascontiguousarray(x.astype(ad.dtype, copy=False))
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
-    return _out(out, _record(LinalgSolveExBackward0, x, A._dev, (A, B), (A, _SELF, left, vec), meta))
+    return _record(LinalgSolveExBackward0, x, A._dev, (A, B), (A, _SELF, left, vec), meta), wrap(info, A._dev)
 
 
 # ---- matrix_power ------------------------------------------------------------------------------------------------
@@ -1077,6 +1094,18 @@ LinalgCholeskyExBackward0 = node_class("LinalgCholeskyExBackward0", _cholesky_bw
 
 def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_cholesky", "A", 1)
+    return _out(out, _cholesky_ex(A, upper, "linalg.cholesky")[0])
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out: Any = None) -> Any:  # noqa: N803
+    _tensor(A, "linalg_cholesky_ex", "input", 1)
+    r = _cholesky_ex(A, upper, "linalg.cholesky_ex" if check_errors else None)
+    return _out_tuple(out, linalg_cholesky_ex_type(*r))
+
+
+def _cholesky_ex(A: Tensor, upper: bool, check: str | None) -> tuple:  # noqa: N803
+    """(L, info): the library's factor, or where it fails LAPACK potf2's, whose partial factor of a matrix that is
+    not positive-definite torch returns too; `check` names the function whose error that raises."""
     _square(A, "linalg.cholesky")
     _floating(A, "linalg.cholesky", half="cholesky_cpu")
     d = A._data
@@ -1094,20 +1123,20 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:  # n
             L = xp.linalg.cholesky(sym)
         except np.linalg.LinAlgError:
             pass
+    info = xp.zeros(d.shape[:-2], dtype=np.int32)
     if L is None or (_on_device(A) and not _finite(xp.log(xp.diagonal(L, 0, -2, -1)))):
-        hit = _first_not_pd(sym)
+        L, info = lapack.potf2(xp, sym)
+        hit = _first_info(info) if check is not None else None
         if hit is not None:
             raise _linalg_error(
-                "linalg.cholesky",
+                check,
                 d.ndim > 2,
                 hit,
                 "The factorization could not be completed because the input is not positive-definite (the leading "
                 f"minor of order {hit[1]} is not positive-definite).",
             )
-        if L is None:
-            L = xp.full(d.shape, np.nan, dtype=d.dtype)
     r = xp.ascontiguousarray(_mT(L) if upper else L).astype(d.dtype, copy=False)
-    return _out(out, _record(LinalgCholeskyExBackward0, r, A._dev, (A,), (_SELF, upper)))
+    return _record(LinalgCholeskyExBackward0, r, A._dev, (A,), (_SELF, upper)), wrap(info, A._dev)
 
 
 # ---- qr ----------------------------------------------------------------------------------------------------------
@@ -1281,6 +1310,23 @@ def _svd_bw(self: Any, g: Tensor, U: Tensor, S: Tensor, Vh: Tensor, full: bool) 
 LinalgSvdBackward0 = _multi_class("LinalgSvdBackward0", _svd_bw)
 
 
+def _svd_lapack(A: Tensor, fn: Any) -> Any:  # noqa: N803
+    """_lapack for an SVD: gesdd refuses a matrix holding a nan (an inf only gives nan values), as torch reports."""
+    try:
+        return _lapack(A, fn)
+    except np.linalg.LinAlgError:
+        d = np.asarray(host(A._data))
+        bad = np.isnan(d.reshape((-1,) + d.shape[-2:])).any(axis=(-2, -1))
+        if not bad.any():
+            raise
+        raise _linalg_error(
+            "linalg.svd",
+            d.ndim > 2,
+            (int(bad.argmax()), 0),
+            "The algorithm failed to converge because the input matrix contained non-finite values.",
+        ) from None
+
+
 def _svd_checks(A: Tensor, driver: Any) -> None:  # noqa: N803
     _at_least_2d(A, "linalg.svd")
     _floating(A, "linalg.svd", half="linalg_svd_cpu")
@@ -1292,7 +1338,7 @@ def _svd_checks(A: Tensor, driver: Any) -> None:  # noqa: N803
 
 def _svd(A: Tensor, full: bool) -> list:  # noqa: N803
     d = A._data
-    U, S, Vh = _lapack(A, lambda xp, a: xp.linalg.svd(a, full_matrices=full))
+    U, S, Vh = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, full_matrices=full))
     xp = A._dev.xp
     arrs = [xp.ascontiguousarray(x.astype(d.dtype, copy=False)) for x in (U, S, Vh)]
     return _record_multi(LinalgSvdBackward0, arrs, A._dev, (A,), extra=(full,))
@@ -1309,7 +1355,7 @@ def svdvals(A: Tensor, *, driver: Any = None, out: Any = None) -> Tensor:  # noq
     _svd_checks(A, driver)
     if ENABLED[0] and A._rg:  # torch computes U and Vh only when a gradient may need them
         return _out(out, _svd(A, False)[1])
-    S = _lapack(A, lambda xp, a: xp.linalg.svd(a, compute_uv=False))
+    S = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, compute_uv=False))
     return _out(out, wrap(A._dev.xp.asarray(S).astype(A._data.dtype, copy=False), A._dev))
 
 
@@ -1361,7 +1407,7 @@ def _pinv_array(A: Tensor, atol: Any, rtol: Any, hermitian: bool) -> Any:  # noq
         default = xp.asarray(eps * max(m, n), dtype=np.float64)
         r_tol = xp.where(a_tol > 0, 0.0, default) if atol is not None else default
     if not hermitian:
-        U, S, Vh = (x.astype(d.dtype, copy=False) for x in _lapack(A, _reduced_svd))
+        U, S, Vh = (x.astype(d.dtype, copy=False) for x in _svd_lapack(A, _reduced_svd))
         big = S[..., :1]
         tol = xp.maximum(a_tol[..., None], r_tol[..., None] * big)
         Sp = xp.where(S > tol, 1 / S, 0).astype(d.dtype)
@@ -1482,7 +1528,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
         X = xp.zeros(batch + (n, k), dtype=dt)
         rank = xp.zeros(ad.shape[:-2], dtype=np.int64)
     else:
-        U, S, Vh = (x.astype(dt, copy=False) for x in _lapack(wrap(xp.ascontiguousarray(a), A._dev), _reduced_svd))
+        U, S, Vh = (x.astype(dt, copy=False) for x in _svd_lapack(wrap(xp.ascontiguousarray(a), A._dev), _reduced_svd))
         keep = S > 0 if drv == "gels" else S > rc * S[..., :1]
         Sp = xp.where(keep, 1 / xp.where(keep, S, 1), 0).astype(dt)
         X = _mT(Vh) @ (Sp[..., :, None] * (_mT(U) @ b))
@@ -1642,7 +1688,8 @@ LINALG = {
     "inv": linalg_inv, "det": linalg_det, "slogdet": linalg_slogdet, "solve": solve, "matmul": matmul,
     "vecdot": vecdot, "diagonal": linalg_diagonal, "multi_dot": multi_dot, "matrix_power": linalg_matrix_power,
     "matrix_norm": matrix_norm, "norm": norm, "cholesky": cholesky, "qr": qr, "eigh": eigh, "eigvalsh": eigvalsh,
-    "svd": svd, "svdvals": svdvals, "pinv": pinv, "lstsq": lstsq, "LinAlgError": LinAlgError,
+    "svd": svd, "svdvals": svdvals, "pinv": pinv, "lstsq": lstsq, "LinAlgError": LinAlgError, "inv_ex": inv_ex,
+    "solve_ex": solve_ex, "cholesky_ex": cholesky_ex,
 }  # fmt: skip
 METHODS = {
     "det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse, "matrix_power": matrix_power,

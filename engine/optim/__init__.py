@@ -1,5 +1,6 @@
 """torch.optim: the optimizers in __all__ over leaf tensors (or parameter-group dicts), with torch's parameter
-groups, state_dict and learning-rate schedulers (`torch.optim.lr_scheduler`).
+groups, state_dict, learning-rate schedulers (`torch.optim.lr_scheduler`) and weight averaging
+(`torch.optim.swa_utils`).
 
 Each step runs the algorithm torch runs on the cpu by default (the single-tensor, for-loop implementation)
 and rounds as torch's cpu kernels do (engine/optim/_kernels.py), so parameters and state match torch's
@@ -7,7 +8,7 @@ bit for bit, square roots aside (see _kernels)."""
 
 from __future__ import annotations
 
-from engine.optim import lr_scheduler
+from engine.optim import lr_scheduler, swa_utils
 from engine.optim.adadelta import Adadelta
 from engine.optim.adagrad import Adagrad
 from engine.optim.adam import Adam, AdamW
@@ -36,6 +37,7 @@ __all__ = [
     "RMSprop",
     "Rprop",
     "lr_scheduler",
+    "swa_utils",
 ]
 
 
