@@ -349,6 +349,7 @@ from engine.ops.einsum import einsum  # noqa: E402, F401
 from engine.ops.elementwise_more import FUNCTIONS as _ELEMENTWISE_MORE  # noqa: E402
 from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401
 from engine.ops.linalg_more import TORCH as _LINALG_MORE  # noqa: E402
+from engine.ops.linalg_triangular import TORCH as _LINALG_TRIANGULAR  # noqa: E402
 from engine.ops.order_stats import (  # noqa: E402, F401
     aminmax,
     cummax,
@@ -362,8 +363,17 @@ from engine.ops.order_stats import (  # noqa: E402, F401
 )
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
+from engine.random_counts import TORCH as _RANDOM_COUNTS  # noqa: E402
 
-for _table in (_ELEMENTWISE_MORE, _COMPOSITES, _SPECIAL_TORCH, _STATISTICS, _LINALG_MORE):
+for _table in (
+    _ELEMENTWISE_MORE,
+    _COMPOSITES,
+    _SPECIAL_TORCH,
+    _STATISTICS,
+    _LINALG_MORE,
+    _LINALG_TRIANGULAR,
+    _RANDOM_COUNTS,
+):
     globals().update(_table)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE
 
@@ -393,7 +403,7 @@ _NN_FUNCTIONS = frozenset(
 def __getattr__(name: str) -> object:
     import importlib
 
-    if name in ("optim", "utils"):  # (loaded on first use: most programs never build an optimizer or a loader)
+    if name in ("optim", "utils", "distributions"):  # (loaded on first use: most programs never need them)
         return importlib.import_module(f"engine.{name}")
     value = None
     if name in _NN_FUNCTIONS:

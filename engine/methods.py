@@ -35,6 +35,7 @@ from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
 from engine.ops import linalg_more as LMORE
+from engine.ops import linalg_triangular as LTRI
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import shape as S
@@ -456,7 +457,7 @@ METHODS: dict[str, Any] = {
     "clamp_max_": P.clamp_max_, "lerp_": P.lerp_, "trace": L.trace, "unique": R.unique, "bincount": R.bincount,
     "masked_fill_": P.masked_fill_, "zero_": P.zero_, "fill_": P.fill_, "copy_": P.copy_,
     "requires_grad_": P.requires_grad_, "detach_": P.detach_, "uniform_": P.uniform_, "normal_": P.normal_,
-    "exponential_": P.exponential_, "random_": P.random_,
+    "exponential_": P.exponential_, "cauchy_": P.cauchy_, "random_": P.random_,
     # conversions & autograd
     "to": to, "type": type_, "type_as": type_as, "cpu": cpu, "cuda": cuda, "backward": backward,
     "retain_grad": retain_grad, "register_hook": register_hook, "bernoulli": _bernoulli_method,
@@ -551,7 +552,7 @@ METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
     E._UNARY_FNS["atan"],
 )
 
-for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS}.items():
+for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS, **LTRI.METHODS}.items():
     METHODS.setdefault(_name, _fn)
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)

@@ -14,13 +14,13 @@ _HINTS = {
 
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
-TORCH_SUBMODULES = frozenset({"utils", "fft", "distributions", "sparse", "jit", "onnx", "amp",
+TORCH_SUBMODULES = frozenset({"utils", "fft", "sparse", "jit", "onnx", "amp",
                               "backends", "hub", "quantization", "profiler", "func", "export", "compiler"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"conv3d", "max_pool3d", "avg_pool3d", "stft", "istft", "lu", "lu_solve", "lu_unpack",
-                        "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp", "pca_lowrank",
+                        "cholesky_solve", "triangular_solve", "matrix_exp", "pca_lowrank",
                         "svd_lowrank", "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
                         "view_as_complex", "view_as_real", "complex", "polar", "vmap", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogram", "histogramdd", "bartlett_window",
@@ -34,7 +34,7 @@ _IN_TORCH = {
                                       "multi_margin_loss", "gumbel_softmax", "rrelu", "bilinear", "pdist",
                                       "channel_shuffle"}),
     "torch.linalg": frozenset({"matrix_rank", "cond", "matrix_exp", "eig", "eigvals", "lu", "lu_factor",
-                               "lu_factor_ex", "lu_solve", "solve_triangular", "inv_ex", "cholesky_ex", "solve_ex",
+                               "lu_factor_ex", "lu_solve", "inv_ex", "solve_ex",
                                "ldl_factor", "ldl_solve", "householder_product", "tensorinv", "tensorsolve",
                                "vander", "cross"}),
     "torch.autograd": frozenset({"functional", "forward_ad", "graph", "profiler"}),

@@ -826,6 +826,7 @@ def unary_(name: str) -> Any:
 _RANDOM_NODES = {
     n: node_class(n, _zeros_bw)
     for n in ("UniformBackward0", "NormalBackward0", "BernoulliBackward1", "BernoulliBackward2", "ExponentialBackward0",
+              "CauchyBackward0",
               "RandomBackward0", "RandomBackward1", "RandomBackward2")
 }  # fmt: skip
 
@@ -879,6 +880,25 @@ def exponential_(x: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Ten
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={float(lambd):g}")
     return _fill_random(
         x, lambda g: rnd.exponential(g, x._data.shape, x._data.dtype, lambd), generator, "ExponentialBackward0"
+    )
+
+
+_C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool"}  # fmt: skip
+
+
+def cauchy_(x: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+    from engine import random as rnd
+
+    if x._data.dtype.kind != "f":  # (named as C++ names the type, where exponential_ uses torch's names)
+        raise RuntimeError(
+            "Cauchy distribution is a continuous probability distribution. dtype must be a floating point but you "
+            f"specified {_C_TYPE_NAMES[x._data.dtype.name]}"
+        )
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={float(sigma):g}")
+    return _fill_random(
+        x, lambda g: rnd.cauchy(g, x._data.shape, x._data.dtype, median, sigma), generator, "CauchyBackward0"
     )
 
 
