@@ -362,8 +362,10 @@ from engine.ops.order_stats import (  # noqa: E402, F401
     nanmedian,
 )
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402
+from engine.ops.special_igamma import TORCH as _IGAMMA  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
 from engine.random_counts import TORCH as _RANDOM_COUNTS  # noqa: E402
+from engine.random_gamma import TORCH as _RANDOM_GAMMA  # noqa: E402
 
 for _table in (
     _ELEMENTWISE_MORE,
@@ -373,6 +375,8 @@ for _table in (
     _LINALG_MORE,
     _LINALG_TRIANGULAR,
     _RANDOM_COUNTS,
+    _RANDOM_GAMMA,
+    _IGAMMA,
 ):
     globals().update(_table)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE

@@ -40,6 +40,7 @@ from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import shape as S
 from engine.ops import special as SPF
+from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
 from engine.ops.util import edge_of, node_class, numpy_names
 from engine.tensor import Size, Tensor, view_of, wrap
@@ -338,7 +339,8 @@ def _new_factory(fn_name: str) -> Any:
             return creation.full(size[0], size[1], dtype=dtype, device=device, requires_grad=requires_grad)
         # (torch.zeros has its own message for a negative size; new_zeros has empty's, which _size gives)
         size = creation._size(size, "new_" + fn_name)
-        return getattr(creation, fn_name)(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
+        # (as one tuple: new_ones(()) is a 0-dim tensor, which unpacked sizes could not say)
+        return getattr(creation, fn_name)(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad, **kw)
 
     return method
 
@@ -552,7 +554,7 @@ METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
     E._UNARY_FNS["atan"],
 )
 
-for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS, **LTRI.METHODS}.items():
+for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS, **LTRI.METHODS, **IGAM.METHODS}.items():
     METHODS.setdefault(_name, _fn)
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)

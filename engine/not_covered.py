@@ -20,7 +20,7 @@ TORCH_SUBMODULES = frozenset({"utils", "fft", "sparse", "jit", "onnx", "amp",
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"conv3d", "max_pool3d", "avg_pool3d", "stft", "istft", "lu", "lu_solve", "lu_unpack",
-                        "cholesky_solve", "triangular_solve", "matrix_exp", "pca_lowrank",
+                        "triangular_solve", "matrix_exp", "pca_lowrank",
                         "svd_lowrank", "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
                         "view_as_complex", "view_as_real", "complex", "polar", "vmap", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogram", "histogramdd", "bartlett_window",
@@ -43,7 +43,7 @@ _IN_TORCH = {
     "torch.utils": frozenset({"checkpoint", "tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
     "torch.nn.utils.rnn": frozenset({"PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
                                      "pack_sequence", "unpack_sequence", "invert_permutation"}),
-    "torch.special": frozenset({"zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
+    "torch.special": frozenset({"zeta", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
                                 "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
                                 "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
                                 "airy_ai", "spherical_bessel_j0", "chebyshev_polynomial_t",

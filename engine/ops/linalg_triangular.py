@@ -1,5 +1,5 @@
 """torch's triangular solvers and the Cholesky extras the distributions use: linalg.solve_triangular,
-linalg.cholesky_ex (the factor and LAPACK's info, without raising) and cholesky_inverse.
+linalg.cholesky_ex (the factor and LAPACK's info, without raising), cholesky_inverse and cholesky_solve.
 
 The triangular solve is substitution in the array library (numpy or cupy), one vectorised step per row, in
 the column order of the reference BLAS trsm; torch calls its BLAS, so the last bits of a result can differ
@@ -183,6 +183,55 @@ def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Any = None) -> 
     return _out(out, _record(CholeskyInverseBackward0, r, input._dev, (input,), (input, _SELF, upper)))
 
 
-TORCH = {"cholesky_inverse": cholesky_inverse}
+# ---- cholesky_solve ---------------------------------------------------------------------------------------------
+def _cholesky_solve_bw(self: Any, g: Tensor, L: Tensor, X: Tensor, upper: bool) -> tuple:  # noqa: N803
+    """torch's cholesky_solve_backward: gB solves the same system; gL from the symmetrised gB X^T."""
+    n = self._next
+    g_b = cholesky_solve(g, L, upper)
+    g_l = None
+    if n[1] is not None:
+        common = matmul(g_b, X.mT)
+        common = common + common.mT
+        g_l = -matmul(L, common) if upper else -matmul(common, L)
+    return (g_b if n[0] is not None else None), g_l
+
+
+CholeskySolveBackward0 = node_class("CholeskySolveBackward0", _cholesky_solve_bw)
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Any = None) -> Tensor:  # noqa: N803
+    """torch.cholesky_solve: X with A X = B, given A's Cholesky factor L (A = L L^T, or U^T U with upper)."""
+    _tensor(B, "cholesky_solve", "input", 1)
+    _tensor(L, "cholesky_solve", "input2", 2)
+    bd, ld = B._data, L._data
+    if bd.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {bd.ndim} dimensions instead")
+    if ld.ndim < 2:
+        raise RuntimeError(f"u should have at least 2 dimensions, but has {ld.ndim} dimensions instead")
+    if bd.dtype != ld.dtype:
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type {B.dtype.scalar_name()} and A of type "
+            f"{L.dtype.scalar_name()} instead."
+        )
+    if ld.shape[-1] != ld.shape[-2] or ld.shape[-1] != bd.shape[-2]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for cholesky_solve: each A matrix is {ld.shape[-2]} by {ld.shape[-1]} but "
+            f"each b matrix is {bd.shape[-2]} by {bd.shape[-1]}"
+        )
+    _floating(L, "cholesky_solve", half="cholesky_solve_cpu")
+    dev = same_device((B, L))
+    xp = dev.xp
+    try:
+        batch = np.broadcast_shapes(bd.shape[:-2], ld.shape[:-2])
+    except ValueError:
+        raise RuntimeError(_bcast_msg(bd.shape[:-2], ld.shape[:-2])) from None
+    lo = xp.broadcast_to(_mT(ld) if upper else ld, batch + ld.shape[-2:])
+    y = _substitute(lo, xp.broadcast_to(bd, batch + bd.shape[-2:]), False, False)  # L Y = B
+    x = xp.ascontiguousarray(_substitute(_mT(lo), y, True, False))  # L^T X = Y
+    meta = ((bd.shape, bd.dtype), (ld.shape, ld.dtype))
+    return _out(out, _record(CholeskySolveBackward0, x, dev, (B, L), (L, _SELF, upper), meta))
+
+
+TORCH = {"cholesky_inverse": cholesky_inverse, "cholesky_solve": cholesky_solve}
 LINALG = {"solve_triangular": solve_triangular, "cholesky_ex": cholesky_ex}
-METHODS = {"cholesky_inverse": cholesky_inverse}
+METHODS = {"cholesky_inverse": cholesky_inverse, "cholesky_solve": cholesky_solve}
