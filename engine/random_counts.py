@@ -174,7 +174,7 @@ def poisson_tensor(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A00
     if d.dtype.kind != "f":
         raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{input.dtype.scalar_name()}'")
     draws = poisson(creation_gen(generator, input._dev), host(d))
-    return record(PoissonBackward0, draws, input._dev, (input,))
+    return record(PoissonBackward0, input._dev.xp.asarray(draws), input._dev, (input,))
 
 
 def binomial_tensor(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
@@ -191,7 +191,7 @@ def binomial_tensor(count: Tensor, prob: Tensor, generator: Any = None) -> Tenso
         raise NotImplementedError("\"binomial_cpu\" not implemented for 'Half'")
     dev = same_device((count, prob))
     draws = binomial(creation_gen(generator, dev), host(cd), host(pd))
-    return record(NotImplementedNode, draws, dev, (count, prob), ("aten::binomial",), (None,))
+    return record(NotImplementedNode, dev.xp.asarray(draws), dev, (count, prob), ("aten::binomial",), (None,))
 
 
 TORCH = {"poisson": poisson_tensor, "binomial": binomial_tensor}

@@ -92,7 +92,7 @@ def standard_gamma_tensor(input: Tensor, generator: Any = None) -> Tensor:  # no
     """torch._standard_gamma: a Gamma(alpha, 1) draw per element, differentiable in alpha."""
     _floating(input, "gamma_cpu")
     draws = standard_gamma(creation_gen(generator, input._dev), host(input._data))
-    out = record(StandardGammaBackward0, draws, input._dev, (input,))
+    out = record(StandardGammaBackward0, input._dev.xp.asarray(draws), input._dev, (input,))
     if out.grad_fn is not None:
         out.grad_fn._saved = (input, out.detach())
     return out

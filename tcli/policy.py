@@ -195,7 +195,8 @@ TORCH_SUBMODULES = frozenset(
     {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "optim", "optim.lr_scheduler", "autograd",
      "autograd.function", "linalg", "random", "cuda", "special", "utils", "utils.data", "utils.data.dataloader",
      "utils.data.sampler", "utils.data.dataset", "distributions", "distributions.constraints",
-     "distributions.transforms", "distributions.kl", "distributions.utils"}
+     "distributions.transforms", "distributions.kl", "distributions.utils",
+     "distributions.constraint_registry"}
 )  # fmt: skip
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.
 ENGINE_MODULES = {"autograd.function": "engine.autograd_function"}

@@ -13,6 +13,7 @@ from engine.distributions.binomial import Binomial
 from engine.distributions.categorical import Categorical
 from engine.distributions.cauchy import Cauchy
 from engine.distributions.chi2 import Chi2
+from engine.distributions.constraint_registry import biject_to, transform_to
 from engine.distributions.continuous_bernoulli import ContinuousBernoulli
 from engine.distributions.dirichlet import Dirichlet
 from engine.distributions.distribution import Distribution
@@ -96,8 +97,10 @@ __all__ = [
     "VonMises",
     "Weibull",
     "TransformedDistribution",
+    "biject_to",
     "kl_divergence",
     "register_kl",
+    "transform_to",
 ]
 __all__.extend(transforms.__all__)
 
@@ -106,3 +109,12 @@ def __getattr__(name: str) -> object:
     from engine.not_covered import not_covered
 
     raise not_covered("torch.distributions", name)
+
+
+def _restore_defaults() -> None:
+    """The process-wide state programs can change, back to its start: argument validation on, and the KL
+    registry without the pairs programs registered."""
+    from engine.distributions.kl import restore_registry
+
+    Distribution.set_default_validate_args(True)
+    restore_registry()

@@ -1,9 +1,10 @@
 """torch.distributions.transforms: the transforms TransformedDistribution chains (engine/distributions/
 transform.py's structural ones, pointwise_transforms.py's elementwise maps, vector_transforms.py's maps onto
-simplices and matrices)."""
+simplices and matrices, joining_transforms.py's maps of slices)."""
 
 from __future__ import annotations
 
+from engine.distributions.joining_transforms import CatTransform, StackTransform
 from engine.distributions.pointwise_transforms import (
     AbsTransform,
     AffineTransform,
@@ -32,6 +33,7 @@ from engine.distributions.vector_transforms import (
 __all__ = [
     "AbsTransform",
     "AffineTransform",
+    "CatTransform",
     "ComposeTransform",
     "CorrCholeskyTransform",
     "CumulativeDistributionTransform",
@@ -45,6 +47,7 @@ __all__ = [
     "SoftplusTransform",
     "TanhTransform",
     "SoftmaxTransform",
+    "StackTransform",
     "StickBreakingTransform",
     "Transform",
     "identity_transform",

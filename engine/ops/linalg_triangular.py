@@ -85,7 +85,8 @@ def solve_triangular(
             f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
             f"({ad.shape[-2]}x{ad.shape[-1]} and {bd.shape[-2]}x{bd.shape[-1]})"
         )
-    _floating(A, fn, half="triangular_solve_cpu")
+    if ad.dtype.kind != "f" or ad.dtype == np.float16:  # (the kernel's dispatch refuses it, before any check)
+        raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for '{A.dtype.scalar_name()}'")
     same_device((A, B))
     try:
         batch = np.broadcast_shapes(ad.shape[:-2], bd.shape[:-2])
