@@ -517,7 +517,7 @@ def _new_legacy(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     if len(args) == 1 and not isinstance(args[0], int) and not _is_size(args[0]):
         return creation.tensor(args[0], dtype=dtype, device=device)
     size = args[0] if len(args) == 1 and _is_size(args[0]) else args or (0,)
-    return creation.empty(*size, dtype=dtype, device=device)
+    return creation.empty(tuple(size), dtype=dtype, device=device)  # (one tuple: x.new(Size([])) is 0-dim)
 
 
 def _is_size(x: Any) -> bool:

@@ -68,8 +68,8 @@ def not_covered(module: str, name: str) -> AttributeError:
     if hint is None and module == "torch.nn":
         hint = _HINTS["torch.nn"]
     msg = (
-        f"{full} is not in tcli's engine; it covers tensors, autograd, torch.optim, torch.nn's common modules and "
-        "most of torch.nn.functional, torch.linalg and torch.special"
+        f"{full} is not in tcli's engine; it covers tensors, autograd, torch.optim, torch.distributions, torch.nn's "
+        "common modules and most of torch.nn.functional, torch.linalg and torch.special"
     )
     e = AttributeError(f"{msg}; {hint}" if hint else msg)
     e.not_covered = True  # type: ignore[attr-defined]

@@ -420,3 +420,46 @@ def test_constraint_checks() -> None:
         ]  # fmt: skip
 
     same(fn, np.array([0.5, -1.0, 2.0, 0.25], np.float32))
+
+
+SCALAR_PARAMETERS = [
+    lambda D, T: D.Exponential(2.0),
+    lambda D, T: D.Laplace(0.0, 1.0),
+    lambda D, T: D.Cauchy(0.0, 1.0),
+    lambda D, T: D.Geometric(0.3),
+    lambda D, T: D.Poisson(3.0),
+    lambda D, T: D.Gamma(2.0, 1.0),
+    lambda D, T: D.Uniform(0.0, 1.0),
+    lambda D, T: D.Bernoulli(0.3),
+    lambda D, T: D.Beta(2.0, 3.0),
+    lambda D, T: D.StudentT(3.0),
+    lambda D, T: D.LogNormal(0.0, 1.0),
+    lambda D, T: D.HalfNormal(1.0),
+    lambda D, T: D.Gumbel(0.0, 1.0),
+    lambda D, T: D.Weibull(1.0, 2.0),
+    lambda D, T: D.Pareto(1.0, 2.0),
+    lambda D, T: D.Binomial(10, T.tensor(0.3)),
+    lambda D, T: D.NegativeBinomial(3.0, T.tensor(0.4)),
+    lambda D, T: D.VonMises(0.0, 1.0),
+    lambda D, T: D.Chi2(3.0),
+    lambda D, T: D.FisherSnedecor(3.0, 5.0),
+    lambda D, T: D.Kumaraswamy(2.0, 3.0),
+    lambda D, T: D.ContinuousBernoulli(0.3),
+    lambda D, T: D.RelaxedBernoulli(T.tensor(0.5), 0.3),
+    lambda D, T: D.GeneralizedPareto(0.0, 1.0, 0.2),
+    lambda D, T: D.InverseGamma(3.0, 2.0),
+    lambda D, T: D.HalfCauchy(1.0),
+]
+
+
+@pytest.mark.parametrize("i", range(len(SCALAR_PARAMETERS)))
+def test_number_parameters(i: int) -> None:
+    """Numbers as parameters: 0-dim tensors of the default dtype, an empty batch shape, torch's repr."""
+
+    def fn(lib: Any) -> Any:
+        d = SCALAR_PARAMETERS[i](lib.distributions, lib)
+        lib.manual_seed(0)
+        s = d.sample()
+        return [repr(d), s, d.sample((2,)), d.log_prob(s), d.batch_shape]
+
+    same(fn)
