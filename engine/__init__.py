@@ -362,10 +362,24 @@ from engine.ops.order_stats import (  # noqa: E402, F401
     nanmedian,
 )
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402
+from engine.ops.special_igamma import TORCH as _IGAMMA  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
+from engine.random_counts import TORCH as _RANDOM_COUNTS  # noqa: E402
+from engine.random_gamma import TORCH as _RANDOM_GAMMA  # noqa: E402
 from engine.windows import FUNCTIONS as _WINDOWS  # noqa: E402
 
-for _table in (_ELEMENTWISE_MORE, _COMPOSITES, _SPECIAL_TORCH, _STATISTICS, _LINALG_MORE, _WINDOWS, _HISTOGRAM):
+for _table in (
+    _ELEMENTWISE_MORE,
+    _COMPOSITES,
+    _SPECIAL_TORCH,
+    _STATISTICS,
+    _LINALG_MORE,
+    _WINDOWS,
+    _HISTOGRAM,
+    _RANDOM_COUNTS,
+    _RANDOM_GAMMA,
+    _IGAMMA,
+):
     globals().update(_table)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE
 
@@ -396,7 +410,7 @@ _NN_FUNCTIONS = frozenset(
 def __getattr__(name: str) -> object:
     import importlib
 
-    if name in ("optim", "utils"):  # (loaded on first use: most programs never build an optimizer or a loader)
+    if name in ("optim", "utils", "distributions"):  # (loaded on first use: most programs never need them)
         return importlib.import_module(f"engine.{name}")
     value = None
     if name in _NN_FUNCTIONS:

@@ -286,7 +286,7 @@ def _version_error(node: Node, s: Any, counter: list, expected: int) -> RuntimeE
     dims = ", ".join(str(d) for d in shape)
     msg = (
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[torch.{legacy} [{dims}]]{owner} is at version {counter[0]}; expected version {expected} instead. "
+        f"[{legacy} [{dims}]]{owner} is at version {counter[0]}; expected version {expected} instead. "
         "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
         "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
@@ -296,7 +296,9 @@ def _version_error(node: Node, s: Any, counter: list, expected: int) -> RuntimeE
 def _legacy(arr: Any) -> str:
     from engine.dtypes import FROM_NP
 
-    return FROM_NP[arr.dtype].legacy
+    if arr.dtype == bool:  # (torch names a bool tensor by its C type here)
+        return "CPUBoolType" if type(arr) is _ndarray else "CUDABoolType"
+    return "torch." + FROM_NP[arr.dtype].legacy
 
 
 class AccumulateGrad(Node):

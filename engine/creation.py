@@ -661,7 +661,7 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None, out: Tenso
             "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
             "be improved?  If so, please report an enhancement request to PyTorch.)"
         )
-    return _finish(rnd.bernoulli(generator, probs, input._data.dtype), input._dev, False, out)
+    return _finish(rnd.bernoulli(_gen(generator, input._dev), probs, input._data.dtype), input._dev, False, out)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:  # noqa: A002

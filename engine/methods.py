@@ -40,6 +40,7 @@ from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import shape as S
 from engine.ops import special as SPF
+from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
 from engine.ops.util import edge_of, node_class, numpy_names
 from engine.tensor import Size, Tensor, view_of, wrap
@@ -338,7 +339,8 @@ def _new_factory(fn_name: str) -> Any:
             return creation.full(size[0], size[1], dtype=dtype, device=device, requires_grad=requires_grad)
         # (torch.zeros has its own message for a negative size; new_zeros has empty's, which _size gives)
         size = creation._size(size, "new_" + fn_name)
-        return getattr(creation, fn_name)(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
+        # (as one tuple: new_ones(()) is a 0-dim tensor, which unpacked sizes could not say)
+        return getattr(creation, fn_name)(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad, **kw)
 
     return method
 
@@ -457,7 +459,7 @@ METHODS: dict[str, Any] = {
     "clamp_max_": P.clamp_max_, "lerp_": P.lerp_, "trace": L.trace, "unique": R.unique, "bincount": R.bincount,
     "masked_fill_": P.masked_fill_, "zero_": P.zero_, "fill_": P.fill_, "copy_": P.copy_,
     "requires_grad_": P.requires_grad_, "detach_": P.detach_, "uniform_": P.uniform_, "normal_": P.normal_,
-    "exponential_": P.exponential_, "random_": P.random_,
+    "exponential_": P.exponential_, "cauchy_": P.cauchy_, "random_": P.random_,
     # conversions & autograd
     "to": to, "type": type_, "type_as": type_as, "cpu": cpu, "cuda": cuda, "backward": backward,
     "retain_grad": retain_grad, "register_hook": register_hook, "bernoulli": _bernoulli_method,
@@ -515,7 +517,7 @@ def _new_legacy(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     if len(args) == 1 and not isinstance(args[0], int) and not _is_size(args[0]):
         return creation.tensor(args[0], dtype=dtype, device=device)
     size = args[0] if len(args) == 1 and _is_size(args[0]) else args or (0,)
-    return creation.empty(*size, dtype=dtype, device=device)
+    return creation.empty(tuple(size), dtype=dtype, device=device)  # (one tuple: x.new(Size([])) is 0-dim)
 
 
 def _is_size(x: Any) -> bool:
@@ -552,7 +554,7 @@ METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
     E._UNARY_FNS["atan"],
 )
 
-for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS, **HIST.METHODS}.items():
+for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS, **HIST.METHODS, **IGAM.METHODS}.items():
     METHODS.setdefault(_name, _fn)
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)

@@ -22,6 +22,18 @@ class TorchNamed(type):
         return f"<class '{cls._torch_name.format(name=cls.__name__)}'>"
 
 
+class TorchModuleNamed(type):
+    """Metaclass: a class prints as `<class 'torch.{module}.{name}'>`, its engine module read as torch's
+    (engine.distributions.normal.Normal is torch.distributions.normal.Normal); a class may name its torch
+    module in `_torch_module` where the engine splits one of torch's modules into several."""
+
+    def __repr__(cls) -> str:
+        mod = cls.__module__
+        if mod.startswith("engine."):
+            mod = getattr(cls, "_torch_module", None) or "torch." + mod[len("engine.") :]
+        return f"<class '{mod}.{cls.__qualname__}'>"
+
+
 def object_repr(self: object) -> str:
     """object.__repr__ as torch's objects print (`<torch.utils.data.dataloader.DataLoader object at 0x...>`):
     an engine class with its own _torch_name shows that path; any other class, a script's subclass included,

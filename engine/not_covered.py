@@ -14,7 +14,7 @@ _HINTS = {
 
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
-TORCH_SUBMODULES = frozenset({"utils", "fft", "distributions", "sparse", "jit", "onnx", "amp",
+TORCH_SUBMODULES = frozenset({"utils", "fft", "sparse", "jit", "onnx", "amp",
                               "backends", "hub", "quantization", "profiler", "func", "export", "compiler"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace
@@ -37,7 +37,7 @@ _IN_TORCH = {
                                          "get_device_states", "set_device_states", "GraphExecGroup"}),
     "torch.nn.utils.rnn": frozenset({"PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
                                      "pack_sequence", "unpack_sequence", "invert_permutation"}),
-    "torch.special": frozenset({"zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
+    "torch.special": frozenset({"zeta", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
                                 "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
                                 "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
                                 "airy_ai", "spherical_bessel_j0", "chebyshev_polynomial_t",
@@ -62,8 +62,8 @@ def not_covered(module: str, name: str) -> AttributeError:
     if hint is None and module == "torch.nn":
         hint = _HINTS["torch.nn"]
     msg = (
-        f"{full} is not in tcli's engine; it covers tensors, autograd, torch.optim, torch.nn's common modules and "
-        "most of torch.nn.functional, torch.linalg and torch.special"
+        f"{full} is not in tcli's engine; it covers tensors, autograd, torch.optim, torch.distributions, torch.nn's "
+        "common modules and most of torch.nn.functional, torch.linalg and torch.special"
     )
     e = AttributeError(f"{msg}; {hint}" if hint else msg)
     e.not_covered = True  # type: ignore[attr-defined]

@@ -735,6 +735,17 @@ def exponential(gen: Generator | None, shape: _SHAPE, dtype: object, lambd: floa
     return v.astype(np.dtype(dtype), copy=False).reshape(shape)
 
 
+def cauchy(gen: Generator | None, shape: _SHAPE, dtype: object, median: float = 0.0, sigma: float = 1.0) -> np.ndarray:
+    """torch's cpu cauchy_: per element, in order, median + sigma * tan(pi * (u - 0.5)) with u a 53-bit uniform
+    from random64() (the C library's tan), computed in double (the kernel's multiply-add fused) and rounded
+    to dtype."""
+    g = _gen(gen)
+    u = _unit53(g, _numel(shape))
+    t = np.frompyfunc(math.tan, 1, 1)(math.pi * (u - 0.5)).astype(_F64)
+    v = t if (median, sigma) == (0.0, 1.0) else _fma64(t, float(sigma), float(median))
+    return v.astype(np.dtype(dtype), copy=False).reshape(shape)
+
+
 def randint(gen: Generator | None, low: int, high: int, shape: _SHAPE, dtype: object) -> np.ndarray:
     """torch.randint / randint_like / Tensor.random_(low, high): random() % range + low, or
     random64() % range + low once the range reaches 2**28 (the modulo bias is torch's too)."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from engine.ops.special import SPECIAL as _SPECIAL
+from engine.ops.special_igamma import SPECIAL as _IGAMMA
 
 globals().update(_SPECIAL)
-__all__ = sorted(_SPECIAL)
+globals().update(_IGAMMA)
+__all__ = sorted({**_SPECIAL, **_IGAMMA})
 
 
 def __getattr__(name: str) -> object:

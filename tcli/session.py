@@ -479,6 +479,9 @@ class Session:
         engine.set_default_device(self.device)
         engine.set_grad_enabled(True)  # process-wide too: a :reset after set_grad_enabled(False) starts over
         engine.set_anomaly_enabled(False)
+        distributions = sys.modules.get("engine.distributions")
+        if distributions is not None:  # (its validation default and KL registry are process-wide too)
+            distributions._restore_defaults()
         if self.seed is not None and hasattr(engine, "manual_seed"):
             engine.manual_seed(self.seed)
         if self.seed is not None:

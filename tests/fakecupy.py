@@ -924,7 +924,7 @@ def check_tensor_arrays() -> None:
         if not (mod_name == "engine" or mod_name.startswith("engine.")) or mod is None:
             continue
         for attr, v in list(vars(mod).items()):
-            if callable(v) and v in originals:
+            if callable(v) and v.__hash__ is not None and v in originals:  # (transforms are unhashable, as torch's)
                 setattr(mod, attr, originals[v])
 
 

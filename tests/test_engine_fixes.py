@@ -486,3 +486,62 @@ def test_qa_cnn_pass_keywords_unfold_new_and_top_level_names() -> None:
 
     got, want = run(engine), run(torch)
     assert [str(g) for g in got] == [str(w) for w in want]
+
+
+def _masked_assignment_grads(T):  # noqa: ANN001, ANN202
+    x = T.tensor([1.0, 5.0, 6.0], requires_grad=True)
+    y = x * 3
+    y[T.tensor([True, False, False])] = NAN  # overwritten elements get a zero gradient, whatever flows back
+    z = x * 2
+    z[0:1] = NAN
+    (y / (y - 2) + z / (z - 1)).sum().backward()
+    return x.grad
+
+
+def test_assignment_zeroes_the_overwritten_elements_gradient() -> None:
+    e, t = _masked_assignment_grads(engine).numpy(), _masked_assignment_grads(torch).numpy()
+    assert e[0] == t[0] == 0
+    np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
+def _index_changed_after_assignment(T, mask: bool):  # noqa: ANN001, ANN202
+    x = T.ones(3, requires_grad=True).clone()
+    i = T.tensor([True, False, True]) if mask else T.tensor([0, 1])
+    x[i] = 5.0 if mask else T.tensor([2.0, 3.0], requires_grad=True)
+    if mask:
+        i[0] = False
+    else:
+        i.add_(1)
+    try:
+        x.sum().backward()
+    except RuntimeError as e:
+        return str(e)
+    return None
+
+
+@pytest.mark.parametrize("mask", [True, False])
+def test_index_tensor_changed_in_place_after_index_put_fails_the_backward(mask: bool) -> None:
+    t = _index_changed_after_assignment(torch, mask)
+    assert t is not None and _index_changed_after_assignment(engine, mask) == t
+
+
+def test_xlogy_gradient_where_x_is_zero() -> None:
+    """torch: d/dx xlogy(x, y) = xlogy(grad, y), zeroed only where x == 0 and y <= 0."""
+    out = []
+    for T in (torch, engine):
+        a = T.tensor([0.0, 0.0, 0.0, 2.0, 2.0, 0.0], requires_grad=True)
+        b = T.tensor([0.3, 0.0, -1.0, 0.0, 3.0, NAN], requires_grad=True)
+        ga, gb = T.autograd.grad(T.xlogy(a, b).sum(), (a, b))
+        s = T.tensor([0.0, 2.0], requires_grad=True)
+        (gs,) = T.autograd.grad(T.xlogy(s, 0.5).sum(), s)
+        (gz,) = T.autograd.grad(T.xlogy(s, 0.0).sum(), s)
+        out.append([v.numpy() for v in (ga, gb, gs, gz)])
+    for e, t in zip(out[1], out[0]):
+        np.testing.assert_array_equal(e, t)
+
+
+def test_new_factories_take_an_empty_size() -> None:
+    for T in (torch, engine):
+        x = T.ones(2)
+        assert x.new_ones(()).shape == () and x.new_zeros([]).shape == () and x.new_empty(()).dim() == 0
+    assert engine.ones(2).new_ones(()).item() == 1.0

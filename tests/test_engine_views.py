@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import graph, same, same_error
+from helpers import check, graph, same, same_error
 
 import engine
 
@@ -393,3 +393,22 @@ def test_views_made_under_no_grad_have_no_edge() -> None:
         (w * 2).sum()
 
     same_error(changed)
+
+
+@pytest.mark.usefixtures("device")
+def test_write_through_a_view_takes_a_gradient_in_any_layout() -> None:
+    """CopySlices lays the incoming gradient out as the base is before re-taking the view the write went through:
+    a transposed gradient (y.t() downstream), or a column-major base (a torch.linalg result), broke `.view`."""
+
+    def rowmajor(T: object, x: object) -> object:
+        y = x.reshape(3, 4) * 1
+        y.view(12)[3:6] = 7.0
+        return (y.t() @ T.arange(3.0).reshape(3, 1)).sum()
+
+    def colmajor(T: object, x: object) -> object:
+        y = x.reshape(4, 3).t().clone() * 1  # (the product keeps the column-major layout)
+        y.t().reshape(12)[2:4] = 0.0
+        return (y * y).sum() + (y.t() * 2).sum()
+
+    check(rowmajor, np.arange(12.0))
+    check(colmajor, np.arange(12.0))

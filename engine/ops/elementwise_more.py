@@ -109,7 +109,12 @@ def _copysign_bw(self: Any, g: Tensor, a: Tensor, b: Any) -> tuple:
 
 def _xlogy_bw(self: Any, g: Tensor, a: Tensor, b: Any) -> tuple:
     n = self._next
-    ga = g * (a != 0).xlogy(b) if n[0] is not None else None  # torch: grad * at::xlogy((self != 0), other)
+    ga = None
+    if n[0] is not None:  # torch: at::xlogy(grad, other).masked_fill((self == 0.) & (other <= 0.), 0.)
+        ga = g.xlogy(b)
+        zero = (a == 0) & (b <= 0) if isinstance(b, Tensor) else (a == 0) if b <= 0 else None
+        if zero is not None:
+            ga = ga.masked_fill(zero, 0.0)
     gb = g * a / b if len(n) > 1 and n[1] is not None and isinstance(b, Tensor) else None
     return ga, gb
 

@@ -580,8 +580,12 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         node = IndexPutBackward0_() if advanced else CopySlices()
         vt = value if isinstance(value, Tensor) else None
         node._next = (edge_of(x), edge_of(vt) if vt is not None else None)
-        node._saved = (nidx, advanced, np.shape(vd), tshape)
-        node._vers = (None, None, None, None)
+        # the index tensors are saved too (torch's index_put_ keeps them): one changed in place since fails the
+        # backward with torch's version error, rather than reading the new indices
+        entries = idx if type(idx) is tuple else (idx,)
+        index_tensors = tuple(i for i in entries if isinstance(i, Tensor)) if advanced else ()
+        node._saved = (nidx, advanced, np.shape(vd), tshape, *index_tensors)
+        node._vers = (None, None, None, None, *((i._vc, i._vc[0]) for i in index_tensors))
         if vt is not None and vt._data.dtype != d.dtype:
             node._meta = (None, (vt._data.shape, vt._data.dtype))
         node._ctx = (d.shape, d.dtype)
@@ -592,15 +596,20 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         commit(x, new)
 
 
-def _copyslices_bw(self: Any, g: Tensor, idx: tuple, advanced: bool, vshape: tuple, tshape: tuple) -> tuple:
+def _copyslices_bw(
+    self: Any, g: Tensor, idx: tuple, advanced: bool, vshape: tuple, tshape: tuple, *index_tensors: Tensor
+) -> tuple:
     from engine.ops.shape import sum_to
 
     n = self._next
     gx = gv = None
     if n[0] is not None:
-        mask = g._dev.xp.ones(g._data.shape, dtype=g._data.dtype)
-        mask[idx] = 0
-        gx = g * wrap(mask, g._dev)
+        from engine.ops.elementwise import where
+
+        # the overwritten elements' gradient is zero, not g times 0 (which keeps g's nan and inf)
+        keep = g._dev.xp.ones(g._data.shape, dtype=bool)
+        keep[idx] = False
+        gx = where(wrap(keep, g._dev), g, 0.0)
     if n[1] is not None:
         gv = _adv_get(g, idx) if advanced else getitem(g, idx if len(idx) != 1 else idx[0])
         gv = sum_to(gv, tuple(vshape))

@@ -237,9 +237,15 @@ def commit(x: Tensor, new: Tensor) -> None:
     # the write's input) and the write's other inputs; the view's old graph is no longer reached
     pnode = CopySlices()
     pnode._next = (edge_of(parent),) + node._next[1:]
-    pnode._saved = (fn, node)
+    pd = parent._data
+    # the order of the parent's dims in memory, where it is not row-major: backward lays the gradient out so,
+    # for the view the write went through to fit it again (torch allocates it with the base's strides)
+    order = None
+    if pd.ndim > 1 and not pd.flags.c_contiguous:
+        order = tuple(sorted(range(pd.ndim), key=lambda i: -pd.strides[i]))
+    pnode._saved = (fn, node, order)
     # a write whose node keeps tensors is freed with it (a second backward raises, as in torch)
-    pnode._vers = (None, _NO_CHECK if autograd._holds_tensors(node) else None)
+    pnode._vers = (None, _NO_CHECK if autograd._holds_tensors(node) else None, None)
     pnode._ctx = (parent._data.shape, parent._data.dtype)
     pnew = wrap(parent._data, parent._dev)
     pnew._rg = True
@@ -265,10 +271,16 @@ def move_retain_hook(old: Any, new: Any) -> None:
 _NO_CHECK = ([0], 0)  # a version record that never fails: marks a saved item that backward frees
 
 
-def _copyslices_bw(self: Any, g: Tensor, fn: Any, node: Any) -> tuple:
+def _copyslices_bw(self: Any, g: Tensor, fn: Any, node: Any, order: tuple | None) -> tuple:
     """The parent's gradient with the written region replaced by the write's gradient for its input (torch's
     CopySlices::apply); the write's other inputs get theirs."""
-    result = g.clone()
+    # a copy of g laid out as the parent is (row-major, or in `order`), so the view the write went through fits it
+    if order is None:
+        result = g.clone() if g._data.flags.c_contiguous else g.contiguous()
+    else:
+        p = g.permute(order)
+        laid = p.contiguous()
+        result = g.clone() if laid is p else laid.permute(tuple(int(i) for i in np.argsort(order)))
     region = fn(result)
     grads = autograd.apply_fitted(node, region.clone())
     if self._next[0] is not None:
@@ -826,6 +838,7 @@ def unary_(name: str) -> Any:
 _RANDOM_NODES = {
     n: node_class(n, _zeros_bw)
     for n in ("UniformBackward0", "NormalBackward0", "BernoulliBackward1", "BernoulliBackward2", "ExponentialBackward0",
+              "CauchyBackward0",
               "RandomBackward0", "RandomBackward1", "RandomBackward2")
 }  # fmt: skip
 
@@ -879,6 +892,25 @@ def exponential_(x: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Ten
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={float(lambd):g}")
     return _fill_random(
         x, lambda g: rnd.exponential(g, x._data.shape, x._data.dtype, lambd), generator, "ExponentialBackward0"
+    )
+
+
+_C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool"}  # fmt: skip
+
+
+def cauchy_(x: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+    from engine import random as rnd
+
+    if x._data.dtype.kind != "f":  # (named as C++ names the type, where exponential_ uses torch's names)
+        raise RuntimeError(
+            "Cauchy distribution is a continuous probability distribution. dtype must be a floating point but you "
+            f"specified {_C_TYPE_NAMES[x._data.dtype.name]}"
+        )
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={float(sigma):g}")
+    return _fill_random(
+        x, lambda g: rnd.cauchy(g, x._data.shape, x._data.dtype, median, sigma), generator, "CauchyBackward0"
     )
 
 

@@ -1079,13 +1079,16 @@ def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -
 
 # ---- cholesky ----------------------------------------------------------------------------------------------------
 def _cholesky_bw(self: Any, gL: Tensor, L: Tensor, upper: bool) -> tuple:  # noqa: N803
-    """torch's cholesky_backward: gA = L^-T pi*(tril(L^T gL)) L^-1, with its two triangular solves as solves."""
+    """torch's cholesky_backward: gA = L^-T pi*(tril(L^T gL)) L^-1, with its two triangular solves (a failed
+    factor of cholesky_ex gives inf and nan, as torch's)."""
+    from engine.ops.linalg_triangular import solve_triangular
+
     L_ = L.mT if upper else L
     g = gL.mT if upper else gL
     gA = matmul(L_.mT, g).tril()
     gA = 0.5 * (gA + gA.tril(-1).mT)
-    gA = solve(L_.mT, gA)
-    gA = solve(L_, gA, left=False)
+    gA = solve_triangular(L_.mT, gA, upper=True)
+    gA = solve_triangular(L_, gA, upper=False, left=False)
     return (gA,)
 
 
