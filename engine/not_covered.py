@@ -7,9 +7,10 @@ from __future__ import annotations
 _HINTS = {
     "torch.nn.utils.rnn.pack_padded_sequence": "pad the batch with pad_sequence and run the RNN over it; take each "
     "sequence's output at its own length (out[torch.arange(B), lengths - 1] with batch_first=True)",
-    "torch.nn": "the engine's torch.nn has Module, Parameter, the containers, Linear, Embedding, the 1-d and 2-d "
-    "convolution and pooling layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU), MultiheadAttention "
-    "and the Transformer layers, activations and losses; write other layers as a Module whose forward uses tensor ops",
+    "torch.nn": "the engine's torch.nn has Module, Parameter, the containers, Linear, Embedding, the 1-d, 2-d and 3-d "
+    "convolution, pooling and padding layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU), "
+    "MultiheadAttention and the Transformer layers, activations and losses; write other layers as a Module whose "
+    "forward uses tensor ops",
 }
 
 
@@ -19,16 +20,14 @@ TORCH_SUBMODULES = frozenset({"utils", "fft", "distributions", "sparse", "jit", 
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
-    "torch": frozenset({"conv3d", "max_pool3d", "avg_pool3d", "stft", "istft", "lu", "lu_solve", "lu_unpack",
+    "torch": frozenset({"stft", "istft", "lu", "lu_solve", "lu_unpack",
                         "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp", "pca_lowrank",
                         "svd_lowrank", "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
                         "view_as_complex", "view_as_real", "complex", "polar", "vmap", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogram", "histogramdd", "bartlett_window",
                         "hann_window", "hamming_window", "blackman_window", "kaiser_window", "pdist", "bilinear",
                         "rrelu", "channel_shuffle"}),
-    "torch.nn.functional": frozenset({"conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "lp_pool3d",
-                                      "adaptive_max_pool3d", "adaptive_avg_pool3d", "fractional_max_pool2d",
-                                      "max_unpool3d", "grid_sample", "affine_grid",
+    "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d", "grid_sample", "affine_grid",
                                       "embedding_bag",
                                       "ctc_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
                                       "multi_margin_loss", "gumbel_softmax", "rrelu", "bilinear", "pdist",

@@ -524,7 +524,8 @@ def torch_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
 
 # modules whose FUNCTIONS add more of torch.nn.functional (convolution, pooling, normalisation, padding), loaded
 # on first use
-_MODULES = ("engine.nn.functional_conv", "engine.nn.functional_norm", "engine.nn.attention")
+_MODULES = ("engine.nn.functional_conv", "engine.nn.functional_pool", "engine.nn.functional_norm",
+            "engine.nn.attention")  # fmt: skip
 
 
 def __getattr__(name: str) -> object:
