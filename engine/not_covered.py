@@ -5,12 +5,10 @@ note rather than a typo in the user's code. `e.not_covered` marks it for hosts t
 from __future__ import annotations
 
 _HINTS = {
-    "torch.nn.utils.rnn.pack_padded_sequence": "pad the batch with pad_sequence and run the RNN over it; take each "
-    "sequence's output at its own length (out[torch.arange(B), lengths - 1] with batch_first=True)",
     "torch.nn": "the engine's torch.nn has Module, Parameter, the containers, Linear, Embedding, the 1-d, 2-d and 3-d "
-    "convolution, pooling and padding layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU), "
-    "MultiheadAttention and the Transformer layers, activations and losses; write other layers as a Module whose "
-    "forward uses tensor ops",
+    "convolution, pooling and padding layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU, over padded "
+    "or packed batches), MultiheadAttention and the Transformer layers, activations and losses; write other layers "
+    "as a Module whose forward uses tensor ops",
 }
 
 
@@ -40,8 +38,6 @@ _IN_TORCH = {
     # (the optimizers the engine has are real attributes: these are what it may lack)
     "torch.optim": frozenset({"SparseAdam", "swa_utils", "Adafactor", "Muon"}),
     "torch.utils": frozenset({"checkpoint", "tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
-    "torch.nn.utils.rnn": frozenset({"PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
-                                     "pack_sequence", "unpack_sequence", "invert_permutation"}),
     "torch.special": frozenset({"zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
                                 "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
                                 "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
