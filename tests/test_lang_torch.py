@@ -308,9 +308,9 @@ def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
     assert "torch.fft is not in tcli's engine" in err
     _, _, err = run_tsr("import torch\nprint(torch.linalg.matrix_rank)\n")
     assert "AttributeError: torch.linalg.matrix_rank is not in tcli's engine" in err
-    _, _, err = run_tsr("from torch.nn.utils.rnn import pack_padded_sequence\n")
-    assert "ImportError: torch.nn.utils.rnn.pack_padded_sequence is not in tcli's engine" in err
-    assert "pad the batch with pad_sequence" in err
+    _, _, err = run_tsr("from torch.nn.utils import weight_norm\n")
+    assert "ImportError: torch.nn.utils.weight_norm is not in tcli's engine" in err
+    assert "rnn (padded and packed sequences)" in err
     _, _, err = run_tsr("import torch\nprint(torch.nn.foo)\n")
     assert "AttributeError: module 'torch.nn' has no attribute 'foo'" in err
 
