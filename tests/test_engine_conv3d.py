@@ -404,6 +404,14 @@ def test_pool3d_errors(i: int) -> None:
     same_error(_pool_error_cases()[i])
 
 
+def test_area_interpolation_of_volumes() -> None:
+    """interpolate(mode="area") of a 5-d input is torch's adaptive_avg_pool3d to the output size."""
+    x = make((2, 3, 5, 6, 7))
+    computed(lambda T, x: _F(T).interpolate(x, size=(3, 4, 9), mode="area"), x)
+    computed(lambda T, x: _F(T).interpolate(x, scale_factor=(0.5, 1.5, 0.7), mode="area"), x)
+    computed(lambda T, x: T.nn.Upsample(scale_factor=0.5, mode="area")(x), x)
+
+
 def test_pools_of_empty_batches_and_other_dtypes() -> None:
     for dt in ("uint8", "int8", "int16", "int32", "float16"):
         computed(lambda T, x: _F(T).max_pool3d(x, 2, return_indices=True), make((2, 3, 4, 5, 4), dt), grad=False)

@@ -1075,8 +1075,8 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:  # noqa: A002  # fmt: skip
-    """torch.nn.functional.interpolate for modes nearest and area (3-d and 4-d input), linear (3-d) and bilinear
-    (4-d)."""
+    """torch.nn.functional.interpolate for modes nearest, nearest-exact (3-d and 4-d input), area (3-d to 5-d),
+    linear (3-d), bilinear and bicubic (4-d)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError(
@@ -1136,11 +1136,12 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if mode == "lanczos" and input.dim() == 4 and not antialias:
         raise ValueError("Lanczos mode requires antialias=True")
     covered = (("nearest", 3), ("nearest", 4), ("nearest-exact", 3), ("nearest-exact", 4), ("linear", 3),
-               ("bilinear", 4), ("bicubic", 4), ("area", 3), ("area", 4))  # fmt: skip
+               ("bilinear", 4), ("bicubic", 4), ("area", 3), ("area", 4), ("area", 5))  # fmt: skip
     if key not in covered:
-        if input.dim() == 5 and mode in ("nearest", "trilinear", "area", "nearest-exact"):
+        if input.dim() == 5 and mode in ("nearest", "trilinear", "nearest-exact"):
             raise NotImplementedError(
-                f"the engine's interpolate covers 3-d and 4-d input (1-d and 2-d images); got 5-d ({mode})"
+                f"the engine's interpolate covers 3-d and 4-d input (1-d and 2-d images), and 5-d in mode 'area'; "
+                f"got 5-d ({mode})"
             )
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: nearest | "
@@ -1156,7 +1157,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if mode == "area":  # torch: an adaptive average pool to the output size
         from engine.nn import functional_pool as P
 
-        return P.adaptive_avg_pool1d(input, out_size) if dim == 1 else P.adaptive_avg_pool2d(input, out_size)
+        return (P.adaptive_avg_pool1d, P.adaptive_avg_pool2d, P.adaptive_avg_pool3d)[dim - 1](input, out_size)
     dt = input._data.dtype
     if dt.kind in "iub" and not (dt == np.uint8 and mode in ("nearest", "nearest-exact")):
         if dt == np.uint8 and mode in ("bilinear", "bicubic"):
