@@ -14,6 +14,7 @@ gradient with the columns.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
@@ -213,22 +214,29 @@ def _im2col(xp: Any, x: Any, ks: tuple, geo: _Geo, os: tuple) -> Any:
     return win.reshape(n, g, (c // g) * math.prod(ks), math.prod(os))
 
 
+@functools.lru_cache(maxsize=128)
+def _col2im_plan(sizes: tuple, ks: tuple, st: tuple, pd: tuple, dl: tuple, os: tuple) -> tuple:
+    """The padded image's size (it must hold every window, also those a transposed conv's output_padding leaves
+    out), each kernel offset's strided slice of it (row-major, as the columns hold them), and the crop back to
+    the image (None where nothing is cropped). Computed once per geometry."""
+    padded = tuple(max(z + 2 * p, (o - 1) * s + (k - 1) * d + 1) for z, p, o, s, k, d in zip(sizes, pd, os, st, ks, dl))
+    per_dim = [[slice(j * d, j * d + (o - 1) * s + 1, s) for j in range(k)] for k, d, o, s in zip(ks, dl, os, st)]
+    lead = (slice(None), slice(None))
+    at = tuple(lead + sl for sl in itertools.product(*per_dim))
+    crop = None if padded == sizes else lead + tuple(slice(p, p + z) for p, z in zip(pd, sizes))
+    return padded, at, crop
+
+
 def _col2im(xp: Any, cols: Any, shape: tuple, ks: tuple, geo: _Geo, os: tuple) -> Any:
     """The adjoint of _im2col: columns (N, C * prod(ks), prod(os)) summed back into an (N, C, *S) image. One
     strided add per kernel offset (windows overlap, so one strided view cannot take them all at once)."""
-    n, c, *sizes = shape
-    st, pd, dl = geo.stride, geo.padding, geo.dilation
-    # the padded image must hold every window, also those a transposed conv's output_padding leaves out
-    padded = [max(z + 2 * p, (o - 1) * s + (k - 1) * d + 1) for z, p, o, s, k, d in zip(sizes, pd, os, st, ks, dl)]
+    n, c = shape[:2]
+    padded, offsets, crop = _col2im_plan(tuple(shape[2:]), ks, geo.stride, geo.padding, geo.dilation, os)
     img = xp.zeros((n, c, *padded), dtype=cols.dtype)
-    cols = cols.reshape(n, c, math.prod(ks), *os)
-    per_dim = [[slice(j * d, j * d + (o - 1) * s + 1, s) for j in range(k)] for k, d, o, s in zip(ks, dl, os, st)]
-    lead = (slice(None), slice(None))
-    for i, at in enumerate(itertools.product(*per_dim)):  # (kernel offsets in row-major order, as cols holds them)
-        img[lead + at] += cols[:, :, i]
-    if padded == sizes:
-        return img
-    return xp.ascontiguousarray(img[lead + tuple(slice(p, p + z) for p, z in zip(pd, sizes))])
+    cols = cols.reshape(n, c, len(offsets), *os)
+    for i, at in enumerate(offsets):
+        img[at] += cols[:, :, i]
+    return img if crop is None else xp.ascontiguousarray(img[crop])
 
 
 def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
@@ -245,7 +253,7 @@ def _conv_fwd(xp: Any, x: Any, w: Any, geo: _Geo, out_sizes: tuple | None = None
         out_sizes = tuple(map(_out_size, x.shape[2:], ks, geo.stride, geo.padding, geo.dilation))
     o, g = wshape[0], geo.groups
     cols = _im2col(xp, x, ks, geo, out_sizes)
-    out = xp.matmul(w.reshape(g, o // g, -1), cols)  # (N, G, O/G, L): contiguous, in NC.. order
+    out = xp.matmul(w.reshape(g, o // g, cols.shape[2]), cols)  # (N, G, O/G, L): contiguous, in NC.. order
     return out.reshape(x.shape[0], o, *out_sizes)
 
 
@@ -264,12 +272,12 @@ def _conv_input(xp: Any, gy: Any, w: Any, geo: _Geo, shape: tuple) -> Any:
 def _conv_weight(xp: Any, x: Any, gy: Any, wshape: tuple, geo: _Geo) -> Any:
     """The adjoint of _conv_fwd in its weight (the weight gradient): sum over the batch and positions of gy
     times the input's columns, (O, C/G, *K)."""
-    n, o, *os = gy.shape
-    ks = tuple(wshape[2:])
+    n, o = gy.shape[:2]
+    os = gy.shape[2:]
     g = geo.groups
-    cols = _im2col(xp, x, ks, geo, tuple(os))  # (N, G, K, L)
+    cols = _im2col(xp, x, tuple(wshape[2:]), geo, os)  # (N, G, K, L)
     # (N, G, K, O/G): measured faster than gy @ cols^T, whose transposed operand is the larger one
-    gw = xp.matmul(cols, gy.reshape(n, g, o // g, math.prod(os)).transpose(0, 1, 3, 2))
+    gw = xp.matmul(cols, gy.reshape(n, g, o // g, cols.shape[3]).transpose(0, 1, 3, 2))
     return xp.ascontiguousarray(gw.sum(axis=0).transpose(0, 2, 1)).reshape(wshape)
 
 

@@ -10,6 +10,7 @@ a height of 1 (unsqueeze, then squeeze)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -115,11 +116,19 @@ def _batched(a: Any, nd: int) -> Any:
     return a.reshape(1, *a.shape) if a.ndim == nd + 1 else a
 
 
-def _window_slices(k: tuple, d: tuple, s: tuple, o: tuple) -> Any:
+@functools.lru_cache(maxsize=256)
+def _window_slices(k: tuple, d: tuple, s: tuple, o: tuple) -> tuple:
     """Per kernel offset (row-major), the index of its elements in every window: a strided slice per spatial
     dim, after the batch and channel dims."""
     per_dim = [[slice(j * dd, j * dd + (oo - 1) * ss + 1, ss) for j in range(kk)] for kk, dd, ss, oo in zip(k, d, s, o)]
-    return ((slice(None), slice(None), *sl) for sl in itertools.product(*per_dim))
+    return tuple((slice(None), slice(None), *sl) for sl in itertools.product(*per_dim))
+
+
+def _frozen(*arrays: np.ndarray) -> tuple:
+    """Host arrays a cached plan hands out: read-only, so no caller can change the cache."""
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
 
 
 def _axis_shape(i: int, nd: int) -> tuple:
@@ -143,31 +152,42 @@ def _plane_strides(sizes: tuple) -> list:
 # ---- max pooling ---------------------------------------------------------------------------------------
 
 
-def _max_pool_arr(xp: Any, x: Any, k: tuple, s: tuple, p: tuple, d: tuple, o: tuple) -> tuple:
-    """torch's cpu max pooling: each window's first maximum in window order (a nan wins, the last nan), the
-    padding never picked; the index is the flat position in the input plane (from the window's first valid
-    element when every value is the lowest). One vectorised step per kernel offset."""
-    n, c, *sizes = x.shape
-    low = low_of(x.dtype)
-    after = [max(0, (oo - 1) * ss + (kk - 1) * dd + 1 - z - pp) for oo, ss, kk, dd, z, pp in zip(o, s, k, d, sizes, p)]
-    xpd = _pad_nd(xp, x, p, after, low)
+@functools.lru_cache(maxsize=128)
+def _max_pool_plan(sizes: tuple, k: tuple, s: tuple, p: tuple, d: tuple, o: tuple) -> tuple:
+    """What a max pooling of this geometry needs besides the data: the trailing padding, each window's start
+    and first valid element as flat plane indices, and each kernel offset's window slices and index offset (the
+    index is linear in the position). Host arrays, computed once per geometry."""
+    after = tuple(max(0, (oo - 1) * ss + (kk - 1) * dd + 1 - z - pp)
+                  for oo, ss, kk, dd, z, pp in zip(o, s, k, d, sizes, p))  # fmt: skip
     step = _plane_strides(sizes)
     starts = [np.arange(oo, dtype=np.int64) * ss - pp for oo, ss, pp in zip(o, s, p)]
     # (a window's first element inside the input: past the left padding in steps of the dilation)
     first = [np.maximum(st, st % dd) if pp else st for st, dd, pp in zip(starts, d, p)]
-    base = xp.asarray(_outer(np.add, [st * w for st, w in zip(starts, step)]))
-    idx = xp.broadcast_to(xp.asarray(_outer(np.add, [f * w for f, w in zip(first, step)])), (n, c, *o))
+    base, init = _frozen(_outer(np.add, [st * w for st, w in zip(starts, step)]),
+                         _outer(np.add, [f * w for f, w in zip(first, step)]))  # fmt: skip
+    deltas = [sum(c) for c in itertools.product(*([j * dd * w for j in range(kk)] for kk, dd, w in zip(k, d, step)))]
+    return after, base, init, tuple(zip(_window_slices(k, d, s, o), deltas))
+
+
+def _max_pool_arr(xp: Any, x: Any, k: tuple, s: tuple, p: tuple, d: tuple, o: tuple) -> tuple:
+    """torch's cpu max pooling: each window's first maximum in window order (a nan wins, the last nan), the
+    padding never picked; the index is the flat position in the input plane (from the window's first valid
+    element when every value is the lowest). One vectorised step per kernel offset."""
+    n, c = x.shape[:2]
+    after, base, init, offsets = _max_pool_plan(x.shape[2:], k, s, p, d, o)
+    low = low_of(x.dtype)
+    xpd = _pad_nd(xp, x, p, after, low)
+    base = xp.asarray(base)
+    idx = xp.broadcast_to(xp.asarray(init), (n, c, *o))
     best = xp.full((n, c, *o), low, dtype=x.dtype)
     isfloat = x.dtype.kind == "f"
-    # the flat-index offset of each kernel offset (the index is linear in the position)
-    deltas = itertools.product(*([j * dd * w for j in range(kk)] for kk, dd, w in zip(k, d, step)))
-    for at, delta in zip(_window_slices(k, d, s, o), deltas):
+    for at, delta in offsets:
         v = xpd[at]
         upd = v > best
         if isfloat:
             upd |= xp.isnan(v)
         best = xp.where(upd, v, best)
-        idx = xp.where(upd, base + sum(delta), idx)
+        idx = xp.where(upd, base + delta, idx)
     return best, xp.ascontiguousarray(idx)
 
 
@@ -273,6 +293,7 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 # ---- average pooling -----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=128)
 def _avg_geometry(sizes: tuple, prm: tuple) -> tuple:
     """(divisor per output position, where a window holds no input element, the trailing padding ceil mode
     needs), as torch's avg_pool kernels divide: divisor_override, else the window's size within the padded input
@@ -290,8 +311,8 @@ def _avg_geometry(sizes: tuple, prm: tuple) -> tuple:
         d = _outer(np.multiply, pool if cip else valid)
     empty = _outer(np.logical_or, [v <= 0 for v in valid])
     d = np.where(empty | (d == 0), 1, d)
-    after = [max(0, (oo - 1) * ss + kk - n - pp) for oo, ss, kk, n, pp in zip(o, s, k, sizes, p)]
-    return d, empty, after
+    after = tuple(max(0, (oo - 1) * ss + kk - n - pp) for oo, ss, kk, n, pp in zip(o, s, k, sizes, p))
+    return (*_frozen(d, empty), after)
 
 
 def _avg_pool_arr(xp: Any, x: Any, prm: tuple) -> Any:
@@ -452,10 +473,11 @@ _AVG_POOLS.update({1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d})
 # ---- adaptive pooling ----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
 def _adaptive_bounds(size: int, out: int) -> tuple:
     """torch's adaptive windows along one dim: [floor(o * size / out), ceil((o + 1) * size / out))."""
     o = np.arange(out, dtype=np.int64)
-    return (o * size) // out, ((o + 1) * size + out - 1) // out
+    return _frozen((o * size) // out, ((o + 1) * size + out - 1) // out)
 
 
 def _adaptive_matrix(xp: Any, size: int, out: int, dtype: Any) -> Any:
@@ -581,28 +603,43 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)
 
 
+@functools.lru_cache(maxsize=128)
+def _adaptive_max_plan(sizes: tuple, out: tuple) -> tuple:
+    """Per offset into the largest window: the input positions it reads (one index array per spatial dim,
+    clamped), where that offset is still inside its window, and the positions as flat plane indices; and the
+    windows' first elements. Host arrays, computed once per geometry."""
+    nd = len(out)
+    bounds = [_adaptive_bounds(size, o) for size, o in zip(sizes, out)]
+    step = _plane_strides(sizes)
+    init = _outer(np.add, [s * w for (s, _), w in zip(bounds, step)])
+    steps = []
+    for offs in itertools.product(*(range(int((e - s).max(initial=0))) for s, e in bounds)):
+        at = [np.minimum(s + j, size - 1) for (s, _), j, size in zip(bounds, offs, sizes)]
+        valid = _outer(np.logical_and, [(s + j) < e for (s, e), j in zip(bounds, offs)])
+        flat = _outer(np.add, [a * w for a, w in zip(at, step)])
+        steps.append((_frozen(*(a.reshape(_axis_shape(i, nd)) for i, a in enumerate(at))), *_frozen(valid, flat)))
+    return _frozen(init)[0], tuple(steps)
+
+
 def _adaptive_max_arr(xp: Any, x: Any, out: tuple) -> tuple:
     """torch's adaptive max: per window the first maximum in row-major order (a nan wins, the last nan), one
     vectorised step per offset into the largest window; positions past a smaller window's end are masked out.
     The index is the flat position in the input plane."""
-    n, c, *sizes = x.shape
-    nd = len(out)
-    bounds = [_adaptive_bounds(size, o) for size, o in zip(sizes, out)]
-    step = _plane_strides(tuple(sizes))
+    n, c = x.shape[:2]
+    init, steps = _adaptive_max_plan(x.shape[2:], out)
     best = xp.full((n, c, *out), low_of(x.dtype), dtype=x.dtype)
-    idx = xp.asarray(np.broadcast_to(_outer(np.add, [s * w for (s, _), w in zip(bounds, step)]), (n, c, *out)))
+    idx = xp.broadcast_to(xp.asarray(init), (n, c, *out))
     isfloat = x.dtype.kind == "f"
-    for offs in itertools.product(*(range(int((e - s).max(initial=0))) for s, e in bounds)):
-        at = [np.minimum(s + j, size - 1) for (s, _), j, size in zip(bounds, offs, sizes)]
-        valid = xp.asarray(_outer(np.logical_and, [(s + j) < e for (s, e), j in zip(bounds, offs)]))
-        v = x[(slice(None), slice(None), *(xp.asarray(a.reshape(_axis_shape(i, nd))) for i, a in enumerate(at)))]
+    colons = (slice(None), slice(None))
+    for at, valid, flat in steps:
+        v = x[colons + tuple(map(xp.asarray, at))]
         upd = v > best
         if isfloat:
             upd |= xp.isnan(v)
-        upd &= valid
+        upd &= xp.asarray(valid)
         best = xp.where(upd, v, best)
-        idx = xp.where(upd, xp.asarray(_outer(np.add, [a * w for a, w in zip(at, step)])), idx)
-    return best, idx
+        idx = xp.where(upd, xp.asarray(flat), idx)
+    return best, xp.ascontiguousarray(idx)
 
 
 def _adaptive_max_pool(nd: int, input: Tensor, output_size: Any) -> tuple:  # noqa: A002

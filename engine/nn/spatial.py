@@ -6,6 +6,7 @@ dtype of the cpu kernels, ATen's pooling output size, and the graph pieces their
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -37,19 +38,27 @@ def strided(xp: Any, a: Any, shape: tuple, strides: tuple) -> Any:
     return xp.lib.stride_tricks.as_strided(a, shape, strides)
 
 
-def pad_nd(xp: Any, a: Any, before: Any, after: Any, value: Any = 0) -> Any:
+@functools.lru_cache(maxsize=256)
+def _pad_layout(shape: tuple, before: tuple, after: tuple) -> tuple:
+    """The padded shape and where the input sits in it (computed once per geometry: this is on every conv's
+    and pooling's path)."""
+    padded = list(shape)
+    at = [slice(None), slice(None)]
+    for i, (b, e) in enumerate(zip(before, after), 2):
+        n = shape[i]
+        padded[i] = n + b + e
+        at.append(slice(b, b + n))
+    return tuple(padded), tuple(at)
+
+
+def pad_nd(xp: Any, a: Any, before: tuple, after: tuple, value: Any = 0) -> Any:
     """a (N, C, *spatial) with `before[i]` and `after[i]` elements of `value` around spatial dim i (one
     allocation and one copy; a itself where there is nothing to add)."""
     if not (any(before) or any(after)):
         return a
-    shape = list(a.shape)
-    at = [slice(None), slice(None)]
-    for i, (b, e) in enumerate(zip(before, after), 2):
-        n = shape[i]
-        shape[i] = n + b + e
-        at.append(slice(b, b + n))
+    shape, at = _pad_layout(a.shape, before, after)
     out = xp.full(shape, value, dtype=a.dtype)
-    out[tuple(at)] = a
+    out[at] = a
     return out
 
 
