@@ -51,12 +51,15 @@ def same_text(fn: Callable) -> str:
 
 
 def _fields(p: Any) -> list:
-    return [p.data, p.batch_sizes, p.sorted_indices, p.unsorted_indices]
+    """A packed batch's fields to compare; batch_sizes as a list (it stays on the cpu, whatever the data's
+    device: test_batch_sizes_and_lengths_stay_on_the_cpu)."""
+    return [p.data, p.batch_sizes.tolist(), p.sorted_indices, p.unsorted_indices]
 
 
 # ---- packing and padding -----------------------------------------------------------------------------------
 def test_packed_sequence_type_repr_and_fields() -> None:
-    def fn(T: Any) -> str:
+    def fn(T: Any) -> str:  # (on the cpu: batch_sizes must be there, and is_cuda and cpu() tell the device)
+        T.set_default_device("cpu")
         x = T.arange(12.0).reshape(4, 3, 1).requires_grad_()
         p = U(T).pack_padded_sequence(x, [4, 2, 1])
         q = U(T).pack_padded_sequence(x, T.tensor([2, 4, 1]), enforce_sorted=False)
@@ -71,7 +74,11 @@ def test_packed_sequence_type_repr_and_fields() -> None:
         lines += [str(U(T).invert_permutation(T.tensor([2, 0, 3, 1]))), str(U(T).invert_permutation(None))]
         return "\n".join(lines)
 
-    same_text(fn)
+    try:
+        same_text(fn)
+    finally:
+        engine.set_default_device(helpers.DEVICE)
+        torch.set_default_device("cpu")
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
@@ -84,7 +91,7 @@ def test_pack_and_pad_values_and_gradients(batch_first: bool, sort: bool) -> Non
         p = U(T).pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=sort)
         padded, lens = U(T).pad_packed_sequence(p, batch_first=batch_first)
         padded2, _ = U(T).pad_packed_sequence(p, batch_first, -1.5, total_length=7)
-        return [*_fields(p), padded, lens, padded2]
+        return [*_fields(p), padded, lens.tolist(), padded2]
 
     computed(fn, x)
     computed(fn, make(x.shape, "float64", seed=3))
@@ -130,6 +137,15 @@ def _pack_error_cases() -> list:
 def test_pack_errors(i: int) -> None:
     t = same_text(_pack_error_cases()[i])
     assert t[:1] == ("raised",), f"torch did not raise: {t}"
+
+
+def test_batch_sizes_and_lengths_stay_on_the_cpu() -> None:
+    x = engine.tensor(make((4, 3, 2)))
+    p = engine.nn.utils.rnn.pack_padded_sequence(x, [2, 4, 1], enforce_sorted=False)
+    padded, lengths = engine.nn.utils.rnn.pad_packed_sequence(p)
+    assert p.batch_sizes.device.type == lengths.device.type == "cpu"
+    assert p.data.device.type == p.sorted_indices.device.type == padded.device.type == helpers.DEVICE
+    assert [t.device.type for t in engine.nn.utils.rnn.unpack_sequence(p)] == [helpers.DEVICE] * 3
 
 
 def test_lengths_past_the_input_and_float_lengths() -> None:
@@ -182,7 +198,7 @@ def packed_run(T: Any, mode: str, kw: dict, xa: np.ndarray, lengths: list, sort:
     padded, lens = U(T).pad_packed_sequence(out, batch_first=kw.get("batch_first", False))
     leaves = [x, *(states or ())]
     return {
-        "out": [*_fields(out), *(h if isinstance(h, tuple) else (h,)), padded, lens],
+        "out": [*_fields(out), *(h if isinstance(h, tuple) else (h,)), padded, lens.tolist()],
         "grad": [v.grad for v in leaves] + [q.grad for q in m.parameters()],
         "names": [type(out).__name__, out.data.grad_fn.name(), flat[1].grad_fn.name()],
     }

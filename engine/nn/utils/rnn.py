@@ -199,7 +199,8 @@ def _pack_padded(input: Tensor, lengths: np.ndarray, batch_first: bool) -> tuple
         grad = index_add_new(g, 0, idx, flat_shape).reshape(shape)
         return grad.transpose(0, 1) if batch_first else grad
 
-    return op_node("PackPaddedSequenceBackward0", data, input, backward, keep=False), tensor(batch_sizes)
+    # (batch_sizes lives on the cpu, whatever the data's device)
+    return op_node("PackPaddedSequenceBackward0", data, input, backward, keep=False), tensor(batch_sizes, device="cpu")
 
 
 def _lengths_array(lengths: Any) -> np.ndarray:
@@ -220,7 +221,10 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
         sorted_indices = None
         lens = _lengths_array(lengths)
     else:
-        lens_t = lengths.to(dtype=_int64()) if isinstance(lengths, Tensor) else tensor(_lengths_array(lengths))
+        if isinstance(lengths, Tensor):
+            lens_t = lengths.to(dtype=_int64())
+        else:
+            lens_t = tensor(_lengths_array(lengths), device="cpu")
         lens_t, sorted_indices = lens_t.sort(descending=True)
         sorted_indices = sorted_indices.to(input.device)
         input = input.index_select(0 if batch_first else 1, sorted_indices)
@@ -279,7 +283,7 @@ def _pad_packed(data: Tensor, batch_sizes: Tensor, batch_first: bool, padding_va
         prev_batch = batch
     if batch_first:
         out = out.transpose(0, 1)
-    return out, tensor(lengths)
+    return out, tensor(lengths, device="cpu")
 
 
 def pack_sequence(sequences: list, enforce_sorted: bool = True) -> PackedSequence:
@@ -337,7 +341,9 @@ def unpad_sequence(padded_sequences: Tensor, lengths: Tensor, batch_first: bool 
     idx = arange(max_length, device=lengths.device)
     for seq, length in zip(padded_sequences, lengths, strict=True):
         mask = idx < length
-        unpadded_sequences.append(seq[mask])
+        # (torch moves a cpu mask to a cuda tensor's device itself; the engine's indexing wants it there, and
+        # pad_packed_sequence's lengths are on the cpu)
+        unpadded_sequences.append(seq[mask.to(seq.device)])
     return unpadded_sequences
 
 
