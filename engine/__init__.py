@@ -400,10 +400,10 @@ _numpy_names()
 
 # torch's top-level names that are torch.nn.functional's own functions (torch.conv2d is F.conv2d)
 _NN_FUNCTIONS = frozenset(
-    {"adaptive_avg_pool1d", "avg_pool1d", "celu_", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
-     "cosine_similarity", "hardshrink", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "prelu", "selu_",
-     "threshold_", "max_pool1d", "max_pool2d", "max_pool1d_with_indices", "selu", "celu", "bilinear", "pdist",
-     "channel_shuffle"}
+    {"adaptive_avg_pool1d", "avg_pool1d", "celu_", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+     "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "hardshrink", "pairwise_distance", "pixel_shuffle",
+     "pixel_unshuffle", "prelu", "selu_", "threshold_", "max_pool1d", "max_pool2d", "max_pool3d",
+     "max_pool1d_with_indices", "selu", "celu", "bilinear", "pdist", "channel_shuffle"}
 )  # fmt: skip
 
 
@@ -422,7 +422,7 @@ def __getattr__(name: str) -> object:
     elif name in ("layer_norm", "dropout"):
         value = getattr(nn.functional, "torch_" + name)
     elif name == "adaptive_max_pool1d":  # torch's top-level one always returns (values, indices)
-        value = importlib.import_module("engine.nn.functional_conv").adaptive_max_pool1d_with_indices
+        value = importlib.import_module("engine.nn.functional_pool").adaptive_max_pool1d_with_indices
     else:
         value = importlib.import_module("engine.nn.functional_norm").TORCH_FUNCTIONS.get(name)
     if value is not None:

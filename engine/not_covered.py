@@ -5,11 +5,10 @@ note rather than a typo in the user's code. `e.not_covered` marks it for hosts t
 from __future__ import annotations
 
 _HINTS = {
-    "torch.nn.utils.rnn.pack_padded_sequence": "pad the batch with pad_sequence and run the RNN over it; take each "
-    "sequence's output at its own length (out[torch.arange(B), lengths - 1] with batch_first=True)",
-    "torch.nn": "the engine's torch.nn has Module, Parameter, the containers, Linear, Embedding, the 1-d and 2-d "
-    "convolution and pooling layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU), MultiheadAttention "
-    "and the Transformer layers, activations and losses; write other layers as a Module whose forward uses tensor ops",
+    "torch.nn": "the engine's torch.nn has Module, Parameter, the containers, Linear, Embedding, the 1-d, 2-d and 3-d "
+    "convolution, pooling and padding layers, normalisation, dropout, recurrent layers (RNN, LSTM, GRU, over padded "
+    "or packed batches), MultiheadAttention and the Transformer layers, activations and losses; write other layers "
+    "as a Module whose forward uses tensor ops",
 }
 
 
@@ -19,13 +18,11 @@ TORCH_SUBMODULES = frozenset({"utils", "fft", "sparse", "jit", "onnx", "amp",
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
-    "torch": frozenset({"conv3d", "max_pool3d", "avg_pool3d", "stft", "istft", "pca_lowrank", "svd_lowrank",
+    "torch": frozenset({"stft", "istft", "pca_lowrank", "svd_lowrank",
                         "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
                         "view_as_complex", "view_as_real", "complex", "polar", "vmap", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogramdd", "rrelu"}),
-    "torch.nn.functional": frozenset({"conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "lp_pool3d",
-                                      "adaptive_max_pool3d", "adaptive_avg_pool3d", "fractional_max_pool2d",
-                                      "max_unpool3d", "grid_sample", "affine_grid",
+    "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d", "grid_sample", "affine_grid",
                                       "ctc_loss", "gumbel_softmax", "rrelu"}),
     "torch.linalg": frozenset({"eig", "eigvals", "ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
@@ -35,8 +32,6 @@ _IN_TORCH = {
     "torch.utils.checkpoint": frozenset({"create_selective_checkpoint_contexts", "CheckpointPolicy",
                                          "SelectiveCheckpointContext", "SAC_IGNORED_OPS", "DefaultDeviceType",
                                          "get_device_states", "set_device_states", "GraphExecGroup"}),
-    "torch.nn.utils.rnn": frozenset({"PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
-                                     "pack_sequence", "unpack_sequence", "invert_permutation"}),
     "torch.special": frozenset({"zeta", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
                                 "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
                                 "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",

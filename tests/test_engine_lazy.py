@@ -46,6 +46,9 @@ def _run(T: Any) -> list:
     b = T.nn.LazyBatchNorm1d()
     b(T.randn(3, 4))
     out += [str(b), b.running_mean.tolist()]
+    c3, b3 = T.nn.LazyConv3d(3, 2, stride=(1, 2, 1)), T.nn.LazyBatchNorm3d()
+    y3 = b3(c3(T.ones(2, 2, 3, 4, 3)))
+    out += [str(c3), str(b3), list(y3.shape), c3.weight.sum().item(), b3.running_mean.tolist()]
     out.append(T.rand(1).tolist())
     return out
 

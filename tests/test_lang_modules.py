@@ -284,6 +284,53 @@ PROGRAMS = {
         x = torch.arange(2 * 7 * 9.0).reshape(1, 2, 7, 9)
         print(torch.nn.functional.interpolate(x, size=(3, 4), mode="area"))
     """,
+    "conv3d_network_and_3d_pools": """
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Conv3d(1, 3, 3, padding=1, padding_mode="replicate"), nn.ReLU(),
+                            nn.MaxPool3d(2, return_indices=False), nn.ConvTranspose3d(3, 2, 2, stride=2),
+                            nn.AdaptiveAvgPool3d((1, 2, None)), nn.Flatten(), nn.LazyLinear(2))
+        x = torch.randn(2, 1, 4, 4, 6)
+        y = net(x)
+        print(net)
+        print(y, y.grad_fn.name())
+        y.sum().backward()
+        print(net[0].weight.grad.shape, net[0].bias.grad)
+        v, i = F.max_pool3d(x, (2, 2, 3), stride=2, return_indices=True)
+        print(i[0, 0], F.max_unpool3d(v, i, (2, 2, 3), stride=2, output_size=x.shape[2:]).count_nonzero())
+        print(F.avg_pool3d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False).shape)
+        print(F.lp_pool3d(x.abs(), 2, 2), nn.AvgPool3d(2, divisor_override=3), nn.LPPool3d(1, (1, 2, 2)))
+        print(torch.conv3d(x, torch.ones(1, 1, 1, 2, 2)).shape, F.adaptive_max_pool3d(x, 2, True)[1].shape)
+    """,
+    "packed_sequences_through_lstm_and_gru": """
+        import torch
+        from torch import nn
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pack_sequence, unpack_sequence
+
+        torch.manual_seed(0)
+        seqs = [torch.randn(n, 2) for n in (2, 5, 3)]
+        packed = pack_sequence(seqs, enforce_sorted=False)
+        print(packed)
+        lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True)
+        out, (h, c) = lstm(packed)
+        print(type(out).__name__, out.batch_sizes, out.sorted_indices, out.unsorted_indices)
+        padded, lengths = pad_packed_sequence(out, batch_first=True, total_length=6)
+        print(padded.shape, lengths, h[-1])
+        (padded.sum() + h.pow(2).sum()).backward()
+        print(lstm.weight_hh_l1_reverse.grad)
+        gru = nn.GRU(2, 4, batch_first=True)
+        x = nn.utils.rnn.pad_sequence(seqs, batch_first=True)
+        p = pack_padded_sequence(x, torch.tensor([2, 5, 3]), batch_first=True, enforce_sorted=False)
+        o, hn = gru(p)
+        print(hn, [t.shape for t in unpack_sequence(o)])
+        try:
+            pack_padded_sequence(x, [2, 5, 3], batch_first=True)
+        except RuntimeError as e:
+            print("RuntimeError:", e)
+    """,
     "lr_scheduler_and_param_groups": """
         import torch
         w = torch.zeros(3, requires_grad=True)

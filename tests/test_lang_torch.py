@@ -323,19 +323,19 @@ def test_missing_pytorch_modules_are_named_as_missing_not_forbidden() -> None:
 
 
 def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
-    """A torch name outside the engine (nn.Conv3d, torch.fft, linalg.eig) says so and
+    """A torch name outside the engine (nn.FractionalMaxPool3d, torch.fft, linalg.eig) says so and
     names what is covered, rather than reading as a typo; a name torch lacks too keeps Python's message."""
-    status, _, err = run_tsr("import torch\nimport torch.nn as nn\nlayer = nn.Conv3d(1, 2, 3)\n")
+    status, _, err = run_tsr("import torch\nimport torch.nn as nn\nlayer = nn.FractionalMaxPool3d(2)\n")
     assert status == 1
-    assert "AttributeError: torch.nn.Conv3d is not in tcli's engine; it covers tensors, " in err
+    assert "AttributeError: torch.nn.FractionalMaxPool3d is not in tcli's engine; it covers tensors, " in err
     assert "write other layers as a Module whose forward uses tensor ops" in err
     _, _, err = run_tsr("import torch\nprint(torch.fft)\n")
     assert "torch.fft is not in tcli's engine" in err
     _, _, err = run_tsr("import torch\nprint(torch.linalg.eig)\n")
     assert "AttributeError: torch.linalg.eig is not in tcli's engine" in err
-    _, _, err = run_tsr("from torch.nn.utils.rnn import pack_padded_sequence\n")
-    assert "ImportError: torch.nn.utils.rnn.pack_padded_sequence is not in tcli's engine" in err
-    assert "pad the batch with pad_sequence" in err
+    _, _, err = run_tsr("from torch.nn.utils import weight_norm\n")
+    assert "ImportError: torch.nn.utils.weight_norm is not in tcli's engine" in err
+    assert "rnn (padded and packed sequences)" in err
     _, _, err = run_tsr("import torch\nprint(torch.nn.foo)\n")
     assert "AttributeError: module 'torch.nn' has no attribute 'foo'" in err
 

@@ -870,7 +870,7 @@ def test_nodes_run_only_on_checked_gradients(src: str, error: str | None, text: 
 def test_convolution_windows_stay_inside_their_input() -> None:
     import numpy as np
 
-    from engine.nn.functional_conv import _strided
+    from engine.nn.spatial import strided as _strided
 
     a = np.zeros((4, 4), np.float32)
     assert _strided(np, a, (3, 3), (16, 4)).shape == (3, 3)

@@ -1,6 +1,8 @@
 """torch.nn's convolution, pooling, padding, fold, pixel-shuffle and upsampling modules: torch's attributes,
 its parameter draws in its order (so a seeded Conv2d has torch's exact weights), its extra_repr, and a forward
-that calls the same functional as torch's (engine.nn.functional_conv), so results carry torch's grad_fn."""
+that calls the same functional as torch's (engine.nn.functional_conv and functional_pool), so results carry
+torch's grad_fn. The 1-d, 2-d and 3-d classes of a kind share their base's forward, which calls the functional
+of the module's rank."""
 
 from __future__ import annotations
 
@@ -10,17 +12,20 @@ from typing import Any
 
 from engine.creation import empty
 from engine.nn import functional_conv as F
+from engine.nn import functional_pool as P
 from engine.nn import init
 from engine.nn.module import Module
 from engine.nn.parameter import Parameter
 from engine.tensor import Tensor
 
 __all__ = [
-    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
-    "MaxPool1d", "MaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "AvgPool1d", "AvgPool2d", "LPPool1d", "LPPool2d",
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-    "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d",
-    "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d",
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+    "MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "AvgPool1d", "AvgPool2d",
+    "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d",
+    "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
+    "CircularPad1d", "CircularPad2d", "CircularPad3d",
     "Unfold", "Fold", "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
 ]  # fmt: skip
 
@@ -40,7 +45,7 @@ def _ntuple(n: int) -> Any:
     return parse
 
 
-_single, _pair, _quadruple = _ntuple(1), _ntuple(2), _ntuple(4)
+_single, _pair, _triple, _quadruple, _sextuple = _ntuple(1), _ntuple(2), _ntuple(3), _ntuple(4), _ntuple(6)
 
 
 def _reverse_repeat_tuple(t: tuple, n: int) -> tuple:
@@ -126,6 +131,21 @@ class _ConvNd(Module):
             s += ", padding_mode={padding_mode}"
         return s.format(**self.__dict__)
 
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # noqa: A002
+        nd = len(self.kernel_size)
+        conv = _CONVS[nd]
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return conv(padded, weight, bias, self.stride, (0,) * nd, self.dilation, self.groups)
+        return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return self._conv_forward(input, self.weight, self.bias)
+
+
+_CONVS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_CONV_TRANSPOSES = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
 
 class Conv1d(_ConvNd):
     _torch_name = _CONV
@@ -136,15 +156,6 @@ class Conv1d(_ConvNd):
         super().__init__(in_channels, out_channels, _single(kernel_size), _single(stride),
                          padding if isinstance(padding, str) else _single(padding), _single(dilation), False,
                          _single(0), groups, bias, padding_mode, device, dtype)  # fmt: skip
-
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # noqa: A002
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv1d(padded, weight, bias, self.stride, _single(0), self.dilation, self.groups)
-        return F.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv2d(_ConvNd):
@@ -157,14 +168,16 @@ class Conv2d(_ConvNd):
                          padding if isinstance(padding, str) else _pair(padding), _pair(dilation), False,
                          _pair(0), groups, bias, padding_mode, device, dtype)  # fmt: skip
 
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # noqa: A002
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv2d(padded, weight, bias, self.stride, _pair(0), self.dilation, self.groups)
-        return F.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return self._conv_forward(input, self.weight, self.bias)
+class Conv3d(_ConvNd):
+    _torch_name = _CONV
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:  # fmt: skip
+        super().__init__(in_channels, out_channels, _triple(kernel_size), _triple(stride),
+                         padding if isinstance(padding, str) else _triple(padding), _triple(dilation), False,
+                         _triple(0), groups, bias, padding_mode, device, dtype)  # fmt: skip
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -205,6 +218,15 @@ class _ConvTransposeNd(_ConvNd):
                 )
         return [output_size[d] - min_sizes[d] for d in range(num_spatial_dims)]
 
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        nd = len(self.kernel_size)
+        if self.padding_mode != "zeros":
+            raise ValueError(f"Only `zeros` padding mode is supported for ConvTranspose{nd}d")
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, nd,
+                                              self.dilation)  # fmt: skip
+        return _CONV_TRANSPOSES[nd](input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                    self.groups, self.dilation)  # fmt: skip
+
 
 class ConvTranspose1d(_ConvTransposeNd):
     _torch_name = _CONV
@@ -215,14 +237,6 @@ class ConvTranspose1d(_ConvTransposeNd):
         super().__init__(in_channels, out_channels, _single(kernel_size), _single(stride), _single(padding),
                          _single(dilation), True, _single(output_padding), groups, bias, padding_mode, device,
                          dtype)  # fmt: skip
-
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
-        if self.padding_mode != "zeros":
-            raise ValueError("Only `zeros` padding mode is supported for ConvTranspose1d")
-        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, 1,
-                                              self.dilation)  # fmt: skip
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)  # fmt: skip
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -235,18 +249,24 @@ class ConvTranspose2d(_ConvTransposeNd):
                          _pair(dilation), True, _pair(output_padding), groups, bias, padding_mode, device,
                          dtype)  # fmt: skip
 
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
-        if self.padding_mode != "zeros":
-            raise ValueError("Only `zeros` padding mode is supported for ConvTranspose2d")
-        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, 2,
-                                              self.dilation)  # fmt: skip
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)  # fmt: skip
+
+class ConvTranspose3d(_ConvTransposeNd):
+    _torch_name = _CONV
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:  # fmt: skip
+        super().__init__(in_channels, out_channels, _triple(kernel_size), _triple(stride), _triple(padding),
+                         _triple(dilation), True, _triple(output_padding), groups, bias, padding_mode, device,
+                         dtype)  # fmt: skip
 
 
 # ---- pooling -------------------------------------------------------------------------------------------
+# (where torch's classes differ only in the functional they call, the forward is their base's, with the
+# functional of the class's rank as its attribute `_pool`)
 class _MaxPoolNd(Module):
     _torch_name = _POOL
+    _pool: Any = None
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:  # fmt: skip
@@ -264,32 +284,40 @@ class _MaxPoolNd(Module):
             "ceil_mode={ceil_mode}".format(**self.__dict__)
         )
 
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return self._pool(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                          ceil_mode=self.ceil_mode, return_indices=self.return_indices)  # fmt: skip
+
 
 class MaxPool1d(_MaxPoolNd):
     _torch_name = _POOL
-
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)  # fmt: skip
+    _pool = staticmethod(P.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
     _torch_name = _POOL
+    _pool = staticmethod(P.max_pool2d)
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)  # fmt: skip
+
+class MaxPool3d(_MaxPoolNd):
+    _torch_name = _POOL
+    _pool = staticmethod(P.max_pool3d)
 
 
 class _MaxUnpoolNd(Module):
     _torch_name = _POOL
+    _pool: Any = None
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        return self._pool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
 
 class MaxUnpool1d(_MaxUnpoolNd):
     _torch_name = _POOL
+    _pool = staticmethod(P.max_unpool1d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
@@ -297,12 +325,10 @@ class MaxUnpool1d(_MaxUnpoolNd):
         self.stride = _single(stride if stride is not None else kernel_size)
         self.padding = _single(padding)
 
-    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
-        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
-
 
 class MaxUnpool2d(_MaxUnpoolNd):
     _torch_name = _POOL
+    _pool = staticmethod(P.max_unpool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
@@ -310,8 +336,16 @@ class MaxUnpool2d(_MaxUnpoolNd):
         self.stride = _pair(stride if stride is not None else kernel_size)
         self.padding = _pair(padding)
 
-    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
-        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    _torch_name = _POOL
+    _pool = staticmethod(P.max_unpool3d)
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = _triple(kernel_size)
+        self.stride = _triple(stride if stride is not None else kernel_size)
+        self.padding = _triple(padding)
 
 
 class _AvgPoolNd(Module):
@@ -334,7 +368,7 @@ class AvgPool1d(_AvgPoolNd):
         self.count_include_pad = count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+        return P.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)  # fmt: skip
 
 
@@ -352,12 +386,31 @@ class AvgPool2d(_AvgPoolNd):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+        return P.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)  # fmt: skip
+
+
+class AvgPool3d(_AvgPoolNd):
+    _torch_name = _POOL
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:  # fmt: skip
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return P.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)  # fmt: skip
 
 
 class _LPPoolNd(Module):
     _torch_name = _POOL
+    _pool: Any = None
 
     def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
         super().__init__()
@@ -371,23 +424,28 @@ class _LPPoolNd(Module):
             **self.__dict__
         )
 
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return self._pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
 
 class LPPool1d(_LPPoolNd):
     _torch_name = _POOL
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+    _pool = staticmethod(P.lp_pool1d)
 
 
 class LPPool2d(_LPPoolNd):
     _torch_name = _POOL
+    _pool = staticmethod(P.lp_pool2d)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+class LPPool3d(_LPPoolNd):
+    _torch_name = _POOL
+    _pool = staticmethod(P.lp_pool3d)
 
 
 class _AdaptiveAvgPoolNd(Module):
     _torch_name = _POOL
+    _pool: Any = None
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
@@ -396,23 +454,28 @@ class _AdaptiveAvgPoolNd(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return self._pool(input, self.output_size)
+
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     _torch_name = _POOL
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.adaptive_avg_pool1d(input, self.output_size)
+    _pool = staticmethod(P.adaptive_avg_pool1d)
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     _torch_name = _POOL
+    _pool = staticmethod(P.adaptive_avg_pool2d)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.adaptive_avg_pool2d(input, self.output_size)
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    _torch_name = _POOL
+    _pool = staticmethod(P.adaptive_avg_pool3d)
 
 
 class _AdaptiveMaxPoolNd(Module):
     _torch_name = _POOL
+    _pool: Any = None
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__()
@@ -422,19 +485,23 @@ class _AdaptiveMaxPoolNd(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return self._pool(input, self.output_size, self.return_indices)
+
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     _torch_name = _POOL
-
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+    _pool = staticmethod(P.adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     _torch_name = _POOL
+    _pool = staticmethod(P.adaptive_max_pool2d)
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    _torch_name = _POOL
+    _pool = staticmethod(P.adaptive_max_pool3d)
 
 
 # ---- padding -------------------------------------------------------------------------------------------
@@ -468,6 +535,14 @@ class ConstantPad2d(_ConstantPadNd):
         self.padding = _quadruple(padding)
 
 
+class ConstantPad3d(_ConstantPadNd):
+    _torch_name = _PAD
+
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(value)
+        self.padding = _sextuple(padding)
+
+
 class ZeroPad1d(ConstantPad1d):
     _torch_name = _PAD
 
@@ -479,6 +554,16 @@ class ZeroPad1d(ConstantPad1d):
 
 
 class ZeroPad2d(ConstantPad2d):
+    _torch_name = _PAD
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
     _torch_name = _PAD
 
     def __init__(self, padding: Any) -> None:
@@ -517,6 +602,14 @@ class ReflectionPad2d(_ModePadNd):
         self.padding = _quadruple(padding)
 
 
+class ReflectionPad3d(_ModePadNd):
+    _torch_name = _PAD
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__()
+        self.padding = _sextuple(padding)
+
+
 class ReplicationPad1d(_ModePadNd):
     _torch_name = _PAD
     _mode = "replicate"
@@ -533,6 +626,15 @@ class ReplicationPad2d(_ModePadNd):
     def __init__(self, padding: Any) -> None:
         super().__init__()
         self.padding = _quadruple(padding)
+
+
+class ReplicationPad3d(_ModePadNd):
+    _torch_name = _PAD
+    _mode = "replicate"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__()
+        self.padding = _sextuple(padding)
 
 
 class _CircularPadNd(_ModePadNd):
@@ -562,6 +664,15 @@ class CircularPad2d(_CircularPadNd):
     def __init__(self, padding: Any) -> None:
         super().__init__()
         self.padding = _quadruple(padding)
+
+
+class CircularPad3d(_CircularPadNd):
+    _torch_name = _PAD
+    _dims = (4, 5)
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__()
+        self.padding = _sextuple(padding)
 
 
 # ---- fold, pixel shuffle, upsampling -------------------------------------------------------------------

@@ -1,22 +1,25 @@
-"""torch.nn.functional's convolutions, pooling, padding, fold/unfold, pixel shuffle and interpolation.
+"""torch.nn.functional's convolutions (1-d, 2-d and 3-d), padding, fold/unfold, pixel shuffle and interpolation
+(pooling is engine/nn/functional_pool.py).
 
 Each op runs as torch's one ATen kernel: the forward is array code on the device's xp (numpy or cupy), the
-result carries torch's node (ConvolutionBackward0, MaxPool2DWithIndicesBackward0, ReflectionPad2DBackward0,
-...), and the backward is written with the same engine-level primitives, so a plain backward stays in array
-code while create_graph=True builds a graph that can be differentiated again (torch's double-backward nodes:
-ConvolutionBackwardBackward0, MaxPool2DWithIndicesBackwardBackward0, ...).
+result carries torch's node (ConvolutionBackward0, ReflectionPad2DBackward0, ...), and the backward is written
+with the same engine-level primitives, so a plain backward stays in array code while create_graph=True builds a
+graph that can be differentiated again (torch's double-backward nodes: ConvolutionBackwardBackward0, ...).
 
-Convolution: im2col (a strided window view of the padded input, copied once into columns) and one batched
-matmul; the input gradient (= a transposed convolution) is matmul then col2im (a loop over kernel offsets,
-each one strided add); the weight gradient is a batched matmul of the output gradient with the columns.
-1-d ops run as 2-d ones over a height of 1 (array reshapes, no graph nodes).
+Convolution, over any number of spatial dims: im2col (a strided window view of the padded input, copied once
+into columns) and one batched matmul; the input gradient (= a transposed convolution) is matmul then col2im (a
+loop over kernel offsets, each one strided add); the weight gradient is a batched matmul of the output
+gradient with the columns.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import warnings
 from collections.abc import Callable
+from operator import ge, mul
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,75 +28,18 @@ from engine.autograd import Node
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.nn import functional as _functional
+from engine.nn.spatial import cpp_name, grad_node, not_for, op_node, pad_nd, run_in, shape_text, strided
 from engine.ops.util import edge_of, node_class, parser_arg_text, parser_type_name, record
 from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
-# torch's C++ type names, as its dtype-mismatch errors print them (caffe2::TypeMeta::name)
-_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}  # fmt: skip
-
-
-def _shape_text(shape: Any) -> str:
-    return "[" + ", ".join(str(int(n)) for n in shape) + "]"
-
-
-def _cpp_name(t: Tensor) -> str:
-    return _CPP_NAMES.get(t._data.dtype.name, t._data.dtype.name)
-
-
-def _strided(xp: Any, a: Any, shape: tuple, strides: tuple) -> Any:
-    """A strided view of a (numpy's and cupy's as_strided): the windows im2col and pooling read. On the host
-    every window must lie inside a's memory (a geometry taken from a wrong-sized gradient would read past it)."""
-    if type(a) is np.ndarray:
-        _inside(a, shape, strides)
-    elif not hasattr(a, "__cuda_array_interface__"):
-        raise TypeError(f"expected an array, got {type(a).__name__}")
-    return xp.lib.stride_tricks.as_strided(a, shape, strides)
-
-
-def _inside(a: np.ndarray, shape: tuple, strides: tuple) -> None:
-    if a.dtype.kind == "O":
-        raise TypeError("convolution and pooling take numeric tensors")
-    if any(n == 0 for n in shape):
-        return
-    lo, hi = np.lib.array_utils.byte_bounds(a)
-    ptr = a.__array_interface__["data"][0]
-    reach = sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
-    back = sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
-    if ptr + back < lo or ptr + reach + a.itemsize > hi:
-        raise RuntimeError(
-            f"internal error: a window of shape {list(shape)} would read outside its input of shape {list(a.shape)}"
-        )
-
-
-def _as4d(a: Any, nd: int) -> Any:
-    """(N, C, L) as (N, C, 1, L): 1-d ops run as 2-d ones over a height of 1."""
-    return a.reshape(a.shape[0], a.shape[1], 1, a.shape[2]) if nd == 1 else a
-
-
-def _from4d(a: Any, nd: int) -> Any:
-    return a.reshape(a.shape[0], a.shape[1], a.shape[3]) if nd == 1 else a
-
-
-def _pad4d(xp: Any, a: Any, top: int, bottom: int, left: int, right: int, value: Any = 0) -> Any:
-    """a (N, C, H, W) with rows and columns of `value` around it (one allocation and one copy)."""
-    if not (top or bottom or left or right):
-        return a
-    n, c, h, w = a.shape
-    out = xp.full((n, c, h + top + bottom, w + left + right), value, dtype=a.dtype)
-    out[:, :, top : top + h, left : left + w] = a
-    return out
-
-
 # ---- convolution: argument checks (torch's order and texts) ---------------------------------------------
 
 
 class _Geo(NamedTuple):
-    """A convolution's geometry, in 2-d form (a 1-d op has height parameters (1, 0, 1, 0))."""
+    """A convolution's geometry: one value per spatial dim in each tuple."""
 
-    nd: int
     stride: tuple
     padding: tuple
     dilation: tuple
@@ -122,7 +68,7 @@ def _expand(values: list, name: str, k: int) -> tuple:
     if len(values) != k:
         raise RuntimeError(
             f"expected {name} to be a single integer value or a list of {k} values to match the convolution "
-            f"dimensions, but got {name}={_shape_text(values)}"
+            f"dimensions, but got {name}={shape_text(values)}"
         )
     return tuple(values)
 
@@ -132,12 +78,21 @@ def _batchify(input: Tensor, nd: int, fname: str) -> tuple[Tensor, bool]:  # noq
     if dim not in (nd + 1, nd + 2):
         raise RuntimeError(
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {fname}, but got input of size: "
-            f"{_shape_text(input.shape)}"
+            f"{shape_text(input.shape)}"
         )
     return (input, True) if dim == nd + 2 else (input.unsqueeze(0), False)
 
 
 _SAME_WARNED = [False]
+
+
+def _slow_kernel_params(k: int, *params: tuple) -> tuple:
+    """The parameters as the slow kernels' messages print them: a 1-d op is the 2-d kernel over a height of 1
+    (stride and dilation 1, no output padding), named by height/width (and depth for 3-d)."""
+    if k == 1:
+        params = tuple((fill, *p) for fill, p in zip((1, 1, 0), params))
+    names = ("depth", "height", "width")[-len(params[0]) :]
+    return names, params
 
 
 def _conv_checks(x: Tensor, w: Tensor, b: Tensor | None, stride: list, padding: list, dilation: list,
@@ -153,82 +108,85 @@ def _conv_checks(x: Tensor, w: Tensor, b: Tensor | None, stride: list, padding: 
     pd = _expand(padding, "padding", k)
     dl = _expand(dilation, "dilation", k)
     op = _expand(output_padding, "output_padding", k)
-    if any(p < 0 for p in pd):
+    # (min over the per-dim tuples: these checks run on every call)
+    if min(pd) < 0:
         raise RuntimeError("negative padding is not supported")
-    if any(p < 0 for p in op):
+    if min(op) < 0:
         raise RuntimeError("negative output_padding is not supported")
-    if any(s <= 0 for s in st):
+    if min(st) <= 0:
         raise RuntimeError("non-positive stride is not supported")
-    if any(d < 0 for d in dl):
+    if min(dl) < 0:
         raise RuntimeError("dilation should be greater than zero")
     xshape = x._data.shape
     if len(wshape) != len(xshape):
         raise RuntimeError(
-            f"Expected {len(wshape)}-dimensional input for {len(wshape)}-dimensional weight {_shape_text(wshape)}, "
-            f"but got {len(xshape)}-dimensional input of size {_shape_text(xshape)} instead"
+            f"Expected {len(wshape)}-dimensional input for {len(wshape)}-dimensional weight {shape_text(wshape)}, "
+            f"but got {len(xshape)}-dimensional input of size {shape_text(xshape)} instead"
         )
     if wshape[0] < groups:
         raise RuntimeError(
             f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got weight of size "
-            f"{_shape_text(wshape)} instead"
+            f"{shape_text(wshape)} instead"
         )
     if wshape[0] % groups:
         raise RuntimeError(
             f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of "
-            f"size [{_shape_text(wshape)}] instead"
+            f"size [{shape_text(wshape)}] instead"
         )
     bshape = None if b is None else b._data.shape
     if not transposed:
         if xshape[1] != wshape[1] * groups:
             raise RuntimeError(
-                f"Given groups={groups}, weight of size {_shape_text(wshape)}, expected input{_shape_text(xshape)} "
+                f"Given groups={groups}, weight of size {shape_text(wshape)}, expected input{shape_text(xshape)} "
                 f"to have {wshape[1] * groups} channels, but got {xshape[1]} channels instead"
             )
         if bshape is not None and (len(bshape) != 1 or bshape[0] != wshape[0]):
             raise RuntimeError(
-                f"Given weight of size {_shape_text(wshape)}, expected bias to be 1-dimensional with {wshape[0]} "
-                f"elements, but got bias of size {_shape_text(bshape)} instead"
+                f"Given weight of size {shape_text(wshape)}, expected bias to be 1-dimensional with {wshape[0]} "
+                f"elements, but got bias of size {shape_text(bshape)} instead"
             )
-        sizes = [xshape[i + 2] + 2 * pd[i] for i in range(k)]
-        kernel = [dl[i] * (wshape[i + 2] - 1) + 1 for i in range(k)]
-        if any(s < kk for s, kk in zip(sizes, kernel)):
+        sizes = [z + 2 * p for z, p in zip(xshape[2:], pd)]
+        kernel = [d * (z - 1) + 1 for d, z in zip(dl, wshape[2:])]
+        if not all(map(ge, sizes, kernel)):
             raise RuntimeError(
                 f"Calculated padded input size per channel: ({' x '.join(map(str, sizes))}). Kernel size: "
                 f"({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input size"
             )
-        if any(d == 0 for d in dl):
+        if min(dl) == 0:
             raise RuntimeError("non-positive dilation is not supported")
     else:
         if xshape[1] != wshape[0]:
             raise RuntimeError(
-                f"Given transposed=1, weight of size {_shape_text(wshape)}, expected input{_shape_text(xshape)} to "
+                f"Given transposed=1, weight of size {shape_text(wshape)}, expected input{shape_text(xshape)} to "
                 f"have {wshape[0]} channels, but got {xshape[1]} channels instead"
             )
         if bshape is not None and (len(bshape) != 1 or bshape[0] != wshape[1] * groups):
             raise RuntimeError(
-                f"Given transposed=1, weight of size {_shape_text(wshape)}, expected bias to be 1-dimensional with "
-                f"{wshape[1] * groups} elements, but got bias of size {_shape_text(bshape)} instead"
+                f"Given transposed=1, weight of size {shape_text(wshape)}, expected bias to be 1-dimensional with "
+                f"{wshape[1] * groups} elements, but got bias of size {shape_text(bshape)} instead"
             )
-        # (the slow kernels' checks, on 2-d parameters: a 1-d op's height is (1, 0, 1, 0))
-        s2, d2, o2 = ((1, *st), (1, *dl), (0, *op)) if k == 1 else (st, dl, op)
+        # (the slow kernels' shape checks: dilation, then output padding)
+        names, (s2, d2, o2) = _slow_kernel_params(k, st, dl, op)
+        if min(dl) == 0:
+            listed = ", ".join(f"dilation_{n}: {v}" for n, v in zip(names, d2))
+            raise RuntimeError(f"dilation should be greater than zero, but got {listed}")
         if not all(o2[i] < s2[i] or o2[i] < d2[i] for i in range(len(s2))):
-            raise RuntimeError(
-                f"output padding must be smaller than either stride or dilation, but got output_padding_height: "
-                f"{o2[0]} output_padding_width: {o2[1]} stride_height: {s2[0]} stride_width: {s2[1]} "
-                f"dilation_height: {d2[0]} dilation_width: {d2[1]}"
-            )
-        if any(d == 0 for d in dl):
-            raise RuntimeError(
-                f"dilation should be greater than zero, but got dilation_height: {d2[0]}, dilation_width: {d2[1]}"
-            )
+            listed = " ".join(f"{what}_{n}: {v}" for what, vals in (("output_padding", o2), ("stride", s2),
+                              ("dilation", d2)) for n, v in zip(names, vals))  # fmt: skip
+            raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {listed}")
     if x._data.dtype != w._data.dtype:
         raise RuntimeError(
             f"Input type ({x.type()}) and weight type ({w.type()}) should be the same or input should be a MKLDNN "
             "tensor and weight is a dense tensor"
         )
-    if x._data.dtype == np.bool_:
-        name = "slow_conv_transpose2d_out_cpu" if transposed else "slow_conv2d_cpu"
-        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
+    dt = x._data.dtype
+    # (the slow kernels: a transposed one takes the floating types and int64, the others all but bool)
+    if dt == np.bool_ or (transposed and dt.kind != "f" and dt != np.int64):
+        if k == 3:
+            name = "slow_conv_transpose3d_out_cpu" if transposed else "compute_columns3d"
+        else:
+            name = "slow_conv_transpose2d_out_cpu" if transposed else "slow_conv2d_cpu"
+        raise NotImplementedError(f"\"{name}\" not implemented for '{x.dtype.scalar_name()}'")
     if transposed:
         out = [(xshape[i + 2] - 1) * st[i] - 2 * pd[i] + dl[i] * (wshape[i + 2] - 1) + op[i] + 1 for i in range(k)]
         if any(o < 1 for o in out):
@@ -239,141 +197,125 @@ def _conv_checks(x: Tensor, w: Tensor, b: Tensor | None, stride: list, padding: 
                 f"Given input size per channel: ({' x '.join(map(str, ins))}). Calculated output size per channel: "
                 f"({' x '.join(map(str, out))}). Output size is too small"
             )
-    if k == 1:
-        return _Geo(1, (1, st[0]), (0, pd[0]), (1, dl[0]), transposed, (0, op[0]), groups)
-    if k != 2:
-        raise NotImplementedError("the engine's convolutions are 1-d and 2-d")
-    return _Geo(2, st, pd, dl, transposed, op, groups)
+    return _Geo(st, pd, dl, transposed, op, groups)
 
 
 # ---- convolution: array kernels ------------------------------------------------------------------------
 
 
-def _compute_dtype(a: Any) -> Any:
-    # float16 is computed in float32 and rounded once (torch's cpu kernels accumulate half in float)
-    return np.float32 if a.dtype == np.float16 else a.dtype
-
-
-def _im2col(xp: Any, x: Any, kh: int, kw: int, geo: _Geo, oh: int, ow: int) -> Any:
-    """x (N, C, H, W) as columns (N, G, C/G * kh * kw, oh * ow): each output position's window, copied once."""
-    (sh, sw), (ph, pw), (dh, dw) = geo.stride, geo.padding, geo.dilation
-    xp_ = _pad4d(xp, x, ph, ph, pw, pw)
+def _im2col(xp: Any, x: Any, ks: tuple, geo: _Geo, os: tuple) -> Any:
+    """x (N, C, *S) as columns (N, G, C/G * prod(ks), prod(os)): each output position's window, copied once."""
+    xp_ = pad_nd(xp, x, geo.padding, geo.padding)
     n, c = x.shape[:2]
     s = xp_.strides
-    win = _strided(xp, xp_, (n, c, kh, kw, oh, ow), (s[0], s[1], s[2] * dh, s[3] * dw, s[2] * sh, s[3] * sw))
+    sp = s[2:]
+    win = strided(xp, xp_, (n, c, *ks, *os), (*s[:2], *map(mul, sp, geo.dilation), *map(mul, sp, geo.stride)))
     g = geo.groups
-    return win.reshape(n, g, (c // g) * kh * kw, oh * ow)
+    return win.reshape(n, g, (c // g) * math.prod(ks), math.prod(os))
 
 
-def _col2im(xp: Any, cols: Any, shape: tuple, kh: int, kw: int, geo: _Geo, oh: int, ow: int) -> Any:
-    """The adjoint of _im2col: columns (N, C * kh * kw, oh * ow) summed back into an (N, C, H, W) image. One
+@functools.lru_cache(maxsize=128)
+def _col2im_plan(sizes: tuple, ks: tuple, st: tuple, pd: tuple, dl: tuple, os: tuple) -> tuple:
+    """The padded image's size (it must hold every window, also those a transposed conv's output_padding leaves
+    out), each kernel offset's strided slice of it (row-major, as the columns hold them), and the crop back to
+    the image (None where nothing is cropped). Computed once per geometry."""
+    padded = tuple(max(z + 2 * p, (o - 1) * s + (k - 1) * d + 1) for z, p, o, s, k, d in zip(sizes, pd, os, st, ks, dl))
+    per_dim = [[slice(j * d, j * d + (o - 1) * s + 1, s) for j in range(k)] for k, d, o, s in zip(ks, dl, os, st)]
+    lead = (slice(None), slice(None))
+    at = tuple(lead + sl for sl in itertools.product(*per_dim))
+    crop = None if padded == sizes else lead + tuple(slice(p, p + z) for p, z in zip(pd, sizes))
+    return padded, at, crop
+
+
+def _col2im(xp: Any, cols: Any, shape: tuple, ks: tuple, geo: _Geo, os: tuple) -> Any:
+    """The adjoint of _im2col: columns (N, C * prod(ks), prod(os)) summed back into an (N, C, *S) image. One
     strided add per kernel offset (windows overlap, so one strided view cannot take them all at once)."""
-    (sh, sw), (ph, pw), (dh, dw) = geo.stride, geo.padding, geo.dilation
-    n, c, h, w = shape
-    # the padded image must hold every window, also those a transposed conv's output_padding leaves out
-    hp = max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1)
-    wp = max(w + 2 * pw, (ow - 1) * sw + (kw - 1) * dw + 1)
-    img = xp.zeros((n, c, hp, wp), dtype=cols.dtype)
-    cols = cols.reshape(n, c, kh, kw, oh, ow)
-    he, we = (oh - 1) * sh + 1, (ow - 1) * sw + 1
-    for i in range(kh):
-        for j in range(kw):
-            img[:, :, i * dh : i * dh + he : sh, j * dw : j * dw + we : sw] += cols[:, :, i, j]
-    if hp == h and wp == w:
-        return img
-    return xp.ascontiguousarray(img[:, :, ph : ph + h, pw : pw + w])
+    n, c = shape[:2]
+    padded, offsets, crop = _col2im_plan(tuple(shape[2:]), ks, geo.stride, geo.padding, geo.dilation, os)
+    img = xp.zeros((n, c, *padded), dtype=cols.dtype)
+    cols = cols.reshape(n, c, len(offsets), *os)
+    for i, at in enumerate(offsets):
+        img[at] += cols[:, :, i]
+    return img if crop is None else xp.ascontiguousarray(img[crop])
 
 
 def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def _conv_fwd(xp: Any, x: Any, w: Any, geo: _Geo, out_hw: tuple | None = None) -> Any:
-    """The convolution of x (N, C, H, W) with w (O, C/G, kh, kw): (N, O, OH, OW). out_hw: the output size where
-    it is known (a transposed convolution's input gradient: with output_padding >= stride, allowed when it is
-    below the dilation, the formula would give one more row)."""
-    n, _, h, wd = x.shape
-    o, cg, kh, kw = w.shape
-    if out_hw is None:
-        oh = _out_size(h, kh, geo.stride[0], geo.padding[0], geo.dilation[0])
-        ow = _out_size(wd, kw, geo.stride[1], geo.padding[1], geo.dilation[1])
-    else:
-        oh, ow = out_hw
-    g = geo.groups
-    cols = _im2col(xp, x, kh, kw, geo, oh, ow)
-    out = xp.matmul(w.reshape(g, o // g, cg * kh * kw), cols)  # (N, G, O/G, L): contiguous, in NCHW order
-    return out.reshape(n, o, oh, ow)
+def _conv_fwd(xp: Any, x: Any, w: Any, geo: _Geo, out_sizes: tuple | None = None) -> Any:
+    """The convolution of x (N, C, *S) with w (O, C/G, *K): (N, O, *OS). out_sizes: the output size where it is
+    known (a transposed convolution's input gradient: with output_padding >= stride, allowed when it is below
+    the dilation, the formula would give one more row)."""
+    wshape = w.shape
+    ks = wshape[2:]
+    if out_sizes is None:
+        out_sizes = tuple(map(_out_size, x.shape[2:], ks, geo.stride, geo.padding, geo.dilation))
+    o, g = wshape[0], geo.groups
+    cols = _im2col(xp, x, ks, geo, out_sizes)
+    out = xp.matmul(w.reshape(g, o // g, cols.shape[2]), cols)  # (N, G, O/G, L): contiguous, in NC.. order
+    return out.reshape(x.shape[0], o, *out_sizes)
 
 
 def _conv_input(xp: Any, gy: Any, w: Any, geo: _Geo, shape: tuple) -> Any:
     """The adjoint of _conv_fwd in its input (the input gradient, and the transposed convolution): gy
-    (N, O, OH, OW) with w (O, C/G, kh, kw) into an image of `shape` (N, C, H, W)."""
-    n, o, oh, ow = gy.shape
-    _, cg, kh, kw = w.shape
+    (N, O, *OS) with w (O, C/G, *K) into an image of `shape` (N, C, *S)."""
+    n, o, *os = gy.shape
+    _, cg, *ks = w.shape
     g = geo.groups
-    wm = xp.ascontiguousarray(w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1))  # (small; BLAS wants it so)
-    cols = xp.matmul(wm, gy.reshape(n, g, o // g, oh * ow))  # (N, G, C/G * kh * kw, L)
-    return _col2im(xp, cols, shape, kh, kw, geo, oh, ow)
+    kk = cg * math.prod(ks)
+    wm = xp.ascontiguousarray(w.reshape(g, o // g, kk).transpose(0, 2, 1))  # (small; BLAS wants it so)
+    cols = xp.matmul(wm, gy.reshape(n, g, o // g, math.prod(os)))  # (N, G, C/G * prod(K), L)
+    return _col2im(xp, cols, shape, tuple(ks), geo, tuple(os))
 
 
 def _conv_weight(xp: Any, x: Any, gy: Any, wshape: tuple, geo: _Geo) -> Any:
     """The adjoint of _conv_fwd in its weight (the weight gradient): sum over the batch and positions of gy
-    times the input's columns, (O, C/G, kh, kw)."""
-    n, o, oh, ow = gy.shape
-    _, cg, kh, kw = wshape
+    times the input's columns, (O, C/G, *K)."""
+    n, o = gy.shape[:2]
+    os = gy.shape[2:]
     g = geo.groups
-    cols = _im2col(xp, x, kh, kw, geo, oh, ow)  # (N, G, K, L)
+    cols = _im2col(xp, x, tuple(wshape[2:]), geo, os)  # (N, G, K, L)
     # (N, G, K, O/G): measured faster than gy @ cols^T, whose transposed operand is the larger one
-    gw = xp.matmul(cols, gy.reshape(n, g, o // g, oh * ow).transpose(0, 1, 3, 2))
+    gw = xp.matmul(cols, gy.reshape(n, g, o // g, cols.shape[3]).transpose(0, 1, 3, 2))
     return xp.ascontiguousarray(gw.sum(axis=0).transpose(0, 2, 1)).reshape(wshape)
 
 
 def _transposed_shape(x: Any, w: Any, geo: _Geo) -> tuple:
-    """A transposed convolution's output shape (N, C_out, H, W) from its input and weight (4-d forms)."""
-    n, _, h, wd = x.shape
-    _, cg, kh, kw = w.shape
-    (sh, sw), (ph, pw), (dh, dw), (oph, opw) = geo.stride, geo.padding, geo.dilation, geo.output_padding
-    return (n, cg * geo.groups, (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1,
-            (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1)  # fmt: skip
-
-
-def _run(xp: Any, fn: Callable, dtype: Any, *arrays: Any) -> Any:
-    """fn on the arrays in their compute dtype (float16 in float32), the result in `dtype`."""
-    ct = _compute_dtype(arrays[0])
-    r = fn(*(a.astype(ct) if a.dtype != ct else a for a in arrays))
-    return r.astype(dtype) if r.dtype != dtype else r
+    """A transposed convolution's output shape (N, C_out, *S) from its input and weight."""
+    _, cg, *ks = w.shape
+    sizes = ((z - 1) * s - 2 * p + d * (k - 1) + op + 1
+             for z, s, p, d, k, op in zip(x.shape[2:], geo.stride, geo.padding, geo.dilation, ks,
+                                          geo.output_padding))  # fmt: skip
+    return (x.shape[0], cg * geo.groups, *sizes)
 
 
 def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
-    nd = geo.nd
-    x4, w4 = _as4d(x, nd), _as4d(w, nd)
     if geo.transposed:
-        shape = _transposed_shape(x4, w4, geo)
-        out = _run(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x4, w4)
+        shape = _transposed_shape(x, w, geo)
+        out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)
     else:
-        out = _run(xp, lambda a, k: _conv_fwd(xp, a, k, geo), x.dtype, x4, w4)
+        out = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo), x.dtype, x, w)
     if b is not None:
-        out += b.reshape(1, -1, 1, 1)
-    return _from4d(out, nd)
+        out += b.reshape(1, -1, *(1,) * (out.ndim - 2))
+    return out
 
 
 def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp: Any) -> tuple:
-    nd = geo.nd
-    g4, x4, w4 = _as4d(g, nd), _as4d(x, nd), _as4d(w, nd)
     gx = gw = gb = None
     if geo.transposed:  # out = conv_input(x, w): its input gradient is the convolution of g
         if mask[0]:
-            gx = _run(xp, lambda a, k: _conv_fwd(xp, a, k, geo, x4.shape[2:]), g.dtype, g4, w4)
+            gx = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo, x.shape[2:]), g.dtype, g, w)
         if mask[1]:
-            gw = _run(xp, lambda a, b: _conv_weight(xp, a, b, w4.shape, geo), g.dtype, g4, x4)
+            gw = run_in(xp, lambda a, b: _conv_weight(xp, a, b, w.shape, geo), g.dtype, g, x)
     else:
         if mask[0]:
-            gx = _run(xp, lambda a, k: _conv_input(xp, a, k, geo, x4.shape), g.dtype, g4, w4)
+            gx = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, x.shape), g.dtype, g, w)
         if mask[1]:
-            gw = _run(xp, lambda a, b: _conv_weight(xp, a, b, w4.shape, geo), g.dtype, x4, g4)
+            gw = run_in(xp, lambda a, b: _conv_weight(xp, a, b, w.shape, geo), g.dtype, x, g)
     if mask[2]:
-        gb = g4.sum(axis=(0, 2, 3))
-    return (None if gx is None else _from4d(gx, nd), None if gw is None else gw.reshape(w.shape), gb)
+        gb = g.sum(axis=(0, *range(2, g.ndim)))
+    return gx, gw, gb
 
 
 # ---- convolution: the graph ----------------------------------------------------------------------------
@@ -517,7 +459,7 @@ def _conv(fname: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | Non
             _functional.tensor_arg(fname, bad, name, pos)
         raise _conv_args_error(fname, (input, weight, bias, stride, padding, dilation, groups))
     if bias is not None and bias._data.dtype != input._data.dtype:
-        raise RuntimeError(f"Input type ({_cpp_name(input)}) and bias type ({_cpp_name(bias)}) should be the same")
+        raise RuntimeError(f"Input type ({cpp_name(input)}) and bias type ({cpp_name(bias)}) should be the same")
     x, batched = _batchify(input, nd, fname)
     st = _int_list(stride, "stride", nd, fname)
     dl = _int_list(dilation, "dilation", nd, fname)
@@ -548,6 +490,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:  # noqa: A002  # fmt: skip
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
     return _conv("conv_transpose1d", 1, input, weight, bias, stride, padding, dilation, groups, True, output_padding)
@@ -556,6 +503,11 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
     return _conv("conv_transpose2d", 2, input, weight, bias, stride, padding, dilation, groups, True, output_padding)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
+    return _conv("conv_transpose3d", 3, input, weight, bias, stride, padding, dilation, groups, True, output_padding)
 
 
 def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any, dilation: Any,
@@ -567,623 +519,6 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     dl, op = _int_list(dilation, "dilation", nd, name), _int_list(output_padding, "output_padding", nd, name)
     geo = _conv_checks(input, weight, bias, st, pd, dl, bool(transposed), op, int(groups))
     return _convolution(input, weight, bias, geo)
-
-
-# ---- pooling: arguments, shapes and checks (ATen's pooling_output_shape and pool2d_shape_check) ----------
-
-
-def _ctrunc(a: int, b: int) -> int:
-    """C++'s integer division, toward zero."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
-
-
-def _pool_out(size: int, k: int, p: int, s: int, d: int, ceil: bool) -> int:
-    """ATen's pooling_output_shape: the output length, with its checks; in ceil mode the last window must
-    start inside the input or its left padding."""
-    if s == 0:
-        raise RuntimeError("stride should not be zero")
-    if p < 0:
-        raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
-    if p > _ctrunc((k - 1) * d + 1, 2):
-        raise RuntimeError(
-            f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation={d}"
-        )
-    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
-    if ceil and (out - 1) * s >= size + p:
-        out -= 1
-    return out
-
-
-def _ints(value: Any, message: str, sizes: tuple = (1, 2)) -> list:
-    """An int or a sequence of ints of an allowed length (torch's `IntArrayRef` pooling arguments)."""
-    if value is None:
-        return []
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return [int(value)]
-    vals = [int(v) for v in value]
-    if len(vals) not in sizes:
-        raise RuntimeError(message)
-    return vals
-
-
-def _pool_params(fname: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1) -> tuple:
-    """(kh, kw, sh, sw, ph, pw, dh, dw) of max_pool2d's / avg_pool2d's arguments, with their messages."""
-    k = _ints(kernel_size, f"{fname}: kernel_size must either be a single int, or a tuple of two ints")
-    st = _ints(stride, f"{fname}: stride must either be omitted, a single int, or a tuple of two ints", (0, 1, 2))
-    pd = _ints(padding, f"{fname}: padding must either be a single int, or a tuple of two ints")
-    dl = _ints(dilation, f"{fname}: dilation must be either a single int, or a tuple of two ints")
-    kh, kw = k[0], k[-1]
-    sh, sw = (kh, kw) if not st else (st[0], st[-1])
-    return kh, kw, sh, sw, pd[0], pd[-1], dl[0], dl[-1]
-
-
-def _pool2d_shape_check(x: Tensor, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, dh: int, dw: int,
-                        oh: int, ow: int) -> None:  # fmt: skip
-    if kh <= 0 or kw <= 0:
-        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kh} kW: {kw}")
-    if sh <= 0 or sw <= 0:
-        raise RuntimeError(f"stride should be greater than zero, but got dH: {sh} dW: {sw}")
-    if dh <= 0 or dw <= 0:
-        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}")
-    shape = x._data.shape
-    nd = len(shape)
-    valid = shape[1] != 0 and shape[2] != 0
-    if not ((nd == 3 and shape[0] != 0 and valid) or (nd == 4 and valid and shape[3] != 0)):
-        raise RuntimeError(
-            "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:"
-            + _shape_text(shape)
-        )
-    if kw // 2 < pw or kh // 2 < ph:
-        raise RuntimeError(
-            f"pad should be smaller than or equal to half of kernel size, but got padW = {pw}, padH = {ph}, "
-            f"kW = {kw}, kH = {kh}"
-        )
-    if ow < 1 or oh < 1:
-        c, h, w = shape[-3:]
-        raise RuntimeError(
-            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). Output size is too small"
-        )
-
-
-def _not_for(kernel: str, t: Tensor, kinds: str) -> None:
-    """torch's dispatch error for a dtype its kernel does not take."""
-    if t._data.dtype.kind not in kinds:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{t.dtype.scalar_name()}'")
-
-
-def _check_dim_range(fname: str, t: Tensor, lo: int, hi: int) -> None:
-    """ATen's checkDimRange (hi exclusive)."""
-    if not lo <= t.dim() < hi:
-        raise RuntimeError(
-            f"Expected {lo} to {hi - 1} dimensions, but got {t.dim()}-dimensional tensor for argument #1 'self' "
-            f"(while checking arguments for {fname})"
-        )
-
-
-def _check1d(fname: str, name: str, value: Any) -> int:
-    vals = [int(value)] if isinstance(value, (int, np.integer)) else [int(v) for v in value]
-    if len(vals) != 1:
-        raise RuntimeError(f"{fname}() argument '{name}' should contain one int (got {len(vals)})")
-    return vals[0]
-
-
-def _planes(d: Any) -> Any:
-    """A 3-d (C, H, W) array as (1, C, H, W): the kernels run on batches."""
-    return d.reshape(1, *d.shape) if d.ndim == 3 else d
-
-
-def _low(dtype: Any) -> Any:
-    """What padding holds for a max: below every value (torch starts each window's max from it)."""
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-# ---- pooling: the graph --------------------------------------------------------------------------------
-
-
-def _linear_bw(self: Node, gg: Tensor, fn: Callable) -> tuple:
-    # (torch's derivative of these backward ops for their `self` input is zeros_like(self))
-    if len(self._next) == 1:
-        return (fn(gg),)
-    x = self._x
-    return fn(gg), wrap(x._dev.xp.zeros(x._data.shape, dtype=x._data.dtype), x._dev)
-
-
-_BW_NODES: dict = {}
-
-
-def _grad_node(name: str, out: Any, g: Tensor, x: Tensor | None, fn: Callable) -> Tensor:
-    """A pooling backward's result (`out`, an array) as torch's <Op>BackwardBackward0: edges (grad_output,
-    input), or grad_output alone where x is None; linear in grad_output, whose gradient fn(gg) is the forward
-    op (or a gather) of gg."""
-    cls = _BW_NODES.get(name)
-    if cls is None:
-        cls = _BW_NODES[name] = node_class(name, _linear_bw)
-    t = wrap(out, g._dev)
-    if not (ENABLED[0] and (g._rg or (x is not None and x._rg))):
-        return t
-    node = cls()
-    node._next = (edge_of(g),) if x is None else (edge_of(g), edge_of(x))
-    node._x = x
-    node._saved, node._vers = (fn,), (None,)
-    node._ctx = (out.shape, out.dtype)
-    t._rg = True
-    t.grad_fn = node
-    return t
-
-
-def _pool_node(name: str, out: Any, x: Tensor, backward: Callable, keep: bool = True) -> Tensor:
-    """A pooling result with torch's node `name` (edge: the input); backward(g, x) gives the input's gradient.
-    keep: torch's node saves the input (so modifying it in place afterwards is an error at backward); where it
-    keeps only sizes, backward gets None for x."""
-    cls = _BW_NODES.get(name)
-    if cls is None:
-        cls = _BW_NODES[name] = node_class(name, lambda self, g, x, fn: (fn(g, x),))
-    if keep:
-        return record(cls, out, x._dev, (x,), (x, backward), (*saved_versions(x), None))
-    return record(cls, out, x._dev, (x,), (None, backward), (None, None))
-
-
-def _scatter(xp: Any, g: Any, idx: Any, shape: tuple, unique: bool) -> Any:
-    """g's values added into zeros of `shape` (N?, C, H, W) at the flat per-plane positions idx (max pooling's
-    backward). unique: no position is picked twice (non-overlapping windows), so a plain write does."""
-    planes = int(np.prod(shape[:-2]))
-    hw = shape[-2] * shape[-1]
-    out = xp.zeros(planes * hw, dtype=g.dtype)
-    flat = (xp.arange(planes, dtype=np.int64).reshape(planes, 1) * hw + idx.reshape(planes, -1)).reshape(-1)
-    if unique:
-        out[flat] = g.reshape(-1)
-    else:
-        from engine.ops.util import add_at
-
-        add_at(xp, out, flat, g.reshape(-1))
-    return out.reshape(shape)
-
-
-def _gather(gg: Tensor, idx: Any, out_shape: tuple) -> Tensor:
-    """The adjoint of _scatter, in engine ops (so that it can be differentiated again): gg at the indices."""
-    shape = gg._data.shape
-    planes = int(np.prod(shape[:-2]))
-    it = wrap(idx.reshape(planes, -1), gg._dev)
-    return gg.reshape(planes, shape[-2] * shape[-1]).gather(1, it).reshape(out_shape)
-
-
-def _with_indices(name: str, x: Tensor, out: Any, idx: Any, unique: bool) -> tuple:
-    """(values, indices) of a max pooling: values carry `name`; its backward scatters by the indices, and that
-    scatter's own gradient gathers (torch's <name>Backward0 under create_graph)."""
-    xshape = x._data.shape
-    oshape = out.shape
-
-    def backward(g: Tensor, x: Tensor) -> Tensor:
-        gx = _scatter(g._dev.xp, g._data, idx, xshape, unique)
-        return _grad_node(name[:-1] + "Backward0", gx, g, x, lambda gg: _gather(gg, idx, oshape))
-
-    return _pool_node(name, out, x, backward), wrap(idx, x._dev)
-
-
-# ---- max pooling ---------------------------------------------------------------------------------------
-
-
-def _max_pool_arr(xp: Any, x: Any, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, dh: int, dw: int,
-                  oh: int, ow: int) -> tuple:  # fmt: skip
-    """torch's cpu max pooling: each window's first maximum in window order (a nan wins, the last nan), the
-    padding never picked; the index is the flat position in the input plane (from the window's first valid
-    element when every value is the lowest). One vectorised step per kernel offset."""
-    n, c, h, w = x.shape
-    low = _low(x.dtype)
-    bottom = max(0, (oh - 1) * sh + (kh - 1) * dh + 1 - h - ph)
-    right = max(0, (ow - 1) * sw + (kw - 1) * dw + 1 - w - pw)
-    xpd = _pad4d(xp, x, ph, bottom, pw, right, low)
-    rows = xp.arange(oh, dtype=np.int64) * sh - ph
-    cols = xp.arange(ow, dtype=np.int64) * sw - pw
-    r0 = xp.where(rows < 0, rows + (-rows + dh - 1) // dh * dh, rows)
-    c0 = xp.where(cols < 0, cols + (-cols + dw - 1) // dw * dw, cols)
-    best = xp.full((n, c, oh, ow), low, dtype=x.dtype)
-    idx = xp.broadcast_to(r0.reshape(oh, 1) * w + c0.reshape(1, ow), (n, c, oh, ow))
-    he, we = (oh - 1) * sh + 1, (ow - 1) * sw + 1
-    isfloat = x.dtype.kind == "f"
-    for i in range(kh):
-        for j in range(kw):
-            v = xpd[:, :, i * dh : i * dh + he : sh, j * dw : j * dw + we : sw]
-            upd = v > best
-            if isfloat:
-                upd |= xp.isnan(v)
-            best = xp.where(upd, v, best)
-            idx = xp.where(upd, (rows + i * dh).reshape(oh, 1) * w + (cols + j * dw).reshape(1, ow), idx)
-    return best, xp.ascontiguousarray(idx)
-
-
-def _max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                             ceil_mode: bool) -> tuple:  # noqa: A002  # fmt: skip
-    kh, kw, sh, sw, ph, pw, dh, dw = _pool_params("max_pool2d", kernel_size, stride, padding, dilation)
-    if input.dim() not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    h, w = input._data.shape[-2:]
-    oh = _pool_out(h, kh, ph, sh, dh, ceil_mode)
-    ow = _pool_out(w, kw, pw, sw, dw, ceil_mode)
-    _pool2d_shape_check(input, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    _not_for("max_pool2d", input, "fiu")
-    d = input._data
-    out, idx = _max_pool_arr(input._dev.xp, _planes(d), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    if d.ndim == 3:
-        out, idx = out[0], idx[0]
-    unique = sh >= (kh - 1) * dh + 1 and sw >= (kw - 1) * dw + 1
-    return _with_indices("MaxPool2DWithIndicesBackward0", input, out, idx, unique)
-
-
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Any:  # noqa: A002  # fmt: skip
-    _functional.tensor_arg("max_pool2d", input)
-    out, idx = _max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return (out, idx) if return_indices else out
-
-
-def _check_max_pool1d(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                      ceil_mode: bool) -> None:  # noqa: A002  # fmt: skip
-    """at::max_pool1d's own checks (F.max_pool1d without indices)."""
-    shape = input._data.shape
-    nd = len(shape)
-    if not ((nd == 2 and shape[0] != 0 and shape[1] != 0) or (nd == 3 and shape[1] != 0 and shape[2] != 0)):
-        raise RuntimeError(
-            "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:"
-            + _shape_text(shape)
-        )
-    k = _ints(kernel_size, "", (0, 1, 2, 3, 4))
-    st = _ints(stride, "", (0, 1, 2, 3, 4))
-    pd = _ints(padding, "", (0, 1, 2, 3, 4))
-    dl = _ints(dilation, "", (0, 1, 2, 3, 4))
-    if len(k) != 1:
-        raise RuntimeError(
-            f"max_pool1d() kernel_size must be an int, list of ints or tuple of ints of size 1 but got size {len(k)}"
-        )
-    if len(st) > 1:
-        raise RuntimeError(
-            f"max_pool1d() stride must be None, an int, list of ints, or tuple of ints of size 1 but got size {len(st)}"
-        )
-    if len(pd) != 1:
-        raise RuntimeError(
-            f"max_pool1d() padding must be an int, list of ints, or tuple of ints of size 1 but got size {len(pd)}"
-        )
-    if len(dl) != 1:
-        raise RuntimeError(
-            f"max_pool1d() dilation must be an int, list of ints or tuple of ints of size 1 but got size {len(dl)}"
-        )
-    s = st[0] if st else k[0]
-    if k[0] <= 0:
-        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k[0]}")
-    if s <= 0:
-        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
-    if pd[0] < 0:
-        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {pd[0]}")
-    if pd[0] > k[0] // 2:
-        raise RuntimeError(
-            f"max_pool1d() padding should be at most half of kernel size, but got padding={pd[0]} and "
-            f"kernel_size={k[0]}"
-        )
-    if dl[0] <= 0:
-        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {dl[0]}")
-    ow = _pool_out(shape[-1], k[0], pd[0], s, dl[0], ceil_mode)
-    if ow <= 0:
-        raise RuntimeError(f"max_pool1d() Invalid computed output size: {ow}")
-
-
-def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Any:  # noqa: A002  # fmt: skip
-    _functional.tensor_arg("max_pool1d", input)
-    if not return_indices:
-        _check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
-    # at::max_pool1d_with_indices: max_pool2d over a height of 1 (UnsqueezeBackward0 below, SqueezeBackward1 on top)
-    _check_dim_range("max_pool1d", input, 2, 4)
-    k = _check1d("max_pool1d", "kernel_size", kernel_size)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else stride
-    s = _check1d("max_pool1d", "stride", s)
-    p = _check1d("max_pool1d", "padding", padding)
-    d = _check1d("max_pool1d", "dilation", dilation)
-    out, idx = _max_pool2d_with_indices(input.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode)
-    out = out.squeeze(-2)
-    return (out, idx.squeeze(-2)) if return_indices else out
-
-
-# ---- average pooling -----------------------------------------------------------------------------------
-
-
-def _avg_divisor(xp: Any, size: int, k: int, s: int, p: int, out: int) -> tuple:
-    """Per output position along one dim: the window's length within the padded input, and within the input."""
-    start = xp.arange(out, dtype=np.int64) * s - p
-    end = xp.minimum(start + k, size + p)
-    return end - start, xp.minimum(end, size) - xp.maximum(start, 0)
-
-
-def _avg_geometry(xp: Any, shape: tuple, prm: tuple) -> tuple:
-    """(1 / divisor per output position, bottom and right padding for ceil mode), torch's avg_pool2d divisor:
-    divisor_override, else the window's size within the padded input (count_include_pad), else its count of
-    input elements; a window entirely in padding gives 0."""
-    kh, kw, sh, sw, ph, pw, oh, ow, ceil, cip, div = prm
-    h, w = shape[-2:]
-    pool_h, valid_h = _avg_divisor(xp, h, kh, sh, ph, oh)
-    pool_w, valid_w = _avg_divisor(xp, w, kw, sw, pw, ow)
-    if div is not None:
-        d = xp.full((oh, ow), div, dtype=np.int64)
-    elif cip:
-        d = pool_h.reshape(oh, 1) * pool_w.reshape(1, ow)
-    else:
-        d = valid_h.reshape(oh, 1) * valid_w.reshape(1, ow)
-    empty = (valid_h.reshape(oh, 1) <= 0) | (valid_w.reshape(1, ow) <= 0)
-    d = xp.where(empty | (d == 0), 1, d)
-    bottom = max(0, (oh - 1) * sh + kh - h - ph)
-    right = max(0, (ow - 1) * sw + kw - w - pw)
-    return d, empty, bottom, right
-
-
-def _avg_pool_arr(xp: Any, x: Any, prm: tuple) -> Any:
-    kh, kw, sh, sw, ph, pw, oh, ow = prm[:8]
-    d, empty, bottom, right = _avg_geometry(xp, x.shape, prm)
-    isfloat = x.dtype.kind == "f"
-    ct = _compute_dtype(x) if isfloat else np.int64
-    xpd = _pad4d(xp, x, ph, bottom, pw, right, 0)
-    he, we = (oh - 1) * sh + 1, (ow - 1) * sw + 1
-    acc = xp.zeros((x.shape[0], x.shape[1], oh, ow), dtype=ct)
-    for i in range(kh):  # (in window order, as torch's kernel adds)
-        for j in range(kw):
-            acc += xpd[:, :, i : i + he : sh, j : j + we : sw]
-    if isfloat:
-        out = acc / d.astype(ct)
-    else:  # C++'s integer division, toward zero
-        out = xp.abs(acc) // d * xp.sign(acc)
-    if prm[10] is not None or not prm[9]:
-        out = xp.where(empty, 0, out)
-    return out.astype(x.dtype) if out.dtype != x.dtype else out
-
-
-def _avg_pool_bw_arr(xp: Any, g: Any, shape: tuple, prm: tuple) -> Any:
-    """The adjoint of _avg_pool_arr: each output's gradient / divisor added over its window's input elements."""
-    kh, kw, sh, sw, ph, pw, oh, ow = prm[:8]
-    d, empty, bottom, right = _avg_geometry(xp, shape, prm)
-    ct = _compute_dtype(g)
-    gd = g.astype(ct) / d.astype(ct)
-    if prm[10] is not None or not prm[9]:
-        gd = xp.where(empty, 0, gd)
-    n, c, h, w = shape
-    img = xp.zeros((n, c, h + ph + bottom, w + pw + right), dtype=ct)
-    he, we = (oh - 1) * sh + 1, (ow - 1) * sw + 1
-    for i in range(kh):
-        for j in range(kw):
-            img[:, :, i : i + he : sh, j : j + we : sw] += gd
-    out = xp.ascontiguousarray(img[:, :, ph : ph + h, pw : pw + w])
-    return out.astype(g.dtype) if out.dtype != g.dtype else out
-
-
-def _avg_pool2d_prim(x: Tensor, prm: tuple) -> Tensor:
-    """avg_pool2d on checked arguments: AvgPool2DBackward0; its backward's node AvgPool2DBackwardBackward0
-    differentiates to avg_pool2d of the incoming gradient."""
-    d = x._data
-    xp = x._dev.xp
-    out = _avg_pool_arr(xp, _planes(d), prm)
-    if d.ndim == 3:
-        out = out[0]
-
-    def backward(g: Tensor, x: Tensor) -> Tensor:
-        gx = _avg_pool_bw_arr(g._dev.xp, _planes(g._data), _planes(x._data).shape, prm)
-        if x._data.ndim == 3:
-            gx = gx[0]
-        return _grad_node("AvgPool2DBackwardBackward0", gx, g, x, lambda gg: _avg_pool2d_prim(gg, prm))
-
-    return _pool_node("AvgPool2DBackward0", out, x, backward)
-
-
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:  # noqa: A002  # fmt: skip
-    kh, kw, sh, sw, ph, pw, _, _ = _pool_params("avg_pool2d", kernel_size, stride, padding)
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
-    from engine.ops.util import norm_dim
-
-    norm_dim(-3, input.dim())  # (torch reads input.size(-3): a 2-d input is its "Dimension out of range")
-    h, w = input._data.shape[-2:]
-    oh = _pool_out(h, kh, ph, sh, 1, ceil_mode)
-    ow = _pool_out(w, kw, pw, sw, 1, ceil_mode)
-    _pool2d_shape_check(input, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
-    _not_for("avg_pool2d", input, "fiu")
-    if input._data.dtype.kind in "iu" and input._data.dtype != np.int64:  # torch's kernel takes int64 only
-        raise NotImplementedError(f"\"avg_pool2d\" not implemented for '{input.dtype.scalar_name()}'")
-    prm = (kh, kw, sh, sw, ph, pw, oh, ow, ceil_mode, bool(count_include_pad), divisor_override)
-    return _avg_pool2d_prim(input, prm)
-
-
-def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> Tensor:  # noqa: A002  # fmt: skip
-    if stride is None or (not isinstance(stride, int) and len(stride) == 0):
-        stride = kernel_size
-    _check_dim_range("avg_pool1d", input, 2, 4)
-    k = _check1d("avg_pool1d", "kernel_size", kernel_size)
-    s = _check1d("avg_pool1d", "stride", stride)
-    p = _check1d("avg_pool1d", "padding", padding)
-    return avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad).squeeze(-2)
-
-
-def _lp_pool(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool, nd: int) -> Tensor:  # noqa: A002
-    """torch's Python composite: (sign(avg) * relu(|avg|) * kernel area) ** (1 / p) of avg_pool(x ** p)."""
-    from engine.ops import elementwise as E
-
-    if nd == 1:
-        area = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
-        out = avg_pool1d(input.pow(norm_type), kernel_size, stride if stride is not None else kernel_size, 0,
-                         ceil_mode)  # fmt: skip
-    else:
-        ks = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
-        area = ks[0] * ks[1]
-        out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return (E.sign(out) * E.relu(E.abs(out))).mul(area).pow(1.0 / norm_type)
-
-
-def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
-              ceil_mode: bool = False) -> Tensor:  # noqa: A002  # fmt: skip
-    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
-
-
-def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
-              ceil_mode: bool = False) -> Tensor:  # noqa: A002  # fmt: skip
-    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
-
-
-# ---- adaptive pooling ----------------------------------------------------------------------------------
-
-
-def _adaptive_bounds(size: int, out: int) -> tuple:
-    """torch's adaptive windows along one dim: [floor(o * size / out), ceil((o + 1) * size / out))."""
-    o = np.arange(out, dtype=np.int64)
-    return (o * size) // out, ((o + 1) * size + out - 1) // out
-
-
-def _adaptive_matrix(xp: Any, size: int, out: int, dtype: Any) -> Any:
-    """The (out, size) matrix of adaptive average pooling along one dim: 1 / window length over each window."""
-    start, end = _adaptive_bounds(size, out)
-    i = np.arange(size)
-    m = (i[None, :] >= start[:, None]) & (i[None, :] < end[:, None])
-    return xp.asarray((m / np.maximum(end - start, 1)[:, None]).astype(dtype))
-
-
-def _adaptive_avg_arr(xp: Any, x: Any, oh: int, ow: int) -> Any:
-    """torch's cpu adaptive average pool: each window summed element by element in row-major order from 0, then
-    divided by its height and then by its width (so the average of whole numbers prints as torch's). All
-    windows at once: one step per offset inside the largest window, windows already done left as they are."""
-
-    def fn(a: Any) -> Any:
-        h, w = a.shape[-2], a.shape[-1]
-        sh, eh = _adaptive_bounds(h, oh)
-        sw, ew = _adaptive_bounds(w, ow)
-        kh, kw = eh - sh, ew - sw
-        acc = xp.zeros((*a.shape[:-2], oh, ow), dtype=a.dtype)
-        for r in range(int(kh.max())):
-            rows = np.minimum(sh + r, h - 1)
-            band = a[..., rows, :]  # (..., oh, w)
-            for c in range(int(kw.max())):
-                cols = np.minimum(sw + c, w - 1)
-                term = band[..., :, cols]  # (..., oh, ow)
-                live = xp.asarray((r < kh)[:, None] & (c < kw)[None, :])
-                acc = xp.where(live, acc + term, acc)
-        return acc / xp.asarray(kh.astype(a.dtype))[:, None] / xp.asarray(kw.astype(a.dtype))[None, :]
-
-    return _run(xp, fn, x.dtype, x)
-
-
-def _adaptive_avg_bw_arr(xp: Any, g: Any, shape: tuple) -> Any:
-    def fn(a: Any) -> Any:
-        ah = _adaptive_matrix(xp, shape[-2], a.shape[-2], a.dtype)
-        aw = _adaptive_matrix(xp, shape[-1], a.shape[-1], a.dtype)
-        return xp.matmul(ah.T, xp.matmul(a, aw))
-
-    return _run(xp, fn, g.dtype, g)
-
-
-def _adaptive_avg_prim(x: Tensor, oh: int, ow: int) -> Tensor:
-    out = _adaptive_avg_arr(x._dev.xp, x._data, oh, ow)
-
-    def backward(g: Tensor, x: Tensor) -> Tensor:
-        gx = _adaptive_avg_bw_arr(g._dev.xp, g._data, x._data.shape)
-        return _grad_node("AdaptiveAvgPool2DBackwardBackward0", gx, g, x, lambda gg: _adaptive_avg_prim(gg, oh, ow))
-
-    return _pool_node("AdaptiveAvgPool2DBackward0", out, x, backward)
-
-
-def _output_size(output_size: Any, shape: tuple) -> Any:
-    """torch's _list_with_default: None in output_size takes the input's size."""
-    if isinstance(output_size, (int, np.integer)):
-        return int(output_size)
-    out = list(output_size)
-    if len(shape) <= len(out):
-        raise ValueError(f"Input dimension should be at least {len(out) + 1}")
-    return [d if v is None else int(v) for v, d in zip(out, shape[len(shape) - len(out) :])]
-
-
-def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
-    size = _output_size(output_size, input._data.shape)
-    size = [size, size] if isinstance(size, int) else size
-    if len(size) != 2:
-        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
-    oh, ow = size
-    if oh < 0 or ow < 0:
-        raise RuntimeError(
-            "adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received "
-            f"{{{oh}, {ow}}}"
-        )
-    if oh == 1 and ow == 1:  # torch: a mean over the last two dims (MeanBackward1)
-        return input.mean((-1, -2), keepdim=True)
-    shape = input._data.shape
-    if len(shape) not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {_shape_text(shape)}")
-    for i in (-2, -1):
-        if shape[i] <= 0:
-            raise RuntimeError(
-                "adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch dimensions, but input "
-                f"has sizes {_shape_text(shape)} with dimension {i + len(shape)} being empty"
-            )
-    _not_for("adaptive_avg_pool2d", input, "f")
-    return _adaptive_avg_prim(input, oh, ow)
-
-
-def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
-    _check_dim_range("adaptive_avg_pool1d", input, 2, 4)
-    o = _check1d("adaptive_avg_pool1d", "output_size", output_size)
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)
-
-
-def _adaptive_max_arr(xp: Any, x: Any, oh: int, ow: int) -> tuple:
-    """torch's adaptive max: per window the first maximum (a nan wins, the last nan), one vectorised step per
-    offset into the largest window; positions past a smaller window's end are masked out."""
-    n, c, h, w = x.shape
-    sh_, eh = _adaptive_bounds(h, oh)
-    sw_, ew = _adaptive_bounds(w, ow)
-    best = xp.full((n, c, oh, ow), _low(x.dtype), dtype=x.dtype)
-    idx = xp.asarray(np.broadcast_to(sh_[:, None] * w + sw_[None, :], (n, c, oh, ow)))
-    isfloat = x.dtype.kind == "f"
-    for i in range(int((eh - sh_).max(initial=0))):
-        rows = np.minimum(sh_ + i, h - 1)
-        vr = (sh_ + i) < eh
-        for j in range(int((ew - sw_).max(initial=0))):
-            cols = np.minimum(sw_ + j, w - 1)
-            valid = xp.asarray(vr[:, None] & ((sw_ + j) < ew)[None, :])
-            v = x[:, :, xp.asarray(rows)[:, None], xp.asarray(cols)[None, :]]
-            upd = v > best
-            if isfloat:
-                upd |= xp.isnan(v)
-            upd &= valid
-            best = xp.where(upd, v, best)
-            idx = xp.where(upd, xp.asarray(rows[:, None] * w + cols[None, :]), idx)
-    return best, idx
-
-
-def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
-    size = _output_size(output_size, input._data.shape)
-    shape = input._data.shape
-    nd = len(shape)
-    if nd not in (3, 4):
-        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {_shape_text(shape)}")
-    for i in range(1, nd):
-        if shape[i] <= 0:
-            raise RuntimeError(
-                "adaptive_max_pool2d(): Expected input to have non-zero size for non-batch dimensions, but input "
-                f"has sizes {_shape_text(shape)} with dimension {i} being empty"
-            )
-    size = [size, size] if isinstance(size, int) else size
-    if len(size) != 2:
-        raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must be 2")
-    _not_for("adaptive_max_pool2d", input, "f")
-    oh, ow = size
-    d = input._data
-    out, idx = _adaptive_max_arr(input._dev.xp, _planes(d), oh, ow)
-    if d.ndim == 3:
-        out, idx = out[0], idx[0]
-    r = _with_indices("AdaptiveMaxPool2DBackward0", input, out, idx, False)
-    return r if return_indices else r[0]
-
-
-def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
-    _check_dim_range("adaptive_max_pool1d", input, 2, 4)
-    o = _check1d("adaptive_max_pool1d", "output_size", output_size)
-    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, o), True)
-    out = out.squeeze(-2)
-    return (out, idx.squeeze(-2)) if return_indices else out
 
 
 # ---- padding -------------------------------------------------------------------------------------------
@@ -1246,7 +581,7 @@ def _constant_pad_nd(x: Tensor, pad: list, value: Any) -> Tensor:
     out = xp.full(tuple(new_shape), fill, dtype=d.dtype)
     out[tuple(dst)] = d[tuple(src)]
     neg = [-p for p in pad]
-    return _pool_node("ConstantPadNdBackward0", out, x, lambda g, x: _constant_pad_nd(g, neg, 0), False)
+    return op_node("ConstantPadNdBackward0", out, x, lambda g, x: _constant_pad_nd(g, neg, 0), False)
 
 
 def constant_pad_nd(input: Tensor, pad: Any, value: float = 0) -> Tensor:  # noqa: A002
@@ -1265,30 +600,29 @@ def _pad_index(size: int, lo: int, hi: int, mode: str) -> np.ndarray:
 
 
 def _index_pad(x: Tensor, pad: list, mode: str, name: str) -> Tensor:
-    """reflection_pad{1,2}d / replication_pad{1,2}d on checked arguments: a gather by per-dim index arrays;
-    the backward adds the gradient back at those indices (and differentiates to the same pad of gg)."""
+    """reflection_pad{1,2,3}d / replication_pad{1,2,3}d on checked arguments: a gather by per-dim index arrays
+    (broadcast against each other); the backward adds the gradient back at those indices (and differentiates to
+    the same pad of gg)."""
     xp = x._dev.xp
     shape = x._data.shape
     k = len(pad) // 2
-    idx = [_pad_index(shape[-1], pad[0], pad[1], mode)]
-    if k == 2:
-        idx.insert(0, _pad_index(shape[-2], pad[2], pad[3], mode))
-    if k == 1:
-        out = x._data[..., xp.asarray(idx[0])]
-    else:
-        out = x._data[..., xp.asarray(idx[0])[:, None], xp.asarray(idx[1])[None, :]]
-    flat = idx[0] if k == 1 else (idx[0][:, None] * shape[-1] + idx[1][None, :]).reshape(-1)
+    # (pad lists the last dim first)
+    idx = [_pad_index(shape[-k + i], pad[2 * (k - 1 - i)], pad[2 * (k - 1 - i) + 1], mode) for i in range(k)]
+    lay = [a.reshape([-1 if j == i else 1 for j in range(k)]) for i, a in enumerate(idx)]
+    out = x._data[(Ellipsis, *map(xp.asarray, lay))]
+    step = [math.prod(shape[len(shape) - k + i + 1 :]) for i in range(k)]
+    flat = sum(a * w for a, w in zip(lay, step)).reshape(-1)
 
     def backward(g: Tensor, x: Tensor) -> Tensor:
         from engine.ops.util import add_at
 
         gd = g._data
-        planes = int(np.prod(shape[:-k]))
-        gx = g._dev.xp.zeros((planes, int(np.prod(shape[-k:]))), dtype=gd.dtype)
+        planes = math.prod(shape[:-k])
+        gx = g._dev.xp.zeros((planes, math.prod(shape[-k:])), dtype=gd.dtype)
         add_at(g._dev.xp, gx, (slice(None), g._dev.xp.asarray(flat)), gd.reshape(planes, -1))
-        return _grad_node(name[:-1] + "Backward0", gx.reshape(shape), g, x, lambda gg: _index_pad(gg, pad, mode, name))
+        return grad_node(name[:-1] + "Backward0", gx.reshape(shape), g, x, lambda gg: _index_pad(gg, pad, mode, name))
 
-    return _pool_node(name, xp.ascontiguousarray(out), x, backward)
+    return op_node(name, xp.ascontiguousarray(out), x, backward)
 
 
 def _check_valid_input(x: Tensor, dim: int) -> None:
@@ -1298,50 +632,50 @@ def _check_valid_input(x: Tensor, dim: int) -> None:
     if not ok:
         raise RuntimeError(
             f"Expected {dim + 1}D or {dim + 2}D (batch mode) tensor with possibly 0 batch size and other non-zero "
-            f"dimensions for input, but got: {_shape_text(shape)}"
+            f"dimensions for input, but got: {shape_text(shape)}"
         )
 
 
-def _reflect_pad(x: Tensor, pad: list) -> Tensor:
-    _check_valid_input(x, len(pad) // 2)
+def _too_small(shape: tuple, pad: list, mode: str) -> None:
+    """The kernels' check that some padded dim keeps an element (all of them for 1-d), in their texts."""
+    k = len(pad) // 2
+    ins = list(shape[-k:])
+    outs = [n + pad[2 * (k - 1 - i)] + pad[2 * (k - 1 - i) + 1] for i, n in enumerate(ins)]
+    if max(outs) >= 1:
+        return
+    if k == 1:
+        raise RuntimeError(f"input (W: {ins[0]}) is too small. Calculated output W: {outs[0]}")
+    if k == 2:
+        gap = " " if mode == "replicate" else ""
+        raise RuntimeError(
+            f"input (H: {ins[0]}, W: {ins[1]}{gap}) is too small. Calculated output H: {outs[0]} W: {outs[1]}"
+        )
+    raise RuntimeError(
+        f"input (D: {ins[0]} H: {ins[1]}, W: {ins[2]}) is too small. Calculated output D: {outs[0]} H: {outs[1]} "
+        f"W: {outs[2]}"
+    )
+
+
+def _mode_pad(x: Tensor, pad: list, mode: str) -> Tensor:
+    """reflect and replicate padding over the last 1, 2 or 3 dims: torch's checks in its order, then the
+    gather (ReflectionPad{k}DBackward0 / ReplicationPad{k}DBackward0)."""
+    k = len(pad) // 2
+    _check_valid_input(x, k)
     shape = x._data.shape
     nd = len(shape)
-    w = shape[-1]
-    if not (pad[0] < w and pad[1] < w):
-        raise RuntimeError(
-            f"Argument #4: Padding size should be less than the corresponding input dimension, but got: padding "
-            f"({pad[0]}, {pad[1]}) at dimension {nd - 1} of input {_shape_text(shape)}"
-        )
-    if len(pad) == 2:
-        if w + pad[0] + pad[1] < 1:
-            raise RuntimeError(f"input (W: {w}) is too small. Calculated output W: {w + pad[0] + pad[1]}")
-        return _index_pad(x, pad, "reflect", "ReflectionPad1DBackward0")
-    h = shape[-2]
-    if not (pad[2] < h and pad[3] < h):
-        raise RuntimeError(
-            f"Argument #6: Padding size should be less than the corresponding input dimension, but got: padding "
-            f"({pad[2]}, {pad[3]}) at dimension {nd - 2} of input {_shape_text(shape)}"
-        )
-    oh, ow = h + pad[2] + pad[3], w + pad[0] + pad[1]
-    if oh < 1 and ow < 1:
-        raise RuntimeError(f"input (H: {h}, W: {w}) is too small. Calculated output H: {oh} W: {ow}")
-    return _index_pad(x, pad, "reflect", "ReflectionPad2DBackward0")
-
-
-def _replicate_pad(x: Tensor, pad: list) -> Tensor:
-    _check_valid_input(x, len(pad) // 2)
-    shape = x._data.shape
-    w = shape[-1]
-    ow = w + pad[0] + pad[1]
-    if len(pad) == 2:
-        if ow < 1:
-            raise RuntimeError(f"input (W: {w}) is too small. Calculated output W: {ow}")
-        return _index_pad(x, pad, "replicate", "ReplicationPad1DBackward0")
-    h = shape[-2]
-    oh = h + pad[2] + pad[3]
-    if ow < 1 and oh < 1:
-        raise RuntimeError(f"input (H: {h}, W: {w} ) is too small. Calculated output H: {oh} W: {ow}")
-    return _index_pad(x, pad, "replicate", "ReplicationPad2DBackward0")
+    if mode == "reflect":  # (each padding must be below its dim's size: argument #4 is W's, #6 H's, #8 D's)
+        for i in range(k):
+            n, lo, hi = shape[nd - 1 - i], pad[2 * i], pad[2 * i + 1]
+            if not (lo < n and hi < n):
+                raise RuntimeError(
+                    f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input dimension, but "
+                    f"got: padding ({lo}, {hi}) at dimension {nd - 1 - i} of input {shape_text(shape)}"
+                )
+    _too_small(shape, pad, mode)
+    kernel = ("reflection" if mode == "reflect" else "replication") + f"_pad{k}d"
+    not_for(kernel, x, "fiu")
+    name = ("ReflectionPad" if mode == "reflect" else "ReplicationPad") + f"{k}DBackward0"
+    return _index_pad(x, pad, mode, name)
 
 
 def _circular_pad(x: Tensor, pad: list) -> Tensor:
@@ -1372,7 +706,8 @@ def _circular_pad(x: Tensor, pad: list) -> Tensor:
         lo, hi = pad[2 * i], pad[2 * i + 1]
         dst[dim] = slice(max(lo, 0), out_shape[dim] - max(hi, 0))
         src[dim] = slice(max(-lo, 0), shape[dim] - max(-hi, 0))
-    out[tuple(dst)] = x[tuple(src)]
+    # (through a view and copy_, as torch: CopySlices also where the middle is the whole output)
+    out[tuple(dst)].copy_(x[tuple(src)])
     for i in range(k):
         dim = nd - i - 1
         lo, hi = pad[2 * i], pad[2 * i + 1]
@@ -1411,14 +746,8 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     k = len(p) // 2
-    if k in (1, 2) and nd in (k + 1, k + 2):
-        if mode == "reflect":
-            return _reflect_pad(input, p)
-        if mode == "replicate":
-            return _replicate_pad(input, p)
-        return _circular_pad(input, p)
-    if k == 3 and nd in (4, 5):
-        raise NotImplementedError("the engine's reflect, replicate and circular padding cover 1-d and 2-d")
+    if k in (1, 2, 3) and nd in (k + 1, k + 2):
+        return _circular_pad(input, p) if mode == "circular" else _mode_pad(input, p, mode)
     raise NotImplementedError(f"Padding size {len(p)} is not supported for {nd}D input tensor.\n{_PAD_SIZES}")
 
 
@@ -1434,20 +763,20 @@ def _pair(v: Any, name: str) -> tuple:
 
 def _block_geo(d: tuple, p: tuple, s: tuple) -> _Geo:
     """unfold's / fold's sliding blocks as a convolution geometry (im2col and col2im are shared with conv)."""
-    return _Geo(2, s, p, d, False, (0, 0), 1)
+    return _Geo(s, p, d, False, (0, 0), 1)
 
 
 def _im2col_prim(x: Tensor, k: tuple, d: tuple, p: tuple, s: tuple) -> Tensor:
     xd = x._data
-    x4 = _planes(xd)
+    x4 = xd.reshape(1, *xd.shape) if xd.ndim == 3 else xd
     oh = _out_size(x4.shape[2], k[0], s[0], p[0], d[0])
     ow = _out_size(x4.shape[3], k[1], s[1], p[1], d[1])
-    cols = _im2col(x._dev.xp, x4, k[0], k[1], _block_geo(d, p, s), oh, ow)
+    cols = _im2col(x._dev.xp, x4, k, _block_geo(d, p, s), (oh, ow))
     cols = cols.reshape(x4.shape[0], -1, oh * ow)
     if xd.ndim == 3:
         cols = cols[0]
     size = xd.shape[-2:]
-    return _pool_node("Im2ColBackward0", cols, x, lambda g, x: fold(g, size, k, d, p, s), False)
+    return op_node("Im2ColBackward0", cols, x, lambda g, x: fold(g, size, k, d, p, s), False)
 
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
@@ -1475,7 +804,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     if not ((nd == 3 and shape[0] and valid) or (nd == 4 and valid and shape[3] != 0)):
         raise RuntimeError(
             "Expected 3D or 4D (batch mode) tensor input with possible 0 batch size and non-zero dimensions, but "
-            f"got: {_shape_text(shape)}"
+            f"got: {shape_text(shape)}"
         )
     h, w = shape[-2:]
     oh = (h + 2 * p[0] - (d[0] * (k[0] - 1) + 1)) // s[0] + 1
@@ -1511,7 +840,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     if not ((nd == 2 and shape[0] != 0 and shape[1] != 0) or (nd == 3 and shape[1] != 0 and shape[2] != 0)):
         raise RuntimeError(
             "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for "
-            f"input, but got: {_shape_text(shape)}"
+            f"input, but got: {shape_text(shape)}"
         )
     planes, length = shape[-2], shape[-1]
     if planes % (k[0] * k[1]):
@@ -1543,11 +872,10 @@ def _col2im_prim(x: Tensor, o: tuple, k: tuple, d: tuple, p: tuple, s: tuple) ->
     bh = (o[0] + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
     bw = (o[1] + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
     xp = x._dev.xp
-    img = _run(xp, lambda a: _col2im(xp, a, (n, c, o[0], o[1]), k[0], k[1], _block_geo(d, p, s), bh, bw),
-               xd.dtype, x3)  # fmt: skip
+    img = run_in(xp, lambda a: _col2im(xp, a, (n, c, o[0], o[1]), k, _block_geo(d, p, s), (bh, bw)), xd.dtype, x3)
     if xd.ndim == 2:
         img = img[0]
-    return _pool_node("Col2ImBackward0", img, x, lambda g, x: unfold(g, k, d, p, s), False)
+    return op_node("Col2ImBackward0", img, x, lambda g, x: unfold(g, k, d, p, s), False)
 
 
 # ---- pixel shuffle -------------------------------------------------------------------------------------
@@ -1570,8 +898,8 @@ def _shuffle(x: Tensor, r: int, up: bool) -> Tensor:
         a = a.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3).reshape(*lead, c * r * r, oh, ow)
     out = x._dev.xp.ascontiguousarray(a)
     if up:
-        return _pool_node("PixelShuffleBackward0", out, x, lambda g, x: _shuffle(g, r, False), False)
-    return _pool_node("PixelUnshuffleBackward0", out, x, lambda g, x: _shuffle(g, r, True), False)
+        return op_node("PixelShuffleBackward0", out, x, lambda g, x: _shuffle(g, r, False), False)
+    return op_node("PixelUnshuffleBackward0", out, x, lambda g, x: _shuffle(g, r, True), False)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
@@ -1738,24 +1066,27 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
     ct = np.float64 if d.dtype == np.float64 else np.float32
     k = len(sizes)
     taps = [_axis_taps(d.shape[-k + i], sizes[i], mode, align_corners, scales[i], ct) for i in range(k)]
-    out = _run(xp, lambda a: _interp_arr(xp, a, taps), d.dtype, d) if d.dtype.kind == "f" else _interp_arr(xp, d, taps)
+    if d.dtype.kind == "f":
+        out = run_in(xp, lambda a: _interp_arr(xp, a, taps), d.dtype, d)
+    else:
+        out = _interp_arr(xp, d, taps)
     name = _UPSAMPLE_NAMES[mode, k]
     shape = d.shape
 
     def backward(g: Tensor, x: Tensor) -> Tensor:
-        gx = _run(g._dev.xp, lambda a: _interp_bw_arr(g._dev.xp, a, shape, taps), g._data.dtype, g._data)
-        return _grad_node(
+        gx = run_in(g._dev.xp, lambda a: _interp_bw_arr(g._dev.xp, a, shape, taps), g._data.dtype, g._data)
+        return grad_node(
             name[:-1] + "Backward0", gx, g, None, lambda gg: _upsample(gg, sizes, scales, mode, align_corners)
         )
 
-    return _pool_node(name, xp.ascontiguousarray(out), x, backward, False)
+    return op_node(name, xp.ascontiguousarray(out), x, backward, False)
 
 
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:  # noqa: A002  # fmt: skip
-    """torch.nn.functional.interpolate for modes nearest and area (3-d and 4-d input), linear (3-d) and bilinear
-    (4-d)."""
+    """torch.nn.functional.interpolate for modes nearest, nearest-exact (3-d and 4-d input), area (3-d to 5-d),
+    linear (3-d), bilinear and bicubic (4-d)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError(
@@ -1815,11 +1146,12 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if mode == "lanczos" and input.dim() == 4 and not antialias:
         raise ValueError("Lanczos mode requires antialias=True")
     covered = (("nearest", 3), ("nearest", 4), ("nearest-exact", 3), ("nearest-exact", 4), ("linear", 3),
-               ("bilinear", 4), ("bicubic", 4), ("area", 3), ("area", 4))  # fmt: skip
+               ("bilinear", 4), ("bicubic", 4), ("area", 3), ("area", 4), ("area", 5))  # fmt: skip
     if key not in covered:
-        if input.dim() == 5 and mode in ("nearest", "trilinear", "area", "nearest-exact"):
+        if input.dim() == 5 and mode in ("nearest", "trilinear", "nearest-exact"):
             raise NotImplementedError(
-                f"the engine's interpolate covers 3-d and 4-d input (1-d and 2-d images); got 5-d ({mode})"
+                f"the engine's interpolate covers 3-d and 4-d input (1-d and 2-d images), and 5-d in mode 'area'; "
+                f"got 5-d ({mode})"
             )
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: nearest | "
@@ -1833,7 +1165,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     else:
         scales_k = [None] * dim
     if mode == "area":  # torch: an adaptive average pool to the output size
-        return adaptive_avg_pool1d(input, out_size) if dim == 1 else adaptive_avg_pool2d(input, out_size)
+        from engine.nn import functional_pool as P
+
+        return (P.adaptive_avg_pool1d, P.adaptive_avg_pool2d, P.adaptive_avg_pool3d)[dim - 1](input, out_size)
     dt = input._data.dtype
     if dt.kind in "iub" and not (dt == np.uint8 and mode in ("nearest", "nearest-exact")):
         if dt == np.uint8 and mode in ("bilinear", "bicubic"):
@@ -1851,9 +1185,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[dt].scalar_name()}'")
     shape = input._data.shape
     if input.numel() == 0 and not int(np.prod(shape[1:])):
-        raise RuntimeError(
-            f"Non-empty {dim + 2}D data tensor expected but got a tensor with sizes {_shape_text(shape)}"
-        )
+        raise RuntimeError(f"Non-empty {dim + 2}D data tensor expected but got a tensor with sizes {shape_text(shape)}")
     if any(n <= 0 for n in spatial) or any(n <= 0 for n in out_size):
         if dim == 1:
             raise RuntimeError(
@@ -1891,128 +1223,13 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
-def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                            dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> tuple:  # noqa: A002  # fmt: skip
-    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                            dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> tuple:  # noqa: A002  # fmt: skip
-    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> tuple:  # noqa: A002
-    return adaptive_max_pool1d(input, output_size, True)
-
-
-def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> tuple:  # noqa: A002
-    return adaptive_max_pool2d(input, output_size, True)
-
-
-def _unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tuple, output_size: Any) -> list:  # noqa: A002
-    """torch's nn.functional._unpool_output_size: the default size, or output_size checked against it."""
-    shape = input._data.shape
-    n = len(kernel)
-    default = [(shape[-n + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(n)]
-    if output_size is None:
-        return default
-    given = output_size
-    if len(output_size) == n + 2:
-        output_size = output_size[2:]
-    if len(output_size) != n:
-        raise ValueError(
-            f"output_size should be a sequence containing {n} or {n + 2} elements, but it has a length of "
-            f"'{len(output_size)}'"
-        )
-    for d in range(n):
-        lo, hi = default[d] - stride[d], default[d] + stride[d]
-        if not lo < output_size[d] < hi:
-            raise ValueError(f'invalid output_size "{given}" (dim {d} must be between {lo} and {hi})')
-    return [int(v) for v in output_size]
-
-
-def _max_unpool2d_prim(input: Tensor, indices: Tensor, oh: int, ow: int) -> Tensor:  # noqa: A002
-    """Each value written at its index in its (oh, ow) plane, zeros elsewhere (MaxUnpool2DBackward0); the
-    gradient is the output's gradient gathered back at the indices."""
-    xp, d, idx = input._dev.xp, input._data, indices._data
-    lead = d.shape[:-2]
-    flat_idx = idx.reshape(*lead, -1)
-    size = oh * ow
-    if flat_idx.size:
-        bad = (flat_idx < 0) | (flat_idx >= size)
-        if bool(bad.any()):  # (torch's serial loop reports the last bad index it met)
-            from engine.backend import host
-
-            flat = host(flat_idx).reshape(-1)
-            last = int(flat[int(np.flatnonzero(host(bad).reshape(-1))[-1])])
-            raise RuntimeError(f"Found an invalid max index: {last} (output volumes are of size {oh}x{ow})")
-    planes = int(np.prod(lead)) if lead else 1
-    out = xp.zeros((planes, size), dtype=d.dtype)
-    rows = xp.arange(planes)[:, None]
-    out[rows, flat_idx.reshape(planes, -1)] = d.reshape(planes, -1)
-    out = out.reshape(*lead, oh, ow)
-
-    def backward(g: Tensor, x: Tensor) -> Tensor:
-        return g.reshape(*lead, size).gather(-1, indices.reshape(*lead, -1)).reshape(d.shape)
-
-    return _pool_node("MaxUnpool2DBackward0", out, input, backward, keep=False)
-
-
-def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 output_size: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    """The inverse of max_pool2d(return_indices=True): each value back at the position it was taken from."""
-    _functional.tensor_arg("max_unpool2d", input)
-    kernel = _pair(kernel_size, "kernel_size")
-    step = _pair(stride, "stride") if stride is not None else kernel
-    pad = _pair(padding, "padding")
-    oh, ow = _unpool_output_size(input, kernel, step, pad, output_size)
-    if indices._data.dtype != np.int64:
-        raise RuntimeError(f"elements in indices should be type int64 but got: {indices.dtype.scalar_name()}")
-    if indices._data.shape != input._data.shape:
-        raise RuntimeError(
-            f"Expected shape of indices to be same as that of the input tensor ({_shape_text(input._data.shape)}) "
-            f"but got indices tensor with shape: {_shape_text(indices._data.shape)}"
-        )
-    return _max_unpool2d_prim(input, indices, oh, ow)
-
-
-def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 output_size: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    """torch's: max_unpool2d over a width of 1 (unsqueezed, then squeezed)."""
-    _functional.tensor_arg("max_unpool1d", input)
-    kernel = _one(kernel_size)
-    step = _one(stride) if stride is not None else kernel
-    pad = _one(padding)
-    (ol,) = _unpool_output_size(input, kernel, step, pad, output_size)
-    return max_unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), (kernel[0], 1), (step[0], 1), (pad[0], 0),
-                        (ol, 1)).squeeze(-1)  # fmt: skip
-
-
-def _one(v: Any) -> tuple:
-    return tuple(v) if isinstance(v, (tuple, list)) else (int(v),)
-
-
 FUNCTIONS: dict[str, Callable] = {
-    "max_unpool1d": max_unpool1d,
-    "max_unpool2d": max_unpool2d,
     "conv1d": conv1d,
     "conv2d": conv2d,
+    "conv3d": conv3d,
     "conv_transpose1d": conv_transpose1d,
     "conv_transpose2d": conv_transpose2d,
-    "max_pool1d": max_pool1d,
-    "max_pool2d": max_pool2d,
-    "avg_pool1d": avg_pool1d,
-    "avg_pool2d": avg_pool2d,
-    "lp_pool1d": lp_pool1d,
-    "lp_pool2d": lp_pool2d,
-    "adaptive_avg_pool1d": adaptive_avg_pool1d,
-    "adaptive_avg_pool2d": adaptive_avg_pool2d,
-    "adaptive_max_pool1d": adaptive_max_pool1d,
-    "adaptive_max_pool2d": adaptive_max_pool2d,
-    "max_pool1d_with_indices": max_pool1d_with_indices,
-    "max_pool2d_with_indices": max_pool2d_with_indices,
-    "adaptive_max_pool1d_with_indices": adaptive_max_pool1d_with_indices,
-    "adaptive_max_pool2d_with_indices": adaptive_max_pool2d_with_indices,
+    "conv_transpose3d": conv_transpose3d,
     "pad": pad,
     "unfold": unfold,
     "fold": fold,
@@ -2030,10 +1247,8 @@ def _install_arg_checks() -> None:
     from engine.nn import arg_checks
 
     g = globals()
-    for name in ("avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "pixel_shuffle", "pad"):
+    for name in ("pixel_shuffle", "pad"):
         g[name] = FUNCTIONS[name] = arg_checks.parser(g[name], name)
-    for name in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
-        g[name] = FUNCTIONS[name] = arg_checks.attribute(g[name], "size")
 
 
 _install_arg_checks()

@@ -1,4 +1,4 @@
-"""Lazy modules: LazyLinear, LazyConv1d/2d and LazyBatchNorm1d/2d, which learn their input size from the first
+"""Lazy modules: LazyLinear, LazyConv1d/2d/3d and LazyBatchNorm1d/2d/3d, which learn their input size from the first
 batch (as d2l.ai's models are written). As in torch, the parameters start as UninitializedParameters, a forward
 pre-hook materializes them on the first call (drawing their seeded initial values then), and the module becomes
 the ordinary class (`type(m)` is Linear afterwards, and it prints as one)."""
@@ -11,9 +11,9 @@ from typing import Any
 from engine.creation import empty, tensor
 from engine.dtypes import int64
 from engine.grad_mode import no_grad
-from engine.nn.conv_layers import Conv1d, Conv2d
+from engine.nn.conv_layers import Conv1d, Conv2d, Conv3d
 from engine.nn.layers import Linear
-from engine.nn.norm_layers import BatchNorm1d, BatchNorm2d
+from engine.nn.norm_layers import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from engine.nn.parameter import Parameter
 from engine.tensor import Tensor
 
@@ -175,6 +175,7 @@ def _lazy_conv(base: type, name: str) -> type:
 
 LazyConv1d = _lazy_conv(Conv1d, "LazyConv1d")
 LazyConv2d = _lazy_conv(Conv2d, "LazyConv2d")
+LazyConv3d = _lazy_conv(Conv3d, "LazyConv3d")
 
 
 class _LazyNormMixin(LazyModuleMixin):
@@ -219,3 +220,10 @@ class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
 
     _torch_name = "torch.nn.modules.batchnorm.{name}"
     cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
+    """A BatchNorm3d whose num_features comes from its first input."""
+
+    _torch_name = "torch.nn.modules.batchnorm.{name}"
+    cls_to_become = BatchNorm3d

@@ -13,8 +13,13 @@ What the cpu kernels do, and so what this does:
   steps without recording them and gives the three outputs one such node, whose backward runs the LSTM's
   backward through time in one pass (the gate derivatives and the weight gradients as a few large matmuls).
 
+- A PackedSequence (engine/nn/utils/rnn.py) runs through ATen's PackedLayer, for every mode and dtype: one
+  input projection of all the data, then per step the cell over the sequences still running (batch_sizes[t] of
+  them), each sequence's final state set aside as it ends (the reverse direction runs the steps backwards,
+  sequences joining as they start), so h_n holds each sequence's state at its own length.
+
 Only the cpu path exists here (the oracle's): on a cuda tensor the engine still computes what torch's cpu
-kernels compute, with the array library of the tensors' device. nn.utils.rnn (PackedSequence) is not covered.
+kernels compute, with the array library of the tensors' device.
 """
 
 from __future__ import annotations
@@ -254,34 +259,85 @@ def _gru_cell(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> 
     return (h - n) * z + n
 
 
+def _step(mode: str, s: Tensor, hidden: Any, params: tuple) -> Any:
+    """One step of a cell whose input projection `s` (linear(x, w_ih, b_ih)) is already computed, as ATen's
+    cpu cells take it: the new hidden state ((h, c) for an LSTM)."""
+    _, w_hh, _, b_hh, w_hr = params
+    if mode == "LSTM":
+        h, c = hidden
+        return _lstm_cell(F.linear(h, w_hh, b_hh) + s, c, w_hr)
+    if mode == "GRU":
+        return _gru_cell(s, hidden, w_hh, b_hh)
+    y = F.linear(hidden, w_hh, b_hh) + s
+    return y.relu() if mode == "RNN_RELU" else y.tanh()
+
+
 def _native_layer(mode: str, x: Tensor, hidden: Any, params: tuple, reverse: bool) -> tuple:
     """ATen's FullLayer on the cpu: the input projection for every step in one linear, then the steps."""
-    w_ih, w_hh, b_ih, b_hh, w_hr = params
+    w_ih, _, b_ih, _, _ = params
     if x.shape[0] == 0:
         raise RuntimeError(_SEQ_LEN_MSG)
     steps = F.linear(x, w_ih, b_ih).unbind(0)
     if reverse:
         steps = steps[::-1]
     outs = []
-    if mode == "LSTM":
-        h, c = hidden
-        for s in steps:
-            h, c = _lstm_cell(F.linear(h, w_hh, b_hh) + s, c, w_hr)
-            outs.append(h)
-        hidden = (h, c)
-    elif mode == "GRU":
-        for s in steps:
-            hidden = _gru_cell(s, hidden, w_hh, b_hh)
-            outs.append(hidden)
-    else:
-        relu = mode == "RNN_RELU"
-        for s in steps:
-            y = F.linear(hidden, w_hh, b_hh) + s
-            hidden = y.relu() if relu else y.tanh()
-            outs.append(hidden)
+    for s in steps:
+        hidden = _step(mode, s, hidden, params)
+        outs.append(hidden[0] if mode == "LSTM" else hidden)
     if reverse:
         outs.reverse()
     return stack(outs, 0), hidden
+
+
+# ---- packed sequences: ATen's PackedLayer and ReversedPackedLayer ------------------------------------------
+def _hidden_slice(hidden: Any, start: int, end: int) -> Any:
+    """Rows start..end of a hidden state (of h and of c for an LSTM): the sequences still running."""
+    if isinstance(hidden, tuple):
+        return tuple(h.narrow(0, start, end - start) for h in hidden)
+    return hidden.narrow(0, start, end - start)
+
+
+def _hidden_concat(hiddens: list) -> Any:
+    if isinstance(hiddens[0], tuple):
+        return tuple(cat([h[k] for h in hiddens], 0) for k in range(len(hiddens[0])))
+    return cat(hiddens, 0)
+
+
+def _packed_layer(mode: str, data: Tensor, sizes: list, hidden: Any, params: tuple, reverse: bool) -> tuple:
+    """One layer and direction over a packed batch: step t runs the first sizes[t] sequences (the longest
+    first). Forward, a sequence's final state is set aside as the batch shrinks past it; in reverse the steps
+    run last to first and the batch grows, each sequence joining with its initial state. (output data, final
+    hidden state, in the batch's order)."""
+    w_ih, _, b_ih, _, _ = params
+    steps = F.linear(data, w_ih, b_ih)
+    outs = []
+    if not reverse:
+        offset, last, finals = 0, sizes[0], []
+        for n in sizes:
+            step_in = steps.narrow(0, offset, n)
+            offset += n
+            if n < last:
+                finals.append(_hidden_slice(hidden, n, last))
+                hidden = _hidden_slice(hidden, 0, n)
+            last = n
+            hidden = _step(mode, step_in, hidden, params)
+            outs.append(hidden[0] if mode == "LSTM" else hidden)
+        finals.append(hidden)
+        finals.reverse()
+        return cat(outs, 0), _hidden_concat(finals)
+    initial = hidden
+    offset, last = data.size(0), sizes[-1]
+    hidden = _hidden_slice(initial, 0, last)
+    for n in reversed(sizes):
+        if n > last:
+            hidden = _hidden_concat([hidden, _hidden_slice(initial, last, n)])
+        step_in = steps.narrow(0, offset - n, n)
+        offset -= n
+        last = n
+        hidden = _step(mode, step_in, hidden, params)
+        outs.append(hidden[0] if mode == "LSTM" else hidden)
+    outs.reverse()
+    return cat(outs, 0), hidden
 
 
 # ---- the modules -------------------------------------------------------------------------------------------
@@ -405,7 +461,10 @@ class RNNBase(Module):
             )
 
     def get_expected_hidden_size(self, input: Tensor, batch_sizes: Any) -> tuple[int, int, int]:  # noqa: A002
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
         num_directions = 2 if self.bidirectional else 1
         size = self.proj_size if self.proj_size > 0 else self.hidden_size
         return (self.num_layers * num_directions, mini_batch, size)
@@ -487,6 +546,31 @@ class RNNBase(Module):
             return x, stack(final, 0), None
         return x, stack([h for h, _ in final], 0), stack([c for _, c in final], 0)
 
+    def _run_packed(self, data: Tensor, batch_sizes: Tensor, hx: Tensor, cx: Tensor | None) -> tuple:
+        """(output data, h_n, c_n) over a packed batch: ATen's PackedLayer stack on the cpu (no oneDNN layer:
+        torch's packed LSTM runs its native cells too), dropout on the data between layers."""
+        from engine.backend import host
+
+        sizes = [int(n) for n in host(batch_sizes._data).reshape(-1)]
+        dirs = 2 if self.bidirectional else 1
+        hiddens = hx.unbind(0) if cx is None else list(zip(hx.unbind(0), cx.unbind(0)))
+        final = []
+        x = data
+        train = self.training and self.dropout != 0
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(dirs):
+                index = layer * dirs + direction
+                out, h = _packed_layer(self.mode, x, sizes, hiddens[index], self._layer_params(index), direction == 1)
+                final.append(h)
+                outs.append(out)
+            x = outs[0] if dirs == 1 else cat(outs, -1)
+            if train and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        if cx is None:
+            return x, stack(final, 0), None
+        return x, stack([h for h, _ in final], 0), stack([c for _, c in final], 0)
+
 
 _PROJ_WARNED: list = []
 
@@ -541,8 +625,23 @@ class GRU(RNNBase):
         return _one_hidden_forward(self, "GRU", input, hx, "")
 
 
-def _one_hidden_forward(self: RNNBase, name: str, input: Tensor, hx: Tensor | None, what: str) -> tuple:  # noqa: A002
-    """RNN.forward and GRU.forward (torch's code, minus PackedSequence)."""
+def _one_hidden_forward(self: RNNBase, name: str, input: Any, hx: Tensor | None, what: str) -> tuple:  # noqa: A002
+    """RNN.forward and GRU.forward (torch's code): a padded batch, or a PackedSequence (then a packed output,
+    the hidden state in the sequences' original order)."""
+    from engine.nn.utils.rnn import PackedSequence
+
+    dirs = 2 if self.bidirectional else 1
+    if isinstance(input, PackedSequence):
+        data, batch_sizes, sorted_indices, unsorted_indices = input
+        if hx is None:
+            hx = _zeros_hidden(data, self.num_layers * dirs, int(batch_sizes[0]), self.hidden_size)
+        else:
+            hx = self.permute_hidden(hx, sorted_indices)
+        self.check_forward_args(data, hx, batch_sizes)
+        output, hidden, _ = self._run_packed(data, batch_sizes, hx, None)
+        return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), self.permute_hidden(
+            hidden, unsorted_indices
+        )
     if input.dim() not in (2, 3):
         raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{what} instead")
     is_batched = input.dim() == 3
@@ -557,7 +656,7 @@ def _one_hidden_forward(self: RNNBase, name: str, input: Tensor, hx: Tensor | No
         raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor")
     if hx is None:
         batch = input.size(0) if self.batch_first else input.size(1)
-        hx = _zeros_hidden(input, self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+        hx = _zeros_hidden(input, self.num_layers * dirs, batch, self.hidden_size)
     self.check_forward_args(input, hx, None)
     output, hidden, _ = self._run(input, hx, None)
     if self.batch_first:
@@ -575,7 +674,10 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def get_expected_cell_size(self, input: Tensor, batch_sizes: Any) -> tuple[int, int, int]:  # noqa: A002
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
         return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, self.hidden_size)
 
     def check_forward_args(self, input: Tensor, hidden: Any, batch_sizes: Any) -> None:  # noqa: A002
@@ -590,7 +692,23 @@ class LSTM(RNNBase):
             return hx
         return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
 
-    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple:  # noqa: A002
+    def forward(self, input: Any, hx: tuple | None = None) -> tuple:  # noqa: A002
+        from engine.nn.utils.rnn import PackedSequence
+
+        if isinstance(input, PackedSequence):  # (torch checks nothing here: its ops' own errors show)
+            data, batch_sizes, sorted_indices, unsorted_indices = input
+            if hx is None:
+                layers, batch = self.num_layers * (2 if self.bidirectional else 1), int(batch_sizes[0])
+                hx = (_zeros_hidden(data, layers, batch, self.proj_size if self.proj_size > 0 else self.hidden_size),
+                      _zeros_hidden(data, layers, batch, self.hidden_size))  # fmt: skip
+            else:
+                hx = self.permute_hidden(hx, sorted_indices)
+            if len(hx) != 2:
+                raise RuntimeError("lstm expects two hidden states")
+            hx[0].size(2)  # (ATen reads the states' last size first: a 2-d one is its IndexError)
+            output, h_n, c_n = self._run_packed(data, batch_sizes, hx[0], hx[1])
+            packed = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+            return packed, self.permute_hidden((h_n, c_n), unsorted_indices)
         if input.dim() not in (2, 3):
             raise ValueError(f"LSTM: Expected input to be 2D or 3D, got {input.dim()}D instead")
         is_batched = input.dim() == 3

@@ -4,8 +4,8 @@ convert_parameters.py): the total norm is the norm of the per-tensor norms, stac
 by device and dtype), and gradients are scaled by min(max_norm / (total + 1e-6), 1) as a tensor, so the
 returned norm and the clipped gradients carry torch's roundings. foreach is accepted (torch allows it on the
 cpu and cuda alike); the per-tensor loop computes what torch's foreach kernels compute. Of torch.nn.utils'
-submodules, rnn has pad_sequence (engine/nn/utils/rnn.py); parametrize, prune and the weight
-reparametrisations are not covered."""
+submodules, rnn is covered (padded and packed sequences, engine/nn/utils/rnn.py); parametrize, prune and the
+weight reparametrisations are not."""
 
 from __future__ import annotations
 
@@ -189,7 +189,8 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'torch.nn.utils' has no attribute '{name}'")
     e = AttributeError(
         f"torch.nn.utils.{name} is not in tcli's engine; its torch.nn.utils has clip_grad_norm_, clip_grad_value_, "
-        "get_total_norm, clip_grads_with_norm_, parameters_to_vector, vector_to_parameters and rnn.pad_sequence"
+        "get_total_norm, clip_grads_with_norm_, parameters_to_vector, vector_to_parameters and rnn (padded and "
+        "packed sequences)"
     )
     e.not_covered = True  # type: ignore[attr-defined]  (engine.not_covered's mark, for hosts that rephrase)
     raise e
