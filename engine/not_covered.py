@@ -15,14 +15,14 @@ _HINTS = {
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
 TORCH_SUBMODULES = frozenset({"utils", "fft", "distributions", "sparse", "jit", "onnx", "amp",
-                              "backends", "hub", "quantization", "profiler", "func", "export", "compiler"})  # fmt: skip
+                              "backends", "hub", "quantization", "profiler", "export", "compiler"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"conv3d", "max_pool3d", "avg_pool3d", "stft", "istft", "lu", "lu_solve", "lu_unpack",
                         "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp", "pca_lowrank",
                         "svd_lowrank", "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
-                        "view_as_complex", "view_as_real", "complex", "polar", "vmap", "compile",
+                        "view_as_complex", "view_as_real", "complex", "polar", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogram", "histogramdd", "bartlett_window",
                         "hann_window", "hamming_window", "blackman_window", "kaiser_window", "pdist", "bilinear",
                         "rrelu", "channel_shuffle"}),
@@ -38,6 +38,8 @@ _IN_TORCH = {
                                "ldl_factor", "ldl_solve", "householder_product", "tensorinv", "tensorsolve",
                                "vander", "cross"}),
     "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
+    "torch.func": frozenset({"functionalize", "linearize", "debug_unwrap", "rearrange",
+                             "replace_all_batch_norm_modules_"}),
     # (the optimizers the engine has are real attributes: these are what it may lack)
     "torch.optim": frozenset({"SparseAdam", "swa_utils", "Adafactor", "Muon"}),
     "torch.utils": frozenset({"tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
