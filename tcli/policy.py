@@ -194,7 +194,7 @@ TORCH = "torch"
 TORCH_SUBMODULES = frozenset(
     {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "optim", "optim.lr_scheduler", "autograd",
      "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils", "utils.data",
-     "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint"}
+     "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint", "func"}
 )  # fmt: skip
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.
 ENGINE_MODULES = {"autograd.function": "engine.autograd_function", "autograd.functional": "engine.autograd_functional"}
