@@ -410,10 +410,12 @@ _NN_FUNCTIONS = frozenset(
 def __getattr__(name: str) -> object:
     import importlib
 
-    if name in ("optim", "utils", "distributions"):  # (loaded on first use: most programs never need them)
+    if name in ("optim", "utils", "distributions", "func"):  # (loaded on first use: most programs never need them)
         return importlib.import_module(f"engine.{name}")
     value = None
-    if name in _NN_FUNCTIONS:
+    if name == "vmap":  # torch.vmap is torch.func.vmap
+        value = importlib.import_module("engine.func").vmap
+    elif name in _NN_FUNCTIONS:
         value = getattr(nn.functional, name)
     elif name in ("UntypedStorage", "TypedStorage"):
         value = getattr(importlib.import_module("engine.storage"), name)

@@ -121,6 +121,14 @@ def _autograd_grad(
     )  # fmt: skip
 
 
+def _linearized(outputs: tuple, inputs: tuple) -> tuple[tuple, tuple]:
+    """The first half of the double-backward trick that gives forward mode in reverse mode: grad_outputs that
+    require grad, and the gradients at the inputs, linear in them (so a backward from those gradients to the
+    grad_outputs, seeded with v, is J v). Their value never reaches a result, so they are zeros (no inf or nan)."""
+    grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
+    return grad_outputs, _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
+
+
 _NONE_MESSAGES = {
     "back": "The output of the user-provided function is independent of input {i}. This is not allowed in strict mode.",
     "back_trick": "The gradient with respect to the input is independent of entry {i} in the grad_outputs when "
@@ -199,9 +207,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
         v = _prepare_v(v, "jvp", create_graph, inputs, is_inputs_tuple, _V_NONE_INPUT)
         is_outputs_tuple, outputs = _call(func, inputs, "jvp", strict)
-        # backward is linear in grad_outputs, so their value never reaches the result: zeros (no inf or nan)
-        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
-        grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
+        grad_outputs, grad_inputs = _linearized(outputs, inputs)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
     with set_grad_enabled(True if create_graph else ENABLED[0]):
         grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
@@ -432,7 +438,7 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _scalar_function_grad(
             func, inputs, v, create_graph, strict, "hvp"
         )
-        grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
+        grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)  # (jac holds None for unused ones)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
     with set_grad_enabled(True if create_graph else ENABLED[0]):

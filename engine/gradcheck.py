@@ -277,7 +277,11 @@ def _test_undefined_backward_mode(func: Callable, inputs: tuple) -> None:
 
 
 def _unsupported(name: str) -> NotImplementedError:
-    return NotImplementedError(f"gradcheck: {name}=True needs forward-mode AD or vmap (not in this engine)")
+    if name == "check_batched_grad":  # (a loop is its own batching rule: there would be nothing to check)
+        why = "checks vmap's batching rules, which this engine has none of (its vmap runs the function per element)"
+    else:
+        why = "needs forward-mode AD (not in this engine)"
+    return NotImplementedError(f"gradcheck: {name}=True {why}")
 
 
 def _gradcheck_helper(func: Callable, inputs: Any, eps: float, atol: float, rtol: float, nondet_tol: float,

@@ -14,18 +14,20 @@ _HINTS = {
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
 TORCH_SUBMODULES = frozenset({"utils", "fft", "sparse", "jit", "onnx", "amp",
-                              "backends", "hub", "quantization", "profiler", "func", "export", "compiler"})  # fmt: skip
+                              "backends", "hub", "quantization", "profiler", "export", "compiler"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"stft", "istft", "pca_lowrank", "svd_lowrank",
                         "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
-                        "view_as_complex", "view_as_real", "complex", "polar", "vmap", "compile",
+                        "view_as_complex", "view_as_real", "complex", "polar", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogramdd", "rrelu"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d", "grid_sample", "affine_grid",
                                       "ctc_loss", "gumbel_softmax", "rrelu"}),
     "torch.linalg": frozenset({"eig", "eigvals", "ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
+    "torch.func": frozenset({"functionalize", "linearize", "debug_unwrap", "rearrange",
+                             "replace_all_batch_norm_modules_"}),
     # (the optimizers the engine has are real attributes: these are what it may lack)
     "torch.optim": frozenset({"SparseAdam", "Adafactor", "Muon"}),
     "torch.utils": frozenset({"tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),

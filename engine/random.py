@@ -65,6 +65,10 @@ _LITTLE = sys.byteorder == "little"
 _SHAPE = tuple[int, ...]
 
 
+#: run before every draw while set: torch.func.vmap(randomness="error") refuses random operations through it
+DRAW_CHECK: list = [None]
+
+
 def _init_key(seed: int) -> np.ndarray:
     # at::mt19937 seeds with init_genrand on the low 32 bits only; the full 64-bit seed is kept for
     # initial_seed() and the state bytes.
@@ -202,6 +206,8 @@ class Generator(metaclass=TorchNamed):
     # -- raw words -----------------------------------------------------------------------------
     def _u32(self, n: int) -> np.ndarray:
         """n words of at::mt19937's output, i.e. n calls of CPUGeneratorImpl::random()."""
+        if DRAW_CHECK[0] is not None:
+            DRAW_CHECK[0]()
         if n <= 0:
             return np.empty(0, dtype=np.uint32)
         self._fresh = False
@@ -400,6 +406,8 @@ def _fmt(v: float) -> str:
 def _scalar_normals(g: Generator, n: int, mean: float, std: float) -> np.ndarray:
     """at::normal_distribution<double>: Box-Muller on two double uniforms, the second result kept
     in the generator for the next call (shared across tensors until manual_seed)."""
+    if DRAW_CHECK[0] is not None:  # (a kept value is drawn without the generator)
+        DRAW_CHECK[0]()
     out = []
     for _ in range(n):
         if g._next_normal is not None:

@@ -196,7 +196,7 @@ TORCH_SUBMODULES = frozenset(
      "autograd", "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils",
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
-     "distributions.utils", "distributions.constraint_registry"}
+     "distributions.utils", "distributions.constraint_registry", "func"}
 )  # fmt: skip
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.
 ENGINE_MODULES = {"autograd.function": "engine.autograd_function", "autograd.functional": "engine.autograd_functional"}

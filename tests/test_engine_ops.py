@@ -304,6 +304,8 @@ SHAPE_OPS = [
     lambda T, a: a[0, 0].t(),
     lambda T, a: a.T if False else a[0].T,
     lambda T, a: a.permute(2, 0, 1),
+    lambda T, a: a.permute(2, 0, 1).unflatten(-1, (2, 2)),
+    lambda T, a: a.transpose(0, 2).unflatten(0, (2, 2)),
     lambda T, a: a.permute((1, 2, 0)),
     lambda T, a: T.permute(a, (0, 2, 1)),
     lambda T, a: a.unsqueeze(0),

@@ -160,6 +160,28 @@ PROGRAMS = {
         y.sum().backward()
         print(y, w.grad, calls, type(torch.utils.checkpoint.CheckpointError("e")).__name__)
     """,
+    "torch_func": """
+        import torch
+        import torch.func
+        from torch.func import grad, vmap, functional_call, jacrev
+        x = torch.tensor([0.5, -1.0, 2.0])
+        print(torch.func.grad(lambda t: (t ** 3).sum())(x), torch.vmap is vmap, vmap(torch.dot)(x[:, None], x[:, None]))
+        print(grad(grad(lambda t: t.sin()))(torch.tensor(1.0)), jacrev(lambda a, b: a * b, argnums=(0, 1))(x, x)[1])
+        layer = torch.nn.Linear(3, 1)
+        w = {"weight": torch.ones(1, 3), "bias": torch.zeros(1)}
+        print(functional_call(layer, w, (x,)), layer.weight.shape, torch.func.grad_and_value(
+            lambda p, s: functional_call(layer, p, (s,)).sum())(w, x))
+        def per_example(p, s):
+            return functional_call(layer, p, (s,)).sum()
+        g = vmap(grad(per_example), in_dims=(None, 0))(w, torch.stack([x, 2 * x]))
+        print(sorted(g), g["weight"])
+        for bad in (lambda: grad(lambda t: t)(x), lambda: vmap(lambda t: t.sum(), in_dims=(0, 0))(x),
+                    lambda: vmap(lambda t: t + torch.rand(()))(x)):
+            try:
+                bad()
+            except (RuntimeError, ValueError) as e:
+                print(type(e).__name__, e)
+    """,
     "tensors_in_containers": """
         import torch
         ts = [torch.tensor(float(i)) for i in range(3)]
@@ -338,6 +360,8 @@ def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
     assert "rnn (padded and packed sequences)" in err
     _, _, err = run_tsr("import torch\nprint(torch.nn.foo)\n")
     assert "AttributeError: module 'torch.nn' has no attribute 'foo'" in err
+    _, _, err = run_tsr("from torch.func import linearize\n")
+    assert "ImportError: torch.func.linearize is not in tcli's engine" in err
 
 
 def test_version_counter_is_readable_not_writable() -> None:

@@ -76,6 +76,15 @@ UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda self, g, shape: (
 ReshapeAliasBackward0 = node_class("ReshapeAliasBackward0", lambda self, g, shape: (g.reshape(shape),))
 
 
+# torch's alias: the same data and shape, the gradient passed through as it is (no reshape in a backward graph).
+# torch.func's transforms take their inputs in and their results out through it.
+IdentityAliasBackward0 = node_class("AliasBackward0", lambda self, g: (g,))
+
+
+def alias(input: Tensor) -> Tensor:  # noqa: A002
+    return _record(view_of(input._data.view(), input), IdentityAliasBackward0, input, (), alias)
+
+
 def _kw_shape(shape: tuple, kw: dict, name: str) -> tuple:
     """`x.reshape(shape=(2, 3))`, `x.view(size=...)`, `x.permute(dims=...)`: the sizes by keyword."""
     if name in kw:
@@ -173,7 +182,8 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
             f"({d.shape[ax]}) in the input tensor"
         )
     sizes = _infer(sizes, d.shape[ax])
-    return reshape(input, d.shape[:ax] + sizes + d.shape[ax + 1 :])
+    # (splitting one dimension is always a view: torch's unflatten is view, ViewBackward0 on any strides)
+    return view(input, d.shape[:ax] + sizes + d.shape[ax + 1 :])
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002
