@@ -19,6 +19,7 @@ values goes through the Prelude (builtins, attribute rules, imports, checked ope
 from __future__ import annotations
 
 import ast
+import types
 from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
@@ -53,6 +54,10 @@ class Frame:
         self.scope = scope
         self.parent = parent
         self.is_comp = is_comp
+
+
+_BUILTIN_FN = types.BuiltinFunctionType
+_MODULE_TYPE = types.ModuleType
 
 
 def _assigned_names(stmt: ast.stmt) -> list[str]:
@@ -1367,6 +1372,7 @@ class Interpreter:
     def visit_Call(self, node: ast.Call) -> Code:
         func = self._c(node.func)
         call_function, guards, names = self.call_function, self._guards, self.p.builtin_method_names
+        admit = self.p.admit_builtin
         if not node.tsr_simple:  # type: ignore[attr-defined]
             arguments = self._arguments(node)
 
@@ -1377,6 +1383,8 @@ class Interpreter:
                     return call_function(fn, args, kwargs, node)
                 if fn.__class__ is type:
                     fn = guards.get(fn, fn)
+                elif fn.__class__ is _BUILTIN_FN and fn.__self__.__class__ is _MODULE_TYPE:
+                    admit(fn)
                 try:
                     return fn(*args, **kwargs)
                 except BaseException as e:
@@ -1395,6 +1403,8 @@ class Interpreter:
                     return call_function(fn, (), None, node)
                 if fn.__class__ is type:
                     fn = guards.get(fn, fn)
+                elif fn.__class__ is _BUILTIN_FN and fn.__self__.__class__ is _MODULE_TYPE:
+                    admit(fn)
                 try:
                     return fn()
                 except BaseException as e:
@@ -1412,6 +1422,8 @@ class Interpreter:
                     return call_function(fn, (a,), None, node)
                 if fn.__class__ is type:
                     fn = guards.get(fn, fn)
+                elif fn.__class__ is _BUILTIN_FN and fn.__self__.__class__ is _MODULE_TYPE:
+                    admit(fn)
                 try:
                     return fn(a)
                 except BaseException as e:
@@ -1429,6 +1441,8 @@ class Interpreter:
                 return call_function(fn, args, None, node)
             if fn.__class__ is type:
                 fn = guards.get(fn, fn)
+            elif fn.__class__ is _BUILTIN_FN and fn.__self__.__class__ is _MODULE_TYPE:
+                admit(fn)
             try:
                 return fn(*args)
             except BaseException as e:
@@ -1445,6 +1459,8 @@ class Interpreter:
             return self.call_function(func, args, kwargs, node)
         if func.__class__ is type:
             func = self._guards.get(func, func)
+        elif func.__class__ is _BUILTIN_FN and func.__self__.__class__ is _MODULE_TYPE:
+            self.p.admit_builtin(func)
         try:
             return func(*args, **(kwargs or {}))
         except BaseException as e:

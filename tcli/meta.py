@@ -319,11 +319,21 @@ def _gradcheck(shell: Shell, arg: str) -> None:
         shell.note(f"note: {expr} came out as {out.dtype}, so part of it ran below float64 precision")
 
 
+def _confined(shell: Shell, path: str, action: str, what: str) -> str:
+    """The path, if a script's torch.save/load could use it (the working directory, --allow-path): the REPL may
+    be reading a stranger's file from a pipe, meta-commands included."""
+    try:
+        shell.session.prelude.allowed_path(path, action, what)
+    except PermissionError as e:
+        raise MetaError(str(e).removeprefix(f"{what}: ")) from None
+    return path
+
+
 @command("load", ":load FILE.tsr", "run a script in this session (its variables stay)", "file:.tsr")
 def _load(shell: Shell, arg: str) -> None:
     from tcli.cmd_run import decode_source
 
-    path = os.path.expanduser(_need(arg, ":load FILE.tsr"))
+    path = _confined(shell, os.path.expanduser(_need(arg, ":load FILE.tsr")), "load", ":load")
     try:
         with open(path, "rb") as f:
             text = decode_source(f.read())  # as `tcli run` reads a script (coding lines, a clear message)
@@ -339,19 +349,26 @@ def _save(shell: Shell, arg: str) -> None:
     path = os.path.expanduser(_need(arg, ":save FILE.npz"))
     if not path.endswith(".npz"):
         path += ".npz"
+    full = _confined(shell, path, "save", ":save")
     tensors = {name: v for name, v in shell.scope_items() if isinstance(v, shell.tensor_type)}
     if not tensors:
         raise MetaError("no tensors in scope to save")
     meta = {"requires_grad": sorted(n for n, t in tensors.items() if t.requires_grad), "format": 1}
+
     # written member by member rather than with np.savez(**arrays), whose own parameter names
     # (file, allow_pickle) would clash with variables of those names
-    try:
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+    def write() -> None:
+        with zipfile.ZipFile(full, "w", zipfile.ZIP_STORED) as zf:
             for name, t in tensors.items():
                 with zf.open(name + ".npy", "w", force_zip64=True) as f:
                     np.lib.format.write_array(f, t.detach().cpu().numpy(), allow_pickle=False)
             with zf.open(_META_KEY + ".npy", "w") as f:
                 np.lib.format.write_array(f, np.frombuffer(json.dumps(meta).encode(), np.uint8), allow_pickle=False)
+
+    try:  # (where a script's torch.save may write, within the same cap: the REPL may be reading a stranger's pipe)
+        shell.session.prelude.checked_save(path, full, write, ":save")
+    except PermissionError as e:
+        raise MetaError(str(e).removeprefix(":save: ")) from None
     except OSError as e:
         raise MetaError(f"cannot write {path}: {e.strerror or e}") from None
     shell.note(f"saved {len(tensors)} tensor{'s' if len(tensors) != 1 else ''} ({', '.join(tensors)}) to {path}")
@@ -363,7 +380,7 @@ def _restore(shell: Shell, arg: str) -> None:
 
     import numpy as np
 
-    path = os.path.expanduser(_need(arg, ":restore FILE.npz"))
+    path = _confined(shell, os.path.expanduser(_need(arg, ":restore FILE.npz")), "load", ":restore")
     try:
         from tcli.prelude import archive_bytes
 

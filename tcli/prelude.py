@@ -119,6 +119,18 @@ def _is_node_type(tp: type) -> bool:
     return autograd is not None and issubclass(tp, autograd.Node)
 
 
+def _script_callable_state(fn: Any) -> bool:
+    """What a scheduler's state_dict may keep the __dict__ of, in tsr: an instance of the script's own class (a
+    tsr function is a plain function to it, as Python's are to torch). Any other object's namespace would hand
+    a script the internals of whatever it put in lr_lambdas (a module, the interpreter)."""
+    return _is_script_class(type(fn))
+
+
+def narrow_stateful_callables(lr_scheduler: Any) -> None:
+    """For the length of a run (Session.running restores torch's rule, for the engine's other users)."""
+    lr_scheduler._stateful = _script_callable_state
+
+
 def check_own_name(name: str) -> None:
     """A script's own attribute, method or class attribute may not take a name the engine reads as a tensor's or
     a node's field (policy.ENGINE_FIELDS)."""
@@ -294,6 +306,7 @@ class Prelude:
         self.baseline_rss = 0
         self._since_rss = 0  # bytes allocated since the process memory was last read (check_alloc)
         self.saved_bytes = 0  # what torch.save has added to the disk (capped at the memory limit)
+        self._admitted: dict = {}  # C functions of modules, whether a script may call them (admit_builtin)
         self._facades: dict[str, ModuleFacade] = {}
         self._opaque: dict[type, OpaqueType] = {}
         self._statm = _open_statm()
@@ -313,7 +326,7 @@ class Prelude:
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
             dict: self._dict, OrderedDict: self._mapping(OrderedDict), Counter: self._mapping(Counter),
-            defaultdict: self._defaultdict,
+            defaultdict: self._defaultdict, map: self._map, filter: self._filter,
         }  # fmt: skip
         self._overrides = self._make_overrides()
         self._module_internals: frozenset[str] | None = None  # what Module.__init__ sets on every module
@@ -585,7 +598,7 @@ class Prelude:
             print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
-            isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash,
+            isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash, iter=self._iter,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=list(self.session.argv))
         assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
@@ -622,6 +635,28 @@ class Prelude:
     def _repr(self, obj: Any) -> str:
         self.check_repr(obj)
         return self.mask_addresses(repr(obj))
+
+    def admit_callable(self, fn: Any) -> Any:
+        """fn, for a builtin that calls it from C (map, filter, sorted's key, iter, defaultdict): the same
+        check as a call expression's."""
+        if type(fn) is types.BuiltinFunctionType and type(fn.__self__) is types.ModuleType:
+            self.admit_builtin(fn)
+        return fn
+
+    def admit_builtin(self, fn: Any) -> None:
+        """A C function of a module may be called only if tsr handed it out: a builtin the script has (len,
+        not exec), or one of math's, numpy's or warnings' (the facades). Every escape found so far ended in
+        calling os.system or exec, reached through some leaked object: this stops the next one there."""
+        ok = self._admitted.get(fn)
+        if ok is None:
+            name = fn.__self__.__name__
+            ok = self._admitted[fn] = (
+                name in ("math", "_warnings")
+                or name.startswith("numpy.")
+                or (name == "builtins" and any(fn is v for v in self.builtins.values()))
+            )
+        if not ok:
+            raise TypeError(f"{fn.__name__}() of module '{fn.__self__.__name__}' cannot be called in tsr")
 
     def _id(self, obj: Any) -> int:
         return id(obj) + self._id_key
@@ -672,6 +707,8 @@ class Prelude:
         return make
 
     def _defaultdict(self, *args: Any, **kwargs: Any) -> defaultdict:
+        if args:
+            self.admit_callable(args[0])
         if len(args) == 2 and not isinstance(args[1], dict):
             args = (args[0], self.bounded_list(args[1]))
         return defaultdict(*args, **kwargs)
@@ -707,6 +744,7 @@ class Prelude:
         return total
 
     def _extreme(self, pick: Callable, args: tuple, kwargs: dict) -> Any:
+        self.admit_callable(kwargs.get("key"))
         if len(args) != 1:
             return pick(*args, **kwargs)
         key = kwargs.get("key")
@@ -749,7 +787,18 @@ class Prelude:
         return True
 
     def _sorted(self, iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list:
-        return sorted(self.bounded_list(iterable), key=key, reverse=reverse)
+        return sorted(self.bounded_list(iterable), key=self.admit_callable(key), reverse=reverse)
+
+    def _map(self, fn: Any, *iterables: Any) -> map:
+        return map(self.admit_callable(fn), *iterables)
+
+    def _filter(self, fn: Any, iterable: Any, /) -> filter:
+        return filter(self.admit_callable(fn), iterable)
+
+    def _iter(self, *args: Any) -> Any:
+        if len(args) == 2:  # iter(callable, sentinel)
+            self.admit_callable(args[0])
+        return iter(*args)
 
     def _pow(self, base: Any, exp: Any, mod: Any = None) -> Any:
         if mod is None:
@@ -923,7 +972,17 @@ class Prelude:
         if issubclass(tp, type):
             return self._class_attribute
         if issubclass(tp, BaseException):
-            return self._allow(policy.EXCEPTION_ATTRIBUTES, {})
+            allowed, mask = policy.EXCEPTION_ATTRIBUTES, self.mask_addresses
+
+            def read_exception(obj: Any, name: str) -> Any:
+                if name not in allowed:
+                    raise _refused(obj, name)
+                value = getattr(obj, name)
+                if name == "args":  # (a message may quote a default repr: masked as str(e) is)
+                    value = tuple(mask(a) if type(a) is str else a for a in value)
+                return value
+
+            return read_exception
         if _is_module_type(tp):  # tensors included; their sized methods are wrapped by sized_attribute
             hidden = policy.HIDDEN_ENGINE_ATTRIBUTES.get((tp.__module__, tp.__qualname__))
             if _is_node_type(tp):
@@ -987,6 +1046,9 @@ class Prelude:
             override = self._overrides.get(plain, {}).get(name)
             return override if override is not None else getattr(cls, name)
         if _is_module_type(cls) and any(name in vars(k) for k in cls.__mro__ if k is not object):
+            hidden = policy.HIDDEN_ENGINE_ATTRIBUTES.get((cls.__module__, cls.__qualname__), ())
+            if name in hidden or (_is_node_type(cls) and name in policy.HIDDEN_NODE_ATTRIBUTES):
+                raise _refused(cls, name)  # (read off the class as off an instance: Node.apply(grad_fn, g))
             value = getattr(cls, name)
             if type(value) is types.FunctionType and not isinstance(_static_attribute(cls, name), staticmethod):
                 return _unbound_method(cls, name, value)
@@ -1292,10 +1354,7 @@ class Prelude:
     def _engine_facade(self, dotted: str, module: Any) -> ModuleFacade:
         path = dotted[len("torch.") :] if dotted != "torch" else ""
         if path == "optim.lr_scheduler":
-            from tcli.interpreter import Function
-
-            if Function not in module.FUNCTION_TYPES:  # tsr functions are functions to LambdaLR's state_dict
-                module.FUNCTION_TYPES += (Function,)
+            narrow_stateful_callables(module)
         overrides = {"save": self._save, "load": self._load} if dotted == "torch" else {}
 
         def resolve(attr: str) -> Any:
@@ -1367,29 +1426,47 @@ class Prelude:
     # files: torch.save / torch.load
     # ------------------------------------------------------------------------------------------------
 
-    def allowed_path(self, path: Any, action: str) -> str:
+    def allowed_path(self, path: Any, action: str, what: str | None = None) -> str:
+        """The resolved path, if it lies under the working directory or an --allow-path directory (what a
+        script's torch.save/load and the REPL's :save, :restore and :load may touch)."""
+        what = what or f"torch.{action}"
         if not isinstance(path, str):
-            raise TypeError(f"torch.{action} in tsr takes a file path (str), not {type(path).__name__}")
+            raise TypeError(f"{what} in tsr takes a file path (str), not {type(path).__name__}")
         full = os.path.realpath(os.path.join(os.getcwd(), path))
         roots = [os.path.realpath(os.getcwd())] + [os.path.realpath(d) for d in self.session.allow_paths]
         if not any(full == r or full.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
             raise PermissionError(
-                f"torch.{action}: '{path}' is outside the working directory; "
-                "pass --allow-path DIR to allow another directory"
+                f"{what}: '{path}' is outside the working directory; pass --allow-path DIR to allow another directory"
             )
         return full
 
-    def _check_save_target(self, name: str, full: str) -> None:
+    def checked_save(self, name: str, full: str, write: Callable[[], None], what: str = "torch.save") -> None:
+        """Write a checkpoint through `write()`, under the rules for where (check_save_target) and how much
+        (what one run saves is capped at the memory limit; an overwrite counts only its growth)."""
+        self.check_save_target(name, full, what)
+        before = os.path.getsize(full) if os.path.isfile(full) else 0
+        write()
+        self.saved_bytes += os.path.getsize(full) - before
+        if self.saved_bytes > self.limits.max_memory:
+            self.saved_bytes -= os.path.getsize(full)
+            os.remove(full)
+            raise OSError(
+                f"{what}: '{name}' would bring what this run saved to over "
+                f"{policy.human_size(self.limits.max_memory)}, the memory limit (--max-memory), which also caps "
+                "what a script writes to disk; the file was not kept"
+            )
+
+    def check_save_target(self, name: str, full: str, what: str = "torch.save") -> None:
         """What torch.save may write: a checkpoint file, never a dotfile (.vimrc, .git/...) nor a file that is
         not already an archive. A saved array's bytes stand in the file as written, so a script must not be
         able to plant them where another program reads its configuration or code."""
         parts = [p for p in name.replace(os.sep, "/").split("/") if p not in ("", ".", "..")]
         if any(p.startswith(".") for p in parts):
-            raise PermissionError(f"torch.save: '{name}' is a hidden file or directory; tsr does not write those")
+            raise PermissionError(f"{what}: '{name}' is a hidden file or directory; tsr does not write those")
         ext = os.path.splitext(full)[1].lower()
         if ext not in policy.SAVE_EXTENSIONS:
             raise PermissionError(
-                f"torch.save: tsr writes checkpoints only to files named *{', *'.join(policy.SAVE_EXTENSIONS)} "
+                f"{what}: tsr writes checkpoints only to files named *{', *'.join(policy.SAVE_EXTENSIONS)} "
                 f"(not '{name}')"
             )
         if os.path.lexists(full):
@@ -1400,28 +1477,19 @@ class Prelude:
                 archive = False
             if not archive or not os.path.isfile(full):
                 raise PermissionError(
-                    f"torch.save: '{name}' exists and is not a saved checkpoint; tsr overwrites only its own archives"
+                    f"{what}: '{name}' exists and is not a saved checkpoint; tsr overwrites only its own archives"
                 )
 
     def _save(self, obj: Any, f: Any, **options: Any) -> None:
         """torch.save confined to allowed paths (the engine writes numpy archives, never pickle)."""
         path = self.allowed_path(f, "save")
-        self._check_save_target(f, path)
         engine = self.load_engine()
-        before = os.path.getsize(path) if os.path.isfile(path) else 0
-        with _as_written(f, path):
-            engine.save(obj, path, **options)
-        # what the session's saves add to the disk is capped at the memory limit (overwriting a checkpoint
-        # counts only its growth): a loop of saves cannot fill the disk
-        self.saved_bytes += os.path.getsize(path) - before
-        if self.saved_bytes > self.limits.max_memory:
-            self.saved_bytes -= os.path.getsize(path)
-            os.remove(path)
-            raise OSError(
-                f"torch.save: '{f}' would bring what this run saved to over "
-                f"{policy.human_size(self.limits.max_memory)}, the memory limit (--max-memory), which also caps "
-                "what a script writes to disk; the file was not kept"
-            )
+
+        def write() -> None:
+            with _as_written(f, path):
+                engine.save(obj, path, **options)
+
+        self.checked_save(f, path, write)
 
     def _load(self, f: Any, *args: Any, **options: Any) -> Any:
         path = self.allowed_path(f, "load")
@@ -1564,8 +1632,10 @@ def _admissible(raw: Any) -> bool:
     """Whether an engine module attribute may be shown to scripts: the engine's own functions, classes and
     objects, and immutable plain values; not imported helpers or mutable module state."""
     tp = type(raw)
-    if tp in (int, float, complex, str, bool, type(None), tuple, frozenset):
+    if tp in (int, float, complex, str, bool, type(None)):
         return True
+    if tp is tuple or tp is frozenset:  # (each item as an attribute would be: a tuple of classes held a foreign one)
+        return all(_admissible(item) for item in raw)
     if isinstance(raw, type) and issubclass(raw, type):
         return False  # a metaclass: calling it would build a class from a script's own bases and namespace
     if isinstance(raw, (type, types.FunctionType, types.BuiltinFunctionType)):

@@ -301,6 +301,11 @@ class Session:
             if self.hard_timeout:  # a hard stop as well (see _watchdog)
                 finished = threading.Event()
                 threading.Thread(target=self._watchdog, args=(finished, limits.timeout), daemon=True).start()
+        schedulers = sys.modules.get("engine.optim.lr_scheduler")
+        if schedulers is not None:
+            from tcli.prelude import narrow_stateful_callables
+
+            narrow_stateful_callables(schedulers)
         old_show = warnings.showwarning
         old_filters = warnings.filters[:]
         # every warning reaches _show_warning, which keeps Python's default of once per source line, counted
@@ -312,6 +317,9 @@ class Session:
             yield
         finally:
             self.interp.live = False
+            schedulers = sys.modules.get("engine.optim.lr_scheduler")
+            if schedulers is not None:
+                schedulers._stateful = schedulers._stateful_default
             # (the engine is the process's: code that runs it after this script must not see the script's lines)
             self.interp.site_hook.current_site = None
             if capped is not None and not self.process_limits:

@@ -922,9 +922,9 @@ def test_user_subclass() -> None:
     assert out[engine][2] == out[torch][2] == "PlainSGD'>"
 
 
-def test_host_function_types_count_as_functions() -> None:
-    """A host adds its scripts' function type to FUNCTION_TYPES: such a lambda is saved as None, as torch
-    saves a Python lambda, instead of as its __dict__ (which such an object may not have)."""
+def test_host_narrows_what_counts_as_a_stateful_callable() -> None:
+    """A host (tcli) narrows which callables state_dict keeps the __dict__ of: others are saved as None, as torch
+    saves a Python lambda, and load_state_dict leaves them alone."""
     S = engine.optim.lr_scheduler
 
     class ScriptFunction:
@@ -937,12 +937,14 @@ def test_host_function_types_count_as_functions() -> None:
     sched = S.LambdaLR(opt, ScriptFunction())
     with pytest.raises(AttributeError):
         sched.state_dict()
-    saved = S.FUNCTION_TYPES
-    S.FUNCTION_TYPES = saved + (ScriptFunction,)
+    S._stateful = lambda fn: not isinstance(fn, ScriptFunction)
     try:
         assert sched.state_dict()["lr_lambdas"] == [None, None]
+        sched.load_state_dict(sched.state_dict())
     finally:
-        S.FUNCTION_TYPES = saved
+        S._stateful = S._stateful_default
+    with pytest.raises(KeyError, match="unexpected key in a scheduler's state_dict: '_new'"):
+        sched.load_state_dict({"lr_lambdas": [None, None], "_new": 1})
 
 
 # ---- the schedulers that drive others, cycle the lr or restart it ---------------------------------------------

@@ -174,7 +174,8 @@ def test_gradcheck_usage_errors(repl: Repl) -> None:
     assert "does not depend on x through autograd" in errors
 
 
-def test_save_and_restore_round_trip(repl: Repl, tmp_path: Path) -> None:
+def test_save_and_restore_round_trip(repl: Repl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # (meta-commands use files where torch.save may: the working directory)
     repl.do("file = torch.arange(4).reshape(2, 2)")  # np.savez's own parameter name
     path = tmp_path / "state.npz"
     text = repl.do(f":save {path}")
@@ -192,7 +193,8 @@ def test_save_and_restore_round_trip(repl: Repl, tmp_path: Path) -> None:
     assert repl.do("file.dtype") == "torch.int64\n"
 
 
-def test_restore_errors(tmp_path: Path) -> None:
+def test_restore_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     r = Repl()
     r.do(f":restore {tmp_path / 'missing.npz'}")
     assert "error: :restore: cannot read" in r.errors()
@@ -201,7 +203,8 @@ def test_restore_errors(tmp_path: Path) -> None:
     assert "skipped _private, class" in r.errors()
 
 
-def test_load_runs_a_script_into_the_session(tmp_path: Path) -> None:
+def test_load_runs_a_script_into_the_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     r = Repl()
     script = tmp_path / "setup.tsr"
     script.write_text("import torch\nw = torch.zeros(2)\nprint('loaded')\n")

@@ -880,3 +880,112 @@ def test_convolution_windows_stay_inside_their_input() -> None:
         _strided(np, a[1:], (2, 2), (-16, 4))
     with pytest.raises(TypeError):
         _strided(np, [1, 2], (2,), (8,))
+
+
+# -- round 7: scheduler state, foreign classes in engine tuples, node methods off the class, meta paths --------
+
+ROUND7 = [
+    # LambdaLR.state_dict() gave any object's __dict__ (the warnings module's, then sys.modules, then os.system)
+    (
+        "import torch\nimport warnings\nopt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)\n"
+        "s = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)\ns.lr_lambdas[0] = warnings.catch_warnings()\n"
+        "print(s.state_dict()['lr_lambdas'][0]['_module'])",
+        "TypeError",
+        "'NoneType' object is not subscriptable",
+    ),
+    # load_state_dict wrote engine fields into a scheduler (a fake tensor past policy.ENGINE_FIELDS)
+    (
+        "import torch\nopt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)\n"
+        "s = torch.optim.lr_scheduler.StepLR(opt, 1)\ns.load_state_dict({'_data': 1})",
+        "KeyError",
+        "unexpected key in a scheduler's state_dict: '_data'",
+    ),
+    ("import torch\ntorch.optim.lr_scheduler.FUNCTION_TYPES", "AttributeError", "has no attribute"),
+    (
+        "import torch\nz = torch.ones(2, requires_grad=True) * 2\ntorch.autograd.Node.unpack(z.grad_fn)",
+        "AttributeError",
+        "'unpack' is not available in tsr",
+    ),
+    (
+        "import torch\nz = torch.ones(2, requires_grad=True) * 2\ntorch.autograd.Node.apply(z.grad_fn, torch.ones(5))",
+        "AttributeError",
+        "'apply' is not available in tsr",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "error", "text"), ROUND7)
+def test_round7_primitives_are_closed(src: str, error: str, text: str) -> None:
+    assert text in refused(src, error)
+
+
+def test_a_script_class_keeps_its_state_in_a_scheduler() -> None:
+    """torch's rule still holds for what a script defines: a callable object's __dict__ is its state."""
+    src = """\
+    import torch
+    class Warm(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.steps = 3
+        def forward(self, e):
+            return min(1.0, (e + 1) / self.steps)
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    s = torch.optim.lr_scheduler.LambdaLR(opt, [Warm()])
+    state = s.state_dict()['lr_lambdas'][0]
+    print(state['steps'], s.state_dict()['_step_count'])
+    s.load_state_dict(s.state_dict())
+    """
+    status, out, err = run(src)
+    assert (status, out) == (0, "3 1\n"), err
+
+
+def test_exception_args_are_masked_as_their_text() -> None:
+    src = """\
+    import torch
+    class D(torch.utils.data.Dataset):
+        pass
+    d = D()
+    try:
+        torch.device(d)
+    except TypeError as e:
+        print(hex(id(d)) in e.args[0], e.args[0] == str(e))
+    """
+    assert run(src)[:2] == (0, "True True\n")
+
+
+def test_repl_meta_commands_stay_where_torch_save_may_write(tmp_path: Path) -> None:
+    """A stranger's file piped into tcli repl runs its :lines: they read and write only where torch.save/load
+    may (the working directory, --allow-path), with the same rules for checkpoint names."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    (outside / "secret.txt").write_text("API_KEY=sk-123\n")
+    text = f"x = torch.ones(2)\n:save {outside}/p.npz\n:load {outside}/secret.txt\n:restore {outside}/p.npz\n"
+    text += ":save .hidden.npz\n:save ok.npz\n"
+    p = subprocess.run([sys.executable, "-m", "tcli", "repl"], input=text, capture_output=True, text=True, cwd=work,
+                       timeout=60)  # fmt: skip
+    assert "sk-123" not in p.stdout + p.stderr
+    assert p.stderr.count("is outside the working directory; pass --allow-path DIR") == 3
+    assert "error: :save: '.hidden.npz' is a hidden file or directory" in p.stderr
+    assert sorted(x.name for x in work.iterdir()) == ["ok.npz"] and sorted(x.name for x in outside.iterdir()) == [
+        "secret.txt"
+    ]
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["leak('1')", "list(map(leak, ['1']))", "list(filter(leak, ['1']))", "sorted(['1'], key=leak)",
+     "max(['1'], key=leak)", "next(iter(leak, 2))", "import collections\ncollections.defaultdict(leak)",
+     "[leak][0]('1')", "other()"],
+)  # fmt: skip
+def test_leaked_c_functions_of_modules_cannot_be_called(call: str) -> None:
+    """Defence in depth: every escape so far ended calling os.system or exec through some leaked object. A C
+    function of a module runs only if tsr handed it out (len, math's, numpy's), called directly or from C."""
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False)
+    session.globals.update(leak=eval, other=os.getcwd)
+    assert session.run_source(call + "\n", "<test>") == 1
+    assert "cannot be called in tsr" in err.getvalue(), err.getvalue()
+    ok = "import math\nimport numpy as np\nprint(len([1]), math.floor(1.5), list(map(math.floor, [2.5])), np.zeros(1))"
+    assert run(ok)[:2] == (0, "1 1 [2] [0.]\n")

@@ -51,12 +51,24 @@ EPOCH_DEPRECATION_WARNING = (
 )
 
 
-def _checked_state(state_dict: dict) -> dict:
-    """A scheduler's state goes into its __dict__: never under a special method's name (copy's __deepcopy__)."""
+def _checked_state(state_dict: dict, target: Any) -> dict:
+    """A state goes into target's __dict__: never under a special method's name (copy's __deepcopy__), and a
+    private name only where target already has it (its own bookkeeping, as its state_dict gave it)."""
+    have = target.__dict__
     for key in state_dict:
-        if not isinstance(key, str) or (key[:2] == "__" and key[-2:] == "__"):
+        if not isinstance(key, str) or (key[:2] == "__" and key[-2:] == "__") or (key[:1] == "_" and key not in have):
             raise KeyError(f"unexpected key in a scheduler's state_dict: {key!r}")
     return state_dict
+
+
+def _stateful_default(fn: Any) -> bool:
+    return not isinstance(fn, types.FunctionType)
+
+
+# Whether state_dict() keeps a callable's __dict__ (a callable object's state) or saves None (a plain function),
+# torch's rule. A host running untrusted code narrows it to the callables its scripts define (it assigns this
+# private name; state_dict would otherwise hand out the namespace of any object put in lr_lambdas).
+_stateful: Callable[[Any], bool] = _stateful_default
 
 
 def _format_param(name: str, optimizer: Optimizer, param: Any) -> list[Any]:
@@ -131,7 +143,7 @@ class LRScheduler(metaclass=_OptimNamed):
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(_checked_state(state_dict))
+        self.__dict__.update(_checked_state(state_dict, self))
 
     def get_last_lr(self) -> list[Any]:
         """The learning rates the last step() set, one per parameter group."""
@@ -241,11 +253,6 @@ def _lambdas(optimizer: Optimizer, lr_lambda: Any) -> list[Callable[[int], float
     return list(lr_lambda)
 
 
-# What state_dict() counts as a plain function (saved as None) rather than a callable object (saved as a copy
-# of its __dict__). A host whose scripts' functions are objects of its own type adds that type here.
-FUNCTION_TYPES: tuple = (types.FunctionType,)
-
-
 class _LambdaState:
     """state_dict/load_state_dict of the schedulers that hold functions: a plain function or lambda is saved
     as None, a callable object as a copy of its __dict__."""
@@ -256,17 +263,18 @@ class _LambdaState:
         state_dict = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
         state_dict["lr_lambdas"] = [None] * len(self.lr_lambdas)
         for idx, fn in enumerate(self.lr_lambdas):
-            if not isinstance(fn, FUNCTION_TYPES):
+            if _stateful(fn):
                 state_dict["lr_lambdas"][idx] = fn.__dict__.copy()
         return state_dict
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(_checked_state(state_dict))
+        self.__dict__.update(_checked_state(state_dict, self))
         state_dict["lr_lambdas"] = lr_lambdas  # (put back: the caller's dict is left as it was)
         for idx, fn in enumerate(lr_lambdas):
-            if fn is not None:
-                self.lr_lambdas[idx].__dict__.update(_checked_state(fn))
+            target = self.lr_lambdas[idx]
+            if fn is not None and _stateful(target):
+                target.__dict__.update(_checked_state(fn, target))
 
 
 class LambdaLR(_LambdaState, LRScheduler):
@@ -618,7 +626,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(_checked_state(state_dict))
+        self.__dict__.update(_checked_state(state_dict, self))
         self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
 
 
@@ -655,7 +663,7 @@ class _SchedulersState:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         _schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(_checked_state(state_dict))
+        self.__dict__.update(_checked_state(state_dict, self))
         state_dict["_schedulers"] = _schedulers  # (put back: the caller's dict is left as it was)
         for idx, s in enumerate(_schedulers):
             self._schedulers[idx].load_state_dict(s)
@@ -867,15 +875,16 @@ class CyclicLR(LRScheduler):
         state.pop("_scale_fn_ref", None)
         fn = state.pop("_scale_fn_custom")
         state["_scale_fn_custom"] = None
-        if fn is not None and not isinstance(fn, FUNCTION_TYPES):
+        if fn is not None and _stateful(fn):
             state["_scale_fn_custom"] = fn.__dict__.copy()
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         fn = state_dict.pop("_scale_fn_custom")
         super().load_state_dict(state_dict)
-        if fn is not None:
-            self._scale_fn_custom.__dict__.update(_checked_state(fn))  # type: ignore[union-attr]
+        target = self._scale_fn_custom
+        if fn is not None and target is not None and _stateful(target):
+            target.__dict__.update(_checked_state(fn, target))
         self._init_scale_fn()
 
 
