@@ -30,17 +30,11 @@ def _owner(data: Any) -> Any:
     return base.ravel(order="K")
 
 
-class UntypedStorage(metaclass=TorchNamed):
-    """The bytes under a tensor (torch.UntypedStorage): indexing gives and takes ints 0..255."""
+class _Storage(metaclass=TorchNamed):
+    """What both storages share: a flat array over the memory (`_arr`) and the device it lies on."""
 
     _torch_name = "torch.storage.{name}"
-    __slots__ = ("_bytes", "_dev")
-
-    def __init__(self, flat: Any, device: Any) -> None:
-        import numpy as np
-
-        self._bytes = flat.view(np.uint8) if flat.dtype != np.uint8 else flat
-        self._dev = device
+    __slots__ = ("_arr", "_dev")
 
     @property
     def device(self) -> Any:
@@ -51,44 +45,56 @@ class UntypedStorage(metaclass=TorchNamed):
         return self._dev.type == "cuda"
 
     def size(self) -> int:
-        return int(self._bytes.size)
+        return int(self._arr.size)
 
     def __len__(self) -> int:
-        return int(self._bytes.size)
+        return int(self._arr.size)
 
     def nbytes(self) -> int:
-        return int(self._bytes.size)
+        return int(self._arr.nbytes)
+
+    def data_ptr(self) -> int:
+        a = self._arr
+        return int(a.__array_interface__["data"][0]) if hasattr(a, "__array_interface__") else int(a.data.ptr)
+
+    def fill_(self, value: Any) -> Any:
+        self._arr[...] = value
+        return self
+
+    def tolist(self) -> list:
+        from engine.backend import host
+
+        return host(self._arr).tolist()
+
+    def __iter__(self) -> Any:
+        return iter(self.tolist())
+
+
+class UntypedStorage(_Storage):
+    """The bytes under a tensor (torch.UntypedStorage): indexing gives and takes ints 0..255."""
+
+    __slots__ = ()
+
+    def __init__(self, flat: Any, device: Any) -> None:
+        import numpy as np
+
+        self._arr = flat.view(np.uint8) if flat.dtype != np.uint8 else flat
+        self._dev = device
 
     def element_size(self) -> int:
         return 1
 
-    def data_ptr(self) -> int:
-        a = self._bytes
-        return int(a.__array_interface__["data"][0]) if hasattr(a, "__array_interface__") else int(a.data.ptr)
-
     def __getitem__(self, i: Any) -> Any:
         if type(i) is slice:  # a storage over part of the bytes, sharing them
-            return UntypedStorage(self._bytes[i], self._dev)
+            return UntypedStorage(self._arr[i], self._dev)
         if not hasattr(i, "__index__"):
             raise TypeError(f"can't index a torch.UntypedStorage with {type(i).__name__}")
-        return int(self._bytes[_index(i, self.size())])
+        return int(self._arr[_index(i, self.size())])
 
     def __setitem__(self, i: Any, value: int) -> None:
         if not hasattr(i, "__index__"):
             raise TypeError(f"can't index a torch.UntypedStorage with {type(i).__name__}")
-        self._bytes[_index(i, self.size())] = int(value) & 0xFF  # (torch stores the low byte)
-
-    def fill_(self, value: int) -> UntypedStorage:
-        self._bytes[...] = value
-        return self
-
-    def tolist(self) -> list[int]:
-        from engine.backend import host
-
-        return host(self._bytes).tolist()
-
-    def __iter__(self) -> Any:
-        return iter(self.tolist())
+        self._arr[_index(i, self.size())] = int(value) & 0xFF  # (torch stores the low byte)
 
     def untyped(self) -> UntypedStorage:
         return self
@@ -97,19 +103,18 @@ class UntypedStorage(metaclass=TorchNamed):
         return _text(self.tolist(), f"[torch.storage.UntypedStorage(device={self._dev}) of size {self.size()}]")
 
 
-class TypedStorage(metaclass=TorchNamed):
+class TypedStorage(_Storage):
     """torch.TypedStorage (what the deprecated `tensor.storage()` gives): the same memory as elements of the
     tensor's dtype; indexing gives and takes Python numbers."""
 
-    _torch_name = "torch.storage.{name}"
-    __slots__ = ("_items", "_dtype", "_dev")
+    __slots__ = ("_dtype",)
 
     def __init__(self, flat: Any, dtype: Any, device: Any) -> None:
         import numpy as np
 
         raw = flat.view(np.uint8) if flat.dtype != np.uint8 else flat
         usable = raw.size - raw.size % dtype.itemsize
-        self._items = raw[:usable].view(dtype.np)
+        self._arr = raw[:usable].view(dtype.np)
         self._dtype = dtype
         self._dev = device
 
@@ -117,36 +122,16 @@ class TypedStorage(metaclass=TorchNamed):
     def dtype(self) -> Any:
         return self._dtype
 
-    @property
-    def device(self) -> Any:
-        return self._dev
-
-    @property
-    def is_cuda(self) -> bool:
-        return self._dev.type == "cuda"
-
-    def size(self) -> int:
-        return int(self._items.size)
-
-    def __len__(self) -> int:
-        return int(self._items.size)
-
-    def nbytes(self) -> int:
-        return int(self._items.nbytes)
-
     def element_size(self) -> int:
         return self._dtype.itemsize
 
-    def data_ptr(self) -> int:
-        return self.untyped().data_ptr()
-
     def __getitem__(self, i: Any) -> Any:
-        return self._items[self._position(i)].item()
+        return self._arr[self._position(i)].item()
 
     def __setitem__(self, i: Any, value: Any) -> None:
         if type(value) not in (int, float, bool) and not hasattr(value, "__float__"):
             raise TypeError(f"can't assign a {type(value).__name__} to a torch.{self._dtype.legacy}")
-        self._items[self._position(i)] = value
+        self._arr[self._position(i)] = value
 
     def _position(self, i: Any) -> int:
         if type(i) is slice:
@@ -155,20 +140,8 @@ class TypedStorage(metaclass=TorchNamed):
             raise RuntimeError(f"can't index a <class 'torch.storage.TypedStorage'> with {type(i)!r}")
         return _index(i, self.size())
 
-    def fill_(self, value: Any) -> TypedStorage:
-        self._items[...] = value
-        return self
-
-    def tolist(self) -> list:
-        from engine.backend import host
-
-        return host(self._items).tolist()
-
-    def __iter__(self) -> Any:
-        return iter(self.tolist())
-
     def untyped(self) -> UntypedStorage:
-        return UntypedStorage(self._items, self._dev)
+        return UntypedStorage(self._arr, self._dev)
 
     def __repr__(self) -> str:
         info = f"[torch.storage.TypedStorage(dtype={self._dtype}, device={self._dev}) of size {self.size()}]"
