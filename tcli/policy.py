@@ -322,6 +322,10 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
 #: is the raw numpy (or cupy) module, which no script may hold.
 HIDDEN_ENGINE_ATTRIBUTES = {("engine.backend", "device"): frozenset({"xp"})}
 
+#: Names of engine modules that scripts do not see, by torch submodule: engine machinery with no use in a
+#: script (lazy_property builds descriptors that store onto whatever object they are read from).
+HIDDEN_TORCH_NAMES = {"distributions.utils": frozenset({"lazy_property"})}
+
 #: Methods of every autograd node (grad_fn) that scripts do not see: the engine's own way of running a node
 #: with saved values it is handed (torch's nodes have no such methods). `grad_fn(g)` stays, with its checks.
 HIDDEN_NODE_ATTRIBUTES = frozenset({"apply", "backward", "unpack", "release"})

@@ -652,9 +652,10 @@ class Prelude:
             name = fn.__self__.__name__
             ok = self._admitted[fn] = (
                 name in ("math", "_warnings")
-                or name.startswith("numpy.")
+                or (name.startswith("numpy.") and any(fn is getattr(sys.modules["numpy"], n, None)
+                                                      for n in policy.NUMPY_NAMES))
                 or (name == "builtins" and any(fn is v for v in self.builtins.values()))
-            )
+            )  # fmt: skip
         if not ok:
             raise TypeError(f"{fn.__name__}() of module '{fn.__self__.__name__}' cannot be called in tsr")
 
@@ -1362,6 +1363,8 @@ class Prelude:
                 raise AttributeError(private_attribute_message(attr))
             if attr in overrides:
                 return overrides[attr]
+            if attr in policy.HIDDEN_TORCH_NAMES.get(path, ()):
+                raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
             sub = f"{path}.{attr}" if path else attr
             try:
                 raw = getattr(module, attr)

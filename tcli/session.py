@@ -89,7 +89,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from tcli import parser, policy
-from tcli.errors import ScriptError, Site, TsrTimeout, site_of
+from tcli.errors import ScriptError, Site, TsrTimeout, site_of, visible
 from tcli.interpreter import Interpreter
 from tcli.prelude import ModuleFacade, Prelude
 
@@ -344,7 +344,8 @@ class Session:
             return
         self._warned.add(key)
         where = f"{site.where()}: " if isinstance(site, Site) else ""
-        lines = [f"{where}{category.__name__}: {message}"] + (
+        # (a script's own warning text is shown, never obeyed: its escape sequences as escapes)
+        lines = [f"{where}{category.__name__}: {visible(str(message))}"] + (
             site.excerpt(caret=False) if isinstance(site, Site) else []
         )
         try:

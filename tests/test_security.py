@@ -989,3 +989,80 @@ def test_leaked_c_functions_of_modules_cannot_be_called(call: str) -> None:
     assert "cannot be called in tsr" in err.getvalue(), err.getvalue()
     ok = "import math\nimport numpy as np\nprint(len([1]), math.floor(1.5), list(map(math.floor, [2.5])), np.zeros(1))"
     assert run(ok)[:2] == (0, "1 1 [2] [0.]\n")
+
+
+# -- round 8: lazy_property, expand's _instance, tensor field names through registries, warnings' text ---------
+
+ROUND8 = [
+    # lazy_property copied any object's __dict__ into an engine object (update_wrapper), and stored its value
+    # under the wrapped function's name, `__array_interface__` included: code execution both ways
+    ("from torch.distributions.utils import lazy_property", "ImportError", "is not available in tsr"),
+    (
+        "import torch\ntorch.distributions.LKJCholesky(3).expand((), torch.Tensor)",
+        "TypeError",
+        "expand's _instance must be a Distribution",
+    ),
+    (
+        "import torch\nfrom torch.func import functional_call\nm = torch.nn.Linear(2, 1)\n"
+        "functional_call(m, {'_data': torch.ones(1)}, (torch.ones(2),))",
+        "AttributeError",
+        "has no attribute `_data`",
+    ),
+    (
+        "import torch\nimport numpy as np\npd = torch.nn.ParameterDict()\npd['_data'] = np.zeros(4)",
+        "KeyError",
+        "may not be special or internal names",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "error", "text"), ROUND8)
+def test_round8_primitives_are_closed(src: str, error: str, text: str) -> None:
+    assert text in refused(src, error)
+
+
+def test_lazy_property_copies_no_namespace_and_stores_no_special_name() -> None:
+    from engine.distributions.utils import lazy_property
+
+    class Holder:
+        pass
+
+    def f(self: object) -> int:
+        return 1
+
+    f.secret = "x"  # type: ignore[attr-defined]
+    assert not hasattr(lazy_property(f), "secret")
+    f.__name__ = "__array_interface__"
+    with pytest.raises(AttributeError, match="cannot store under"):
+        lazy_property(f).__get__(Holder())
+
+
+def test_a_scripts_warning_text_cannot_drive_the_terminal() -> None:
+    status, _, err = run("import warnings\nwarnings.warn('W\\x1b]0;title\\x07')\n")
+    assert status == 0 and "\x1b" not in err and "\\x1b]0;title\\x07" in err
+
+
+def test_programs_start_from_the_engines_constraint_registries() -> None:
+    src = """\
+    import torch
+    from torch.distributions import constraints, biject_to, transforms
+    biject_to.register(constraints.positive, lambda c: transforms.ExpTransform())
+    transforms.identity_transform.parts.append(transforms.ExpTransform())
+    """
+    assert run(src)[0] == 0
+    check = """\
+    import torch
+    from torch.distributions import constraints, biject_to, transforms
+    print(type(biject_to(constraints.positive)).__name__, len(transforms.identity_transform.parts))
+    """
+    assert run(check)[:2] == (0, "ComposeTransform 0\n")  # (torch's: positive is a _GreaterThan)
+
+
+def test_numpy_c_functions_a_script_was_not_given_cannot_be_called() -> None:
+    import numpy as np
+
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False)
+    session.globals.update(leak=np.fromfile)
+    assert session.run_source("import numpy\nleak('x')\n", "<test>") == 1
+    assert "cannot be called in tsr" in err.getvalue()

@@ -112,9 +112,11 @@ def __getattr__(name: str) -> object:
 
 
 def _restore_defaults() -> None:
-    """The process-wide state programs can change, back to its start: argument validation on, and the KL
-    registry without the pairs programs registered."""
+    """The process-wide state programs can change, back to its start: argument validation on, and the KL and
+    constraint registries without what programs registered."""
+    from engine.distributions.constraint_registry import restore_registries
     from engine.distributions.kl import restore_registry
 
     Distribution.set_default_validate_args(True)
     restore_registry()
+    restore_registries()

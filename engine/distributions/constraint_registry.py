@@ -148,3 +148,16 @@ def _biject_to_stack(constraint: Any) -> transforms.Transform:
 @transform_to.register(constraints.stack)
 def _transform_to_stack(constraint: Any) -> transforms.Transform:
     return transforms.StackTransform([transform_to(c) for c in constraint.cseq], constraint.dim)
+
+
+_DEFAULTS = {id(r): dict(r._registry) for r in (biject_to, transform_to)}
+_IDENTITY_PARTS = list(transforms.identity_transform.parts)
+
+
+def restore_registries() -> None:
+    """biject_to and transform_to as the engine registers them (a program may register its own factories:
+    the next program starts without them), and the shared identity transform unchanged."""
+    for r in (biject_to, transform_to):
+        r._registry.clear()
+        r._registry.update(_DEFAULTS[id(r)])
+    transforms.identity_transform.parts[:] = _IDENTITY_PARTS

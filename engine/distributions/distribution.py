@@ -202,6 +202,9 @@ class Distribution(metaclass=TorchModuleNamed):
                 f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom __init__ method "
                 "must also define a custom .expand() method."
             )
+        if _instance is not None and not isinstance(_instance, Distribution):
+            # (expand writes its parameters onto it: only ever a distribution)
+            raise TypeError(f"expand's _instance must be a Distribution, not {type(_instance).__name__}")
         return self.__new__(type(self)) if _instance is None else _instance
 
     def __repr__(self) -> str:

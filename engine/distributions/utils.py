@@ -4,7 +4,6 @@ triangular-matrix packing the distributions share (torch/distributions/utils.py)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import update_wrapper
 from typing import Any
 
 import engine as torch
@@ -82,15 +81,19 @@ class lazy_property:  # noqa: N801 - torch's name
     distribution built from probs computes its logits once, and only if asked."""
 
     def __init__(self, wrapped: Callable[[Any], Any]) -> None:
+        # (torch's update_wrapper copies the wrapped object's whole __dict__: only its docstring is needed)
         self.wrapped = wrapped
-        update_wrapper(self, wrapped)  # type: ignore[arg-type]
+        self.__doc__ = getattr(wrapped, "__doc__", None)
 
     def __get__(self, instance: Any, obj_type: Any = None) -> Any:
         if instance is None:
             return _lazy_property_and_property(self.wrapped)
         with torch.enable_grad():
             value = self.wrapped(instance)
-        setattr(instance, self.wrapped.__name__, value)
+        name = self.wrapped.__name__
+        if not name.isidentifier() or name.startswith("__"):  # (a plain attribute name, never a special one)
+            raise AttributeError(f"lazy_property cannot store under {name!r}")
+        setattr(instance, name, value)
         return value
 
 

@@ -44,6 +44,10 @@ def _swap_tensor(module: Module, name: str, tensor: Any) -> Any:
     if orig is not _MISSING and not isinstance(orig, Tensor) and orig is not None:
         raise TypeError(f"attribute `{name}`: {orig} is not an instance of torch.Tensor")
     if tensor is not _MISSING:
+        if name.startswith("_") and orig is _MISSING:
+            # (a new private attribute could take a name the engine reads as a tensor's field, _data or _grad:
+            # functional_call's keys name the module's own tensors)
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
         setattr(module, name, tensor)
     elif hasattr(module, name):
         delattr(module, name)

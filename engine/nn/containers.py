@@ -393,7 +393,7 @@ class ParameterDict(Module):
                 "Index given to ParameterDict cannot be used as a key as it is not a string "
                 f"(type is '{type(key).__name__}'). Open an issue on github if you need non-string keys."
             )
-        if key[:2] == "__" or key in _MODULE_INTERNALS:
+        if key[:2] == "__" or key in _MODULE_INTERNALS or key in _TENSOR_FIELDS:
             # (keys are attribute names: a special method's or Module's own bookkeeping's would reach internals)
             raise KeyError(f"ParameterDict keys may not be special or internal names, got {key!r}")
         return key
@@ -503,6 +503,8 @@ class ParameterDict(Module):
 
 
 #: what Module.__init__ keeps on every module (never a ParameterDict key)
+# a tensor's own fields (_data, _grad, ...): a key naming one would make the dict pass for a tensor
+_TENSOR_FIELDS = frozenset(n for n in Tensor.__slots__ if n[:1] == "_")
 _MODULE_INTERNALS = frozenset(
     {
         "training", "_parameters", "_buffers", "_non_persistent_buffers_set", "_forward_hooks",
