@@ -414,6 +414,11 @@ def _collect(roots: Sequence[Node], targets: dict | None) -> list:
     return order
 
 
+#: > 0 while torch.func.vmap runs its function for all but the last batch element: torch runs it once, on the
+#: whole batch, so a backward inside (autograd.grad of a captured graph) frees that graph once, after the batch.
+KEEP_GRAPHS = [0]
+
+
 def run_backward(
     roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
     targets: dict | None = None, stop_at_targets: bool = False,
@@ -422,6 +427,7 @@ def run_backward(
     returned instead of being accumulated into leaves' .grad (autograd.grad)."""
     if fusion._LIVE:  # pending fused recipes may read a .grad this pass accumulates into
         fusion.flush()
+    retain_graph = retain_graph or KEEP_GRAPHS[0] > 0
     order = _collect(roots, targets)
     pending: dict = {}
     for node, g in zip(roots, grads):

@@ -13,6 +13,12 @@ CUDA_HINT = (
 )
 
 
+_TORCH_ONLY_DEVICES = frozenset(
+    {"ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps",
+     "meta", "hpu", "mtia", "privateuseone"}
+)  # fmt: skip
+
+
 class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
     _torch_name = "torch.device"
     _c_type = True
@@ -24,6 +30,10 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
         if not isinstance(type, str):
             raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
         kind, _, idx = type.partition(":")
+        if kind in _TORCH_ONLY_DEVICES:  # (a device torch knows: a scope note, not "expected one of ..., meta")
+            e = RuntimeError(f"the '{kind}' device is not in tcli's engine, which has the cpu and cuda devices")
+            e.not_covered = True  # type: ignore[attr-defined]
+            raise e
         if kind not in ("cpu", "cuda"):
             raise RuntimeError(
                 "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, "

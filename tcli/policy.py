@@ -189,6 +189,16 @@ TCLI_BUILTINS = frozenset({"graph", "show", "argv"})
 
 #: Modules `import` accepts. "torch" is the engine; the others are the facades built in prelude.py.
 TORCH = "torch"
+#: torch.distributions' modules, importable one by one (`from torch.distributions.normal import Normal`)
+DISTRIBUTIONS_MODULES = (
+    "bernoulli", "beta", "binomial", "categorical", "cauchy", "chi2", "continuous_bernoulli", "dirichlet",
+    "distribution", "exp_family", "exponential", "fishersnedecor", "gamma", "generalized_pareto", "geometric",
+    "gumbel", "half_cauchy", "half_normal", "independent", "inverse_gamma", "kumaraswamy", "laplace",
+    "lkj_cholesky", "log_normal", "logistic_normal", "lowrank_multivariate_normal", "mixture_same_family",
+    "multinomial", "multivariate_normal", "negative_binomial", "normal", "one_hot_categorical", "pareto",
+    "poisson", "relaxed_bernoulli", "relaxed_categorical", "studentT", "transformed_distribution", "uniform",
+    "von_mises", "weibull", "wishart",
+)  # fmt: skip
 #: Engine submodules a script may import or reach as attributes (those the engine has; the rest, such as
 #: the backend, dtypes or ops internals, stay out of reach).
 TORCH_SUBMODULES = frozenset(
@@ -197,9 +207,14 @@ TORCH_SUBMODULES = frozenset(
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
      "distributions.utils", "distributions.constraint_registry", "func"}
+    | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.
-ENGINE_MODULES = {"autograd.function": "engine.autograd_function", "autograd.functional": "engine.autograd_functional"}
+ENGINE_MODULES = {
+    "autograd.function": "engine.autograd_function",
+    "autograd.functional": "engine.autograd_functional",
+    "distributions.studentT": "engine.distributions.student_t",
+}
 FACADE_MODULES = frozenset({"math", "numpy", "numpy.random", "random", "collections", "copy", "warnings"})
 
 #: Names of the `math` facade: the whole module is pure computation; the few that can build huge
@@ -324,7 +339,9 @@ HIDDEN_ENGINE_ATTRIBUTES = {("engine.backend", "device"): frozenset({"xp"})}
 
 #: Names of engine modules that scripts do not see, by torch submodule: engine machinery with no use in a
 #: script (lazy_property builds descriptors that store onto whatever object they are read from).
-HIDDEN_TORCH_NAMES = {"distributions.utils": frozenset({"lazy_property"})}
+#: (keyed by submodule, for it and every module below it: the modules of torch.distributions import it too)
+HIDDEN_TORCH_NAMES = {"distributions": frozenset({"lazy_property"})}
+
 
 #: Methods of every autograd node (grad_fn) that scripts do not see: the engine's own way of running a node
 #: with saved values it is handed (torch's nodes have no such methods). `grad_fn(g)` stays, with its checks.

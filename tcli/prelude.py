@@ -1363,7 +1363,10 @@ class Prelude:
                 raise AttributeError(private_attribute_message(attr))
             if attr in overrides:
                 return overrides[attr]
-            if attr in policy.HIDDEN_TORCH_NAMES.get(path, ()):
+            if any(
+                attr in names and (path == top or path.startswith(top + "."))
+                for top, names in policy.HIDDEN_TORCH_NAMES.items()
+            ):
                 raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
             sub = f"{path}.{attr}" if path else attr
             try:

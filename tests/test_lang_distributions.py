@@ -146,3 +146,41 @@ def test_private_state_stays_out_of_reach() -> None:
     assert status == 1 and "AttributeError: access to attribute '_validate_args' is not allowed in tsr" in err
     status, out, err = run_tsr("from torch.distributions import NoSuchThing\n")
     assert status == 1 and "ImportError: cannot import name 'NoSuchThing' from 'torch.distributions'" in err
+
+
+def test_distribution_modules_import_one_by_one_as_in_torch_docs() -> None:
+    """The docstrings import from each module (`from torch.distributions.multivariate_normal import ...`)."""
+    src = """\
+    import torch
+    from torch.distributions.multivariate_normal import MultivariateNormal
+    from torch.distributions.studentT import StudentT
+    import torch.distributions.normal as N
+    torch.manual_seed(0)
+    m = MultivariateNormal(torch.zeros(2), torch.eye(2))
+    print(m, m.sample(), StudentT(2.0), N.Normal(0.0, 1.0).sample((2,)))
+    """
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    assert out == run_torch(src)
+
+
+def test_vmap_builds_a_jacobian_from_autograd_grad_as_the_docstring_does() -> None:
+    """torch.func.vmap's docstring: one autograd.grad per basis vector of the same graph (torch runs it once,
+    batched; the engine runs it per element and keeps the graph until the last), and a vmapped op's output
+    shows that op's node."""
+    src = """\
+    import torch
+    torch.manual_seed(0)
+    N = 3
+    x = torch.randn(N, requires_grad=True)
+    y = x ** 2
+    I_N = torch.eye(N)
+    def get_vjp(v):
+        return torch.autograd.grad(y, x, v)
+    jacobian = torch.vmap(get_vjp)(I_N)
+    print(jacobian)
+    print(torch.vmap(torch.relu)(x.unsqueeze(0)))
+    """
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    assert out == run_torch(src)

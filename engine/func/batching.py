@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from engine import autograd
 from engine import random as rnd
 from engine.func.pytree import TreeSpec, broadcast_to_and_flatten, tree_flatten, tree_unflatten
 from engine.ops.elementwise import equal
@@ -148,7 +149,14 @@ def _run(func: Callable, batch_size: int, flat_in_dims: list, flat_args: list, a
                 for g, state in states:
                     g.set_state(state)
             args = tree_unflatten(_element(flat_args, flat_in_dims, i), args_spec)
-            outputs.append(func(*args, **kwargs))
+            last = i is None or i == batch_size - 1
+            if not last:  # (graphs a backward inside frees stay for the next element: see KEEP_GRAPHS)
+                autograd.KEEP_GRAPHS[0] += 1
+            try:
+                outputs.append(func(*args, **kwargs))
+            finally:
+                if not last:
+                    autograd.KEEP_GRAPHS[0] -= 1
     return outputs
 
 
@@ -176,6 +184,26 @@ def _varies(values: list) -> bool:
         v is not first and (not isinstance(v, Tensor) or v.shape != first.shape or not equal(v, first))
         for v in values[1:]
     )
+
+
+_RENAMED: dict = {}
+
+
+def _name_as_elements(stacked: Tensor, values: list) -> None:
+    """The stack's node named as each element's last op (ReluBackward0): torch runs the function once over the
+    batch, so its output's grad_fn is that op's. The node still stacks, and its edges lead to each element's."""
+    node = stacked.grad_fn
+    if node is None:
+        return
+    names = {type(v.grad_fn).__name__ if v.grad_fn is not None else None for v in values}
+    if len(names) != 1 or None in names:
+        return
+    name = names.pop()
+    key = (type(node), name)
+    cls = _RENAMED.get(key)
+    if cls is None:
+        cls = _RENAMED[key] = type(type(node))(name, (type(node),), {"__module__": type(node).__module__})
+    node.__class__ = cls
 
 
 def _combine(outputs: list, out_dims: Any, empty: bool, func: Callable) -> Any:
@@ -207,6 +235,7 @@ def _combine(outputs: list, out_dims: Any, empty: bool, func: Callable) -> Any:
                     "out_dims= to None for output?"
                 )
         stacked = stack(values, dim=out_dim)
+        _name_as_elements(stacked, values)
         result.append(stacked.narrow(out_dim, 0, 0) if empty else stacked)
     return tree_unflatten(result, out_spec)
 
