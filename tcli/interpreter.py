@@ -56,8 +56,8 @@ class Frame:
         self.is_comp = is_comp
 
 
-_BUILTIN_FN = types.BuiltinFunctionType
-_MODULE_TYPE = types.ModuleType
+#: what prelude.admit_callable looks at: C functions that a call could run, or hand on to engine code
+_GATED = (types.BuiltinFunctionType,)
 
 
 def _assigned_names(stmt: ast.stmt) -> list[str]:
@@ -1372,7 +1372,7 @@ class Interpreter:
     def visit_Call(self, node: ast.Call) -> Code:
         func = self._c(node.func)
         call_function, guards, names = self.call_function, self._guards, self.p.builtin_method_names
-        admit = self.p.admit_builtin
+        admit = self.p.admit_callable
         if not node.tsr_simple:  # type: ignore[attr-defined]
             arguments = self._arguments(node)
 
@@ -1383,8 +1383,14 @@ class Interpreter:
                     return call_function(fn, args, kwargs, node)
                 if fn.__class__ is type:
                     fn = guards.get(fn, fn)
-                elif fn.__class__ is _BUILTIN_FN and fn.__self__.__class__ is _MODULE_TYPE:
+                elif fn.__class__ in _GATED:
                     admit(fn)
+                for a in args:  # (a function handed to the engine is called from there: the same gate)
+                    if a.__class__ in _GATED:
+                        admit(a)
+                for a in kwargs.values():
+                    if a.__class__ in _GATED:
+                        admit(a)
                 try:
                     return fn(*args, **kwargs)
                 except BaseException as e:
@@ -1403,7 +1409,7 @@ class Interpreter:
                     return call_function(fn, (), None, node)
                 if fn.__class__ is type:
                     fn = guards.get(fn, fn)
-                elif fn.__class__ is _BUILTIN_FN and fn.__self__.__class__ is _MODULE_TYPE:
+                elif fn.__class__ in _GATED:
                     admit(fn)
                 try:
                     return fn()
@@ -1422,8 +1428,10 @@ class Interpreter:
                     return call_function(fn, (a,), None, node)
                 if fn.__class__ is type:
                     fn = guards.get(fn, fn)
-                elif fn.__class__ is _BUILTIN_FN and fn.__self__.__class__ is _MODULE_TYPE:
+                elif fn.__class__ in _GATED:
                     admit(fn)
+                if a.__class__ in _GATED:
+                    admit(a)
                 try:
                     return fn(a)
                 except BaseException as e:
@@ -1441,8 +1449,11 @@ class Interpreter:
                 return call_function(fn, args, None, node)
             if fn.__class__ is type:
                 fn = guards.get(fn, fn)
-            elif fn.__class__ is _BUILTIN_FN and fn.__self__.__class__ is _MODULE_TYPE:
+            elif fn.__class__ in _GATED:
                 admit(fn)
+            for a in args:
+                if a.__class__ in _GATED:
+                    admit(a)
             try:
                 return fn(*args)
             except BaseException as e:
@@ -1459,8 +1470,11 @@ class Interpreter:
             return self.call_function(func, args, kwargs, node)
         if func.__class__ is type:
             func = self._guards.get(func, func)
-        elif func.__class__ is _BUILTIN_FN and func.__self__.__class__ is _MODULE_TYPE:
-            self.p.admit_builtin(func)
+        elif func.__class__ in _GATED:
+            self.p.admit_callable(func)
+        for a in args:
+            if a.__class__ in _GATED:
+                self.p.admit_callable(a)
         try:
             return func(*args, **(kwargs or {}))
         except BaseException as e:

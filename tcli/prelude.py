@@ -598,7 +598,7 @@ class Prelude:
             print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
-            isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash, iter=self._iter,
+            isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=list(self.session.argv))
         assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
@@ -637,8 +637,8 @@ class Prelude:
         return self.mask_addresses(repr(obj))
 
     def admit_callable(self, fn: Any) -> Any:
-        """fn, for a builtin that calls it from C (map, filter, sorted's key, iter, defaultdict): the same
-        check as a call expression's."""
+        """fn, if a script may run it (called, or handed to map, sorted's key or an engine function that calls
+        it): a C function of a module only if tsr handed it out (admit_builtin). Returns fn."""
         if type(fn) is types.BuiltinFunctionType and type(fn.__self__) is types.ModuleType:
             self.admit_builtin(fn)
         return fn
@@ -795,11 +795,6 @@ class Prelude:
 
     def _filter(self, fn: Any, iterable: Any, /) -> filter:
         return filter(self.admit_callable(fn), iterable)
-
-    def _iter(self, *args: Any) -> Any:
-        if len(args) == 2:  # iter(callable, sentinel)
-            self.admit_callable(args[0])
-        return iter(*args)
 
     def _pow(self, base: Any, exp: Any, mod: Any = None) -> Any:
         if mod is None:

@@ -977,7 +977,10 @@ def test_repl_meta_commands_stay_where_torch_save_may_write(tmp_path: Path) -> N
     "call",
     ["leak('1')", "list(map(leak, ['1']))", "list(filter(leak, ['1']))", "sorted(['1'], key=leak)",
      "max(['1'], key=leak)", "next(iter(leak, 2))", "import collections\ncollections.defaultdict(leak)",
-     "[leak][0]('1')", "other()"],
+     "[leak][0]('1')", "other()",
+     # engine functions call what they are given: a C function handed to one is screened at the call
+     "import torch\nwith torch.no_grad():\n    torch.utils.checkpoint.checkpoint(leak, '1', use_reentrant=False)",
+     "import torch\ntorch.func.functional_call(leak, {}, ('1',), tie_weights=False)"],
 )  # fmt: skip
 def test_leaked_c_functions_of_modules_cannot_be_called(call: str) -> None:
     """Defence in depth: every escape so far ended calling os.system or exec through some leaked object. A C
