@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Source:
@@ -187,8 +187,8 @@ class ScriptError(Exception):
     def from_exception(cls, exc: BaseException) -> ScriptError:
         if isinstance(exc, ScriptError):
             return exc
-        site = getattr(exc, "tsr_site", None) or site_of(getattr(exc, "tsr_node", None))
-        stack = tuple(s for s in (site_of(n) for n in getattr(exc, "tsr_stack", ())) if s is not None)
+        site = getattr(exc, "tsr_site", None) or site_of(node_of(exc))
+        stack = tuple(s for s in (site_of(n) for n in calls_of(exc)) if s is not None)
         hint, hint_site = autograd_hint(exc)
         return cls(error_type_name(exc), error_message(exc), site, hint, hint_site, stack, exc)
 
@@ -260,7 +260,7 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             freed,
         )
     if LEAF_INPLACE in msg:
-        node = getattr(exc, "tsr_node", None)
+        node = node_of(exc)
         target = node.targets[0] if type(node) is ast.Assign and len(node.targets) == 1 else None
         if type(node) is ast.AugAssign or type(node) is ast.Subscript:
             target = node.target if type(node) is ast.AugAssign else node
@@ -286,7 +286,7 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             forward,
         )
     if NOT_SCALAR in msg:
-        y = _backward_receiver(getattr(exc, "tsr_node", None))
+        y = _backward_receiver(node_of(exc))
         if y is None:
             return (
                 "backward starts from one number: reduce the output to one first (with .sum() or .mean()), or "
@@ -369,11 +369,32 @@ def private_attribute_message(name: str) -> str:
     return f"access to attribute '{name}' is not allowed in tsr (names starting with '_' are private)"
 
 
+class Hidden:
+    """What tcli keeps on a script's exceptions (the node it was raised at, the calls it left), behind a private
+    slot: an exception is the script's, and should its namespace ever leak (an engine API copying a __dict__),
+    no public attribute may lead from it into the parsed program and on to the interpreter."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+
+def set_node(exc: BaseException, node: ast.AST) -> None:
+    exc.tsr_node = Hidden(node)  # type: ignore[attr-defined]
+
+
+def node_of(exc: BaseException) -> ast.AST | None:
+    """The node `exc` was tagged with (tag, set_node), or None."""
+    held = getattr(exc, "tsr_node", None)
+    return held._value if type(held) is Hidden else None
+
+
 def tag(exc: BaseException, node: ast.AST) -> None:
     """Record the innermost node that was executing when `exc` was raised (outer handlers keep it)."""
     try:
         if getattr(exc, "tsr_node", None) is None:
-            exc.tsr_node = node  # type: ignore[attr-defined]
+            exc.tsr_node = Hidden(node)  # type: ignore[attr-defined]
     except (AttributeError, TypeError):  # an exception type without a __dict__
         pass
 
@@ -381,10 +402,17 @@ def tag(exc: BaseException, node: ast.AST) -> None:
 def add_call(exc: BaseException, call: ast.AST) -> None:
     """Record that `exc` left a tsr function called at `call` (innermost first)."""
     try:
-        stack = exc.__dict__.setdefault("tsr_stack", [])
-        stack.append(call)
+        held = exc.__dict__.get("tsr_stack")
+        if held is None:
+            held = exc.__dict__["tsr_stack"] = Hidden([])
+        held._value.append(call)
     except (AttributeError, TypeError):
         pass
+
+
+def calls_of(exc: BaseException) -> list:
+    held = getattr(exc, "tsr_stack", None)
+    return held._value if type(held) is Hidden else []
 
 
 class TsrTimeout(BaseException):
@@ -403,5 +431,5 @@ def syntax_error(message: str, node: ast.AST | None, source: Source | None = Non
     if node is not None:
         if source is not None:
             node.tsr_src = source  # type: ignore[attr-defined]
-        err.tsr_node = node  # type: ignore[attr-defined]
+        set_node(err, node)
     return err

@@ -25,7 +25,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import generators, policy
-from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, site_of, tag
+from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, set_node, site_of, tag
 from tcli.parser import Scope
 from tcli.prelude import check_own_name, register_script_class
 
@@ -161,7 +161,7 @@ class _SiteHolder:
 
 
 def _fail(exc: BaseException, node: ast.AST) -> BaseException:
-    exc.tsr_node = node  # type: ignore[attr-defined]
+    set_node(exc, node)
     return exc
 
 
@@ -915,7 +915,7 @@ class Interpreter:
             if cause_c is not None:
                 cause = cause_c(f)
                 exc.__cause__ = None if cause is None else _exception(cause)
-            exc.tsr_node = node  # type: ignore[attr-defined]
+            set_node(exc, node)
             exc.__dict__.pop("tsr_stack", None)
             raise exc
 

@@ -19,7 +19,7 @@ import functools
 import symtable
 
 from tcli import policy
-from tcli.errors import ScriptError, Site, Source, private_attribute_message, syntax_error
+from tcli.errors import ScriptError, Site, Source, private_attribute_message, set_node, syntax_error
 
 _ALLOWED = {getattr(ast, name) for name in policy.ALLOWED_NODES}
 _YIELDS = (ast.Yield, ast.YieldFrom)
@@ -166,7 +166,7 @@ class _Checker:
         node.tsr_super = readable and node.attr in policy.CLASS_SPECIAL_METHODS  # type: ignore[attr-defined]
         if node.attr.startswith("__") and not readable:
             err = AttributeError(private_attribute_message(node.attr))
-            err.tsr_node = node  # type: ignore[attr-defined]
+            set_node(err, node)
             raise err
         # methods whose allocation is checked before the call (torch.zeros is checked by its facade)
         node.tsr_sized = node.attr in policy.SIZED_METHODS  # type: ignore[attr-defined]

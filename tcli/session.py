@@ -89,7 +89,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from tcli import parser, policy
-from tcli.errors import ScriptError, Site, TsrTimeout, site_of, visible
+from tcli.errors import ScriptError, Site, TsrTimeout, node_of, site_of, visible
 from tcli.interpreter import Interpreter
 from tcli.prelude import ModuleFacade, Prelude
 
@@ -264,7 +264,7 @@ class Session:
         except (TsrTimeout, MemoryError, RecursionError) as limit:  # the message itself hit a limit
             err = ScriptError.from_exception(limit)
             if err.site is None:
-                err.site = getattr(e, "tsr_site", None) or site_of(getattr(e, "tsr_node", None))
+                err.site = getattr(e, "tsr_site", None) or site_of(node_of(e))
             return err
 
     def displayed(self, show: Callable[[Any], None], value: Any) -> None:

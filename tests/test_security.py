@@ -1069,3 +1069,18 @@ def test_numpy_c_functions_a_script_was_not_given_cannot_be_called() -> None:
     session.globals.update(leak=np.fromfile)
     assert session.run_source("import numpy\nleak('x')\n", "<test>") == 1
     assert "cannot be called in tsr" in err.getvalue()
+
+
+def test_an_exceptions_namespace_leads_nowhere() -> None:
+    """Should an engine API ever copy a script exception's __dict__ (round 8's lazy_property did), its tags may
+    not lead into the parsed program and on to the interpreter: they sit behind a private slot."""
+    from tcli.errors import Hidden
+
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False)
+    src = "def f():\n    return 1 / 0\ntry:\n    f()\nexcept ZeroDivisionError as e:\n    caught = e\n"
+    assert session.run_source(src, "<test>") == 0
+    caught = session.globals["caught"]
+    values = list(vars(caught).values())
+    assert values and all(type(v) is Hidden for v in values)
+    assert run("try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    e.tsr_node\n")[0] == 1
