@@ -403,7 +403,8 @@ _NN_FUNCTIONS = frozenset(
     {"adaptive_avg_pool1d", "avg_pool1d", "celu_", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
      "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "hardshrink", "pairwise_distance", "pixel_shuffle",
      "pixel_unshuffle", "prelu", "selu_", "threshold_", "max_pool1d", "max_pool2d", "max_pool3d",
-     "max_pool1d_with_indices", "selu", "celu", "bilinear", "pdist", "channel_shuffle"}
+     "max_pool1d_with_indices", "selu", "celu", "bilinear", "pdist", "channel_shuffle",
+     "native_channel_shuffle"}
 )  # fmt: skip
 
 

@@ -504,6 +504,20 @@ def test_householder_product_of_geqrf() -> None:
     ok(lambda T, x, y: T.linalg.householder_product(x, y), q.numpy(), tau.numpy())
 
 
+@pytest.mark.parametrize(("shape", "dtype"), [((5, 3), "float64"), ((3, 5), "float32"), ((2, 4, 4), "float64"),
+                                            ((0, 3), "float32")])  # fmt: skip
+def test_geqrf(shape: tuple, dtype: str) -> None:
+    """torch.geqrf: the compact QR (R above the diagonal, the reflectors below, their taus), which
+    householder_product turns into Q; not differentiable, as in torch."""
+    same(lambda T, x: tuple(T.geqrf(x)), rnd(shape, dtype, seed=48))
+    same(lambda T, x: T.linalg.householder_product(*x.geqrf()), rnd(shape, dtype, seed=49)) if shape[-2] >= shape[
+        -1
+    ] else None
+    same_error(lambda T: T.geqrf(T.ones(3)))
+    same_error(lambda T: T.geqrf(T.ones(3, 3, dtype=T.int64)))
+    same_error(lambda T: T.geqrf(T.ones(3, 3, requires_grad=True)).a.sum().backward())
+
+
 HOUSEHOLDER_ERRORS = {
     "1d": lambda T: T.linalg.householder_product(T.ones(3), T.ones(1)),
     "wide": lambda T: T.linalg.householder_product(T.ones(3, 4), T.ones(2)),

@@ -225,6 +225,15 @@ def test_channel_shuffle(shape: tuple, groups: int) -> None:
     assert gradgradcheck(lambda t: engine.nn.functional.channel_shuffle(t, groups), (x,))
 
 
+def test_native_channel_shuffle_has_no_derivative() -> None:
+    """torch's native_channel_shuffle: the same values, a NotImplemented node that refuses a backward."""
+    ok(lambda T: (F(T).native_channel_shuffle(T.arange(8.0).view(1, 8, 1, 1), 4), T.native_channel_shuffle(
+        T.arange(12.0).view(1, 4, 3), 2)))  # fmt: skip
+    same_error(lambda T: T.native_channel_shuffle(T.ones(1, 8, 1, requires_grad=True), 2).sum().backward())
+    assert same(lambda T: type(T.native_channel_shuffle(T.ones(1, 4, 1, requires_grad=True), 2).grad_fn).__name__)
+    same_error(lambda T: T.native_channel_shuffle(T.ones(1, 8, 1), 3))
+
+
 def test_channel_shuffle_ints_repr_errors() -> None:
     ok(lambda T: T.channel_shuffle(T.arange(12).reshape(1, 4, 3), 2))
     assert same(lambda T: repr(T.nn.ChannelShuffle(2))) == "ChannelShuffle(groups=2)"

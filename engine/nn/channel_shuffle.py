@@ -31,6 +31,15 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
     return record(ChannelShuffleBackward0, out, input._dev, (input,), (groups,), (None,))
 
 
+def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
+    """torch's native_channel_shuffle: channel_shuffle's values, without a derivative (NotImplemented)."""
+    from engine.ops.util import NotImplementedNode
+
+    with_grad = channel_shuffle(input, groups)
+    return record(NotImplementedNode, with_grad._data, input._dev, (input,), ("aten::native_channel_shuffle",),
+                  (None,))  # fmt: skip
+
+
 class ChannelShuffle(Module):
     _torch_name = "torch.nn.modules.channelshuffle.{name}"
 
@@ -45,5 +54,5 @@ class ChannelShuffle(Module):
         return f"groups={self.groups}"
 
 
-FUNCTIONS = {"channel_shuffle": channel_shuffle}
+FUNCTIONS = {"channel_shuffle": channel_shuffle, "native_channel_shuffle": native_channel_shuffle}
 __all__ = ["ChannelShuffle"]

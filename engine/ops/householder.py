@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from engine.naming import result_type
 from engine.ops import lapack
 from engine.ops.index import cat
 from engine.ops.linalg import matmul
-from engine.ops.linalg_more import _SELF, _out, _record, _tensor
+from engine.ops.linalg_more import _SELF, _multi_class, _out, _record, _record_multi, _tensor
 from engine.ops.util import node_class, same_device
 from engine.tensor import Tensor, wrap
 
@@ -115,6 +116,37 @@ def orgqr(input: Tensor, input2: Tensor) -> Tensor:  # noqa: A002
     return householder_product(input, input2)
 
 
-TORCH = {"orgqr": orgqr}
+# ---- geqrf: the reflectors householder_product takes ------------------------------------------------------------
+geqrf_type = result_type("geqrf", "a", "tau")
+
+
+def _geqrf_bw(self: Any, g: Tensor, *saved: Any) -> tuple:
+    raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+
+GeqrfBackward0 = _multi_class("GeqrfBackward0", _geqrf_bw)
+
+
+def geqrf(input: Tensor) -> Any:  # noqa: A002
+    """LAPACK's QR in compact form (torch.geqrf): R above the diagonal of `a`, the Householder vectors below it
+    (unit diagonal implied), and their scales `tau`; `a` column-major, as LAPACK leaves it."""
+    _tensor(input, "geqrf", "input", 1)
+    d = input._data
+    if d.ndim < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    if d.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(f"\"geqrf_cpu\" not implemented for '{input.dtype.scalar_name()}'")
+    xp = input._dev.xp
+    m, n = d.shape[-2], d.shape[-1]
+    if d.size == 0:
+        h, tau = xp.zeros(d.shape[:-2] + (n, m), d.dtype), xp.zeros(d.shape[:-2] + (min(m, n),), d.dtype)
+    else:
+        h, tau = xp.linalg.qr(d, mode="raw")  # (h: the transpose of LAPACK's column-major result)
+    a = xp.ascontiguousarray(h.astype(d.dtype, copy=False)).swapaxes(-1, -2)
+    return geqrf_type(*_record_multi(GeqrfBackward0, [a, tau.astype(d.dtype, copy=False)], input._dev, (input,)))
+
+
+RETURN_TYPES = {"geqrf": geqrf_type}
+TORCH = {"orgqr": orgqr, "geqrf": geqrf}
 LINALG = {"householder_product": householder_product}
-METHODS = {"orgqr": orgqr}
+METHODS = {"orgqr": orgqr, "geqrf": geqrf}
