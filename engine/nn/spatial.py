@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.autograd import Node
 from engine.grad_mode import ENABLED
+from engine.ops.diagonal import strided_span
 from engine.ops.util import add_at, edge_of, node_class, record
 from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
@@ -46,13 +47,17 @@ def strided(xp: Any, a: Any, shape: tuple, strides: tuple) -> Any:
 def _inside(a: np.ndarray, shape: tuple, strides: tuple) -> None:
     if a.dtype.kind == "O":
         raise TypeError("convolution and pooling take numeric tensors")
-    if any(n == 0 for n in shape):
+    if 0 in shape:
         return
-    lo, hi = np.lib.array_utils.byte_bounds(a)
-    ptr = a.__array_interface__["data"][0]
-    reach = sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
-    back = sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
-    if ptr + back < lo or ptr + reach + a.itemsize > hi:
+    back, reach = strided_span(shape, strides)
+    flags = a.flags
+    if flags.c_contiguous or flags.f_contiguous:  # (the padded input, as a rule: its bytes start at its pointer)
+        lo, hi = 0, a.nbytes
+    else:
+        lo, hi = np.lib.array_utils.byte_bounds(a)
+        ptr = a.__array_interface__["data"][0]
+        lo, hi = lo - ptr, hi - ptr
+    if back < lo or reach + a.itemsize > hi:
         raise RuntimeError(
             f"internal error: a window of shape {list(shape)} would read outside its input of shape {list(a.shape)}"
         )

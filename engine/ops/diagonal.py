@@ -28,6 +28,18 @@ def _strided(d: Any, start: tuple, shape: tuple, strides: tuple) -> Any:
     return cupy.lib.stride_tricks.as_strided(sub, shape, byte_strides)
 
 
+def strided_span(shape: tuple, strides: tuple) -> tuple[int, int]:
+    """How far a strided view reaches before and after its first element (in the strides' units): the
+    (negative) sum over dims with negative strides, and the sum over those with positive ones."""
+    back = reach = 0
+    for n, st in zip(shape, strides):
+        if st > 0:
+            reach += (n - 1) * st
+        elif st < 0:
+            back += (n - 1) * st
+    return back, reach
+
+
 def _inside_storage(d: Any, sub: Any, shape: tuple, strides: tuple) -> None:
     """torch's as_strided check: every element of the view lies in the tensor's storage (its root buffer).
     A view past it would read and write memory that is not the tensor's (fill_diagonal_(wrap=True) on a
@@ -40,8 +52,7 @@ def _inside_storage(d: Any, sub: Any, shape: tuple, strides: tuple) -> None:
     isz = d.itemsize
     lo_root, hi_root = np.lib.array_utils.byte_bounds(root)
     ptr = sub.__array_interface__["data"][0]
-    reach = sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
-    back = sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
+    back, reach = strided_span(shape, strides)
     if ptr + back * isz < lo_root or ptr + (reach + 1) * isz > hi_root:
         offset = (ptr - lo_root) // isz
         raise RuntimeError(
