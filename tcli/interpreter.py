@@ -57,7 +57,7 @@ class Frame:
 
 
 #: what prelude.admit_callable looks at: C functions that a call could run, or hand on to engine code
-_GATED = (types.BuiltinFunctionType,)
+_GATED = types.BuiltinFunctionType
 
 
 def _assigned_names(stmt: ast.stmt) -> list[str]:
@@ -1383,13 +1383,13 @@ class Interpreter:
                     return call_function(fn, args, kwargs, node)
                 if fn.__class__ is type:
                     fn = guards.get(fn, fn)
-                elif fn.__class__ in _GATED:
+                elif fn.__class__ is _GATED:
                     admit(fn)
                 for a in args:  # (a function handed to the engine is called from there: the same gate)
-                    if a.__class__ in _GATED:
+                    if a.__class__ is _GATED:
                         admit(a)
                 for a in kwargs.values():
-                    if a.__class__ in _GATED:
+                    if a.__class__ is _GATED:
                         admit(a)
                 try:
                     return fn(*args, **kwargs)
@@ -1409,7 +1409,7 @@ class Interpreter:
                     return call_function(fn, (), None, node)
                 if fn.__class__ is type:
                     fn = guards.get(fn, fn)
-                elif fn.__class__ in _GATED:
+                elif fn.__class__ is _GATED:
                     admit(fn)
                 try:
                     return fn()
@@ -1428,9 +1428,9 @@ class Interpreter:
                     return call_function(fn, (a,), None, node)
                 if fn.__class__ is type:
                     fn = guards.get(fn, fn)
-                elif fn.__class__ in _GATED:
+                elif fn.__class__ is _GATED:
                     admit(fn)
-                if a.__class__ in _GATED:
+                if a.__class__ is _GATED:
                     admit(a)
                 try:
                     return fn(a)
@@ -1449,10 +1449,10 @@ class Interpreter:
                 return call_function(fn, args, None, node)
             if fn.__class__ is type:
                 fn = guards.get(fn, fn)
-            elif fn.__class__ in _GATED:
+            elif fn.__class__ is _GATED:
                 admit(fn)
             for a in args:
-                if a.__class__ in _GATED:
+                if a.__class__ is _GATED:
                     admit(a)
             try:
                 return fn(*args)
@@ -1470,10 +1470,10 @@ class Interpreter:
             return self.call_function(func, args, kwargs, node)
         if func.__class__ is type:
             func = self._guards.get(func, func)
-        elif func.__class__ in _GATED:
+        elif func.__class__ is _GATED:
             self.p.admit_callable(func)
         for a in args:
-            if a.__class__ in _GATED:
+            if a.__class__ is _GATED:
                 self.p.admit_callable(a)
         try:
             return func(*args, **(kwargs or {}))

@@ -326,7 +326,7 @@ class Prelude:
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
             dict: self._dict, OrderedDict: self._mapping(OrderedDict), Counter: self._mapping(Counter),
-            defaultdict: self._defaultdict, map: self._map, filter: self._filter,
+            defaultdict: self._defaultdict,
         }  # fmt: skip
         self._overrides = self._make_overrides()
         self._module_internals: frozenset[str] | None = None  # what Module.__init__ sets on every module
@@ -637,8 +637,9 @@ class Prelude:
         return self.mask_addresses(repr(obj))
 
     def admit_callable(self, fn: Any) -> Any:
-        """fn, if a script may run it (called, or handed to map, sorted's key or an engine function that calls
-        it): a C function of a module only if tsr handed it out (admit_builtin). Returns fn."""
+        """fn, if a script may run it: the interpreter asks for every function a call runs or is handed (map,
+        sorted's key, an engine function that calls it); a C function of a module only if tsr handed it out
+        (admit_builtin). Returns fn."""
         if type(fn) is types.BuiltinFunctionType and type(fn.__self__) is types.ModuleType:
             self.admit_builtin(fn)
         return fn
@@ -708,8 +709,6 @@ class Prelude:
         return make
 
     def _defaultdict(self, *args: Any, **kwargs: Any) -> defaultdict:
-        if args:
-            self.admit_callable(args[0])
         if len(args) == 2 and not isinstance(args[1], dict):
             args = (args[0], self.bounded_list(args[1]))
         return defaultdict(*args, **kwargs)
@@ -745,7 +744,6 @@ class Prelude:
         return total
 
     def _extreme(self, pick: Callable, args: tuple, kwargs: dict) -> Any:
-        self.admit_callable(kwargs.get("key"))
         if len(args) != 1:
             return pick(*args, **kwargs)
         key = kwargs.get("key")
@@ -788,13 +786,7 @@ class Prelude:
         return True
 
     def _sorted(self, iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list:
-        return sorted(self.bounded_list(iterable), key=self.admit_callable(key), reverse=reverse)
-
-    def _map(self, fn: Any, *iterables: Any) -> map:
-        return map(self.admit_callable(fn), *iterables)
-
-    def _filter(self, fn: Any, iterable: Any, /) -> filter:
-        return filter(self.admit_callable(fn), iterable)
+        return sorted(self.bounded_list(iterable), key=key, reverse=reverse)
 
     def _pow(self, base: Any, exp: Any, mod: Any = None) -> Any:
         if mod is None:
