@@ -7,7 +7,6 @@ small 3-d network's training steps. The engine side runs on each device of the `
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from helpers import check, computed, cpu_text, graph, make
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from test_engine_conv import _F, _run, same_error
 
 import engine
 from engine.autograd import gradcheck, gradgradcheck
@@ -26,28 +26,6 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.usefixtures("device")
 
 FAST = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-def _F(T: Any) -> Any:
-    return T.nn.functional
-
-
-def _run(fn: Callable, T: Any) -> Any:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(T)
-    except Exception as e:  # noqa: BLE001 - the point is to compare whatever is raised
-        return ("raised", type(e).__name__, cpu_text(str(e)))
-
-
-def same_error(fn: Callable) -> tuple:
-    """fn(lib) raises in both libraries: same type name, same text (as torch prints it on the cpu)."""
-    t, e = _run(fn, torch), _run(fn, engine)
-    assert isinstance(t, tuple) and t[:1] == ("raised",), f"torch did not raise: {t!r}"
-    assert isinstance(e, tuple) and e[:1] == ("raised",), f"engine did not raise; torch raised {t}"
-    assert e == t, f"\nengine: {e}\ntorch:  {t}"
-    return t
 
 
 # ---- convolution -------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ engine side runs on each device of the `device` fixture."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from helpers import check, computed, cpu_text, make
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_engine_conv import _run
 
 import engine
 from engine.autograd import gradcheck, gradgradcheck
@@ -31,15 +31,6 @@ FAST = settings(max_examples=15, deadline=None, suppress_health_check=list(Healt
 
 def U(T: Any) -> Any:
     return T.nn.utils.rnn
-
-
-def _run(fn: Callable, T: Any) -> Any:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(T)
-    except Exception as e:  # noqa: BLE001 - the point is to compare whatever is raised
-        return ("raised", type(e).__name__, cpu_text(str(e)))
 
 
 def same_text(fn: Callable) -> str:
