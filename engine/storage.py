@@ -69,6 +69,68 @@ class _Storage(metaclass=TorchNamed):
     def __iter__(self) -> Any:
         return iter(self.tolist())
 
+    def get_device(self) -> int | None:
+        """The cuda device's index; None on the cpu (torch's storage answer, where a tensor's is -1)."""
+        return self._dev.index or 0 if self._dev.type == "cuda" else None
+
+    def is_shared(self) -> bool:
+        return False  # (no storage here is ever moved to shared memory)
+
+    def is_pinned(self) -> bool:
+        return False
+
+    @property
+    def is_sparse(self) -> bool:
+        return False
+
+    def resizable(self) -> bool:
+        return True
+
+    def copy_(self, source: Any, non_blocking: bool | None = None) -> Any:
+        """Copy source's bytes over these (torch copies storages byte for byte, whatever their dtypes)."""
+        if not isinstance(source, _Storage):
+            raise TypeError(f"copy_(): argument 'src' (position 1) must be torch.Storage, not {type(source).__name__}")
+        mine, theirs = _bytes(self._arr), _bytes(source._arr)
+        if mine.size != theirs.size:
+            raise RuntimeError(f"size does not match, self was {mine.size} bytes but src was {theirs.size} bytes")
+        if source._dev != self._dev:
+            from engine.backend import host
+
+            theirs = host(theirs) if self._dev.type == "cpu" else self._dev.xp.asarray(theirs)
+        mine[...] = theirs
+        return self
+
+    def _converted(self, dtype: Any) -> TypedStorage:
+        """A new storage holding these elements converted to dtype (torch's storage.float(), .long(), ...)."""
+        return TypedStorage(self._arr.astype(dtype.np), dtype, self._dev)
+
+    def float(self) -> TypedStorage:
+        return self._converted(_dtypes().float32)
+
+    def double(self) -> TypedStorage:
+        return self._converted(_dtypes().float64)
+
+    def half(self) -> TypedStorage:
+        return self._converted(_dtypes().float16)
+
+    def long(self) -> TypedStorage:
+        return self._converted(_dtypes().int64)
+
+    def int(self) -> TypedStorage:
+        return self._converted(_dtypes().int32)
+
+    def short(self) -> TypedStorage:
+        return self._converted(_dtypes().int16)
+
+    def char(self) -> TypedStorage:
+        return self._converted(_dtypes().int8)
+
+    def byte(self) -> TypedStorage:
+        return self._converted(_dtypes().uint8)
+
+    def bool(self) -> TypedStorage:
+        return self._converted(_dtypes().bool_)
+
 
 class UntypedStorage(_Storage):
     """The bytes under a tensor (torch.UntypedStorage): indexing gives and takes ints 0..255."""
@@ -98,6 +160,15 @@ class UntypedStorage(_Storage):
 
     def untyped(self) -> UntypedStorage:
         return self
+
+    def clone(self) -> UntypedStorage:
+        return UntypedStorage(self._arr.copy(), self._dev)
+
+    def cpu(self) -> UntypedStorage:
+        return self if self._dev.type == "cpu" else UntypedStorage(_host_copy(self._arr), _cpu())
+
+    def type(self) -> str:
+        return "torch.storage.UntypedStorage"
 
     def __repr__(self) -> str:
         return _text(self.tolist(), f"[torch.storage.UntypedStorage(device={self._dev}) of size {self.size()}]")
@@ -143,9 +214,45 @@ class TypedStorage(_Storage):
     def untyped(self) -> UntypedStorage:
         return UntypedStorage(self._arr, self._dev)
 
+    def clone(self) -> TypedStorage:
+        return TypedStorage(self._arr.copy(), self._dtype, self._dev)
+
+    def cpu(self) -> TypedStorage:
+        arr = self._arr if self._dev.type == "cpu" else _host_copy(self._arr)
+        return TypedStorage(arr, self._dtype, _cpu())
+
+    def type(self) -> str:
+        """The legacy class name, 'torch.FloatStorage' for float32 (torch.cuda.FloatStorage on a GPU)."""
+        where = "torch.cuda." if self._dev.type == "cuda" else "torch."
+        return f"{where}{self._dtype.scalar_name()}Storage"
+
     def __repr__(self) -> str:
         info = f"[torch.storage.TypedStorage(dtype={self._dtype}, device={self._dev}) of size {self.size()}]"
         return _text(self.tolist(), info)
+
+
+def _bytes(arr: Any) -> Any:
+    import numpy as np
+
+    return arr.view(np.uint8) if arr.dtype != np.uint8 else arr
+
+
+def _host_copy(arr: Any) -> Any:
+    from engine.backend import host
+
+    return host(arr).copy()
+
+
+def _cpu() -> Any:
+    from engine.backend import CPU
+
+    return CPU
+
+
+def _dtypes() -> Any:
+    from engine import dtypes
+
+    return dtypes
 
 
 def _index(i: Any, n: int) -> int:

@@ -183,6 +183,14 @@ class Tensor(metaclass=TorchNamed):
         return self._dev.type == "cuda"
 
     @property
+    def is_cpu(self) -> bool:
+        return self._dev.type == "cpu"
+
+    # the backends and layouts torch has and the engine never makes: always False, as on a plain torch tensor
+    is_ipu = is_maia = is_meta = is_mkldnn = is_mps = is_mtia = is_nested = is_quantized = property(lambda self: False)
+    is_sparse_csr = is_vulkan = is_xla = is_xpu = property(lambda self: False)
+
+    @property
     def ndim(self) -> int:
         return self._data.ndim
 
@@ -234,6 +242,19 @@ class Tensor(metaclass=TorchNamed):
         from engine.ops.util import norm_dim
 
         return st[norm_dim(dim, self._data.ndim)]
+
+    def is_set_to(self, tensor: Tensor) -> bool:
+        """Whether both tensors view the same memory with the same offset, sizes and strides."""
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"is_set_to(): argument 'tensor' (position 1) must be Tensor, not {type(tensor).__name__}")
+        a, b = self._data, tensor._data
+        return (
+            a.shape == b.shape
+            and a.strides == b.strides
+            and a.dtype == b.dtype
+            and self._dev == tensor._dev
+            and self.data_ptr() == tensor.data_ptr()
+        )
 
     def storage_offset(self) -> int:
         base = self._data.base

@@ -104,3 +104,47 @@ def test_typed_storage_warns_as_torch_does() -> None:
     assert len(caught) == 1 and caught[0].filename == __file__
     assert repr(engine.UntypedStorage) == repr(torch.UntypedStorage)
     assert isinstance(engine.ones(1).untyped_storage(), engine.UntypedStorage)
+
+
+def _storage_methods(T: Any) -> list:
+    x = T.arange(6.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s, u = x.storage(), x.untyped_storage()
+        c = s.clone()
+        c[1] = -1.0  # (a clone owns new memory)
+        facts = [x.cpu().tolist(), c.tolist(), type(c).__name__, type(u.clone()).__name__, u.clone().size()]
+        facts += [c.copy_(T.ones(6).storage()).tolist(), x.cpu().tolist()]
+        u.copy_(T.full((6,), 2.0).untyped_storage())  # (byte for byte into x's memory)
+        facts += [x.cpu().tolist(), s.type(), u.type(), T.ones(2, dtype=T.int64).storage().type()]
+        for conv in ("float", "double", "half", "long", "int", "short", "char", "byte", "bool"):
+            d = getattr(s, conv)()
+            facts += [type(d).__name__, repr(d.dtype), d.tolist()]
+        facts += [u.int().tolist()[:8], s.is_shared(), u.is_shared(), s.is_pinned(), s.is_sparse, s.resizable()]
+        facts += [s.cpu().data_ptr() == s.data_ptr(), u.cpu() is u, s.get_device() if x.is_cpu else "-"]
+        y = x.view(2, 3)
+        facts += [
+            x.is_set_to(x),
+            x.is_set_to(x.detach()),
+            x.is_set_to(y),
+            x[1:].is_set_to(x),
+            y.is_set_to(y.view(2, 3)),
+        ]
+    return facts
+
+
+def test_storage_methods_match_torch() -> None:
+    assert _storage_methods(engine) == _storage_methods(torch)
+
+
+@pytest.mark.parametrize("action", [lambda s: s.copy_(s.untyped()[0:12]), lambda s: s.copy_(5)])
+def test_storage_copy_errors_match_torch(action: Callable) -> None:
+    errors = []
+    for T in (torch, engine):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = T.arange(6.0).storage()
+        with pytest.raises(Exception) as info:
+            action(s)
+        errors.append((type(info.value).__name__, str(info.value)))
+    assert errors[1] == errors[0]
