@@ -270,12 +270,14 @@ def retains_grad(self: Tensor) -> bool:
 class RemovableHandle:
     """What register_hook returns (torch.utils.hooks.RemovableHandle, printed as torch prints it)."""
 
+    __slots__ = ("_hooks", "_fn")  # (private: the tensor's hook list, where any value planted would be called)
+
     def __init__(self, hooks: list, fn: Any) -> None:
-        self.hooks, self.fn = hooks, fn
+        self._hooks, self._fn = hooks, fn
 
     def remove(self) -> None:
-        if self.fn in self.hooks:
-            self.hooks.remove(self.fn)
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
 
     def __enter__(self) -> RemovableHandle:
         return self

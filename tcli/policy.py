@@ -335,7 +335,11 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
 
 #: Public attributes of engine classes that scripts do not see (by module and qualname): a device's array module
 #: is the raw numpy (or cupy) module, which no script may hold.
-HIDDEN_ENGINE_ATTRIBUTES = {("engine.backend", "device"): frozenset({"xp"})}
+HIDDEN_ENGINE_ATTRIBUTES = {
+    ("engine.backend", "device"): frozenset({"xp"}),
+    # (weak references to a module's private hook tables: a script could plant any value to be called)
+    ("engine.nn.module", "RemovableHandle"): frozenset({"hooks_dict_ref", "extra_dict_ref"}),
+}
 
 #: Names of engine modules that scripts do not see, by torch submodule: engine machinery with no use in a
 #: script (lazy_property builds descriptors that store onto whatever object they are read from).

@@ -39,6 +39,7 @@ from typing import Any
 from tcli import policy
 from tcli.errors import TsrTimeout, private_attribute_message, visible_output
 from tcli.generators import TsrGenerator
+from tcli.torch_names import torch_names
 
 _MISSING: Any = object()
 #: items consumed between checks when a builtin walks an iterator the script made
@@ -967,7 +968,9 @@ class Prelude:
                     raise _refused(obj, name)
                 value = getattr(obj, name)
                 if name == "args":  # (a message may quote a default repr: masked as str(e) is)
-                    value = tuple(mask(a) if type(a) is str else a for a in value)
+                    value = tuple(mask(a) if type(a) is str else _exception_arg(a, mask) for a in value)
+                elif type(value) is not str:  # (StopIteration.value: what a generator returned)
+                    value = _exception_arg(value, mask)
                 return value
 
             return read_exception
@@ -1356,6 +1359,11 @@ class Prelude:
             ):
                 raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
             sub = f"{path}.{attr}" if path else attr
+            if attr not in torch_names(path) and sub not in policy.TORCH_SUBMODULES:
+                # torch's names only: an engine module also holds the helpers it imports (the raw tensor
+                # constructor, graph plumbing), which must not become torch attributes
+                if hasattr(module, attr):
+                    raise AttributeError(f"module '{dotted}' has no attribute '{attr}'")
             try:
                 raw = getattr(module, attr)
             except AttributeError as e:
@@ -1374,8 +1382,8 @@ class Prelude:
             floating = attr in policy.TORCH_FLOATING_CREATORS
             return Checked(raw, rule, self, floating=floating) if rule and callable(raw) else raw
 
-        def names() -> list[str]:
-            return [n for n in dir(module) if not n.startswith("_")] + list(overrides)
+        def names() -> list[str]:  # (torch's names the engine has; a module __getattr__ hides some from dir())
+            return [n for n in sorted(torch_names(path)) if n not in overrides and hasattr(module, n)] + list(overrides)
 
         return ModuleFacade(dotted, resolve, names)
 
@@ -1634,6 +1642,37 @@ def _admissible(raw: Any) -> bool:
     if isinstance(raw, (type, types.FunctionType, types.BuiltinFunctionType)):
         return _is_engine_type(raw)
     return _is_engine_type(tp)
+
+
+_PLAIN_ARGS = (int, float, complex, bool, bytes, type(None))
+_ARG_CONTAINERS = (tuple, list, set, frozenset)
+
+
+def _exception_arg(a: Any, mask: Callable[[str], str]) -> Any:
+    """An item of an exception's args as a script may hold it: plain values, the engine's and tsr's objects and
+    the script's own, in containers too; anything else (a library's error may carry its own internals, numpy's
+    loop errors carry the ufunc) is replaced by its masked repr."""
+    if _arg_admissible(a, 0):
+        return a
+    return mask(repr(a))
+
+
+def _arg_admissible(a: Any, depth: int) -> bool:
+    tp = type(a)
+    if tp in _PLAIN_ARGS or tp is str:
+        return True
+    if depth > 8:
+        return False
+    if tp in _ARG_CONTAINERS:
+        return len(a) <= 10_000 and all(_arg_admissible(x, depth + 1) for x in a)
+    if tp is dict:
+        return len(a) <= 10_000 and all(
+            _arg_admissible(k, depth + 1) and _arg_admissible(v, depth + 1) for k, v in a.items()
+        )
+    if isinstance(a, type):
+        return _is_script_class(a) or (_is_engine_type(a) and not issubclass(a, type))
+    mod = getattr(tp, "__module__", None)
+    return _is_script_class(tp) or _is_engine_type(tp) or (type(mod) is str and mod.startswith("tcli."))
 
 
 def _refused(obj: Any, name: str) -> AttributeError:

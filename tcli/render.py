@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from tcli.errors import ScriptError, call_lines, repeated_message
+from tcli.errors import ScriptError, call_lines, repeated_message, visible_output
 
 #: a line of (text, style) segments
 Line = list[tuple[str, str]]
@@ -29,6 +29,8 @@ def _print_styled(lines: list[Line], stream: TextIO) -> None:
 
 
 def emit(lines: list[Line], stream: TextIO, color: bool) -> None:
+    # a script chose some of this text (a module's extra_repr, a name): shown, never obeyed by the terminal
+    lines = [[(visible_output(text), style) for text, style in line] for line in lines]
     if color:
         _print_styled(lines, stream)
     else:

@@ -21,6 +21,8 @@ from rich.highlighter import ReprHighlighter
 from rich.table import Table
 from rich.text import Text
 
+from tcli.errors import visible_output
+
 SEP = " · "
 
 # torch's repr, token by token: numbers, non-finite values, keyword suffixes, grad_fn (dimmed last so
@@ -101,7 +103,7 @@ def echo(value: Any, mask: Callable[[str], str] = str) -> RenderableType:
     through `mask`, the session's address masking)."""
     if is_tensor(value):
         return Group(tensor_header(value), tensor_text(value))
-    text = Text(mask(repr(value)))
+    text = Text(visible_output(mask(repr(value))))  # (a script's repr may hold escape sequences: shown as escapes)
     ReprHighlighter().highlight(text)
     return text
 

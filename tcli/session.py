@@ -89,7 +89,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from tcli import parser, policy
-from tcli.errors import ScriptError, Site, TsrTimeout, node_of, site_of, visible
+from tcli.errors import ScriptError, Site, TsrTimeout, node_of, site_of, visible, visible_output
 from tcli.interpreter import Interpreter
 from tcli.prelude import ModuleFacade, Prelude
 
@@ -574,7 +574,10 @@ class Session:
         if value is None:
             return
         self.prelude.check_repr(value)
-        self.stdout.write(self.prelude.mask_addresses(repr(value)) + "\n")
+        text = self.prelude.mask_addresses(repr(value))
+        if _isatty(self.stdout):  # (as print: on a terminal a script's text is shown, never obeyed)
+            text = visible_output(text)
+        self.stdout.write(text + "\n")
 
     def show_graph(self, tensor: Any) -> None:
         from tcli import render
@@ -812,3 +815,10 @@ def _deepen_c_stack() -> None:
             resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
     except (ImportError, OSError, ValueError):
         pass
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -255,7 +255,7 @@ INTERNALS = [
 def test_numpy_and_engine_internals_are_unreachable(src: str) -> None:
     error = "ImportError" if src.startswith("from") else "AttributeError"
     msg = refused(src, error)
-    assert "not available in tsr" in msg or "has no attribute" in msg
+    assert "not available in tsr" in msg or "has no attribute" in msg or "cannot import name" in msg
 
 
 # -- modules are read-only --------------------------------------------------------------------------------
@@ -902,15 +902,17 @@ ROUND7 = [
     ),
     ("import torch\ntorch.optim.lr_scheduler.FUNCTION_TYPES", "AttributeError", "has no attribute"),
     (
-        "import torch\nz = torch.ones(2, requires_grad=True) * 2\ntorch.autograd.Node.unpack(z.grad_fn)",
+        "import torch\nz = torch.ones(2, requires_grad=True) * 2\ntype(z.grad_fn).unpack(z.grad_fn)",
         "AttributeError",
-        "'unpack' is not available in tsr",
+        "'type' object has no attribute 'unpack'",
     ),
     (
-        "import torch\nz = torch.ones(2, requires_grad=True) * 2\ntorch.autograd.Node.apply(z.grad_fn, torch.ones(5))",
+        "import torch\nz = torch.ones(2, requires_grad=True) * 2\nz.grad_fn.apply(torch.ones(5))",
         "AttributeError",
         "'apply' is not available in tsr",
     ),
+    # (torch has no torch.autograd.Node: the engine's node base class is not a torch name)
+    ("import torch\ntorch.autograd.Node", "AttributeError", "module 'torch.autograd' has no attribute 'Node'"),
 ]
 
 
@@ -1084,3 +1086,100 @@ def test_an_exceptions_namespace_leads_nowhere() -> None:
     values = list(vars(caught).values())
     assert values and all(type(v) is Hidden for v in values)
     assert run("try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    e.tsr_node\n")[0] == 1
+
+
+# -- round 10: a facade shows torch's names only -----------------------------------------------------------
+# engine modules import their plumbing (the raw tensor constructor `wrap`, `record` that makes any object a
+# grad_fn, node_class, edge...): as torch attributes they rebuilt round 6's fake tensors inside real ones
+ENGINE_HELPERS = [
+    ("torch.autograd", "wrap"), ("torch.nn.functional", "wrap"), ("torch.utils.checkpoint", "wrap"),
+    ("torch.nn.functional", "record"), ("torch.nn.functional", "node_class"), ("torch.nn.functional", "for_array"),
+    ("torch.nn.functional", "saved_versions"), ("torch.autograd.function", "edge"),
+    ("torch.autograd.function", "save_out"), ("torch.autograd", "dim_sum"), ("torch.nn.init", "user_stacklevel"),
+    ("torch.cuda", "cuda_available"), ("torch.nn", "not_covered"), ("torch.utils.data", "object_repr"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("module", "name"), ENGINE_HELPERS)
+def test_engine_helpers_are_not_torch_attributes(module: str, name: str) -> None:
+    msg = refused(f"import {module} as m\nm.{name}", "AttributeError")
+    assert msg.endswith(f"module '{module}' has no attribute '{name}'")
+    assert "cannot import name" in refused(f"from {module} import {name}", "ImportError")
+
+
+def test_facade_listing_is_torchs() -> None:
+    """What the REPL completes after `F.`: torch's names the engine has, no helper."""
+    import io
+
+    from tcli.session import Session
+
+    names = (
+        Session(stdout=io.StringIO(), stderr=io.StringIO()).prelude.import_module("torch.nn.functional").public_names()
+    )
+    assert "relu" in names and "conv2d" in names
+    assert not {"wrap", "record", "node_class", "for_array"} & set(names)
+
+
+def test_exception_args_hold_no_library_internals() -> None:
+    """numpy's loop errors carry the ufunc in args (round 10): a ufunc builds object arrays, which hold raw
+    references; a script sees its repr. What a script put in args itself comes back as it was."""
+    src = """\
+    import numpy as np
+    import torch
+    class Box(torch.nn.Module):
+        pass
+    def first_arg(f):
+        try:
+            f()
+        except Exception as e:
+            return e.args[0]
+    s = np.array(["a"])
+    leaked = first_arg(lambda: s * s)
+    print(type(leaked).__name__, leaked)
+    b = Box()
+    def raise_own():
+        raise ValueError(b, [1, (2.5, None)], {"k": b})
+    try:
+        raise_own()
+    except ValueError as e:
+        print(e.args[0] is b, e.args[1], e.args[2]["k"] is b)
+    """
+    status, out, err = run(textwrap.dedent(src))
+    assert (status, err) == (0, "")
+    assert out == "str <ufunc 'multiply'>\nTrue [1, (2.5, None)] True\n"
+
+
+def test_show_and_echo_escape_a_scripts_control_characters() -> None:
+    """show(m) and the REPL echo print a script's repr (a Module's extra_repr): escape sequences in it would
+    set the terminal's title or clipboard (round 10); they are written as escapes, as print does on a tty."""
+    from tcli.repl_render import echo
+
+    src = """\
+    import torch
+    class M(torch.nn.Module):
+        def extra_repr(self):
+            return "\\x1b]52;c;ZWNobw==\\x1b\\\\x1b[2J"
+    show(M())
+    """
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=True)
+    assert session.run_source(textwrap.dedent(src), "<test>") == 0
+    assert "\x1b]" not in out.getvalue() and "\\x1b]52;c;" in out.getvalue()
+    session.run_source("m = M()", "<test>")
+    text = echo(session.globals["m"]).plain
+    assert "\x1b" not in text and "\\x1b[2J" in text
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "import torch\nm = torch.nn.Linear(1, 1)\nh = m.register_forward_hook(lambda *a: None)\nh.hooks_dict_ref",
+        "import torch\nm = torch.nn.Linear(1, 1)\nh = m.register_forward_hook(lambda *a: None)\nh.extra_dict_ref",
+        "import torch\nx = torch.ones(1, requires_grad=True)\nh = x.register_hook(lambda g: g)\nh.hooks",
+        "import torch\nx = torch.ones(1, requires_grad=True)\nh = x.register_hook(lambda g: g)\nh._hooks",
+    ],
+)
+def test_hook_handles_hide_the_hook_tables(src: str) -> None:
+    """A handle's way back to the hook table would let a script plant any value for the engine to call."""
+    msg = refused(src, "AttributeError")
+    assert "not available in tsr" in msg or "has no attribute" in msg or "private" in msg
