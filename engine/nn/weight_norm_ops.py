@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from engine.grad_mode import no_grad
 from engine.nn.functional import _record
+from engine.nn.functional_more import _norm
 from engine.tensor import Tensor
 
 
 def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:  # noqa: A002
     """The `pow`-norm of v over every dimension but `dim`, shaped to broadcast against v (dim=-1: one norm)."""
     if dim == -1:
-        return v.norm(pow)
+        return _norm(v, pow, None, False)
     if dim == 0:
         return v.contiguous().view(v.size(0), -1).norm(pow, 1).view(v.size(0), *[1] * (v.dim() - 1))
     if dim == v.dim() - 1:
