@@ -59,6 +59,8 @@ def _register_parameter_or_buffer(module: Module, name: str, X: Tensor) -> None:
 
 def _maybe_set(dest: Tensor, src: Tensor) -> None:
     """torch's dest.set_(src): dest keeps its identity (the Parameter optimizers hold) and takes src's memory."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"set_(): argument 'source' must be Tensor, not {type(src).__name__}")
     dest._data = src._data
     dest._dev = src._dev
     dest._vc[0] += 1
@@ -211,7 +213,7 @@ def _getstate(self: Module) -> Any:
 _PARAMETRIZED_CLASSES: weakref.WeakSet = weakref.WeakSet()
 
 
-def is_parametrized_class(cls: Any) -> bool:
+def _is_parametrized_class(cls: Any) -> bool:
     """Whether `cls` is a `Parametrized...` class this module made."""
     return cls in _PARAMETRIZED_CLASSES
 
@@ -303,9 +305,14 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
         original = getattr(module, tensor_name)
         parametrizations = ParametrizationList([parametrization], original, unsafe=unsafe)
         delattr(module, tensor_name)
-        if not is_parametrized(module):
-            _inject_new_class(module)
-            module.parametrizations = ModuleDict()
+        # (torch keys the swap on is_parametrized alone; keyed on the class as well, a module handed a
+        # `parametrizations` ModuleDict by other means still gets its own class, and the property never lands
+        # on a class other modules share)
+        if not is_parametrized(module) or not _is_parametrized_class(type(module)):
+            if not _is_parametrized_class(type(module)):
+                _inject_new_class(module)
+            if not is_parametrized(module):
+                module.parametrizations = ModuleDict()
         _inject_property(module, tensor_name)
         module.parametrizations[tensor_name] = parametrizations
     else:
@@ -346,12 +353,15 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
             "Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in terms of a "
             "sequence of tensors."
         )
-    delattr(module.__class__, tensor_name)
+    own_class = _is_parametrized_class(type(module))
+    if own_class and tensor_name in vars(type(module)):  # (only ever a class made here loses an attribute)
+        delattr(module.__class__, tensor_name)
     del module.parametrizations[tensor_name]
     _register_parameter_or_buffer(module, tensor_name, original)
     if not is_parametrized(module):
         delattr(module, "parametrizations")
-        object.__setattr__(module, "__class__", module.__class__.__bases__[0])
+        if own_class:
+            object.__setattr__(module, "__class__", module.__class__.__bases__[0])
     return module
 
 
