@@ -203,7 +203,7 @@ DISTRIBUTIONS_MODULES = (
 #: the backend, dtypes or ops internals, stay out of reach).
 TORCH_SUBMODULES = frozenset(
     {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize",
-     "nn.utils.parametrizations", "optim", "optim.lr_scheduler", "optim.swa_utils",
+     "nn.utils.parametrizations", "nn.utils.stateless", "optim", "optim.lr_scheduler", "optim.swa_utils",
      "autograd", "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils",
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",

@@ -820,7 +820,7 @@ def test_utils_namespace() -> None:
     assert enn.utils is U
     assert set(U.__all__) <= set(torch.nn.utils.__all__)
     for name in U.__all__:
-        if name in ("parametrize", "parametrizations", "rnn"):  # (the submodules torch's __all__ lists too)
+        if name in ("parametrize", "parametrizations", "rnn", "stateless"):  # (submodules: in torch's __all__ too)
             assert getattr(U, name).__name__ == f"engine.nn.utils.{name}", name
             continue
         assert callable(getattr(U, name)) and callable(getattr(torch.nn.utils, name)), name

@@ -451,3 +451,25 @@ def test_skip_init_leaves_the_generator_alone() -> None:
 
     _compare(scenario)
     _raises(lambda lib: lib.nn.utils.skip_init(int))
+
+
+def test_stateless_functional_call_warns_and_calls() -> None:
+    def scenario(lib: Any) -> list:
+        m = _seeded_linear(lib, 2, 2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y = lib.nn.utils.stateless.functional_call(m, {"weight": lib.ones(2, 2)}, lib.ones(1, 2))
+        return [y, [(w.category.__name__, str(w.message)) for w in caught], m.weight]
+
+    _compare(scenario)
+
+
+def test_legacy_weight_norm_over_all_dims() -> None:
+    def scenario(lib: Any) -> list:
+        lib.manual_seed(0)
+        conv = lib.nn.utils.weight_norm(lib.nn.Conv1d(2, 3, 2), dim=None)
+        y = conv(lib.ones(1, 2, 4))
+        y.sum().backward()
+        return [conv.weight_g, y, conv.weight_g.grad, conv.weight_v.grad]
+
+    _compare(scenario)
