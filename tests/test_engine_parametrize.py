@@ -473,3 +473,32 @@ def test_legacy_weight_norm_over_all_dims() -> None:
         return [conv.weight_g, y, conv.weight_g.grad, conv.weight_v.grad]
 
     _compare(scenario)
+
+
+@pytest.mark.usefixtures("device")
+def test_on_the_default_device() -> None:
+    """The parametrizations run where the module's tensors live (built on the cpu with torch's draws, then moved:
+    the engine's cuda generator is a stream of its own, so square weights: a tall one's orthogonal completion
+    draws from the weight's device)."""
+    import helpers
+
+    def scenario(lib: Any) -> list:
+        dev = helpers.DEVICE if lib is engine else "cpu"
+        nn, P = lib.nn, lib.nn.utils.parametrize
+        lib.manual_seed(0)
+        layers = [nn.Linear(4, 4, device="cpu").to(dev) for _ in range(5)]
+        x = lib.ones(2, 4, device="cpu").to(dev)
+        P.register_parametrization(layers[0], "weight", _classes(lib)["Counting"]())
+        nn.utils.parametrizations.weight_norm(layers[1])
+        nn.utils.parametrizations.orthogonal(layers[2], orthogonal_map="householder")
+        nn.utils.parametrizations.orthogonal(layers[3], orthogonal_map="cayley")
+        nn.utils.weight_norm(layers[4])
+        out = []
+        for layer in layers:
+            y = layer(x)
+            y.sum().backward()
+            out += [y.detach().cpu(), y.grad_fn.name(), [p.grad.cpu() for p in layer.parameters()],
+                    list(layer.state_dict())]  # fmt: skip
+        return out
+
+    _compare(scenario)
