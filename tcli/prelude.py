@@ -1069,7 +1069,13 @@ class Prelude:
     def _engine_name(self, cls: type, name: str) -> bool:
         """Whether the engine's side of `cls` (its non-script bases, and what Module.__init__ sets on an
         instance) has `name`."""
-        if any(name in vars(k) for k in cls.__mro__ if k not in _SCRIPT_CLASSES):  # (a Parametrized... class too)
+        for k in cls.__mro__:
+            if k in _SCRIPT_CLASSES or name not in vars(k):
+                continue
+            # a Parametrized... class over a script's class: its properties are the script's own tensors
+            # (self._w, parametrized), its other names (_torch_name) the engine's
+            if type(vars(k)[name]) is property and _is_script_class(k):
+                continue
             return True
         if self._module_internals is None:
             bases = self.class_bases()

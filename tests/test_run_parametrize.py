@@ -290,3 +290,35 @@ def test_the_class_swap_gives_nothing_away(src: str, error: str) -> None:
     status, _, err = _run(f"import torch.nn as nn\nimport torch.nn.utils.parametrize as P\n{src}\n")
     assert status == 1
     assert f": {error}" in err.splitlines()[0], err
+
+
+def test_a_scripts_private_tensor_can_be_parametrized() -> None:
+    status, out, err = _run(
+        """
+        import torch
+        import torch.nn as nn
+        import torch.nn.utils.parametrize as P
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self._w = nn.Parameter(torch.ones(2, 2))
+                self._k = 3
+            def forward(self, x):
+                return x @ self._w * self._k
+        class Double(nn.Module):
+            def forward(self, X):
+                return X * 2
+        net = P.register_parametrization(Net(), "_w", Double())
+        net._k = 1
+        print(net(torch.ones(1, 2)).tolist(), net._k)
+        try:
+            net._torch_name
+        except AttributeError as e:
+            print(e)
+        """
+    )
+    assert (status, err) == (0, ""), err
+    assert out == (
+        "[[4.0, 4.0]] 1\n"
+        "access to attribute '_torch_name' is not allowed in tsr (names starting with '_' are private)\n"
+    )
