@@ -502,3 +502,36 @@ def test_on_the_default_device() -> None:
         return out
 
     _compare(scenario)
+
+
+@pytest.mark.parametrize("dim", [0, 2, 1])
+def test_weight_norm_op_second_derivatives(dim: int) -> None:
+    v = engine.randn(3, 2, 4, dtype=engine.float64, requires_grad=True)
+    g = engine.norm_except_dim(v, 2, dim).detach().add(0.5).requires_grad_()
+
+    def fn(v: Any, g: Any) -> Any:
+        return engine._weight_norm(v, g, dim)
+
+    assert engine.autograd.gradcheck(fn, (v, g))
+    assert engine.autograd.gradgradcheck(fn, (v, g))
+
+
+def test_legacy_spectral_norm_loads_old_and_new_checkpoints() -> None:
+    # (a tall weight: the old format's v is solved through pinverse(W^T W), ill-posed for a wide one)
+    def scenario(lib: Any) -> list:
+        lib.manual_seed(0)
+        src = lib.nn.utils.spectral_norm(lib.nn.Linear(3, 5))
+        src(lib.ones(1, 3))
+        sd = src.state_dict()
+        dst = lib.nn.utils.spectral_norm(lib.nn.Linear(3, 5))
+        out = [repr(dst.load_state_dict(sd)), dst.weight_v, dst.weight_u]
+        plain = dict(sd)  # no metadata, all three keys: taken as the current format
+        dst = lib.nn.utils.spectral_norm(lib.nn.Linear(3, 5))
+        out += [repr(dst.load_state_dict(plain)), dst.weight_v]
+        old = {k: v for k, v in plain.items() if k != "weight_v"}  # a version-0 checkpoint: weight, no weight_v
+        old["weight"] = src.weight.detach()
+        dst = lib.nn.utils.spectral_norm(lib.nn.Linear(3, 5))
+        out += [repr(dst.load_state_dict(old)), dst.weight_v]
+        return out
+
+    _compare(scenario)
