@@ -535,3 +535,23 @@ def test_legacy_spectral_norm_loads_old_and_new_checkpoints() -> None:
         return out
 
     _compare(scenario)
+
+
+def test_the_original_is_the_parameter_it_was() -> None:
+    """Registering, assigning and removing keep the Parameter object (optimizers hold it), bumping its version
+    as torch's set_ does."""
+
+    def scenario(lib: Any) -> list:
+        P = lib.nn.utils.parametrize
+        m = _seeded_linear(lib)
+        p = m.weight
+        out = [p._version]
+        P.register_parametrization(m, "weight", _classes(lib)["Symmetric"]())
+        out += [m.parametrizations.weight.original is p, p._version]
+        m.weight = lib.eye(3)
+        out += [p._version]
+        P.remove_parametrizations(m, "weight")
+        out += [m.weight is p, p._version, p.is_leaf, p]
+        return out
+
+    _compare(scenario)
