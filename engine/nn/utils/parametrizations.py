@@ -92,11 +92,8 @@ class _Orthogonal(Module):
             Q = Q.mT
         return Q
 
+    @no_grad()
     def right_inverse(self, Q: Tensor) -> Tensor:
-        with no_grad():
-            return self._right_inverse(Q)
-
-    def _right_inverse(self, Q: Tensor) -> Tensor:
         if Q.shape != self.shape:
             raise ValueError(
                 f"Expected a matrix or batch of matrices of shape {self.shape}. Got a tensor of shape {Q.shape}."
@@ -237,14 +234,14 @@ class _SpectralNorm(Module):
             weight = weight.permute(self.dim, *(d for d in range(weight.dim()) if d != self.dim))
         return weight.flatten(1)
 
+    @no_grad()
     def _power_method(self, weight_mat: Tensor, n_power_iterations: int) -> None:
         """Update u and v in place (torch's normalize(..., out=)): the buffers keep their identity."""
-        with no_grad():
-            for _ in range(n_power_iterations):
-                # Spectral norm of weight equals to `u^T W v`, where `u` and `v` are the first left and right
-                # singular vectors
-                self._u.copy_(F.normalize(engine.mv(weight_mat, self._v), dim=0, eps=self.eps))
-                self._v.copy_(F.normalize(engine.mv(weight_mat.H, self._u), dim=0, eps=self.eps))
+        for _ in range(n_power_iterations):
+            # Spectral norm of weight equals to `u^T W v`, where `u` and `v` are the first left and right
+            # singular vectors
+            self._u.copy_(F.normalize(engine.mv(weight_mat, self._v), dim=0, eps=self.eps))
+            self._v.copy_(F.normalize(engine.mv(weight_mat.H, self._u), dim=0, eps=self.eps))
 
     def forward(self, weight: Tensor) -> Tensor:
         if weight.ndim == 1:
