@@ -180,11 +180,8 @@ class ParametrizationList(ModuleList):
         else:
             originals = (getattr(self, f"original{i}") for i in range(self.ntensors))
             x = self[0](*originals)
-        # (torch walks the list by name, not by len(), so a module appended later is picked up the same way)
-        curr_idx = 1
-        while hasattr(self, str(curr_idx)):
-            x = self[curr_idx](x)
-            curr_idx += 1
+        for module in list(self)[1:]:
+            x = module(x)
         return x
 
 
