@@ -202,7 +202,8 @@ DISTRIBUTIONS_MODULES = (
 #: Engine submodules a script may import or reach as attributes (those the engine has; the rest, such as
 #: the backend, dtypes or ops internals, stay out of reach).
 TORCH_SUBMODULES = frozenset(
-    {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "optim", "optim.lr_scheduler", "optim.swa_utils",
+    {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize",
+     "nn.utils.parametrizations", "nn.utils.stateless", "optim", "optim.lr_scheduler", "optim.swa_utils",
      "autograd", "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils",
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",

@@ -107,11 +107,16 @@ def register_script_class(cls: type) -> None:
 
 
 def _is_script_class(tp: Any) -> bool:
-    """A class a script's class statement defined (an nn.Module subclass or another allowed base)."""
+    """A class a script's class statement defined (an nn.Module subclass or another allowed base), or the
+    `Parametrized...` subclass torch.nn.utils.parametrize swapped in under an instance of one (its instances
+    are still the script's objects, with their own attributes and methods)."""
     try:
-        return tp in _SCRIPT_CLASSES
+        if tp in _SCRIPT_CLASSES:
+            return True
     except TypeError:  # (an unhashable or unweakrefable value is no class of a script's)
         return False
+    parametrize = sys.modules.get("engine.nn.utils.parametrize")
+    return parametrize is not None and parametrize._is_parametrized_class(tp) and tp.__bases__[0] in _SCRIPT_CLASSES
 
 
 def _is_node_type(tp: type) -> bool:
@@ -1067,7 +1072,13 @@ class Prelude:
     def _engine_name(self, cls: type, name: str) -> bool:
         """Whether the engine's side of `cls` (its non-script bases, and what Module.__init__ sets on an
         instance) has `name`."""
-        if any(name in vars(k) for k in cls.__mro__ if not _is_script_class(k)):
+        for k in cls.__mro__:
+            if k in _SCRIPT_CLASSES or name not in vars(k):
+                continue
+            # a Parametrized... class over a script's class: its properties are the script's own tensors
+            # (self._w, parametrized), its other names (_torch_name) the engine's
+            if type(vars(k)[name]) is property and _is_script_class(k):
+                continue
             return True
         if self._module_internals is None:
             bases = self.class_bases()

@@ -818,7 +818,11 @@ def test_utils_namespace() -> None:
     import engine.nn as enn
 
     assert enn.utils is U
+    assert set(U.__all__) <= set(torch.nn.utils.__all__)
     for name in U.__all__:
+        if name in ("parametrize", "parametrizations", "rnn", "stateless"):  # (submodules: in torch's __all__ too)
+            assert getattr(U, name).__name__ == f"engine.nn.utils.{name}", name
+            continue
         assert callable(getattr(U, name)) and callable(getattr(torch.nn.utils, name)), name
     assert callable(U.rnn.pad_sequence)
     with pytest.raises(AttributeError, match="torch.nn.utils.prune is not in tcli's engine"):

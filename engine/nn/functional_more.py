@@ -651,8 +651,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return ((a / n1) * (b / n2)).sum(dim)
 
 
-def _norm(x: Tensor, p: float, dim: int, keepdim: bool) -> Tensor:
-    """at::norm(x, p, dim, keepdim): NormBackward1 (torch.linalg's norm is LinalgVectorNormBackward0)."""
+def _norm(x: Tensor, p: float, dim: int | None, keepdim: bool) -> Tensor:
+    """at::norm(x, p, dim, keepdim): NormBackward1, or NormBackward0 over the whole tensor (dim=None)
+    (torch.linalg's norm is LinalgVectorNormBackward0)."""
     with no_grad():
         y = R.vector_norm(x.detach(), p, dim, keepdim)
     dims = R._dims(x, dim) if x.dim() else None
@@ -662,7 +663,7 @@ def _norm(x: Tensor, p: float, dim: int, keepdim: bool) -> Tensor:
         yy = R.vector_norm(x, p, dim, keepdim) if ENABLED[0] else y
         return R._norm_bw(None, g, x, yy, float(p), dims, keepdim)
 
-    return _record("NormBackward1", y, (x,), (x,), backward)
+    return _record("NormBackward1" if dim is not None else "NormBackward0", y, (x,), (x,), backward)
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:

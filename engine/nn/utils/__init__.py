@@ -3,9 +3,10 @@ and parameters_to_vector / vector_to_parameters, as torch 2.13 computes them (to
 convert_parameters.py): the total norm is the norm of the per-tensor norms, stacked in torch's order (grouped
 by device and dtype), and gradients are scaled by min(max_norm / (total + 1e-6), 1) as a tensor, so the
 returned norm and the clipped gradients carry torch's roundings. foreach is accepted (torch allows it on the
-cpu and cuda alike); the per-tensor loop computes what torch's foreach kernels compute. Of torch.nn.utils'
-submodules, rnn is covered (padded and packed sequences, engine/nn/utils/rnn.py); parametrize, prune and the
-weight reparametrisations are not."""
+cpu and cuda alike); the per-tensor loop computes what torch's foreach kernels compute. The rest of
+torch.nn.utils lives beside it: rnn (padded and packed sequences), parametrize and parametrizations, the legacy
+weight_norm and spectral_norm hooks, the batch-norm fusions, skip_init and stateless.functional_call; prune
+and the memory-format conversions are not covered."""
 
 from __future__ import annotations
 
@@ -173,11 +174,37 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         pointer += num_param
 
 
-# torch.nn.utils names the engine does not have (its submodules and the weight reparametrisations)
-_IN_TORCH = frozenset({"parametrize", "parametrizations", "prune", "stateless", "weight_norm",
-                       "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "skip_init",
-                       "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
-                       "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"})  # fmt: skip
+from engine.nn.utils import parametrizations, parametrize, stateless  # noqa: E402
+from engine.nn.utils.fusion import (  # noqa: E402
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from engine.nn.utils.init import skip_init  # noqa: E402
+from engine.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402
+from engine.nn.utils.weight_norm import remove_weight_norm, weight_norm  # noqa: E402
+
+__all__ += [
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
+    "rnn",
+    "skip_init",
+    "spectral_norm",
+    "stateless",
+    "weight_norm",
+]
+
+# torch.nn.utils names the engine does not have: pruning, and the channels-last weight conversions (the engine's
+# tensors have no memory formats to convert between)
+_IN_TORCH = frozenset({"prune", "convert_conv2d_weight_memory_format",
+                       "convert_conv3d_weight_memory_format"})  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
@@ -188,9 +215,9 @@ def __getattr__(name: str) -> Any:
     if name not in _IN_TORCH:
         raise AttributeError(f"module 'torch.nn.utils' has no attribute '{name}'")
     e = AttributeError(
-        f"torch.nn.utils.{name} is not in tcli's engine; its torch.nn.utils has clip_grad_norm_, clip_grad_value_, "
-        "get_total_norm, clip_grads_with_norm_, parameters_to_vector, vector_to_parameters and rnn (padded and "
-        "packed sequences)"
+        f"torch.nn.utils.{name} is not in tcli's engine; its torch.nn.utils has gradient clipping, "
+        "parameters_to_vector, vector_to_parameters, parametrize and parametrizations, weight_norm, spectral_norm, "
+        "the conv/linear batch-norm fusions, skip_init, stateless and rnn (padded and packed sequences)"
     )
     e.not_covered = True  # type: ignore[attr-defined]  (engine.not_covered's mark, for hosts that rephrase)
     raise e
