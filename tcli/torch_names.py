@@ -388,11 +388,19 @@ _NAMES = {
         "init memory_format parameters_to_vector parametrizations parametrize remove_spectral_norm "
         "remove_weight_norm rnn skip_init spectral_norm stateless vector_to_parameters weight_norm "
     ),
+    "nn.utils.parametrizations": ("Enum F Module Tensor auto orthogonal parametrize spectral_norm torch weight_norm "),
+    "nn.utils.parametrize": (
+        "Module ModuleDict ModuleList OpaqueBase Parameter ParametrizationList Sequence Tensor cached collections "
+        "contextmanager copyreg deepcopy get_swap_module_params_on_conversion is_opaque_reference_type "
+        "is_parametrized is_traceable_wrapper_subclass register_parametrization remove_parametrizations torch "
+        "transfer_parametrizations_and_params type_before_parametrizations "
+    ),
     "nn.utils.rnn": (
         "Any Callable Iterable NamedTuple PackedSequence PackedSequence_ Self Tensor TypeVar bind "
         "copy_method_params invert_permutation pack_padded_sequence pack_sequence pad_packed_sequence "
         "pad_sequence torch unpack_sequence unpad_sequence warnings "
     ),
+    "nn.utils.stateless": ("Any NamedMemberAccessor Tensor contextlib deprecated functional_call torch "),
     "optim": (
         "ASGD Adadelta Adafactor Adagrad Adam AdamW Adamax LBFGS Muon NAdam Optimizer RAdam RMSprop Rprop SGD "
         "SparseAdam lr_scheduler swa_utils swap_in_optimizer_params_and_state "
