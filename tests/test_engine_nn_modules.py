@@ -386,8 +386,8 @@ def test_custom_extra_repr_and_nested_printing() -> None:
 
 def test_not_covered_module_methods_say_so() -> None:
     m = engine.nn.Linear(2, 2)
-    with pytest.raises(AttributeError, match="torch.nn.Module.register_state_dict_pre_hook is not in tcli's engine"):
-        m.register_state_dict_pre_hook  # noqa: B018
+    with pytest.raises(AttributeError, match="torch.nn.Module.share_memory is not in tcli's engine"):
+        m.share_memory  # noqa: B018
     with pytest.raises(AttributeError, match="'Linear' object has no attribute 'nothing'"):
         m.nothing  # noqa: B018
 
@@ -1112,3 +1112,43 @@ def test_a_list_or_array_into_a_layer_is_torchs_type_error(make: str) -> None:
     """A numpy batch passed straight into a model: torch's argument-parser TypeError, naming the function."""
     for arg in ([[1.0, 2.0]], np.ones((1, 2), np.float32)):
         same_error(lambda T, a=arg: eval(f"T.nn.{make}")(a))  # noqa: S307 - the test's own constant strings
+
+
+def test_state_dict_hooks_match_torch() -> None:
+    """The public state_dict hooks: pre (module, prefix, keep_vars), post (in place; a returned value is torch's
+    error), load pre (the module first, free to rename keys) and load post, with their removal."""
+
+    def fn(T: Any) -> list:
+        calls: list = []
+        m = T.nn.Sequential(T.nn.Linear(2, 1), T.nn.Linear(1, 1))
+        h1 = m[0].register_state_dict_pre_hook(lambda mod, prefix, keep: calls.append(("pre", prefix, keep)))
+
+        def post(mod: Any, sd: dict, prefix: str, meta: dict) -> None:
+            calls.append(("post", prefix, sorted(sd)))
+            sd[prefix + "note"] = T.tensor(1.0)
+
+        m.register_state_dict_post_hook(post)
+
+        def rename(mod: Any, sd: dict, prefix: str, *rest: Any) -> None:
+            if prefix + "old_weight" in sd:
+                sd[prefix + "weight"] = sd.pop(prefix + "old_weight")
+
+        m[1].register_load_state_dict_pre_hook(rename)
+        sd = m.state_dict(keep_vars=True)
+        h1.remove()
+        sd2 = m.state_dict()
+        fresh = {
+            "0.weight": T.ones(1, 2),
+            "0.bias": T.zeros(1),
+            "1.old_weight": T.full((1, 1), 3.0),
+            "1.bias": T.zeros(1),
+        }
+        result = m.load_state_dict(fresh)
+        m.register_state_dict_post_hook(lambda *a: {})
+        try:
+            m.state_dict()
+        except RuntimeError as e:
+            calls.append(str(e))
+        return [calls, list(sd), list(sd2), repr(result), m[1].weight.tolist()]
+
+    same(fn)

@@ -137,6 +137,8 @@ class Module(metaclass=ModuleType):
         d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
+        d["_state_dict_pre_hooks"] = OrderedDict()
+        d["_public_state_dict_hooks"] = set()  # (handle ids: torch marks the function itself, _from_public_api)
         d["_load_state_dict_pre_hooks"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
@@ -510,6 +512,25 @@ class Module(metaclass=ModuleType):
         self._state_dict_hooks[handle.id] = hook
         return handle
 
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata) after the module's entries are saved; it changes the
+        state_dict in place (returning anything else is torch's error)."""
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        self._public_state_dict_hooks.add(handle.id)
+        return handle
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, prefix, keep_vars) before state_dict saves this module's entries."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        before this module's entries load."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
     def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False) -> RemovableHandle:
         """hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs) before the
         module's entries load (with_module: the module first), free to rename the checkpoint's keys."""
@@ -706,13 +727,20 @@ class Module(metaclass=ModuleType):
         local_metadata = {"version": self._version}
         if hasattr(destination, "_metadata"):
             destination._metadata[prefix[:-1]] = local_metadata
+        d = self.__dict__
+        for hook in d.get("_state_dict_pre_hooks", {}).values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self.__dict__.get("_state_dict_hooks", {}).values():
+        public = d.get("_public_state_dict_hooks", ())
+        for key, hook in d.get("_state_dict_hooks", {}).items():
             hook_result = hook(self, destination, prefix, local_metadata)
-            if hook_result is not None:
+            if key in public:
+                if hook_result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif hook_result is not None:  # (the private hook's result replaces the state_dict)
                 destination = hook_result
         return destination
 
@@ -849,7 +877,6 @@ class Module(metaclass=ModuleType):
 
 # torch's Module methods the engine leaves out: asking for one says so instead of "object has no attribute"
 _NOT_COVERED = frozenset({
-    "register_state_dict_pre_hook", "register_state_dict_post_hook", "register_load_state_dict_pre_hook",
     "share_memory", "bfloat16", "compile", "ipu", "xpu", "mtia",
 })  # fmt: skip
 
