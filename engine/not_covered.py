@@ -23,7 +23,7 @@ _IN_TORCH = {
                         "view_as_complex", "view_as_real", "complex", "polar", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogramdd", "rrelu"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d", "grid_sample", "affine_grid",
-                                      "ctc_loss", "gumbel_softmax", "rrelu"}),
+                                      "gumbel_softmax", "rrelu"}),
     "torch.linalg": frozenset({"eig", "eigvals", "ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
     "torch.func": frozenset({"functionalize", "linearize", "debug_unwrap", "rearrange",

@@ -1,5 +1,5 @@
 """`tcli run` on a program using torch.linalg's LU family and matrix functions, the multi-class margin losses,
-EmbeddingBag, histogram, the window functions and torch.optim.swa_utils: its stdout is byte for byte what
+CTC, EmbeddingBag, histogram, the window functions and torch.optim.swa_utils: its stdout is byte for byte what
 PyTorch prints running the same file."""
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ bag = nn.EmbeddingBag.from_pretrained(torch.arange(12.0).reshape(6, 2), mode='su
 print(bag, bag(torch.tensor([0, 2, 4, 5]), torch.tensor([0, 3])))
 print(torch.histogram(torch.tensor([1.0, 2.0, 1.0, 4.0]), bins=3))
 print(torch.hann_window(5), torch.bartlett_window(4, periodic=False))
+
+# CTC: padded and concatenated targets
+lp = torch.randn(6, 2, 4).log_softmax(2).requires_grad_()
+ctc = F.ctc_loss(lp, torch.tensor([[1, 2], [3, 3]]), [6, 5], [2, 2])
+ctc.backward()
+print(ctc, lp.grad[0])
+print(nn.CTCLoss(reduction='none')(lp, torch.tensor([1, 2, 3]), torch.tensor([6, 5]), torch.tensor([2, 1])))
 
 # SWA: average a small model, anneal the learning rate
 torch.manual_seed(1)
