@@ -5,9 +5,9 @@ torch runs one sample at a time and, within a time step, one extended-target pos
 time step is whole-array work over (batch, s), and the s loops torch runs in order (the log-sums of alpha*beta
 that land on the same class) are a loop over s of whole-array work over (time, batch). Every value torch
 computes is computed with its operations in its order: its three-way log-sum-exp with the max taken by `>`
-tests (so a nan stays where torch's keeps it), its -inf guard, and the scalar C library's exp and log (for
-float32 the double result rounded once, which is expf/logf's value but for about one argument in a thousand).
-Positions torch never computes (past a sample's input or target length) hold values nothing reads."""
+tests (so a nan stays where torch's keeps it), its -inf guard, and the scalar C library's exp and log
+(engine/ops/libm.py). Positions torch never computes (past a sample's input or target length) hold values
+nothing reads."""
 
 from __future__ import annotations
 
@@ -15,18 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.random import _libm
+from engine.ops.libm import c_math
 
 _NEGINF = -np.inf
-
-
-def _c_math(xp: Any, name: str, a: Any) -> Any:
-    """The C library's exp or log of a float array, in its dtype (numpy's own SIMD loops differ in the last
-    bit; a device has only its own)."""
-    if xp is np:
-        r = _libm(name, a)
-        return r if a.dtype == np.float64 else r.astype(a.dtype)
-    return getattr(xp, name)(a.astype(np.float64)).astype(a.dtype)
 
 
 def _logsumexp3(xp: Any, a: Any, b: Any, c: Any) -> Any:
@@ -35,8 +26,8 @@ def _logsumexp3(xp: Any, a: Any, b: Any, c: Any) -> Any:
     m = xp.where(b > a, b, a)
     m = xp.where(c > m, c, m)
     m = xp.where(m == _NEGINF, m.dtype.type(0), m)
-    e = _c_math(xp, "exp", xp.stack((a - m, b - m, c - m)))  # (one call: the summands' order is kept below)
-    return _c_math(xp, "log", e[0] + e[1] + e[2]) + m
+    e = c_math("exp", xp.stack((a - m, b - m, c - m)))  # (one call: the summands' order is kept below)
+    return c_math("log", e[0] + e[1] + e[2]) + m
 
 
 class Alignment:
@@ -87,7 +78,7 @@ def alpha(a: Alignment, lp: Any) -> tuple:
         l2 = last[rows, xp.maximum(2 * a.tl - 1, 0)]
         m = xp.where(l1 < l2, l2, l1)  # (std::max)
         m = xp.where(m == _NEGINF, dt.type(0), m)
-        ll = _c_math(xp, "log", _c_math(xp, "exp", l1 - m) + _c_math(xp, "exp", l2 - m)) + m
+        ll = c_math("log", c_math("exp", l1 - m) + c_math("exp", l2 - m)) + m
     nll = xp.where(a.tl == 0, -last[:, 0], -ll)
     # no input: the empty target's likelihood is 1 (nll -0.0, torch's -(0)), any other's 0
     nll = xp.where(a.il == 0, xp.where(a.tl == 0, dt.type(-0.0), dt.type(np.inf)), nll).astype(dt)
@@ -145,12 +136,12 @@ def grad(a: Alignment, lp: Any, nll: Any, la: Any, lpp: Any, gr: Any, zero_infin
             cur = coll[:, rows, c]
             lab = ab[:, :, s]
             mx = xp.where(cur < lab, lab, cur)
-            added = _c_math(xp, "log", _c_math(xp, "exp", cur - mx) + _c_math(xp, "exp", lab - mx)) + mx
+            added = c_math("log", c_math("exp", cur - mx) + c_math("exp", lab - mx)) + mx
             added = xp.where(cur == _NEGINF, lab, added)
             store = at_end & ((tl2 == s) | ((tl2 - 1 == s) & (tl2 > 0)))
             coll[:, rows, c] = xp.where(store, lab, xp.where(before_end & (s <= tl2), added, cur))
         nll3, gr3 = nll[None, :, None], gr[None, :, None]
-        g = (_c_math(xp, "exp", lp) - _c_math(xp, "exp", coll + nll3 - lp)) * gr3
+        g = (c_math("exp", lp) - c_math("exp", coll + nll3 - lp)) * gr3
     keep = (t < a.il[None, :])[:, :, None]
     if zero_infinity:
         keep = keep & (nll != np.inf)[None, :, None]
