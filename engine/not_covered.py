@@ -34,12 +34,6 @@ _IN_TORCH = {
     "torch.utils.checkpoint": frozenset({"create_selective_checkpoint_contexts", "CheckpointPolicy",
                                          "SelectiveCheckpointContext", "SAC_IGNORED_OPS", "DefaultDeviceType",
                                          "get_device_states", "set_device_states", "GraphExecGroup"}),
-    "torch.special": frozenset({"zeta", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
-                                "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
-                                "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
-                                "airy_ai", "spherical_bessel_j0", "chebyshev_polynomial_t",
-                                "chebyshev_polynomial_u", "hermite_polynomial_h", "hermite_polynomial_he",
-                                "laguerre_polynomial_l", "legendre_polynomial_p"}),
 }  # fmt: skip
 
 

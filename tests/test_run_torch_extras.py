@@ -1,6 +1,6 @@
 """`tcli run` on a program using torch.linalg's LU family and matrix functions, the multi-class margin losses,
-CTC, EmbeddingBag, histogram, the window functions and torch.optim.swa_utils: its stdout is byte for byte what
-PyTorch prints running the same file."""
+CTC, torch.special's Bessel functions, polynomials and zeta, EmbeddingBag, histogram, the window functions and
+torch.optim.swa_utils: its stdout is byte for byte what PyTorch prints running the same file."""
 
 from __future__ import annotations
 
@@ -56,6 +56,13 @@ ctc = F.ctc_loss(lp, torch.tensor([[1, 2], [3, 3]]), [6, 5], [2, 2])
 ctc.backward()
 print(ctc, lp.grad[0])
 print(nn.CTCLoss(reduction='none')(lp, torch.tensor([1, 2, 3]), torch.tensor([6, 5]), torch.tensor([2, 1])))
+
+# Bessel functions, orthogonal polynomials, Hurwitz zeta
+x = torch.linspace(-3, 3, 5, dtype=torch.float64)
+print(torch.special.bessel_j0(x), torch.special.modified_bessel_k1(x.abs() + 0.5), torch.special.airy_ai(x))
+print(torch.special.chebyshev_polynomial_t(x / 3, 9))
+print(torch.special.hermite_polynomial_h(x, torch.tensor([0, 3])[:, None]))
+print(torch.special.zeta(torch.tensor([2.0, 3.0]), 1.0))
 
 # SWA: average a small model, anneal the learning rate
 torch.manual_seed(1)
