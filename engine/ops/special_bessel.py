@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.ops.libm import c_math
-from engine.ops.special_kernels import cheb_loop, horner, mad, series_until, special_unary
+from engine.ops.special_kernels import cheb_loop, horner, mad, pieces, series_until, special_unary
 
 _PIO4 = 0.785398163397448309615660845819875721
 _THPIO4 = 2.356194490192344928846982537459627163
@@ -46,31 +46,33 @@ _AGD = (9.30892908077441974853e00, 1.98352928718312140417e01, 1.5564662893286461
 def _airy_ai(x: Any) -> Any:
     xp, ft = _xp_ft(x)
     sqrt = xp.sqrt
-    neg = x < ft(-2.09)
-    big = x >= ft(2.09)
-    with np.errstate(all="ignore"):
-        # x < -2.09: the oscillating asymptotic expansion
-        w = ft(-2.0) * x * sqrt(-x) / ft(3.0)
+    c = ft(5.64189583547756286948e-01)
+
+    def oscillating(v: Any) -> Any:  # x < -2.09
+        w = ft(-2.0) * v * sqrt(-v) / ft(3.0)
         z = ft(1.0) / w
         zz = z * z
-        afn, afd = horner(zz, _AFN), horner(zz, _AFD)
-        agn, agd = horner(zz, _AGN), horner(zz, _AGD)
+        afn, afd, agn, agd = horner(zz, _AFN), horner(zz, _AFD), horner(zz, _AGN), horner(zz, _AGD)
         t = w + ft(0.25) * ft(math.pi)
-        osc = ft(5.64189583547756286948e-01) / sqrt(sqrt(-x))
-        osc = osc * mad(c_math("sin", t), ft(1.0) + z * z * afn / afd, -(c_math("cos", t) * (z * agn / agd)))
-        # x >= 2.09: the decaying one
-        zeta = ft(2.0) * x * sqrt(x) / ft(3.0)
+        sin_part = ft(1.0) + z * z * afn / afd
+        return c / sqrt(sqrt(-v)) * mad(c_math("sin", t), sin_part, -(c_math("cos", t) * (z * agn / agd)))
+
+    def decaying(v: Any) -> Any:  # x >= 2.09 (torch runs its series up to 8.32 too, then keeps this value)
+        zeta = ft(2.0) * v * sqrt(v) / ft(3.0)
         an, ad = horner(ft(1.0) / zeta, _AN), horner(ft(1.0) / zeta, _AD)
-        decay = ft(5.64189583547756286948e-01) * (an / ad) / (ft(2.0) * sqrt(sqrt(x)) * c_math("exp", zeta))
-        # in between (where torch keeps the decaying value up to 8.32 too, once its loop has run): the power series
-        f, g = _airy_series(x, ~neg & ~big, ft)
-        near = mad(f, ft(0.355028053887817239260), -(ft(0.258819403792806798405) * g))
-    r = xp.where(neg, osc, xp.where(big, decay, near))
+        return c * (an / ad) / (ft(2.0) * sqrt(sqrt(v)) * c_math("exp", zeta))
+
+    def series(v: Any) -> Any:
+        f, g = _airy_series(v, ft)
+        return mad(f, ft(0.355028053887817239260), -(ft(0.258819403792806798405) * g))
+
+    neg, big = x < ft(-2.09), x >= ft(2.09)
+    r = pieces(x, [(neg, oscillating), (big, decaying), (~neg & ~big, series)])
     r = xp.where(x > ft(103.892), ft(0.0), r)
     return xp.where(xp.isinf(x), ft(np.nan), r)
 
 
-def _airy_series(x: Any, where: Any, ft: Any) -> tuple:
+def _airy_series(x: Any, ft: Any) -> tuple:
     """Cephes' Maclaurin series for Ai's f and g, each element summed until its last term is below epsilon."""
     xp = _xp_ft(x)[0]
     z = x * x * x
@@ -90,7 +92,7 @@ def _airy_series(x: Any, where: Any, ft: Any) -> tuple:
         g = s["g"] + n
         return {"f": f, "g": g, "k": k, "m": m, "n": n}, abs(m / f) > eps  # (nan stops, as torch's t > eps)
 
-    s = series_until({"f": one, "g": x, "k": one, "m": one, "n": x}, step, where)
+    s = series_until({"f": one, "g": x, "k": one, "m": one, "n": x}, step, xp.ones(x.shape, dtype=bool))
     return s["f"], s["g"]
 
 
@@ -163,44 +165,60 @@ def xp_sqrt(x: Any) -> Any:
 def _bessel_j0(x: Any) -> Any:
     xp, ft = _xp_ft(x)
     x = xp.abs(x)
-    with np.errstate(all="ignore"):
-        xx = x * x
-        small = ft(1.0) - xx / ft(4.0)
-        mid = (xx - ft(5.78318596294678452118e00)) * (xx - ft(3.04712623436620863991e01)) * horner(xx, _RP0)
-        mid = mid / horner(xx, _RQ0)
-        far = _asymptotic(x, 0, False)
-    return xp.where(x <= ft(5.0), xp.where(x < ft(0.00001), small, mid), far)
+
+    def small(v: Any) -> Any:
+        return ft(1.0) - v * v / ft(4.0)
+
+    def mid(v: Any) -> Any:
+        vv = v * v
+        r = (vv - ft(5.78318596294678452118e00)) * (vv - ft(3.04712623436620863991e01)) * horner(vv, _RP0)
+        return r / horner(vv, _RQ0)
+
+    near = x <= ft(5.0)
+    tiny = x < ft(0.00001)
+    return pieces(x, [(near & tiny, small), (near & ~tiny, mid), (~near, lambda v: _asymptotic(v, 0, False))])
 
 
 def _bessel_j1(x: Any) -> Any:
     xp, ft = _xp_ft(x)
     ax = xp.where(x < ft(0.0), -x, x)  # (torch: j1(-x) = -j1(x); -0.0 keeps its sign)
-    with np.errstate(all="ignore"):
-        xx = ax * ax
-        mid = horner(xx, _RP1) / horner(xx, _RQ1) * ax * (xx - ft(1.46819706421238932572e01))
-        mid = mid * (xx - ft(4.92184563216946036703e01))
-        r = xp.where(ax <= ft(5.0), mid, _asymptotic(ax, 1, False))
+
+    def mid(v: Any) -> Any:
+        vv = v * v
+        r = horner(vv, _RP1) / horner(vv, _RQ1) * v * (vv - ft(1.46819706421238932572e01))
+        return r * (vv - ft(4.92184563216946036703e01))
+
+    near = ax <= ft(5.0)
+    r = pieces(ax, [(near, mid), (~near, lambda v: _asymptotic(v, 1, False))])
     return xp.where(x < ft(0.0), -r, r)
 
 
 def _bessel_y0(x: Any) -> Any:
     xp, ft = _xp_ft(x)
-    with np.errstate(all="ignore"):
-        xx = x * x
-        near = mad(ft(_TWOOPI) * c_math("log", x), _bessel_j0(x), horner(xx, _YP0) / horner(xx, _YQ0))
-        r = xp.where(x <= ft(5.0), near, _asymptotic(x, 0, True))
-    r = xp.where(x < ft(0.0), ft(np.nan), r)
-    return xp.where(x == ft(0.0), ft(-np.inf), r)
+
+    def mid(v: Any) -> Any:
+        vv = v * v
+        return mad(ft(_TWOOPI) * c_math("log", v), _bessel_j0(v), horner(vv, _YP0) / horner(vv, _YQ0))
+
+    return _y_pieces(x, mid, 0)
 
 
 def _bessel_y1(x: Any) -> Any:
     xp, ft = _xp_ft(x)
-    with np.errstate(all="ignore"):
-        xx = x * x
-        inner = mad(_bessel_j1(x), c_math("log", x), -(ft(1.0) / x))
-        near = mad(x, horner(xx, _YP1) / horner(xx, _YQ1), ft(_TWOOPI) * inner)
-        r = xp.where(x <= ft(5.0), near, _asymptotic(x, 1, True))
-    r = xp.where(x < ft(0.0), ft(np.nan), r)
+
+    def mid(v: Any) -> Any:
+        vv = v * v
+        inner = mad(_bessel_j1(v), c_math("log", v), -(ft(1.0) / v))
+        return mad(v, horner(vv, _YP1) / horner(vv, _YQ1), ft(_TWOOPI) * inner)
+
+    return _y_pieces(x, mid, 1)
+
+
+def _y_pieces(x: Any, mid: Any, order: int) -> Any:
+    """Y from its series on (0, 5] and Hankel's expansion beyond: -inf at 0, nan below, as torch returns early."""
+    xp, ft = _xp_ft(x)
+    near = x <= ft(5.0)
+    r = pieces(x, [(near & (x > ft(0.0)), mid), (~near, lambda v: _asymptotic(v, order, True))])
     return xp.where(x == ft(0.0), ft(-np.inf), r)
 
 
@@ -273,13 +291,18 @@ def _modified_i(x: Any, a_coef: tuple, b_coef: tuple, odd: bool) -> Any:
     """I0 (odd=False) or I1: Chebyshev series in |x|/2 - 2 on [0, 8] and in 32/|x| - 2 beyond."""
     xp, ft = _xp_ft(x)
     ax = xp.abs(x)
-    with np.errstate(all="ignore"):
-        e = c_math("exp", ax)
-        a, p = cheb_loop(ax / ft(2.0) - ft(2.0), a_coef)
-        near = ft(0.5) * (a - p) * ax * e if odd else e * (ft(0.5) * (a - p))
-        b, p = cheb_loop(ft(32.0) / ax - ft(2.0), b_coef)
-        far = e * (ft(0.5) * (b - p)) / xp.sqrt(ax)
-    r = xp.where(ax <= ft(8.0), near, far)
+
+    def near(v: Any) -> Any:
+        a, p = cheb_loop(v / ft(2.0) - ft(2.0), a_coef)
+        e = c_math("exp", v)
+        return ft(0.5) * (a - p) * v * e if odd else e * (ft(0.5) * (a - p))
+
+    def far(v: Any) -> Any:
+        b, p = cheb_loop(ft(32.0) / v - ft(2.0), b_coef)
+        return c_math("exp", v) * (ft(0.5) * (b - p)) / xp.sqrt(v)
+
+    inside = ax <= ft(8.0)
+    r = pieces(ax, [(inside, near), (~inside, far)])
     return xp.where(x < ft(0.0), -r, r) if odd else r
 
 
@@ -296,39 +319,41 @@ def _modified_k(x: Any, order: int, scaled: bool) -> Any:
     beyond; inf at 0, nan below."""
     xp, ft = _xp_ft(x)
     a_coef, b_coef = (_K0_A, _K0_B) if order == 0 else (_K1_A, _K1_B)
-    with np.errstate(all="ignore"):
-        a, p = cheb_loop(mad(x, x, ft(-2.0)), a_coef)
+
+    def near(v: Any) -> Any:
+        a, p = cheb_loop(mad(v, v, ft(-2.0)), a_coef)
         half_a = ft(0.5) * (a - p)
-        if order == 0 and not scaled:
-            # (torch writes std::log(0.5 * x): a double 0.5, so this term is computed in double)
-            wide = np.float64
-            log_half = c_math("log", x.astype(wide) * 0.5)
-            near = mad(-log_half, _modified_i0(x).astype(wide), half_a.astype(wide)).astype(x.dtype)
-        elif order == 0:
-            near = mad(-c_math("log", ft(0.5) * x), _modified_i0(x), half_a) * c_math("exp", x)
-        else:
-            near = mad(c_math("log", ft(0.5) * x), _modified_i1(x), half_a / x)
-            if scaled:
-                near = near * c_math("exp", x)
-        b, p = cheb_loop(ft(8.0) / x - ft(2.0), b_coef)
-        far = ft(0.5) * (b - p) / xp.sqrt(x)
-        if not scaled:
-            far = c_math("exp", -x) * (ft(0.5) * (b - p)) / xp.sqrt(x)
-    r = xp.where(x <= ft(2.0), near, far)
-    r = xp.where(x < ft(0.0), ft(np.nan), r)
+        if order == 0 and not scaled:  # (torch writes std::log(0.5 * x), a double 0.5: this is double arithmetic)
+            log_half = c_math("log", v.astype(np.float64) * 0.5)
+            return mad(-log_half, _modified_i0(v).astype(np.float64), half_a.astype(np.float64)).astype(v.dtype)
+        if order == 0:
+            return mad(-c_math("log", ft(0.5) * v), _modified_i0(v), half_a) * c_math("exp", v)
+        r = mad(c_math("log", ft(0.5) * v), _modified_i1(v), half_a / v)
+        return r * c_math("exp", v) if scaled else r
+
+    def far(v: Any) -> Any:
+        b, p = cheb_loop(ft(8.0) / v - ft(2.0), b_coef)
+        if scaled:
+            return ft(0.5) * (b - p) / xp.sqrt(v)
+        return c_math("exp", -v) * (ft(0.5) * (b - p)) / xp.sqrt(v)
+
+    inside = x <= ft(2.0)
+    r = pieces(x, [(inside & (x > ft(0.0)), near), (~inside, far)])  # (nan below 0)
     return xp.where(x == ft(0.0), ft(np.inf), r)
 
 
 def _spherical_j0(x: Any) -> Any:
     xp, ft = _xp_ft(x)
-    with np.errstate(all="ignore"):
-        xx = x * x
-        inner = mad(xx, ft(1.0) / ft(6227020800.0), ft(-1.0) / ft(39916800.0))
+
+    def near(v: Any) -> Any:
+        vv = v * v
+        inner = mad(vv, ft(1.0) / ft(6227020800.0), ft(-1.0) / ft(39916800.0))
         for c in ((1.0, 362880.0), (-1.0, 5040.0), (1.0, 120.0), (-1.0, 6.0)):
-            inner = mad(xx, inner, ft(c[0]) / ft(c[1]))
-        near = mad(xx, inner, ft(1.0))
-        far = c_math("sin", x) / x
-    r = xp.where(xp.abs(x) < ft(0.5), near, far)
+            inner = mad(vv, inner, ft(c[0]) / ft(c[1]))
+        return mad(vv, inner, ft(1.0))
+
+    small = xp.abs(x) < ft(0.5)
+    r = pieces(x, [(small, near), (~small, lambda v: c_math("sin", v) / v)])
     return xp.where(xp.isinf(x), ft(0.0), r)
 
 

@@ -67,6 +67,19 @@ def cheb_loop(y: Any, coefs: tuple) -> tuple:
     return a, p
 
 
+def pieces(x: Any, parts: list) -> Any:
+    """A piecewise function: for each (mask, fn), fn of the elements of x in mask (a 1-d array of them, so each
+    branch costs only its own elements); masks are disjoint, elements in none are nan."""
+    xp = xp_of(x)
+    out = xp.full(x.shape, np.nan, dtype=x.dtype)
+    flat, res = x.ravel(), out.ravel()
+    for mask, fn in parts:
+        idx = xp.flatnonzero(mask)
+        if idx.size:
+            res[idx] = fn(flat[idx])
+    return out
+
+
 def series_until(state: dict, step: Callable[[dict], tuple], active: Any) -> dict:
     """Run step (state -> (new state, go on)) for the elements in `active` until each element's own test
     says stop, at least once each (a do-while, as torch's loops are); the others keep their values."""
