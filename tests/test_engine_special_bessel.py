@@ -56,9 +56,9 @@ def test_dtypes_out_and_grad(name: str) -> None:
             return f(T.tensor([0, 1, 3, -2]))
         if kind == "bool":
             return f(T.tensor([True, False]))
-        if kind == "out":
-            out = T.empty(3, dtype=T.float64)
-            return f(T.tensor([0.5, 1.5, 2.5], dtype=T.float64), out=out), out
+        if kind == "out":  # (no derivative: an out that requires grad is written, as torch writes it)
+            out, out_rg = T.empty(3, dtype=T.float64), T.empty(2, requires_grad=True)
+            return f(T.tensor([0.5, 1.5, 2.5], dtype=T.float64), out=out), out, f(T.ones(2), out=out_rg)
         x = T.tensor([0.25, 3.0], requires_grad=True)
         return f(x), f(x * 2)  # (torch has no derivative: the results do not require grad)
 

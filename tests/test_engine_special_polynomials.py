@@ -121,7 +121,8 @@ def test_zeta_overloads_and_errors() -> None:
                         T.special.zeta(T.tensor([2, 3]), T.tensor([[1], [2]]))))  # fmt: skip
     computed(lambda T: (lambda out: (T.special.zeta(T.tensor([3.0]), 1.0, out=out), out))(T.empty(1)))
     for bad in (lambda T: T.special.zeta(2, 3), lambda T: T.special.zeta(T.ones(2).half(), 2.0),
-                lambda T: T.special.zeta(T.ones(3), T.ones(2))):  # fmt: skip
+                lambda T: T.special.zeta(T.ones(3), T.ones(2)),
+                lambda T: T.special.zeta(T.ones(2), T.ones(2, requires_grad=True), out=T.empty(2))):  # fmt: skip
         same_error(bad)
 
 

@@ -110,10 +110,19 @@ def special_unary(name: str, kernel: Callable[[Any], Any], arg: str = "input") -
         _half_refused(name, d.dtype)
         with np.errstate(all="ignore"):
             r = kernel(input._dev.xp.asarray(d))
-        return E._out(wrap(input._dev.xp.asarray(r, dtype=d.dtype), input._dev), out)
+        return written(wrap(input._dev.xp.asarray(r, dtype=d.dtype), input._dev), out)
 
     op.__name__ = op.__qualname__ = name
     return op
+
+
+def written(r: Tensor, out: Tensor | None) -> Tensor:
+    """r, or r written into out= (which may require grad: these functions have no derivative)."""
+    if out is None:
+        return r
+    from engine.ops.inplace import write_out
+
+    return write_out(out, r, diff=False)
 
 
 def binary_signature(fn: str, names: tuple) -> Callable[[Any, Any], TypeError]:

@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.ops import elementwise as E
 from engine.ops.fma import xp_of
 from engine.ops.libm import c_math
-from engine.ops.special_kernels import binary_arrays, binary_signature, mad
+from engine.ops.special_kernels import binary_arrays, binary_signature, mad, written
 from engine.tensor import Tensor, wrap
 
 _INT64_MIN = np.iinfo(np.int64).min
@@ -195,7 +194,7 @@ def _polynomial(name: str, kernel: Callable[[Any, Any], Any]) -> Callable:
         a, b, dev = binary_arrays("special_" + name, name, x, n, bad)
         with np.errstate(all="ignore"):
             r = kernel(dev.xp.ascontiguousarray(a), dev.xp.ascontiguousarray(b))
-        return E._out(wrap(dev.xp.asarray(r, dtype=a.dtype), dev), out)
+        return written(wrap(dev.xp.asarray(r, dtype=a.dtype), dev), out)
 
     op.__name__ = op.__qualname__ = name
     return op

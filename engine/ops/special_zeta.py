@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from engine.ops import elementwise as E
+from engine.grad_mode import ENABLED
 from engine.ops.fma import xp_of
+from engine.ops.inplace import write_out
 from engine.ops.libm import c_pow
 from engine.ops.special_kernels import binary_arrays, binary_signature
 from engine.ops.util import node_class, record, saved
-from engine.tensor import Tensor, wrap
+from engine.tensor import Tensor
 
 _MACHEP = 1.11022302462515654042e-16
 _A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 7.47242496e10,
@@ -109,7 +110,14 @@ def zeta(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noq
     t = record(node, r, dev, tensors, (input, other), saved(input, other))
     if t.grad_fn is not None:  # (gradients of broadcast or promoted operands are summed and cast back)
         t.grad_fn._meta = tuple((v._data.shape, v._data.dtype) for v in tensors)
-    return E._out(wrap(t._data, dev), out) if out is not None else t
+    if out is None:
+        return t
+    if ENABLED[0] and (out._rg or t._rg):  # (torch names the function, not the node)
+        raise RuntimeError(
+            "special_zeta(): functions with out=... arguments don't support automatic differentiation, but one of "
+            "the arguments requires grad."
+        )
+    return write_out(out, t, diff=False)
 
 
 FUNCTIONS = {"zeta": zeta}
