@@ -22,6 +22,8 @@ def mad(a: Any, b: Any, c: Any) -> Any:
     """a * b + c rounded once, as the compiler of torch's kernels contracts a product whose only use is an
     addition (it builds them with FMA instructions); b and c may be numbers of a's dtype."""
     xp = xp_of(a)
+    if not hasattr(b, "shape") or type(b) is not type(a):  # (a number: an array of a's module, for cupy)
+        b = xp.asarray(b, dtype=a.dtype)
     if not hasattr(c, "shape") or c.shape != a.shape:
         c = xp.broadcast_to(xp.asarray(c, dtype=a.dtype), a.shape)
     c = c.astype(a.dtype, copy=True)
