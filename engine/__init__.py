@@ -423,6 +423,8 @@ def __getattr__(name: str) -> object:
         value = getattr(importlib.import_module("engine.storage"), name)
     elif name in ("convolution", "constant_pad_nd"):
         value = getattr(importlib.import_module("engine.nn.functional_conv"), name)
+    elif name == "ctc_loss":  # (torch's own takes the reduction as its enum's int)
+        value = importlib.import_module("engine.nn.ctc_loss").torch_ctc_loss
     elif name in ("layer_norm", "dropout"):
         value = getattr(nn.functional, "torch_" + name)
     elif name == "adaptive_max_pool1d":  # torch's top-level one always returns (values, indices)

@@ -23,7 +23,7 @@ _IN_TORCH = {
                         "view_as_complex", "view_as_real", "complex", "polar", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogramdd", "rrelu"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d", "grid_sample", "affine_grid",
-                                      "ctc_loss", "gumbel_softmax", "rrelu"}),
+                                      "gumbel_softmax", "rrelu"}),
     "torch.linalg": frozenset({"eig", "eigvals", "ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
     "torch.func": frozenset({"functionalize", "linearize", "debug_unwrap", "rearrange",
@@ -34,12 +34,6 @@ _IN_TORCH = {
     "torch.utils.checkpoint": frozenset({"create_selective_checkpoint_contexts", "CheckpointPolicy",
                                          "SelectiveCheckpointContext", "SAC_IGNORED_OPS", "DefaultDeviceType",
                                          "get_device_states", "set_device_states", "GraphExecGroup"}),
-    "torch.special": frozenset({"zeta", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
-                                "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
-                                "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
-                                "airy_ai", "spherical_bessel_j0", "chebyshev_polynomial_t",
-                                "chebyshev_polynomial_u", "hermite_polynomial_h", "hermite_polynomial_he",
-                                "laguerre_polynomial_l", "legendre_polynomial_p"}),
 }  # fmt: skip
 
 

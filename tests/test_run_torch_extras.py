@@ -1,6 +1,6 @@
 """`tcli run` on a program using torch.linalg's LU family and matrix functions, the multi-class margin losses,
-EmbeddingBag, histogram, the window functions and torch.optim.swa_utils: its stdout is byte for byte what
-PyTorch prints running the same file."""
+CTC, torch.special's Bessel functions, polynomials and zeta, EmbeddingBag, histogram, the window functions and
+torch.optim.swa_utils: its stdout is byte for byte what PyTorch prints running the same file."""
 
 from __future__ import annotations
 
@@ -49,6 +49,20 @@ bag = nn.EmbeddingBag.from_pretrained(torch.arange(12.0).reshape(6, 2), mode='su
 print(bag, bag(torch.tensor([0, 2, 4, 5]), torch.tensor([0, 3])))
 print(torch.histogram(torch.tensor([1.0, 2.0, 1.0, 4.0]), bins=3))
 print(torch.hann_window(5), torch.bartlett_window(4, periodic=False))
+
+# CTC: padded and concatenated targets
+lp = torch.randn(6, 2, 4).log_softmax(2).requires_grad_()
+ctc = F.ctc_loss(lp, torch.tensor([[1, 2], [3, 3]]), [6, 5], [2, 2])
+ctc.backward()
+print(ctc, lp.grad[0])
+print(nn.CTCLoss(reduction='none')(lp, torch.tensor([1, 2, 3]), torch.tensor([6, 5]), torch.tensor([2, 1])))
+
+# Bessel functions, orthogonal polynomials, Hurwitz zeta
+x = torch.linspace(-3, 3, 5, dtype=torch.float64)
+print(torch.special.bessel_j0(x), torch.special.modified_bessel_k1(x.abs() + 0.5), torch.special.airy_ai(x))
+print(torch.special.chebyshev_polynomial_t(x / 3, 9))
+print(torch.special.hermite_polynomial_h(x, torch.tensor([0, 3])[:, None]))
+print(torch.special.zeta(torch.tensor([2.0, 3.0]), 1.0))
 
 # SWA: average a small model, anneal the learning rate
 torch.manual_seed(1)

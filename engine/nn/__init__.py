@@ -41,7 +41,7 @@ _LAZY = {
         ("L1Loss", "MSELoss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
          "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
          "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-         "MultiLabelSoftMarginLoss"),
+         "MultiLabelSoftMarginLoss", "CTCLoss"),
         _LOSSES,
     ),
 }  # fmt: skip

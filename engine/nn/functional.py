@@ -531,11 +531,11 @@ def torch_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
 
 
 # modules whose FUNCTIONS add more of torch.nn.functional (convolution, pooling, normalisation, padding, the
-# multi-class margin losses), loaded on first use
+# multi-class margin losses, ctc), loaded on first use
 _MODULES = (
     "engine.nn.functional_conv", "engine.nn.functional_pool", "engine.nn.functional_norm", "engine.nn.attention",
     "engine.nn.functional_margin", "engine.nn.bilinear", "engine.nn.pdist", "engine.nn.channel_shuffle",
-    "engine.nn.embedding_bag",
+    "engine.nn.embedding_bag", "engine.nn.ctc_loss",
 )  # fmt: skip
 
 

@@ -356,16 +356,21 @@ def parser_arg_text(v: Any) -> str:
     return parser_type_name(v)
 
 
-def invalid_combination(fn: str, args: tuple, overloads: tuple, marked: bool, before: tuple = ()) -> TypeError:
+def invalid_combination(fn: str, args: tuple, overloads: tuple, marked: bool, before: tuple = (),
+                        marks_from: tuple | None = None) -> TypeError:  # fmt: skip
     """torch's parser error when no overload takes the arguments; `marked` adds each overload's line that marks
     the arguments of the wrong type (shown when every overload took that many arguments); `before` names the
-    types of arguments given ahead of `args` (a function's Tensor input)."""
+    types of arguments given ahead of `args` (a function's Tensor input). marks_from: per overload, the index
+    of the first argument it did not take (torch marks that one and every later one), else all are marked."""
     got = ", ".join((*before, *map(parser_type_name, args)))
     lines = [f"{fn}() received an invalid combination of arguments - got ({got}), but expected one of:"]
-    marks = ", ".join(f"!{parser_arg_text(a)}!" for a in args)
-    for o in overloads:
+    for i, o in enumerate(overloads):
         lines.append(f" * {o}")
         if marked:
+            first = 0 if marks_from is None else marks_from[i]
+            marks = ", ".join(
+                parser_type_name(a) if k < first else f"!{parser_arg_text(a)}!" for k, a in enumerate(args)
+            )
             lines.append(f"      didn't match because some of the arguments have invalid types: ({marks})")
     return TypeError("\n".join(lines) + "\n")
 
