@@ -31,12 +31,23 @@ _NAMES = {{
 
 
 def public_names(path: str) -> list[str]:
+    """The module's public names that are not modules: which submodules dir() lists depends on what the process
+    imported before (tsr reaches submodules through policy.TORCH_SUBMODULES, not through this list)."""
+    import types
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         module = importlib.import_module("torch" + ("." + path if path else ""))
-        return sorted(n for n in dir(module) if not n.startswith("_"))
+        names = []
+        for n in dir(module):
+            try:
+                value = getattr(module, n)
+            except Exception:  # noqa: BLE001 - a name torch lists but cannot produce here
+                value = None
+            if not n.startswith("_") and not isinstance(value, types.ModuleType):
+                names.append(n)
+        return sorted(names)
 
 
 def render() -> str:

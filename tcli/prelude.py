@@ -1394,7 +1394,10 @@ class Prelude:
             return Checked(raw, rule, self, floating=floating) if rule and callable(raw) else raw
 
         def names() -> list[str]:  # (torch's names the engine has; a module __getattr__ hides some from dir())
-            return [n for n in sorted(torch_names(path)) if n not in overrides and hasattr(module, n)] + list(overrides)
+            found = [n for n in sorted(torch_names(path)) if n not in overrides and hasattr(module, n)]
+            above = path + "." if path else ""
+            subs = {s[len(above) :].split(".")[0] for s in policy.TORCH_SUBMODULES if s.startswith(above)}
+            return found + sorted(subs) + list(overrides)
 
         return ModuleFacade(dotted, resolve, names)
 

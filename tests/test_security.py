@@ -626,7 +626,8 @@ def test_numpy_never_reads_bytes_as_objects(src: str) -> None:
 def test_an_error_message_is_made_under_the_time_limit() -> None:
     src = "import torch.nn as nn\nclass Slow(nn.Module):\n    def extra_repr(self):\n        while True:\n"
     src += "            pass\nraise ValueError(Slow())"
-    assert "time limit" in refused(src, "TimeoutError", timeout=0.5)
+    # (2 s: on a loaded machine importing the engine alone may take half a second)
+    assert "time limit" in refused(src, "TimeoutError", timeout=2.0)
 
 
 def test_a_rebound_super_gives_no_dunder() -> None:
