@@ -107,16 +107,17 @@ def test_typed_storage_warns_as_torch_does() -> None:
 
 
 def _storage_methods(T: Any) -> list:
-    x = T.arange(6.0)
+    # (on the cpu for both: a cuda storage names itself torch.cuda.FloatStorage)
+    x = T.arange(6.0, device="cpu")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         s, u = x.storage(), x.untyped_storage()
         c = s.clone()
         c[1] = -1.0  # (a clone owns new memory)
         facts = [x.cpu().tolist(), c.tolist(), type(c).__name__, type(u.clone()).__name__, u.clone().size()]
-        facts += [c.copy_(T.ones(6).storage()).tolist(), x.cpu().tolist()]
-        u.copy_(T.full((6,), 2.0).untyped_storage())  # (byte for byte into x's memory)
-        facts += [x.cpu().tolist(), s.type(), u.type(), T.ones(2, dtype=T.int64).storage().type()]
+        facts += [c.copy_(T.ones(6, device="cpu").storage()).tolist(), x.cpu().tolist()]
+        u.copy_(T.full((6,), 2.0, device="cpu").untyped_storage())  # (byte for byte into x's memory)
+        facts += [x.cpu().tolist(), s.type(), u.type(), T.ones(2, dtype=T.int64, device="cpu").storage().type()]
         for conv in ("float", "double", "half", "long", "int", "short", "char", "byte", "bool"):
             d = getattr(s, conv)()
             facts += [type(d).__name__, repr(d.dtype), d.tolist()]
