@@ -26,9 +26,11 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED, no_grad
+from engine.nn import batch_norm_cpu as _bn_cpu
 from engine.nn import functional as _functional
 from engine.nn.functional_more import _add_scalar, _not_implemented, _shape_text
-from engine.ops.cascade_sum import torch_threads
+from engine.ops.cascade_sum import _seq
+from engine.ops.cascade_sum import dim_sum as _dim_sum
 from engine.ops.fma import fma
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
@@ -41,12 +43,6 @@ _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _C_NAMES = {_F16: "c10::Half", _F32: "float", _F64: "double"}
-
-# 2-d batch_norm input: torch accumulates each thread's variance with FMAs, row after row. Emulating that
-# takes one array step per row of a thread's chunk, so it is done up to this many rows per thread; longer
-# chunks get one vectorised float32 sum (which can differ from torch's in the last bit of the variance).
-_FMA_ROWS = 32
-
 
 # ---- shared helpers ------------------------------------------------------------------------------------
 
@@ -123,67 +119,45 @@ def _fma32(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
 # ---- batch_norm ----------------------------------------------------------------------------------------
 
 
-def _stats_rows(rows: np.ndarray) -> tuple:
-    """torch's channels-last statistics kernel (used for 2-d input): the rows split over torch's threads,
-    each chunk summed in float32 row after row, the chunks' sums added in float64; the variance the same,
-    its float32 accumulator updated with an FMA per row."""
-    n, c = rows.shape
-    nt = min(torch_threads(), n)
-    ch = -(-n // nt)
-    nt = -(-n // ch)  # (chunks actually used: the rest of torch's buffer is zeros)
-    if c == 1:  # (numpy sums a contiguous run pairwise; cumsum keeps torch's left-to-right order)
-        parts = [np.cumsum(rows[i : i + ch, 0])[-1:] for i in range(0, n, ch)]
-    else:
-        parts = [np.add.reduce(rows[i : i + ch], axis=0) for i in range(0, n, ch)]
-    total = np.zeros(c, _F64)
-    for p in parts:
-        total += p
-    mean = (total / n).astype(rows.dtype)
-    d = rows - mean
-    if rows.dtype == _F32 and ch <= _FMA_ROWS:
-        sq = np.zeros((nt * ch, c), _F64)
-        np.multiply(d, d, out=sq[:n], dtype=_F64)  # exact: the FMA's product is not rounded
-        acc = np.zeros((nt, c), _F32)
-        tmp = np.empty((nt, c), _F64)
-        for row in sq.reshape(nt, ch, c).transpose(1, 0, 2):
-            np.add(acc, row, out=tmp)  # the exact sum's float64 rounding, then float32's
-            np.copyto(acc, tmp, casting="same_kind")
-        var_sum = acc.astype(_F64).sum(axis=0)
-    else:
-        d *= d
-        var_sum = np.zeros(c, _F64)
-        for i in range(0, n, ch):
-            var_sum += np.add.reduce(d[i : i + ch], axis=0)
-    return mean, var_sum.astype(rows.dtype)
-
-
 def _channels_last(a: Any) -> bool:
     """A 4-d or 5-d array laid out channels-last (NHWC / NDHWC), as a permuted contiguous block."""
     return a.ndim in (4, 5) and not a.flags.c_contiguous and a.transpose(0, *range(2, a.ndim), 1).flags.c_contiguous
 
 
 def _batch_stats(a: Any, xp: Any) -> tuple:
-    """Per-channel (mean, sum of squared deviations) of a (N, C, *) float32/float64 array, as torch's
-    batch_norm_cpu_collect_stats computes them: the sums in float64, the mean rounded to a's dtype before
-    the deviations are taken."""
+    """Per-channel (mean, sum of squared deviations) of a contiguous or channels-last (N, C, *) float32/float64
+    array, as torch's batch_norm_cpu_collect_stats computes them (bit for bit on numpy: nn/batch_norm_cpu.py),
+    the mean rounded to a's dtype before the deviations are taken."""
     n_batch, c = a.shape[0], a.shape[1]
-    count = a.size // c
-    if count == n_batch and _is_np(a):  # image size 1: torch's channels-last kernel
-        return _stats_rows(np.ascontiguousarray(a).reshape(n_batch, c))
-    if _is_np(a) and _channels_last(a):  # the same kernel, over N*H*W rows
-        return _stats_rows(a.transpose(0, *range(2, a.ndim), 1).reshape(-1, c))
+    if _is_np(a):
+        if not a.flags.c_contiguous:
+            return _bn_cpu.rows_stats(_rows(a))
+        if a.size == n_batch * c:  # image size 1: torch's channels-last kernel
+            return _bn_cpu.rows_stats(a.reshape(n_batch, c))
+        return _bn_cpu.plane_stats(a.reshape(n_batch, c, -1))
     x3 = a.reshape(n_batch, c, -1)
-    mean = (x3.sum(axis=(0, 2), dtype=_F64) / count).astype(a.dtype)
+    mean = (x3.sum(axis=(0, 2), dtype=_F64) / (a.size // c)).astype(a.dtype)
     d = x3 - mean[:, None]
     d *= d
     return mean, d.sum(axis=(0, 2), dtype=_F64).astype(a.dtype)
 
 
+def _rows(a: np.ndarray) -> np.ndarray:
+    """A channels-last (N, C, *) array as its (N * H * W, C) rows (a view)."""
+    return a.transpose(0, *range(2, a.ndim), 1).reshape(-1, a.shape[1])
+
+
+def _from_rows(rows: np.ndarray, shape: tuple) -> np.ndarray:
+    """_rows's inverse: (N * H * W, C) rows as a channels-last array of shape (N, C, *)."""
+    nd = len(shape)
+    return rows.reshape(shape[0], *shape[2:], shape[1]).transpose(0, nd - 1, *range(1, nd - 1))
+
+
 def _affine(a: Any, mean: Any, invstd: Any, w: Any, b: Any, shape: tuple, strided: bool) -> Any:
     """y = x * alpha + beta per channel, alpha = invstd * weight and beta = bias - mean * alpha, as torch's
-    AVX2 kernel rounds them (FMAs for beta and y). (Elsewhere, and for float64, plain arithmetic: the last
-    bit of a double does not show.) strided: the input was neither contiguous nor channels-last, where
-    torch's element-wise fallback computes ((x - mean) * invstd) * weight + bias."""
+    kernel rounds them (FMAs for beta and y: nn/batch_norm_cpu.py). strided: the input was neither
+    contiguous nor channels-last, where torch's element-wise fallback computes
+    ((x - mean) * invstd) * weight + bias."""
     if strided:
         y = (a - mean.reshape(shape)) * invstd.reshape(shape)
         if w is not None:
@@ -191,10 +165,9 @@ def _affine(a: Any, mean: Any, invstd: Any, w: Any, b: Any, shape: tuple, stride
         if b is not None:
             y += b.reshape(shape)
         return y
+    if _is_np(a):
+        return _bn_cpu.affine(a, mean, invstd, w, b, shape)
     alpha = invstd if w is None else invstd * w
-    if _is_np(a) and a.dtype == _F32:
-        beta = -(mean * alpha) if b is None else fma(-mean, alpha, b)
-        return _fma32(a, alpha.reshape(shape), beta.reshape(shape))
     beta = -(mean * alpha) if b is None else b - mean * alpha
     return a * alpha.reshape(shape) + beta.reshape(shape)
 
@@ -339,45 +312,74 @@ def _batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, runni
 
 def _bn_backward_arrays(g: Tensor, x: Tensor, w: Tensor | None, mean: Any, invstd: Any, training: bool,
                         bias: Tensor | None) -> tuple:  # fmt: skip
-    """torch's batch_norm_backward_cpu on the arrays: sums per channel, then
-    dx = ((dy - sum/M) - (x - mean) * dotp * invstd^2 / M) * invstd * w in training, dy * invstd * w in eval."""
+    """torch's batch_norm_backward_cpu on the arrays: per channel the gradient's sum and its dot product with
+    x - mean, then dx = ((dy - sum/M) - (x - mean) * dotp * invstd^2 / M) * invstd * w in training,
+    dy * invstd * w in eval. With x and dy both contiguous or both channels-last, torch's vectorized kernels
+    (nn/batch_norm_cpu.py); otherwise its element-wise fallback."""
     dt = mean.dtype
     gd, xd = g._data, x._data
     gd = gd if gd.dtype == dt else gd.astype(dt)
     xd = xd if xd.dtype == dt else xd.astype(dt)
+    need_w = w is not None and w._rg
+    need_b = bias is not None and bias._rg
+    wd = None if w is None else _arr(w, dt)
+    if _is_np(xd):
+        if xd.flags.c_contiguous and gd.flags.c_contiguous:
+            n, c = xd.shape[0], xd.shape[1]
+            if xd.size == n * c:
+                gx, dotp, total = _bn_cpu.rows_backward(gd.reshape(n, c), xd.reshape(n, c), mean, invstd, wd,
+                                                        training, x._rg)  # fmt: skip
+                gw, gx = dotp * invstd, None if gx is None else gx.reshape(xd.shape)
+            else:
+                gx, gw, total = _bn_cpu.plane_backward(gd.reshape(n, c, -1), xd.reshape(n, c, -1), mean, invstd, wd,
+                                                       training, x._rg)  # fmt: skip
+                gx = None if gx is None else gx.reshape(xd.shape)
+            return _bn_grads(gx, gw if need_w else None, total if need_b else None, x)
+        if _channels_last(xd) and _channels_last(gd):
+            gx, dotp, total = _bn_cpu.rows_backward(_rows(gd), _rows(xd), mean, invstd, wd, training, x._rg)
+            gx = None if gx is None else _from_rows(gx, xd.shape)
+            return _bn_grads(gx, dotp * invstd if need_w else None, total if need_b else None, x)
+    return _bn_backward_fallback(gd, xd, wd, mean, invstd, training, x, need_w, need_b)
+
+
+def _bn_grads(gx: Any, gw: Any, gb: Any, x: Tensor) -> tuple:
+    return tuple(None if a is None else wrap(a, x._dev) for a in (gx, gw, gb))
+
+
+def _bn_backward_fallback(gd: Any, xd: Any, wd: Any, mean: Any, invstd: Any, training: bool, x: Tensor,
+                          need_w: bool, need_b: bool) -> tuple:  # fmt: skip
+    """batch_norm_backward_cpu_template's element-wise path (dy or x in another layout, e.g. the expanded
+    gradient of a sum): the gradient's sum as at::sum takes it, the dot product in double element by element
+    (each product rounded), the rest without FMAs. (On cupy, float64 sums.)"""
+    dt = mean.dtype
     nd, c = xd.ndim, xd.shape[1]
     axes, shape = _reduce_axes(nd), _channel_shape(nd, c)
     count = xd.size // c
-    need_w = w is not None and w._rg
-    need_b = bias is not None and bias._rg
     xc = xd - mean.reshape(shape)
-    total = gd.sum(axis=axes, dtype=_F64) if training or need_b else None
+    total = None
+    if training or need_b:
+        total = _dim_sum(gd, axes) if _is_np(gd) else None
+        total = gd.sum(axis=axes, dtype=_F64).astype(dt) if total is None else total
     dotp = None
     if training or need_w:
         prod = xc * gd
-        dotp = prod.sum(axis=axes, dtype=_F64)
-        del prod
-    wd = None if w is None else _arr(w, dt)
-    scale = invstd if wd is None else invstd * wd
-    gx = gw = gb = None
+        if _is_np(prod):  # (the logical order: N, then the spatial dims, per channel)
+            dotp = _seq(np.moveaxis(prod, 1, -1).reshape(-1, c).astype(_F64), 0)
+        else:
+            dotp = prod.sum(axis=axes, dtype=_F64)
+    gx = None
     if x._rg:
         if training:
             k = dotp.astype(dt) * invstd * invstd / dt.type(count)
-            grad_mean = total.astype(dt) / dt.type(count)
             xc *= k.reshape(shape)  # (in place: x - mean is not needed again)
-            gx = gd - grad_mean.reshape(shape)
+            gx = gd - (total / dt.type(count)).reshape(shape)
             gx -= xc
-            gx *= scale.reshape(shape)
-        else:  # (g * invstd) * weight: two roundings, in torch's order
+            gx *= invstd.reshape(shape)
+        else:
             gx = gd * invstd.reshape(shape)
-            if wd is not None:
-                gx *= wd.reshape(shape)
-        gx = wrap(gx, x._dev)
-    if need_w:
-        gw = wrap((dotp * invstd).astype(dt), x._dev)
-    if need_b:
-        gb = wrap(total.astype(dt), x._dev)
-    return gx, gw, gb
+        if wd is not None:
+            gx *= wd.reshape(shape)
+    return _bn_grads(gx, (dotp * invstd).astype(dt) if need_w else None, total if need_b else None, x)
 
 
 def _bn_backward_graph(g: Tensor, x: Tensor, w: Tensor | None, rm: Tensor | None, rv: Tensor | None,
