@@ -15,7 +15,8 @@ to +-lr, so the last bits of these sums decide a training run. torch has two ker
 
 Where GCC contracts `acc + x * y` into an FMA was found by comparing with torch: the rows kernel's
 accumulations and element-wise loops are contracted (but the tail of grad_input's loop), map2_reduce_all's
-vector loop is not (its tail is), the planes' scalar float64 variance loop is not.
+vector loop is not (its tail is), the planes' scalar float64 variance loop only for the odd element
+after its pairs.
 
 The kernels have no AVX512 build, so Vectorized<T> is 32 bytes wide here on every x86 machine; whether a * b + c
 is contracted into an FMA follows the build torch runs (ops/cpu_capability.py: not in the DEFAULT build).
@@ -120,13 +121,22 @@ def rows_stats(rows: np.ndarray) -> tuple:
 def plane_stats(x3: np.ndarray) -> tuple:
     """(mean, sum of squared deviations) per channel of a contiguous (N, C, L) array:
     batch_norm_cpu_collect_stats_contiguous, a scalar loop per channel summing in double (each square rounded
-    before it is added)."""
+    before it is added, but a float64 row's odd last one)."""
     n, c, length = x3.shape
     dt = x3.dtype
     flat = np.ascontiguousarray(x3.transpose(0, 2, 1)).reshape(n * length, c)
     mean = (_seq(flat.astype(_F64), 0) / (n * length)).astype(dt)
     d = flat - mean
-    return mean, _seq_sum0((d * d).astype(_F64)).astype(dt)
+    if dt == _F32 or length % 2 == 0 or not has_fma():
+        return mean, _seq_sum0((d * d).astype(_F64)).astype(dt)
+    # float64: GCC runs the image loop two elements at a time (squares rounded) and contracts the odd last
+    # element's square into the sum, so that one is an FMA on the running sum: one step per sample
+    sq = (d * d).reshape(n, length, c)
+    d_last = d.reshape(n, length, c)[:, -1]
+    acc = np.zeros(c, _F64)
+    for i in range(n):
+        acc = _fma64(d_last[i], d_last[i], _seq(np.concatenate((acc[None], sq[i, :-1])), 0))
+    return mean, acc
 
 
 def affine(a: np.ndarray, mean: np.ndarray, invstd: np.ndarray, w: Any, b: Any, shape: tuple) -> np.ndarray:
