@@ -27,6 +27,7 @@ each step over all threads' chunks and channels at once.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from engine.ops.fma import _fma64
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _VEC_BYTES = 32
+_SLICE = 8192  # elements per slice of fmadd's float64 work
 
 
 def has_fma() -> bool:
@@ -48,14 +50,28 @@ def has_fma() -> bool:
 def fmadd(x: Any, y: Any, z: Any) -> Any:
     """x * y + z as torch's build computes a contracted `x * y + z`: one rounding with FMA, else two. (The
     float32 product is exact in float64; the float64 sum rounded to float32 is the FMA's but for a double
-    rounding about once in 2**28, which engine.ops.fma repairs at the cost of four passes.)"""
+    rounding about once in 2**28, which engine.ops.fma repairs at the cost of four passes.) Large float32
+    operands go in slices of the first axis, so the float64 temporaries stay small (a fresh large buffer
+    costs its page faults on every call)."""
     if not has_fma():
         return x * y + z
-    if x.dtype == _F32:
+    if x.dtype != _F32:
+        return _fma64(x, y, z)
+    shape = np.broadcast_shapes(x.shape, y.shape, z.shape)
+    size = math.prod(shape)
+    if size <= _SLICE or len(shape) < 2 or shape[0] == 1:
         r = np.multiply(x, y, dtype=_F64)
         r += z
         return r.astype(_F32)
-    return _fma64(x, y, z)
+    like = next(a for a in (x, z, y) if a.shape == shape)
+    out = np.empty_like(like, dtype=_F32)  # (in the operand's layout, as a ufunc's result would be)
+    xs, ys, zs = np.broadcast_arrays(x, y, z)
+    step = max(1, _SLICE * shape[0] // size)
+    for i in range(0, shape[0], step):
+        r = np.multiply(xs[i : i + step], ys[i : i + step], dtype=_F64)
+        r += zs[i : i + step]
+        out[i : i + step] = r
+    return out
 
 
 def _chunking(rows: int) -> tuple:
@@ -77,6 +93,14 @@ def _by_chunk(a: np.ndarray, nt: int, ch: int) -> np.ndarray:
 def _seq_sum0(a: np.ndarray) -> np.ndarray:
     """a's rows added in order, from +0 (so a -0 total is +0, as in torch's zero-initialised buffers)."""
     return _seq(a, 0) + 0
+
+
+def sum64(a: np.ndarray) -> np.ndarray:
+    """The rows of a 2-d array added in order in float64, from +0. (numpy's reduce along the outer axis adds
+    in order, widening a buffer at a time: no float64 copy of a.)"""
+    if a.shape[0] > 1 and a.shape[1] > 1:
+        return np.add.reduce(a, axis=0, dtype=_F64) + 0
+    return _seq(a.astype(_F64), 0) + 0
 
 
 def _fma_steps(a: np.ndarray, b: np.ndarray, acc: np.ndarray) -> np.ndarray:
@@ -125,10 +149,10 @@ def plane_stats(x3: np.ndarray) -> tuple:
     n, c, length = x3.shape
     dt = x3.dtype
     flat = np.ascontiguousarray(x3.transpose(0, 2, 1)).reshape(n * length, c)
-    mean = (_seq(flat.astype(_F64), 0) / (n * length)).astype(dt)
+    mean = (sum64(flat) / (n * length)).astype(dt)
     d = flat - mean
     if dt == _F32 or length % 2 == 0 or not has_fma():
-        return mean, _seq_sum0((d * d).astype(_F64)).astype(dt)
+        return mean, sum64(d * d).astype(dt)
     # float64: GCC runs the image loop two elements at a time (squares rounded) and contracts the odd last
     # element's square into the sum, so that one is an FMA on the running sum: one step per sample
     sq = (d * d).reshape(n, length, c)
@@ -161,6 +185,18 @@ def _lane_total(acc: np.ndarray) -> np.ndarray:
     return acc[..., 0]
 
 
+def _vectors_total(v: np.ndarray, nv: int, lanes: int, v2: np.ndarray | None = None) -> np.ndarray:
+    """(..., nv * lanes) -> (..., lanes): the nv vectors of v (or of v * v2, each product rounded) added in
+    order. (Laid out vector-major first, so numpy's reduce adds whole planes of vectors at a time, in order.)"""
+    view = np.moveaxis(v.reshape(*v.shape[:-1], nv, lanes), -2, 0)
+    steps = np.empty(view.shape, v.dtype)
+    if v2 is None:
+        np.copyto(steps, view)
+    else:
+        np.multiply(view, np.moveaxis(v2.reshape(*v2.shape[:-1], nv, lanes), -2, 0), out=steps)
+    return np.add.reduce(steps, axis=0)
+
+
 def plane_sum(g: np.ndarray) -> np.ndarray:
     """vec::reduce_all(x + y) along the last axis of g."""
     lanes = _VEC_BYTES // g.dtype.itemsize
@@ -168,8 +204,7 @@ def plane_sum(g: np.ndarray) -> np.ndarray:
     if length < lanes:
         return _seq(g, g.ndim - 1)
     nv = length // lanes
-    head = g[..., : nv * lanes].reshape(*g.shape[:-1], nv, lanes)
-    acc = np.add.reduce(head, axis=-2)  # (the lanes innermost: the vectors are added in order)
+    acc = _vectors_total(g[..., : nv * lanes], nv, lanes)
     rest = length - nv * lanes
     if rest:
         acc[..., :rest] += g[..., nv * lanes :]
@@ -185,8 +220,7 @@ def plane_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if length < lanes:
         return _seq(a * b, a.ndim - 1)
     nv = length // lanes
-    shape = (*a.shape[:-1], nv, lanes)
-    acc = np.add.reduce(a[..., : nv * lanes].reshape(shape) * b[..., : nv * lanes].reshape(shape), axis=-2)
+    acc = _vectors_total(a[..., : nv * lanes], nv, lanes, b[..., : nv * lanes])
     rest = length - nv * lanes
     if rest:
         acc[..., :rest] = fmadd(a[..., nv * lanes :], b[..., nv * lanes :], acc[..., :rest])
@@ -241,7 +275,8 @@ def plane_backward(g3: np.ndarray, x3: np.ndarray, mean: np.ndarray, invstd: np.
             count = n * length
             k = dotp.astype(dt) * invstd * invstd / dt.type(count)
             grad_mean = (total / count).astype(dt)
-            gx = fmadd(-xc, k[:, None], g3 - grad_mean[:, None]) * invstd[:, None]
+            gx = fmadd(xc, -k[:, None], g3 - grad_mean[:, None])  # (fma(-a, b, c) is fma(a, -b, c))
+            gx *= invstd[:, None]
         else:
             gx = g3 * invstd[:, None]
         if w is not None:

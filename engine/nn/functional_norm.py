@@ -29,9 +29,9 @@ from engine.grad_mode import ENABLED, no_grad
 from engine.nn import batch_norm_cpu as _bn_cpu
 from engine.nn import functional as _functional
 from engine.nn.functional_more import _add_scalar, _not_implemented, _shape_text
-from engine.ops.cascade_sum import _seq
 from engine.ops.cascade_sum import dim_sum as _dim_sum
 from engine.ops.fma import fma
+from engine.ops.reduce import is_expanded as _is_expanded
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -323,7 +323,7 @@ def _bn_backward_arrays(g: Tensor, x: Tensor, w: Tensor | None, mean: Any, invst
     need_w = w is not None and w._rg
     need_b = bias is not None and bias._rg
     wd = None if w is None else _arr(w, dt)
-    if _is_np(xd):
+    if _is_np(xd) and not _is_expanded(g._data):  # (torch's sum gradient is an expanded view)
         if xd.flags.c_contiguous and gd.flags.c_contiguous:
             n, c = xd.shape[0], xd.shape[1]
             if xd.size == n * c:
@@ -364,7 +364,7 @@ def _bn_backward_fallback(gd: Any, xd: Any, wd: Any, mean: Any, invstd: Any, tra
     if training or need_w:
         prod = xc * gd
         if _is_np(prod):  # (the logical order: N, then the spatial dims, per channel)
-            dotp = _seq(np.moveaxis(prod, 1, -1).reshape(-1, c).astype(_F64), 0)
+            dotp = _bn_cpu.sum64(np.moveaxis(prod, 1, -1).reshape(-1, c))
         else:
             dotp = prod.sum(axis=axes, dtype=_F64)
     gx = None
