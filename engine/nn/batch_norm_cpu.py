@@ -98,8 +98,8 @@ def _seq_sum0(a: np.ndarray) -> np.ndarray:
 def sum64(a: np.ndarray) -> np.ndarray:
     """The rows of a 2-d array added in order in float64, from +0. (numpy's reduce along the outer axis adds
     in order, widening a buffer at a time: no float64 copy of a.)"""
-    if a.shape[0] > 1 and a.shape[1] > 1:
-        return np.add.reduce(a, axis=0, dtype=_F64) + 0
+    if a.shape[0] > 1 and a.shape[1] > 1:  # (C order: numpy adds pairwise along the axis it runs innermost)
+        return np.add.reduce(np.ascontiguousarray(a), axis=0, dtype=_F64) + 0
     return _seq(a.astype(_F64), 0) + 0
 
 
