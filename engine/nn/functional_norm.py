@@ -31,6 +31,7 @@ from engine.nn import functional as _functional
 from engine.nn.functional_more import _add_scalar, _not_implemented, _shape_text
 from engine.ops.cascade_sum import dim_sum as _dim_sum
 from engine.ops.fma import fma
+from engine.ops.norm_vec import sum64 as _sum64
 from engine.ops.reduce import is_expanded as _is_expanded
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
@@ -364,7 +365,7 @@ def _bn_backward_fallback(gd: Any, xd: Any, wd: Any, mean: Any, invstd: Any, tra
     if training or need_w:
         prod = xc * gd
         if _is_np(prod):  # (the logical order: N, then the spatial dims, per channel)
-            dotp = _bn_cpu.sum64(np.moveaxis(prod, 1, -1).reshape(-1, c))
+            dotp = _sum64(np.moveaxis(prod, 1, -1).reshape(-1, c))
         else:
             dotp = prod.sum(axis=axes, dtype=_F64)
     gx = None
