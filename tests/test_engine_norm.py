@@ -1188,3 +1188,31 @@ def test_batchnorm_training_loop_with_sgd_is_torchs_bits() -> None:
 
     for e, t in zip(run(engine), run(torch)):
         np.testing.assert_array_equal(e, t)
+
+
+# ---- layer_norm bit for bit -----------------------------------------------------------------------------
+@given(
+    b=st.integers(1, 8), t=st.integers(1, 40), d=st.sampled_from([1, 4, 7, 8, 13, 16, 32, 64, 100, 128, 384]),
+    affine=st.sampled_from(["both", "weight", "bias", "none"]), seed=st.integers(0, 2**16),
+)  # fmt: skip
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_layer_norm_forward_and_gradients_are_torchs_bits(b: int, t: int, d: int, affine: str, seed: int) -> None:
+    """LayerNorm over the last dim of a (B, T, D) float32 input, as in a transformer: the output and the
+    gradients of the input, weight and bias equal torch's kernel's bit for bit on the cpu."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("torch's cpu kernels")
+    r = np.random.default_rng(seed)
+    x = (r.standard_normal((b, t, d)) * 2 + 0.5).astype("float32")
+    g = r.standard_normal((b, t, d)).astype("float32")
+    w = r.standard_normal(d).astype("float32") if affine in ("both", "weight") else None
+    bias = r.standard_normal(d).astype("float32") if affine in ("both", "bias") else None
+
+    def fn(T: Any) -> list:
+        xt = T.tensor(x, requires_grad=True)
+        wt, bt = (None if a is None else T.tensor(a, requires_grad=True) for a in (w, bias))
+        y = T.nn.functional.layer_norm(xt, [d], wt, bt)
+        y.backward(T.tensor(g))
+        return [a.detach().numpy() for a in (y, xt.grad, *(p.grad for p in (wt, bt) if p is not None))]
+
+    for e, want in zip(fn(engine), fn(torch), strict=True):
+        np.testing.assert_array_equal(e, want)
