@@ -1216,3 +1216,33 @@ def test_layer_norm_forward_and_gradients_are_torchs_bits(b: int, t: int, d: int
 
     for e, want in zip(fn(engine), fn(torch), strict=True):
         np.testing.assert_array_equal(e, want)
+
+
+# ---- group_norm bit for bit -----------------------------------------------------------------------------
+@given(
+    n=st.integers(1, 6), groups=st.sampled_from([1, 2, 4, 8]), d=st.integers(1, 20), h=st.integers(1, 9),
+    w=st.integers(1, 9), affine=st.booleans(), seed=st.integers(0, 2**16),
+)  # fmt: skip
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_group_norm_forward_and_gradients_are_torchs_bits(n: int, groups: int, d: int, h: int, w: int,
+                                                          affine: bool, seed: int) -> None:  # fmt: skip
+    """GroupNorm of a float32 (N, C, H, W) input: the output and the gradients of the input, weight and bias
+    equal torch's kernel's bit for bit on the cpu."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("torch's cpu kernels")
+    assume(d * h * w > 1)  # (F.group_norm wants more than one value per group)
+    c = groups * d
+    r = np.random.default_rng(seed)
+    x = (r.standard_normal((n, c, h, w)) * 2 + 0.5).astype("float32")
+    g = r.standard_normal((n, c, h, w)).astype("float32")
+    wb = [r.standard_normal(c).astype("float32") for _ in range(2)] if affine else []
+
+    def fn(T: Any) -> list:
+        xt = T.tensor(x, requires_grad=True)
+        params = [T.tensor(a, requires_grad=True) for a in wb]
+        y = T.nn.functional.group_norm(xt, groups, *params)
+        y.backward(T.tensor(g))
+        return [a.detach().numpy() for a in (y, xt.grad, *(p.grad for p in params))]
+
+    for e, want in zip(fn(engine), fn(torch), strict=True):
+        np.testing.assert_array_equal(e, want)

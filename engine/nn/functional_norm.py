@@ -28,6 +28,7 @@ import numpy as np
 from engine.grad_mode import ENABLED, no_grad
 from engine.nn import batch_norm_cpu as _bn_cpu
 from engine.nn import functional as _functional
+from engine.nn import group_norm_cpu as _gn_cpu
 from engine.nn.functional_more import _add_scalar, _not_implemented, _shape_text
 from engine.ops.cascade_sum import dim_sum as _dim_sum
 from engine.ops.fma import fma
@@ -629,8 +630,18 @@ def torch_group_norm(input: Tensor, num_groups: int, weight: Tensor | None = Non
 
 def _gn_backward_arrays(g: Tensor, x: Tensor, w: Tensor | None, bias: Tensor | None, groups: int, mean: Any,
                         rstd: Any) -> tuple:  # fmt: skip
+    """group_norm's backward on the arrays: torch's cpu kernel for a contiguous float32/float64 numpy input
+    (nn/group_norm_cpu.py), else float64 sums."""
     dt = mean.dtype
     shape = x._data.shape
+    xd = x._data
+    if _is_np(xd) and xd.dtype == dt and xd.flags.c_contiguous and xd.size:
+        n, c = shape[0], shape[1]
+        gd = np.ascontiguousarray(g._data, dtype=dt).reshape(n, c, -1)
+        need = (x._rg, w is not None and w._rg, bias is not None and bias._rg)
+        grads = _gn_cpu.backward(gd, xd.reshape(n, c, -1), mean.reshape(n, groups), rstd.reshape(n, groups),
+                                 _arr(w, dt), groups, *need)  # fmt: skip
+        return tuple(None if a is None else wrap(a.reshape(s), x._dev) for a, s in zip(grads, (shape, (c,), (c,))))
     n, c = shape[0], shape[1]
     d = c // groups
     hw = math.prod(shape[2:])

@@ -156,10 +156,10 @@ def reduce_all(g: np.ndarray) -> np.ndarray:
     return lane_total(acc)
 
 
-def map2_reduce_all(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def map2_reduce_all(a: np.ndarray, b: np.ndarray, fused_tail: bool = True) -> np.ndarray:
     """vec::map2_reduce_all(a * b, x + y) along the last axis: the vectors' products added in order, each
-    rounded (that loop is found not contracted), then the tail's products added with an FMA (that one is),
-    then the lanes combined."""
+    rounded (that loop is found not contracted), then the tail's products added, with an FMA where the
+    kernel's build contracts it (batch and layer norm's do, group norm's does not), then the lanes combined."""
     lanes = VEC_BYTES // a.dtype.itemsize
     length = a.shape[-1]
     if length < lanes:
@@ -168,5 +168,6 @@ def map2_reduce_all(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     acc = _vectors_total(a[..., : nv * lanes], nv, lanes, b[..., : nv * lanes])
     rest = length - nv * lanes
     if rest:
-        acc[..., :rest] = fmadd(a[..., nv * lanes :], b[..., nv * lanes :], acc[..., :rest])
+        ta, tb, head = a[..., nv * lanes :], b[..., nv * lanes :], acc[..., :rest]
+        acc[..., :rest] = fmadd(ta, tb, head) if fused_tail else head + ta * tb
     return lane_total(acc)
