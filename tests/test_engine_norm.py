@@ -1193,19 +1193,21 @@ def test_batchnorm_training_loop_with_sgd_is_torchs_bits() -> None:
 # ---- layer_norm bit for bit -----------------------------------------------------------------------------
 @given(
     b=st.integers(1, 8), t=st.integers(1, 40), d=st.sampled_from([1, 4, 7, 8, 13, 16, 32, 64, 100, 128, 384]),
-    affine=st.sampled_from(["both", "weight", "bias", "none"]), seed=st.integers(0, 2**16),
+    affine=st.sampled_from(["both", "weight", "bias", "none"]), dtype=st.sampled_from(["float32", "float64"]),
+    seed=st.integers(0, 2**16),
 )  # fmt: skip
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-def test_layer_norm_forward_and_gradients_are_torchs_bits(b: int, t: int, d: int, affine: str, seed: int) -> None:
-    """LayerNorm over the last dim of a (B, T, D) float32 input, as in a transformer: the output and the
-    gradients of the input, weight and bias equal torch's kernel's bit for bit on the cpu."""
+def test_layer_norm_forward_and_gradients_are_torchs_bits(b: int, t: int, d: int, affine: str, dtype: str,
+                                                          seed: int) -> None:  # fmt: skip
+    """LayerNorm over the last dim of a (B, T, D) input, as in a transformer: the output and the gradients of
+    the input, weight and bias equal torch's kernel's bit for bit on the cpu."""
     if helpers.DEVICE != "cpu":
         pytest.skip("torch's cpu kernels")
     r = np.random.default_rng(seed)
-    x = (r.standard_normal((b, t, d)) * 2 + 0.5).astype("float32")
-    g = r.standard_normal((b, t, d)).astype("float32")
-    w = r.standard_normal(d).astype("float32") if affine in ("both", "weight") else None
-    bias = r.standard_normal(d).astype("float32") if affine in ("both", "bias") else None
+    x = (r.standard_normal((b, t, d)) * 2 + 0.5).astype(dtype)
+    g = r.standard_normal((b, t, d)).astype(dtype)
+    w = r.standard_normal(d).astype(dtype) if affine in ("both", "weight") else None
+    bias = r.standard_normal(d).astype(dtype) if affine in ("both", "bias") else None
 
     def fn(T: Any) -> list:
         xt = T.tensor(x, requires_grad=True)
@@ -1221,21 +1223,22 @@ def test_layer_norm_forward_and_gradients_are_torchs_bits(b: int, t: int, d: int
 # ---- group_norm bit for bit -----------------------------------------------------------------------------
 @given(
     n=st.integers(1, 6), groups=st.sampled_from([1, 2, 4, 8]), d=st.integers(1, 20), h=st.integers(1, 9),
-    w=st.integers(1, 9), affine=st.booleans(), seed=st.integers(0, 2**16),
+    w=st.integers(1, 9), affine=st.booleans(), dtype=st.sampled_from(["float32", "float64"]),
+    seed=st.integers(0, 2**16),
 )  # fmt: skip
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_group_norm_forward_and_gradients_are_torchs_bits(n: int, groups: int, d: int, h: int, w: int,
-                                                          affine: bool, seed: int) -> None:  # fmt: skip
-    """GroupNorm of a float32 (N, C, H, W) input: the output and the gradients of the input, weight and bias
-    equal torch's kernel's bit for bit on the cpu."""
+                                                          affine: bool, dtype: str, seed: int) -> None:  # fmt: skip
+    """GroupNorm of an (N, C, H, W) input: the output and the gradients of the input, weight and bias equal
+    torch's kernel's bit for bit on the cpu."""
     if helpers.DEVICE != "cpu":
         pytest.skip("torch's cpu kernels")
     assume(d * h * w > 1)  # (F.group_norm wants more than one value per group)
     c = groups * d
     r = np.random.default_rng(seed)
-    x = (r.standard_normal((n, c, h, w)) * 2 + 0.5).astype("float32")
-    g = r.standard_normal((n, c, h, w)).astype("float32")
-    wb = [r.standard_normal(c).astype("float32") for _ in range(2)] if affine else []
+    x = (r.standard_normal((n, c, h, w)) * 2 + 0.5).astype(dtype)
+    g = r.standard_normal((n, c, h, w)).astype(dtype)
+    wb = [r.standard_normal(c).astype(dtype) for _ in range(2)] if affine else []
 
     def fn(T: Any) -> list:
         xt = T.tensor(x, requires_grad=True)

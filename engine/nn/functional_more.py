@@ -490,8 +490,8 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     stats: list = []  # (rows' mean, rstd) of torch's cpu kernel, for the backward on the arrays
 
     def fwd(xp: Any, a: Any) -> Any:
-        if type(a) is np.ndarray and a.dtype == np.float32 and a.size:
-            out, mean, rstd = _layer_norm_cpu32(a, math.prod(shape), eps, w_arr, b_arr)
+        if type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and a.size:
+            out, mean, rstd = _layer_norm_cpu(a, math.prod(shape), eps, w_arr, b_arr)
             stats.append((mean, rstd))
             return out
         mean = a.mean(axis=axes, keepdims=True)
@@ -545,24 +545,25 @@ def _layer_norm_backward_cpu(g: Tensor, x: Tensor, w: Tensor | None, b: Tensor |
     )
 
 
-def _layer_norm_cpu32(a: np.ndarray, n: int, eps: float, w: Any, b: Any) -> tuple:
-    """torch's cpu layer_norm of float32 rows, bit for bit: the rows' moments as its RowwiseMoments computes
-    them, then (x - mean) * rstd with the weight and bias in its fused multiply-adds. (A near-zero output
-    after cancellation shows a one-ulp difference in the mean at the fourth printed digit.) Returns (out,
-    mean, rstd), the rows' statistics as torch's kernel saves them."""
+def _layer_norm_cpu(a: np.ndarray, n: int, eps: float, w: Any, b: Any) -> tuple:
+    """torch's cpu layer_norm of float32 or float64 rows, bit for bit: the rows' moments as its RowwiseMoments
+    computes them, then (x - mean) * rstd with the weight and bias in its fused multiply-adds. (A near-zero
+    output after cancellation shows a one-ulp difference in the mean at the fourth printed digit.) Returns
+    (out, mean, rstd), the rows' statistics as torch's kernel saves them."""
     from engine.nn.functional_norm import _rowwise_moments
-    from engine.ops.fma import fma
+    from engine.ops.norm_vec import fmadd
 
+    dt = a.dtype
     rows = a.reshape(-1, n)
     mean, var = _rowwise_moments(rows)
-    rstd = (np.float32(1) / np.sqrt(var + np.float32(eps)))[:, None]
+    rstd = (dt.type(1) / np.sqrt(var + dt.type(eps)))[:, None]
     xc = rows - mean[:, None]
-    w = w.reshape(-1).astype(np.float32, copy=False) if w is not None else None
-    b = np.broadcast_to(b.reshape(-1).astype(np.float32, copy=False), xc.shape) if b is not None else None
+    w = w.reshape(-1).astype(dt, copy=False) if w is not None else None
+    b = np.broadcast_to(b.reshape(-1).astype(dt, copy=False), xc.shape) if b is not None else None
     if w is None:  # (the + 0: torch's multiply-add has an addend of 0 there, so a -0. comes out as 0.)
-        out = xc * rstd + 0 if b is None else fma(xc, rstd, b)
+        out = xc * rstd + 0 if b is None else fmadd(xc, rstd, b)
     else:
-        out = xc * rstd * w + 0 if b is None else fma(xc * rstd, w, b)
+        out = xc * rstd * w + 0 if b is None else fmadd(xc * rstd, w, b)
     return out.reshape(a.shape), mean, rstd[:, 0]
 
 

@@ -31,7 +31,8 @@ from engine.nn import functional as _functional
 from engine.nn import group_norm_cpu as _gn_cpu
 from engine.nn.functional_more import _add_scalar, _not_implemented, _shape_text
 from engine.ops.cascade_sum import dim_sum as _dim_sum
-from engine.ops.fma import fma
+from engine.ops.norm_vec import VEC_BYTES as _VEC_BYTES
+from engine.ops.norm_vec import fmadd as _fmadd
 from engine.ops.norm_vec import sum64 as _sum64
 from engine.ops.reduce import is_expanded as _is_expanded
 from engine.tensor import Tensor, wrap
@@ -487,42 +488,47 @@ def _check_group_norm_inputs(input: Tensor, weight: Tensor | None, bias: Tensor 
 
 def _merge_moments(ca: Any, m1a: Any, m2a: Any, cb: Any, m1b: Any, m2b: Any) -> tuple:
     """torch's AddMomentsVec (moments_utils.h), vectorised over items: the Welford moments (count, mean, M2) of
-    B merged into A's. Counts are int arrays (K,), moments float32 (rows, K, 8 lanes)."""
+    B merged into A's. Counts are int arrays (K,), moments (rows, K, lanes)."""
+    dt = m1a.dtype
     n = ca + cb
-    c = (cb.astype(_F32) / n.astype(_F32))[:, None]
+    c = (cb.astype(dt) / n.astype(dt))[:, None]
     delta = m1b - m1a
     m2_tmp = m2a + m2b
     cd = c * delta
-    m0d = delta * ca.astype(_F32)[:, None]
-    return n, m1a + cd, _fma32(m0d, cd, m2_tmp)
+    m0d = delta * ca.astype(dt)[:, None]
+    return n, m1a + cd, _fmadd(m0d, cd, m2_tmp)
 
 
 def _rowwise_moments(x: np.ndarray) -> tuple:
-    """(mean, biased variance) of each row of a float32 (rows, L) numpy array, bit for bit as torch's AVX2
-    RowwiseMoments (aten/src/ATen/native/cpu/moments_utils.h) computes them for group_norm and layer_norm:
-    eight lanes, each a Welford over chunks of 16 vectors (FMA updates), the chunks merged as a binary
-    cascade, the tail elements by a scalar Welford, then the lanes merged into it one by one. Every step
-    runs on all rows (and all chunks) at once."""
+    """(mean, biased variance) of each row of a float32 or float64 (rows, L) numpy array, bit for bit as
+    torch's RowwiseMoments (aten/src/ATen/native/cpu/moments_utils.h, its AVX2 build: the norm kernels have no
+    AVX512 one) computes them for group_norm and layer_norm: one 32-byte vector's lanes (8 floats, 4 doubles),
+    each a Welford over chunks of 16 vectors (FMA updates), the chunks merged as a binary cascade, the tail
+    elements by a scalar Welford, then the lanes merged into it one by one. Every step runs on all rows (and
+    all chunks) at once."""
     rows, length = x.shape
-    n = length // 8
+    dt = x.dtype
+    one = dt.type
+    lanes = _VEC_BYTES // dt.itemsize
+    n = length // lanes
     m = -(-n // 16)
     depth = 0 if m <= 1 else (m - 1).bit_length()
     top = max(depth, 1) - 1
     # each chunk's Welford: the full chunks together, then the partial one
     m1s, m2s, counts = [], [], []
-    x8 = x[:, : n * 8].reshape(rows, n, 8)
+    x8 = x[:, : n * lanes].reshape(rows, n, lanes)
     full = n // 16
     for start, size, k in ((0, 16, full), (full * 16, n - full * 16, 1)):
         if not k or not size:
             continue
-        block = x8[:, start : start + k * size].reshape(rows, k, size, 8)
-        m1 = np.zeros((rows, k, 8), _F32)
-        m2 = np.zeros((rows, k, 8), _F32)
+        block = x8[:, start : start + k * size].reshape(rows, k, size, lanes)
+        m1 = np.zeros((rows, k, lanes), dt)
+        m2 = np.zeros((rows, k, lanes), dt)
         for j in range(size):
             v = block[:, :, j]
             d = v - m1
-            m1 = _fma32(d, np.float32(1) / np.float32(j + 1), m1)
-            m2 = _fma32(d, v - m1, m2)
+            m1 = _fmadd(d, one(1) / one(j + 1), m1)
+            m2 = _fmadd(d, v - m1, m2)
         m1s.append(m1)
         m2s.append(m2)
         counts += [size] * k
@@ -544,30 +550,30 @@ def _rowwise_moments(x: np.ndarray) -> tuple:
     for level in range(1, depth):  # the levels merged into level 0's, lowest first
         if level in stack:
             acc = stack[level] if acc is None else _merge_moments(*acc, *stack[level])
-    lane_m1 = acc[1][:, 0] if acc is not None else np.zeros((rows, 8), _F32)
-    lane_m2 = acc[2][:, 0] if acc is not None else np.zeros((rows, 8), _F32)
-    # the tail: torch's scalar Welford (no FMAs there), then the eight lanes merged in (AddMoments, with FMAs)
+    lane_m1 = acc[1][:, 0] if acc is not None else np.zeros((rows, lanes), dt)
+    lane_m2 = acc[2][:, 0] if acc is not None else np.zeros((rows, lanes), dt)
+    # the tail: torch's scalar Welford (no FMAs there), then the lanes merged in (AddMoments, with FMAs)
     m0 = 0
-    mean = np.zeros(rows, _F32)
-    m2 = np.zeros(rows, _F32)
-    for k in range(n * 8, length):
+    mean = np.zeros(rows, dt)
+    m2 = np.zeros(rows, dt)
+    for k in range(n * lanes, length):
         v = x[:, k]
         d = v - mean
         m0 += 1
-        mean = mean + d / np.float32(m0)
+        mean = mean + d / one(m0)
         m2 = m2 + d * (v - mean)
-    for lane in range(8):
+    for lane in range(lanes):
         total = m0 + n
-        c = np.float32(0) if total == 0 else np.float32(n) / np.float32(total)
+        c = one(0) if total == 0 else one(n) / one(total)
         d = lane_m1[:, lane] - mean
-        mean = _fma32(c, d, mean)
-        m2 = m2 + _fma32(d * d * c, np.float32(m0), lane_m2[:, lane])
+        mean = _fmadd(c, d, mean)
+        m2 = m2 + _fmadd(d * d * c, one(m0), lane_m2[:, lane])
         m0 = total
-    return mean, m2 / np.float32(length)
+    return mean, m2 / one(length)
 
 
 def _group_stats(a: Any, xp: Any, n: int, groups: int, inner: int, exact: bool) -> tuple:
-    """Per (sample, group) mean and biased variance: torch's RowwiseMoments for float32 on the cpu (exact),
+    """Per (sample, group) mean and biased variance: torch's RowwiseMoments for float32/64 on the cpu (exact),
     else float64 moments rounded to a's dtype (within a rounding of torch's)."""
     rows = a.reshape(n * groups, inner)
     if exact and inner:
@@ -595,7 +601,7 @@ def torch_group_norm(input: Tensor, num_groups: int, weight: Tensor | None = Non
     hw = math.prod(shape[2:])
     w, b = _arr(weight, dt), _arr(bias, dt)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        exact = _is_np(a) and xd.dtype == _F32  # (float16 runs through torch's 16-lane variant: not emulated)
+        exact = _is_np(a) and xd.dtype in (_F32, _F64)  # (float16 runs a 16-lane variant: not emulated)
         mean, var = _group_stats(a, xp, n, num_groups, d * hw, exact)
         rstd = (1.0 / xp.sqrt(xp.maximum(var, 0).astype(_F64) + eps)).astype(dt)
         x4 = a.reshape(n, num_groups, d, hw)
@@ -605,9 +611,11 @@ def torch_group_norm(input: Tensor, num_groups: int, weight: Tensor | None = Non
         else:
             bshape = (1, num_groups, d, 1)
             scale = xp.broadcast_to(r4, (n, num_groups, d, 1)) if w is None else r4 * w.reshape(bshape)
-            if _is_np(a) and dt == _F32:  # torch's AVX2 build: FMAs for the shift and for y
-                shift = -(scale * m4) if b is None else fma(-scale, m4, np.broadcast_to(b.reshape(bshape), scale.shape))
-                out = _fma32(x4, scale, shift)
+            if exact:  # torch's build: FMAs for the shift and for y
+                shift = (
+                    -(scale * m4) if b is None else _fmadd(-scale, m4, np.broadcast_to(b.reshape(bshape), scale.shape))
+                )
+                out = _fmadd(x4, scale, shift)
             else:
                 shift = -(scale * m4) if b is None else b.reshape(bshape) - scale * m4
                 out = x4 * scale + shift

@@ -3,11 +3,12 @@ ComputeInternalGradients, GroupNormInputBackward, GammaBackward, BetaBackward), 
 float32 and float64 numpy arrays.
 
 Per (sample, channel): ds = sum(dy * x) and db = sum(dy) over the image by vec's reduce loops (here
-map2_reduce_all's tail is found not contracted). Per (sample, group): the channels' ds * gamma and db * gamma
-accumulated in vector lanes with FMAs, the lanes added in order from 0, the rest of the channels added with
-FMAs; then c2 = (db * mean - ds) * rstd^3 / (D * HxW), c3 = -c2 * mean - db * rstd / (D * HxW), and
-dx = rstd * gamma * dy + c2 * x + c3. grad_gamma adds (ds - db * mean) * rstd over the samples, grad_beta db.
-Which products GCC fuses into FMAs was found against torch. The vector loops are ops/norm_vec.py's.
+map2_reduce_all's tail is found contracted for double only). Per (sample, group): the channels' ds * gamma
+and db * gamma accumulated in vector lanes with FMAs, the lanes added in order from 0, the rest of the
+channels added with FMAs; then c2 = (db * mean - ds) * rstd^3 / (D * HxW), c3 = -c2 * mean - db * rstd /
+(D * HxW), and dx = rstd * gamma * dy + c2 * x + c3. grad_gamma adds (ds - db * mean) * rstd over the
+samples, grad_beta db. Which products GCC fuses into FMAs was found against torch. The vector loops are
+ops/norm_vec.py's.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def backward(dy: np.ndarray, x: np.ndarray, mean: np.ndarray, rstd: np.ndarray, 
     n, c, hw = x.shape
     dt = x.dtype
     d = c // groups
-    ds = map2_reduce_all(dy, x, fused_tail=False)  # (N, C)
+    ds = map2_reduce_all(dy, x, fused_tail=dt == np.float64)  # (N, C)
     db = reduce_all(dy)
     gx = gg = gb = None
     if need_x:
