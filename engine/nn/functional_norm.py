@@ -8,12 +8,12 @@ recomputed from the input inside the graph, so second derivatives are right. Whe
 (instance_norm, rms_norm, local_response_norm, the dropouts) the same engine ops are composed in the same
 order, so grad_fns and roundings are torch's.
 
-The float32 forward on the cpu is torch's to the bit, because the last bit shows in printed digits:
-batch_norm's channel statistics (a float64 sum over the channel, or for 2-d input a float32 sum per thread
-chunk with an FMA-accumulated variance), group_norm's moments (torch's eight-lane Welford cascade,
-_rowwise_moments, which layer_norm's kernel shares), and the affine transform as torch's AVX2 build computes
-it, y = fma(x, scale, shift) with shift = fma(-mean, scale, bias). Elsewhere (cuda, float64, float16) the
-statistics are float64 sums rounded once, within a rounding of torch's.
+On the cpu (numpy) batch_norm, group_norm and layer_norm are torch's kernels to the bit, forward and
+backward, float32 and float64, because the last bit shows in printed digits and a BatchNorm's bias
+gradient is nothing but round-off: nn/batch_norm_cpu.py, nn/group_norm_cpu.py and nn/layer_norm_cpu.py
+emulate the kernels (their thread chunks, vector lanes and FMA contractions, ops/norm_vec.py), and
+_rowwise_moments is torch's Welford cascade for group and layer norm's statistics. Elsewhere (cuda,
+float16) the statistics are float64 sums rounded once, within a rounding of torch's.
 """
 
 from __future__ import annotations
@@ -107,16 +107,6 @@ def _arr(t: Tensor | None, dtype: Any) -> Any:
 
 def _is_np(a: Any) -> bool:
     return type(a) is np.ndarray
-
-
-def _fma32(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """RN32(x * y + z) for float32 numpy arrays (broadcast), the hot-path form of engine.ops.fma: the exact
-    product in float64, z added in place, one rounding to float32. It skips fma.fma's double-rounding repair,
-    which matters only when the float64 sum is inexact and lands exactly on a float32 midpoint (about one in
-    2**28 such sums) and costs four more passes over the data."""
-    r = np.multiply(x, y, dtype=_F64)
-    r += z
-    return r.astype(_F32)
 
 
 # ---- batch_norm ----------------------------------------------------------------------------------------
