@@ -46,8 +46,8 @@ def fmadd(x: Any, y: Any, z: Any) -> Any:
         return x * y + z
     if x.dtype != _F32:
         return _fma64(x, y, z)
-    shape = np.broadcast_shapes(x.shape, y.shape, z.shape)
-    size = math.prod(shape)
+    shape = None if x.size <= _SLICE and z.size <= _SLICE else np.broadcast_shapes(x.shape, y.shape, z.shape)
+    size = 0 if shape is None else math.prod(shape)
     if size <= _SLICE or len(shape) < 2 or shape[0] == 1:
         r = np.multiply(x, y, dtype=_F64)
         r += z
