@@ -96,12 +96,15 @@ def fma_steps(a: np.ndarray, b: np.ndarray, acc: np.ndarray) -> np.ndarray:
     """acc = a[j] * b[j] + acc for j in order (the kernels' contracted accumulations), a new array."""
     if not has_fma():
         return _seq(np.concatenate((acc[None], a * b)), 0)
-    acc = acc.copy()
     if a.dtype == _F32:
         p = np.multiply(a, b, dtype=_F64)  # exact products
-        for row in p:
-            np.add(acc, row, out=acc, casting="unsafe")  # the sum rounded to float64, then to float32
-        return acc
+        acc64 = acc.astype(_F64)
+        add, f32 = np.add, _F32
+        for row in p:  # the sum rounded to float64, then to float32 (held in float64: no casting loop per step)
+            add(acc64, row, out=acc64)
+            acc64[...] = acc64.astype(f32)
+        return acc64.astype(_F32)
+    acc = acc.copy()
     for j in range(a.shape[0]):
         acc = _fma64(a[j], b[j], acc)
     return acc
