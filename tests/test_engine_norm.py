@@ -3,7 +3,8 @@ the cpu): batch, instance, group, RMS and local-response normalisation (values, 
 training steps, num_batches_tracked, momentum=None, eval, state_dict, grad_fns, first and second derivatives,
 gradcheck/gradgradcheck), channel and alpha dropout (seeded masks bit for bit), gradient clipping and the
 parameter/vector conversions, reprs, warnings and torch's errors (type and text). The engine side runs on each
-device of the `device` fixture; on the cpu the float32 batch_norm and group_norm forwards must be torch's bits.
+device of the `device` fixture; on the cpu batch_norm (forward and gradients, float32 and float64, every layout,
+against torch's other kernel builds too) and the float32 group_norm forward must be torch's bits.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import numpy as np
 import pytest
 from helpers import RAISED, cpu_text, graph
 from helpers import outcome as run
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import engine
 from engine.nn import functional_norm as FN
@@ -160,14 +163,14 @@ def test_batch_norm_values_running_stats_and_grads(shape: str, training: bool, a
 
     t = run(fn, torch)
     e = run(fn, engine)
-    # the forward and the running statistics bit for bit on the cpu (for 2-d input, up to the rows per thread
-    # whose FMA-accumulated variance the engine reproduces); gradients within tolerance
-    rows_per_thread = -(-dims[0] // min(torch.get_num_threads(), dims[0]))
-    exact = helpers.DEVICE == "cpu" and (len(dims) > 2 or not training or rows_per_thread <= FN._FMA_ROWS)
+    # on the cpu the forward, the running statistics and the gradients bit for bit; elsewhere within tolerance
+    exact = helpers.DEVICE == "cpu"
     assert_equal(e[:4], t[:4], exact=exact)
     for i in range(4, 7):
         if t[i] is None:
             assert e[i] is None
+        elif exact:
+            np.testing.assert_array_equal(e[i].numpy(), t[i].numpy(), err_msg=f"grad {i}")
         else:
             np.testing.assert_allclose(e[i].cpu().numpy(), t[i].numpy(), atol=1e-4, rtol=1e-4, err_msg=f"grad {i}")
 
@@ -973,3 +976,280 @@ def test_eval_mode_input_gradient_is_torchs_bits() -> None:
         return np.asarray(x.grad.detach().cpu().numpy())
 
     assert run(engine).tobytes() == run(torch).tobytes()
+
+
+# ---- batch_norm bit for bit: gradients, layouts, kernel builds ------------------------------------------
+def _bn_case(T: Any, x: np.ndarray, g: np.ndarray | None, w: Any, b: Any, stats: Any, training: bool,
+             channels_last: bool) -> dict:  # fmt: skip
+    """F.batch_norm of x (laid out channels-last when asked, as a permuted NHWC leaf), backward with g (None:
+    y.sum()'s gradient, which torch holds expanded); the results as numpy arrays."""
+    nd = x.ndim
+    to_nchw = (0, nd - 1, *range(1, nd - 1))
+    if channels_last:
+        xt = T.tensor(np.ascontiguousarray(np.moveaxis(x, 1, -1)), requires_grad=True)
+        xin = xt.permute(*to_nchw)
+    else:
+        xt = xin = T.tensor(x, requires_grad=True)
+    wt = None if w is None else T.tensor(w, requires_grad=True)
+    bt = None if b is None else T.tensor(b, requires_grad=True)
+    rm, rv = (None, None) if stats is None else (T.tensor(stats[0]), T.tensor(stats[1]))
+    y = F(T).batch_norm(xin, rm, rv, wt, bt, training=training, momentum=0.3)
+    if g is None:
+        y.sum().backward()
+    else:
+        gt = T.tensor(np.ascontiguousarray(np.moveaxis(g, 1, -1))).permute(*to_nchw) if channels_last else T.tensor(g)
+        y.backward(gt)
+    gx = xt.grad.numpy()
+    out = {"y": y.detach().numpy(), "gx": np.moveaxis(gx, -1, 1) if channels_last else gx}
+    for name, t in (("gw", wt), ("gb", bt), ("rm", rm), ("rv", rv)):
+        if t is not None:
+            out[name] = (t.grad if name in ("gw", "gb") else t).numpy()
+    return out
+
+
+_BN_LAYOUTS = ["2d", "3d", "4d", "nc11", "channels_last"]
+
+
+def _bn_inputs(layout: str, n: int, c: int, length: int, dtype: str, seed: int) -> tuple:
+    r = np.random.default_rng(seed)
+    shape = {"2d": (n, c), "3d": (n, c, length), "4d": (n, c, 2, length), "nc11": (n, c, 1, 1),
+             "channels_last": (n, c, 2, length)}[layout]  # fmt: skip
+    x = (r.standard_normal(shape) * 2 + 0.5).astype(dtype)
+    g = r.standard_normal(shape).astype(dtype)
+    w, b = r.standard_normal(c).astype(dtype), r.standard_normal(c).astype(dtype)
+    stats = (r.standard_normal(c).astype(dtype), (np.abs(r.standard_normal(c)) + 0.5).astype(dtype))
+    return x, g, w, b, stats
+
+
+@given(
+    layout=st.sampled_from(_BN_LAYOUTS), n=st.integers(1, 300), c=st.integers(1, 40), length=st.integers(1, 40),
+    dtype=st.sampled_from(["float32", "float64"]), affine=st.sampled_from(["both", "weight", "bias", "none"]),
+    training=st.booleans(), running=st.booleans(), summed=st.booleans(), seed=st.integers(0, 2**16),
+)  # fmt: skip
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_batch_norm_forward_and_gradients_are_torchs_bits(layout: str, n: int, c: int, length: int, dtype: str,
+                                                          affine: str, training: bool, running: bool,
+                                                          summed: bool, seed: int) -> None:  # fmt: skip
+    """y, grad_input, grad_weight, grad_bias and the running statistics equal torch's bit for bit on the cpu:
+    torch's two kernels (rows per thread for 2-d and channels-last input, image planes otherwise), with and
+    without weight and bias, in training and eval, for a random gradient and for a sum's (expanded) one."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("torch's cpu kernels")
+    x, g, w, b, stats = _bn_inputs(layout, n, c, length, dtype, seed)
+    assume(x.size // c > 1 and (training or running))
+    w = w if affine in ("both", "weight") else None
+    b = b if affine in ("both", "bias") else None
+    args = (None if summed else g, w, b, stats if running else None, training, layout == "channels_last")
+    t, e = _bn_case(torch, x, *args), _bn_case(engine, x, *args)
+    assert list(e) == list(t)
+    for k in t:
+        np.testing.assert_array_equal(e[k], t[k], err_msg=k)
+
+
+def test_instance_norm_gradients_are_torchs_bits() -> None:
+    """instance_norm runs through batch_norm (one sample of N*C channels): its gradients are torch's bits."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("torch's cpu kernels")
+    x, g, w, b, _ = _bn_inputs("3d", 6, 5, 17, "float32", 3)
+
+    def fn(T: Any) -> list:
+        xt, wt, bt = (T.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F(T).instance_norm(xt, weight=wt, bias=bt)
+        y.backward(T.tensor(g))
+        return [a.detach().numpy() for a in (y, xt.grad, wt.grad, bt.grad)]
+
+    for e, t in zip(fn(engine), fn(torch)):
+        np.testing.assert_array_equal(e, t)
+
+
+_BUILD_SCRIPT = """
+import sys, numpy as np, torch
+cases = np.load(sys.argv[1], allow_pickle=True)["cases"]
+out = []
+for x, g, w, b, training, cl in cases:
+    nd = x.ndim
+    xt = torch.tensor(np.ascontiguousarray(np.moveaxis(x, 1, -1)) if cl else x, requires_grad=True)
+    xin = xt.permute(0, nd - 1, *range(1, nd - 1)) if cl else xt
+    wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    rm, rv = torch.zeros(x.shape[1], dtype=xt.dtype), torch.ones(x.shape[1], dtype=xt.dtype)
+    y = torch.nn.functional.batch_norm(xin, rm, rv, wt, bt, training=training)
+    gt = torch.tensor(np.ascontiguousarray(np.moveaxis(g, 1, -1))).permute(0, nd - 1, *range(1, nd - 1)) if cl \\
+        else torch.tensor(g)
+    y.backward(gt)
+    gx = xt.grad.numpy()
+    out.append([y.detach().numpy(), np.moveaxis(gx, -1, 1) if cl else gx, wt.grad.numpy(), bt.grad.numpy()])
+np.save(sys.argv[2], np.array(out, dtype=object), allow_pickle=True)
+"""
+
+
+@pytest.mark.parametrize("build", ["avx2", "default"])
+def test_batch_norm_matches_torchs_other_kernel_builds(build: str, tmp_path: Any) -> None:
+    """torch started with ATEN_CPU_CAPABILITY (its AVX2 build; DEFAULT, without FMA contraction) against the
+    engine emulating the same build (cpu_capability.set_cpu_capability): bit for bit."""
+    import os
+    import subprocess
+    import sys
+
+    from engine.ops import cpu_capability
+
+    if helpers.DEVICE != "cpu":
+        pytest.skip("torch's cpu kernels")
+    cases = []
+    for i, (layout, n, length, dtype) in enumerate([("2d", 37, 1, "float32"), ("3d", 9, 13, "float32"),
+                                                   ("4d", 5, 7, "float64"), ("channels_last", 6, 3, "float32"),
+                                                   ("2d", 120, 1, "float64"), ("3d", 20, 9, "float64")]):  # fmt: skip
+        x, g, w, b, _ = _bn_inputs(layout, n, 19, length, dtype, i)
+        cases += [(x, g, w, b, training, layout == "channels_last") for training in (True, False)]
+    arr = np.empty(len(cases), dtype=object)
+    arr[:] = cases
+    np.savez(tmp_path / "cases.npz", cases=arr)
+    env = dict(os.environ, ATEN_CPU_CAPABILITY=build)
+    subprocess.run([sys.executable, "-c", _BUILD_SCRIPT, str(tmp_path / "cases.npz"), str(tmp_path / "out.npy")],
+                   env=env, check=True, cwd=tmp_path)  # fmt: skip
+    expected = np.load(tmp_path / "out.npy", allow_pickle=True)
+    cpu_capability.set_cpu_capability(build)
+    try:
+        for (x, g, w, b, training, cl), want in zip(cases, expected):
+            got = _bn_case(engine, x, g, w, b, (np.zeros(x.shape[1], x.dtype), np.ones(x.shape[1], x.dtype)),
+                           training, cl)  # fmt: skip
+            for k, t in zip(("y", "gx", "gw", "gb"), want):
+                np.testing.assert_array_equal(got[k], t, err_msg=f"{k} {x.shape} {x.dtype} training={training}")
+    finally:
+        cpu_capability.set_cpu_capability(None)
+
+
+def test_cpu_capability_follows_torchs_rules(monkeypatch: Any) -> None:
+    """ATEN_CPU_CAPABILITY when it names a build, else the cpu's flags; the norm kernels have no AVX512 build."""
+    from engine.ops import cpu_capability as cc
+
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    assert cc._compute() == torch.backends.cpu.get_cpu_capability().lower()
+    assert cc.kernel_build(False) == ("avx2" if cc.cpu_capability() == "avx512" else cc.cpu_capability())
+    avx512 = {"avx512vl", "avx512bw", "avx512dq", "fma", "avx2"}
+    for flags, want in ((avx512, "avx512"), (avx512 - {"avx512dq"}, "avx2"), ({"avx2"}, "default"), (set(), "default")):
+        monkeypatch.setattr(cc, "_cpu_flags", lambda flags=flags: flags)
+        monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+        assert cc._compute() == want
+        monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")
+        assert cc._compute() == "avx2"
+        monkeypatch.setenv("ATEN_CPU_CAPABILITY", "bogus")
+        assert cc._compute() == want
+    with pytest.raises(ValueError):
+        cc.set_cpu_capability("sse")
+
+
+def _bn_model(T: Any) -> tuple:
+    """A bias and a scale in front of a BatchNorm1d, a fixed head after it: the bias's gradient is round-off
+    (the normalisation removes the mean). Element-wise ops only: a Linear's matmul goes through the BLAS,
+    whose order is not the subject here."""
+    T.manual_seed(0)
+    shift, scale = T.nn.Parameter(T.zeros(4)), T.nn.Parameter(T.ones(4))
+    bn = T.nn.BatchNorm1d(4)
+    head = T.randn(4)
+    return [shift, scale, bn.weight, bn.bias], bn, lambda x: (bn(x * scale + shift) * head).sum(1)
+
+
+def test_batchnorm_gradients_along_an_adam_run_are_torchs_bits() -> None:
+    """Adam scales a round-off gradient to +-lr, so one last-bit difference in it moves a parameter by lr.
+    Along five Adam steps of torch's run (the engine's parameters set to torch's before each step, as Adam's
+    own square root, MKL's, is not correctly rounded and not the subject here) every gradient and running
+    statistic is torch's to the bit."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("torch's cpu kernels")
+    tp, tbn, tf = _bn_model(torch)
+    ep, ebn, ef = _bn_model(engine)
+    opt = torch.optim.Adam(tp, lr=0.05)
+    xs = np.random.default_rng(7).standard_normal((5, 8, 4)).astype("float32")
+    for x in xs:
+        with engine.no_grad():
+            for e, t in zip(ep, tp):
+                e.copy_(engine.tensor(t.detach().numpy()))
+        for T, params, f in ((torch, tp, tf), (engine, ep, ef)):
+            for p in params:
+                p.grad = None
+            (f(T.tensor(x)) - 1).pow(2).mean().backward()
+        for e, t in zip(ep, tp):
+            np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+        for e, t in ((ebn.running_mean, tbn.running_mean), (ebn.running_var, tbn.running_var)):
+            np.testing.assert_array_equal(e.numpy(), t.numpy())
+        opt.step()
+
+
+def test_batchnorm_training_loop_with_sgd_is_torchs_bits() -> None:
+    """The same model trained five steps with SGD and momentum, end to end in each library: the parameters
+    and running statistics equal torch's."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("torch's cpu kernels")
+
+    def run(T: Any) -> list:
+        params, bn, f = _bn_model(T)
+        opt = T.optim.SGD(params, lr=0.05, momentum=0.9)
+        for x in np.random.default_rng(7).standard_normal((5, 8, 4)).astype("float32"):
+            opt.zero_grad()
+            (f(T.tensor(x)) - 1).pow(2).mean().backward()
+            opt.step()
+        return [t.detach().numpy().copy() for t in (*params, bn.running_mean, bn.running_var)]
+
+    for e, t in zip(run(engine), run(torch)):
+        np.testing.assert_array_equal(e, t)
+
+
+# ---- layer_norm bit for bit -----------------------------------------------------------------------------
+@given(
+    b=st.integers(1, 8), t=st.integers(1, 40), d=st.sampled_from([1, 4, 7, 8, 13, 16, 32, 64, 100, 128, 384]),
+    affine=st.sampled_from(["both", "weight", "bias", "none"]), dtype=st.sampled_from(["float32", "float64"]),
+    seed=st.integers(0, 2**16),
+)  # fmt: skip
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_layer_norm_forward_and_gradients_are_torchs_bits(b: int, t: int, d: int, affine: str, dtype: str,
+                                                          seed: int) -> None:  # fmt: skip
+    """LayerNorm over the last dim of a (B, T, D) input, as in a transformer: the output and the gradients of
+    the input, weight and bias equal torch's kernel's bit for bit on the cpu."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("torch's cpu kernels")
+    r = np.random.default_rng(seed)
+    x = (r.standard_normal((b, t, d)) * 2 + 0.5).astype(dtype)
+    g = r.standard_normal((b, t, d)).astype(dtype)
+    w = r.standard_normal(d).astype(dtype) if affine in ("both", "weight") else None
+    bias = r.standard_normal(d).astype(dtype) if affine in ("both", "bias") else None
+
+    def fn(T: Any) -> list:
+        xt = T.tensor(x, requires_grad=True)
+        wt, bt = (None if a is None else T.tensor(a, requires_grad=True) for a in (w, bias))
+        y = T.nn.functional.layer_norm(xt, [d], wt, bt)
+        y.backward(T.tensor(g))
+        return [a.detach().numpy() for a in (y, xt.grad, *(p.grad for p in (wt, bt) if p is not None))]
+
+    for e, want in zip(fn(engine), fn(torch), strict=True):
+        np.testing.assert_array_equal(e, want)
+
+
+# ---- group_norm bit for bit -----------------------------------------------------------------------------
+@given(
+    n=st.integers(1, 6), groups=st.sampled_from([1, 2, 4, 8]), d=st.integers(1, 20), h=st.integers(1, 9),
+    w=st.integers(1, 9), affine=st.booleans(), dtype=st.sampled_from(["float32", "float64"]),
+    seed=st.integers(0, 2**16),
+)  # fmt: skip
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_group_norm_forward_and_gradients_are_torchs_bits(n: int, groups: int, d: int, h: int, w: int,
+                                                          affine: bool, dtype: str, seed: int) -> None:  # fmt: skip
+    """GroupNorm of an (N, C, H, W) input: the output and the gradients of the input, weight and bias equal
+    torch's kernel's bit for bit on the cpu."""
+    if helpers.DEVICE != "cpu":
+        pytest.skip("torch's cpu kernels")
+    assume(d * h * w > 1)  # (F.group_norm wants more than one value per group)
+    c = groups * d
+    r = np.random.default_rng(seed)
+    x = (r.standard_normal((n, c, h, w)) * 2 + 0.5).astype(dtype)
+    g = r.standard_normal((n, c, h, w)).astype(dtype)
+    wb = [r.standard_normal(c).astype(dtype) for _ in range(2)] if affine else []
+
+    def fn(T: Any) -> list:
+        xt = T.tensor(x, requires_grad=True)
+        params = [T.tensor(a, requires_grad=True) for a in wb]
+        y = T.nn.functional.group_norm(xt, groups, *params)
+        y.backward(T.tensor(g))
+        return [a.detach().numpy() for a in (y, xt.grad, *(p.grad for p in params))]
+
+    for e, want in zip(fn(engine), fn(torch), strict=True):
+        np.testing.assert_array_equal(e, want)

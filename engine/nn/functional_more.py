@@ -487,9 +487,13 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     w_arr = weight._data if weight is not None else None
     b_arr = bias._data if bias is not None else None
 
+    stats: list = []  # (rows' mean, rstd) of torch's cpu kernel, for the backward on the arrays
+
     def fwd(xp: Any, a: Any) -> Any:
-        if type(a) is np.ndarray and a.dtype == np.float32 and a.size:
-            return _layer_norm_cpu32(a, math.prod(shape), eps, w_arr, b_arr)
+        if type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and a.size:
+            out, mean, rstd = _layer_norm_cpu(a, math.prod(shape), eps, w_arr, b_arr)
+            stats.append((mean, rstd))
+            return out
         mean = a.mean(axis=axes, keepdims=True)
         xc = a - mean
         rstd = 1 / xp.sqrt((xc * xc).mean(axis=axes, keepdims=True) + eps)
@@ -501,6 +505,8 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         return out
 
     def backward(g: Tensor, x: Tensor, w: Any, b: Any) -> tuple:
+        if stats and not ENABLED[0] and type(g._data) is np.ndarray:  # torch's kernel, on the arrays
+            return _layer_norm_backward_cpu(g, x, w, b, stats[0], math.prod(shape))
         # mean and rstd recomputed from x in engine ops (not saved as constants): under create_graph the
         # gradient then depends on x through them too, as torch's layer_norm double backward does
         mu = x.mean(axes, keepdim=True)
@@ -521,24 +527,44 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return _record("NativeLayerNormBackward0", out, (input, weight, bias), (input, weight, bias), backward)
 
 
-def _layer_norm_cpu32(a: np.ndarray, n: int, eps: float, w: Any, b: Any) -> np.ndarray:
-    """torch's cpu layer_norm of float32 rows, bit for bit: the rows' moments as its RowwiseMoments computes
-    them, then (x - mean) * rstd with the weight and bias in its fused multiply-adds. (A near-zero output
-    after cancellation shows a one-ulp difference in the mean at the fourth printed digit.)"""
-    from engine.nn.functional_norm import _rowwise_moments
-    from engine.ops.fma import fma
+def _layer_norm_backward_cpu(g: Tensor, x: Tensor, w: Tensor | None, b: Tensor | None, stats: tuple, n: int) -> tuple:
+    """torch's cpu layer_norm backward kernel on the arrays (nn/layer_norm_cpu.py), with the forward's mean and
+    rstd; the gradients in the input's shape and the parameters'."""
+    from engine.nn import layer_norm_cpu
 
+    xd = x._data
+    rows = np.ascontiguousarray(xd).reshape(-1, n)
+    dy = np.ascontiguousarray(g._data, dtype=xd.dtype).reshape(-1, n)
+    gamma = None if w is None else w._data.reshape(-1)
+    gx, gw, gb = layer_norm_cpu.backward(dy, rows, *stats, gamma, x._rg, w is not None and w._rg,
+                                         b is not None and b._rg)  # fmt: skip
+    return (
+        None if gx is None else wrap(gx.reshape(xd.shape), x._dev),
+        None if gw is None else wrap(gw.reshape(w._data.shape), x._dev),
+        None if gb is None else wrap(gb.reshape(b._data.shape), x._dev),
+    )
+
+
+def _layer_norm_cpu(a: np.ndarray, n: int, eps: float, w: Any, b: Any) -> tuple:
+    """torch's cpu layer_norm of float32 or float64 rows, bit for bit: the rows' moments as its RowwiseMoments
+    computes them, then (x - mean) * rstd with the weight and bias in its fused multiply-adds. (A near-zero
+    output after cancellation shows a one-ulp difference in the mean at the fourth printed digit.) Returns
+    (out, mean, rstd), the rows' statistics as torch's kernel saves them."""
+    from engine.nn.functional_norm import _rowwise_moments
+    from engine.ops.norm_vec import fmadd
+
+    dt = a.dtype
     rows = a.reshape(-1, n)
     mean, var = _rowwise_moments(rows)
-    rstd = (np.float32(1) / np.sqrt(var + np.float32(eps)))[:, None]
+    rstd = (dt.type(1) / np.sqrt(var + dt.type(eps)))[:, None]
     xc = rows - mean[:, None]
-    w = w.reshape(-1).astype(np.float32, copy=False) if w is not None else None
-    b = np.broadcast_to(b.reshape(-1).astype(np.float32, copy=False), xc.shape) if b is not None else None
+    w = w.reshape(-1).astype(dt, copy=False) if w is not None else None
+    b = np.broadcast_to(b.reshape(-1).astype(dt, copy=False), xc.shape) if b is not None else None
     if w is None:  # (the + 0: torch's multiply-add has an addend of 0 there, so a -0. comes out as 0.)
-        out = xc * rstd + 0 if b is None else fma(xc, rstd, b)
+        out = xc * rstd + 0 if b is None else fmadd(xc, rstd, b)
     else:
-        out = xc * rstd * w + 0 if b is None else fma(xc * rstd, w, b)
-    return out.reshape(a.shape)
+        out = xc * rstd * w + 0 if b is None else fmadd(xc * rstd, w, b)
+    return out.reshape(a.shape), mean, rstd[:, 0]
 
 
 def _index_check(fn: str, indices: Tensor, pos: int) -> None:

@@ -8,12 +8,12 @@ recomputed from the input inside the graph, so second derivatives are right. Whe
 (instance_norm, rms_norm, local_response_norm, the dropouts) the same engine ops are composed in the same
 order, so grad_fns and roundings are torch's.
 
-The float32 forward on the cpu is torch's to the bit, because the last bit shows in printed digits:
-batch_norm's channel statistics (a float64 sum over the channel, or for 2-d input a float32 sum per thread
-chunk with an FMA-accumulated variance), group_norm's moments (torch's eight-lane Welford cascade,
-_rowwise_moments, which layer_norm's kernel shares), and the affine transform as torch's AVX2 build computes
-it, y = fma(x, scale, shift) with shift = fma(-mean, scale, bias). Elsewhere (cuda, float64, float16) the
-statistics are float64 sums rounded once, within a rounding of torch's.
+On the cpu (numpy) batch_norm, group_norm and layer_norm are torch's kernels to the bit, forward and
+backward, float32 and float64, because the last bit shows in printed digits and a BatchNorm's bias
+gradient is nothing but round-off: nn/batch_norm_cpu.py, nn/group_norm_cpu.py and nn/layer_norm_cpu.py
+emulate the kernels (their thread chunks, vector lanes and FMA contractions, ops/norm_vec.py), and
+_rowwise_moments is torch's Welford cascade for group and layer norm's statistics. Elsewhere (cuda,
+float16) the statistics are float64 sums rounded once, within a rounding of torch's.
 """
 
 from __future__ import annotations
@@ -26,10 +26,15 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED, no_grad
+from engine.nn import batch_norm_cpu as _bn_cpu
 from engine.nn import functional as _functional
+from engine.nn import group_norm_cpu as _gn_cpu
 from engine.nn.functional_more import _add_scalar, _not_implemented, _shape_text
-from engine.ops.cascade_sum import torch_threads
-from engine.ops.fma import fma
+from engine.ops.cascade_sum import dim_sum as _dim_sum
+from engine.ops.norm_vec import VEC_BYTES as _VEC_BYTES
+from engine.ops.norm_vec import fmadd as _fmadd
+from engine.ops.norm_vec import sum64 as _sum64
+from engine.ops.reduce import is_expanded as _is_expanded
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -41,12 +46,6 @@ _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _C_NAMES = {_F16: "c10::Half", _F32: "float", _F64: "double"}
-
-# 2-d batch_norm input: torch accumulates each thread's variance with FMAs, row after row. Emulating that
-# takes one array step per row of a thread's chunk, so it is done up to this many rows per thread; longer
-# chunks get one vectorised float32 sum (which can differ from torch's in the last bit of the variance).
-_FMA_ROWS = 32
-
 
 # ---- shared helpers ------------------------------------------------------------------------------------
 
@@ -110,51 +109,7 @@ def _is_np(a: Any) -> bool:
     return type(a) is np.ndarray
 
 
-def _fma32(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """RN32(x * y + z) for float32 numpy arrays (broadcast), the hot-path form of engine.ops.fma: the exact
-    product in float64, z added in place, one rounding to float32. It skips fma.fma's double-rounding repair,
-    which matters only when the float64 sum is inexact and lands exactly on a float32 midpoint (about one in
-    2**28 such sums) and costs four more passes over the data."""
-    r = np.multiply(x, y, dtype=_F64)
-    r += z
-    return r.astype(_F32)
-
-
 # ---- batch_norm ----------------------------------------------------------------------------------------
-
-
-def _stats_rows(rows: np.ndarray) -> tuple:
-    """torch's channels-last statistics kernel (used for 2-d input): the rows split over torch's threads,
-    each chunk summed in float32 row after row, the chunks' sums added in float64; the variance the same,
-    its float32 accumulator updated with an FMA per row."""
-    n, c = rows.shape
-    nt = min(torch_threads(), n)
-    ch = -(-n // nt)
-    nt = -(-n // ch)  # (chunks actually used: the rest of torch's buffer is zeros)
-    if c == 1:  # (numpy sums a contiguous run pairwise; cumsum keeps torch's left-to-right order)
-        parts = [np.cumsum(rows[i : i + ch, 0])[-1:] for i in range(0, n, ch)]
-    else:
-        parts = [np.add.reduce(rows[i : i + ch], axis=0) for i in range(0, n, ch)]
-    total = np.zeros(c, _F64)
-    for p in parts:
-        total += p
-    mean = (total / n).astype(rows.dtype)
-    d = rows - mean
-    if rows.dtype == _F32 and ch <= _FMA_ROWS:
-        sq = np.zeros((nt * ch, c), _F64)
-        np.multiply(d, d, out=sq[:n], dtype=_F64)  # exact: the FMA's product is not rounded
-        acc = np.zeros((nt, c), _F32)
-        tmp = np.empty((nt, c), _F64)
-        for row in sq.reshape(nt, ch, c).transpose(1, 0, 2):
-            np.add(acc, row, out=tmp)  # the exact sum's float64 rounding, then float32's
-            np.copyto(acc, tmp, casting="same_kind")
-        var_sum = acc.astype(_F64).sum(axis=0)
-    else:
-        d *= d
-        var_sum = np.zeros(c, _F64)
-        for i in range(0, n, ch):
-            var_sum += np.add.reduce(d[i : i + ch], axis=0)
-    return mean, var_sum.astype(rows.dtype)
 
 
 def _channels_last(a: Any) -> bool:
@@ -163,27 +118,39 @@ def _channels_last(a: Any) -> bool:
 
 
 def _batch_stats(a: Any, xp: Any) -> tuple:
-    """Per-channel (mean, sum of squared deviations) of a (N, C, *) float32/float64 array, as torch's
-    batch_norm_cpu_collect_stats computes them: the sums in float64, the mean rounded to a's dtype before
-    the deviations are taken."""
+    """Per-channel (mean, sum of squared deviations) of a contiguous or channels-last (N, C, *) float32/float64
+    array, as torch's batch_norm_cpu_collect_stats computes them (bit for bit on numpy: nn/batch_norm_cpu.py),
+    the mean rounded to a's dtype before the deviations are taken."""
     n_batch, c = a.shape[0], a.shape[1]
-    count = a.size // c
-    if count == n_batch and _is_np(a):  # image size 1: torch's channels-last kernel
-        return _stats_rows(np.ascontiguousarray(a).reshape(n_batch, c))
-    if _is_np(a) and _channels_last(a):  # the same kernel, over N*H*W rows
-        return _stats_rows(a.transpose(0, *range(2, a.ndim), 1).reshape(-1, c))
+    if _is_np(a):
+        if not a.flags.c_contiguous:
+            return _bn_cpu.rows_stats(_rows(a))
+        if a.size == n_batch * c:  # image size 1: torch's channels-last kernel
+            return _bn_cpu.rows_stats(a.reshape(n_batch, c))
+        return _bn_cpu.plane_stats(a.reshape(n_batch, c, -1))
     x3 = a.reshape(n_batch, c, -1)
-    mean = (x3.sum(axis=(0, 2), dtype=_F64) / count).astype(a.dtype)
+    mean = (x3.sum(axis=(0, 2), dtype=_F64) / (a.size // c)).astype(a.dtype)
     d = x3 - mean[:, None]
     d *= d
     return mean, d.sum(axis=(0, 2), dtype=_F64).astype(a.dtype)
 
 
+def _rows(a: np.ndarray) -> np.ndarray:
+    """A channels-last (N, C, *) array as its (N * H * W, C) rows (a view)."""
+    return a.transpose(0, *range(2, a.ndim), 1).reshape(-1, a.shape[1])
+
+
+def _from_rows(rows: np.ndarray, shape: tuple) -> np.ndarray:
+    """_rows's inverse: (N * H * W, C) rows as a channels-last array of shape (N, C, *)."""
+    nd = len(shape)
+    return rows.reshape(shape[0], *shape[2:], shape[1]).transpose(0, nd - 1, *range(1, nd - 1))
+
+
 def _affine(a: Any, mean: Any, invstd: Any, w: Any, b: Any, shape: tuple, strided: bool) -> Any:
     """y = x * alpha + beta per channel, alpha = invstd * weight and beta = bias - mean * alpha, as torch's
-    AVX2 kernel rounds them (FMAs for beta and y). (Elsewhere, and for float64, plain arithmetic: the last
-    bit of a double does not show.) strided: the input was neither contiguous nor channels-last, where
-    torch's element-wise fallback computes ((x - mean) * invstd) * weight + bias."""
+    kernel rounds them (FMAs for beta and y: nn/batch_norm_cpu.py). strided: the input was neither
+    contiguous nor channels-last, where torch's element-wise fallback computes
+    ((x - mean) * invstd) * weight + bias."""
     if strided:
         y = (a - mean.reshape(shape)) * invstd.reshape(shape)
         if w is not None:
@@ -191,10 +158,9 @@ def _affine(a: Any, mean: Any, invstd: Any, w: Any, b: Any, shape: tuple, stride
         if b is not None:
             y += b.reshape(shape)
         return y
+    if _is_np(a):
+        return _bn_cpu.affine(a, mean, invstd, w, b, shape)
     alpha = invstd if w is None else invstd * w
-    if _is_np(a) and a.dtype == _F32:
-        beta = -(mean * alpha) if b is None else fma(-mean, alpha, b)
-        return _fma32(a, alpha.reshape(shape), beta.reshape(shape))
     beta = -(mean * alpha) if b is None else b - mean * alpha
     return a * alpha.reshape(shape) + beta.reshape(shape)
 
@@ -339,45 +305,74 @@ def _batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, runni
 
 def _bn_backward_arrays(g: Tensor, x: Tensor, w: Tensor | None, mean: Any, invstd: Any, training: bool,
                         bias: Tensor | None) -> tuple:  # fmt: skip
-    """torch's batch_norm_backward_cpu on the arrays: sums per channel, then
-    dx = ((dy - sum/M) - (x - mean) * dotp * invstd^2 / M) * invstd * w in training, dy * invstd * w in eval."""
+    """torch's batch_norm_backward_cpu on the arrays: per channel the gradient's sum and its dot product with
+    x - mean, then dx = ((dy - sum/M) - (x - mean) * dotp * invstd^2 / M) * invstd * w in training,
+    dy * invstd * w in eval. With x and dy both contiguous or both channels-last, torch's vectorized kernels
+    (nn/batch_norm_cpu.py); otherwise its element-wise fallback."""
     dt = mean.dtype
     gd, xd = g._data, x._data
     gd = gd if gd.dtype == dt else gd.astype(dt)
     xd = xd if xd.dtype == dt else xd.astype(dt)
+    need_w = w is not None and w._rg
+    need_b = bias is not None and bias._rg
+    wd = None if w is None else _arr(w, dt)
+    if _is_np(xd) and not _is_expanded(g._data):  # (torch's sum gradient is an expanded view)
+        if xd.flags.c_contiguous and gd.flags.c_contiguous:
+            n, c = xd.shape[0], xd.shape[1]
+            if xd.size == n * c:
+                gx, dotp, total = _bn_cpu.rows_backward(gd.reshape(n, c), xd.reshape(n, c), mean, invstd, wd,
+                                                        training, x._rg)  # fmt: skip
+                gw, gx = dotp * invstd, None if gx is None else gx.reshape(xd.shape)
+            else:
+                gx, gw, total = _bn_cpu.plane_backward(gd.reshape(n, c, -1), xd.reshape(n, c, -1), mean, invstd, wd,
+                                                       training, x._rg)  # fmt: skip
+                gx = None if gx is None else gx.reshape(xd.shape)
+            return _bn_grads(gx, gw if need_w else None, total if need_b else None, x)
+        if _channels_last(xd) and _channels_last(gd):
+            gx, dotp, total = _bn_cpu.rows_backward(_rows(gd), _rows(xd), mean, invstd, wd, training, x._rg)
+            gx = None if gx is None else _from_rows(gx, xd.shape)
+            return _bn_grads(gx, dotp * invstd if need_w else None, total if need_b else None, x)
+    return _bn_backward_fallback(gd, xd, wd, mean, invstd, training, x, need_w, need_b)
+
+
+def _bn_grads(gx: Any, gw: Any, gb: Any, x: Tensor) -> tuple:
+    return tuple(None if a is None else wrap(a, x._dev) for a in (gx, gw, gb))
+
+
+def _bn_backward_fallback(gd: Any, xd: Any, wd: Any, mean: Any, invstd: Any, training: bool, x: Tensor,
+                          need_w: bool, need_b: bool) -> tuple:  # fmt: skip
+    """batch_norm_backward_cpu_template's element-wise path (dy or x in another layout, e.g. the expanded
+    gradient of a sum): the gradient's sum as at::sum takes it, the dot product in double element by element
+    (each product rounded), the rest without FMAs. (On cupy, float64 sums.)"""
+    dt = mean.dtype
     nd, c = xd.ndim, xd.shape[1]
     axes, shape = _reduce_axes(nd), _channel_shape(nd, c)
     count = xd.size // c
-    need_w = w is not None and w._rg
-    need_b = bias is not None and bias._rg
     xc = xd - mean.reshape(shape)
-    total = gd.sum(axis=axes, dtype=_F64) if training or need_b else None
+    total = None
+    if training or need_b:
+        total = _dim_sum(gd, axes) if _is_np(gd) else None
+        total = gd.sum(axis=axes, dtype=_F64).astype(dt) if total is None else total
     dotp = None
     if training or need_w:
         prod = xc * gd
-        dotp = prod.sum(axis=axes, dtype=_F64)
-        del prod
-    wd = None if w is None else _arr(w, dt)
-    scale = invstd if wd is None else invstd * wd
-    gx = gw = gb = None
+        if _is_np(prod):  # (the logical order: N, then the spatial dims, per channel)
+            dotp = _sum64(np.moveaxis(prod, 1, -1).reshape(-1, c))
+        else:
+            dotp = prod.sum(axis=axes, dtype=_F64)
+    gx = None
     if x._rg:
         if training:
             k = dotp.astype(dt) * invstd * invstd / dt.type(count)
-            grad_mean = total.astype(dt) / dt.type(count)
             xc *= k.reshape(shape)  # (in place: x - mean is not needed again)
-            gx = gd - grad_mean.reshape(shape)
+            gx = gd - (total / dt.type(count)).reshape(shape)
             gx -= xc
-            gx *= scale.reshape(shape)
-        else:  # (g * invstd) * weight: two roundings, in torch's order
+            gx *= invstd.reshape(shape)
+        else:
             gx = gd * invstd.reshape(shape)
-            if wd is not None:
-                gx *= wd.reshape(shape)
-        gx = wrap(gx, x._dev)
-    if need_w:
-        gw = wrap((dotp * invstd).astype(dt), x._dev)
-    if need_b:
-        gb = wrap(total.astype(dt), x._dev)
-    return gx, gw, gb
+        if wd is not None:
+            gx *= wd.reshape(shape)
+    return _bn_grads(gx, (dotp * invstd).astype(dt) if need_w else None, total if need_b else None, x)
 
 
 def _bn_backward_graph(g: Tensor, x: Tensor, w: Tensor | None, rm: Tensor | None, rv: Tensor | None,
@@ -483,42 +478,47 @@ def _check_group_norm_inputs(input: Tensor, weight: Tensor | None, bias: Tensor 
 
 def _merge_moments(ca: Any, m1a: Any, m2a: Any, cb: Any, m1b: Any, m2b: Any) -> tuple:
     """torch's AddMomentsVec (moments_utils.h), vectorised over items: the Welford moments (count, mean, M2) of
-    B merged into A's. Counts are int arrays (K,), moments float32 (rows, K, 8 lanes)."""
+    B merged into A's. Counts are int arrays (K,), moments (rows, K, lanes)."""
+    dt = m1a.dtype
     n = ca + cb
-    c = (cb.astype(_F32) / n.astype(_F32))[:, None]
+    c = (cb.astype(dt) / n.astype(dt))[:, None]
     delta = m1b - m1a
     m2_tmp = m2a + m2b
     cd = c * delta
-    m0d = delta * ca.astype(_F32)[:, None]
-    return n, m1a + cd, _fma32(m0d, cd, m2_tmp)
+    m0d = delta * ca.astype(dt)[:, None]
+    return n, m1a + cd, _fmadd(m0d, cd, m2_tmp)
 
 
 def _rowwise_moments(x: np.ndarray) -> tuple:
-    """(mean, biased variance) of each row of a float32 (rows, L) numpy array, bit for bit as torch's AVX2
-    RowwiseMoments (aten/src/ATen/native/cpu/moments_utils.h) computes them for group_norm and layer_norm:
-    eight lanes, each a Welford over chunks of 16 vectors (FMA updates), the chunks merged as a binary
-    cascade, the tail elements by a scalar Welford, then the lanes merged into it one by one. Every step
-    runs on all rows (and all chunks) at once."""
+    """(mean, biased variance) of each row of a float32 or float64 (rows, L) numpy array, bit for bit as
+    torch's RowwiseMoments (aten/src/ATen/native/cpu/moments_utils.h, its AVX2 build: the norm kernels have no
+    AVX512 one) computes them for group_norm and layer_norm: one 32-byte vector's lanes (8 floats, 4 doubles),
+    each a Welford over chunks of 16 vectors (FMA updates), the chunks merged as a binary cascade, the tail
+    elements by a scalar Welford, then the lanes merged into it one by one. Every step runs on all rows (and
+    all chunks) at once."""
     rows, length = x.shape
-    n = length // 8
+    dt = x.dtype
+    one = dt.type
+    lanes = _VEC_BYTES // dt.itemsize
+    n = length // lanes
     m = -(-n // 16)
     depth = 0 if m <= 1 else (m - 1).bit_length()
     top = max(depth, 1) - 1
     # each chunk's Welford: the full chunks together, then the partial one
     m1s, m2s, counts = [], [], []
-    x8 = x[:, : n * 8].reshape(rows, n, 8)
+    x8 = x[:, : n * lanes].reshape(rows, n, lanes)
     full = n // 16
     for start, size, k in ((0, 16, full), (full * 16, n - full * 16, 1)):
         if not k or not size:
             continue
-        block = x8[:, start : start + k * size].reshape(rows, k, size, 8)
-        m1 = np.zeros((rows, k, 8), _F32)
-        m2 = np.zeros((rows, k, 8), _F32)
+        block = x8[:, start : start + k * size].reshape(rows, k, size, lanes)
+        m1 = np.zeros((rows, k, lanes), dt)
+        m2 = np.zeros((rows, k, lanes), dt)
         for j in range(size):
             v = block[:, :, j]
             d = v - m1
-            m1 = _fma32(d, np.float32(1) / np.float32(j + 1), m1)
-            m2 = _fma32(d, v - m1, m2)
+            m1 = _fmadd(d, one(1) / one(j + 1), m1)
+            m2 = _fmadd(d, v - m1, m2)
         m1s.append(m1)
         m2s.append(m2)
         counts += [size] * k
@@ -540,30 +540,30 @@ def _rowwise_moments(x: np.ndarray) -> tuple:
     for level in range(1, depth):  # the levels merged into level 0's, lowest first
         if level in stack:
             acc = stack[level] if acc is None else _merge_moments(*acc, *stack[level])
-    lane_m1 = acc[1][:, 0] if acc is not None else np.zeros((rows, 8), _F32)
-    lane_m2 = acc[2][:, 0] if acc is not None else np.zeros((rows, 8), _F32)
-    # the tail: torch's scalar Welford (no FMAs there), then the eight lanes merged in (AddMoments, with FMAs)
+    lane_m1 = acc[1][:, 0] if acc is not None else np.zeros((rows, lanes), dt)
+    lane_m2 = acc[2][:, 0] if acc is not None else np.zeros((rows, lanes), dt)
+    # the tail: torch's scalar Welford (no FMAs there), then the lanes merged in (AddMoments, with FMAs)
     m0 = 0
-    mean = np.zeros(rows, _F32)
-    m2 = np.zeros(rows, _F32)
-    for k in range(n * 8, length):
+    mean = np.zeros(rows, dt)
+    m2 = np.zeros(rows, dt)
+    for k in range(n * lanes, length):
         v = x[:, k]
         d = v - mean
         m0 += 1
-        mean = mean + d / np.float32(m0)
+        mean = mean + d / one(m0)
         m2 = m2 + d * (v - mean)
-    for lane in range(8):
+    for lane in range(lanes):
         total = m0 + n
-        c = np.float32(0) if total == 0 else np.float32(n) / np.float32(total)
+        c = one(0) if total == 0 else one(n) / one(total)
         d = lane_m1[:, lane] - mean
-        mean = _fma32(c, d, mean)
-        m2 = m2 + _fma32(d * d * c, np.float32(m0), lane_m2[:, lane])
+        mean = _fmadd(c, d, mean)
+        m2 = m2 + _fmadd(d * d * c, one(m0), lane_m2[:, lane])
         m0 = total
-    return mean, m2 / np.float32(length)
+    return mean, m2 / one(length)
 
 
 def _group_stats(a: Any, xp: Any, n: int, groups: int, inner: int, exact: bool) -> tuple:
-    """Per (sample, group) mean and biased variance: torch's RowwiseMoments for float32 on the cpu (exact),
+    """Per (sample, group) mean and biased variance: torch's RowwiseMoments for float32/64 on the cpu (exact),
     else float64 moments rounded to a's dtype (within a rounding of torch's)."""
     rows = a.reshape(n * groups, inner)
     if exact and inner:
@@ -591,7 +591,7 @@ def torch_group_norm(input: Tensor, num_groups: int, weight: Tensor | None = Non
     hw = math.prod(shape[2:])
     w, b = _arr(weight, dt), _arr(bias, dt)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        exact = _is_np(a) and xd.dtype == _F32  # (float16 runs through torch's 16-lane variant: not emulated)
+        exact = _is_np(a) and xd.dtype in (_F32, _F64)  # (float16 runs a 16-lane variant: not emulated)
         mean, var = _group_stats(a, xp, n, num_groups, d * hw, exact)
         rstd = (1.0 / xp.sqrt(xp.maximum(var, 0).astype(_F64) + eps)).astype(dt)
         x4 = a.reshape(n, num_groups, d, hw)
@@ -601,9 +601,11 @@ def torch_group_norm(input: Tensor, num_groups: int, weight: Tensor | None = Non
         else:
             bshape = (1, num_groups, d, 1)
             scale = xp.broadcast_to(r4, (n, num_groups, d, 1)) if w is None else r4 * w.reshape(bshape)
-            if _is_np(a) and dt == _F32:  # torch's AVX2 build: FMAs for the shift and for y
-                shift = -(scale * m4) if b is None else fma(-scale, m4, np.broadcast_to(b.reshape(bshape), scale.shape))
-                out = _fma32(x4, scale, shift)
+            if exact:  # torch's build: FMAs for the shift and for y
+                shift = (
+                    -(scale * m4) if b is None else _fmadd(-scale, m4, np.broadcast_to(b.reshape(bshape), scale.shape))
+                )
+                out = _fmadd(x4, scale, shift)
             else:
                 shift = -(scale * m4) if b is None else b.reshape(bshape) - scale * m4
                 out = x4 * scale + shift
@@ -626,8 +628,18 @@ def torch_group_norm(input: Tensor, num_groups: int, weight: Tensor | None = Non
 
 def _gn_backward_arrays(g: Tensor, x: Tensor, w: Tensor | None, bias: Tensor | None, groups: int, mean: Any,
                         rstd: Any) -> tuple:  # fmt: skip
+    """group_norm's backward on the arrays: torch's cpu kernel for a contiguous float32/float64 numpy input
+    (nn/group_norm_cpu.py), else float64 sums."""
     dt = mean.dtype
     shape = x._data.shape
+    xd = x._data
+    if _is_np(xd) and xd.dtype == dt and xd.flags.c_contiguous and xd.size:
+        n, c = shape[0], shape[1]
+        gd = np.ascontiguousarray(g._data, dtype=dt).reshape(n, c, -1)
+        need = (x._rg, w is not None and w._rg, bias is not None and bias._rg)
+        grads = _gn_cpu.backward(gd, xd.reshape(n, c, -1), mean.reshape(n, groups), rstd.reshape(n, groups),
+                                 _arr(w, dt), groups, *need)  # fmt: skip
+        return tuple(None if a is None else wrap(a.reshape(s), x._dev) for a, s in zip(grads, (shape, (c,), (c,))))
     n, c = shape[0], shape[1]
     d = c // groups
     hw = math.prod(shape[2:])

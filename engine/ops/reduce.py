@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import weakref
 from collections import namedtuple
 from typing import Any
 
@@ -64,8 +65,19 @@ def _axes(input: Tensor, dim: Any) -> tuple | None:  # noqa: A002
     return () if dims is not None and input._data.ndim == 0 else dims
 
 
-def expand_back(g: Tensor, shape: tuple, dims: tuple | None, keepdim: bool) -> Tensor:
-    """Broadcast a reduced gradient back over the input's shape (engine ops, so it is differentiable)."""
+# The filled gradients that torch holds as expanded views (zero strides): a kernel whose arithmetic depends on
+# its gradient's layout (batch_norm's backward takes an element-wise path for one) asks `is_expanded`.
+_EXPANDED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def is_expanded(a: Any) -> bool:
+    """Whether array a is a sum's gradient broadcast back, which torch would hold as an expanded view."""
+    return _EXPANDED.get(id(a)) is a
+
+
+def expand_back(g: Tensor, shape: tuple, dims: tuple | None, keepdim: bool, expanded: bool = True) -> Tensor:
+    """Broadcast a reduced gradient back over the input's shape (engine ops, so it is differentiable).
+    expanded: torch's gradient is this expansion itself (a sum's; a mean's is divided after it)."""
     if not ENABLED[0]:
         d = g._data
         if dims is None:
@@ -75,6 +87,8 @@ def expand_back(g: Tensor, shape: tuple, dims: tuple | None, keepdim: bool) -> T
         # A filled array, not a broadcast view: BLAS and most ufuncs run far slower on zero strides.
         out = g._dev.xp.empty(shape, dtype=d.dtype)
         out[...] = d
+        if expanded:
+            _EXPANDED[id(out)] = out
         return wrap(out, g._dev)
     # torch's sum_backward: the reduced dims unsqueezed one by one, then expanded (so a graph of this backward,
     # as jvp and hessians build, has torch's nodes: UnsqueezeBackward0 under ExpandBackward0)
@@ -116,7 +130,11 @@ def _mean_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool, n: i
         q = gd / n
         return (
             expand_back(
-                wrap(q if type(q) is type(gd) else g._dev.xp.asarray(q, dtype=gd.dtype), g._dev), shape, dims, keepdim
+                wrap(q if type(q) is type(gd) else g._dev.xp.asarray(q, dtype=gd.dtype), g._dev),
+                shape,
+                dims,
+                keepdim,
+                expanded=False,
             ),
         )
     from engine.ops.elementwise import div_scalar
