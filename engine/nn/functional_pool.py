@@ -497,6 +497,8 @@ def _adaptive_avg_arr(xp: Any, x: Any, out: tuple) -> Any:
 
     def fn(a: Any) -> Any:
         sizes = a.shape[-nd:]
+        if not all(out):  # an empty output: nothing to average
+            return xp.zeros((*a.shape[:-nd], *out), dtype=a.dtype)
         bounds = [_adaptive_bounds(n, o) for n, o in zip(sizes, out)]
         lengths = [e - s for s, e in bounds]
         acc = [xp.zeros((*a.shape[:-nd], *out), dtype=a.dtype)]
