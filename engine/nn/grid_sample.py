@@ -298,45 +298,94 @@ def _device_broadcast(a: Any) -> Any:
     return xp_of(a).broadcast_to
 
 
+def _bilinear_grid_grad(xp: Any, coords: list, vals: list, go: Any) -> list:
+    """The 2-d vectorized kernel's grid gradient, channel by channel:
+    gx += ((ne - nw) * s + (se - sw) * n) * gOut, gy += ((sw - nw) * e + (se - ne) * w) * gOut, contracted."""
+    (x, y), (nw, ne, sw, se) = coords, vals
+    wd = x - xp.floor(x)
+    nd_ = y - xp.floor(y)
+    e, s = wd.dtype.type(1) - wd, nd_.dtype.type(1) - nd_
+    gx, gy = xp.zeros_like(x), xp.zeros_like(y)
+    for c in range(go.shape[1]):
+        g = go[:, c]
+        dx = fma(se[:, c] - sw[:, c], nd_, (ne[:, c] - nw[:, c]) * s)
+        dy = fma(se[:, c] - ne[:, c], wd, (sw[:, c] - nw[:, c]) * e)
+        gx, gy = fma(dx, g, gx), fma(dy, g, gy)
+    return [gx, gy]
+
+
+def _scatter(xp: Any, gin: Any, taps: list, lanes: int) -> None:
+    """Each tap's (flat position, inside, contribution (N, C, *out)) added into gin (N, C, P) in the kernel's
+    order, which decides the rounding where taps meet: chunk by chunk of `lanes` output positions (the
+    vectorized kernel's width; 1 for the scalar kernel, which goes position by position), tap by tap within a
+    chunk. Taps outside add -0.0 at position 0, which changes nothing."""
+    n, c = gin.shape[:2]
+    count = len(taps)
+    m = math.prod(taps[0][0].shape[1:])
+    chunks = -(-m // lanes)
+    pad = chunks * lanes - m
+    where = xp.stack([xp.where(inside, pos, 0).reshape(n, m) for pos, inside, _ in taps])  # (T, N, M)
+    vals = xp.stack([xp.where(inside[:, None], v, v.dtype.type(-0.0)).reshape(n, c, m) for _, inside, v in taps])
+    if pad:
+        where = xp.concatenate([where, xp.zeros((count, n, pad), dtype=where.dtype)], axis=2)
+        vals = xp.concatenate([vals, xp.full((count, n, c, pad), -0.0, dtype=vals.dtype)], axis=3)
+    where = where.reshape(count, n, 1, chunks, lanes).transpose(1, 2, 3, 0, 4)
+    vals = vals.reshape(count, n, c, chunks, lanes).transpose(1, 2, 3, 0, 4).reshape(n, c, -1)
+    where = xp.broadcast_to(where, (n, c, chunks, count, lanes)).reshape(n, c, -1)
+    rows = xp.broadcast_to(xp.arange(n)[:, None, None], where.shape)
+    chans = xp.broadcast_to(xp.arange(c)[None, :, None], where.shape)
+    add_at(xp, gin, (rows, chans, where), vals)
+
+
 def _backward(geo: _Geometry, a: Any, go: Any, need_input: bool) -> tuple:
-    """(grad_input, grad_grid) as arrays, in the compute dtype."""
+    """(grad_input, grad_grid) as arrays, in the input's dtype."""
     xp = geo.xp
     n, c = a.shape[:2]
     planes = a.reshape(n, c, -1)
     nd = len(geo.sizes)
-    gin = xp.zeros_like(planes) if need_input else None
-
-    def scatter(pos: Any, inside: Any, contrib: Any) -> None:
-        if gin is None:
-            return
-        where = xp.broadcast_to(xp.where(inside, pos, 0)[:, None], contrib.shape).reshape(n, c, -1)
-        vals = xp.where(inside[:, None], contrib, contrib.dtype.type(0)).reshape(n, c, -1)
-        rows = xp.broadcast_to(xp.arange(n)[:, None, None], where.shape)
-        chans = xp.broadcast_to(xp.arange(c)[None, :, None], where.shape)
-        add_at(xp, gin, (rows, chans, where), vals)
-
+    # (torch's vectorized kernel runs 256 bits at a time: its AVX2 build)
+    lanes = 32 // a.dtype.itemsize if geo.vectorized else 1
+    scattered: list = []
     ggrid = [xp.zeros(geo.coords[0].shape, dtype=a.dtype) for _ in range(nd)]
     if geo.mode == 1:
         pos, inside, _ = geo.taps()[0]
-        scatter(pos, inside, go)
+        scattered.append((pos, inside, go))
     elif geo.mode == 0:
+        vals, corners = [], []
         for idx, parts, bits in _linear_taps(xp, geo.coords, geo.sizes, geo.vectorized):
             pos, inside = geo.flat(idx)
-            w = _weight(parts, geo.vectorized)
-            scatter(pos, inside, go * w[:, None])
-            v = (_gather(xp, planes, pos, inside) * go).sum(axis=1)
-            for d in range(nd):  # d weight / d coordinate d: the other dims' parts, signed by the side
-                others = [p for e, p in enumerate(parts) if e != d]
-                dw = math.prod(others) if others else xp.ones_like(w)
-                ggrid[d] = ggrid[d] + (v * dw if bits[d] else -(v * dw))
+            scattered.append((pos, inside, go * _weight(parts, geo.vectorized)[:, None]))
+            vals.append(_gather(xp, planes, pos, inside))
+            corners.append((parts, bits))
+        if geo.vectorized:
+            ggrid = _bilinear_grid_grad(xp, geo.coords, vals, go)
+        else:  # channel by channel, corner by corner: g_d -+= value * (the other dims' parts) * gOut
+            for ch in range(c):
+                g = go[:, ch]
+                for v, (parts, bits) in zip(vals, corners):
+                    for d in range(nd):
+                        term = v[:, ch]
+                        for e in range(nd):
+                            if e != d:
+                                term = term * parts[e]
+                        term = term * g
+                        ggrid[d] = ggrid[d] + term if bits[d] else ggrid[d] - term
     else:
-        for pos, inside, cx, cy, dx, dy in geo.cubic_taps():
-            scatter(pos, inside, go * cx[:, None] * cy[:, None])
+        taps = geo.cubic_taps()
+        for k in range(16):  # (the kernel adds column by column: x offset outer, y offset inner)
+            pos, inside, cx, cy, dx, dy = taps[4 * (k % 4) + k // 4]
+            scattered.append((pos, inside, go * cx[:, None] * cy[:, None]))
             v = (_gather(xp, planes, pos, inside) * go).sum(axis=1)
             ggrid[0] = ggrid[0] - v * dx * cy
             ggrid[1] = ggrid[1] - v * dy * cx
+    gin = None
+    if need_input:
+        gin = xp.zeros_like(planes)
+        if scattered[0][0].size:
+            _scatter(xp, gin, scattered, lanes)
+        gin = gin.reshape(a.shape)
     gg = xp.stack([g * m for g, m in zip(ggrid, geo.mults)], axis=-1)
-    return (gin.reshape(a.shape) if gin is not None else None), gg
+    return gin, gg
 
 
 # ---- the same sampling in engine ops (for create_graph) -----------------------------------------------------
