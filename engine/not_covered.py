@@ -21,7 +21,7 @@ _IN_TORCH = {
     "torch": frozenset({"stft", "istft", "pca_lowrank", "svd_lowrank",
                         "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
                         "view_as_complex", "view_as_real", "complex", "polar", "compile",
-                        "sparse_coo_tensor", "nested_tensor", "histogramdd", "rrelu"}),
+                        "sparse_coo_tensor", "nested_tensor", "rrelu"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d", "ctc_loss", "gumbel_softmax",
                                       "rrelu"}),
     "torch.linalg": frozenset({"eig", "eigvals", "ldl_factor", "ldl_solve"}),
