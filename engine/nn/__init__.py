@@ -28,8 +28,9 @@ _LAZY = {
     ),
     "MultiheadAttention": "engine.nn.attention",
     **dict.fromkeys(
-        ("LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-         "LazyBatchNorm3d", "UninitializedParameter", "UninitializedBuffer"),
+        ("LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+         "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "UninitializedParameter",
+         "UninitializedBuffer"),
         "engine.nn.lazy",
     ),
     **dict.fromkeys(
