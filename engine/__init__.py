@@ -422,6 +422,8 @@ def __getattr__(name: str) -> object:
         value = getattr(importlib.import_module("engine.storage"), name)
     elif name in ("convolution", "constant_pad_nd"):
         value = getattr(importlib.import_module("engine.nn.functional_conv"), name)
+    elif name in ("rrelu", "rrelu_"):
+        value = importlib.import_module("engine.nn.random_activations").TORCH_FUNCTIONS[name]
     elif name in ("grid_sampler", "affine_grid_generator"):
         value = importlib.import_module("engine.nn.grid_sample").TORCH_FUNCTIONS[name]
     elif name in ("layer_norm", "dropout"):

@@ -72,7 +72,7 @@ def __getattr__(name: str) -> object:
 
 # modules whose __all__ adds more layers to torch.nn (convolution, pooling, normalisation, recurrent)
 _LAYER_MODULES = ("engine.nn.conv_layers", "engine.nn.norm_layers", "engine.nn.rnn_layers", "engine.nn.bilinear",
-                  "engine.nn.channel_shuffle", "engine.nn.embedding_bag")  # fmt: skip
+                  "engine.nn.channel_shuffle", "engine.nn.embedding_bag", "engine.nn.random_activations")  # fmt: skip
 
 
 def _from_layer_modules(name: str) -> str | None:
