@@ -1041,10 +1041,72 @@ def _interp_arr(xp: Any, x: Any, taps: list) -> Any:
     return x
 
 
-def _interp_bw_arr(xp: Any, g: Any, shape: tuple, taps: list) -> Any:
-    """The adjoint of _interp_arr: each output's gradient added back into the positions it read."""
+# The ordered backward's fused multiply-adds are emulated (engine/ops/fma.py), several times the separable
+# adjoint's cost: past this many (plane, contribution) pairs, or this many contributions to one input position
+# (one loop step each), the last bit is not worth it and the separable adjoint runs (equal to rounding).
+_ORDERED_WORK = 1 << 20
+_ORDERED_RANKS = 4096
+
+
+def _interp_bw_ordered(xp: Any, g: Any, shape: tuple, taps: list) -> Any:
+    """torch's nearest and linear backward kernels: per plane, output by output (row-major) and corner by corner
+    within one, `acc[corner] += weight * grad` (a fused multiply-add; the weight the product of the per-dim
+    ones, outer dim first), so each input position sums its contributions in torch's order. None where that
+    order would take too many steps."""
+    from engine.ops.fma import fma
     from engine.ops.util import add_at
 
+    k = len(taps)
+    outs, ins = g.shape[-k:], shape[-k:]
+    planes, m = math.prod(g.shape[:-k]), math.prod(outs)
+    targets, weights = [], []
+    for choice in itertools.product(*(range(len(idx)) for idx, _ in taps)):
+        flat, w = 0, None
+        for d, c in enumerate(choice):
+            idx, ws = taps[d]
+            view = [1] * k
+            view[d] = -1
+            flat = flat * ins[d] + idx[c].reshape(view)
+            if ws is not None:
+                w = ws[c].reshape(view) if w is None else w * ws[c].reshape(view)
+        targets.append(np.broadcast_to(flat, outs).reshape(-1))
+        if w is not None:
+            weights.append(np.broadcast_to(w, outs).reshape(-1))
+    corners = len(targets)
+    target = np.stack(targets, axis=1).reshape(-1)  # (output-major, corner-minor)
+    if not weights:  # nearest: plain sums, which ufunc.at adds in index order
+        acc = xp.zeros((planes, math.prod(ins)), dtype=g.dtype)
+        grads = xp.repeat(g.reshape(planes, m), corners, axis=1)
+        add_at(xp, acc, (xp.arange(planes)[:, None], xp.asarray(target)[None, :]), grads)
+        return acc.reshape(shape)
+    weight = np.stack(weights, axis=1).reshape(-1)
+    order = np.argsort(target, kind="stable")
+    ranked = target[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    rank = np.arange(ranked.size) - np.repeat(starts, np.diff(np.r_[starts, ranked.size]))
+    if rank.size and rank.max() >= _ORDERED_RANKS:
+        return None
+    # (positions first, planes last: each step reads and writes whole rows)
+    grads = xp.repeat(g.reshape(planes, m).T, corners, axis=0)
+    acc = xp.zeros((math.prod(ins), planes), dtype=g.dtype)
+    for r in range(int(rank.max()) + 1 if rank.size else 0):
+        sel = order[rank == r]  # (at most one contribution per position at each rank)
+        t = xp.asarray(target[sel])
+        w = xp.broadcast_to(xp.asarray(weight[sel])[:, None], (sel.size, planes))
+        acc[t] = fma(w, grads[xp.asarray(sel)], acc[t])
+    return xp.ascontiguousarray(acc.T).reshape(shape)
+
+
+def _interp_bw_arr(xp: Any, g: Any, shape: tuple, taps: list) -> Any:
+    """The adjoint of _interp_arr: each output's gradient added back into the positions it read (in torch's
+    order for nearest and linear; bicubic's separably)."""
+    from engine.ops.util import add_at
+
+    linear = taps[0][1] is not None
+    if len(taps[0][0]) <= 2 and g.dtype in _FMA and not (linear and g.size * 2 ** len(taps) > _ORDERED_WORK):
+        ordered = _interp_bw_ordered(xp, g, shape, taps)
+        if ordered is not None:
+            return ordered
     nd = g.ndim
     for k, (idx, ws) in enumerate(taps):
         ax = nd - len(taps) + k
