@@ -218,18 +218,16 @@ class _Geometry:
         return pos, inside
 
     def taps(self) -> list:
-        """(flat position, inside, weight) per tap, in the kernel's order."""
+        """Nearest's and bilinear's (flat position, inside, weight) per tap, in the kernel's order."""
         xp = self.xp
         if self.mode == 1:
             pos, inside = self.flat([_to_int(xp, xp.rint(c)) for c in self.coords])
             return [(pos, inside, None)]
-        if self.mode == 0:
-            out = []
-            for idx, parts, _ in _linear_taps(xp, self.coords, self.sizes, self.vectorized):
-                pos, inside = self.flat(idx)
-                out.append((pos, inside, _weight(parts, self.vectorized)))
-            return out
-        return [(pos, inside, wx * wy) for pos, inside, wx, wy, _, _ in self.cubic_taps()]
+        out = []
+        for idx, parts, _ in _linear_taps(xp, self.coords, self.sizes, self.vectorized):
+            pos, inside = self.flat(idx)
+            out.append((pos, inside, _weight(parts, self.vectorized)))
+        return out
 
     def cubic_taps(self) -> list:
         """Bicubic's 16 taps (rows of four along x): each padded as padding_mode says, with the x and y
@@ -261,11 +259,6 @@ def _gather(xp: Any, planes: Any, pos: Any, inside: Any) -> Any:
 def _forward(geo: _Geometry, a: Any) -> Any:
     xp = geo.xp
     planes = a.reshape(a.shape[0], a.shape[1], -1)
-    taps = geo.taps()
-    if geo.mode == 1:
-        pos, inside, _ = taps[0]
-        return _gather(xp, planes, pos, inside)
-    vals = [(_gather(xp, planes, pos, inside), w[:, None]) for pos, inside, w in taps]
     if geo.mode == 2:  # rows along x, then the rows along y
         cubic = geo.cubic_taps()
         rows = []
@@ -273,29 +266,18 @@ def _forward(geo: _Geometry, a: Any) -> Any:
             row = [(_gather(xp, planes, p, ins), cx[:, None]) for p, ins, cx, _, _, _ in cubic[4 * j : 4 * j + 4]]
             rows.append(sum(v * w for v, w in row))
         return sum(r * cubic[4 * j][3][:, None] for j, r in enumerate(rows))
-    if geo.vectorized:
-        return _chain(vals)
-    acc = vals[0][0] * vals[0][1]  # the scalar kernel (built without FMA): out = 0; out += v * w per corner
+    taps = geo.taps()
+    if geo.mode == 1:
+        pos, inside, _ = taps[0]
+        return _gather(xp, planes, pos, inside)
+    vals = [(_gather(xp, planes, pos, inside), w[:, None]) for pos, inside, w in taps]
+    acc = vals[0][0] * vals[0][1]
     for v, w in vals[1:]:
-        acc = acc + v * w
+        if geo.vectorized:  # `v0 * w0 + v1 * w1 + ...` contracted: fma(v1, w1, v0 * w0), then each fused on
+            acc = fma(v, xp.broadcast_to(w, v.shape), acc)
+        else:  # the scalar kernel (built without FMA): out = 0; out += v * w per corner
+            acc = acc + v * w
     return acc
-
-
-def _chain(terms: list) -> Any:
-    """`v0 * w0 + v1 * w1 + v2 * w2 + ...` as the vectorized kernel's contraction evaluates it:
-    fma(v1, w1, v0 * w0), then each further product fused into the sum."""
-    v0, w0 = terms[0]
-    xp_b = np.broadcast_to if type(v0) is np.ndarray else _device_broadcast(v0)
-    acc = v0 * w0
-    for v, w in terms[1:]:
-        acc = fma(v, xp_b(w, v.shape), acc)
-    return acc
-
-
-def _device_broadcast(a: Any) -> Any:
-    from engine.ops.fma import xp_of
-
-    return xp_of(a).broadcast_to
 
 
 def _bilinear_grid_grad(xp: Any, coords: list, vals: list, go: Any) -> list:
