@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine.autograd import gradcheck, gradgradcheck
+from engine.nn import functional_conv as FC
 
 torch = pytest.importorskip("torch")
 
@@ -126,3 +127,26 @@ def test_volume_errors() -> None:
                lambda T: _F(T).interpolate(T.ones(1, 1, 2), size=0, mode="linear")):  # fmt: skip
         same_error(fn)
     computed(lambda T: _F(T).interpolate(T.ones(0, 1, 2, 2, 2), size=3, mode="trilinear"))
+
+
+@FAST
+@given(st.integers(1, 17), st.integers(1, 6), st.integers(1, 6), st.integers(1, 8), st.integers(1, 8),
+       st.booleans(), st.sampled_from(["float32", "float64", "float16"]), st.integers(0, 70))  # fmt: skip
+def test_bilinear_images_are_torchs_bits(c: int, h: int, w: int, oh: int, ow: int, align: bool, dt: str,
+                                         big: int) -> None:  # fmt: skip
+    """A small output (height + width <= 128) takes torch's channels-last kernel (four corners at once, its
+    vector lanes over the channels contracted otherwise than the channels left over), a large one the generic
+    separable kernel (float16 with its weights kept in half): values bit for bit either way (but a small float16
+    image's, to a half ulp), and the gradients too where each input pixel gets fewer than _ORDERED_RANKS of them
+    (past that the backward is separable)."""
+    tol = 2e-3 if dt == "float16" and oh + ow + 2 * big <= 128 else 0
+    exact = {"grad_atol": 0, "grad_rtol": 0} if (oh + big) * (ow + big) * 4 < FC._ORDERED_RANKS else {}
+    check(lambda T, x: _F(T).interpolate(x, size=(oh + big, ow + big), mode="bilinear", align_corners=align),
+          make((1, c, h, w), dt), atol=tol, rtol=tol, grad=dt != "float16", **exact)  # fmt: skip
+
+
+@pytest.mark.parametrize("mode,shape", [("linear", (1, 2, 5)), ("trilinear", (1, 2, 3, 2, 4))])
+def test_float16_linear_modes_are_torchs_bits(mode: str, shape: tuple) -> None:
+    for kw in ({"scale_factor": 1.7}, {"scale_factor": 2.5, "align_corners": True}):
+        check(lambda T, x, kw=kw: _F(T).interpolate(x, mode=mode, **kw), make(shape, "float16"), atol=0, rtol=0,
+              grad=False)  # fmt: skip

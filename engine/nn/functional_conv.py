@@ -1041,6 +1041,39 @@ def _interp_arr(xp: Any, x: Any, taps: list) -> Any:
     return x
 
 
+def _half_weights(ws: list, ct: Any) -> list:
+    """Weights as torch's generic kernel stores them for a float16 input: each rounded to half, and a linear
+    tap's 1 - lambda computed in half from the rounded lambda."""
+    h = [w.astype(np.float16) for w in ws]
+    if len(h) == 2:
+        h[0] = np.float16(1) - h[1]
+    return [w.astype(ct) for w in h]
+
+
+def _bilinear_channels_last(xp: Any, x: Any, taps: list) -> Any:
+    """torch's channels-last bilinear kernel (which a small image takes): not separable, but the four corners
+    at once with weights h * w. It runs over the channels 256 bits at a time, `v00 * w00 + (v01 * w01 +
+    (v10 * w10 + v11 * w11))` contracted from the right (the innermost sum fusing its second product), and the
+    channels left over one at a time, `v00 * w00 + v01 * w01 + v10 * w10 + v11 * w11` from the left."""
+    from engine.ops.fma import fma
+
+    (rows, hw), (cols, ww) = taps
+    shape = x.shape[:-2] + (rows[0].size, cols[0].size)
+
+    def corner(r: int, c: int) -> tuple:
+        v = x[..., xp.asarray(rows[r])[:, None], xp.asarray(cols[c])[None, :]]
+        return v, xp.broadcast_to(xp.asarray(hw[r][:, None] * ww[c][None, :]), shape)
+
+    (v00, w00), (v01, w01), (v10, w10), (v11, w11) = (corner(r, c) for r in (0, 1) for c in (0, 1))
+    out = fma(v11, w11, fma(v10, w10, fma(v00, w00, v01 * w01)))
+    channels = x.shape[1]
+    vectors = channels - channels % (32 // x.dtype.itemsize)
+    if vectors:
+        at = (slice(None), slice(0, vectors))
+        out[at] = fma(v00[at], w00[at], fma(v01[at], w01[at], fma(v11[at], w11[at], v10[at] * w10[at])))
+    return out
+
+
 # The ordered backward's fused multiply-adds are emulated (engine/ops/fma.py), several times the separable
 # adjoint's cost: past this many (plane, contribution) pairs, or this many contributions to one input position
 # (one loop step each), the last bit is not worth it and the separable adjoint runs (equal to rounding).
@@ -1152,7 +1185,11 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
 
     taps = taps_of(cl)
     if d.dtype.kind == "f":
-        out = run_in(xp, lambda a: _interp_arr(xp, a, taps), d.dtype, d)
+        kernel = _bilinear_channels_last if cl and mode == "bilinear" else _interp_arr
+        fw = taps
+        if d.dtype == np.float16 and not cl:  # (the generic kernel keeps its weights in the input's dtype)
+            fw = [(idx, ws and _half_weights(ws, ct)) for idx, ws in taps]
+        out = run_in(xp, lambda a: kernel(xp, a, fw), d.dtype, d)
     else:
         out = _interp_arr(xp, d, taps)
     name = _UPSAMPLE_NAMES[mode, k]
