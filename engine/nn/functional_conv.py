@@ -1185,7 +1185,10 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
 
     taps = taps_of(cl)
     if d.dtype.kind == "f":
-        kernel = _bilinear_channels_last if cl and mode == "bilinear" else _interp_arr
+        # (past _ORDERED_WORK outputs the emulated fused multiply-adds of the four-corner form cost several times
+        # the separable passes, which agree to rounding)
+        corners = cl and mode == "bilinear" and math.prod(d.shape[:-2]) * sizes[0] * sizes[1] <= _ORDERED_WORK
+        kernel = _bilinear_channels_last if corners else _interp_arr
         fw = taps
         if d.dtype == np.float16 and not cl:  # (the generic kernel keeps its weights in the input's dtype)
             fw = [(idx, ws and _half_weights(ws, ct)) for idx, ws in taps]
