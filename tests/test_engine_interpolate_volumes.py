@@ -150,3 +150,14 @@ def test_float16_linear_modes_are_torchs_bits(mode: str, shape: tuple) -> None:
     for kw in ({"scale_factor": 1.7}, {"scale_factor": 2.5, "align_corners": True}):
         check(lambda T, x, kw=kw: _F(T).interpolate(x, mode=mode, **kw), make(shape, "float16"), atol=0, rtol=0,
               grad=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("c", [4, 5, 8, 9, 17])
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_channels_last_inputs_take_torchs_channels_last_kernel(c: int, dt: str) -> None:
+    """A single pixel (or voxel) of more than 3 channels is channels-last contiguous too, and torch upsamples it
+    with its channels-last kernel whatever the output size: the engine's values are its bits."""
+    for shape, size, mode in (((2, c, 1, 1, 1), (3, 5, 4), "trilinear"), ((2, c, 1, 1), (70, 75), "bilinear")):
+        for align in (False, True):
+            kw = {"size": size, "mode": mode, "align_corners": align}
+            check(lambda T, x, kw=kw: _F(T).interpolate(x, **kw), make(shape, dt), atol=0, rtol=0)

@@ -1050,27 +1050,48 @@ def _half_weights(ws: list, ct: Any) -> list:
     return [w.astype(ct) for w in h]
 
 
-def _bilinear_channels_last(xp: Any, x: Any, taps: list) -> Any:
-    """torch's channels-last bilinear kernel (which a small image takes): not separable, but the four corners
-    at once with weights h * w. It runs over the channels 256 bits at a time, `v00 * w00 + (v01 * w01 +
-    (v10 * w10 + v11 * w11))` contracted from the right (the innermost sum fusing its second product), and the
-    channels left over one at a time, `v00 * w00 + v01 * w01 + v10 * w10 + v11 * w11` from the left."""
+def _channels_last_dense(a: Any) -> bool:
+    """torch's is_contiguous(memory_format=channels_last[_3d]) of an (N, C, *spatial) array: channels fastest,
+    then the spatial dims from the last, then the batch, dims of size 1 not counting."""
+    expected = 1
+    for d in (1, *range(a.ndim - 1, 1, -1), 0):
+        if a.shape[d] != 1:
+            if a.strides[d] != expected * a.itemsize:
+                return False
+            expected *= a.shape[d]
+    return True
+
+
+def _corners_channels_last(xp: Any, x: Any, taps: list) -> Any:
+    """torch's channels-last linear kernel (a small 2-d image takes it, and a channels-last input of more than 3
+    channels): not separable, but all 2**k corners at once, each weighted by the product of its per-dim weights.
+    It runs over the channels 256 bits at a time, `v0 * w0 + (v1 * w1 + (... + (vn-2 * wn-2 + vn-1 * wn-1)))`
+    contracted from the right (the innermost sum fusing its second product), and the channels left over one at
+    a time, `v0 * w0 + v1 * w1 + ...` contracted from the left."""
     from engine.ops.fma import fma
 
-    (rows, hw), (cols, ww) = taps
-    shape = x.shape[:-2] + (rows[0].size, cols[0].size)
-
-    def corner(r: int, c: int) -> tuple:
-        v = x[..., xp.asarray(rows[r])[:, None], xp.asarray(cols[c])[None, :]]
-        return v, xp.broadcast_to(xp.asarray(hw[r][:, None] * ww[c][None, :]), shape)
-
-    (v00, w00), (v01, w01), (v10, w10), (v11, w11) = (corner(r, c) for r in (0, 1) for c in (0, 1))
-    out = fma(v11, w11, fma(v10, w10, fma(v00, w00, v01 * w01)))
-    channels = x.shape[1]
-    vectors = channels - channels % (32 // x.dtype.itemsize)
+    k = len(taps)
+    shape = x.shape[:-k] + tuple(idx[0].size for idx, _ in taps)
+    terms = []
+    for choice in itertools.product((0, 1), repeat=k):
+        index, w = [], None
+        for d, c in enumerate(choice):
+            view = [1] * k
+            view[d] = -1
+            idx, ws = taps[d]
+            index.append(xp.asarray(idx[c]).reshape(view))
+            w = ws[c].reshape(view) if w is None else w * ws[c].reshape(view)
+        terms.append((x[(Ellipsis, *index)], xp.broadcast_to(xp.asarray(w), shape)))
+    out = fma(terms[0][0], terms[0][1], terms[1][0] * terms[1][1])
+    for v, w in terms[2:]:
+        out = fma(v, w, out)
+    vectors = x.shape[1] - x.shape[1] % (32 // x.dtype.itemsize)
     if vectors:
         at = (slice(None), slice(0, vectors))
-        out[at] = fma(v00[at], w00[at], fma(v01[at], w01[at], fma(v11[at], w11[at], v10[at] * w10[at])))
+        acc = fma(terms[-1][0][at], terms[-1][1][at], terms[-2][0][at] * terms[-2][1][at])
+        for v, w in reversed(terms[:-2]):
+            acc = fma(v[at], w[at], acc)
+        out[at] = acc
     return out
 
 
@@ -1176,9 +1197,13 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
     xp = x._dev.xp
     ct = np.float64 if d.dtype == np.float64 else np.float32
     k = len(sizes)
-    # torch runs a 2-d image whose output is small (height + width <= 128) through its channels-last kernel,
-    # except in mode bicubic
-    cl = k == 2 and sizes[0] + sizes[1] <= 128 and mode != "bicubic"
+    # torch's channels-last kernels take a channels-last input of more than 3 channels, and (bicubic aside) a 2-d
+    # image whose output is small (height + width <= 128)
+    cl = (
+        mode != "bicubic"
+        and k > 1
+        and ((d.shape[1] > 3 and _channels_last_dense(d)) or (k == 2 and sizes[0] + sizes[1] <= 128))
+    )
 
     def taps_of(cl: bool) -> list:
         return [_axis_taps(d.shape[-k + i], sizes[i], mode, align_corners, scales[i], ct, cl) for i in range(k)]
@@ -1187,8 +1212,8 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
     if d.dtype.kind == "f":
         # (past _ORDERED_WORK outputs the emulated fused multiply-adds of the four-corner form cost several times
         # the separable passes, which agree to rounding)
-        corners = cl and mode == "bilinear" and math.prod(d.shape[:-2]) * sizes[0] * sizes[1] <= _ORDERED_WORK
-        kernel = _bilinear_channels_last if corners else _interp_arr
+        corners = cl and taps[0][1] is not None and math.prod(d.shape[:-k]) * math.prod(sizes) <= _ORDERED_WORK
+        kernel = _corners_channels_last if corners else _interp_arr
         fw = taps
         if d.dtype == np.float16 and not cl:  # (the generic kernel keeps its weights in the input's dtype)
             fw = [(idx, ws and _half_weights(ws, ct)) for idx, ws in taps]
