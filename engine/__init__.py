@@ -425,6 +425,10 @@ def __getattr__(name: str) -> object:
         value = getattr(importlib.import_module("engine.nn.functional_conv"), name)
     elif name == "ctc_loss":  # (torch's own takes the reduction as its enum's int)
         value = importlib.import_module("engine.nn.ctc_loss").torch_ctc_loss
+    elif name in ("rrelu", "rrelu_"):
+        value = importlib.import_module("engine.nn.random_activations").TORCH_FUNCTIONS[name]
+    elif name in ("grid_sampler", "affine_grid_generator"):
+        value = importlib.import_module("engine.nn.grid_sample").TORCH_FUNCTIONS[name]
     elif name in ("layer_norm", "dropout"):
         value = getattr(nn.functional, "torch_" + name)
     elif name == "adaptive_max_pool1d":  # torch's top-level one always returns (values, indices)

@@ -71,3 +71,35 @@ def test_lazy_errors() -> None:
         except RuntimeError as e:
             msgs.append(str(e))
     assert msgs[0] == msgs[1]
+
+
+def _run_transposed(T: Any) -> list:
+    T.manual_seed(0)
+    m = T.nn.LazyConvTranspose3d(4, 2, stride=2, padding=1, output_padding=1, groups=2, dilation=2)
+    out: list = [str(m), repr(m.weight)]
+    y = m(T.ones(1, 2, 3, 3, 2))
+    out += [str(m), type(m).__name__, list(m.weight.shape), list(y.shape), m.weight.sum().item(), y.sum().item()]
+    m2 = T.nn.LazyConvTranspose2d(3, 3, bias=False)
+    out += [list(m2(T.ones(2, 5, 4), output_size=None).shape), str(m2)]
+    m1 = T.nn.LazyConvTranspose1d(2, 3)
+    opt = T.optim.SGD(m1.parameters(), lr=0.1)
+    m1(T.ones(1, 3, 4)).sum().backward()
+    opt.step()
+    out += [str(m1), m1.weight.tolist(), m1.bias.tolist()]
+    for make in (lambda: T.nn.LazyConvTranspose3d(2, 3, groups=2)(T.ones(1, 3, 2, 2, 2)),
+                 lambda: T.nn.LazyConvTranspose3d(2, 3)(T.ones(2, 2)),
+                 lambda: T.nn.LazyConvTranspose2d(2, 3, padding_mode="reflect")):  # fmt: skip
+        try:
+            make()
+        except (RuntimeError, ValueError) as e:
+            out.append((type(e).__name__, str(e)))
+    return out
+
+
+def test_lazy_transposed_convolutions_are_torchs() -> None:
+    """LazyConvTranspose1d/2d/3d: reprs, the ConvTranspose they become, seeded weights drawn at the first call
+    (in_channels first in their shape), a step of an optimizer made before, and torch's errors."""
+    t, e = _run_transposed(torch), _run_transposed(engine)
+    assert len(t) == len(e)
+    for a, b in zip(t, e):
+        _close(a, b)

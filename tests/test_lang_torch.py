@@ -360,8 +360,8 @@ def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
     assert "rnn (padded and packed sequences)" in err
     _, _, err = run_tsr("import torch\nprint(torch.nn.foo)\n")
     assert "AttributeError: module 'torch.nn' has no attribute 'foo'" in err
-    _, _, err = run_tsr("from torch.func import linearize\n")
-    assert "ImportError: torch.func.linearize is not in tcli's engine" in err
+    _, _, err = run_tsr("from torch.func import functionalize\n")
+    assert "ImportError: torch.func.functionalize is not in tcli's engine" in err
 
 
 def test_version_counter_is_readable_not_writable() -> None:

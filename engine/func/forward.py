@@ -1,4 +1,4 @@
-"""torch.func's forward-mode transforms: jvp, jacfwd and hessian, with torch's checks and result layout
+"""torch.func's forward-mode transforms: jvp, jacfwd, hessian and linearize, with torch's checks and result layout
 (torch/_functorch/eager_transforms.py).
 
 The engine has no forward-mode AD, so a Jacobian-vector product is computed in reverse mode by the double-backward
@@ -25,7 +25,7 @@ from engine.ops.index import split
 from engine.ops.shape import alias
 from engine.tensor import Tensor
 
-__all__ = ["jvp", "jacfwd", "hessian"]
+__all__ = ["jvp", "jacfwd", "hessian", "linearize"]
 
 _JVP = "jvp(f, primals, tangents)"
 
@@ -171,3 +171,42 @@ def _unflatten_last(t: Tensor, shape: tuple) -> Tensor:
 def hessian(func: Callable, argnums: Argnums = 0) -> Callable:
     """A function returning the Hessian of func's scalar output at the argnums arguments: jacfwd of jacrev."""
     return jacfwd(jacrev(func, argnums), argnums)
+
+
+def linearize(func: Callable, *primals: Any) -> tuple:
+    """(func(*primals), jvp_fn): jvp_fn(*tangents) is the Jacobian-vector product at primals. As torch traces
+    func once for jvp_fn, the function is run once more here and linearized (the double-backward trick's first
+    half); each jvp_fn call then only runs the backward from that graph, seeded with the tangents."""
+    output = func(*primals)
+    flat_primals, primals_spec = tree_flatten(primals)
+    meta = [(p.shape, p.device, p.dtype) for p in flat_primals]
+    with enable_grad():
+        inner = [p.detach().requires_grad_(p.is_floating_point()) for p in flat_primals]
+        flat_out, output_spec = tree_flatten(func(*tree_unflatten(inner, primals_spec)))
+        diff = [i for i, o in enumerate(flat_out) if isinstance(o, Tensor) and o.requires_grad]
+        dummies, grad_inputs = _linearized(tuple(flat_out[i] for i in diff), tuple(inner)) if diff else ((), ())
+
+    def jvp_fn(*tangents: Any) -> Any:
+        flat_tangents, tangents_spec = tree_flatten(tangents)
+        if tangents_spec != primals_spec:
+            raise RuntimeError(
+                f"Expected the tangents {tangents_spec} to have the same argspec as the primals {primals_spec}"
+            )
+        for i, (t, (shape, device, dtype)) in enumerate(zip(flat_tangents, meta)):
+            for what, got, want in (("shape", t.shape, shape), ("device", t.device, device),
+                                    ("dtype", t.dtype, dtype)):  # fmt: skip
+                if got != want:
+                    raise RuntimeError(
+                        f"tangent:{i} with {what} {got} in flattened pytree doesn't match the {what} {want} of the "
+                        "corresponding primal."
+                    )
+        out = [zeros_like(o).detach() if isinstance(o, Tensor) else o for o in flat_out]
+        if diff:
+            with enable_grad():
+                jv = _autograd_grad(grad_inputs, dummies, tuple(flat_tangents), False, True)
+            for i, t in zip(diff, jv):
+                if t is not None:
+                    out[i] = t.detach()
+        return tree_unflatten(out, output_spec)
+
+    return output, jvp_fn

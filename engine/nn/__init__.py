@@ -28,8 +28,9 @@ _LAZY = {
     ),
     "MultiheadAttention": "engine.nn.attention",
     **dict.fromkeys(
-        ("LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-         "LazyBatchNorm3d", "UninitializedParameter", "UninitializedBuffer"),
+        ("LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+         "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "UninitializedParameter",
+         "UninitializedBuffer"),
         "engine.nn.lazy",
     ),
     **dict.fromkeys(
@@ -71,7 +72,7 @@ def __getattr__(name: str) -> object:
 
 # modules whose __all__ adds more layers to torch.nn (convolution, pooling, normalisation, recurrent)
 _LAYER_MODULES = ("engine.nn.conv_layers", "engine.nn.norm_layers", "engine.nn.rnn_layers", "engine.nn.bilinear",
-                  "engine.nn.channel_shuffle", "engine.nn.embedding_bag")  # fmt: skip
+                  "engine.nn.channel_shuffle", "engine.nn.embedding_bag", "engine.nn.random_activations")  # fmt: skip
 
 
 def _from_layer_modules(name: str) -> str | None:

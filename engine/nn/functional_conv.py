@@ -969,19 +969,29 @@ def _cubic_weights(t: Any, ct: Any) -> list:
     return [conv2(t + ct(1)).astype(ct), conv1(t).astype(ct), conv1(x2).astype(ct), conv2(x2 + ct(1)).astype(ct)]
 
 
-def _axis_taps(size: int, out: int, mode: str, align_corners: bool, scale: float | None, ct: Any) -> tuple:
+def _axis_taps(
+    size: int, out: int, mode: str, align_corners: bool, scale: float | None, ct: Any, channels_last: bool = False
+) -> tuple:
     """Per output position along one dim: the input positions it reads (one array per tap) and their weights
-    (None for the nearest modes), computed in the kernel's precision `ct` as torch's cpu kernels do."""
+    (None for the nearest modes), computed in the kernel's precision `ct` as torch's cpu kernels do.
+    `channels_last`: as torch's channels-last kernels index, whose mode 'nearest' copies a dim of unchanged size
+    and halves the index of a doubled one whatever the scale factor says (as every nearest backward does too).
+    The source position's whole part is taken as floorf does it, of the position rounded to float
+    (guard_index_and_lambda), so a double a hair under a whole number counts as that number."""
     from engine.ops.fma import fma
 
     o = np.arange(out)
     if mode in ("nearest", "nearest-exact"):
+        if channels_last and mode == "nearest" and out in (size, 2 * size):
+            return [o if out == size else o >> 1], None
         s = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(size) / np.float32(out)
         if mode == "nearest":  # nearest_neighbor_compute_source_index: floorf(dst * scale), in float
             src = np.floor(o.astype(np.float32) * s)
         else:  # ..._exact: floorf((dst + 0.5) * scale), the product in double
             src = np.floor(((o + 0.5) * np.float64(s)).astype(np.float32))
         return [np.minimum(src.astype(np.int64), size - 1)], None
+    if mode != "bicubic" and out == size:  # compute_source_index_and_lambda copies a dim of unchanged size
+        return [o, o], [np.ones(out, dtype=ct), np.zeros(out, dtype=ct)]
     if align_corners:
         s = ct(size - 1) / ct(out - 1) if out > 1 else ct(0)
         src = s * o.astype(ct)
@@ -991,15 +1001,12 @@ def _axis_taps(size: int, out: int, mode: str, align_corners: bool, scale: float
         src = fma(np.full(out, s, dtype=ct), o.astype(ct) + ct(0.5), np.full(out, -0.5, dtype=ct))
         if mode != "bicubic":  # (cubic sources may lie before the first input)
             src = np.maximum(src, ct(0))
+    i0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), size - 1)
+    t = np.clip(src - i0.astype(ct), ct(0), ct(1)).astype(ct)
     if mode == "bicubic":
-        i0 = np.floor(src).astype(np.int64)
-        t = (src - i0.astype(ct)).astype(ct)
         idx = [np.clip(i0 + k, 0, size - 1) for k in (-1, 0, 1, 2)]  # (reads past an edge repeat the edge)
         return idx, _cubic_weights(t, ct)
-    i0 = src.astype(np.int64)
-    i1 = i0 + (i0 < size - 1)
-    l1 = (src - i0.astype(ct)).astype(ct)
-    return [i0, i1], [(ct(1) - l1).astype(ct), l1]
+    return [i0, i0 + (i0 < size - 1)], [(ct(1) - t).astype(ct), t]
 
 
 _FMA = (np.dtype(np.float32), np.dtype(np.float64))
@@ -1017,10 +1024,16 @@ def _interp_arr(xp: Any, x: Any, taps: list) -> Any:
             x = x[(*at, xp.asarray(idx[0]))]
             continue
         shape = (-1,) + (1,) * k
-        # x0 * w0, then + x_j * w_j each as one fused multiply-add: torch's kernel accumulates `output += t * w`,
-        # which its AVX2 build contracts
-        acc = x[(*at, xp.asarray(idx[0]))] * xp.asarray(ws[0]).reshape(shape)
-        for i, w in zip(idx[1:], ws[1:]):
+        if len(idx) == 2:
+            # torch's two-tap kernel is `t0 * w0 + t1 * w1`, which its AVX2 build contracts to fma(t0, w0, t1 * w1)
+            acc = x[(*at, xp.asarray(idx[1]))] * xp.asarray(ws[1]).reshape(shape)
+            idx, ws = idx[:1], ws[:1]
+        else:
+            # x0 * w0, then + x_j * w_j each as one fused multiply-add: torch's kernel accumulates `output += t * w`,
+            # which its AVX2 build contracts
+            acc = x[(*at, xp.asarray(idx[0]))] * xp.asarray(ws[0]).reshape(shape)
+            idx, ws = idx[1:], ws[1:]
+        for i, w in zip(idx, ws):
             term = x[(*at, xp.asarray(i))]
             wv = xp.asarray(w).reshape(shape)
             acc = fma(term, wv, acc) if acc.dtype in _FMA else acc + term * wv
@@ -1028,10 +1041,126 @@ def _interp_arr(xp: Any, x: Any, taps: list) -> Any:
     return x
 
 
-def _interp_bw_arr(xp: Any, g: Any, shape: tuple, taps: list) -> Any:
-    """The adjoint of _interp_arr: each output's gradient added back into the positions it read."""
+def _half_weights(ws: list, ct: Any) -> list:
+    """Weights as torch's generic kernel stores them for a float16 input: each rounded to half, and a linear
+    tap's 1 - lambda computed in half from the rounded lambda."""
+    h = [w.astype(np.float16) for w in ws]
+    if len(h) == 2:
+        h[0] = np.float16(1) - h[1]
+    return [w.astype(ct) for w in h]
+
+
+def _channels_last_dense(a: Any) -> bool:
+    """torch's is_contiguous(memory_format=channels_last[_3d]) of an (N, C, *spatial) array: channels fastest,
+    then the spatial dims from the last, then the batch, dims of size 1 not counting."""
+    expected = 1
+    for d in (1, *range(a.ndim - 1, 1, -1), 0):
+        if a.shape[d] != 1:
+            if a.strides[d] != expected * a.itemsize:
+                return False
+            expected *= a.shape[d]
+    return True
+
+
+def _corners_channels_last(xp: Any, x: Any, taps: list) -> Any:
+    """torch's channels-last linear kernel (a small 2-d image takes it, and a channels-last input of more than 3
+    channels): not separable, but all 2**k corners at once, each weighted by the product of its per-dim weights.
+    It runs over the channels 256 bits at a time, `v0 * w0 + (v1 * w1 + (... + (vn-2 * wn-2 + vn-1 * wn-1)))`
+    contracted from the right (the innermost sum fusing its second product), and the channels left over one at
+    a time, `v0 * w0 + v1 * w1 + ...` contracted from the left."""
+    from engine.ops.fma import fma
+
+    k = len(taps)
+    shape = x.shape[:-k] + tuple(idx[0].size for idx, _ in taps)
+    terms = []
+    for choice in itertools.product((0, 1), repeat=k):
+        index, w = [], None
+        for d, c in enumerate(choice):
+            view = [1] * k
+            view[d] = -1
+            idx, ws = taps[d]
+            index.append(xp.asarray(idx[c]).reshape(view))
+            w = ws[c].reshape(view) if w is None else w * ws[c].reshape(view)
+        terms.append((x[(Ellipsis, *index)], xp.broadcast_to(xp.asarray(w), shape)))
+    out = fma(terms[0][0], terms[0][1], terms[1][0] * terms[1][1])
+    for v, w in terms[2:]:
+        out = fma(v, w, out)
+    vectors = x.shape[1] - x.shape[1] % (32 // x.dtype.itemsize)
+    if vectors:
+        at = (slice(None), slice(0, vectors))
+        acc = fma(terms[-1][0][at], terms[-1][1][at], terms[-2][0][at] * terms[-2][1][at])
+        for v, w in reversed(terms[:-2]):
+            acc = fma(v[at], w[at], acc)
+        out[at] = acc
+    return out
+
+
+# The ordered backward's fused multiply-adds are emulated (engine/ops/fma.py), several times the separable
+# adjoint's cost: past this many (plane, contribution) pairs, or this many contributions to one input position
+# (one loop step each), the last bit is not worth it and the separable adjoint runs (equal to rounding).
+_ORDERED_WORK = 1 << 20
+_ORDERED_RANKS = 4096
+
+
+def _interp_bw_ordered(xp: Any, g: Any, shape: tuple, taps: list) -> Any:
+    """torch's nearest and linear backward kernels: per plane, output by output (row-major) and corner by corner
+    within one, `acc[corner] += weight * grad` (a fused multiply-add; the weight the product of the per-dim
+    ones, outer dim first), so each input position sums its contributions in torch's order. None where that
+    order would take too many steps."""
+    from engine.ops.fma import fma
     from engine.ops.util import add_at
 
+    k = len(taps)
+    outs, ins = g.shape[-k:], shape[-k:]
+    planes, m = math.prod(g.shape[:-k]), math.prod(outs)
+    targets, weights = [], []
+    for choice in itertools.product(*(range(len(idx)) for idx, _ in taps)):
+        flat, w = 0, None
+        for d, c in enumerate(choice):
+            idx, ws = taps[d]
+            view = [1] * k
+            view[d] = -1
+            flat = flat * ins[d] + idx[c].reshape(view)
+            if ws is not None:
+                w = ws[c].reshape(view) if w is None else w * ws[c].reshape(view)
+        targets.append(np.broadcast_to(flat, outs).reshape(-1))
+        if w is not None:
+            weights.append(np.broadcast_to(w, outs).reshape(-1))
+    corners = len(targets)
+    target = np.stack(targets, axis=1).reshape(-1)  # (output-major, corner-minor)
+    if not weights:  # nearest: plain sums, which ufunc.at adds in index order
+        acc = xp.zeros((planes, math.prod(ins)), dtype=g.dtype)
+        grads = xp.repeat(g.reshape(planes, m), corners, axis=1)
+        add_at(xp, acc, (xp.arange(planes)[:, None], xp.asarray(target)[None, :]), grads)
+        return acc.reshape(shape)
+    weight = np.stack(weights, axis=1).reshape(-1)
+    order = np.argsort(target, kind="stable")
+    ranked = target[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    rank = np.arange(ranked.size) - np.repeat(starts, np.diff(np.r_[starts, ranked.size]))
+    if rank.size and rank.max() >= _ORDERED_RANKS:
+        return None
+    # (positions first, planes last: each step reads and writes whole rows)
+    grads = xp.repeat(g.reshape(planes, m).T, corners, axis=0)
+    acc = xp.zeros((math.prod(ins), planes), dtype=g.dtype)
+    for r in range(int(rank.max()) + 1 if rank.size else 0):
+        sel = order[rank == r]  # (at most one contribution per position at each rank)
+        t = xp.asarray(target[sel])
+        w = xp.broadcast_to(xp.asarray(weight[sel])[:, None], (sel.size, planes))
+        acc[t] = fma(w, grads[xp.asarray(sel)], acc[t])
+    return xp.ascontiguousarray(acc.T).reshape(shape)
+
+
+def _interp_bw_arr(xp: Any, g: Any, shape: tuple, taps: list) -> Any:
+    """The adjoint of _interp_arr: each output's gradient added back into the positions it read (in torch's
+    order for nearest and linear; bicubic's separably)."""
+    from engine.ops.util import add_at
+
+    linear = taps[0][1] is not None
+    if len(taps[0][0]) <= 2 and g.dtype in _FMA and not (linear and g.size * 2 ** len(taps) > _ORDERED_WORK):
+        ordered = _interp_bw_ordered(xp, g, shape, taps)
+        if ordered is not None:
+            return ordered
     nd = g.ndim
     for k, (idx, ws) in enumerate(taps):
         ax = nd - len(taps) + k
@@ -1057,6 +1186,9 @@ _UPSAMPLE_NAMES = {
     ("bicubic", 2): "UpsampleBicubic2DBackward0",
     ("linear", 1): "UpsampleLinear1DBackward0",
     ("bilinear", 2): "UpsampleBilinear2DBackward0",
+    ("nearest", 3): "UpsampleNearest3DBackward0",
+    ("nearest-exact", 3): "UpsampleNearestExact3DBackward0",
+    ("trilinear", 3): "UpsampleTrilinear3DBackward0",
 }
 
 
@@ -1065,16 +1197,35 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
     xp = x._dev.xp
     ct = np.float64 if d.dtype == np.float64 else np.float32
     k = len(sizes)
-    taps = [_axis_taps(d.shape[-k + i], sizes[i], mode, align_corners, scales[i], ct) for i in range(k)]
+    # torch's channels-last kernels take a channels-last input of more than 3 channels, and (bicubic aside) a 2-d
+    # image whose output is small (height + width <= 128)
+    cl = (
+        mode != "bicubic"
+        and k > 1
+        and ((d.shape[1] > 3 and _channels_last_dense(d)) or (k == 2 and sizes[0] + sizes[1] <= 128))
+    )
+
+    def taps_of(cl: bool) -> list:
+        return [_axis_taps(d.shape[-k + i], sizes[i], mode, align_corners, scales[i], ct, cl) for i in range(k)]
+
+    taps = taps_of(cl)
     if d.dtype.kind == "f":
-        out = run_in(xp, lambda a: _interp_arr(xp, a, taps), d.dtype, d)
+        # (past _ORDERED_WORK outputs the emulated fused multiply-adds of the four-corner form cost several times
+        # the separable passes, which agree to rounding)
+        corners = cl and taps[0][1] is not None and math.prod(d.shape[:-k]) * math.prod(sizes) <= _ORDERED_WORK
+        kernel = _corners_channels_last if corners else _interp_arr
+        fw = taps
+        if d.dtype == np.float16 and not cl:  # (the generic kernel keeps its weights in the input's dtype)
+            fw = [(idx, ws and _half_weights(ws, ct)) for idx, ws in taps]
+        out = run_in(xp, lambda a: kernel(xp, a, fw), d.dtype, d)
     else:
         out = _interp_arr(xp, d, taps)
     name = _UPSAMPLE_NAMES[mode, k]
     shape = d.shape
 
     def backward(g: Tensor, x: Tensor) -> Tensor:
-        gx = run_in(g._dev.xp, lambda a: _interp_bw_arr(g._dev.xp, a, shape, taps), g._data.dtype, g._data)
+        bw_taps = taps if cl or mode != "nearest" else taps_of(True)  # (as every nearest backward indexes)
+        gx = run_in(g._dev.xp, lambda a: _interp_bw_arr(g._dev.xp, a, shape, bw_taps), g._data.dtype, g._data)
         return grad_node(
             name[:-1] + "Backward0", gx, g, None, lambda gg: _upsample(gg, sizes, scales, mode, align_corners)
         )
@@ -1082,11 +1233,24 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
     return op_node(name, xp.ascontiguousarray(out), x, backward, False)
 
 
+_COVERED = frozenset({("nearest", 3), ("nearest", 4), ("nearest", 5), ("nearest-exact", 3), ("nearest-exact", 4),
+                      ("nearest-exact", 5), ("linear", 3), ("bilinear", 4), ("bicubic", 4), ("trilinear", 5),
+                      ("area", 3), ("area", 4), ("area", 5)})  # fmt: skip
+
+# the kernel torch's NotImplementedError names for an integer input (the channels-last one for a 4-d image)
+_INT_KERNELS = {("nearest", 3): "compute_indices_weights_nearest", ("linear", 3): "compute_indices_weights_linear",
+                ("nearest", 4): "upsample_nearest2d_channels_last", ("nearest-exact", 3):
+                "compute_indices_weights_nearest", ("nearest-exact", 4): "upsample_nearest2d_channels_last",
+                ("bicubic", 4): "compute_indices_weights_cubic", ("bilinear", 4): "upsample_bilinear2d_channels_last",
+                ("nearest", 5): "compute_indices_weights_nearest", ("nearest-exact", 5):
+                "compute_indices_weights_nearest", ("trilinear", 5): "compute_indices_weights_linear"}  # fmt: skip
+
+
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:  # noqa: A002  # fmt: skip
-    """torch.nn.functional.interpolate for modes nearest, nearest-exact (3-d and 4-d input), area (3-d to 5-d),
-    linear (3-d), bilinear and bicubic (4-d)."""
+    """torch.nn.functional.interpolate for modes nearest, nearest-exact and area (3-d to 5-d input), linear (3-d),
+    bilinear and bicubic (4-d) and trilinear (5-d)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError(
@@ -1135,9 +1299,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if recompute_scale_factor:
         out_size = [math.floor(float(spatial[i]) * scales[i]) for i in range(dim)]
         scales = None
-    if antialias and not (mode in ("bilinear", "bicubic") and input.dim() == 4):
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
         raise ValueError(
-            "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input"
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
         )
     key = (mode, input.dim())
     needs = {"linear": 3, "bilinear": 4, "trilinear": 5}
@@ -1145,14 +1309,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {needs[mode]}D input")
     if mode == "lanczos" and input.dim() == 4 and not antialias:
         raise ValueError("Lanczos mode requires antialias=True")
-    covered = (("nearest", 3), ("nearest", 4), ("nearest-exact", 3), ("nearest-exact", 4), ("linear", 3),
-               ("bilinear", 4), ("bicubic", 4), ("area", 3), ("area", 4), ("area", 5))  # fmt: skip
-    if key not in covered:
-        if input.dim() == 5 and mode in ("nearest", "trilinear", "nearest-exact"):
-            raise NotImplementedError(
-                f"the engine's interpolate covers 3-d and 4-d input (1-d and 2-d images), and 5-d in mode 'area'; "
-                f"got 5-d ({mode})"
-            )
+    if key not in _COVERED:
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: nearest | "
             f"linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
@@ -1177,24 +1334,19 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
                 f"the engine's {mode} interpolate of a uint8 image is not torch's fixed-point one; "
                 "interpolate image.float() and round, or use mode='nearest'"
             )
-        kernel = {("nearest", 3): "compute_indices_weights_nearest", ("linear", 3): "compute_indices_weights_linear",
-                  ("nearest", 4): "upsample_nearest2d_channels_last", ("nearest-exact", 3):
-                  "compute_indices_weights_nearest", ("nearest-exact", 4): "upsample_nearest2d_channels_last",
-                  ("bicubic", 4): "compute_indices_weights_cubic",
-                  ("bilinear", 4): "upsample_bilinear2d_channels_last"}[key]  # fmt: skip
+        kernel = _INT_KERNELS[key]
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[dt].scalar_name()}'")
     shape = input._data.shape
     if input.numel() == 0 and not int(np.prod(shape[1:])):
         raise RuntimeError(f"Non-empty {dim + 2}D data tensor expected but got a tensor with sizes {shape_text(shape)}")
     if any(n <= 0 for n in spatial) or any(n <= 0 for n in out_size):
-        if dim == 1:
-            raise RuntimeError(
-                f"Input and output sizes should be greater than 0, but got input (W: {spatial[0]}) and output (W: "
-                f"{out_size[0]})"
-            )
+        axes = ("D", "H", "W")[-dim:]
+        given = ", ".join(f"{a}: {n}" for a, n in zip(axes, spatial))
+        wanted = ", ".join(f"{a}: {n}" for a, n in zip(axes, out_size))
+        # (torch's 1-d message has an "and" the others lack)
         raise RuntimeError(
-            f"Input and output sizes should be greater than 0, but got input (H: {spatial[0]}, W: {spatial[1]}) "
-            f"output (H: {out_size[0]}, W: {out_size[1]})"
+            f"Input and output sizes should be greater than 0, but got input ({given}){' and' * (dim == 1)} "
+            f"output ({wanted})"
         )
     return _upsample(input, out_size, scales_k, mode, bool(align_corners))
 

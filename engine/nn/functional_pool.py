@@ -497,6 +497,8 @@ def _adaptive_avg_arr(xp: Any, x: Any, out: tuple) -> Any:
 
     def fn(a: Any) -> Any:
         sizes = a.shape[-nd:]
+        if not all(out):  # an empty output: nothing to average
+            return xp.zeros((*a.shape[:-nd], *out), dtype=a.dtype)
         bounds = [_adaptive_bounds(n, o) for n, o in zip(sizes, out)]
         lengths = [e - s for s, e in bounds]
         acc = [xp.zeros((*a.shape[:-nd], *out), dtype=a.dtype)]
@@ -542,6 +544,13 @@ def _adaptive_avg_prim(x: Tensor, out: tuple) -> Tensor:
     arr = _adaptive_avg_arr(x._dev.xp, x._data, out)
 
     def backward(g: Tensor, x: Tensor) -> Tensor:
+        gs = g._data.shape
+        for i in range(1, len(gs)):  # (torch's backward refuses what its forward gave for an empty output)
+            if gs[i] == 0:
+                raise RuntimeError(
+                    f"adaptive_avg_pool{nd}d_backward(): Expected grad_output to have non-zero size for non-batch "
+                    f"dimensions, but grad_output has sizes {shape_text(gs)} with dimension {i} being empty"
+                )
         gx = _adaptive_avg_bw_arr(g._dev.xp, g._data, x._data.shape, nd)
         return grad_node(f"AdaptiveAvgPool{nd}DBackwardBackward0", gx, g, x, lambda gg: _adaptive_avg_prim(gg, out))
 

@@ -1,7 +1,7 @@
-"""Lazy modules: LazyLinear, LazyConv1d/2d/3d and LazyBatchNorm1d/2d/3d, which learn their input size from the first
-batch (as d2l.ai's models are written). As in torch, the parameters start as UninitializedParameters, a forward
-pre-hook materializes them on the first call (drawing their seeded initial values then), and the module becomes
-the ordinary class (`type(m)` is Linear afterwards, and it prints as one)."""
+"""Lazy modules: LazyLinear, LazyConv1d/2d/3d, LazyConvTranspose1d/2d/3d and LazyBatchNorm1d/2d/3d, which learn
+their input size from the first batch (as d2l.ai's models are written). As in torch, the parameters start as
+UninitializedParameters, a forward pre-hook materializes them on the first call (drawing their seeded initial
+values then), and the module becomes the ordinary class (`type(m)` is Linear afterwards, and it prints as one)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from engine.creation import empty, tensor
 from engine.dtypes import int64
 from engine.grad_mode import no_grad
-from engine.nn.conv_layers import Conv1d, Conv2d, Conv3d
+from engine.nn.conv_layers import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from engine.nn.layers import Linear
 from engine.nn.norm_layers import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from engine.nn.parameter import Parameter
@@ -161,21 +161,47 @@ def _lazy_conv(base: type, name: str) -> type:
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device: Any = None, dtype: Any = None) -> None:  # fmt: skip
         super(cls, self).__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
-        self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        _uninitialized(self, out_channels, bias, device, dtype)
 
-    cls = type(name, (_LazyConvMixin, base), {"cls_to_become": base, "__init__": __init__, "__module__": __name__,
-                                               "_torch_name": "torch.nn.modules.conv.{name}",
-                                               "__doc__": f"A {base.__name__} whose in_channels comes from its "
-                                                          "first input."})  # fmt: skip
+    cls = _lazy_class(base, name, __init__)
     return cls
+
+
+def _lazy_conv_transpose(base: type, name: str) -> type:
+    """A lazy transposed convolution: torch's argument order (output_padding, groups, bias, dilation)."""
+
+    def __init__(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:  # fmt: skip
+        super(cls, self).__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation,
+                                  padding_mode)  # fmt: skip
+        _uninitialized(self, out_channels, bias, device, dtype)
+
+    cls = _lazy_class(base, name, __init__)
+    return cls
+
+
+def _uninitialized(module: Any, out_channels: int, bias: bool, device: Any, dtype: Any) -> None:
+    """A lazy convolution's parameters before its first input: made with no bias, then given these."""
+    module.weight = UninitializedParameter(device=device, dtype=dtype)
+    module.out_channels = out_channels
+    if bias:
+        module.bias = UninitializedParameter(device=device, dtype=dtype)
+
+
+def _lazy_class(base: type, name: str, init: Any) -> type:
+    return type(name, (_LazyConvMixin, base), {"cls_to_become": base, "__init__": init, "__module__": __name__,
+                                                "_torch_name": "torch.nn.modules.conv.{name}",
+                                                "__doc__": f"A {base.__name__} whose in_channels comes from its "
+                                                           "first input."})  # fmt: skip
 
 
 LazyConv1d = _lazy_conv(Conv1d, "LazyConv1d")
 LazyConv2d = _lazy_conv(Conv2d, "LazyConv2d")
 LazyConv3d = _lazy_conv(Conv3d, "LazyConv3d")
+LazyConvTranspose1d = _lazy_conv_transpose(ConvTranspose1d, "LazyConvTranspose1d")
+LazyConvTranspose2d = _lazy_conv_transpose(ConvTranspose2d, "LazyConvTranspose2d")
+LazyConvTranspose3d = _lazy_conv_transpose(ConvTranspose3d, "LazyConvTranspose3d")
 
 
 class _LazyNormMixin(LazyModuleMixin):
