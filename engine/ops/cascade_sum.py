@@ -173,7 +173,7 @@ def _row_sum(a: np.ndarray) -> Any:
     if 0 < ilp < 16:
         # no block of _multi_row_sum completes: its running sums alone, one row of four vectors per step, added
         # in order (a reduce over the outer axis)
-        part = _reduce(a[: ilp * w].reshape(ilp, w), axis=0).reshape(4, lanes)
+        part = _reduce((a if ilp * w == n else a[: ilp * w]).reshape(ilp, w), axis=0).reshape(4, lanes)
     elif ilp:
         part = _multi_row_sum(a[: ilp * w].reshape(ilp, 4, lanes), 0)
     else:
@@ -192,14 +192,17 @@ def _row_sum(a: np.ndarray) -> Any:
 def full_sum(d: np.ndarray) -> np.ndarray | None:
     """torch's sum of every element of d as a 0-d array, or None where this order is not torch's (a layout
     that is not one block, another dtype): the caller then sums as it would."""
-    if d.dtype.kind != "f" or d.dtype.itemsize < 4 or d.size == 0:
+    dt = d.dtype
+    if dt.kind != "f" or dt.itemsize < 4 or d.size == 0:
         return None
-    flat = dense_flat(d)
+    flat = d.reshape(-1) if d.flags.c_contiguous else dense_flat(d)
     if flat is None:
         return None
+    if flat.size < _GRAIN:  # one chunk (a loss's mean, a one-output layer's bias gradient): straight to the loop
+        return np.asarray(_row_sum(flat), dtype=dt)
     chunks = thread_chunks(flat.size)
     if len(chunks) == 1:
-        return np.asarray(_row_sum(flat), dtype=d.dtype)
+        return np.asarray(_row_sum(flat), dtype=dt)
     buf = np.zeros(torch_threads(), d.dtype)  # (unused threads' results stay 0)
     for t, c in enumerate(chunks):
         buf[t] = _row_sum(flat[c])
@@ -262,7 +265,7 @@ def _split(v: np.ndarray, group: int) -> np.ndarray:
     return np.concatenate((_multi_row_sum(w[..., :g], ax), _ilp_sum(w[..., g:], ax)), axis=-1)
 
 
-_PLANS: dict = {}  # (shape, strides, summed dims, dtype) -> how dim_sum runs it, or None
+_PLANS: dict = {}  # (shape, strides, summed dims, dtype) -> (how dim_sum runs it or None, the output's shape)
 
 
 def _plan(d: np.ndarray, red: frozenset) -> tuple | None:
@@ -317,13 +320,14 @@ def dim_sum(d: np.ndarray, axes: tuple) -> np.ndarray | None:
             else:
                 nb = rows >> 4
                 # (blocks side by side: a reduce over the outermost axis adds in order and runs fastest)
-                r = _reduce(_reduce(d[: nb << 4].reshape(nb, 16, cols).transpose(1, 0, 2), axis=0), axis=0)
+                head = d[: nb << 4] if rows & 15 else d
+                r = _reduce(_reduce(head.reshape(nb, 16, cols).transpose(1, 0, 2), axis=0), axis=0)
                 if rows & 15:
                     r = _reduce(d[nb << 4 :], axis=0) + r
             return r + 0
     key = (d.shape, d.strides, axes, d.dtype.char)
-    plan = _PLANS.get(key, False)
-    if plan is False:
+    cached = _PLANS.get(key)
+    if cached is None:
         red = frozenset(axes)
         if len(red) == d.ndim or all(d.shape[i] == 1 for i in range(d.ndim) if i not in red):
             plan = "full"  # one output: torch's full reduction (two passes over threads when large)
@@ -331,11 +335,12 @@ def dim_sum(d: np.ndarray, axes: tuple) -> np.ndarray | None:
             plan = "copy"  # no addition, but the output starts at 0 (so -0.0 becomes 0.0)
         else:
             plan = _plan(d, red)
+        cached = (plan, tuple(n for i, n in enumerate(d.shape) if i not in axes))
         if len(_PLANS) < 4096:
-            _PLANS[key] = plan
+            _PLANS[key] = cached
+    plan, out_shape = cached
     if plan is None:
         return None
-    out_shape = tuple(n for i, n in enumerate(d.shape) if i not in axes)
     if plan == "full":
         r = full_sum(d)
         if r is not None or d.size >= _GRAIN:

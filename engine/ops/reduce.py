@@ -114,6 +114,10 @@ def _mean_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool, n: i
     if not ENABLED[0]:  # plain backward: divide on the array, no op to record
         gd = g._data
         q = gd / n
+        if dims is None and type(gd) is _ndarray and not gd.ndim:  # a full mean (a loss): one value, filled in
+            out = np.empty(shape, gd.dtype)
+            out.fill(q)
+            return (wrap(out, g._dev),)
         return (
             expand_back(
                 wrap(q if type(q) is type(gd) else g._dev.xp.asarray(q, dtype=gd.dtype), g._dev), shape, dims, keepdim
