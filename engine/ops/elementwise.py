@@ -131,6 +131,9 @@ def binary(
                     if nobool:
                         _sub_check(a, b)
                     ad, bd = prep(a, b, floatify)
+        elif type(b) is float and a._data.dtype.kind == "f":  # a float tensor and a Python float (lr * grad)
+            ad, bd = a._data, b
+            half = opmath and ad.dtype.char == "e"
         else:
             if nobool:
                 _sub_check(a, b)
@@ -1255,7 +1258,7 @@ def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
 
     def op(g: Tensor, s: Tensor, arg: Any = None) -> Tensor:
         gd, sd = g._data, s._data
-        if gd.dtype == np.float16:
+        if gd.dtype.char == "e" and gd.dtype == np.float16:  # (the char first: == converts the type each call)
             r = fwd(gd.astype(np.float32), sd.astype(np.float32), arg).astype(np.float16)
         else:
             r = fwd(gd, sd, arg)
@@ -1354,13 +1357,14 @@ _ZERO: dict = {}  # dtype -> 0-dim zero: max(zero, a) keeps a's dtype on every b
 def _relu(a: Any) -> Any:
     # max(0, x) with 0 first keeps -0.0 (and nan) as torch does; numpy's float16 maximum loses -0.0
     dt = a.dtype
+    z = _ZERO.get(dt)  # (never float16's)
+    if z is not None and type(a) is _ndarray:
+        return np.maximum(z, a)
     if dt == np.float16:
         return np.maximum(0, a.astype(np.float32)).astype(np.float16)
     if type(a) is not _ndarray:
         return for_array(np.maximum, a)(0, a).astype(dt, copy=False)
-    z = _ZERO.get(dt)
-    if z is None:
-        z = _ZERO[dt] = np.zeros((), dt)
+    z = _ZERO[dt] = np.zeros((), dt)
     return np.maximum(z, a)
 
 
