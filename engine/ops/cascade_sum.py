@@ -315,16 +315,17 @@ def dim_sum(d: np.ndarray, axes: tuple) -> np.ndarray | None:
         if rows < 256 and cols % (128 // d.itemsize) == 0 and rows > 1:
             # a bias gradient (a batch's rows summed per column, whole vector groups of columns, one thread):
             # _multi_row_sum inline, blocks of 16 rows summed in order, then the blocks (no second level)
+            # (The final + 0 that gives a zero total torch's sign is the reduce's start, initial=0, where the
+            # sum ends with the reduce: a sum in order from +0 only differs from one ending in + 0 in the sign of
+            # intermediate zeros, which no later addition can tell.)
             if rows < 16:
-                r = _reduce(d, axis=0)
-            else:
-                nb = rows >> 4
-                # (blocks side by side: a reduce over the outermost axis adds in order and runs fastest)
-                head = d[: nb << 4] if rows & 15 else d
-                r = _reduce(_reduce(head.reshape(nb, 16, cols).transpose(1, 0, 2), axis=0), axis=0)
-                if rows & 15:
-                    r = _reduce(d[nb << 4 :], axis=0) + r
-            return r + 0
+                return _reduce(d, axis=0, initial=0)
+            nb = rows >> 4
+            # (blocks side by side: a reduce over the outermost axis adds in order and runs fastest)
+            if not rows & 15:
+                return _reduce(_reduce(d.reshape(nb, 16, cols).transpose(1, 0, 2), axis=0), axis=0, initial=0)
+            r = _reduce(_reduce(d[: nb << 4].reshape(nb, 16, cols).transpose(1, 0, 2), axis=0), axis=0)
+            return _reduce(d[nb << 4 :], axis=0) + r + 0
     key = (d.shape, d.strides, axes, d.dtype.char)
     cached = _PLANS.get(key)
     if cached is None:

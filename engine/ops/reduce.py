@@ -195,6 +195,10 @@ def _torch_sum(d: Any, axis: Any, keepdim: bool) -> Any:
     """A sum in torch's summation order (ops/cascade_sum.py), or None (then numpy's order will do)."""
     if type(d) is not _ndarray or d.ndim == 0:
         return None
+    if axis is None and not keepdim:  # a full sum (a loss's mean) straight to its loop
+        r = full_sum(d)
+        if r is not None:
+            return r
     axes = tuple(range(d.ndim)) if axis is None else axis if type(axis) is tuple else (axis,)  # (non-negative)
     if len(axes) < d.ndim and d.size > _TORCH_ORDER_MAX:
         return None  # large sums along dims keep numpy's order: torch's costs 2-3x there
@@ -251,15 +255,19 @@ def mean(
     r = _torch_sum(d, axis, keepdim)
     if r is None:
         r = d.sum(axis=axis, keepdims=keepdim, dtype=_acc(d))
-    r = _arr(r / n_red if n_red else r * np.nan, input._dev)
-    if r.dtype != d.dtype:
+    if n_red and type(r) is _ndarray and not r.ndim:  # (the sum's own 0-dim array: a / would give a scalar)
+        np.true_divide(r, n_red, out=r)
+    else:
+        r = _arr(r / n_red if n_red else r * np.nan, input._dev)
+    if r.dtype is not d.dtype and r.dtype != d.dtype:
         r = r.astype(d.dtype)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         n = d.size // builtins.max(r.size, 1) if d.size else 0
         cls = MeanBackward1 if given else MeanBackward0
         _node(cls, t, (input,), (d.shape, dims, keepdim, n), (None, None, None, None))
-        if r.dtype != input._data.dtype:  # mean(dtype=...): the gradient goes back in the input's dtype
+        # mean(dtype=...): the gradient goes back in the input's dtype
+        if r.dtype is not input._data.dtype and r.dtype != input._data.dtype:
             t.grad_fn._meta = ((d.shape, input._data.dtype),)
     return _finish(t, out)
 
