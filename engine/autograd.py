@@ -510,8 +510,7 @@ def run_backward(
             meta = node._meta
             if node._post is not None:
                 in_grads, meta = _node_posthooks(node, in_grads, g), None
-            i = 0
-            for nxt in node._next:
+            for i, nxt in enumerate(node._next):
                 if nxt is not None:
                     gi = in_grads[i]
                     if gi is not None:
@@ -521,7 +520,6 @@ def run_backward(
                             pending[nxt] = pending[nxt] + gi if create_graph else _add_plain(pending[nxt], gi)
                         else:
                             pending[nxt] = gi
-                i += 1
             in_grads = gi = None  # so that a gradient's only holder is `pending` (see _accumulate)
             if not retain_graph and saved:
                 # Only saved tensors are freed (torch's SavedVariables); a node that kept just shapes
@@ -547,16 +545,29 @@ def run_backward(
     return captured
 
 
+def plain_op(ufunc: Any, a: Any, b: Any) -> Any:
+    """ufunc(a, b) for two tensors of one dtype on the cpu, computed as the op computes it but without its
+    checks and graph: for backward formulas when no graph is built (an op's own Python costs more than the
+    arithmetic on a layer's gradient). None where the op must decide (promotion, devices, subclasses,
+    shapes that do not broadcast)."""
+    if type(a) is Tensor and type(b) is Tensor:
+        ad, bd = a._data, b._data
+        if type(ad) is _ndarray and type(bd) is _ndarray and ad.dtype is bd.dtype:
+            try:
+                r = ufunc(ad, bd)
+            except ValueError:
+                return None
+            return wrap(r if type(r) is _ndarray else np.asarray(r), a._dev)  # (0-dim operands give a scalar)
+    return None
+
+
 def _add_plain(a: Any, b: Any) -> Any:
-    """a + b for two gradients of one input when no graph is built: on the arrays where the op would add them
-    as they are (same dtype and shape: a shared input, as in d * d), else the op."""
-    if type(a) is not Tensor or type(b) is not Tensor:  # (a custom Function's per-output gradients, a subclass)
-        return a + b
-    ad, bd = a._data, b._data
-    if type(ad) is _ndarray and type(bd) is _ndarray and ad.dtype is bd.dtype and ad.shape == bd.shape:
-        r = ad + bd
-        return wrap(r if type(r) is _ndarray else np.asarray(r), a._dev)  # (0-dim operands give a numpy scalar)
-    return a + b
+    """a + b for two gradients of one input when no graph is built (a shared input, as in d * d)."""
+    r = plain_op(_np_add, a, b)
+    return a + b if r is None else r
+
+
+_np_add = np.add
 
 
 def apply_fitted(node: Node, g: Any) -> list:

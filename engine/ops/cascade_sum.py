@@ -172,8 +172,13 @@ def _row_sum(a: np.ndarray) -> Any:
     w = 4 * lanes
     if 0 < ilp < 16:
         # no block of _multi_row_sum completes: its running sums alone, one row of four vectors per step, added
-        # in order (a reduce over the outer axis)
-        part = _reduce((a if ilp * w == n else a[: ilp * w]).reshape(ilp, w), axis=0).reshape(4, lanes)
+        # in order (a reduce over the outer axis; one row is itself, two are one addition, at half a reduce's cost)
+        if ilp == 1:
+            part = a[:w].reshape(4, lanes)
+        elif ilp == 2:
+            part = (a[:w] + a[w : 2 * w]).reshape(4, lanes)
+        else:
+            part = _reduce((a if ilp * w == n else a[: ilp * w]).reshape(ilp, w), axis=0).reshape(4, lanes)
     elif ilp:
         part = _multi_row_sum(a[: ilp * w].reshape(ilp, 4, lanes), 0)
     else:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node, accumulator, save_out
+from engine.autograd import Node, accumulator, plain_op, save_out
 from engine.backend import CPU, for_array
 from engine.dtypes import DEFAULT
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
@@ -286,6 +286,17 @@ def _sub_bw(self: Node, g: Tensor) -> tuple:
 
 def _mul_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
     n = self._next
+    if not ENABLED[0]:  # plain backward: on the arrays where the op would multiply them as they are
+        ga = gb = None
+        if n[0] is not None:
+            ga = plain_op(np.multiply, g, b)
+            if ga is None:
+                ga = g * b
+        if n[1] is not None:
+            gb = plain_op(np.multiply, g, a)
+            if gb is None:
+                gb = g * a
+        return ga, gb
     return (g * b if n[0] is not None else None, g * a if n[1] is not None else None)
 
 
