@@ -317,6 +317,8 @@ def dim_sum(d: np.ndarray, axes: tuple) -> np.ndarray | None:
         return None
     if axes == (0,) and d.ndim == 2 and d.size < _GRAIN and d.flags.c_contiguous:
         rows, cols = d.shape
+        if cols == 1:  # a one-output layer's bias gradient: one column, one block, torch's full sum
+            return full_sum(d).reshape(1)
         if rows < 256 and cols % (128 // d.itemsize) == 0 and rows > 1:
             # a bias gradient (a batch's rows summed per column, whole vector groups of columns, one thread):
             # _multi_row_sum inline, blocks of 16 rows summed in order, then the blocks (no second level)
