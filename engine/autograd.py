@@ -29,7 +29,7 @@ from engine.grad_mode import (  # noqa: F401 - torch.autograd's own names for th
 from engine.naming import TorchNamed
 from engine.ops import fusion
 from engine.ops.cascade_sum import dim_sum
-from engine.tensor import wrap
+from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
 # Set by a host (tcli's interpreter) before each statement; recorded when a graph is freed and when
@@ -152,7 +152,7 @@ class Node(metaclass=TorchNamed):
             if v is not None and v[0][0] != v[1]:
                 raise _version_error(self, saved[i], v[0], v[1])
         if self._outs:
-            return tuple(s.tensor(self) if type(s) is _Out else s for s in saved)
+            return tuple([s.tensor(self) if type(s) is _Out else s for s in saved])
         return saved
 
     def apply(self, g: Any) -> tuple:
@@ -183,19 +183,26 @@ def _is_array(x: Any) -> bool:
 
 def _saved_count(node: Node) -> int:
     """How many tensors (or arrays) a node keeps for backward; what freeing it releases."""
-    n = sum(1 for v in node._vers if v is not None)
+    # (loops, not generators: this runs after every node that saved no version record, a mean's among them)
+    vers = node._vers
+    n = 0
+    for v in vers:
+        if v is not None:
+            n += 1
     saved = node._saved
     if saved is FREED:
         return n or node._nfreed
-    vers = node._vers
+    nv = len(vers)
     for i, x in enumerate(saved):
         tx = type(x)
-        if tx in _PLAIN or (i < len(vers) and vers[i] is not None):
+        if tx in _PLAIN or (i < nv and vers[i] is not None):
             continue
-        if n and i < len(vers) and hasattr(x, "_data"):
+        if n and i < nv and hasattr(x, "_data"):
             continue  # kept beside the tracked ones but not saved for a gradient (a * c keeps a for c's)
         if tx is tuple:  # shapes and dims mostly: ints
-            n += sum(1 for y in x if type(y) not in _PLAIN and _is_array(y))
+            for y in x:
+                if type(y) not in _PLAIN and _is_array(y):
+                    n += 1
         elif tx is _Out or hasattr(x, "_data") or _is_array(x):
             n += 1
     return n
@@ -369,7 +376,7 @@ def _fit(g: Any, meta: tuple) -> Any:
             else:
                 r = gd.sum(axis=dims)
             r = r.reshape(shape)
-            if r.dtype != np_dtype:
+            if r.dtype is not np_dtype and r.dtype != np_dtype:
                 r = r.astype(np_dtype)
             return wrap(r, g._dev)
         if dims:
@@ -388,24 +395,27 @@ def _collect(roots: Sequence[Node], targets: dict | None) -> list:
     order: list = []
     seen: set = set()
     needed: dict = {}
+    done, mark = order.append, seen.add  # (bound once: this walk runs for every backward)
+    sinks = targets is None  # a sink (AccumulateGrad) goes straight to the order unless targets are tested
     for root in roots:
         if root is None or root in seen:
             continue
-        seen.add(root)
+        mark(root)
         stack = [(root, iter(root._next))]
+        push = stack.append
         while stack:
             node, it = stack[-1]
             for nxt in it:
                 if nxt is not None and nxt not in seen:
-                    seen.add(nxt)
-                    if not nxt._next and targets is None:  # a sink (AccumulateGrad): done at once
-                        order.append(nxt)
+                    mark(nxt)
+                    if sinks and not nxt._next:
+                        done(nxt)
                         continue
-                    stack.append((nxt, iter(nxt._next)))
+                    push((nxt, iter(nxt._next)))
                     break
             else:
                 stack.pop()
-                order.append(node)
+                done(node)
                 if targets is not None:
                     needed[node] = node in targets or any(n is not None and needed.get(n, False) for n in node._next)
     order.reverse()
@@ -500,18 +510,16 @@ def run_backward(
             meta = node._meta
             if node._post is not None:
                 in_grads, meta = _node_posthooks(node, in_grads, g), None
-            i = 0
-            for nxt in node._next:
+            for i, nxt in enumerate(node._next):
                 if nxt is not None:
                     gi = in_grads[i]
                     if gi is not None:
                         if meta is not None and meta[i] is not None:
                             gi = _fit(gi, meta[i])
                         if nxt in pending:
-                            pending[nxt] = pending[nxt] + gi
+                            pending[nxt] = pending[nxt] + gi if create_graph else _add_plain(pending[nxt], gi)
                         else:
                             pending[nxt] = gi
-                i += 1
             in_grads = gi = None  # so that a gradient's only holder is `pending` (see _accumulate)
             if not retain_graph and saved:
                 # Only saved tensors are freed (torch's SavedVariables); a node that kept just shapes
@@ -535,6 +543,31 @@ def run_backward(
             for fn in callbacks:
                 fn()
     return captured
+
+
+def plain_op(ufunc: Any, a: Any, b: Any) -> Any:
+    """ufunc(a, b) for two tensors of one dtype on the cpu, computed as the op computes it but without its
+    checks and graph: for backward formulas when no graph is built (an op's own Python costs more than the
+    arithmetic on a layer's gradient). None where the op must decide (promotion, devices, subclasses,
+    shapes that do not broadcast)."""
+    if type(a) is Tensor and type(b) is Tensor:
+        ad, bd = a._data, b._data
+        if type(ad) is _ndarray and type(bd) is _ndarray and ad.dtype is bd.dtype:
+            try:
+                r = ufunc(ad, bd)
+            except ValueError:
+                return None
+            return wrap(r if type(r) is _ndarray else np.asarray(r), a._dev)  # (0-dim operands give a scalar)
+    return None
+
+
+def _add_plain(a: Any, b: Any) -> Any:
+    """a + b for two gradients of one input when no graph is built (a shared input, as in d * d)."""
+    r = plain_op(_np_add, a, b)
+    return a + b if r is None else r
+
+
+_np_add = np.add
 
 
 def apply_fitted(node: Node, g: Any) -> list:

@@ -190,6 +190,20 @@ def test_numpy_reduce_adds_in_order_off_the_innermost_axis() -> None:
         assert np.array_equal(_seq(x, axis), want), (shape, axis)
 
 
+def test_numpy_reduce_from_initial_zero_is_the_in_order_sum_plus_zero() -> None:
+    # cascade_sum.dim_sum relies on it for bias gradients: starting the reduce at +0 gives the bits (a zero's
+    # sign included) of adding in order and then + 0, as torch's kernel ends
+    rng = np.random.default_rng(4)
+    for shape in [(4, 64), (16, 32), (3, 8), (2, 16)]:
+        x = (rng.standard_normal(shape) * 1000).astype(np.float32)
+        x[rng.random(shape) < 0.3] = -0.0
+        x[:, 0] = -0.0
+        want = x[0].copy()
+        for i in range(1, len(x)):
+            want = want + x[i]
+        assert np.add.reduce(x, axis=0, initial=0).tobytes() == (want + 0).tobytes(), shape
+
+
 def test_in_place_random_fills_follow_torchs_streams(device: str) -> None:
     # bernoulli_ (float p and tensor p), uniform_, normal_ on either device; a cuda tensor draws from its own
     # generator, seeded by manual_seed like the cpu one (so seeded numbers match torch's cpu numbers)

@@ -279,6 +279,20 @@ def test_matmul_with_one_inner_term_keeps_the_sign_of_zero() -> None:
     same(fn)
 
 
+def test_mm_gradients_with_one_inner_term_keep_the_sign_of_zero() -> None:
+    # a one-output layer's input gradient (and a one-row input's weight gradient) is an outer product
+    def fn(T: object) -> object:
+        x = T.ones(3, 2, requires_grad=True)
+        w = T.tensor([[-1.0], [2.0]], requires_grad=True)
+        (x @ w).backward(T.tensor([[0.0], [1.0], [-0.0]]))
+        r = T.tensor([[0.0, -1.0]], requires_grad=True)
+        v = T.ones(2, 3, requires_grad=True)
+        (r @ v).backward(T.tensor([[-2.0, 0.0, 1.0]]))
+        return str(x.grad), str(v.grad)
+
+    same(fn)
+
+
 def test_inplace_view_ops() -> None:
     def fn(T: object) -> object:
         a = T.arange(6.0).reshape(2, 3).requires_grad_()

@@ -172,8 +172,13 @@ def _row_sum(a: np.ndarray) -> Any:
     w = 4 * lanes
     if 0 < ilp < 16:
         # no block of _multi_row_sum completes: its running sums alone, one row of four vectors per step, added
-        # in order (a reduce over the outer axis)
-        part = _reduce(a[: ilp * w].reshape(ilp, w), axis=0).reshape(4, lanes)
+        # in order (a reduce over the outer axis; one row is itself, two are one addition, at half a reduce's cost)
+        if ilp == 1:
+            part = a[:w].reshape(4, lanes)
+        elif ilp == 2:
+            part = (a[:w] + a[w : 2 * w]).reshape(4, lanes)
+        else:
+            part = _reduce((a if ilp * w == n else a[: ilp * w]).reshape(ilp, w), axis=0).reshape(4, lanes)
     elif ilp:
         part = _multi_row_sum(a[: ilp * w].reshape(ilp, 4, lanes), 0)
     else:
@@ -192,14 +197,17 @@ def _row_sum(a: np.ndarray) -> Any:
 def full_sum(d: np.ndarray) -> np.ndarray | None:
     """torch's sum of every element of d as a 0-d array, or None where this order is not torch's (a layout
     that is not one block, another dtype): the caller then sums as it would."""
-    if d.dtype.kind != "f" or d.dtype.itemsize < 4 or d.size == 0:
+    dt = d.dtype
+    if dt.kind != "f" or dt.itemsize < 4 or d.size == 0:
         return None
-    flat = dense_flat(d)
+    flat = d.reshape(-1) if d.flags.c_contiguous else dense_flat(d)
     if flat is None:
         return None
+    if flat.size < _GRAIN:  # one chunk (a loss's mean, a one-output layer's bias gradient): straight to the loop
+        return np.asarray(_row_sum(flat), dtype=dt)
     chunks = thread_chunks(flat.size)
     if len(chunks) == 1:
-        return np.asarray(_row_sum(flat), dtype=d.dtype)
+        return np.asarray(_row_sum(flat), dtype=dt)
     buf = np.zeros(torch_threads(), d.dtype)  # (unused threads' results stay 0)
     for t, c in enumerate(chunks):
         buf[t] = _row_sum(flat[c])
@@ -262,7 +270,7 @@ def _split(v: np.ndarray, group: int) -> np.ndarray:
     return np.concatenate((_multi_row_sum(w[..., :g], ax), _ilp_sum(w[..., g:], ax)), axis=-1)
 
 
-_PLANS: dict = {}  # (shape, strides, summed dims, dtype) -> how dim_sum runs it, or None
+_PLANS: dict = {}  # (shape, strides, summed dims, dtype) -> (how dim_sum runs it or None, the output's shape)
 
 
 def _plan(d: np.ndarray, red: frozenset) -> tuple | None:
@@ -309,21 +317,25 @@ def dim_sum(d: np.ndarray, axes: tuple) -> np.ndarray | None:
         return None
     if axes == (0,) and d.ndim == 2 and d.size < _GRAIN and d.flags.c_contiguous:
         rows, cols = d.shape
+        if cols == 1:  # a one-output layer's bias gradient: one column, one block, torch's full sum
+            return full_sum(d).reshape(1)
         if rows < 256 and cols % (128 // d.itemsize) == 0 and rows > 1:
             # a bias gradient (a batch's rows summed per column, whole vector groups of columns, one thread):
             # _multi_row_sum inline, blocks of 16 rows summed in order, then the blocks (no second level)
+            # (The final + 0 that gives a zero total torch's sign is the reduce's start, initial=0, where the
+            # sum ends with the reduce: a sum in order from +0 only differs from one ending in + 0 in the sign of
+            # intermediate zeros, which no later addition can tell.)
             if rows < 16:
-                r = _reduce(d, axis=0)
-            else:
-                nb = rows >> 4
-                # (blocks side by side: a reduce over the outermost axis adds in order and runs fastest)
-                r = _reduce(_reduce(d[: nb << 4].reshape(nb, 16, cols).transpose(1, 0, 2), axis=0), axis=0)
-                if rows & 15:
-                    r = _reduce(d[nb << 4 :], axis=0) + r
-            return r + 0
+                return _reduce(d, axis=0, initial=0)
+            nb = rows >> 4
+            # (blocks side by side: a reduce over the outermost axis adds in order and runs fastest)
+            if not rows & 15:
+                return _reduce(_reduce(d.reshape(nb, 16, cols).transpose(1, 0, 2), axis=0), axis=0, initial=0)
+            r = _reduce(_reduce(d[: nb << 4].reshape(nb, 16, cols).transpose(1, 0, 2), axis=0), axis=0)
+            return _reduce(d[nb << 4 :], axis=0) + r + 0
     key = (d.shape, d.strides, axes, d.dtype.char)
-    plan = _PLANS.get(key, False)
-    if plan is False:
+    cached = _PLANS.get(key)
+    if cached is None:
         red = frozenset(axes)
         if len(red) == d.ndim or all(d.shape[i] == 1 for i in range(d.ndim) if i not in red):
             plan = "full"  # one output: torch's full reduction (two passes over threads when large)
@@ -331,11 +343,12 @@ def dim_sum(d: np.ndarray, axes: tuple) -> np.ndarray | None:
             plan = "copy"  # no addition, but the output starts at 0 (so -0.0 becomes 0.0)
         else:
             plan = _plan(d, red)
+        cached = (plan, tuple(n for i, n in enumerate(d.shape) if i not in axes))
         if len(_PLANS) < 4096:
-            _PLANS[key] = plan
+            _PLANS[key] = cached
+    plan, out_shape = cached
     if plan is None:
         return None
-    out_shape = tuple(n for i, n in enumerate(d.shape) if i not in axes)
     if plan == "full":
         r = full_sum(d)
         if r is not None or d.size >= _GRAIN:

@@ -357,12 +357,14 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
         return None
     if ufunc is np.true_divide and xd.dtype.kind != "f":
         return None
-    if not writeable(xd):
-        return None
     try:
         if type(xd) is np.ndarray:
+            if not xd.flags.writeable:
+                return None
             ufunc(xd, od, out=xd)
         else:
+            if not writeable(xd):
+                return None
             for_array(ufunc, xd)(xd, od, out=xd)
     except ValueError:
         return None
@@ -378,7 +380,7 @@ def _no_graph(x: Tensor, other: Any) -> bool:
 
 def add_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     check_inplace(x)
-    if alpha == 1 and _no_graph(x, other):
+    if alpha == 1 and (not ENABLED[0] or _no_graph(x, other)):  # (an optimizer's update: under no_grad)
         r = _fast(x, other, np.add)
         if r is not None:
             return r
@@ -389,7 +391,7 @@ def add_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def sub_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     check_inplace(x)
-    if alpha == 1 and _no_graph(x, other):
+    if alpha == 1 and (not ENABLED[0] or _no_graph(x, other)):  # (an optimizer's update: under no_grad)
         r = _fast(x, other, np.subtract)
         if r is not None:
             return r
@@ -400,7 +402,7 @@ def sub_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def mul_(x: Tensor, other: Any) -> Tensor:
     check_inplace(x)
-    if _no_graph(x, other):
+    if not ENABLED[0] or _no_graph(x, other):
         r = _fast(x, other, np.multiply)
         if r is not None:
             return r
@@ -411,7 +413,7 @@ def mul_(x: Tensor, other: Any) -> Tensor:
 
 def div_(x: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     check_inplace(x)
-    if rounding_mode is None and _no_graph(x, other):
+    if rounding_mode is None and (not ENABLED[0] or _no_graph(x, other)):
         r = _fast(x, other, np.true_divide)
         if r is not None:
             return r
@@ -542,8 +544,12 @@ def _rewrite(x: Tensor, cls: type, other: Tensor | None = None, saved: tuple = (
 
 def zero_(x: Tensor) -> Tensor:
     check_inplace(x)
-    writable_view(x._data).fill(0)  # (fill: several times faster than d[...] = 0 on small arrays)
-    _bump(x)
+    d = x._data
+    # (fill: several times faster than d[...] = 0 on small arrays; an optimizer zeroes every grad each step)
+    (d if type(d) is np.ndarray and d.flags.writeable else writable_view(d)).fill(0)
+    c = x._vc
+    c[0] += 1
+    c[1] = autograd.current_site
     if ENABLED[0] and x._rg:
         _rewrite(x, ZeroBackward0)
     return x

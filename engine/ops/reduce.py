@@ -127,6 +127,10 @@ def _sum_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool) -> tu
 def _mean_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool, n: int) -> tuple:
     if not ENABLED[0]:  # plain backward: divide on the array, no op to record
         gd = g._data
+        if dims is None and type(gd) is _ndarray and not gd.ndim:  # a full mean (a loss): one value, filled in
+            out = np.empty(shape, gd.dtype)
+            out.fill(gd[()] / n)  # (a numpy scalar's division: quicker than a 0-dim array's, the same rounding)
+            return (wrap(out, g._dev),)
         q = gd / n
         return (
             expand_back(
@@ -209,6 +213,10 @@ def _torch_sum(d: Any, axis: Any, keepdim: bool) -> Any:
     """A sum in torch's summation order (ops/cascade_sum.py), or None (then numpy's order will do)."""
     if type(d) is not _ndarray or d.ndim == 0:
         return None
+    if axis is None and not keepdim:  # a full sum (a loss's mean) straight to its loop
+        r = full_sum(d)
+        if r is not None:
+            return r
     axes = tuple(range(d.ndim)) if axis is None else axis if type(axis) is tuple else (axis,)  # (non-negative)
     if len(axes) < d.ndim and d.size > _TORCH_ORDER_MAX:
         return None  # large sums along dims keep numpy's order: torch's costs 2-3x there
@@ -265,15 +273,18 @@ def mean(
     r = _torch_sum(d, axis, keepdim)
     if r is None:
         r = d.sum(axis=axis, keepdims=keepdim, dtype=_acc(d))
+    if n_red and type(r) is _ndarray and not r.ndim:
+        r = r[()]  # (a numpy scalar divides in a tenth of the time a 0-dim array does, with the same rounding)
     r = _arr(r / n_red if n_red else r * np.nan, input._dev)
-    if r.dtype != d.dtype:
+    if r.dtype is not d.dtype and r.dtype != d.dtype:
         r = r.astype(d.dtype)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         n = d.size // builtins.max(r.size, 1) if d.size else 0
         cls = MeanBackward1 if given else MeanBackward0
         _node(cls, t, (input,), (d.shape, dims, keepdim, n), (None, None, None, None))
-        if r.dtype != input._data.dtype:  # mean(dtype=...): the gradient goes back in the input's dtype
+        # mean(dtype=...): the gradient goes back in the input's dtype
+        if r.dtype is not input._data.dtype and r.dtype != input._data.dtype:
             t.grad_fn._meta = ((d.shape, input._data.dtype),)
     return _finish(t, out)
 
