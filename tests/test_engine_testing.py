@@ -170,12 +170,12 @@ PASSING = [
 
 
 @pytest.mark.parametrize(("make", "kw"), FAILING, ids=[str(i) for i in range(len(FAILING))])
-def test_assert_close_failures_match_torch(make: Callable, kw: dict) -> None:
+def test_assert_close_failures_match_torch(device: str, make: Callable, kw: dict) -> None:
     assert same_outcome(close(make, **kw)) != "passed"
 
 
 @pytest.mark.parametrize(("make", "kw"), PASSING, ids=[str(i) for i in range(len(PASSING))])
-def test_assert_close_passes_match_torch(make: Callable, kw: dict) -> None:
+def test_assert_close_passes_match_torch(device: str, make: Callable, kw: dict) -> None:
     assert same_outcome(close(make, **kw)) == "passed"
 
 
@@ -190,6 +190,24 @@ def test_assert_allclose_matches_torch(a: Any, e: Any, kw: dict) -> None:
     same_outcome(lambda T: T.testing.assert_allclose(*pair(a, e)(T), **kw))
 
 
+def test_device_mismatch(device: str) -> None:
+    """Tensors on two devices: torch's attribute message, or (check_device=False) both compared on the cpu.
+    (torch, the oracle, has only the cpu: its messages for cuda tensors are written out here.)"""
+    if device == "cpu":
+        pytest.skip("needs a second device")
+    a, e = engine.tensor([1.0, 2.0]), engine.tensor([1.0, 2.5], device="cpu")
+    with pytest.raises(AssertionError) as raised:
+        engine.testing.assert_close(a, e)
+    assert str(raised.value) == "The values for attribute 'device' do not match: cuda:0 != cpu."
+    with pytest.raises(AssertionError) as raised:
+        engine.testing.assert_close(a, e, check_device=False)
+    assert (
+        str(raised.value)
+        == outcome(lambda T: T.testing.assert_close(T.tensor([1.0, 2.0]), T.tensor([1.0, 2.5])), torch)[0][1]
+    )
+    engine.testing.assert_close(a, a.cpu(), check_device=False)
+
+
 # ---- drawn near-equal tensors: the tolerance boundary, the differences' digits, their indices ----------------
 
 DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16, "int64": np.int64,
@@ -202,6 +220,7 @@ DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16, "
        st.sampled_from([1e-7, 1e-6, 1e-4, 1e-2, 1.0]),
        st.sampled_from([None, (0, 0), (1e-3, 1e-5), (0.0, 1e-2), (0.05, 0.0)]), st.booleans(),
        st.booleans())  # fmt: skip
+@pytest.mark.usefixtures("device")
 def test_drawn_near_equal_tensors_match_torch(shape: tuple, seed: int, dtype: str, other: str, scale: float,
                                               tols: tuple | None, equal_nan: bool, specials: bool) -> None:  # fmt: skip
     rng = np.random.default_rng(seed)
