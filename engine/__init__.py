@@ -412,7 +412,8 @@ _NN_FUNCTIONS = frozenset(
 def __getattr__(name: str) -> object:
     import importlib
 
-    if name in ("optim", "utils", "distributions", "func"):  # (loaded on first use: most programs never need them)
+    # (loaded on first use: most programs never need them)
+    if name in ("optim", "utils", "distributions", "func", "testing"):
         return importlib.import_module(f"engine.{name}")
     value = None
     if name == "vmap":  # torch.vmap is torch.func.vmap

@@ -566,7 +566,7 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(
-        rnd.randint(generator, int(low), int(high), _size(tuple(size)), dt), _dev(device), requires_grad, out
+        rnd.randint(generator, int(low), int(high), _size((size,), "randint"), dt), _dev(device), requires_grad, out
     )
 
 

@@ -390,6 +390,7 @@ _NAMES = {
         "shifted_chebyshev_polynomial_t shifted_chebyshev_polynomial_u shifted_chebyshev_polynomial_v "
         "shifted_chebyshev_polynomial_w sinc softmax spherical_bessel_j0 xlog1py xlogy zeta "
     ),
+    "testing": ("FileCheck assert_allclose assert_close make_tensor "),
     "utils": (
         "ThroughputBenchmark cmake_prefix_path generate_methods_for_privateuse1_backend get_cpp_backtrace "
         "rename_privateuse1_backend set_module swap_tensors "
