@@ -250,7 +250,11 @@ class Session:
         except ScriptError:
             raise
         except BaseException as e:  # every failure becomes a positioned error, never a traceback
-            raise ScriptError.from_exception(e) from None
+            err = ScriptError.from_exception(e)
+            if err.site is None and isinstance(e, TsrTimeout):  # (the alarm came between two of tcli's steps)
+                first = tree.body[0] if tree.body else last
+                err.site = interp.site_hook.current_site or getattr(first, "tsr_site", None)
+            raise err from None
         finally:
             self._user_code = False
             self.globals.pop(_ECHO, None)

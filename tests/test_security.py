@@ -1184,3 +1184,21 @@ def test_hook_handles_hide_the_hook_tables(src: str) -> None:
     """A handle's way back to the hook table would let a script plant any value for the engine to call."""
     msg = refused(src, "AttributeError")
     assert "not available in tsr" in msg or "has no attribute" in msg or "private" in msg
+
+
+def test_a_timeout_between_steps_still_names_a_line() -> None:
+    """On a loaded machine the alarm may come as tcli leaves the script (the timer not yet cancelled): the
+    error still points at the script, not a bare line without a place."""
+    import contextlib
+
+    from tcli.errors import TsrTimeout
+
+    class Late(Session):
+        @contextlib.contextmanager
+        def running(self):  # noqa: ANN202
+            yield
+            raise TsrTimeout("the script ran longer than the time limit of 0.5s (--timeout)")
+
+    err = io.StringIO()
+    assert Late(stdout=io.StringIO(), stderr=err, color=False).run_source("x = 1\ny = 2\n", "<test>") == 1
+    assert err.getvalue().startswith("<test>:2:1: TimeoutError: the script ran longer")
