@@ -1372,7 +1372,7 @@ class Interpreter:
     def visit_Call(self, node: ast.Call) -> Code:
         func = self._c(node.func)
         call_function, guards, names = self.call_function, self._guards, self.p.builtin_method_names
-        admit = self.p.admit_callable
+        admit, admit_class = self.p.admit_callable, self.p.admit_class
         if not node.tsr_simple:  # type: ignore[attr-defined]
             arguments = self._arguments(node)
 
@@ -1382,7 +1382,7 @@ class Interpreter:
                 if fn.__class__ is Function:
                     return call_function(fn, args, kwargs, node)
                 if fn.__class__ is type:
-                    fn = guards.get(fn, fn)
+                    fn = guards.get(fn) or admit_class(fn)
                 elif fn.__class__ is _GATED:
                     admit(fn)
                 for a in args:  # (a function handed to the engine is called from there: the same gate)
@@ -1408,7 +1408,7 @@ class Interpreter:
                 if fn.__class__ is Function:
                     return call_function(fn, (), None, node)
                 if fn.__class__ is type:
-                    fn = guards.get(fn, fn)
+                    fn = guards.get(fn) or admit_class(fn)
                 elif fn.__class__ is _GATED:
                     admit(fn)
                 try:
@@ -1427,7 +1427,7 @@ class Interpreter:
                 if fn.__class__ is Function:
                     return call_function(fn, (a,), None, node)
                 if fn.__class__ is type:
-                    fn = guards.get(fn, fn)
+                    fn = guards.get(fn) or admit_class(fn)
                 elif fn.__class__ is _GATED:
                     admit(fn)
                 if a.__class__ is _GATED:
@@ -1448,7 +1448,7 @@ class Interpreter:
             if fn.__class__ is Function:
                 return call_function(fn, args, None, node)
             if fn.__class__ is type:
-                fn = guards.get(fn, fn)
+                fn = guards.get(fn) or admit_class(fn)
             elif fn.__class__ is _GATED:
                 admit(fn)
             for a in args:
@@ -1469,7 +1469,7 @@ class Interpreter:
         if func.__class__ is Function:
             return self.call_function(func, args, kwargs, node)
         if func.__class__ is type:
-            func = self._guards.get(func, func)
+            func = self._guards.get(func) or self.p.admit_class(func)
         elif func.__class__ is _GATED:
             self.p.admit_callable(func)
         for a in args:

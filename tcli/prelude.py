@@ -322,6 +322,8 @@ class Prelude:
         self._id_key = secrets.randbelow(1 << 30) << 16
         self._ptr_key = secrets.randbelow(1 << 30) << 16
         self.builtins = self._make_builtins()
+        #: classes tsr itself hands out (builtins such as enumerate and zip, the facades' classes): callable
+        self._handed_classes: set[type] = {v for v in self.builtins.values() if isinstance(v, type)}
         #: the dunders scripts may read, each a read-only string (policy.READABLE_UNDERSCORED)
         self.dunders: dict[str, Callable[[Any], Any]] = {
             "__name__": self.name_of, "__version__": self.version_of, "_version": self.version_counter_of,
@@ -650,6 +652,26 @@ class Prelude:
             self.admit_builtin(fn)
         return fn
 
+    def admit_class(self, cls: type) -> type:
+        """cls, if a script may call it (build an instance): the engine's classes and the script's own, plain
+        values, exceptions and numpy's scalar types. A raw class that reached a script by another way (Python's
+        `type`, numpy's ndarray constructor, tcli's own classes) would build objects tsr never lets a script
+        make: `type("X", (), {"__array_interface__": ...})` became a view of any memory (round 11)."""
+        ok = self._admitted.get(cls)
+        if ok is None:
+            np = sys.modules.get("numpy")
+            ok = self._admitted[cls] = not issubclass(cls, type) and (
+                cls in _SAFE_CLASSES
+                or (_is_engine_type(cls) and not cls.__name__.startswith("_"))
+                or _is_script_class(cls)
+                or (issubclass(cls, BaseException) and cls.__module__ == "builtins")
+                or (np is not None and issubclass(cls, np.generic))
+                or cls in self._handed_classes
+            )
+        if not ok:
+            raise TypeError(f"the class '{cls.__name__}' cannot be called in tsr")
+        return cls
+
     def admit_builtin(self, fn: Any) -> None:
         """A C function of a module may be called only if tsr handed it out: a builtin the script has (len,
         not exec), or one of math's, numpy's or warnings' (the facades). Every escape found so far ended in
@@ -902,6 +924,14 @@ class Prelude:
         from engine.utils.data import Dataset, Sampler
 
         return Module, Function, Dataset, Sampler, Optimizer, LRScheduler
+
+    def _type_before_parametrizations(self, parametrize: Any) -> Callable[[Any], Any]:
+        def type_before_parametrizations(module: Any) -> Any:
+            if parametrize.is_parametrized(module):
+                return parametrize.type_before_parametrizations(module)
+            return self._type(module)  # (what type() shows a script)
+
+        return type_before_parametrizations
 
     def _type(self, obj: Any, *more: Any) -> Any:
         if more:
@@ -1357,7 +1387,9 @@ class Prelude:
         path = dotted[len("torch.") :] if dotted != "torch" else ""
         if path == "optim.lr_scheduler":
             narrow_stateful_callables(module)
-        overrides = {"save": self._save, "load": self._load} if dotted == "torch" else {}
+        overrides: dict[str, Any] = {"save": self._save, "load": self._load} if dotted == "torch" else {}
+        if dotted == "torch.nn.utils.parametrize":  # (torch's answers type(x) for any x: a raw class, round 11)
+            overrides["type_before_parametrizations"] = self._type_before_parametrizations(module)
 
         def resolve(attr: str) -> Any:
             if attr.startswith("_"):
@@ -1432,6 +1464,8 @@ class Prelude:
             if attr in replaced:
                 return replaced[attr]
             raw = getattr(module, attr)
+            if isinstance(raw, type) and not issubclass(raw, type):  # (a class on the facade's list: callable)
+                self._handed_classes.add(raw)
             rule = (sized or {}).get(attr)
             return Checked(raw, rule, self) if rule else raw
 

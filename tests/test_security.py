@@ -1202,3 +1202,54 @@ def test_a_timeout_between_steps_still_names_a_line() -> None:
     err = io.StringIO()
     assert Late(stdout=io.StringIO(), stderr=err, color=False).run_source("x = 1\ny = 2\n", "<test>") == 1
     assert err.getvalue().startswith("<test>:2:1: TimeoutError: the script ran longer")
+
+
+# -- round 11: a raw class reached a script (type_before_parametrizations(int) was Python's `type`) ---------
+ROUND11 = [
+    # builtins.type built a class with a script-chosen __array_interface__: a numpy view of any memory
+    (
+        "from torch.nn.utils import parametrize as P\nT = P.type_before_parametrizations(int)\n"
+        "T('X', (), {'__array_interface__': {}})",
+        "TypeError",
+    ),
+    ("from torch.nn.utils import parametrize as P\nP.type_before_parametrizations(len)(1)", "TypeError"),
+]
+
+
+@pytest.mark.parametrize(("src", "error"), ROUND11)
+def test_raw_classes_cannot_be_called(src: str, error: str) -> None:
+    assert "cannot be called in tsr" in refused(src, error)
+
+
+def test_type_before_parametrizations_shows_what_type_shows() -> None:
+    src = """\
+    import torch
+    from torch.nn.utils import parametrize as P
+    class Double(torch.nn.Module):
+        def forward(self, x):
+            return 2 * x
+    m = torch.nn.Linear(2, 2)
+    print(P.type_before_parametrizations(m), P.type_before_parametrizations(3))
+    P.register_parametrization(m, "weight", Double())
+    print(P.type_before_parametrizations(m), type(m).__name__)
+    """
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out == (
+        "<class 'torch.nn.modules.linear.Linear'> <class 'int'>\n"
+        "<class 'torch.nn.modules.linear.Linear'> ParametrizedLinear\n"
+    )
+
+
+def test_the_classes_scripts_use_can_still_be_built() -> None:
+    src = """\
+    import torch
+    import numpy as np
+    from collections import OrderedDict, defaultdict
+    print(int("3"), float(2), list(range(2)), dict(a=1), OrderedDict(b=2), defaultdict(int)[0])
+    print(np.float32(1.5), torch.nn.Linear(1, 1).out_features, ValueError("x"), torch.Size([2]))
+    print(list(zip([1], [2])), list(enumerate("a")), list(reversed([1, 2])), slice(1, 2))
+    """
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out.splitlines()[1] == "1.5 1 x torch.Size([2])"
