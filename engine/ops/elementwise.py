@@ -1641,11 +1641,30 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     return a.shape == b.shape and bool((a == b).all())
 
 
+def _close_check(fn: str, a: Any, b: Any, rtol: float, atol: float) -> None:
+    """torch's isclose checks, in its order: tensors, one dtype (no promotion), tolerances, broadcasting."""
+    a = _tensor_arg(a, fn)
+    b = _other_tensor(b, fn)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{a.dtype.scalar_name()} did not match {b.dtype.scalar_name()}")
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if v < 0:  # C++ streams a double like %g: -1.0 prints as -1
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {v:g}")
+    sa, sb = a._data.shape, b._data.shape
+    if sa != sb:
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise RuntimeError(broadcast_error(sa, sb)) from None
+
+
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: A002
+    _close_check("allclose", input, other, rtol, atol)
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:  # noqa: A002
+    _close_check("isclose", input, other, rtol, atol)
     return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), input._dev)
 
 
