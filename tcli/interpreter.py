@@ -25,7 +25,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import generators, policy
-from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, set_node, site_of, tag
+from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, set_node, site_of, tag, tp_name
 from tcli.parser import Scope
 from tcli.prelude import check_own_name, register_script_class
 
@@ -451,7 +451,7 @@ class Interpreter:
                 except TypeError as e:
                     if getattr(type(value), "__iter__", None) is not None:  # (its own refusal: a 0-d tensor's)
                         raise _fail(e, node) from None
-                    raise _fail(TypeError(f"cannot unpack non-iterable {type(value).__name__} object"), node) from None
+                    raise _fail(TypeError(f"cannot unpack non-iterable {tp_name(type(value))} object"), node) from None
                 if star is None:
                     items = tuple(islice(it, n + 1))
                     if len(items) != n:
@@ -798,7 +798,7 @@ class Interpreter:
         cls = type(manager)
         enter, exit_ = getattr(cls, "__enter__", None), getattr(cls, "__exit__", None)
         if enter is None or exit_ is None:
-            raise _fail(TypeError(f"'{cls.__name__}' object does not support the context manager protocol"), expr)
+            raise _fail(TypeError(f"'{tp_name(cls)}' object does not support the context manager protocol"), expr)
         protocol = self._managers[cls] = (enter, exit_)
         return protocol
 
@@ -1235,7 +1235,7 @@ class Interpreter:
                 if key_c is None:
                     mapping = value_c(f)
                     if not hasattr(type(mapping), "keys"):
-                        raise _fail(TypeError(f"'{type(mapping).__name__}' object is not a mapping"), value_node)
+                        raise _fail(TypeError(f"'{tp_name(type(mapping))}' object is not a mapping"), value_node)
                     out.update(mapping)
                 else:
                     key = key_c(f)
@@ -1502,7 +1502,7 @@ class Interpreter:
                         args += bounded(value)
                     except TypeError:
                         raise _fail(
-                            TypeError(f"argument after * must be an iterable, not {type(value).__name__}"), a
+                            TypeError(f"argument after * must be an iterable, not {tp_name(type(value))}"), a
                         ) from None
                 else:
                     args.append(code(f))
@@ -1512,7 +1512,7 @@ class Interpreter:
                 if name is None:
                     if not hasattr(type(value), "keys"):
                         raise _fail(
-                            TypeError(f"argument after ** must be a mapping, not {type(value).__name__}"), value_node
+                            TypeError(f"argument after ** must be a mapping, not {tp_name(type(value))}"), value_node
                         )
                     for k in value.keys():
                         if type(k) is not str:

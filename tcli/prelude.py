@@ -37,7 +37,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import policy
-from tcli.errors import TsrTimeout, private_attribute_message, visible_output
+from tcli.errors import TsrTimeout, private_attribute_message, tp_name, visible_output
 from tcli.generators import TsrGenerator
 from tcli.torch_names import torch_names
 
@@ -1951,8 +1951,8 @@ def _unbound_method(cls: type, name: str, fn: Callable) -> Callable:
 
         def checked(*args: Any, **kwargs: Any) -> Any:
             if not args or not isinstance(args[0], cls):
-                what = ("type" if isinstance(args[0], type) else type(args[0]).__name__) if args else "nothing"
-                raise TypeError(f"descriptor '{name}' for '{cls.__name__}' objects doesn't apply to a '{what}' object")
+                what = ("type" if isinstance(args[0], type) else tp_name(type(args[0]))) if args else "nothing"
+                raise TypeError(f"descriptor '{name}' for '{tp_name(cls)}' objects doesn't apply to a '{what}' object")
             return fn(*args, **kwargs)
 
         checked.__name__ = checked.__qualname__ = name

@@ -267,6 +267,12 @@ CASES = {
     "amin_ties": (lambda T: T.tensor([1.0, 1.0, 3.0], requires_grad=True).amin(),),
     "max_other_kw": (lambda T, x, y: T.max(x, other=y), a, b),
     "sort_rt": (lambda T, x: type(x.sort()).__name__, a),
+    "c_type_names": (
+        lambda T: [
+            (type(o).__name__, type(o).__qualname__, repr(type(o)))
+            for o in (T.Size([1]), T.float32, T.device("cpu"), T.finfo(T.float32), T.iinfo(T.int8), T.Generator())
+        ],
+    ),
     "min_rt_repr": (lambda T: repr(T.tensor([[1.0, 2.0]]).min(1)),),
     "sort_rt_repr": (lambda T: repr(T.tensor([2.0, 1.0]).sort()),),
     "sort_nan": (lambda T: T.tensor([2.0, float("nan"), 1.0]).sort(),),

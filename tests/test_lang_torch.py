@@ -59,6 +59,13 @@ PROGRAMS = {
         def f(v):
             return v
         print(type(y.grad_fn).__name__, type(x).__name__, f.__name__, torch.relu.__name__, getattr(type(x), "__name__"))
+        # torch's C types: a short __name__, while Python's own messages print the dotted tp_name
+        for v in (x.shape, x.dtype, x.device, torch.finfo(torch.float32), torch.iinfo(torch.int8), torch.Generator()):
+            print(type(v).__name__, type(v))
+        try:
+            a, b = x.device
+        except TypeError as e:
+            print(e)
     """,
     "import_forms": """
         import torch
