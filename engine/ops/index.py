@@ -680,7 +680,25 @@ def index_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     return t
 
 
+def _index_func_check(fn: str, input: Tensor, index: Tensor, source: Tensor) -> None:  # noqa: A002
+    """torch's index_add_/index_reduce_ checks on index and source, in its order: no promotion of source."""
+    ia = index._data
+    if ia.dtype != np.int64 and ia.dtype != np.int32:
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index but got: {index.dtype.scalar_name()}")
+    if ia.ndim > 1:
+        raise IndexError(
+            f"{fn}(): Index is supposed to be a vector, but got dim: {ia.ndim} with type: "
+            f"{index.dtype.scalar_name()} and size: [{', '.join(map(str, ia.shape))}]"
+        )
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"{fn}(): self ({input.dtype.scalar_name()}) and source ({source.dtype.scalar_name()}) must have the "
+            "same scalar type"
+        )
+
+
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    _index_func_check("index_add_", input, index, source)
     ax = norm_dim(dim, input._data.ndim)
     with NoGrad():
         r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
@@ -902,7 +920,20 @@ def _scatter_bounds(index: Tensor, shape: tuple, ax: int) -> None:
             raise RuntimeError(f"index {hi if hi >= n else lo} is out of bounds for dimension {ax} with size {n}")
 
 
+def _scatter_check(input: Tensor, index: Tensor, src: Any) -> None:  # noqa: A002
+    """torch's scatter_gather_dtype_check, shared by scatter, scatter_add and their in-place forms: the index's
+    dtype, then src's (never promoted or cast to self's), then src's rank."""
+    if index._data.dtype != np.int64 and index._data.dtype != np.int32:
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    if isinstance(src, Tensor):
+        if src._data.dtype != input._data.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        if src._data.ndim != index._data.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+
+
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
+    _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
     _scatter_bounds(index, input._data.shape, ax)
     sl = tuple(slice(0, s) for s in index._data.shape)
@@ -937,6 +968,7 @@ def scatter(
         src = value
     if reduce is not None:
         return _scatter_reduce_legacy(input, dim, index, src, reduce)
+    _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
@@ -973,6 +1005,7 @@ def _scatter_reduce_legacy(input: Tensor, dim: int, index: Tensor, src: Any, red
             "PyTorch release. Use torch.scatter_reduce instead for more reduction options. (Triggered internally "
             "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorAdvancedIndexing.cpp:225.)"
         )
+    _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
