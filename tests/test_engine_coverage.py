@@ -166,6 +166,13 @@ CASES = {
     "add_bool_alpha": (lambda T: T.add(T.tensor([True]), T.tensor([True]), alpha=True),),
     "addcmul_int": (lambda T, x: T.addcmul(x, x, x, value=2), i),
     "addcdiv_int_err": (lambda T, x: T.addcdiv(x, x, x), i),
+    # value is cast to the tensors' result type (truncated for integers), never promoting it
+    "addcmul_int_float_value": (lambda T, x: (T.addcmul(x, x, x, value=0.5), T.addcmul(x, x, x, value=-1.7)), i),
+    "addcmul__int_float_value": (lambda T, x: (x * 1).addcmul_(x, x, value=2.5), i),
+    "addcmul_int8_wraps": (lambda T: T.addcmul(*(T.tensor([v], dtype=T.int8) for v in (1, 100, 3)), value=1.9),),
+    "addcmul_half_long": (lambda T, x: T.addcmul(T.ones(3, dtype=T.float16), x, x, value=0.1), i),
+    "addcmul_mixed_grad": (lambda T, x, y: T.addcmul(x, T.tensor([[1, 2, 3], [4, 5, 6]]), y, value=0.5), a, b),
+    "addcdiv_float_int_input": (lambda T, x: T.addcdiv(x, T.ones(3), T.full((3,), 2.0), value=3), i),
     "addcmul_scalar_kw": (lambda T, x, y: x.addcmul(tensor1=y, tensor2=x, value=-1), a, b),
     "div_round_int": (lambda T, x: T.div(x, 3, rounding_mode="floor"), i),
     "div_trunc_int": (lambda T, x: T.div(x, -3, rounding_mode="trunc"), i),

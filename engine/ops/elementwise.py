@@ -4,6 +4,7 @@ torch names its backward, and the backward formula in engine ops (so double back
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from engine.autograd import Node, accumulator, save_out
 from engine.backend import CPU, for_array
-from engine.dtypes import DEFAULT
+from engine.dtypes import DEFAULT, FLOAT, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.ops import fusion
 from engine.ops.fma import fma
@@ -1101,7 +1102,9 @@ def _ternary(cls: type, combine: Any) -> Any:
             k = cuda_kernels.addcmul if cls is AddcmulBackward0 else cuda_kernels.addcdiv
             fused = k(input._data, tensor1._data, tensor2._data, float(value))
         with _no_grad():
-            r = wrap(fused, input._dev) if fused is not None else combine(input, tensor1, tensor2, value)
+            if fused is None:
+                a, b, c, v = _in_result_dtype(input, tensor1, tensor2, value)
+            r = wrap(fused, input._dev) if fused is not None else combine(a, b, c, v)
             if fused is None and r._data.dtype == np.float16:  # torch fuses the float16 op in float32: round once
                 a, b, c = (x._data.astype(np.float32) for x in (input, tensor1, tensor2))
                 f = a + value * b * c if cls is AddcmulBackward0 else a + value * b / c  # torch's order
@@ -1134,6 +1137,28 @@ def _ternary(cls: type, combine: Any) -> Any:
         return _out(t, out)
 
     return op
+
+
+def _in_result_dtype(a: Any, b: Any, c: Any, value: Any) -> tuple:
+    """torch's addcmul/addcdiv compute in the three tensors' result type, which `value` never promotes: it is
+    cast to that type (an integer result truncates 0.5 to 0), and each operand is converted to it first."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and isinstance(c, Tensor)):
+        return a, b, c, value
+    ts = (a, b, c)
+    if a._data.dtype == b._data.dtype == c._data.dtype:
+        rt = a.dtype
+    else:
+        dims = [t.dtype for t in ts if t._data.ndim]
+        zeros = [t.dtype for t in ts if not t._data.ndim]
+        rt = result_type(
+            functools.reduce(promote_types, dims) if dims else None,
+            functools.reduce(promote_types, zeros) if zeros else None,
+            None,
+        )
+        a, b, c = (t if t.dtype is rt else t.to(rt) for t in ts)
+    if rt.cat != FLOAT and not isinstance(value, Tensor):
+        value = int(value)  # (C++'s cast: truncation toward zero)
+    return a, b, c, value
 
 
 class _no_grad:  # noqa: N801 - a cheap local guard; engine.grad_mode.no_grad is the public one
