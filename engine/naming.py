@@ -83,3 +83,9 @@ def result_type(name: str, *fields: str) -> type:
     for i, f in enumerate(fields):
         ns[f] = property(operator.itemgetter(i))
     return type(name, (_Result,), ns)
+
+
+def type_name(x: object) -> str:
+    """The name of x's class as Python's own messages print it (its tp_name): `torch.Size` for torch's C
+    types, whose __name__ is the short `Size`; any other class's __name__."""
+    return _TYPE_NAME.__get__(type(x))

@@ -705,7 +705,7 @@ class Interpreter:
             if type(base).__module__ == "engine.utils.data" and type(base).__name__ == "_Alias":
                 base = base.__origin__  # Sampler[int]: a subscripted engine class stands for the class
             if not (isinstance(base, type) and issubclass(base, interp.p.class_bases())):
-                what = f"'{base.__name__}'" if isinstance(base, type) else f"a '{type(base).__name__}' object"
+                what = f"'{tp_name(base)}'" if isinstance(base, type) else f"a '{tp_name(type(base))}' object"
                 raise _fail(
                     TypeError(
                         f"tsr classes derive from {policy.CLASS_BASES_TEXT}, or a class defined in the script, "
@@ -1490,7 +1490,7 @@ class Interpreter:
             if fn.__class__ is Function:
                 callee = f"__main__.{fn.qualname}"  # Python names a script's function by its module
             else:
-                callee = str(getattr(fn, "__name__", type(fn).__name__)).lstrip("_")
+                callee = str(getattr(fn, "__name__", tp_name(type(fn)))).lstrip("_")
             return _fail(TypeError(f"{callee}() got multiple values for keyword argument '{k}'"), value_node)
 
         def arguments(f: Frame, fn: Any = None) -> tuple[tuple, dict]:
@@ -1658,7 +1658,7 @@ def _exception(value: Any) -> BaseException:
     if isinstance(value, type) and issubclass(value, BaseException):
         value = value()
     if isinstance(value, UNCATCHABLE):  # a script cannot fake the user's Ctrl-C or a timeout
-        raise TypeError(f"{type(value).__name__} cannot be raised in tsr (it means the user stopped the script)")
+        raise TypeError(f"{tp_name(type(value))} cannot be raised in tsr (it means the user stopped the script)")
     if not isinstance(value, BaseException):
         raise TypeError("exceptions must derive from BaseException")
     return value

@@ -616,11 +616,11 @@ class Prelude:
         if sep is None:
             sep = " "
         elif type(sep) is not str:
-            raise TypeError(f"sep must be None or a string, not {type(sep).__name__}")
+            raise TypeError(f"sep must be None or a string, not {tp_name(type(sep))}")
         if end is None:
             end = "\n"
         elif type(end) is not str:
-            raise TypeError(f"end must be None or a string, not {type(end).__name__}")
+            raise TypeError(f"end must be None or a string, not {tp_name(type(end))}")
         for a in args:
             if type(a) in _CONTAINERS:
                 self.check_repr(a)
@@ -838,11 +838,11 @@ class Prelude:
             if source is not None:
                 return str(sys.modules[source].__version__)
             raise AttributeError(f"module '{obj.name}' has no attribute '__version__'")
-        raise AttributeError(f"'{type(obj).__name__}' object has no attribute '__version__'")
+        raise AttributeError(f"'{tp_name(type(obj))}' object has no attribute '__version__'")
 
     def _getattr(self, obj: Any, name: Any, *default: Any) -> Any:
         if type(name) is not str:
-            raise TypeError("attribute name must be string, not " + repr(type(name).__name__))
+            raise TypeError("attribute name must be string, not " + repr(tp_name(type(name))))
         if name.startswith("_") and name != "__name__":
             raise AttributeError(private_attribute_message(name))
         try:
@@ -854,7 +854,7 @@ class Prelude:
 
     def _hasattr(self, obj: Any, name: Any) -> bool:
         if type(name) is not str:
-            raise TypeError("attribute name must be string, not " + repr(type(name).__name__))
+            raise TypeError("attribute name must be string, not " + repr(tp_name(type(name))))
         if name.startswith("_"):
             return False
         try:
@@ -943,7 +943,7 @@ class Prelude:
     def _graph(self, *args: Any, **kwargs: Any) -> None:
         tensor = _one_argument("graph", args, kwargs)
         if self.tensor_type is None or not isinstance(tensor, self.tensor_type):
-            raise TypeError(f"graph() takes a tensor, not {type(tensor).__name__}")
+            raise TypeError(f"graph() takes a tensor, not {tp_name(type(tensor))}")
         self.session.show_graph(tensor)
 
     def _show(self, *args: Any, **kwargs: Any) -> None:
@@ -1103,7 +1103,7 @@ class Prelude:
             return
         if isinstance(obj, type) and _is_script_class(obj):  # a class attribute of the script's own class
             return
-        what = f"'{obj.__name__}'" if isinstance(obj, type) else f"'{type(obj).__name__}' object"
+        what = f"'{tp_name(obj)}'" if isinstance(obj, type) else f"'{tp_name(type(obj))}' object"
         raise AttributeError(
             f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data and "
             "the attributes of the script's own objects, nn.Module, optimizer, scheduler, dataset and DataLoader "
@@ -1443,7 +1443,7 @@ class Prelude:
         script's torch.save/load and the REPL's :save, :restore and :load may touch)."""
         what = what or f"torch.{action}"
         if not isinstance(path, str):
-            raise TypeError(f"{what} in tsr takes a file path (str), not {type(path).__name__}")
+            raise TypeError(f"{what} in tsr takes a file path (str), not {tp_name(type(path))}")
         full = os.path.realpath(os.path.join(os.getcwd(), path))
         roots = [os.path.realpath(os.getcwd())] + [os.path.realpath(d) for d in self.session.allow_paths]
         if not any(full == r or full.startswith(r.rstrip(os.sep) + os.sep) for r in roots):

@@ -14,6 +14,7 @@ from engine.autograd import Node, accumulator, save_out
 from engine.backend import CPU, for_array
 from engine.dtypes import DEFAULT, FLOAT, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
+from engine.naming import type_name
 from engine.ops import fusion
 from engine.ops.fma import fma
 from engine.ops.util import edge_of, mixed_device, named_code, node_class, result_np, scalar_to
@@ -385,7 +386,7 @@ def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
 def _other_tensor(x: Any, fn: str) -> Tensor:
     """torch's parser error for a non-tensor second argument of a tensor-only function (maximum(t, 1))."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument 'other' (position 2) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{fn}(): argument 'other' (position 2) must be Tensor, not {type_name(x)}")
     return x
 
 
@@ -433,7 +434,7 @@ _rem_raw = binary(_remainder, RemainderBackward1)
 
 def _tensor_arg(x: Any, fn: str, pos: str = "input") -> Tensor:
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{pos}' (position 1) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{fn}(): argument '{pos}' (position 1) must be Tensor, not {type_name(x)}")
     return x
 
 
@@ -442,7 +443,7 @@ def _bad(op: str, a: Any, b: Any) -> TypeError:
 
 
 def _tn(x: Any) -> str:
-    return "Tensor" if isinstance(x, Tensor) else type(x).__name__
+    return "Tensor" if isinstance(x, Tensor) else type_name(x)
 
 
 def _check(r: Any, op: str, a: Any, b: Any) -> Any:
@@ -645,7 +646,7 @@ def fmod(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # 
 
 def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     if not isinstance(other, Tensor):
-        raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+        raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type_name(other)}")
     return _out(_check(_atan2(_tensor_arg(input, "atan2"), other), "atan2", input, other), out)
 
 
@@ -939,7 +940,7 @@ def _clamp_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
 
 
 def _pytype(v: Any) -> str:
-    return "Tensor" if isinstance(v, Tensor) else type(v).__name__
+    return "Tensor" if isinstance(v, Tensor) else type_name(v)
 
 
 def check_clamp_args(name: str, method: bool, args: tuple, kwargs: dict) -> None:
@@ -1519,9 +1520,9 @@ def positive(input: Tensor) -> Tensor:  # noqa: A002
 
 def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     if not isinstance(input, Tensor):
-        raise TypeError(f"logical_not(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"logical_not(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if out is not None and not isinstance(out, Tensor):
-        raise TypeError(f"logical_not(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise TypeError(f"logical_not(): argument 'out' must be Tensor, not {type_name(out)}")
     r = wrap(for_array(np.logical_not, input._data)(input._data), input._dev)
     return r if out is None else _out_nondiff(r, out)
 
@@ -1539,13 +1540,13 @@ _NOARG: Any = object()  # (an omitted `other`: torch's parser names the missing 
 def _logical(fn: Any, name: str, input: Tensor, other: Any, out: Any, pos: int) -> Tensor:  # noqa: A002
     """logical_and/or/xor: both operands tensors (torch's parser takes no numbers here), a bool result."""
     if out is not None and not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type_name(out)}")
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if not isinstance(other, Tensor):
         if other is _NOARG:
             raise TypeError(f'{name}() missing 1 required positional arguments: "other"')
-        raise TypeError(f"{name}(): argument 'other' (position {pos}) must be Tensor, not {type(other).__name__}")
+        raise TypeError(f"{name}(): argument 'other' (position {pos}) must be Tensor, not {type_name(other)}")
     a, b = input._data, other._data
     if a.shape != b.shape:
         try:
@@ -1718,6 +1719,14 @@ LerpBackward0 = node_class("LerpBackward0", _lerp_bw)  # a number weight
 LerpBackward1 = node_class("LerpBackward1", _lerp_bw)  # a tensor weight
 
 
+#: the C++ type names torch's lerp prints in its dtype check (as the compiler spells them: "long int")
+_CPP_NAMES = {
+    "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+    "bool": "bool",
+}  # fmt: skip
+
+
 def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """start + weight * (end - start), in torch's two forms: from start below a weight of 0.5, from end
     above (so lerp(a, b, 1) is exactly b)."""
@@ -1726,8 +1735,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     for name, t in (("end", end),) + ((("weight", weight),) if isinstance(weight, Tensor) else ()):
         if t._data.dtype != input._data.dtype:
             raise RuntimeError(
-                f"expected dtype {input.dtype.scalar_name().lower()} for `{name}` but got dtype "
-                f"{t.dtype.scalar_name().lower()}"
+                f"expected dtype {_CPP_NAMES.get(input._data.dtype.name)} for `{name}` but got dtype "
+                f"{_CPP_NAMES.get(t._data.dtype.name)}"
             )
     if input._data.dtype.kind != "f":
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"

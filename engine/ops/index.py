@@ -11,11 +11,13 @@ import numpy as np
 from engine.backend import for_array, host
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
+from engine.naming import type_name
 from engine.ops.util import (
     NoGrad,
     NotImplementedNode,
     add_at,
     edge_of,
+    first_out_of_range,
     index_range,
     mixed_device,
     node_class,
@@ -137,7 +139,7 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
             continue
         raise IndexError(
             "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
-            f"(got {type(i).__name__})"
+            f"(got {type_name(i)})"
         )
     return tuple(out), advanced, name
 
@@ -636,7 +638,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     d = input._data
     ax = norm_dim(dim, d.ndim)
     if not isinstance(index, Tensor):
-        raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
+        raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not {type_name(index)}")
     if index._data.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
@@ -646,6 +648,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     if not d.ndim and ia.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {ia.size} value(s)")
     if ia.size and ((r := index_range(ia))[0] < 0 or r[1] >= n):  # (no negative index, as in torch)
+        if d.ndim > 1 and ax == 1:  # torch's cpu kernel for dim 1 (index_select_out_cpu_dim1_) checks each index
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={first_out_of_range(ia, 0, n)} axis_dim={n}")
         raise IndexError("index out of range in self")
     r = for_array(np.take, d)(d, ia, axis=ax) if d.ndim else d.reshape(1)[ia].reshape(())  # (0-dim stays 0-dim)
     t = wrap_any(r, input._dev)
@@ -816,6 +820,10 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
+    n, ia = input._data.size, index._data
+    if ia.size and index._data.dtype.kind in "iu" and ((r := index_range(ia))[0] < -n or r[1] >= n):
+        bad = first_out_of_range(ia, -n, n)
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     with NoGrad():
         r = getitem(input.reshape(-1), index)
     return record(TakeBackward0, r._data, r._dev, (input,), (input._data.shape, index), (None, None))
@@ -1308,9 +1316,9 @@ def combinations(input: Any, r: Any = 2, with_replacement: bool = False) -> Tens
     from engine.ops.shape import meshgrid
 
     if not isinstance(input, Tensor):
-        raise TypeError(f"combinations(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"combinations(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if not isinstance(r, (int, np.integer)) or isinstance(r, bool):
-        raise TypeError(f"combinations(): argument 'r' (position 2) must be int, not {type(r).__name__}")
+        raise TypeError(f"combinations(): argument 'r' (position 2) must be int, not {type_name(r)}")
     d = input._data
     if d.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape [{', '.join(map(str, d.shape))}]")
