@@ -36,7 +36,13 @@ def public_names(path: str) -> list[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         module = importlib.import_module("torch" + ("." + path if path else ""))
-        return sorted(n for n in dir(module) if not n.startswith("_"))
+        names = set(dir(module))
+        inner = getattr(module, "m", None)
+        if type(module).__name__ != "module" and inner is not None:
+            # a torch.backends PropModule (cudnn): its settings are properties of its class, its functions
+            # live on the module it wraps (`m`)
+            names |= set(vars(type(module))) | set(dir(inner))
+        return sorted(n for n in names if not n.startswith("_"))
 
 
 def render() -> str:

@@ -1052,6 +1052,12 @@ class Prelude:
         raise _refused(cls, name)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        if type(obj) is ModuleFacade and name in policy.SETTABLE_FLAGS.get(obj.name, ()):
+            # a backend flag (torch.backends.cudnn.deterministic): set on the engine's module, read afresh
+            module = importlib.import_module("engine." + obj.name[len("torch.") :])
+            setattr(module, name, value)
+            obj.cache.pop(name, None)
+            return
         self._check_settable(obj, name)
         setattr(obj, name, value)
 
@@ -1092,6 +1098,10 @@ class Prelude:
             self.check_private(obj, name)
         if type(obj) is ModuleFacade:
             raise AttributeError(f"module '{obj.name}' is read-only in tsr (cannot set '{name}')")
+        if self.engine is not None and type(obj) is self._matmul_settings():
+            if name in policy.SETTABLE_FLAGS["torch.backends.cuda.matmul"]:
+                return
+            raise AttributeError(f"'torch.backends.cuda.matmul' has no setting '{name}' a script may assign")
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
             if name in policy.TENSOR_SETTABLE:
                 return
@@ -1109,6 +1119,12 @@ class Prelude:
             "the attributes of the script's own objects, nn.Module, optimizer, scheduler, dataset and DataLoader "
             "objects and a custom Function's ctx)"
         )
+
+    @staticmethod
+    def _matmul_settings() -> type:
+        from engine.backends.cuda import cuBLASModule
+
+        return cuBLASModule
 
     def _settable_types(self) -> tuple[type, ...]:
         """Objects a script may set attributes on, each its own (never a shared one such as a dtype, whose fields
@@ -1549,7 +1565,7 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
-    {"fft", "nn.modules", "nn.parameter", "jit", "sparse", "backends", "amp", "onnx", "hub",
+    {"fft", "nn.modules", "nn.parameter", "jit", "sparse", "amp", "onnx", "hub",
      "profiler", "quantization", "distributed", "multiprocessing", "testing", "export", "compiler",
      "masked", "nested", "signal"}
 )  # fmt: skip
