@@ -13,13 +13,19 @@ from engine.ops.util import edge_of, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
 
+def _product(ad: Any, bd: Any) -> Any:
+    """ad @ bd as torch's gemm gives it: an inner dim of 1 is an outer product, which keeps a zero's sign
+    (BLAS adds each product to a zero, so 0 * -1 came out 0., not -0.)."""
+    return ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else ad @ bd
+
+
 def _mm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     n = self._next
     if not ENABLED[0]:  # plain backward (no create_graph): the same products on the arrays, no graph to build
         gd, dev = g._data, g._dev
         return (
-            wrap(gd @ b._data.T, dev) if n[0] is not None else None,
-            wrap(a._data.T @ gd, dev) if n[1] is not None else None,
+            wrap(_product(gd, b._data.T), dev) if n[0] is not None else None,
+            wrap(_product(a._data.T, gd), dev) if n[1] is not None else None,
         )
     return (g.mm(b.t()) if n[0] is not None else None, a.t().mm(g) if n[1] is not None else None)
 
@@ -181,9 +187,7 @@ def _mm(input: Tensor, mat2: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({ad.shape[0]}x{ad.shape[1]} and {bd.shape[0]}x{bd.shape[1]})"
         )
-    # one term per entry (an outer product): the product itself, which keeps a zero's sign as torch's gemm does
-    # (BLAS here adds it to a zero, so 0 * -1 came out 0., not -0.)
-    r = ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else ad @ bd
+    r = _product(ad, bd)
     return _finish(MmBackward0, r, input, mat2)
 
 
