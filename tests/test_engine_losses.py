@@ -174,3 +174,16 @@ def test_cross_entropy_with_label_smoothing_is_torchs_composite() -> None:
         return out
 
     assert run(engine) == run(torch)
+
+
+@pytest.mark.parametrize("scale", [0.01, 1.0, 3.0, 10.0])
+def test_gelu_float32_is_torchs_to_the_bit(scale: float) -> None:
+    # a contiguous float32 tensor goes to oneDNN's minimax erf (engine/nn/gelu_onednn.py); one element to
+    # aten's scalar erf formula
+    x = (np.random.default_rng(int(scale * 100)).standard_normal(4096) * scale).astype(np.float32)
+    x[:6] = [np.inf, -np.inf, np.nan, -0.0, 5.55, -1e-45]
+    for data in (x, x[:1]):
+        want = torch.nn.functional.gelu(torch.from_numpy(data)).numpy()
+        got = engine.nn.functional.gelu(engine.tensor(data)).numpy()
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    assert str(engine.nn.functional.gelu(engine.tensor([-3.0, 3.0]))) == "tensor([-0.0041,  2.9959])"

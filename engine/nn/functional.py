@@ -149,6 +149,12 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     return _record("EluBackward0", out, (input,), (input,), backward)
 
 
+def _onednn_gelu(d: Any) -> bool:
+    """Whether torch computes this gelu with oneDNN (aten's use_mkldnn): a contiguous float32 cpu tensor of
+    more than one element. Other tensors take aten's own kernels, left here to the erf formula."""
+    return type(d) is np.ndarray and d.dtype == np.float32 and d.size > 1 and d.flags.c_contiguous
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     tensor_arg("gelu", input)
     if approximate not in ("none", "tanh"):
@@ -159,6 +165,10 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     with no_grad():
         if approximate == "tanh":
             out = 0.5 * x * (1 + E.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
+        elif _onednn_gelu(x._data):
+            from engine.nn.gelu_onednn import gelu_erf_f32
+
+            out = wrap(gelu_erf_f32(x._data), x._dev)
         else:
             out = 0.5 * x * (1 + E.erf(x * 0.7071067811865476))
 
