@@ -3,7 +3,11 @@ hands that case to oneDNN (aten gelu_out_cpu's use_mkldnn), whose AVX512 eltwise
 with a piecewise minimax polynomial in |s| (gelu_erf_minimax_approx_compute_vector_fwd): 25 degree-5
 polynomials, picked by |s|'s exponent and its two leading mantissa bits, evaluated by FMA (Horner), then
 gelu = s * (1 + ±P(|s|)) * 0.5. Elementwise, so the vector width does not matter. The coefficients are
-oneDNN's table (as 32-bit patterns), laid out [degree][polynomial]."""
+oneDNN's table (as 32-bit patterns), laid out [degree][polynomial].
+
+This is oneDNN's choice on an AVX512 cpu (its injector's is_avx512_); on an AVX2-only cpu oneDNN takes its
+Abramowitz-Stegun path instead, which this does not emulate (engine/ops/cpu_capability.py, on main, can tell
+the two apart when it is merged here)."""
 
 from __future__ import annotations
 
