@@ -187,3 +187,11 @@ def test_gelu_float32_is_torchs_to_the_bit(scale: float) -> None:
         got = engine.nn.functional.gelu(engine.tensor(data)).numpy()
         np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
     assert str(engine.nn.functional.gelu(engine.tensor([-3.0, 3.0]))) == "tensor([-0.0041,  2.9959])"
+    # and its backward is oneDNN's too (first order)
+    g = np.random.default_rng(7).standard_normal(x.shape).astype(np.float32)
+    grads = []
+    for T in (torch, engine):
+        t = T.tensor(x, requires_grad=True)
+        T.nn.functional.gelu(t).backward(T.tensor(g))
+        grads.append(t.grad.numpy())
+    np.testing.assert_array_equal(grads[1].view(np.uint8), grads[0].view(np.uint8))

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine.backend import for_array
-from engine.grad_mode import no_grad
+from engine.grad_mode import ENABLED, no_grad
 from engine.nn.arg_checks import parser_error
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
@@ -177,6 +177,11 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
             inner = 0.7978845608028654 * (x + 0.044715 * x**3)
             t = E.tanh(inner)
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x)
+        elif not ENABLED[0] and _onednn_gelu(x._data) and g._data.dtype == np.float32:
+            # (first-order backward of oneDNN's forward: its backward kernel, on the arrays)
+            from engine.nn.gelu_onednn import gelu_erf_grad_f32
+
+            return (wrap(gelu_erf_grad_f32(x._data) * g._data, g._dev),)
         else:  # Phi(x) + x * phi(x)
             d = 0.5 * (1 + E.erf(x * 0.7071067811865476)) + x * (-0.5 * x * x).exp() * 0.3989422804014327
         return (g * d,)

@@ -60,3 +60,46 @@ def gelu_erf_f32(s: Any) -> Any:
     # s's sign xored in, as oneDNN does (a NaN from inf's 0 * inf keeps the sign bit this leaves it)
     pol = (pol.view(np.uint32) ^ (s.view(np.uint32) & np.uint32(0x80000000))).view(np.float32)
     return (s * (pol + np.float32(1))) * np.float32(0.5)
+
+
+# The backward (oneDNN's gelu_erf_compute_vector_bwd): Phi(s) + s * phi(s) with erf from Abramowitz and Stegun
+# 7.1.26 and oneDNN's own exp, constants as 32-bit patterns.
+_ONE_OVER_SQRT2 = np.uint32(0x3F3504F3).view(np.float32)
+_ONE_OVER_SQRT_PI = np.uint32(0x3F106EBA).view(np.float32)
+_AS_P = np.uint32(0x3EA7BA05).view(np.float32)  # 0.3275911
+_AS_POL = np.array([0x3E827906, 0xBE91A98E, 0x3FB5F0E3, 0xBFBA00E3, 0x3F87DC22], np.uint32).view(np.float32)
+_EXP_LO, _EXP_HI = np.array([0xC2AEAC50, 0x42B17218], np.uint32).view(np.float32)  # ln(FLT_MIN), ln(FLT_MAX)
+_LOG2E, _LN2 = np.array([0x3FB8AA3B, 0x3F317218], np.uint32).view(np.float32)
+_EXP_POL = np.array([0.00828929059, 0.0418978221, 0.166676521, 0.499991506, 0.999999701, 1.0], np.float32)
+
+
+def _exp(x: Any) -> Any:
+    """oneDNN's exp_compute_vector_fwd: exp(x) = 2 * 2^(n-1) * p(r), n = floor(x log2(e) + 1/2), r = x - n ln 2
+    (fused), p of degree 5; below ln(FLT_MIN) the result is 0."""
+    tiny = x < _EXP_LO
+    # (vminps/vmaxps: a NaN x gives the bound, as x86 returns the second operand; np.minimum would keep it)
+    x = np.where(x < _EXP_HI, x, _EXP_HI)
+    x = np.where(x > _EXP_LO, x, _EXP_LO)
+    n = np.floor(x * _LOG2E + np.float32(0.5))
+    r = fma(-n, _LN2, x)
+    scale = (((n - np.float32(1)).astype(np.int32) + 127).astype(np.uint32) << np.uint32(23)).view(np.float32)
+    scale[tiny] = 0
+    y = np.full_like(x, _EXP_POL[0])
+    for c in _EXP_POL[1:]:
+        y = fma(y, r, c)
+    return (y * scale) * np.float32(2)
+
+
+def gelu_erf_grad_f32(s: Any) -> Any:
+    """d gelu / ds for a float32 array, as oneDNN's AVX512 backward kernel gives it (the caller multiplies by
+    the incoming gradient)."""
+    r = s * _ONE_OVER_SQRT2
+    q = _exp(-(r * r))
+    t = (r * _ONE_OVER_SQRT_PI) * q
+    w = np.float32(1) / fma(np.full_like(r, _AS_P), np.abs(r), np.float32(1))
+    pol = np.full_like(r, _AS_POL[4])
+    for k in (3, 2, 1, 0):
+        pol = fma(pol, w, _AS_POL[k])
+    erf = fma((-q) * w, pol, np.float32(1))
+    erf = (erf.view(np.uint32) ^ (r.view(np.uint32) & np.uint32(0x80000000))).view(np.float32)
+    return fma(erf, np.float32(0.5), t + np.float32(0.5))
