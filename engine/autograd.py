@@ -26,7 +26,7 @@ from engine.grad_mode import (  # noqa: F401 - torch.autograd's own names for th
     no_grad,
     set_grad_enabled,
 )
-from engine.naming import TorchNamed
+from engine.naming import TorchNamed, type_name
 from engine.ops import fusion
 from engine.ops.cascade_sum import dim_sum
 from engine.tensor import Tensor, wrap
@@ -48,7 +48,7 @@ FREED_MSG = (
 
 def BackwardTwiceError(node: Node) -> RuntimeError:  # noqa: N802 - reads as the error it builds
     """torch's RuntimeError for backward through a freed graph; `freed_site` says where it was freed.
-    A plain RuntimeError (not a subclass) so tracebacks and `type(e).__name__` read as torch's."""
+    A plain RuntimeError (not a subclass) so tracebacks and `type_name(e)` read as torch's."""
     e = RuntimeError(FREED_MSG)
     e.node = node
     e.freed_site = node._site
@@ -82,7 +82,7 @@ class Node(metaclass=TorchNamed):
     _oi: int = 0  # which output of a multi-output op (split, unbind) this node's tensor is
 
     def name(self) -> str:
-        return type(self).__name__
+        return type_name(self)
 
     @property
     def next_functions(self) -> tuple:
@@ -120,7 +120,7 @@ class Node(metaclass=TorchNamed):
         self._pre.append(fn)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {id(self):#x}>"
+        return f"<{type_name(self)} object at {id(self):#x}>"
 
     def __call__(self, *grads: Any) -> Any:
         """grad_fn(g): the node run on a gradient by hand, checked first (its kernels trust their inputs)."""
@@ -134,7 +134,7 @@ class Node(metaclass=TorchNamed):
         ctx = self._ctx
         if ctx is not None and tuple(g._data.shape) != tuple(ctx[0]):
             raise RuntimeError(
-                f"{type(self).__name__} expects a gradient of its output's size [{', '.join(map(str, ctx[0]))}], "
+                f"{type_name(self)} expects a gradient of its output's size [{', '.join(map(str, ctx[0]))}], "
                 f"got [{', '.join(map(str, g._data.shape))}]"
             )
         out = self.apply(g)
@@ -591,7 +591,7 @@ def _grad_outputs(node: Node, g: Any) -> tuple:
     """The gradients a node received, one per output: a multi-output custom Function's node gets them
     gathered per output index (engine.autograd_function._Slots), None for outputs that got none."""
     slots = getattr(g, "g", None)
-    if slots is not None and type(g).__name__ == "_Slots":
+    if slots is not None and type_name(g) == "_Slots":
         return tuple(slots.get(i) for i in range(len(node._out_meta)))
     return (g,)
 
@@ -651,9 +651,9 @@ def hook_result(hook: Any, g: Any, r: Any) -> Any:
     """What a gradient hook returned, checked as torch checks it: same type, device and size as the gradient."""
     from engine.tensor import Tensor
 
-    name = getattr(hook, "__name__", None) or getattr(hook, "name", None) or type(hook).__name__
+    name = getattr(hook, "__name__", None) or getattr(hook, "name", None) or type_name(hook)
     if not isinstance(r, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+        raise TypeError(f"expected Variable, but hook returned '{type_name(r)}'")
     if r._data.dtype != g._data.dtype or r._dev is not g._dev:
         was, got = g.type(), r.type()
         raise RuntimeError(f"hook '{name}' has changed the type of value (was {was} got {got})")
@@ -752,7 +752,7 @@ def _grads_tuple(grads: Any, n: int) -> tuple | None:
     grads = grads[:n]  # (torch zips outputs with gradients: extra gradients are ignored)
     for g in grads:
         if g is not None and not isinstance(g, Tensor):
-            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+            raise TypeError(f"gradients can be either Tensors or None, but got {type_name(g)}")
     if len(grads) != n:
         raise RuntimeError(f"got {n} tensors and {len(grads)} gradients")
     return grads
@@ -764,7 +764,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
     grads = []
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
-            raise TypeError(f"{fn_name}: expected Tensor outputs, got {type(out).__name__}")
+            raise TypeError(f"{fn_name}: expected Tensor outputs, got {type_name(out)}")
         g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
         if not out.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
@@ -1082,7 +1082,7 @@ class Variable(metaclass=_VariableMeta):
         from engine.tensor import Tensor, view_of
 
         if not isinstance(data, Tensor):
-            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+            raise TypeError(f"Variable data has to be a tensor, but got {type_name(data)}")
         if volatile:
             import warnings
 

@@ -19,7 +19,7 @@ from typing import Any
 from engine import autograd
 from engine.autograd import Node, edge, save_out
 from engine.grad_mode import ENABLED, no_grad
-from engine.naming import TorchNamed
+from engine.naming import TorchNamed, type_name
 from engine.tensor import Tensor
 
 
@@ -32,7 +32,7 @@ class FunctionCtx(metaclass=TorchNamed):
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(
-                    f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}"
+                    f"save_for_backward can only save variables, but argument {i} is of type {type_name(t)}"
                 )
         self._to_save = tensors
 
@@ -67,7 +67,7 @@ class BackwardCFunction(Node, FunctionCtx):
     needs_input_grad: tuple = ()
 
     def __repr__(self) -> str:
-        return f"<torch.autograd.function.{type(self).__name__} object at {id(self):#x}>"
+        return f"<torch.autograd.function.{type_name(self)} object at {id(self):#x}>"
 
     def backward(self, g: Any, *_saved: Any) -> tuple:
         outs = self._out_meta
@@ -105,7 +105,7 @@ class _OutputNode(Node):
         return self._next[0].register_prehook(fn)
 
     def name(self) -> str:
-        return type(self).__name__
+        return type_name(self)
 
     def __getattr__(self, name: str) -> Any:  # ctx attributes (saved_tensors, what forward set) via the node
         if name.startswith("__"):
@@ -113,7 +113,7 @@ class _OutputNode(Node):
         return getattr(self._next[0], name)
 
     def __repr__(self) -> str:
-        return f"<torch.autograd.function.{type(self).__name__} object at {id(self):#x}>"
+        return f"<torch.autograd.function.{type_name(self)} object at {id(self):#x}>"
 
 
 class _Slots:
@@ -135,7 +135,7 @@ def _check_grads(node: BackwardCFunction, result: Any) -> tuple:
     """backward's result -> one gradient per tensor input (the node's edges), checked as torch checks it."""
     grads = result if isinstance(result, tuple) else (result,)
     args = node._arg_meta
-    name = type(node).__name__
+    name = type_name(node)
     n = len(args)
     if len(grads) > n and all(x is None for x in grads[n:]):
         grads = grads[:n]  # (torch drops trailing Nones)
@@ -154,7 +154,7 @@ def _check_grads(node: BackwardCFunction, result: Any) -> tuple:
             continue
         if gi is not None:
             if not isinstance(gi, Tensor):
-                raise RuntimeError(f"expected Variable or None (got {type(gi).__name__})")
+                raise RuntimeError(f"expected Variable or None (got {type_name(gi)})")
             shape = tuple(meta[0])
             got = tuple(gi.shape)
             if got != shape and not _expandable(shape, got):

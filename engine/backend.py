@@ -80,6 +80,7 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
 
 _CACHE: dict = {}
 CPU = device("cpu")
+CURRENT = [0]  # the current cuda device's index (torch.cuda.set_device): where device("cuda") tensors go
 
 
 def _cupy(index: int):  # noqa: ANN202
@@ -101,7 +102,7 @@ def to_device(d: object) -> device:
         return DEFAULTS.device
     if not isinstance(d, device):
         d = device("cuda", d) if isinstance(d, int) else device(d)
-    return d if d.index is not None or d.type == "cpu" else device("cuda", 0)
+    return d if d.index is not None or d.type == "cpu" else device("cuda", CURRENT[0])
 
 
 class _Defaults:

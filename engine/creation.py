@@ -11,8 +11,9 @@ import numpy as np
 from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
 from engine.dtypes import DEFAULT, bool_, float32, int64, to_dtype
+from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
-from engine.ops.util import int_list, memory_order, parser_type_name, scalar_to
+from engine.ops.util import int_list, invalid_combination, memory_order, parser_type_name, scalar_to
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -49,7 +50,7 @@ def _gen(generator: Any, dev: Any) -> Any:
     if generator is None:
         return CUDA_GENERATOR if dev.type == "cuda" else None
     if not isinstance(generator, rnd.Generator):
-        raise TypeError(f"{_caller()}(): argument 'generator' must be torch.Generator, not {type(generator).__name__}")
+        raise TypeError(f"{_caller()}(): argument 'generator' must be torch.Generator, not {type_name(generator)}")
     return generator
 
 
@@ -77,7 +78,7 @@ def _requires_grad_type(value: Any) -> None:
     if isinstance(value, np.bool_):
         return
     fn = sys._getframe(2).f_code.co_name
-    raise TypeError(f"{fn}(): argument 'requires_grad' must be bool, not {type(value).__name__}")
+    raise TypeError(f"{fn}(): argument 'requires_grad' must be bool, not {type_name(value)}")
 
 
 # ---- from data ----------------------------------------------------------------------------------------
@@ -102,10 +103,15 @@ def _infer(data: Any) -> tuple[Any, Any]:
         elif isinstance(x, complex):
             raise TypeError("complex tensors are not supported by this engine")
         elif isinstance(x, str):
-            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+            raise TypeError(f"new(): invalid data type '{type_name(x)}'")
         else:
-            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type_name(x)}")
 
+    x = data
+    while isinstance(x, (list, tuple)) and x:  # torch's compute_sizes runs first and takes a str for a sequence
+        x = x[0]  # (one that never ends: it gives up past its dimension limit)
+        if isinstance(x, str):
+            raise ValueError(f"too many dimensions '{type_name(x)}'")
     scan(data)
     shape: list = []
     x = data
@@ -132,8 +138,8 @@ def _infer(data: Any) -> tuple[Any, Any]:
             return x.item()
         if isinstance(x, (list, tuple)):  # a sequence where the first elements said a number
             if kind == "f":
-                raise TypeError(f"must be real number, not {type(x).__name__}")
-            raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+                raise TypeError(f"must be real number, not {type_name(x)}")
+            raise TypeError(f"'{type_name(x)}' object cannot be interpreted as an integer")
         return x
 
     clean = build(data, 0)
@@ -212,7 +218,7 @@ asarray = as_tensor
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+        raise TypeError(f"expected np.ndarray (got {type_name(ndarray)})")
     if ndarray.dtype.kind not in "biuf":
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{ndarray.dtype.name}. The only supported types are: float64, "
@@ -383,8 +389,38 @@ def range_(start: Any, end: Any, step: Any = 1, *, out: Tensor | None = None, dt
     return _finish(values, _dev(device), requires_grad, out)
 
 
-def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
+_FACTORY_KW = "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, bool requires_grad = False"  # noqa: E501
+_ARANGE_OVERLOADS = (
+    f"(Number end, *, Tensor out = None, {_FACTORY_KW})",
+    f"(Number start, Number end, *, {_FACTORY_KW})",
+    f"(Number start, Number end, Number step = 1, *, Tensor out = None, {_FACTORY_KW})",
+)
+_LINSPACE_OVERLOADS = tuple(
+    f"({a} start, {b} end, int steps, *, Tensor out = None, {_FACTORY_KW})"
+    for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"), ("Number", "Number"))
+)
+_MISSING: Any = object()
+
+
+def _missing_args(fn: str, params: dict, overloads: tuple) -> TypeError:
+    """torch's parser error for a call that leaves out a required argument: the arguments ahead of the first
+    missing one are taken as given by position, those after it as given by keyword."""
+    names = list(params)
+    first = next(i for i, n in enumerate(names) if params[n] is _MISSING)
+    args = tuple(params[n] for n in names[:first])
+    kwargs = {n: params[n] for n in names[first:] if params[n] is not _MISSING}
+    return invalid_combination(fn, args, overloads, False, kwargs=kwargs)
+
+
+def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
            layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    if start is _MISSING:
+        if end is None:
+            if (out, dtype, layout, device, requires_grad) == (None, None, None, None, False):
+                raise invalid_combination("arange", (), _ARANGE_OVERLOADS, False)
+            # (given keywords only: the parser matches the first overload and finds its one argument missing)
+            raise TypeError('arange() missing 1 required positional arguments: "end"')
+        start = None  # arange(end=4)
     start, end, step = _num(start), _num(end), _num(step)
     if end is None:
         start, end = 0, start
@@ -438,8 +474,11 @@ def _arange_out_warning(out: Tensor | None, n: int) -> None:
         )
 
 
-def linspace(start: Any, end: Any, steps: int, *, out: Tensor | None = None, dtype: Any = None,
-             layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, *, out: Tensor | None = None,
+             dtype: Any = None, layout: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:  # fmt: skip
+    if start is _MISSING or end is _MISSING or steps is _MISSING:
+        raise _missing_args("linspace", {"start": start, "end": end, "steps": steps}, _LINSPACE_OVERLOADS)
     start, end = _num(start), _num(end)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -573,7 +612,7 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
 def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
              device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
     if isinstance(n, bool) or not hasattr(type(n), "__index__"):  # (an integer tensor of one element is an int)
-        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type_name(n)}")
     n = n.__index__()
     dt = to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(rnd.randperm(generator, int(n), dt), _dev(device), requires_grad, out)
@@ -602,7 +641,7 @@ _RANDINT_REST = (
 
 
 def _randint_combination(args: list) -> TypeError:
-    got = ", ".join(type(a).__name__ for a in args)
+    got = ", ".join(type_name(a) for a in args)
     lines = [f"randint() received an invalid combination of arguments - got ({got}), but expected one of:"]
     for head in ("int high, tuple of ints size", "int low, int high, tuple of ints size"):
         lines.append(f" * ({head}, *, torch.Generator generator, {_RANDINT_REST}")

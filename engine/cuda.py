@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.backend import cuda_available
+from engine.backend import CURRENT, cuda_available
 from engine.backend import device_count as _count
 
 
@@ -15,7 +15,19 @@ def device_count() -> int:
 
 
 def current_device() -> int:
-    return 0
+    return CURRENT[0]
+
+
+def set_device(device: object) -> None:  # noqa: A002
+    """Make a GPU the current one: where cuda tensors with no index go, and where cupy allocates."""
+    from engine.backend import _cupy, to_device
+
+    i = device if isinstance(device, int) else to_device(device).index
+    if i < 0:  # (torch: a negative index leaves the current device as it is)
+        return
+    cupy = _cupy(i)  # (checks the index: "invalid device ordinal")
+    cupy.cuda.Device(i).use()
+    CURRENT[0] = i
 
 
 def synchronize(device: object = None) -> None:

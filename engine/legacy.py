@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine import dtypes as D
-from engine.naming import TorchNamed
+from engine.naming import TorchNamed, type_name
 from engine.tensor import Size, Tensor
 
 
@@ -25,8 +25,8 @@ class tensortype(TorchNamed, metaclass=TorchNamed):  # noqa: N801 - torch's spel
         from engine.creation import empty, tensor
 
         if set(kwargs) - {"device"}:
-            names = ", ".join(f"{k}={type(v).__name__}" for k, v in kwargs.items())
-            got = ", ".join([type(a).__name__ for a in args] + [names])
+            names = ", ".join(f"{k}={type_name(v)}" for k, v in kwargs.items())
+            got = ", ".join([type_name(a) for a in args] + [names])
             raise TypeError(f"new() received an invalid combination of arguments - got ({got}), but expected one of:")
         if not args:
             return empty(0, dtype=cls._dtype)
@@ -41,7 +41,7 @@ class tensortype(TorchNamed, metaclass=TorchNamed):  # noqa: N801 - torch's spel
             return tensor(first, dtype=cls._dtype)
         if all(type(a) is int for a in args):
             return empty(args, dtype=cls._dtype)
-        raise TypeError(f"new(): data must be a sequence (got {type(first).__name__})")
+        raise TypeError(f"new(): data must be a sequence (got {type_name(first)})")
 
 
 def _legacy(name: str, dt: Any) -> tensortype:

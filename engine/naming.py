@@ -1,8 +1,10 @@
 """How engine classes print: as torch's (`type(x)` is `<class 'torch.Tensor'>`, a grad_fn's class is
 `<class 'MulBackward0'>`), so that scripts printing types match PyTorch's output. Only the class's repr
-changes; its module and name stay the engine's own."""
+changes (and, for a C type, __name__ drops its dotted prefix as in torch); its module stays the engine's own."""
 
 from __future__ import annotations
+
+_TYPE_NAME = type.__dict__["__name__"]
 
 
 class TorchNamed(type):
@@ -14,9 +16,19 @@ class TorchNamed(type):
     def __init__(cls, name: str, bases: tuple, ns: dict) -> None:
         type.__init__(cls, name, bases, ns)  # (not super(): tensortype is both an instance and a subclass)
         if ns.get("_c_type"):
-            # one of torch's C types: Python's own messages name it by its full name ("'torch.Size' object is
-            # not callable", "must be torch.dtype, not torch.Size"), as they use a C type's tp_name
-            cls.__name__ = cls._torch_name
+            # one of torch's C types: Python's own messages name it by its full tp_name ("'torch.Size' object
+            # is not callable", "must be torch.dtype, not torch.Size"), while its __name__ is the part after
+            # the last dot (the property below): a heap type's tp_name is what type's own __name__ stores
+            _TYPE_NAME.__set__(cls, cls._torch_name)
+
+    @property
+    def __name__(cls) -> str:  # type: ignore[override]
+        name = _TYPE_NAME.__get__(cls)
+        return name.rpartition(".")[2] if cls.__dict__.get("_c_type") else name
+
+    @__name__.setter
+    def __name__(cls, value: str) -> None:
+        _TYPE_NAME.__set__(cls, value)
 
     def __repr__(cls) -> str:
         return f"<class '{cls._torch_name.format(name=cls.__name__)}'>"
@@ -71,3 +83,9 @@ def result_type(name: str, *fields: str) -> type:
     for i, f in enumerate(fields):
         ns[f] = property(operator.itemgetter(i))
     return type(name, (_Result,), ns)
+
+
+def type_name(x: object) -> str:
+    """The name of x's class as Python's own messages print it (its tp_name): `torch.Size` for torch's C
+    types, whose __name__ is the short `Size`; any other class's __name__."""
+    return _TYPE_NAME.__get__(type(x))

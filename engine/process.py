@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from engine.naming import type_name
+
 _NOARG: Any = object()
 
 
@@ -25,7 +27,7 @@ _DETERMINISTIC = [False, False]
 
 def _positive_int(fn: str, n: Any) -> int:
     if type(n) is not int:
-        raise RuntimeError(f"{fn} expects an int, but got {type(n).__name__}")
+        raise RuntimeError(f"{fn} expects an int, but got {type_name(n)}")
     if n <= 0:
         raise RuntimeError(f"{fn} expects a positive integer")
     return n
@@ -64,11 +66,11 @@ def get_num_interop_threads(*args: Any) -> int:
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
     if type(mode) is not bool:
         raise TypeError(
-            f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be bool, not {type(mode).__name__}"
+            f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be bool, not {type_name(mode)}"
         )
     if type(warn_only) is not bool:
         raise TypeError(
-            f"_set_deterministic_algorithms(): argument 'warn_only' must be bool, not {type(warn_only).__name__}"
+            f"_set_deterministic_algorithms(): argument 'warn_only' must be bool, not {type_name(warn_only)}"
         )
     _DETERMINISTIC[0], _DETERMINISTIC[1] = mode, warn_only
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.naming import TorchNamed
+from engine.naming import TorchNamed, type_name
 from engine.warn import warn_once
 
 _TYPED_DEPRECATED = (
@@ -89,7 +89,7 @@ class _Storage(metaclass=TorchNamed):
     def copy_(self, source: Any, non_blocking: bool | None = None) -> Any:
         """Copy source's bytes over these (torch copies storages byte for byte, whatever their dtypes)."""
         if not isinstance(source, _Storage):
-            raise TypeError(f"copy_(): argument 'src' (position 1) must be torch.Storage, not {type(source).__name__}")
+            raise TypeError(f"copy_(): argument 'src' (position 1) must be torch.Storage, not {type_name(source)}")
         mine, theirs = _bytes(self._arr), _bytes(source._arr)
         if mine.size != theirs.size:
             raise RuntimeError(f"size does not match, self was {mine.size} bytes but src was {theirs.size} bytes")
@@ -150,12 +150,12 @@ class UntypedStorage(_Storage):
         if type(i) is slice:  # a storage over part of the bytes, sharing them
             return UntypedStorage(self._arr[i], self._dev)
         if not hasattr(i, "__index__"):
-            raise TypeError(f"can't index a torch.UntypedStorage with {type(i).__name__}")
+            raise TypeError(f"can't index a torch.UntypedStorage with {type_name(i)}")
         return int(self._arr[_index(i, self.size())])
 
     def __setitem__(self, i: Any, value: int) -> None:
         if not hasattr(i, "__index__"):
-            raise TypeError(f"can't index a torch.UntypedStorage with {type(i).__name__}")
+            raise TypeError(f"can't index a torch.UntypedStorage with {type_name(i)}")
         self._arr[_index(i, self.size())] = int(value) & 0xFF  # (torch stores the low byte)
 
     def untyped(self) -> UntypedStorage:
@@ -201,7 +201,7 @@ class TypedStorage(_Storage):
 
     def __setitem__(self, i: Any, value: Any) -> None:
         if type(value) not in (int, float, bool) and not hasattr(value, "__float__"):
-            raise TypeError(f"can't assign a {type(value).__name__} to a torch.{self._dtype.legacy}")
+            raise TypeError(f"can't assign a {type_name(value)} to a torch.{self._dtype.legacy}")
         self._arr[self._position(i)] = value
 
     def _position(self, i: Any) -> int:

@@ -39,15 +39,21 @@ def public_names(path: str) -> list[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         module = importlib.import_module("torch" + ("." + path if path else ""))
-        names = []
-        for n in dir(module):
+        names = set(dir(module))
+        inner = getattr(module, "m", None)
+        if type(module).__name__ != "module" and inner is not None:
+            # a torch.backends PropModule (cudnn): its settings are properties of its class, its functions
+            # live on the module it wraps (`m`)
+            names |= set(vars(type(module))) | set(dir(inner))
+        found = []
+        for n in sorted(names):
             try:
                 value = getattr(module, n)
             except Exception:  # noqa: BLE001 - a name torch lists but cannot produce here
                 value = None
             if not n.startswith("_") and not isinstance(value, types.ModuleType):
-                names.append(n)
-        return sorted(names)
+                found.append(n)
+        return found
 
 
 def render() -> str:

@@ -433,3 +433,12 @@ def syntax_error(message: str, node: ast.AST | None, source: Source | None = Non
             node.tsr_src = source  # type: ignore[attr-defined]
         set_node(err, node)
     return err
+
+
+_TYPE_NAME = type.__dict__["__name__"]
+
+
+def tp_name(tp: type) -> str:
+    """A class's name as Python's own messages print it (its C-level tp_name): `torch.Size`, where
+    `torch.Size.__name__` is `Size` (engine/naming.py keeps the two apart as torch's C types have them)."""
+    return _TYPE_NAME.__get__(tp)

@@ -25,7 +25,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import generators, policy
-from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, set_node, site_of, tag
+from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, set_node, site_of, tag, tp_name
 from tcli.parser import Scope
 from tcli.prelude import check_own_name, register_script_class
 
@@ -451,7 +451,7 @@ class Interpreter:
                 except TypeError as e:
                     if getattr(type(value), "__iter__", None) is not None:  # (its own refusal: a 0-d tensor's)
                         raise _fail(e, node) from None
-                    raise _fail(TypeError(f"cannot unpack non-iterable {type(value).__name__} object"), node) from None
+                    raise _fail(TypeError(f"cannot unpack non-iterable {tp_name(type(value))} object"), node) from None
                 if star is None:
                     items = tuple(islice(it, n + 1))
                     if len(items) != n:
@@ -705,7 +705,7 @@ class Interpreter:
             if type(base).__module__ == "engine.utils.data" and type(base).__name__ == "_Alias":
                 base = base.__origin__  # Sampler[int]: a subscripted engine class stands for the class
             if not (isinstance(base, type) and issubclass(base, interp.p.class_bases())):
-                what = f"'{base.__name__}'" if isinstance(base, type) else f"a '{type(base).__name__}' object"
+                what = f"'{tp_name(base)}'" if isinstance(base, type) else f"a '{tp_name(type(base))}' object"
                 raise _fail(
                     TypeError(
                         f"tsr classes derive from {policy.CLASS_BASES_TEXT}, or a class defined in the script, "
@@ -798,7 +798,7 @@ class Interpreter:
         cls = type(manager)
         enter, exit_ = getattr(cls, "__enter__", None), getattr(cls, "__exit__", None)
         if enter is None or exit_ is None:
-            raise _fail(TypeError(f"'{cls.__name__}' object does not support the context manager protocol"), expr)
+            raise _fail(TypeError(f"'{tp_name(cls)}' object does not support the context manager protocol"), expr)
         protocol = self._managers[cls] = (enter, exit_)
         return protocol
 
@@ -1235,7 +1235,7 @@ class Interpreter:
                 if key_c is None:
                     mapping = value_c(f)
                     if not hasattr(type(mapping), "keys"):
-                        raise _fail(TypeError(f"'{type(mapping).__name__}' object is not a mapping"), value_node)
+                        raise _fail(TypeError(f"'{tp_name(type(mapping))}' object is not a mapping"), value_node)
                     out.update(mapping)
                 else:
                     key = key_c(f)
@@ -1490,7 +1490,7 @@ class Interpreter:
             if fn.__class__ is Function:
                 callee = f"__main__.{fn.qualname}"  # Python names a script's function by its module
             else:
-                callee = str(getattr(fn, "__name__", type(fn).__name__)).lstrip("_")
+                callee = str(getattr(fn, "__name__", tp_name(type(fn)))).lstrip("_")
             return _fail(TypeError(f"{callee}() got multiple values for keyword argument '{k}'"), value_node)
 
         def arguments(f: Frame, fn: Any = None) -> tuple[tuple, dict]:
@@ -1502,7 +1502,7 @@ class Interpreter:
                         args += bounded(value)
                     except TypeError:
                         raise _fail(
-                            TypeError(f"argument after * must be an iterable, not {type(value).__name__}"), a
+                            TypeError(f"argument after * must be an iterable, not {tp_name(type(value))}"), a
                         ) from None
                 else:
                     args.append(code(f))
@@ -1512,7 +1512,7 @@ class Interpreter:
                 if name is None:
                     if not hasattr(type(value), "keys"):
                         raise _fail(
-                            TypeError(f"argument after ** must be a mapping, not {type(value).__name__}"), value_node
+                            TypeError(f"argument after ** must be a mapping, not {tp_name(type(value))}"), value_node
                         )
                     for k in value.keys():
                         if type(k) is not str:
@@ -1658,7 +1658,7 @@ def _exception(value: Any) -> BaseException:
     if isinstance(value, type) and issubclass(value, BaseException):
         value = value()
     if isinstance(value, UNCATCHABLE):  # a script cannot fake the user's Ctrl-C or a timeout
-        raise TypeError(f"{type(value).__name__} cannot be raised in tsr (it means the user stopped the script)")
+        raise TypeError(f"{tp_name(type(value))} cannot be raised in tsr (it means the user stopped the script)")
     if not isinstance(value, BaseException):
         raise TypeError("exceptions must derive from BaseException")
     return value

@@ -207,9 +207,18 @@ TORCH_SUBMODULES = frozenset(
      "autograd", "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils",
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
-     "distributions.utils", "distributions.constraint_registry", "func", "testing"}
+     "distributions.utils", "distributions.constraint_registry", "func", "testing", "accelerator", "backends",
+     "backends.cuda", "backends.cudnn", "backends.mps"}
     | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
+#: The settings a script may assign on a torch module or settings object (seeding boilerplate:
+#: `torch.backends.cudnn.deterministic = True`); each is a plain flag the engine only stores.
+SETTABLE_FLAGS = {
+    "torch.backends.cudnn": frozenset({"enabled", "deterministic", "benchmark", "allow_tf32"}),
+    "torch.backends.cuda.matmul": frozenset(
+        {"allow_tf32", "allow_fp16_reduced_precision_reduction", "allow_bf16_reduced_precision_reduction"}
+    ),
+}
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.
 ENGINE_MODULES = {
     "autograd.function": "engine.autograd_function",

@@ -37,7 +37,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import policy
-from tcli.errors import TsrTimeout, private_attribute_message, visible_output
+from tcli.errors import TsrTimeout, private_attribute_message, tp_name, visible_output
 from tcli.generators import TsrGenerator
 from tcli.torch_names import torch_names
 
@@ -618,11 +618,11 @@ class Prelude:
         if sep is None:
             sep = " "
         elif type(sep) is not str:
-            raise TypeError(f"sep must be None or a string, not {type(sep).__name__}")
+            raise TypeError(f"sep must be None or a string, not {tp_name(type(sep))}")
         if end is None:
             end = "\n"
         elif type(end) is not str:
-            raise TypeError(f"end must be None or a string, not {type(end).__name__}")
+            raise TypeError(f"end must be None or a string, not {tp_name(type(end))}")
         for a in args:
             if type(a) in _CONTAINERS:
                 self.check_repr(a)
@@ -860,11 +860,11 @@ class Prelude:
             if source is not None:
                 return str(sys.modules[source].__version__)
             raise AttributeError(f"module '{obj.name}' has no attribute '__version__'")
-        raise AttributeError(f"'{type(obj).__name__}' object has no attribute '__version__'")
+        raise AttributeError(f"'{tp_name(type(obj))}' object has no attribute '__version__'")
 
     def _getattr(self, obj: Any, name: Any, *default: Any) -> Any:
         if type(name) is not str:
-            raise TypeError("attribute name must be string, not " + repr(type(name).__name__))
+            raise TypeError("attribute name must be string, not " + repr(tp_name(type(name))))
         if name.startswith("_") and name != "__name__":
             raise AttributeError(private_attribute_message(name))
         try:
@@ -876,7 +876,7 @@ class Prelude:
 
     def _hasattr(self, obj: Any, name: Any) -> bool:
         if type(name) is not str:
-            raise TypeError("attribute name must be string, not " + repr(type(name).__name__))
+            raise TypeError("attribute name must be string, not " + repr(tp_name(type(name))))
         if name.startswith("_"):
             return False
         try:
@@ -973,7 +973,7 @@ class Prelude:
     def _graph(self, *args: Any, **kwargs: Any) -> None:
         tensor = _one_argument("graph", args, kwargs)
         if self.tensor_type is None or not isinstance(tensor, self.tensor_type):
-            raise TypeError(f"graph() takes a tensor, not {type(tensor).__name__}")
+            raise TypeError(f"graph() takes a tensor, not {tp_name(type(tensor))}")
         self.session.show_graph(tensor)
 
     def _show(self, *args: Any, **kwargs: Any) -> None:
@@ -1082,6 +1082,12 @@ class Prelude:
         raise _refused(cls, name)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        if type(obj) is ModuleFacade and name in policy.SETTABLE_FLAGS.get(obj.name, ()):
+            # a backend flag (torch.backends.cudnn.deterministic): set on the engine's module, read afresh
+            module = importlib.import_module("engine." + obj.name[len("torch.") :])
+            setattr(module, name, value)
+            obj.cache.pop(name, None)
+            return
         self._check_settable(obj, name)
         setattr(obj, name, value)
 
@@ -1122,6 +1128,10 @@ class Prelude:
             self.check_private(obj, name)
         if type(obj) is ModuleFacade:
             raise AttributeError(f"module '{obj.name}' is read-only in tsr (cannot set '{name}')")
+        if self.engine is not None and type(obj) is self._matmul_settings():
+            if name in policy.SETTABLE_FLAGS["torch.backends.cuda.matmul"]:
+                return
+            raise AttributeError(f"'torch.backends.cuda.matmul' has no setting '{name}' a script may assign")
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
             if name in policy.TENSOR_SETTABLE:
                 return
@@ -1133,12 +1143,18 @@ class Prelude:
             return
         if isinstance(obj, type) and _is_script_class(obj):  # a class attribute of the script's own class
             return
-        what = f"'{obj.__name__}'" if isinstance(obj, type) else f"'{type(obj).__name__}' object"
+        what = f"'{tp_name(obj)}'" if isinstance(obj, type) else f"'{tp_name(type(obj))}' object"
         raise AttributeError(
             f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data and "
             "the attributes of the script's own objects, nn.Module, optimizer, scheduler, dataset and DataLoader "
             "objects and a custom Function's ctx)"
         )
+
+    @staticmethod
+    def _matmul_settings() -> type:
+        from engine.backends.cuda import cuBLASModule
+
+        return cuBLASModule
 
     def _settable_types(self) -> tuple[type, ...]:
         """Objects a script may set attributes on, each its own (never a shared one such as a dtype, whose fields
@@ -1480,7 +1496,7 @@ class Prelude:
         script's torch.save/load and the REPL's :save, :restore and :load may touch)."""
         what = what or f"torch.{action}"
         if not isinstance(path, str):
-            raise TypeError(f"{what} in tsr takes a file path (str), not {type(path).__name__}")
+            raise TypeError(f"{what} in tsr takes a file path (str), not {tp_name(type(path))}")
         full = os.path.realpath(os.path.join(os.getcwd(), path))
         roots = [os.path.realpath(os.getcwd())] + [os.path.realpath(d) for d in self.session.allow_paths]
         if not any(full == r or full.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
@@ -1586,7 +1602,7 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
-    {"fft", "nn.modules", "nn.parameter", "jit", "sparse", "backends", "amp", "onnx", "hub",
+    {"fft", "nn.modules", "nn.parameter", "jit", "sparse", "amp", "onnx", "hub",
      "profiler", "quantization", "distributed", "multiprocessing", "export", "compiler",
      "masked", "nested", "signal"}
 )  # fmt: skip
@@ -1988,8 +2004,8 @@ def _unbound_method(cls: type, name: str, fn: Callable) -> Callable:
 
         def checked(*args: Any, **kwargs: Any) -> Any:
             if not args or not isinstance(args[0], cls):
-                what = ("type" if isinstance(args[0], type) else type(args[0]).__name__) if args else "nothing"
-                raise TypeError(f"descriptor '{name}' for '{cls.__name__}' objects doesn't apply to a '{what}' object")
+                what = ("type" if isinstance(args[0], type) else tp_name(type(args[0]))) if args else "nothing"
+                raise TypeError(f"descriptor '{name}' for '{tp_name(cls)}' objects doesn't apply to a '{what}' object")
             return fn(*args, **kwargs)
 
         checked.__name__ = checked.__qualname__ = name

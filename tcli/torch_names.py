@@ -123,6 +123,13 @@ _NAMES = {
         "var_mean vdot view_as_complex view_as_complex_copy view_as_real view_as_real_copy view_copy vmap vsplit "
         "vstack wait where while_loop xlogy xlogy_ zero_ zeros zeros_like "
     ),
+    "accelerator": (
+        "Any Graph cache current_accelerator current_device_idx current_device_index current_stream deprecated "
+        "device_count device_index empty_cache empty_host_cache get_device_capability get_memory_info "
+        "is_available max_memory_allocated max_memory_reserved memory_allocated memory_reserved memory_stats "
+        "reset_accumulated_memory_stats reset_peak_memory_stats set_device_idx set_device_index set_stream "
+        "synchronize "
+    ),
     "autograd": (
         "DeviceType Function Mapping NestedIOFunction ProfilerActivity ProfilerConfig ProfilerEvent ProfilerState "
         "SavedTensor Sequence Variable backward cast detect_anomaly enable_grad enforce_grad_layout_policy grad "
@@ -136,6 +143,27 @@ _NAMES = {
         "once_differentiable "
     ),
     "autograd.functional": ("hessian hvp jacobian jvp vhp vjp "),
+    "backends": (
+        "ContextProp GenericModule PropModule contextmanager disable_global_flags flags flags_frozen "
+        "fp32_precision set_flags "
+    ),
+    "backends.cuda": (
+        "Any SDPAParams SDPBackend allow_fp16_bf16_reduction_math_sdp blas_workspace_size can_use_cudnn_attention "
+        "can_use_efficient_attention can_use_flash_attention cuBLASModule cuFFTPlanCache "
+        "cuFFTPlanCacheAttrContextProp cuFFTPlanCacheManager cublas_workspace_size cublaslt_workspace_size "
+        "cudnn_sdp_enabled cufft_plan_cache deprecated enable_cudnn_sdp enable_flash_sdp enable_math_sdp "
+        "enable_mem_efficient_sdp flash_sdp_enabled fp16_bf16_reduction_math_sdp_allowed is_built "
+        "is_ck_sdpa_available is_flash_attention_available math_sdp_enabled matmul mem_efficient_sdp_enabled "
+        "preferred_blas_library preferred_linalg_library preferred_rocm_fa_library sdp_kernel "
+    ),
+    "backends.cudnn": (
+        "CUDNN_TENSOR_DTYPES ContextProp CudnnModule Optional PropModule allow_tf32 benchmark benchmark_limit "
+        "contextmanager conv depthwise_kernel deterministic enabled flags fp32_precision is_acceptable "
+        "is_available set_flags version "
+    ),
+    "backends.mps": (
+        "Optional TYPE_CHECKING get_core_count get_name is_available is_built is_macos13_or_newer is_macos_or_newer "
+    ),
     "cuda": (
         "AcceleratorError Any BFloat16Storage BFloat16Tensor BoolStorage BoolTensor ByteStorage ByteTensor "
         "CUDAGraph CUDAPluggableAllocator Callable CharStorage CharTensor ComplexDoubleStorage "

@@ -862,3 +862,16 @@ def test_inference_tensors_still_compute_outside_it() -> None:
         return t * 2, t[0], t.clone().add_(1), w.grad, y.shape, t.is_inference(), t.clone().is_inference()
 
     same(fn)
+
+
+def test_mm_backward_keeps_the_sign_of_zero_over_an_inner_dim_of_one() -> None:
+    # Linear(n, 1) with a zero upstream gradient: torch's gemm gives -0. where the weight is negative
+    got = []
+    for T in (torch, engine):
+        w = T.tensor([[-0.5, 0.3, -0.4]])
+        x = T.ones(2, 3, requires_grad=True)
+        T.nn.functional.linear(x, w).backward(T.zeros(2, 1))
+        y = T.ones(2, 1, requires_grad=True)
+        T.mm(y, w).backward(T.zeros(2, 3) - 0.0)
+        got.append((str(x.grad.cpu()), str(y.grad.cpu())))
+    assert got[1] == got[0]

@@ -166,6 +166,13 @@ CASES = {
     "add_bool_alpha": (lambda T: T.add(T.tensor([True]), T.tensor([True]), alpha=True),),
     "addcmul_int": (lambda T, x: T.addcmul(x, x, x, value=2), i),
     "addcdiv_int_err": (lambda T, x: T.addcdiv(x, x, x), i),
+    # value is cast to the tensors' result type (truncated for integers), never promoting it
+    "addcmul_int_float_value": (lambda T, x: (T.addcmul(x, x, x, value=0.5), T.addcmul(x, x, x, value=-1.7)), i),
+    "addcmul__int_float_value": (lambda T, x: (x * 1).addcmul_(x, x, value=2.5), i),
+    "addcmul_int8_wraps": (lambda T: T.addcmul(*(T.tensor([v], dtype=T.int8) for v in (1, 100, 3)), value=1.9),),
+    "addcmul_half_long": (lambda T, x: T.addcmul(T.ones(3, dtype=T.float16), x, x, value=0.1), i),
+    "addcmul_mixed_grad": (lambda T, x, y: T.addcmul(x, T.tensor([[1, 2, 3], [4, 5, 6]]), y, value=0.5), a, b),
+    "addcdiv_float_int_input": (lambda T, x: T.addcdiv(x, T.ones(3), T.full((3,), 2.0), value=3), i),
     "addcmul_scalar_kw": (lambda T, x, y: x.addcmul(tensor1=y, tensor2=x, value=-1), a, b),
     "div_round_int": (lambda T, x: T.div(x, 3, rounding_mode="floor"), i),
     "div_trunc_int": (lambda T, x: T.div(x, -3, rounding_mode="trunc"), i),
@@ -267,6 +274,12 @@ CASES = {
     "amin_ties": (lambda T: T.tensor([1.0, 1.0, 3.0], requires_grad=True).amin(),),
     "max_other_kw": (lambda T, x, y: T.max(x, other=y), a, b),
     "sort_rt": (lambda T, x: type(x.sort()).__name__, a),
+    "c_type_names": (
+        lambda T: [
+            (type(o).__name__, type(o).__qualname__, repr(type(o)))
+            for o in (T.Size([1]), T.float32, T.device("cpu"), T.finfo(T.float32), T.iinfo(T.int8), T.Generator())
+        ],
+    ),
     "min_rt_repr": (lambda T: repr(T.tensor([[1.0, 2.0]]).min(1)),),
     "sort_rt_repr": (lambda T: repr(T.tensor([2.0, 1.0]).sort()),),
     "sort_nan": (lambda T: T.tensor([2.0, float("nan"), 1.0]).sort(),),
@@ -291,6 +304,14 @@ CASES = {
     "equal_nan": (lambda T: T.equal(T.tensor([float("nan")]), T.tensor([float("nan")])),),
     "allclose_bcast": (lambda T: T.allclose(T.ones(2), T.ones(2, 2)),),
     "allclose_int": (lambda T: T.allclose(T.tensor([1, 2]), T.tensor([1, 2])),),
+    "allclose_dtype_err": (lambda T: T.allclose(T.tensor([1, 2]), T.tensor([1.0, 2.0])),),
+    "isclose_dtype_err": (lambda T: T.isclose(T.tensor([1.0]), T.tensor([1.0], dtype=T.float64)),),
+    "isclose_bool_long_err": (lambda T: T.isclose(T.tensor([True]), T.tensor([1])),),
+    "allclose_shape_err": (lambda T: T.allclose(T.ones(2), T.ones(3)),),
+    "isclose_shape_err": (lambda T: T.isclose(T.ones(2, 3), T.ones(4, 3)),),
+    "isclose_bcast": (lambda T: T.isclose(T.ones(2, 1), T.ones(3)),),
+    "isclose_scalar_err": (lambda T: T.isclose(T.ones(2), 1.0),),
+    "isclose_rtol_err": (lambda T: T.isclose(T.ones(2), T.ones(3), rtol=-1.0),),
     "add_alpha_": (nl(lambda T, y, z: y.add_(z, alpha=-0.5)), a, b),
     "add_scalar_alpha_": (nl(lambda T, y: y.add_(2, alpha=2)), a),
     "sub_alpha_bcast_": (nl(lambda T, y, z: y.sub_(z[0], alpha=2)), a, b),

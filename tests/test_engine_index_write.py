@@ -73,6 +73,20 @@ ERRORS = {
     "index_fill_2d_value": lambda T: T.zeros(3).index_fill(0, T.tensor([0]), T.ones(2)),
     "masked_scatter_dtype": lambda T: T.zeros(2).masked_scatter(T.tensor([True, True]), T.ones(2, dtype=T.int64)),
     "leaf_inplace": lambda T: T.ones(2, requires_grad=True).eq_(1),
+    # scatter-style writes never promote or cast their source (torch checks dtypes before anything else)
+    "scatter_src_dtype": lambda T: T.ones(2, 3).scatter(1, T.tensor([[0]]), T.ones(1, 1, dtype=T.int64)),
+    "scatter__src_dtype": lambda T: T.ones(2, 3).scatter_(1, T.tensor([[0]]), T.ones(1, 1, dtype=T.float64)),
+    "scatter_0d_src_dtype": lambda T: T.ones(2, 3).scatter(1, T.tensor([[0]]), T.tensor(2)),
+    "scatter_0d_src": lambda T: T.ones(2, 3).scatter(1, T.tensor([[0]]), T.tensor(2.0)),
+    "scatter_float_index": lambda T: T.ones(2, 3).scatter(1, T.tensor([[0.0]]), T.ones(1, 1, dtype=T.int64)),
+    "scatter_add_src_dtype": lambda T: T.ones(2, 3).scatter_add(1, T.tensor([[0]]), T.ones(1, 1, dtype=T.int64)),
+    "scatter_add__src_dtype": lambda T: T.ones(2, 3).scatter_add_(1, T.tensor([[0]]), T.ones(1, 1, dtype=T.int64)),
+    "index_add_src_dtype": lambda T: T.ones(2, 3).index_add(1, T.tensor([0]), T.ones(2, 1, dtype=T.float64)),
+    "index_add__src_dtype": lambda T: T.ones(2, 3, dtype=T.int64).index_add_(1, T.tensor([0]), T.ones(2, 1)),
+    "index_add_float_index": lambda T: T.ones(2, 3).index_add(1, T.tensor([0.0]), T.ones(2, 1)),
+    "index_add_2d_index": lambda T: T.ones(2, 3).index_add(1, T.tensor([[0]]), T.ones(2, 1)),
+    "index_copy_long_src": lambda T: T.ones(2, 3).index_copy(1, T.tensor([0]), T.ones(2, 1, dtype=T.int64)),
+    "masked_scatter_double": lambda T: T.ones(2).masked_scatter_(T.tensor([True, True]), T.ones(2, dtype=T.float64)),
 }
 
 

@@ -108,6 +108,18 @@ ERRORS = [
     lambda m, F: F.binary_cross_entropy_with_logits(m.ones(4, 1), m.ones(4)),
     lambda m, F: F.mse_loss(m.ones(2), m.ones(2), reduction="avg"),
     lambda m, F: F.gelu(m.ones(2), approximate="x"),
+    # spatial (N, C, d...) input: nll_loss_nd's target-shape checks, then nll_loss2d's (4-d input goes there as is)
+    lambda m, F: F.cross_entropy(m.zeros(2, 3, 4), m.zeros(2, 3, dtype=m.long)),
+    lambda m, F: F.cross_entropy(m.zeros(2, 3, 4), m.zeros(2, 4, 1, dtype=m.long)),
+    lambda m, F: F.nll_loss(m.zeros(2, 3, 4), m.zeros(2, dtype=m.long)),
+    lambda m, F: F.nll_loss(m.zeros(2, 3, 4), m.zeros(3, 4, dtype=m.long)),
+    lambda m, F: F.nll_loss(m.zeros(2, 3, 4), m.zeros(2, 4)),
+    lambda m, F: F.cross_entropy(m.zeros(2, 3, 4, 5), m.zeros(2, 4, dtype=m.long)),
+    lambda m, F: F.cross_entropy(m.zeros(2, 3, 4, 5), m.zeros(2, 4, dtype=m.float)),
+    lambda m, F: F.nll_loss(m.zeros(2, 3, 4, 5), m.zeros(2, 5, 4, dtype=m.long)),
+    lambda m, F: F.nll_loss(m.zeros(2, 3, 4, 5, 6), m.zeros(2, 4, 5, 7, dtype=m.long)),
+    lambda m, F: F.nll_loss(m.zeros(2, 3, 4), m.zeros(2, 4, dtype=m.long), weight=m.ones(2)),
+    lambda m, F: F.nll_loss(m.zeros(()), m.zeros((), dtype=m.long)),
 ]
 
 
@@ -119,6 +131,15 @@ def test_errors_match_torch(device: str, i: int) -> None:
             warnings.simplefilter("ignore")
             ERRORS[i](mod, mod.nn.functional)
         got.append((type(e.value).__name__, str(e.value)))
+    assert got[1] == got[0]
+
+
+def test_spatial_weight_of_c_elements_in_any_shape() -> None:
+    # torch's nll_loss2d kernel only counts the weight's elements
+    got = [
+        str(m.nn.functional.nll_loss(-m.arange(24.0).reshape(2, 3, 4), m.tensor([[0, 1, 2, 1]] * 2), weight=w))
+        for m, w in ((torch, torch.tensor([[1.0], [2.0], [3.0]])), (engine, engine.tensor([[1.0], [2.0], [3.0]])))
+    ]
     assert got[1] == got[0]
 
 
@@ -153,3 +174,24 @@ def test_cross_entropy_with_label_smoothing_is_torchs_composite() -> None:
         return out
 
     assert run(engine) == run(torch)
+
+
+@pytest.mark.parametrize("scale", [0.01, 1.0, 3.0, 10.0])
+def test_gelu_float32_is_torchs_to_the_bit(scale: float) -> None:
+    # a contiguous float32 tensor goes to oneDNN's minimax erf (engine/nn/gelu_onednn.py); one element to
+    # aten's scalar erf formula
+    x = (np.random.default_rng(int(scale * 100)).standard_normal(4096) * scale).astype(np.float32)
+    x[:6] = [np.inf, -np.inf, np.nan, -0.0, 5.55, -1e-45]
+    for data in (x, x[:1]):
+        want = torch.nn.functional.gelu(torch.from_numpy(data)).numpy()
+        got = engine.nn.functional.gelu(engine.tensor(data)).numpy()
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    assert str(engine.nn.functional.gelu(engine.tensor([-3.0, 3.0]))) == "tensor([-0.0041,  2.9959])"
+    # and its backward is oneDNN's too (first order)
+    g = np.random.default_rng(7).standard_normal(x.shape).astype(np.float32)
+    grads = []
+    for T in (torch, engine):
+        t = T.tensor(x, requires_grad=True)
+        T.nn.functional.gelu(t).backward(T.tensor(g))
+        grads.append(t.grad.numpy())
+    np.testing.assert_array_equal(grads[1].view(np.uint8), grads[0].view(np.uint8))

@@ -59,6 +59,13 @@ PROGRAMS = {
         def f(v):
             return v
         print(type(y.grad_fn).__name__, type(x).__name__, f.__name__, torch.relu.__name__, getattr(type(x), "__name__"))
+        # torch's C types: a short __name__, while Python's own messages print the dotted tp_name
+        for v in (x.shape, x.dtype, x.device, torch.finfo(torch.float32), torch.iinfo(torch.int8), torch.Generator()):
+            print(type(v).__name__, type(v))
+        try:
+            a, b = x.device
+        except TypeError as e:
+            print(e)
     """,
     "import_forms": """
         import torch
@@ -182,6 +189,41 @@ PROGRAMS = {
             except (RuntimeError, ValueError) as e:
                 print(type(e).__name__, e)
     """,
+    # the "Learn the Basics" device line and the usual seeding boilerplate (backend flags are stored settings)
+    "accelerator_and_backend_flags": """
+        import random
+        import numpy as np
+        import torch
+        import torch.backends.cudnn as cudnn
+        from torch import accelerator
+
+        device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+        print(f"Using {device} device")
+        print(accelerator.device_count(), accelerator.current_accelerator())
+        print(torch.backends.mps.is_available(), torch.backends.mps.is_built())
+
+        def seed_everything(seed):
+            random.seed(seed)
+            np.random.seed(seed)
+            torch.manual_seed(seed)
+            torch.cuda.manual_seed_all(seed)
+            torch.backends.cudnn.deterministic = True
+            torch.backends.cudnn.benchmark = False
+
+        seed_everything(42)
+        print(torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark, cudnn.deterministic)
+        print(torch.backends.cudnn.enabled)
+        print(torch.rand(2))
+        print(torch.get_float32_matmul_precision(), torch.backends.cuda.matmul.allow_tf32)
+        torch.set_float32_matmul_precision("high")
+        print(torch.get_float32_matmul_precision(), torch.backends.cuda.matmul.allow_tf32)
+        torch.set_float32_matmul_precision("highest")
+        for f in (accelerator.current_device_index, accelerator.synchronize):
+            try:
+                f()
+            except RuntimeError as e:
+                print(e)
+    """,
     "tensors_in_containers": """
         import torch
         ts = [torch.tensor(float(i)) for i in range(3)]
@@ -199,6 +241,26 @@ def test_program_prints_what_torch_prints(name: str) -> None:
     assert (status, err) == (0, "")
     want = run_torch(src)
     assert same_output(out, want), f"\n--- tsr\n{out}\n--- torch\n{want}"
+
+
+def test_backend_flags_are_settable_on_torch_modules() -> None:
+    # (not compared with torch: its legacy TF32 switches change process-wide state the other tests read)
+    status, out, err = run_tsr("""
+        import torch
+        torch.backends.cuda.matmul.allow_tf32 = True
+        print(torch.backends.cuda.matmul.allow_tf32, torch.get_float32_matmul_precision())
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        print(torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+        torch.backends.cudnn.allow_tf32 = True
+    """)
+    assert (status, out, err) == (0, "True high\nFalse False\n", "")
+
+
+def test_only_the_backend_flags_are_settable_on_torch_modules() -> None:
+    for line in ("torch.backends.cudnn.foo = 1", "torch.backends.cuda.matmul.foo = 1", "torch.backends.mps.x = 1"):
+        status, _, err = run_tsr(f"import torch\n{line}\n")
+        assert status == 1 and "AttributeError" in err, err
 
 
 def test_torch_errors_keep_type_and_text_and_can_be_caught() -> None:

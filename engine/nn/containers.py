@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 from typing import Any
 
+from engine.naming import type_name
 from engine.nn.module import Module, typename
 from engine.nn.parameter import Parameter
 from engine.tensor import Tensor
@@ -237,7 +238,7 @@ class ModuleList(Module):
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         if not isinstance(modules, container_abcs.Iterable):
-            raise TypeError("ModuleList.extend should be called with an iterable, but got " + type(modules).__name__)
+            raise TypeError("ModuleList.extend should be called with an iterable, but got " + type_name(modules))
         offset = len(self)
         for i, module in enumerate(modules):
             self.add_module(str(offset + i), module)
@@ -248,7 +249,7 @@ def _pairs(obj: Any, owner: str, what: str) -> Iterator[tuple]:
     """The (key, value) pairs of an update() argument that is a sequence of pairs, checked as torch does."""
     for j, m in enumerate(obj):
         if not isinstance(m, container_abcs.Iterable):
-            raise TypeError(f"{owner} update sequence element #{j} should be Iterable; is" + type(m).__name__)
+            raise TypeError(f"{owner} update sequence element #{j} should be Iterable; is" + type_name(m))
         if len(m) != 2:
             raise ValueError(f"{owner} update sequence element #{j} has length {len(m)}; 2 is required")
         yield m[0], m[1]
@@ -300,8 +301,7 @@ class ModuleDict(Module):
     def update(self, modules: Any) -> None:
         if not isinstance(modules, container_abcs.Iterable):
             raise TypeError(
-                "ModuleDict.update should be called with an iterable of key/value pairs, but got "
-                + type(modules).__name__
+                "ModuleDict.update should be called with an iterable of key/value pairs, but got " + type_name(modules)
             )
         pairs = (
             modules.items()
@@ -314,7 +314,7 @@ class ModuleDict(Module):
 
 def _param_line(k: Any, p: Any, dtype_text: str) -> str:
     if not isinstance(p, Tensor):
-        return f"  ({k}): Object of type: {type(p).__name__}"
+        return f"  ({k}): Object of type: {type_name(p)}"
     size = "x".join(str(s) for s in p.size())
     device = f" ({p.device})" if p.device.type == "cuda" else ""
     kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
@@ -366,7 +366,7 @@ class ParameterList(Module):
 
     def extend(self, values: Iterable[Any]) -> ParameterList:
         if not isinstance(values, container_abcs.Iterable) or isinstance(values, Tensor):
-            raise TypeError("ParameterList.extend should be called with an iterable, but got " + type(values).__name__)
+            raise TypeError("ParameterList.extend should be called with an iterable, but got " + type_name(values))
         for value in values:
             self.append(value)
         return self
@@ -391,7 +391,7 @@ class ParameterDict(Module):
         if not isinstance(key, str):
             raise TypeError(
                 "Index given to ParameterDict cannot be used as a key as it is not a string "
-                f"(type is '{type(key).__name__}'). Open an issue on github if you need non-string keys."
+                f"(type is '{type_name(key)}'). Open an issue on github if you need non-string keys."
             )
         if key[:2] == "__" or key in _MODULE_INTERNALS or key in _TENSOR_FIELDS:
             # (keys are attribute names: a special method's or Module's own bookkeeping's would reach internals)
@@ -470,7 +470,7 @@ class ParameterDict(Module):
         if not isinstance(parameters, container_abcs.Iterable):
             raise TypeError(
                 "ParametersDict.update should be called with an iterable of key/value pairs, but got "
-                + type(parameters).__name__
+                + type_name(parameters)
             )
         if isinstance(parameters, (OrderedDict, ParameterDict)):
             pairs: Any = parameters.items()

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine.backend import for_array
-from engine.grad_mode import no_grad
+from engine.grad_mode import ENABLED, no_grad
 from engine.nn.arg_checks import parser_error
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
@@ -149,6 +149,12 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     return _record("EluBackward0", out, (input,), (input,), backward)
 
 
+def _onednn_gelu(d: Any) -> bool:
+    """Whether torch computes this gelu with oneDNN (aten's use_mkldnn): a contiguous float32 cpu tensor of
+    more than one element. Other tensors take aten's own kernels, left here to the erf formula."""
+    return type(d) is np.ndarray and d.dtype == np.float32 and d.size > 1 and d.flags.c_contiguous
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     tensor_arg("gelu", input)
     if approximate not in ("none", "tanh"):
@@ -159,6 +165,10 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     with no_grad():
         if approximate == "tanh":
             out = 0.5 * x * (1 + E.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
+        elif _onednn_gelu(x._data):
+            from engine.nn.gelu_onednn import gelu_erf_f32
+
+            out = wrap(gelu_erf_f32(x._data), x._dev)
         else:
             out = 0.5 * x * (1 + E.erf(x * 0.7071067811865476))
 
@@ -167,6 +177,11 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
             inner = 0.7978845608028654 * (x + 0.044715 * x**3)
             t = E.tanh(inner)
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x)
+        elif not ENABLED[0] and _onednn_gelu(x._data) and g._data.dtype == np.float32:
+            # (first-order backward of oneDNN's forward: its backward kernel, on the arrays)
+            from engine.nn.gelu_onednn import gelu_erf_grad_f32
+
+            return (wrap(gelu_erf_grad_f32(x._data) * g._data, g._dev),)
         else:  # Phi(x) + x * phi(x)
             d = 0.5 * (1 + E.erf(x * 0.7071067811865476)) + x * (-0.5 * x * x).exp() * 0.3989422804014327
         return (g * d,)
@@ -353,13 +368,41 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     )  # fmt: skip
 
 
+def _sizes(shape: tuple) -> str:
+    return f"[{', '.join(map(str, shape))}]"
+
+
+def _spatial_target_check(xs: tuple, ts: tuple, weight: Tensor | None) -> None:
+    """torch's checks for (N, C, d1, ...) input: 4-d input goes straight to its nll_loss2d kernel, any other
+    rank is first compared with the target and then viewed as 4-d (so the weight message is nll_loss2d's)."""
+    if len(xs) == 4:
+        if len(ts) != 3:
+            raise RuntimeError(
+                f"only batches of spatial targets supported (3D tensors) but got targets of dimension: {len(ts)}"
+            )
+    elif tuple(ts[1:]) != tuple(xs[2:]):
+        raise RuntimeError(f"Expected target size {_sizes((xs[0], *xs[2:]))}, got {_sizes(ts)}")
+    if weight is not None and weight.numel() != xs[1]:
+        raise RuntimeError("weight tensor should be defined either for all or no classes")
+    if len(xs) == 4 and (xs[0], xs[2], xs[3]) != tuple(ts):
+        raise RuntimeError(f"size mismatch (got input: {_sizes(xs)} , target: {_sizes(ts)}")
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     reduction = _elementwise_mean(_legacy(size_average, reduce, reduction))
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    if input.dim() <= 2 and target.dim() > 1:  # (torch's shape checks come before its dtype check)
+    # torch's shape checks (nll_loss_nd, then its 1d/2d or spatial kernel) come before its dtype check
+    if input.dim() == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    n, nt = input.shape[0], target.shape[0] if target.dim() else None
+    if input.dim() > 1 and nt is not None and n != nt:
+        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({nt}).")
+    if input.dim() <= 2 and target.dim() > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.dim() > 2:
+        _spatial_target_check(input.shape, target.shape, weight)
     if target._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name()}")
     one = input.dim() == 1
@@ -369,7 +412,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if x.dim() < 1 or x.shape[0] != t.shape[0]:
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
     n_cls = x.shape[1]
-    if w is not None and (w.dim() != 1 or w.numel() != n_cls):
+    if w is not None and input.dim() > 2:
+        w = w.reshape(-1)  # (the spatial kernel reads any weight of C elements as a flat array)
+    elif w is not None and (w.dim() != 1 or w.numel() != n_cls):
         raise RuntimeError(
             f"weight tensor should be defined either for all {n_cls} classes or no classes but got weight tensor "
             f"of shape: [{', '.join(map(str, w.shape))}]"

@@ -27,6 +27,7 @@ import numpy as np
 from engine.autograd import Node
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
+from engine.naming import type_name
 from engine.nn import functional as _functional
 from engine.nn.spatial import cpp_name, grad_node, not_for, op_node, pad_nd, run_in, shape_text, strided
 from engine.ops.util import edge_of, node_class, parser_arg_text, parser_type_name, record
@@ -58,7 +59,7 @@ def _int_list(value: Any, name: str, nd: int, fname: str) -> list:
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value
     ):
         return [int(v) for v in value]
-    raise TypeError(f"{fname}(): argument '{name}' must be tuple of ints, not {type(value).__name__}")
+    raise TypeError(f"{fname}(): argument '{name}' must be tuple of ints, not {type_name(value)}")
 
 
 def _expand(values: list, name: str, k: int) -> tuple:
@@ -532,7 +533,7 @@ def _pad_list(pad: Any) -> list:
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
             raise TypeError(
                 "pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
-                f"{type(v).__name__} at pos {i}"
+                f"{type_name(v)} at pos {i}"
             )
         out.append(int(v))
     return out

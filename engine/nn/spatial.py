@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.autograd import Node
 from engine.grad_mode import ENABLED
+from engine.naming import type_name
 from engine.ops.diagonal import strided_span
 from engine.ops.util import add_at, edge_of, node_class, record
 from engine.ops.util import saved as saved_versions
@@ -40,7 +41,7 @@ def strided(xp: Any, a: Any, shape: tuple, strides: tuple) -> Any:
     if type(a) is np.ndarray:
         _inside(a, shape, strides)
     elif not hasattr(a, "__cuda_array_interface__"):
-        raise TypeError(f"expected an array, got {type(a).__name__}")
+        raise TypeError(f"expected an array, got {type_name(a)}")
     return xp.lib.stride_tricks.as_strided(a, shape, strides)
 
 

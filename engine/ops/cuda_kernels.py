@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.naming import type_name
 from engine.ops import cuda_vec
 
 ERRORS: list = []  # (kernel, error) for kernels that could not be built or run
@@ -74,7 +75,7 @@ def _run(name: str, table: dict, dtype: Any, *args: Any) -> Any:
         key = (name, str(dtype))
         _FAILED.add(key)
         _KERNELS.pop(key, None)
-        ERRORS.append((f"{name}[{dtype}]", f"{type(e).__name__}: {e}"))
+        ERRORS.append((f"{name}[{dtype}]", f"{type_name(e)}: {e}"))
         return None
 
 

@@ -4,6 +4,7 @@ torch names its backward, and the backward formula in engine ops (so double back
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 from typing import Any
 
@@ -11,8 +12,9 @@ import numpy as np
 
 from engine.autograd import Node, accumulator, plain_op, save_out
 from engine.backend import CPU, for_array
-from engine.dtypes import DEFAULT
+from engine.dtypes import DEFAULT, FLOAT, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
+from engine.naming import type_name
 from engine.ops import fusion
 from engine.ops.fma import fma
 from engine.ops.util import edge_of, mixed_device, named_code, node_class, result_np, scalar_to
@@ -398,7 +400,7 @@ def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
 def _other_tensor(x: Any, fn: str) -> Tensor:
     """torch's parser error for a non-tensor second argument of a tensor-only function (maximum(t, 1))."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument 'other' (position 2) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{fn}(): argument 'other' (position 2) must be Tensor, not {type_name(x)}")
     return x
 
 
@@ -446,7 +448,7 @@ _rem_raw = binary(_remainder, RemainderBackward1)
 
 def _tensor_arg(x: Any, fn: str, pos: str = "input") -> Tensor:
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{pos}' (position 1) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{fn}(): argument '{pos}' (position 1) must be Tensor, not {type_name(x)}")
     return x
 
 
@@ -455,7 +457,7 @@ def _bad(op: str, a: Any, b: Any) -> TypeError:
 
 
 def _tn(x: Any) -> str:
-    return "Tensor" if isinstance(x, Tensor) else type(x).__name__
+    return "Tensor" if isinstance(x, Tensor) else type_name(x)
 
 
 def _check(r: Any, op: str, a: Any, b: Any) -> Any:
@@ -658,7 +660,7 @@ def fmod(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # 
 
 def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     if not isinstance(other, Tensor):
-        raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+        raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type_name(other)}")
     return _out(_check(_atan2(_tensor_arg(input, "atan2"), other), "atan2", input, other), out)
 
 
@@ -952,7 +954,7 @@ def _clamp_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
 
 
 def _pytype(v: Any) -> str:
-    return "Tensor" if isinstance(v, Tensor) else type(v).__name__
+    return "Tensor" if isinstance(v, Tensor) else type_name(v)
 
 
 def check_clamp_args(name: str, method: bool, args: tuple, kwargs: dict) -> None:
@@ -1115,7 +1117,9 @@ def _ternary(cls: type, combine: Any) -> Any:
             k = cuda_kernels.addcmul if cls is AddcmulBackward0 else cuda_kernels.addcdiv
             fused = k(input._data, tensor1._data, tensor2._data, float(value))
         with _no_grad():
-            r = wrap(fused, input._dev) if fused is not None else combine(input, tensor1, tensor2, value)
+            if fused is None:
+                a, b, c, v = _in_result_dtype(input, tensor1, tensor2, value)
+            r = wrap(fused, input._dev) if fused is not None else combine(a, b, c, v)
             if fused is None and r._data.dtype == np.float16:  # torch fuses the float16 op in float32: round once
                 a, b, c = (x._data.astype(np.float32) for x in (input, tensor1, tensor2))
                 f = a + value * b * c if cls is AddcmulBackward0 else a + value * b / c  # torch's order
@@ -1148,6 +1152,28 @@ def _ternary(cls: type, combine: Any) -> Any:
         return _out(t, out)
 
     return op
+
+
+def _in_result_dtype(a: Any, b: Any, c: Any, value: Any) -> tuple:
+    """torch's addcmul/addcdiv compute in the three tensors' result type, which `value` never promotes: it is
+    cast to that type (an integer result truncates 0.5 to 0), and each operand is converted to it first."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and isinstance(c, Tensor)):
+        return a, b, c, value
+    ts = (a, b, c)
+    if a._data.dtype == b._data.dtype == c._data.dtype:
+        rt = a.dtype
+    else:
+        dims = [t.dtype for t in ts if t._data.ndim]
+        zeros = [t.dtype for t in ts if not t._data.ndim]
+        rt = result_type(
+            functools.reduce(promote_types, dims) if dims else None,
+            functools.reduce(promote_types, zeros) if zeros else None,
+            None,
+        )
+        a, b, c = (t if t.dtype is rt else t.to(rt) for t in ts)
+    if rt.cat != FLOAT and not isinstance(value, Tensor):
+        value = int(value)  # (C++'s cast: truncation toward zero)
+    return a, b, c, value
 
 
 class _no_grad:  # noqa: N801 - a cheap local guard; engine.grad_mode.no_grad is the public one
@@ -1539,9 +1565,9 @@ def positive(input: Tensor) -> Tensor:  # noqa: A002
 
 def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     if not isinstance(input, Tensor):
-        raise TypeError(f"logical_not(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"logical_not(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if out is not None and not isinstance(out, Tensor):
-        raise TypeError(f"logical_not(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise TypeError(f"logical_not(): argument 'out' must be Tensor, not {type_name(out)}")
     r = wrap(for_array(np.logical_not, input._data)(input._data), input._dev)
     return r if out is None else _out_nondiff(r, out)
 
@@ -1559,13 +1585,13 @@ _NOARG: Any = object()  # (an omitted `other`: torch's parser names the missing 
 def _logical(fn: Any, name: str, input: Tensor, other: Any, out: Any, pos: int) -> Tensor:  # noqa: A002
     """logical_and/or/xor: both operands tensors (torch's parser takes no numbers here), a bool result."""
     if out is not None and not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type_name(out)}")
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if not isinstance(other, Tensor):
         if other is _NOARG:
             raise TypeError(f'{name}() missing 1 required positional arguments: "other"')
-        raise TypeError(f"{name}(): argument 'other' (position {pos}) must be Tensor, not {type(other).__name__}")
+        raise TypeError(f"{name}(): argument 'other' (position {pos}) must be Tensor, not {type_name(other)}")
     a, b = input._data, other._data
     if a.shape != b.shape:
         try:
@@ -1686,11 +1712,30 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     return a.shape == b.shape and bool((a == b).all())
 
 
+def _close_check(fn: str, a: Any, b: Any, rtol: float, atol: float) -> None:
+    """torch's isclose checks, in its order: tensors, one dtype (no promotion), tolerances, broadcasting."""
+    a = _tensor_arg(a, fn)
+    b = _other_tensor(b, fn)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{a.dtype.scalar_name()} did not match {b.dtype.scalar_name()}")
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if v < 0:  # C++ streams a double like %g: -1.0 prints as -1
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {v:g}")
+    sa, sb = a._data.shape, b._data.shape
+    if sa != sb:
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise RuntimeError(broadcast_error(sa, sb)) from None
+
+
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: A002
+    _close_check("allclose", input, other, rtol, atol)
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:  # noqa: A002
+    _close_check("isclose", input, other, rtol, atol)
     return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), input._dev)
 
 
@@ -1719,6 +1764,14 @@ LerpBackward0 = node_class("LerpBackward0", _lerp_bw)  # a number weight
 LerpBackward1 = node_class("LerpBackward1", _lerp_bw)  # a tensor weight
 
 
+#: the C++ type names torch's lerp prints in its dtype check (as the compiler spells them: "long int")
+_CPP_NAMES = {
+    "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+    "bool": "bool",
+}  # fmt: skip
+
+
 def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """start + weight * (end - start), in torch's two forms: from start below a weight of 0.5, from end
     above (so lerp(a, b, 1) is exactly b)."""
@@ -1727,8 +1780,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     for name, t in (("end", end),) + ((("weight", weight),) if isinstance(weight, Tensor) else ()):
         if t._data.dtype != input._data.dtype:
             raise RuntimeError(
-                f"expected dtype {input.dtype.scalar_name().lower()} for `{name}` but got dtype "
-                f"{t.dtype.scalar_name().lower()}"
+                f"expected dtype {_CPP_NAMES.get(input._data.dtype.name)} for `{name}` but got dtype "
+                f"{_CPP_NAMES.get(t._data.dtype.name)}"
             )
     if input._data.dtype.kind != "f":
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"

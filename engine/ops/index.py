@@ -11,11 +11,13 @@ import numpy as np
 from engine.backend import for_array, host
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
+from engine.naming import type_name
 from engine.ops.util import (
     NoGrad,
     NotImplementedNode,
     add_at,
     edge_of,
+    first_out_of_range,
     index_range,
     mixed_device,
     node_class,
@@ -137,7 +139,7 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
             continue
         raise IndexError(
             "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
-            f"(got {type(i).__name__})"
+            f"(got {type_name(i)})"
         )
     return tuple(out), advanced, name
 
@@ -636,7 +638,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     d = input._data
     ax = norm_dim(dim, d.ndim)
     if not isinstance(index, Tensor):
-        raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
+        raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not {type_name(index)}")
     if index._data.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
@@ -646,6 +648,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     if not d.ndim and ia.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {ia.size} value(s)")
     if ia.size and ((r := index_range(ia))[0] < 0 or r[1] >= n):  # (no negative index, as in torch)
+        if d.ndim > 1 and ax == 1:  # torch's cpu kernel for dim 1 (index_select_out_cpu_dim1_) checks each index
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={first_out_of_range(ia, 0, n)} axis_dim={n}")
         raise IndexError("index out of range in self")
     r = for_array(np.take, d)(d, ia, axis=ax) if d.ndim else d.reshape(1)[ia].reshape(())  # (0-dim stays 0-dim)
     t = wrap_any(r, input._dev)
@@ -680,7 +684,25 @@ def index_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     return t
 
 
+def _index_func_check(fn: str, input: Tensor, index: Tensor, source: Tensor) -> None:  # noqa: A002
+    """torch's index_add_/index_reduce_ checks on index and source, in its order: no promotion of source."""
+    ia = index._data
+    if ia.dtype != np.int64 and ia.dtype != np.int32:
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index but got: {index.dtype.scalar_name()}")
+    if ia.ndim > 1:
+        raise IndexError(
+            f"{fn}(): Index is supposed to be a vector, but got dim: {ia.ndim} with type: "
+            f"{index.dtype.scalar_name()} and size: [{', '.join(map(str, ia.shape))}]"
+        )
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"{fn}(): self ({input.dtype.scalar_name()}) and source ({source.dtype.scalar_name()}) must have the "
+            "same scalar type"
+        )
+
+
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    _index_func_check("index_add_", input, index, source)
     ax = norm_dim(dim, input._data.ndim)
     with NoGrad():
         r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
@@ -798,6 +820,10 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
+    n, ia = input._data.size, index._data
+    if ia.size and index._data.dtype.kind in "iu" and ((r := index_range(ia))[0] < -n or r[1] >= n):
+        bad = first_out_of_range(ia, -n, n)
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     with NoGrad():
         r = getitem(input.reshape(-1), index)
     return record(TakeBackward0, r._data, r._dev, (input,), (input._data.shape, index), (None, None))
@@ -902,7 +928,20 @@ def _scatter_bounds(index: Tensor, shape: tuple, ax: int) -> None:
             raise RuntimeError(f"index {hi if hi >= n else lo} is out of bounds for dimension {ax} with size {n}")
 
 
+def _scatter_check(input: Tensor, index: Tensor, src: Any) -> None:  # noqa: A002
+    """torch's scatter_gather_dtype_check, shared by scatter, scatter_add and their in-place forms: the index's
+    dtype, then src's (never promoted or cast to self's), then src's rank."""
+    if index._data.dtype != np.int64 and index._data.dtype != np.int32:
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    if isinstance(src, Tensor):
+        if src._data.dtype != input._data.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        if src._data.ndim != index._data.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+
+
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
+    _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
     _scatter_bounds(index, input._data.shape, ax)
     sl = tuple(slice(0, s) for s in index._data.shape)
@@ -937,6 +976,7 @@ def scatter(
         src = value
     if reduce is not None:
         return _scatter_reduce_legacy(input, dim, index, src, reduce)
+    _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
@@ -973,6 +1013,7 @@ def _scatter_reduce_legacy(input: Tensor, dim: int, index: Tensor, src: Any, red
             "PyTorch release. Use torch.scatter_reduce instead for more reduction options. (Triggered internally "
             "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorAdvancedIndexing.cpp:225.)"
         )
+    _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
@@ -1275,9 +1316,9 @@ def combinations(input: Any, r: Any = 2, with_replacement: bool = False) -> Tens
     from engine.ops.shape import meshgrid
 
     if not isinstance(input, Tensor):
-        raise TypeError(f"combinations(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"combinations(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if not isinstance(r, (int, np.integer)) or isinstance(r, bool):
-        raise TypeError(f"combinations(): argument 'r' (position 2) must be int, not {type(r).__name__}")
+        raise TypeError(f"combinations(): argument 'r' (position 2) must be int, not {type_name(r)}")
     d = input._data
     if d.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape [{', '.join(map(str, d.shape))}]")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from engine.ops.index import _check_index, index_select, masked_fill
-from engine.ops.util import node_class, norm_dim, record, scalar_to
+from engine.ops.util import first_out_of_range, index_range, node_class, norm_dim, record, scalar_to
 from engine.tensor import Tensor
 
 
@@ -24,10 +24,10 @@ def _moved(a: Any, ax: int) -> Any:
     return a if ax == 0 else a.swapaxes(0, ax)
 
 
-def _bounds(idx: Any, n: int, fn: str) -> None:
-    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
-        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
-        raise IndexError(f"{fn}(): index {bad} is out of bounds for dimension with size {n}")
+def _bounds(idx: Any, n: int, ax: int, prefix: str) -> None:
+    if idx.size and ((r := index_range(idx))[0] < -n or r[1] >= n):
+        bad = first_out_of_range(idx, -n, n)
+        raise IndexError(f"{prefix}index {bad} is out of bounds for dimension {ax} with size {n}")
 
 
 # ---- index_fill --------------------------------------------------------------------------------------------
@@ -46,7 +46,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
     d = input._data
     ax = norm_dim(dim, d.ndim)
     idx = _index_array(index, "index_fill_")
-    _bounds(idx, d.shape[ax] if d.ndim else 1, "index_fill_")
+    _bounds(idx, d.shape[ax] if d.ndim else 1, ax, "")  # (torch's index_fill names no function)
     vt = value if isinstance(value, Tensor) else None
     if vt is not None and vt._data.ndim != 0:
         raise RuntimeError(
@@ -84,7 +84,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             f"index_copy_(): self and source expected to have the same dtype, but got (self) "
             f"{input.dtype.scalar_name()} and (source) {source.dtype.scalar_name()}"
         )
-    _bounds(idx, d.shape[ax] if d.ndim else 1, "index_copy_")
+    _bounds(idx, d.shape[ax] if d.ndim else 1, ax, "index_copy_(): ")
     r = d.copy()
     if d.ndim:
         _moved(r, ax)[idx] = _moved(s, ax if s.ndim else 0) if s.ndim else s

@@ -8,8 +8,15 @@ import numpy as np
 
 from engine.autograd import accumulator
 from engine.grad_mode import ENABLED
+from engine.naming import type_name
 from engine.ops.util import edge_of, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
+
+
+def _product(ad: Any, bd: Any) -> Any:
+    """ad @ bd as torch's gemm gives it: an inner dim of 1 is an outer product, which keeps a zero's sign
+    (BLAS adds each product to a zero, so 0 * -1 came out 0., not -0.)."""
+    return ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else ad @ bd
 
 
 def _mm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
@@ -110,7 +117,7 @@ def _matmul_node(sa: tuple, sb: tuple) -> type:
 def _prep(a: Tensor, b: Tensor) -> tuple:
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         bad = b if isinstance(a, Tensor) else a
-        raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not {type(bad).__name__}")
+        raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not {type_name(bad)}")
     if a._dev is not b._dev:
         raise mixed_device(a, b)
     ad, bd = a._data, b._data
@@ -211,7 +218,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     ViewBackward0 over an mm, or over a dot for two vectors)."""
     for name, pos, t in (("input", 1, input), ("other", 2, other)):
         if not isinstance(t, Tensor):
-            raise TypeError(f"inner(): argument '{name}' (position {pos}) must be Tensor, not {type(t).__name__}")
+            raise TypeError(f"inner(): argument '{name}' (position {pos}) must be Tensor, not {type_name(t)}")
     ad, bd = input._data, other._data
     if ad.ndim == 0 or bd.ndim == 0:
         from engine.ops.elementwise import mul
@@ -406,7 +413,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
 
     for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
         if not isinstance(t, Tensor):
-            raise TypeError(f"addmm(): argument '{name}' must be Tensor, not {type(t).__name__}")
+            raise TypeError(f"addmm(): argument '{name}' must be Tensor, not {type_name(t)}")
     if input._dev is not mat2._dev or mat1._dev is not mat2._dev:
         raise mixed_device(input if input._dev is not mat2._dev else mat1, mat2)
     di, d1, d2 = input._data, mat1._data, mat2._data

@@ -23,7 +23,7 @@ import numpy as np
 from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _version_error, save_out
 from engine.backend import host
 from engine.grad_mode import ENABLED
-from engine.naming import TorchNamed, result_type
+from engine.naming import TorchNamed, result_type, type_name
 from engine.ops import lapack
 from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
@@ -37,7 +37,7 @@ from engine.warn import warn_once
 # ---- errors and result types ---------------------------------------------------------------------------------
 class _LinAlgError(RuntimeError, metaclass=TorchNamed):
     """torch.linalg.LinAlgError (torch._C._LinAlgError): the RuntimeError torch raises for a singular matrix or one
-    that is not positive-definite; `type(e).__name__` reads as torch's."""
+    that is not positive-definite; `type_name(e)` reads as torch's."""
 
     _torch_name = "torch._C._LinAlgError"
 
@@ -70,7 +70,7 @@ RETURN_TYPES = {
 # ---- argument checks, in the order torch makes them -----------------------------------------------------------
 def _tensor(x: Any, fn: str, name: str, pos: int) -> None:
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {type_name(x)}")
 
 
 def _at_least_2d(t: Tensor, fn: str, name: str = "A") -> None:
@@ -582,7 +582,7 @@ def _solve_ex(A: Tensor, B: Tensor, left: bool, check: str | None) -> tuple:  # 
 # ---- matrix_power ------------------------------------------------------------------------------------------------
 def _matrix_power(A: Tensor, n: Any, fn: str) -> Tensor:  # noqa: N803
     if not isinstance(n, int) or isinstance(n, bool):
-        raise TypeError(f"{fn}(): argument 'n' (position 2) must be int, not {type(n).__name__}")
+        raise TypeError(f"{fn}(): argument 'n' (position 2) must be int, not {type_name(n)}")
     _square(A, "linalg.matrix_power")
     if n == 0:
         # torch clones the input (so the result is in the graph) and copies the identity into it: CopyBackwards
@@ -717,7 +717,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
     for name, pos, d in (("dims_self", 3, dims_a), ("dims_other", 4, dims_b)):
         if not isinstance(d, (list, tuple)):
             raise TypeError(
-                f"tensordot(): argument '{name}' (position {pos}) must be tuple of ints, not {type(d).__name__}"
+                f"tensordot(): argument '{name}' (position {pos}) must be tuple of ints, not {type_name(d)}"
             )
     return _out(out, _tensordot(a, b, [int(x) for x in dims_a], [int(x) for x in dims_b]))
 

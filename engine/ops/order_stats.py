@@ -23,7 +23,7 @@ from engine.autograd import Node
 from engine.backend import host
 from engine.dtypes import to_dtype
 from engine.grad_mode import ENABLED
-from engine.naming import result_type
+from engine.naming import result_type, type_name
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.index import scatter_add_new
@@ -85,7 +85,7 @@ def _parsed(name: str, required: int | None = None, **kinds: str) -> Callable[[C
                     continue
                 if v is not _MISSING and v is not R.NODIM and v is not R.NOKEEP and not _ACCEPTS[kind](v):
                     at = f" (position {pos})" if pos is not None else ""
-                    raise TypeError(f"{name}(): argument '{p}'{at} must be {_EXPECTED[kind]}, not {type(v).__name__}")
+                    raise TypeError(f"{name}(): argument '{p}'{at} must be {_EXPECTED[kind]}, not {type_name(v)}")
             return fn(*args, **kwargs)
 
         return parsed

@@ -13,7 +13,7 @@ from engine.autograd import Node, save_out
 from engine.backend import for_array
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
-from engine.naming import TorchNamed
+from engine.naming import TorchNamed, type_name
 from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import (
@@ -1230,14 +1230,12 @@ def _unique_consecutive(input: Any, return_inverse: Any = False, return_counts: 
     from engine.backend import host
 
     if not isinstance(input, Tensor):
-        raise TypeError(
-            f"unique_consecutive(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
-        )
+        raise TypeError(f"unique_consecutive(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     for name, v in (("return_inverse", return_inverse), ("return_counts", return_counts)):
         if type(v) is not bool:
-            raise TypeError(f"unique_consecutive(): argument '{name}' must be bool, not {type(v).__name__}")
+            raise TypeError(f"unique_consecutive(): argument '{name}' must be bool, not {type_name(v)}")
     if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
-        raise TypeError(f"unique_consecutive(): argument 'dim' must be int, not {type(dim).__name__}")
+        raise TypeError(f"unique_consecutive(): argument 'dim' must be int, not {type_name(dim)}")
     d = host(input._data)
     if dim is None:
         flat = d.reshape(-1)

@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.backend import host
 from engine.grad_mode import ENABLED
+from engine.naming import type_name
 from engine.ops import elementwise as E
 from engine.ops import elementwise_more as EM
 from engine.ops import inplace as P
@@ -520,7 +521,7 @@ PolygammaBackward1 = node_class("PolygammaBackward1", _polygamma_bw)  # (polygam
 
 def _polygamma(n: Any, input: Any, cls: type, out: Tensor | None = None) -> Tensor:  # noqa: A002
     if not isinstance(n, int) or isinstance(n, bool):
-        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type_name(n)}")
     input = E._tensor_arg(input, "polygamma", "input")
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
@@ -566,7 +567,7 @@ def mvlgamma(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:  # 
     """The multivariate log-gamma function: sum_j lgamma(x - j/2) + p(p-1)/4 log(pi)."""
     input = E._tensor_arg(input, "mvlgamma")
     if not isinstance(p, int) or isinstance(p, bool):
-        raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type(p).__name__}")
+        raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type_name(p)}")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     prev = ENABLED[0]
@@ -601,7 +602,7 @@ def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None)
     """log(x / (1 - x)), with x first clamped to [eps, 1 - eps] when eps is given (and not negative)."""
     input = E._tensor_arg(input, "logit")
     if eps is not None and (not isinstance(eps, (int, float)) or isinstance(eps, bool)):
-        raise TypeError(f"logit(): argument 'eps' (position 2) must be float, not {type(eps).__name__}")
+        raise TypeError(f"logit(): argument 'eps' (position 2) must be float, not {type_name(eps)}")
     d = input._data
     if d.dtype.kind != "f":
         d = d.astype(E.DEFAULT.float.np)

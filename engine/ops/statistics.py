@@ -19,6 +19,7 @@ import numpy as np
 from engine.autograd import save_out
 from engine.backend import host
 from engine.dtypes import FROM_NP, PROMOTE, dtype
+from engine.naming import type_name
 from engine.ops import elementwise as E
 from engine.ops import inplace as P
 from engine.ops import reduce as R
@@ -32,7 +33,7 @@ from engine.warn import user_stacklevel
 
 def _tensor(x: Any, fn: str, pos: str = "input", n: int = 1) -> Tensor:
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{pos}' (position {n}) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{fn}(): argument '{pos}' (position {n}) must be Tensor, not {type_name(x)}")
     return x
 
 
@@ -436,7 +437,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
     """The tensors (0-d as 1x1, 1-d as a row) along the diagonal of a zero matrix of their promoted dtype."""
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type_name(t)}")
         if t._data.ndim > 2:
             raise RuntimeError(
                 f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has {t._data.ndim} "
@@ -806,7 +807,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
     """The tensors expanded to their common shape (a tensor already of that shape is returned as it is)."""
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type_name(t)}")
     shapes = [t._data.shape for t in tensors]
     try:
         shape = tuple(np.broadcast_shapes(*shapes))
@@ -860,9 +861,7 @@ def can_cast(from_: Any, to: Any) -> bool:
     """torch's canCast: no float to integer, no non-bool to bool (complex is not covered by the engine)."""
     for pos, (name, v) in enumerate((("from_", from_), ("to", to)), 1):
         if not isinstance(v, dtype):
-            raise TypeError(
-                f"can_cast(): argument '{name}' (position {pos}) must be torch.dtype, not {type(v).__name__}"
-            )
+            raise TypeError(f"can_cast(): argument '{name}' (position {pos}) must be torch.dtype, not {type_name(v)}")
     fk, tk = from_.np.kind, to.np.kind
     if fk == "f" and tk in "iu":
         return False

@@ -9,6 +9,7 @@ import numpy as np
 from engine.autograd import Node, accumulator
 from engine.dtypes import DEFAULT, FROM_NP, INT, PROMOTE, _combine
 from engine.grad_mode import ENABLED
+from engine.naming import type_name
 from engine.tensor import Tensor, wrap
 
 SCALARS = (int, float, bool)
@@ -19,7 +20,7 @@ def norm_dim(dim: Any, ndim: int) -> int:
         try:
             dim = dim.__index__()
         except AttributeError:
-            raise TypeError(f"dim must be an int, got {type(dim).__name__}") from None
+            raise TypeError(f"dim must be an int, got {type_name(dim)}") from None
     n = ndim if ndim > 0 else 1
     if dim < -n or dim >= n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
@@ -94,7 +95,7 @@ def _scalar_dt(v: Any) -> Any:
         return DEFAULT.float
     if isinstance(v, np.generic):  # torch treats numpy scalars as the Python numbers they hold
         return DEFAULT.float if isinstance(v, np.bool_) else _scalar_dt(v.item())  # np.bool_ as a float
-    raise TypeError(f"unsupported operand type: {type(v).__name__}")
+    raise TypeError(f"unsupported operand type: {type_name(v)}")
 
 
 def as_tensor_like(v: Any, like: Tensor, np_dtype: Any = None) -> Tensor:
@@ -127,7 +128,7 @@ class NotImplementedNode(Node):
         raise RuntimeError(f"derivative for {op} is not implemented")
 
 
-NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"  # type(fn).__name__ as torch
+NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"  # type_name(fn) as torch
 
 
 def record(cls: type, out: Any, dev: Any, inputs: tuple, saved: tuple = (), vers: tuple = ()) -> Tensor:
@@ -228,6 +229,13 @@ def index_range(a: Any) -> tuple[int, int]:
 
     lo, hi = host(on_device(np.stack)((a.min(), a.max()))).tolist()
     return int(lo), int(hi)
+
+
+def first_out_of_range(a: Any, lo: int, hi: int) -> int:
+    """The first entry (in memory order) of an index array outside [lo, hi): the one torch's serial kernels
+    report. Only for the error path, after index_range found one."""
+    flat = a.reshape(-1)
+    return int(flat[int(((flat < lo) | (flat >= hi)).argmax())])
 
 
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int8": "int8_t", "int16": "int16_t",
@@ -343,7 +351,7 @@ def parser_type_name(x: Any) -> str:
         return "type"
     module = tp.__module__
     if module == "builtins" or module.startswith("engine."):
-        return tp.__name__
+        return type_name(x)
     return f"{module}.{tp.__name__}"
 
 
@@ -357,12 +365,17 @@ def parser_arg_text(v: Any) -> str:
 
 
 def invalid_combination(fn: str, args: tuple, overloads: tuple, marked: bool, before: tuple = (),
-                        marks_from: tuple | None = None) -> TypeError:  # fmt: skip
+                        marks_from: tuple | None = None, kwargs: dict | None = None) -> TypeError:  # fmt: skip
     """torch's parser error when no overload takes the arguments; `marked` adds each overload's line that marks
     the arguments of the wrong type (shown when every overload took that many arguments); `before` names the
     types of arguments given ahead of `args` (a function's Tensor input). marks_from: per overload, the index
-    of the first argument it did not take (torch marks that one and every later one), else all are marked."""
-    got = ", ".join((*before, *map(parser_type_name, args)))
+    of the first argument it did not take (torch marks that one and every later one), else all are marked.
+    kwargs: keyword arguments, listed as name=type after the positional ones (torch's own order is its hash
+    map's; here the given order)."""
+    pos = [*before, *map(parser_type_name, args)]
+    kws = [f"{k}={parser_type_name(v)}" for k, v in (kwargs or {}).items()]
+    # (with no positional argument torch ends each keyword with ", ": "got (steps=int, )")
+    got = ", ".join(pos + kws) if pos else "".join(k + ", " for k in kws)
     lines = [f"{fn}() received an invalid combination of arguments - got ({got}), but expected one of:"]
     for i, o in enumerate(overloads):
         lines.append(f" * {o}")

@@ -18,6 +18,7 @@ from copy import deepcopy
 from typing import Any
 
 from engine.grad_mode import no_grad
+from engine.naming import type_name
 from engine.nn.containers import ModuleDict, ModuleList
 from engine.nn.module import Module
 from engine.nn.parameter import Parameter
@@ -60,7 +61,7 @@ def _register_parameter_or_buffer(module: Module, name: str, X: Tensor) -> None:
 def _maybe_set(dest: Tensor, src: Tensor) -> None:
     """torch's dest.set_(src): dest keeps its identity (the Parameter optimizers hold) and takes src's memory."""
     if not isinstance(src, Tensor):
-        raise TypeError(f"set_(): argument 'source' must be Tensor, not {type(src).__name__}")
+        raise TypeError(f"set_(): argument 'source' must be Tensor, not {type_name(src)}")
     dest._data = src._data
     dest._dev = src._dev
     dest._vc[0] += 1
@@ -90,8 +91,7 @@ class ParametrizationList(ModuleList):
                         pass
         if not isinstance(new, Tensor) and not isinstance(new, Sequence):
             raise ValueError(
-                "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-                f"Got {type(new).__name__}"
+                f"'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). Got {type_name(new)}"
             )
         self.is_tensor = isinstance(new, Tensor)
         self.ntensors = 1 if self.is_tensor else len(new)
@@ -114,7 +114,7 @@ class ParametrizationList(ModuleList):
                 if not isinstance(originali, Tensor):
                     raise ValueError(
                         "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-                        f"Got element {i} of the sequence with type {type(originali).__name__}."
+                        f"Got element {i} of the sequence with type {type_name(originali)}."
                     )
                 if isinstance(original, Parameter):
                     originali = Parameter(originali, original.requires_grad)
@@ -123,7 +123,7 @@ class ParametrizationList(ModuleList):
         if not self.unsafe:
             Z = self()
             if not isinstance(Z, Tensor):
-                raise ValueError(f"A parametrization must return a tensor. Got {type(Z).__name__}.")
+                raise ValueError(f"A parametrization must return a tensor. Got {type_name(Z)}.")
             if Z.dtype != original_dtype:
                 raise ValueError(
                     "Registering a parametrization may not change the dtype of the tensor, unless `unsafe` flag is "
@@ -142,10 +142,10 @@ class ParametrizationList(ModuleList):
                 if hasattr(module, "right_inverse"):
                     value = module.right_inverse(value)
                 else:
-                    raise RuntimeError(f"parametrization {type(module).__name__} does not implement right_inverse.")
+                    raise RuntimeError(f"parametrization {type_name(module)} does not implement right_inverse.")
             if self.is_tensor:
                 if not isinstance(value, Tensor):
-                    raise ValueError(f"`right_inverse` should return a tensor. Got {type(value).__name__}")
+                    raise ValueError(f"`right_inverse` should return a tensor. Got {type_name(value)}")
                 if value.dtype != self.original.dtype:
                     raise ValueError(
                         f"The tensor returned by `right_inverse` has dtype {value.dtype} while `original` has dtype "
@@ -154,7 +154,7 @@ class ParametrizationList(ModuleList):
                 _maybe_set(self.original, value)
             else:
                 if not isinstance(value, collections.abc.Sequence):
-                    raise ValueError(f"'right_inverse' must return a sequence of tensors. Got {type(value).__name__}.")
+                    raise ValueError(f"'right_inverse' must return a sequence of tensors. Got {type_name(value)}.")
                 if len(value) != self.ntensors:
                     raise ValueError(
                         f"'right_inverse' must return a sequence of tensors of length {self.ntensors}. Got a "
@@ -165,7 +165,7 @@ class ParametrizationList(ModuleList):
                     if not isinstance(tensor, Tensor):
                         raise ValueError(
                             "'right_inverse' must return a sequence of tensors or reference-type opaques. Got "
-                            f"element {i} of type {type(tensor).__name__}."
+                            f"element {i} of type {type_name(tensor)}."
                         )
                     if original_i.dtype != tensor.dtype:
                         raise ValueError(
@@ -220,7 +220,7 @@ def _inject_new_class(module: Module) -> None:
     every other instance shares."""
     cls = module.__class__
     if not isinstance(module, Module):
-        raise TypeError(f"parametrizations apply to nn.Module instances, not to {type(module).__name__}")
+        raise TypeError(f"parametrizations apply to nn.Module instances, not to {type_name(module)}")
     dct: dict[str, Any] = {"__getstate__": _getstate, "_torch_name": "torch.nn.utils.parametrize.{name}"}
     if not hasattr(cls, "__deepcopy__"):
         dct["__deepcopy__"] = _default_deepcopy
@@ -263,7 +263,7 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
             Y = getattr(module, tensor_name)
             X = parametrization(Y)
             if not isinstance(X, Tensor):
-                raise ValueError(f"A parametrization must return a tensor. Got {type(X).__name__}.")
+                raise ValueError(f"A parametrization must return a tensor. Got {type_name(X)}.")
             if X.dtype != Y.dtype:
                 raise ValueError(
                     "Registering a parametrization may not change the dtype of the tensor, unless the `unsafe` flag "
@@ -283,7 +283,7 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
                     pass
                 else:
                     if not isinstance(Z, Tensor):
-                        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(Z).__name__}")
+                        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type_name(Z)}")
                     if Z.dtype != Y.dtype:
                         raise ValueError(
                             "The tensor returned by parametrization.right_inverse must have the same dtype as "

@@ -1,0 +1,59 @@
+"""torch.backends.cuda: whether cuda support is there, and cuBLAS's matmul switches (`matmul.allow_tf32`),
+which follow torch.set_float32_matmul_precision as torch's do. The engine's matmuls are numpy's and cupy's in
+full float32 whatever the setting: it is kept and read back, with no effect on results."""
+
+from __future__ import annotations
+
+import warnings
+
+from engine.naming import object_repr
+
+_PRECISION = ["highest"]  # torch.get_float32_matmul_precision()
+_PRECISIONS = ("highest", "high", "medium")
+
+
+def is_built() -> bool:
+    """Whether the engine can run cuda work here at all (cupy importable), as a torch build with CUDA."""
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    if precision not in _PRECISIONS:
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the currentsetFloat32MatmulPrecision "
+            "call has no effect. (Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/Context.cpp:458.)",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    _PRECISION[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _PRECISION[0]
+
+
+class cuBLASModule:  # noqa: N801 - torch's spelling
+    """torch.backends.cuda.matmul: allow_tf32 is float32_matmul_precision seen as a switch ('highest' is off)."""
+
+    _torch_name = "torch.backends.cuda.cuBLASModule"
+    __repr__ = object_repr
+
+    def __init__(self) -> None:
+        self.allow_fp16_reduced_precision_reduction = True
+        self.allow_bf16_reduced_precision_reduction = True
+
+    @property
+    def allow_tf32(self) -> bool:
+        return _PRECISION[0] != "highest"
+
+    @allow_tf32.setter
+    def allow_tf32(self, value: bool) -> None:
+        _PRECISION[0] = "high" if value else "highest"
+
+
+matmul = cuBLASModule()

@@ -1,0 +1,95 @@
+"""torch.accelerator and torch.backends against PyTorch: with no accelerator (this cpu build of torch is the
+oracle), and, on a GPU or the cupy emulator, cuda as the current accelerator."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import engine
+
+
+def _outcome(f: object) -> object:
+    try:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            r = f()  # type: ignore[operator]
+        return repr(r), [str(x.message) for x in w]
+    except Exception as e:  # noqa: BLE001 - the type and text are what is compared
+        return type(e).__name__, str(e)
+
+
+def _ctx(T: object, i: object) -> None:
+    with T.accelerator.device_index(i):  # type: ignore[attr-defined]
+        pass
+
+
+NO_ACCELERATOR = {
+    "is_available": lambda T: T.accelerator.is_available(),
+    "current_accelerator": lambda T: T.accelerator.current_accelerator(),
+    "current_accelerator_checked": lambda T: T.accelerator.current_accelerator(check_available=True),
+    "device_count": lambda T: T.accelerator.device_count(),
+    "current_device_index": lambda T: T.accelerator.current_device_index(),
+    "current_device_idx": lambda T: T.accelerator.current_device_idx(),
+    "set_device_index": lambda T: T.accelerator.set_device_index(0),
+    "synchronize": lambda T: T.accelerator.synchronize(),
+    "device_index": lambda T: _ctx(T, 0),
+    "device_index_none": lambda T: _ctx(T, None),
+    "learn_the_basics_device": lambda T: (
+        T.accelerator.current_accelerator().type if T.accelerator.is_available() else "cpu"
+    ),
+    "mps": lambda T: (T.backends.mps.is_available(), T.backends.mps.is_built()),
+    "cudnn_defaults": lambda T: (T.backends.cudnn.enabled, T.backends.cudnn.deterministic, T.backends.cudnn.benchmark),
+    "cudnn_available": lambda T: (T.backends.cudnn.is_available(), T.backends.cudnn.version()),
+    "cuda_built": lambda T: T.backends.cuda.is_built(),
+    "matmul_default": lambda T: (T.get_float32_matmul_precision(), T.backends.cuda.matmul.allow_tf32),
+    "matmul_precision_bad": lambda T: T.set_float32_matmul_precision("low"),
+}
+
+
+@pytest.mark.parametrize("name", list(NO_ACCELERATOR))
+def test_no_accelerator_matches_torch(name: str) -> None:
+    if engine.cuda.is_available():
+        pytest.skip("this machine has an accelerator: torch's cpu build is no oracle for it")
+    assert _outcome(lambda: NO_ACCELERATOR[name](engine)) == _outcome(lambda: NO_ACCELERATOR[name](torch))
+
+
+@pytest.mark.parametrize("precision", ["high", "medium", "highest"])
+def test_matmul_precision_drives_allow_tf32(precision: str) -> None:
+    got = []
+    for T in (torch, engine):
+        before = T.get_float32_matmul_precision()
+        try:
+            T.set_float32_matmul_precision(precision)
+            got.append((T.get_float32_matmul_precision(), T.backends.cuda.matmul.allow_tf32))
+        finally:
+            T.set_float32_matmul_precision(before)
+    assert got[1] == got[0]
+
+
+def test_cudnn_flags_are_settable_and_read_back() -> None:
+    cudnn = engine.backends.cudnn
+    saved = (cudnn.deterministic, cudnn.benchmark)
+    try:
+        cudnn.deterministic, cudnn.benchmark = True, False
+        assert (engine.backends.cudnn.deterministic, engine.backends.cudnn.benchmark) == (True, False)
+    finally:
+        cudnn.deterministic, cudnn.benchmark = saved
+
+
+def test_cuda_is_the_current_accelerator(device: str) -> None:
+    if device != "cuda":
+        return
+    acc = engine.accelerator
+    assert acc.is_available() and repr(acc.current_accelerator()) == "device(type='cuda')"
+    assert acc.device_count() == engine.cuda.device_count() >= 1
+    assert acc.current_device_index() == acc.current_device_idx() == 0
+    acc.set_device_index(0)
+    with acc.device_index(0):
+        assert acc.current_device_index() == 0
+    acc.synchronize()
+    assert engine.ones(2, device=acc.current_accelerator()).device == engine.device("cuda", 0)
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        acc.set_device_index(acc.device_count())
