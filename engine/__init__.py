@@ -47,6 +47,8 @@ from engine.dtypes import (
     bool_ as bool,
 )
 from engine.dtypes import (
+    complex64,
+    complex128,
     dtype,
     float16,
     float32,
@@ -200,6 +202,20 @@ from engine.ops.shape import adjoint  # noqa: F401, E402
 
 ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
 row_stack = vstack
+from engine.ops.complex import (
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_complex,
+    is_conj,
+    polar,
+    real,
+    resolve_conj,
+    view_as_complex,
+    view_as_real,
+)
 from engine.ops.reduce import (
     all,
     amax,
@@ -284,6 +300,8 @@ from engine.typeinfo import finfo, iinfo
 
 float = float32  # noqa: A001
 double = float64
+cfloat = complex64
+cdouble = complex128
 half = float16
 int = int32  # noqa: A001
 long = int64

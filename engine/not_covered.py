@@ -19,8 +19,7 @@ TORCH_SUBMODULES = frozenset({"utils", "fft", "sparse", "jit", "onnx", "amp",
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"stft", "istft", "pca_lowrank", "svd_lowrank",
-                        "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
-                        "view_as_complex", "view_as_real", "complex", "polar", "compile",
+                        "lobpcg", "bfloat16", "compile",
                         "sparse_coo_tensor", "nested_tensor", "histogramdd", "rrelu"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d", "grid_sample", "affine_grid",
                                       "ctc_loss", "gumbel_softmax", "rrelu"}),

@@ -609,6 +609,10 @@ def normal(
     order of its memory."""
     g = _gen(gen)
     dt = np.dtype(dtype)
+    if dt.kind == "c":
+        # torch draws a complex tensor as its view_as_real: (..., 2) reals with std / sqrt(2) each
+        real = normal(gen, (*shape, 2), dt.char.lower(), mean, float(std) / math.sqrt(2), contiguous)
+        return real.view(dt)[..., 0]
     if dt not in (np.dtype(_F16), np.dtype(_F32), np.dtype(_F64)):
         from engine.dtypes import FROM_NP
 

@@ -222,7 +222,7 @@ class Tensor(metaclass=TorchNamed):
         return self._data.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        return False
+        return self._data.dtype.kind == "c"
 
     def stride(self, dim: int | None = None) -> Any:
         isz = self._data.itemsize

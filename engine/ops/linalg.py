@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.autograd import accumulator
 from engine.grad_mode import ENABLED
-from engine.ops.util import edge_of, mixed_device, node_class, record, with_out
+from engine.ops.util import edge_of, holomorphic, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
 
@@ -44,13 +44,13 @@ def _bmm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     )
 
 
-MmBackward0 = node_class("MmBackward0", _mm_bw)
-DotBackward0 = node_class("DotBackward0", _dot_bw)
-MvBackward0 = node_class("MvBackward0", _mv_bw)
-BmmBackward0 = node_class("BmmBackward0", _bmm_bw)
+MmBackward0 = node_class("MmBackward0", holomorphic(_mm_bw))
+DotBackward0 = node_class("DotBackward0", holomorphic(_dot_bw))
+MvBackward0 = node_class("MvBackward0", holomorphic(_mv_bw))
+BmmBackward0 = node_class("BmmBackward0", holomorphic(_bmm_bw))
 # torch folds batched matmul into mm/bmm and reports UnsafeViewBackward0 on top; one node here
 # computes the broadcast batched product and its gradients directly.
-UnsafeViewBackward0 = node_class("UnsafeViewBackward0", _bmm_bw)
+UnsafeViewBackward0 = node_class("UnsafeViewBackward0", holomorphic(_bmm_bw))
 
 
 def _matmul_nd_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
@@ -79,9 +79,9 @@ def _matmul_nd_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
 # torch folds batched matmul into mm/mv/bmm plus views; the node on top is UnsafeViewBackward0, or
 # CloneBackward0 when a matrix multiplies a batch (torch computes the transposed product, then
 # copies it contiguous). One node here computes the product and both gradients.
-MatmulUnsafeViewBackward0 = node_class("UnsafeViewBackward0", _matmul_nd_bw)
-MatmulCloneBackward0 = node_class("CloneBackward0", _matmul_nd_bw)
-MatmulTransposeBackward0 = node_class("TransposeBackward0", _matmul_nd_bw)
+MatmulUnsafeViewBackward0 = node_class("UnsafeViewBackward0", holomorphic(_matmul_nd_bw))
+MatmulCloneBackward0 = node_class("CloneBackward0", holomorphic(_matmul_nd_bw))
+MatmulTransposeBackward0 = node_class("TransposeBackward0", holomorphic(_matmul_nd_bw))
 
 
 def _matmul_node(sa: tuple, sb: tuple) -> type:
@@ -377,7 +377,7 @@ def _addmm_bw(self: Any, g: Tensor, m1: Tensor, m2: Tensor, beta: Any, alpha: An
     return gi, g1, g2
 
 
-AddmmBackward0 = node_class("AddmmBackward0", _addmm_bw)
+AddmmBackward0 = node_class("AddmmBackward0", holomorphic(_addmm_bw))
 
 
 def addmm_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A002
