@@ -10,7 +10,7 @@ import numpy as _np
 # torch computes with IEEE semantics silently (overflow -> inf, 0/0 -> nan); so does the engine.
 _np.seterr(all="ignore")
 
-from engine import autograd, cuda, linalg, nn, return_types  # noqa: F401
+from engine import autograd, cuda, fft, linalg, nn, return_types  # noqa: F401
 from engine import methods as _methods  # noqa: F401  (binds ops onto Tensor)
 from engine.autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from engine.backend import device, set_default_device

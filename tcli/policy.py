@@ -207,7 +207,7 @@ TORCH_SUBMODULES = frozenset(
      "autograd", "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils",
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
-     "distributions.utils", "distributions.constraint_registry", "func"}
+     "distributions.utils", "distributions.constraint_registry", "func", "fft"}
     | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
 #: The engine module behind a torch submodule, where its name is not engine.<the same path>.

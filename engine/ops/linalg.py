@@ -466,8 +466,8 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
     if d.dtype.kind == "b":
         raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     diag = d.diagonal()
-    if d.dtype.kind == "f":
-        acc = diag.astype(np.float64)
+    if d.dtype.kind in "fc":
+        acc = diag.astype(np.complex128 if d.dtype.kind == "c" else np.float64)
         r = (acc.cumsum()[-1] if diag.size else acc.sum()).astype(d.dtype)  # (in order, from 0)
     else:
         r = diag.astype(np.int64).sum()

@@ -90,6 +90,8 @@ def _floating(t: Tensor, fn: str, half: str | None = None) -> None:
     """torch's checkFloatingOrComplex; half: what float16 gets, "low" for the check's own low-precision error, a
     kernel name for the dispatch's NotImplementedError, None where float16 is computed."""
     dt = t._data.dtype
+    if dt.kind == "c":  # (a scope note, not torch's text: torch computes these)
+        raise NotImplementedError(f"{fn}: complex matrices are not covered by tcli's engine")
     if dt.kind != "f":
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got {t.dtype.scalar_name()}")
     if dt == np.float16 and half is not None:
