@@ -210,6 +210,7 @@ from engine.ops.complex import (
     imag,
     is_complex,
     is_conj,
+    isreal,
     polar,
     real,
     resolve_conj,

@@ -540,6 +540,9 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
     if len(size) > 1 and isinstance(size[0], (tuple, list)):
         raise _generator_overloads("rand", size)
     dt = _float_dt(dtype)
+    if dt.kind == "c":  # torch fills a complex tensor as its view_as_real: two uniform reals per element
+        pairs = rnd.uniform(_gen(generator, dev := _dev(device)), (*_size(size), 2), dt.char.lower())
+        return _finish(pairs.view(dt)[..., 0], dev, requires_grad, out)
     if dt.kind != "f":
         raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'")
     dev = _dev(device)

@@ -583,5 +583,5 @@ del DEFAULT, view_of
 # complex numbers: .real/.imag are views (assigning to one copies into the complex tensor, as torch's setters do)
 Tensor.real = property(CX.real, lambda self, v: CX.real(self).copy_(v))
 Tensor.imag = property(CX.imag, lambda self, v: CX.imag(self).copy_(v))
-for _name in ("conj", "conj_physical", "resolve_conj", "is_conj", "angle"):
+for _name in ("conj", "conj_physical", "resolve_conj", "is_conj", "angle", "isreal"):
     setattr(Tensor, _name, getattr(CX, _name))

@@ -326,3 +326,51 @@ def test_casting_to_real_takes_the_real_part() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         same(lambda T: (T.tensor([1.5 + 2j, -3j]).float(), T.tensor([2.7 - 1j]).long(), T.tensor([1j]).to(T.float64)))
+
+
+def test_in_place_and_writes() -> None:
+    def fn(T: object) -> object:
+        z = T.tensor([1 + 2j, 3])
+        z.mul_(1j).add_(1j)
+        z.exp_().sqrt_()
+        x = T.tensor([1.0, 2.0])
+        c = T.tensor([1 + 2j, 3]).copy_(x)
+        f = T.tensor([1 + 2j, 3]).fill_(2j)
+        z[0] = 5j
+        return z, c, f, x.add(1j), T.tensor([1 + 2j, 0]).nonzero(), T.tensor([1 + 2j, 0]).bool()
+
+    same(fn)
+    same_error(lambda T: T.tensor([1.0, 2.0]).add_(1j))
+    same_error(lambda T: T.tensor([1.0, 3.0]).__setitem__(0, 5j))
+
+
+def test_more_ops() -> None:
+    check(
+        lambda T, z, w: (
+            T.logsumexp(z, 0),
+            z.lerp(w, 0.25),
+            z.lerp(w, 0.75),
+            z.addcmul(w, w),
+            T.trace(z.reshape(2, 2)),
+            T.isreal(z),
+            z.isreal(),
+            T.nn.functional.linear(z.reshape(2, 2), w.reshape(2, 2)),
+        ),  # fmt: skip
+        cz((4,), seed=16),
+        cz((4,), seed=17),
+    )
+    same_error(lambda T: T.tensor([1 + 2j, 3]).unique())
+
+
+@pytest.mark.parametrize("dtype", DT)
+def test_rand_draws_match_torch(dtype: str) -> None:
+    def fn(T: object) -> object:
+        T.manual_seed(3)
+        return T.rand(3, dtype=getattr(T, dtype)), T.rand(2, 10, dtype=getattr(T, dtype)), T.rand(2)
+
+    same(fn)
+
+
+def test_complex_linear_algebra_is_named_as_not_covered() -> None:
+    with pytest.raises(NotImplementedError, match="linalg.inv: complex matrices are not covered by tcli's engine"):
+        engine.linalg.inv(engine.eye(2, dtype=engine.cfloat))

@@ -28,6 +28,13 @@ def is_complex(input: Tensor) -> bool:  # noqa: A002
     return input._data.dtype.kind == "c"
 
 
+def isreal(input: Tensor) -> Tensor:  # noqa: A002
+    """Where the imaginary part is zero (everywhere, for a real tensor)."""
+    d = input._data
+    xp = input._dev.xp
+    return wrap(d.imag == 0 if d.dtype.kind == "c" else xp.ones(d.shape, dtype=bool), input._dev)
+
+
 def is_conj(input: Tensor) -> bool:  # noqa: A002
     meta = input._meta
     return bool(meta and meta.get("conj"))

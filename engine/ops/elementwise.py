@@ -1101,8 +1101,8 @@ ADDCDIV_INT_MSG = (
     "for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
     "tensor2), for all dtypes."
 )
-AddcmulBackward0 = node_class("AddcmulBackward0", _addcmul_bw)
-AddcdivBackward0 = node_class("AddcdivBackward0", _addcdiv_bw)
+AddcmulBackward0 = node_class("AddcmulBackward0", holomorphic(_addcmul_bw))
+AddcdivBackward0 = node_class("AddcdivBackward0", holomorphic(_addcdiv_bw))
 
 
 def _ternary(cls: type, combine: Any) -> Any:
@@ -1734,8 +1734,8 @@ def _lerp_bw(self: Node, g: Tensor, start: Tensor, end: Tensor, weight: Any) -> 
     )
 
 
-LerpBackward0 = node_class("LerpBackward0", _lerp_bw)  # a number weight
-LerpBackward1 = node_class("LerpBackward1", _lerp_bw)  # a tensor weight
+LerpBackward0 = node_class("LerpBackward0", holomorphic(_lerp_bw))  # a number weight
+LerpBackward1 = node_class("LerpBackward1", holomorphic(_lerp_bw))  # a tensor weight
 
 
 def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -1749,7 +1749,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
                 f"expected dtype {input.dtype.scalar_name().lower()} for `{name}` but got dtype "
                 f"{t.dtype.scalar_name().lower()}"
             )
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for '{input.dtype.scalar_name()}'")
     s, e = input._data, end._data

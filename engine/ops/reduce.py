@@ -883,16 +883,17 @@ def _lse_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: boo
     return (expand_back(g, shape, dims, keepdim) * (x - expand_back(y, shape, dims, keepdim)).exp(),)
 
 
-LogsumexpBackward0 = node_class("LogsumexpBackward0", _lse_bw)
+LogsumexpBackward0 = node_class("LogsumexpBackward0", holomorphic(_lse_bw))
 
 
 @with_out
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     d = input._data
-    if d.dtype.kind != "f":
+    if d.dtype.kind not in "fc":
         d = d.astype(DEFAULT.float.np)
     dims = _axes(input, dim)
-    m = d.max(axis=dims, keepdims=True) if d.size else np.zeros_like(d, shape=(1,) * d.ndim)
+    big = d.real  # (a complex input is shifted by its largest real part)
+    m = big.max(axis=dims, keepdims=True) if d.size else np.zeros_like(big, shape=(1,) * d.ndim)
     m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):
         r = np.log(np.exp(d - m).sum(axis=dims, keepdims=True)) + m
@@ -1194,6 +1195,8 @@ def unique(
     input element in them and their counts on request; nans are each their own value, as in torch."""
     from engine.backend import host
 
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError(f"\"unique\" not implemented for '{input.dtype.scalar_name()}'")
     d = host(input._data)
     if dim is None:
         vals, inv, counts = np.unique(d.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)

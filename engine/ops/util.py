@@ -258,6 +258,8 @@ def scalar_to(value: Any, np_dtype: Any) -> Any:
     negative integer down to minus its maximum and wraps it (-1 -> 255 as uint8)."""
     dt = np.dtype(np_dtype)
     k = dt.kind
+    if type(value) is complex and k != "c":
+        raise _overflow(dt)  # (torch's checked_convert refuses a complex value for a real dtype so)
     if k in "bc" or type(value) is bool or not isinstance(value, (int, float)):
         return dt.type(value)
     lo, hi = _LIMITS.get(dt) or _limits(dt)
