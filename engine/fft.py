@@ -269,7 +269,8 @@ def _rfftn(name: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
     return _r2c(x, dims, _norm_mode(norm, True), True)
 
 
-def _irfftn(name: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
+def _c2r_args(name: str, x: Tensor, s: Any, dim: Any) -> tuple[Tensor, tuple, int]:
+    """torch's canonicalize_fft_c2r_shape_and_dim_args: the input resized, the dims, the last dim's output size."""
     shape, dims = _shape_and_dims(x, s, dim)
     if not shape:
         raise RuntimeError(f"{name} must transform at least one axis")
@@ -277,8 +278,35 @@ def _irfftn(name: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
     last = given[-1] if given and given[-1] != -1 else 2 * (x._data.shape[dims[-1]] - 1)
     _check_n(last)
     shape = (*shape[:-1], last // 2 + 1)
-    x = _resize(_promote(x, True), dims, shape)
+    return _resize(_promote(x, True), dims, shape), dims, last
+
+
+def _irfftn(name: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
+    x, dims, last = _c2r_args(name, x, s, dim)
     return _c2r(x, dims, _norm_mode(norm, False), last)
+
+
+def _hfftn(x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
+    # the leading dims by a forward c2c, the last by a c2r of the conjugate (torch's order)
+    x, dims, last = _c2r_args("hfftn", x, s, dim)
+    mode = _norm_mode(norm, True)
+    if len(dims) > 1:
+        x = _c2c(x, dims[:-1], mode, True)
+    return _c2r(x.conj(), dims[-1:], mode, last)
+
+
+def _ihfftn(x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
+    if x._data.dtype.kind == "c":
+        raise RuntimeError(f"Only supports floating-point dtypes, but found: {x.dtype.scalar_name()}")
+    shape, dims = _shape_and_dims(x, s, dim)
+    if not shape:
+        raise RuntimeError("ihfftn must transform at least one axis")
+    x = _resize(_promote(x, False), dims, shape)
+    mode = _norm_mode(norm, False)
+    half = _r2c(x, dims[-1:], mode, True)
+    if len(dims) == 1:
+        return half.conj()
+    return _c2c(half.conj_physical(), dims[:-1], mode, False)
 
 
 def rfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None) -> Tensor:  # noqa: A002
@@ -295,6 +323,22 @@ def irfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = Non
 
 def irfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:  # noqa: A002
     return _irfftn("irfftn", _tensor(input, "irfft2"), s, dim, norm)
+
+
+def hfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None) -> Tensor:  # noqa: A002
+    return _hfftn(_tensor(input, "hfftn"), s, dim, norm)
+
+
+def hfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:  # noqa: A002
+    return _hfftn(_tensor(input, "hfft2"), s, dim, norm)
+
+
+def ihfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None) -> Tensor:  # noqa: A002
+    return _ihfftn(_tensor(input, "ihfftn"), s, dim, norm)
+
+
+def ihfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:  # noqa: A002
+    return _ihfftn(_tensor(input, "ihfft2"), s, dim, norm)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_one_dimensional(name: str, complex_in: bool, double: bool, shape: tuple
     fft_check(lambda T, x: getattr(T.fft, name)(x, n=n, dim=dim, norm=norm), data(shape, dtype, seed=len(shape)))
 
 
-ND = ["fftn", "ifftn", "rfftn", "irfftn", "fft2", "ifft2", "rfft2", "irfft2"]
+ND = ["fftn", "ifftn", "rfftn", "irfftn", "fft2", "ifft2", "rfft2", "irfft2", "hfftn", "hfft2", "ihfftn", "ihfft2"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -76,7 +76,7 @@ ND = ["fftn", "ifftn", "rfftn", "irfftn", "fft2", "ifft2", "rfft2", "irfft2"]
     norm=st.sampled_from(NORMS),
 )
 def test_n_dimensional(name: str, double: bool, shape: tuple, args: dict, norm: str) -> None:
-    real_in = name.startswith("rfft")
+    real_in = name.startswith(("rfft", "ihfft"))
     dtype = ("float64" if double else "float32") if real_in else ("complex128" if double else "complex64")
     if name.endswith("2") and "dim" in args and len(args["dim"]) != 2:
         args = {}
@@ -87,6 +87,8 @@ def test_real_inputs_of_complex_transforms_and_integers() -> None:
     fft_check(lambda T, x: (T.fft.fftn(x), T.fft.ifft2(x), T.fft.fft(x, dim=0)), data((4, 5), "float32"))
     same(lambda T: (T.fft.fft(T.arange(6)), T.fft.rfft(T.tensor([1, 0, 0, 0])), T.fft.fftn(T.tensor(2.0))))
     same(lambda T: (T.fft.fft(T.ones(3)).is_conj(), T.fft.ifft(T.ones(3)).is_conj(), T.fft.ihfft(T.ones(4))))
+    same(lambda T: (T.fft.ihfftn(T.ones(3, 4)).is_conj(), T.fft.ihfftn(T.ones(3, 4), dim=0).is_conj()))
+    fft_check(lambda T, x: (T.fft.hfftn(x), T.fft.hfft2(x, s=(2, 5))), data((3, 4), "float64"))
 
 
 def test_second_order() -> None:
@@ -143,6 +145,9 @@ ERRORS = [
     lambda T: T.fft.fftn(T.ones(2, 4), dim=(0, 0)),
     lambda T: T.fft.fft(T.tensor(1.0)),
     lambda T: T.fft.fftn(T.ones(3), s=(0,)),
+    lambda T: T.fft.ihfftn(T.ones(3, 4, dtype=T.cfloat)),
+    lambda T: T.fft.ihfft2(T.ones(3)),
+    lambda T: T.fft.hfftn(T.ones(3, 4, dtype=T.cfloat), s=(0,)),
 ]
 
 
