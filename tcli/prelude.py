@@ -1105,9 +1105,9 @@ class Prelude:
             return
         what = f"'{obj.__name__}'" if isinstance(obj, type) else f"'{type(obj).__name__}' object"
         raise AttributeError(
-            f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data and "
-            "the attributes of the script's own objects, nn.Module, optimizer, scheduler, dataset and DataLoader "
-            "objects and a custom Function's ctx)"
+            f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data, .real, "
+            ".imag and the attributes of the script's own objects, nn.Module, optimizer, scheduler, dataset and "
+            "DataLoader objects and a custom Function's ctx)"
         )
 
     def _settable_types(self) -> tuple[type, ...]:

@@ -44,6 +44,10 @@ loss = torch.fft.fft(w).abs().sum()
 loss.backward()
 print(w.grad)
 print(torch.fft.fftshift(torch.fft.fftfreq(6)))
+c = torch.zeros(2, dtype=torch.complex64)
+c.real = torch.tensor([1.0, 2.0])
+c.imag[1] = -3.0
+print(c, torch.fft.hfftn(c.reshape(1, 2)), torch.fft.ihfft2(torch.tensor([[1.0, 2.0, 4.0], [3.0, -1.0, 0.5]])))
 """
 
 
