@@ -374,3 +374,28 @@ def test_rand_draws_match_torch(dtype: str) -> None:
 def test_complex_linear_algebra_is_named_as_not_covered() -> None:
     with pytest.raises(NotImplementedError, match="linalg.inv: complex matrices are not covered by tcli's engine"):
         engine.linalg.inv(engine.eye(2, dtype=engine.cfloat))
+
+
+GRADCHECKED = [
+    lambda T, a, b: (a * b.exp() / (a + 3)).abs(),
+    lambda T, a, b: a * b.conj() + a.sin() - b.sqrt(),
+    lambda T, a, b: (a @ b.reshape(3, 1), T.view_as_real(a).sum(-1), a.angle() + b.sgn().real),
+    lambda T, a, b: (T.polar(a.abs(), b.real), T.complex(a.imag, b.real) ** 2, a.var(), a.prod()),
+]
+
+
+@pytest.mark.parametrize("i", range(len(GRADCHECKED)))
+def test_gradcheck_complex_functions(i: int) -> None:
+    a, b = cz((3,), "complex128", seed=20), cz((3,), "complex128", seed=21)
+    for T in (torch, engine):
+        args = (T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True))
+        assert T.autograd.gradcheck(lambda x, y, T=T: GRADCHECKED[i](T, x, y), args)
+
+
+def test_gradcheck_fails_a_wrong_complex_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.ops import complex as C
+
+    z = engine.tensor(cz((3,), "complex128", seed=22), requires_grad=True)
+    assert engine.autograd.gradcheck(lambda a: a.conj() * 2, (z,))
+    monkeypatch.setattr(C.ConjBackward0, "backward", lambda self, g: (g,))  # (the conjugate forgotten)
+    assert not engine.autograd.gradcheck(lambda a: a.conj() * 2, (z,), raise_exception=False)

@@ -165,3 +165,23 @@ def test_rfft_backward_halving_matches_torch_exactly_in_double() -> None:
         (T.fft.rfft(t) * w).real.sum().backward()
         grads.append(t.grad.cpu().numpy())
     np.testing.assert_allclose(grads[0], grads[1], atol=1e-12, rtol=1e-12)
+
+
+GRADCHECKED = [
+    lambda T, x: T.fft.fft(x, n=5, norm="ortho"),
+    lambda T, x: T.fft.ifft(x, n=3),
+    lambda T, x: T.fft.irfft(x, n=6, norm="forward"),
+    lambda T, x: T.fft.hfft(x),
+    lambda T, x: T.fft.fftn(x.reshape(2, 2), s=(3, 2)),
+    lambda T, x: T.fft.irfftn(x.reshape(2, 2), s=(2, 3)),
+    lambda T, x: T.fft.hfft2(x.reshape(2, 2)),
+    lambda T, x: T.fft.rfft(x.real, n=7),
+    lambda T, x: T.fft.ihfftn(x.imag.reshape(2, 2)),
+]
+
+
+@pytest.mark.parametrize("i", range(len(GRADCHECKED)))
+def test_gradcheck(i: int) -> None:
+    z = data((4,), "complex128", seed=30)
+    for T in (torch, engine):
+        assert T.autograd.gradcheck(lambda x, T=T: GRADCHECKED[i](T, x), (T.tensor(z, requires_grad=True),))

@@ -42,7 +42,7 @@ def is_conj(input: Tensor) -> bool:  # noqa: A002
 
 # ---- view_as_real / view_as_complex ----------------------------------------------------------------
 ViewAsRealBackward0 = node_class("ViewAsRealBackward0", lambda self, g: (view_as_complex(g.contiguous()),))
-ViewAsComplexBackward0 = node_class("ViewAsComplexBackward0", lambda self, g: (view_as_real(g),))
+ViewAsComplexBackward0 = node_class("ViewAsComplexBackward0", lambda self, g: (view_as_real(g.resolve_conj()),))
 
 
 def view_as_real(input: Tensor) -> Tensor:  # noqa: A002
