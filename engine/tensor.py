@@ -367,10 +367,10 @@ class Tensor(metaclass=TorchNamed):
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
-        return float(self._scalar("float"))
+        return float(_real_value(self._scalar("float"), "double"))
 
     def __int__(self) -> int:
-        return int(self._scalar("int"))
+        return int(_real_value(self._scalar("int"), "int64_t"))
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -404,6 +404,15 @@ class Tensor(metaclass=TorchNamed):
         t = wrap(self._data.copy(), self._dev)
         t._rg = self._rg
         return t
+
+
+def _real_value(v: Any, ctype: str) -> Any:
+    """A complex value as a real number, as torch's checked_convert allows it: only with no imaginary part."""
+    if type(v) is complex:
+        if v.imag:
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+        return v.real
+    return v
 
 
 def _dims(shape: tuple) -> str:

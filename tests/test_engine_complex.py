@@ -399,3 +399,11 @@ def test_gradcheck_fails_a_wrong_complex_gradient(monkeypatch: pytest.MonkeyPatc
     assert engine.autograd.gradcheck(lambda a: a.conj() * 2, (z,))
     monkeypatch.setattr(C.ConjBackward0, "backward", lambda self, g: (g,))  # (the conjugate forgotten)
     assert not engine.autograd.gradcheck(lambda a: a.conj() * 2, (z,), raise_exception=False)
+
+
+def test_python_numbers_from_complex_tensors() -> None:
+    same(lambda T: (float(T.tensor(1 + 0j)), int(T.tensor(2 + 0j)), complex(T.tensor(1.5)), f"{T.tensor(1 + 2j)}"))
+    same(lambda T: (T.tensor(1 + 2j).item(), T.tensor([1j, 2]).tolist(), bool(T.tensor(1j))))
+    same(lambda T: (repr(T.finfo(T.complex64)), T.finfo(T.complex128).bits, T.finfo(T.cfloat).eps))
+    same_error(lambda T: float(T.tensor(1 + 2j)))
+    same_error(lambda T: int(T.tensor(1 + 2j)))
