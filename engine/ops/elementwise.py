@@ -52,7 +52,8 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
         return ad, bd
     tb = type(b)
     if tb is float:
-        if ad.dtype.kind not in "fc":
+        k = ad.dtype.kind
+        if k != "f" and k != "c":
             ad = ad.astype(DEFAULT.float.np)
         return ad, b
     if tb is int:
@@ -116,6 +117,9 @@ def binary(
     tensors of one dtype on one device) is inlined: no helper calls between the user and numpy."""
 
     direct = not isinstance(ufunc, np.ufunc)  # a wrapper of our own: it picks its device functions itself
+    # the dtypes that leave the fast path for a check: bool for subtraction, the complex ones for an ordering
+    # (identity tests of numpy's dtype singletons: cheaper than reading dtype.kind or hashing a dtype)
+    screen1, screen2 = (_BOOL_DT, _BOOL_DT) if nobool else _COMPLEX_DTS if ordered is not None else (None, None)
 
     def op(a: Tensor, b: Any) -> Any:
         bt = type(b) is Tensor
@@ -124,8 +128,8 @@ def binary(
             ad = a._data
             bd = b._data
             if (
-                ad.dtype is not bd.dtype or a._dev is not b._dev or (floatify and ad.dtype.kind != "f")
-                or (nobool and ad.dtype.kind == "b") or (ordered is not None and ad.dtype.kind == "c")
+                (dt := ad.dtype) is not bd.dtype or a._dev is not b._dev or (floatify and dt.kind != "f")
+                or (screen1 is not None and (dt is screen1 or dt is screen2))
             ):  # fmt: skip
                 if ordered is not None:
                     _ordered_check(ordered, a, b)
@@ -223,6 +227,8 @@ def _ordered_check(kernel: str, a: Tensor, b: Any) -> None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
 
 
+_BOOL_DT = np.dtype(np.bool_)
+_COMPLEX_DTS = (np.dtype(np.complex64), np.dtype(np.complex128))
 _PY_NUMBERS = (int, float)
 _COMPLEX_OF = {"d": np.dtype(np.complex128), "f": np.dtype(np.complex64), "e": np.dtype(np.complex64)}
 
