@@ -541,3 +541,15 @@ def solve(*args: object, **kwargs: object) -> None:
         "factorization.\n\nTo get the LU factorization see `torch.lu`, which can be used with `torch.lu_solve` or "
         "`torch.lu_unpack`.\nX = torch.solve(B, A).solution should be replaced with:\nX = torch.linalg.solve(A, B)"
     )
+
+
+def _install_complex_refusals() -> None:
+    import sys
+
+    from engine.ops.complex_refusals import install
+
+    for namespace in (sys.modules[__name__], Tensor, special):
+        install(namespace)
+
+
+_install_complex_refusals()

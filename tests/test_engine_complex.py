@@ -407,3 +407,40 @@ def test_python_numbers_from_complex_tensors() -> None:
     same(lambda T: (repr(T.finfo(T.complex64)), T.finfo(T.complex128).bits, T.finfo(T.cfloat).eps))
     same_error(lambda T: float(T.tensor(1 + 2j)))
     same_error(lambda T: int(T.tensor(1 + 2j)))
+
+
+NO_COMPLEX_KERNEL = [
+    "deg2rad", "rad2deg", "signbit", "isposinf", "isneginf", "nansum", "nanmean", "logit", "erfinv", "erfc", "i0",
+    "lgamma", "digamma", "special.i0e", "special.i1", "special.ndtri", "special.entr", "special.gammaln",
+    "special.psi", "cummax", "cummin", "kthvalue", "median", "nanmedian", "mode", "aminmax", "fmax", "fmin",
+    "xlogy", "atan2", "copysign", "fmod", "bitwise_and", "special.xlog1py",
+]  # fmt: skip
+_TAKES_DIM = {"cummax": 0, "cummin": 0, "kthvalue": 1}  # (a dim, or kthvalue's k)
+_BINARY = {"fmax", "fmin", "xlogy", "atan2", "copysign", "fmod", "bitwise_and", "special.xlog1py"}
+
+
+@pytest.mark.parametrize("name", NO_COMPLEX_KERNEL)
+def test_functions_without_complex_kernels(name: str) -> None:
+    def fn(T: object) -> object:
+        f = T
+        for part in name.split("."):
+            f = getattr(f, part)
+        z = T.tensor([1 + 2j, 0.5])
+        return f(z, _TAKES_DIM[name]) if name in _TAKES_DIM else f(z, z) if name in _BINARY else f(z)
+
+    same_error(fn)
+    if "." not in name and name not in _BINARY | {"nanmean"}:  # the method form too
+        args = (_TAKES_DIM[name],) if name in _TAKES_DIM else ()
+        same_error(lambda T: getattr(T.tensor([1 + 2j, 0.5]), name)(*args))
+
+
+def test_acosh_and_float_power() -> None:
+    check(lambda T, z: (z.acosh(), T.float_power(z, 2), T.float_power(z.real, 0.5j)), cz((4,), seed=23, scale=0.7))
+
+
+def test_a_real_inputs_gradient_takes_the_real_part_silently() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (torch's handle_r_to_c: no "discards the imaginary part" warning)
+        check(lambda T, x: (x.to(T.cfloat) * (1 + 2j), T.fft.fftn(x), x * T.tensor(1j)), np.ones(3, np.float32))

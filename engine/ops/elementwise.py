@@ -834,7 +834,14 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
 
 
 def float_power(input: Tensor, exponent: Any) -> Tensor:  # noqa: A002
-    return pow(input.double(), exponent.double() if isinstance(exponent, Tensor) else exponent)
+    # in double precision: complex128 when either operand is complex
+    cplx = (
+        input._data.dtype.kind == "c"
+        or type(exponent) is complex
+        or (isinstance(exponent, Tensor) and exponent._data.dtype.kind == "c")
+    )
+    wide = (lambda t: t.to(FROM_NP[np.dtype(np.complex128)])) if cplx else (lambda t: t.double())
+    return pow(wide(input), wide(exponent) if isinstance(exponent, Tensor) else exponent)
 
 
 # ---- where / clamp / addcmul / addcdiv ----------------------------------------------------------

@@ -31,6 +31,13 @@ def _sinc_bw(g: Tensor, x: Tensor, y: Any) -> Tensor:
     return where(x == 0, 0.0, d) * g
 
 
+def _acosh_slope(x: Tensor) -> Tensor:
+    # 1 / sqrt(x^2 - 1); complex x as 1 / (sqrt(x + 1) sqrt(x - 1)), the branch torch's formula takes
+    if x._data.dtype.kind == "c":
+        return (x + 1).rsqrt() * (x - 1).rsqrt()
+    return (x * x - 1).rsqrt()
+
+
 def _sgn(a: Any) -> Any:
     if a.dtype.kind != "c":
         return E._sign(a)
@@ -49,7 +56,7 @@ def _sgn_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
 # (name, array fn, node name, backward(g, x, y), saves, int policy): rows in elementwise.UNARY's format
 UNARY_MORE = [
     ("asinh", np.arcsinh, "AsinhBackward0", lambda g, x, y: g * (x * x + 1).rsqrt(), "x", "float"),
-    ("acosh", np.arccosh, "AcoshBackward0", lambda g, x, y: g * (x * x - 1).rsqrt(), "x", "float"),
+    ("acosh", np.arccosh, "AcoshBackward0", lambda g, x, y: g * _acosh_slope(x), "x", "float"),
     ("atanh", np.arctanh, "AtanhBackward0", lambda g, x, y: g / (1 - x * x), "x", "float"),
     ("deg2rad", lambda a: a * a.dtype.type(_D2R), "Deg2RadBackward0", lambda g, x, y: E.mul_scalar(g, _D2R), "",
      "float"),

@@ -739,7 +739,13 @@ def detach(input: Tensor) -> Tensor:  # noqa: A002
     return t
 
 
-ToCopyBackward0 = node_class("ToCopyBackward0", lambda self, g, np_dtype, dev: (cast(g, np_dtype, dev),))
+def _to_copy_bw(self: Any, g: Tensor, np_dtype: Any, dev: Any) -> tuple:
+    if g._data.dtype.kind == "c" and np.dtype(np_dtype).kind != "c":
+        g = g.real  # (a real input's gradient is the real part, without the cast's warning: handle_r_to_c)
+    return (cast(g, np_dtype, dev),)
+
+
+ToCopyBackward0 = node_class("ToCopyBackward0", _to_copy_bw)
 
 
 def astype(a: Any, np_dtype: Any) -> Any:
