@@ -22,7 +22,7 @@ ALL = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
 
 def cz(shape: tuple, dtype: str = "complex64", seed: int = 0, scale: float = 2.0) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return ((rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * scale).astype(dtype)
+    return np.asarray((rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * scale).astype(dtype)
 
 
 # ---- dtypes and promotion ----------------------------------------------------------------------------------
@@ -444,3 +444,29 @@ def test_a_real_inputs_gradient_takes_the_real_part_silently() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (torch's handle_r_to_c: no "discards the imaginary part" warning)
         check(lambda T, x: (x.to(T.cfloat) * (1 + 2j), T.fft.fftn(x), x * T.tensor(1j)), np.ones(3, np.float32))
+
+
+OPERANDS = ["complex64", "complex128", "float32", "float64", "int64"]
+SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 4)), ((), (2, 2)), ((4, 1, 2), (3, 1))]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    op=st.sampled_from(["+", "-", "*", "/", "**", "==", "!="]),
+    a=st.sampled_from(OPERANDS),
+    b=st.sampled_from(OPERANDS),
+    shapes=st.sampled_from(SHAPES),
+    seed=st.integers(0, 2**16),
+)
+def test_binary_ops_over_dtypes_and_broadcasting(op: str, a: str, b: str, shapes: tuple, seed: int) -> None:
+    if not (a.startswith("complex") or b.startswith("complex")):
+        a = "complex64"
+
+    def make_operand(dtype: str, shape: tuple, s: int) -> np.ndarray:
+        if dtype == "int64":
+            return np.random.default_rng(s).integers(1, 4, size=shape)
+        return cz(shape, dtype, seed=s, scale=0.8) if dtype.startswith("complex") else cz(shape, "complex128", s).real
+
+    x = np.asarray(make_operand(a, shapes[0], seed)).astype(a)  # (0-dim: an array, so a tensor, not a scalar)
+    y = np.asarray(make_operand(b, shapes[1], seed + 1)).astype(b)
+    check(lambda T, p, q: eval(f"p {op} q"), x, y, atol=1e-4, rtol=1e-4, grad_atol=1e-3, grad_rtol=1e-3)
