@@ -5,6 +5,7 @@ slicing and zero padding, each with its own node, as torch does."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from engine.dtypes import DEFAULT, FROM_NP
@@ -382,3 +383,45 @@ def fftshift(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
 
 def ifftshift(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     return _shift(input, dim, True)
+
+
+# ---- out= ------------------------------------------------------------------------------------------------------
+def _out_form(fn: Any, name: str, complex_out: bool) -> Any:
+    """fn with torch's out=: a complex (or, for the c2r transforms, a real) out tensor takes the result."""
+
+    @functools.wraps(fn)
+    def transform(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:
+        if out is not None and isinstance(out, Tensor) and (out._data.dtype.kind == "c") != complex_out:
+            want = "complex" if complex_out else "floating point"
+            raise RuntimeError(f"{name} expects a {want} output tensor, but got {out.dtype.scalar_name()}")
+        r = fn(*args, **kwargs)
+        if out is None:
+            return r
+        from engine.grad_mode import ENABLED
+        from engine.ops.inplace import write_out
+
+        op = _OUT_KERNELS.get(type(r.grad_fn))
+        if op is None:  # (an inverse of real data: torch writes its conjugate with conj_physical_out)
+            return write_out(out, r.resolve_conj(), diff=False)
+        if ENABLED[0] and (out._rg or r._rg):
+            raise RuntimeError(
+                f"{op}(): functions with out=... arguments don't support automatic differentiation, but one of the "
+                "arguments requires grad."
+            )
+        return write_out(out, r)
+
+    return transform
+
+
+# the kernel each primitive is in torch, as out='s autograd error names it
+_OUT_KERNELS = {FftC2CBackward0: "_fft_c2c", FftR2CBackward0: "_fft_r2c", FftC2RBackward0: "_fft_c2r", type(None): ""}
+
+# (the name each one's out= error gives: the 2-d forms are the n-d ones underneath)
+for _name, _shown, _complex in (
+    ("fft", "fft", True), ("ifft", "ifft", True), ("rfft", "rfft", True), ("ihfft", "ihfft", True),
+    ("irfft", "irfft", False), ("hfft", "hfft", False), ("fftn", "fftn", True), ("ifftn", "fftn", True),
+    ("fft2", "fftn", True), ("ifft2", "fftn", True), ("rfftn", "rfftn", True), ("rfft2", "rfftn", True),
+    ("irfftn", "irfftn", False), ("irfft2", "irfftn", False), ("hfftn", "hfftn", False), ("hfft2", "hfftn", False),
+    ("ihfftn", "ihfftn", True), ("ihfft2", "ihfftn", True),
+):  # fmt: skip
+    globals()[_name] = _out_form(globals()[_name], _shown, _complex)
