@@ -4,6 +4,7 @@ convention (the gradient is the conjugate Wirtinger derivative, so a real input'
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from engine.dtypes import DEFAULT, FROM_NP
@@ -21,7 +22,7 @@ def cj(v: Any) -> Any:
     """The conjugate of a tensor or a number in a backward formula; real values pass through untouched."""
     if isinstance(v, Tensor):
         return v.conj() if v._data.dtype.kind == "c" else v
-    return v.conjugate() if type(v) is complex else v
+    return v.conjugate() if type(v) is builtins.complex else v  # (this module's `complex` is torch.complex)
 
 
 def is_complex(input: Tensor) -> bool:  # noqa: A002
