@@ -313,6 +313,10 @@ class Tensor(metaclass=TorchNamed):
     def numpy(self, force: bool = False) -> np.ndarray:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self._meta and self._meta.get("conj") and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that has conjugate bit set. Use tensor.resolve_conj().numpy() instead."
+            )
         if self._dev.type != "cpu" and not force:
             raise TypeError(
                 "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "

@@ -470,3 +470,8 @@ def test_binary_ops_over_dtypes_and_broadcasting(op: str, a: str, b: str, shapes
     x = np.asarray(make_operand(a, shapes[0], seed)).astype(a)  # (0-dim: an array, so a tensor, not a scalar)
     y = np.asarray(make_operand(b, shapes[1], seed + 1)).astype(b)
     check(lambda T, p, q: eval(f"p {op} q"), x, y, atol=1e-4, rtol=1e-4, grad_atol=1e-3, grad_rtol=1e-3)
+
+
+def test_numpy_of_a_conjugate_view_is_refused() -> None:
+    same_error(lambda T: T.tensor([1 + 2j]).conj().numpy())
+    same(lambda T: T.tensor([1 + 2j]).conj().resolve_conj().cpu().numpy().tolist())
