@@ -415,6 +415,8 @@ def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Tensor | N
     if dtype is None:
         dtype = out.dtype if out is not None else DEFAULT.float if floats else int64
     dt = to_dtype(dtype).np
+    if dt.kind == "c":
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if dt.kind in "iu":
@@ -540,10 +542,7 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
     if len(size) > 1 and isinstance(size[0], (tuple, list)):
         raise _generator_overloads("rand", size)
     dt = _float_dt(dtype)
-    if dt.kind == "c":  # torch fills a complex tensor as its view_as_real: two uniform reals per element
-        pairs = rnd.uniform(_gen(generator, dev := _dev(device)), (*_size(size), 2), dt.char.lower())
-        return _finish(pairs.view(dt)[..., 0], dev, requires_grad, out)
-    if dt.kind != "f":
+    if dt.kind not in "fc":
         raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'")
     dev = _dev(device)
     return _finish(rnd.uniform(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)

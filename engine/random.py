@@ -354,6 +354,9 @@ def _float_kind(dtype: np.dtype) -> np.dtype:
 
 def uniform(gen: Generator | None, shape: _SHAPE, dtype: object, low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """torch.rand / rand_like / Tensor.uniform_(low, high)."""
+    if np.dtype(dtype).kind == "c":  # torch fills a complex tensor as its view_as_real: two reals per element
+        cdt = np.dtype(dtype)
+        return uniform(gen, (*shape, 2), cdt.char.lower(), low, high).view(cdt)[..., 0]
     g = _gen(gen)
     dt = _float_kind(np.dtype(dtype))
     low, high = float(low), float(high)

@@ -475,3 +475,19 @@ def test_binary_ops_over_dtypes_and_broadcasting(op: str, a: str, b: str, shapes
 def test_numpy_of_a_conjugate_view_is_refused() -> None:
     same_error(lambda T: T.tensor([1 + 2j]).conj().numpy())
     same(lambda T: T.tensor([1 + 2j]).conj().resolve_conj().cpu().numpy().tolist())
+
+
+@pytest.mark.parametrize("e", [0.5, 7, -3, 2.5, 1.5j, 1, "tensor", "real tensor"])
+def test_complex_pow_rounds_as_torch(e: object) -> None:
+    """torch takes a real exponent through exp(e * log(z)) where numpy multiplies out integer powers: bit for bit."""
+    z, w = cz((200,), seed=24), cz((200,), seed=25)
+    got = []
+    for T in (torch, engine):
+        if e == "tensor":
+            r = T.tensor(z) ** T.tensor(w)
+        elif e == "real tensor":
+            r = T.tensor(z) ** T.tensor(w.real.round())
+        else:
+            r = T.tensor(z) ** e
+        got.append(r.cpu().numpy())
+    np.testing.assert_array_equal(got[1], got[0])

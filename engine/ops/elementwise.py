@@ -738,7 +738,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
                     rt = result_np(input, exponent)
                     r = _int_power(input._data.astype(rt), ed.astype(rt), input._dev.xp)
                     return _out(wrap(r, input._dev), out)
-            r = _pow_tt(input, exponent)
+            cplx = input._data.dtype.kind == "c" or exponent._data.dtype.kind == "c"
+            r = (_pow_tt_complex if cplx else _pow_tt)(input, exponent)
             node = r.grad_fn
             if type(node) is PowBackward1 and node._saved:  # torch also saves the result (for the exponent)
                 s_, v_ = save_out(node, r)
@@ -770,13 +771,43 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         else:
             r = 1 / for_array(np.sqrt, ad)(ad)
     else:
-        r = for_array(np.power, ad)(ad, e)
+        r = _complex_power_scalar(ad, e) if ad.dtype.kind == "c" else for_array(np.power, ad)(ad, e)
     if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
         r = input._dev.xp.asarray(r)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         _attach(t, PowBackward0, input, None, (input, exponent), r)
     return _out(t, out)
+
+
+def _exp_log(a: Any, b: Any) -> Any:
+    """a ** b as exp(b * log(a)): torch's complex pow (std::pow), where numpy multiplies out integer powers."""
+    with np.errstate(all="ignore"):
+        return for_array(np.exp, a)(b * for_array(np.log, a)(a))
+
+
+def _complex_power(a: Any, b: Any) -> Any:
+    # torch agrees with numpy's complex power, except for a real exponent, which it takes through exp and log
+    bi = b.imag if hasattr(b, "imag") else 0
+    with np.errstate(all="ignore"):
+        return for_array(np.where, a)(bi == 0, _exp_log(a, b), for_array(np.power, a)(a, b))
+
+
+def _complex_power_scalar(a: Any, e: Any) -> Any:
+    """A complex tensor to a number as torch's pow kernel computes it: sqrt, reciprocal and numpy's small integer
+    powers where torch has those special cases, exp and log for another real integer."""
+    if e == 0.5:
+        return for_array(np.sqrt, a)(a)
+    if e == -0.5:
+        return 1 / for_array(np.sqrt, a)(a)
+    if e == -1:
+        return 1 / a
+    if type(e) is not complex and e not in (1, 2, 3, -2) and float(e).is_integer():
+        return _exp_log(a, a.dtype.type(e))
+    return for_array(np.power, a)(a, e)
+
+
+_pow_tt_complex = binary(_complex_power, PowBackward1)
 
 
 def _int_pow_check(a: Tensor, e: Any) -> None:
