@@ -760,7 +760,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         r = ad * ad
     elif e == 0.5 and ad.dtype.kind == "f":
         r = for_array(np.sqrt, ad)(ad)
-    elif ad.dtype.char in "fd" and e in (3, -1, -2, -0.5):
+    elif (char := ad.dtype.char) in "fd" and e in (3, -1, -2, -0.5):
         # torch's pow_tensor_scalar_optimized_kernel: these exponents are products and quotients, not pow()
         if e == 3:
             r = ad * ad * ad
@@ -770,8 +770,10 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             r = 1 / (ad * ad)
         else:
             r = 1 / for_array(np.sqrt, ad)(ad)
+    elif char in "FD":  # complex64/complex128
+        r = _complex_power_scalar(ad, e)
     else:
-        r = _complex_power_scalar(ad, e) if ad.dtype.kind == "c" else for_array(np.power, ad)(ad, e)
+        r = for_array(np.power, ad)(ad, e)
     if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
         r = input._dev.xp.asarray(r)
     t = wrap(r, input._dev)
