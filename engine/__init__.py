@@ -10,7 +10,7 @@ import numpy as _np
 # torch computes with IEEE semantics silently (overflow -> inf, 0/0 -> nan); so does the engine.
 _np.seterr(all="ignore")
 
-from engine import accelerator, autograd, backends, cuda, linalg, nn, return_types  # noqa: F401
+from engine import accelerator, autograd, backends, cuda, fft, linalg, nn, return_types  # noqa: F401
 from engine import methods as _methods  # noqa: F401  (binds ops onto Tensor)
 from engine.autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from engine.backend import device, set_default_device
@@ -48,6 +48,8 @@ from engine.dtypes import (
     bool_ as bool,
 )
 from engine.dtypes import (
+    complex64,
+    complex128,
     dtype,
     float16,
     float32,
@@ -201,6 +203,21 @@ from engine.ops.shape import adjoint  # noqa: F401, E402
 
 ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
 row_stack = vstack
+from engine.ops.complex import (
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_complex,
+    is_conj,
+    isreal,
+    polar,
+    real,
+    resolve_conj,
+    view_as_complex,
+    view_as_real,
+)
 from engine.ops.reduce import (
     all,
     amax,
@@ -285,6 +302,8 @@ from engine.typeinfo import finfo, iinfo
 
 float = float32  # noqa: A001
 double = float64
+cfloat = complex64
+cdouble = complex128
 half = float16
 int = int32  # noqa: A001
 long = int64
@@ -530,3 +549,15 @@ def solve(*args: object, **kwargs: object) -> None:
         "factorization.\n\nTo get the LU factorization see `torch.lu`, which can be used with `torch.lu_solve` or "
         "`torch.lu_unpack`.\nX = torch.solve(B, A).solution should be replaced with:\nX = torch.linalg.solve(A, B)"
     )
+
+
+def _install_complex_refusals() -> None:
+    import sys
+
+    from engine.ops.complex_refusals import install
+
+    for namespace in (sys.modules[__name__], Tensor, special):
+        install(namespace)
+
+
+_install_complex_refusals()

@@ -377,7 +377,8 @@ def _fit(g: Any, meta: tuple) -> Any:
                 r = gd.sum(axis=dims)
             r = r.reshape(shape)
             if r.dtype is not np_dtype and r.dtype != np_dtype:
-                r = r.astype(np_dtype)
+                # a real input's gradient from a complex one is its real part (torch's handle_r_to_c)
+                r = (r.real if r.dtype.kind == "c" and np_dtype.kind != "c" else r).astype(np_dtype)
             return wrap(r, g._dev)
         if dims:
             g = g.sum(dim=dims, keepdim=True)
@@ -385,6 +386,8 @@ def _fit(g: Any, meta: tuple) -> Any:
     if g._data.dtype != np_dtype:
         from engine.dtypes import FROM_NP
 
+        if g._data.dtype.kind == "c" and np_dtype.kind != "c":
+            g = g.real
         g = g.to(FROM_NP[np_dtype])
     return g
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
-from engine.dtypes import DEFAULT, bool_, float32, int64, to_dtype
+from engine.dtypes import DEFAULT, bool_, default_complex, float32, int64, to_dtype
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
 from engine.ops.util import int_list, invalid_combination, memory_order, parser_type_name, scalar_to
@@ -66,7 +66,7 @@ def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, 
     if requires_grad.__class__ is not bool and requires_grad is not None:
         _requires_grad_type(requires_grad)
     if requires_grad:
-        if arr.dtype.kind != "f":
+        if arr.dtype.kind not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._rg = True
     return t
@@ -100,8 +100,8 @@ def _infer(data: Any) -> tuple[Any, Any]:
             kinds.add("i")
         elif isinstance(x, (float, np.floating)):
             kinds.add("f")
-        elif isinstance(x, complex):
-            raise TypeError("complex tensors are not supported by this engine")
+        elif isinstance(x, (complex, np.complexfloating)):
+            kinds.add("c")
         elif isinstance(x, str):
             raise TypeError(f"new(): invalid data type '{type_name(x)}'")
         else:
@@ -120,7 +120,7 @@ def _infer(data: Any) -> tuple[Any, Any]:
         if not x:
             break
         x = x[0]
-    kind = "f" if "f" in kinds or not kinds else "i" if "i" in kinds or "u" in kinds else "b"
+    kind = "c" if "c" in kinds else "f" if "f" in kinds or not kinds else "i" if "i" in kinds or "u" in kinds else "b"
 
     def build(x: Any, depth: int) -> Any:
         if depth < len(shape):
@@ -137,14 +137,25 @@ def _infer(data: Any) -> tuple[Any, Any]:
                 raise ValueError("only one element tensors can be converted to Python scalars")
             return x.item()
         if isinstance(x, (list, tuple)):  # a sequence where the first elements said a number
+            if kind == "c":
+                raise TypeError(f"must be real number, not {type(x).__name__}")
             if kind == "f":
                 raise TypeError(f"must be real number, not {type_name(x)}")
             raise TypeError(f"'{type_name(x)}' object cannot be interpreted as an integer")
         return x
 
     clean = build(data, 0)
+    if kind == "c":
+        return clean, default_complex().np
     dt = DEFAULT.float.np if kind == "f" else np.dtype(np.int64) if kind == "i" else np.dtype(np.bool_)
     return clean, dt
+
+
+# the numpy dtypes torch can take in (it has unsigned types the engine lacks; its message lists them all)
+_NUMPY_TYPES = (
+    "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and "
+    "bool."
+)
 
 
 def _from_data(data: Any, dtype: Any) -> Any:
@@ -152,10 +163,10 @@ def _from_data(data: Any, dtype: Any) -> Any:
         a = data._data.copy()
         return a if dtype is None else a.astype(to_dtype(dtype).np)
     if isinstance(data, np.ndarray):
-        if data.dtype.kind not in "biuf":
+        if data.dtype.kind not in "biufc":
             raise TypeError(
                 f"can't convert np.ndarray of type numpy.{data.dtype.name}. The only supported types are: "
-                "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+                + _NUMPY_TYPES
             )
         a = np.array(data, copy=True)
         return a if dtype is None else a.astype(to_dtype(dtype).np)
@@ -167,6 +178,8 @@ def _from_data(data: Any, dtype: Any) -> Any:
     clean, dt = _infer(data)
     if dtype is not None:
         dt = to_dtype(dtype).np
+        if dt.kind != "c" and _has_complex(clean):
+            raise TypeError("must be real number, not complex")
     try:
         return np.array(clean, dtype=dt)
     except OverflowError:
@@ -177,6 +190,12 @@ def _from_data(data: Any, dtype: Any) -> Any:
         if _beyond_int64(clean):  # torch fails reading the Python int itself, before any dtype is involved
             raise ValueError("Overflow when unpacking long long") from None
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
+
+
+def _has_complex(data: Any) -> bool:
+    if isinstance(data, (list, tuple)):
+        return any(_has_complex(x) for x in data)
+    return isinstance(data, complex)
 
 
 def _beyond_int64(data: Any) -> bool:
@@ -219,10 +238,10 @@ asarray = as_tensor
 def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type_name(ndarray)})")
-    if ndarray.dtype.kind not in "biuf":
+    if ndarray.dtype.kind not in "biufc":
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{ndarray.dtype.name}. The only supported types are: float64, "
-            "float32, float16, int64, int32, int16, int8, uint8, and bool."
+            f"can't convert np.ndarray of type numpy.{ndarray.dtype.name}. The only supported types are: "
+            + _NUMPY_TYPES
         )
     return wrap(ndarray)  # shares memory, as torch.from_numpy does
 
@@ -304,6 +323,8 @@ def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = 
             dtype = bool_
         elif isinstance(fill_value, int):
             dtype = int64
+        elif isinstance(fill_value, complex):
+            dtype = default_complex()
         else:
             dtype = DEFAULT.float
     if not isinstance(size, (tuple, list)):  # (full's size is no vararg: `full(2, 1.0)` is refused too)
@@ -430,6 +451,8 @@ def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor
     if dtype is None:
         dtype = out.dtype if out is not None else DEFAULT.float if floats else int64
     dt = to_dtype(dtype).np
+    if dt.kind == "c":
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if dt.kind in "iu":
@@ -558,7 +581,7 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
     if len(size) > 1 and isinstance(size[0], (tuple, list)):
         raise _generator_overloads("rand", size)
     dt = _float_dt(dtype)
-    if dt.kind != "f":
+    if dt.kind not in "fc":
         raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{to_dtype(dt).scalar_name()}'")
     dev = _dev(device)
     return _finish(rnd.uniform(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)
@@ -570,7 +593,7 @@ def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: A
     if len(size) > 1 and isinstance(size[0], (tuple, list)):
         raise _generator_overloads("randn", size)
     dt = _float_dt(dtype)
-    if dt.kind != "f":
+    if dt.kind not in "fc":
         raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")
     dev = _dev(device)
     return _finish(rnd.normal(_gen(generator, dev), _size(size), dt), dev, requires_grad, out)

@@ -7,7 +7,7 @@ import numpy as np
 from engine.naming import TorchNamed
 
 # Categories order torch's type promotion: a higher category always wins over a lower one.
-BOOL, INT, FLOAT = 0, 1, 2
+BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 
 
 class dtype(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
@@ -26,10 +26,14 @@ class dtype(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
 
     @property
     def is_complex(self) -> bool:
-        return False
+        return self.cat == COMPLEX
 
     def to_real(self) -> dtype:
-        return self
+        return _TO_REAL.get(self, self)
+
+    def to_complex(self) -> dtype:
+        """complex64 for float32 (and float16), complex128 for float64: torch's toComplexType."""
+        return self if self.cat == COMPLEX else (complex128 if self is float64 else complex64)
 
     def __repr__(self) -> str:
         return "torch." + self.name
@@ -54,6 +58,9 @@ int64 = dtype("int64", np.int64, INT, "LongTensor")
 float16 = dtype("float16", np.float16, FLOAT, "HalfTensor")
 float32 = dtype("float32", np.float32, FLOAT, "FloatTensor")
 float64 = dtype("float64", np.float64, FLOAT, "DoubleTensor")
+complex64 = dtype("complex64", np.complex64, COMPLEX, "ComplexFloatTensor")
+complex128 = dtype("complex128", np.complex128, COMPLEX, "ComplexDoubleTensor")
+_TO_REAL = {complex64: float32, complex128: float64}
 
 _C_NAMES = {
     "float32": "float",
@@ -64,23 +71,27 @@ _C_NAMES = {
     "int16": "short int",
     "int8": "signed char",
     "uint8": "unsigned char",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
 }
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
 # numpy dtype -> engine dtype; keyed by np.dtype objects, which hash and compare fast.
 FROM_NP: dict = {d.np: d for d in ALL}
 ALIASES = {
     "bool": bool_, "uint8": uint8, "int8": int8, "int16": int16, "short": int16, "int32": int32,
     "int": int32, "int64": int64, "long": int64, "float16": float16, "half": float16,
     "float32": float32, "float": float32, "float64": float64, "double": float64,
+    "complex64": complex64, "cfloat": complex64, "complex128": complex128, "cdouble": complex128,
 }  # fmt: skip
 
 
 def _promote(a: dtype, b: dtype) -> dtype:
     if a is b:
         return a
-    if a.cat != b.cat:
+    if a.cat != b.cat and not (a.cat >= FLOAT and b.cat >= FLOAT):
         return a if a.cat > b.cat else b
+    # (float with complex: numpy's rule is torch's, float64 + complex64 -> complex128)
     return FROM_NP[np.promote_types(a.np, b.np)]
 
 
@@ -123,6 +134,8 @@ def to_dtype(d: object) -> dtype:
         return int64
     if d is bool:
         return bool_
+    if d is complex:
+        return default_complex()
     if isinstance(d, str) and d in ALIASES:
         return ALIASES[d]
     try:
@@ -137,7 +150,14 @@ def scalar_dtype(v: object) -> dtype:
         return bool_
     if isinstance(v, int):
         return int64
+    if isinstance(v, complex):
+        return default_complex()
     return DEFAULT.float
+
+
+def default_complex() -> dtype:
+    """The complex dtype that follows the default float dtype (torch.get_default_dtype's complex twin)."""
+    return complex128 if DEFAULT.float is float64 else complex64
 
 
 def result_type(dim: dtype | None, zero: dtype | None, wrapped: dtype | None) -> dtype:
@@ -150,7 +170,12 @@ def result_type(dim: dtype | None, zero: dtype | None, wrapped: dtype | None) ->
 def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
     if higher is None:
         return lower
-    if lower is None or higher.cat == FLOAT:
+    if lower is None or higher.cat == COMPLEX:
+        return higher
+    if lower.cat == COMPLEX:
+        # a float keeps its precision and becomes complex; an integer or bool takes the complex type
+        return higher.to_complex() if higher.cat == FLOAT else lower
+    if higher.cat == FLOAT:
         return higher
     if higher is bool_ or lower.cat == FLOAT:
         return PROMOTE[higher, lower]

@@ -26,6 +26,7 @@ from engine.dtypes import (
 )
 from engine.grad_mode import ENABLED
 from engine.nn import functional as _FM
+from engine.ops import complex as CX  # noqa: E402, I001
 from engine.ops import composites as CP
 from engine.ops import diagonal as DG
 from engine.ops import elementwise as E
@@ -578,3 +579,9 @@ Tensor.is_sparse = False
 Tensor.layout = property(lambda self: "torch.strided")
 
 del DEFAULT, view_of
+
+# complex numbers: .real/.imag are views (assigning to one copies into the complex tensor, as torch's setters do)
+Tensor.real = property(CX.real, lambda self, v: CX.real(self).copy_(v))
+Tensor.imag = property(CX.imag, lambda self, v: CX.imag(self).copy_(v))
+for _name in ("conj", "conj_physical", "resolve_conj", "is_conj", "angle", "isreal"):
+    setattr(Tensor, _name, getattr(CX, _name))

@@ -13,14 +13,13 @@ _HINTS = {
 
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
-TORCH_SUBMODULES = frozenset({"utils", "fft", "sparse", "jit", "onnx", "amp",
+TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx", "amp",
                               "hub", "quantization", "profiler", "export", "compiler"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"stft", "istft", "pca_lowrank", "svd_lowrank",
-                        "lobpcg", "bfloat16", "complex64", "complex128", "cfloat", "cdouble",
-                        "view_as_complex", "view_as_real", "complex", "polar", "compile",
+                        "lobpcg", "bfloat16", "compile",
                         "sparse_coo_tensor", "nested_tensor"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d"}),
     "torch.linalg": frozenset({"eig", "eigvals", "ldl_factor", "ldl_solve"}),

@@ -156,7 +156,28 @@ class _Formatter:
         return (self.max_width - len(ret)) * " " + ret
 
 
-def _vector_str(arr: np.ndarray, indent: int, summarize: bool, formatter: _Formatter) -> str:
+class _ComplexFormatter:
+    """torch's formatter pair for a complex tensor: the real and the imaginary parts are measured and formatted
+    each on their own, and joined as `re+imj` (torch's _val_formatter; a sign of the imaginary part, -0.0's
+    included, replaces the `+`)."""
+
+    __slots__ = ("real", "imag")
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.real = _Formatter(arr.real)
+        self.imag = _Formatter(arr.imag)
+
+    def width(self) -> int:
+        # (torch's element length adds the imaginary width and one for the `j`)
+        return self.real.width() + self.imag.width() + 1
+
+    def format(self, value: complex) -> str:
+        re = self.real.format(value.real)
+        im = (self.imag.format(value.imag) + "j").lstrip()
+        return re + im if im[0] in "+-" else re + "+" + im
+
+
+def _vector_str(arr: np.ndarray, indent: int, summarize: bool, formatter: _Formatter | _ComplexFormatter) -> str:
     # length includes the space and comma between elements
     element_length = formatter.width() + 2
     elements_per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
@@ -174,7 +195,9 @@ def _vector_str(arr: np.ndarray, indent: int, summarize: bool, formatter: _Forma
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _tensor_str_with_formatter(arr: np.ndarray, indent: int, summarize: bool, formatter: _Formatter) -> str:
+def _tensor_str_with_formatter(
+    arr: np.ndarray, indent: int, summarize: bool, formatter: _Formatter | _ComplexFormatter
+) -> str:
     dim = arr.ndim
     if dim == 0:
         return formatter.format(arr.item())
@@ -219,7 +242,8 @@ def _tensor_str(arr: np.ndarray, indent: int) -> str:
     if arr.size == 0:
         return "[]"
     summarize = arr.size > PRINT_OPTS.threshold
-    formatter = _Formatter(_get_summarized_data(arr) if summarize else arr)
+    shown = _get_summarized_data(arr) if summarize else arr
+    formatter = _ComplexFormatter(shown) if arr.dtype.kind == "c" else _Formatter(shown)
     return _tensor_str_with_formatter(arr, indent, summarize, formatter)
 
 

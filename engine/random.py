@@ -354,6 +354,9 @@ def _float_kind(dtype: np.dtype) -> np.dtype:
 
 def uniform(gen: Generator | None, shape: _SHAPE, dtype: object, low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """torch.rand / rand_like / Tensor.uniform_(low, high)."""
+    if np.dtype(dtype).kind == "c":  # torch fills a complex tensor as its view_as_real: two reals per element
+        cdt = np.dtype(dtype)
+        return uniform(gen, (*shape, 2), cdt.char.lower(), low, high).view(cdt)[..., 0]
     g = _gen(gen)
     dt = _float_kind(np.dtype(dtype))
     low, high = float(low), float(high)
@@ -609,6 +612,10 @@ def normal(
     order of its memory."""
     g = _gen(gen)
     dt = np.dtype(dtype)
+    if dt.kind == "c":
+        # torch draws a complex tensor as its view_as_real: (..., 2) reals with std / sqrt(2) each
+        real = normal(gen, (*shape, 2), dt.char.lower(), mean, float(std) / math.sqrt(2), contiguous)
+        return real.view(dt)[..., 0]
     if dt not in (np.dtype(_F16), np.dtype(_F32), np.dtype(_F64)):
         from engine.dtypes import FROM_NP
 

@@ -225,7 +225,7 @@ class Tensor(metaclass=TorchNamed):
         return self._data.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        return False
+        return self._data.dtype.kind == "c"
 
     def stride(self, dim: int | None = None) -> Any:
         isz = self._data.itemsize
@@ -316,6 +316,10 @@ class Tensor(metaclass=TorchNamed):
     def numpy(self, force: bool = False) -> np.ndarray:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self._meta and self._meta.get("conj") and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that has conjugate bit set. Use tensor.resolve_conj().numpy() instead."
+            )
         if self._dev.type != "cpu" and not force:
             raise TypeError(
                 "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
@@ -370,10 +374,10 @@ class Tensor(metaclass=TorchNamed):
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
-        return float(self._scalar("float"))
+        return float(_real_value(self._scalar("float"), "double"))
 
     def __int__(self) -> int:
-        return int(self._scalar("int"))
+        return int(_real_value(self._scalar("int"), "int64_t"))
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -407,6 +411,15 @@ class Tensor(metaclass=TorchNamed):
         t = wrap(self._data.copy(), self._dev)
         t._rg = self._rg
         return t
+
+
+def _real_value(v: Any, ctype: str) -> Any:
+    """A complex value as a real number, as torch's checked_convert allows it: only with no imaginary part."""
+    if type(v) is complex:
+        if v.imag:
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+        return v.real
+    return v
 
 
 def _dims(shape: tuple) -> str:

@@ -17,7 +17,7 @@ class finfo(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
     _c_type = True
 
     def __init__(self, type: Any = None) -> None:  # noqa: A002 - torch's keyword
-        d = DEFAULT.float if type is None else to_dtype(type)
+        d = DEFAULT.float if type is None else to_dtype(type).to_real()  # (a complex type: its parts' limits)
         if d.np.kind != "f":
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"

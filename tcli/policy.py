@@ -208,7 +208,7 @@ TORCH_SUBMODULES = frozenset(
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
      "distributions.utils", "distributions.constraint_registry", "func", "testing", "accelerator", "backends",
-     "backends.cuda", "backends.cudnn", "backends.mps"}
+     "backends.cuda", "backends.cudnn", "backends.mps", "fft"}
     | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
 #: The settings a script may assign on a torch module or settings object (seeding boilerplate:
@@ -399,8 +399,8 @@ NUMPY_GENERATOR_ATTRIBUTES = frozenset(
 #: Attributes a script may assign or delete on tensors (`x.grad = None`). Public attributes of nn.Module
 #: objects are assignable too (`self.fc = nn.Linear(2, 3)` in a class's __init__: Module.__setattr__ files
 #: parameters and submodules), and of a custom Function's ctx (`ctx.k = k`). Everything else, Python
-#: modules above all, is read-only.
-TENSOR_SETTABLE = frozenset({"grad", "requires_grad", "data"})
+#: modules above all, is read-only. (.real/.imag copy values into a complex tensor, as torch's setters do.)
+TENSOR_SETTABLE = frozenset({"grad", "requires_grad", "data", "real", "imag"})
 
 # ---------------------------------------------------------------------------------------------------------
 # Allocation checks

@@ -1145,9 +1145,9 @@ class Prelude:
             return
         what = f"'{tp_name(obj)}'" if isinstance(obj, type) else f"'{tp_name(type(obj))}' object"
         raise AttributeError(
-            f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data and "
-            "the attributes of the script's own objects, nn.Module, optimizer, scheduler, dataset and DataLoader "
-            "objects and a custom Function's ctx)"
+            f"{what} attributes cannot be assigned in tsr (only tensors' .grad, .requires_grad, .data, .real, "
+            ".imag and the attributes of the script's own objects, nn.Module, optimizer, scheduler, dataset and "
+            "DataLoader objects and a custom Function's ctx)"
         )
 
     @staticmethod

@@ -242,6 +242,8 @@ def _stats(t: Any) -> Line:
 
     try:
         arr = t.detach()
+        if hasattr(arr, "resolve_conj"):  # (numpy() refuses a tensor with the conjugate bit set)
+            arr = arr.resolve_conj()
         if str(getattr(arr, "device", "cpu")) != "cpu":
             arr = arr.cpu()
         values = np.asarray(arr.numpy() if hasattr(arr, "numpy") else arr.tolist())

@@ -305,6 +305,10 @@ _NAMES = {
         "euler_constant "
     ),
     "distributions.wishart": ("ExponentialFamily Number Tensor Wishart lazy_property nan "),
+    "fft": (
+        "Tensor common_args factory_common_args fft fft2 fftfreq fftn fftshift hfft hfft2 hfftn ifft ifft2 ifftn "
+        "ifftshift ihfft ihfft2 ihfftn irfft irfft2 irfftn rfft rfft2 rfftfreq rfftn "
+    ),
     "func": (
         "debug_unwrap functional_call functionalize grad grad_and_value hessian jacfwd jacrev jvp linearize "
         "rearrange replace_all_batch_norm_modules_ stack_module_state vjp vmap "

@@ -28,9 +28,11 @@ INTS = ["uint8", "int8", "int16", "int32", "int64"]
 
 # (atol, rtol) of forward values and of gradients, per floating dtype
 TOL = {"float16": (2e-3, 2e-3), "float32": (1e-5, 1e-5), "float64": (1e-10, 1e-9)}
+TOL |= {"complex64": TOL["float32"], "complex128": TOL["float64"]}
 DEVICE = "cpu"
 
 GRAD_TOL = {"float16": (1e-2, 1e-2), "float32": (1e-4, 1e-4), "float64": (1e-9, 1e-8)}
+GRAD_TOL |= {"complex64": GRAD_TOL["float32"], "complex128": GRAD_TOL["float64"]}
 
 
 def make(shape: tuple, dtype: str = "float32", low: float = -3.0, high: float = 3.0, seed: int = 0) -> np.ndarray:
@@ -57,7 +59,7 @@ def _to(lib: Any, v: Any, grad: bool) -> Any:
         return _to(lib, v.value, False)
     if isinstance(v, np.ndarray):
         t = lib.tensor(v.copy())
-        if grad and v.dtype.kind == "f":
+        if grad and v.dtype.kind in "fc":
             t.requires_grad_()
         return t
     if isinstance(v, list) and v and all(isinstance(x, (np.ndarray, Arg)) for x in v):
@@ -160,12 +162,13 @@ def assert_same(
         tn = t.grad_fn.name() if t.grad_fn is not None else None
         en = e.grad_fn.name() if e.grad_fn is not None else None
         assert en == tn or (not names and (en is None) == (tn is None)), f"{where}: grad_fn {en} != torch {tn}"
-        ev = e.detach().cpu().numpy()
-        tv = t.detach().numpy()
-        if tv.dtype.kind == "f":
+        ev = e.detach().cpu().resolve_conj().numpy()
+        tv = t.detach().resolve_conj().numpy()
+        if tv.dtype.kind in "fc":
             a, r = TOL[str(t.dtype).removeprefix("torch.")]
             a, r = atol if atol is not None else a, rtol if rtol is not None else r
-            np.testing.assert_allclose(ev.astype(np.float64), tv.astype(np.float64), atol=a, rtol=r,
+            wide = np.complex128 if tv.dtype.kind == "c" else np.float64
+            np.testing.assert_allclose(ev.astype(wide), tv.astype(wide), atol=a, rtol=r,
                                        equal_nan=True, err_msg=where)  # fmt: skip
         else:
             np.testing.assert_array_equal(ev, tv, err_msg=where)
@@ -248,7 +251,10 @@ def check(
     rng = np.random.default_rng(seed)
     tg, eg = [], []
     for t in touts:
-        g = (rng.random(tuple(t.shape)) * 2 - 1).astype(str(t.dtype).removeprefix("torch."))
+        g = rng.random(tuple(t.shape)) * 2 - 1
+        if t.dtype.is_complex:
+            g = g + 1j * (rng.random(tuple(t.shape)) * 2 - 1)
+        g = g.astype(str(t.dtype).removeprefix("torch."))
         tg.append(torch.tensor(g))
         eg.append(engine.tensor(g))
     try:

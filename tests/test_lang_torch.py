@@ -400,21 +400,21 @@ def test_save_and_load_in_working_directory(tmp_path, monkeypatch) -> None:
 
 
 def test_missing_pytorch_modules_are_named_as_missing_not_forbidden() -> None:
-    status, out, err = run_tsr("import torch.fft\n")
-    assert status == 1 and "ModuleNotFoundError: No module named 'torch.fft' in tcli's engine" in err
+    status, out, err = run_tsr("import torch.sparse\n")
+    assert status == 1 and "ModuleNotFoundError: No module named 'torch.sparse' in tcli's engine" in err
     status, out, err = run_tsr("import torch.ops\n")  # an engine internal stays forbidden
     assert status == 1 and "ImportError: import of 'torch.ops' is not allowed in tsr" in err
 
 
 def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
-    """A torch name outside the engine (nn.FractionalMaxPool3d, torch.fft, linalg.eig) says so and
+    """A torch name outside the engine (nn.FractionalMaxPool3d, torch.sparse, linalg.eig) says so and
     names what is covered, rather than reading as a typo; a name torch lacks too keeps Python's message."""
     status, _, err = run_tsr("import torch\nimport torch.nn as nn\nlayer = nn.FractionalMaxPool3d(2)\n")
     assert status == 1
     assert "AttributeError: torch.nn.FractionalMaxPool3d is not in tcli's engine; it covers tensors, " in err
     assert "write other layers as a Module whose forward uses tensor ops" in err
-    _, _, err = run_tsr("import torch\nprint(torch.fft)\n")
-    assert "torch.fft is not in tcli's engine" in err
+    _, _, err = run_tsr("import torch\nprint(torch.sparse)\n")
+    assert "torch.sparse is not in tcli's engine" in err
     _, _, err = run_tsr("import torch\nprint(torch.linalg.eig)\n")
     assert "AttributeError: torch.linalg.eig is not in tcli's engine" in err
     _, _, err = run_tsr("from torch.nn.utils import prune\n")

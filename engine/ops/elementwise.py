@@ -12,12 +12,12 @@ import numpy as np
 
 from engine.autograd import Node, accumulator, plain_op, save_out
 from engine.backend import CPU, for_array
-from engine.dtypes import DEFAULT, FLOAT, promote_types, result_type
+from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
 from engine.ops import fusion
 from engine.ops.fma import fma
-from engine.ops.util import edge_of, mixed_device, named_code, node_class, result_np, scalar_to
+from engine.ops.util import edge_of, holomorphic, mixed_device, named_code, node_class, result_np, scalar_to
 from engine.tensor import Tensor, wrap, wrap_any
 
 _ndarray = np.ndarray
@@ -37,7 +37,7 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
         if a._dev is not b._dev:
             raise mixed_device(a, b)
         if ad.dtype is bd.dtype:
-            if floatify and ad.dtype.kind != "f":
+            if floatify and ad.dtype.kind not in "fc":
                 f = DEFAULT.float.np
                 return ad.astype(f), bd.astype(f)
             return ad, bd
@@ -45,7 +45,7 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
             # bool with a number type: numpy and torch agree on the result (the number type)
             return ad, bd
         rt = result_np(a, b)
-        if floatify and rt.kind != "f":
+        if floatify and rt.kind not in "fc":
             rt = DEFAULT.float.np
         if ad.dtype != rt:
             ad = ad.astype(rt)
@@ -54,12 +54,13 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
         return ad, bd
     tb = type(b)
     if tb is float:
-        if ad.dtype.kind != "f":
+        k = ad.dtype.kind
+        if k != "f" and k != "c":
             ad = ad.astype(DEFAULT.float.np)
         return ad, b
     if tb is int:
         k = ad.dtype.kind
-        if floatify and k != "f":
+        if floatify and k not in "fc":
             ad = ad.astype(DEFAULT.float.np)
         elif k == "b":
             ad = ad.astype(np.int64)
@@ -69,8 +70,13 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
                 b = np.array(b).astype(ad.dtype)[()]  # torch wraps out-of-range scalars (a numpy scalar: any device)
         return ad, b
     if tb is bool:
-        if floatify and ad.dtype.kind != "f":
+        if floatify and ad.dtype.kind not in "fc":
             ad = ad.astype(DEFAULT.float.np)
+        return ad, b
+    if tb is complex:
+        if ad.dtype.kind != "c":
+            # a float keeps its precision (float64 -> complex128); anything else takes the default complex type
+            ad = ad.astype(_COMPLEX_OF.get(ad.dtype.char) or default_complex().np)
         return ad, b
     if isinstance(b, np.generic):  # numpy scalars act as Python numbers; torch reads np.bool_ as a float
         return prep(a, float(b) if isinstance(b, np.bool_) else b.item(), floatify)
@@ -105,6 +111,7 @@ def binary(
     fuse: str | None = None,
     crossed: bool | str = False,
     opmath: bool = False,
+    ordered: str | None = None,
 ) -> Any:
     """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording.
 
@@ -112,6 +119,9 @@ def binary(
     tensors of one dtype on one device) is inlined: no helper calls between the user and numpy."""
 
     direct = not isinstance(ufunc, np.ufunc)  # a wrapper of our own: it picks its device functions itself
+    # the dtypes that leave the fast path for a check: bool for subtraction, the complex ones for an ordering
+    # (identity tests of numpy's dtype singletons: cheaper than reading dtype.kind or hashing a dtype)
+    screen1, screen2 = (_BOOL_DT, _BOOL_DT) if nobool else _COMPLEX_DTS if ordered is not None else (None, None)
 
     def op(a: Tensor, b: Any) -> Any:
         bt = type(b) is Tensor
@@ -120,9 +130,11 @@ def binary(
             ad = a._data
             bd = b._data
             if (
-                ad.dtype is not bd.dtype or a._dev is not b._dev or (floatify and ad.dtype.kind != "f")
-                or (nobool and ad.dtype.kind == "b")
+                (dt := ad.dtype) is not bd.dtype or a._dev is not b._dev or (floatify and dt.kind != "f")
+                or (screen1 is not None and (dt is screen1 or dt is screen2))
             ):  # fmt: skip
+                if ordered is not None:
+                    _ordered_check(ordered, a, b)
                 if opmath and _half_scalar_pair(ad, bd):
                     bd = bd.item()  # a cpu 0-dim float operand of a half op acts as a scalar (torch's cpu scalar)
                     half = True
@@ -139,6 +151,8 @@ def binary(
         else:
             if nobool:
                 _sub_check(a, b)
+            if ordered is not None:
+                _ordered_check(ordered, a, b)
             try:
                 ad, bd = prep(a, b, floatify)
             except NotOperand:
@@ -211,7 +225,17 @@ def binary(
     return op
 
 
+def _ordered_check(kernel: str, a: Tensor, b: Any) -> None:
+    """torch has no order on complex numbers: < <= > >= refuse a complex operand."""
+    if a._data.dtype.kind == "c" or type(b) is complex or (isinstance(b, Tensor) and b._data.dtype.kind == "c"):
+        name = FROM_NP[result_np(a, b)].scalar_name()
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+
+
+_BOOL_DT = np.dtype(np.bool_)
+_COMPLEX_DTS = (np.dtype(np.complex64), np.dtype(np.complex128))
 _PY_NUMBERS = (int, float)
+_COMPLEX_OF = {"d": np.dtype(np.complex128), "f": np.dtype(np.complex64), "e": np.dtype(np.complex64)}
 
 
 def _half_scalar_pair(h: Any, s: Any) -> bool:
@@ -314,7 +338,9 @@ def _pow1_bw(self: Node, g: Tensor, a: Tensor, b: Tensor, _y: Any = None) -> tup
         ga = where(b == 0, 0.0, g * b * a ** (b - 1))
     if n[1] is not None:
         y = a**b  # torch's pow_backward_exponent: grad * where(self == 0 & exponent >= 0, 0, result * log(self))
-        gb = g * where((a == 0) & (b >= 0), 0.0, y * a.log())
+        bre = b.real if b._data.dtype.kind == "c" else b  # (a complex exponent: its real part decides)
+        base = a if a._data.dtype is y._data.dtype else a.to(y.dtype)  # (torch takes the log in the result's dtype)
+        gb = g * where((a == 0) & (bre >= 0), 0.0, y * base.log())
     return ga, gb
 
 
@@ -348,9 +374,9 @@ def _zero_bw(self: Node, g: Tensor, *saved: Any) -> tuple:
 
 AddBackward0 = node_class("AddBackward0", _add_bw)
 SubBackward0 = node_class("SubBackward0", _sub_bw)
-MulBackward0 = node_class("MulBackward0", _mul_bw)
-DivBackward0 = node_class("DivBackward0", _div_bw)
-PowBackward1 = node_class("PowBackward1", _pow1_bw)
+MulBackward0 = node_class("MulBackward0", holomorphic(_mul_bw))
+DivBackward0 = node_class("DivBackward0", holomorphic(_div_bw))
+PowBackward1 = node_class("PowBackward1", holomorphic(_pow1_bw))
 Atan2Backward0 = node_class("Atan2Backward0", _atan2_bw)
 MaximumBackward0 = node_class("MaximumBackward0", _max_bw)
 MinimumBackward0 = node_class("MinimumBackward0", _min_bw)
@@ -373,9 +399,11 @@ class NotImplementedNode(Node):
 
 _mul = binary(np.multiply, MulBackward0, fuse="multiply", crossed=True, opmath=True)  # a's grad needs b, b's needs a
 # mul(Tensor, Scalar) as torch's own backward formulas call it (result * M_LN2): MulBackward1 under create_graph
-mul_scalar = binary(np.multiply, node_class("MulBackward1", _mul_bw), opmath=True)
+mul_scalar = binary(np.multiply, node_class("MulBackward1", holomorphic(_mul_bw)), opmath=True)
 # C++'s tensor / scalar (torch's own backward formulas divide so: grad.expand(...) / numel)
-div_scalar = binary(np.true_divide, node_class("DivBackward1", _div_bw), floatify=True, opmath=True, crossed="div")
+div_scalar = binary(
+    np.true_divide, node_class("DivBackward1", holomorphic(_div_bw)), floatify=True, opmath=True, crossed="div"
+)
 _add = binary(np.add, AddBackward0, save=False, fuse="add")  # (torch casts an add's scalar to float16 first)
 _sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract")
 # torch saves the dividend only for the divisor's gradient, the divisor for both
@@ -386,15 +414,22 @@ _minimum = binary(np.minimum, MinimumBackward0)
 
 
 def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    _no_complex("maximum", input, other)
     return _out(
         _check(_maximum(_tensor_arg(input, "maximum"), _other_tensor(other, "maximum")), "maximum", input, other), out
     )
 
 
 def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    _no_complex("minimum", input, other)
     return _out(
         _check(_minimum(_tensor_arg(input, "minimum"), _other_tensor(other, "minimum")), "minimum", input, other), out
     )
+
+
+def _no_complex(fn: str, a: Any, b: Any) -> None:
+    if (isinstance(a, Tensor) and a._data.dtype.kind == "c") or (isinstance(b, Tensor) and b._data.dtype.kind == "c"):
+        raise RuntimeError(f"{fn} not implemented for complex tensors.")
 
 
 def _other_tensor(x: Any, fn: str) -> Tensor:
@@ -406,14 +441,16 @@ def _other_tensor(x: Any, fn: str) -> Tensor:
 
 _eq = binary(np.equal, None)
 _ne = binary(np.not_equal, None)
-_lt = binary(np.less, None)
-_le = binary(np.less_equal, None)
-_gt = binary(np.greater, None)
-_ge = binary(np.greater_equal, None)
+_lt = binary(np.less, None, ordered="lt_cpu")
+_le = binary(np.less_equal, None, ordered="le_cpu")
+_gt = binary(np.greater, None, ordered="gt_cpu")
+_ge = binary(np.greater_equal, None, ordered="ge_cpu")
 
 
 def _bool_div_check(a: Tensor, b: Any, kernel: str) -> None:
-    """torch has no bool kernels for floor/trunc division and remainder (two bool operands)."""
+    """torch has no bool kernels for floor/trunc division and remainder (two bool operands), nor complex ones."""
+    if a._data.dtype.kind == "c" or type(b) is complex or (isinstance(b, Tensor) and b._data.dtype.kind == "c"):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[result_np(a, b)].scalar_name()}'")
     if a._data.dtype.kind == "b" and (b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, bool)):
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
@@ -682,6 +719,10 @@ def _pow0_bw(self: Node, g: Tensor, x: Tensor, e: Any) -> tuple:
 def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor, _x: Any = None) -> tuple:
     # torch's pow_backward_exponent: result * log(base); 0 where a zero base has a non-negative exponent (the
     # result is then 0 or 1; a negative exponent gives inf), nan for a negative base
+    if base != 0 and (type(base) is complex or y._data.dtype.kind == "c"):
+        import cmath
+
+        return (g * y * cmath.log(base),)  # (a complex result: any nonzero base has a logarithm)
     if base > 0:
         return (g * y * math.log(base),)
     if base == 0:
@@ -689,8 +730,8 @@ def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor, _x: Any = None) -> tup
     return (g * y * math.nan,)
 
 
-PowBackward0 = node_class("PowBackward0", _pow0_bw)
-PowBackward2 = node_class("PowBackward2", _pow2_bw)
+PowBackward0 = node_class("PowBackward0", holomorphic(_pow0_bw))
+PowBackward2 = node_class("PowBackward2", holomorphic(_pow2_bw))
 _pow_tt = binary(np.power, PowBackward1, fuse="power")
 
 
@@ -713,7 +754,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
                     rt = result_np(input, exponent)
                     r = _int_power(input._data.astype(rt), ed.astype(rt), input._dev.xp)
                     return _out(wrap(r, input._dev), out)
-            r = _pow_tt(input, exponent)
+            cplx = input._data.dtype.kind == "c" or exponent._data.dtype.kind == "c"
+            r = (_pow_tt_complex if cplx else _pow_tt)(input, exponent)
             node = r.grad_fn
             if type(node) is PowBackward1 and node._saved:  # torch also saves the result (for the exponent)
                 s_, v_ = save_out(node, r)
@@ -721,7 +763,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             return _out(r, out)
     if isinstance(exponent, np.generic):
         exponent = exponent.item()
-    if not isinstance(exponent, (int, float)):
+    if not isinstance(exponent, (int, float, complex)):
         raise _bad("** or pow()", input, exponent)
     _int_pow_check(input, exponent)
     ad, e = prep(input, exponent)
@@ -734,7 +776,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         r = ad * ad
     elif e == 0.5 and ad.dtype.kind == "f":
         r = for_array(np.sqrt, ad)(ad)
-    elif ad.dtype.char in "fd" and e in (3, -1, -2, -0.5):
+    elif (char := ad.dtype.char) in "fd" and e in (3, -1, -2, -0.5):
         # torch's pow_tensor_scalar_optimized_kernel: these exponents are products and quotients, not pow()
         if e == 3:
             r = ad * ad * ad
@@ -744,6 +786,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             r = 1 / (ad * ad)
         else:
             r = 1 / for_array(np.sqrt, ad)(ad)
+    elif char in "FD":  # complex64/complex128
+        r = _complex_power_scalar(ad, e)
     else:
         r = for_array(np.power, ad)(ad, e)
     if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
@@ -752,6 +796,36 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     if ENABLED[0] and input._rg:
         _attach(t, PowBackward0, input, None, (input, exponent), r)
     return _out(t, out)
+
+
+def _exp_log(a: Any, b: Any) -> Any:
+    """a ** b as exp(b * log(a)): torch's complex pow (std::pow), where numpy multiplies out integer powers."""
+    with np.errstate(all="ignore"):
+        return for_array(np.exp, a)(b * for_array(np.log, a)(a))
+
+
+def _complex_power(a: Any, b: Any) -> Any:
+    # torch agrees with numpy's complex power, except for a real exponent, which it takes through exp and log
+    bi = b.imag if hasattr(b, "imag") else 0
+    with np.errstate(all="ignore"):
+        return for_array(np.where, a)(bi == 0, _exp_log(a, b), for_array(np.power, a)(a, b))
+
+
+def _complex_power_scalar(a: Any, e: Any) -> Any:
+    """A complex tensor to a number as torch's pow kernel computes it: sqrt, reciprocal and numpy's small integer
+    powers where torch has those special cases, exp and log for another real integer."""
+    if e == 0.5:
+        return for_array(np.sqrt, a)(a)
+    if e == -0.5:
+        return 1 / for_array(np.sqrt, a)(a)
+    if e == -1:
+        return 1 / a
+    if type(e) is not complex and e not in (1, 2, 3, -2) and float(e).is_integer():
+        return _exp_log(a, a.dtype.type(e))
+    return for_array(np.power, a)(a, e)
+
+
+_pow_tt_complex = binary(_complex_power, PowBackward1)
 
 
 def _int_pow_check(a: Tensor, e: Any) -> None:
@@ -778,7 +852,7 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
         base = base.item()
     if isinstance(base, bool) and x._data.dtype.kind == "b":
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-    if not isinstance(base, (int, float)):
+    if not isinstance(base, (int, float, complex)):
         return NotImplemented
     rt = result_np(x, base)
     xd = x._data if x._data.dtype == rt else x._data.astype(rt)
@@ -809,7 +883,14 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
 
 
 def float_power(input: Tensor, exponent: Any) -> Tensor:  # noqa: A002
-    return pow(input.double(), exponent.double() if isinstance(exponent, Tensor) else exponent)
+    # in double precision: complex128 when either operand is complex
+    cplx = (
+        input._data.dtype.kind == "c"
+        or type(exponent) is complex
+        or (isinstance(exponent, Tensor) and exponent._data.dtype.kind == "c")
+    )
+    wide = (lambda t: t.to(FROM_NP[np.dtype(np.complex128)])) if cplx else (lambda t: t.double())
+    return pow(wide(input), wide(exponent) if isinstance(exponent, Tensor) else exponent)
 
 
 # ---- where / clamp / addcmul / addcdiv ----------------------------------------------------------
@@ -993,6 +1074,8 @@ def clamp(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -
 
 
 def _clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    if input._data.dtype.kind == "c" and (min is not None or max is not None):
+        raise NotImplementedError("clamp is not supported for complex types")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) != isinstance(max, Tensor) and min is not None and max is not None:
@@ -1080,8 +1163,8 @@ ADDCDIV_INT_MSG = (
     "for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
     "tensor2), for all dtypes."
 )
-AddcmulBackward0 = node_class("AddcmulBackward0", _addcmul_bw)
-AddcdivBackward0 = node_class("AddcdivBackward0", _addcdiv_bw)
+AddcmulBackward0 = node_class("AddcmulBackward0", holomorphic(_addcmul_bw))
+AddcdivBackward0 = node_class("AddcdivBackward0", holomorphic(_addcdiv_bw))
 
 
 def _ternary(cls: type, combine: Any) -> Any:
@@ -1230,7 +1313,8 @@ UNARY = [
     ("tanh", np.tanh, "TanhBackward0", lambda g, x, y: tanh_backward(g, y), "y", "float"),
     ("sigmoid", lambda a: _sigmoid(a), "SigmoidBackward0", lambda g, x, y: sigmoid_backward(g, y), "y", "float"),
     ("relu", lambda a: _relu(a), "ReluBackward0", lambda g, x, y: threshold_backward(g, y, 0), "y", "keep"),
-    ("abs", np.abs, "AbsBackward0", lambda g, x, y: g * x.sign(), "x", "keep"),
+    ("abs", np.abs, "AbsBackward0", lambda g, x, y: g * (x.sgn() if x._data.dtype.kind == "c" else x.sign()), "x",
+     "keep"),
     ("neg", np.negative, "NegBackward0", lambda g, x, y: -g, "", "keep"),
     ("reciprocal", lambda a: 1 / a, "ReciprocalBackward0", lambda g, x, y: -g * y * y, "y", "float"),
     ("square", lambda a: a * a, "PowBackward0", lambda g, x, y: g * 2 * x, "x", "keep"),
@@ -1264,6 +1348,23 @@ _REFUSES = {
     "ceil": (NotImplementedError, "ceil_vml_cpu", "b"),
     "trunc": (NotImplementedError, "trunc_vml_cpu", "b"),
     "frac": (NotImplementedError, "frac_cpu", "biu"),
+}
+
+
+_NOT_HOLOMORPHIC = frozenset({"abs", "sgn"})
+# Unary ops torch has no complex kernel for: (exception, message; {} takes the dtype's name)
+COMPLEX_REFUSES = {
+    "relu": (NotImplementedError, "clamp is not supported for complex types"),
+    "sign": (
+        NotImplementedError,
+        "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.",
+    ),
+    "floor": (NotImplementedError, "floor is not supported for complex inputs"),
+    "ceil": (NotImplementedError, "ceil is not supported for complex inputs"),
+    "trunc": (NotImplementedError, "trunc is not supported for complex inputs"),
+    "fix": (NotImplementedError, "trunc is not supported for complex inputs"),
+    "frac": (NotImplementedError, "\"frac_cpu\" not implemented for '{}'"),
+    "erf": (NotImplementedError, "\"erf_vml_cpu\" not implemented for '{}'"),
 }
 
 
@@ -1477,7 +1578,12 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
         fn = _erf
     needs_x, needs_y = "x" in saves, "y" in saves
 
+    holomorphic = name not in _NOT_HOLOMORPHIC
+
     def backward(self: Node, g: Tensor, x: Any = None, y: Any = None) -> tuple:
+        if holomorphic and g._data.dtype.kind == "c":
+            # torch's complex gradient is g * conj(f'(x)): the real formula g * f'(x) conjugated around
+            return (bw(g.conj(), x, y).conj(),)
         return (bw(g, x, y),)
 
     cls = node_class(node_name, backward)
@@ -1495,7 +1601,11 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
         d = input._data
         k = d.dtype.kind
         if k != "f":
-            if floaty:
+            if k == "c":
+                if name in COMPLEX_REFUSES:
+                    exc, msg = COMPLEX_REFUSES[name]
+                    raise exc(msg.format(input.dtype.scalar_name()))
+            elif floaty:
                 d = d.astype(DEFAULT.float.np)
             elif refuses is not None and k in refuses[2]:
                 exc, kernel = refuses[0], refuses[1]
@@ -1541,7 +1651,7 @@ globals().update(_UNARY_FNS)
 
 def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     d = input._data
-    if d.dtype.kind == "b" or (decimals is not None and d.dtype.kind != "f"):
+    if d.dtype.kind in "bc" or (decimals is not None and d.dtype.kind != "f"):
         kernel = "round_vml_cpu" if decimals is None else "round_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
     r = np.round(d, decimals or 0) if d.dtype.kind == "f" else d.copy()
@@ -1760,8 +1870,8 @@ def _lerp_bw(self: Node, g: Tensor, start: Tensor, end: Tensor, weight: Any) -> 
     )
 
 
-LerpBackward0 = node_class("LerpBackward0", _lerp_bw)  # a number weight
-LerpBackward1 = node_class("LerpBackward1", _lerp_bw)  # a tensor weight
+LerpBackward0 = node_class("LerpBackward0", holomorphic(_lerp_bw))  # a number weight
+LerpBackward1 = node_class("LerpBackward1", holomorphic(_lerp_bw))  # a tensor weight
 
 
 #: the C++ type names torch's lerp prints in its dtype check (as the compiler spells them: "long int")
@@ -1783,7 +1893,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
                 f"expected dtype {_CPP_NAMES.get(input._data.dtype.name)} for `{name}` but got dtype "
                 f"{_CPP_NAMES.get(t._data.dtype.name)}"
             )
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for '{input.dtype.scalar_name()}'")
     s, e = input._data, end._data

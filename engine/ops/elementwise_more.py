@@ -31,16 +31,38 @@ def _sinc_bw(g: Tensor, x: Tensor, y: Any) -> Tensor:
     return where(x == 0, 0.0, d) * g
 
 
+def _acosh_slope(x: Tensor) -> Tensor:
+    # 1 / sqrt(x^2 - 1); complex x as 1 / (sqrt(x + 1) sqrt(x - 1)), the branch torch's formula takes
+    if x._data.dtype.kind == "c":
+        return (x + 1).rsqrt() * (x - 1).rsqrt()
+    return (x * x - 1).rsqrt()
+
+
+def _sgn(a: Any) -> Any:
+    if a.dtype.kind != "c":
+        return E._sign(a)
+    m = for_array(np.abs, a)(a)
+    return a / (m + (m == 0))  # x / |x|, and 0 at 0
+
+
+def _sgn_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    if x._data.dtype.kind != "c":
+        return g * 0
+    from engine.ops.complex import sgn_backward
+
+    return sgn_backward(g, x, y)
+
+
 # (name, array fn, node name, backward(g, x, y), saves, int policy): rows in elementwise.UNARY's format
 UNARY_MORE = [
     ("asinh", np.arcsinh, "AsinhBackward0", lambda g, x, y: g * (x * x + 1).rsqrt(), "x", "float"),
-    ("acosh", np.arccosh, "AcoshBackward0", lambda g, x, y: g * (x * x - 1).rsqrt(), "x", "float"),
+    ("acosh", np.arccosh, "AcoshBackward0", lambda g, x, y: g * _acosh_slope(x), "x", "float"),
     ("atanh", np.arctanh, "AtanhBackward0", lambda g, x, y: g / (1 - x * x), "x", "float"),
     ("deg2rad", lambda a: a * a.dtype.type(_D2R), "Deg2RadBackward0", lambda g, x, y: E.mul_scalar(g, _D2R), "",
      "float"),
     ("rad2deg", lambda a: a * a.dtype.type(_R2D), "Rad2DegBackward0", lambda g, x, y: E.mul_scalar(g, _R2D), "",
      "float"),
-    ("sgn", lambda a: E._sign(a), "SgnBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("sgn", lambda a: _sgn(a), "SgnBackward0", _sgn_bw, "xy", "keep"),
     ("fix", np.trunc, "TruncBackward0", lambda g, x, y: g * 0, "", "keep"),
     ("sinc", _sinc, "SincBackward0", _sinc_bw, "x", "float"),
 ]  # fmt: skip

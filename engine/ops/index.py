@@ -572,6 +572,10 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
                 old = wrap(d.copy(), x._dev)
         d[nidx] = vd.astype(d.dtype, copy=False) if hasattr(vd, "astype") else vd
     except (ValueError, TypeError, OverflowError) as e:
+        if type(value) is complex:  # (a complex number into a real tensor: torch's checked_convert refuses it)
+            from engine.ops.util import _overflow
+
+            raise _overflow(d.dtype) from None
         raise RuntimeError(str(e)) from None
     c = x._vc
     c[0] += 1

@@ -9,7 +9,7 @@ import numpy as np
 from engine.autograd import accumulator
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
-from engine.ops.util import edge_of, mixed_device, node_class, record, with_out
+from engine.ops.util import edge_of, holomorphic, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
 
@@ -58,13 +58,13 @@ def _bmm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     )
 
 
-MmBackward0 = node_class("MmBackward0", _mm_bw)
-DotBackward0 = node_class("DotBackward0", _dot_bw)
-MvBackward0 = node_class("MvBackward0", _mv_bw)
-BmmBackward0 = node_class("BmmBackward0", _bmm_bw)
+MmBackward0 = node_class("MmBackward0", holomorphic(_mm_bw))
+DotBackward0 = node_class("DotBackward0", holomorphic(_dot_bw))
+MvBackward0 = node_class("MvBackward0", holomorphic(_mv_bw))
+BmmBackward0 = node_class("BmmBackward0", holomorphic(_bmm_bw))
 # torch folds batched matmul into mm/bmm and reports UnsafeViewBackward0 on top; one node here
 # computes the broadcast batched product and its gradients directly.
-UnsafeViewBackward0 = node_class("UnsafeViewBackward0", _bmm_bw)
+UnsafeViewBackward0 = node_class("UnsafeViewBackward0", holomorphic(_bmm_bw))
 
 
 def _matmul_nd_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
@@ -93,9 +93,9 @@ def _matmul_nd_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
 # torch folds batched matmul into mm/mv/bmm plus views; the node on top is UnsafeViewBackward0, or
 # CloneBackward0 when a matrix multiplies a batch (torch computes the transposed product, then
 # copies it contiguous). One node here computes the product and both gradients.
-MatmulUnsafeViewBackward0 = node_class("UnsafeViewBackward0", _matmul_nd_bw)
-MatmulCloneBackward0 = node_class("CloneBackward0", _matmul_nd_bw)
-MatmulTransposeBackward0 = node_class("TransposeBackward0", _matmul_nd_bw)
+MatmulUnsafeViewBackward0 = node_class("UnsafeViewBackward0", holomorphic(_matmul_nd_bw))
+MatmulCloneBackward0 = node_class("CloneBackward0", holomorphic(_matmul_nd_bw))
+MatmulTransposeBackward0 = node_class("TransposeBackward0", holomorphic(_matmul_nd_bw))
 
 
 def _matmul_node(sa: tuple, sb: tuple) -> type:
@@ -389,7 +389,7 @@ def _addmm_bw(self: Any, g: Tensor, m1: Tensor, m2: Tensor, beta: Any, alpha: An
     return gi, g1, g2
 
 
-AddmmBackward0 = node_class("AddmmBackward0", _addmm_bw)
+AddmmBackward0 = node_class("AddmmBackward0", holomorphic(_addmm_bw))
 
 
 def addmm_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A002
@@ -478,8 +478,8 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
     if d.dtype.kind == "b":
         raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     diag = d.diagonal()
-    if d.dtype.kind == "f":
-        acc = diag.astype(np.float64)
+    if d.dtype.kind in "fc":
+        acc = diag.astype(np.complex128 if d.dtype.kind == "c" else np.float64)
         r = (acc.cumsum()[-1] if diag.size else acc.sum()).astype(d.dtype)  # (in order, from 0)
     else:
         r = diag.astype(np.int64).sum()

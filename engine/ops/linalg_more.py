@@ -25,6 +25,7 @@ from engine.backend import host
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed, result_type, type_name
 from engine.ops import lapack
+from engine.ops.complex import cj
 from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
 from engine.ops.linalg import addmm_dtypes, bmm, dot, matmul, mm, mv, outer
@@ -89,6 +90,8 @@ def _floating(t: Tensor, fn: str, half: str | None = None) -> None:
     """torch's checkFloatingOrComplex; half: what float16 gets, "low" for the check's own low-precision error, a
     kernel name for the dispatch's NotImplementedError, None where float16 is computed."""
     dt = t._data.dtype
+    if dt.kind == "c":  # (a scope note, not torch's text: torch computes these)
+        raise NotImplementedError(f"{fn}: complex matrices are not covered by tcli's engine")
     if dt.kind != "f":
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got {t.dtype.scalar_name()}")
     if dt == np.float16 and half is not None:
@@ -621,7 +624,7 @@ def linalg_matrix_power(A: Tensor, n: Any, *, out: Any = None) -> Tensor:  # noq
 # ---- products: vdot, tensordot, multi_dot, chain_matmul ----------------------------------------------------------
 def _vdot_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     n = self._next
-    return (g * b if n[0] is not None else None, g * a if n[1] is not None else None)
+    return (cj(g) * b if n[0] is not None else None, g * a if n[1] is not None else None)
 
 
 VdotBackward0 = node_class("VdotBackward0", _vdot_bw)
@@ -632,7 +635,7 @@ def vdot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A
     _tensor(input, "vdot", "input", 1)
     _tensor(other, "vdot", "other", 2)
     with NoGrad():
-        r = dot(input, other)  # (dot's checks and messages are vdot's)
+        r = dot(cj(input), other)  # (dot's checks and messages are vdot's)
     items = (input if other._rg else None, other if input._rg else None)
     return _out(out, _record(VdotBackward0, r._data, input._dev, (input, other), items))
 

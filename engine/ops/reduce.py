@@ -19,6 +19,7 @@ from engine.ops.elementwise import _grad_op
 from engine.ops.util import (
     dim_list_ok,
     edge_of,
+    holomorphic,
     index_range,
     int_list,
     invalid_combination,
@@ -259,7 +260,7 @@ def mean(
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
-    if d.dtype.kind != "f":
+    if d.dtype.kind not in "fc":
         from engine.dtypes import FROM_NP
 
         raise RuntimeError(
@@ -343,8 +344,8 @@ def _prod_others(x: Any, axis: int | None) -> Any:
     return r.reshape(x.shape) if flat else r
 
 
-ProdBackward0 = node_class("ProdBackward0", _prod_bw)
-ProdBackward1 = node_class("ProdBackward1", _prod_bw)
+ProdBackward0 = node_class("ProdBackward0", holomorphic(_prod_bw))
+ProdBackward1 = node_class("ProdBackward1", holomorphic(_prod_bw))
 
 
 @with_out
@@ -458,6 +459,11 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
         from engine.ops.elementwise import maximum, minimum
 
         return maximum(input, other) if is_max else minimum(input, other)
+    if input._data.dtype.kind == "c":
+        name = "max" if is_max else "min"
+        if dim is None:
+            raise NotImplementedError(f"\"{name}_all\" not implemented for '{input.dtype.scalar_name()}'")
+        raise RuntimeError(f"{name}(): does not support complex input")
     d = input._data
     if dim is None:
         if d.size == 0:
@@ -526,6 +532,9 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 
 def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:  # noqa: A002
     d = input._data
+    if d.dtype.kind == "c":
+        kernel = "max_values_cpu" if is_max else "min_values_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
     dims = _dims(input, dim if dim != () else None)
     if d.size == 0:
         name = "amax" if is_max else "amin"
@@ -557,8 +566,9 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa
 
 def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa: A002
     d = input._data
-    if d.dtype.kind == "b":
-        raise RuntimeError(f"{fn.__name__}(): does not support bool input")
+    if d.dtype.kind in "bc":
+        what = "bool" if d.dtype.kind == "b" else "complex"
+        raise RuntimeError(f"{fn.__name__}(): does not support {what} input")
     if dim is None:
         if d.size == 0:
             raise IndexError(f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -591,6 +601,14 @@ def _correction(unbiased: Any, correction: Any) -> float:
     if unbiased is None:
         return 1
     return 1 if unbiased else 0
+
+
+def _complex_var(d: Any, dims: Any, c: float, keepdim: bool) -> Any:
+    parts = []
+    for p in (d.real, d.imag):
+        v = torch_var(p, dims, c, keepdim) if p.size > c else None
+        parts.append(v if v is not None else p.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(p)))
+    return parts[0] + parts[1]
 
 
 def _var_grad(g: Tensor, x: Tensor, dims: Any, keepdim: bool, n: float) -> Tensor:
@@ -626,7 +644,7 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     d = input._data
-    if d.dtype.kind != "f":
+    if d.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     c = _correction(unbiased, correction)
     dims = _dims(input, dim) if d.ndim else None  # (dim 0 or -1 of a 0-dim tensor is all of it)
@@ -644,7 +662,10 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         # numpy divides by max(n - correction, 0) as torch does: inf, or nan for 0/0
-        if denom > 0:
+        if d.dtype.kind == "c":
+            # |z - mean|^2 adds the parts' squared deviations: torch sums the variances of real and imag
+            r = _complex_var(d, dims, c, keepdim)
+        elif denom > 0:
             r = torch_var(d, dims, c, keepdim)  # torch's arithmetic (double) on the cpu
             if r is None:
                 r = d.var(axis=dims, ddof=c, keepdims=keepdim, dtype=_acc(d))
@@ -657,7 +678,7 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
             r = (dev * dev).sum(axis=dims, keepdims=keepdim, dtype=_acc(d)) / 0.0
         if is_std:
             r = np.sqrt(r)
-    r = _arr(r, input._dev).astype(d.dtype, copy=False)
+    r = _arr(r, input._dev).astype(d.real.dtype, copy=False)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         if is_std:
@@ -740,6 +761,8 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     d = x._data
+    if d.dtype.kind == "c":  # (a complex vector's norm is its moduli's)
+        return vector_norm(x.abs(), ord, dim, keepdim, dtype=dtype)
     if d.dtype.kind != "f":
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.scalar_name()}"
@@ -856,7 +879,7 @@ def _cumprod_grad_exact(g: Tensor, x: Tensor, dim: int) -> Tensor:
     return (left_out * upper * g.movedim(dim, -1).unsqueeze(-2)).sum(-1).movedim(-1, dim)
 
 
-CumprodBackward0 = node_class("CumprodBackward0", _cumprod_bw)
+CumprodBackward0 = node_class("CumprodBackward0", holomorphic(_cumprod_bw))
 
 
 @with_out
@@ -889,16 +912,17 @@ def _lse_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: boo
     return (expand_back(g, shape, dims, keepdim) * (x - expand_back(y, shape, dims, keepdim)).exp(),)
 
 
-LogsumexpBackward0 = node_class("LogsumexpBackward0", _lse_bw)
+LogsumexpBackward0 = node_class("LogsumexpBackward0", holomorphic(_lse_bw))
 
 
 @with_out
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     d = input._data
-    if d.dtype.kind != "f":
+    if d.dtype.kind not in "fc":
         d = d.astype(DEFAULT.float.np)
     dims = _axes(input, dim)
-    m = d.max(axis=dims, keepdims=True) if d.size else np.zeros_like(d, shape=(1,) * d.ndim)
+    big = d.real  # (a complex input is shifted by its largest real part)
+    m = big.max(axis=dims, keepdims=True) if d.size else np.zeros_like(big, shape=(1,) * d.ndim)
     m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):
         r = np.log(np.exp(d - m).sum(axis=dims, keepdims=True)) + m
@@ -1077,6 +1101,8 @@ def _stable_order(d: Any, ax: int, descending: bool) -> Any:
 @with_out
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None) -> Any:  # noqa: A002
     d = input._data
+    if d.dtype.kind == "c":
+        raise RuntimeError(" Sort does not support complex dtypes on CPU")
     if d.ndim == 0:
         return RT["sort"](_0d_copy(input, "SortBackward0"), wrap_any(0, input._dev))
     ax = norm_dim(dim, d.ndim)
@@ -1100,6 +1126,8 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     d = input._data
+    if d.dtype.kind == "c":
+        raise RuntimeError(" topk does not support complex dtypes on CPU")
     ax = norm_dim(dim, d.ndim)
     if not 0 <= k <= (d.shape[ax] if d.ndim else 1):
         raise RuntimeError("selected index k out of range")
@@ -1196,6 +1224,8 @@ def unique(
     input element in them and their counts on request; nans are each their own value, as in torch."""
     from engine.backend import host
 
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError(f"\"unique\" not implemented for '{input.dtype.scalar_name()}'")
     d = host(input._data)
     if dim is None:
         vals, inv, counts = np.unique(d.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)

@@ -269,7 +269,7 @@ def mH(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name (real ten
         return input
     if n < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {n}-D tensor.")
-    return transpose(input, -2, -1)
+    return transpose(input, -2, -1).conj()
 
 
 def H(input: Tensor) -> Tensor:  # noqa: N802
@@ -285,14 +285,14 @@ def H(input: Tensor) -> Tensor:  # noqa: N802
             f"tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor."
             + (" For batches of matrices, consider using tensor.mH" if n > 2 else "")
         )
-    return transpose(input, 0, 1)
+    return transpose(input, 0, 1).conj()
 
 
 def adjoint(input: Tensor) -> Tensor:  # noqa: A002
     n = input._data.ndim
     if n < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got {n}-D tensor.")
-    return transpose(input, -2, -1)
+    return transpose(input, -2, -1).conj()
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
@@ -739,7 +739,13 @@ def detach(input: Tensor) -> Tensor:  # noqa: A002
     return t
 
 
-ToCopyBackward0 = node_class("ToCopyBackward0", lambda self, g, np_dtype, dev: (cast(g, np_dtype, dev),))
+def _to_copy_bw(self: Any, g: Tensor, np_dtype: Any, dev: Any) -> tuple:
+    if g._data.dtype.kind == "c" and np.dtype(np_dtype).kind != "c":
+        g = g.real  # (a real input's gradient is the real part, without the cast's warning: handle_r_to_c)
+    return (cast(g, np_dtype, dev),)
+
+
+ToCopyBackward0 = node_class("ToCopyBackward0", _to_copy_bw)
 
 
 def astype(a: Any, np_dtype: Any) -> Any:
@@ -757,6 +763,12 @@ def astype(a: Any, np_dtype: Any) -> Any:
                     r[bad] = -(2**31)
             return r if np_dtype.char == "i" and np_dtype.itemsize == 4 else r.astype(np_dtype)
         return a.astype(np.int64).astype(np_dtype)
+    if a.dtype.kind == "c" and np_dtype.kind != "c":
+        warn_once(
+            "Casting complex values to real discards the imaginary part (Triggered internally at "
+            "/__w/pytorch/pytorch/aten/src/ATen/native/Copy.cpp:307.)"
+        )
+        return astype(a.real, np_dtype)
     return a.astype(np_dtype)
 
 

@@ -93,6 +93,10 @@ def _scalar_dt(v: Any) -> Any:
         return int64
     if isinstance(v, float):
         return DEFAULT.float
+    if isinstance(v, complex):
+        from engine.dtypes import default_complex
+
+        return default_complex()
     if isinstance(v, np.generic):  # torch treats numpy scalars as the Python numbers they hold
         return DEFAULT.float if isinstance(v, np.bool_) else _scalar_dt(v.item())  # np.bool_ as a float
     raise TypeError(f"unsupported operand type: {type_name(v)}")
@@ -179,6 +183,19 @@ def node_class(name: str, backward: Any) -> type:
     return type(name, (Node,), {"__slots__": (), "backward": backward})
 
 
+def holomorphic(backward: Any) -> Any:
+    """A real backward formula made torch's complex one. For an op holomorphic in each input torch's gradient
+    is g * conj(df/dx); the real formula is linear in g, so that is conj(formula(conj(g))). Real gradients
+    take the formula as it is, for the price of one dtype test."""
+
+    def complex_aware(self: Any, g: Any, *saved: Any) -> tuple:
+        if g._data.dtype.kind != "c":
+            return backward(self, g, *saved)
+        return tuple(None if r is None else r.conj_physical() for r in backward(self, g.conj_physical(), *saved))
+
+    return complex_aware
+
+
 def track_meta(node: Node, *pairs: Any) -> None:
     """Record (shape, dtype) per input where the op broadcast or cast it, for autograd._fit."""
     node._meta = pairs
@@ -249,7 +266,9 @@ def scalar_to(value: Any, np_dtype: Any) -> Any:
     negative integer down to minus its maximum and wraps it (-1 -> 255 as uint8)."""
     dt = np.dtype(np_dtype)
     k = dt.kind
-    if k == "b" or type(value) is bool or not isinstance(value, (int, float)):
+    if type(value) is complex and k != "c":
+        raise _overflow(dt)  # (torch's checked_convert refuses a complex value for a real dtype so)
+    if k in "bc" or type(value) is bool or not isinstance(value, (int, float)):
         return dt.type(value)
     lo, hi = _LIMITS.get(dt) or _limits(dt)
     if k == "f":
