@@ -30,12 +30,12 @@ from engine.ops.cascade_sum import _seq
 from engine.ops.fma import _fma64
 from engine.ops.norm_vec import (
     VEC_BYTES,
-    by_chunk,
+    chunk_fma0,
+    chunk_sum0,
     fmadd,
     has_fma,
     map2_reduce_all,
     reduce_all,
-    seq_fma0,
     seq_sum0,
     sum64,
     thread_split,
@@ -55,10 +55,10 @@ def rows_stats(rows: np.ndarray) -> tuple:
     dt = rows.dtype
     nt, ch = thread_split(r)
     # (with R <= threads torch sums each channel in double; one row per chunk gives the same roundings)
-    total = _seq(seq_sum0(by_chunk(rows, nt, ch)).reshape(nt, c).astype(_F64), 0)
+    total = _seq(chunk_sum0(rows, nt, ch).reshape(nt, c).astype(_F64), 0)
     mean = (total / r).astype(dt)
-    d = by_chunk(rows - mean, nt, ch)
-    return mean, thread_total(seq_fma0(d, d), nt, c, dt)
+    d = rows - mean
+    return mean, thread_total(chunk_fma0(d, d, nt, ch), nt, c, dt)
 
 
 def plane_stats(x3: np.ndarray) -> tuple:
@@ -101,9 +101,8 @@ def rows_backward(gy: np.ndarray, x: np.ndarray, mean: np.ndarray, invstd: np.nd
     dt = x.dtype
     nt, ch = thread_split(r)
     xc = x - mean
-    g = by_chunk(gy, nt, ch)
-    total = thread_total(seq_sum0(g), nt, c, dt)
-    dotp = thread_total(seq_fma0(by_chunk(xc, nt, ch), g), nt, c, dt)
+    total = thread_total(chunk_sum0(gy, nt, ch), nt, c, dt)
+    dotp = thread_total(chunk_fma0(xc, gy, nt, ch), nt, c, dt)
     gx = None
     if need_x:
         if train:

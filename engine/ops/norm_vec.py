@@ -99,11 +99,13 @@ def fma_steps(a: np.ndarray, b: np.ndarray, acc: np.ndarray) -> np.ndarray:
     if a.dtype == _F32:
         p = np.multiply(a, b, dtype=_F64)  # exact products
         acc64 = acc.astype(_F64)
-        add, f32 = np.add, _F32
+        acc32 = np.empty(acc.shape, _F32)
+        add = np.add
         for row in p:  # the sum rounded to float64, then to float32 (held in float64: no casting loop per step)
             add(acc64, row, out=acc64)
-            acc64[...] = acc64.astype(f32)
-        return acc64.astype(_F32)
+            acc32[...] = acc64
+            acc64[...] = acc32
+        return acc32
     acc = acc.copy()
     for j in range(a.shape[0]):
         acc = _fma64(a[j], b[j], acc)
@@ -112,6 +114,40 @@ def fma_steps(a: np.ndarray, b: np.ndarray, acc: np.ndarray) -> np.ndarray:
 
 def seq_fma0(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return fma_steps(a, b, np.zeros(a.shape[1:], a.dtype))
+
+
+def chunk_sum0(a: np.ndarray, nt: int, ch: int) -> np.ndarray:
+    """seq_sum0(by_chunk(a, nt, ch)) without by_chunk's copy where the chunks are whole: numpy's reduce over
+    the middle axis of (nt, ch, C) adds in order (C > 1 keeps that axis off the innermost place)."""
+    rows, c = a.shape
+    if nt * ch == rows and c > 1 and a.flags.c_contiguous:
+        return np.add.reduce(a.reshape(nt, ch, c), axis=1).reshape(nt * c) + 0
+    return seq_sum0(by_chunk(a, nt, ch))
+
+
+def chunk_fma0(a: np.ndarray, b: np.ndarray, nt: int, ch: int) -> np.ndarray:
+    """seq_fma0(by_chunk(a, nt, ch), by_chunk(b, nt, ch)) for (rows, C) arrays, the products written straight
+    into by_chunk's layout (no copies of a and b)."""
+    if a.dtype != _F32 or not has_fma():
+        return seq_fma0(by_chunk(a, nt, ch), by_chunk(b, nt, ch))
+    rows, c = a.shape
+    head = (nt - 1) * ch  # the whole chunks before the last one
+    last = rows - head  # the last chunk's rows
+    p = np.empty((ch, nt, c), _F64)  # exact products (dtype: a float64 out alone would round them to float32)
+    if nt > 1:
+        chunks = (nt - 1, ch, c)
+        np.multiply(a[:head].reshape(chunks).transpose(1, 0, 2), b[:head].reshape(chunks).transpose(1, 0, 2),
+                    out=p[:, :-1], dtype=_F64)  # fmt: skip
+    np.multiply(a[head:], b[head:], out=p[:last, -1], dtype=_F64)
+    p[last:, -1] = 0
+    acc64 = np.zeros(nt * c, _F64)
+    acc32 = np.empty(nt * c, _F32)
+    add = np.add
+    for row in p.reshape(ch, nt * c):  # the sum rounded to float64, then through float32, as in fma_steps
+        add(acc64, row, out=acc64)
+        acc32[...] = acc64
+        acc64[...] = acc32
+    return acc32
 
 
 def thread_total(buf: np.ndarray, nt: int, c: int, dt: Any) -> np.ndarray:
