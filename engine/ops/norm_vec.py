@@ -15,6 +15,7 @@ all threads' chunks and channels at once.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,21 @@ _F64 = np.dtype(np.float64)
 
 VEC_BYTES = 32
 _SLICE = 8192  # elements per slice of fmadd's float64 work
+_SCRATCH_MAX = 1 << 20  # elements of the float64 scratch buffer kept per thread (8 MiB)
+_scratch = threading.local()
+
+
+def scratch64(shape: tuple) -> np.ndarray:
+    """A float64 work array of `shape` (C order, contents undefined) from a buffer kept between calls: a fresh
+    large array costs a page fault per 4 KiB on every call (malloc hands such sizes back to the system). Only
+    for temporaries that never leave the function, and never two at once; above _SCRATCH_MAX, a fresh one."""
+    n = math.prod(shape)
+    if n > _SCRATCH_MAX:
+        return np.empty(shape, _F64)
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.size < n:
+        buf = _scratch.buf = np.empty(max(n, 2 * (0 if buf is None else buf.size), _SLICE), _F64)
+    return buf[:n].reshape(shape)
 
 
 def has_fma() -> bool:
@@ -40,8 +56,8 @@ def fmadd(x: Any, y: Any, z: Any) -> Any:
     """x * y + z as torch's build computes a contracted `x * y + z`: one rounding with FMA, else two. (The
     float32 product is exact in float64; the float64 sum rounded to float32 is the FMA's but for a double
     rounding about once in 2**28, which engine.ops.fma repairs at the cost of four passes.) Large float32
-    operands go in slices of the first axis, so the float64 temporaries stay small (a fresh large buffer
-    costs its page faults on every call)."""
+    operands work in scratch64's kept buffer, and beyond its size in slices of the first axis, so no large
+    float64 temporary is allocated afresh (its page faults cost more than the arithmetic)."""
     if not has_fma():
         return x * y + z
     if x.dtype != _F32:
@@ -54,6 +70,12 @@ def fmadd(x: Any, y: Any, z: Any) -> Any:
         return r.astype(_F32)
     like = next(a for a in (x, z, y) if a.shape == shape)
     out = np.empty_like(like, dtype=_F32)  # (in the operand's layout, as a ufunc's result would be)
+    if size <= _SCRATCH_MAX:
+        r = scratch64(shape)
+        np.multiply(x, y, out=r, dtype=_F64)
+        np.add(r, z, out=r)
+        np.copyto(out, r, casting="same_kind")
+        return out
     xs, ys, zs = np.broadcast_arrays(x, y, z)
     step = max(1, _SLICE * shape[0] // size)
     for i in range(0, shape[0], step):
@@ -133,7 +155,7 @@ def chunk_fma0(a: np.ndarray, b: np.ndarray, nt: int, ch: int) -> np.ndarray:
     rows, c = a.shape
     head = (nt - 1) * ch  # the whole chunks before the last one
     last = rows - head  # the last chunk's rows
-    p = np.empty((ch, nt, c), _F64)  # exact products (dtype: a float64 out alone would round them to float32)
+    p = scratch64((ch, nt, c))  # exact products (dtype: a float64 out alone would round them to float32)
     if nt > 1:
         chunks = (nt - 1, ch, c)
         np.multiply(a[:head].reshape(chunks).transpose(1, 0, 2), b[:head].reshape(chunks).transpose(1, 0, 2),
