@@ -194,12 +194,12 @@ def lane_total(acc: np.ndarray) -> np.ndarray:
 def _vectors_total(v: np.ndarray, nv: int, lanes: int, v2: np.ndarray | None = None) -> np.ndarray:
     """(..., nv * lanes) -> (..., lanes): the nv vectors of v (or of v * v2, each product rounded) added in
     order. (Laid out vector-major first, so numpy's reduce adds whole planes of vectors at a time, in order.)"""
-    view = np.moveaxis(v.reshape(*v.shape[:-1], nv, lanes), -2, 0)
-    steps = np.empty(view.shape, v.dtype)
+    vectors = v.reshape(*v.shape[:-1], nv, lanes)
+    steps = np.empty((nv, *vectors.shape[:-2], lanes), v.dtype)
     if v2 is None:
-        np.copyto(steps, view)
-    else:
-        np.multiply(view, np.moveaxis(v2.reshape(*v2.shape[:-1], nv, lanes), -2, 0), out=steps)
+        np.copyto(steps, np.moveaxis(vectors, -2, 0))
+    else:  # (read in order, written strided: faster than the other way round)
+        np.multiply(vectors, v2.reshape(*v2.shape[:-1], nv, lanes), out=np.moveaxis(steps, 0, -2))
     return np.add.reduce(steps, axis=0)
 
 
