@@ -71,10 +71,13 @@ def fmadd(x: Any, y: Any, z: Any) -> Any:
     like = next(a for a in (x, z, y) if a.shape == shape)
     out = np.empty_like(like, dtype=_F32)  # (in the operand's layout, as a ufunc's result would be)
     if size <= _SCRATCH_MAX:
+        # (a float32 operand in a float64 ufunc call is cast in buffered blocks, slowly: the big ones are
+        # cast by assignment, the broadcast ones up front)
         r = scratch64(shape)
-        np.multiply(x, y, out=r, dtype=_F64)
-        np.add(r, z, out=r)
-        np.copyto(out, r, casting="same_kind")
+        r[...] = x
+        r *= y.astype(_F64) if y.size < size else y
+        r += z.astype(_F64) if z.size < size else z
+        out[...] = r
         return out
     xs, ys, zs = np.broadcast_arrays(x, y, z)
     step = max(1, _SLICE * shape[0] // size)
