@@ -36,6 +36,7 @@ from engine.ops.norm_vec import (
     has_fma,
     map2_reduce_all,
     reduce_all,
+    scratch64,
     seq_sum0,
     sum64,
     thread_split,
@@ -67,6 +68,8 @@ def plane_stats(x3: np.ndarray) -> tuple:
     before it is added, but a float64 row's odd last one)."""
     n, c, length = x3.shape
     dt = x3.dtype
+    if c > 1 and n * length > 1 and (dt == _F32 or length % 2 == 0 or not has_fma()):
+        return _plane_stats_rows(x3)
     flat = np.ascontiguousarray(x3.transpose(0, 2, 1)).reshape(n * length, c)
     mean = (sum64(flat) / (n * length)).astype(dt)
     d = flat - mean
@@ -80,6 +83,22 @@ def plane_stats(x3: np.ndarray) -> tuple:
     for i in range(n):
         acc = _fma64(d_last[i], d_last[i], _seq(np.concatenate((acc[None], sq[i, :-1])), 0))
     return mean, acc
+
+
+def _plane_stats_rows(x3: np.ndarray) -> tuple:
+    """plane_stats's sums, each a float64 reduce over the (N * L, C) rows in order: the values (and then the
+    squared deviations) cast and transposed into a float64 work buffer in one pass, so the reduce runs on
+    float64 (a float32 operand would be cast in slow buffered blocks)."""
+    n, c, length = x3.shape
+    dt = x3.dtype
+    t = scratch64((n, length, c))
+    rows = t.reshape(n * length, c)
+    t[...] = x3.transpose(0, 2, 1)
+    mean = ((np.add.reduce(rows, axis=0) + 0) / (n * length)).astype(dt)
+    d = x3 - mean[:, None]
+    d *= d
+    t[...] = d.transpose(0, 2, 1)
+    return mean, (np.add.reduce(rows, axis=0) + 0).astype(dt)
 
 
 def affine(a: np.ndarray, mean: np.ndarray, invstd: np.ndarray, w: Any, b: Any, shape: tuple) -> np.ndarray:
