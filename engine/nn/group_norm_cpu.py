@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.ops.cascade_sum import _seq
-from engine.ops.norm_vec import VEC_BYTES, fmadd, map2_reduce_all, reduce_all
+from engine.ops.norm_vec import VEC_BYTES, fma_steps, fmadd, map2_reduce_all, reduce_all
 
 
 def _lanes_from_zero(acc: np.ndarray) -> np.ndarray:
@@ -65,9 +65,8 @@ def backward(dy: np.ndarray, x: np.ndarray, mean: np.ndarray, rstd: np.ndarray, 
         gx += np.broadcast_to(c3[:, :, None, None], per_channel).reshape(n, c, 1)
     if need_gamma:
         m_c, r_c = np.repeat(mean, d, axis=1), np.repeat(rstd, d, axis=1)  # (N, C)
-        gg = np.zeros(c, dt)
-        for i in range(n):  # (one step per sample, over every channel)
-            gg = fmadd(fmadd(-db[i], m_c[i], ds[i]), r_c[i], gg)
+        # (ds - db * mean) for every sample at once, then its products with rstd added sample after sample
+        gg = fma_steps(fmadd(-db, m_c, ds), r_c, np.zeros(c, dt))
     if need_beta:
         gb = _seq(db, 0) + 0
     return gx, gg, gb
