@@ -130,9 +130,12 @@ def rows_backward(gy: np.ndarray, x: np.ndarray, mean: np.ndarray, invstd: np.nd
             # the vector loop's `dy - grad_mean - (x - mean) * k` is contracted; its tail's (the channels
             # after the last whole vector) is found rounded twice
             body = c - c % (VEC_BYTES // dt.itemsize) if has_fma() else 0
-            gx = u - xc * k
-            if body:
-                gx[:, :body] = fmadd(-xc[:, :body], k[:body], u[:, :body])
+            if body == c:
+                gx = fmadd(-xc, k, u)
+            else:
+                gx = u - xc * k
+                if body:
+                    gx[:, :body] = fmadd(-xc[:, :body], k[:body], u[:, :body])
             gx *= invstd
         else:
             gx = gy * invstd
