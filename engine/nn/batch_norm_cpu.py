@@ -30,12 +30,13 @@ from engine.ops.cascade_sum import _seq
 from engine.ops.fma import _fma64
 from engine.ops.norm_vec import (
     VEC_BYTES,
-    by_chunk,
+    chunk_fma0,
+    chunk_sum0,
     fmadd,
     has_fma,
     map2_reduce_all,
     reduce_all,
-    seq_fma0,
+    scratch64,
     seq_sum0,
     sum64,
     thread_split,
@@ -55,10 +56,10 @@ def rows_stats(rows: np.ndarray) -> tuple:
     dt = rows.dtype
     nt, ch = thread_split(r)
     # (with R <= threads torch sums each channel in double; one row per chunk gives the same roundings)
-    total = _seq(seq_sum0(by_chunk(rows, nt, ch)).reshape(nt, c).astype(_F64), 0)
+    total = _seq(chunk_sum0(rows, nt, ch).reshape(nt, c).astype(_F64), 0)
     mean = (total / r).astype(dt)
-    d = by_chunk(rows - mean, nt, ch)
-    return mean, thread_total(seq_fma0(d, d), nt, c, dt)
+    d = rows - mean
+    return mean, thread_total(chunk_fma0(d, d, nt, ch), nt, c, dt)
 
 
 def plane_stats(x3: np.ndarray) -> tuple:
@@ -67,6 +68,8 @@ def plane_stats(x3: np.ndarray) -> tuple:
     before it is added, but a float64 row's odd last one)."""
     n, c, length = x3.shape
     dt = x3.dtype
+    if c > 1 and n * length > 1 and (dt == _F32 or length % 2 == 0 or not has_fma()):
+        return _plane_stats_rows(x3)
     flat = np.ascontiguousarray(x3.transpose(0, 2, 1)).reshape(n * length, c)
     mean = (sum64(flat) / (n * length)).astype(dt)
     d = flat - mean
@@ -80,6 +83,22 @@ def plane_stats(x3: np.ndarray) -> tuple:
     for i in range(n):
         acc = _fma64(d_last[i], d_last[i], _seq(np.concatenate((acc[None], sq[i, :-1])), 0))
     return mean, acc
+
+
+def _plane_stats_rows(x3: np.ndarray) -> tuple:
+    """plane_stats's sums, each a float64 reduce over the (N * L, C) rows in order: the values (and then the
+    squared deviations) cast and transposed into a float64 work buffer in one pass, so the reduce runs on
+    float64 (a float32 operand would be cast in slow buffered blocks)."""
+    n, c, length = x3.shape
+    dt = x3.dtype
+    t = scratch64((n, length, c))
+    rows = t.reshape(n * length, c)
+    t[...] = x3.transpose(0, 2, 1)
+    mean = ((np.add.reduce(rows, axis=0) + 0) / (n * length)).astype(dt)
+    d = x3 - mean[:, None]
+    d *= d
+    t[...] = d.transpose(0, 2, 1)
+    return mean, (np.add.reduce(rows, axis=0) + 0).astype(dt)
 
 
 def affine(a: np.ndarray, mean: np.ndarray, invstd: np.ndarray, w: Any, b: Any, shape: tuple) -> np.ndarray:
@@ -101,9 +120,8 @@ def rows_backward(gy: np.ndarray, x: np.ndarray, mean: np.ndarray, invstd: np.nd
     dt = x.dtype
     nt, ch = thread_split(r)
     xc = x - mean
-    g = by_chunk(gy, nt, ch)
-    total = thread_total(seq_sum0(g), nt, c, dt)
-    dotp = thread_total(seq_fma0(by_chunk(xc, nt, ch), g), nt, c, dt)
+    total = thread_total(chunk_sum0(gy, nt, ch), nt, c, dt)
+    dotp = thread_total(chunk_fma0(xc, gy, nt, ch), nt, c, dt)
     gx = None
     if need_x:
         if train:
@@ -112,9 +130,12 @@ def rows_backward(gy: np.ndarray, x: np.ndarray, mean: np.ndarray, invstd: np.nd
             # the vector loop's `dy - grad_mean - (x - mean) * k` is contracted; its tail's (the channels
             # after the last whole vector) is found rounded twice
             body = c - c % (VEC_BYTES // dt.itemsize) if has_fma() else 0
-            gx = u - xc * k
-            if body:
-                gx[:, :body] = fmadd(-xc[:, :body], k[:body], u[:, :body])
+            if body == c:
+                gx = fmadd(-xc, k, u)
+            else:
+                gx = u - xc * k
+                if body:
+                    gx[:, :body] = fmadd(-xc[:, :body], k[:body], u[:, :body])
             gx *= invstd
         else:
             gx = gy * invstd

@@ -33,6 +33,7 @@ from engine.nn.functional_more import _add_scalar, _not_implemented, _shape_text
 from engine.ops.cascade_sum import dim_sum as _dim_sum
 from engine.ops.norm_vec import VEC_BYTES as _VEC_BYTES
 from engine.ops.norm_vec import fmadd as _fmadd
+from engine.ops.norm_vec import has_fma as _has_fma
 from engine.ops.norm_vec import sum64 as _sum64
 from engine.ops.reduce import is_expanded as _is_expanded
 from engine.tensor import Tensor, wrap
@@ -489,6 +490,47 @@ def _merge_moments(ca: Any, m1a: Any, m2a: Any, cb: Any, m1b: Any, m2b: Any) -> 
     return n, m1a + cd, _fmadd(m0d, cd, m2_tmp)
 
 
+def _welford(block: np.ndarray) -> tuple:
+    """The Welford moments (m1, m2) of each (row, chunk, lane) of a (rows, chunks, size, lanes) block over
+    its `size` vectors: d = v - m1, m1 += d / (j + 1), m2 += d * (v - m1), the updates FMAs in torch's
+    build."""
+    rows, k, size, lanes = block.shape
+    dt = block.dtype
+    one = dt.type
+    m1 = np.zeros((rows, k, lanes), dt)
+    m2 = np.zeros((rows, k, lanes), dt)
+    if dt != _F32 or not _has_fma():
+        for j in range(size):
+            v = block[:, :, j]
+            d = v - m1
+            m1 = _fmadd(d, one(1) / one(j + 1), m1)
+            m2 = _fmadd(d, v - m1, m2)
+        return m1, m2
+    # m1's chain step by step, each step's d and m1 kept; then every step's d * (v - m1) at once, and m2's
+    # chain over those products. Mixed float32/float64 ufunc calls are slow (buffered casts): the products and
+    # sums run on float64 arrays, the roundings are assignments.
+    steps = np.moveaxis(block, 2, 0).copy()  # (each step's vectors contiguous: 8-float rows are slow to loop)
+    ds, m1s = np.empty_like(steps), np.empty_like(steps)
+    m1_64, t = np.zeros(m1.shape, _F64), np.empty(m1.shape, _F64)
+    for j in range(size):
+        np.subtract(steps[j], m1, out=ds[j])
+        t[...] = ds[j]
+        t *= float(one(1) / one(j + 1))
+        t += m1_64
+        m1 = m1s[j]
+        m1[...] = t
+        m1_64[...] = m1
+    np.subtract(steps, m1s, out=steps)
+    prods = np.multiply(ds, steps, dtype=_F64)  # (exact)
+    m2_64 = t
+    m2_64[...] = 0
+    for j in range(size):
+        m2_64 += prods[j]
+        m2[...] = m2_64
+        m2_64[...] = m2
+    return m1.copy(), m2
+
+
 def _rowwise_moments(x: np.ndarray) -> tuple:
     """(mean, biased variance) of each row of a float32 or float64 (rows, L) numpy array, bit for bit as
     torch's RowwiseMoments (aten/src/ATen/native/cpu/moments_utils.h, its AVX2 build: the norm kernels have no
@@ -511,14 +553,7 @@ def _rowwise_moments(x: np.ndarray) -> tuple:
     for start, size, k in ((0, 16, full), (full * 16, n - full * 16, 1)):
         if not k or not size:
             continue
-        block = x8[:, start : start + k * size].reshape(rows, k, size, lanes)
-        m1 = np.zeros((rows, k, lanes), dt)
-        m2 = np.zeros((rows, k, lanes), dt)
-        for j in range(size):
-            v = block[:, :, j]
-            d = v - m1
-            m1 = _fmadd(d, one(1) / one(j + 1), m1)
-            m2 = _fmadd(d, v - m1, m2)
+        m1, m2 = _welford(x8[:, start : start + k * size].reshape(rows, k, size, lanes))
         m1s.append(m1)
         m2s.append(m2)
         counts += [size] * k

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine.ops.cascade_sum import _seq
-from engine.ops.norm_vec import by_chunk, fmadd, map2_reduce_all, reduce_all, seq_fma0, seq_sum0, thread_split
+from engine.ops.norm_vec import chunk_fma0, chunk_sum0, fmadd, map2_reduce_all, reduce_all, thread_split
 
 
 def _threads_total(buf: np.ndarray, nt: int, n: int) -> np.ndarray:
@@ -47,10 +47,9 @@ def backward(dy: np.ndarray, x: np.ndarray, mean: np.ndarray, rstd: np.ndarray, 
         gx += c[:, None]
     if need_gamma or need_beta:
         nt, ch = thread_split(m)
-        g = by_chunk(dy, nt, ch)
         if need_gamma:
             xhat = fmadd(np.broadcast_to(a, x.shape), x, -a * mu)  # (rstd * x + (-rstd * mean))
-            gg = _threads_total(seq_fma0(g, by_chunk(xhat, nt, ch)), nt, n)
+            gg = _threads_total(chunk_fma0(dy, xhat, nt, ch), nt, n)
         if need_beta:
-            gb = _threads_total(seq_sum0(g), nt, n)
+            gb = _threads_total(chunk_sum0(dy, nt, ch), nt, n)
     return gx, gg, gb

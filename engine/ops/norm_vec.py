@@ -15,6 +15,7 @@ all threads' chunks and channels at once.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,21 @@ _F64 = np.dtype(np.float64)
 
 VEC_BYTES = 32
 _SLICE = 8192  # elements per slice of fmadd's float64 work
+_SCRATCH_MAX = 1 << 20  # elements of the float64 scratch buffer kept per thread (8 MiB)
+_scratch = threading.local()
+
+
+def scratch64(shape: tuple) -> np.ndarray:
+    """A float64 work array of `shape` (C order, contents undefined) from a buffer kept between calls: a fresh
+    large array costs a page fault per 4 KiB on every call (malloc hands such sizes back to the system). Only
+    for temporaries that never leave the function, and never two at once; above _SCRATCH_MAX, a fresh one."""
+    n = math.prod(shape)
+    if n > _SCRATCH_MAX:
+        return np.empty(shape, _F64)
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.size < n:
+        buf = _scratch.buf = np.empty(max(n, 2 * (0 if buf is None else buf.size), _SLICE), _F64)
+    return buf[:n].reshape(shape)
 
 
 def has_fma() -> bool:
@@ -40,8 +56,8 @@ def fmadd(x: Any, y: Any, z: Any) -> Any:
     """x * y + z as torch's build computes a contracted `x * y + z`: one rounding with FMA, else two. (The
     float32 product is exact in float64; the float64 sum rounded to float32 is the FMA's but for a double
     rounding about once in 2**28, which engine.ops.fma repairs at the cost of four passes.) Large float32
-    operands go in slices of the first axis, so the float64 temporaries stay small (a fresh large buffer
-    costs its page faults on every call)."""
+    operands work in scratch64's kept buffer, and beyond its size in slices of the first axis, so no large
+    float64 temporary is allocated afresh (its page faults cost more than the arithmetic)."""
     if not has_fma():
         return x * y + z
     if x.dtype != _F32:
@@ -54,6 +70,15 @@ def fmadd(x: Any, y: Any, z: Any) -> Any:
         return r.astype(_F32)
     like = next(a for a in (x, z, y) if a.shape == shape)
     out = np.empty_like(like, dtype=_F32)  # (in the operand's layout, as a ufunc's result would be)
+    if size <= _SCRATCH_MAX:
+        # (a float32 operand in a float64 ufunc call is cast in buffered blocks, slowly: the big ones are
+        # cast by assignment, the broadcast ones up front)
+        r = scratch64(shape)
+        r[...] = x
+        r *= y.astype(_F64) if y.size < size else y
+        r += z.astype(_F64) if z.size < size else z
+        out[...] = r
+        return out
     xs, ys, zs = np.broadcast_arrays(x, y, z)
     step = max(1, _SLICE * shape[0] // size)
     for i in range(0, shape[0], step):
@@ -99,11 +124,13 @@ def fma_steps(a: np.ndarray, b: np.ndarray, acc: np.ndarray) -> np.ndarray:
     if a.dtype == _F32:
         p = np.multiply(a, b, dtype=_F64)  # exact products
         acc64 = acc.astype(_F64)
-        add, f32 = np.add, _F32
+        acc32 = np.empty(acc.shape, _F32)
+        add = np.add
         for row in p:  # the sum rounded to float64, then to float32 (held in float64: no casting loop per step)
             add(acc64, row, out=acc64)
-            acc64[...] = acc64.astype(f32)
-        return acc64.astype(_F32)
+            acc32[...] = acc64
+            acc64[...] = acc32
+        return acc32
     acc = acc.copy()
     for j in range(a.shape[0]):
         acc = _fma64(a[j], b[j], acc)
@@ -112,6 +139,40 @@ def fma_steps(a: np.ndarray, b: np.ndarray, acc: np.ndarray) -> np.ndarray:
 
 def seq_fma0(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return fma_steps(a, b, np.zeros(a.shape[1:], a.dtype))
+
+
+def chunk_sum0(a: np.ndarray, nt: int, ch: int) -> np.ndarray:
+    """seq_sum0(by_chunk(a, nt, ch)) without by_chunk's copy where the chunks are whole: numpy's reduce over
+    the middle axis of (nt, ch, C) adds in order (C > 1 keeps that axis off the innermost place)."""
+    rows, c = a.shape
+    if nt * ch == rows and c > 1 and a.flags.c_contiguous:
+        return np.add.reduce(a.reshape(nt, ch, c), axis=1).reshape(nt * c) + 0
+    return seq_sum0(by_chunk(a, nt, ch))
+
+
+def chunk_fma0(a: np.ndarray, b: np.ndarray, nt: int, ch: int) -> np.ndarray:
+    """seq_fma0(by_chunk(a, nt, ch), by_chunk(b, nt, ch)) for (rows, C) arrays, the products written straight
+    into by_chunk's layout (no copies of a and b)."""
+    if a.dtype != _F32 or not has_fma():
+        return seq_fma0(by_chunk(a, nt, ch), by_chunk(b, nt, ch))
+    rows, c = a.shape
+    head = (nt - 1) * ch  # the whole chunks before the last one
+    last = rows - head  # the last chunk's rows
+    p = scratch64((ch, nt, c))  # exact products (dtype: a float64 out alone would round them to float32)
+    if nt > 1:
+        chunks = (nt - 1, ch, c)
+        np.multiply(a[:head].reshape(chunks).transpose(1, 0, 2), b[:head].reshape(chunks).transpose(1, 0, 2),
+                    out=p[:, :-1], dtype=_F64)  # fmt: skip
+    np.multiply(a[head:], b[head:], out=p[:last, -1], dtype=_F64)
+    p[last:, -1] = 0
+    acc64 = np.zeros(nt * c, _F64)
+    acc32 = np.empty(nt * c, _F32)
+    add = np.add
+    for row in p.reshape(ch, nt * c):  # the sum rounded to float64, then through float32, as in fma_steps
+        add(acc64, row, out=acc64)
+        acc32[...] = acc64
+        acc64[...] = acc32
+    return acc32
 
 
 def thread_total(buf: np.ndarray, nt: int, c: int, dt: Any) -> np.ndarray:
@@ -136,12 +197,12 @@ def lane_total(acc: np.ndarray) -> np.ndarray:
 def _vectors_total(v: np.ndarray, nv: int, lanes: int, v2: np.ndarray | None = None) -> np.ndarray:
     """(..., nv * lanes) -> (..., lanes): the nv vectors of v (or of v * v2, each product rounded) added in
     order. (Laid out vector-major first, so numpy's reduce adds whole planes of vectors at a time, in order.)"""
-    view = np.moveaxis(v.reshape(*v.shape[:-1], nv, lanes), -2, 0)
-    steps = np.empty(view.shape, v.dtype)
+    vectors = v.reshape(*v.shape[:-1], nv, lanes)
+    steps = np.empty((nv, *vectors.shape[:-2], lanes), v.dtype)
     if v2 is None:
-        np.copyto(steps, view)
-    else:
-        np.multiply(view, np.moveaxis(v2.reshape(*v2.shape[:-1], nv, lanes), -2, 0), out=steps)
+        np.copyto(steps, np.moveaxis(vectors, -2, 0))
+    else:  # (read in order, written strided: faster than the other way round)
+        np.multiply(vectors, v2.reshape(*v2.shape[:-1], nv, lanes), out=np.moveaxis(steps, 0, -2))
     return np.add.reduce(steps, axis=0)
 
 
