@@ -1388,9 +1388,13 @@ class Interpreter:
                 for a in args:  # (a function handed to the engine is called from there: the same gate)
                     if a.__class__ is _GATED:
                         admit(a)
+                    elif a.__class__ is type:  # (a class handed on is built there: the same rule)
+                        admit_class(a)
                 for a in kwargs.values():
                     if a.__class__ is _GATED:
                         admit(a)
+                    elif a.__class__ is type:  # (a class handed on is built there: the same rule)
+                        admit_class(a)
                 try:
                     return fn(*args, **kwargs)
                 except BaseException as e:
@@ -1432,6 +1436,8 @@ class Interpreter:
                     admit(fn)
                 if a.__class__ is _GATED:
                     admit(a)
+                elif a.__class__ is type:  # (a class handed on is built there: the same rule)
+                    admit_class(a)
                 try:
                     return fn(a)
                 except BaseException as e:
@@ -1454,6 +1460,8 @@ class Interpreter:
             for a in args:
                 if a.__class__ is _GATED:
                     admit(a)
+                elif a.__class__ is type:  # (a class handed on is built there: the same rule)
+                    admit_class(a)
             try:
                 return fn(*args)
             except BaseException as e:
@@ -1475,6 +1483,8 @@ class Interpreter:
         for a in args:
             if a.__class__ is _GATED:
                 self.p.admit_callable(a)
+            elif a.__class__ is type:  # (a class handed on is built there: the same rule)
+                self.p.admit_class(a)
         try:
             return func(*args, **(kwargs or {}))
         except BaseException as e:

@@ -1253,3 +1253,17 @@ def test_the_classes_scripts_use_can_still_be_built() -> None:
     status, out, err = run(src)
     assert (status, err) == (0, "")
     assert out.splitlines()[1] == "1.5 1 x torch.Size([2])"
+
+
+@pytest.mark.parametrize(
+    "src",
+    ["list(map(Raw, ['X'], [()], [{}]))", "sorted([1], key=Raw)", "Raw('X', (), {})", "max([1], key=Raw)"],
+)
+def test_a_raw_class_handed_on_is_refused_too(src: str) -> None:
+    """A raw class (here Python's type, as if it had leaked) called by what it is handed to (map, sorted's key)
+    passes the same rule as a direct call."""
+    err = io.StringIO()
+    session = Session(stdout=io.StringIO(), stderr=err, color=False)
+    session.globals["Raw"] = type
+    assert session.run_source(src, "<test>") == 1
+    assert "the class 'type' cannot be called in tsr" in err.getvalue()
