@@ -469,6 +469,27 @@ def test_gcd_lcm(name: str) -> None:
     same_error(lambda T: fn(T, name)(T.tensor([4, 1]), T.tensor([1, 2, 3])))
 
 
+# ---- heaviside --------------------------------------------------------------------------------------------------
+def test_heaviside() -> None:
+    x = [-1.5, 0.0, 2.0, float("nan"), -0.0, float("inf")]
+    sm(lambda T: fn(T, "heaviside")(T.tensor(x), T.tensor([0.5])))
+    sm(lambda T: fn(T, "heaviside")(T.tensor(x, dtype=T.float64), T.tensor(7.0, dtype=T.float64)))
+    sm(lambda T: fn(T, "heaviside")(T.tensor([1, 0, -2]), T.tensor([5])))
+    sm(lambda T: fn(T, "heaviside")(T.tensor([True, False]), T.tensor([True])))
+    sm(lambda T: fn(T, "heaviside")(T.tensor([[0.0], [3.0]]), T.tensor([0.25, 0.75])))
+
+    def inplace(T: Any) -> Any:
+        y = T.tensor([1.0, 0.0, -3.0])
+        return y, meth(T, y, "heaviside_", T.tensor([3.0])) is y
+
+    sm(inplace)
+    same_error(lambda T: fn(T, "heaviside")(T.tensor([1.0]), T.tensor([1])))
+    same_error(lambda T: fn(T, "heaviside")(T.ones(2), 0.5))
+    same_error(lambda T: fn(T, "heaviside")(T.ones(2, 3), T.ones(2)))
+    # no derivative in torch: the node says so when backward reaches it
+    same_error(lambda T: fn(T, "heaviside")(T.ones(2, requires_grad=True), T.ones(1)).sum().backward())
+
+
 # ---- broadcasting helpers and predicates --------------------------------------------------------------------------
 def test_broadcast_tensors() -> None:
     chk(lambda T, a, b: fn(T, "broadcast_tensors")(a, b[:1], T.tensor(1.0)), X, X)

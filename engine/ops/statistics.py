@@ -802,6 +802,29 @@ gcd = _int_binary("gcd", "gcd")
 lcm = _int_binary("lcm", "lcm")
 
 
+def heaviside(input: Tensor, values: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
+    """torch.heaviside: values where input is 0, else (input > 0) (so nan gives 0); input and values of one
+    dtype. torch defines no derivative: the result's node says so when backward reaches it."""
+    from engine.ops.util import NotImplementedNode, mixed_device
+
+    input = _tensor(input, "heaviside")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not {type_name(values)}")
+    if input._data.dtype != values._data.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    if input._dev is not values._dev and values._data.ndim != 0:
+        raise mixed_device(input, values)
+    a, b = input._data, values._data
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(broadcast_error(a.shape, b.shape)) from None
+    xp = input._dev.xp
+    r = xp.where(a == 0, xp.asarray(b), (a > 0).astype(a.dtype)).astype(a.dtype, copy=False).reshape(shape)
+    t = record(NotImplementedNode, r, input._dev, (input, values), ("aten::heaviside",))
+    return E._out(t, out)
+
+
 # ---- broadcasting and predicates ------------------------------------------------------------------------------
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     """The tensors expanded to their common shape (a tensor already of that shape is returned as it is)."""
@@ -884,6 +907,7 @@ TORCH = {
     "scatter_reduce": scatter_reduce,
     "gcd": gcd,
     "lcm": lcm,
+    "heaviside": heaviside,
     "broadcast_tensors": broadcast_tensors,
     "broadcast_shapes": broadcast_shapes,
     "is_nonzero": is_nonzero,
@@ -904,6 +928,8 @@ METHODS = {
     "gcd_": P.inplace_of(gcd, "gcd"),
     "lcm": lcm,
     "lcm_": P.inplace_of(lcm, "lcm"),
+    "heaviside": heaviside,
+    "heaviside_": P.inplace_of(heaviside, "heaviside"),
     "is_nonzero": is_nonzero,
     "is_same_size": is_same_size,
 }
