@@ -730,6 +730,13 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
         d = cur._data
         d += g._data
         cur._vc[0] += 1
+    if meta is not None and meta.get("post_accumulate"):
+        for hook in meta["post_accumulate"]:
+            r = hook(var)
+            if r is not None:
+                if not isinstance(r, Tensor):
+                    raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _as_tuple(x: Any) -> tuple:

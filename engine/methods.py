@@ -307,6 +307,19 @@ def register_hook(self: Tensor, hook: Any) -> RemovableHandle:
     return RemovableHandle(meta["hooks"], hook)
 
 
+def register_post_accumulate_grad_hook(self: Tensor, hook: Any) -> RemovableHandle:
+    """hook(tensor) after backward has accumulated this leaf's .grad (torch's optimizer-in-backward pattern);
+    autograd.grad, which accumulates nothing, does not run it."""
+    if not self._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    meta = self._meta if self._meta is not None else {}
+    meta.setdefault("post_accumulate", []).append(hook)
+    self._meta = meta
+    return RemovableHandle(meta["post_accumulate"], hook)
+
+
 def _data_get(self: Tensor) -> Tensor:
     t = wrap(self._data, self._dev)  # shares memory, not the version counter (torch's .data)
     return t
@@ -466,6 +479,7 @@ METHODS: dict[str, Any] = {
     # conversions & autograd
     "to": to, "type": type_, "type_as": type_as, "cpu": cpu, "cuda": cuda, "backward": backward,
     "retain_grad": retain_grad, "register_hook": register_hook, "bernoulli": _bernoulli_method,
+    "register_post_accumulate_grad_hook": register_post_accumulate_grad_hook,
     "bernoulli_": P.bernoulli_, "floor_divide_": _ifloordiv,
     "new_zeros": _new_factory("zeros"), "new_ones": _new_factory("ones"), "new_empty": _new_factory("empty"),
     "new_full": _new_factory("full"), "new_tensor": _new_factory("tensor"),

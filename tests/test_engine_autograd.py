@@ -4,6 +4,7 @@ autograd.grad, accumulation, hooks, grad modes, in-place rules and version count
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import pytest
@@ -875,3 +876,44 @@ def test_mm_backward_keeps_the_sign_of_zero_over_an_inner_dim_of_one() -> None:
         T.mm(y, w).backward(T.zeros(2, 3) - 0.0)
         got.append((str(x.grad.cpu()), str(y.grad.cpu())))
     assert got[1] == got[0]
+
+
+def test_post_accumulate_grad_hooks_match_torch() -> None:
+    """register_post_accumulate_grad_hook: run after backward accumulates a leaf's .grad (not by autograd.grad),
+    removable, the optimizer-in-backward pattern; torch's errors for a result and for the wrong tensors."""
+
+    def fn(T: Any) -> list:
+        seen: list = []
+        w = T.ones(2, requires_grad=True)
+        h = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+        (w * 3).sum().backward()
+        h.remove()
+        (w * 3).sum().backward()
+        u = T.ones(2, requires_grad=True)
+        u.register_post_accumulate_grad_hook(lambda p: seen.append("u"))
+        seen.append(T.autograd.grad((u * 2).sum(), u)[0].tolist())
+        m = T.nn.Linear(2, 1)
+        opts = {p: T.optim.SGD([p], lr=0.1) for p in m.parameters()}
+
+        def step(p: Any) -> None:
+            opts[p].step()
+            opts[p].zero_grad()
+
+        for p in m.parameters():
+            p.register_post_accumulate_grad_hook(step)
+        before = m.weight.detach().clone()
+        m(T.ones(3, 2)).sum().backward()
+        seen += [w.grad.tolist(), (m.weight - before).tolist(), m.weight.grad]
+        return seen
+
+    same(fn)
+    for make_tensor in (lambda T: T.ones(2), lambda T: T.ones(2, requires_grad=True) * 2):
+        same_error(lambda T, mk=make_tensor: mk(T).register_post_accumulate_grad_hook(lambda p: None))
+    for result in (5, "tensor"):
+
+        def bad(T: Any, result: Any = result) -> None:
+            v = T.ones(2, requires_grad=True)
+            v.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(2) if result == "tensor" else result)
+            (v * 2).sum().backward()
+
+        same_error(bad)
