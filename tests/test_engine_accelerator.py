@@ -79,6 +79,27 @@ def test_cudnn_flags_are_settable_and_read_back() -> None:
         cudnn.deterministic, cudnn.benchmark = saved
 
 
+FLAGS = [("cudnn", "enabled"), ("cudnn", "deterministic"), ("cudnn", "benchmark"), ("cudnn", "allow_tf32"),
+         ("cuda.matmul", "allow_tf32"), ("cuda.matmul", "allow_fp16_reduced_precision_reduction"),
+         ("cuda.matmul", "allow_bf16_reduced_precision_reduction")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("where", "flag"), FLAGS)
+@pytest.mark.parametrize("value", ["x", 1, None, print])
+def test_backend_flags_take_bools_only(where: str, flag: str, value: object) -> None:
+    """torch's setters refuse anything but a bool, each with its own message (and the value stays)."""
+    errors = []
+    for T in (torch, engine):
+        owner = T.backends
+        for part in where.split("."):
+            owner = getattr(owner, part)
+        before = getattr(owner, flag)
+        with pytest.raises(Exception) as info:
+            setattr(owner, flag, value)
+        errors.append((type(info.value).__name__, str(info.value), getattr(owner, flag) == before))
+    assert errors[1] == errors[0]
+
+
 def test_cuda_is_the_current_accelerator(device: str) -> None:
     if device != "cuda":
         return

@@ -5,8 +5,9 @@ full float32 whatever the setting: it is kept and read back, with no effect on r
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
-from engine.naming import object_repr
+from engine.naming import object_repr, type_name
 
 _PRECISION = ["highest"]  # torch.get_float32_matmul_precision()
 _PRECISIONS = ("highest", "high", "medium")
@@ -44,8 +45,7 @@ class cuBLASModule:  # noqa: N801 - torch's spelling
     __repr__ = object_repr
 
     def __init__(self) -> None:
-        self.allow_fp16_reduced_precision_reduction = True
-        self.allow_bf16_reduced_precision_reduction = True
+        self._reduced = {"fp16": True, "bf16": True}
 
     @property
     def allow_tf32(self) -> bool:
@@ -53,7 +53,27 @@ class cuBLASModule:  # noqa: N801 - torch's spelling
 
     @allow_tf32.setter
     def allow_tf32(self, value: bool) -> None:
+        if type(value) is not bool:
+            raise RuntimeError(f"set_allow_tf32_cublas expects a bool, but got {type_name(value)}")
         _PRECISION[0] = "high" if value else "highest"
+
+    def _set_reduced(self, kind: str, value: Any) -> None:
+        ok = type(value) is bool or (
+            type(value) in (tuple, list) and 1 <= len(value) <= 2 and all(type(v) is bool for v in value)
+        )
+        if not ok:
+            raise TypeError(
+                f"allow_{kind}_reduced_precision_reduction expects a bool or a tuple/list of bools, but got "
+                f"{type(value)}"
+            )
+        self._reduced[kind] = value if type(value) is bool else value[0]
+
+    allow_fp16_reduced_precision_reduction = property(
+        lambda self: self._reduced["fp16"], lambda self, v: self._set_reduced("fp16", v)
+    )
+    allow_bf16_reduced_precision_reduction = property(
+        lambda self: self._reduced["bf16"], lambda self, v: self._set_reduced("bf16", v)
+    )
 
 
 matmul = cuBLASModule()
