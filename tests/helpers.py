@@ -14,7 +14,11 @@ it the engine's default device); torch always runs on the cpu, and engine result
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -278,3 +282,14 @@ def check(
         a, r = grad_atol if grad_atol is not None else a, grad_rtol if grad_rtol is not None else r
         assert_same(el.grad, tl.grad, a, r, where=f"grad of input {i}")
     return tout
+
+
+def run_tsr_and_python(script: Path) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """The script run by `tcli run` and by Python with PyTorch (plain output, no colour): (tcli's, torch's).
+    PyTorch's own run must succeed; what tcli's must show is each test's to say."""
+    env = dict(os.environ, NO_COLOR="1", TERM="dumb")
+    tsr = subprocess.run([sys.executable, "-m", "tcli", "run", str(script)], capture_output=True, text=True, env=env,
+                         timeout=120)  # fmt: skip
+    ref = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert ref.returncode == 0, ref.stderr
+    return tsr, ref

@@ -6,9 +6,6 @@ a tsr script that catches assert_close's errors prints what torch prints."""
 from __future__ import annotations
 
 import collections
-import os
-import subprocess
-import sys
 import textwrap
 import warnings
 from collections.abc import Callable
@@ -18,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from helpers import run_tsr_and_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -359,11 +357,7 @@ print(torch.testing.assert_close(x * 1.0000001, x))
 def test_tsr_script_prints_torchs_output(tmp_path: Path) -> None:
     script = tmp_path / "testing.tsr"
     script.write_text(textwrap.dedent(SCRIPT))
-    env = dict(os.environ, NO_COLOR="1", TERM="dumb")
-    tsr = subprocess.run([sys.executable, "-m", "tcli", "run", str(script)], capture_output=True, text=True, env=env,
-                         timeout=120)  # fmt: skip
-    ref = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
-    assert ref.returncode == 0, ref.stderr
+    tsr, ref = run_tsr_and_python(script)
     assert tsr.returncode == 0, tsr.stderr
     assert "Tensor-likes are not close!" in ref.stdout
     assert tsr.stdout == ref.stdout

@@ -4,12 +4,10 @@ for byte what PyTorch prints running the same file."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_tsr_and_python
 
 PROGRAM = """\
 import torch
@@ -55,10 +53,6 @@ def test_fft_program_prints_pytorchs_output(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     script = tmp_path / "signal.tsr"
     script.write_text(PROGRAM)
-    env = dict(os.environ, NO_COLOR="1", TERM="dumb")
-    tsr = subprocess.run([sys.executable, "-m", "tcli", "run", str(script)], capture_output=True, text=True, env=env,
-                         timeout=120)  # fmt: skip
-    ref = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
-    assert ref.returncode == 0, ref.stderr
+    tsr, ref = run_tsr_and_python(script)
     assert (tsr.returncode, tsr.stderr) == (0, "")
     assert tsr.stdout == ref.stdout

@@ -6,13 +6,11 @@ swap parametrize does never lands on a class the engine shares, and a script can
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import run_tsr_and_python
 
 from tcli import policy
 from tcli.session import Session
@@ -349,11 +347,7 @@ def test_tutorial_prints_pytorchs_output(tmp_path: Path, name: str) -> None:
     pytest.importorskip("torch")
     script = tmp_path / "parametrizations.tsr"
     script.write_text(globals()[name])
-    env = dict(os.environ, NO_COLOR="1", TERM="dumb")
-    tsr = subprocess.run([sys.executable, "-m", "tcli", "run", str(script)], capture_output=True, text=True, env=env,
-                         timeout=120)  # fmt: skip
-    ref = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
-    assert ref.returncode == 0, ref.stderr
+    tsr, ref = run_tsr_and_python(script)
     assert tsr.returncode == 0, tsr.stderr
     if name != "TRAINING":
         assert "FutureWarning: `torch.nn.utils.weight_norm` is deprecated" in tsr.stderr

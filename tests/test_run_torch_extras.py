@@ -4,12 +4,10 @@ torch.optim.swa_utils: its stdout is byte for byte what PyTorch prints running t
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_tsr_and_python
 
 PROGRAM = """\
 import torch
@@ -87,10 +85,6 @@ def test_tsr_program_prints_pytorchs_output(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     script = tmp_path / "extras.tsr"
     script.write_text(PROGRAM)
-    env = dict(os.environ, NO_COLOR="1", TERM="dumb")
-    tsr = subprocess.run([sys.executable, "-m", "tcli", "run", str(script)], capture_output=True, text=True, env=env,
-                         timeout=120)  # fmt: skip
-    ref = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
-    assert ref.returncode == 0, ref.stderr
+    tsr, ref = run_tsr_and_python(script)
     assert (tsr.returncode, tsr.stderr) == (0, "")
     assert tsr.stdout == ref.stdout
