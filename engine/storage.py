@@ -102,7 +102,7 @@ class _Storage(metaclass=TorchNamed):
 
     def _converted(self, dtype: Any) -> TypedStorage:
         """A new storage holding these elements converted to dtype (torch's storage.float(), .long(), ...)."""
-        return TypedStorage(self._arr.astype(dtype.np), dtype, self._dev)
+        return _typed(self._arr.astype(dtype.np), dtype, self._dev)
 
     def float(self) -> TypedStorage:
         return self._converted(_dtypes().float32)
@@ -137,18 +137,22 @@ class UntypedStorage(_Storage):
 
     __slots__ = ()
 
-    def __init__(self, flat: Any, device: Any) -> None:
+    def __init__(self, *args: Any, device: Any = None) -> None:
+        """torch.UntypedStorage(), (size) or (sequence of ints): bytes of the script's own (zeros for a size)."""
         import numpy as np
 
-        self._arr = flat.view(np.uint8) if flat.dtype != np.uint8 else flat
-        self._dev = device
+        values = _constructor_values("torch.UntypedStorage()", args, int)
+        dev = _device(device)
+        flat = np.zeros(values, np.uint8) if type(values) is int else np.array([v & 0xFF for v in values], np.uint8)
+        self._arr = flat if dev.type == "cpu" else dev.xp.asarray(flat)
+        self._dev = dev
 
     def element_size(self) -> int:
         return 1
 
     def __getitem__(self, i: Any) -> Any:
         if type(i) is slice:  # a storage over part of the bytes, sharing them
-            return UntypedStorage(self._arr[i], self._dev)
+            return _untyped(self._arr[i], self._dev)
         if not hasattr(i, "__index__"):
             raise TypeError(f"can't index a torch.UntypedStorage with {type_name(i)}")
         return int(self._arr[_index(i, self.size())])
@@ -162,10 +166,10 @@ class UntypedStorage(_Storage):
         return self
 
     def clone(self) -> UntypedStorage:
-        return UntypedStorage(self._arr.copy(), self._dev)
+        return _untyped(self._arr.copy(), self._dev)
 
     def cpu(self) -> UntypedStorage:
-        return self if self._dev.type == "cpu" else UntypedStorage(_host_copy(self._arr), _cpu())
+        return self if self._dev.type == "cpu" else _untyped(_host_copy(self._arr), _cpu())
 
     def type(self) -> str:
         return "torch.storage.UntypedStorage"
@@ -180,14 +184,20 @@ class TypedStorage(_Storage):
 
     __slots__ = ("_dtype",)
 
-    def __init__(self, flat: Any, dtype: Any, device: Any) -> None:
+    def __init__(self, *args: Any, dtype: Any = None, device: Any = None) -> None:
+        """torch.TypedStorage(), (size) or (sequence of numbers), of dtype (the default dtype if None)."""
         import numpy as np
 
-        raw = flat.view(np.uint8) if flat.dtype != np.uint8 else flat
-        usable = raw.size - raw.size % dtype.itemsize
-        self._arr = raw[:usable].view(dtype.np)
-        self._dtype = dtype
-        self._dev = device
+        warn_once(_TYPED_DEPRECATED)
+        values = _constructor_values("torch.TypedStorage()", args, (int, float, bool))
+        dt = _dtypes().get_default_dtype() if dtype is None else dtype
+        if not isinstance(dt, _dtypes().dtype):
+            raise TypeError(f"TypedStorage(): argument 'dtype' must be torch.dtype, not {type_name(dt)}")
+        dev = _device(device)
+        flat = np.zeros(values, dt.np) if type(values) is int else np.array(values, dt.np)
+        self._arr = flat if dev.type == "cpu" else dev.xp.asarray(flat)
+        self._dtype = dt
+        self._dev = dev
 
     @property
     def dtype(self) -> Any:
@@ -212,14 +222,14 @@ class TypedStorage(_Storage):
         return _index(i, self.size())
 
     def untyped(self) -> UntypedStorage:
-        return UntypedStorage(self._arr, self._dev)
+        return _untyped(self._arr, self._dev)
 
     def clone(self) -> TypedStorage:
-        return TypedStorage(self._arr.copy(), self._dtype, self._dev)
+        return _typed(self._arr.copy(), self._dtype, self._dev)
 
     def cpu(self) -> TypedStorage:
         arr = self._arr if self._dev.type == "cpu" else _host_copy(self._arr)
-        return TypedStorage(arr, self._dtype, _cpu())
+        return _typed(arr, self._dtype, _cpu())
 
     def type(self) -> str:
         """The legacy class name, 'torch.FloatStorage' for float32 (torch.cuda.FloatStorage on a GPU)."""
@@ -229,6 +239,52 @@ class TypedStorage(_Storage):
     def __repr__(self) -> str:
         info = f"[torch.storage.TypedStorage(dtype={self._dtype}, device={self._dev}) of size {self.size()}]"
         return _text(self.tolist(), info)
+
+
+def _untyped(flat: Any, device: Any) -> UntypedStorage:
+    """The storage over an engine array's memory (the constructor takes only what torch's does)."""
+    s = object.__new__(UntypedStorage)
+    s._arr = _bytes(flat)
+    s._dev = device
+    return s
+
+
+def _typed(flat: Any, dtype: Any, device: Any) -> TypedStorage:
+    raw = _bytes(flat)
+    s = object.__new__(TypedStorage)
+    s._arr = raw[: raw.size - raw.size % dtype.itemsize].view(dtype.np)
+    s._dtype = dtype
+    s._dev = device
+    return s
+
+
+def _constructor_values(what: str, args: tuple, kinds: Any) -> Any:
+    """A storage constructor's one argument as torch reads it: nothing (size 0), a size, or a sequence of
+    numbers; anything else is refused with torch's message."""
+    if len(args) > 1:
+        raise TypeError(f"{what} takes at most 1 positional argument ({len(args)} given)")
+    if not args:
+        return 0
+    arg = args[0]
+    if type(arg) is int:
+        if arg < 0:
+            raise RuntimeError(f"{what[:-2]}: size cannot be negative")
+        return arg
+    if type(arg) not in (list, tuple, str):
+        raise RuntimeError(f"{what}: Expected a sequence type, but got {type_name(arg)}")
+    for v in arg:
+        if type(v) not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+            raise RuntimeError(
+                f"{what}: tried to construct a storage from a sequence ({type(arg).__name__}), but one of the "
+                f"items was of type {type_name(v)} instead of {'int' if kinds is int else 'float'}"
+            )
+    return list(arg)
+
+
+def _device(device: Any) -> Any:
+    from engine.backend import to_device
+
+    return _cpu() if device is None else to_device(device)
 
 
 def _bytes(arr: Any) -> Any:
@@ -268,9 +324,9 @@ def _text(values: list, info: str) -> str:
 
 
 def untyped_storage(tensor: Any) -> UntypedStorage:
-    return UntypedStorage(_owner(tensor._data), tensor._dev)
+    return _untyped(_owner(tensor._data), tensor._dev)
 
 
 def typed_storage(tensor: Any) -> TypedStorage:
     warn_once(_TYPED_DEPRECATED)
-    return TypedStorage(_owner(tensor._data), tensor.dtype, tensor._dev)
+    return _typed(_owner(tensor._data), tensor.dtype, tensor._dev)

@@ -438,7 +438,7 @@ TENSOR_METHOD_SIZE_RULES: dict[str, str] = {
 }  # fmt: skip
 
 NUMPY_SIZE_RULES: dict[str, str] = {
-    "array": "data", "asarray": "data", "zeros": "np_size", "ones": "np_size", "empty": "np_size", "full": "full",
+    "array": "np_data", "asarray": "np_data", "zeros": "np_size", "ones": "np_size", "empty": "np_size", "full": "full",
     "zeros_like": "np_like", "ones_like": "np_like", "empty_like": "np_like",
     "full_like": "np_like",
     "arange": "arange", "linspace": "np_steps", "logspace": "np_steps", "eye": "eye", "identity": "eye",

@@ -493,6 +493,8 @@ class Prelude:
         """Check the allocation of a sized call. An element counts the size of its dtype: dtype= when given,
         else the owner's (tensor.new_zeros, array.repeat), else torch's default dtype for the creators whose
         result is floating (`floating`), else 8 bytes (an upper bound: int64, float64)."""
+        if rule in _NUMPY_DATA_RULES:  # (numpy reads its data's array interfaces: screened first)
+            self.screen_array_data(args, kwargs.get("fill_value"))
         try:
             n = SIZE_RULES[rule](self, args, kwargs, owner)
         except Exception:  # malformed arguments: the function itself reports them (rules only compute)
@@ -672,6 +674,23 @@ class Prelude:
             raise TypeError(f"the class '{cls.__name__}' cannot be called in tsr")
         return cls
 
+    def screen_array_data(self, data: Any, *more: Any) -> Any:
+        """data, if numpy may build an array from it: numbers, strings, arrays, tensors and lists or tuples of
+        them. numpy reads `__array_interface__`, `__array__` and `__array_struct__` off any other object (in lists
+        too), and an interface the script wrote became a view of any memory (round 12). Returns data."""
+        np = sys.modules["numpy"]
+        leaves = (np.ndarray, np.generic) if self.tensor_type is None else (np.ndarray, np.generic, self.tensor_type)
+        stack = [data, *more]
+        while stack:
+            x = stack.pop()
+            tp = type(x)
+            if isinstance(x, (list, tuple)):  # (torch.Size, return types: the engine's tuples)
+                stack.extend(x)
+            elif tp not in _ARRAY_SCALARS and not isinstance(x, leaves) and not _numpy_dtype_like(x, np):
+                raise TypeError(f"numpy in tsr builds arrays from numbers, sequences, arrays and tensors, not "
+                                f"{tp_name(tp)}")  # fmt: skip
+        return data
+
     def admit_builtin(self, fn: Any) -> None:
         """A C function of a module may be called only if tsr handed it out: a builtin the script has (len,
         not exec), or one of math's, numpy's or warnings' (the facades). Every escape found so far ended in
@@ -836,6 +855,8 @@ class Prelude:
             return obj.name
         if tp is ModuleFacade:
             return obj.name
+        if tp is CheckedClass:  # (np.ndarray as scripts see it)
+            return obj.cls.__name__
         if tp.__name__ == "Function" and tp.__module__ == "tcli.interpreter":  # a function the script defined
             return obj.name
         if tp is types.MethodType and getattr(obj, "__self__", None) is self:  # a builtin such as print
@@ -905,8 +926,11 @@ class Prelude:
             return super_of(self.interp.frame)
         if len(args) == 1 and _is_script_class(args[0]):
             return _UnboundSuper()  # super(Cls).__init__(): PyTorch's IterableDataset examples write it
-        if len(args) != 2 or not _is_script_class(args[0]):
-            raise TypeError("super() in tsr takes no arguments, or a class the script defined and an object")
+        # an instance of that class only: super(X, X) would hand out the bases' functions unbound, which then
+        # work on the class itself (Module.set_submodule(X, "__setstate__", m) set a dunder on X, round 12)
+        cls, obj = args if len(args) == 2 else (None, None)
+        if not _is_script_class(cls) or isinstance(obj, type) or not isinstance(obj, cls):
+            raise TypeError("super() in tsr takes no arguments, or a class the script defined and an instance of it")
         return super(*args)
 
     @staticmethod
@@ -927,7 +951,9 @@ class Prelude:
 
     def _type_before_parametrizations(self, parametrize: Any) -> Callable[[Any], Any]:
         def type_before_parametrizations(module: Any) -> Any:
-            if parametrize.is_parametrized(module):
+            # a parametrized instance only: given a class with a `parametrizations` attribute, torch's answer is
+            # the class's metaclass, which builds classes as `type` does (round 12)
+            if not isinstance(module, type) and parametrize.is_parametrized(module):
                 return parametrize.type_before_parametrizations(module)
             return self._type(module)  # (what type() shows a script)
 
@@ -1089,6 +1115,12 @@ class Prelude:
             obj.cache.pop(name, None)
             return
         self._check_settable(obj, name)
+        # what engine code calls later (a module's forward, extra_repr, a loader's collate_fn) passes the call
+        # gate here, as a script's own call would: the engine calls it without asking (round 12)
+        if isinstance(value, type):
+            self.admit_class(value)
+        elif type(value) is types.BuiltinFunctionType:
+            self.admit_callable(value)
         setattr(obj, name, value)
 
     def delete_attribute(self, obj: Any, name: str) -> None:
@@ -1964,6 +1996,7 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
     "eye": _rule_eye,
     "count": lambda p, a, k, o: int(a[0] if a else k["n"]) if isinstance(a[0] if a else k.get("n"), int) else None,
     "data": lambda p, a, k, o: _data_elements(a[0]) if a else None,
+    "np_data": lambda p, a, k, o: _data_elements(a[0]) if a else None,
     "np_size": lambda p, a, k, o: _size_args(a[:1], k),
     "astype": lambda p, a, k, o: p.numel(o),
     "np_like": lambda p, a, k, o: p.numel(a[0]) if a else None,
@@ -1982,7 +2015,7 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
 
 #: where a rule's function takes its dtype positionally (np.zeros(shape, dtype), np.full(shape, fill, dtype),
 #: a.astype(dtype)): a dtype such as 'S1000000000' makes each element that many bytes
-_DTYPE_AT = {"np_size": 1, "data": 1, "full": 2, "astype": 0, "np_like": 1}
+_DTYPE_AT = {"np_size": 1, "data": 1, "np_data": 1, "full": 2, "astype": 0, "np_like": 1}
 
 
 def _static_attribute(cls: type, name: str) -> Any:
@@ -2021,6 +2054,17 @@ def _holds_objects(dtype: Any) -> bool:
         return bool(np.dtype(dtype).hasobject)
     except Exception:  # not a numpy dtype (torch's): the function reports it
         return False
+
+
+#: the size rules of numpy's functions that read data (np.array, np.zeros_like(a), np.full_like(a, fill))
+_NUMPY_DATA_RULES = frozenset({"np_data", "np_like"})
+#: what numpy may read as an array's element (screen_array_data)
+_ARRAY_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range})
+
+
+def _numpy_dtype_like(x: Any, np: Any) -> bool:
+    """A dtype given where numpy also takes data (np.zeros_like(a, np.float32)): nothing numpy reads as an array."""
+    return isinstance(x, np.dtype) or (isinstance(x, type) and issubclass(x, np.generic))
 
 
 def _data_elements(data: Any) -> int | None:

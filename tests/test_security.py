@@ -1267,3 +1267,92 @@ def test_a_raw_class_handed_on_is_refused_too(src: str) -> None:
     session.globals["Raw"] = type
     assert session.run_source(src, "<test>") == 1
     assert "the class 'type' cannot be called in tsr" in err.getvalue()
+
+
+# -- round 12: the engine's metaclass through a class argument, and super(X, X) ------------------------------
+META = """\
+import torch
+from torch.nn.utils import parametrize as P
+class X(torch.nn.Module):
+    parametrizations = torch.nn.ModuleDict({"w": torch.nn.Identity()})
+Meta = [P.type_before_parametrizations(X)][0]
+print(Meta)
+m = torch.nn.Identity()
+m.forward = Meta
+m("K", (), {"__array_interface__": {}})
+"""
+
+
+def test_type_before_parametrizations_of_a_class_is_not_its_metaclass() -> None:
+    """Given a class with a `parametrizations` attribute, torch's answer is the class's metaclass (the engine's
+    TorchNamed, which builds classes); tsr shows what type() shows, and a module's forward set to it is refused
+    where it is stored, not only where a script calls it."""
+    status, out, err = run(META)
+    assert status == 1 and out == "<class 'type'>\n"
+    assert "TypeError: type() cannot be called in tsr" in err
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "class X(torch.nn.Module):\n    pass\nsuper(X, X).set_submodule(X, '__setstate__', torch.nn.Identity())",
+        "class X(torch.nn.Module):\n    pass\nf = super(X, X).set_submodule",
+        "class X(torch.nn.Module):\n    pass\nclass Y(torch.nn.Module):\n    pass\nsuper(X, Y())",
+    ],
+)
+def test_two_argument_super_takes_an_instance_of_the_class(src: str) -> None:
+    assert "an instance of it" in refused("import torch\n" + src, "TypeError")
+
+
+def test_super_with_an_instance_still_works_and_cannot_set_dunders() -> None:
+    src = """\
+    import torch
+    class X(torch.nn.Module):
+        def __init__(self):
+            super(X, self).__init__()
+            self.lin = torch.nn.Linear(1, 1)
+    x = X()
+    print(type(x.lin).__name__)
+    super(X, x).set_submodule("__setstate__", torch.nn.Identity())
+    """
+    status, out, err = run(src)
+    assert (status, out) == (1, "Linear\n")
+    assert "cannot set '__setstate__' on a module" in err
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["np.asarray([m])", "np.array((1, [m]))", "np.full_like(np.ones(2), m)", "np.zeros_like(m)", "np.asarray({})"],
+)
+def test_numpy_builds_arrays_only_from_data(call: str) -> None:
+    """numpy reads __array_interface__ off any object, in lists too: only numbers, sequences, arrays and tensors
+    reach it (an interface written into an instance's dict became a view of any memory, round 12)."""
+    msg = refused(f"import numpy as np\nimport torch\nm = torch.nn.Identity()\n{call}", "TypeError")
+    assert msg.startswith(": numpy in tsr builds arrays from numbers, sequences, arrays and tensors")
+
+
+def test_numpy_data_that_is_data_still_builds() -> None:
+    src = """\
+    import numpy as np
+    import torch
+    print(np.array([torch.ones(2), torch.zeros(2)]).tolist(), np.asarray(torch.ones(2, 3).shape).tolist())
+    print(np.array([(1, 2.5), [3, 4]]).tolist(), np.zeros_like(np.ones(2), np.int32).tolist(), np.array("ab"))
+    print(np.full_like(np.ones(2), 7).tolist(), np.array(range(3)).tolist(), type(np.zeros(1)).__name__)
+    """
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [
+        "[[1.0, 1.0], [0.0, 0.0]] [2, 3]",
+        "[[1.0, 2.5], [3.0, 4.0]] [0, 0] ab",
+        "[7.0, 7.0] [0, 1, 2] ndarray",
+    ]
+
+
+def test_storage_constructors_take_what_torchs_take() -> None:
+    """torch.UntypedStorage(any_object, device) built a storage over a script's object (round 12)."""
+    msg = refused("import torch\ntorch.UntypedStorage([1], torch.device('cpu'))", "TypeError")
+    assert msg == ": torch.UntypedStorage() takes at most 1 positional argument (2 given)"
+    msg = refused("import torch\ntorch.UntypedStorage(torch.nn.Identity())", "RuntimeError")
+    assert msg == ": torch.UntypedStorage(): Expected a sequence type, but got Identity"
+    status, out, err = run("import torch\nprint(list(torch.UntypedStorage([1, 2])), torch.UntypedStorage(3).size())")
+    assert (status, out) == (0, "[1, 2] 3\n")
