@@ -33,6 +33,7 @@ from engine.ops import elementwise as E
 from engine.ops import elementwise_more as EM
 from engine.ops import histogram as HIST
 from engine.ops import index as I  # noqa: E741
+from engine.ops import index_put as IP
 from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
@@ -542,6 +543,7 @@ def _is_size(x: Any) -> bool:
 
 
 METHODS["new"] = _new_legacy
+METHODS.update(IP.METHODS)
 for _name, _fn in CP.METHODS.items():
     METHODS.setdefault(_name, _fn)
 METHODS.update(
