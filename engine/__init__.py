@@ -383,6 +383,7 @@ from engine.ops.order_stats import (  # noqa: E402, F401
     nanmean,
     nanmedian,
 )
+from engine.ops.renorm import TORCH as _RENORM  # noqa: E402
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402
 from engine.ops.special_igamma import TORCH as _IGAMMA  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
@@ -402,6 +403,7 @@ for _table in (
     _RANDOM_GAMMA,
     _IGAMMA,
     _INDEX_PUT,
+    _RENORM,
 ):
     globals().update(_table)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE

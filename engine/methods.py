@@ -40,6 +40,7 @@ from engine.ops import linalg as L
 from engine.ops import linalg_registry as LMORE
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
+from engine.ops import renorm as RN
 from engine.ops import shape as S
 from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
@@ -544,6 +545,7 @@ def _is_size(x: Any) -> bool:
 
 METHODS["new"] = _new_legacy
 METHODS.update(IP.METHODS)
+METHODS.update(RN.METHODS)
 for _name, _fn in CP.METHODS.items():
     METHODS.setdefault(_name, _fn)
 METHODS.update(
