@@ -362,7 +362,7 @@ def get_default_device() -> device:
 
 
 # ---- the rest of torch's namespace: each module's table of functions ------------------------------------
-from engine import special  # noqa: E402, F401
+from engine import signal, special  # noqa: E402, F401 - (signal's windows read torch.strided above)
 from engine.nn.weight_norm_ops import _weight_norm, norm_except_dim  # noqa: E402, F401
 from engine.ops.composites import FUNCTIONS as _COMPOSITES  # noqa: E402
 from engine.ops.diagonal import diag_embed, diagonal  # noqa: E402, F401
