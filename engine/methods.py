@@ -477,7 +477,8 @@ METHODS: dict[str, Any] = {
     "clamp_max_": P.clamp_max_, "lerp_": P.lerp_, "trace": L.trace, "unique": R.unique, "bincount": R.bincount,
     "masked_fill_": P.masked_fill_, "zero_": P.zero_, "fill_": P.fill_, "copy_": P.copy_,
     "requires_grad_": P.requires_grad_, "detach_": P.detach_, "uniform_": P.uniform_, "normal_": P.normal_,
-    "exponential_": P.exponential_, "cauchy_": P.cauchy_, "random_": P.random_,
+    "exponential_": P.exponential_, "cauchy_": P.cauchy_, "random_": P.random_, "geometric_": P.geometric_,
+    "log_normal_": P.log_normal_,
     # conversions & autograd
     "to": to, "type": type_, "type_as": type_as, "cpu": cpu, "cuda": cuda, "backward": backward,
     "retain_grad": retain_grad, "register_hook": register_hook, "bernoulli": _bernoulli_method,
