@@ -102,6 +102,9 @@ INDEX_PUT_ERRORS = {
     "accumulate_int": lambda T: T.zeros(3, 4).index_put((T.tensor([0, 1]),), T.tensor(2.0), accumulate=1),
     "empty_tuple": lambda T: T.zeros(3, 4).index_put((), T.tensor(2.0)),
     "leaf": lambda T: T.zeros(3, requires_grad=True).index_put_((T.tensor([0]),), T.tensor(1.0)),
+    "no_values": lambda T: T.index_put(T.zeros(3), (T.tensor([0]),)),
+    "no_values_in_place": lambda T: T.zeros(3).index_put_((T.tensor([0]),)),
+    "no_arguments": lambda T: T.zeros(3).index_put(),
 }
 
 
@@ -166,6 +169,8 @@ PUT_ERRORS = {
     "float_source": lambda T: T.ones(5).put(T.tensor([1, 1]), 2.0),
     "accumulate_none": lambda T: T.zeros(2, 3).put_(T.tensor(1), T.tensor(1.0), accumulate=None),
     "leaf": lambda T: T.zeros(3, requires_grad=True).put_(T.tensor([0]), T.tensor([1.0])),
+    "no_source": lambda T: T.zeros(3).put(T.tensor([0])),
+    "no_source_in_place": lambda T: T.zeros(3).put_(T.tensor([0])),
 }
 
 

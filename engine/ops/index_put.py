@@ -14,9 +14,15 @@ from engine.ops.index import _legacy, _norm_index, getitem, take
 from engine.ops.util import add_at, first_out_of_range, index_range, node_class, parser_type_name, record
 from engine.tensor import Tensor
 
+_MISSING = object()
+
 
 def _arg_checks(fn: str, indices_name: str, pos: int, indices: Any, values: Any, vname: str, accumulate: Any) -> None:
     """torch's argument-parser errors (pos: the index argument's position among the Python arguments)."""
+    if values is _MISSING:  # (torch's parser's wording, "argument" singular when both are missing)
+        if indices is _MISSING:
+            raise TypeError(f'{fn}() missing 2 required positional argument: "{indices_name}", "{vname}"')
+        raise TypeError(f'{fn}() missing 1 required positional arguments: "{vname}"')
     if indices_name == "indices":
         if not isinstance(indices, (tuple, list)):
             raise TypeError(
@@ -103,17 +109,17 @@ def _index_put(input: Tensor, indices: Any, values: Any, accumulate: Any, fn: st
     return record(IndexPutBackward0, r, input._dev, (input, values), (indices, accumulate, vd.shape, *indices), vers)
 
 
-def index_put(input: Tensor, indices: Any, values: Any, accumulate: Any = False) -> Tensor:  # noqa: A002
+def index_put(input: Tensor, indices: Any = _MISSING, values: Any = _MISSING, accumulate: Any = False) -> Tensor:  # noqa: A002
     """torch.index_put(input, indices, values, accumulate=False): a copy of input with values written at
     input[indices] (a tuple of integer or boolean index tensors), summed over repeats when accumulating."""
     return _index_put(input, indices, values, accumulate, "index_put", 1)
 
 
-def _index_put_method(self: Tensor, indices: Any, values: Any, accumulate: Any = False) -> Tensor:
+def _index_put_method(self: Tensor, indices: Any = _MISSING, values: Any = _MISSING, accumulate: Any = False) -> Tensor:
     return _index_put(self, indices, values, accumulate, "index_put", 0)
 
 
-def index_put_(self: Tensor, indices: Any, values: Any, accumulate: Any = False) -> Tensor:
+def index_put_(self: Tensor, indices: Any = _MISSING, values: Any = _MISSING, accumulate: Any = False) -> Tensor:
     """Tensor.index_put_: index_put stored in self."""
     from engine.ops.inplace import apply
 
@@ -173,18 +179,18 @@ def _put(input: Tensor, index: Any, source: Any, accumulate: Any, fn: str, pos: 
     )
 
 
-def put(input: Tensor, index: Any, source: Any, accumulate: Any = False) -> Tensor:  # noqa: A002
+def put(input: Tensor, index: Any = _MISSING, source: Any = _MISSING, accumulate: Any = False) -> Tensor:  # noqa: A002
     """torch.put(input, index, source, accumulate=False): a copy of input, seen as 1-d, with source's elements
     written at the flat positions index (negative ones counting from the end), summed over repeats when
     accumulating."""
     return _put(input, index, source, accumulate, "put", 1)
 
 
-def _put_method(self: Tensor, index: Any, source: Any, accumulate: Any = False) -> Tensor:
+def _put_method(self: Tensor, index: Any = _MISSING, source: Any = _MISSING, accumulate: Any = False) -> Tensor:
     return _put(self, index, source, accumulate, "put", 0)
 
 
-def put_(self: Tensor, index: Any, source: Any, accumulate: Any = False) -> Tensor:
+def put_(self: Tensor, index: Any = _MISSING, source: Any = _MISSING, accumulate: Any = False) -> Tensor:
     """Tensor.put_: put stored in self."""
     from engine.ops.inplace import apply
 
