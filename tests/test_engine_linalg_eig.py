@@ -113,3 +113,13 @@ def test_errors(name: str) -> None:
 @pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")
 def test_half_error() -> None:
     same_error(lambda T: T.linalg.eig(T.ones(2, 2, dtype=T.half)))
+
+
+def test_second_derivative_refuses_rather_than_being_wrong() -> None:
+    """torch differentiates its eig backward again; the engine has no complex solve to do it with, so the
+    gradient's graph ends in a node that raises (a silent zero would be a wrong hessian)."""
+    x = engine.randn(3, 3, dtype=engine.float64, requires_grad=True)
+    L = engine.linalg.eigvals(x)
+    (g,) = engine.autograd.grad(L.real.sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::linalg_eig_backward is not implemented"):
+        g.sum().backward()
