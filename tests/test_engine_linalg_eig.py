@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.autograd import gradcheck
+from engine.autograd import gradcheck, gradgradcheck
 
 pytestmark = pytest.mark.usefixtures("device")
 
@@ -115,11 +115,15 @@ def test_half_error() -> None:
     same_error(lambda T: T.linalg.eig(T.ones(2, 2, dtype=T.half)))
 
 
-def test_second_derivative_refuses_rather_than_being_wrong() -> None:
-    """torch differentiates its eig backward again; the engine has no complex solve to do it with, so the
-    gradient's graph ends in a node that raises (a silent zero would be a wrong hessian)."""
-    x = engine.randn(3, 3, dtype=engine.float64, requires_grad=True)
-    L = engine.linalg.eigvals(x)
-    (g,) = engine.autograd.grad(L.real.sum(), x, create_graph=True)
-    with pytest.raises(RuntimeError, match="derivative for aten::linalg_eig_backward is not implemented"):
-        g.sum().backward()
+def test_second_derivatives() -> None:
+    a = np.random.default_rng(7).standard_normal((4, 4))
+
+    def fn(T: object, a: object) -> object:
+        L, V = T.linalg.eig(a)
+        (g,) = T.autograd.grad((L.imag**2).sum() + V.abs().sum(), a, create_graph=True)
+        return (g**2).sum()
+
+    check(fn, a, names=False, grad_atol=1e-6, grad_rtol=1e-5)
+    x = engine.tensor(a, requires_grad=True)
+    assert gradgradcheck(lambda x: engine.linalg.eigvals(x).real, (x,))
+    assert gradgradcheck(lambda x: engine.linalg.eig(x)[1].abs(), (x,))

@@ -1,8 +1,9 @@
 """torch.linalg.eig / eigvals: the eigen-decomposition of general square matrices through LAPACK's geev (numpy's,
 as torch's; on a device computed on the host, as torch does), returned complex (complex64 for float32, complex128
-for float64), with torch's linalg_eig_backward. Eigenvectors are unit columns whose phase geev fixes (its largest
-component real); another LAPACK build may give a column times -1, which torch documents as equally valid. In float32
-(sgeev) another build may also converge to the same eigenvalues in another order; float64 orders agree in practice."""
+for float64), with torch's linalg_eig_backward (itself differentiable). Eigenvectors are unit columns whose phase
+geev fixes (its largest component real); another LAPACK build may give a column times -1, which torch documents as
+equally valid. In float32 (sgeev) another build may also converge to the same eigenvalues in another order;
+float64 orders agree in practice."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from engine.naming import result_type
 from engine.ops.diagonal import diag_embed
 from engine.ops.linalg import matmul
 from engine.ops.linalg_more import _at_least_2d, _grads, _multi_class, _out, _record_multi, _tensor
-from engine.ops.util import NotImplementedNode, record
+from engine.ops.util import node_class, record
 from engine.tensor import Tensor, wrap
 from engine.warn import warn_once
 
@@ -74,12 +75,23 @@ _PHASE_MSG = (
 )
 
 
-def _solve_mh(V: Tensor, X: Tensor) -> Tensor:  # noqa: N803
-    """V^{-H} X, the last step of the backward. Its own derivative is not covered (the engine has no complex
-    solve): a gradient of this gradient raises rather than coming back silently wrong."""
-    xp = V._dev.xp
-    r = xp.linalg.solve(V._data.swapaxes(-1, -2).conj(), X._data)
-    return record(NotImplementedNode, r, V._dev, (V, X), ("aten::linalg_eig_backward",))
+def _csolve_bw(self: Any, g: Tensor, V: Tensor, X: Tensor, adjoint: bool) -> tuple:  # noqa: N803
+    """torch's linalg_solve backward for Y = A^{-1} X with A = V^H (adjoint) or V: gX = A^{-H} g, gA = -gX Y^H."""
+    gX = _csolve(V, g, not adjoint)
+    gA = -matmul(gX, _csolve(V, X, adjoint).mH)
+    return (gA.mH if adjoint else gA), gX
+
+
+LinalgSolveExBackward0 = node_class("LinalgSolveExBackward0", _csolve_bw)
+
+
+def _csolve(V: Tensor, X: Tensor, adjoint: bool) -> Tensor:  # noqa: N803
+    """(V^H)^{-1} X or V^{-1} X for complex V, differentiable to any order (the engine's linalg.solve takes real
+    matrices only)."""
+    a = V._data.swapaxes(-1, -2).conj() if adjoint else V._data
+    r = V._dev.xp.linalg.solve(a, X._data)
+    vers = ((V._vc, V._vc[0]), (X._vc, X._vc[0]), None)
+    return record(LinalgSolveExBackward0, r, V._dev, (V, X), (V, X, adjoint), vers)
 
 
 def _eig_backward(gL: Any, gV: Any, L: Tensor, V: Tensor) -> Tensor:  # noqa: N803
@@ -87,7 +99,7 @@ def _eig_backward(gL: Any, gV: Any, L: Tensor, V: Tensor) -> Tensor:  # noqa: N8
     E*_ij = conj(L_j - L_i) off the diagonal."""
     Vh = V.mH
     if gV is None:
-        return _solve_mh(V, gL.unsqueeze(-1) * Vh)
+        return _csolve(V, gL.unsqueeze(-1) * Vh, True)
     VhgV = matmul(Vh, gV)
     diag = VhgV.diagonal(0, -2, -1)
     if not bool(diag.imag.abs().le(1e-2).all()):  # (torch's allclose(imag, 0, 1e-2, 1e-2))
@@ -100,7 +112,7 @@ def _eig_backward(gL: Any, gV: Any, L: Tensor, V: Tensor) -> Tensor:  # noqa: N8
     ret = ret * (1 - eye)
     if gL is not None:
         ret = ret + diag_embed(gL)
-    return _solve_mh(V, matmul(ret, Vh))
+    return _csolve(V, matmul(ret, Vh), True)
 
 
 def _eig_bw(self: Any, g: Tensor, L: Tensor, V: Tensor, real: bool) -> tuple:  # noqa: N803
