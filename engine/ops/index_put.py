@@ -101,8 +101,10 @@ def _index_put(input: Tensor, indices: Any, values: Any, accumulate: Any, fn: st
             f"shape mismatch: value tensor of shape [{', '.join(map(str, vd.shape))}] cannot be broadcast to "
             f"indexing result of shape [{', '.join(map(str, target_shape))}]"
         ) from None
-    if accumulate:
-        add_at(input._dev.xp, r, nidx, input._dev.xp.broadcast_to(vd, target_shape))
+    if accumulate:  # (masks as the integer positions they select: cupyx's scatter_add takes integer indices)
+        xp = input._dev.xp
+        ints = tuple(p for a in nidx for p in (xp.nonzero(a) if a.dtype == bool and a.ndim else (a,)))
+        add_at(xp, r, ints, xp.broadcast_to(vd, target_shape))
     else:
         r[nidx] = vd
     vers = (None, None, None) + tuple((i._vc, i._vc[0]) for i in indices)
