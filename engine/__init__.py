@@ -362,13 +362,14 @@ def get_default_device() -> device:
 
 
 # ---- the rest of torch's namespace: each module's table of functions ------------------------------------
-from engine import special  # noqa: E402, F401
+from engine import signal, special  # noqa: E402, F401 - (signal's windows read torch.strided above)
 from engine.nn.weight_norm_ops import _weight_norm, norm_except_dim  # noqa: E402, F401
 from engine.ops.composites import FUNCTIONS as _COMPOSITES  # noqa: E402
 from engine.ops.diagonal import diag_embed, diagonal  # noqa: E402, F401
 from engine.ops.einsum import einsum  # noqa: E402, F401
 from engine.ops.elementwise_more import FUNCTIONS as _ELEMENTWISE_MORE  # noqa: E402
 from engine.ops.histogram import TORCH as _HISTOGRAM  # noqa: E402
+from engine.ops.index_put import TORCH as _INDEX_PUT  # noqa: E402
 from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401
 from engine.ops.linalg_registry import TORCH as _LINALG_MORE  # noqa: E402
 from engine.ops.order_stats import (  # noqa: E402, F401
@@ -382,6 +383,7 @@ from engine.ops.order_stats import (  # noqa: E402, F401
     nanmean,
     nanmedian,
 )
+from engine.ops.renorm import TORCH as _RENORM  # noqa: E402
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402
 from engine.ops.special_igamma import TORCH as _IGAMMA  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
@@ -400,6 +402,8 @@ for _table in (
     _RANDOM_COUNTS,
     _RANDOM_GAMMA,
     _IGAMMA,
+    _INDEX_PUT,
+    _RENORM,
 ):
     globals().update(_table)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE

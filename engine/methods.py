@@ -33,12 +33,14 @@ from engine.ops import elementwise as E
 from engine.ops import elementwise_more as EM
 from engine.ops import histogram as HIST
 from engine.ops import index as I  # noqa: E741
+from engine.ops import index_put as IP
 from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
 from engine.ops import linalg_registry as LMORE
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
+from engine.ops import renorm as RN
 from engine.ops import shape as S
 from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
@@ -475,7 +477,8 @@ METHODS: dict[str, Any] = {
     "clamp_max_": P.clamp_max_, "lerp_": P.lerp_, "trace": L.trace, "unique": R.unique, "bincount": R.bincount,
     "masked_fill_": P.masked_fill_, "zero_": P.zero_, "fill_": P.fill_, "copy_": P.copy_,
     "requires_grad_": P.requires_grad_, "detach_": P.detach_, "uniform_": P.uniform_, "normal_": P.normal_,
-    "exponential_": P.exponential_, "cauchy_": P.cauchy_, "random_": P.random_,
+    "exponential_": P.exponential_, "cauchy_": P.cauchy_, "random_": P.random_, "geometric_": P.geometric_,
+    "log_normal_": P.log_normal_,
     # conversions & autograd
     "to": to, "type": type_, "type_as": type_as, "cpu": cpu, "cuda": cuda, "backward": backward,
     "retain_grad": retain_grad, "register_hook": register_hook, "bernoulli": _bernoulli_method,
@@ -542,6 +545,8 @@ def _is_size(x: Any) -> bool:
 
 
 METHODS["new"] = _new_legacy
+METHODS.update(IP.METHODS)
+METHODS.update(RN.METHODS)
 for _name, _fn in CP.METHODS.items():
     METHODS.setdefault(_name, _fn)
 METHODS.update(

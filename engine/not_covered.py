@@ -22,7 +22,7 @@ _IN_TORCH = {
                         "lobpcg", "bfloat16", "compile",
                         "sparse_coo_tensor", "nested_tensor"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d"}),
-    "torch.linalg": frozenset({"eig", "eigvals", "ldl_factor", "ldl_solve"}),
+    "torch.linalg": frozenset({"ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
     "torch.func": frozenset({"functionalize", "debug_unwrap", "rearrange",
                              "replace_all_batch_norm_modules_"}),

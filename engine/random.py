@@ -761,6 +761,35 @@ def cauchy(gen: Generator | None, shape: _SHAPE, dtype: object, median: float = 
     return v.astype(np.dtype(dtype), copy=False).reshape(shape)
 
 
+def _not_implemented(kernel: str, dt: np.dtype) -> NotImplementedError:
+    from engine.dtypes import FROM_NP
+
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[dt].scalar_name()}'")
+
+
+def geometric(gen: Generator | None, shape: _SHAPE, dtype: object, p: float) -> np.ndarray:
+    """torch's cpu geometric_: per element, in order, ceil(log(u) / log1p(-p)) with u a 53-bit uniform from
+    random64(), in double, then cast to dtype as C++ casts (an integer dtype wraps what does not fit)."""
+    dt = np.dtype(dtype)
+    if dt.kind not in "iuf":
+        raise _not_implemented("geometric_cpu", dt)
+    u = _unit53(_gen(gen), _numel(shape))
+    v = np.ceil(_libm("log", u) / math.log1p(-p))
+    if dt.kind in "iu":  # (double to a narrow integer: to int64 first, then its low bits, as x86 code does)
+        v = v.astype(np.int64).astype(dt)
+    return _cast_double(v, dt).reshape(shape)
+
+
+def log_normal(gen: Generator | None, shape: _SHAPE, dtype: object, mean: float, std: float) -> np.ndarray:
+    """torch's cpu log_normal_: per element, in order, exp of one at::normal_distribution<double> draw (the
+    Box-Muller pair's second value kept for the next), the C library's exp, rounded to dtype."""
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(_F16), np.dtype(_F32), np.dtype(_F64)):
+        raise _not_implemented("log_normal_cpu", dt)
+    z = _scalar_normals(_gen(gen), _numel(shape), float(mean), float(std))
+    return _cast_double(_libm("exp", z), dt).reshape(shape)
+
+
 def randint(gen: Generator | None, low: int, high: int, shape: _SHAPE, dtype: object) -> np.ndarray:
     """torch.randint / randint_like / Tensor.random_(low, high): random() % range + low, or
     random64() % range + low once the range reaches 2**28 (the modulo bias is torch's too)."""

@@ -63,7 +63,8 @@ def render() -> str:
     for path in ["", *sorted(policy.TORCH_SUBMODULES)]:
         words = " ".join(public_names(path))
         lines = textwrap.wrap(words, 104, break_on_hyphens=False)
-        body = "\n".join(f'        "{line} "' for line in lines)
+        # (a module with no public names but its submodules, torch.signal, gets an empty string, not `()`)
+        body = "\n".join(f'        "{line} "' for line in lines) or '        ""'
         out.append(f'    "{path}": (\n{body}\n    ),\n')
     out.append(
         "}\n\n\n"

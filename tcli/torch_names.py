@@ -412,6 +412,10 @@ _NAMES = {
         "Generator TYPE_CHECKING default_generator fork_rng get_rng_state initial_seed manual_seed seed "
         "set_rng_state thread_safe_generator "
     ),
+    "signal": (""),
+    "signal.windows": (
+        "bartlett blackman cosine exponential gaussian general_cosine general_hamming hamming hann kaiser nuttall "
+    ),
     "special": (
         "Tensor airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 chebyshev_polynomial_t chebyshev_polynomial_u "
         "chebyshev_polynomial_v chebyshev_polynomial_w common_args digamma entr erf erfc erfcx erfinv exp2 expit "

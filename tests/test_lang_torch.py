@@ -407,7 +407,7 @@ def test_missing_pytorch_modules_are_named_as_missing_not_forbidden() -> None:
 
 
 def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
-    """A torch name outside the engine (nn.FractionalMaxPool3d, torch.sparse, linalg.eig) says so and
+    """A torch name outside the engine (nn.FractionalMaxPool3d, torch.sparse, linalg.ldl_factor) says so and
     names what is covered, rather than reading as a typo; a name torch lacks too keeps Python's message."""
     status, _, err = run_tsr("import torch\nimport torch.nn as nn\nlayer = nn.FractionalMaxPool3d(2)\n")
     assert status == 1
@@ -415,8 +415,8 @@ def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
     assert "write other layers as a Module whose forward uses tensor ops" in err
     _, _, err = run_tsr("import torch\nprint(torch.sparse)\n")
     assert "torch.sparse is not in tcli's engine" in err
-    _, _, err = run_tsr("import torch\nprint(torch.linalg.eig)\n")
-    assert "AttributeError: torch.linalg.eig is not in tcli's engine" in err
+    _, _, err = run_tsr("import torch\nprint(torch.linalg.ldl_factor)\n")
+    assert "AttributeError: torch.linalg.ldl_factor is not in tcli's engine" in err
     _, _, err = run_tsr("from torch.nn.utils import prune\n")
     assert "ImportError: torch.nn.utils.prune is not in tcli's engine" in err
     assert "rnn (padded and packed sequences)" in err

@@ -844,7 +844,7 @@ def unary_(name: str) -> Any:
 _RANDOM_NODES = {
     n: node_class(n, _zeros_bw)
     for n in ("UniformBackward0", "NormalBackward0", "BernoulliBackward1", "BernoulliBackward2", "ExponentialBackward0",
-              "CauchyBackward0",
+              "CauchyBackward0", "GeometricBackward0", "LogNormalBackward0",
               "RandomBackward0", "RandomBackward1", "RandomBackward2")
 }  # fmt: skip
 
@@ -917,6 +917,37 @@ def cauchy_(x: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: An
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={float(sigma):g}")
     return _fill_random(
         x, lambda g: rnd.cauchy(g, x._data.shape, x._data.dtype, median, sigma), generator, "CauchyBackward0"
+    )
+
+
+_NO_P = object()
+
+
+def geometric_(x: Tensor, p: Any = _NO_P, *, generator: Any = None) -> Tensor:
+    """x's values replaced by the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+    from engine import random as rnd
+
+    if p is _NO_P:  # (torch's parser's wording)
+        raise TypeError('geometric_() missing 1 required positional arguments: "p"')
+    if isinstance(p, Tensor):
+        p = p.item()
+    if isinstance(p, str) or not isinstance(p, (int, float)):
+        raise TypeError(f"geometric_(): argument 'p' (position 1) must be float, not {type(p).__name__}")
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={float(p):g}")
+    return _fill_random(
+        x, lambda g: rnd.geometric(g, x._data.shape, x._data.dtype, float(p)), generator, "GeometricBackward0"
+    )
+
+
+def log_normal_(x: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+    """x's values replaced by exp(N(mean, std^2)) draws."""
+    from engine import random as rnd
+
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={float(std):g}")
+    return _fill_random(
+        x, lambda g: rnd.log_normal(g, x._data.shape, x._data.dtype, mean, std), generator, "LogNormalBackward0"
     )
 
 

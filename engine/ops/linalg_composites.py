@@ -182,7 +182,24 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None, *, out: Any = None) -> T
     return _out(out, solve(A.reshape(size, size), B.flatten()).reshape(result_shape))
 
 
+_NUCLEAR_WARNING = (
+    "at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed in a future "
+    "PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead (Triggered internally at "
+    "/__w/pytorch/pytorch/aten/src/ATen/native/LinearAlgebra.cpp:{line}.)"
+)
+
+
+def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Tensor:  # noqa: A002
+    """torch.nuclear_norm (deprecated in torch, with its warning): linalg.matrix_norm(input, 'nuc', dim, keepdim),
+    dim (-2, -1) when not given."""
+    from engine.warn import warn_once
+
+    # (torch warns once from each of its three overloads: the plain one, and out= with and without dim)
+    warn_once(_NUCLEAR_WARNING.format(line=3229 if out is None else 3217 if dim is None else 3241))
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, out=out)
+
+
 LINALG = {"matrix_rank": matrix_rank, "cond": cond, "vander": vander, "tensorinv": tensorinv,
           "tensorsolve": tensorsolve}  # fmt: skip
-TORCH: dict = {}
+TORCH = {"nuclear_norm": nuclear_norm}
 METHODS: dict = {}

@@ -3,9 +3,17 @@ methods (METHODS) and torch.return_types (RETURN_TYPES)."""
 
 from __future__ import annotations
 
-from engine.ops import householder, linalg_composites, linalg_lu, linalg_more, linalg_triangular, matrix_exp
+from engine.ops import (
+    householder,
+    linalg_composites,
+    linalg_eig,
+    linalg_lu,
+    linalg_more,
+    linalg_triangular,
+    matrix_exp,
+)
 
-_MODULES = (linalg_more, linalg_triangular, linalg_lu, matrix_exp, linalg_composites, householder)
+_MODULES = (linalg_more, linalg_triangular, linalg_lu, matrix_exp, linalg_composites, householder, linalg_eig)
 
 TORCH: dict = {}
 LINALG: dict = {}

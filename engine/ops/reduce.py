@@ -754,8 +754,11 @@ LinalgVectorNormBackward0 = node_class("LinalgVectorNormBackward0", _norm_bw)
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A002
     if p == "fro" or p is None:
         p = 2
-    if p == "nuc":
-        raise RuntimeError("nuclear norm is not supported by this engine; use p=2 (Frobenius) or a vector p")
+    if p == "nuc":  # torch's matrix norm over dim (all dims when not given), whose errors it keeps
+        from engine.ops.linalg_more import matrix_norm
+
+        dims = list(range(input._data.ndim)) if dim is None else [dim] if isinstance(dim, int) else dim
+        return matrix_norm(input, "nuc", dims, keepdim, dtype=dtype)
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
