@@ -5,8 +5,8 @@ by device and dtype), and gradients are scaled by min(max_norm / (total + 1e-6),
 returned norm and the clipped gradients carry torch's roundings. foreach is accepted (torch allows it on the
 cpu and cuda alike); the per-tensor loop computes what torch's foreach kernels compute. The rest of
 torch.nn.utils lives beside it: rnn (padded and packed sequences), parametrize and parametrizations, the legacy
-weight_norm and spectral_norm hooks, the batch-norm fusions, skip_init and stateless.functional_call; prune
-and the memory-format conversions are not covered."""
+weight_norm and spectral_norm hooks, the batch-norm fusions, skip_init, stateless.functional_call and prune; the
+memory-format conversions are not covered."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         pointer += num_param
 
 
-from engine.nn.utils import parametrizations, parametrize, stateless  # noqa: E402
+from engine.nn.utils import parametrizations, parametrize, prune, stateless  # noqa: E402
 from engine.nn.utils.fusion import (  # noqa: E402
     fuse_conv_bn_eval,
     fuse_conv_bn_weights,
@@ -192,6 +192,7 @@ __all__ += [
     "fuse_linear_bn_weights",
     "parametrizations",
     "parametrize",
+    "prune",
     "remove_spectral_norm",
     "remove_weight_norm",
     "rnn",
@@ -201,9 +202,9 @@ __all__ += [
     "weight_norm",
 ]
 
-# torch.nn.utils names the engine does not have: pruning, and the channels-last weight conversions (the engine's
+# torch.nn.utils names the engine does not have: the channels-last weight conversions (the engine's
 # tensors have no memory formats to convert between)
-_IN_TORCH = frozenset({"prune", "convert_conv2d_weight_memory_format",
+_IN_TORCH = frozenset({"convert_conv2d_weight_memory_format",
                        "convert_conv3d_weight_memory_format"})  # fmt: skip
 
 
@@ -217,7 +218,7 @@ def __getattr__(name: str) -> Any:
     e = AttributeError(
         f"torch.nn.utils.{name} is not in tcli's engine; its torch.nn.utils has gradient clipping, "
         "parameters_to_vector, vector_to_parameters, parametrize and parametrizations, weight_norm, spectral_norm, "
-        "the conv/linear batch-norm fusions, skip_init, stateless and rnn (padded and packed sequences)"
+        "the conv/linear batch-norm fusions, skip_init, stateless, prune and rnn (padded and packed sequences)"
     )
     e.not_covered = True  # type: ignore[attr-defined]  (engine.not_covered's mark, for hosts that rephrase)
     raise e
