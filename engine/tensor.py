@@ -219,7 +219,11 @@ class Tensor(metaclass=TorchNamed):
         return int(self._data.nbytes)
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from engine.ops.memory_layout import is_contiguous_as
+
+        return is_contiguous_as(self, memory_format)
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
