@@ -48,6 +48,8 @@ def _caller() -> str:
 
 def _gen(generator: Any, dev: Any) -> Any:
     if generator is None:
+        if dev.type == "meta":  # (a throwaway stream: torch's meta factories leave the global one as it was)
+            return rnd.Generator()
         return CUDA_GENERATOR if dev.type == "cuda" else None
     if not isinstance(generator, rnd.Generator):
         raise TypeError(f"{_caller()}(): argument 'generator' must be torch.Generator, not {type_name(generator)}")
@@ -56,7 +58,12 @@ def _gen(generator: Any, dev: Any) -> Any:
 
 def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, warn_resize: bool = False) -> Tensor:
     if dev.type != "cpu":
-        arr = dev.xp.asarray(arr)
+        if dev.type == "meta":
+            from engine.meta import meta_array
+
+            arr = meta_array(np.shape(arr), arr.dtype)
+        else:
+            arr = dev.xp.asarray(arr)
     if out is not None:
         from engine.ops.inplace import write_out
 

@@ -856,6 +856,11 @@ def _fill_random(x: Tensor, draw: Any, generator: Any, node: str) -> Tensor:
     from engine.creation import _gen
 
     check_inplace(x)
+    if x._dev.type == "meta":  # (no values to fill, and no numbers drawn: torch's meta kernels draw none)
+        _bump(x)
+        if ENABLED[0] and x._rg:
+            _rewrite(x, _RANDOM_NODES[node])
+        return x
     values = draw(_gen(generator, x._dev))
     if type(x._data) is not np.ndarray:
         values = x._dev.xp.asarray(values)

@@ -800,7 +800,13 @@ def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False, memory_form
     if not same_dev:
         from engine.backend import host
 
-        if dev.type == "cpu":
+        if input._dev.type == "meta" or dev.type == "meta":
+            from engine.meta import meta_array, no_data
+
+            if dev.type != "meta":
+                raise no_data()
+            r = meta_array(d.shape, np_dtype)
+        elif dev.type == "cpu":
             r = host(d)
             if r.dtype != np_dtype:
                 r = astype(r, np_dtype)
