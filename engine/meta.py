@@ -3,7 +3,10 @@ without its memory (`nn.Linear(4096, 4096, device='meta')`, then `to_empty`). A 
 whose strides are all 0 over one element, so it costs one element however large it is; ops run on it as on
 any array (their results keep the meta device) and nothing ever reads its values: printing shows `...`, and
 item(), tolist(), numpy() and copies off the device raise torch's errors. Random fills and factories on meta
-draw nothing from the global generators, as torch's meta kernels do."""
+draw nothing from the global generators, as torch's meta kernels do. Not as torch: an op's result is computed
+over the placeholder values, so it takes memory while it lives (the parameters made on meta take none); a
+meta view's storage_offset() reads 0; a recurrent layer's graph names the engine's fused node where torch's
+meta path records a stack of per-step ones."""
 
 from __future__ import annotations
 

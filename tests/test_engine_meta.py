@@ -54,6 +54,20 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "numpy": lambda T: T.ones(2, device="meta").numpy(),
     "cpu": lambda T: T.ones(2, device="meta").cpu(),
     "to cpu": lambda T: T.ones(2, device="meta").to("cpu"),
+    "fill_diagonal_": lambda T: T.empty(7, 3, device="meta").fill_diagonal_(1.0, wrap=True),
+    "diagonal": lambda T: T.empty(4, 4, device="meta").diagonal(),
+    "unfold": lambda T: T.empty(4, 4, device="meta").unfold(0, 2, 1),
+    "conv2d": lambda T: T.nn.functional.conv2d(T.empty(1, 2, 6, 6, device="meta"), T.empty(3, 2, 3, 3, device="meta")),
+    "max_pool2d": lambda T: T.nn.functional.max_pool2d(T.empty(1, 2, 6, 6, device="meta"), 2),
+    "interpolate": lambda T: T.nn.functional.interpolate(T.empty(1, 2, 6, 6, device="meta"), scale_factor=2),
+    "resize_": lambda T: T.empty(2, device="meta").resize_(10),
+    "expand": lambda T: T.empty(1, 4, device="meta").expand(3, 4).contiguous(),
+    "scatter": lambda T: T.empty(4, 4, device="meta").scatter(0, T.zeros(1, 4, dtype=T.long, device="meta"), 1.0),
+    "sort": lambda T: T.empty(4, 4, device="meta").sort(),
+    "embedding": lambda T: T.nn.functional.embedding(
+        T.zeros(3, dtype=T.long, device="meta"), T.empty(4, 4, device="meta")
+    ),  # fmt: skip
+    "layer_norm": lambda T: T.nn.functional.layer_norm(T.empty(4, 4, device="meta"), (4,)),
     "meta + cpu": lambda T: T.ones(2, device="meta") + T.ones(2),
     "cpu + meta": lambda T: T.ones(2) + T.ones(2, device="meta"),
 }
