@@ -46,7 +46,7 @@ class _PruningMeta(ABCMeta):
         return type.__repr__(cls)
 
 
-def _torch():  # noqa: ANN202  (engine imports engine.nn at start-up: the package is complete by first use)
+def _torch() -> Any:  # (engine imports engine.nn while it loads: the package is complete by first use)
     import engine
 
     return engine
