@@ -203,6 +203,7 @@ from engine.ops.shape import adjoint  # noqa: F401, E402
 
 ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
 row_stack = vstack
+from engine.memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401, E501
 from engine.ops.complex import (
     angle,
     complex,

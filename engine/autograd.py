@@ -691,6 +691,16 @@ def _calibrate_ownership() -> tuple:
 _OWN_T, _OWN_A = _calibrate_ownership()
 
 
+def _laid_out_as(vd: Any, gd: Any, xp: Any) -> Any:
+    """A first .grad for a leaf that is not C-contiguous: torch's layout contract gives it the leaf's strides
+    where the leaf is one dense block (a channels-last or transposed parameter), else C order."""
+    from engine.creation import preserved
+
+    out = preserved(vd, xp, gd.dtype)
+    out[...] = gd
+    return out
+
+
 def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
     if not var._rg:  # (detach_() or requires_grad_(False) after the graph was built: torch stores nothing)
         return
@@ -709,6 +719,8 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
             from engine.ops.inplace import copy_
 
             var.grad = copy_(wrap(g._dev.xp.empty_like(g._data), g._dev), g)
+        elif not var._data.flags.c_contiguous:
+            var._grad = wrap(_laid_out_as(var._data, g._data, g._dev.xp), g._dev)
         else:
             nt, na = _ref_counts(g)
             gd = g._data

@@ -1,5 +1,7 @@
 """Devices: each names an array module. cpu is numpy; cuda is cupy, imported on first use only,
-so cpu work never pays for it. Op code is written once against `device.xp`."""
+so cpu work never pays for it. Op code is written once against `device.xp`. meta (shapes without data) runs on
+numpy too: its tensors are made over zero-stride arrays (engine/meta.py), so their values take no memory and are
+never shown."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ CUDA_HINT = (
 
 _TORCH_ONLY_DEVICES = frozenset(
     {"ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps",
-     "meta", "hpu", "mtia", "privateuseone"}
+     "hpu", "mtia", "privateuseone"}
 )  # fmt: skip
 
 
@@ -31,10 +33,10 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
             raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
         kind, _, idx = type.partition(":")
         if kind in _TORCH_ONLY_DEVICES:  # (a device torch knows: a scope note, not "expected one of ..., meta")
-            e = RuntimeError(f"the '{kind}' device is not in tcli's engine, which has the cpu and cuda devices")
+            e = RuntimeError(f"the '{kind}' device is not in tcli's engine, which has the cpu, cuda and meta devices")
             e.not_covered = True  # type: ignore[attr-defined]
             raise e
-        if kind not in ("cpu", "cuda"):
+        if kind not in ("cpu", "cuda", "meta"):
             raise RuntimeError(
                 "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, "
                 f"xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device "
@@ -51,7 +53,7 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
         self = object.__new__(cls)
         self.type = kind
         self.index = index
-        self._xp = np if kind == "cpu" else None
+        self._xp = None if kind == "cuda" else np  # (meta: shapes only, over numpy's zero-stride arrays)
         _CACHE[key] = self
         return self
 
@@ -76,6 +78,15 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
+
+    def __enter__(self) -> device:
+        """`with torch.device('meta'):` makes this the factories' default device until the block ends."""
+        _ENTERED.append(DEFAULTS.device)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        DEFAULTS.device = _ENTERED.pop()
 
 
 _CACHE: dict = {}
@@ -102,7 +113,7 @@ def to_device(d: object) -> device:
         return DEFAULTS.device
     if not isinstance(d, device):
         d = device("cuda", d) if isinstance(d, int) else device(d)
-    return d if d.index is not None or d.type == "cpu" else device("cuda", CURRENT[0])
+    return d if d.index is not None or d.type != "cuda" else device("cuda", CURRENT[0])
 
 
 class _Defaults:
@@ -113,6 +124,7 @@ class _Defaults:
 
 
 DEFAULTS = _Defaults()
+_ENTERED: list = []  # the default devices `with torch.device(...)` blocks replaced, innermost last
 
 
 def set_default_device(d: object) -> None:

@@ -48,6 +48,8 @@ def _caller() -> str:
 
 def _gen(generator: Any, dev: Any) -> Any:
     if generator is None:
+        if dev.type == "meta":  # (a throwaway stream: torch's meta factories leave the global one as it was)
+            return rnd.Generator()
         return CUDA_GENERATOR if dev.type == "cuda" else None
     if not isinstance(generator, rnd.Generator):
         raise TypeError(f"{_caller()}(): argument 'generator' must be torch.Generator, not {type_name(generator)}")
@@ -56,7 +58,12 @@ def _gen(generator: Any, dev: Any) -> Any:
 
 def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, warn_resize: bool = False) -> Tensor:
     if dev.type != "cpu":
-        arr = dev.xp.asarray(arr)
+        if dev.type == "meta":
+            from engine.meta import meta_array
+
+            arr = meta_array(np.shape(arr), arr.dtype)
+        else:
+            arr = dev.xp.asarray(arr)
     if out is not None:
         from engine.ops.inplace import write_out
 
@@ -309,6 +316,12 @@ def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
     if out is not None and dtype is None:
         dtype = out.dtype
     dev = _dev(device)
+    if memory_format is not None:
+        from engine.ops.memory_layout import check_format, new_array
+
+        check_format(memory_format, "empty")
+        arr = new_array(dev.xp, _size(size), _fill_dtype(dtype), memory_format)
+        return _finish(arr, dev, requires_grad, out)
     return _finish(dev.xp.zeros(_size(size), dtype=_fill_dtype(dtype)), dev, requires_grad, out)
 
 
@@ -357,27 +370,43 @@ def preserved(d: Any, xp: Any, dt: Any, fill: Any = 0) -> Any:
     return xp.full(d.shape, fill, dtype=dt)
 
 
+def _formatted(input: Tensor, dev: Any, dt: Any, fmt: Any, fn: str, fill: Any = 0) -> Any:  # noqa: A002
+    """A *_like function's array with its memory_format given (preserve_format: input's layout)."""
+    from engine.ops.memory_layout import check_format, like_array
+
+    check_format(fmt, fn)
+    return like_array(dev.xp, input._data, dt, fmt, fill)
+
+
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
+    if memory_format is not None:
+        return _finish(_formatted(input, dev, dt, memory_format, "zeros_like"), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt), dev, requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
+    if memory_format is not None:
+        return _finish(_formatted(input, dev, dt, memory_format, "ones_like", 1), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt, 1), dev, requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
+    if memory_format is not None:
+        return _finish(_formatted(input, dev, dt, memory_format, "empty_like"), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt), dev, requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
+    if memory_format is not None:
+        return _finish(_formatted(input, dev, dt, memory_format, "full_like", fill_value), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt, fill_value), dev, requires_grad)
 
 
@@ -644,16 +673,18 @@ def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype:
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    if not input._data.flags.c_contiguous:  # torch: empty_like (the input's strides), then uniform_ in place
-        return empty_like(input, dtype=dtype, device=device).uniform_(generator=generator).requires_grad_(requires_grad)
+    if not input._data.flags.c_contiguous or memory_format is not None:  # torch: empty_like, then uniform_ in place
+        out = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
+        return out.uniform_(generator=generator).requires_grad_(requires_grad)
     return _finish(rnd.uniform(_gen(generator, dev), shape, dt), dev, requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device)
-    if not input._data.flags.c_contiguous:  # torch: empty_like (the input's strides), then normal_ in place
-        return empty_like(input, dtype=dtype, device=device).normal_(generator=generator).requires_grad_(requires_grad)
+    if not input._data.flags.c_contiguous or memory_format is not None:  # torch: empty_like, then normal_ in place
+        out = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
+        return out.normal_(generator=generator).requires_grad_(requires_grad)
     return _finish(rnd.normal(_gen(generator, dev), shape, dt), dev, requires_grad)
 
 

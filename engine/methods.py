@@ -174,11 +174,15 @@ def _ne(self: Tensor, other: Any) -> Any:
 
 # ---- conversions ------------------------------------------------------------------------------------------
 def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    if "memory_format" in kwargs:
+        from engine.ops.memory_layout import check_to_format
+
+        check_to_format(args, kwargs)
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    memory_format = kwargs.pop("memory_format", None)
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a._dev
@@ -191,7 +195,7 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
             dtype = a
     np_dtype = to_dtype(dtype).np if dtype is not None else self._data.dtype
     dev = to_device(device) if device is not None else None
-    return S.cast(self, np_dtype, dev, copy)
+    return S.cast(self, np_dtype, dev, copy, memory_format)
 
 
 def _caster(dt: Any) -> Any:

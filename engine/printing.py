@@ -277,7 +277,8 @@ def format_tensor(t: Any) -> str:
     `t` needs: `_host()` (numpy array of the values), `dtype` (str like 'torch.float32'), `device`
     (`.type` and str like 'cuda:0'), `requires_grad` and `grad_fn` (None or an object with `.name()`).
     """
-    arr = np.asarray(t._host())
+    meta = t.device.type == "meta"
+    arr = None if meta else np.asarray(t._host())
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
@@ -292,7 +293,12 @@ def format_tensor(t: Any) -> str:
     default_complex = "torch.complex128" if default_name == "torch.float64" else "torch.complex64"
     has_default_dtype = dtype_name in (default_name, default_complex, "torch.int64", "torch.bool")
 
-    if arr.size == 0:
+    if meta:  # (shape and dtype only: a meta tensor has no values)
+        suffixes.append("size=" + str(tuple(t.shape)))
+        if dtype_name != default_name:
+            suffixes.append("dtype=" + dtype_name)
+        tensor_str = "..."
+    elif arr.size == 0:
         # Match numpy: the shape is shown unless it is (0,).
         if arr.ndim != 1:
             suffixes.append("size=" + str(tuple(arr.shape)))

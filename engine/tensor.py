@@ -189,8 +189,12 @@ class Tensor(metaclass=TorchNamed):
     def is_cpu(self) -> bool:
         return self._dev.type == "cpu"
 
+    @property
+    def is_meta(self) -> bool:
+        return self._dev.type == "meta"
+
     # the backends and layouts torch has and the engine never makes: always False, as on a plain torch tensor
-    is_ipu = is_maia = is_meta = is_mkldnn = is_mps = is_mtia = is_nested = is_quantized = property(lambda self: False)
+    is_ipu = is_maia = is_mkldnn = is_mps = is_mtia = is_nested = is_quantized = property(lambda self: False)
     is_sparse_csr = is_vulkan = is_xla = is_xpu = property(lambda self: False)
 
     @property
@@ -219,7 +223,11 @@ class Tensor(metaclass=TorchNamed):
         return int(self._data.nbytes)
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous) or self._dev.type == "meta"  # (meta: contiguous strides)
+        from engine.ops.memory_layout import is_contiguous_as
+
+        return is_contiguous_as(self, memory_format)
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -231,6 +239,10 @@ class Tensor(metaclass=TorchNamed):
         isz = self._data.itemsize
         st = [s // isz for s in self._data.strides]
         shape = self._data.shape
+        if self._dev.type == "meta":  # (its array's zero strides stand for torch's contiguous ones)
+            from engine.meta import contiguous_strides
+
+            st = list(contiguous_strides(shape))
         if self._data.size == 0 and not any(st):  # numpy's zeros for an empty array; torch's contiguous ones
             span = 1
             for i in range(len(st) - 1, -1, -1):
@@ -270,6 +282,8 @@ class Tensor(metaclass=TorchNamed):
         )
 
     def data_ptr(self) -> int:
+        if self._dev.type == "meta":
+            return 0
         return (
             int(self._data.__array_interface__["data"][0])
             if type(self._data) is np.ndarray
@@ -308,9 +322,15 @@ class Tensor(metaclass=TorchNamed):
     def item(self) -> Any:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        if self._dev.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return host(self._data).reshape(()).item()
 
     def tolist(self) -> Any:
+        if self._dev.type == "meta":
+            from engine.meta import no_data
+
+            raise no_data()
         return host(self._data).tolist()
 
     def numpy(self, force: bool = False) -> np.ndarray:
@@ -322,8 +342,8 @@ class Tensor(metaclass=TorchNamed):
             )
         if self._dev.type != "cpu" and not force:
             raise TypeError(
-                "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
-                "host memory first."
+                f"can't convert {'meta' if self._dev.type == 'meta' else 'cuda:0'} device type tensor to numpy. "
+                "Use Tensor.cpu() to copy the tensor to host memory first."
             )
         return host(self._data)
 
@@ -352,6 +372,8 @@ class Tensor(metaclass=TorchNamed):
     def _scalar(self, what: str) -> Any:
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._dev.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return host(self._data).reshape(()).item()
 
     def __bool__(self) -> bool:
@@ -361,6 +383,8 @@ class Tensor(metaclass=TorchNamed):
                 if self._data.size > 1
                 else "Boolean value of Tensor with no values is ambiguous"
             )
+        if self._dev.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return bool(host(self._data).reshape(()).item())
 
     def __float__(self) -> float:
@@ -388,7 +412,7 @@ class Tensor(metaclass=TorchNamed):
         return complex(self._scalar("complex"))
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:
+        if self._data.ndim == 0 and self._dev.type != "meta":
             return format(self.item(), spec)
         if spec:  # torch falls back to object.__format__, which takes no spec
             raise TypeError("unsupported format string passed to Tensor.__format__")

@@ -125,8 +125,8 @@ ALLOWED_NODES = (
 CLASS_SPECIAL_METHODS = frozenset({"__init__", "__len__", "__getitem__", "__iter__"})
 #: What a script's class may derive from (a subclass of one of these counts too), as the errors name them.
 CLASS_BASES_TEXT = (
-    "torch.nn.Module, torch.autograd.Function, torch.utils.data.Dataset or Sampler, torch.optim.Optimizer or "
-    "torch.optim.lr_scheduler.LRScheduler"
+    "torch.nn.Module, torch.autograd.Function, torch.utils.data.Dataset or Sampler, torch.optim.Optimizer, "
+    "torch.optim.lr_scheduler.LRScheduler or torch.nn.utils.prune.BasePruningMethod"
 )
 #: (Which classes a script defined is kept in a registry the class statement fills, prelude._SCRIPT_CLASSES:
 #: never a mark in the class namespace, which a dict a script builds could fake.)
@@ -177,8 +177,11 @@ BUILTIN_EXCEPTIONS = frozenset(
 
 #: The attributes starting with '_' scripts may read, read-only: strings (type(e).__name__, torch.__version__),
 #: a tensor's version counter (t._version, which torch's in-place errors talk about) and x.__class__ (what
-#: the tsr type() gives: a class only where a script may hold one, else a name that cannot be called).
-READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__class__"})
+#: the tsr type() gives: a class only where a script may hold one, else a name that cannot be called), and what
+#: the pruning tutorial prints: a module's forward pre-hooks (a copy of the dict) and a pruning method's
+#: _tensor_name (a string).
+READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__class__", "_forward_pre_hooks",
+                                  "_tensor_name"})  # fmt: skip
 
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv"})
@@ -203,7 +206,8 @@ DISTRIBUTIONS_MODULES = (
 #: the backend, dtypes or ops internals, stay out of reach).
 TORCH_SUBMODULES = frozenset(
     {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize",
-     "nn.utils.parametrizations", "nn.utils.stateless", "optim", "optim.lr_scheduler", "optim.swa_utils",
+     "nn.utils.parametrizations", "nn.utils.stateless", "nn.utils.prune", "optim", "optim.lr_scheduler",
+     "optim.swa_utils",
      "autograd", "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils",
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",

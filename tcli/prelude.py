@@ -328,6 +328,7 @@ class Prelude:
         self.dunders: dict[str, Callable[[Any], Any]] = {
             "__name__": self.name_of, "__version__": self.version_of, "_version": self.version_counter_of,
             "__class__": self._type,  # (layer.__class__.__name__: what type() gives, read-only)
+            "_forward_pre_hooks": self.forward_pre_hooks_of, "_tensor_name": self.pruned_name_of,
         }  # fmt: skip
         assert set(self.dunders) == policy.READABLE_UNDERSCORED
         self.binary_operators, self.inplace_operators = self._make_operators()
@@ -874,6 +875,30 @@ class Prelude:
             return int(obj._version)
         raise AttributeError(private_attribute_message("_version"))
 
+    def forward_pre_hooks_of(self, obj: Any) -> Any:
+        """`module._forward_pre_hooks`: a copy of the module's hooks by id (printing it, finding a pruning hook
+        in its values), so that a script changes hooks only through register_forward_pre_hook and handles."""
+        from engine.nn.module import Module
+
+        if isinstance(obj, Module):
+            return OrderedDict(obj._forward_pre_hooks)
+        return self._own_private(obj, "_forward_pre_hooks")
+
+    def pruned_name_of(self, obj: Any) -> Any:
+        """`method._tensor_name` of a pruning method: the name of the tensor it prunes (a string)."""
+        from engine.nn.utils.prune import BasePruningMethod
+
+        if isinstance(obj, BasePruningMethod):
+            name = obj.__dict__.get("_tensor_name")
+            if type(name) is str:
+                return name
+        return self._own_private(obj, "_tensor_name")
+
+    def _own_private(self, obj: Any, name: str) -> Any:
+        """A private name read from the script's own object, as any other private name is."""
+        self.check_private(obj, name)
+        return getattr(obj, name)
+
     def version_of(self, obj: Any) -> str:
         """`module.__version__` for the modules scripts import: torch (the engine's) and numpy."""
         if type(obj) is ModuleFacade:
@@ -943,11 +968,12 @@ class Prelude:
         self.load_engine()
         from engine.autograd_function import Function
         from engine.nn.module import Module
+        from engine.nn.utils.prune import BasePruningMethod
         from engine.optim.lr_scheduler import LRScheduler
         from engine.optim.optimizer import Optimizer
         from engine.utils.data import Dataset, Sampler
 
-        return Module, Function, Dataset, Sampler, Optimizer, LRScheduler
+        return Module, Function, Dataset, Sampler, Optimizer, LRScheduler, BasePruningMethod
 
     def _type_before_parametrizations(self, parametrize: Any) -> Callable[[Any], Any]:
         def type_before_parametrizations(module: Any) -> Any:

@@ -387,6 +387,11 @@ _NAMES = {
         "is_traceable_wrapper_subclass register_parametrization remove_parametrizations "
         "transfer_parametrizations_and_params type_before_parametrizations "
     ),
+    "nn.utils.prune": (
+        "ABC BasePruningMethod CustomFromMask Identity Iterable L1Unstructured LnStructured PruningContainer "
+        "RandomStructured RandomUnstructured abstractmethod custom_from_mask global_unstructured identity "
+        "is_pruned l1_unstructured ln_structured random_structured random_unstructured remove "
+    ),
     "nn.utils.rnn": (
         "Any Callable Iterable NamedTuple PackedSequence PackedSequence_ Self Tensor TypeVar bind "
         "copy_method_params invert_permutation pack_padded_sequence pack_sequence pad_packed_sequence "

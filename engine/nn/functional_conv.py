@@ -30,6 +30,7 @@ from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.nn import functional as _functional
 from engine.nn.spatial import cpp_name, grad_node, not_for, op_node, pad_nd, run_in, shape_text, strided
+from engine.ops.memory_layout import follow_channels_last
 from engine.ops.util import edge_of, node_class, parser_arg_text, parser_type_name, record
 from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
@@ -333,7 +334,9 @@ ConvolutionBackward0 = node_class("ConvolutionBackward0", _conv_bw)
 def _convolution(x: Tensor, w: Tensor, b: Tensor | None, geo: _Geo) -> Tensor:
     """aten::convolution on checked arguments: one ConvolutionBackward0 node with edges (input, weight, bias)."""
     out = _convolution_arr(x._data, w._data, None if b is None else b._data, geo, x._dev.xp)
-    return record(ConvolutionBackward0, out, x._dev, (x, w, b), (x, w, geo), (*saved_versions(x, w), None))
+    r = record(ConvolutionBackward0, out, x._dev, (x, w, b), (x, w, geo), (*saved_versions(x, w), None))
+    follow_channels_last((x, w), r)
+    return r
 
 
 def _conv_bwbw(self: Node, gg: Tensor, g: Tensor, x: Tensor, w: Tensor, geo: _Geo) -> tuple:

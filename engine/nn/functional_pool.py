@@ -32,6 +32,7 @@ from engine.nn.spatial import (
     with_indices,
 )
 from engine.nn.spatial import pad_nd as _pad_nd
+from engine.ops.memory_layout import follow_channels_last
 from engine.tensor import Tensor
 
 _WORDS = {1: "one", 2: "two", 3: "three"}
@@ -213,6 +214,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                ceil_mode: bool = False, return_indices: bool = False) -> Any:  # noqa: A002  # fmt: skip
     _functional.tensor_arg("max_pool2d", input)
     out, idx = _max_pool_with_indices("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
+    follow_channels_last((input,), out, idx)
     return (out, idx) if return_indices else out
 
 
@@ -220,6 +222,7 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                ceil_mode: bool = False, return_indices: bool = False) -> Any:  # noqa: A002  # fmt: skip
     _functional.tensor_arg("max_pool3d", input)
     out, idx = _max_pool_with_indices("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
+    follow_channels_last((input,), out, idx)
     return (out, idx) if return_indices else out
 
 
@@ -387,7 +390,9 @@ def _avg_pool(fname: str, nd: int, input: Tensor, kernel_size: Any, stride: Any,
     if not (dt.kind == "f" or dt == np.int64) or (nd == 3 and dt == np.float16):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
     prm = (k, s, p, tuple(o), ceil_mode, bool(count_include_pad), divisor_override)
-    return _avg_pool_prim(input, prm)
+    out = _avg_pool_prim(input, prm)
+    follow_channels_last((input,), out)
+    return out
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -595,7 +600,9 @@ def _adaptive_avg_pool(nd: int, input: Tensor, output_size: Any) -> Tensor:  # n
                 f"{shape_text(shape)} with dimension {i} being empty"
             )
     not_for(fname if nd == 2 else f"{fname}_cpu", input, "f")
-    return _adaptive_avg_prim(input, tuple(size))
+    out = _adaptive_avg_prim(input, tuple(size))
+    follow_channels_last((input,), out)
+    return out
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002

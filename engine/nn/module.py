@@ -683,14 +683,17 @@ class Module(metaclass=ModuleType):
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        device, dtype = _parse_to(args, kwargs)
+        device, dtype, memory_format = _parse_to(args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(
                 f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
             )
 
         def convert(t: Tensor) -> Tensor:
-            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            dt = dtype if t.is_floating_point() else None
+            if memory_format is not None and t.dim() in (4, 5):  # (torch lays out only 4-d and 5-d tensors)
+                return t.to(device=device, dtype=dt, memory_format=memory_format)
+            return t.to(device=device, dtype=dt)
 
         return self._apply(convert)
 
@@ -897,15 +900,20 @@ def _remove_from(name: str, *dicts_or_sets: Any) -> None:
 
 
 def _parse_to(args: tuple, kwargs: dict) -> tuple:
-    """torch._C._nn._parse_to for a module: (device, dtype) from to(device, dtype), to(dtype), to(tensor)."""
+    """torch._C._nn._parse_to for a module: (device, dtype, memory_format) from to(device, dtype), to(dtype),
+    to(tensor) and the memory_format keyword."""
     from engine.backend import to_device
     from engine.dtypes import dtype as dtype_cls
     from engine.dtypes import to_dtype
 
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
+    if "memory_format" in kwargs:
+        from engine.ops.memory_layout import check_to_format
+
+        check_to_format(args, kwargs)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    memory_format = kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     for a in args:
@@ -917,4 +925,5 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple:
             continue  # non_blocking / copy
         else:
             device = a
-    return (to_device(device) if device is not None else None), (to_dtype(dtype) if dtype is not None else None)
+    device = to_device(device) if device is not None else None
+    return device, (to_dtype(dtype) if dtype is not None else None), memory_format

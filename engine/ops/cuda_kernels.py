@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.naming import type_name
 from engine.ops import cuda_vec
+from engine.ops.memory_layout import laid_out_as_inputs
 
 ERRORS: list = []  # (kernel, error) for kernels that could not be built or run
 _KERNELS: dict = {}
@@ -67,10 +68,10 @@ def _run(name: str, table: dict, dtype: Any, *args: Any) -> Any:
         arrays = args if name == "sigmoid" else args[:3]
         r = cuda_vec.run(body, list(arrays), args[3:], dtype, arrays[0].shape)
         if r is not None:
-            return r
+            return laid_out_as_inputs(r, arrays)
     try:
         k = _kernel(name, table, dtype)
-        return None if k is None else k(*args)
+        return None if k is None else laid_out_as_inputs(k(*args), args[:3])
     except Exception as e:  # noqa: BLE001 - any build/launch failure: fall back to the composite form
         key = (name, str(dtype))
         _FAILED.add(key)

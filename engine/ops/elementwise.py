@@ -17,7 +17,16 @@ from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
 from engine.ops import fusion
 from engine.ops.fma import fma
-from engine.ops.util import edge_of, holomorphic, mixed_device, named_code, node_class, result_np, scalar_to
+from engine.ops.util import (
+    edge_of,
+    holomorphic,
+    memory_order,
+    mixed_device,
+    named_code,
+    node_class,
+    result_np,
+    scalar_to,
+)
 from engine.tensor import Tensor, wrap, wrap_any
 
 _ndarray = np.ndarray
@@ -1565,8 +1574,11 @@ def _erf(a: Any) -> Any:
     # np.vectorize's per-element overhead (about 6x faster on large tensors).
     from math import erf
 
-    flat = np.fromiter(map(erf, a.ravel().tolist()), dtype=np.float64, count=a.size)
-    return flat.astype(a.dtype, copy=False).reshape(a.shape)
+    order = memory_order(a)  # (walked in memory order, so a channels-last input gives a channels-last result)
+    src = a if order is None else a.transpose(order)
+    flat = np.fromiter(map(erf, src.ravel().tolist()), dtype=np.float64, count=a.size)
+    out = flat.astype(a.dtype, copy=False).reshape(src.shape)
+    return out if order is None else out.transpose(np.argsort(order))
 
 
 # unary ops a fused device chain can take (ops/fusion.py), by their name there

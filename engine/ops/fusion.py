@@ -37,6 +37,7 @@ from engine.backend import on_device
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.ops import cuda_vec
+from engine.ops.memory_layout import laid_out_as_inputs
 from engine.tensor import Size, Tensor
 
 
@@ -349,7 +350,7 @@ def run(e: Expr) -> Any:
     if key not in _FAILED and (key in _KERNELS or len(_KERNELS) < MAX_KERNELS):
         r = cuda_vec.run(body, ins, consts, dt, e.shape, _PREAMBLE)
         if r is not None:
-            return r
+            return laid_out_as_inputs(r, ins)
         try:
             k = _KERNELS.get(key)
             if k is None:
@@ -363,7 +364,7 @@ def run(e: Expr) -> Any:
                 )  # fmt: skip
             r = k(*ins, *(dt.type(c) for c in consts))
             if r.shape == e.shape and r.dtype == dt:
-                return r
+                return laid_out_as_inputs(r, ins)
             raise RuntimeError(f"kernel gave {r.dtype}{r.shape}, expected {dt}{e.shape}")
         except Exception as err:  # noqa: BLE001 - any build or launch failure: run the recipe op by op
             if type(err).__name__ == "OutOfMemoryError":

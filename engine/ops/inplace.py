@@ -683,7 +683,12 @@ def resize_(x: Tensor, *size: Any, memory_format: Any = None) -> Tensor:
     if fusion._LIVE:
         fusion.flush()
     d = x._data
-    if d.shape != sizes:
+    if d.shape != sizes and x._dev.type == "meta":  # (no storage to grow: a new placeholder of the new size)
+        from engine.meta import meta_array
+
+        x._data = meta_array(sizes, d.dtype)
+        _bump(x)
+    elif d.shape != sizes:
         xp = x._dev.xp
         root = _storage(d)
         offset = x.storage_offset() if root is d.base or root is d else _offset_in(d, root)
@@ -856,6 +861,11 @@ def _fill_random(x: Tensor, draw: Any, generator: Any, node: str) -> Tensor:
     from engine.creation import _gen
 
     check_inplace(x)
+    if x._dev.type == "meta":  # (no values to fill, and no numbers drawn: torch's meta kernels draw none)
+        _bump(x)
+        if ENABLED[0] and x._rg:
+            _rewrite(x, _RANDOM_NODES[node])
+        return x
     values = draw(_gen(generator, x._dev))
     if type(x._data) is not np.ndarray:
         values = x._dev.xp.asarray(values)

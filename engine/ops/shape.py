@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine.grad_mode import ENABLED
+from engine.memory_format import contiguous_format
 from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 from engine.warn import user_stacklevel, warn_once
@@ -709,7 +710,13 @@ CloneBackward0 = node_class("CloneBackward0", lambda self, g: (g,))
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
     d = input._data
-    if d.ndim > 1 and not d.flags.c_contiguous and memory_format is None:
+    if memory_format is not None:
+        from engine.ops.memory_layout import clone_format
+
+        r = clone_format(input, memory_format)
+        if r is not None:
+            return _record(wrap(r, input._dev), CloneBackward0, input, ())
+    if d.ndim > 1 and not d.flags.c_contiguous:
         from engine.ops.cascade_sum import dense_flat
 
         if dense_flat(d) is not None:  # torch's preserve_format: a transposed tensor's clone keeps its strides
@@ -719,6 +726,13 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:  # noqa: A002
     d = input._data
+    if memory_format is not None:
+        from engine.ops.memory_layout import contiguous_format_of
+
+        if contiguous_format_of(input, memory_format) is not None:
+            return clone(input, memory_format=memory_format)
+        if memory_format is not contiguous_format:  # (already laid out so)
+            return input
     if d.flags.c_contiguous:
         return input
     return _record(
@@ -772,16 +786,27 @@ def astype(a: Any, np_dtype: Any) -> Any:
     return a.astype(np_dtype)
 
 
-def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False) -> Tensor:  # noqa: A002
-    """dtype/device conversion; a no-op (returning input itself) when nothing changes, like torch."""
+def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002
+    """dtype/device/memory-format conversion; a no-op (returning input itself) when nothing changes, like torch
+    (for the format: when the tensor's strides already suggest it)."""
     d = input._data
     same_dev = dev is None or dev is input._dev
-    if d.dtype == np_dtype and same_dev and not copy:
+    if memory_format is not None:
+        from engine.ops.memory_layout import to_format
+
+        memory_format = to_format(input, memory_format)
+    if d.dtype == np_dtype and same_dev and not copy and memory_format is None:
         return input
     if not same_dev:
         from engine.backend import host
 
-        if dev.type == "cpu":
+        if input._dev.type == "meta" or dev.type == "meta":
+            from engine.meta import meta_array, no_data
+
+            if dev.type != "meta":
+                raise no_data()
+            r = meta_array(d.shape, np_dtype)
+        elif dev.type == "cpu":
             r = host(d)
             if r.dtype != np_dtype:
                 r = astype(r, np_dtype)
@@ -792,6 +817,10 @@ def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False) -> Tensor: 
         out = wrap(r, dev)
     else:
         out = wrap(astype(d, np_dtype), input._dev)
+    if memory_format is not None:
+        from engine.ops.memory_layout import relaid
+
+        out._data = relaid(out._dev.xp, out._data, memory_format)
     if out._data.dtype.kind not in "fc":  # an integer or bool result is not differentiable
         return out
     return _record(out, ToCopyBackward0, input, (d.dtype, input._dev))

@@ -40,6 +40,8 @@ def norm_dims(dims: Any, ndim: int) -> tuple:
 
 
 def mixed_device(a: Tensor, b: Tensor) -> RuntimeError:
+    if a._dev.type == "meta" or b._dev.type == "meta":  # (torch's meta kernels check against the first)
+        return RuntimeError(f"Tensor on device {_devname(b._dev)} is not on the expected device {_devname(a._dev)}!")
     return RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{_devname(a._dev)} and {_devname(b._dev)}!"

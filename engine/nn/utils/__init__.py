@@ -5,8 +5,8 @@ by device and dtype), and gradients are scaled by min(max_norm / (total + 1e-6),
 returned norm and the clipped gradients carry torch's roundings. foreach is accepted (torch allows it on the
 cpu and cuda alike); the per-tensor loop computes what torch's foreach kernels compute. The rest of
 torch.nn.utils lives beside it: rnn (padded and packed sequences), parametrize and parametrizations, the legacy
-weight_norm and spectral_norm hooks, the batch-norm fusions, skip_init and stateless.functional_call; prune
-and the memory-format conversions are not covered."""
+weight_norm and spectral_norm hooks, the batch-norm fusions, skip_init, stateless.functional_call, prune and the
+convolution weights' memory-format conversions."""
 
 from __future__ import annotations
 
@@ -174,7 +174,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         pointer += num_param
 
 
-from engine.nn.utils import parametrizations, parametrize, stateless  # noqa: E402
+# (prune is torch.nn.utils.prune, left out of __all__ as torch leaves it)
+from engine.nn.utils import parametrizations, parametrize, prune, stateless  # noqa: E402, F401
 from engine.nn.utils.fusion import (  # noqa: E402
     fuse_conv_bn_eval,
     fuse_conv_bn_weights,
@@ -182,10 +183,16 @@ from engine.nn.utils.fusion import (  # noqa: E402
     fuse_linear_bn_weights,
 )
 from engine.nn.utils.init import skip_init  # noqa: E402
+from engine.nn.utils.memory_format import (  # noqa: E402
+    convert_conv2d_weight_memory_format,
+    convert_conv3d_weight_memory_format,
+)
 from engine.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402
 from engine.nn.utils.weight_norm import remove_weight_norm, weight_norm  # noqa: E402
 
 __all__ += [
+    "convert_conv2d_weight_memory_format",
+    "convert_conv3d_weight_memory_format",
     "fuse_conv_bn_eval",
     "fuse_conv_bn_weights",
     "fuse_linear_bn_eval",
@@ -201,23 +208,10 @@ __all__ += [
     "weight_norm",
 ]
 
-# torch.nn.utils names the engine does not have: pruning, and the channels-last weight conversions (the engine's
-# tensors have no memory formats to convert between)
-_IN_TORCH = frozenset({"prune", "convert_conv2d_weight_memory_format",
-                       "convert_conv3d_weight_memory_format"})  # fmt: skip
-
 
 def __getattr__(name: str) -> Any:
     if name == "rnn":  # (loaded on first use)
         import importlib
 
         return importlib.import_module("engine.nn.utils.rnn")
-    if name not in _IN_TORCH:
-        raise AttributeError(f"module 'torch.nn.utils' has no attribute '{name}'")
-    e = AttributeError(
-        f"torch.nn.utils.{name} is not in tcli's engine; its torch.nn.utils has gradient clipping, "
-        "parameters_to_vector, vector_to_parameters, parametrize and parametrizations, weight_norm, spectral_norm, "
-        "the conv/linear batch-norm fusions, skip_init, stateless and rnn (padded and packed sequences)"
-    )
-    e.not_covered = True  # type: ignore[attr-defined]  (engine.not_covered's mark, for hosts that rephrase)
-    raise e
+    raise AttributeError(f"module 'torch.nn.utils' has no attribute '{name}'")
