@@ -24,10 +24,11 @@ A @ B, A^T @ B (NN: x @ W, a linear's input gradient; TN: a weight gradient, g.T
     N == 1: TN with M >= 2                           seq
     N >= 12 and M >= 4                               fma
     N in (2, 3, 4, 8); M <= 3 with N % 4 == 0        seq
-mv (matrix @ vector) with 3 or more rows: peel. A bias (addmm's input) is added after the product.
+mv (matrix @ vector) with 4 or more rows: as NN with N == 1. A bias (addmm's input) is added after the product.
 
-Shapes outside these classes (NN/TN with N in 5..7 or 9..11 mix fused and unfused columns; the fma class
-above 128 products blocks K), float64, TT layouts, batched products and other machines keep numpy's BLAS.
+Only below BUDGET multiply-adds. Shapes outside these classes (NN/TN with N in 5..7 or 9..11 mix fused and
+unfused columns; the fma class above 128 products blocks K), float64, TT layouts, batched products and other
+machines keep numpy's BLAS.
 """
 
 from __future__ import annotations
@@ -38,71 +39,79 @@ import numpy as np
 
 from engine.ops.cpu_capability import mkl_order_known
 
-BUDGET = 1 << 18  # M * K * N above this: the emulation's product array costs more than the last bit is worth
+# M * K * N from here on stays on BLAS. An emulation is a handful of numpy calls (3-8 us at this size, against
+# about 1 us for BLAS): a 64x64 -> 1 layer's forward and weight gradient would add about 13 us, 15%, to the
+# 64x32->64->1 MLP training step that scripts/bench_engine.py holds to 0.9x torch.
+BUDGET = 1 << 12
 FMA_MAX_K = 8  # the fused chain is K numpy calls
 _F32 = np.dtype(np.float32)
-_KERNELS: dict = {}  # (M, K, N, layouts) -> the emulating function or None
+_KERNELS: dict = {}  # (shapes, strides) -> the emulating function or None
+
+
+def _products(a: Any, b: Any) -> Any:
+    """The K products of every output as a C-ordered (K, M, N) array: each k's slice contiguous, so that a
+    reduction over axis 0 adds whole slices in k order (numpy's pairwise summation runs along a contiguous
+    axis, which numpy's default output layout would make axis 0 for a transposed operand)."""
+    return np.multiply(a.T[:, :, None], b[:, None, :], order="C")
 
 
 def _seq(a: Any, b: Any) -> Any:
-    # (a non-last-axis reduction adds its slices in order, one rounding each)
-    return np.add.reduce(a[:, :, None] * b[None], axis=1)
+    return np.add.reduce(_products(a, b), axis=0)
 
 
 def _fma(a: Any, b: Any) -> Any:
-    p = a.astype(np.float64)[:, :, None] * b.astype(np.float64)[None]  # exact: 24-bit mantissas
-    acc = np.zeros((a.shape[0], b.shape[1]), _F32)
-    for k in range(a.shape[1]):
-        np.add(acc, p[:, k], out=acc, casting="unsafe")  # one rounding per step, as the fused multiply-add
+    p = np.multiply(a.T.astype(np.float64)[:, :, None], b.astype(np.float64)[:, None, :], order="C")  # (exact)
+    acc = np.zeros(p.shape[1:], _F32)
+    for pk in p:
+        np.add(acc, pk, out=acc, casting="unsafe")  # one rounding per step, as the fused multiply-add
     return acc
 
 
 def _halve(s: Any) -> Any:
-    """Lane sums (M, L, N) reduced as a vector register is: upper half onto lower half, until one is left."""
-    while s.shape[1] > 1:
-        h = s.shape[1] // 2
-        s = s[:, :h] + s[:, h:]
-    return s[:, 0]
+    """Lane sums (L, M, N) reduced as a vector register is: upper half onto lower half, until one is left."""
+    while s.shape[0] > 1:
+        h = s.shape[0] // 2
+        s = s[:h] + s[h:]
+    return s[0]
 
 
 def _lanes(a: Any, b: Any, width: int) -> Any:
-    m, k = a.shape
+    k = a.shape[1]
     if k < width:
         return _seq(a, b)
-    p = a[:, :, None] * b[None]
-    return _halve(np.add.reduce(p.reshape(m, k // width, width, b.shape[1]), axis=1))
+    p = _products(a, b)
+    return _halve(np.add.reduce(p.reshape((k // width, width) + p.shape[1:]), axis=0))
 
 
 def _peel(a: Any, b: Any) -> Any:
-    m, k = a.shape
-    n = b.shape[1]
-    p = a[:, :, None] * b[None]
+    k = a.shape[1]
+    p = _products(a, b)
     r = (k - 1) % 4 + 1
-    head = np.add.reduce(p[:, :r], axis=1)
+    head = np.add.reduce(p[:r], axis=0)
     if k == r:
         return head
-    q = p[:, r:].reshape(m, (k - r) // 4, 4, n)
-    q[:, 0, 0] += head  # (p is this call's own array)
-    s = np.add.reduce(q, axis=1)
-    return (s[:, 0] + s[:, 2]) + (s[:, 1] + s[:, 3])
+    q = p[r:].reshape(((k - r) // 4, 4) + p.shape[1:])
+    q[0, 0] += head  # (p is this call's own array)
+    s = np.add.reduce(q, axis=0)
+    return (s[0] + s[2]) + (s[1] + s[3])
 
 
 def _tail_dot(a: Any, b: Any) -> Any:
     """gemv's dot for the last rows (columns) past a multiple of 4: 4 head products summed into lane 0 of 8
-    lanes over the next multiple of 8, halving reduction, the rest added in order. Exact for K < 8 and
+    lanes over the next multiple of 8, halving reduction, the rest added in order. Exact for K < 8, and for
     K >= 12 when a single output is left over (M % 4 == 1); two or three left over, and K 8..11, take
     orders not pinned down here (an element or so per row differs)."""
-    m, k = a.shape
-    p = a[:, :, None] * b[None]
+    k = a.shape[1]
+    p = _products(a, b)
     body = (k - 4) // 8 * 8 if k >= 12 else 0
     if body == 0:
-        return np.add.reduce(p, axis=1)
-    head = np.add.reduce(p[:, :4], axis=1)
-    q = p[:, 4 : 4 + body].reshape(m, body // 8, 8, b.shape[1])
-    q[:, 0, 0] += head
-    s = _halve(np.add.reduce(q, axis=1))
-    for j in range(4 + body, k):
-        s = s + p[:, j]
+        return np.add.reduce(p, axis=0)
+    head = np.add.reduce(p[:4], axis=0)
+    q = p[4 : 4 + body].reshape((body // 8, 8) + p.shape[1:])
+    q[0, 0] += head
+    s = _halve(np.add.reduce(q, axis=0))
+    for pk in p[4 + body :]:
+        s = s + pk
     return s
 
 
@@ -163,29 +172,37 @@ def _transposed(x: Any) -> bool:
     return s0 == x.itemsize and s1 == x.shape[0] * x.itemsize and x.shape[0] > 1 and x.shape[1] > 1
 
 
+def _kernel(a: Any, b: Any) -> Any:
+    """The emulating function for a @ b with these shapes and layouts, or None for numpy's BLAS."""
+    m, k = a.shape
+    n = b.shape[1]
+    if k < 2 or m * n == 0 or m * k * n >= BUDGET or not mkl_order_known():
+        return None
+    ta, tb = _transposed(a), _transposed(b)
+    return None if ta and tb else _classify(m, k, n, tb and not ta, ta)
+
+
 def mm(a: Any, b: Any) -> Any:
     """a @ b for 2-D numpy float32 arrays, summed as torch's MKL does where that order is known and cheap;
     numpy's BLAS otherwise. Other array types and dtypes go straight to `@`."""
-    if type(a) is not np.ndarray or a.dtype != _F32 or b.dtype != _F32:
-        return a @ b
-    m, k = a.shape
-    n = b.shape[1]
-    if k < 2 or m * n == 0 or m * k * n > BUDGET or not mkl_order_known():
-        return a @ b
-    ta, tb = _transposed(a), _transposed(b)
-    key = (m, k, n, ta, tb)
+    if type(a) is not np.ndarray or a.dtype is not _F32 or b.dtype is not _F32:
+        if type(a) is not np.ndarray or a.dtype != _F32 or b.dtype != _F32:
+            return a @ b
+    key = (a.shape, b.shape, a.strides, b.strides)  # (one dict probe per product once a shape is known)
     fn = _KERNELS.get(key, 0)
     if fn == 0:
-        fn = None if ta and tb else _classify(m, k, n, tb and not ta, ta)
-        _KERNELS[key] = fn
+        fn = _kernel(a, b)
+        if len(_KERNELS) < 4096:
+            _KERNELS[key] = fn
     return a @ b if fn is None else fn(a, b)
 
 
 def mv(a: Any, v: Any) -> Any:
-    """a @ v (matrix times vector) in MKL's sgemv order where known: its dot products for 3 rows or more."""
+    """a @ v (matrix times vector) in MKL's sgemv order where known: as sgemm's single-column product, from 4
+    rows on."""
     if type(a) is not np.ndarray or a.dtype != _F32 or v.dtype != _F32:
         return a @ v
     m, k = a.shape
-    if m < 3 or k < 2 or m * k > BUDGET or not mkl_order_known() or _transposed(a):
+    if m < 4 or k < 2 or m * k >= BUDGET or not mkl_order_known() or _transposed(a):
         return a @ v
     return _gemv(a, v[:, None])[:, 0]
