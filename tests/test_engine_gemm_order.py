@@ -28,16 +28,18 @@ pytestmark = pytest.mark.skipif(
 # (M, K, N) per class, all below gemm_order.BUDGET multiply-adds
 LINEAR = [
     (4, 16, 1), (32, 64, 1), (16, 100, 1), (5, 16, 1), (9, 20, 1), (1, 64, 32), (1, 13, 8),  # gemv
+    (1, 40, 1), (2, 20, 1), (3, 33, 1), (6, 24, 1), (7, 9, 1), (10, 64, 1), (1, 50, 2), (1, 100, 7),  # its tails
     (16, 3, 8), (8, 16, 4), (64, 8, 6), (16, 8, 10), (4, 32, 2), (2, 16, 16), (3, 64, 7), (64, 8, 3),  # lanes
     (16, 4, 16), (64, 3, 12), (12, 8, 32), (8, 2, 64),  # fma
     (2, 4, 1), (1, 3, 2),  # seq
 ]  # fmt: skip
 MATMUL = [
     (1, 64, 32), (16, 32, 2), (64, 16, 3), (8, 100, 4), (8, 32, 8), (2, 16, 16), (3, 8, 32),  # seq
-    (16, 64, 1), (4, 5, 1), (32, 100, 1),  # gemv
+    (16, 64, 1), (4, 5, 1), (32, 100, 1), (2, 33, 1), (7, 20, 1),  # gemv
     (8, 4, 16), (8, 8, 12),  # fma (a batch of 8 at most: the weight gradient's K)
 ]  # fmt: skip
 TRANSPOSED_A = [(8, 16, 3), (12, 4, 32), (16, 64, 1), (1, 64, 32), (16, 100, 2), (4, 64, 8)]
+MV = [(16, 64), (4, 100), (64, 63), (5, 7), (8, 300), (9, 33), (1, 50), (2, 40), (3, 100), (7, 300)]
 
 
 def bits(t: Any) -> np.ndarray:
@@ -96,7 +98,7 @@ def test_transposed_operand(m: int, k: int, n: int) -> None:
     assert mismatches(ea.t() @ eb, ta.t() @ tb) == 0
 
 
-@pytest.mark.parametrize("m,k", [(16, 64), (4, 100), (64, 63), (5, 7), (8, 300), (9, 33)])
+@pytest.mark.parametrize("m,k", MV)
 def test_mv_and_vector_times_matrix(m: int, k: int) -> None:
     ta, ea = pair(m, k, seed=10)
     tv, ev = pair(k, seed=11)
@@ -138,6 +140,6 @@ def _train(T: Any, batch: int) -> list:
     return losses
 
 
-@pytest.mark.parametrize("batch", [16, 64])
+@pytest.mark.parametrize("batch", [10, 16, 64])
 def test_training_loop_losses_match(batch: int) -> None:
     assert _train(engine, batch) == _train(torch, batch)

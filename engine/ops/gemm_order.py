@@ -9,22 +9,25 @@ C = A @ B (row-major): A "N" contiguous or "T" a transposed contiguous array; B 
 
     seq    products rounded to float32, then added in k order (numpy's product-then-axis-sum)
     fma    a fused chain acc = fl(acc + a_k * b_k) in k order (K sequential adds: small K only)
-    peel   gemv's dot: the first (K-1) % 4 + 1 products summed in order, that sum added to lane 0's first
-           product, 4 lanes (k mod 4) summed in order, then (l0 + l2) + (l1 + l3)
+    gemv   MKL's sgemv dot per output: for the outputs up to a multiple of 4, the first (K-1) % 4 + 1
+           products summed in order and added to lane 0's first product, 4 lanes (k mod 4) summed in
+           order, then (l0 + l2) + (l1 + l3); the 1-3 outputs past that (_tail_dot) sum 4 head products
+           into lane 0 of 8, 4 and 8 lanes over the next multiple of 8 products, then add the rest in order
     laneL  L lanes (k mod L) summed in order, halving reduction: l_i + l_{i+L/2}, ..., down to one
 
 A @ B^T (NT, F.linear's x @ W.t()):
-    N == 1 and M >= 4, or M == 1 and N >= 4          peel
-    N >= 12 and M >= 4                               fma
-    otherwise (M, N >= 2)                            lane4 over the first N - N % 4 columns, lane8 over the
-                                                     last N % 4 (fewer products than lanes: seq)
+    M == 1 or N == 1                                 gemv
+    N >= 12 and M >= 4                               fma (K <= 8; M a multiple of 4 or M >= 12)
+    otherwise                                        lane4 over the first N - N % 4 columns (K % 4 == 0),
+                                                     lane8 over the last N % 4 (K % 8 == 0); fewer
+                                                     products than lanes: seq
 A @ B, A^T @ B (NN: x @ W, a linear's input gradient; TN: a weight gradient, g.T @ x):
-    M == 1 and N >= 2                                seq
-    N == 1: NN with M >= 4                           peel
-    N == 1: TN with M >= 2                           seq
-    N >= 12 and M >= 4                               fma
-    N in (2, 3, 4, 8); M <= 3 with N % 4 == 0        seq
-mv (matrix @ vector) with 4 or more rows: as NN with N == 1. A bias (addmm's input) is added after the product.
+    N == 1                                           NN: gemv; TN: seq
+    M == 1                                           seq
+    N >= 12 and M >= 4                               fma (as above)
+    N in (2, 3, 4, 8); M <= 3 with N % 4 == 0; K <= 4   seq
+mv (matrix @ vector): gemv. A bias (addmm's input) is added after the product. A single output (a dot
+product) is known only as F.linear makes it, a row times a row's transpose.
 
 Only below BUDGET multiply-adds. Shapes outside these classes (NN/TN with N in 5..7 or 9..11 mix fused and
 unfused columns; the fma class above 128 products blocks K), float64, TT layouts, batched products and other
@@ -55,8 +58,16 @@ def _products(a: Any, b: Any) -> Any:
     return np.multiply(a.T[:, :, None], b[:, None, :], order="C")
 
 
+def _sum0(p: Any) -> Any:
+    """p's slices added in order along axis 0. With one element per slice axis 0 is contiguous and
+    np.add.reduce would sum it pairwise (8 partial sums from 8 terms on); accumulate adds in order."""
+    if p[0].size == 1:
+        return np.add.accumulate(p, axis=0)[-1]
+    return np.add.reduce(p, axis=0)
+
+
 def _seq(a: Any, b: Any) -> Any:
-    return np.add.reduce(_products(a, b), axis=0)
+    return _sum0(_products(a, b))
 
 
 def _fma(a: Any, b: Any) -> Any:
@@ -96,18 +107,17 @@ def _peel(a: Any, b: Any) -> Any:
     return (s[0] + s[2]) + (s[1] + s[3])
 
 
-def _tail_dot(a: Any, b: Any) -> Any:
-    """gemv's dot for the last rows (columns) past a multiple of 4: 4 head products summed into lane 0 of 8
-    lanes over the next multiple of 8, halving reduction, the rest added in order. Exact for K < 8, and for
-    K >= 12 when a single output is left over (M % 4 == 1); two or three left over, and K 8..11, take
-    orders not pinned down here (an element or so per row differs)."""
+def _tail_dot(a: Any, b: Any, width: int) -> Any:
+    """gemv's dot for an output past a multiple of 4: the first 4 products summed in order into lane 0 of
+    `width` lanes over the next multiple of 8 products, halving reduction, then the rest added in order.
+    Below K = 12 it is the plain sum in order."""
     k = a.shape[1]
     p = _products(a, b)
     body = (k - 4) // 8 * 8 if k >= 12 else 0
     if body == 0:
-        return np.add.reduce(p, axis=0)
+        return _sum0(p)
     head = np.add.reduce(p[:4], axis=0)
-    q = p[4 : 4 + body].reshape((body // 8, 8) + p.shape[1:])
+    q = p[4 : 4 + body].reshape((body // width, width) + p.shape[1:])
     q[0, 0] += head
     s = _halve(np.add.reduce(q, axis=0))
     for pk in p[4 + body :]:
@@ -116,24 +126,30 @@ def _tail_dot(a: Any, b: Any) -> Any:
 
 
 def _gemv(a: Any, b: Any) -> Any:
-    """MKL's sgemv: a dot product per output, 4 at a time (peel); the outputs past a multiple of 4 take
-    another kernel (_tail_dot). One of a's rows (M == 1) or b's columns (N == 1) is the vector."""
+    """MKL's sgemv: a dot product per output, 4 at a time (peel); the 1 to 3 outputs past a multiple of 4
+    take _tail_dot with 8, 4 and 8 lanes. One of a's rows (M == 1) or b's columns (N == 1) is the vector."""
     if a.shape[0] == 1:
-        return _gemv(b.T, a.T).T
+        return _tail_dot(a, b, 8) if b.shape[1] == 1 else _gemv(b.T, a.T).T
     m = a.shape[0]
     q = m - m % 4
     if q == m:
         return _peel(a, b)
-    return np.concatenate((_peel(a[:q], b), _tail_dot(a[q:], b)), axis=0)
+    parts = [_peel(a[:q], b)] if q else []
+    parts += [_tail_dot(a[i : i + 1], b, 4 if i - q == 1 else 8) for i in range(q, m)]
+    return np.concatenate(parts, axis=0)
+
+
+def _lanes4(a: Any, b: Any) -> Any:
+    return _lanes(a, b, 4)
+
+
+def _lanes8(a: Any, b: Any) -> Any:
+    return _lanes(a, b, 8)
 
 
 def _nt_lanes(a: Any, b: Any) -> Any:
-    n = b.shape[1]
-    q = n - n % 4
-    if q == n:
-        return _lanes(a, b, 4)
-    if q == 0:
-        return _lanes(a, b, 8)
+    """lane4 over the columns up to a multiple of 4, lane8 over the rest."""
+    q = b.shape[1] - b.shape[1] % 4
     return np.concatenate((_lanes(a, b[:, :q], 4), _lanes(a, b[:, q:], 8)), axis=1)
 
 
@@ -144,21 +160,23 @@ def _fma_fits(m: int, k: int) -> bool:
 
 def _classify(m: int, k: int, n: int, nt: bool, ta: bool) -> Any:
     if nt:
-        if (n == 1 and m >= 4) or (m == 1 and n >= 4):
-            return _gemv
         if m == 1 or n == 1:
-            return _seq if k <= 4 else None
+            return _gemv
         if n >= 12 and m >= 4:
             return _fma if _fma_fits(m, k) else None
         lane4_ok = n < 4 or k < 4 or k % 4 == 0
         lane8_ok = n % 4 == 0 or k < 8 or k % 8 == 0
-        return _nt_lanes if lane4_ok and lane8_ok else None
-    if m == 1:
-        return _seq if n >= 2 or k <= 3 else None
+        if not (lane4_ok and lane8_ok):
+            return None
+        if n % 4 == 0:
+            return _seq if k < 4 else _lanes4
+        if n < 4:
+            return _seq if k < 8 else _lanes8
+        return _seq if k < 4 else _nt_lanes
     if n == 1:
-        if ta:
-            return _seq
-        return _gemv if m >= 4 else (_seq if k <= 3 else None)
+        return _seq if ta else _gemv
+    if m == 1:
+        return _seq
     if n >= 12 and m >= 4:
         return _fma if _fma_fits(m, k) else None
     if n in (2, 3, 4, 8) or (m <= 3 and n % 4 == 0) or k <= 4:
@@ -178,6 +196,10 @@ def _kernel(a: Any, b: Any) -> Any:
     n = b.shape[1]
     if k < 2 or m * n == 0 or m * k * n >= BUDGET or not mkl_order_known():
         return None
+    if m == 1 and n == 1:
+        # A dot product: torch's kernel depends on the strides of the size-1 dims; only a row times a row's
+        # transpose (F.linear with one input and one output) is known.
+        return _gemv if a.strides == (k * 4, 4) and b.strides == (4, k * 4) else None
     ta, tb = _transposed(a), _transposed(b)
     return None if ta and tb else _classify(m, k, n, tb and not ta, ta)
 
@@ -198,11 +220,12 @@ def mm(a: Any, b: Any) -> Any:
 
 
 def mv(a: Any, v: Any) -> Any:
-    """a @ v (matrix times vector) in MKL's sgemv order where known: as sgemm's single-column product, from 4
-    rows on."""
+    """a @ v (matrix times vector) in MKL's sgemv order: as sgemm's single-column product."""
     if type(a) is not np.ndarray or a.dtype != _F32 or v.dtype != _F32:
         return a @ v
     m, k = a.shape
-    if m < 4 or k < 2 or m * k >= BUDGET or not mkl_order_known() or _transposed(a):
+    if k < 2 or m == 0 or m * k >= BUDGET or not mkl_order_known() or _transposed(a):
+        return a @ v
+    if m == 1 and a.strides[0] != k * 4:  # (a dot product whose size-1 dim has another stride: another kernel)
         return a @ v
     return _gemv(a, v[:, None])[:, 0]
