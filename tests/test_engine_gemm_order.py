@@ -143,3 +143,21 @@ def _train(T: Any, batch: int) -> list:
 @pytest.mark.parametrize("batch", [10, 16, 64])
 def test_training_loop_losses_match(batch: int) -> None:
     assert _train(engine, batch) == _train(torch, batch)
+
+
+@pytest.mark.parametrize("m,k,n", [(16, 3, 8), (8, 16, 1), (4, 8, 16)])
+def test_linear_double_backward(m: int, k: int, n: int) -> None:
+    """create_graph records torch's products (a column-major weight's gradient as a transposed product)."""
+    results = []
+    for T, F in ((torch, TF), (engine, EF)):
+        T.manual_seed(0)
+        x = T.randn(m, k, requires_grad=True)
+        w = T.randn(n, k, requires_grad=True)
+        b = T.randn(n, requires_grad=True)
+        gw, gx = T.autograd.grad((F.linear(x, w, b) ** 2).sum(), (w, x), create_graph=True)
+        (gw.sum() + (gx * gx).sum()).backward()
+        results.append((gw, gx, w.grad, x.grad, gw.grad_fn.name()))
+    (tgw, tgx, twg, txg, tname), (egw, egx, ewg, exg, ename) = results
+    assert ename == tname
+    for e, t in ((egw, tgw), (egx, tgx), (ewg, twg), (exg, txg)):
+        assert mismatches(e, t) == 0

@@ -39,13 +39,23 @@ def _mm_grads(gd: Any, ad: Any, bd: Any, need_a: bool, need_b: bool) -> tuple:
     return ga, gb
 
 
+def _mm_grad_nodes(g: Tensor, a: Tensor, b: Tensor, need_a: bool, need_b: bool) -> tuple:
+    """_mm_grads with the graph recorded (create_graph): torch's same products, so the same nodes."""
+    ga = gb = None
+    if need_a:
+        ga = b.mm(g.t()).t() if _col_major(a._data) else g.mm(b.t())
+    if need_b:
+        gb = g.t().mm(a).t() if _col_major(b._data) else a.t().mm(g)
+    return ga, gb
+
+
 def _mm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     n = self._next
     if not ENABLED[0]:  # plain backward (no create_graph): the same products on the arrays, no graph to build
         dev = g._dev
         ga, gb = _mm_grads(g._data, a._data, b._data, n[0] is not None, n[1] is not None)
         return (wrap(ga, dev) if ga is not None else None, wrap(gb, dev) if gb is not None else None)
-    return (g.mm(b.t()) if n[0] is not None else None, a.t().mm(g) if n[1] is not None else None)
+    return _mm_grad_nodes(g, a, b, n[0] is not None, n[1] is not None)
 
 
 def _dot_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
@@ -394,10 +404,10 @@ def _addmm_bw(self: Any, g: Tensor, m1: Tensor, m2: Tensor, beta: Any, alpha: An
 
     if n[0] is not None:
         gi = g if beta == 1 else mul_scalar(g, beta)
-    if n[1] is not None:
-        g1 = g.mm(m2.t()) if alpha == 1 else mul_scalar(g.mm(m2.t()), alpha)
-    if n[2] is not None:
-        g2 = m1.t().mm(g) if alpha == 1 else mul_scalar(m1.t().mm(g), alpha)
+    g1, g2 = _mm_grad_nodes(g, m1, m2, n[1] is not None, n[2] is not None)
+    if alpha != 1:
+        g1 = mul_scalar(g1, alpha) if g1 is not None else None
+        g2 = mul_scalar(g2, alpha) if g2 is not None else None
     return gi, g1, g2
 
 
