@@ -18,6 +18,7 @@ import os
 _NAMES = ("default", "avx2", "avx512")
 _FOUND: list = []  # the machine's capability, found on first use
 _FORCED: list = []  # set_cpu_capability's override (tests emulate the other build with it)
+_MKL_ORDER: list = []  # mkl_order_known's answer, found on first use
 
 
 def _cpu_flags() -> set:
@@ -38,6 +39,27 @@ def _cpu_flags() -> set:
             return set()
     names = {"AVX512VL": "avx512vl", "AVX512BW": "avx512bw", "AVX512DQ": "avx512dq", "FMA3": "fma", "AVX2": "avx2"}
     return {flag for key, flag in names.items() if feats.get(key)}
+
+
+def _cpu_vendor() -> str:
+    """/proc/cpuinfo's vendor_id ('AuthenticAMD', 'GenuineIntel'), or '' where it cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def mkl_order_known() -> bool:
+    """Whether torch's MKL here sums matrix products in the order engine/ops/gemm_order.py emulates: derived
+    on an AMD cpu with AVX2 and FMA (MKL runs its AVX2 kernels there, also when told MKL_ENABLE_INSTRUCTIONS=
+    AVX2); an Intel cpu may get MKL's AVX-512 kernels, whose order nobody here has probed."""
+    if not _MKL_ORDER:
+        _MKL_ORDER.append(_cpu_vendor() == "AuthenticAMD" and {"avx2", "fma"} <= _cpu_flags())
+    return _MKL_ORDER[0]
 
 
 def _compute() -> str:

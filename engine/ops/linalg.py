@@ -9,32 +9,53 @@ import numpy as np
 from engine.autograd import accumulator
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
+from engine.ops import gemm_order
 from engine.ops.util import edge_of, holomorphic, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
 
 def _product(ad: Any, bd: Any) -> Any:
-    """ad @ bd as torch's gemm gives it: an inner dim of 1 is an outer product, which keeps a zero's sign
-    (BLAS adds each product to a zero, so 0 * -1 came out 0., not -0.)."""
-    return ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else ad @ bd
+    """ad @ bd for matrices, as _mm computes it: an outer product (inner size 1, a one-output layer's input
+    gradient) is the elementwise product, which keeps a zero's sign as torch's gemm does (BLAS adds each
+    product to a zero, so 0 * -1 came out 0., not -0.) and costs a fraction of a BLAS call; small float32
+    products add in MKL's order (gemm_order)."""
+    return ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else gemm_order.mm(ad, bd)
+
+
+def _col_major(d: Any) -> bool:
+    """torch's test for a column-major matrix in its mm backward: strides (1, rows)."""
+    return d.strides[0] == d.itemsize and d.strides[1] == d.shape[0] * d.itemsize
+
+
+def _mm_grads(gd: Any, ad: Any, bd: Any, need_a: bool, need_b: bool) -> tuple:
+    """The arrays torch's mm_mat1_backward and mm_mat2_backward compute for C = A @ B: a column-major operand
+    (a weight's .t() in F.linear) gets its gradient as the transpose of the transposed product, which sums
+    in that product's order."""
+    ga = gb = None
+    if need_a:
+        ga = _product(bd, gd.T).T if _col_major(ad) else _product(gd, bd.T)
+    if need_b:
+        gb = _product(gd.T, ad).T if _col_major(bd) else _product(ad.T, gd)
+    return ga, gb
+
+
+def _mm_grad_nodes(g: Tensor, a: Tensor, b: Tensor, need_a: bool, need_b: bool) -> tuple:
+    """_mm_grads with the graph recorded (create_graph): torch's same products, so the same nodes."""
+    ga = gb = None
+    if need_a:
+        ga = b.mm(g.t()).t() if _col_major(a._data) else g.mm(b.t())
+    if need_b:
+        gb = g.t().mm(a).t() if _col_major(b._data) else a.t().mm(g)
+    return ga, gb
 
 
 def _mm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     n = self._next
     if not ENABLED[0]:  # plain backward (no create_graph): the same products on the arrays, no graph to build
-        gd, dev = g._data, g._dev
-        return (
-            wrap(_product(gd, b._data.T), dev) if n[0] is not None else None,
-            wrap(_product(a._data.T, gd), dev) if n[1] is not None else None,
-        )
-    return (g.mm(b.t()) if n[0] is not None else None, a.t().mm(g) if n[1] is not None else None)
-
-
-def _product(ad: Any, bd: Any) -> Any:
-    """ad @ bd for matrices, as _mm computes it: an outer product (inner size 1, a one-output layer's input
-    gradient) is the elementwise product, which keeps a zero's sign as torch's gemm does and costs a fraction
-    of a BLAS call."""
-    return ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else ad @ bd
+        dev = g._dev
+        ga, gb = _mm_grads(g._data, a._data, b._data, n[0] is not None, n[1] is not None)
+        return (wrap(ga, dev) if ga is not None else None, wrap(gb, dev) if gb is not None else None)
+    return _mm_grad_nodes(g, a, b, n[0] is not None, n[1] is not None)
 
 
 def _dot_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
@@ -251,7 +272,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"size mismatch, got input ({ad.shape[0]}), mat ({ad.shape[0]}x{ad.shape[1]}), vec ({bd.shape[0]})"
         )
-    return _finish(MvBackward0, ad @ bd, input, vec)
+    return _finish(MvBackward0, gemm_order.mv(ad, bd), input, vec)
 
 
 @with_out
@@ -373,19 +394,20 @@ def _addmm_bw(self: Any, g: Tensor, m1: Tensor, m2: Tensor, beta: Any, alpha: An
         gd, dev = g._data, g._dev
         if n[0] is not None:
             gi = g if beta == 1 else wrap(gd * beta, dev)
-        if n[1] is not None:
-            g1 = wrap(gd @ m2._data.T if alpha == 1 else (gd @ m2._data.T) * alpha, dev)
-        if n[2] is not None:
-            g2 = wrap(m1._data.T @ gd if alpha == 1 else (m1._data.T @ gd) * alpha, dev)
+        d1, d2 = _mm_grads(gd, m1._data, m2._data, n[1] is not None, n[2] is not None)
+        if d1 is not None:
+            g1 = wrap(d1 if alpha == 1 else d1 * alpha, dev)
+        if d2 is not None:
+            g2 = wrap(d2 if alpha == 1 else d2 * alpha, dev)
         return gi, g1, g2
     from engine.ops.elementwise import mul_scalar  # (torch's maybe_multiply: a Scalar product, MulBackward1)
 
     if n[0] is not None:
         gi = g if beta == 1 else mul_scalar(g, beta)
-    if n[1] is not None:
-        g1 = g.mm(m2.t()) if alpha == 1 else mul_scalar(g.mm(m2.t()), alpha)
-    if n[2] is not None:
-        g2 = m1.t().mm(g) if alpha == 1 else mul_scalar(m1.t().mm(g), alpha)
+    g1, g2 = _mm_grad_nodes(g, m1, m2, n[1] is not None, n[2] is not None)
+    if alpha != 1:
+        g1 = mul_scalar(g1, alpha) if g1 is not None else None
+        g2 = mul_scalar(g2, alpha) if g2 is not None else None
     return gi, g1, g2
 
 
@@ -434,7 +456,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
             di = expand(input, shape)._data  # torch's expand error for a bias that does not fit
         finally:
             ENABLED[0] = prev
-    r = d1 @ d2
+    r = gemm_order.mm(d1, d2)  # (the bias is added after the product, as MKL's beta does)
     if alpha != 1:
         r = r * alpha
     if beta != 0:  # (beta=0 ignores input, nan and inf included)
