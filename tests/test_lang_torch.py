@@ -415,22 +415,15 @@ def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
     assert "write other layers as a Module whose forward uses tensor ops" in err
     _, _, err = run_tsr("import torch\nprint(torch.sparse)\n")
     assert "torch.sparse is not in tcli's engine" in err
-    _, _, err = run_tsr("import torch
-print(torch.linalg.ldl_factor)
-")
+    _, _, err = run_tsr("import torch\nprint(torch.linalg.ldl_factor)\n")
     assert "AttributeError: torch.linalg.ldl_factor is not in tcli's engine" in err
-    _, _, err = run_tsr("from torch.utils import tensorboard
-")
+    _, _, err = run_tsr("from torch.utils import tensorboard\n")
     assert "ImportError: torch.utils.tensorboard is not in tcli's engine" in err
     status, out, err = run_tsr(
-        "import torch
-from torch.nn.utils import prune
-"
-        "print(prune.is_pruned(prune.identity(torch.nn.Linear(1, 1), 'bias')))
-"
+        "import torch\nfrom torch.nn.utils import prune\n"
+        "print(prune.is_pruned(prune.identity(torch.nn.Linear(1, 1), 'bias')))\n"
     )
-    assert (status, out) == (0, "True
-"), err
+    assert (status, out) == (0, "True\n"), err
     _, _, err = run_tsr("import torch\nprint(torch.nn.foo)\n")
     assert "AttributeError: module 'torch.nn' has no attribute 'foo'" in err
     _, _, err = run_tsr("from torch.func import functionalize\n")
