@@ -242,7 +242,10 @@ class Session:
                 except BaseException as e:
                     # the message is made here, under the limits: str(e) may run the script's code (a module's
                     # extra_repr in the message), which must not outlive --timeout
-                    raise self._script_error(e) from None
+                    err = self._script_error(e)
+                    if err.site is None and isinstance(e, TsrTimeout):  # (the alarm came between two steps)
+                        err.site = self._timeout_site(tree, last)
+                    raise err from None
         except KeyboardInterrupt as e:
             err = ScriptError.from_exception(e)
             err.interrupted = True  # type: ignore[attr-defined]
@@ -252,14 +255,19 @@ class Session:
         except BaseException as e:  # every failure becomes a positioned error, never a traceback
             err = ScriptError.from_exception(e)
             if err.site is None and isinstance(e, TsrTimeout):  # (the alarm came between two of tcli's steps)
-                first = tree.body[0] if tree.body else last
-                err.site = interp.site_hook.current_site or getattr(first, "tsr_site", None)
+                err.site = self._timeout_site(tree, last)
             raise err from None
         finally:
             self._user_code = False
             self.globals.pop(_ECHO, None)
             interp.reset()
         return None
+
+    def _timeout_site(self, tree: ast.Module, last: Any) -> Site | None:
+        """Where a timeout that came between tcli's steps is reported: the statement running then, else the
+        script's first (a loaded machine can deliver the alarm before the first statement has begun)."""
+        first = tree.body[0] if tree.body else last
+        return self.interp.site_hook.current_site or getattr(first, "tsr_site", None)
 
     @staticmethod
     def _script_error(e: BaseException) -> ScriptError:
