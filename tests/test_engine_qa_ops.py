@@ -316,3 +316,26 @@ def test_inplace_view_ops() -> None:
 
     same(fn)
     same_error(lambda T: T.ones(2, 3, requires_grad=True).t_())
+
+
+ARG_CHECKS_WF4 = {  # QA round wf4: argument and dtype checks torch makes before computing
+    "nll_long": lambda T: T.nn.functional.nll_loss(T.tensor([[1, 2]]), T.tensor([0])),
+    "nll_long_1d": lambda T: T.nn.functional.nll_loss(T.tensor([1, 2]), T.tensor(0)),
+    "nll_int_spatial": lambda T: T.nn.functional.nll_loss(T.zeros(1, 2, 3, dtype=T.int32), T.zeros(1, 3).long()),
+    "nll_bool": lambda T: T.nn.functional.nll_loss(T.tensor([[True, False]]), T.tensor([0])),
+    "searchsorted_opposites": lambda T: T.searchsorted(T.tensor([1, 3]), T.tensor([3]), side="left", right=True),
+    "searchsorted_side": lambda T: T.searchsorted(T.tensor([1, 3]), T.tensor([3]), side="middle"),
+    "searchsorted_sorter": lambda T: T.searchsorted(T.tensor([1, 3, 5]), T.tensor([3]), sorter=T.tensor([0, 1])),
+    "diff_negative": lambda T: T.diff(T.tensor([1.0, 2.0]), n=-1),
+    "split_negative": lambda T: T.tensor([1.0, 2.0, 3.0]).split(-1),
+    "split_negative_empty": lambda T: T.zeros(0).split(-1),
+}
+
+
+@pytest.mark.parametrize("name", list(ARG_CHECKS_WF4))
+def test_argument_checks_found_by_qa_wf4(name: str) -> None:
+    same_error(ARG_CHECKS_WF4[name])
+
+
+def test_searchsorted_side_right_with_right_false_is_right() -> None:
+    same(lambda T: T.searchsorted(T.tensor([1, 3, 5]), T.tensor([3]), side="right", right=False))

@@ -49,6 +49,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     d = input._data
     if d.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
     ax = norm_dim(dim, d.ndim)
     x = input
     if prepend is not None or append is not None:
@@ -224,8 +226,19 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
                  side: str | None = None, sorter: Any = None) -> Tensor:  # fmt: skip
     seq = host(sorted_sequence._data)
     vals = host(values._data) if isinstance(values, Tensor) else np.asarray(values)
+    if side is not None and side not in ("left", "right"):
+        raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+    if side == "left" and right:
+        raise RuntimeError(
+            "torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True"
+        )
     side = side or ("right" if right else "left")
     if sorter is not None:
+        if tuple(sorter.shape) != tuple(sorted_sequence.shape):
+            raise RuntimeError(
+                "torch.searchsorted(): boundary and sorter must have the same size, but got boundary tensor "
+                f"{list(sorted_sequence.shape)}and got sorter tensor {list(sorter.shape)}"
+            )
         seq = np.take_along_axis(seq, host(sorter._data), axis=-1)
     if seq.ndim <= 1:
         r = np.searchsorted(seq, vals, side=side)

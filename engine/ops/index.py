@@ -1255,7 +1255,9 @@ def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, s
     else:
         cls = SplitBackward0
         s = int(s)
-        if s <= 0 and n > 0:
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+        if s == 0 and n > 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [0]
         if n == 0:
