@@ -407,7 +407,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name()}")
     if not input.dtype.is_floating_point:  # (torch's kernels dispatch on floating types only)
         frame = "nll_loss2d_forward_out_frame" if input.dim() > 2 else "nll_loss_out_frame"
-        raise NotImplementedError(f'"{frame}" not implemented for \'{input.dtype.scalar_name()}\'')
+        raise NotImplementedError(f"\"{frame}\" not implemented for '{input.dtype.scalar_name()}'")
     one = input.dim() == 1
     if one and target.dim() == 1 and target.numel() != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
