@@ -153,7 +153,8 @@ BUILTIN_FUNCTIONS = frozenset(
     {
         "print", "range", "len", "enumerate", "zip", "map", "filter", "list", "tuple", "dict", "set",
         "frozenset", "int", "float", "bool", "str", "complex", "repr", "abs", "min", "max", "sum", "round",
-        "sorted", "reversed", "any", "all", "isinstance", "hasattr", "getattr", "id", "divmod", "pow",
+        "sorted", "reversed", "any", "all", "isinstance", "hasattr", "getattr", "setattr", "delattr", "id",
+        "divmod", "pow",
         "iter", "next", "slice", "format", "callable", "chr", "ord", "hex", "oct", "bin", "hash", "type",
         "super", "staticmethod", "classmethod", "property",
     }

@@ -610,6 +610,7 @@ class Prelude:
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
             isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash,
+            setattr=self._setattr, delattr=self._delattr,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=list(self.session.argv))
         assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
@@ -919,6 +920,18 @@ class Prelude:
             if default:
                 return default[0]
             raise
+
+    def _setattr(self, obj: Any, name: Any, value: Any) -> None:
+        """setattr(obj, name, value): `obj.name = value` with the name a string (a loop that adds
+        self.layer0, self.layer1 ...), under the same rules."""
+        if type(name) is not str:
+            raise TypeError(f"attribute name must be string, not '{tp_name(type(name))}'")
+        self.set_attribute(obj, name, value)
+
+    def _delattr(self, obj: Any, name: Any) -> None:
+        if type(name) is not str:
+            raise TypeError(f"attribute name must be string, not '{tp_name(type(name))}'")
+        self.delete_attribute(obj, name)
 
     def _hasattr(self, obj: Any, name: Any) -> bool:
         if type(name) is not str:

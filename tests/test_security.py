@@ -164,7 +164,7 @@ def test_no_classes_and_no_type_construction(src: str, error: str) -> None:
 @pytest.mark.parametrize(
     "name",
     ["open", "eval", "exec", "compile", "__import__", "globals", "locals", "vars", "dir", "input", "breakpoint",
-     "exit", "quit", "help", "memoryview", "bytearray", "object", "setattr", "delattr", "__builtins__",
+     "exit", "quit", "help", "memoryview", "bytearray", "object", "__builtins__",
      "__loader__", "SystemExit"],
 )  # fmt: skip
 def test_dangerous_builtins_do_not_exist(name: str) -> None:
@@ -1356,3 +1356,35 @@ def test_storage_constructors_take_what_torchs_take() -> None:
     assert msg == ": torch.UntypedStorage(): Expected a sequence type, but got Identity"
     status, out, err = run("import torch\nprint(list(torch.UntypedStorage([1, 2])), torch.UntypedStorage(3).size())")
     assert (status, out) == (0, "[1, 2] 3\n")
+
+
+@pytest.mark.parametrize(
+    ("src", "error"),
+    [
+        ("class M(torch.nn.Module):\n    pass\nsetattr(M(), '__class__', int)", "AttributeError"),
+        ("setattr(torch.nn.Linear(1, 1), '_modules', {})", "AttributeError"),
+        ("setattr(torch, 'tensor', print)", "AttributeError"),
+        ("setattr(torch.ones(1), 'foo', 1)", "AttributeError"),
+        ("delattr(torch.nn.Linear(1, 1), '_parameters')", "AttributeError"),
+        ("setattr(torch.nn.Linear(1, 1), 3, 1)", "TypeError"),
+    ],
+)
+def test_setattr_follows_the_rules_of_attribute_assignment(src: str, error: str) -> None:
+    refused("import torch\n" + src, error)
+
+
+def test_setattr_builds_layers_in_a_loop() -> None:
+    src = """\
+    import torch
+    class Net(torch.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            for i in range(n):
+                setattr(self, f"layer{i}", torch.nn.Linear(2, 2))
+            setattr(self, "_depth", n)
+    net = Net(3)
+    delattr(net, "layer2")
+    print([name for name, _ in net.named_children()], net._depth)
+    """
+    status, out, err = run(src)
+    assert (status, out, err) == (0, "['layer0', 'layer1'] 3\n", "")
