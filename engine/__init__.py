@@ -45,9 +45,7 @@ from engine.creation import (
     zeros_like,
 )
 from engine.dtypes import (
-    bool_ as bool,
-)
-from engine.dtypes import (
+    bfloat16,
     complex64,
     complex128,
     dtype,
@@ -62,6 +60,9 @@ from engine.dtypes import (
     promote_types,
     set_default_dtype,
     uint8,
+)
+from engine.dtypes import (
+    bool_ as bool,
 )
 from engine.grad_mode import (
     enable_grad,
@@ -333,10 +334,10 @@ def is_floating_point(input: Tensor) -> bool:  # noqa: A002
 
 
 def result_type(tensor1: object, tensor2: object) -> dtype:
-    from engine.dtypes import FROM_NP
+    from engine.dtypes import from_np
     from engine.ops.util import result_np
 
-    return FROM_NP[result_np(tensor1, tensor2)]
+    return from_np(result_np(tensor1, tensor2))
 
 
 def detach(input: Tensor) -> Tensor:  # noqa: A002

@@ -376,19 +376,19 @@ def _fit(g: Any, meta: tuple) -> Any:
             else:
                 r = gd.sum(axis=dims)
             r = r.reshape(shape)
-            if r.dtype is not np_dtype and r.dtype != np_dtype:
+            if r.dtype is not np_dtype and (r.dtype != np_dtype or r.dtype.metadata is not np_dtype.metadata):
                 # a real input's gradient from a complex one is its real part (torch's handle_r_to_c)
                 r = (r.real if r.dtype.kind == "c" and np_dtype.kind != "c" else r).astype(np_dtype)
             return wrap(r, g._dev)
         if dims:
             g = g.sum(dim=dims, keepdim=True)
         g = g.reshape(shape)
-    if g._data.dtype != np_dtype:
-        from engine.dtypes import FROM_NP
+    if g._data.dtype != np_dtype or g._data.dtype.metadata is not np_dtype.metadata:
+        from engine.dtypes import from_np
 
         if g._data.dtype.kind == "c" and np_dtype.kind != "c":
             g = g.real
-        g = g.to(FROM_NP[np_dtype])
+        g = g.to(from_np(np_dtype))
     return g
 
 
@@ -900,7 +900,7 @@ class NodeInfo:
 
 
 def describe(node: Node) -> NodeInfo:
-    from engine.dtypes import FROM_NP
+    from engine.dtypes import FROM_NP, from_np
 
     if type(node) is AccumulateGrad:
         v = node._var()
@@ -911,7 +911,7 @@ def describe(node: Node) -> NodeInfo:
     shape = dtype = None
     if ctx is not None:
         shape, npdt = ctx
-        dtype = FROM_NP.get(npdt)
+        dtype = from_np(npdt) if npdt in FROM_NP else None
     return NodeInfo(node.name(), shape, dtype, _saved_count(node), node._saved is FREED)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from engine.backend import CPU, host
-from engine.dtypes import FROM_NP
+from engine.dtypes import FROM_NP, dtype_of
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import TorchNamed
 from engine.warn import user_stacklevel
@@ -175,7 +175,7 @@ class Tensor(metaclass=TorchNamed):
 
     @property
     def dtype(self):  # noqa: ANN201
-        return FROM_NP[self._data.dtype]
+        return dtype_of(self._data)
 
     @property
     def device(self):  # noqa: ANN201
@@ -208,15 +208,15 @@ class Tensor(metaclass=TorchNamed):
     nelement = numel
 
     def element_size(self) -> int:
-        return self._data.itemsize
+        return self.dtype.itemsize  # (not the array's: bfloat16 is stored as float32)
 
     @property
     def itemsize(self) -> int:
-        return self._data.itemsize
+        return self.dtype.itemsize
 
     @property
     def nbytes(self) -> int:
-        return int(self._data.nbytes)
+        return int(self._data.size) * self.dtype.itemsize
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         return bool(self._data.flags.c_contiguous)
@@ -272,7 +272,7 @@ class Tensor(metaclass=TorchNamed):
     def data_ptr(self) -> int:
         return (
             int(self._data.__array_interface__["data"][0])
-            if type(self._data) is np.ndarray
+            if isinstance(self._data, np.ndarray)
             else int(self._data.data.ptr)
         )
 
@@ -325,6 +325,8 @@ class Tensor(metaclass=TorchNamed):
                 "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
                 "host memory first."
             )
+        if self._data.dtype.metadata is not None:
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return host(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -429,8 +431,16 @@ def _dims(shape: tuple) -> str:
 _new = object.__new__
 
 
+def _bf16_values(data: Any) -> Any:
+    from engine.bf16 import to_bf16
+
+    return to_bf16(data)
+
+
 def wrap(data: Any, dev: Any = CPU) -> Tensor:
     """A fresh tensor around an array (the one constructor every op uses; kept minimal)."""
+    if data.dtype.metadata is not None and type(data) is np.ndarray:
+        data = _bf16_values(data)  # a result cast to bfloat16 by a plain astype: its values rounded here
     t = _new(Tensor)
     t._data = data
     t._dev = dev

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.backend import for_array
+from engine.backend import for_array, host
+from engine.bf16 import whole
 from engine.grad_mode import ENABLED, no_grad
 from engine.nn.arg_checks import parser_error
 from engine.ops import elementwise as E
@@ -155,6 +156,7 @@ def _onednn_gelu(d: Any) -> bool:
     return type(d) is np.ndarray and d.dtype == np.float32 and d.size > 1 and d.flags.c_contiguous
 
 
+@whole
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     tensor_arg("gelu", input)
     if approximate not in ("none", "tanh"):
@@ -189,6 +191,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     return _record("GeluBackward0", out, (input,), (input,), backward)
 
 
+@whole
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """torch's paths (aten linear): a 2-D input with bias is one addmm; a contiguous input of other ranks is
     flattened to 2-D for it (ViewBackward0 on top); otherwise matmul, then the bias added."""
@@ -436,6 +439,13 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         loss = -picked.squeeze(1) * wt
         if reduction == "none":
             out = loss.squeeze(0) if one else loss
+        elif xd.dtype.metadata is not None and input.dim() <= 2:  # bfloat16: torch's cascade of bfloat16 sums
+            from engine.creation import tensor
+            from engine.nn.nll_cascade import nll_reduce
+
+            host_of = lambda a: np.asarray(host(a._data), np.float32).reshape(-1)  # noqa: E731
+            v = nll_reduce(host_of(picked), host_of(wt), host_of(keep), reduction == "mean", w is not None)
+            out = tensor(v, dtype=x.dtype, device=x._dev)
         elif reduction == "sum":
             out = loss.sum()
         else:

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from engine.autograd import Node
+from engine.bf16 import whole
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
@@ -450,6 +451,7 @@ def _conv_args_error(fname: str, args: tuple) -> TypeError:
     return TypeError("\n".join(lines) + "\n")
 
 
+@whole
 def _conv(fname: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
           dilation: Any, groups: int, transposed: bool = False, output_padding: Any = 0) -> Tensor:  # noqa: A002  # fmt: skip
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor) or not (bias is None or

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.backend import for_array
+from engine.bf16 import BF16Array, plain, to_bf16, whole
 from engine.creation import full_like, ones_like, zeros_like
 from engine.dtypes import DEFAULT, FROM_NP, to_dtype
 from engine.grad_mode import ENABLED, no_grad
@@ -446,6 +447,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 # ---- layers --------------------------------------------------------------------------------------------
 
 
+@whole
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:  # noqa: A002  # fmt: skip
     from engine.nn.functional import tensor_arg
@@ -484,12 +486,14 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
             raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     _floats_only(input, "LayerNormKernelImpl")
     axes = tuple(range(len(ishape) - k, len(ishape)))
-    w_arr = weight._data if weight is not None else None
-    b_arr = bias._data if bias is not None else None
+    w_arr = plain(weight._data) if weight is not None else None
+    b_arr = plain(bias._data) if bias is not None else None
 
     stats: list = []  # (rows' mean, rstd) of torch's cpu kernel, for the backward on the arrays
 
     def fwd(xp: Any, a: Any) -> Any:
+        if type(a) is BF16Array:  # torch's float kernel on the values, rounded once
+            return to_bf16(fwd(xp, plain(a)))
         if type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and a.size:
             out, mean, rstd = _layer_norm_cpu(a, math.prod(shape), eps, w_arr, b_arr)
             stats.append((mean, rstd))

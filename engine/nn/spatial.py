@@ -38,7 +38,7 @@ def cpp_name(t: Tensor) -> str:
 def strided(xp: Any, a: Any, shape: tuple, strides: tuple) -> Any:
     """A strided view of a (numpy's and cupy's as_strided): the windows im2col and pooling read. On the host
     every window must lie inside a's memory (a geometry taken from a wrong-sized gradient would read past it)."""
-    if type(a) is np.ndarray:
+    if isinstance(a, np.ndarray):
         _inside(a, shape, strides)
     elif not hasattr(a, "__cuda_array_interface__"):
         raise TypeError(f"expected an array, got {type_name(a)}")

@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.autograd import Node, accumulator, plain_op, save_out
 from engine.backend import CPU, for_array
+from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
@@ -47,9 +48,10 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
         rt = result_np(a, b)
         if floatify and rt.kind not in "fc":
             rt = DEFAULT.float.np
-        if ad.dtype != rt:
+        # (metadata: bfloat16's float32 storage equals float32 but is another dtype)
+        if ad.dtype != rt or ad.dtype.metadata is not rt.metadata:
             ad = ad.astype(rt)
-        if bd.dtype != rt:
+        if bd.dtype != rt or bd.dtype.metadata is not rt.metadata:
             bd = bd.astype(rt)
         return ad, bd
     tb = type(b)
@@ -163,7 +165,9 @@ def binary(
             if half:
                 out = _half_with_scalar(ufunc, ad, bd)
             elif direct or type(ad) is _ndarray:
-                out = ufunc(ad, bd)
+                out = ufunc(ad, bd) if type(ad) is not BF16Array else apply(ufunc, ad, bd)
+            elif isinstance(ad, _ndarray):  # bfloat16 (BF16Array)
+                out = apply(ufunc, ad, bd)
             else:  # a device array: joins a fused chain where it can (ops/fusion.py)
                 if fuse is not None and ad.size * (bd.size if bt else 1) >= fusion.MIN_NUMEL:
                     p = fusion.make(fuse, a, b)
@@ -1203,10 +1207,11 @@ def _ternary(cls: type, combine: Any) -> Any:
             if fused is None:
                 a, b, c, v = _in_result_dtype(input, tensor1, tensor2, value)
             r = wrap(fused, input._dev) if fused is not None else combine(a, b, c, v)
-            if fused is None and r._data.dtype == np.float16:  # torch fuses the float16 op in float32: round once
-                a, b, c = (x._data.astype(np.float32) for x in (input, tensor1, tensor2))
+            if fused is None and (r._data.dtype == np.float16 or r._data.dtype.metadata is not None):
+                # torch fuses the float16 (and bfloat16) op in float32: round once
+                a, b, c = (plain(x._data).astype(np.float32) for x in (input, tensor1, tensor2))
                 f = a + value * b * c if cls is AddcmulBackward0 else a + value * b / c  # torch's order
-                r = wrap(f.astype(np.float16), r._dev)
+                r = wrap(to_bf16(f) if r._data.dtype.metadata is not None else f.astype(np.float16), r._dev)
         t = wrap(r._data, r._dev)
         ins = (input, tensor1, tensor2)
         if ENABLED[0] and builtins.any(isinstance(i, Tensor) and i._rg for i in ins):
@@ -1469,6 +1474,7 @@ SoftplusBackward0 = node_class(
 )
 
 
+@whole
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """torch.nn.functional.softplus: log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
     d = input._data
@@ -1614,7 +1620,10 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
                 raise exc(kernel)
             elif to_long and k == "b":
                 d = d.astype(np.int64)
-        r = fn(d) if direct or type(d) is _ndarray else for_array(fn, d)(d)
+        if direct or type(d) is _ndarray:
+            r = fn(d) if type(d) is not BF16Array else apply(fn, d)
+        else:
+            r = apply(fn, d) if type(d) is BF16Array else for_array(fn, d)(d)
         if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
             r = input._dev.xp.asarray(r)
         t = wrap(r, input._dev)
@@ -1897,8 +1906,11 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for '{input.dtype.scalar_name()}'")
     s, e = input._data, end._data
+    bf = s.dtype.metadata is not None  # bfloat16: torch's float kernel on the values, rounded once
+    if bf:
+        s, e = plain(s), plain(e)
     xp = input._dev.xp
-    w = weight._data if isinstance(weight, Tensor) else s.dtype.type(weight)
+    w = plain(weight._data) if isinstance(weight, Tensor) else s.dtype.type(weight)
     try:
         np.broadcast_shapes(s.shape, e.shape, np.shape(w))
     except ValueError:
@@ -1915,7 +1927,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
         r = xp.where(xp.abs(w) < 0.5, s + w * diff, e - diff * (1 - w))
     if r.shape != xp.broadcast_shapes(s.shape, e.shape, np.shape(w)):
         r = xp.broadcast_to(r, xp.broadcast_shapes(s.shape, e.shape, np.shape(w))).copy()
-    r = r.astype(s.dtype, copy=False)
+    r = r.astype(s.dtype, copy=False) if not bf else to_bf16(r, xp)
     w_t = isinstance(weight, Tensor)
     cls = LerpBackward1 if w_t else LerpBackward0
     inputs = (input, end, weight) if w_t else (input, end)

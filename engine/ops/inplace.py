@@ -95,7 +95,7 @@ def check_no_partial_overlap(dst: Any, src: Any) -> None:
 
 
 def _ptr(a: Any) -> int:
-    return a.__array_interface__["data"][0] if type(a) is np.ndarray else a.data.ptr
+    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
 
 
 def writeable(d: Any) -> bool:
@@ -702,7 +702,7 @@ def resize_(x: Tensor, *size: Any, memory_format: Any = None) -> Tensor:
 
 def _offset_in(d: Any, root: Any) -> int:
     """d's offset in elements from the start of root's memory."""
-    if type(d) is np.ndarray:
+    if isinstance(d, np.ndarray):
         return (d.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // d.itemsize
     return (d.data.ptr - root.data.ptr) // d.itemsize
 

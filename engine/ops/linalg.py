@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from engine.autograd import accumulator
+from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops.util import edge_of, holomorphic, mixed_device, node_class, record, with_out
@@ -407,6 +408,7 @@ def addmm_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A0
 
 
 @with_out
+@whole
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat1 @ mat2) as one node (torch's AddmmBackward0; F.linear's node)."""
     from engine.ops.shape import expand

@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _version_error, save_out
 from engine.backend import host
+from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed, result_type, type_name
 from engine.ops import lapack
@@ -133,7 +134,7 @@ def _finite(a: Any) -> bool:
     """Every entry finite; a device array is read back once."""
     if a.size == 0:
         return True
-    if type(a) is np.ndarray:
+    if isinstance(a, np.ndarray):
         return bool(np.isfinite(a).all())
     import cupy
 
@@ -860,6 +861,7 @@ def _addmv_bw(self: Any, g: Tensor, mat: Tensor, vec: Tensor, beta: Any, alpha: 
 AddmvBackward0 = node_class("AddmvBackward0", _addmv_bw)
 
 
+@whole
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat @ vec) as one node (torch's AddmvBackward0)."""
     for name, t, pos in (("input", input, 1), ("mat", mat, 2), ("vec", vec, 3)):
@@ -904,6 +906,7 @@ def _addr_bw(self: Any, g: Tensor, v1: Tensor, v2: Tensor, beta: Any, alpha: Any
 AddrBackward0 = node_class("AddrBackward0", _addr_bw)
 
 
+@whole
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002
     """beta * input + alpha * outer(vec1, vec2), in the operands' promoted dtype (torch's AddrBackward0)."""
     from engine.dtypes import promote_types
@@ -958,6 +961,7 @@ def _expand_bias(input: Tensor, shape: tuple) -> Any:  # noqa: A002
         return expand(input, shape)._data
 
 
+@whole
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002, E501
     """beta * input + alpha * (batch1 @ batch2) per batch (torch's BaddbmmBackward0)."""
     for name, t, pos in (("input", input, 1), ("batch1", batch1, 2), ("batch2", batch2, 3)):
@@ -1009,6 +1013,7 @@ def _addbmm_bw(self: Any, g: Tensor, b1: Tensor, b2: Tensor, beta: Any, alpha: A
 AddbmmBackward0 = node_class("AddbmmBackward0", _addbmm_bw)
 
 
+@whole
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002, E501
     """beta * input + alpha * sum_b(batch1[b] @ batch2[b]) (torch's AddbmmBackward0; its checks are addmm's, as
     torch accumulates one addmm_ per batch)."""
