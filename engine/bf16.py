@@ -133,7 +133,11 @@ def whole(fn: Any) -> Any:
             for t in r if isinstance(r, tuple) else (r,):
                 d = getattr(t, "_data", None)
                 if d is not None and d.dtype.metadata is not None:
-                    t._data = to_bf16(d, array_module(d))
+                    # in place: what the op saved for its backward holds the same array
+                    v = d.view(np.ndarray).view(_F32)
+                    v[...] = round_bits(v, array_module(d))
+                    if type(d) is np.ndarray:
+                        t._data = d.view(BF16Array)
         return r
 
     return run

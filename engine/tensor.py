@@ -146,7 +146,7 @@ class Tensor(metaclass=TorchNamed):
                     f"size '{_dims(self._data.shape)}'. Please ensure that the gradient and the tensor are "
                     "the same size"
                 )
-            if value._data.dtype != self._data.dtype:
+            if value.dtype is not self.dtype:
                 raise RuntimeError(
                     "attempting to assign a gradient with dtype "
                     f"'{FROM_NP[value._data.dtype].name_for_error()}' to a tensor with grad_dtype "

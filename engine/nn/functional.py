@@ -174,6 +174,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
         else:
             out = 0.5 * x * (1 + E.erf(x * 0.7071067811865476))
 
+    @whole  # (one kernel in torch: bfloat16 rounds once)
     def backward(g: Tensor, x: Tensor) -> tuple:
         if approximate == "tanh":
             inner = 0.7978845608028654 * (x + 0.044715 * x**3)
@@ -317,7 +318,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
             "deprecated. Please ensure they have the same size."
         )
-    if target._data.dtype != input._data.dtype:
+    if target.dtype is not input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.scalar_name()} but expected {input.dtype.scalar_name()}")
     x, t, w = _detached(input, target, weight)
     for what, v in (("input", x), ("target", t)):
@@ -451,6 +452,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         else:
             out = loss.sum() / wt.sum()
 
+    @whole  # (one kernel in torch: bfloat16 rounds once)
     def backward(g: Tensor, x: Tensor, idx: Tensor, wt: Tensor) -> tuple:
         if reduction == "none":
             gi = g.unsqueeze(0) if one else g

@@ -176,7 +176,7 @@ def _conv_checks(x: Tensor, w: Tensor, b: Tensor | None, stride: list, padding: 
             listed = " ".join(f"{what}_{n}: {v}" for what, vals in (("output_padding", o2), ("stride", s2),
                               ("dilation", d2)) for n, v in zip(names, vals))  # fmt: skip
             raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {listed}")
-    if x._data.dtype != w._data.dtype:
+    if x.dtype is not w.dtype:
         raise RuntimeError(
             f"Input type ({x.type()}) and weight type ({w.type()}) should be the same or input should be a MKLDNN "
             "tensor and weight is a dense tensor"
@@ -461,7 +461,7 @@ def _conv(fname: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | Non
                                   ("bias", bias))) if not isinstance(v, Tensor))  # fmt: skip
             _functional.tensor_arg(fname, bad, name, pos)
         raise _conv_args_error(fname, (input, weight, bias, stride, padding, dilation, groups))
-    if bias is not None and bias._data.dtype != input._data.dtype:
+    if bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"Input type ({cpp_name(input)}) and bias type ({cpp_name(bias)}) should be the same")
     x, batched = _batchify(input, nd, fname)
     st = _int_list(stride, "stride", nd, fname)

@@ -73,7 +73,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if weight is not None and not (weight._data.ndim <= 1 and weight._data.size == dim):
         raise RuntimeError(f"inconsistent weight size, expected {dim} but got {_shape_text(weight._data.shape)}")
     _long_target(target)
-    if weight is not None and weight._data.dtype != input._data.dtype:
+    if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {input.dtype.scalar_name()} but found {weight.dtype.scalar_name()}")
     if input._data.dtype not in (np.float32, np.float64):
         raise _not_implemented("multi_margin_loss_cpu_kernel", input)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.backend import for_array
-from engine.bf16 import BF16Array, plain, to_bf16, whole
+from engine.bf16 import BF16Array, plain, round_bits, to_bf16, whole
 from engine.creation import full_like, ones_like, zeros_like
 from engine.dtypes import DEFAULT, FROM_NP, to_dtype
 from engine.grad_mode import ENABLED, no_grad
@@ -411,7 +411,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     """ATen's prelu: the weight reshaped to broadcast over the channel dim (ViewBackward0), then one
     _prelu_kernel (PreluKernelBackward0)."""
-    if input._data.dtype != weight._data.dtype:
+    if input.dtype is not weight.dtype:
         raise RuntimeError(
             f"prelu: Type promoting not supported. Got {input.dtype.scalar_name()} and {weight.dtype.scalar_name()}"
         )
@@ -493,7 +493,10 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 
     def fwd(xp: Any, a: Any) -> Any:
         if type(a) is BF16Array:  # torch's float kernel on the values, rounded once
-            return to_bf16(fwd(xp, plain(a)))
+            out = to_bf16(fwd(xp, plain(a)))
+            if stats:  # (torch keeps the rows' mean and rstd in the input's dtype for the backward)
+                stats[-1] = tuple(round_bits(s) for s in stats[-1])
+            return out
         if type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and a.size:
             out, mean, rstd = _layer_norm_cpu(a, math.prod(shape), eps, w_arr, b_arr)
             stats.append((mean, rstd))
@@ -508,8 +511,9 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
             out = out + b_arr.astype(a.dtype)
         return out
 
+    @whole  # (one kernel in torch: bfloat16 rounds once)
     def backward(g: Tensor, x: Tensor, w: Any, b: Any) -> tuple:
-        if stats and not ENABLED[0] and type(g._data) is np.ndarray:  # torch's kernel, on the arrays
+        if stats and not ENABLED[0] and isinstance(g._data, np.ndarray):  # torch's kernel, on the arrays
             return _layer_norm_backward_cpu(g, x, w, b, stats[0], math.prod(shape))
         # mean and rstd recomputed from x in engine ops (not saved as constants): under create_graph the
         # gradient then depends on x through them too, as torch's layer_norm double backward does
@@ -536,16 +540,20 @@ def _layer_norm_backward_cpu(g: Tensor, x: Tensor, w: Tensor | None, b: Tensor |
     rstd; the gradients in the input's shape and the parameters'."""
     from engine.nn import layer_norm_cpu
 
-    xd = x._data
+    xd = plain(x._data)  # (bfloat16: torch's float kernel on the values, each gradient rounded once)
     rows = np.ascontiguousarray(xd).reshape(-1, n)
-    dy = np.ascontiguousarray(g._data, dtype=xd.dtype).reshape(-1, n)
-    gamma = None if w is None else w._data.reshape(-1)
+    dy = np.ascontiguousarray(plain(g._data), dtype=xd.dtype).reshape(-1, n)
+    gamma = None if w is None else plain(w._data).reshape(-1)
     gx, gw, gb = layer_norm_cpu.backward(dy, rows, *stats, gamma, x._rg, w is not None and w._rg,
                                          b is not None and b._rg)  # fmt: skip
+
+    def back(r: Any, like: Any) -> Tensor:
+        return wrap(r.reshape(like.shape) if like.dtype.metadata is None else to_bf16(r.reshape(like.shape)), x._dev)
+
     return (
-        None if gx is None else wrap(gx.reshape(xd.shape), x._dev),
-        None if gw is None else wrap(gw.reshape(w._data.shape), x._dev),
-        None if gb is None else wrap(gb.reshape(b._data.shape), x._dev),
+        None if gx is None else back(gx, x._data),
+        None if gw is None else back(gw, w._data),
+        None if gb is None else back(gb, b._data),
     )
 
 
@@ -724,7 +732,7 @@ def _pointwise_loss(name: str, kernel: str, input: Tensor, target: Tensor, reduc
         out, k = _reduced(loss.to(x.dtype) if input_dtype else loss, reduction)
 
     def backward(g: Tensor, x: Tensor, t: Tensor) -> tuple:
-        if input_dtype and x._data.dtype != t._data.dtype:  # huber_loss_backward's own dtype check
+        if input_dtype and x.dtype is not t.dtype:  # huber_loss_backward's own dtype check
             raise RuntimeError(f"Found dtype {t.dtype.scalar_name()} but expected {x.dtype.scalar_name()}")
         s = _scaled(g, reduction, k)
         return (grad(s, x - t) if x.requires_grad else None, grad(s, t - x) if t.requires_grad else None)

@@ -49,9 +49,9 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
         if floatify and rt.kind not in "fc":
             rt = DEFAULT.float.np
         # (metadata: bfloat16's float32 storage equals float32 but is another dtype)
-        if ad.dtype != rt or ad.dtype.metadata is not rt.metadata:
+        if ad.dtype != rt or (ad.dtype.metadata is None) is not (rt.metadata is None):
             ad = ad.astype(rt)
-        if bd.dtype != rt or bd.dtype.metadata is not rt.metadata:
+        if bd.dtype != rt or (bd.dtype.metadata is None) is not (rt.metadata is None):
             bd = bd.astype(rt)
         return ad, bd
     tb = type(b)
@@ -1403,8 +1403,8 @@ def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
         gd, sd = g._data, s._data
         if gd.dtype.char == "e" and gd.dtype == np.float16:  # (the char first: == converts the type each call)
             r = fwd(gd.astype(np.float32), sd.astype(np.float32), arg).astype(np.float16)
-        else:
-            r = fwd(gd, sd, arg)
+        else:  # (bfloat16: torch's kernel computes in float32 and rounds once)
+            r = fwd(gd, sd, arg) if type(gd) is not BF16Array else apply(lambda a, b: fwd(a, b, arg), gd, sd)
         if type(r) is not _ndarray and isinstance(r, _generic):
             r = g._dev.xp.asarray(r)
         t = wrap(r, g._dev)
@@ -1835,7 +1835,7 @@ def _close_check(fn: str, a: Any, b: Any, rtol: float, atol: float) -> None:
     """torch's isclose checks, in its order: tensors, one dtype (no promotion), tolerances, broadcasting."""
     a = _tensor_arg(a, fn)
     b = _other_tensor(b, fn)
-    if a._data.dtype != b._data.dtype:
+    if a.dtype is not b.dtype:
         raise RuntimeError(f"{a.dtype.scalar_name()} did not match {b.dtype.scalar_name()}")
     for name, v in (("rtol", rtol), ("atol", atol)):
         if v < 0:  # C++ streams a double like %g: -1.0 prints as -1
@@ -1897,10 +1897,10 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     from engine.ops.util import record
 
     for name, t in (("end", end),) + ((("weight", weight),) if isinstance(weight, Tensor) else ()):
-        if t._data.dtype != input._data.dtype:
+        if t.dtype is not input.dtype:
             raise RuntimeError(
-                f"expected dtype {_CPP_NAMES.get(input._data.dtype.name)} for `{name}` but got dtype "
-                f"{_CPP_NAMES.get(t._data.dtype.name)}"
+                f"expected dtype {_CPP_NAMES.get(input.dtype.name)} for `{name}` but got dtype "
+                f"{_CPP_NAMES.get(t.dtype.name)}"
             )
     if input._data.dtype.kind not in "fc":
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"

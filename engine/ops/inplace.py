@@ -166,7 +166,7 @@ def apply(x: Tensor, compute: Any, *others: Any, fits: bool = True) -> Tensor:
     proxy.grad_fn = x.grad_fn
     proxy._accum = x._accum
     r = compute(proxy, *others)
-    if r._data.dtype != x._data.dtype:
+    if r.dtype is not x.dtype:
         _check_cast(r._data.dtype, x._data.dtype)
         r = r.to(x.dtype)
     _store(x, r._data)
@@ -534,7 +534,7 @@ def _rewrite(x: Tensor, cls: type, other: Tensor | None = None, saved: tuple = (
     node._saved = saved
     node._vers = (None,) * len(saved)
     node._ctx = (x._data.shape, x._data.dtype)
-    if cls is FillBackward3 and other._data.dtype != x._data.dtype:
+    if cls is FillBackward3 and other.dtype is not x.dtype:
         node._meta = (None, ((), other._data.dtype))
     new = wrap(x._data, x._dev)
     new._rg = True

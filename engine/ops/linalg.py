@@ -122,7 +122,9 @@ def _prep(a: Tensor, b: Tensor) -> tuple:
     if a._dev is not b._dev:
         raise mixed_device(a, b)
     ad, bd = a._data, b._data
-    if ad.dtype != bd.dtype:
+    if ad.dtype != bd.dtype or (ad.dtype.metadata is None) is not (
+        bd.dtype.metadata is None
+    ):  # (metadata: bfloat16 or float32)
         # torch's message comes from the kernel that matmul picks for these ranks
         if ad.ndim == 1 and bd.ndim == 1:
             raise RuntimeError(
@@ -395,12 +397,12 @@ AddmmBackward0 = node_class("AddmmBackward0", holomorphic(_addmm_bw))
 
 def addmm_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A002
     """torch's addmm kernel checks, in its order (baddbmm runs them per batch)."""
-    if input._data.dtype != mat2._data.dtype:
+    if input.dtype is not mat2.dtype:
         raise RuntimeError(
             f"self and mat2 must have the same dtype, but got {input.dtype.scalar_name()} and "
             f"{mat2.dtype.scalar_name()}"
         )
-    if mat1._data.dtype != mat2._data.dtype:
+    if mat1.dtype is not mat2.dtype:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {mat1.dtype.scalar_name()} and {mat2.dtype.scalar_name()}"
         )

@@ -531,7 +531,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
 def _solve_ex(A: Tensor, B: Tensor, left: bool, check: str | None) -> tuple:  # noqa: N803
     """(X, info) with info A's LAPACK info (its batch shape); a singular A raises torch's error naming `check`."""
     _floating(A, "linalg.solve")
-    if A._data.dtype != B._data.dtype:
+    if A.dtype is not B.dtype:
         raise RuntimeError(
             f"linalg.solve: Expected A and B to have the same dtype, but found A of type {A.dtype.scalar_name()} and "
             f"B of type {B.dtype.scalar_name()} instead"
@@ -646,7 +646,7 @@ def _tensordot(a: Tensor, b: Tensor, d1: list, d2: list) -> Tensor:
     matrices, one mm (a dot for a one-element result), the result reshaped (ViewBackward0 on top)."""
     if len(d1) != len(d2):
         raise RuntimeError("both dimension lists should have same length")
-    if a._data.dtype != b._data.dtype:
+    if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
     na, nb = a._data.ndim, b._data.ndim
     csize = 1
@@ -1073,7 +1073,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Any = None) -> Tensor:
     _tensor(x, "linalg_vecdot", "x", 1)
     _tensor(y, "linalg_vecdot", "y", 2)
     _floating(x, "linalg.vecdot")
-    if x._data.dtype != y._data.dtype:
+    if x.dtype is not y.dtype:
         raise RuntimeError(
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {x.dtype.scalar_name()} and "
             f"y of type {y.dtype.scalar_name()} instead"

@@ -979,10 +979,12 @@ def _log_softmax_grad_dy(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> Tensor:
     return -g.sum(dim=dim, keepdim=True) * y.exp() * gg
 
 
+@whole
 def _softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
     return (softmax_backward_data(g, y, dim),)
 
 
+@whole
 def _log_softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
     return (log_softmax_backward_data(g, y, dim),)
 

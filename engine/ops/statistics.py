@@ -810,7 +810,7 @@ def heaviside(input: Tensor, values: Tensor, *, out: Any = None) -> Tensor:  # n
     input = _tensor(input, "heaviside")
     if not isinstance(values, Tensor):
         raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not {type_name(values)}")
-    if input._data.dtype != values._data.dtype:
+    if input.dtype is not values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     if input._dev is not values._dev and values._data.ndim != 0:
         raise mixed_device(input, values)
