@@ -224,6 +224,26 @@ PROGRAMS = {
             except RuntimeError as e:
                 print(e)
     """,
+    "bfloat16": """
+        import torch
+        x = torch.tensor([1.0, 2.0, 3.14159, 1e-3], dtype=torch.bfloat16)
+        print(x, x.dtype, x.element_size(), x.is_floating_point(), torch.finfo(torch.bfloat16))
+        print(x * 1000, x.float(), (x + 1).dtype, (x + torch.ones(4)).dtype, x.sum(), x.mean())
+        try:
+            x.numpy()
+        except TypeError as e:
+            print(type(e).__name__, e)
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)).bfloat16()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        data = torch.randn(16, 4, dtype=torch.bfloat16)
+        for step in range(3):
+            loss = (model(data) - 1).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            print(step, loss, model[0].weight.grad.dtype)
+    """,
     "tensors_in_containers": """
         import torch
         ts = [torch.tensor(float(i)) for i in range(3)]
