@@ -13,7 +13,7 @@ _HINTS = {
 
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
-TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx", "amp",
+TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx",
                               "hub", "quantization", "profiler", "export", "compiler"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.backend import for_array, host
 from engine.bf16 import whole
 from engine.grad_mode import ENABLED, no_grad
@@ -192,6 +193,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     return _record("GeluBackward0", out, (input,), (input,), backward)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 @whole
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """torch's paths (aten linear): a 2-D input with bias is one addmm; a contiguous input of other ranks is
@@ -265,6 +267,7 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
         )
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     reduction = _legacy(size_average, reduce, reduction)
@@ -295,6 +298,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     return _record("MseLossBackward0", out, (input, target), (input, target), backward)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     _size_warning(input, target)
@@ -310,6 +314,7 @@ def _legacy(size_average: Any, reduce: Any, reduction: str) -> str:
     return _legacy_reduction(size_average, reduce)
 
 
+@autocast_policy(cpu="fp32")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     reduction = _legacy(size_average, reduce, reduction)
@@ -340,6 +345,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _record("BinaryCrossEntropyBackward0", out, (input, target, weight), (input, target, weight), backward)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:  # noqa: A002  # fmt: skip
@@ -392,6 +398,7 @@ def _spatial_target_check(xs: tuple, ts: tuple, weight: Tensor | None) -> None:
         raise RuntimeError(f"size mismatch (got input: {_sizes(xs)} , target: {_sizes(ts)}")
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     reduction = _elementwise_mean(_legacy(size_average, reduce, reduction))
@@ -470,6 +477,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _record(name, out, (input,), (x, idx, wt), backward)
 
 
+@autocast_policy(cpu="fp32")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:  # noqa: A002  # fmt: skip

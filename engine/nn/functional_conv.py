@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.autograd import Node
 from engine.bf16 import whole
 from engine.dtypes import FROM_NP
@@ -451,6 +452,7 @@ def _conv_args_error(fname: str, args: tuple) -> TypeError:
     return TypeError("\n".join(lines) + "\n")
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 @whole
 def _conv(fname: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
           dilation: Any, groups: int, transposed: bool = False, output_padding: Any = 0) -> Tensor:  # noqa: A002  # fmt: skip
@@ -498,16 +500,19 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
     return _conv("conv_transpose1d", 1, input, weight, bias, stride, padding, dilation, groups, True, output_padding)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
     return _conv("conv_transpose2d", 2, input, weight, bias, stride, padding, dilation, groups, True, output_padding)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
     return _conv("conv_transpose3d", 3, input, weight, bias, stride, padding, dilation, groups, True, output_padding)

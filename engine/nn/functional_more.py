@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.backend import for_array
 from engine.bf16 import BF16Array, plain, round_bits, to_bf16, whole
 from engine.creation import full_like, ones_like, zeros_like
@@ -408,6 +409,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     return _record("HardshrinkBackward0", _arrays(input, fwd), (input,), (input,), backward)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     """ATen's prelu: the weight reshaped to broadcast over the channel dim (ViewBackward0), then one
     _prelu_kernel (PreluKernelBackward0)."""
@@ -740,6 +742,7 @@ def _pointwise_loss(name: str, kernel: str, input: Tensor, target: Tensor, reduc
     return _record(name, out, (input, target), (input, target), backward)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:  # noqa: A002  # fmt: skip
     _size_warning(input, target)
@@ -776,6 +779,7 @@ def _huber(input: Tensor, target: Tensor, reduction: str, delta: float) -> Tenso
     return _pointwise_loss("HuberLossBackward0", "huber_cpu", input, target, reduction, value, grad, True)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:  # noqa: A002  # fmt: skip
     _size_warning(input, target)
@@ -790,6 +794,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:  # noqa: A002  # fmt: skip
     if size_average is not None or reduce is not None:
@@ -816,6 +821,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return reduced
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:  # fmt: skip
     red = _reduction(size_average, reduce, reduction)
@@ -828,6 +834,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _apply_reduction(out, red)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     red = _reduction(size_average, reduce, reduction)
@@ -838,6 +845,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return _apply_reduction(output_margin + output_self, red)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     red = _reduction(size_average, reduce, reduction)
@@ -870,6 +878,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     return _record("SoftMarginLossBackward0", out, (input,), (input, target), backward)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
@@ -926,6 +935,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     return _apply_reduction(loss, reduction)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:  # fmt: skip
     red = _reduction(size_average, reduce, reduction)
@@ -949,6 +959,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _apply_reduction(out, red)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:  # fmt: skip

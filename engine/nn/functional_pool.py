@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.nn import functional as _functional
 from engine.nn.spatial import (
     check1d,
@@ -216,6 +217,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return (out, idx) if return_indices else out
 
 
+@autocast_policy(cpu="fp32")
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:  # noqa: A002  # fmt: skip
     _functional.tensor_arg("max_pool3d", input)
@@ -396,6 +398,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      divisor_override)  # fmt: skip
 
 
+@autocast_policy(cpu="fp32")
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:  # noqa: A002  # fmt: skip
     return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -602,6 +605,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     return _adaptive_avg_pool(2, input, output_size)
 
 
+@autocast_policy(cpu="fp32")
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
     return _adaptive_avg_pool(3, input, output_size)
 
@@ -683,6 +687,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     return r if return_indices else r[0]
 
 
+@autocast_policy(cpu="fp32")
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
     r = _adaptive_max_pool(3, input, output_size)
     return r if return_indices else r[0]

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.backend import for_array, host
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
@@ -1070,6 +1071,7 @@ def _cat_bw(self: Any, g: Tensor, dim: int, sizes: tuple) -> tuple:
 CatBackward0 = node_class("CatBackward0", _cat_bw)
 
 
+@autocast_policy(cpu="promote")
 def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     if isinstance(tensors, Tensor):
         raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
@@ -1142,6 +1144,7 @@ def _tensor_list(tensors: Any) -> list:
     return tensors
 
 
+@autocast_policy(cpu="promote")
 def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     tensors = _tensor_list(tensors)
     if not tensors:

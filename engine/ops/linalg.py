@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.autograd import accumulator
 from engine.bf16 import whole
 from engine.grad_mode import ENABLED
@@ -179,6 +180,7 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
     return t
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, mm(input, mat2))
@@ -243,6 +245,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     return write_out(out, r)
 
 
+@autocast_policy(cuda="lower")
 @with_out
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, vec)
@@ -257,6 +260,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     return _finish(MvBackward0, ad @ bd, input, vec)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 @with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, mat2)
@@ -274,6 +278,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     return _finish(BmmBackward0, ad @ bd, input, mat2)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, matmul(input, other))
@@ -409,6 +414,7 @@ def addmm_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A0
     _no_bool(mat1._data, "addmm_impl_cpu_")
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 @with_out
 @whole
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
@@ -474,6 +480,7 @@ def _trace_bw(self: Any, g: Tensor, shape: tuple) -> tuple:
 TraceBackward0 = node_class("TraceBackward0", _trace_bw)
 
 
+@autocast_policy(cpu="fp32")
 def trace(input: Tensor) -> Tensor:  # noqa: A002
     """The sum of a matrix's diagonal, added in order in a double (int64 for integers), as torch's kernel."""
     d = input._data

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _version_error, save_out
 from engine.backend import host
 from engine.bf16 import whole
@@ -468,6 +469,7 @@ def _inv_ex(A: Tensor, check: str | None) -> tuple:  # noqa: N803
     return _record(LinalgInvExBackward0, r, A._dev, (A,), (_SELF,)), wrap(info, A._dev)
 
 
+@autocast_policy(cpu="fp32")
 def inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> Any:  # noqa: N803
     _tensor(A, "linalg_inv_ex", "A", 1)
     return _out_tuple(out, linalg_inv_ex_type(*_inv_ex(A, "linalg.inv_ex" if check_errors else None)))
@@ -487,6 +489,7 @@ def linalg_inv(A: Tensor, *, out: Any = None) -> Tensor:  # noqa: N803
     return _out(out, _inv(A))
 
 
+@autocast_policy(cpu="fp32")
 def inverse(input: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     _tensor(input, "inverse", "input", 1)
     return _out(out, _inv(input))
@@ -515,6 +518,7 @@ def _solve_bw(self: Any, g: Tensor, A: Tensor, X: Tensor, left: bool, vec: bool)
 LinalgSolveExBackward0 = node_class("LinalgSolveExBackward0", _solve_bw)
 
 
+@autocast_policy(cpu="fp32")
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_solve", "A", 1)
     _tensor(B, "linalg_solve", "B", 2)
@@ -750,6 +754,7 @@ def _chain(mats: list, split: list, i: int, j: int) -> Tensor:
     return mm(_chain(mats, split, i, split[i][j]), _chain(mats, split, split[i][j] + 1, j))
 
 
+@autocast_policy(cuda="lower")
 def multi_dot(tensors: Any, *, out: Any = None) -> Tensor:
     ts = list(tensors)
     n = len(ts)
@@ -804,6 +809,7 @@ def multi_dot(tensors: Any, *, out: Any = None) -> Tensor:
     return _out(out, r.reshape(tuple(out_shape)))
 
 
+@autocast_policy(cuda="lower")
 def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
     warn_once(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
@@ -861,6 +867,7 @@ def _addmv_bw(self: Any, g: Tensor, mat: Tensor, vec: Tensor, beta: Any, alpha: 
 AddmvBackward0 = node_class("AddmvBackward0", _addmv_bw)
 
 
+@autocast_policy(cuda="lower")
 @whole
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat @ vec) as one node (torch's AddmvBackward0)."""
@@ -906,6 +913,7 @@ def _addr_bw(self: Any, g: Tensor, v1: Tensor, v2: Tensor, beta: Any, alpha: Any
 AddrBackward0 = node_class("AddrBackward0", _addr_bw)
 
 
+@autocast_policy(cuda="lower")
 @whole
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002
     """beta * input + alpha * outer(vec1, vec2), in the operands' promoted dtype (torch's AddrBackward0)."""
@@ -961,6 +969,7 @@ def _expand_bias(input: Tensor, shape: tuple) -> Any:  # noqa: A002
         return expand(input, shape)._data
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 @whole
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002, E501
     """beta * input + alpha * (batch1 @ batch2) per batch (torch's BaddbmmBackward0)."""
@@ -1013,6 +1022,7 @@ def _addbmm_bw(self: Any, g: Tensor, b1: Tensor, b2: Tensor, beta: Any, alpha: A
 AddbmmBackward0 = node_class("AddbmmBackward0", _addbmm_bw)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 @whole
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002, E501
     """beta * input + alpha * sum_b(batch1[b] @ batch2[b]) (torch's AddbmmBackward0; its checks are addmm's, as
@@ -1103,11 +1113,13 @@ def _cholesky_bw(self: Any, gL: Tensor, L: Tensor, upper: bool) -> tuple:  # noq
 LinalgCholeskyExBackward0 = node_class("LinalgCholeskyExBackward0", _cholesky_bw)
 
 
+@autocast_policy(cpu="fp32")
 def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_cholesky", "A", 1)
     return _out(out, _cholesky_ex(A, upper, "linalg.cholesky")[0])
 
 
+@autocast_policy(cpu="fp32")
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out: Any = None) -> Any:  # noqa: N803
     _tensor(A, "linalg_cholesky_ex", "input", 1)
     r = _cholesky_ex(A, upper, "linalg.cholesky_ex" if check_errors else None)
@@ -1191,6 +1203,7 @@ def _qr_bw(self: Any, g: Tensor, Q: Tensor, R: Tensor, mode: str) -> tuple:  # n
 LinalgQrBackward0 = _multi_class("LinalgQrBackward0", _qr_bw)
 
 
+@autocast_policy(cpu="fp32")
 def qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> Any:  # noqa: N803
     _tensor(A, "linalg_qr", "A", 1)
     _at_least_2d(A, "linalg.qr")
@@ -1258,11 +1271,13 @@ def _eigh(A: Tensor, uplo: str) -> list:  # noqa: N803
     return _record_multi(LinalgEighBackward0, [L, V], A._dev, (A,))
 
 
+@autocast_policy(cpu="fp32")
 def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803
     _tensor(A, "linalg_eigh", "A", 1)
     return linalg_eigh_type(*_eigh(A, _eigh_checks(A, UPLO)))
 
 
+@autocast_policy(cpu="fp32")
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_eigvalsh", "A", 1)
     uplo = _eigh_checks(A, UPLO)
@@ -1355,12 +1370,14 @@ def _svd(A: Tensor, full: bool) -> list:  # noqa: N803
     return _record_multi(LinalgSvdBackward0, arrs, A._dev, (A,), extra=(full,))
 
 
+@autocast_policy(cpu="fp32")
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:  # noqa: N803
     _tensor(A, "linalg_svd", "A", 1)
     _svd_checks(A, driver)
     return linalg_svd_type(*_svd(A, bool(full_matrices)))
 
 
+@autocast_policy(cpu="fp32")
 def svdvals(A: Tensor, *, driver: Any = None, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_svdvals", "A", 1)
     _svd_checks(A, driver)
@@ -1489,6 +1506,7 @@ def _lstsq_bw(self: Any, g: Tensor, A: Tensor, B: Tensor, X: Tensor, res: Tensor
 LinalgLstsqBackward0 = _multi_class("LinalgLstsqBackward0", _lstsq_bw)
 
 
+@autocast_policy(cpu="fp32")
 def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any:  # noqa: N803
     """torch.linalg.lstsq with the cpu's drivers. The solution is the pseudo-inverse's (the minimum-norm solution
     every driver computes for a full-rank A); the rank counts the singular values above rcond times the largest

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.autograd import Node, save_out
 from engine.backend import for_array
 from engine.bf16 import plain, to_bf16, whole
@@ -350,6 +351,7 @@ ProdBackward0 = node_class("ProdBackward0", holomorphic(_prod_bw))
 ProdBackward1 = node_class("ProdBackward1", holomorphic(_prod_bw))
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 @with_out
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     d = input._data
