@@ -26,7 +26,7 @@ import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
 from engine.autograd import Node
-from engine.bf16 import whole
+from engine.bf16 import plain, to_bf16
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
@@ -294,6 +294,8 @@ def _transposed_shape(x: Any, w: Any, geo: _Geo) -> tuple:
 
 
 def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
+    if b is not None and x.dtype.metadata is not None:  # bfloat16: the bias joins the float32 sums, rounded once
+        return to_bf16(_convolution_arr(plain(x), plain(w), plain(b), geo, xp), xp)
     if geo.transposed:
         shape = _transposed_shape(x, w, geo)
         out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)
@@ -453,7 +455,6 @@ def _conv_args_error(fname: str, args: tuple) -> TypeError:
 
 
 @autocast_policy(cpu="lower", cuda="lower")
-@whole
 def _conv(fname: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
           dilation: Any, groups: int, transposed: bool = False, output_padding: Any = 0) -> Tensor:  # noqa: A002  # fmt: skip
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor) or not (bias is None or

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine.autograd import Node
+from engine.bf16 import plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops.diagonal import strided_span
@@ -95,6 +96,8 @@ def compute_dtype(a: Any) -> Any:
 
 def run_in(xp: Any, fn: Callable, dtype: Any, *arrays: Any) -> Any:
     """fn on the arrays in their compute dtype (float16 in float32), the result in `dtype`."""
+    if np.dtype(dtype).metadata is not None:  # bfloat16: on the float32 values, rounded once
+        return to_bf16(fn(*[plain(a) for a in arrays]), xp)
     ct = compute_dtype(arrays[0])
     r = fn(*[a.astype(ct) if a.dtype != ct else a for a in arrays])
     return r.astype(dtype) if r.dtype != dtype else r

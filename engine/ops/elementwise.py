@@ -1248,7 +1248,7 @@ def _in_result_dtype(a: Any, b: Any, c: Any, value: Any) -> tuple:
     if not (isinstance(a, Tensor) and isinstance(b, Tensor) and isinstance(c, Tensor)):
         return a, b, c, value
     ts = (a, b, c)
-    if a._data.dtype == b._data.dtype == c._data.dtype:
+    if a.dtype is b.dtype is c.dtype:
         rt = a.dtype
     else:
         dims = [t.dtype for t in ts if t._data.ndim]

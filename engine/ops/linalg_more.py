@@ -459,6 +459,7 @@ def _inv(A: Tensor) -> Tensor:  # noqa: N803
     return _inv_ex(A, "linalg.inv")[0]
 
 
+@autocast_policy(cpu="fp32")
 def _inv_ex(A: Tensor, check: str | None) -> tuple:  # noqa: N803
     """(inverse, info); a singular matrix raises torch's error naming `check`, if given."""
     _square(A, "linalg.inv")
