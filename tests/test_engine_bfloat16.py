@@ -326,3 +326,24 @@ ERRORS = [
 def test_errors(expr: str) -> None:
     t, e = _both(expr, x=np.ones(3, np.float32))
     assert e == t
+
+
+def test_save_load_and_copies(tmp_path: object) -> None:
+    """bfloat16 survives torch.save/torch.load, deepcopy and pickling, and the usual copies keep it."""
+    import copy
+    import io
+    import pickle
+
+    got = []
+    for lib in LIBS:
+        x = lib.tensor([1.1, 2.2, -3.3], dtype=lib.bfloat16, requires_grad=True)
+        buf = io.BytesIO()
+        lib.save({"x": x, "w": lib.nn.Linear(2, 2).bfloat16().state_dict()["weight"]}, buf)
+        buf.seek(0)
+        back = lib.load(buf)
+        y = x.detach()
+        got.append(
+            [repr(back["x"]), str(back["w"].dtype), repr(copy.deepcopy(x)), repr(pickle.loads(pickle.dumps(y)))]
+            + [repr(v) for v in (y.clone(), y.new_tensor([3.3]), y.new_full((2,), 1.7), y.flip(0), y.cumprod(0))]
+        )
+    assert got[1] == got[0]
