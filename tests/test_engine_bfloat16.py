@@ -347,3 +347,19 @@ def test_save_load_and_copies(tmp_path: object) -> None:
             + [repr(v) for v in (y.clone(), y.new_tensor([3.3]), y.new_full((2,), 1.7), y.flip(0), y.cumprod(0))]
         )
     assert got[1] == got[0]
+
+
+def test_bfloat16_work_leaves_float32_alone() -> None:
+    """bfloat16's storage dtype compares equal to float32's: kernels that cache per dtype (relu's zeros) must not
+    hand a bfloat16 array to a later float32 call, whose result would then be rounded to bfloat16."""
+    x = np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4) * 1.2345678
+    for lib in LIBS:
+        t = lib.tensor(x).bfloat16()
+        lib.relu(t), lib.relu(t), F_of(lib).avg_pool1d(t[None], 2), t.exp(), t @ t.T
+    want = torch.relu(torch.tensor(x) * 1.000001)
+    got = engine.relu(engine.tensor(x) * 1.000001)
+    assert str(got.dtype) == "torch.float32" and got.tolist() == want.tolist()
+
+
+def F_of(lib: object) -> object:  # noqa: N802 - torch's F
+    return lib.nn.functional

@@ -26,7 +26,7 @@ import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
 from engine.autograd import Node
-from engine.bf16 import plain, to_bf16
+from engine.bf16 import plain, round_bits, to_bf16
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
@@ -1050,9 +1050,12 @@ def _interp_arr(xp: Any, x: Any, taps: list) -> Any:
     return x
 
 
-def _half_weights(ws: list, ct: Any) -> list:
+def _half_weights(ws: list, ct: Any, low: Any = None) -> list:
     """Weights as torch's generic kernel stores them for a float16 input: each rounded to half, and a linear
-    tap's 1 - lambda computed in half from the rounded lambda."""
+    tap's 1 - lambda computed in half from the rounded lambda. `low`: another rounding (bfloat16's), on float32
+    values."""
+    if low is not None:
+        return [low(np.asarray(w, np.float32)).astype(ct) for w in ws]
     h = [w.astype(np.float16) for w in ws]
     if len(h) == 2:
         h[0] = np.float16(1) - h[1]
@@ -1226,6 +1229,8 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
         fw = taps
         if d.dtype == np.float16 and not cl:  # (the generic kernel keeps its weights in the input's dtype)
             fw = [(idx, ws and _half_weights(ws, ct)) for idx, ws in taps]
+        elif d.dtype.metadata is not None and mode == "bicubic" and not cl:  # (bfloat16 likewise, for bicubic)
+            fw = [(idx, ws and _half_weights(ws, ct, lambda w: round_bits(w))) for idx, ws in taps]
         out = run_in(xp, lambda a: kernel(xp, a, fw), d.dtype, d)
     else:
         out = _interp_arr(xp, d, taps)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
+from engine.bf16 import to_bf16
 from engine.nn import functional as _functional
 from engine.nn.spatial import (
     check1d,
@@ -321,7 +322,8 @@ def _avg_pool_arr(xp: Any, x: Any, prm: tuple) -> Any:
     k, s, p, o = prm[:4]
     d, empty, after = _avg_geometry(x.shape[2:], prm)
     isfloat = x.dtype.kind == "f"
-    ct = (np.float32 if x.dtype == np.float16 else x.dtype) if isfloat else np.int64
+    bf16 = x.dtype.metadata is not None  # (float32 sums and one rounding, as for float16)
+    ct = (np.float32 if x.dtype == np.float16 or bf16 else x.dtype) if isfloat else np.int64
     xpd = _pad_nd(xp, x, p, after, 0)
     acc = xp.zeros((*x.shape[:2], *o), dtype=ct)
     for at in _window_slices(k, (1,) * len(k), s, o):  # (in window order, as torch's kernels add)
@@ -332,6 +334,8 @@ def _avg_pool_arr(xp: Any, x: Any, prm: tuple) -> Any:
         out = xp.abs(acc) // xp.asarray(d) * xp.sign(acc)
     if prm[6] is not None or not prm[5]:
         out = xp.where(xp.asarray(empty), 0, out)
+    if bf16:
+        return to_bf16(out, xp)
     return out.astype(x.dtype) if out.dtype != x.dtype else out
 
 
