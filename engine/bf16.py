@@ -49,7 +49,12 @@ def to_bf16(a: Any, xp: Any = np) -> BF16Array:
     return _tag(round_bits(a, xp))
 
 
+#: whether this process has made a bfloat16 array yet: until it has, fused ops (see whole) skip their bookkeeping
+SEEN = [False]
+
+
 def _tag(r: Any) -> Any:
+    SEEN[0] = True
     if type(r) is not np.ndarray:  # a device array: tagged by dtype only
         return r.view(BF16_NP) if hasattr(r, "view") else r
     return r.view(BF16_NP).view(BF16Array)
@@ -121,11 +126,14 @@ _DEFER = [0]
 def whole(fn: Any) -> Any:
     """fn as one reduced-precision kernel: its bfloat16 intermediates stay float32 and its bfloat16 outputs are
     rounded once when it returns, as torch's fused CPU kernels (softmax, mean, var, layer_norm, gelu) do. A
-    float32 call pays a counter and one type test per output."""
+    float32 call pays one list read until the process makes a bfloat16 array, then a counter and one type test
+    per output."""
     import functools
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
+        if not SEEN[0]:  # (no bfloat16 array exists: nothing to defer or round)
+            return fn(*args, **kwargs)
         _DEFER[0] += 1
         try:
             r = fn(*args, **kwargs)
@@ -211,7 +219,7 @@ class BF16Array(np.ndarray):
         """The tagged dtype keeps the array bfloat16; any other (plain float32 too) is a plain array of its values."""
         r = self.view(np.ndarray).astype(dtype, *args, **kwargs)
         if r.dtype.metadata is not None:
-            return r.view(BF16Array)
+            return _tag(r)
         return r.view(_F32) if r.dtype == _F32 else r
 
     def __reduce__(self) -> Any:

@@ -164,10 +164,12 @@ def binary(
         try:
             if half:
                 out = _half_with_scalar(ufunc, ad, bd)
-            elif direct or type(ad) is _ndarray:
-                out = ufunc(ad, bd) if type(ad) is not BF16Array else apply(ufunc, ad, bd)
-            elif isinstance(ad, _ndarray):  # bfloat16 (BF16Array)
+            elif type(ad) is _ndarray:
+                out = ufunc(ad, bd)
+            elif isinstance(ad, _ndarray):  # bfloat16 (BF16Array): in float32, rounded once
                 out = apply(ufunc, ad, bd)
+            elif direct:
+                out = ufunc(ad, bd)
             else:  # a device array: joins a fused chain where it can (ops/fusion.py)
                 if fuse is not None and ad.size * (bd.size if bt else 1) >= fusion.MIN_NUMEL:
                     p = fusion.make(fuse, a, b)
@@ -1620,10 +1622,12 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
                 raise exc(kernel)
             elif to_long and k == "b":
                 d = d.astype(np.int64)
-        if direct or type(d) is _ndarray:
-            r = fn(d) if type(d) is not BF16Array else apply(fn, d)
+        if type(d) is _ndarray:
+            r = fn(d)
+        elif type(d) is BF16Array:  # in float32, rounded once
+            r = apply(fn, d)
         else:
-            r = apply(fn, d) if type(d) is BF16Array else for_array(fn, d)(d)
+            r = fn(d) if direct else for_array(fn, d)(d)
         if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
             r = input._dev.xp.asarray(r)
         t = wrap(r, input._dev)

@@ -402,12 +402,14 @@ AddmmBackward0 = node_class("AddmmBackward0", holomorphic(_addmm_bw))
 
 def addmm_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A002
     """torch's addmm kernel checks, in its order (baddbmm runs them per batch)."""
-    if input.dtype is not mat2.dtype:
+    di, d1, d2 = input._data.dtype, mat1._data.dtype, mat2._data.dtype
+    untagged = d2.metadata is None  # (bfloat16's storage dtype equals float32's: its tag tells them apart)
+    if di != d2 or (di.metadata is None) is not untagged:
         raise RuntimeError(
             f"self and mat2 must have the same dtype, but got {input.dtype.scalar_name()} and "
             f"{mat2.dtype.scalar_name()}"
         )
-    if mat1.dtype is not mat2.dtype:
+    if d1 != d2 or (d1.metadata is None) is not untagged:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {mat1.dtype.scalar_name()} and {mat2.dtype.scalar_name()}"
         )
