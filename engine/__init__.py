@@ -10,8 +10,21 @@ import numpy as _np
 # torch computes with IEEE semantics silently (overflow -> inf, 0/0 -> nan); so does the engine.
 _np.seterr(all="ignore")
 
-from engine import accelerator, autograd, backends, cuda, fft, linalg, nn, return_types  # noqa: F401
+from engine import accelerator, amp, autograd, backends, cuda, fft, linalg, nn, return_types  # noqa: F401
 from engine import methods as _methods  # noqa: F401  (binds ops onto Tensor)
+from engine.amp.autocast_mode import (  # noqa: F401
+    autocast,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
 from engine.autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from engine.backend import device, set_default_device
 from engine.backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
@@ -45,9 +58,7 @@ from engine.creation import (
     zeros_like,
 )
 from engine.dtypes import (
-    bool_ as bool,
-)
-from engine.dtypes import (
+    bfloat16,
     complex64,
     complex128,
     dtype,
@@ -62,6 +73,9 @@ from engine.dtypes import (
     promote_types,
     set_default_dtype,
     uint8,
+)
+from engine.dtypes import (
+    bool_ as bool,
 )
 from engine.grad_mode import (
     enable_grad,
@@ -334,10 +348,10 @@ def is_floating_point(input: Tensor) -> bool:  # noqa: A002
 
 
 def result_type(tensor1: object, tensor2: object) -> dtype:
-    from engine.dtypes import FROM_NP
+    from engine.dtypes import from_np
     from engine.ops.util import result_np
 
-    return FROM_NP[result_np(tensor1, tensor2)]
+    return from_np(result_np(tensor1, tensor2))
 
 
 def detach(input: Tensor) -> Tensor:  # noqa: A002

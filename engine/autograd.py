@@ -376,19 +376,21 @@ def _fit(g: Any, meta: tuple) -> Any:
             else:
                 r = gd.sum(axis=dims)
             r = r.reshape(shape)
-            if r.dtype is not np_dtype and r.dtype != np_dtype:
+            if r.dtype is not np_dtype and (
+                r.dtype != np_dtype or (r.dtype.metadata is None) is not (np_dtype.metadata is None)
+            ):
                 # a real input's gradient from a complex one is its real part (torch's handle_r_to_c)
                 r = (r.real if r.dtype.kind == "c" and np_dtype.kind != "c" else r).astype(np_dtype)
             return wrap(r, g._dev)
         if dims:
             g = g.sum(dim=dims, keepdim=True)
         g = g.reshape(shape)
-    if g._data.dtype != np_dtype:
-        from engine.dtypes import FROM_NP
+    if g._data.dtype != np_dtype or (g._data.dtype.metadata is None) is not (np_dtype.metadata is None):
+        from engine.dtypes import from_np
 
         if g._data.dtype.kind == "c" and np_dtype.kind != "c":
             g = g.real
-        g = g.to(FROM_NP[np_dtype])
+        g = g.to(from_np(np_dtype))
     return g
 
 
@@ -657,7 +659,7 @@ def hook_result(hook: Any, g: Any, r: Any) -> Any:
     name = getattr(hook, "__name__", None) or getattr(hook, "name", None) or type_name(hook)
     if not isinstance(r, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type_name(r)}'")
-    if r._data.dtype != g._data.dtype or r._dev is not g._dev:
+    if r.dtype is not g.dtype or r._dev is not g._dev:
         was, got = g.type(), r.type()
         raise RuntimeError(f"hook '{name}' has changed the type of value (was {was} got {got})")
     if r._data.shape != g._data.shape:
@@ -804,7 +806,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
                     f"Mismatch in shape: grad_output[{i}] has a shape of torch.Size([{gdims}]) and output[{i}] "
                     f"has a shape of torch.Size([{dims}])."
                 )
-            if g._data.dtype != out._data.dtype:  # torch casts a grad_output to its output's dtype
+            if g.dtype is not out.dtype:  # torch casts a grad_output to its output's dtype
                 g = wrap(g._data.astype(out._data.dtype), g._dev) if not g._rg else g.to(out.dtype)
         grads.append(g)
     return grads
@@ -912,7 +914,7 @@ class NodeInfo:
 
 
 def describe(node: Node) -> NodeInfo:
-    from engine.dtypes import FROM_NP
+    from engine.dtypes import FROM_NP, from_np
 
     if type(node) is AccumulateGrad:
         v = node._var()
@@ -923,7 +925,7 @@ def describe(node: Node) -> NodeInfo:
     shape = dtype = None
     if ctx is not None:
         shape, npdt = ctx
-        dtype = FROM_NP.get(npdt)
+        dtype = from_np(npdt) if npdt in FROM_NP else None
     return NodeInfo(node.name(), shape, dtype, _saved_count(node), node._saved is FREED)
 
 

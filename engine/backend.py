@@ -184,6 +184,6 @@ def host(arr):  # noqa: ANN001, ANN201
 
 
 def array_device(arr) -> device:  # noqa: ANN001
-    if type(arr) is np.ndarray:
+    if isinstance(arr, np.ndarray):
         return CPU
     return device("cuda", int(arr.device.id))

@@ -10,6 +10,7 @@ import numpy as np
 
 from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
+from engine.bf16 import BF16Array, round_bits, to_bf16
 from engine.dtypes import DEFAULT, bool_, default_complex, float32, int64, to_dtype
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
@@ -64,6 +65,8 @@ def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, 
             arr = meta_array(np.shape(arr), arr.dtype)
         else:
             arr = dev.xp.asarray(arr)
+    if arr.dtype.metadata is not None and not isinstance(arr, BF16Array) and dev.type != "meta":
+        arr = to_bf16(arr, dev.xp)  # made as float32 for dtype=torch.bfloat16: rounded once, as torch fills it
     if out is not None:
         from engine.ops.inplace import write_out
 
@@ -544,7 +547,9 @@ def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, 
     if steps == 1:
         arr = np.array([s], dtype=w)
     elif w is np.float16:  # c10::Half rounds every operation to half, so nothing is fused
-        arr = _linspace_half(s, e, steps)
+        arr = _linspace_rounded(s, e, steps, _HALF_VALUES).astype(np.float16)
+    elif dt.metadata is not None:  # c10::BFloat16 likewise
+        arr = _linspace_rounded(round_bits(np.float32(start)), round_bits(np.float32(end)), steps, round_bits)
     else:
         st = (e - s) / w(steps - 1)
         half = steps // 2
@@ -556,13 +561,19 @@ def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, 
     return _finish(np.asarray(arr).astype(dt), _dev(device), requires_grad, out)
 
 
-def _linspace_half(s: np.float16, e: np.float16, steps: int) -> np.ndarray:
-    h, f = np.float16, np.float32
-    st = f(h(f(h(f(e) - f(s))) / f(h(steps - 1))))
+def _HALF_VALUES(a: Any) -> np.ndarray:  # noqa: N802 - a constant-like rounding function
+    return np.asarray(a, np.float32).astype(np.float16).astype(np.float32)
+
+
+def _linspace_rounded(s: Any, e: Any, steps: int, low: Any) -> np.ndarray:
+    """linspace in a 16-bit float type whose every operation rounds (`low` rounds float32 values to it): the
+    float32 values of the result."""
+    f = np.float32
+    st = low(low(f(e) - f(s)) / low(f(steps - 1)))
     half = steps // 2
-    up = f(s) + (st * np.arange(half).astype(h).astype(f)).astype(h).astype(f)
-    down = f(e) - (st * np.arange(steps - half - 1, -1, -1).astype(h).astype(f)).astype(h).astype(f)
-    return np.concatenate([up, down]).astype(h)
+    up = low(f(s) + low(st * low(np.arange(half).astype(f))))
+    down = low(f(e) - low(st * low(np.arange(steps - half - 1, -1, -1).astype(f))))
+    return np.concatenate([up, down])
 
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tensor | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.bf16 import BF16_NP
 from engine.naming import TorchNamed
 
 # Categories order torch's type promotion: a higher category always wins over a lower one.
@@ -19,7 +20,7 @@ class dtype(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
         self.name = name
         self.np = np.dtype(np_dtype)
         self.cat = cat
-        self.itemsize = self.np.itemsize
+        self.itemsize = 2 if np_dtype is BF16_NP else self.np.itemsize  # (bfloat16 is stored as float32)
         self.is_floating_point = cat == FLOAT
         self.is_signed = name not in ("bool", "uint8")
         self.legacy = legacy  # 'FloatTensor': used in torch's version-counter error text
@@ -58,6 +59,7 @@ int64 = dtype("int64", np.int64, INT, "LongTensor")
 float16 = dtype("float16", np.float16, FLOAT, "HalfTensor")
 float32 = dtype("float32", np.float32, FLOAT, "FloatTensor")
 float64 = dtype("float64", np.float64, FLOAT, "DoubleTensor")
+bfloat16 = dtype("bfloat16", BF16_NP, FLOAT, "BFloat16Tensor")
 complex64 = dtype("complex64", np.complex64, COMPLEX, "ComplexFloatTensor")
 complex128 = dtype("complex128", np.complex128, COMPLEX, "ComplexDoubleTensor")
 _TO_REAL = {complex64: float32, complex128: float64}
@@ -66,6 +68,7 @@ _C_NAMES = {
     "float32": "float",
     "float64": "double",
     "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
     "int64": "long int",
     "int32": "int",
     "int16": "short int",
@@ -76,8 +79,10 @@ _C_NAMES = {
 }
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
-# numpy dtype -> engine dtype; keyed by np.dtype objects, which hash and compare fast.
+# numpy dtype -> engine dtype; keyed by np.dtype objects, which hash and compare fast. (bfloat16 is not in it:
+# its numpy dtype equals float32's, so only its array's type tells it apart; see dtype_of.)
 FROM_NP: dict = {d.np: d for d in ALL}
+ALL_TYPES = (*ALL, bfloat16)
 ALIASES = {
     "bool": bool_, "uint8": uint8, "int8": int8, "int16": int16, "short": int16, "int32": int32,
     "int": int32, "int64": int64, "long": int64, "float16": float16, "half": float16,
@@ -89,13 +94,19 @@ ALIASES = {
 def _promote(a: dtype, b: dtype) -> dtype:
     if a is b:
         return a
+    if a is bfloat16 or b is bfloat16:
+        other = b if a is bfloat16 else a
+        if other.cat < FLOAT:
+            return bfloat16
+        # (with float16 neither holds the other: float32, as torch)
+        return float32 if other is float16 else other
     if a.cat != b.cat and not (a.cat >= FLOAT and b.cat >= FLOAT):
         return a if a.cat > b.cat else b
     # (float with complex: numpy's rule is torch's, float64 + complex64 -> complex128)
     return FROM_NP[np.promote_types(a.np, b.np)]
 
 
-PROMOTE: dict = {(a, b): _promote(a, b) for a in ALL for b in ALL}
+PROMOTE: dict = {(a, b): _promote(a, b) for a in ALL_TYPES for b in ALL_TYPES}
 # The same table keyed by numpy dtypes, for hot paths that hold arrays rather than tensors.
 PROMOTE_NP: dict = {(a.np, b.np): PROMOTE[a, b].np for a in ALL for b in ALL}
 
@@ -122,6 +133,19 @@ def set_default_dtype(d: dtype) -> None:
     if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     DEFAULT.float = d
+
+
+def from_np(dt: np.dtype) -> dtype:
+    """The engine dtype of a numpy dtype, bfloat16's tagged float32 included."""
+    return bfloat16 if dt.metadata is not None else FROM_NP[dt]
+
+
+def dtype_of(a: object) -> dtype:
+    """The engine dtype of an array: its numpy dtype's, or bfloat16 for a tagged float32 array."""
+    d = FROM_NP[a.dtype]
+    if d is float32 and a.dtype.metadata is not None:
+        return bfloat16
+    return d
 
 
 def to_dtype(d: object) -> dtype:

@@ -120,7 +120,7 @@ def _check_same_dtype_and_shape(a: Tensor, b: Tensor, eps: float, idx: tuple) ->
             f"Expected `func` to return outputs with the same shape when inputs are perturbed on index {idx} "
             f"by {eps}, but got: shapes {a.shape} and {b.shape}."
         )
-    if a._data.dtype != b._data.dtype:
+    if a.dtype is not b.dtype:
         raise AssertionError(
             f"Expected `func` to return outputs with the same dtype when inputs are perturbed on index {idx} "
             f"by {eps}, but got: dtypes {a.dtype} and {b.dtype}."
@@ -243,7 +243,7 @@ def _test_backward_mul_by_grad_output(outputs: tuple, inputs: tuple) -> None:
             continue
         if not bool((gi._data == 0).all()):
             raise GradcheckError("backward not multiplied by grad_output")
-        if gi._data.dtype != di._data.dtype:
+        if gi.dtype is not di.dtype:
             raise GradcheckError("grad is incorrect type")
         if gi._dev is not di._dev:
             raise GradcheckError("grad is incorrect device")

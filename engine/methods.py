@@ -12,7 +12,7 @@ from engine.backend import device as _device
 from engine.backend import for_array, to_device
 from engine.dtypes import (
     DEFAULT,
-    FROM_NP,
+    bfloat16,
     bool_,
     float16,
     float32,
@@ -208,10 +208,10 @@ def _caster(dt: Any) -> Any:
 def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
     if dtype is None:
         prefix = "torch.cuda." if self._dev.type == "cuda" else "torch."
-        return prefix + FROM_NP[self._data.dtype].legacy
+        return prefix + self.dtype.legacy
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1]
-        for d in (bool_, uint8, int8, int16, int32, int64, float16, float32, float64):
+        for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64):
             if d.legacy == name:
                 dtype = d
                 break
@@ -491,6 +491,7 @@ METHODS: dict[str, Any] = {
     "new_zeros": _new_factory("zeros"), "new_ones": _new_factory("ones"), "new_empty": _new_factory("empty"),
     "new_full": _new_factory("full"), "new_tensor": _new_factory("tensor"),
     "float": _caster(float32), "double": _caster(float64), "half": _caster(float16), "int": _caster(int32),
+    "bfloat16": _caster(bfloat16),
     "long": _caster(int64), "short": _caster(int16), "char": _caster(int8), "byte": _caster(uint8),
     "bool": _caster(bool_),
 }  # fmt: skip

@@ -13,13 +13,13 @@ _HINTS = {
 
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
-TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx", "amp",
+TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx",
                               "hub", "quantization", "profiler", "export", "compiler"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"stft", "istft", "pca_lowrank", "svd_lowrank",
-                        "lobpcg", "bfloat16", "compile",
+                        "lobpcg", "compile",
                         "sparse_coo_tensor", "nested_tensor"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d"}),
     "torch.linalg": frozenset({"ldl_factor", "ldl_solve"}),

@@ -384,6 +384,12 @@ def uniform(gen: Generator | None, shape: _SHAPE, dtype: object, low: float = 0.
         # float16 works in float (opmath) and rounds once at the end, like float32 does
         x = _unit24(g, n)
         flo, fhi = _F32(low), _F32(high)
+        if dt.metadata is not None:  # bfloat16: the float value rounded, then the same bound rule
+            from engine.bf16 import round_bits
+
+            v = round_bits(_fma32(x, _F32(fhi - flo), flo))
+            to, frm = (float(e) for e in round_bits(np.array([high, low], np.float32)))
+            return np.where(v == to, _F32(frm), v).reshape(shape)
         if (flo, fhi) == (0.0, 1.0):
             return x.astype(dt, copy=False).reshape(shape) if dt == np.dtype(_F32) else _rand_half(x, shape)
         v = _fma32(x, _F32(fhi - flo), flo).astype(dt, copy=False)
@@ -583,15 +589,15 @@ def _normal_flat(g: Generator, n: int, dt: np.dtype, mean: float, std: float) ->
     if n < 16:
         return _cast_double(_scalar_normals(g, n, mean, std), dt)
     k, tail = divmod(n, 16)
-    if dt == np.dtype(_F16):
-        # fp16 draws and transforms one block of 16 at a time in float; the last block, drawn
+    if dt == np.dtype(_F16) or dt.metadata is not None:
+        # fp16 (and bfloat16) draws and transforms one block of 16 at a time in float; the last block, drawn
         # after the full ones, lands on the final 16 elements.
         blocks = _box_muller_f32(_unit24(g, 16 * (k + (tail > 0))).reshape(-1, 16), mean, std)
         out32 = np.empty(n, dtype=_F32)
         out32[: 16 * k] = blocks[:k].reshape(-1)
         if tail:
             out32[n - 16 :] = blocks[k]
-        return out32.astype(_F16)
+        return out32 if dt.metadata is not None else out32.astype(_F16)  # (bfloat16: rounded by the caller)
     # float/double fill all n uniforms first, transform full blocks in place, then draw 16 more
     # for a block that overwrites the last 16 elements.
     unit = _unit24 if dt == np.dtype(_F32) else _unit53
@@ -951,3 +957,26 @@ def get_rng_state() -> Any:
 
 def set_rng_state(new_state: object) -> None:
     default_generator.set_state(new_state)
+
+
+def _bf16_aware(fn: Any) -> Any:
+    """fn drawing for bfloat16 as for float32, its draws rounded once (torch's bfloat16 fills round each float
+    draw); a call for any other dtype goes straight through."""
+    import functools
+
+    from engine.bf16 import to_bf16
+
+    @functools.wraps(fn)
+    def draw(*args: Any, **kwargs: Any) -> Any:
+        r = fn(*args, **kwargs)
+        for a in (*args, *kwargs.values()):
+            if isinstance(a, np.dtype) and a.metadata is not None:
+                return to_bf16(r)
+        return r
+
+    return draw
+
+
+for _name in ("uniform", "normal", "normal_tensor", "exponential", "cauchy", "randint", "random_", "randperm",
+              "bernoulli", "bernoulli_scalar"):  # fmt: skip
+    globals()[_name] = _bf16_aware(globals()[_name])

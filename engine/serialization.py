@@ -17,9 +17,14 @@ def _flatten(obj: Any, arrays: dict) -> Any:
     if isinstance(obj, Tensor):
         key = f"t{len(arrays)}"
         from engine.backend import host
+        from engine.bf16 import plain
 
-        arrays[key] = host(obj._data)
+        data = host(obj._data)
         spec = {"__tensor__": key, "requires_grad": obj._rg}
+        if data.dtype.metadata is not None:  # bfloat16: its float32 values (npz keeps no dtype metadata)
+            data = np.asarray(plain(data)).view(np.float32)
+            spec["bfloat16"] = True
+        arrays[key] = data
         if type(obj).__name__ == "Parameter":
             spec["parameter"] = True
         return spec
@@ -42,7 +47,12 @@ def _flatten(obj: Any, arrays: dict) -> Any:
 
 def _unflatten(spec: Any, arrays: Any) -> Any:
     if "__tensor__" in spec:
-        t = wrap(np.array(arrays[spec["__tensor__"]]))
+        a = np.array(arrays[spec["__tensor__"]])
+        if spec.get("bfloat16"):
+            from engine.bf16 import to_bf16
+
+            a = to_bf16(a)
+        t = wrap(a)
         t._rg = bool(spec.get("requires_grad")) and t._data.dtype.kind == "f"
         if spec.get("parameter"):
             from engine.nn.parameter import Parameter

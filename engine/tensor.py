@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.backend import CPU, host
 from engine.dtypes import FROM_NP
+from engine.dtypes import bfloat16 as _BFLOAT16
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import TorchNamed
 from engine.warn import user_stacklevel
@@ -146,7 +147,7 @@ class Tensor(metaclass=TorchNamed):
                     f"size '{_dims(self._data.shape)}'. Please ensure that the gradient and the tensor are "
                     "the same size"
                 )
-            if value._data.dtype != self._data.dtype:
+            if value.dtype is not self.dtype:
                 raise RuntimeError(
                     "attempting to assign a gradient with dtype "
                     f"'{FROM_NP[value._data.dtype].name_for_error()}' to a tensor with grad_dtype "
@@ -175,7 +176,8 @@ class Tensor(metaclass=TorchNamed):
 
     @property
     def dtype(self):  # noqa: ANN201
-        return FROM_NP[self._data.dtype]
+        dt = self._data.dtype
+        return FROM_NP[dt] if dt.metadata is None else _BFLOAT16  # (dtype_of, inlined: a hot property)
 
     @property
     def device(self):  # noqa: ANN201
@@ -212,15 +214,15 @@ class Tensor(metaclass=TorchNamed):
     nelement = numel
 
     def element_size(self) -> int:
-        return self._data.itemsize
+        return self.dtype.itemsize  # (not the array's: bfloat16 is stored as float32)
 
     @property
     def itemsize(self) -> int:
-        return self._data.itemsize
+        return self.dtype.itemsize
 
     @property
     def nbytes(self) -> int:
-        return int(self._data.nbytes)
+        return int(self._data.size) * self.dtype.itemsize
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         if memory_format is None:
@@ -286,7 +288,7 @@ class Tensor(metaclass=TorchNamed):
             return 0
         return (
             int(self._data.__array_interface__["data"][0])
-            if type(self._data) is np.ndarray
+            if isinstance(self._data, np.ndarray)
             else int(self._data.data.ptr)
         )
 
@@ -345,6 +347,8 @@ class Tensor(metaclass=TorchNamed):
                 f"can't convert {'meta' if self._dev.type == 'meta' else 'cuda:0'} device type tensor to numpy. "
                 "Use Tensor.cpu() to copy the tensor to host memory first."
             )
+        if self._data.dtype.metadata is not None:
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return host(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -453,8 +457,16 @@ def _dims(shape: tuple) -> str:
 _new = object.__new__
 
 
+def _bf16_values(data: Any) -> Any:
+    from engine.bf16 import to_bf16
+
+    return to_bf16(data)
+
+
 def wrap(data: Any, dev: Any = CPU) -> Tensor:
     """A fresh tensor around an array (the one constructor every op uses; kept minimal)."""
+    if data.dtype.metadata is not None and type(data) is np.ndarray:
+        data = _bf16_values(data)  # a result cast to bfloat16 by a plain astype: its values rounded here
     t = _new(Tensor)
     t._data = data
     t._dev = dev

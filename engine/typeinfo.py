@@ -22,6 +22,11 @@ class finfo(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
             )
+        if d.name == "bfloat16":  # (numpy has no bfloat16: float32's range with 8 significand bits)
+            self.bits, self.eps, self.max = 16, 2.0**-7, float.fromhex("0x1.fep127")
+            self.min, self.tiny = -self.max, 2.0**-126
+            self.smallest_normal, self.resolution, self.dtype = self.tiny, 0.01, "bfloat16"
+            return
         info = np.finfo(d.np)
         self.bits = info.bits
         self.eps = float(info.eps)

@@ -213,7 +213,8 @@ TORCH_SUBMODULES = frozenset(
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
      "distributions.utils", "distributions.constraint_registry", "func", "testing", "accelerator", "backends",
-     "backends.cuda", "backends.cudnn", "backends.mps", "fft", "signal", "signal.windows"}
+     "backends.cuda", "backends.cudnn", "backends.mps", "fft", "signal", "signal.windows", "amp",
+     "amp.autocast_mode", "amp.grad_scaler"}
     | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
 #: The settings a script may assign on a torch module or settings object (seeding boilerplate:

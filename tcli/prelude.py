@@ -1673,7 +1673,7 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
-    {"fft", "nn.modules", "nn.parameter", "jit", "sparse", "amp", "onnx", "hub",
+    {"fft", "nn.modules", "nn.parameter", "jit", "sparse", "onnx", "hub",
      "profiler", "quantization", "distributed", "multiprocessing", "export", "compiler",
      "masked", "nested", "signal"}
 )  # fmt: skip

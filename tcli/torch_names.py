@@ -130,6 +130,9 @@ _NAMES = {
         "reset_accumulated_memory_stats reset_peak_memory_stats set_device_idx set_device_index set_stream "
         "synchronize "
     ),
+    "amp": ("GradScaler autocast custom_bwd custom_fwd is_autocast_available "),
+    "amp.autocast_mode": ("Any HAS_NUMPY autocast autocast_decorator custom_bwd custom_fwd is_autocast_available "),
+    "amp.grad_scaler": ("Any Enum GradScaler OptState TYPE_CHECKING annotations cast defaultdict overload "),
     "autograd": (
         "DeviceType Function Mapping NestedIOFunction ProfilerActivity ProfilerConfig ProfilerEvent ProfilerState "
         "SavedTensor Sequence Variable backward cast detect_anomaly enable_grad enforce_grad_layout_policy grad "

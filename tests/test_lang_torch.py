@@ -224,6 +224,51 @@ PROGRAMS = {
             except RuntimeError as e:
                 print(e)
     """,
+    "bfloat16": """
+        import torch
+        x = torch.tensor([1.0, 2.0, 3.14159, 1e-3], dtype=torch.bfloat16)
+        print(x, x.dtype, x.element_size(), x.is_floating_point(), torch.finfo(torch.bfloat16))
+        print(x * 1000, x.float(), (x + 1).dtype, (x + torch.ones(4)).dtype, x.sum(), x.mean())
+        try:
+            x.numpy()
+        except TypeError as e:
+            print(type(e).__name__, e)
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)).bfloat16()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        data = torch.randn(16, 4, dtype=torch.bfloat16)
+        for step in range(3):
+            loss = (model(data) - 1).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            print(step, loss, model[0].weight.grad.dtype)
+    """,
+    "autocast_and_grad_scaler": """
+        import torch
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        scaler = torch.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=2)
+        x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+        for step in range(4):
+            opt.zero_grad()
+            with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+                logits = model(x)
+                loss = torch.nn.functional.cross_entropy(logits, y)
+            print(step, logits.dtype, loss.dtype, torch.is_autocast_enabled("cpu"))
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            print(scaler.get_scale(), model[0].weight.grad.dtype, torch.is_autocast_enabled("cpu"))
+        print(scaler.state_dict())
+
+        @torch.autocast("cpu")
+        def f(a, b):
+            return a @ b
+
+        print(f(torch.ones(2, 2), torch.ones(2, 2)), torch.get_autocast_dtype("cpu"))
+    """,
     "tensors_in_containers": """
         import torch
         ts = [torch.tensor(float(i)) for i in range(3)]

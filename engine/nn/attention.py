@@ -20,6 +20,7 @@ import warnings
 from typing import Any
 
 import engine
+from engine.amp.policy import policy as autocast_policy
 from engine.grad_mode import no_grad
 from engine.nn import functional as F
 from engine.nn import init
@@ -51,6 +52,7 @@ def _probs(q: Tensor, k: Tensor, scale: float, mask: Tensor | None) -> Tensor:
     return p.nan_to_num(0.0) if mask is not None else p
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:  # fmt: skip

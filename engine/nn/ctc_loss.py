@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.backend import host
 from engine.dtypes import int64
 from engine.nn.ctc_alpha_beta import Alignment, alpha, grad
@@ -31,6 +32,7 @@ _OVERLOADS = tuple(
 )
 
 
+@autocast_policy(cpu="fp32")
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:  # fmt: skip
     """F.ctc_loss: the reduction's name checked (torch's _Reduction.get_enum), then torch.ctc_loss."""

@@ -73,7 +73,7 @@ def _bags(weight: Tensor, indices: Tensor, offsets: Tensor, mode: str, psw: Tens
             raise RuntimeError(
                 f"offsets[-1] can not be greater than input's length {idx.shape[0]} but got offsets[-1] of {last}"
             )
-    if psw is not None and psw._data.dtype != weight._data.dtype:
+    if psw is not None and psw.dtype is not weight.dtype:
         raise RuntimeError(
             f"Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
             f"'per_sample_weights'; but type {weight.type()} does not equal {psw.type()} (while checking arguments "

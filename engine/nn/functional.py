@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.backend import for_array
+from engine.amp.policy import policy as autocast_policy
+from engine.backend import for_array, host
+from engine.bf16 import whole
 from engine.grad_mode import ENABLED, no_grad
 from engine.nn.arg_checks import parser_error
 from engine.ops import elementwise as E
@@ -155,6 +157,7 @@ def _onednn_gelu(d: Any) -> bool:
     return type(d) is np.ndarray and d.dtype == np.float32 and d.size > 1 and d.flags.c_contiguous
 
 
+@whole
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     tensor_arg("gelu", input)
     if approximate not in ("none", "tanh"):
@@ -172,6 +175,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
         else:
             out = 0.5 * x * (1 + E.erf(x * 0.7071067811865476))
 
+    @whole  # (one kernel in torch: bfloat16 rounds once)
     def backward(g: Tensor, x: Tensor) -> tuple:
         if approximate == "tanh":
             inner = 0.7978845608028654 * (x + 0.044715 * x**3)
@@ -189,6 +193,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     return _record("GeluBackward0", out, (input,), (input,), backward)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
+@whole
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """torch's paths (aten linear): a 2-D input with bias is one addmm; a contiguous input of other ranks is
     flattened to 2-D for it (ViewBackward0 on top); otherwise matmul, then the bias added."""
@@ -261,6 +267,7 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
         )
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     reduction = _legacy(size_average, reduce, reduction)
@@ -291,6 +298,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     return _record("MseLossBackward0", out, (input, target), (input, target), backward)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     _size_warning(input, target)
@@ -306,6 +314,7 @@ def _legacy(size_average: Any, reduce: Any, reduction: str) -> str:
     return _legacy_reduction(size_average, reduce)
 
 
+@autocast_policy(cpu="fp32")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     reduction = _legacy(size_average, reduce, reduction)
@@ -314,7 +323,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
             "deprecated. Please ensure they have the same size."
         )
-    if target._data.dtype != input._data.dtype:
+    if target.dtype is not input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.scalar_name()} but expected {input.dtype.scalar_name()}")
     x, t, w = _detached(input, target, weight)
     for what, v in (("input", x), ("target", t)):
@@ -336,6 +345,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _record("BinaryCrossEntropyBackward0", out, (input, target, weight), (input, target, weight), backward)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:  # noqa: A002  # fmt: skip
@@ -388,6 +398,7 @@ def _spatial_target_check(xs: tuple, ts: tuple, weight: Tensor | None) -> None:
         raise RuntimeError(f"size mismatch (got input: {_sizes(xs)} , target: {_sizes(ts)}")
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     reduction = _elementwise_mean(_legacy(size_average, reduce, reduction))
@@ -439,11 +450,19 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         loss = -picked.squeeze(1) * wt
         if reduction == "none":
             out = loss.squeeze(0) if one else loss
+        elif xd.dtype.metadata is not None and input.dim() <= 2:  # bfloat16: torch's cascade of bfloat16 sums
+            from engine.creation import tensor
+            from engine.nn.nll_cascade import nll_reduce
+
+            host_of = lambda a: np.asarray(host(a._data), np.float32).reshape(-1)  # noqa: E731
+            v = nll_reduce(host_of(picked), host_of(wt), host_of(keep), reduction == "mean", w is not None)
+            out = tensor(v, dtype=x.dtype, device=x._dev)
         elif reduction == "sum":
             out = loss.sum()
         else:
             out = loss.sum() / wt.sum()
 
+    @whole  # (one kernel in torch: bfloat16 rounds once)
     def backward(g: Tensor, x: Tensor, idx: Tensor, wt: Tensor) -> tuple:
         if reduction == "none":
             gi = g.unsqueeze(0) if one else g
@@ -461,6 +480,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _record(name, out, (input,), (x, idx, wt), backward)
 
 
+@autocast_policy(cpu="fp32")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:  # noqa: A002  # fmt: skip

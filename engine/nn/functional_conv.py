@@ -24,7 +24,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.autograd import Node
+from engine.bf16 import plain, round_bits, to_bf16
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
@@ -176,7 +178,7 @@ def _conv_checks(x: Tensor, w: Tensor, b: Tensor | None, stride: list, padding: 
             listed = " ".join(f"{what}_{n}: {v}" for what, vals in (("output_padding", o2), ("stride", s2),
                               ("dilation", d2)) for n, v in zip(names, vals))  # fmt: skip
             raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {listed}")
-    if x._data.dtype != w._data.dtype:
+    if x.dtype is not w.dtype:
         raise RuntimeError(
             f"Input type ({x.type()}) and weight type ({w.type()}) should be the same or input should be a MKLDNN "
             "tensor and weight is a dense tensor"
@@ -293,6 +295,8 @@ def _transposed_shape(x: Any, w: Any, geo: _Geo) -> tuple:
 
 
 def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
+    if b is not None and x.dtype.metadata is not None:  # bfloat16: the bias joins the float32 sums, rounded once
+        return to_bf16(_convolution_arr(plain(x), plain(w), plain(b), geo, xp), xp)
     if geo.transposed:
         shape = _transposed_shape(x, w, geo)
         out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)
@@ -453,6 +457,7 @@ def _conv_args_error(fname: str, args: tuple) -> TypeError:
     return TypeError("\n".join(lines) + "\n")
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def _conv(fname: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
           dilation: Any, groups: int, transposed: bool = False, output_padding: Any = 0) -> Tensor:  # noqa: A002  # fmt: skip
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor) or not (bias is None or
@@ -462,7 +467,7 @@ def _conv(fname: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | Non
                                   ("bias", bias))) if not isinstance(v, Tensor))  # fmt: skip
             _functional.tensor_arg(fname, bad, name, pos)
         raise _conv_args_error(fname, (input, weight, bias, stride, padding, dilation, groups))
-    if bias is not None and bias._data.dtype != input._data.dtype:
+    if bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"Input type ({cpp_name(input)}) and bias type ({cpp_name(bias)}) should be the same")
     x, batched = _batchify(input, nd, fname)
     st = _int_list(stride, "stride", nd, fname)
@@ -499,16 +504,19 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
     return _conv("conv_transpose1d", 1, input, weight, bias, stride, padding, dilation, groups, True, output_padding)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
     return _conv("conv_transpose2d", 2, input, weight, bias, stride, padding, dilation, groups, True, output_padding)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # noqa: A002  # fmt: skip
     return _conv("conv_transpose3d", 3, input, weight, bias, stride, padding, dilation, groups, True, output_padding)
@@ -1045,9 +1053,12 @@ def _interp_arr(xp: Any, x: Any, taps: list) -> Any:
     return x
 
 
-def _half_weights(ws: list, ct: Any) -> list:
+def _half_weights(ws: list, ct: Any, low: Any = None) -> list:
     """Weights as torch's generic kernel stores them for a float16 input: each rounded to half, and a linear
-    tap's 1 - lambda computed in half from the rounded lambda."""
+    tap's 1 - lambda computed in half from the rounded lambda. `low`: another rounding (bfloat16's), on float32
+    values."""
+    if low is not None:
+        return [low(np.asarray(w, np.float32)).astype(ct) for w in ws]
     h = [w.astype(np.float16) for w in ws]
     if len(h) == 2:
         h[0] = np.float16(1) - h[1]
@@ -1221,6 +1232,8 @@ def _upsample(x: Tensor, sizes: list, scales: list, mode: str, align_corners: bo
         fw = taps
         if d.dtype == np.float16 and not cl:  # (the generic kernel keeps its weights in the input's dtype)
             fw = [(idx, ws and _half_weights(ws, ct)) for idx, ws in taps]
+        elif d.dtype.metadata is not None and mode == "bicubic" and not cl:  # (bfloat16 likewise, for bicubic)
+            fw = [(idx, ws and _half_weights(ws, ct, lambda w: round_bits(w))) for idx, ws in taps]
         out = run_in(xp, lambda a: kernel(xp, a, fw), d.dtype, d)
     else:
         out = _interp_arr(xp, d, taps)

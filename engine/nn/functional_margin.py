@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.nn.functional import _record
 from engine.nn.functional_more import (
     _apply_reduction,
@@ -55,6 +56,7 @@ def _scale_by(g: Tensor, per_frame: Any, reduction: str, nframe: int) -> Any:
 
 
 # ---- multi_margin_loss --------------------------------------------------------------------------------------------
+@autocast_policy(cpu="fp32", cuda="fp32")
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,  # noqa: A002
                       size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:  # fmt: skip
     """sum over classes i != y of max(0, margin - x[y] + x[i])^p (times weight[y]), over the number of classes."""
@@ -73,7 +75,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if weight is not None and not (weight._data.ndim <= 1 and weight._data.size == dim):
         raise RuntimeError(f"inconsistent weight size, expected {dim} but got {_shape_text(weight._data.shape)}")
     _long_target(target)
-    if weight is not None and weight._data.dtype != input._data.dtype:
+    if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {input.dtype.scalar_name()} but found {weight.dtype.scalar_name()}")
     if input._data.dtype not in (np.float32, np.float64):
         raise _not_implemented("multi_margin_loss_cpu_kernel", input)
@@ -112,6 +114,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 
 
 # ---- multilabel_margin_loss ------------------------------------------------------------------------------------
+@autocast_policy(cpu="fp32", cuda="fp32")
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,  # noqa: A002
                            reduction: str = "mean") -> Tensor:  # fmt: skip
     """For each sample: the hinge 1 - x[j] + x[i] over its labels j (target's entries up to the first -1) and the

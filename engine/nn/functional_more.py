@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.backend import for_array
+from engine.bf16 import BF16Array, plain, round_bits, to_bf16, whole
 from engine.creation import full_like, ones_like, zeros_like
 from engine.dtypes import DEFAULT, FROM_NP, to_dtype
 from engine.grad_mode import ENABLED, no_grad
@@ -407,10 +409,11 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     return _record("HardshrinkBackward0", _arrays(input, fwd), (input,), (input,), backward)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     """ATen's prelu: the weight reshaped to broadcast over the channel dim (ViewBackward0), then one
     _prelu_kernel (PreluKernelBackward0)."""
-    if input._data.dtype != weight._data.dtype:
+    if input.dtype is not weight.dtype:
         raise RuntimeError(
             f"prelu: Type promoting not supported. Got {input.dtype.scalar_name()} and {weight.dtype.scalar_name()}"
         )
@@ -446,6 +449,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 # ---- layers --------------------------------------------------------------------------------------------
 
 
+@whole
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:  # noqa: A002  # fmt: skip
     from engine.nn.functional import tensor_arg
@@ -484,12 +488,17 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
             raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     _floats_only(input, "LayerNormKernelImpl")
     axes = tuple(range(len(ishape) - k, len(ishape)))
-    w_arr = weight._data if weight is not None else None
-    b_arr = bias._data if bias is not None else None
+    w_arr = plain(weight._data) if weight is not None else None
+    b_arr = plain(bias._data) if bias is not None else None
 
     stats: list = []  # (rows' mean, rstd) of torch's cpu kernel, for the backward on the arrays
 
     def fwd(xp: Any, a: Any) -> Any:
+        if type(a) is BF16Array:  # torch's float kernel on the values, rounded once
+            out = to_bf16(fwd(xp, plain(a)))
+            if stats:  # (torch keeps the rows' mean and rstd in the input's dtype for the backward)
+                stats[-1] = tuple(round_bits(s) for s in stats[-1])
+            return out
         if type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and a.size:
             out, mean, rstd = _layer_norm_cpu(a, math.prod(shape), eps, w_arr, b_arr)
             stats.append((mean, rstd))
@@ -504,8 +513,9 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
             out = out + b_arr.astype(a.dtype)
         return out
 
+    @whole  # (one kernel in torch: bfloat16 rounds once)
     def backward(g: Tensor, x: Tensor, w: Any, b: Any) -> tuple:
-        if stats and not ENABLED[0] and type(g._data) is np.ndarray:  # torch's kernel, on the arrays
+        if stats and not ENABLED[0] and isinstance(g._data, np.ndarray):  # torch's kernel, on the arrays
             return _layer_norm_backward_cpu(g, x, w, b, stats[0], math.prod(shape))
         # mean and rstd recomputed from x in engine ops (not saved as constants): under create_graph the
         # gradient then depends on x through them too, as torch's layer_norm double backward does
@@ -532,16 +542,20 @@ def _layer_norm_backward_cpu(g: Tensor, x: Tensor, w: Tensor | None, b: Tensor |
     rstd; the gradients in the input's shape and the parameters'."""
     from engine.nn import layer_norm_cpu
 
-    xd = x._data
+    xd = plain(x._data)  # (bfloat16: torch's float kernel on the values, each gradient rounded once)
     rows = np.ascontiguousarray(xd).reshape(-1, n)
-    dy = np.ascontiguousarray(g._data, dtype=xd.dtype).reshape(-1, n)
-    gamma = None if w is None else w._data.reshape(-1)
+    dy = np.ascontiguousarray(plain(g._data), dtype=xd.dtype).reshape(-1, n)
+    gamma = None if w is None else plain(w._data).reshape(-1)
     gx, gw, gb = layer_norm_cpu.backward(dy, rows, *stats, gamma, x._rg, w is not None and w._rg,
                                          b is not None and b._rg)  # fmt: skip
+
+    def back(r: Any, like: Any) -> Tensor:
+        return wrap(r.reshape(like.shape) if like.dtype.metadata is None else to_bf16(r.reshape(like.shape)), x._dev)
+
     return (
-        None if gx is None else wrap(gx.reshape(xd.shape), x._dev),
-        None if gw is None else wrap(gw.reshape(w._data.shape), x._dev),
-        None if gb is None else wrap(gb.reshape(b._data.shape), x._dev),
+        None if gx is None else back(gx, x._data),
+        None if gw is None else back(gw, w._data),
+        None if gb is None else back(gb, b._data),
     )
 
 
@@ -720,7 +734,7 @@ def _pointwise_loss(name: str, kernel: str, input: Tensor, target: Tensor, reduc
         out, k = _reduced(loss.to(x.dtype) if input_dtype else loss, reduction)
 
     def backward(g: Tensor, x: Tensor, t: Tensor) -> tuple:
-        if input_dtype and x._data.dtype != t._data.dtype:  # huber_loss_backward's own dtype check
+        if input_dtype and x.dtype is not t.dtype:  # huber_loss_backward's own dtype check
             raise RuntimeError(f"Found dtype {t.dtype.scalar_name()} but expected {x.dtype.scalar_name()}")
         s = _scaled(g, reduction, k)
         return (grad(s, x - t) if x.requires_grad else None, grad(s, t - x) if t.requires_grad else None)
@@ -728,6 +742,7 @@ def _pointwise_loss(name: str, kernel: str, input: Tensor, target: Tensor, reduc
     return _record(name, out, (input, target), (input, target), backward)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:  # noqa: A002  # fmt: skip
     _size_warning(input, target)
@@ -764,6 +779,7 @@ def _huber(input: Tensor, target: Tensor, reduction: str, delta: float) -> Tenso
     return _pointwise_loss("HuberLossBackward0", "huber_cpu", input, target, reduction, value, grad, True)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:  # noqa: A002  # fmt: skip
     _size_warning(input, target)
@@ -778,6 +794,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:  # noqa: A002  # fmt: skip
     if size_average is not None or reduce is not None:
@@ -804,6 +821,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return reduced
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:  # fmt: skip
     red = _reduction(size_average, reduce, reduction)
@@ -816,6 +834,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _apply_reduction(out, red)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     red = _reduction(size_average, reduce, reduction)
@@ -826,6 +845,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return _apply_reduction(output_margin + output_self, red)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
     red = _reduction(size_average, reduce, reduction)
@@ -858,6 +878,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     return _record("SoftMarginLossBackward0", out, (input,), (input, target), backward)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:  # noqa: A002  # fmt: skip
@@ -914,6 +935,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     return _apply_reduction(loss, reduction)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:  # fmt: skip
     red = _reduction(size_average, reduce, reduction)
@@ -937,6 +959,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _apply_reduction(out, red)
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:  # fmt: skip

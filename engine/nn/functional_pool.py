@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
+from engine.bf16 import to_bf16
 from engine.nn import functional as _functional
 from engine.nn.spatial import (
     check1d,
@@ -218,6 +220,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return (out, idx) if return_indices else out
 
 
+@autocast_policy(cpu="fp32")
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:  # noqa: A002  # fmt: skip
     _functional.tensor_arg("max_pool3d", input)
@@ -322,7 +325,8 @@ def _avg_pool_arr(xp: Any, x: Any, prm: tuple) -> Any:
     k, s, p, o = prm[:4]
     d, empty, after = _avg_geometry(x.shape[2:], prm)
     isfloat = x.dtype.kind == "f"
-    ct = (np.float32 if x.dtype == np.float16 else x.dtype) if isfloat else np.int64
+    bf16 = x.dtype.metadata is not None  # (float32 sums and one rounding, as for float16)
+    ct = (np.float32 if x.dtype == np.float16 or bf16 else x.dtype) if isfloat else np.int64
     xpd = _pad_nd(xp, x, p, after, 0)
     acc = xp.zeros((*x.shape[:2], *o), dtype=ct)
     for at in _window_slices(k, (1,) * len(k), s, o):  # (in window order, as torch's kernels add)
@@ -333,6 +337,8 @@ def _avg_pool_arr(xp: Any, x: Any, prm: tuple) -> Any:
         out = xp.abs(acc) // xp.asarray(d) * xp.sign(acc)
     if prm[6] is not None or not prm[5]:
         out = xp.where(xp.asarray(empty), 0, out)
+    if bf16:
+        return to_bf16(out, xp)
     return out.astype(x.dtype) if out.dtype != x.dtype else out
 
 
@@ -401,6 +407,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      divisor_override)  # fmt: skip
 
 
+@autocast_policy(cpu="fp32")
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:  # noqa: A002  # fmt: skip
     return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -609,6 +616,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     return _adaptive_avg_pool(2, input, output_size)
 
 
+@autocast_policy(cpu="fp32")
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
     return _adaptive_avg_pool(3, input, output_size)
 
@@ -690,6 +698,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     return r if return_indices else r[0]
 
 
+@autocast_policy(cpu="fp32")
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
     r = _adaptive_max_pool(3, input, output_size)
     return r if return_indices else r[0]

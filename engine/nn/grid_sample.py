@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.grad_mode import ENABLED, enable_grad
 from engine.nn.spatial import shape_text
 from engine.ops.fma import fma
@@ -517,6 +518,7 @@ def grid_sampler(input: Tensor, grid: Tensor, interpolation_mode: int, padding_m
 _NODES: dict = {}
 
 
+@autocast_policy(cpu="fp32", cuda="promote")
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",  # noqa: A002
                 align_corners: bool | None = None) -> Tensor:  # fmt: skip
     if mode not in _MODES:

@@ -677,6 +677,9 @@ class Module(metaclass=ModuleType):
     def half(self) -> Module:
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
+    def bfloat16(self) -> Module:
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+
     def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
         from engine.creation import empty_like
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine.autograd import Node
+from engine.bf16 import plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops.diagonal import strided_span
@@ -38,7 +39,7 @@ def cpp_name(t: Tensor) -> str:
 def strided(xp: Any, a: Any, shape: tuple, strides: tuple) -> Any:
     """A strided view of a (numpy's and cupy's as_strided): the windows im2col and pooling read. On the host
     every window must lie inside a's memory (a geometry taken from a wrong-sized gradient would read past it)."""
-    if type(a) is np.ndarray:
+    if isinstance(a, np.ndarray):
         _inside(a, shape, strides)
     elif not hasattr(a, "__cuda_array_interface__"):
         raise TypeError(f"expected an array, got {type_name(a)}")
@@ -95,6 +96,8 @@ def compute_dtype(a: Any) -> Any:
 
 def run_in(xp: Any, fn: Callable, dtype: Any, *arrays: Any) -> Any:
     """fn on the arrays in their compute dtype (float16 in float32), the result in `dtype`."""
+    if np.dtype(dtype).metadata is not None:  # bfloat16: on the float32 values, rounded once
+        return to_bf16(fn(*[plain(a) for a in arrays]), xp)
     ct = compute_dtype(arrays[0])
     r = fn(*[a.astype(ct) if a.dtype != ct else a for a in arrays])
     return r.astype(dtype) if r.dtype != dtype else r

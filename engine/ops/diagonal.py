@@ -21,7 +21,7 @@ def _strided(d: Any, start: tuple, shape: tuple, strides: tuple) -> Any:
     isz = d.itemsize
     byte_strides = tuple(s * isz for s in strides)
     _inside_storage(d, sub, shape, strides)
-    if type(d) is np.ndarray:
+    if isinstance(d, np.ndarray):
         return np.lib.stride_tricks.as_strided(sub, shape, byte_strides)
     import cupy
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.amp.policy import policy as autocast_policy
 from engine.ops.diagonal import diagonal
 from engine.ops.elementwise import mul
 from engine.ops.linalg import bmm
@@ -365,6 +366,7 @@ def _parse_subscript(n: Any) -> str:
     raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
 
 
+@autocast_policy(cuda="lower")
 def einsum(*args: Any) -> Tensor:
     """torch.einsum(equation, *operands), einsum(equation, [operands]) or the sublist format
     einsum(op0, sublist0, op1, sublist1, ..., [sublist_out])."""

@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.autograd import Node, accumulator, plain_op, save_out
 from engine.backend import CPU, for_array
+from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
@@ -56,9 +57,10 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
         rt = result_np(a, b)
         if floatify and rt.kind not in "fc":
             rt = DEFAULT.float.np
-        if ad.dtype != rt:
+        # (metadata: bfloat16's float32 storage equals float32 but is another dtype)
+        if ad.dtype != rt or (ad.dtype.metadata is None) is not (rt.metadata is None):
             ad = ad.astype(rt)
-        if bd.dtype != rt:
+        if bd.dtype != rt or (bd.dtype.metadata is None) is not (rt.metadata is None):
             bd = bd.astype(rt)
         return ad, bd
     tb = type(b)
@@ -171,7 +173,11 @@ def binary(
         try:
             if half:
                 out = _half_with_scalar(ufunc, ad, bd)
-            elif direct or type(ad) is _ndarray:
+            elif type(ad) is _ndarray:
+                out = ufunc(ad, bd)
+            elif isinstance(ad, _ndarray):  # bfloat16 (BF16Array): in float32, rounded once
+                out = apply(ufunc, ad, bd)
+            elif direct:
                 out = ufunc(ad, bd)
             else:  # a device array: joins a fused chain where it can (ops/fusion.py)
                 if fuse is not None and ad.size * (bd.size if bt else 1) >= fusion.MIN_NUMEL:
@@ -1212,10 +1218,11 @@ def _ternary(cls: type, combine: Any) -> Any:
             if fused is None:
                 a, b, c, v = _in_result_dtype(input, tensor1, tensor2, value)
             r = wrap(fused, input._dev) if fused is not None else combine(a, b, c, v)
-            if fused is None and r._data.dtype == np.float16:  # torch fuses the float16 op in float32: round once
-                a, b, c = (x._data.astype(np.float32) for x in (input, tensor1, tensor2))
+            if fused is None and (r._data.dtype == np.float16 or r._data.dtype.metadata is not None):
+                # torch fuses the float16 (and bfloat16) op in float32: round once
+                a, b, c = (plain(x._data).astype(np.float32) for x in (input, tensor1, tensor2))
                 f = a + value * b * c if cls is AddcmulBackward0 else a + value * b / c  # torch's order
-                r = wrap(f.astype(np.float16), r._dev)
+                r = wrap(to_bf16(f) if r._data.dtype.metadata is not None else f.astype(np.float16), r._dev)
         t = wrap(r._data, r._dev)
         ins = (input, tensor1, tensor2)
         if ENABLED[0] and builtins.any(isinstance(i, Tensor) and i._rg for i in ins):
@@ -1252,7 +1259,7 @@ def _in_result_dtype(a: Any, b: Any, c: Any, value: Any) -> tuple:
     if not (isinstance(a, Tensor) and isinstance(b, Tensor) and isinstance(c, Tensor)):
         return a, b, c, value
     ts = (a, b, c)
-    if a._data.dtype == b._data.dtype == c._data.dtype:
+    if a.dtype is b.dtype is c.dtype:
         rt = a.dtype
     else:
         dims = [t.dtype for t in ts if t._data.ndim]
@@ -1407,8 +1414,8 @@ def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
         gd, sd = g._data, s._data
         if gd.dtype.char == "e" and gd.dtype == np.float16:  # (the char first: == converts the type each call)
             r = fwd(gd.astype(np.float32), sd.astype(np.float32), arg).astype(np.float16)
-        else:
-            r = fwd(gd, sd, arg)
+        else:  # (bfloat16: torch's kernel computes in float32 and rounds once)
+            r = fwd(gd, sd, arg) if type(gd) is not BF16Array else apply(lambda a, b: fwd(a, b, arg), gd, sd)
         if type(r) is not _ndarray and isinstance(r, _generic):
             r = g._dev.xp.asarray(r)
         t = wrap(r, g._dev)
@@ -1478,6 +1485,7 @@ SoftplusBackward0 = node_class(
 )
 
 
+@whole
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """torch.nn.functional.softplus: log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
     d = input._data
@@ -1626,7 +1634,12 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
                 raise exc(kernel)
             elif to_long and k == "b":
                 d = d.astype(np.int64)
-        r = fn(d) if direct or type(d) is _ndarray else for_array(fn, d)(d)
+        if type(d) is _ndarray:
+            r = fn(d)
+        elif type(d) is BF16Array:  # in float32, rounded once
+            r = apply(fn, d)
+        else:
+            r = fn(d) if direct else for_array(fn, d)(d)
         if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
             r = input._dev.xp.asarray(r)
         t = wrap(r, input._dev)
@@ -1838,7 +1851,7 @@ def _close_check(fn: str, a: Any, b: Any, rtol: float, atol: float) -> None:
     """torch's isclose checks, in its order: tensors, one dtype (no promotion), tolerances, broadcasting."""
     a = _tensor_arg(a, fn)
     b = _other_tensor(b, fn)
-    if a._data.dtype != b._data.dtype:
+    if a.dtype is not b.dtype:
         raise RuntimeError(f"{a.dtype.scalar_name()} did not match {b.dtype.scalar_name()}")
     for name, v in (("rtol", rtol), ("atol", atol)):
         if v < 0:  # C++ streams a double like %g: -1.0 prints as -1
@@ -1900,17 +1913,20 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     from engine.ops.util import record
 
     for name, t in (("end", end),) + ((("weight", weight),) if isinstance(weight, Tensor) else ()):
-        if t._data.dtype != input._data.dtype:
+        if t.dtype is not input.dtype:
             raise RuntimeError(
-                f"expected dtype {_CPP_NAMES.get(input._data.dtype.name)} for `{name}` but got dtype "
-                f"{_CPP_NAMES.get(t._data.dtype.name)}"
+                f"expected dtype {_CPP_NAMES.get(input.dtype.name)} for `{name}` but got dtype "
+                f"{_CPP_NAMES.get(t.dtype.name)}"
             )
     if input._data.dtype.kind not in "fc":
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for '{input.dtype.scalar_name()}'")
     s, e = input._data, end._data
+    bf = s.dtype.metadata is not None  # bfloat16: torch's float kernel on the values, rounded once
+    if bf:
+        s, e = plain(s), plain(e)
     xp = input._dev.xp
-    w = weight._data if isinstance(weight, Tensor) else s.dtype.type(weight)
+    w = plain(weight._data) if isinstance(weight, Tensor) else s.dtype.type(weight)
     try:
         np.broadcast_shapes(s.shape, e.shape, np.shape(w))
     except ValueError:
@@ -1927,7 +1943,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
         r = xp.where(xp.abs(w) < 0.5, s + w * diff, e - diff * (1 - w))
     if r.shape != xp.broadcast_shapes(s.shape, e.shape, np.shape(w)):
         r = xp.broadcast_to(r, xp.broadcast_shapes(s.shape, e.shape, np.shape(w))).copy()
-    r = r.astype(s.dtype, copy=False)
+    r = r.astype(s.dtype, copy=False) if not bf else to_bf16(r, xp)
     w_t = isinstance(weight, Tensor)
     cls = LerpBackward1 if w_t else LerpBackward0
     inputs = (input, end, weight) if w_t else (input, end)

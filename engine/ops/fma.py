@@ -33,7 +33,7 @@ def arr(x: Any) -> Any:
 
 
 def xp_of(a: Any) -> Any:
-    return np if type(a) is np.ndarray or isinstance(a, np.generic) else _cupy_of(a)
+    return np if isinstance(a, np.ndarray) or isinstance(a, np.generic) else _cupy_of(a)
 
 
 def _cupy_of(a: Any) -> Any:

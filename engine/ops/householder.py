@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.naming import result_type
 from engine.ops import lapack
 from engine.ops.index import cat
@@ -75,6 +76,7 @@ def _arrays(xp: Any, a: Any, tau: Any) -> Any:
     return lapack.colmajor(xp, Q.astype(a.dtype, copy=False))
 
 
+@autocast_policy(cpu="fp32")
 def householder_product(input: Tensor, tau: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     _tensor(input, "linalg_householder_product", "input", 1)
     _tensor(tau, "linalg_householder_product", "tau", 2)

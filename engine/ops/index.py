@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.backend import for_array, host
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
@@ -509,7 +510,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         setitem(getitem(x, split[0]), split[1], value)
         return
     nidx, advanced, name = _norm_index(x, idx if isinstance(idx, tuple) else (idx,))
-    if advanced and isinstance(value, Tensor) and value._data.dtype != x._data.dtype:
+    if advanced and isinstance(value, Tensor) and value.dtype is not x.dtype:
         mask_fill = isinstance(idx, Tensor) and idx._data.dtype.kind == "b" and value._data.ndim == 0
         if not mask_fill:  # (x[mask] = 0-dim value is masked_fill_, which casts)
             raise RuntimeError(
@@ -698,7 +699,7 @@ def _index_func_check(fn: str, input: Tensor, index: Tensor, source: Tensor) -> 
             f"{fn}(): Index is supposed to be a vector, but got dim: {ia.ndim} with type: "
             f"{index.dtype.scalar_name()} and size: [{', '.join(map(str, ia.shape))}]"
         )
-    if source._data.dtype != input._data.dtype:
+    if source.dtype is not input.dtype:
         raise RuntimeError(
             f"{fn}(): self ({input.dtype.scalar_name()}) and source ({source.dtype.scalar_name()}) must have the "
             "same scalar type"
@@ -938,7 +939,7 @@ def _scatter_check(input: Tensor, index: Tensor, src: Any) -> None:  # noqa: A00
     if index._data.dtype != np.int64 and index._data.dtype != np.int32:
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if isinstance(src, Tensor):
-        if src._data.dtype != input._data.dtype:
+        if src.dtype is not input.dtype:
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         if src._data.ndim != index._data.ndim:
             raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
@@ -1070,6 +1071,7 @@ def _cat_bw(self: Any, g: Tensor, dim: int, sizes: tuple) -> tuple:
 CatBackward0 = node_class("CatBackward0", _cat_bw)
 
 
+@autocast_policy(cpu="promote")
 def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     if isinstance(tensors, Tensor):
         raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
@@ -1142,6 +1144,7 @@ def _tensor_list(tensors: Any) -> list:
     return tensors
 
 
+@autocast_policy(cpu="promote")
 def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     tensors = _tensor_list(tensors)
     if not tensors:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.ops.index import _check_index, index_select, masked_fill
 from engine.ops.util import first_out_of_range, index_range, node_class, norm_dim, record, scalar_to
 from engine.tensor import Tensor
@@ -75,6 +76,7 @@ def _index_copy_bw(self: Any, g: Tensor, dim: int, index: Tensor) -> tuple:
 IndexCopyBackward0 = node_class("IndexCopyBackward0", _index_copy_bw)
 
 
+@autocast_policy(cpu="promote")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
     d, s = input._data, source._data
     ax = norm_dim(dim, d.ndim)

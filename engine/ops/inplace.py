@@ -95,7 +95,7 @@ def check_no_partial_overlap(dst: Any, src: Any) -> None:
 
 
 def _ptr(a: Any) -> int:
-    return a.__array_interface__["data"][0] if type(a) is np.ndarray else a.data.ptr
+    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
 
 
 def writeable(d: Any) -> bool:
@@ -166,7 +166,7 @@ def apply(x: Tensor, compute: Any, *others: Any, fits: bool = True) -> Tensor:
     proxy.grad_fn = x.grad_fn
     proxy._accum = x._accum
     r = compute(proxy, *others)
-    if r._data.dtype != x._data.dtype:
+    if r.dtype is not x.dtype:
         _check_cast(r._data.dtype, x._data.dtype)
         r = r.to(x.dtype)
     _store(x, r._data)
@@ -534,7 +534,7 @@ def _rewrite(x: Tensor, cls: type, other: Tensor | None = None, saved: tuple = (
     node._saved = saved
     node._vers = (None,) * len(saved)
     node._ctx = (x._data.shape, x._data.dtype)
-    if cls is FillBackward3 and other._data.dtype != x._data.dtype:
+    if cls is FillBackward3 and other.dtype is not x.dtype:
         node._meta = (None, ((), other._data.dtype))
     new = wrap(x._data, x._dev)
     new._rg = True
@@ -707,7 +707,7 @@ def resize_(x: Tensor, *size: Any, memory_format: Any = None) -> Tensor:
 
 def _offset_in(d: Any, root: Any) -> int:
     """d's offset in elements from the start of root's memory."""
-    if type(d) is np.ndarray:
+    if isinstance(d, np.ndarray):
         return (d.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // d.itemsize
     return (d.data.ptr - root.data.ptr) // d.itemsize
 

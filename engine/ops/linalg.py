@@ -6,7 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.autograd import accumulator
+from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops import gemm_order
@@ -142,7 +144,9 @@ def _prep(a: Tensor, b: Tensor) -> tuple:
     if a._dev is not b._dev:
         raise mixed_device(a, b)
     ad, bd = a._data, b._data
-    if ad.dtype != bd.dtype:
+    if ad.dtype != bd.dtype or (ad.dtype.metadata is None) is not (
+        bd.dtype.metadata is None
+    ):  # (metadata: bfloat16 or float32)
         # torch's message comes from the kernel that matmul picks for these ranks
         if ad.ndim == 1 and bd.ndim == 1:
             raise RuntimeError(
@@ -197,6 +201,7 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
     return t
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, mm(input, mat2))
@@ -261,6 +266,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     return write_out(out, r)
 
 
+@autocast_policy(cuda="lower")
 @with_out
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, vec)
@@ -275,6 +281,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     return _finish(MvBackward0, gemm_order.mv(ad, bd), input, vec)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 @with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, mat2)
@@ -292,6 +299,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     return _finish(BmmBackward0, ad @ bd, input, mat2)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, matmul(input, other))
@@ -416,19 +424,23 @@ AddmmBackward0 = node_class("AddmmBackward0", holomorphic(_addmm_bw))
 
 def addmm_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A002
     """torch's addmm kernel checks, in its order (baddbmm runs them per batch)."""
-    if input._data.dtype != mat2._data.dtype:
+    di, d1, d2 = input._data.dtype, mat1._data.dtype, mat2._data.dtype
+    untagged = d2.metadata is None  # (bfloat16's storage dtype equals float32's: its tag tells them apart)
+    if di != d2 or (di.metadata is None) is not untagged:
         raise RuntimeError(
             f"self and mat2 must have the same dtype, but got {input.dtype.scalar_name()} and "
             f"{mat2.dtype.scalar_name()}"
         )
-    if mat1._data.dtype != mat2._data.dtype:
+    if d1 != d2 or (d1.metadata is None) is not untagged:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {mat1.dtype.scalar_name()} and {mat2.dtype.scalar_name()}"
         )
     _no_bool(mat1._data, "addmm_impl_cpu_")
 
 
+@autocast_policy(cpu="lower", cuda="lower")
 @with_out
+@whole
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat1 @ mat2) as one node (torch's AddmmBackward0; F.linear's node)."""
     from engine.ops.shape import expand
@@ -492,6 +504,7 @@ def _trace_bw(self: Any, g: Tensor, shape: tuple) -> tuple:
 TraceBackward0 = node_class("TraceBackward0", _trace_bw)
 
 
+@autocast_policy(cpu="fp32")
 def trace(input: Tensor) -> Tensor:  # noqa: A002
     """The sum of a matrix's diagonal, added in order in a double (int64 for integers), as torch's kernel."""
     d = input._data

@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _version_error, save_out
 from engine.backend import host
+from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed, result_type, type_name
 from engine.ops import lapack
@@ -133,7 +135,7 @@ def _finite(a: Any) -> bool:
     """Every entry finite; a device array is read back once."""
     if a.size == 0:
         return True
-    if type(a) is np.ndarray:
+    if isinstance(a, np.ndarray):
         return bool(np.isfinite(a).all())
     import cupy
 
@@ -457,6 +459,7 @@ def _inv(A: Tensor) -> Tensor:  # noqa: N803
     return _inv_ex(A, "linalg.inv")[0]
 
 
+@autocast_policy(cpu="fp32")
 def _inv_ex(A: Tensor, check: str | None) -> tuple:  # noqa: N803
     """(inverse, info); a singular matrix raises torch's error naming `check`, if given."""
     _square(A, "linalg.inv")
@@ -467,6 +470,7 @@ def _inv_ex(A: Tensor, check: str | None) -> tuple:  # noqa: N803
     return _record(LinalgInvExBackward0, r, A._dev, (A,), (_SELF,)), wrap(info, A._dev)
 
 
+@autocast_policy(cpu="fp32")
 def inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> Any:  # noqa: N803
     _tensor(A, "linalg_inv_ex", "A", 1)
     return _out_tuple(out, linalg_inv_ex_type(*_inv_ex(A, "linalg.inv_ex" if check_errors else None)))
@@ -486,6 +490,7 @@ def linalg_inv(A: Tensor, *, out: Any = None) -> Tensor:  # noqa: N803
     return _out(out, _inv(A))
 
 
+@autocast_policy(cpu="fp32")
 def inverse(input: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     _tensor(input, "inverse", "input", 1)
     return _out(out, _inv(input))
@@ -514,6 +519,7 @@ def _solve_bw(self: Any, g: Tensor, A: Tensor, X: Tensor, left: bool, vec: bool)
 LinalgSolveExBackward0 = node_class("LinalgSolveExBackward0", _solve_bw)
 
 
+@autocast_policy(cpu="fp32")
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_solve", "A", 1)
     _tensor(B, "linalg_solve", "B", 2)
@@ -530,7 +536,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
 def _solve_ex(A: Tensor, B: Tensor, left: bool, check: str | None) -> tuple:  # noqa: N803
     """(X, info) with info A's LAPACK info (its batch shape); a singular A raises torch's error naming `check`."""
     _floating(A, "linalg.solve")
-    if A._data.dtype != B._data.dtype:
+    if A.dtype is not B.dtype:
         raise RuntimeError(
             f"linalg.solve: Expected A and B to have the same dtype, but found A of type {A.dtype.scalar_name()} and "
             f"B of type {B.dtype.scalar_name()} instead"
@@ -645,7 +651,7 @@ def _tensordot(a: Tensor, b: Tensor, d1: list, d2: list) -> Tensor:
     matrices, one mm (a dot for a one-element result), the result reshaped (ViewBackward0 on top)."""
     if len(d1) != len(d2):
         raise RuntimeError("both dimension lists should have same length")
-    if a._data.dtype != b._data.dtype:
+    if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
     na, nb = a._data.ndim, b._data.ndim
     csize = 1
@@ -749,6 +755,7 @@ def _chain(mats: list, split: list, i: int, j: int) -> Tensor:
     return mm(_chain(mats, split, i, split[i][j]), _chain(mats, split, split[i][j] + 1, j))
 
 
+@autocast_policy(cuda="lower")
 def multi_dot(tensors: Any, *, out: Any = None) -> Tensor:
     ts = list(tensors)
     n = len(ts)
@@ -803,6 +810,7 @@ def multi_dot(tensors: Any, *, out: Any = None) -> Tensor:
     return _out(out, r.reshape(tuple(out_shape)))
 
 
+@autocast_policy(cuda="lower")
 def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
     warn_once(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
@@ -860,6 +868,8 @@ def _addmv_bw(self: Any, g: Tensor, mat: Tensor, vec: Tensor, beta: Any, alpha: 
 AddmvBackward0 = node_class("AddmvBackward0", _addmv_bw)
 
 
+@autocast_policy(cuda="lower")
+@whole
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat @ vec) as one node (torch's AddmvBackward0)."""
     for name, t, pos in (("input", input, 1), ("mat", mat, 2), ("vec", vec, 3)):
@@ -904,6 +914,8 @@ def _addr_bw(self: Any, g: Tensor, v1: Tensor, v2: Tensor, beta: Any, alpha: Any
 AddrBackward0 = node_class("AddrBackward0", _addr_bw)
 
 
+@autocast_policy(cuda="lower")
+@whole
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002
     """beta * input + alpha * outer(vec1, vec2), in the operands' promoted dtype (torch's AddrBackward0)."""
     from engine.dtypes import promote_types
@@ -958,6 +970,8 @@ def _expand_bias(input: Tensor, shape: tuple) -> Any:  # noqa: A002
         return expand(input, shape)._data
 
 
+@autocast_policy(cpu="lower", cuda="lower")
+@whole
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002, E501
     """beta * input + alpha * (batch1 @ batch2) per batch (torch's BaddbmmBackward0)."""
     for name, t, pos in (("input", input, 1), ("batch1", batch1, 2), ("batch2", batch2, 3)):
@@ -1009,6 +1023,8 @@ def _addbmm_bw(self: Any, g: Tensor, b1: Tensor, b2: Tensor, beta: Any, alpha: A
 AddbmmBackward0 = node_class("AddbmmBackward0", _addbmm_bw)
 
 
+@autocast_policy(cpu="lower", cuda="lower")
+@whole
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Tensor:  # noqa: A002, E501
     """beta * input + alpha * sum_b(batch1[b] @ batch2[b]) (torch's AddbmmBackward0; its checks are addmm's, as
     torch accumulates one addmm_ per batch)."""
@@ -1068,7 +1084,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Any = None) -> Tensor:
     _tensor(x, "linalg_vecdot", "x", 1)
     _tensor(y, "linalg_vecdot", "y", 2)
     _floating(x, "linalg.vecdot")
-    if x._data.dtype != y._data.dtype:
+    if x.dtype is not y.dtype:
         raise RuntimeError(
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {x.dtype.scalar_name()} and "
             f"y of type {y.dtype.scalar_name()} instead"
@@ -1098,11 +1114,13 @@ def _cholesky_bw(self: Any, gL: Tensor, L: Tensor, upper: bool) -> tuple:  # noq
 LinalgCholeskyExBackward0 = node_class("LinalgCholeskyExBackward0", _cholesky_bw)
 
 
+@autocast_policy(cpu="fp32")
 def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_cholesky", "A", 1)
     return _out(out, _cholesky_ex(A, upper, "linalg.cholesky")[0])
 
 
+@autocast_policy(cpu="fp32")
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out: Any = None) -> Any:  # noqa: N803
     _tensor(A, "linalg_cholesky_ex", "input", 1)
     r = _cholesky_ex(A, upper, "linalg.cholesky_ex" if check_errors else None)
@@ -1186,6 +1204,7 @@ def _qr_bw(self: Any, g: Tensor, Q: Tensor, R: Tensor, mode: str) -> tuple:  # n
 LinalgQrBackward0 = _multi_class("LinalgQrBackward0", _qr_bw)
 
 
+@autocast_policy(cpu="fp32")
 def qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> Any:  # noqa: N803
     _tensor(A, "linalg_qr", "A", 1)
     _at_least_2d(A, "linalg.qr")
@@ -1253,11 +1272,13 @@ def _eigh(A: Tensor, uplo: str) -> list:  # noqa: N803
     return _record_multi(LinalgEighBackward0, [L, V], A._dev, (A,))
 
 
+@autocast_policy(cpu="fp32")
 def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803
     _tensor(A, "linalg_eigh", "A", 1)
     return linalg_eigh_type(*_eigh(A, _eigh_checks(A, UPLO)))
 
 
+@autocast_policy(cpu="fp32")
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_eigvalsh", "A", 1)
     uplo = _eigh_checks(A, UPLO)
@@ -1350,12 +1371,14 @@ def _svd(A: Tensor, full: bool) -> list:  # noqa: N803
     return _record_multi(LinalgSvdBackward0, arrs, A._dev, (A,), extra=(full,))
 
 
+@autocast_policy(cpu="fp32")
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:  # noqa: N803
     _tensor(A, "linalg_svd", "A", 1)
     _svd_checks(A, driver)
     return linalg_svd_type(*_svd(A, bool(full_matrices)))
 
 
+@autocast_policy(cpu="fp32")
 def svdvals(A: Tensor, *, driver: Any = None, out: Any = None) -> Tensor:  # noqa: N803
     _tensor(A, "linalg_svdvals", "A", 1)
     _svd_checks(A, driver)
@@ -1484,6 +1507,7 @@ def _lstsq_bw(self: Any, g: Tensor, A: Tensor, B: Tensor, X: Tensor, res: Tensor
 LinalgLstsqBackward0 = _multi_class("LinalgLstsqBackward0", _lstsq_bw)
 
 
+@autocast_policy(cpu="fp32")
 def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any:  # noqa: N803
     """torch.linalg.lstsq with the cpu's drivers. The solution is the pseudo-inverse's (the minimum-norm solution
     every driver computes for a full-rank A); the rank counts the singular values above rcond times the largest

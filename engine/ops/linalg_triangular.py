@@ -111,7 +111,7 @@ triangular_solve_type = result_type("triangular_solve", "solution", "cloned_coef
 def _linear_solve_checks(b: Tensor, A: Tensor, fn: str) -> tuple:  # noqa: N803
     """torch's linearSolveCheckInputs and _linalg_broadcast_batch_dims: the broadcast batch shape."""
     same_device((b, A))
-    if b._data.dtype != A._data.dtype:
+    if b.dtype is not A.dtype:
         raise RuntimeError(
             f"Expected b and A to have the same dtype, but found b of type {b.dtype.scalar_name()} and A of type "
             f"{A.dtype.scalar_name()} instead."

@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.autograd import Node, save_out
 from engine.backend import for_array
+from engine.bf16 import plain, to_bf16, whole
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed, type_name
@@ -39,7 +41,7 @@ _ndarray = np.ndarray
 
 
 def _arr(r: Any, dev: Any) -> Any:
-    return r if type(r) is _ndarray else dev.xp.asarray(r)
+    return r if isinstance(r, _ndarray) else dev.xp.asarray(r)
 
 
 _F16 = np.dtype(np.float16)
@@ -253,6 +255,7 @@ def sum(
     return _finish(t, out)
 
 
+@whole
 def mean(
     input: Tensor, dim: Any = NODIM, keepdim: Any = NOKEEP, *, dtype: Any = None, out: Any = None, _method: bool = False
 ) -> Tensor:  # noqa: A002, E501
@@ -348,6 +351,7 @@ ProdBackward0 = node_class("ProdBackward0", holomorphic(_prod_bw))
 ProdBackward1 = node_class("ProdBackward1", holomorphic(_prod_bw))
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 @with_out
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     d = input._data
@@ -665,6 +669,8 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
         if d.dtype.kind == "c":
             # |z - mean|^2 adds the parts' squared deviations: torch sums the variances of real and imag
             r = _complex_var(d, dims, c, keepdim)
+        elif denom > 0 and d.dtype.metadata is not None:  # bfloat16: torch's Welford in double, as for float16
+            r = plain(d).astype(np.float64).var(axis=dims, ddof=c, keepdims=keepdim)
         elif denom > 0:
             r = torch_var(d, dims, c, keepdim)  # torch's arithmetic (double) on the cpu
             if r is None:
@@ -702,6 +708,7 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
 
 
 @with_out
+@whole
 def var(
     input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
 ) -> Tensor:  # noqa: A002
@@ -709,18 +716,21 @@ def var(
 
 
 @with_out
+@whole
 def std(
     input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
 ) -> Tensor:  # noqa: A002
     return _varstd(input, dim, unbiased, keepdim, correction, True)
 
 
+@whole
 def var_mean(
     input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
 ) -> tuple:  # noqa: A002
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@whole
 def std_mean(
     input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
 ) -> tuple:  # noqa: A002
@@ -762,6 +772,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
+@whole
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     d = x._data
     if d.dtype.kind == "c":  # (a complex vector's norm is its moduli's)
@@ -775,9 +786,9 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)  # computed and returned in dtype; the gradient comes back in x's
     out_dt = d.dtype
-    half = _acc(d) is not None
+    half = _acc(d) is not None or d.dtype.metadata is not None
     if half:
-        d = d.astype(np.float32)  # float16 norms are computed in float32, as torch
+        d = d.astype(np.float32)  # float16 (and bfloat16) norms are computed in float32, as torch
     r = torch_norm(d, p, dims, keepdim, fast=not half)  # torch's order of additions on the cpu
     a = np.abs(d)
     if r is not None:
@@ -794,7 +805,8 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         r = (a != 0).sum(axis=dims, keepdims=keepdim).astype(d.dtype)
     else:
         r = (a**p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
-    r = _arr(r, x._dev).astype(out_dt, copy=False)
+    r = _arr(r, x._dev)
+    r = r.astype(out_dt, copy=False) if out_dt.metadata is None else to_bf16(r, x._dev.xp)
     t = wrap(r, x._dev)
     if ENABLED[0] and x._rg:
         node = LinalgVectorNormBackward0()
@@ -972,10 +984,12 @@ def _log_softmax_grad_dy(gg: Tensor, g: Tensor, y: Tensor, dim: int) -> Tensor:
     return -g.sum(dim=dim, keepdim=True) * y.exp() * gg
 
 
+@whole
 def _softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
     return (softmax_backward_data(g, y, dim),)
 
 
+@whole
 def _log_softmax_bw(self: Node, g: Tensor, y: Tensor, dim: int) -> tuple:
     return (log_softmax_backward_data(g, y, dim),)
 
@@ -994,6 +1008,7 @@ SoftmaxBackward0 = node_class("SoftmaxBackward0", _softmax_bw)
 LogSoftmaxBackward0 = node_class("LogSoftmaxBackward0", _log_softmax_bw)
 
 
+@whole
 def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # noqa: A002
     d = input._data
     if dtype is not None:
@@ -1014,9 +1029,11 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     e = for_array(np.exp, z)(z)
     s = e.sum(axis=ax, keepdims=True)
     log_ = for_array(np.log, s)
-    if log and out_dt == _F16 and ax == d.ndim - 1:  # torch's last-dim kernel keeps sum and log in half
-        s = s.astype(_F16).astype(np.float32)
-        r = z - log_(s).astype(_F16).astype(np.float32)
+    if log and (out_dt == _F16 or out_dt.metadata) and ax == d.ndim - 1:
+        # torch's last-dim kernel keeps sum and log in half (and in bfloat16)
+        low = (lambda a: a.astype(_F16).astype(np.float32)) if out_dt == _F16 else (lambda a: to_bf16(plain(a)))
+        s = low(s)
+        r = z - low(log_(s))
     else:
         r = z - log_(s) if log else e / s
     r = _arr(r.astype(out_dt, copy=False), input._dev)
@@ -1110,7 +1127,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | 
         return RT["sort"](_0d_copy(input, "SortBackward0"), wrap_any(0, input._dev))
     ax = norm_dim(dim, d.ndim)
     idx = _stable_order(d, ax, descending)
-    if not stable and type(d) is _ndarray:  # (cuda's sort is another algorithm; the stable order stands there)
+    if not stable and isinstance(d, _ndarray):  # (cuda's sort is another algorithm; the stable order stands there)
         from engine.ops.tie_order import sort_order
 
         idx = sort_order(d, idx, ax, descending)
@@ -1138,7 +1155,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         s = sort(input)
         return RT["topk"](s.values, s.indices)
     order = _stable_order(d, ax, largest)
-    if type(d) is _ndarray:
+    if isinstance(d, _ndarray):
         from engine.ops.tie_order import topk_order
 
         idx = topk_order(d, order, k, ax, largest, sorted)

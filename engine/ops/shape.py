@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.bf16 import array_module, plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
 from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim
@@ -768,6 +769,10 @@ def astype(a: Any, np_dtype: Any) -> Any:
     as uint8, 1e10 -> 0 as int16); elsewhere through int64, so out-of-range values wrap on every device (a
     GPU saturates a direct conversion)."""
     np_dtype = np.dtype(np_dtype)
+    if np_dtype.metadata is not None:  # to bfloat16: through float32, as torch's conversion from double
+        return to_bf16(astype(a, np.float32), array_module(a))
+    if a.dtype.metadata is not None:
+        a = plain(a)
     if a.dtype.kind == "f" and np_dtype.kind in "iu" and np_dtype.itemsize < 8:
         if type(a) is np.ndarray:
             with np.errstate(invalid="ignore"):
@@ -795,7 +800,13 @@ def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False, memory_form
         from engine.ops.memory_layout import to_format
 
         memory_format = to_format(input, memory_format)
-    if d.dtype == np_dtype and same_dev and not copy and memory_format is None:
+    if (
+        d.dtype == np_dtype
+        and same_dev
+        and not copy
+        and memory_format is None
+        and (d.dtype.metadata is None) is (np_dtype.metadata is None)
+    ):
         return input
     if not same_dev:
         from engine.backend import host

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import policy as autocast_policy
 from engine.autograd import save_out
 from engine.backend import host
 from engine.dtypes import FROM_NP, PROMOTE, dtype
@@ -173,12 +174,14 @@ def _quantile(
     return E._out(r, out)
 
 
+@autocast_policy(cpu="fp32")
 def quantile(
     input: Tensor, q: Any, dim: Any = None, keepdim: bool = False, *, interpolation: str = "linear", out: Any = None
 ) -> Tensor:  # noqa: A002
     return _quantile("quantile", input, q, dim, keepdim, interpolation, out, False)
 
 
+@autocast_policy(cpu="fp32")
 def nanquantile(
     input: Tensor, q: Any, dim: Any = None, keepdim: bool = False, *, interpolation: str = "linear", out: Any = None
 ) -> Tensor:  # noqa: A002
@@ -365,6 +368,7 @@ def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
     return t
 
 
+@autocast_policy(cpu="fp32", cuda="fp32")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distances between the rows of x1 and of x2 (batch dims broadcast)."""
     if compute_mode not in _CDIST_MODES:
@@ -810,7 +814,7 @@ def heaviside(input: Tensor, values: Tensor, *, out: Any = None) -> Tensor:  # n
     input = _tensor(input, "heaviside")
     if not isinstance(values, Tensor):
         raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not {type_name(values)}")
-    if input._data.dtype != values._data.dtype:
+    if input.dtype is not values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     if input._dev is not values._dev and values._data.ndim != 0:
         raise mixed_device(input, values)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from engine.autograd import Node, accumulator
-from engine.dtypes import DEFAULT, FROM_NP, INT, PROMOTE, _combine
+from engine.dtypes import DEFAULT, INT, PROMOTE, _combine, dtype_of
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.tensor import Tensor, wrap
@@ -66,12 +66,12 @@ def same_device(tensors: Any) -> Any:
 def result_np(a: Any, b: Any) -> Any:
     """torch.result_type of two operands (tensors or Python scalars) as a numpy dtype."""
     if isinstance(a, Tensor):
-        da = FROM_NP[a._data.dtype]
+        da = dtype_of(a._data)
         za = a._data.ndim == 0
     else:
         da, za = _scalar_dt(a), None
     if isinstance(b, Tensor):
-        db = FROM_NP[b._data.dtype]
+        db = dtype_of(b._data)
         zb = b._data.ndim == 0
     else:
         db, zb = _scalar_dt(b), None
@@ -142,7 +142,7 @@ def record(cls: type, out: Any, dev: Any, inputs: tuple, saved: tuple = (), vers
 
     inputs: tensors (or None/scalars) the gradient flows to; saved: what backward receives, with
     vers the matching (counter, version) pairs (None for items that are not tensors)."""
-    if type(out) is not np.ndarray and not hasattr(out, "__cuda_array_interface__"):
+    if type(out) is not np.ndarray and not isinstance(out, np.ndarray) and not hasattr(out, "__cuda_array_interface__"):
         out = dev.xp.asarray(out)
     t = wrap(out, dev)
     if not ENABLED[0]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.bf16 import BF16Array, stepwise
 from engine.ops import cascade_sum as C
 
 _MUL = np.multiply
@@ -75,7 +76,7 @@ def dim_prod(d: np.ndarray, axis: int) -> np.ndarray | None:
 def torch_prod(d: Any, axis: int | None) -> np.ndarray | None:
     """prod in torch's order for a numpy float array (None: use numpy's)."""
     if type(d) is not np.ndarray:
-        return None
+        return stepwise(d, axis, _MUL) if type(d) is BF16Array else None
     return full_prod(d) if axis is None else dim_prod(d, axis)
 
 

@@ -69,7 +69,7 @@ def regenerate(v: Tensor, old: Any) -> Any:
 
 
 def _ptr(a: Any) -> int:
-    return a.__array_interface__["data"][0] if type(a) is np.ndarray else a.data.ptr
+    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
 
 
 def _offsets(shape: tuple, strides: tuple, start: int) -> np.ndarray:
