@@ -38,6 +38,14 @@ def array_module(a: Any) -> Any:
     return cupy
 
 
+def bf16_cpu_only() -> RuntimeError:
+    """The error for bfloat16 on cuda: cupy has no bfloat16, and float32 values there would not be rounded."""
+    e = RuntimeError("bfloat16 tensors are cpu-only in tcli's engine (cupy has no bfloat16); use float16 or "
+                     "float32 on cuda")  # fmt: skip
+    e.not_covered = True  # type: ignore[attr-defined]
+    return e
+
+
 def is_bf16(a: Any) -> bool:
     """Whether an array holds bfloat16 values (a BF16Array, or a plain array cast to the tagged dtype)."""
     dt = getattr(a, "dtype", None)

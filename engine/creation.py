@@ -10,7 +10,7 @@ import numpy as np
 
 from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
-from engine.bf16 import BF16Array, round_bits, to_bf16
+from engine.bf16 import BF16Array, bf16_cpu_only, round_bits, to_bf16
 from engine.dtypes import DEFAULT, bool_, default_complex, float32, int64, to_dtype
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
@@ -64,6 +64,8 @@ def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, 
 
             arr = meta_array(np.shape(arr), arr.dtype)
         else:
+            if arr.dtype.metadata is not None:
+                raise bf16_cpu_only()
             arr = dev.xp.asarray(arr)
     if arr.dtype.metadata is not None and not isinstance(arr, BF16Array) and dev.type != "meta":
         arr = to_bf16(arr, dev.xp)  # made as float32 for dtype=torch.bfloat16: rounded once, as torch fills it

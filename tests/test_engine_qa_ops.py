@@ -339,3 +339,18 @@ def test_argument_checks_found_by_qa_wf4(name: str) -> None:
 
 def test_searchsorted_side_right_with_right_false_is_right() -> None:
     same(lambda T: T.searchsorted(T.tensor([1, 3, 5]), T.tensor([3]), side="right", right=False))
+
+
+def test_bfloat16_is_refused_on_cuda_and_kept_on_the_cpu(device: str) -> None:
+    """cupy has no bfloat16: on cuda the engine says so instead of keeping unrounded float32 values."""
+    make = [
+        lambda: engine.ones(2, dtype=engine.bfloat16),
+        lambda: engine.ones(2).bfloat16(),
+        lambda: engine.ones(2, device="cpu", dtype=engine.bfloat16).to(device),
+    ]
+    for f in make:
+        if device == "cuda":
+            with pytest.raises(RuntimeError, match="bfloat16 tensors are cpu-only"):
+                f()
+        else:
+            assert f().dtype == engine.bfloat16

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.bf16 import array_module, plain, to_bf16
+from engine.bf16 import array_module, bf16_cpu_only, plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
 from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim
@@ -824,9 +824,13 @@ def cast(input: Tensor, np_dtype: Any, dev: Any, copy: bool = False, memory_form
             elif copy or r is d:
                 r = r.copy()
         else:
+            if np_dtype.metadata is not None:
+                raise bf16_cpu_only()
             r = dev.xp.asarray(astype(d, np_dtype) if d.dtype != np_dtype else d)
         out = wrap(r, dev)
     else:
+        if input._dev.type == "cuda" and np_dtype.metadata is not None:
+            raise bf16_cpu_only()
         out = wrap(astype(d, np_dtype), input._dev)
     if memory_format is not None:
         from engine.ops.memory_layout import relaid
