@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from engine.bf16 import BF16_NP
@@ -11,10 +13,18 @@ from engine.naming import TorchNamed
 BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 
 
+_SEALED = False
+
+
 class dtype(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
     _torch_name = "torch.dtype"
     _c_type = True
     __slots__ = ("name", "np", "cat", "itemsize", "is_floating_point", "is_signed", "legacy")
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> dtype:
+        if _SEALED:  # (torch's dtypes are its fixed set: a made one could name any numpy dtype, objects too)
+            raise TypeError("cannot create 'torch.dtype' instances")
+        return super().__new__(cls)
 
     def __init__(self, name: str, np_dtype: type, cat: int, legacy: str) -> None:
         self.name = name
@@ -63,6 +73,7 @@ bfloat16 = dtype("bfloat16", BF16_NP, FLOAT, "BFloat16Tensor")
 complex64 = dtype("complex64", np.complex64, COMPLEX, "ComplexFloatTensor")
 complex128 = dtype("complex128", np.complex128, COMPLEX, "ComplexDoubleTensor")
 _TO_REAL = {complex64: float32, complex128: float64}
+_SEALED = True
 
 _C_NAMES = {
     "float32": "float",

@@ -717,6 +717,11 @@ class Interpreter:
                 for n in [stmt.name] if type(stmt) is ast.FunctionDef else _assigned_names(stmt):
                     try:
                         check_own_name(n)
+                        # a private name the engine's side uses (Module's _parameters, a pruning method's
+                        # _tensor_name) is as much the engine's in a class body as on an instance (round 13)
+                        if n[:1] == "_" and n not in policy.CLASS_SPECIAL_METHODS:
+                            if n in policy.READABLE_UNDERSCORED or interp.p.engine_name(base, n):
+                                raise AttributeError(private_attribute_message(n))
                     except AttributeError as e:
                         raise _fail(e, stmt) from None
             ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": qualname, "__doc__": doc}
@@ -730,6 +735,12 @@ class Interpreter:
                 ns[stmt.name] = value
             for names, value_c in attributes:
                 v = value_c(f)
+                # a class attribute is stored where the engine calls it (forward = ...): the call gate, as for
+                # obj.attr = value (round 13)
+                if isinstance(v, type):
+                    interp.p.admit_class(v)
+                elif type(v) is _GATED:
+                    interp.p.admit_callable(v)
                 for n in names:
                     ns[n] = v
             try:

@@ -238,6 +238,18 @@ class CheckedClass:
         return self
 
 
+class _Hook:
+    """An engine hook as `module._forward_pre_hooks` shows it to a script: its repr, nothing to call."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, hook: Any) -> None:
+        self.text = repr(hook)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 class _UnboundSuper:
     """super(Cls) with one argument: Python's unbound super object, whose only use in the code people copy is
     `super(Cls).__init__()`, which initialises nothing (the instance is not involved)."""
@@ -882,7 +894,14 @@ class Prelude:
         from engine.nn.module import Module
 
         if isinstance(obj, Module):
-            return OrderedDict(obj._forward_pre_hooks)
+            from engine.nn.utils.prune import BasePruningMethod
+
+            # the hooks a script may hold: pruning methods and its own functions; the engine's other hooks
+            # (a lazy module's _infer_parameters swaps any object's class, round 13) show as an opaque stand-in
+            return OrderedDict(
+                (k, h if isinstance(h, BasePruningMethod) or type(h).__module__ == "tcli.interpreter" else _Hook(h))
+                for k, h in obj.__dict__["_forward_pre_hooks"].items()
+            )
         return self._own_private(obj, "_forward_pre_hooks")
 
     def pruned_name_of(self, obj: Any) -> Any:
@@ -1154,6 +1173,10 @@ class Prelude:
             obj.cache.pop(name, None)
             return
         self._check_settable(obj, name)
+        if name[:1] == "_" and not isinstance(obj, type):  # (checked above: a new name, or one it set before)
+            d = getattr(obj, "__dict__", None)
+            if d is not None and name not in d.get(_OWNED, ()):
+                d[_OWNED] = d.get(_OWNED, frozenset()) | {name}
         # what engine code calls later (a module's forward, extra_repr, a loader's collate_fn) passes the call
         # gate here, as a script's own call would: the engine calls it without asking (round 12)
         if isinstance(value, type):
@@ -1172,11 +1195,16 @@ class Prelude:
         Module's own bookkeeping use (self._modules, self._call_impl, t._data stay out of reach)."""
         cls = obj if isinstance(obj, type) else type(obj)
         # (the readable dunders have their own readers, prelude.dunders: none of them is read raw here)
-        if name.startswith("__") or not _is_script_class(cls) or self._engine_name(cls, name):
+        if name.startswith("__") or not _is_script_class(cls) or self.engine_name(cls, name):
             raise AttributeError(private_attribute_message(name))
         check_own_name(name)
+        d = None if cls is obj else getattr(obj, "__dict__", None)
+        # an instance field the engine's __init__ set (an RNN's _all_weights) is the engine's, not the script's:
+        # only the private names the script's own code set on this object are its own (round 13)
+        if d is not None and name in d and name not in d.get(_OWNED, ()):
+            raise AttributeError(private_attribute_message(name))
 
-    def _engine_name(self, cls: type, name: str) -> bool:
+    def engine_name(self, cls: type, name: str) -> bool:
         """Whether the engine's side of `cls` (its non-script bases, and what Module.__init__ sets on an
         instance) has `name`."""
         for k in cls.__mro__:
@@ -2095,6 +2123,8 @@ def _holds_objects(dtype: Any) -> bool:
         return False
 
 
+#: the key, in a script object's __dict__, of the private names its code set (no attribute syntax reaches it)
+_OWNED = "_\x00tsr_owned"
 #: the size rules of numpy's functions that read data (np.array, np.zeros_like(a), np.full_like(a, fill))
 _NUMPY_DATA_RULES = frozenset({"np_data", "np_like"})
 #: what numpy may read as an array's element (screen_array_data)

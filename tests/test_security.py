@@ -1388,3 +1388,90 @@ def test_setattr_builds_layers_in_a_loop() -> None:
     """
     status, out, err = run(src)
     assert (status, out, err) == (0, "['layer0', 'layer1'] 3\n", "")
+
+
+# -- round 13: prune's name-driven setattr/getattr, class-body names and values, engine hooks, autocast dtype -----
+ROUND13 = [
+    # a pruning method called on a non-module (a function: its __globals__ led to exec)
+    (
+        "from torch.nn.utils import prune\nclass M(prune.BasePruningMethod):\n"
+        "    def compute_mask(self, t, default_mask):\n        return default_mask\n"
+        "M()(torch.nn.functional.relu, ())",
+        "TypeError",
+        "pruning works on a torch.nn.Module",
+    ),
+    # a pruning method naming what is not a parameter
+    (
+        "from torch.nn.utils import prune\nclass M(prune.BasePruningMethod):\n"
+        "    PRUNING_TYPE = 'unstructured'\n    def compute_mask(self, t, default_mask):\n        return default_mask\n"
+        "M.apply(torch.nn.Linear(1, 1), '__dict__')",
+        "AttributeError",
+        "has no parameter '__dict__' to prune",
+    ),
+    # the engine's private names in a class body
+    (
+        "from torch.nn.utils import prune\nclass M(prune.BasePruningMethod):\n    _tensor_name = '__globals__'",
+        "AttributeError",
+        "names starting with '_' are private",
+    ),
+    ("class M(torch.nn.Module):\n    _parameters = {}", "AttributeError", "names starting with '_' are private"),
+    # autocast's state keeps only a dtype
+    (
+        "class Fake(torch.utils.data.Dataset):\n    name = '__builtins__'\ntorch.set_autocast_dtype('cpu', Fake())",
+        "TypeError",
+        "must be torch.dtype, not Fake",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "error", "text"), ROUND13)
+def test_round13_gadgets_are_closed(src: str, error: str, text: str) -> None:
+    assert text in refused("import torch\n" + src, error)
+
+
+def test_forward_pre_hooks_show_engine_hooks_without_handing_them_out() -> None:
+    src = """\
+    import torch
+    from torch.nn.utils import prune
+    lazy = torch.nn.LazyLinear(3)
+    hook = list(lazy._forward_pre_hooks.values())[0]
+    print(repr(hook).startswith("<function LazyModuleMixin._infer_parameters"))
+    m = prune.l1_unstructured(torch.nn.Linear(2, 2), "weight", amount=1)
+    print([type(h).__name__ for h in m._forward_pre_hooks.values()])
+    hook(lazy, (torch.ones(1, 2),))
+    """
+    status, out, err = run(src)
+    assert (status, out) == (1, "True\n['L1Unstructured']\n")
+    assert "object is not callable" in err
+
+
+def test_a_class_attribute_passes_the_call_gate() -> None:
+    """A C function a script may not call (as if it had leaked), stored as a class attribute that the engine
+    calls (Module.__call__ runs forward), is refused where the class is made."""
+    err = io.StringIO()
+    session = Session(stdout=io.StringIO(), stderr=err, color=False)
+    session.globals["Raw"] = exec
+    src = "import torch\nclass M(torch.nn.Module):\n    forward = Raw\nM()('1')"
+    assert session.run_source(src, "<test>") == 1
+    assert "exec() of module 'builtins' cannot be called in tsr" in err.getvalue()
+
+
+def test_engine_set_instance_fields_stay_private_in_script_subclasses() -> None:
+    """An engine layer's __init__ sets private fields (an RNN's _all_weights, whose names its all_weights
+    property reads back with getattr): a script subclass may not read or change them (round 13), while the
+    private names its own code sets stay its own, through copies too."""
+    src = """\
+    import torch, copy
+    class R(torch.nn.RNN):
+        def __init__(self):
+            super().__init__(2, 2)
+            self._mine = [1]
+        def names(self):
+            return self._all_weights
+    r = copy.deepcopy(R())
+    print(r._mine)
+    r.names()
+    """
+    status, out, err = run(src)
+    assert (status, out) == (1, "[1]\n")
+    assert "access to attribute '_all_weights' is not allowed in tsr" in err

@@ -47,6 +47,12 @@ def get_autocast_dtype(device_type: Any) -> Any:
 
 
 def set_autocast_dtype(device_type: Any, dtype: Any) -> None:
+    from engine.dtypes import dtype as dtype_type
+
+    if not isinstance(dtype, dtype_type):  # (the state keeps a dtype's name: only an engine dtype names one)
+        raise TypeError(
+            f"set_autocast_dtype(): argument 'dtype' (position 2) must be torch.dtype, not {type(dtype).__name__}"
+        )
     s = _state(device_type, "set_autocast_dtype")
     if s is not None:
         s[1] = dtype.name
@@ -102,7 +108,10 @@ class autocast(metaclass=TorchModuleNamed):  # noqa: N801 - torch's spelling
         self.fast_dtype = get_autocast_dtype(self.device) if dtype is None else dtype
         self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
         self._enabled = enabled
-        if self.device == "cpu" and enabled and self.fast_dtype.name not in ("bfloat16", "float16"):
+        from engine.dtypes import dtype as dtype_type
+
+        supported = isinstance(self.fast_dtype, dtype_type) and self.fast_dtype.name in ("bfloat16", "float16")
+        if self.device == "cpu" and enabled and not supported:
             warnings.warn(
                 "In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
                 "CPU Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
@@ -126,7 +135,10 @@ class autocast(metaclass=TorchModuleNamed):  # noqa: N801 - torch's spelling
         self._prev = None if s is None else list(s)
         if s is not None:
             set_autocast_enabled(self.device, bool(self._enabled))
-            s[1] = self.fast_dtype.name
+            from engine.dtypes import dtype as dtype_type
+
+            if isinstance(self.fast_dtype, dtype_type):  # (the state names a dtype: only an engine dtype's name)
+                s[1] = self.fast_dtype.name
             s[2] = bool(self._cache_enabled)
         NESTING[0] += 1
         return self

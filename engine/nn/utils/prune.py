@@ -65,7 +65,11 @@ class BasePruningMethod(metaclass=_PruningMeta):
         return object.__repr__(self)
 
     def __call__(self, module: Module, inputs: Any) -> None:
-        setattr(module, self._tensor_name, self.apply_mask(module))
+        _check_pruned(module, getattr(self, "_tensor_name", None))
+        value = self.apply_mask(module)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"apply_mask must return a tensor, not {type(value).__name__}")
+        setattr(module, self._tensor_name, value)
 
     @abstractmethod
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
@@ -75,6 +79,7 @@ class BasePruningMethod(metaclass=_PruningMeta):
         """name_mask * name_orig, in name_orig's dtype."""
         if self._tensor_name is None:
             raise AssertionError(f"Module {module} has to be pruned")
+        _check_pruned(module, self._tensor_name)
         mask = getattr(module, self._tensor_name + "_mask")
         orig = getattr(module, self._tensor_name + "_orig")
         return mask.to(dtype=orig.dtype) * orig
@@ -83,6 +88,7 @@ class BasePruningMethod(metaclass=_PruningMeta):
     def apply(cls, module: Module, name: str, *args: Any, importance_scores: Tensor | None = None,
               **kwargs: Any) -> BasePruningMethod:  # fmt: skip
         """Prune module.name in place with cls(*args, **kwargs), combined with any earlier pruning of it."""
+        _check_target(module, name)
         method = _composite_method(cls, module, name, *args, **kwargs)
         orig = getattr(module, name)
         if importance_scores is not None:
@@ -131,6 +137,7 @@ class BasePruningMethod(metaclass=_PruningMeta):
         """Make the pruning permanent: name becomes a parameter again, holding the pruned values."""
         if self._tensor_name is None:
             raise AssertionError(f"Module {module} has to be pruned before pruning can be removed")
+        _check_pruned(module, self._tensor_name)
         weight = self.apply_mask(module)
         if hasattr(module, self._tensor_name):
             delattr(module, self._tensor_name)
@@ -146,7 +153,7 @@ def _composite_method(cls: type, module: Module, name: str, *args: Any, **kwargs
     old_method = None
     found = 0
     hooks_to_remove = []
-    for k, hook in module._forward_pre_hooks.items():
+    for k, hook in module.__dict__["_forward_pre_hooks"].items():
         if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
             old_method = hook
             hooks_to_remove.append(k)
@@ -435,6 +442,9 @@ def global_unstructured(parameters: Iterable, pruning_method: type, importance_s
     from engine.nn.utils import parameters_to_vector
 
     torch = _torch()
+    parameters = list(parameters)
+    for module, name in parameters:
+        _check_target(module, name)
     relevant_importance_scores = parameters_to_vector(
         [importance_scores.get((module, name), getattr(module, name)) for (module, name) in parameters]
     )
@@ -469,7 +479,8 @@ def custom_from_mask(module: Module, name: str, mask: Tensor) -> Module:
 
 def remove(module: Module, name: str) -> Module:
     """Make module.name's pruning permanent and drop its hook, _orig parameter and _mask buffer."""
-    for k, hook in module._forward_pre_hooks.items():
+    _check_target(module, name)
+    for k, hook in module.__dict__["_forward_pre_hooks"].items():
         if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
@@ -484,6 +495,24 @@ def is_pruned(module: Module) -> bool:
             if isinstance(hook, BasePruningMethod):
                 return True
     return False
+
+
+def _check_target(module: Any, name: Any) -> None:
+    """Pruning reads and writes module.<name>, <name>_orig and <name>_mask by name: only a module's own
+    parameter (or one already pruned) may be named, never another attribute of it or of another object."""
+    if not isinstance(module, Module):
+        raise TypeError(f"pruning works on a torch.nn.Module, not {type(module).__name__}")
+    params = module.__dict__.get("_parameters", {})
+    if type(name) is not str or name.startswith("__") or (name not in params and name + "_orig" not in params):
+        raise AttributeError(f"'{type(module).__name__}' object has no parameter {name!r} to prune")
+
+
+def _check_pruned(module: Any, name: Any) -> None:
+    """A pruning hook's tensor: a parameter this module's pruning has moved to <name>_orig."""
+    if not isinstance(module, Module):
+        raise TypeError(f"pruning works on a torch.nn.Module, not {type(module).__name__}")
+    if type(name) is not str or name.startswith("__") or name + "_orig" not in module.__dict__.get("_parameters", {}):
+        raise AttributeError(f"'{type(module).__name__}' object has no pruned parameter {name!r}")
 
 
 def _validate_pruning_amount_init(amount: Any) -> None:
