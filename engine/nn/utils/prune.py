@@ -503,7 +503,7 @@ def _check_target(module: Any, name: Any) -> None:
     if not isinstance(module, Module):
         raise TypeError(f"pruning works on a torch.nn.Module, not {type(module).__name__}")
     params = module.__dict__.get("_parameters", {})
-    if type(name) is not str or name.startswith("__") or (name not in params and name + "_orig" not in params):
+    if type(name) is not str or name.startswith("_") or (name not in params and name + "_orig" not in params):
         raise AttributeError(f"'{type(module).__name__}' object has no parameter {name!r} to prune")
 
 
@@ -511,7 +511,7 @@ def _check_pruned(module: Any, name: Any) -> None:
     """A pruning hook's tensor: a parameter this module's pruning has moved to <name>_orig."""
     if not isinstance(module, Module):
         raise TypeError(f"pruning works on a torch.nn.Module, not {type(module).__name__}")
-    if type(name) is not str or name.startswith("__") or name + "_orig" not in module.__dict__.get("_parameters", {}):
+    if type(name) is not str or name.startswith("_") or name + "_orig" not in module.__dict__.get("_parameters", {}):
         raise AttributeError(f"'{type(module).__name__}' object has no pruned parameter {name!r}")
 
 
