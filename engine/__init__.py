@@ -390,6 +390,7 @@ from engine.ops.special_igamma import TORCH as _IGAMMA  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
 from engine.random_counts import TORCH as _RANDOM_COUNTS  # noqa: E402
 from engine.random_gamma import TORCH as _RANDOM_GAMMA  # noqa: E402
+from engine.spectral import TORCH as _SPECTRAL  # noqa: E402
 from engine.windows import FUNCTIONS as _WINDOWS  # noqa: E402
 
 for _table in (
@@ -405,6 +406,7 @@ for _table in (
     _IGAMMA,
     _INDEX_PUT,
     _RENORM,
+    _SPECTRAL,
 ):
     globals().update(_table)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE

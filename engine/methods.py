@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine import autograd
+from engine import spectral as SPECTRAL
 from engine.backend import device as _device
 from engine.backend import for_array, to_device
 from engine.dtypes import (
@@ -551,6 +552,7 @@ def _is_size(x: Any) -> bool:
 METHODS["new"] = _new_legacy
 METHODS.update(IP.METHODS)
 METHODS.update(RN.METHODS)
+METHODS.update(SPECTRAL.METHODS)
 for _name, _fn in CP.METHODS.items():
     METHODS.setdefault(_name, _fn)
 METHODS.update(

@@ -188,7 +188,9 @@ def unfold_backward(g: Tensor, shape: tuple, dim: int, size: int, step: int) -> 
     if not shape:  # a 0-dim input: its one window
         out[...] = gd.reshape(())
     n = gd.shape[dim] if shape else 0
-    for k in range(size if shape else 0):  # (one strided add per window offset: windows that overlap add up)
+    # one strided add per window offset, the last offset first: each position then sums its windows in
+    # increasing order from zero, as torch's unfold_backward kernel does (istft's overlap-add rounds as torch's)
+    for k in reversed(range(size if shape else 0)):
         idx = [slice(None)] * len(shape)
         idx[dim] = slice(k, k + step * (n - 1) + 1, step)
         out[tuple(idx)] += gd[..., k]
