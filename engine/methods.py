@@ -27,6 +27,7 @@ from engine.dtypes import (
 )
 from engine.grad_mode import ENABLED
 from engine.nn import functional as _FM
+from engine.ops import as_strided as AS
 from engine.ops import complex as CX  # noqa: E402, I001
 from engine.ops import composites as CP
 from engine.ops import diagonal as DG
@@ -553,6 +554,7 @@ METHODS["new"] = _new_legacy
 METHODS.update(IP.METHODS)
 METHODS.update(RN.METHODS)
 METHODS.update(SPECTRAL.METHODS)
+METHODS.update(AS.METHODS)
 for _name, _fn in CP.METHODS.items():
     METHODS.setdefault(_name, _fn)
 METHODS.update(

@@ -33,8 +33,24 @@ print(batch.stft(64, hop_length=64, window=window, center=False, return_complex=
 print(torch.stft(chirp[:16], 8, window=torch.ones(8), normalized=True, return_complex=True).real.round(decimals=3))
 """
 
+AS_STRIDED = """\
+import torch
 
-@pytest.mark.parametrize("program", [SPECTROGRAM], ids=["spectrogram"])
+x = torch.arange(12.0)
+print(x.as_strided((3, 3), (3, 1), 2))
+tail = x[8:]
+for size, stride, offset in [((8,), (1,), None), ((2, 2), (1, 1 << 40), 0), ((3,), (-1,), 4), ((1,), (1,), 12)]:
+    try:
+        print(tail.as_strided(size, stride, offset))
+    except RuntimeError as e:
+        print("refused:", e)
+w = x.as_strided((2, 2), (1, 2), 8)
+w.zero_()
+print(x, x._version)
+"""
+
+
+@pytest.mark.parametrize("program", [SPECTROGRAM, AS_STRIDED], ids=["spectrogram", "as_strided"])
 def test_program_prints_pytorchs_output(tmp_path: Path, program: str) -> None:
     pytest.importorskip("torch")
     script = tmp_path / "prog.tsr"
