@@ -364,6 +364,7 @@ def get_default_device() -> device:
 
 # ---- the rest of torch's namespace: each module's table of functions ------------------------------------
 from engine import signal, special  # noqa: E402, F401 - (signal's windows read torch.strided above)
+from engine.lowrank import TORCH as _LOWRANK  # noqa: E402
 from engine.nn.weight_norm_ops import _weight_norm, norm_except_dim  # noqa: E402, F401
 from engine.ops.as_strided import TORCH as _AS_STRIDED  # noqa: E402
 from engine.ops.composites import FUNCTIONS as _COMPOSITES  # noqa: E402
@@ -409,6 +410,7 @@ for _table in (
     _RENORM,
     _SPECTRAL,
     _AS_STRIDED,
+    _LOWRANK,
 ):
     globals().update(_table)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE
