@@ -256,8 +256,8 @@ def istft(
     envelope = unfold_backward(square, (1, expected), 1, n_fft, hop)
     start = n_fft // 2 if center else 0
     end = start + length if length is not None else -(n_fft // 2) if center else expected
-    y = _slice(y, start, end)
-    envelope = _slice(envelope, start, end)
+    y = y[:, start:end]
+    envelope = envelope[:, start:end]
     lowest = envelope.abs().min().lt(1e-11)
     if bool(lowest):
         raise RuntimeError(f"{repr_()} window overlap add min: {int(bool(lowest))}\n[ {_bool_type(input)}{{}} ]")
@@ -272,22 +272,9 @@ def istft(
     return y
 
 
-def _slice(t: Tensor, start: int, end: int) -> Tensor:
-    """t[:, start:end] with a negative end counted from the right, as Tensor.slice takes it."""
-    return t[:, start:end]
-
-
 def _bool_type(t: Tensor) -> str:
     return "CUDABoolType" if t.device.type == "cuda" else "CPUBoolType"
 
 
-def stft_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    return stft(self, *args, **kwargs)
-
-
-def istft_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    return istft(self, *args, **kwargs)
-
-
 TORCH = {"stft": stft, "istft": istft}
-METHODS = {"stft": stft_method, "istft": istft_method}
+METHODS = TORCH  # (the signal is the first parameter: the functions serve as the methods)

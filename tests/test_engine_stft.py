@@ -178,3 +178,10 @@ def test_warnings_are_torchs(tmp_path: object) -> None:
         out.append(r.stdout)
     assert out[0].count("UserWarning") == 4
     assert out[1] == out[0]
+
+
+def test_overlap_add_sums_in_torchs_order() -> None:
+    """istft's overlap-add is unfold's backward: each sample sums its frames first to last from zero, as torch's
+    kernel does, so with 4+ overlapping frames the float32 sums are torch's to the bit."""
+    x = (signal((70,)) * np.logspace(-3, 3, 70)).astype("float32")
+    check(lambda T, x: x.unfold(0, 16, 3) * 1, x, atol=0, rtol=0, grad_atol=0, grad_rtol=0)
