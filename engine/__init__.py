@@ -378,7 +378,9 @@ def get_default_device() -> device:
 
 # ---- the rest of torch's namespace: each module's table of functions ------------------------------------
 from engine import signal, special  # noqa: E402, F401 - (signal's windows read torch.strided above)
+from engine.lowrank import TORCH as _LOWRANK  # noqa: E402
 from engine.nn.weight_norm_ops import _weight_norm, norm_except_dim  # noqa: E402, F401
+from engine.ops.as_strided import TORCH as _AS_STRIDED  # noqa: E402
 from engine.ops.composites import FUNCTIONS as _COMPOSITES  # noqa: E402
 from engine.ops.diagonal import diag_embed, diagonal  # noqa: E402, F401
 from engine.ops.einsum import einsum  # noqa: E402, F401
@@ -404,6 +406,7 @@ from engine.ops.special_igamma import TORCH as _IGAMMA  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
 from engine.random_counts import TORCH as _RANDOM_COUNTS  # noqa: E402
 from engine.random_gamma import TORCH as _RANDOM_GAMMA  # noqa: E402
+from engine.spectral import TORCH as _SPECTRAL  # noqa: E402
 from engine.windows import FUNCTIONS as _WINDOWS  # noqa: E402
 
 for _table in (
@@ -419,6 +422,9 @@ for _table in (
     _IGAMMA,
     _INDEX_PUT,
     _RENORM,
+    _SPECTRAL,
+    _AS_STRIDED,
+    _LOWRANK,
 ):
     globals().update(_table)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821 - bound just above from _ELEMENTWISE_MORE

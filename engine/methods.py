@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine import autograd
+from engine import spectral as SPECTRAL
 from engine.backend import device as _device
 from engine.backend import for_array, to_device
 from engine.dtypes import (
@@ -26,6 +27,7 @@ from engine.dtypes import (
 )
 from engine.grad_mode import ENABLED
 from engine.nn import functional as _FM
+from engine.ops import as_strided as AS
 from engine.ops import complex as CX  # noqa: E402, I001
 from engine.ops import composites as CP
 from engine.ops import diagonal as DG
@@ -552,6 +554,8 @@ def _is_size(x: Any) -> bool:
 METHODS["new"] = _new_legacy
 METHODS.update(IP.METHODS)
 METHODS.update(RN.METHODS)
+METHODS.update(SPECTRAL.METHODS)
+METHODS.update(AS.METHODS)
 for _name, _fn in CP.METHODS.items():
     METHODS.setdefault(_name, _fn)
 METHODS.update(

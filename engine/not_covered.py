@@ -18,8 +18,7 @@ TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx",
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
-    "torch": frozenset({"stft", "istft", "pca_lowrank", "svd_lowrank",
-                        "lobpcg", "compile",
+    "torch": frozenset({"lobpcg", "compile",
                         "sparse_coo_tensor", "nested_tensor"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d"}),
     "torch.linalg": frozenset({"ldl_factor", "ldl_solve"}),

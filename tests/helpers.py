@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -210,11 +211,8 @@ def cpu_text(s: str) -> str:
     """Text the engine printed on DEVICE as torch prints it on the cpu (the oracle's device)."""
     if DEVICE == "cpu":
         return s
-    return (
-        s.replace(f", device='{DEVICE}:0'", "")
-        .replace(f"torch.{DEVICE}.", "torch.")
-        .replace("CUDABoolType", "CPUBoolType")
-    )
+    s = s.replace(f", device='{DEVICE}:0'", "").replace(f"torch.{DEVICE}.", "torch.")
+    return re.sub(r"\bCUDA(\w*Type)\b", r"CPU\1", s)  # (CUDABoolType, CUDAComplexFloatType, ...)
 
 
 def check(

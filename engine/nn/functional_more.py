@@ -980,6 +980,38 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return _apply_reduction(out, red)
 
 
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Callable | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """triplet_margin_loss under any distance (pairwise_distance when None), as torch's Python composite."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, po, n = anchor.ndim, positive.ndim, negative.ndim
+    if not a == po == n:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: "
+            f"anchor {a}D, positive {po}D, and negative {n}D inputs"
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    dist_pos = distance(anchor, positive)
+    dist_neg = distance(anchor, negative)
+    if swap:
+        dist_neg = E.minimum(dist_neg, distance(positive, negative))
+    loss = E.clamp_min(margin + dist_pos - dist_neg, 0)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.mean() if reduction == "mean" else loss
+
+
 FUNCTIONS: dict[str, Callable] = {
     "elu": elu,
     "elu_": elu_,
@@ -1017,6 +1049,7 @@ FUNCTIONS: dict[str, Callable] = {
     "gaussian_nll_loss": gaussian_nll_loss,
     "cosine_embedding_loss": cosine_embedding_loss,
     "triplet_margin_loss": triplet_margin_loss,
+    "triplet_margin_with_distance_loss": triplet_margin_with_distance_loss,
 }
 
 

@@ -227,6 +227,41 @@ class TripletMarginLoss(_Loss):
                                      swap=self.swap, reduction=self.reduction)  # fmt: skip
 
 
+class TripletMarginWithDistanceLoss(_Loss):
+    _torch_name = _LOSS
+
+    def __init__(
+        self,
+        *,
+        distance_function: Any = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead"
+            )
+        from engine.nn.layers import PairwiseDistance
+
+        # (the default is a PairwiseDistance module: a child, so it shows in the loss's repr as in torch's)
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
 class MultiMarginLoss(_WeightedLoss):
     _torch_name = _LOSS
 

@@ -54,12 +54,17 @@ def _inside_storage(d: Any, sub: Any, shape: tuple, strides: tuple) -> None:
     ptr = sub.__array_interface__["data"][0]
     back, reach = strided_span(shape, strides)
     if ptr + back * isz < lo_root or ptr + (reach + 1) * isz > hi_root:
-        offset = (ptr - lo_root) // isz
-        raise RuntimeError(
-            f"setStorage: sizes [{', '.join(map(str, shape))}], strides [{', '.join(map(str, strides))}], storage "
-            f"offset {offset}, and itemsize {isz} requiring a storage size of {(offset + reach + 1) * isz} are out "
-            f"of bounds for storage of size {hi_root - lo_root}"
-        )
+        raise out_of_storage(shape, strides, (ptr - lo_root) // isz, isz, hi_root - lo_root)
+
+
+def out_of_storage(shape: tuple, strides: tuple, offset: int, isz: int, nbytes: int) -> RuntimeError:
+    """torch's setStorage error: a view reaching past the end of its storage (nbytes long)."""
+    _, reach = strided_span(shape, strides)
+    return RuntimeError(
+        f"setStorage: sizes [{', '.join(map(str, shape))}], strides [{', '.join(map(str, strides))}], storage "
+        f"offset {offset}, and itemsize {isz} requiring a storage size of {(offset + reach + 1) * isz} are out "
+        f"of bounds for storage of size {nbytes}"
+    )
 
 
 def _diagonal_bw(self: Any, g: Tensor, shape: tuple, offset: int, d1: int, d2: int) -> tuple:
@@ -188,7 +193,9 @@ def unfold_backward(g: Tensor, shape: tuple, dim: int, size: int, step: int) -> 
     if not shape:  # a 0-dim input: its one window
         out[...] = gd.reshape(())
     n = gd.shape[dim] if shape else 0
-    for k in range(size if shape else 0):  # (one strided add per window offset: windows that overlap add up)
+    # one strided add per window offset, the last offset first: each position then sums its windows in
+    # increasing order from zero, as torch's unfold_backward kernel does (istft's overlap-add rounds as torch's)
+    for k in reversed(range(size if shape else 0)):
         idx = [slice(None)] * len(shape)
         idx[dim] = slice(k, k + step * (n - 1) + 1, step)
         out[tuple(idx)] += gd[..., k]

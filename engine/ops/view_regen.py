@@ -23,16 +23,21 @@ class Geometry:
     view's sizes and strides, not a saved tensor, so a second backward through it needs no retain_graph:
     this holder is not a tensor, so a backward does not free it."""
 
-    __slots__ = ("positions",)
+    __slots__ = ("positions", "spill")
 
-    def __init__(self, positions: Tensor) -> None:
+    def __init__(self, positions: Tensor, spill: bool = False) -> None:  # noqa: FBT001, FBT002
         self.positions = positions
+        # as_strided may read storage outside its input: those elements sit at position n (one past the
+        # input's last), whose gradient is dropped, as torch's as_strided_backward drops it
+        self.spill = spill
 
 
 def _as_strided_bw(self: Any, g: Tensor, geometry: Geometry, shape: tuple) -> tuple:
     n = 1
     for s in shape:
         n *= s
+    if geometry.spill:
+        return (index_add_new(g.reshape(-1), 0, geometry.positions, (n + 1,))[:n].reshape(shape),)
     return (index_add_new(g.reshape(-1), 0, geometry.positions, (n,)).reshape(shape),)
 
 
