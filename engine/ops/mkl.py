@@ -58,12 +58,13 @@ def _load() -> Any:
         lib = ctypes.CDLL(_library_path())
     except OSError:
         return None
+    # (before any other call, the version query included: MKL's default layer is Intel's OpenMP, whose
+    # libiomp5 the wheel leaves to the intel-openmp package)
+    lib.MKL_Set_Threading_Layer(ctypes.c_int(_SEQUENTIAL))
     buf = ctypes.create_string_buffer(256)
     lib.mkl_get_version_string(buf, ctypes.c_int(len(buf)))
     if b"Version 2024.2" not in buf.value:
         return None
-    # (before any other call: the default layer is Intel's OpenMP, which the wheel does not ship)
-    lib.MKL_Set_Threading_Layer(ctypes.c_int(_SEQUENTIAL))
     return lib
 
 
