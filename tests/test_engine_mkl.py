@@ -1,5 +1,5 @@
 """engine/ops/mkl.py against torch: with the `mkl` wheel installed (the `exact` and `test` extras), matrix
-products (mm, matmul, addmm/F.linear, mv, dot, a batch times a matrix) and their gradients, and the unary
+products (mm, matmul, addmm/F.linear, mv, dot, bmm and batched matmul) and their gradients, and the unary
 functions torch computes with VML, are torch's bits; so is a small MLP's training, loss by loss."""
 
 from __future__ import annotations
@@ -126,6 +126,39 @@ def test_batch_times_matrix_folds(grad: bool) -> None:
         ew.requires_grad_(True)
     assert same_bits(ex @ ew, tx @ tw)
     assert same_bits(ex @ ev, tx @ tv)
+
+
+def batch_layouts(t: torch.Tensor, e: Any) -> list:
+    """A batch as it is, with each item transposed, and strided (torch multiplies those item by item)."""
+    tt = torch.empty(t.shape[0], t.shape[2], t.shape[1], dtype=t.dtype).copy_(t.transpose(1, 2))
+    ts = torch.zeros(t.shape[0], t.shape[1], t.shape[2] * 2, dtype=t.dtype)
+    ts[:, :, ::2] = t
+    return [
+        (t, e),
+        (tt.transpose(1, 2), engine.tensor(tt.numpy().copy()).transpose(1, 2)),
+        (ts[:, :, ::2], engine.tensor(ts.numpy().copy())[:, :, ::2]),
+    ]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("b,m,k,n", [(3, 4, 5, 6), (2, 1, 7, 1), (1, 30, 40, 20), (5, 17, 33, 9), (4, 64, 3, 64)])
+def test_bmm_and_batched_matmul(b: int, m: int, k: int, n: int, dtype: Any) -> None:
+    """Below 400 multiply-adds per item torch adds in k order, above it MKL's batched gemm."""
+    ta, ea = pair(b, m, k, seed=17, dtype=dtype)
+    tb, eb = pair(b, k, n, seed=18, dtype=dtype)
+    for la in batch_layouts(ta, ea):
+        for lb in batch_layouts(tb, eb):
+            assert same_bits(engine.bmm(la[1], lb[1]), torch.bmm(la[0], lb[0]))
+    t4, e4 = pair(2, b, m, k, seed=19, dtype=dtype)
+    u4, f4 = pair(2, b, k, n, seed=20, dtype=dtype)
+    for t in (t4, u4, e4, f4):
+        t.requires_grad_(True)
+    to, eo = t4 @ u4, e4 @ f4
+    assert same_bits(eo, to)
+    tg, eg = pair(*to.shape, seed=21, dtype=dtype)
+    (to * tg).sum().backward()
+    (eo * eg).sum().backward()
+    assert same_bits(e4.grad, t4.grad) and same_bits(f4.grad, u4.grad)
 
 
 def test_numpy_blas_alone_differs() -> None:

@@ -292,7 +292,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
             f"Expected size for first two dimensions of batch2 tensor to be: [{ad.shape[0]}, {ad.shape[2]}] but "
             f"got: [{bd.shape[0]}, {bd.shape[1]}]."
         )
-    return _finish(BmmBackward0, ad @ bd, input, mat2)
+    return _finish(BmmBackward0, mkl.bmm(ad, bd) if mkl.usable(ad, bd) else ad @ bd, input, mat2)
 
 
 def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
@@ -335,7 +335,16 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
         raise RuntimeError(_mismatch(ad.shape, bd.shape, ENABLED[0] and input._rg))
     if folds and ENABLED[0] and (input._rg or other._rg):
         return _folded(input, other, ad, bd)
-    r = _folded_product(ad, bd) if folds and mkl.usable(ad, bd) else a_ @ b_
+    if not mkl.usable(ad, bd):
+        r = a_ @ b_
+    elif folds:
+        r = _folded_product(ad, bd)
+    elif na >= 3 and nb >= 3 and a_.shape[:-2] == b_.shape[:-2]:  # (torch's bmm over the batch as one dim)
+        bs = int(np.prod(a_.shape[:-2]))
+        r = mkl.bmm(a_.reshape((bs,) + a_.shape[-2:]), b_.reshape((bs,) + b_.shape[-2:]))
+        r = r.reshape(a_.shape[:-1] + b_.shape[-1:])
+    else:
+        r = a_ @ b_
     if nb == 1:
         r = r.reshape(r.shape[:-1])
     if na == 1:

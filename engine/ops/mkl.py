@@ -7,8 +7,12 @@ arguments torch passes (its layout choices are replicated below), it returns tor
 OpenBLAS adds products in another order and numpy's SIMD math rounds differently in the last bit.
 
 Loaded on first use, not at import. TCLI_MKL=0 turns it off; another MKL version (whose kernels may round
-differently) is not used. MKL runs sequentially: its results are the same for any thread count, and two
-threads gained nothing measurable on the small products a script makes.
+differently) is not used. Threads: MKL's gemm splits its work by thread count, and a split can change the
+sums' order (seen for float64, and for float32 in its GNU threading layer), so BLAS calls run on torch's
+thread count (torch.get_num_threads(), which torch.set_num_threads changes, as torch's does) through MKL's GNU
+OpenMP layer (the system's libgomp), and everything else (VML, whose bits do not depend on threads) on one.
+Where that layer cannot load, MKL runs sequentially, which matches torch only as torch.set_num_threads(1) for
+large float64 products.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
-_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
-_COL_MAJOR, _N, _T = 102, 111, 112  # CBLAS_LAYOUT / CBLAS_TRANSPOSE values
+from engine.process import _THREADS  # torch.set_num_threads's count, which torch hands to MKL
+
+_SEQUENTIAL, _GNU = 1, 3  # MKL_THREADING_SEQUENTIAL, MKL_THREADING_GNU
+_ROW_MAJOR, _COL_MAJOR, _N, _T = 101, 102, 111, 112  # CBLAS_LAYOUT / CBLAS_TRANSPOSE values
 _VML_MODE = 0x2 | 0x140000 | 0x100  # VML_HA | VML_FTZDAZ_OFF | VML_ERRMODE_IGNORE: torch's vml.h
 # torch name -> VML name; each checked bit for bit against torch on float32 and float64, edge values included
 # (sinh, cosh, asinh, acosh, atanh, rsqrt, expm1, log1p, exp2 and lgamma differ: torch does not use VML for them)
@@ -44,6 +50,7 @@ VML_FUNCTIONS = {
 }
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _STATE: list = []  # [the loaded library or None], found on first use
+_THREADED: list = [False]  # whether MKL's GNU layer loaded (BLAS then runs on torch.get_num_threads() threads)
 _FNS: dict = {}  # (name, dtype) -> ctypes function with its prototype
 
 
@@ -60,12 +67,36 @@ def _load() -> Any:
         return None
     # (before any other call, the version query included: MKL's default layer is Intel's OpenMP, whose
     # libiomp5 the wheel leaves to the intel-openmp package)
-    lib.MKL_Set_Threading_Layer(ctypes.c_int(_SEQUENTIAL))
+    try:
+        ctypes.CDLL("libgomp.so.1", mode=ctypes.RTLD_GLOBAL)
+        layer = _GNU
+    except OSError:
+        layer = _SEQUENTIAL
+    lib.MKL_Set_Threading_Layer(ctypes.c_int(layer))
     buf = ctypes.create_string_buffer(256)
     lib.mkl_get_version_string(buf, ctypes.c_int(len(buf)))
     if b"Version 2024.2" not in buf.value:
         return None
+    lib.MKL_Get_Max_Threads.restype = ctypes.c_int
+    _THREADED[0] = layer == _GNU
+    lib.MKL_Set_Num_Threads(ctypes.c_int(1))
+    lib.MKL_Set_Num_Threads_Local.argtypes = [ctypes.c_int]
+    lib.MKL_Set_Num_Threads_Local.restype = ctypes.c_int
     return lib
+
+
+def _blas(name: str, dt: Any, *args: Any) -> Any:
+    """A BLAS call on torch's thread count (see the module's note)."""
+    f = _fn(name, dt)
+    n = _THREADS[0]
+    if n == 1 or not _THREADED[0]:
+        return f(*args)
+    lib_ = _STATE[0]
+    prev = lib_.MKL_Set_Num_Threads_Local(n)
+    try:
+        return f(*args)
+    finally:
+        lib_.MKL_Set_Num_Threads_Local(prev)
 
 
 def lib() -> Any:
@@ -94,9 +125,12 @@ def _fn(name: str, dt: Any) -> Any:
             sig = [_I, _I, _I, _I, real, _P, _I, _P, _I, real, _P, _I]
         elif name == "dot":
             sig = [_I, _P, _I, _P, _I]
+        elif name == "gemm_batch":
+            ip, rp = ctypes.POINTER(_I), ctypes.POINTER(real)
+            sig = [_I, ip, ip, ip, ip, ip, rp, _P, ip, _P, ip, rp, _P, ip, _I, ip]
         else:
             sig = [ctypes.c_longlong, _P, _P, ctypes.c_longlong]
-        cname = f"cblas_{p}{name}" if name in ("gemm", "gemv", "dot") else f"vm{p}{VML_FUNCTIONS[name]}"
+        cname = f"cblas_{p}{name}" if name in ("gemm", "gemv", "dot", "gemm_batch") else f"vm{p}{VML_FUNCTIONS[name]}"
         f = ctypes.CFUNCTYPE(real if name == "dot" else None, *sig)((cname, lib()))
         _FNS[key] = f
     return f
@@ -143,7 +177,9 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
     a_, ta, lda = _operand(m1, mm_, k, transpose_c)
     b_, tb, ldb = _operand(m2, k, nn, transpose_c)
     ldc = c.strides[0] // c.itemsize if transpose_c else m
-    _fn("gemm", a.dtype)(
+    _blas(
+        "gemm",
+        a.dtype,
         _COL_MAJOR,
         _T if ta else _N,
         _T if tb else _N,
@@ -185,8 +221,21 @@ def gemv(a: Any, v: Any) -> Any:
         trans, rows, cols, lda = _T, n, m, n
     if cols == 1:
         lda = rows  # (torch's gemv: one column's leading dimension is its length)
-    _fn("gemv", a.dtype)(
-        _COL_MAJOR, trans, rows, cols, 1.0, a.ctypes.data, lda, v.ctypes.data, inc, 0.0, r.ctypes.data, 1
+    _blas(
+        "gemv",
+        a.dtype,
+        _COL_MAJOR,
+        trans,
+        rows,
+        cols,
+        1.0,
+        a.ctypes.data,
+        lda,
+        v.ctypes.data,
+        inc,
+        0.0,
+        r.ctypes.data,
+        1,
     )
     return r
 
@@ -230,5 +279,46 @@ def dot(a: Any, b: Any) -> Any:
         a = np.ascontiguousarray(a)
     if b.strides[0] <= 0 or b.strides[0] % isz:
         b = np.ascontiguousarray(b)
-    r = _fn("dot", a.dtype)(n, a.ctypes.data, a.strides[0] // isz, b.ctypes.data, b.strides[0] // isz)
+    r = _blas("dot", a.dtype, n, a.ctypes.data, a.strides[0] // isz, b.ctypes.data, b.strides[0] // isz)
     return a.dtype.type(r)
+
+
+def _items_dense(s1: int, s2: int, rows: int, cols: int) -> bool:
+    """torch's batch_items_contiguous_or_transposed for one operand's item strides (in elements)."""
+    return (s1 == 1 and s2 >= rows) or (s2 == 1 and s1 >= cols)
+
+
+def bmm(a: Any, b: Any) -> Any:
+    """a @ b for two 3-D float32/float64 batches of one size, as torch's bmm (bmm_out_or_baddbmm_): below 400
+    multiply-adds per matrix a loop adding each product to a zero in k order; else MKL's gemm_batch over the
+    batch where each item is contiguous or transposed, one gemm per item otherwise."""
+    bs, m, k = a.shape
+    n = b.shape[2]
+    if k * m * n < 400:
+        c = np.zeros((bs, m, n), a.dtype)
+        for i in range(k):
+            c += a[:, :, i, None] * b[:, None, i, :]
+        return c
+    c = np.empty((bs, m, n), a.dtype)
+    isz = a.itemsize
+    sa = [s // isz if s > 0 and s % isz == 0 else -1 for s in a.strides]
+    sb = [s // isz if s > 0 and s % isz == 0 else -1 for s in b.strides]
+    if bs == 0 or not (_items_dense(sa[1], sa[2], m, k) and _items_dense(sb[1], sb[2], k, n)):
+        for i in range(bs):
+            gemm(a[i], b[i], c[i])
+        return c
+    ta = sa[1] == 1 and sa[2] >= m
+    tb = sb[1] == 1 and sb[2] >= k
+    lda, ldb = sa[2] if ta else sa[1], sb[2] if tb else sb[1]
+    fa, fb = _T if ta else _N, _T if tb else _N
+    if bs == 1:  # (torch's single gemm, row-major)
+        _blas("gemm", a.dtype, _ROW_MAJOR, fa, fb, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0,
+              c.ctypes.data, n)  # fmt: skip
+        return c
+    ptrs = ctypes.c_void_p * bs
+    pa, pb, pc = (ptrs(*[x.ctypes.data + i * x.strides[0] for i in range(bs)]) for x in (a, b, c))
+    real = ctypes.c_float if a.dtype == _F32 else ctypes.c_double
+    r = ctypes.byref
+    _blas("gemm_batch", a.dtype, _ROW_MAJOR, r(_I(fa)), r(_I(fb)), r(_I(m)), r(_I(n)), r(_I(k)), r(real(1.0)), pa,
+          r(_I(lda)), pb, r(_I(ldb)), r(real(0.0)), pc, r(_I(n)), 1, r(_I(bs)))  # fmt: skip
+    return c
