@@ -1,6 +1,7 @@
 """engine/ops/mkl.py against torch: with the `mkl` wheel installed (the `exact` and `test` extras), matrix
 products (mm, matmul, addmm/F.linear, mv, dot, bmm and batched matmul) and their gradients, and the unary
-functions torch computes with VML, are torch's bits; so is a small MLP's training, loss by loss."""
+functions torch computes with VML, are torch's bits; so is a small MLP's training, loss by loss. (Products as
+torch computes them on one thread.)"""
 
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 DTYPES = [torch.float32, torch.float64]
+
+
+@pytest.fixture(autouse=True)
+def torch_on_one_thread() -> Any:
+    """The engine's MKL runs sequentially, which is torch's arithmetic on one thread; torch's default threads
+    split large products differently (engine/ops/mkl.py's note)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def same_bits(e: Any, t: Any) -> bool:

@@ -7,12 +7,11 @@ arguments torch passes (its layout choices are replicated below), it returns tor
 OpenBLAS adds products in another order and numpy's SIMD math rounds differently in the last bit.
 
 Loaded on first use, not at import. TCLI_MKL=0 turns it off; another MKL version (whose kernels may round
-differently) is not used. Threads: MKL's gemm splits its work by thread count, and a split can change the
-sums' order (seen for float64, and for float32 in its GNU threading layer), so BLAS calls run on torch's
-thread count (torch.get_num_threads(), which torch.set_num_threads changes, as torch's does) through MKL's GNU
-OpenMP layer (the system's libgomp), and everything else (VML, whose bits do not depend on threads) on one.
-Where that layer cannot load, MKL runs sequentially, which matches torch only as torch.set_num_threads(1) for
-large float64 products.
+differently) is not used. MKL runs sequentially, which is torch's arithmetic with torch.set_num_threads(1); at
+torch's default thread count torch's MKL splits products big enough to share out (seen from 11x230x219 in
+float32, at similar sizes in float64) and their sums can differ in the last bits. MKL's GNU OpenMP layer on torch's
+thread count matched torch there, but its thread start-up made a small MLP's training step 3-4x slower on a
+2-core machine, and told one thread its sums differ from the sequential library's even on small products.
 """
 
 from __future__ import annotations
@@ -24,9 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.process import _THREADS  # torch.set_num_threads's count, which torch hands to MKL
-
-_SEQUENTIAL, _GNU = 1, 3  # MKL_THREADING_SEQUENTIAL, MKL_THREADING_GNU
+_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
 _ROW_MAJOR, _COL_MAJOR, _N, _T = 101, 102, 111, 112  # CBLAS_LAYOUT / CBLAS_TRANSPOSE values
 _VML_MODE = 0x2 | 0x140000 | 0x100  # VML_HA | VML_FTZDAZ_OFF | VML_ERRMODE_IGNORE: torch's vml.h
 # torch name -> VML name; each checked bit for bit against torch on float32 and float64, edge values included
@@ -50,7 +47,6 @@ VML_FUNCTIONS = {
 }
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _STATE: list = []  # [the loaded library or None], found on first use
-_THREADED: list = [False]  # whether MKL's GNU layer loaded (BLAS then runs on torch.get_num_threads() threads)
 _FNS: dict = {}  # (name, dtype) -> ctypes function with its prototype
 
 
@@ -67,36 +63,17 @@ def _load() -> Any:
         return None
     # (before any other call, the version query included: MKL's default layer is Intel's OpenMP, whose
     # libiomp5 the wheel leaves to the intel-openmp package)
-    try:
-        ctypes.CDLL("libgomp.so.1", mode=ctypes.RTLD_GLOBAL)
-        layer = _GNU
-    except OSError:
-        layer = _SEQUENTIAL
-    lib.MKL_Set_Threading_Layer(ctypes.c_int(layer))
+    lib.MKL_Set_Threading_Layer(ctypes.c_int(_SEQUENTIAL))
     buf = ctypes.create_string_buffer(256)
     lib.mkl_get_version_string(buf, ctypes.c_int(len(buf)))
     if b"Version 2024.2" not in buf.value:
         return None
     lib.MKL_Get_Max_Threads.restype = ctypes.c_int
-    _THREADED[0] = layer == _GNU
-    lib.MKL_Set_Num_Threads(ctypes.c_int(1))
-    lib.MKL_Set_Num_Threads_Local.argtypes = [ctypes.c_int]
-    lib.MKL_Set_Num_Threads_Local.restype = ctypes.c_int
     return lib
 
 
 def _blas(name: str, dt: Any, *args: Any) -> Any:
-    """A BLAS call on torch's thread count (see the module's note)."""
-    f = _fn(name, dt)
-    n = _THREADS[0]
-    if n == 1 or not _THREADED[0]:
-        return f(*args)
-    lib_ = _STATE[0]
-    prev = lib_.MKL_Set_Num_Threads_Local(n)
-    try:
-        return f(*args)
-    finally:
-        lib_.MKL_Set_Num_Threads_Local(prev)
+    return _fn(name, dt)(*args)
 
 
 def lib() -> Any:
