@@ -162,14 +162,19 @@ def ieee_sqrt(monkeypatch: pytest.MonkeyPatch) -> None:
 _TORCH_SQRT, _TORCH_SQRT_ = torch.Tensor.sqrt, torch.Tensor.sqrt_
 
 
+def _engine_sqrt_is_mkls() -> bool:
+    """Whether the engine side (on the `device` fixture's default device) takes MKL's square root, as torch."""
+    return mkl.available() and engine.get_default_device().type == "cpu"
+
+
 def _ieee_sqrt(self: Any) -> Any:
-    if mkl.available():  # (the engine takes MKL's square root, as torch)
+    if _engine_sqrt_is_mkls():
         return _TORCH_SQRT(self)
     return torch.from_numpy(np.asarray(np.sqrt(self.detach().numpy())))
 
 
 def _ieee_sqrt_(self: Any) -> Any:
-    if mkl.available():
+    if _engine_sqrt_is_mkls():
         return _TORCH_SQRT_(self)
     with torch.no_grad():
         return self.copy_(_ieee_sqrt(self))

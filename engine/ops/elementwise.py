@@ -1498,8 +1498,9 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def _tanh_grad(g: Any, y: Any, _: Any) -> Any:
-    """g * (1 - y * y) as torch's kernel: in its FMA builds 1 - y * y is one fused negated multiply-add."""
-    if y.dtype in EXACT and g.dtype == y.dtype and has_fma(cpu_capability()):
+    """g * (1 - y * y) as torch's cpu kernel: in its FMA builds 1 - y * y is one fused negated multiply-add
+    (a device keeps its own arithmetic)."""
+    if type(y) is _ndarray and y.dtype in EXACT and g.dtype == y.dtype and has_fma(cpu_capability()):
         return g * fma(-y, y, y.dtype.type(1))
     return g * (1 - y * y)
 
