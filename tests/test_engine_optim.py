@@ -6,7 +6,8 @@ The same parameters and the same fixed gradients go to both libraries for severa
 state tensor and every version counter must then be bit-identical. torch's cpu square root (MKL's) is not
 correctly rounded (1 value in ~100 is an ulp off IEEE's), so for the optimizers that divide by one the
 `ieee_sqrt` fixture gives torch IEEE's square root, which makes the rest of their arithmetic comparable bit
-for bit; test_sqrt_optimizers_close_to_stock_torch bounds the difference from stock torch.
+for bit; test_sqrt_optimizers_close_to_stock_torch bounds the difference from stock torch. With the `mkl` wheel
+installed the engine's square root is MKL's too (engine/ops/mkl.py), and the fixture leaves torch's alone.
 
 The engine side runs on each device of the `device` fixture; results are compared after `.cpu()`."""
 
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 
 import engine
 import engine.optim
+from engine.ops import mkl
 
 torch = pytest.importorskip("torch")
 
@@ -157,11 +159,23 @@ def ieee_sqrt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.Tensor, "sqrt_", _ieee_sqrt_)
 
 
+_TORCH_SQRT, _TORCH_SQRT_ = torch.Tensor.sqrt, torch.Tensor.sqrt_
+
+
+def _engine_sqrt_is_mkls() -> bool:
+    """Whether the engine side (on the `device` fixture's default device) takes MKL's square root, as torch."""
+    return mkl.available() and engine.get_default_device().type == "cpu"
+
+
 def _ieee_sqrt(self: Any) -> Any:
+    if _engine_sqrt_is_mkls():
+        return _TORCH_SQRT(self)
     return torch.from_numpy(np.asarray(np.sqrt(self.detach().numpy())))
 
 
 def _ieee_sqrt_(self: Any) -> Any:
+    if _engine_sqrt_is_mkls():
+        return _TORCH_SQRT_(self)
     with torch.no_grad():
         return self.copy_(_ieee_sqrt(self))
 

@@ -16,8 +16,9 @@ from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
-from engine.ops import fusion
-from engine.ops.fma import fma
+from engine.ops import fusion, mkl
+from engine.ops.cpu_capability import cpu_capability, has_fma
+from engine.ops.fma import EXACT, fma
 from engine.ops.util import (
     edge_of,
     holomorphic,
@@ -1504,9 +1505,17 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return t
 
 
+def _tanh_grad(g: Any, y: Any, _: Any) -> Any:
+    """g * (1 - y * y) as torch's cpu kernel: in its FMA builds 1 - y * y is one fused negated multiply-add
+    (a device keeps its own arithmetic)."""
+    if type(y) is _ndarray and y.dtype in EXACT and g.dtype == y.dtype and has_fma(cpu_capability()):
+        return g * fma(-y, y, y.dtype.type(1))
+    return g * (1 - y * y)
+
+
 tanh_backward = _grad_op(
     "TanhBackwardBackward0",
-    lambda g, y, _: g * (1 - y * y),
+    _tanh_grad,
     lambda gg, g, y, _: tanh_backward(gg, y),
     lambda gg, g, y, _: -2 * y * gg * g,
 )
@@ -1593,9 +1602,24 @@ def _erf(a: Any) -> Any:
 _FUSABLE = {n: n for n in ("exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid", "reciprocal")} | {"neg": "negative"}
 
 
+def _vml_first(name: str, fn: Any) -> Any:
+    """fn, except that float32/float64 cpu arrays go to MKL's VML where it is installed: torch's own kernel
+    for these functions, so its bits (engine/ops/mkl.py)."""
+    ufunc = isinstance(fn, np.ufunc)
+
+    def f(a: Any) -> Any:
+        if type(a) is _ndarray and (a.dtype.char == "f" or a.dtype.char == "d") and mkl.available():
+            return mkl.vml(name, a)
+        return fn(a) if not ufunc or type(a) is _ndarray else for_array(fn, a)(a)
+
+    return f
+
+
 def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:
     if fn is None:
         fn = _erf
+    if name in mkl.VML_FUNCTIONS:
+        fn = _vml_first(name, fn)
     needs_x, needs_y = "x" in saves, "y" in saves
 
     holomorphic = name not in _NOT_HOLOMORPHIC

@@ -11,16 +11,19 @@ from engine.autograd import accumulator
 from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
-from engine.ops import gemm_order
+from engine.ops import gemm_order, mkl
 from engine.ops.util import edge_of, holomorphic, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
 
 def _product(ad: Any, bd: Any) -> Any:
-    """ad @ bd for matrices, as _mm computes it: an outer product (inner size 1, a one-output layer's input
-    gradient) is the elementwise product, which keeps a zero's sign as torch's gemm does (BLAS adds each
-    product to a zero, so 0 * -1 came out 0., not -0.) and costs a fraction of a BLAS call; small float32
-    products add in MKL's order (gemm_order)."""
+    """ad @ bd for matrices, as _mm computes it: torch's own MKL call where MKL is installed (engine/ops/mkl.py).
+    Without it, an outer product (inner size 1, a one-output layer's input gradient) is the elementwise
+    product, which keeps a zero's sign as torch's gemm does (BLAS adds each product to a zero, so 0 * -1 came
+    out 0., not -0.) and costs a fraction of a BLAS call; small float32 products add in MKL's order
+    (gemm_order)."""
+    if mkl.usable(ad, bd):
+        return mkl.gemm(ad, bd)
     return ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else gemm_order.mm(ad, bd)
 
 
@@ -236,7 +239,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
             f"inconsistent tensor size, expected tensor [{ad.shape[0]}] and src [{bd.shape[0]}] to have the same "
             f"number of elements, but got {ad.shape[0]} and {bd.shape[0]} elements respectively"
         )
-    return _finish(DotBackward0, np.dot(ad, bd), input, other)
+    return _finish(DotBackward0, mkl.dot(ad, bd) if mkl.usable(ad, bd) else np.dot(ad, bd), input, other)
 
 
 def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -278,7 +281,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"size mismatch, got input ({ad.shape[0]}), mat ({ad.shape[0]}x{ad.shape[1]}), vec ({bd.shape[0]})"
         )
-    return _finish(MvBackward0, gemm_order.mv(ad, bd), input, vec)
+    return _finish(MvBackward0, mkl.gemv(ad, bd) if mkl.usable(ad, bd) else gemm_order.mv(ad, bd), input, vec)
 
 
 @autocast_policy(cpu="lower", cuda="lower")
@@ -296,7 +299,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
             f"Expected size for first two dimensions of batch2 tensor to be: [{ad.shape[0]}, {ad.shape[2]}] but "
             f"got: [{bd.shape[0]}, {bd.shape[1]}]."
         )
-    return _finish(BmmBackward0, ad @ bd, input, mat2)
+    return _finish(BmmBackward0, mkl.bmm(ad, bd) if mkl.usable(ad, bd) else ad @ bd, input, mat2)
 
 
 @autocast_policy(cpu="lower", cuda="lower")
@@ -340,13 +343,29 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
         raise RuntimeError(_mismatch(ad.shape, bd.shape, ENABLED[0] and input._rg))
     if folds and ENABLED[0] and (input._rg or other._rg):
         return _folded(input, other, ad, bd)
-    r = a_ @ b_
+    if not mkl.usable(ad, bd):
+        r = a_ @ b_
+    elif folds:
+        r = _folded_product(ad, bd)
+    elif na >= 3 and nb >= 3 and a_.shape[:-2] == b_.shape[:-2]:  # (torch's bmm over the batch as one dim)
+        bs = int(np.prod(a_.shape[:-2]))
+        r = mkl.bmm(a_.reshape((bs,) + a_.shape[-2:]), b_.reshape((bs,) + b_.shape[-2:]))
+        r = r.reshape(a_.shape[:-1] + b_.shape[-1:])
+    else:
+        r = a_ @ b_
     if nb == 1:
         r = r.reshape(r.shape[:-1])
     if na == 1:
         r = r.reshape(r.shape[:-2] + r.shape[-1:])
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
     return _finish(_matmul_node(ad.shape, bd.shape), r, input, other, meta)
+
+
+def _folded_product(ad: Any, bd: Any) -> Any:
+    """A batch times a matrix or vector as torch computes it: one product over the batch's rows."""
+    a2 = ad.reshape(-1, ad.shape[-1])
+    r = _product(a2, bd) if bd.ndim == 2 else mkl.gemv(a2, bd)
+    return r.reshape(ad.shape[:-1] + (r.shape[-1] if bd.ndim == 2 else 1,))
 
 
 def _folded(input: Tensor, other: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
@@ -468,11 +487,18 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
             di = expand(input, shape)._data  # torch's expand error for a bias that does not fit
         finally:
             ENABLED[0] = prev
-    r = gemm_order.mm(d1, d2)  # (the bias is added after the product, as MKL's beta does)
-    if alpha != 1:
-        r = r * alpha
-    if beta != 0:  # (beta=0 ignores input, nan and inf included)
-        r = r + (di if beta == 1 else di * beta)
+    if mkl.usable(d1, d2) and isinstance(alpha, (int, float)) and isinstance(beta, (int, float)):
+        # torch's addmm_impl_cpu_: the result holds the broadcast bias, then one gemm with alpha and beta
+        r = np.empty(shape, d2.dtype)
+        if beta != 0:
+            r[...] = di
+        r = mkl.gemm(d1, d2, r, alpha, beta)
+    else:
+        r = gemm_order.mm(d1, d2)  # (the bias is added after the product, as MKL's beta does)
+        if alpha != 1:
+            r = r * alpha
+        if beta != 0:  # (beta=0 ignores input, nan and inf included)
+            r = r + (di if beta == 1 else di * beta)
     if r.dtype != d2.dtype:
         r = r.astype(d2.dtype)
     t = wrap(r, mat2._dev)

@@ -9,8 +9,8 @@ float64 (the engine's own add, addcmul and lerp use it too).
 
 Other dtypes (float16) go through the engine's own tensor ops, which round as the engine's ops do.
 
-The one op here that does not give torch's bits is sqrt: torch's cpu sqrt (MKL's vsSqrt/vdSqrt) is not
-correctly rounded and differs from IEEE's (numpy's) in the last bit for about 1 value in 100, so the
+sqrt is torch's cpu sqrt, MKL's vsSqrt/vdSqrt, where the `mkl` wheel is installed (engine/ops/mkl.py). It is
+not correctly rounded: without MKL, IEEE's (numpy's) differs in the last bit for about 1 value in 100, so the
 optimizers that divide by a square root (Adam, AdamW, RMSprop, Adagrad) can differ from torch by an ulp there.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops import mkl
 from engine.ops.fma import EXACT, arr, fma, store, xp_of
 
 F16 = np.dtype(np.float16)
@@ -107,8 +108,10 @@ def neg(a: Any) -> Any:
 
 
 def sqrt(a: Any) -> Any:
-    """a.sqrt(), a new array (IEEE's correctly rounded square root; see the module's note on torch's)."""
+    """a.sqrt(), a new array: MKL's, as torch's, where installed; else IEEE's (see the module's note)."""
     if a.dtype in EXACT:
+        if type(a) is np.ndarray and mkl.available():
+            return mkl.vml("sqrt", a)
         return arr(xp_of(a).sqrt(a))
     return _engine(lambda A: A.sqrt(), a)
 
