@@ -1892,7 +1892,11 @@ def _one_argument(name: str, args: tuple, kwargs: dict) -> Any:
 
 
 def _dtype_size(dtype: Any) -> int | None:
-    """Bytes per element of an engine or numpy dtype (or numpy scalar type), None when unknown."""
+    """Bytes per element of an engine or numpy dtype (or numpy scalar type), None when unknown. An engine
+    dtype counts what it stores: bfloat16 lies in float32 arrays (its itemsize, 2, is torch's)."""
+    engine = sys.modules.get("engine.dtypes")
+    if engine is not None and type(dtype) is engine.dtype:
+        return int(dtype.np.itemsize)
     size = getattr(dtype, "itemsize", None)
     if type(size) is int:
         return size

@@ -400,6 +400,8 @@ TENSORS = [
     "np.full((2,), 'a', 'S1000000000')", "np.array(['a'], dtype='S2000000000')",
     "np.ones(2 ** 27, np.uint8).astype(np.complex128)", "np.array([[0] * 10 ** 4] * 10 ** 5)",
     "np.zeros_like(np.zeros(10 ** 6, np.uint8), dtype='S2000')",
+    # bfloat16 lies in float32 arrays: 4 bytes an element, though element_size() says torch's 2
+    "torch.empty(150_000_000, dtype=torch.bfloat16)",
 ]  # fmt: skip
 
 
