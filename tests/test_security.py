@@ -401,7 +401,7 @@ TENSORS = [
     "np.ones(2 ** 27, np.uint8).astype(np.complex128)", "np.array([[0] * 10 ** 4] * 10 ** 5)",
     "np.zeros_like(np.zeros(10 ** 6, np.uint8), dtype='S2000')",
     # bfloat16 lies in float32 arrays: 4 bytes an element, though element_size() says torch's 2
-    "torch.empty(150_000_000, dtype=torch.bfloat16)",
+    "torch.empty(300_000_000, dtype=torch.bfloat16)",
 ]  # fmt: skip
 
 
