@@ -1606,11 +1606,15 @@ def _vml_first(name: str, fn: Any) -> Any:
     """fn, except that float32/float64 cpu arrays go to MKL's VML where it is installed: torch's own kernel
     for these functions, so its bits (engine/ops/mkl.py)."""
     ufunc = isinstance(fn, np.ufunc)
+    state, f32, f64 = mkl._STATE, np.dtype(np.float32), np.dtype(np.float64)
 
     def f(a: Any) -> Any:
-        if type(a) is _ndarray and (a.dtype.char == "f" or a.dtype.char == "d") and mkl.available():
-            return mkl.vml(name, a)
-        return fn(a) if not ufunc or type(a) is _ndarray else for_array(fn, a)(a)
+        if type(a) is _ndarray:
+            # (the library, once looked up, read inline: this runs on every exp/log/tanh, MKL or not)
+            if ((dt := a.dtype) is f32 or dt is f64) and (state[0] if state else mkl.lib()) is not None:
+                return mkl.vml(name, a)
+            return fn(a)
+        return fn(a) if not ufunc else for_array(fn, a)(a)
 
     return f
 

@@ -225,7 +225,7 @@ def usable(*arrays: Any) -> bool:
     for x in arrays:
         if type(x) is not np.ndarray or x.dtype is not d:
             return False
-    return available()
+    return (_STATE[0] if _STATE else lib()) is not None
 
 
 def vml(name: str, x: Any) -> Any:
