@@ -19,7 +19,7 @@ are not under-counted.
 JSON written by ``--json FILE`` (see also man/tcli-bench.1)::
 
     {
-      "machine": {"cpu", "cores", "platform", "python", "numpy", "blas", "blas_threads"?, "torch",
+      "machine": {"cpu", "cores", "platform", "python", "numpy", "blas", "blas_threads"?, "mkl"?, "torch",
                   "torch_threads", "cupy", "gpu", "loadavg", "device", "size", "time"},
       "workloads": [
         {"name": str, "size": "small"|"medium"|"large", "device": "cpu"|"cuda", "shape": str,
@@ -478,6 +478,10 @@ def machine_info(ctx: Context, size: str) -> dict[str, Any]:
     }
     with contextlib.suppress(Exception):  # the layout of show_config's dict is not a stable API
         info["blas"] = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    if ctx.device == "cpu":
+        from engine.ops import mkl
+
+        info["mkl"] = mkl.available()  # the `exact` extra: products and VML functions through torch's MKL
     with contextlib.suppress(ImportError):
         import threadpoolctl
 
@@ -526,6 +530,8 @@ def machine_line(m: dict[str, Any]) -> str:
     ]
     if m.get("blas_threads"):
         parts[-1] += f", {m['blas_threads']} BLAS threads"
+    if m.get("mkl"):
+        parts.append("MKL 2024.2 (exact; floor uses it too)")
     if m["torch"]:
         parts.append(f"torch {m['torch']} ({m['torch_threads']} threads)")
     if m["cupy"]:

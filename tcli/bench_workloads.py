@@ -56,6 +56,23 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+class _Math:
+    """The floor's exp, tanh and matrix product: the calls the engine itself makes on this array module. With
+    the `exact` extra the engine computes these on cpu through torch's MKL (engine/ops/mkl.py), slower than
+    numpy's own in exchange for torch's bits, and the floor does too: it measures the array library's cost,
+    which the engine can approach, not a cheaper arithmetic that the engine chose not to do."""
+
+    def __init__(self, xp: ModuleType) -> None:
+        self.exp, self.tanh, self.mm = xp.exp, xp.tanh, xp.matmul
+        if xp is np:
+            from engine.ops import mkl
+
+            if mkl.available():
+                self.exp = lambda a: mkl.vml("exp", a)
+                self.tanh = lambda a: mkl.vml("tanh", a)
+                self.mm = mkl.gemm
+
+
 def _tensor(T: ModuleType, arr: np.ndarray, device: str, requires_grad: bool = False) -> Any:
     return T.tensor(arr, device=device, requires_grad=requires_grad)
 
@@ -203,6 +220,7 @@ class Elementwise(Workload):
 
     def floor(self, xp: ModuleType, inputs: dict[str, Any], p: Params) -> Step:
         x, y, z = inputs["x"], inputs["y"], inputs["z"]
+        m = _Math(xp)
 
         def step() -> tuple:
             # One statement per op, as the engine and torch run them: in a nested expression numpy would
@@ -210,12 +228,12 @@ class Elementwise(Workload):
             # floor must be the fast way. Python scalars keep float32 (NEP 50), as they do in torch.
             t = x * y
             t = t + z
-            t = xp.exp(t)
+            t = m.exp(t)
             t = t * 0.5
-            t = 1 / (1 + xp.exp(-t))  # sigmoid
+            t = 1 / (1 + m.exp(-t))  # sigmoid
             t = t * 2
             t = t - 1
-            return (xp.tanh(t),)
+            return (m.tanh(t),)
 
         return step
 
@@ -291,12 +309,13 @@ class Matmul(Workload):
 
     def floor(self, xp: ModuleType, inputs: dict[str, Any], p: Params) -> Step:
         a, b = inputs["a"], inputs["b"]
+        mm = _Math(xp).mm
 
         def step() -> tuple:
-            c = a @ b
+            c = mm(a, b)
             c.sum()
             g = xp.ones_like(c)  # d(sum)/dc
-            return (c, g @ b.T, a.T @ g)
+            return (c, mm(g, b.T), mm(a.T, g))
 
         return step
 
@@ -353,17 +372,18 @@ class _MLP(Workload):
         params = [inputs[k].copy() for k in ("w1", "b1", "w2", "b2")]
         w1, b1, w2, b2 = params
         lr = self.lr
+        mm = _Math(xp).mm
 
         def step() -> tuple:
-            pre = x @ w1 + b1
+            pre = mm(x, w1) + b1
             h = xp.maximum(pre, 0)
-            d = h @ w2 + b2 - y
+            d = mm(h, w2) + b2 - y
             loss = (d * d).mean()
             gd = d * (2.0 / d.size)
-            gw2 = h.T @ gd
+            gw2 = mm(h.T, gd)
             gb2 = gd.sum(axis=0)
-            gh = (gd @ w2.T) * (pre > 0)
-            gw1 = x.T @ gh
+            gh = mm(gd, w2.T) * (pre > 0)
+            gw1 = mm(x.T, gh)
             gb1 = gh.sum(axis=0)
             for q, g in zip(params, (gw1, gb1, gw2, gb2)):
                 q -= lr * g

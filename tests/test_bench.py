@@ -395,7 +395,7 @@ MACHINE_KEYS = {
 
 def assert_schema(doc: dict, *, torch_compared: bool = True) -> None:
     assert set(doc) == {"machine", "workloads"}
-    assert MACHINE_KEYS <= set(doc["machine"]) <= MACHINE_KEYS | {"blas_threads"}
+    assert MACHINE_KEYS <= set(doc["machine"]) <= MACHINE_KEYS | {"blas_threads", "mkl"}
     assert isinstance(doc["machine"]["cores"], int)
     for row in doc["workloads"]:
         assert set(row) == ROW_KEYS

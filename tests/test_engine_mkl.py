@@ -236,3 +236,55 @@ def test_loads_lazily_and_switches_off() -> None:
         env = dict(os.environ, TCLI_MKL=flag)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert out.stdout.strip() == want
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_products_split_over_threads_keep_every_bit(workers: int, dtype: Any, monkeypatch: Any) -> None:
+    """A large product is shared out by row blocks (mkl._PAR_GEMM_MIN); each block's rows come out as in the
+    whole product on one thread, torch's, including the rows left after the last whole block."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(workers)
+    monkeypatch.setattr(mkl, "_POOL", [pool])
+    rng = np.random.default_rng(workers)
+    try:
+        for m, k, n in [(65, 2000, 40), (97, 700, 33), (129, 1000, 70), (257, 300, 301), (1000, 64, 64)]:
+            assert m * k * n >= mkl._PAR_GEMM_MIN
+            k = int(k + rng.integers(0, 5))
+            ta, ea = pair(m, k, seed=m, dtype=dtype)
+            tb, eb = pair(k, n, seed=n, dtype=dtype)
+            tc, ec = pair(m, n, seed=k, dtype=dtype)
+            for la in layouts(ta, ea)[:2]:
+                for lb in layouts(tb, eb)[:2]:
+                    assert same_bits(la[1] @ lb[1], la[0] @ lb[0]), (m, k, n)
+            assert same_bits(
+                engine.addmm(ec, ea, eb, beta=0.5, alpha=2.0), torch.addmm(tc, ta, tb, beta=0.5, alpha=2.0)
+            )
+    finally:
+        pool.shutdown()
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_vml_split_over_threads(workers: int, monkeypatch: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(workers)
+    monkeypatch.setattr(mkl, "_POOL", [pool])
+    try:
+        tx = torch.randn(mkl._PAR_VML_MIN * 3 + 17, generator=torch.Generator().manual_seed(3))
+        ex = engine.tensor(tx.numpy().copy())
+        for name in ("exp", "tanh", "log"):
+            assert same_bits(getattr(engine, name)(ex), getattr(torch, name)(tx)), name
+    finally:
+        pool.shutdown()
+
+
+def test_read_only_and_strided_operands() -> None:
+    """Arrays numpy exports no writable buffer for (a broadcast view) reach MKL by their address."""
+    tr, er = pair(1, 64, seed=5)
+    tb, eb = pair(64, 48, seed=6)
+    te, ee = tr.expand(40, 64), er.expand(40, 64)
+    assert not ee.numpy().flags.writeable
+    assert same_bits(ee @ eb, te @ tb)
+    assert same_bits(engine.exp(ee), torch.exp(te))

@@ -72,10 +72,6 @@ def _load() -> Any:
     return lib
 
 
-def _blas(name: str, dt: Any, *args: Any) -> Any:
-    return _fn(name, dt)(*args)
-
-
 def lib() -> Any:
     """The loaded libmkl_rt, or None where MKL 2024.2 is not installed or TCLI_MKL=0."""
     if not _STATE:
@@ -87,28 +83,55 @@ def available() -> bool:
     return lib() is not None
 
 
-_I, _P = ctypes.c_int, ctypes.c_void_p
+# The functions are called without ctypes prototypes, their arguments given as C values already: ints (C int,
+# MKL's LP64 interface), c_float/c_double scalars and byref pointers. A prototype converting Python ints to
+# pointers cost ~100 ns an argument and numpy's `a.ctypes.data` ~800 ns an array: 3-4 us of a tiny product.
+_I = ctypes.c_int
+_LL = ctypes.c_longlong
+_MODE = _LL(_VML_MODE)
+_REAL = {_F32: ctypes.c_float, _F64: ctypes.c_double}
+_ONE = {_F32: ctypes.c_float(1.0), _F64: ctypes.c_double(1.0)}
+_ZERO = {_F32: ctypes.c_float(0.0), _F64: ctypes.c_double(0.0)}
+_byref, _char_at = ctypes.byref, ctypes.c_char.from_buffer
+
+
+def _ptr(x: Any) -> Any:
+    """A pointer argument to x's first element: a byref of a char on its buffer where numpy exports one
+    (writable and C-contiguous, or F-contiguous through the transpose), else numpy's address."""
+    try:
+        return _byref(_char_at(x))
+    except (TypeError, ValueError, BufferError):
+        pass
+    try:
+        return _byref(_char_at(x.T))
+    except (TypeError, ValueError, BufferError):
+        return ctypes.c_void_p(x.ctypes.data)
+
+
+def _dense(x: Any) -> tuple:
+    """(pointer, BLAS transpose flag, leading dimension) of a writable row- or column-major matrix read as
+    column-major, as _operand would choose them; (None, 0, 0) for any other layout."""
+    isz = x.itemsize
+    try:
+        if x.strides[0] == isz:
+            return _byref(_char_at(x.T)), _T, x.shape[0]
+        return _byref(_char_at(x)), _N, x.shape[1]
+    except (TypeError, ValueError, BufferError):
+        return None, 0, 0
+
+
+def _scalar(dt: Any, v: float) -> Any:
+    return _ONE[dt] if v == 1 else _ZERO[dt] if v == 0 else _REAL[dt](v)
 
 
 def _fn(name: str, dt: Any) -> Any:
     key = (name, dt)
     f = _FNS.get(key)
     if f is None:
-        real = ctypes.c_float if dt is _F32 else ctypes.c_double
         p = "s" if dt is _F32 else "d"
-        if name == "gemm":
-            sig = [_I] * 6 + [real, _P, _I, _P, _I, real, _P, _I]
-        elif name == "gemv":
-            sig = [_I, _I, _I, _I, real, _P, _I, _P, _I, real, _P, _I]
-        elif name == "dot":
-            sig = [_I, _P, _I, _P, _I]
-        elif name == "gemm_batch":
-            ip, rp = ctypes.POINTER(_I), ctypes.POINTER(real)
-            sig = [_I, ip, ip, ip, ip, ip, rp, _P, ip, _P, ip, rp, _P, ip, _I, ip]
-        else:
-            sig = [ctypes.c_longlong, _P, _P, ctypes.c_longlong]
-        cname = f"cblas_{p}{name}" if name in ("gemm", "gemv", "dot", "gemm_batch") else f"vm{p}{VML_FUNCTIONS[name]}"
-        f = ctypes.CFUNCTYPE(real if name == "dot" else None, *sig)((cname, lib()))
+        blas = name in ("gemm", "gemv", "dot", "gemm_batch")
+        f = getattr(lib(), f"cblas_{p}{name}" if blas else f"vm{p}{VML_FUNCTIONS[name]}")
+        f.restype = _REAL[dt] if name == "dot" else None
         _FNS[key] = f
     return f
 
@@ -128,6 +151,41 @@ def _operand(x: Any, rows: int, cols: int, transpose_c: bool) -> tuple:
     return np.ascontiguousarray(x), not transpose_c, max(1, x.shape[1])
 
 
+# Work split over threads, as torch's own MKL and VML calls are (MKL runs sequentially here: see the top).
+# A product is split by blocks of its rows, at multiples of _ROW_BLOCK, where MKL's sequential kernel gives each
+# row the same bits whatever the rows around it (checked against the whole product, float32 and float64, in
+# tests/test_engine_mkl.py); elementwise VML functions split anywhere.
+_PAR_GEMM_MIN = 1 << 21  # multiply-adds: below this, handing work to threads costs more than it saves
+_PAR_VML_MIN = 1 << 16  # elements
+_ROW_BLOCK = 32
+_POOL: list = []  # [ThreadPoolExecutor or None], made on first use
+
+
+def _threads() -> Any:
+    """The worker pool for one chunk a core, or None on a single core (TCLI_THREADS overrides the count)."""
+    if not _POOL:
+        try:
+            count = int(os.environ.get("TCLI_THREADS", "0")) or len(os.sched_getaffinity(0))
+        except (ValueError, AttributeError):
+            count = os.cpu_count() or 1
+        count = min(count, 16)
+        if count > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL.append(ThreadPoolExecutor(count, thread_name_prefix="tcli-mkl"))
+        else:
+            _POOL.append(None)
+    return _POOL[0]
+
+
+def _run_split(pool: Any, jobs: list) -> None:
+    """Run (function, args) jobs: all but the first on the pool, the first on this thread; wait for all."""
+    futures = [pool.submit(f, *args) for f, args in jobs[1:]]
+    jobs[0][0](*jobs[0][1])
+    for fut in futures:
+        fut.result()
+
+
 def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -> Any:
     """alpha * a @ b + beta * c for 2-D float32 or float64 numpy arrays of one dtype, as torch's mm/addmm:
     c (already holding the broadcast bias when beta != 0) is written in place and returned; a fresh
@@ -136,6 +194,18 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
     n = b.shape[1]
     if c is None:
         c = np.empty((m, n), a.dtype)
+    if m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK and (pool := _threads()) is not None:
+        blocks = m // _ROW_BLOCK  # (the rows past the last whole block go with it: a lone row would be a gemv)
+        per = -(-blocks // min(pool._max_workers, blocks))
+        cuts = [i * _ROW_BLOCK for i in range(0, blocks, per)] + [m]
+        _run_split(pool, [(_gemm, (a[i:j], b, c[i:j], alpha, beta)) for i, j in zip(cuts, cuts[1:])])
+        return c
+    return _gemm(a, b, c, alpha, beta)
+
+
+def _gemm(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
+    m, k = a.shape
+    n = b.shape[1]
     if c.size == 0:
         return c
     if k == 0:
@@ -144,6 +214,16 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
         else:
             c *= beta
         return c
+    dt = a.dtype
+    if m > 1 and n > 1 and k > 1 and alpha == 1 and beta == 0:
+        # the usual case, where _operand's answer is known from the layout: row-major as it is, column-major
+        # transposed, each with its row length as leading dimension; the product goes as B^T A^T (below)
+        pb, tb, ldb = _dense(b)
+        pa, ta, lda = _dense(a)
+        if pa is not None and pb is not None:
+            f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
+            f(_COL_MAJOR, tb, ta, n, m, k, _ONE[dt], pb, ldb, pa, lda, _ZERO[dt], _ptr(c), c.strides[0] // c.itemsize)
+            return c
     # the result is C-contiguous: column-major it is C^T = B^T A^T (torch's transpose_c), except for a single
     # column, whose strides (1, 1) read as column-major already
     transpose_c = not (n == 1)
@@ -154,24 +234,9 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
     a_, ta, lda = _operand(m1, mm_, k, transpose_c)
     b_, tb, ldb = _operand(m2, k, nn, transpose_c)
     ldc = c.strides[0] // c.itemsize if transpose_c else m
-    _blas(
-        "gemm",
-        a.dtype,
-        _COL_MAJOR,
-        _T if ta else _N,
-        _T if tb else _N,
-        mm_,
-        nn,
-        k,
-        alpha,
-        a_.ctypes.data,
-        lda,
-        b_.ctypes.data,
-        ldb,
-        beta,
-        c.ctypes.data,
-        ldc,
-    )
+    f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
+    f(_COL_MAJOR, _T if ta else _N, _T if tb else _N, mm_, nn, k, _ONE[dt] if alpha == 1 else _scalar(dt, alpha),
+      _ptr(a_), lda, _ptr(b_), ldb, _ZERO[dt] if beta == 0 else _scalar(dt, beta), _ptr(c), ldc)  # fmt: skip
     return c
 
 
@@ -198,22 +263,8 @@ def gemv(a: Any, v: Any) -> Any:
         trans, rows, cols, lda = _T, n, m, n
     if cols == 1:
         lda = rows  # (torch's gemv: one column's leading dimension is its length)
-    _blas(
-        "gemv",
-        a.dtype,
-        _COL_MAJOR,
-        trans,
-        rows,
-        cols,
-        1.0,
-        a.ctypes.data,
-        lda,
-        v.ctypes.data,
-        inc,
-        0.0,
-        r.ctypes.data,
-        1,
-    )
+    dt = a.dtype
+    _fn("gemv", dt)(_COL_MAJOR, trans, rows, cols, _ONE[dt], _ptr(a), lda, _ptr(v), inc, _ZERO[dt], _ptr(r), 1)
     return r
 
 
@@ -233,15 +284,32 @@ def vml(name: str, x: Any) -> Any:
     torch's unary kernels keep it); a layout that is not dense is computed on a contiguous copy (the
     functions are elementwise, so the layout changes no bits)."""
     r = np.empty_like(x)
-    if x.size == 0:
+    n = x.size
+    if n == 0:
         return r
-    f = _fn(name, x.dtype)
+    f = _FNS.get((name, x.dtype)) or _fn(name, x.dtype)
+    try:  # C-contiguous and writable, the usual case: r is laid out as x
+        px, pr = _char_at(x), _char_at(r)
+    except (TypeError, ValueError, BufferError):
+        pass
+    else:
+        if n < _PAR_VML_MIN or (pool := _threads()) is None:
+            f(_LL(n), _byref(px), _byref(pr), _MODE)
+            return r
+        bx, br, isz = ctypes.addressof(px), ctypes.addressof(pr), x.itemsize
+        step = -(-n // pool._max_workers // -64) * -64
+        jobs = []
+        for i in range(0, n, step):
+            size, off = min(step, n - i), i * isz
+            jobs.append((f, (_LL(size), ctypes.c_void_p(bx + off), ctypes.c_void_p(br + off), _MODE)))
+        _run_split(pool, jobs)
+        return r
     if (x.flags.c_contiguous or x.flags.f_contiguous) and r.strides == x.strides:
-        f(x.size, x.ctypes.data, r.ctypes.data, _VML_MODE)
+        f(_LL(n), _ptr(x), _ptr(r), _MODE)
     else:
         src = np.ascontiguousarray(x)
         tmp = np.empty(src.shape, src.dtype)
-        f(src.size, src.ctypes.data, tmp.ctypes.data, _VML_MODE)
+        f(_LL(src.size), _ptr(src), _ptr(tmp), _MODE)
         r[...] = tmp
     return r
 
@@ -256,7 +324,7 @@ def dot(a: Any, b: Any) -> Any:
         a = np.ascontiguousarray(a)
     if b.strides[0] <= 0 or b.strides[0] % isz:
         b = np.ascontiguousarray(b)
-    r = _blas("dot", a.dtype, n, a.ctypes.data, a.strides[0] // isz, b.ctypes.data, b.strides[0] // isz)
+    r = _fn("dot", a.dtype)(n, _ptr(a), a.strides[0] // isz, _ptr(b), b.strides[0] // isz)
     return a.dtype.type(r)
 
 
@@ -289,13 +357,12 @@ def bmm(a: Any, b: Any) -> Any:
     lda, ldb = sa[2] if ta else sa[1], sb[2] if tb else sb[1]
     fa, fb = _T if ta else _N, _T if tb else _N
     if bs == 1:  # (torch's single gemm, row-major)
-        _blas("gemm", a.dtype, _ROW_MAJOR, fa, fb, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0,
-              c.ctypes.data, n)  # fmt: skip
+        dt = a.dtype
+        _fn("gemm", dt)(_ROW_MAJOR, fa, fb, m, n, k, _ONE[dt], _ptr(a), lda, _ptr(b), ldb, _ZERO[dt], _ptr(c), n)
         return c
     ptrs = ctypes.c_void_p * bs
     pa, pb, pc = (ptrs(*[x.ctypes.data + i * x.strides[0] for i in range(bs)]) for x in (a, b, c))
-    real = ctypes.c_float if a.dtype == _F32 else ctypes.c_double
-    r = ctypes.byref
-    _blas("gemm_batch", a.dtype, _ROW_MAJOR, r(_I(fa)), r(_I(fb)), r(_I(m)), r(_I(n)), r(_I(k)), r(real(1.0)), pa,
-          r(_I(lda)), pb, r(_I(ldb)), r(real(0.0)), pc, r(_I(n)), 1, r(_I(bs)))  # fmt: skip
+    dt, r = a.dtype, ctypes.byref
+    _fn("gemm_batch", dt)(_ROW_MAJOR, r(_I(fa)), r(_I(fb)), r(_I(m)), r(_I(n)), r(_I(k)), r(_ONE[dt]), pa, r(_I(lda)),
+                          pb, r(_I(ldb)), r(_ZERO[dt]), pc, r(_I(n)), 1, r(_I(bs)))  # fmt: skip
     return c
