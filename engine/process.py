@@ -21,6 +21,7 @@ def _cpus() -> int:
 
 # [intra-op threads, inter-op threads, whether the inter-op count was set], torch's defaults: the usable cpus
 _THREADS: list = [_cpus(), _cpus(), False]
+_INTRA_SET: list = []  # the count a script set with set_num_threads (kernels that split work as torch does read it)
 # [use_deterministic_algorithms' mode, its warn_only]
 _DETERMINISTIC = [False, False]
 
@@ -37,6 +38,7 @@ def set_num_threads(*args: Any) -> None:
     if len(args) != 1:
         raise TypeError(f"torch.set_num_threads() takes exactly one argument ({len(args)} given)")
     _THREADS[0] = _positive_int("set_num_threads", args[0])
+    _INTRA_SET[:] = [_THREADS[0]]
 
 
 def get_num_threads(*args: Any) -> int:

@@ -16,7 +16,7 @@ from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
-from engine.ops import fusion, mkl
+from engine.ops import activation_cpu, fusion, mkl
 from engine.ops.cpu_capability import cpu_capability, has_fma
 from engine.ops.fma import EXACT, fma
 from engine.ops.util import (
@@ -1347,7 +1347,7 @@ UNARY = [
     ("cosh", np.cosh, "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
     ("exp2", np.exp2, "Exp2Backward0", lambda g, x, y: mul_scalar(g * y, LN2), "y", "float"),
     ("erf", None, "ErfBackward0", lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(), "x", "float"),
-    ("silu", lambda a: a * _sigmoid(a), "SiluBackward0",
+    ("silu", lambda a: _silu(a), "SiluBackward0",
      lambda g, x, y: g * x.sigmoid() * (1 + x * (1 - x.sigmoid())), "x", "float"),
 ]  # fmt: skip
 
@@ -1571,6 +1571,8 @@ def _sigmoid(a: Any) -> Any:
             return r
     if a.dtype == np.float16:  # torch computes in float32 and rounds once
         return _sigmoid(a.astype(np.float32)).astype(np.float16)
+    if activation_cpu.usable(a):  # torch's kernel, its SLEEF exp and its scalar tail
+        return activation_cpu.sigmoid(a)
     # 1/(1+exp(-a)) overflows to inf for large negative a but still yields the right limit, 0.
     # One buffer for the four steps: on large tensors the time is memory traffic, not arithmetic.
     with np.errstate(over="ignore"):
@@ -1580,6 +1582,12 @@ def _sigmoid(a: Any) -> Any:
         np.exp(t, out=t)
         t += 1
         return np.divide(1, t, out=t)
+
+
+def _silu(a: Any) -> Any:
+    if activation_cpu.usable(a):
+        return activation_cpu.silu(a)
+    return a * _sigmoid(a)
 
 
 def _erf(a: Any) -> Any:

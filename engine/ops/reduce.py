@@ -16,6 +16,7 @@ from engine.bf16 import plain, to_bf16, whole
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
 from engine.naming import TorchNamed, type_name
+from engine.ops import softmax_cpu
 from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import (
@@ -1024,6 +1025,9 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     out_dt = d.dtype
     if _acc(d) is not None:
         d = d.astype(np.float32)  # torch computes float16 softmax in float32
+    if softmax_cpu.usable(d):  # torch's kernels: SLEEF's exp and log, their sum orders
+        r = _arr(softmax_cpu.softmax(d, ax, log), input._dev)
+        return _softmax_out(input, r, ax, log)
     m = d.max(axis=ax, keepdims=True) if d.size else d
     z = d - m
     e = for_array(np.exp, z)(z)
@@ -1037,6 +1041,10 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     else:
         r = z - log_(s) if log else e / s
     r = _arr(r.astype(out_dt, copy=False), input._dev)
+    return _softmax_out(input, r, ax, log)
+
+
+def _softmax_out(input: Tensor, r: Any, ax: Any, log: bool) -> Tensor:  # noqa: A002
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = (LogSoftmaxBackward0 if log else SoftmaxBackward0)()

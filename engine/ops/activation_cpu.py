@@ -1,0 +1,56 @@
+"""torch's cpu kernels for sigmoid and silu on float32 numpy arrays, bit for bit: cpu_kernel_vec loops
+(engine/ops/cpu_loops.py) whose vector function uses SLEEF's expf (engine/ops/sleef.py) and whose scalar one
+uses the C library's expf.
+
+- sigmoid (UnaryOpsKernel.cpp): vector 1 / ((0 - x).exp() + 1), scalar 1 / (1 + std::exp(-x)).
+- silu (Activation.cpp): vector x / (1 + x.neg().exp()), scalar x / (1 + std::exp(-x)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.ops import sleef
+from engine.ops.cpu_loops import kernel_vec
+from engine.ops.libm import c_math
+
+_F32 = np.dtype(np.float32)
+_ONE = np.float32(1.0)
+_ZERO = np.float32(0.0)
+
+
+def usable(a: object) -> bool:
+    """Whether these kernels compute a: a float32 numpy array with at least one dim."""
+    return type(a) is np.ndarray and a.dtype == _F32 and a.ndim > 0
+
+
+def _sigmoid_vec(x: np.ndarray) -> np.ndarray:
+    e = sleef.expf(_ZERO - x)
+    e += _ONE
+    return np.divide(_ONE, e, out=e)
+
+
+def _sigmoid_scalar(x: np.ndarray) -> np.ndarray:
+    e = c_math("exp", -x)
+    e += _ONE
+    return np.divide(_ONE, e, out=e)
+
+
+def _silu_vec(x: np.ndarray) -> np.ndarray:
+    e = sleef.expf(-x)
+    e += _ONE
+    return np.divide(x, e, out=e)
+
+
+def _silu_scalar(x: np.ndarray) -> np.ndarray:
+    e = c_math("exp", -x)
+    e += _ONE
+    return np.divide(x, e, out=e)
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    return kernel_vec(a, _sigmoid_vec, _sigmoid_scalar)
+
+
+def silu(a: np.ndarray) -> np.ndarray:
+    return kernel_vec(a, _silu_vec, _silu_scalar)

@@ -1,0 +1,93 @@
+"""Which elements torch's `cpu_kernel_vec` computes with its vector function and which with its scalar one, so
+that kernels whose two functions round differently (SLEEF's exp in the vector one, the C library's expf in the
+scalar one) can be reproduced bit for bit.
+
+TensorIterator walks the elements in memory order (dims sorted by stride, adjacent dims that are contiguous
+with each other merged into one run); above 32768 elements it splits that walk into one chunk per thread.
+Within each piece of a run (a run cut by chunk boundaries) `vectorized_loop` takes blocks of two vectors
+(32 floats, 16 doubles in the AVX512 build) with the vector function and the elements after the last whole
+block with the scalar function. A run whose elements are not adjacent in memory is all scalar.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.ops import cascade_sum as C
+from engine.ops.cpu_capability import kernel_build, vector_bytes
+from engine.process import _INTRA_SET
+
+_GRAIN = 32768  # at::internal::GRAIN_SIZE
+
+
+def torch_threads() -> int:
+    """torch's intra-op thread count: what the script set with set_num_threads, else torch's default."""
+    return _INTRA_SET[0] if _INTRA_SET else C.torch_threads()
+
+
+def parallel_chunks(n: int, grain: int) -> list:
+    """at::parallel_for(0, n, grain)'s split over torch's threads, as (begin, end) pairs: one piece unless n
+    exceeds the grain (and 1), else one chunk a thread, at most n / grain of them (ParallelOpenMP.h)."""
+    threads = torch_threads()
+    if n <= grain or n <= 1 or threads == 1:
+        return [(0, n)]
+    t = min(threads, -(-n // grain)) if grain > 0 else threads
+    c = -(-n // t)
+    return [(b, min(n, b + c)) for b in range(0, n, c)]
+
+
+def block(dtype: Any) -> int:
+    """Elements per vectorized_loop step: two Vectorized<T>."""
+    return 2 * vector_bytes(kernel_build(True)) // np.dtype(dtype).itemsize
+
+
+def _walk(a: np.ndarray) -> tuple:
+    """(order, run): the axes of a in TensorIterator's order (outermost first) and the length of the
+    innermost run of adjacent elements (1 when the innermost dim is not contiguous)."""
+    axes = [i for i in range(a.ndim) if a.shape[i] != 1]
+    axes.sort(key=lambda i: -abs(a.strides[i]))
+    order = [i for i in range(a.ndim) if a.shape[i] == 1] + axes
+    run, step = 1, a.itemsize
+    for i in reversed(axes):
+        if a.strides[i] != step:
+            break
+        run *= a.shape[i]
+        step *= a.shape[i]
+    return order, run
+
+
+def kernel_vec(a: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
+    """torch's cpu_kernel_vec(vec_fn, scalar_fn) over the float array a (numpy, cpu): vec_fn and scalar_fn
+    map 1-d arrays elementwise. The result has a's shape (and its memory order when a is dense)."""
+    n = a.size
+    w = block(a.dtype)
+    if n < w and a.flags.c_contiguous:  # (tiny tensors: one short run, all scalar)
+        return scalar_fn(a.reshape(-1)).reshape(a.shape)
+    order, run = _walk(a)
+    t = a.transpose(order)
+    src = t.reshape(-1)  # (a view when a is dense, else a copy in walk order)
+    chunks = parallel_chunks(n, _GRAIN)
+    out = np.empty_like(src)
+    if run == n and len(chunks) == 1:
+        nv = n - n % w
+        if nv:
+            out[:nv] = vec_fn(src[:nv])
+        if nv < n:
+            out[nv:] = scalar_fn(src[nv:])
+    else:
+        pos = np.arange(n)
+        start = (pos // run) * run
+        stop = start + run
+        for b, _ in chunks[1:]:  # pieces begin and end at chunk boundaries too
+            start = np.where((start < b) & (pos >= b), b, start)
+            stop = np.where((stop > b) & (pos < b), b, stop)
+        vec = pos < start + (stop - start) // w * w
+        if run == 1:
+            vec[:] = False
+        if vec.any():
+            out[vec] = vec_fn(src[vec])
+        if not vec.all():
+            out[~vec] = scalar_fn(src[~vec])
+    return out.reshape(t.shape).transpose(np.argsort(order))

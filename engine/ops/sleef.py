@@ -1,0 +1,149 @@
+"""SLEEF's vector functions, bit for bit, on numpy arrays: torch's Vectorized<float>::exp() and ::log() call
+Sleef_expf16_u10 and Sleef_logf16_u10 (AVX512 build), so the vectorized parts of its softmax, log_softmax,
+sigmoid, silu... kernels round as these do, not as the C library or MKL would.
+
+Each function follows SLEEF's source (src/libm/sleefsimdsp.c: xexpf, xlogf_u1; df.h's double-float helpers in
+their FMA variant; helperavx512f.h: vgetexp/vgetmant/vfixup) step by step: every float32 operation rounded
+once in float32, every vmla/vfma an exact fused multiply-add. numpy has no fma, so `_fma` computes the product
+exactly in float64 and resolves the rare double rounding (see engine/ops/fma.py).
+
+Only numpy float32 arrays come here; callers keep device arrays on their own path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+F32 = np.dtype(np.float32)
+F64 = np.dtype(np.float64)
+_U64 = np.uint64
+_LOW29 = np.uint64((1 << 29) - 1)  # float64 mantissa bits below float32's precision
+_HALF29 = np.uint64(1 << 28)  # ... holding exactly half a float32 ulp
+_INF32 = np.float32(np.inf)
+
+
+def _f(v: float) -> float:
+    """The float32 value SLEEF's `vcast_vf_f(v)` makes of a C constant, as a Python float."""
+    return float(np.float32(v))
+
+
+def _fma(x: Any, y: Any, z: Any) -> np.ndarray:
+    """RN32(x * y + z) for float32 arrays (y and z may be Python floats holding float32 values, z also a
+    float64 array holding float32 values): the product is exact in float64, the sum rounds once in float64,
+    and a float64 sum lying exactly halfway between two float32 values is moved off the tie toward the exact
+    sum's error before the final rounding."""
+    p = np.multiply(x, y, dtype=F64)
+    r = p + z
+    tie = (r.view(_U64) & _LOW29) == _HALF29
+    if np.count_nonzero(tie):
+        zz = np.asarray(z, dtype=F64)
+        bb = r - p
+        err = (p - (r - bb)) + (zz - bb)
+        r = np.where(tie & (err != 0), np.nextafter(r, np.copysign(np.inf, err)), r)
+    return r.astype(F32)
+
+
+_R_LN2 = _f(1.442695040888963407359924681001892137426645954152985934135449406931)
+_L2U = _f(0.693145751953125)
+_L2L = _f(1.428606765330187045e-06)
+_EXP_C = tuple(
+    _f(c)
+    for c in (
+        0.000198527617612853646278381,
+        0.00139304355252534151077271,
+        0.00833336077630519866943359,
+        0.0416664853692054748535156,
+        0.166666671633720397949219,
+        0.5,
+    )
+)
+
+
+def expf(d: np.ndarray) -> np.ndarray:
+    """Sleef_expf16_u10 (xexpf) of a float32 array."""
+    d = np.asarray(d, dtype=F32)
+    qf = np.rint(d * np.float32(_R_LN2))  # (vrint_vi2_vf: round half to even)
+    np.fmax(qf, -160.0, out=qf)  # (the result is replaced below and above these bounds; NaN becomes a number)
+    np.fmin(qf, 160.0, out=qf)
+    # s = fma(q, -L2U, d): exact (q * L2U has at most 23 bits and cancels d's leading bits), kept in float64
+    s1 = d.astype(F64) - qf.astype(F64) * _L2U
+    s = _fma(qf, -_L2L, s1)
+    c = _EXP_C
+    u = _fma(s, c[0], c[1])
+    for k in c[2:]:
+        u = _fma(u, s, k)
+    u = _fma(s * s, u, s)
+    u += np.float32(1.0)
+    # vldexp2: u * 2^(q>>1) * 2^(q - (q>>1)); the first factor keeps u normal over the range kept, so one
+    # rounding, as ldexp's
+    r = np.ldexp(u, qf.astype(np.int32))
+    r[d < -104] = 0
+    r[d > 100] = _INF32
+    return r
+
+
+_R075 = np.float32(1.0 / 0.75)
+_LN2H, _LN2L = _f(0.69314718246459960938), _f(-1.904654323148236017e-09)
+_LOG_C = (_f(0.3027294874), _f(0.3996108174), _f(0.6666694880))
+
+
+def _getexp_getmant(d: np.ndarray) -> tuple:
+    """AVX-512's vgetexpps(d * (1/0.75)) and vgetmantps(d, [0.75, 1.5)) for positive finite d (denormals
+    normalized, as the instructions do), as float32."""
+    y = d * _R075
+    _, ey = np.frexp(y)
+    e = (ey - 1).astype(F32)
+    e[np.isinf(y)] = 128.0  # (vgetexp of inf is inf; SLEEF replaces it with 128)
+    md, _ = np.frexp(d)
+    m = md * np.float32(2.0)  # [1, 2)
+    big = m >= np.float32(1.5)
+    m[big] *= np.float32(0.5)
+    return e, m
+
+
+def logf(d: np.ndarray) -> np.ndarray:
+    """Sleef_logf16_u10 (xlogf_u1, AVX-512 variant) of a float32 array."""
+    d = np.asarray(d, dtype=F32)
+    e, m = _getexp_getmant(d)
+    # s = dfmul((ln2 hi, lo), e)
+    sx = np.float32(_LN2H) * e
+    sy = _fma(np.full_like(e, _LN2L), e, _fma(np.full_like(e, _LN2H), e, -sx.astype(F64)))
+    # x = dfdiv(dfadd2(-1, m), dfadd2(1, m))
+    nx, ny = _dfadd2(np.float32(-1.0), m)
+    dx, dy = _dfadd2(np.float32(1.0), m)
+    t = np.float32(1.0) / dx
+    xx = nx * t
+    u = _fma(t, nx, -xx.astype(F64))
+    v = _fma(-dy, t, _fma(-dx, t, 1.0))
+    xy = _fma(xx, v, _fma(ny, t, u))
+    x2 = xx * xx
+    c = _LOG_C
+    tt = _fma(x2, c[0], c[1])
+    tt = _fma(tt, x2, c[2])
+    # s = dfadd(s, dfscale(x, 2)); s = dfadd(s, x2 * x.x * t)
+    two = np.float32(2.0)
+    sx, sy = _dfadd22(sx, sy, xx * two, xy * two)
+    w = (x2 * xx) * tt
+    r0 = sx + w
+    sy = ((sx - r0) + w) + sy
+    r = r0 + sy
+    # vfixup: 0 -> -inf, +inf -> +inf, -inf and negatives -> NaN (NaN stays NaN)
+    bad = ~(d > 0) | (d == _INF32)
+    if np.count_nonzero(bad):
+        r[d == 0] = -_INF32
+        r[d < 0] = np.nan
+        r[d == _INF32] = _INF32
+    return r
+
+
+def _dfadd2(x: Any, y: np.ndarray) -> tuple:
+    s = x + y
+    v = s - x
+    return s, (x - (s - v)) + (y - v)
+
+
+def _dfadd22(xx: np.ndarray, xy: np.ndarray, yx: np.ndarray, yy: np.ndarray) -> tuple:
+    s = xx + yx
+    return s, (((xx - s) + yx) + xy) + yy

@@ -1,0 +1,124 @@
+"""torch's cpu softmax and log_softmax kernels (aten/src/ATen/native/cpu/SoftMaxKernel.cpp and
+LogSoftmaxKernelImpl.h) on float32 numpy arrays, bit for bit: the exp and log of their vector code are SLEEF's
+(engine/ops/sleef.py), their scalar tails the C library's expf, and their sums run in the kernels' orders.
+
+- last dim: per row, max; exp(x - max) (SLEEF for every element: vec::map feeds partial vectors to the vector
+  function too); the sum in vec::reduce_all's order (16 lane accumulators, the partial last vector added to
+  its first lanes, then the lanes halved pairwise; rows under 16 elements summed in order); softmax
+  multiplies by 1/sum, log_softmax subtracts max and then SLEEF's log of the sum.
+- other dims (x seen as outer x dim x inner): every inner position reduces down the dim in order. softmax
+  walks the outer*inner positions in blocks of 16 (vectors, SLEEF's exp) where 16 fit in the inner row and in
+  the thread's chunk, one by one (expf) elsewhere, and divides by the sum; log_softmax takes the last
+  inner % 16 positions of each inner row one by one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.ops import sleef
+from engine.ops.cascade_sum import _seq
+from engine.ops.cpu_capability import kernel_build, vector_bytes
+from engine.ops.cpu_loops import parallel_chunks
+from engine.ops.libm import c_math
+
+_F32 = np.dtype(np.float32)
+_GRAIN = 32768  # at::internal::GRAIN_SIZE
+
+
+def usable(a: Any) -> bool:
+    """Whether these kernels compute a (a float32 numpy array)."""
+    return type(a) is np.ndarray and a.dtype == _F32
+
+
+def _lanes() -> int:
+    return vector_bytes(kernel_build(True)) // 4
+
+
+def _glibc_exp(z: np.ndarray) -> np.ndarray:
+    return c_math("exp", z)
+
+
+def _row_sum(e: np.ndarray) -> np.ndarray:
+    """vec::reduce_all(+) of each row of the 2-d float32 array e."""
+    n = e.shape[1]
+    L = _lanes()
+    if n < L:
+        return _seq(e, 1)
+    full = n - n % L
+    acc = _seq(e[:, :full].reshape(e.shape[0], full // L, L), 1)
+    if full < n:
+        acc[:, : n - full] += e[:, full:]
+    while acc.shape[1] > 1:
+        h = acc.shape[1] // 2
+        acc = acc[:, :h] + acc[:, h:]
+    return acc[:, 0]
+
+
+def _lastdim(x: np.ndarray, log: bool) -> np.ndarray:
+    n = x.shape[-1]
+    x2 = x.reshape(-1, n)
+    m = x2.max(axis=1, keepdims=True)
+    z = x2 - m
+    e = sleef.expf(z)
+    s = _row_sum(e)
+    if log:
+        r = z - sleef.logf(s)[:, None]
+    else:
+        r = e * (np.float32(1.0) / s)[:, None]
+    return r.reshape(x.shape)
+
+
+def _softmax_vec_mask(outer: int, inner: int, dim: int) -> np.ndarray:
+    """(outer, inner): which positions _vec_softmax computes in vectors."""
+    L = _lanes()
+    mask = np.zeros(outer * inner, dtype=bool)
+    for b, end in parallel_chunks(outer * inner, min(_GRAIN // dim, 1)):  # (sic: min, grain 1)
+        idx = b
+        while idx < end:
+            o, i = divmod(idx, inner)
+            run_end = min(end, (o + 1) * inner)
+            nv = (run_end - idx) // L * L
+            mask[idx : idx + nv] = True
+            idx = run_end
+    return mask.reshape(outer, inner)
+
+
+def _otherdim(x: np.ndarray, ax: int, log: bool) -> np.ndarray:
+    shape = x.shape
+    outer = int(np.prod(shape[:ax], dtype=np.int64))
+    inner = int(np.prod(shape[ax + 1 :], dtype=np.int64))
+    dim = shape[ax]
+    x3 = x.reshape(outer, dim, inner)
+    m = x3.max(axis=1, keepdims=True)
+    z = x3 - m
+    if log:
+        nv = inner - inner % _lanes()
+        vec = np.zeros((outer, inner), dtype=bool)
+        vec[:, :nv] = True
+    else:
+        vec = _softmax_vec_mask(outer, inner, dim)
+    vec = np.broadcast_to(vec[:, None, :], z.shape)
+    if vec.all():
+        e = sleef.expf(z)
+    else:
+        e = np.empty_like(z)
+        e[vec] = sleef.expf(z[vec])
+        e[~vec] = _glibc_exp(z[~vec])
+    s = _seq(e, 1)[:, None, :]
+    r = z - sleef.logf(s) if log else e / s
+    return r.reshape(shape)
+
+
+def softmax(x: np.ndarray, ax: int | None, log: bool) -> np.ndarray:
+    """torch's softmax (log_softmax) of the float32 array x along axis ax (None: a 0-d x)."""
+    if ax is None:
+        return np.asarray(np.float32(0.0) if log else np.float32(1.0))
+    if x.size == 0:
+        return np.empty(x.shape, _F32)
+    x = np.ascontiguousarray(x)  # (torch runs on input.contiguous())
+    if ax == x.ndim - 1:
+        return _lastdim(x, log)
+    return _otherdim(x, ax, log)
