@@ -964,10 +964,14 @@ def _axis(a: Any, dim: int) -> Any:
 
 
 def _softmax_grad(g: Any, y: Any, dim: int) -> Any:
+    if softmax_cpu.usable(y) and softmax_cpu.usable(g):
+        return softmax_cpu.softmax_backward(g, y, _axis(y, dim), False)
     return y * (g - (g * y).sum(axis=_axis(y, dim), keepdims=True))
 
 
 def _log_softmax_grad(g: Any, y: Any, dim: int) -> Any:
+    if softmax_cpu.usable(y) and softmax_cpu.usable(g):
+        return softmax_cpu.softmax_backward(g, y, _axis(y, dim), True)
     return g - for_array(np.exp, y)(y) * g.sum(axis=_axis(y, dim), keepdims=True)
 
 
@@ -1025,7 +1029,7 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     out_dt = d.dtype
     if _acc(d) is not None:
         d = d.astype(np.float32)  # torch computes float16 softmax in float32
-    if softmax_cpu.usable(d):  # torch's kernels: SLEEF's exp and log, their sum orders
+    if softmax_cpu.usable(d) and out_dt == np.float32:  # torch's kernels: SLEEF's exp and log, its sum orders
         r = _arr(softmax_cpu.softmax(d, ax, log), input._dev)
         return _softmax_out(input, r, ax, log)
     m = d.max(axis=ax, keepdims=True) if d.size else d

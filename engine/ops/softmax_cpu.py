@@ -22,6 +22,7 @@ from engine.ops import sleef
 from engine.ops.cascade_sum import _seq
 from engine.ops.cpu_capability import kernel_build, vector_bytes
 from engine.ops.cpu_loops import parallel_chunks
+from engine.ops.fma import fma
 from engine.ops.libm import c_math
 
 _F32 = np.dtype(np.float32)
@@ -122,3 +123,41 @@ def softmax(x: np.ndarray, ax: int | None, log: bool) -> np.ndarray:
     if ax == x.ndim - 1:
         return _lastdim(x, log)
     return _otherdim(x, ax, log)
+
+
+def _fnma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """c - a * b rounded once (GCC contracts the kernels' `x - y.exp() * sum` into vfnmadd)."""
+    return fma(-a, np.ascontiguousarray(np.broadcast_to(b, a.shape)), np.ascontiguousarray(c))
+
+
+def softmax_backward(g: np.ndarray, y: np.ndarray, ax: int | None, log: bool) -> np.ndarray:
+    """torch's _softmax_backward_data (_log_softmax_backward_data) of float32 arrays along axis ax."""
+    if ax is None or y.size == 0:
+        return g - np.exp(y) * g if log else (g - g * y) * y
+    g = np.ascontiguousarray(g, dtype=_F32)
+    y = np.ascontiguousarray(y, dtype=_F32)
+    shape = y.shape
+    n = shape[ax]
+    if ax == y.ndim - 1:
+        g2, y2 = g.reshape(-1, n), y.reshape(-1, n)
+        if log:  # grad - exp(out) * sum(grad): the exp in vectors for every element (vec::map2)
+            r = _fnma(sleef.expf(y2), _row_sum(g2)[:, None], g2)
+        else:
+            r = (g2 - _row_sum(g2 * y2)[:, None]) * y2
+        return r.reshape(shape)
+    outer = int(np.prod(shape[:ax], dtype=np.int64))
+    inner = int(np.prod(shape[ax + 1 :], dtype=np.int64))
+    g3, y3 = g.reshape(outer, n, inner), y.reshape(outer, n, inner)
+    if log:  # vectors over the inner positions, the last inner % 16 one by one (std::exp)
+        nv = inner - inner % _lanes()
+        e = np.empty_like(y3)
+        e[:, :, :nv] = sleef.expf(y3[:, :, :nv])
+        if nv < inner:
+            e[:, :, nv:] = _glibc_exp(y3[:, :, nv:])
+        r = _fnma(e, _seq(g3, 1)[:, None, :], g3)
+    else:
+        acc = g3[:, 0] * y3[:, 0]  # tmp_sum += grad * out, contracted into fmas down the dim
+        for k in range(1, n):
+            acc = fma(g3[:, k], y3[:, k], acc)
+        r = y3 * (g3 - acc[:, None, :])
+    return r.reshape(shape)

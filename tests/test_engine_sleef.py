@@ -1,0 +1,139 @@
+"""SLEEF's expf/logf emulation and the kernels routed through it (softmax, log_softmax, sigmoid, silu,
+cross_entropy), bit for bit against torch's cpu kernels."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import engine
+import engine.nn.functional as EF
+from engine.ops import cpu_capability, sleef
+
+pytestmark = pytest.mark.skipif(
+    cpu_capability.cpu_capability() != torch.backends.cpu.get_cpu_capability().lower(),
+    reason="torch runs another kernel build here",
+)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype
+    return bool(np.all((a.view(np.int32) == b.view(np.int32)) | (np.isnan(a) & np.isnan(b))))
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    # the kernels split work as torch's threads do: run both with the same count
+    engine.set_num_threads(torch.get_num_threads())
+
+
+def _torch_expf(x: np.ndarray) -> np.ndarray:
+    """Sleef_expf16_u10 as torch runs it: _log_softmax_backward_data with a one-hot grad returns
+    0 - exp(y) * 1 for the other columns (all through vec::map2, so all vector code)."""
+    n = x.size
+    rows = -(-n // 15)
+    flat = np.zeros(rows * 15, np.float32)
+    flat[:n] = x
+    y = np.zeros((rows, 16), np.float32)
+    y[:, 1:] = flat.reshape(rows, 15)
+    g = np.zeros((rows, 16), np.float32)
+    g[:, 0] = 1
+    gi = torch._log_softmax_backward_data(torch.from_numpy(g), torch.from_numpy(y), 1, torch.float32).numpy()
+    return (np.float32(0) - gi[:, 1:]).reshape(-1)[:n]  # (0 - (0 - e) gives +0 back for e == 0)
+
+
+def test_expf_random_bits_and_edges():
+    rng = np.random.default_rng(7)
+    bits = rng.integers(0, 2**32, 500_000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    edges = np.array(
+        [0, -0.0, np.inf, -np.inf, np.nan, 100, 100.00001, -104, -104.00001, 88.72283, 88.7228394, -87.33654,
+         -103.97208, -103.2789, 1e-45, -1e-45, 1e-38, 3.4e38, -3.4e38, 0.34657359, -0.34657359],
+        np.float32,
+    )  # fmt: skip
+    around = np.float32(-104) + np.arange(-3000, 3000, dtype=np.float32) * np.float32(1e-5)
+    steps = np.arange(-300_000, 300_000, dtype=np.float32) * np.float32(0.3465736e-3)
+    wide = (rng.random(300_000) * 220 - 110).astype(np.float32)
+    for x in (bits, edges, around, steps, wide):
+        assert _same(sleef.expf(x), _torch_expf(x))
+
+
+@pytest.mark.parametrize(
+    "shape,dim",
+    [((5,), 0), ((4, 16), 1), ((64, 10), 1), ((64, 50), -1), ((3, 17), 1), ((2, 33), 1), ((2, 1000), 1),
+     ((64, 10), 0), ((10, 64), 0), ((4, 5, 37), 1), ((2, 3, 4, 5), 1), ((3, 8, 21), 0), ((2, 40, 100), 1),
+     ((300, 200), 0), ((8, 3, 2000), 1), ((1,), 0), ((6, 1), 1), ((6, 1), 0), ((0, 5), 1), ((5, 0), 0)],
+)  # fmt: skip
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_kernels(shape, dim, name):
+    x = (np.random.default_rng(len(shape) * 31 + shape[0]).standard_normal(shape) * 3).astype(np.float32)
+    t = getattr(TF, name)(torch.from_numpy(x), dim).numpy()
+    e = getattr(EF, name)(engine.tensor(x), dim).numpy()
+    assert _same(e, t)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_noncontiguous_scalar_and_edges(name):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((20, 37)) * 4).astype(np.float32)
+    x[0, 3] = np.inf
+    x[1, :] = -np.inf
+    x[2, 5] = np.nan
+    x[3, :] = 1e30
+    for tview, eview, dim in [
+        (torch.from_numpy(x).T, engine.tensor(x).T, 1),
+        (torch.from_numpy(x)[:, ::3], engine.tensor(x)[:, ::3], 1),
+        (torch.from_numpy(x)[::2], engine.tensor(x)[::2], 0),
+        (torch.tensor(1.5), engine.tensor(1.5), 0),
+    ]:
+        assert _same(getattr(EF, name)(eview, dim).numpy(), getattr(TF, name)(tview, dim).numpy())
+
+
+@pytest.mark.parametrize("shape", [(4,), (37,), (64, 10), (3, 50), (1000, 37), (70000,), (0,), (1,)])
+@pytest.mark.parametrize("name", ["sigmoid", "silu"])
+def test_sigmoid_silu(shape, name):
+    x = (np.random.default_rng(sum(shape)).standard_normal(shape) * 5).astype(np.float32)
+    tf = torch.sigmoid if name == "sigmoid" else TF.silu
+    ef = (lambda a: a.sigmoid()) if name == "sigmoid" else EF.silu
+    assert _same(ef(engine.tensor(x)).numpy(), tf(torch.from_numpy(x)).numpy())
+    if x.ndim == 2:  # transposed (dense) and sliced (one run a row) inputs
+        assert _same(ef(engine.tensor(x).T).numpy(), tf(torch.from_numpy(x).T).numpy())
+        assert _same(ef(engine.tensor(x)[:, 1:]).numpy(), tf(torch.from_numpy(x)[:, 1:]).numpy())
+        assert _same(ef(engine.tensor(x)[:, ::2]).numpy(), tf(torch.from_numpy(x)[:, ::2]).numpy())
+
+
+def test_sigmoid_edges():
+    x = np.array([0, -0.0, np.inf, -np.inf, np.nan, 88.7, -88.7, 104, -104, 1e-30, 3e38, -3e38] * 3, np.float32)
+    assert _same(engine.tensor(x).sigmoid().numpy(), torch.from_numpy(x).sigmoid().numpy())
+    assert _same(EF.silu(engine.tensor(x)).numpy(), TF.silu(torch.from_numpy(x)).numpy())
+
+
+def test_cross_entropy_forward():
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((64, 50)) * 2).astype(np.float32)
+    lab = rng.integers(0, 50, 64)
+    t = TF.cross_entropy(torch.from_numpy(x), torch.from_numpy(lab), reduction="none").numpy()
+    e = EF.cross_entropy(engine.tensor(x), engine.tensor(lab), reduction="none").numpy()
+    assert _same(e, t)
+
+
+@pytest.mark.parametrize("shape,dim", [((64, 10), 1), ((8, 37), 1), ((10, 64), 0), ((4, 5, 37), 1), ((3, 40), -1)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_gradients(shape, dim, name):
+    rng = np.random.default_rng(shape[0] * 7 + shape[-1])
+    x = rng.standard_normal(shape).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    tx, ex = torch.tensor(x, requires_grad=True), engine.tensor(x, requires_grad=True)
+    getattr(TF, name)(tx, dim).backward(torch.from_numpy(g))
+    getattr(EF, name)(ex, dim).backward(engine.tensor(g))
+    assert _same(ex.grad.numpy(), tx.grad.numpy())
+
+
+def test_cross_entropy_gradient():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((32, 37)).astype(np.float32)
+    lab = rng.integers(0, 37, 32)
+    tx, ex = torch.tensor(x, requires_grad=True), engine.tensor(x, requires_grad=True)
+    TF.cross_entropy(tx, torch.from_numpy(lab)).backward()
+    EF.cross_entropy(ex, engine.tensor(lab)).backward()
+    assert _same(ex.grad.numpy(), tx.grad.numpy())
