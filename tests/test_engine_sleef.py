@@ -58,6 +58,22 @@ def test_expf_random_bits_and_edges():
         assert _same(sleef.expf(x), _torch_expf(x))
 
 
+def test_expf_double_rounding_fallback_and_chunks():
+    # inputs whose float64 sums land exactly halfway between two float32 values (expf recomputes them with
+    # expf_exact), spread over an array longer than expf's pieces, next to -104/100 edges and NaN
+    ties = np.array([-1283457024, 1006632960, 1050878401], np.int32).view(np.float32)
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal(3 * sleef._CHUNK + 5) * 30).astype(np.float32)
+    x[[0, sleef._CHUNK - 1, sleef._CHUNK, 2 * sleef._CHUNK + 7, -1]] = [ties[0], ties[1], ties[2], -104.5, np.nan]
+    x[5:8] = ties
+    assert _same(sleef.expf(x), sleef.expf_exact(x))
+    assert _same(sleef.expf(x), _torch_expf(x))
+    assert _same(sleef.expf(ties), _torch_expf(ties))
+    for n in (0, 1, 4, 31):
+        y = x[5 : 5 + n].copy()
+        assert _same(sleef.expf(y), _torch_expf(y))
+
+
 @pytest.mark.parametrize(
     "shape,dim",
     [((5,), 0), ((4, 16), 1), ((64, 10), 1), ((64, 50), -1), ((3, 17), 1), ((2, 33), 1), ((2, 1000), 1),

@@ -61,8 +61,80 @@ _EXP_C = tuple(
 )
 
 
+# Horner steps 1-4 of xexpf land in one binade each for every |s| <= ln2/2 (+ the rounding of d * R_LN2), so
+# RN32 there is rounding to a fixed grid, which float64 does in one step: with M = 1.5 * 2^(52 + g) (g the
+# grid's exponent), M + c is exact and M + p + c rounds once, onto the grid, ties to even (M / 2^g is even).
+# So u = (u * s + (M + c)) - M is that step's fma exactly; no double rounding, no check.
+_HORNER = tuple((1.5 * 2.0 ** (52 + g), 1.5 * 2.0 ** (52 + g) + c) for g, c in zip((-33, -30, -28, -26), _EXP_C[1:5]))
+_C0 = _EXP_C[0]
+_R_LN2_32 = np.float32(_R_LN2)
+_L2U_32 = np.float32(_L2U)
+_NL2L = np.array(-_L2L)  # (0-d float64 arrays: numpy takes them faster than Python floats)
+_HALF = np.array(0.5)
+_CHUNK = 16384  # elements a pass of expf works on
+_ONE32 = np.float32(1.0)
+
+
 def expf(d: np.ndarray) -> np.ndarray:
-    """Sleef_expf16_u10 (xexpf) of a float32 array."""
+    """Sleef_expf16_u10 (xexpf) of a float32 array, in few numpy passes (its per-call overhead is the cost on
+    small arrays). The fmas whose result binade varies run as float64 sums rounded to float32: the one giving
+    s is exact in float64 (q == 0 gives s == d; otherwise |d| > 0.34 puts d's last bit at 2^-25 or above,
+    q * L2L's at 2^-43 and the sum under 1), the other two (u * s + 0.5, s * s * u + s) are kept, and an
+    element whose float64 sum lies exactly halfway between two float32 values (a possible double rounding,
+    rare) is recomputed by expf_exact."""
+    d = np.asarray(d, dtype=F32)
+    x = d.reshape(-1)
+    if x.size <= _CHUNK:
+        if not x.size:
+            return x.reshape(d.shape).copy()
+        return _expf(x).reshape(d.shape)
+    # in cache-sized pieces: a dozen fresh temporaries of the whole size cost more in page faults than work
+    r = np.empty_like(x)
+    for b in range(0, x.size, _CHUNK):
+        r[b : b + _CHUNK] = _expf(x[b : b + _CHUNK])
+    return r.reshape(d.shape)
+
+
+def _expf(x: np.ndarray) -> np.ndarray:
+    q = x * _R_LN2_32
+    np.rint(q, out=q)  # (vrint_vi2_vf: round half to even)
+    t = q * _L2U_32  # fma(q, -L2U, d): exact in float32 (q * L2U has at most 23 bits and cancels d's lead)
+    np.subtract(x, t, out=t)
+    s = q.astype(F64)
+    s *= _NL2L
+    s += t.astype(F64)
+    s32 = s.astype(F32)
+    s = s32.astype(F64)
+    w = np.empty((2, x.size), F64)  # the two float64 sums that may round twice
+    u = s * _C0
+    for m, mc in _HORNER:
+        u += mc
+        u -= m
+        u *= s
+    np.add(u, _HALF, out=w[0])
+    u = w[0].astype(F32).astype(F64)
+    s32 *= s32  # RN32(s * s): a float32 multiply
+    np.multiply(s32.astype(F64), u, out=w[1])
+    w[1] += s
+    r = w[1].astype(F32)
+    r += _ONE32  # (an exact sum, one float32 rounding)
+    r = np.ldexp(r, q.astype(np.int32))  # vldexp2: its first factor keeps r normal, so one rounding
+    np.abs(q, out=q)
+    if not np.maximum.reduce(q) <= 148:  # (or NaN) inputs under -104 give 0, over 100 inf (+-inf too)
+        r[x < -104] = 0
+        r[x > 100] = _INF32
+    wb = w.view(_U64)
+    wb &= _LOW29
+    tie = wb == _HALF29
+    if np.count_nonzero(tie):
+        i = np.flatnonzero(tie.any(axis=0))
+        r[i] = expf_exact(x[i])
+    return r
+
+
+def expf_exact(d: np.ndarray) -> np.ndarray:
+    """Sleef_expf16_u10 (xexpf) of a float32 array, every fma resolved on its own: `expf`'s reference and its
+    fallback for the elements where a double rounding is possible."""
     d = np.asarray(d, dtype=F32)
     qf = np.rint(d * np.float32(_R_LN2))  # (vrint_vi2_vf: round half to even)
     np.fmax(qf, -160.0, out=qf)  # (the result is replaced below and above these bounds; NaN becomes a number)
