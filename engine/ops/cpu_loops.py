@@ -60,34 +60,39 @@ def _walk(a: np.ndarray) -> tuple:
 
 def kernel_vec(a: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
     """torch's cpu_kernel_vec(vec_fn, scalar_fn) over the float array a (numpy, cpu): vec_fn and scalar_fn
-    map 1-d arrays elementwise. The result has a's shape (and its memory order when a is dense)."""
+    map 1-d arrays elementwise. The result has a's shape (and its memory order when a is dense). vec_fn runs
+    over every element in one call (the scalar elements' values are then replaced): fewer numpy calls."""
     n = a.size
     w = block(a.dtype)
-    if n < w and a.flags.c_contiguous:  # (tiny tensors: one short run, all scalar)
-        return scalar_fn(a.reshape(-1)).reshape(a.shape)
+    if a.flags.c_contiguous:
+        flat = a.reshape(-1)
+        if n < w:  # (tiny tensors: one short run, all scalar)
+            return scalar_fn(flat).reshape(a.shape)
+        out = vec_fn(flat)
+        if n <= _GRAIN:
+            nv = n - n % w
+            if nv < n:
+                out[nv:] = scalar_fn(flat[nv:])
+        else:
+            for b, e in parallel_chunks(n, _GRAIN):  # each thread's chunk ends in its own scalar tail
+                t = b + (e - b) // w * w
+                if t < e:
+                    out[t:e] = scalar_fn(flat[t:e])
+        return out.reshape(a.shape)
     order, run = _walk(a)
     t = a.transpose(order)
     src = t.reshape(-1)  # (a view when a is dense, else a copy in walk order)
-    chunks = parallel_chunks(n, _GRAIN)
-    out = np.empty_like(src)
-    if run == n and len(chunks) == 1:
-        nv = n - n % w
-        if nv:
-            out[:nv] = vec_fn(src[:nv])
-        if nv < n:
-            out[nv:] = scalar_fn(src[nv:])
+    if run == 1:  # no adjacent elements: all scalar
+        out = scalar_fn(src)
     else:
         pos = np.arange(n)
         start = (pos // run) * run
         stop = start + run
-        for b, _ in chunks[1:]:  # pieces begin and end at chunk boundaries too
+        for b, _ in parallel_chunks(n, _GRAIN)[1:]:  # pieces begin and end at chunk boundaries too
             start = np.where((start < b) & (pos >= b), b, start)
             stop = np.where((stop > b) & (pos < b), b, stop)
-        vec = pos < start + (stop - start) // w * w
-        if run == 1:
-            vec[:] = False
-        if vec.any():
-            out[vec] = vec_fn(src[vec])
-        if not vec.all():
-            out[~vec] = scalar_fn(src[~vec])
+        scalar = pos >= start + (stop - start) // w * w
+        out = vec_fn(src)
+        if scalar.any():
+            out[scalar] = scalar_fn(src[scalar])
     return out.reshape(t.shape).transpose(np.argsort(order))
