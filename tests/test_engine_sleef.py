@@ -74,6 +74,22 @@ def test_expf_double_rounding_fallback_and_chunks():
         assert _same(sleef.expf(y), _torch_expf(y))
 
 
+def test_logf_matches_step_by_step():
+    # logf's fast path against logf_exact (the step-by-step emulation the log_softmax tests check against
+    # torch): every mantissa in two binades, inputs whose last fma may round twice, the binade edges of
+    # vgetexp(d / 0.75) and vgetmant, and the inputs logf hands to logf_exact
+    mant = (np.float32(1.0).view(np.int32) + np.arange(0, 1 << 23, 7, dtype=np.int32)).view(np.float32)
+    ties = np.array([1040187440, 1040187712, 1040189184, 1040190977, 1040278492, 1040314816], np.int32)
+    edges = np.array(
+        [1, 1.5, 0.75, 1.4999999, 0.74999994, 3.4e38, 2.55e38, 2.56e38, 1.1754944e-38, 2, 4, 0.5, 1e-40, 0,
+         -1, np.inf, np.nan], np.float32,
+    )  # fmt: skip
+    rng = np.random.default_rng(9)
+    wide = np.abs(rng.integers(0, 2**32, 300_000, dtype=np.uint64).astype(np.uint32).view(np.float32))
+    for x in (mant, mant * np.float32(3.0), ties.view(np.float32), edges[:-5], edges, wide, wide[np.isfinite(wide)]):
+        assert _same(sleef.logf(x), sleef.logf_exact(x))
+
+
 @pytest.mark.parametrize(
     "shape,dim",
     [((5,), 0), ((4, 16), 1), ((64, 10), 1), ((64, 50), -1), ((3, 17), 1), ((2, 33), 1), ((2, 1000), 1),

@@ -175,8 +175,9 @@ def _getexp_getmant(d: np.ndarray) -> tuple:
     return e, m
 
 
-def logf(d: np.ndarray) -> np.ndarray:
-    """Sleef_logf16_u10 (xlogf_u1, AVX-512 variant) of a float32 array."""
+def logf_exact(d: np.ndarray) -> np.ndarray:
+    """Sleef_logf16_u10 (xlogf_u1, AVX-512 variant) of a float32 array, step by step: `logf`'s reference and
+    its path for zeros, denormals, negatives, infinities and NaN."""
     d = np.asarray(d, dtype=F32)
     e, m = _getexp_getmant(d)
     # s = dfmul((ln2 hi, lo), e)
@@ -219,3 +220,105 @@ def _dfadd2(x: Any, y: np.ndarray) -> tuple:
 def _dfadd22(xx: np.ndarray, xy: np.ndarray, yx: np.ndarray, yy: np.ndarray) -> tuple:
     s = xx + yx
     return s, (((xx - s) + yx) + xy) + yy
+
+
+def _ln2_times_exponents() -> tuple:
+    """dfmul((ln2 hi, lo), e) of every exponent vgetexp gives a positive normal float or inf (-126..128),
+    indexed by the biased exponent e + 127: e has 8 bits, so a table serves it."""
+    e = np.arange(-127, 129, dtype=F32)
+    sx = np.float32(_LN2H) * e
+    sy = _fma(np.full_like(e, _LN2L), e, _fma(np.full_like(e, _LN2H), e, -sx.astype(F64)))
+    return sx, sy
+
+
+_LN2E_X, _LN2E_Y = _ln2_times_exponents()
+_MIN_NORMAL_BITS, _INF_BITS = 0x00800000, 0x7F800000
+# the polynomial's two fmas land in one binade each for every x2 <= 1/25 ([0.25, 0.5), then [0.5, 1)): as in
+# expf, M + c makes float64's one rounding of the sum the float32 fma's
+_LOG_HORNER = tuple((1.5 * 2.0 ** (52 + g), 1.5 * 2.0 ** (52 + g) + c) for g, c in zip((-25, -24), _LOG_C[1:]))
+_TWO32 = np.float32(2.0)
+_ONE = np.array(1.0)
+
+
+def logf(d: np.ndarray) -> np.ndarray:
+    """Sleef_logf16_u10 (xlogf_u1, AVX-512 variant) of a float32 array, in few numpy passes. For positive
+    normal finite inputs (anything else goes to logf_exact): vgetexp and vgetmant read off the bits, dfmul by
+    ln2 from a table, and dfdiv's fmas in float64, where all but the last are exact; an element whose last
+    fma's float64 sum lies halfway between two float32 values (a possible double rounding) is recomputed."""
+    d = np.asarray(d, dtype=F32)
+    x = d.reshape(-1)
+    if not x.size:
+        return x.reshape(d.shape).copy()
+    bits = x.view(np.int32)
+    if not (np.minimum.reduce(bits) >= _MIN_NORMAL_BITS and np.maximum.reduce(bits) < _INF_BITS):
+        return logf_exact(d)
+    if x.size <= _CHUNK:
+        return _logf(x, bits).reshape(d.shape)
+    r = np.empty_like(x)
+    for b in range(0, x.size, _CHUNK):
+        r[b : b + _CHUNK] = _logf(x[b : b + _CHUNK], bits[b : b + _CHUNK])
+    return r.reshape(d.shape)
+
+
+def _logf(x: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    ei = (x * _R075).view(np.int32) >> 23  # vgetexp(d / 0.75) + 127 (an overflow to inf gives 128 + 127)
+    sx = _LN2E_X.take(ei)
+    sy = _LN2E_Y.take(ei)
+    mb = bits & 0x7FFFFF  # vgetmant into [0.75, 1.5): [1, 2), halved from 1.5 up (the mantissa's top bit)
+    mb |= 0x3F800000
+    hb = bits & 0x400000
+    hb <<= 1
+    mb -= hb
+    m = mb.view(F32)
+    # x = dfdiv(dfadd2(-1, m), dfadd2(1, m)): m - 1 is exact (no low part); 1 + m rounds, its error is dy
+    nx = m - _ONE32
+    dx = m + _ONE32
+    dy = m.astype(F64)
+    dy += _ONE
+    dy -= dx
+    t = _ONE32 / dx
+    xx = nx * t
+    t64 = t.astype(F64)
+    u = nx.astype(F64)  # fma(t, nx, -xx): the product's rounding error, exact
+    u *= t64
+    u -= xx
+    v = dx.astype(F64)  # fma(-dy, t, fma(-dx, t, 1)): the inner one exact, the outer sum exact in float64
+    v *= t64
+    np.subtract(_ONE, v, out=v)
+    dy *= t64
+    v -= dy
+    w = xx.astype(F64)  # fma(xx, v, fma(ny, t, u)) with ny == 0: the one sum that may round twice
+    w *= v.astype(F32)
+    w += u
+    xy = w.astype(F32)
+    x2 = xx * xx
+    x2d = x2.astype(F64)
+    (m1, mc1), (m2, mc2) = _LOG_HORNER
+    tt = x2d * _LOG_C[0]
+    tt += mc1
+    tt -= m1
+    tt *= x2d
+    tt += mc2
+    tt -= m2
+    x2 *= xx  # x2 * x.x * t
+    x2 *= tt.astype(F32)
+    # s = dfadd(s, dfscale(x, 2)), then dfadd(s, x2 * x.x * t), then s.x + s.y: float32 steps
+    xx *= _TWO32
+    xy *= _TWO32
+    s0 = sx + xx
+    sx -= s0
+    sx += xx
+    sx += sy
+    sx += xy
+    r = s0 + x2
+    s0 -= r
+    s0 += x2
+    s0 += sx
+    r += s0
+    wb = w.view(_U64)
+    wb &= _LOW29
+    tie = wb == _HALF29
+    if np.count_nonzero(tie):
+        i = np.flatnonzero(tie)
+        r[i] = logf_exact(x[i])
+    return r
