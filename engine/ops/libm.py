@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops import glibc_expf
+
 _F64 = np.float64
 _PICKED: dict = {}
 _ARRAY_NAMES = {"acos": "arccos", "asin": "arcsin"}  # (the C names that numpy 1 and cupy spell otherwise)
@@ -67,6 +69,8 @@ def c_math(name: str, a: Any, exact32: bool = True) -> Any:
             _PICKED[key] = _float_function(name)
         fn32 = _PICKED[key]
         if fn32 is not None:
+            if name == "exp" and a.size > 8 and glibc_expf.usable():  # numpy passes, fn32 for a few elements
+                return glibc_expf.expf(np.ascontiguousarray(a), fn32)
             flat = np.fromiter(map(fn32, a.ravel().tolist()), dtype=np.float32, count=a.size)
             return flat.reshape(a.shape)
     fn = _PICKED.get(name)
