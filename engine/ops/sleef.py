@@ -66,13 +66,19 @@ _EXP_C = tuple(
 # grid's exponent), M + c is exact and M + p + c rounds once, onto the grid, ties to even (M / 2^g is even).
 # So u = (u * s + (M + c)) - M is that step's fma exactly; no double rounding, no check.
 _HORNER = tuple((1.5 * 2.0 ** (52 + g), 1.5 * 2.0 ** (52 + g) + c) for g, c in zip((-33, -30, -28, -26), _EXP_C[1:5]))
-_C0 = _EXP_C[0]
-_R_LN2_32 = np.float32(_R_LN2)
-_L2U_32 = np.float32(_L2U)
-_NL2L = np.array(-_L2L)  # (0-d float64 arrays: numpy takes them faster than Python floats)
+# (constants as 0-d arrays: numpy takes them faster than Python floats or numpy scalars; float32 ones for
+# float32 operations, as a float64 0-d array would promote)
+_HORNER_A = tuple((np.array(m), np.array(mc)) for m, mc in _HORNER)
+_C0 = np.array(_EXP_C[0])
+_R_LN2_32 = np.array(_R_LN2, F32)
+_L2U_32 = np.array(_L2U, F32)
+_NL2L = np.array(-_L2L)
 _HALF = np.array(0.5)
+_ONE32 = np.array(1.0, F32)
+_LOW29_A = np.array(_LOW29)
+_HALF29_A = np.array(_HALF29)
 _CHUNK = 16384  # elements a pass of expf works on
-_ONE32 = np.float32(1.0)
+_mul, _add, _sub = np.multiply, np.add, np.subtract
 
 
 def expf(d: np.ndarray) -> np.ndarray:
@@ -85,8 +91,8 @@ def expf(d: np.ndarray) -> np.ndarray:
     d = np.asarray(d, dtype=F32)
     x = d.reshape(-1)
     if x.size <= _CHUNK:
-        if not x.size:
-            return x.reshape(d.shape).copy()
+        if x.size < 2:  # (numpy's in-place ops cost three times more on one element than on two)
+            return x.reshape(d.shape).copy() if not x.size else _expf(x.repeat(2))[:1].reshape(d.shape)
         return _expf(x).reshape(d.shape)
     # in cache-sized pieces: a dozen fresh temporaries of the whole size cost more in page faults than work
     r = np.empty_like(x)
@@ -96,36 +102,37 @@ def expf(d: np.ndarray) -> np.ndarray:
 
 
 def _expf(x: np.ndarray) -> np.ndarray:
-    q = x * _R_LN2_32
-    np.rint(q, out=q)  # (vrint_vi2_vf: round half to even)
-    t = q * _L2U_32  # fma(q, -L2U, d): exact in float32 (q * L2U has at most 23 bits and cancels d's lead)
-    np.subtract(x, t, out=t)
-    s = q.astype(F64)
-    s *= _NL2L
-    s += t.astype(F64)
+    mul, add, sub = _mul, _add, _sub
+    q = mul(x, _R_LN2_32)
+    np.rint(q, q)  # (vrint_vi2_vf: round half to even)
+    t = mul(q, _L2U_32)  # fma(q, -L2U, d): exact in float32 (q * L2U has at most 23 bits and cancels d's lead)
+    sub(x, t, t)
+    s = mul(q.astype(F64), _NL2L)
+    add(s, t.astype(F64), s)
     s32 = s.astype(F32)
     s = s32.astype(F64)
     w = np.empty((2, x.size), F64)  # the two float64 sums that may round twice
-    u = s * _C0
-    for m, mc in _HORNER:
-        u += mc
-        u -= m
-        u *= s
-    np.add(u, _HALF, out=w[0])
-    u = w[0].astype(F32).astype(F64)
-    s32 *= s32  # RN32(s * s): a float32 multiply
-    np.multiply(s32.astype(F64), u, out=w[1])
-    w[1] += s
-    r = w[1].astype(F32)
-    r += _ONE32  # (an exact sum, one float32 rounding)
+    w0, w1 = w
+    u = mul(s, _C0)
+    for m, mc in _HORNER_A:
+        add(u, mc, u)
+        sub(u, m, u)
+        mul(u, s, u)
+    add(u, _HALF, w0)
+    u = w0.astype(F32).astype(F64)
+    mul(s32, s32, s32)  # RN32(s * s): a float32 multiply
+    mul(s32.astype(F64), u, w1)
+    add(w1, s, w1)
+    r = w1.astype(F32)
+    add(r, _ONE32, r)  # (an exact sum, one float32 rounding)
     r = np.ldexp(r, q.astype(np.int32))  # vldexp2: its first factor keeps r normal, so one rounding
-    np.abs(q, out=q)
+    np.abs(q, q)
     if not np.maximum.reduce(q) <= 148:  # (or NaN) inputs under -104 give 0, over 100 inf (+-inf too)
         r[x < -104] = 0
         r[x > 100] = _INF32
     wb = w.view(_U64)
-    wb &= _LOW29
-    tie = wb == _HALF29
+    np.bitwise_and(wb, _LOW29_A, wb)
+    tie = np.equal(wb, _HALF29_A)
     if np.count_nonzero(tie):
         i = np.flatnonzero(tie.any(axis=0))
         r[i] = expf_exact(x[i])
@@ -236,7 +243,6 @@ _MIN_NORMAL_BITS, _INF_BITS = 0x00800000, 0x7F800000
 # the polynomial's two fmas land in one binade each for every x2 <= 1/25 ([0.25, 0.5), then [0.5, 1)): as in
 # expf, M + c makes float64's one rounding of the sum the float32 fma's
 _LOG_HORNER = tuple((1.5 * 2.0 ** (52 + g), 1.5 * 2.0 ** (52 + g) + c) for g, c in zip((-25, -24), _LOG_C[1:]))
-_TWO32 = np.float32(2.0)
 _ONE = np.array(1.0)
 
 
@@ -253,6 +259,9 @@ def logf(d: np.ndarray) -> np.ndarray:
     if not (np.minimum.reduce(bits) >= _MIN_NORMAL_BITS and np.maximum.reduce(bits) < _INF_BITS):
         return logf_exact(d)
     if x.size <= _CHUNK:
+        if x.size == 1:  # (numpy's in-place ops cost three times more on one element than on two)
+            x = x.repeat(2)
+            return _logf(x, x.view(np.int32))[:1].reshape(d.shape)
         return _logf(x, bits).reshape(d.shape)
     r = np.empty_like(x)
     for b in range(0, x.size, _CHUNK):
@@ -260,64 +269,68 @@ def logf(d: np.ndarray) -> np.ndarray:
     return r.reshape(d.shape)
 
 
+_I32 = np.dtype(np.int32)
+_MANT, _TOP, _ONE_BITS, _I1, _I23 = (np.array(v, _I32) for v in (0x7FFFFF, 0x400000, 0x3F800000, 1, 23))
+_TWO32 = np.array(2.0, F32)
+_LOG_C0 = np.array(_LOG_C[0])
+_LOG_HORNER_A = tuple((np.array(m), np.array(mc)) for m, mc in _LOG_HORNER)
+
+
 def _logf(x: np.ndarray, bits: np.ndarray) -> np.ndarray:
-    ei = (x * _R075).view(np.int32) >> 23  # vgetexp(d / 0.75) + 127 (an overflow to inf gives 128 + 127)
+    mul, add, sub = _mul, _add, _sub
+    ei = np.right_shift(mul(x, _R075).view(_I32), _I23)  # vgetexp(d / 0.75) + 127 (inf: 128 + 127)
     sx = _LN2E_X.take(ei)
     sy = _LN2E_Y.take(ei)
-    mb = bits & 0x7FFFFF  # vgetmant into [0.75, 1.5): [1, 2), halved from 1.5 up (the mantissa's top bit)
-    mb |= 0x3F800000
-    hb = bits & 0x400000
-    hb <<= 1
-    mb -= hb
+    mb = np.bitwise_and(bits, _MANT)  # vgetmant into [0.75, 1.5): [1, 2), halved from 1.5 up (the top bit)
+    np.bitwise_or(mb, _ONE_BITS, mb)
+    hb = np.bitwise_and(bits, _TOP)
+    np.left_shift(hb, _I1, hb)
+    sub(mb, hb, mb)
     m = mb.view(F32)
     # x = dfdiv(dfadd2(-1, m), dfadd2(1, m)): m - 1 is exact (no low part); 1 + m rounds, its error is dy
-    nx = m - _ONE32
-    dx = m + _ONE32
-    dy = m.astype(F64)
-    dy += _ONE
-    dy -= dx
-    t = _ONE32 / dx
-    xx = nx * t
+    nx = sub(m, _ONE32)
+    dx = add(m, _ONE32)
+    dy = add(m.astype(F64), _ONE)
+    sub(dy, dx, dy)
+    t = np.divide(_ONE32, dx)
+    xx = mul(nx, t)
     t64 = t.astype(F64)
-    u = nx.astype(F64)  # fma(t, nx, -xx): the product's rounding error, exact
-    u *= t64
-    u -= xx
-    v = dx.astype(F64)  # fma(-dy, t, fma(-dx, t, 1)): the inner one exact, the outer sum exact in float64
-    v *= t64
-    np.subtract(_ONE, v, out=v)
-    dy *= t64
-    v -= dy
-    w = xx.astype(F64)  # fma(xx, v, fma(ny, t, u)) with ny == 0: the one sum that may round twice
-    w *= v.astype(F32)
-    w += u
+    u = mul(nx.astype(F64), t64)  # fma(t, nx, -xx): the product's rounding error, exact
+    sub(u, xx, u)
+    v = mul(dx.astype(F64), t64)  # fma(-dy, t, fma(-dx, t, 1)): the inner one exact, the outer sum exact
+    sub(_ONE, v, v)
+    mul(dy, t64, dy)
+    sub(v, dy, v)
+    w = mul(xx.astype(F64), v.astype(F32))  # fma(xx, v, fma(ny, t, u)), ny == 0: the one that may round twice
+    add(w, u, w)
     xy = w.astype(F32)
-    x2 = xx * xx
+    x2 = mul(xx, xx)
     x2d = x2.astype(F64)
-    (m1, mc1), (m2, mc2) = _LOG_HORNER
-    tt = x2d * _LOG_C[0]
-    tt += mc1
-    tt -= m1
-    tt *= x2d
-    tt += mc2
-    tt -= m2
-    x2 *= xx  # x2 * x.x * t
-    x2 *= tt.astype(F32)
+    (m1, mc1), (m2, mc2) = _LOG_HORNER_A
+    tt = mul(x2d, _LOG_C0)
+    add(tt, mc1, tt)
+    sub(tt, m1, tt)
+    mul(tt, x2d, tt)
+    add(tt, mc2, tt)
+    sub(tt, m2, tt)
+    mul(x2, xx, x2)  # x2 * x.x * t
+    mul(x2, tt.astype(F32), x2)
     # s = dfadd(s, dfscale(x, 2)), then dfadd(s, x2 * x.x * t), then s.x + s.y: float32 steps
-    xx *= _TWO32
-    xy *= _TWO32
-    s0 = sx + xx
-    sx -= s0
-    sx += xx
-    sx += sy
-    sx += xy
-    r = s0 + x2
-    s0 -= r
-    s0 += x2
-    s0 += sx
-    r += s0
+    mul(xx, _TWO32, xx)
+    mul(xy, _TWO32, xy)
+    s0 = add(sx, xx)
+    sub(sx, s0, sx)
+    add(sx, xx, sx)
+    add(sx, sy, sx)
+    add(sx, xy, sx)
+    r = add(s0, x2)
+    sub(s0, r, s0)
+    add(s0, x2, s0)
+    add(s0, sx, s0)
+    add(r, s0, r)
     wb = w.view(_U64)
-    wb &= _LOW29
-    tie = wb == _HALF29
+    np.bitwise_and(wb, _LOW29_A, wb)
+    tie = np.equal(wb, _HALF29_A)
     if np.count_nonzero(tie):
         i = np.flatnonzero(tie)
         r[i] = logf_exact(x[i])

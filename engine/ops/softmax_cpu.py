@@ -38,18 +38,23 @@ def _lanes() -> int:
     return vector_bytes(kernel_build(True)) // 4
 
 
+_ONE = np.float32(1.0)
+
+
 def _glibc_exp(z: np.ndarray) -> np.ndarray:
     return c_math("exp", z)
 
 
 def _row_sum(e: np.ndarray) -> np.ndarray:
     """vec::reduce_all(+) of each row of the 2-d float32 array e."""
-    n = e.shape[1]
+    rows, n = e.shape
     L = _lanes()
-    if n < L:
-        return _seq(e, 1)
+    if n < L:  # in order: numpy adds in order down the outer axis of a C array (its inner one pairwise)
+        if rows == 1:
+            return np.add.accumulate(e[0])[-1:]
+        return np.add.reduce(np.ascontiguousarray(e.T), axis=0)
     full = n - n % L
-    acc = _seq(e[:, :full].reshape(e.shape[0], full // L, L), 1)
+    acc = _seq(e[:, :full].reshape(rows, full // L, L), 1)
     if full < n:
         acc[:, : n - full] += e[:, full:]
     while acc.shape[1] > 1:
@@ -61,15 +66,15 @@ def _row_sum(e: np.ndarray) -> np.ndarray:
 def _lastdim(x: np.ndarray, log: bool) -> np.ndarray:
     n = x.shape[-1]
     x2 = x.reshape(-1, n)
-    m = x2.max(axis=1, keepdims=True)
-    z = x2 - m
+    z = x2 - np.maximum.reduce(x2, axis=1, keepdims=True)
     e = sleef.expf(z)
     s = _row_sum(e)
     if log:
-        r = z - sleef.logf(s)[:, None]
-    else:
-        r = e * (np.float32(1.0) / s)[:, None]
-    return r.reshape(x.shape)
+        z -= sleef.logf(s)[:, None]
+        return z.reshape(x.shape)
+    np.divide(_ONE, s, out=s)
+    e *= s[:, None]
+    return e.reshape(x.shape)
 
 
 def _softmax_vec_mask(outer: int, inner: int, dim: int) -> np.ndarray:
