@@ -26,6 +26,9 @@ from engine.ops.fma import fma
 from engine.ops.libm import c_math
 
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_LOW29 = np.array((1 << 29) - 1, np.uint64)  # float64 mantissa bits under float32's precision
+_HALF29 = np.array(1 << 28, np.uint64)  # ... holding half a float32 ulp: a float32 tie
 _GRAIN = 32768  # at::internal::GRAIN_SIZE
 
 
@@ -131,8 +134,33 @@ def softmax(x: np.ndarray, ax: int | None, log: bool) -> np.ndarray:
 
 
 def _fnma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """c - a * b rounded once (GCC contracts the kernels' `x - y.exp() * sum` into vfnmadd)."""
-    return fma(-a, np.ascontiguousarray(np.broadcast_to(b, a.shape)), np.ascontiguousarray(c))
+    """c - a * b rounded once (GCC contracts the kernels' `x - y.exp() * sum` into vfnmadd): the product
+    exact in float64, the difference rounded there and then to float32; a float64 difference halfway between
+    two float32 values may be a double rounding, and then fma.fma (exact, slower) computes it all."""
+    r = np.multiply(a.astype(_F64), b.astype(_F64))
+    np.subtract(c.astype(_F64), r, r)
+    if np.count_nonzero(np.equal(np.bitwise_and(r.view(np.uint64), _LOW29), _HALF29)):
+        return fma(-a, np.ascontiguousarray(np.broadcast_to(b, a.shape)), np.ascontiguousarray(c))
+    return r.astype(_F32)
+
+
+def _dot_down(g3: np.ndarray, y3: np.ndarray) -> np.ndarray:
+    """sum of grad * out down axis 1 of (outer, dim, inner) float32 arrays, in order, each step an fma (the
+    kernel's tmp_sum += grad * out, contracted): the products exact in float64, each step's sum rounded there
+    and then to float32, the float64 sums kept to catch a double rounding (then the exact loop runs)."""
+    n = g3.shape[1]
+    p = np.multiply(g3.astype(_F64), y3.astype(_F64))
+    acc = (g3[:, 0] * y3[:, 0]).astype(_F64)
+    for k in range(1, n):
+        w = p[:, k]
+        np.add(w, acc, w)
+        acc = w.astype(_F32).astype(_F64)
+    if n > 1 and np.count_nonzero(np.equal(np.bitwise_and(p[:, 1:].view(np.uint64), _LOW29), _HALF29)):
+        acc32 = g3[:, 0] * y3[:, 0]
+        for k in range(1, n):
+            acc32 = fma(g3[:, k], y3[:, k], acc32)
+        return acc32
+    return acc.astype(_F32)
 
 
 def softmax_backward(g: np.ndarray, y: np.ndarray, ax: int | None, log: bool) -> np.ndarray:
@@ -161,8 +189,6 @@ def softmax_backward(g: np.ndarray, y: np.ndarray, ax: int | None, log: bool) ->
             e[:, :, nv:] = _glibc_exp(y3[:, :, nv:])
         r = _fnma(e, _seq(g3, 1)[:, None, :], g3)
     else:
-        acc = g3[:, 0] * y3[:, 0]  # tmp_sum += grad * out, contracted into fmas down the dim
-        for k in range(1, n):
-            acc = fma(g3[:, k], y3[:, k], acc)
+        acc = _dot_down(g3, y3)  # tmp_sum += grad * out, contracted into fmas down the dim
         r = y3 * (g3 - acc[:, None, :])
     return r.reshape(shape)
