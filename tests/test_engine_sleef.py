@@ -169,3 +169,56 @@ def test_cross_entropy_gradient():
     TF.cross_entropy(tx, torch.from_numpy(lab)).backward()
     EF.cross_entropy(ex, engine.tensor(lab)).backward()
     assert _same(ex.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("shape", [(4,), (37,), (64, 10), (3, 50), (1000, 37), (70000,)])
+def test_silu_gradient(shape):
+    # torch's silu_backward kernel: SLEEF's exp in vectors, the C library's in the tails, 1 + x * (1 - s)
+    # contracted into an fma; contiguous, transposed and sliced inputs
+    rng = np.random.default_rng(sum(shape) + 1)
+    x = (rng.standard_normal(shape) * 5).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    views = [lambda a: a, lambda a: a[..., 1:], lambda a: a[..., ::2]] + ([lambda a: a.T] if len(shape) == 2 else [])
+    for view in views:
+        tx, ex = torch.tensor(x, requires_grad=True), engine.tensor(x, requires_grad=True)
+        TF.silu(view(tx)).backward(view(torch.from_numpy(g)))
+        EF.silu(view(ex)).backward(view(engine.tensor(g)))
+        assert _same(ex.grad.numpy(), tx.grad.numpy())
+
+
+def test_silu_double_backward():
+    # create_graph keeps the gradient's formula (its own graph), to torch's values
+    x = np.random.default_rng(2).standard_normal((8, 40)).astype(np.float32)
+    tx, ex = torch.tensor(x, requires_grad=True), engine.tensor(x, requires_grad=True)
+    (tg,) = torch.autograd.grad(TF.silu(tx).sum(), tx, create_graph=True)
+    (eg,) = engine.autograd.grad(EF.silu(ex).sum(), ex, create_graph=True)
+    tg.sum().backward()
+    eg.sum().backward()
+    np.testing.assert_allclose(eg.detach().numpy(), tg.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_backward_fma_helpers_against_exact_fma():
+    # softmax_cpu's float64 fmas against engine.ops.fma, on random values and on sums lying exactly halfway
+    # between two float32 values (their fallback path)
+    from engine.ops import softmax_cpu
+    from engine.ops.fma import fma
+
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((6, 40)).astype(np.float32)
+    b = rng.standard_normal((6, 1)).astype(np.float32)
+    c = rng.standard_normal((6, 40)).astype(np.float32)
+    a[0, :3], b[0], c[0, :3] = 1.5, 2.0**-24, 1.0  # 1 - 1.5 * 2^-24: a float32 midpoint
+    for aa, bb, cc in ((a[1:], b[1:], c[1:]), (a, b, c)):
+        want = fma(-aa, np.ascontiguousarray(np.broadcast_to(bb, aa.shape)), cc)
+        assert _same(softmax_cpu._fnma(aa, bb, cc), want)
+    g3 = rng.standard_normal((3, 9, 20)).astype(np.float32)
+    y3 = rng.standard_normal((3, 9, 20)).astype(np.float32)
+    for ties in (False, True):
+        if ties:
+            g3[0, :, 0], y3[0, :, 0] = 1.5, -(2.0**-24)
+            g3[0, 0, 0], y3[0, 0, 0] = 1.0, 1.0
+        want = g3[:, 0] * y3[:, 0]
+        for k in range(1, 9):
+            want = fma(g3[:, k], y3[:, k], want)
+        assert _same(softmax_cpu._dot_down(g3, y3), want)

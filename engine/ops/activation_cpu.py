@@ -4,6 +4,8 @@ uses the C library's expf.
 
 - sigmoid (UnaryOpsKernel.cpp): vector 1 / ((0 - x).exp() + 1), scalar 1 / (1 + std::exp(-x)).
 - silu (Activation.cpp): vector x / (1 + x.neg().exp()), scalar x / (1 + std::exp(-x)).
+- silu_backward (Activation.cpp): s = 1 / (1 + exp(-x)), dy * s * (1 + x * (1 - s)), where GCC contracts
+  1 + x * (1 - s) into one fma (in the vector and the scalar code alike).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 
 from engine.ops import sleef
 from engine.ops.cpu_loops import kernel_vec
+from engine.ops.fma import fma
 from engine.ops.libm import c_math
 
 _F32 = np.dtype(np.float32)
@@ -54,3 +57,21 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
 
 def silu(a: np.ndarray) -> np.ndarray:
     return kernel_vec(a, _silu_vec, _silu_scalar)
+
+
+def _exp_neg_vec(x: np.ndarray) -> np.ndarray:
+    return sleef.expf(-x)
+
+
+def _exp_neg_scalar(x: np.ndarray) -> np.ndarray:
+    return c_math("exp", -x)
+
+
+def silu_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """torch's silu_backward kernel for float32 arrays of one shape and layout (the exp of each element from
+    the vector or the scalar function as cpu_kernel_vec splits them; the rest rounds alike in both)."""
+    e = kernel_vec(x, _exp_neg_vec, _exp_neg_scalar)  # (split as x's layout walks)
+    e += _ONE
+    s = np.divide(_ONE, e, out=e)
+    t = fma(x, _ONE - s, np.ones_like(x))
+    return dy * s * t

@@ -1348,7 +1348,7 @@ UNARY = [
     ("exp2", np.exp2, "Exp2Backward0", lambda g, x, y: mul_scalar(g * y, LN2), "y", "float"),
     ("erf", None, "ErfBackward0", lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(), "x", "float"),
     ("silu", lambda a: _silu(a), "SiluBackward0",
-     lambda g, x, y: g * x.sigmoid() * (1 + x * (1 - x.sigmoid())), "x", "float"),
+     lambda g, x, y: _silu_grad(g, x), "x", "float"),
 ]  # fmt: skip
 
 
@@ -1582,6 +1582,20 @@ def _sigmoid(a: Any) -> Any:
         np.exp(t, out=t)
         t += 1
         return np.divide(1, t, out=t)
+
+
+def _silu_grad(g: Any, x: Any) -> Any:
+    gd, xd = g._data, x._data
+    if (
+        not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
+        and activation_cpu.usable(xd)
+        and activation_cpu.usable(gd)
+        and gd.shape == xd.shape
+        and gd.strides == xd.strides
+    ):
+        return wrap(activation_cpu.silu_backward(gd, xd), x._dev)
+    s = x.sigmoid()  # (once: each one is a full exp)
+    return g * s * (1 + x * (1 - s))
 
 
 def _silu(a: Any) -> Any:
