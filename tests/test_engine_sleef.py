@@ -199,8 +199,9 @@ def test_silu_double_backward():
 
 
 def test_backward_fma_helpers_against_exact_fma():
-    # softmax_cpu's float64 fmas against engine.ops.fma, on random values and on sums lying exactly halfway
-    # between two float32 values (their fallback path)
+    # softmax_cpu's float64 fmas against engine.ops.fma, on random values, on exact sums lying halfway
+    # between two float32 values (the cast rounds them to even, as the fma) and on inexact ones whose float64
+    # sum lands there (a double rounding: the fallback path)
     from engine.ops import softmax_cpu
     from engine.ops.fma import fma
 
@@ -208,16 +209,24 @@ def test_backward_fma_helpers_against_exact_fma():
     a = rng.standard_normal((6, 40)).astype(np.float32)
     b = rng.standard_normal((6, 1)).astype(np.float32)
     c = rng.standard_normal((6, 40)).astype(np.float32)
-    a[0, :3], b[0], c[0, :3] = 1.5, 2.0**-24, 1.0  # 1 - 1.5 * 2^-24: a float32 midpoint
-    for aa, bb, cc in ((a[1:], b[1:], c[1:]), (a, b, c)):
+    a[0, :3], b[0], c[0, :3] = 1.5, 2.0**-24, 1.0  # 1 - 1.5 * 2^-24: exactly a float32 midpoint
+    twice_a = np.array([1065693044, 1072746156, 1069547292], np.int32).view(np.float32)
+    twice_b = np.array([867731032, 860626184, 864026776], np.int32).view(np.float32)  # 1 - a * b: near one
+    a2, b2, c2 = a.copy(), b.copy(), c.copy()
+    a2[1, :3], b2[1], c2[1, :3] = twice_a, twice_b[0], 1.0
+    a2[2, :3], b2[2], c2[2, :3] = twice_a[1], twice_b[1], 1.0
+    for aa, bb, cc in ((a[1:], b[1:], c[1:]), (a, b, c), (a2, b2, c2)):
         want = fma(-aa, np.ascontiguousarray(np.broadcast_to(bb, aa.shape)), cc)
         assert _same(softmax_cpu._fnma(aa, bb, cc), want)
     g3 = rng.standard_normal((3, 9, 20)).astype(np.float32)
     y3 = rng.standard_normal((3, 9, 20)).astype(np.float32)
-    for ties in (False, True):
-        if ties:
+    for case in range(3):
+        if case == 1:  # exact ties all down the column
             g3[0, :, 0], y3[0, :, 0] = 1.5, -(2.0**-24)
             g3[0, 0, 0], y3[0, 0, 0] = 1.0, 1.0
+        if case == 2:  # one double rounding: 1 - a * b
+            g3[1, 0, 1], y3[1, 0, 1] = 1.0, 1.0
+            g3[1, 1, 1], y3[1, 1, 1] = twice_a[0], -twice_b[0]
         want = g3[:, 0] * y3[:, 0]
         for k in range(1, 9):
             want = fma(g3[:, k], y3[:, k], want)

@@ -133,13 +133,27 @@ def softmax(x: np.ndarray, ax: int | None, log: bool) -> np.ndarray:
     return _otherdim(x, ax, log)
 
 
+def _inexact(r: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """For r = RN64(p + z) (float64 arrays of one shape): which elements lie exactly halfway between two
+    float32 values while p + z itself does not (there rounding r to float32 rounds twice; at an exact tie the
+    cast rounds to even, as the fma would)."""
+    bad = np.equal(np.bitwise_and(r.view(np.uint64), _LOW29), _HALF29)
+    if np.count_nonzero(bad):
+        i = np.nonzero(bad)
+        rr, pp, zz = r[i], p[i], z[i]
+        bb = rr - pp  # (TwoSum: the sum's exact error)
+        bad[i] = ((pp - (rr - bb)) + (zz - bb)) != 0
+    return bad
+
+
 def _fnma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """c - a * b rounded once (GCC contracts the kernels' `x - y.exp() * sum` into vfnmadd): the product
-    exact in float64, the difference rounded there and then to float32; a float64 difference halfway between
-    two float32 values may be a double rounding, and then fma.fma (exact, slower) computes it all."""
-    r = np.multiply(a.astype(_F64), b.astype(_F64))
-    np.subtract(c.astype(_F64), r, r)
-    if np.count_nonzero(np.equal(np.bitwise_and(r.view(np.uint64), _LOW29), _HALF29)):
+    exact in float64, the difference rounded there and then to float32; where that rounds twice (rare),
+    fma.fma (exact, slower) computes it all."""
+    p = np.multiply(a.astype(_F64), np.negative(b.astype(_F64)))
+    z = np.broadcast_to(c.astype(_F64), p.shape)
+    r = np.add(p, z)
+    if np.count_nonzero(_inexact(r, p, z)):
         return fma(-a, np.ascontiguousarray(np.broadcast_to(b, a.shape)), np.ascontiguousarray(c))
     return r.astype(_F32)
 
@@ -150,12 +164,12 @@ def _dot_down(g3: np.ndarray, y3: np.ndarray) -> np.ndarray:
     and then to float32, the float64 sums kept to catch a double rounding (then the exact loop runs)."""
     n = g3.shape[1]
     p = np.multiply(g3.astype(_F64), y3.astype(_F64))
-    acc = (g3[:, 0] * y3[:, 0]).astype(_F64)
+    w = np.empty_like(p)  # w[:, k]: RN64(p[:, k] + the sum before it)
+    acc = w[:, 0] = (g3[:, 0] * y3[:, 0]).astype(_F64)
     for k in range(1, n):
-        w = p[:, k]
-        np.add(w, acc, w)
-        acc = w.astype(_F32).astype(_F64)
-    if n > 1 and np.count_nonzero(np.equal(np.bitwise_and(p[:, 1:].view(np.uint64), _LOW29), _HALF29)):
+        np.add(p[:, k], acc, w[:, k])
+        acc = w[:, k].astype(_F32).astype(_F64)
+    if n > 1 and np.count_nonzero(_inexact(w[:, 1:], p[:, 1:], w[:, :-1].astype(_F32).astype(_F64))):
         acc32 = g3[:, 0] * y3[:, 0]
         for k in range(1, n):
             acc32 = fma(g3[:, k], y3[:, k], acc32)
