@@ -74,6 +74,14 @@ def _fma32(x: Any, y: Any, z: Any) -> Any:
     if xp is np and not np.count_nonzero(tie):  # (faster than tie.any() on small arrays)
         return r
     # r sits halfway between two float32 values: the exact sum's error says which way it must round
+    if xp is np and r.ndim:  # (on those elements only: exact ties are common, double roundings rare)
+        i = np.nonzero(tie)
+        rr, pp = r[i], np.broadcast_to(p, r.shape)[i]
+        zz = np.broadcast_to(z, r.shape)[i].astype(F64)
+        bb = rr - pp
+        err = (pp - (rr - bb)) + (zz - bb)
+        r[i] = np.where(err != 0, np.nextafter(rr, np.copysign(np.inf, err)), rr)
+        return r
     z64 = z.astype(F64)
     bb = r - p
     err = (p - (r - bb)) + (z64 - bb)
