@@ -81,18 +81,18 @@ def _lastdim(x: np.ndarray, log: bool) -> np.ndarray:
 
 
 def _softmax_vec_mask(outer: int, inner: int, dim: int) -> np.ndarray:
-    """(outer, inner): which positions _vec_softmax computes in vectors."""
+    """(outer, inner): which positions _vec_softmax computes in vectors: each thread's chunk of the
+    outer * inner positions, cut at inner-row ends, in runs of whole vectors from each piece's start."""
     L = _lanes()
-    mask = np.zeros(outer * inner, dtype=bool)
-    for b, end in parallel_chunks(outer * inner, min(_GRAIN // dim, 1)):  # (sic: min, grain 1)
-        idx = b
-        while idx < end:
-            o, i = divmod(idx, inner)
-            run_end = min(end, (o + 1) * inner)
-            nv = (run_end - idx) // L * L
-            mask[idx : idx + nv] = True
-            idx = run_end
-    return mask.reshape(outer, inner)
+    n = outer * inner
+    pos = np.arange(n)
+    start = pos - pos % inner  # the inner row's start and end
+    stop = start + inner
+    for b, end in parallel_chunks(n, min(_GRAIN // dim, 1)):  # (sic: min, grain 1)
+        inside = (pos >= b) & (pos < end)
+        np.maximum(start, b, out=start, where=inside)
+        np.minimum(stop, end, out=stop, where=inside)
+    return (pos < start + (stop - start) // L * L).reshape(outer, inner)
 
 
 def _otherdim(x: np.ndarray, ax: int, log: bool) -> np.ndarray:
@@ -109,13 +109,13 @@ def _otherdim(x: np.ndarray, ax: int, log: bool) -> np.ndarray:
         vec[:, :nv] = True
     else:
         vec = _softmax_vec_mask(outer, inner, dim)
-    vec = np.broadcast_to(vec[:, None, :], z.shape)
-    if vec.all():
-        e = sleef.expf(z)
+    o, i = np.nonzero(~vec)  # the positions computed one by one (std::exp)
+    if o.size == z.size // max(dim, 1):  # (all of them)
+        e = _glibc_exp(z)
     else:
-        e = np.empty_like(z)
-        e[vec] = sleef.expf(z[vec])
-        e[~vec] = _glibc_exp(z[~vec])
+        e = sleef.expf(z)  # (elementwise: every element, then the scalar positions' replaced)
+        if o.size:
+            e[o, :, i] = _glibc_exp(z[o, :, i])
     s = _seq(e, 1)[:, None, :]
     r = z - sleef.logf(s) if log else e / s
     return r.reshape(shape)
