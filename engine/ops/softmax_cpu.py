@@ -85,10 +85,20 @@ def _softmax_vec_mask(outer: int, inner: int, dim: int) -> np.ndarray:
     outer * inner positions, cut at inner-row ends, in runs of whole vectors from each piece's start."""
     L = _lanes()
     n = outer * inner
+    chunks = parallel_chunks(n, min(_GRAIN // dim, 1))  # (sic: min, grain 1)
+    if outer <= 32:  # few rows: a loop over the pieces costs less than the array passes below
+        mask = np.zeros(n, dtype=bool)
+        for b, end in chunks:
+            idx = b
+            while idx < end:
+                run_end = min(end, (idx // inner + 1) * inner)
+                mask[idx : idx + (run_end - idx) // L * L] = True
+                idx = run_end
+        return mask.reshape(outer, inner)
     pos = np.arange(n)
     start = pos - pos % inner  # the inner row's start and end
     stop = start + inner
-    for b, end in parallel_chunks(n, min(_GRAIN // dim, 1)):  # (sic: min, grain 1)
+    for b, end in chunks:
         inside = (pos >= b) & (pos < end)
         np.maximum(start, b, out=start, where=inside)
         np.minimum(stop, end, out=stop, where=inside)
