@@ -341,6 +341,7 @@ class Prelude:
             "__name__": self.name_of, "__version__": self.version_of, "_version": self.version_counter_of,
             "__class__": self._type,  # (layer.__class__.__name__: what type() gives, read-only)
             "_forward_pre_hooks": self.forward_pre_hooks_of, "_tensor_name": self.pruned_name_of,
+            "_orig_mod": self.compiled_module_of,
         }  # fmt: skip
         assert set(self.dunders) == policy.READABLE_UNDERSCORED
         self.binary_operators, self.inplace_operators = self._make_operators()
@@ -913,6 +914,14 @@ class Prelude:
             if type(name) is str:
                 return name
         return self._own_private(obj, "_tensor_name")
+
+    def compiled_module_of(self, obj: Any) -> Any:
+        """`compiled._orig_mod` of what torch.compile returned for a module: that module."""
+        from engine.compile import OptimizedModule
+
+        if type(obj) is OptimizedModule:
+            return obj._modules["_orig_mod"]
+        return self._own_private(obj, "_orig_mod")
 
     def _own_private(self, obj: Any, name: str) -> Any:
         """A private name read from the script's own object, as any other private name is."""
@@ -1702,7 +1711,7 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
     {"fft", "nn.modules", "nn.parameter", "jit", "sparse", "onnx", "hub",
-     "profiler", "quantization", "distributed", "multiprocessing", "export", "compiler",
+     "profiler", "quantization", "distributed", "multiprocessing", "export",
      "masked", "nested", "signal"}
 )  # fmt: skip
 _ALLOWED_IMPORTS = (
