@@ -180,4 +180,7 @@ def compile(  # noqa: A001 - torch's name
     def compiled(*args: Any, **kwargs: Any) -> Any:
         return _run(model, kind, args, kwargs, [])
 
+    name = getattr(model, "__name__", None)
+    if isinstance(name, str):  # (a function object without a __qualname__ of its own: tsr's)
+        compiled.__qualname__ = getattr(model, "__qualname__", name)
     return compiled
