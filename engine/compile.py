@@ -166,6 +166,11 @@ def compile(  # noqa: A001 - torch's name
 ) -> Any:  # fmt: skip
     """torch.compile(model) for a module or function, or @torch.compile(...) as a decorator."""
     kind = _check(backend, mode, options)
+    # (torch's first compile patches torch for its tracer, which turns the distributions' argument checks off
+    # for the rest of the process: Normal(0., -1.) no longer raises; the engine does as torch does)
+    from engine.distributions.distribution import Distribution
+
+    Distribution.set_default_validate_args(False)
     if model is None:
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                                  options=options, disable=disable)  # fmt: skip

@@ -16,6 +16,24 @@ from helpers import run_tsr_and_python
 import engine
 
 
+@pytest.fixture(autouse=True)
+def distribution_checks_back_on() -> Any:
+    """torch.compile turns the distributions' argument checks off for the process, in torch and in the engine
+    (test_compile_turns_distribution_checks_off): the other tests' processes must get them back."""
+    yield
+    for T in (torch, engine):
+        T.distributions.Distribution.set_default_validate_args(True)
+
+
+def test_compile_turns_distribution_checks_off() -> None:
+    for T in (torch, engine):
+        T.distributions.Normal(0.0, 1.0)
+        with pytest.raises(ValueError):
+            T.distributions.Normal(0.0, -1.0)
+        T.compile(T.nn.Linear(1, 1))
+        T.distributions.Normal(0.0, -1.0)
+
+
 def model(T: Any) -> Any:
     T.manual_seed(0)
     m = T.nn.Sequential(T.nn.Linear(3, 4), T.nn.Tanh(), T.nn.Linear(4, 2), T.nn.BatchNorm1d(2))
