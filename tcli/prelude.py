@@ -758,6 +758,12 @@ class Prelude:
         and dicts as it calls an argument (LambdaLR's list of lr_lambdas, checkpoint_sequential's functions, a
         param group or hook table a script filled). Each level is sorted by its items' classes in C first, so a
         list of a million floats costs about 10 ms; a container met twice (one that holds itself) is walked once."""
+        # (most containers hold none of these: decided in C, stopping at the first hit)
+        if isinstance(container, dict):
+            if _GATE_KINDS.isdisjoint(map(type, container.values())) and _GATE_KINDS.isdisjoint(map(type, container)):
+                return
+        elif _GATE_KINDS.isdisjoint(map(type, container)):
+            return
         gated, klass = types.BuiltinFunctionType, type
         seen = {id(container)}
         stack = [container]
@@ -806,6 +812,12 @@ class Prelude:
         """The arguments of a call into numpy (its functions, an array's or a numpy scalar's methods, a random
         generator's, numpy's scalar types): data as screen_array_data takes it, and no object dtype asked for
         (`a.cumsum(0, "O")` would compute with raw Python objects in C, out of reach of every check)."""
+        if not kwargs:
+            for a in args:
+                if type(a) not in _PLAIN_NUMPY_ARGS:
+                    break
+            else:
+                return  # (numbers and plain strings: a[i] = x, a.sum(0), np.zeros(3))
         self.screen_array_data(args, *kwargs.values())
         dtype = kwargs.get("dtype")
         if dtype is not None and _holds_objects(dtype):
@@ -2305,6 +2317,8 @@ def _holds_objects(dtype: Any) -> bool:
 _OWNED = "_\x00tsr_owned"
 #: what numpy may read as an array's element, or takes beside data (screen_array_data)
 _ARRAY_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range, slice, type(Ellipsis)})
+#: arguments of a numpy call that need no screening (a string may name an object dtype)
+_PLAIN_NUMPY_ARGS = frozenset({int, float, complex, bool, type(None), slice})
 #: Python's classes numpy takes as dtypes (np.zeros(3, dtype=float), a.astype(int))
 _DTYPE_CLASSES = frozenset({int, float, complex, bool, str, bytes})
 
