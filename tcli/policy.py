@@ -431,6 +431,9 @@ TORCH_SIZE_RULES: dict[str, str] = {
     "logspace": "steps", "eye": "eye", "randperm": "count", "tensor": "data", "as_tensor": "data",
     "where": "broadcast", "matmul": "matmul", "mm": "matmul", "bmm": "matmul", "outer": "outer",
     "ger": "outer", "cartesian_prod": "product", "kron": "product",
+    # views whose size is free (a copy of one is that size), and copies sized by a count
+    "as_strided": "second_size", "broadcast_to": "second_size", "tile": "torch_tile",
+    "repeat_interleave": "torch_interleave",
     **dict.fromkeys(_BROADCAST, "broadcast"),
 }  # fmt: skip
 
@@ -440,7 +443,10 @@ TORCH_FLOATING_CREATORS = frozenset({"zeros", "ones", "empty", "rand", "randn", 
 TENSOR_METHOD_SIZE_RULES: dict[str, str] = {
     "repeat": "repeat", "expand": "expand", "broadcast_to": "expand", "new_zeros": "size",
     "new_ones": "size", "new_empty": "size", "new_full": "full", "matmul": "matmul", "mm": "matmul",
-    "bmm": "matmul", "outer": "outer", **dict.fromkeys(_BROADCAST, "broadcast"),
+    "bmm": "matmul", "outer": "outer", "tile": "repeat", "repeat_interleave": "interleave",
+    # (resize_ grows a tensor's storage, on the meta device too; as_strided's view is any size)
+    "resize_": "size", "resize_as_": "like", "as_strided": "first_size",
+    **dict.fromkeys(_BROADCAST, "broadcast"),
 }  # fmt: skip
 
 NUMPY_SIZE_RULES: dict[str, str] = {
