@@ -94,6 +94,9 @@ def _requires_grad_type(value: Any) -> None:
 
 
 # ---- from data ----------------------------------------------------------------------------------------
+_SEQ = (list, tuple, range)  # what torch's tensor_new reads as a sequence (PySequence_Check), a range included
+
+
 def _infer(data: Any) -> tuple[Any, Any]:
     """The nested-list data as a nested list of Python numbers with torch's inferred dtype. As torch's
     tensor_new: the shape follows the first element at each depth, the dtype every leaf; a one-element tensor
@@ -103,7 +106,7 @@ def _infer(data: Any) -> tuple[Any, Any]:
     def scan(x: Any) -> None:  # every leaf's kind (torch's infer_scalar_type)
         if isinstance(x, Tensor):
             kinds.add(x._data.dtype.kind)
-        elif isinstance(x, (list, tuple)):
+        elif isinstance(x, _SEQ):
             for v in x:
                 scan(v)
         elif isinstance(x, bool) or isinstance(x, np.bool_):
@@ -120,14 +123,14 @@ def _infer(data: Any) -> tuple[Any, Any]:
             raise RuntimeError(f"Could not infer dtype of {type_name(x)}")
 
     x = data
-    while isinstance(x, (list, tuple)) and x:  # torch's compute_sizes runs first and takes a str for a sequence
+    while isinstance(x, _SEQ) and x:  # torch's compute_sizes runs first and takes a str for a sequence
         x = x[0]  # (one that never ends: it gives up past its dimension limit)
         if isinstance(x, str):
             raise ValueError(f"too many dimensions '{type_name(x)}'")
     scan(data)
     shape: list = []
     x = data
-    while isinstance(x, (list, tuple)):  # (torch's compute_sizes: down the first elements)
+    while isinstance(x, _SEQ):  # (torch's compute_sizes: down the first elements)
         shape.append(len(x))
         if not x:
             break
@@ -139,7 +142,7 @@ def _infer(data: Any) -> tuple[Any, Any]:
             if isinstance(x, Tensor):
                 got = x._data.shape[0] if x._data.ndim else 0
                 raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got {got})")
-            if not isinstance(x, (list, tuple)):
+            if not isinstance(x, _SEQ):
                 raise TypeError("not a sequence")
             if len(x) != shape[depth]:
                 raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got {len(x)})")
@@ -148,7 +151,7 @@ def _infer(data: Any) -> tuple[Any, Any]:
             if x._data.size != 1:
                 raise ValueError("only one element tensors can be converted to Python scalars")
             return x.item()
-        if isinstance(x, (list, tuple)):  # a sequence where the first elements said a number
+        if isinstance(x, _SEQ):  # a sequence where the first elements said a number
             if kind == "c":
                 raise TypeError(f"must be real number, not {type(x).__name__}")
             if kind == "f":
@@ -263,7 +266,7 @@ def legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
     device = kwargs.pop("device", None)
     if not args:
         return _finish(np.empty((0,), dtype=DEFAULT.float.np), _dev(device), False)
-    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)):
+    if len(args) == 1 and isinstance(args[0], (list, tuple, range, np.ndarray, Tensor)):
         return tensor(args[0], dtype=DEFAULT.float, device=device)
     try:
         return empty(*args, device=device)
