@@ -5,6 +5,7 @@ different printed loss."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 import engine
@@ -26,3 +27,26 @@ def test_div_divisor_grad_rounds_as_torch() -> None:
         grads.append((x.grad, y.grad))
     _bits(grads[1][0], grads[0][0])
     _bits(grads[1][1], grads[0][1])
+
+
+def _nll(T: object, x: np.ndarray, t: np.ndarray, w: np.ndarray | None, red: str, dt: str) -> float:
+    xx = T.tensor(x).to(getattr(T, dt))
+    ww = None if w is None else T.tensor(w).to(getattr(T, dt))
+    return T.nn.functional.nll_loss(xx, T.tensor(t), weight=ww, reduction=red).float().item()
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("n,spatial", [(1, False), (17, False), (40, False), (4097, False), (33, True)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_reduces_in_torch_cascade(dt: str, n: int, spatial: bool, weighted: bool) -> None:
+    # nll_loss_out_frame (and nll_loss2d's) sum the picked losses in eight cascaded partial sums, skipping
+    # ignored targets; a plain float32 sum of 40 log-probabilities already differs from it in the last bit
+    rng = np.random.default_rng(n)
+    shape = (n, 5, 2, 3) if spatial else (n, 5)
+    x = rng.standard_normal(shape) * 3 - 2
+    t = rng.integers(0, 5, (n, 2, 3) if spatial else n)
+    t = np.where(rng.random(t.shape) < 0.2, -100, t)
+    w = rng.random(5) + 0.1 if weighted else None
+    for red in ("mean", "sum"):
+        want, got = _nll(torch, x, t, w, red, dt), _nll(engine, x, t, w, red, dt)
+        assert got == want or (want != want and got != got), (red, got, want)
