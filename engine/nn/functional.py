@@ -450,7 +450,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         loss = -picked.squeeze(1) * wt
         if reduction == "none":
             out = loss.squeeze(0) if one else loss
-        else:  # torch's cascade of partial sums in the input's dtype (engine/nn/nll_cascade.py)
+        elif x._dev.type != "cpu":  # (cuda's kernel reduces in its own order; no read-back for the cpu's)
+            out = loss.sum() if reduction == "sum" else loss.sum() / wt.sum()
+        else:  # torch's cpu cascade of partial sums in the input's dtype (engine/nn/nll_cascade.py)
             from engine.creation import tensor
             from engine.nn.nll_cascade import nll_reduce
 
