@@ -352,7 +352,7 @@ class Tensor(metaclass=TorchNamed):
         return host(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        a = host(self._data)
+        a = self.numpy()  # (torch's __array__ is numpy(): a tensor that requires grad is refused)
         return a if dtype is None else a.astype(dtype)
 
     def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Tensor:

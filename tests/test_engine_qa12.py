@@ -50,3 +50,20 @@ def test_nll_loss_reduces_in_torch_cascade(dt: str, n: int, spatial: bool, weigh
     for red in ("mean", "sum"):
         want, got = _nll(torch, x, t, w, red, dt), _nll(engine, x, t, w, red, dt)
         assert got == want or (want != want and got != got), (red, got, want)
+
+
+def test_np_array_of_a_tensor_is_its_numpy() -> None:
+    # torch's Tensor.__array__ is numpy(): np.array(t) refuses a tensor that requires grad, as t.numpy() does
+    for T in (torch, engine):
+        t = T.tensor([1.0, 2.0], requires_grad=True)
+        try:
+            np.array(t)
+        except RuntimeError as e:
+            msg = str(e)
+        else:
+            msg = None
+        if T is torch:
+            want = msg
+        else:
+            assert msg == want
+        np.testing.assert_array_equal(np.array(t.detach(), dtype=np.float64), [1.0, 2.0])
