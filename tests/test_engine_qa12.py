@@ -67,3 +67,17 @@ def test_np_array_of_a_tensor_is_its_numpy() -> None:
         else:
             assert msg == want
         np.testing.assert_array_equal(np.array(t.detach(), dtype=np.float64), [1.0, 2.0])
+
+
+def test_np_array_warns_as_under_torch() -> None:
+    # numpy 2 warns that torch's __array__ takes no copy keyword, at np.array(t) (not np.asarray(t))
+    import warnings
+
+    seen = []
+    for T in (torch, engine):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            np.array(T.tensor([1.0]))
+            np.asarray(T.tensor([1.0]))
+        seen.append([(x.category, str(x.message)) for x in w])
+    assert seen[1] == seen[0] and seen[0]
