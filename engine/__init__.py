@@ -377,7 +377,8 @@ def get_default_device() -> device:
 
 
 # ---- the rest of torch's namespace: each module's table of functions ------------------------------------
-from engine import signal, special  # noqa: E402, F401 - (signal's windows read torch.strided above)
+from engine import compiler, signal, special  # noqa: E402, F401 - (signal's windows read torch.strided above)
+from engine.compile import compile  # noqa: E402, F401
 from engine.lowrank import TORCH as _LOWRANK  # noqa: E402
 from engine.nn.weight_norm_ops import _weight_norm, norm_except_dim  # noqa: E402, F401
 from engine.ops.as_strided import TORCH as _AS_STRIDED  # noqa: E402

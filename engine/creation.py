@@ -11,12 +11,12 @@ import numpy as np
 from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
 from engine.bf16 import BF16Array, bf16_cpu_only, round_bits, to_bf16
-from engine.dtypes import DEFAULT, bool_, default_complex, float32, int64, to_dtype
+from engine.dtypes import DEFAULT, FROM_NP, INT, bool_, default_complex, float32, int64, promote_types, to_dtype
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
 from engine.ops.util import int_list, invalid_combination, memory_order, parser_type_name, scalar_to
 from engine.tensor import Tensor, wrap
-from engine.warn import user_stacklevel
+from engine.warn import user_stacklevel, warn_once
 
 
 def _dev(device: Any) -> Any:
@@ -94,73 +94,99 @@ def _requires_grad_type(value: Any) -> None:
 
 
 # ---- from data ----------------------------------------------------------------------------------------
-def _infer(data: Any) -> tuple[Any, Any]:
-    """The nested-list data as a nested list of Python numbers with torch's inferred dtype. As torch's
-    tensor_new: the shape follows the first element at each depth, the dtype every leaf; a one-element tensor
-    among them is a number, and each misfit gets torch's error."""
-    kinds: set = set()
+def _seq(x: Any) -> bool:
+    """A sequence torch's tensor_new walks into (PySequence_Check): lists, tuples, ranges, numpy arrays."""
+    return isinstance(x, (list, tuple, range)) or (isinstance(x, np.ndarray) and x.ndim > 0)
 
-    def scan(x: Any) -> None:  # every leaf's kind (torch's infer_scalar_type)
-        if isinstance(x, Tensor):
-            kinds.add(x._data.dtype.kind)
-        elif isinstance(x, (list, tuple)):
-            for v in x:
-                scan(v)
-        elif isinstance(x, bool) or isinstance(x, np.bool_):
-            kinds.add("b")
-        elif isinstance(x, (int, np.integer)):
-            kinds.add("i")
-        elif isinstance(x, (float, np.floating)):
-            kinds.add("f")
-        elif isinstance(x, (complex, np.complexfloating)):
-            kinds.add("c")
-        elif isinstance(x, str):
-            raise TypeError(f"new(): invalid data type '{type_name(x)}'")
-        else:
-            raise RuntimeError(f"Could not infer dtype of {type_name(x)}")
+
+def _leaf_dtype(x: Any) -> Any:
+    """torch's infer_scalar_type for one element: a Python number's default dtype, a numpy scalar's, array's
+    or tensor's own (so [1.5, np.float64(2)] is float64 and [np.int32(1)] int32)."""
+    if isinstance(x, Tensor):
+        return x.dtype
+    if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biufc":  # (before float: np.float64 is one)
+        d = FROM_NP.get(x.dtype)
+        if d is None:  # (an unsigned width the engine lacks: its kind's widest)
+            d = int64 if x.dtype.kind == "u" else FROM_NP[np.dtype(x.dtype.kind + "8")]
+        return d
+    if isinstance(x, bool):
+        return bool_
+    if isinstance(x, int):
+        return int64
+    if isinstance(x, float):
+        return DEFAULT.float
+    if isinstance(x, complex):
+        return default_complex()
+    if isinstance(x, str):
+        raise TypeError(f"new(): invalid data type '{type_name(x)}'")
+    raise RuntimeError(f"Could not infer dtype of {type_name(x)}")
+
+
+def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
+    """The nested-list data as a nested list of Python numbers with torch's inferred dtype. As torch's
+    tensor_new: the shape follows the first element at each depth, the dtype every leaf (promoted together, as
+    infer_scalar_type does); a one-element tensor among them is a number, and each misfit gets torch's error.
+    target: the dtype= asked for, which torch stores in (and so reads an element by)."""
+
+    def scan(x: Any) -> Any:  # the promoted dtype of every leaf, None for no leaves
+        if not _seq(x) or isinstance(x, np.ndarray):  # (an array's items are of its dtype)
+            return _leaf_dtype(x)
+        kinds = set(map(type, x))
+        if len(kinds) == 1 and (only := kinds.pop()) in (float, int, bool):  # (the common rows of numbers)
+            return DEFAULT.float if only is float else int64 if only is int else bool_
+        found = None
+        for v in x:
+            d = scan(v)
+            if d is not None:
+                found = d if found is None else promote_types(found, d)
+        return found
 
     x = data
-    while isinstance(x, (list, tuple)) and x:  # torch's compute_sizes runs first and takes a str for a sequence
+    while _seq(x) and len(x):  # torch's compute_sizes runs first and takes a str for a sequence
         x = x[0]  # (one that never ends: it gives up past its dimension limit)
         if isinstance(x, str):
             raise ValueError(f"too many dimensions '{type_name(x)}'")
-    scan(data)
+    found = scan(data)
     shape: list = []
     x = data
-    while isinstance(x, (list, tuple)):  # (torch's compute_sizes: down the first elements)
+    while _seq(x):  # (torch's compute_sizes: down the first elements)
         shape.append(len(x))
-        if not x:
+        if not len(x):
             break
         x = x[0]
-    kind = "c" if "c" in kinds else "f" if "f" in kinds or not kinds else "i" if "i" in kinds or "u" in kinds else "b"
+    dt = DEFAULT.float if found is None else found
 
     def build(x: Any, depth: int) -> Any:
         if depth < len(shape):
             if isinstance(x, Tensor):
                 got = x._data.shape[0] if x._data.ndim else 0
                 raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got {got})")
-            if not isinstance(x, (list, tuple)):
+            if not _seq(x):
                 raise TypeError("not a sequence")
             if len(x) != shape[depth]:
                 raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} (got {len(x)})")
+            if depth and isinstance(x, np.ndarray):  # (torch warns as it stores each array item by item)
+                warn_once(
+                    "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting "
+                    "the list to a single numpy.ndarray with numpy.array() before converting to a tensor. "
+                    "(Triggered internally at /__w/pytorch/pytorch/torch/csrc/utils/tensor_new.cpp:252.)"
+                )
             return [build(v, depth + 1) for v in x]
         if isinstance(x, Tensor):  # an element, as a Python number (torch's item(): one element only)
             if x._data.size != 1:
+                if (target or dt).cat == INT:  # (torch reads an integer element through __index__)
+                    raise TypeError("only integer tensors of a single element can be converted to an index")
                 raise ValueError("only one element tensors can be converted to Python scalars")
             return x.item()
-        if isinstance(x, (list, tuple)):  # a sequence where the first elements said a number
-            if kind == "c":
+        if _seq(x):  # a sequence where the first elements said a number
+            if dt.is_complex:
                 raise TypeError(f"must be real number, not {type(x).__name__}")
-            if kind == "f":
+            if dt.is_floating_point:
                 raise TypeError(f"must be real number, not {type_name(x)}")
             raise TypeError(f"'{type_name(x)}' object cannot be interpreted as an integer")
         return x
 
-    clean = build(data, 0)
-    if kind == "c":
-        return clean, default_complex().np
-    dt = DEFAULT.float.np if kind == "f" else np.dtype(np.int64) if kind == "i" else np.dtype(np.bool_)
-    return clean, dt
+    return build(data, 0), dt.np
 
 
 # the numpy dtypes torch can take in (it has unsigned types the engine lacks; its message lists them all)
@@ -187,7 +213,7 @@ def _from_data(data: Any, dtype: Any) -> Any:
         return a.copy() if dtype is None else a.astype(to_dtype(dtype).np)
     if hasattr(data, "__cuda_array_interface__"):
         return data.copy() if dtype is None else data.astype(to_dtype(dtype).np)
-    clean, dt = _infer(data)
+    clean, dt = _infer(data, None if dtype is None else to_dtype(dtype))
     if dtype is not None:
         dt = to_dtype(dtype).np
         if dt.kind != "c" and _has_complex(clean):
@@ -263,7 +289,7 @@ def legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
     device = kwargs.pop("device", None)
     if not args:
         return _finish(np.empty((0,), dtype=DEFAULT.float.np), _dev(device), False)
-    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)):
+    if len(args) == 1 and isinstance(args[0], (list, tuple, range, np.ndarray, Tensor)):
         return tensor(args[0], dtype=DEFAULT.float, device=device)
     try:
         return empty(*args, device=device)

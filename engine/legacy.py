@@ -37,7 +37,7 @@ class tensortype(TorchNamed, metaclass=TorchNamed):  # noqa: N801 - torch's spel
             return first
         if len(args) == 1 and isinstance(first, Size):
             return empty(tuple(first), dtype=cls._dtype)
-        if len(args) == 1 and isinstance(first, (list, tuple, np.ndarray)):
+        if len(args) == 1 and isinstance(first, (list, tuple, range, np.ndarray)):
             return tensor(first, dtype=cls._dtype)
         if all(type(a) is int for a in args):
             return empty(args, dtype=cls._dtype)

@@ -14,11 +14,11 @@ _HINTS = {
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
 TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx",
-                              "hub", "quantization", "profiler", "export", "compiler"})  # fmt: skip
+                              "hub", "quantization", "profiler", "export"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
-    "torch": frozenset({"lobpcg", "compile",
+    "torch": frozenset({"lobpcg",
                         "sparse_coo_tensor", "nested_tensor"}),
     "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d"}),
     "torch.linalg": frozenset({"ldl_factor", "ldl_solve"}),

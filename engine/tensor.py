@@ -351,8 +351,10 @@ class Tensor(metaclass=TorchNamed):
             raise TypeError("Got unsupported ScalarType BFloat16")
         return host(self._data)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        a = host(self._data)
+    def __array__(self, dtype: Any = None) -> np.ndarray:
+        # torch's __array__ is numpy() (a tensor that requires grad is refused), and takes no copy=: numpy 2
+        # warns of that (DeprecationWarning) at np.array(t) under torch, and so here
+        a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
     def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Tensor:

@@ -25,9 +25,10 @@ from itertools import islice
 from typing import Any
 
 from tcli import generators, policy
+from tcli import prelude as prelude_module
 from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, set_node, site_of, tag, tp_name
 from tcli.parser import Scope
-from tcli.prelude import check_own_name, register_script_class
+from tcli.prelude import _CONTAINERS, _GATE_KINDS, Checked, check_own_name, refuse_array, register_script_class
 
 _MISSING: Any = object()
 #: where a method's frame keeps its class and first argument, for super()
@@ -113,13 +114,16 @@ class Function:
         self.interp = interp
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.interp.call_function(self, args, kwargs, None)
+        # (called from outside the interpreter: what it returns to engine code passes the call gate, round 14)
+        return self.interp.p.admit_value(self.interp.call_function(self, args, kwargs, None))
 
     def __repr__(self) -> str:
         return f"<function {self.qualname} at {id(self):#x}>"
 
     def __copy__(self) -> Function:
         return self  # (copy.deepcopy(model) keeps a model's hooks and methods, as Python copies functions)
+
+    __array__ = refuse_array  # (numpy and torch never read a function as data)
 
     def __deepcopy__(self, memo: dict) -> Function:
         return self
@@ -411,10 +415,18 @@ class Interpreter:
             return self._unpacker(node.elts, node)  # type: ignore[attr-defined]
         if kind is ast.Subscript:
             obj_c, key_c = self._c(node.value), self._c(node.slice)  # type: ignore[attr-defined]
+            p = self.p
+            gate, admit_value, ndarray = _GATE_KINDS, p.admit_value, prelude_module._NDARRAY
 
             def store_item(f: Frame, value: Any) -> None:
                 obj = obj_c(f)
                 key = key_c(f)
+                # an item stored is handed on as an argument is (a list the engine holds: sched.lr_lambdas[0] = f),
+                # and numpy reads what an array's item is set to as np.full reads its fill (round 14)
+                if value.__class__ in gate:
+                    admit_value(value)
+                if obj.__class__ is ndarray[0]:
+                    p.screen_numpy_call((key, value), {})
                 try:
                     obj[key] = value
                 except BaseException as e:
@@ -724,7 +736,8 @@ class Interpreter:
                                 raise AttributeError(private_attribute_message(n))
                     except AttributeError as e:
                         raise _fail(e, stmt) from None
-            ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": qualname, "__doc__": doc}
+            ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": qualname, "__doc__": doc,
+                                  "__array__": refuse_array}  # fmt: skip
             made = []
             for stmt, make, decos in methods:
                 fn = make(f)
@@ -736,11 +749,11 @@ class Interpreter:
             for names, value_c in attributes:
                 v = value_c(f)
                 # a class attribute is stored where the engine calls it (forward = ...): the call gate, as for
-                # obj.attr = value (round 13)
+                # obj.attr = value (round 13), in the containers it is too (round 14)
                 if isinstance(v, type):
                     interp.p.admit_class(v)
-                elif type(v) is _GATED:
-                    interp.p.admit_callable(v)
+                else:
+                    interp.p.admit_value(v)
                 for n in names:
                     ns[n] = v
             try:
@@ -1384,6 +1397,9 @@ class Interpreter:
         func = self._c(node.func)
         call_function, guards, names = self.call_function, self._guards, self.p.builtin_method_names
         admit, admit_class = self.p.admit_callable, self.p.admit_class
+        # a container handed to anything but a pure builtin (len, print) or a sized data function is walked for
+        # the same gate: the engine calls what lists and dicts hold as it calls an argument (round 14)
+        nested, pure, admit_nested = _CONTAINERS, self.p.pure_callables, self.p.admit_nested
         if not node.tsr_simple:  # type: ignore[attr-defined]
             arguments = self._arguments(node)
 
@@ -1396,16 +1412,13 @@ class Interpreter:
                     fn = guards.get(fn) or admit_class(fn)
                 elif fn.__class__ is _GATED:
                     admit(fn)
-                for a in args:  # (a function handed to the engine is called from there: the same gate)
+                for a in (*args, *kwargs.values()):  # (a function handed to the engine is called from there)
                     if a.__class__ is _GATED:
                         admit(a)
                     elif a.__class__ is type:  # (a class handed on is built there: the same rule)
                         admit_class(a)
-                for a in kwargs.values():
-                    if a.__class__ is _GATED:
-                        admit(a)
-                    elif a.__class__ is type:  # (a class handed on is built there: the same rule)
-                        admit_class(a)
+                    elif a.__class__ in nested and id(fn) not in pure and fn.__class__ is not Checked:
+                        admit_nested(a)
                 try:
                     return fn(*args, **kwargs)
                 except BaseException as e:
@@ -1449,6 +1462,8 @@ class Interpreter:
                     admit(a)
                 elif a.__class__ is type:  # (a class handed on is built there: the same rule)
                     admit_class(a)
+                elif a.__class__ in nested and id(fn) not in pure and fn.__class__ is not Checked:
+                    admit_nested(a)
                 try:
                     return fn(a)
                 except BaseException as e:
@@ -1473,6 +1488,8 @@ class Interpreter:
                     admit(a)
                 elif a.__class__ is type:  # (a class handed on is built there: the same rule)
                     admit_class(a)
+                elif a.__class__ in nested and id(fn) not in pure and fn.__class__ is not Checked:
+                    admit_nested(a)
             try:
                 return fn(*args)
             except BaseException as e:
@@ -1491,11 +1508,8 @@ class Interpreter:
             func = self._guards.get(func) or self.p.admit_class(func)
         elif func.__class__ is _GATED:
             self.p.admit_callable(func)
-        for a in args:
-            if a.__class__ is _GATED:
-                self.p.admit_callable(a)
-            elif a.__class__ is type:  # (a class handed on is built there: the same rule)
-                self.p.admit_class(a)
+        for a in (*args, *(kwargs or {}).values()):  # (a class handed on is built there: the same rule)
+            self.p.admit_value(a)
         try:
             return func(*args, **(kwargs or {}))
         except BaseException as e:
@@ -1624,7 +1638,8 @@ def _method(fn: Function) -> Callable:
     else:
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            return fn.interp.call_function(fn, args, kwargs, None)
+            # (what a method returns to engine code, checkpoint_sequential's functions[j], passes the call gate)
+            return fn.interp.p.admit_value(fn.interp.call_function(fn, args, kwargs, None))
 
     method.__name__ = fn.name
     method.__qualname__ = fn.qualname
@@ -1700,7 +1715,10 @@ def _lazy(interp: Interpreter, loops: list, i: int, iterable: Any, f: Frame, elt
         if ifs and not all(c(f) for c in ifs):
             continue
         if last:
-            yield elt(f)
+            value = elt(f)
+            if value.__class__ in _GATE_KINDS:  # (what a consumer, engine code too, gets: the call gate)
+                interp.p.admit_value(value)
+            yield value
         else:
             yield from _lazy(interp, loops, i + 1, next_iter(f), f, elt)
 

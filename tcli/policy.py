@@ -180,9 +180,9 @@ BUILTIN_EXCEPTIONS = frozenset(
 #: a tensor's version counter (t._version, which torch's in-place errors talk about) and x.__class__ (what
 #: the tsr type() gives: a class only where a script may hold one, else a name that cannot be called), and what
 #: the pruning tutorial prints: a module's forward pre-hooks (a copy of the dict) and a pruning method's
-#: _tensor_name (a string).
+#: _tensor_name (a string), and the module torch.compile wrapped (compiled._orig_mod, to save its state_dict).
 READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__class__", "_forward_pre_hooks",
-                                  "_tensor_name"})  # fmt: skip
+                                  "_tensor_name", "_orig_mod"})  # fmt: skip
 
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv"})
@@ -214,7 +214,7 @@ TORCH_SUBMODULES = frozenset(
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
      "distributions.utils", "distributions.constraint_registry", "func", "testing", "accelerator", "backends",
      "backends.cuda", "backends.cudnn", "backends.mps", "fft", "signal", "signal.windows", "amp",
-     "amp.autocast_mode", "amp.grad_scaler"}
+     "amp.autocast_mode", "amp.grad_scaler", "compiler"}
     | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
 #: The settings a script may assign on a torch module or settings object (seeding boilerplate:
@@ -431,6 +431,9 @@ TORCH_SIZE_RULES: dict[str, str] = {
     "logspace": "steps", "eye": "eye", "randperm": "count", "tensor": "data", "as_tensor": "data",
     "where": "broadcast", "matmul": "matmul", "mm": "matmul", "bmm": "matmul", "outer": "outer",
     "ger": "outer", "cartesian_prod": "product", "kron": "product",
+    # views whose size is free (a copy of one is that size), and copies sized by a count
+    "as_strided": "second_size", "broadcast_to": "second_size", "tile": "torch_tile",
+    "repeat_interleave": "torch_interleave",
     **dict.fromkeys(_BROADCAST, "broadcast"),
 }  # fmt: skip
 
@@ -440,7 +443,10 @@ TORCH_FLOATING_CREATORS = frozenset({"zeros", "ones", "empty", "rand", "randn", 
 TENSOR_METHOD_SIZE_RULES: dict[str, str] = {
     "repeat": "repeat", "expand": "expand", "broadcast_to": "expand", "new_zeros": "size",
     "new_ones": "size", "new_empty": "size", "new_full": "full", "matmul": "matmul", "mm": "matmul",
-    "bmm": "matmul", "outer": "outer", **dict.fromkeys(_BROADCAST, "broadcast"),
+    "bmm": "matmul", "outer": "outer", "tile": "repeat", "repeat_interleave": "interleave",
+    # (resize_ grows a tensor's storage, on the meta device too; as_strided's view is any size)
+    "resize_": "size", "resize_as_": "like", "as_strided": "first_size",
+    **dict.fromkeys(_BROADCAST, "broadcast"),
 }  # fmt: skip
 
 NUMPY_SIZE_RULES: dict[str, str] = {

@@ -64,6 +64,8 @@ _SAFE_CLASSES = frozenset(_PLAIN_TYPES) - {TsrGenerator} | {type(None), type(Ell
 _MATERIAL = frozenset({list, tuple, str, set, frozenset, dict, type({}.keys()), type({}.items()), type({}.values())})
 _CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, defaultdict, Counter})
 _NUMBERS = frozenset({int, float, complex, bool})
+#: what the call gate looks at in a value: C functions, classes, and containers that may hold them
+_GATE_KINDS = frozenset({types.BuiltinFunctionType, type}) | _CONTAINERS
 
 
 class Builtin:
@@ -135,6 +137,26 @@ def _script_callable_state(fn: Any) -> bool:
 def narrow_stateful_callables(lr_scheduler: Any) -> None:
     """For the length of a run (Session.running restores torch's rule, for the engine's other users)."""
     lr_scheduler._stateful = _script_callable_state
+
+
+def refuse_array(*args: Any, **kwargs: Any) -> Any:
+    """`__array__` of a script's classes and functions: numpy asks an object for it before reading the object as a
+    sequence, which would call the script's __len__ and __getitem__ from C, wherever the engine hands a value to
+    numpy (t.fill_(obj), t.clamp(min=obj), t[0] = obj, np.full(3, obj)). Refused there, as torch refuses such a
+    value (round 14)."""
+    what = f"a '{tp_name(type(args[0]))}' object" if args else "it"
+    raise TypeError(
+        f"{what} is not a number or an array: numpy and torch in tsr read numbers, sequences, arrays and tensors, "
+        "never the script's own objects"
+    )
+
+
+def narrow_module_names(prelude: Prelude | None) -> None:
+    """For the length of a run: the names a script may give parameters, buffers and submodules
+    (Prelude.check_registered_name); None restores torch's rule."""
+    from engine import host
+
+    host.check_module_name = host.check_module_name_default if prelude is None else prelude.check_registered_name
 
 
 def check_own_name(name: str) -> None:
@@ -266,28 +288,39 @@ class _UnboundSuper:
 _UnboundSuper.__name__ = _UnboundSuper.__qualname__ = "super"
 
 
-#: numpy.ndarray once numpy is loaded (a one-item list: read on every checked call)
-_NDARRAY: list = [None]
+#: numpy.ndarray and numpy.generic once numpy is loaded (read on every checked call)
+_NDARRAY: list = [None, ()]
+_OBJECT_ARRAYS = "object arrays are not available in tsr (an object dtype holds raw Python references)"
 
 
 class Checked:
-    """A sized function (torch.zeros, np.arange ...) whose allocation is checked before it runs."""
+    """A sized function (torch.zeros, np.arange ...) whose allocation is checked before it runs, or any callable
+    of numpy's a script holds (`numpy`: np.full, a.fill, rng.choice, np.float32), whose arguments are screened
+    first (Prelude.screen_numpy_call) and whose result may hold no Python objects."""
 
-    __slots__ = ("fn", "rule", "prelude", "owner", "floating")
+    __slots__ = ("fn", "rule", "prelude", "owner", "floating", "numpy")
 
-    def __init__(self, fn: Callable, rule: str, prelude: Prelude, owner: Any = None, floating: bool = False) -> None:
+    def __init__(
+        self, fn: Callable, rule: str | None, prelude: Prelude, owner: Any = None, floating: bool = False,
+        numpy: bool = False,
+    ) -> None:  # fmt: skip
         self.fn = fn
         self.rule = rule
         self.prelude = prelude
         self.owner = owner
         #: a torch creator whose result has the default floating dtype unless dtype= says otherwise
         self.floating = floating
+        self.numpy = numpy
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.prelude.check_call_size(self.rule, args, kwargs, self.owner, self.floating)
+        if self.numpy:
+            self.prelude.screen_numpy_call(args, kwargs)
+        if self.rule is not None:
+            self.prelude.check_call_size(self.rule, args, kwargs, self.owner, self.floating)
         r = self.fn(*args, **kwargs)
-        if type(r) is _NDARRAY[0] and r.dtype.hasobject:  # (np.array([None]) infers one: no object arrays)
-            raise TypeError("object arrays are not available in tsr (an object dtype holds raw Python references)")
+        # (np.array([None]) infers an object dtype, a.sum(axis=0, dtype="O", keepdims=True) asks for one)
+        if (type(r) is _NDARRAY[0] or (self.numpy and isinstance(r, _NDARRAY[1]))) and r.dtype.hasobject:
+            raise TypeError(_OBJECT_ARRAYS)
         return r
 
     def __deepcopy__(self, memo: dict) -> Checked:  # a function: copied as itself (its prelude stays out of reach)
@@ -315,6 +348,7 @@ class Prelude:
         self.engine: Any = None
         self.tensor_type: type | None = None
         self.ndarray_class: Any = None  # np.ndarray as scripts see it (CheckedClass)
+        self.dtype_class: Any = None  # np.dtype, likewise
         self._tty_stream: Any = None  # the stdout print() last wrote to, and whether it is a terminal
         self._tty = False
         #: engine classes whose methods are C builtins in torch (see builtin_method_names)
@@ -325,6 +359,7 @@ class Prelude:
         self._since_rss = 0  # bytes allocated since the process memory was last read (check_alloc)
         self.saved_bytes = 0  # what torch.save has added to the disk (capped at the memory limit)
         self._admitted: dict = {}  # C functions of modules, whether a script may call them (admit_builtin)
+        self._class_calls: dict = {}  # classes: what calling one runs (admit_class), False where refused
         self._facades: dict[str, ModuleFacade] = {}
         self._opaque: dict[type, OpaqueType] = {}
         self._statm = _open_statm()
@@ -341,9 +376,17 @@ class Prelude:
             "__name__": self.name_of, "__version__": self.version_of, "_version": self.version_counter_of,
             "__class__": self._type,  # (layer.__class__.__name__: what type() gives, read-only)
             "_forward_pre_hooks": self.forward_pre_hooks_of, "_tensor_name": self.pruned_name_of,
+            "_orig_mod": self.compiled_module_of,
         }  # fmt: skip
         assert set(self.dunders) == policy.READABLE_UNDERSCORED
         self.binary_operators, self.inplace_operators = self._make_operators()
+        #: builtins that neither call nor keep what they are given: the call gate does not walk the containers
+        #: handed to them (`while i < len(big):` stays linear)
+        self.pure_callables = frozenset(
+            id(self.builtins[n])
+            for n in ("print", "len", "repr", "isinstance", "id", "hash", "type", "format", "hasattr", "callable",
+                      "show", "graph")
+        )  # fmt: skip
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
             dict: self._dict, OrderedDict: self._mapping(OrderedDict), Counter: self._mapping(Counter),
@@ -506,8 +549,6 @@ class Prelude:
         """Check the allocation of a sized call. An element counts the size of its dtype: dtype= when given,
         else the owner's (tensor.new_zeros, array.repeat), else torch's default dtype for the creators whose
         result is floating (`floating`), else 8 bytes (an upper bound: int64, float64)."""
-        if rule in _NUMPY_DATA_RULES:  # (numpy reads its data's array interfaces: screened first)
-            self.screen_array_data(args, kwargs.get("fill_value"))
         try:
             n = SIZE_RULES[rule](self, args, kwargs, owner)
         except Exception:  # malformed arguments: the function itself reports them (rules only compute)
@@ -517,12 +558,14 @@ class Prelude:
         if dtype is None and at is not None and len(args) > at:
             dtype = args[at]
         if dtype is not None and _holds_objects(dtype):
-            raise TypeError("object arrays are not available in tsr (an object dtype holds raw Python references)")
+            raise TypeError(_OBJECT_ARRAYS)
         if n is not None:
             if dtype is not None:
                 itemsize = _dtype_size(dtype) or 8
             elif owner is not None:
                 itemsize = _itemsize(owner)
+            elif rule in _FIRST_TENSOR_RULES and args:
+                itemsize = _itemsize(args[0])
             elif floating and self.engine is not None:
                 itemsize = _dtype_size(self.engine.get_default_dtype()) or 8
             else:
@@ -584,6 +627,10 @@ class Prelude:
             elif ta is list and op is operator.iadd:  # list += iterable extends in C
                 b = self.materialize(b)
                 self.check_length(len(a) + len(b))
+            if op is operator.iadd and ta is list:  # (a list the engine holds, extended: the call gate, round 14)
+                self.admit_value(b)
+        elif kind == "BitOr" and op is operator.ior and ta in _CONTAINERS:  # (d |= {...}: likewise)
+            self.admit_value(b)
         elif kind == "Mult":
             if ta is int or ta is bool:
                 if tb is int or tb is bool:
@@ -668,15 +715,16 @@ class Prelude:
             self.admit_builtin(fn)
         return fn
 
-    def admit_class(self, cls: type) -> type:
-        """cls, if a script may call it (build an instance): the engine's classes and the script's own, plain
-        values, exceptions and numpy's scalar types. A raw class that reached a script by another way (Python's
-        `type`, numpy's ndarray constructor, tcli's own classes) would build objects tsr never lets a script
-        make: `type("X", (), {"__array_interface__": ...})` became a view of any memory (round 11)."""
-        ok = self._admitted.get(cls)
-        if ok is None:
+    def admit_class(self, cls: type) -> Any:
+        """What to call for cls, if a script may call it (build an instance): the engine's classes and the
+        script's own, plain values, exceptions and numpy's scalar types (those through the numpy screen:
+        np.float32(x) reads x as numpy's functions do). A raw class that reached a script by another way
+        (Python's `type`, numpy's ndarray constructor, tcli's own classes) would build objects tsr never lets a
+        script make: `type("X", (), {"__array_interface__": ...})` became a view of any memory (round 11)."""
+        call = self._class_calls.get(cls)
+        if call is None:
             np = sys.modules.get("numpy")
-            ok = self._admitted[cls] = not issubclass(cls, type) and (
+            ok = not issubclass(cls, type) and (
                 cls in _SAFE_CLASSES
                 or (_is_engine_type(cls) and not cls.__name__.startswith("_"))
                 or _is_script_class(cls)
@@ -684,26 +732,101 @@ class Prelude:
                 or (np is not None and issubclass(cls, np.generic))
                 or cls in self._handed_classes
             )
-        if not ok:
+            if ok and np is not None and issubclass(cls, np.generic):
+                call = Checked(cls, None, self, numpy=True)
+            else:
+                call = cls if ok else False
+            self._class_calls[cls] = call
+        if call is False:
             raise TypeError(f"the class '{cls.__name__}' cannot be called in tsr")
-        return cls
+        return call
+
+    def admit_value(self, value: Any) -> Any:
+        """The call gate for a value handed on to code that may call it later (an attribute of a module, an item
+        stored in a list the engine holds, what a script's function returns to its caller): a C function or a
+        class directly, or anywhere inside the lists, tuples, sets and dicts it is (admit_nested). Returns value."""
+        kind = type(value)
+        if kind is types.BuiltinFunctionType:
+            self.admit_callable(value)
+        elif kind is type:
+            self.admit_class(value)
+        elif kind in _CONTAINERS:
+            self.admit_nested(value)
+        return value
+
+    def admit_nested(self, container: Any) -> None:
+        """The call gate for everything a container holds, at any depth: the engine calls what it finds in lists
+        and dicts as it calls an argument (LambdaLR's list of lr_lambdas, checkpoint_sequential's functions, a
+        param group or hook table a script filled). Each level is sorted by its items' classes in C first, so a
+        list of a million floats costs about 10 ms; a container met twice (one that holds itself) is walked once."""
+        # (most containers hold none of these: decided in C, stopping at the first hit)
+        if isinstance(container, dict):
+            if _GATE_KINDS.isdisjoint(map(type, container.values())) and _GATE_KINDS.isdisjoint(map(type, container)):
+                return
+        elif _GATE_KINDS.isdisjoint(map(type, container)):
+            return
+        gated, klass = types.BuiltinFunctionType, type
+        seen = {id(container)}
+        stack = [container]
+        while stack:
+            c = stack.pop()
+            for items in (c.keys(), c.values()) if isinstance(c, dict) else (c,):
+                if _GATE_KINDS.isdisjoint(set(map(type, items))):
+                    continue
+                for x in items:
+                    kind = type(x)
+                    if kind is gated:
+                        self.admit_callable(x)
+                    elif kind is klass:
+                        self.admit_class(x)
+                    elif kind in _CONTAINERS and id(x) not in seen:
+                        seen.add(id(x))
+                        stack.append(x)
 
     def screen_array_data(self, data: Any, *more: Any) -> Any:
         """data, if numpy may build an array from it: numbers, strings, arrays, tensors and lists or tuples of
-        them. numpy reads `__array_interface__`, `__array__` and `__array_struct__` off any other object (in lists
-        too), and an interface the script wrote became a view of any memory (round 12). Returns data."""
+        them (and dtypes, slices and ..., which numpy's functions take beside data). numpy reads
+        `__array_interface__`, `__array__` and `__array_struct__` off any other object (in lists too), and an
+        interface the script wrote became a view of any memory (round 12); of a script's own object it calls
+        __len__ and __getitem__ from C (round 14). An object array (raw Python references) is refused too.
+        Returns data."""
         np = sys.modules["numpy"]
-        leaves = (np.ndarray, np.generic) if self.tensor_type is None else (np.ndarray, np.generic, self.tensor_type)
+        arrays = (np.ndarray, np.generic)
+        tensor = self.tensor_type or arrays
         stack = [data, *more]
         while stack:
             x = stack.pop()
             tp = type(x)
+            if tp in _ARRAY_SCALARS:
+                continue
             if isinstance(x, (list, tuple)):  # (torch.Size, return types: the engine's tuples)
                 stack.extend(x)
-            elif tp not in _ARRAY_SCALARS and not isinstance(x, leaves) and not _numpy_dtype_like(x, np):
+            elif isinstance(x, arrays):
+                if x.dtype.hasobject:
+                    raise TypeError(_OBJECT_ARRAYS)
+            elif not isinstance(x, tensor) and not (_numpy_dtype_like(x, np) or (tp is type and x in _DTYPE_CLASSES)):
                 raise TypeError(f"numpy in tsr builds arrays from numbers, sequences, arrays and tensors, not "
                                 f"{tp_name(tp)}")  # fmt: skip
         return data
+
+    def screen_numpy_call(self, args: tuple, kwargs: dict) -> None:
+        """The arguments of a call into numpy (its functions, an array's or a numpy scalar's methods, a random
+        generator's, numpy's scalar types): data as screen_array_data takes it, and no object dtype asked for
+        (`a.cumsum(0, "O")` would compute with raw Python objects in C, out of reach of every check)."""
+        if not kwargs:
+            for a in args:
+                if type(a) not in _PLAIN_NUMPY_ARGS:
+                    break
+            else:
+                return  # (numbers and plain strings: a[i] = x, a.sum(0), np.zeros(3))
+        self.screen_array_data(args, *kwargs.values())
+        dtype = kwargs.get("dtype")
+        if dtype is not None and _holds_objects(dtype):
+            raise TypeError(_OBJECT_ARRAYS)
+        dtype_types = (type, sys.modules["numpy"].dtype)
+        for a in args:  # (a string is parsed only where it could name objects: "O", "object", "i4,O")
+            if (isinstance(a, dtype_types) or (type(a) is str and ("O" in a or "object" in a))) and _holds_objects(a):
+                raise TypeError(_OBJECT_ARRAYS)
 
     def admit_builtin(self, fn: Any) -> None:
         """A C function of a module may be called only if tsr handed it out: a builtin the script has (len,
@@ -914,6 +1037,14 @@ class Prelude:
                 return name
         return self._own_private(obj, "_tensor_name")
 
+    def compiled_module_of(self, obj: Any) -> Any:
+        """`compiled._orig_mod` of what torch.compile returned for a module: that module."""
+        from engine.compile import OptimizedModule
+
+        if type(obj) is OptimizedModule:
+            return obj._modules["_orig_mod"]
+        return self._own_private(obj, "_orig_mod")
+
     def _own_private(self, obj: Any, name: str) -> Any:
         """A private name read from the script's own object, as any other private name is."""
         self.check_private(obj, name)
@@ -1110,25 +1241,31 @@ class Prelude:
             return self._super_attribute
         np = sys.modules.get("numpy")
         if np is not None:
+            # (every method of numpy's values goes through the numpy screen: Checked(..., numpy=True))
             if issubclass(tp, np.ndarray):
-                return self._allow(policy.NDARRAY_ATTRIBUTES, {}, policy.NDARRAY_SIZE_RULES)
+                return self._allow(policy.NDARRAY_ATTRIBUTES, {}, policy.NDARRAY_SIZE_RULES, numpy=True)
             if issubclass(tp, np.generic):
-                return self._allow(policy.NUMPY_SCALAR_ATTRIBUTES, {})
+                return self._allow(policy.NUMPY_SCALAR_ATTRIBUTES, {}, numpy=True)
             if issubclass(tp, np.dtype):
-                return self._allow(policy.NUMPY_DTYPE_ATTRIBUTES, {})
+                return self._allow(policy.NUMPY_DTYPE_ATTRIBUTES, {}, numpy=True)
             if issubclass(tp, np.random.Generator):
-                return self._allow(policy.NUMPY_GENERATOR_ATTRIBUTES, {}, policy.NUMPY_SIZE_RULES)
+                return self._allow(policy.NUMPY_GENERATOR_ATTRIBUTES, {}, policy.NUMPY_SIZE_RULES, numpy=True)
         return self._allow(frozenset(), {})
 
-    def _allow(self, allowed: frozenset[str], overrides: dict[str, Callable], sized: dict | None = None) -> Callable:
+    def _allow(
+        self, allowed: frozenset[str], overrides: dict[str, Callable], sized: dict | None = None, numpy: bool = False
+    ) -> Callable:
+        sized = sized or {}
+
         def read(obj: Any, name: str) -> Any:
             if name in allowed:
                 override = overrides.get(name)
                 if override is not None:
                     return types.MethodType(override, obj)
                 value = getattr(obj, name)
-                if sized is not None and name in sized:
-                    return Checked(value, sized[name], self, obj)
+                rule = sized.get(name)
+                if rule is not None or (numpy and callable(value)):
+                    return Checked(value, rule, self, obj, numpy=numpy)
                 return value
             raise _refused(obj, name)
 
@@ -1181,13 +1318,30 @@ class Prelude:
         # gate here, as a script's own call would: the engine calls it without asking (round 12)
         if isinstance(value, type):
             self.admit_class(value)
-        elif type(value) is types.BuiltinFunctionType:
-            self.admit_callable(value)
+        else:  # (and in the containers it is: sched.lr_lambdas = [f], round 14)
+            self.admit_value(value)
         setattr(obj, name, value)
 
     def delete_attribute(self, obj: Any, name: str) -> None:
         self._check_settable(obj, name)
         delattr(obj, name)
+
+    def check_registered_name(self, module: Any, name: str) -> None:
+        """A new parameter, buffer or submodule name (register_buffer, add_module, a ModuleDict's key,
+        set_submodule, register_parametrization's): no private name the engine or Python reads as its own, a
+        special name, a tensor's or node's field, a name the module's engine classes define or Module's
+        bookkeeping uses. Module.__getattr__ hands out what is registered under any name, so such a name made a
+        module pose as something else (`m.register_buffer("_data", t)`: a tensor, to the engine's duck typing,
+        round 14). The script's own private names (`self.register_buffer("_mask", m)`) stay allowed. Torch's
+        own refusals (a '.', an empty name, an attribute that exists) come first, from the engine."""
+        if name[:1] == "_" and (
+            name[:2] == "__" or name in policy.ENGINE_FIELDS or name in policy.READABLE_UNDERSCORED
+            or self.engine_name(type(module), name)
+        ):  # fmt: skip
+            raise KeyError(
+                f"'{name}' cannot name a parameter, buffer or submodule in tsr: tcli's engine or Python reads that "
+                "name as its own (rename it, e.g. without the leading '_')"
+            )
 
     def check_private(self, obj: Any, name: str) -> None:
         """AttributeError unless `name` (a leading underscore) is one a script's own class owns: a method or class
@@ -1412,9 +1566,8 @@ class Prelude:
             np = self.load_numpy()
             if dotted == "numpy":
                 extra = {"random": lambda: self.import_module("numpy.random")}
-                facade = self._table_facade(
-                    "numpy", np, policy.NUMPY_NAMES, {"ndarray": self.ndarray_class}, policy.NUMPY_SIZE_RULES, extra
-                )
+                replaced = {"ndarray": self.ndarray_class, "dtype": self.dtype_class}
+                facade = self._table_facade("numpy", np, policy.NUMPY_NAMES, replaced, policy.NUMPY_SIZE_RULES, extra)
             else:
                 facade = self._table_facade(
                     "numpy.random", np.random, policy.NUMPY_RANDOM_NAMES, {}, policy.NUMPY_SIZE_RULES
@@ -1471,6 +1624,7 @@ class Prelude:
             self.load_numpy()
             self.array_types = (engine.Tensor, sys.modules["numpy"].ndarray)
             self.session.on_engine_loaded(engine)
+            narrow_module_names(self)  # (torch's rule comes back when the run ends: Session.running)
         return self.engine
 
     def load_numpy(self) -> Any:
@@ -1478,11 +1632,13 @@ class Prelude:
 
         if not self.array_types:
             self.array_types = (numpy.ndarray,)
-        _NDARRAY[0] = numpy.ndarray
+        _NDARRAY[0], _NDARRAY[1] = numpy.ndarray, numpy.generic
         if self.ndarray_class is None:
             # scripts never hold the class itself: calling it some other way (map, a decorator) would skip the
             # check, and over a buffer with an object dtype it reads bytes as object pointers
             self.ndarray_class = CheckedClass(numpy.ndarray, self._ndarray)
+            # np.dtype(x) reads x.dtype off any object and builds object dtypes: the numpy screen's call
+            self.dtype_class = CheckedClass(numpy.dtype, self._dtype)
         return numpy
 
     def _ndarray(self, shape: Any, dtype: Any = float, *rest: Any, **kwargs: Any) -> Any:
@@ -1495,8 +1651,20 @@ class Prelude:
                 "np.ndarray in tsr takes a shape and a dtype only (no buffer, offset or strides): use np.zeros, "
                 "np.array or torch"
             )
+        self.screen_numpy_call((shape, dtype), kwargs)
         self.check_call_size("np_size", (shape, dtype), {}, None)
         return numpy.ndarray(shape, dtype, order=kwargs.get("order", "C"))
+
+    def _dtype(self, *args: Any, **kwargs: Any) -> Any:
+        """np.dtype(x): x screened as numpy's functions' arguments are (numpy reads `x.dtype` off any object), and
+        no dtype that holds objects (a structured one with an "O" field)."""
+        import numpy
+
+        self.screen_numpy_call(args, kwargs)
+        r = numpy.dtype(*args, **kwargs)
+        if r.hasobject:
+            raise TypeError(_OBJECT_ARRAYS)
+        return r
 
     def _engine_facade(self, dotted: str, module: Any) -> ModuleFacade:
         path = dotted[len("torch.") :] if dotted != "torch" else ""
@@ -1558,6 +1726,7 @@ class Prelude:
         extra: dict[str, Callable[[], Any]] | None = None,
     ) -> ModuleFacade:
         extra = extra or {}
+        numpy = dotted.split(".")[0] == "numpy"
 
         def resolve(attr: str) -> Any:
             if attr.startswith("_"):
@@ -1579,10 +1748,15 @@ class Prelude:
             if attr in replaced:
                 return replaced[attr]
             raw = getattr(module, attr)
-            if isinstance(raw, type) and not issubclass(raw, type):  # (a class on the facade's list: callable)
-                self._handed_classes.add(raw)
+            if isinstance(raw, type):  # (a class on the facade's list: callable; numpy's by admit_class's rule)
+                if not issubclass(raw, type):
+                    self._handed_classes.add(raw)
+                return raw
             rule = (sized or {}).get(attr)
-            return Checked(raw, rule, self) if rule else raw
+            # numpy's functions all go through the numpy screen (np.random.seed and shuffle as np.full does)
+            if rule or (numpy and callable(raw)):
+                return Checked(raw, rule, self, numpy=numpy)
+            return raw
 
         return ModuleFacade(dotted, resolve, lambda: [*allowed, *extra])
 
@@ -1702,7 +1876,7 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
     {"fft", "nn.modules", "nn.parameter", "jit", "sparse", "onnx", "hub",
-     "profiler", "quantization", "distributed", "multiprocessing", "export", "compiler",
+     "profiler", "quantization", "distributed", "multiprocessing", "export",
      "masked", "nested", "signal"}
 )  # fmt: skip
 _ALLOWED_IMPORTS = (
@@ -2081,7 +2255,28 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
     "np_random1": _np_random(1),
     "np_random2": _np_random(2),
     "np_repeat": lambda p, a, k, o: p.numel(o) * int(a[0]) if a and isinstance(a[0], int) else None,
+    "like": lambda p, a, k, o: p.numel(a[0] if a else k["the_template"]),
+    "first_size": lambda p, a, k, o: _size_args(a[:1], k),
+    "second_size": lambda p, a, k, o: _size_args(a[1:2], k),
+    "torch_tile": lambda p, a, k, o: _rule_repeat(p, a[1:2] or (k["dims"],), {}, a[0] if a else k["input"]),
+    "interleave": lambda p, a, k, o: _interleaved(p, o, a[0] if a else k["repeats"]),
+    "torch_interleave": lambda p, a, k, o: _interleaved(p, a[0], a[1] if len(a) > 1 else k["repeats"]),
 }
+
+#: rules of torch's functions whose result has the dtype of the tensor they take first (torch.tile(t, reps))
+_FIRST_TENSOR_RULES = frozenset({"second_size", "torch_tile", "torch_interleave"})
+
+
+def _interleaved(p: Prelude, x: Any, repeats: Any) -> int | None:
+    """Elements repeat_interleave makes: each of x's repeated `repeats` times (a number), or as many times as
+    the counts in a tensor say (one count per element along the dim they repeat)."""
+    if isinstance(repeats, int):
+        return p.numel(x) * int(repeats)
+    if p.tensor_type is not None and isinstance(repeats, p.tensor_type) and repeats.numel() > 1:
+        return int(repeats.sum()) * (p.numel(x) // repeats.numel())
+    if p.tensor_type is not None and isinstance(repeats, p.tensor_type) and repeats.numel() == 1:
+        return p.numel(x) * int(repeats.sum())
+    return None
 
 
 #: where a rule's function takes its dtype positionally (np.zeros(shape, dtype), np.full(shape, fill, dtype),
@@ -2129,10 +2324,12 @@ def _holds_objects(dtype: Any) -> bool:
 
 #: the key, in a script object's __dict__, of the private names its code set (no attribute syntax reaches it)
 _OWNED = "_\x00tsr_owned"
-#: the size rules of numpy's functions that read data (np.array, np.zeros_like(a), np.full_like(a, fill))
-_NUMPY_DATA_RULES = frozenset({"np_data", "np_like"})
-#: what numpy may read as an array's element (screen_array_data)
-_ARRAY_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range})
+#: what numpy may read as an array's element, or takes beside data (screen_array_data)
+_ARRAY_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range, slice, type(Ellipsis)})
+#: arguments of a numpy call that need no screening (a string may name an object dtype)
+_PLAIN_NUMPY_ARGS = frozenset({int, float, complex, bool, type(None), slice})
+#: Python's classes numpy takes as dtypes (np.zeros(3, dtype=float), a.astype(int))
+_DTYPE_CLASSES = frozenset({int, float, complex, bool, str, bytes})
 
 
 def _numpy_dtype_like(x: Any, np: Any) -> bool:

@@ -318,6 +318,10 @@ class Session:
             from tcli.prelude import narrow_stateful_callables
 
             narrow_stateful_callables(schedulers)
+        if self.prelude.engine is not None:  # (a new module's names, for the length of the run)
+            from tcli.prelude import narrow_module_names
+
+            narrow_module_names(self.prelude)
         old_show = warnings.showwarning
         old_filters = warnings.filters[:]
         # every warning reaches _show_warning, which keeps Python's default of once per source line, counted
@@ -332,6 +336,8 @@ class Session:
             schedulers = sys.modules.get("engine.optim.lr_scheduler")
             if schedulers is not None:
                 schedulers._stateful = schedulers._stateful_default
+            if "engine.host" in sys.modules:
+                sys.modules["engine.host"].check_module_name = sys.modules["engine.host"].check_module_name_default
             # (the engine is the process's: code that runs it after this script must not see the script's lines)
             self.interp.site_hook.current_site = None
             if capped is not None and not self.process_limits:

@@ -291,3 +291,15 @@ def run_tsr_and_python(script: Path) -> tuple[subprocess.CompletedProcess, subpr
     ref = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert ref.returncode == 0, ref.stderr
     return tsr, ref
+
+
+def train_losses(T: Any, model: Any, x: Any, y: Any, opt: Any, steps: int = 20) -> list:
+    """The reprs of an MSE training loop's losses, step by step: equal lists mean the same arithmetic."""
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = T.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(repr(loss.item()))
+    return losses

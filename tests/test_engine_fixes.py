@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -545,3 +546,22 @@ def test_new_factories_take_an_empty_size() -> None:
         x = T.ones(2)
         assert x.new_ones(()).shape == () and x.new_zeros([]).shape == () and x.new_empty(()).dim() == 0
     assert engine.ones(2).new_ones(()).item() == 1.0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.tensor(range(5)),
+        lambda T: T.tensor([range(3), range(3)]),
+        lambda T: T.tensor([[1, 2], range(2)]),
+        lambda T: T.tensor(range(0)),
+        lambda T: T.tensor(range(2), dtype=T.float32),
+        lambda T: T.as_tensor(range(3)),
+        lambda T: T.Tensor(range(3)),
+        lambda T: T.LongTensor(range(3)),
+    ],
+)
+def test_a_range_is_a_sequence_of_data(make: Any) -> None:
+    """torch reads any Python sequence as data (PySequence_Check), a range as a list of its ints."""
+    t, e = make(torch), make(engine)
+    assert repr(e) == repr(t)

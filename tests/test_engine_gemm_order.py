@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from helpers import train_losses
 
 import engine
 import engine.nn.functional as EF
@@ -129,15 +130,7 @@ def _train(T: Any, batch: int) -> list:
     T.manual_seed(0)
     x, y = T.randn(batch, 3), T.randn(batch, 1)
     model = T.nn.Sequential(T.nn.Linear(3, 8), T.nn.ReLU(), T.nn.Linear(8, 1))
-    opt = T.optim.SGD(model.parameters(), lr=0.01)
-    losses = []
-    for _ in range(20):
-        opt.zero_grad()
-        loss = T.nn.functional.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(repr(loss.item()))
-    return losses
+    return train_losses(T, model, x, y, T.optim.SGD(model.parameters(), lr=0.01))
 
 
 @pytest.mark.parametrize("batch", [10, 16, 64])

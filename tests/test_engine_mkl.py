@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from helpers import train_losses
 
 import engine
 import engine.nn.functional as EF
@@ -185,14 +186,7 @@ def _train(T: Any, optimizer: str) -> list:
     x, y = T.randn(64, 32), T.randn(64, 1)
     model = T.nn.Sequential(T.nn.Linear(32, 64), T.nn.Tanh(), T.nn.Linear(64, 1))
     opt = T.optim.SGD(model.parameters(), lr=0.05) if optimizer == "sgd" else T.optim.Adam(model.parameters())
-    losses = []
-    for _ in range(20):
-        opt.zero_grad()
-        loss = T.nn.functional.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(repr(loss.item()))
-    return losses
+    return train_losses(T, model, x, y, opt)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])

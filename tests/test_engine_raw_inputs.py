@@ -248,6 +248,48 @@ def test_tensor_data_errors_and_factory_checks() -> None:
         assert (str(e.dtype), e.tolist()) == (str(t.dtype), t.tolist())
 
 
+def test_tensor_data_from_ranges_arrays_and_numpy_scalars() -> None:
+    """torch.tensor walks any sequence (a range, a list of numpy arrays) and promotes every leaf's own dtype:
+    numpy scalars and tensors keep theirs, so [1.5, np.float64(2)] is float64 (QA round 12)."""
+    i16 = np.array([1, 2], dtype=np.int16)
+    for data in (
+        range(5), range(0), [range(3), range(3)], [[1, 2], range(2)], [np.array([1.5, 2.0]), np.array([3.0, 4.0])],
+        [i16, [3, 4]], [i16], [1.5, np.float64(2)], [np.int32(1), 2], [np.int32(1), np.int8(2)], [np.int8(1), True],
+        [np.float16(1), 2], [np.float16(1), 2.0], [np.complex64(1), 1.0], [np.uint8(3), -1],
+    ):  # fmt: skip
+        t, e = torch.tensor(data), engine.tensor(data)
+        assert (str(e.dtype), e.tolist()) == (str(t.dtype), t.tolist()), data
+    for mk in (
+        lambda T: [T.tensor(1.0, dtype=T.float16), 1], lambda T: [T.tensor(1, dtype=T.int32), 2],
+        lambda T: [T.tensor(1.0, dtype=T.float64), 2.0], lambda T: [T.tensor(1.0, dtype=T.bfloat16), 1],
+        lambda T: [T.tensor(1, dtype=T.uint8), np.int8(1)],
+    ):  # fmt: skip
+        t, e = torch.tensor(mk(torch)), engine.tensor(mk(engine))
+        assert (str(e.dtype), e.tolist()) == (str(t.dtype), t.tolist())
+    for mk in (lambda T: T.tensor(range(2, 10, 3), dtype=T.float32), lambda T: T.FloatTensor(range(3)),
+               lambda T: T.as_tensor(range(3))):  # fmt: skip
+        t, e = mk(torch), mk(engine)
+        assert (str(e.dtype), e.tolist()) == (str(t.dtype), t.tolist())
+    # a list of tensors of several elements: read as numbers, through __index__ for an integer result
+    for dt in (None, "float32"):
+        for mk in (lambda T: [T.tensor([1, 2]), T.tensor([3, 4])], lambda T: [T.tensor([1.0, 2.0])]):
+            same(lambda T, mk=mk, dt=dt: T.tensor(mk(T), dtype=None if dt is None else getattr(T, dt)))
+
+
+def test_tensor_from_a_list_of_arrays_warns_once() -> None:
+    import warnings
+
+    for T in (torch, engine):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            T.tensor([np.array([1.0]), np.array([2.0])])
+        got = [str(x.message) for x in w]
+        if T is torch:
+            want = got
+        else:
+            assert got == want or (not got and "numpy.ndarrays" in " ".join(want))  # (once per process)
+
+
 def test_randint_without_a_size_tuple() -> None:
     """torch.randint(0, 10, 5), the common slip: torch's parser lists the four overloads."""
     for call in (lambda T: T.randint(0, 10, 5), lambda T: T.randint(0, 10, (2,), 3), lambda T: T.randint(5)):

@@ -571,13 +571,13 @@ def test_a_module_attribute_cannot_stand_in_for_a_special_method() -> None:
                 grabbed.append(memo)
                 return 0
         hooked = nn.Module()
-        hooked.add_module("__deepcopy__", Hook())
-        for plant in (lambda: nn.Module.set_submodule(hooked, "__copy__", Hook()),
+        for plant in (lambda: hooked.add_module("__deepcopy__", Hook()),  # (refused since round 14: a private name)
+                      lambda: nn.Module.set_submodule(hooked, "__copy__", Hook()),
                       lambda: nn.Module.set_submodule(Hook, "__deepcopy__", Hook()),
                       lambda: nn.ModuleDict({"__deepcopy__": Hook()})):
             try:
                 plant()
-            except (AttributeError, TypeError):
+            except (AttributeError, TypeError, KeyError):
                 pass
         opt = torch.optim.SGD([nn.Parameter(torch.ones(1))], lr=0.1)
         sched = torch.optim.lr_scheduler.StepLR(opt, 1)
@@ -1477,3 +1477,223 @@ def test_engine_set_instance_fields_stay_private_in_script_subclasses() -> None:
     status, out, err = run(src)
     assert (status, out) == (1, "[1]\n")
     assert "access to attribute '_all_weights' is not allowed in tsr" in err
+
+
+# -- round 14: numpy's intake, containers through the call gate, registered names, resize_ ----------------------
+SEQUENCE_CLASS = """\
+import numpy as np
+import torch
+import torch.nn as nn
+class S(nn.Module):
+    def __len__(self):
+        print("len")
+        return 2
+    def __getitem__(self, i):
+        print("getitem")
+        if i >= 2:
+            raise IndexError(i)
+        return 1.0
+s = S()
+a = np.zeros(2)
+t = torch.zeros(2)
+"""
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["np.full(2, s, dtype=float)", "np.float64(s)", "np.int64(s)", "np.dtype(s)", "a.fill(s)", "a.clip(s)",
+     "a.take(s)", "a.dot(s)", "a + s", "a[0] = s", "a[:] = s", "t.fill_(s)", "t.clamp(min=s)",
+     "t.masked_fill(t > 0, s)", "t[:] = s", "torch.lerp(t, t, s)", "np.random.default_rng(s)", "np.random.seed(s)",
+     "t.index_fill(0, t.long(), s)"],
+)  # fmt: skip
+def test_numpy_never_reads_a_scripts_object(expr: str) -> None:
+    """numpy reads an object with __len__ and __getitem__ as a sequence, calling the script's methods from C
+    (np.full(2, s), t.fill_(s), a[0] = s): refused wherever numpy would take it in (round 14), as torch refuses
+    such a value. Nothing of the script's ran."""
+    status, out, err = run(SEQUENCE_CLASS + expr)
+    assert status == 1 and out == "", (out, err)
+    assert "Traceback" not in err and ("Error: " in err.splitlines()[0])
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["np.arange(3.0).sum(axis=0, dtype='O', keepdims=True)", "np.arange(3.0).cumsum(0, 'O')",
+     "np.arange(3.0).cumprod(dtype='object')", "np.dtype('O')", "np.dtype([('a', 'O')])",
+     "np.zeros(2, dtype=np.dtype([('a', 'f8')])).astype('O')", "np.eye(2, 2, 0, 'O')",
+     "np.float64(1).astype('O')"],
+)  # fmt: skip
+def test_numpy_object_arrays_cannot_be_made(expr: str) -> None:
+    """An object array holds raw Python references and computes with them in C, past every check (a[0] = 10;
+    a ** 10**8 built an integer of any size): no numpy call may ask for one or return one (round 14)."""
+    msg = refused("import numpy as np\nx = " + expr + "\nprint(type(x))", "TypeError")
+    assert "object arrays are not available in tsr" in msg
+
+
+def test_numpy_and_torch_take_plain_data_as_before() -> None:
+    src = """\
+    import numpy as np
+    import torch
+    a = np.array([[1.0, 2.0]])
+    a[0] = [3, 4]
+    a[0, 1] = torch.tensor(5.0)
+    b = np.full((2,), 7, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    print(a.tolist(), b.tolist(), np.float32(2.5), np.int64(torch.tensor(3)), np.dtype("float32"), a.sum(axis=0),
+          a.astype(int).tolist(), np.zeros(2, dtype=float).dtype, len(rng.permutation(3)), a.clip(0, 4).tolist())
+    t = torch.zeros(2).fill_(np.float32(1.5))
+    print(t, torch.tensor([1, 2, 3]), isinstance(np.dtype("f4"), np.dtype), np.random.choice(["a"], 1).tolist())
+    """
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "[[3.0, 5.0]] [7.0, 7.0] 2.5 3 float32 [3. 5.] [[3, 5]] float64 3 [[3.0, 4.0]]"
+    assert lines[1] == "tensor([1.5000, 1.5000]) tensor([1, 2, 3]) True ['a']"
+
+
+NESTED_LEAKS = [
+    # LambdaLR calls each of a list's lr_lambdas; checkpoint_sequential each of its functions (by index)
+    "opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1)\ntorch.optim.lr_scheduler.LambdaLR(opt, [leak])",
+    "torch.utils.checkpoint.checkpoint_sequential([leak], 1, '1', use_reentrant=False)",
+    "d = {'a': [(leak,)]}\ntorch.utils.checkpoint.checkpoint_sequential(d['a'][0], 1, '1', use_reentrant=False)",
+    "torch.utils.checkpoint.checkpoint_sequential(functions=[leak], segments=1, input='1', use_reentrant=False)",
+    "fs = list(f for f in [leak])",
+    "list(list(m) for m in map(map, [leak], [['1']]))",
+    # a list the engine holds, changed afterwards
+    "opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1)\n"
+    "s = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)\nl = s.lr_lambdas\nl[0] = leak",
+    "opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1)\n"
+    "s = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)\nl = s.lr_lambdas\nl += [leak]",
+    "opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1)\n"
+    "s = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)\ns.lr_lambdas = [leak]",
+    "opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1)\n"
+    "s = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)\ns.lr_lambdas.extend([leak])",
+    # what a script's method returns to the engine
+    "class F(torch.utils.data.Dataset):\n    def __getitem__(self, j):\n        return leak\n    def __len__(self):\n"
+    "        return 1\ntorch.utils.checkpoint.checkpoint_sequential(F(), 1, '1', use_reentrant=False)",
+    "class M(torch.nn.Module):\n    fs = [leak]\n    def forward(self, x):\n        return x\nM()('1')",
+]
+
+
+@pytest.mark.parametrize("src", NESTED_LEAKS)
+def test_leaked_c_functions_in_containers_cannot_reach_the_engine(src: str) -> None:
+    """Defence in depth, as for a C function handed on directly: one inside a list, tuple or dict the engine is
+    given (or holds), or that a script's function returns or yields to it, is refused before anything calls it
+    (before round 14 LambdaLR and checkpoint_sequential called `eval` so)."""
+    out, err = io.StringIO(), io.StringIO()
+    session = Session(stdout=out, stderr=err, color=False)
+    session.globals.update(leak=eval)
+    assert session.run_source("import torch\n" + src + "\n", "<test>") == 1
+    assert "eval() of module 'builtins' cannot be called in tsr" in err.getvalue(), err.getvalue()
+
+
+def test_containers_of_plain_values_and_script_functions_still_reach_the_engine() -> None:
+    src = """\
+    import torch
+    import torch.nn as nn
+    import math
+    opt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": 1.0}])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, [lambda e: 0.5 ** e])
+    opt.step()
+    sched.step()
+    seen = []
+    def hook(module, args, out):
+        seen.append(out.shape)
+    net = nn.Sequential(*[nn.Linear(2, 3), nn.ReLU()])
+    net.register_forward_hook(hook)
+    net(torch.ones(1, 2))
+    big = list(range(100000))
+    i = 0
+    while i < len(big) and i < 3:
+        i += 1
+    print(opt.param_groups[0]["lr"], seen, list(map(math.floor, [2.5])), torch.stack([torch.ones(1)] * 2).shape, i)
+    """
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out == "0.5 [torch.Size([1, 3])] [2] torch.Size([2, 1]) 3\n"
+
+
+@pytest.mark.parametrize(
+    "plant",
+    ["nn.Linear(1, 1).register_buffer('_data', t)", "nn.Linear(1, 1).register_buffer('__array_interface__', t)",
+     "nn.Linear(1, 1).add_module('_data', nn.Identity())", "nn.Linear(1, 1).register_module('_rg', nn.Identity())",
+     "nn.Linear(1, 1).register_parameter('_grad', nn.Parameter(t))", "nn.ModuleDict({'_data': nn.Identity()})",
+     "nn.Sequential(collections.OrderedDict([('_data', nn.Identity())]))",
+     "nn.Linear(1, 1).set_submodule('_data', nn.Identity())", "Net().register_buffer('_data', t)",
+     "Net().register_parameter('_saved', nn.Parameter(t))",
+     "Net().add_module('__deepcopy__', nn.Identity())"],
+)  # fmt: skip
+def test_a_registered_name_cannot_be_the_engines(plant: str) -> None:
+    """Module.__getattr__ hands out what is registered under any name: a parameter, buffer or submodule named as a
+    tensor's field made a module pose as a tensor to the engine (round 14). Torch's own refusals keep its errors."""
+    head = "import collections\nimport torch\nimport torch.nn as nn\nt = torch.ones(1)\n"
+    src = f"{head}class Net(nn.Module):\n    pass\n{plant}"
+    msg = refused(src, "KeyError")
+    assert "cannot name a parameter, buffer or submodule in tsr" in msg
+
+
+def test_registered_names_torch_refuses_keep_torchs_errors_and_own_private_names_stay() -> None:
+    import torch
+
+    expected = []
+    for name in ("__class__", "a.b", "", "weight"):
+        try:
+            torch.nn.Linear(1, 1).register_buffer(name, torch.ones(1))
+        except KeyError as e:
+            expected.append(f"KeyError {e}")
+    src = """\
+    import torch
+    import torch.nn as nn
+    for name in ("__class__", "a.b", "", "weight"):
+        try:
+            nn.Linear(1, 1).register_buffer(name, torch.ones(1))
+        except KeyError as e:
+            print("KeyError", e)
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("_mask", torch.ones(2))
+            self.add_module("_inner", nn.Identity())
+        def forward(self, x):
+            return self._inner(x) * self._mask
+    print(Net()(torch.ones(2)), sorted(dict(Net().named_buffers())))
+    """
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [*expected, "tensor([1., 1.]) ['_mask']"]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["torch.empty(1, device='meta').resize_(10**5, 10**5)", "torch.zeros(1).resize_(10**5, 10**4)",
+     "torch.zeros(1).resize_as_(torch.empty(10**5, 10**4, device='meta'))",
+     "torch.zeros(1).as_strided((10**5, 10**4), (0, 0))", "torch.as_strided(torch.zeros(1), (10**5, 10**4), (0, 0))",
+     "torch.broadcast_to(torch.zeros(1), (10**5, 10**4))", "torch.zeros(1).tile(10**5, 10**4)",
+     "torch.tile(torch.zeros(1), (10**5, 10**4))", "torch.zeros(1).repeat_interleave(10**9)",
+     "torch.repeat_interleave(torch.zeros(2), torch.tensor([10**9, 1]))"],
+)  # fmt: skip
+def test_resize_and_free_sized_views_are_checked_before_allocating(expr: str) -> None:
+    """resize_ (on the meta device too), as_strided, broadcast_to, tile and repeat_interleave size what they
+    make from their arguments: checked against --max-memory as torch.zeros is (round 14)."""
+    msg = refused(f"import torch\nx = {expr}", "MemoryError", max_memory=200 << 20)
+    assert "would exceed the memory limit" in msg
+
+
+def test_resize_and_sized_views_work_as_torch() -> None:
+    import torch
+
+    z = torch.zeros(4)
+    want = [z.resize_(2, 2).shape, torch.as_strided(torch.arange(4.0), (2, 2), (1, 1)).tolist(),
+            torch.arange(3.0).tile(2).tolist(),
+            torch.repeat_interleave(torch.arange(3.0), torch.tensor([1, 2, 0])).tolist(),
+            torch.broadcast_to(torch.arange(2.0), (2, 2)).tolist()]  # fmt: skip
+    src = """\
+    import torch
+    z = torch.zeros(4)
+    print([z.resize_(2, 2).shape, torch.as_strided(torch.arange(4.0), (2, 2), (1, 1)).tolist(),
+           torch.arange(3.0).tile(2).tolist(),
+           torch.repeat_interleave(torch.arange(3.0), torch.tensor([1, 2, 0])).tolist(),
+           torch.broadcast_to(torch.arange(2.0), (2, 2)).tolist()])
+    """
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out == f"{want}\n"

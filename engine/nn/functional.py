@@ -9,7 +9,7 @@ import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
 from engine.backend import for_array, host
-from engine.bf16 import whole
+from engine.bf16 import round_bits, whole
 from engine.grad_mode import ENABLED, no_grad
 from engine.nn.arg_checks import parser_error
 from engine.ops import elementwise as E
@@ -450,17 +450,17 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         loss = -picked.squeeze(1) * wt
         if reduction == "none":
             out = loss.squeeze(0) if one else loss
-        elif xd.dtype.metadata is not None and input.dim() <= 2:  # bfloat16: torch's cascade of bfloat16 sums
+        elif x._dev.type != "cpu":  # (cuda's kernel reduces in its own order; no read-back for the cpu's)
+            out = loss.sum() if reduction == "sum" else loss.sum() / wt.sum()
+        else:  # torch's cpu cascade of partial sums in the input's dtype (engine/nn/nll_cascade.py)
             from engine.creation import tensor
             from engine.nn.nll_cascade import nll_reduce
 
-            host_of = lambda a: np.asarray(host(a._data), np.float32).reshape(-1)  # noqa: E731
-            v = nll_reduce(host_of(picked), host_of(wt), host_of(keep), reduction == "mean", w is not None)
-            out = tensor(v, dtype=x.dtype, device=x._dev)
-        elif reduction == "sum":
-            out = loss.sum()
-        else:
-            out = loss.sum() / wt.sum()
+            flat = lambda a: np.asarray(host(a._data)).reshape(-1)  # noqa: E731
+            bf16 = xd.dtype.metadata is not None  # (held in float32, rounded after every operation)
+            rnd = round_bits if bf16 else lambda a: a
+            v = nll_reduce(flat(picked), None if w is None else flat(wt), flat(keep), reduction == "mean", rnd)
+            out = tensor(np.asarray(v, np.float32) if bf16 else v, dtype=x.dtype, device=x._dev)
 
     @whole  # (one kernel in torch: bfloat16 rounds once)
     def backward(g: Tensor, x: Tensor, idx: Tensor, wt: Tensor) -> tuple:

@@ -16,6 +16,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from engine import host
 from engine.grad_mode import no_grad
 from engine.naming import TorchNamed
 from engine.nn.parameter import Parameter
@@ -161,6 +162,8 @@ class Module(metaclass=ModuleType):
             raise KeyError('buffer name can\'t be empty string ""')
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
+        if name not in self._buffers:
+            host.check_module_name(self, name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
@@ -182,6 +185,8 @@ class Module(metaclass=ModuleType):
             raise KeyError('parameter name can\'t be empty string ""')
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
+        if name not in self._parameters:
+            host.check_module_name(self, name)
         if param is None:
             self._parameters[name] = None
         elif not isinstance(param, Parameter):
@@ -207,6 +212,8 @@ class Module(metaclass=ModuleType):
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
+        if name not in self._modules:
+            host.check_module_name(self, name)
         self._modules[name] = module
 
     def register_module(self, name: str, module: Module | None) -> None:
@@ -315,6 +322,8 @@ class Module(metaclass=ModuleType):
             if isinstance(value, Module):
                 if modules is None:
                     raise AttributeError("cannot assign module before Module.__init__() call")
+                if name not in modules:
+                    host.check_module_name(self, name)
                 _remove_from(name, d, self._parameters, self._buffers, self._non_persistent_buffers_set)
                 modules[name] = value
             elif modules is not None and name in modules:

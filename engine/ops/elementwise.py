@@ -344,7 +344,8 @@ def _mul_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
 
 def _div_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
     n = self._next
-    return (g / b if n[0] is not None else None, -g * a / (b * b) if n[1] is not None else None)
+    # the divisor's as torch's div_tensor_other_backward rounds it: -grad * ((self / other) / other)
+    return (g / b if n[0] is not None else None, -g * (a / b / b) if n[1] is not None else None)
 
 
 def _pow1_bw(self: Node, g: Tensor, a: Tensor, b: Tensor, _y: Any = None) -> tuple:

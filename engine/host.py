@@ -1,0 +1,18 @@
+"""Rules a host that runs untrusted code narrows, process-wide (it assigns these names; the defaults are torch's).
+Kept in a module of their own that loads with nothing else, so that the host can set them before the engine
+modules that read them are imported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def check_module_name_default(module: Any, name: str) -> None:
+    pass
+
+
+#: What a new parameter, buffer or submodule name must pass besides torch's own rules (a '.', an empty name, an
+#: attribute that exists). A module's __getattr__ hands out what is registered under any name, so a host may
+#: refuse names that could stand in for a field the engine or numpy reads (a tensor's `_data`) on an object
+#: that is no tensor.
+check_module_name = check_module_name_default
