@@ -8,12 +8,15 @@ import torch.nn.functional as TF
 
 import engine
 import engine.nn.functional as EF
-from engine.ops import cpu_capability, sleef
+from engine.ops import activation_cpu, cpu_capability, mkl, sleef, softmax_cpu
 
-pytestmark = pytest.mark.skipif(
-    cpu_capability.cpu_capability() != torch.backends.cpu.get_cpu_capability().lower(),
-    reason="torch runs another kernel build here",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        cpu_capability.cpu_capability() != torch.backends.cpu.get_cpu_capability().lower(),
+        reason="torch runs another kernel build here",
+    ),
+    pytest.mark.skipif(not mkl.available(), reason="exact mode off: the exact extra's MKL is not installed"),
+]
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -232,3 +235,15 @@ def test_backward_fma_helpers_against_exact_fma():
         for k in range(1, 9):
             want = fma(g3[:, k], y3[:, k], want)
         assert _same(softmax_cpu._dot_down(g3, y3), want)
+
+
+def test_kernels_only_in_exact_mode(monkeypatch):
+    # without the exact extra (or with TCLI_MKL=0) the formulas run: fast, within an ulp or two of torch
+    x = np.linspace(-5, 5, 40, dtype=np.float32).reshape(4, 10)
+    assert activation_cpu.usable(x) and softmax_cpu.usable(x)
+    monkeypatch.setattr(mkl, "_STATE", [None])
+    assert not activation_cpu.usable(x) and not softmax_cpu.usable(x)
+    got = engine.tensor(x).softmax(1).numpy()
+    np.testing.assert_allclose(got, torch.tensor(x).softmax(1).numpy(), rtol=2e-7, atol=0)
+    got = engine.tensor(x).sigmoid().numpy()
+    np.testing.assert_allclose(got, torch.tensor(x).sigmoid().numpy(), rtol=3e-7, atol=0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.ops import sleef
+from engine.ops import mkl, sleef
 from engine.ops.cpu_loops import kernel_vec
 from engine.ops.fma import fma
 from engine.ops.libm import c_math
@@ -23,8 +23,9 @@ _ZERO = np.float32(0.0)
 
 
 def usable(a: object) -> bool:
-    """Whether these kernels compute a: a float32 numpy array with at least one dim."""
-    return type(a) is np.ndarray and a.dtype == _F32 and a.ndim > 0
+    """Whether these kernels compute a: a float32 numpy array with at least one dim, in exact mode (the exact
+    extra's MKL loaded: these kernels cost 3-5x numpy's formula on small arrays, a price paid only by choice)."""
+    return type(a) is np.ndarray and a.dtype == _F32 and a.ndim > 0 and mkl.available()
 
 
 def _sigmoid_vec(x: np.ndarray) -> np.ndarray:

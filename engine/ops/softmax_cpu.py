@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.ops import sleef
+from engine.ops import mkl, sleef
 from engine.ops.cascade_sum import _seq
 from engine.ops.cpu_capability import kernel_build, vector_bytes
 from engine.ops.cpu_loops import parallel_chunks
@@ -33,8 +33,9 @@ _GRAIN = 32768  # at::internal::GRAIN_SIZE
 
 
 def usable(a: Any) -> bool:
-    """Whether these kernels compute a (a float32 numpy array)."""
-    return type(a) is np.ndarray and a.dtype == _F32
+    """Whether these kernels compute a: a float32 numpy array, in exact mode (the exact extra's MKL loaded:
+    these kernels cost 3-5x numpy's formula on small arrays, a price paid only by choice)."""
+    return type(a) is np.ndarray and a.dtype == _F32 and mkl.available()
 
 
 def _lanes() -> int:
