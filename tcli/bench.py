@@ -531,7 +531,7 @@ def machine_line(m: dict[str, Any]) -> str:
     if m.get("blas_threads"):
         parts[-1] += f", {m['blas_threads']} BLAS threads"
     if m.get("mkl"):
-        parts.append("MKL 2024.2 (exact; floor uses it too)")
+        parts.append("exact mode: MKL 2024.2, SLEEF kernels (the floor too)")
     if m["torch"]:
         parts.append(f"torch {m['torch']} ({m['torch_threads']} threads)")
     if m["cupy"]:

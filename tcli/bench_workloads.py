@@ -57,20 +57,28 @@ def to_numpy(x: Any) -> np.ndarray:
 
 
 class _Math:
-    """The floor's exp, tanh and matrix product: the calls the engine itself makes on this array module. With
-    the `exact` extra the engine computes these on cpu through torch's MKL (engine/ops/mkl.py), slower than
+    """The floor's exp, sigmoid, tanh and matrix product: the calls the engine itself makes on this array
+    module. With the `exact` extra the engine computes these on cpu as torch does (MKL's products and VML
+    functions, engine/ops/mkl.py; torch's SLEEF sigmoid kernel, engine/ops/activation_cpu.py), slower than
     numpy's own in exchange for torch's bits, and the floor does too: it measures the array library's cost,
     which the engine can approach, not a cheaper arithmetic that the engine chose not to do."""
 
     def __init__(self, xp: ModuleType) -> None:
         self.exp, self.tanh, self.mm = xp.exp, xp.tanh, xp.matmul
+        self.sigmoid = self._sigmoid
         if xp is np:
-            from engine.ops import mkl
+            from engine.ops import activation_cpu, mkl
 
             if mkl.available():
                 self.exp = lambda a: mkl.vml("exp", a)
                 self.tanh = lambda a: mkl.vml("tanh", a)
                 self.mm = mkl.gemm
+                self.sigmoid = activation_cpu.sigmoid
+
+    def _sigmoid(self, t: Any) -> Any:
+        t = self.exp(-t)
+        t = 1 + t
+        return 1 / t
 
 
 def _tensor(T: ModuleType, arr: np.ndarray, device: str, requires_grad: bool = False) -> Any:
@@ -225,12 +233,13 @@ class Elementwise(Workload):
         def step() -> tuple:
             # One statement per op, as the engine and torch run them: in a nested expression numpy would
             # reuse temporaries in place ("elision"), which on large arrays measured slower here, and a
-            # floor must be the fast way. Python scalars keep float32 (NEP 50), as they do in torch.
+            # floor must be the fast way (the sigmoid too, in _Math). Python scalars keep float32 (NEP 50), as
+            # they do in torch.
             t = x * y
             t = t + z
             t = m.exp(t)
             t = t * 0.5
-            t = 1 / (1 + m.exp(-t))  # sigmoid
+            t = m.sigmoid(t)
             t = t * 2
             t = t - 1
             return (m.tanh(t),)
