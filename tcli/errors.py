@@ -249,6 +249,15 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
     where Python's own session commands are, for `exit` and friends)."""
     if type(exc) is NameError and str(exc) in _SESSION_NAMES:
         return _SESSION_NAMES[str(exc)], None
+    if isinstance(exc, (TypeError, AttributeError)) and "NoneType" in str(exc):
+        name = _grad_reader(node_of(exc))
+        if name is not None:
+            return (
+                f"`{name}.grad` is None: backward fills .grad only in the leaf tensors it reached (those made with "
+                f"requires_grad=True). If {name} was reassigned a computed tensor (`{name} = {name} - ...`), it "
+                f"is no longer a leaf: update it in place inside `with torch.no_grad():` instead",
+                None,
+            )
     if not isinstance(exc, RuntimeError):
         return None, None
     msg = str(exc)
@@ -271,10 +280,16 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
                 "in place), or build a new tensor with torch.where or torch.cat",
                 None,
             )
-        example = _out_of_place(node) or ("w = w + 1", "w += 1` or `w.add_(1)")
+        example = _out_of_place(node)
+        if example is None:
+            return "update leaf tensors inside `with torch.no_grad():`, so that autograd does not record it", None
+        # (not the out-of-place form as the fix: in a training loop it turns the parameter into a computed
+        # tensor, and the next step's .grad is None)
+        name = example[0].split(" =", 1)[0]
         return (
-            "update leaf tensors inside `with torch.no_grad():`, or use an out-of-place op "
-            f"(`{example[0]}` instead of `{example[1]}`)",
+            f"update the leaf inside `with torch.no_grad():` (`with torch.no_grad(): {example[1]}`), so that "
+            f"autograd does not record it; `{example[0]}` would make {name} a computed tensor, whose .grad the "
+            "next backward leaves None",
             None,
         )
     if NAN_GRADIENT in msg:
@@ -325,6 +340,16 @@ def _backward_receiver(node: ast.AST | None) -> str | None:
     func = node.func
     if type(func) is ast.Attribute and func.attr == "backward" and type(func.value) is ast.Name:
         return func.value.id
+    return None
+
+
+def _grad_reader(node: ast.AST | None) -> str | None:
+    """`w` for a failing expression that reads `w.grad` (the first such name), else None."""
+    if node is None:
+        return None
+    for n in ast.walk(node):
+        if type(n) is ast.Attribute and n.attr == "grad" and type(n.value) is ast.Name:
+            return n.value.id
     return None
 
 
@@ -391,11 +416,29 @@ def node_of(exc: BaseException) -> ast.AST | None:
 
 
 def tag(exc: BaseException, node: ast.AST) -> None:
-    """Record the innermost node that was executing when `exc` was raised (outer handlers keep it)."""
+    """Record the innermost node that was executing when `exc` was raised (outer handlers keep it). An
+    exception that left a tsr function the engine called (a module's forward, a hook, a dataset's __getitem__)
+    gets `node` as that call's site instead: the first tsr code it meets on its way out is what called the
+    engine (`net(x)`, `loss.backward()`, `for b in loader`)."""
     try:
-        if getattr(exc, "tsr_node", None) is None:
-            exc.tsr_node = Hidden(node)  # type: ignore[attr-defined]
+        d = exc.__dict__
+        if d.get("tsr_node") is None:
+            d["tsr_node"] = Hidden(node)
+        elif d.pop("tsr_pending", None) is not None:
+            add_call(exc, node)
     except (AttributeError, TypeError):  # an exception type without a __dict__
+        pass
+
+
+def left_function(exc: BaseException, call: ast.AST | None) -> None:
+    """`exc` left a tsr function called at `call`, or, for None, called by the engine: the site is then the
+    tsr code that called the engine, which tags it next (see tag)."""
+    if call is not None:
+        add_call(exc, call)
+        return
+    try:
+        exc.__dict__["tsr_pending"] = Hidden(True)
+    except (AttributeError, TypeError):
         pass
 
 

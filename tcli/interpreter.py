@@ -26,7 +26,7 @@ from typing import Any
 
 from tcli import generators, policy
 from tcli import prelude as prelude_module
-from tcli.errors import UNCATCHABLE, add_call, private_attribute_message, set_node, site_of, tag, tp_name
+from tcli.errors import UNCATCHABLE, left_function, private_attribute_message, set_node, site_of, tag, tp_name
 from tcli.parser import Scope
 from tcli.prelude import _CONTAINERS, _GATE_KINDS, Checked, check_own_name, refuse_array, register_script_class
 
@@ -611,20 +611,24 @@ class Interpreter:
                 raise
             vars_ = f.vars
             n = 0
-            for item in it:
-                if name is not None:
-                    vars_[name] = item
-                else:
-                    store(f, item)  # type: ignore[misc]
-                r = body(f)
-                if r is not None:
-                    if r is _BREAK:
-                        return None
-                    if r is not _CONTINUE:
-                        return r
-                n += 1
-                if n & _TICK == 0:
-                    interp.tick()
+            try:
+                for item in it:
+                    if name is not None:
+                        vars_[name] = item
+                    else:
+                        store(f, item)  # type: ignore[misc]
+                    r = body(f)
+                    if r is not None:
+                        if r is _BREAK:
+                            return None
+                        if r is not _CONTINUE:
+                            return r
+                    n += 1
+                    if n & _TICK == 0:
+                        interp.tick()
+            except BaseException as e:  # (the body's errors are tagged already: this tags what next() raised)
+                tag(e, node.iter)
+                raise
             if orelse is not None:
                 return orelse(f)
             return None
@@ -1609,8 +1613,7 @@ class Interpreter:
                 return r
             return None
         except BaseException as e:
-            if node is not None:
-                add_call(e, node)
+            left_function(e, node)
             raise
         finally:
             self.frame = saved

@@ -120,7 +120,7 @@ def test_hint_for_in_place_on_a_leaf() -> None:
     status, _, err = run("import torch\nw = torch.ones(1, requires_grad=True)\nw += 1\n")
     assert status == 1
     assert "RuntimeError: a leaf Variable that requires grad is being used in an in-place operation." in err
-    assert "hint: update leaf tensors inside `with torch.no_grad():`, or use an out-of-place op" in err
+    assert "hint: update the leaf inside `with torch.no_grad():` (`with torch.no_grad(): w += 1`)" in err
 
 
 def test_hint_for_backward_of_a_non_scalar_names_the_tensor() -> None:
@@ -368,3 +368,59 @@ def test_saved_counts_do_not_change_with_backward() -> None:
 def test_tabs_expand_in_the_excerpt_with_the_caret_kept_under_the_span() -> None:
     status, _, err = run("x = 1\nif x:\n\ty = 1 / 0\n")
     assert err.splitlines()[1:3] == ["    3 |     y = 1 / 0", "      |         ^^^^^"]
+
+
+def test_error_in_code_the_engine_calls_names_the_scripts_call_site() -> None:
+    # forward (through Module.__call__), a dataset's __getitem__ (through DataLoader's iterator), a tensor hook
+    # and a Function's backward (through backward()): the line that called into the engine is named
+    status, _, err = run(
+        """
+        import torch
+        class M(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.l = torch.nn.Linear(2, 2)
+            def forward(self, x):
+                return self.l(x)
+        def helper(m):
+            return m(torch.ones(3))
+        m = M()
+        a = m(torch.ones(2))
+        b = helper(m)
+        """
+    )
+    lines = err.splitlines()
+    assert status == 1 and lines[0].startswith("prog.tsr:8:16: RuntimeError: mat1 and mat2 shapes")
+    assert [x for x in lines if x.startswith("  called")] == [
+        "  called from prog.tsr:10:12",
+        "  called from prog.tsr:13:5",
+    ]
+    status, _, err = run(
+        """
+        import torch
+        from torch.utils.data import Dataset, DataLoader
+        class D(Dataset):
+            def __len__(self):
+                return 3
+            def __getitem__(self, i):
+                return torch.ones(2)[i]
+        for b in DataLoader(D(), batch_size=2):
+            pass
+        """
+    )
+    lines = err.splitlines()
+    assert status == 1 and lines[0].startswith("prog.tsr:8:16: IndexError: index 2 is out of bounds")
+    assert lines[3:5] == ["  called from prog.tsr:9:10", "      9 | for b in DataLoader(D(), batch_size=2):"]
+    status, _, err = run(
+        """
+        import torch
+        x = torch.randn(3, requires_grad=True)
+        def hook(g):
+            return g @ torch.ones(5)
+        x.register_hook(hook)
+        (x * 2).sum().backward()
+        """
+    )
+    lines = err.splitlines()
+    assert status == 1 and lines[0].startswith("prog.tsr:5:12: RuntimeError: inconsistent tensor size")
+    assert lines[3] == "  called from prog.tsr:7:1"

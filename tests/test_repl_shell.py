@@ -215,7 +215,7 @@ def test_errors_are_reported_with_caret_and_the_session_goes_on() -> None:
 def test_autograd_hint_is_shown() -> None:
     _, err, _ = run_lines("w = torch.ones(2, requires_grad=True)\nw += 1\n")
     assert "RuntimeError: a leaf Variable that requires grad" in err
-    assert "hint: update leaf tensors inside `with torch.no_grad():`" in err
+    assert "hint: update the leaf inside `with torch.no_grad():`" in err
 
 
 def test_multi_line_block_in_plain_mode() -> None:

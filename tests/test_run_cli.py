@@ -326,16 +326,35 @@ def test_a_few_repeated_calls_are_all_shown() -> None:
 @pytest.mark.parametrize(
     "statement,example",
     [
-        ("w -= 0.1 * w", "(`w = w - 0.1 * w` instead of `w -= 0.1 * w`)"),
-        ("w.mul_(2)", "(`w = w.mul(2)` instead of `w.mul_(2)`)"),
-        ("w.clamp_(min=0)", "(`w = w.clamp(min=0)` instead of `w.clamp_(min=0)`)"),
+        ("w -= 0.1 * w", "w = w - 0.1 * w"),
+        ("w.mul_(2)", "w = w.mul(2)"),
+        ("w.clamp_(min=0)", "w = w.clamp(min=0)"),
     ],
 )
 def test_leaf_inplace_hint_rewrites_the_failing_statement(statement: str, example: str) -> None:
+    # the fix offered is no_grad; the out-of-place form is named as the trap it is in a loop (w stops being a leaf)
     p = tcli("run", "-c", f"import torch\nw = torch.ones(2, requires_grad=True)\n{statement}")
     assert p.returncode == 1
     hint = p.stderr.splitlines()[3]
-    assert hint == f"hint: update leaf tensors inside `with torch.no_grad():`, or use an out-of-place op {example}"
+    assert hint == (
+        f"hint: update the leaf inside `with torch.no_grad():` (`with torch.no_grad(): {statement}`), so that "
+        f"autograd does not record it; `{example}` would make w a computed tensor, whose .grad the next backward "
+        "leaves None"
+    )
+
+
+def test_hint_when_grad_is_none_after_a_leaf_was_reassigned() -> None:
+    p = tcli(
+        "run",
+        "-c",
+        "import torch\nw = torch.ones(2, requires_grad=True)\nfor i in range(2):\n"
+        "    (w * 2).sum().backward()\n    w = w - 0.1 * w.grad\n",
+    )
+    assert p.returncode == 1
+    lines = p.stderr.splitlines()
+    assert lines[-4].endswith("TypeError: unsupported operand type(s) for *: 'float' and 'NoneType'")
+    assert lines[-1].startswith("hint: `w.grad` is None: backward fills .grad only in the leaf tensors it reached")
+    assert "update it in place inside `with torch.no_grad():`" in lines[-1]
 
 
 def test_leaf_inplace_hint_for_an_item_assignment() -> None:
