@@ -84,6 +84,13 @@ class Node(metaclass=TorchNamed):
     def name(self) -> str:
         return type_name(self)
 
+    def __getattr__(self, name: str) -> Any:  # (only for names a node lacks: no cost to its own fields)
+        if name[:7] == "_saved_":  # torch's SavedVariable fields: grad_fn._saved_self, _saved_result, ...
+            from engine.autograd_graph import saved_field
+
+            return saved_field(self, name)
+        raise AttributeError(f"'{type_name(self)}' object has no attribute '{name}'")
+
     @property
     def next_functions(self) -> tuple:
         # (the output index: which piece of a split/unbind this edge is, as torch's one multi-output node)
@@ -255,6 +262,13 @@ class _Deferred(tuple):
         d = tuple.__new__(cls)
         d.fill = fill
         return d
+
+
+def raw_saved(node: Node) -> Any:
+    """The node's saved tuple as the op stored it, also while saved_tensors_hooks hold it packed."""
+    s = node._saved
+    raw = getattr(s, "raw", None) if type(s) is _Deferred else None
+    return s if raw is None else tuple(v for v, _ in raw)
 
 
 #: the backward pass running now: its id (0 outside any), whether it computes gradients for given inputs only
@@ -1139,6 +1153,10 @@ def __getattr__(name: str) -> object:
         from engine import autograd_functional
 
         return autograd_functional
+    if name == "graph":  # (torch.autograd.graph: saved tensors and their hooks)
+        from engine import autograd_graph
+
+        return autograd_graph
     from engine.not_covered import not_covered
 
     raise not_covered("torch.autograd", name)

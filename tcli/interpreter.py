@@ -1010,8 +1010,7 @@ class Interpreter:
             def private_attribute(f: Frame) -> Any:
                 obj = obj_c(f)
                 try:
-                    p.check_private(obj, name)
-                    return getattr(obj, name)
+                    return p.read_private(obj, name)
                 except BaseException as e:
                     tag(e, node)
                     raise
@@ -1065,8 +1064,7 @@ class Interpreter:
         if dunder is not None:
             return dunder(obj)
         if name.startswith("_"):
-            self.p.check_private(obj, name)
-            return getattr(obj, name)
+            return self.p.read_private(obj, name)
         rule = self._rules.get(type(obj))
         if rule is None:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))

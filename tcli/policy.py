@@ -209,7 +209,8 @@ TORCH_SUBMODULES = frozenset(
     {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize",
      "nn.utils.parametrizations", "nn.utils.stateless", "nn.utils.prune", "optim", "optim.lr_scheduler",
      "optim.swa_utils",
-     "autograd", "autograd.function", "autograd.functional", "linalg", "random", "cuda", "special", "utils",
+     "autograd", "autograd.function", "autograd.functional", "autograd.graph", "linalg", "random", "cuda",
+     "special", "utils",
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
      "distributions.utils", "distributions.constraint_registry", "func", "testing", "accelerator", "backends",
@@ -229,6 +230,7 @@ SETTABLE_FLAGS = {
 ENGINE_MODULES = {
     "autograd.function": "engine.autograd_function",
     "autograd.functional": "engine.autograd_functional",
+    "autograd.graph": "engine.autograd_graph",
     "distributions.studentT": "engine.distributions.student_t",
 }
 FACADE_MODULES = frozenset({"math", "numpy", "numpy.random", "random", "collections", "copy", "warnings"})

@@ -1045,6 +1045,17 @@ class Prelude:
             return obj._modules["_orig_mod"]
         return self._own_private(obj, "_orig_mod")
 
+    def read_private(self, obj: Any, name: str) -> Any:
+        """`obj._name` in a script: an autograd node's saved fields (`y.grad_fn._saved_self`, tensors and sizes
+        only, read through the engine's table, never a raw attribute), else a private name of the script's own
+        object (check_private)."""
+        if name[:7] == "_saved_" and self.engine is not None and isinstance(obj, self.engine.autograd.Node):
+            from engine.autograd_graph import saved_field
+
+            return saved_field(obj, name)
+        self.check_private(obj, name)
+        return getattr(obj, name)
+
     def _own_private(self, obj: Any, name: str) -> Any:
         """A private name read from the script's own object, as any other private name is."""
         self.check_private(obj, name)

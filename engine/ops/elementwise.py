@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node, accumulator, plain_op, save_out
+from engine.autograd import Node, accumulator, plain_op, raw_saved, save_out
 from engine.backend import CPU, for_array
 from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
@@ -774,9 +774,10 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             cplx = input._data.dtype.kind == "c" or exponent._data.dtype.kind == "c"
             r = (_pow_tt_complex if cplx else _pow_tt)(input, exponent)
             node = r.grad_fn
-            if type(node) is PowBackward1 and node._saved:  # torch also saves the result (for the exponent)
+            if type(node) is PowBackward1 and node._vers:  # torch also saves the result (for the exponent)
                 s_, v_ = save_out(node, r)
-                node._saved, node._vers = (*node._saved, s_), (*node._vers, v_)
+                node._vers = (*node._vers, v_)
+                node._saved = (*raw_saved(node), s_)
             return _out(r, out)
     if isinstance(exponent, np.generic):
         exponent = exponent.item()
