@@ -79,15 +79,17 @@ class Node(metaclass=TorchNamed):
     _ctx: Any = None  # (output shape, output dtype), for describe()
     _outs: bool = False  # some saved item is an _Out (the op's own output), re-wrapped on unpack
     _nfreed: int = 0  # saved arrays without a version record that a backward freed (for describe())
-    _oi: int = 0  # which output of a multi-output op (split, unbind) this node's tensor is
+    _oi: int = 0  # which output of a multi-output op this node (or port) stands for
+    _nout: int = 1  # how many outputs share this node (engine/multi_output.py)
+    _port: bool = False  # an OutputPort: an edge to output _oi of the node it feeds (engine/multi_output.py)
 
     def name(self) -> str:
         return type_name(self)
 
     @property
     def next_functions(self) -> tuple:
-        # (the output index: which piece of a split/unbind this edge is, as torch's one multi-output node)
-        return tuple((n, n._oi if n is not None else 0) for n in self._next)
+        # (node, output index), as torch's edges: a port shows the multi-output node it feeds
+        return tuple((None, 0) if n is None else (n._next[0], n._oi) if n._port else (n, n._oi) for n in self._next)
 
     @property
     def metadata(self) -> dict:
@@ -126,8 +128,17 @@ class Node(metaclass=TorchNamed):
         """grad_fn(g): the node run on a gradient by hand, checked first (its kernels trust their inputs)."""
         from engine.tensor import Tensor
 
-        if len(grads) != 1:
-            raise TypeError(f"expected 1 arguments, got {len(grads)} instead")
+        n = self._nout
+        if len(grads) != n:
+            raise TypeError(f"expected {n} arguments, got {len(grads)} instead")
+        if n > 1:  # one gradient per output, None for an output that got none
+            from engine.multi_output import Grads
+
+            for i, g in enumerate(grads):
+                if g is not None and not isinstance(g, Tensor):
+                    raise TypeError(f"argument {i} is not a Variable")
+            out = self.apply(Grads({i: g for i, g in enumerate(grads) if g is not None}))
+            return out[0] if len(out) == 1 else out
         g = grads[0]
         if not isinstance(g, Tensor):
             raise TypeError("argument 0 is not a Variable")
@@ -339,10 +350,18 @@ def accumulator(t: Any) -> AccumulateGrad | None:
 def edge(t: Any) -> Node | None:
     fn = t.grad_fn
     if fn is not None:
-        return fn
+        return fn if t._accum is None else output_edge(t, fn)
     if t.requires_grad:
         return accumulator(t)
     return None
+
+
+def output_edge(t: Any, fn: Node) -> Node:
+    """The edge to t's grad_fn: the port of t's output where fn has several (engine/multi_output.py). Only
+    asked for a non-leaf whose `_accum` is set; a port left there after an in-place op gave t another
+    grad_fn (or an old AccumulateGrad) no longer feeds fn and is passed over."""
+    p = t._accum
+    return p if p._port and p._next[0] is fn else fn
 
 
 _FIT_DIMS: dict = {}  # (grad shape, input shape) -> dims to sum over; a model has few distinct pairs
@@ -594,14 +613,17 @@ _NO_TARGETS: dict = {}
 
 def _grad_outputs(node: Node, g: Any) -> tuple:
     """The gradients a node received, one per output: a multi-output custom Function's node gets them
-    gathered per output index (engine.autograd_function._Slots), None for outputs that got none."""
-    slots = getattr(g, "g", None)
-    if slots is not None and type_name(g) == "_Slots":
-        return tuple(slots.get(i) for i in range(len(node._out_meta)))
+    gathered per output index (engine.multi_output.Grads), None for outputs that got none."""
+    from engine.multi_output import Grads
+
+    if type(g) is Grads:
+        return tuple(g.g.get(i) for i in range(node._nout))
     return (g,)
 
 
 def _node_prehooks(node: Node, g: Any) -> Any:
+    from engine.multi_output import Grads
+
     grads = _grad_outputs(node, g)
     for hook in list(node._npre):
         r = hook(grads)
@@ -614,9 +636,9 @@ def _node_prehooks(node: Node, g: Any) -> Any:
                 hook_result(hook, old, new) if new is not None and old is not None else new
                 for old, new in zip(grads, r)
             )
-    if len(grads) == 1 and getattr(g, "g", None) is None:
+    if len(grads) == 1 and type(g) is not Grads:
         return grads[0] if grads[0] is not None else g
-    return type(g)({i: x for i, x in enumerate(grads) if x is not None})
+    return Grads({i: x for i, x in enumerate(grads) if x is not None})
 
 
 def _node_posthooks(node: Node, in_grads: Any, g: Any) -> list:
