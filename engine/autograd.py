@@ -82,6 +82,7 @@ class Node(metaclass=TorchNamed):
     _oi: int = 0  # which output of a multi-output op this node (or port) stands for
     _nout: int = 1  # how many outputs share this node (engine/multi_output.py)
     _port: bool = False  # an OutputPort: an edge to output _oi of the node it feeds (engine/multi_output.py)
+    _oshapes: tuple = ()  # a multi-output node's output shapes, for describe()
 
     def name(self) -> str:
         return type_name(self)
@@ -137,6 +138,8 @@ class Node(metaclass=TorchNamed):
             for i, g in enumerate(grads):
                 if g is not None and not isinstance(g, Tensor):
                     raise TypeError(f"argument {i} is not a Variable")
+            if all(g is None for g in grads):
+                return None  # (no gradient to run on, as torch answers)
             out = self.apply(Grads({i: g for i, g in enumerate(grads) if g is not None}))
             return out[0] if len(out) == 1 else out
         g = grads[0]
@@ -292,9 +295,10 @@ def _short(name: str) -> str:
     return re.sub(r"Backward(\d*)$", lambda m: "" if m.group(1) in ("", "0") else m.group(1), name)
 
 
-def _version_error(node: Node, s: Any, counter: list, expected: int) -> RuntimeError:
+def _version_error(node: Node, s: Any, counter: list, expected: int, output_nr: int = 0) -> RuntimeError:
     if type(s) is _Out:
-        shape, legacy, owner = s.data.shape, _legacy(s.data), f", which is output 0 of {_short(node.name())},"
+        shape, legacy = s.data.shape, _legacy(s.data)
+        owner = f", which is output {output_nr} of {_short(node.name())},"
     else:
         shape, legacy = s._data.shape, _legacy(s._data)
         fn = s.grad_fn
@@ -924,12 +928,16 @@ def grad(
 
 
 class NodeInfo:
-    """What tcli's graph view shows about a node."""
+    """What tcli's graph view shows about a node. `outputs`: the shape of each output of a node that several
+    outputs share (split's, unbind's), () for a node of one output."""
 
-    __slots__ = ("name", "shape", "dtype", "saved", "freed")
+    __slots__ = ("name", "shape", "dtype", "saved", "freed", "outputs")
 
-    def __init__(self, name: str, shape: tuple | None, dtype: Any, saved: int, freed: bool) -> None:
+    def __init__(
+        self, name: str, shape: tuple | None, dtype: Any, saved: int, freed: bool, outputs: tuple = ()
+    ) -> None:
         self.name, self.shape, self.dtype, self.saved, self.freed = name, shape, dtype, saved, freed
+        self.outputs = outputs
 
     def __repr__(self) -> str:
         return f"NodeInfo({self.name}, shape={self.shape}, saved={self.saved}, freed={self.freed})"
@@ -948,7 +956,8 @@ def describe(node: Node) -> NodeInfo:
     if ctx is not None:
         shape, npdt = ctx
         dtype = from_np(npdt) if npdt in FROM_NP else None
-    return NodeInfo(node.name(), shape, dtype, _saved_count(node), node._saved is FREED)
+    outputs = tuple(tuple(s) for s in node._oshapes) if node._nout > 1 else ()
+    return NodeInfo(node.name(), shape, dtype, _saved_count(node), node._saved is FREED, outputs)
 
 
 def gradcheck(*args: Any, **kwargs: Any) -> bool:

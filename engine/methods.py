@@ -47,6 +47,7 @@ from engine.ops import shape as S
 from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
+from engine.ops import unsafe_split as US
 from engine.ops.util import edge_of, node_class, numpy_names
 from engine.tensor import Size, Tensor, view_of, wrap
 
@@ -484,6 +485,8 @@ METHODS: dict[str, Any] = {
     "index_select": I.index_select, "masked_select": I.masked_select, "masked_fill": I.masked_fill,
     "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add, "index_add": I.index_add,
     "take": I.take, "chunk": I.chunk, "split": I.split, "tensor_split": I.tensor_split, "unbind": I.unbind,
+    "split_with_sizes": US.split_with_sizes, "unsafe_split": US.unsafe_split, "unsafe_chunk": US.unsafe_chunk,
+    "unsafe_split_with_sizes": US.unsafe_split_with_sizes,
     "narrow": I.narrow, "select": I.select, "tril": I.tril, "triu": I.triu,
     # linear algebra
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.inner, "outer": L.outer,

@@ -47,9 +47,11 @@ def connect(node: Node, outputs: Any) -> None:
     each reached through its own port. As in torch, only the differentiable outputs are numbered: lu's L and
     U are outputs 0 and 1 of LinalgLuBackward0 (its P has no grad_fn)."""
     i = 0
+    shapes = []
     for t in outputs:
         if t is None:
             continue
+        shapes.append(t._data.shape)
         port = OutputPort()
         port._next = (node,)
         port._oi = i
@@ -58,6 +60,7 @@ def connect(node: Node, outputs: Any) -> None:
         t._accum = port
         i += 1
     node._nout = i
+    node._oshapes = tuple(shapes)
 
 
 def grads_of(g: Any, n: int) -> list:

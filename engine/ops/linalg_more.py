@@ -266,10 +266,12 @@ class _MultiNode(Node):
             raise BackwardTwiceError(self)
         if type(items) is _Deferred:
             items = items.fill(self)
+        ports = self._ports
         for i, v in enumerate(self._vers):
             if v is not None and v[0][0] != v[1]:
-                raise _version_error(self, items[i], v[0], v[1])
-        ports = self._ports
+                o = self._owner[i]
+                nr = ports[o]._oi if o >= 0 and ports[o] is not None else 0
+                raise _version_error(self, items[i], v[0], v[1], nr)
         return tuple(_peer_tensor(s, self, ports[o]) if o >= 0 else s for s, o in zip(items, self._owner))
 
 
