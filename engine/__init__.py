@@ -214,6 +214,7 @@ from engine.ops.index import (
 )
 from engine.ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer, trace
 from engine.ops.shape import adjoint  # noqa: F401, E402
+from engine.ops.unsafe_split import split_with_sizes, unsafe_chunk, unsafe_split, unsafe_split_with_sizes
 
 ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
 row_stack = vstack

@@ -79,7 +79,10 @@ class Node(metaclass=TorchNamed):
     _ctx: Any = None  # (output shape, output dtype), for describe()
     _outs: bool = False  # some saved item is an _Out (the op's own output), re-wrapped on unpack
     _nfreed: int = 0  # saved arrays without a version record that a backward freed (for describe())
-    _oi: int = 0  # which output of a multi-output op (split, unbind) this node's tensor is
+    _oi: int = 0  # which output of a multi-output op this node (or port) stands for
+    _nout: int = 1  # how many outputs share this node (engine/multi_output.py)
+    _port: bool = False  # an OutputPort: an edge to output _oi of the node it feeds (engine/multi_output.py)
+    _oshapes: tuple = ()  # a multi-output node's output shapes, for describe()
 
     def name(self) -> str:
         return type_name(self)
@@ -93,8 +96,8 @@ class Node(metaclass=TorchNamed):
 
     @property
     def next_functions(self) -> tuple:
-        # (the output index: which piece of a split/unbind this edge is, as torch's one multi-output node)
-        return tuple((n, n._oi if n is not None else 0) for n in self._next)
+        # (node, output index), as torch's edges: a port shows the multi-output node it feeds
+        return tuple((None, 0) if n is None else (n._next[0], n._oi) if n._port else (n, n._oi) for n in self._next)
 
     @property
     def metadata(self) -> dict:
@@ -133,8 +136,19 @@ class Node(metaclass=TorchNamed):
         """grad_fn(g): the node run on a gradient by hand, checked first (its kernels trust their inputs)."""
         from engine.tensor import Tensor
 
-        if len(grads) != 1:
-            raise TypeError(f"expected 1 arguments, got {len(grads)} instead")
+        n = self._nout
+        if len(grads) != n:
+            raise TypeError(f"expected {n} arguments, got {len(grads)} instead")
+        if n > 1:  # one gradient per output, None for an output that got none
+            from engine.multi_output import Grads
+
+            for i, g in enumerate(grads):
+                if g is not None and not isinstance(g, Tensor):
+                    raise TypeError(f"argument {i} is not a Variable")
+            if all(g is None for g in grads):
+                return None  # (no gradient to run on, as torch answers)
+            out = self.apply(Grads({i: g for i, g in enumerate(grads) if g is not None}))
+            return out[0] if len(out) == 1 else out
         g = grads[0]
         if not isinstance(g, Tensor):
             raise TypeError("argument 0 is not a Variable")
@@ -295,9 +309,10 @@ def _short(name: str) -> str:
     return re.sub(r"Backward(\d*)$", lambda m: "" if m.group(1) in ("", "0") else m.group(1), name)
 
 
-def _version_error(node: Node, s: Any, counter: list, expected: int) -> RuntimeError:
+def _version_error(node: Node, s: Any, counter: list, expected: int, output_nr: int = 0) -> RuntimeError:
     if type(s) is _Out:
-        shape, legacy, owner = s.data.shape, _legacy(s.data), f", which is output 0 of {_short(node.name())},"
+        shape, legacy = s.data.shape, _legacy(s.data)
+        owner = f", which is output {output_nr} of {_short(node.name())},"
     else:
         shape, legacy = s._data.shape, _legacy(s._data)
         fn = s.grad_fn
@@ -353,10 +368,18 @@ def accumulator(t: Any) -> AccumulateGrad | None:
 def edge(t: Any) -> Node | None:
     fn = t.grad_fn
     if fn is not None:
-        return fn
+        return fn if t._accum is None else output_edge(t, fn)
     if t.requires_grad:
         return accumulator(t)
     return None
+
+
+def output_edge(t: Any, fn: Node) -> Node:
+    """The edge to t's grad_fn: the port of t's output where fn has several (engine/multi_output.py). Only
+    asked for a non-leaf whose `_accum` is set; a port left there after an in-place op gave t another
+    grad_fn (or an old AccumulateGrad) no longer feeds fn and is passed over."""
+    p = t._accum
+    return p if p._port and p._next[0] is fn else fn
 
 
 _FIT_DIMS: dict = {}  # (grad shape, input shape) -> dims to sum over; a model has few distinct pairs
@@ -608,14 +631,17 @@ _NO_TARGETS: dict = {}
 
 def _grad_outputs(node: Node, g: Any) -> tuple:
     """The gradients a node received, one per output: a multi-output custom Function's node gets them
-    gathered per output index (engine.autograd_function._Slots), None for outputs that got none."""
-    slots = getattr(g, "g", None)
-    if slots is not None and type_name(g) == "_Slots":
-        return tuple(slots.get(i) for i in range(len(node._out_meta)))
+    gathered per output index (engine.multi_output.Grads), None for outputs that got none."""
+    from engine.multi_output import Grads
+
+    if type(g) is Grads:
+        return tuple(g.g.get(i) for i in range(node._nout))
     return (g,)
 
 
 def _node_prehooks(node: Node, g: Any) -> Any:
+    from engine.multi_output import Grads
+
     grads = _grad_outputs(node, g)
     for hook in list(node._npre):
         r = hook(grads)
@@ -628,9 +654,9 @@ def _node_prehooks(node: Node, g: Any) -> Any:
                 hook_result(hook, old, new) if new is not None and old is not None else new
                 for old, new in zip(grads, r)
             )
-    if len(grads) == 1 and getattr(g, "g", None) is None:
+    if len(grads) == 1 and type(g) is not Grads:
         return grads[0] if grads[0] is not None else g
-    return type(g)({i: x for i, x in enumerate(grads) if x is not None})
+    return Grads({i: x for i, x in enumerate(grads) if x is not None})
 
 
 def _node_posthooks(node: Node, in_grads: Any, g: Any) -> list:
@@ -916,12 +942,16 @@ def grad(
 
 
 class NodeInfo:
-    """What tcli's graph view shows about a node."""
+    """What tcli's graph view shows about a node. `outputs`: the shape of each output of a node that several
+    outputs share (split's, unbind's), () for a node of one output."""
 
-    __slots__ = ("name", "shape", "dtype", "saved", "freed")
+    __slots__ = ("name", "shape", "dtype", "saved", "freed", "outputs")
 
-    def __init__(self, name: str, shape: tuple | None, dtype: Any, saved: int, freed: bool) -> None:
+    def __init__(
+        self, name: str, shape: tuple | None, dtype: Any, saved: int, freed: bool, outputs: tuple = ()
+    ) -> None:
         self.name, self.shape, self.dtype, self.saved, self.freed = name, shape, dtype, saved, freed
+        self.outputs = outputs
 
     def __repr__(self) -> str:
         return f"NodeInfo({self.name}, shape={self.shape}, saved={self.saved}, freed={self.freed})"
@@ -940,7 +970,8 @@ def describe(node: Node) -> NodeInfo:
     if ctx is not None:
         shape, npdt = ctx
         dtype = from_np(npdt) if npdt in FROM_NP else None
-    return NodeInfo(node.name(), shape, dtype, _saved_count(node), node._saved is FREED)
+    outputs = tuple(tuple(s) for s in node._oshapes) if node._nout > 1 else ()
+    return NodeInfo(node.name(), shape, dtype, _saved_count(node), node._saved is FREED, outputs)
 
 
 def gradcheck(*args: Any, **kwargs: Any) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from engine import autograd
 from engine.autograd import Node, edge, save_out
 from engine.grad_mode import ENABLED, no_grad
+from engine.multi_output import Grads as _Slots
 from engine.naming import TorchNamed, type_name
 from engine.tensor import Tensor
 
@@ -114,21 +115,6 @@ class _OutputNode(Node):
 
     def __repr__(self) -> str:
         return f"<torch.autograd.function.{type_name(self)} object at {id(self):#x}>"
-
-
-class _Slots:
-    """Gradients of some outputs of one multi-output Function, summed per output on the way to its node."""
-
-    __slots__ = ("g",)
-
-    def __init__(self, g: dict) -> None:
-        self.g = g
-
-    def __add__(self, other: _Slots) -> _Slots:
-        merged = dict(self.g)
-        for i, x in other.g.items():
-            merged[i] = merged[i] + x if i in merged else x
-        return _Slots(merged)
 
 
 def _check_grads(node: BackwardCFunction, result: Any) -> tuple:
@@ -290,6 +276,7 @@ def _connect(node: BackwardCFunction, args: tuple, output: Any, dirty: tuple) ->
         o.grad_fn = out_node
         result.append(o)
     node._out_meta = tuple(out_meta)
+    node._nout = len(out_meta)
     saved = getattr(node, "_to_save", ())
     if saved:
         by_id = {id(r): r for r in result if isinstance(r, Tensor)}

@@ -47,6 +47,7 @@ from engine.ops import shape as S
 from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
+from engine.ops import unsafe_split as US
 from engine.ops.util import edge_of, node_class, numpy_names
 from engine.tensor import Size, Tensor, view_of, wrap
 
@@ -237,6 +238,8 @@ def cuda(self: Tensor, device: Any = None, non_blocking: bool = False, memory_fo
 def backward(self: Tensor, gradient: Any = None, retain_graph: Any = None, create_graph: bool = False,
              inputs: Any = None) -> None:  # fmt: skip
     fn = self.grad_fn
+    if fn is not None and self._accum is not None:  # (an output of a multi-output op: its port)
+        fn = autograd.output_edge(self, fn)
     if gradient is None and inputs is None and not create_graph and fn is not None and self._data.size == 1:
         if self._data.dtype.kind == "f":  # loss.backward() of a float scalar: straight to the one pass
             autograd.run_backward([fn], [autograd.implicit_grad(self)], bool(retain_graph), False)
@@ -268,7 +271,16 @@ def retain_grad(self: Tensor) -> None:
             t._grad = t._grad + g.detach()
 
     hook._retain = True  # type: ignore[attr-defined]
-    self.grad_fn._add_tensor_prehook(hook)
+    autograd.edge(self)._add_tensor_prehook(hook)  # (an output of a multi-output op: its port's)
+
+
+@property
+def output_nr(self: Tensor) -> int:
+    """Which output of its grad_fn this tensor is (0 for a leaf)."""
+    fn = self.grad_fn
+    if fn is None:
+        return 0
+    return autograd.output_edge(self, fn)._oi if self._accum is not None else fn._oi
 
 
 @property
@@ -302,13 +314,14 @@ def register_hook(self: Tensor, hook: Any) -> RemovableHandle:
     if not self._rg:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
-        self.grad_fn._add_tensor_prehook(hook)
-        pre = self.grad_fn._pre
+        node = autograd.edge(self)  # (an output of a multi-output op: its port, which sees its gradient only)
+        node._add_tensor_prehook(hook)
+        pre = node._pre
         for i, h in enumerate(pre[:-1]):
             if getattr(h, "_retain", False):  # torch runs the retain_grad hook after all others
                 pre.insert(i, pre.pop())
                 break
-        return RemovableHandle(self.grad_fn._pre, hook)
+        return RemovableHandle(pre, hook)
     meta = self._meta if self._meta is not None else {}
     meta.setdefault("hooks", []).append(hook)
     self._meta = meta
@@ -472,6 +485,8 @@ METHODS: dict[str, Any] = {
     "index_select": I.index_select, "masked_select": I.masked_select, "masked_fill": I.masked_fill,
     "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add, "index_add": I.index_add,
     "take": I.take, "chunk": I.chunk, "split": I.split, "tensor_split": I.tensor_split, "unbind": I.unbind,
+    "split_with_sizes": US.split_with_sizes, "unsafe_split": US.unsafe_split, "unsafe_chunk": US.unsafe_chunk,
+    "unsafe_split_with_sizes": US.unsafe_split_with_sizes,
     "narrow": I.narrow, "select": I.select, "tril": I.tril, "triu": I.triu,
     # linear algebra
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.inner, "outer": L.outer,
@@ -603,6 +618,7 @@ Tensor.mH = property(S.mH)
 Tensor.H = property(S.H)
 Tensor.data = property(_data_get, _data_set)
 Tensor.retains_grad = retains_grad
+Tensor.output_nr = output_nr
 Tensor.is_sparse = False
 Tensor.layout = property(lambda self: "torch.strided")
 

@@ -87,7 +87,8 @@ def print_error(err: ScriptError, stream: TextIO) -> None:
 def graph_lines(tensor: Any, names: dict[int, str]) -> list[Line]:
     """The autograd graph below `tensor` as a tree: torch's node names, output shapes, saved tensors (and
     whether backward freed them), leaves by variable name with their .grad. A node reached twice is
-    drawn once; later references say so."""
+    drawn once; later references say so. A node that several outputs share (split's, unbind's, svd's) is
+    one node, as in torch: each reference names the output it stands for."""
     title = names.get(id(tensor))
     fn = getattr(tensor, "grad_fn", None)
     if fn is None:
@@ -98,8 +99,13 @@ def graph_lines(tensor: Any, names: dict[int, str]) -> list[Line]:
     lines: list[Line] = []
     seen: set[int] = set()
     head = [(f"{title} = ", "bold")] if title else []
-    _walk(fn, names, "", None, lines, seen, head)
+    _walk(fn, _output_nr(tensor), names, "", None, lines, seen, head)
     return lines
+
+
+def _output_nr(tensor: Any) -> int:
+    nr = getattr(tensor, "output_nr", 0)
+    return nr if isinstance(nr, int) else 0
 
 
 MAX_GRAPH_DEPTH = 40  # levels drawn below the root; a deeper graph (a long loop's chain) is summarised
@@ -107,12 +113,13 @@ MAX_GRAPH_LINES = 400
 
 
 def _walk(
-    node: Any, names: dict[int, str], prefix: str, last: bool | None, lines: list[Line], seen: set[int], head: Line
-) -> None:
+    node: Any, nr: int, names: dict[int, str], prefix: str, last: bool | None, lines: list[Line], seen: set[int],
+    head: Line,
+) -> None:  # fmt: skip
     # depth first, children in torch's next_functions order, without recursion (graphs can be thousands deep)
-    stack: list[tuple[Any, str, bool | None, Line, int]] = [(node, prefix, last, head, 0)]
+    stack: list[tuple[Any, int, str, bool | None, Line, int]] = [(node, nr, prefix, last, head, 0)]
     while stack:
-        node, prefix, last, head, depth = stack.pop()
+        node, nr, prefix, last, head, depth = stack.pop()
         branch = "" if last is None else ("└── " if last else "├── ")
         if depth > MAX_GRAPH_DEPTH or len(lines) >= MAX_GRAPH_LINES:
             more = _count_below(node, seen)
@@ -121,14 +128,15 @@ def _walk(
         line: Line = [(prefix + branch, "dim"), *head]
         repeated = id(node) in seen
         seen.add(id(node))
-        line += _node_label(node, names, repeated)
+        line += _node_label(node, nr, names, repeated)
         lines.append(line)
         if repeated:
             continue
-        children = [c for c, _ in getattr(node, "next_functions", ()) if c is not None]
+        children = [(c, k) for c, k in getattr(node, "next_functions", ()) if c is not None]
         child_prefix = prefix + ("" if last is None else ("    " if last else "│   "))
         for i in reversed(range(len(children))):
-            stack.append((children[i], child_prefix, i == len(children) - 1, [], depth + 1))
+            c, k = children[i]
+            stack.append((c, k, child_prefix, i == len(children) - 1, [], depth + 1))
 
 
 def _count_below(node: Any, seen: set[int]) -> int:
@@ -144,7 +152,7 @@ def _count_below(node: Any, seen: set[int]) -> int:
     return count
 
 
-def _node_label(node: Any, names: dict[int, str], repeated: bool) -> Line:
+def _node_label(node: Any, nr: int, names: dict[int, str], repeated: bool) -> Line:
     name = _call(node, "name") or type(node).__name__
     variable = getattr(node, "variable", None)
     if variable is not None:
@@ -153,11 +161,14 @@ def _node_label(node: Any, names: dict[int, str], repeated: bool) -> Line:
             return label + [("  (shown above)", "dim")]
         return label + _tensor_facts(variable)
     label = [(name, "bold")]
+    info = _describe(node)
+    outputs = getattr(info, "outputs", ()) or ()
+    if len(outputs) > 1 and 0 <= nr < len(outputs):  # one node for several outputs: say which this edge is
+        label.append((f"  output {nr} of {len(outputs)}", "cyan"))
     if repeated:
         return label + [("  (shown above)", "dim")]
-    info = _describe(node)
     if info is not None:
-        shape = getattr(info, "shape", None)
+        shape = outputs[nr] if len(outputs) > 1 and 0 <= nr < len(outputs) else getattr(info, "shape", None)
         if shape is not None:
             label.append((f"  shape={_shape(shape)}", ""))
         saved = getattr(info, "saved", 0) or 0

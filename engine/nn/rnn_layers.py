@@ -37,8 +37,9 @@ from engine.nn import functional as F
 from engine.nn import init
 from engine.nn.module import Module
 from engine.nn.parameter import Parameter
-from engine.ops.index import SplitBackward0, cat, stack
+from engine.ops.index import cat, stack
 from engine.ops.linalg import matmul
+from engine.ops.unsafe_split import unsafe_chunk
 from engine.ops.util import edge_of, saved
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
@@ -50,21 +51,9 @@ _SEQ_LEN_MSG = "Expected sequence length to be larger than 0 in RNN"
 
 
 # ---- graph pieces torch has and the engine's ops do not ------------------------------------------------
-class _UnsafeSplitBackward0(SplitBackward0):
-    """unsafe_chunk's node: the cells split their gates with it (a chunk without the view checks)."""
-
-    __slots__ = ()
-
-
-_UnsafeSplitBackward0.__name__ = _UnsafeSplitBackward0.__qualname__ = "UnsafeSplitBackward0"
-
-
 def _unsafe_chunk(t: Tensor, n: int) -> tuple:
-    parts = t.chunk(n, 1)
-    if parts[0].grad_fn is not None:
-        for p in parts:
-            p.grad_fn.__class__ = _UnsafeSplitBackward0
-    return parts
+    # (the cells split their gates as torch's do: one UnsafeSplitBackward0 for all of them)
+    return unsafe_chunk(t, n, 1)
 
 
 class _Grads:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node, accumulator, plain_op, raw_saved, save_out
+from engine.autograd import Node, accumulator, output_edge, plain_op, raw_saved, save_out
 from engine.backend import CPU, for_array
 from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
@@ -204,13 +204,19 @@ def binary(
             return t
         node = cls()
         fa = a.grad_fn
-        if fa is None and a._rg:
-            fa = a._accum or accumulator(a)
+        if fa is None:
+            if a._rg:
+                fa = a._accum or accumulator(a)
+        elif a._accum is not None:  # (an output of a multi-output op: its port)
+            fa = output_edge(a, fa)
         fb = None
         if bt:
             fb = b.grad_fn
-            if fb is None and b._rg:
-                fb = b._accum or accumulator(b)
+            if fb is None:
+                if b._rg:
+                    fb = b._accum or accumulator(b)
+            elif b._accum is not None:
+                fb = output_edge(b, fb)
         node._next = (fa, fb)
         if save:
             # torch saves an operand only for a gradient that will be computed (a * 3 keeps 3, not a), so
@@ -1698,7 +1704,11 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
         if ENABLED[0] and input._rg:
             node = cls()
             e = input.grad_fn
-            node._next = (e if e is not None else input._accum or accumulator(input),)
+            node._next = (
+                (e if input._accum is None else output_edge(input, e))
+                if e is not None
+                else input._accum or accumulator(input),
+            )
             c = input._vc
             if needs_y:
                 s, v = save_out(node, t)

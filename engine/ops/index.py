@@ -12,6 +12,7 @@ from engine.amp.policy import policy as autocast_policy
 from engine.backend import for_array, host
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
+from engine.multi_output import connect, grads_of
 from engine.naming import type_name
 from engine.ops.util import (
     NoGrad,
@@ -1195,16 +1196,50 @@ def _narrow_bw(self: Any, g: Tensor, shape: tuple, dim: int, start: int) -> tupl
     return (index_put_new(g, idx, shape, False),)
 
 
-SplitBackward0 = node_class("SplitBackward0", _narrow_bw)
-SplitWithSizesBackward0 = node_class("SplitWithSizesBackward0", _narrow_bw)
+def _split_bw(self: Any, g: Any, shape: tuple, dim: int, sizes: tuple) -> tuple:
+    """torch's split_backward: the outputs' gradients joined, zeros for an output that got none."""
+    return (cat(_materialized(grads_of(g, len(sizes)), shape, dim, sizes), dim),)
+
+
+def _materialized(grads: list, shape: tuple, dim: int, sizes: tuple | None) -> list:
+    """grads with zeros (of the output's shape, the gradients' dtype and device) where an output got none;
+    sizes None: unbind's outputs, which drop dim."""
+    ref = next(x for x in grads if x is not None)
+    for i, x in enumerate(grads):
+        if x is None:
+            s = shape[:dim] + ((sizes[i],) if sizes is not None else ()) + shape[dim + 1 :]
+            grads[i] = wrap(ref._dev.xp.zeros(s, dtype=ref._data.dtype), ref._dev)
+    return grads
+
+
+SplitBackward0 = node_class("SplitBackward0", _split_bw)
+SplitWithSizesBackward0 = node_class("SplitWithSizesBackward0", _split_bw)
 NarrowBackward0 = node_class("SliceBackward0", _narrow_bw)
 
 
-def _piece(input: Tensor, ax: int, start: int, length: int, cls: type) -> Tensor:  # noqa: A002
+def _split_views(input: Tensor, ax: int, sizes: list, cls: type, op: str) -> tuple:  # noqa: A002
+    """The pieces of input along ax, with one `cls` node shared by all of them (torch's SplitBackward0)."""
+    out = []
+    start = 0
+    for length in sizes:
+        out.append(_piece(input, ax, start, length, None))
+        start += length
+    if ENABLED[0] and input._rg:
+        node = cls()
+        node._next = (edge_of(input),)
+        node._saved = (input._data.shape, ax, tuple(sizes))
+        node._vers = (None, None, None)
+        node._ctx = (out[0]._data.shape, out[0]._data.dtype)
+        connect(node, out)
+    return _multi(out, op)
+
+
+def _piece(input: Tensor, ax: int, start: int, length: int, cls: type | None) -> Tensor:  # noqa: A002
+    """A narrow view of input; cls None: its node is left to the caller (split's one for all pieces)."""
     d = input._data
     idx = (slice(None),) * ax + (slice(start, start + length),)
     t = view_of(d[idx], input)
-    if ENABLED[0] and input._rg:
+    if cls is not None and ENABLED[0] and input._rg:
         node = cls()
         node._next = (edge_of(input),)
         node._saved = (d.shape, ax, start)
@@ -1265,12 +1300,7 @@ def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, s
         sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [0]
         if n == 0:
             sizes = [0]
-    out = []
-    start = 0
-    for length in sizes:
-        out.append(_piece(tensor, ax, start, length, cls))
-        start += length
-    return _multi(out, "SplitWithSizes" if cls is SplitWithSizesBackward0 else "Split")
+    return _split_views(tensor, ax, sizes, cls, "SplitWithSizes" if cls is SplitWithSizesBackward0 else "Split")
 
 
 def _multi(views: list, op: str) -> tuple:
@@ -1279,8 +1309,6 @@ def _multi(views: list, op: str) -> tuple:
     for i, t in enumerate(views):
         if t._rg and t._meta is not None:
             t._meta["multi"] = (op, i)
-            if t.grad_fn is not None:
-                t.grad_fn._oi = i
     return tuple(views)
 
 
@@ -1294,7 +1322,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     n = d.shape[ax]
     size = -(-n // chunks) if n else 0
     if size == 0:
-        return _multi([_piece(input, ax, 0, 0, SplitWithSizesBackward0) for _ in range(chunks)], "SplitWithSizes")
+        return _split_views(input, ax, [0] * chunks, SplitWithSizesBackward0, "SplitWithSizes")
     return split(input, size, ax)
 
 
@@ -1426,18 +1454,24 @@ def _unbind_bw(self: Any, g: Tensor, shape: tuple, dim: int, i: int) -> tuple:
     return (index_put_new(g, idx, shape, False),)
 
 
-UnbindBackward0 = node_class("UnbindBackward0", _unbind_bw)
+def _unbind_all_bw(self: Any, g: Any, shape: tuple, dim: int) -> tuple:
+    """torch's unbind_backward: the outputs' gradients stacked, zeros for an output that got none."""
+    return (stack(_materialized(grads_of(g, shape[dim]), shape, dim, None), dim),)
+
+
+UnbindBackward0 = node_class("UnbindBackward0", _unbind_all_bw)
 SelectIntBackward0 = node_class("SelectBackward0", _unbind_bw)
 
 
-def _select_view(input: Tensor, ax: int, i: int, cls: type) -> Tensor:  # noqa: A002
+def _select_view(input: Tensor, ax: int, i: int, cls: type | None) -> Tensor:  # noqa: A002
+    """A view of input at index i of ax; cls None: its node is left to the caller (unbind's one for all)."""
     d = input._data
     idx = (slice(None),) * ax + (i,)
     r = d[idx]
     if type(r) is not np.ndarray and not hasattr(r, "__cuda_array_interface__"):
         r = d[idx + (Ellipsis,)]
     t = view_of(r, input)
-    if ENABLED[0] and input._rg:
+    if cls is not None and ENABLED[0] and input._rg:
         node = cls()
         node._next = (edge_of(input),)
         node._saved = (d.shape, ax, i)
@@ -1455,7 +1489,15 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
     if d.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     ax = norm_dim(dim, d.ndim)
-    return _multi([_select_view(input, ax, i, UnbindBackward0) for i in range(d.shape[ax])], "Unbind")
+    out = [_select_view(input, ax, i, None) for i in range(d.shape[ax])]
+    if out and ENABLED[0] and input._rg:
+        node = UnbindBackward0()
+        node._next = (edge_of(input),)
+        node._saved = (d.shape, ax)
+        node._vers = (None, None)
+        node._ctx = (out[0]._data.shape, out[0]._data.dtype)
+        connect(node, out)
+    return _multi(out, "Unbind")
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002

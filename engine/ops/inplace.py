@@ -226,7 +226,8 @@ def commit(x: Tensor, new: Tensor) -> None:
         node._vers = tuple(vers)
     meta = x._meta
     if meta and meta.get("retain") and node is not None:
-        move_retain_hook(_GRAD_FN.__get__(x), node)
+        old = _GRAD_FN.__get__(x)
+        move_retain_hook(old if old is None or x._accum is None else autograd.output_edge(x, old), node)
     x.grad_fn = node
     x._rg = new._rg
     view = meta.get("view") if meta else None
@@ -744,6 +745,8 @@ def detach_(x: Tensor) -> Tensor:
             "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
             "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
         )
+    if x._accum is not None and x._accum._port:  # (no longer an output of a multi-output op)
+        x._accum = None
     x.grad_fn = None
     x._rg = False
     return x

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
-from engine.autograd import accumulator
+from engine.autograd import accumulator, output_edge
 from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
@@ -186,11 +186,17 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
     if ENABLED[0] and (a._rg or b._rg):
         node = cls()
         ea = a.grad_fn
-        if ea is None and a._rg:
-            ea = a._accum or accumulator(a)
+        if ea is None:
+            if a._rg:
+                ea = a._accum or accumulator(a)
+        elif a._accum is not None:  # (an output of a multi-output op: its port)
+            ea = output_edge(a, ea)
         eb = b.grad_fn
-        if eb is None and b._rg:
-            eb = b._accum or accumulator(b)
+        if eb is None:
+            if b._rg:
+                eb = b._accum or accumulator(b)
+        elif b._accum is not None:
+            eb = output_edge(b, eb)
         node._next = (ea, eb)
         node._saved = (a, b)
         # each operand is saved for the other's gradient only (torch's should_compute_output), so only then

@@ -68,25 +68,31 @@ def _unpack_arrays(xp: Any, lu: Any, k: int) -> tuple:
 
 
 def _unpack_bw(self: Any, g: Tensor, P: Tensor, L: Tensor, U: Tensor, m: int, n: int) -> tuple:  # noqa: N803
-    """torch's lu_unpack_backward, per output: L's strict lower part and U's upper part go back where they came
-    from in the packed matrix (zeros for the part the other factor holds)."""
+    """torch's lu_unpack_backward: L's strict lower part and U's upper part go back where they came from in the
+    packed matrix (zeros for the part the other factor holds); the two parts add where both got a gradient."""
     gL, gU = _grads(self, g, 3)[1:]
     k = min(m, n)
+    gA = None
     if gL is not None:
         _empty_factor(gL, m * n)
         r = gL.narrow(-2, 0, k).tril(-1) if m > k else gL.tril(-1)
         if m == n:
-            return r, None
-        if m > n:
-            return cat([r, gL.narrow(-2, k, m - k)], -2), None
-        return cat([r, _zeros_like(gL, n - m, -1)], -1), None
-    _empty_factor(gU, m * n)
-    r = gU.narrow(-1, 0, k).triu() if n > k else gU.triu()
-    if m == n:
-        return r, None
-    if n > m:
-        return cat([r, gU.narrow(-1, k, n - k)], -1), None
-    return cat([r, _zeros_like(gU, m - n, -2)], -2), None
+            gA = r
+        elif m > n:
+            gA = cat([r, gL.narrow(-2, k, m - k)], -2)
+        else:
+            gA = cat([r, _zeros_like(gL, n - m, -1)], -1)
+    if gU is not None:
+        _empty_factor(gU, m * n)
+        r = gU.narrow(-1, 0, k).triu() if n > k else gU.triu()
+        if m == n:
+            pass
+        elif n > m:
+            r = cat([r, gU.narrow(-1, k, n - k)], -1)
+        else:
+            r = cat([r, _zeros_like(gU, m - n, -2)], -2)
+        gA = r if gA is None else gA + r
+    return gA, None
 
 
 def _empty_factor(g: Tensor, size: int) -> None:
@@ -191,6 +197,7 @@ def _lu_backward(gL: Any, gU: Any, P: Tensor, L: Tensor, U: Tensor, pivot: bool)
 
 def _lu_factor_bw(self: Any, g: Tensor, LU: Tensor, piv: Tensor, info: Tensor, pivot: bool) -> tuple:  # noqa: N803
     """torch's lu_factor_ex_backward: LU's gradient split into L's (its first k columns) and U's (first k rows)."""
+    g = _grads(self, g, 3)[0]
     P, L, U = lu_unpack(LU, piv, True, pivot)
     m, n = LU._data.shape[-2:]
     k = min(m, n)

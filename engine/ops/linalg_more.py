@@ -25,6 +25,7 @@ from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _v
 from engine.backend import host
 from engine.bf16 import whole
 from engine.grad_mode import ENABLED
+from engine.multi_output import connect, grads_of
 from engine.naming import TorchNamed, result_type, type_name
 from engine.ops import lapack
 from engine.ops.complex import cj
@@ -251,11 +252,12 @@ def _record(cls: type, arr: Any, dev: Any, inputs: tuple, items: tuple = (), met
 
 
 class _MultiNode(Node):
-    """The node of one output of a decomposition. Its peers are the nodes of the other outputs: a saved output is
-    re-wrapped with its own output's node as grad_fn, so create_graph differentiates through every factor."""
+    """The one node of a decomposition's outputs (torch's LinalgSvdBackward0, ...), reached through a port per
+    output (engine/multi_output.py). A saved output is re-wrapped with this node as grad_fn and its output's
+    port, so create_graph differentiates through every factor."""
 
-    _k: int = 0  # which output this node's tensor is
-    _peers: tuple = ()
+    _ports: tuple = ()  # per output: its port, None for a non-differentiable one
+    _diff: tuple | None = None  # the positions of the differentiable outputs, where some are not
     _owner: tuple = ()  # per saved item: the output it is, or -1
 
     def unpack(self) -> tuple:
@@ -264,19 +266,23 @@ class _MultiNode(Node):
             raise BackwardTwiceError(self)
         if type(items) is _Deferred:
             items = items.fill(self)
+        ports = self._ports
         for i, v in enumerate(self._vers):
             if v is not None and v[0][0] != v[1]:
-                raise _version_error(self, items[i], v[0], v[1])
-        peers = self._peers
-        return tuple(_peer_tensor(s, peers[o]) if o >= 0 else s for s, o in zip(items, self._owner))
+                o = self._owner[i]
+                nr = ports[o]._oi if o >= 0 and ports[o] is not None else 0
+                raise _version_error(self, items[i], v[0], v[1], nr)
+        return tuple(_peer_tensor(s, self, ports[o]) if o >= 0 else s for s, o in zip(items, self._owner))
 
 
-def _peer_tensor(o: _Out, node: Node | None) -> Tensor:
-    if node is None:
+def _peer_tensor(o: _Out, node: Node, port: Node | None) -> Tensor:
+    if port is None:
         t = wrap(o.data, o.dev)
         t._vc = o.counter
         return t
-    return o.tensor(node)
+    t = o.tensor(node)
+    t._accum = port
+    return t
 
 
 def _multi_class(name: str, backward: Any) -> type:
@@ -287,43 +293,41 @@ def _record_multi(
     cls: type, arrays: list, dev: Any, inputs: tuple, keep: tuple = (), extra: tuple = (), diff: tuple | None = None,
     meta: Any = None,
 ) -> list:  # fmt: skip
-    """Wrap a decomposition's outputs; with grad, each differentiable output gets a `cls` node whose backward
-    receives (g, *keep, *outputs, *extra)."""
+    """Wrap a decomposition's outputs; with grad, the differentiable ones share one `cls` node whose backward
+    receives (g, *keep, *outputs, *extra), g the Grads of the outputs that got one (see `_grads`)."""
     xp = dev.xp
     ts = [wrap(a if hasattr(a, "__array_interface__") or hasattr(a, "__cuda_array_interface__") else xp.asarray(a), dev)
           for a in arrays]  # fmt: skip
     if not ENABLED[0] or not any(isinstance(i, Tensor) and i._rg for i in inputs):
         return ts
-    edges = tuple(edge_of(i) for i in inputs)
-    nodes: list = []
-    for k, t in enumerate(ts):
-        if diff is not None and not diff[k]:
-            nodes.append(None)
-            continue
-        node = cls()
-        node._next = edges
-        node._k = k
-        node._oi = k
-        node._ctx = (t._data.shape, t._data.dtype)
-        if meta is not None:
-            node._meta = meta
-        t._rg = True
-        t.grad_fn = node
-        nodes.append(node)
+    node = cls()
+    node._next = tuple(edge_of(i) for i in inputs)
+    first = next(t for k, t in enumerate(ts) if diff is None or diff[k])
+    node._ctx = (first._data.shape, first._data.dtype)
+    if meta is not None:
+        node._meta = meta
+    connect(node, [t if diff is None or diff[k] else None for k, t in enumerate(ts)])
+    if diff is not None and not all(diff):
+        node._diff = tuple(k for k, d in enumerate(diff) if d)
     outs = tuple(_Out(t) for t in ts)
     items = tuple(keep) + outs + tuple(extra)
-    owner = (-1,) * len(keep) + tuple(range(len(ts))) + (-1,) * len(extra)
-    vers = saved(*keep) + tuple((o.counter, o.counter[0]) for o in outs) + (None,) * len(extra)
-    peers = tuple(nodes)
-    for node in nodes:
-        if node is not None:
-            node._peers, node._owner, node._saved, node._vers, node._outs = peers, owner, items, vers, True
+    node._owner = (-1,) * len(keep) + tuple(range(len(ts))) + (-1,) * len(extra)
+    node._ports = tuple(t._accum if t.grad_fn is node else None for t in ts)
+    node._saved = items
+    node._vers = saved(*keep) + tuple((o.counter, o.counter[0]) for o in outs) + (None,) * len(extra)
+    node._outs = True
     return ts
 
 
-def _grads(self: Any, g: Tensor, n: int) -> list:
+def _grads(self: Any, g: Any, n: int) -> list:
+    """The gradients of the n outputs, by position (None for one that got none or is not differentiable)."""
+    got = grads_of(g, self._nout)
+    pos = self._diff
+    if pos is None:
+        return got
     out: list = [None] * n
-    out[self._k] = g
+    for p, x in zip(pos, got):
+        out[p] = x
     return out
 
 
@@ -403,8 +407,9 @@ def _g_inv_t(A: Tensor, g: Tensor) -> Tensor:  # noqa: N803
     return solve(A.mT, g.unsqueeze(-1).unsqueeze(-1) * _eye(A._data.shape[-1], A))
 
 
-def _slogdet_bw(self: Any, g: Tensor, A: Tensor, sign: Tensor, logabsdet: Tensor) -> tuple:  # noqa: N803
-    if self._k == 0:  # a real sign has no gradient (torch's slogdet_backward ignores it)
+def _slogdet_bw(self: Any, g: Any, A: Tensor, sign: Tensor, logabsdet: Tensor) -> tuple:  # noqa: N803
+    g = _grads(self, g, 2)[1]
+    if g is None:  # a real sign has no gradient (torch's slogdet_backward ignores it)
         return (None,)
     if A._data.size == 0:
         return (wrap(A._dev.xp.zeros(A._data.shape, dtype=A._data.dtype), A._dev),)
@@ -1480,8 +1485,8 @@ def _lstsq_bw(self: Any, g: Tensor, A: Tensor, B: Tensor, X: Tensor, res: Tensor
     """torch's linalg_lstsq_backward: through pinv(A) for the solution, through the residual for residuals."""
     n = self._next
     gX, gL = _grads(self, g, 4)[:2]
-    if gL is not None and gL._data.size == 0:
-        return None, None
+    if gL is not None and gL._data.size == 0:  # (no residuals were computed: nothing flows back from them)
+        gL = None
     Bm = B.unsqueeze(-1) if vec else B
     gA = gB = None
     if gX is not None:
@@ -1491,14 +1496,16 @@ def _lstsq_bw(self: Any, g: Tensor, A: Tensor, B: Tensor, X: Tensor, res: Tensor
             gA = _pinv_backward(matmul(gXm, Bm.mT), pinvA, A)
         if n[1] is not None:
             gB = matmul(pinvA.mT, gXm)
-    else:
+    if gL is not None:
         Xm = X.unsqueeze(-1) if vec else X
         r = matmul(A, Xm) - Bm
         gl = gL.unsqueeze(-2)
         if n[0] is not None:
-            gA = 2 * matmul(gl * r, Xm.mT)
+            ga = 2 * matmul(gl * r, Xm.mT)
+            gA = ga if gA is None else gA + ga
         if n[1] is not None:
-            gB = -2 * gl * r
+            gb = -2 * gl * r
+            gB = gb if gB is None else gB + gb
     if gB is not None and vec:
         gB = gB.squeeze(-1)
     return gA, gB

@@ -129,16 +129,17 @@ def _linear_solve_checks(b: Tensor, A: Tensor, fn: str) -> tuple:  # noqa: N803
 
 def _triangular_solve_bw(self: Any, g: Tensor, b: Tensor, A: Tensor, X: Tensor, M: Tensor, upper: bool,  # noqa: N803
                          transpose: bool, unit: bool) -> tuple:  # fmt: skip
-    """torch's triangular_solve_backward, per output: the solution's gradient reaches b and A's triangle, the
-    cloned coefficient's goes to A as it is."""
+    """torch's triangular_solve_backward: the solution's gradient reaches b and A's triangle, the cloned
+    coefficient's goes to A as it is (added to the solution's part where both outputs got a gradient)."""
     n = self._next
     gX, gM = _grads(self, g, 2)
-    if gM is not None:
-        return None, gM if n[1] is not None else None
-    gb = triangular_solve(gX, A, upper, not transpose, unit)[0]
-    gA = None
-    if n[1] is not None:
-        gA = _triangle(-matmul(X, gb.mT) if transpose else -matmul(gb, X.mT), upper, unit)
+    gb = gA = None
+    if gX is not None:
+        gb = triangular_solve(gX, A, upper, not transpose, unit)[0]
+        if n[1] is not None:
+            gA = _triangle(-matmul(X, gb.mT) if transpose else -matmul(gb, X.mT), upper, unit)
+    if gM is not None and n[1] is not None:
+        gA = gM if gA is None else gA + gM
     return gb if n[0] is not None else None, gA
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node, accumulator
+from engine.autograd import Node, accumulator, output_edge
 from engine.dtypes import DEFAULT, INT, PROMOTE, _combine, dtype_of
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
@@ -169,7 +169,7 @@ def edge_of(i: Any) -> Node | None:
         return None
     fn = i.grad_fn
     if fn is not None:
-        return fn
+        return fn if i._accum is None else output_edge(i, fn)
     if i._rg:
         return i._accum or accumulator(i)
     return None
