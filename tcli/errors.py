@@ -190,7 +190,11 @@ class ScriptError(Exception):
         site = getattr(exc, "tsr_site", None) or site_of(node_of(exc))
         stack = tuple(s for s in (site_of(n) for n in calls_of(exc)) if s is not None)
         hint, hint_site = autograd_hint(exc)
-        return cls(error_type_name(exc), error_message(exc), site, hint, hint_site, stack, exc)
+        message = error_message(exc)
+        suggestion = did_you_mean(exc, message)
+        if suggestion is not None:  # where Python 3.11 prints it, after the message
+            message += f". Did you mean: '{suggestion}'?"
+        return cls(error_type_name(exc), message, site, hint, hint_site, stack, exc)
 
     def headline(self) -> str:
         where = f"{self.site.where()}: " if self.site else ""
@@ -451,6 +455,40 @@ def add_call(exc: BaseException, call: ast.AST) -> None:
         held._value.append(call)
     except (AttributeError, TypeError):
         pass
+
+
+def note_lookup(exc: BaseException, *lookup: Any) -> None:
+    """Record the failed lookup an AttributeError or NameError came from, for did_you_mean: ("attribute",
+    obj, name), or ("name", name, frame, globals, builtins). The innermost lookup is kept."""
+    try:
+        if "tsr_lookup" not in exc.__dict__:
+            exc.__dict__["tsr_lookup"] = Hidden(lookup)
+    except (AttributeError, TypeError):
+        pass
+
+
+def did_you_mean(exc: BaseException, message: str) -> str | None:
+    """Python's suggestion for the misspelt name of a failed lookup (note_lookup), among the names the
+    script may use; computed only when the error is reported."""
+    d = getattr(exc, "__dict__", None)
+    held = d.get("tsr_lookup") if type(d) is dict else None
+    if type(held) is not Hidden:
+        return None
+    lookup = held._value
+    try:
+        from tcli import suggest
+
+        if lookup[0] == "attribute" and type(exc) is AttributeError:
+            obj, name = lookup[1], lookup[2]
+            if message.endswith(f"has no attribute '{name}'"):  # (not a refusal, nor an error from further in)
+                return suggest.attribute_suggestion(obj, name)
+        elif lookup[0] == "name" and type(exc) is NameError:
+            name = lookup[1]
+            if message == f"name '{name}' is not defined":
+                return suggest.name_suggestion(name, *lookup[2:])
+    except Exception:  # a suggestion is a courtesy: never an error of its own
+        return None
+    return None
 
 
 def calls_of(exc: BaseException) -> list:

@@ -1695,7 +1695,9 @@ class Prelude:
             except AttributeError as e:
                 if sub in policy.TORCH_SUBMODULES:
                     return self.import_module(f"torch.{sub}")
-                if getattr(e, "not_covered", False):  # the engine's scope note (nn.Conv2d, torch.fft): keep it
+                # the engine's scope note (nn.Conv2d, torch.fft): kept, but for a capitalised name that PyTorch
+                # lacks too (the engine guesses torch.nn's classes by case): that is a typo, `nn.Linaer`
+                if getattr(e, "not_covered", False) and (attr in torch_names(path) or not attr[:1].isupper()):
                     raise AttributeError(str(e)) from None
                 raise AttributeError(f"module '{dotted}' has no attribute '{attr}'") from None
             if isinstance(raw, types.ModuleType):
