@@ -64,7 +64,8 @@ def test_syntax_errors_are_positioned() -> None:
 @pytest.mark.parametrize(
     "src,message",
     [
-        ("class A:\n    pass\n", "prog.tsr:1:1: SyntaxError: a tsr class has exactly one base class: torch.nn.Module"),
+        ("class A:\n    pass\n", "prog.tsr:1:1: SyntaxError: a plain class is not supported in tsr: a tsr class"),
+        ("class A(object):\n    pass\n", "prog.tsr:1:1: SyntaxError: a plain class is not supported in tsr: a"),
         ("yield 1\n", "prog.tsr:1:1: SyntaxError: 'yield' outside function"),
         ("def f():\n    print((yield 1))\n", "prog.tsr:2:12: SyntaxError: tsr runs yield as a statement (`yield x`"),
         ("f = lambda: (yield)\n", "prog.tsr:1:5: SyntaxError: a lambda cannot yield in tsr (write a def)"),
