@@ -228,10 +228,18 @@ def error_message(exc: BaseException) -> str:
         return repr(exc.args[0])  # what Python prints for KeyError
     if isinstance(exc, SyntaxError) and exc.msg is not None:
         return exc.msg
+    if isinstance(exc, ValueError) and _INT_DIGITS_ADVICE in str(exc):  # (advice a tsr script cannot follow)
+        return str(exc).replace(_INT_DIGITS_ADVICE, _INT_DIGITS_TSR)
     if isinstance(exc, MemoryError) and not str(exc):  # the process hit its memory cap inside Python or numpy
         return "out of memory: the script reached the memory limit (tcli run's --max-memory, half the RAM by default)"
     return str(exc)
 
+
+#: Python's advice for integers past the digit limit of decimal conversion, and tsr's (it has no sys module)
+_INT_DIGITS_ADVICE = "; use sys.set_int_max_str_digits() to increase the limit"
+_INT_DIGITS_TSR = (
+    "; tsr cannot raise this limit, which is for decimal only: hex(x), f'{x:x}' and int(text, 16) have none"
+)
 
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation"
 BACKWARD_TWICE = "Trying to backward through the graph a second time"
