@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from tcli.policy import DEFAULT_DTYPES
+
 
 class _Seed(click.ParamType):
     """An integer torch.manual_seed accepts (-2**63 .. 2**64 - 1), without click's range in the help."""
@@ -23,6 +25,14 @@ class _Seed(click.ParamType):
 
 
 SEED = _Seed()
+
+dtype_option = click.option(
+    "--dtype",
+    type=click.Choice(list(DEFAULT_DTYPES)),
+    default="float32",
+    show_default=True,
+    help="Default floating dtype.",
+)
 
 seed_option = click.option("--seed", type=SEED, metavar="N", help="Seed torch's (and numpy's) random generators first.")
 allow_path_option = click.option(

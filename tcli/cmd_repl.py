@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from tcli.cli_types import allow_path_option, seed_option
+from tcli.cli_types import allow_path_option, dtype_option, seed_option
 
 _EPILOG = """\b
 Examples:
@@ -30,13 +30,7 @@ Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error or --device cuda w
     show_default=True,
     help="Default device for new tensors.",
 )
-@click.option(
-    "--dtype",
-    type=click.Choice(["float32", "float64"]),
-    default="float32",
-    show_default=True,
-    help="Default floating dtype.",
-)
+@dtype_option
 @seed_option
 @click.option(
     "--history-file",

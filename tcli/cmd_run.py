@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from tcli.cli_types import allow_path_option, seed_option
+from tcli.cli_types import allow_path_option, dtype_option, seed_option
 
 _EPILOG = """\b
 Examples:
@@ -39,13 +39,7 @@ The language is described in tsr(5)."""
     help="Default device for new tensors.",
 )
 @seed_option
-@click.option(
-    "--dtype",
-    type=click.Choice(["float32", "float64"]),
-    default="float32",
-    show_default=True,
-    help="Default floating dtype.",
-)
+@dtype_option
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),

@@ -190,7 +190,11 @@ class ScriptError(Exception):
         site = getattr(exc, "tsr_site", None) or site_of(node_of(exc))
         stack = tuple(s for s in (site_of(n) for n in calls_of(exc)) if s is not None)
         hint, hint_site = autograd_hint(exc)
-        return cls(error_type_name(exc), error_message(exc), site, hint, hint_site, stack, exc)
+        message = error_message(exc)
+        suggestion = did_you_mean(exc, message)
+        if suggestion is not None:  # where Python 3.11 prints it, after the message
+            message += f". Did you mean: '{suggestion}'?"
+        return cls(error_type_name(exc), message, site, hint, hint_site, stack, exc)
 
     def headline(self) -> str:
         where = f"{self.site.where()}: " if self.site else ""
@@ -224,10 +228,18 @@ def error_message(exc: BaseException) -> str:
         return repr(exc.args[0])  # what Python prints for KeyError
     if isinstance(exc, SyntaxError) and exc.msg is not None:
         return exc.msg
+    if isinstance(exc, ValueError) and _INT_DIGITS_ADVICE in str(exc):  # (advice a tsr script cannot follow)
+        return str(exc).replace(_INT_DIGITS_ADVICE, _INT_DIGITS_TSR)
     if isinstance(exc, MemoryError) and not str(exc):  # the process hit its memory cap inside Python or numpy
         return "out of memory: the script reached the memory limit (tcli run's --max-memory, half the RAM by default)"
     return str(exc)
 
+
+#: Python's advice for integers past the digit limit of decimal conversion, and tsr's (it has no sys module)
+_INT_DIGITS_ADVICE = "; use sys.set_int_max_str_digits() to increase the limit"
+_INT_DIGITS_TSR = (
+    "; tsr cannot raise this limit, which is for decimal only: hex(x), f'{x:x}' and int(text, 16) have none"
+)
 
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation"
 BACKWARD_TWICE = "Trying to backward through the graph a second time"
@@ -451,6 +463,40 @@ def add_call(exc: BaseException, call: ast.AST) -> None:
         held._value.append(call)
     except (AttributeError, TypeError):
         pass
+
+
+def note_lookup(exc: BaseException, *lookup: Any) -> None:
+    """Record the failed lookup an AttributeError or NameError came from, for did_you_mean: ("attribute",
+    obj, name), or ("name", name, frame, globals, builtins). The innermost lookup is kept."""
+    try:
+        if "tsr_lookup" not in exc.__dict__:
+            exc.__dict__["tsr_lookup"] = Hidden(lookup)
+    except (AttributeError, TypeError):
+        pass
+
+
+def did_you_mean(exc: BaseException, message: str) -> str | None:
+    """Python's suggestion for the misspelt name of a failed lookup (note_lookup), among the names the
+    script may use; computed only when the error is reported."""
+    d = getattr(exc, "__dict__", None)
+    held = d.get("tsr_lookup") if type(d) is dict else None
+    if type(held) is not Hidden:
+        return None
+    lookup = held._value
+    try:
+        from tcli import suggest
+
+        if lookup[0] == "attribute" and type(exc) is AttributeError:
+            obj, name = lookup[1], lookup[2]
+            if message.endswith(f"has no attribute '{name}'"):  # (not a refusal, nor an error from further in)
+                return suggest.attribute_suggestion(obj, name)
+        elif lookup[0] == "name" and type(exc) is NameError:
+            name = lookup[1]
+            if message == f"name '{name}' is not defined":
+                return suggest.name_suggestion(name, *lookup[2:])
+    except Exception:  # a suggestion is a courtesy: never an error of its own
+        return None
+    return None
 
 
 def calls_of(exc: BaseException) -> list:

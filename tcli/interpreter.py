@@ -26,7 +26,16 @@ from typing import Any
 
 from tcli import generators, policy
 from tcli import prelude as prelude_module
-from tcli.errors import UNCATCHABLE, left_function, private_attribute_message, set_node, site_of, tag, tp_name
+from tcli.errors import (
+    UNCATCHABLE,
+    left_function,
+    note_lookup,
+    private_attribute_message,
+    set_node,
+    site_of,
+    tag,
+    tp_name,
+)
 from tcli.parser import Scope
 from tcli.prelude import _CONTAINERS, _GATE_KINDS, Checked, check_own_name, refuse_array, register_script_class
 
@@ -305,8 +314,10 @@ class Interpreter:
         g, b = self.globals, self.builtins
         comp = self._ctx.kind == "comp"
 
-        def not_defined() -> NameError:
-            return _fail(NameError(f"name '{name}' is not defined"), node)  # type: ignore[return-value]
+        def not_defined(f: Frame) -> NameError:
+            err = NameError(f"name '{name}' is not defined")
+            note_lookup(err, "name", name, f, g, b)  # (for the error's "Did you mean", if it is reported)
+            return _fail(err, node)  # type: ignore[return-value]
 
         if where == "module":
 
@@ -315,7 +326,7 @@ class Interpreter:
                 if v is _MISSING:
                     v = b.get(name, _MISSING)
                     if v is _MISSING:
-                        raise not_defined()
+                        raise not_defined(f)
                 return v
 
             return load_module
@@ -326,7 +337,7 @@ class Interpreter:
                 if v is _MISSING:
                     v = b.get(name, _MISSING)
                     if v is _MISSING:
-                        raise not_defined()
+                        raise not_defined(f)
                 return v
 
             return load_global
@@ -335,7 +346,7 @@ class Interpreter:
             def load_local(f: Frame) -> Any:
                 v = f.vars.get(name, _MISSING)
                 if v is _MISSING:
-                    raise _fail(_unbound(name), node) if not comp else not_defined()
+                    raise _fail(_unbound(name), node) if not comp else not_defined(f)
                 return v
 
             return load_local
@@ -351,7 +362,7 @@ class Interpreter:
             if v is _MISSING:
                 v = b.get(name, _MISSING)
                 if v is _MISSING:
-                    raise not_defined()
+                    raise not_defined(f)
             return v
 
         return load_free
@@ -1053,6 +1064,8 @@ class Interpreter:
                     return p.sized_attribute(obj, name, rule(obj, name))
                 return rule(obj, name)
             except BaseException as e:
+                if e.__class__ is AttributeError:
+                    note_lookup(e, "attribute", obj, name)  # (for the error's "Did you mean", if it is reported)
                 tag(e, node)
                 raise
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tcli.errors import ScriptError
+from tcli.policy import DEFAULT_DTYPES
 from tcli.repl import MetaError
 
 if TYPE_CHECKING:
@@ -437,10 +438,14 @@ def _device(shell: Shell, arg: str) -> None:
     shell.note(f"new tensors go to {arg} (existing ones stay where they are; move them with .to('{arg}'))")
 
 
-@command("dtype", ":dtype float32|float64", "set the default floating dtype", "choice", ("float32", "float64"))
+@command("dtype", ":dtype " + "|".join(DEFAULT_DTYPES), "set the default floating dtype", "choice", DEFAULT_DTYPES)
 def _dtype(shell: Shell, arg: str) -> None:
-    if arg not in ("float32", "float64"):
-        raise MetaError("usage: :dtype float32|float64")
+    if arg not in DEFAULT_DTYPES:
+        given = f"{arg} is not" if arg else "give"
+        raise MetaError(
+            f"{given} a floating dtype torch.set_default_dtype takes: {', '.join(DEFAULT_DTYPES[:-1])} or "
+            f"{DEFAULT_DTYPES[-1]} (usage: :dtype {'|'.join(DEFAULT_DTYPES)})"
+        )
     shell.session.set_dtype(arg)
     shell.note(f"default dtype: torch.{arg}")
 

@@ -214,6 +214,15 @@ class _Checker:
     def class_(self, node: ast.ClassDef, *_: bool) -> None:
         if node.decorator_list:
             raise self.fail("class decorators are not supported in tsr", node.decorator_list[0])
+        bases = node.bases
+        plain = not bases or (len(bases) == 1 and type(bases[0]) is ast.Name and bases[0].id == "object")
+        if plain and not node.keywords:
+            # (`class A:`, `class A(object):`: tsr has no plain objects, whose attributes no rule would cover)
+            raise self.fail(
+                f"a plain class is not supported in tsr: a tsr class derives from {policy.CLASS_BASES_TEXT}, or a "
+                "class defined in the script (keep plain data in a dict or a tuple)",
+                node,
+            )
         if len(node.bases) != 1 or node.keywords:
             raise self.fail(
                 f"a tsr class has exactly one base class: {policy.CLASS_BASES_TEXT}, or a class defined in the "

@@ -233,6 +233,8 @@ ENGINE_MODULES = {
     "autograd.graph": "engine.autograd_graph",
     "distributions.studentT": "engine.distributions.student_t",
 }
+#: The default floating dtypes a session may start with or switch to (--dtype, :dtype): torch.set_default_dtype's.
+DEFAULT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 FACADE_MODULES = frozenset({"math", "numpy", "numpy.random", "random", "collections", "copy", "warnings"})
 
 #: Names of the `math` facade: the whole module is pure computation; the few that can build huge

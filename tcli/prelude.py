@@ -1562,8 +1562,8 @@ class Prelude:
             sub = dotted[len("torch.") :] if dotted != "torch" else ""
             if sub and sub not in policy.TORCH_SUBMODULES:
                 if sub in _NOT_IN_ENGINE:  # a part of PyTorch the engine lacks, not a forbidden module
-                    raise ModuleNotFoundError(f"No module named '{dotted}' in tcli's engine ({_ALLOWED_IMPORTS})")
-                raise ImportError(f"import of '{dotted}' is not allowed in tsr ({_ALLOWED_IMPORTS})")
+                    raise ModuleNotFoundError(f"No module named '{dotted}' in tcli's engine; tsr {_ALLOWED_IMPORTS}")
+                raise ImportError(f"tsr cannot import '{dotted}'; it {_ALLOWED_IMPORTS}")
             engine = self.load_engine()
             try:
                 where = policy.ENGINE_MODULES.get(sub, "engine." + sub)
@@ -1592,7 +1592,7 @@ class Prelude:
         elif dotted == "warnings":
             facade = self._table_facade("warnings", warnings, policy.WARNINGS_NAMES, _WARNINGS_CHECKED)
         else:
-            raise ImportError(f"import of '{dotted}' is not allowed in tsr ({_ALLOWED_IMPORTS})")
+            raise ImportError(f"tsr cannot import '{dotted}'; it {_ALLOWED_IMPORTS}")
         self._facades[dotted] = facade
         return facade
 
@@ -1706,7 +1706,9 @@ class Prelude:
             except AttributeError as e:
                 if sub in policy.TORCH_SUBMODULES:
                     return self.import_module(f"torch.{sub}")
-                if getattr(e, "not_covered", False):  # the engine's scope note (nn.Conv2d, torch.fft): keep it
+                # the engine's scope note (nn.Conv2d, torch.fft): kept, but for a capitalised name that PyTorch
+                # lacks too (the engine guesses torch.nn's classes by case): that is a typo, `nn.Linaer`
+                if getattr(e, "not_covered", False) and (attr in torch_names(path) or not attr[:1].isupper()):
                     raise AttributeError(str(e)) from None
                 raise AttributeError(f"module '{dotted}' has no attribute '{attr}'") from None
             if isinstance(raw, types.ModuleType):
@@ -1890,11 +1892,27 @@ _NOT_IN_ENGINE = frozenset(
      "profiler", "quantization", "distributed", "multiprocessing", "export",
      "masked", "nested", "signal"}
 )  # fmt: skip
-_ALLOWED_IMPORTS = (
-    "tsr can import torch and "
-    + ", ".join(f"torch.{s}" for s in sorted(policy.TORCH_SUBMODULES))
-    + ", math, numpy, numpy.random, random, collections, copy, warnings"
-)
+
+
+def _allowed_imports() -> str:
+    """What tsr can import, for the refusal: each package once, its allowed submodules summed up (the list
+    is long for torch: tsr(5) has it)."""
+    subs: dict[str, list[str]] = {"torch": [f"torch.{s}" for s in policy.TORCH_SUBMODULES]}
+    for dotted in sorted(policy.FACADE_MODULES):
+        top = dotted.split(".")[0]
+        subs.setdefault(top, [])
+        if dotted != top:
+            subs[top].append(dotted)
+    parts = []
+    for top, below in subs.items():
+        if len(below) > 1:
+            parts.append(f"{top} (and its submodules listed in tsr(5), IMPORTS)")
+        else:
+            parts.append(f"{top} (and {below[0]})" if below else top)
+    return "can import " + ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+_ALLOWED_IMPORTS = _allowed_imports()
 _ADDRESS = re.compile(r" at 0x([0-9a-f]+)>")
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 

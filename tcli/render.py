@@ -272,13 +272,10 @@ def _stats(t: Any) -> Line:
     inf = int(np.isinf(values).sum())
     parts: Line = []
     if finite.size:
-        for label, v in (
-            ("min", finite.min()),
-            ("max", finite.max()),
-            ("mean", finite.mean()),
-            ("std", finite.std(ddof=1) if finite.size > 1 else float("nan")),
-        ):
+        for label, v in (("min", finite.min()), ("max", finite.max()), ("mean", finite.mean())):
             parts.append((f"{label}={v:.4g}  ", ""))
+        # (a sample std needs two values: with one finite value it is undefined, not a nan of the tensor's)
+        parts.append((f"std={finite.std(ddof=1):.4g}  " if finite.size > 1 else "std=-  ", ""))
     parts.append((f"nan={nan}", "red" if nan else ""))
     parts.append((f"  inf={inf}", "red" if inf else ""))
     return parts

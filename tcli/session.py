@@ -483,9 +483,9 @@ class Session:
         self.device = device
 
     def set_dtype(self, dtype: str) -> None:
-        """The default floating dtype ("float32" or "float64")."""
-        if dtype not in ("float32", "float64"):
-            raise ValueError(f"unknown default dtype {dtype!r} (float32 or float64)")
+        """The default floating dtype (one of policy.DEFAULT_DTYPES)."""
+        if dtype not in policy.DEFAULT_DTYPES:
+            raise ValueError(f"unknown default dtype {dtype!r} ({', '.join(policy.DEFAULT_DTYPES)})")
         engine = self.engine
         engine.set_default_dtype(getattr(engine, dtype))
         self.dtype = dtype
@@ -502,7 +502,7 @@ class Session:
         if autograd is not None:
             self.interp.site_hook = autograd
         # set both every time: the engine's defaults are process-wide and another session may have changed them
-        engine.set_default_dtype(engine.float64 if self.dtype == "float64" else engine.float32)
+        engine.set_default_dtype(getattr(engine, self.dtype))
         engine.set_default_device(self.device)
         engine.set_grad_enabled(True)  # process-wide too: a :reset after set_grad_enabled(False) starts over
         engine.set_anomaly_enabled(False)

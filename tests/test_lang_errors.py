@@ -64,7 +64,8 @@ def test_syntax_errors_are_positioned() -> None:
 @pytest.mark.parametrize(
     "src,message",
     [
-        ("class A:\n    pass\n", "prog.tsr:1:1: SyntaxError: a tsr class has exactly one base class: torch.nn.Module"),
+        ("class A:\n    pass\n", "prog.tsr:1:1: SyntaxError: a plain class is not supported in tsr: a tsr class"),
+        ("class A(object):\n    pass\n", "prog.tsr:1:1: SyntaxError: a plain class is not supported in tsr: a"),
         ("yield 1\n", "prog.tsr:1:1: SyntaxError: 'yield' outside function"),
         ("def f():\n    print((yield 1))\n", "prog.tsr:2:12: SyntaxError: tsr runs yield as a statement (`yield x`"),
         ("f = lambda: (yield)\n", "prog.tsr:1:5: SyntaxError: a lambda cannot yield in tsr (write a def)"),
@@ -424,3 +425,15 @@ def test_error_in_code_the_engine_calls_names_the_scripts_call_site() -> None:
     lines = err.splitlines()
     assert status == 1 and lines[0].startswith("prog.tsr:5:12: RuntimeError: inconsistent tensor size")
     assert lines[3] == "  called from prog.tsr:7:1"
+
+
+def test_the_int_digit_limit_gives_advice_a_script_can_follow() -> None:
+    # Python's advice (sys.set_int_max_str_digits) names a module tsr has not; print(e) keeps Python's text
+    status, _, err = run("x = 10**5000\nprint(x)\n")
+    assert status == 1
+    assert err.splitlines()[0] == (
+        "prog.tsr:2:1: ValueError: Exceeds the limit (4300 digits) for integer string conversion; tsr cannot raise "
+        "this limit, which is for decimal only: hex(x), f'{x:x}' and int(text, 16) have none"
+    )
+    status, out, _ = run("try:\n    str(10**5000)\nexcept ValueError as e:\n    print(e)\n")
+    assert status == 0 and out.endswith("use sys.set_int_max_str_digits() to increase the limit\n")

@@ -607,7 +607,9 @@ def test_state_dict_saves_and_loads_without_pickle(tmp_path, monkeypatch) -> Non
 @pytest.mark.parametrize(
     ("src", "message"),
     [
-        ("class A:\n    pass\n", "a tsr class has exactly one base class"),
+        ("class A:\n    pass\n", "a plain class is not supported in tsr"),
+        ("class A(object):\n    pass\n", "a plain class is not supported in tsr"),
+        ("import torch\nclass A(torch.nn.Module, object):\n    pass\n", "a tsr class has exactly one base class"),
         ("class A(int):\n    pass\n", "BasePruningMethod, or a class defined in the script, not 'int'"),
         ("import torch\n@torch.no_grad()\nclass A(torch.nn.Module):\n    pass\n", "class decorators are not supported"),
         ("import torch\nclass A(torch.nn.Module, metaclass=type):\n    pass\n", "no metaclass or other keywords"),

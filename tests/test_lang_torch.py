@@ -392,6 +392,9 @@ def test_show_prints_summary_and_values() -> None:
     assert head == "tensor  shape=(2, 2)  dtype=torch.float32  device=cpu  requires_grad=True"
     assert stats == "min=1  max=3  mean=2  std=1.414  nan=1  inf=1"
     assert values[0].startswith("tensor([[1., nan],")
+    # a sample std needs two finite values
+    status, out, _ = run_tsr("import torch\nshow(torch.tensor([1., float('nan'), float('inf')]))\n")
+    assert out.splitlines()[1] == "min=1  max=1  mean=1  std=-  nan=1  inf=1"
 
 
 def test_graph_and_show_use_rich_on_a_terminal() -> None:
@@ -448,7 +451,7 @@ def test_missing_pytorch_modules_are_named_as_missing_not_forbidden() -> None:
     status, out, err = run_tsr("import torch.sparse\n")
     assert status == 1 and "ModuleNotFoundError: No module named 'torch.sparse' in tcli's engine" in err
     status, out, err = run_tsr("import torch.ops\n")  # an engine internal stays forbidden
-    assert status == 1 and "ImportError: import of 'torch.ops' is not allowed in tsr" in err
+    assert status == 1 and "ImportError: tsr cannot import 'torch.ops'; it can import torch (and" in err
 
 
 def test_scope_notes_for_torch_names_the_engine_lacks() -> None:

@@ -136,7 +136,7 @@ def test_meta_commands_and_their_arguments(tmp_path: Path) -> None:
     assert complete(c, ":gr") == ["graph", "grad", "gradcheck"]
     assert complete(c, ":") == list(meta.COMMANDS)
     assert complete(c, ":device c") == ["cpu", "cuda"]
-    assert complete(c, ":dtype float") == ["float32", "float64"]
+    assert complete(c, ":dtype float") == ["float32", "float64", "float16"]
     assert complete(c, ":graph x.grad") == ["grad", "grad_fn"]
     assert complete(c, ":help gradc") == ["gradcheck"]
     (tmp_path / "train.tsr").write_text("")

@@ -222,8 +222,13 @@ def test_device_dtype_seed_and_reset() -> None:
     assert r.do("torch.ones(1).dtype") == "torch.float64\n"
     r.do(":seed 0")
     assert r.do("torch.rand(2)").splitlines()[1] == "tensor([0.9701, 0.7078])"  # torch's float64 draw
-    r.do(":dtype float16")
-    assert "usage: :dtype float32|float64" in r.errors()
+    r.do(":dtype float16")  # (torch.set_default_dtype takes half precisions too)
+    assert r.do("torch.ones(1).dtype") == "torch.float16\n"
+    r.do(":dtype int32")
+    assert "int32 is not a floating dtype torch.set_default_dtype takes: float32, float64, float16 or bfloat16" in (
+        r.errors()
+    )
+    r.do(":dtype float64")
     r.do("keep = 1")
     r.do("torch.set_grad_enabled(False)")
     r.do(":reset")
