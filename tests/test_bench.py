@@ -659,3 +659,15 @@ def test_no_torch_no_thread_choice() -> None:
     with B.torch_threads_for_run(ctx, requested=3):
         m = B.machine_info(ctx, "small")
     assert ctx.torch_threads is None and m["torch_threads"] is None and m["torch_threads_why"] is None
+
+
+def test_cuda_context_when_the_engine_makes_cuda_tensors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check asks the engine for a CUDA tensor, as `tcli run --device cuda` does; when it gets one, the floor
+    # is cupy (a stand-in here: this machine may have no GPU).
+    made = []
+    fake_engine = types.ModuleType("fake_engine")
+    fake_engine.zeros = lambda *shape, device=None: made.append(device)
+    fake_cupy = types.ModuleType("cupy")
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy)
+    ctx = B.make_context("cuda", "none", engine=fake_engine)
+    assert made == ["cuda"] and ctx.xp is fake_cupy and ctx.device == "cuda"
