@@ -16,11 +16,17 @@ budget is spent (at least MIN_ROUNDS) or for exactly `repeat` rounds. Ratios are
 events (cupy's for the engine and the floor, torch's for torch) and synchronised, so asynchronous launches
 are not under-counted.
 
+torch runs with no more threads than the load average leaves cores idle (`tcli.bench_threads`, which says why),
+as its OpenMP workers on busy cores time the scheduler instead of torch. A variant whose samples' interquartile
+range exceeds NOISY_SPREAD of their median is flagged noisy: the table prints `noisy` instead of a target's
+PASS/MISS that rests on it, and `ok, noisy` in the check column.
+
 JSON written by ``--json FILE`` (see also man/tcli-bench.1)::
 
     {
       "machine": {"cpu", "cores", "platform", "python", "numpy", "blas", "blas_threads"?, "mkl"?, "torch",
-                  "torch_threads", "cupy", "gpu", "loadavg", "device", "size", "time"},
+                  "torch_threads", "torch_threads_default", "torch_threads_why", "cupy", "gpu", "loadavg",
+                  "device", "size", "time"},
       "workloads": [
         {"name": str, "size": "small"|"medium"|"large", "device": "cpu"|"cuda", "shape": str,
          "params": {str: int},
@@ -28,8 +34,8 @@ JSON written by ``--json FILE`` (see also man/tcli-bench.1)::
          "ratio_floor": float|null, "ratio_torch": float|null,
          "throughput": {"unit": "GB/s"|"GFLOP/s", "engine": float|null, "floor": float|null,
                         "torch": float|null}|null,
-         "target": {"against": "floor"|"torch", "max_ratio": float, "met": bool|null}|null,
-         "check": "ok"|"MISMATCH"|"error", "detail": str|null}
+         "target": {"against": "floor"|"torch", "max_ratio": float, "met": bool|null, "noisy": bool}|null,
+         "check": "ok"|"MISMATCH"|"error", "detail": str|null, "noisy": [variant, ...]}
       ]
     }
 
@@ -55,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from tcli.bench_threads import ThreadChoice, choose_torch_threads, describe, engine_threads
 from tcli.bench_workloads import SIZES, WORKLOADS, Target, Workload, to_numpy
 
 VARIANTS = ("engine", "floor", "torch")
@@ -71,6 +78,10 @@ MAX_LOOPS = 100_000
 # longer than the ~20 ms measured here for torch's idle OpenMP workers to stop competing for the cores.
 BLOCK_S = 0.05
 SETTLE_S = 0.02
+# A variant whose samples' interquartile range exceeds this fraction of their median is flagged noisy: its median,
+# and the ratios and target verdicts built on it, may be off by as much. Quiet runs stay under 0.1 (measured on a
+# 2-core machine at load 1.3, where 27 of 30 variants were under 0.1 and the rest over 0.8).
+NOISY_SPREAD = 0.25
 
 
 class BenchError(Exception):
@@ -92,6 +103,11 @@ class Stats:
         q25, q50, q75 = np.percentile(np.asarray(per_call_s, dtype=np.float64), [25, 50, 75])
         round_medians = tuple(float(np.median(r)) for r in rounds if len(r))
         return cls(float(q50), float(q75 - q25), float(min(per_call_s)), len(per_call_s), loops, round_medians)
+
+    @property
+    def spread(self) -> float:
+        """Interquartile range over median: how far apart the samples fell, as a fraction of the figure shown."""
+        return self.iqr_s / self.median_s if self.median_s > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -255,6 +271,7 @@ class Context:
     xp: ModuleType
     torch: ModuleType | None
     torch_note: str | None = None  # why torch is absent, when it is
+    torch_threads: ThreadChoice | None = None  # set by `use_torch_threads`
 
     def timer(self, variant: str) -> Any:
         if self.device == "cpu":
@@ -271,11 +288,10 @@ def make_context(device: str, compare: str, engine: ModuleType | None = None) ->
 
         engine = engine_mod
     if device == "cuda":
-        if not engine.cuda.is_available():
-            raise BenchError(
-                "--device cuda: CUDA is not available (cupy is not installed or no GPU is visible); "
-                "install cupy-cuda12x or cupy-cuda13x on a machine with an NVIDIA GPU"
-            )
+        from tcli.device_check import cuda_problem
+
+        if problem := cuda_problem(engine):  # the engine's words, as `tcli run --device cuda` gives them
+            raise BenchError(f"--device cuda: {problem}")
         import cupy
 
         xp: ModuleType = cupy
@@ -293,6 +309,28 @@ def make_context(device: str, compare: str, engine: ModuleType | None = None) ->
     else:
         note = "not compared (--compare none)"
     return Context(device, engine, xp, torch_mod, note)
+
+
+@contextlib.contextmanager
+def torch_threads_for_run(ctx: Context, requested: int | None = None, load: float | None = None) -> Any:
+    """Set torch's thread count for the run (see tcli.bench_threads) and record the choice in `ctx`; torch's
+    own count is back afterwards. `load` is the 1-minute load average, read here when not given."""
+    if ctx.torch is None:
+        yield
+        return
+    before = ctx.torch.get_num_threads()
+    if load is None and hasattr(os, "getloadavg"):
+        load = os.getloadavg()[0]
+    # The load average counts every cpu of the machine, so it is compared with all of them, not this process's
+    # affinity; torch's default already respects the affinity.
+    ctx.torch_threads = choose_torch_threads(
+        before, os.cpu_count() or 1, load, requested=requested, engine=engine_threads()
+    )
+    ctx.torch.set_num_threads(ctx.torch_threads.threads)
+    try:
+        yield
+    finally:
+        ctx.torch.set_num_threads(before)
 
 
 # --- one workload -----------------------------------------------------------------------------------------
@@ -329,12 +367,24 @@ class Row:
         r = self.ratio(t.against) if t else None
         return None if r is None else r <= t.max_ratio
 
+    def noisy(self) -> list[str]:
+        """The variants whose samples spread too far to trust their median (see NOISY_SPREAD)."""
+        return [v for v in VARIANTS if (s := self.stats.get(v)) is not None and s.spread > NOISY_SPREAD]
+
+    def target_noisy(self) -> bool:
+        """Whether the target's verdict rests on a noisy variant (the engine, or what the target compares with)."""
+        t = self.target()
+        return t is not None and any(v in ("engine", t.against) for v in self.noisy())
+
     def throughput(self, variant: str) -> float | None:
         s = self.stats.get(variant)
         if s is None or self.workload.unit is None or s.median_s <= 0:
             return None
         scale = 1e9  # GB/s and GFLOP/s alike
         return self.workload.work(self.params) / s.median_s / scale
+
+    def _target_json(self, t: Target) -> dict[str, Any]:
+        return {"against": t.against, "max_ratio": t.max_ratio, "met": self.target_met(), "noisy": self.target_noisy()}
 
     def to_json(self) -> dict[str, Any]:
         t = self.target()
@@ -349,9 +399,10 @@ class Row:
             "ratio_floor": self.ratio("floor"),
             "ratio_torch": self.ratio("torch"),
             "throughput": None if unit is None else {"unit": unit, **{v: self.throughput(v) for v in VARIANTS}},
-            "target": None if t is None else {"against": t.against, "max_ratio": t.max_ratio, "met": self.target_met()},
+            "target": None if t is None else self._target_json(t),
             "check": self.check,
             "detail": self.detail,
+            "noisy": self.noisy(),
         }
 
 
@@ -488,6 +539,10 @@ def machine_info(ctx: Context, size: str) -> dict[str, Any]:
         info["blas_threads"] = sum(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
     info["torch"] = ctx.torch.__version__ if ctx.torch is not None else None
     info["torch_threads"] = ctx.torch.get_num_threads() if ctx.torch is not None else None
+    # Added after torch_threads: torch's own default, and why the run used another count (null when it did not).
+    choice = ctx.torch_threads
+    info["torch_threads_default"] = choice.default if choice else info["torch_threads"]
+    info["torch_threads_why"] = choice.why if choice else None
     # Read from package metadata rather than importing: importing cupy on a cpu run costs seconds.
     info["cupy"] = _dist_version("cupy", "cupy-cuda13x", "cupy-cuda12x", "cupy-cuda11x")
     info["gpu"] = None
@@ -520,7 +575,15 @@ def fmt_time(s: float | None) -> str:
 
 
 def fmt_ratio(r: float | None) -> str:
-    return "-" if r is None else f"{r:.2f}x"
+    """Two decimals, two significant figures below 0.1 (0.048x), and '<0.01x' below that: never a 0.00x that
+    reads as 'free'."""
+    if r is None:
+        return "-"
+    if r >= 0.1:
+        return f"{r:.2f}x"
+    if r >= 0.01:
+        return f"{r:.2g}x"
+    return "<0.01x"
 
 
 def machine_line(m: dict[str, Any]) -> str:
@@ -533,7 +596,9 @@ def machine_line(m: dict[str, Any]) -> str:
     if m.get("mkl"):
         parts.append("exact mode: MKL 2024.2, SLEEF kernels (the floor too)")
     if m["torch"]:
-        parts.append(f"torch {m['torch']} ({m['torch_threads']} threads)")
+        threads = m["torch_threads"]
+        choice = ThreadChoice(threads, m.get("torch_threads_default") or threads, m.get("torch_threads_why"))
+        parts.append(f"torch {m['torch']} ({describe(choice)})")
     if m["cupy"]:
         parts.append(f"cupy {m['cupy']}")
     if m["gpu"]:
@@ -570,7 +635,9 @@ def row_cells(r: Row) -> list[str]:
     e, f, t = (r.stats.get(v) for v in VARIANTS)
     tgt = r.target()
     met = r.target_met()
-    target = "-" if tgt is None else f"{tgt.describe()} " + ("?" if met is None else "PASS" if met else "MISS")
+    # A verdict on a noisy figure would be a guess stated with confidence: say noisy instead.
+    verdict = "?" if met is None else "noisy" if r.target_noisy() else "PASS" if met else "MISS"
+    target = "-" if tgt is None else f"{tgt.describe()} {verdict}"
     tp = r.throughput("engine")
     return [
         r.name,
@@ -583,7 +650,7 @@ def row_cells(r: Row) -> list[str]:
         fmt_ratio(r.ratio("torch")),
         target,
         "-" if tp is None else f"{tp:.3g} {r.workload.unit}",
-        r.check,
+        f"{r.check}, noisy" if r.check == "ok" and r.noisy() else r.check,
     ]
 
 
@@ -600,11 +667,27 @@ def plain_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str |
     for cells in table:
         lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
     lines.extend(_details(rows))
+    lines.extend(_noise_notes(rows))
     return "\n".join(lines) + "\n"
 
 
 def _details(rows: Sequence[Row]) -> list[str]:
     return [f"{r.name}: {r.check}: {r.detail}" for r in rows if r.detail]
+
+
+def _noise_notes(rows: Sequence[Row]) -> list[str]:
+    """One line per noisy row saying which variants spread how far, then what to do about it."""
+    lines = []
+    for r in rows:
+        if noisy := r.noisy():
+            spreads = ", ".join(f"{v} {r.stats[v].spread:.0%}" for v in noisy)  # type: ignore[union-attr]
+            lines.append(f"{r.name}: noisy: interquartile range over median {spreads} (limit {NOISY_SPREAD:.0%})")
+    if lines:
+        lines.append(
+            "noisy: those times, their ratios and targets are unreliable; rerun when the machine is quieter, "
+            "or with a longer --budget"
+        )
+    return lines
 
 
 def rich_header(machine: dict[str, Any], torch_note: str | None = None) -> Any:
@@ -636,12 +719,15 @@ def rich_table(rows: Sequence[Row]) -> Any:
     for r in rows:
         cells = row_cells(r)
         met = r.target_met()
+        noisy = bool(r.noisy())
         styled: list[Any] = list(cells)
-        styled[8] = Text(cells[8], style="" if met is None else "green" if met else "red")
-        styled[10] = Text(cells[10], style="green" if r.check == "ok" else "bold red")
+        verdict = "" if met is None else "yellow" if r.target_noisy() else "green" if met else "red"
+        styled[8] = Text(cells[8], style=verdict)
+        styled[10] = Text(cells[10], style=("yellow" if noisy else "green") if r.check == "ok" else "bold red")
         table.add_row(*styled)
     details = [Text(line, style="red") for line in _details(rows)]
-    return Group(table, *details)
+    notes = [Text(line, style="yellow") for line in _noise_notes(rows)]
+    return Group(table, *details, *notes)
 
 
 def rich_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str | None = None) -> Any:
@@ -660,12 +746,14 @@ def run_bench(
     repeat: int | None = None,
     budget_s: float | None = None,
     json_path: str | None = None,
+    torch_threads: int | None = None,
     engine: ModuleType | None = None,
     out: Any = None,
 ) -> int:
     """The whole `tcli bench` run: exit status 0 when every check passed, 1 otherwise; BenchError for usage.
 
-    `out` is a rich Console; on a terminal the table is drawn with a progress bar, elsewhere as plain text."""
+    `torch_threads` is --torch-threads (None: chosen from the load, see tcli.bench_threads). `out` is a rich
+    Console; on a terminal the table is drawn with a progress bar, elsewhere as plain text."""
     import json
 
     from rich.console import Console
@@ -675,7 +763,21 @@ def run_bench(
     if out is None:  # NO_COLOR (or TERM=dumb) means no escape codes at all, bold and dim included
         plain = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
         out = Console(color_system=None) if plain else Console()
-    console = out
+    with torch_threads_for_run(ctx, torch_threads):
+        machine, rows = _run_and_report(ctx, workloads, size, budget_s, repeat, out)
+    if json_path is not None:
+        try:
+            with open(json_path, "w", encoding="utf-8") as f:
+                json.dump(to_json(machine, rows), f, indent=2)
+                f.write("\n")
+        except OSError as e:
+            raise BenchError(f"cannot write {json_path}: {e.strerror or e}") from None
+    return 0 if all(r.check == "ok" for r in rows) else 1
+
+
+def _run_and_report(
+    ctx: Context, workloads: Sequence[Workload], size: str, budget_s: float | None, repeat: int | None, console: Any
+) -> tuple[dict[str, Any], list[Row]]:
     machine = machine_info(ctx, size)
     rows: list[Row] = []
     if console.is_terminal:
@@ -699,14 +801,7 @@ def run_bench(
             rows.append(run_workload(w, ctx, size, budget_s=budget_s, repeat=repeat))
         console.file.write(plain_report(machine, rows, ctx.torch_note))
         console.file.flush()
-    if json_path is not None:
-        try:
-            with open(json_path, "w", encoding="utf-8") as f:
-                json.dump(to_json(machine, rows), f, indent=2)
-                f.write("\n")
-        except OSError as e:
-            raise BenchError(f"cannot write {json_path}: {e.strerror or e}") from None
-    return 0 if all(r.check == "ok" for r in rows) else 1
+    return machine, rows
 
 
 def list_report() -> str:

@@ -4,6 +4,7 @@ its heavy dependencies (rich, prompt_toolkit, the engine) only when it runs, so 
 from __future__ import annotations
 
 import os
+import shlex
 
 import click
 
@@ -14,7 +15,15 @@ from tcli.cmd_run import run
 
 
 class _Group(click.Group):
-    """A click group that, for `tcli train.tsr`, says how to run a script instead of only 'No such command'."""
+    """A click group that, for `tcli train.tsr` and `tcli -c CODE` (as one types `python train.py` and
+    `python -c CODE`), says how to run them instead of only 'No such command' or 'No such option'."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0].startswith("-c") and not args[0].startswith("--"):
+            code = args[0][2:] or (args[1] if len(args) > 1 else None)  # -cCODE or -c CODE
+            how = f"tcli run -c {shlex.quote(code)}" if code is not None else "tcli run -c CODE"
+            raise click.UsageError(f"No such option '-c'. To run code: {how}", ctx)
+        return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[no-untyped-def]
         name = args[0] if args else ""

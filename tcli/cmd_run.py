@@ -116,7 +116,9 @@ def run_script(
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="'--max-memory'") from None
     if device == "cuda":
-        problem = _cuda_problem()
+        from tcli.device_check import cuda_problem
+
+        problem = cuda_problem()
         if problem:  # fail at once with the engine's reason, as `tcli repl` and `tcli bench` do
             click.echo(f"Error: --device cuda: {problem}", err=True)
             return 2
@@ -180,14 +182,3 @@ def decode_source(data: bytes) -> str:
             f"not valid {'UTF-8' if e.encoding.startswith('utf-8') else e.encoding}: byte 0x{data[e.start]:02x} "
             f"at line {line}, column {col} (save it as UTF-8, or declare its encoding in a '# coding: NAME' line)"
         ) from None
-
-
-def _cuda_problem() -> str | None:
-    """Why the engine cannot make a CUDA tensor here, or None when it can."""
-    import engine
-
-    try:
-        engine.zeros(1, device="cuda")
-    except Exception as e:  # the engine's reason (no cupy, no GPU, no driver)
-        return str(e)
-    return None

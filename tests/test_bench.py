@@ -347,19 +347,49 @@ def test_unknown_only_is_a_one_line_error() -> None:
     assert result.output.count("\n") == 1 and "unknown workload nope" in result.output
 
 
-def test_cuda_without_cupy_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cuda_without_cupy_is_a_one_line_error_worded_as_run_s(monkeypatch: pytest.MonkeyPatch) -> None:
     _engine()
+    from tcli.cmd_run import run
+
     monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy now raises ImportError
     result = CliRunner().invoke(bench, ["--device", "cuda", "--size", "small", "--repeat", "1"])
     assert result.exit_code == 2, result.output
     assert result.output.count("\n") == 1
-    assert result.output.startswith("tcli bench: error: --device cuda: CUDA is not available")
+    assert result.output.startswith("Error: --device cuda: CUDA is not available: cupy is not installed; ")
+    assert "pip install 'tcli[cuda13]'" in result.output
+    # `tcli run --device cuda` says exactly the same
+    ran = CliRunner().invoke(run, ["--device", "cuda", "-c", "print(1)"])
+    assert ran.exit_code == 2 and ran.output == result.output
+
+
+def test_bench_errors_use_the_other_commands_prefix() -> None:
+    result = CliRunner().invoke(bench, ["--only", " , "])
+    assert result.exit_code == 2 and result.output == "Error: --only names no workload (see tcli bench --list)\n"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_torch_threads_option_rejects_what_is_not_a_count(value: str) -> None:
+    result = CliRunner().invoke(bench, ["--torch-threads", value, "--list"])
+    assert result.exit_code == 2
+    assert f"Invalid value for '--torch-threads': '{value}' is neither a positive number of threads nor auto" in (
+        result.output
+    )
+
+
+def test_help_has_examples_as_run_s_does() -> None:
+    result = CliRunner().invoke(bench, ["--help"])
+    assert result.exit_code == 0
+    text = result.output
+    assert "  Examples:\n    tcli bench --size small " in text
+    assert "--torch-threads N|auto" in text and "tcli bench --torch-threads 1 " in text
+    assert text.index("Options:") < text.index("Examples:") < text.index("Exit status: 0")
 
 
 # --- reports and JSON ---------------------------------------------------------------------------------------
 
 STATS_KEYS = {"median_s", "iqr_s", "min_s", "count", "loops"}
 ROW_KEYS = {
+    "noisy",
     "name",
     "size",
     "device",
@@ -384,6 +414,8 @@ MACHINE_KEYS = {
     "blas",
     "torch",
     "torch_threads",
+    "torch_threads_default",
+    "torch_threads_why",
     "cupy",
     "gpu",
     "loadavg",
@@ -421,7 +453,9 @@ def assert_schema(doc: dict, *, torch_compared: bool = True) -> None:
             assert set(tp) == {"unit", "engine", "floor", "torch"} and tp["unit"] in ("GB/s", "GFLOP/s")
         t = row["target"]
         if t is not None:
-            assert set(t) == {"against", "max_ratio", "met"} and t["against"] in ("floor", "torch")
+            assert set(t) == {"against", "max_ratio", "met", "noisy"} and t["against"] in ("floor", "torch")
+            assert isinstance(t["noisy"], bool)
+        assert isinstance(row["noisy"], list) and set(row["noisy"]) <= {"engine", "floor", "torch"}
 
 
 def test_json_schema_and_plain_report(tmp_path: Path) -> None:
@@ -465,7 +499,7 @@ def test_rich_report_on_a_terminal() -> None:
     title = text.index("tcli bench: device cpu, size small")
     machine = text.index(" cores; numpy ")
     assert title < machine < text.index("━") < text.index("┃ workload")
-    assert "torch " in text[machine : text.index("━")] and "threads" in text[machine : text.index("━")]
+    assert "torch " in text[machine : text.index("━")] and "thread" in text[machine : text.index("━")]
     assert "\x1b[2K" in text  # the progress bar redraws its line (and is gone once the table is drawn)
 
 
@@ -527,3 +561,113 @@ def test_unwritable_json_and_empty_only_are_usage_errors_before_any_timing() -> 
     assert result.exit_code == 2 and "is not a writable directory" in result.output
     result = CliRunner().invoke(bench, ["--only", ""])
     assert result.exit_code == 2 and "names no workload" in result.output
+
+
+# --- ratios, noise and torch's threads -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "r,text",
+    [(None, "-"), (2.5, "2.50x"), (0.65, "0.65x"), (0.1, "0.10x"), (0.048, "0.048x"), (0.0123, "0.012x"),
+     (0.0099, "<0.01x"), (0.0, "<0.01x")],
+)  # fmt: skip
+def test_fmt_ratio_never_prints_zero(r: float | None, text: str) -> None:
+    assert B.fmt_ratio(r) == text
+
+
+def _tiny_add_grad_row(torch_iqr: float, engine_iqr: float = 0.0, floor_iqr: float = 0.0) -> B.Row:
+    w = WORKLOADS["tiny_add_grad"]  # its target compares the engine with torch
+    row = B.Row(w, "small", "cpu", w.params("small"))
+    row.stats = {
+        "engine": B.Stats(1e-6, engine_iqr * 1e-6, 1e-6, 10, 1),
+        "floor": B.Stats(1e-6, floor_iqr * 1e-6, 1e-6, 10, 1),
+        "torch": B.Stats(2e-6, torch_iqr * 2e-6, 1e-6, 10, 1),
+    }
+    return row
+
+
+def test_a_quiet_row_gets_a_verdict() -> None:
+    row = _tiny_add_grad_row(torch_iqr=B.NOISY_SPREAD)  # at the limit: still trusted
+    cells = B.row_cells(row)
+    assert row.noisy() == [] and not row.target_noisy()
+    assert cells[8] == "<=0.8x torch PASS" and cells[10] == "ok"
+
+
+def test_a_noisy_variant_withholds_the_verdict_and_says_so() -> None:
+    row = _tiny_add_grad_row(torch_iqr=0.9)
+    cells = B.row_cells(row)
+    assert row.noisy() == ["torch"] and row.target_noisy()
+    assert cells[8] == "<=0.8x torch noisy" and cells[10] == "ok, noisy"
+    doc = row.to_json()
+    assert doc["noisy"] == ["torch"] and doc["check"] == "ok"  # check stays about correctness
+    assert doc["target"] == {"against": "torch", "max_ratio": 0.8, "met": True, "noisy": True}
+    text = B.plain_report({"device": "cpu", "size": "small", **_MACHINE}, [row])
+    assert "tiny_add_grad: noisy: interquartile range over median torch 90% (limit 25%)" in text
+    assert "noisy: those times, their ratios and targets are unreliable" in text
+
+
+def test_a_noisy_floor_does_not_touch_a_torch_target() -> None:
+    row = _tiny_add_grad_row(torch_iqr=0.0, floor_iqr=2.0)
+    cells = B.row_cells(row)
+    assert row.noisy() == ["floor"] and not row.target_noisy()
+    assert cells[8] == "<=0.8x torch PASS" and cells[10] == "ok, noisy"
+
+
+def test_a_mismatch_stays_a_mismatch_when_noisy() -> None:
+    row = _tiny_add_grad_row(torch_iqr=0.0, engine_iqr=1.0)
+    row.check, row.detail = "MISMATCH", "engine: result 0 differs"
+    assert B.row_cells(row)[10] == "MISMATCH"
+
+
+_MACHINE = {
+    "cpu": "CPU",
+    "cores": 2,
+    "numpy": "2",
+    "blas": None,
+    "torch": "2.13",
+    "torch_threads": 1,
+    "torch_threads_default": 2,
+    "torch_threads_why": "load 1.26 on 2 cores",
+    "cupy": None,
+    "gpu": None,
+    "loadavg": [1.26, 1.0, 1.0],
+}
+
+
+def test_machine_line_says_which_torch_threads_and_why() -> None:
+    assert "torch 2.13 (1 thread of its 2: load 1.26 on 2 cores)" in B.machine_line(_MACHINE)
+    quiet = dict(_MACHINE, torch_threads=2, torch_threads_why=None)
+    assert "torch 2.13 (2 threads); load 1.26" in B.machine_line(quiet)
+
+
+def test_torch_threads_are_set_for_the_run_recorded_and_restored(ctx_torch: B.Context) -> None:
+    before = torch.get_num_threads()
+    with B.torch_threads_for_run(ctx_torch, load=2.0 * (os.cpu_count() or 1)):  # every core busy
+        assert torch.get_num_threads() == 1
+        m = B.machine_info(ctx_torch, "small")
+        assert (m["torch_threads"], m["torch_threads_default"]) == (1, before)
+        assert (m["torch_threads_why"] is None) == (before == 1)
+    assert torch.get_num_threads() == before
+    with B.torch_threads_for_run(ctx_torch, requested=3, load=0.0):
+        assert torch.get_num_threads() == 3
+        assert B.machine_info(ctx_torch, "small")["torch_threads"] == 3
+    assert torch.get_num_threads() == before
+
+
+def test_no_torch_no_thread_choice() -> None:
+    ctx = B.make_context("cpu", "none", engine=torch)
+    with B.torch_threads_for_run(ctx, requested=3):
+        m = B.machine_info(ctx, "small")
+    assert ctx.torch_threads is None and m["torch_threads"] is None and m["torch_threads_why"] is None
+
+
+def test_cuda_context_when_the_engine_makes_cuda_tensors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check asks the engine for a CUDA tensor, as `tcli run --device cuda` does; when it gets one, the floor
+    # is cupy (a stand-in here: this machine may have no GPU).
+    made = []
+    fake_engine = types.ModuleType("fake_engine")
+    fake_engine.zeros = lambda *shape, device=None: made.append(device)
+    fake_cupy = types.ModuleType("cupy")
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy)
+    ctx = B.make_context("cuda", "none", engine=fake_engine)
+    assert made == ["cuda"] and ctx.xp is fake_cupy and ctx.device == "cuda"

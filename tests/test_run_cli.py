@@ -227,6 +227,18 @@ def test_script_for_the_group_says_how_to_run_it(tmp_path: Path) -> None:
     assert "Error: No such command 'train.tsr'. To run a script: tcli run train.tsr" in p.stderr
 
 
+@pytest.mark.parametrize(
+    "args,how",
+    [(["-c", "print(1)"], "tcli run -c 'print(1)'"), (["-cprint(2)"], "tcli run -c 'print(2)'"),
+     (["-c"], "tcli run -c CODE")],
+)  # fmt: skip
+def test_c_for_the_group_says_how_to_run_code(args: list[str], how: str) -> None:
+    """`tcli -c CODE` (as one types `python -c CODE`) is a usage error that names `tcli run -c`, and runs nothing."""
+    p = tcli(*args)
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.endswith(f"Error: No such option '-c'. To run code: {how}\n")
+
+
 def test_run_has_a_whole_summary_in_the_group_help() -> None:
     p = tcli("--help")
     line = next(x for x in p.stdout.splitlines() if x.strip().startswith("run "))
