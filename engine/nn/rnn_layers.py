@@ -33,6 +33,7 @@ from engine.autograd import Node, save_out
 from engine.creation import empty, zeros
 from engine.dtypes import float16, float32
 from engine.grad_mode import ENABLED, no_grad
+from engine.multi_output import Grads as _Grads
 from engine.nn import functional as F
 from engine.nn import init
 from engine.nn.module import Module
@@ -54,22 +55,6 @@ _SEQ_LEN_MSG = "Expected sequence length to be larger than 0 in RNN"
 def _unsafe_chunk(t: Tensor, n: int) -> tuple:
     # (the cells split their gates as torch's do: one UnsafeSplitBackward0 for all of them)
     return unsafe_chunk(t, n, 1)
-
-
-class _Grads:
-    """The gradients of some outputs of one multi-output node, merged per output as they arrive (the backward
-    pass adds what reaches a node)."""
-
-    __slots__ = ("g",)
-
-    def __init__(self, g: dict) -> None:
-        self.g = g
-
-    def __add__(self, other: _Grads) -> _Grads:
-        merged = dict(self.g)
-        for i, x in other.g.items():
-            merged[i] = merged[i] + x if i in merged else x
-        return _Grads(merged)
 
 
 class _OutputEdge(Node):
