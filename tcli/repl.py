@@ -213,8 +213,9 @@ class Shell:
 
     # -- one input --------------------------------------------------------------------------------------
 
-    def handle(self, text: str) -> bool:
-        """Run one input (code or a meta-command). False when the REPL should exit."""
+    def handle(self, text: str, line: int | None = None) -> bool:
+        """Run one input (code or a meta-command). False when the REPL should exit. With `line` (plain mode:
+        where the input starts in the piped stream), errors point at that line of <stdin>, not of the input."""
         text = textwrap.dedent(text.rstrip())  # an indented paste runs as if typed at the margin
         if not text.strip():
             return True
@@ -223,7 +224,7 @@ class Shell:
                 from tcli import meta
 
                 return meta.run(self, text.strip())
-            self.run_code(text)
+            self.run_code(text, line)
         except KeyboardInterrupt:  # Ctrl-C while we were echoing or rendering, outside the interpreter
             self.stderr.write("KeyboardInterrupt\n")
             self._flush(self.stderr)
@@ -237,10 +238,13 @@ class Shell:
             self.refresh_stats()
         return True
 
-    def run_code(self, text: str) -> None:
+    def run_code(self, text: str, line: int | None = None) -> None:
         before = self.session.grad_stamps() if calls_backward(text) else None
         try:
-            value = self.session.run_cell(text, "<input>", display=self.display)
+            if line is None:
+                value = self.session.run_cell(text, "<input>", display=self.display)
+            else:
+                value = self.session.run_cell(text, "<stdin>", display=self.display, first_line=line)
         except ScriptError as err:
             self.report(err)
             return
@@ -529,18 +533,26 @@ def run_terminal(shell: Shell, history_file: str | None = None) -> int:
 def read_inputs(lines: Iterable[str], is_complete: Callable[[str], bool]) -> Iterator[str]:
     """Group lines into inputs as the terminal's Enter would: each complete statement on its own, blocks
     up to an empty line (or the first line back at the margin), what is left at the end of input."""
+    return (text for _, text in numbered_inputs(lines, is_complete))
+
+
+def numbered_inputs(lines: Iterable[str], is_complete: Callable[[str], bool]) -> Iterator[tuple[int, str]]:
+    """read_inputs with the line number (1-based, in `lines`) where each input starts."""
     buf: list[str] = []
-    for raw in lines:
+    start = 0
+    for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
-        if not buf and not line.strip():
-            continue
+        if not buf:
+            if not line.strip():
+                continue
+            start = number
         buf.append(line)
         text = "\n".join(buf)
         if input_ready(text, is_complete):
             buf = []
-            yield text
+            yield start, text
     if buf and "\n".join(buf).strip():
-        yield "\n".join(buf)
+        yield start, "\n".join(buf)
 
 
 def run_plain(shell: Shell, stdin: TextIO, prompts: bool = False) -> int:
@@ -558,8 +570,9 @@ def run_plain(shell: Shell, stdin: TextIO, prompts: bool = False) -> int:
             yield line
 
     try:
-        for text in read_inputs(lines(), shell.session.is_complete):
-            if not shell.handle(text):
+        for line, text in numbered_inputs(lines(), shell.session.is_complete):
+            # a script piped in reads like `tcli run -`: errors at its own line numbers
+            if not shell.handle(text, None if prompts else line):
                 return 0
     except KeyboardInterrupt:  # Ctrl-C while waiting for input
         shell.stderr.write("KeyboardInterrupt\n")

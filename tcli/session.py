@@ -209,7 +209,13 @@ class Session:
             text = f.read()
         return self.run_source(text, path)
 
-    def run_cell(self, text: str, filename: str = "<input>", display: Callable[[Any], None] | None = None) -> Any:
+    def run_cell(
+        self, text: str, filename: str = "<input>", display: Callable[[Any], None] | None = None, first_line: int = 1
+    ) -> Any:
+        """Run one input and return the value of its last expression. `first_line`: where the input starts in
+        the file it came from, so that positions in errors and warnings are that file's."""
+        if first_line > 1:  # blank lines in front: the cheapest way to move every position the parser makes
+            text = "\n" * (first_line - 1) + text
         value = self._execute(text, filename, echo_last=True, display=display)
         if value is not None:
             self.globals["_"] = value

@@ -233,7 +233,7 @@ def test_piped_stdin_gives_exact_plain_output(tmp_path: Path) -> None:
         "loss  tensor  ()     torch.float32  cpu     True           -   \n"
         "w     tensor  (2,)   torch.float32  cpu     True           (2,)\n"
     )
-    assert done.stderr == "<input>:1:1: NameError: name 'nope' is not defined\n    1 | nope\n      | ^^^^\n"
+    assert done.stderr == "<stdin>:9:1: NameError: name 'nope' is not defined\n    9 | nope\n      | ^^^^\n"
     # plain `tcli` is the REPL too, and keeps no history when not on a terminal
     assert run_piped("torch.ones(1).dtype\n", home=tmp_path).stdout == "torch.float32\n"
     assert not (tmp_path / "state" / "tcli" / "history").exists()

@@ -133,7 +133,7 @@ def test_classes_and_generators_echo_as_in_pythons_repl() -> None:
 
 def test_an_echo_too_large_to_print_is_a_positioned_error() -> None:
     _, err, _ = run_lines("[0] * 10**7\n")
-    assert err.startswith("<input>:1:1: MemoryError: printing this value would take over 10,000,000 characters")
+    assert err.startswith("<stdin>:1:1: MemoryError: printing this value would take over 10,000,000 characters")
 
 
 def test_expressions_in_a_trailing_block_echo_as_in_pythons_repl() -> None:
@@ -205,8 +205,8 @@ def test_errors_are_reported_with_caret_and_the_session_goes_on() -> None:
     out, err, status = run_lines("x = torch.ones(2, 3)\ny = x @ x\nx.sum()\n")
     assert status == 0
     assert err.splitlines() == [
-        "<input>:1:5: RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)",
-        "    1 | y = x @ x",
+        "<stdin>:2:5: RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)",
+        "    2 | y = x @ x",
         "      |     ^^^^^",
     ]
     assert out.endswith("tensor(6.)\n")
@@ -442,3 +442,30 @@ def test_limits_are_checked_as_tcli_run_checks_them(args: list, rc: int, err: st
     assert err in done.stderr and "Traceback" not in done.stderr
     if rc == 0:
         assert done.stdout.strip() == "2"
+
+
+def test_piped_errors_point_at_the_line_of_stdin() -> None:
+    """A script piped into the REPL reads like `tcli run -`: each error names its line in the stream (blank
+    lines and earlier blocks counted), not line 1 of the input it was grouped into."""
+    text = "x = torch.ones(2)\n\nx.foo\nfor i in range(2):\n    i\n    i.bar\n\ny = 1 +\n"
+    out, err, status = run_lines(text)
+    assert status == 0
+    assert out == "0\n"  # the loop's echo of i before i.bar fails
+    assert err.splitlines() == [
+        "<stdin>:3:1: AttributeError: 'Tensor' object has no attribute 'foo'",
+        "    3 | x.foo",
+        "      | ^^^^^",
+        "<stdin>:6:5: AttributeError: 'int' object has no attribute 'bar'",
+        "    6 |     i.bar",
+        "      |     ^^^^^",
+        "<stdin>:8:8: SyntaxError: invalid syntax",
+        "    8 | y = 1 +",
+        "      |        ^",
+    ]
+
+
+def test_numbered_inputs_start_lines() -> None:
+    from tcli.repl import numbered_inputs
+
+    lines = ["\n", "x = 1\n", "\n", "\n", "if x:\n", "    x\n", "\n", "x\n"]
+    assert list(numbered_inputs(lines, parser.is_complete)) == [(2, "x = 1"), (5, "if x:\n    x\n"), (8, "x")]

@@ -111,7 +111,7 @@ def test_repl_timeout_ends_the_session_stuck_in_one_long_operation() -> None:
     assert p.returncode == 1
     assert p.stdout == "start\n"
     assert p.stderr.endswith(
-        "<input>:1:1: TimeoutError: the input ran longer than the time limit of 5s (--timeout) inside one long "
+        "<stdin>:3:1: TimeoutError: the input ran longer than the time limit of 5s (--timeout) inside one long "
         "operation, which cannot be interrupted; the session ends\n"
     )
 
