@@ -37,7 +37,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import policy
-from tcli.errors import TsrTimeout, private_attribute_message, tp_name, visible_output
+from tcli.errors import TsrTimeout, note_lookup, private_attribute_message, tp_name, visible_output
 from tcli.generators import TsrGenerator
 from tcli.torch_names import torch_names
 
@@ -1077,9 +1077,11 @@ class Prelude:
             raise AttributeError(private_attribute_message(name))
         try:
             return self.interp.get_attribute(obj, name)
-        except AttributeError:
+        except AttributeError as e:
             if default:
                 return default[0]
+            if e.__class__ is AttributeError:
+                note_lookup(e, "attribute", obj, name)  # (Python suggests for getattr's misspellings too)
             raise
 
     def _setattr(self, obj: Any, name: Any, value: Any) -> None:

@@ -83,6 +83,14 @@ def test_the_choice_is_cpython_311s() -> None:
             "l = [1]\nl.apend(2)\n",
             "prog.tsr:2:1: AttributeError: 'list' object has no attribute 'apend'. Did you mean: 'append'?",
         ),
+        (
+            "import torch\nx = torch.ones(2)\ngetattr(x, 'sume')\n",
+            "prog.tsr:3:1: AttributeError: 'Tensor' object has no attribute 'sume'. Did you mean: 'sum'?",
+        ),
+        (
+            "import torch\nx = torch.ones(2)\ngetattr(x, 'sume', None).foo\n",
+            "prog.tsr:3:1: AttributeError: 'NoneType' object has no attribute 'foo'",
+        ),
         ("xx = 1\nprint(x)\n", "prog.tsr:2:7: NameError: name 'x' is not defined. Did you mean: 'xx'?"),
         (
             "def f(alpha):\n    return alpah\nf(1)\n",
