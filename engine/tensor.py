@@ -277,7 +277,7 @@ class Tensor(metaclass=TorchNamed):
         base = self._data.base
         if base is None:
             return 0
-        if type(base) is not np.ndarray:  # cupy: device pointers
+        if not isinstance(base, np.ndarray):  # cupy: device pointers (a bfloat16 array is an ndarray subclass)
             return int((self._data.data.ptr - base.data.ptr) // self._data.itemsize)
         return int(
             (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize

@@ -95,6 +95,7 @@ def test_storage_errors_match_torch(action: Callable) -> None:
 
 
 def test_typed_storage_warns_as_torch_does() -> None:
+    import engine.storage
     import engine.warn
 
     engine.warn._WARNED_ONCE.discard(engine.storage._TYPED_DEPRECATED)

@@ -12,7 +12,7 @@ from engine.autograd import _Out
 from engine.backend import for_array
 from engine.grad_mode import ENABLED, INFERENCE, INPLACE_INFERENCE, InferenceVC
 from engine.ops import fusion
-from engine.ops.util import edge_of, memory_order, node_class, scalar_to
+from engine.ops.util import edge_of, invalid_combination, memory_order, node_class, scalar_to
 from engine.tensor import _GRAD_FN, GradView, Tensor, wrap
 from engine.warn import user_stacklevel
 
@@ -556,6 +556,9 @@ def zero_(x: Tensor) -> Tensor:
     return x
 
 
+_NUMBERS = (int, float, complex, np.generic)  # (bool is an int)
+
+
 def fill_(x: Tensor, value: Any) -> Tensor:
     check_inplace(x)
     vt = None
@@ -567,8 +570,10 @@ def fill_(x: Tensor, value: Any) -> Tensor:
         if not writeable(x._data):
             raise RuntimeError(OVERLAP_MSG)
         vt, value = value, value.item()
-    else:
+    elif isinstance(value, _NUMBERS):
         value = scalar_to(value, x._data.dtype)
+    else:  # (numpy would take a list or a range and fill elementwise; torch takes one number)
+        raise invalid_combination("fill_", (value,), ("(Tensor value)", "(Number value)"), True)
     writable_view(x._data)[...] = value
     _bump(x)
     if ENABLED[0] and (x._rg or (vt is not None and vt._rg)):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.bf16 import array_module, bf16_cpu_only, plain, to_bf16
+from engine.bf16 import _tag, array_module, bf16_cpu_only, plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
 from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim
@@ -117,27 +117,11 @@ def reshape(input: Tensor, *shape: Any, **kw: Any) -> Tensor:  # noqa: A002
     return t
 
 
-_C_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-            "float16": "Half", "float32": "Float", "float64": "Double"}  # fmt: skip
-
-
 def view(input: Tensor, *shape: Any, **kw: Any) -> Tensor:  # noqa: A002
     if kw:
         shape = _kw_shape(shape, kw, "dtype" if "dtype" in kw else "size")
     if len(shape) == 1 and not dim_list_ok(shape[0]):
-        from engine.dtypes import dtype, to_dtype
-
-        if not isinstance(shape[0], dtype):
-            raise invalid_combination("view", shape, ("(torch.dtype dtype)", "(tuple of ints size)"), True)
-        dt = to_dtype(shape[0])
-        old = input._data.dtype.itemsize
-        if dt.np.itemsize > old and input._data.ndim and input._data.shape[-1] % (dt.np.itemsize // old):
-            raise RuntimeError(
-                f"self.size(-1) must be divisible by {dt.np.itemsize // old} to view "
-                f"{_C_NAMES[input._data.dtype.name]} as {_C_NAMES[dt.np.name]} (different element sizes), "
-                f"but got {input._data.shape[-1]}"
-            )
-        return _record(view_of(input._data.view(dt.np), input), ViewBackward0, input, (input._data.shape,))
+        return _view_dtype(input, shape[0])
     d = input._data
     new = _infer(_shape_args(shape), d.size)
     try:
@@ -148,6 +132,53 @@ def view(input: Tensor, *shape: Any, **kw: Any) -> Tensor:  # noqa: A002
             "across two contiguous subspaces). Use .reshape(...) instead."
         ) from None
     return _record(view_of(r, input), ViewBackward0, input, (d.shape,), lambda b, s=new: view(b, s))
+
+
+def _view_dtype(input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    """x.view(dtype): the same bytes read as another dtype, with torch's checks (view_dtype in
+    TensorConversions.cpp). bfloat16 is stored as float32 here, so a view from or to it is a copy of the bits:
+    the values are torch's, but writes through it do not reach the other tensor."""
+    from engine.dtypes import bfloat16, dtype, to_dtype
+
+    if not isinstance(target, dtype):
+        raise invalid_combination("view", (target,), ("(torch.dtype dtype)", "(tuple of ints size)"), True)
+    dt = to_dtype(target)
+    src = input.dtype
+    d = input._data
+    old, new = src.itemsize, dt.itemsize
+    if old != new:
+        names = f"{src.scalar_name()} as {dt.scalar_name()} (different element sizes)"
+        if d.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to view {names}")
+        st = input.stride()
+        ratio = new // old if new > old else 1
+        if ratio > 1 and d.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} to view {names}, but got {d.shape[-1]}")
+        if st[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 to view {names}, but got {st[-1]}")
+        if ratio > 1:
+            for i in range(d.ndim - 1):
+                if st[i] % ratio:
+                    raise RuntimeError(
+                        f"self.stride({i}) must be divisible by {ratio} to view {names}, but got {st[i]}"
+                    )
+            offset = input.storage_offset()
+            if offset % ratio:
+                raise RuntimeError(
+                    f"self.storage_offset() must be divisible by {ratio} to view {names}, but got {offset}"
+                )
+    if src is bfloat16 and dt is not bfloat16:
+        bits = (plain(d).view(np.uint32) >> 16).astype(np.uint16)  # the upper halves are bfloat16's bits
+        out = bits.view(dt.np)
+    elif dt is bfloat16 and src is not bfloat16:
+        # (tagged, not rounded: the bits are bfloat16 values already, nan payloads included)
+        out = _tag((np.ascontiguousarray(d).view(np.uint16).astype(np.uint32) << 16).view(np.float32))
+    else:
+        out = d.view(dt.np)
+    # torch's view.dtype is not differentiable: no grad_fn, no _base, a leaf, but the version counter is shared
+    t = wrap(out, input._dev)
+    t._vc = input._vc
+    return t
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
