@@ -19,7 +19,8 @@ def _outcome(f: Callable[[Any], Any], T: Any) -> tuple:
         r = f(T)
     except Exception as e:  # noqa: BLE001 - the error is the result being compared
         return ("error", type(e).__name__, str(e))
-    return ("value", str(r.dtype), tuple(r.shape), r.reshape(-1).contiguous().view(T.uint8).numpy().tobytes() if r.dtype != T.bool else b"")
+    raw = r.reshape(-1).contiguous().view(T.uint8).numpy().tobytes()
+    return ("value", str(r.dtype), tuple(r.shape), raw)
 
 
 _NAN = float("nan")
