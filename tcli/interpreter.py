@@ -37,7 +37,15 @@ from tcli.errors import (
     tp_name,
 )
 from tcli.parser import Scope
-from tcli.prelude import _CONTAINERS, _GATE_KINDS, Checked, check_own_name, refuse_array, register_script_class
+from tcli.prelude import (
+    _CONTAINERS,
+    _GATE_KINDS,
+    Checked,
+    _is_script_class,
+    check_own_name,
+    refuse_array,
+    register_script_class,
+)
 
 _MISSING: Any = object()
 #: where a method's frame keeps its class and first argument, for super()
@@ -712,7 +720,8 @@ class Interpreter:
         # methods resolve names as functions defined beside the class do: the class body is no scope for them
         self._ctx = _Ctx(outer.kind, outer.scope, outer.parent, f"{outer.qual}{node.name}.")
         try:
-            base_c = self._c(node.bases[0])
+            plain = getattr(node, "tsr_plain", False)
+            base_c = (lambda f: object) if plain else self._c(node.bases[0])
             methods, attributes, doc = [], [], None
             for stmt in node.body:
                 if type(stmt) is ast.FunctionDef:
@@ -731,7 +740,9 @@ class Interpreter:
             base = base_c(f)
             if type(base).__module__ == "engine.utils.data" and type(base).__name__ == "_Alias":
                 base = base.__origin__  # Sampler[int]: a subscripted engine class stands for the class
-            if not (isinstance(base, type) and issubclass(base, interp.p.class_bases())):
+            if base is not object and not (
+                isinstance(base, type) and (issubclass(base, interp.p.class_bases()) or _is_script_class(base))
+            ):
                 what = f"'{tp_name(base)}'" if isinstance(base, type) else f"a '{tp_name(type(base))}' object"
                 raise _fail(
                     TypeError(

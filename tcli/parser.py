@@ -217,13 +217,9 @@ class _Checker:
         bases = node.bases
         plain = not bases or (len(bases) == 1 and type(bases[0]) is ast.Name and bases[0].id == "object")
         if plain and not node.keywords:
-            # (`class A:`, `class A(object):`: tsr has no plain objects, whose attributes no rule would cover)
-            raise self.fail(
-                f"a plain class is not supported in tsr: a tsr class derives from {policy.CLASS_BASES_TEXT}, or a "
-                "class defined in the script (keep plain data in a dict or a tuple)",
-                node,
-            )
-        if len(node.bases) != 1 or node.keywords:
+            # `class A:` / `class A(object):`: a plain object, held to the rules of every script class's instances
+            node.tsr_plain = True  # type: ignore[attr-defined]
+        elif len(node.bases) != 1 or node.keywords:
             raise self.fail(
                 f"a tsr class has exactly one base class: {policy.CLASS_BASES_TEXT}, or a class defined in the "
                 "script (no metaclass or other keywords)",

@@ -64,8 +64,8 @@ def test_syntax_errors_are_positioned() -> None:
 @pytest.mark.parametrize(
     "src,message",
     [
-        ("class A:\n    pass\n", "prog.tsr:1:1: SyntaxError: a plain class is not supported in tsr: a tsr class"),
-        ("class A(object):\n    pass\n", "prog.tsr:1:1: SyntaxError: a plain class is not supported in tsr: a"),
+        ("class A:\n    def __del__(self):\n        pass\n", "prog.tsr:2:5: SyntaxError: method '__del__'"),
+        ("class A(object, int):\n    pass\n", "prog.tsr:1:1: SyntaxError: a tsr class has exactly one base class"),
         ("yield 1\n", "prog.tsr:1:1: SyntaxError: 'yield' outside function"),
         ("def f():\n    print((yield 1))\n", "prog.tsr:2:12: SyntaxError: tsr runs yield as a statement (`yield x`"),
         ("f = lambda: (yield)\n", "prog.tsr:1:5: SyntaxError: a lambda cannot yield in tsr (write a def)"),

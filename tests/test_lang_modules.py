@@ -607,8 +607,8 @@ def test_state_dict_saves_and_loads_without_pickle(tmp_path, monkeypatch) -> Non
 @pytest.mark.parametrize(
     ("src", "message"),
     [
-        ("class A:\n    pass\n", "a plain class is not supported in tsr"),
-        ("class A(object):\n    pass\n", "a plain class is not supported in tsr"),
+        ("class A:\n    def __del__(self):\n        pass\n", "method '__del__'"),
+        ("class A(object):\n    def __new__(cls):\n        pass\n", "method '__new__'"),
         ("import torch\nclass A(torch.nn.Module, object):\n    pass\n", "a tsr class has exactly one base class"),
         ("class A(int):\n    pass\n", "BasePruningMethod, or a class defined in the script, not 'int'"),
         ("import torch\n@torch.no_grad()\nclass A(torch.nn.Module):\n    pass\n", "class decorators are not supported"),
@@ -619,7 +619,7 @@ def test_state_dict_saves_and_loads_without_pickle(tmp_path, monkeypatch) -> Non
         ("import torch\nclass A(torch.nn.Module):\n    pass\na = A()\na._parameters = {}\n", "'_parameters'"),
         ("import torch\nt = torch.ones(2)\nt._data += 1\n", "access to attribute '_data'"),
         ("x = [1]\nx._y = 2\n", "access to attribute '_y'"),
-        ("import torch\nclass A(torch.nn.Module):\n    def __call__(self):\n        pass\n", "method '__call__'"),
+        ("import torch\nclass A(torch.nn.Module):\n    def __getattr__(self):\n        pass\n", "method '__getattr__'"),
         ("import torch\nclass A(torch.nn.Module):\n    import os\n", "a tsr class body holds methods"),
         ("import torch\nclass A(torch.nn.Module):\n    __getattr__ = print\n", "class attribute '__getattr__'"),
         (
