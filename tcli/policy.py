@@ -338,7 +338,7 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
     ),
     "tuple": _SEQ,
     "dict": frozenset(
-        {"clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values"}
+        {"clear", "copy", "fromkeys", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values"}
     ),
     "set": _SET,
     "frozenset": frozenset(
@@ -351,7 +351,8 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
     "range": frozenset({"start", "stop", "step"}),
     "slice": frozenset({"start", "stop", "step", "indices"}),
     "OrderedDict": frozenset(
-        {"clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values", "move_to_end"}
+        {"clear", "copy", "fromkeys", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values",
+         "move_to_end"}
     ),
     "Counter": frozenset(
         {"clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values", "most_common",

@@ -1304,6 +1304,8 @@ class Prelude:
         plain = _PLAIN_TYPES.get(cls)
         if plain is not None and name in policy.PLAIN_ATTRIBUTES[plain]:
             override = self._overrides.get(plain, {}).get(name)
+            if override is not None and name == "fromkeys":  # (the one class method among them)
+                return types.MethodType(override, cls)
             return override if override is not None else getattr(cls, name)
         if _is_module_type(cls) and any(name in vars(k) for k in cls.__mro__ if k is not object):
             hidden = policy.HIDDEN_ENGINE_ATTRIBUTES.get((cls.__module__, cls.__qualname__), ())
@@ -1485,6 +1487,11 @@ class Prelude:
                 args = (p.bounded_list(args[0]),)
             dict.update(self_, *args, **kwargs)
 
+        def fromkeys(owner: Any, iterable: Any, value: Any = None) -> dict:
+            # a class method: bound to the class (dict.fromkeys) or to an instance (d.fromkeys), as Python's
+            cls = owner if isinstance(owner, type) else type(owner)
+            return cls.fromkeys(p.bounded_list(iterable), value)
+
         def set_method(cls: type, name: str) -> Callable:
             method = getattr(cls, name)
 
@@ -1499,7 +1506,8 @@ class Prelude:
         overrides = {
             "str": str_methods,
             "list": {"extend": extend},
-            "dict": {"update": update},
+            "dict": {"update": update, "fromkeys": fromkeys},
+            "OrderedDict": {"fromkeys": fromkeys},
             "set": {n: set_method(set, n) for n in set_names},
             "frozenset": {n: set_method(frozenset, n) for n in policy.PLAIN_ATTRIBUTES["frozenset"] - {"copy"}},
         }

@@ -313,3 +313,15 @@ def test_special_method_errors_are_pythons(body: str, headline: str) -> None:
     status, _, err = run_tsr(f"class A:\n    {body}\n")
     assert status == 1
     assert err.splitlines()[0].startswith(headline)
+
+
+def test_dict_fromkeys_as_python() -> None:
+    src = """
+        from collections import OrderedDict
+        print(dict.fromkeys([3, 1, 3, 2]), list(dict.fromkeys("abca")), dict.fromkeys(range(3), 0))
+        print({1: 2}.fromkeys([5]), OrderedDict.fromkeys("ab", 1), type(OrderedDict.fromkeys("ab")).__name__)
+        print(dict.fromkeys({"k": 1}), dict.fromkeys(x * 2 for x in range(3)))
+    """
+    status, out, err = run_tsr(src)
+    assert (status, err) == (0, "")
+    assert out == run_torch(src)

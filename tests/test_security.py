@@ -328,6 +328,8 @@ LIMITS = [
     ("sorted(range(10 ** 10))", "MemoryError"),
     ("dict(zip(range(10 ** 10), range(10 ** 10)))", "MemoryError"),
     ("x = []\nx.extend(range(10 ** 10))", "MemoryError"),
+    ("dict.fromkeys(range(10 ** 10))", "MemoryError"),
+    ("{}.fromkeys(range(10 ** 10), 0)", "MemoryError"),
     ("x = []\nx += range(10 ** 10)", "MemoryError"),
     ("list.extend([], range(10 ** 10))", "MemoryError"),
     ("a, *b = range(10 ** 10)", "MemoryError"),
