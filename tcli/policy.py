@@ -260,9 +260,21 @@ MATH_NAMES = frozenset(
     }
 )  # fmt: skip
 
-#: The `numpy` facade: array creation and dtypes only. Nothing here reads or writes files, maps memory or
-#: reinterprets buffers (no load/save/memmap/frombuffer/ctypeslib/lib). Sized creators are checked against
-#: the memory limit before they allocate (prelude.SIZE_RULES).
+#: numpy's elementwise functions and reductions that tutorials use beside torch (`np.add(n, 1, out=n)` shows
+#: that t.numpy() shares memory): each result is no larger than its operands broadcast together (checked
+#: first, prelude's "np_ufunc" rule); the functions are handed out wrapped (Checked), so a ufunc's own methods
+#: (outer, at, reduce) are out of reach.
+NUMPY_COMPUTE = frozenset(
+    {
+        "add", "subtract", "multiply", "divide", "true_divide", "power", "maximum", "minimum", "negative",
+        "abs", "absolute", "exp", "log", "sqrt", "square", "sin", "cos", "tanh", "sign", "floor", "ceil",
+        "isclose", "sum", "mean", "max", "min", "argmax", "argmin", "std", "var", "prod", "all", "any",
+        "allclose", "array_equal",
+    }
+)  # fmt: skip
+#: The `numpy` facade: array creation, dtypes and NUMPY_COMPUTE. Nothing here reads or writes files, maps
+#: memory or reinterprets buffers (no load/save/memmap/frombuffer/ctypeslib/lib). Sized creators are checked
+#: against the memory limit before they allocate (prelude.SIZE_RULES).
 NUMPY_NAMES = frozenset(
     {
         "array", "asarray", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
@@ -270,7 +282,7 @@ NUMPY_NAMES = frozenset(
         "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_", "complex64",
         "complex128", "pi", "e", "inf", "nan", "newaxis", "ndarray", "dtype",
     }
-)  # fmt: skip
+) | NUMPY_COMPUTE  # fmt: skip
 #: Python's `random`: seeded pseudo-random numbers, nothing else (no SystemRandom, which reads the OS's entropy;
 #: no getrandbits, which builds integers of any size). sample/choices are checked against the sequence limit.
 RANDOM_NAMES = frozenset(
@@ -472,6 +484,7 @@ NUMPY_SIZE_RULES: dict[str, str] = {
     "rand": "size", "randn": "size", "random": "np_random0", "random_sample": "np_random0",
     "standard_normal": "np_random0", "choice": "np_random1", "randint": "np_random2", "uniform": "np_random2",
     "normal": "np_random2", "integers": "np_random2", "permutation": "count",
+    **dict.fromkeys(NUMPY_COMPUTE, "np_ufunc"),
 }  # fmt: skip
 NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat", "astype": "astype"}
 #: Methods read through prelude.sized_attribute: the sized ones, and data_ptr (the address a script sees is

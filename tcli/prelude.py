@@ -794,13 +794,16 @@ class Prelude:
         arrays = (np.ndarray, np.generic)
         tensor = self.tensor_type or arrays
         stack = [data, *more]
+        walked: set[int] = set()  # ([[0] * 10**5] * 10**5 holds one inner list 10**5 times: walked once)
         while stack:
             x = stack.pop()
             tp = type(x)
             if tp in _ARRAY_SCALARS:
                 continue
             if isinstance(x, (list, tuple)):  # (torch.Size, return types: the engine's tuples)
-                stack.extend(x)
+                if id(x) not in walked:
+                    walked.add(id(x))
+                    stack.extend(x)
             elif isinstance(x, arrays):
                 if x.dtype.hasobject:
                     raise TypeError(_OBJECT_ARRAYS)
@@ -1762,7 +1765,8 @@ class Prelude:
                     if dotted == "numpy" and any(w in attr for w in ("load", "save", "file", "txt", "memmap")):
                         hint = "; tsr's numpy touches no files (torch.save and torch.load do, in the working directory)"
                     elif dotted == "numpy":  # a computation: the engine has it under the same name, most often
-                        hint = "; tsr's numpy only creates arrays and dtypes, compute with torch"
+                        hint = "; tsr's numpy creates arrays and has common elementwise functions, compute the rest"
+                        hint += " with torch"
                         engine = self.engine or sys.modules.get("engine")
                         if engine is not None and hasattr(engine, attr):
                             hint += f" (torch.{attr}, on torch.from_numpy(a))"
@@ -2281,6 +2285,7 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
     "count": lambda p, a, k, o: int(a[0] if a else k["n"]) if isinstance(a[0] if a else k.get("n"), int) else None,
     "data": lambda p, a, k, o: _data_elements(a[0]) if a else None,
     "np_data": lambda p, a, k, o: _data_elements(a[0]) if a else None,
+    "np_ufunc": lambda p, a, k, o: _ufunc_elements(p, a),
     "np_size": lambda p, a, k, o: _size_args(a[:1], k),
     "astype": lambda p, a, k, o: p.numel(o),
     "np_like": lambda p, a, k, o: p.numel(a[0]) if a else None,
@@ -2374,6 +2379,23 @@ _DTYPE_CLASSES = frozenset({int, float, complex, bool, str, bytes})
 def _numpy_dtype_like(x: Any, np: Any) -> bool:
     """A dtype given where numpy also takes data (np.zeros_like(a, np.float32)): nothing numpy reads as an array."""
     return isinstance(x, np.dtype) or (isinstance(x, type) and issubclass(x, np.generic))
+
+
+def _ufunc_elements(p: Prelude, args: tuple) -> int:
+    """Elements a numpy elementwise function or reduction may allocate: its array operands broadcast together,
+    or what a list or range operand becomes as an array, whichever is more."""
+    shape: tuple | None = ()
+    most = 1
+    for x in args[:2]:
+        if type(x) in (list, tuple, range):
+            most = max(most, _data_elements(x) or 1)
+        elif (_NDARRAY[0] is not None and isinstance(x, _NDARRAY[0])) or (
+            p.tensor_type is not None and isinstance(x, p.tensor_type)
+        ):
+            s = tuple(x.shape)
+            most = max(most, _prod(s))
+            shape = _broadcast_shape(shape, s) if shape is not None else None
+    return max(most, _prod(shape) if shape is not None else 1)
 
 
 def _data_elements(data: Any) -> int | None:
