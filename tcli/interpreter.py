@@ -79,6 +79,8 @@ _GATED = types.BuiltinFunctionType
 
 
 def _assigned_names(stmt: ast.stmt) -> list[str]:
+    if type(stmt) is ast.AnnAssign:  # (a bare `name: type` too: checked like an assignment)
+        return [stmt.target.id] if type(stmt.target) is ast.Name else []
     return [t.id for t in stmt.targets if type(t) is ast.Name] if type(stmt) is ast.Assign else []  # type: ignore[attr-defined]
 
 
@@ -729,6 +731,8 @@ class Interpreter:
                     methods.append((stmt, self._function_maker(stmt, stmt.name), decos))
                 elif type(stmt) is ast.Assign:
                     attributes.append(([t.id for t in stmt.targets], self._c(stmt.value)))  # type: ignore[attr-defined]
+                elif type(stmt) is ast.AnnAssign and stmt.value is not None:
+                    attributes.append(([stmt.target.id], self._c(stmt.value)))  # type: ignore[attr-defined]
                 elif type(stmt) is ast.Expr:
                     doc = stmt.value.value  # type: ignore[attr-defined]
         finally:

@@ -236,8 +236,11 @@ class _Checker:
                         stmt,
                     )
                 stmt.tsr_method = True  # type: ignore[attr-defined]
-            elif kind is ast.Assign and all(type(t) is ast.Name for t in stmt.targets):
-                for t in stmt.targets:
+            elif (kind is ast.Assign and all(type(t) is ast.Name for t in stmt.targets)) or (
+                kind is ast.AnnAssign and type(stmt.target) is ast.Name
+            ):
+                # (`lr: float = 0.1` is `lr = 0.1`; a bare `lr: float` declares nothing tsr keeps)
+                for t in stmt.targets if kind is ast.Assign else [stmt.target]:
                     if t.id.startswith("__"):  # (a class attribute named __getattr__ or __class__ would be Python's)
                         raise self.fail(f"class attribute '{t.id}': special names are Python's, not a script's", t)
             elif kind is ast.Pass or (
@@ -246,7 +249,8 @@ class _Checker:
                 continue
             else:
                 raise self.fail(
-                    "a tsr class body holds methods (def), a docstring, pass and `name = value` class attributes",
+                    "a tsr class body holds methods (def), a docstring, pass and `name = value` (or "
+                    "`name: type = value`) class attributes",
                     stmt,
                 )
 

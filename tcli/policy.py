@@ -245,7 +245,38 @@ ENGINE_MODULES = {
 }
 #: The default floating dtypes a session may start with or switch to (--dtype, :dtype): torch.set_default_dtype's.
 DEFAULT_DTYPES = ("float32", "float64", "float16", "bfloat16")
-FACADE_MODULES = frozenset({"math", "numpy", "numpy.random", "random", "collections", "copy", "warnings"})
+FACADE_MODULES = frozenset({
+    "math", "numpy", "numpy.random", "random", "collections", "copy", "warnings", "time", "typing", "functools",
+    "itertools", "string", "statistics",
+})  # fmt: skip
+
+#: `time`: clocks for timing a training loop, and sleep (interrupted by --timeout and Ctrl-C like any step).
+TIME_NAMES = frozenset({"time", "perf_counter", "perf_counter_ns", "monotonic", "process_time", "time_ns", "sleep"})
+#: `typing`: the names type hints use. tsr never evaluates an annotation, so these matter only where a script
+#: uses them as values (a type alias `Batch = Tuple[Tensor, Tensor]`, cast, TypeVar). Not NamedTuple or
+#: TypedDict, which build classes.
+TYPING_NAMES = frozenset({
+    "Any", "Callable", "Dict", "Iterable", "Iterator", "List", "Literal", "Mapping", "Optional", "Sequence", "Set",
+    "FrozenSet", "Tuple", "Type", "TypeVar", "Union", "Generator", "DefaultDict", "OrderedDict", "Counter",
+    "Final", "ClassVar", "cast", "TYPE_CHECKING",
+})  # fmt: skip
+#: `functools`: reduce (its function runs as tsr code under the call gate), partial, and the caches (their
+#: entries count against memory as a dict would).
+FUNCTOOLS_NAMES = frozenset({"reduce", "partial", "lru_cache", "cache", "cmp_to_key"})
+#: `itertools`: lazy iterators; whatever materializes them (list, sorted, tuple) is bounded by the sequence
+#: limit as for any iterator.
+ITERTOOLS_NAMES = frozenset({
+    "accumulate", "chain", "combinations", "combinations_with_replacement", "compress", "count", "cycle",
+    "dropwhile", "filterfalse", "groupby", "islice", "pairwise", "permutations", "product", "repeat", "starmap",
+    "takewhile", "zip_longest",
+})  # fmt: skip
+#: `string`: its constants.
+STRING_NAMES = frozenset({
+    "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits", "punctuation",
+    "printable", "whitespace",
+})  # fmt: skip
+#: `statistics`: the summaries of a list of numbers (pure Python: every step can be interrupted).
+STATISTICS_NAMES = frozenset({"mean", "fmean", "median", "mode", "stdev", "pstdev", "variance", "pvariance"})
 
 #: Names of the `math` facade: the whole module is pure computation; the few that can build huge
 #: integers (factorial, comb, perm, prod) go through a size check in prelude.py.

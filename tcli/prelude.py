@@ -19,6 +19,7 @@ import builtins as _py
 import collections
 import copy
 import importlib
+import itertools
 import math
 import operator
 import os
@@ -839,7 +840,7 @@ class Prelude:
         if ok is None:
             name = fn.__self__.__name__
             ok = self._admitted[fn] = (
-                name in ("math", "_warnings")
+                name in ("math", "_warnings", "time", "_functools")
                 or (name.startswith("numpy.") and any(fn is getattr(sys.modules["numpy"], n, None)
                                                       for n in policy.NUMPY_NAMES))
                 or (name == "builtins" and any(fn is v for v in self.builtins.values()))
@@ -1604,6 +1605,9 @@ class Prelude:
             facade = self._table_facade("copy", copy, policy.COPY_NAMES, {"deepcopy": _deepcopy})
         elif dotted == "warnings":
             facade = self._table_facade("warnings", warnings, policy.WARNINGS_NAMES, _WARNINGS_CHECKED)
+        elif dotted in _STDLIB_FACADES:
+            names, replaced = _STDLIB_FACADES[dotted]
+            facade = self._table_facade(dotted, importlib.import_module(dotted), names, replaced(self))
         else:
             raise ImportError(f"tsr cannot import '{dotted}'; it {_ALLOWED_IMPORTS}")
         self._facades[dotted] = facade
@@ -1906,6 +1910,54 @@ _NOT_IN_ENGINE = frozenset(
      "profiler", "quantization", "distributed", "multiprocessing", "export",
      "masked", "nested", "signal"}
 )  # fmt: skip
+
+
+def _itertools_checked(p: Prelude) -> dict[str, Callable]:
+    """itertools' iterators that C code could run without end or build huge tuples in: product and
+    permutations materialize their inputs first (as the real ones do), within the sequence limit."""
+
+    def product(*iterables: Any, repeat: int = 1) -> Any:
+        pools = [p.bounded_list(it) for it in iterables]
+        return itertools.product(*pools, repeat=repeat)
+
+    def permutations(iterable: Any, r: Any = None) -> Any:
+        return itertools.permutations(p.bounded_list(iterable), r)
+
+    def combinations(iterable: Any, r: int) -> Any:
+        return itertools.combinations(p.bounded_list(iterable), r)
+
+    def combinations_with_replacement(iterable: Any, r: int) -> Any:
+        return itertools.combinations_with_replacement(p.bounded_list(iterable), r)
+
+    checked = {"product": product, "permutations": permutations, "combinations": combinations,
+               "combinations_with_replacement": combinations_with_replacement}  # fmt: skip
+    for name, fn in checked.items():
+        fn.__name__ = fn.__qualname__ = name
+    return checked
+
+
+def _time_checked(p: Prelude) -> dict[str, Callable]:
+    def sleep(seconds: Any) -> None:
+        # in short steps: a signal (--timeout's alarm, Ctrl-C) is handled between them
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+            raise TypeError(f"'{tp_name(type(seconds))}' object cannot be interpreted as an integer")
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.05))
+
+    return {"sleep": sleep}
+
+
+_STDLIB_FACADES: dict[str, tuple[frozenset, Callable[[Prelude], dict]]] = {
+    "time": (policy.TIME_NAMES, _time_checked),
+    "typing": (policy.TYPING_NAMES, lambda p: {}),
+    "functools": (policy.FUNCTOOLS_NAMES, lambda p: {}),
+    "itertools": (policy.ITERTOOLS_NAMES, _itertools_checked),
+    "string": (policy.STRING_NAMES, lambda p: {}),
+    "statistics": (policy.STATISTICS_NAMES, lambda p: {}),
+}
 
 
 def _allowed_imports() -> str:
