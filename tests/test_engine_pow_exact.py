@@ -1,5 +1,5 @@
-"""float32 pow on cpu in exact mode, bit for bit against torch's kernels: SLEEF's powf in the vectorized runs
-of cpu_kernel_vec, the C library's powf (tensor ** tensor) or double pow (tensor ** number) in the rest."""
+"""float32 and float64 pow on cpu in exact mode, bit for bit against torch's kernels: SLEEF's pow in the
+vectorized runs of cpu_kernel_vec, the C library's powf (float32 tensor ** tensor) or pow in the rest."""
 
 import math
 
@@ -38,7 +38,8 @@ def _same(t: torch.Tensor, e: engine.Tensor) -> None:
     a, b = t.detach().numpy(), e.detach().numpy()
     assert a.shape == b.shape and a.dtype == b.dtype
     assert a.strides == b.strides
-    bad = a.view(np.int32) != b.view(np.int32)
+    ints = np.int32 if a.dtype == np.float32 else np.int64
+    bad = a.view(ints) != b.view(ints)
     bad &= ~(np.isnan(a) & np.isnan(b))
     assert not bad.any(), f"{bad.sum()} of {bad.size} differ, first at {np.argwhere(bad)[0]}"
 
@@ -47,11 +48,12 @@ def _pair(a: np.ndarray) -> tuple:
     return torch.from_numpy(a.copy()), engine.tensor(a.copy())
 
 
-@pytest.mark.parametrize("n", [1, 31, 32, 33, 100, 2000, 40000])
-def test_contiguous_sizes(n):
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 15, 16, 31, 32, 33, 100, 2000, 40000])
+def test_contiguous_sizes(n, dt):
     rng = np.random.default_rng(n)
-    a = (rng.random(n) * 4).astype(np.float32)
-    b = (rng.standard_normal(n) * 3).astype(np.float32)
+    a = (rng.random(n) * 4).astype(dt)
+    b = (rng.standard_normal(n) * 3).astype(dt)
     (ta, ea), (tb, eb) = _pair(a), _pair(b)
     _same(ta.pow(tb), ea.pow(eb))
     _same(ta**tb, ea**eb)
@@ -60,9 +62,10 @@ def test_contiguous_sizes(n):
         _same(torch.pow(ta, e), engine.pow(ea, e))
 
 
-def test_tutorial_polynomial():
-    x = torch.linspace(-math.pi, math.pi, 2000)
-    ex = engine.linspace(-math.pi, math.pi, 2000)
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_tutorial_polynomial(dt):
+    x = torch.linspace(-math.pi, math.pi, 2000, dtype=getattr(torch, dt))
+    ex = engine.linspace(-math.pi, math.pi, 2000, dtype=getattr(engine, dt))
     _same(x, ex)
     _same(x.unsqueeze(-1).pow(torch.tensor([1, 2, 3])), ex.unsqueeze(-1).pow(engine.tensor([1, 2, 3])))
     for e in (4, 5, 1.5):
@@ -80,10 +83,11 @@ def test_tutorial_polynomial():
         ((5, 1, 40), (1, 6, 40)),
     ],
 )
-def test_broadcast(sa, sb):
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_broadcast(sa, sb, dt):
     rng = np.random.default_rng(7)
-    a = (rng.standard_normal(sa) * 3).astype(np.float32)
-    b = rng.integers(-4, 5, sb).astype(np.float32)
+    a = (rng.standard_normal(sa) * 3).astype(dt)
+    b = rng.integers(-4, 5, sb).astype(dt)
     b.reshape(-1)[::3] += 0.5
     (ta, ea), (tb, eb) = _pair(a), _pair(b)
     _same(ta.pow(tb), ea.pow(eb))
@@ -91,10 +95,11 @@ def test_broadcast(sa, sb):
     _same(tb.abs().pow(ta), eb.abs().pow(ea))
 
 
-def test_non_contiguous():
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_non_contiguous(dt):
     rng = np.random.default_rng(8)
-    a = (rng.random((64, 70)) * 3).astype(np.float32)
-    b = (rng.standard_normal((64, 70))).astype(np.float32)
+    a = (rng.random((64, 70)) * 3).astype(dt)
+    b = (rng.standard_normal((64, 70))).astype(dt)
     (ta, ea), (tb, eb) = _pair(a), _pair(b)
     _same(ta.t().pow(tb.t()), ea.t().pow(eb.t()))  # one layout: vectorized in memory order
     _same(ta.t().pow(tb.t().contiguous()), ea.t().pow(eb.t().contiguous()))  # mixed: scalar runs
@@ -105,9 +110,10 @@ def test_non_contiguous():
     _same(ta[:, :40] ** 1.7, ea[:, :40] ** 1.7)
 
 
-def test_scalar_operands():
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_scalar_operands(dt):
     rng = np.random.default_rng(9)
-    a = (rng.standard_normal(1000) * 2).astype(np.float32)
+    a = (rng.standard_normal(1000) * 2).astype(dt)
     ta, ea = _pair(a)
     _same(ta.abs().pow(torch.tensor(1.7)), ea.abs().pow(engine.tensor(1.7)))  # 0-dim exponent
     _same(torch.tensor(1.7).pow(ta), engine.tensor(1.7).pow(ea))  # 0-dim base
@@ -118,8 +124,9 @@ def test_scalar_operands():
     _same(torch.tensor(2.5).pow(torch.tensor(1.3)), engine.tensor(2.5).pow(engine.tensor(1.3)))
 
 
-def test_special_values():
-    p, q = np.meshgrid(_SPECIAL, _EXPS)
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_special_values(dt):
+    p, q = np.meshgrid(_SPECIAL.astype(dt), _EXPS.astype(dt))
     p, q = p.ravel(), q.ravel()
     (tp, ep), (tq, eq) = _pair(p), _pair(q)
     _same(tp.pow(tq), ep.pow(eq))  # vectorized runs and the tail
@@ -152,6 +159,36 @@ def test_negative_bases_and_wide_ranges():
     _same(ta**0.3, ea**0.3)
     _same(ta[::2] ** 0.3, ea[::2] ** 0.3)
     _same(ta.pow(tb.abs() * 1e-7), ea.pow(eb.abs() * 1e-7))
+
+
+def test_float64_random_bits():
+    rng = np.random.default_rng(14)
+    n = 4000
+    sign = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    a = rng.integers(0, 2**63, n).view(np.float64) * sign
+    b = rng.integers(0, 2**63, n).view(np.float64) * sign[::-1]
+    (ta, ea), (tb, eb) = _pair(a), _pair(b)
+    _same(ta.pow(tb), ea.pow(eb))
+    _same(ta[::2].pow(tb[::2]), ea[::2].pow(eb[::2]))
+    c = rng.standard_normal(n) * 50
+    (tc, ec) = _pair(c)
+    _same(tc.abs().pow(tb.clamp(-1e3, 1e3)), ec.abs().pow(eb.clamp(-1e3, 1e3)))
+
+
+def test_inplace():
+    rng = np.random.default_rng(15)
+    a = (rng.random((40, 50)) * 3).astype(np.float32)
+    b = (rng.standard_normal(50)).astype(np.float32)
+    (ta, ea), (tb, eb) = _pair(a), _pair(b)
+    ta.pow_(tb)
+    ea.pow_(eb)
+    _same(ta, ea)
+    ta[:, ::2].pow_(1.7)
+    ea[:, ::2].pow_(1.7)
+    _same(ta, ea)
+    ta **= 2.5
+    ea **= 2.5
+    _same(ta, ea)
 
 
 def test_random_bits_against_the_kernels():
@@ -190,11 +227,12 @@ def test_thread_chunks(threads):
         engine.set_num_threads(old)
 
 
-def test_gradients():
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_gradients(dt):
     rng = np.random.default_rng(13)
-    a = (rng.random(300) * 3 + 0.1).astype(np.float32)
-    b = (rng.standard_normal(300)).astype(np.float32)
-    g = (rng.standard_normal(300)).astype(np.float32)
+    a = (rng.random(300) * 3 + 0.1).astype(dt)
+    b = (rng.standard_normal(300)).astype(dt)
+    g = (rng.standard_normal(300)).astype(dt)
     ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
     ea, eb = engine.tensor(a, requires_grad=True), engine.tensor(b, requires_grad=True)
     tg, eg = torch.from_numpy(g), engine.tensor(g)

@@ -759,14 +759,15 @@ _pow_tt = binary(np.power, PowBackward1, fuse="power")
 
 
 def _power_exact(a: Any, b: Any) -> Any:
-    """a ** b of two cpu arrays in exact mode: torch's pow kernel for float32 (SLEEF's powf in its vectorized
-    runs, the C library's powf in the rest), numpy's power for the other dtypes."""
+    """a ** b of two cpu arrays in exact mode: torch's pow kernel for float32 and float64 (SLEEF's pow in its
+    vectorized runs, the C library's in the rest), numpy's power for the other dtypes."""
     if pow_cpu.usable(a, b):
         return pow_cpu.pow_tensor_tensor(a, b)
     return np.power(a, b)
 
 
 _pow_tt_exact = binary(_power_exact, PowBackward1)
+_EXACT_POW = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
@@ -793,7 +794,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
                 r = _pow_tt_complex(input, exponent)
             elif (
                 input._dev.type == "cpu" == exponent._dev.type
-                and result_np(input, exponent) == np.float32
+                and result_np(input, exponent) in _EXACT_POW
                 and mkl.available()
             ):
                 r = _pow_tt_exact(input, exponent)

@@ -262,3 +262,179 @@ def powf(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             r = np.where(nan, _ALL_ONES, r)
         r = np.where((y == 0) | (x == _ONE), _ONE, r)
     return r.astype(F32, copy=False).reshape(shape)
+
+
+# ---- float64: Sleef_pow8_u10 (xpow in src/libm/sleefsimddp.c: logk, expk, dd.h's FMA variants) -----------
+
+_SPLIT = 134217729.0  # 2^27 + 1, Veltkamp's splitting constant
+
+
+def _fma64(x: Any, y: Any, z: Any) -> np.ndarray:
+    """RN64(x * y + z), exactly, for finite float64 values (engine/ops/fma.py's emulation)."""
+    from engine.ops.fma import _fma64 as f
+
+    return f(np.asarray(x, F64), y, np.asarray(z, F64))
+
+
+def _split(a: Any) -> tuple:
+    c = a * _SPLIT
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _prod_err64(x: Any, y: Any, rx: np.ndarray) -> np.ndarray:
+    """fma(x, y, -rx) for rx = RN64(x * y): the product's rounding error, exact (Dekker) for finite values
+    away from overflow and underflow."""
+    xh, xl = _split(x)
+    yh, yl = _split(y)
+    return ((xh * yh - rx) + xh * yl + xl * yh) + xl * yl
+
+
+def _dmul_d2d(xx: Any, xy: Any, y: Any) -> tuple:  # ddmul_vd2_vd2_vd
+    rx = xx * y
+    return rx, _fma64(xy, y, _prod_err64(xx, y, rx))
+
+
+def _dmul_d2d2(xx: Any, xy: Any, yx: Any, yy: Any) -> tuple:  # ddmul_vd2_vd2_vd2
+    rx = xx * yx
+    return rx, _fma64(xx, yy, _fma64(xy, yx, _prod_err64(xx, yx, rx)))
+
+
+def _dsqu(xx: Any, xy: Any) -> tuple:  # ddsqu_vd2_vd2
+    rx = xx * xx
+    return rx, _fma64(xx + xx, xy, _prod_err64(xx, xx, rx))
+
+
+def _ddiv(nx: Any, ny: Any, dx: Any, dy: Any) -> tuple:  # dddiv_vd2_vd2_vd2
+    t = 1.0 / dx
+    qx = nx * t
+    u = _prod_err64(t, nx, qx)
+    qy = _fma64(-dy, t, _fma64(-dx, t, np.ones_like(dx)))
+    return qx, _fma64(qx, qy, _fma64(ny, t, u))
+
+
+def _poly4(x: Any, x2: Any, c3: float, c2: float, c1: float, c0: float) -> np.ndarray:
+    return _fma64(x2, _fma64(x, c3, np.full_like(x, c2)), _fma64(x, c1, np.full_like(x, c0)))
+
+
+def _poly8(x: Any, x2: Any, x4: Any, c: tuple) -> np.ndarray:  # c: c7 .. c0
+    return _fma64(x4, _poly4(x, x2, *c[:4]), _poly4(x, x2, *c[4:]))
+
+
+_LOGK_C9 = (
+    0.116255524079935043668677,
+    0.103239680901072952701192,
+    0.117754809412463995466069,
+    0.13332981086846273921509,
+    0.153846227114512262845736,
+    0.181818180850050775676507,
+    0.222222222230083560345903,
+    0.285714285714249172087875,
+    0.400000000000000077715612,
+)
+_LOGK_CC = (0.666666666666666629659233, 3.80554962542412056336616e-17)
+_LN2_D = (0.693147180559945286226764, 2.319046813846299558417771e-17)
+_EXPK_C10 = (
+    2.51069683420950419527139e-08,
+    2.76286166770270649116855e-07,
+    2.75572496725023574143864e-06,
+    2.48014973989819794114153e-05,
+    0.000198412698809069797676111,
+    0.0013888888939977128960529,
+    0.00833333333332371417601081,
+    0.0416666666665409524128449,
+    0.166666666666666740681535,
+    0.500000000000000999200722,
+)
+_L2U_D = 0.69314718055966295651160180568695068359375
+_L2L_D = 0.28235290563031577122588448175013436025525412068e-12
+_R_LN2_D = 1.442695040888963407359924681001892137426645954152985934135449406931
+
+
+def _logk(d: np.ndarray) -> tuple:
+    """logk(d) for positive finite float64 d (AVX-512 variant: vgetexp / vgetmant)."""
+    y = d * (1.0 / 0.75)
+    _, ey = np.frexp(y)
+    e = (ey - 1).astype(F64)
+    e[np.isinf(y)] = 1024.0
+    md, _ = np.frexp(d)
+    m = md * 2.0
+    m = np.where(m >= 1.5, m * 0.5, m)
+    nx, ny = _dfadd2_ff(-1.0, m)
+    dx, dy = _dfadd2_ff(1.0, m)
+    xx, xy = _ddiv(nx, ny, dx, dy)
+    x2x, x2y = _dsqu(xx, xy)
+    x4 = x2x * x2x
+    x8 = x4 * x4
+    x16 = x8 * x8
+    t = _fma64(x16, _LOGK_C9[0], _poly8(x2x, x4, x8, _LOGK_C9[1:]))
+    sx, sy = _dmul_d2d(np.full_like(e, _LN2_D[0]), np.full_like(e, _LN2_D[1]), e)
+    sx, sy = _dfadd_f2f2(sx, sy, xx * 2.0, xy * 2.0)
+    ax, ay = _dmul_d2d2(x2x, x2y, xx, xy)
+    bx, by = _dmul_d2d2(ax, ay, np.full_like(ax, _LOGK_CC[0]), np.full_like(ax, _LOGK_CC[1]))
+    sx, sy = _dfadd_f2f2(sx, sy, bx, by)
+    ax, ay = _dmul_d2d2(x2x, x2y, ax, ay)
+    bx, by = _dmul_d2d(ax, ay, t)
+    return _dfadd_f2f2(sx, sy, bx, by)
+
+
+def _expk(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """expk(d) for finite d with d.x in [-1000, 709.79] (the caller replaces the rest)."""
+    u = (dx + dy) * _R_LN2_D
+    dq = np.rint(u)
+    sx, sy = _dfadd2_f2f(dx, dy, dq * -_L2U_D)
+    sx, sy = _dfadd2_f2f(sx, sy, dq * -_L2L_D)
+    nx = sx + sy  # ddnormalize
+    sy = (sx - nx) + sy
+    sx = nx
+    s2 = sx * sx
+    s4 = s2 * s2
+    s8 = s4 * s4
+    c = _EXPK_C10
+    u = _fma64(s8, _fma64(sx, c[0], np.full_like(sx, c[1])), _poly8(sx, s2, s4, c[2:]))
+    tx = 1.0 + sx  # ddadd_vd2_vd_vd2(1, s)
+    ty = ((1.0 - tx) + sx) + sy
+    qx, qy = _dsqu(sx, sy)
+    mx, my = _dmul_d2d(qx, qy, u)
+    tx, ty = _dfadd_f2f2(tx, ty, mx, my)
+    # vldexp2: u * 2^(q>>1) * 2^(q - (q>>1)); the first product is exact over this range, so one rounding
+    return np.ldexp(tx + ty, dq.astype(np.int32))
+
+
+def pow64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Sleef_pow8_u10 of float64 arrays of one shape (y may be a scalar), a new float64 array."""
+    x = np.asarray(x, dtype=F64)
+    y = np.broadcast_to(np.asarray(y, dtype=F64), x.shape)
+    shape = x.shape
+    x = x.reshape(-1)
+    y = np.ascontiguousarray(y).reshape(-1)
+    with np.errstate(all="ignore"):
+        yisint = np.rint(y) == y
+        yh = y * 0.5
+        yisodd = (np.rint(yh) != yh) & yisint
+        ax = np.abs(x)
+        d = np.where((ax > 0) & (ax < np.inf), ax, 1.0)  # (the other elements are replaced below)
+        yf = np.where(np.isfinite(y), y, 0.0)
+        lx, ly = _logk(d)
+        ex = lx * yf
+        # (past 2^990 Dekker's split overflows; there ex is out of range unless log|x| is 0, and then ey is 0)
+        ys = np.where(np.abs(yf) < 2.0**990, yf, 0.0)
+        ey = _fma64(ly, ys, _prod_err64(lx, ys, ex * (ys != 0)))
+        ok = (ex >= -1000.0) & (ex <= 709.78271114955742909217217426)
+        r = _expk(np.where(ok, ex, 0.0), np.where(ok, ey, 0.0))
+        r = np.where(ex > 709.78271114955742909217217426, np.inf, np.where(ex < -1000.0, 0.0, r))
+        sign = np.where(x > 0, 1.0, np.where(yisint, np.where(yisodd, -1.0, 1.0), np.nan))
+        r = r * sign
+        efx = np.where(np.signbit(y), -(ax - 1.0), ax - 1.0)
+        yinf = np.isinf(y)
+        if np.count_nonzero(yinf):
+            r = np.where(yinf, np.where(efx < 0, 0.0, np.where(efx == 0, 1.0, np.inf)), r)
+        xz = np.isinf(x) | (x == 0)
+        if np.count_nonzero(xz):
+            mag = np.where(np.signbit(y) ^ (x == 0), 0.0, np.inf)
+            r = np.where(xz, np.copysign(mag, np.where(yisodd, x, 1.0)), r)
+        nan = np.isnan(x) | np.isnan(y)
+        if np.count_nonzero(nan):
+            r = np.where(nan, np.array(-1, np.int64).view(F64), r)
+        r = np.where((y == 0) | (x == 1.0), 1.0, r)
+    return r.reshape(shape)
