@@ -251,3 +251,16 @@ def test_gradients(dt):
     (2.0**tb).backward(tg)
     (2.0**eb).backward(eg)
     _same(tb.grad, eb.grad)
+
+
+def test_layouts_and_empty():
+    x, ex = torch.linspace(0, 3, 100), engine.linspace(0, 3, 100)
+    _same(x.expand(3, 100) ** x.expand(3, 100), ex.expand(3, 100) ** ex.expand(3, 100))
+    _same(x.reshape(10, 10).t() ** x[:10], ex.reshape(10, 10).t() ** ex[:10])
+    _same(x.reshape(10, 10).t() ** x[:10, None], ex.reshape(10, 10).t() ** ex[:10, None])
+    _same(torch.zeros(0, 3).pow(torch.ones(3)), engine.zeros(0, 3).pow(engine.ones(3)))
+    _same(torch.zeros(3, 0).t().pow(torch.ones(3)), engine.zeros(3, 0).t().pow(engine.ones(3)))
+    _same(torch.zeros(0) ** 1.5, engine.zeros(0) ** 1.5)
+    _same(torch.arange(50) ** 1.5, engine.arange(50) ** 1.5)  # (an integer base: float32 result)
+    _same(torch.arange(50).pow(x[:50]), engine.arange(50).pow(ex[:50]))
+    _same(torch.float_power(x, 1.7), engine.float_power(ex, 1.7))

@@ -139,6 +139,8 @@ def kernel_vec2(a: np.ndarray, b: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np
     shape = np.broadcast_shapes(a.shape, b.shape)
     isz = a.itemsize
     n = int(np.prod(shape))
+    if not n:
+        return np.empty(shape, a.dtype)
     if a.shape == b.shape and a.flags.c_contiguous and b.flags.c_contiguous:
         order, run, vec = list(range(len(shape))), n, True
     else:
