@@ -7,6 +7,10 @@ dfnormalize). Every float32 operation here rounds once in float32 as the vector 
 vmla/vfma is an exact fused multiply-add (`_fma`), vgetexp/vgetmant read the exponent and the mantissa as
 AVX-512 does, and vrint/vldexp follow the int32 arithmetic of the source (its wrap-around included, which
 decides the results of out-of-range arguments before the fix-ups replace them).
+
+`pow64` does the same for float64 (Sleef_pow8_u10: xpow in src/libm/sleefsimddp.c, logk and expk in
+double-double arithmetic, dd.h's FMA variants, Estrin's polynomials of estrin.h), its fmas through
+engine/ops/fma.py's exact float64 emulation and Dekker's product for the exact ones.
 """
 
 from __future__ import annotations
@@ -71,7 +75,7 @@ def _two_prod_err(x: Any, y: Any, rx: np.ndarray) -> np.ndarray:
 _U64 = np.dtype(np.uint64)
 _LOW29 = np.array((1 << 29) - 1, _U64)  # float64 mantissa bits below float32's precision
 _HALF29 = np.array(1 << 28, _U64)  # ... holding exactly half a float32 ulp
-_TINY = 2.0**-125  # under it a float32 ulp is coarser than 2^-149 ... and halfway points differ: checked slowly
+_TINY = 2.0**-125  # below it the float32 halfway points are not where _LOW29 looks: checked slowly
 
 
 # constants as vcast_vf_f makes them
