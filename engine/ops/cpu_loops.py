@@ -96,3 +96,92 @@ def kernel_vec(a: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
         if scalar.any():
             out[scalar] = scalar_fn(src[scalar])
     return out.reshape(t.shape).transpose(np.argsort(order))
+
+
+def _order2(shape: tuple, sa: list, sb: list) -> list:
+    """TensorIterator's reorder_dimensions for a binary op with a fresh output: the dims fastest first, sorted
+    by the inputs' strides (a's decides, b's breaks its ties; a broadcast dim of either defers to the other;
+    equal strides put the smaller dim first), by its insertion sort."""
+    nd = len(shape)
+    perm = list(range(nd - 1, -1, -1))
+
+    def should_swap(d0: int, d1: int) -> int:
+        for st in (sa, sb):
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm
+
+
+def kernel_vec2(a: np.ndarray, b: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
+    """torch's cpu_kernel_vec(vec_fn, scalar_fn) for a binary op over the float arrays a and b of one dtype
+    (numpy, cpu; broadcast together): vec_fn and scalar_fn map two 1-d arrays elementwise. TensorIterator
+    orders the dims by the inputs' strides (the output gets that layout, as here), merges the dims it can,
+    and runs vectorized_loop on the innermost run when every operand is contiguous there, or all but one
+    input whose stride there is 0 (a scalar operand); else the whole run is scalar."""
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    isz = a.itemsize
+    n = int(np.prod(shape))
+    if not n:
+        return np.empty(shape, a.dtype)
+    if a.shape == b.shape and a.flags.c_contiguous and b.flags.c_contiguous:
+        order, run, vec = list(range(len(shape))), n, True
+    else:
+        av, bv = np.broadcast_to(a, shape), np.broadcast_to(b, shape)
+        sa = [s // isz if m != 1 else 0 for s, m in zip(av.strides, shape)]
+        sb = [s // isz if m != 1 else 0 for s, m in zip(bv.strides, shape)]
+        perm = _order2(shape, sa, sb)  # fastest first
+        dims = [d for d in perm if shape[d] != 1]
+        run = 1
+        if dims:
+            d0 = dims[0]
+            vec = all(s[d0] in (0, 1) for s in (sa, sb)) and (sa[d0], sb[d0]) != (0, 0)
+            run = shape[d0]
+            prev = d0
+            for d in dims[1:]:  # coalesce while every operand (the output too) steps on evenly
+                if not all(s[prev] * shape[prev] == s[d] for s in (sa, sb)):
+                    break
+                run *= shape[d]
+                prev = d
+        else:
+            vec = False
+        order = [d for d in range(len(shape)) if shape[d] == 1] + [d for d in reversed(perm) if shape[d] != 1]
+    w = block(a.dtype)
+    if order == list(range(len(shape))) and a.shape == b.shape == shape:
+        fa, fb = np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1)
+    else:
+        fa = np.broadcast_to(a, shape).transpose(order).reshape(-1)
+        fb = np.broadcast_to(b, shape).transpose(order).reshape(-1)
+    if not vec or run < w:
+        out = scalar_fn(fa, fb)
+    else:
+        pos = np.arange(n)
+        start = (pos // run) * run
+        stop = start + run
+        for c, _ in parallel_chunks(n, _GRAIN)[1:]:  # pieces begin and end at chunk boundaries too
+            start = np.where((start < c) & (pos >= c), c, start)
+            stop = np.where((stop > c) & (pos < c), c, stop)
+        scalar = pos >= start + (stop - start) // w * w
+        out = vec_fn(fa, fb)
+        if scalar.any():
+            i = np.flatnonzero(scalar)
+            out[i] = scalar_fn(fa[i], fb[i])
+    tshape = tuple(shape[d] for d in order)
+    return out.reshape(tshape).transpose(np.argsort(order))

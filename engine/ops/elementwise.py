@@ -16,7 +16,7 @@ from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
-from engine.ops import activation_cpu, fusion, mkl
+from engine.ops import activation_cpu, fusion, mkl, pow_cpu
 from engine.ops.cpu_capability import cpu_capability, has_fma
 from engine.ops.fma import EXACT, fma
 from engine.ops.util import (
@@ -358,7 +358,7 @@ def _pow1_bw(self: Node, g: Tensor, a: Tensor, b: Tensor, _y: Any = None) -> tup
     n = self._next
     ga = gb = None
     if n[0] is not None:
-        ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+        ga = where(b == 0, 0.0, g * (b * a ** (b - 1)))  # torch's pow_backward_self
     if n[1] is not None:
         y = a**b  # torch's pow_backward_exponent: grad * where(self == 0 & exponent >= 0, 0, result * log(self))
         bre = b.real if b._data.dtype.kind == "c" else b  # (a complex exponent: its real part decides)
@@ -736,7 +736,7 @@ def _full_like_scalar(s: Any, like: Tensor) -> Tensor:
 def _pow0_bw(self: Node, g: Tensor, x: Tensor, e: Any) -> tuple:
     if e == 0:
         return (g * 0,)
-    return (g * e * x ** (e - 1),)
+    return (g * (e * x ** (e - 1)),)  # torch's pow_backward: grad * (exponent * self.pow(exponent - 1))
 
 
 def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor, _x: Any = None) -> tuple:
@@ -745,9 +745,9 @@ def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor, _x: Any = None) -> tup
     if base != 0 and (type(base) is complex or y._data.dtype.kind == "c"):
         import cmath
 
-        return (g * y * cmath.log(base),)  # (a complex result: any nonzero base has a logarithm)
+        return (g * (y * cmath.log(base)),)  # (a complex result: any nonzero base has a logarithm)
     if base > 0:
-        return (g * y * math.log(base),)
+        return (g * (y * math.log(base)),)  # torch's grad * (result * log(base))
     if base == 0:
         return (where((y == 0) | (y == 1), 0.0, g * y * -math.inf),)
     return (g * y * math.nan,)
@@ -756,6 +756,18 @@ def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor, _x: Any = None) -> tup
 PowBackward0 = node_class("PowBackward0", holomorphic(_pow0_bw))
 PowBackward2 = node_class("PowBackward2", holomorphic(_pow2_bw))
 _pow_tt = binary(np.power, PowBackward1, fuse="power")
+
+
+def _power_exact(a: Any, b: Any) -> Any:
+    """a ** b of two cpu arrays in exact mode: torch's pow kernel for float32 and float64 (SLEEF's pow in its
+    vectorized runs, the C library's in the rest), numpy's power for the other dtypes."""
+    if pow_cpu.usable(a, b):
+        return pow_cpu.pow_tensor_tensor(a, b)
+    return np.power(a, b)
+
+
+_pow_tt_exact = binary(_power_exact, PowBackward1)
+_EXACT_POW = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
@@ -778,7 +790,16 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
                     r = _int_power(input._data.astype(rt), ed.astype(rt), input._dev.xp)
                     return _out(wrap(r, input._dev), out)
             cplx = input._data.dtype.kind == "c" or exponent._data.dtype.kind == "c"
-            r = (_pow_tt_complex if cplx else _pow_tt)(input, exponent)
+            if cplx:
+                r = _pow_tt_complex(input, exponent)
+            elif (
+                input._dev.type == "cpu" == exponent._dev.type
+                and result_np(input, exponent) in _EXACT_POW
+                and mkl.available()
+            ):
+                r = _pow_tt_exact(input, exponent)
+            else:
+                r = _pow_tt(input, exponent)
             node = r.grad_fn
             if type(node) is PowBackward1 and node._vers:  # torch also saves the result (for the exponent)
                 s_, v_ = save_out(node, r)
@@ -812,6 +833,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             r = 1 / for_array(np.sqrt, ad)(ad)
     elif char in "FD":  # complex64/complex128
         r = _complex_power_scalar(ad, e)
+    elif e != 0 and e != 1 and type(e) is not complex and pow_cpu.usable(ad):
+        r = pow_cpu.pow_tensor_scalar(ad, e)  # (torch's general case: SLEEF's powf and the C library's pow)
     else:
         r = for_array(np.power, ad)(ad, e)
     if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
@@ -889,6 +912,8 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
             r = xp.where(neg, xp.asarray(base, dtype=rt) ** (xp.abs(xd) % 2), r)
         else:
             r = xp.where(neg, xp.zeros((), dtype=rt), r)
+    elif base != 1 and pow_cpu.usable(xd):  # torch wraps the base in a 0-dim tensor: its tensor-tensor kernel
+        r = pow_cpu.pow_tensor_tensor(np.asarray(base, dtype=rt), xd)
     else:
         r = xp.power(xp.asarray(base, dtype=rt), xd)
     if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
