@@ -134,3 +134,19 @@ def test_random_geometries(start: int, size: list, stride: list, offset: int | N
         except RuntimeError as e:
             results.append(str(e))
     assert results[1] == results[0]
+
+
+@pytest.mark.parametrize(
+    ("size", "stride", "offset"), [((-1,), (0,), 14), ((-1, 1), (0, 2), 14), ((-1,), (0,), 3), ((2, -1), (3, 0), 9)]
+)
+def test_negative_sizes_check_the_storage_first(size: tuple, stride: tuple, offset: int) -> None:
+    # torch's computeStorageNbytes runs before the element count: a size -1 with stride 0 adds nothing to the
+    # storage size, so a view past the storage's end is the setStorage error, else numel's overflow
+    results = []
+    for T in (torch, engine):
+        try:
+            T.arange(12.0).as_strided(size, stride, offset)
+            results.append("ok")
+        except RuntimeError as e:
+            results.append(str(e))
+    assert results[1] == results[0]

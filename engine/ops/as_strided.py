@@ -79,6 +79,9 @@ def _check(shape: tuple, strides: tuple, offset: int, isz: int, nbytes: int) -> 
         # not 0, else the element count; next to a 0 size torch makes a tensor with a negative size, which the
         # engine refuses like the first)
         if 0 not in shape and all(st == 0 for n, st in zip(shape, strides) if n < 0):
+            # (the storage size, counted first, is then finite: a view past the storage's end says so)
+            if (offset + strided_span(shape, strides)[1] + 1) * isz > nbytes:
+                raise out_of_storage(shape, strides, offset, isz, nbytes)
             raise RuntimeError("numel: integer multiplication overflow")
         raise RuntimeError(
             f"Storage size calculation overflowed with sizes=[{', '.join(map(str, shape))}] and strides="
