@@ -46,6 +46,7 @@ from tcli.prelude import (
     refuse_array,
     register_script_class,
 )
+from tcli.script_dataclass import ANNOTATED
 
 _MISSING: Any = object()
 #: where a method's frame keeps its class and first argument, for super()
@@ -724,6 +725,9 @@ class Interpreter:
         try:
             plain = getattr(node, "tsr_plain", False)
             base_c = (lambda f: object) if plain else self._c(node.bases[0])
+            class_decos = [self._c(d) for d in node.decorator_list]
+            # the annotated names, in order (`block_size: int = 1024`, `name: str`): @dataclass's fields
+            annotated = tuple(s.target.id for s in node.body if type(s) is ast.AnnAssign)  # type: ignore[attr-defined]
             methods, attributes, doc = [], [], None
             for stmt in node.body:
                 if type(stmt) is ast.FunctionDef:
@@ -794,7 +798,11 @@ class Interpreter:
             register_script_class(cls)
             for fn in made:
                 fn.owner = cls
-            store(f, cls)
+            ANNOTATED[cls] = annotated
+            made_cls: Any = cls
+            for deco in reversed([d(f) for d in class_decos]):  # (`@dataclass class A:` is `A = dataclass(A)`)
+                made_cls = interp.call(deco, (made_cls,), None, node)
+            store(f, made_cls)
 
         return class_
 

@@ -212,8 +212,6 @@ class _Checker:
                     stack += [e.value if type(e) is ast.Starred else e for e in t.elts]
 
     def class_(self, node: ast.ClassDef, *_: bool) -> None:
-        if node.decorator_list:
-            raise self.fail("class decorators are not supported in tsr", node.decorator_list[0])
         bases = node.bases
         plain = not bases or (len(bases) == 1 and type(bases[0]) is ast.Name and bases[0].id == "object")
         if plain and not node.keywords:

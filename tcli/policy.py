@@ -127,7 +127,8 @@ ALLOWED_NODES = (
 #: (__getattr__, __getattribute__, __new__, __del__, __init_subclass__, __class_getitem__, __set_name__,
 #: descriptors, __reduce__, __index__/__int__/__float__ that numpy and the engine call) are not among them.
 CLASS_SPECIAL_METHODS = frozenset({
-    "__init__", "__len__", "__getitem__", "__setitem__", "__iter__", "__next__", "__contains__", "__call__",
+    "__init__", "__post_init__", "__len__", "__getitem__", "__setitem__", "__iter__", "__next__", "__contains__",
+    "__call__",
     "__repr__", "__str__", "__bool__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
     "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
@@ -247,8 +248,11 @@ ENGINE_MODULES = {
 DEFAULT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 FACADE_MODULES = frozenset({
     "math", "numpy", "numpy.random", "random", "collections", "copy", "warnings", "time", "typing", "functools",
-    "itertools", "string", "statistics",
+    "itertools", "string", "statistics", "dataclasses",
 })  # fmt: skip
+#: `dataclasses`: tcli's own @dataclass (tcli/script_dataclass.py), which builds __init__, __repr__ and __eq__
+#: without writing source text; field, asdict, astuple, is_dataclass and MISSING.
+DATACLASSES_NAMES = frozenset({"dataclass", "field", "asdict", "astuple", "is_dataclass", "MISSING"})
 
 #: `time`: clocks for timing a training loop, and sleep (interrupted by --timeout and Ctrl-C like any step).
 TIME_NAMES = frozenset({"time", "perf_counter", "perf_counter_ns", "monotonic", "process_time", "time_ns", "sleep"})

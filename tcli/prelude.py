@@ -1607,7 +1607,8 @@ class Prelude:
             facade = self._table_facade("warnings", warnings, policy.WARNINGS_NAMES, _WARNINGS_CHECKED)
         elif dotted in _STDLIB_FACADES:
             names, replaced = _STDLIB_FACADES[dotted]
-            facade = self._table_facade(dotted, importlib.import_module(dotted), names, replaced(self))
+            module = importlib.import_module("tcli.script_dataclass" if dotted == "dataclasses" else dotted)
+            facade = self._table_facade(dotted, module, names, replaced(self))
         else:
             raise ImportError(f"tsr cannot import '{dotted}'; it {_ALLOWED_IMPORTS}")
         self._facades[dotted] = facade
@@ -1957,6 +1958,10 @@ _STDLIB_FACADES: dict[str, tuple[frozenset, Callable[[Prelude], dict]]] = {
     "itertools": (policy.ITERTOOLS_NAMES, _itertools_checked),
     "string": (policy.STRING_NAMES, lambda p: {}),
     "statistics": (policy.STATISTICS_NAMES, lambda p: {}),
+    "dataclasses": (
+        policy.DATACLASSES_NAMES,
+        lambda p: {"field": importlib.import_module("tcli.script_dataclass").make_field(p.admit_value)},
+    ),
 }
 
 

@@ -95,3 +95,110 @@ def test_time_sleep_is_interrupted_by_the_timeout() -> None:
     status, _, err = run_tsr("import time\ntime.sleep(30)\n", limits=Limits(timeout=0.5))
     assert status == 1
     assert "TimeoutError" in err.splitlines()[0]
+
+
+DATACLASSES = """
+    from dataclasses import dataclass, field, asdict, astuple, is_dataclass
+    import dataclasses
+    import torch
+
+
+    @dataclass
+    class GPTConfig:
+        block_size: int = 1024
+        vocab_size: int = 50304
+        n_layer: int = 12
+        dropout: float = 0.0
+        bias: bool = True
+
+
+    @dataclass
+    class Point:
+        x: float
+        y: float = 0.0
+        tags: list = field(default_factory=list)
+
+        def norm(self):
+            return (self.x ** 2 + self.y ** 2) ** 0.5
+
+
+    @dataclass
+    class Point3(Point):
+        z: float = 1.0
+
+        def __post_init__(self):
+            self.sum = self.x + self.y + self.z
+
+
+    @dataclass(repr=False)
+    class Quiet:
+        a: int = 1
+
+
+    @dataclass()
+    class WithTensor:
+        w: torch.Tensor
+        name: str = "w"
+
+
+    cfg = GPTConfig(n_layer=6)
+    print(cfg, cfg.block_size, GPTConfig.vocab_size)
+    p = Point(3, 4)
+    print(p, p.norm(), p == Point(3, 4), p == Point(3, 5), p != Point(1), Point(1, tags=[1]))
+    q = Point3(1, 2)
+    print(q, q.sum, asdict(q), astuple(p), is_dataclass(p), is_dataclass(Point), is_dataclass(1))
+    print(str(Quiet()).startswith("<__main__.Quiet object at"), WithTensor(torch.ones(2)))
+    print(asdict(WithTensor(torch.zeros(1), "z")), dataclasses.asdict(cfg)["dropout"])
+    bad_calls = [
+        lambda: Point(),
+        lambda: Point(1, 2, [], 4),
+        lambda: Point(1, x=2),
+        lambda: Point(1, w=2),
+        lambda: hash(Point(1)),
+    ]
+    for bad in bad_calls:
+        try:
+            bad()
+        except TypeError as e:
+            print(type(e).__name__, e)
+    try:
+        @dataclass
+        class Bad:
+            a: int = 1
+            b: int
+    except TypeError as e:
+        print("TypeError", e)
+    try:
+        @dataclass
+        class Bad2:
+            a: list = []
+    except ValueError as e:
+        print("ValueError", e)
+"""
+
+
+def test_dataclasses_as_python() -> None:
+    """nanoGPT's GPTConfig and the other uses of @dataclass: __init__, __repr__, __eq__, defaults, field's
+    default_factory, inheritance, __post_init__, asdict/astuple, and Python's errors."""
+    status, out, err = run_tsr(DATACLASSES)
+    assert (status, err) == (0, "")
+    assert out == run_torch(DATACLASSES)
+
+
+@pytest.mark.parametrize(
+    ("src", "headline"),
+    [
+        (
+            "from dataclasses import dataclass\n@dataclass(frozen=True)\nclass A:\n    x: int = 1",
+            "TypeError: tsr's @dataclass",
+        ),
+        ("from dataclasses import dataclass\n@dataclass\nclass A:\n    _x: int = 1", "TypeError: dataclass field '_x'"),
+        ("from dataclasses import dataclass\ndataclass(int)", "TypeError: @dataclass in tsr applies to a class"),
+        ("from dataclasses import field\nfield(default=1, default_factory=list)", "ValueError: cannot specify both"),
+        ("import dataclasses\ndataclasses.fields", "AttributeError: module 'dataclasses' has no attribute 'fields'"),
+    ],
+)
+def test_dataclasses_errors(src: str, headline: str) -> None:
+    status, _, err = run_tsr(src + "\n")
+    assert status == 1
+    assert headline in err.splitlines()[0]
