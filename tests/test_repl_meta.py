@@ -259,7 +259,7 @@ def test_a_failing_meta_command_or_repl_bug_does_not_end_the_session(monkeypatch
     monkeypatch.setitem(meta.COMMANDS, "vars", meta.MetaCommand("vars", ":vars", "", broken))
     r.do(":vars")
     assert r.errors() == "RuntimeError: engine says no\n"
-    monkeypatch.setattr(r.shell, "run_code", lambda text: 1 / 0)
+    monkeypatch.setattr(r.shell, "run_code", lambda text, line=None: 1 / 0)
     assert r.shell.handle("1") is True
     assert "internal error in tcli's REPL: ZeroDivisionError" in r.errors()
 
