@@ -39,11 +39,13 @@ from engine.ops import index_put as IP
 from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
+from engine.ops import linalg_more as LMORE_SVD
 from engine.ops import linalg_registry as LMORE
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import renorm as RN
 from engine.ops import shape as S
+from engine.ops import small_fns as SMALL
 from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
@@ -569,6 +571,8 @@ def _is_size(x: Any) -> bool:
 METHODS["new"] = _new_legacy
 METHODS.update(IP.METHODS)
 METHODS.update(RN.METHODS)
+METHODS.update(SMALL.METHODS)
+METHODS.update(svd=LMORE_SVD.torch_svd, qr=LMORE_SVD.torch_qr)
 METHODS.update(SPECTRAL.METHODS)
 METHODS.update(AS.METHODS)
 for _name, _fn in CP.METHODS.items():

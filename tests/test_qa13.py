@@ -1,0 +1,152 @@
+"""Differences from PyTorch found by QA round 13 (a differential sweep of tutorial-style snippets: each run as a
+tsr script and by Python with PyTorch, stdout compared byte for byte, errors by type and message)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+from tcli.session import Session
+from tests.helpers import check, same, same_error
+
+
+def run_tsr(src: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = Session(stdout=out, stderr=err, color=False).run_source(textwrap.dedent(src), "<test>")
+    return status, out.getvalue(), err.getvalue()
+
+
+def run_torch(src: str) -> str:
+    """The reference: Python with PyTorch running the same (test-authored) snippet."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(textwrap.dedent(src), "<reference>", "exec"), {"__name__": "__main__"})
+    return out.getvalue()
+
+
+def assert_snippet(src: str) -> None:
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    assert out == run_torch(src)
+
+
+# ---- small functions a learner reaches for, missing before -----------------------------------------------
+SNIPPETS = {
+    "diagflat": """
+        import torch
+        print(torch.diagflat(torch.tensor([1, 2])), torch.tensor([[1., 2.]]).diagflat())
+        print(torch.diagflat(torch.tensor([1, 2]), -1))
+        x = torch.tensor([[1., 2.]], requires_grad=True)
+        y = torch.diagflat(x, 1)
+        print(y)
+        y.sum().backward()
+        print(x.grad)
+    """,
+    "scalar_tensor": """
+        import torch
+        print(torch.scalar_tensor(3), torch.scalar_tensor(True), torch.scalar_tensor(2, dtype=torch.int64))
+        print(torch.scalar_tensor(1.5, requires_grad=True), torch.scalar_tensor(2).dtype)
+    """,
+    "unravel_index": """
+        import torch
+        print(torch.unravel_index(torch.tensor(5), (2, 3)), torch.unravel_index(torch.tensor([0, 4]), (2, 3)))
+        x = torch.tensor([[1., 9.], [3., 4.]])
+        print(torch.unravel_index(x.argmax(), x.shape), torch.unravel_index(torch.tensor([[1234], [5678]]), (100, 100)))
+        print(torch.unravel_index(torch.tensor(4), 5))
+    """,
+    "queries": """
+        import torch
+        print(torch.ones(1).is_signed(), torch.ones(1, dtype=torch.uint8).is_signed())
+        print(torch.is_signed(torch.ones(1, dtype=torch.bool)))
+        print(torch.ones(2).get_device(), torch.get_device(torch.ones(1)))
+        print(torch.ones(2).is_neg(), torch.ones(2).resolve_neg())
+        print(torch.ones(2).is_pinned(), torch.ones(2).is_shared(), torch.typename(torch.ones(1)), torch.typename(3))
+        print(torch.typename(torch.ones(1, dtype=torch.int64)), torch.typename(torch.nn.Linear(1, 1)))
+        print(torch.ones(2).cfloat(), torch.ones(2).cdouble(), torch.ones(1, dtype=torch.float64).cfloat().dtype)
+    """,
+    "gradient": """
+        import torch
+        x = torch.tensor([1., 4., 9., 16.], requires_grad=True)
+        print(torch.gradient(x), torch.gradient(x, edge_order=2), torch.gradient(torch.tensor([1, 4, 9, 16])))
+        m = torch.tensor([[1., 2., 4.], [2., 5., 9.]])
+        print(torch.gradient(m), torch.gradient(m, dim=1), torch.gradient(m, spacing=[2., 3.]))
+        print(torch.gradient(m, spacing=2.), torch.gradient(m, dim=-1, edge_order=2), torch.gradient(torch.ones(2)))
+        print(torch.gradient(m, spacing=[torch.tensor([0., 1.]), torch.tensor([0., 1., 3.])]))
+        torch.gradient(x)[0].sum().backward()
+        print(x.grad)
+    """,
+    "frexp_ldexp_nextafter": """
+        import torch
+        print(torch.frexp(torch.tensor([8., 0.3, -5., 0., float('inf')])))
+        print(torch.frexp(torch.tensor([1.], dtype=torch.float64)).exponent.dtype, torch.tensor([3.]).frexp())
+        print(torch.ldexp(torch.tensor([1., 2.]), torch.tensor([2, 3])))
+        print(torch.ldexp(torch.tensor([1, 2]), torch.tensor([2, 3])))
+        x = torch.tensor([1., 3.], requires_grad=True)
+        y = torch.ldexp(x, torch.tensor([2, -1]))
+        print(y)
+        y.sum().backward()
+        print(x.grad)
+        print(torch.nextafter(torch.tensor([1.0]), torch.tensor([2.0])) - 1)
+        print(torch.tensor([1.0], dtype=torch.float64).nextafter(torch.tensor([0.], dtype=torch.float64)) - 1)
+    """,
+    "fill_sum_to_size": """
+        import torch
+        print(torch.fill(torch.ones(2, requires_grad=True), 3.), torch.fill(torch.ones(2), torch.tensor(2.)))
+        print(torch.fill(torch.ones(2, dtype=torch.int64), 2.7))
+        x = torch.ones(2, 3, requires_grad=True)
+        print(x.sum_to_size(1, 3), x.sum_to_size((2, 1)), x.sum_to_size(3), x.sum_to_size(2, 3) is x)
+    """,
+    "svd_qr_methods": """
+        import torch
+        a = torch.tensor([[3., 1.], [1., 3.]])
+        U, S, V = a.svd()
+        print(S)
+        Q, R = a.qr()
+        print(R.abs())
+        x = torch.tensor([[1., 2., 3.]])
+        print(torch.index_put_(torch.zeros(3), (torch.tensor([1]),), torch.tensor(5.)))
+    """,
+}
+
+
+@pytest.mark.parametrize("name", list(SNIPPETS))
+def test_snippet_prints_as_torch(name: str) -> None:
+    assert_snippet(SNIPPETS[name])
+
+
+def test_new_functions_errors_as_torch() -> None:
+    same_error(lambda T: T.unravel_index(T.tensor([1.0]), (2,)))
+    same_error(lambda T: T.unravel_index(T.tensor([1]), (-1, 2)))
+    same_error(lambda T: T.unravel_index(T.tensor([1]), (2.0,)))
+    same_error(lambda T: T.gradient(T.ones(3, 3), edge_order=3))
+    same_error(lambda T: T.gradient(T.ones(3, 3), dim=(0, 0)))
+    same_error(lambda T: T.gradient(T.ones(1)))
+    same_error(lambda T: T.gradient(T.ones(2), edge_order=2))
+    same_error(lambda T: T.frexp(T.tensor([1])))
+    same_error(lambda T: T.nextafter(T.tensor([1]), T.tensor([2])))
+    same_error(lambda T: T.ones(2, 3).sum_to_size(3, 3))
+
+
+def test_new_functions_values_and_grads() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 5)).astype(np.float32)
+    for kw in ({}, {"edge_order": 2}, {"dim": 1, "spacing": 0.5}, {"spacing": [2.0, 3.0]}):
+        check(lambda T, x, kw=kw: T.gradient(x, **kw), a)
+    check(lambda T, x: T.diagflat(x, 2), a[:2])
+    check(lambda T, x: x.sum_to_size(1, 5), a)
+    check(lambda T, x: x.sum_to_size(5), a)
+    check(lambda T, x: T.ldexp(x, T.tensor([[1, -2, 0, 3, 4]])), a)
+    check(lambda T, x: T.fill(x, 0.5), a)
+    same(lambda T, x: T.frexp(x).mantissa, a)
+    same(lambda T, x: T.frexp(x).exponent, a)
+    same(lambda T: T.nextafter(T.tensor([0.0, 1.0, -1.0]), T.tensor([1.0, 0.0, -2.0])))
+    same(lambda T: [t.is_contiguous() for t in T.unravel_index(T.tensor([3, 5]), (2, 3))])
+    assert engine.frexp(engine.tensor([3.0])).__class__.__name__ == torch.frexp(torch.tensor([3.0])).__class__.__name__
