@@ -95,6 +95,7 @@ from engine.legacy import (
     IntTensor,
     LongTensor,
     ShortTensor,
+    set_default_tensor_type,
 )
 from engine.ops.elementwise import (
     abs,

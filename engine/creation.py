@@ -15,7 +15,7 @@ from engine.dtypes import DEFAULT, FROM_NP, INT, bool_, default_complex, float32
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
 from engine.ops.util import int_list, invalid_combination, memory_order, parser_type_name, scalar_to
-from engine.tensor import Tensor, wrap
+from engine.tensor import Size, Tensor, wrap
 from engine.warn import user_stacklevel, warn_once
 
 
@@ -289,6 +289,12 @@ def legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
     device = kwargs.pop("device", None)
     if not args:
         return _finish(np.empty((0,), dtype=DEFAULT.float.np), _dev(device), False)
+    if len(args) == 1 and isinstance(args[0], Size):  # a torch.Size is a shape here, not data
+        return empty(tuple(args[0]), device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor) and device is None:
+        from engine.ops.shape import alias  # torch.Tensor(t) is t.alias(): t's own data and dtype, a view
+
+        return alias(args[0])
     if len(args) == 1 and isinstance(args[0], (list, tuple, range, np.ndarray, Tensor)):
         return tensor(args[0], dtype=DEFAULT.float, device=device)
     try:

@@ -150,3 +150,59 @@ def test_new_functions_values_and_grads() -> None:
     same(lambda T: T.nextafter(T.tensor([0.0, 1.0, -1.0]), T.tensor([1.0, 0.0, -2.0])))
     same(lambda T: [t.is_contiguous() for t in T.unravel_index(T.tensor([3, 5]), (2, 3))])
     assert engine.frexp(engine.tensor([3.0])).__class__.__name__ == torch.frexp(torch.tensor([3.0])).__class__.__name__
+
+
+# ---- legacy constructors older tutorials use -----------------------------------------------------------------
+def test_legacy_tensor_of_a_size_is_a_shape() -> None:
+    for T in (torch, engine):
+        assert tuple(T.Tensor(T.Size([2, 3])).shape) == (2, 3)
+        assert tuple(T.Tensor(T.Size([])).shape) == ()
+
+
+def test_legacy_tensor_of_a_tensor_is_its_alias() -> None:
+    # torch.Tensor(t) is t.alias(): t's dtype (not float), its storage, AliasBackward0 over a tensor needing grad
+    same(lambda T: T.Tensor(T.tensor([1, 2])))
+    check(lambda T, x: T.Tensor(x * 2), np.array([1.0, 2.0], dtype=np.float32))
+    for T in (torch, engine):
+        x = T.ones(2, 3).t()
+        y = T.Tensor(x)
+        y[0, 0] = 5
+        assert x[0, 0].item() == 5 and y.stride() == x.stride() and y is not x
+
+
+def test_set_default_tensor_type() -> None:
+    out = []
+    try:
+        for T in (torch, engine):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                T.set_default_tensor_type("torch.DoubleTensor")
+                got = [str(T.tensor([1.5]).dtype), str(T.Tensor([1]).dtype), str(T.get_default_dtype())]
+                T.set_default_tensor_type(T.HalfTensor)
+                got.append(str(T.zeros(1).dtype))
+                for bad in (T.LongTensor, T.float64, "float"):
+                    try:
+                        T.set_default_tensor_type(bad)
+                    except Exception as e:  # noqa: BLE001
+                        got.append(f"{type(e).__name__}: {e}")
+            out.append(got)
+    finally:
+        torch.set_default_dtype(torch.float32)
+        engine.set_default_dtype(engine.float32)
+    assert out[1] == out[0]
+
+
+def test_set_default_tensor_type_warns_as_torch() -> None:
+    from engine import warn
+
+    warn._WARNED_ONCE.clear()  # (a warning once per process: an earlier test may have shown it)
+    status, out, err = run_tsr(
+        """
+        import torch
+        torch.set_default_tensor_type(torch.DoubleTensor)
+        print(torch.tensor([1.5]))
+        """
+    )
+    engine.set_default_dtype(engine.float32)
+    assert status == 0 and out == "tensor([1.5000])\n"  # (float64 is the default now: no dtype=)
+    assert "UserWarning: torch.set_default_tensor_type() is deprecated as of PyTorch 2.1" in err
