@@ -572,7 +572,7 @@ METHODS["new"] = _new_legacy
 METHODS.update(IP.METHODS)
 METHODS.update(RN.METHODS)
 METHODS.update(SMALL.METHODS)
-METHODS.update(svd=LMORE_SVD.torch_svd, qr=LMORE_SVD.torch_qr)
+METHODS.update(svd=LMORE_SVD.torch_svd, qr=LMORE_SVD.torch_qr, cholesky=LMORE_SVD.torch_cholesky)
 METHODS.update(SPECTRAL.METHODS)
 METHODS.update(AS.METHODS)
 for _name, _fn in CP.METHODS.items():

@@ -206,3 +206,43 @@ def test_set_default_tensor_type_warns_as_torch() -> None:
     engine.set_default_dtype(engine.float32)
     assert status == 0 and out == "tensor([1.5000])\n"  # (float64 is the default now: no dtype=)
     assert "UserWarning: torch.set_default_tensor_type() is deprecated as of PyTorch 2.1" in err
+
+
+# ---- functions torch removed (1.9) or deprecated, which older tutorials still call ---------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.eig(T.eye(2)),
+        lambda T: T.eye(2).eig(eigenvectors=True),
+        lambda T: T.symeig(T.eye(2), eigenvectors=True),
+        lambda T: T.eye(2).symeig(),
+        lambda T: T.lstsq(T.eye(2), T.eye(2)),
+        lambda T: T.eye(2).lstsq(T.eye(2)),
+        lambda T: T.matrix_rank(T.eye(2)),
+        lambda T: T.eye(2).solve(T.eye(2)),
+    ],
+)
+def test_removed_linalg_functions_say_what_to_use(call: object) -> None:
+    same_error(call)
+
+
+def test_deprecated_cholesky() -> None:
+    a = np.array([[4.0, 2.0], [2.0, 3.0]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda T, x: T.cholesky(x), a)
+        check(lambda T, x: x.cholesky(upper=True), a)
+        same_error(lambda T: T.cholesky(T.tensor([[1.0, 2.0], [2.0, 1.0]])))
+        same_error(lambda T: T.cholesky(T.ones(2, 3)))
+        same_error(lambda T: T.ones(2, 2, dtype=T.int64).cholesky())
+    from engine import warn
+
+    warn._WARNED_ONCE.clear()
+    status, out, err = run_tsr(
+        """
+        import torch
+        print(torch.cholesky(torch.tensor([[4., 2.], [2., 3.]])))
+        """
+    )
+    assert status == 0 and out == "tensor([[2.0000, 0.0000],\n        [1.0000, 1.4142]])\n"
+    assert "UserWarning: torch.cholesky is deprecated in favor of torch.linalg.cholesky" in err
