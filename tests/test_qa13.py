@@ -246,3 +246,22 @@ def test_deprecated_cholesky() -> None:
     )
     assert status == 0 and out == "tensor([[2.0000, 0.0000],\n        [1.0000, 1.4142]])\n"
     assert "UserWarning: torch.cholesky is deprecated in favor of torch.linalg.cholesky" in err
+
+
+def test_scatter_family_values_grads_errors() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    check(lambda T, x, s: T.select_scatter(x, s, 0, 1), a, a[0])
+    check(lambda T, x, s: x.select_scatter(s, 1, -1), a, a[:, 0])
+    check(lambda T, x, s: T.slice_scatter(x, s, 1, 0, 4, 2), a, a[:, :2])
+    check(lambda T, x, s: T.slice_scatter(x, s, start=1), a, a[:2])
+    check(lambda T, x, s: T.diagonal_scatter(x, s, 1), a, a[0, :3])
+    check(lambda T, x, s: x.diagonal_scatter(s), a, a[0, :3])
+    same(lambda T: T.select_scatter(T.zeros(2, 3), T.ones(3, dtype=T.int64), 0, 1))
+    same_error(lambda T: T.select_scatter(T.zeros(2, 3), T.ones(2), 0, 1))
+    same_error(lambda T: T.slice_scatter(T.zeros(4), T.ones(3), start=2))
+    same_error(lambda T: T.diagonal_scatter(T.zeros(2, 2), T.ones(3)))
+    same_error(lambda T: T.select_scatter(T.zeros(2, 3), T.ones(3), 0, 5))
+    for T in (torch, engine):
+        e = T.empty_strided((2, 3), (1, 2), dtype=T.int64)
+        assert e.stride() == (1, 2) and e.shape == (2, 3) and e.dtype == T.int64

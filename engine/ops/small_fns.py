@@ -334,3 +334,89 @@ def _solve_method(self: Tensor, other: Tensor) -> Any:
 
 FUNCTIONS.update(matrix_rank=matrix_rank, lstsq=lstsq, symeig=symeig, eig=eig)
 METHODS.update(lstsq=lstsq, symeig=symeig, eig=eig, solve=_solve_method)
+
+
+# ---- select_scatter / slice_scatter / diagonal_scatter ------------------------------------------------------
+def _scatter_into(input: Tensor, src: Tensor, node: type, part: Any, args: tuple) -> Tensor:  # noqa: A002
+    """A copy of input with src written over part(copy) (a select, slice or diagonal view of it)."""
+    with NoGrad():
+        out = input.clone()
+        view = part(out)
+        if tuple(view.shape) != tuple(src.shape):
+            raise RuntimeError(
+                "expected src to have a size equal to the slice of self. src size = "
+                f"[{', '.join(map(str, src.shape))}], slice size = [{', '.join(map(str, view.shape))}]"
+            )
+        view.copy_(src)
+    return record(node, out._data, input._dev, (input, src), args, (None,) * len(args))
+
+
+def _select_part(dim: int, index: int) -> Any:
+    return lambda t: t.select(dim, index)
+
+
+def _slice_part(dim: int, start: Any, end: Any, step: int) -> Any:
+    def part(t: Tensor) -> Tensor:
+        idx = [slice(None)] * t.dim()
+        idx[norm_dim(dim, t.dim())] = slice(start, end, step)
+        return t[tuple(idx)]
+
+    return part
+
+
+def _diagonal_part(offset: int, dim1: int, dim2: int) -> Any:
+    return lambda t: t.diagonal(offset, dim1, dim2)
+
+
+def _scatter_bw(part_of: Any, again: Any) -> Any:
+    def backward(self: Any, g: Tensor, *args: Any) -> tuple:
+        part = part_of(*args)
+        gs = part(g)
+        return (again(g, g.new_zeros(gs.shape), *args), gs)
+
+    return backward
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    """torch.select_scatter: input with src embedded at input.select(dim, index)."""
+    return _scatter_into(input, src, SelectScatterBackward0, _select_part(dim, index), (dim, index))
+
+
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: Any = None, end: Any = None,  # noqa: A002
+                  step: int = 1) -> Tensor:  # fmt: skip
+    """torch.slice_scatter: input with src embedded at input[..., start:end:step, ...] along dim."""
+    args = (dim, start, end, step)
+    return _scatter_into(input, src, SliceScatterBackward0, _slice_part(*args), args)
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
+    """torch.diagonal_scatter: input with src embedded on input.diagonal(offset, dim1, dim2)."""
+    args = (offset, dim1, dim2)
+    return _scatter_into(input, src, DiagonalScatterBackward0, _diagonal_part(*args), args)
+
+
+SelectScatterBackward0 = node_class("SelectScatterBackward0", _scatter_bw(_select_part, select_scatter))
+SliceScatterBackward0 = node_class("SliceScatterBackward0", _scatter_bw(_slice_part, slice_scatter))
+DiagonalScatterBackward0 = node_class("DiagonalScatterBackward0", _scatter_bw(_diagonal_part, diagonal_scatter))
+
+
+def empty_strided(size: Any, stride: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
+                  requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    """torch.empty_strided: an uninitialised tensor of the given size and strides (over a storage just large
+    enough for them)."""
+    from engine.creation import empty
+
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"mismatch in length of strides and shape, got size {len(size)} and stride {len(stride)}"
+        )  # fmt: skip
+    n = 0 if 0 in size else 1 + sum((s - 1) * st for s, st in zip(size, stride))
+    with NoGrad():
+        r = empty(n, dtype=dtype, device=device).as_strided(size, stride)
+    return r.requires_grad_() if requires_grad else r
+
+
+FUNCTIONS.update(select_scatter=select_scatter, slice_scatter=slice_scatter, diagonal_scatter=diagonal_scatter,
+                 empty_strided=empty_strided)  # fmt: skip
+METHODS.update(select_scatter=select_scatter, slice_scatter=slice_scatter, diagonal_scatter=diagonal_scatter)
