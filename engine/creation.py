@@ -84,6 +84,12 @@ def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, 
     return t
 
 
+def _dtype_arg(fn: str, dtype: Any) -> None:
+    """torch's argument parser takes a torch.dtype (or float, int, bool, complex) for dtype=, never its name."""
+    if isinstance(dtype, str):
+        raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not str")
+
+
 def _requires_grad_type(value: Any) -> None:
     """torch's argument parser takes only a bool for requires_grad= (off the hot path: reached only for a
     value that is not one); the error names the factory that was called."""
@@ -245,6 +251,7 @@ def _beyond_int64(data: Any) -> bool:
 def tensor(
     data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
+    _dtype_arg("tensor", dtype)
     if isinstance(data, Tensor):
         import warnings
 
@@ -261,6 +268,7 @@ def tensor(
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    _dtype_arg("as_tensor", dtype)
     if isinstance(data, Tensor):
         if dtype is None and device is None:
             return data
@@ -325,6 +333,7 @@ def _size_kw(size: tuple, kw: dict) -> tuple:
 
 def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    _dtype_arg("zeros", dtype)
     size = _size_kw(size, kw)
     if out is not None and dtype is None:
         dtype = out.dtype
@@ -338,6 +347,7 @@ def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
 
 def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
          requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    _dtype_arg("ones", dtype)
     size = _size_kw(size, kw)
     if out is not None and dtype is None:
         dtype = out.dtype
@@ -348,6 +358,7 @@ def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any =
 def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: bool = False, pin_memory: bool = False, memory_format: Any = None,
           **kw: Any) -> Tensor:  # fmt: skip
+    _dtype_arg("empty", dtype)
     size = _size_kw(size, kw)
     # Zero-filled rather than uninitialised: deterministic output costs little and leaks nothing.
     if out is not None and dtype is None:
@@ -364,6 +375,7 @@ def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
 
 def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
          device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    _dtype_arg("full", dtype)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:
@@ -390,7 +402,8 @@ def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = 
     return _finish(dev.xp.full(size, scalar_to(fill_value, np_dtype), dtype=np_dtype), dev, requires_grad, out)
 
 
-def _like(input: Tensor, dtype: Any, device: Any) -> tuple:  # noqa: A002
+def _like(input: Tensor, dtype: Any, device: Any, fn: str = "empty_like") -> tuple:  # noqa: A002
+    _dtype_arg(fn, dtype)
     dt = to_dtype(dtype).np if dtype is not None else input._data.dtype
     dev = to_device(device) if device is not None else input._dev
     return input._data.shape, dt, dev
@@ -417,7 +430,7 @@ def _formatted(input: Tensor, dev: Any, dt: Any, fmt: Any, fn: str, fill: Any = 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "zeros_like")
     if memory_format is not None:
         return _finish(_formatted(input, dev, dt, memory_format, "zeros_like"), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt), dev, requires_grad)
@@ -425,7 +438,7 @@ def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "ones_like")
     if memory_format is not None:
         return _finish(_formatted(input, dev, dt, memory_format, "ones_like", 1), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt, 1), dev, requires_grad)
@@ -433,7 +446,7 @@ def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: A
 
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "empty_like")
     if memory_format is not None:
         return _finish(_formatted(input, dev, dt, memory_format, "empty_like"), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt), dev, requires_grad)
@@ -441,7 +454,7 @@ def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "full_like")
     if memory_format is not None:
         return _finish(_formatted(input, dev, dt, memory_format, "full_like", fill_value), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt, fill_value), dev, requires_grad)
@@ -717,7 +730,7 @@ def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype:
 
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "rand_like")
     if not input._data.flags.c_contiguous or memory_format is not None:  # torch: empty_like, then uniform_ in place
         out = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
         return out.uniform_(generator=generator).requires_grad_(requires_grad)
@@ -726,7 +739,7 @@ def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: A
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "randn_like")
     if not input._data.flags.c_contiguous or memory_format is not None:  # torch: empty_like, then normal_ in place
         out = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
         return out.normal_(generator=generator).requires_grad_(requires_grad)
@@ -752,7 +765,7 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
                  device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     if high is None:
         low, high = 0, low
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "randint_like")
     return _finish(rnd.randint(None, int(low), int(high), shape, dt), dev, requires_grad)
 
 

@@ -191,11 +191,8 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a._dev
-        elif isinstance(a, (str, int, _device)):
-            if isinstance(a, str) and a in ("float", "double", "int", "long"):
-                dtype = to_dtype(a)
-            else:
-                device = a
+        elif isinstance(a, (str, int, _device)):  # (a string is a device: x.to("float") fails as in torch)
+            device = a
         elif a is not None:
             dtype = a
     np_dtype = to_dtype(dtype).np if dtype is not None else self._data.dtype
@@ -362,6 +359,8 @@ def _new_factory(fn_name: str) -> Any:
                **kw: Any) -> Tensor:  # fmt: skip
         from engine import creation
 
+        if isinstance(dtype, str):
+            raise TypeError(f"new_{fn_name}(): argument 'dtype' must be torch.dtype, not str")
         dtype = dtype if dtype is not None else self.dtype
         device = device if device is not None else self._dev
         # the keyword forms: new_zeros(size=...), new_full(size=..., fill_value=...), new_tensor(data=...)
@@ -569,6 +568,16 @@ def _is_size(x: Any) -> bool:
 
 
 METHODS["new"] = _new_legacy
+
+
+def _split_method(self: Tensor, split_size: Any = None, dim: int = 0) -> tuple:
+    """Tensor.split (a Python method in torch, so Python's own message for a missing split_size)."""
+    if split_size is None:
+        raise TypeError("Tensor.split() missing 1 required positional argument: 'split_size'")
+    return I.split(self, split_size, dim)
+
+
+METHODS["split"] = _split_method
 METHODS.update(IP.METHODS)
 METHODS.update(RN.METHODS)
 METHODS.update(SMALL.METHODS)

@@ -265,3 +265,72 @@ def test_scatter_family_values_grads_errors() -> None:
     for T in (torch, engine):
         e = T.empty_strided((2, 3), (1, 2), dtype=T.int64)
         assert e.stride() == (1, 2) and e.shape == (2, 3) and e.dtype == T.int64
+
+
+# ---- the errors a learner hits, as torch words them --------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.ones(2).to("float32"),  # (a dtype's name where a device goes: c10's device-string regex fails)
+        lambda T: T.device("cuda:01"),
+        lambda T: T.device("cpu:"),
+        lambda T: T.device(""),
+        lambda T: T.ones(2).to("float"),
+        lambda T: T.ones(2).mean(dtype=T.int64),
+        lambda T: T.ones(2, dtype=T.int64).mean(dtype=T.int32),
+        lambda T: T.ones(2, dtype=T.int64).mean(),
+        lambda T: T.stack(T.ones(2), T.ones(2)),
+        lambda T: T.tensor([1], dtype="float32"),
+        lambda T: T.zeros(2, dtype="float32"),
+        lambda T: T.ones(2, dtype="float32"),
+        lambda T: T.empty(2, dtype="int32"),
+        lambda T: T.full((2,), 1, dtype="float32"),
+        lambda T: T.as_tensor([1], dtype="float32"),
+        lambda T: T.zeros_like(T.ones(2), dtype="int64"),
+        lambda T: T.ones(2).new_zeros(2, dtype="int64"),
+        lambda T: T.reshape(T.ones(2)),
+        lambda T: T.ones(2).reshape(),
+        lambda T: T.split(T.ones(2)),
+        lambda T: T.ones(2).split(),
+    ],
+)
+def test_learner_errors_as_torch(call: object) -> None:
+    same_error(call)
+
+
+def test_python_dtypes_still_accepted() -> None:
+    same(lambda T: (T.ones(2, dtype=float), T.ones(2, dtype=int), T.tensor([1], dtype=bool), T.zeros(1, dtype=complex)))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "x.transpose()",
+        "x.transpose(0)",
+        "x.unsqueeze()",
+        "x.gather(0)",
+        "x.index_select(0)",
+        "x.mm()",  # (a sized method, checked before it runs)
+        "x.matmul()",
+        "x.expand()",
+        "x.repeat()",
+        "x.softmax()",
+        "x.chunk()",
+    ],
+)
+def test_tensor_method_missing_arguments_as_torch(line: str) -> None:
+    # torch's argument parser: 'transpose() missing 2 required positional argument: "dim0", "dim1"' (its plural)
+    src = f"import torch\nx = torch.ones(2, 2)\n{line}\n"
+    status, out, err = run_tsr(src)
+    try:
+        run_torch(src)
+    except TypeError as e:
+        want = f"TypeError: {e}"
+    else:
+        raise AssertionError("torch did not raise")
+    assert status == 1 and want in err, err
+
+
+def test_user_function_missing_arguments_keep_pythons_message() -> None:
+    status, out, err = run_tsr("def f(a, b):\n    return a\nf(1)\n")
+    assert status == 1 and "TypeError: f() missing 1 required positional argument: 'b'" in err

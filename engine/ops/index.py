@@ -1147,6 +1147,8 @@ def _tensor_list(tensors: Any) -> list:
 
 @autocast_policy(cpu="promote")
 def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    if isinstance(tensors, Tensor):  # (torch.stack(x, y): the tensors given one by one)
+        raise TypeError("stack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = _tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -1274,6 +1276,8 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
 def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, split_size: Any = None) -> tuple:
     if split_size_or_sections is None:  # Tensor.split names it split_size
         split_size_or_sections = split_size
+    if split_size_or_sections is None:  # (torch.split and Tensor.split are Python functions: Python's message)
+        raise TypeError("split() missing 1 required positional argument: 'split_size_or_sections'")
     d = tensor._data
     if d.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
