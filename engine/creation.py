@@ -183,6 +183,12 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
                 if (target or dt).cat == INT:  # (torch reads an integer element through __index__)
                     raise TypeError("only integer tensors of a single element can be converted to an index")
                 raise ValueError("only one element tensors can be converted to Python scalars")
+            into = target or dt
+            if x._rg and into.is_floating_point:
+                float(x)  # (torch stores a float element through __float__: its requires_grad warning)
+            elif not into.is_floating_point and not into.is_complex and x._data.dtype.kind not in "iub":
+                # (an integer or bool element is read through __index__, which a float tensor refuses)
+                raise TypeError("only integer tensors of a single element can be converted to an index")
             return x.item()
         if _seq(x):  # a sequence where the first elements said a number
             if dt.is_complex:

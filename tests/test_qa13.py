@@ -334,3 +334,51 @@ def test_tensor_method_missing_arguments_as_torch(line: str) -> None:
 def test_user_function_missing_arguments_keep_pythons_message() -> None:
     status, out, err = run_tsr("def f(a, b):\n    return a\nf(1)\n")
     assert status == 1 and "TypeError: f() missing 1 required positional argument: 'b'" in err
+
+
+@pytest.mark.parametrize(
+    "data,dtype",
+    [
+        ("[T.tensor(1.5)]", "int64"),
+        ("[T.tensor(1)]", "float32"),
+        ("[T.tensor(True)]", "int64"),
+        ("[T.tensor(1.5)]", "bool"),
+        ("[T.tensor(2)]", "bool"),
+        ("[T.tensor(1.5)]", "complex64"),
+        ("[2, T.tensor(1.5)]", "int32"),
+        ("[T.tensor(1.5, dtype=T.float64)]", "uint8"),
+        ("[T.tensor(3, dtype=T.int32)]", "int8"),
+    ],
+)
+def test_tensor_of_one_element_tensors_as_torch(data: str, dtype: str) -> None:
+    # torch stores an integer or bool element through __index__ (a float tensor refuses it), a float one through
+    # __float__
+    fn = eval(f"lambda T: T.tensor({data}, dtype=T.{dtype})")  # noqa: S307 - test-authored literals
+    check(fn, grad=False)
+
+
+def test_tensor_of_grad_tensors_warns_as_torch() -> None:
+    src = """
+        import torch
+        x = torch.tensor(1.0, requires_grad=True)
+        print(torch.tensor([x, x * 2]))
+    """
+    import sys
+
+    # (torch warns once per process: an earlier test may have shown it)
+    sys.modules["engine.tensor"]._FLOAT_WARNED.clear()
+    status, out, err = run_tsr(src)
+    assert status == 0 and out == run_torch(src)
+    assert "UserWarning: Converting a tensor with requires_grad=True to a scalar" in err
+
+
+@pytest.mark.parametrize("bound", ["T.tensor(1.5)", "T.tensor(2)", "T.tensor([2])", "T.tensor(True)", "1.5"])
+def test_slice_bounds_read_through_index(bound: str) -> None:
+    fn = eval(f"lambda T: T.arange(10)[{bound}:]")  # noqa: S307 - test-authored literals
+    check(fn, grad=False)
+
+
+def test_list_index_warning_says_where_torch_raised_it() -> None:
+    status, out, err = run_tsr("import torch\nx = torch.arange(24).view(2, 3, 4)\nprint(x[[[0, 1]]].shape)\n")
+    assert status == 0
+    assert "result either in an error or a different result (Triggered internally at /__w/pytorch/pytorch/" in err
