@@ -19,6 +19,7 @@ from engine.naming import type_name
 from engine.ops import activation_cpu, fusion, mkl
 from engine.ops.cpu_capability import cpu_capability, has_fma
 from engine.ops.fma import EXACT, fma
+from engine.ops.libm import torch_unary
 from engine.ops.util import (
     edge_of,
     holomorphic,
@@ -1351,9 +1352,9 @@ UNARY = [
     ("asin", np.arcsin, "AsinBackward0", lambda g, x, y: g * (1 - x * x).rsqrt(), "x", "float"),
     ("acos", np.arccos, "AcosBackward0", lambda g, x, y: -g * (1 - x * x).rsqrt(), "x", "float"),
     ("atan", np.arctan, "AtanBackward0", lambda g, x, y: g / (1 + x * x), "x", "float"),
-    ("sinh", np.sinh, "SinhBackward0", lambda g, x, y: g * x.cosh(), "x", "float"),
-    ("cosh", np.cosh, "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
-    ("exp2", np.exp2, "Exp2Backward0", lambda g, x, y: mul_scalar(g * y, LN2), "y", "float"),
+    ("sinh", torch_unary("sinh", np.sinh, True), "SinhBackward0", lambda g, x, y: g * x.cosh(), "x", "float"),
+    ("cosh", torch_unary("cosh", np.cosh, True), "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
+    ("exp2", torch_unary("exp2", np.exp2, True), "Exp2Backward0", lambda g, x, y: mul_scalar(g * y, LN2), "y", "float"),
     ("erf", None, "ErfBackward0", lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(), "x", "float"),
     ("silu", lambda a: _silu(a), "SiluBackward0",
      lambda g, x, y: _silu_grad(g, x), "x", "float"),
