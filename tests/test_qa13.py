@@ -416,3 +416,16 @@ def test_asinh_acosh_are_the_c_library_everywhere(name: str, dt: str) -> None:
     _bits_equal(getattr(te.t(), name)(), getattr(tt.t(), name)())
     src = f"import torch\nx = torch.tensor({x[0, :5].tolist()}, dtype=torch.{dt})\nprint(x.{name}().tolist())\n"
     assert_snippet(src)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_pow_scalar_small_tensors_bit_for_bit(dt: str) -> None:
+    # torch's pow(tensor, number): on the scalar loop's elements std::pow(base, exponent) with the exponent a
+    # double, so a float32 base's power is the double pow rounded once (not powf): x ** 1.7 printed with .item()
+    rng = np.random.default_rng(8)
+    for n in (1, 7, 15):
+        x = (rng.random(n) * 4).astype(dt)
+        for e in (2.5, 0.3, -1.5, 1.7, 4, 0.25, 1 / 3):
+            _bits_equal(engine.tensor(x) ** e, torch.tensor(x) ** e)
+    _bits_equal(engine.tensor(x[0]) ** 1.7, torch.tensor(x[0]) ** 1.7)  # (0-dim)
+    _bits_equal(engine.tensor(x).reshape(3, 5).t() ** 1.7, torch.tensor(x).reshape(3, 5).t() ** 1.7)

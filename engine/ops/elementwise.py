@@ -18,8 +18,9 @@ from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
 from engine.ops import activation_cpu, fusion, mkl
 from engine.ops.cpu_capability import cpu_capability, has_fma
+from engine.ops.cpu_loops import kernel_vec
 from engine.ops.fma import EXACT, fma
-from engine.ops.libm import torch_unary
+from engine.ops.libm import c_pow, torch_unary
 from engine.ops.util import (
     edge_of,
     holomorphic,
@@ -813,6 +814,17 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             r = 1 / for_array(np.sqrt, ad)(ad)
     elif char in "FD":  # complex64/complex128
         r = _complex_power_scalar(ad, e)
+    elif char in "fd" and type(ad) is _ndarray and type(e) is not complex:
+        # cpu_kernel_vec(std::pow(x, e), Vectorized::pow): on its scalar loop's elements (all of a tensor shorter
+        # than two vectors) the C library's pow with the exponent a double (a float base's result rounded once),
+        # numpy's on the vector blocks
+        ev, dt = ad.dtype.type(e), ad.dtype
+
+        def scalar(x: Any) -> Any:
+            return c_pow(x.astype(np.float64), np.full(x.shape, float(e))).astype(dt, copy=False)
+
+        with np.errstate(all="ignore"):
+            r = kernel_vec(ad, lambda x: np.power(x, ev), scalar)
     else:
         r = for_array(np.power, ad)(ad, e)
     if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
