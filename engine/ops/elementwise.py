@@ -20,7 +20,7 @@ from engine.ops import activation_cpu, fusion, mkl
 from engine.ops.cpu_capability import cpu_capability, has_fma
 from engine.ops.cpu_loops import kernel_vec
 from engine.ops.fma import EXACT, fma
-from engine.ops.libm import c_pow, torch_unary
+from engine.ops.libm import c_elementwise, c_pow, torch_unary
 from engine.ops.util import (
     edge_of,
     holomorphic,
@@ -1514,9 +1514,28 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     if d.dtype.kind != "f":
         raise NotImplementedError(f"\"softplus_cpu\" not implemented for '{input.dtype.scalar_name()}'")
     a = d.astype(np.float32) if d.dtype == np.float16 else d
-    xb = a * beta
-    with np.errstate(over="ignore"):
-        r = np.where(xb > threshold, a, np.log1p(np.exp(xb)) / beta)
+
+    def vec(a: Any) -> Any:
+        xb = a * beta
+        with np.errstate(over="ignore"):
+            return np.where(xb > threshold, a, np.log1p(np.exp(xb)) / beta)
+
+    if type(a) is _ndarray and d.dtype.char in "fd":
+        # cpu_kernel_vec: its scalar loop's elements (all of a tensor shorter than two vectors) are
+        # std::log1p(std::exp(x * beta)) / beta in the tensor's dtype, the C library's functions
+        b, th = a.dtype.type(beta), a.dtype.type(threshold)
+
+        def scalar(x: Any) -> Any:
+            xb = x * b
+            e, lp = c_elementwise("exp", xb), None
+            if e is not None:
+                lp = c_elementwise("log1p", e)
+            return vec(x) if lp is None else np.where(xb > th, x, lp / b)
+
+        with np.errstate(over="ignore"):
+            r = kernel_vec(a, vec, scalar)
+    else:
+        r = vec(a)
     r = r.astype(d.dtype, copy=False)
     if type(r) is not _ndarray and isinstance(r, _generic):
         r = input._dev.xp.asarray(r)
@@ -1622,6 +1641,14 @@ def _silu_grad(g: Any, x: Any) -> Any:
 def _silu(a: Any) -> Any:
     if activation_cpu.usable(a):
         return activation_cpu.silu(a)
+    if type(a) is _ndarray and a.dtype.char == "d":  # float64: the scalar loop's x / (1 + std::exp(-x))
+
+        def scalar(x: Any) -> Any:
+            e = c_elementwise("exp", -x)
+            return x * _sigmoid(x) if e is None else x / (1.0 + e)
+
+        with np.errstate(all="ignore"):
+            return kernel_vec(a, lambda x: x * _sigmoid(x), scalar)
     return a * _sigmoid(a)
 
 
