@@ -451,3 +451,14 @@ def test_activations_small_tensors_bit_for_bit(name: str, kw: dict, dt: str) -> 
         getattr(engine.nn.functional, fn)(a, **({**kw, "inplace": True} if fn in ("mish", "silu") else kw))
         getattr(torch.nn.functional, fn)(b, **({**kw, "inplace": True} if fn in ("mish", "silu") else kw))
         _bits_equal(a, b)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_atan2_small_tensors_bit_for_bit(dt: str) -> None:
+    rng = np.random.default_rng(10)
+    for n in (1, 7, 15):
+        x, y = (rng.random((2, n)) * 8 - 4).astype(dt)
+        _bits_equal(engine.atan2(engine.tensor(x), engine.tensor(y)), torch.atan2(torch.tensor(x), torch.tensor(y)))
+    x, y = rng.random((3, 1)).astype(dt), rng.random((1, 4)).astype(dt)  # (broadcast)
+    _bits_equal(engine.tensor(x).atan2(engine.tensor(y)), torch.tensor(x).atan2(torch.tensor(y)))
+    check(lambda T, a, b: T.atan2(a, b), x, y)  # (values and gradients)

@@ -433,7 +433,24 @@ _add = binary(np.add, AddBackward0, save=False, fuse="add")  # (torch casts an a
 _sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract")
 # torch saves the dividend only for the divisor's gradient, the divisor for both
 _div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide", opmath=True, crossed="div")
-_atan2 = binary(np.arctan2, Atan2Backward0, floatify=True)
+
+
+def _atan2_arrays(a: Any, b: Any) -> Any:
+    """np.arctan2, except that a float32/float64 cpu result shorter than two vectors is all torch's scalar loop:
+    std::atan2 (atan2f) on each pair, the C library's rounding (numpy's differs in the last bit at times)."""
+    if type(a) is _ndarray and type(b) is _ndarray and a.dtype == b.dtype and a.dtype.char in "fd":
+        from engine.ops.cpu_loops import block
+        from engine.ops.libm import c_atan2
+
+        x, y = np.broadcast_arrays(a, b)
+        if x.size < block(x.dtype):
+            r = c_atan2(x, y)
+            if r is not None:
+                return r
+    return for_array(np.arctan2, a)(a, b)
+
+
+_atan2 = binary(_atan2_arrays, Atan2Backward0, floatify=True)
 _maximum = binary(np.maximum, MaximumBackward0)
 _minimum = binary(np.minimum, MinimumBackward0)
 

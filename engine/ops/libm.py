@@ -167,3 +167,28 @@ def torch_unary(name: str, array_fn: Any, vectorized: bool) -> Any:
             return scalar(a)
 
     return f
+
+
+def c_atan2(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """std::atan2 (atan2f for float32) on each pair of two float arrays of one dtype and shape."""
+    key = ("atan2", a.dtype.char)
+    if key not in _PICKED:
+        import ctypes
+        import ctypes.util
+
+        try:
+            fn = getattr(
+                ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6"),
+                "atan2f" if a.dtype == np.float32 else "atan2",
+            )
+        except (OSError, AttributeError):
+            fn = None
+        else:
+            c = ctypes.c_float if a.dtype == np.float32 else ctypes.c_double
+            fn.restype, fn.argtypes = c, [c, c]
+        _PICKED[key] = fn
+    fn = _PICKED[key]
+    if fn is None:
+        return None
+    r = np.fromiter(map(fn, a.ravel().tolist(), b.ravel().tolist()), dtype=a.dtype, count=a.size)
+    return r.reshape(a.shape)
