@@ -95,6 +95,7 @@ from engine.legacy import (
     IntTensor,
     LongTensor,
     ShortTensor,
+    set_default_tensor_type,
 )
 from engine.ops.elementwise import (
     abs,
@@ -381,6 +382,7 @@ def get_default_device() -> device:
 from engine import compiler, signal, special  # noqa: E402, F401 - (signal's windows read torch.strided above)
 from engine.compile import compile  # noqa: E402, F401
 from engine.lowrank import TORCH as _LOWRANK  # noqa: E402
+from engine.nn.module import typename  # noqa: E402, F401
 from engine.nn.weight_norm_ops import _weight_norm, norm_except_dim  # noqa: E402, F401
 from engine.ops.as_strided import TORCH as _AS_STRIDED  # noqa: E402
 from engine.ops.composites import FUNCTIONS as _COMPOSITES  # noqa: E402
@@ -403,6 +405,7 @@ from engine.ops.order_stats import (  # noqa: E402, F401
     nanmedian,
 )
 from engine.ops.renorm import TORCH as _RENORM  # noqa: E402
+from engine.ops.small_fns import FUNCTIONS as _SMALL_FNS  # noqa: E402
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402
 from engine.ops.special_igamma import TORCH as _IGAMMA  # noqa: E402
 from engine.ops.statistics import TORCH as _STATISTICS  # noqa: E402
@@ -424,6 +427,7 @@ for _table in (
     _IGAMMA,
     _INDEX_PUT,
     _RENORM,
+    _SMALL_FNS,
     _SPECTRAL,
     _AS_STRIDED,
     _LOWRANK,

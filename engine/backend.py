@@ -5,6 +5,8 @@ never shown."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from engine.naming import TorchNamed
@@ -15,6 +17,7 @@ CUDA_HINT = (
 )
 
 
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::([1-9]\d*|0))?")
 _TORCH_ONLY_DEVICES = frozenset(
     {"ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps",
      "hpu", "mtia", "privateuseone"}
@@ -31,6 +34,10 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
             return type
         if not isinstance(type, str):
             raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
+        if not type:
+            raise RuntimeError("Device string must not be empty")
+        if _DEVICE_STRING.fullmatch(type) is None:  # (c10's Device(string) regex: 'float32', 'cuda:01' fail it)
+            raise RuntimeError(f"Invalid device string: '{type}'")
         kind, _, idx = type.partition(":")
         if kind in _TORCH_ONLY_DEVICES:  # (a device torch knows: a scope note, not "expected one of ..., meta")
             e = RuntimeError(f"the '{kind}' device is not in tcli's engine, which has the cpu, cuda and meta devices")

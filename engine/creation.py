@@ -15,7 +15,7 @@ from engine.dtypes import DEFAULT, FROM_NP, INT, bool_, default_complex, float32
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
 from engine.ops.util import int_list, invalid_combination, memory_order, parser_type_name, scalar_to
-from engine.tensor import Tensor, wrap
+from engine.tensor import Size, Tensor, wrap
 from engine.warn import user_stacklevel, warn_once
 
 
@@ -82,6 +82,12 @@ def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, 
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._rg = True
     return t
+
+
+def _dtype_arg(fn: str, dtype: Any) -> None:
+    """torch's argument parser takes a torch.dtype (or float, int, bool, complex) for dtype=, never its name."""
+    if isinstance(dtype, str):
+        raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not str")
 
 
 def _requires_grad_type(value: Any) -> None:
@@ -177,6 +183,12 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
                 if (target or dt).cat == INT:  # (torch reads an integer element through __index__)
                     raise TypeError("only integer tensors of a single element can be converted to an index")
                 raise ValueError("only one element tensors can be converted to Python scalars")
+            into = target or dt
+            if x._rg and into.is_floating_point:
+                float(x)  # (torch stores a float element through __float__: its requires_grad warning)
+            elif not into.is_floating_point and not into.is_complex and x._data.dtype.kind not in "iub":
+                # (an integer or bool element is read through __index__, which a float tensor refuses)
+                raise TypeError("only integer tensors of a single element can be converted to an index")
             return x.item()
         if _seq(x):  # a sequence where the first elements said a number
             if dt.is_complex:
@@ -245,6 +257,7 @@ def _beyond_int64(data: Any) -> bool:
 def tensor(
     data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
+    _dtype_arg("tensor", dtype)
     if isinstance(data, Tensor):
         import warnings
 
@@ -261,6 +274,7 @@ def tensor(
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    _dtype_arg("as_tensor", dtype)
     if isinstance(data, Tensor):
         if dtype is None and device is None:
             return data
@@ -289,6 +303,12 @@ def legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
     device = kwargs.pop("device", None)
     if not args:
         return _finish(np.empty((0,), dtype=DEFAULT.float.np), _dev(device), False)
+    if len(args) == 1 and isinstance(args[0], Size):  # a torch.Size is a shape here, not data
+        return empty(tuple(args[0]), device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor) and device is None:
+        from engine.ops.shape import alias  # torch.Tensor(t) is t.alias(): t's own data and dtype, a view
+
+        return alias(args[0])
     if len(args) == 1 and isinstance(args[0], (list, tuple, range, np.ndarray, Tensor)):
         return tensor(args[0], dtype=DEFAULT.float, device=device)
     try:
@@ -319,6 +339,7 @@ def _size_kw(size: tuple, kw: dict) -> tuple:
 
 def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    _dtype_arg("zeros", dtype)
     size = _size_kw(size, kw)
     if out is not None and dtype is None:
         dtype = out.dtype
@@ -332,6 +353,7 @@ def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
 
 def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
          requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    _dtype_arg("ones", dtype)
     size = _size_kw(size, kw)
     if out is not None and dtype is None:
         dtype = out.dtype
@@ -342,6 +364,7 @@ def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any =
 def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: bool = False, pin_memory: bool = False, memory_format: Any = None,
           **kw: Any) -> Tensor:  # fmt: skip
+    _dtype_arg("empty", dtype)
     size = _size_kw(size, kw)
     # Zero-filled rather than uninitialised: deterministic output costs little and leaks nothing.
     if out is not None and dtype is None:
@@ -358,6 +381,7 @@ def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
 
 def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
          device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+    _dtype_arg("full", dtype)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:
@@ -384,7 +408,8 @@ def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = 
     return _finish(dev.xp.full(size, scalar_to(fill_value, np_dtype), dtype=np_dtype), dev, requires_grad, out)
 
 
-def _like(input: Tensor, dtype: Any, device: Any) -> tuple:  # noqa: A002
+def _like(input: Tensor, dtype: Any, device: Any, fn: str = "empty_like") -> tuple:  # noqa: A002
+    _dtype_arg(fn, dtype)
     dt = to_dtype(dtype).np if dtype is not None else input._data.dtype
     dev = to_device(device) if device is not None else input._dev
     return input._data.shape, dt, dev
@@ -411,7 +436,7 @@ def _formatted(input: Tensor, dev: Any, dt: Any, fmt: Any, fn: str, fill: Any = 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "zeros_like")
     if memory_format is not None:
         return _finish(_formatted(input, dev, dt, memory_format, "zeros_like"), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt), dev, requires_grad)
@@ -419,7 +444,7 @@ def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "ones_like")
     if memory_format is not None:
         return _finish(_formatted(input, dev, dt, memory_format, "ones_like", 1), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt, 1), dev, requires_grad)
@@ -427,7 +452,7 @@ def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: A
 
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "empty_like")
     if memory_format is not None:
         return _finish(_formatted(input, dev, dt, memory_format, "empty_like"), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt), dev, requires_grad)
@@ -435,7 +460,7 @@ def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "full_like")
     if memory_format is not None:
         return _finish(_formatted(input, dev, dt, memory_format, "full_like", fill_value), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt, fill_value), dev, requires_grad)
@@ -711,7 +736,7 @@ def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype:
 
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "rand_like")
     if not input._data.flags.c_contiguous or memory_format is not None:  # torch: empty_like, then uniform_ in place
         out = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
         return out.uniform_(generator=generator).requires_grad_(requires_grad)
@@ -720,7 +745,7 @@ def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: A
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "randn_like")
     if not input._data.flags.c_contiguous or memory_format is not None:  # torch: empty_like, then normal_ in place
         out = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
         return out.normal_(generator=generator).requires_grad_(requires_grad)
@@ -746,7 +771,7 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
                  device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     if high is None:
         low, high = 0, low
-    shape, dt, dev = _like(input, dtype, device)
+    shape, dt, dev = _like(input, dtype, device, "randint_like")
     return _finish(rnd.randint(None, int(low), int(high), shape, dt), dev, requires_grad)
 
 

@@ -170,7 +170,7 @@ def to_dtype(d: object) -> dtype:
     if d is bool:
         return bool_
     if d is complex:
-        return default_complex()
+        return complex128  # (torch: dtype=complex is cdouble, whatever the default dtype)
     if isinstance(d, str) and d in ALIASES:
         return ALIASES[d]
     try:

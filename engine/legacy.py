@@ -57,3 +57,30 @@ ShortTensor = _legacy("ShortTensor", D.int16)
 CharTensor = _legacy("CharTensor", D.int8)
 ByteTensor = _legacy("ByteTensor", D.uint8)
 BoolTensor = _legacy("BoolTensor", D.bool_)
+
+
+def set_default_tensor_type(t: Any) -> None:
+    """torch.set_default_tensor_type (deprecated, in older tutorials): a floating legacy type, or its dotted name,
+    makes its dtype the default."""
+    from engine.warn import warn_once
+
+    if isinstance(t, str):
+        import engine
+
+        obj: Any = engine
+        head, *rest = t.split(".")
+        if head != "torch":
+            raise ModuleNotFoundError(f"No module named '{head}'")
+        for part in rest:
+            obj = getattr(obj, part)
+        t = obj
+    warn_once(
+        "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use torch.set_default_dtype() and "
+        "torch.set_default_device() as alternatives. (Triggered internally at "
+        "/__w/pytorch/pytorch/torch/csrc/tensor/python_tensor.cpp:434.)"
+    )
+    if not isinstance(t, tensortype):
+        raise TypeError("invalid type object: only floating-point types are supported as the default type")
+    if not t._dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    D.set_default_dtype(t._dtype)

@@ -39,11 +39,13 @@ from engine.ops import index_put as IP
 from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
+from engine.ops import linalg_more as LMORE_SVD
 from engine.ops import linalg_registry as LMORE
 from engine.ops import order_stats as OS
 from engine.ops import reduce as R
 from engine.ops import renorm as RN
 from engine.ops import shape as S
+from engine.ops import small_fns as SMALL
 from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
@@ -189,11 +191,8 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a._dev
-        elif isinstance(a, (str, int, _device)):
-            if isinstance(a, str) and a in ("float", "double", "int", "long"):
-                dtype = to_dtype(a)
-            else:
-                device = a
+        elif isinstance(a, (str, int, _device)):  # (a string is a device: x.to("float") fails as in torch)
+            device = a
         elif a is not None:
             dtype = a
     np_dtype = to_dtype(dtype).np if dtype is not None else self._data.dtype
@@ -360,6 +359,8 @@ def _new_factory(fn_name: str) -> Any:
                **kw: Any) -> Tensor:  # fmt: skip
         from engine import creation
 
+        if isinstance(dtype, str):
+            raise TypeError(f"new_{fn_name}(): argument 'dtype' must be torch.dtype, not str")
         dtype = dtype if dtype is not None else self.dtype
         device = device if device is not None else self._dev
         # the keyword forms: new_zeros(size=...), new_full(size=..., fill_value=...), new_tensor(data=...)
@@ -567,8 +568,20 @@ def _is_size(x: Any) -> bool:
 
 
 METHODS["new"] = _new_legacy
+
+
+def _split_method(self: Tensor, split_size: Any = None, dim: int = 0) -> tuple:
+    """Tensor.split (a Python method in torch, so Python's own message for a missing split_size)."""
+    if split_size is None:
+        raise TypeError("Tensor.split() missing 1 required positional argument: 'split_size'")
+    return I.split(self, split_size, dim)
+
+
+METHODS["split"] = _split_method
 METHODS.update(IP.METHODS)
 METHODS.update(RN.METHODS)
+METHODS.update(SMALL.METHODS)
+METHODS.update(svd=LMORE_SVD.torch_svd, qr=LMORE_SVD.torch_qr, cholesky=LMORE_SVD.torch_cholesky)
 METHODS.update(SPECTRAL.METHODS)
 METHODS.update(AS.METHODS)
 for _name, _fn in CP.METHODS.items():

@@ -1434,6 +1434,7 @@ class Interpreter:
     def visit_Call(self, node: ast.Call) -> Code:
         func = self._c(node.func)
         call_function, guards, names = self.call_function, self._guards, self.p.builtin_method_names
+        missing_args = self.p.tensor_method_missing_args
         admit, admit_class = self.p.admit_callable, self.p.admit_class
         # a container handed to anything but a pure builtin (len, print) or a sized data function is walked for
         # the same gate: the engine calls what lists and dicts hold as it calls an argument (round 14)
@@ -1462,6 +1463,7 @@ class Interpreter:
                 except BaseException as e:
                     if e.__class__ is TypeError:
                         names(e, *args)
+                        missing_args(e, fn)
                     tag(e, node)
                     raise
 
@@ -1480,6 +1482,8 @@ class Interpreter:
                 try:
                     return fn()
                 except BaseException as e:
+                    if e.__class__ is TypeError:
+                        missing_args(e, fn)
                     tag(e, node)
                     raise
 
@@ -1507,6 +1511,7 @@ class Interpreter:
                 except BaseException as e:
                     if e.__class__ is TypeError:
                         names(e, a)
+                        missing_args(e, fn)
                     tag(e, node)
                     raise
 
@@ -1533,6 +1538,7 @@ class Interpreter:
             except BaseException as e:
                 if e.__class__ is TypeError:
                     names(e, *args)
+                    missing_args(e, fn)
                 tag(e, node)
                 raise
 

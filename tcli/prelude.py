@@ -1643,6 +1643,28 @@ class Prelude:
                 e.args = (args[0].replace("'method'", "'builtin_function_or_method'"),)
                 return
 
+    def tensor_method_missing_args(self, e: TypeError, fn: Any) -> None:
+        """Python's "f() missing 1 required positional argument: 'dim'" for a tensor method torch writes in C,
+        said as torch's argument parser says it: 'f() missing 1 required positional arguments: "dim"' (its
+        plural, and its quotes). Off the hot path: only when a call raises a TypeError."""
+        args = e.args
+        if len(args) != 1 or type(args[0]) is not str or "required positional argument" not in args[0]:
+            return
+        if type(fn) is Checked:  # (a sized method: .repeat, .expand, .mm)
+            fn = fn.fn
+        if type(fn) is not types.MethodType or not isinstance(fn.__self__, self._c_method_owners):
+            return
+        from engine.tensor import PYTHON_LEVEL_METHODS
+
+        m = _MISSING_ARGS.fullmatch(args[0])
+        if m is None or fn.__name__ in PYTHON_LEVEL_METHODS or m.group(1) != fn.__name__:
+            return
+        n, missing = int(m.group(2)), re.findall(r"'(\w+)'", m.group(3))
+        if len(missing) == n:  # (torch's parser writes "arguments" for one, "argument" for more)
+            plural = "s" if n == 1 else ""
+            quoted = ", ".join(f'"{a}"' for a in missing)
+            e.args = (f"{m.group(1)}() missing {n} required positional argument{plural}: {quoted}",)
+
     def load_engine(self) -> Any:
         if self.engine is None:
             import engine
@@ -1985,6 +2007,7 @@ def _allowed_imports() -> str:
 
 _ALLOWED_IMPORTS = _allowed_imports()
 _ADDRESS = re.compile(r" at 0x([0-9a-f]+)>")
+_MISSING_ARGS = re.compile(r"(\w+)\(\) missing (\d+) required positional arguments?: (.+)")
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 try:

@@ -34,9 +34,11 @@ from engine.nn.functional import (
 )
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
+from engine.ops.cpu_loops import kernel_vec
 from engine.ops.elementwise_more import xlogy
 from engine.ops.index import cat, index_add_new, narrow
 from engine.ops.inplace import apply as _inplace
+from engine.ops.libm import c_elementwise
 from engine.ops.util import NotImplementedNode, index_range, norm_dim, record, result_np, scalar_to
 from engine.tensor import Tensor, wrap
 from engine.warn import user_stacklevel
@@ -240,6 +242,20 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def _scalar_loop(fwd: Callable, scalar: Callable) -> Callable:
+    """fwd (xp, array) as torch's cpu_kernel_vec for float32/float64 numpy arrays: `scalar`, the kernel's
+    scalar function with the C library's functions, on the elements its scalar loop takes (all of a tensor
+    shorter than two vectors), fwd on the vector blocks."""
+
+    def f(xp: Any, a: Any) -> Any:
+        if xp is np and type(a) is np.ndarray and a.dtype.char in "fd":
+            with np.errstate(all="ignore"):
+                return kernel_vec(a, lambda v: fwd(np, v), scalar)
+        return fwd(xp, a)
+
+    return f
+
+
 def _elu(input: Tensor, name: str, alpha: float, scale: float, input_scale: float, inplace: bool,
          grad_input_scale: float | None = None) -> Tensor:  # noqa: A002  # fmt: skip
     """torch's elu kernel, which selu and celu call with their own coefficients (grad_input_scale: the one
@@ -251,6 +267,11 @@ def _elu(input: Tensor, name: str, alpha: float, scale: float, input_scale: floa
     def fwd(xp: Any, a: Any) -> Any:
         return xp.where(a <= 0, xp.expm1(a * input_scale) * neg, a * scale)
 
+    def scalar(a: Any) -> Any:  # a <= 0 ? std::expm1(a * negiptcoef) * negcoef : a * poscoef, in a's dtype
+        dt = a.dtype.type
+        e = c_elementwise("expm1", a * dt(input_scale))
+        return fwd(np, a) if e is None else np.where(a <= 0, e * (dt(alpha) * dt(scale)), a * dt(scale))
+
     def backward(g: Tensor, x: Tensor) -> tuple:
         # from the input, so that a second derivative reaches it; torch's double backward masks with x < 0
         # where its backward takes x <= 0, so at x == 0 the gradient is the constant g * neg * input_scale
@@ -260,7 +281,7 @@ def _elu(input: Tensor, name: str, alpha: float, scale: float, input_scale: floa
         inside = E.where(x == 0, g * (neg * bw_scale), g * scale)
         return (E.where(x < 0, g * (x * bw_scale).exp() * (neg * bw_scale), inside),)
 
-    return _activation(input, name, fwd, backward, inplace)
+    return _activation(input, name, _scalar_loop(fwd, scalar), backward, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -299,11 +320,15 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     def fwd(xp: Any, a: Any) -> Any:
         return a * xp.tanh(xp.log1p(xp.exp(a)))
 
+    def scalar(a: Any) -> Any:  # x * std::tanh(std::log1p(std::exp(x)))
+        e = c_elementwise("exp", a)
+        return fwd(np, a) if e is None else a * c_elementwise("tanh", c_elementwise("log1p", e))
+
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's infinitely_differentiable_mish_backward
         t = E.softplus(x).tanh()
         return (g * (t + x * x.sigmoid() * (1.0 - t * t)),)
 
-    return _activation(input, "MishBackward0", fwd, backward, inplace)
+    return _activation(input, "MishBackward0", _scalar_loop(fwd, scalar), backward, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

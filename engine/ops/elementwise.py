@@ -18,7 +18,9 @@ from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
 from engine.ops import activation_cpu, fusion, mkl, pow_cpu
 from engine.ops.cpu_capability import cpu_capability, has_fma
+from engine.ops.cpu_loops import kernel_vec
 from engine.ops.fma import EXACT, fma
+from engine.ops.libm import c_elementwise, c_pow, torch_unary
 from engine.ops.util import (
     edge_of,
     holomorphic,
@@ -431,7 +433,24 @@ _add = binary(np.add, AddBackward0, save=False, fuse="add")  # (torch casts an a
 _sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract")
 # torch saves the dividend only for the divisor's gradient, the divisor for both
 _div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide", opmath=True, crossed="div")
-_atan2 = binary(np.arctan2, Atan2Backward0, floatify=True)
+
+
+def _atan2_arrays(a: Any, b: Any) -> Any:
+    """np.arctan2, except that a float32/float64 cpu result shorter than two vectors is all torch's scalar loop:
+    std::atan2 (atan2f) on each pair, the C library's rounding (numpy's differs in the last bit at times)."""
+    if type(a) is _ndarray and type(b) is _ndarray and a.dtype == b.dtype and a.dtype.char in "fd":
+        from engine.ops.cpu_loops import block
+        from engine.ops.libm import c_atan2
+
+        x, y = np.broadcast_arrays(a, b)
+        if x.size < block(x.dtype):
+            r = c_atan2(x, y)
+            if r is not None:
+                return r
+    return for_array(np.arctan2, a)(a, b)
+
+
+_atan2 = binary(_atan2_arrays, Atan2Backward0, floatify=True)
 _maximum = binary(np.maximum, MaximumBackward0)
 _minimum = binary(np.minimum, MinimumBackward0)
 
@@ -835,6 +854,17 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         r = _complex_power_scalar(ad, e)
     elif e != 0 and e != 1 and type(e) is not complex and pow_cpu.usable(ad):
         r = pow_cpu.pow_tensor_scalar(ad, e)  # (torch's general case: SLEEF's powf and the C library's pow)
+    elif char in "fd" and type(ad) is _ndarray and type(e) is not complex:
+        # (not exact mode) cpu_kernel_vec(std::pow(x, e), Vectorized::pow): on its scalar loop's elements (all of
+        # a tensor shorter than two vectors) the C library's pow with the exponent a double (a float base's result
+        # rounded once), numpy's on the vector blocks
+        ev, dt = ad.dtype.type(e), ad.dtype
+
+        def scalar(x: Any) -> Any:
+            return c_pow(x.astype(np.float64), np.full(x.shape, float(e))).astype(dt, copy=False)
+
+        with np.errstate(all="ignore"):
+            r = kernel_vec(ad, lambda x: np.power(x, ev), scalar)
     else:
         r = for_array(np.power, ad)(ad, e)
     if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
@@ -1376,9 +1406,9 @@ UNARY = [
     ("asin", np.arcsin, "AsinBackward0", lambda g, x, y: g * (1 - x * x).rsqrt(), "x", "float"),
     ("acos", np.arccos, "AcosBackward0", lambda g, x, y: -g * (1 - x * x).rsqrt(), "x", "float"),
     ("atan", np.arctan, "AtanBackward0", lambda g, x, y: g / (1 + x * x), "x", "float"),
-    ("sinh", np.sinh, "SinhBackward0", lambda g, x, y: g * x.cosh(), "x", "float"),
-    ("cosh", np.cosh, "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
-    ("exp2", np.exp2, "Exp2Backward0", lambda g, x, y: mul_scalar(g * y, LN2), "y", "float"),
+    ("sinh", torch_unary("sinh", np.sinh, True), "SinhBackward0", lambda g, x, y: g * x.cosh(), "x", "float"),
+    ("cosh", torch_unary("cosh", np.cosh, True), "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
+    ("exp2", torch_unary("exp2", np.exp2, True), "Exp2Backward0", lambda g, x, y: mul_scalar(g * y, LN2), "y", "float"),
     ("erf", None, "ErfBackward0", lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(), "x", "float"),
     ("silu", lambda a: _silu(a), "SiluBackward0",
      lambda g, x, y: _silu_grad(g, x), "x", "float"),
@@ -1526,9 +1556,28 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     if d.dtype.kind != "f":
         raise NotImplementedError(f"\"softplus_cpu\" not implemented for '{input.dtype.scalar_name()}'")
     a = d.astype(np.float32) if d.dtype == np.float16 else d
-    xb = a * beta
-    with np.errstate(over="ignore"):
-        r = np.where(xb > threshold, a, np.log1p(np.exp(xb)) / beta)
+
+    def vec(a: Any) -> Any:
+        xb = a * beta
+        with np.errstate(over="ignore"):
+            return np.where(xb > threshold, a, np.log1p(np.exp(xb)) / beta)
+
+    if type(a) is _ndarray and d.dtype.char in "fd":
+        # cpu_kernel_vec: its scalar loop's elements (all of a tensor shorter than two vectors) are
+        # std::log1p(std::exp(x * beta)) / beta in the tensor's dtype, the C library's functions
+        b, th = a.dtype.type(beta), a.dtype.type(threshold)
+
+        def scalar(x: Any) -> Any:
+            xb = x * b
+            e, lp = c_elementwise("exp", xb), None
+            if e is not None:
+                lp = c_elementwise("log1p", e)
+            return vec(x) if lp is None else np.where(xb > th, x, lp / b)
+
+        with np.errstate(over="ignore"):
+            r = kernel_vec(a, vec, scalar)
+    else:
+        r = vec(a)
     r = r.astype(d.dtype, copy=False)
     if type(r) is not _ndarray and isinstance(r, _generic):
         r = input._dev.xp.asarray(r)
@@ -1634,6 +1683,14 @@ def _silu_grad(g: Any, x: Any) -> Any:
 def _silu(a: Any) -> Any:
     if activation_cpu.usable(a):
         return activation_cpu.silu(a)
+    if type(a) is _ndarray and a.dtype.char == "d":  # float64: the scalar loop's x / (1 + std::exp(-x))
+
+        def scalar(x: Any) -> Any:
+            e = c_elementwise("exp", -x)
+            return x * _sigmoid(x) if e is None else x / (1.0 + e)
+
+        with np.errstate(all="ignore"):
+            return kernel_vec(a, lambda x: x * _sigmoid(x), scalar)
     return a * _sigmoid(a)
 
 

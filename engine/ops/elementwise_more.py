@@ -12,6 +12,7 @@ import numpy as np
 from engine.backend import for_array
 from engine.ops import elementwise as E
 from engine.ops.elementwise import binary, where
+from engine.ops.libm import torch_unary
 from engine.ops.util import node_class
 from engine.tensor import Tensor, wrap
 
@@ -54,10 +55,12 @@ def _sgn_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
 
 
 # (name, array fn, node name, backward(g, x, y), saves, int policy): rows in elementwise.UNARY's format
+# (asinh and acosh: torch's kernels have no vector function, std:: on every element; atanh: SLEEF's and std::'s)
+_ASINH, _ACOSH = torch_unary("asinh", np.arcsinh, False), torch_unary("acosh", np.arccosh, False)
 UNARY_MORE = [
-    ("asinh", np.arcsinh, "AsinhBackward0", lambda g, x, y: g * (x * x + 1).rsqrt(), "x", "float"),
-    ("acosh", np.arccosh, "AcoshBackward0", lambda g, x, y: g * _acosh_slope(x), "x", "float"),
-    ("atanh", np.arctanh, "AtanhBackward0", lambda g, x, y: g / (1 - x * x), "x", "float"),
+    ("asinh", _ASINH, "AsinhBackward0", lambda g, x, y: g * (x * x + 1).rsqrt(), "x", "float"),
+    ("acosh", _ACOSH, "AcoshBackward0", lambda g, x, y: g * _acosh_slope(x), "x", "float"),
+    ("atanh", torch_unary("atanh", np.arctanh, True), "AtanhBackward0", lambda g, x, y: g / (1 - x * x), "x", "float"),
     ("deg2rad", lambda a: a * a.dtype.type(_D2R), "Deg2RadBackward0", lambda g, x, y: E.mul_scalar(g, _D2R), "",
      "float"),
     ("rad2deg", lambda a: a * a.dtype.type(_R2D), "Rad2DegBackward0", lambda g, x, y: E.mul_scalar(g, _R2D), "",

@@ -87,8 +87,10 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
         if isinstance(i, slice):
             for part in (i.start, i.stop, i.step):
                 if part is not None and not isinstance(part, (int, np.integer)):
-                    if isinstance(part, Tensor) and part._data.size == 1 and part._data.dtype.kind in "iu":
-                        continue
+                    if isinstance(part, Tensor):  # (read through __index__: a one-element integer or bool tensor)
+                        if part._data.size == 1 and part._data.dtype.kind in "iub":
+                            continue
+                        raise TypeError("only integer tensors of a single element can be converted to an index")
                     raise TypeError("slice indices must be integers or None or have an __index__ method")
             step = i.step
             if step is not None:
@@ -313,7 +315,8 @@ def _adv_broadcast_error(nidx: tuple) -> IndexError:
 _SEQ_WARNING = (
     "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; "
     "use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
-    "x[torch.tensor(seq)], which will result either in an error or a different result"
+    "x[torch.tensor(seq)], which will result either in an error or a different result (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/autograd/python_variable_indexing.cpp:349.)"
 )
 _UINT8_WARNING = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
 
@@ -1147,6 +1150,8 @@ def _tensor_list(tensors: Any) -> list:
 
 @autocast_policy(cpu="promote")
 def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    if isinstance(tensors, Tensor):  # (torch.stack(x, y): the tensors given one by one)
+        raise TypeError("stack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = _tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -1274,6 +1279,8 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
 def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, split_size: Any = None) -> tuple:
     if split_size_or_sections is None:  # Tensor.split names it split_size
         split_size_or_sections = split_size
+    if split_size_or_sections is None:  # (torch.split and Tensor.split are Python functions: Python's message)
+        raise TypeError("split() missing 1 required positional argument: 'split_size_or_sections'")
     d = tensor._data
     if d.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")

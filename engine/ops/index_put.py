@@ -200,5 +200,5 @@ def put_(self: Tensor, index: Any = _MISSING, source: Any = _MISSING, accumulate
     return apply(self, lambda a, s: _put(a, index, s, accumulate, "put_", 0), source, fits=False)
 
 
-TORCH = {"index_put": index_put, "put": put}
+TORCH = {"index_put": index_put, "index_put_": index_put_, "put": put}
 METHODS = {"index_put": _index_put_method, "index_put_": index_put_, "put": _put_method, "put_": put_}

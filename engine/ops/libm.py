@@ -115,3 +115,80 @@ def c_pow(a: Any, b: Any) -> Any:
     with np.errstate(all="ignore"):
         r = _PICKED["pow"](fa, fb).reshape(a.shape)
     return r if a.dtype == _F64 else r.astype(a.dtype)
+
+
+def _c_function(name: str, dt: Any) -> Any:
+    """The C library's `name` (float32: its float version) as a ctypes function of one argument, or None."""
+    key = (name, np.dtype(dt).char)
+    if key not in _PICKED:
+        if dt == np.float32:
+            fn = _float_function(name)
+        else:
+            import ctypes
+            import ctypes.util
+
+            try:
+                fn = getattr(ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6"), name)
+            except (OSError, AttributeError):
+                fn = None
+            else:
+                fn.restype, fn.argtypes = ctypes.c_double, [ctypes.c_double]
+        _PICKED[key] = fn
+    return _PICKED[key]
+
+
+def c_elementwise(name: str, a: np.ndarray) -> np.ndarray | None:
+    """std::name on each element of a float32/float64 numpy array, in its dtype (None without a C library)."""
+    fn = _c_function(name, a.dtype)
+    if fn is None:
+        return None
+    return np.fromiter(map(fn, a.ravel().tolist()), dtype=a.dtype, count=a.size).reshape(a.shape)
+
+
+def torch_unary(name: str, array_fn: Any, vectorized: bool) -> Any:
+    """array_fn made torch's cpu kernel for float32/float64 numpy arrays: `vectorized`, cpu_kernel_vec's split
+    (the C library on the elements its scalar loop takes: every element of a tensor shorter than two vectors;
+    array_fn, which does not round as torch's SLEEF does, on the vector blocks); otherwise cpu_kernel's plain
+    loop, std::name on every element (asinh, acosh). Other arrays (float16, device arrays) go to array_fn."""
+    from engine.ops.cpu_loops import kernel_vec
+
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+
+    def scalar(x: np.ndarray) -> np.ndarray:
+        r = c_elementwise(name, x)
+        return array_fn(x) if r is None else r
+
+    def f(a: Any) -> Any:
+        if type(a) is not np.ndarray or (a.dtype != f32 and a.dtype != f64):
+            return array_fn(a)
+        with np.errstate(all="ignore"):
+            if vectorized:
+                return kernel_vec(a, array_fn, scalar)
+            return scalar(a)
+
+    return f
+
+
+def c_atan2(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """std::atan2 (atan2f for float32) on each pair of two float arrays of one dtype and shape."""
+    key = ("atan2", a.dtype.char)
+    if key not in _PICKED:
+        import ctypes
+        import ctypes.util
+
+        try:
+            fn = getattr(
+                ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6"),
+                "atan2f" if a.dtype == np.float32 else "atan2",
+            )
+        except (OSError, AttributeError):
+            fn = None
+        else:
+            c = ctypes.c_float if a.dtype == np.float32 else ctypes.c_double
+            fn.restype, fn.argtypes = c, [c, c]
+        _PICKED[key] = fn
+    fn = _PICKED[key]
+    if fn is None:
+        return None
+    r = np.fromiter(map(fn, a.ravel().tolist(), b.ravel().tolist()), dtype=a.dtype, count=a.size)
+    return r.reshape(a.shape)

@@ -1117,6 +1117,7 @@ def _cholesky_bw(self: Any, gL: Tensor, L: Tensor, upper: bool) -> tuple:  # noq
 
 
 LinalgCholeskyExBackward0 = node_class("LinalgCholeskyExBackward0", _cholesky_bw)
+CholeskyBackward0 = node_class("CholeskyBackward0", _cholesky_bw)  # torch.cholesky's (deprecated) node
 
 
 @autocast_policy(cpu="fp32")
@@ -1132,11 +1133,12 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
     return _out_tuple(out, linalg_cholesky_ex_type(*r))
 
 
-def _cholesky_ex(A: Tensor, upper: bool, check: str | None) -> tuple:  # noqa: N803
+def _cholesky_ex(A: Tensor, upper: bool, check: str | None, name: str = "linalg.cholesky",  # noqa: N803
+                 node: type | None = None) -> tuple:  # fmt: skip
     """(L, info): the library's factor, or where it fails LAPACK potf2's, whose partial factor of a matrix that is
     not positive-definite torch returns too; `check` names the function whose error that raises."""
-    _square(A, "linalg.cholesky")
-    _floating(A, "linalg.cholesky", half="cholesky_cpu")
+    _square(A, name)
+    _floating(A, name, half="cholesky_cpu")
     d = A._data
     xp = A._dev.xp
     # torch reads one triangle (the lower, or the upper for upper=True): the symmetric matrix it stands for
@@ -1165,7 +1167,7 @@ def _cholesky_ex(A: Tensor, upper: bool, check: str | None) -> tuple:  # noqa: N
                 f"minor of order {hit[1]} is not positive-definite).",
             )
     r = xp.ascontiguousarray(_mT(L) if upper else L).astype(d.dtype, copy=False)
-    return _record(LinalgCholeskyExBackward0, r, A._dev, (A,), (_SELF, upper)), wrap(info, A._dev)
+    return _record(node or LinalgCholeskyExBackward0, r, A._dev, (A,), (_SELF, upper)), wrap(info, A._dev)
 
 
 # ---- qr ----------------------------------------------------------------------------------------------------------
@@ -1704,6 +1706,21 @@ def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out:
     return svd_type(U, S, transpose(Vh, -2, -1))
 
 
+def torch_cholesky(input: Tensor, upper: bool = False, *, out: Any = None) -> Tensor:  # noqa: A002
+    """torch.cholesky (deprecated, older tutorials): linalg.cholesky's factor, under torch.cholesky's own name."""
+    warn_once(
+        "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future PyTorch "
+        "release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)\nand\n"
+        "U = torch.cholesky(A, upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
+        "This transform will produce equivalent results for all valid (symmetric positive definite) inputs. "
+        "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/BatchLinearAlgebra.cpp:1765.)"
+    )
+    _tensor(input, "cholesky", "input", 1)
+    if input._data.dtype.kind not in "fc":  # (no floating check before the kernel's dispatch, as in linalg's)
+        raise NotImplementedError(f"\"cholesky_cpu\" not implemented for '{input.dtype.scalar_name()}'")
+    return _out(out, _cholesky_ex(input, bool(upper), "cholesky", "cholesky", CholeskyBackward0)[0])
+
+
 def torch_qr(input: Tensor, some: bool = True, *, out: Any = None) -> Any:  # noqa: A002
     warn_once(
         "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch release.\n"
@@ -1716,7 +1733,7 @@ def torch_qr(input: Tensor, some: bool = True, *, out: Any = None) -> Any:  # no
 
 
 TORCH = {
-    "svd": torch_svd, "qr": torch_qr,
+    "svd": torch_svd, "qr": torch_qr, "cholesky": torch_cholesky,
     "det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse, "matrix_power": matrix_power,
     "tensordot": tensordot, "addmv": addmv, "addmv_": addmv_, "addr": addr, "baddbmm": baddbmm, "addbmm": addbmm,
     "chain_matmul": chain_matmul, "vdot": vdot, "pinverse": pinverse,

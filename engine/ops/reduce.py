@@ -268,8 +268,8 @@ def mean(
         from engine.dtypes import FROM_NP
 
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
-            f"dtype. Got: {FROM_NP[d.dtype].scalar_name()}"
+            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
+            f"a floating point or complex dtype. Got: {FROM_NP[d.dtype].scalar_name()}"
         )
     dims = _dims(input, dim)
     axis = None if dims is None or d.ndim == 0 else (dims if len(dims) > 1 else dims[0])  # 0-dim: dim 0/-1

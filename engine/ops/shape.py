@@ -99,6 +99,8 @@ def _kw_shape(shape: tuple, kw: dict, name: str) -> tuple:
 def reshape(input: Tensor, *shape: Any, **kw: Any) -> Tensor:  # noqa: A002
     if kw:
         shape = _kw_shape(shape, kw, "shape")
+    elif not shape:
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     d = input._data
     new = _infer(_shape_args(shape, "reshape", "shape"), d.size)
     if new == d.shape:
