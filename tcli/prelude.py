@@ -436,10 +436,11 @@ class Prelude:
                 )
 
     def rss(self) -> int:
-        if self._statm is None:
+        fd = _open_statm()  # (this process's: a session made before a fork is read in the child too)
+        if fd is None:
             return 0
         try:
-            return int(os.pread(self._statm, 128, 0).split()[1]) * _PAGE
+            return int(os.pread(fd, 128, 0).split()[1]) * _PAGE
         except (OSError, ValueError, IndexError):
             return 0
 
@@ -2016,11 +2017,20 @@ except (ValueError, OSError, AttributeError):  # pragma: no cover
     _PAGE = 4096
 
 
+_STATM: list = [None, None]  # [pid, fd]: one descriptor for the process (every session of it reads the same file)
+
+
 def _open_statm() -> int | None:
-    try:
-        return os.open("/proc/self/statm", os.O_RDONLY)
-    except OSError:
-        return None
+    """A descriptor of this process's /proc/self/statm, opened once per process (a forked child, whose
+    /proc/self is another file, opens its own): a session each would leak one per session."""
+    pid = os.getpid()
+    if _STATM[0] != pid:
+        try:
+            fd = os.open("/proc/self/statm", os.O_RDONLY)
+        except OSError:
+            fd = None
+        _STATM[0], _STATM[1] = pid, fd
+    return _STATM[1]
 
 
 def _is_numpy_value_type(tp: type) -> bool:
