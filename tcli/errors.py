@@ -160,6 +160,27 @@ def site_of(node: ast.AST | None) -> Site | None:
     return src.site(node) if src is not None else None
 
 
+class ScriptExit(SystemExit):
+    """sys.exit() in a script: ends the run with `code` (None: 0; a number: that status; anything else is
+    printed to stderr and the status is 1), through any engine code between, as Python's SystemExit does."""
+
+    __module__ = "builtins"
+
+
+ScriptExit.__name__ = ScriptExit.__qualname__ = "SystemExit"  # (what type(e).__name__ shows a script)
+
+
+def exit_status(code: Any) -> tuple[int, str | None]:
+    """(process status, message for stderr) of sys.exit(code), as Python's interpreter exits."""
+    if code is None:
+        return 0, None
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code & 0xFF, None
+    if isinstance(code, bool):
+        return int(code), None
+    return 1, str(code)
+
+
 class ScriptError(Exception):
     """A failed tsr program, ready to print. `exc` is the original exception (for --debug and for the REPL)."""
 

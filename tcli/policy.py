@@ -248,7 +248,7 @@ ENGINE_MODULES = {
 DEFAULT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 FACADE_MODULES = frozenset({
     "math", "numpy", "numpy.random", "random", "collections", "copy", "warnings", "time", "typing", "functools",
-    "itertools", "string", "statistics", "dataclasses",
+    "itertools", "string", "statistics", "dataclasses", "sys",
 })  # fmt: skip
 #: `dataclasses`: tcli's own @dataclass (tcli/script_dataclass.py), which builds __init__, __repr__ and __eq__
 #: without writing source text; field, asdict, astuple, is_dataclass and MISSING.

@@ -38,7 +38,7 @@ from itertools import islice
 from typing import Any
 
 from tcli import policy
-from tcli.errors import TsrTimeout, note_lookup, private_attribute_message, tp_name, visible_output
+from tcli.errors import ScriptExit, TsrTimeout, note_lookup, private_attribute_message, tp_name, visible_output
 from tcli.generators import TsrGenerator
 from tcli.torch_names import torch_names
 
@@ -350,6 +350,8 @@ class Prelude:
         self.tensor_type: type | None = None
         self.ndarray_class: Any = None  # np.ndarray as scripts see it (CheckedClass)
         self.dtype_class: Any = None  # np.dtype, likewise
+        self._streams: tuple[ModuleFacade, ModuleFacade] | None = None  # sys.stdout, sys.stderr
+        self._argv = list(self.session.argv)  # (tsr's argv and sys.argv: one list)
         self._tty_stream: Any = None  # the stdout print() last wrote to, and whether it is a terminal
         self._tty = False
         #: engine classes whose methods are C builtins in torch (see builtin_method_names)
@@ -673,13 +675,18 @@ class Prelude:
             isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash,
             setattr=self._setattr, delattr=self._delattr,
         )  # fmt: skip
-        names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=list(self.session.argv))
+        names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=self._argv)
         assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
         return names
 
     def _print(self, *args: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: bool = False) -> None:
+        err = False
         if file is not None:
-            raise TypeError("print(file=...) is not supported in tsr: print writes to standard output")
+            streams = self._sys_streams()
+            if file is streams[1]:
+                err = True
+            elif file is not streams[0]:
+                raise TypeError("print(file=...) in tsr writes to sys.stdout or sys.stderr, not a file")
         if sep is None:
             sep = " "
         elif type(sep) is not str:
@@ -691,8 +698,11 @@ class Prelude:
         for a in args:
             if type(a) in _CONTAINERS:
                 self.check_repr(a)
-        out = self.session.stdout
         text = sep.join([a if type(a) is str else self.mask_addresses(str(a)) for a in args]) + end
+        if err:
+            self._write_stderr(text)
+            return
+        out = self.session.stdout
         if out is not self._tty_stream:
             self._tty_stream = out
             try:
@@ -704,6 +714,67 @@ class Prelude:
         out.write(text)
         if flush:
             out.flush()
+
+    def _write_stderr(self, text: str) -> None:
+        """A script's text on standard error, after what it printed so far (shown, never obeyed, on a terminal)."""
+        try:
+            self.session.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        err = self.session.stderr
+        try:
+            tty = bool(err.isatty())
+        except (AttributeError, ValueError):
+            tty = False
+        err.write(visible_output(text) if tty else text)
+
+    def _sys_streams(self) -> tuple[ModuleFacade, ModuleFacade]:
+        """sys.stdout and sys.stderr: write(str) and flush() onto the session's streams."""
+        if self._streams is None:
+
+            def stream(name: str, to_err: bool) -> ModuleFacade:
+                def write(text: Any) -> int:
+                    if type(text) is not str:
+                        raise TypeError(f"write() argument must be str, not {tp_name(type(text))}")
+                    if to_err:
+                        self._write_stderr(text)
+                    else:
+                        self._print(text, end="")
+                    return len(text)
+
+                def flush() -> None:
+                    (self.session.stderr if to_err else self.session.stdout).flush()
+
+                methods = {"write": write, "flush": flush}
+
+                def resolve(attr: str) -> Any:
+                    if attr in methods:
+                        return methods[attr]
+                    raise AttributeError(f"'{name}' in tsr has write() and flush() only, not '{attr}'")
+
+                return ModuleFacade(name, resolve, lambda: list(methods))
+
+            self._streams = (stream("sys.stdout", False), stream("sys.stderr", True))
+        return self._streams
+
+    def _sys_facade(self) -> ModuleFacade:
+        """`sys`: argv (the same list as tsr's argv), exit, the standard streams, and constants."""
+        values: dict[str, Any] = {
+            "argv": self._argv, "exit": _sys_exit, "maxsize": sys.maxsize, "version": sys.version,
+            "version_info": tuple(sys.version_info), "platform": sys.platform,
+            "stdout": self._sys_streams()[0], "stderr": self._sys_streams()[1],
+        }  # fmt: skip
+
+        def resolve(attr: str) -> Any:
+            if attr in values:
+                return values[attr]
+            if attr.startswith("_"):
+                raise AttributeError(private_attribute_message(attr))
+            if hasattr(sys, attr):
+                raise AttributeError(f"'sys.{attr}' is not available in tsr")
+            raise AttributeError(f"module 'sys' has no attribute '{attr}'")
+
+        return ModuleFacade("sys", resolve, lambda: list(values))
 
     def _repr(self, obj: Any) -> str:
         self.check_repr(obj)
@@ -1606,6 +1677,8 @@ class Prelude:
             facade = self._table_facade("copy", copy, policy.COPY_NAMES, {"deepcopy": _deepcopy})
         elif dotted == "warnings":
             facade = self._table_facade("warnings", warnings, policy.WARNINGS_NAMES, _WARNINGS_CHECKED)
+        elif dotted == "sys":
+            facade = self._sys_facade()
         elif dotted in _STDLIB_FACADES:
             names, replaced = _STDLIB_FACADES[dotted]
             module = importlib.import_module("tcli.script_dataclass" if dotted == "dataclasses" else dotted)
@@ -2015,6 +2088,11 @@ try:
     _PAGE = os.sysconf("SC_PAGE_SIZE")
 except (ValueError, OSError, AttributeError):  # pragma: no cover
     _PAGE = 4096
+
+
+def _sys_exit(status: Any = None) -> None:
+    """sys.exit: ends the run (tcli run exits with the status; the REPL ends), as Python's SystemExit."""
+    raise ScriptExit(status)
 
 
 _STATM: list = [None, None]  # [pid, fd]: one descriptor for the process (every session of it reads the same file)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from tcli import __version__, policy
-from tcli.errors import ScriptError
+from tcli.errors import ScriptError, ScriptExit
 
 INDENT = "    "
 PROMPT = ">>> "
@@ -136,6 +136,8 @@ class Shell:
         self.width = width
         #: bytes held by the tensors in scope, refreshed after each input (the toolbar shows it)
         self.tensor_bytes = 0
+        #: the status the REPL exits with: sys.exit()'s, else 0
+        self.exit_status = 0
         self.session = self._new_session()
         self.refresh_stats()
         self.color = self.session.use_color(self.stdout)
@@ -228,6 +230,9 @@ class Shell:
         except KeyboardInterrupt:  # Ctrl-C while we were echoing or rendering, outside the interpreter
             self.stderr.write("KeyboardInterrupt\n")
             self._flush(self.stderr)
+        except ScriptExit as e:  # sys.exit() ends the REPL, as Python's
+            self.exit_status = self.session.exit_with(e.code)
+            return False
         except Exception as e:  # a bug in the REPL itself must not end the user's session
             self.error(f"internal error in tcli's REPL: {type(e).__name__}: {e}")
             if self.options.debug:
@@ -522,7 +527,7 @@ def run_terminal(shell: Shell, history_file: str | None = None) -> int:
         except EOFError:  # Ctrl-D on an empty line
             return 0
         if not shell.handle(text):
-            return 0
+            return shell.exit_status
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -573,7 +578,7 @@ def run_plain(shell: Shell, stdin: TextIO, prompts: bool = False) -> int:
         for line, text in numbered_inputs(lines(), shell.session.is_complete):
             # a script piped in reads like `tcli run -`: errors at its own line numbers
             if not shell.handle(text, None if prompts else line):
-                return 0
+                return shell.exit_status
     except KeyboardInterrupt:  # Ctrl-C while waiting for input
         shell.stderr.write("KeyboardInterrupt\n")
         return 130

@@ -89,7 +89,17 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from tcli import parser, policy
-from tcli.errors import ScriptError, Site, TsrTimeout, node_of, site_of, visible, visible_output
+from tcli.errors import (
+    ScriptError,
+    ScriptExit,
+    Site,
+    TsrTimeout,
+    exit_status,
+    node_of,
+    site_of,
+    visible,
+    visible_output,
+)
 from tcli.interpreter import Interpreter
 from tcli.prelude import ModuleFacade, Prelude
 
@@ -198,9 +208,19 @@ class Session:
         except ScriptError as err:
             self.report(err)
             return 130 if getattr(err, "interrupted", False) else 1
+        except ScriptExit as e:  # sys.exit(): the status it asked for
+            return self.exit_with(e.code)
         finally:
             self._flush()
         return 0
+
+    def exit_with(self, code: Any) -> int:
+        """The process status for sys.exit(code), its message (if any) written to stderr as Python does."""
+        status, message = exit_status(code)
+        if message is not None:
+            self._flush()
+            self.stderr.write(message + "\n")
+        return status
 
     def run_file(self, path: str) -> int:
         if path == "-":
@@ -243,7 +263,7 @@ class Session:
                     if last is not None:
                         interp.site_hook.current_site = self.echo_site = last.tsr_site  # type: ignore[attr-defined]
                         return interp.eval_node(last.value)
-                except KeyboardInterrupt:
+                except (KeyboardInterrupt, ScriptExit):
                     raise
                 except BaseException as e:
                     # the message is made here, under the limits: str(e) may run the script's code (a module's
@@ -256,7 +276,7 @@ class Session:
             err = ScriptError.from_exception(e)
             err.interrupted = True  # type: ignore[attr-defined]
             raise err from None
-        except ScriptError:
+        except (ScriptError, ScriptExit):
             raise
         except BaseException as e:  # every failure becomes a positioned error, never a traceback
             err = ScriptError.from_exception(e)

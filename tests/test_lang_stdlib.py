@@ -4,8 +4,13 @@ within the sandbox's limits."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from test_lang_torch import run_torch, run_tsr
+from test_tutorial import tcli_command
 
 PROGRAM = """
     import time
@@ -199,6 +204,71 @@ def test_dataclasses_as_python() -> None:
     ],
 )
 def test_dataclasses_errors(src: str, headline: str) -> None:
+    status, _, err = run_tsr(src + "\n")
+    assert status == 1
+    assert headline in err.splitlines()[0]
+
+
+SYS_PROGRAM = """
+import sys
+print("args", sys.argv[1:], sys.maxsize, sys.platform, sys.version_info >= (3, 8))
+print("to err", file=sys.stderr)
+sys.stdout.write("written\\n")
+sys.stderr.write("err written\\n")
+sys.stdout.flush()
+
+
+def main():
+    print("in main")
+    return 4
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    finally:
+        print("finally")
+print("not reached")
+"""
+
+
+def test_sys_argv_streams_and_exit_as_python(tmp_path: Path) -> None:
+    script = tmp_path / "prog.tsr"
+    script.write_text(SYS_PROGRAM)
+    ref = subprocess.run([sys.executable, str(script), "a", "b"], capture_output=True, text=True)
+    got = subprocess.run([*tcli_command(), "run", str(script), "a", "b"], capture_output=True, text=True)
+    assert (got.returncode, got.stdout, got.stderr) == (ref.returncode, ref.stdout, ref.stderr)
+    assert got.returncode == 4 and got.stdout.endswith("in main\nfinally\n")
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"),
+    [("sys.exit()", 0, ""), ("sys.exit(0)", 0, ""), ("sys.exit('bye')", 1, "bye\n"), ("sys.exit(True)", 1, "")],
+)
+def test_sys_exit_statuses(code: str, status: int, stderr: str) -> None:
+    st, out, err = run_tsr(f"import sys\nprint('before')\n{code}\nprint('after')\n")
+    assert (st, out, err) == (status, "before\n", stderr)
+
+
+def test_sys_exit_ends_the_repl_with_its_status() -> None:
+    p = subprocess.run(
+        [*tcli_command(), "repl"], input="import sys\nprint(1)\nsys.exit(5)\nprint(2)\n", capture_output=True, text=True
+    )
+    assert (p.returncode, p.stdout) == (5, "1\n")
+
+
+@pytest.mark.parametrize(
+    ("src", "headline"),
+    [
+        ("import sys\nsys.modules", "AttributeError: 'sys.modules' is not available in tsr"),
+        ("import sys\nsys._getframe()", "AttributeError: access to attribute '_getframe'"),
+        ("import sys\nsys.stdout.buffer", "AttributeError: 'sys.stdout' in tsr has write() and flush() only"),
+        ("import sys\nsys.stdout.write(1)", "TypeError: write() argument must be str, not int"),
+        ("print(1, file=open)", "NameError"),
+        ("print(1, file=[])", "TypeError: print(file=...) in tsr writes to sys.stdout or sys.stderr"),
+    ],
+)
+def test_sys_keeps_the_sandbox(src: str, headline: str) -> None:
     status, _, err = run_tsr(src + "\n")
     assert status == 1
     assert headline in err.splitlines()[0]

@@ -218,7 +218,7 @@ def test_random_collections_and_copy_are_curated(src: str, error: str) -> None:
 # -- imports ----------------------------------------------------------------------------------------------
 
 IMPORTS = [
-    "import os", "import sys", "import subprocess", "import builtins", "import importlib", "import ctypes",
+    "import os", "import sys.monitoring", "import subprocess", "import builtins", "import importlib", "import ctypes",
     "import socket", "import pickle", "import engine", "import tcli", "from os import system", "import os.path",
     "import torch.backend", "import torch.ops", "import torch.serialization", "import numpy.ctypeslib",
     "import numpy.lib", "from importlib import import_module", "import matplotlib.pyplot as plt",
