@@ -395,6 +395,7 @@ from engine.ops.order_stats import (  # noqa: E402, F401
     aminmax,
     cummax,
     cummin,
+    frexp,
     kthvalue,
     logcumsumexp,
     mode,
