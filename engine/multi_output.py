@@ -42,6 +42,35 @@ class OutputPort(Node):
     def backward(self, g: Any, *_saved: Any) -> tuple:
         return (Grads({self._oi: g}),)
 
+    def _add_tensor_prehook(self, fn: Any) -> None:
+        Node._add_tensor_prehook(self, fn)
+        node = self._next[0]
+        hooked = node.__dict__.get("_hooked_ports")
+        if hooked is None:  # (once per node: the node's first pre-hook, before any of the script's)
+            hooked = node._hooked_ports = []
+            if node._npre is None:
+                node._npre = []
+            node._npre.insert(0, _MissingOutputHooks(hooked))
+        if self not in hooked:
+            hooked.append(self)
+
+
+class _MissingOutputHooks:
+    """torch runs a tensor hook on an output of a multi-output node whenever the node runs, with None where
+    that output got no gradient: this pre-hook of the node calls those (a retain_grad hook keeps nothing)."""
+
+    __slots__ = ("ports",)
+
+    def __init__(self, ports: list) -> None:
+        self.ports = ports
+
+    def __call__(self, grads: tuple) -> None:
+        for p in self.ports:
+            if grads[p._oi] is None and p._pre:
+                for hook in list(p._pre):
+                    if not getattr(hook, "_retain", False):
+                        hook(None)
+
 
 def connect(node: Node, outputs: Any) -> None:
     """Make `node` the grad_fn of each tensor in `outputs` (None where an output is not differentiable),
