@@ -358,6 +358,20 @@ def _close(e: Any, t: Any) -> None:
         assert e == t, (e, t)
 
 
+def test_custom_function_outputs_retain_grad_and_autograd_grad() -> None:
+    def fn(T: Any, x: Any) -> list:
+        f = _Fns(T, True)
+        a, _, b, _ = f.fn.apply(x)
+        a.retain_grad()
+        b.retain_grad()
+        ga, gb = T.autograd.grad((a * b).sum(), [a, b], retain_graph=True)
+        (a * 3).sum().backward()
+        return [ga.tolist(), gb.tolist(), a.grad.tolist(), None if b.grad is None else b.grad.tolist(), x.grad.tolist()]
+
+    t, e = both(fn, np.array([0.5, -1.0, 2.0], dtype=np.float32))
+    _close(e, t)
+
+
 def test_custom_function_single_tensor_in_a_tuple_and_retain_graph() -> None:
     def fn(T: Any, x: Any) -> list:
         class One(T.autograd.Function):
