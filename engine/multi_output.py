@@ -6,6 +6,12 @@ hidden node, kept in the output tensor's `_accum` slot (a non-leaf has no Accumu
 edges lead to. A port hands its gradient on tagged with its output's index; the shared node so receives a
 `Grads` of every used output's gradient, summed per output, and runs once (a missing output's gradient is
 zeros, as torch materializes it). Taking an edge costs one slot test more for a non-leaf operand only.
+
+`connect` numbers the differentiable outputs (split, unbind); a node that numbers its outputs by position (a custom
+Function's, convolution_backward's) makes its ports with `port`. `share` builds a `MultiNode`, which saves some of
+its own outputs (std_mean's std, aminmax's min and max, a decomposition's factors) and re-wraps them with their
+ports. A tensor hook on an output runs whenever the node runs, with None where that output got no gradient, as in
+torch (across outputs, in the order the outputs' gradients complete rather than the order of registration).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _version_error
+from engine.ops.util import edge_of
 from engine.tensor import Tensor, wrap
 
 
@@ -155,8 +162,6 @@ def share(
     """Give the outputs `ts` (diff[k] false: not differentiable) one `cls` node with edges to `inputs`; it saves
     (*keep, *the outputs at positions `save` (all by default), *extra), tensors in keep version-checked."""
     node = cls()
-    from engine.ops.util import edge_of
-
     node._next = tuple(edge_of(i) for i in inputs)
     first = next(t for k, t in enumerate(ts) if diff is None or diff[k])
     node._ctx = (first._data.shape, first._data.dtype)
