@@ -397,6 +397,7 @@ from engine.ops.order_stats import (  # noqa: E402, F401
     aminmax,
     cummax,
     cummin,
+    frexp,
     kthvalue,
     logcumsumexp,
     mode,

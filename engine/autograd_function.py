@@ -7,9 +7,9 @@ backward the node calls `backward(ctx, *grads)` (with grad mode as create_graph 
 written in tensor ops is itself differentiable) and checks its gradients as torch does: their count,
 None for non-tensor inputs, shapes that sum back to the input's, dtypes cast to the input's.
 
-A function with several outputs keeps one ctx node; each output reaches it through a node of the same
-name that hands on its gradient (the engine's backward pass keys gradients by node, one per output), so
-backward still runs once with every output's gradient, zeros (or None) where an output got none.
+A function with several outputs has one node for all of them, as in torch (engine/multi_output.py): each
+output's grad_fn is that node, reached through a port that tags the output's gradient with its position, so
+backward runs once with every output's gradient, zeros (or None) where an output got none.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from engine import autograd
 from engine.autograd import Node, edge, save_out
 from engine.grad_mode import ENABLED, no_grad
 from engine.multi_output import Grads as _Slots
+from engine.multi_output import port
 from engine.naming import TorchNamed, type_name
 from engine.tensor import Tensor
 
@@ -66,6 +67,16 @@ class BackwardCFunction(Node, FunctionCtx):
     _dirty: tuple = ()
     _non_diff: tuple = ()
     needs_input_grad: tuple = ()
+    _saved_ports: tuple = ()  # per saved item: the port of the output it is, where the node has several
+
+    def unpack(self) -> tuple:
+        saved = Node.unpack(self)
+        ports = self._saved_ports
+        if ports:  # a saved output of a multi-output function: re-wrapped with its own port, as it was made
+            for t, p in zip(saved, ports):
+                if p is not None:
+                    t._accum = p
+        return saved
 
     def __repr__(self) -> str:
         return f"<torch.autograd.function.{type_name(self)} object at {id(self):#x}>"
@@ -83,38 +94,6 @@ class BackwardCFunction(Node, FunctionCtx):
                 x if x is not None or m is None else zeros(m[0], dtype=m[1], device=m[2]) for x, m in zip(grads, outs)
             ]
         return _check_grads(self, self._fn.backward(self, *grads))
-
-
-class _OutputNode(Node):
-    """An output of a multi-output custom Function: it hands its gradient to the shared node, tagged with
-    the output's index, and shows that node's edges (torch has one node for all outputs)."""
-
-    _torch_name = "torch.autograd.function.{name}"
-
-    def backward(self, g: Any, *_saved: Any) -> tuple:
-        return (_Slots({self._oi: g}),)
-
-    @property
-    def next_functions(self) -> tuple:
-        return self._next[0].next_functions
-
-    # torch has one node for all outputs: its hooks see (and may replace) the gradients of every output
-    def register_hook(self, fn: Any) -> Any:
-        return self._next[0].register_hook(fn)
-
-    def register_prehook(self, fn: Any) -> Any:
-        return self._next[0].register_prehook(fn)
-
-    def name(self) -> str:
-        return type_name(self)
-
-    def __getattr__(self, name: str) -> Any:  # ctx attributes (saved_tensors, what forward set) via the node
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self._next[0], name)
-
-    def __repr__(self) -> str:
-        return f"<torch.autograd.function.{type_name(self)} object at {id(self):#x}>"
 
 
 def _check_grads(node: BackwardCFunction, result: Any) -> tuple:
@@ -205,9 +184,8 @@ class Function(metaclass=_FunctionMeta):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         name = f"{cls.__name__}Backward"
-        # torch's cls._backward_cls; the second class is for the outputs of a multi-output function
+        # torch's cls._backward_cls: the node (and ctx) of one call, shared by all its outputs
         cls._backward_cls = TorchNamed(name, (BackwardCFunction,), {"_fn": cls, "__module__": __name__})
-        cls._output_cls = TorchNamed(name, (_OutputNode,), {"__module__": __name__})
         cls._torch_name = f"{cls.__module__}.{{name}}"
 
     @classmethod
@@ -266,22 +244,19 @@ def _connect(node: BackwardCFunction, args: tuple, output: Any, dirty: tuple) ->
             o._rg = False
             result.append(o)
             continue
-        if multi:
-            out_node = node._fn._output_cls()
-            out_node._next = (node,)
-            out_node._oi = i
-        else:
-            out_node = node
+        if multi:  # (numbered by position, non-tensor outputs included: backward gets one gradient each)
+            o._accum = port(node, i)
         o._rg = True
-        o.grad_fn = out_node
+        o.grad_fn = node
         result.append(o)
     node._out_meta = tuple(out_meta)
     node._nout = len(out_meta)
     saved = getattr(node, "_to_save", ())
     if saved:
         by_id = {id(r): r for r in result if isinstance(r, Tensor)}
-        items, vers = [], []
+        items, vers, ports = [], [], []
         for t in saved:
+            p = None
             if t is None:
                 items.append(None)
                 vers.append(None)
@@ -289,10 +264,15 @@ def _connect(node: BackwardCFunction, args: tuple, output: Any, dirty: tuple) ->
                 o, v = save_out(node, t)  # an output: kept as its array (no node -> output -> node cycle)
                 items.append(o)
                 vers.append(v)
+                if multi:
+                    p = by_id[id(t)]._accum
             else:
                 items.append(t)
                 vers.append((t._vc, t._vc[0]))
+            ports.append(p)
         node._saved = tuple(items)
+        if multi and any(p is not None for p in ports):
+            node._saved_ports = tuple(ports)
         node._vers = tuple(vers)
         del node._to_save
     else:

@@ -37,6 +37,10 @@ _FIELDS: dict[str, tuple] = {
     "ClampBackward1": ("self", "min", "max"),
     "SumBackward0": ("self_sym_sizes",),
     "MeanBackward0": ("self_sym_sizes", None, None, "self_sym_numel"),
+    "StdMeanBackward0": ("self", "result0", "dim", "keepdim", "correction"),
+    "VarMeanBackward0": ("self", "dim", "keepdim", "correction"),
+    "AminmaxBackward0": ("self", "min", "max", "dim", "keepdim"),
+    "FrexpBackward0": ("exponent",),
 }
 
 

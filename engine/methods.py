@@ -592,6 +592,7 @@ METHODS.update(
     mode=OS.mode_method,
     kthvalue=OS.kthvalue_method,
     aminmax=OS.aminmax_method,
+    frexp=OS.frexp_method,
     nanmedian=OS.nanmedian_method,
     nanmean=OS.nanmean_method,
     msort=OS.msort,

@@ -29,6 +29,7 @@ from engine.autograd import Node
 from engine.bf16 import plain, round_bits, to_bf16
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
+from engine.multi_output import grads_of, port
 from engine.naming import type_name
 from engine.nn import functional as _functional
 from engine.nn.spatial import cpp_name, grad_node, not_for, op_node, pad_nd, run_in, shape_text, strided
@@ -343,10 +344,9 @@ def _convolution(x: Tensor, w: Tensor, b: Tensor | None, geo: _Geo) -> Tensor:
     return r
 
 
-def _conv_bwbw(self: Node, gg: Tensor, g: Tensor, x: Tensor, w: Tensor, geo: _Geo) -> tuple:
-    """torch's _convolution_double_backward, for the one output (gx, gw or gb) this node made: the gradients
-    for (grad_output, input, weight), in convolution and convolution_backward (so it can go on)."""
-    n, k = self._next, self._k
+def _conv_bwbw_one(n: tuple, k: int, gg: Tensor, g: Tensor, x: Tensor, w: Tensor, geo: _Geo) -> tuple:
+    """torch's _convolution_double_backward for one output k (gx, gw or gb) of convolution_backward: the
+    gradients for (grad_output, input, weight), in convolution and convolution_backward (so it can go on)."""
     dg = dx = dw = None
     if k == 0:  # gx is linear in g and in w
         if n[0] is not None:
@@ -364,11 +364,22 @@ def _conv_bwbw(self: Node, gg: Tensor, g: Tensor, x: Tensor, w: Tensor, geo: _Ge
     return dg, dx, dw
 
 
-class ConvolutionBackwardBackward0(Node):
-    """One output of convolution_backward: torch has one node for the three, each tensor here has its own,
-    with the same edges (grad_output, input, weight) and its output number."""
+def _conv_bwbw(self: Node, ggs: Any, g: Tensor, x: Tensor, w: Tensor, geo: _Geo) -> tuple:
+    """torch's _convolution_double_backward: the outputs' gradients (ggI, ggW, ggb) that arrived, each one's terms
+    added in torch's order (ggO = conv(ggI, w) + conv(x, ggW) + ggb)."""
+    total: list = [None, None, None]
+    for k, gg in enumerate(grads_of(ggs, 3)):
+        if gg is not None:
+            for i, d in enumerate(_conv_bwbw_one(self._next, k, gg, g, x, w, geo)):
+                if d is not None:
+                    total[i] = d if total[i] is None else total[i] + d
+    return tuple(total)
 
-    _k = 0
+
+class ConvolutionBackwardBackward0(Node):
+    """The one node of convolution_backward's three outputs (grad_input, grad_weight, grad_bias), as torch's:
+    outputs 0, 1 and 2 by position (one that was not asked for is an output that gets no gradient), each
+    reached through its port (engine/multi_output.py); edges (grad_output, input, weight)."""
 
     backward = _conv_bwbw
 
@@ -379,17 +390,18 @@ def _convolution_backward(g: Tensor, x: Tensor, w: Tensor, geo: _Geo, mask: tupl
     arrays = _convolution_backward_arr(g._data, x._data, w._data, geo, mask, g._dev.xp)
     outs = tuple(None if a is None else wrap(a, g._dev) for a in arrays)
     if ENABLED[0] and (g._rg or x._rg or w._rg):
-        edges = (edge_of(g), edge_of(x), edge_of(w))
-        saved, vers = (g, x, w, geo), (*saved_versions(g, x, w), None)
+        node = ConvolutionBackwardBackward0()
+        node._next = (edge_of(g), edge_of(x), edge_of(w))
+        node._saved, node._vers = (g, x, w, geo), (*saved_versions(g, x, w), None)
+        first = next(t for t in outs if t is not None)
+        node._ctx = (first._data.shape, first._data.dtype)
+        node._nout = 3
+        node._oshapes = tuple(() if t is None else t._data.shape for t in outs)
         for k, t in enumerate(outs):
-            if t is None:
-                continue
-            node = ConvolutionBackwardBackward0()
-            node._next, node._k, node._oi = edges, k, k
-            node._saved, node._vers = saved, vers
-            node._ctx = (t._data.shape, t._data.dtype)
-            t._rg = True
-            t.grad_fn = node
+            if t is not None:
+                t._accum = port(node, k)
+                t._rg = True
+                t.grad_fn = node
     return outs
 
 

@@ -33,7 +33,7 @@ from engine.autograd import Node, save_out
 from engine.creation import empty, zeros
 from engine.dtypes import float16, float32
 from engine.grad_mode import ENABLED, no_grad
-from engine.multi_output import Grads as _Grads
+from engine.multi_output import connect, grads_of
 from engine.nn import functional as F
 from engine.nn import init
 from engine.nn.module import Module
@@ -57,19 +57,6 @@ def _unsafe_chunk(t: Tensor, n: int) -> tuple:
     return unsafe_chunk(t, n, 1)
 
 
-class _OutputEdge(Node):
-    """One output of a multi-output node, as torch has one node for all of them: it hands its gradient, tagged
-    with the output's index, to the shared node (so that node runs once, with every output's gradient) and
-    shows that node's edges."""
-
-    def backward(self, g: Any, *_saved: Any) -> tuple:
-        return (_Grads({self._oi: g}),)
-
-    @property
-    def next_functions(self) -> tuple:
-        return self._next[0].next_functions
-
-
 class _MkldnnLayerNode(Node):
     """The shared node of one oneDNN LSTM layer (MkldnnRnnLayerBackward0): edges to (input, w_ih, w_hh, b_ih,
     b_hh, hx, cx); saved: those inputs and, per step in the order the steps ran, the gates' sigmoid (for i, f,
@@ -79,7 +66,7 @@ class _MkldnnLayerNode(Node):
 
     def backward(self, grads: Any, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None, hx: Tensor, cx: Tensor, *kept: Tensor) -> tuple:  # fmt: skip
-        g_out, g_hy, g_cy = (grads.g.get(i) for i in range(3))
+        g_out, g_hy, g_cy = grads_of(grads, 3)
         needed = [n is not None for n in self._next]
         if ENABLED[0]:
             # create_graph: torch's differentiable backward recomputes the steps from the saved inputs, so that
@@ -94,7 +81,6 @@ class _MkldnnLayerNode(Node):
 
 
 _MkldnnLayerNode.__name__ = _MkldnnLayerNode.__qualname__ = "MkldnnRnnLayerBackward0"
-_MkldnnLayerOut = type("MkldnnRnnLayerBackward0", (_OutputEdge,), {})
 
 
 def _lstm_steps(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, hx: Tensor,
@@ -190,16 +176,10 @@ def _mkldnn_lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | Non
     node = _MkldnnLayerNode()
     node._reverse = reverse
     node._next = tuple(edge_of(t) for t in inputs)
-    results = []
-    for k, t in enumerate((out, h, c)):
-        r = wrap(t._data, t._dev)  # (a fresh tensor: the saved ones hold no node, so no cycle forms)
-        edge_node = _MkldnnLayerOut()
-        edge_node._next = (node,)
-        edge_node._oi = k
-        edge_node._ctx = (r._data.shape, r._data.dtype)
-        r._rg = True
-        r.grad_fn = edge_node
-        results.append(r)
+    node._ctx = (out._data.shape, out._data.dtype)
+    # (fresh tensors: the saved ones hold no node, so no cycle forms); one node for the three, as torch's
+    results = [wrap(t._data, t._dev) for t in (out, h, c)]
+    connect(node, results)
     items = (*inputs, stack(sigs, 0), stack(gs, 0), stack(cs, 0), stack(tcs, 0))
     vers = saved(*items)
     if reverse:

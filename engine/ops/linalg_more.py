@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
-from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _version_error, save_out
+from engine.autograd import save_out
 from engine.backend import host
 from engine.bf16 import whole
 from engine.grad_mode import ENABLED
-from engine.multi_output import connect, grads_of
+from engine.multi_output import MultiNode, grads_by_position, multi_class, share
 from engine.naming import TorchNamed, result_type, type_name
 from engine.ops import lapack
 from engine.ops.complex import cj
@@ -33,7 +33,7 @@ from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
 from engine.ops.linalg import addmm_dtypes, bmm, dot, matmul, mm, mv, outer
 from engine.ops.reduce import vector_norm
-from engine.ops.util import NoGrad, edge_of, node_class, norm_dim, norm_dims, record, same_device, saved
+from engine.ops.util import NoGrad, node_class, norm_dim, norm_dims, record, same_device
 from engine.tensor import Tensor, wrap
 from engine.warn import warn_once
 
@@ -251,42 +251,9 @@ def _record(cls: type, arr: Any, dev: Any, inputs: tuple, items: tuple = (), met
     return t
 
 
-class _MultiNode(Node):
-    """The one node of a decomposition's outputs (torch's LinalgSvdBackward0, ...), reached through a port per
-    output (engine/multi_output.py). A saved output is re-wrapped with this node as grad_fn and its output's
-    port, so create_graph differentiates through every factor."""
-
-    _ports: tuple = ()  # per output: its port, None for a non-differentiable one
-    _diff: tuple | None = None  # the positions of the differentiable outputs, where some are not
-    _owner: tuple = ()  # per saved item: the output it is, or -1
-
-    def unpack(self) -> tuple:
-        items = self._saved
-        if items is FREED:
-            raise BackwardTwiceError(self)
-        if type(items) is _Deferred:
-            items = items.fill(self)
-        ports = self._ports
-        for i, v in enumerate(self._vers):
-            if v is not None and v[0][0] != v[1]:
-                o = self._owner[i]
-                nr = ports[o]._oi if o >= 0 and ports[o] is not None else 0
-                raise _version_error(self, items[i], v[0], v[1], nr)
-        return tuple(_peer_tensor(s, self, ports[o]) if o >= 0 else s for s, o in zip(items, self._owner))
-
-
-def _peer_tensor(o: _Out, node: Node, port: Node | None) -> Tensor:
-    if port is None:
-        t = wrap(o.data, o.dev)
-        t._vc = o.counter
-        return t
-    t = o.tensor(node)
-    t._accum = port
-    return t
-
-
-def _multi_class(name: str, backward: Any) -> type:
-    return type(name, (_MultiNode,), {"backward": backward})
+_MultiNode = MultiNode
+_multi_class = multi_class
+_grads = grads_by_position
 
 
 def _record_multi(
@@ -298,37 +265,9 @@ def _record_multi(
     xp = dev.xp
     ts = [wrap(a if hasattr(a, "__array_interface__") or hasattr(a, "__cuda_array_interface__") else xp.asarray(a), dev)
           for a in arrays]  # fmt: skip
-    if not ENABLED[0] or not any(isinstance(i, Tensor) and i._rg for i in inputs):
-        return ts
-    node = cls()
-    node._next = tuple(edge_of(i) for i in inputs)
-    first = next(t for k, t in enumerate(ts) if diff is None or diff[k])
-    node._ctx = (first._data.shape, first._data.dtype)
-    if meta is not None:
-        node._meta = meta
-    connect(node, [t if diff is None or diff[k] else None for k, t in enumerate(ts)])
-    if diff is not None and not all(diff):
-        node._diff = tuple(k for k, d in enumerate(diff) if d)
-    outs = tuple(_Out(t) for t in ts)
-    items = tuple(keep) + outs + tuple(extra)
-    node._owner = (-1,) * len(keep) + tuple(range(len(ts))) + (-1,) * len(extra)
-    node._ports = tuple(t._accum if t.grad_fn is node else None for t in ts)
-    node._saved = items
-    node._vers = saved(*keep) + tuple((o.counter, o.counter[0]) for o in outs) + (None,) * len(extra)
-    node._outs = True
+    if ENABLED[0] and any(isinstance(i, Tensor) and i._rg for i in inputs):
+        share(cls, ts, inputs, keep, extra, diff, meta)
     return ts
-
-
-def _grads(self: Any, g: Any, n: int) -> list:
-    """The gradients of the n outputs, by position (None for one that got none or is not differentiable)."""
-    got = grads_of(g, self._nout)
-    pos = self._diff
-    if pos is None:
-        return got
-    out: list = [None] * n
-    for p, x in zip(pos, got):
-        out[p] = x
-    return out
 
 
 # ---- det / slogdet / logdet ------------------------------------------------------------------------------------

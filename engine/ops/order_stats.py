@@ -21,15 +21,17 @@ import numpy as np
 
 from engine.autograd import Node
 from engine.backend import host
+from engine.bf16 import plain, to_bf16
 from engine.dtypes import to_dtype
 from engine.grad_mode import ENABLED
+from engine.multi_output import grads_of, multi_class, share
 from engine.naming import result_type, type_name
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.index import scatter_add_new
 from engine.ops.std_algorithms import THRESHOLD as _THRESHOLD
 from engine.ops.std_algorithms import std_nth_element, std_sort
-from engine.ops.util import node_class, norm_dim
+from engine.ops.util import edge_of, node_class, norm_dim
 from engine.tensor import Tensor, wrap, wrap_any
 
 _MISSING: Any = object()  # a required argument not passed (torch's parser names it in its TypeError)
@@ -122,7 +124,9 @@ nanmedian_out_type = R._rt("nanmedian_out")
 
 aminmax_type = result_type("aminmax", "min", "max")
 aminmax_out_type = result_type("aminmax_out", "min", "max")
-_OUT_TYPES = {aminmax_type: aminmax_out_type, nanmedian_type: nanmedian_out_type}
+frexp_type = result_type("frexp", "mantissa", "exponent")
+frexp_out_type = result_type("frexp_out", "mantissa", "exponent")
+_OUT_TYPES = {aminmax_type: aminmax_out_type, nanmedian_type: nanmedian_out_type, frexp_type: frexp_out_type}
 
 
 def _finish(r: Any, out: Any) -> Any:
@@ -171,19 +175,29 @@ def _cum_bw(self: Node, g: Tensor, empty: Tensor | None, shape: tuple, dim: int,
     return (scatter_add_new(g, dim, idx, shape),)
 
 
-def _aminmax_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: tuple | None, keepdim: bool) -> tuple:
+def _aminmax_share(g: Tensor, x: Tensor, y: Tensor, dims: tuple | None, keepdim: bool) -> Tensor:
     """One output's share of torch's aminmax_backward: (grad / count) * mask over the elements equal to
     that output (a nan result matches nothing, so its gradient is nan, as in torch)."""
     shape = x._data.shape
     if not shape:
         mask = x == y
-        return ((g / mask.sum()) * mask,)
+        return (g / mask.sum()) * mask
     kept = tuple(1 if dims is None or i in dims else n for i, n in enumerate(shape))
     if dims is None or not keepdim:
         g, y = g.reshape(kept), y.reshape(kept)
     mask = x == y
     count = mask.sum(dim=tuple(range(len(shape))) if dims is None else dims, keepdim=True)
-    return ((g / count) * mask,)
+    return (g / count) * mask
+
+
+def _aminmax_bw(self: Node, g: Any, x: Tensor, lo: Tensor, hi: Tensor, dims: tuple | None, keepdim: bool) -> tuple:
+    """torch's aminmax formula: the min's share (where min got a gradient) plus the max's."""
+    gl, gh = grads_of(g, 2)
+    r = None if gl is None else _aminmax_share(gl, x, lo, dims, keepdim)
+    if gh is not None:
+        h = _aminmax_share(gh, x, hi, dims, keepdim)
+        r = h if r is None else r + h
+    return (r,)
 
 
 def _evenly_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: bool) -> tuple:
@@ -218,7 +232,7 @@ ModeBackward0 = node_class("ModeBackward0", _select_bw)
 KthvalueBackward0 = node_class("KthvalueBackward0", _select_bw)
 NanmedianBackward0 = node_class("NanmedianBackward0", _evenly_bw)
 NanmedianBackward1 = node_class("NanmedianBackward1", _select_bw)
-AminmaxBackward0 = node_class("AminmaxBackward0", _aminmax_bw)
+AminmaxBackward0 = multi_class("AminmaxBackward0", _aminmax_bw)
 LogcumsumexpBackward0 = node_class("LogcumsumexpBackward0", _logcumsumexp_bw)
 
 
@@ -485,10 +499,45 @@ def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False, out: Any =
     xp = input._dev.xp
     lt, ht = wrap_any(xp.asarray(lo), input._dev), wrap_any(xp.asarray(hi), input._dev)
     if ENABLED[0] and input._rg:
-        # one node per output (the engine's nodes have one output each), both named as torch's
-        R._save_even(lt, AminmaxBackward0, input, dims, keepdim)
-        R._save_even(ht, AminmaxBackward0, input, dims, keepdim)
+        share(AminmaxBackward0, [lt, ht], (input,), keep=(input,), extra=(dims, keepdim))  # one node, as torch
     return _finish(aminmax_type(lt, ht), out)
+
+
+# ---- frexp ------------------------------------------------------------------------------------------
+def _frexp_bw(self: Node, g: Tensor, exponent: Tensor) -> tuple:
+    return (g / exponent.exp2(),)  # torch's formula: the exponent (int32) to float first
+
+
+FrexpBackward0 = node_class("FrexpBackward0", _frexp_bw)
+
+
+def frexp(input: Tensor, *, out: Any = None) -> Any:  # noqa: A002
+    """torch.frexp: (mantissa, exponent), input = mantissa * 2 ** exponent with |mantissa| in [0.5, 1), the
+    exponent int32; only the mantissa is differentiable (FrexpBackward0, which saves the exponent)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"frexp(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
+    d = input._data
+    if d.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    xp = input._dev.xp
+    bf16 = d.dtype.metadata is not None
+    m, e = xp.frexp(plain(d) if bf16 else d)  # (a bfloat16's mantissa fits in bfloat16: exact)
+    e = e.astype(np.int32, copy=False)
+    mt = wrap_any(xp.asarray(to_bf16(m) if bf16 else m), input._dev)
+    et = wrap_any(xp.asarray(e), input._dev)
+    if ENABLED[0] and input._rg:
+        node = FrexpBackward0()
+        node._next = (edge_of(input),)
+        node._saved = (et,)
+        node._vers = ((et._vc, et._vc[0]),)
+        node._ctx = (mt._data.shape, mt._data.dtype)
+        mt._rg = True
+        mt.grad_fn = node
+    return _finish(frexp_type(mt, et), out)
+
+
+def frexp_method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+    return frexp(self, *args, **kwargs)
 
 
 def aminmax_method(self: Tensor, *args: Any, **kwargs: Any) -> Any:

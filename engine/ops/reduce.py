@@ -15,6 +15,7 @@ from engine.backend import for_array
 from engine.bf16 import plain, to_bf16, whole
 from engine.dtypes import DEFAULT, to_dtype
 from engine.grad_mode import ENABLED
+from engine.multi_output import grads_of, multi_class, share
 from engine.naming import TorchNamed, type_name
 from engine.ops import softmax_cpu
 from engine.ops.cascade_sum import dim_sum, full_sum
@@ -645,7 +646,9 @@ VarBackward0 = node_class("VarBackward0", _var_bw)
 StdBackward0 = node_class("StdBackward0", _std_bw)
 
 
-def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool) -> Tensor:  # noqa: A002
+def _varstd(
+    input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool, fname: str = ""
+) -> Tensor:  # noqa: A002
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     d = input._data
@@ -659,8 +662,8 @@ def _varstd(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: A
         import warnings
 
         warnings.warn(
-            f"{'std' if is_std else 'var'}(): degrees of freedom is <= 0. Correction should be strictly less "
-            "than the reduction factor (input numel divided by output numel). (Triggered internally at "
+            f"{fname or ('std' if is_std else 'var')}(): degrees of freedom is <= 0. Correction should be strictly "
+            "less than the reduction factor (input numel divided by output numel). (Triggered internally at "
             "/__w/pytorch/pytorch/aten/src/ATen/native/ReduceOps.cpp:1861.)",
             UserWarning,
             stacklevel=user_stacklevel(),
@@ -724,18 +727,68 @@ def std(
     return _varstd(input, dim, unbiased, keepdim, correction, True)
 
 
+def _std_mean_bw(
+    self: Node, g: Any, x: Tensor, y: Tensor, dims: Any, keepdim: bool, c: Any, denom: float, n: int
+) -> tuple:
+    """torch's std_mean_backward: std's gradient (where std's output got one) plus mean's."""
+    gs, gm = grads_of(g, 2)
+    r = None if gs is None else _std_bw(self, gs, x, y, dims, keepdim, denom)[0]
+    if gm is not None:
+        m = _mean_bw(self, gm, x._data.shape, dims, keepdim, n)[0]
+        r = m if r is None else r + m
+    return (r,)
+
+
+def _var_mean_bw(self: Node, g: Any, x: Tensor, dims: Any, keepdim: bool, c: Any, denom: float, n: int) -> tuple:
+    """torch's var_mean_backward: var's gradient (where var's output got one) plus mean's."""
+    gv, gm = grads_of(g, 2)
+    r = None if gv is None else _var_grad(gv, x, dims, keepdim, denom)
+    if gm is not None:
+        m = _mean_bw(self, gm, x._data.shape, dims, keepdim, n)[0]
+        r = m if r is None else r + m
+    return (r,)
+
+
+StdMeanBackward0 = multi_class("StdMeanBackward0", _std_mean_bw)
+VarMeanBackward0 = multi_class("VarMeanBackward0", _var_mean_bw)
+
+
+def _varstd_mean(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool) -> tuple:  # noqa: A002
+    """(std or var, mean), both outputs of one StdMeanBackward0 / VarMeanBackward0 node, as in torch."""
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    prev = ENABLED[0]
+    ENABLED[0] = False
+    try:
+        v = _varstd(input, dim, unbiased, keepdim, correction, is_std, "std_mean" if is_std else "var_mean")
+        m = mean(input, dim, keepdim)
+    finally:
+        ENABLED[0] = prev
+    if prev and input._rg:
+        d = input._data
+        c = _correction(unbiased, correction)
+        dims = _dims(input, dim) if d.ndim else None
+        n = d.size // builtins.max(m._data.size, 1) if d.size else 0
+        extra = (dims, keepdim, correction, n - c, n)  # (torch's _saved_correction: as given)
+        if is_std:
+            share(StdMeanBackward0, [v, m], (input,), keep=(input,), extra=extra, save=(0,))
+        else:
+            share(VarMeanBackward0, [v, m], (input,), keep=(input,), extra=extra, save=())
+    return v, m
+
+
 @whole
 def var_mean(
     input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
 ) -> tuple:  # noqa: A002
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return _varstd_mean(input, dim, unbiased, keepdim, correction, False)
 
 
 @whole
 def std_mean(
     input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
 ) -> tuple:  # noqa: A002
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return _varstd_mean(input, dim, unbiased, keepdim, correction, True)
 
 
 # ---- norm -----------------------------------------------------------------------------------------
