@@ -1,5 +1,5 @@
 """Small functions learners reach for that torch builds from other ops: diagflat, scalar_tensor, unravel_index,
-gradient, frexp, ldexp, nextafter, fill, sum_to_size, and the trivial queries is_signed, get_device, is_neg.
+gradient, ldexp, nextafter, fill, sum_to_size, and the trivial queries is_signed, get_device, is_neg.
 Each follows torch's own composition (so grad_fn is the node torch shows) or records torch's node."""
 
 from __future__ import annotations
@@ -8,10 +8,7 @@ import itertools
 import operator
 from typing import Any
 
-import numpy as np
-
 from engine.dtypes import from_np, get_default_dtype, int64
-from engine.naming import result_type
 from engine.ops.util import NoGrad, node_class, norm_dim, record
 from engine.tensor import Size, Tensor, wrap
 
@@ -134,29 +131,7 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None, edge_order: in
     return tuple(out)
 
 
-# ---- frexp / ldexp / nextafter -------------------------------------------------------------------------
-frexp_type = result_type("frexp", "mantissa", "exponent")
-
-
-def _frexp_bw(self: Any, g: Tensor, exponent: Tensor) -> tuple:
-    return (g / exponent.to(g.dtype).exp2(),)
-
-
-FrexpBackward0 = node_class("FrexpBackward0", _frexp_bw)
-
-
-def frexp(input: Tensor) -> Any:  # noqa: A002
-    """torch.frexp: (mantissa, exponent) with input = mantissa * 2**exponent, the exponent int32."""
-    if not input.dtype.is_floating_point:
-        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    xp = input._dev.xp
-    d = input._data
-    m, e = xp.frexp(d.astype(np.float32) if d.dtype.itemsize < 4 else d)
-    exponent = wrap(e.astype(np.int32), input._dev)
-    mantissa = record(FrexpBackward0, m.astype(d.dtype), input._dev, (input,), (exponent,), (None,))
-    return frexp_type(mantissa, exponent)
-
-
+# ---- ldexp / nextafter (frexp: ops/order_stats.py, with the multi-output ops) -------------------------------
 def _ldexp_bw(self: Any, g: Tensor, other: Tensor) -> tuple:
     from engine.ops.elementwise import pow
 
@@ -259,11 +234,11 @@ def _complex_caster(name: str) -> Any:
 
 FUNCTIONS = {
     "diagflat": diagflat, "scalar_tensor": scalar_tensor, "unravel_index": unravel_index, "gradient": gradient,
-    "frexp": frexp, "ldexp": ldexp, "nextafter": nextafter, "fill": fill, "is_signed": is_signed,
+    "ldexp": ldexp, "nextafter": nextafter, "fill": fill, "is_signed": is_signed,
     "get_device": get_device, "is_neg": is_neg, "resolve_neg": resolve_neg,
 }  # fmt: skip
 METHODS = {
-    "diagflat": diagflat, "frexp": frexp, "ldexp": ldexp, "nextafter": nextafter, "sum_to_size": sum_to_size,
+    "diagflat": diagflat, "ldexp": ldexp, "nextafter": nextafter, "sum_to_size": sum_to_size,
     "is_signed": is_signed, "get_device": get_device, "is_neg": is_neg, "resolve_neg": resolve_neg,
     "is_pinned": _false, "is_shared": _false, "cfloat": _complex_caster("cfloat"),
     "cdouble": _complex_caster("cdouble"),
