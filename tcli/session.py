@@ -606,8 +606,8 @@ class Session:
     def show_graph(self, tensor: Any) -> None:
         from tcli import render
 
-        names = self.tensor_names()  # (leaves kept in a list or dict named params[0], as the REPL names them)
-        render.show_graph(tensor, names, self.stdout, self.use_color(self.stdout))
+        names, node_names = self.graph_names()  # (leaves in a list or dict are params[0], as the REPL says)
+        render.show_graph(tensor, names, self.stdout, self.use_color(self.stdout), node_names)
 
     def show_tensor(self, tensor: Any) -> None:
         from tcli import render
@@ -635,23 +635,35 @@ class Session:
         """id -> the name a tensor is reached by. Inside a running tsr function its locals win over the
         enclosing frames and the globals; with `nested`, tensors one level into a list, tuple or dict at
         module level are named `params[0]` / `state['w']` where no plain name reaches them."""
+        return {i: name for i, (name, _) in self._tensor_bindings(nested).items()}
+
+    def graph_names(self) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
+        """What graph() labels: tensors by name (its leaves), and autograd nodes by the variables bound to
+        their outputs (`y = MulBackward0`)."""
+        from tcli import render
+
+        bindings = self._tensor_bindings(True)
+        names = {i: name for i, (name, _) in bindings.items()}
+        return names, render.graph_node_names({name: t for name, t in bindings.values()})
+
+    def _tensor_bindings(self, nested: bool) -> dict[int, tuple[str, Any]]:
         tensor = self.prelude.tensor_type
         if tensor is None:
             return {}
-        names: dict[int, str] = {}
+        names: dict[int, tuple[str, Any]] = {}
         if nested:
             for name, value in self.scope():
                 if isinstance(value, (list, tuple)) and len(value) <= _NESTED_LIMIT:
                     for i, item in enumerate(value):
                         if isinstance(item, tensor):
-                            names.setdefault(id(item), f"{name}[{i}]")
+                            names.setdefault(id(item), (f"{name}[{i}]", item))
                 elif isinstance(value, dict) and len(value) <= _NESTED_LIMIT:
                     for key, item in value.items():
                         if isinstance(item, tensor) and isinstance(key, (str, int)):
-                            names.setdefault(id(item), f"{name}[{key!r}]")
+                            names.setdefault(id(item), (f"{name}[{key!r}]", item))
                 elif isinstance(value, self._module_type()):
                     for path, item in _module_parameters(value):
-                        names.setdefault(id(item), name + _attribute_path(path))
+                        names.setdefault(id(item), (name + _attribute_path(path), item))
         frames = [self.interp.module_frame]
         f = self.interp.frame
         while f is not None and f is not self.interp.module_frame:
@@ -660,7 +672,7 @@ class Session:
         for frame in frames:  # later (inner) frames overwrite: inner scopes win
             for name, value in frame.vars.items():
                 if isinstance(value, tensor) and not name.startswith("_"):
-                    names[id(value)] = name
+                    names[id(value)] = (name, value)
         return names
 
     def name_of(self, tensor: Any) -> str | None:
