@@ -367,10 +367,13 @@ class Session:
         if key in self._warned:
             return
         self._warned.add(key)
+        expr = _warning_expression(site) if isinstance(site, Site) else None
+        if expr is not None:  # the caret under the expression that warned, as an error's
+            site = expr
         where = f"{site.where()}: " if isinstance(site, Site) else ""
         # (a script's own warning text is shown, never obeyed: its escape sequences as escapes)
         lines = [f"{where}{category.__name__}: {visible(str(message))}"] + (
-            site.excerpt(caret=False) if isinstance(site, Site) else []
+            site.excerpt(caret=expr is not None) if isinstance(site, Site) else []
         )
         try:
             self.stdout.flush()
@@ -800,6 +803,27 @@ class Session:
         if np is not None and isinstance(obj, np.ndarray):
             return sorted(policy.NDARRAY_ATTRIBUTES)
         return []
+
+
+def _warning_expression(statement: Site) -> Site | None:
+    """The innermost script expression being evaluated while a warning is shown (`t.T` in `u = 1 + t.T`),
+    found on the interpreter's own stack: each node's compiled closure holds its node. None when no
+    expression of the statement that warned is running (the caret then stays off)."""
+    import tcli.interpreter
+
+    here = tcli.interpreter.__file__
+    f = sys._getframe(2)
+    while f is not None:
+        code = f.f_code
+        if code.co_filename == here and "node" in code.co_freevars:
+            node = f.f_locals.get("node")
+            if isinstance(node, ast.expr):
+                site = site_of(node)
+                if site is not None and site.filename == statement.filename and site.line >= statement.line:
+                    return site
+                return None
+        f = f.f_back
+    return None
 
 
 def _grad_of(t: Any) -> Any:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
+
+import pytest
 
 from tcli.session import Session
 
@@ -148,3 +154,67 @@ def test_inner_nodes_take_the_names_of_variables_and_of_a_function_s_locals() ->
         "│     └── w  torch::autograd::AccumulateGrad  (shown above)",
         "└── hidden = MulBackward0  (shown above)",
     ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# L4: a warning has a caret under the expression that raised it, as an error does
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _warn_once_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch warns about `.T` once per process: each test here sees it as a fresh process would."""
+    import engine.warn
+
+    monkeypatch.setattr(engine.warn, "_WARNED_ONCE", set())
+
+
+T_MESSAGE = "UserWarning: The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated"
+
+
+def test_a_warning_points_at_its_expression_with_a_caret() -> None:
+    src = (
+        "import torch\nt = torch.ones(3)\nu = 1 + t.T.sum()\nx = torch.ones(2, requires_grad=True)\ny = x * 2\n"
+        "print(y.grad)\n"
+    )
+    status, out, err = run(src)
+    lines = err.splitlines()
+    assert (status, out) == (0, "None\n")
+    assert lines[0].startswith("prog.tsr:3:9: " + T_MESSAGE)
+    assert lines[1:3] == ["    3 | u = 1 + t.T.sum()", "      |         ^^^"]
+    assert lines[3].startswith("prog.tsr:6:7: UserWarning: The .grad attribute of a Tensor that is not a leaf")
+    assert lines[4:] == ["    6 | print(y.grad)", "      |       ^^^^^^"]
+
+
+def test_a_warning_inside_a_function_points_inside_it() -> None:
+    src = "import torch\ndef f(t):\n    return t.T\nf(torch.ones(3))\n"
+    status, _, err = run(src)
+    assert status == 0 and err.splitlines()[0].startswith("prog.tsr:3:12: " + T_MESSAGE)
+    assert err.splitlines()[1:3] == ["    3 |     return t.T", "      |            ^^^"]
+
+
+def test_tcli_run_prints_the_warning_caret(tmp_path: Path) -> None:
+    script = tmp_path / "w.tsr"
+    script.write_text("import torch\nt = torch.ones(3)\nprint(t.T)\n")
+    p = subprocess.run(
+        [sys.executable, "-m", "tcli", "run", str(script)], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"}, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0 and p.stdout == "tensor([1., 1., 1.])\n"
+    lines = p.stderr.splitlines()
+    assert lines[0].startswith(f"{script}:3:7: {T_MESSAGE}")
+    assert lines[1:] == ["    3 | print(t.T)", "      |       ^^^"]
+
+
+def test_the_repl_prints_the_warning_caret(tmp_path: Path) -> None:
+    from test_repl_pty import Terminal
+
+    t = Terminal(tmp_path)
+    t.prompt()
+    t.type("import torch")
+    t.child.send("torch.ones(3).T.sum()\r")
+    t.wait(r"<input>:1:1: UserWarning: The use of `x\.T`")
+    t.wait(r"1 \| torch\.ones\(3\)\.T\.sum\(\)\n\s+\| \^{15}\n")
+    t.wait(r"tensor\(3\.\)")
+    t.prompt()
+    assert t.finish() == 0
