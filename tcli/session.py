@@ -612,6 +612,16 @@ class Session:
         names, node_names = self.graph_names()  # (leaves in a list or dict are params[0], as the REPL says)
         render.show_graph(tensor, names, self.stdout, self.use_color(self.stdout), node_names)
 
+    def show_help(self, value: Any, *none: Any) -> None:
+        """help(obj): its signature and description as text (tcli/help.py); help() says how to use it."""
+        from tcli import help as tsr_help
+        from tcli.interpreter import Function
+
+        text = tsr_help.help_text(value, self.prelude.tensor_type, Function) if not none else tsr_help.USAGE
+        if _isatty(self.stdout):  # (a script's docstring is shown, never obeyed)
+            text = visible_output(text)
+        self.stdout.write(text)
+
     def show_tensor(self, tensor: Any) -> None:
         from tcli import render
 

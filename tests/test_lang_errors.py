@@ -343,7 +343,7 @@ def test_small_allocations_count_toward_the_memory_limit() -> None:
 
 def test_exit_and_help_point_at_the_session_commands() -> None:
     status, _, err = run("print(1)\nexit()\n")
-    assert status == 1 and "hint: tsr has no exit(), quit() or help()" in err
+    assert status == 1 and "hint: tsr has no exit() or quit()" in err
 
 
 def test_deep_graphs_are_summarised() -> None:

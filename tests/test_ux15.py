@@ -218,3 +218,120 @@ def test_the_repl_prints_the_warning_caret(tmp_path: Path) -> None:
     t.wait(r"tensor\(3\.\)")
     t.prompt()
     assert t.finish() == 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# L3: help(obj) in scripts and the REPL; `help`, `?` and `torch.sum?` in the REPL
+# ---------------------------------------------------------------------------------------------------------
+
+HELP_SCRIPT = '''\
+import torch
+x = torch.ones(3, requires_grad=True)
+help(torch.sum)
+help(x.sum)
+help(torch.Tensor.backward)
+help(torch.nn.functional.relu)
+help(torch.linalg.norm)
+help(torch.ones)
+def f(a, b=2):
+    """Adds twice b."""
+    return a + 2 * b
+help(f)
+help(len)
+help("torch.mean")
+'''
+
+HELP_OUT = """\
+torch.sum(input, *, dtype=None) -> Tensor
+    Returns the sum of all elements in the input tensor.
+Tensor.sum(dim=None, keepdim=False, dtype=None) -> Tensor
+    See torch.sum: Returns the sum of all elements in the input tensor.
+Tensor.backward(gradient=None, retain_graph=None, create_graph=False, inputs=None)
+    Computes the gradient of current tensor wrt graph leaves.
+torch.nn.functional.relu(input, inplace=False) -> Tensor
+    Applies the rectified linear unit function element-wise. See
+    torch.nn.ReLU for more details.
+torch.linalg.norm(input, ord=None, dim=None, keepdim=False, *, out=None, dtype=None) -> Tensor
+    Computes a vector or matrix norm.
+torch.ones(*size, *, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False) -> Tensor
+    Returns a tensor filled with the scalar value `1`, with the shape
+    defined by the variable argument size.
+f(a, b=2)
+    Adds twice b.
+len: a Python builtin (see Python's documentation)
+torch.mean(input, *, dtype=None) -> Tensor
+    Returns the mean value of all elements in the input tensor. Input must
+    be floating point or complex.
+"""
+
+
+def test_help_in_a_script_shows_signatures_and_descriptions() -> None:
+    status, out, err = run(HELP_SCRIPT)
+    assert (status, err) == (0, "")
+    assert out == HELP_OUT
+
+
+def test_help_without_an_argument_and_its_argument_errors() -> None:
+    status, out, _ = run("help()\n")
+    assert status == 0 and out.startswith("help(obj) shows a signature and a short description: help(torch.sum)")
+    status, _, err = run("help(1, 2)\n")
+    assert status == 1 and "TypeError: help() takes exactly one argument (2 given)" in err
+
+
+def test_tcli_run_help_on_stdout(tmp_path: Path) -> None:
+    script = tmp_path / "h.tsr"
+    script.write_text(HELP_SCRIPT)
+    p = subprocess.run(
+        [sys.executable, "-m", "tcli", "run", str(script)], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"}, timeout=120,
+    )  # fmt: skip
+    assert (p.returncode, p.stdout, p.stderr) == (0, HELP_OUT, "")
+
+
+def test_help_requests_in_the_repl_are_recognised() -> None:
+    from tcli.repl import help_request
+
+    assert [help_request(t) for t in ("help", " help() ", "?", "torch.sum?", "?x.sum", "x ? y", "1?", "if?")] == [
+        "", "", "", "torch.sum", "x.sum", None, None, None,
+    ]  # fmt: skip
+
+
+def test_help_in_a_typed_repl(tmp_path: Path) -> None:
+    from test_repl_pty import Terminal
+
+    t = Terminal(tmp_path)
+    t.prompt()
+    t.type("x = torch.ones(2, requires_grad=True)")
+    t.child.send("help\r")
+    t.wait(r"help\(torch\.sum\)\s+or\s+torch\.sum\?\s+shows\s+a\s+signature")
+    t.wait(r":graph EXPR")
+    t.prompt()
+    t.child.send("torch.sum?\r")
+    t.wait(r"torch\.sum\(input, \*, dtype=None\) -> Tensor\n\s+Returns the sum of all elements in the input tensor\.")
+    t.prompt()
+    t.child.send("help(x.sum)\r")
+    t.wait(r"Tensor\.sum\(dim=None, keepdim=False, dtype=None\) -> Tensor")
+    t.prompt()
+    assert t.finish() == 0
+
+
+def test_help_is_tcli_s_own_not_pydoc() -> None:
+    """Python's help is pydoc: it imports modules by name and reads any object's internals. tsr's looks names
+    up in its table only and describes a script's class or value by its type, running none of its code."""
+    src = """\
+    class Secret:
+        def __repr__(self):
+            print("repr ran")
+            return "s"
+    help("modules")
+    help("os.system")
+    help(Secret())
+    print(help)
+    """
+    status, out, err = run(src)
+    lines = out.splitlines()
+    assert (status, err) == (0, "")
+    assert lines[0].startswith("no help for 'modules': help(obj) shows")
+    assert lines[2].startswith("no help for 'os.system': help(obj) shows")
+    assert lines[4].startswith("a Secret value; help(obj) shows")
+    assert "repr ran" not in out and lines[-1] == "<built-in function help>"
