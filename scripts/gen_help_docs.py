@@ -79,7 +79,10 @@ def _plain_signature(short: str, obj: object) -> list[str]:
         text = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "") + p.name
         star = star or p.kind is p.VAR_POSITIONAL
         if p.default is not p.empty:
-            text += f"={p.default!r}"
+            default = p.default
+            # (a function default by its name: `activation=relu`, not a repr with an address that changes)
+            shown = getattr(default, "__name__", None) if callable(default) else repr(default)
+            text += f"={shown if shown and ' at 0x' not in shown else '...'}"
         parts.append(text)
     return [f"{short}({', '.join(parts)})"]
 

@@ -39,6 +39,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "Tensor.aminmax": ("aminmax(*, dim=None, keepdim=False) -> (Tensor min, Tensor max)", "See torch.aminmax"),
     "Tensor.angle": ("angle() -> Tensor", "See torch.angle"),
     "Tensor.any": ("any(dim=None, keepdim=False) -> Tensor", "See torch.any"),
+    "Tensor.apply_": (
+        "apply_(callable) -> Tensor",
+        "Applies the function callable to each element in the tensor, replacing each element with the value returned by callable.",
+    ),
     "Tensor.arccos": ("arccos() -> Tensor", "See torch.arccos"),
     "Tensor.arccos_": ("arccos_() -> Tensor", "In-place version of Tensor.arccos"),
     "Tensor.arccosh": ("acosh() -> Tensor", "See torch.arccosh"),
@@ -2170,7 +2174,7 @@ DOCS: dict[str, tuple[str, str]] = {
         "Thresholds each element of the input Tensor.",
     ),
     "torch.nn.Transformer": (
-        "Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048, dropout=0.1, activation=<function relu at 0x7fe40f836520>, custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True, device=None, dtype=None)",
+        "Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048, dropout=0.1, activation=relu, custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True, device=None, dtype=None)",
         "A basic transformer layer.",
     ),
     "torch.nn.TransformerDecoder": (
@@ -2178,7 +2182,7 @@ DOCS: dict[str, tuple[str, str]] = {
         "TransformerDecoder is a stack of N decoder layers.",
     ),
     "torch.nn.TransformerDecoderLayer": (
-        "TransformerDecoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=<function relu at 0x7fe40f836520>, layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True, device=None, dtype=None)",
+        "TransformerDecoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu, layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True, device=None, dtype=None)",
         "TransformerDecoderLayer is made up of self-attn, multi-head-attn and feedforward network.",
     ),
     "torch.nn.TransformerEncoder": (
@@ -2186,7 +2190,7 @@ DOCS: dict[str, tuple[str, str]] = {
         "TransformerEncoder is a stack of N encoder layers.",
     ),
     "torch.nn.TransformerEncoderLayer": (
-        "TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=<function relu at 0x7fe40f836520>, layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True, device=None, dtype=None)",
+        "TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu, layer_norm_eps=1e-05, batch_first=False, norm_first=False, bias=True, device=None, dtype=None)",
         "TransformerEncoderLayer is made up of self-attn and feedforward network.",
     ),
     "torch.nn.TripletMarginLoss": (

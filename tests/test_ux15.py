@@ -335,3 +335,96 @@ def test_help_is_tcli_s_own_not_pydoc() -> None:
     assert lines[2].startswith("no help for 'os.system': help(obj) shows")
     assert lines[4].startswith("a Secret value; help(obj) shows")
     assert "repr ran" not in out and lines[-1] == "<built-in function help>"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tensor.apply_(callable): cpu only, elementwise, in place; a script's functions and lambdas as the callable
+# ---------------------------------------------------------------------------------------------------------
+
+APPLY = """\
+import torch
+def sq(v):
+    return v * v + 1
+x = torch.tensor([1., 2., 3.])
+r = x.apply_(lambda v: v * 2)
+print(r, x, r is x, x._version)
+z = torch.arange(6.).reshape(2, 3).t()
+print(z.apply_(sq), z.is_contiguous())
+print(torch.tensor([1, 2, -3]).apply_(lambda v: v + 0.7))
+print(torch.tensor([True, False]).apply_(lambda v: not v), torch.tensor([True, True]).apply_(lambda v: 0.0))
+print(torch.tensor([1., 2.], dtype=torch.float16).apply_(lambda v: 1 / 3))
+print(torch.tensor([1.5j]).apply_(lambda v: v * 2))
+x = torch.arange(4.)
+x[1:3].apply_(lambda v: -v)
+print(x, torch.tensor(2.).apply_(lambda v: v * 3))
+"""
+
+
+def _errors(lines: list[str]) -> str:
+    return "".join(f"try:\n    {line}\nexcept Exception as e:\n    print(type(e).__name__, e)\n" for line in lines)
+
+
+APPLY_ERRORS = _errors([
+    "torch.ones(2, requires_grad=True).apply_(lambda v: v)",
+    "torch.ones(2).apply_(3)",
+    "torch.ones(2).apply_(lambda v: 'a')",
+    "torch.ones(2).apply_(lambda v: None)",
+    "torch.tensor([1]).apply_(lambda v: 'a')",
+    "torch.tensor([True]).apply_(lambda v: None)",
+    "torch.ones(1).apply_(lambda v: 1j)",
+    "torch.ones(1).apply_(lambda v, w: 1)",
+])  # fmt: skip
+
+
+def _torch_prints(src: str) -> str:
+    import contextlib
+
+    import torch
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(src, "<torch>", "exec"), {"torch": torch})  # the oracle: real PyTorch on our own test text
+    return out.getvalue()
+
+
+def test_apply_matches_torch_with_lambdas_and_script_functions() -> None:
+    status, out, err = run(APPLY)
+    assert (status, err) == (0, "")
+    assert out == _torch_prints(APPLY)
+
+
+def test_apply_errors_match_torch() -> None:
+    src = "import torch\n" + APPLY_ERRORS + "with torch.no_grad():\n" + textwrap.indent(_errors([
+        "torch.ones(2, requires_grad=True).apply_(lambda v: v)"]), "    ")  # fmt: skip
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out == _torch_prints(src)
+    assert out.splitlines()[0] == (
+        "RuntimeError Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead."
+    )
+
+
+def test_an_error_in_the_callable_points_into_the_script_and_keeps_what_was_written() -> None:
+    src = (
+        "import torch\nx = torch.tensor([1., 2., 0., 4.])\ndef inv(v):\n    return 1 / v\n"
+        "try:\n    x.apply_(inv)\nexcept ZeroDivisionError:\n    print(x)\nx.apply_(inv)\n"
+    )
+    status, out, err = run(src)
+    assert status == 1 and out == "tensor([1.0000, 0.5000, 0.0000, 4.0000])\n"
+    assert err.splitlines()[0] == "prog.tsr:4:12: ZeroDivisionError: float division by zero"
+
+
+def test_apply_on_a_cuda_tensor_is_torch_s_type_error() -> None:
+    """Under the cupy emulator (no GPU needed), as torch: TypeError, cpu only; requires_grad is checked first."""
+    code = (
+        "import fakecupy\nfakecupy.install()\nimport engine\nt = engine.ones(2, device='cuda')\n"
+        "for x in (t, t.clone().requires_grad_()):\n    try:\n        x.apply_(lambda v: v)\n"
+        "    except Exception as e:\n        print(type(e).__name__, e)\n"
+    )
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parent), str(here)]), "TCLI_MKL": "0"}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert p.stdout.splitlines() == [
+        "TypeError apply_ is only implemented on CPU tensors",
+        "RuntimeError Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.",
+    ], p.stderr[-2000:]
