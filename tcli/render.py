@@ -155,19 +155,12 @@ def _walk(
         seen.add(id(node))
         children = _children(node)
         if len(children) == 1:  # a linear run: follow it at this column
-            run = _run(children[0], seen)
-            shown = run
-            if len(run) > MAX_CHAIN:
-                middle = run[CHAIN_ENDS:-CHAIN_ENDS]
-                period = _period(middle)
-                cut = len(middle) - len(middle) % period  # (whole repeats elided, the rest drawn)
-                middle, rest = middle[:cut], middle[cut:]
-                shown = run[:CHAIN_ENDS] + [None] + rest + run[-CHAIN_ENDS:]  # type: ignore[list-item]
+            shown = _shorten(_run(children[0], seen), node_names)
             for item in shown[:-1]:
-                if item is None:
-                    lines.append([(cont + "│ ", "dim"), (_elision(middle), "dim")])
-                    elided.update(id(n) for n, _ in middle)
-                    seen.update(id(n) for n, _ in middle)
+                if isinstance(item, list):  # an elided stretch
+                    lines.append([(cont + "│ ", "dim"), (_elision(item), "dim")])
+                    elided.update(id(n) for n, _ in item)
+                    seen.update(id(n) for n, _ in item)
                     continue
                 c, k = item
                 lines.append([(cont + "│ ", "dim"), *_node_label(c, k, names, node_names, seen, elided)])
@@ -180,6 +173,33 @@ def _walk(
             last = i == len(children) - 1
             branch, pad = ("└── ", "    ") if last else ("├── ", "│   ")
             stack.append((c, k, cont + branch, cont + pad, [], depth + 1))
+
+
+def _shorten(run: list[tuple[Any, int]], node_names: dict[tuple[int, int], str]) -> list[Any]:
+    """A long run as drawn: its first and last CHAIN_ENDS nodes and every node a variable names, each hidden
+    stretch between them as one list (elided as a whole number of its repeating pattern; the rest drawn)."""
+    if len(run) <= MAX_CHAIN:
+        return list(run)
+    keep = [i < CHAIN_ENDS or i >= len(run) - CHAIN_ENDS or (id(n), k) in node_names for i, (n, k) in enumerate(run)]
+    shown: list[Any] = []
+    i = 0
+    while i < len(run):
+        if keep[i]:
+            shown.append(run[i])
+            i += 1
+            continue
+        j = i
+        while not keep[j]:
+            j += 1
+        stretch = run[i:j]
+        cut = len(stretch) - len(stretch) % _period(stretch)  # (whole repeats elided, the rest drawn)
+        if cut >= 2:
+            shown.append(stretch[:cut])
+            shown += stretch[cut:]
+        else:
+            shown += stretch
+        i = j
+    return shown
 
 
 def _run(start: tuple[Any, int], seen: set[int]) -> list[tuple[Any, int]]:

@@ -156,6 +156,37 @@ def test_inner_nodes_take_the_names_of_variables_and_of_a_function_s_locals() ->
     ]
 
 
+def test_a_named_node_inside_a_long_run_is_never_elided() -> None:
+    src = """\
+    import torch
+    x = torch.ones(2, requires_grad=True)
+    h = x * 1
+    for i in range(30):
+        h = h * 1.5 + 1
+        if i == 15:
+            mid = h
+    graph(h)
+    """
+    status, out, _ = run(src)
+    assert status == 0
+    assert out.splitlines() == [
+        "h = AddBackward0  shape=(2,)",
+        "│ MulBackward0  shape=(2,)  saved=1",
+        "│ AddBackward0  shape=(2,)",
+        "│ MulBackward0  shape=(2,)  saved=1",
+        "│ AddBackward0  shape=(2,)",
+        "│ … 22 more nodes (MulBackward0 → AddBackward0, 11 times) …",
+        "│ MulBackward0  shape=(2,)  saved=1",
+        "│ mid = AddBackward0  shape=(2,)",
+        "│ … 28 more nodes (MulBackward0 → AddBackward0, 14 times) …",
+        "│ MulBackward0  shape=(2,)  saved=1",
+        "│ AddBackward0  shape=(2,)",
+        "│ MulBackward0  shape=(2,)  saved=1",
+        "│ MulBackward0  shape=(2,)  saved=1",
+        "│ x  torch::autograd::AccumulateGrad  shape=(2,)  requires_grad",
+    ]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # L4: a warning has a caret under the expression that raised it, as an error does
 # ---------------------------------------------------------------------------------------------------------
