@@ -497,7 +497,7 @@ METHODS: dict[str, Any] = {
     "divide_": P.div_, "pow_": P.pow_, "clamp_": _CLAMP_, "clip_": _CLIP_, "addcmul_": P.addcmul_,
     "addcdiv_": P.addcdiv_, "scatter_": P.scatter_, "scatter_add_": P.scatter_add_, "clamp_min_": P.clamp_min_,
     "clamp_max_": P.clamp_max_, "lerp_": P.lerp_, "trace": L.trace, "unique": R.unique, "bincount": R.bincount,
-    "masked_fill_": P.masked_fill_, "zero_": P.zero_, "fill_": P.fill_, "copy_": P.copy_,
+    "masked_fill_": P.masked_fill_, "zero_": P.zero_, "fill_": P.fill_, "copy_": P.copy_, "apply_": P.apply_,
     "requires_grad_": P.requires_grad_, "detach_": P.detach_, "uniform_": P.uniform_, "normal_": P.normal_,
     "exponential_": P.exponential_, "cauchy_": P.cauchy_, "random_": P.random_, "geometric_": P.geometric_,
     "log_normal_": P.log_normal_,

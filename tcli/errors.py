@@ -271,9 +271,9 @@ NO_GRAD_FN = "does not require grad and does not have a grad_fn"
 
 
 _SESSION_NAMES = {
-    f"name '{n}' is not defined": "tsr has no exit(), quit() or help(): a script ends at its last line; in the REPL, "
+    f"name '{n}' is not defined": "tsr has no exit() or quit(): a script ends at its last line; in the REPL, "
     "type :quit (or press Ctrl-D) to leave and :help for help"
-    for n in ("exit", "quit", "help")
+    for n in ("exit", "quit")
 }
 
 

@@ -185,8 +185,8 @@ def _graph(shell: Shell, arg: str) -> None:
 
     expr = _need(arg, ":graph EXPR")
     value = _tensor(shell, expr, "<:graph>")
-    names = shell.named_tensors()
-    lines = render.graph_lines(value, names)
+    names, node_names = shell.session.graph_names()
+    lines = render.graph_lines(value, names, node_names)
     if value.grad_fn is not None and id(value) not in names:
         lines.insert(0, [(expr, "bold")])  # the tree's title when EXPR is not a variable
     shell.print(Group(*[Text.assemble(*[(t, s) for t, s in line]) for line in lines]), soft_wrap=True)

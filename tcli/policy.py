@@ -196,7 +196,7 @@ READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__clas
                                   "_tensor_name", "_orig_mod"})  # fmt: skip
 
 #: tcli's own builtins.
-TCLI_BUILTINS = frozenset({"graph", "show", "argv"})
+TCLI_BUILTINS = frozenset({"graph", "show", "argv", "help"})
 
 # ---------------------------------------------------------------------------------------------------------
 # Imports

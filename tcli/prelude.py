@@ -388,7 +388,7 @@ class Prelude:
         self.pure_callables = frozenset(
             id(self.builtins[n])
             for n in ("print", "len", "repr", "isinstance", "id", "hash", "type", "format", "hasattr", "callable",
-                      "show", "graph")
+                      "show", "graph", "help")
         )  # fmt: skip
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
@@ -672,6 +672,7 @@ class Prelude:
             print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
+            help=self._help,
             isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash,
             setattr=self._setattr, delattr=self._delattr,
         )  # fmt: skip
@@ -1279,6 +1280,12 @@ class Prelude:
         if self.tensor_type is None or not isinstance(tensor, self.tensor_type):
             raise TypeError(f"graph() takes a tensor, not {tp_name(type(tensor))}")
         self.session.show_graph(tensor)
+
+    def _help(self, *args: Any, **kwargs: Any) -> None:
+        if not args and not kwargs:
+            self.session.show_help(None, True)
+            return
+        self.session.show_help(_one_argument("help", args, kwargs))
 
     def _show(self, *args: Any, **kwargs: Any) -> None:
         value = _one_argument("show", args, kwargs)

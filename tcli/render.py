@@ -84,11 +84,12 @@ def print_error(err: ScriptError, stream: TextIO) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def graph_lines(tensor: Any, names: dict[int, str]) -> list[Line]:
+def graph_lines(tensor: Any, names: dict[int, str], node_names: dict[tuple[int, int], str] | None = None) -> list[Line]:
     """The autograd graph below `tensor` as a tree: torch's node names, output shapes, saved tensors (and
     whether backward freed them), leaves by variable name with their .grad. A node reached twice is
     drawn once; later references say so. A node that several outputs share (split's, unbind's, svd's) is
-    one node, as in torch: each reference names the output it stands for."""
+    one node, as in torch: each reference names the output it stands for. `node_names` labels inner nodes
+    by the variables bound to their outputs: (id(grad_fn), output_nr) -> `y` (see graph_node_names)."""
     title = names.get(id(tensor))
     fn = getattr(tensor, "grad_fn", None)
     if fn is None:
@@ -97,10 +98,21 @@ def graph_lines(tensor: Any, names: dict[int, str]) -> list[Line]:
             return [label + [("leaf tensor", "green"), *_tensor_facts(tensor)]]
         return [label + [("no autograd graph (requires_grad=False)", "dim"), *_tensor_facts(tensor)]]
     lines: list[Line] = []
-    seen: set[int] = set()
     head = [(f"{title} = ", "bold")] if title else []
-    _walk(fn, _output_nr(tensor), names, "", None, lines, seen, head)
+    node_names = dict(node_names or {})
+    node_names.pop((id(fn), _output_nr(tensor)), None)  # (the root is titled already)
+    _walk(fn, _output_nr(tensor), names, node_names, lines, head)
     return lines
+
+
+def graph_node_names(tensors: dict[str, Any]) -> dict[tuple[int, int], str]:
+    """(id(grad_fn), output_nr) -> `y` (or `y, z`) for the named tensors that are a node's output."""
+    found: dict[tuple[int, int], list[str]] = {}
+    for name, t in tensors.items():
+        fn = getattr(t, "grad_fn", None)
+        if fn is not None:
+            found.setdefault((id(fn), _output_nr(t)), []).append(name)
+    return {key: ", ".join(sorted(vs)) for key, vs in found.items()}
 
 
 def _output_nr(tensor: Any) -> int:
@@ -108,35 +120,126 @@ def _output_nr(tensor: Any) -> int:
     return nr if isinstance(nr, int) else 0
 
 
-MAX_GRAPH_DEPTH = 40  # levels drawn below the root; a deeper graph (a long loop's chain) is summarised
+MAX_GRAPH_DEPTH = 40  # branch levels drawn below the root; a deeper graph is summarised
 MAX_GRAPH_LINES = 400
+#: a linear run (each node with one input) longer than this shows its first and last CHAIN_ENDS nodes and a
+#: one-line summary of the middle; the run's last node (a leaf, or where the graph branches) is always drawn
+MAX_CHAIN = 12
+CHAIN_ENDS = 4
+
+
+def _children(node: Any) -> list[tuple[Any, int]]:
+    return [(c, k) for c, k in getattr(node, "next_functions", ()) if c is not None]
 
 
 def _walk(
-    node: Any, nr: int, names: dict[int, str], prefix: str, last: bool | None, lines: list[Line], seen: set[int],
+    node: Any, nr: int, names: dict[int, str], node_names: dict[tuple[int, int], str], lines: list[Line],
     head: Line,
 ) -> None:  # fmt: skip
-    # depth first, children in torch's next_functions order, without recursion (graphs can be thousands deep)
-    stack: list[tuple[Any, int, str, bool | None, Line, int]] = [(node, nr, prefix, last, head, 0)]
+    """Depth first, children in torch's next_functions order, without recursion (graphs can be thousands
+    deep). A node with several inputs indents them as a tree; a node with one input continues at the same
+    column, joined by a `│`, so a long chain (a loop's `w = w * 1.5 + 1`) stays narrow."""
+    seen: set[int] = set()
+    elided: set[int] = set()
+    # (node, output nr, text before the label, prefix for the node's children, name head, branch depth)
+    stack: list[tuple[Any, int, str, str, Line, int]] = [(node, nr, "", "", head, 0)]
     while stack:
-        node, nr, prefix, last, head, depth = stack.pop()
-        branch = "" if last is None else ("└── " if last else "├── ")
+        node, nr, before, cont, head, depth = stack.pop()
         if depth > MAX_GRAPH_DEPTH or len(lines) >= MAX_GRAPH_LINES:
             more = _count_below(node, seen)
-            lines.append([(prefix + branch, "dim"), (f"… {more} more node{'s' if more != 1 else ''}", "dim")])
+            lines.append([(before, "dim"), (f"… {more} more node{'s' if more != 1 else ''}", "dim")])
             continue
-        line: Line = [(prefix + branch, "dim"), *head]
-        repeated = id(node) in seen
+        lines.append([(before, "dim"), *head, *_node_label(node, nr, names, node_names, seen, elided)])
+        if id(node) in seen:
+            continue
         seen.add(id(node))
-        line += _node_label(node, nr, names, repeated)
-        lines.append(line)
-        if repeated:
+        children = _children(node)
+        if len(children) == 1:  # a linear run: follow it at this column
+            shown = _shorten(_run(children[0], seen), node_names)
+            for item in shown[:-1]:
+                if isinstance(item, list):  # an elided stretch
+                    lines.append([(cont + "│ ", "dim"), (_elision(item), "dim")])
+                    elided.update(id(n) for n, _ in item)
+                    seen.update(id(n) for n, _ in item)
+                    continue
+                c, k = item
+                lines.append([(cont + "│ ", "dim"), *_node_label(c, k, names, node_names, seen, elided)])
+                seen.add(id(c))
+            node, nr = shown[-1]
+            stack.append((node, nr, cont + "│ ", cont + "  ", [], depth))
             continue
-        children = [(c, k) for c, k in getattr(node, "next_functions", ()) if c is not None]
-        child_prefix = prefix + ("" if last is None else ("    " if last else "│   "))
         for i in reversed(range(len(children))):
             c, k = children[i]
-            stack.append((c, k, child_prefix, i == len(children) - 1, [], depth + 1))
+            last = i == len(children) - 1
+            branch, pad = ("└── ", "    ") if last else ("├── ", "│   ")
+            stack.append((c, k, cont + branch, cont + pad, [], depth + 1))
+
+
+def _shorten(run: list[tuple[Any, int]], node_names: dict[tuple[int, int], str]) -> list[Any]:
+    """A long run as drawn: its first and last CHAIN_ENDS nodes and every node a variable names, each hidden
+    stretch between them as one list (elided as a whole number of its repeating pattern; the rest drawn)."""
+    if len(run) <= MAX_CHAIN:
+        return list(run)
+    keep = [i < CHAIN_ENDS or i >= len(run) - CHAIN_ENDS or (id(n), k) in node_names for i, (n, k) in enumerate(run)]
+    shown: list[Any] = []
+    i = 0
+    while i < len(run):
+        if keep[i]:
+            shown.append(run[i])
+            i += 1
+            continue
+        j = i
+        while not keep[j]:
+            j += 1
+        stretch = run[i:j]
+        cut = len(stretch) - len(stretch) % _period(stretch)  # (whole repeats elided, the rest drawn)
+        if cut >= 2:
+            shown.append(stretch[:cut])
+            shown += stretch[cut:]
+        else:
+            shown += stretch
+        i = j
+    return shown
+
+
+def _run(start: tuple[Any, int], seen: set[int]) -> list[tuple[Any, int]]:
+    """The linear run from `start`: nodes while each (not drawn yet) has exactly one input; the last one
+    is where it ends (a leaf, a branch, a node already drawn)."""
+    run, ids, item = [], set(), start
+    while True:
+        run.append(item)
+        node = item[0]
+        if id(node) in seen or id(node) in ids:
+            return run
+        ids.add(id(node))
+        children = _children(node)
+        if len(children) != 1:
+            return run
+        item = children[0]
+
+
+def _kinds(nodes: list[tuple[Any, int]]) -> list[str]:
+    return [_call(n, "name") or type(n).__name__ for n, _ in nodes]
+
+
+def _period(nodes: list[tuple[Any, int]]) -> int:
+    """The shortest pattern (up to 4 node kinds) the run repeats at least twice, else 1."""
+    kinds = _kinds(nodes)
+    for period in range(1, 5):
+        if len(kinds) >= 2 * period and all(kinds[i] == kinds[i % period] for i in range(len(kinds))):
+            return period
+    return 1
+
+
+def _elision(middle: list[tuple[Any, int]]) -> str:
+    """`… 52 more nodes (MulBackward0 → AddBackward0, 26 times) …` for the hidden middle of a run."""
+    kinds = _kinds(middle)
+    count = len(kinds)
+    text = f"… {count} more node{'s' if count != 1 else ''}"
+    period = _period(middle)
+    if count // period >= 2 and kinds == kinds[:period] * (count // period):
+        text += f" ({' → '.join(kinds[:period])}, {count // period} times)"
+    return text + " …"
 
 
 def _count_below(node: Any, seen: set[int]) -> int:
@@ -152,21 +255,28 @@ def _count_below(node: Any, seen: set[int]) -> int:
     return count
 
 
-def _node_label(node: Any, nr: int, names: dict[int, str], repeated: bool) -> Line:
+def _node_label(
+    node: Any, nr: int, names: dict[int, str], node_names: dict[tuple[int, int], str], seen: set[int],
+    elided: set[int],
+) -> Line:  # fmt: skip
     name = _call(node, "name") or type(node).__name__
+    repeated = id(node) in seen
+    note = [("  (in the elided run above)" if id(node) in elided else "  (shown above)", "dim")]
     variable = getattr(node, "variable", None)
     if variable is not None:
         label: Line = [(names.get(id(variable), "leaf"), "bold green"), (f"  {name}", "dim")]
         if repeated:
-            return label + [("  (shown above)", "dim")]
+            return label + note
         return label + _tensor_facts(variable)
-    label = [(name, "bold")]
+    bound = node_names.get((id(node), nr))
+    label = [(f"{bound} = ", "bold")] if bound else []
+    label.append((name, "bold"))
     info = _describe(node)
     outputs = getattr(info, "outputs", ()) or ()
     if len(outputs) > 1 and 0 <= nr < len(outputs):  # one node for several outputs: say which this edge is
         label.append((f"  output {nr} of {len(outputs)}", "cyan"))
     if repeated:
-        return label + [("  (shown above)", "dim")]
+        return label + note
     if info is not None:
         shape = outputs[nr] if len(outputs) > 1 and 0 <= nr < len(outputs) else getattr(info, "shape", None)
         if shape is not None:
@@ -222,8 +332,11 @@ def _call(obj: Any, method: str) -> Any:
         return None
 
 
-def show_graph(tensor: Any, names: dict[int, str], stream: TextIO, color: bool) -> None:
-    emit(graph_lines(tensor, names), stream, color)
+def show_graph(
+    tensor: Any, names: dict[int, str], stream: TextIO, color: bool,
+    node_names: dict[tuple[int, int], str] | None = None,
+) -> None:  # fmt: skip
+    emit(graph_lines(tensor, names, node_names), stream, color)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ prompt_toolkit, rich and the engine are imported when the REPL starts, never whe
 from __future__ import annotations
 
 import ast
+import keyword
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Iterator
@@ -226,7 +228,12 @@ class Shell:
                 from tcli import meta
 
                 return meta.run(self, text.strip())
-            self.run_code(text, line)
+            asked = help_request(text)
+            if asked == "":  # `help`, `help()`, `?`: the REPL's own help
+                from tcli import meta
+
+                return meta.run(self, ":help")
+            self.run_code(f"help({asked})" if asked is not None else text, line)
         except KeyboardInterrupt:  # Ctrl-C while we were echoing or rendering, outside the interpreter
             self.stderr.write("KeyboardInterrupt\n")
             self._flush(self.stderr)
@@ -347,6 +354,22 @@ def default_history_path() -> str:
     import platformdirs
 
     return os.path.join(platformdirs.user_state_dir("tcli", appauthor=False), "history")
+
+
+_HELP_ALONE = frozenset({"help", "help()", "?", "??"})
+_DOTTED = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")
+
+
+def help_request(text: str) -> str | None:
+    """IPython's `torch.sum?` / `?torch.sum`: the expression to pass to help(); "" for help on the REPL itself
+    (`help`, `help()`, `?`); None for ordinary input. Only a dotted name qualifies (`a ? b` is no request)."""
+    stripped = text.strip()
+    if stripped in _HELP_ALONE:
+        return ""
+    name = stripped.strip("?") if stripped.endswith("?") or stripped.startswith("?") else None
+    if name is not None and _DOTTED.fullmatch(name) and not keyword.iskeyword(name):
+        return name
+    return None
 
 
 def make_history(path: str | None, warn: Callable[[str], None] | None = None) -> Any:

@@ -287,6 +287,8 @@ def help_view(commands: Sequence[tuple[str, str]], keys: Sequence[tuple[str, str
         key_table.add_row(Text(key, "bold"), action)
     intro = Text(
         "Type tsr (Python with `import torch` as tcli's engine; torch is already imported). An expression's "
-        "value is echoed; tensors get a header line: shape · dtype · device · requires_grad/leaf · grad.",
+        "value is echoed; tensors get a header line: shape · dtype · device · requires_grad/leaf · grad. "
+        "help(torch.sum) or torch.sum? shows a signature and a description; graph(t) and show(t) draw a "
+        "tensor's autograd graph and summary.",
     )
     return Group(intro, Text(""), table, Text(""), key_table)

@@ -387,10 +387,13 @@ class Session:
         if key in self._warned:
             return
         self._warned.add(key)
+        expr = _warning_expression(site) if isinstance(site, Site) else None
+        if expr is not None:  # the caret under the expression that warned, as an error's
+            site = expr
         where = f"{site.where()}: " if isinstance(site, Site) else ""
         # (a script's own warning text is shown, never obeyed: its escape sequences as escapes)
         lines = [f"{where}{category.__name__}: {visible(str(message))}"] + (
-            site.excerpt(caret=False) if isinstance(site, Site) else []
+            site.excerpt(caret=expr is not None) if isinstance(site, Site) else []
         )
         try:
             self.stdout.flush()
@@ -626,8 +629,18 @@ class Session:
     def show_graph(self, tensor: Any) -> None:
         from tcli import render
 
-        names = self.tensor_names()  # (leaves kept in a list or dict named params[0], as the REPL names them)
-        render.show_graph(tensor, names, self.stdout, self.use_color(self.stdout))
+        names, node_names = self.graph_names()  # (leaves in a list or dict are params[0], as the REPL says)
+        render.show_graph(tensor, names, self.stdout, self.use_color(self.stdout), node_names)
+
+    def show_help(self, value: Any, *none: Any) -> None:
+        """help(obj): its signature and description as text (tcli/help.py); help() says how to use it."""
+        from tcli import help as tsr_help
+        from tcli.interpreter import Function
+
+        text = tsr_help.help_text(value, self.prelude.tensor_type, Function) if not none else tsr_help.USAGE
+        if _isatty(self.stdout):  # (a script's docstring is shown, never obeyed)
+            text = visible_output(text)
+        self.stdout.write(text)
 
     def show_tensor(self, tensor: Any) -> None:
         from tcli import render
@@ -655,23 +668,35 @@ class Session:
         """id -> the name a tensor is reached by. Inside a running tsr function its locals win over the
         enclosing frames and the globals; with `nested`, tensors one level into a list, tuple or dict at
         module level are named `params[0]` / `state['w']` where no plain name reaches them."""
+        return {i: name for i, (name, _) in self._tensor_bindings(nested).items()}
+
+    def graph_names(self) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
+        """What graph() labels: tensors by name (its leaves), and autograd nodes by the variables bound to
+        their outputs (`y = MulBackward0`)."""
+        from tcli import render
+
+        bindings = self._tensor_bindings(True)
+        names = {i: name for i, (name, _) in bindings.items()}
+        return names, render.graph_node_names({name: t for name, t in bindings.values()})
+
+    def _tensor_bindings(self, nested: bool) -> dict[int, tuple[str, Any]]:
         tensor = self.prelude.tensor_type
         if tensor is None:
             return {}
-        names: dict[int, str] = {}
+        names: dict[int, tuple[str, Any]] = {}
         if nested:
             for name, value in self.scope():
                 if isinstance(value, (list, tuple)) and len(value) <= _NESTED_LIMIT:
                     for i, item in enumerate(value):
                         if isinstance(item, tensor):
-                            names.setdefault(id(item), f"{name}[{i}]")
+                            names.setdefault(id(item), (f"{name}[{i}]", item))
                 elif isinstance(value, dict) and len(value) <= _NESTED_LIMIT:
                     for key, item in value.items():
                         if isinstance(item, tensor) and isinstance(key, (str, int)):
-                            names.setdefault(id(item), f"{name}[{key!r}]")
+                            names.setdefault(id(item), (f"{name}[{key!r}]", item))
                 elif isinstance(value, self._module_type()):
                     for path, item in _module_parameters(value):
-                        names.setdefault(id(item), name + _attribute_path(path))
+                        names.setdefault(id(item), (name + _attribute_path(path), item))
         frames = [self.interp.module_frame]
         f = self.interp.frame
         while f is not None and f is not self.interp.module_frame:
@@ -680,7 +705,7 @@ class Session:
         for frame in frames:  # later (inner) frames overwrite: inner scopes win
             for name, value in frame.vars.items():
                 if isinstance(value, tensor) and not name.startswith("_"):
-                    names[id(value)] = name
+                    names[id(value)] = (name, value)
         return names
 
     def name_of(self, tensor: Any) -> str | None:
@@ -808,6 +833,27 @@ class Session:
         if np is not None and isinstance(obj, np.ndarray):
             return sorted(policy.NDARRAY_ATTRIBUTES)
         return []
+
+
+def _warning_expression(statement: Site) -> Site | None:
+    """The innermost script expression being evaluated while a warning is shown (`t.T` in `u = 1 + t.T`),
+    found on the interpreter's own stack: each node's compiled closure holds its node. None when no
+    expression of the statement that warned is running (the caret then stays off)."""
+    import tcli.interpreter
+
+    here = tcli.interpreter.__file__
+    f = sys._getframe(2)
+    while f is not None:
+        code = f.f_code
+        if code.co_filename == here and "node" in code.co_freevars:
+            node = f.f_locals.get("node")
+            if isinstance(node, ast.expr):
+                site = site_of(node)
+                if site is not None and site.filename == statement.filename and site.line >= statement.line:
+                    return site
+                return None
+        f = f.f_back
+    return None
 
 
 def _grad_of(t: Any) -> Any:

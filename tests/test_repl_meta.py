@@ -87,9 +87,9 @@ def test_vars_table(repl: Repl) -> None:
 def test_graph_names_leaves_and_marks_freed_buffers(repl: Repl) -> None:
     assert repl.do(":graph y").splitlines() == [
         "y = SumBackward0  shape=()",
-        "└── MulBackward0  shape=(3,)  saved=2",
-        "    ├── x  torch::autograd::AccumulateGrad  shape=(3,)  requires_grad",
-        "    └── w  torch::autograd::AccumulateGrad  shape=(3,)  requires_grad",
+        "│ MulBackward0  shape=(3,)  saved=2",
+        "  ├── x  torch::autograd::AccumulateGrad  shape=(3,)  requires_grad",
+        "  └── w  torch::autograd::AccumulateGrad  shape=(3,)  requires_grad",
     ]
     repl.do("y.backward()")
     text = repl.do(":graph y")

@@ -114,8 +114,8 @@ def test_a_typed_session(tmp_path: Path) -> None:
     t.prompt()
     t.child.send(":graph y\r")
     t.wait(r"y = SumBackward0  shape=\(\)")
-    t.wait(r"└── MulBackward0  shape=\(2, 3\)  saved=\d+  \(freed by backward\)")
-    t.wait(r"└── x  torch::autograd::AccumulateGrad  shape=\(2, 3\)  requires_grad  grad=tensor")
+    t.wait(r"│ MulBackward0  shape=\(2, 3\)  saved=\d+  \(freed by backward\)")
+    t.wait(r"│ x  torch::autograd::AccumulateGrad  shape=\(2, 3\)  requires_grad  grad=tensor")
     t.prompt()
 
     # an error, reported with its caret; the session continues

@@ -169,9 +169,10 @@ def test_no_classes_and_no_type_construction(src: str, error: str) -> None:
 @pytest.mark.parametrize(
     "name",
     ["open", "eval", "exec", "compile", "__import__", "globals", "locals", "vars", "dir", "input", "breakpoint",
-     "exit", "quit", "help", "memoryview", "bytearray", "object", "__builtins__",
+     "exit", "quit", "memoryview", "bytearray", "object", "__builtins__",
      "__loader__", "SystemExit"],
 )  # fmt: skip
+# (help is tcli's own, text from a table and a function's source, never pydoc: tests/test_ux15.py)
 def test_dangerous_builtins_do_not_exist(name: str) -> None:
     msg = refused(f"{name}", "NameError")
     # (a suggestion, if any, is a name tsr has: `compile` -> `complex`)

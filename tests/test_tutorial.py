@@ -24,7 +24,7 @@ TUTORIAL = Path(__file__).resolve().parent.parent / "scripts" / "tutorial"
 SCRIPTS = sorted(TUTORIAL.glob("[0-9][0-9]_*.tsr"))
 # The names tcli adds to a script's globals; kept here rather than imported so that this file states the
 # rule on its own (and test_builtins_known checks it still matches tcli.policy).
-TCLI_ONLY_NAMES = {"graph", "show", "argv"}
+TCLI_ONLY_NAMES = {"graph", "show", "argv", "help"}
 WRITE = os.environ.get("TCLI_TUTORIAL_WRITE") == "1"
 
 

@@ -1013,3 +1013,62 @@ def bernoulli_(x: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
         return _fill_random(x, draw, generator, "BernoulliBackward1")
     draw = lambda g: rnd.bernoulli_scalar(g, p, x._data.shape, x._data.dtype)  # noqa: E731
     return _fill_random(x, draw, generator, "BernoulliBackward2")
+
+
+APPLY_GRAD_MSG = "Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead."
+
+
+def apply_(x: Tensor, callable: Any) -> Tensor:  # noqa: A002 - torch's parameter name
+    """Tensor.apply_(fn): fn(element) for each element in index order, written back in place (cpu only, never
+    on a tensor that requires grad, whatever the grad mode: torch's checks, in its order). fn may be any
+    callable, a script's function included; an exception it raises stops the loop with the elements before it
+    written, as in torch. No backward and no version bump: apply_ is outside autograd."""
+    if x._rg:
+        raise RuntimeError(APPLY_GRAD_MSG)
+    if x._dev.type == "meta":
+        return x  # (no values to visit)
+    if x._dev.type != "cpu":
+        raise TypeError("apply_ is only implemented on CPU tensors")
+    check_inplace(x)
+    d = x._data
+    out = writable_view(d)
+    if not writeable(out):
+        raise RuntimeError(OVERLAP_MSG)
+    unpack = _UNPACK[d.dtype.kind]
+    for index in np.ndindex(d.shape):
+        out[index] = unpack(callable(d[index].item()))
+    return x  # (torch writes the memory directly: the version counter stays)
+
+
+def _real(r: Any) -> float:
+    """A result for a floating tensor: what CPython's PyFloat_AsDouble takes (a real number)."""
+    if isinstance(r, (int, float, np.integer, np.floating)):
+        return float(r)
+    raise TypeError(f"must be real number, not {type(r).__name__}")
+
+
+def _integer(r: Any) -> int:
+    """A result for an integer tensor: a float truncates toward zero; anything else must be an integer."""
+    import operator
+
+    if isinstance(r, (float, np.floating)):
+        return int(r) if np.isfinite(r) else 0
+    return operator.index(r)
+
+
+def _truth(r: Any) -> bool:
+    """A result for a bool tensor: a number's truth (0.0 is False); anything else must be an integer."""
+    import operator
+
+    if isinstance(r, (float, complex, np.floating, np.complexfloating)):
+        return r != 0
+    return operator.index(r) != 0
+
+
+def _complex(r: Any) -> complex:
+    if isinstance(r, (int, float, complex, np.number)):
+        return complex(r)
+    raise TypeError(f"must be real number, not {type(r).__name__}")
+
+
+_UNPACK = {"f": _real, "i": _integer, "u": _integer, "b": _truth, "c": _complex}
