@@ -517,9 +517,10 @@ def test_function_repr_looks_like_python() -> None:
     assert out.startswith("<function f at 0x") and "<class 'function'>" in out and "<function <lambda> at 0x" in out
 
 
-def test_print_file_is_refused() -> None:
-    status, _, err = run_tsr("print('x', file=None)\nprint('y', file=1)\n")
-    assert status == 1 and "TypeError: print(file=...) is not supported in tsr" in err
+def test_print_file_is_sys_stdout_or_stderr_only() -> None:
+    status, out, err = run_tsr("print('x', file=None)\nprint('y', file=1)\n")
+    assert status == 1 and out == "x\n"
+    assert "TypeError: print(file=...) in tsr writes to sys.stdout or sys.stderr, not a file" in err
 
 
 def test_print_flush_and_sep_end() -> None:
