@@ -16,7 +16,7 @@ from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
-from engine.ops import activation_cpu, fusion, mkl, pow_cpu
+from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_log1p
 from engine.ops.cpu_capability import cpu_capability, has_fma
 from engine.ops.cpu_loops import kernel_vec
 from engine.ops.fma import EXACT, fma
@@ -1731,6 +1731,11 @@ def _vml_first(name: str, fn: Any) -> Any:
     return f
 
 
+# Unary ops whose float32/float64 numpy results come from a bit-exact emulation of torch's cpu kernel in exact
+# mode (SLEEF's vector function and the C library's, split as cpu_kernel_vec does); other arrays keep fn
+_EXACT_CPU = {"log1p": sleef_log1p.log1p, "expm1": sleef_log1p.expm1}
+
+
 def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:
     if fn is None:
         fn = _erf
@@ -1752,6 +1757,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
     floaty = policy == "float"
     refuses = _REFUSES.get(name)  # (exception, torch's kernel name, dtype kinds it has no kernel for)
     to_long = name == "square"  # torch computes square as pow(x, 2): bool promotes to int64
+    exact = _EXACT_CPU.get(name)  # (torch's kernel for float32/float64 numpy arrays; it falls back to fn)
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
         if fop is not None and input._dev is not CPU and out is None:
@@ -1775,7 +1781,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
             elif to_long and k == "b":
                 d = d.astype(np.int64)
         if type(d) is _ndarray:
-            r = fn(d)
+            r = fn(d) if exact is None else exact(d)
         elif type(d) is BF16Array:  # in float32, rounded once
             r = apply(fn, d)
         else:
