@@ -282,11 +282,25 @@ def usable(a: Any) -> bool:
     )
 
 
+_CHUNK = 16384  # elements a pass works on: a few dozen fresh temporaries of the whole size cost page faults
+
+
+def _chunked(fn: Any, a: np.ndarray) -> np.ndarray:
+    """fn over a (C order) in cache-sized pieces, a new C-contiguous array of a's shape."""
+    x = np.ascontiguousarray(a).reshape(-1)
+    if x.size <= _CHUNK:
+        return fn(x).reshape(a.shape)
+    r = np.empty_like(x)
+    for b in range(0, x.size, _CHUNK):
+        r[b : b + _CHUNK] = fn(x[b : b + _CHUNK])
+    return r.reshape(a.shape)
+
+
 def _torch_kernel(name: str, vec32: Any, vec64: Any, fallback: Any) -> Any:
     def f(a: Any) -> Any:
         if not usable(a):
             return fallback(a)
-        r = (vec32 if a.dtype == F32 else vec64)(a)
+        r = _chunked(vec32 if a.dtype == F32 else vec64, a)
         if a.flags.c_contiguous:
             return r
         out = np.empty_like(a)  # (the input's memory order, as numpy's ufuncs and TensorIterator give)
