@@ -119,3 +119,43 @@ def test_the_checked_callers_behave_as_pythons() -> None:
     )
     assert out.splitlines()[-1].startswith("<function median at 0x")
     refused("import statistics\nstatistics.mean([])", "StatisticsError")
+
+
+# -- script code in a generator Python collects after the run (the REPL's :reset, a session dropped) ------------
+# TsrGenerator.__del__ closes a dropped generator only while a run is live, but the Python generator inside it
+# was then closed by Python itself as it was freed, running the script's except clauses and finally blocks with
+# no --timeout: `finally: while True: pass` hung :reset for ever, and sys.exit there printed a Python traceback.
+
+LATE_CODE = [
+    "    finally:\n        while True:\n            pass\n",
+    "    except BaseException:\n        while True:\n            pass\n",
+    "    finally:\n        sys.exit(3)\n",
+    "    finally:\n        print('late')\n",
+]
+
+
+@pytest.mark.parametrize("tail", LATE_CODE)
+def test_a_generator_collected_after_the_run_runs_no_script_code(tail: str) -> None:
+    driver = (
+        "import io, sys\n"
+        "from tcli import policy\n"
+        "from tcli.session import Session\n"
+        "out, err = io.StringIO(), io.StringIO()\n"
+        "s = Session(stdout=out, stderr=err, color=False, limits=policy.Limits(timeout=2.0))\n"
+        f"src = 'import sys\\ndef g():\\n    try:\\n        yield 1\\n' + {tail!r} + 'x = g()\\nnext(x)\\n'\n"
+        "print(s.run_source(src, '<t>'), repr(out.getvalue()), repr(err.getvalue()))\n"
+        "s.reset()\n"
+        "print('reset', repr(out.getvalue()), repr(err.getvalue()))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", driver], capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "0 '' ''\nreset '' ''\n", "")
+
+
+def test_a_generator_dropped_during_the_run_still_runs_its_finally() -> None:
+    status, out, err = run(
+        "def g():\n    try:\n        yield 1\n    finally:\n        print('closed')\n"
+        "x = g()\nnext(x)\ndel x\nprint('after')\n"
+        "def h():\n    try:\n        yield 1\n    finally:\n        print('exit seen')\n"
+        "y = h()\nnext(y)\ny.close()\n"
+    )
+    assert (status, out, err) == (0, "closed\nafter\nexit seen\n", "")
