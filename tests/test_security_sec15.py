@@ -159,3 +159,80 @@ def test_a_generator_dropped_during_the_run_still_runs_its_finally() -> None:
         "y = h()\nnext(y)\ny.close()\n"
     )
     assert (status, out, err) == (0, "closed\nafter\nexit seen\n", "")
+
+
+# -- routes tried and found closed (the catalogue) ------------------------------------------------------------
+
+CLOSED = [
+    # the wrappers' and typing objects' insides stay out of reach
+    ("import functools\nfunctools.partial(print, 1).func", "AttributeError"),
+    ("import functools\nfunctools.lru_cache(maxsize=None)(print).__wrapped__", "AttributeError"),
+    ("import functools\nfunctools.lru_cache(maxsize=None)(print).cache_info()", "AttributeError"),
+    ("import functools\nfunctools.cmp_to_key(lambda a, b: 0)(1).obj", "AttributeError"),
+    ("import functools\np = functools.partial(print)\ntype(p)(print, 1)", "TypeError"),
+    ("import functools\ntype(functools.cmp_to_key(lambda a, b: 0))(print)", "TypeError"),
+    ("import typing\ntyping.List[int].__origin__", "AttributeError"),
+    ("import typing\ntyping.List[int].copy_with", "AttributeError"),
+    ("import typing\ntyping.get_type_hints", "AttributeError"),
+    ("import typing\ntyping.Type[int]('X', (), {})", "TypeError"),
+    ("import typing\ntyping.Dict[str, int]()", "TypeError"),
+    ("import dataclasses\ndataclasses.field(default=1).default", "AttributeError"),
+    ("import dataclasses\ntype(dataclasses.field(default=1))(1, 2, 3)", "TypeError"),
+    ("import dataclasses\ntype(dataclasses.MISSING)()", "TypeError"),
+    ("import dataclasses\ndataclasses.fields", "AttributeError"),
+    ("from dataclasses import dataclass\n@dataclass(frozen=True)\nclass A:\n    x: int = 1", "TypeError"),
+    ("from dataclasses import dataclass\n@dataclass\nclass A:\n    _data: int = 1", "AttributeError"),
+    ("from dataclasses import dataclass, field\n@dataclass\nclass A:\n"
+     "    x: int = field(default_factory=lambda: 10 ** 10 ** 10)\nA()", "OverflowError"),
+    # the sys facade
+    ("import sys\nsys.modules", "AttributeError"),
+    ("import sys\nsys.stdout.buffer", "AttributeError"),
+    ("import sys\nsys._getframe", "AttributeError"),
+    ("import sys\nsys.stderr.write(1)", "TypeError"),
+    ("import string\nstring.Formatter", "AttributeError"),
+    # plain classes: no dunder of Python's own, no special method that reaches the machinery
+    ("class A:\n    pass\nA().__dict__", "AttributeError"),
+    ("class A:\n    def __getattr__(self, n):\n        return 1", "SyntaxError"),
+    ("class A:\n    def __del__(self):\n        pass", "SyntaxError"),
+    ("class A:\n    def __index__(self):\n        return 1", "SyntaxError"),
+    ("class S(str):\n    pass", "TypeError"),
+    ("class B:\n    def __bool__(self):\n        return 2\nif B():\n    pass", "TypeError"),
+    ("class L:\n    def __len__(self):\n        return 10 ** 30\nlen(L())", "OverflowError"),
+    # a script's __eq__/__hash__ cannot pass for a name in a check
+    ("class N:\n    def __eq__(self, o):\n        return True\n    def __hash__(self):\n"
+     "        return hash('__class__')\ngetattr(1, N())", "TypeError"),
+    ("class N:\n    def __eq__(self, o):\n        return True\n    def __hash__(self):\n        return hash('_data')\n"
+     "import torch\nsetattr(torch.nn.Module(), N(), torch.ones(1))", "TypeError"),
+    # numpy's compute functions: sizes checked, no object arrays, no script objects, no ufunc methods
+    ("import numpy as np\nnp.add(np.ones((10 ** 5, 1)), np.ones((1, 10 ** 5)))", "MemoryError"),
+    ("import numpy as np\nclass W:\n    def __radd__(self, o):\n        return 1\nnp.add(W(), 1)", "TypeError"),
+    ("import numpy as np\nnp.add.reduce", "AttributeError"),
+    ("import numpy as np\nnp.add(np.ones(2), 1, dtype='O')", "TypeError"),
+    # Tensor.apply_: torch's conversions
+    ("import torch\ntorch.ones(2).apply_(lambda x: 10 ** 400)", "OverflowError"),
+    ("import torch\ntorch.ones(2).apply_(lambda x: 'a')", "TypeError"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("src", "error"), CLOSED)
+def test_sec15_routes_are_closed(src: str, error: str) -> None:
+    refused(src, error)
+
+
+def test_script_code_in_dunders_keeps_its_limits_and_exit_status() -> None:
+    # a __repr__ looping in an error message is stopped by --timeout; sys.exit in a hook, a __post_init__ or a
+    # __hash__ the engine calls ends the run with its status and prints nothing of Python's
+    msg = refused("class R:\n    def __repr__(self):\n        while True:\n            pass\nraise ValueError(R())",
+                  "TimeoutError", timeout=1.0)  # fmt: skip
+    assert "time limit" in msg
+    for src, code in [
+        ("import sys\nimport torch\nx = torch.ones(2, requires_grad=True)\nx.register_hook(lambda g: sys.exit(5))\n"
+         "x.sum().backward()", 5),
+        ("import sys\nfrom dataclasses import dataclass\n@dataclass\nclass A:\n    x: int = 1\n"
+         "    def __post_init__(self):\n        sys.exit(7)\nA()", 7),
+        ("import sys\nclass K:\n    def __hash__(self):\n        sys.exit(2)\nimport torch\n"
+         "torch.nn.ModuleDict({'a': torch.nn.Linear(1, 1)})[K()]", 2),
+        ("import sys\nimport torch\ntorch.ones(2).apply_(lambda v: sys.exit(6))", 6),
+    ]:  # fmt: skip
+        assert run(src) == (code, "", "")
+    assert run("import time\ntime.sleep(10 ** 10)", timeout=0.5)[0] == 1
