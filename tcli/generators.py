@@ -220,7 +220,9 @@ class Translator:
             try:
                 r = yield from body(f)
             except BaseException as e:
-                handler = handler_for(e, handlers, f)
+                # (no script code outside a run: a generator Python closes as it collects it, after the run or
+                # at the REPL's :reset, skips its except clauses and finally blocks, sec15)
+                handler = handler_for(e, handlers, f) if i.live else None
                 if handler is None:
                     raise
                 _, _, store, unbind, handler_body = handler
@@ -247,11 +249,12 @@ class Translator:
             try:
                 r = yield from try_except(f)
             finally:
-                saved = i.retval
-                signal = yield from final(f)
-                if signal is not None:
-                    return signal  # noqa: B012
-                i.retval = saved
+                if i.live:  # (see try_except: collected outside a run, the exception closing it goes on)
+                    saved = i.retval
+                    signal = yield from final(f)
+                    if signal is not None:
+                        return signal  # noqa: B012
+                    i.retval = saved
             return r
 
         return try_finally

@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins as _py
 import collections
 import copy
+import functools
 import importlib
 import itertools
 import math
@@ -67,6 +68,23 @@ _CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, default
 _NUMBERS = frozenset({int, float, complex, bool})
 #: what the call gate looks at in a value: C functions, classes, and containers that may hold them
 _GATE_KINDS = frozenset({types.BuiltinFunctionType, type}) | _CONTAINERS
+
+
+class _GuardedCall:
+    """A collection class (list, set, dict, Counter ...) handed to code that calls it (map, filter, a sort key,
+    functools' and itertools' wrappers): its checked constructor, shown as the class (partial's repr)."""
+
+    __slots__ = ("cls", "call")
+
+    def __init__(self, cls: type, call: Callable) -> None:
+        self.cls = cls
+        self.call = call
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.call(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return repr(self.cls)
 
 
 class Builtin:
@@ -395,6 +413,15 @@ class Prelude:
             dict: self._dict, OrderedDict: self._mapping(OrderedDict), Counter: self._mapping(Counter),
             defaultdict: self._defaultdict,
         }  # fmt: skip
+        # the classes that call what they are given (map, functools.partial, itertools.starmap ...): checked so
+        # that what they call is as_called's
+        self.call_guards.update(_calling_guards(self))
+        #: the guarded classes as C code calls them (map(set, [it]), sorted(key=dict), partial(list, it)): through
+        #: their checks too. The raw collection constructors loop over any iterable in C, where neither --timeout
+        #: nor Ctrl-C reaches (sec15: next(map(set, [itertools.repeat(1)])) ran for ever).
+        self._called_as: dict[type, _GuardedCall] = {
+            cls: _GuardedCall(cls, guard) for cls, guard in self.call_guards.items()
+        }  # fmt: skip
         self._overrides = self._make_overrides()
         self._module_internals: frozenset[str] | None = None  # what Module.__init__ sets on every module
         self._settable: tuple[type, ...] | None = None
@@ -634,6 +661,8 @@ class Prelude:
             if op is operator.iadd and ta is list:  # (a list the engine holds, extended: the call gate, round 14)
                 self.admit_value(b)
         elif kind == "BitOr" and op is operator.ior and ta in _CONTAINERS:  # (d |= {...}: likewise)
+            if isinstance(a, dict) and not hasattr(tb, "keys"):  # (d |= pairs updates in C: for ever over repeat())
+                b = self.bounded_list(b)
             self.admit_value(b)
         elif kind == "Mult":
             if ta is int or ta is bool:
@@ -974,6 +1003,13 @@ class Prelude:
             args = (args[0], self.bounded_list(args[1]))
         return defaultdict(*args, **kwargs)
 
+    def as_called(self, fn: Any) -> Any:
+        """What code that calls `fn` later, in C (map, filter, a sort key, functools.partial ...), is handed: a
+        collection class's checked constructor in place of the class, anything else as it is."""
+        if fn.__class__ is type:
+            return self._called_as.get(fn, fn)
+        return fn
+
     def _list(self, *args: Any) -> list:
         return list(self.bounded_list(args[0])) if len(args) == 1 else list(*args)
 
@@ -1012,7 +1048,7 @@ class Prelude:
         for block in self.chunks(args[0]):
             if best is not _MISSING:
                 block.insert(0, best)  # ties keep the first item, as in Python
-            best = pick(block, key=key)
+            best = pick(block, key=self.as_called(key))
         if best is _MISSING:
             return pick((), **kwargs)
         return best
@@ -1047,7 +1083,7 @@ class Prelude:
         return True
 
     def _sorted(self, iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list:
-        return sorted(self.bounded_list(iterable), key=key, reverse=reverse)
+        return sorted(self.bounded_list(iterable), key=self.as_called(key), reverse=reverse)
 
     def _pow(self, base: Any, exp: Any, mod: Any = None) -> Any:
         if mod is None:
@@ -1565,6 +1601,15 @@ class Prelude:
             p.check_length(len(self_) + len(items))
             list.extend(self_, items)
 
+        def sort(self_: list, *, key: Any = None, reverse: bool = False) -> None:
+            list.sort(self_, key=p.as_called(key), reverse=reverse)
+
+        def count_update(self_: Counter, *args: Any, **kwargs: Any) -> None:
+            # (Counter counts an iterable in C, _count_elements: for ever over itertools.repeat(1))
+            if len(args) == 1 and not hasattr(type(args[0]), "keys"):
+                args = (p.bounded_list(args[0]),)
+            Counter.update(self_, *args, **kwargs)
+
         def update(self_: dict, *args: Any, **kwargs: Any) -> None:
             if len(args) == 1 and not hasattr(type(args[0]), "keys"):
                 args = (p.bounded_list(args[0]),)
@@ -1588,7 +1633,8 @@ class Prelude:
         set_names = policy.PLAIN_ATTRIBUTES["set"] - {"add", "clear", "copy", "discard", "pop", "remove"}
         overrides = {
             "str": str_methods,
-            "list": {"extend": extend},
+            "list": {"extend": extend, "sort": sort},
+            "Counter": {"update": count_update},
             "dict": {"update": update, "fromkeys": fromkeys},
             "OrderedDict": {"fromkeys": fromkeys},
             "set": {n: set_method(set, n) for n in set_names},
@@ -2016,6 +2062,59 @@ _NOT_IN_ENGINE = frozenset(
 )  # fmt: skip
 
 
+def _calling_guards(p: Prelude) -> dict[type, Callable]:
+    """Checked constructors of the classes that call a function they are given (map(f, it), partial(f, ...),
+    itertools.starmap(f, it) ...): the function as Prelude.as_called hands it on."""
+
+    def guard(cls: type, position: int, keyword: str | None = None) -> Callable:
+        def make(*args: Any, **kwargs: Any) -> Any:
+            if len(args) > position:
+                args = (*args[:position], p.as_called(args[position]), *args[position + 1 :])
+            if keyword is not None and keyword in kwargs:
+                kwargs[keyword] = p.as_called(kwargs[keyword])
+            return cls(*args, **kwargs)
+
+        make.__name__ = make.__qualname__ = cls.__name__
+        return make
+
+    return {
+        map: guard(map, 0), filter: guard(filter, 0), functools.partial: guard(functools.partial, 0),
+        itertools.starmap: guard(itertools.starmap, 0), itertools.filterfalse: guard(itertools.filterfalse, 0),
+        itertools.dropwhile: guard(itertools.dropwhile, 0), itertools.takewhile: guard(itertools.takewhile, 0),
+        itertools.groupby: guard(itertools.groupby, 1, "key"),
+        itertools.accumulate: guard(itertools.accumulate, 1, "func"),
+    }  # fmt: skip
+
+
+def _functools_checked(p: Prelude) -> dict[str, Callable]:
+    """functools' C functions and caches, with the function they call as Prelude.as_called hands it on
+    (reduce(defaultdict, [None, repeat((1, 1))]) built a dict in C for ever)."""
+
+    def reduce(function: Any, *rest: Any) -> Any:
+        return functools.reduce(p.as_called(function), *rest)
+
+    def cmp_to_key(mycmp: Any) -> Any:
+        return functools.cmp_to_key(p.as_called(mycmp))
+
+    def lru_cache(maxsize: Any = 128, typed: Any = False) -> Any:
+        if callable(maxsize) and isinstance(typed, bool):  # (@lru_cache without arguments)
+            return functools.lru_cache(p.as_called(maxsize), typed)
+        decorate = functools.lru_cache(maxsize, typed)
+
+        def decorating_function(user_function: Any) -> Any:
+            return decorate(p.as_called(user_function))
+
+        return decorating_function
+
+    def cache(user_function: Any) -> Any:
+        return functools.cache(p.as_called(user_function))
+
+    checked = {"reduce": reduce, "cmp_to_key": cmp_to_key, "lru_cache": lru_cache, "cache": cache}
+    for name, fn in checked.items():
+        fn.__name__ = fn.__qualname__ = name
+    return checked
+
+
 def _itertools_checked(p: Prelude) -> dict[str, Callable]:
     """itertools' iterators that C code could run without end or build huge tuples in: product and
     permutations materialize their inputs first (as the real ones do), within the sequence limit."""
@@ -2054,13 +2153,47 @@ def _time_checked(p: Prelude) -> dict[str, Callable]:
     return {"sleep": sleep}
 
 
+def _typing_checked(p: Prelude) -> dict[str, Any]:
+    """typing's aliases of the collections classes: hints only. typing.Counter[int](it) would call the raw class
+    (never its checked constructor, call_guards) from typing's code: Counter over itertools.repeat(1) looped in C
+    for ever, past --timeout and Ctrl-C (sec15). As typing.Dict, they cannot be called (use Counter())."""
+    import typing
+
+    alias = typing._SpecialGenericAlias  # type: ignore[attr-defined]
+    return {
+        "Counter": alias(Counter, 1, inst=False, name="Counter"),
+        "DefaultDict": alias(defaultdict, 2, inst=False, name="DefaultDict"),
+        "OrderedDict": alias(OrderedDict, 2, inst=False, name="OrderedDict"),
+    }
+
+
+def _statistics_checked(p: Prelude) -> dict[str, Callable]:
+    """statistics' functions read their data as a list within the sequence limit first: median sorts it and mode
+    counts it in C (statistics.mode(itertools.repeat(1)) looped in C for ever, past --timeout, sec15)."""
+    import statistics
+
+    def checked(name: str) -> Callable:
+        fn = getattr(statistics, name)
+
+        def call(data: Any, *args: Any, **kwargs: Any) -> Any:
+            if "weights" in kwargs:
+                kwargs["weights"] = p.bounded_list(kwargs["weights"])
+            return fn(p.bounded_list(data), *[p.bounded_list(a) if name == "fmean" else a for a in args], **kwargs)
+
+        call.__name__ = call.__qualname__ = name
+        call.__module__ = "statistics"
+        return call
+
+    return {name: checked(name) for name in policy.STATISTICS_NAMES}
+
+
 _STDLIB_FACADES: dict[str, tuple[frozenset, Callable[[Prelude], dict]]] = {
     "time": (policy.TIME_NAMES, _time_checked),
-    "typing": (policy.TYPING_NAMES, lambda p: {}),
-    "functools": (policy.FUNCTOOLS_NAMES, lambda p: {}),
+    "typing": (policy.TYPING_NAMES, _typing_checked),
+    "functools": (policy.FUNCTOOLS_NAMES, _functools_checked),
     "itertools": (policy.ITERTOOLS_NAMES, _itertools_checked),
     "string": (policy.STRING_NAMES, lambda p: {}),
-    "statistics": (policy.STATISTICS_NAMES, lambda p: {}),
+    "statistics": (policy.STATISTICS_NAMES, _statistics_checked),
     "dataclasses": (
         policy.DATACLASSES_NAMES,
         lambda p: {"field": importlib.import_module("tcli.script_dataclass").make_field(p.admit_value)},
