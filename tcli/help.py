@@ -80,8 +80,11 @@ def help_text(value: Any, tensor_type: type | None, function_type: type) -> str:
         return _documented(key)
     if tensor_type is not None and isinstance(value, tensor_type):
         return "a Tensor; its methods have help: help(x.sum), help(x.backward)\n"
-    from tcli.prelude import Builtin
+    from tcli.prelude import Builtin, ModuleFacade
 
+    if isinstance(value, ModuleFacade):  # (help(sys), help(torch.nn): what tsr(5) lists of it)
+        lists = "(tsr(5), IMPORTS, lists what tsr has of it); help() takes its functions one by one"
+        return f"module '{value.name}' {lists}\n"
     if isinstance(value, Builtin) or (type(value) is type(len) and getattr(value, "__module__", "") == "builtins"):
         return f"{getattr(value, 'name', None) or value.__name__}: a Python builtin (see Python's documentation)\n"
     name = getattr(value, "__name__", None)

@@ -2235,6 +2235,9 @@ def _sys_exit(status: Any = None) -> None:
     raise ScriptExit(status)
 
 
+_sys_exit.__name__ = _sys_exit.__qualname__ = "exit"  # (as Python names it: help(sys.exit), errors)
+
+
 _STATM: list = [None, None]  # [pid, fd]: one descriptor for the process (every session of it reads the same file)
 
 

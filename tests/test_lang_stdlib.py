@@ -272,3 +272,13 @@ def test_sys_keeps_the_sandbox(src: str, headline: str) -> None:
     status, _, err = run_tsr(src + "\n")
     assert status == 1
     assert headline in err.splitlines()[0]
+
+
+def test_help_names_modules_and_sys_exit() -> None:
+    status, out, err = run_tsr("import sys\nimport torch\nhelp(sys)\nhelp(torch.nn)\nhelp(sys.exit)\n")
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [
+        "module 'sys' (tsr(5), IMPORTS, lists what tsr has of it); help() takes its functions one by one",
+        "module 'torch.nn' (tsr(5), IMPORTS, lists what tsr has of it); help() takes its functions one by one",
+        "exit: a function with no help in tcli (see its documentation)",
+    ]
