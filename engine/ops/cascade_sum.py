@@ -214,6 +214,22 @@ def full_sum(d: np.ndarray) -> np.ndarray | None:
     return np.asarray(_row_sum(buf), dtype=d.dtype)
 
 
+def insertion_sort(perm: list, should_swap: Any) -> list:
+    """TensorIterator's reorder_dimensions sort of `perm` (dims, fastest first) in place, ambiguous
+    comparisons (should_swap 0) included: a dim moves left past those it should swap with, and stops at the
+    first it must stay after."""
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm
+
+
 def _iter_dims(shape: tuple, strides: tuple, axes: frozenset) -> list:
     """TensorIterator's loop dims for summing `axes` of an array (reorder_dimensions, then
     coalesce_dimensions): [(size, input stride, output stride, logical axes)], fastest first. The output is
@@ -236,16 +252,7 @@ def _iter_dims(shape: tuple, strides: tuple, axes: frozenset) -> list:
                 return 1
         return 0
 
-    perm = [i for i in reversed(range(len(shape))) if shape[i] != 1]
-    for i in range(1, len(perm)):  # torch's insertion sort, ambiguous comparisons included
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    perm = insertion_sort([i for i in reversed(range(len(shape))) if shape[i] != 1], should_swap)
     dims: list = []
     for i in perm:
         if dims:

@@ -58,6 +58,18 @@ def _walk(a: np.ndarray) -> tuple:
     return order, run
 
 
+def _scalar_elements(n: int, run: int, w: int) -> np.ndarray:
+    """Which of n elements walked in runs of `run` adjacent ones vectorized_loop computes with its scalar
+    function: those after the last whole block of w in each piece (a run cut by thread chunk boundaries)."""
+    pos = np.arange(n)
+    start = (pos // run) * run
+    stop = start + run
+    for b, _ in parallel_chunks(n, _GRAIN)[1:]:  # pieces begin and end at chunk boundaries too
+        start = np.where((start < b) & (pos >= b), b, start)
+        stop = np.where((stop > b) & (pos < b), b, stop)
+    return pos >= start + (stop - start) // w * w
+
+
 def kernel_vec(a: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
     """torch's cpu_kernel_vec(vec_fn, scalar_fn) over the float array a (numpy, cpu): vec_fn and scalar_fn
     map 1-d arrays elementwise. The result has a's shape (and its memory order when a is dense). vec_fn runs
@@ -85,13 +97,7 @@ def kernel_vec(a: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
     if run == 1:  # no adjacent elements: all scalar
         out = scalar_fn(src)
     else:
-        pos = np.arange(n)
-        start = (pos // run) * run
-        stop = start + run
-        for b, _ in parallel_chunks(n, _GRAIN)[1:]:  # pieces begin and end at chunk boundaries too
-            start = np.where((start < b) & (pos >= b), b, start)
-            stop = np.where((stop > b) & (pos < b), b, stop)
-        scalar = pos >= start + (stop - start) // w * w
+        scalar = _scalar_elements(n, run, w)
         out = vec_fn(src)
         if scalar.any():
             out[scalar] = scalar_fn(src[scalar])
@@ -118,16 +124,7 @@ def _order2(shape: tuple, sa: list, sb: list) -> list:
                 return 1
         return 0
 
-    for i in range(1, nd):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    return perm
+    return C.insertion_sort(perm, should_swap)
 
 
 def kernel_vec2(a: np.ndarray, b: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
@@ -172,13 +169,7 @@ def kernel_vec2(a: np.ndarray, b: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np
     if not vec or run < w:
         out = scalar_fn(fa, fb)
     else:
-        pos = np.arange(n)
-        start = (pos // run) * run
-        stop = start + run
-        for c, _ in parallel_chunks(n, _GRAIN)[1:]:  # pieces begin and end at chunk boundaries too
-            start = np.where((start < c) & (pos >= c), c, start)
-            stop = np.where((stop > c) & (pos < c), c, stop)
-        scalar = pos >= start + (stop - start) // w * w
+        scalar = _scalar_elements(n, run, w)
         out = vec_fn(fa, fb)
         if scalar.any():
             i = np.flatnonzero(scalar)
