@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops.sleef import _dfadd2 as _dfadd2_ff  # (float32 or float64 alike)
+from engine.ops.sleef import _getexp_getmant  # (AVX-512 vgetexp/vgetmant, as logf_exact uses them)
+
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
 I32 = np.dtype(np.int32)
@@ -97,26 +100,6 @@ _EXPK_U = tuple(
 )
 _ONE, _TWO, _ZERO = _c(1.0), _c(2.0), _c(0.0)
 _R075 = _c(1.0 / 0.75)
-
-
-def _getexp_getmant(d: np.ndarray) -> tuple:
-    """vgetexp(d * (1/0.75)) (+inf replaced by 128) and vgetmant(d) into [0.75, 1.5), for positive finite d
-    (subnormals normalized, as the instructions do)."""
-    y = d * _R075
-    _, ey = np.frexp(y)
-    e = (ey - 1).astype(F32)
-    e[np.isinf(y)] = 128.0
-    md, _ = np.frexp(d)
-    m = md * _TWO  # [1, 2)
-    big = m >= _c(1.5)
-    m[big] *= _c(0.5)
-    return e, m
-
-
-def _dfadd2_ff(x: Any, y: Any) -> tuple:
-    rx = x + y
-    v = rx - x
-    return rx, (x - (rx - v)) + (y - v)
 
 
 def _dfadd2_f2f(xx: Any, xy: Any, y: Any) -> tuple:
