@@ -1732,7 +1732,7 @@ def _vml_first(name: str, fn: Any) -> Any:
 
 
 # Unary ops whose float32/float64 numpy results come from a bit-exact emulation of torch's cpu kernel in exact
-# mode (SLEEF's vector function and the C library's, split as cpu_kernel_vec does); other arrays keep fn
+# mode (SLEEF's function on every element: no C-library tail, measured); other arrays keep fn
 _EXACT_CPU = {"log1p": sleef_log1p.log1p, "expm1": sleef_log1p.expm1}
 
 
