@@ -1641,8 +1641,7 @@ class Prelude:
             "frozenset": {n: set_method(frozenset, n) for n in policy.PLAIN_ATTRIBUTES["frozenset"] - {"copy"}},
         }
         for methods in overrides.values():
-            for name, fn in methods.items():
-                fn.__name__ = fn.__qualname__ = name  # argument errors name the method, not this function
+            _named(methods)
         return overrides
 
     def safe_format(self, template: str, args: tuple, kwargs: dict) -> str:
@@ -2062,6 +2061,14 @@ _NOT_IN_ENGINE = frozenset(
 )  # fmt: skip
 
 
+def _named(functions: dict[str, Callable]) -> dict[str, Callable]:
+    """Each function renamed for its key, so that argument errors name the function a script called, not the
+    checked version's own name. Returns the dict."""
+    for name, fn in functions.items():
+        fn.__name__ = fn.__qualname__ = name
+    return functions
+
+
 def _calling_guards(p: Prelude) -> dict[type, Callable]:
     """Checked constructors of the classes that call a function they are given (map(f, it), partial(f, ...),
     itertools.starmap(f, it) ...): the function as Prelude.as_called hands it on."""
@@ -2109,10 +2116,7 @@ def _functools_checked(p: Prelude) -> dict[str, Callable]:
     def cache(user_function: Any) -> Any:
         return functools.cache(p.as_called(user_function))
 
-    checked = {"reduce": reduce, "cmp_to_key": cmp_to_key, "lru_cache": lru_cache, "cache": cache}
-    for name, fn in checked.items():
-        fn.__name__ = fn.__qualname__ = name
-    return checked
+    return _named({"reduce": reduce, "cmp_to_key": cmp_to_key, "lru_cache": lru_cache, "cache": cache})
 
 
 def _itertools_checked(p: Prelude) -> dict[str, Callable]:
@@ -2132,11 +2136,8 @@ def _itertools_checked(p: Prelude) -> dict[str, Callable]:
     def combinations_with_replacement(iterable: Any, r: int) -> Any:
         return itertools.combinations_with_replacement(p.bounded_list(iterable), r)
 
-    checked = {"product": product, "permutations": permutations, "combinations": combinations,
-               "combinations_with_replacement": combinations_with_replacement}  # fmt: skip
-    for name, fn in checked.items():
-        fn.__name__ = fn.__qualname__ = name
-    return checked
+    return _named({"product": product, "permutations": permutations, "combinations": combinations,
+                   "combinations_with_replacement": combinations_with_replacement})  # fmt: skip
 
 
 def _time_checked(p: Prelude) -> dict[str, Callable]:
