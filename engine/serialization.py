@@ -1,11 +1,14 @@
-"""torch.save / torch.load for tensors and containers of tensors, as numpy .npz archives.
+"""torch.save / torch.load for tensors and containers of tensors.
 
-Only arrays and plain containers are written (never pickled objects), so loading a file cannot run
-code. The host (tcli) decides which paths a script may touch."""
+torch.save writes PyTorch's own format (engine.pt_format), so PyTorch loads what the engine saves and the
+engine loads PyTorch's checkpoints; a name ending in .npz gets a numpy archive instead. Loading never runs a
+file's code (pt_format interprets the pickle against an allowlist). The host (tcli) decides which paths a
+script may touch."""
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -69,32 +72,44 @@ def _unflatten(spec: Any, arrays: Any) -> Any:
     return spec["__value__"]
 
 
-def save(obj: Any, f: Any) -> None:
+def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> None:  # fmt: skip
+    if not (isinstance(f, str) and f.endswith(".npz")):
+        from engine import pt_format
+
+        pt_format.save(obj, f)
+        return
     arrays: dict = {}
     spec = _flatten(obj, arrays)
     arrays["__spec__"] = np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8)
-    if isinstance(f, str) and not f.endswith(".npz"):
-        with open(f, "wb") as fh:
-            np.savez(fh, **arrays)
-        return
     np.savez(f, **arrays)
 
 
-def load(f: Any, map_location: Any = None, weights_only: bool = True) -> Any:
+def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, **pickle_load_args: Any) -> Any:  # fmt: skip
+    """torch.load of a PyTorch checkpoint or of a numpy archive torch.save wrote. weights_only=False loads the
+    same way: no file's code ever runs, whatever it asks."""
+    import zipfile
+
+    from engine import pt_format
+
     name = f if isinstance(f, str) else getattr(f, "name", "the file")
     try:
-        z = np.load(f, allow_pickle=False)
-    except (FileNotFoundError, PermissionError, IsADirectoryError):
-        raise
-    except (ValueError, OSError):  # not a zip or npy file at all (numpy's text would suggest unpickling it)
-        raise RuntimeError(f"{name} is not a file written by this engine's torch.save") from None
+        with zipfile.ZipFile(f) as archive:
+            prefix = pt_format.is_torch_archive(archive.namelist())
+            if prefix is not None:
+                return pt_format.load(archive, prefix, name, map_location)
+    except zipfile.BadZipFile:
+        raise pt_format.UnpicklingError(
+            f"torch.load: {name} is not a PyTorch checkpoint: not a zip archive (files saved by PyTorch "
+            "before 1.6, in the legacy format, are not read; load and save them again with a newer PyTorch)"
+        ) from None
+    z = np.load(f, allow_pickle=False)
     with z:
         if "__spec__" not in getattr(z, "files", ()):
-            pickled = any(k.endswith("data.pkl") or k.endswith("data") for k in getattr(z, "files", ()))
-            what = "a PyTorch checkpoint (pickle)" if pickled else "not a file written by this engine's torch.save"
             raise RuntimeError(
-                f"{name} is {what}; the engine reads only its own torch.save files (numpy archives) and never "
-                "unpickles, since a pickle can run code"
+                f"torch.load: {name} is a zip archive but not a PyTorch checkpoint (no data.pkl record) nor an "
+                "archive written by torch.save"
             )
         spec = json.loads(bytes(z["__spec__"]).decode())
         arrays = {k: z[k] for k in z.files if k != "__spec__"}
@@ -107,13 +122,31 @@ def load(f: Any, map_location: Any = None, weights_only: bool = True) -> Any:
     return obj
 
 
-def _move(obj: Any, dev: Any) -> Any:
+def _move(obj: Any, dev: Any, done: dict | None = None) -> Any:
+    """obj with its tensors on dev; an object reached twice is moved once (a file's pickle may share one
+    list many times over, which a walk without memory would visit exponentially often)."""
+    if done is None:
+        done = {}
+    key = id(obj)
+    if key in done:
+        return done[key]
     if isinstance(obj, Tensor):
-        return obj.to(dev)
-    if isinstance(obj, dict):
-        return {k: _move(v, dev) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_move(v, dev) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_move(v, dev) for v in obj)
-    return obj
+        r = obj.to(dev)
+    elif isinstance(obj, dict):
+        r = type(obj)() if type(obj) in (dict, OrderedDict) else {}
+        if isinstance(obj, OrderedDict) and "_metadata" in vars(obj):  # a state_dict's module versions
+            r._metadata = vars(obj)["_metadata"]
+        done[key] = r
+        for k, v in obj.items():
+            r[k] = _move(v, dev, done)
+        return r
+    elif isinstance(obj, list):
+        r = done[key] = []
+        r.extend(_move(v, dev, done) for v in obj)
+        return r
+    elif isinstance(obj, tuple) and type(obj) is tuple:
+        r = tuple(_move(v, dev, done) for v in obj)
+    else:
+        return obj
+    done[key] = r
+    return r

@@ -478,8 +478,8 @@ TENSOR_SETTABLE = frozenset({"grad", "requires_grad", "data", "real", "imag"})
 # dtype= when given, the tensor's or array's own for methods, torch's default dtype for the floating
 # creators below, and 8 bytes (int64/float64, an upper bound) otherwise.
 # Tensor and array operators (+ * @ ...) check their broadcast result size the same way. torch.save and
-# torch.load are replaced by versions that only touch paths under the working directory or --allow-path
-# and use numpy's .npy/.npz formats without pickle.
+# torch.load are replaced by versions that only touch paths under the working directory or --allow-path;
+# the engine reads PyTorch's pickles with its own allowlisting interpreter (engine/pt_format.py).
 
 _BROADCAST = (
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",

@@ -1999,7 +1999,7 @@ class Prelude:
                 )
 
     def _save(self, obj: Any, f: Any, **options: Any) -> None:
-        """torch.save confined to allowed paths (the engine writes numpy archives, never pickle)."""
+        """torch.save confined to allowed paths (the engine writes PyTorch's format: plain data and tensors)."""
         path = self.allowed_path(f, "save")
         engine = self.load_engine()
 
@@ -2019,7 +2019,7 @@ class Prelude:
 
 
 def archive_bytes(path: str) -> int:
-    """What loading a .npz archive allocates: each array's size as its header declares it (a compressed member
+    """What loading an archive allocates: each array's size as its header declares it (a compressed member
     of a few MB can hold GBs), at least the member's stated size."""
     import zipfile
 
@@ -2051,6 +2051,11 @@ def _as_written(name: str, full: str) -> Iterator[None]:
         if e.errno is None or e.filename != full:
             raise
         raise type(e)(e.errno, e.strerror, name) from None
+    except Exception as e:  # the loader's own errors (an UnpicklingError, a RuntimeError) name the file as written
+        plain = type(e).__module__ in ("builtins", "_pickle")
+        if plain and isinstance(name, str) and len(e.args) == 1 and isinstance(e.args[0], str) and full in e.args[0]:
+            raise type(e)(e.args[0].replace(full, name)) from None
+        raise
 
 
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")

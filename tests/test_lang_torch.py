@@ -497,15 +497,6 @@ def test_graph_names_leaves_kept_in_lists_and_dicts() -> None:
     assert "params['w']  torch::autograd::AccumulateGrad" in out and "ps[0]  torch::autograd::AccumulateGrad" in out
 
 
-def test_loading_a_pytorch_checkpoint_says_what_it_is(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    torch = pytest.importorskip("torch")
-    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
-    torch.save({"w": torch.ones(2)}, "real.pt")
-    status, _, err = run_tsr("import torch\nprint(torch.load('real.pt'))\n")
-    assert status == 1
-    assert "real.pt is a PyTorch checkpoint (pickle); the engine reads only its own torch.save files" in err
-
-
 def test_anomaly_mode_error_points_at_the_forward_line() -> None:
     src = """
         import torch
