@@ -417,13 +417,17 @@ def _like(input: Tensor, dtype: Any, device: Any, fn: str = "empty_like") -> tup
 
 def preserved(d: Any, xp: Any, dt: Any, fill: Any = 0) -> Any:
     """A new array shaped as d and filled with `fill`, laid out as torch's preserve_format lays it out: with d's
-    strides when d is one dense block in some order of its dims (a transposed or permuted tensor), else
-    contiguous."""
+    strides when d is one dense block in some order of its dims (a transposed or permuted tensor), else dense
+    in the order of d's strides (infer_dense_strides: a broadcast dim keeps its place)."""
+    if d.ndim < 2 or d.flags.c_contiguous:
+        return xp.full(d.shape, fill, dtype=dt)
     order = memory_order(d)
-    if order is not None and dense_flat(d) is not None:
-        out = xp.full(tuple(d.shape[i] for i in order), fill, dtype=dt)
-        return out.transpose(tuple(int(i) for i in np.argsort(order)))
-    return xp.full(d.shape, fill, dtype=dt)
+    if order is None or dense_flat(d) is None:
+        from engine.ops.cpu_loops import walk_order
+
+        order = walk_order(d)
+    out = xp.full(tuple(d.shape[i] for i in order), fill, dtype=dt)
+    return out.transpose(tuple(int(i) for i in np.argsort(order)))
 
 
 def _formatted(input: Tensor, dev: Any, dt: Any, fmt: Any, fn: str, fill: Any = 0) -> Any:  # noqa: A002

@@ -45,17 +45,58 @@ def block(dtype: Any) -> int:
 
 def _walk(a: np.ndarray) -> tuple:
     """(order, run): the axes of a in TensorIterator's order (outermost first) and the length of the
-    innermost run of adjacent elements (1 when the innermost dim is not contiguous)."""
-    axes = [i for i in range(a.ndim) if a.shape[i] != 1]
-    axes.sort(key=lambda i: -abs(a.strides[i]))
-    order = [i for i in range(a.ndim) if a.shape[i] == 1] + axes
-    run, step = 1, a.itemsize
-    for i in reversed(axes):
-        if a.strides[i] != step:
-            break
-        run *= a.shape[i]
-        step *= a.shape[i]
+    innermost run that vectorized_loop takes (1 when the innermost dim is neither contiguous nor broadcast:
+    a broadcast input is a scalar the vector function splats, as cpu_kernel_vec's is_contiguous_scalar)."""
+    shape, isz = a.shape, a.itemsize
+    # (a size-1 dim keeps its stride, as TensorIterator's compute_strides keeps it: it sorts in among the others)
+    st = [abs(s) // isz for s in a.strides]
+    perm = _order2(shape, st, st)  # fastest first; a broadcast dim stays where it is (ambiguous)
+    dims = [d for d in perm if shape[d] != 1]
+    order = perm[::-1]
+    run = 1
+    if dims and st[dims[0]] in (0, 1) and a.strides[dims[0]] >= 0:
+        prev = dims[0]
+        run = shape[prev]
+        for d in dims[1:]:  # merged while the input steps on evenly (the fresh output always does)
+            if st[prev] * shape[prev] != st[d] or a.strides[d] < 0:
+                break
+            run *= shape[d]
+            prev = d
     return order, run
+
+
+def walk_order(a: Any) -> list:
+    """a's dims outermost first in TensorIterator's (and infer_dense_strides') order."""
+    return _walk(a)[0]
+
+
+def fresh_like(x: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """An uninitialised result for an elementwise op over x, laid out as TensorIterator lays out a fresh
+    output (and numpy a ufunc's): x's memory order, where a broadcast (stride-0) dim keeps its place instead of
+    counting as the fastest, which np.empty_like would make it."""
+    if 0 not in x.strides or x.size <= 1:
+        return np.empty_like(x, dtype)
+    order, _ = _walk(x)
+    t = np.empty(tuple(x.shape[d] for d in order), dtype or x.dtype)
+    return t.transpose(np.argsort(order))
+
+
+def map_flat(fn: Any, a: np.ndarray) -> np.ndarray:
+    """fn (a 1-d array to a 1-d array, elementwise) over a, its result laid out as TensorIterator lays out a
+    fresh output: a C-contiguous a's order, else the walk order (a transposed input gives a transposed result)."""
+    if a.flags.c_contiguous or a.ndim < 2:
+        return fn(a.reshape(-1)).reshape(a.shape)
+    order, _ = _walk(a)
+    t = a.transpose(order)
+    return fn(t.reshape(-1)).reshape(t.shape).transpose(np.argsort(order))
+
+
+def dense_copy(x: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """x (cast to dtype) in fresh_like's layout: what numpy's K-order copies and astype would lay out with a
+    broadcast dim fastest."""
+    r = fresh_like(x, dtype)
+    np.copyto(r, x, casting="unsafe")
+    return r
 
 
 def _scalar_elements(n: int, run: int, w: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
 from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_log1p
 from engine.ops.cpu_capability import cpu_capability, has_fma
-from engine.ops.cpu_loops import kernel_vec
+from engine.ops.cpu_loops import dense_copy, kernel_vec
 from engine.ops.fma import EXACT, fma
 from engine.ops.libm import c_elementwise, c_pow, torch_unary
 from engine.ops.util import (
@@ -1962,7 +1962,10 @@ NanToNumBackward0 = node_class("NanToNumBackward0", lambda self, g, x: (g * isfi
 
 
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:  # noqa: A002
-    t = wrap(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf), input._dev)
+    d = input._data
+    if type(d) is _ndarray and 0 in d.strides and d.size > 1:
+        d = dense_copy(d)  # (an expanded input: numpy's K-order copy would put the broadcast dim fastest)
+    t = wrap(np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf), input._dev)
     if ENABLED[0] and input._rg:
         _attach(t, NanToNumBackward0, input, None, (input,), t._data)
     return t

@@ -142,7 +142,9 @@ def c_elementwise(name: str, a: np.ndarray) -> np.ndarray | None:
     fn = _c_function(name, a.dtype)
     if fn is None:
         return None
-    return np.fromiter(map(fn, a.ravel().tolist()), dtype=a.dtype, count=a.size).reshape(a.shape)
+    from engine.ops.cpu_loops import map_flat
+
+    return map_flat(lambda x: np.fromiter(map(fn, x.tolist()), dtype=a.dtype, count=x.size), a)
 
 
 def torch_unary(name: str, array_fn: Any, vectorized: bool) -> Any:

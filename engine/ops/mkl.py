@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops.cpu_loops import fresh_like
+
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
 _ROW_MAJOR, _COL_MAJOR, _N, _T = 101, 102, 111, 112  # CBLAS_LAYOUT / CBLAS_TRANSPOSE values
 _VML_MODE = 0x2 | 0x140000 | 0x100  # VML_HA | VML_FTZDAZ_OFF | VML_ERRMODE_IGNORE: torch's vml.h
@@ -283,7 +285,7 @@ def vml(name: str, x: Any) -> Any:
     """torch.<name>(x) for a float32/float64 numpy array through VML, in x's layout (as numpy's ufuncs and
     torch's unary kernels keep it); a layout that is not dense is computed on a contiguous copy (the
     functions are elementwise, so the layout changes no bits)."""
-    r = np.empty_like(x)
+    r = np.empty_like(x) if 0 not in x.strides else fresh_like(x)  # (a broadcast dim: TensorIterator's layout)
     n = x.size
     if n == 0:
         return r

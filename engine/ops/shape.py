@@ -755,6 +755,10 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
 
         if dense_flat(d) is not None:  # torch's preserve_format: a transposed tensor's clone keeps its strides
             return _record(wrap(d.copy(order="K"), input._dev), CloneBackward0, input, ())
+        if type(d) is np.ndarray:  # not dense: infer_dense_strides, the strides' order (a broadcast dim stays)
+            from engine.ops.cpu_loops import dense_copy
+
+            return _record(wrap(dense_copy(d), input._dev), CloneBackward0, input, ())
     return _record(wrap(d.copy(), input._dev), CloneBackward0, input, ())
 
 
@@ -802,6 +806,10 @@ def astype(a: Any, np_dtype: Any) -> Any:
     as uint8, 1e10 -> 0 as int16); elsewhere through int64, so out-of-range values wrap on every device (a
     GPU saturates a direct conversion)."""
     np_dtype = np.dtype(np_dtype)
+    if type(a) is np.ndarray and 0 in a.strides and a.size > 1:  # expanded: torch's layout, not numpy's K order
+        from engine.ops.cpu_loops import dense_copy
+
+        a = dense_copy(a)
     if np_dtype.metadata is not None:  # to bfloat16: through float32, as torch's conversion from double
         return to_bf16(astype(a, np.float32), array_module(a))
     if a.dtype.metadata is not None:

@@ -22,6 +22,7 @@ import numpy as np
 from engine.ops import mkl, sleef
 from engine.ops import sleef_pow as P
 from engine.ops.cpu_capability import has_fma, kernel_build
+from engine.ops.cpu_loops import fresh_like
 
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
@@ -303,7 +304,7 @@ def _torch_kernel(name: str, vec32: Any, vec64: Any, fallback: Any) -> Any:
         r = _chunked(vec32 if a.dtype == F32 else vec64, a)
         if a.flags.c_contiguous:
             return r
-        out = np.empty_like(a)  # (the input's memory order, as numpy's ufuncs and TensorIterator give)
+        out = fresh_like(a)  # (the input's memory order, as numpy's ufuncs and TensorIterator give)
         np.copyto(out, r)
         return out
 

@@ -26,6 +26,7 @@ from engine.ops import elementwise as E
 from engine.ops import elementwise_more as EM
 from engine.ops import inplace as P
 from engine.ops import reduce as R
+from engine.ops.cpu_loops import dense_copy, map_flat
 from engine.ops.elementwise import binary, div_scalar, mul_scalar, where
 from engine.ops.util import node_class, record, result_np
 from engine.ops.util import saved as saved_vers
@@ -52,8 +53,7 @@ def _xp(a: Any) -> Any:
 
 def _pymap(f: Any, a: np.ndarray) -> np.ndarray:
     """A Python float function over a float64 host array (a list map: far cheaper than np.vectorize)."""
-    flat = np.fromiter(map(f, a.ravel().tolist()), dtype=_F64, count=a.size)
-    return flat.reshape(a.shape)
+    return map_flat(lambda x: np.fromiter(map(f, x.tolist()), dtype=_F64, count=x.size), a)
 
 
 def _device_fn(name: str) -> Any:
@@ -71,7 +71,7 @@ def _libm(cupy_name: str, pyfn: Any, inf_gives: float | None = None) -> Any:
 
     def kernel(a: Any) -> Any:
         if _is_host(a):
-            return _pymap(pyfn, np.asarray(a, dtype=_F64)).astype(a.dtype)
+            return _pymap(pyfn, a.astype(_F64) if 0 not in a.strides else dense_copy(a, _F64)).astype(a.dtype)
         dev = _device_fn(cupy_name)
         if dev is not None:
             r = dev(a.astype(_F64))
@@ -88,7 +88,10 @@ def _in_f64(core: Any) -> Any:
 
     def kernel(a: Any) -> Any:
         xp = _xp(a)
-        r = core(xp.asarray(a, dtype=_F64), xp)
+        if xp is np and 0 in a.strides and a.size > 1:  # expanded: cast in torch's layout, not numpy's K order
+            r = core(dense_copy(a, _F64), xp)
+        else:
+            r = core(xp.asarray(a, dtype=_F64), xp)
         return xp.asarray(r).astype(a.dtype)
 
     return kernel
