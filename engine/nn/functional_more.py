@@ -32,6 +32,7 @@ from engine.nn.functional import (
     _scaled,
     _size_warning,
 )
+from engine.ops import activation_cpu
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.cpu_loops import kernel_vec
@@ -211,6 +212,8 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     _floats_only(input, "log_sigmoid_cpu")
 
     def fwd(xp: Any, a: Any) -> Any:  # torch's stable form: min(x, 0) - log1p(exp(-|x|))
+        if activation_cpu.exact_usable(a):  # (its kernel's SLEEF functions, on every element)
+            return activation_cpu.log_sigmoid(a)
         return xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
 
     def backward(g: Tensor, x: Tensor) -> tuple:
@@ -281,7 +284,14 @@ def _elu(input: Tensor, name: str, alpha: float, scale: float, input_scale: floa
         inside = E.where(x == 0, g * (neg * bw_scale), g * scale)
         return (E.where(x < 0, g * (x * bw_scale).exp() * (neg * bw_scale), inside),)
 
-    return _activation(input, name, _scalar_loop(fwd, scalar), backward, inplace)
+    loop = _scalar_loop(fwd, scalar)
+
+    def kernel(xp: Any, a: Any) -> Any:
+        if activation_cpu.exact_usable(a):  # torch's kernel: SLEEF's expm1, the C library's on its tail
+            return activation_cpu.elu(a, alpha, scale, input_scale)
+        return loop(xp, a)
+
+    return _activation(input, name, kernel, backward, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002

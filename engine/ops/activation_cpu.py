@@ -6,18 +6,30 @@ uses the C library's expf.
 - silu (Activation.cpp): vector x / (1 + x.neg().exp()), scalar x / (1 + std::exp(-x)).
 - silu_backward (Activation.cpp): s = 1 / (1 + exp(-x)), dy * s * (1 + x * (1 - s)), where GCC contracts
   1 + x * (1 - s) into one fma (in the vector and the scalar code alike).
+
+float32 and float64 (`exact_usable`; the float64 exp is engine/ops/sleef_more.py's):
+
+- sigmoid and silu in float64, as above.
+- softplus (Activation.cpp): vector blendv((x * beta).exp().log1p() / beta, x, x * beta > threshold),
+  scalar std::log1p(std::exp(x * beta)) / beta.
+- elu, selu, celu (Activation.cpp's elu kernel): vector blendv((x * negiptcoef).expm1() * negcoef,
+  x * poscoef, x > 0), scalar x <= 0 ? std::expm1(x * negiptcoef) * negcoef : x * poscoef; the coefficients
+  in the tensor's dtype (negcoef = alpha * scale rounded to it first).
+- log_sigmoid (Activation.cpp's _vec_log_sigmoid): not cpu_kernel_vec but a loop of whole vectors and a
+  partial one at the end, so every element is min(x, 0) - log1p(exp(-|x|)) with SLEEF's functions.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from engine.ops import mkl, sleef
+from engine.ops import mkl, sleef, sleef_log1p, sleef_more
 from engine.ops.cpu_loops import kernel_vec
 from engine.ops.fma import fma
-from engine.ops.libm import c_math
+from engine.ops.libm import c_elementwise, c_math
 
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
 
@@ -28,7 +40,37 @@ def usable(a: object) -> bool:
     return type(a) is np.ndarray and a.dtype == _F32 and a.ndim > 0 and mkl.available()
 
 
+def exact_usable(a: object) -> bool:
+    """Whether the float32/float64 kernels below compute a (engine/ops/sleef_more.py's `usable`)."""
+    return sleef_more.usable(a)
+
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    """Vectorized<T>::exp() (SLEEF's)."""
+    return sleef.expf(x) if x.dtype == _F32 else sleef_more.exp64(x)
+
+
+def _log1p(x: np.ndarray) -> np.ndarray:
+    """Vectorized<T>::log1p() (SLEEF's)."""
+    return sleef_log1p.log1p(x)
+
+
+def _expm1(x: np.ndarray) -> np.ndarray:
+    """Vectorized<T>::expm1() (SLEEF's)."""
+    return sleef_log1p.expm1(x)
+
+
+def _c(name: str, x: np.ndarray) -> np.ndarray:
+    """std::name on every element (the C library), or numpy's where no C library loads."""
+    r = c_elementwise(name, x)
+    return getattr(np, name)(x) if r is None else r
+
+
 def _sigmoid_vec(x: np.ndarray) -> np.ndarray:
+    if x.dtype == _F64:
+        e = sleef_more.exp64(0.0 - x)
+        e += 1.0
+        return np.divide(1.0, e, out=e)
     e = sleef.expf(_ZERO - x)
     e += _ONE
     return np.divide(_ONE, e, out=e)
@@ -36,19 +78,20 @@ def _sigmoid_vec(x: np.ndarray) -> np.ndarray:
 
 def _sigmoid_scalar(x: np.ndarray) -> np.ndarray:
     e = c_math("exp", -x)
-    e += _ONE
-    return np.divide(_ONE, e, out=e)
+    one = x.dtype.type(1)
+    e += one
+    return np.divide(one, e, out=e)
 
 
 def _silu_vec(x: np.ndarray) -> np.ndarray:
-    e = sleef.expf(-x)
-    e += _ONE
+    e = _exp(-x)
+    e += x.dtype.type(1)
     return np.divide(x, e, out=e)
 
 
 def _silu_scalar(x: np.ndarray) -> np.ndarray:
     e = c_math("exp", -x)
-    e += _ONE
+    e += x.dtype.type(1)
     return np.divide(x, e, out=e)
 
 
@@ -76,3 +119,41 @@ def silu_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
     s = np.divide(_ONE, e, out=e)
     t = fma(x, _ONE - s, np.ones_like(x))
     return dy * s * t
+
+
+def softplus(a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    """torch's softplus kernel for a float32/float64 array (exact_usable)."""
+    dt = a.dtype.type
+    b, th = dt(beta), dt(threshold)
+
+    def vec(x: np.ndarray) -> np.ndarray:
+        xb = x * b
+        return np.where(xb > th, x, _log1p(_exp(xb)) / b)
+
+    def scalar(x: np.ndarray) -> np.ndarray:
+        xb = x * b
+        return np.where(xb > th, x, _c("log1p", _c("exp", xb)) / b)
+
+    with np.errstate(all="ignore"):
+        return kernel_vec(a, vec, scalar)
+
+
+def elu(a: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
+    """torch's elu kernel (elu, selu, celu) for a float32/float64 array (exact_usable)."""
+    dt = a.dtype.type
+    neg, pos, ins = dt(alpha) * dt(scale), dt(scale), dt(input_scale)
+
+    def vec(x: np.ndarray) -> np.ndarray:
+        return np.where(x > 0, x * pos, _expm1(x * ins) * neg)
+
+    def scalar(x: np.ndarray) -> np.ndarray:
+        return np.where(x <= 0, _c("expm1", x * ins) * neg, x * pos)
+
+    with np.errstate(all="ignore"):
+        return kernel_vec(a, vec, scalar)
+
+
+def log_sigmoid(a: np.ndarray) -> np.ndarray:
+    """torch's log_sigmoid forward for a float32/float64 array (exact_usable): SLEEF on every element."""
+    with np.errstate(all="ignore"):
+        return np.minimum(a, a.dtype.type(0)) - _log1p(_exp(-np.abs(a)))

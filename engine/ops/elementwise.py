@@ -1562,7 +1562,9 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         with np.errstate(over="ignore"):
             return np.where(xb > threshold, a, np.log1p(np.exp(xb)) / beta)
 
-    if type(a) is _ndarray and d.dtype.char in "fd":
+    if activation_cpu.exact_usable(a):  # torch's kernel: SLEEF's exp and log1p, the C library's on its tail
+        r = activation_cpu.softplus(a, beta, threshold)
+    elif type(a) is _ndarray and d.dtype.char in "fd":
         # cpu_kernel_vec: its scalar loop's elements (all of a tensor shorter than two vectors) are
         # std::log1p(std::exp(x * beta)) / beta in the tensor's dtype, the C library's functions
         b, th = a.dtype.type(beta), a.dtype.type(threshold)
@@ -1653,8 +1655,8 @@ def _sigmoid(a: Any) -> Any:
             return r
     if a.dtype == np.float16:  # torch computes in float32 and rounds once
         return _sigmoid(a.astype(np.float32)).astype(np.float16)
-    if activation_cpu.usable(a):  # torch's kernel, its SLEEF exp and its scalar tail
-        return activation_cpu.sigmoid(a)
+    if activation_cpu.usable(a) or (a.dtype.char == "d" and activation_cpu.exact_usable(a)):
+        return activation_cpu.sigmoid(a)  # torch's kernel, its SLEEF exp and its scalar tail
     # 1/(1+exp(-a)) overflows to inf for large negative a but still yields the right limit, 0.
     # One buffer for the four steps: on large tensors the time is memory traffic, not arithmetic.
     with np.errstate(over="ignore"):
@@ -1681,7 +1683,7 @@ def _silu_grad(g: Any, x: Any) -> Any:
 
 
 def _silu(a: Any) -> Any:
-    if activation_cpu.usable(a):
+    if activation_cpu.usable(a) or (a.dtype.char == "d" and activation_cpu.exact_usable(a)):
         return activation_cpu.silu(a)
     if type(a) is _ndarray and a.dtype.char == "d":  # float64: the scalar loop's x / (1 + std::exp(-x))
 

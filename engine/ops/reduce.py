@@ -1082,7 +1082,8 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     out_dt = d.dtype
     if _acc(d) is not None:
         d = d.astype(np.float32)  # torch computes float16 softmax in float32
-    if softmax_cpu.usable(d) and out_dt == np.float32:  # torch's kernels: SLEEF's exp and log, its sum orders
+    if (softmax_cpu.usable(d) and out_dt == np.float32) or softmax_cpu.usable64(d):
+        # torch's kernels: SLEEF's exp and log, its sum orders
         r = _arr(softmax_cpu.softmax(d, ax, log), input._dev)
         return _softmax_out(input, r, ax, log)
     m = d.max(axis=ax, keepdims=True) if d.size else d

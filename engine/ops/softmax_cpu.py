@@ -10,6 +10,10 @@ LogSoftmaxKernelImpl.h) on float32 numpy arrays, bit for bit: the exp and log of
   walks the outer*inner positions in blocks of 16 (vectors, SLEEF's exp) where 16 fit in the inner row and in
   the thread's chunk, one by one (expf) elsewhere, and divides by the sum; log_softmax takes the last
   inner % 16 positions of each inner row one by one.
+
+float64 (forward only, `usable64`): the same kernels with 8 lanes, SLEEF's float64 exp and log
+(engine/ops/sleef_more.py), the C library's exp on the scalar positions; vec::reduce_all's last step adds
+the lanes in order (float has a shuffle specialization, double the generic loop).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.ops import mkl, sleef
+from engine.ops import mkl, sleef, sleef_more
 from engine.ops.cascade_sum import _seq
 from engine.ops.cpu_capability import kernel_build, vector_bytes
 from engine.ops.cpu_loops import parallel_chunks
@@ -38,8 +42,24 @@ def usable(a: Any) -> bool:
     return type(a) is np.ndarray and a.dtype == _F32 and mkl.available()
 
 
-def _lanes() -> int:
-    return vector_bytes(kernel_build(True)) // 4
+def usable64(a: Any) -> bool:
+    """Whether the forward kernels compute the float64 array a (SLEEF's float64 exp and log, emulated with
+    the FMA variants: the AVX2 and AVX512 builds)."""
+    return type(a) is np.ndarray and a.dtype == _F64 and mkl.available() and sleef_more.usable_fma()
+
+
+def _lanes(dt: Any = _F32) -> int:
+    return vector_bytes(kernel_build(True)) // np.dtype(dt).itemsize
+
+
+def _exp(z: np.ndarray) -> np.ndarray:
+    """Vectorized<T>::exp(): SLEEF's, float32 or float64."""
+    return sleef.expf(z) if z.dtype == _F32 else sleef_more.exp64(z)
+
+
+def _log(s: np.ndarray) -> np.ndarray:
+    """Vectorized<T>::log(): SLEEF's, float32 or float64 (s >= 1 here: a sum of exps whose largest is 1)."""
+    return sleef.logf(s) if s.dtype == _F32 else sleef_more.log64(s)
 
 
 _ONE = np.float32(1.0)
@@ -52,7 +72,7 @@ def _glibc_exp(z: np.ndarray) -> np.ndarray:
 def _row_sum(e: np.ndarray) -> np.ndarray:
     """vec::reduce_all(+) of each row of the 2-d float32 array e."""
     rows, n = e.shape
-    L = _lanes()
+    L = _lanes(e.dtype)
     if n < L:  # in order: numpy adds in order down the outer axis of a C array (its inner one pairwise)
         if rows == 1:
             return np.add.accumulate(e[0])[-1:]
@@ -61,7 +81,9 @@ def _row_sum(e: np.ndarray) -> np.ndarray:
     acc = _seq(e[:, :full].reshape(rows, full // L, L), 1)
     if full < n:
         acc[:, : n - full] += e[:, full:]
-    while acc.shape[1] > 1:
+    if e.dtype == _F64:  # vec_reduce_all's generic loop: lane 0, then each other lane added in order
+        return _seq(acc, 1)
+    while acc.shape[1] > 1:  # (float's VecReduceAllSIMD: halves added pairwise)
         h = acc.shape[1] // 2
         acc = acc[:, :h] + acc[:, h:]
     return acc[:, 0]
@@ -71,20 +93,19 @@ def _lastdim(x: np.ndarray, log: bool) -> np.ndarray:
     n = x.shape[-1]
     x2 = x.reshape(-1, n)
     z = x2 - np.maximum.reduce(x2, axis=1, keepdims=True)
-    e = sleef.expf(z)
+    e = _exp(z)
     s = _row_sum(e)
     if log:
-        z -= sleef.logf(s)[:, None]
+        z -= _log(s)[:, None]
         return z.reshape(x.shape)
-    np.divide(_ONE, s, out=s)
+    np.divide(s.dtype.type(1), s, out=s)
     e *= s[:, None]
     return e.reshape(x.shape)
 
 
-def _softmax_vec_mask(outer: int, inner: int, dim: int) -> np.ndarray:
-    """(outer, inner): which positions _vec_softmax computes in vectors: each thread's chunk of the
-    outer * inner positions, cut at inner-row ends, in runs of whole vectors from each piece's start."""
-    L = _lanes()
+def _softmax_vec_mask(outer: int, inner: int, dim: int, L: int) -> np.ndarray:
+    """(outer, inner): which positions _vec_softmax computes in vectors (of L lanes): each thread's chunk of
+    the outer * inner positions, cut at inner-row ends, in runs of whole vectors from each piece's start."""
     n = outer * inner
     chunks = parallel_chunks(n, min(_GRAIN // dim, 1))  # (sic: min, grain 1)
     if outer <= 32:  # few rows: a loop over the pieces costs less than the array passes below
@@ -114,30 +135,31 @@ def _otherdim(x: np.ndarray, ax: int, log: bool) -> np.ndarray:
     x3 = x.reshape(outer, dim, inner)
     m = x3.max(axis=1, keepdims=True)
     z = x3 - m
+    L = _lanes(x.dtype)
     if log:
-        nv = inner - inner % _lanes()
+        nv = inner - inner % L
         vec = np.zeros((outer, inner), dtype=bool)
         vec[:, :nv] = True
     else:
-        vec = _softmax_vec_mask(outer, inner, dim)
+        vec = _softmax_vec_mask(outer, inner, dim, L)
     o, i = np.nonzero(~vec)  # the positions computed one by one (std::exp)
     if o.size == z.size // max(dim, 1):  # (all of them)
         e = _glibc_exp(z)
     else:
-        e = sleef.expf(z)  # (elementwise: every element, then the scalar positions' replaced)
+        e = _exp(z)  # (elementwise: every element, then the scalar positions' replaced)
         if o.size:
             e[o, :, i] = _glibc_exp(z[o, :, i])
     s = _seq(e, 1)[:, None, :]
-    r = z - sleef.logf(s) if log else e / s
+    r = z - _log(s) if log else e / s
     return r.reshape(shape)
 
 
 def softmax(x: np.ndarray, ax: int | None, log: bool) -> np.ndarray:
-    """torch's softmax (log_softmax) of the float32 array x along axis ax (None: a 0-d x)."""
+    """torch's softmax (log_softmax) of the float32 or float64 array x along axis ax (None: a 0-d x)."""
     if ax is None:
-        return np.asarray(np.float32(0.0) if log else np.float32(1.0))
+        return np.asarray(x.dtype.type(0.0) if log else x.dtype.type(1.0))
     if x.size == 0:
-        return np.empty(x.shape, _F32)
+        return np.empty(x.shape, x.dtype)
     x = np.ascontiguousarray(x)  # (torch runs on input.contiguous())
     if ax == x.ndim - 1:
         return _lastdim(x, log)

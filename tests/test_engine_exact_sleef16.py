@@ -1,0 +1,96 @@
+"""torch's cpu bits in exact mode for kernels whose vector code calls SLEEF (Vectorized<T>::exp, log1p, expm1,
+...): softplus, elu/selu/celu, logsigmoid, float64 sigmoid/silu and softmax/log_softmax. Each compared
+bitwise with torch on random inputs big enough for the vector path (and its scalar tails), small ones (all
+scalar) and strided ones."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import engine
+import engine.nn.functional as EF
+from engine.ops import cpu_capability, mkl
+
+pytestmark = [
+    pytest.mark.skipif(not mkl.available(), reason="exact mode off: the exact extra's MKL is not installed"),
+    pytest.mark.skipif(
+        not cpu_capability.has_fma(cpu_capability.kernel_build(True)), reason="torch's DEFAULT build: no FMA"
+    ),
+]
+
+DTYPES = [np.float32, np.float64]
+
+
+def _bits_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    u = np.uint32 if a.dtype == np.float32 else np.uint64
+    return (a.view(u) == b.view(u)) | (np.isnan(a) & np.isnan(b))
+
+
+def _check(tf, ef, *xs) -> None:
+    t = tf(*[torch.from_numpy(np.ascontiguousarray(x)) for x in xs]).numpy()
+    e = ef(*[engine.tensor(np.ascontiguousarray(x)) for x in xs]).numpy()
+    assert e.dtype == t.dtype and e.shape == t.shape
+    ok = _bits_equal(t, e)
+    bad = np.flatnonzero(~ok.reshape(-1))
+    assert not bad.size, (bad.size, [(t.reshape(-1)[i], e.reshape(-1)[i]) for i in bad[:5]])
+
+
+def _inputs(dt, scale: float, seed: int = 0) -> list:
+    """A big input (vector blocks, each thread chunk's scalar tail), a small one (scalar only), a 2-d one."""
+    rng = np.random.default_rng(seed)
+    return [
+        (rng.standard_normal(50_003) * scale).astype(dt),
+        (rng.standard_normal(7) * scale).astype(dt),
+        (rng.standard_normal((37, 29)) * scale).astype(dt),
+    ]
+
+
+def _special(dt) -> np.ndarray:
+    v = [0.0, -0.0, 1.0, -1.0, 20.0, 20.5, -20.0, 30.0, -30.0, 88.0, 89.0, -104.0, -110.0, 700.0, 710.0, -740.0,
+         -800.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30, 1e-300, -1e-300, 1e30, -1e30]  # fmt: skip
+    with np.errstate(over="ignore"):
+        return np.array(v * 3, dtype=dt)
+
+
+_ACTS = {
+    "softplus": (lambda m, x: m.softplus(x), 6.0),
+    "softplus_beta": (lambda m, x: m.softplus(x, beta=0.7, threshold=5.0), 8.0),
+    "elu": (lambda m, x: m.elu(x), 3.0),
+    "elu_alpha": (lambda m, x: m.elu(x, alpha=0.3), 3.0),
+    "selu": (lambda m, x: m.selu(x), 3.0),
+    "celu": (lambda m, x: m.celu(x, alpha=0.7), 3.0),
+    "logsigmoid": (lambda m, x: m.logsigmoid(x), 6.0),
+    "sigmoid": (lambda m, x: m.sigmoid(x), 6.0),
+    "silu": (lambda m, x: m.silu(x), 6.0),
+}
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("name", list(_ACTS))
+def test_activation_bits(name, dt) -> None:
+    f, scale = _ACTS[name]
+    for x in _inputs(dt, scale) + [_special(dt)]:
+        _check(lambda a: f(TF, a), lambda a: f(EF, a), x)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("name", ["softplus", "elu", "logsigmoid"])
+def test_activation_strided(name, dt) -> None:
+    f, scale = _ACTS[name]
+    x = (np.random.default_rng(3).standard_normal((300, 200)) * scale).astype(dt)
+    t = f(TF, torch.from_numpy(x).t()).numpy()
+    e = f(EF, engine.tensor(x).t()).numpy()
+    assert _bits_equal(t, e).all()
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dim", [-1, 0, 1])
+@pytest.mark.parametrize("shape", [(1000, 100), (40, 13, 21), (5, 3)])
+def test_softmax_float64_bits(shape, dim, log) -> None:
+    if dim >= len(shape) or -dim > len(shape):
+        return
+    x = np.random.default_rng(1).standard_normal(shape) * 4
+    tf = TF.log_softmax if log else TF.softmax
+    ef = EF.log_softmax if log else EF.softmax
+    _check(lambda a: tf(a, dim=dim), lambda a: ef(a, dim=dim), x)
