@@ -63,6 +63,13 @@ _ACTS = {
     "logsigmoid": (lambda m, x: m.logsigmoid(x), 6.0),
     "sigmoid": (lambda m, x: m.sigmoid(x), 6.0),
     "silu": (lambda m, x: m.silu(x), 6.0),
+    "mish": (lambda m, x: m.mish(x), 6.0),
+}
+
+_UNARY = {  # torch function: input scale (cpu_kernel_vec with SLEEF's function in the vector code)
+    "sinh": 4.0,
+    "cosh": 30.0,
+    "exp2": 40.0,
 }
 
 
@@ -75,7 +82,16 @@ def test_activation_bits(name, dt) -> None:
 
 
 @pytest.mark.parametrize("dt", DTYPES)
-@pytest.mark.parametrize("name", ["softplus", "elu", "logsigmoid"])
+@pytest.mark.parametrize("name", list(_UNARY))
+def test_unary_bits(name, dt) -> None:
+    f = getattr(torch, name)
+    g = getattr(engine, name)
+    for x in _inputs(dt, _UNARY[name]) + [_special(dt)]:
+        _check(f, g, x)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("name", ["softplus", "elu", "logsigmoid", "mish"])
 def test_activation_strided(name, dt) -> None:
     f, scale = _ACTS[name]
     x = (np.random.default_rng(3).standard_normal((300, 200)) * scale).astype(dt)

@@ -334,11 +334,19 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         e = c_elementwise("exp", a)
         return fwd(np, a) if e is None else a * c_elementwise("tanh", c_elementwise("log1p", e))
 
+    loop = _scalar_loop(fwd, scalar)
+
+    def kernel(xp: Any, a: Any) -> Any:
+        if activation_cpu.exact_usable(a):  # torch's kernel: SLEEF's exp, log1p and tanh, the C library's on its tail
+            with np.errstate(all="ignore"):
+                return kernel_vec(a, activation_cpu.mish_vec, scalar)
+        return loop(xp, a)
+
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's infinitely_differentiable_mish_backward
         t = E.softplus(x).tanh()
         return (g * (t + x * x.sigmoid() * (1.0 - t * t)),)
 
-    return _activation(input, "MishBackward0", _scalar_loop(fwd, scalar), backward, inplace)
+    return _activation(input, "MishBackward0", kernel, backward, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

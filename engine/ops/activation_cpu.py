@@ -15,6 +15,7 @@ float32 and float64 (`exact_usable`; the float64 exp is engine/ops/sleef_more.py
 - elu, selu, celu (Activation.cpp's elu kernel): vector blendv((x * negiptcoef).expm1() * negcoef,
   x * poscoef, x > 0), scalar x <= 0 ? std::expm1(x * negiptcoef) * negcoef : x * poscoef; the coefficients
   in the tensor's dtype (negcoef = alpha * scale rounded to it first).
+- mish (Activation.cpp): vector x * x.exp().log1p().tanh(), scalar x * std::tanh(std::log1p(std::exp(x))).
 - log_sigmoid (Activation.cpp's _vec_log_sigmoid): not cpu_kernel_vec but a loop of whole vectors and a
   partial one at the end, so every element is min(x, 0) - log1p(exp(-|x|)) with SLEEF's functions.
 """
@@ -157,3 +158,8 @@ def log_sigmoid(a: np.ndarray) -> np.ndarray:
     """torch's log_sigmoid forward for a float32/float64 array (exact_usable): SLEEF on every element."""
     with np.errstate(all="ignore"):
         return np.minimum(a, a.dtype.type(0)) - _log1p(_exp(-np.abs(a)))
+
+
+def mish_vec(x: np.ndarray) -> np.ndarray:
+    """mish's vector function (float32/float64, exact_usable): x * tanh(log1p(exp(x))), SLEEF's functions."""
+    return x * sleef_more.tanh(_log1p(_exp(x)))

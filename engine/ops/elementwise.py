@@ -16,7 +16,7 @@ from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
-from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_log1p
+from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_log1p, sleef_more
 from engine.ops.cpu_capability import cpu_capability, has_fma
 from engine.ops.cpu_loops import dense_copy, kernel_vec
 from engine.ops.fma import EXACT, fma
@@ -1378,6 +1378,10 @@ def _u(name: str, bw: Any) -> type:
 # (name, array fn, node name, backward(g, x, y), saves, int policy)
 # saves: which of x (input) / y (output) backward needs; int policy: "float" computes ints in the
 # default float dtype as torch does; "keep" keeps the integer dtype.
+# cpu_kernel_vec kernels whose vector function is SLEEF's (emulated in exact mode), the C library's on the tail
+_SINH = torch_unary("sinh", np.sinh, True, sleef_more.sinh)
+_COSH = torch_unary("cosh", np.cosh, True, sleef_more.cosh)
+_EXP2 = torch_unary("exp2", np.exp2, True, sleef_more.exp2)
 UNARY = [
     ("exp", np.exp, "ExpBackward0", lambda g, x, y: g * y, "y", "float"),
     ("expm1", np.expm1, "Expm1Backward0", lambda g, x, y: g * (y + 1), "y", "float"),
@@ -1406,9 +1410,9 @@ UNARY = [
     ("asin", np.arcsin, "AsinBackward0", lambda g, x, y: g * (1 - x * x).rsqrt(), "x", "float"),
     ("acos", np.arccos, "AcosBackward0", lambda g, x, y: -g * (1 - x * x).rsqrt(), "x", "float"),
     ("atan", np.arctan, "AtanBackward0", lambda g, x, y: g / (1 + x * x), "x", "float"),
-    ("sinh", torch_unary("sinh", np.sinh, True), "SinhBackward0", lambda g, x, y: g * x.cosh(), "x", "float"),
-    ("cosh", torch_unary("cosh", np.cosh, True), "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
-    ("exp2", torch_unary("exp2", np.exp2, True), "Exp2Backward0", lambda g, x, y: mul_scalar(g * y, LN2), "y", "float"),
+    ("sinh", _SINH, "SinhBackward0", lambda g, x, y: g * x.cosh(), "x", "float"),
+    ("cosh", _COSH, "CoshBackward0", lambda g, x, y: g * x.sinh(), "x", "float"),
+    ("exp2", _EXP2, "Exp2Backward0", lambda g, x, y: mul_scalar(g * y, LN2), "y", "float"),
     ("erf", None, "ErfBackward0", lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(), "x", "float"),
     ("silu", lambda a: _silu(a), "SiluBackward0",
      lambda g, x, y: _silu_grad(g, x), "x", "float"),

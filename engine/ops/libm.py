@@ -147,12 +147,15 @@ def c_elementwise(name: str, a: np.ndarray) -> np.ndarray | None:
     return map_flat(lambda x: np.fromiter(map(fn, x.tolist()), dtype=a.dtype, count=x.size), a)
 
 
-def torch_unary(name: str, array_fn: Any, vectorized: bool) -> Any:
+def torch_unary(name: str, array_fn: Any, vectorized: bool, sleef_fn: Any = None) -> Any:
     """array_fn made torch's cpu kernel for float32/float64 numpy arrays: `vectorized`, cpu_kernel_vec's split
     (the C library on the elements its scalar loop takes: every element of a tensor shorter than two vectors;
-    array_fn, which does not round as torch's SLEEF does, on the vector blocks); otherwise cpu_kernel's plain
-    loop, std::name on every element (asinh, acosh). Other arrays (float16, device arrays) go to array_fn."""
+    on the vector blocks sleef_fn, the emulation of torch's SLEEF function, where given and usable (exact
+    mode, engine/ops/sleef_more.py), else array_fn, which does not round as SLEEF does); otherwise
+    cpu_kernel's plain loop, std::name on every element (asinh, acosh). Other arrays (float16, device arrays)
+    go to array_fn."""
     from engine.ops.cpu_loops import kernel_vec
+    from engine.ops.sleef_more import usable
 
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
 
@@ -165,7 +168,8 @@ def torch_unary(name: str, array_fn: Any, vectorized: bool) -> Any:
             return array_fn(a)
         with np.errstate(all="ignore"):
             if vectorized:
-                return kernel_vec(a, array_fn, scalar)
+                vec = sleef_fn if sleef_fn is not None and usable(a) else array_fn
+                return kernel_vec(a, vec, scalar)
             return scalar(a)
 
     return f

@@ -107,6 +107,21 @@ def expm1f(a: np.ndarray) -> np.ndarray:
         # (the results of arguments outside [-17, 89] or NaN are replaced below: compute those on 0)
         keep = (a >= _c(-17.0)) & (a <= _c(89.0))
         d = np.where(keep, a, _c(0.0))
+        rx, ry = expk2f(d)
+        rx, ry = P._dfadd2_f2f(rx, ry, -_ONE)
+        r = rx + ry
+        r[a > _c(88.72283172607421875)] = _INF
+        r[a < _c(-16.635532333438687426013570)] = -_ONE
+        r[(a == 0) & np.signbit(a)] = _c(-0.0)
+        nan = np.isnan(a)
+        r[nan] = a[nan]
+    return r.reshape(shape)
+
+
+def expk2f(d: np.ndarray) -> tuple:
+    """expk2f of (d, 0) (sleefsimdsp.c): exp(d) as a float32 pair, for finite d whose results stay finite
+    (the callers replace the others)."""
+    with np.errstate(all="ignore"):
         u = d * P._R_LN2
         q = P._rint_i32(u)
         qf = q.astype(F32)
@@ -126,14 +141,10 @@ def expm1f(a: np.ndarray) -> np.ndarray:
         ry = ((_ONE - rx) + tx) + ty
         rx = _ldexp2(rx, q)
         ry = _ldexp2(ry, q)
-        rx, ry = P._dfadd2_f2f(rx, ry, -_ONE)
-        r = rx + ry
-        r[a > _c(88.72283172607421875)] = _INF
-        r[a < _c(-16.635532333438687426013570)] = -_ONE
-        r[(a == 0) & np.signbit(a)] = _c(-0.0)
-        nan = np.isnan(a)
-        r[nan] = a[nan]
-    return r.reshape(shape)
+        lo = d < _c(-104.0)
+        rx[lo] = 0
+        ry[lo] = 0
+    return rx, ry
 
 
 # ---- float64: xlog1p and xexpm1 (expk2) of src/libm/sleefsimddp.c, dd.h's FMA variants -------------------
@@ -232,10 +243,25 @@ def expm1_64(a: np.ndarray) -> np.ndarray:
     a0 = np.asarray(a, dtype=F64)
     shape = a0.shape
     a0 = a0.reshape(-1)
-    f = P._fma64
     with np.errstate(all="ignore"):
         keep = (a0 >= -37.0) & (a0 <= 710.0)  # (the others are replaced below: computed on 0)
         d = np.where(keep, a0, 0.0)
+        tx, ty = expk2_64(d)
+        rx, ry = P._dfadd2_f2f(tx, ty, -1.0)
+        r = rx + ry
+        r[a0 > 709.782712893383996732223] = np.inf
+        r[a0 < -36.736800569677101399113302437] = -1.0
+        r[(a0 == 0) & np.signbit(a0)] = -0.0
+        nan = np.isnan(a0)
+        r[nan] = a0[nan]
+    return r.reshape(shape)
+
+
+def expk2_64(d: np.ndarray) -> tuple:
+    """expk2 of (d, 0) (sleefsimddp.c): exp(d) as a float64 pair, for finite d in [-1000, 710] (the callers
+    replace the others)."""
+    f = P._fma64
+    with np.errstate(all="ignore"):
         dq = np.rint(d * P._R_LN2_D)
         sx, sy = P._dfadd2_f2f(d, np.zeros_like(d), dq * -P._L2U_D)
         sx, sy = P._dfadd2_f2f(sx, sy, dq * -P._L2L_D)
@@ -255,14 +281,7 @@ def expm1_64(a: np.ndarray) -> np.ndarray:
         q = dq.astype(np.int64)
         tx = np.ldexp(tx, q)  # vldexp2: exact scalings by powers of two over the range kept
         ty = np.ldexp(ty, q)
-        rx, ry = P._dfadd2_f2f(tx, ty, -1.0)
-        r = rx + ry
-        r[a0 > 709.782712893383996732223] = np.inf
-        r[a0 < -36.736800569677101399113302437] = -1.0
-        r[(a0 == 0) & np.signbit(a0)] = -0.0
-        nan = np.isnan(a0)
-        r[nan] = a0[nan]
-    return r.reshape(shape)
+    return tx, ty
 
 
 def _dadd_d_d2(x: float, yx: np.ndarray, yy: np.ndarray) -> tuple:

@@ -116,3 +116,155 @@ def log64(d: np.ndarray) -> np.ndarray:
     """Sleef_logd8_u10 (xlog_u1, AVX512 branch) of a float64 array, a new array."""
     d = np.asarray(d, dtype=F64)
     return chunked(_log64, d)
+
+
+# ---- hyperbolic functions: xsinhf / xcoshf / xtanhf (sleefsimdsp.c), xsinh / xcosh / xtanh (sleefsimddp.c) ----
+# expk2 of |x| as a pair, its reciprocal (df.h / dd.h's FMA dfrec), then a pair sum or difference (or dfdiv)
+
+
+def _rec(dx: np.ndarray, dy: np.ndarray) -> tuple:
+    """dfrec_vf2_vf2 / ddrec_vd2_vd2 (FMA variants): 1 / (dx + dy) as a pair."""
+    if dx.dtype == F32:
+        one = np.float32(1.0)
+        s = one / dx
+        return s, s * P._fma(-dy, s, P._fma(-dx, s, one))
+    s = 1.0 / dx
+    # fma(-dx, s, 1) with both factors scaled by inverse powers of two (the same exact product): the fma
+    # emulation's split of dx would overflow past 2^996
+    _, e = np.frexp(dx)
+    inner = P._fma64(-np.ldexp(dx, -e), np.ldexp(s, e), np.ones_like(dx))
+    return s, s * P._fma64(-dy, s, inner)
+
+
+def _sub22(xx: Any, xy: Any, yx: Any, yy: Any) -> tuple:
+    """dfsub_vf2_vf2_vf2 / ddsub_vd2_vd2_vd2."""
+    s = xx - yx
+    return s, (((xx - s) - yx) + xy) - yy
+
+
+def _div22(nx: Any, ny: Any, dx: Any, dy: Any) -> tuple:
+    """dfdiv_vf2_vf2_vf2 / dddiv_vd2_vd2_vd2 (FMA variants)."""
+    return (P._dfdiv if nx.dtype == F32 else P._ddiv)(nx, ny, dx, dy)
+
+
+def _expk2(y: np.ndarray) -> tuple:
+    from engine.ops import sleef_log1p as L
+
+    return L.expk2f(y) if y.dtype == F32 else L.expk2_64(y)
+
+
+def _hyperbolic(kind: str, x: np.ndarray) -> np.ndarray:
+    f32 = x.dtype == F32
+    dt = x.dtype.type
+    big = dt(89.0 if f32 else 710.0) if kind != "tanh" else dt(8.664339742 if f32 else 18.714973875)
+    with np.errstate(all="ignore"):
+        ax = np.abs(x)
+        y = np.where(ax <= big, ax, dt(0))  # (the others are replaced below)
+        dx, dy = _expk2(y)
+        ex, ey = _rec(dx, dy)
+        if kind == "sinh":
+            dx, dy = _sub22(dx, dy, ex, ey)
+            r = (dx + dy) * dt(0.5)
+        elif kind == "cosh":
+            dx, dy = P._dfadd_f2f2(dx, dy, ex, ey)
+            r = (dx + dy) * dt(0.5)
+        else:
+            nx, ny = P._dfadd_f2f2(dx, dy, -ex, -ey)
+            mx, my = P._dfadd_f2f2(dx, dy, ex, ey)
+            dx, dy = _div22(nx, ny, mx, my)
+            r = dx + dy
+        over = (ax > big) | np.isnan(r)
+        r[over] = dt(1.0) if kind == "tanh" else dt(np.inf)
+        if kind != "cosh":
+            r = np.copysign(r, x)  # vmulsign: |r| with x's sign (r is not negative)
+        nan = np.isnan(x)
+        if np.count_nonzero(nan):
+            r[nan] = np.nan
+    return r
+
+
+def sinh(x: np.ndarray) -> np.ndarray:
+    """Sleef_sinhf16_u10 / Sleef_sinhd8_u10 of a float32 / float64 array."""
+    return chunked(lambda v: _hyperbolic("sinh", v), np.asarray(x))
+
+
+def cosh(x: np.ndarray) -> np.ndarray:
+    """Sleef_coshf16_u10 / Sleef_coshd8_u10 of a float32 / float64 array."""
+    return chunked(lambda v: _hyperbolic("cosh", v), np.asarray(x))
+
+
+def tanh(x: np.ndarray) -> np.ndarray:
+    """Sleef_tanhf16_u10 / Sleef_tanhd8_u10 of a float32 / float64 array."""
+    return chunked(lambda v: _hyperbolic("tanh", v), np.asarray(x))
+
+
+# ---- exp2: xexp2f (sleefsimdsp.c) and xexp2 (sleefsimddp.c), their FMA branches --------------------------------
+
+_EXP2F_C = tuple(
+    np.float32(c)
+    for c in (0.1535920892e-3, 0.1339262701e-2, 0.9618384764e-2, 0.5550347269e-1, 0.2402264476e0, 0.6931471825e0)
+)
+_EXP2_C10 = (
+    0.4434359082926529454e-9,
+    0.7073164598085707425e-8,
+    0.1017819260921760451e-6,
+    0.1321543872511327615e-5,
+    0.1525273353517584730e-4,
+    0.1540353045101147808e-3,
+    0.1333355814670499073e-2,
+    0.9618129107597600536e-2,
+    0.5550410866482046596e-1,
+    0.2402265069591012214e0,
+)
+
+
+def _exp2f(d: np.ndarray) -> np.ndarray:
+    from engine.ops.sleef_log1p import _ldexp2
+
+    one = np.float32(1.0)
+    with np.errstate(all="ignore"):
+        x = np.where((d >= -151) & (d <= 129), d, np.float32(0))  # (the others are replaced below)
+        u = np.rint(x)
+        q = u.astype(np.int32)
+        s = x - u  # (exact)
+        c = _EXP2F_C
+        p = P._fma(c[0], s, c[1])
+        for k in c[2:]:
+            p = P._fma(p, s, k)
+        p = P._fma(p, s, one)
+        r = _ldexp2(p, q)
+        r[d >= 128] = np.inf
+        r[d < -150] = 0
+        nan = np.isnan(d)
+        if np.count_nonzero(nan):
+            r[nan] = d[nan]
+    return r
+
+
+def _exp2_64(d: np.ndarray) -> np.ndarray:
+    f = P._fma64
+    with np.errstate(all="ignore"):
+        x = np.where((d >= -2001.0) & (d <= 1025.0), d, 0.0)  # (the others are replaced below)
+        u = np.rint(x)
+        s = x - u  # (exact)
+        s2 = s * s
+        s4 = s2 * s2
+        s8 = s4 * s4
+        c = _EXP2_C10
+        p = f(s8, f(s, c[0], np.full_like(s, c[1])), P._poly8(s, s2, s4, c[2:]))
+        p = f(p, s, np.full_like(s, 0.6931471805599452862e0))
+        p = f(p, s, np.ones_like(s))
+        # vldexp2: p * 2^(q>>1) * 2^(q - (q>>1)): the first product is exact here, so one rounding
+        r = np.ldexp(p, u.astype(np.int32))
+        r[d >= 1024] = np.inf
+        r[d < -2000] = 0.0
+        nan = np.isnan(d)
+        if np.count_nonzero(nan):
+            r[nan] = d[nan]
+    return r
+
+
+def exp2(x: np.ndarray) -> np.ndarray:
+    """Sleef_exp2f16_u10 / Sleef_exp2d8_u10 of a float32 / float64 array."""
+    x = np.asarray(x)
+    return chunked(_exp2f if x.dtype == F32 else _exp2_64, x)
