@@ -110,3 +110,24 @@ def test_softmax_float64_bits(shape, dim, log) -> None:
     tf = TF.log_softmax if log else TF.softmax
     ef = EF.log_softmax if log else EF.softmax
     _check(lambda a: tf(a, dim=dim), lambda a: ef(a, dim=dim), x)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_atan2_bits(dt) -> None:
+    rng = np.random.default_rng(5)
+    for n in (50_003, 7, 333):
+        y = (rng.standard_normal(n) * 3).astype(dt)
+        x = (rng.standard_normal(n) * 3).astype(dt)
+        _check(torch.atan2, engine.atan2, y, x)
+    sp = _special(dt)
+    y, x = np.meshgrid(sp, sp)  # every pair of special values, inf/0/nan/huge/tiny
+    _check(torch.atan2, engine.atan2, y.reshape(-1), x.reshape(-1))
+    # broadcast (a row against a column) and a transposed operand
+    a = (rng.standard_normal((40, 1)) * 2).astype(dt)
+    b = (rng.standard_normal((1, 70)) * 2).astype(dt)
+    _check(torch.atan2, engine.atan2, a, b)
+    m = (rng.standard_normal((60, 50)) * 2).astype(dt)
+    k = (rng.standard_normal((50, 60)) * 2).astype(dt)
+    t = torch.atan2(torch.from_numpy(m).t(), torch.from_numpy(k)).numpy()
+    e = engine.atan2(engine.tensor(m).t(), engine.tensor(k)).numpy()
+    assert _bits_equal(t, e).all()

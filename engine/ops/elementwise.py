@@ -437,7 +437,8 @@ _div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide", opmath
 
 def _atan2_arrays(a: Any, b: Any) -> Any:
     """np.arctan2, except that a float32/float64 cpu result shorter than two vectors is all torch's scalar loop:
-    std::atan2 (atan2f) on each pair, the C library's rounding (numpy's differs in the last bit at times)."""
+    std::atan2 (atan2f) on each pair, the C library's rounding (numpy's differs in the last bit at times); and
+    in exact mode a longer one is torch's cpu_kernel_vec split (SLEEF's atan2 in its vector blocks)."""
     if type(a) is _ndarray and type(b) is _ndarray and a.dtype == b.dtype and a.dtype.char in "fd":
         from engine.ops.cpu_loops import block
         from engine.ops.libm import c_atan2
@@ -447,6 +448,15 @@ def _atan2_arrays(a: Any, b: Any) -> Any:
             r = c_atan2(x, y)
             if r is not None:
                 return r
+        elif x.ndim and sleef_more.usable(x):
+            # exact mode: torch's cpu_kernel_vec, SLEEF's atan2 on the vector blocks, std::atan2 on the rest
+            from engine.ops.cpu_loops import kernel_vec2
+
+            def scalar(u: Any, v: Any) -> Any:
+                r = c_atan2(u, v)
+                return np.arctan2(u, v) if r is None else r
+
+            return kernel_vec2(a, b, sleef_more.atan2, scalar)
     return for_array(np.arctan2, a)(a, b)
 
 

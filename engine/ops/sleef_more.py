@@ -268,3 +268,153 @@ def exp2(x: np.ndarray) -> np.ndarray:
     """Sleef_exp2f16_u10 / Sleef_exp2d8_u10 of a float32 / float64 array."""
     x = np.asarray(x)
     return chunked(_exp2f if x.dtype == F32 else _exp2_64, x)
+
+
+# ---- atan2: xatan2f_u1 / atan2kf_u1 (sleefsimdsp.c), xatan2_u1 / atan2k_u1 (sleefsimddp.c) ---------------------
+
+_ATAN2KF_C = tuple(
+    np.float32(c)
+    for c in (
+        -0.00176397908944636583328247,
+        0.0107900900766253471374512,
+        -0.0309564601629972457885742,
+        0.0577365085482597351074219,
+        -0.0838950723409652709960938,
+        0.109463557600975036621094,
+        -0.142626821994781494140625,
+        0.199983194470405578613281,
+    )
+)
+_PI2F_HI, _PI2F_LO = np.float32(1.5707963705062866211), np.float32(-4.3711388286737928865e-08)
+
+
+def _dfadd_ff(x: Any, y: Any) -> tuple:
+    """dfadd_vf2_vf_vf / ddadd_vd2_vd_vd."""
+    s = x + y
+    return s, (x - s) + y
+
+
+def _atan2k_args(yx: np.ndarray, xx: np.ndarray) -> tuple:
+    """atan2k(f)_u1's quadrant count q and the pair quotient s = num / den, for y >= 0 (single values)."""
+    dt = xx.dtype.type
+    neg = xx < 0
+    q = np.where(neg, dt(-2), dt(0))
+    xx = np.where(neg, -xx, xx)  # (x's sign flipped: -0 stays -0)
+    p = xx < yx
+    q = np.where(p, q + 1, q)
+    sx = np.where(p, -xx, yx)
+    tx = np.where(p, yx, xx)
+    zero = np.zeros_like(sx)
+    return q, sx, tx, zero
+
+
+def _atan2kf(yx: np.ndarray, xx: np.ndarray) -> tuple:
+    q, sx, tx, zero = _atan2k_args(yx, xx)
+    sx, sy = P._dfdiv(sx, zero, tx, zero)
+    tx, ty = P._dfsqu(sx, sy)
+    tx, ty = _dfadd_ff(tx, ty)  # dfnormalize
+    c = _ATAN2KF_C
+    u = P._fma(c[0], tx, c[1])
+    for k in c[2:]:
+        u = P._fma(u, tx, k)
+    ax, ay = _dfadd_ff(np.float32(-0.333332866430282592773438), u * tx)
+    tx, ty = P._dfmul_f2f2(tx, ty, ax, ay)
+    one = np.float32(1.0)
+    bx = one + tx  # dfadd_vf2_vf_vf2(1, t)
+    by = ((one - bx) + tx) + ty
+    tx, ty = P._dfmul_f2f2(sx, sy, bx, by)
+    hx, hy = P._dfmul_f2f(np.full_like(q, _PI2F_HI), np.full_like(q, _PI2F_LO), q)
+    return P._dfadd_f2f2(hx, hy, tx, ty)
+
+
+_ATAN2K_C16 = (
+    1.06298484191448746607415e-05,
+    -0.000125620649967286867384336,
+    0.00070557664296393412389774,
+    -0.00251865614498713360352999,
+    0.00646262899036991172313504,
+    -0.0128281333663399031014274,
+    0.0208024799924145797902497,
+    -0.0289002344784740315686289,
+    0.0359785005035104590853656,
+    -0.041848579703592507506027,
+    0.0470843011653283988193763,
+    -0.0524914210588448421068719,
+    0.0587946590969581003860434,
+    -0.0666620884778795497194182,
+    0.0769225330296203768654095,
+    -0.0909090442773387574781907,
+)
+_ATAN2K_C4 = (
+    0.111111108376896236538123,
+    -0.142857142756268568062339,
+    0.199999999997977351284817,
+    -0.333333333333317605173818,
+)
+_PI2_HI, _PI2_LO = 1.570796326794896557998982, 6.12323399573676603586882e-17
+
+
+def _atan2k(yx: np.ndarray, xx: np.ndarray) -> tuple:
+    f = P._fma64
+    q, sx, tx, zero = _atan2k_args(yx, xx)
+    sx, sy = P._ddiv(sx, zero, tx, zero)
+    tx, ty = P._dsqu(sx, sy)
+    tx, ty = _dfadd_ff(tx, ty)  # ddnormalize
+    t2 = tx * tx
+    t4 = t2 * t2
+    t8 = t4 * t4
+    c = _ATAN2K_C16
+    u = f(t8, P._poly8(tx, t2, t4, c[:8]), P._poly8(tx, t2, t4, c[8:]))
+    for k in _ATAN2K_C4:
+        u = f(u, tx, np.full_like(tx, k))
+    ax, ay = P._dmul_d2d2(sx, sy, tx, ty)
+    ax, ay = P._dmul_d2d(ax, ay, u)
+    tx, ty = P._dfadd_f2f2(sx, sy, ax, ay)
+    hx, hy = P._dmul_d2d(np.full_like(q, _PI2_HI), np.full_like(q, _PI2_LO), q)
+    return P._dfadd_f2f2(hx, hy, tx, ty)
+
+
+def _mulsign(r: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """vmulsign: r with its sign bit xor-ed with s's."""
+    return np.where(np.signbit(s), -r, r)
+
+
+def _atan2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    f32 = x.dtype == F32
+    dt = x.dtype.type
+    with np.errstate(all="ignore"):
+        if f32:
+            o = np.abs(x) < dt(2.9387372783541830947e-39)
+            x = np.where(o, x * dt(1 << 24), x)
+            y = np.where(o, y * dt(1 << 24), y)
+        else:
+            o = np.abs(x) < 5.5626846462680083984e-309
+            x = np.where(o, x * float(1 << 53), x)
+            y = np.where(o, y * float(1 << 53), y)
+        ay = np.abs(y)
+        if not f32:  # (a common power-of-two scale keeps the fma emulation's splits finite; SLEEF's steps are
+            # invariant under it)
+            big = np.maximum(ay, np.abs(x))
+            big = (big > 2.0**960) & np.isfinite(big)
+            if np.count_nonzero(big):
+                x = np.where(big, x * 2.0**-128, x)
+                ay = np.where(big, ay * 2.0**-128, ay)
+        fin = np.isfinite(x) & np.isfinite(ay)  # (the others are replaced below: computed on 1, 1)
+        dx, dy = (_atan2kf if f32 else _atan2k)(np.where(fin, ay, dt(1)), np.where(fin, x, dt(1)))
+        r = dx + dy
+        r = _mulsign(r, x)
+        pi2, pi4, pi = dt(np.pi / 2), dt(np.pi / 4), dt(np.pi)
+        xinf = np.isinf(x)
+        r = np.where(xinf | (x == 0), pi2 - np.where(xinf, np.copysign(pi2, x), dt(0)), r)
+        r = np.where(np.isinf(y), pi2 - np.where(xinf, np.copysign(pi4, x), dt(0)), r)
+        r = np.where(y == 0, np.where(np.signbit(x), pi, dt(0)), r)
+        r = _mulsign(r, y)
+        nan = np.isnan(x) | np.isnan(y)
+        if np.count_nonzero(nan):
+            r[nan] = np.nan
+    return r
+
+
+def atan2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Sleef_atan2f16_u10 / Sleef_atan2d8_u10 of float32 / float64 arrays of one shape."""
+    return chunked(_atan2, np.asarray(y), np.asarray(x))
