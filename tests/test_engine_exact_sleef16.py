@@ -70,6 +70,7 @@ _UNARY = {  # torch function: input scale (cpu_kernel_vec with SLEEF's function 
     "sinh": 4.0,
     "cosh": 30.0,
     "exp2": 40.0,
+    "atanh": 0.4,
 }
 
 

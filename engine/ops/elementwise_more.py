@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.backend import for_array
 from engine.ops import elementwise as E
+from engine.ops import sleef_more
 from engine.ops.elementwise import binary, where
 from engine.ops.libm import torch_unary
 from engine.ops.util import node_class
@@ -57,10 +58,11 @@ def _sgn_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
 # (name, array fn, node name, backward(g, x, y), saves, int policy): rows in elementwise.UNARY's format
 # (asinh and acosh: torch's kernels have no vector function, std:: on every element; atanh: SLEEF's and std::'s)
 _ASINH, _ACOSH = torch_unary("asinh", np.arcsinh, False), torch_unary("acosh", np.arccosh, False)
+_ATANH = torch_unary("atanh", np.arctanh, True, sleef_more.atanh)  # (cpu_kernel_vec: SLEEF's atanh in exact mode)
 UNARY_MORE = [
     ("asinh", _ASINH, "AsinhBackward0", lambda g, x, y: g * (x * x + 1).rsqrt(), "x", "float"),
     ("acosh", _ACOSH, "AcoshBackward0", lambda g, x, y: g * _acosh_slope(x), "x", "float"),
-    ("atanh", torch_unary("atanh", np.arctanh, True), "AtanhBackward0", lambda g, x, y: g / (1 - x * x), "x", "float"),
+    ("atanh", _ATANH, "AtanhBackward0", lambda g, x, y: g / (1 - x * x), "x", "float"),
     ("deg2rad", lambda a: a * a.dtype.type(_D2R), "Deg2RadBackward0", lambda g, x, y: E.mul_scalar(g, _D2R), "",
      "float"),
     ("rad2deg", lambda a: a * a.dtype.type(_R2D), "Rad2DegBackward0", lambda g, x, y: E.mul_scalar(g, _R2D), "",

@@ -418,3 +418,87 @@ def _atan2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
 def atan2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Sleef_atan2f16_u10 / Sleef_atan2d8_u10 of float32 / float64 arrays of one shape."""
     return chunked(_atan2, np.asarray(y), np.asarray(x))
+
+
+# ---- atanh: xatanhf / logk2f (sleefsimdsp.c), xatanh / logk2 (sleefsimddp.c) ----------------------------------
+
+_LOGK2F_C = tuple(
+    np.float32(c)
+    for c in (
+        0.2392828464508056640625,
+        0.28518211841583251953125,
+        0.400005877017974853515625,
+        0.666666686534881591796875,
+    )
+)
+_LOGK2_C7 = (
+    0.13860436390467167910856,
+    0.131699838841615374240845,
+    0.153914168346271945653214,
+    0.181816523941564611721589,
+    0.22222224632662035403996,
+    0.285714285511134091777308,
+    0.400000000000914013309483,
+)
+
+
+def _logk2(dx: np.ndarray, dy: np.ndarray) -> tuple:
+    """logk2f / logk2 of the positive finite pair (dx, dy): log as a pair."""
+    from engine.ops.sleef_log1p import _poly7
+
+    f32 = dx.dtype == F32
+    dt = dx.dtype.type
+    _, ex = np.frexp(dx * dt(1.0 / 0.75))
+    e = ex - 1  # vgetexp / vilogbk of d.x / 0.75 (normal here)
+    sc = np.ldexp(dt(1), -e).astype(dx.dtype)  # (a power of two: the scalings are exact)
+    mx, my = dx * sc, dy * sc
+    nx, ny = P._dfadd2_f2f(mx, my, dt(-1))
+    px, py = P._dfadd2_f2f(mx, my, dt(1))
+    xx, xy = _div22(nx, ny, px, py)
+    ef = e.astype(dx.dtype)
+    if f32:
+        x2x, x2y = P._dfsqu(xx, xy)
+        c = _LOGK2F_C
+        t = P._fma(c[0], x2x, c[1])
+        for k in c[2:]:
+            t = P._fma(t, x2x, k)
+        sx, sy = P._dfmul_f2f(np.full_like(ef, P._LN2_HI), np.full_like(ef, P._LN2_LO), ef)
+        sx, sy = P._dfadd_f2f2(sx, sy, xx * dt(2), xy * dt(2))
+        ax, ay = P._dfmul_f2f2(x2x, x2y, xx, xy)
+        ax, ay = P._dfmul_f2f(ax, ay, t)
+    else:
+        x2x, x2y = P._dsqu(xx, xy)
+        x4 = x2x * x2x
+        x8 = x4 * x4
+        t = _poly7(x2x, x4, x8, _LOGK2_C7)
+        t = P._fma64(t, x2x, np.full_like(t, 0.666666666666664853302393))
+        sx, sy = P._dmul_d2d(np.full_like(ef, P._LN2_D[0]), np.full_like(ef, P._LN2_D[1]), ef)
+        sx, sy = P._dfadd_f2f2(sx, sy, xx * 2.0, xy * 2.0)
+        ax, ay = P._dmul_d2d2(x2x, x2y, xx, xy)
+        ax, ay = P._dmul_d2d(ax, ay, t)
+    return P._dfadd_f2f2(sx, sy, ax, ay)
+
+
+def _atanh(x: np.ndarray) -> np.ndarray:
+    dt = x.dtype.type
+    one = dt(1)
+    with np.errstate(all="ignore"):
+        y = np.abs(x)
+        z = np.where(y < one, y, dt(0))  # (|x| >= 1 and NaN are replaced below)
+        ax, ay = P._dfadd2_ff(one, z)
+        bx, by = P._dfadd2_ff(one, -z)
+        qx, qy = _div22(ax, ay, bx, by)
+        dx, dy = _logk2(qx, qy)
+        r = (dx + dy) * dt(0.5)
+        r = np.where(y == one, dt(np.inf), r)
+        r = np.where(y > one, dt(np.nan), r)
+        r = _mulsign(r, x)
+        bad = np.isinf(x) | np.isnan(x)
+        if np.count_nonzero(bad):
+            r[bad] = np.nan
+    return r
+
+
+def atanh(x: np.ndarray) -> np.ndarray:
+    """Sleef_atanhf16_u10 / Sleef_atanhd8_u10 of a float32 / float64 array."""
+    return chunked(_atanh, np.asarray(x))
