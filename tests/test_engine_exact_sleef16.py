@@ -132,3 +132,24 @@ def test_atan2_bits(dt) -> None:
     t = torch.atan2(torch.from_numpy(m).t(), torch.from_numpy(k)).numpy()
     e = engine.atan2(engine.tensor(m).t(), engine.tensor(k)).numpy()
     assert _bits_equal(t, e).all()
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("eps", [None, 1e-3, -1.0, 0.3])
+def test_logit_bits(dt, eps) -> None:
+    """A dense input goes through LogitMKLKernel (VML's Ln), any other through cpu_kernel_vec (SLEEF's log on
+    the vector blocks of each row, std::log on the rest)."""
+    rng = np.random.default_rng(7)
+    x = rng.random((300, 203)).astype(dt)
+    x[0, :6] = [0.0, 1.0, np.nan, -0.5, 1.5, 0.5]
+    views = [
+        lambda m, a: a,
+        lambda m, a: a.t(),  # (dense: coalesced to one run)
+        lambda m, a: a[:, :150],  # rows of 150 with gaps: vector blocks and tails
+        lambda m, a: a[:, ::2],  # no two adjacent elements: all scalar
+        lambda m, a: a[:, 1:],
+    ]
+    for v in views:
+        t = torch.logit(v(torch, torch.from_numpy(x)), eps).numpy()
+        e = engine.logit(v(engine, engine.tensor(x)), eps).numpy()
+        assert t.shape == e.shape and _bits_equal(t, e).all()

@@ -25,14 +25,17 @@ from engine.naming import type_name
 from engine.ops import elementwise as E
 from engine.ops import elementwise_more as EM
 from engine.ops import inplace as P
+from engine.ops import mkl, sleef, sleef_more
 from engine.ops import reduce as R
-from engine.ops.cpu_loops import dense_copy, map_flat
+from engine.ops.cpu_loops import dense_copy, kernel_vec, map_flat
 from engine.ops.elementwise import binary, div_scalar, mul_scalar, where
+from engine.ops.libm import c_elementwise
 from engine.ops.util import node_class, record, result_np
 from engine.ops.util import saved as saved_vers
 from engine.tensor import Tensor, wrap
 
 _F64 = np.float64
+_F32 = np.dtype(np.float32)
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
@@ -601,6 +604,40 @@ def _logit_bw(self: Any, g: Tensor, x: Tensor, eps: Any) -> tuple:
 LogitBackward0 = node_class("LogitBackward0", _logit_bw)
 
 
+def _dense(a: Any) -> bool:
+    """Whether a's elements fill its memory without gaps in some order of its dims (TensorIterator then
+    coalesces it to one contiguous run): C, Fortran or permuted contiguity."""
+    if type(a) is not np.ndarray:
+        return False
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    step = a.itemsize
+    for st, n in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if st != step:
+            return False
+        step *= n
+    return True
+
+
+def _logit_vec(x: np.ndarray) -> np.ndarray:
+    """logit's vector function: (x / (1 - x)).log(), SLEEF's log (x == 1 gives log(inf) = inf)."""
+    one = x.dtype.type(1)
+    with np.errstate(all="ignore"):
+        q = x / (one - x)
+    return sleef.logf(q) if x.dtype == _F32 else sleef_more.log64(q)
+
+
+def _logit_scalar(x: np.ndarray) -> np.ndarray:
+    """logit's scalar function: x == 1 ? inf : std::log(x / (1 - x))."""
+    one = x.dtype.type(1)
+    with np.errstate(all="ignore"):
+        q = x / (one - x)
+        r = c_elementwise("log", q)
+        if r is None:
+            r = np.log(q)
+    return np.where(x == one, x.dtype.type(np.inf), r)
+
+
 def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """log(x / (1 - x)), with x first clamped to [eps, 1 - eps] when eps is given (and not negative)."""
     input = E._tensor_arg(input, "logit")
@@ -611,10 +648,29 @@ def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None)
         d = d.astype(E.DEFAULT.float.np)
     xp = _xp(d)
     a = d.astype(np.float32) if d.dtype == np.float16 else d  # (half computes in float, as torch's)
-    if eps is not None and eps >= 0:
-        lo, hi = a.dtype.type(eps), a.dtype.type(1 - eps)
-        a = xp.where(a < lo, lo, xp.where(a > hi, hi, a))  # (nan stays nan: no comparison holds)
-    r = xp.where(a == 1, math.inf, xp.log(a / (1 - a)))
+    strided = a  # (the input's layout picks torch's kernel below)
+
+    def clamp(a: Any) -> Any:
+        if eps is not None and eps >= 0:
+            lo = a.dtype.type(eps)
+            hi = a.dtype.type(1) - lo  # (torch: scalar_t(1) - eps, eps in the dtype first)
+            a = xp.where(a < lo, lo, xp.where(a > hi, hi, a))  # (nan stays nan: no comparison holds)
+        return a
+
+    if sleef_more.usable(a) and not _dense(a):
+        # exact mode, an input the iterator cannot run contiguously: cpu_kernel_vec, SLEEF's log on its vector
+        # blocks, std::log on the rest
+        r = kernel_vec(strided, lambda v: _logit_vec(clamp(v)), lambda v: _logit_scalar(clamp(v)))
+    elif sleef_more.usable(a):
+        # LogitMKLKernel (at::hasMKL() and a contiguous iterator): x / (1 - x) (inf at 1), then VML's Ln
+        a = clamp(a)
+        one = a.dtype.type(1)
+        with np.errstate(all="ignore"):
+            q = np.where(a == one, a.dtype.type(np.inf), a / (one - a))
+        r = mkl.vml("log", q)
+    else:
+        a = clamp(a)
+        r = xp.where(a == 1, math.inf, xp.log(a / (1 - a)))
     r = xp.asarray(r).astype(d.dtype)
     t = record(LogitBackward0, r, input._dev, (input,), (input, eps), saved_vers(input, None))
     return E._out(t, out)
