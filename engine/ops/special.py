@@ -29,7 +29,8 @@ from engine.ops import mkl, sleef, sleef_more
 from engine.ops import reduce as R
 from engine.ops.cpu_loops import dense_copy, kernel_vec, map_flat
 from engine.ops.elementwise import binary, div_scalar, mul_scalar, where
-from engine.ops.libm import c_elementwise
+from engine.ops.fma import fma
+from engine.ops.libm import c_elementwise, c_math
 from engine.ops.util import node_class, record, result_np
 from engine.ops.util import saved as saved_vers
 from engine.tensor import Tensor, wrap
@@ -201,7 +202,47 @@ def _digamma_core(x: Any, xp: Any) -> Any:
     return xp.where(x == 0, xp.copysign(xp.asarray(math.inf), -x), val)  # +-0: -+inf
 
 
-_digamma = _in_f64(_digamma_core)
+_digamma_f64 = _in_f64(_digamma_core)
+
+
+def _digamma_c(a: np.ndarray) -> np.ndarray:
+    """torch's calc_digamma on every element (its cpu kernel is a plain cpu_kernel) of a float32/float64 numpy
+    array, in the array's dtype as torch computes it: the recurrence and the series rounded in that dtype,
+    the C library's log (logf), the reflection's pi / tan(pi * frac(x)) in double, then rounded."""
+    dt = a.dtype.type
+    one = dt(1)
+    x = np.ascontiguousarray(a).reshape(-1)
+    with np.errstate(all="ignore"):
+        neg = x < 0
+        z = np.where(neg, one - x, x)  # digamma(1 - x) for the reflection
+        res = np.zeros_like(z)
+        step = z < 10
+        while np.count_nonzero(step):  # (at most ten rounds: z > 0 here, or 0, nan)
+            res = np.where(step, res - one / z, res)
+            z = np.where(step, z + one, z)
+            step = z < 10
+        zz = one / (z * z)
+        p = np.zeros_like(z)
+        for c in _DIGAMMA_A:  # polevl from 0, each step an fma (GCC contracts it in torch's FMA builds)
+            p = fma(p, zz, np.full_like(z, dt(c)))
+        y = np.where(z < dt(1e17), zz * p, dt(0))
+        val = np.where(z == 10, res + dt(_PSI_10), ((res + c_math("log", z)) - dt(0.5) / z) - y)
+        if np.count_nonzero(neg):
+            xd = x[neg].astype(_F64)
+            frac = xd - np.trunc(xd)  # modf's fractional part
+            refl = (math.pi / c_math("tan", math.pi * frac)).astype(a.dtype)
+            val[neg] = val[neg] - refl
+            val[neg & (x == np.trunc(x))] = np.nan  # the poles at negative integers (-inf too)
+        zero = x == 0
+        if np.count_nonzero(zero):
+            val[zero] = np.copysign(dt(np.inf), -x[zero])
+    return val.reshape(a.shape)
+
+
+def _digamma(a: Any) -> Any:
+    if sleef_more.usable(a):  # exact mode: torch's kernel in the input's dtype
+        return _digamma_c(a)
+    return _digamma_f64(a)
 
 
 def _trigamma(a: Any) -> Any:
