@@ -12,6 +12,7 @@ multiply-add (sleef_pow's `_fma64`, engine/ops/fma.py's float64 emulation; `_fma
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -502,3 +503,321 @@ def _atanh(x: np.ndarray) -> np.ndarray:
 def atanh(x: np.ndarray) -> np.ndarray:
     """Sleef_atanhf16_u10 / Sleef_atanhd8_u10 of a float32 / float64 array."""
     return chunked(_atanh, np.asarray(x))
+
+
+# ---- lgamma: xlgammaf_u1 / gammafk / sinpifk (sleefsimdsp.c) ---------------------------------------------------
+
+
+def _f2d(v: float) -> tuple:
+    """vcast_vf2_d: a double constant as a float32 pair."""
+    hi = np.float32(v)
+    return hi, np.float32(v - float(hi))
+
+
+def _sel3(o2: np.ndarray, o0: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
+    """vsel_vf_vo_vo_f_f_f(o2, o0, a, b, c): o2 ? a : o0 ? b : c, as float32 constants."""
+    return np.where(o2, np.float32(a), np.where(o0, np.float32(b), np.float32(c)))
+
+
+def _dfmul_ff(x: Any, y: Any) -> tuple:
+    """dfmul_vf2_vf_vf: the exact product as a pair."""
+    rx = x * y
+    return rx, P._two_prod_err(x, y, rx)
+
+
+def _dfadd2_f_f2(x: Any, yx: Any, yy: Any) -> tuple:
+    """dfadd2_vf2_vf_vf2."""
+    s = x + yx
+    v = s - x
+    return s, ((x - (s - v)) + (yx - v)) + yy
+
+
+def _sinpifk(d: np.ndarray) -> tuple:
+    f = P._fma
+    u = d * np.float32(4.0)
+    q = np.trunc(u).astype(np.int32)
+    q = (q + np.where(q < 0, 0, 1).astype(np.int32)) & np.int32(~1)
+    o = (q & 2) == 2
+    s = u - q.astype(F32)
+    t = s
+    s = s * s
+    s2x, s2y = _dfmul_ff(t, t)
+    w = lambda a, b: np.where(o, np.float32(a), np.float32(b))  # noqa: E731
+    u = f(w(-0.2430611801e-7, 0.3093842054e-6), s, w(0.3590577080e-5, -0.3657307388e-4))
+    u = f(u, s, w(-0.3259917721e-3, 0.2490393585e-2))
+    xx, xy = _dfadd2_f_f2(
+        u * s,
+        w(0.015854343771934509277, -0.080745510756969451904),
+        w(4.4940051354032242811e-10, -1.3373665339076936258e-09),
+    )
+    mx, my = P._dfmul_f2f2(s2x, s2y, xx, xy)
+    xx, xy = P._dfadd2_f2f2(
+        mx,
+        my,
+        w(-0.30842512845993041992, 0.78539818525314331055),
+        w(-9.0728339030733922277e-09, -2.1857338617566484855e-08),
+    )
+    xx, xy = P._dfmul_f2f2(xx, xy, np.where(o, s2x, t), np.where(o, s2y, np.float32(0)))
+    ax, ay = P._dfadd2_f2f(xx, xy, np.float32(1))
+    xx, xy = np.where(o, ax, xx), np.where(o, ay, xy)
+    neg = (q & 4) == 4
+    return np.where(neg, -xx, xx), np.where(neg, -xy, xy)
+
+
+_GAMMAF_U = (
+    (0.000839498720672087279971000786, 0.9435157776e0, 0.1102489550e-3),
+    (-5.17179090826059219329394422e-05, 0.8670063615e0, 0.8160019934e-4),
+    (-0.000592166437353693882857342347, 0.4826702476e0, 0.1528468856e-3),
+    (6.97281375836585777403743539e-05, -0.8855129778e-1, -0.2355068718e-3),
+    (0.000784039221720066627493314301, 0.1013825238e0, 0.4962242092e-3),
+    (-0.000229472093621399176949318732, -0.1493408978e0, -0.1193488017e-2),
+    (-0.002681327160493827160473958490, 0.1697509140e0, 0.2891599433e-2),
+    (0.003472222222222222222175164840, -0.2072454542e0, -0.7385451812e-2),
+    (0.083333333333333333335592087900, 0.2705872357e0, 0.2058077045e-1),
+)
+_GAMMAF_Z = (
+    (-0.400686534596170958447352690395e0, -0.673523028297382446749257758235e-1),
+    (0.822466960142643054450325495997e0, 0.322467033928981157743538726901e0),
+    (-0.577215665946766039837398973297e0, 0.422784335087484338986941629852e0),
+)
+
+
+def _gammafk(a: np.ndarray) -> tuple:
+    """gammafk(a): (clc, clln / clld) as two float32 pairs (log of the gamma function's magnitude, and a
+    factor whose log is added)."""
+    f32 = np.float32
+    zero, one = f32(0), f32(1)
+    otiny = np.abs(a) < f32(1e-30)
+    oref = a < f32(0.5)
+    rx, ry = P._dfadd2_ff(one, -a)
+    xx = np.where(otiny, zero, np.where(oref, rx, a))
+    xy = np.where(otiny, zero, np.where(oref, ry, zero))
+    o0 = (f32(0.5) <= xx) & (xx <= f32(1.2))
+    o2 = f32(2.3) <= xx
+    px, py = P._dfadd2_f2f(xx, xy, one)
+    yx, yy = _dfadd_ff(*P._dfmul_f2f2(px, py, xx, xy))
+    px, py = P._dfadd2_f2f(xx, xy, f32(2))
+    yx, yy = _dfadd_ff(*P._dfmul_f2f2(px, py, yx, yy))
+    o = o2 & (xx <= f32(7))
+    llnx, llny = np.where(o, yx, one), np.where(o, yy, zero)
+    px, py = P._dfadd2_f2f(xx, xy, f32(3))
+    xx, xy = np.where(o, px, xx), np.where(o, py, xy)
+    nx, _ = _dfadd_ff(*P._dfadd2_f2f(xx, xy, np.where(o0, f32(-1), f32(-2))))
+    t = np.where(o2, one / xx, nx)
+    c = _GAMMAF_U
+    u = _sel3(o2, o0, *c[0])
+    for k in c[1:]:
+        u = P._fma(u, t, _sel3(o2, o0, *k))
+    px, py = P._dfadd2_f2f(xx, xy, f32(-0.5))
+    lx, ly = _logk2(xx, xy)
+    yx, yy = P._dfmul_f2f2(px, py, lx, ly)
+    yx, yy = P._dfadd2_f2f2(yx, yy, -xx, -xy)
+    yx, yy = P._dfadd2_f2f2(yx, yy, *_f2d(0.91893853320467278056))
+    zx, zy = _dfmul_ff(u, t)
+    zc = _GAMMAF_Z
+    zx, zy = P._dfadd2_f2f(zx, zy, np.where(o0, f32(zc[0][0]), f32(zc[0][1])))
+    for k in zc[1:]:
+        zx, zy = P._dfmul_f2f(zx, zy, t)
+        zx, zy = P._dfadd2_f2f(zx, zy, np.where(o0, f32(k[0]), f32(k[1])))
+    zx, zy = P._dfmul_f2f(zx, zy, t)
+    clcx, clcy = np.where(o2, yx, zx), np.where(o2, yy, zy)
+    ux, uy = _dfmul_ff(u, t)
+    ux, uy = P._dfadd2_f2f(ux, uy, one)
+    lldx, lldy = np.where(o2, ux, one), np.where(o2, uy, zero)
+    yx, yy = llnx, llny
+    pix, piy = _f2d(1.1447298858494001639)
+    rx, ry = P._dfadd2_f2f2(pix, piy, -clcx, -clcy)
+    tx, ty = _f2d(41.58883083359671856503)
+    clcx = np.where(otiny, tx, np.where(oref, rx, clcx))
+    clcy = np.where(otiny, ty, np.where(oref, ry, clcy))
+    llnx = np.where(otiny, one, np.where(oref, llnx, lldx))
+    llny = np.where(otiny, zero, np.where(oref, llny, lldy))
+    s = a - f32(4096) * np.trunc(a * f32(1.0 / 4096))
+    sx, sy = _sinpifk(s)
+    xx, xy = P._dfmul_f2f2(lldx, lldy, sx, sy)
+    big = f32(1 << 30) * f32(1 << 30)
+    lldx = np.where(otiny, a * big, np.where(oref, xx, yx))
+    lldy = np.where(otiny, zero, np.where(oref, xy, yy))
+    return (clcx, clcy), P._dfdiv(llnx, llny, lldx, lldy)
+
+
+def _lgammaf(a: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        fin = np.isfinite(a)
+        x = np.where(fin, a, np.float32(1))  # (the others are replaced below)
+        (cx, cy), (bx, by) = _gammafk(x)
+        neg = bx < 0  # dfabs
+        bx, by = np.where(neg, -bx, bx), np.where(neg, -by, by)
+        lx, ly = _logk2(bx, by)
+        yx, yy = P._dfadd2_f2f2(cx, cy, lx, ly)
+        r = yx + yy
+        isint = np.trunc(a) == a
+        bad = ~fin | ((a <= 0) & isint) | (fin & np.isnan(r))
+        r[bad] = np.inf
+        nan = np.isnan(a)
+        r[nan] = a[nan]
+    return r
+
+
+def lgamma(x: np.ndarray) -> np.ndarray:
+    """Sleef_lgammaf16_u10 / Sleef_lgammad8_u10 of a float32 / float64 array."""
+    x = np.asarray(x)
+    return chunked(_lgammaf if x.dtype == F32 else _lgamma64, x)
+
+
+# ---- lgamma, float64: xlgamma_u1 / gammak / sinpik (sleefsimddp.c) ---------------------------------------------
+
+
+def _ddmul_dd(x: Any, y: Any) -> tuple:
+    """ddmul_vd2_vd_vd: the exact product as a pair."""
+    rx = x * y
+    return rx, P._prod_err64(x, y, rx)
+
+
+def _sinpik(d: np.ndarray) -> tuple:
+    f = P._fma64
+    u = d * 4.0
+    q = np.trunc(u).astype(np.int64)  # (|u| < 2^30 here)
+    q = (q + np.where(q < 0, 0, 1)) & ~1
+    o = (q & 2) == 2
+    s = u - q.astype(F64)
+    t = s
+    s = s * s
+    s2x, s2y = _ddmul_dd(t, t)
+    w = lambda a, b: np.where(o, a, b)  # noqa: E731
+    u = w(9.94480387626843774090208e-16, -2.02461120785182399295868e-14)
+    for a, b in (
+        (-3.89796226062932799164047e-13, 6.948218305801794613277840e-12),
+        (1.150115825399960352669010e-10, -1.75724749952853179952664e-09),
+        (-2.46113695010446974953590e-08, 3.133616889668683928784220e-07),
+        (3.590860448590527540050620e-06, -3.65762041821615519203610e-05),
+        (-0.000325991886927389905997954, 0.0024903945701927185027435600),
+    ):
+        u = f(u, s, w(a, b))
+    xx, xy = _dfadd2_f_f2(
+        u * s, w(0.0158543442438155018914259, -0.0807455121882807852484731),
+        w(-1.04693272280631521908845e-18, 3.61852475067037104849987e-18),
+    )  # fmt: skip
+    mx, my = P._dmul_d2d2(s2x, s2y, xx, xy)
+    xx, xy = P._dfadd2_f2f2(
+        mx, my, w(-0.308425137534042437259529, 0.785398163397448278999491),
+        w(-1.95698492133633550338345e-17, 3.06287113727155002607105e-17),
+    )  # fmt: skip
+    xx, xy = P._dmul_d2d2(xx, xy, np.where(o, s2x, t), np.where(o, s2y, 0.0))
+    ax, ay = P._dfadd2_f2f(xx, xy, 1.0)
+    xx, xy = np.where(o, ax, xx), np.where(o, ay, xy)
+    neg = (q & 4) == 4
+    return np.where(neg, -xx, xx), np.where(neg, -xy, xy)
+
+
+_GAMMA_U = (
+    (-156.801412704022726379848862, 0.2947916772827614196e2, 0.7074816000864609279e-7),
+    (1.120804464289911606838558160000, 0.1281459691827820109e3, 0.4009244333008730443e-6),
+    (13.39798545514258921833306020000, 0.2617544025784515043e3, 0.1040114641628246946e-5),
+    (-0.116546276599463200848033357000, 0.3287022855685790432e3, 0.1508349150733329167e-5),
+    (-1.391801093265337481495562410000, 0.2818145867730348186e3, 0.1288143074933901020e-5),
+    (0.015056113040026424412918973400, 0.1728670414673559605e3, 0.4744167749884993937e-6),
+    (0.179540117061234856098844714000, 0.7748735764030416817e2, -0.6554816306542489902e-7),
+    (-0.002481743600264997730942489280, 0.2512856643080930752e2, -0.3189252471452599844e-6),
+    (-0.029527880945699120504851034100, 0.5766792106140076868e1, 0.1358883821470355377e-6),
+    (0.000540164767892604515196325186, 0.7270275473996180571e0, -0.4343931277157336040e-6),
+    (0.006403362833808069794787256200, 0.8396709124579147809e-1, 0.9724785897406779555e-6),
+    (-0.000162516262783915816896611252, -0.8211558669746804595e-1, -0.2036886057225966011e-5),
+    (-0.001914438498565477526465972390, 0.6828831828341884458e-1, 0.4373363141819725815e-5),
+    (7.20489541602001055898311517e-05, -0.7712481339961671511e-1, -0.9439951268304008677e-5),
+    (0.000839498720672087279971000786, 0.8337492023017314957e-1, 0.2050727030376389804e-4),
+    (-5.17179090826059219329394422e-05, -0.9094964931456242518e-1, -0.4492620183431184018e-4),
+    (-0.000592166437353693882857342347, 0.1000996313575929358e0, 0.9945751236071875931e-4),
+    (6.97281375836585777403743539e-05, -0.1113342861544207724e0, -0.2231547599034983196e-3),
+    (0.000784039221720066627493314301, 0.1255096673213020875e0, 0.5096695247101967622e-3),
+    (-0.000229472093621399176949318732, -0.1440498967843054368e0, -0.1192753911667886971e-2),
+    (-0.002681327160493827160473958490, 0.1695571770041949811e0, 0.2890510330742210310e-2),
+    (0.003472222222222222222175164840, -0.2073855510284092762e0, -0.7385551028674461858e-2),
+    (0.083333333333333333335592087900, 0.2705808084277815939e0, 0.2058080842778455335e-1),
+)
+_GAMMA_Z = (
+    (-0.4006856343865314862e0, -0.6735230105319810201e-1),
+    (0.8224670334241132030e0, 0.3224670334241132030e0),
+    (-0.5772156649015328655e0, 0.4227843350984671345e0),
+)
+
+
+def _gammak(a: np.ndarray) -> tuple:
+    """gammak(a): (clc, clln / clld) as two float64 pairs."""
+    otiny = np.abs(a) < 1e-306
+    oref = a < 0.5
+    rx, ry = P._dfadd2_ff(1.0, -a)
+    xx = np.where(otiny, 0.0, np.where(oref, rx, a))
+    xy = np.where(otiny, 0.0, np.where(oref, ry, 0.0))
+    o0 = (0.5 <= xx) & (xx <= 1.1)
+    o2 = 2.3 <= xx
+    yx, yy = xx, xy
+    for k in (1.0, 2.0, 3.0, 4.0):
+        px, py = P._dfadd2_f2f(xx, xy, k)
+        yx, yy = _dfadd_ff(*P._dmul_d2d2(px, py, yx, yy))
+    o = o2 & (xx <= 7)
+    llnx, llny = np.where(o, yx, 1.0), np.where(o, yy, 0.0)
+    px, py = P._dfadd2_f2f(xx, xy, 5.0)
+    xx, xy = np.where(o, px, xx), np.where(o, py, xy)
+    nx, _ = _dfadd_ff(*P._dfadd2_f2f(xx, xy, np.where(o0, -1.0, -2.0)))
+    t = np.where(o2, 1.0 / xx, nx)
+    c = _GAMMA_U
+    u = np.where(o2, c[0][0], np.where(o0, c[0][1], c[0][2]))
+    for k in c[1:]:
+        u = P._fma64(u, t, np.where(o2, k[0], np.where(o0, k[1], k[2])))
+    px, py = P._dfadd2_f2f(xx, xy, -0.5)
+    lx, ly = _logk2(xx, xy)
+    yx, yy = P._dmul_d2d2(px, py, lx, ly)
+    yx, yy = P._dfadd2_f2f2(yx, yy, -xx, -xy)
+    yx, yy = P._dfadd2_f2f2(yx, yy, 0.91893853320467278056, -3.8782941580672414498e-17)
+    zx, zy = _ddmul_dd(u, t)
+    zc = _GAMMA_Z
+    zx, zy = P._dfadd2_f2f(zx, zy, np.where(o0, zc[0][0], zc[0][1]))
+    for k in zc[1:]:
+        zx, zy = P._dmul_d2d(zx, zy, t)
+        zx, zy = P._dfadd2_f2f(zx, zy, np.where(o0, k[0], k[1]))
+    zx, zy = P._dmul_d2d(zx, zy, t)
+    clcx, clcy = np.where(o2, yx, zx), np.where(o2, yy, zy)
+    ux, uy = _ddmul_dd(u, t)
+    ux, uy = P._dfadd2_f2f(ux, uy, 1.0)
+    lldx, lldy = np.where(o2, ux, 1.0), np.where(o2, uy, 0.0)
+    yx, yy = llnx, llny
+    rx, ry = P._dfadd2_f2f2(1.1447298858494001639, 1.026595116270782638e-17, -clcx, -clcy)
+    clcx = np.where(otiny, 83.1776616671934334590333, np.where(oref, rx, clcx))
+    clcy = np.where(otiny, 3.67103459631568507221878e-15, np.where(oref, ry, clcy))
+    llnx = np.where(otiny, 1.0, np.where(oref, llnx, lldx))
+    llny = np.where(otiny, 0.0, np.where(oref, llny, lldy))
+    s = a - float(1 << 28) * np.trunc(a * (1.0 / (1 << 28)))
+    sx, sy = _sinpik(np.where(oref, s, 0.0))
+    xx, xy = P._dmul_d2d2(lldx, lldy, sx, sy)
+    lldx = np.where(otiny, a * (float(1 << 60) * float(1 << 60)), np.where(oref, xx, yx))
+    lldy = np.where(otiny, 0.0, np.where(oref, xy, yy))
+    return (clcx, clcy), P._ddiv(llnx, llny, lldx, lldy)
+
+
+def _lgamma_or_inf(v: float) -> float:
+    try:
+        return math.lgamma(v)
+    except OverflowError:
+        return math.inf
+
+
+def _lgamma64(a: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        fin = np.isfinite(a) & (np.abs(a) < 2.0**960)  # (past it the fma emulation's splits overflow)
+        x = np.where(fin, a, 1.0)
+        (cx, cy), (bx, by) = _gammak(x)
+        neg = bx < 0  # ddabs
+        bx, by = np.where(neg, -bx, bx), np.where(neg, -by, by)
+        lx, ly = _logk2(bx, by)
+        yx, yy = P._dfadd2_f2f2(cx, cy, lx, ly)
+        r = yx + yy
+        isint = np.trunc(a) == a
+        bad = np.isinf(a) | ((a <= 0) & isint) | (np.isfinite(a) & np.isnan(r))
+        r[bad] = np.inf
+        huge = np.isfinite(a) & ~fin & ~bad
+        if np.count_nonzero(huge):  # (the C library's lgamma there: possibly a last bit off SLEEF's)
+            r[huge] = [_lgamma_or_inf(v) for v in a[huge].tolist()]
+        nan = np.isnan(a)
+        r[nan] = a[nan]
+    return r

@@ -168,7 +168,16 @@ def _lgamma_py(v: float) -> float:
         return math.inf
 
 
-_lgamma = _libm("gammaln", _lgamma_py, inf_gives=math.inf)
+_lgamma_c = _libm("gammaln", _lgamma_py, inf_gives=math.inf)
+
+
+def _lgamma(a: Any) -> Any:
+    """torch's lgamma kernel (vml::vlgamma, a vec::map: SLEEF's lgamma on every element) in exact mode,
+    std::lgamma per element otherwise."""
+    if sleef_more.usable(a):
+        return sleef_more.lgamma(a)
+    return _lgamma_c(a)
+
 
 _PSI_10 = 2.25175258906672110764
 _DIGAMMA_A = (
