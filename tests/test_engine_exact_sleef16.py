@@ -211,3 +211,28 @@ def test_lgamma_bits(dt) -> None:
     t = torch.lgamma(torch.from_numpy(x).t()).numpy()
     e = engine.lgamma(engine.tensor(x).t()).numpy()
     assert _bits_equal(t, e).all()
+
+
+_BACKWARD = {
+    "softplus": lambda F, x: F.softplus(x),
+    "softplus_beta": lambda F, x: F.softplus(x, beta=0.5, threshold=3.0),
+    "logsigmoid": lambda F, x: F.logsigmoid(x),
+    "silu": lambda F, x: F.silu(x),
+}
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("name", list(_BACKWARD))
+def test_activation_backward_bits(name, dt) -> None:
+    """x.grad through torch's backward kernels (softplus_backward: SLEEF's exp in the vector blocks;
+    log_sigmoid_backward: the forward's SLEEF buffer exp(-|x|); silu_backward in float64 as in float32)."""
+    f = _BACKWARD[name]
+    rng = np.random.default_rng(17)
+    for n in (50_003, 7):
+        a = (rng.standard_normal(n) * 5).astype(dt)
+        g = rng.standard_normal(n).astype(dt)
+        xt = torch.tensor(a, requires_grad=True)
+        f(TF, xt).backward(torch.from_numpy(g))
+        xe = engine.tensor(a, requires_grad=True)
+        f(EF, xe).backward(engine.tensor(g))
+        assert _bits_equal(xt.grad.numpy(), xe.grad.numpy()).all()

@@ -218,6 +218,15 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
     def backward(g: Tensor, x: Tensor) -> tuple:
         # d/dx log(sigmoid(x)) = sigmoid(-x); its derivative is torch's log_sigmoid_double_backward
+        gd, xd = g._data, x._data
+        if (
+            not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
+            and activation_cpu.exact_usable(xd)
+            and type(gd) is np.ndarray
+            and gd.dtype == xd.dtype
+            and gd.shape == xd.shape
+        ):
+            return (wrap(activation_cpu.log_sigmoid_backward(gd, xd), x._dev),)
         return (g * E.sigmoid(-x),)
 
     return _record("LogSigmoidBackward0", _arrays(input, fwd), (input,), (input,), backward)

@@ -105,7 +105,7 @@ def silu(a: np.ndarray) -> np.ndarray:
 
 
 def _exp_neg_vec(x: np.ndarray) -> np.ndarray:
-    return sleef.expf(-x)
+    return _exp(-x)
 
 
 def _exp_neg_scalar(x: np.ndarray) -> np.ndarray:
@@ -116,9 +116,10 @@ def silu_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
     """torch's silu_backward kernel for float32 arrays of one shape and layout (the exp of each element from
     the vector or the scalar function as cpu_kernel_vec splits them; the rest rounds alike in both)."""
     e = kernel_vec(x, _exp_neg_vec, _exp_neg_scalar)  # (split as x's layout walks)
-    e += _ONE
-    s = np.divide(_ONE, e, out=e)
-    t = fma(x, _ONE - s, np.ones_like(x))
+    one = x.dtype.type(1)
+    e += one
+    s = np.divide(one, e, out=e)
+    t = fma(x, one - s, np.ones_like(x))
     return dy * s * t
 
 
@@ -163,3 +164,39 @@ def log_sigmoid(a: np.ndarray) -> np.ndarray:
 def mish_vec(x: np.ndarray) -> np.ndarray:
     """mish's vector function (float32/float64, exact_usable): x * tanh(log1p(exp(x))), SLEEF's functions."""
     return x * sleef_more.tanh(_log1p(_exp(x)))
+
+
+def softplus_backward(g: np.ndarray, x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    """torch's softplus_backward kernel (float32/float64, exact_usable): cpu_kernel_vec over (grad, input),
+    z = exp(x * beta) (SLEEF's in the vector blocks, std::exp on the rest), x * beta > threshold ? grad :
+    grad * z / (z + 1)."""
+    from engine.ops.cpu_loops import kernel_vec2
+
+    dt = x.dtype.type
+    b, th, one = dt(beta), dt(threshold), dt(1)
+
+    def vec(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+        xb = v * b
+        z = _exp(xb)
+        return np.where(xb > th, a, a * z / (z + one))
+
+    def scalar(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+        xb = v * b
+        z = _c("exp", xb)
+        return np.where(xb > th, a, a * z / (z + one))
+
+    with np.errstate(all="ignore"):
+        return kernel_vec2(g, x, vec, scalar)
+
+
+def log_sigmoid_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """torch's log_sigmoid_backward kernel (float32/float64, exact_usable): the forward's buffer
+    b = exp(-|x|) (SLEEF's, every element), then (max_deriv - sign * (b / (1 + b))) * grad with max_deriv,
+    sign = 1, 1 for x < 0 and 0, -1 otherwise."""
+    dt = x.dtype.type
+    one = dt(1)
+    with np.errstate(all="ignore"):
+        b = _exp(-np.abs(x))
+        neg = x < 0
+        t = b / (one + b)
+        return np.where(neg, one - t, dt(0) + t) * g

@@ -1530,6 +1530,8 @@ def _where_above(g: Any, x: Any, threshold: Any) -> Any:
 
 def _softplus_grad(g: Any, x: Any, arg: tuple) -> Any:
     beta, threshold = arg
+    if activation_cpu.exact_usable(x) and type(g) is _ndarray and g.dtype == x.dtype:
+        return activation_cpu.softplus_backward(g, x, beta, threshold)  # (torch's kernel: SLEEF's exp)
     xb = x * beta
     with np.errstate(over="ignore", invalid="ignore"):
         z = np.exp(xb)
@@ -1686,8 +1688,9 @@ def _silu_grad(g: Any, x: Any) -> Any:
     gd, xd = g._data, x._data
     if (
         not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
-        and activation_cpu.usable(xd)
-        and activation_cpu.usable(gd)
+        and (activation_cpu.usable(xd) or (xd.dtype.char == "d" and activation_cpu.exact_usable(xd)))
+        and type(gd) is _ndarray
+        and gd.dtype == xd.dtype
         and gd.shape == xd.shape
         and gd.strides == xd.strides
     ):
