@@ -218,18 +218,25 @@ _BACKWARD = {
     "softplus_beta": lambda F, x: F.softplus(x, beta=0.5, threshold=3.0),
     "logsigmoid": lambda F, x: F.logsigmoid(x),
     "silu": lambda F, x: F.silu(x),
+    "mish": lambda F, x: F.mish(x),
+    "elu": lambda F, x: F.elu(x),
+    "elu_alpha": lambda F, x: F.elu(x, alpha=0.3),
+    "selu": lambda F, x: F.selu(x),
+    "celu": lambda F, x: F.celu(x, alpha=0.7),
 }
 
 
 @pytest.mark.parametrize("dt", DTYPES)
 @pytest.mark.parametrize("name", list(_BACKWARD))
 def test_activation_backward_bits(name, dt) -> None:
-    """x.grad through torch's backward kernels (softplus_backward: SLEEF's exp in the vector blocks;
-    log_sigmoid_backward: the forward's SLEEF buffer exp(-|x|); silu_backward in float64 as in float32)."""
+    """x.grad through torch's backward kernels (softplus_backward, elu_backward: SLEEF's exp in the vector
+    blocks; log_sigmoid_backward: the forward's SLEEF buffer exp(-|x|); mish_backward: SLEEF's exp, log1p
+    and tanh, both products fused; silu_backward in float64 as in float32)."""
     f = _BACKWARD[name]
     rng = np.random.default_rng(17)
     for n in (50_003, 7):
         a = (rng.standard_normal(n) * 5).astype(dt)
+        a[:3] = [0.0, -0.0, 1e-30]
         g = rng.standard_normal(n).astype(dt)
         xt = torch.tensor(a, requires_grad=True)
         f(TF, xt).backward(torch.from_numpy(g))

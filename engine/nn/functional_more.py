@@ -290,6 +290,15 @@ def _elu(input: Tensor, name: str, alpha: float, scale: float, input_scale: floa
         if inplace:  # elu_: torch's backward reads the result, grad * input_scale * (result + neg)
             res = E.where(x <= 0, (x * input_scale).expm1() * neg, x * scale)
             return (E.where(res <= 0, g * bw_scale * (res + neg), g * scale),)
+        gd, xd = g._data, x._data
+        if (
+            not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
+            and activation_cpu.exact_usable(xd)
+            and type(gd) is np.ndarray
+            and gd.dtype == xd.dtype
+            and gd.shape == xd.shape
+        ):  # torch's elu_backward kernel (is_result false)
+            return (wrap(activation_cpu.elu_backward(gd, xd, alpha, scale, bw_scale), x._dev),)
         inside = E.where(x == 0, g * (neg * bw_scale), g * scale)
         return (E.where(x < 0, g * (x * bw_scale).exp() * (neg * bw_scale), inside),)
 
@@ -352,6 +361,15 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         return loop(xp, a)
 
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's infinitely_differentiable_mish_backward
+        gd, xd = g._data, x._data
+        if (
+            not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
+            and activation_cpu.exact_usable(xd)
+            and type(gd) is np.ndarray
+            and gd.dtype == xd.dtype
+            and gd.shape == xd.shape
+        ):
+            return (wrap(activation_cpu.mish_backward(gd, xd), x._dev),)  # (torch's mish_backward kernel)
         t = E.softplus(x).tanh()
         return (g * (t + x * x.sigmoid() * (1.0 - t * t)),)
 

@@ -200,3 +200,46 @@ def log_sigmoid_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
         neg = x < 0
         t = b / (one + b)
         return np.where(neg, one - t, dt(0) + t) * g
+
+
+def mish_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """torch's mish_backward kernel (float32/float64, exact_usable): cpu_kernel_vec over (grad, input),
+    s = 1 / (1 + exp(-x)), t = tanh(log1p(exp(x))) (SLEEF's functions in the vector blocks, the C library's
+    on the rest), grad * (t + x * s * (1 - t * t)) with both products fused into their sums as GCC contracts
+    them (fma(x * s, fma(-t, t, 1), t)), in the vector and the scalar code alike."""
+    from engine.ops.cpu_loops import kernel_vec2
+
+    one = x.dtype.type(1)
+
+    def tail(a: np.ndarray, v: np.ndarray, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return a * fma(v * s, fma(-t, t, np.ones_like(t)), t)
+
+    def vec(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+        s = one / (one + _exp(-v))
+        return tail(a, v, s, sleef_more.tanh(_log1p(_exp(v))))
+
+    def scalar(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+        s = one / (one + _c("exp", -v))
+        return tail(a, v, s, _c("tanh", _c("log1p", _c("exp", v))))
+
+    with np.errstate(all="ignore"):
+        return kernel_vec2(g, x, vec, scalar)
+
+
+def elu_backward(g: np.ndarray, x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
+    """torch's elu_backward kernel from the input (is_result false; float32/float64, exact_usable):
+    cpu_kernel_vec over (grad, input), x <= 0 ? grad * negiptcoef * negcoef * exp(x * negiptcoef) :
+    grad * poscoef (SLEEF's exp in the vector blocks, std::exp on the rest), coefficients in the dtype."""
+    from engine.ops.cpu_loops import kernel_vec2
+
+    dt = x.dtype.type
+    neg, pos, ins = dt(alpha) * dt(scale), dt(scale), dt(input_scale)
+
+    def vec(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.where(v > 0, a * pos, a * ins * neg * _exp(v * ins))
+
+    def scalar(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.where(v <= 0, a * ins * neg * _c("exp", v * ins), a * pos)
+
+    with np.errstate(all="ignore"):
+        return kernel_vec2(g, x, vec, scalar)
