@@ -243,3 +243,16 @@ def test_activation_backward_bits(name, dt) -> None:
         xe = engine.tensor(a, requires_grad=True)
         f(EF, xe).backward(engine.tensor(g))
         assert _bits_equal(xt.grad.numpy(), xe.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize(("shape", "dim"), [((1000, 100), -1), ((40, 13, 21), 1), ((40, 13, 21), 0), ((3000, 5), -1)])
+def test_softmax_float64_backward_bits(shape, dim, log) -> None:
+    rng = np.random.default_rng(19)
+    a = rng.standard_normal(shape) * 3
+    g = rng.standard_normal(shape)
+    xt = torch.tensor(a, requires_grad=True)
+    (TF.log_softmax if log else TF.softmax)(xt, dim=dim).backward(torch.from_numpy(g))
+    xe = engine.tensor(a, requires_grad=True)
+    (EF.log_softmax if log else EF.softmax)(xe, dim=dim).backward(engine.tensor(g))
+    assert _bits_equal(xt.grad.numpy(), xe.grad.numpy()).all()

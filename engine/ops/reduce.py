@@ -1017,13 +1017,13 @@ def _axis(a: Any, dim: int) -> Any:
 
 
 def _softmax_grad(g: Any, y: Any, dim: int) -> Any:
-    if softmax_cpu.usable(y) and softmax_cpu.usable(g):
+    if (softmax_cpu.usable(y) and softmax_cpu.usable(g)) or (softmax_cpu.usable64(y) and softmax_cpu.usable64(g)):
         return softmax_cpu.softmax_backward(g, y, _axis(y, dim), False)
     return y * (g - (g * y).sum(axis=_axis(y, dim), keepdims=True))
 
 
 def _log_softmax_grad(g: Any, y: Any, dim: int) -> Any:
-    if softmax_cpu.usable(y) and softmax_cpu.usable(g):
+    if (softmax_cpu.usable(y) and softmax_cpu.usable(g)) or (softmax_cpu.usable64(y) and softmax_cpu.usable64(g)):
         return softmax_cpu.softmax_backward(g, y, _axis(y, dim), True)
     return g - for_array(np.exp, y)(y) * g.sum(axis=_axis(y, dim), keepdims=True)
 

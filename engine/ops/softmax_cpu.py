@@ -210,10 +210,47 @@ def _dot_down(g3: np.ndarray, y3: np.ndarray) -> np.ndarray:
     return acc.astype(_F32)
 
 
+def _softmax_backward64(g: np.ndarray, y: np.ndarray, ax: int, log: bool) -> np.ndarray:
+    """softmax_backward for float64 arrays: the float32 kernels' steps with 8 lanes, SLEEF's float64 exp,
+    and the contracted steps as exact float64 fmas."""
+    g = np.ascontiguousarray(g, dtype=_F64)
+    y = np.ascontiguousarray(y, dtype=_F64)
+    shape = y.shape
+    n = shape[ax]
+    if ax == y.ndim - 1:
+        g2, y2 = g.reshape(-1, n), y.reshape(-1, n)
+        if log:
+            s = np.ascontiguousarray(np.broadcast_to(_row_sum(g2)[:, None], g2.shape))
+            r = fma(-_exp(y2), s, g2)
+        else:
+            r = (g2 - _row_sum(g2 * y2)[:, None]) * y2
+        return r.reshape(shape)
+    outer = int(np.prod(shape[:ax], dtype=np.int64))
+    inner = int(np.prod(shape[ax + 1 :], dtype=np.int64))
+    g3, y3 = g.reshape(outer, n, inner), y.reshape(outer, n, inner)
+    if log:
+        nv = inner - inner % _lanes(_F64)
+        e = np.empty_like(y3)
+        e[:, :, :nv] = _exp(y3[:, :, :nv])
+        if nv < inner:
+            e[:, :, nv:] = _glibc_exp(y3[:, :, nv:])
+        s = np.ascontiguousarray(np.broadcast_to(_seq(g3, 1)[:, None, :], g3.shape))
+        r = fma(-e, s, g3)
+    else:
+        acc = g3[:, 0] * y3[:, 0]
+        for k in range(1, n):  # tmp_sum += grad * out, contracted into fmas down the dim
+            acc = fma(np.ascontiguousarray(g3[:, k]), np.ascontiguousarray(y3[:, k]), acc)
+        r = y3 * (g3 - acc[:, None, :])
+    return r.reshape(shape)
+
+
 def softmax_backward(g: np.ndarray, y: np.ndarray, ax: int | None, log: bool) -> np.ndarray:
-    """torch's _softmax_backward_data (_log_softmax_backward_data) of float32 arrays along axis ax."""
+    """torch's _softmax_backward_data (_log_softmax_backward_data) of float32 (or, usable64, float64) arrays
+    along axis ax."""
     if ax is None or y.size == 0:
         return g - np.exp(y) * g if log else (g - g * y) * y
+    if y.dtype == _F64:
+        return _softmax_backward64(g, y, ax, log)
     g = np.ascontiguousarray(g, dtype=_F32)
     y = np.ascontiguousarray(y, dtype=_F32)
     shape = y.shape
