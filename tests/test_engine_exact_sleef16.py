@@ -256,3 +256,21 @@ def test_softmax_float64_backward_bits(shape, dim, log) -> None:
     xe = engine.tensor(a, requires_grad=True)
     (EF.log_softmax if log else EF.softmax)(xe, dim=dim).backward(engine.tensor(g))
     assert _bits_equal(xt.grad.numpy(), xe.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_bce_with_logits_bits(dt) -> None:
+    """binary_cross_entropy_with_logits: torch's (1 - t) * x - log_sigmoid(x) (log_sigmoid scaled by
+    (pos_weight - 1) * t + 1), its log_sigmoid SLEEF's on every element."""
+    rng = np.random.default_rng(23)
+    x = (rng.standard_normal((500, 40)) * 4).astype(dt)
+    t = (rng.random((500, 40)) > 0.4).astype(dt)
+    pw = (rng.random(40) * 3).astype(dt)
+    w = rng.random(40).astype(dt)
+    for kw in ({}, {"pos_weight": pw}, {"weight": w}, {"pos_weight": pw, "weight": w}):
+        for red in ("none", "sum", "mean"):
+            tk = {k: torch.from_numpy(v) for k, v in kw.items()}
+            ek = {k: engine.tensor(v) for k, v in kw.items()}
+            ref = TF.binary_cross_entropy_with_logits(torch.from_numpy(x), torch.from_numpy(t), reduction=red, **tk)
+            got = EF.binary_cross_entropy_with_logits(engine.tensor(x), engine.tensor(t), reduction=red, **ek)
+            assert _bits_equal(np.asarray(ref.numpy()), np.asarray(got.numpy())).all(), (kw.keys(), red)

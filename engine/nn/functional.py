@@ -358,9 +358,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
             f"{target.dtype.scalar_name()}"
         )
     x, t, w, pw = _detached(input, target, weight, pos_weight)
+    from engine.nn.functional_more import logsigmoid
+
     with no_grad():
-        sp = E.softplus(-x)  # log(1 + exp(-x)), stable for large |x|
-        loss = (1 - t) * x + sp if pw is None else (1 - t) * x + (1 + (pw - 1) * t) * sp
+        # torch's formula: (1 - t) * x - log_sigmoid(x), log_sigmoid scaled by (pw - 1) * t + 1 first
+        ls = logsigmoid(x)
+        if pw is not None:
+            ls = ls * ((pw - 1) * t + 1)
+        loss = (1 - t) * x - ls
         if w is not None:
             loss = loss * w
         out, k = _reduced(loss, reduction)
