@@ -274,3 +274,13 @@ def test_bce_with_logits_bits(dt) -> None:
             ref = TF.binary_cross_entropy_with_logits(torch.from_numpy(x), torch.from_numpy(t), reduction=red, **tk)
             got = EF.binary_cross_entropy_with_logits(engine.tensor(x), engine.tensor(t), reduction=red, **ek)
             assert _bits_equal(np.asarray(ref.numpy()), np.asarray(got.numpy())).all(), (kw.keys(), red)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_glu_bits(dt) -> None:
+    """glu's kernel over the two halves: a * (1 / (1 + exp(-b))), SLEEF's exp in the vector blocks of each
+    half's rows, std::exp on the rest."""
+    rng = np.random.default_rng(29)
+    for shape, dim in (((50000, 2), -1), ((300, 200), -1), ((300, 200), 0), ((30, 20, 50), 1), ((7, 6), -1)):
+        a = (rng.standard_normal(shape) * 4).astype(dt)
+        _check(lambda x: TF.glu(x, dim), lambda x: EF.glu(x, dim), a)

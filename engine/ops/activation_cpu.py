@@ -243,3 +243,20 @@ def elu_backward(g: np.ndarray, x: np.ndarray, alpha: float, scale: float, input
 
     with np.errstate(all="ignore"):
         return kernel_vec2(g, x, vec, scalar)
+
+
+def glu(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """torch's glu kernel (float32/float64, exact_usable) over the input's two halves a and b (views):
+    cpu_kernel_vec, a * (1 / (1 + exp(-b))), SLEEF's exp in the vector blocks, std::exp on the rest."""
+    from engine.ops.cpu_loops import kernel_vec2
+
+    one = a.dtype.type(1)
+
+    def vec(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return u * (one / (one + _exp(-v)))
+
+    def scalar(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return u * (one / (one + _c("exp", -v)))
+
+    with np.errstate(all="ignore"):
+        return kernel_vec2(a, b, vec, scalar)
