@@ -283,4 +283,4 @@ def test_glu_bits(dt) -> None:
     rng = np.random.default_rng(29)
     for shape, dim in (((50000, 2), -1), ((300, 200), -1), ((300, 200), 0), ((30, 20, 50), 1), ((7, 6), -1)):
         a = (rng.standard_normal(shape) * 4).astype(dt)
-        _check(lambda x: TF.glu(x, dim), lambda x: EF.glu(x, dim), a)
+        _check(lambda x, d=dim: TF.glu(x, d), lambda x, d=dim: EF.glu(x, d), a)
