@@ -284,3 +284,17 @@ def test_glu_bits(dt) -> None:
     for shape, dim in (((50000, 2), -1), ((300, 200), -1), ((300, 200), 0), ((30, 20, 50), 1), ((7, 6), -1)):
         a = (rng.standard_normal(shape) * 4).astype(dt)
         _check(lambda x, d=dim: TF.glu(x, d), lambda x, d=dim: EF.glu(x, d), a)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_gelu_tanh_bits(dt) -> None:
+    """gelu(approximate='tanh'): SLEEF's tanh in the vector blocks, kKappa * x^3 fused, and the kernel's own
+    grain (numel / threads above 16384 elements) deciding where each thread's scalar tail falls."""
+    rng = np.random.default_rng(31)
+    for n in (100_003, 20_001, 5_003, 7):
+        a = (rng.standard_normal(n) * 3).astype(dt)
+        _check(lambda x: TF.gelu(x, approximate="tanh"), lambda x: EF.gelu(x, approximate="tanh"), a)
+    m = (rng.standard_normal((300, 200)) * 3).astype(dt)
+    t = TF.gelu(torch.from_numpy(m).t(), approximate="tanh").numpy()
+    e = EF.gelu(engine.tensor(m).t(), approximate="tanh").numpy()
+    assert _bits_equal(t, e).all()

@@ -12,6 +12,7 @@ from engine.backend import for_array, host
 from engine.bf16 import round_bits, whole
 from engine.grad_mode import ENABLED, no_grad
 from engine.nn.arg_checks import parser_error
+from engine.ops import activation_cpu
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.index import scatter_add_new
@@ -166,7 +167,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
         raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{input.dtype.scalar_name()}'")
     (x,) = _detached(input)
     with no_grad():
-        if approximate == "tanh":
+        if approximate == "tanh" and activation_cpu.exact_usable(x._data):  # torch's kernel (SLEEF's tanh)
+            out = wrap(activation_cpu.gelu_tanh(x._data), x._dev)
+        elif approximate == "tanh":
             out = 0.5 * x * (1 + E.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
         elif _onednn_gelu(x._data):
             from engine.nn.gelu_onednn import gelu_erf_f32

@@ -22,6 +22,8 @@ float32 and float64 (`exact_usable`; the float64 exp is engine/ops/sleef_more.py
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine.ops import mkl, sleef, sleef_log1p, sleef_more
@@ -260,3 +262,27 @@ def glu(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     with np.errstate(all="ignore"):
         return kernel_vec2(a, b, vec, scalar)
+
+
+def gelu_tanh(a: np.ndarray) -> np.ndarray:
+    """torch's GeluKernelImpl with approximate='tanh' (float32/float64, exact_usable): cpu_kernel_vec with
+    its own grain (numel / threads above 16384 elements), 0.5 * x * (1 + tanh(kBeta * (x + kKappa * x^3)))
+    with kKappa * x^3 fused into its sum as GCC contracts it; SLEEF's tanh in the vector blocks, std::tanh on
+    the rest."""
+    from engine.ops.cpu_loops import torch_threads
+
+    dt = a.dtype.type
+    beta, kappa, half, one = dt(math.sqrt(2) * (2 / math.sqrt(math.pi)) * 0.5), dt(0.044715), dt(0.5), dt(1)
+
+    def inner(v: np.ndarray) -> np.ndarray:
+        return beta * fma(v * v * v, kappa, v)
+
+    def vec(v: np.ndarray) -> np.ndarray:
+        return half * v * (one + sleef_more.tanh(inner(v)))
+
+    def scalar(v: np.ndarray) -> np.ndarray:
+        return half * v * (one + _c("tanh", inner(v)))
+
+    grain = a.size // torch_threads() if a.size > 16384 else 32768
+    with np.errstate(all="ignore"):
+        return kernel_vec(a, vec, scalar, grain)

@@ -99,22 +99,23 @@ def dense_copy(x: np.ndarray, dtype: Any = None) -> np.ndarray:
     return r
 
 
-def _scalar_elements(n: int, run: int, w: int) -> np.ndarray:
+def _scalar_elements(n: int, run: int, w: int, grain: int = _GRAIN) -> np.ndarray:
     """Which of n elements walked in runs of `run` adjacent ones vectorized_loop computes with its scalar
     function: those after the last whole block of w in each piece (a run cut by thread chunk boundaries)."""
     pos = np.arange(n)
     start = (pos // run) * run
     stop = start + run
-    for b, _ in parallel_chunks(n, _GRAIN)[1:]:  # pieces begin and end at chunk boundaries too
+    for b, _ in parallel_chunks(n, grain)[1:]:  # pieces begin and end at chunk boundaries too
         start = np.where((start < b) & (pos >= b), b, start)
         stop = np.where((stop > b) & (pos < b), b, stop)
     return pos >= start + (stop - start) // w * w
 
 
-def kernel_vec(a: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
+def kernel_vec(a: np.ndarray, vec_fn: Any, scalar_fn: Any, grain: int = _GRAIN) -> np.ndarray:
     """torch's cpu_kernel_vec(vec_fn, scalar_fn) over the float array a (numpy, cpu): vec_fn and scalar_fn
     map 1-d arrays elementwise. The result has a's shape (and its memory order when a is dense). vec_fn runs
-    over every element in one call (the scalar elements' values are then replaced): fewer numpy calls."""
+    over every element in one call (the scalar elements' values are then replaced): fewer numpy calls.
+    grain: the kernel's grain size where it passes one (GRAIN_SIZE otherwise)."""
     n = a.size
     w = block(a.dtype)
     if a.flags.c_contiguous:
@@ -122,12 +123,12 @@ def kernel_vec(a: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
         if n < w:  # (tiny tensors: one short run, all scalar)
             return scalar_fn(flat).reshape(a.shape)
         out = vec_fn(flat)
-        if n <= _GRAIN:
+        if n <= grain:
             nv = n - n % w
             if nv < n:
                 out[nv:] = scalar_fn(flat[nv:])
         else:
-            for b, e in parallel_chunks(n, _GRAIN):  # each thread's chunk ends in its own scalar tail
+            for b, e in parallel_chunks(n, grain):  # each thread's chunk ends in its own scalar tail
                 t = b + (e - b) // w * w
                 if t < e:
                     out[t:e] = scalar_fn(flat[t:e])
@@ -138,7 +139,7 @@ def kernel_vec(a: np.ndarray, vec_fn: Any, scalar_fn: Any) -> np.ndarray:
     if run == 1:  # no adjacent elements: all scalar
         out = scalar_fn(src)
     else:
-        scalar = _scalar_elements(n, run, w)
+        scalar = _scalar_elements(n, run, w, grain)
         out = vec_fn(src)
         if scalar.any():
             out[scalar] = scalar_fn(src[scalar])
