@@ -298,3 +298,14 @@ def test_gelu_tanh_bits(dt) -> None:
     t = TF.gelu(torch.from_numpy(m).t(), approximate="tanh").numpy()
     e = EF.gelu(engine.tensor(m).t(), approximate="tanh").numpy()
     assert _bits_equal(t, e).all()
+
+
+@pytest.mark.parametrize("name", ["lgamma", "digamma"])
+def test_map_results_keep_torch_layout(name) -> None:
+    """lgamma and digamma (SLEEF / calc_digamma on every element) lay out a transposed or expanded input's
+    result as TensorIterator does."""
+    x = np.random.default_rng(37).random((30, 20)).astype(np.float32) + 0.1
+    for v in (lambda m: m.t(), lambda m: m[:, ::2], lambda m: m[:1].expand(5, 20)):
+        t = getattr(torch, name)(v(torch.from_numpy(x)))
+        e = getattr(engine, name)(v(engine.tensor(x)))
+        assert t.stride() == e.stride() and _bits_equal(t.numpy(), e.numpy()).all()

@@ -175,7 +175,7 @@ def _lgamma(a: Any) -> Any:
     """torch's lgamma kernel (vml::vlgamma, a vec::map: SLEEF's lgamma on every element) in exact mode,
     std::lgamma per element otherwise."""
     if sleef_more.usable(a):
-        return sleef_more.lgamma(a)
+        return map_flat(sleef_more.lgamma, a)  # (the result in TensorIterator's layout)
     return _lgamma_c(a)
 
 
@@ -249,8 +249,8 @@ def _digamma_c(a: np.ndarray) -> np.ndarray:
 
 
 def _digamma(a: Any) -> Any:
-    if sleef_more.usable(a):  # exact mode: torch's kernel in the input's dtype
-        return _digamma_c(a)
+    if sleef_more.usable(a):  # exact mode: torch's kernel in the input's dtype, its result in TensorIterator's layout
+        return map_flat(_digamma_c, a)
     return _digamma_f64(a)
 
 
