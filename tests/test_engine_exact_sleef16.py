@@ -309,3 +309,17 @@ def test_map_results_keep_torch_layout(name) -> None:
         t = getattr(torch, name)(v(torch.from_numpy(x)))
         e = getattr(engine, name)(v(engine.tensor(x)))
         assert t.stride() == e.stride() and _bits_equal(t.numpy(), e.numpy()).all()
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_xlogy_kl_div_bits(dt) -> None:
+    """xlogy's kernel is a plain cpu_kernel: x * std::log(y) (logf for float32) on every element; kl_div
+    (log_target=False) is xlogy(target, target) - target * input."""
+    rng = np.random.default_rng(41)
+    a = np.log(rng.random((300, 50))).astype(dt)
+    b = rng.random((300, 50)).astype(dt)
+    b[0, :5] = [0.0, np.inf, np.nan, -1.0, 1.0]
+    _check(torch.xlogy, engine.xlogy, b, b * 2)
+    _check(torch.xlogy, engine.xlogy, b, b[:1])
+    _check(lambda x: torch.xlogy(x, 3.0), lambda x: engine.xlogy(x, 3.0), b)
+    _check(lambda x, y: TF.kl_div(x, y, reduction="none"), lambda x, y: EF.kl_div(x, y, reduction="none"), a, b)

@@ -13,7 +13,7 @@ from engine.backend import for_array
 from engine.ops import elementwise as E
 from engine.ops import sleef_more
 from engine.ops.elementwise import binary, where
-from engine.ops.libm import torch_unary
+from engine.ops.libm import c_math, torch_unary
 from engine.ops.util import node_class
 from engine.tensor import Tensor, wrap
 
@@ -159,7 +159,10 @@ def _xlogy_arrays(a: Any, b: Any) -> Any:
     if not hasattr(b, "dtype") or b.ndim == 0 and type(b) is not type(a):  # a number: in a's dtype, as torch's
         b = a.dtype.type(b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = a * for_array(np.log, a)(b)
+        if sleef_more.usable(a) and type(b) in (np.ndarray, a.dtype.type) and b.dtype == a.dtype:
+            r = a * c_math("log", np.asarray(b))  # exact mode: torch's cpu_kernel, std::log on every element
+        else:
+            r = a * for_array(np.log, a)(b)
     zero = (a == 0) & ~for_array(np.isnan, r)(b)  # 0 * log(0) is 0; a nan y stays nan
     return for_array(np.where, r)(zero, 0, r).astype(r.dtype, copy=False)
 
