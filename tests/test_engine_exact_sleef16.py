@@ -223,6 +223,7 @@ _BACKWARD = {
     "elu_alpha": lambda F, x: F.elu(x, alpha=0.3),
     "selu": lambda F, x: F.selu(x),
     "celu": lambda F, x: F.celu(x, alpha=0.7),
+    "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
 }
 
 
@@ -231,7 +232,8 @@ _BACKWARD = {
 def test_activation_backward_bits(name, dt) -> None:
     """x.grad through torch's backward kernels (softplus_backward, elu_backward: SLEEF's exp in the vector
     blocks; log_sigmoid_backward: the forward's SLEEF buffer exp(-|x|); mish_backward: SLEEF's exp, log1p
-    and tanh, both products fused; silu_backward in float64 as in float32)."""
+    and tanh, both products fused; gelu_backward (tanh): SLEEF's tanh, three products fused; silu_backward in
+    float64 as in float32)."""
     f = _BACKWARD[name]
     rng = np.random.default_rng(17)
     for n in (50_003, 7):

@@ -180,6 +180,16 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
     @whole  # (one kernel in torch: bfloat16 rounds once)
     def backward(g: Tensor, x: Tensor) -> tuple:
+        gd, xd = g._data, x._data
+        if (
+            approximate == "tanh"
+            and not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
+            and activation_cpu.exact_usable(xd)
+            and type(gd) is np.ndarray
+            and gd.dtype == xd.dtype
+            and gd.shape == xd.shape
+        ):  # torch's GeluBackwardKernelImpl (SLEEF's tanh)
+            return (wrap(activation_cpu.gelu_tanh_backward(gd, xd), g._dev),)
         if approximate == "tanh":
             inner = 0.7978845608028654 * (x + 0.044715 * x**3)
             t = E.tanh(inner)

@@ -23,6 +23,7 @@ float32 and float64 (`exact_usable`; the float64 exp is engine/ops/sleef_more.py
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -286,3 +287,29 @@ def gelu_tanh(a: np.ndarray) -> np.ndarray:
     grain = a.size // torch_threads() if a.size > 16384 else 32768
     with np.errstate(all="ignore"):
         return kernel_vec(a, vec, scalar, grain)
+
+
+def gelu_tanh_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """torch's GeluBackwardKernelImpl with approximate='tanh' (float32/float64, exact_usable): cpu_kernel_vec
+    over (grad, input), t = tanh(kBeta * (x + kKappa * x^3)), grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) *
+    kBeta * (1 + 3 * kKappa * x^2)), with kKappa * x^3, t * t and (3 * kKappa) * x^2 fused into their sums as
+    GCC contracts them; SLEEF's tanh in the vector blocks, std::tanh on the rest."""
+    from engine.ops.cpu_loops import kernel_vec2
+
+    dt = x.dtype.type
+    beta, kappa, half, one = dt(math.sqrt(2) * (2 / math.sqrt(math.pi)) * 0.5), dt(0.044715), dt(0.5), dt(1)
+    k3 = dt(3) * kappa
+
+    def make(tanh: Any) -> Any:
+        def f(dy: np.ndarray, v: np.ndarray) -> np.ndarray:
+            xsq = v * v
+            t = tanh(beta * fma(v * xsq, kappa, v))
+            ones = np.ones_like(v)
+            td = fma(-t, t, ones)
+            idr = beta * fma(np.full_like(v, k3), xsq, ones)
+            return dy * (half * (one + t) + ((half * v) * td) * idr)
+
+        return f
+
+    with np.errstate(all="ignore"):
+        return kernel_vec2(g, x, make(sleef_more.tanh), make(lambda z: _c("tanh", z)))
