@@ -1751,7 +1751,13 @@ def _vml_first(name: str, fn: Any) -> Any:
 
 
 # Unary ops whose float32/float64 numpy results come from a bit-exact emulation of torch's cpu kernel in exact
-# mode (SLEEF's function on every element: no C-library tail, measured); other arrays keep fn
+# mode (SLEEF's function on every element: no C-library tail, measured); other arrays keep fn. The other kernels
+# found to run one function on every element, tail included: lgamma (vml::vlgamma maps SLEEF's lgamma,
+# special.py), log_sigmoid's forward (its own loop of whole and partial vectors, activation_cpu.py), softmax's
+# exp on its last dim (vec::map, softmax_cpu.py), logit of a dense input (VML's Ln), and the plain cpu_kernels
+# digamma and xlogy (the C library's log). sinh, cosh, exp2, atanh, atan2 and the activations' vector code
+# (softplus, elu, mish, glu, gelu tanh) are cpu_kernel_vec: SLEEF in the vector blocks, the C library on the
+# scalar tail (sleef_more.py, activation_cpu.py).
 _EXACT_CPU = {"log1p": sleef_log1p.log1p, "expm1": sleef_log1p.expm1}
 
 
