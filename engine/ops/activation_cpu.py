@@ -65,7 +65,10 @@ def _expm1(x: np.ndarray) -> np.ndarray:
 
 
 def _c(name: str, x: np.ndarray) -> np.ndarray:
-    """std::name on every element (the C library), or numpy's where no C library loads."""
+    """std::name on every element (the C library), or numpy's where no C library loads. exp through
+    libm.c_math (its few-pass emulation of glibc's expf, the verified numpy exp for float64)."""
+    if name == "exp":
+        return c_math("exp", x)
     r = c_elementwise(name, x)
     return getattr(np, name)(x) if r is None else r
 
