@@ -325,3 +325,12 @@ def test_xlogy_kl_div_bits(dt) -> None:
     _check(torch.xlogy, engine.xlogy, b, b[:1])
     _check(lambda x: torch.xlogy(x, 3.0), lambda x: engine.xlogy(x, 3.0), b)
     _check(lambda x, y: TF.kl_div(x, y, reduction="none"), lambda x, y: EF.kl_div(x, y, reduction="none"), a, b)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_entr_bits(dt) -> None:
+    """special.entr's plain cpu_kernel: -x * std::log(x) above 0 (logf for float32)."""
+    rng = np.random.default_rng(43)
+    x = (rng.standard_normal(20_000) * 3).astype(dt)
+    x[:6] = [0.0, -0.0, np.nan, np.inf, 1e-30, 1.0]
+    _check(torch.special.entr, engine.special.entr, x)

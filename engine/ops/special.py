@@ -491,7 +491,9 @@ def _entr(a: Any) -> Any:
     # torch's kernel: nan stays, -x log x above 0, 0 at 0, -inf below (in the input's own dtype; half in float)
     xp = _xp(a)
     x = a.astype(np.float32) if a.dtype == np.float16 else a
-    r = xp.where(x > 0, -x * xp.log(xp.where(x > 0, x, 1)), xp.where(x == 0, 0, -math.inf))
+    pos = xp.where(x > 0, x, x.dtype.type(1))
+    lg = c_math("log", pos) if sleef_more.usable(pos) else xp.log(pos)  # (exact mode: std::log, as torch's kernel)
+    r = xp.where(x > 0, -x * lg, xp.where(x == 0, 0, -math.inf))
     r = xp.where(xp.isnan(x), x, r)
     return xp.asarray(r).astype(a.dtype)
 
