@@ -334,3 +334,31 @@ def test_entr_bits(dt) -> None:
     x = (rng.standard_normal(20_000) * 3).astype(dt)
     x[:6] = [0.0, -0.0, np.nan, np.inf, 1e-30, 1.0]
     _check(torch.special.entr, engine.special.entr, x)
+
+
+_ZERO_D = {
+    "softplus": lambda m, F, x: F.softplus(x),
+    "mish": lambda m, F, x: F.mish(x),
+    "logsigmoid": lambda m, F, x: F.logsigmoid(x),
+    "sigmoid": lambda m, F, x: m.sigmoid(x),
+    "silu": lambda m, F, x: F.silu(x),
+    "sinh": lambda m, F, x: m.sinh(x),
+    "lgamma": lambda m, F, x: m.lgamma(x),
+    "digamma": lambda m, F, x: m.digamma(x),
+    "logit": lambda m, F, x: m.logit(x.abs() / 10),
+    "atan2": lambda m, F, x: m.atan2(x, x * 0 + 0.7),
+    "gelu_tanh": lambda m, F, x: F.gelu(x, approximate="tanh"),
+    "xlogy": lambda m, F, x: m.xlogy(x, x.abs()),
+}
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("name", list(_ZERO_D))
+def test_zero_dim_bits(name, dt) -> None:
+    """A 0-d tensor is one element: the scalar loop of a cpu_kernel_vec (the C library), or SLEEF for the
+    kernels that run it on every element (logsigmoid, lgamma), VML for logit."""
+    f = _ZERO_D[name]
+    for v in (np.random.default_rng(47).standard_normal(300) * 3).astype(dt):
+        t = f(torch, TF, torch.tensor(v)).numpy()
+        e = f(engine, EF, engine.tensor(v)).numpy()
+        assert e.shape == () and _bits_equal(np.asarray(t), np.asarray(e)).all(), (v, t, e)

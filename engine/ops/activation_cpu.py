@@ -39,9 +39,10 @@ _ZERO = np.float32(0.0)
 
 
 def usable(a: object) -> bool:
-    """Whether these kernels compute a: a float32 numpy array with at least one dim, in exact mode (the exact
-    extra's MKL loaded: these kernels cost 3-5x numpy's formula on small arrays, a price paid only by choice)."""
-    return type(a) is np.ndarray and a.dtype == _F32 and a.ndim > 0 and mkl.available()
+    """Whether these kernels compute a: a float32 numpy array (0-d too: one element is the scalar loop's), in
+    exact mode (the exact extra's MKL loaded: these kernels cost 3-5x numpy's formula on small arrays, a price
+    paid only by choice)."""
+    return type(a) is np.ndarray and a.dtype == _F32 and mkl.available()
 
 
 def exact_usable(a: object) -> bool:

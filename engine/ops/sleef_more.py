@@ -46,12 +46,10 @@ def usable_fma() -> bool:
 
 
 def usable(a: Any) -> bool:
-    """Whether the kernels built on these functions compute a: a float32 or float64 numpy array with a dim, in
-    exact mode (the exact extra's MKL loaded: these emulations cost several times numpy's formulas) and an
+    """Whether the kernels built on these functions compute a: a float32 or float64 numpy array (0-d ones too),
+    in exact mode (the exact extra's MKL loaded: these emulations cost several times numpy's formulas) and an
     FMA build."""
-    return (
-        type(a) is np.ndarray and (a.dtype == F32 or a.dtype == F64) and a.ndim > 0 and mkl.available() and usable_fma()
-    )
+    return type(a) is np.ndarray and (a.dtype == F32 or a.dtype == F64) and mkl.available() and usable_fma()
 
 
 def chunked(fn: Any, *arrays: np.ndarray) -> np.ndarray:
