@@ -710,11 +710,41 @@ def _index_func_check(fn: str, input: Tensor, index: Tensor, source: Tensor) -> 
         )
 
 
+def _index_func_shapes(fn: str, input: Tensor, ax: int, index: Tensor, source: Tensor) -> None:  # noqa: A002
+    """torch's index_func_meta_impl checks on the shapes (after the dtype checks), then its kernel's bounds check."""
+    ss, xs = source._data.shape, input._data.shape
+    if ax != 0 and ax >= len(ss):
+        raise RuntimeError(f"{fn}(): Indexing dim {ax} is out of bounds of the source tensor with dim {len(ss)}")
+    n = index._data.size
+    if n != (ss[ax] if ss else 1):
+        raise RuntimeError(
+            f"{fn}(): Number of indices ({n}) should be equal to source.size(dim): ({ss[ax]}), for dim: {ax}"
+        )
+    if (xs[:ax] + xs[ax + 1 :] if ss and xs else xs) != (ss[:ax] + ss[ax + 1 :] if ss and xs else ss):
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = "
+            f"[{', '.join(map(str, xs))}] source.shape = [{', '.join(map(str, ss))}]"
+        )
+    size = xs[ax] if xs else 1
+    ia = index._data
+    if n and ((r := index_range(ia))[0] < 0 or r[1] >= size):
+        raise RuntimeError(
+            f"index {first_out_of_range(ia.reshape(-1), 0, size)} is out of bounds for dimension {ax} with size {size}"
+        )
+
+
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     _index_func_check("index_add_", input, index, source)
     ax = norm_dim(dim, input._data.ndim)
+    _index_func_shapes("index_add_", input, ax, index, source)
+    if index._data.ndim == 0:
+        index = index.reshape(1)
     with NoGrad():
-        r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
+        if input._data.ndim == 0 or source._data.ndim == 0:  # (a 0-dim side: one element, added in place of the row)
+            src = (source * alpha if alpha != 1 else source).reshape(input._data.shape)
+            r = input + src
+        else:
+            r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
     return record(IndexAddBackward, r._data, r._dev, (input, source), (ax, index, alpha), (None,) * 3)
 
 

@@ -322,7 +322,7 @@ def write_out(out: Tensor, r: Tensor, warn_resize: bool = True, diff: bool = Tru
                 f"[{', '.join(map(str, rd.shape))}]. This behavior is "
                 "deprecated, and in a future PyTorch release outputs will not be resized unless they have zero "
                 "elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
-                "t.resize_(0).",
+                "t.resize_(0). (Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/Resize.cpp:30.)",
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )

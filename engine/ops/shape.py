@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -10,6 +9,7 @@ import numpy as np
 from engine.bf16 import _tag, array_module, bf16_cpu_only, plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
+from engine.naming import type_name
 from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 from engine.warn import user_stacklevel, warn_once
@@ -36,6 +36,11 @@ def _infer(shape: tuple, numel: int) -> tuple:
         if s != -1:
             known *= s
     if neg:
+        if known == 0 and numel == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape [{', '.join(map(str, shape))}] because the "
+                "unspecified dimension size -1 can be any value and is ambiguous"
+            )
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
@@ -210,13 +215,20 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # 
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
     d = input._data
     ax = norm_dim(dim, d.ndim)
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"unflatten(): argument 'sizes' (position 2) must be tuple of ints, not {type_name(sizes)}")
     sizes = tuple(int(s) for s in sizes)
-    if -1 not in sizes and math.prod(sizes) != d.shape[ax]:
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = _infer(sizes, d.shape[ax])
+    except RuntimeError as e:
+        if "is invalid for input of size" not in str(e):
+            raise
         raise RuntimeError(
             f"unflatten: Provided sizes [{', '.join(map(str, sizes))}] don't multiply up to the size of dim {ax} "
             f"({d.shape[ax]}) in the input tensor"
-        )
-    sizes = _infer(sizes, d.shape[ax])
+        ) from None
     # (splitting one dimension is always a view: torch's unflatten is view, ViewBackward0 on any strides)
     return view(input, d.shape[:ax] + sizes + d.shape[ax + 1 :])
 
@@ -330,10 +342,24 @@ def adjoint(input: Tensor) -> Tensor:  # noqa: A002
     return transpose(input, -2, -1).conj()
 
 
+def _ints(xs: list) -> str:
+    return f"[{', '.join(map(str, xs))}]"
+
+
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
     n = input._data.ndim
-    src = [norm_dim(x, n) for x in ([source] if isinstance(source, int) else source)]
-    dst = [norm_dim(x, n) for x in ([destination] if isinstance(destination, int) else destination)]
+    src0 = [source] if isinstance(source, int) else list(source)
+    dst0 = [destination] if isinstance(destination, int) else list(destination)
+    if len(src0) != len(dst0):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({_ints(src0)} dims) should contain the same "
+            f"number of dims as destination ({_ints(dst0)} dims)"
+        )
+    src = [norm_dim(x, n) for x in src0]
+    dst = [norm_dim(x, n) for x in dst0]
+    for what, given, dims in (("source", src0, src), ("destination", dst0, dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{what}` ({_ints(given)})")
     if n == 0:
         return permute(input, ())
     order: list = [None] * n

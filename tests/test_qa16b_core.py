@@ -1,0 +1,103 @@
+"""Differences from PyTorch found by QA round 16b (a differential sweep of core tensor behaviour: printing,
+promotion, integer semantics, indexing, shape ops, reductions, creation, autograd basics; each snippet run as a
+tsr script and by Python with PyTorch, stdout compared byte for byte, errors by type and message)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import engine
+from tests.helpers import same, same_error
+
+
+# ---- can_cast: complex never casts to a real dtype ----------------------------------------------------------
+def test_can_cast_complex_to_real_is_refused() -> None:
+    names = ["complex64", "complex128", "float32", "float16", "int64", "uint8", "bool"]
+    same(lambda T: [T.can_cast(getattr(T, a), getattr(T, b)) for a in names for b in names])
+
+
+# ---- index_add / index_copy / index_fill: torch's shape and bounds checks -------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.ones(5, 3).index_add(0, T.tensor([0]), T.ones(2, 3)),
+        lambda T: T.ones(5, 3).index_add(0, T.tensor([0]), T.ones(1, 4)),
+        lambda T: T.ones(5, 3).index_add(0, T.tensor([0]), T.ones(1, 3, 1)),
+        lambda T: T.ones(5, 3).index_add(0, T.tensor([7]), T.ones(1, 3)),
+        lambda T: T.ones(5, 3).index_add(0, T.tensor([-1]), T.ones(1, 3)),
+        lambda T: T.ones(5, 3).index_add(1, T.tensor([-1]), T.ones(5, 1)),
+        lambda T: T.ones(5, 3).index_add(0, T.tensor([0, 1, 2]), T.zeros(3)),
+        lambda T: T.ones(5, 3).index_add(1, T.tensor([0]), T.ones(5)),
+        lambda T: T.ones(5).index_add(0, T.tensor([0]), T.tensor(2.0)),
+        lambda T: T.ones(()).index_add(0, T.tensor([0]), T.ones(1)),
+        lambda T: T.ones(5, 3).index_copy(0, T.tensor([0]), T.ones(2, 3)),
+        lambda T: T.ones(5, 3).index_copy(0, T.tensor([0]), T.ones(1, 4)),
+        lambda T: T.ones(5, 3, 2).index_copy(0, T.tensor([0]), T.ones(1, 4, 2)),
+        lambda T: T.ones(5, 3).index_copy(0, T.tensor([0]), T.ones(1, 3, 1)),
+        lambda T: T.ones(5, 3).index_copy(0, T.tensor([0]), T.ones(3)),
+        lambda T: T.ones(5, 3).index_copy(0, T.tensor([0]), T.tensor(7.0)),
+        lambda T: T.ones(5, 3).index_copy(0, T.tensor([0, 1]), T.tensor(1.0)),
+        lambda T: T.ones(5, 3).index_copy(0, T.tensor([[0]]), T.ones(1, 3)),
+        lambda T: T.ones(5, 3).index_copy(0, T.tensor([0], dtype=T.int32), T.ones(1, 3)),
+        lambda T: T.ones(5, 3).index_copy(0, T.tensor([-1]), T.ones(1, 3)),
+        lambda T: T.ones(5).index_copy(0, T.tensor([0, 1]), T.ones(3)),
+        lambda T: T.ones(5, 3).index_fill(0, T.tensor([[0]]), 1),
+        lambda T: T.ones(5, 3).index_fill(0, T.tensor([0], dtype=T.int32), 1),
+        lambda T: T.ones(5, 3).index_fill(0, T.tensor([0.0]), 1),
+    ],
+)
+def test_index_write_errors_as_torch(call: object) -> None:
+    same_error(call)
+
+
+def test_index_write_values_as_torch() -> None:
+    same(
+        lambda T: [
+            T.ones(5, 3).index_add(0, T.tensor(0), T.ones(1, 3)),
+            T.ones(5).index_add(0, T.tensor(0), T.tensor([2.0])),
+            T.ones(()).index_add(0, T.tensor([0]), T.ones(())),
+            T.ones(5, 3).index_add(0, T.tensor([0, 0]), T.ones(2, 3), alpha=2),
+            T.ones(5, 3).index_fill(0, T.tensor([-1]), 2),
+            T.ones(5, 3).index_fill(0, T.tensor(1), 2),
+            T.ones(5, 3).index_copy(0, T.tensor(0), T.ones(3) * 4),
+            T.ones(2).index_copy(0, T.tensor([0]), T.tensor(4.0)),
+        ]
+    )
+
+
+# ---- movedim / unflatten / reshape messages ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.zeros(2, 3).movedim((0, 1), (0,)),
+        lambda T: T.zeros(2, 3).movedim([0], (1, 0)),
+        lambda T: T.zeros(2, 3).movedim((0, -2), (0, 1)),
+        lambda T: T.zeros(2, 3).movedim((0, 1), (-1, 1)),
+        lambda T: T.zeros(2, 12).unflatten(1, (5, -1)),
+        lambda T: T.zeros(2, 12).unflatten(1, (0, -1)),
+        lambda T: T.zeros(2, 12).unflatten(1, (-1, 5)),
+        lambda T: T.zeros(2, 12).unflatten(1, (5, 2)),
+        lambda T: T.zeros(2, 12).unflatten(1, ()),
+        lambda T: T.zeros(2, 12).unflatten(1, 12),
+        lambda T: T.zeros(0).reshape(0, -1),
+        lambda T: T.zeros(0).view(-1, 2, 0, 3),
+        lambda T: T.zeros(12).reshape(0, -1),
+    ],
+)
+def test_shape_errors_as_torch(call: object) -> None:
+    same_error(call)
+
+
+# ---- warnings ---------------------------------------------------------------------------------------------
+def test_out_resize_warning_text_as_torch() -> None:
+    msgs = []
+    for T in (torch, engine):
+        o = T.empty(3)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            T.add(T.tensor([1.0, 2.0]), 1, out=o)
+        msgs.append([str(x.message) for x in w])
+    assert msgs[1] == msgs[0]
