@@ -101,3 +101,32 @@ def test_out_resize_warning_text_as_torch() -> None:
             T.add(T.tensor([1.0, 2.0]), 1, out=o)
         msgs.append([str(x.message) for x in w])
     assert msgs[1] == msgs[0]
+
+
+# ---- in-place ops with an int beyond the tensor's dtype: the scalar wraps, as torch casts it ---------------
+@pytest.mark.parametrize("dt", ["uint8", "int8", "int32"])
+@pytest.mark.parametrize("op", ["add_", "sub_", "mul_"])
+@pytest.mark.parametrize("v", [300, -1, 2**40])
+def test_inplace_int_scalar_out_of_range_wraps(dt: str, op: str, v: int) -> None:
+    def f(T: object) -> object:
+        x = T.tensor([1, 2], dtype=getattr(T, dt))
+        getattr(x, op)(v)
+        return x
+
+    same(f)
+
+
+# ---- results torch writes contiguous (so a .view of them works), and small shape-op gaps -------------------
+def test_results_contiguous_as_torch() -> None:
+    def f(T: object) -> object:
+        a = T.arange(6.0).reshape(2, 3).t()
+        x = T.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)
+        outs = [T.cat([a, a]), T.cat([a, a], 1), T.stack([a, a]), a.roll(1, 0), x.cumsum(1), x.cumprod(0)]
+        return [o.stride() for o in outs] + [T.stack([a, a]).view(-1), a.roll(1, 0).view(-1), x.cumsum(1).view(-1)]
+
+    same(f)
+
+
+def test_squeeze_broadcast_to_as_torch() -> None:
+    same(lambda T: [T.tensor([1]).broadcast_to(3), T.tensor([1]).broadcast_to(3).stride()])
+    same_error(lambda T: T.zeros(1, 2, 1).squeeze((0, 0)))

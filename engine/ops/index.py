@@ -1135,6 +1135,8 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
         rt = PROMOTE_NP[rt, t._data.dtype]
     xp = dev.xp
     r = xp.concatenate([t._data.astype(rt, copy=False) for t in parts], axis=ax)
+    if not r.flags.c_contiguous and r.ndim > 1:
+        r = _cat_layout(xp, r, parts)
     res = wrap(r, dev)
     if ENABLED[0] and any(t._rg for t in tensors):
         node = CatBackward0()
@@ -1153,6 +1155,16 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
 
         return write_out(out, res)
     return res
+
+
+def _cat_layout(xp: Any, r: Any, parts: list) -> Any:
+    """torch's cat writes the inputs' common suggested memory format (channels-last where every input's strides
+    suggest it), else a contiguous result; numpy's concatenate keeps the inputs' order (a transposed input's)."""
+    from engine.ops.memory_layout import contiguous_format, elem_strides, relaid, suggest
+
+    fmts = {suggest(t._data.shape, elem_strides(t._data)) for t in parts}
+    fmt = fmts.pop() if len(fmts) == 1 else contiguous_format
+    return relaid(xp, r, fmt)
 
 
 def concat(tensors: Any, dim: int = 0) -> Tensor:
@@ -1198,6 +1210,8 @@ def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     for t in tensors[1:]:
         rt = PROMOTE_NP[rt, t._data.dtype]
     r = dev.xp.stack([t._data.astype(rt, copy=False) for t in tensors], axis=ax)
+    if not r.flags.c_contiguous:  # (numpy keeps a transposed input's order; torch writes a contiguous result)
+        r = r.copy(order="C")
     res = wrap(r, dev)
     if ENABLED[0] and any(t._rg for t in tensors):
         node = StackBackward0()

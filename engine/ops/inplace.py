@@ -367,7 +367,7 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
             if not writeable(xd):
                 return None
             for_array(ufunc, xd)(xd, od, out=xd)
-    except ValueError:
+    except (ValueError, OverflowError):  # (an int beyond x's dtype: the general path wraps it as torch does)
         return None
     c = x._vc
     c[0] += 1

@@ -10,7 +10,7 @@ from engine.bf16 import _tag, array_module, bf16_cpu_only, plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
 from engine.naming import type_name
-from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim
+from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim, norm_dims
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 from engine.warn import user_stacklevel, warn_once
 
@@ -391,7 +391,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
         cls = SqueezeBackward0
     else:
         if isinstance(dim, (tuple, list)):
-            dims = tuple(norm_dim(x, d.ndim) for x in dim)
+            dims = norm_dims(dim, d.ndim)  # (a dim named twice: torch's error)
             cls = SqueezeBackward2
         else:
             dims = (norm_dim(dim, d.ndim),)
@@ -480,7 +480,7 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 def broadcast_to(input: Tensor, shape: Any) -> Tensor:  # noqa: A002
-    return expand(input, tuple(shape))
+    return expand(input, (shape,) if isinstance(shape, int) else tuple(shape))
 
 
 def _repeat_bw(self: Any, g: Tensor, shape: tuple, reps: tuple) -> tuple:
@@ -756,6 +756,8 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
             else norm_dim(dims, d.ndim)
         )
     r = np.roll(d, shifts, axis=dims)
+    if not r.flags.c_contiguous:  # (torch's roll writes a contiguous result; numpy's keeps the input's order)
+        r = r.copy(order="C")
     RollBackward0 = _ROLL
     neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
     return _record(wrap(r, input._dev), RollBackward0, input, (neg, dims))
