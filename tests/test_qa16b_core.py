@@ -130,3 +130,78 @@ def test_results_contiguous_as_torch() -> None:
 def test_squeeze_broadcast_to_as_torch() -> None:
     same(lambda T: [T.tensor([1]).broadcast_to(3), T.tensor([1]).broadcast_to(3).stride()])
     same_error(lambda T: T.zeros(1, 2, 1).squeeze((0, 0)))
+
+
+# ---- indexing: index dtypes, assigned values, gather/scatter shape checks ---------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.arange(5)[T.tensor([1], dtype=T.int16)],
+        lambda T: T.arange(5)[T.tensor([1], dtype=T.int8)],
+        lambda T: T.arange(6).reshape(2, 3)[0, T.tensor([1], dtype=T.int16)],
+        lambda T: T.zeros(3).__setitem__(slice(0, 2), [5, 6]),
+        lambda T: T.zeros(3, dtype=T.int64).__setitem__([0, 2], (5, 6)),
+        lambda T: T.zeros(3).__setitem__(0, None),
+        lambda T: T.zeros(3).__setitem__(0, "a"),
+        lambda T: T.zeros(3).masked_scatter(T.tensor([True, True, True]), T.tensor([1.0, 2.0])),
+        lambda T: T.arange(6.0).reshape(2, 3).gather(1, T.tensor([[0, 1], [2, 0], [1, 1]])),
+        lambda T: T.arange(6.0).reshape(2, 3).gather(0, T.tensor([[0, 1, 1, 1]])),
+        lambda T: T.zeros(2, 3).scatter(1, T.tensor([[0, 1], [2, 0], [1, 1]]), T.ones(3, 2)),
+        lambda T: T.zeros(2, 3).scatter(1, T.tensor([[0, 1], [2, 0]]), T.ones(1, 2)),
+        lambda T: T.zeros(2, 3).scatter(0, T.tensor([[0, 1, 1, 1]]), T.ones(1, 4)),
+        lambda T: T.zeros(2, 3).scatter_add(1, T.tensor([[0, 1], [2, 0], [1, 1]]), T.ones(3, 2)),
+        lambda T: T.zeros(2, 3).scatter(1, T.tensor([[0, 1], [2, 0], [1, 1]]), 1.0),
+        lambda T: T.zeros(2, 3).scatter(1, T.tensor([0, 1]), T.ones(2)),
+    ],
+)
+def test_indexing_errors_as_torch(call: object) -> None:
+    same_error(call)
+
+
+def test_uint8_index_warning_text_as_torch() -> None:
+    msgs = []
+    for T in (torch, engine):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            T.arange(3)[T.tensor([1, 0, 1], dtype=T.uint8)]
+        msgs.append([str(x.message) for x in w])
+    assert msgs[1] == msgs[0]
+
+
+@pytest.mark.parametrize("dt", ["uint8", "int8", "float16", "float32", "int32"])
+@pytest.mark.parametrize("v", [-1, 300, 70000, 1e10, 1e300])
+@pytest.mark.parametrize("where", ["int", "slice", "list", "mask", "ellipsis", "row"])
+def test_setitem_number_beyond_dtype_as_torch(dt: str, v: float, where: str) -> None:
+    def f(T: object) -> object:
+        x = T.zeros(2, 2, dtype=getattr(T, dt))
+        idx = {"int": (0, 0), "slice": slice(None), "list": [0], "mask": T.tensor([True, False]), "ellipsis": ...}
+        x[idx.get(where, 0)] = v
+        return x
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch.zeros(2, 2, dtype=getattr(torch, dt))[0] = v
+        except RuntimeError:
+            same_error(f)
+            return
+    same(f)
+
+
+def test_fill_with_a_tensor_value_casts_as_torch() -> None:
+    def f(T: object) -> object:
+        x = T.zeros(2, dtype=T.uint8)
+        x[:] = T.tensor(-1)
+        y = T.zeros(2, dtype=T.uint8)
+        y[0] = T.tensor(300)
+        return [
+            T.zeros(2, dtype=T.uint8).fill_(T.tensor(-1)),
+            T.zeros(2, dtype=T.uint8).fill_(T.tensor(300)),
+            T.zeros(2, dtype=T.float16).fill_(T.tensor(70000.0)),
+            T.zeros(2).fill_(T.tensor(1e300, dtype=T.float64)),
+            T.zeros(2, dtype=T.int64).fill_(T.tensor(2.7)),
+            x,
+            y,
+        ]
+
+    same(f)

@@ -116,7 +116,7 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
                 _check_mask(x, idx, i, a, dim)
                 dim += a.ndim
                 nadv += a.ndim
-            elif a.dtype.kind in "iu":
+            elif a.dtype.kind in "iu" and a.dtype.itemsize >= 4 or a.dtype == np.uint8:  # (int64, int32, uint8)
                 _bounds(a, shape, dim, nadv)
                 dim += 1
                 nadv += 1
@@ -318,7 +318,10 @@ _SEQ_WARNING = (
     "x[torch.tensor(seq)], which will result either in an error or a different result (Triggered internally at "
     "/__w/pytorch/pytorch/torch/csrc/autograd/python_variable_indexing.cpp:349.)"
 )
-_UINT8_WARNING = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
+_UINT8_WARNING = (
+    "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead. (Triggered "
+    "internally at /__w/pytorch/pytorch/aten/src/ATen/native/IndexingUtils.h:37.)"
+)
 
 
 def _legacy(idx: Any) -> Any:
@@ -494,6 +497,9 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
     from engine.ops.inplace import VIEW_LEAF_MSG, check_inplace, commit
 
+    if not isinstance(value, (Tensor, int, float, complex, np.number, np.bool_)):  # (torch's valueToTensor)
+        shown = "numpy.ndarray" if isinstance(value, np.ndarray) else type_name(value)
+        raise TypeError(f"can't assign a {shown} to a {x.type()}")
     if x._data.ndim == 0:
         _zero_dim_index(x, idx)
     if type(idx) in (range, np.ndarray) or (type(idx) is tuple and any(type(i) in (range, np.ndarray) for i in idx)):
@@ -532,7 +538,11 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             raise mixed_device(x, value)
         vd = value._data
     elif type(value) in (int, float):
-        vd = scalar_to(value, d.dtype)
+        if d.dtype == np.float16:  # (torch's indexed write rounds a number beyond half's range to inf, unchecked)
+            with np.errstate(over="ignore"):
+                vd = np.float16(value)
+        else:
+            vd = scalar_to(value, d.dtype)
     else:
         vd = value
     try:
@@ -560,7 +570,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
                 from engine.ops.inplace import copy_, fill_
 
                 if not isinstance(value, Tensor) or value._data.ndim == 0:
-                    fill_(x, value if isinstance(value, Tensor) else wrap(np.asarray(value)))
+                    fill_(x, value if isinstance(value, Tensor) else wrap(np.asarray(vd)))
                 else:
                     copy_(x, value if value._data.shape == d.shape else value.expand(d.shape))
                 return
@@ -903,6 +913,12 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if d.ndim == 0:  # dim 0 of a 0-dim tensor: one element
         d, ia = d.reshape(1), ia.reshape(1)
+    for i in range(d.ndim):  # (torch's gather_shape_check)
+        if i != ax and ia.shape[i] > d.shape[i]:
+            raise RuntimeError(
+                f"Size does not match at dimension {i} expected index [{', '.join(map(str, index._data.shape))}] to "
+                f"be no larger than self [{', '.join(map(str, input._data.shape))}] apart from dimension {ax}"
+            )
     n = d.shape[ax]
     if ia.size and ((r := index_range(ia))[0] < 0 or r[1] >= n):  # (gather takes no negative index)
         raise RuntimeError(f"index {r[1] if r[1] >= n else r[0]} is out of bounds for dimension {ax} with size {n}")
@@ -979,9 +995,31 @@ def _scatter_check(input: Tensor, index: Tensor, src: Any) -> None:  # noqa: A00
             raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
 
 
+def _scatter_shapes(input: Tensor, ax: int, index: Tensor, src: Any) -> None:  # noqa: A002
+    """torch's scatter_shape_check: index as many dims as self, and no larger than self (apart from dim) or src."""
+    ia, d = index._data, input._data
+    if not ia.size:
+        return
+    if max(d.ndim, 1) != max(ia.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    ish, dsh = ia.shape or (1,), d.shape or (1,)
+    wrong = any(ish[k] > dsh[k] for k in range(len(ish)) if k != ax)
+    s = src._data if isinstance(src, Tensor) else None
+    if not wrong and s is not None:
+        ssh = s.shape or (1,)
+        wrong = any(ish[k] > ssh[k] for k in range(len(ish)))
+    if wrong:
+        shp = lambda a: "[" + ", ".join(map(str, a)) + "]"  # noqa: E731
+        tail = f" and to be no larger size than src {shp(s.shape)}" if s is not None else ""
+        raise RuntimeError(
+            f"Expected index {shp(ia.shape)} to be no larger than self {shp(d.shape)} apart from dimension {ax}{tail}"
+        )
+
+
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
     _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
+    _scatter_shapes(input, ax, index, src)
     _scatter_bounds(index, input._data.shape, ax)
     sl = tuple(slice(0, s) for s in index._data.shape)
     part = src[sl] if src._data.shape != index._data.shape else src
@@ -1017,6 +1055,7 @@ def scatter(
         return _scatter_reduce_legacy(input, dim, index, src, reduce)
     _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
+    _scatter_shapes(input, ax, index, src)
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
     ia = index._data
@@ -1044,16 +1083,17 @@ def scatter(
 def _scatter_reduce_legacy(input: Tensor, dim: int, index: Tensor, src: Any, reduce: Any) -> Tensor:  # noqa: A002
     """scatter(..., reduce='add'|'multiply'): each indexed place combined with its src values in index order
     (torch's kernel is serial on the cpu); torch defines no derivative for it."""
-    if reduce not in ("add", "multiply"):
-        raise RuntimeError("reduce argument must be either add or multiply.")
-    if isinstance(src, Tensor):
+    if isinstance(src, Tensor):  # (torch warns before it looks at the reduce name)
         warn_once(
             "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future "
             "PyTorch release. Use torch.scatter_reduce instead for more reduction options. (Triggered internally "
             "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorAdvancedIndexing.cpp:225.)"
         )
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
     _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
+    _scatter_shapes(input, ax, index, src)
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
     ia = index._data

@@ -158,7 +158,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
     mb = xp.broadcast_to(m, shape)
     k = int(mb.sum())
     if k > s.size:
-        raise RuntimeError("masked_scatter: expected source to have at least as many elements as ones in mask")
+        raise RuntimeError("Number of elements of source < number of ones in mask")
     r[mb] = s.reshape(-1)[:k]
     t = record(MaskedScatterBackward0, r, input._dev, (input, source), (mask, s.shape), (None, None))
     if t.grad_fn is not None and d.shape != shape:  # input was broadcast to the mask: its gradient is summed back

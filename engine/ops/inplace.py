@@ -569,7 +569,11 @@ def fill_(x: Tensor, value: Any) -> Tensor:
             )
         if not writeable(x._data):
             raise RuntimeError(OVERLAP_MSG)
-        vt, value = value, value.item()
+        from engine.backend import host
+
+        vt = value
+        with np.errstate(invalid="ignore", over="ignore"):  # (a tensor's value is cast, wrapping, as torch's copy)
+            value = np.asarray(host(value._data)).astype(x._data.dtype)[()]
     elif isinstance(value, _NUMBERS):
         value = scalar_to(value, x._data.dtype)
     else:  # (numpy would take a list or a range and fill elementwise; torch takes one number)
