@@ -217,6 +217,11 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
             if d.legacy == name:
                 dtype = d
                 break
+    else:
+        from engine.legacy import tensortype
+
+        if isinstance(dtype, tensortype):  # t.type(torch.IntTensor): the legacy type's dtype
+            dtype = dtype._dtype
     return S.cast(self, to_dtype(dtype).np, None)
 
 

@@ -205,3 +205,45 @@ def test_fill_with_a_tensor_value_casts_as_torch() -> None:
         ]
 
     same(f)
+
+
+# ---- creation: ranges, float sizes, fill values, legacy types -----------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.arange(0.0, float("inf")),
+        lambda T: T.arange(0.5, float("inf")),
+        lambda T: T.arange(float("nan"), 1),
+        lambda T: T.arange(0, 1, float("nan")),
+        lambda T: T.arange(float("-inf"), 1.5),
+        lambda T: T.arange(1e300, float("inf")),
+        lambda T: T.arange(0, float("inf"), dtype=T.int64),
+        lambda T: T.arange(3, dtype=T.bool),
+        lambda T: T.linspace(0, 1, 2.5),
+        lambda T: T.linspace(0.0, 1.0, 2.0),
+        lambda T: T.eye(2.5),
+        lambda T: T.eye(2, 2.5),
+        lambda T: T.randint(3.5, (2,)),
+        lambda T: T.randint(0, 3.5, (2,)),
+        lambda T: T.randint(0.5, 3, (2,)),
+        lambda T: T.tensor([float("nan")], dtype=T.int64),
+        lambda T: T.tensor([float("nan")], dtype=T.uint8),
+        lambda T: T.tensor(float("nan"), dtype=T.int64),
+        lambda T: T.full_like(T.zeros(2, dtype=T.int64), 1e30),
+        lambda T: T.full_like(T.zeros(2, dtype=T.uint8), 300),
+        lambda T: T.full_like(T.zeros(2, dtype=T.float16), 1e5),
+    ],
+)
+def test_creation_errors_as_torch(call: object) -> None:
+    same_error(call)
+
+
+def test_creation_values_as_torch() -> None:
+    same(
+        lambda T: [
+            T.full_like(T.zeros(2, dtype=T.uint8), -1),
+            T.tensor([1.5]).type(T.IntTensor),
+            T.tensor([1.5]).type(T.DoubleTensor),
+            T.tensor([1, 2]).type(T.FloatTensor),
+        ]
+    )
