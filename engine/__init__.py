@@ -218,7 +218,6 @@ from engine.ops.shape import adjoint  # noqa: F401, E402
 from engine.ops.unsafe_split import split_with_sizes, unsafe_chunk, unsafe_split, unsafe_split_with_sizes
 
 ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
-row_stack = vstack
 from engine.memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401, E501
 from engine.ops.complex import (
     angle,
@@ -235,6 +234,7 @@ from engine.ops.complex import (
     view_as_complex,
     view_as_real,
 )
+from engine.ops.index import row_stack  # noqa: E402
 from engine.ops.reduce import (
     all,
     amax,

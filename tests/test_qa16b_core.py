@@ -247,3 +247,42 @@ def test_creation_values_as_torch() -> None:
             T.tensor([1, 2]).type(T.FloatTensor),
         ]
     )
+
+
+# ---- stack family, take, tensor_split, mT, meshgrid: torch's argument checks ---------------------------------
+@pytest.mark.parametrize("name", ["hstack", "vstack", "dstack", "column_stack", "row_stack", "concat", "concatenate"])
+@pytest.mark.parametrize("arg", ["empty", "tensor", "int", "tuple"])
+def test_stack_family_arguments_as_torch(name: str, arg: str) -> None:
+    def f(T: object) -> object:
+        x = T.arange(6.0).reshape(2, 3)
+        return getattr(T, name)({"empty": [], "tensor": x, "int": (x, 1), "tuple": ()}[arg])
+
+    same_error(f)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.take(T.arange(6.0), T.tensor([1.0])),
+        lambda T: T.take(T.arange(6.0), T.tensor([1], dtype=T.int32)),
+        lambda T: T.take(T.arange(6.0), T.tensor([True])),
+        lambda T: T.arange(6.0).reshape(2, 3).tensor_split(T.tensor([[1]])),
+        lambda T: T.arange(6.0).reshape(2, 3).tensor_split(T.tensor([1.0])),
+        lambda T: T.arange(6.0).reshape(2, 3).tensor_split(1.5),
+        lambda T: T.meshgrid([], indexing="ij"),
+        lambda T: T.meshgrid(indexing="xy"),
+    ],
+)
+def test_shape_argument_errors_as_torch(call: object) -> None:
+    same_error(call)
+
+
+def test_tensor_split_by_tensor_and_mt_of_0d_as_torch() -> None:
+    def f(T: object) -> object:
+        x = T.arange(6.0).reshape(2, 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = T.tensor(2.0).mT
+        return [*x.tensor_split(T.tensor(1)), *x.tensor_split(T.tensor([1])), m]
+
+    same(f)

@@ -101,10 +101,16 @@ def atleast_3d(*tensors: Any) -> Any:
 
 
 def dstack(tensors: Any) -> Tensor:
-    return cat(list(atleast_3d(*tensors)), 2)
+    from engine.ops.index import stack_family_list
+
+    tensors = stack_family_list("dstack", tensors)
+    return cat(list(atleast_3d(*tensors)) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
 
 
 def column_stack(tensors: Any) -> Tensor:
+    from engine.ops.index import stack_family_list
+
+    tensors = stack_family_list("column_stack", tensors)
     cols = [t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in tensors]
     return cat(cols, 1)
 

@@ -870,6 +870,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
 
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     n, ia = input._data.size, index._data
+    if ia.dtype != np.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {index.dtype.scalar_name()}")
     if ia.size and index._data.dtype.kind in "iu" and ((r := index_range(ia))[0] < -n or r[1] >= n):
         bad = first_out_of_range(ia, -n, n)
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
@@ -1208,10 +1210,15 @@ def _cat_layout(xp: Any, r: Any, parts: list) -> Any:
 
 
 def concat(tensors: Any, dim: int = 0) -> Tensor:
+    if isinstance(tensors, Tensor):
+        raise TypeError("concat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     return cat(tensors, dim)
 
 
-concatenate = concat
+def concatenate(tensors: Any, dim: int = 0) -> Tensor:
+    if isinstance(tensors, Tensor):
+        raise TypeError("concatenate(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    return cat(tensors, dim)
 
 
 def _stack_bw(self: Any, g: Tensor, dim: int, n: int) -> tuple:
@@ -1271,13 +1278,30 @@ def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     return res
 
 
+def stack_family_list(name: str, tensors: Any, empty_name: str | None = None) -> list:
+    """The tensors given to hstack/vstack/dstack/column_stack, with torch's errors for a tensor given alone, an
+    element that is not a tensor and an empty list (row_stack's is vstack's)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = _tensor_list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{empty_name or name} expects a non-empty TensorList")
+    return tensors
+
+
 def hstack(tensors: Any) -> Tensor:
-    tensors = [t.reshape(1) if isinstance(t, Tensor) and t._data.ndim == 0 else t for t in tensors]  # atleast_1d
-    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
+    tensors = stack_family_list("hstack", tensors)
+    tensors = [t.reshape(1) if t._data.ndim == 0 else t for t in tensors]  # atleast_1d
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors: Any) -> Tensor:
+    tensors = stack_family_list("vstack", tensors)
     return cat([t if t._data.ndim > 1 else t.reshape(1, -1) for t in tensors], 0)
+
+
+def row_stack(tensors: Any) -> Tensor:
+    return vstack(stack_family_list("row_stack", tensors, "vstack"))
 
 
 def _narrow_bw(self: Any, g: Tensor, shape: tuple, dim: int, start: int) -> tuple:
@@ -1423,6 +1447,25 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     ax = norm_dim(dim, d.ndim)
     n = d.shape[ax]
+    if isinstance(indices_or_sections, Tensor):  # (a 0-dim tensor: the number of sections; 1-dim: indices)
+        ia = indices_or_sections._data
+        if ia.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional "
+                f"tensor, but got a tensor with {ia.ndim} dims"
+            )
+        if ia.dtype != np.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{indices_or_sections.dtype.scalar_name()}"
+            )
+        indices_or_sections = int(ia) if ia.ndim == 0 else [int(v) for v in ia.tolist()]
+    elif not isinstance(indices_or_sections, (int, list, tuple)):
+        raise TypeError(
+            f"tensor_split() received an invalid combination of arguments - got ({type_name(indices_or_sections)}), "
+            "but expected one of:\n * (tuple of ints indices, int dim = 0)\n * (Tensor tensor_indices_or_sections, "
+            "int dim = 0)\n * (int sections, int dim = 0)\n"
+        )
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         if k <= 0:

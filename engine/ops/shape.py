@@ -12,7 +12,7 @@ from engine.memory_format import contiguous_format
 from engine.naming import type_name
 from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim, norm_dims
 from engine.tensor import Tensor, view_of, wrap, wrap_any
-from engine.warn import user_stacklevel, warn_once
+from engine.warn import warn_once
 
 
 def _shape_args(shape: Any, fn: str = "view", arg: str = "size") -> tuple:
@@ -301,6 +301,12 @@ def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
 
 def mT(input: Tensor) -> Tensor:  # noqa: N802
     n = input._data.ndim
+    if n == 0:
+        warn_once(
+            "Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases. (Triggered "
+            "internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4373.)"
+        )
+        return input
     if n < 2:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return transpose(input, -2, -1)
@@ -562,19 +568,17 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     """torch.meshgrid: each 1-d input viewed along its own axis and expanded over the grid ('ij' unless told)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    if indexing is None:
-        import warnings
-
-        warnings.warn(
+    if indexing is None:  # (torch's TORCH_WARN_ONCE)
+        warn_once(
             "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument. "
-            "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4215.)",
-            UserWarning,
-            stacklevel=user_stacklevel(),
+            "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4215.)"
         )
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
     ts = list(tensors)
+    if not ts:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
     swap = indexing == "xy" and len(ts) >= 2
     if swap:
         ts[0], ts[1] = ts[1], ts[0]
