@@ -207,8 +207,6 @@ from engine.ops.index import (
     stack,
     take,
     tensor_split,
-    tril,
-    triu,
     unbind,
     vsplit,
     vstack,
@@ -240,19 +238,12 @@ from engine.ops.reduce import (
     amax,
     amin,
     any,
-    argmax,
-    argmin,
     argsort,
     bincount,
     count_nonzero,
-    cumprod,
-    cumsum,
     log_softmax,
     logsumexp,
-    max,
     mean,
-    median,
-    min,
     nansum,
     norm,
     prod,
@@ -261,7 +252,6 @@ from engine.ops.reduce import (
     std,
     std_mean,
     sum,
-    topk,
     unique,
     unique_consecutive,
     var,
@@ -395,16 +385,26 @@ from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noq
 from engine.ops.linalg_registry import TORCH as _LINALG_MORE  # noqa: E402
 from engine.ops.order_stats import (  # noqa: E402, F401
     aminmax,
+    argmax,
+    argmin,
     cummax,
     cummin,
+    cumprod,
+    cumsum,
     frexp,
     kthvalue,
     logcumsumexp,
+    median,
     mode,
     msort,
     nanmean,
     nanmedian,
+    topk,
+    tril,
+    triu,
 )
+from engine.ops.order_stats import max_ as max  # noqa: E402, F401
+from engine.ops.order_stats import min_ as min  # noqa: E402, F401
 from engine.ops.renorm import TORCH as _RENORM  # noqa: E402
 from engine.ops.small_fns import FUNCTIONS as _SMALL_FNS  # noqa: E402
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402

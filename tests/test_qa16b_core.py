@@ -286,3 +286,55 @@ def test_tensor_split_by_tensor_and_mt_of_0d_as_torch() -> None:
         return [*x.tensor_split(T.tensor(1)), *x.tensor_split(T.tensor([1])), m]
 
     same(f)
+
+
+# ---- reductions over one int dim: torch's parser errors, method and function forms -----------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.ones(2, 3).max(dim=(0, 1)),
+        lambda T: T.ones(2, 3).max((0, 1)),
+        lambda T: T.ones(2, 3).max((0, 1), True),
+        lambda T: T.ones(2, 3).max((0, 1), keepdim=True),
+        lambda T: T.ones(2, 3).min(dim=[0, 1], keepdim=True),
+        lambda T: T.max(T.ones(2, 3), dim=(0, 1)),
+        lambda T: T.min(T.ones(2, 3), (0, 1)),
+        lambda T: T.max(T.ones(2, 3), (0, 1), True),
+        lambda T: T.max(T.ones(2, 3), dim=(0, 1), keepdim=True),
+        lambda T: T.ones(2, 3).argmax(dim=(0, 1)),
+        lambda T: T.ones(2, 3).argmin((0, 1)),
+        lambda T: T.argmax(T.ones(2, 3), (0, 1)),
+        lambda T: T.ones(2, 3).argmax(1, 1),
+        lambda T: T.ones(2, 3).median((0, 1)),
+        lambda T: T.ones(2, 3).median(None),
+        lambda T: T.median(T.ones(2, 3), dim=True),
+        lambda T: T.ones(2, 3).cumsum((0, 1)),
+        lambda T: T.ones(2, 3).cumsum(dim=1.5),
+        lambda T: T.cumprod(T.ones(2, 3), (0, 1)),
+        lambda T: T.ones(2, 3).topk(1.5),
+        lambda T: T.topk(T.ones(2, 3), 1.5),
+        lambda T: T.ones(2, 3).topk(k=1.5),
+        lambda T: T.ones(2, 3).topk(1, 1.5),
+        lambda T: T.ones(2, 3).tril(1.5),
+        lambda T: T.tril(T.ones(2, 3), 1.5),
+        lambda T: T.ones(2, 3).triu(diagonal=1.5),
+    ],
+)
+def test_int_dim_argument_errors_as_torch(call: object) -> None:
+    same_error(call)
+
+
+def test_int_dim_reductions_still_take_ints_and_numpy_names() -> None:
+    same(
+        lambda T: [
+            T.ones(2, 3).argmax(T.tensor(1)),
+            T.ones(2, 3).cumsum(T.tensor(1)),
+            T.ones(2, 3).max(1, keepdim=True),
+            T.ones(2, 3).max(axis=1).values,
+            T.max(T.ones(2, 3), axis=0, keepdims=True).indices,
+            T.ones(2, 3).argmax(axis=1),
+            T.argmin(T.ones(2, 3), dim=None, keepdim=True),
+            T.ones(2, 3).tril(1),
+            T.ones(2, 3).topk(1).values,
+        ]
+    )
