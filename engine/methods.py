@@ -473,7 +473,7 @@ METHODS: dict[str, Any] = {
     "greater_equal": E.ge, "less": E.lt, "less_equal": E.le, "not_equal": E.ne, "equal": E.equal,
     "allclose": E.allclose, "isclose": E.isclose,
     # reductions
-    "sum": _sum_method, "mean": _mean_method, "nansum": R.nansum, "prod": R.prod, "max": OS.max_method,
+    "sum": _sum_method, "mean": _mean_method, "nansum": R.nansum, "prod": OS.prod_method, "max": OS.max_method,
     "min": OS.min_method, "amax": R.amax, "amin": R.amin, "argmax": OS.argmax_method, "argmin": OS.argmin_method,
     "std": R.std, "var": R.var, "norm": R.norm, "cumsum": OS.cumsum_method, "cumprod": OS.cumprod_method,
     "logsumexp": R.logsumexp, "softmax": R.softmax,

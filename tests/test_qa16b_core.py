@@ -318,6 +318,16 @@ def test_tensor_split_by_tensor_and_mt_of_0d_as_torch() -> None:
         lambda T: T.ones(2, 3).tril(1.5),
         lambda T: T.tril(T.ones(2, 3), 1.5),
         lambda T: T.ones(2, 3).triu(diagonal=1.5),
+        lambda T: T.ones(2, 3).prod((0, 1)),
+        lambda T: T.ones(2, 3).prod(dim=(0, 1)),
+        lambda T: T.ones(2, 3).prod((0, 1), True),
+        lambda T: T.ones(2, 3).prod(dim=(0, 1), keepdim=True),
+        lambda T: T.prod(T.ones(2, 3), (0, 1)),
+        lambda T: T.prod(T.ones(2, 3), dim=(0, 1)),
+        lambda T: T.prod(T.ones(2, 3), (0, 1), True),
+        lambda T: T.ones(2, 3).prod(1.5),
+        lambda T: T.ones(2, 3).prod(None),
+        lambda T: T.ones(2, 3).prod(0, 1),
     ],
 )
 def test_int_dim_argument_errors_as_torch(call: object) -> None:
@@ -336,5 +346,8 @@ def test_int_dim_reductions_still_take_ints_and_numpy_names() -> None:
             T.argmin(T.ones(2, 3), dim=None, keepdim=True),
             T.ones(2, 3).tril(1),
             T.ones(2, 3).topk(1).values,
+            T.ones(2, 3).prod(axis=1),
+            T.ones(2, 3).prod(T.tensor(1)),
+            T.prod(T.ones(2, 3), 0, keepdim=True, dtype=T.float64),
         ]
     )

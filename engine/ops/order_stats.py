@@ -791,3 +791,38 @@ min_ = _maxmin("min", R.min)
 argmax_method, argmin_method, median_method = _method(argmax), _method(argmin), _method(median)
 cumsum_method, cumprod_method, topk_method = _method(cumsum), _method(cumprod), _method(topk)
 tril_method, triu_method, max_method, min_method = _method(tril), _method(triu), _method(max_), _method(min_)
+
+_PROD_METHOD = ("(*, torch.dtype dtype = None)", "(int dim, bool keepdim = False, *, torch.dtype dtype = None)")
+_PROD_FUNCTION = (
+    "(Tensor input, *, torch.dtype dtype = None)",
+    "(Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)",
+)
+
+
+def _prod_parsed(fn: Callable) -> Callable:
+    """prod's dim is one int (None is no dim only when left out): torch's parser errors otherwise."""
+
+    @functools.wraps(fn)
+    def parsed(*args: Any, _method: bool = False, **kwargs: Any) -> Any:
+        given = "dim" in kwargs or len(args) > 1
+        if given:
+            dim = kwargs["dim"] if "dim" in kwargs else args[1]
+            keep = "keepdim" in kwargs or len(args) > 2
+            if not _is_int(dim):
+                if keep:
+                    at = "" if "dim" in kwargs else f" (position {1 if _method else 2})"
+                    raise TypeError(f"prod(): argument 'dim'{at} must be int, not {type_name(dim)}")
+                from engine.ops.util import parser_type_name
+
+                shown = f"dim={parser_type_name(dim)}" if "dim" in kwargs else parser_type_name(dim)
+                got = (shown + (", " if "dim" in kwargs else "")) if _method else f"Tensor, {shown}"
+                lines = [f" * {o}" for o in (_PROD_METHOD if _method else _PROD_FUNCTION)]
+                head = f"prod() received an invalid combination of arguments - got ({got}), but expected one of:"
+                raise TypeError("\n".join([head, *lines]) + "\n")
+        return fn(*args, _method=_method, **kwargs)
+
+    return parsed
+
+
+prod = _prod_parsed(_parsed("prod", keepdim="bool")(R.prod))
+prod_method = _method(prod)
