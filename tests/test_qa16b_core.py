@@ -351,3 +351,73 @@ def test_int_dim_reductions_still_take_ints_and_numpy_names() -> None:
             T.prod(T.ones(2, 3), 0, keepdim=True, dtype=T.float64),
         ]
     )
+
+
+# ---- dtype sweeps of unary/binary ops: kernels named for the promoted dtype, bool refusals, half/bf16 kernels --
+_DTS = ["bool", "uint8", "int32", "int64", "float16", "float32", "float64"]
+
+
+def _pair(T: object, a: str, b: str) -> tuple:
+    x = T.tensor([1, 2, 0], dtype=getattr(T, a)) if a != "bool" else T.tensor([True, True, False])
+    y = T.tensor([2, 1, 1], dtype=getattr(T, b)) if b != "bool" else T.tensor([True, False, True])
+    return x, y
+
+
+@pytest.mark.parametrize("op", ["bitwise_and", "bitwise_xor", "bitwise_left_shift", "hypot", "logaddexp", "fmod",
+                                "dist", "nextafter", "ldexp"])  # fmt: skip
+def test_binary_dtype_sweep_as_torch(op: str) -> None:
+    from tests.helpers import outcome
+
+    for a in _DTS:
+        for b in _DTS:
+            got = [outcome(lambda T: getattr(T, op)(*_pair(T, a, b)), T) for T in (torch, engine)]
+            if isinstance(got[0], tuple):
+                assert got[1] == got[0], (a, b)
+            else:
+                assert not isinstance(got[1], tuple), (a, b, got[1])
+                assert str(got[1].dtype) == str(got[0].dtype), (a, b)
+                assert str(got[1]) == str(got[0]), (a, b)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: +T.tensor([True, False]),
+        lambda T: T.tensor([True]).positive(),
+        lambda T: T.tensor([1.5]).bitwise_not(),
+        lambda T: T.tensor([1.5], dtype=T.float64).bitwise_not(),
+        lambda T: T.tensor([1j]).bitwise_not(),
+        lambda T: T.tensor([True]) << True,
+        lambda T: T.tensor([1], dtype=T.float64) & 1,
+        lambda T: T.tensor([1]) & 1.5,
+        lambda T: T.fmod(T.tensor([True]), True),
+    ],
+)
+def test_unary_dtype_refusals_as_torch(call: object) -> None:
+    same_error(call)
+
+
+def test_half_kernels_and_complex_to_bool_as_torch() -> None:
+    def f(T: object) -> object:
+        x = T.tensor([1.5, -3.0], requires_grad=True)
+        y = T.ldexp(x, T.tensor([2, -1]))
+        y.sum().backward()
+        c = T.tensor([0j, 1j, 1 + 0j])
+        return [
+            T.tensor([0.0, 1.0, 2.0], dtype=T.float16).sinc(),
+            T.nextafter(
+                T.tensor([1.0, 0.0, -1.0, 2.0], dtype=T.bfloat16), T.tensor([2.0, -1.0, -2.0, 2.0], dtype=T.bfloat16)
+            ).float(),
+            T.nextafter(
+                T.tensor([1.0, 0.0, 60000.0], dtype=T.float16), T.tensor([0.0, 1.0, float("inf")], dtype=T.float16)
+            ),
+            y,
+            x.grad,
+            T.ldexp(T.tensor([1.0], dtype=T.float16), T.tensor([20])),
+            c.bool(),
+            c.to(T.bool),
+        ]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (complex to bool warns in neither)
+        same(f)

@@ -153,7 +153,13 @@ DistBackward0 = node_class("DistBackward0", _dist_bw)
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
     with NoGrad():
-        r = (input - other).norm(p)
+        diff = input - other
+        if diff._data.dtype.kind in "biu":  # (torch's dist kernel checks the difference's dtype as norm's)
+            raise RuntimeError(
+                "norm(): input dtype should be either floating point or complex. Got "
+                f"{diff.dtype.scalar_name()} instead."
+            )
+        r = diff.norm(p)
     t = record(DistBackward0, r._data, input._dev, (input, other), (input, other, float(p), r), (None,) * 4)
     if t.grad_fn is not None:  # (the operands broadcast: their gradients are summed back)
         t.grad_fn._meta = tuple((x._data.shape, x._data.dtype) for x in (input, other))

@@ -847,6 +847,8 @@ def astype(a: Any, np_dtype: Any) -> Any:
                     r[bad] = -(2**31)
             return r if np_dtype.char == "i" and np_dtype.itemsize == 4 else r.astype(np_dtype)
         return a.astype(np.int64).astype(np_dtype)
+    if a.dtype.kind == "c" and np_dtype.kind == "b":  # (torch: nonzero, the imaginary part counted; no warning)
+        return a != 0
     if a.dtype.kind == "c" and np_dtype.kind != "c":
         warn_once(
             "Casting complex values to real discards the imaginary part (Triggered internally at "
