@@ -370,7 +370,7 @@ def test_binary_dtype_sweep_as_torch(op: str) -> None:
 
     for a in _DTS:
         for b in _DTS:
-            got = [outcome(lambda T: getattr(T, op)(*_pair(T, a, b)), T) for T in (torch, engine)]
+            got = [outcome(lambda T, a=a, b=b: getattr(T, op)(*_pair(T, a, b)), T) for T in (torch, engine)]
             if isinstance(got[0], tuple):
                 assert got[1] == got[0], (a, b)
             else:
