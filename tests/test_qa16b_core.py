@@ -421,3 +421,15 @@ def test_half_kernels_and_complex_to_bool_as_torch() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (complex to bool warns in neither)
         same(f)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.where(T.tensor([True]), T.tensor([1])),
+        lambda T: T.where(T.tensor([True]), 1.0),
+        lambda T: T.where(T.tensor([True]), other=T.tensor([1])),
+    ],
+)
+def test_where_with_one_value_as_torch(call: object) -> None:
+    same_error(call)

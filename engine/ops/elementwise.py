@@ -24,6 +24,7 @@ from engine.ops.libm import c_elementwise, c_pow, torch_unary
 from engine.ops.util import (
     edge_of,
     holomorphic,
+    invalid_combination,
     memory_order,
     mixed_device,
     named_code,
@@ -988,9 +989,22 @@ def _where_bw(self: Node, g: Tensor, cond: Tensor) -> tuple:
 WhereBackward0 = node_class("WhereBackward0", _where_bw)
 
 
+_WHERE_OVERLOADS = (
+    "(Tensor condition)",
+    "(Tensor condition, Tensor input, Tensor other, *, Tensor out = None)",
+    "(Tensor condition, Number self, Tensor other)",
+    "(Tensor condition, Tensor input, Number other)",
+    "(Tensor condition, Number self, Number other)",
+)
+
+
 def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tensor | None = None) -> Any:  # noqa: A002
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if input is None or other is None:  # (torch.where(cond, x): no overload takes two arguments)
+        if other is None:
+            raise invalid_combination("where", (condition, input), _WHERE_OVERLOADS, False)
+        raise invalid_combination("where", (condition,), _WHERE_OVERLOADS, False, kwargs={"other": other})
     c = condition._data
     if c.dtype.kind != "b":
         raise RuntimeError(
