@@ -143,6 +143,8 @@ def test_squeeze_broadcast_to_as_torch() -> None:
         lambda T: T.zeros(3, dtype=T.int64).__setitem__([0, 2], (5, 6)),
         lambda T: T.zeros(3).__setitem__(0, None),
         lambda T: T.zeros(3).__setitem__(0, "a"),
+        lambda T: T.zeros(3, dtype=T.int64).__setitem__(0, 2**63),
+        lambda T: T.zeros(3).__setitem__(slice(None), -(2**70)),
         lambda T: T.zeros(3).masked_scatter(T.tensor([True, True, True]), T.tensor([1.0, 2.0])),
         lambda T: T.arange(6.0).reshape(2, 3).gather(1, T.tensor([[0, 1], [2, 0], [1, 1]])),
         lambda T: T.arange(6.0).reshape(2, 3).gather(0, T.tensor([[0, 1, 1, 1]])),

@@ -538,6 +538,8 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             raise mixed_device(x, value)
         vd = value._data
     elif type(value) in (int, float):
+        if type(value) is int and not -(2**63) <= value < 2**63:  # (torch reads the int as a C long long first)
+            raise ValueError("Overflow when unpacking long long")
         if d.dtype == np.float16:  # (torch's indexed write rounds a number beyond half's range to inf, unchecked)
             with np.errstate(over="ignore"):
                 vd = np.float16(value)
