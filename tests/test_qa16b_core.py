@@ -435,3 +435,15 @@ def test_half_kernels_and_complex_to_bool_as_torch() -> None:
 )
 def test_where_with_one_value_as_torch(call: object) -> None:
     same_error(call)
+
+
+def test_copy_from_complex_and_a_list_as_torch() -> None:
+    same_error(lambda T: T.zeros(2).copy_([1, 2]))
+    msgs = []
+    for T in (torch, engine):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            r = T.zeros(2).copy_(T.tensor([1 + 1j, 2j]))
+        msgs.append(([str(x.message) for x in w], [type(x.message).__name__ for x in w], r.tolist()))
+    assert msgs[1] == msgs[0]
+    same(lambda T: T.zeros(2, dtype=T.bool).copy_(T.tensor([1j, 0j])))

@@ -589,7 +589,7 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if type(src) in (int, float, bool):  # torch takes a number as a 0-dim source
         return copy_(x, wrap(x._dev.xp.asarray(scalar_to(src, x._data.dtype)), x._dev), non_blocking)
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     check_inplace(x)
     if not writeable(x._data):
         raise RuntimeError(OVERLAP_MSG)
@@ -600,6 +600,10 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         from engine.backend import host
 
         sd = host(sd) if x._dev.type == "cpu" else x._dev.xp.asarray(sd)
+    if sd.dtype.kind == "c" and x._data.dtype.kind != "c":  # (torch's warning, and bool as nonzero)
+        from engine.ops.shape import astype
+
+        sd = astype(sd, x._data.dtype)
     try:
         x._data[...] = sd
     except ValueError:
