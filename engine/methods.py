@@ -482,7 +482,7 @@ METHODS: dict[str, Any] = {
     # shape
     "reshape": S.reshape, "view": S.view, "view_as": S.view_as, "reshape_as": S.reshape_as, "flatten": S.flatten,
     "unflatten": S.unflatten, "ravel": S.ravel, "transpose": S.transpose, "swapaxes": S.transpose,
-    "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim, "moveaxis": S.movedim,
+    "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim_method, "moveaxis": S.moveaxis_method,
     "adjoint": S.adjoint, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "repeat": S.repeat, "repeat_interleave": S.repeat_interleave_method, "flip": S.flip,
     "tile": S.tile, "diag": S.diag,

@@ -447,3 +447,30 @@ def test_copy_from_complex_and_a_list_as_torch() -> None:
         msgs.append(([str(x.message) for x in w], [type(x.message).__name__ for x in w], r.tolist()))
     assert msgs[1] == msgs[0]
     same(lambda T: T.zeros(2, dtype=T.bool).copy_(T.tensor([1j, 0j])))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.zeros(2, 3).movedim(0, (1,)),
+        lambda T: T.zeros(2, 3).movedim((0,), 1),
+        lambda T: T.zeros(2, 3).movedim(0, 1.0),
+        lambda T: T.movedim(T.zeros(2, 3), 0, (1,)),
+        lambda T: T.moveaxis(T.zeros(2, 3), (0,), 1),
+        lambda T: T.zeros(2, 3).moveaxis(0, 1.5),
+    ],
+)
+def test_movedim_mixed_int_and_sequence_as_torch(call: object) -> None:
+    same_error(call)
+
+
+def test_movedim_forms_still_work() -> None:
+    same(
+        lambda T: [
+            T.zeros(2, 3, 4).movedim([0], [1]).shape,
+            T.zeros(2, 3, 4).movedim(0, -1).shape,
+            T.movedim(T.zeros(2, 3), (0, 1), (1, 0)).shape,
+            T.zeros(2, 3).movedim(source=0, destination=1).shape,
+            T.moveaxis(T.zeros(2, 3), 1, 0).shape,
+        ]
+    )

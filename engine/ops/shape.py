@@ -352,7 +352,7 @@ def _ints(xs: list) -> str:
     return f"[{', '.join(map(str, xs))}]"
 
 
-def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
+def _movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
     n = input._data.ndim
     src0 = [source] if isinstance(source, int) else list(source)
     dst0 = [destination] if isinstance(destination, int) else list(destination)
@@ -375,7 +375,48 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A0
     return permute(input, tuple(o if o is not None else next(rest) for o in order))
 
 
-moveaxis = movedim
+def _movedim_parsed(name: str) -> Any:
+    """movedim/moveaxis as torch's parser takes them: source and destination both ints or both int
+    sequences; otherwise its invalid-combination error (the method's positions count after self)."""
+    core = _movedim
+
+    def parsed(*args: Any, _method: bool = False, **kwargs: Any) -> Tensor:
+        if len(args) == 3 and not kwargs:
+            src, dst = args[1], args[2]
+            ints = [isinstance(v, int) and not isinstance(v, bool) for v in (src, dst)]
+            seqs = [isinstance(v, (tuple, list)) for v in (src, dst)]
+            if not (all(ints) or all(seqs)):
+                from engine.ops.util import parser_arg_text, parser_type_name
+
+                lead = [] if _method else ["Tensor"]
+                heads = ("int source, int destination", "tuple of ints source, tuple of ints destination")
+                got = ", ".join(lead + [parser_type_name(v) for v in (src, dst)])
+                lines = [f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:"]
+                for k, head in enumerate(heads):
+                    marks = [
+                        parser_type_name(v) if k == 0 and ok else f"!{parser_arg_text(v)}!"
+                        for v, ok in zip((src, dst), ints)
+                    ]
+                    lines.append(f" * ({'' if _method else 'Tensor input, '}{head})")
+                    shown = ", ".join(lead + marks)
+                    lines.append(f"      didn't match because some of the arguments have invalid types: ({shown})")
+                raise TypeError("\n".join(lines) + "\n")
+        return core(*args, **kwargs)
+
+    parsed.__name__ = parsed.__qualname__ = name
+    parsed.__doc__ = core.__doc__
+    parsed.__wrapped__ = core  # type: ignore[attr-defined]
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return parsed(self, *args, _method=True, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__wrapped__ = core  # type: ignore[attr-defined]
+    return parsed, method
+
+
+movedim, movedim_method = _movedim_parsed("movedim")
+moveaxis, moveaxis_method = _movedim_parsed("moveaxis")
 
 
 # ---- squeeze / unsqueeze ------------------------------------------------------------------------------
