@@ -207,8 +207,6 @@ from engine.ops.index import (
     stack,
     take,
     tensor_split,
-    tril,
-    triu,
     unbind,
     vsplit,
     vstack,
@@ -218,7 +216,6 @@ from engine.ops.shape import adjoint  # noqa: F401, E402
 from engine.ops.unsafe_split import split_with_sizes, unsafe_chunk, unsafe_split, unsafe_split_with_sizes
 
 ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
-row_stack = vstack
 from engine.memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401, E501
 from engine.ops.complex import (
     angle,
@@ -235,33 +232,25 @@ from engine.ops.complex import (
     view_as_complex,
     view_as_real,
 )
+from engine.ops.index import row_stack  # noqa: E402
 from engine.ops.reduce import (
     all,
     amax,
     amin,
     any,
-    argmax,
-    argmin,
     argsort,
     bincount,
     count_nonzero,
-    cumprod,
-    cumsum,
     log_softmax,
     logsumexp,
-    max,
     mean,
-    median,
-    min,
     nansum,
     norm,
-    prod,
     softmax,
     sort,
     std,
     std_mean,
     sum,
-    topk,
     unique,
     unique_consecutive,
     var,
@@ -395,16 +384,27 @@ from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noq
 from engine.ops.linalg_registry import TORCH as _LINALG_MORE  # noqa: E402
 from engine.ops.order_stats import (  # noqa: E402, F401
     aminmax,
+    argmax,
+    argmin,
     cummax,
     cummin,
+    cumprod,
+    cumsum,
     frexp,
     kthvalue,
     logcumsumexp,
+    median,
     mode,
     msort,
     nanmean,
     nanmedian,
+    prod,
+    topk,
+    tril,
+    triu,
 )
+from engine.ops.order_stats import max_ as max  # noqa: E402, F401
+from engine.ops.order_stats import min_ as min  # noqa: E402, F401
 from engine.ops.renorm import TORCH as _RENORM  # noqa: E402
 from engine.ops.small_fns import FUNCTIONS as _SMALL_FNS  # noqa: E402
 from engine.ops.special import TORCH as _SPECIAL_TORCH  # noqa: E402

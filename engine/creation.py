@@ -232,6 +232,8 @@ def _from_data(data: Any, dtype: Any) -> Any:
             raise TypeError("must be real number, not complex")
     try:
         return np.array(clean, dtype=dt)
+    except ValueError:  # (a nan into an integer dtype: torch's checked conversion)
+        raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
     except OverflowError:
         if dt == np.uint8 and not _beyond_int64(clean):  # torch wraps negative ints down to -255 into uint8
             wide = np.array(clean, dtype=np.int64)
@@ -465,6 +467,8 @@ def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
     shape, dt, dev = _like(input, dtype, device, "full_like")
+    if isinstance(fill_value, (int, float)):  # (torch's checked conversion of the fill value to dt)
+        fill_value = scalar_to(fill_value, dt)
     if memory_format is not None:
         return _finish(_formatted(input, dev, dt, memory_format, "full_like", fill_value), dev, requires_grad)
     return _finish(preserved(input._data, dev.xp, dt, fill_value), dev, requires_grad)
@@ -512,6 +516,12 @@ _LINSPACE_OVERLOADS = tuple(
 _MISSING: Any = object()
 
 
+_EYE_OVERLOADS = (
+    f"(int n, *, Tensor out = None, {_FACTORY_KW})",
+    f"(int n, int m, *, Tensor out = None, {_FACTORY_KW})",
+)
+
+
 def _missing_args(fn: str, params: dict, overloads: tuple) -> TypeError:
     """torch's parser error for a call that leaves out a required argument: the arguments ahead of the first
     missing one are taken as given by position, those after it as given by keyword."""
@@ -540,10 +550,12 @@ def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor
     if dtype is None:
         dtype = out.dtype if out is not None else DEFAULT.float if floats else int64
     dt = to_dtype(dtype).np
-    if dt.kind == "c":
+    if dt.kind in "cb":
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")
-    if step == 0:
+    if not (step > 0 or step < 0):  # (a nan step too)
         raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):  # (torch prints the doubles as C++'s ostream does)
+        raise RuntimeError(f"unsupported range: {float(start):g} -> {float(end):g}")
     if dt.kind in "iu":
         # torch casts start, end and step to int64 first (1.5 -> 1); the length is counted from those
         # for int64 and from the uncast values (in double) for the narrower integer types
@@ -591,6 +603,8 @@ def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, 
              requires_grad: bool = False) -> Tensor:  # fmt: skip
     if start is _MISSING or end is _MISSING or steps is _MISSING:
         raise _missing_args("linspace", {"start": start, "end": end, "steps": steps}, _LINSPACE_OVERLOADS)
+    if isinstance(steps, float):  # (no overload takes a float steps; it is shown as given by position)
+        raise invalid_combination("linspace", (start, end, steps), _LINSPACE_OVERLOADS, False)
     start, end = _num(start), _num(end)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -644,6 +658,10 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tenso
 
 def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
         device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    if isinstance(n, float):
+        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type_name(n)}")
+    if isinstance(m, float):
+        raise invalid_combination("eye", (n, m), _EYE_OVERLOADS, False)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
@@ -707,6 +725,7 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
         and (len(args) in (1, 3) and not isinstance(args[-1], (tuple, list)) or len(args) > 3)
     ):  # (torch.randint(0, 10, 5): the size is not a tuple; torch's parser lists the four overloads)
         raise _randint_combination(args)
+    given = list(args)
     if high is not None:  # randint(low=0, high=3, size=(2,)): the keyword forms of torch's two overloads
         args = ([low] if low is not None else []) + args + [high]
     elif low is not None:
@@ -715,8 +734,13 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
         size = args.pop()
     if len(args) == 1:
         low, high = 0, args[0]
+        if isinstance(high, float):
+            where = " (position 1)" if len(given) == 2 else ""
+            raise TypeError(f"randint(): argument 'high'{where} must be int, not float")
     elif len(args) == 2:
         low, high = args
+        if isinstance(low, float) or isinstance(high, float):
+            raise _randint_combination(given)
     else:
         raise TypeError(
             "randint() received an invalid combination of arguments: expected (high, size) or (low, high, size)"

@@ -217,6 +217,11 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
             if d.legacy == name:
                 dtype = d
                 break
+    else:
+        from engine.legacy import tensortype
+
+        if isinstance(dtype, tensortype):  # t.type(torch.IntTensor): the legacy type's dtype
+            dtype = dtype._dtype
     return S.cast(self, to_dtype(dtype).np, None)
 
 
@@ -468,15 +473,16 @@ METHODS: dict[str, Any] = {
     "greater_equal": E.ge, "less": E.lt, "less_equal": E.le, "not_equal": E.ne, "equal": E.equal,
     "allclose": E.allclose, "isclose": E.isclose,
     # reductions
-    "sum": _sum_method, "mean": _mean_method, "nansum": R.nansum, "prod": R.prod, "max": R.max, "min": R.min,
-    "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin, "std": R.std, "var": R.var,
-    "norm": R.norm, "cumsum": R.cumsum, "cumprod": R.cumprod, "logsumexp": R.logsumexp, "softmax": R.softmax,
+    "sum": _sum_method, "mean": _mean_method, "nansum": R.nansum, "prod": OS.prod_method, "max": OS.max_method,
+    "min": OS.min_method, "amax": R.amax, "amin": R.amin, "argmax": OS.argmax_method, "argmin": OS.argmin_method,
+    "std": R.std, "var": R.var, "norm": R.norm, "cumsum": OS.cumsum_method, "cumprod": OS.cumprod_method,
+    "logsumexp": R.logsumexp, "softmax": R.softmax,
     "log_softmax": R.log_softmax, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero, "sort": R.sort,
-    "argsort": R.argsort, "topk": R.topk, "median": R.median,
+    "argsort": R.argsort, "topk": OS.topk_method, "median": OS.median_method,
     # shape
     "reshape": S.reshape, "view": S.view, "view_as": S.view_as, "reshape_as": S.reshape_as, "flatten": S.flatten,
     "unflatten": S.unflatten, "ravel": S.ravel, "transpose": S.transpose, "swapaxes": S.transpose,
-    "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim, "moveaxis": S.movedim,
+    "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim_method, "moveaxis": S.moveaxis_method,
     "adjoint": S.adjoint, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "repeat": S.repeat, "repeat_interleave": S.repeat_interleave_method, "flip": S.flip,
     "tile": S.tile, "diag": S.diag,
@@ -488,7 +494,7 @@ METHODS: dict[str, Any] = {
     "take": I.take, "chunk": I.chunk, "split": I.split, "tensor_split": I.tensor_split, "unbind": I.unbind,
     "split_with_sizes": US.split_with_sizes, "unsafe_split": US.unsafe_split, "unsafe_chunk": US.unsafe_chunk,
     "unsafe_split_with_sizes": US.unsafe_split_with_sizes,
-    "narrow": I.narrow, "select": I.select, "tril": I.tril, "triu": I.triu,
+    "narrow": I.narrow, "select": I.select, "tril": OS.tril_method, "triu": OS.triu_method,
     # linear algebra
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.inner, "outer": L.outer,
     "ger": L.outer, "addmm": L.addmm,

@@ -101,10 +101,16 @@ def atleast_3d(*tensors: Any) -> Any:
 
 
 def dstack(tensors: Any) -> Tensor:
-    return cat(list(atleast_3d(*tensors)), 2)
+    from engine.ops.index import stack_family_list
+
+    tensors = stack_family_list("dstack", tensors)
+    return cat(list(atleast_3d(*tensors)) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
 
 
 def column_stack(tensors: Any) -> Tensor:
+    from engine.ops.index import stack_family_list
+
+    tensors = stack_family_list("column_stack", tensors)
     cols = [t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in tensors]
     return cat(cols, 1)
 
@@ -147,7 +153,13 @@ DistBackward0 = node_class("DistBackward0", _dist_bw)
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
     with NoGrad():
-        r = (input - other).norm(p)
+        diff = input - other
+        if diff._data.dtype.kind in "biu":  # (torch's dist kernel checks the difference's dtype as norm's)
+            raise RuntimeError(
+                "norm(): input dtype should be either floating point or complex. Got "
+                f"{diff.dtype.scalar_name()} instead."
+            )
+        r = diff.norm(p)
     t = record(DistBackward0, r._data, input._dev, (input, other), (input, other, float(p), r), (None,) * 4)
     if t.grad_fn is not None:  # (the operands broadcast: their gradients are summed back)
         t.grad_fn._meta = tuple((x._data.shape, x._data.dtype) for x in (input, other))

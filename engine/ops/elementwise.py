@@ -13,7 +13,7 @@ import numpy as np
 from engine.autograd import Node, accumulator, output_edge, plain_op, raw_saved, save_out
 from engine.backend import CPU, for_array
 from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
-from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, promote_types, result_type
+from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, from_np, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
 from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_log1p, sleef_more
@@ -24,6 +24,7 @@ from engine.ops.libm import c_elementwise, c_pow, torch_unary
 from engine.ops.util import (
     edge_of,
     holomorphic,
+    invalid_combination,
     memory_order,
     mixed_device,
     named_code,
@@ -736,6 +737,10 @@ _fmod_tt = binary(np.fmod, FmodBackward1)
 
 def fmod(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     input = _tensor_arg(input, "fmod")
+    if input._data.dtype.kind == "b" and (
+        other._data.dtype.kind == "b" if isinstance(other, Tensor) else type(other) is bool
+    ):
+        raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
     if isinstance(other, Tensor):
         _int_div_check(input, other)
         return _out(_fmod_tt(input, other), out)
@@ -994,9 +999,22 @@ def _where_bw(self: Node, g: Tensor, cond: Tensor) -> tuple:
 WhereBackward0 = node_class("WhereBackward0", _where_bw)
 
 
+_WHERE_OVERLOADS = (
+    "(Tensor condition)",
+    "(Tensor condition, Tensor input, Tensor other, *, Tensor out = None)",
+    "(Tensor condition, Number self, Tensor other)",
+    "(Tensor condition, Tensor input, Number other)",
+    "(Tensor condition, Number self, Number other)",
+)
+
+
 def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tensor | None = None) -> Any:  # noqa: A002
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if input is None or other is None:  # (torch.where(cond, x): no overload takes two arguments)
+        if other is None:
+            raise invalid_combination("where", (condition, input), _WHERE_OVERLOADS, False)
+        raise invalid_combination("where", (condition,), _WHERE_OVERLOADS, False, kwargs={"other": other})
     c = condition._data
     if c.dtype.kind != "b":
         raise RuntimeError(
@@ -1870,6 +1888,8 @@ RoundBackward1 = node_class("RoundBackward1", lambda self, g: (g * 0,))  # round
 
 
 def positive(input: Tensor) -> Tensor:  # noqa: A002
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 
@@ -1945,13 +1965,11 @@ LOGICAL_INPLACE = {**{n: _logical_method(f, n + "_") for n, f in _LOGICAL.items(
 
 def _bitwise(fn: Any, cname: str) -> Any:
     def op(input: Tensor, other: Any) -> Any:  # noqa: A002
-        if type(other) is float:  # the result would be float: torch has no such kernel
-            raise NotImplementedError(f"\"{cname}_cpu\" not implemented for 'Float'")
-        if not isinstance(other, (Tensor, int, bool)):
+        if not isinstance(other, (Tensor, int, bool, float)):
             return NotImplemented
-        for x in (input, other):
-            if isinstance(x, Tensor) and x._data.dtype.kind == "f":
-                raise NotImplementedError(f"\"{cname}_cpu\" not implemented for '{x.dtype.scalar_name()}'")
+        rt = result_np(input, other)  # (torch's kernel is picked for the promoted dtype)
+        if rt.kind in "fc" or (rt.kind == "b" and cname in ("lshift", "rshift")):
+            raise NotImplementedError(f"\"{cname}_cpu\" not implemented for '{from_np(rt).scalar_name()}'")
         ad, bd = prep(input, other)
         return wrap_any(for_array(fn, ad)(ad, bd), input._dev)
 
@@ -1966,8 +1984,8 @@ bitwise_right_shift = _bitwise(np.right_shift, "rshift")
 
 
 def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
-    if input._data.dtype.kind == "f":
-        raise NotImplementedError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    if input._data.dtype.kind in "fc":
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype.scalar_name()}'")
     return wrap_any(for_array(np.invert, input._data)(input._data), input._dev)
 
 

@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 
 from engine.backend import for_array
+from engine.dtypes import from_np
 from engine.ops import elementwise as E
 from engine.ops import sleef_more
 from engine.ops.elementwise import binary, where
 from engine.ops.libm import c_math, torch_unary
-from engine.ops.util import node_class
+from engine.ops.util import node_class, result_np
 from engine.tensor import Tensor, wrap
 
 _D2R = math.pi / 180.0
@@ -22,6 +23,8 @@ _R2D = 180.0 / math.pi
 
 
 def _sinc(a: Any) -> Any:
+    if a.dtype == np.float16:  # (torch's Half kernel computes in float: sinc(2) is -0., not pi*2 rounded to half)
+        return _sinc(a.astype(np.float32)).astype(np.float16)
     with np.errstate(invalid="ignore", divide="ignore"):
         px = a * a.dtype.type(math.pi)
         return for_array(np.where, a)(a == 0, a.dtype.type(1), for_array(np.sin, a)(px) / px)
@@ -179,10 +182,9 @@ def _two_tensors(name: str, op: Any, float_only: bool) -> Any:
         input = E._tensor_arg(input, name)
         other = E._other_tensor(other, name)
         if float_only:
-            kind = np.result_type(input._data.dtype, other._data.dtype).kind
-            if kind != "f":
-                dt = input.dtype if input._data.dtype.kind != "f" else other.dtype
-                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dt.scalar_name()}'")
+            rt = result_np(input, other)  # (torch's kernel is picked for the promoted dtype)
+            if rt.kind != "f":
+                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{from_np(rt).scalar_name()}'")
         return E._out(E._check(op(input, other), name, input, other), out)
 
     fn.__name__ = name

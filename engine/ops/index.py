@@ -116,7 +116,7 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
                 _check_mask(x, idx, i, a, dim)
                 dim += a.ndim
                 nadv += a.ndim
-            elif a.dtype.kind in "iu":
+            elif a.dtype.kind in "iu" and a.dtype.itemsize >= 4 or a.dtype == np.uint8:  # (int64, int32, uint8)
                 _bounds(a, shape, dim, nadv)
                 dim += 1
                 nadv += 1
@@ -318,7 +318,10 @@ _SEQ_WARNING = (
     "x[torch.tensor(seq)], which will result either in an error or a different result (Triggered internally at "
     "/__w/pytorch/pytorch/torch/csrc/autograd/python_variable_indexing.cpp:349.)"
 )
-_UINT8_WARNING = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
+_UINT8_WARNING = (
+    "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead. (Triggered "
+    "internally at /__w/pytorch/pytorch/aten/src/ATen/native/IndexingUtils.h:37.)"
+)
 
 
 def _legacy(idx: Any) -> Any:
@@ -494,6 +497,9 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
     from engine.ops.inplace import VIEW_LEAF_MSG, check_inplace, commit
 
+    if not isinstance(value, (Tensor, int, float, complex, np.number, np.bool_)):  # (torch's valueToTensor)
+        shown = "numpy.ndarray" if isinstance(value, np.ndarray) else type_name(value)
+        raise TypeError(f"can't assign a {shown} to a {x.type()}")
     if x._data.ndim == 0:
         _zero_dim_index(x, idx)
     if type(idx) in (range, np.ndarray) or (type(idx) is tuple and any(type(i) in (range, np.ndarray) for i in idx)):
@@ -532,7 +538,13 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             raise mixed_device(x, value)
         vd = value._data
     elif type(value) in (int, float):
-        vd = scalar_to(value, d.dtype)
+        if type(value) is int and not -(2**63) <= value < 2**63:  # (torch reads the int as a C long long first)
+            raise ValueError("Overflow when unpacking long long")
+        if d.dtype == np.float16:  # (torch's indexed write rounds a number beyond half's range to inf, unchecked)
+            with np.errstate(over="ignore"):
+                vd = np.float16(value)
+        else:
+            vd = scalar_to(value, d.dtype)
     else:
         vd = value
     try:
@@ -560,7 +572,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
                 from engine.ops.inplace import copy_, fill_
 
                 if not isinstance(value, Tensor) or value._data.ndim == 0:
-                    fill_(x, value if isinstance(value, Tensor) else wrap(np.asarray(value)))
+                    fill_(x, value if isinstance(value, Tensor) else wrap(np.asarray(vd)))
                 else:
                     copy_(x, value if value._data.shape == d.shape else value.expand(d.shape))
                 return
@@ -710,11 +722,41 @@ def _index_func_check(fn: str, input: Tensor, index: Tensor, source: Tensor) -> 
         )
 
 
+def _index_func_shapes(fn: str, input: Tensor, ax: int, index: Tensor, source: Tensor) -> None:  # noqa: A002
+    """torch's index_func_meta_impl checks on the shapes (after the dtype checks), then its kernel's bounds check."""
+    ss, xs = source._data.shape, input._data.shape
+    if ax != 0 and ax >= len(ss):
+        raise RuntimeError(f"{fn}(): Indexing dim {ax} is out of bounds of the source tensor with dim {len(ss)}")
+    n = index._data.size
+    if n != (ss[ax] if ss else 1):
+        raise RuntimeError(
+            f"{fn}(): Number of indices ({n}) should be equal to source.size(dim): ({ss[ax]}), for dim: {ax}"
+        )
+    if (xs[:ax] + xs[ax + 1 :] if ss and xs else xs) != (ss[:ax] + ss[ax + 1 :] if ss and xs else ss):
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = "
+            f"[{', '.join(map(str, xs))}] source.shape = [{', '.join(map(str, ss))}]"
+        )
+    size = xs[ax] if xs else 1
+    ia = index._data
+    if n and ((r := index_range(ia))[0] < 0 or r[1] >= size):
+        raise RuntimeError(
+            f"index {first_out_of_range(ia.reshape(-1), 0, size)} is out of bounds for dimension {ax} with size {size}"
+        )
+
+
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     _index_func_check("index_add_", input, index, source)
     ax = norm_dim(dim, input._data.ndim)
+    _index_func_shapes("index_add_", input, ax, index, source)
+    if index._data.ndim == 0:
+        index = index.reshape(1)
     with NoGrad():
-        r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
+        if input._data.ndim == 0 or source._data.ndim == 0:  # (a 0-dim side: one element, added in place of the row)
+            src = (source * alpha if alpha != 1 else source).reshape(input._data.shape)
+            r = input + src
+        else:
+            r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
     return record(IndexAddBackward, r._data, r._dev, (input, source), (ax, index, alpha), (None,) * 3)
 
 
@@ -830,6 +872,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
 
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     n, ia = input._data.size, index._data
+    if ia.dtype != np.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {index.dtype.scalar_name()}")
     if ia.size and index._data.dtype.kind in "iu" and ((r := index_range(ia))[0] < -n or r[1] >= n):
         bad = first_out_of_range(ia, -n, n)
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
@@ -873,6 +917,12 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if d.ndim == 0:  # dim 0 of a 0-dim tensor: one element
         d, ia = d.reshape(1), ia.reshape(1)
+    for i in range(d.ndim):  # (torch's gather_shape_check)
+        if i != ax and ia.shape[i] > d.shape[i]:
+            raise RuntimeError(
+                f"Size does not match at dimension {i} expected index [{', '.join(map(str, index._data.shape))}] to "
+                f"be no larger than self [{', '.join(map(str, input._data.shape))}] apart from dimension {ax}"
+            )
     n = d.shape[ax]
     if ia.size and ((r := index_range(ia))[0] < 0 or r[1] >= n):  # (gather takes no negative index)
         raise RuntimeError(f"index {r[1] if r[1] >= n else r[0]} is out of bounds for dimension {ax} with size {n}")
@@ -949,9 +999,31 @@ def _scatter_check(input: Tensor, index: Tensor, src: Any) -> None:  # noqa: A00
             raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
 
 
+def _scatter_shapes(input: Tensor, ax: int, index: Tensor, src: Any) -> None:  # noqa: A002
+    """torch's scatter_shape_check: index as many dims as self, and no larger than self (apart from dim) or src."""
+    ia, d = index._data, input._data
+    if not ia.size:
+        return
+    if max(d.ndim, 1) != max(ia.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    ish, dsh = ia.shape or (1,), d.shape or (1,)
+    wrong = any(ish[k] > dsh[k] for k in range(len(ish)) if k != ax)
+    s = src._data if isinstance(src, Tensor) else None
+    if not wrong and s is not None:
+        ssh = s.shape or (1,)
+        wrong = any(ish[k] > ssh[k] for k in range(len(ish)))
+    if wrong:
+        shp = lambda a: "[" + ", ".join(map(str, a)) + "]"  # noqa: E731
+        tail = f" and to be no larger size than src {shp(s.shape)}" if s is not None else ""
+        raise RuntimeError(
+            f"Expected index {shp(ia.shape)} to be no larger than self {shp(d.shape)} apart from dimension {ax}{tail}"
+        )
+
+
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
     _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
+    _scatter_shapes(input, ax, index, src)
     _scatter_bounds(index, input._data.shape, ax)
     sl = tuple(slice(0, s) for s in index._data.shape)
     part = src[sl] if src._data.shape != index._data.shape else src
@@ -987,6 +1059,7 @@ def scatter(
         return _scatter_reduce_legacy(input, dim, index, src, reduce)
     _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
+    _scatter_shapes(input, ax, index, src)
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
     ia = index._data
@@ -1014,16 +1087,17 @@ def scatter(
 def _scatter_reduce_legacy(input: Tensor, dim: int, index: Tensor, src: Any, reduce: Any) -> Tensor:  # noqa: A002
     """scatter(..., reduce='add'|'multiply'): each indexed place combined with its src values in index order
     (torch's kernel is serial on the cpu); torch defines no derivative for it."""
-    if reduce not in ("add", "multiply"):
-        raise RuntimeError("reduce argument must be either add or multiply.")
-    if isinstance(src, Tensor):
+    if isinstance(src, Tensor):  # (torch warns before it looks at the reduce name)
         warn_once(
             "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future "
             "PyTorch release. Use torch.scatter_reduce instead for more reduction options. (Triggered internally "
             "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorAdvancedIndexing.cpp:225.)"
         )
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
     _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
+    _scatter_shapes(input, ax, index, src)
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
     ia = index._data
@@ -1105,6 +1179,8 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
         rt = PROMOTE_NP[rt, t._data.dtype]
     xp = dev.xp
     r = xp.concatenate([t._data.astype(rt, copy=False) for t in parts], axis=ax)
+    if not r.flags.c_contiguous and r.ndim > 1:
+        r = _cat_layout(xp, r, parts)
     res = wrap(r, dev)
     if ENABLED[0] and any(t._rg for t in tensors):
         node = CatBackward0()
@@ -1125,11 +1201,26 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     return res
 
 
+def _cat_layout(xp: Any, r: Any, parts: list) -> Any:
+    """torch's cat writes the inputs' common suggested memory format (channels-last where every input's strides
+    suggest it), else a contiguous result; numpy's concatenate keeps the inputs' order (a transposed input's)."""
+    from engine.ops.memory_layout import contiguous_format, elem_strides, relaid, suggest
+
+    fmts = {suggest(t._data.shape, elem_strides(t._data)) for t in parts}
+    fmt = fmts.pop() if len(fmts) == 1 else contiguous_format
+    return relaid(xp, r, fmt)
+
+
 def concat(tensors: Any, dim: int = 0) -> Tensor:
+    if isinstance(tensors, Tensor):
+        raise TypeError("concat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     return cat(tensors, dim)
 
 
-concatenate = concat
+def concatenate(tensors: Any, dim: int = 0) -> Tensor:
+    if isinstance(tensors, Tensor):
+        raise TypeError("concatenate(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    return cat(tensors, dim)
 
 
 def _stack_bw(self: Any, g: Tensor, dim: int, n: int) -> tuple:
@@ -1168,6 +1259,8 @@ def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     for t in tensors[1:]:
         rt = PROMOTE_NP[rt, t._data.dtype]
     r = dev.xp.stack([t._data.astype(rt, copy=False) for t in tensors], axis=ax)
+    if not r.flags.c_contiguous:  # (numpy keeps a transposed input's order; torch writes a contiguous result)
+        r = r.copy(order="C")
     res = wrap(r, dev)
     if ENABLED[0] and any(t._rg for t in tensors):
         node = StackBackward0()
@@ -1187,13 +1280,30 @@ def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     return res
 
 
+def stack_family_list(name: str, tensors: Any, empty_name: str | None = None) -> list:
+    """The tensors given to hstack/vstack/dstack/column_stack, with torch's errors for a tensor given alone, an
+    element that is not a tensor and an empty list (row_stack's is vstack's)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = _tensor_list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{empty_name or name} expects a non-empty TensorList")
+    return tensors
+
+
 def hstack(tensors: Any) -> Tensor:
-    tensors = [t.reshape(1) if isinstance(t, Tensor) and t._data.ndim == 0 else t for t in tensors]  # atleast_1d
-    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
+    tensors = stack_family_list("hstack", tensors)
+    tensors = [t.reshape(1) if t._data.ndim == 0 else t for t in tensors]  # atleast_1d
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors: Any) -> Tensor:
+    tensors = stack_family_list("vstack", tensors)
     return cat([t if t._data.ndim > 1 else t.reshape(1, -1) for t in tensors], 0)
+
+
+def row_stack(tensors: Any) -> Tensor:
+    return vstack(stack_family_list("row_stack", tensors, "vstack"))
 
 
 def _narrow_bw(self: Any, g: Tensor, shape: tuple, dim: int, start: int) -> tuple:
@@ -1339,6 +1449,25 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     ax = norm_dim(dim, d.ndim)
     n = d.shape[ax]
+    if isinstance(indices_or_sections, Tensor):  # (a 0-dim tensor: the number of sections; 1-dim: indices)
+        ia = indices_or_sections._data
+        if ia.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional "
+                f"tensor, but got a tensor with {ia.ndim} dims"
+            )
+        if ia.dtype != np.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{indices_or_sections.dtype.scalar_name()}"
+            )
+        indices_or_sections = int(ia) if ia.ndim == 0 else [int(v) for v in ia.tolist()]
+    elif not isinstance(indices_or_sections, (int, list, tuple)):
+        raise TypeError(
+            f"tensor_split() received an invalid combination of arguments - got ({type_name(indices_or_sections)}), "
+            "but expected one of:\n * (tuple of ints indices, int dim = 0)\n * (Tensor tensor_indices_or_sections, "
+            "int dim = 0)\n * (int sections, int dim = 0)\n"
+        )
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         if k <= 0:

@@ -9,25 +9,19 @@ from typing import Any
 import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
-from engine.ops.index import _check_index, index_select, masked_fill
+from engine.ops.index import index_select, masked_fill
 from engine.ops.util import first_out_of_range, index_range, node_class, norm_dim, record, scalar_to
 from engine.tensor import Tensor
-
-
-def _index_array(index: Tensor, fn: str) -> Any:
-    _check_index(index, fn)
-    if index._data.ndim > 1:
-        raise IndexError(f"{fn}(): Index is supposed to be a vector")
-    return index._data.reshape(-1)
 
 
 def _moved(a: Any, ax: int) -> Any:
     return a if ax == 0 else a.swapaxes(0, ax)
 
 
-def _bounds(idx: Any, n: int, ax: int, prefix: str) -> None:
-    if idx.size and ((r := index_range(idx))[0] < -n or r[1] >= n):
-        bad = first_out_of_range(idx, -n, n)
+def _bounds(idx: Any, n: int, ax: int, prefix: str, lo: int | None = None) -> None:
+    lo = -n if lo is None else lo
+    if idx.size and ((r := index_range(idx))[0] < lo or r[1] >= n):
+        bad = first_out_of_range(idx, lo, n)
         raise IndexError(f"{prefix}index {bad} is out of bounds for dimension {ax} with size {n}")
 
 
@@ -46,7 +40,11 @@ IndexFillBackward1 = node_class("IndexFillBackward1", _index_fill_bw)
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  # noqa: A002
     d = input._data
     ax = norm_dim(dim, d.ndim)
-    idx = _index_array(index, "index_fill_")
+    if index._data.dtype != np.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if index._data.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    idx = index._data.reshape(-1)
     _bounds(idx, d.shape[ax] if d.ndim else 1, ax, "")  # (torch's index_fill names no function)
     vt = value if isinstance(value, Tensor) else None
     if vt is not None and vt._data.ndim != 0:
@@ -76,17 +74,45 @@ def _index_copy_bw(self: Any, g: Tensor, dim: int, index: Tensor) -> tuple:
 IndexCopyBackward0 = node_class("IndexCopyBackward0", _index_copy_bw)
 
 
-@autocast_policy(cpu="promote")
-def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
-    d, s = input._data, source._data
-    ax = norm_dim(dim, d.ndim)
-    idx = _index_array(index, "index_copy_")
+def _index_copy_checks(input: Tensor, ax: int, index: Tensor, source: Tensor) -> None:  # noqa: A002
+    """torch's index_copy_ checks, in its order (aten/src/ATen/native/TensorAdvancedIndexing.cpp)."""
+    d, s, ia = input._data, source._data, index._data
+    if ia.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {ia.ndim})")
+    n = ia.size
+    if s.ndim == 0 and n != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {n})")
+    if s.ndim != d.ndim and s.ndim and d.ndim:
+        raise IndexError(
+            "index_copy_(): When source and destination are not scalars, their dimensionality must match. Source "
+            f"dimensionality ({s.ndim}), destination dimensionality ({d.ndim})"
+        )
+    if ia.dtype != np.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {index.dtype.scalar_name()}")
     if s.dtype != d.dtype:
         raise RuntimeError(
             f"index_copy_(): self and source expected to have the same dtype, but got (self) "
             f"{input.dtype.scalar_name()} and (source) {source.dtype.scalar_name()}"
         )
-    _bounds(idx, d.shape[ax] if d.ndim else 1, ax, "index_copy_(): ")
+    xs = d.shape[:ax] + d.shape[ax + 1 :] if d.ndim else ()
+    ss = s.shape[:ax] + s.shape[ax + 1 :] if s.ndim else ()
+    if xs != ss:
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: "
+            f"{' '.join(map(str, xs))} at dimension {ax} and source slice shape: {' '.join(map(str, ss))} at "
+            "dimension 0."
+        )
+    if s.ndim and n != s.shape[ax]:
+        raise IndexError(f"index_copy_(): Number of indices ({n}) should be equal to source.size(dim) ({s.shape[ax]})")
+
+
+@autocast_policy(cpu="promote")
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+    d, s = input._data, source._data
+    ax = norm_dim(dim, d.ndim)
+    _index_copy_checks(input, ax, index, source)
+    idx = index._data.reshape(-1)
+    _bounds(idx, d.shape[ax] if d.ndim else 1, ax, "index_copy_(): ", 0)
     r = d.copy()
     if d.ndim:
         _moved(r, ax)[idx] = _moved(s, ax if s.ndim else 0) if s.ndim else s
@@ -132,7 +158,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
     mb = xp.broadcast_to(m, shape)
     k = int(mb.sum())
     if k > s.size:
-        raise RuntimeError("masked_scatter: expected source to have at least as many elements as ones in mask")
+        raise RuntimeError("Number of elements of source < number of ones in mask")
     r[mb] = s.reshape(-1)[:k]
     t = record(MaskedScatterBackward0, r, input._dev, (input, source), (mask, s.shape), (None, None))
     if t.grad_fn is not None and d.shape != shape:  # input was broadcast to the mask: its gradient is summed back

@@ -322,7 +322,7 @@ def write_out(out: Tensor, r: Tensor, warn_resize: bool = True, diff: bool = Tru
                 f"[{', '.join(map(str, rd.shape))}]. This behavior is "
                 "deprecated, and in a future PyTorch release outputs will not be resized unless they have zero "
                 "elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
-                "t.resize_(0).",
+                "t.resize_(0). (Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/Resize.cpp:30.)",
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
@@ -367,7 +367,7 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
             if not writeable(xd):
                 return None
             for_array(ufunc, xd)(xd, od, out=xd)
-    except ValueError:
+    except (ValueError, OverflowError):  # (an int beyond x's dtype: the general path wraps it as torch does)
         return None
     c = x._vc
     c[0] += 1
@@ -569,7 +569,11 @@ def fill_(x: Tensor, value: Any) -> Tensor:
             )
         if not writeable(x._data):
             raise RuntimeError(OVERLAP_MSG)
-        vt, value = value, value.item()
+        from engine.backend import host
+
+        vt = value
+        with np.errstate(invalid="ignore", over="ignore"):  # (a tensor's value is cast, wrapping, as torch's copy)
+            value = np.asarray(host(value._data)).astype(x._data.dtype)[()]
     elif isinstance(value, _NUMBERS):
         value = scalar_to(value, x._data.dtype)
     else:  # (numpy would take a list or a range and fill elementwise; torch takes one number)
@@ -585,7 +589,7 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if type(src) in (int, float, bool):  # torch takes a number as a 0-dim source
         return copy_(x, wrap(x._dev.xp.asarray(scalar_to(src, x._data.dtype)), x._dev), non_blocking)
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     check_inplace(x)
     if not writeable(x._data):
         raise RuntimeError(OVERLAP_MSG)
@@ -596,6 +600,10 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         from engine.backend import host
 
         sd = host(sd) if x._dev.type == "cpu" else x._dev.xp.asarray(sd)
+    if sd.dtype.kind == "c" and x._data.dtype.kind != "c":  # (torch's warning, and bool as nonzero)
+        from engine.ops.shape import astype
+
+        sd = astype(sd, x._data.dtype)
     try:
         x._data[...] = sd
     except ValueError:

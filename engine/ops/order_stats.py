@@ -27,6 +27,7 @@ from engine.grad_mode import ENABLED
 from engine.multi_output import grads_of, multi_class, share
 from engine.naming import result_type, type_name
 from engine.ops import elementwise as E
+from engine.ops import index as _index
 from engine.ops import reduce as R
 from engine.ops.index import scatter_add_new
 from engine.ops.std_algorithms import THRESHOLD as _THRESHOLD
@@ -703,6 +704,7 @@ def _method(fn: Callable) -> Callable:
 
     method.__name__ = method.__qualname__ = fn.__name__
     method.__doc__ = fn.__doc__
+    method.__wrapped__ = fn  # type: ignore[attr-defined]  # (its signature: numpy_names looks for dim there)
     return method
 
 
@@ -713,3 +715,114 @@ kthvalue_method = _method(kthvalue)
 nanmedian_method = _method(nanmedian)
 nanmean_method = _method(nanmean)
 logcumsumexp_method = _method(logcumsumexp)
+
+
+# ---- torch's parser checks for reductions over one int dim (x.argmax(dim=(0, 1)) is torch's TypeError) --------
+argmax = _parsed("argmax", dim="int?", keepdim="bool")(R.argmax)
+argmin = _parsed("argmin", dim="int?", keepdim="bool")(R.argmin)
+median = _parsed("median", dim="int", keepdim="bool")(R.median)
+cumsum = _parsed("cumsum", dim="int")(R.cumsum)
+cumprod = _parsed("cumprod", dim="int")(R.cumprod)
+topk = _parsed("topk", k="int", dim="int", largest="bool", sorted="bool")(R.topk)
+
+
+tril = _parsed("tril", diagonal="int")(_index.tril)
+triu = _parsed("triu", diagonal="int")(_index.triu)
+
+_MAXMIN_METHOD = ("()", "(Tensor other)", "(int dim, bool keepdim = False)")
+_MAXMIN_FUNCTION = (
+    "(Tensor input, *, Tensor out = None)",
+    "(Tensor input, Tensor other, *, Tensor out = None)",
+    "(Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None)",
+)
+
+
+def _maxmin_dim_error(name: str, args: tuple, kwargs: dict, method: bool) -> TypeError:
+    """torch's parser error for max/min given a dim sequence (x.max(dim=(0, 1)): only sum-like reductions take
+    one); what it says depends on which arguments came by position and which by keyword."""
+    from engine.ops.util import parser_arg_text, parser_type_name
+
+    rest = args[1:]
+    dim = kwargs.get("dim", rest[0] if rest else None)
+    keep = "keepdim" in kwargs or len(rest) > 1
+    if method and keep:
+        at = "" if "dim" in kwargs else " (position 1)"
+        return TypeError(f"{name}(): argument 'dim'{at} must be int, not {type_name(dim)}")
+    overloads = _MAXMIN_METHOD if method else _MAXMIN_FUNCTION
+    lines = []
+    if "dim" in kwargs:
+        kws = ["keepdim=" + parser_type_name(kwargs["keepdim"])] if "keepdim" in kwargs else []
+        kws.append("dim=" + parser_type_name(dim))
+        got = ", ".join(kws) + ", " if method else ", ".join(["Tensor", *kws])
+        wrong = ", ".join(k.split("=")[0] for k in kws)
+        for i, o in enumerate(overloads):
+            lines.append(f" * {o}")
+            if (method and i < 2) or (not method and keep and i == 0):
+                lines.append(f"      didn't match because some of the keywords were incorrect: {wrong}")
+    else:
+        shown = [parser_type_name(a) for a in rest]
+        got = ", ".join(shown if method else ["Tensor", *shown])
+        for i, o in enumerate(overloads):
+            lines.append(f" * {o}")
+            if method and i < 2:
+                lines.append(
+                    f"      didn't match because some of the arguments have invalid types: (!{parser_arg_text(dim)}!)"
+                )
+            elif not method and keep and i == 0:
+                marks = ", ".join(["Tensor", *(f"!{parser_arg_text(a)}!" for a in rest)])
+                lines.append(f"      didn't match because some of the arguments have invalid types: ({marks})")
+    head = f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:"
+    return TypeError("\n".join([head, *lines]) + "\n")
+
+
+def _maxmin(name: str, fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def parsed(*args: Any, _method: bool = False, **kwargs: Any) -> Any:
+        dim = kwargs["dim"] if "dim" in kwargs else args[1] if len(args) > 1 else None
+        if isinstance(dim, (tuple, list)):
+            raise _maxmin_dim_error(name, args, kwargs, _method)
+        return fn(*args, **kwargs)
+
+    return parsed
+
+
+max_ = _maxmin("max", R.max)  # (torch.max; not `max`, which would hide the builtin from this module)
+min_ = _maxmin("min", R.min)
+argmax_method, argmin_method, median_method = _method(argmax), _method(argmin), _method(median)
+cumsum_method, cumprod_method, topk_method = _method(cumsum), _method(cumprod), _method(topk)
+tril_method, triu_method, max_method, min_method = _method(tril), _method(triu), _method(max_), _method(min_)
+
+_PROD_METHOD = ("(*, torch.dtype dtype = None)", "(int dim, bool keepdim = False, *, torch.dtype dtype = None)")
+_PROD_FUNCTION = (
+    "(Tensor input, *, torch.dtype dtype = None)",
+    "(Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)",
+)
+
+
+def _prod_parsed(fn: Callable) -> Callable:
+    """prod's dim is one int (None is no dim only when left out): torch's parser errors otherwise."""
+
+    @functools.wraps(fn)
+    def parsed(*args: Any, _method: bool = False, **kwargs: Any) -> Any:
+        given = "dim" in kwargs or len(args) > 1
+        if given:
+            dim = kwargs["dim"] if "dim" in kwargs else args[1]
+            keep = "keepdim" in kwargs or len(args) > 2
+            if not _is_int(dim):
+                if keep:
+                    at = "" if "dim" in kwargs else f" (position {1 if _method else 2})"
+                    raise TypeError(f"prod(): argument 'dim'{at} must be int, not {type_name(dim)}")
+                from engine.ops.util import parser_type_name
+
+                shown = f"dim={parser_type_name(dim)}" if "dim" in kwargs else parser_type_name(dim)
+                got = (shown + (", " if "dim" in kwargs else "")) if _method else f"Tensor, {shown}"
+                lines = [f" * {o}" for o in (_PROD_METHOD if _method else _PROD_FUNCTION)]
+                head = f"prod() received an invalid combination of arguments - got ({got}), but expected one of:"
+                raise TypeError("\n".join([head, *lines]) + "\n")
+        return fn(*args, _method=_method, **kwargs)
+
+    return parsed
+
+
+prod = _prod_parsed(_parsed("prod", keepdim="bool")(R.prod))
+prod_method = _method(prod)

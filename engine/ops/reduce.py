@@ -903,7 +903,7 @@ def cumsum(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  # 
         d = d.astype(np.int64)
     ax = norm_dim(dim, d.ndim)
     r = np.cumsum(d, axis=ax, dtype=_cum_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
-    r = _arr(r, input._dev)
+    r = _arr(r if r.flags.c_contiguous else r.copy(order="C"), input._dev)  # (torch: a contiguous result)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         _node(CumsumBackward0, t, (input,), (ax,), (None,))
@@ -962,7 +962,7 @@ def cumprod(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  #
         d = d.astype(np.int64)
     ax = norm_dim(dim, d.ndim)
     r = np.cumprod(d, axis=ax, dtype=_cum_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
-    r = _arr(r, input._dev)
+    r = _arr(r if r.flags.c_contiguous else r.copy(order="C"), input._dev)  # (torch: a contiguous result)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = CumprodBackward0()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -10,9 +9,10 @@ import numpy as np
 from engine.bf16 import _tag, array_module, bf16_cpu_only, plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
-from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim
+from engine.naming import type_name
+from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim, norm_dims
 from engine.tensor import Tensor, view_of, wrap, wrap_any
-from engine.warn import user_stacklevel, warn_once
+from engine.warn import warn_once
 
 
 def _shape_args(shape: Any, fn: str = "view", arg: str = "size") -> tuple:
@@ -36,6 +36,11 @@ def _infer(shape: tuple, numel: int) -> tuple:
         if s != -1:
             known *= s
     if neg:
+        if known == 0 and numel == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape [{', '.join(map(str, shape))}] because the "
+                "unspecified dimension size -1 can be any value and is ambiguous"
+            )
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
@@ -210,13 +215,20 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # 
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:  # noqa: A002
     d = input._data
     ax = norm_dim(dim, d.ndim)
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"unflatten(): argument 'sizes' (position 2) must be tuple of ints, not {type_name(sizes)}")
     sizes = tuple(int(s) for s in sizes)
-    if -1 not in sizes and math.prod(sizes) != d.shape[ax]:
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = _infer(sizes, d.shape[ax])
+    except RuntimeError as e:
+        if "is invalid for input of size" not in str(e):
+            raise
         raise RuntimeError(
             f"unflatten: Provided sizes [{', '.join(map(str, sizes))}] don't multiply up to the size of dim {ax} "
             f"({d.shape[ax]}) in the input tensor"
-        )
-    sizes = _infer(sizes, d.shape[ax])
+        ) from None
     # (splitting one dimension is always a view: torch's unflatten is view, ViewBackward0 on any strides)
     return view(input, d.shape[:ax] + sizes + d.shape[ax + 1 :])
 
@@ -289,6 +301,12 @@ def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
 
 def mT(input: Tensor) -> Tensor:  # noqa: N802
     n = input._data.ndim
+    if n == 0:
+        warn_once(
+            "Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases. (Triggered "
+            "internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4373.)"
+        )
+        return input
     if n < 2:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return transpose(input, -2, -1)
@@ -330,10 +348,24 @@ def adjoint(input: Tensor) -> Tensor:  # noqa: A002
     return transpose(input, -2, -1).conj()
 
 
-def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
+def _ints(xs: list) -> str:
+    return f"[{', '.join(map(str, xs))}]"
+
+
+def _movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
     n = input._data.ndim
-    src = [norm_dim(x, n) for x in ([source] if isinstance(source, int) else source)]
-    dst = [norm_dim(x, n) for x in ([destination] if isinstance(destination, int) else destination)]
+    src0 = [source] if isinstance(source, int) else list(source)
+    dst0 = [destination] if isinstance(destination, int) else list(destination)
+    if len(src0) != len(dst0):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({_ints(src0)} dims) should contain the same "
+            f"number of dims as destination ({_ints(dst0)} dims)"
+        )
+    src = [norm_dim(x, n) for x in src0]
+    dst = [norm_dim(x, n) for x in dst0]
+    for what, given, dims in (("source", src0, src), ("destination", dst0, dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{what}` ({_ints(given)})")
     if n == 0:
         return permute(input, ())
     order: list = [None] * n
@@ -343,7 +375,48 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A0
     return permute(input, tuple(o if o is not None else next(rest) for o in order))
 
 
-moveaxis = movedim
+def _movedim_parsed(name: str) -> Any:
+    """movedim/moveaxis as torch's parser takes them: source and destination both ints or both int
+    sequences; otherwise its invalid-combination error (the method's positions count after self)."""
+    core = _movedim
+
+    def parsed(*args: Any, _method: bool = False, **kwargs: Any) -> Tensor:
+        if len(args) == 3 and not kwargs:
+            src, dst = args[1], args[2]
+            ints = [isinstance(v, int) and not isinstance(v, bool) for v in (src, dst)]
+            seqs = [isinstance(v, (tuple, list)) for v in (src, dst)]
+            if not (all(ints) or all(seqs)):
+                from engine.ops.util import parser_arg_text, parser_type_name
+
+                lead = [] if _method else ["Tensor"]
+                heads = ("int source, int destination", "tuple of ints source, tuple of ints destination")
+                got = ", ".join(lead + [parser_type_name(v) for v in (src, dst)])
+                lines = [f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:"]
+                for k, head in enumerate(heads):
+                    marks = [
+                        parser_type_name(v) if k == 0 and ok else f"!{parser_arg_text(v)}!"
+                        for v, ok in zip((src, dst), ints)
+                    ]
+                    lines.append(f" * ({'' if _method else 'Tensor input, '}{head})")
+                    shown = ", ".join(lead + marks)
+                    lines.append(f"      didn't match because some of the arguments have invalid types: ({shown})")
+                raise TypeError("\n".join(lines) + "\n")
+        return core(*args, **kwargs)
+
+    parsed.__name__ = parsed.__qualname__ = name
+    parsed.__doc__ = core.__doc__
+    parsed.__wrapped__ = core  # type: ignore[attr-defined]
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return parsed(self, *args, _method=True, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__wrapped__ = core  # type: ignore[attr-defined]
+    return parsed, method
+
+
+movedim, movedim_method = _movedim_parsed("movedim")
+moveaxis, moveaxis_method = _movedim_parsed("moveaxis")
 
 
 # ---- squeeze / unsqueeze ------------------------------------------------------------------------------
@@ -365,7 +438,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
         cls = SqueezeBackward0
     else:
         if isinstance(dim, (tuple, list)):
-            dims = tuple(norm_dim(x, d.ndim) for x in dim)
+            dims = norm_dims(dim, d.ndim)  # (a dim named twice: torch's error)
             cls = SqueezeBackward2
         else:
             dims = (norm_dim(dim, d.ndim),)
@@ -454,7 +527,7 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 def broadcast_to(input: Tensor, shape: Any) -> Tensor:  # noqa: A002
-    return expand(input, tuple(shape))
+    return expand(input, (shape,) if isinstance(shape, int) else tuple(shape))
 
 
 def _repeat_bw(self: Any, g: Tensor, shape: tuple, reps: tuple) -> tuple:
@@ -536,19 +609,17 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     """torch.meshgrid: each 1-d input viewed along its own axis and expanded over the grid ('ij' unless told)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    if indexing is None:
-        import warnings
-
-        warnings.warn(
+    if indexing is None:  # (torch's TORCH_WARN_ONCE)
+        warn_once(
             "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument. "
-            "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4215.)",
-            UserWarning,
-            stacklevel=user_stacklevel(),
+            "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4215.)"
         )
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
     ts = list(tensors)
+    if not ts:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
     swap = indexing == "xy" and len(ts) >= 2
     if swap:
         ts[0], ts[1] = ts[1], ts[0]
@@ -730,6 +801,8 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
             else norm_dim(dims, d.ndim)
         )
     r = np.roll(d, shifts, axis=dims)
+    if not r.flags.c_contiguous:  # (torch's roll writes a contiguous result; numpy's keeps the input's order)
+        r = r.copy(order="C")
     RollBackward0 = _ROLL
     neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
     return _record(wrap(r, input._dev), RollBackward0, input, (neg, dims))
@@ -823,6 +896,8 @@ def astype(a: Any, np_dtype: Any) -> Any:
                     r[bad] = -(2**31)
             return r if np_dtype.char == "i" and np_dtype.itemsize == 4 else r.astype(np_dtype)
         return a.astype(np.int64).astype(np_dtype)
+    if a.dtype.kind == "c" and np_dtype.kind == "b":  # (torch: nonzero, the imaginary part counted; no warning)
+        return a != 0
     if a.dtype.kind == "c" and np_dtype.kind != "c":
         warn_once(
             "Casting complex values to real discards the imaginary part (Triggered internally at "

@@ -8,6 +8,8 @@ import itertools
 import operator
 from typing import Any
 
+import numpy as np
+
 from engine.dtypes import from_np, get_default_dtype, int64
 from engine.ops.util import NoGrad, node_class, norm_dim, record
 from engine.tensor import Size, Tensor, wrap
@@ -147,8 +149,13 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     from engine.ops.elementwise import mul, pow
 
     with NoGrad():
-        scale = pow(2.0, other)
-        r = mul(input, scale)
+        if input._data.dtype.kind == "f" and other._data.dtype.kind in "biu":  # (torch's ldexp_cpu_exp kernel)
+            if other._data.dtype.kind == "b":
+                raise NotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
+            wide = input.double() if input._data.dtype == np.float64 else input.float()
+            r = mul(wide, pow(2.0, other).to(wide.dtype)).to(input.dtype)  # (input's dtype: 2**n is exact)
+        else:
+            r = mul(input, pow(2.0, other))
     return record(LdexpBackward0, r._data, input._dev, (input, other), (other,), (None,))
 
 
@@ -157,12 +164,27 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     from engine.ops.util import result_np
 
     dt = result_np(input, other)
-    if dt.kind != "f" or dt.itemsize < 4:
+    if dt.kind != "f":
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{from_np(dt).legacy.replace('Tensor', '')}'")
     xp = input._dev.xp
     a = input._data.astype(dt) if isinstance(input, Tensor) else dt.type(input)
     b = other._data.astype(dt) if isinstance(other, Tensor) else dt.type(other)
+    if dt.metadata is not None:  # bfloat16 (stored as float32): step its own 16 bits
+        return wrap(_nextafter_bf16(xp, xp.asarray(a, np.float32), xp.asarray(b, np.float32)).astype(dt), input._dev)
     return wrap(xp.asarray(xp.nextafter(a, b)).astype(dt), input._dev)
+
+
+def _nextafter_bf16(xp: Any, a: Any, b: Any) -> Any:
+    """nextafter in bfloat16 (the high 16 bits of a float32): one step of the 16-bit pattern toward b."""
+    a, b = xp.broadcast_arrays(a, b)
+    bits = (a.view(np.uint32) >> 16).astype(np.int64)
+    up = (b > a) == (a > 0)  # (away from zero: the pattern grows)
+    stepped = xp.where(up, bits + 1, bits - 1)
+    tiny = xp.where(b > a, 0x0001, 0x8001)  # (from zero: the smallest subnormal toward b)
+    stepped = xp.where(a == 0, tiny, stepped)
+    r = (stepped.astype(np.uint32) << 16).view(np.float32)
+    r = xp.where(a == b, b, r)
+    return xp.where(xp.isnan(a) | xp.isnan(b), np.float32(np.nan), r)
 
 
 # ---- fill (out of place) -------------------------------------------------------------------------------

@@ -885,11 +885,13 @@ def is_same_size(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 
 
 def can_cast(from_: Any, to: Any) -> bool:
-    """torch's canCast: no float to integer, no non-bool to bool (complex is not covered by the engine)."""
+    """torch's canCast: no complex to real, no float to integer, no non-bool to bool."""
     for pos, (name, v) in enumerate((("from_", from_), ("to", to)), 1):
         if not isinstance(v, dtype):
             raise TypeError(f"can_cast(): argument '{name}' (position {pos}) must be torch.dtype, not {type_name(v)}")
     fk, tk = from_.np.kind, to.np.kind
+    if fk == "c" and tk != "c":
+        return False
     if fk == "f" and tk in "iu":
         return False
     return not (fk != "b" and tk == "b")
