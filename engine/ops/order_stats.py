@@ -77,6 +77,8 @@ def _parsed(name: str, required: int | None = None, **kinds: str) -> Callable[[C
 
         @functools.wraps(fn)
         def parsed(*args: Any, _method: bool = False, **kwargs: Any) -> Any:
+            if not kwargs and len(args) == 1:  # x.argmax(): nothing to check (a hot path)
+                return fn(args[0])
             if required is not None and len(args) > total:
                 raise _too_many(name, required - _method, total - _method, len(args) - _method)
             for p, kind in kinds.items():
@@ -699,7 +701,11 @@ def logcumsumexp(input: Tensor, dim: Any = _MISSING, *, out: Any = None) -> Tens
 def _method(fn: Callable) -> Callable:
     """The Tensor method of a parsed function: its TypeErrors count positions after self, as torch's do."""
 
+    raw = getattr(fn, "__wrapped__", None)  # (the unchecked function: a call with no arguments has nothing to check)
+
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and raw is not None:
+            return raw(self)
         return fn(self, *args, _method=True, **kwargs)
 
     method.__name__ = method.__qualname__ = fn.__name__
@@ -778,6 +784,8 @@ def _maxmin_dim_error(name: str, args: tuple, kwargs: dict, method: bool) -> Typ
 def _maxmin(name: str, fn: Callable) -> Callable:
     @functools.wraps(fn)
     def parsed(*args: Any, _method: bool = False, **kwargs: Any) -> Any:
+        if not kwargs and len(args) == 1:  # torch.max(x): nothing to check (a hot path)
+            return fn(args[0])
         dim = kwargs["dim"] if "dim" in kwargs else args[1] if len(args) > 1 else None
         if isinstance(dim, (tuple, list)):
             raise _maxmin_dim_error(name, args, kwargs, _method)
