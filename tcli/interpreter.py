@@ -777,6 +777,8 @@ class Interpreter:
                 fn = make(f)
                 made.append(fn)
                 value: Any = _method(fn)
+                if stmt.name in _TEXT_METHODS:
+                    value = _text_method(value, interp.p)
                 for deco in reversed([d(f) for d in decos]):
                     value = interp.call(deco, (value,), None, stmt)
                 ns[stmt.name] = value
@@ -1315,9 +1317,14 @@ class Interpreter:
         check = self.p.check_str_len
 
         def joined(f: Frame) -> str:
-            out = "".join([part(f) for part in parts])
-            check(len(out))
-            return out
+            out = []
+            n = 0
+            for part in parts:  # (each within the limit before the next: f"{s}{s}{s}" of one long s builds nothing)
+                text = part(f)
+                n += len(text)
+                check(n)
+                out.append(text)
+            return "".join(out)
 
         return joined
 
@@ -1687,6 +1694,25 @@ def _method(fn: Function) -> Callable:
     method.__name__ = fn.name
     method.__qualname__ = fn.qualname
     return method
+
+
+#: methods whose text Python or the engine copies into a larger text (a list's repr, a module's): charged
+_TEXT_METHODS = frozenset({"__repr__", "__str__", "extra_repr"})
+
+
+def _text_method(method: Callable, prelude: Any) -> Callable:
+    """A script's __repr__, __str__ or extra_repr: what it returns is charged to the text conversion that asked
+    for it (Prelude.charge_text), so `print([obj] * 100)` of a 10M-character repr ends at the limit."""
+
+    def text(*args: Any, **kwargs: Any) -> Any:
+        r = method(*args, **kwargs)
+        if type(r) is str:
+            prelude.charge_text(r)
+        return r
+
+    text.__name__ = method.__name__
+    text.__qualname__ = method.__qualname__
+    return text
 
 
 def super_of(frame: Frame | None) -> Any:

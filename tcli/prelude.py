@@ -378,6 +378,9 @@ class Prelude:
         self.array_types: tuple[type, ...] = ()
         self.baseline_rss = 0
         self._since_rss = 0  # bytes allocated since the process memory was last read (check_alloc)
+        #: characters the text conversion running now (print, str, repr, format, an f-string field, %, an error's
+        #: message) may still take from the script's __repr__/__str__ (charge_text); None outside one
+        self._text_left: int | None = None
         self.saved_bytes = 0  # what torch.save has added to the disk (capped at the memory limit)
         self._admitted: dict = {}  # C functions of modules, whether a script may call them (admit_builtin)
         self._class_calls: dict = {}  # classes: what calling one runs (admit_class), False where refused
@@ -516,10 +519,40 @@ class Prelude:
             if len(block) == _CHUNK:
                 self._tick_deadline()
 
-    def check_repr(self, value: Any) -> None:
-        """Refuse printing a container whose text would pass max_str_len (shared items repeat)."""
+    def check_repr(self, value: Any) -> int:
+        """Refuse printing a container whose text would pass max_str_len (shared items repeat); returns the
+        estimate (0 for anything else). An object of the script's counts 16 here: what its __repr__ returns is
+        charged as it comes (charge_text)."""
         if type(value) in _CONTAINERS:
-            _ReprBudget(self.limits.max_str_len).measure(value, 0)
+            return _ReprBudget(self.limits.max_str_len).measure(value, 0)
+        return 0
+
+    def converting(self, convert: Callable, *args: Any) -> Any:
+        """convert(*args) as one text conversion: the text the script's __repr__, __str__ and extra_repr return
+        inside it (once per occurrence: [obj] * 100 calls obj's __repr__ a hundred times) counts toward
+        max_str_len, so a list of objects with 10M-character reprs stops at the second, not at a gigabyte."""
+        saved = self._text_left
+        self._text_left = self.limits.max_str_len
+        try:
+            return convert(*args)
+        finally:
+            self._text_left = saved
+
+    def charge_text(self, text: str) -> None:
+        """Text a script's method made for a conversion (its __repr__, __str__, a module's extra_repr): against
+        the budget of the conversion running (converting), and against --max-memory (the text is copied into
+        the text being built) wherever it was asked for, engine code and numpy included."""
+        n = len(text)
+        left = self._text_left
+        if left is not None:
+            left -= n
+            if left < 0:
+                raise MemoryError(
+                    f"the text of this value would take over {self.limits.max_str_len:,} characters (tsr limit)"
+                )
+            self._text_left = left
+        if n > 4096:
+            self.check_alloc(n if text.isascii() else 4 * n)
 
     def check_spec(self, spec: str) -> None:
         if spec:
@@ -530,7 +563,12 @@ class Prelude:
                     )
 
     def format_value(self, value: Any, spec: str, conversion: int) -> str:
-        """One f-string field: conversion, then format() with a checked spec."""
+        """One f-string field: conversion, then format() with a checked spec (one text conversion)."""
+        if type(value) is str and conversion == -1 and not spec:
+            return value
+        return self.converting(self._format_value, value, spec, conversion)
+
+    def _format_value(self, value: Any, spec: str, conversion: int) -> str:
         if conversion != -1:
             self.check_repr(value)
             value = str(value) if conversion == 115 else repr(value) if conversion == 114 else ascii(value)
@@ -540,18 +578,43 @@ class Prelude:
         return self.mask_addresses(format(value, spec))
 
     def check_percent(self, fmt: str, args: Any) -> None:
+        """`fmt % args`: widths within max_format_width, and the text within max_str_len before it is built (a
+        field's estimate: a string's length, a container's repr, 16 for anything else, whose text is charged as
+        it comes; named fields read their value from the mapping, once per field)."""
         star = False
+        named: list[str] = []
+        total = len(fmt)
         for m in _PERCENT.finditer(fmt):
-            for part in m.groups():
+            total -= len(m.group())
+            if m.group() == "%%":
+                total += 1
+                continue
+            key = m.group(1)
+            if key is not None:
+                named.append(key)
+            for part in m.groups()[1:]:
                 if part == "*":
                     star = True
                 elif part:
                     self.check_spec(part)
+                    total += int(part)
         values = args if type(args) is tuple else (args,)
         for v in values:
             if star and type(v) is int and v > self.limits.max_format_width:
                 raise ValueError(f"'*' width {v} is over the tsr limit of {self.limits.max_format_width}")
-            self.check_repr(v)
+        mapping = named and type(args) is not tuple and hasattr(type(args), "keys")
+        if mapping:
+            for key in named:
+                try:
+                    v = args[key]
+                except Exception:  # (the formatting itself reports a missing key)
+                    continue
+                total += len(v) if type(v) is str else self.check_repr(v) or 16
+                self.check_str_len(total)
+        else:
+            for v in values:
+                total += len(v) if type(v) is str else self.check_repr(v) or 16
+                self.check_str_len(total)
 
     # ------------------------------------------------------------------------------------------------
     # allocation checks for sized functions and tensor operators
@@ -630,7 +693,9 @@ class Prelude:
             if kind == "Mod":  # ("%r" % obj shows the address id() gives)
 
                 def mod(a: Any, b: Any) -> Any:
-                    out = fast(a, b)
+                    if type(a) is not str:
+                        return fast(a, b)
+                    out = prelude.converting(fast, a, b)  # (one text conversion: "%s" % obj runs its __str__)
                     return prelude.mask_addresses(out) if type(out) is str else out
 
                 return mod
@@ -725,10 +790,7 @@ class Prelude:
             end = "\n"
         elif type(end) is not str:
             raise TypeError(f"end must be None or a string, not {tp_name(type(end))}")
-        for a in args:
-            if type(a) in _CONTAINERS:
-                self.check_repr(a)
-        text = sep.join([a if type(a) is str else self.mask_addresses(str(a)) for a in args]) + end
+        text = self.converting(self._print_text, args, sep, end)
         if err:
             self._write_stderr(text)
             return
@@ -744,6 +806,19 @@ class Prelude:
         out.write(text)
         if flush:
             out.flush()
+
+    def _print_text(self, args: tuple, sep: str, end: str) -> str:
+        """What print writes, within max_str_len before it is joined (one text conversion)."""
+        parts = []
+        total = len(sep) * max(len(args) - 1, 0)
+        for a in args:
+            if type(a) is not str:
+                self.check_repr(a)
+                a = self.mask_addresses(str(a))
+            total += len(a)
+            self.check_str_len(total)
+            parts.append(a)
+        return sep.join(parts) + end
 
     def _write_stderr(self, text: str) -> None:
         """A script's text on standard error, after what it printed so far (shown, never obeyed, on a terminal)."""
@@ -807,8 +882,10 @@ class Prelude:
         return ModuleFacade("sys", resolve, lambda: list(values))
 
     def _repr(self, obj: Any) -> str:
+        if type(obj) is str:
+            return repr(obj)
         self.check_repr(obj)
-        return self.mask_addresses(repr(obj))
+        return self.mask_addresses(self.converting(repr, obj))
 
     def admit_callable(self, fn: Any) -> Any:
         """fn, if a script may run it: the interpreter asks for every function a call runs or is handed (map,
@@ -983,9 +1060,9 @@ class Prelude:
 
     def _str(self, *args: Any, **kwargs: Any) -> str:
         if len(args) == 1 and not kwargs:
-            self.check_repr(args[0])
             if type(args[0]) is not str:
-                return self.mask_addresses(str(args[0]))
+                self.check_repr(args[0])
+                return self.mask_addresses(self.converting(str, args[0]))
         return str(*args, **kwargs)
 
     def _mapping(self, cls: type) -> Callable:
@@ -1654,9 +1731,11 @@ class Prelude:
         if depth < 0:
             raise ValueError("Max string recursion exceeded")
         out = []
+        total = 0
         for literal, field, spec, conversion in _string.formatter_parser(template):
             out.append(literal)
             if field is None:
+                total += len(literal)
                 continue
             if field == "":
                 if auto[0] < 0:
@@ -1684,9 +1763,9 @@ class Prelude:
             if spec and "{" in spec:
                 spec = self._vformat(spec, args, kwargs, depth - 1, auto)
             out.append(self.format_value(value, spec or "", {None: -1, "s": 115, "r": 114, "a": 97}[conversion]))
-        result = "".join(out)
-        self.check_str_len(len(result))
-        return result
+            total += len(literal) + len(out[-1])
+            self.check_str_len(total)  # (before the next field: "{0}" * 100 of one long text builds no more)
+        return "".join(out)
 
     # ------------------------------------------------------------------------------------------------
     # modules
@@ -1728,7 +1807,7 @@ class Prelude:
         elif dotted == "copy":
             facade = self._table_facade("copy", copy, policy.COPY_NAMES, {"deepcopy": _deepcopy})
         elif dotted == "warnings":
-            facade = self._table_facade("warnings", warnings, policy.WARNINGS_NAMES, _WARNINGS_CHECKED)
+            facade = self._table_facade("warnings", warnings, policy.WARNINGS_NAMES, _warnings_checked(self))
         elif dotted == "sys":
             facade = self._sys_facade()
         elif dotted in _STDLIB_FACADES:
@@ -2197,7 +2276,10 @@ _STDLIB_FACADES: dict[str, tuple[frozenset, Callable[[Prelude], dict]]] = {
     "statistics": (policy.STATISTICS_NAMES, _statistics_checked),
     "dataclasses": (
         policy.DATACLASSES_NAMES,
-        lambda p: {"field": importlib.import_module("tcli.script_dataclass").make_field(p.admit_value)},
+        lambda p: {
+            "field": importlib.import_module("tcli.script_dataclass").make_field(p.admit_value),
+            "dataclass": importlib.import_module("tcli.script_dataclass").make_dataclass(p.charge_text),
+        },
     ),
 }
 
@@ -2223,7 +2305,7 @@ def _allowed_imports() -> str:
 _ALLOWED_IMPORTS = _allowed_imports()
 _ADDRESS = re.compile(r" at 0x([0-9a-f]+)>")
 _MISSING_ARGS = re.compile(r"(\w+)\(\) missing (\d+) required positional arguments?: (.+)")
-_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
+_PERCENT = re.compile(r"%(?:\(([^)]*)\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 try:
     _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -2290,13 +2372,16 @@ def _simplefilter(action: Any, category: Any = Warning, lineno: int = 0, append:
     warnings.simplefilter(_action(action), _warning_category(category), lineno, bool(append))
 
 
-def _warn(message: Any, category: Any = None, stacklevel: int = 1, source: Any = None) -> None:
-    # (the session shows it at the statement running, whatever the stack level)
-    if isinstance(message, Warning):
-        warnings.warn(message, stacklevel=2)
-    else:
-        kind = _warning_category(category) if category is not None else UserWarning
-        warnings.warn(str(message), kind, stacklevel=2)
+def _warnings_checked(p: Prelude) -> dict[str, Callable]:
+    def warn(message: Any, category: Any = None, stacklevel: int = 1, source: Any = None) -> None:
+        # (the session shows it at the statement running, whatever the stack level)
+        if isinstance(message, Warning):  # (Python takes str(message) in C for its registry: made here instead)
+            warnings.warn(p._str(message), type(message), stacklevel=2)
+        else:
+            kind = _warning_category(category) if category is not None else UserWarning
+            warnings.warn(p._str(message), kind, stacklevel=2)  # (str(message) as one text conversion)
+
+    return _named({**_WARNINGS_CHECKED, "warn": warn})
 
 
 def _catch_warnings(*, record: bool = False, action: Any = None, category: Any = Warning) -> Any:
@@ -2308,7 +2393,7 @@ def _catch_warnings(*, record: bool = False, action: Any = None, category: Any =
 
 
 _WARNINGS_CHECKED = {
-    "filterwarnings": _filterwarnings, "simplefilter": _simplefilter, "warn": _warn,
+    "filterwarnings": _filterwarnings, "simplefilter": _simplefilter,
     "catch_warnings": _catch_warnings, "resetwarnings": warnings.resetwarnings,
 }  # fmt: skip
 
