@@ -1697,11 +1697,12 @@ def _method(fn: Function) -> Callable:
 
 
 #: methods whose text Python or the engine copies into a larger text (a list's repr, a module's): charged
-_TEXT_METHODS = frozenset({"__repr__", "__str__", "extra_repr"})
+#: (a module's extra_repr is charged by the engine's Module.__repr__, through engine.host.charge_text)
+_TEXT_METHODS = frozenset({"__repr__", "__str__"})
 
 
 def _text_method(method: Callable, prelude: Any) -> Callable:
-    """A script's __repr__, __str__ or extra_repr: what it returns is charged to the text conversion that asked
+    """A script's __repr__ or __str__: what it returns is charged to the text conversion that asked
     for it (Prelude.charge_text), so `print([obj] * 100)` of a 10M-character repr ends at the limit."""
 
     def text(*args: Any, **kwargs: Any) -> Any:

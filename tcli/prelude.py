@@ -172,10 +172,12 @@ def refuse_array(*args: Any, **kwargs: Any) -> Any:
 
 def narrow_module_names(prelude: Prelude | None) -> None:
     """For the length of a run: the names a script may give parameters, buffers and submodules
-    (Prelude.check_registered_name); None restores torch's rule."""
+    (Prelude.check_registered_name), and the text a module's repr copies counted (Prelude.charge_text); None
+    restores torch's rules."""
     from engine import host
 
     host.check_module_name = host.check_module_name_default if prelude is None else prelude.check_registered_name
+    host.charge_text = host.charge_text_default if prelude is None else prelude.charge_text
 
 
 def check_own_name(name: str) -> None:

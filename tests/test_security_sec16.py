@@ -114,6 +114,19 @@ print(torch.nn.Sequential(*([m] * 100)))
     assert peak < 40 * LIMIT
 
 
+def test_a_module_shared_many_times_in_a_container_counts_each_time() -> None:
+    # no script code at all: torch's own extra_repr of one Upsample, printed once per place it is registered
+    src = """
+import torch
+m = torch.nn.Upsample(scale_factor=tuple([1.0] * 150_000))
+seq = torch.nn.Sequential(*([m] * 100))
+print(seq)
+"""
+    msg, peak = peak_of(src, "MemoryError")
+    assert TEXT_LIMIT in msg
+    assert peak < 40 * LIMIT
+
+
 PLAIN_TEXT = [
     # the parts of an f-string, a format() or a print, each within the limit, joined before the total was checked
     "s = 'x' * 1_000_000\nt = f'{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}{s}'",
