@@ -867,7 +867,7 @@ class Prelude:
     def _sys_facade(self) -> ModuleFacade:
         """`sys`: argv (the same list as tsr's argv), exit, the standard streams, and constants."""
         values: dict[str, Any] = {
-            "argv": self._argv, "exit": _sys_exit, "maxsize": sys.maxsize, "version": sys.version,
+            "argv": self._argv, "exit": _sys_exit(self), "maxsize": sys.maxsize, "version": sys.version,
             "version_info": tuple(sys.version_info), "platform": sys.platform,
             "stdout": self._sys_streams()[0], "stderr": self._sys_streams()[1],
         }  # fmt: skip
@@ -2315,12 +2315,16 @@ except (ValueError, OSError, AttributeError):  # pragma: no cover
     _PAGE = 4096
 
 
-def _sys_exit(status: Any = None) -> None:
-    """sys.exit: ends the run (tcli run exits with the status; the REPL ends), as Python's SystemExit."""
-    raise ScriptExit(status)
+def _sys_exit(p: Prelude) -> Callable:
+    def exit(status: Any = None) -> None:  # noqa: A001
+        """sys.exit: ends the run (tcli run exits with the status; the REPL ends), as Python's SystemExit."""
+        if status is not None and type(status) is not int and type(status) is not bool and type(status) is not str:
+            # what Python prints on the way out is str(status): made here, under the run's limits (a script's
+            # __str__ run after the run, while the process exits, had no --timeout and no text limit)
+            status = p._str(status)
+        raise ScriptExit(status)
 
-
-_sys_exit.__name__ = _sys_exit.__qualname__ = "exit"  # (as Python names it: help(sys.exit), errors)
+    return exit
 
 
 _STATM: list = [None, None]  # [pid, fd]: one descriptor for the process (every session of it reads the same file)

@@ -311,6 +311,10 @@ class Session:
             self._user_code = True
             try:
                 self.prelude.converting(show, value)
+            except (KeyboardInterrupt, ScriptExit, ScriptError):
+                raise
+            except BaseException as e:  # (its message made here, under the limits: str(e) may run the script's code)
+                raise self.prelude.converting(self._script_error, e) from None
             finally:
                 self._user_code = False
 

@@ -5,6 +5,8 @@ that failed before its fix; the rest document routes that were tried and found c
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tracemalloc
 
 import pytest
@@ -181,3 +183,49 @@ print([Node()] * 20)
     status, out, err = run(src, max_str_len=LIMIT)
     assert (status, err) == (0, "")
     assert out == "[" + ", ".join([str(6 * (LIMIT // 8) + 12)] * 20) + "]\n"
+
+
+# -- a script's text made after the run: no --timeout, no text limit --------------------------------------------
+# sys.exit(obj) printed str(obj) while the process exited, and the REPL made the message of an error a repr raised
+# after its run had ended: a __str__ that loops ran for ever past --timeout, one that returns much text built it
+# all. Both are made inside the run now.
+
+LOOP = """
+import sys
+class Loop:
+    def __str__(self):
+        while True:
+            pass
+    def __repr__(self):
+        while True:
+            pass
+"""
+
+
+def test_sys_exit_of_an_object_makes_its_text_under_the_timeout() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tcli", "run", "--timeout", "1", "-c", LOOP + "sys.exit(Loop())\n"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "TimeoutError: the script ran longer than the time limit of 1s (--timeout)" in proc.stderr.splitlines()[0]
+
+
+def test_sys_exit_of_an_object_makes_its_text_within_the_limit() -> None:
+    msg, peak = peak_of(BIG + "import sys\nsys.exit([b] * 100)", "MemoryError")
+    assert TEXT_LIMIT in msg
+    assert peak < 12 * LIMIT
+
+
+def test_sys_exit_still_prints_an_objects_text() -> None:
+    status, _, err = run("import sys\nclass A:\n    def __str__(self):\n        return 'bye'\nsys.exit(A())\n")
+    assert (status, err) == (1, "bye\n")
+
+
+def test_the_repl_makes_an_echo_errors_message_under_the_timeout() -> None:
+    src = LOOP + "class A:\n    def __repr__(self):\n        raise ValueError(Loop())\n\nA()\nprint('after')\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "tcli", "repl", "--timeout", "1"], input=src, capture_output=True, text=True, timeout=60
+    )
+    assert "TimeoutError: the script ran longer than the time limit of 1s (--timeout)" in proc.stdout + proc.stderr
+    assert "after" in proc.stdout
