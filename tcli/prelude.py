@@ -579,10 +579,12 @@ class Prelude:
             self.check_repr(value)
         return self.mask_addresses(format(value, spec))
 
-    def check_percent(self, fmt: str, args: Any) -> None:
+    def check_percent(self, fmt: str, args: Any) -> Any:
         """`fmt % args`: widths within max_format_width, and the text within max_str_len before it is built (a
         field's estimate: a string's length, a container's repr, 16 for anything else, whose text is charged as
-        it comes; named fields read their value from the mapping, once per field)."""
+        it comes; named fields read their value from the mapping, once per field). Returns the arguments to format
+        with: an object that is no dict but has __getitem__ (which Python reads as a mapping) is read here, once
+        per name, into a dict, so that what it returns is what was measured."""
         star = False
         named: list[str] = []
         total = len(fmt)
@@ -604,7 +606,9 @@ class Prelude:
         for v in values:
             if star and type(v) is int and v > self.limits.max_format_width:
                 raise ValueError(f"'*' width {v} is over the tsr limit of {self.limits.max_format_width}")
-        mapping = named and type(args) is not tuple and hasattr(type(args), "keys")
+        mapping = named and type(args) is not tuple and type(args) is not str and hasattr(type(args), "__getitem__")
+        if mapping and not hasattr(type(args), "keys"):
+            args = {key: args[key] for key in dict.fromkeys(named)}
         if mapping:
             for key in named:
                 try:
@@ -617,6 +621,7 @@ class Prelude:
             for v in values:
                 total += len(v) if type(v) is str else self.check_repr(v) or 16
                 self.check_str_len(total)
+        return args
 
     # ------------------------------------------------------------------------------------------------
     # allocation checks for sized functions and tensor operators
@@ -746,7 +751,7 @@ class Prelude:
             if ta is int and tb is int and a and b > 0:
                 self.check_int_bits(a.bit_length() + b)
         elif kind == "Mod" and ta is str:
-            self.check_percent(a, b)
+            b = self.check_percent(a, b)
         return b
 
     def _check_repeat(self, seq: Any, times: int) -> None:
@@ -2165,12 +2170,20 @@ def _calling_guards(p: Prelude) -> dict[type, Callable]:
         make.__name__ = make.__qualname__ = cls.__name__
         return make
 
+    checked_accumulate = guard(itertools.accumulate, 1, "func")
+
+    def accumulate(iterable: Any, func: Any = None, *args: Any, **kwargs: Any) -> Any:
+        # (without a function it adds in C: the running sums of [s] * 100 are strings up to a hundred times s's
+        # length, with nothing checking them; tsr's + checks every sum, as the script's `total = total + x` would)
+        return checked_accumulate(iterable, p.binary_operators[operator.add] if func is None else func, *args, **kwargs)
+
+    accumulate.__name__ = accumulate.__qualname__ = "accumulate"
     return {
         map: guard(map, 0), filter: guard(filter, 0), functools.partial: guard(functools.partial, 0),
         itertools.starmap: guard(itertools.starmap, 0), itertools.filterfalse: guard(itertools.filterfalse, 0),
         itertools.dropwhile: guard(itertools.dropwhile, 0), itertools.takewhile: guard(itertools.takewhile, 0),
         itertools.groupby: guard(itertools.groupby, 1, "key"),
-        itertools.accumulate: guard(itertools.accumulate, 1, "func"),
+        itertools.accumulate: accumulate,
     }  # fmt: skip
 
 
@@ -2281,6 +2294,7 @@ _STDLIB_FACADES: dict[str, tuple[frozenset, Callable[[Prelude], dict]]] = {
         lambda p: {
             "field": importlib.import_module("tcli.script_dataclass").make_field(p.admit_value),
             "dataclass": importlib.import_module("tcli.script_dataclass").make_dataclass(p.charge_text),
+            **importlib.import_module("tcli.script_dataclass").make_conversions(p._tick_deadline),
         },
     ),
 }

@@ -220,29 +220,46 @@ def _is_instance(obj: Any) -> bool:
     return not isinstance(obj, type) and type(obj) in _FIELDS
 
 
-def asdict(obj: Any) -> dict:
-    """The fields of a dataclass instance as a dict, recursing into dataclasses, lists, tuples and dicts and
-    deep-copying everything else, as Python's."""
-    if not _is_instance(obj):
-        raise TypeError("asdict() should be called on dataclass instances")
-    return _as(obj, dict)
+def make_conversions(tick: Callable[[], None] | None) -> dict[str, Callable[[Any], Any]]:
+    """asdict and astuple, calling `tick` (the run's checks of --timeout and --max-memory) every few thousand values
+    they copy: like Python's they copy a list once per place it is reached (a list held by one dataclass that
+    a hundred places hold is copied a hundred times), so what they build can be far larger than what the script
+    holds."""
+    count = [0]
+
+    def _as(obj: Any, kind: type) -> Any:
+        count[0] += 1
+        if count[0] >= 4096:
+            count[0] = 0
+            if tick is not None:
+                tick()
+        if _is_instance(obj):
+            items = [(f.name, _as(getattr(obj, f.name), kind)) for f in _FIELDS[type(obj)]]
+            return dict(items) if kind is dict else tuple(v for _, v in items)
+        if type(obj) in (list, tuple):
+            return type(obj)(_as(v, kind) for v in obj)
+        if type(obj) is dict:
+            return {_as(k, kind): _as(v, kind) for k, v in obj.items()}
+        return copy.deepcopy(obj)
+
+    def asdict(obj: Any) -> dict:
+        """The fields of a dataclass instance as a dict, recursing into dataclasses, lists, tuples and dicts and
+        deep-copying everything else, as Python's."""
+        if not _is_instance(obj):
+            raise TypeError("asdict() should be called on dataclass instances")
+        return _as(obj, dict)
+
+    def astuple(obj: Any) -> tuple:
+        if not _is_instance(obj):
+            raise TypeError("astuple() should be called on dataclass instances")
+        return _as(obj, tuple)
+
+    return {"asdict": asdict, "astuple": astuple}
 
 
-def astuple(obj: Any) -> tuple:
-    if not _is_instance(obj):
-        raise TypeError("astuple() should be called on dataclass instances")
-    return _as(obj, tuple)
-
-
-def _as(obj: Any, kind: type) -> Any:
-    if _is_instance(obj):
-        items = [(f.name, _as(getattr(obj, f.name), kind)) for f in _FIELDS[type(obj)]]
-        return dict(items) if kind is dict else tuple(v for _, v in items)
-    if type(obj) in (list, tuple):
-        return type(obj)(_as(v, kind) for v in obj)
-    if type(obj) is dict:
-        return {_as(k, kind): _as(v, kind) for k, v in obj.items()}
-    return copy.deepcopy(obj)
+_CONVERSIONS = make_conversions(None)
+asdict = _CONVERSIONS["asdict"]
+astuple = _CONVERSIONS["astuple"]
 
 
 def is_dataclass(obj: Any) -> bool:

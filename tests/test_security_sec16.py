@@ -229,3 +229,72 @@ def test_the_repl_makes_an_echo_errors_message_under_the_timeout() -> None:
     )
     assert "TimeoutError: the script ran longer than the time limit of 1s (--timeout)" in proc.stdout + proc.stderr
     assert "after" in proc.stdout
+
+
+# -- copies C code or the dataclass helpers build from shared values ---------------------------------------------
+
+BUILT_IN_C = [
+    # itertools.accumulate adds in C without a function: running sums of one long string or list
+    ("import itertools\ns = 'x' * 1_000_000\nx = list(itertools.accumulate([s] * 100))", "characters is over"),
+    ("import itertools\ns = [0] * 1_000_000\nx = list(itertools.accumulate([s] * 100))", "items is over"),
+    ("import itertools\ns = [0] * 1_000_000\nx = list(itertools.accumulate([s] * 100, initial=[]))", "items is over"),
+    # % reads a mapping-like object's items (its __getitem__) once per field
+    (
+        "class M:\n    def __getitem__(self, k):\n        return 'x' * 1_000_000\ns = '%(a)s' * 100 % M()",
+        "characters is over",
+    ),
+]
+
+
+@pytest.mark.parametrize(("src", "what"), BUILT_IN_C)
+def test_what_c_code_builds_from_shared_values_is_checked(src: str, what: str) -> None:
+    msg, peak = peak_of(src, "MemoryError", max_seq_len=LIMIT)
+    assert what in msg and "the tsr limit of 1,000,000" in msg
+    assert peak < 30 * LIMIT, f"{peak:,} bytes allocated"
+
+
+def test_accumulate_and_percent_keep_their_meaning() -> None:
+    src = """
+import itertools
+class M:
+    def __getitem__(self, k):
+        return k * 2
+print(list(itertools.accumulate([1, 2, 3])), list(itertools.accumulate([1, 2, 3], initial=10)))
+print(list(itertools.accumulate([3, 1, 4], max)), list(itertools.accumulate(['a', 'b'])))
+print(isinstance(itertools.accumulate([1]), itertools.accumulate))
+print('%(a)s-%(bc)s' % M(), '%(a)s' % {'a': 1}, '%s %d' % ('x', 3), '%%%s' % 5, '%5s|' % 'ab')
+try:
+    print('%(a)s' % [1])
+except TypeError as e:
+    print(e)
+"""
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [
+        "[1, 3, 6] [10, 11, 13, 16]",
+        "[3, 3, 4] ['a', 'ab']",
+        "True",
+        "aa-bcbc 1 x 3 %5    ab|",
+        "list indices must be integers or slices, not str",
+    ]
+
+
+def test_asdict_of_a_list_shared_by_many_places_stops_at_the_memory_limit() -> None:
+    # Python's asdict copies a list once per place that reaches it: 100 places of one 300,000-item list
+    src = """
+from dataclasses import dataclass, asdict
+@dataclass
+class D:
+    x: list
+@dataclass
+class E:
+    ds: list
+e = E([D([None] * 300_000)] * 100)
+x = asdict(e)
+"""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tcli", "run", "--max-memory", "150M", "--timeout", "60", "-c", src],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "MemoryError: the script's memory" in proc.stderr.splitlines()[0]
