@@ -26,3 +26,13 @@ def charge_text_default(text: str) -> None:
 #: counts it against its limit on text. A module shared a hundred times in a Sequential is printed a hundred
 #: times, so a repr can be far larger than anything the objects hold.
 charge_text = charge_text_default
+
+
+def check_views_default(count: int) -> None:
+    pass
+
+
+#: Called before the engine makes `count` tensors at once that the caller did not ask for by number (iterating a
+#: tensor unbinds it, as torch does: a view object per element, about 250 bytes each, where the elements took 4):
+#: a host checks that memory against its limit first.
+check_views = check_views_default

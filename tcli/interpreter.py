@@ -1111,17 +1111,21 @@ class Interpreter:
     def visit_Subscript(self, node: ast.Subscript) -> Code:
         obj_c, key_c = self._c(node.value), self._c(node.slice)
         names = self.p.builtin_method_names
+        p, made = self.p, self.p.made
 
         def subscript(f: Frame) -> Any:
             obj = None
             try:
                 obj = obj_c(f)
-                return obj[key_c(f)]
+                r = obj[key_c(f)]
             except BaseException as e:
                 if e.__class__ is TypeError:
                     names(e, obj)
                 tag(e, node)
                 raise
+            if r.__class__ is p.tensor_type:  # (advanced indexing: x[i[:, None], i[None, :]] is len(i)**2)
+                made(r, node)
+            return r
 
         return subscript
 
@@ -1446,6 +1450,7 @@ class Interpreter:
         # a container handed to anything but a pure builtin (len, print) or a sized data function is walked for
         # the same gate: the engine calls what lists and dicts hold as it calls an argument (round 14)
         nested, pure, admit_nested = _CONTAINERS, self.p.pure_callables, self.p.admit_nested
+        p, made = self.p, self.p.made
         if not node.tsr_simple:  # type: ignore[attr-defined]
             arguments = self._arguments(node)
 
@@ -1466,13 +1471,16 @@ class Interpreter:
                     elif a.__class__ in nested and id(fn) not in pure and fn.__class__ is not Checked:
                         admit_nested(a)
                 try:
-                    return fn(*args, **kwargs)
+                    r = fn(*args, **kwargs)
                 except BaseException as e:
                     if e.__class__ is TypeError:
                         names(e, *args)
                         missing_args(e, fn)
                     tag(e, node)
                     raise
+                if r.__class__ is p.tensor_type:
+                    made(r, node)
+                return r
 
             return call_general
         codes = [self._c(a) for a in node.args]
@@ -1487,12 +1495,15 @@ class Interpreter:
                 elif fn.__class__ is _GATED:
                     admit(fn)
                 try:
-                    return fn()
+                    r = fn()
                 except BaseException as e:
                     if e.__class__ is TypeError:
                         missing_args(e, fn)
                     tag(e, node)
                     raise
+                if r.__class__ is p.tensor_type:
+                    made(r, node)
+                return r
 
             return call0
         if len(codes) == 1:
@@ -1514,13 +1525,16 @@ class Interpreter:
                 elif a.__class__ in nested and id(fn) not in pure and fn.__class__ is not Checked:
                     admit_nested(a)
                 try:
-                    return fn(a)
+                    r = fn(a)
                 except BaseException as e:
                     if e.__class__ is TypeError:
                         names(e, a)
                         missing_args(e, fn)
                     tag(e, node)
                     raise
+                if r.__class__ is p.tensor_type:
+                    made(r, node)
+                return r
 
             return call1
 
@@ -1541,13 +1555,16 @@ class Interpreter:
                 elif a.__class__ in nested and id(fn) not in pure and fn.__class__ is not Checked:
                     admit_nested(a)
             try:
-                return fn(*args)
+                r = fn(*args)
             except BaseException as e:
                 if e.__class__ is TypeError:
                     names(e, *args)
                     missing_args(e, fn)
                 tag(e, node)
                 raise
+            if r.__class__ is p.tensor_type:
+                made(r, node)
+            return r
 
         return call_n
 

@@ -39,7 +39,15 @@ from itertools import islice
 from typing import Any
 
 from tcli import policy
-from tcli.errors import ScriptExit, TsrTimeout, note_lookup, private_attribute_message, tp_name, visible_output
+from tcli.errors import (
+    ScriptExit,
+    TsrTimeout,
+    note_lookup,
+    private_attribute_message,
+    tag,
+    tp_name,
+    visible_output,
+)
 from tcli.generators import TsrGenerator
 from tcli.torch_names import torch_names
 
@@ -178,6 +186,7 @@ def narrow_module_names(prelude: Prelude | None) -> None:
 
     host.check_module_name = host.check_module_name_default if prelude is None else prelude.check_registered_name
     host.charge_text = host.charge_text_default if prelude is None else prelude.charge_text
+    host.check_views = host.check_views_default if prelude is None else prelude.check_views
 
 
 def check_own_name(name: str) -> None:
@@ -469,6 +478,26 @@ class Prelude:
                     f"{policy.human_size(used + nbytes)}, over the limit of {policy.human_size(limit)} (--max-memory)"
                 )
 
+    def made(self, tensor: Any, node: Any) -> None:
+        """A tensor a call returned: past 16 MB the process's memory is read. Sized functions are checked before
+        they allocate (SIZE_RULES); this catches every other way to a big result (torch.block_diag, one_hot, a
+        clone of a broadcast view, advanced indexing ...) before the script can go on with it and build more."""
+        data = tensor._data
+        if data.nbytes >= _BIG_BYTES and self._statm is not None:
+            used = self.rss() - self.baseline_rss
+            if used > self.limits.max_memory:
+                e = MemoryError(
+                    f"the script's memory ({policy.human_size(used)}) exceeded the limit of "
+                    f"{policy.human_size(self.limits.max_memory)} (--max-memory) after this made a tensor of "
+                    f"{policy.human_size(data.nbytes)}"
+                )
+                tag(e, node)
+                raise e
+
+    def check_views(self, count: int) -> None:
+        """Before the engine makes `count` tensor objects at once (iterating a tensor unbinds it)."""
+        self.check_alloc(count * _TENSOR_BYTES)
+
     def rss(self) -> int:
         fd = _open_statm()  # (this process's: a session made before a fork is read in the child too)
         if fd is None:
@@ -494,15 +523,27 @@ class Prelude:
         self.periodic_check(self.interp.deadline if self.interp is not None else None)
 
     def bounded_list(self, iterable: Any) -> list:
-        """list(iterable), refusing more than max_seq_len items before building them."""
+        """list(iterable), refusing more than max_seq_len items before building them, and checking --max-memory
+        as it goes: each item an iterator makes may be a new object (list(t) of a tensor makes a tensor per
+        element, 250 bytes each), and a range's items past 256 are new ints."""
         if type(iterable) in _MATERIAL or type(iterable) is range:
             try:
                 n = len(iterable)
             except OverflowError:
                 n = self.limits.max_seq_len + 1
             self.check_length(n)
+            if n > _CHUNK:
+                self.check_alloc(n * (_NUMBER_BYTES if type(iterable) is range else 8))
             return list(iterable)
-        items = list(islice(iter(iterable), self.limits.max_seq_len + 1))
+        limit = self.limits.max_seq_len + 1
+        it = iter(iterable)
+        items = list(islice(it, _CHUNK))
+        while len(items) < limit and len(items) % _CHUNK == 0 and items:  # (in blocks, the memory read between)
+            more = list(islice(it, min(_CHUNK, limit - len(items))))
+            if not more:
+                break
+            items += more
+            self._tick_deadline()
         self.check_length(len(items))
         return items
 
@@ -661,7 +702,9 @@ class Prelude:
         if dtype is not None and _holds_objects(dtype):
             raise TypeError(_OBJECT_ARRAYS)
         if n is not None:
-            if dtype is not None:
+            if rule in _OBJECT_RULES:  # (Python objects: the rule counts their bytes)
+                itemsize = 1
+            elif dtype is not None:
                 itemsize = _dtype_size(dtype) or 8
             elif owner is not None:
                 itemsize = _itemsize(owner)
@@ -2644,6 +2687,47 @@ def _rule_arange(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | Non
     return max(0, math.ceil((float(end) - float(start)) / float(step)))
 
 
+#: bytes of one number tolist() makes (a float object, or an int past the cached small ones, and its list slot)
+_NUMBER_BYTES = 40
+#: bytes of one tensor a split makes (the view object, its fields and its tuple slot; measured: about 245)
+_TENSOR_BYTES = 256
+
+
+def _dim_size(t: Any, dim: Any) -> int:
+    shape = tuple(t.shape)
+    return int(shape[dim]) if shape else 1
+
+
+def _rule_unbind(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    return None if owner is None else _dim_size(owner, args[0] if args else kwargs.get("dim", 0)) * _TENSOR_BYTES
+
+
+def _rule_split(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    """t.split(size_or_sizes, dim): a piece per `size` elements along dim, or one per size listed."""
+    names = ("split_size_or_sections", "split_size", "split_sizes")
+    size = args[0] if args else next((kwargs[n] for n in names if n in kwargs), None)
+    if owner is None or size is None:
+        return None
+    if isinstance(size, int):
+        n = _dim_size(owner, args[1] if len(args) > 1 else kwargs.get("dim", 0))
+        return (-(-n // size) if size > 0 else 1) * _TENSOR_BYTES
+    return len(size) * _TENSOR_BYTES
+
+
+def _rule_sections(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    """chunk/tensor_split/hsplit...: a number of pieces, or indices (one piece more than listed)."""
+    names = ("chunks", "sections", "indices", "indices_or_sections", "tensor_indices_or_sections")
+    k = args[0] if args else next((kwargs[n] for n in names if n in kwargs), None)
+    if k is None:
+        return None
+    return (int(k) if isinstance(k, int) else len(k) + 1) * _TENSOR_BYTES
+
+
+def _first_tensor(rule: Callable) -> Callable:
+    """A method's rule for torch's function of the same name (the tensor first)."""
+    return lambda p, a, k, o: rule(p, a[1:], k, a[0] if a else k.get("input"))
+
+
 def _rule_repeat(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
     reps = _dims(args[0] if len(args) == 1 else tuple(args))
     return None if reps is None or owner is None else p.numel(owner) * _prod(reps)
@@ -2721,11 +2805,20 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
     "second_size": lambda p, a, k, o: _size_args(a[1:2], k),
     "torch_tile": lambda p, a, k, o: _rule_repeat(p, a[1:2] or (k["dims"],), {}, a[0] if a else k["input"]),
     "interleave": lambda p, a, k, o: _interleaved(p, o, a[0] if a else k["repeats"]),
+    "pylist": lambda p, a, k, o: p.numel(o) * _NUMBER_BYTES,
+    "unbind": _rule_unbind,
+    "split": _rule_split,
+    "sections": _rule_sections,
+    "torch_unbind": _first_tensor(_rule_unbind),
+    "torch_split": _first_tensor(_rule_split),
+    "torch_sections": _first_tensor(_rule_sections),
     "torch_interleave": lambda p, a, k, o: _interleaved(p, a[0], a[1] if len(a) > 1 else k["repeats"]),
 }
 
 #: rules of torch's functions whose result has the dtype of the tensor they take first (torch.tile(t, reps))
 _FIRST_TENSOR_RULES = frozenset({"second_size", "torch_tile", "torch_interleave"})
+#: rules that count the bytes of the Python objects a call makes (tolist's numbers, split's tensors)
+_OBJECT_RULES = frozenset({"pylist", "unbind", "split", "sections", "torch_unbind", "torch_split", "torch_sections"})
 
 
 def _interleaved(p: Prelude, x: Any, repeats: Any) -> int | None:

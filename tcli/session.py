@@ -369,6 +369,7 @@ class Session:
             if "engine.host" in sys.modules:
                 sys.modules["engine.host"].check_module_name = sys.modules["engine.host"].check_module_name_default
                 sys.modules["engine.host"].charge_text = sys.modules["engine.host"].charge_text_default
+                sys.modules["engine.host"].check_views = sys.modules["engine.host"].check_views_default
             # (the engine is the process's: code that runs it after this script must not see the script's lines)
             self.interp.site_hook.current_site = None
             if capped is not None and not self.process_limits:

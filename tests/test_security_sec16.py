@@ -298,3 +298,86 @@ x = asdict(e)
     )  # fmt: skip
     assert proc.returncode == 1
     assert "MemoryError: the script's memory" in proc.stderr.splitlines()[0]
+
+
+# -- Python objects made per element, and results of functions without a size rule -----------------------------
+# A tensor of 5M float32 is 20 MB; its tolist() is 200 MB of floats, and its views (list(t), for x in t, t.unbind(),
+# t.split(1), t.chunk(n)) are 1.2 GB of tensor objects, all made at once in C or the engine, where only the
+# address-space cap stopped them (split(1) then failed inside tcli's own error handling: "internal error").
+# They are checked before they are made now. Functions without a size rule (block_diag, one_hot, a clone of a
+# broadcast view, advanced indexing) are checked as their result comes back: the script cannot go on with a
+# tensor past --max-memory.
+
+
+def tcli_run(src: str, max_memory: str = "150M") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tcli", "run", "--max-memory", max_memory, "--timeout", "60", "-c", src],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+PER_ELEMENT = [
+    "x = t.tolist()",
+    "x = t.numpy().tolist()",
+    "x = list(t)",
+    "x = tuple(t)",
+    "for v in t:\n    pass",
+    "x = list(zip(t))",
+    "x = t.unbind()",
+    "x = torch.unbind(t)",
+    "x = t.split(1)",
+    "x = torch.split(t, 1)",
+    "x = t.split([1] * 5_000_000)",
+    "x = t.chunk(2_000_000)",
+    "x = torch.tensor_split(t, 2_000_000)",
+    "x = list(range(5_000_000))",
+]
+
+
+@pytest.mark.parametrize("src", PER_ELEMENT)
+def test_python_objects_made_per_element_are_checked_before_they_are_made(src: str) -> None:
+    p = tcli_run("import torch\nt = torch.zeros(5_000_000)\n" + src)
+    assert p.returncode == 1
+    first = p.stderr.splitlines()[0]
+    assert "MemoryError: allocating" in first and "(--max-memory)" in first, p.stderr
+
+
+def test_views_and_lists_within_the_limit_still_work() -> None:
+    src = """
+import torch
+t = torch.arange(10.)
+print(t.split(4), torch.split(t, [5, 5])[1], t.chunk(3)[2], t.unbind()[9], torch.unbind(t.view(2, 5), 1)[4])
+print(t.tensor_split([2, 4])[1], t.tolist()[-1], t.numpy().tolist()[:2], len(list(torch.zeros(5000))))
+print(sum(1 for v in torch.zeros(70000)), len(list(range(100000))), len(tuple(i for i in range(200000))))
+"""
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [
+        "(tensor([0., 1., 2., 3.]), tensor([4., 5., 6., 7.]), tensor([8., 9.])) tensor([5., 6., 7., 8., 9.]) "
+        "tensor([8., 9.]) tensor(9.) tensor([4., 9.])",
+        "tensor([2., 3.]) 9.0 [0.0, 1.0] 5000",
+        "70000 100000 200000",
+    ]
+
+
+UNSIZED = [
+    "t = torch.zeros(100, 100)\nx = torch.block_diag(*([t] * 70))",
+    "import torch.nn.functional as F\nx = F.one_hot(torch.zeros(4000, dtype=torch.long), num_classes=6000)",
+    "a, b = torch.broadcast_tensors(torch.zeros(7000, 1), torch.zeros(1, 7000))\nx = a.clone()",
+    "a, b = torch.broadcast_tensors(torch.zeros(7000, 1), torch.zeros(1, 7000))\nx = torch.zeros_like(a)",
+    "x = torch.zeros(1, 1)\ni = torch.zeros(7000, dtype=torch.long)\ny = x[i[:, None], i[None, :]]",
+]
+
+
+@pytest.mark.parametrize("src", UNSIZED)
+def test_a_result_past_the_memory_limit_stops_the_script(src: str) -> None:
+    p = tcli_run("import torch\n" + src + "\nprint('went on')")
+    assert p.returncode == 1 and "went on" not in p.stdout
+    first = p.stderr.splitlines()[0]
+    assert "MemoryError: the script's memory" in first and "after this made a tensor of" in first, p.stderr
+
+
+def test_a_memory_error_without_words_is_explained() -> None:
+    from tcli.errors import error_message
+
+    assert error_message(MemoryError()).startswith("out of memory: the script reached the memory limit")
