@@ -1111,7 +1111,7 @@ class Interpreter:
     def visit_Subscript(self, node: ast.Subscript) -> Code:
         obj_c, key_c = self._c(node.value), self._c(node.slice)
         names = self.p.builtin_method_names
-        p, made = self.p, self.p.made
+        p, made, made_value = self.p, self.p.made, self.p.made_value
 
         def subscript(f: Frame) -> Any:
             obj = None
@@ -1125,6 +1125,8 @@ class Interpreter:
                 raise
             if r.__class__ is p.tensor_type:  # (advanced indexing: x[i[:, None], i[None, :]] is len(i)**2)
                 made(r, node)
+            elif r.__class__ in _SIZED_VALUES:  # (s[::-1] is a new string)
+                made_value(r)
             return r
 
         return subscript
@@ -1318,7 +1320,7 @@ class Interpreter:
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> Code:
         parts = [self._c(v) for v in node.values]
-        check = self.p.check_str_len
+        check, alloc = self.p.check_str_len, self.p.check_alloc
 
         def joined(f: Frame) -> str:
             out = []
@@ -1328,6 +1330,8 @@ class Interpreter:
                 n += len(text)
                 check(n)
                 out.append(text)
+            if n > 65536:
+                alloc(n)  # (a new string each time: counted toward --max-memory as it comes)
             return "".join(out)
 
         return joined
@@ -1450,7 +1454,7 @@ class Interpreter:
         # a container handed to anything but a pure builtin (len, print) or a sized data function is walked for
         # the same gate: the engine calls what lists and dicts hold as it calls an argument (round 14)
         nested, pure, admit_nested = _CONTAINERS, self.p.pure_callables, self.p.admit_nested
-        p, made = self.p, self.p.made
+        p, made, made_value = self.p, self.p.made, self.p.made_value
         if not node.tsr_simple:  # type: ignore[attr-defined]
             arguments = self._arguments(node)
 
@@ -1480,6 +1484,8 @@ class Interpreter:
                     raise
                 if r.__class__ is p.tensor_type:
                     made(r, node)
+                elif r.__class__ in _SIZED_VALUES:
+                    made_value(r)
                 return r
 
             return call_general
@@ -1503,6 +1509,8 @@ class Interpreter:
                     raise
                 if r.__class__ is p.tensor_type:
                     made(r, node)
+                elif r.__class__ in _SIZED_VALUES:
+                    made_value(r)
                 return r
 
             return call0
@@ -1534,6 +1542,8 @@ class Interpreter:
                     raise
                 if r.__class__ is p.tensor_type:
                     made(r, node)
+                elif r.__class__ in _SIZED_VALUES:
+                    made_value(r)
                 return r
 
             return call1
@@ -1564,6 +1574,8 @@ class Interpreter:
                 raise
             if r.__class__ is p.tensor_type:
                 made(r, node)
+            elif r.__class__ in _SIZED_VALUES:
+                made_value(r)
             return r
 
         return call_n
@@ -1712,6 +1724,9 @@ def _method(fn: Function) -> Callable:
     method.__qualname__ = fn.qualname
     return method
 
+
+#: what made_value counts when a call or subscript returns one (the result of s.upper(), s[::-1], sorted(x))
+_SIZED_VALUES = frozenset({str, list, tuple})
 
 #: methods whose text Python or the engine copies into a larger text (a list's repr, a module's): charged
 #: (a module's extra_repr is charged by the engine's Module.__repr__, through engine.host.charge_text)

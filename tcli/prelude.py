@@ -494,6 +494,14 @@ class Prelude:
                 tag(e, node)
                 raise e
 
+    def made_value(self, value: Any) -> None:
+        """A long string, list or tuple a call or subscript made (s.upper(), s[::-1], a list method's result):
+        counted toward --max-memory as it comes, so that a short loop of fresh 9M-character strings cannot pass the
+        limit before the loop's periodic check (every _TICK iterations) runs."""
+        n = len(value)
+        if n > _CHUNK:
+            self.check_alloc(8 * n if type(value) is not str else n if value.isascii() else 4 * n)
+
     def check_views(self, count: int) -> None:
         """Before the engine makes `count` tensor objects at once (iterating a tensor unbinds it)."""
         self.check_alloc(count * _TENSOR_BYTES)
@@ -746,7 +754,11 @@ class Prelude:
                     if type(a) is not str:
                         return fast(a, b)
                     out = prelude.converting(fast, a, b)  # (one text conversion: "%s" % obj runs its __str__)
-                    return prelude.mask_addresses(out) if type(out) is str else out
+                    if type(out) is not str:
+                        return out
+                    if len(out) > _CHUNK:
+                        prelude.made_value(out)
+                    return prelude.mask_addresses(out)
 
                 return mod
             return fast
@@ -768,8 +780,12 @@ class Prelude:
         elif kind == "Add":
             if ta is str and tb is str:
                 self.check_str_len(len(a) + len(b))
+                if len(a) + len(b) > _CHUNK:  # (a new string each time: counted toward --max-memory as well)
+                    self.check_alloc(len(a) + len(b))
             elif (ta is list or ta is tuple) and tb is ta:
                 self.check_length(len(a) + len(b))
+                if len(a) + len(b) > _CHUNK:
+                    self.check_alloc(8 * (len(a) + len(b)))
             elif ta is list and op is operator.iadd:  # list += iterable extends in C
                 b = self.materialize(b)
                 self.check_length(len(a) + len(b))
@@ -803,6 +819,8 @@ class Prelude:
             self.check_str_len(n)
         else:
             self.check_length(n)
+        if n > _CHUNK:  # (a new value each time: counted toward --max-memory as well)
+            self.check_alloc(n if type(seq) is str else 8 * n)
 
     # ------------------------------------------------------------------------------------------------
     # builtins
@@ -1815,6 +1833,8 @@ class Prelude:
             out.append(self.format_value(value, spec or "", {None: -1, "s": 115, "r": 114, "a": 97}[conversion]))
             total += len(literal) + len(out[-1])
             self.check_str_len(total)  # (before the next field: "{0}" * 100 of one long text builds no more)
+        if total > _CHUNK:
+            self.check_alloc(total)
         return "".join(out)
 
     # ------------------------------------------------------------------------------------------------

@@ -381,3 +381,32 @@ def test_a_memory_error_without_words_is_explained() -> None:
     from tcli.errors import error_message
 
     assert error_message(MemoryError()).startswith("out of memory: the script reached the memory limit")
+
+
+# -- fresh long values made faster than the loop's periodic memory check -------------------------------------------
+# Each value within the string or sequence limit, but a new one per iteration: 100 strings of 9M characters
+# (900 MB) or 30 lists of 9M items (2.2 GB) were built before the loop's check every 127 iterations ran. Long
+# strings, lists and tuples that +, *, %, an f-string, str.format, a call or a subscript make count toward
+# --max-memory as they come.
+
+FRESH = [
+    "s = 'x' * 9_000_000\nx = [s + 'y' for i in range(100)]",
+    "s = 'x' * 9_000_000\nx = []\nfor i in range(100):\n    x.append(s + 'y')",
+    "s = 'x' * 1000\nx = [s * 9000 for i in range(100)]",
+    "s = 'x' * 9_000_000\nx = [s.upper() for i in range(100)]",
+    "s = 'x' * 9_000_000\nx = [s[::-1] for i in range(100)]",
+    "s = 'x' * 9_000_000\nx = [f'{s}y' for i in range(100)]",
+    "s = 'x' * 9_000_000\nx = ['%sy' % s for i in range(100)]",
+    "s = 'x' * 9_000_000\nx = ['{}y'.format(s) for i in range(100)]",
+    "s = [0] * 9_000_000\nx = [s + [1] for i in range(30)]",
+    "s = [0] * 9_000_000\nx = [s[:] for i in range(30)]",
+    "s = [0] * 9_000_000\nx = [sorted(s) for i in range(30)]",
+]
+
+
+@pytest.mark.parametrize("src", FRESH)
+def test_fresh_long_values_count_toward_the_memory_limit_as_they_come(src: str) -> None:
+    p = tcli_run(src, max_memory="200M")
+    assert p.returncode == 1
+    first = p.stderr.splitlines()[0]
+    assert "MemoryError: allocating" in first and "over the limit of 200.0 MiB (--max-memory)" in first, p.stderr
