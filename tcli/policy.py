@@ -558,7 +558,9 @@ class Limits:
 
     #: integer results may have at most this many bits (checked before **, *, << compute them)
     max_int_bits: int = 100_000
-    #: strings may have at most this many characters (checked before *, join, replace, padding, format)
+    #: strings may have at most this many characters (checked before *, join, replace, padding, format), and so
+    #: may the text one conversion (print, str, repr, format, an f-string field, %, an error's message) takes from
+    #: a script's __repr__/__str__, a dataclass's repr or a module's repr, counted once per occurrence
     max_str_len: int = 10_000_000
     #: lists/tuples/sets/dicts built in one step may have at most this many items
     max_seq_len: int = 10_000_000
