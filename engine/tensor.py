@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import host as _host_rules
 from engine.backend import CPU, host
 from engine.dtypes import FROM_NP
 from engine.dtypes import bfloat16 as _BFLOAT16
@@ -373,6 +374,8 @@ class Tensor(metaclass=TorchNamed):
     def __iter__(self):  # noqa: ANN204
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
+        if self._data.shape[0] > 4096:  # (a view per element, all at once)
+            _host_rules.check_views(self._data.shape[0])
         return iter(self.unbind(0))
 
     def _scalar(self, what: str) -> Any:

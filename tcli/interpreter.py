@@ -777,6 +777,8 @@ class Interpreter:
                 fn = make(f)
                 made.append(fn)
                 value: Any = _method(fn)
+                if stmt.name in _TEXT_METHODS:
+                    value = _text_method(value, interp.p)
                 for deco in reversed([d(f) for d in decos]):
                     value = interp.call(deco, (value,), None, stmt)
                 ns[stmt.name] = value
@@ -1109,17 +1111,23 @@ class Interpreter:
     def visit_Subscript(self, node: ast.Subscript) -> Code:
         obj_c, key_c = self._c(node.value), self._c(node.slice)
         names = self.p.builtin_method_names
+        p, made, made_value = self.p, self.p.made, self.p.made_value
 
         def subscript(f: Frame) -> Any:
             obj = None
             try:
                 obj = obj_c(f)
-                return obj[key_c(f)]
+                r = obj[key_c(f)]
             except BaseException as e:
                 if e.__class__ is TypeError:
                     names(e, obj)
                 tag(e, node)
                 raise
+            if r.__class__ is p.tensor_type:  # (advanced indexing: x[i[:, None], i[None, :]] is len(i)**2)
+                made(r, node)
+            elif r.__class__ in _SIZED_VALUES:  # (s[::-1] is a new string)
+                made_value(r)
+            return r
 
         return subscript
 
@@ -1312,12 +1320,19 @@ class Interpreter:
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> Code:
         parts = [self._c(v) for v in node.values]
-        check = self.p.check_str_len
+        check, alloc = self.p.check_str_len, self.p.check_alloc
 
         def joined(f: Frame) -> str:
-            out = "".join([part(f) for part in parts])
-            check(len(out))
-            return out
+            out = []
+            n = 0
+            for part in parts:  # (each within the limit before the next: f"{s}{s}{s}" of one long s builds nothing)
+                text = part(f)
+                n += len(text)
+                check(n)
+                out.append(text)
+            if n > 65536:
+                alloc(n)  # (a new string each time: counted toward --max-memory as it comes)
+            return "".join(out)
 
         return joined
 
@@ -1439,6 +1454,7 @@ class Interpreter:
         # a container handed to anything but a pure builtin (len, print) or a sized data function is walked for
         # the same gate: the engine calls what lists and dicts hold as it calls an argument (round 14)
         nested, pure, admit_nested = _CONTAINERS, self.p.pure_callables, self.p.admit_nested
+        p, made, made_value = self.p, self.p.made, self.p.made_value
         if not node.tsr_simple:  # type: ignore[attr-defined]
             arguments = self._arguments(node)
 
@@ -1459,13 +1475,18 @@ class Interpreter:
                     elif a.__class__ in nested and id(fn) not in pure and fn.__class__ is not Checked:
                         admit_nested(a)
                 try:
-                    return fn(*args, **kwargs)
+                    r = fn(*args, **kwargs)
                 except BaseException as e:
                     if e.__class__ is TypeError:
                         names(e, *args)
                         missing_args(e, fn)
                     tag(e, node)
                     raise
+                if r.__class__ is p.tensor_type:
+                    made(r, node)
+                elif r.__class__ in _SIZED_VALUES:
+                    made_value(r)
+                return r
 
             return call_general
         codes = [self._c(a) for a in node.args]
@@ -1480,12 +1501,17 @@ class Interpreter:
                 elif fn.__class__ is _GATED:
                     admit(fn)
                 try:
-                    return fn()
+                    r = fn()
                 except BaseException as e:
                     if e.__class__ is TypeError:
                         missing_args(e, fn)
                     tag(e, node)
                     raise
+                if r.__class__ is p.tensor_type:
+                    made(r, node)
+                elif r.__class__ in _SIZED_VALUES:
+                    made_value(r)
+                return r
 
             return call0
         if len(codes) == 1:
@@ -1507,13 +1533,18 @@ class Interpreter:
                 elif a.__class__ in nested and id(fn) not in pure and fn.__class__ is not Checked:
                     admit_nested(a)
                 try:
-                    return fn(a)
+                    r = fn(a)
                 except BaseException as e:
                     if e.__class__ is TypeError:
                         names(e, a)
                         missing_args(e, fn)
                     tag(e, node)
                     raise
+                if r.__class__ is p.tensor_type:
+                    made(r, node)
+                elif r.__class__ in _SIZED_VALUES:
+                    made_value(r)
+                return r
 
             return call1
 
@@ -1534,13 +1565,18 @@ class Interpreter:
                 elif a.__class__ in nested and id(fn) not in pure and fn.__class__ is not Checked:
                     admit_nested(a)
             try:
-                return fn(*args)
+                r = fn(*args)
             except BaseException as e:
                 if e.__class__ is TypeError:
                     names(e, *args)
                     missing_args(e, fn)
                 tag(e, node)
                 raise
+            if r.__class__ is p.tensor_type:
+                made(r, node)
+            elif r.__class__ in _SIZED_VALUES:
+                made_value(r)
+            return r
 
         return call_n
 
@@ -1687,6 +1723,29 @@ def _method(fn: Function) -> Callable:
     method.__name__ = fn.name
     method.__qualname__ = fn.qualname
     return method
+
+
+#: what made_value counts when a call or subscript returns one (the result of s.upper(), s[::-1], sorted(x))
+_SIZED_VALUES = frozenset({str, list, tuple})
+
+#: methods whose text Python or the engine copies into a larger text (a list's repr, a module's): charged
+#: (a module's extra_repr is charged by the engine's Module.__repr__, through engine.host.charge_text)
+_TEXT_METHODS = frozenset({"__repr__", "__str__"})
+
+
+def _text_method(method: Callable, prelude: Any) -> Callable:
+    """A script's __repr__ or __str__: what it returns is charged to the text conversion that asked
+    for it (Prelude.charge_text), so `print([obj] * 100)` of a 10M-character repr ends at the limit."""
+
+    def text(*args: Any, **kwargs: Any) -> Any:
+        r = method(*args, **kwargs)
+        if type(r) is str:
+            prelude.charge_text(r)
+        return r
+
+    text.__name__ = method.__name__
+    text.__qualname__ = method.__qualname__
+    return text
 
 
 def super_of(frame: Frame | None) -> Any:

@@ -496,6 +496,9 @@ TORCH_SIZE_RULES: dict[str, str] = {
     # views whose size is free (a copy of one is that size), and copies sized by a count
     "as_strided": "second_size", "broadcast_to": "second_size", "tile": "torch_tile",
     "repeat_interleave": "torch_interleave",
+    # the Python objects a call makes: a tensor per piece
+    "unbind": "torch_unbind", "split": "torch_split", "chunk": "torch_sections", "tensor_split": "torch_sections",
+    "hsplit": "torch_sections", "vsplit": "torch_sections", "dsplit": "torch_sections",
     **dict.fromkeys(_BROADCAST, "broadcast"),
 }  # fmt: skip
 
@@ -508,6 +511,11 @@ TENSOR_METHOD_SIZE_RULES: dict[str, str] = {
     "bmm": "matmul", "outer": "outer", "tile": "repeat", "repeat_interleave": "interleave",
     # (resize_ grows a tensor's storage, on the meta device too; as_strided's view is any size)
     "resize_": "size", "resize_as_": "like", "as_strided": "first_size",
+    # the Python objects a call makes: a number per element (tolist), a tensor per piece (a million views of one
+    # element each take 250 MB where their tensor took 4 MB)
+    "tolist": "pylist", "unbind": "unbind", "split": "split", "unsafe_split": "split", "split_with_sizes": "split",
+    "chunk": "sections", "unsafe_chunk": "sections", "tensor_split": "sections", "hsplit": "sections",
+    "vsplit": "sections", "dsplit": "sections",
     **dict.fromkeys(_BROADCAST, "broadcast"),
 }  # fmt: skip
 
@@ -521,7 +529,7 @@ NUMPY_SIZE_RULES: dict[str, str] = {
     "normal": "np_random2", "integers": "np_random2", "permutation": "count",
     **dict.fromkeys(NUMPY_COMPUTE, "np_ufunc"),
 }  # fmt: skip
-NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat", "astype": "astype"}
+NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat", "astype": "astype", "tolist": "pylist"}
 #: Methods read through prelude.sized_attribute: the sized ones, and data_ptr (the address a script sees is
 #: moved by a per-session key, as id() is).
 SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RULES) | {"data_ptr"}
@@ -550,7 +558,9 @@ class Limits:
 
     #: integer results may have at most this many bits (checked before **, *, << compute them)
     max_int_bits: int = 100_000
-    #: strings may have at most this many characters (checked before *, join, replace, padding, format)
+    #: strings may have at most this many characters (checked before *, join, replace, padding, format), and so
+    #: may the text one conversion (print, str, repr, format, an f-string field, %, an error's message) takes from
+    #: a script's __repr__/__str__, a dataclass's repr or a module's repr, counted once per occurrence
     max_str_len: int = 10_000_000
     #: lists/tuples/sets/dicts built in one step may have at most this many items
     max_seq_len: int = 10_000_000

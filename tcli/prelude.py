@@ -39,7 +39,15 @@ from itertools import islice
 from typing import Any
 
 from tcli import policy
-from tcli.errors import ScriptExit, TsrTimeout, note_lookup, private_attribute_message, tp_name, visible_output
+from tcli.errors import (
+    ScriptExit,
+    TsrTimeout,
+    note_lookup,
+    private_attribute_message,
+    tag,
+    tp_name,
+    visible_output,
+)
 from tcli.generators import TsrGenerator
 from tcli.torch_names import torch_names
 
@@ -172,10 +180,13 @@ def refuse_array(*args: Any, **kwargs: Any) -> Any:
 
 def narrow_module_names(prelude: Prelude | None) -> None:
     """For the length of a run: the names a script may give parameters, buffers and submodules
-    (Prelude.check_registered_name); None restores torch's rule."""
+    (Prelude.check_registered_name), and the text a module's repr copies counted (Prelude.charge_text); None
+    restores torch's rules."""
     from engine import host
 
     host.check_module_name = host.check_module_name_default if prelude is None else prelude.check_registered_name
+    host.charge_text = host.charge_text_default if prelude is None else prelude.charge_text
+    host.check_views = host.check_views_default if prelude is None else prelude.check_views
 
 
 def check_own_name(name: str) -> None:
@@ -378,6 +389,9 @@ class Prelude:
         self.array_types: tuple[type, ...] = ()
         self.baseline_rss = 0
         self._since_rss = 0  # bytes allocated since the process memory was last read (check_alloc)
+        #: characters the text conversion running now (print, str, repr, format, an f-string field, %, an error's
+        #: message) may still take from the script's __repr__/__str__ (charge_text); None outside one
+        self._text_left: int | None = None
         self.saved_bytes = 0  # what torch.save has added to the disk (capped at the memory limit)
         self._admitted: dict = {}  # C functions of modules, whether a script may call them (admit_builtin)
         self._class_calls: dict = {}  # classes: what calling one runs (admit_class), False where refused
@@ -464,6 +478,34 @@ class Prelude:
                     f"{policy.human_size(used + nbytes)}, over the limit of {policy.human_size(limit)} (--max-memory)"
                 )
 
+    def made(self, tensor: Any, node: Any) -> None:
+        """A tensor a call returned: past 16 MB the process's memory is read. Sized functions are checked before
+        they allocate (SIZE_RULES); this catches every other way to a big result (torch.block_diag, one_hot, a
+        clone of a broadcast view, advanced indexing ...) before the script can go on with it and build more."""
+        data = tensor._data
+        if data.nbytes >= _BIG_BYTES and self._statm is not None:
+            used = self.rss() - self.baseline_rss
+            if used > self.limits.max_memory:
+                e = MemoryError(
+                    f"the script's memory ({policy.human_size(used)}) exceeded the limit of "
+                    f"{policy.human_size(self.limits.max_memory)} (--max-memory) after this made a tensor of "
+                    f"{policy.human_size(data.nbytes)}"
+                )
+                tag(e, node)
+                raise e
+
+    def made_value(self, value: Any) -> None:
+        """A long string, list or tuple a call or subscript made (s.upper(), s[::-1], a list method's result):
+        counted toward --max-memory as it comes, so that a short loop of fresh 9M-character strings cannot pass the
+        limit before the loop's periodic check (every _TICK iterations) runs."""
+        n = len(value)
+        if n > _CHUNK:
+            self.check_alloc(8 * n if type(value) is not str else n if value.isascii() else 4 * n)
+
+    def check_views(self, count: int) -> None:
+        """Before the engine makes `count` tensor objects at once (iterating a tensor unbinds it)."""
+        self.check_alloc(count * _TENSOR_BYTES)
+
     def rss(self) -> int:
         fd = _open_statm()  # (this process's: a session made before a fork is read in the child too)
         if fd is None:
@@ -489,15 +531,27 @@ class Prelude:
         self.periodic_check(self.interp.deadline if self.interp is not None else None)
 
     def bounded_list(self, iterable: Any) -> list:
-        """list(iterable), refusing more than max_seq_len items before building them."""
+        """list(iterable), refusing more than max_seq_len items before building them, and checking --max-memory
+        as it goes: each item an iterator makes may be a new object (list(t) of a tensor makes a tensor per
+        element, 250 bytes each), and a range's items past 256 are new ints."""
         if type(iterable) in _MATERIAL or type(iterable) is range:
             try:
                 n = len(iterable)
             except OverflowError:
                 n = self.limits.max_seq_len + 1
             self.check_length(n)
+            if n > _CHUNK:
+                self.check_alloc(n * (_NUMBER_BYTES if type(iterable) is range else 8))
             return list(iterable)
-        items = list(islice(iter(iterable), self.limits.max_seq_len + 1))
+        limit = self.limits.max_seq_len + 1
+        it = iter(iterable)
+        items = list(islice(it, _CHUNK))
+        while len(items) < limit and len(items) % _CHUNK == 0 and items:  # (in blocks, the memory read between)
+            more = list(islice(it, min(_CHUNK, limit - len(items))))
+            if not more:
+                break
+            items += more
+            self._tick_deadline()
         self.check_length(len(items))
         return items
 
@@ -516,10 +570,40 @@ class Prelude:
             if len(block) == _CHUNK:
                 self._tick_deadline()
 
-    def check_repr(self, value: Any) -> None:
-        """Refuse printing a container whose text would pass max_str_len (shared items repeat)."""
+    def check_repr(self, value: Any) -> int:
+        """Refuse printing a container whose text would pass max_str_len (shared items repeat); returns the
+        estimate (0 for anything else). An object of the script's counts 16 here: what its __repr__ returns is
+        charged as it comes (charge_text)."""
         if type(value) in _CONTAINERS:
-            _ReprBudget(self.limits.max_str_len).measure(value, 0)
+            return _ReprBudget(self.limits.max_str_len).measure(value, 0)
+        return 0
+
+    def converting(self, convert: Callable, *args: Any) -> Any:
+        """convert(*args) as one text conversion: the text the script's __repr__, __str__ and extra_repr return
+        inside it (once per occurrence: [obj] * 100 calls obj's __repr__ a hundred times) counts toward
+        max_str_len, so a list of objects with 10M-character reprs stops at the second, not at a gigabyte."""
+        saved = self._text_left
+        self._text_left = self.limits.max_str_len
+        try:
+            return convert(*args)
+        finally:
+            self._text_left = saved
+
+    def charge_text(self, text: str) -> None:
+        """Text a script's method made for a conversion (its __repr__, __str__, a module's extra_repr): against
+        the budget of the conversion running (converting), and against --max-memory (the text is copied into
+        the text being built) wherever it was asked for, engine code and numpy included."""
+        n = len(text)
+        left = self._text_left
+        if left is not None:
+            left -= n
+            if left < 0:
+                raise MemoryError(
+                    f"the text of this value would take over {self.limits.max_str_len:,} characters (tsr limit)"
+                )
+            self._text_left = left
+        if n > 4096:
+            self.check_alloc(n if text.isascii() else 4 * n)
 
     def check_spec(self, spec: str) -> None:
         if spec:
@@ -530,7 +614,12 @@ class Prelude:
                     )
 
     def format_value(self, value: Any, spec: str, conversion: int) -> str:
-        """One f-string field: conversion, then format() with a checked spec."""
+        """One f-string field: conversion, then format() with a checked spec (one text conversion)."""
+        if type(value) is str and conversion == -1 and not spec:
+            return value
+        return self.converting(self._format_value, value, spec, conversion)
+
+    def _format_value(self, value: Any, spec: str, conversion: int) -> str:
         if conversion != -1:
             self.check_repr(value)
             value = str(value) if conversion == 115 else repr(value) if conversion == 114 else ascii(value)
@@ -539,19 +628,49 @@ class Prelude:
             self.check_repr(value)
         return self.mask_addresses(format(value, spec))
 
-    def check_percent(self, fmt: str, args: Any) -> None:
+    def check_percent(self, fmt: str, args: Any) -> Any:
+        """`fmt % args`: widths within max_format_width, and the text within max_str_len before it is built (a
+        field's estimate: a string's length, a container's repr, 16 for anything else, whose text is charged as
+        it comes; named fields read their value from the mapping, once per field). Returns the arguments to format
+        with: an object that is no dict but has __getitem__ (which Python reads as a mapping) is read here, once
+        per name, into a dict, so that what it returns is what was measured."""
         star = False
+        named: list[str] = []
+        total = len(fmt)
         for m in _PERCENT.finditer(fmt):
-            for part in m.groups():
+            total -= len(m.group())
+            if m.group() == "%%":
+                total += 1
+                continue
+            key = m.group(1)
+            if key is not None:
+                named.append(key)
+            for part in m.groups()[1:]:
                 if part == "*":
                     star = True
                 elif part:
                     self.check_spec(part)
+                    total += int(part)
         values = args if type(args) is tuple else (args,)
         for v in values:
             if star and type(v) is int and v > self.limits.max_format_width:
                 raise ValueError(f"'*' width {v} is over the tsr limit of {self.limits.max_format_width}")
-            self.check_repr(v)
+        mapping = named and type(args) is not tuple and type(args) is not str and hasattr(type(args), "__getitem__")
+        if mapping and not hasattr(type(args), "keys"):
+            args = {key: args[key] for key in dict.fromkeys(named)}
+        if mapping:
+            for key in named:
+                try:
+                    v = args[key]
+                except Exception:  # (the formatting itself reports a missing key)
+                    continue
+                total += len(v) if type(v) is str else self.check_repr(v) or 16
+                self.check_str_len(total)
+        else:
+            for v in values:
+                total += len(v) if type(v) is str else self.check_repr(v) or 16
+                self.check_str_len(total)
+        return args
 
     # ------------------------------------------------------------------------------------------------
     # allocation checks for sized functions and tensor operators
@@ -591,7 +710,9 @@ class Prelude:
         if dtype is not None and _holds_objects(dtype):
             raise TypeError(_OBJECT_ARRAYS)
         if n is not None:
-            if dtype is not None:
+            if rule in _OBJECT_RULES:  # (Python objects: the rule counts their bytes)
+                itemsize = 1
+            elif dtype is not None:
                 itemsize = _dtype_size(dtype) or 8
             elif owner is not None:
                 itemsize = _itemsize(owner)
@@ -630,8 +751,14 @@ class Prelude:
             if kind == "Mod":  # ("%r" % obj shows the address id() gives)
 
                 def mod(a: Any, b: Any) -> Any:
-                    out = fast(a, b)
-                    return prelude.mask_addresses(out) if type(out) is str else out
+                    if type(a) is not str:
+                        return fast(a, b)
+                    out = prelude.converting(fast, a, b)  # (one text conversion: "%s" % obj runs its __str__)
+                    if type(out) is not str:
+                        return out
+                    if len(out) > _CHUNK:
+                        prelude.made_value(out)
+                    return prelude.mask_addresses(out)
 
                 return mod
             return fast
@@ -653,8 +780,12 @@ class Prelude:
         elif kind == "Add":
             if ta is str and tb is str:
                 self.check_str_len(len(a) + len(b))
+                if len(a) + len(b) > _CHUNK:  # (a new string each time: counted toward --max-memory as well)
+                    self.check_alloc(len(a) + len(b))
             elif (ta is list or ta is tuple) and tb is ta:
                 self.check_length(len(a) + len(b))
+                if len(a) + len(b) > _CHUNK:
+                    self.check_alloc(8 * (len(a) + len(b)))
             elif ta is list and op is operator.iadd:  # list += iterable extends in C
                 b = self.materialize(b)
                 self.check_length(len(a) + len(b))
@@ -679,7 +810,7 @@ class Prelude:
             if ta is int and tb is int and a and b > 0:
                 self.check_int_bits(a.bit_length() + b)
         elif kind == "Mod" and ta is str:
-            self.check_percent(a, b)
+            b = self.check_percent(a, b)
         return b
 
     def _check_repeat(self, seq: Any, times: int) -> None:
@@ -688,6 +819,8 @@ class Prelude:
             self.check_str_len(n)
         else:
             self.check_length(n)
+        if n > _CHUNK:  # (a new value each time: counted toward --max-memory as well)
+            self.check_alloc(n if type(seq) is str else 8 * n)
 
     # ------------------------------------------------------------------------------------------------
     # builtins
@@ -725,10 +858,7 @@ class Prelude:
             end = "\n"
         elif type(end) is not str:
             raise TypeError(f"end must be None or a string, not {tp_name(type(end))}")
-        for a in args:
-            if type(a) in _CONTAINERS:
-                self.check_repr(a)
-        text = sep.join([a if type(a) is str else self.mask_addresses(str(a)) for a in args]) + end
+        text = self.converting(self._print_text, args, sep, end)
         if err:
             self._write_stderr(text)
             return
@@ -744,6 +874,19 @@ class Prelude:
         out.write(text)
         if flush:
             out.flush()
+
+    def _print_text(self, args: tuple, sep: str, end: str) -> str:
+        """What print writes, within max_str_len before it is joined (one text conversion)."""
+        parts = []
+        total = len(sep) * max(len(args) - 1, 0)
+        for a in args:
+            if type(a) is not str:
+                self.check_repr(a)
+                a = self.mask_addresses(str(a))
+            total += len(a)
+            self.check_str_len(total)
+            parts.append(a)
+        return sep.join(parts) + end
 
     def _write_stderr(self, text: str) -> None:
         """A script's text on standard error, after what it printed so far (shown, never obeyed, on a terminal)."""
@@ -790,7 +933,7 @@ class Prelude:
     def _sys_facade(self) -> ModuleFacade:
         """`sys`: argv (the same list as tsr's argv), exit, the standard streams, and constants."""
         values: dict[str, Any] = {
-            "argv": self._argv, "exit": _sys_exit, "maxsize": sys.maxsize, "version": sys.version,
+            "argv": self._argv, "exit": _sys_exit(self), "maxsize": sys.maxsize, "version": sys.version,
             "version_info": tuple(sys.version_info), "platform": sys.platform,
             "stdout": self._sys_streams()[0], "stderr": self._sys_streams()[1],
         }  # fmt: skip
@@ -807,8 +950,10 @@ class Prelude:
         return ModuleFacade("sys", resolve, lambda: list(values))
 
     def _repr(self, obj: Any) -> str:
+        if type(obj) is str:
+            return repr(obj)
         self.check_repr(obj)
-        return self.mask_addresses(repr(obj))
+        return self.mask_addresses(self.converting(repr, obj))
 
     def admit_callable(self, fn: Any) -> Any:
         """fn, if a script may run it: the interpreter asks for every function a call runs or is handed (map,
@@ -983,9 +1128,9 @@ class Prelude:
 
     def _str(self, *args: Any, **kwargs: Any) -> str:
         if len(args) == 1 and not kwargs:
-            self.check_repr(args[0])
             if type(args[0]) is not str:
-                return self.mask_addresses(str(args[0]))
+                self.check_repr(args[0])
+                return self.mask_addresses(self.converting(str, args[0]))
         return str(*args, **kwargs)
 
     def _mapping(self, cls: type) -> Callable:
@@ -1654,9 +1799,11 @@ class Prelude:
         if depth < 0:
             raise ValueError("Max string recursion exceeded")
         out = []
+        total = 0
         for literal, field, spec, conversion in _string.formatter_parser(template):
             out.append(literal)
             if field is None:
+                total += len(literal)
                 continue
             if field == "":
                 if auto[0] < 0:
@@ -1684,9 +1831,11 @@ class Prelude:
             if spec and "{" in spec:
                 spec = self._vformat(spec, args, kwargs, depth - 1, auto)
             out.append(self.format_value(value, spec or "", {None: -1, "s": 115, "r": 114, "a": 97}[conversion]))
-        result = "".join(out)
-        self.check_str_len(len(result))
-        return result
+            total += len(literal) + len(out[-1])
+            self.check_str_len(total)  # (before the next field: "{0}" * 100 of one long text builds no more)
+        if total > _CHUNK:
+            self.check_alloc(total)
+        return "".join(out)
 
     # ------------------------------------------------------------------------------------------------
     # modules
@@ -1728,7 +1877,7 @@ class Prelude:
         elif dotted == "copy":
             facade = self._table_facade("copy", copy, policy.COPY_NAMES, {"deepcopy": _deepcopy})
         elif dotted == "warnings":
-            facade = self._table_facade("warnings", warnings, policy.WARNINGS_NAMES, _WARNINGS_CHECKED)
+            facade = self._table_facade("warnings", warnings, policy.WARNINGS_NAMES, _warnings_checked(self))
         elif dotted == "sys":
             facade = self._sys_facade()
         elif dotted in _STDLIB_FACADES:
@@ -2089,12 +2238,20 @@ def _calling_guards(p: Prelude) -> dict[type, Callable]:
         make.__name__ = make.__qualname__ = cls.__name__
         return make
 
+    checked_accumulate = guard(itertools.accumulate, 1, "func")
+
+    def accumulate(iterable: Any, func: Any = None, *args: Any, **kwargs: Any) -> Any:
+        # (without a function it adds in C: the running sums of [s] * 100 are strings up to a hundred times s's
+        # length, with nothing checking them; tsr's + checks every sum, as the script's `total = total + x` would)
+        return checked_accumulate(iterable, p.binary_operators[operator.add] if func is None else func, *args, **kwargs)
+
+    accumulate.__name__ = accumulate.__qualname__ = "accumulate"
     return {
         map: guard(map, 0), filter: guard(filter, 0), functools.partial: guard(functools.partial, 0),
         itertools.starmap: guard(itertools.starmap, 0), itertools.filterfalse: guard(itertools.filterfalse, 0),
         itertools.dropwhile: guard(itertools.dropwhile, 0), itertools.takewhile: guard(itertools.takewhile, 0),
         itertools.groupby: guard(itertools.groupby, 1, "key"),
-        itertools.accumulate: guard(itertools.accumulate, 1, "func"),
+        itertools.accumulate: accumulate,
     }  # fmt: skip
 
 
@@ -2202,7 +2359,11 @@ _STDLIB_FACADES: dict[str, tuple[frozenset, Callable[[Prelude], dict]]] = {
     "statistics": (policy.STATISTICS_NAMES, _statistics_checked),
     "dataclasses": (
         policy.DATACLASSES_NAMES,
-        lambda p: {"field": importlib.import_module("tcli.script_dataclass").make_field(p.admit_value)},
+        lambda p: {
+            "field": importlib.import_module("tcli.script_dataclass").make_field(p.admit_value),
+            "dataclass": importlib.import_module("tcli.script_dataclass").make_dataclass(p.charge_text),
+            **importlib.import_module("tcli.script_dataclass").make_conversions(p._tick_deadline),
+        },
     ),
 }
 
@@ -2228,7 +2389,7 @@ def _allowed_imports() -> str:
 _ALLOWED_IMPORTS = _allowed_imports()
 _ADDRESS = re.compile(r" at 0x([0-9a-f]+)>")
 _MISSING_ARGS = re.compile(r"(\w+)\(\) missing (\d+) required positional arguments?: (.+)")
-_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
+_PERCENT = re.compile(r"%(?:\(([^)]*)\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 try:
     _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -2236,12 +2397,16 @@ except (ValueError, OSError, AttributeError):  # pragma: no cover
     _PAGE = 4096
 
 
-def _sys_exit(status: Any = None) -> None:
-    """sys.exit: ends the run (tcli run exits with the status; the REPL ends), as Python's SystemExit."""
-    raise ScriptExit(status)
+def _sys_exit(p: Prelude) -> Callable:
+    def exit(status: Any = None) -> None:  # noqa: A001
+        """sys.exit: ends the run (tcli run exits with the status; the REPL ends), as Python's SystemExit."""
+        if status is not None and type(status) is not int and type(status) is not bool and type(status) is not str:
+            # what Python prints on the way out is str(status): made here, under the run's limits (a script's
+            # __str__ run after the run, while the process exits, had no --timeout and no text limit)
+            status = p._str(status)
+        raise ScriptExit(status)
 
-
-_sys_exit.__name__ = _sys_exit.__qualname__ = "exit"  # (as Python names it: help(sys.exit), errors)
+    return exit
 
 
 _STATM: list = [None, None]  # [pid, fd]: one descriptor for the process (every session of it reads the same file)
@@ -2295,13 +2460,16 @@ def _simplefilter(action: Any, category: Any = Warning, lineno: int = 0, append:
     warnings.simplefilter(_action(action), _warning_category(category), lineno, bool(append))
 
 
-def _warn(message: Any, category: Any = None, stacklevel: int = 1, source: Any = None) -> None:
-    # (the session shows it at the statement running, whatever the stack level)
-    if isinstance(message, Warning):
-        warnings.warn(message, stacklevel=2)
-    else:
-        kind = _warning_category(category) if category is not None else UserWarning
-        warnings.warn(str(message), kind, stacklevel=2)
+def _warnings_checked(p: Prelude) -> dict[str, Callable]:
+    def warn(message: Any, category: Any = None, stacklevel: int = 1, source: Any = None) -> None:
+        # (the session shows it at the statement running, whatever the stack level)
+        if isinstance(message, Warning):  # (Python takes str(message) in C for its registry: made here instead)
+            warnings.warn(p._str(message), type(message), stacklevel=2)
+        else:
+            kind = _warning_category(category) if category is not None else UserWarning
+            warnings.warn(p._str(message), kind, stacklevel=2)  # (str(message) as one text conversion)
+
+    return _named({**_WARNINGS_CHECKED, "warn": warn})
 
 
 def _catch_warnings(*, record: bool = False, action: Any = None, category: Any = Warning) -> Any:
@@ -2313,7 +2481,7 @@ def _catch_warnings(*, record: bool = False, action: Any = None, category: Any =
 
 
 _WARNINGS_CHECKED = {
-    "filterwarnings": _filterwarnings, "simplefilter": _simplefilter, "warn": _warn,
+    "filterwarnings": _filterwarnings, "simplefilter": _simplefilter,
     "catch_warnings": _catch_warnings, "resetwarnings": warnings.resetwarnings,
 }  # fmt: skip
 
@@ -2544,6 +2712,47 @@ def _rule_arange(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | Non
     return max(0, math.ceil((float(end) - float(start)) / float(step)))
 
 
+#: bytes of one number tolist() makes (a float object, or an int past the cached small ones, and its list slot)
+_NUMBER_BYTES = 40
+#: bytes of one tensor a split makes (the view object, its fields and its tuple slot; measured: about 245)
+_TENSOR_BYTES = 256
+
+
+def _dim_size(t: Any, dim: Any) -> int:
+    shape = tuple(t.shape)
+    return int(shape[dim]) if shape else 1
+
+
+def _rule_unbind(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    return None if owner is None else _dim_size(owner, args[0] if args else kwargs.get("dim", 0)) * _TENSOR_BYTES
+
+
+def _rule_split(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    """t.split(size_or_sizes, dim): a piece per `size` elements along dim, or one per size listed."""
+    names = ("split_size_or_sections", "split_size", "split_sizes")
+    size = args[0] if args else next((kwargs[n] for n in names if n in kwargs), None)
+    if owner is None or size is None:
+        return None
+    if isinstance(size, int):
+        n = _dim_size(owner, args[1] if len(args) > 1 else kwargs.get("dim", 0))
+        return (-(-n // size) if size > 0 else 1) * _TENSOR_BYTES
+    return len(size) * _TENSOR_BYTES
+
+
+def _rule_sections(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
+    """chunk/tensor_split/hsplit...: a number of pieces, or indices (one piece more than listed)."""
+    names = ("chunks", "sections", "indices", "indices_or_sections", "tensor_indices_or_sections")
+    k = args[0] if args else next((kwargs[n] for n in names if n in kwargs), None)
+    if k is None:
+        return None
+    return (int(k) if isinstance(k, int) else len(k) + 1) * _TENSOR_BYTES
+
+
+def _first_tensor(rule: Callable) -> Callable:
+    """A method's rule for torch's function of the same name (the tensor first)."""
+    return lambda p, a, k, o: rule(p, a[1:], k, a[0] if a else k.get("input"))
+
+
 def _rule_repeat(p: Prelude, args: tuple, kwargs: dict, owner: Any) -> int | None:
     reps = _dims(args[0] if len(args) == 1 else tuple(args))
     return None if reps is None or owner is None else p.numel(owner) * _prod(reps)
@@ -2621,11 +2830,20 @@ SIZE_RULES: dict[str, Callable[[Prelude, tuple, dict, Any], int | None]] = {
     "second_size": lambda p, a, k, o: _size_args(a[1:2], k),
     "torch_tile": lambda p, a, k, o: _rule_repeat(p, a[1:2] or (k["dims"],), {}, a[0] if a else k["input"]),
     "interleave": lambda p, a, k, o: _interleaved(p, o, a[0] if a else k["repeats"]),
+    "pylist": lambda p, a, k, o: p.numel(o) * _NUMBER_BYTES,
+    "unbind": _rule_unbind,
+    "split": _rule_split,
+    "sections": _rule_sections,
+    "torch_unbind": _first_tensor(_rule_unbind),
+    "torch_split": _first_tensor(_rule_split),
+    "torch_sections": _first_tensor(_rule_sections),
     "torch_interleave": lambda p, a, k, o: _interleaved(p, a[0], a[1] if len(a) > 1 else k["repeats"]),
 }
 
 #: rules of torch's functions whose result has the dtype of the tensor they take first (torch.tile(t, reps))
 _FIRST_TENSOR_RULES = frozenset({"second_size", "torch_tile", "torch_interleave"})
+#: rules that count the bytes of the Python objects a call makes (tolist's numbers, split's tensors)
+_OBJECT_RULES = frozenset({"pylist", "unbind", "split", "sections", "torch_unbind", "torch_split", "torch_sections"})
 
 
 def _interleaved(p: Prelude, x: Any, repeats: Any) -> int | None:

@@ -75,21 +75,30 @@ field = make_field(lambda value: value)
 _REFUSED = ("order", "frozen", "unsafe_hash", "match_args", "kw_only", "slots", "weakref_slot")
 
 
-def dataclass(cls: Any = None, /, *, init: bool = True, repr: bool = True, eq: bool = True, **options: Any) -> Any:  # noqa: A002
-    """@dataclass or @dataclass(init=..., repr=..., eq=...) on a class the script defined."""
-    for name, value in options.items():
-        if name not in _REFUSED:
-            raise TypeError(f"dataclass() got an unexpected keyword argument '{name}'")
-        if value:
-            raise TypeError(f"tsr's @dataclass takes init, repr and eq, not {name}={value!r}")
+def make_dataclass(charge: Callable[[str], None] | None) -> Callable[..., Any]:
+    """dataclasses.dataclass, whose __repr__ hands each text it makes to `charge` (Prelude.charge_text: the text
+    of [d] * 100 counts a hundred times toward the limit of the conversion that asked for it)."""
 
-    def wrap(c: Any) -> Any:
-        return _process(c, init, repr, eq)
+    def dataclass(cls: Any = None, /, *, init: bool = True, repr: bool = True, eq: bool = True, **options: Any) -> Any:  # noqa: A002
+        """@dataclass or @dataclass(init=..., repr=..., eq=...) on a class the script defined."""
+        for name, value in options.items():
+            if name not in _REFUSED:
+                raise TypeError(f"dataclass() got an unexpected keyword argument '{name}'")
+            if value:
+                raise TypeError(f"tsr's @dataclass takes init, repr and eq, not {name}={value!r}")
 
-    return wrap if cls is None else wrap(cls)
+        def wrap(c: Any) -> Any:
+            return _process(c, init, repr, eq, charge)
+
+        return wrap if cls is None else wrap(cls)
+
+    return dataclass
 
 
-def _process(cls: Any, init: bool, repr_: bool, eq: bool) -> Any:
+dataclass = make_dataclass(None)
+
+
+def _process(cls: Any, init: bool, repr_: bool, eq: bool, charge: Callable[[str], None] | None = None) -> Any:
     own = ANNOTATED.get(cls) if isinstance(cls, type) else None
     if own is None:
         raise TypeError("@dataclass in tsr applies to a class the script defines")
@@ -127,7 +136,7 @@ def _process(cls: Any, init: bool, repr_: bool, eq: bool) -> Any:
     if init and "__init__" not in own_methods:
         cls.__init__ = _make_init(cls, ordered)
     if repr_ and "__repr__" not in own_methods:
-        cls.__repr__ = _make_repr(cls, ordered)
+        cls.__repr__ = _make_repr(cls, ordered, charge)
     if eq and "__eq__" not in own_methods:
         cls.__eq__ = _make_eq(cls, ordered)
         if "__hash__" not in own_methods:
@@ -173,7 +182,7 @@ def _make_init(cls: type, fields: tuple[Field, ...]) -> Callable:
     return __init__
 
 
-def _make_repr(cls: type, fields: tuple[Field, ...]) -> Callable:
+def _make_repr(cls: type, fields: tuple[Field, ...], charge: Callable[[str], None] | None = None) -> Callable:
     shown = [f.name for f in fields if f.repr]
     running: set = set()
 
@@ -186,7 +195,10 @@ def _make_repr(cls: type, fields: tuple[Field, ...]) -> Callable:
             inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in shown)
         finally:
             running.discard(key)
-        return f"{type(self).__qualname__}({inner})"
+        text = f"{type(self).__qualname__}({inner})"
+        if charge is not None:
+            charge(text)
+        return text
 
     __repr__.__qualname__ = f"{cls.__qualname__}.__repr__"
     return __repr__
@@ -208,29 +220,46 @@ def _is_instance(obj: Any) -> bool:
     return not isinstance(obj, type) and type(obj) in _FIELDS
 
 
-def asdict(obj: Any) -> dict:
-    """The fields of a dataclass instance as a dict, recursing into dataclasses, lists, tuples and dicts and
-    deep-copying everything else, as Python's."""
-    if not _is_instance(obj):
-        raise TypeError("asdict() should be called on dataclass instances")
-    return _as(obj, dict)
+def make_conversions(tick: Callable[[], None] | None) -> dict[str, Callable[[Any], Any]]:
+    """asdict and astuple, calling `tick` (the run's checks of --timeout and --max-memory) every few thousand values
+    they copy: like Python's they copy a list once per place it is reached (a list held by one dataclass that
+    a hundred places hold is copied a hundred times), so what they build can be far larger than what the script
+    holds."""
+    count = [0]
+
+    def _as(obj: Any, kind: type) -> Any:
+        count[0] += 1
+        if count[0] >= 4096:
+            count[0] = 0
+            if tick is not None:
+                tick()
+        if _is_instance(obj):
+            items = [(f.name, _as(getattr(obj, f.name), kind)) for f in _FIELDS[type(obj)]]
+            return dict(items) if kind is dict else tuple(v for _, v in items)
+        if type(obj) in (list, tuple):
+            return type(obj)(_as(v, kind) for v in obj)
+        if type(obj) is dict:
+            return {_as(k, kind): _as(v, kind) for k, v in obj.items()}
+        return copy.deepcopy(obj)
+
+    def asdict(obj: Any) -> dict:
+        """The fields of a dataclass instance as a dict, recursing into dataclasses, lists, tuples and dicts and
+        deep-copying everything else, as Python's."""
+        if not _is_instance(obj):
+            raise TypeError("asdict() should be called on dataclass instances")
+        return _as(obj, dict)
+
+    def astuple(obj: Any) -> tuple:
+        if not _is_instance(obj):
+            raise TypeError("astuple() should be called on dataclass instances")
+        return _as(obj, tuple)
+
+    return {"asdict": asdict, "astuple": astuple}
 
 
-def astuple(obj: Any) -> tuple:
-    if not _is_instance(obj):
-        raise TypeError("astuple() should be called on dataclass instances")
-    return _as(obj, tuple)
-
-
-def _as(obj: Any, kind: type) -> Any:
-    if _is_instance(obj):
-        items = [(f.name, _as(getattr(obj, f.name), kind)) for f in _FIELDS[type(obj)]]
-        return dict(items) if kind is dict else tuple(v for _, v in items)
-    if type(obj) in (list, tuple):
-        return type(obj)(_as(v, kind) for v in obj)
-    if type(obj) is dict:
-        return {_as(k, kind): _as(v, kind) for k, v in obj.items()}
-    return copy.deepcopy(obj)
+_CONVERSIONS = make_conversions(None)
+asdict = _CONVERSIONS["asdict"]
+astuple = _CONVERSIONS["astuple"]
 
 
 def is_dataclass(obj: Any) -> bool:

@@ -268,7 +268,7 @@ class Session:
                 except BaseException as e:
                     # the message is made here, under the limits: str(e) may run the script's code (a module's
                     # extra_repr in the message), which must not outlive --timeout
-                    err = self._script_error(e)
+                    err = self.prelude.converting(self._script_error, e)  # (one text conversion: charge_text)
                     if err.site is None and isinstance(e, TsrTimeout):  # (the alarm came between two steps)
                         err.site = self._timeout_site(tree, last)
                     raise err from None
@@ -310,7 +310,11 @@ class Session:
         with self.running():
             self._user_code = True
             try:
-                show(value)
+                self.prelude.converting(show, value)
+            except (KeyboardInterrupt, ScriptExit, ScriptError):
+                raise
+            except BaseException as e:  # (its message made here, under the limits: str(e) may run the script's code)
+                raise self.prelude.converting(self._script_error, e) from None
             finally:
                 self._user_code = False
 
@@ -364,6 +368,8 @@ class Session:
                 schedulers._stateful = schedulers._stateful_default
             if "engine.host" in sys.modules:
                 sys.modules["engine.host"].check_module_name = sys.modules["engine.host"].check_module_name_default
+                sys.modules["engine.host"].charge_text = sys.modules["engine.host"].charge_text_default
+                sys.modules["engine.host"].check_views = sys.modules["engine.host"].check_views_default
             # (the engine is the process's: code that runs it after this script must not see the script's lines)
             self.interp.site_hook.current_site = None
             if capped is not None and not self.process_limits:
@@ -383,7 +389,8 @@ class Session:
         """Engine warnings (torch's UserWarnings) point at the script's statement, not at engine code."""
         site = getattr(self.interp.site_hook, "current_site", None)
         # Python's once-per-location rule counts lines: two statements on one line (`a.step(); b.step()`) warn once
-        key = (str(message), category, (site.filename, site.line) if isinstance(site, Site) else (filename, lineno))
+        text = self.prelude.converting(str, message)  # (a warning made of a script's object: its text is charged)
+        key = (text, category, (site.filename, site.line) if isinstance(site, Site) else (filename, lineno))
         if key in self._warned:
             return
         self._warned.add(key)
@@ -392,7 +399,7 @@ class Session:
             site = expr
         where = f"{site.where()}: " if isinstance(site, Site) else ""
         # (a script's own warning text is shown, never obeyed: its escape sequences as escapes)
-        lines = [f"{where}{category.__name__}: {visible(str(message))}"] + (
+        lines = [f"{where}{category.__name__}: {visible(text)}"] + (
             site.excerpt(caret=expr is not None) if isinstance(site, Site) else []
         )
         try:
@@ -468,7 +475,7 @@ class Session:
                 err.interrupted = True  # type: ignore[attr-defined]
                 raise err from None
             except BaseException as e:
-                raise ScriptError.from_exception(e) from None
+                raise self.prelude.converting(self._script_error, e) from None
             finally:
                 self._user_code = False
                 interp.reset()

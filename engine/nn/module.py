@@ -878,8 +878,14 @@ class Module(metaclass=ModuleType):
 
     def __repr__(self) -> str:
         extra = self.extra_repr()
+        charge = host.charge_text
+        charge(extra)
         extra_lines = extra.split("\n") if extra else []
-        child_lines = [f"({key}): " + _addindent(repr(module), 2) for key, module in self._modules.items()]
+        child_lines = []
+        for key, module in self._modules.items():
+            line = f"({key}): " + _addindent(repr(module), 2)
+            charge(line)
+            child_lines.append(line)
         lines = extra_lines + child_lines
         main = self._get_name() + "("
         if lines:
