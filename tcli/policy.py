@@ -132,7 +132,7 @@ CLASS_SPECIAL_METHODS = frozenset({
     "__repr__", "__str__", "__bool__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
     "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
-    "__neg__", "__pos__", "__abs__",
+    "__neg__", "__pos__", "__abs__", "__iadd__", "__isub__", "__imul__", "__itruediv__",
 })  # fmt: skip
 #: What a script's class may derive from (a subclass of one of these counts too), as the errors name them.
 CLASS_BASES_TEXT = (
@@ -164,8 +164,8 @@ BUILTIN_FUNCTIONS = frozenset(
     {
         "print", "range", "len", "enumerate", "zip", "map", "filter", "list", "tuple", "dict", "set",
         "frozenset", "int", "float", "bool", "str", "complex", "repr", "abs", "min", "max", "sum", "round",
-        "sorted", "reversed", "any", "all", "isinstance", "hasattr", "getattr", "setattr", "delattr", "id",
-        "divmod", "pow",
+        "sorted", "reversed", "any", "all", "isinstance", "issubclass", "hasattr", "getattr", "setattr", "delattr",
+        "id", "divmod", "pow",
         "iter", "next", "slice", "format", "callable", "chr", "ord", "hex", "oct", "bin", "hash", "type",
         "super", "staticmethod", "classmethod", "property",
     }
@@ -264,9 +264,9 @@ TYPING_NAMES = frozenset({
     "FrozenSet", "Tuple", "Type", "TypeVar", "Union", "Generator", "DefaultDict", "OrderedDict", "Counter",
     "Final", "ClassVar", "cast", "TYPE_CHECKING",
 })  # fmt: skip
-#: `functools`: reduce (its function runs as tsr code under the call gate), partial, and the caches (their
-#: entries count against memory as a dict would).
-FUNCTOOLS_NAMES = frozenset({"reduce", "partial", "lru_cache", "cache", "cmp_to_key"})
+#: `functools`: reduce (its function runs as tsr code under the call gate), partial, the caches (their
+#: entries count against memory as a dict would) and tsr's own wraps (a script function takes another's name).
+FUNCTOOLS_NAMES = frozenset({"reduce", "partial", "lru_cache", "cache", "cmp_to_key", "wraps"})
 #: `itertools`: lazy iterators; whatever materializes them (list, sorted, tuple) is bounded by the sequence
 #: limit as for any iterator.
 ITERTOOLS_NAMES = frozenset({
@@ -326,9 +326,10 @@ RANDOM_NAMES = frozenset(
         "normalvariate", "expovariate", "betavariate", "triangular", "lognormvariate", "vonmisesvariate",
     }
 )  # fmt: skip
-#: `collections`: the mappings PyTorch code builds (nn.Sequential(OrderedDict(...))); the real classes, so
-#: isinstance works, built through checked constructors (call_guards).
-COLLECTIONS_NAMES = frozenset({"OrderedDict", "defaultdict", "Counter"})
+#: `collections`: the mappings PyTorch code builds (nn.Sequential(OrderedDict(...))) and deque (a replay memory);
+#: the real classes, so isinstance works, built through checked constructors (call_guards); namedtuple is tcli's
+#: own (tcli/script_namedtuple.py: Python's eval()s the source of its __new__).
+COLLECTIONS_NAMES = frozenset({"OrderedDict", "defaultdict", "Counter", "deque", "namedtuple"})
 #: File names torch.save may write in tsr (checkpoint suffixes people use with PyTorch). With the other rules
 #: in prelude._check_save_target (no hidden names, no overwriting what is not an archive), a script cannot
 #: plant its bytes where a shell, an editor or Python would read them.
@@ -406,6 +407,13 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
          "elements", "total", "subtract"}
     ),  # fmt: skip
     "generator": frozenset({"send", "throw", "close"}),
+    # `@c.setter` in a class body: a copy of the property with another function (what property(...) builds)
+    "property": frozenset({"getter", "setter", "deleter"}),
+    # (extend and extendleft read their iterable within the sequence limit first: prelude's overrides)
+    "deque": frozenset({
+        "append", "appendleft", "clear", "copy", "count", "extend", "extendleft", "index", "insert", "maxlen", "pop",
+        "popleft", "remove", "reverse", "rotate",
+    }),
     "dict_keys": frozenset({"isdisjoint"}),
     "dict_items": frozenset({"isdisjoint"}),
     "dict_values": frozenset(),

@@ -32,7 +32,7 @@ import time
 import types
 import warnings
 import weakref
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -58,13 +58,13 @@ _PLAIN_TYPES: dict[type, str] = {
     # a module's state_dict() and an optimizer's state
     OrderedDict: "OrderedDict", defaultdict: "dict", Counter: "Counter", type(OrderedDict().keys()): "dict_keys",
     type(OrderedDict().items()): "dict_items", type(OrderedDict().values()): "dict_values",
-    TsrGenerator: "generator",
+    TsrGenerator: "generator", property: "property", deque: "deque",
 }  # fmt: skip
 #: classes type() may hand a script (a generator's is opaque: calling it would build one from raw parts)
 _SAFE_CLASSES = frozenset(_PLAIN_TYPES) - {TsrGenerator} | {type(None), type(Ellipsis)}
 #: values already in memory: walking them is bounded by what the script was allowed to build
 _MATERIAL = frozenset({list, tuple, str, set, frozenset, dict, type({}.keys()), type({}.items()), type({}.values())})
-_CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, defaultdict, Counter})
+_CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, defaultdict, Counter, deque})
 _NUMBERS = frozenset({int, float, complex, bool})
 #: what the call gate looks at in a value: C functions, classes, and containers that may hold them
 _GATE_KINDS = frozenset({types.BuiltinFunctionType, type}) | _CONTAINERS
@@ -405,13 +405,13 @@ class Prelude:
         #: handed to them (`while i < len(big):` stays linear)
         self.pure_callables = frozenset(
             id(self.builtins[n])
-            for n in ("print", "len", "repr", "isinstance", "id", "hash", "type", "format", "hasattr", "callable",
-                      "show", "graph", "help")
+            for n in ("print", "len", "repr", "isinstance", "issubclass", "id", "hash", "type", "format", "hasattr",
+                      "callable", "show", "graph", "help")
         )  # fmt: skip
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
             dict: self._dict, OrderedDict: self._mapping(OrderedDict), Counter: self._mapping(Counter),
-            defaultdict: self._defaultdict,
+            defaultdict: self._defaultdict, deque: self._deque,
         }  # fmt: skip
         # the classes that call what they are given (map, functools.partial, itertools.starmap ...): checked so
         # that what they call is as_called's
@@ -653,9 +653,9 @@ class Prelude:
         elif kind == "Add":
             if ta is str and tb is str:
                 self.check_str_len(len(a) + len(b))
-            elif (ta is list or ta is tuple) and tb is ta:
+            elif (ta is list or ta is tuple or ta is deque) and tb is ta:
                 self.check_length(len(a) + len(b))
-            elif ta is list and op is operator.iadd:  # list += iterable extends in C
+            elif (ta is list or ta is deque) and op is operator.iadd:  # list += iterable extends in C
                 b = self.materialize(b)
                 self.check_length(len(a) + len(b))
             if op is operator.iadd and ta is list:  # (a list the engine holds, extended: the call gate, round 14)
@@ -668,9 +668,9 @@ class Prelude:
             if ta is int or ta is bool:
                 if tb is int or tb is bool:
                     self.check_int_bits(a.bit_length() + b.bit_length())
-                elif tb is str or tb is list or tb is tuple:
+                elif tb is str or tb is list or tb is tuple or tb is deque:
                     self._check_repeat(b, a)
-            elif (ta is str or ta is list or ta is tuple) and (tb is int or tb is bool):
+            elif (ta is str or ta is list or ta is tuple or ta is deque) and (tb is int or tb is bool):
                 self._check_repeat(a, b)
         elif kind == "Pow":
             if ta is int and tb is int and b > 0 and abs(a) > 1:
@@ -702,7 +702,7 @@ class Prelude:
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
             help=self._help,
-            isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash,
+            isinstance=self._isinstance, issubclass=self._issubclass, super=self._super, id=self._id, hash=self._hash,
             setattr=self._setattr, delattr=self._delattr,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=self._argv)
@@ -998,6 +998,14 @@ class Prelude:
 
         return make
 
+    def _deque(self, *args: Any, **kwargs: Any) -> deque:
+        """deque(iterable, maxlen): the iterable read within the sequence limit first (deque reads it in C)."""
+        if args:
+            args = (self.bounded_list(args[0]), *args[1:])
+        elif "iterable" in kwargs:
+            kwargs["iterable"] = self.bounded_list(kwargs["iterable"])
+        return deque(*args, **kwargs)
+
     def _defaultdict(self, *args: Any, **kwargs: Any) -> defaultdict:
         if len(args) == 2 and not isinstance(args[1], dict):
             args = (args[0], self.bounded_list(args[1]))
@@ -1107,7 +1115,7 @@ class Prelude:
             return obj.name
         if tp is CheckedClass:  # (np.ndarray as scripts see it)
             return obj.cls.__name__
-        if tp.__name__ == "Function" and tp.__module__ == "tcli.interpreter":  # a function the script defined
+        if tp.__qualname__ == "Function" and tp.__module__ == "tcli.interpreter":  # a function the script defined
             return obj.name
         if tp is types.MethodType and getattr(obj, "__self__", None) is self:  # a builtin such as print
             return obj.__func__.__name__.lstrip("_")
@@ -1232,6 +1240,18 @@ class Prelude:
             return tuple(real(x) for x in c) if type(c) is tuple else c
 
         return isinstance(obj, real(classinfo))
+
+    def _issubclass(self, cls: Any, classinfo: Any, /) -> bool:
+        types_ = self.builtins["type"]
+
+        def real(c: Any) -> Any:
+            if c is types_:
+                return type
+            if type(c) is CheckedClass:
+                return c.cls
+            return tuple(real(x) for x in c) if type(c) is tuple else c
+
+        return issubclass(real(cls), real(classinfo))
 
     def _super(self, *args: Any) -> Any:
         if not args:
@@ -1434,6 +1454,8 @@ class Prelude:
             if type(value) is types.FunctionType and not isinstance(_static_attribute(cls, name), staticmethod):
                 return _unbound_method(cls, name, value)
             return value
+        if cls is itertools.chain and name == "from_iterable":
+            return _chain_from_iterable
         raise _refused(cls, name)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
@@ -1601,6 +1623,16 @@ class Prelude:
             p.check_length(len(self_) + len(items))
             list.extend(self_, items)
 
+        def deque_extend(name: str) -> Callable:
+            method = getattr(deque, name)
+
+            def call(self_: deque, iterable: Any) -> None:
+                items = p.materialize(iterable)  # (deque reads an iterable in C: for ever over repeat())
+                p.check_length(len(self_) + len(items))
+                method(self_, items)
+
+            return call
+
         def sort(self_: list, *, key: Any = None, reverse: bool = False) -> None:
             list.sort(self_, key=p.as_called(key), reverse=reverse)
 
@@ -1635,6 +1667,7 @@ class Prelude:
             "str": str_methods,
             "list": {"extend": extend, "sort": sort},
             "Counter": {"update": count_update},
+            "deque": {"extend": deque_extend("extend"), "extendleft": deque_extend("extendleft")},
             "dict": {"update": update, "fromkeys": fromkeys},
             "OrderedDict": {"fromkeys": fromkeys},
             "set": {n: set_method(set, n) for n in set_names},
@@ -1724,7 +1757,12 @@ class Prelude:
         elif dotted == "random":
             facade = self._table_facade("random", random, policy.RANDOM_NAMES, _RANDOM_CHECKS(self))
         elif dotted == "collections":
-            facade = self._table_facade("collections", collections, policy.COLLECTIONS_NAMES, {})
+            from tcli.script_namedtuple import make_namedtuple
+
+            facade = self._table_facade(
+                "collections", collections, policy.COLLECTIONS_NAMES,
+                {"namedtuple": make_namedtuple(self, register_script_class)},
+            )  # fmt: skip
         elif dotted == "copy":
             facade = self._table_facade("copy", copy, policy.COPY_NAMES, {"deepcopy": _deepcopy})
         elif dotted == "warnings":
@@ -2116,7 +2154,22 @@ def _functools_checked(p: Prelude) -> dict[str, Callable]:
     def cache(user_function: Any) -> Any:
         return functools.cache(p.as_called(user_function))
 
-    return _named({"reduce": reduce, "cmp_to_key": cmp_to_key, "lru_cache": lru_cache, "cache": cache})
+    def wraps(wrapped: Any, assigned: Any = None, updated: Any = None) -> Callable:
+        # tsr's own: a script's function takes the wrapped one's name (what __name__, repr and errors show);
+        # nothing else is copied (Python's copies __dict__ and sets __wrapped__, which tsr functions lack)
+        name = p.name_of(wrapped)
+
+        def decorate(wrapper: Any) -> Any:
+            if type(wrapper).__qualname__ in ("Function", "GeneratorFunction") and type(wrapper).__module__ == (
+                "tcli.interpreter"
+            ):
+                wrapper.name = name
+                wrapper.qualname = getattr(wrapped, "qualname", name)
+            return wrapper
+
+        return decorate
+
+    return _named({"reduce": reduce, "cmp_to_key": cmp_to_key, "lru_cache": lru_cache, "cache": cache, "wraps": wraps})
 
 
 def _itertools_checked(p: Prelude) -> dict[str, Callable]:
@@ -2138,6 +2191,16 @@ def _itertools_checked(p: Prelude) -> dict[str, Callable]:
 
     return _named({"product": product, "permutations": permutations, "combinations": combinations,
                    "combinations_with_replacement": combinations_with_replacement})  # fmt: skip
+
+
+def _chain_from_iterable(iterables: Any) -> Iterator:
+    """itertools.chain.from_iterable, looping in Python: the C one skips empty iterables in a loop that neither
+    --timeout nor Ctrl-C reaches (chain.from_iterable(repeat([])))."""
+    for it in iterables:
+        yield from it
+
+
+_chain_from_iterable.__name__ = _chain_from_iterable.__qualname__ = "from_iterable"
 
 
 def _time_checked(p: Prelude) -> dict[str, Callable]:

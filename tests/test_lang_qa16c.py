@@ -1,0 +1,301 @@
+"""qa16c: a differential sweep of tsr against CPython 3.11 (the scripts of the sweep lived in
+/work/scratch/qa16c); each difference fixed here has a program whose output, run by tsr, is what Python prints
+for the same program (run_torch executes it with Python itself)."""
+
+from __future__ import annotations
+
+import pytest
+from test_lang_torch import run_torch, run_tsr
+
+from tests.test_security import run as run_limited
+
+
+def same_as_python(src: str) -> str:
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    assert out == run_torch(src)
+    return out
+
+
+def test_class_body_reads_its_own_names():
+    # `h = d * 4` and a default `k=d` read the class namespace; a method's body does not (Python's scoping)
+    same_as_python(
+        """
+        d = "module d"
+        class C:
+            d = 64
+            h = d * 4
+            names = [d, h]
+            squares = [x * x for x in range(3)]
+            def f(self, k=d):
+                return k
+            g = f
+            def reads_d(self):
+                return d
+        print(C.h, C.names, C.squares, C().f(), C().g(), C().reads_d())
+        class D:
+            lr = 0.1
+            lr = lr * 2
+        print(D.lr)
+        """
+    )
+
+
+def test_property_setter_and_deleter():
+    out = same_as_python(
+        """
+        class Temp:
+            def __init__(self):
+                self._c = 0
+            @property
+            def c(self):
+                return self._c
+            @c.setter
+            def c(self, v):
+                if v < -273:
+                    raise ValueError("too cold")
+                self._c = v
+            @c.deleter
+            def c(self):
+                print("deleting")
+            @property
+            def f(self):
+                return self._c * 9 / 5 + 32
+        t = Temp()
+        t.c = 100
+        print(t.c, t.f)
+        try:
+            t.c = -300
+        except ValueError as e:
+            print(e)
+        try:
+            t.f = 5
+        except AttributeError as e:
+            print(e)
+        del t.c
+        """
+    )
+    assert "212.0" in out
+
+
+def test_special_method_alias_and_inplace_methods():
+    same_as_python(
+        """
+        class Vec:
+            def __init__(self, *xs):
+                self.xs = list(xs)
+            def __mul__(self, k):
+                return Vec(*[x * k for x in self.xs])
+            __rmul__ = __mul__
+            def __iadd__(self, o):
+                self.xs = [a + b for a, b in zip(self.xs, o.xs)]
+                return self
+            def __isub__(self, o):
+                self.xs = [a - b for a, b in zip(self.xs, o.xs)]
+                return self
+            def __repr__(self):
+                return "Vec(" + ", ".join(map(str, self.xs)) + ")"
+        v = Vec(3, 4)
+        print(v * 2, 2 * v)
+        v += Vec(1, 1)
+        v -= Vec(0, 2)
+        print(v)
+        """
+    )
+
+
+def test_special_name_alias_of_an_unknown_method_is_still_refused():
+    status, _, err = run_tsr("class A:\n    __getattr__ = __repr__\n")
+    assert status == 1 and "special names are Python's" in err
+    status, _, err = run_tsr("class A:\n    def __len__(self):\n        return 0\n    __getattr__ = __len__\n")
+    assert status == 1 and "special names are Python's" in err
+
+
+def test_function_type_named_as_python_names_it():
+    status, _, err = run_tsr("def f():\n    pass\nf[0]\n")
+    assert "TypeError: 'function' object is not subscriptable" in err
+    status, _, err = run_tsr("def f():\n    pass\nprint(f + 1)\n")
+    assert "TypeError: unsupported operand type(s) for +: 'function' and 'int'" in err
+    same_as_python("def f():\n    pass\nprint(type(f).__name__, f.__name__)\n")
+
+
+def test_chain_from_iterable():
+    same_as_python(
+        """
+        import itertools
+        print(list(itertools.chain.from_iterable([[1], [2, 3], "ab"])))
+        print(list(itertools.islice(itertools.chain.from_iterable(itertools.repeat([1, 2])), 5)))
+        """
+    )
+
+
+def test_chain_from_iterable_of_endless_empties_stops_at_the_timeout():
+    status, _, err = run_limited(
+        "import itertools\nnext(itertools.chain.from_iterable(itertools.repeat([])))\n", timeout=1.0
+    )
+    assert status == 1 and "TimeoutError" in err
+
+
+def test_issubclass():
+    same_as_python(
+        """
+        import torch
+        class A:
+            pass
+        class B(A):
+            pass
+        class Net(torch.nn.Module):
+            pass
+        print(issubclass(B, A), issubclass(A, B), issubclass(bool, int), issubclass(B, (int, A)))
+        print(issubclass(Net, torch.nn.Module), issubclass(torch.nn.Linear, torch.nn.Module))
+        try:
+            issubclass(1, int)
+        except TypeError as e:
+            print(e)
+        """
+    )
+
+
+def test_functools_wraps():
+    same_as_python(
+        """
+        import functools
+        from functools import wraps
+        def logged(fn):
+            @wraps(fn)
+            def inner(*a, **k):
+                print("calling", fn.__name__)
+                return fn(*a, **k)
+            return inner
+        @logged
+        def train_step(x):
+            return x + 1
+        print(train_step(1), train_step.__name__)
+        def plain(fn):
+            @functools.wraps(fn)
+            def w():
+                return fn()
+            return w
+        print(plain(len).__name__)
+        """
+    )
+
+
+DQN_MEMORY = """
+    import random
+    from collections import namedtuple, deque
+    import torch
+
+    Transition = namedtuple('Transition', ('state', 'action', 'next_state', 'reward'))
+
+    class ReplayMemory(object):
+        def __init__(self, capacity):
+            self.memory = deque([], maxlen=capacity)
+        def push(self, *args):
+            self.memory.append(Transition(*args))
+        def sample(self, batch_size):
+            return random.sample(self.memory, batch_size)
+        def __len__(self):
+            return len(self.memory)
+
+    random.seed(0)
+    mem = ReplayMemory(5)
+    for i in range(8):
+        nxt = None if i == 3 else torch.tensor([float(i + 1)])
+        mem.push(torch.tensor([float(i)]), torch.tensor([[i % 2]]), nxt, torch.tensor([1.0]))
+    print(len(mem), mem.memory[0])
+    transitions = mem.sample(3)
+    batch = Transition(*zip(*transitions))
+    print(batch.action)
+    mask = torch.tensor(tuple(map(lambda s: s is not None, batch.next_state)), dtype=torch.bool)
+    print(mask, torch.cat(batch.state), torch.cat(batch.reward))
+"""
+
+
+def test_dqn_replay_memory():
+    """The PyTorch DQN tutorial's ReplayMemory: namedtuple and deque."""
+    same_as_python(DQN_MEMORY)
+
+
+def test_namedtuple():
+    same_as_python(
+        """
+        from collections import namedtuple
+        Transition = namedtuple('Transition', ('state', 'action', 'next_state', 'reward'))
+        t = Transition(1, 2, 3, 4)
+        print(t, repr(t), t._fields, t._asdict(), t._replace(reward=9), t == (1, 2, 3, 4), t[::-1])
+        print(Transition._make([5, 6, 7, 8]), sorted([Transition(2, 0, 0, 0), Transition(1, 0, 0, 0)]))
+        a, b, c, d = t
+        print(a + d, isinstance(t, tuple), len(t), hash(t) == hash((1, 2, 3, 4)))
+        P = namedtuple("P", "x y", defaults=[0])
+        print(P(1), P(1, 2), P(x=3), P._field_defaults)
+        class Pt(namedtuple("Pt", ["x", "y"])):
+            def norm(self):
+                return (self.x ** 2 + self.y ** 2) ** 0.5
+        print(Pt(3, 4).norm(), Pt(3, 4))
+        print(namedtuple("R", "a, b", rename=True)(1, 2), namedtuple("R", ["a", "def", "a", "_x"], rename=True)._fields)
+        tests = [lambda: P(), lambda: P(1, 2, 3), lambda: P(1, z=2), lambda: P(1, x=2), lambda: Transition(1),
+                 lambda: Transition(1, 2), lambda: Transition(1, 2, 3, 4, 5), lambda: namedtuple("Q", "a a"),
+                 lambda: namedtuple("Q", "_a"), lambda: namedtuple("Q", "def"), lambda: namedtuple("1Q", "a"),
+                 lambda: t._replace(zz=1), lambda: P._make([1]), lambda: setattr(t, "state", 5)]
+        for f in tests:
+            try:
+                f()
+            except Exception as e:
+                print(type(e).__name__, e)
+        """
+    )
+
+
+def test_deque():
+    same_as_python(
+        """
+        from collections import deque
+        d = deque()
+        d.append(1); d.appendleft(0); d.extend([2, 3]); d.extendleft([-1, -2])
+        print(d, len(d), d[0], d[-1], list(d), 2 in d)
+        print(d.pop(), d.popleft(), d)
+        d.rotate(2); print(d)
+        w = deque(range(10), maxlen=3)
+        print(w, w.maxlen)
+        w.append(99); print(w)
+        print(deque("abc"), deque([1, 2]) + deque([3]), deque([1]) * 3, d.count(0), d.index(1))
+        d += [7, 8]
+        print(d, sum(deque([1, 2, 3])) / 3, repr(deque()))
+        try:
+            deque().pop()
+        except IndexError as e:
+            print(e)
+        """
+    )
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "deque(itertools.repeat(1))",
+        "deque(iterable=itertools.repeat(1))",
+        "deque().extend(itertools.repeat(1))",
+        "deque().extendleft(itertools.repeat(1))",
+        "deque([1]) * 10**9",
+        "10**9 * deque([1])",
+        "namedtuple('A', 'x')._make(itertools.repeat(1))",
+        "namedtuple('A', itertools.repeat('x'))",
+    ],
+)
+def test_collections_additions_keep_the_limits(expr):
+    src = f"import itertools\nfrom collections import deque, namedtuple\n{expr}\n"
+    status, _, err = run_limited(src, timeout=10.0)
+    assert status == 1 and "MemoryError: a sequence of" in err
+
+
+def test_deque_inplace_ops_keep_the_limits():
+    for stmt in ("d += itertools.repeat(1)", "d *= 10**9"):
+        status, _, err = run_tsr(f"import itertools\nfrom collections import deque\nd = deque([1])\n{stmt}\n")
+        assert status == 1 and "MemoryError: a sequence of" in err
+
+
+def test_printing_big_deque_or_namedtuple_is_refused():
+    for value in ("deque([[0] * 10**5] * 10**5)", "namedtuple('A', 'x')([[0] * 10**5] * 10**5)"):
+        status, _, err = run_tsr(f"from collections import deque, namedtuple\nprint({value})\n")
+        assert status == 1 and "MemoryError: printing this value" in err
