@@ -43,6 +43,7 @@ from tcli.prelude import (
     Checked,
     _is_script_class,
     check_own_name,
+    exception_tag_message,
     refuse_array,
     register_script_class,
 )
@@ -777,7 +778,13 @@ class Interpreter:
             if type(base).__module__ == "engine.utils.data" and type(base).__name__ == "_Alias":
                 base = base.__origin__  # Sampler[int]: a subscripted engine class stands for the class
             if base is not object and not (
-                isinstance(base, type) and (issubclass(base, interp.p.class_bases()) or _is_script_class(base))
+                isinstance(base, type)
+                and (
+                    issubclass(base, interp.p.class_bases())
+                    or _is_script_class(base)
+                    # `class ConfigError(ValueError)`: a script's own exception, from Python's
+                    or (issubclass(base, Exception) and base.__module__ == "builtins")
+                )
             ):
                 what = f"'{tp_name(base)}'" if isinstance(base, type) else f"a '{tp_name(type(base))}' object"
                 raise _fail(
@@ -796,6 +803,8 @@ class Interpreter:
                         if n[:1] == "_" and n not in policy.CLASS_SPECIAL_METHODS:
                             if n in policy.READABLE_UNDERSCORED or interp.p.engine_name(base, n):
                                 raise AttributeError(private_attribute_message(n))
+                        if n.startswith(policy.EXCEPTION_TAG_PREFIX) and issubclass(base, BaseException):
+                            raise AttributeError(exception_tag_message(n))
                     except AttributeError as e:
                         raise _fail(e, stmt) from None
             ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": qualname, "__doc__": doc,

@@ -137,8 +137,12 @@ CLASS_SPECIAL_METHODS = frozenset({
 #: What a script's class may derive from (a subclass of one of these counts too), as the errors name them.
 CLASS_BASES_TEXT = (
     "torch.nn.Module, torch.autograd.Function, torch.utils.data.Dataset or Sampler, torch.optim.Optimizer, "
-    "torch.optim.lr_scheduler.LRScheduler or torch.nn.utils.prune.BasePruningMethod"
+    "torch.optim.lr_scheduler.LRScheduler, torch.nn.utils.prune.BasePruningMethod or an exception class "
+    "(Exception, ValueError ...)"
 )
+#: The attribute names tcli keeps its bookkeeping in on an exception (errors.tag: where it was raised, the calls it
+#: left, the type name to report): a script's own exception class may neither define nor read nor set them.
+EXCEPTION_TAG_PREFIX = "tsr_"
 #: (Which classes a script defined is kept in a registry the class statement fills, prelude._SCRIPT_CLASSES:
 #: never a mark in the class namespace, which a dict a script builds could fake.)
 
@@ -318,12 +322,14 @@ NUMPY_NAMES = frozenset(
         "complex128", "pi", "e", "inf", "nan", "newaxis", "ndarray", "dtype",
     }
 ) | NUMPY_COMPUTE  # fmt: skip
-#: Python's `random`: seeded pseudo-random numbers, nothing else (no SystemRandom, which reads the OS's entropy;
-#: no getrandbits, which builds integers of any size). sample/choices are checked against the sequence limit.
+#: Python's `random`: seeded pseudo-random numbers and the generator's state (to save and restore), nothing else (no
+#: SystemRandom, which reads the OS's entropy; no getrandbits, which builds integers of any size). sample/choices
+#: are checked against the sequence limit.
 RANDOM_NAMES = frozenset(
     {
         "seed", "random", "uniform", "randint", "randrange", "choice", "choices", "shuffle", "sample", "gauss",
         "normalvariate", "expovariate", "betavariate", "triangular", "lognormvariate", "vonmisesvariate",
+        "getstate", "setstate",
     }
 )  # fmt: skip
 #: `collections`: the mappings PyTorch code builds (nn.Sequential(OrderedDict(...))) and deque (a replay memory);

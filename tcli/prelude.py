@@ -188,6 +188,10 @@ def check_own_name(name: str) -> None:
         )
 
 
+def exception_tag_message(name: str) -> str:
+    return f"'{name}': names starting with '{policy.EXCEPTION_TAG_PREFIX}' on an exception are tcli's own in tsr"
+
+
 def _is_module_type(tp: Any) -> bool:
     """The engine's own classes and the script's classes: every public attribute is readable."""
     return _is_engine_type(tp) or _is_script_class(tp)
@@ -1362,6 +1366,15 @@ class Prelude:
             return self._allow(policy.PLAIN_ATTRIBUTES[plain], self._overrides.get(plain, {}))
         if issubclass(tp, type):
             return self._class_attribute
+        if issubclass(tp, BaseException) and _is_script_class(tp):  # (a script's own exception: its attributes)
+            prefix = policy.EXCEPTION_TAG_PREFIX
+
+            def read_own_exception(obj: Any, name: str) -> Any:
+                if name.startswith(prefix):
+                    raise AttributeError(exception_tag_message(name))
+                return getattr(obj, name)
+
+            return read_own_exception
         if issubclass(tp, BaseException):
             allowed, mask = policy.EXCEPTION_ATTRIBUTES, self.mask_addresses
 
@@ -1531,6 +1544,8 @@ class Prelude:
         return name in self._module_internals
 
     def _check_settable(self, obj: Any, name: str) -> None:
+        if isinstance(obj, BaseException) and name.startswith(policy.EXCEPTION_TAG_PREFIX):
+            raise AttributeError(exception_tag_message(name))
         if name.startswith("_"):
             if name in policy.READABLE_UNDERSCORED:  # (read-only: t._version, __name__)
                 raise AttributeError(private_attribute_message(name))

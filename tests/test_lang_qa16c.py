@@ -299,3 +299,113 @@ def test_printing_big_deque_or_namedtuple_is_refused():
     for value in ("deque([[0] * 10**5] * 10**5)", "namedtuple('A', 'x')([[0] * 10**5] * 10**5)"):
         status, _, err = run_tsr(f"from collections import deque, namedtuple\nprint({value})\n")
         assert status == 1 and "MemoryError: printing this value" in err
+
+
+def test_custom_exception_classes():
+    same_as_python(
+        """
+        class TrainingError(Exception):
+            \"\"\"Raised when training fails.\"\"\"
+        class DivergedError(TrainingError):
+            def __init__(self, step, loss):
+                super().__init__(f"loss diverged at step {step}: {loss}")
+                self.step = step
+                self.loss = loss
+        class ShapeError(ValueError):
+            def __str__(self):
+                return "custom str: " + repr(self.args)
+        try:
+            raise DivergedError(3, float("inf"))
+        except TrainingError as e:
+            print(type(e).__name__, e, e.step, e.loss, e.args, repr(e), isinstance(e, Exception))
+        try:
+            raise ShapeError(1, 2)
+        except ValueError as e:
+            print(e, repr(e), str(e))
+        try:
+            raise TrainingError
+        except Exception as e:
+            print(repr(e), e.args)
+        errs = (DivergedError, ShapeError)
+        for cls in errs:
+            try:
+                raise cls(1, 2)
+            except errs as e:
+                print("tuple caught", type(e).__name__)
+        class MyWarning(UserWarning):
+            pass
+        print(issubclass(DivergedError, Exception), issubclass(MyWarning, Warning))
+        """
+    )
+
+
+def test_uncaught_custom_exception_reads_as_pythons():
+    status, _, err = run_tsr("class ConfigError(Exception):\n    pass\nraise ConfigError(f\"missing key {'lr'!r}\")\n")
+    assert status == 1 and err.splitlines()[0] == "<test>:3:1: ConfigError: missing key 'lr'"
+    status, _, err = run_tsr('class K(KeyError):\n    def __str__(self):\n        return "custom"\nraise K("k")\n')
+    assert err.splitlines()[0] == "<test>:4:1: K: custom"
+
+
+def test_custom_exception_whose_str_fails():
+    # Python's traceback: "Bad: <exception str() failed>"; the other exception's __str__ (an endless loop) never runs
+    src = """
+        class Loop(Exception):
+            def __str__(self):
+                while True:
+                    pass
+        class Bad(ValueError):
+            def __str__(self):
+                raise Loop()
+        raise Bad()
+    """
+    status, _, err = run_limited(src, timeout=5.0)
+    assert status == 1 and err.splitlines()[0].endswith("Bad: <exception str() failed>")
+    status, _, err = run_limited(
+        "class L(Exception):\n    def __str__(self):\n        while True:\n            pass\nraise L()\n", timeout=1.0
+    )
+    assert status == 1 and "TimeoutError" in err
+
+
+@pytest.mark.parametrize("base", ["BaseException", "KeyboardInterrupt"])
+def test_exception_bases_outside_exception_are_refused(base):
+    status, _, err = run_tsr(f"class E({base}):\n    pass\n")
+    assert status == 1 and "TypeError: tsr classes derive from" in err and f"not '{base}'" in err
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "e = E()\ne.tsr_node",
+        "e = E()\ne.tsr_type_name = 'Fake'",
+        "e = E()\nsetattr(e, 'tsr_site', 1)",
+        "class F(Exception):\n    tsr_type_name = 'Fake'",
+    ],
+)
+def test_exception_bookkeeping_names_are_tclis(src):
+    status, _, err = run_tsr("class E(Exception):\n    pass\n" + src + "\n")
+    assert status == 1 and "names starting with 'tsr_' on an exception are tcli's own" in err
+
+
+def test_engine_fields_are_not_read_off_a_script_exception():
+    # (errors.py reads freed_site off the engine's RuntimeError for its hint; a script's class attribute is not one)
+    status, _, err = run_tsr(
+        """
+        class R(RuntimeError):
+            freed_site = ("elsewhere.py", 1, 1)
+        raise R("Trying to backward through the graph a second time")
+        """
+    )
+    assert status == 1 and "elsewhere.py" not in err
+
+
+def test_random_getstate_setstate():
+    same_as_python(
+        """
+        import random
+        random.seed(5)
+        s = random.getstate()
+        x = [random.random() for _ in range(3)]
+        random.setstate(s)
+        print(x == [random.random() for _ in range(3)], x)
+        """
+    )
