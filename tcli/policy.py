@@ -92,7 +92,11 @@ def contains(item: object, container: object) -> bool:
         return item in container  # type: ignore[operator]
     if hasattr(kind, "__contains__"):
         return item in container  # type: ignore[operator]
-    return _scan(item, container)
+    try:
+        iterator = iter(container)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"argument of type '{kind.__name__}' is not iterable") from None
+    return _scan(item, iterator)
 
 
 def _scan(item: object, iterable: object) -> bool:
@@ -201,6 +205,8 @@ READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__clas
 
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv", "help"})
+#: Python's builtin constants besides True/False/None (an operator method returns NotImplemented to decline)
+BUILTIN_CONSTANTS = frozenset({"NotImplemented", "Ellipsis"})
 
 # ---------------------------------------------------------------------------------------------------------
 # Imports

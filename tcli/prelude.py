@@ -710,7 +710,10 @@ class Prelude:
             setattr=self._setattr, delattr=self._delattr,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=self._argv)
-        assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
+        names.update(NotImplemented=NotImplemented, Ellipsis=Ellipsis)
+        assert set(names) == (
+            policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS | policy.BUILTIN_CONSTANTS
+        )
         return names
 
     def _print(self, *args: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: bool = False) -> None:

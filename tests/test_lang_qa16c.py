@@ -409,3 +409,49 @@ def test_random_getstate_setstate():
         print(x == [random.random() for _ in range(3)], x)
         """
     )
+
+
+def test_not_implemented_declines_an_operator():
+    same_as_python(
+        """
+        class Money:
+            def __init__(self, v):
+                self.v = v
+            def __eq__(self, o):
+                if not isinstance(o, Money):
+                    return NotImplemented
+                return self.v == o.v
+            def __add__(self, o):
+                if not isinstance(o, Money):
+                    return NotImplemented
+                return Money(self.v + o.v)
+            def __radd__(self, o):
+                return self if o == 0 else NotImplemented
+        print(Money(1) == Money(1), Money(1) == 1, Money(1) != "a", sum([Money(1), Money(2)]).v)
+        try:
+            Money(1) + 1
+        except TypeError as e:
+            print(e)
+        print(NotImplemented, Ellipsis, ... is Ellipsis, type(NotImplemented).__name__)
+        """
+    )
+
+
+def test_in_on_a_value_that_is_not_iterable():
+    same_as_python(
+        """
+        class NoIter:
+            pass
+        class Seq:
+            def __getitem__(self, i):
+                if i > 2:
+                    raise IndexError
+                return i
+        print(2 in Seq(), 5 in Seq())
+        for c in [NoIter(), 5, None]:
+            try:
+                print(1 in c)
+            except TypeError as e:
+                print(e)
+        """
+    )
