@@ -199,9 +199,10 @@ BUILTIN_EXCEPTIONS = frozenset(
 #: a tensor's version counter (t._version, which torch's in-place errors talk about) and x.__class__ (what
 #: the tsr type() gives: a class only where a script may hold one, else a name that cannot be called), and what
 #: the pruning tutorial prints: a module's forward pre-hooks (a copy of the dict) and a pruning method's
-#: _tensor_name (a string), and the module torch.compile wrapped (compiled._orig_mod, to save its state_dict).
+#: _tensor_name (a string), the module torch.compile wrapped (compiled._orig_mod, to save its state_dict), and an
+#: exception's __cause__ (what `raise ... from e` set: None or an exception, whose args only a script reads).
 READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__class__", "_forward_pre_hooks",
-                                  "_tensor_name", "_orig_mod"})  # fmt: skip
+                                  "_tensor_name", "_orig_mod", "__cause__"})  # fmt: skip
 
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv", "help"})

@@ -401,7 +401,7 @@ class Prelude:
             "__name__": self.name_of, "__version__": self.version_of, "_version": self.version_counter_of,
             "__class__": self._type,  # (layer.__class__.__name__: what type() gives, read-only)
             "_forward_pre_hooks": self.forward_pre_hooks_of, "_tensor_name": self.pruned_name_of,
-            "_orig_mod": self.compiled_module_of,
+            "_orig_mod": self.compiled_module_of, "__cause__": self.cause_of,
         }  # fmt: skip
         assert set(self.dunders) == policy.READABLE_UNDERSCORED
         self.binary_operators, self.inplace_operators = self._make_operators()
@@ -1111,6 +1111,14 @@ class Prelude:
         if type(number) is int and type(ndigits) is int and -ndigits > len(str(abs(number))) + 1:
             return 0  # Python would build 10**-ndigits first
         return round(number, ndigits)
+
+    @staticmethod
+    def cause_of(obj: Any) -> BaseException | None:
+        """`e.__cause__`: what `raise ... from c` set on an exception (None, or an exception)."""
+        if not isinstance(obj, BaseException):
+            raise AttributeError(f"'{tp_name(type(obj))}' object has no attribute '__cause__'")
+        cause = obj.__cause__
+        return cause if isinstance(cause, BaseException) else None
 
     def name_of(self, obj: Any) -> str:
         """`x.__name__`, the one dunder attribute scripts may read: the name of a class, a function or a

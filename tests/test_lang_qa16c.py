@@ -455,3 +455,30 @@ def test_in_on_a_value_that_is_not_iterable():
                 print(e)
         """
     )
+
+
+def test_exception_cause_is_readable():
+    same_as_python(
+        """
+        try:
+            try:
+                {}["k"]
+            except KeyError as e:
+                raise RuntimeError("wrapped") from e
+        except RuntimeError as err:
+            print(repr(err.__cause__), type(err.__cause__).__name__, err.__cause__.args)
+        try:
+            raise ValueError("plain")
+        except ValueError as err:
+            print(err.__cause__)
+        try:
+            try:
+                1 / 0
+            except ZeroDivisionError:
+                raise ValueError("hidden") from None
+        except ValueError as err:
+            print(err.__cause__)
+        """
+    )
+    status, _, err = run_tsr("try:\n    1/0\nexcept Exception as e:\n    e.__cause__ = None\n")
+    assert status == 1 and "not allowed in tsr" in err
