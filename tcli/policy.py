@@ -171,7 +171,7 @@ REFUSED_SYNTAX = {
 BUILTIN_FUNCTIONS = frozenset(
     {
         "print", "range", "len", "enumerate", "zip", "map", "filter", "list", "tuple", "dict", "set",
-        "frozenset", "int", "float", "bool", "str", "complex", "repr", "abs", "min", "max", "sum", "round",
+        "frozenset", "int", "float", "bool", "str", "complex", "repr", "ascii", "abs", "min", "max", "sum", "round",
         "sorted", "reversed", "any", "all", "isinstance", "issubclass", "hasattr", "getattr", "setattr", "delattr",
         "id", "divmod", "pow",
         "iter", "next", "slice", "format", "callable", "chr", "ord", "hex", "oct", "bin", "hash", "type",

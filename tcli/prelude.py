@@ -409,8 +409,8 @@ class Prelude:
         #: handed to them (`while i < len(big):` stays linear)
         self.pure_callables = frozenset(
             id(self.builtins[n])
-            for n in ("print", "len", "repr", "isinstance", "issubclass", "id", "hash", "type", "format", "hasattr",
-                      "callable", "show", "graph", "help")
+            for n in ("print", "len", "repr", "ascii", "isinstance", "issubclass", "id", "hash", "type", "format",
+                      "hasattr", "callable", "show", "graph", "help")
         )  # fmt: skip
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
@@ -705,6 +705,7 @@ class Prelude:
             print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
+            ascii=self._ascii,
             help=self._help,
             isinstance=self._isinstance, issubclass=self._issubclass, super=self._super, id=self._id, hash=self._hash,
             setattr=self._setattr, delattr=self._delattr,
@@ -816,6 +817,13 @@ class Prelude:
     def _repr(self, obj: Any) -> str:
         self.check_repr(obj)
         return self.mask_addresses(repr(obj))
+
+    def _ascii(self, obj: Any) -> str:
+        text = self._repr(obj)
+        if not text.isascii():  # (an escape is up to 10 characters: \U0001f600; bounded by the string limit first)
+            self.check_str_len(len(text) + 9 * (len(text.encode("utf-8", "surrogatepass")) - len(text)))
+            text = text.encode("ascii", "backslashreplace").decode("ascii")
+        return text
 
     def admit_callable(self, fn: Any) -> Any:
         """fn, if a script may run it: the interpreter asks for every function a call runs or is handed (map,

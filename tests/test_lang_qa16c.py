@@ -482,3 +482,17 @@ def test_exception_cause_is_readable():
     )
     status, _, err = run_tsr("try:\n    1/0\nexcept Exception as e:\n    e.__cause__ = None\n")
     assert status == 1 and "not allowed in tsr" in err
+
+
+def test_ascii_builtin():
+    same_as_python(
+        """
+        print(ascii("é"), ascii([1, "ü", "\\U0001f600", "\\u200b"]), ascii("plain"), ascii(1.5))
+        class A:
+            def __repr__(self):
+                return "A(é)"
+        print(ascii(A()), ascii(None))
+        """
+    )
+    status, _, err = run_tsr('s = "é" * 2_000_000\nascii(s)\n')
+    assert status == 1 and "MemoryError: a string of" in err
