@@ -276,8 +276,9 @@ TYPING_NAMES = frozenset({
     "Final", "ClassVar", "cast", "TYPE_CHECKING",
 })  # fmt: skip
 #: `functools`: reduce (its function runs as tsr code under the call gate), partial, the caches (their
-#: entries count against memory as a dict would) and tsr's own wraps (a script function takes another's name).
-FUNCTOOLS_NAMES = frozenset({"reduce", "partial", "lru_cache", "cache", "cmp_to_key", "wraps"})
+#: entries count against memory as a dict would), tsr's own wraps (a script function takes another's name) and
+#: total_ordering (on a script's own class only).
+FUNCTOOLS_NAMES = frozenset({"reduce", "partial", "lru_cache", "cache", "cmp_to_key", "wraps", "total_ordering"})
 #: `itertools`: lazy iterators; whatever materializes them (list, sorted, tuple) is bounded by the sequence
 #: limit as for any iterator.
 ITERTOOLS_NAMES = frozenset({

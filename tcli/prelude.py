@@ -2203,7 +2203,16 @@ def _functools_checked(p: Prelude) -> dict[str, Callable]:
 
         return decorate
 
-    return _named({"reduce": reduce, "cmp_to_key": cmp_to_key, "lru_cache": lru_cache, "cache": cache, "wraps": wraps})
+    def total_ordering(cls: Any) -> Any:
+        # (it sets the missing comparison methods on the class it is given: a script's own only, never the engine's)
+        if not (isinstance(cls, type) and _is_script_class(cls)):
+            raise TypeError("functools.total_ordering in tsr decorates a class the script defined")
+        return functools.total_ordering(cls)
+
+    return _named(
+        {"reduce": reduce, "cmp_to_key": cmp_to_key, "lru_cache": lru_cache, "cache": cache, "wraps": wraps,
+         "total_ordering": total_ordering}
+    )  # fmt: skip
 
 
 def _itertools_checked(p: Prelude) -> dict[str, Callable]:

@@ -496,3 +496,26 @@ def test_ascii_builtin():
     )
     status, _, err = run_tsr('s = "é" * 2_000_000\nascii(s)\n')
     assert status == 1 and "MemoryError: a string of" in err
+
+
+def test_functools_total_ordering():
+    same_as_python(
+        """
+        import functools
+        @functools.total_ordering
+        class Version:
+            def __init__(self, *parts):
+                self.parts = parts
+            def __eq__(self, other):
+                return self.parts == other.parts
+            def __lt__(self, other):
+                return self.parts < other.parts
+            def __repr__(self):
+                return "v" + ".".join(map(str, self.parts))
+        a, b = Version(1, 2), Version(1, 10)
+        print(a < b, a <= b, a > b, a >= b, a == b, sorted([b, a]), max(a, b))
+        """
+    )
+    # (it sets methods on the class it is given: never on the engine's)
+    status, _, err = run_tsr("import functools, torch\nfunctools.total_ordering(torch.Size)\n")
+    assert status == 1 and "decorates a class the script defined" in err
