@@ -223,7 +223,7 @@ class _Checker:
                 "script (no metaclass or other keywords)",
                 node,
             )
-        defined: set[str] = set()  # the special methods the body has defined so far
+        defined: set[str] = set()  # the names the body has bound to a method (def) so far
         for i, stmt in enumerate(node.body):
             kind = type(stmt)
             if kind is ast.FunctionDef:
@@ -242,16 +242,16 @@ class _Checker:
                 # (`lr: float = 0.1` is `lr = 0.1`; a bare `lr: float` declares nothing tsr keeps)
                 value = stmt.value
                 for t in stmt.targets if kind is ast.Assign else [stmt.target]:
-                    # `__rmul__ = __mul__`: a special method tsr classes define, as another the body defined
-                    alias = (
-                        t.id in policy.CLASS_SPECIAL_METHODS
-                        and type(value) is ast.Name
-                        and value.id in policy.CLASS_SPECIAL_METHODS
-                        and value.id in defined
-                    )
-                    if t.id.startswith("__") and not alias:  # (a class attribute named __getattr__ would be Python's)
+                    # `__rmul__ = __mul__`, `__str__ = show`: a special method tsr classes define, as a method the
+                    # body defined before (no other value: what a def of that name could not be)
+                    alias = type(value) is ast.Name and value.id in defined
+                    if t.id.startswith("__") and not (alias and t.id in policy.CLASS_SPECIAL_METHODS):
+                        # (a class attribute named __getattr__ would be Python's)
                         raise self.fail(f"class attribute '{t.id}': special names are Python's, not a script's", t)
-                    defined.add(t.id)
+                    if alias:
+                        defined.add(t.id)
+                    else:
+                        defined.discard(t.id)
             elif kind is ast.Pass or (
                 i == 0 and kind is ast.Expr and type(stmt.value) is ast.Constant and type(stmt.value.value) is str
             ):

@@ -104,6 +104,25 @@ def test_special_method_alias_and_inplace_methods():
     )
 
 
+def test_special_method_as_another_method_of_the_body():
+    same_as_python(
+        """
+        class Config:
+            batch = 32
+            def show(self):
+                return f"batch={self.batch}"
+            __str__ = show
+            __repr__ = __str__
+        print(Config(), str(Config()), [Config()])
+        """
+    )
+    # (only a name a def bound: `show = print` rebinds it to something a def of __str__ could not be)
+    status, _, err = run_tsr(
+        "class A:\n    def show(self):\n        return 's'\n    show = print\n    __str__ = show\n"
+    )
+    assert status == 1 and "special names are Python's" in err
+
+
 def test_special_name_alias_of_an_unknown_method_is_still_refused():
     status, _, err = run_tsr("class A:\n    __getattr__ = __repr__\n")
     assert status == 1 and "special names are Python's" in err
