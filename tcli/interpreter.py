@@ -40,6 +40,7 @@ from tcli.parser import Scope
 from tcli.prelude import (
     _CONTAINERS,
     _GATE_KINDS,
+    _SCRIPT_METHODS,
     Checked,
     _is_script_class,
     check_own_name,
@@ -1731,6 +1732,7 @@ def _method(fn: Function) -> Callable:
 
     method.__name__ = fn.name
     method.__qualname__ = fn.qualname
+    _SCRIPT_METHODS.add(method)
     return method
 
 

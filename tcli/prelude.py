@@ -127,6 +127,11 @@ def register_script_class(cls: type) -> None:
     _SCRIPT_CLASSES.add(cls)
 
 
+#: the Python functions that run a script's methods (interpreter._method): read off the class (`A.m(obj)`), they
+#: take any first argument as Python's functions do, where the engine's methods check it (_unbound_method)
+_SCRIPT_METHODS: weakref.WeakSet = weakref.WeakSet()
+
+
 def _is_script_class(tp: Any) -> bool:
     """A class a script's class statement defined (an nn.Module subclass or another allowed base), or the
     `Parametrized...` subclass torch.nn.utils.parametrize swapped in under an instance of one (its instances
@@ -1484,6 +1489,8 @@ class Prelude:
                 raise _refused(cls, name)  # (read off the class as off an instance: Node.apply(grad_fn, g))
             value = getattr(cls, name)
             if type(value) is types.FunctionType and not isinstance(_static_attribute(cls, name), staticmethod):
+                if value in _SCRIPT_METHODS:  # (a script's own method runs its code on any self, as Python's does)
+                    return value
                 return _unbound_method(cls, name, value)
             return value
         if cls is itertools.chain and name == "from_iterable":

@@ -538,3 +538,26 @@ def test_functools_total_ordering():
     # (it sets methods on the class it is given: never on the engine's)
     status, _, err = run_tsr("import functools, torch\nfunctools.total_ordering(torch.Size)\n")
     assert status == 1 and "decorates a class the script defined" in err
+
+
+def test_script_method_read_off_its_class_takes_any_self():
+    same_as_python(
+        """
+        class A:
+            def m(self, x, *, y=0):
+                return ("m", x, y)
+        class B(A):
+            def m(self, x, *, y=0):
+                return ("B",) + A.m(self, x, y=y)
+        print(A.m(A(), 1), B().m(2, y=3))
+        for f in [lambda: A.m(), lambda: A.m(1), lambda: A.m(1, 2, 3), lambda: A.m(A(), 1, z=2)]:
+            try:
+                print(f())
+            except TypeError as e:
+                print(e)
+        print(A.m("any self", 5))
+        """
+    )
+    # the engine's methods still check their self (nn.Module.parameters on a class is a descriptor in torch)
+    status, _, err = run_tsr("import torch\nclass N(torch.nn.Module):\n    pass\nN.parameters(5)\n")
+    assert status == 1 and "descriptor 'parameters'" in err
