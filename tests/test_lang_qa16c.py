@@ -561,3 +561,23 @@ def test_script_method_read_off_its_class_takes_any_self():
     # the engine's methods still check their self (nn.Module.parameters on a class is a descriptor in torch)
     status, _, err = run_tsr("import torch\nclass N(torch.nn.Module):\n    pass\nN.parameters(5)\n")
     assert status == 1 and "descriptor 'parameters'" in err
+
+
+def test_hasattr_of_a_special_name():
+    same_as_python(
+        """
+        import torch
+        def f():
+            pass
+        class A:
+            def __len__(self):
+                return 1
+        class B:
+            pass
+        for obj in [[1], "s", 5, f, A(), B(), A, torch.ones(1), {}, None, (1,)]:
+            print(hasattr(obj, "__len__"), hasattr(obj, "__iter__"), hasattr(obj, "__getitem__"),
+                  hasattr(obj, "__call__"), hasattr(obj, "__array__") if not isinstance(obj, torch.Tensor) else "",
+                  hasattr(obj, "_private"))
+        print(hasattr(f, "__name__"), hasattr(A, "__name__"), hasattr(A(), "__name__"))
+        """
+    )
