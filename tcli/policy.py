@@ -337,7 +337,7 @@ RANDOM_NAMES = frozenset(
     {
         "seed", "random", "uniform", "randint", "randrange", "choice", "choices", "shuffle", "sample", "gauss",
         "normalvariate", "expovariate", "betavariate", "triangular", "lognormvariate", "vonmisesvariate",
-        "getstate", "setstate",
+        "getstate", "setstate", "Random",
     }
 )  # fmt: skip
 #: `collections`: the mappings PyTorch code builds (nn.Sequential(OrderedDict(...))) and deque (a replay memory);
@@ -408,7 +408,7 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
     ),
     "int": _INT,
     "bool": _INT,
-    "float": _NUM | {"as_integer_ratio", "is_integer", "hex"},
+    "float": _NUM | {"as_integer_ratio", "is_integer", "hex", "fromhex"},
     "complex": _NUM,
     "range": frozenset({"start", "stop", "step"}),
     "slice": frozenset({"start", "stop", "step", "indices"}),
@@ -423,6 +423,12 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
     "generator": frozenset({"send", "throw", "close"}),
     # `@c.setter` in a class body: a copy of the property with another function (what property(...) builds)
     "property": frozenset({"getter", "setter", "deleter"}),
+    # a generator of its own (random.Random(seed)): the module's functions as its methods, sample/choices checked
+    "Random": frozenset({
+        "seed", "random", "uniform", "randint", "randrange", "choice", "choices", "shuffle", "sample", "gauss",
+        "normalvariate", "expovariate", "betavariate", "triangular", "lognormvariate", "vonmisesvariate",
+        "getstate", "setstate",
+    }),
     # (extend and extendleft read their iterable within the sequence limit first: prelude's overrides)
     "deque": frozenset({
         "append", "appendleft", "clear", "copy", "count", "extend", "extendleft", "index", "insert", "maxlen", "pop",

@@ -58,7 +58,7 @@ _PLAIN_TYPES: dict[type, str] = {
     # a module's state_dict() and an optimizer's state
     OrderedDict: "OrderedDict", defaultdict: "dict", Counter: "Counter", type(OrderedDict().keys()): "dict_keys",
     type(OrderedDict().items()): "dict_items", type(OrderedDict().values()): "dict_values",
-    TsrGenerator: "generator", property: "property", deque: "deque",
+    TsrGenerator: "generator", property: "property", deque: "deque", random.Random: "Random",
 }  # fmt: skip
 #: classes type() may hand a script (a generator's is opaque: calling it would build one from raw parts)
 _SAFE_CLASSES = frozenset(_PLAIN_TYPES) - {TsrGenerator} | {type(None), type(Ellipsis)}
@@ -1716,6 +1716,7 @@ class Prelude:
             "str": str_methods,
             "list": {"extend": extend, "sort": sort},
             "Counter": {"update": count_update},
+            "Random": _random_methods(p),
             "deque": {"extend": deque_extend("extend"), "extendleft": deque_extend("extendleft")},
             "dict": {"update": update, "fromkeys": fromkeys},
             "OrderedDict": {"fromkeys": fromkeys},
@@ -2845,6 +2846,24 @@ def _data_elements(data: Any) -> int | None:
             return n
         data = data[0]
     return n
+
+
+def _random_methods(p: Prelude) -> dict[str, Callable]:
+    """A random.Random's sample and choices, checked as the module's are."""
+
+    def sample(self_: random.Random, population: Any, k: Any, **kwargs: Any) -> list:
+        if type(k) is int:
+            p.check_length(k)
+        return random.Random.sample(self_, population, k, **kwargs)
+
+    def choices(
+        self_: random.Random, population: Any, weights: Any = None, *, cum_weights: Any = None, k: Any = 1
+    ) -> list:
+        if type(k) is int:
+            p.check_length(k)
+        return random.Random.choices(self_, population, weights, cum_weights=cum_weights, k=k)
+
+    return {"sample": sample, "choices": choices}
 
 
 def _RANDOM_CHECKS(p: Prelude) -> dict[str, Callable]:

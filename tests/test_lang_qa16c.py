@@ -581,3 +581,42 @@ def test_hasattr_of_a_special_name():
         print(hasattr(f, "__name__"), hasattr(A, "__name__"), hasattr(A(), "__name__"))
         """
     )
+
+
+def test_random_random_instances():
+    same_as_python(
+        """
+        import random
+        rng = random.Random(42)
+        print(rng.random(), rng.randint(1, 6), rng.choice("abc"), rng.sample(range(10), 3), rng.choices([1, 2], k=3))
+        xs = list(range(8))
+        rng.shuffle(xs)
+        print(xs, round(rng.gauss(0, 1), 8), rng.randrange(10), rng.uniform(0, 1))
+        print(random.Random("seed").random(), isinstance(rng, random.Random), type(rng).__name__)
+        s = rng.getstate()
+        a = rng.random()
+        rng.setstate(s)
+        print(a == rng.random())
+        rng.seed(1)
+        print(rng.random() == random.Random(1).random())
+        """
+    )
+
+
+@pytest.mark.parametrize(
+    ("src", "error"),
+    [
+        ("r = random.Random(1)\nr.sample(range(10**9), 10**8)", "MemoryError: a sequence of"),
+        ("r = random.Random(1)\nr.choices([1], k=10**9)", "MemoryError: a sequence of"),
+        ("random.Random.sample(random.Random(1), range(10**9), 10**8)", "MemoryError: a sequence of"),
+        ("r = random.Random(1)\nr.getrandbits(10**9)", "'getrandbits' is not available in tsr"),
+        ("random.Random.getrandbits", "'getrandbits' is not available in tsr"),
+    ],
+)
+def test_random_instances_keep_the_limits(src, error):
+    status, _, err = run_tsr("import random\n" + src + "\n")
+    assert status == 1 and error in err
+
+
+def test_float_fromhex():
+    same_as_python('print(float.fromhex("0x1.8p1"), (1.5).hex(), float.fromhex("-0x1p-2"), (2.0).fromhex("0x1p3"))\n')
