@@ -1248,13 +1248,12 @@ class Prelude:
     def _hasattr(self, obj: Any, name: Any) -> bool:
         if type(name) is not str:
             raise TypeError("attribute name must be string, not " + repr(tp_name(type(name))))
-        if len(name) > 4 and name[:2] == name[-2:] == "__":
-            # `hasattr(x, "__len__")` (duck typing): whether its class defines that name, looked up without running
-            # anything (tcli's own numpy guard, __array__, is no attribute a script's class has)
+        if name in policy.CLASS_SPECIAL_METHODS:
+            # `hasattr(x, "__len__")` (duck typing): whether its class defines that protocol method (one a script's
+            # class may define), looked up without running anything; other private names stay False
             for k in (*obj.__mro__, *type(obj).__mro__) if isinstance(obj, type) else type(obj).__mro__:
-                value = vars(k).get(name, _MISSING)
-                if value is not _MISSING:
-                    return value is not refuse_array
+                if name in vars(k):
+                    return True
             return False
         if name.startswith("_"):
             return False
