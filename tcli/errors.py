@@ -245,15 +245,27 @@ def error_type_name(exc: BaseException) -> str:
 
 
 def error_message(exc: BaseException) -> str:
-    if isinstance(exc, KeyError) and len(exc.args) == 1:
+    if isinstance(exc, KeyError) and len(exc.args) == 1 and type(exc).__str__ is KeyError.__str__:
         return repr(exc.args[0])  # what Python prints for KeyError
     if isinstance(exc, SyntaxError) and exc.msg is not None:
         return exc.msg
-    if isinstance(exc, ValueError) and _INT_DIGITS_ADVICE in str(exc):  # (advice a tsr script cannot follow)
-        return str(exc).replace(_INT_DIGITS_ADVICE, _INT_DIGITS_TSR)
-    if isinstance(exc, MemoryError) and not str(exc):  # the process hit its memory cap inside Python or numpy
+    text = exc_text(exc)
+    if isinstance(exc, ValueError) and _INT_DIGITS_ADVICE in text:  # (advice a tsr script cannot follow)
+        return text.replace(_INT_DIGITS_ADVICE, _INT_DIGITS_TSR)
+    if isinstance(exc, MemoryError) and not text:  # the process hit its memory cap inside Python or numpy
         return "out of memory: the script reached the memory limit (tcli run's --max-memory, half the RAM by default)"
-    return str(exc)
+    return text
+
+
+def exc_text(exc: BaseException) -> str:
+    """str(exc), as Python's traceback shows it: a script exception's __str__ that fails (raises another, whose
+    own __str__ is never run) reads "<exception str() failed>"."""
+    try:
+        return str(exc)
+    except (MemoryError, RecursionError):
+        raise  # (a limit the message hit: reported as itself)
+    except Exception:
+        return "<exception str() failed>"
 
 
 #: Python's advice for integers past the digit limit of decimal conversion, and tsr's (it has no sys module)
@@ -282,7 +294,7 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
     where Python's own session commands are, for `exit` and friends)."""
     if type(exc) is NameError and str(exc) in _SESSION_NAMES:
         return _SESSION_NAMES[str(exc)], None
-    if isinstance(exc, (TypeError, AttributeError)) and "NoneType" in str(exc):
+    if isinstance(exc, (TypeError, AttributeError)) and "NoneType" in exc_text(exc):
         name = _grad_reader(node_of(exc))
         if name is not None:
             return (
@@ -293,9 +305,9 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             )
     if not isinstance(exc, RuntimeError):
         return None, None
-    msg = str(exc)
+    msg = exc_text(exc)
     if BACKWARD_TWICE in msg:
-        freed = _as_site(getattr(exc, "freed_site", None))
+        freed = _as_site(_engine_field(exc, "freed_site"))
         where = f" by the backward at {freed.where()}" if freed else " by an earlier backward"
         return (
             f"the graph was freed{where}; pass retain_graph=True to that call to backward through it again",
@@ -326,7 +338,7 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             None,
         )
     if NAN_GRADIENT in msg:
-        forward = _as_site(getattr(exc, "forward_site", None))
+        forward = _as_site(_engine_field(exc, "forward_site"))
         where = f"ran at {forward.where()}" if forward else "ran earlier in the script"
         return (
             f"the op whose gradient is nan {where}; look at its inputs there (a sqrt or log at 0, a 0/0, an inf "
@@ -354,7 +366,7 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             None,
         )
     if VERSION_MISMATCH in msg:
-        modified = _as_site(getattr(exc, "modified_site", None))
+        modified = _as_site(_engine_field(exc, "modified_site"))
         where = f"at {modified.where()}" if modified else "after it was used"
         return (
             f"a tensor saved for backward was modified in place {where}; use an out-of-place op there "
@@ -413,6 +425,12 @@ def _out_of_place(node: ast.AST | None) -> tuple[str, str] | None:
     except Exception:  # a node ast.unparse cannot print: the generic example
         return None
     return pair if max(len(pair[0]), len(pair[1])) <= 60 else None
+
+
+def _engine_field(exc: BaseException, name: str) -> object:
+    """A field the engine set on one of its errors (freed_site ...): never read off a script's own exception class,
+    whose attributes are the script's."""
+    return getattr(exc, name, None) if type(exc).__module__ == "builtins" else None
 
 
 def _as_site(value: object) -> Site | None:

@@ -40,9 +40,11 @@ from tcli.parser import Scope
 from tcli.prelude import (
     _CONTAINERS,
     _GATE_KINDS,
+    _SCRIPT_METHODS,
     Checked,
     _is_script_class,
     check_own_name,
+    exception_tag_message,
     refuse_array,
     register_script_class,
 )
@@ -88,13 +90,16 @@ def _assigned_names(stmt: ast.stmt) -> list[str]:
 class _Ctx:
     """The scope code is being translated for: "module", "function" or "comp" (a comprehension)."""
 
-    __slots__ = ("kind", "scope", "parent", "qual")
+    __slots__ = ("kind", "scope", "parent", "qual", "class_names")
 
     def __init__(self, kind: str, scope: Scope | None, parent: _Ctx | None, qual: str) -> None:
         self.kind = kind
         self.scope = scope
         self.parent = parent
         self.qual = qual  # qualname prefix of functions defined here
+        # in a class body: the names the body binds, read from the class being built first (`h = d * 4`,
+        # `@c.setter`), as Python reads them from the class namespace; never seen by nested functions
+        self.class_names: frozenset[str] = frozenset()
 
 
 class _ArgSpec:
@@ -178,6 +183,10 @@ class GeneratorFunction(Function):
         return generators.call(self.interp, self, frame)
 
 
+# what Python's messages name them ("'function' object is not subscriptable"); the qualnames stay the classes'
+Function.__name__ = GeneratorFunction.__name__ = "function"
+
+
 class _SiteHolder:
     """Stands in for engine.autograd until the engine is imported (it only receives current_site)."""
 
@@ -216,6 +225,8 @@ class Interpreter:
         self._inplace: dict[Callable, Callable] = prelude.inplace_operators
         self._guards: dict[type, Callable] = prelude.call_guards
         self._managers: dict[type, tuple[Callable, Callable]] = {}
+        #: the namespaces of the class statements running now, innermost last (what a class body's names read)
+        self._class_ns: list[dict[str, Any]] = []
         self._module_ctx = _Ctx("module", None, None, "")
         self._ctx = self._module_ctx
         self._v: dict[type, Callable[[Any], Code]] = {
@@ -321,6 +332,18 @@ class Interpreter:
         return "free"
 
     def load(self, name: str, node: ast.AST) -> Code:
+        code = self._load(name, node)
+        if name not in self._ctx.class_names:
+            return code
+        stack = self._class_ns
+
+        def load_class(f: Frame) -> Any:  # a name the class body bound before: the class namespace's value
+            v = stack[-1].get(name, _MISSING) if stack else _MISSING
+            return code(f) if v is _MISSING else v
+
+        return load_class
+
+    def _load(self, name: str, node: ast.AST) -> Code:
         where = self._where(name, self._ctx)
         g, b = self.globals, self.builtins
         comp = self._ctx.kind == "comp"
@@ -728,15 +751,22 @@ class Interpreter:
             class_decos = [self._c(d) for d in node.decorator_list]
             # the annotated names, in order (`block_size: int = 1024`, `name: str`): @dataclass's fields
             annotated = tuple(s.target.id for s in node.body if type(s) is ast.AnnAssign)  # type: ignore[attr-defined]
-            methods, attributes, doc = [], [], None
+            # the body's own names, read from the class namespace by its decorators and attribute values
+            self._ctx.class_names = frozenset(
+                n
+                for stmt in node.body
+                for n in ([stmt.name] if type(stmt) is ast.FunctionDef else _assigned_names(stmt))
+            )
+            body: list[tuple] = []  # in source order: ("def", stmt, make, decorators) / ("attr", names, value)
+            doc = None
             for stmt in node.body:
                 if type(stmt) is ast.FunctionDef:
                     decos = [self._c(d) for d in stmt.decorator_list]
-                    methods.append((stmt, self._function_maker(stmt, stmt.name), decos))
+                    body.append(("def", stmt, self._function_maker(stmt, stmt.name), decos))
                 elif type(stmt) is ast.Assign:
-                    attributes.append(([t.id for t in stmt.targets], self._c(stmt.value)))  # type: ignore[attr-defined]
+                    body.append(("attr", [t.id for t in stmt.targets], self._c(stmt.value)))  # type: ignore[attr-defined]
                 elif type(stmt) is ast.AnnAssign and stmt.value is not None:
-                    attributes.append(([stmt.target.id], self._c(stmt.value)))  # type: ignore[attr-defined]
+                    body.append(("attr", [stmt.target.id], self._c(stmt.value)))  # type: ignore[attr-defined]
                 elif type(stmt) is ast.Expr:
                     doc = stmt.value.value  # type: ignore[attr-defined]
         finally:
@@ -749,7 +779,13 @@ class Interpreter:
             if type(base).__module__ == "engine.utils.data" and type(base).__name__ == "_Alias":
                 base = base.__origin__  # Sampler[int]: a subscripted engine class stands for the class
             if base is not object and not (
-                isinstance(base, type) and (issubclass(base, interp.p.class_bases()) or _is_script_class(base))
+                isinstance(base, type)
+                and (
+                    issubclass(base, interp.p.class_bases())
+                    or _is_script_class(base)
+                    # `class ConfigError(ValueError)`: a script's own exception, from Python's
+                    or (issubclass(base, Exception) and base.__module__ == "builtins")
+                )
             ):
                 what = f"'{tp_name(base)}'" if isinstance(base, type) else f"a '{tp_name(type(base))}' object"
                 raise _fail(
@@ -768,30 +804,41 @@ class Interpreter:
                         if n[:1] == "_" and n not in policy.CLASS_SPECIAL_METHODS:
                             if n in policy.READABLE_UNDERSCORED or interp.p.engine_name(base, n):
                                 raise AttributeError(private_attribute_message(n))
+                        if n.startswith(policy.EXCEPTION_TAG_PREFIX) and issubclass(base, BaseException):
+                            raise AttributeError(exception_tag_message(n))
                     except AttributeError as e:
                         raise _fail(e, stmt) from None
             ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": qualname, "__doc__": doc,
                                   "__array__": refuse_array}  # fmt: skip
             made = []
-            for stmt, make, decos in methods:
-                fn = make(f)
-                made.append(fn)
-                value: Any = _method(fn)
-                if stmt.name in _TEXT_METHODS:
-                    value = _text_method(value, interp.p)
-                for deco in reversed([d(f) for d in decos]):
-                    value = interp.call(deco, (value,), None, stmt)
-                ns[stmt.name] = value
-            for names, value_c in attributes:
-                v = value_c(f)
-                # a class attribute is stored where the engine calls it (forward = ...): the call gate, as for
-                # obj.attr = value (round 13), in the containers it is too (round 14)
-                if isinstance(v, type):
-                    interp.p.admit_class(v)
-                else:
-                    interp.p.admit_value(v)
-                for n in names:
-                    ns[n] = v
+            class_ns = interp._class_ns
+            class_ns.append(ns)
+            try:
+                for kind, *item in body:
+                    if kind == "def":
+                        stmt, make, decos = item
+                        fn = make(f)
+                        made.append(fn)
+                        value: Any = _method(fn)
+                        if stmt.name in _TEXT_METHODS:
+                            value = _text_method(value, interp.p)
+                        for deco in reversed([d(f) for d in decos]):
+                            value = interp.call(deco, (value,), None, stmt)
+                        ns[stmt.name] = value
+                        continue
+                    names, value_c = item
+                    v = value_c(f)
+                    # a class attribute is stored where the engine calls it (forward = ...): the call gate, as
+                    # for obj.attr = value (round 13), in the containers it is too (round 14)
+                    if isinstance(v, type):
+                        interp.p.admit_class(v)
+                    else:
+                        interp.p.admit_value(v)
+                    for n in names:
+                        # (an alias, __str__ = show: charged as a def'd __str__ is)
+                        ns[n] = _text_method(v, interp.p) if n in _TEXT_METHODS and callable(v) else v
+            finally:
+                class_ns.pop()
             try:
                 cls = type(base)(node.name, (base,), ns)
             except BaseException as e:
@@ -1722,6 +1769,7 @@ def _method(fn: Function) -> Callable:
 
     method.__name__ = fn.name
     method.__qualname__ = fn.qualname
+    _SCRIPT_METHODS.add(method)
     return method
 
 

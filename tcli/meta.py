@@ -118,7 +118,7 @@ def _kind(shell: Shell, value: Any) -> str:
     if isinstance(value, ModuleFacade):
         return "module"
     tp = type(value)
-    if tp.__name__ == "Function" and tp.__module__ == "tcli.interpreter":
+    if tp.__qualname__ == "Function" and tp.__module__ == "tcli.interpreter":
         return "function"
     if tp.__module__ == "numpy" and tp.__name__ == "ndarray":
         return "ndarray"

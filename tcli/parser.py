@@ -223,10 +223,12 @@ class _Checker:
                 "script (no metaclass or other keywords)",
                 node,
             )
+        defined: set[str] = set()  # the names the body has bound to a method (def) so far
         for i, stmt in enumerate(node.body):
             kind = type(stmt)
             if kind is ast.FunctionDef:
                 name = stmt.name
+                defined.add(name)
                 if name.startswith("__") and name not in policy.CLASS_SPECIAL_METHODS:
                     allowed = ", ".join(sorted(policy.CLASS_SPECIAL_METHODS))
                     raise self.fail(
@@ -238,9 +240,18 @@ class _Checker:
                 kind is ast.AnnAssign and type(stmt.target) is ast.Name
             ):
                 # (`lr: float = 0.1` is `lr = 0.1`; a bare `lr: float` declares nothing tsr keeps)
+                value = stmt.value
                 for t in stmt.targets if kind is ast.Assign else [stmt.target]:
-                    if t.id.startswith("__"):  # (a class attribute named __getattr__ or __class__ would be Python's)
+                    # `__rmul__ = __mul__`, `__str__ = show`: a special method tsr classes define, as a method the
+                    # body defined before (no other value: what a def of that name could not be)
+                    alias = type(value) is ast.Name and value.id in defined
+                    if t.id.startswith("__") and not (alias and t.id in policy.CLASS_SPECIAL_METHODS):
+                        # (a class attribute named __getattr__ would be Python's)
                         raise self.fail(f"class attribute '{t.id}': special names are Python's, not a script's", t)
+                    if alias:
+                        defined.add(t.id)
+                    else:
+                        defined.discard(t.id)
             elif kind is ast.Pass or (
                 i == 0 and kind is ast.Expr and type(stmt.value) is ast.Constant and type(stmt.value.value) is str
             ):

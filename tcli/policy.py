@@ -92,7 +92,11 @@ def contains(item: object, container: object) -> bool:
         return item in container  # type: ignore[operator]
     if hasattr(kind, "__contains__"):
         return item in container  # type: ignore[operator]
-    return _scan(item, container)
+    try:
+        iterator = iter(container)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"argument of type '{kind.__name__}' is not iterable") from None
+    return _scan(item, iterator)
 
 
 def _scan(item: object, iterable: object) -> bool:
@@ -132,13 +136,17 @@ CLASS_SPECIAL_METHODS = frozenset({
     "__repr__", "__str__", "__bool__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
     "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
-    "__neg__", "__pos__", "__abs__",
+    "__neg__", "__pos__", "__abs__", "__iadd__", "__isub__", "__imul__", "__itruediv__",
 })  # fmt: skip
 #: What a script's class may derive from (a subclass of one of these counts too), as the errors name them.
 CLASS_BASES_TEXT = (
     "torch.nn.Module, torch.autograd.Function, torch.utils.data.Dataset or Sampler, torch.optim.Optimizer, "
-    "torch.optim.lr_scheduler.LRScheduler or torch.nn.utils.prune.BasePruningMethod"
+    "torch.optim.lr_scheduler.LRScheduler, torch.nn.utils.prune.BasePruningMethod or an exception class "
+    "(Exception, ValueError ...)"
 )
+#: The attribute names tcli keeps its bookkeeping in on an exception (errors.tag: where it was raised, the calls it
+#: left, the type name to report): a script's own exception class may neither define nor read nor set them.
+EXCEPTION_TAG_PREFIX = "tsr_"
 #: (Which classes a script defined is kept in a registry the class statement fills, prelude._SCRIPT_CLASSES:
 #: never a mark in the class namespace, which a dict a script builds could fake.)
 
@@ -163,9 +171,9 @@ REFUSED_SYNTAX = {
 BUILTIN_FUNCTIONS = frozenset(
     {
         "print", "range", "len", "enumerate", "zip", "map", "filter", "list", "tuple", "dict", "set",
-        "frozenset", "int", "float", "bool", "str", "complex", "repr", "abs", "min", "max", "sum", "round",
-        "sorted", "reversed", "any", "all", "isinstance", "hasattr", "getattr", "setattr", "delattr", "id",
-        "divmod", "pow",
+        "frozenset", "int", "float", "bool", "str", "complex", "repr", "ascii", "abs", "min", "max", "sum", "round",
+        "sorted", "reversed", "any", "all", "isinstance", "issubclass", "hasattr", "getattr", "setattr", "delattr",
+        "id", "divmod", "pow",
         "iter", "next", "slice", "format", "callable", "chr", "ord", "hex", "oct", "bin", "hash", "type",
         "super", "staticmethod", "classmethod", "property",
     }
@@ -191,12 +199,15 @@ BUILTIN_EXCEPTIONS = frozenset(
 #: a tensor's version counter (t._version, which torch's in-place errors talk about) and x.__class__ (what
 #: the tsr type() gives: a class only where a script may hold one, else a name that cannot be called), and what
 #: the pruning tutorial prints: a module's forward pre-hooks (a copy of the dict) and a pruning method's
-#: _tensor_name (a string), and the module torch.compile wrapped (compiled._orig_mod, to save its state_dict).
+#: _tensor_name (a string), the module torch.compile wrapped (compiled._orig_mod, to save its state_dict), and an
+#: exception's __cause__ (what `raise ... from e` set: None or an exception, whose args only a script reads).
 READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__class__", "_forward_pre_hooks",
-                                  "_tensor_name", "_orig_mod"})  # fmt: skip
+                                  "_tensor_name", "_orig_mod", "__cause__"})  # fmt: skip
 
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv", "help"})
+#: Python's builtin constants besides True/False/None (an operator method returns NotImplemented to decline)
+BUILTIN_CONSTANTS = frozenset({"NotImplemented", "Ellipsis"})
 
 # ---------------------------------------------------------------------------------------------------------
 # Imports
@@ -264,9 +275,10 @@ TYPING_NAMES = frozenset({
     "FrozenSet", "Tuple", "Type", "TypeVar", "Union", "Generator", "DefaultDict", "OrderedDict", "Counter",
     "Final", "ClassVar", "cast", "TYPE_CHECKING",
 })  # fmt: skip
-#: `functools`: reduce (its function runs as tsr code under the call gate), partial, and the caches (their
-#: entries count against memory as a dict would).
-FUNCTOOLS_NAMES = frozenset({"reduce", "partial", "lru_cache", "cache", "cmp_to_key"})
+#: `functools`: reduce (its function runs as tsr code under the call gate), partial, the caches (their
+#: entries count against memory as a dict would), tsr's own wraps (a script function takes another's name) and
+#: total_ordering (on a script's own class only).
+FUNCTOOLS_NAMES = frozenset({"reduce", "partial", "lru_cache", "cache", "cmp_to_key", "wraps", "total_ordering"})
 #: `itertools`: lazy iterators; whatever materializes them (list, sorted, tuple) is bounded by the sequence
 #: limit as for any iterator.
 ITERTOOLS_NAMES = frozenset({
@@ -318,17 +330,20 @@ NUMPY_NAMES = frozenset(
         "complex128", "pi", "e", "inf", "nan", "newaxis", "ndarray", "dtype",
     }
 ) | NUMPY_COMPUTE  # fmt: skip
-#: Python's `random`: seeded pseudo-random numbers, nothing else (no SystemRandom, which reads the OS's entropy;
-#: no getrandbits, which builds integers of any size). sample/choices are checked against the sequence limit.
+#: Python's `random`: seeded pseudo-random numbers and the generator's state (to save and restore), nothing else (no
+#: SystemRandom, which reads the OS's entropy; no getrandbits, which builds integers of any size). sample/choices
+#: are checked against the sequence limit.
 RANDOM_NAMES = frozenset(
     {
         "seed", "random", "uniform", "randint", "randrange", "choice", "choices", "shuffle", "sample", "gauss",
         "normalvariate", "expovariate", "betavariate", "triangular", "lognormvariate", "vonmisesvariate",
+        "getstate", "setstate", "Random",
     }
 )  # fmt: skip
-#: `collections`: the mappings PyTorch code builds (nn.Sequential(OrderedDict(...))); the real classes, so
-#: isinstance works, built through checked constructors (call_guards).
-COLLECTIONS_NAMES = frozenset({"OrderedDict", "defaultdict", "Counter"})
+#: `collections`: the mappings PyTorch code builds (nn.Sequential(OrderedDict(...))) and deque (a replay memory);
+#: the real classes, so isinstance works, built through checked constructors (call_guards); namedtuple is tcli's
+#: own (tcli/script_namedtuple.py: Python's eval()s the source of its __new__).
+COLLECTIONS_NAMES = frozenset({"OrderedDict", "defaultdict", "Counter", "deque", "namedtuple"})
 #: File names torch.save may write in tsr (checkpoint suffixes people use with PyTorch). With the other rules
 #: in prelude._check_save_target (no hidden names, no overwriting what is not an archive), a script cannot
 #: plant its bytes where a shell, an editor or Python would read them.
@@ -393,7 +408,7 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
     ),
     "int": _INT,
     "bool": _INT,
-    "float": _NUM | {"as_integer_ratio", "is_integer", "hex"},
+    "float": _NUM | {"as_integer_ratio", "is_integer", "hex", "fromhex"},
     "complex": _NUM,
     "range": frozenset({"start", "stop", "step"}),
     "slice": frozenset({"start", "stop", "step", "indices"}),
@@ -406,6 +421,19 @@ PLAIN_ATTRIBUTES: dict[str, frozenset[str]] = {
          "elements", "total", "subtract"}
     ),  # fmt: skip
     "generator": frozenset({"send", "throw", "close"}),
+    # `@c.setter` in a class body: a copy of the property with another function (what property(...) builds)
+    "property": frozenset({"getter", "setter", "deleter"}),
+    # a generator of its own (random.Random(seed)): the module's functions as its methods, sample/choices checked
+    "Random": frozenset({
+        "seed", "random", "uniform", "randint", "randrange", "choice", "choices", "shuffle", "sample", "gauss",
+        "normalvariate", "expovariate", "betavariate", "triangular", "lognormvariate", "vonmisesvariate",
+        "getstate", "setstate",
+    }),
+    # (extend and extendleft read their iterable within the sequence limit first: prelude's overrides)
+    "deque": frozenset({
+        "append", "appendleft", "clear", "copy", "count", "extend", "extendleft", "index", "insert", "maxlen", "pop",
+        "popleft", "remove", "reverse", "rotate",
+    }),
     "dict_keys": frozenset({"isdisjoint"}),
     "dict_items": frozenset({"isdisjoint"}),
     "dict_values": frozenset(),

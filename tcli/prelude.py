@@ -32,7 +32,7 @@ import time
 import types
 import warnings
 import weakref
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -66,13 +66,13 @@ _PLAIN_TYPES: dict[type, str] = {
     # a module's state_dict() and an optimizer's state
     OrderedDict: "OrderedDict", defaultdict: "dict", Counter: "Counter", type(OrderedDict().keys()): "dict_keys",
     type(OrderedDict().items()): "dict_items", type(OrderedDict().values()): "dict_values",
-    TsrGenerator: "generator",
+    TsrGenerator: "generator", property: "property", deque: "deque", random.Random: "Random",
 }  # fmt: skip
 #: classes type() may hand a script (a generator's is opaque: calling it would build one from raw parts)
 _SAFE_CLASSES = frozenset(_PLAIN_TYPES) - {TsrGenerator} | {type(None), type(Ellipsis)}
 #: values already in memory: walking them is bounded by what the script was allowed to build
 _MATERIAL = frozenset({list, tuple, str, set, frozenset, dict, type({}.keys()), type({}.items()), type({}.values())})
-_CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, defaultdict, Counter})
+_CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, defaultdict, Counter, deque})
 _NUMBERS = frozenset({int, float, complex, bool})
 #: what the call gate looks at in a value: C functions, classes, and containers that may hold them
 _GATE_KINDS = frozenset({types.BuiltinFunctionType, type}) | _CONTAINERS
@@ -133,6 +133,11 @@ _SCRIPT_CLASSES: weakref.WeakSet = weakref.WeakSet()
 
 def register_script_class(cls: type) -> None:
     _SCRIPT_CLASSES.add(cls)
+
+
+#: the Python functions that run a script's methods (interpreter._method): read off the class (`A.m(obj)`), they
+#: take any first argument as Python's functions do, where the engine's methods check it (_unbound_method)
+_SCRIPT_METHODS: weakref.WeakSet = weakref.WeakSet()
 
 
 def _is_script_class(tp: Any) -> bool:
@@ -197,6 +202,10 @@ def check_own_name(name: str) -> None:
             f"'{name}' is a name tcli's engine uses for the fields of its tensors and autograd nodes; a script's "
             f"own attributes may not use it (rename it, e.g. '{name}_')"
         )
+
+
+def exception_tag_message(name: str) -> str:
+    return f"'{name}': names starting with '{policy.EXCEPTION_TAG_PREFIX}' on an exception are tcli's own in tsr"
 
 
 def _is_module_type(tp: Any) -> bool:
@@ -411,7 +420,7 @@ class Prelude:
             "__name__": self.name_of, "__version__": self.version_of, "_version": self.version_counter_of,
             "__class__": self._type,  # (layer.__class__.__name__: what type() gives, read-only)
             "_forward_pre_hooks": self.forward_pre_hooks_of, "_tensor_name": self.pruned_name_of,
-            "_orig_mod": self.compiled_module_of,
+            "_orig_mod": self.compiled_module_of, "__cause__": self.cause_of,
         }  # fmt: skip
         assert set(self.dunders) == policy.READABLE_UNDERSCORED
         self.binary_operators, self.inplace_operators = self._make_operators()
@@ -419,13 +428,13 @@ class Prelude:
         #: handed to them (`while i < len(big):` stays linear)
         self.pure_callables = frozenset(
             id(self.builtins[n])
-            for n in ("print", "len", "repr", "isinstance", "id", "hash", "type", "format", "hasattr", "callable",
-                      "show", "graph", "help")
+            for n in ("print", "len", "repr", "ascii", "isinstance", "issubclass", "id", "hash", "type", "format",
+                      "hasattr", "callable", "show", "graph", "help")
         )  # fmt: skip
         self.call_guards: dict[type, Callable] = {
             str: self._str, list: self._list, tuple: self._tuple, set: self._set, frozenset: self._frozenset,
             dict: self._dict, OrderedDict: self._mapping(OrderedDict), Counter: self._mapping(Counter),
-            defaultdict: self._defaultdict,
+            defaultdict: self._defaultdict, deque: self._deque,
         }  # fmt: skip
         # the classes that call what they are given (map, functools.partial, itertools.starmap ...): checked so
         # that what they call is as_called's
@@ -782,11 +791,11 @@ class Prelude:
                 self.check_str_len(len(a) + len(b))
                 if len(a) + len(b) > _CHUNK:  # (a new string each time: counted toward --max-memory as well)
                     self.check_alloc(len(a) + len(b))
-            elif (ta is list or ta is tuple) and tb is ta:
+            elif (ta is list or ta is tuple or ta is deque) and tb is ta:
                 self.check_length(len(a) + len(b))
                 if len(a) + len(b) > _CHUNK:
                     self.check_alloc(8 * (len(a) + len(b)))
-            elif ta is list and op is operator.iadd:  # list += iterable extends in C
+            elif (ta is list or ta is deque) and op is operator.iadd:  # list += iterable extends in C
                 b = self.materialize(b)
                 self.check_length(len(a) + len(b))
             if op is operator.iadd and ta is list:  # (a list the engine holds, extended: the call gate, round 14)
@@ -799,9 +808,9 @@ class Prelude:
             if ta is int or ta is bool:
                 if tb is int or tb is bool:
                     self.check_int_bits(a.bit_length() + b.bit_length())
-                elif tb is str or tb is list or tb is tuple:
+                elif tb is str or tb is list or tb is tuple or tb is deque:
                     self._check_repeat(b, a)
-            elif (ta is str or ta is list or ta is tuple) and (tb is int or tb is bool):
+            elif (ta is str or ta is list or ta is tuple or ta is deque) and (tb is int or tb is bool):
                 self._check_repeat(a, b)
         elif kind == "Pow":
             if ta is int and tb is int and b > 0 and abs(a) > 1:
@@ -834,12 +843,16 @@ class Prelude:
             print=self._print, repr=self._repr, format=self._format, sum=self._sum, min=self._min, max=self._max,
             any=self._any, all=self._all, sorted=self._sorted, pow=self._pow, round=self._round,
             getattr=self._getattr, hasattr=self._hasattr, type=self._type, graph=self._graph, show=self._show,
+            ascii=self._ascii,
             help=self._help,
-            isinstance=self._isinstance, super=self._super, id=self._id, hash=self._hash,
+            isinstance=self._isinstance, issubclass=self._issubclass, super=self._super, id=self._id, hash=self._hash,
             setattr=self._setattr, delattr=self._delattr,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=self._argv)
-        assert set(names) == policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
+        names.update(NotImplemented=NotImplemented, Ellipsis=Ellipsis)
+        assert set(names) == (
+            policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS | policy.BUILTIN_CONSTANTS
+        )
         return names
 
     def _print(self, *args: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: bool = False) -> None:
@@ -954,6 +967,13 @@ class Prelude:
             return repr(obj)
         self.check_repr(obj)
         return self.mask_addresses(self.converting(repr, obj))
+
+    def _ascii(self, obj: Any) -> str:
+        text = self._repr(obj)
+        if not text.isascii():  # (an escape is up to 10 characters: \U0001f600; bounded by the string limit first)
+            self.check_str_len(len(text) + 9 * (len(text.encode("utf-8", "surrogatepass")) - len(text)))
+            text = text.encode("ascii", "backslashreplace").decode("ascii")
+        return text
 
     def admit_callable(self, fn: Any) -> Any:
         """fn, if a script may run it: the interpreter asks for every function a call runs or is handed (map,
@@ -1143,6 +1163,14 @@ class Prelude:
 
         return make
 
+    def _deque(self, *args: Any, **kwargs: Any) -> deque:
+        """deque(iterable, maxlen): the iterable read within the sequence limit first (deque reads it in C)."""
+        if args:
+            args = (self.bounded_list(args[0]), *args[1:])
+        elif "iterable" in kwargs:
+            kwargs["iterable"] = self.bounded_list(kwargs["iterable"])
+        return deque(*args, **kwargs)
+
     def _defaultdict(self, *args: Any, **kwargs: Any) -> defaultdict:
         if len(args) == 2 and not isinstance(args[1], dict):
             args = (args[0], self.bounded_list(args[1]))
@@ -1242,6 +1270,14 @@ class Prelude:
             return 0  # Python would build 10**-ndigits first
         return round(number, ndigits)
 
+    @staticmethod
+    def cause_of(obj: Any) -> BaseException | None:
+        """`e.__cause__`: what `raise ... from c` set on an exception (None, or an exception)."""
+        if not isinstance(obj, BaseException):
+            raise AttributeError(f"'{tp_name(type(obj))}' object has no attribute '__cause__'")
+        cause = obj.__cause__
+        return cause if isinstance(cause, BaseException) else None
+
     def name_of(self, obj: Any) -> str:
         """`x.__name__`, the one dunder attribute scripts may read: the name of a class, a function or a
         module, as Python gives it (`type(e).__name__` is 'RuntimeError'). Never anything but a str."""
@@ -1252,7 +1288,7 @@ class Prelude:
             return obj.name
         if tp is CheckedClass:  # (np.ndarray as scripts see it)
             return obj.cls.__name__
-        if tp.__name__ == "Function" and tp.__module__ == "tcli.interpreter":  # a function the script defined
+        if tp.__qualname__ == "Function" and tp.__module__ == "tcli.interpreter":  # a function the script defined
             return obj.name
         if tp is types.MethodType and getattr(obj, "__self__", None) is self:  # a builtin such as print
             return obj.__func__.__name__.lstrip("_")
@@ -1357,6 +1393,13 @@ class Prelude:
     def _hasattr(self, obj: Any, name: Any) -> bool:
         if type(name) is not str:
             raise TypeError("attribute name must be string, not " + repr(tp_name(type(name))))
+        if name in policy.CLASS_SPECIAL_METHODS:
+            # `hasattr(x, "__len__")` (duck typing): whether its class defines that protocol method (one a script's
+            # class may define), looked up without running anything; other private names stay False
+            for k in (*obj.__mro__, *type(obj).__mro__) if isinstance(obj, type) else type(obj).__mro__:
+                if name in vars(k):
+                    return True
+            return False
         if name.startswith("_"):
             return False
         try:
@@ -1377,6 +1420,18 @@ class Prelude:
             return tuple(real(x) for x in c) if type(c) is tuple else c
 
         return isinstance(obj, real(classinfo))
+
+    def _issubclass(self, cls: Any, classinfo: Any, /) -> bool:
+        types_ = self.builtins["type"]
+
+        def real(c: Any) -> Any:
+            if c is types_:
+                return type
+            if type(c) is CheckedClass:
+                return c.cls
+            return tuple(real(x) for x in c) if type(c) is tuple else c
+
+        return issubclass(real(cls), real(classinfo))
 
     def _super(self, *args: Any) -> Any:
         if not args:
@@ -1487,6 +1542,15 @@ class Prelude:
             return self._allow(policy.PLAIN_ATTRIBUTES[plain], self._overrides.get(plain, {}))
         if issubclass(tp, type):
             return self._class_attribute
+        if issubclass(tp, BaseException) and _is_script_class(tp):  # (a script's own exception: its attributes)
+            prefix = policy.EXCEPTION_TAG_PREFIX
+
+            def read_own_exception(obj: Any, name: str) -> Any:
+                if name.startswith(prefix):
+                    raise AttributeError(exception_tag_message(name))
+                return getattr(obj, name)
+
+            return read_own_exception
         if issubclass(tp, BaseException):
             allowed, mask = policy.EXCEPTION_ATTRIBUTES, self.mask_addresses
 
@@ -1577,8 +1641,12 @@ class Prelude:
                 raise _refused(cls, name)  # (read off the class as off an instance: Node.apply(grad_fn, g))
             value = getattr(cls, name)
             if type(value) is types.FunctionType and not isinstance(_static_attribute(cls, name), staticmethod):
+                if value in _SCRIPT_METHODS:  # (a script's own method runs its code on any self, as Python's does)
+                    return value
                 return _unbound_method(cls, name, value)
             return value
+        if cls is itertools.chain and name == "from_iterable":
+            return _chain_from_iterable
         raise _refused(cls, name)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
@@ -1654,6 +1722,8 @@ class Prelude:
         return name in self._module_internals
 
     def _check_settable(self, obj: Any, name: str) -> None:
+        if isinstance(obj, BaseException) and name.startswith(policy.EXCEPTION_TAG_PREFIX):
+            raise AttributeError(exception_tag_message(name))
         if name.startswith("_"):
             if name in policy.READABLE_UNDERSCORED:  # (read-only: t._version, __name__)
                 raise AttributeError(private_attribute_message(name))
@@ -1746,6 +1816,16 @@ class Prelude:
             p.check_length(len(self_) + len(items))
             list.extend(self_, items)
 
+        def deque_extend(name: str) -> Callable:
+            method = getattr(deque, name)
+
+            def call(self_: deque, iterable: Any) -> None:
+                items = p.materialize(iterable)  # (deque reads an iterable in C: for ever over repeat())
+                p.check_length(len(self_) + len(items))
+                method(self_, items)
+
+            return call
+
         def sort(self_: list, *, key: Any = None, reverse: bool = False) -> None:
             list.sort(self_, key=p.as_called(key), reverse=reverse)
 
@@ -1780,6 +1860,8 @@ class Prelude:
             "str": str_methods,
             "list": {"extend": extend, "sort": sort},
             "Counter": {"update": count_update},
+            "Random": _random_methods(p),
+            "deque": {"extend": deque_extend("extend"), "extendleft": deque_extend("extendleft")},
             "dict": {"update": update, "fromkeys": fromkeys},
             "OrderedDict": {"fromkeys": fromkeys},
             "set": {n: set_method(set, n) for n in set_names},
@@ -1873,7 +1955,12 @@ class Prelude:
         elif dotted == "random":
             facade = self._table_facade("random", random, policy.RANDOM_NAMES, _RANDOM_CHECKS(self))
         elif dotted == "collections":
-            facade = self._table_facade("collections", collections, policy.COLLECTIONS_NAMES, {})
+            from tcli.script_namedtuple import make_namedtuple
+
+            facade = self._table_facade(
+                "collections", collections, policy.COLLECTIONS_NAMES,
+                {"namedtuple": make_namedtuple(self, register_script_class)},
+            )  # fmt: skip
         elif dotted == "copy":
             facade = self._table_facade("copy", copy, policy.COPY_NAMES, {"deepcopy": _deepcopy})
         elif dotted == "warnings":
@@ -2278,7 +2365,31 @@ def _functools_checked(p: Prelude) -> dict[str, Callable]:
     def cache(user_function: Any) -> Any:
         return functools.cache(p.as_called(user_function))
 
-    return _named({"reduce": reduce, "cmp_to_key": cmp_to_key, "lru_cache": lru_cache, "cache": cache})
+    def wraps(wrapped: Any, assigned: Any = None, updated: Any = None) -> Callable:
+        # tsr's own: a script's function takes the wrapped one's name (what __name__, repr and errors show);
+        # nothing else is copied (Python's copies __dict__ and sets __wrapped__, which tsr functions lack)
+        name = p.name_of(wrapped)
+
+        def decorate(wrapper: Any) -> Any:
+            if type(wrapper).__qualname__ in ("Function", "GeneratorFunction") and type(wrapper).__module__ == (
+                "tcli.interpreter"
+            ):
+                wrapper.name = name
+                wrapper.qualname = getattr(wrapped, "qualname", name)
+            return wrapper
+
+        return decorate
+
+    def total_ordering(cls: Any) -> Any:
+        # (it sets the missing comparison methods on the class it is given: a script's own only, never the engine's)
+        if not (isinstance(cls, type) and _is_script_class(cls)):
+            raise TypeError("functools.total_ordering in tsr decorates a class the script defined")
+        return functools.total_ordering(cls)
+
+    return _named(
+        {"reduce": reduce, "cmp_to_key": cmp_to_key, "lru_cache": lru_cache, "cache": cache, "wraps": wraps,
+         "total_ordering": total_ordering}
+    )  # fmt: skip
 
 
 def _itertools_checked(p: Prelude) -> dict[str, Callable]:
@@ -2300,6 +2411,16 @@ def _itertools_checked(p: Prelude) -> dict[str, Callable]:
 
     return _named({"product": product, "permutations": permutations, "combinations": combinations,
                    "combinations_with_replacement": combinations_with_replacement})  # fmt: skip
+
+
+def _chain_from_iterable(iterables: Any) -> Iterator:
+    """itertools.chain.from_iterable, looping in Python: the C one skips empty iterables in a loop that neither
+    --timeout nor Ctrl-C reaches (chain.from_iterable(repeat([])))."""
+    for it in iterables:
+        yield from it
+
+
+_chain_from_iterable.__name__ = _chain_from_iterable.__qualname__ = "from_iterable"
 
 
 def _time_checked(p: Prelude) -> dict[str, Callable]:
@@ -2947,6 +3068,24 @@ def _data_elements(data: Any) -> int | None:
             return n
         data = data[0]
     return n
+
+
+def _random_methods(p: Prelude) -> dict[str, Callable]:
+    """A random.Random's sample and choices, checked as the module's are."""
+
+    def sample(self_: random.Random, population: Any, k: Any, **kwargs: Any) -> list:
+        if type(k) is int:
+            p.check_length(k)
+        return random.Random.sample(self_, population, k, **kwargs)
+
+    def choices(
+        self_: random.Random, population: Any, weights: Any = None, *, cum_weights: Any = None, k: Any = 1
+    ) -> list:
+        if type(k) is int:
+            p.check_length(k)
+        return random.Random.choices(self_, population, weights, cum_weights=cum_weights, k=k)
+
+    return {"sample": sample, "choices": choices}
 
 
 def _RANDOM_CHECKS(p: Prelude) -> dict[str, Callable]:

@@ -410,3 +410,21 @@ def test_fresh_long_values_count_toward_the_memory_limit_as_they_come(src: str) 
     assert p.returncode == 1
     first = p.stderr.splitlines()[0]
     assert "MemoryError: allocating" in first and "over the limit of 200.0 MiB (--max-memory)" in first, p.stderr
+
+
+@pytest.mark.parametrize(
+    "alias, use", [("__repr__ = text", "print([b] * 100)"), ("__str__ = text", "print(*([b] * 100))")]
+)
+def test_an_aliased_repr_in_a_class_body_is_charged_too(alias: str, use: str) -> None:
+    """`__repr__ = show` (a class body naming an earlier method) is as much the script's text as a def'd one."""
+    src = f"""
+class Big:
+    def text(self):
+        return "x" * {LIMIT}
+    {alias}
+b = Big()
+{use}
+"""
+    msg, peak = peak_of(src, "MemoryError")
+    assert any(m in msg for m in LIMITS), msg
+    assert peak < 12 * LIMIT, f"{peak:,} bytes allocated"
