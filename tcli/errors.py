@@ -282,18 +282,8 @@ NOT_SCALAR = "grad can be implicitly created only for scalar outputs"
 NO_GRAD_FN = "does not require grad and does not have a grad_fn"
 
 
-_SESSION_NAMES = {
-    f"name '{n}' is not defined": "tsr has no exit() or quit(): a script ends at its last line; in the REPL, "
-    "type :quit (or press Ctrl-D) to leave and :help for help"
-    for n in ("exit", "quit")
-}
-
-
 def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
-    """The hint no peer gives for the autograd errors users struggle with, with the line it refers to (and
-    where Python's own session commands are, for `exit` and friends)."""
-    if type(exc) is NameError and str(exc) in _SESSION_NAMES:
-        return _SESSION_NAMES[str(exc)], None
+    """The hint no peer gives for the autograd errors users struggle with, with the line it refers to."""
     if isinstance(exc, (TypeError, AttributeError)) and "NoneType" in exc_text(exc):
         name = _grad_reader(node_of(exc))
         if name is not None:

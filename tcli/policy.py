@@ -175,7 +175,7 @@ BUILTIN_FUNCTIONS = frozenset(
         "sorted", "reversed", "any", "all", "isinstance", "issubclass", "hasattr", "getattr", "setattr", "delattr",
         "id", "divmod", "pow",
         "iter", "next", "slice", "format", "callable", "chr", "ord", "hex", "oct", "bin", "hash", "type",
-        "super", "staticmethod", "classmethod", "property",
+        "super", "staticmethod", "classmethod", "property", "exit", "quit",
     }
 )  # fmt: skip
 

@@ -122,6 +122,18 @@ class Builtin:
 Builtin.__name__ = Builtin.__qualname__ = "builtin_function_or_method"
 
 
+class Quitter(Builtin):
+    """exit and quit: calling one ends the run as sys.exit does; its repr says how, as Python's."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Use {self.name}() or Ctrl-D (i.e. EOF) to exit"
+
+
+Quitter.__name__ = Quitter.__qualname__ = "Quitter"
+
+
 def _is_engine_type(tp: Any) -> bool:
     mod = getattr(tp, "__module__", None)
     return type(mod) is str and (mod == "engine" or mod.startswith("engine."))
@@ -849,11 +861,18 @@ class Prelude:
             setattr=self._setattr, delattr=self._delattr,
         )  # fmt: skip
         names.update({name: Builtin(name, fn) for name, fn in ours.items()}, argv=self._argv)
+        names.update(exit=Quitter("exit", self._exit), quit=Quitter("quit", self._quit))
         names.update(NotImplemented=NotImplemented, Ellipsis=Ellipsis)
         assert set(names) == (
             policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS | policy.BUILTIN_CONSTANTS
         )
         return names
+
+    def _exit(self, code: Any = None) -> None:
+        _sys_exit(self)(code)
+
+    def _quit(self, code: Any = None) -> None:
+        _sys_exit(self)(code)
 
     def _print(self, *args: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: bool = False) -> None:
         err = False

@@ -341,9 +341,10 @@ def test_small_allocations_count_toward_the_memory_limit() -> None:
     assert err.startswith("prog.tsr:4:14: MemoryError: allocating 15.3 MiB would bring the script's memory to")
 
 
-def test_exit_and_help_point_at_the_session_commands() -> None:
-    status, _, err = run("print(1)\nexit()\n")
-    assert status == 1 and "hint: tsr has no exit() or quit()" in err
+def test_exit_and_quit_end_the_run_as_python_s() -> None:
+    assert run("print(1)\nexit()\nprint(2)\n")[:2] == (0, "1\n")
+    assert run("print(1)\nquit(3)\n")[:2] == (3, "1\n")
+    assert run("print(exit, type(quit).__name__)\n")[1] == "Use exit() or Ctrl-D (i.e. EOF) to exit Quitter\n"
 
 
 def test_deep_graphs_are_summarised() -> None:
