@@ -90,23 +90,52 @@ def _fma32(x: Any, y: Any, z: Any) -> Any:
 
 
 def _split(a: Any) -> tuple:
+    """Veltkamp's split of a (an array or a Python float): hi + lo == a, each with at most 26 significant bits."""
     c = a * _SPLIT
     hi = c - (c - a)
     return hi, a - hi
 
 
-def _fma64(x: Any, y: Any, z: Any) -> Any:
-    xp = xp_of(z)
+_CONST_SPLITS: dict = {}  # Python float -> its split as 0-d arrays (numpy takes those faster than floats)
+
+
+def split_const(y: float) -> tuple:
+    """_split of the Python float y, as 0-d float64 arrays, computed once per value."""
+    s = _CONST_SPLITS.get(y)
+    if s is None:
+        if len(_CONST_SPLITS) > 4096:  # (a bound: callers pass a few dozen SLEEF constants)
+            _CONST_SPLITS.clear()
+        hi, lo = _split(y)
+        s = _CONST_SPLITS[y] = (np.array(y), np.array(hi), np.array(lo))
+    return s
+
+
+def _fma64(x: Any, y: Any, z: Any, xs: Any = None) -> Any:
+    """RN64(x * y + z) for finite float64 values away from overflow (x an array, y an array or a Python float,
+    z an array or a 0-d array broadcasting to the product's shape). xs: _split(x) when the caller has it
+    (an operand used in several fmas splits once). In-place steps where the operand is a fresh array."""
+    xp = xp_of(x)
+    if xp is np and not (x.ndim or np.ndim(y) or np.ndim(z)):  # (0-d operands give numpy scalars: in 1-d)
+        return _fma64(x.reshape(1), y if type(y) is float else np.reshape(y, 1), np.reshape(z, 1)).reshape(())
+    if type(y) is float:
+        y, yh, yl = split_const(y) if xp is np else (y, *_split(y))
+    else:
+        yh, yl = _split(y)
+    xh, xl = _split(x) if xs is None else xs
     p = x * y
-    xh, xl = _split(x)
-    yh, yl = _split(y)  # (a Python float splits with the same IEEE double arithmetic)
-    e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl  # x*y == p + e exactly
-    th = z + p
+    e = xh * yh  # Dekker's product: x * y == p + e exactly
+    e -= p
+    e += xh * yl
+    e += xl * yh
+    e += xl * yl
+    th = z + p  # Knuth's TwoSum: z + p == th + tl exactly
     bb = th - z
-    tl = (z - (th - bb)) + (p - bb)  # z + p == th + tl exactly
-    v = tl + e
+    tl = z - (th - bb)
+    tl += p - bb
+    v = tl + e  # TwoSum again: tl + e == v + err exactly
     bb = v - tl
-    err = (tl - (v - bb)) + (e - bb)  # tl + e == v + err exactly
+    err = tl - (v - bb)
+    err += e - bb
     # round tl + e to odd: an inexact v with an even last bit moves to its odd neighbour, toward err. On the
     # bits (sign and magnitude, magnitudes ordered as integers) that is +1 when err has v's sign, else -1;
     # v is not 0 there (tl + e rounds to 0 only when it is 0). (np.nextafter is ten times slower.)
@@ -115,4 +144,4 @@ def _fma64(x: Any, y: Any, z: Any) -> Any:
     if xp is not np or np.count_nonzero(fix):
         down = fix & (xp.signbit(v) ^ xp.signbit(err))
         v = (vb + fix - 2 * down).view(np.float64)
-    return th + v
+    return xp.add(th, v, out=v)  # (th first: of two NaNs, x86 keeps the first operand's)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops.fma import _fma64 as _fma64_impl
 from engine.ops.sleef import _dfadd2 as _dfadd2_ff  # (float32 or float64 alike)
 from engine.ops.sleef import _getexp_getmant  # (AVX-512 vgetexp/vgetmant, as logf_exact uses them)
 
@@ -258,9 +259,7 @@ _SPLIT = 134217729.0  # 2^27 + 1, Veltkamp's splitting constant
 
 def _fma64(x: Any, y: Any, z: Any) -> np.ndarray:
     """RN64(x * y + z), exactly, for finite float64 values (engine/ops/fma.py's emulation)."""
-    from engine.ops.fma import _fma64 as f
-
-    return f(np.asarray(x, F64), y, np.asarray(z, F64))
+    return _fma64_impl(x if type(x) is np.ndarray else np.asarray(x, F64), y, z if type(z) is np.ndarray else np.asarray(z, F64))
 
 
 def _split(a: Any) -> tuple:
