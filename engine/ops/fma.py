@@ -14,6 +14,8 @@ Works on numpy and cupy arrays alike.
 
 from __future__ import annotations
 
+import math
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -110,11 +112,68 @@ def split_const(y: float) -> tuple:
     return s
 
 
+_SMALL = 12  # up to this many elements, _fma64 computes with Python integers (numpy's per-call cost dominates)
+_EXP_LIMIT = 400  # ... for operands within 2^-400 .. 2^400 in magnitude, where the array emulation is exact too
+_M53 = 9007199254740992.0  # 2^53
+
+
+def _fma64_small(x: list, y: Any, z: list) -> list | None:
+    """RN64(x * y + z) of Python floats (y a list or a repeat of one float) with integers: x * y + z exactly
+    as an integer times a power of two, then one correctly rounded conversion (CPython's int to float and
+    int / int round to nearest even); a zero product gives z, a zero z the float product. None when an operand
+    is not finite or outside 2^+-400, or a result is 0 (the sign of a zero sum): the array emulation computes
+    those. Within these bounds the emulation is exact, so every result here is also its result."""
+    out = []
+    frexp = math.frexp
+    lim = _EXP_LIMIT
+    try:
+        for a, b, c in zip(x, y, z):
+            ma, ea = frexp(a)
+            mb, eb = frexp(b)
+            mc, ec = frexp(c)
+            na, nb, nc = int(ma * _M53), int(mb * _M53), int(mc * _M53)  # (inf, NaN: raise)
+            if not (-lim < ea < lim and -lim < eb < lim and -lim < ec < lim):
+                return None
+            if not (na and nb):
+                if not nc:
+                    return None
+                out.append(c)
+                continue
+            if not nc:
+                out.append(a * b)
+                continue
+            n = na * nb
+            k = ea + eb - 106
+            kc = ec - 53
+            if k >= kc:
+                n = (n << (k - kc)) + nc
+                k = kc
+            else:
+                n += nc << (kc - k)
+            if not n:
+                return None
+            out.append(float(n << k) if k >= 0 else n / (1 << -k))
+    except (OverflowError, ValueError):  # (inf, NaN)
+        return None
+    return out
+
+
 def _fma64(x: Any, y: Any, z: Any, xs: Any = None) -> Any:
     """RN64(x * y + z) for finite float64 values away from overflow (x an array, y an array or a Python float,
     z an array or a 0-d array broadcasting to the product's shape). xs: _split(x) when the caller has it
-    (an operand used in several fmas splits once). In-place steps where the operand is a fresh array."""
+    (an operand used in several fmas splits once). In-place steps where the operand is a fresh array; small
+    arrays of x's shape through _fma64_small."""
     xp = xp_of(x)
+    if (
+        xp is np
+        and x.size <= _SMALL
+        and type(z) is np.ndarray
+        and z.shape == x.shape
+        and (type(y) is float or (type(y) is np.ndarray and y.shape == x.shape))
+    ):
+        r = _fma64_small(x.ravel().tolist(), repeat(y) if type(y) is float else y.ravel().tolist(), z.ravel().tolist())
+        if r is not None:
+            return np.array(r, F64).reshape(x.shape)
     if xp is np and not (x.ndim or np.ndim(y) or np.ndim(z)):  # (0-d operands give numpy scalars: in 1-d)
         return _fma64(x.reshape(1), y if type(y) is float else np.reshape(y, 1), np.reshape(z, 1)).reshape(())
     if type(y) is float:

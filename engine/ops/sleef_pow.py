@@ -47,7 +47,8 @@ def _fma(x: Any, y: Any, z: Any) -> np.ndarray:
     if np.count_nonzero(check):
         i = np.flatnonzero(check)
         i = i[r[i] != 0]  # (an exact zero has no rounding to resolve)
-        f[i] = _fma_slow(*(np.broadcast_to(v, f.shape)[i] for v in (x, y, z)))
+        if i.size:
+            f[i] = _fma_slow(*(np.broadcast_to(v, f.shape)[i] for v in (x, y, z)))
     return f
 
 
