@@ -38,18 +38,29 @@ def _fma(x: Any, y: Any, z: Any) -> np.ndarray:
     float64 and the sum rounds once there, so rounding that to float32 is the fma's result unless the float64
     sum lies exactly halfway between two float32 values (a possible double rounding: `_fma_slow` resolves
     those, and the sums in float32's subnormal range, where the halfway points lie elsewhere)."""
-    r = np.multiply(x, y, dtype=F64)
-    r += z
+    p = np.multiply(x, y, dtype=F64)
+    r = p + z
     f = r.astype(F32)
     low = r.view(_U64) & _LOW29
     check = low == _HALF29
     check |= np.abs(r) < _TINY
     if np.count_nonzero(check):
+        # the ties are often exact sums (a power-of-two operand), which the cast rounds right: only sums with
+        # a rounding error (TwoSum's, on these elements) need _fma_slow
         i = np.flatnonzero(check)
-        i = i[r[i] != 0]  # (an exact zero has no rounding to resolve)
+        rr, pp, zz = r[i], _pick(p, r, i), _pick(z, r, i)
+        bb = rr - pp
+        i = i[((pp - (rr - bb)) + (zz - bb)) != 0]
         if i.size:
-            f[i] = _fma_slow(*(np.broadcast_to(v, f.shape)[i] for v in (x, y, z)))
+            f[i] = _fma_slow(*(_pick(v, r, i) for v in (x, y, z)))
     return f
+
+
+def _pick(v: Any, like: np.ndarray, i: np.ndarray) -> Any:
+    """v (broadcast to like's shape) at the flat indices i; a scalar or 0-d v stays itself."""
+    if not np.ndim(v):
+        return v
+    return (v if v.shape == like.shape else np.broadcast_to(v, like.shape)).reshape(-1)[i]
 
 
 def _fma_slow(x: Any, y: Any, z: Any) -> np.ndarray:
