@@ -29,6 +29,27 @@ _HALF29 = np.uint64(1 << 28)  # ... holding exactly half a float32 ulp: a tie wh
 _SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's splitting constant for float64
 
 
+CHUNK = 16384  # elements a pass of the numpy emulations works on: whole-size temporaries past this cost more in
+# malloc's fresh pages (mmap'd, or the heap trimmed and grown again) than the work itself
+
+
+def chunked(fn: Any, *arrays: np.ndarray) -> np.ndarray:
+    """fn over same-shaped numpy arrays (C order) in CHUNK-sized pieces, a new C-contiguous array of their
+    shape (fn maps 1-d arrays elementwise)."""
+    shape = arrays[0].shape
+    xs = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+    n = xs[0].size
+    if n <= CHUNK:
+        return fn(*xs).reshape(shape)
+    r = None
+    for b in range(0, n, CHUNK):
+        piece = fn(*(x[b : b + CHUNK] for x in xs))
+        if r is None:
+            r = np.empty(n, piece.dtype)
+        r[b : b + CHUNK] = piece
+    return r.reshape(shape)
+
+
 def arr(x: Any) -> Any:
     """x as an array: numpy's operations on 0-dim arrays return scalars, which in-place ops cannot update."""
     return np.asarray(x) if isinstance(x, np.generic) else x
@@ -158,29 +179,44 @@ def _fma64_small(x: list, y: Any, z: list) -> list | None:
     return out
 
 
-def _fma64(x: Any, y: Any, z: Any, xs: Any = None) -> Any:
+def _like(y: Any, x: np.ndarray) -> bool:
+    """Whether y is a C-contiguous float64 numpy array of x's shape."""
+    return type(y) is np.ndarray and y.dtype == F64 and y.shape == x.shape and y.flags.c_contiguous
+
+
+def _fma64(x: Any, y: Any, z: Any) -> Any:
     """RN64(x * y + z) for finite float64 values away from overflow (x an array, y an array or a Python float,
-    z an array or a 0-d array broadcasting to the product's shape). xs: _split(x) when the caller has it
-    (an operand used in several fmas splits once). In-place steps where the operand is a fresh array; small
-    arrays of x's shape through _fma64_small."""
+    z an array or a 0-d array broadcasting to the product's shape). In-place steps where the operand is a
+    fresh array; C-contiguous numpy operands of one shape through _fma64_small when small, in chunks when
+    large."""
     xp = xp_of(x)
+    f64 = xp is np and x.dtype == F64  # (numpy float64 operands: a float32 x meets y as numpy's rules say)
     if (
-        xp is np
-        and x.size <= _SMALL
+        f64
         and type(z) is np.ndarray
+        and z.dtype == F64
         and z.shape == x.shape
-        and (type(y) is float or (type(y) is np.ndarray and y.shape == x.shape))
+        and (type(y) is float or _like(y, x))
+        and x.flags.c_contiguous
+        and z.flags.c_contiguous
     ):
-        r = _fma64_small(x.ravel().tolist(), repeat(y) if type(y) is float else y.ravel().tolist(), z.ravel().tolist())
-        if r is not None:
-            return np.array(r, F64).reshape(x.shape)
+        n = x.size
+        if n <= _SMALL:
+            ys = repeat(y) if type(y) is float else y.ravel().tolist()
+            r = _fma64_small(x.ravel().tolist(), ys, z.ravel().tolist())
+            if r is not None:
+                return np.array(r, F64).reshape(x.shape)
+        elif n > CHUNK:
+            if type(y) is float:
+                return chunked(lambda a, c: _fma64(a, y, c), x, z)
+            return chunked(_fma64, x, y, z)
     if xp is np and not (x.ndim or np.ndim(y) or np.ndim(z)):  # (0-d operands give numpy scalars: in 1-d)
         return _fma64(x.reshape(1), y if type(y) is float else np.reshape(y, 1), np.reshape(z, 1)).reshape(())
     if type(y) is float:
-        y, yh, yl = split_const(y) if xp is np else (y, *_split(y))
+        y, yh, yl = split_const(y) if f64 else (y, *_split(y))
     else:
         yh, yl = _split(y)
-    xh, xl = _split(x) if xs is None else xs
+    xh, xl = _split(x)
     p = x * y
     e = xh * yh  # Dekker's product: x * y == p + e exactly
     e -= p

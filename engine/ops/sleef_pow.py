@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.ops.fma import _fma64 as _fma64_impl
+from engine.ops.fma import chunked
 from engine.ops.sleef import _dfadd2 as _dfadd2_ff  # (float32 or float64 alike)
 from engine.ops.sleef import _getexp_getmant  # (AVX-512 vgetexp/vgetmant, as logf_exact uses them)
 
@@ -228,10 +229,10 @@ _ALL_ONES = np.array(-1, I32).view(F32)  # vor with a true mask: every bit set
 def powf(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Sleef_powf16_u10 of float32 arrays of one shape (y may be a float32 scalar), a new float32 array."""
     x = np.asarray(x, dtype=F32)
-    y = np.broadcast_to(np.asarray(y, dtype=F32), x.shape)
-    shape = x.shape
-    x = x.reshape(-1)
-    y = np.ascontiguousarray(y).reshape(-1)
+    return chunked(_powf, x, np.broadcast_to(np.asarray(y, dtype=F32), x.shape))
+
+
+def _powf(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         ay = np.abs(y)
         yisint = (np.trunc(y) == y) | (ay > _c(1 << 24))
@@ -261,7 +262,7 @@ def powf(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if np.count_nonzero(nan):
             r = np.where(nan, _ALL_ONES, r)
         r = np.where((y == 0) | (x == _ONE), _ONE, r)
-    return r.astype(F32, copy=False).reshape(shape)
+    return r.astype(F32, copy=False)
 
 
 # ---- float64: Sleef_pow8_u10 (xpow in src/libm/sleefsimddp.c: logk, expk, dd.h's FMA variants) -----------
@@ -271,7 +272,8 @@ _SPLIT = 134217729.0  # 2^27 + 1, Veltkamp's splitting constant
 
 def _fma64(x: Any, y: Any, z: Any) -> np.ndarray:
     """RN64(x * y + z), exactly, for finite float64 values (engine/ops/fma.py's emulation)."""
-    return _fma64_impl(x if type(x) is np.ndarray else np.asarray(x, F64), y, z if type(z) is np.ndarray else np.asarray(z, F64))
+    x = x if type(x) is np.ndarray else np.asarray(x, F64)
+    return _fma64_impl(x, y, z if type(z) is np.ndarray else np.asarray(z, F64))
 
 
 def _split(a: Any) -> tuple:
@@ -402,10 +404,10 @@ def _expk(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
 def pow64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Sleef_pow8_u10 of float64 arrays of one shape (y may be a scalar), a new float64 array."""
     x = np.asarray(x, dtype=F64)
-    y = np.broadcast_to(np.asarray(y, dtype=F64), x.shape)
-    shape = x.shape
-    x = x.reshape(-1)
-    y = np.ascontiguousarray(y).reshape(-1)
+    return chunked(_pow64, x, np.broadcast_to(np.asarray(y, dtype=F64), x.shape))
+
+
+def _pow64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         yisint = np.rint(y) == y
         yh = y * 0.5
@@ -435,4 +437,4 @@ def pow64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if np.count_nonzero(nan):
             r = np.where(nan, np.array(-1, np.int64).view(F64), r)
         r = np.where((y == 0) | (x == 1.0), 1.0, r)
-    return r.reshape(shape)
+    return r
