@@ -184,6 +184,23 @@ def _like(y: Any, x: np.ndarray) -> bool:
     return type(y) is np.ndarray and y.dtype == F64 and y.shape == x.shape and y.flags.c_contiguous
 
 
+def _same_layout(x: Any, y: Any, z: Any) -> bool:
+    """Whether x and z are C-contiguous float64 numpy arrays of one shape and y is one too or a Python float:
+    the operands _fma64 takes through its small and chunked paths (their results keep that layout)."""
+    return type(x) is np.ndarray and x.dtype == F64 and x.flags.c_contiguous and _like(z, x) and (
+        type(y) is float or _like(y, x)
+    )
+
+
+def fma64_small(x: Any, y: Any, z: Any) -> Any:
+    """_fma64_small over numpy operands (as _same_layout takes them) of up to _SMALL elements: the result
+    array, or None where it declines (the caller then runs the array emulation)."""
+    if x.size > _SMALL or not _same_layout(x, y, z):
+        return None
+    r = _fma64_small(x.ravel().tolist(), repeat(y) if type(y) is float else y.ravel().tolist(), z.ravel().tolist())
+    return None if r is None else np.array(r, F64).reshape(x.shape)
+
+
 def _fma64(x: Any, y: Any, z: Any) -> Any:
     """RN64(x * y + z) for finite float64 values away from overflow (x an array, y an array or a Python float,
     z an array or a 0-d array broadcasting to the product's shape). In-place steps where the operand is a
@@ -191,25 +208,14 @@ def _fma64(x: Any, y: Any, z: Any) -> Any:
     large."""
     xp = xp_of(x)
     f64 = xp is np and x.dtype == F64  # (numpy float64 operands: a float32 x meets y as numpy's rules say)
-    if (
-        f64
-        and type(z) is np.ndarray
-        and z.dtype == F64
-        and z.shape == x.shape
-        and (type(y) is float or _like(y, x))
-        and x.flags.c_contiguous
-        and z.flags.c_contiguous
-    ):
-        n = x.size
-        if n <= _SMALL:
-            ys = repeat(y) if type(y) is float else y.ravel().tolist()
-            r = _fma64_small(x.ravel().tolist(), ys, z.ravel().tolist())
-            if r is not None:
-                return np.array(r, F64).reshape(x.shape)
-        elif n > CHUNK:
-            if type(y) is float:
-                return chunked(lambda a, c: _fma64(a, y, c), x, z)
-            return chunked(_fma64, x, y, z)
+    if f64 and x.size <= _SMALL:
+        r = fma64_small(x, y, z)
+        if r is not None:
+            return r
+    elif f64 and x.size > CHUNK and _same_layout(x, y, z):
+        if type(y) is float:
+            return chunked(lambda a, c: _fma64(a, y, c), x, z)
+        return chunked(_fma64, x, y, z)
     if xp is np and not (x.ndim or np.ndim(y) or np.ndim(z)):  # (0-d operands give numpy scalars: in 1-d)
         return _fma64(x.reshape(1), y if type(y) is float else np.reshape(y, 1), np.reshape(z, 1)).reshape(())
     if type(y) is float:

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops.fma import _SMALL as _SMALL_FMA
 from engine.ops.fma import _fma64 as _fma64_impl
-from engine.ops.fma import chunked
+from engine.ops.fma import chunked, fma64_small
 from engine.ops.sleef import _dfadd2 as _dfadd2_ff  # (float32 or float64 alike)
 from engine.ops.sleef import _getexp_getmant  # (AVX-512 vgetexp/vgetmant, as logf_exact uses them)
 
@@ -285,6 +286,10 @@ def _split(a: Any) -> tuple:
 def _prod_err64(x: Any, y: Any, rx: np.ndarray) -> np.ndarray:
     """fma(x, y, -rx) for rx = RN64(x * y): the product's rounding error, exact (Dekker) for finite values
     away from overflow and underflow."""
+    if type(rx) is np.ndarray and rx.size <= _SMALL_FMA:
+        e = fma64_small(x, y, -rx)  # (numpy's per-call cost dominates there; None: Dekker's steps below)
+        if e is not None:
+            return e
     xh, xl = _split(x)
     yh, yl = _split(y)
     return ((xh * yh - rx) + xh * yl + xl * yh) + xl * yl
