@@ -187,8 +187,12 @@ def _like(y: Any, x: np.ndarray) -> bool:
 def _same_layout(x: Any, y: Any, z: Any) -> bool:
     """Whether x and z are C-contiguous float64 numpy arrays of one shape and y is one too or a Python float:
     the operands _fma64 takes through its small and chunked paths (their results keep that layout)."""
-    return type(x) is np.ndarray and x.dtype == F64 and x.flags.c_contiguous and _like(z, x) and (
-        type(y) is float or _like(y, x)
+    return (
+        type(x) is np.ndarray
+        and x.dtype == F64
+        and x.flags.c_contiguous
+        and _like(z, x)
+        and (type(y) is float or _like(y, x))
     )
 
 
