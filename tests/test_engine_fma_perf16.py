@@ -146,3 +146,12 @@ def test_product_error_small_and_array_paths(n):
         r = sleef_pow._prod_err64(x, yy, x * yy)
         want = [float(Fraction(a) * Fraction(b) - Fraction(a * b)) for a, b in zip(x.tolist(), ys.tolist())]
         assert r.tolist() == want
+
+
+def test_signed_zero_constants_keep_their_sign():
+    x = np.array([1.0, -2.0] * 20)
+    z = np.full(40, -0.0)
+    for y in (0.0, -0.0, 0.0):  # (one cached split for both zeros would give one of them the other's sign)
+        for n in (40, 4):
+            want = fma._fma64(x[:n], np.full(n, y), z[:n])  # (an array y: no constant's cache)
+            assert fma._fma64(x[:n], y, z[:n]).tobytes() == want.tobytes()

@@ -123,7 +123,7 @@ _CONST_SPLITS: dict = {}  # Python float -> its split as 0-d arrays (numpy takes
 
 
 def split_const(y: float) -> tuple:
-    """_split of the Python float y, as 0-d float64 arrays, computed once per value."""
+    """_split of the Python float y (not 0 or NaN), as 0-d float64 arrays, computed once per value."""
     s = _CONST_SPLITS.get(y)
     if s is None:
         if len(_CONST_SPLITS) > 4096:  # (a bound: callers pass a few dozen SLEEF constants)
@@ -223,7 +223,8 @@ def _fma64(x: Any, y: Any, z: Any) -> Any:
     if xp is np and not (x.ndim or np.ndim(y) or np.ndim(z)):  # (0-d operands give numpy scalars: in 1-d)
         return _fma64(x.reshape(1), y if type(y) is float else np.reshape(y, 1), np.reshape(z, 1)).reshape(())
     if type(y) is float:
-        y, yh, yl = split_const(y) if f64 else (y, *_split(y))
+        # (zeros and NaN split as Python floats: 0.0 == -0.0 would share a cache entry, NaN would miss it)
+        y, yh, yl = split_const(y) if f64 and y and y == y else (y, *_split(y))
     else:
         yh, yl = _split(y)
     xh, xl = _split(x)
