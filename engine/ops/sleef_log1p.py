@@ -23,6 +23,7 @@ from engine.ops import mkl, sleef
 from engine.ops import sleef_pow as P
 from engine.ops.cpu_capability import has_fma, kernel_build
 from engine.ops.cpu_loops import fresh_like
+from engine.ops.fma import chunked
 
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
@@ -302,25 +303,11 @@ def usable(a: Any) -> bool:
     )
 
 
-_CHUNK = 16384  # elements a pass works on: a few dozen fresh temporaries of the whole size cost page faults
-
-
-def _chunked(fn: Any, a: np.ndarray) -> np.ndarray:
-    """fn over a (C order) in cache-sized pieces, a new C-contiguous array of a's shape."""
-    x = np.ascontiguousarray(a).reshape(-1)
-    if x.size <= _CHUNK:
-        return fn(x).reshape(a.shape)
-    r = np.empty_like(x)
-    for b in range(0, x.size, _CHUNK):
-        r[b : b + _CHUNK] = fn(x[b : b + _CHUNK])
-    return r.reshape(a.shape)
-
-
 def _torch_kernel(name: str, vec32: Any, vec64: Any, fallback: Any) -> Any:
     def f(a: Any) -> Any:
         if not usable(a):
             return fallback(a)
-        r = _chunked(vec32 if a.dtype == F32 else vec64, a)
+        r = chunked(vec32 if a.dtype == F32 else vec64, a)
         if a.flags.c_contiguous:
             return r
         out = fresh_like(a)  # (the input's memory order, as numpy's ufuncs and TensorIterator give)

@@ -20,10 +20,10 @@ import numpy as np
 from engine.ops import mkl
 from engine.ops import sleef_pow as P
 from engine.ops.cpu_capability import has_fma, kernel_build
+from engine.ops.fma import chunked
 
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
-_CHUNK = 16384  # elements a pass works on: dozens of fresh temporaries of the whole size cost page faults
 
 # xexp's POLY10 coefficients (c9 .. c0), FMA branch
 _EXP_C10 = (
@@ -50,22 +50,6 @@ def usable(a: Any) -> bool:
     in exact mode (the exact extra's MKL loaded: these emulations cost several times numpy's formulas) and an
     FMA build."""
     return type(a) is np.ndarray and (a.dtype == F32 or a.dtype == F64) and mkl.available() and usable_fma()
-
-
-def chunked(fn: Any, *arrays: np.ndarray) -> np.ndarray:
-    """fn over same-shaped arrays (C order) in cache-sized pieces, a new C-contiguous array of their shape."""
-    shape = arrays[0].shape
-    xs = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    n = xs[0].size
-    if n <= _CHUNK:
-        return fn(*xs).reshape(shape)
-    r = None
-    for b in range(0, n, _CHUNK):
-        piece = fn(*(x[b : b + _CHUNK] for x in xs))
-        if r is None:
-            r = np.empty(n, piece.dtype)
-        r[b : b + _CHUNK] = piece
-    return r.reshape(shape)
 
 
 def _exp64(d: np.ndarray) -> np.ndarray:

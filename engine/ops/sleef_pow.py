@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops.fma import _SMALL as _SMALL_FMA
+from engine.ops.fma import _fma64 as _fma64_impl
+from engine.ops.fma import chunked, fma64_small
 from engine.ops.sleef import _dfadd2 as _dfadd2_ff  # (float32 or float64 alike)
 from engine.ops.sleef import _getexp_getmant  # (AVX-512 vgetexp/vgetmant, as logf_exact uses them)
 
@@ -37,17 +40,29 @@ def _fma(x: Any, y: Any, z: Any) -> np.ndarray:
     float64 and the sum rounds once there, so rounding that to float32 is the fma's result unless the float64
     sum lies exactly halfway between two float32 values (a possible double rounding: `_fma_slow` resolves
     those, and the sums in float32's subnormal range, where the halfway points lie elsewhere)."""
-    r = np.multiply(x, y, dtype=F64)
-    r += z
+    p = np.multiply(x, y, dtype=F64)
+    r = p + z
     f = r.astype(F32)
     low = r.view(_U64) & _LOW29
     check = low == _HALF29
     check |= np.abs(r) < _TINY
     if np.count_nonzero(check):
+        # the ties are often exact sums (a power-of-two operand), which the cast rounds right: only sums with
+        # a rounding error (TwoSum's, on these elements) need _fma_slow
         i = np.flatnonzero(check)
-        i = i[r[i] != 0]  # (an exact zero has no rounding to resolve)
-        f[i] = _fma_slow(*(np.broadcast_to(v, f.shape)[i] for v in (x, y, z)))
+        rr, pp, zz = r[i], _pick(p, r, i), _pick(z, r, i)
+        bb = rr - pp
+        i = i[((pp - (rr - bb)) + (zz - bb)) != 0]
+        if i.size:
+            f[i] = _fma_slow(*(_pick(v, r, i) for v in (x, y, z)))
     return f
+
+
+def _pick(v: Any, like: np.ndarray, i: np.ndarray) -> Any:
+    """v (broadcast to like's shape) at the flat indices i; a scalar or 0-d v stays itself."""
+    if not np.ndim(v):
+        return v
+    return (v if v.shape == like.shape else np.broadcast_to(v, like.shape)).reshape(-1)[i]
 
 
 def _fma_slow(x: Any, y: Any, z: Any) -> np.ndarray:
@@ -215,10 +230,10 @@ _ALL_ONES = np.array(-1, I32).view(F32)  # vor with a true mask: every bit set
 def powf(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Sleef_powf16_u10 of float32 arrays of one shape (y may be a float32 scalar), a new float32 array."""
     x = np.asarray(x, dtype=F32)
-    y = np.broadcast_to(np.asarray(y, dtype=F32), x.shape)
-    shape = x.shape
-    x = x.reshape(-1)
-    y = np.ascontiguousarray(y).reshape(-1)
+    return chunked(_powf, x, np.broadcast_to(np.asarray(y, dtype=F32), x.shape))
+
+
+def _powf(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         ay = np.abs(y)
         yisint = (np.trunc(y) == y) | (ay > _c(1 << 24))
@@ -248,7 +263,7 @@ def powf(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if np.count_nonzero(nan):
             r = np.where(nan, _ALL_ONES, r)
         r = np.where((y == 0) | (x == _ONE), _ONE, r)
-    return r.astype(F32, copy=False).reshape(shape)
+    return r.astype(F32, copy=False)
 
 
 # ---- float64: Sleef_pow8_u10 (xpow in src/libm/sleefsimddp.c: logk, expk, dd.h's FMA variants) -----------
@@ -258,9 +273,8 @@ _SPLIT = 134217729.0  # 2^27 + 1, Veltkamp's splitting constant
 
 def _fma64(x: Any, y: Any, z: Any) -> np.ndarray:
     """RN64(x * y + z), exactly, for finite float64 values (engine/ops/fma.py's emulation)."""
-    from engine.ops.fma import _fma64 as f
-
-    return f(np.asarray(x, F64), y, np.asarray(z, F64))
+    x = x if type(x) is np.ndarray else np.asarray(x, F64)
+    return _fma64_impl(x, y, z if type(z) is np.ndarray else np.asarray(z, F64))
 
 
 def _split(a: Any) -> tuple:
@@ -272,6 +286,10 @@ def _split(a: Any) -> tuple:
 def _prod_err64(x: Any, y: Any, rx: np.ndarray) -> np.ndarray:
     """fma(x, y, -rx) for rx = RN64(x * y): the product's rounding error, exact (Dekker) for finite values
     away from overflow and underflow."""
+    if type(rx) is np.ndarray and rx.size <= _SMALL_FMA:
+        e = fma64_small(x, y, -rx)  # (numpy's per-call cost dominates there; None: Dekker's steps below)
+        if e is not None:
+            return e
     xh, xl = _split(x)
     yh, yl = _split(y)
     return ((xh * yh - rx) + xh * yl + xl * yh) + xl * yl
@@ -391,10 +409,10 @@ def _expk(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
 def pow64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Sleef_pow8_u10 of float64 arrays of one shape (y may be a scalar), a new float64 array."""
     x = np.asarray(x, dtype=F64)
-    y = np.broadcast_to(np.asarray(y, dtype=F64), x.shape)
-    shape = x.shape
-    x = x.reshape(-1)
-    y = np.ascontiguousarray(y).reshape(-1)
+    return chunked(_pow64, x, np.broadcast_to(np.asarray(y, dtype=F64), x.shape))
+
+
+def _pow64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         yisint = np.rint(y) == y
         yh = y * 0.5
@@ -424,4 +442,4 @@ def pow64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if np.count_nonzero(nan):
             r = np.where(nan, np.array(-1, np.int64).view(F64), r)
         r = np.where((y == 0) | (x == 1.0), 1.0, r)
-    return r.reshape(shape)
+    return r
