@@ -94,3 +94,33 @@ def test_fractional_max_pool_functional_indices(dtype: str) -> None:
 )
 def test_fractional_max_pool_errors(code: Any) -> None:
     same_error(code)
+
+
+# ---- TransformerEncoder in eval without grad: torch's nested-tensor path leaves zeros at padded positions --------
+def test_transformer_encoder_nested_path_zeros_padding() -> None:
+    def fn(lib: Any) -> list:
+        layer = lib.nn.TransformerEncoderLayer(d_model=4, nhead=2, dim_feedforward=8, batch_first=True)
+        enc = lib.nn.TransformerEncoder(layer, num_layers=2, norm=lib.nn.LayerNorm(4))
+        x = lib.randn(2, 3, 4)
+        pad = lib.tensor([[False, False, True], [False, False, False]])
+        gap = lib.tensor([[False, True, False], [False, False, False]])  # (not left-aligned: no nested path)
+        enc.eval()
+        with lib.no_grad():
+            outs = [enc(x, src_key_padding_mask=pad), enc(x, src_key_padding_mask=gap),
+                    enc.layers[0](x, src_key_padding_mask=pad)]  # fmt: skip
+        outs.append(enc(x, src_key_padding_mask=pad).detach())  # (grad enabled: no nested path)
+        enc.train()
+        with lib.no_grad():
+            outs.append(enc(x, src_key_padding_mask=pad))
+        return [o.numpy() for o in outs]
+
+    t, e = both(fn)
+    assert (t[0][0, 2] == t[0][0, 2][0]).all()  # (the norm of a zero row: its bias)
+    for a, b in zip(t, e):
+        assert a.shape == b.shape
+        assert abs(a - b).max() < 1e-5
+
+
+def test_functional_names_as_torch() -> None:
+    assert engine.nn.functional.logsigmoid.__name__ == torch.nn.functional.logsigmoid.__name__ == "log_sigmoid"
+    assert engine.nn.functional.threshold.__name__ == torch.nn.functional.threshold.__name__
