@@ -124,3 +124,17 @@ def test_transformer_encoder_nested_path_zeros_padding() -> None:
 def test_functional_names_as_torch() -> None:
     assert engine.nn.functional.logsigmoid.__name__ == torch.nn.functional.logsigmoid.__name__ == "log_sigmoid"
     assert engine.nn.functional.threshold.__name__ == torch.nn.functional.threshold.__name__
+
+
+# ---- float16 addmm (a half nn.Linear on the cpu): bias + product in float, rounded once, as torch's cpu gemm ------
+def test_half_linear_rounds_once() -> None:
+    def fn(lib: Any) -> str:
+        x = lib.randn(3, 4).half()
+        lin = lib.nn.Linear(4, 2).half()
+        big = lib.nn.Linear(64, 8).half()
+        a = lib.addmm(lib.randn(3, 2).half(), lib.randn(3, 5).half(), lib.randn(5, 2).half(), beta=0.5, alpha=2)
+        return repr(lin(x)) + repr(big(lib.randn(5, 64).half())) + repr(a)
+
+    t, e = both(fn)
+    assert "-0.0076" in t  # (rounding the product to half before adding the bias gives -0.0077)
+    assert e == t
