@@ -138,3 +138,18 @@ def test_half_linear_rounds_once() -> None:
     t, e = both(fn)
     assert "-0.0076" in t  # (rounding the product to half before adding the bias gives -0.0077)
     assert e == t
+
+
+def test_half_conv_bias_rounds_once() -> None:
+    def fn(lib: Any) -> str:
+        c = lib.nn.Conv2d(2, 3, 3).half()
+        x = lib.randn(1, 2, 5, 5).half()
+        x2 = lib.randn(2, 4, 9, 9).half()
+        outs = [c(x)]
+        for m in (lib.nn.Conv2d(4, 6, 3, padding=1, stride=2), lib.nn.Conv2d(4, 4, 3, groups=2, dilation=2)):
+            outs.append(m.half()(x2))
+        outs.append(lib.nn.Conv1d(4, 3, 2).half()(x2[:, :, 0]))
+        return "".join(repr(o) for o in outs)
+
+    t, e = both(fn)
+    assert e == t
