@@ -20,7 +20,6 @@ TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx",
 _IN_TORCH = {
     "torch": frozenset({"lobpcg",
                         "sparse_coo_tensor", "nested_tensor"}),
-    "torch.nn.functional": frozenset({"fractional_max_pool2d", "fractional_max_pool3d"}),
     "torch.linalg": frozenset({"ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
     "torch.func": frozenset({"functionalize", "debug_unwrap", "rearrange",

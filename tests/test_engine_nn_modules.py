@@ -1094,8 +1094,8 @@ def test_namespace_types_and_scope_note() -> None:
         assert repr(getattr(nn, name)) == repr(getattr(torch.nn, name)), name
     assert callable(nn.init.kaiming_uniform_) and nn.functional.relu is engine.nn.functional.relu
     assert {"Linear", "init", "Module", "functional"} <= set(dir(nn))
-    with pytest.raises(AttributeError, match="torch.nn.FractionalMaxPool3d is not in tcli's engine") as info:
-        nn.FractionalMaxPool3d  # noqa: B018
+    with pytest.raises(AttributeError, match="torch.nn.AdaptiveLogSoftmaxWithLoss is not in tcli's engine") as info:
+        nn.AdaptiveLogSoftmaxWithLoss  # noqa: B018
     assert info.value.not_covered is True
     with pytest.raises(AttributeError, match="module 'torch.nn' has no attribute 'linear'"):
         nn.linear  # noqa: B018

@@ -622,6 +622,7 @@ _MODULES = (
     "engine.nn.functional_conv", "engine.nn.functional_pool", "engine.nn.functional_norm", "engine.nn.attention",
     "engine.nn.functional_margin", "engine.nn.bilinear", "engine.nn.pdist", "engine.nn.channel_shuffle",
     "engine.nn.embedding_bag", "engine.nn.ctc_loss", "engine.nn.grid_sample", "engine.nn.random_activations",
+    "engine.nn.functional_fractional",
 )  # fmt: skip
 
 

@@ -298,6 +298,9 @@ def _transposed_shape(x: Any, w: Any, geo: _Geo) -> tuple:
 def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
     if b is not None and x.dtype.metadata is not None:  # bfloat16: the bias joins the float32 sums, rounded once
         return to_bf16(_convolution_arr(plain(x), plain(w), plain(b), geo, xp), xp)
+    if b is not None and x.dtype == np.float16 and not geo.transposed and isinstance(x, np.ndarray):  # (and half)
+        f32 = np.float32
+        return _convolution_arr(x.astype(f32), w.astype(f32), b.astype(f32), geo, xp).astype(np.float16)
     if geo.transposed:
         shape = _transposed_shape(x, w, geo)
         out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)

@@ -105,7 +105,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         gi = xp.where(on, unit if p == 1 else 2 * unit * z, 0).astype(dt)
         if w is not None:
             gi = gi * w._data[y][:, None]
-        gi[rows, y] = -gi.sum(1)
+        gi[rows, y] = dt.type(0) - gi.sum(1)  # the kernel's 0 - h1 - h2 ...: +0.0 where no class counts
         gi = _scale_by(g, gi, red, nframe).reshape(input._data.shape).astype(dt)
         return (_no_double_backward(gi, g, x_, "multi_margin_loss_backward"),)
 

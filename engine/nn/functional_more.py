@@ -232,6 +232,9 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     return _record("LogSigmoidBackward0", _arrays(input, fwd), (input,), (input,), backward)
 
 
+logsigmoid.__name__ = logsigmoid.__qualname__ = "log_sigmoid"  # (torch's is the builtin torch._C._nn.log_sigmoid)
+
+
 def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
     if dim is None:  # torch's _get_softmax_dim: warn, then the legacy choice
         _implicit_dim("softmin", None)
@@ -446,6 +449,9 @@ def _threshold(input: Tensor, threshold: float, value: float, inplace: bool) -> 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
     return _threshold(input, threshold, value, inplace)
+
+
+threshold.__name__ = threshold.__qualname__ = "_threshold"  # (torch's F.threshold is its boolean-dispatch wrapper)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002

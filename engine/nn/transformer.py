@@ -2,8 +2,9 @@
 registered in torch's order (so seeded initialisation, reprs and state_dict keys are torch's), post- or pre-norm
 blocks, masks canonicalised as torch does, a causal mask recognised as one, and the encoder stack's warning about
 its nested-tensor fast path. torch's inference fast paths (nested tensors, fused kernels in eval mode without
-grad) are not taken: the numbers are the training path's, the same up to rounding, except that torch's nested
-fast path writes zeros at padded positions of an encoder's output."""
+grad) are not taken: the numbers are the training path's, the same up to rounding; where torch's encoder stack
+would take its nested-tensor path, its output's padded positions are zeros (before the stack's norm), as torch's
+to_padded_tensor(0.0) leaves them."""
 
 from __future__ import annotations
 
@@ -204,9 +205,38 @@ class TransformerEncoder(Module):
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        if self._nested_path(src, mask, src_key_padding_mask):
+            if not _NESTED_WARNED:  # (torch's TORCH_WARN_ONCE: once per process)
+                _NESTED_WARNED.append(True)
+                warnings.warn(_NESTED_WARNING, stacklevel=user_stacklevel())
+            output = output.masked_fill((src_key_padding_mask != 0).unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+    def _nested_path(self, src: Tensor, mask: Tensor | None, pad: Tensor | None) -> bool:
+        """Whether torch's forward converts to a nested tensor (its sparsity fast path's conditions)."""
+        first = self.layers[0]
+        if not self.use_nested_tensor or first.training or src.dim() != 3 or pad is None or mask is not None:
+            return False
+        keep = (pad == 0).tolist()
+        if self.mask_check and any(row[i] < row[i + 1] for row in keep for i in range(len(row) - 1)):
+            return False  # (not left-aligned)
+        if engine.is_autocast_enabled():
+            return False
+        a, n1, n2, l1, l2 = first.self_attn, first.norm1, first.norm2, first.linear1, first.linear2
+        params = (src, a.in_proj_weight, a.in_proj_bias, a.out_proj.weight, a.out_proj.bias, n1.weight, n1.bias,
+                  n2.weight, n2.bias, l1.weight, l1.bias, l2.weight, l2.bias)  # fmt: skip
+        return not (engine.is_grad_enabled() and any(t is not None and t.requires_grad for t in params))
+
+
+_NESTED_WARNED: list = []
+_NESTED_WARNING = (
+    "The PyTorch API of nested tensors is in prototype stage and will change in the near future. We recommend "
+    "specifying layout=torch.jagged when constructing a nested tensor, as this layout receives active development, "
+    "has better operator coverage, and works with torch.compile. (Triggered internally at "
+    "/__w/pytorch/pytorch/aten/src/ATen/NestedTensorImpl.cpp:177.)"
+)
 
 
 def _why_not_fast(layer: Any) -> str:

@@ -499,6 +499,10 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
         if beta != 0:
             r[...] = di
         r = mkl.gemm(d1, d2, r, alpha, beta)
+    elif d2.dtype == np.float16 and beta != 0 and isinstance(d2, np.ndarray):
+        # torch's cpu half gemm: each dot product in float, then beta * c + alpha * dot in float, rounded once
+        f32 = np.float32
+        r = (d1.astype(f32) @ d2.astype(f32)) * f32(alpha) + di.astype(f32) * f32(beta)
     else:
         r = gemm_order.mm(d1, d2)  # (the bias is added after the product, as MKL's beta does)
         if alpha != 1:
