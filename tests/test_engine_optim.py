@@ -619,11 +619,10 @@ def test_duplicate_parameter_warns() -> None:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda O, ps: O.SGD(ps, foreach=True),
         lambda O, ps: O.SGD(ps, fused=True),
         lambda O, ps: O.Adam(ps, differentiable=True),
         lambda O, ps: O.AdamW(ps, capturable=True),
-        lambda O, ps: O.RMSprop(ps, foreach=True),
+        lambda O, ps: O.RMSprop(ps, differentiable=True),
         lambda O, ps: O.Adagrad(ps, fused=True),
     ],
 )
@@ -631,9 +630,9 @@ def test_other_implementations_are_not_covered(make: Callable) -> None:
     with pytest.raises(NotImplementedError, match=r"=True selects one of torch's other implementations"):
         make(engine.optim, [p1(engine)])
     opt = engine.optim.SGD([p1(engine)])
-    opt.param_groups[0]["foreach"] = True  # (a group can ask for it too)
+    opt.param_groups[0]["differentiable"] = True  # (a group can ask for it too)
     opt.param_groups[0]["params"][0].grad = engine.ones(2)
-    with pytest.raises(NotImplementedError, match="foreach=True"):
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
         opt.step()
 
 

@@ -169,7 +169,7 @@ def test_no_classes_and_no_type_construction(src: str, error: str) -> None:
 @pytest.mark.parametrize(
     "name",
     ["open", "eval", "exec", "compile", "__import__", "globals", "locals", "vars", "dir", "input", "breakpoint",
-     "exit", "quit", "memoryview", "bytearray", "object", "__builtins__",
+     "memoryview", "bytearray", "object", "__builtins__",
      "__loader__", "SystemExit"],
 )  # fmt: skip
 # (help is tcli's own, text from a table and a function's source, never pydoc: tests/test_ux15.py)
