@@ -204,6 +204,7 @@ def narrow_module_names(prelude: Prelude | None) -> None:
     host.check_module_name = host.check_module_name_default if prelude is None else prelude.check_registered_name
     host.charge_text = host.charge_text_default if prelude is None else prelude.charge_text
     host.check_views = host.check_views_default if prelude is None else prelude.check_views
+    host.check_alloc = host.check_alloc_default if prelude is None else prelude.check_alloc
 
 
 def check_own_name(name: str) -> None:
@@ -595,7 +596,7 @@ class Prelude:
         """Refuse printing a container whose text would pass max_str_len (shared items repeat); returns the
         estimate (0 for anything else). An object of the script's counts 16 here: what its __repr__ returns is
         charged as it comes (charge_text)."""
-        if type(value) in _CONTAINERS:
+        if type(value) in _CONTAINERS or isinstance(value, BaseException):
             return _ReprBudget(self.limits.max_str_len).measure(value, 0)
         return 0
 
@@ -2718,6 +2719,9 @@ class _ReprBudget:
                 if n > self.budget:
                     break
             self.memo[key] = n
+        elif isinstance(value, BaseException):  # its str and repr are its args' (ValueError(*["x" * 10**6] * 1000))
+            args = value.args
+            n = 16 + (self.measure(args, depth + 1) if type(args) is tuple else 0)
         else:
             n = 16
         if n > self.budget:
