@@ -3108,7 +3108,19 @@ def _random_methods(p: Prelude) -> dict[str, Callable]:
             p.check_length(k)
         return random.Random.choices(self_, population, weights, cum_weights=cum_weights, k=k)
 
-    return {"sample": sample, "choices": choices}
+    def setstate(self_: random.Random, state: Any) -> None:
+        random.Random.setstate(self_, _random_state(state))
+
+    return {"sample": sample, "choices": choices, "setstate": setstate}
+
+
+def _random_state(state: Any) -> Any:
+    """A state for random.setstate as getstate makes it: setstate keeps its third item, the next gauss() value,
+    whatever it is, and gauss() returns `mu + z * sigma` of it in Python's code, past tsr's checks (a list there
+    and gauss([], 12) made a list of 120M items)."""
+    if type(state) is tuple and len(state) == 3 and type(state[2]) in (float, type(None)):
+        return state
+    raise TypeError("random.setstate: the state must be a tuple that random.getstate() returned")
 
 
 def _RANDOM_CHECKS(p: Prelude) -> dict[str, Callable]:
@@ -3127,7 +3139,10 @@ def _RANDOM_CHECKS(p: Prelude) -> dict[str, Callable]:
     def shuffle(x: Any) -> None:
         random.shuffle(x)
 
-    return {"sample": sample, "choices": choices, "shuffle": shuffle}
+    def setstate(state: Any) -> None:
+        random.setstate(_random_state(state))
+
+    return {"sample": sample, "choices": choices, "shuffle": shuffle, "setstate": setstate}
 
 
 def _MATH_CHECKS(p: Prelude) -> dict[str, Callable]:
