@@ -800,7 +800,7 @@ class Prelude:
             else:
                 self.check_broadcast(a, b)
         elif kind == "Add":
-            if ta is str and tb is str:
+            if (ta is str or ta is bytes) and tb is ta:  # (bytes: what a checkpoint's pickle may hold)
                 self.check_str_len(len(a) + len(b))
                 if len(a) + len(b) > _CHUNK:  # (a new string each time: counted toward --max-memory as well)
                     self.check_alloc(len(a) + len(b))
@@ -821,9 +821,9 @@ class Prelude:
             if ta is int or ta is bool:
                 if tb is int or tb is bool:
                     self.check_int_bits(a.bit_length() + b.bit_length())
-                elif tb is str or tb is list or tb is tuple or tb is deque:
+                elif tb is str or tb is list or tb is tuple or tb is deque or tb is bytes:
                     self._check_repeat(b, a)
-            elif (ta is str or ta is list or ta is tuple or ta is deque) and (tb is int or tb is bool):
+            elif (ta is str or ta is list or ta is tuple or ta is deque or ta is bytes) and (tb is int or tb is bool):
                 self._check_repeat(a, b)
         elif kind == "Pow":
             if ta is int and tb is int and b > 0 and abs(a) > 1:
@@ -833,16 +833,19 @@ class Prelude:
                 self.check_int_bits(a.bit_length() + b)
         elif kind == "Mod" and ta is str:
             b = self.check_percent(a, b)
+        elif kind == "Mod" and (ta is bytes or ta is bytearray):  # (torch.load hands out bytes; % pads them in C)
+            raise TypeError("tsr does not format bytes with %")
         return b
 
     def _check_repeat(self, seq: Any, times: int) -> None:
         n = len(seq) * times
-        if type(seq) is str:
+        text = type(seq) is str or type(seq) is bytes
+        if text:
             self.check_str_len(n)
         else:
             self.check_length(n)
         if n > _CHUNK:  # (a new value each time: counted toward --max-memory as well)
-            self.check_alloc(n if type(seq) is str else 8 * n)
+            self.check_alloc(n if text else 8 * n)
 
     # ------------------------------------------------------------------------------------------------
     # builtins

@@ -191,3 +191,27 @@ def test_random_state_round_trips() -> None:
         "print(r.gauss(0, 1) == a, random.gauss(0, 1) == b)"
     )
     assert _run(src)[1] == "True True\n"
+
+
+# -- bytes from a checkpoint ----------------------------------------------------------------------------------------
+# A pickle's BINBYTES hands the script a bytes object (a script cannot write one): its *, + and % went unchecked
+# (bytes * 7e7 made 280 MB, b"%*d" % (2e8, 1) 200 MB); they now follow str's limit, and % on bytes is refused.
+
+
+@pytest.mark.parametrize(
+    ("pkl", "src", "error"),
+    [(b"C\x04abcd", "y = x * (7 * 10**7)", "MemoryError"), (b"C\x04abcd", "y = (7 * 10**7) * x", "MemoryError"),
+     (b"C\x04abcd", "y = x\nfor i in range(30):\n    y += y", "MemoryError"),
+     (b"C\x03%*d", "y = x % (2 * 10**8, 1)", "TypeError")],
+)  # fmt: skip
+def test_bytes_from_a_checkpoint_keep_the_string_limits(
+    pkl: bytes, src: str, error: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _archive(tmp_path / "b.pt", b"\x80\x02" + pkl + b".")
+    msg = refused(f"import torch\nx = torch.load('b.pt')\n{src}", error)
+    assert "over the tsr limit of 10,000,000" in msg or "tsr does not format bytes" in msg, msg
+    assert _run("import torch\nx = torch.load('b.pt')\nprint(x + x * 2)")[1] in (
+        "b'abcdabcdabcd'\n",
+        "b'%*d%*d%*d'\n",
+    )
