@@ -215,3 +215,17 @@ def test_bytes_from_a_checkpoint_keep_the_string_limits(
         "b'abcdabcdabcd'\n",
         "b'%*d%*d%*d'\n",
     )
+
+
+# -- namedtuple -----------------------------------------------------------------------------------------------------
+
+
+def test_a_namedtuple_of_many_fields_is_charged_to_max_memory() -> None:
+    """Each field is a property with a doc string (about 400 bytes from a name of a few characters): a class of 1.2M
+    fields took 450 MB under a 300 MB --max-memory. The fields are charged before the class is built."""
+    src = (
+        'from collections import namedtuple\ns = " ".join("a" + str(i) for i in range(300000))\nP = namedtuple("P", s)'
+    )
+    msg = refused(src, "MemoryError", max_memory=100 << 20)
+    assert "(--max-memory)" in msg
+    assert _run('from collections import namedtuple\nP = namedtuple("P", "x y")\nprint(P(1, 2))')[1] == "P(x=1, y=2)\n"
