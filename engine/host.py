@@ -36,3 +36,13 @@ def check_views_default(count: int) -> None:
 #: tensor unbinds it, as torch does: a view object per element, about 250 bytes each, where the elements took 4):
 #: a host checks that memory against its limit first.
 check_views = check_views_default
+
+
+def check_alloc_default(nbytes: int) -> None:
+    pass
+
+
+#: Called before the engine allocates `nbytes` that the size of its input does not bound (torch.load expanding a
+#: tensor that overlaps itself on a small storage, the objects a checkpoint's pickle builds): a host checks that
+#: memory against its limit first.
+check_alloc = check_alloc_default

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine import dtypes
+from engine import host as _host_rules
 from engine.tensor import Size, Tensor, wrap
 
 _STORAGE_OF = {d: d.legacy.replace("Tensor", "Storage") for d in dtypes.ALL_TYPES}
@@ -255,6 +256,10 @@ def _rebuild_tensor(storage: Any, offset: int, size: Any, stride: Any, requires_
         )
     arr = storage.array
     isz = arr.itemsize
+    if not (offset == 0 and count == arr.size and storage.dtype is not dtypes.bfloat16):
+        # a copy (or a bfloat16 widening): a tensor may overlap itself on a small storage, so what it takes is
+        # not bounded by the file's size (a thousand tensors of a million elements over one 8-byte record)
+        _host_rules.check_alloc(count * max(isz, 4) * (3 if storage.dtype is dtypes.bfloat16 else 1))
     view = np.lib.stride_tricks.as_strided(arr[offset:], size, tuple(s * isz for s in stride))
     if storage.dtype is dtypes.bfloat16:
         from engine.bf16 import to_bf16
@@ -352,6 +357,11 @@ def _unpickle(data: bytes, storage: Any, name: str) -> Any:
     marks: list = []
     memo: dict = {}
     pos, end = 0, len(data)
+    # hashing a tuple walks all of it, a shared part once per time it is reached: ten levels of DUP+TUPLE2 hash
+    # 2**10 items, eighty would never finish (in C, holding the interpreter). A key's walk is counted against
+    # a budget for the whole file, as it would be hashed
+    budget = [(1 << 20) + 16 * end]
+    ops = 0
 
     def take(n: int) -> bytes:
         nonlocal pos
@@ -393,6 +403,9 @@ def _unpickle(data: bytes, storage: Any, name: str) -> Any:
             raise UnpicklingError(f"torch.load: {name} calls something that is not a known builder")
         if not isinstance(args, tuple):
             raise UnpicklingError(f"torch.load: {name} has a malformed pickle")
+        if fn in (set, frozenset, OrderedDict) and args and isinstance(args[0], (list, tuple)):
+            for item in args[0]:  # (the items these hash: counted as the pickle's own keys are)
+                _key(item[0] if fn is OrderedDict and isinstance(item, tuple) and item else item, budget)
         try:
             return fn(*args)
         except UnpicklingError:
@@ -406,6 +419,9 @@ def _unpickle(data: bytes, storage: Any, name: str) -> Any:
                 raise UnpicklingError(f"torch.load: {name} ends in the middle of its pickle")
             op = data[pos]
             pos += 1
+            ops += 1
+            if not ops & 0xFFF:  # each op may make an object (a dict, 64 bytes, from one byte of the file)
+                _host_rules.check_alloc(0x1000 * 64)
             if op == 0x80:  # PROTO
                 take(1)
             elif op == 0x95:  # FRAME
@@ -473,23 +489,25 @@ def _unpickle(data: bytes, storage: Any, name: str) -> Any:
                 _as(stack[-1], list).extend(items)
             elif op == 0x73:  # SETITEM
                 v, k = stack.pop(), stack.pop()
-                _as(stack[-1], dict)[_key(k)] = v
+                _as(stack[-1], dict)[_key(k, budget)] = v
             elif op == 0x75:  # SETITEMS
                 items = pop_mark()
                 d = _as(stack[-1], dict)
                 for i in range(0, len(items) - 1, 2):
-                    d[_key(items[i])] = items[i + 1]
+                    d[_key(items[i], budget)] = items[i + 1]
             elif op == 0x90:  # ADDITEMS
                 items = pop_mark()
-                _as(stack[-1], set).update(_key(k) for k in items)
+                _as(stack[-1], set).update(_key(k, budget) for k in items)
             elif op == 0x91:  # FROZENSET
-                stack.append(frozenset(_key(k) for k in pop_mark()))
+                stack.append(frozenset(_key(k, budget) for k in pop_mark()))
             elif op == 0x63:  # GLOBAL
                 module = line()
                 stack.append(find(module, line()))
             elif op == 0x93:  # STACK_GLOBAL
                 qual, module = stack.pop(), stack.pop()
-                stack.append(find(str(module), str(qual)))
+                if type(module) is not str or type(qual) is not str:  # (str() of a shared tuple could be endless)
+                    raise UnpicklingError(f"torch.load: {name} has a malformed pickle")
+                stack.append(find(module, qual))
             elif op == 0x52:  # REDUCE
                 args = stack.pop()
                 stack[-1] = call(stack[-1], args)
@@ -532,7 +550,15 @@ def _as(obj: Any, kind: type) -> Any:
     return obj
 
 
-def _key(k: Any) -> Any:
+def _key(k: Any, budget: list) -> Any:
+    if type(k) is tuple:
+        todo = [k]
+        while todo:
+            t = todo.pop()
+            budget[0] -= len(t) + 1
+            if budget[0] < 0:
+                raise UnpicklingError("torch.load: the pickle's keys are too large to hash (tuples shared too often)")
+            todo.extend(v for v in t if type(v) is tuple)
     try:
         hash(k)
     except TypeError:
@@ -545,7 +571,7 @@ def load(z: zipfile.ZipFile, prefix: str, name: str, map_location: Any) -> Any:
     members = set(z.namelist())
     order = "little"
     if f"{prefix}byteorder" in members:
-        order = z.read(f"{prefix}byteorder").decode(errors="replace").strip()
+        order = _read(z, f"{prefix}byteorder").decode(errors="replace").strip()
     storages: dict = {}
     moves: list = []
 
@@ -555,7 +581,7 @@ def load(z: zipfile.ZipFile, prefix: str, name: str, map_location: Any) -> Any:
             record = f"{prefix}data/{key}"
             if record not in members:
                 raise UnpicklingError(f"torch.load: {name} lacks the record {record}")
-            raw = z.read(record)
+            raw = _read(z, record)
             npd = np.dtype(np.uint16) if d is dtypes.bfloat16 else d.np
             if order == "big":
                 npd = npd.newbyteorder(">")
@@ -568,13 +594,21 @@ def load(z: zipfile.ZipFile, prefix: str, name: str, map_location: Any) -> Any:
             moves.append(location)
         return s
 
-    obj = _unpickle(z.read(f"{prefix}data.pkl"), storage, name)
+    obj = _unpickle(_read(z, f"{prefix}data.pkl"), storage, name)
     target = _target(map_location, moves)
     if target is not None:
         from engine.serialization import _move
 
         obj = _move(obj, target)
     return obj
+
+
+def _read(z: zipfile.ZipFile, member: str) -> bytes:
+    """A member's bytes, decompressing no more than its header declares (what the host charged for the file):
+    ZipFile.read inflates a member whole before cutting it to its declared size, gigabytes from a few MB."""
+    info = z.getinfo(member)
+    with z.open(info) as fh:
+        return fh.read(info.file_size)
 
 
 def _target(map_location: Any, locations: list) -> Any:

@@ -204,6 +204,7 @@ def narrow_module_names(prelude: Prelude | None) -> None:
     host.check_module_name = host.check_module_name_default if prelude is None else prelude.check_registered_name
     host.charge_text = host.charge_text_default if prelude is None else prelude.charge_text
     host.check_views = host.check_views_default if prelude is None else prelude.check_views
+    host.check_alloc = host.check_alloc_default if prelude is None else prelude.check_alloc
 
 
 def check_own_name(name: str) -> None:
@@ -595,7 +596,7 @@ class Prelude:
         """Refuse printing a container whose text would pass max_str_len (shared items repeat); returns the
         estimate (0 for anything else). An object of the script's counts 16 here: what its __repr__ returns is
         charged as it comes (charge_text)."""
-        if type(value) in _CONTAINERS:
+        if type(value) in _CONTAINERS or isinstance(value, BaseException):
             return _ReprBudget(self.limits.max_str_len).measure(value, 0)
         return 0
 
@@ -799,7 +800,7 @@ class Prelude:
             else:
                 self.check_broadcast(a, b)
         elif kind == "Add":
-            if ta is str and tb is str:
+            if (ta is str or ta is bytes) and tb is ta:  # (bytes: what a checkpoint's pickle may hold)
                 self.check_str_len(len(a) + len(b))
                 if len(a) + len(b) > _CHUNK:  # (a new string each time: counted toward --max-memory as well)
                     self.check_alloc(len(a) + len(b))
@@ -820,9 +821,9 @@ class Prelude:
             if ta is int or ta is bool:
                 if tb is int or tb is bool:
                     self.check_int_bits(a.bit_length() + b.bit_length())
-                elif tb is str or tb is list or tb is tuple or tb is deque:
+                elif tb is str or tb is list or tb is tuple or tb is deque or tb is bytes:
                     self._check_repeat(b, a)
-            elif (ta is str or ta is list or ta is tuple or ta is deque) and (tb is int or tb is bool):
+            elif (ta is str or ta is list or ta is tuple or ta is deque or ta is bytes) and (tb is int or tb is bool):
                 self._check_repeat(a, b)
         elif kind == "Pow":
             if ta is int and tb is int and b > 0 and abs(a) > 1:
@@ -832,16 +833,19 @@ class Prelude:
                 self.check_int_bits(a.bit_length() + b)
         elif kind == "Mod" and ta is str:
             b = self.check_percent(a, b)
+        elif kind == "Mod" and (ta is bytes or ta is bytearray):  # (torch.load hands out bytes; % pads them in C)
+            raise TypeError("tsr does not format bytes with %")
         return b
 
     def _check_repeat(self, seq: Any, times: int) -> None:
         n = len(seq) * times
-        if type(seq) is str:
+        text = type(seq) is str or type(seq) is bytes
+        if text:
             self.check_str_len(n)
         else:
             self.check_length(n)
         if n > _CHUNK:  # (a new value each time: counted toward --max-memory as well)
-            self.check_alloc(n if type(seq) is str else 8 * n)
+            self.check_alloc(n if text else 8 * n)
 
     # ------------------------------------------------------------------------------------------------
     # builtins
@@ -2718,6 +2722,9 @@ class _ReprBudget:
                 if n > self.budget:
                     break
             self.memo[key] = n
+        elif isinstance(value, BaseException):  # its str and repr are its args' (ValueError(*["x" * 10**6] * 1000))
+            args = value.args
+            n = 16 + (self.measure(args, depth + 1) if type(args) is tuple else 0)
         else:
             n = 16
         if n > self.budget:
@@ -3104,7 +3111,19 @@ def _random_methods(p: Prelude) -> dict[str, Callable]:
             p.check_length(k)
         return random.Random.choices(self_, population, weights, cum_weights=cum_weights, k=k)
 
-    return {"sample": sample, "choices": choices}
+    def setstate(self_: random.Random, state: Any) -> None:
+        random.Random.setstate(self_, _random_state(state))
+
+    return {"sample": sample, "choices": choices, "setstate": setstate}
+
+
+def _random_state(state: Any) -> Any:
+    """A state for random.setstate as getstate makes it: setstate keeps its third item, the next gauss() value,
+    whatever it is, and gauss() returns `mu + z * sigma` of it in Python's code, past tsr's checks (a list there
+    and gauss([], 12) made a list of 120M items)."""
+    if type(state) is tuple and len(state) == 3 and type(state[2]) in (float, type(None)):
+        return state
+    raise TypeError("random.setstate: the state must be a tuple that random.getstate() returned")
 
 
 def _RANDOM_CHECKS(p: Prelude) -> dict[str, Callable]:
@@ -3123,7 +3142,10 @@ def _RANDOM_CHECKS(p: Prelude) -> dict[str, Callable]:
     def shuffle(x: Any) -> None:
         random.shuffle(x)
 
-    return {"sample": sample, "choices": choices, "shuffle": shuffle}
+    def setstate(state: Any) -> None:
+        random.setstate(_random_state(state))
+
+    return {"sample": sample, "choices": choices, "shuffle": shuffle, "setstate": setstate}
 
 
 def _MATH_CHECKS(p: Prelude) -> dict[str, Callable]:

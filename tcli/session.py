@@ -295,9 +295,10 @@ class Session:
         first = tree.body[0] if tree.body else last
         return self.interp.site_hook.current_site or getattr(first, "tsr_site", None)
 
-    @staticmethod
-    def _script_error(e: BaseException) -> ScriptError:
+    def _script_error(self, e: BaseException) -> ScriptError:
         try:
+            # (an exception's text is its args': ValueError(*["y" * 10**6] * 1000) would make a gigabyte of it)
+            self.prelude.check_repr(e)
             return ScriptError.from_exception(e)
         except (TsrTimeout, MemoryError, RecursionError) as limit:  # the message itself hit a limit
             err = ScriptError.from_exception(limit)
@@ -340,7 +341,8 @@ class Session:
                 timer = True
             # polled by loops as well: the alarm fires once, and a script's `finally:` may loop on after it
             self.interp.deadline = time.monotonic() + limits.timeout
-            if self.hard_timeout:  # a hard stop as well (see _watchdog)
+            if self.hard_timeout:  # a hard stop as well (see _watchdog), and a last one (see _start_backstop)
+                self._backstop = _start_backstop(limits.timeout, self.process_limits)
                 finished = threading.Event()
                 threading.Thread(target=self._watchdog, args=(finished, limits.timeout), daemon=True).start()
         schedulers = sys.modules.get("engine.optim.lr_scheduler")
@@ -370,12 +372,14 @@ class Session:
                 sys.modules["engine.host"].check_module_name = sys.modules["engine.host"].check_module_name_default
                 sys.modules["engine.host"].charge_text = sys.modules["engine.host"].charge_text_default
                 sys.modules["engine.host"].check_views = sys.modules["engine.host"].check_views_default
+                sys.modules["engine.host"].check_alloc = sys.modules["engine.host"].check_alloc_default
             # (the engine is the process's: code that runs it after this script must not see the script's lines)
             self.interp.site_hook.current_site = None
             if capped is not None and not self.process_limits:
                 self._restore_address_space(capped)
             if finished is not None:
                 finished.set()
+                self._stop_backstop()
             warnings.showwarning = old_show
             warnings.filters[:] = old_filters
             warnings._filters_mutated()  # type: ignore[attr-defined]
@@ -432,8 +436,22 @@ class Session:
                 stream.flush()
             except (OSError, ValueError, AttributeError):
                 pass
+        self._stop_backstop()
         os.write(2, msg.encode())
         os._exit(1)
+
+    def _stop_backstop(self) -> None:
+        backstop, self._backstop = getattr(self, "_backstop", None), None
+        if backstop is not None:
+            import faulthandler
+
+            faulthandler.cancel_dump_traceback_later()
+            pid, w = backstop
+            try:
+                os.close(w)  # (the helper reads the end of its pipe and exits)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
 
     def _on_alarm(self, signum: int, frame: Any) -> None:
         if not self._user_code:  # in tcli's own bookkeeping: the script's next step reports it instead
@@ -898,6 +916,54 @@ def _cupy_installed() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("cupy") is not None
+
+
+def _start_backstop(timeout: float, run: bool) -> tuple[int, int] | None:
+    """The watchdog thread needs the interpreter lock, and some C loops never let it go: hashing or comparing a
+    tuple that shares its parts (`t = (t, t)` eighty times is 2**80 items to walk) ran on for ever past --timeout.
+    faulthandler's timer is a thread of C that needs no lock: a little after the watchdog would have, it ends the
+    process (status 1), writing its report into a pipe that a forked helper reads; the helper shows the script's
+    error instead (and drains the report). The helper ends when the pipe closes: the run's end, the process's."""
+    if not hasattr(os, "fork"):
+        return None
+    import faulthandler
+
+    delay = timeout + max(1.0, timeout * 0.1) + max(2.0, timeout * 0.1)
+    msg = (
+        f"TimeoutError: the script ran longer than the time limit of {timeout:g}s (--timeout); it was stopped "
+        "inside one long operation\n"
+        if run
+        else f"\nTimeoutError: the input ran longer than the time limit of {timeout:g}s (--timeout) inside one long "
+        "operation, which cannot be interrupted; the session ends\n"
+    ).encode()
+    try:
+        r, w = os.pipe()
+    except OSError:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (Python 3.12 warns of forking a process with threads: the child
+            pid = os.fork()  # runs none of the parent's code and takes no lock)
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return None
+    if pid:
+        os.close(r)
+        faulthandler.dump_traceback_later(delay, exit=True, file=w)
+        return pid, w
+    try:  # the helper: only the error stream and the pipe stay open (a reader of the output sees its end)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # (Ctrl-C reaches the whole process group: the script's)
+        os.closerange(0, 2)
+        os.closerange(3, r)
+        os.closerange(r + 1, 1 << 16)
+        shown = False
+        while os.read(r, 1 << 16):
+            if not shown:
+                os.write(2, msg)
+                shown = True
+    finally:
+        os._exit(0)
 
 
 def _deepen_c_stack() -> None:
