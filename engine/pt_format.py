@@ -20,6 +20,7 @@ import numpy as np
 
 from engine import dtypes
 from engine import host as _host_rules
+from engine.meta import contiguous_strides
 from engine.tensor import Size, Tensor, wrap
 
 _STORAGE_OF = {d: d.legacy.replace("Tensor", "Storage") for d in dtypes.ALL_TYPES}
@@ -164,7 +165,7 @@ class _Pickler:
         self.out += b"tQ"
         self.int_(0)
         shape = tuple(data.shape)
-        strides = tuple(s // data.itemsize for s in data.strides) if data.size else _contiguous(shape)
+        strides = tuple(s // data.itemsize for s in data.strides) if data.size else contiguous_strides(shape)
         self.dump(shape)
         self.dump(strides)
         self.dump(bool(t._rg) and not param)
@@ -174,14 +175,6 @@ class _Pickler:
             self.dump(bool(t._rg))
             self.global_("collections", "OrderedDict")
             self.out += b")R\x87R"
-
-
-def _contiguous(shape: tuple) -> tuple:
-    strides, acc = [], 1
-    for n in reversed(shape):
-        strides.append(acc)
-        acc *= max(n, 1)
-    return tuple(reversed(strides))
 
 
 def save(obj: Any, f: Any) -> None:

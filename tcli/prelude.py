@@ -1431,30 +1431,20 @@ class Prelude:
             return False
         return True
 
+    def _real_class(self, c: Any) -> Any:
+        """A class (or tuple of them) as a script names it, as Python's isinstance takes it: tsr's `type` is a
+        function (one argument only), and as a class to test against it is Python's type."""
+        if c is self.builtins["type"]:
+            return type
+        if type(c) is CheckedClass:
+            return c.cls
+        return tuple(self._real_class(x) for x in c) if type(c) is tuple else c
+
     def _isinstance(self, obj: Any, classinfo: Any, /) -> bool:
-        # tsr's `type` is a function (one argument only); as a class to test against it is Python's type
-        types_ = self.builtins["type"]
-
-        def real(c: Any) -> Any:
-            if c is types_:
-                return type
-            if type(c) is CheckedClass:
-                return c.cls
-            return tuple(real(x) for x in c) if type(c) is tuple else c
-
-        return isinstance(obj, real(classinfo))
+        return isinstance(obj, self._real_class(classinfo))
 
     def _issubclass(self, cls: Any, classinfo: Any, /) -> bool:
-        types_ = self.builtins["type"]
-
-        def real(c: Any) -> Any:
-            if c is types_:
-                return type
-            if type(c) is CheckedClass:
-                return c.cls
-            return tuple(real(x) for x in c) if type(c) is tuple else c
-
-        return issubclass(real(cls), real(classinfo))
+        return issubclass(self._real_class(cls), self._real_class(classinfo))
 
     def _super(self, *args: Any) -> Any:
         if not args:

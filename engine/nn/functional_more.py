@@ -208,6 +208,19 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return _hardtanh(input, 0.0, 6.0, inplace)  # torch: hardtanh(x, 0, 6), so HardtanhBackward0
 
 
+def _exact_backward(g: Tensor, x: Tensor) -> bool:
+    """Whether an activation's backward may run torch's own cpu backward kernel (exact mode) on g and x: plain
+    same-dtype, same-shape host arrays, and no graph of the gradient wanted (that needs the formula's ops)."""
+    gd, xd = g._data, x._data
+    return (
+        not (ENABLED[0] and (g._rg or x._rg))
+        and activation_cpu.exact_usable(xd)
+        and type(gd) is np.ndarray
+        and gd.dtype == xd.dtype
+        and gd.shape == xd.shape
+    )
+
+
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     _floats_only(input, "log_sigmoid_cpu")
 
@@ -219,13 +232,7 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     def backward(g: Tensor, x: Tensor) -> tuple:
         # d/dx log(sigmoid(x)) = sigmoid(-x); its derivative is torch's log_sigmoid_double_backward
         gd, xd = g._data, x._data
-        if (
-            not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
-            and activation_cpu.exact_usable(xd)
-            and type(gd) is np.ndarray
-            and gd.dtype == xd.dtype
-            and gd.shape == xd.shape
-        ):
+        if _exact_backward(g, x):
             return (wrap(activation_cpu.log_sigmoid_backward(gd, xd), x._dev),)
         return (g * E.sigmoid(-x),)
 
@@ -294,13 +301,7 @@ def _elu(input: Tensor, name: str, alpha: float, scale: float, input_scale: floa
             res = E.where(x <= 0, (x * input_scale).expm1() * neg, x * scale)
             return (E.where(res <= 0, g * bw_scale * (res + neg), g * scale),)
         gd, xd = g._data, x._data
-        if (
-            not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
-            and activation_cpu.exact_usable(xd)
-            and type(gd) is np.ndarray
-            and gd.dtype == xd.dtype
-            and gd.shape == xd.shape
-        ):  # torch's elu_backward kernel (is_result false)
+        if _exact_backward(g, x):  # torch's elu_backward kernel (is_result false)
             return (wrap(activation_cpu.elu_backward(gd, xd, alpha, scale, bw_scale), x._dev),)
         inside = E.where(x == 0, g * (neg * bw_scale), g * scale)
         return (E.where(x < 0, g * (x * bw_scale).exp() * (neg * bw_scale), inside),)
@@ -365,13 +366,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's infinitely_differentiable_mish_backward
         gd, xd = g._data, x._data
-        if (
-            not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
-            and activation_cpu.exact_usable(xd)
-            and type(gd) is np.ndarray
-            and gd.dtype == xd.dtype
-            and gd.shape == xd.shape
-        ):
+        if _exact_backward(g, x):
             return (wrap(activation_cpu.mish_backward(gd, xd), x._dev),)  # (torch's mish_backward kernel)
         t = E.softplus(x).tanh()
         return (g * (t + x * x.sigmoid() * (1.0 - t * t)),)
