@@ -312,14 +312,11 @@ def _globals() -> dict:
         ("torch.nn.parameter", "Parameter"): Parameter,
         ("torch", "Size"): _size,
         ("torch", "device"): _device,
-        ("builtins", "complex"): complex,
-        ("builtins", "set"): set,
-        ("builtins", "frozenset"): frozenset,
-        ("__builtin__", "complex"): complex,  # (protocol 2 names builtins as Python 2 did)
-        ("__builtin__", "set"): set,
-        ("__builtin__", "frozenset"): frozenset,
         ("_codecs", "encode"): _bytes,
     }
+    for module in ("builtins", "__builtin__"):  # (protocol 2 names builtins as Python 2 did)
+        for cls in (complex, set, frozenset):
+            table[(module, cls.__name__)] = cls
     for name, d in _DTYPE_OF_STORAGE.items():
         table[("torch", name)] = _StorageType(d)
     for d in dtypes.ALL_TYPES:
