@@ -380,6 +380,7 @@ from engine.ops.einsum import einsum  # noqa: E402, F401
 from engine.ops.elementwise_more import FUNCTIONS as _ELEMENTWISE_MORE  # noqa: E402
 from engine.ops.histogram import TORCH as _HISTOGRAM  # noqa: E402
 from engine.ops.index_put import TORCH as _INDEX_PUT  # noqa: E402
+from engine.ops.index_reduce import TORCH as _INDEX_REDUCE  # noqa: E402
 from engine.ops.index_write import index_copy, index_fill, masked_scatter  # noqa: E402, F401
 from engine.ops.linalg_registry import TORCH as _LINALG_MORE  # noqa: E402
 from engine.ops.order_stats import (  # noqa: E402, F401
@@ -427,6 +428,7 @@ for _table in (
     _RANDOM_GAMMA,
     _IGAMMA,
     _INDEX_PUT,
+    _INDEX_REDUCE,
     _RENORM,
     _SMALL_FNS,
     _SPECTRAL,

@@ -36,6 +36,7 @@ from engine.ops import elementwise_more as EM
 from engine.ops import histogram as HIST
 from engine.ops import index as I  # noqa: E741
 from engine.ops import index_put as IP
+from engine.ops import index_reduce as IRED
 from engine.ops import index_write as IW
 from engine.ops import inplace as P
 from engine.ops import linalg as L
@@ -620,7 +621,14 @@ METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = (
     E._UNARY_FNS["atan"],
 )
 
-for _name, _fn in {**SPF.METHODS, **STA.METHODS, **LMORE.METHODS, **HIST.METHODS, **IGAM.METHODS}.items():
+for _name, _fn in {
+    **SPF.METHODS,
+    **STA.METHODS,
+    **LMORE.METHODS,
+    **HIST.METHODS,
+    **IGAM.METHODS,
+    **IRED.METHODS,
+}.items():
     METHODS.setdefault(_name, _fn)
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)

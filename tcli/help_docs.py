@@ -325,6 +325,14 @@ DOCS: dict[str, tuple[str, str]] = {
         "index_put_(indices, values, accumulate=False) -> Tensor",
         "Puts values from the tensor values into the tensor self using the indices specified in indices (which is a tuple of Tensors). The expression `tensor.index_put_(indices, values)` is equivalent to `tensor[indices] = values`. Returns self.",
     ),
+    "Tensor.index_reduce": (
+        "index_reduce(dim, index, source, reduce, *, include_self=True) -> Tensor",
+        "Out-of-place version of torch.Tensor.index_reduce_",
+    ),
+    "Tensor.index_reduce_": (
+        "index_reduce_(dim, index, source, reduce, *, include_self=True) -> Tensor",
+        'Accumulate the elements of source into the self tensor by accumulating to the indices in the order given in index using the reduction given by the reduce argument ("prod", "mean", "amax", "amin"). With include_self=False the values in self at the indexed positions are not used in the reduction.',
+    ),
     "Tensor.index_select": ("index_select(dim, index) -> Tensor", "See torch.index_select"),
     "Tensor.inner": ("inner(other) -> Tensor", "See torch.inner."),
     "Tensor.int": (
@@ -1299,6 +1307,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "torch.index_copy": (
         "index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: Optional[Tensor]) -> Tensor",
         "See Tensor.index_copy_ for function description.",
+    ),
+    "torch.index_reduce": (
+        "index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None) -> Tensor",
+        "Out-of-place version of torch.Tensor.index_reduce_",
     ),
     "torch.index_select": (
         "index_select(input, dim, index, *, out=None) -> Tensor",

@@ -722,8 +722,9 @@ def _index_func_check(fn: str, input: Tensor, index: Tensor, source: Tensor) -> 
         )
 
 
-def _index_func_shapes(fn: str, input: Tensor, ax: int, index: Tensor, source: Tensor) -> None:  # noqa: A002
-    """torch's index_func_meta_impl checks on the shapes (after the dtype checks), then its kernel's bounds check."""
+def _index_func_shapes(fn: str, input: Tensor, ax: int, index: Tensor, source: Tensor, bounds: bool = True) -> None:  # noqa: A002, E501
+    """torch's index_func_meta_impl checks on the shapes (after the dtype checks), then index_add's kernel's bounds
+    check (bounds=False: the caller's kernel checks in its own words)."""
     ss, xs = source._data.shape, input._data.shape
     if ax != 0 and ax >= len(ss):
         raise RuntimeError(f"{fn}(): Indexing dim {ax} is out of bounds of the source tensor with dim {len(ss)}")
@@ -739,7 +740,7 @@ def _index_func_shapes(fn: str, input: Tensor, ax: int, index: Tensor, source: T
         )
     size = xs[ax] if xs else 1
     ia = index._data
-    if n and ((r := index_range(ia))[0] < 0 or r[1] >= size):
+    if bounds and n and ((r := index_range(ia))[0] < 0 or r[1] >= size):
         raise RuntimeError(
             f"index {first_out_of_range(ia.reshape(-1), 0, size)} is out of bounds for dimension {ax} with size {size}"
         )

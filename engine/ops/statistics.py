@@ -725,10 +725,12 @@ ScatterReduceBackward0 = node_class("ScatterReduceBackward0", _scatter_reduce_bw
 
 
 def scatter_reduce(
-    input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str | None = None, *, include_self: bool = True,
-    out: Any = None,
+    input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str | None = None, *extra: Any,
+    include_self: bool = True, out: Any = None,
 ) -> Tensor:  # noqa: A002  # fmt: skip
     """input with src's values reduced (sum/prod/mean/amax/amin) into the positions index names along dim."""
+    if extra:  # (include_self is keyword-only: torch's count, not Python's)
+        raise TypeError(f"scatter_reduce() takes 5 positional arguments but {5 + len(extra)} were given")
     if reduce is None:
         raise TypeError('scatter_reduce() missing 1 required positional arguments: "reduce"')
     if reduce not in _REDUCES:
@@ -765,14 +767,20 @@ def scatter_reduce(
 
 
 def _scatter_reduce_method(
-    self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str | None = None, *, include_self: bool = True
-) -> Tensor:
+    self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str | None = None, *extra: Any,
+    include_self: bool = True,
+) -> Tensor:  # fmt: skip
+    if extra:
+        raise TypeError(f"scatter_reduce() takes 4 positional arguments but {4 + len(extra)} were given")
     return scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
 
 
 def _scatter_reduce_(
-    self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str | None = None, *, include_self: bool = True
-) -> Tensor:
+    self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str | None = None, *extra: Any,
+    include_self: bool = True,
+) -> Tensor:  # fmt: skip
+    if extra:
+        raise TypeError(f"scatter_reduce_() takes 4 positional arguments but {4 + len(extra)} were given")
     return P.apply(self, lambda a, s: scatter_reduce(a, dim, index, s, reduce, include_self=include_self), src,
                    fits=False)  # fmt: skip
 
