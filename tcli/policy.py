@@ -141,8 +141,8 @@ CLASS_SPECIAL_METHODS = frozenset({
 #: What a script's class may derive from (a subclass of one of these counts too), as the errors name them.
 CLASS_BASES_TEXT = (
     "torch.nn.Module, torch.autograd.Function, torch.utils.data.Dataset or Sampler, torch.optim.Optimizer, "
-    "torch.optim.lr_scheduler.LRScheduler, torch.nn.utils.prune.BasePruningMethod or an exception class "
-    "(Exception, ValueError ...)"
+    "torch.optim.lr_scheduler.LRScheduler, torch.nn.utils.prune.BasePruningMethod, enum.Enum, enum.IntEnum, "
+    "abc.ABC or an exception class (Exception, ValueError ...)"
 )
 #: The attribute names tcli keeps its bookkeeping in on an exception (errors.tag: where it was raised, the calls it
 #: left, the type name to report): a script's own exception class may neither define nor read nor set them.
@@ -259,7 +259,8 @@ ENGINE_MODULES = {
 DEFAULT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 FACADE_MODULES = frozenset({
     "math", "numpy", "numpy.random", "random", "collections", "copy", "warnings", "time", "typing", "functools",
-    "itertools", "string", "statistics", "dataclasses", "sys",
+    "itertools", "string", "statistics", "dataclasses", "sys", "operator", "heapq", "bisect", "contextlib", "abc",
+    "enum", "json", "pprint",
 })  # fmt: skip
 #: `dataclasses`: tcli's own @dataclass (tcli/script_dataclass.py), which builds __init__, __repr__ and __eq__
 #: without writing source text; field, asdict, astuple, is_dataclass and MISSING.
@@ -293,6 +294,36 @@ STRING_NAMES = frozenset({
 })  # fmt: skip
 #: `statistics`: the summaries of a list of numbers (pure Python: every step can be interrupted).
 STATISTICS_NAMES = frozenset({"mean", "fmean", "median", "mode", "stdev", "pstdev", "variance", "pvariance"})
+
+#: `operator`: the operators as functions (each the checked one tsr's own `a * b` runs, so operator.mul("a", 10**9)
+#: is refused as "a" * 10**9 is), and tcli's own itemgetter, attrgetter and methodcaller (tcli/stdlib_operator.py),
+#: which read items and attributes as a script's `x[k]` and getattr(x, name) do. Not countOf/indexOf (they loop
+#: over any iterator in C) or call.
+OPERATOR_NAMES = frozenset({
+    "abs", "add", "and_", "concat", "contains", "eq", "floordiv", "ge", "getitem", "gt", "index", "inv", "invert",
+    "is_", "is_not", "le", "lshift", "lt", "matmul", "mod", "mul", "ne", "neg", "not_", "or_", "pos", "pow",
+    "rshift", "setitem", "delitem", "sub", "truediv", "truth", "xor", "itemgetter", "attrgetter", "methodcaller",
+})  # fmt: skip
+#: `heapq` and `bisect`: C functions on a list the script already holds (O(log n) steps, heapify O(n)); nlargest,
+#: nsmallest and merge read their iterables within the sequence limit first; key functions run as tsr code.
+HEAPQ_NAMES = frozenset({"heappush", "heappop", "heapify", "heappushpop", "heapreplace", "nlargest", "nsmallest",
+                         "merge"})  # fmt: skip
+BISECT_NAMES = frozenset({"bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right"})
+#: `contextlib`: contextmanager over a tsr generator function, nullcontext and suppress (tcli/stdlib_contextlib.py).
+CONTEXTLIB_NAMES = frozenset({"contextmanager", "nullcontext", "suppress"})
+#: `abc`: ABC (a base a script's class may derive from) and abstractmethod (tcli/stdlib_abc.py).
+ABC_NAMES = frozenset({"ABC", "abstractmethod"})
+#: `enum`: Enum and IntEnum (bases for a script's class, with tcli's own metaclass), auto, unique
+#: (tcli/stdlib_enum.py).
+ENUM_NAMES = frozenset({"Enum", "IntEnum", "auto", "unique"})
+#: `json`: dumps and loads of text (no dump/load: tsr touches files only through torch.save/load). dumps measures
+#: what it will write before writing it and counts what it writes against the string limit; loads refuses input
+#: nested deeper than Python's encoder would read (tcli/stdlib_json.py).
+JSON_NAMES = frozenset({"dumps", "loads", "JSONDecodeError"})
+#: `pprint`: pprint, pformat and pp to the script's output, counted against the string limit (tcli/stdlib_pprint.py).
+PPRINT_NAMES = frozenset({"pprint", "pformat", "pp"})
+#: How deep json.dumps/loads nest containers (Python's recursion limit of 1000 is where CPython's json stops).
+JSON_MAX_DEPTH = 990
 
 #: Names of the `math` facade: the whole module is pure computation; the few that can build huge
 #: integers (factorial, comb, perm, prod) go through a size check in prelude.py.

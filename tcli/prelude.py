@@ -461,6 +461,8 @@ class Prelude:
         self._overrides = self._make_overrides()
         self._module_internals: frozenset[str] | None = None  # what Module.__init__ sets on every module
         self._settable: tuple[type, ...] | None = None
+        #: bases the stdlib facades add for a script's classes (enum.Enum, abc.ABC: tcli's own classes)
+        self._stdlib_bases: tuple[type, ...] = ()
 
     # ------------------------------------------------------------------------------------------------
     # limits
@@ -1475,7 +1477,12 @@ class Prelude:
         from engine.optim.optimizer import Optimizer
         from engine.utils.data import Dataset, Sampler
 
-        return Module, Function, Dataset, Sampler, Optimizer, LRScheduler, BasePruningMethod
+        return (Module, Function, Dataset, Sampler, Optimizer, LRScheduler, BasePruningMethod, *self._stdlib_bases)
+
+    def add_class_base(self, cls: type) -> None:
+        """A class of tcli's own (enum.Enum, abc.ABC) that a script's class may derive from, once imported."""
+        if cls not in self._stdlib_bases:
+            self._stdlib_bases += (cls,)
 
     def _type_before_parametrizations(self, parametrize: Any) -> Callable[[Any], Any]:
         def type_before_parametrizations(module: Any) -> Any:
@@ -2484,7 +2491,20 @@ def _statistics_checked(p: Prelude) -> dict[str, Callable]:
     return {name: checked(name) for name in policy.STATISTICS_NAMES}
 
 
+def _facade_of(module: str) -> Callable[[Prelude], dict]:
+    """The values of a facade written in its own file (tcli/stdlib_*.py), loaded on the first import."""
+    return lambda p: importlib.import_module(module).make(p)
+
+
 _STDLIB_FACADES: dict[str, tuple[frozenset, Callable[[Prelude], dict]]] = {
+    "operator": (policy.OPERATOR_NAMES, _facade_of("tcli.stdlib_operator")),
+    "heapq": (policy.HEAPQ_NAMES, lambda p: importlib.import_module("tcli.stdlib_heapq").make_heapq(p)),
+    "bisect": (policy.BISECT_NAMES, lambda p: importlib.import_module("tcli.stdlib_heapq").make_bisect(p)),
+    "contextlib": (policy.CONTEXTLIB_NAMES, _facade_of("tcli.stdlib_contextlib")),
+    "abc": (policy.ABC_NAMES, _facade_of("tcli.stdlib_abc")),
+    "enum": (policy.ENUM_NAMES, _facade_of("tcli.stdlib_enum")),
+    "json": (policy.JSON_NAMES, _facade_of("tcli.stdlib_json")),
+    "pprint": (policy.PPRINT_NAMES, _facade_of("tcli.stdlib_pprint")),
     "time": (policy.TIME_NAMES, _time_checked),
     "typing": (policy.TYPING_NAMES, _typing_checked),
     "functools": (policy.FUNCTOOLS_NAMES, _functools_checked),
