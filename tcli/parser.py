@@ -84,7 +84,8 @@ def parse(text: str, filename: str = "<string>", max_nesting: int = 100, echo: s
 
 def _wrap_expressions(stmt: ast.stmt, echo: str) -> None:
     """Expression statements in the blocks of `stmt` (not in functions or classes) -> `echo(value)`."""
-    stack: list[ast.AST] = [stmt] if isinstance(getattr(stmt, "body", None), list) else []
+    block = isinstance(getattr(stmt, "body", None), list) or type(stmt) is ast.Match  # (a match has cases)
+    stack: list[ast.AST] = [stmt] if block else []
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
@@ -601,7 +602,8 @@ def is_complete(text: str) -> bool:
         return True
     # a block (a compound statement last) stays open while its last line is indented, until an empty
     # line; an indented line that only continues a simple statement (`x = [1,` / `    2]`) ends it
-    if not tree.body or not isinstance(getattr(tree.body[-1], "body", None), list):
+    last_stmt = tree.body[-1] if tree.body else None
+    if last_stmt is None or not (isinstance(getattr(last_stmt, "body", None), list) or type(last_stmt) is ast.Match):
         return True
     lines = text.rstrip("\n").split("\n")
     last = lines[-1]

@@ -45,28 +45,17 @@ PART_NODES = {
     "alias": "Import, ImportFrom",
     "ExceptHandler": "Try",
     "withitem": "With",
-    # structural pattern matching: the patterns of a match statement's cases, compiled by visit_Match
-    **dict.fromkeys(
-        (
-            "match_case",
-            "MatchValue",
-            "MatchSingleton",
-            "MatchSequence",
-            "MatchStar",
-            "MatchMapping",
-            "MatchClass",
-            "MatchAs",
-            "MatchOr",
-        ),
-        "Match",
-    ),  # fmt: skip
+    # structural pattern matching: a match statement's cases and their patterns, compiled by visit_Match
+    "match_case": "Match",
+    "MatchValue": "Match", "MatchSingleton": "Match", "MatchSequence": "Match", "MatchStar": "Match",
+    "MatchMapping": "Match", "MatchClass": "Match", "MatchAs": "Match", "MatchOr": "Match",
     # a yield is a whole statement's value (`yield x`, `x = yield`, `yield from it`), run by tcli/generators.py
     "Yield": "Expr, Assign (in a generator function)",
     "YieldFrom": "Expr, Assign (in a generator function)",
     "Load": "expression context",
     "Store": "expression context",
     "Del": "expression context",
-}
+}  # fmt: skip
 
 BINARY_OPERATORS = {
     "Add": operator.add, "Sub": operator.sub, "Mult": operator.mul, "MatMult": operator.matmul,
