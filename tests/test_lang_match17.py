@@ -568,6 +568,8 @@ def test_engine_fields_cannot_be_read_through_match_args() -> None:
         ("match ValueError('x'):\n    case ValueError(with_traceback=w):\n        print('LEAK', w)",
          "'ValueError' object attribute 'with_traceback' is not available in tsr"),
         ("match [1]:\n    case list(__len__=f):\n        print('LEAK', f)", private("__len__")),
+        ("class MyErr(Exception):\n    pass\nmatch MyErr():\n    case MyErr(tsr_node=n):\n        print('LEAK', n)",
+         "'tsr_node': names starting with 'tsr_' on an exception are tcli's own in tsr"),
     ],
 )  # fmt: skip
 def test_an_attribute_tsr_leaves_out_is_an_error_not_a_failed_match(src: str, message: str) -> None:
