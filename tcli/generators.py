@@ -9,7 +9,7 @@ Python generator switch per enclosing statement.
 
 The parser allows `yield` where it is a whole statement's value (`yield x`, `x = yield y`, `yield from it`),
 which is where tutorial code writes it, so only Expr and Assign statements yield themselves and only the
-compound statements (if, for, while, with, try) contain them.
+compound statements (if, for, while, with, try, match) contain them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from tcli.errors import UNCATCHABLE, TsrTimeout, tag
 
 #: statements that may hold a yield in their bodies; a yield itself sits in an Expr or Assign
-_COMPOUND = (ast.If, ast.For, ast.While, ast.With, ast.Try)
+_COMPOUND = (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.Match)
 _SCOPES = (ast.FunctionDef, ast.Lambda, ast.ClassDef)
 
 GenCode = Callable[[Any], Generator]
@@ -85,8 +85,20 @@ class Translator:
             return self.while_(node)  # type: ignore[arg-type]
         if kind is ast.With:
             return self.with_(node)  # type: ignore[arg-type]
+        if kind is ast.Match:
+            return self.match_(node)  # type: ignore[arg-type]
         assert kind is ast.Try, kind  # the parser lets a yield stand nowhere else
         return self.try_(node)  # type: ignore[arg-type]
+
+    def match_(self, node: ast.Match) -> GenCode:
+        select = self.i.match_selector(node)  # (the subject, patterns and guards hold no yield)
+        bodies = [self.block(c.body) for c in node.cases]
+
+        def match_(f: Any) -> Generator:
+            i = select(f)
+            return (yield from bodies[i](f)) if i >= 0 else None
+
+        return match_
 
     def yield_statement(self, node: ast.Expr | ast.Assign) -> GenCode:
         y = node.value

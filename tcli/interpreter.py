@@ -36,7 +36,7 @@ from tcli.errors import (
     tag,
     tp_name,
 )
-from tcli.parser import Scope
+from tcli.parser import Scope, is_wildcard, sequence_strategy
 from tcli.prelude import (
     _CONTAINERS,
     _GATE_KINDS,
@@ -1032,6 +1032,304 @@ class Interpreter:
 
         return raise_
 
+    # -- match statements (CPython 3.11's semantics, read off ceval.c and compile.c) ------------------------
+
+    def visit_Match(self, node: ast.Match) -> Code:
+        select = self.match_selector(node)
+        bodies = [self.block(c.body) for c in node.cases]
+
+        def match(f: Frame) -> Any:
+            i = select(f)
+            return bodies[i](f) if i >= 0 else None
+
+        return match
+
+    def match_selector(self, node: ast.Match) -> Callable[[Frame], int]:
+        """The case a match statement runs: evaluates the subject once, tries each case's pattern in order and
+        returns the index of the first that matches and whose guard holds, else -1. A pattern's captures bind
+        only when the whole pattern matched (before its guard is tested, so a failed guard leaves them bound), as
+        in CPython. (tcli/generators.py runs the bodies of a generator's match statement.)"""
+        subject_c = self._c(node.subject)
+        cases = []
+        for case in node.cases:
+            names = {n for p in ast.walk(case.pattern) for n in _pattern_names(p)}
+            stores = {n: self.store(n) for n in sorted(names)}
+            guard = self._c(case.guard) if case.guard is not None else None
+            cases.append((self._pattern(case.pattern), stores, guard, case.guard))
+
+        def select(f: Frame) -> int:
+            subject = subject_c(f)
+            for i, (matches, stores, guard, guard_node) in enumerate(cases):
+                bound: dict[str, Any] = {}
+                if not matches(f, subject, bound):
+                    continue
+                for name, value in bound.items():
+                    stores[name](f, value)
+                if guard is None:
+                    return i
+                try:
+                    if guard(f):
+                        return i
+                except BaseException as e:
+                    tag(e, guard_node)
+                    raise
+            return -1
+
+        return select
+
+    def _pattern(self, node: ast.pattern) -> Callable[[Frame, Any, dict], bool]:
+        """A pattern as a closure (frame, subject, captures) -> whether it matched; captures go into the dict."""
+        kind = node.__class__
+        if kind is ast.MatchAs:
+            name = node.name  # type: ignore[attr-defined]
+            if node.pattern is None:  # type: ignore[attr-defined]
+                if name is None:
+                    return _wildcard
+
+                def capture(f: Frame, s: Any, b: dict) -> bool:
+                    b[name] = s
+                    return True
+
+                return capture
+            inner = self._pattern(node.pattern)  # type: ignore[attr-defined]
+
+            def match_as(f: Frame, s: Any, b: dict) -> bool:
+                if not inner(f, s, b):
+                    return False
+                b[name] = s
+                return True
+
+            return match_as
+        if kind is ast.MatchValue:
+            value_c = self._c(node.value)  # type: ignore[attr-defined]
+
+            def match_value(f: Frame, s: Any, b: dict) -> bool:
+                v = value_c(f)
+                try:
+                    return bool(s == v)
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+
+            return match_value
+        if kind is ast.MatchSingleton:
+            constant = node.value  # type: ignore[attr-defined]
+            return lambda f, s, b: s is constant
+        if kind is ast.MatchOr:
+            alternatives = [self._pattern(p) for p in node.patterns]  # type: ignore[attr-defined]
+
+            def match_or(f: Frame, s: Any, b: dict) -> bool:
+                for alternative in alternatives:
+                    captured: dict[str, Any] = {}
+                    if alternative(f, s, captured):
+                        b.update(captured)
+                        return True
+                return False
+
+            return match_or
+        if kind is ast.MatchSequence:
+            return self._sequence_pattern(node)  # type: ignore[arg-type]
+        if kind is ast.MatchMapping:
+            return self._mapping_pattern(node)  # type: ignore[arg-type]
+        if kind is ast.MatchClass:
+            return self._class_pattern(node)  # type: ignore[arg-type]
+        raise _fail(SyntaxError(f"'{kind.__name__}' is not supported in tsr"), node)  # (MatchStar: in a sequence)
+
+    def _sequence_pattern(self, node: ast.MatchSequence) -> Callable[[Frame, Any, dict], bool]:
+        """`[a, b]`, `(n, c, h, w)`, `[first, *rest]`: subjects whose type is a sequence (list, tuple, torch.Size,
+        range, deque; never str), of the right length, read by index where the star is a wildcard and by iterating
+        otherwise (the star's list within the sequence limit)."""
+        patterns = node.patterns
+        size = len(patterns)
+        star = next((i for i, p in enumerate(patterns) if type(p) is ast.MatchStar), -1)
+        how = sequence_strategy(node)
+        if how == "unpack":
+            subs = [
+                (_capture_list(p.name) if type(p) is ast.MatchStar else self._pattern(p))  # type: ignore[attr-defined]
+                for p in patterns
+            ]
+        else:  # (index: the sub-patterns that read an item, at their index)
+            subs = [(i, self._pattern(p)) for i, p in enumerate(patterns) if i != star and not is_wildcard(p)]  # type: ignore[misc]
+        bounded = self.p.bounded_list
+
+        def match_sequence(f: Frame, s: Any, b: dict) -> bool:
+            if not type(s).__flags__ & _TPFLAGS_SEQUENCE:
+                return False
+            try:
+                if star < 0:
+                    if len(s) != size:
+                        return False
+                elif size > 1 and len(s) < size - 1:
+                    return False
+                if how == "none":
+                    return True
+                if how == "index":
+                    for i, sub in subs:  # type: ignore[misc]
+                        item = s[i] if i < star else s[len(s) - (size - i)]
+                        if not sub(f, item, b):
+                            return False
+                    return True
+                if star < 0:
+                    items = s if type(s) is tuple or type(s) is list else tuple(islice(iter(s), size + 1))
+                    if len(items) != size:
+                        raise ValueError(
+                            f"too many values to unpack (expected {size})"
+                            if len(items) > size
+                            else f"not enough values to unpack (expected {size}, got {len(items)})"
+                        )
+                else:
+                    items = bounded(s)  # (the star's list: within the sequence limit, however long s says it is)
+                    if len(items) < size - 1:
+                        got = len(items)
+                        raise ValueError(f"not enough values to unpack (expected at least {size - 1}, got {got})")
+                    tail = len(items) - (size - 1 - star)
+                    items = items[:star] + [items[star:tail]] + items[tail:]
+            except BaseException as e:
+                tag(e, node)
+                raise
+            for sub, item in zip(subs, items):
+                if not sub(f, item, b):  # type: ignore[operator]
+                    return False
+            return True
+
+        return match_sequence
+
+    def _mapping_pattern(self, node: ast.MatchMapping) -> Callable[[Frame, Any, dict], bool]:
+        """`{"op": "add", **rest}`: subjects whose type is a mapping (dict, OrderedDict, Counter, defaultdict), each
+        key looked up with the subject's get (a defaultdict makes no entry); `**rest` is a dict of the others."""
+        keys = [self._c(k) for k in node.keys]
+        subs = [self._pattern(p) for p in node.patterns]
+        rest, n = node.rest, len(node.keys)
+        interp, check_length = self, self.p.check_length
+
+        def match_mapping(f: Frame, s: Any, b: dict) -> bool:
+            if not type(s).__flags__ & _TPFLAGS_MAPPING:
+                return False
+            if not n and rest is None:
+                return True
+            try:
+                if n and len(s) < n:
+                    return False
+                values = []
+                if n:
+                    wanted = [k(f) for k in keys]
+                    get = interp.get_attribute(s, "get")
+                    seen: set = set()
+                    for key in wanted:
+                        if key in seen:
+                            raise ValueError(f"mapping pattern checks duplicate key ({key!r})")
+                        seen.add(key)
+                        value = get(key, _MISSING)
+                        if value is _MISSING:
+                            return False
+                        values.append(value)
+            except BaseException as e:
+                tag(e, node)
+                raise
+            for sub, value in zip(subs, values):
+                if not sub(f, value, b):
+                    return False
+            if rest is not None:
+                try:
+                    check_length(len(s))
+                    others: dict = {}
+                    others.update(s)
+                    for key in wanted if n else ():
+                        del others[key]
+                except BaseException as e:
+                    tag(e, node)
+                    raise
+                b[rest] = others
+            return True
+
+        return match_mapping
+
+    def _class_pattern(self, node: ast.MatchClass) -> Callable[[Frame, Any, dict], bool]:
+        """`Point(x, y=0)`, `int(n)`: an isinstance test, then attributes, positional ones named by the class's
+        __match_args__ (or the subject itself, for one positional pattern of int, str, float, bool, tuple, list,
+        dict, set, frozenset), each read as a script's `obj.name` is (dunders refused, private names only the
+        script's own), a missing one being no match."""
+        cls_c = self._c(node.cls)
+        n_positional = len(node.patterns)
+        keywords = tuple(node.kwd_attrs)
+        subs = [None if is_wildcard(p) else self._pattern(p) for p in (*node.patterns, *node.kwd_patterns)]
+        real_class, read = self.p._real_class, self.match_attribute
+
+        def match_class(f: Frame, s: Any, b: dict) -> bool:
+            cls = real_class(cls_c(f))
+            try:
+                if not isinstance(cls, type):
+                    raise TypeError("called match pattern must be a type")
+                if not isinstance(s, cls):
+                    return False
+                values: list = []
+                names: list = []
+                if n_positional:
+                    match_args = _class_match_args(cls)
+                    match_self = False
+                    if match_args is _MISSING:
+                        match_args = ()
+                        match_self = bool(cls.__flags__ & _TPFLAGS_MATCH_SELF)
+                    elif type(match_args) is not tuple:
+                        raise TypeError(
+                            f"{tp_name(cls)}.__match_args__ must be a tuple (got {tp_name(type(match_args))})"
+                        )
+                    allowed = 1 if match_self else len(match_args)
+                    if allowed < n_positional:
+                        raise TypeError(
+                            f"{tp_name(cls)}() accepts {allowed} positional sub-pattern{'' if allowed == 1 else 's'} "
+                            f"({n_positional} given)"
+                        )
+                    if match_self:
+                        values.append(s)
+                    else:
+                        for name in match_args[:n_positional]:
+                            if type(name) is not str:
+                                raise TypeError(f"__match_args__ elements must be strings (got {tp_name(type(name))})")
+                            names.append(name)
+                names += keywords
+                seen: set = set()
+                for name in names:
+                    if name in seen:
+                        raise TypeError(f"{tp_name(cls)}() got multiple sub-patterns for attribute {name!r}")
+                    seen.add(name)
+                    value = read(s, name)
+                    if value is _MISSING:
+                        return False
+                    values.append(value)
+            except BaseException as e:
+                tag(e, node)
+                raise
+            for sub, value in zip(subs, values):
+                if sub is not None and not sub(f, value, b):
+                    return False
+            return True
+
+        return match_class
+
+    def match_attribute(self, obj: Any, name: str) -> Any:
+        """An attribute a class pattern reads (`case Point(x=0)`): what the script's `obj.name` gives, or _MISSING
+        where obj has no such attribute (no match, as in Python). A name tsr refuses is refused as `obj.name` is,
+        with its error: a dunder (but for the readable ones), another object's private name, a public name tsr
+        leaves out of a type's attributes."""
+        p = self.p
+        if name[:1] == "_" and name not in p.dunders:
+            if name[:2] == "__":
+                raise AttributeError(private_attribute_message(name))
+            engine = p.engine
+            if not (name[:7] == "_saved_" and engine is not None and isinstance(obj, engine.autograd.Node)):
+                p.check_private(obj, name)  # (a refusal is raised, as obj._name's is)
+            try:
+                return p.read_private(obj, name)
+            except AttributeError:
+                return _MISSING
+        try:
+            return self.get_attribute(obj, name)
+        except AttributeError as e:
+            if _REFUSED_MARK in str(e):  # tsr's refusal of an attribute Python has (prelude._refused): an error
+                raise
+            return _MISSING
+
     def visit_Global(self, node: ast.Global) -> Code:
         return _nothing  # resolved while translating (parser.Scope)
 
@@ -1811,6 +2109,47 @@ def super_of(frame: Frame | None) -> Any:
 
 def _nothing(f: Frame) -> None:
     return None
+
+
+#: CPython's type flags that decide what structural patterns match (Include/object.h): a sequence pattern needs
+#: Py_TPFLAGS_SEQUENCE (list, tuple, range, deque: not str or bytes), a mapping pattern Py_TPFLAGS_MAPPING, and
+#: `case int(n):` binds the subject itself for the types with _Py_TPFLAGS_MATCH_SELF
+_TPFLAGS_SEQUENCE, _TPFLAGS_MAPPING, _TPFLAGS_MATCH_SELF = 1 << 5, 1 << 6, 1 << 22
+#: what the attribute rules' refusals say, in every one of them (prelude._refused, private_attribute_message, ...)
+_REFUSED_MARK = " in tsr"
+
+
+def _wildcard(f: Frame, s: Any, b: dict) -> bool:
+    return True
+
+
+def _capture_list(name: str | None) -> Callable[[Frame, Any, dict], bool]:
+    """A sequence pattern's `*rest` (unpacked: its value is the list of the middle items)."""
+
+    def star(f: Frame, s: Any, b: dict) -> bool:
+        if name is not None:
+            b[name] = s
+        return True
+
+    return star
+
+
+def _pattern_names(node: ast.AST) -> list[str]:
+    """The names one pattern node binds (not its sub-patterns')."""
+    kind = type(node)
+    if kind is ast.MatchAs or kind is ast.MatchStar:
+        return [node.name] if node.name else []  # type: ignore[attr-defined]
+    if kind is ast.MatchMapping:
+        return [node.rest] if node.rest else []  # type: ignore[attr-defined]
+    return []
+
+
+def _class_match_args(cls: type) -> Any:
+    """cls.__match_args__ (a class attribute, read as CPython reads it from the class), or _MISSING."""
+    try:
+        return cls.__match_args__  # type: ignore[attr-defined]
+    except AttributeError:
+        return _MISSING
 
 
 def _owner(f: Frame, name: str) -> Frame:

@@ -84,7 +84,8 @@ def parse(text: str, filename: str = "<string>", max_nesting: int = 100, echo: s
 
 def _wrap_expressions(stmt: ast.stmt, echo: str) -> None:
     """Expression statements in the blocks of `stmt` (not in functions or classes) -> `echo(value)`."""
-    stack: list[ast.AST] = [stmt] if isinstance(getattr(stmt, "body", None), list) else []
+    block = isinstance(getattr(stmt, "body", None), list) or type(stmt) is ast.Match  # (a match has cases)
+    stack: list[ast.AST] = [stmt] if block else []
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
@@ -245,7 +246,8 @@ class _Checker:
                     # `__rmul__ = __mul__`, `__str__ = show`: a special method tsr classes define, as a method the
                     # body defined before (no other value: what a def of that name could not be)
                     alias = type(value) is ast.Name and value.id in defined
-                    if t.id.startswith("__") and not (alias and t.id in policy.CLASS_SPECIAL_METHODS):
+                    special = t.id in policy.CLASS_SPECIAL_ATTRIBUTES and not alias  # (__match_args__ = (...))
+                    if t.id.startswith("__") and not (alias and t.id in policy.CLASS_SPECIAL_METHODS) and not special:
                         # (a class attribute named __getattr__ would be Python's)
                         raise self.fail(f"class attribute '{t.id}': special names are Python's, not a script's", t)
                     if alias:
@@ -307,6 +309,12 @@ class _Checker:
         if not in_func:
             raise self.fail("nonlocal declaration not allowed at module level", node)
 
+    def match(self, node: ast.Match, *_: bool) -> None:
+        """The checks CPython's compiler makes of a match statement's patterns (ast.parse makes none of them), in
+        its order and at the node it blames (the pattern it entered last), then tsr's own: a class pattern's
+        keyword reads an attribute as `obj.name` does, so a dunder name is refused here as `obj.__dict__` is."""
+        _PatternChecker(self).check(node)
+
     def import_from(self, node: ast.ImportFrom, *_: bool) -> None:
         if node.level:
             raise self.fail("relative imports are not supported in tsr", node)
@@ -340,7 +348,158 @@ _ANNOTATE = {
     ast.Continue: _Checker.continue_,
     ast.Nonlocal: _Checker.nonlocal_,
     ast.ImportFrom: _Checker.import_from,
+    ast.Match: _Checker.match,
 }
+
+
+def is_wildcard(node: ast.pattern) -> bool:
+    """`_`: a pattern that matches anything and binds nothing."""
+    return type(node) is ast.MatchAs and node.pattern is None and node.name is None
+
+
+def sequence_strategy(node: ast.MatchSequence) -> str:
+    """How CPython reads a sequence pattern's items: "none" when every sub-pattern is a wildcard (`[_, *_]`: the
+    length says it all), "index" when the star is a wildcard (`[first, *_, last]`: subject[0], subject[-1]), else
+    "unpack" (iterating the subject, as `a, *rest = subject`)."""
+    stars = [p for p in node.patterns if type(p) is ast.MatchStar]
+    star_wildcard = bool(stars) and stars[0].name is None  # type: ignore[attr-defined]
+    if all(is_wildcard(p) or (type(p) is ast.MatchStar and p.name is None) for p in node.patterns):
+        return "none"
+    return "index" if star_wildcard else "unpack"
+
+
+def _folded(node: ast.expr) -> tuple[bool, object]:
+    """A literal pattern's value as CPython's constant folding leaves it (`-1`, `1 + 2j`): (True, value), or
+    (False, None) for what stays an expression (an attribute lookup, an f-string)."""
+    kind = type(node)
+    if kind is ast.Constant:
+        return True, node.value  # type: ignore[attr-defined]
+    if kind is ast.UnaryOp and type(node.op) is ast.USub:  # type: ignore[attr-defined]
+        ok, v = _folded(node.operand)  # type: ignore[attr-defined]
+        return (True, -v) if ok and isinstance(v, (int, float, complex)) else (False, None)  # type: ignore[operator]
+    if kind is ast.BinOp and type(node.op) in (ast.Add, ast.Sub):  # type: ignore[attr-defined]
+        (lok, lv), (rok, rv) = _folded(node.left), _folded(node.right)  # type: ignore[attr-defined]
+        if lok and rok and isinstance(lv, (int, float, complex)) and isinstance(rv, (int, float, complex)):
+            return True, (lv + rv if type(node.op) is ast.Add else lv - rv)  # type: ignore[attr-defined]
+    return False, None
+
+
+class _PatternChecker:
+    """CPython 3.11's compiler_match/compiler_pattern checks: names stored once per pattern, alternatives binding
+    the same names, irrefutable patterns only last, one star per sequence, literal mapping keys given once, class
+    pattern keywords given once. An error is positioned at the pattern the compiler entered last, as CPython's."""
+
+    def __init__(self, checker: _Checker) -> None:
+        self.checker = checker
+        self.loc: ast.AST | None = None
+        self.stores: list[str] = []
+        self.allow_irrefutable = False
+
+    def fail(self, message: str, node: ast.AST | None = None) -> SyntaxError:
+        return self.checker.fail(message, node if node is not None else self.loc)  # type: ignore[arg-type]
+
+    def check(self, node: ast.Match) -> None:
+        cases = node.cases
+        for i, case in enumerate(cases):
+            last = cases[-1]
+            if i == len(cases) - 1 and len(cases) > 1 and type(last.pattern) is ast.MatchAs:
+                p = last.pattern
+                if p.pattern is None and p.name is None:  # a trailing `case _:`: nothing to check
+                    continue
+            self.stores = []
+            self.allow_irrefutable = case.guard is not None or i == len(cases) - 1
+            self.pattern(case.pattern)
+
+    def store(self, name: str | None) -> None:
+        if name is None:
+            return
+        if name == "__debug__":
+            raise self.fail("cannot assign to __debug__")
+        if name in self.stores:
+            raise self.fail(f"multiple assignments to name {name!r} in pattern")
+        self.stores.append(name)
+
+    def sub(self, node: ast.pattern) -> None:
+        saved = self.allow_irrefutable
+        self.allow_irrefutable = True
+        self.pattern(node)
+        self.allow_irrefutable = saved
+
+    def pattern(self, node: ast.pattern) -> None:
+        self.loc = node
+        kind = type(node)
+        if kind is ast.MatchAs:
+            if node.pattern is None:
+                if not self.allow_irrefutable:
+                    if node.name is not None:
+                        raise self.fail(f"name capture {node.name!r} makes remaining patterns unreachable")
+                    raise self.fail("wildcard makes remaining patterns unreachable")
+            else:
+                self.pattern(node.pattern)
+            self.store(node.name)
+        elif kind is ast.MatchValue:
+            if type(node.value) is not ast.Attribute and not _folded(node.value)[0]:
+                raise self.fail("patterns may only match literals and attribute lookups")
+        elif kind is ast.MatchSequence:
+            if sum(type(p) is ast.MatchStar for p in node.patterns) > 1:
+                raise self.fail("multiple starred names in sequence pattern")
+            how = sequence_strategy(node)
+            for p in node.patterns:  # (wildcards read by index are skipped, as CPython compiles them)
+                if how == "unpack" or (how == "index" and type(p) is not ast.MatchStar and not is_wildcard(p)):
+                    self.sub(p)
+        elif kind is ast.MatchStar:
+            self.store(node.name)
+        elif kind is ast.MatchMapping:
+            seen: set = set()
+            for key in node.keys:
+                literal, value = _folded(key)
+                if literal:
+                    try:
+                        dup = value in seen
+                        seen.add(value)
+                    except TypeError:
+                        dup = False
+                    if dup:
+                        raise self.fail(f"mapping pattern checks duplicate key ({value!r})")
+                elif type(key) is not ast.Attribute:
+                    raise self.fail("mapping pattern keys may only match literals and attribute lookups")
+            for p in node.patterns:
+                self.sub(p)
+            self.store(node.rest)
+        elif kind is ast.MatchClass:
+            attrs = node.kwd_attrs
+            for i, attr in enumerate(attrs):
+                if attr == "__debug__":  # (CPython blames a keyword's pattern: the name has no node)
+                    raise self.fail("cannot assign to __debug__", node.kwd_patterns[i])
+                for j in range(i + 1, len(attrs)):
+                    if attrs[j] == attr:
+                        raise self.fail(f"attribute name repeated in class pattern: {attr}", node.kwd_patterns[j])
+            for attr, p in zip(attrs, node.kwd_patterns):
+                # `case C(__dict__=d)` reads obj.__dict__: refused as that attribute is (Checker.attribute)
+                if attr.startswith("__") and attr not in policy.READABLE_UNDERSCORED:
+                    err = AttributeError(private_attribute_message(attr))
+                    p.tsr_src = self.checker.source  # type: ignore[attr-defined]
+                    set_node(err, p)
+                    raise err
+            for p in (*node.patterns, *node.kwd_patterns):
+                if not is_wildcard(p):
+                    self.sub(p)
+        elif kind is ast.MatchOr:
+            outer, allow = self.stores, self.allow_irrefutable
+            control: list[str] | None = None
+            n = len(node.patterns)
+            for i, alt in enumerate(node.patterns):
+                self.loc = alt
+                self.stores = []
+                self.allow_irrefutable = i == n - 1 and allow
+                self.pattern(alt)
+                if control is None:
+                    control = self.stores
+                elif sorted(self.stores) != sorted(control):
+                    raise self.fail("alternative patterns bind different names")
+            self.stores, self.allow_irrefutable = outer, allow
+            for name in control or ():
+                self.store(name)
 
 
 def _target_names(target: ast.AST) -> set[str]:
@@ -393,6 +552,10 @@ def _function_scope(func: ast.FunctionDef | ast.Lambda, checker: _Checker) -> Sc
             bound |= {(al.asname or al.name).split(".")[0] for al in n.names}
         elif t is ast.ExceptHandler and n.name:
             bound.add(n.name)
+        elif (t is ast.MatchAs or t is ast.MatchStar) and n.name:
+            bound.add(n.name)  # (a pattern's captures are the function's locals, as an assignment's targets)
+        elif t is ast.MatchMapping and n.rest:
+            bound.add(n.rest)
         elif t is ast.Global:
             declared_global |= set(n.names)
         elif t is ast.Nonlocal:
@@ -439,7 +602,8 @@ def is_complete(text: str) -> bool:
         return True
     # a block (a compound statement last) stays open while its last line is indented, until an empty
     # line; an indented line that only continues a simple statement (`x = [1,` / `    2]`) ends it
-    if not tree.body or not isinstance(getattr(tree.body[-1], "body", None), list):
+    last_stmt = tree.body[-1] if tree.body else None
+    if last_stmt is None or not (isinstance(getattr(last_stmt, "body", None), list) or type(last_stmt) is ast.Match):
         return True
     lines = text.rstrip("\n").split("\n")
     last = lines[-1]

@@ -21,7 +21,7 @@ STATEMENTS = frozenset(
     {
         "Expr", "Assign", "AugAssign", "AnnAssign", "If", "For", "While", "Break", "Continue", "FunctionDef",
         "Return", "With", "Assert", "Pass", "Delete", "Try", "Raise", "Global", "Nonlocal", "Import",
-        "ImportFrom", "ClassDef",
+        "ImportFrom", "ClassDef", "Match",
     }
 )  # fmt: skip
 
@@ -45,13 +45,17 @@ PART_NODES = {
     "alias": "Import, ImportFrom",
     "ExceptHandler": "Try",
     "withitem": "With",
+    # structural pattern matching: a match statement's cases and their patterns, compiled by visit_Match
+    "match_case": "Match",
+    "MatchValue": "Match", "MatchSingleton": "Match", "MatchSequence": "Match", "MatchStar": "Match",
+    "MatchMapping": "Match", "MatchClass": "Match", "MatchAs": "Match", "MatchOr": "Match",
     # a yield is a whole statement's value (`yield x`, `x = yield`, `yield from it`), run by tcli/generators.py
     "Yield": "Expr, Assign (in a generator function)",
     "YieldFrom": "Expr, Assign (in a generator function)",
     "Load": "expression context",
     "Store": "expression context",
     "Del": "expression context",
-}
+}  # fmt: skip
 
 BINARY_OPERATORS = {
     "Add": operator.add, "Sub": operator.sub, "Mult": operator.mul, "MatMult": operator.matmul,
@@ -138,6 +142,9 @@ CLASS_SPECIAL_METHODS = frozenset({
     "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
     "__neg__", "__pos__", "__abs__", "__iadd__", "__isub__", "__imul__", "__itruediv__",
 })  # fmt: skip
+#: Special class attributes a script's class may set (`__match_args__ = ("x", "y")`: the attributes positional
+#: sub-patterns of `case Point(x, y):` read, each through the attribute rules as `obj.x` is); a tuple of strings.
+CLASS_SPECIAL_ATTRIBUTES = frozenset({"__match_args__"})
 #: What a script's class may derive from (a subclass of one of these counts too), as the errors name them.
 CLASS_BASES_TEXT = (
     "torch.nn.Module, torch.autograd.Function, torch.utils.data.Dataset or Sampler, torch.optim.Optimizer, "
@@ -159,7 +166,6 @@ REFUSED_SYNTAX = {
     "AsyncFor": "async for is not supported in tsr",
     "AsyncWith": "async with is not supported in tsr",
     "Await": "await is not supported in tsr",
-    "Match": "match statements are not supported in tsr",
     "TryStar": "except* is not supported in tsr",
 }
 

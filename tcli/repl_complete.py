@@ -36,7 +36,7 @@ class CompletionSources:
     #: meta-commands as (name without the colon, summary, argument kind, choices)
     meta: Callable[[], Iterable[tuple[str, str, str, tuple[str, ...]]]] = lambda: ()
     #: extra words offered everywhere a name is (keywords by default)
-    words: Iterable[str] = field(default_factory=lambda: sorted(set(keyword.kwlist) - _UNSUPPORTED))
+    words: Iterable[str] = field(default_factory=lambda: sorted({*keyword.kwlist, "match", "case"} - _UNSUPPORTED))
 
 
 def in_string_or_comment(text: str) -> bool:

@@ -1,10 +1,11 @@
 """`from dataclasses import dataclass, field` for tsr: @dataclass gives a script's class the __init__, __repr__ and
 __eq__ that Python's would, from its annotated class attributes (`block_size: int = 1024`), in tcli's own code:
-the standard library writes those methods' source text from the script's names and exec()s it.
+the standard library writes those methods' source text from the script's names and exec()s it. Its __match_args__ (the
+__init__ fields, for `case Point(x, y):`) is set as Python's is.
 
 The interpreter records each class's annotated names in ANNOTATED (annotations themselves are never evaluated
-in tsr: only the names and their order count, as for Python's dataclass). Of Python's options, init, repr and
-eq are taken; order, frozen, slots and the rest are refused with a message rather than ignored.
+in tsr: only the names and their order count, as for Python's dataclass). Of Python's options, init, repr,
+eq and match_args are taken; order, frozen, slots and the rest are refused with a message rather than ignored.
 """
 
 from __future__ import annotations
@@ -72,15 +73,18 @@ def make_field(admit: Callable[[Any], Any]) -> Callable[..., Field]:
 #: (what the facade hands out is make_field's, with the call gate; this one is for the module's own readers)
 field = make_field(lambda value: value)
 
-_REFUSED = ("order", "frozen", "unsafe_hash", "match_args", "kw_only", "slots", "weakref_slot")
+_REFUSED = ("order", "frozen", "unsafe_hash", "kw_only", "slots", "weakref_slot")
 
 
 def make_dataclass(charge: Callable[[str], None] | None) -> Callable[..., Any]:
     """dataclasses.dataclass, whose __repr__ hands each text it makes to `charge` (Prelude.charge_text: the text
     of [d] * 100 counts a hundred times toward the limit of the conversion that asked for it)."""
 
-    def dataclass(cls: Any = None, /, *, init: bool = True, repr: bool = True, eq: bool = True, **options: Any) -> Any:  # noqa: A002
-        """@dataclass or @dataclass(init=..., repr=..., eq=...) on a class the script defined."""
+    def dataclass(
+        cls: Any = None, /, *, init: bool = True, repr: bool = True, eq: bool = True, match_args: bool = True,  # noqa: A002
+        **options: Any,
+    ) -> Any:  # fmt: skip
+        """@dataclass or @dataclass(init=..., repr=..., eq=..., match_args=...) on a class the script defined."""
         for name, value in options.items():
             if name not in _REFUSED:
                 raise TypeError(f"dataclass() got an unexpected keyword argument '{name}'")
@@ -88,7 +92,7 @@ def make_dataclass(charge: Callable[[str], None] | None) -> Callable[..., Any]:
                 raise TypeError(f"tsr's @dataclass takes init, repr and eq, not {name}={value!r}")
 
         def wrap(c: Any) -> Any:
-            return _process(c, init, repr, eq, charge)
+            return _process(c, init, repr, eq, charge, match_args)
 
         return wrap if cls is None else wrap(cls)
 
@@ -98,7 +102,9 @@ def make_dataclass(charge: Callable[[str], None] | None) -> Callable[..., Any]:
 dataclass = make_dataclass(None)
 
 
-def _process(cls: Any, init: bool, repr_: bool, eq: bool, charge: Callable[[str], None] | None = None) -> Any:
+def _process(
+    cls: Any, init: bool, repr_: bool, eq: bool, charge: Callable[[str], None] | None = None, match_args: bool = True
+) -> Any:
     own = ANNOTATED.get(cls) if isinstance(cls, type) else None
     if own is None:
         raise TypeError("@dataclass in tsr applies to a class the script defines")
@@ -141,6 +147,8 @@ def _process(cls: Any, init: bool, repr_: bool, eq: bool, charge: Callable[[str]
         cls.__eq__ = _make_eq(cls, ordered)
         if "__hash__" not in own_methods:
             cls.__hash__ = None  # (Python's rule for eq without frozen: instances are unhashable)
+    if match_args and "__match_args__" not in own_methods:  # (`case Point(x, y):` reads the __init__ fields in order)
+        cls.__match_args__ = tuple(f.name for f in ordered if f.init)
     return cls
 
 

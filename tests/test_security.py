@@ -157,7 +157,7 @@ TYPES = [
     ("async def f():\n    pass", "SyntaxError"),
     ("def g():\n    yield 1\ntype(g())(None, None, None, 'x', None)", "TypeError"),
     ("x = b'bytes'", "SyntaxError"),
-    ("match 1:\n    case 1:\n        pass", "SyntaxError"),
+    ("try:\n    pass\nexcept* ValueError:\n    pass", "SyntaxError"),
 ]
 
 
