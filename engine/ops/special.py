@@ -374,14 +374,67 @@ _I1_B = (
 )  # fmt: skip
 
 
+def _chbevl_exact(y: np.ndarray, coef: tuple, fuse_first: bool) -> np.ndarray:
+    """torch's chbevl (Math.h) in y's dtype: b0 = y * b1 - b2 + c, the product fused with the subtraction as
+    GCC contracts it. fuse_first: the loop is unrolled (GCC peels loops of up to 16 rounds: float32's i1/i1e
+    series), so the first round's y * c0 - 0.0 + c1 folds to one fma(y, c0, c1)."""
+    ft = y.dtype.type
+    b0 = np.full_like(y, ft(coef[0]))
+    b1 = np.zeros_like(y)
+    b2 = b1
+    for i, c in enumerate(coef[1:]):
+        b2, b1 = b1, b0
+        if i == 0 and fuse_first:
+            b0 = fma(y, b1, np.full_like(y, ft(c)))
+        else:
+            b0 = fma(y, b1, -b2)
+            b0 += ft(c)
+    return ft(0.5) * (b0 - b2)
+
+
+def _bessel_exact(x: np.ndarray, ca: tuple, cb: tuple, scaled: bool, odd: bool) -> np.ndarray:
+    """calc_i0/i0e/i1/i1e (Math.h) on each element of a 1-d float32/float64 array, in its dtype (torch's kernels
+    call them on every element: cpu_kernel, or vec::map over Vectorized<T>::i0, itself a map of calc_i0): the
+    C library's exp (expf), a correctly rounded sqrt."""
+    ft = x.dtype.type
+    fuse = odd and x.dtype == _F32
+    ax = np.abs(x)
+    r = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        inside = ax <= ft(8)
+        idx = np.flatnonzero(inside)
+        if idx.size:
+            v = ax[idx]
+            lo = _chbevl_exact(v / ft(2) - ft(2), ca, fuse)
+            if not scaled:
+                lo = c_math("exp", v) * v * lo if odd else c_math("exp", v) * lo
+            elif odd:
+                lo = lo * v
+            r[idx] = lo
+        idx = np.flatnonzero(~inside & ~np.isnan(x))
+        if idx.size:
+            v = ax[idx]
+            hi = _chbevl_exact(ft(32) / v - ft(2), cb, fuse)
+            if not scaled:
+                hi = c_math("exp", v) * hi
+            r[idx] = hi / np.sqrt(v)
+        nan = np.isnan(x)
+        if np.count_nonzero(nan):
+            r[nan] = x[nan]
+    return np.where(x < ft(0), -r, r) if odd else r
+
+
 def _bessel(a_coef: tuple, b_coef: tuple, scaled: bool, odd: bool) -> Any:
     """i0/i0e/i1/i1e (Cephes, as torch): a Chebyshev series on [0, 8] and one in 1/x beyond, times exp(|x|)
     unless scaled; the order-1 functions are odd. torch's float kernels of i1/i1e use shortened series (the
-    last 17 and 7 coefficients): float32/float16 inputs take those too."""
+    last 17 and 7 coefficients): float32/float16 inputs take those too. Exact mode: torch's own arithmetic
+    (_bessel_exact); otherwise in float64, rounded once."""
 
     def kernel(a: Any) -> Any:
         short = odd and a.dtype != np.float64
         ca, cb = (a_coef[-17:], b_coef[-7:]) if short else (a_coef, b_coef)
+        if sleef_more.usable(a):
+            return map_flat(lambda v: _bessel_exact(v, ca, cb, scaled, odd), a)
 
         def core(x: Any, xp: Any) -> Any:
             ax = xp.abs(x)
@@ -500,8 +553,8 @@ def _entr(a: Any) -> Any:
 
 # ---- the unary ops, with torch's nodes and backward formulas ---------------------------------------------------
 def _i1_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
-    # torch's i1_backward: at 0 the limit 0.5 (the formula would divide by 0 there)
-    eps = float(np.finfo(x._data.dtype).eps) * 10
+    # torch's i1_backward: at |x| <= the dtype's epsilon the limit 0.5 (the formula would divide by 0 there)
+    eps = float(np.finfo(x._data.dtype).eps)
     not_tiny = x.abs() > eps
     safe = where(not_tiny, x, eps)
     gradx = FNS["i0"](safe) - y * safe.reciprocal()
@@ -509,7 +562,7 @@ def _i1_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
 
 
 def _i1e_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
-    eps = float(np.finfo(x._data.dtype).eps) * 10
+    eps = float(np.finfo(x._data.dtype).eps)
     not_tiny = x.abs() > eps
     safe = where(not_tiny, x, eps)
     gradx = FNS["i0e"](safe) - y * (safe.sgn() + safe.reciprocal())
