@@ -400,51 +400,54 @@ _I1_B = (
 )  # fmt: skip
 
 
-def _chbevl_exact(y: np.ndarray, coef: tuple, fuse_first: bool) -> np.ndarray:
-    """torch's chbevl (Math.h) in y's dtype: b0 = y * b1 - b2 + c, the product fused with the subtraction as
-    GCC contracts it. fuse_first: the loop is unrolled (GCC peels loops of up to 16 rounds: float32's i1/i1e
-    series), so the first round's y * c0 - 0.0 + c1 folds to one fma(y, c0, c1)."""
-    ft = y.dtype.type
-    b0 = np.full_like(y, ft(coef[0]))
-    b1 = np.zeros_like(y)
-    b2 = b1
-    for i, c in enumerate(coef[1:]):
-        b2, b1 = b1, b0
-        if i == 0 and fuse_first:
-            b0 = fma(y, b1, np.full_like(y, ft(c)))
-        else:
-            b0 = fma(y, b1, -b2)
-            b0 += ft(c)
-    return ft(0.5) * (b0 - b2)
-
-
 def _bessel_exact(x: np.ndarray, ca: tuple, cb: tuple, scaled: bool, odd: bool) -> np.ndarray:
     """calc_i0/i0e/i1/i1e (Math.h) on each element of a 1-d float32/float64 array, in its dtype (torch's kernels
-    call them on every element: cpu_kernel, or vec::map over Vectorized<T>::i0, itself a map of calc_i0): the
-    C library's exp (expf), a correctly rounded sqrt."""
+    call them on every element: cpu_kernel, or vec::map over Vectorized<T>::i0, itself a map of calc_i0): chbevl
+    over the series of [0, 8] (ca) or the one beyond (cb), the C library's exp (expf), a correctly rounded sqrt.
+
+    chbevl runs b0 = y * b1 - b2 + c with the product fused into the subtraction, as GCC contracts it; where it
+    unrolls the loop (it peels loops of up to 16 rounds: float32's i1/i1e series) the first round's
+    y * c0 - 0.0 + c1 folds into one fma(y, c0, c1). Both series run in one loop over every element, the shorter
+    one padded in front with zeros (which leaves its rounds as they were): half the numpy calls of two loops."""
     ft = x.dtype.type
-    fuse = odd and x.dtype == _F32
+    n = max(len(ca), len(cb))
+    pa, pb = (0.0,) * (n - len(ca)) + ca, (0.0,) * (n - len(cb)) + cb
+    fuse = (0, n - len(cb)) if odd and x.dtype == _F32 else ()  # (the rounds where the short series start)
     ax = np.abs(x)
-    r = np.empty_like(x)
     with np.errstate(all="ignore"):
         inside = ax <= ft(8)
-        idx = np.flatnonzero(inside)
-        if idx.size:
-            v = ax[idx]
-            lo = _chbevl_exact(v / ft(2) - ft(2), ca, fuse)
-            if not scaled:
-                lo = c_math("exp", v) * v * lo if odd else c_math("exp", v) * lo
-            elif odd:
-                lo = lo * v
-            r[idx] = lo
-        idx = np.flatnonzero(~inside & ~np.isnan(x))
-        if idx.size:
-            v = ax[idx]
-            hi = _chbevl_exact(ft(32) / v - ft(2), cb, fuse)
-            if not scaled:
-                hi = c_math("exp", v) * hi
-            r[idx] = hi / np.sqrt(v)
         nan = np.isnan(x)
+        y = np.where(inside, ax / ft(2) - ft(2), ft(32) / ax - ft(2))
+        y[nan] = ft(0)
+        mixed = bool(inside.any()) and not bool(inside.all())
+
+        def coef(i: int) -> Any:
+            return np.where(inside, ft(pa[i]), ft(pb[i])) if mixed else np.full_like(y, ft(pa[i] if inside.all() else pb[i]))
+
+        b0 = coef(0)
+        b1 = np.zeros_like(y)
+        b2 = b1
+        for i in range(1, n):
+            b2, b1 = b1, b0
+            c = coef(i)
+            if i - 1 in fuse:  # (round 0 of the long series; the short one's first round, or its padding)
+                fused = fma(y, b1, c)
+                b0 = fma(y, b1, -b2)
+                b0 += c
+                if i - 1 == 0 and (not mixed or n == len(cb)):
+                    b0 = fused
+                else:
+                    b0 = np.where(inside if i - 1 == 0 else ~inside, fused, b0)
+            else:
+                b0 = fma(y, b1, -b2)
+                b0 += c
+        r = ft(0.5) * (b0 - b2)
+        if not scaled:
+            e = c_math("exp", ax)
+            r = np.where(inside, e * ax * r, e * r) if odd else e * r
+        elif odd:
+            r = np.where(inside, r * ax, r)
+        r = np.where(inside, r, r / np.sqrt(ax))
         if np.count_nonzero(nan):
             r[nan] = x[nan]
     return np.where(x < ft(0), -r, r) if odd else r
