@@ -1,8 +1,8 @@
 """torch's cpu bits in exact mode for F.gelu(approximate='none') (SLEEF's erf for float64, aten's own
 Vectorized<float>::erf), special.i0/i0e/i1/i1e (Cephes' chbevl in the input's dtype, as GCC contracts and
-unrolls it), polygamma(1, x) (trigamma, digamma's backward) and kl_div with log_target=True, forward and
-backward, compared bitwise with torch on random inputs over each function's ranges (vector blocks and scalar
-tails, strided and single-element tensors, special values)."""
+unrolls it), polygamma(1, x) (trigamma, digamma's backward), polygamma(n >= 2, x) and kl_div with
+log_target=True, forward and backward, compared bitwise with torch on random inputs over each function's ranges
+(vector blocks and scalar tails, strided and single-element tensors, special values)."""
 
 import warnings
 
@@ -121,8 +121,17 @@ def test_i1_backward_tiny_threshold(dt):
 def test_trigamma_bits(dt):
     rng = np.random.default_rng(5)
     x = np.concatenate([_inputs(dt, 6), rng.uniform(-10, 30, 5000).astype(dt), -np.arange(1, 6, dtype=dt)])
-    _compare(lambda m, x: m.polygamma(1, x), [x], grad=False)  # (its backward, polygamma(2, x), is not exact)
+    _compare(lambda m, x: m.polygamma(1, x), [x])  # (its backward: polygamma(2, x))
     _compare(lambda m, x: m.digamma(x), [x[x > 0.5]])  # digamma's backward is trigamma
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_polygamma_n_bits(dt):
+    # calc_polygamma: exp(lgamma(n + 1)) from the C library, zeta in double with powf's first term for float32
+    rng = np.random.default_rng(8)
+    x = np.concatenate([_inputs(dt, 9)[:8000], rng.uniform(-300, 30, 3000).astype(dt), -np.arange(0, 4, dtype=dt)])
+    for n in (2, 3, 5):
+        _compare(lambda m, x, n=n: m.polygamma(n, x), [x], grad=False)
 
 
 @pytest.mark.parametrize("dt", DTYPES)

@@ -30,7 +30,7 @@ from engine.ops import reduce as R
 from engine.ops.cpu_loops import dense_copy, kernel_vec, map_flat
 from engine.ops.elementwise import binary, div_scalar, mul_scalar, where
 from engine.ops.fma import fma
-from engine.ops.libm import c_elementwise, c_math
+from engine.ops.libm import c_elementwise, c_math, c_pow
 from engine.ops.util import node_class, record, result_np
 from engine.ops.util import saved as saved_vers
 from engine.tensor import Tensor, wrap
@@ -349,6 +349,64 @@ def _zeta_core(xs: float, q: Any, xp: Any) -> Any:
     return xp.where(pole, math.inf, s)
 
 
+def _zeta_exact(xs: float, q: np.ndarray) -> np.ndarray:
+    """torch's zeta(xs, q) (Math.h, Cephes) on each element of a 1-d float32/float64 array, in double as torch's
+    cpu kernels accumulate (the first power, pow(q, -x) of the input's dtype, is powf for float32): the C
+    library's pow (engine/ops/libm.py's c_pow), each element's direct sum running only while its own loop would
+    (a far negative q runs long: the others are not carried along), then the Euler-Maclaurin tail; a float64
+    result."""
+    s = c_pow(q, np.full_like(q, -xs)).astype(_F64)
+    q = q.astype(_F64)
+    nx = np.full_like(q, -xs)
+    pole = (q <= 0) & (q == np.floor(q))  # (torch returns inf there before its loops: -inf too)
+    with np.errstate(all="ignore"):
+        a = q.copy()
+        b = np.zeros_like(q)
+        conv = pole.copy()
+        idx = np.flatnonzero(~pole)
+        i = 0
+        while idx.size:
+            idx = idx[(i < 9) | (a[idx] <= 9.0)]
+            if not idx.size:
+                break
+            i += 1
+            a[idx] += 1.0
+            bi = c_pow(a[idx], nx[idx])
+            b[idx] = bi
+            si = s[idx] + bi
+            s[idx] = si
+            stop = (-_MACHEP * si < bi) & (bi < _MACHEP * si)
+            conv[idx[stop]] = True
+            idx = idx[~stop]
+        done = conv
+        w = a
+        s = np.where(done, s, (s + b * w / (xs - 1.0)) - 0.5 * b)
+        av, k = 1.0, 0.0
+        for j in range(12):
+            av *= xs + k
+            b = b / w
+            t = av * b / _ZETA_A[j]
+            s = np.where(done, s, s + t)
+            done = done | (np.abs(t / s) < _MACHEP)
+            k += 1.0
+            av *= xs + k
+            b = b / w
+            k += 1.0
+    return np.where(pole, math.inf, s)
+
+
+def _polygamma_exact(n: int, a: np.ndarray) -> np.ndarray:
+    """torch's calc_polygamma for n >= 2 on a float32/float64 array: (+-1) * exp(lgamma(n + 1)) * zeta(n + 1, x)
+    in the input's dtype (expf(lgammaf(...)) for float32), zeta accumulated in double and rounded to it."""
+    ft = a.dtype.type
+    sign = ft(1.0 if n % 2 else -1.0)
+    lg = c_elementwise("lgamma", np.array([n + 1.0], a.dtype))  # (the C library's: Python's math.lgamma is
+    e = c_elementwise("exp", lg) if lg is not None else None  # its own, and differs in the last bit)
+    gam = ft(math.exp(math.lgamma(n + 1.0))) if e is None else e[0]
+    z = map_flat(lambda v: _zeta_exact(float(n + 1), v), a).astype(a.dtype)
+    return (sign * gam) * z
+
+
 def _polygamma_kernel(n: int) -> Any:
     if n == 0:
         return _digamma
@@ -356,7 +414,14 @@ def _polygamma_kernel(n: int) -> Any:
         return _trigamma
     # torch's calc_polygamma: (-1)^(n+1) n! zeta(n + 1, x), n! as exp(lgamma(n + 1))
     factor = (1.0 if n % 2 else -1.0) * math.exp(math.lgamma(n + 1.0))
-    return _in_f64(lambda x, xp: factor * _zeta_core(float(n + 1), x, xp))
+    fallback = _in_f64(lambda x, xp: factor * _zeta_core(float(n + 1), x, xp))
+
+    def kernel(a: Any) -> Any:
+        if sleef_more.usable(a):
+            return _polygamma_exact(n, a)
+        return fallback(a)
+
+    return kernel
 
 
 # ---- Bessel i0 / i0e / i1 / i1e ------------------------------------------------------------------------------
@@ -419,10 +484,13 @@ def _bessel_exact(x: np.ndarray, ca: tuple, cb: tuple, scaled: bool, odd: bool) 
         nan = np.isnan(x)
         y = np.where(inside, ax / ft(2) - ft(2), ft(32) / ax - ft(2))
         y[nan] = ft(0)
-        mixed = bool(inside.any()) and not bool(inside.all())
+        all_in = bool(inside.all())
+        mixed = bool(inside.any()) and not all_in
 
         def coef(i: int) -> Any:
-            return np.where(inside, ft(pa[i]), ft(pb[i])) if mixed else np.full_like(y, ft(pa[i] if inside.all() else pb[i]))
+            if mixed:
+                return np.where(inside, ft(pa[i]), ft(pb[i]))
+            return np.full_like(y, ft(pa[i] if all_in else pb[i]))
 
         b0 = coef(0)
         b1 = np.zeros_like(y)
