@@ -175,21 +175,25 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
             from engine.nn.gelu_onednn import gelu_erf_f32
 
             out = wrap(gelu_erf_f32(x._data), x._dev)
+        elif activation_cpu.exact_usable(x._data):  # torch's own kernel (SLEEF's erf for float64)
+            out = wrap(activation_cpu.gelu_erf(x._data), x._dev)
         else:
             out = 0.5 * x * (1 + E.erf(x * 0.7071067811865476))
 
     @whole  # (one kernel in torch: bfloat16 rounds once)
     def backward(g: Tensor, x: Tensor) -> tuple:
         gd, xd = g._data, x._data
-        if (
-            approximate == "tanh"
-            and not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
+        kernel = (
+            not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
             and activation_cpu.exact_usable(xd)
             and type(gd) is np.ndarray
             and gd.dtype == xd.dtype
             and gd.shape == xd.shape
-        ):  # torch's GeluBackwardKernelImpl (SLEEF's tanh)
+        )
+        if kernel and approximate == "tanh":  # torch's GeluBackwardKernelImpl (SLEEF's tanh)
             return (wrap(activation_cpu.gelu_tanh_backward(gd, xd), g._dev),)
+        if kernel and not _onednn_gelu(xd):  # ... (approximate='none': SLEEF's erf and exp for float64)
+            return (wrap(activation_cpu.gelu_erf_backward(gd, xd), g._dev),)
         if approximate == "tanh":
             inner = 0.7978845608028654 * (x + 0.044715 * x**3)
             t = E.tanh(inner)

@@ -317,3 +317,56 @@ def gelu_tanh_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
     with np.errstate(all="ignore"):
         return kernel_vec2(g, x, make(sleef_more.tanh), make(lambda z: _c("tanh", z)))
+
+
+def _erf_vec(x: np.ndarray) -> np.ndarray:
+    """Vectorized<T>::erf(): SLEEF's erf for float64, aten's own polynomial for float32 (engine/ops/sleef_erf.py)."""
+    from engine.ops import sleef_erf
+
+    return sleef_erf.erf32_vec(x) if x.dtype == _F32 else sleef_erf.erf64(x)
+
+
+def gelu_erf(a: np.ndarray) -> np.ndarray:
+    """torch's GeluKernelImpl with approximate='none' (float32/float64, exact_usable; float32 contiguous
+    tensors of more than one element go to oneDNN instead, engine/nn/gelu_onednn.py): cpu_kernel_vec with its
+    own grain (numel / threads above 16384 elements), x * 0.5 * (1 + erf(x * M_SQRT1_2)); Vectorized<T>::erf
+    in the vector blocks, std::erf on the rest."""
+    from engine.ops.cpu_loops import torch_threads
+
+    dt = a.dtype.type
+    alpha, half, one = dt(math.sqrt(0.5)), dt(0.5), dt(1)
+
+    def vec(v: np.ndarray) -> np.ndarray:
+        return v * half * (one + _erf_vec(v * alpha))
+
+    def scalar(v: np.ndarray) -> np.ndarray:
+        return v * half * (one + _c("erf", v * alpha))
+
+    grain = a.size // torch_threads() if a.size > 16384 else 32768
+    with np.errstate(all="ignore"):
+        return kernel_vec(a, vec, scalar, grain)
+
+
+def gelu_erf_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """torch's GeluBackwardKernelImpl with approximate='none' (float32/float64, exact_usable): cpu_kernel_vec
+    over (grad, input), cdf = 0.5 * (1 + erf(x * M_SQRT1_2)), pdf = kBeta * exp(x * x * -0.5), grad * (cdf +
+    x * pdf); GCC contracts x * pdf into its sum in the vector function (not in the scalar one, as measured);
+    Vectorized<T>::erf/exp in the vector blocks, std::erf/std::exp on the rest."""
+    from engine.ops.cpu_loops import kernel_vec2
+
+    dt = x.dtype.type
+    alpha, beta, half, one, mhalf = (dt(math.sqrt(0.5)), dt(1.12837916709551257390 * 0.70710678118654752440 * 0.5),
+                                     dt(0.5), dt(1), dt(-0.5))  # fmt: skip
+
+    def vec(dy: np.ndarray, v: np.ndarray) -> np.ndarray:
+        cdf = half * (one + _erf_vec(v * alpha))
+        pdf = beta * _exp(v * v * mhalf)
+        # (where cdf is 0 the fma is the product (+ 0: no -0), maybe subnormal, where the emulation is not exact)
+        return dy * np.where(cdf == 0, v * pdf + cdf, fma(v, pdf, cdf))
+
+    def scalar(dy: np.ndarray, v: np.ndarray) -> np.ndarray:
+        cdf = half * (one + _c("erf", v * alpha))
+        return dy * (cdf + v * (beta * _c("exp", v * v * mhalf)))
+
+    with np.errstate(all="ignore"):
+        return kernel_vec2(g, x, vec, scalar)

@@ -30,7 +30,7 @@ from engine.ops import reduce as R
 from engine.ops.cpu_loops import dense_copy, kernel_vec, map_flat
 from engine.ops.elementwise import binary, div_scalar, mul_scalar, where
 from engine.ops.fma import fma
-from engine.ops.libm import c_elementwise, c_math
+from engine.ops.libm import c_elementwise, c_math, c_pow
 from engine.ops.util import node_class, record, result_np
 from engine.ops.util import saved as saved_vers
 from engine.tensor import Tensor, wrap
@@ -254,10 +254,36 @@ def _digamma(a: Any) -> Any:
     return _digamma_f64(a)
 
 
+def _trigamma_exact(x: np.ndarray) -> np.ndarray:
+    """torch's trigamma (Math.h) on each element of a 1-d float32/float64 array, in its dtype: the C library's
+    sin (sinf), the series' products fused into their sums as GCC contracts them."""
+    ft = x.dtype.type
+    one, pi = ft(1), ft(math.pi)
+    with np.errstate(all="ignore"):
+        low = x < ft(0.5)
+        res = np.zeros_like(x)
+        z = x
+        if np.count_nonzero(low):
+            s = c_math("sin", pi * x[low])
+            res[low] = -((pi * pi) / (s * s))
+            z = np.where(low, one - x, x)
+        for _ in range(6):
+            res = res + one / (z * z)
+            z = z + one
+        ixx = one / (z * z)
+        p = fma(-ixx, np.full_like(x, one / ft(42)), np.full_like(x, one / ft(30)))
+        p = fma(-ixx, p, np.full_like(x, one / ft(6)))
+        p = fma(ixx, p, one + one / (ft(2) * z))
+        res = res + p / z
+        return np.where(low, -res, res)
+
+
 def _trigamma(a: Any) -> Any:
     """torch's trigamma: reflection below 0.5, six recurrence steps, then four terms of the asymptotic series. Its
     float version computes in float (half too): near the poles sin(pi x) in float decides the value, so float32
-    and float16 inputs are computed in float32 here, not in float64."""
+    and float16 inputs are computed in float32 here, not in float64. Exact mode: _trigamma_exact."""
+    if sleef_more.usable(a):
+        return map_flat(_trigamma_exact, a)
     xp = _xp(a)
     ft = np.float64 if a.dtype == np.float64 else np.float32
     x = a.astype(ft)
@@ -323,6 +349,64 @@ def _zeta_core(xs: float, q: Any, xp: Any) -> Any:
     return xp.where(pole, math.inf, s)
 
 
+def _zeta_exact(xs: float, q: np.ndarray) -> np.ndarray:
+    """torch's zeta(xs, q) (Math.h, Cephes) on each element of a 1-d float32/float64 array, in double as torch's
+    cpu kernels accumulate (the first power, pow(q, -x) of the input's dtype, is powf for float32): the C
+    library's pow (engine/ops/libm.py's c_pow), each element's direct sum running only while its own loop would
+    (a far negative q runs long: the others are not carried along), then the Euler-Maclaurin tail; a float64
+    result."""
+    s = c_pow(q, np.full_like(q, -xs)).astype(_F64)
+    q = q.astype(_F64)
+    nx = np.full_like(q, -xs)
+    pole = (q <= 0) & (q == np.floor(q))  # (torch returns inf there before its loops: -inf too)
+    with np.errstate(all="ignore"):
+        a = q.copy()
+        b = np.zeros_like(q)
+        conv = pole.copy()
+        idx = np.flatnonzero(~pole)
+        i = 0
+        while idx.size:
+            idx = idx[(i < 9) | (a[idx] <= 9.0)]
+            if not idx.size:
+                break
+            i += 1
+            a[idx] += 1.0
+            bi = c_pow(a[idx], nx[idx])
+            b[idx] = bi
+            si = s[idx] + bi
+            s[idx] = si
+            stop = (-_MACHEP * si < bi) & (bi < _MACHEP * si)
+            conv[idx[stop]] = True
+            idx = idx[~stop]
+        done = conv
+        w = a
+        s = np.where(done, s, (s + b * w / (xs - 1.0)) - 0.5 * b)
+        av, k = 1.0, 0.0
+        for j in range(12):
+            av *= xs + k
+            b = b / w
+            t = av * b / _ZETA_A[j]
+            s = np.where(done, s, s + t)
+            done = done | (np.abs(t / s) < _MACHEP)
+            k += 1.0
+            av *= xs + k
+            b = b / w
+            k += 1.0
+    return np.where(pole, math.inf, s)
+
+
+def _polygamma_exact(n: int, a: np.ndarray) -> np.ndarray:
+    """torch's calc_polygamma for n >= 2 on a float32/float64 array: (+-1) * exp(lgamma(n + 1)) * zeta(n + 1, x)
+    in the input's dtype (expf(lgammaf(...)) for float32), zeta accumulated in double and rounded to it."""
+    ft = a.dtype.type
+    sign = ft(1.0 if n % 2 else -1.0)
+    lg = c_elementwise("lgamma", np.array([n + 1.0], a.dtype))  # (the C library's: Python's math.lgamma is
+    e = c_elementwise("exp", lg) if lg is not None else None  # its own, and differs in the last bit)
+    gam = ft(math.exp(math.lgamma(n + 1.0))) if e is None else e[0]
+    z = map_flat(lambda v: _zeta_exact(float(n + 1), v), a).astype(a.dtype)
+    return (sign * gam) * z
+
+
 def _polygamma_kernel(n: int) -> Any:
     if n == 0:
         return _digamma
@@ -330,7 +414,14 @@ def _polygamma_kernel(n: int) -> Any:
         return _trigamma
     # torch's calc_polygamma: (-1)^(n+1) n! zeta(n + 1, x), n! as exp(lgamma(n + 1))
     factor = (1.0 if n % 2 else -1.0) * math.exp(math.lgamma(n + 1.0))
-    return _in_f64(lambda x, xp: factor * _zeta_core(float(n + 1), x, xp))
+    fallback = _in_f64(lambda x, xp: factor * _zeta_core(float(n + 1), x, xp))
+
+    def kernel(a: Any) -> Any:
+        if sleef_more.usable(a):
+            return _polygamma_exact(n, a)
+        return fallback(a)
+
+    return kernel
 
 
 # ---- Bessel i0 / i0e / i1 / i1e ------------------------------------------------------------------------------
@@ -374,14 +465,73 @@ _I1_B = (
 )  # fmt: skip
 
 
+def _bessel_exact(x: np.ndarray, ca: tuple, cb: tuple, scaled: bool, odd: bool) -> np.ndarray:
+    """calc_i0/i0e/i1/i1e (Math.h) on each element of a 1-d float32/float64 array, in its dtype (torch's kernels
+    call them on every element: cpu_kernel, or vec::map over Vectorized<T>::i0, itself a map of calc_i0): chbevl
+    over the series of [0, 8] (ca) or the one beyond (cb), the C library's exp (expf), a correctly rounded sqrt.
+
+    chbevl runs b0 = y * b1 - b2 + c with the product fused into the subtraction, as GCC contracts it; where it
+    unrolls the loop (it peels loops of up to 16 rounds: float32's i1/i1e series) the first round's
+    y * c0 - 0.0 + c1 folds into one fma(y, c0, c1). Both series run in one loop over every element, the shorter
+    one padded in front with zeros (which leaves its rounds as they were): half the numpy calls of two loops."""
+    ft = x.dtype.type
+    n = max(len(ca), len(cb))
+    pa, pb = (0.0,) * (n - len(ca)) + ca, (0.0,) * (n - len(cb)) + cb
+    fuse = (0, n - len(cb)) if odd and x.dtype == _F32 else ()  # (the rounds where the short series start)
+    ax = np.abs(x)
+    with np.errstate(all="ignore"):
+        inside = ax <= ft(8)
+        nan = np.isnan(x)
+        y = np.where(inside, ax / ft(2) - ft(2), ft(32) / ax - ft(2))
+        y[nan] = ft(0)
+        all_in = bool(inside.all())
+        mixed = bool(inside.any()) and not all_in
+
+        def coef(i: int) -> Any:
+            if mixed:
+                return np.where(inside, ft(pa[i]), ft(pb[i]))
+            return np.full_like(y, ft(pa[i] if all_in else pb[i]))
+
+        b0 = coef(0)
+        b1 = np.zeros_like(y)
+        b2 = b1
+        for i in range(1, n):
+            b2, b1 = b1, b0
+            c = coef(i)
+            if i - 1 in fuse:  # (round 0 of the long series; the short one's first round, or its padding)
+                fused = fma(y, b1, c)
+                b0 = fma(y, b1, -b2)
+                b0 += c
+                if i - 1 == 0 and (not mixed or n == len(cb)):
+                    b0 = fused
+                else:
+                    b0 = np.where(inside if i - 1 == 0 else ~inside, fused, b0)
+            else:
+                b0 = fma(y, b1, -b2)
+                b0 += c
+        r = ft(0.5) * (b0 - b2)
+        if not scaled:
+            e = c_math("exp", ax)
+            r = np.where(inside, e * ax * r, e * r) if odd else e * r
+        elif odd:
+            r = np.where(inside, r * ax, r)
+        r = np.where(inside, r, r / np.sqrt(ax))
+        if np.count_nonzero(nan):
+            r[nan] = x[nan]
+    return np.where(x < ft(0), -r, r) if odd else r
+
+
 def _bessel(a_coef: tuple, b_coef: tuple, scaled: bool, odd: bool) -> Any:
     """i0/i0e/i1/i1e (Cephes, as torch): a Chebyshev series on [0, 8] and one in 1/x beyond, times exp(|x|)
     unless scaled; the order-1 functions are odd. torch's float kernels of i1/i1e use shortened series (the
-    last 17 and 7 coefficients): float32/float16 inputs take those too."""
+    last 17 and 7 coefficients): float32/float16 inputs take those too. Exact mode: torch's own arithmetic
+    (_bessel_exact); otherwise in float64, rounded once."""
 
     def kernel(a: Any) -> Any:
         short = odd and a.dtype != np.float64
         ca, cb = (a_coef[-17:], b_coef[-7:]) if short else (a_coef, b_coef)
+        if sleef_more.usable(a):
+            return map_flat(lambda v: _bessel_exact(v, ca, cb, scaled, odd), a)
 
         def core(x: Any, xp: Any) -> Any:
             ax = xp.abs(x)
@@ -500,8 +650,8 @@ def _entr(a: Any) -> Any:
 
 # ---- the unary ops, with torch's nodes and backward formulas ---------------------------------------------------
 def _i1_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
-    # torch's i1_backward: at 0 the limit 0.5 (the formula would divide by 0 there)
-    eps = float(np.finfo(x._data.dtype).eps) * 10
+    # torch's i1_backward: at |x| <= the dtype's epsilon the limit 0.5 (the formula would divide by 0 there)
+    eps = float(np.finfo(x._data.dtype).eps)
     not_tiny = x.abs() > eps
     safe = where(not_tiny, x, eps)
     gradx = FNS["i0"](safe) - y * safe.reciprocal()
@@ -509,7 +659,7 @@ def _i1_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
 
 
 def _i1e_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
-    eps = float(np.finfo(x._data.dtype).eps) * 10
+    eps = float(np.finfo(x._data.dtype).eps)
     not_tiny = x.abs() > eps
     safe = where(not_tiny, x, eps)
     gradx = FNS["i0e"](safe) - y * (safe.sgn() + safe.reciprocal())
