@@ -22,8 +22,9 @@ def _product(ad: Any, bd: Any) -> Any:
     product, which keeps a zero's sign as torch's gemm does (BLAS adds each product to a zero, so 0 * -1 came
     out 0., not -0.) and costs a fraction of a BLAS call; small float32 products add in MKL's order
     (gemm_order)."""
-    if mkl.usable(ad, bd):
-        return mkl.gemm(ad, bd)
+    r = mkl.product(ad, bd)
+    if r is not None:
+        return r
     return ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else gemm_order.mm(ad, bd)
 
 

@@ -1,0 +1,78 @@
+"""perf17: the small-MLP step's per-op fast paths give the general paths' bits.
+
+mkl.product (gemm's arguments looked up by layout) against mkl.gemm over layouts: row- and column-major,
+padded rows, read-only arrays, single rows, columns and inner sizes; and against torch's mm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+from engine.ops import mkl
+
+needs_mkl = pytest.mark.skipif(not mkl.available(), reason="MKL 2024.2 (the `exact` extra) is not installed")
+
+
+def _matrix(rng: Any, rows: int, cols: int, layout: int, dt: Any) -> np.ndarray:
+    x = rng.standard_normal((rows, cols + 3)).astype(dt)[:, :cols] if layout == 2 else rng.standard_normal((rows, cols))
+    x = x.astype(dt)
+    if layout == 1:
+        x = np.asfortranarray(x)
+    if layout == 3:
+        x.flags.writeable = False
+    return x
+
+
+@needs_mkl
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_product_is_gemm_bit_for_bit(dt: Any) -> None:
+    rng = np.random.default_rng(17)
+    for m in (1, 2, 17, 64):
+        for k in (1, 3, 64):
+            for n in (1, 2, 65):
+                for la in range(4):
+                    for lb in range(4):
+                        a, b = _matrix(rng, m, k, la, dt), _matrix(rng, k, n, lb, dt)
+                        for x, y in ((a, b), (b.T, a.T)):
+                            want = mkl.gemm(x, y)
+                            for _ in range(2):  # planned, then from the plan
+                                got = mkl.product(x, y)
+                                assert got.shape == want.shape and got.flags.c_contiguous
+                                assert got.tobytes() == want.tobytes(), (m, k, n, la, lb)
+
+
+@needs_mkl
+def test_product_declines_what_mkl_does_not_take(monkeypatch: Any) -> None:
+    a = np.ones((3, 3), np.float32)
+    assert mkl.product(a, a.astype(np.float64)) is None
+    assert mkl.product(a.astype(np.int64), a.astype(np.int64)) is None
+    assert mkl.product(np.ones((3, 3), np.float16), np.ones((3, 3), np.float16)) is None
+    monkeypatch.setattr(mkl, "_STATE", [None])  # MKL not loaded: the caller's fallback
+    assert mkl.product(a, a) is None
+
+
+@needs_mkl
+def test_mlp_layer_products_match_torch() -> None:
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((64, 32), dtype=np.float32), rng.standard_normal((32, 64), dtype=np.float32)
+    g = rng.standard_normal((64, 64), dtype=np.float32)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # (the engine's MKL is torch's arithmetic on one thread)
+    try:
+        _compare_products(x, w, g)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _compare_products(x: Any, w: Any, g: Any) -> None:
+    for a, b in ((x, w), (x.T, g), (g, w.T), (g[:, :1], w[:1])):
+        e = (engine.tensor(np.ascontiguousarray(a)) @ engine.tensor(np.ascontiguousarray(b))).numpy()
+        t = (torch.tensor(np.ascontiguousarray(a)) @ torch.tensor(np.ascontiguousarray(b))).numpy()
+        assert e.tobytes() == t.tobytes()
+        e = engine.tensor(a.T.copy()).T.mm(engine.tensor(b)).numpy()  # a transposed view goes through as one
+        t = torch.tensor(a.T.copy()).T.mm(torch.tensor(b)).numpy()
+        assert e.tobytes() == t.tobytes()
