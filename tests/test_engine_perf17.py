@@ -76,3 +76,36 @@ def _compare_products(x: Any, w: Any, g: Any) -> None:
         e = engine.tensor(a.T.copy()).T.mm(engine.tensor(b)).numpy()  # a transposed view goes through as one
         t = torch.tensor(a.T.copy()).T.mm(torch.tensor(b)).numpy()
         assert e.tobytes() == t.tobytes()
+
+
+@pytest.mark.parametrize("perm", [(1, 0), (2, 0, 1), (1, 2, 0), (0, 2, 1), (-1, 0, 1), (3, 1, 0, 2)])
+def test_permute_inverse_and_gradients_match_torch(perm: tuple) -> None:
+    """permute's inverse (its backward) from a sort in Python instead of numpy's argsort."""
+    shape = (2, 3, 4, 5)[: len(perm)]
+    x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    e, t = engine.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ep, tp = e.permute(*perm), t.permute(*perm)
+    assert type(ep.grad_fn).__name__ == type(tp.grad_fn).__name__ == "PermuteBackward0"
+    assert ep.shape == tp.shape and ep.stride() == tp.stride()
+    w = np.random.default_rng(0).standard_normal(tuple(tp.shape)).astype(np.float32)
+    (ep * engine.tensor(w)).sum().backward()
+    (tp * torch.tensor(w)).sum().backward()
+    assert np.array_equal(e.grad.numpy(), t.grad.numpy())
+
+
+def test_T_is_a_permute_with_torch_gradient_and_inplace_replay() -> None:
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    e, t = engine.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ea, ta = e * 1, t * 1
+    eT, tT = ea.T, ta.T
+    assert type(eT.grad_fn).__name__ == type(tT.grad_fn).__name__
+    eT.mul_(2)  # an in-place write through the view rewrites the base's graph
+    tT.mul_(2)
+    (ea * engine.tensor(x)).sum().backward()
+    (ta * torch.tensor(x)).sum().backward()
+    assert np.array_equal(e.grad.numpy(), t.grad.numpy())
+    assert np.array_equal(ea.detach().numpy(), ta.detach().numpy())
+    with pytest.raises(RuntimeError, match="duplicate dims"):
+        engine.tensor(x).permute(1, 1)
+    with pytest.raises(RuntimeError, match="duplicate dims"):
+        torch.tensor(x).permute(1, 1)
