@@ -109,3 +109,47 @@ def test_T_is_a_permute_with_torch_gradient_and_inplace_replay() -> None:
         engine.tensor(x).permute(1, 1)
     with pytest.raises(RuntimeError, match="duplicate dims"):
         torch.tensor(x).permute(1, 1)
+
+
+@needs_mkl
+@pytest.mark.parametrize("beta", [0.0, 1.0, 0.5])
+def test_product_into_a_bias_is_gemm_bit_for_bit(beta: float) -> None:
+    """addmm's call: the result holds the broadcast bias, then one gemm with beta."""
+    rng = np.random.default_rng(5)
+    for m, k, n in ((64, 32, 64), (64, 64, 1), (1, 8, 5), (3, 1, 4)):
+        for la in range(4):
+            a, b = _matrix(rng, m, k, la, np.float32), _matrix(rng, n, k, 0, np.float32).T  # (F.linear's weight.t())
+            bias = rng.standard_normal(n).astype(np.float32)
+            want, got = np.empty((m, n), np.float32), np.empty((m, n), np.float32)
+            want[...] = bias
+            got[...] = bias
+            assert mkl.product(a, b, got, beta) is got
+            assert got.tobytes() == mkl.gemm(a, b, want, 1.0, beta).tobytes()
+    # a result laid out otherwise (a row block with padding) goes to gemm with its own leading dimension
+    a, b = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((3, 5)).astype(np.float32)
+    want, got = np.ones((4, 8), np.float32), np.ones((4, 8), np.float32)
+    mkl.product(a, b, got[:, :5], beta)
+    mkl.gemm(a, b, want[:, :5], 1.0, beta)
+    assert got.tobytes() == want.tobytes()
+
+
+@needs_mkl
+def test_linear_forward_and_backward_match_torch() -> None:
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((64, 32), dtype=np.float32)
+    w = rng.standard_normal((64, 32), dtype=np.float32) / 6
+    b = rng.standard_normal(64, dtype=np.float32)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ew, eb = engine.tensor(w, requires_grad=True), engine.tensor(b, requires_grad=True)
+        tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+        e = engine.nn.functional.linear(engine.tensor(x), ew, eb)
+        t = torch.nn.functional.linear(torch.tensor(x), tw, tb)
+        assert e.detach().numpy().tobytes() == t.detach().numpy().tobytes()
+        (e * e).mean().backward()
+        (t * t).mean().backward()
+        assert ew.grad.numpy().tobytes() == tw.grad.numpy().tobytes()
+        assert eb.grad.numpy().tobytes() == tb.grad.numpy().tobytes()
+    finally:
+        torch.set_num_threads(before)

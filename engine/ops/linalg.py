@@ -499,7 +499,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
         r = np.empty(shape, d2.dtype)
         if beta != 0:
             r[...] = di
-        r = mkl.gemm(d1, d2, r, alpha, beta)
+        r = mkl.product(d1, d2, r, beta) if alpha == 1 else mkl.gemm(d1, d2, r, alpha, beta)
     elif d2.dtype == np.float16 and beta != 0 and isinstance(d2, np.ndarray):
         # torch's cpu half gemm: each dot product in float, then beta * c + alpha * dot in float, rounded once
         f32 = np.float32

@@ -254,9 +254,9 @@ def _pointer_source(x: Any) -> int:
 
 
 def _plan(a: Any, b: Any) -> tuple | None:
-    """gemm(a, b)'s call for a fresh result, alpha 1 and beta 0, less the pointers: (swap, transa, transb, M, N,
-    K, lda, ldb, ldc, result shape, pointer sources of BLAS's first and second operand), swap telling that b
-    is BLAS's first operand. The same choices as _gemm's general path (_operand; its fast path agrees with it);
+    """gemm(a, b)'s call for a fresh result, alpha 1, less the pointers and beta: (swap, transa, transb, M, N, K,
+    lda, ldb, ldc, result shape and strides, pointer sources of BLAS's first and second operand), swap telling
+    that b is BLAS's first operand. The same choices as _gemm's general path (_operand; its fast path agrees with it);
     None where gemm must decide: an empty or thread-split product, or an operand to be copied first."""
     m, k = a.shape
     n = b.shape[1]
@@ -272,7 +272,8 @@ def _plan(a: Any, b: Any) -> tuple | None:
     if first is not m1 or second is not m2:  # (a copy: its address is new on every call)
         return None
     ldc = n if transpose_c else m  # (a fresh (m, n) result's row stride is n items)
-    return (transpose_c, _T if ta else _N, _T if tb else _N, mm_, nn, k, lda, ldb, ldc, (m, n),
+    isz = a.itemsize
+    return (transpose_c, _T if ta else _N, _T if tb else _N, mm_, nn, k, lda, ldb, ldc, (m, n), (n * isz, isz),
             _pointer_source(m1), _pointer_source(m2))  # fmt: skip
 
 
@@ -291,9 +292,10 @@ def _address(x: Any, source: int) -> Any:
 _ndarray = np.ndarray
 
 
-def product(a: Any, b: Any) -> Any:
-    """gemm(a, b) for two 2-D float32 or float64 numpy arrays of one dtype, bit for bit, its arguments looked
-    up by layout (_PLANS); None where MKL does not take these arrays (usable() is false)."""
+def product(a: Any, b: Any, c: Any = None, beta: float = 0.0) -> Any:
+    """gemm(a, b, c, 1, beta) for two 2-D float32 or float64 numpy arrays of one dtype, bit for bit, its arguments
+    looked up by layout (_PLANS); None where MKL does not take these arrays (usable() is false). c, where given,
+    is written in place and returned (addmm's result holding the broadcast bias)."""
     dt = a.dtype
     if (dt is not _F32 and dt is not _F64) or b.dtype is not dt or type(a) is not _ndarray or type(b) is not _ndarray:
         return None
@@ -303,19 +305,22 @@ def product(a: Any, b: Any) -> Any:
     plan = _PLANS.get(key)
     if plan is None:
         if key in _PLANS:  # (planned: gemm decides this layout each time)
-            return gemm(a, b)
+            return gemm(a, b, c, 1.0, beta)
         plan = _plan(a, b)
         if len(_PLANS) < 1024:
             _PLANS[key] = plan
         if plan is None:
-            return gemm(a, b)
-    swap, ta, tb, m, n, k, lda, ldb, ldc, shape, s1, s2 = plan
-    c = np.empty(shape, dt)
+            return gemm(a, b, c, 1.0, beta)
+    swap, ta, tb, m, n, k, lda, ldb, ldc, shape, strides, s1, s2 = plan
+    if c is None:
+        c = np.empty(shape, dt)
+    elif c.strides != strides or c.shape != shape:  # (not laid out as a fresh result: another ldc)
+        return gemm(a, b, c, 1.0, beta)
     if swap:
         a, b = b, a
     f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
-    f(_COL_MAJOR, ta, tb, m, n, k, _ONE[dt], _address(a, s1), lda, _address(b, s2), ldb, _ZERO[dt], _byref(_char_at(c)),
-      ldc)  # fmt: skip
+    f(_COL_MAJOR, ta, tb, m, n, k, _ONE[dt], _address(a, s1), lda, _address(b, s2), ldb,
+      _ZERO[dt] if beta == 0 else _scalar(dt, beta), _byref(_char_at(c)), ldc)  # fmt: skip
     return c
 
 
