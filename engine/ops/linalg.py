@@ -22,8 +22,9 @@ def _product(ad: Any, bd: Any) -> Any:
     product, which keeps a zero's sign as torch's gemm does (BLAS adds each product to a zero, so 0 * -1 came
     out 0., not -0.) and costs a fraction of a BLAS call; small float32 products add in MKL's order
     (gemm_order)."""
-    if mkl.usable(ad, bd):
-        return mkl.gemm(ad, bd)
+    r = mkl.product(ad, bd)
+    if r is not None:
+        return r
     return ad * bd if ad.shape[1] == 1 and ad.dtype.kind == "f" else gemm_order.mm(ad, bd)
 
 
@@ -498,7 +499,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
         r = np.empty(shape, d2.dtype)
         if beta != 0:
             r[...] = di
-        r = mkl.gemm(d1, d2, r, alpha, beta)
+        r = mkl.product(d1, d2, r, beta) if alpha == 1 else mkl.gemm(d1, d2, r, alpha, beta)
     elif d2.dtype == np.float16 and beta != 0 and isinstance(d2, np.ndarray):
         # torch's cpu half gemm: each dot product in float, then beta * c + alpha * dot in float, rounded once
         f32 = np.float32

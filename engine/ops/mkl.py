@@ -242,6 +242,88 @@ def _gemm(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
     return c
 
 
+# A layer's products repeat a few layouts every step, and at its sizes working out gemm's arguments (several
+# calls, each reading shapes and strides) cost as much as MKL's arithmetic. product() looks them up instead.
+_PLANS: dict = {}  # (a's shape and strides, b's shape and strides, dtype) -> _plan(a, b)
+
+
+def _pointer_source(x: Any) -> int:
+    """Which view of x exports the buffer that _ptr takes x's address from: 0 x itself (C-contiguous), 1 its
+    transpose (F-contiguous), 2 neither (numpy's address)."""
+    return 0 if x.flags.c_contiguous else 1 if x.flags.f_contiguous else 2
+
+
+def _plan(a: Any, b: Any) -> tuple | None:
+    """gemm(a, b)'s call for a fresh result, alpha 1, less the pointers and beta: (swap, transa, transb, M, N, K,
+    lda, ldb, ldc, result shape and strides, pointer sources of BLAS's first and second operand), swap telling
+    that b is BLAS's first operand. The same choices as _gemm's general path (_operand; its fast path agrees with it);
+    None where gemm must decide: an empty or thread-split product, or an operand to be copied first."""
+    m, k = a.shape
+    n = b.shape[1]
+    if m == 0 or n == 0 or k == 0 or (m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK):
+        return None
+    transpose_c = not (n == 1)
+    if transpose_c:
+        m1, m2, mm_, nn = b, a, n, m
+    else:
+        m1, m2, mm_, nn = a, b, m, n
+    first, ta, lda = _operand(m1, mm_, k, transpose_c)
+    second, tb, ldb = _operand(m2, k, nn, transpose_c)
+    if first is not m1 or second is not m2:  # (a copy: its address is new on every call)
+        return None
+    ldc = n if transpose_c else m  # (a fresh (m, n) result's row stride is n items)
+    isz = a.itemsize
+    return (transpose_c, _T if ta else _N, _T if tb else _N, mm_, nn, k, lda, ldb, ldc, (m, n), (n * isz, isz),
+            _pointer_source(m1), _pointer_source(m2))  # fmt: skip
+
+
+def _address(x: Any, source: int) -> Any:
+    """_ptr(x) for an x whose _pointer_source is `source`, without its failed tries."""
+    try:
+        if source == 0:
+            return _byref(_char_at(x))
+        if source == 1:
+            return _byref(_char_at(x.T))
+    except (TypeError, ValueError, BufferError):  # (a read-only array)
+        pass
+    return ctypes.c_void_p(x.ctypes.data)
+
+
+_ndarray = np.ndarray
+
+
+def product(a: Any, b: Any, c: Any = None, beta: float = 0.0) -> Any:
+    """gemm(a, b, c, 1, beta) for two 2-D float32 or float64 numpy arrays of one dtype, bit for bit, its arguments
+    looked up by layout (_PLANS); None where MKL does not take these arrays (usable() is false). c, where given,
+    is written in place and returned (addmm's result holding the broadcast bias)."""
+    dt = a.dtype
+    if (dt is not _F32 and dt is not _F64) or b.dtype is not dt or type(a) is not _ndarray or type(b) is not _ndarray:
+        return None
+    if (_STATE[0] if _STATE else lib()) is None:
+        return None
+    key = (a.shape, a.strides, b.shape, b.strides, dt)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if key in _PLANS:  # (planned: gemm decides this layout each time)
+            return gemm(a, b, c, 1.0, beta)
+        plan = _plan(a, b)
+        if len(_PLANS) < 1024:
+            _PLANS[key] = plan
+        if plan is None:
+            return gemm(a, b, c, 1.0, beta)
+    swap, ta, tb, m, n, k, lda, ldb, ldc, shape, strides, s1, s2 = plan
+    if c is None:
+        c = np.empty(shape, dt)
+    elif c.strides != strides or c.shape != shape:  # (not laid out as a fresh result: another ldc)
+        return gemm(a, b, c, 1.0, beta)
+    if swap:
+        a, b = b, a
+    f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
+    f(_COL_MAJOR, ta, tb, m, n, k, _ONE[dt], _address(a, s1), lda, _address(b, s2), ldb,
+      _ZERO[dt] if beta == 0 else _scalar(dt, beta), _byref(_char_at(c)), ldc)  # fmt: skip
+    return c
+
+
 def gemv(a: Any, v: Any) -> Any:
     """a @ v for a float32/float64 matrix and vector, as torch's mv (addmv_impl_cpu, beta 0)."""
     m, n = a.shape

@@ -280,8 +280,16 @@ def permute(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
     perm = tuple(norm_dim(x, d.ndim) for x in dims)
     if len(set(perm)) != len(perm):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    inv = tuple(int(i) for i in np.argsort(perm))
-    return _record(view_of(d.transpose(perm), input), PermuteBackward0, input, (inv,), lambda x, p=perm: permute(x, p))
+    return _permuted(input, perm)
+
+
+def _permuted(input: Tensor, perm: tuple) -> Tensor:  # noqa: A002
+    """permute with perm checked: a tuple of every dim once, non-negative (x.T comes here straight)."""
+    # (the inverse by sorting in Python: numpy's argsort of a tuple cost 4 us, more than the rest of the view)
+    inv = tuple(sorted(range(len(perm)), key=perm.__getitem__))
+    return _record(
+        view_of(input._data.transpose(perm), input), PermuteBackward0, input, (inv,), lambda x, p=perm: permute(x, p)
+    )
 
 
 def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
@@ -296,7 +304,7 @@ def T(input: Tensor) -> Tensor:  # noqa: N802 - torch's property name
             "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor. (Triggered "
             "internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)"
         )
-    return permute(input, tuple(range(n - 1, -1, -1)))
+    return _permuted(input, tuple(range(n - 1, -1, -1)))
 
 
 def mT(input: Tensor) -> Tensor:  # noqa: N802
