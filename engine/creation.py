@@ -578,11 +578,45 @@ def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
-    # torch computes start + i*step in double, then casts: same values as numpy for these inputs
     dev = _dev(device)
-    arr = (start + dev.xp.arange(n, dtype=np.float64) * step).astype(dt)
+    if dev.type == "cpu" and dt in (np.float32, np.float64):
+        arr = _arange_cpu_float(float(start), float(step), n, dt)
+    else:
+        arr = _arange_values(start, step, n, dev.xp).astype(dt)
     _arange_out_warning(out, n)
     return _finish(arr, dev, requires_grad, out)
+
+
+def _arange_values(start: Any, step: Any, n: int, xp: Any) -> Any:
+    """arange_kernel's scalar function: start + step * i in double (the float types' cpu accumulate type)."""
+    return start + xp.arange(n, dtype=np.float64) * step
+
+
+def _arange_cpu_float(start: float, step: float, n: int, dt: Any) -> np.ndarray:
+    """torch's cpu arange_kernel (RangeFactoriesKernel.cpp, an AVX2-only kernel, built with FMA) for float32
+    and float64. In each thread's chunk vectorized_loop takes whole blocks of two Vectorized<T> and the rest
+    with the scalar function, fma(step, i, start) in double. Vectorized<T>::arange(base, step) gives
+    fma(j, step, base) for its lanes from a lane-0 value fma(step, i, start) *cast to T*, so float32's lanes
+    1..7 start from a rounded base: arange(-1, 1, 0.1)[10] is -2.98e-09, not 0 (and arange(-8, 8, 0.1)[80]
+    is 4.4e-16, the fused product's exact remainder)."""
+    from engine.ops.cpu_capability import has_fma, kernel_build, vector_bytes
+    from engine.ops.cpu_loops import parallel_chunks
+    from engine.ops.fma import fma
+
+    build = kernel_build(False)
+    fused = has_fma(build)
+    idx = np.arange(n, dtype=np.float64)
+    start64 = np.full(n, start, np.float64)
+    vals = fma(idx, float(step), start64) if fused else start64 + idx * step
+    lanes = vector_bytes(build) // np.dtype(dt).itemsize
+    for b, e in parallel_chunks(n, 32768):
+        m = (e - b) // (2 * lanes) * 2 * lanes
+        if m:
+            base = vals[b : b + m : lanes].astype(dt).astype(np.float64)
+            base = np.repeat(base, lanes)
+            j = np.tile(np.arange(lanes, dtype=np.float64), m // lanes)
+            vals[b : b + m] = fma(j, float(step), base) if fused else base + j * step
+    return vals.astype(dt)
 
 
 def _arange_out_warning(out: Tensor | None, n: int) -> None:
