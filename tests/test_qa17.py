@@ -12,11 +12,11 @@ import engine
 
 
 def _bits(t) -> list:
-    a = t.detach().numpy()
-    return a.view(np.uint32 if a.itemsize == 4 else np.uint64).tolist()
+    a = t.detach().float().numpy() if t.dtype in (torch.bfloat16, engine.bfloat16) else t.detach().numpy()
+    return a.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[a.itemsize]).tolist()
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
 @pytest.mark.parametrize(
     "args",
     [
@@ -30,7 +30,8 @@ def _bits(t) -> list:
 )
 def test_arange_float_bits_match_torch(args, dtype):
     """arange's cpu kernel computes whole blocks of vectors from a per-vector base (Vectorized::arange), with
-    FMA; a plain start + i * step in double gave other last bits (and a relu gradient of 0 where torch's is 1)."""
+    FMA, in double for float32/float64 and in float for float16/bfloat16; a plain start + i * step in double
+    gave other last bits (and a relu gradient of 0 where torch's is 1)."""
     ours = engine.arange(*args, dtype=getattr(engine, dtype))
     ref = torch.arange(*args, dtype=getattr(torch, dtype))
     assert _bits(ours) == _bits(ref)
@@ -42,3 +43,12 @@ def test_arange_relu_grad_at_the_d2l_origin():
     tx = torch.arange(-8.0, 8.0, 0.1, requires_grad=True)
     torch.relu(tx).backward(torch.ones_like(tx))
     assert x.grad.tolist() == tx.grad.tolist()
+
+
+def test_arange_out_and_requires_grad_keep_the_kernel_values():
+    r = engine.arange(-1, 1, 0.1, requires_grad=True)
+    ref = torch.arange(-1, 1, 0.1)
+    assert r.requires_grad and _bits(r) == _bits(ref)
+    o = engine.empty(20)
+    engine.arange(-1, 1, 0.1, out=o)
+    assert _bits(o) == _bits(ref)
