@@ -578,11 +578,57 @@ def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
-    # torch computes start + i*step in double, then casts: same values as numpy for these inputs
     dev = _dev(device)
-    arr = (start + dev.xp.arange(n, dtype=np.float64) * step).astype(dt)
+    if dev.type == "cpu" and dt.kind == "f":
+        arr = _arange_cpu_float(float(start), float(step), n, dt)
+    else:
+        arr = _arange_values(start, step, n, dev.xp).astype(dt)
     _arange_out_warning(out, n)
     return _finish(arr, dev, requires_grad, out)
+
+
+def _arange_values(start: Any, step: Any, n: int, xp: Any) -> Any:
+    """arange_kernel's scalar function: start + step * i in double (the float types' cpu accumulate type)."""
+    return start + xp.arange(n, dtype=np.float64) * step
+
+
+def _arange_cpu_float(start: float, step: float, n: int, dt: Any) -> np.ndarray:
+    """torch's cpu arange_kernel (RangeFactoriesKernel.cpp, an AVX2-only kernel, built with FMA) for the float
+    dtypes. start and step are held in the accumulate type (double for float32/float64, float for float16 and
+    bfloat16). In each thread's chunk vectorized_loop takes whole blocks of two Vectorized<T> and the rest with
+    the scalar function, fma(step, i, start). Vectorized<T>::arange(base, step) gives fma(j, step, base) for its
+    lanes from a lane-0 value fma(step, i, start) *cast to T*, so the lanes after it start from a rounded base:
+    arange(-1, 1, 0.1)[10] is -2.98e-09 in float32, not 0 (and arange(-8, 8, 0.1)[80] is 4.4e-16, the fused
+    product's exact remainder). bfloat16 arrives as dt float32 with bfloat16's tag: its values round here."""
+    from engine.ops.cpu_capability import has_fma, kernel_build, vector_bytes
+    from engine.ops.fma import fma
+
+    bf16 = dt.metadata is not None
+    acc = np.float64 if dt.itemsize >= 4 and not bf16 else np.float32
+    start, step = acc(start), acc(step)
+
+    def to_t(a: np.ndarray) -> np.ndarray:  # round to T, held in the accumulate type
+        return round_bits(a) if bf16 else a.astype(dt).astype(acc)
+
+    build = kernel_build(False)
+    fused = has_fma(build)
+    idx = np.arange(n, dtype=acc)
+    start_a = np.full(n, start, acc)
+    vals = fma(idx, float(step), start_a) if fused else start_a + idx * step
+    lanes = vector_bytes(build) // (2 if bf16 else dt.itemsize)
+    for b, e in _parallel_chunks(n):
+        m = (e - b) // (2 * lanes) * 2 * lanes
+        if m:
+            base = np.repeat(to_t(vals[b : b + m : lanes]), lanes)
+            j = np.tile(np.arange(lanes, dtype=acc), m // lanes)
+            vals[b : b + m] = fma(j, float(step), base) if fused else base + j * step
+    return vals.astype(dt)  # (bfloat16: the tagged float32 dtype; _finish rounds it)
+
+
+def _parallel_chunks(n: int) -> list:
+    from engine.ops.cpu_loops import parallel_chunks
+
+    return parallel_chunks(n, 32768)
 
 
 def _arange_out_warning(out: Tensor | None, n: int) -> None:

@@ -98,6 +98,8 @@ def _matmul_nd_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     """Batched matmul with broadcast batch dims; a 1-D operand took part as a row (a) or column (b)
     vector. Gradients come out batch-shaped and autograd._fit sums them down to each input."""
     n = self._next
+    if b._data.ndim >= 3 and type(self) is not MatmulUnsafeViewBackward0:  # (a: a matrix, or a batch of one)
+        return _folded_t_bw(n, g, a, b)
     a1, b1 = a._data.ndim == 1, b._data.ndim == 1
     am = a.unsqueeze(0) if a1 else a
     bm = b.unsqueeze(-1) if b1 else b
@@ -117,6 +119,22 @@ def _matmul_nd_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     return ga, gb
 
 
+def _folded_t_bw(n: tuple, g: Tensor, a: Tensor, b: Tensor) -> tuple:
+    """The gradients of a matrix times a batch that torch folded (the matrix requires grad): its graph is
+    mm(B^T folded to rows, A^T), so A's gradient is one product over all the batch's rows, g^T folded times
+    B^T folded (mm_mat2_backward of a column-major A^T), not a sum of per-item products."""
+    a2 = a.reshape(a._data.shape[-2:]) if a._data.ndim == 3 else a
+    m, k = a2._data.shape
+    gf = g.transpose(-1, -2).reshape(-1, m)
+    t1f = b.transpose(-1, -2).reshape(-1, k)
+    # (.t().t(): mm_mat2_backward's transpose back, then TBackward0's of A^T, as torch's graph has them)
+    ga = mm(gf.t(), t1f).t().t() if n[0] is not None else None
+    if ga is not None and a._data.ndim == 3:  # (the batch of one that torch squeezed: its UnsqueezeBackward0)
+        ga = ga.unsqueeze(0)
+    gb = mm(gf, a2).reshape(b.shape[:-2] + (b.shape[-1], k)).transpose(-1, -2) if n[1] is not None else None
+    return ga, gb
+
+
 # torch folds batched matmul into mm/mv/bmm plus views; the node on top is UnsafeViewBackward0, or
 # CloneBackward0 when a matrix multiplies a batch (torch computes the transposed product, then
 # copies it contiguous). One node here computes the product and both gradients.
@@ -125,18 +143,19 @@ MatmulCloneBackward0 = node_class("CloneBackward0", holomorphic(_matmul_nd_bw))
 MatmulTransposeBackward0 = node_class("TransposeBackward0", holomorphic(_matmul_nd_bw))
 
 
-def _matmul_node(sa: tuple, sb: tuple) -> type:
+def _matmul_node(sa: tuple, sb: tuple, small_rg: bool = True) -> type:
     """The node torch reports on top of a batched matmul. torch treats a 3-D operand with batch size 1
     as a matrix (the second one first, the first only against another 3-D one); a matrix times a batch
     is computed transposed and made contiguous (CloneBackward0), unless the result is already
-    contiguous (a size-1 result dim), where the transpose shows (TransposeBackward0)."""
+    contiguous (a size-1 result dim), where the transpose shows (TransposeBackward0), when the matrix
+    requires grad (small_rg); else it is one bmm over the batch (UnsafeViewBackward0)."""
     na, nb = len(sa), len(sb)
     if na >= 3 and nb >= 3 and na >= nb:
         if nb == 3 and sb[0] == 1:
             nb = 2
         elif na == 3 and nb == 3 and sa[0] == 1:
             sa, na = sa[1:], 2
-    if na == 2 and nb >= 3:
+    if na == 2 and nb >= 3 and small_rg:
         return MatmulTransposeBackward0 if sa[0] == 1 or sb[-1] == 1 else MatmulCloneBackward0
     return MatmulUnsafeViewBackward0
 
@@ -348,24 +367,55 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
         raise RuntimeError(_bcast_msg(a_.shape[:-2], b_.shape[:-2])) from None
     if a_.shape[-1] != b_.shape[-2]:
         raise RuntimeError(_mismatch(ad.shape, bd.shape, ENABLED[0] and input._rg))
+    # torch's should_fold: a matrix or vector times a batch folds (transposed) when the small operand requires
+    # grad, a vector times a batch also when the batch folds as a view; otherwise one bmm over the batch
+    # (a 3-D operand with batch size 1 counts as a matrix, as _matmul_node says)
+    b_eff = bd[0] if na >= 3 and nb == 3 and na >= nb and bd.shape[0] == 1 else bd
+    a_eff = ad[0] if na == 3 and nb == 3 and ad.shape[0] == 1 and b_eff is bd else ad
+    small_rg = input._rg and a_eff.ndim <= 2
     if folds and ENABLED[0] and (input._rg or other._rg):
         return _folded(input, other, ad, bd)
-    if not mkl.usable(ad, bd):
+    if not mkl.usable(ad, bd) or not (ad.size and bd.size):
         r = a_ @ b_
-    elif folds:
-        r = _folded_product(ad, bd)
-    elif na >= 3 and nb >= 3 and a_.shape[:-2] == b_.shape[:-2]:  # (torch's bmm over the batch as one dim)
-        bs = int(np.prod(a_.shape[:-2]))
-        r = mkl.bmm(a_.reshape((bs,) + a_.shape[-2:]), b_.reshape((bs,) + b_.shape[-2:]))
-        r = r.reshape(a_.shape[:-1] + b_.shape[-1:])
+    elif folds or b_eff.ndim == 2:
+        r = _folded_product(ad, b_eff)
+    elif a_eff.ndim <= 2 and (small_rg or (na == 1 and _folds_as_view(np.swapaxes(bd, -1, -2)))):
+        r = _folded_product_t(a_eff, bd)
     else:
-        r = a_ @ b_
+        r = _bmm_product(a_, b_)
     if nb == 1:
         r = r.reshape(r.shape[:-1])
     if na == 1:
         r = r.reshape(r.shape[:-2] + r.shape[-1:])
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
-    return _finish(_matmul_node(ad.shape, bd.shape), r, input, other, meta)
+    return _finish(_matmul_node(ad.shape, bd.shape, small_rg), r, input, other, meta)
+
+
+def _folds_as_view(t: Any) -> bool:
+    """should_fold's test that t.view(-1, t.size(-1)) needs no copy: the leading dims step evenly."""
+    st, sh = t.strides, t.shape
+    return t.size == 0 or all(st[i] == st[i + 1] * sh[i + 1] for i in range(t.ndim - 2))
+
+
+def _bmm_product(a_: Any, b_: Any) -> Any:
+    """A batched product that torch does not fold: both operands expanded to the broadcast batch, the batch
+    dims flattened into one, one bmm (matmul's last branch)."""
+    batch = np.broadcast_shapes(a_.shape[:-2], b_.shape[:-2])
+    bs = int(np.prod(batch))
+    a3 = np.broadcast_to(a_, batch + a_.shape[-2:]).reshape((bs,) + a_.shape[-2:])
+    b3 = np.broadcast_to(b_, batch + b_.shape[-2:]).reshape((bs,) + b_.shape[-2:])
+    return mkl.bmm(a3, b3).reshape(batch + (a_.shape[-2], b_.shape[-1]))
+
+
+def _folded_product_t(ad: Any, bd: Any) -> Any:
+    """A matrix or vector times a batch folded as torch folds it: (B^T folded to rows) @ A^T, transposed
+    back and made contiguous (a vector: B^T's rows times it, no transpose)."""
+    t1 = np.swapaxes(bd, -1, -2)
+    t1f = t1.reshape(-1, t1.shape[-1])
+    if ad.ndim == 1:
+        return mkl.gemv(t1f, ad).reshape(t1.shape[:-2] + (1, t1.shape[-2]))  # (the 1-D operand's row, removed later)
+    r = _product(t1f, ad.T).reshape(t1.shape[:-1] + (ad.shape[0],))
+    return np.ascontiguousarray(np.swapaxes(r, -1, -2))
 
 
 def _folded_product(ad: Any, bd: Any) -> Any:
