@@ -83,6 +83,7 @@ class Node(metaclass=TorchNamed):
     _nout: int = 1  # how many outputs share this node (engine/multi_output.py)
     _port: bool = False  # an OutputPort: an edge to output _oi of the node it feeds (engine/multi_output.py)
     _oshapes: tuple = ()  # a multi-output node's output shapes, for describe()
+    _seq: int = 0  # creation order (torch's sequence_nr), set where ops build nodes; 0: not recorded
 
     def name(self) -> str:
         return type_name(self)
@@ -289,6 +290,10 @@ def raw_saved(node: Node) -> Any:
 #: (autograd.grad, backward(inputs=...)), and the callbacks to run when it ends (None for none)
 GRAPH_TASK: list = [0, False, None]
 _task_ids = itertools.count(1)
+#: the next node's sequence number: `node._seq = next_seq()` where an op builds its node. torch's engine runs,
+#: of the nodes whose gradients are complete, the one created last first, and a gradient that several nodes
+#: feed is summed in that order: its last bits follow it (an RNN's shared bias).
+next_seq = itertools.count(1).__next__
 
 
 def _queue_callback(fn: Any) -> None:
@@ -360,6 +365,7 @@ def accumulator(t: Any) -> AccumulateGrad | None:
         if meta is not None and meta.get("nograd_view"):
             return None
         node = AccumulateGrad()
+        node._seq = next_seq()
         node._var = weakref.ref(t)
         t._accum = node
     return node
@@ -463,7 +469,53 @@ def _collect(roots: Sequence[Node], targets: dict | None) -> list:
     order.reverse()
     if targets is not None:
         order = [n for n in order if needed[n]]
-    return order
+    return _ready_order(order) if len(order) > 2 else order
+
+
+def _ready_order(order: list) -> list:
+    """A topological order turned into the one torch's engine runs: of the nodes whose consumers have all run,
+    the one created last (highest sequence number) first, and an AccumulateGrad as soon as it is ready. Creation
+    order is itself topological, so sorting by it is that order; a node numbered before one of its inputs (an edge
+    read after the number was drawn, a lazily rebuilt view) or built without a number ranks just after its latest
+    input, which keeps every node ahead of its inputs."""
+    last = None
+    for node in order:  # (most graphs: the walk's order is already that one; its sinks stay where they are)
+        if type(node) is not AccumulateGrad:
+            s = node._seq
+            if last is not None and (s >= last or not s):
+                break
+            last = s
+    else:
+        return order
+    rank: dict = {}
+    feeds: dict = {}  # sink -> how many edges still lead into it
+    for node in reversed(order):  # (inputs before the nodes they feed)
+        if type(node) is AccumulateGrad:
+            feeds[node] = 0
+            continue
+        r = node._seq
+        for n in node._next:
+            if n is not None:
+                if n in feeds:
+                    feeds[n] += 1
+                else:
+                    q = rank.get(n)
+                    if q is not None and q >= r:
+                        r = q + 0.5
+        rank[node] = r
+    body = sorted(rank, key=rank.__getitem__, reverse=True)
+    if not feeds:
+        return body
+    out = [n for n, k in feeds.items() if not k]  # (a root that is a leaf: ready from the start)
+    for node in body:
+        out.append(node)
+        for n in node._next:
+            if n in feeds:
+                k = feeds[n] - 1
+                feeds[n] = k
+                if not k:
+                    out.append(n)
+    return out
 
 
 #: > 0 while torch.func.vmap runs its function for all but the last batch element: torch runs it once, on the

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine import autograd
-from engine.autograd import Node, edge, save_out
+from engine.autograd import Node, edge, next_seq, save_out
 from engine.grad_mode import ENABLED, no_grad
 from engine.multi_output import Grads as _Slots
 from engine.multi_output import port
@@ -193,6 +193,7 @@ class Function(metaclass=_FunctionMeta):
         tensors = [a for a in args if isinstance(a, Tensor)]
         track = ENABLED[0] and any(t._rg for t in tensors)
         node = cls._backward_cls()
+        node._seq = next_seq()
         node.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg and track for a in args)
         new_style = cls.setup_context is not Function.setup_context
         with no_grad():

@@ -14,7 +14,7 @@ import functools
 from typing import Any
 
 from engine import autograd
-from engine.autograd import AccumulateGrad, Node, edge
+from engine.autograd import AccumulateGrad, Node, edge, next_seq
 from engine.grad_mode import ENABLED
 from engine.nn.module import Module
 from engine.tensor import Tensor
@@ -105,6 +105,7 @@ def _regraph(result: Any, given: list) -> Any:
     if not isinstance(result, Tensor) or result.grad_fn is None:
         return result
     node = CompiledFunctionBackward()
+    node._seq = next_seq()
     inputs = _inputs(result, given)
     node._saved = (result,)
     node._inputs = inputs

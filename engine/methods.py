@@ -9,6 +9,7 @@ import numpy as np
 
 from engine import autograd
 from engine import spectral as SPECTRAL
+from engine.autograd import next_seq
 from engine.backend import device as _device
 from engine.backend import for_array, to_device
 from engine.dtypes import (
@@ -75,6 +76,7 @@ def rsub(self: Tensor, other: Any) -> Any:
     t = wrap(r, self._dev)
     if ENABLED[0] and self._rg:
         node = RsubBackward1()
+        node._seq = next_seq()
         node._next = (edge_of(self),)
         node._ctx = (r.shape, r.dtype)
         t._rg = True

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _version_error
+from engine.autograd import FREED, BackwardTwiceError, Node, _Deferred, _Out, _version_error, next_seq
 from engine.ops.util import edge_of
 from engine.tensor import Tensor, wrap
 
@@ -162,6 +162,7 @@ def share(
     """Give the outputs `ts` (diff[k] false: not differentiable) one `cls` node with edges to `inputs`; it saves
     (*keep, *the outputs at positions `save` (all by default), *extra), tensors in keep version-checked."""
     node = cls()
+    node._seq = next_seq()
     node._next = tuple(edge_of(i) for i in inputs)
     first = next(t for k, t in enumerate(ts) if diff is None or diff[k])
     node._ctx = (first._data.shape, first._data.dtype)

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
-from engine.autograd import Node
+from engine.autograd import Node, next_seq
 from engine.bf16 import plain, round_bits, to_bf16
 from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
@@ -394,6 +394,7 @@ def _convolution_backward(g: Tensor, x: Tensor, w: Tensor, geo: _Geo, mask: tupl
     outs = tuple(None if a is None else wrap(a, g._dev) for a in arrays)
     if ENABLED[0] and (g._rg or x._rg or w._rg):
         node = ConvolutionBackwardBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(g), edge_of(x), edge_of(w))
         node._saved, node._vers = (g, x, w, geo), (*saved_versions(g, x, w), None)
         first = next(t for t in outs if t is not None)

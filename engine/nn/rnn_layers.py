@@ -29,7 +29,7 @@ import numbers
 import warnings
 from typing import Any
 
-from engine.autograd import Node, save_out
+from engine.autograd import Node, next_seq, save_out
 from engine.creation import empty, zeros
 from engine.dtypes import float16, float32
 from engine.grad_mode import ENABLED, no_grad
@@ -174,6 +174,7 @@ def _mkldnn_lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | Non
     if not track:
         return out, h, c
     node = _MkldnnLayerNode()
+    node._seq = next_seq()
     node._reverse = reverse
     node._next = tuple(edge_of(t) for t in inputs)
     node._ctx = (out._data.shape, out._data.dtype)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node
+from engine.autograd import Node, next_seq
 from engine.bf16 import plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
@@ -179,6 +179,7 @@ def grad_node(name: str, out: Any, g: Tensor, x: Tensor | None, fn: Callable) ->
     if not (ENABLED[0] and (g._rg or (x is not None and x._rg))):
         return t
     node = cls()
+    node._seq = next_seq()
     node._next = (edge_of(g),) if x is None else (edge_of(g), edge_of(x))
     node._x = x
     node._saved, node._vers = (fn,), (None,)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.autograd import next_seq
 from engine.grad_mode import ENABLED
 from engine.ops.diagonal import out_of_storage, strided_span
 from engine.ops.inplace import _view_inplace
@@ -111,6 +112,7 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None
     _remember_view(t, input, lambda p: as_strided(p, shape, strides, _flat_storage(p._data)[1] + offset - own))
     if ENABLED[0] and input._rg:
         node = AsStridedBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         positions, spill = _positions(d, flat.size, own, shape, strides, offset)
         node._saved = (Geometry(wrap(input._dev.xp.asarray(positions), input._dev), spill), d.shape)

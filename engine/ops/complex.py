@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+from engine.autograd import next_seq
 from engine.dtypes import DEFAULT, FROM_NP
 from engine.ops.shape import _record
 from engine.ops.util import node_class
@@ -126,6 +127,7 @@ def _attach2(t: Tensor, cls: type, a: Tensor, b: Tensor, saved: tuple) -> Tensor
 
     if ENABLED[0] and (a._rg or b._rg):
         node = cls()
+        node._seq = next_seq()
         node._next = (edge_of(a), edge_of(b))
         node._saved = saved
         node._vers = (None,) * len(saved)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.autograd import next_seq
 from engine.grad_mode import ENABLED
 from engine.ops.inplace import fill_
 from engine.ops.shape import _record
@@ -173,6 +174,7 @@ def _flat_view(input: Tensor, first: tuple, count: int, stride: int) -> Tensor: 
         from engine.ops.view_regen import AsStridedBackward0, Geometry, _positions
 
         node = AsStridedBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = (Geometry(wrap(input._dev.xp.asarray(_positions(r, d)), input._dev)), d.shape)
         node._vers = (None, None)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node, accumulator, output_edge, plain_op, raw_saved, save_out
+from engine.autograd import Node, accumulator, next_seq, output_edge, plain_op, raw_saved, save_out
 from engine.backend import CPU, for_array
 from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, from_np, promote_types, result_type
@@ -100,6 +100,7 @@ def prep(a: Tensor, b: Any, floatify: bool = False) -> tuple:
 
 def _attach(t: Tensor, cls: type, a: Tensor, b: Any, saved: tuple, out: Any) -> None:
     node = cls()
+    node._seq = next_seq()
     bt = type(b) is Tensor or isinstance(b, Tensor)
     node._next = (edge_of(a),) if b is None else (edge_of(a), edge_of(b) if bt else None)
     node._saved = saved
@@ -206,6 +207,7 @@ def binary(
             t.grad_fn = None
             return t
         node = cls()
+        node._seq = next_seq()
         fa = a.grad_fn
         if fa is None:
             if a._rg:
@@ -966,6 +968,7 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
     t = wrap(r, x._dev)
     if ENABLED[0] and x._rg:
         node = PowBackward2()
+        node._seq = next_seq()
         node._next = (edge_of(x),)
         s, v = save_out(node, t)
         node._saved = (base, s, x)  # x too: torch saves the exponent (so changing it in place is an error)
@@ -1042,6 +1045,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
     t = wrap(r, like._dev)
     if ENABLED[0] and ((xt is not None and xt._rg) or (yt is not None and yt._rg)):
         node = WhereBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(xt), edge_of(yt))
         node._saved = (condition,)
         node._vers = ((condition._vc, condition._vc[0]),)
@@ -1125,6 +1129,7 @@ def _clamp_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
     ins = (input, lo, hi)
     if ENABLED[0] and builtins.any(i is not None and i._rg for i in ins):
         node = ClampBackward0()
+        node._seq = next_seq()
         node._next = tuple(edge_of(i) for i in ins)
         node._saved = ins
         node._vers = tuple(None if i is None else (i._vc, i._vc[0]) for i in ins)
@@ -1319,6 +1324,7 @@ def _ternary(cls: type, combine: Any) -> Any:
         ins = (input, tensor1, tensor2)
         if ENABLED[0] and builtins.any(isinstance(i, Tensor) and i._rg for i in ins):
             node = cls()
+            node._seq = next_seq()
             node._next = tuple(edge_of(i) for i in ins)
             node._saved = (tensor1, tensor2, value)
             # saved only for a gradient that will be computed (torch's should_compute_output): tensor1 for
@@ -1834,6 +1840,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
         t = wrap(r, input._dev)
         if ENABLED[0] and input._rg:
             node = cls()
+            node._seq = next_seq()
             e = input.grad_fn
             node._next = (
                 (e if input._accum is None else output_edge(input, e))
@@ -1876,6 +1883,7 @@ def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = No
     t = wrap_any(r, input._dev)
     if ENABLED[0] and input._rg:
         node = RoundBackward0() if decimals is None else RoundBackward1()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._ctx = (r.shape, r.dtype)
         t._rg = True

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
+from engine.autograd import next_seq
 from engine.backend import for_array, host
 from engine.dtypes import PROMOTE_NP
 from engine.grad_mode import ENABLED
@@ -406,6 +407,7 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
         _remember_view(t, x, lambda b, i=idx: getitem(b, i))
     if ENABLED[0] and x._rg:
         node = cls()
+        node._seq = next_seq()
         node._next = (edge_of(x),)
         node._saved = (d.shape, nidx, advanced)
         node._vers = (None, None, None)
@@ -460,6 +462,7 @@ def _adv_get(g: Tensor, idx: tuple) -> Tensor:
     t = wrap_any(g._data[idx], g._dev)
     if ENABLED[0] and g._rg:
         node = IndexBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(g),)
         node._saved = (g._data.shape, idx, True)
         node._vers = (None, None, None)
@@ -484,6 +487,7 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
     t = wrap(z, g._dev)
     if ENABLED[0] and g._rg:
         node = IndexPutImplBackward0() if advanced else IndexPutBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(g),)
         node._saved = (idx, advanced)
         node._vers = (None, None)
@@ -601,6 +605,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
     c[1] = autograd.current_site
     if needs_graph:
         node = IndexPutBackward0_() if advanced else CopySlices()
+        node._seq = next_seq()
         vt = value if isinstance(value, Tensor) else None
         node._next = (edge_of(x), edge_of(vt) if vt is not None else None)
         # the index tensors are saved too (torch's index_put_ keeps them): one changed in place since fails the
@@ -676,6 +681,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     t = wrap_any(r, input._dev)
     if ENABLED[0] and input._rg:
         node = IndexSelectBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = (d.shape, ax, wrap(ia, index._dev))
         node._vers = (None, None, None)
@@ -696,6 +702,7 @@ def index_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     t = wrap(z, g._dev)
     if ENABLED[0] and g._rg:
         node = IndexAddBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(g),)
         node._saved = (dim, index)
         node._vers = (None, None)
@@ -794,6 +801,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
     t = wrap_any(db[mb], input._dev)
     if ENABLED[0] and input._rg:
         node = MaskedSelectBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = (shape, mb)
         node._vers = (None, None)
@@ -857,6 +865,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
     t = wrap(r, input._dev)
     if ENABLED[0] and (input._rg or (vt is not None and vt._rg)):
         node = MaskedFillBackward0() if vt is None else MaskedFillBackward1()
+        node._seq = next_seq()
         node._next = (edge_of(input),) if vt is None else (edge_of(input), edge_of(vt))
         fit_in = (d.shape, d.dtype) if r.shape != d.shape else None
         if vt is not None and vt._data.dtype != r.dtype:
@@ -935,6 +944,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = GatherBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = (d.shape, ax, index, input)  # torch saves self and index: in-place changes are errors
         node._vers = (None, None, (index._vc, index._vc[0]), (input._vc, input._vc[0]))
@@ -958,6 +968,7 @@ def scatter_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     t = wrap(z, g._dev)
     if ENABLED[0] and g._rg:
         node = ScatterAddBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(g),)
         node._saved = (dim, index)
         node._vers = (None, None)
@@ -1076,6 +1087,7 @@ def scatter(
     st = src if isinstance(src, Tensor) else None
     if ENABLED[0] and (input._rg or (st is not None and st._rg)):
         node = ScatterBackward0() if st is not None else ScatterBackward1()
+        node._seq = next_seq()
         node._next = (edge_of(input), edge_of(st)) if st is not None else (edge_of(input),)
         node._saved = (ax, index, None if st is None else st._data.shape)
         node._vers = (None, None, None)
@@ -1185,6 +1197,7 @@ def cat(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     res = wrap(r, dev)
     if ENABLED[0] and any(t._rg for t in tensors):
         node = CatBackward0()
+        node._seq = next_seq()
         node._next = tuple(edge_of(t) for t in tensors)
         kept = {id(t) for t in parts}
         node._saved = (ax, tuple(t._data.shape[ax] if id(t) in kept else None for t in tensors))
@@ -1265,6 +1278,7 @@ def stack(tensors: Any, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     res = wrap(r, dev)
     if ENABLED[0] and any(t._rg for t in tensors):
         node = StackBackward0()
+        node._seq = next_seq()
         node._next = tuple(edge_of(t) for t in tensors)
         node._saved = (ax, len(tensors))
         node._vers = (None, None)
@@ -1342,6 +1356,7 @@ def _split_views(input: Tensor, ax: int, sizes: list, cls: type, op: str) -> tup
         start += length
     if ENABLED[0] and input._rg:
         node = cls()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = (input._data.shape, ax, tuple(sizes))
         node._vers = (None, None, None)
@@ -1357,6 +1372,7 @@ def _piece(input: Tensor, ax: int, start: int, length: int, cls: type | None) ->
     t = view_of(d[idx], input)
     if cls is not None and ENABLED[0] and input._rg:
         node = cls()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = (d.shape, ax, start)
         node._vers = (None, None, None)
@@ -1610,6 +1626,7 @@ def _select_view(input: Tensor, ax: int, i: int, cls: type | None) -> Tensor:  #
     t = view_of(r, input)
     if cls is not None and ENABLED[0] and input._rg:
         node = cls()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = (d.shape, ax, i)
         node._vers = (None, None, None)
@@ -1629,6 +1646,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
     out = [_select_view(input, ax, i, None) for i in range(d.shape[ax])]
     if out and ENABLED[0] and input._rg:
         node = UnbindBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = (d.shape, ax)
         node._vers = (None, None)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine import autograd
-from engine.autograd import _Out
+from engine.autograd import _Out, next_seq
 from engine.backend import for_array
 from engine.grad_mode import ENABLED, INFERENCE, INPLACE_INFERENCE, InferenceVC
 from engine.ops import fusion
@@ -237,6 +237,7 @@ def commit(x: Tensor, new: Tensor) -> None:
     # torch's CopySlices: the write's own node runs inside it, so its edges are the parent's old graph (for
     # the write's input) and the write's other inputs; the view's old graph is no longer reached
     pnode = CopySlices()
+    pnode._seq = next_seq()
     pnode._next = (edge_of(parent),) + node._next[1:]
     pd = parent._data
     # the order of the parent's dims in memory, where it is not row-major: backward lays the gradient out so,
@@ -531,6 +532,7 @@ def _rewrite(x: Tensor, cls: type, other: Tensor | None = None, saved: tuple = (
     """x's memory was just overwritten by an op whose result does not depend on x's old values:
     record cls (next: x's old graph, and `other`'s) as x's grad_fn."""
     node = cls()
+    node._seq = next_seq()
     node._next = (edge_of(x),) if other is None else (edge_of(x), edge_of(other))
     node._saved = saved
     node._vers = (None,) * len(saved)

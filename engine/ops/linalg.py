@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
-from engine.autograd import accumulator, output_edge
+from engine.autograd import accumulator, next_seq, output_edge
 from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
@@ -205,6 +205,7 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
     t = wrap(r, a._dev)
     if ENABLED[0] and (a._rg or b._rg):
         node = cls()
+        node._seq = next_seq()
         ea = a.grad_fn
         if ea is None:
             if a._rg:
@@ -565,6 +566,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     t = wrap(r, mat2._dev)
     if ENABLED[0] and (input._rg or mat1._rg or mat2._rg):
         node = AddmmBackward0()
+        node._seq = next_seq()
         ei = edge_of(input)
         node._next = (ei, edge_of(mat1), edge_of(mat2))
         node._saved = (mat1, mat2, beta, alpha)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node
+from engine.autograd import Node, next_seq
 from engine.backend import host
 from engine.bf16 import plain, to_bf16
 from engine.dtypes import to_dtype
@@ -530,6 +530,7 @@ def frexp(input: Tensor, *, out: Any = None) -> Any:  # noqa: A002
     et = wrap_any(xp.asarray(e), input._dev)
     if ENABLED[0] and input._rg:
         node = FrexpBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = (et,)
         node._vers = ((et._vc, et._vc[0]),)
@@ -687,6 +688,7 @@ def logcumsumexp(input: Tensor, dim: Any = _MISSING, *, out: Any = None) -> Tens
         from engine.ops.util import edge_of
 
         node = LogcumsumexpBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         s, v = save_out(node, t)
         node._saved = (input, s, ax)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
-from engine.autograd import Node, save_out
+from engine.autograd import Node, next_seq, save_out
 from engine.backend import for_array
 from engine.bf16 import plain, to_bf16, whole
 from engine.dtypes import DEFAULT, to_dtype
@@ -114,6 +114,7 @@ def _numel(shape: tuple) -> int:
 
 def _node(cls: type, t: Tensor, inputs: tuple, saved: tuple, vers: tuple, ctx: Any = None) -> Tensor:
     node = cls()
+    node._seq = next_seq()
     node._next = (edge_of(inputs[0]),) if len(inputs) == 1 else tuple(edge_of(i) for i in inputs)
     node._saved = saved
     node._vers = vers
@@ -436,6 +437,7 @@ AminBackward0 = node_class("AminBackward0", _even_bw)
 
 def _save_even(t: Tensor, cls: type, input: Tensor, dims: Any, keepdim: bool) -> None:  # noqa: A002
     node = cls()
+    node._seq = next_seq()
     node._next = (edge_of(input),)
     s, v = save_out(node, t)
     node._saved = (input, s, dims, keepdim)
@@ -693,6 +695,7 @@ def _varstd(
     if ENABLED[0] and input._rg:
         if is_std:
             node = StdBackward0()
+            node._seq = next_seq()
             node._next = (edge_of(input),)
             s, v = save_out(node, t)
             node._saved = (input, s, dims, keepdim, denom)
@@ -864,6 +867,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     t = wrap(r, x._dev)
     if ENABLED[0] and x._rg:
         node = LinalgVectorNormBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(x),)
         s, v = save_out(node, t)
         node._saved = (x, s, p, dims, keepdim)
@@ -966,6 +970,7 @@ def cumprod(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  #
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = CumprodBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         s, v = save_out(node, t)
         node._saved = (input, s, ax)
@@ -1001,6 +1006,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = LogsumexpBackward0()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         s, v = save_out(node, t)
         node._saved = (input, s, dims, keepdim)
@@ -1106,6 +1112,7 @@ def _softmax_out(input: Tensor, r: Any, ax: Any, log: bool) -> Tensor:  # noqa: 
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = (LogSoftmaxBackward0 if log else SoftmaxBackward0)()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         sv, v = save_out(node, t)
         node._saved = (sv, ax if ax is not None else 0)

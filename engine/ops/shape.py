@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.autograd import next_seq
 from engine.bf16 import _tag, array_module, bf16_cpu_only, plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
@@ -59,6 +60,7 @@ def _record(t: Tensor, cls: type, input: Tensor, saved: tuple, fn: Any = None) -
             t._meta["view"] = (input, fn)
     if ENABLED[0] and input._rg:
         node = cls()
+        node._seq = next_seq()
         node._next = (edge_of(input),)
         node._saved = saved
         node._vers = (None,) * len(saved)

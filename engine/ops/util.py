@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd import Node, accumulator, output_edge
+from engine.autograd import Node, accumulator, next_seq, output_edge
 from engine.dtypes import DEFAULT, INT, PROMOTE, _combine, dtype_of
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
@@ -155,6 +155,7 @@ def record(cls: type, out: Any, dev: Any, inputs: tuple, saved: tuple = (), vers
     if not need:
         return t
     node = cls()
+    node._seq = next_seq()
     node._next = tuple(edge_of(i) for i in inputs)
     node._saved = saved
     node._vers = vers

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.autograd import next_seq
 from engine.ops.index import index_add_new
 from engine.ops.inplace import move_retain_hook
 from engine.ops.util import edge_of, node_class
@@ -63,6 +64,7 @@ def regenerate(v: Tensor, old: Any) -> Any:
         v.grad_fn = old
         return old
     node = AsStridedBackward0()
+    node._seq = next_seq()
     node._next = (edge_of(base),)
     node._saved = (Geometry(wrap(v._dev.xp.asarray(positions), v._dev)), base._data.shape)
     node._vers = (None, None)
