@@ -411,7 +411,7 @@ class _ReturnType(tuple, metaclass=TorchNamed):
 
 
 def _rt(name: str) -> type:
-    return type(name, (_ReturnType,), {"__slots__": (), "_name": name, "__qualname__": name})
+    return type(name, (_ReturnType,), {"__slots__": (), "_name": name, "__qualname__": name, "_c_type": True})
 
 
 RT = {n: _rt(n) for n in ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin", "aminmax")}
