@@ -217,6 +217,7 @@ from engine.ops.unsafe_split import split_with_sizes, unsafe_chunk, unsafe_split
 
 ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
 from engine.memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401, E501
+from engine.memory_format import layout, strided  # noqa: F401
 from engine.ops.complex import (
     angle,
     complex,
@@ -315,7 +316,6 @@ int = int32  # noqa: A001
 long = int64
 short = int16
 uint8 = uint8
-strided = "torch.strided"
 e = 2.718281828459045
 pi = 3.141592653589793
 inf = _math.inf

@@ -26,6 +26,7 @@ from engine.dtypes import (
     uint8,
 )
 from engine.grad_mode import ENABLED
+from engine.memory_format import strided as _STRIDED
 from engine.nn import functional as _FM
 from engine.ops import as_strided as AS
 from engine.ops import complex as CX  # noqa: E402, I001
@@ -640,7 +641,7 @@ Tensor.data = property(_data_get, _data_set)
 Tensor.retains_grad = retains_grad
 Tensor.output_nr = output_nr
 Tensor.is_sparse = False
-Tensor.layout = property(lambda self: "torch.strided")
+Tensor.layout = property(lambda self: _STRIDED)
 
 del DEFAULT, view_of
 

@@ -58,3 +58,22 @@ def test_lazy_module_state_dict_keeps_uninitialized_parameters():
     a, b = _both(go)
     assert a == b
     assert "<UninitializedParameter>" in a[0]
+
+
+def test_layout_prints_as_torch_strided():
+    # torch.strided is a torch.layout object, not a string: repr has no quotes
+    def go(t):
+        x = t.ones(2)
+        return [
+            repr(t.strided),
+            str(x.layout),
+            repr(x.layout),
+            repr([x.layout]),
+            repr(type(t.strided)),
+            x.layout == t.strided,
+            x.layout is t.strided,
+            f"{t.strided}",
+        ]
+
+    a, b = _both(go)
+    assert a == b
