@@ -216,8 +216,15 @@ from engine.ops.shape import adjoint  # noqa: F401, E402
 from engine.ops.unsafe_split import split_with_sizes, unsafe_chunk, unsafe_split, unsafe_split_with_sizes
 
 ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
-from engine.memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401, E501
-from engine.memory_format import layout, strided  # noqa: F401
+from engine.memory_format import (  # noqa: F401
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from engine.ops.complex import (
     angle,
     complex,

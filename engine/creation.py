@@ -208,10 +208,17 @@ _NUMPY_TYPES = (
 )
 
 
+def _astype(a: Any, dt: Any) -> Any:
+    """a.astype(dt), a double converted to float16 through float32 (c10::Half is made from a float)."""
+    if dt.char == "e" and a.dtype.char == "d":
+        a = a.astype(np.float32)
+    return a.astype(dt)
+
+
 def _from_data(data: Any, dtype: Any) -> Any:
     if isinstance(data, Tensor):
         a = data._data.copy()
-        return a if dtype is None else a.astype(to_dtype(dtype).np)
+        return a if dtype is None else _astype(a, to_dtype(dtype).np)
     if isinstance(data, np.ndarray):
         if data.dtype.kind not in "biufc":
             raise TypeError(
@@ -219,18 +226,20 @@ def _from_data(data: Any, dtype: Any) -> Any:
                 + _NUMPY_TYPES
             )
         a = np.array(data, copy=True)
-        return a if dtype is None else a.astype(to_dtype(dtype).np)
+        return a if dtype is None else _astype(a, to_dtype(dtype).np)
     if isinstance(data, np.generic):
         a = np.asarray(data)
-        return a.copy() if dtype is None else a.astype(to_dtype(dtype).np)
+        return a.copy() if dtype is None else _astype(a, to_dtype(dtype).np)
     if hasattr(data, "__cuda_array_interface__"):
-        return data.copy() if dtype is None else data.astype(to_dtype(dtype).np)
+        return data.copy() if dtype is None else _astype(data, to_dtype(dtype).np)
     clean, dt = _infer(data, None if dtype is None else to_dtype(dtype))
     if dtype is not None:
         dt = to_dtype(dtype).np
         if dt.kind != "c" and _has_complex(clean):
             raise TypeError("must be real number, not complex")
     try:
+        if dt.char == "e":  # (Python floats are doubles: to float32 first, as c10::Half is made)
+            return np.array(clean, dtype=np.float32).astype(np.float16)
         return np.array(clean, dtype=dt)
     except ValueError:  # (a nan into an integer dtype: torch's checked conversion)
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None

@@ -162,7 +162,10 @@ def binary(
                     ad, bd = prep(a, b, floatify)
         elif type(b) is float and a._data.dtype.kind == "f":  # a float tensor and a Python float (lr * grad)
             ad, bd = a._data, b
-            half = opmath and ad.dtype.char == "e"
+            if ad.dtype.char == "e":
+                half = opmath
+                if not opmath:  # (the double reaches c10::Half through float: rounded to float32 first)
+                    bd = np.float16(np.float32(b))
         else:
             if nobool:
                 _sub_check(a, b)
@@ -610,7 +613,9 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
             r = np.logical_or(ad, np.logical_and(bd, bool(alpha)))
         elif rt.char == "e":  # float16: the other operand in float16, then a + alpha * b in float32, rounded once
             with np.errstate(over="ignore"):
-                b16 = bd.astype(np.float16) if hasattr(bd, "dtype") else np.float16(bd)
+                # (a double reaches c10::Half through float: rounded to float32 first)
+                b16 = bd if hasattr(bd, "dtype") else np.float32(bd)
+                b16 = (b16.astype(np.float32) if b16.dtype.char == "d" else b16).astype(np.float16)
                 b32 = b16.astype(np.float32)
                 a32 = ad.astype(np.float32)
                 scaled = b32 * np.float32(alpha)

@@ -542,7 +542,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             raise ValueError("Overflow when unpacking long long")
         if d.dtype == np.float16:  # (torch's indexed write rounds a number beyond half's range to inf, unchecked)
             with np.errstate(over="ignore"):
-                vd = np.float16(value)
+                vd = np.float16(np.float32(value))  # (through float, as c10::Half is made from a double)
         else:
             vd = scalar_to(value, d.dtype)
     else:
@@ -587,7 +587,11 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         if needs_graph:
             with NoGrad():
                 old = wrap(d.copy(), x._dev)
-        d[nidx] = vd.astype(d.dtype, copy=False) if hasattr(vd, "astype") else vd
+        if hasattr(vd, "astype"):
+            if d.dtype.char == "e" and vd.dtype.char == "d":  # (double -> c10::Half goes through float)
+                vd = vd.astype(np.float32)
+            vd = vd.astype(d.dtype, copy=False)
+        d[nidx] = vd
     except (ValueError, TypeError, OverflowError) as e:
         if type(value) is complex:  # (a complex number into a real tensor: torch's checked_convert refuses it)
             from engine.ops.util import _overflow

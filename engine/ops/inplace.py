@@ -347,7 +347,7 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
         if xd.base is not None or od.base is not None:  # (two owners of their memory cannot overlap)
             check_no_partial_overlap(xd, od)
     elif type(other) is float:
-        if xd.dtype.kind != "f":
+        if xd.dtype.kind != "f" or xd.dtype.char == "e":  # (float16: the general path has torch's scalar rules)
             return None
         od = other
     elif type(other) is int:
@@ -604,6 +604,8 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         from engine.ops.shape import astype
 
         sd = astype(sd, x._data.dtype)
+    elif sd.dtype.char == "d" and x._data.dtype.char == "e":  # (double -> c10::Half goes through float)
+        sd = sd.astype(np.float32)
     try:
         x._data[...] = sd
     except ValueError:

@@ -896,6 +896,8 @@ def astype(a: Any, np_dtype: Any) -> Any:
                     r[bad] = -(2**31)
             return r if np_dtype.char == "i" and np_dtype.itemsize == 4 else r.astype(np_dtype)
         return a.astype(np.int64).astype(np_dtype)
+    if np_dtype.char == "e" and a.dtype.char == "d":  # double -> c10::Half goes through float, rounding twice
+        return a.astype(np.float32).astype(np.float16)
     if a.dtype.kind == "c" and np_dtype.kind == "b":  # (torch: nonzero, the imaginary part counted; no warning)
         return a != 0
     if a.dtype.kind == "c" and np_dtype.kind != "c":
