@@ -114,3 +114,29 @@ def test_double_to_float16_rounds_through_float32(make):
 def _setitem(x, idx, v):
     x[idx] = v
     return x
+
+
+_BUILTIN_MISUSE = """\
+import torch
+for f in [lambda: repr(1, 2), lambda: ascii(1, 2), lambda: repr(), lambda: repr(obj=1), lambda: ascii(),
+          lambda: print(1, foo=2), lambda: format(1, "d", 3), lambda: format(), lambda: format(1, format_spec="d")]:
+    try:
+        f()
+    except TypeError as e:
+        print(e)
+print(repr(torch.tensor([1.5])), ascii("a\\u00e9"), format(torch.tensor(2.5), ".2f"), format(3))
+"""
+
+
+def test_tsr_repr_ascii_format_print_argument_errors_are_pythons():
+    import contextlib
+    import io
+
+    from tcli.session import Session
+
+    out, err = io.StringIO(), io.StringIO()
+    assert Session(stdout=out, stderr=err, color=False).run_source(_BUILTIN_MISUSE, "prog.tsr") == 0
+    expected = io.StringIO()
+    with contextlib.redirect_stdout(expected):
+        exec(_BUILTIN_MISUSE, {})  # noqa: S102 - the test's own fixed source, run by Python with real torch
+    assert out.getvalue() == expected.getvalue()
