@@ -140,3 +140,14 @@ def test_tsr_repr_ascii_format_print_argument_errors_are_pythons():
     with contextlib.redirect_stdout(expected):
         exec(_BUILTIN_MISUSE, {})  # noqa: S102 - the test's own fixed source, run by Python with real torch
     assert out.getvalue() == expected.getvalue()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "complex64"])
+def test_cumsum_of_negative_zero_prints_zero(dtype):
+    # torch's running total starts at +0.0, so -0.0 + (+0.0) prints as 0., not -0.
+    def go(t):
+        x = t.tensor([[-0.0, -0.0], [-0.0, 1.0]], dtype=getattr(t, dtype))
+        return [repr(x.cumsum(0)), repr(x.cumsum(1)), repr(t.tensor(-0.0).cumsum(0))]
+
+    a, b = _both(go)
+    assert a == b

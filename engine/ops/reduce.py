@@ -902,7 +902,13 @@ def cumsum(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  # 
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     ax = norm_dim(dim, d.ndim)
-    r = np.cumsum(d, axis=ax, dtype=_cum_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
+    if d.ndim:
+        acc = np.cumsum(d, axis=ax, dtype=_cum_acc(d))
+        if acc.dtype.kind in "fc":  # torch's running total starts at +0: a leading -0.0 comes out as 0.0
+            acc += 0.0
+        r = acc.astype(d.dtype, copy=False)
+    else:
+        r = d.copy()
     r = _arr(r if r.flags.c_contiguous else r.copy(order="C"), input._dev)  # (torch: a contiguous result)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
