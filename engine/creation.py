@@ -153,6 +153,9 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
         if isinstance(x, str):
             raise ValueError(f"too many dimensions '{type_name(x)}'")
     found = scan(data)
+    if target is None and found is not None and found.is_complex and DEFAULT.float.name == "bfloat16":
+        if _has_complex(data):  # (torch's infer_scalar_type has no complex twin of bfloat16)
+            raise RuntimeError("invalid default scalar type for complex")
     shape: list = []
     x = data
     while _seq(x):  # (torch's compute_sizes: down the first elements)

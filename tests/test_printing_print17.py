@@ -151,3 +151,23 @@ def test_cumsum_of_negative_zero_prints_zero(dtype):
 
     a, b = _both(go)
     assert a == b
+
+
+def test_complex_data_under_bfloat16_default_dtype():
+    # torch has no complex twin of bfloat16: tensor() of complex data with no dtype= refuses it
+    def go(t):
+        t.set_default_dtype(t.bfloat16)
+        try:
+            out = []
+            for f in (lambda: t.tensor([1.0, 1j]), lambda: t.tensor(1j), lambda: t.tensor([1j], dtype=t.complex64)):
+                try:
+                    out.append(repr(f()))
+                except RuntimeError as e:
+                    out.append(str(e))
+            out.append(repr(t.tensor([1.5, 2.0])))
+            return out
+        finally:
+            t.set_default_dtype(t.float32)
+
+    a, b = _both(go)
+    assert a == b
