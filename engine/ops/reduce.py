@@ -1102,6 +1102,10 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
         low = (lambda a: a.astype(_F16).astype(np.float32)) if out_dt == _F16 else (lambda a: to_bf16(plain(a)))
         s = low(s)
         r = z - low(log_(s))
+    elif not log and (out_dt == _F16 or out_dt.metadata) and ax != d.ndim - 1:
+        # torch's other-dim kernel for half and bfloat16 stores each exp in the output's dtype, then divides
+        # it by the float sum of the unrounded exps
+        r = (e.astype(_F16).astype(np.float32) if out_dt == _F16 else to_bf16(plain(e))) / s
     else:
         r = z - log_(s) if log else e / s
     r = _arr(r.astype(out_dt, copy=False), input._dev)
