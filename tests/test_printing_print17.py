@@ -175,13 +175,18 @@ def test_complex_data_under_bfloat16_default_dtype():
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_low_precision_softmax_over_a_leading_dim(dtype):
-    # torch's other-dim kernel rounds each exp to the tensor's dtype before dividing by the float sum: the
-    # fuzzer saw tensor([[0.1025, 0.2666], ...]) printed by torch where the engine printed 0.2664
-    vals = np.random.default_rng(5).standard_normal((40, 4, 3)) * 2
+    # torch's other-dim kernel rounds each exp it computes one by one to the tensor's dtype before dividing by
+    # the float sum (those in its vector runs stay float): the fuzzer saw tensor([[0.1025, 0.2666], ...]) printed
+    # by torch where the engine printed 0.2664
+    rng = np.random.default_rng(5)
+    vals = rng.standard_normal((40, 4, 3)) * 2
+    wide = rng.standard_normal((3, 2, 100)) * 2  # (inner rows of 100: vector runs and one-by-one tails)
 
     def go(t):
         x = t.tensor(vals, dtype=getattr(t, dtype))
-        return [x.softmax(d).float().tolist() for d in (0, 1)] + [repr(x[:4, :2, 0].softmax(0))]
+        w = t.tensor(wide, dtype=getattr(t, dtype))
+        out = [x.softmax(d).float().tolist() for d in (0, 1)] + [repr(x[:4, :2, 0].softmax(0))]
+        return out + [w.softmax(d).float().tolist() for d in (0, 1)]
 
     a, b = _both(go)
     assert a == b

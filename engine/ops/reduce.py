@@ -1088,6 +1088,12 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     out_dt = d.dtype
     if _acc(d) is not None:
         d = d.astype(np.float32)  # torch computes float16 softmax in float32
+    if not log and (out_dt == _F16 or out_dt.metadata) and ax is not None and ax != d.ndim - 1 and d.size:
+        if isinstance(d, np.ndarray):  # (cpu; bfloat16: a BF16Array, its float32 values read plainly)
+            x = plain(d)
+            r = softmax_cpu.low_otherdim(x - x.max(axis=ax, keepdims=True), ax, out_dt == _F16)
+            r = r.astype(_F16) if out_dt == _F16 else to_bf16(r)
+            return _softmax_out(input, r, ax, log)
     if (softmax_cpu.usable(d) and out_dt == np.float32) or softmax_cpu.usable64(d):
         # torch's kernels: SLEEF's exp and log, its sum orders
         r = _arr(softmax_cpu.softmax(d, ax, log), input._dev)
@@ -1102,10 +1108,6 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
         low = (lambda a: a.astype(_F16).astype(np.float32)) if out_dt == _F16 else (lambda a: to_bf16(plain(a)))
         s = low(s)
         r = z - low(log_(s))
-    elif not log and (out_dt == _F16 or out_dt.metadata) and ax != d.ndim - 1:
-        # torch's other-dim kernel for half and bfloat16 stores each exp in the output's dtype, then divides
-        # it by the float sum of the unrounded exps
-        r = (e.astype(_F16).astype(np.float32) if out_dt == _F16 else to_bf16(plain(e))) / s
     else:
         r = z - log_(s) if log else e / s
     r = _arr(r.astype(out_dt, copy=False), input._dev)
