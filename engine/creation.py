@@ -621,6 +621,7 @@ def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, 
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
+    _convertible(dt, start, end)
     # torch's kernel works in the output float type: the first half counts up from start, the second half
     # down from end (so both endpoints are exact), each element one multiply-add that its build fuses (FMA):
     # linspace(-1, 1, 7)[3] is -2.9802e-08 there, not 0
@@ -644,6 +645,19 @@ def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, 
     return _finish(np.asarray(arr).astype(dt), _dev(device), requires_grad, out)
 
 
+_BF16_MAX = 3.3895313892515355e38
+
+
+def _convertible(dt: Any, *values: Any) -> None:
+    """torch's checked conversion of linspace's and logspace's bounds to the result dtype ("value cannot be
+    converted to type c10::Half without overflow")."""
+    for v in values:
+        if dt.metadata is None:
+            scalar_to(v, dt)
+        elif isinstance(v, (int, float)) and math.isfinite(v) and abs(v) > _BF16_MAX:
+            raise RuntimeError("value cannot be converted to type c10::BFloat16 without overflow")
+
+
 def _HALF_VALUES(a: Any) -> np.ndarray:  # noqa: N802 - a constant-like rounding function
     return np.asarray(a, np.float32).astype(np.float16).astype(np.float32)
 
@@ -663,6 +677,7 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tenso
              dtype: Any = None, layout: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:  # fmt: skip
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
+    _convertible(dt, _num(start), _num(end))
     exps = linspace(start, end, steps, dtype=float32 if dt != np.float64 else to_dtype(dt))._data.astype(np.float64)
     arr = np.power(float(base), exps)
     return _finish(arr.astype(dt), _dev(device), requires_grad, out)

@@ -190,3 +190,23 @@ def test_low_precision_softmax_over_a_leading_dim(dtype):
 
     a, b = _both(go)
     assert a == b
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.linspace(-1e5, 1e5, 3, dtype=t.float16),
+        lambda t: t.linspace(0, 1e39, 3),
+        lambda t: t.linspace(0, 300, 3, dtype=t.uint8),
+        lambda t: t.linspace(0, 1e10, 3, dtype=t.int32),
+        lambda t: t.logspace(0, 1e5, 3, dtype=t.float16),
+        lambda t: t.linspace(0, 3e38, 3, dtype=t.bfloat16),
+        lambda t: t.linspace(0, 1e39, 3, dtype=t.bfloat16),
+        lambda t: t.linspace(float("inf"), 1, 2, dtype=t.float16),
+        lambda t: t.linspace(-2, 3, 4, dtype=t.float16),
+    ],
+)
+def test_linspace_bounds_beyond_the_dtype_raise(make):
+    # the fuzzer printed tensor([nan, nan, ...]) where torch refuses the bounds (default dtype float16)
+    a, b = _both(lambda t: repr(make(t)))
+    assert a == b
