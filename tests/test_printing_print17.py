@@ -210,3 +210,18 @@ def test_linspace_bounds_beyond_the_dtype_raise(make):
     # the fuzzer printed tensor([nan, nan, ...]) where torch refuses the bounds (default dtype float16)
     a, b = _both(lambda t: repr(make(t)))
     assert a == b
+
+
+def test_bfloat16_expand_is_a_stride_0_view():
+    # the fuzzer's t.expand(...).view(-1) printed a bfloat16 tensor where torch refuses the view
+    def go(t):
+        e = t.tensor([[1.5, 2.5]], dtype=t.bfloat16).expand(3, 2)
+        out = [e.stride(), e.is_contiguous(), repr(e), repr(e.reshape(-1)), (e * 2).stride(), repr(e.sum(0))]
+        try:
+            e.view(-1)
+        except RuntimeError as err:
+            out.append(str(err))
+        return out
+
+    a, b = _both(go)
+    assert a == b

@@ -518,7 +518,12 @@ def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:  # noqa: A00
             )
         target.append(s)
     target = tuple(target)
-    r = np.broadcast_to(d, target) if type(d) is np.ndarray else input._dev.xp.broadcast_to(d, target)
+    if type(d) is np.ndarray:
+        r = np.broadcast_to(d, target)
+    elif isinstance(d, np.ndarray):  # bfloat16: a view as well (numpy's hook would copy), stride 0 as torch's
+        r = np.broadcast_to(d.view(np.ndarray), target).view(type(d))
+    else:
+        r = input._dev.xp.broadcast_to(d, target)
     return _record(view_of(r, input), ExpandBackward0, input, (d.shape,), lambda b, s=target: expand(b, *s))
 
 
