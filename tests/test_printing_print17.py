@@ -225,3 +225,35 @@ def test_bfloat16_expand_is_a_stride_0_view():
 
     a, b = _both(go)
     assert a == b
+
+
+@pytest.mark.parametrize(
+    "view",
+    ["t[..., ::2]", "t[..., :1]", "t[..., None]", "t.diagonal()", "t.unfold(1, 2, 1)", "t.as_strided((2,), (2,))"],
+)
+def test_bfloat16_views_keep_their_dtype_through_reductions(view):
+    # the fuzzer printed t[..., ::2].max() as tensor(254803968., grad_fn=...) with no dtype=torch.bfloat16: the
+    # Ellipsis/diagonal/unfold/as_strided views had dropped the engine's bfloat16 array class
+    def go(t):
+        x = t.tensor([[1.5, 2.5, 3.0], [3.5, 4.5, -1.0], [0.5, 7.0, 2.0]], dtype=t.bfloat16)
+        v = eval(view, {"t": x})  # noqa: S307 - the test's own fixed expressions
+        return [v.stride(), repr(v.max()), repr(v.sum()), repr(v.amin()), repr(v * 2)]
+
+    a, b = _both(go)
+    assert a == b
+
+
+@pytest.mark.parametrize("idx", ["0", "(slice(None), slice(0, 2))", "(slice(0, 1),)", "(0, 0)", "...", "slice(None)"])
+@pytest.mark.parametrize("val", ["2.5", "torch.ones(1)", "torch.ones(3)"])
+def test_setitem_into_a_self_overlapping_slice(idx, val):
+    # torch copies into the indexed view, and copy_ refuses a destination whose elements alias each other
+    def go(t):
+        x = t.zeros(2, 1).expand(2, 3)
+        try:
+            x[eval(idx)] = eval(val, {"torch": t})  # noqa: S307 - the test's own fixed expressions
+        except RuntimeError as e:
+            return str(e)
+        return x.tolist()
+
+    a, b = _both(go)
+    assert a == b

@@ -110,7 +110,7 @@ def writeable(d: Any) -> bool:
 def writable_view(d: Any) -> Any:
     """d, or for a read-only numpy broadcast view, a writeable view of the same memory: torch fills and
     index-assigns through an expanded tensor (every alias of one element gets the same value)."""
-    if type(d) is not np.ndarray or writeable(d):  # cupy's broadcast views are writeable
+    if not isinstance(d, np.ndarray) or writeable(d):  # cupy's broadcast views are writeable
         return d
     root = d
     while isinstance(root.base, np.ndarray):
@@ -119,7 +119,7 @@ def writable_view(d: Any) -> Any:
         return d  # memory that really is read-only: numpy's error stands
     flat = root.reshape(-1, order="A")
     offset = _ptr(d) - _ptr(root)
-    return np.ndarray(d.shape, d.dtype, buffer=flat, offset=offset, strides=d.strides)
+    return np.ndarray.__new__(type(d), d.shape, d.dtype, buffer=flat, offset=offset, strides=d.strides)
 
 
 def _bump(x: Tensor) -> None:
