@@ -237,9 +237,13 @@ def _from_data(data: Any, dtype: Any) -> Any:
         return data.copy() if dtype is None else _astype(data, to_dtype(dtype).np)
     clean, dt = _infer(data, None if dtype is None else to_dtype(dtype))
     if dtype is not None:
-        dt = to_dtype(dtype).np
-        if dt.kind != "c" and _has_complex(clean):
-            raise TypeError("must be real number, not complex")
+        inferred, dt = dt, to_dtype(dtype).np
+        if dt.kind not in "cb" and _has_complex(clean):  # (torch reads each element as the dtype's C type)
+            if dt.kind == "f":
+                raise TypeError("must be real number, not complex")
+            raise TypeError("'complex' object cannot be interpreted as an integer")
+        if dt == np.uint8 and inferred.kind == "f" and not _floats_fit_uint8(clean):
+            raise RuntimeError("value cannot be converted to type uint8 without overflow")
     try:
         if dt.char == "e":  # (Python floats are doubles: to float32 first, as c10::Half is made)
             return np.array(clean, dtype=np.float32).astype(np.float16)
@@ -254,6 +258,14 @@ def _from_data(data: Any, dtype: Any) -> Any:
         if _beyond_int64(clean):  # torch fails reading the Python int itself, before any dtype is involved
             raise ValueError("Overflow when unpacking long long") from None
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
+
+
+def _floats_fit_uint8(data: Any) -> bool:
+    """Whether every float in the nested list lies in [0, 255]: torch's checked conversion refuses a float
+    outside (-1.0 and 255.5 too), where numpy's cast would wrap it."""
+    if isinstance(data, (list, tuple)):
+        return all(_floats_fit_uint8(x) for x in data)
+    return type(data) is not float or 0.0 <= data <= 255.0
 
 
 def _has_complex(data: Any) -> bool:

@@ -257,3 +257,47 @@ def test_setitem_into_a_self_overlapping_slice(idx, val):
 
     a, b = _both(go)
     assert a == b
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.tensor([-1.0], dtype=t.uint8),
+        lambda t: t.tensor([255.5, 1.0], dtype=t.uint8),
+        lambda t: t.tensor([[-0.5]], dtype=t.uint8),
+        lambda t: t.tensor([1.0, -1], dtype=t.uint8),
+        lambda t: t.tensor([2.7, 255.0, -0.0], dtype=t.uint8),
+        lambda t: t.tensor([1 + 0j], dtype=t.int64),
+        lambda t: t.tensor([1 + 0j], dtype=t.uint8),
+        lambda t: t.tensor([1 + 0j], dtype=t.float16),
+        lambda t: t.tensor([1 + 1j, 0j], dtype=t.bool),
+    ],
+)
+def test_tensor_data_conversions_checked_as_torch(make):
+    # (the fuzzer built uint8 tensors from [-1.0, ...] where torch refuses them)
+    a, b = _both(lambda t: repr(make(t)))
+    assert a == b
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_softmax_of_integers_names_torchs_kernel(dtype):
+    def go(t):
+        x = t.ones(2, 3, dtype=getattr(t, dtype))
+        out = []
+        column = t.ones(2, 1, dtype=getattr(t, dtype))
+        for f in (
+            lambda: x.softmax(0),
+            lambda: x.softmax(-1),
+            lambda: x.log_softmax(0),
+            lambda: x.log_softmax(1),
+            lambda: column.softmax(0),
+            lambda: t.ones(2, 3).softmax(0, dtype=t.int64),
+        ):
+            try:
+                out.append(repr(f()))
+            except NotImplementedError as e:
+                out.append(str(e))
+        return out
+
+    a, b = _both(go)
+    assert a == b

@@ -1077,14 +1077,15 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
-    if d.dtype.kind != "f":
-        raise NotImplementedError(
-            f'"{"log_softmax" if log else "softmax"}_lastdim_kernel_impl" not implemented for '
-            f"'{input.dtype.scalar_name()}'"
-        )
     if dim is None:
         dim = 0 if d.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
     ax = norm_dim(dim, d.ndim) if d.ndim else None
+    if d.dtype.kind != "f" and (d.size or dtype is not None):  # (torch's kernels: one for the last dim)
+        kernel = "lastdim_kernel_impl" if ax is None or ax == d.ndim - 1 else "kernel_impl"
+        raise NotImplementedError(
+            f'"{"log_softmax" if log else "softmax"}_{kernel}" not implemented for '
+            f"'{(input.dtype if dtype is None else to_dtype(dtype)).scalar_name()}'"
+        )
     out_dt = d.dtype
     if _acc(d) is not None:
         d = d.astype(np.float32)  # torch computes float16 softmax in float32
