@@ -301,3 +301,18 @@ def test_softmax_of_integers_names_torchs_kernel(dtype):
 
     a, b = _both(go)
     assert a == b
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("n", [3, 8, 9, 17])
+def test_complex_neg_zero_signs(dtype, n):
+    # torch's vector blocks compute 0 - x (a zero part prints +0.j), its scalar tail -x (-0.j): the fuzzer saw
+    # tensor([[-1.5000+0.j, ...], ..., [..., -2.0000-0.j]]) from torch where the engine printed -0.j throughout
+    def go(t):
+        x = t.complex(t.arange(n, dtype=t.float64) % 3, t.zeros(n, dtype=t.float64)).to(getattr(t, dtype))
+        y = x.clone().requires_grad_()
+        (-y).backward(t.ones_like(y))  # (neg's backward is grad.neg(): the same zero signs)
+        return [repr(-x), repr(x.neg()), repr(x.reshape(1, n).t().neg()), repr(x[::2].neg()), repr(y.grad)]
+
+    a, b = _both(go)
+    assert a == b
