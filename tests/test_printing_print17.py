@@ -316,3 +316,19 @@ def test_complex_neg_zero_signs(dtype, n):
 
     a, b = _both(go)
     assert a == b
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["b.topk(1)", "torch.topk(b.flatten(), 2)", "b.median()", "b.median(0)", "b[:0, 0].median()"],
+)
+def test_bool_topk_and_median_refused(call):
+    def go(t):
+        b = t.tensor([[True, False], [False, True]])
+        try:
+            return repr(eval(call, {"b": b, "torch": t}))  # noqa: S307 - the test's own fixed expressions
+        except (RuntimeError, NotImplementedError) as e:
+            return type(e).__name__, str(e)
+
+    a, b = _both(go)
+    assert a == b

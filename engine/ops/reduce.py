@@ -1227,6 +1227,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     d = input._data
     if d.dtype.kind == "c":
         raise RuntimeError(" topk does not support complex dtypes on CPU")
+    if d.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     ax = norm_dim(dim, d.ndim)
     if not 0 <= k <= (d.shape[ax] if d.ndim else 1):
         raise RuntimeError("selected index k out of range")
@@ -1256,6 +1258,8 @@ def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noq
     """The lower median; a nan anywhere makes it nan (torch's), the gradient shared by the ties (full) or
     sent to the chosen index (along a dim)."""
     d = input._data
+    if d.dtype.kind == "b" and (d.size or dim is not None):  # (torch's cpu kernels have no bool variant)
+        raise NotImplementedError(f"\"{'median_cpu' if dim is None else 'median_out'}\" not implemented for 'Bool'")
     xp = np if type(d) is _ndarray else input._dev.xp
     if dim is None:
         if d.size == 0:
