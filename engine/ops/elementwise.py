@@ -1799,7 +1799,17 @@ def _neg_cpu(a: np.ndarray) -> np.ndarray:
         xf, rf = a.reshape(-1), r.reshape(-1)
     elif a.flags.f_contiguous and r.flags.f_contiguous:  # (TensorIterator walks it in memory order)
         xf, rf = a.T.reshape(-1), r.T.reshape(-1)
-    else:  # (strided: the scalar loop throughout)
+    else:  # strided: each run of the trailing dims that coalesce (an expanded row) is one vector loop
+        inner, expect = 1, a.itemsize
+        for n, s in zip(reversed(a.shape), reversed(a.strides)):
+            if n != 1:
+                if s != expect:
+                    break
+                inner, expect = inner * n, s * n
+        if inner < blk or a.size > 32768 or not r.flags.c_contiguous:
+            return r
+        full = inner // blk * blk
+        np.subtract(0, a.reshape(-1, inner)[:, :full], out=r.reshape(-1, inner)[:, :full])
         return r
     for b, e in parallel_chunks(a.size, 32768):  # (at::internal::GRAIN_SIZE)
         full = b + (e - b) // blk * blk
