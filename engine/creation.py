@@ -633,7 +633,8 @@ def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, 
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
-    _convertible(dt, start, end)
+    if steps > 1:  # (one step is start, cast unchecked; none is empty)
+        _convertible(dt, start, end)
     # torch's kernel works in the output float type: the first half counts up from start, the second half
     # down from end (so both endpoints are exact), each element one multiply-add that its build fuses (FMA):
     # linspace(-1, 1, 7)[3] is -2.9802e-08 there, not 0
@@ -689,7 +690,8 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tenso
              dtype: Any = None, layout: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:  # fmt: skip
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
-    _convertible(dt, _num(start), _num(end))
+    if steps > 1:
+        _convertible(dt, _num(start), _num(end))
     exps = linspace(start, end, steps, dtype=float32 if dt != np.float64 else to_dtype(dt))._data.astype(np.float64)
     arr = np.power(float(base), exps)
     return _finish(arr.astype(dt), _dev(device), requires_grad, out)

@@ -204,6 +204,8 @@ def test_low_precision_softmax_over_a_leading_dim(dtype):
         lambda t: t.linspace(0, 1e39, 3, dtype=t.bfloat16),
         lambda t: t.linspace(float("inf"), 1, 2, dtype=t.float16),
         lambda t: t.linspace(-2, 3, 4, dtype=t.float16),
+        lambda t: t.linspace(-1e10, 1e10, 1, dtype=t.float16),  # (one step: start, cast unchecked)
+        lambda t: t.linspace(-1e10, 1e10, 0, dtype=t.float16),
     ],
 )
 def test_linspace_bounds_beyond_the_dtype_raise(make):
