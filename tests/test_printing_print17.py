@@ -335,3 +335,15 @@ def test_bool_topk_and_median_refused(call):
 
     a, b = _both(go)
     assert a == b
+
+
+@pytest.mark.parametrize("view", ["t", "t.T", "t.t()[::2]", "t[:, ::2]", "t.expand(2, 3, 3).permute(2, 1, 0)"])
+def test_bfloat16_prod_of_all_runs_in_memory_order(view):
+    # the running bfloat16 product rounds after each step, so its order shows (torch walks memory order)
+    def go(t):
+        x = t.tensor([[1.5, 2.5, 3.0], [3.5, 4.5, -1.0], [0.5, 7.0, 2.0]], dtype=t.bfloat16) * 1.3
+        w = eval(view, {"t": x})  # noqa: S307 - the test's own fixed expressions
+        return [repr(w.prod()), repr(w.prod(0)), repr(w.prod(-1))]
+
+    a, b = _both(go)
+    assert a == b
