@@ -425,7 +425,7 @@ def _bernoulli_method(self: Tensor, p: Any = None, *, generator: Any = None) -> 
 
 
 def _bool_invert(self: Tensor) -> Tensor:
-    if self._data.dtype.kind == "f":
+    if self._data.dtype.kind in "fc":
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     if self._data.dtype.kind == "b":
         return wrap(np.logical_not(self._data), self._dev)

@@ -347,3 +347,15 @@ def test_bfloat16_prod_of_all_runs_in_memory_order(view):
 
     a, b = _both(go)
     assert a == b
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "float32", "bfloat16"])
+def test_invert_of_a_non_integer_tensor(dtype):
+    def go(t):
+        try:
+            return repr(~t.ones(2, dtype=getattr(t, dtype)))
+        except TypeError as e:
+            return str(e)
+
+    a, b = _both(go)
+    assert a == b
