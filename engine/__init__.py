@@ -216,7 +216,15 @@ from engine.ops.shape import adjoint  # noqa: F401, E402
 from engine.ops.unsafe_split import split_with_sizes, unsafe_chunk, unsafe_split, unsafe_split_with_sizes
 
 ger = outer  # (torch.ger: the old name of outer; torch.row_stack: of vstack)
-from engine.memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: F401, E501
+from engine.memory_format import (  # noqa: F401
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from engine.ops.complex import (
     angle,
     complex,
@@ -315,7 +323,6 @@ int = int32  # noqa: A001
 long = int64
 short = int16
 uint8 = uint8
-strided = "torch.strided"
 e = 2.718281828459045
 pi = 3.141592653589793
 inf = _math.inf

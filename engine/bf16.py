@@ -173,7 +173,8 @@ def apply(fn: Any, *arrays: Any) -> Any:
 def stepwise(a: Any, axis: int | None, ufunc: Any) -> Any:
     """ufunc's reduction of a bfloat16 array along axis (None: all of it) in order, rounding after each step:
     torch's bfloat16 prod, whose running product stays bfloat16."""
-    v = plain(a).reshape(-1) if axis is None else np.moveaxis(plain(a), axis, 0)
+    # (all of it: in memory order, as torch's TensorIterator walks a transposed or permuted input)
+    v = plain(a).ravel(order="K") if axis is None else np.moveaxis(plain(a), axis, 0)
     if v.shape[0] == 0:
         return to_bf16(np.full(v.shape[1:], ufunc.identity, _F32))
     r = v[0].copy()

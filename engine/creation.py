@@ -153,6 +153,9 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
         if isinstance(x, str):
             raise ValueError(f"too many dimensions '{type_name(x)}'")
     found = scan(data)
+    if target is None and found is not None and found.is_complex and DEFAULT.float.name == "bfloat16":
+        if _has_complex(data):  # (torch's infer_scalar_type has no complex twin of bfloat16)
+            raise RuntimeError("invalid default scalar type for complex")
     shape: list = []
     x = data
     while _seq(x):  # (torch's compute_sizes: down the first elements)
@@ -208,10 +211,17 @@ _NUMPY_TYPES = (
 )
 
 
+def _astype(a: Any, dt: Any) -> Any:
+    """a.astype(dt), a double converted to float16 through float32 (c10::Half is made from a float)."""
+    if dt.char == "e" and a.dtype.char == "d":
+        a = a.astype(np.float32)
+    return a.astype(dt)
+
+
 def _from_data(data: Any, dtype: Any) -> Any:
     if isinstance(data, Tensor):
         a = data._data.copy()
-        return a if dtype is None else a.astype(to_dtype(dtype).np)
+        return a if dtype is None else _astype(a, to_dtype(dtype).np)
     if isinstance(data, np.ndarray):
         if data.dtype.kind not in "biufc":
             raise TypeError(
@@ -219,18 +229,24 @@ def _from_data(data: Any, dtype: Any) -> Any:
                 + _NUMPY_TYPES
             )
         a = np.array(data, copy=True)
-        return a if dtype is None else a.astype(to_dtype(dtype).np)
+        return a if dtype is None else _astype(a, to_dtype(dtype).np)
     if isinstance(data, np.generic):
         a = np.asarray(data)
-        return a.copy() if dtype is None else a.astype(to_dtype(dtype).np)
+        return a.copy() if dtype is None else _astype(a, to_dtype(dtype).np)
     if hasattr(data, "__cuda_array_interface__"):
-        return data.copy() if dtype is None else data.astype(to_dtype(dtype).np)
+        return data.copy() if dtype is None else _astype(data, to_dtype(dtype).np)
     clean, dt = _infer(data, None if dtype is None else to_dtype(dtype))
     if dtype is not None:
-        dt = to_dtype(dtype).np
-        if dt.kind != "c" and _has_complex(clean):
-            raise TypeError("must be real number, not complex")
+        inferred, dt = dt, to_dtype(dtype).np
+        if dt.kind not in "cb" and _has_complex(clean):  # (torch reads each element as the dtype's C type)
+            if dt.kind == "f":
+                raise TypeError("must be real number, not complex")
+            raise TypeError("'complex' object cannot be interpreted as an integer")
+        if dt == np.uint8 and inferred.kind == "f" and not _floats_fit_uint8(clean):
+            raise RuntimeError("value cannot be converted to type uint8 without overflow")
     try:
+        if dt.char == "e":  # (Python floats are doubles: to float32 first, as c10::Half is made)
+            return np.array(clean, dtype=np.float32).astype(np.float16)
         return np.array(clean, dtype=dt)
     except ValueError:  # (a nan into an integer dtype: torch's checked conversion)
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
@@ -242,6 +258,14 @@ def _from_data(data: Any, dtype: Any) -> Any:
         if _beyond_int64(clean):  # torch fails reading the Python int itself, before any dtype is involved
             raise ValueError("Overflow when unpacking long long") from None
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
+
+
+def _floats_fit_uint8(data: Any) -> bool:
+    """Whether every float in the nested list lies in [0, 255]: torch's checked conversion refuses a float
+    outside (-1.0 and 255.5 too), where numpy's cast would wrap it."""
+    if isinstance(data, (list, tuple)):
+        return all(_floats_fit_uint8(x) for x in data)
+    return type(data) is not float or 0.0 <= data <= 255.0
 
 
 def _has_complex(data: Any) -> bool:
@@ -655,6 +679,8 @@ def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, 
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
+    if steps > 1:  # (one step is start, cast unchecked; none is empty)
+        _convertible(dt, start, end)
     # torch's kernel works in the output float type: the first half counts up from start, the second half
     # down from end (so both endpoints are exact), each element one multiply-add that its build fuses (FMA):
     # linspace(-1, 1, 7)[3] is -2.9802e-08 there, not 0
@@ -678,6 +704,19 @@ def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, 
     return _finish(np.asarray(arr).astype(dt), _dev(device), requires_grad, out)
 
 
+_BF16_MAX = 3.3895313892515355e38
+
+
+def _convertible(dt: Any, *values: Any) -> None:
+    """torch's checked conversion of linspace's and logspace's bounds to the result dtype ("value cannot be
+    converted to type c10::Half without overflow")."""
+    for v in values:
+        if dt.metadata is None:
+            scalar_to(v, dt)
+        elif isinstance(v, (int, float)) and math.isfinite(v) and abs(v) > _BF16_MAX:
+            raise RuntimeError("value cannot be converted to type c10::BFloat16 without overflow")
+
+
 def _HALF_VALUES(a: Any) -> np.ndarray:  # noqa: N802 - a constant-like rounding function
     return np.asarray(a, np.float32).astype(np.float16).astype(np.float32)
 
@@ -697,6 +736,8 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tenso
              dtype: Any = None, layout: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:  # fmt: skip
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
+    if steps > 1:
+        _convertible(dt, _num(start), _num(end))
     exps = linspace(start, end, steps, dtype=float32 if dt != np.float64 else to_dtype(dt))._data.astype(np.float64)
     arr = np.power(float(base), exps)
     return _finish(arr.astype(dt), _dev(device), requires_grad, out)

@@ -27,6 +27,7 @@ from engine.dtypes import (
     uint8,
 )
 from engine.grad_mode import ENABLED
+from engine.memory_format import strided as _STRIDED
 from engine.nn import functional as _FM
 from engine.ops import as_strided as AS
 from engine.ops import complex as CX  # noqa: E402, I001
@@ -70,6 +71,8 @@ def rsub(self: Tensor, other: Any) -> Any:
         ad, b = E.prep(self, other)
     except E.NotOperand:
         return NotImplemented
+    if type(b) is float and ad.dtype.char == "e":  # (the double reaches c10::Half through float)
+        b = np.float16(np.float32(b))
     r = for_array(np.subtract, ad)(b, ad)
     if type(r) is not np.ndarray:
         r = self._dev.xp.asarray(r)
@@ -425,7 +428,7 @@ def _bernoulli_method(self: Tensor, p: Any = None, *, generator: Any = None) -> 
 
 
 def _bool_invert(self: Tensor) -> Tensor:
-    if self._data.dtype.kind == "f":
+    if self._data.dtype.kind in "fc":
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     if self._data.dtype.kind == "b":
         return wrap(np.logical_not(self._data), self._dev)
@@ -650,7 +653,7 @@ Tensor.data = property(_data_get, _data_set)
 Tensor.retains_grad = retains_grad
 Tensor.output_nr = output_nr
 Tensor.is_sparse = False
-Tensor.layout = property(lambda self: "torch.strided")
+Tensor.layout = property(lambda self: _STRIDED)
 
 del DEFAULT, view_of
 

@@ -19,7 +19,7 @@ class TorchNamed(type):
             # one of torch's C types: Python's own messages name it by its full tp_name ("'torch.Size' object
             # is not callable", "must be torch.dtype, not torch.Size"), while its __name__ is the part after
             # the last dot (the property below): a heap type's tp_name is what type's own __name__ stores
-            _TYPE_NAME.__set__(cls, cls._torch_name)
+            _TYPE_NAME.__set__(cls, cls._torch_name.format(name=name))
 
     @property
     def __name__(cls) -> str:  # type: ignore[override]
@@ -79,7 +79,8 @@ def result_type(name: str, *fields: str) -> type:
     """The torch.return_types class `name` with these fields (slogdet: sign, logabsdet; aminmax: min, max)."""
     import operator
 
-    ns: dict = {"__slots__": (), "_name": name, "_names": fields, "__qualname__": name}
+    # (_c_type: a structseq's tp_name is the dotted torch.return_types.<name>, which Python's messages print)
+    ns: dict = {"__slots__": (), "_name": name, "_names": fields, "__qualname__": name, "_c_type": True}
     for i, f in enumerate(fields):
         ns[f] = property(operator.itemgetter(i))
     return type(name, (_Result,), ns)

@@ -880,7 +880,11 @@ class Prelude:
     def _quit(self, code: Any = None) -> None:
         _sys_exit(self)(code)
 
-    def _print(self, *args: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: bool = False) -> None:
+    def _print(
+        self, *args: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: bool = False, **other: Any
+    ) -> None:
+        if other:  # (Python's own message, not the wrapper's "got an unexpected keyword argument")
+            raise TypeError(f"{next(iter(other))!r} is an invalid keyword argument for print()")
         err = False
         if file is not None:
             streams = self._sys_streams()
@@ -987,14 +991,19 @@ class Prelude:
 
         return ModuleFacade("sys", resolve, lambda: list(values))
 
-    def _repr(self, obj: Any) -> str:
+    def _repr(self, *args: Any, **kwargs: Any) -> str:
+        obj = _one_argument("repr", args, kwargs)
+        return self.repr_of(obj)
+
+    def repr_of(self, obj: Any) -> str:
+        """repr(obj) as a script sees it (the size checked, addresses masked)."""
         if type(obj) is str:
             return repr(obj)
         self.check_repr(obj)
         return self.mask_addresses(self.converting(repr, obj))
 
-    def _ascii(self, obj: Any) -> str:
-        text = self._repr(obj)
+    def _ascii(self, *args: Any, **kwargs: Any) -> str:
+        text = self.repr_of(_one_argument("ascii", args, kwargs))
         if not text.isascii():  # (an escape is up to 10 characters: \U0001f600; bounded by the string limit first)
             self.check_str_len(len(text) + 9 * (len(text.encode("utf-8", "surrogatepass")) - len(text)))
             text = text.encode("ascii", "backslashreplace").decode("ascii")
@@ -1168,8 +1177,14 @@ class Prelude:
 
         return data_ptr
 
-    def _format(self, value: Any, format_spec: str = "") -> str:
-        return self.format_value(value, format_spec, -1)
+    def _format(self, *args: Any, **kwargs: Any) -> str:
+        if kwargs:
+            raise TypeError("format() takes no keyword arguments")
+        if not 1 <= len(args) <= 2:  # (Python's messages for its positional-only format(value, format_spec=''))
+            raise TypeError(
+                f"format expected at {'least 1 argument' if not args else 'most 2 arguments'}, got {len(args)}"
+            )
+        return self.format_value(args[0], args[1] if len(args) == 2 else "", -1)
 
     def _str(self, *args: Any, **kwargs: Any) -> str:
         if len(args) == 1 and not kwargs:
@@ -2328,6 +2343,15 @@ def _named(functions: dict[str, Callable]) -> dict[str, Callable]:
     for name, fn in functions.items():
         fn.__name__ = fn.__qualname__ = name
     return functions
+
+
+def _one_argument(name: str, args: tuple, kwargs: dict) -> Any:
+    """The single positional argument of a one-argument builtin (repr, ascii), with Python's messages."""
+    if kwargs:
+        raise TypeError(f"{name}() takes no keyword arguments")
+    if len(args) != 1:
+        raise TypeError(f"{name}() takes exactly one argument ({len(args)} given)")
+    return args[0]
 
 
 def _calling_guards(p: Prelude) -> dict[type, Callable]:

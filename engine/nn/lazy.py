@@ -81,6 +81,16 @@ class LazyModuleMixin:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters, with_kwargs=True)  # type: ignore[attr-defined]
 
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        # torch's override: an uninitialized parameter or buffer goes in as itself (prints <UninitializedParameter>;
+        # detach() would refuse it), and no extra state is written
+        for name, param in self._parameters.items():  # type: ignore[attr-defined]
+            if param is not None:
+                destination[prefix + name] = param if keep_vars or isinstance(param, _Uninitialized) else param.detach()
+        for name, buf in self._buffers.items():  # type: ignore[attr-defined]
+            if buf is not None and name not in self._non_persistent_buffers_set:  # type: ignore[attr-defined]
+                destination[prefix + name] = buf if keep_vars or isinstance(buf, _Uninitialized) else buf.detach()
+
     def has_uninitialized_params(self) -> bool:
         values = chain(self._parameters.values(), self._buffers.values())  # type: ignore[attr-defined]
         return any(isinstance(v, _Uninitialized) for v in values)

@@ -58,10 +58,10 @@ def _view(flat: Any, shape: tuple, strides: tuple, offset: int) -> Any:
     """The strided view itself, based on the flat storage (so its storage_offset and base chain are right)."""
     isz = flat.itemsize
     byte_strides = tuple(s * isz for s in strides)
-    if type(flat) is np.ndarray:
+    if isinstance(flat, np.ndarray):  # (a BF16Array too: the view keeps its class)
         if any(n == 0 for n in shape):
             offset = 0
-        return np.ndarray(shape, flat.dtype, buffer=flat, offset=offset * isz, strides=byte_strides)
+        return np.ndarray.__new__(type(flat), shape, flat.dtype, buffer=flat, offset=offset * isz, strides=byte_strides)
     import cupy
 
     return cupy.lib.stride_tricks.as_strided(flat[min(offset, flat.size) :], shape, byte_strides)

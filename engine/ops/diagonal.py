@@ -23,7 +23,7 @@ def _strided(d: Any, start: tuple, shape: tuple, strides: tuple) -> Any:
     byte_strides = tuple(s * isz for s in strides)
     _inside_storage(d, sub, shape, strides)
     if isinstance(d, np.ndarray):
-        return np.lib.stride_tricks.as_strided(sub, shape, byte_strides)
+        return np.lib.stride_tricks.as_strided(sub, shape, byte_strides, subok=True)  # (a BF16Array stays one)
     import cupy
 
     return cupy.lib.stride_tricks.as_strided(sub, shape, byte_strides)

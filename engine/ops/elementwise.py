@@ -163,7 +163,10 @@ def binary(
                     ad, bd = prep(a, b, floatify)
         elif type(b) is float and a._data.dtype.kind == "f":  # a float tensor and a Python float (lr * grad)
             ad, bd = a._data, b
-            half = opmath and ad.dtype.char == "e"
+            if ad.dtype.char == "e":
+                half = opmath
+                if not opmath:  # (the double reaches c10::Half through float: rounded to float32 first)
+                    bd = np.float16(np.float32(b))
         else:
             if nobool:
                 _sub_check(a, b)
@@ -612,7 +615,9 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
             r = np.logical_or(ad, np.logical_and(bd, bool(alpha)))
         elif rt.char == "e":  # float16: the other operand in float16, then a + alpha * b in float32, rounded once
             with np.errstate(over="ignore"):
-                b16 = bd.astype(np.float16) if hasattr(bd, "dtype") else np.float16(bd)
+                # (a double reaches c10::Half through float: rounded to float32 first)
+                b16 = bd if hasattr(bd, "dtype") else np.float32(bd)
+                b16 = (b16.astype(np.float32) if b16.dtype.char == "d" else b16).astype(np.float16)
                 b32 = b16.astype(np.float32)
                 a32 = ad.astype(np.float32)
                 scaled = b32 * np.float32(alpha)
@@ -1469,7 +1474,9 @@ _REFUSES = {
 }
 
 
-_NOT_HOLOMORPHIC = frozenset({"abs", "sgn"})
+# (neg too: its formula -g is already torch's for complex grads, and conjugating around it would flip the sign of
+# the zero parts that torch's grad.neg() leaves)
+_NOT_HOLOMORPHIC = frozenset({"abs", "sgn", "neg"})
 # Unary ops torch has no complex kernel for: (exception, message; {} takes the dtype's name)
 COMPLEX_REFUSES = {
     "relu": (NotImplementedError, "clamp is not supported for complex types"),
@@ -1782,7 +1789,41 @@ def _vml_first(name: str, fn: Any) -> Any:
 # digamma and xlogy (the C library's log). sinh, cosh, exp2, atanh, atan2 and the activations' vector code
 # (softplus, elu, mish, glu, gelu tanh) are cpu_kernel_vec: SLEEF in the vector blocks, the C library on the
 # scalar tail (sleef_more.py, activation_cpu.py).
-_EXACT_CPU = {"log1p": sleef_log1p.log1p, "expm1": sleef_log1p.expm1}
+def _neg_cpu(a: np.ndarray) -> np.ndarray:
+    """torch's cpu neg: for complex values its vector blocks (two AVX2 vectors) compute 0 - x, so a zero part
+    comes out +0.0 there and -0.0 in the scalar tail (-x); each thread's chunk has its own tail."""
+    r = np.negative(a)
+    if a.dtype.kind != "c":
+        return r
+    from engine.ops.cpu_capability import kernel_build, vector_bytes
+    from engine.ops.cpu_loops import parallel_chunks
+
+    blk = 2 * vector_bytes(kernel_build(False)) // a.dtype.itemsize
+    if a.size < blk:
+        return r
+    if a.flags.c_contiguous and r.flags.c_contiguous:
+        xf, rf = a.reshape(-1), r.reshape(-1)
+    elif a.flags.f_contiguous and r.flags.f_contiguous:  # (TensorIterator walks it in memory order)
+        xf, rf = a.T.reshape(-1), r.T.reshape(-1)
+    else:  # strided: each run of the trailing dims that coalesce (an expanded row) is one vector loop
+        inner, expect = 1, a.itemsize
+        for n, s in zip(reversed(a.shape), reversed(a.strides)):
+            if n != 1:
+                if s != expect:
+                    break
+                inner, expect = inner * n, s * n
+        if inner < blk or a.size > 32768 or not r.flags.c_contiguous:
+            return r
+        full = inner // blk * blk
+        np.subtract(0, a.reshape(-1, inner)[:, :full], out=r.reshape(-1, inner)[:, :full])
+        return r
+    for b, e in parallel_chunks(a.size, 32768):  # (at::internal::GRAIN_SIZE)
+        full = b + (e - b) // blk * blk
+        np.subtract(0, xf[b:full], out=rf[b:full])
+    return r
+
+
+_EXACT_CPU = {"log1p": sleef_log1p.log1p, "expm1": sleef_log1p.expm1, "neg": _neg_cpu}
 
 
 def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:

@@ -399,7 +399,8 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
         t = wrap(r if type(r) is np.ndarray or hasattr(r, "device") else np.asarray(r), x._dev)
         cls = IndexBackward0
     else:
-        if type(r) is not np.ndarray and not hasattr(r, "__cuda_array_interface__"):
+        if type(r) is not np.ndarray and not isinstance(r, np.ndarray) and not hasattr(r, "__cuda_array_interface__"):
+            # (a numpy scalar: the 0-d view instead; a BF16Array view is kept as it is)
             r = d[nidx + (Ellipsis,)] if Ellipsis not in nidx else np.asarray(r)
         t = view_of(r, x)
         cls = _BASIC[name]
@@ -546,7 +547,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             raise ValueError("Overflow when unpacking long long")
         if d.dtype == np.float16:  # (torch's indexed write rounds a number beyond half's range to inf, unchecked)
             with np.errstate(over="ignore"):
-                vd = np.float16(value)
+                vd = np.float16(np.float32(value))  # (through float, as c10::Half is made from a double)
         else:
             vd = scalar_to(value, d.dtype)
     else:
@@ -580,6 +581,15 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
                 else:
                     copy_(x, value if value._data.shape == d.shape else value.expand(d.shape))
                 return
+            st = getattr(target, "strides", ())
+            if 0 in st and any(s == 0 and n > 1 for s, n in zip(st, tshape)):
+                # (torch copies into the view, and copy_ refuses a destination whose elements alias each other)
+                from engine.ops.inplace import OVERLAP_MSG
+
+                raise RuntimeError(OVERLAP_MSG)
+            if len(vshape) > len(tshape):  # (the leading 1s dropped: a [1] value into a 0-d element)
+                vd = vd.reshape(vs)
+                vshape = vs
         try:
             np.broadcast_shapes(vshape, tshape)
         except ValueError:
@@ -591,7 +601,11 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         if needs_graph:
             with NoGrad():
                 old = wrap(d.copy(), x._dev)
-        d[nidx] = vd.astype(d.dtype, copy=False) if hasattr(vd, "astype") else vd
+        if hasattr(vd, "astype"):
+            if d.dtype.char == "e" and vd.dtype.char == "d":  # (double -> c10::Half goes through float)
+                vd = vd.astype(np.float32)
+            vd = vd.astype(d.dtype, copy=False)
+        d[nidx] = vd
     except (ValueError, TypeError, OverflowError) as e:
         if type(value) is complex:  # (a complex number into a real tensor: torch's checked_convert refuses it)
             from engine.ops.util import _overflow

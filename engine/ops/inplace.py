@@ -110,7 +110,7 @@ def writeable(d: Any) -> bool:
 def writable_view(d: Any) -> Any:
     """d, or for a read-only numpy broadcast view, a writeable view of the same memory: torch fills and
     index-assigns through an expanded tensor (every alias of one element gets the same value)."""
-    if type(d) is not np.ndarray or writeable(d):  # cupy's broadcast views are writeable
+    if not isinstance(d, np.ndarray) or writeable(d):  # cupy's broadcast views are writeable
         return d
     root = d
     while isinstance(root.base, np.ndarray):
@@ -119,7 +119,7 @@ def writable_view(d: Any) -> Any:
         return d  # memory that really is read-only: numpy's error stands
     flat = root.reshape(-1, order="A")
     offset = _ptr(d) - _ptr(root)
-    return np.ndarray(d.shape, d.dtype, buffer=flat, offset=offset, strides=d.strides)
+    return np.ndarray.__new__(type(d), d.shape, d.dtype, buffer=flat, offset=offset, strides=d.strides)
 
 
 def _bump(x: Tensor) -> None:
@@ -348,7 +348,7 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
         if xd.base is not None or od.base is not None:  # (two owners of their memory cannot overlap)
             check_no_partial_overlap(xd, od)
     elif type(other) is float:
-        if xd.dtype.kind != "f":
+        if xd.dtype.kind != "f" or xd.dtype.char == "e":  # (float16: the general path has torch's scalar rules)
             return None
         od = other
     elif type(other) is int:
@@ -606,6 +606,8 @@ def copy_(x: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         from engine.ops.shape import astype
 
         sd = astype(sd, x._data.dtype)
+    elif sd.dtype.char == "d" and x._data.dtype.char == "e":  # (double -> c10::Half goes through float)
+        sd = sd.astype(np.float32)
     try:
         x._data[...] = sd
     except ValueError:

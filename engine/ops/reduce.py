@@ -412,7 +412,7 @@ class _ReturnType(tuple, metaclass=TorchNamed):
 
 
 def _rt(name: str) -> type:
-    return type(name, (_ReturnType,), {"__slots__": (), "_name": name, "__qualname__": name})
+    return type(name, (_ReturnType,), {"__slots__": (), "_name": name, "__qualname__": name, "_c_type": True})
 
 
 RT = {n: _rt(n) for n in ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin", "aminmax")}
@@ -906,7 +906,13 @@ def cumsum(input: Tensor, dim: int = NODIM, *, dtype: Any = None) -> Tensor:  # 
     elif d.dtype.kind in "biu":
         d = d.astype(np.int64)
     ax = norm_dim(dim, d.ndim)
-    r = np.cumsum(d, axis=ax, dtype=_cum_acc(d)).astype(d.dtype, copy=False) if d.ndim else d.copy()
+    if d.ndim:
+        acc = np.cumsum(d, axis=ax, dtype=_cum_acc(d))
+        if acc.dtype.kind in "fc":  # torch's running total starts at +0: a leading -0.0 comes out as 0.0
+            acc += 0.0
+        r = acc.astype(d.dtype, copy=False)
+    else:
+        r = d.copy()
     r = _arr(r if r.flags.c_contiguous else r.copy(order="C"), input._dev)  # (torch: a contiguous result)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
@@ -1077,17 +1083,24 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
-    if d.dtype.kind != "f":
-        raise NotImplementedError(
-            f'"{"log_softmax" if log else "softmax"}_lastdim_kernel_impl" not implemented for '
-            f"'{input.dtype.scalar_name()}'"
-        )
     if dim is None:
         dim = 0 if d.ndim in (0, 1, 3) else 1  # torch's legacy implicit-dim rule
     ax = norm_dim(dim, d.ndim) if d.ndim else None
+    if d.dtype.kind != "f" and (d.size or dtype is not None):  # (torch's kernels: one for the last dim)
+        kernel = "lastdim_kernel_impl" if ax is None or ax == d.ndim - 1 else "kernel_impl"
+        raise NotImplementedError(
+            f'"{"log_softmax" if log else "softmax"}_{kernel}" not implemented for '
+            f"'{(input.dtype if dtype is None else to_dtype(dtype)).scalar_name()}'"
+        )
     out_dt = d.dtype
     if _acc(d) is not None:
         d = d.astype(np.float32)  # torch computes float16 softmax in float32
+    if not log and (out_dt == _F16 or out_dt.metadata) and ax is not None and ax != d.ndim - 1 and d.size:
+        if isinstance(d, np.ndarray):  # (cpu; bfloat16: a BF16Array, its float32 values read plainly)
+            x = plain(d)
+            r = softmax_cpu.low_otherdim(x - x.max(axis=ax, keepdims=True), ax, out_dt == _F16)
+            r = r.astype(_F16) if out_dt == _F16 else to_bf16(r)
+            return _softmax_out(input, r, ax, log)
     if (softmax_cpu.usable(d) and out_dt == np.float32) or softmax_cpu.usable64(d):
         # torch's kernels: SLEEF's exp and log, its sum orders
         r = _arr(softmax_cpu.softmax(d, ax, log), input._dev)
@@ -1221,6 +1234,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     d = input._data
     if d.dtype.kind == "c":
         raise RuntimeError(" topk does not support complex dtypes on CPU")
+    if d.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     ax = norm_dim(dim, d.ndim)
     if not 0 <= k <= (d.shape[ax] if d.ndim else 1):
         raise RuntimeError("selected index k out of range")
@@ -1250,6 +1265,8 @@ def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noq
     """The lower median; a nan anywhere makes it nan (torch's), the gradient shared by the ties (full) or
     sent to the chosen index (along a dim)."""
     d = input._data
+    if d.dtype.kind == "b" and (d.size or dim is not None):  # (torch's cpu kernels have no bool variant)
+        raise NotImplementedError(f"\"{'median_cpu' if dim is None else 'median_out'}\" not implemented for 'Bool'")
     xp = np if type(d) is _ndarray else input._dev.xp
     if dim is None:
         if d.size == 0:

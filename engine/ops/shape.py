@@ -528,7 +528,12 @@ def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:  # noqa: A00
             )
         target.append(s)
     target = tuple(target)
-    r = np.broadcast_to(d, target) if type(d) is np.ndarray else input._dev.xp.broadcast_to(d, target)
+    if type(d) is np.ndarray:
+        r = np.broadcast_to(d, target)
+    elif isinstance(d, np.ndarray):  # bfloat16: a view as well (numpy's hook would copy), stride 0 as torch's
+        r = np.broadcast_to(d.view(np.ndarray), target).view(type(d))
+    else:
+        r = input._dev.xp.broadcast_to(d, target)
     return _record(view_of(r, input), ExpandBackward0, input, (d.shape,), lambda b, s=target: expand(b, *s))
 
 
@@ -906,6 +911,8 @@ def astype(a: Any, np_dtype: Any) -> Any:
                     r[bad] = -(2**31)
             return r if np_dtype.char == "i" and np_dtype.itemsize == 4 else r.astype(np_dtype)
         return a.astype(np.int64).astype(np_dtype)
+    if np_dtype.char == "e" and a.dtype.char == "d":  # double -> c10::Half goes through float, rounding twice
+        return a.astype(np.float32).astype(np.float16)
     if a.dtype.kind == "c" and np_dtype.kind == "b":  # (torch: nonzero, the imaginary part counted; no warning)
         return a != 0
     if a.dtype.kind == "c" and np_dtype.kind != "c":

@@ -127,6 +127,30 @@ def _softmax_vec_mask(outer: int, inner: int, dim: int, L: int) -> np.ndarray:
     return (pos < start + (stop - start) // L * L).reshape(outer, inner)
 
 
+def low_otherdim(z: np.ndarray, ax: int, half: bool) -> np.ndarray:
+    """torch's other-dim softmax for float16 (half) or bfloat16, from z = x - max along ax (float32): positions
+    in _vec_softmax's vector runs (Vectorized<Half>'s lanes) take SLEEF's exp and divide it by the sum as a
+    float; the ones computed one by one take expf and store it in the output's dtype first, then divide (the
+    sum, in order down the dim, adds the unrounded exps). numpy's exp stands in without the exact extra."""
+    from engine.bf16 import round_bits
+
+    shape = z.shape
+    outer = int(np.prod(shape[:ax], dtype=np.int64))
+    inner = int(np.prod(shape[ax + 1 :], dtype=np.int64))
+    dim = shape[ax]
+    z3 = np.ascontiguousarray(z, dtype=_F32).reshape(outer, dim, inner)
+    vec = _softmax_vec_mask(outer, inner, dim, vector_bytes(kernel_build(True)) // 2)[:, None, :]
+    if mkl.available():
+        e = _glibc_exp(z3)
+        if vec.any():
+            e = np.where(vec, _exp(z3), e)
+    else:
+        e = np.exp(z3)
+    s = _seq(e, 1)[:, None, :]
+    low = e.astype(np.float16).astype(_F32) if half else round_bits(e)
+    return (np.where(vec, e, low) / s).reshape(shape)
+
+
 def _otherdim(x: np.ndarray, ax: int, log: bool) -> np.ndarray:
     shape = x.shape
     outer = int(np.prod(shape[:ax], dtype=np.int64))

@@ -277,6 +277,8 @@ def scalar_to(value: Any, np_dtype: Any) -> Any:
     if k == "f":
         if value == value and abs(value) != _INF and abs(float(value)) > hi:
             raise _overflow(dt)
+        if dt.char == "e":  # c10::Half is made from a float: a double is rounded to float32 first, then to half
+            return np.float16(np.float32(value))
         return dt.type(value)
     if isinstance(value, float):
         if not (lo <= value <= hi):  # (nan and inf fail this too)
