@@ -89,7 +89,7 @@ class EnumType(type):
             members.append((key, value))
             last.append(value)
         for base in bases:
-            if isinstance(base, EnumType) and getattr(base, _ORDER, ()) and members:
+            if isinstance(base, EnumType) and getattr(base, _ORDER, ()):
                 raise TypeError(f"<enum {name!r}> cannot extend {base!r}")
         cls = super().__new__(mcls, name, bases, body)
         if _READY:  # (a script's class: its own already while its members' __init__ runs)

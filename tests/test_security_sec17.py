@@ -229,3 +229,10 @@ def test_a_private_name_of_the_metaclass_is_refused() -> None:
     status, out, err = run(src)
     assert (status, out) == (1, "5\n")
     assert err.startswith("<test>:6:1: AttributeError: access to attribute '_lookup' is not allowed in tsr"), err
+
+
+def test_an_enum_with_members_cannot_be_extended_even_without_new_ones() -> None:
+    """CPython refuses `class F(E): pass` when E has members; tsr's EnumType made F an empty enum."""
+    src = "from enum import Enum\nclass E(Enum):\n    A = 1\nclass F(E):\n    pass\nprint(list(F))"
+    msg = refused(src, "TypeError")
+    assert msg == ": <enum 'F'> cannot extend <enum 'E'>"
