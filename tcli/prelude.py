@@ -2773,6 +2773,11 @@ class _ReprBudget:
             n = 16 + (self.measure(args, depth + 1) if type(args) is tuple else 0)
         else:
             n = 16
+            enum = sys.modules.get("tcli.stdlib_enum")
+            # (an enum member's repr is tcli's, `<Mode.A: value>`, not the script's code that is charged as it runs:
+            # [E.A] * 200 with a 9M-character value built 1.8 GB)
+            if enum is not None and isinstance(value, enum.Enum) and tp.__repr__ in enum.MEMBER_REPRS:
+                n += len(value.__dict__["_name_"]) + self.measure(value.__dict__["_value_"], depth + 1)
         if n > self.budget:
             raise MemoryError(f"printing this value would take over {self.budget:,} characters (tsr limit)")
         return n

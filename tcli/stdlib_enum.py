@@ -225,6 +225,8 @@ class IntEnum(int, Enum):
     __hash__ = int.__hash__  # type: ignore[assignment]
 
 
+#: the reprs of a member that are tcli's own (prelude._ReprBudget measures what they will write)
+MEMBER_REPRS = (Enum.__repr__, IntEnum.__repr__)
 for _cls in (Enum, IntEnum):
     _cls.__module__ = "enum"
 _READY = True

@@ -236,3 +236,37 @@ def test_an_enum_with_members_cannot_be_extended_even_without_new_ones() -> None
     src = "from enum import Enum\nclass E(Enum):\n    A = 1\nclass F(E):\n    pass\nprint(list(F))"
     msg = refused(src, "TypeError")
     assert msg == ": <enum 'F'> cannot extend <enum 'E'>"
+
+
+# -- an enum member's repr is tcli's --------------------------------------------------------------------------------
+# The estimate of a value's text before it is made (Prelude.check_repr) counted an object it does not know as 16
+# characters: a script's __repr__ is charged as it runs, but a member's repr is tcli's Python, `<E.A: value>`, so
+# repr([E.A] * 200) with a 9M-character value built 1.8 GB and str([I.A] * 300000) with a 4000-digit IntEnum 1.2 GB.
+
+
+@pytest.mark.parametrize(
+    ("members", "use"),
+    [("class E(Enum):\n    A = 'x' * 9_000_000\n", "s = repr([E.A] * 200)"),
+     ("class E(Enum):\n    A = 'x' * 9_000_000\n", "s = f'{[E.A] * 200}'"),
+     ("class E(Enum):\n    A = ['x' * 1000] * 12000\n", "print({1: E.A})"),
+     ("class I(IntEnum):\n    A = int('7' * 4000)\n", "s = str([I.A] * 300000)")],
+)  # fmt: skip
+def test_the_text_of_enum_members_is_measured_before_it_is_made(members: str, use: str) -> None:
+    msg, peak = peak_of("from enum import Enum, IntEnum\n" + members + use, "MemoryError")
+    assert "printing this value would take over 10,000,000 characters (tsr limit)" in msg
+    assert peak < 100 << 20, peak
+
+
+def test_enum_members_still_print_as_cpython() -> None:
+    src = """\
+    from enum import Enum, IntEnum
+    class E(Enum):
+        A = "x" * 30
+        B = (1, [2, 3])
+    class I(IntEnum):
+        A = 10**30
+    print([E.A, E.B], repr(E.B), {I.A: E.A}, str([I.A]), f"{[E.B]}", E.A, I.A)
+    """
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out == python_output(src)
