@@ -2738,6 +2738,11 @@ def _refused(obj: Any, name: str) -> AttributeError:
     return AttributeError(f"{label} has no attribute '{name}'")
 
 
+#: The reprs of tcli's own classes (the stdlib facades') that write values they hold: each maps to what gives those
+#: values, as a tuple _ReprBudget measures (registered by the facade's module).
+REPR_PARTS: dict[Callable, Callable[[Any], tuple]] = {}
+
+
 class _ReprBudget:
     """Estimates the length of a container's repr, giving up (MemoryError) past the budget. Shared
     containers are measured once but counted at every occurrence, as repr prints them."""
@@ -2773,11 +2778,11 @@ class _ReprBudget:
             n = 16 + (self.measure(args, depth + 1) if type(args) is tuple else 0)
         else:
             n = 16
-            enum = sys.modules.get("tcli.stdlib_enum")
-            # (an enum member's repr is tcli's, `<Mode.A: value>`, not the script's code that is charged as it runs:
-            # [E.A] * 200 with a 9M-character value built 1.8 GB)
-            if enum is not None and isinstance(value, enum.Enum) and tp.__repr__ in enum.MEMBER_REPRS:
-                n += len(value.__dict__["_name_"]) + self.measure(value.__dict__["_value_"], depth + 1)
+            # (a repr of tcli's own that writes values, not the script's code that is charged as it runs: an enum
+            # member's `<E.A: value>`, operator.itemgetter's; [E.A] * 200 with a 9M-character value built 1.8 GB)
+            parts = REPR_PARTS.get(tp.__repr__)
+            if parts is not None:
+                n += self.measure(parts(value), depth + 1)
         if n > self.budget:
             raise MemoryError(f"printing this value would take over {self.budget:,} characters (tsr limit)")
         return n

@@ -15,6 +15,8 @@ from __future__ import annotations
 import types
 from typing import Any
 
+from tcli.prelude import REPR_PARTS
+
 _ORDER = "_member_names_"
 _READY = False  # (set once Enum and IntEnum are made: the classes built after are the scripts')
 
@@ -225,8 +227,8 @@ class IntEnum(int, Enum):
     __hash__ = int.__hash__  # type: ignore[assignment]
 
 
-#: the reprs of a member that are tcli's own (prelude._ReprBudget measures what they will write)
-MEMBER_REPRS = (Enum.__repr__, IntEnum.__repr__)
+for _cls in (Enum, IntEnum):  # (what a member's repr writes, measured before it is made)
+    REPR_PARTS[_cls.__repr__] = lambda m: (m.__dict__["_name_"], m.__dict__["_value_"])
 for _cls in (Enum, IntEnum):
     _cls.__module__ = "enum"
 _READY = True

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tcli import policy
+from tcli.prelude import REPR_PARTS
 
 _BINARY = (
     "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and_", "or_", "xor", "matmul",
@@ -185,3 +186,7 @@ class methodcaller:  # noqa: N801
 
 for _cls in (itemgetter, attrgetter, methodcaller):
     _cls.__module__ = "operator"
+# (what their reprs write, measured before it is made: repr([itemgetter("x" * 9_000_000)] * 300) built 2.7 GB)
+REPR_PARTS[itemgetter.__repr__] = lambda g: g.items
+REPR_PARTS[attrgetter.__repr__] = lambda g: g.attrs
+REPR_PARTS[methodcaller.__repr__] = lambda g: (g.name, g.args, g.kwargs)

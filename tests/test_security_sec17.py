@@ -270,3 +270,24 @@ def test_enum_members_still_print_as_cpython() -> None:
     status, out, err = run(src)
     assert (status, err) == (0, "")
     assert out == python_output(src)
+
+
+@pytest.mark.parametrize(
+    "use",
+    ["s = repr([operator.itemgetter('x' * 9_000_000)] * 300)", "s = str([operator.attrgetter('x' * 9_000_000)] * 2)",
+     "print([operator.methodcaller('split', 'x' * 9_000_000)] * 2)"],
+)  # fmt: skip
+def test_the_text_of_operators_getters_is_measured_before_it_is_made(use: str) -> None:
+    msg, peak = peak_of("import operator\n" + use, "MemoryError")
+    assert "printing this value would take over 10,000,000 characters (tsr limit)" in msg
+    assert peak < 100 << 20, peak
+
+
+def test_operators_getters_still_print_as_cpython() -> None:
+    src = """\
+    import operator
+    print([operator.itemgetter(1, "a"), operator.attrgetter("x.y"), operator.methodcaller("split", ",", maxsplit=1)])
+    """
+    status, out, err = run(src)
+    assert (status, err) == (0, "")
+    assert out == python_output(src)
