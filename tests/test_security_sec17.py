@@ -291,3 +291,22 @@ def test_operators_getters_still_print_as_cpython() -> None:
     status, out, err = run(src)
     assert (status, err) == (0, "")
     assert out == python_output(src)
+
+
+# -- heapq.merge ---------------------------------------------------------------------------------------------------
+# merge read every iterable into a new list: merge(*[a] * 200) of a 5M-item list made 200 copies (7.7 GB, past
+# the sequence limit 100 times over). A list or tuple is read as it is now; other iterables still within the limit.
+
+
+def test_merge_does_not_copy_the_lists_it_is_given() -> None:
+    src = "import heapq\na = [1] * 2_000_000\nm = heapq.merge(*([a] * 30))\n"
+    src += "print(next(m), list(heapq.merge([1, 4], (2, 3))))"
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        assert run(src)[:2] == (0, "1 [1, 2, 3, 4]\n")
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert peak < 100 << 20, peak
