@@ -472,6 +472,8 @@ class Interpreter:
                     admit_value(value)
                 if obj.__class__ is ndarray[0]:
                     p.screen_numpy_call((key, value), {})
+                elif key.__class__ is slice and obj.__class__ is list:  # (a[:] = itertools.count(): for ever in C)
+                    value = p.bounded_list(value)
                 try:
                     obj[key] = value
                 except BaseException as e:
@@ -1938,7 +1940,8 @@ class Interpreter:
         try:
             return func(*args, **(kwargs or {}))
         except BaseException as e:
-            tag(e, node)
+            if node is not None:  # (no site here, operator.methodcaller's: the script's call that ran it tags it)
+                tag(e, node)
             raise
 
     def _arguments(self, node: ast.Call) -> Callable[[Frame], tuple[tuple, dict]]:

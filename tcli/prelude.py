@@ -221,6 +221,17 @@ def exception_tag_message(name: str) -> str:
     return f"'{name}': names starting with '{policy.EXCEPTION_TAG_PREFIX}' on an exception are tcli's own in tsr"
 
 
+def _builtin_owned(tp: type, name: str) -> bool:
+    """Whether `name`, read off a script's class or its value, is one a builtin base of it defines (int, under an
+    IntEnum) that tsr does not list for that builtin (PLAIN_ATTRIBUTES): I.A.to_bytes(10**9) built a gigabyte of
+    bytes, past every limit. What the script's class or Enum itself defines wins, as Python's lookup does."""
+    for k in tp.__mro__:
+        if name in vars(k):
+            plain = _PLAIN_TYPES.get(k)
+            return plain is not None and name not in policy.PLAIN_ATTRIBUTES[plain]
+    return False
+
+
 def _is_module_type(tp: Any) -> bool:
     """The engine's own classes and the script's classes: every public attribute is readable."""
     return _is_engine_type(tp) or _is_script_class(tp)
@@ -554,6 +565,16 @@ class Prelude:
     def _tick_deadline(self) -> None:
         self.periodic_check(self.interp.deadline if self.interp is not None else None)
 
+    def set_item(self, obj: Any, key: Any, value: Any) -> None:
+        """`obj[key] = value` as a script's assignment does it (Interpreter.target's store_item), for
+        operator.setitem: numpy's intake screened, a list's slice filled from a bounded list."""
+        self.admit_value(value)
+        if obj.__class__ is _NDARRAY[0]:
+            self.screen_numpy_call((key, value), {})
+        elif key.__class__ is slice and obj.__class__ is list:
+            value = self.bounded_list(value)
+        obj[key] = value
+
     def bounded_list(self, iterable: Any) -> list:
         """list(iterable), refusing more than max_seq_len items before building them, and checking --max-memory
         as it goes: each item an iterator makes may be a new object (list(t) of a tensor makes a tensor per
@@ -677,7 +698,7 @@ class Prelude:
                     total += int(part)
         values = args if type(args) is tuple else (args,)
         for v in values:
-            if star and type(v) is int and v > self.limits.max_format_width:
+            if star and isinstance(v, int) and v > self.limits.max_format_width:
                 raise ValueError(f"'*' width {v} is over the tsr limit of {self.limits.max_format_width}")
         mapping = named and type(args) is not tuple and type(args) is not str and hasattr(type(args), "__getitem__")
         if mapping and not hasattr(type(args), "keys"):
@@ -820,18 +841,20 @@ class Prelude:
                 b = self.bounded_list(b)
             self.admit_value(b)
         elif kind == "Mult":
-            if ta is int or ta is bool:
-                if tb is int or tb is bool:
+            # (isinstance, not `is int`: an IntEnum's members are ints of a script's class, which C multiplies
+            # as ints; `"x" * Big.N` skipped every check and built a gigabyte)
+            if isinstance(a, int):
+                if isinstance(b, int):
                     self.check_int_bits(a.bit_length() + b.bit_length())
                 elif tb is str or tb is list or tb is tuple or tb is deque or tb is bytes:
                     self._check_repeat(b, a)
-            elif (ta is str or ta is list or ta is tuple or ta is deque or ta is bytes) and (tb is int or tb is bool):
+            elif (ta is str or ta is list or ta is tuple or ta is deque or ta is bytes) and isinstance(b, int):
                 self._check_repeat(a, b)
         elif kind == "Pow":
-            if ta is int and tb is int and b > 0 and abs(a) > 1:
+            if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
                 self.check_int_bits(math.log2(abs(a)) * b)
         elif kind == "LShift":
-            if ta is int and tb is int and a and b > 0:
+            if isinstance(a, int) and isinstance(b, int) and a and b > 0:
                 self.check_int_bits(a.bit_length() + b)
         elif kind == "Mod" and ta is str:
             b = self.check_percent(a, b)
@@ -1306,7 +1329,7 @@ class Prelude:
     def _round(self, number: Any, ndigits: Any = None) -> Any:
         if ndigits is None:
             return round(number)
-        if type(number) is int and type(ndigits) is int and -ndigits > len(str(abs(number))) + 1:
+        if isinstance(number, int) and isinstance(ndigits, int) and -ndigits > len(str(abs(number))) + 1:
             return 0  # Python would build 10**-ndigits first
         return round(number, ndigits)
 
@@ -1601,6 +1624,14 @@ class Prelude:
 
             return read_exception
         if _is_module_type(tp):  # tensors included; their sized methods are wrapped by sized_attribute
+            if _is_script_class(tp) and any(k in _PLAIN_TYPES for k in tp.__mro__):  # (an IntEnum's members)
+
+                def read_script_value(obj: Any, name: str) -> Any:
+                    if _builtin_owned(tp, name):
+                        raise _refused(obj, name)
+                    return getattr(obj, name)
+
+                return read_script_value
             hidden = policy.HIDDEN_ENGINE_ATTRIBUTES.get((tp.__module__, tp.__qualname__))
             if _is_node_type(tp):
                 hidden = policy.HIDDEN_NODE_ATTRIBUTES
@@ -1670,7 +1701,10 @@ class Prelude:
             if override is not None and name == "fromkeys":  # (the one class method among them)
                 return types.MethodType(override, cls)
             return override if override is not None else getattr(cls, name)
-        if _is_module_type(cls) and any(name in vars(k) for k in cls.__mro__ if k is not object):
+        if (
+            _is_module_type(cls) and any(name in vars(k) for k in cls.__mro__ if k is not object)
+            and not _builtin_owned(cls, name)
+        ):  # fmt: skip
             hidden = policy.HIDDEN_ENGINE_ATTRIBUTES.get((cls.__module__, cls.__qualname__), ())
             if name in hidden or (_is_node_type(cls) and name in policy.HIDDEN_NODE_ATTRIBUTES):
                 raise _refused(cls, name)  # (read off the class as off an instance: Node.apply(grad_fn, g))
@@ -1732,6 +1766,8 @@ class Prelude:
         cls = obj if isinstance(obj, type) else type(obj)
         # (the readable dunders have their own readers, prelude.dunders: none of them is read raw here)
         if name.startswith("__") or not _is_script_class(cls) or self.engine_name(cls, name):
+            raise AttributeError(private_attribute_message(name))
+        if cls is obj and any(name in vars(k) for k in type(cls).__mro__):  # (its metaclass's: EnumType._lookup)
             raise AttributeError(private_attribute_message(name))
         check_own_name(name)
         d = None if cls is obj else getattr(obj, "__dict__", None)
@@ -1821,21 +1857,21 @@ class Prelude:
             method = getattr(str, name)
 
             def pad(self_: str, width: Any, *rest: Any) -> str:
-                if type(width) is int:
+                if isinstance(width, int):
                     p.check_str_len(width)
                 return method(self_, width, *rest)
 
             return pad
 
         def expandtabs(self_: str, tabsize: int = 8) -> str:
-            if type(tabsize) is int and tabsize > 1:
+            if isinstance(tabsize, int) and tabsize > 1:
                 p.check_str_len(len(self_) + self_.count("\t") * tabsize)
             return str.expandtabs(self_, tabsize)
 
         def replace(self_: str, old: str, new: str, count: int = -1) -> str:
             if type(self_) is str and type(old) is str and type(new) is str and len(new) > len(old):
                 n = self_.count(old) if old else len(self_) + 1
-                if type(count) is int and count >= 0:
+                if isinstance(count, int) and count >= 0:
                     n = min(n, count)
                 p.check_str_len(len(self_) + n * (len(new) - len(old)))
             return str.replace(self_, old, new, count)
@@ -2726,6 +2762,11 @@ def _refused(obj: Any, name: str) -> AttributeError:
     return AttributeError(f"{label} has no attribute '{name}'")
 
 
+#: The reprs of tcli's own classes (the stdlib facades') that write values they hold: each maps to what gives those
+#: values, as a tuple _ReprBudget measures (registered by the facade's module).
+REPR_PARTS: dict[Callable, Callable[[Any], tuple]] = {}
+
+
 class _ReprBudget:
     """Estimates the length of a container's repr, giving up (MemoryError) past the budget. Shared
     containers are measured once but counted at every occurrence, as repr prints them."""
@@ -2761,6 +2802,11 @@ class _ReprBudget:
             n = 16 + (self.measure(args, depth + 1) if type(args) is tuple else 0)
         else:
             n = 16
+            # (a repr of tcli's own that writes values, not the script's code that is charged as it runs: an enum
+            # member's `<E.A: value>`, operator.itemgetter's; [E.A] * 200 with a 9M-character value built 1.8 GB)
+            parts = REPR_PARTS.get(tp.__repr__)
+            if parts is not None:
+                n += self.measure(parts(value), depth + 1)
         if n > self.budget:
             raise MemoryError(f"printing this value would take over {self.budget:,} characters (tsr limit)")
         return n
@@ -3134,14 +3180,14 @@ def _random_methods(p: Prelude) -> dict[str, Callable]:
     """A random.Random's sample and choices, checked as the module's are."""
 
     def sample(self_: random.Random, population: Any, k: Any, **kwargs: Any) -> list:
-        if type(k) is int:
+        if isinstance(k, int):
             p.check_length(k)
         return random.Random.sample(self_, population, k, **kwargs)
 
     def choices(
         self_: random.Random, population: Any, weights: Any = None, *, cum_weights: Any = None, k: Any = 1
     ) -> list:
-        if type(k) is int:
+        if isinstance(k, int):
             p.check_length(k)
         return random.Random.choices(self_, population, weights, cum_weights=cum_weights, k=k)
 
@@ -3164,12 +3210,12 @@ def _RANDOM_CHECKS(p: Prelude) -> dict[str, Callable]:
     """random's functions that build lists of a size the script picks, checked first."""
 
     def sample(population: Any, k: Any, **kwargs: Any) -> list:
-        if type(k) is int:
+        if isinstance(k, int):
             p.check_length(k)
         return random.sample(population, k, **kwargs)
 
     def choices(population: Any, weights: Any = None, *, cum_weights: Any = None, k: Any = 1) -> list:
-        if type(k) is int:
+        if isinstance(k, int):
             p.check_length(k)
         return random.choices(population, weights, cum_weights=cum_weights, k=k)
 
@@ -3186,18 +3232,18 @@ def _MATH_CHECKS(p: Prelude) -> dict[str, Callable]:
     """math functions that can build huge integers or loop over an iterator in C, checked first."""
 
     def factorial(n: Any) -> int:
-        if type(n) is int and n > 2:
+        if isinstance(n, int) and n > 2:
             p.check_int_bits(n * math.log2(n))
         return math.factorial(n)
 
     def comb(n: Any, k: Any) -> int:
-        if type(n) is int and type(k) is int and 0 <= k <= n and n > 2:
+        if isinstance(n, int) and isinstance(k, int) and 0 <= k <= n and n > 2:
             p.check_int_bits(min(k, n - k) * math.log2(n))
         return math.comb(n, k)
 
     def perm(n: Any, k: Any = None) -> int:
-        if type(n) is int and n > 2:
-            p.check_int_bits((n if k is None or type(k) is not int else min(k, n)) * math.log2(n))
+        if isinstance(n, int) and n > 2:
+            p.check_int_bits((n if k is None or not isinstance(k, int) else min(k, n)) * math.log2(n))
         return math.perm(n, k)
 
     def prod(iterable: Any, /, *, start: Any = 1) -> Any:
@@ -3209,7 +3255,7 @@ def _MATH_CHECKS(p: Prelude) -> dict[str, Callable]:
         return total
 
     def lcm(*integers: Any) -> int:
-        if all(type(i) is int for i in integers):
+        if all(isinstance(i, int) for i in integers):
             p.check_int_bits(_py.sum(i.bit_length() for i in integers))
         return math.lcm(*integers)
 

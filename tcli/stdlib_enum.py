@@ -15,6 +15,8 @@ from __future__ import annotations
 import types
 from typing import Any
 
+from tcli.prelude import REPR_PARTS
+
 _ORDER = "_member_names_"
 _READY = False  # (set once Enum and IntEnum are made: the classes built after are the scripts')
 
@@ -89,7 +91,7 @@ class EnumType(type):
             members.append((key, value))
             last.append(value)
         for base in bases:
-            if isinstance(base, EnumType) and getattr(base, _ORDER, ()) and members:
+            if isinstance(base, EnumType) and getattr(base, _ORDER, ()):
                 raise TypeError(f"<enum {name!r}> cannot extend {base!r}")
         cls = super().__new__(mcls, name, bases, body)
         if _READY:  # (a script's class: its own already while its members' __init__ runs)
@@ -225,6 +227,8 @@ class IntEnum(int, Enum):
     __hash__ = int.__hash__  # type: ignore[assignment]
 
 
+for _cls in (Enum, IntEnum):  # (what a member's repr writes, measured before it is made)
+    REPR_PARTS[_cls.__repr__] = lambda m: (m.__dict__["_name_"], m.__dict__["_value_"])
 for _cls in (Enum, IntEnum):
     _cls.__module__ = "enum"
 _READY = True

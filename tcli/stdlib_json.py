@@ -18,7 +18,9 @@ from typing import Any
 
 from tcli import policy
 
-_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+# (a string always matches, to its closing quote or the text's end: with a closing quote required, every escaped
+# quote of '"' + '\\"' * 2_000_000 began a new match that ran to the end, hours of C time)
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)|[\[\]{}]', re.S)
 _SIMPLE = {True: 4, False: 5, None: 4}
 _NAN = "Out of range float values are not JSON compliant"
 
@@ -90,6 +92,14 @@ def make(p: Any) -> dict[str, Any]:
             raise TypeError("json.dumps(cls=...) is not available in tsr")
         if default is not None:
             default = p.as_called(default)
+        if indent is not None:
+            # (Python's encoder builds ' ' * indent first, and '\n' + indent * level for every level: indent=10**9
+            # took a gigabyte before one piece was counted; bounded, no piece is longer than the text limit)
+            width = indent if isinstance(indent, int) else len(indent) if isinstance(indent, str) else 0
+            if width > p.limits.max_format_width:
+                raise ValueError(f"json.dumps indent {width} is over the tsr limit of {p.limits.max_format_width}")
+            if isinstance(indent, int):
+                indent = " " * int(indent)
         encoder = json.JSONEncoder(
             skipkeys=skipkeys, ensure_ascii=ensure_ascii, check_circular=check_circular, allow_nan=allow_nan,
             indent=indent, separators=separators, default=default, sort_keys=sort_keys,
@@ -117,6 +127,8 @@ def make(p: Any) -> dict[str, Any]:
     def loads(s: Any, **kwargs: Any) -> Any:
         if kwargs:
             raise TypeError(f"json.loads in tsr takes the text only, not {', '.join(kwargs)}=")
+        if isinstance(s, (bytes, bytearray)):  # (what torch.load may hand out: read as Python's loads reads it)
+            s = s.decode(json.detect_encoding(s), "surrogatepass")
         if isinstance(s, str):
             if s.count("[") + s.count("{") >= policy.JSON_MAX_DEPTH:
                 _check_depth(s)

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from tcli import policy
+from tcli.prelude import REPR_PARTS
 
 _BINARY = (
     "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and_", "or_", "xor", "matmul",
 )  # fmt: skip
 _PLAIN = ("abs", "eq", "ne", "lt", "le", "gt", "ge", "neg", "pos", "not_", "truth", "inv", "invert", "index", "is_",
-          "is_not", "setitem", "delitem")  # fmt: skip
+          "is_not", "delitem")  # fmt: skip
 
 
 def _binary(name: str, checked: Callable) -> Callable:
@@ -69,7 +70,13 @@ def make(p: Any) -> dict[str, Any]:
             return operator.getitem(*args, **kwargs)
         return _item(p, args[0], args[1])
 
-    out.update(_named({"concat": concat, "contains": contains, "getitem": getitem}))
+    def setitem(*args: Any, **kwargs: Any) -> None:
+        if len(args) != 3 or kwargs:
+            return operator.setitem(*args, **kwargs)
+        p.set_item(*args)  # (as `a[k] = v`: numpy's intake screened, a[:] = itertools.count() bounded)
+        return None
+
+    out.update(_named({"concat": concat, "contains": contains, "getitem": getitem, "setitem": setitem}))
     # (the classes of this session: each reads its own prelude)
     classes = {
         cls.__name__: type(cls.__name__, (cls,), {"__slots__": (), "prelude": p, "__module__": "operator"})
@@ -179,3 +186,7 @@ class methodcaller:  # noqa: N801
 
 for _cls in (itemgetter, attrgetter, methodcaller):
     _cls.__module__ = "operator"
+# (what their reprs write, measured before it is made: repr([itemgetter("x" * 9_000_000)] * 300) built 2.7 GB)
+REPR_PARTS[itemgetter.__repr__] = lambda g: g.items
+REPR_PARTS[attrgetter.__repr__] = lambda g: g.attrs
+REPR_PARTS[methodcaller.__repr__] = lambda g: (g.name, g.args, g.kwargs)

@@ -34,6 +34,9 @@ class _Counted:
 def make(p: Any) -> dict[str, Any]:
     def format_(obj: Any, indent: int, width: int, depth: Any, compact: bool, sort_dicts: bool,
                 underscore_numbers: bool) -> str:  # fmt: skip
+        if isinstance(indent, int) and indent > p.limits.max_format_width:
+            # (PrettyPrinter writes ' ' * indent in C before the stream counts it: indent=10**9 took a gigabyte)
+            raise ValueError(f"pprint indent {indent} is over the tsr limit of {p.limits.max_format_width}")
         p.check_repr(obj)
         stream = _Counted(p)
         printer = pprint.PrettyPrinter(
