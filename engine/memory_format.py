@@ -8,16 +8,17 @@ from __future__ import annotations
 from engine.naming import TorchNamed
 
 
-class memory_format(metaclass=TorchNamed):  # noqa: N801  (torch's name)
-    _torch_name = "torch.memory_format"
-    _c_type = True
+class _Constant(metaclass=TorchNamed):
+    """One of torch's enum-like C types (torch.memory_format, torch.layout): a few named instances, printed as
+    `torch.<name>`, that scripts cannot create."""
+
     __slots__ = ("_name",)
 
-    def __new__(cls, *args: object, **kwargs: object) -> memory_format:
-        raise TypeError("cannot create 'torch.memory_format' instances")
+    def __new__(cls, *args: object, **kwargs: object) -> _Constant:
+        raise TypeError(f"cannot create '{cls._torch_name}' instances")
 
     @classmethod
-    def _make(cls, name: str) -> memory_format:
+    def _make(cls, name: str) -> _Constant:
         self = object.__new__(cls)
         object.__setattr__(self, "_name", name)
         return self
@@ -27,6 +28,12 @@ class memory_format(metaclass=TorchNamed):  # noqa: N801  (torch's name)
 
     def __reduce__(self) -> str:
         return self._name  # (pickles as the module-level name)
+
+
+class memory_format(_Constant):  # noqa: N801  (torch's name)
+    _torch_name = "torch.memory_format"
+    _c_type = True
+    __slots__ = ()
 
 
 contiguous_format = memory_format._make("contiguous_format")
@@ -35,27 +42,12 @@ channels_last_3d = memory_format._make("channels_last_3d")
 preserve_format = memory_format._make("preserve_format")
 
 
-class layout(metaclass=TorchNamed):  # noqa: N801  (torch's name)
+class layout(_Constant):  # noqa: N801  (torch's name)
     """torch.layout: prints as `torch.strided` (torch's sparse and jagged layouts are not in the engine)."""
 
     _torch_name = "torch.layout"
     _c_type = True
-    __slots__ = ("_name",)
-
-    def __new__(cls, *args: object, **kwargs: object) -> layout:
-        raise TypeError("cannot create 'torch.layout' instances")
-
-    @classmethod
-    def _make(cls, name: str) -> layout:
-        self = object.__new__(cls)
-        object.__setattr__(self, "_name", name)
-        return self
-
-    def __repr__(self) -> str:
-        return f"torch.{self._name}"
-
-    def __reduce__(self) -> str:
-        return self._name  # (pickles as the module-level name)
+    __slots__ = ()
 
 
 strided = layout._make("strided")

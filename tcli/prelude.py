@@ -2812,14 +2812,6 @@ class _ReprBudget:
         return n
 
 
-def _one_argument(name: str, args: tuple, kwargs: dict) -> Any:
-    if kwargs:
-        raise TypeError(f"{name}() takes no keyword arguments")
-    if len(args) != 1:
-        raise TypeError(f"{name}() takes exactly one argument ({len(args)} given)")
-    return args[0]
-
-
 def _dtype_size(dtype: Any) -> int | None:
     """Bytes per element of an engine or numpy dtype (or numpy scalar type), None when unknown. An engine
     dtype counts what it stores: bfloat16 lies in float32 arrays (its itemsize, 2, is torch's)."""

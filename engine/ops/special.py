@@ -317,6 +317,25 @@ _ZETA_A = (
 )
 
 
+def _zeta_tail(xs: float, s: Any, a: Any, b: Any, done: Any, xp: Any) -> Any:
+    """Cephes zeta's Euler-Maclaurin tail after the direct sum stopped at a (last term b), for the elements not
+    yet done; each stops where Cephes' loop would."""
+    w = a
+    s = xp.where(done, s, s + b * w / (xs - 1.0) - 0.5 * b)
+    av, k = 1.0, 0.0
+    for i in range(12):
+        av *= xs + k
+        b = b / w
+        t = av * b / _ZETA_A[i]
+        s = xp.where(done, s, s + t)
+        done = done | (xp.abs(t / s) < _MACHEP)
+        k += 1.0
+        av *= xs + k
+        b = b / w
+        k += 1.0
+    return s
+
+
 def _zeta_core(xs: float, q: Any, xp: Any) -> Any:
     """The Hurwitz zeta function zeta(xs, q) for a number xs > 1 (Cephes' zeta, as torch's): a direct sum until
     the terms are past 9, then the Euler-Maclaurin tail. Each element stops where Cephes' loop would."""
@@ -332,19 +351,7 @@ def _zeta_core(xs: float, q: Any, xp: Any) -> Any:
         b = xp.where(go, a ** (-xs), b)
         s = xp.where(go, s + b, s)
         done = done | (go & (-_MACHEP * s < b) & (b < _MACHEP * s))
-    w = a
-    s = xp.where(done, s, s + b * w / (xs - 1.0) - 0.5 * b)
-    av, k = 1.0, 0.0
-    for i in range(12):
-        av *= xs + k
-        b = b / w
-        t = av * b / _ZETA_A[i]
-        s = xp.where(done, s, s + t)
-        done = done | (xp.abs(t / s) < _MACHEP)
-        k += 1.0
-        av *= xs + k
-        b = b / w
-        k += 1.0
+    s = _zeta_tail(xs, s, a, b, done, xp)
     pole = (q <= 0) & (q == xp.floor(q))
     return xp.where(pole, math.inf, s)
 
@@ -379,19 +386,7 @@ def _zeta_exact(xs: float, q: np.ndarray) -> np.ndarray:
             conv[idx[stop]] = True
             idx = idx[~stop]
         done = conv
-        w = a
-        s = np.where(done, s, (s + b * w / (xs - 1.0)) - 0.5 * b)
-        av, k = 1.0, 0.0
-        for j in range(12):
-            av *= xs + k
-            b = b / w
-            t = av * b / _ZETA_A[j]
-            s = np.where(done, s, s + t)
-            done = done | (np.abs(t / s) < _MACHEP)
-            k += 1.0
-            av *= xs + k
-            b = b / w
-            k += 1.0
+        s = _zeta_tail(xs, s, a, b, done, np)
     return np.where(pole, math.inf, s)
 
 
