@@ -166,8 +166,9 @@ def binary(
             ad, bd = a._data, b
             if ad.dtype.char == "e":
                 half = opmath
-                if not opmath:  # (the double reaches c10::Half through float: rounded to float32 first)
-                    bd = np.float16(np.float32(b))
+                if not opmath:  # (the double reaches c10::Half through float: rounded to float32 first; kept a
+                    # Python float, exact in float16, so that it stays a weak scalar for cupy as for numpy)
+                    bd = float(np.float16(np.float32(b)))
         else:
             if nobool:
                 _sub_check(a, b)

@@ -582,7 +582,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
                     copy_(x, value if value._data.shape == d.shape else value.expand(d.shape))
                 return
             st = getattr(target, "strides", ())
-            if 0 in st and any(s == 0 and n > 1 for s, n in zip(st, tshape)):
+            if 0 in st and 0 not in tshape and any(s == 0 and n > 1 for s, n in zip(st, tshape)):
                 # (torch copies into the view, and copy_ refuses a destination whose elements alias each other)
                 from engine.ops.inplace import OVERLAP_MSG
 
