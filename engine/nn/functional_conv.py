@@ -33,6 +33,7 @@ from engine.multi_output import grads_of, port
 from engine.naming import type_name
 from engine.nn import functional as _functional
 from engine.nn.spatial import cpp_name, grad_node, not_for, op_node, pad_nd, run_in, shape_text, strided
+from engine.ops import mkl
 from engine.ops.memory_layout import follow_channels_last
 from engine.ops.util import edge_of, node_class, parser_arg_text, parser_type_name, record
 from engine.ops.util import saved as saved_versions
@@ -295,6 +296,53 @@ def _transposed_shape(x: Any, w: Any, geo: _Geo) -> tuple:
     return (x.shape[0], cg * geo.groups, *sizes)
 
 
+_F32 = np.dtype(np.float32)
+
+
+def _onednn_chain(x: Any, w: Any, geo: _Geo) -> bool:
+    """Whether torch's cpu conv2d of x with w runs oneDNN (its use_mkldnn: groups 1, and not a 3x3-or-smaller
+    kernel on one small image) with at most 16 input channels, where its float32 sums were measured to be one
+    fused multiply-add chain in (kernel row, kernel column, channel) order from 0 (with padding below the kernel
+    size, no dilation), and where MKL's sgemm computes that very chain (at most 160 products a sum). Exact mode
+    only (MKL loaded)."""
+    if type(x) is not np.ndarray or x.dtype != _F32 or w.dtype != _F32 or x.ndim != 4 or geo.transposed:
+        return False
+    n, c, h, wd = x.shape
+    _, _, kh, kw = w.shape
+    if geo.groups != 1 or c > 16 or c * kh * kw > 160 or geo.dilation != (1, 1) or kh * kw == 1:
+        return False
+    if geo.padding[0] >= kh or geo.padding[1] >= kw:
+        return False
+    if n == 1 and (kh <= 3 or kw <= 3) and c * h * wd <= 20480:  # (torch's native kernel instead)
+        return False
+    return x.flags.c_contiguous and x.size > 0 and w.size > 0 and mkl.available()
+
+
+_MIN_ROWS, _MIN_COLS = 4, 256  # MKL's sgemm measured as the plain chain from these sizes up (its kernels for
+# fewer output channels or positions add in another order): smaller products are padded with zeros to them
+
+
+def _onednn_conv(x: Any, w: Any, geo: _Geo) -> Any:
+    """_conv_fwd as oneDNN sums (see _onednn_chain): the columns in (kernel row, column, channel) order and one
+    MKL product, whose sums are the fused chain."""
+    n, c = x.shape[:2]
+    o, _, kh, kw = w.shape
+    oh, ow = map(_out_size, x.shape[2:], (kh, kw), geo.stride, geo.padding, geo.dilation)
+    xp_ = pad_nd(np, x, geo.padding, geo.padding)
+    sn, sc, sh, sw = xp_.strides
+    win = strided(np, xp_, (kh, kw, c, n, oh, ow), (sh, sw, sc, sn, sh * geo.stride[0], sw * geo.stride[1]))
+    k, cols = kh * kw * c, n * oh * ow
+    if cols < _MIN_COLS:
+        m = np.zeros((k, _MIN_COLS), _F32)
+        m[:, :cols] = win.reshape(k, cols)
+    else:
+        m = np.ascontiguousarray(win).reshape(k, cols)
+    wr = np.zeros((max(o, _MIN_ROWS), k), _F32)
+    wr[:o] = w.transpose(0, 2, 3, 1).reshape(o, k)
+    out = mkl.gemm(wr, m)[:o, :cols].reshape(o, n, oh, ow)
+    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+
 def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
     if b is not None and x.dtype.metadata is not None:  # bfloat16: the bias joins the float32 sums, rounded once
         return to_bf16(_convolution_arr(plain(x), plain(w), plain(b), geo, xp), xp)
@@ -304,6 +352,8 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
     if geo.transposed:
         shape = _transposed_shape(x, w, geo)
         out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)
+    elif _onednn_chain(x, w, geo):  # (the bias is added last, as oneDNN does)
+        out = _onednn_conv(x, w, geo)
     else:
         out = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo), x.dtype, x, w)
     if b is not None:
