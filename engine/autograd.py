@@ -468,16 +468,18 @@ def _collect(roots: Sequence[Node], targets: dict | None) -> list:
                     needed[node] = node in targets or any(n is not None and needed.get(n, False) for n in node._next)
     order.reverse()
     if targets is not None:
-        order = [n for n in order if needed[n]]
-    return _ready_order(order) if len(order) > 2 else order
+        order = [n for n in order if needed[n]]  # (torch's engine queues none of the others)
+    return _ready_order(order, roots) if len(order) > 2 else order
 
 
-def _ready_order(order: list) -> list:
+def _ready_order(order: list, roots: Sequence[Node] = ()) -> list:
     """A topological order turned into the one torch's engine runs: of the nodes whose consumers have all run,
     the one created last (highest sequence number) first, and an AccumulateGrad as soon as it is ready. Creation
     order is itself topological, so sorting by it is that order; a node numbered before one of its inputs (an edge
     read after the number was drawn, a lazily rebuilt view) or built without a number ranks just after its latest
-    input, which keeps every node ahead of its inputs."""
+    input, which keeps every node ahead of its inputs. AccumulateGrads that are ready together run in the order
+    torch's ready queue (a std::priority_queue, where they tie) pops them: replayed when a leaf has hooks that
+    would see it."""
     last = None
     for node in order:  # (most graphs: the walk's order is already that one; its sinks stay where they are)
         if type(node) is not AccumulateGrad:
@@ -485,6 +487,8 @@ def _ready_order(order: list) -> list:
             if last is not None and (s >= last or not s):
                 break
             last = s
+        elif _observed(node):
+            break
     else:
         return order
     rank: dict = {}
@@ -503,6 +507,10 @@ def _ready_order(order: list) -> list:
                     if q is not None and q >= r:
                         r = q + 0.5
         rank[node] = r
+    if any(_observed(n) for n in feeds):
+        for n in feeds:
+            rank[n] = _INF
+        return _queue_order(order, rank, roots)
     body = sorted(rank, key=rank.__getitem__, reverse=True)
     if not feeds:
         return body
@@ -518,6 +526,85 @@ def _ready_order(order: list) -> list:
     return out
 
 
+_INF = float("inf")
+
+
+def _observed(sink: AccumulateGrad) -> bool:
+    """Whether hooks would see when this AccumulateGrad runs (its own, or its leaf's tensor hooks)."""
+    if sink._pre is not None or sink._npre is not None or sink._post is not None:
+        return True
+    var = sink._var()
+    meta = var._meta if var is not None else None
+    return meta is not None and bool(meta.get("hooks") or meta.get("post_accumulate"))
+
+
+def _queue_order(order: list, rank: dict, roots: Sequence[Node]) -> list:
+    """The order torch's ReadyQueue pops `order`'s nodes in: libstdc++'s push_heap/pop_heap replayed with
+    torch's CompareNodeTaskTime (a lower `rank` waits), a node pushed once its last consumer ran, each consumer
+    pushing its ready inputs in edge order; several roots hang off one GraphRoot that pushes them in turn."""
+    deps: dict = {}
+    for node in order:
+        for n in node._next:
+            if n is not None and n in rank:
+                deps[n] = deps.get(n, 0) + 1
+    heap: list = []
+
+    def sift_up(hole: int, v: Node) -> None:
+        pv = rank[v]
+        parent = (hole - 1) // 2
+        while hole > 0 and rank[heap[parent]] < pv:
+            heap[hole] = heap[parent]
+            hole = parent
+            parent = (hole - 1) // 2
+        heap[hole] = v
+
+    def push(v: Node) -> None:
+        heap.append(v)
+        sift_up(len(heap) - 1, v)
+
+    def pop() -> Node:
+        top = heap[0]
+        v = heap.pop()
+        n = len(heap)
+        if n:
+            hole = child = 0
+            while child < (n - 1) // 2:
+                child = 2 * (child + 1)
+                if rank[heap[child]] < rank[heap[child - 1]]:
+                    child -= 1
+                heap[hole] = heap[child]
+                hole = child
+            if not n & 1 and child == (n - 2) // 2:
+                child = 2 * (child + 1)
+                heap[hole] = heap[child - 1]
+                hole = child - 1
+            sift_up(hole, v)
+        return top
+
+    rs = [r for r in roots if r is not None and r in rank]
+    if len(rs) == 1:
+        push(rs[0])
+    else:
+        for r in rs:
+            deps[r] = deps.get(r, 0) + 1
+        for r in rs:
+            k = deps[r] - 1
+            deps[r] = k
+            if not k:
+                push(r)
+    out = []
+    while heap:
+        node = pop()
+        out.append(node)
+        for n in node._next:
+            if n is not None and n in rank:
+                k = deps[n] - 1
+                deps[n] = k
+                if not k:
+                    push(n)
+    return out
+
+
 #: > 0 while torch.func.vmap runs its function for all but the last batch element: torch runs it once, on the
 #: whole batch, so a backward inside (autograd.grad of a captured graph) frees that graph once, after the batch.
 KEEP_GRAPHS = [0]
@@ -525,10 +612,12 @@ KEEP_GRAPHS = [0]
 
 def run_backward(
     roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
-    targets: dict | None = None, stop_at_targets: bool = False,
+    targets: dict | None = None, stop_at_targets: bool = False, into_leaves: bool = False,
 ) -> dict:  # fmt: skip
     """The one backward pass. With `targets` (node -> key), gradients reaching those nodes are
-    returned instead of being accumulated into leaves' .grad (autograd.grad)."""
+    returned instead of being accumulated into leaves' .grad (autograd.grad); with into_leaves too
+    (backward(inputs=...)), a target leaf's gradient is accumulated where its AccumulateGrad runs, as torch's
+    does (its hooks run once, in the pass's order)."""
     if fusion._LIVE:  # pending fused recipes may read a .grad this pass accumulates into
         fusion.flush()
     retain_graph = retain_graph or KEEP_GRAPHS[0] > 0
@@ -561,7 +650,7 @@ def run_backward(
             if node._npre is not None:
                 g = _node_prehooks(node, g)
             if type(node) is AccumulateGrad:
-                if node in tg:
+                if node in tg and not into_leaves:
                     var = node._var()
                     meta = var._meta if var is not None else None
                     if meta is not None and meta.get("hooks"):  # a leaf's own hooks see captured grads too
@@ -922,8 +1011,8 @@ def backward(
     if inputs is not None:
         ins = _as_tuple(inputs)
         targets = {edge(t): i for i, t in enumerate(ins)}
-        got = run_backward(roots, grads, retain_graph, create_graph, targets)
-        for i, t in enumerate(ins):
+        got = run_backward(roots, grads, retain_graph, create_graph, targets, into_leaves=True)
+        for i, t in enumerate(ins):  # (leaves were accumulated in the pass)
             if i in got and not (t.grad_fn is not None and t._meta and t._meta.get("retain")):
                 _accumulate(t, got[i], create_graph)  # (a retain_grad hook has already stored a non-leaf's)
         return

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.process import _INTRA_SET
+
 _GRAIN = 32768  # at::internal::GRAIN_SIZE
 _reduce = np.add.reduce
 
@@ -53,6 +55,9 @@ _THREADS: list = []  # found on first use (reading /proc/cpuinfo costs more than
 
 
 def torch_threads() -> int:
+    """torch's intra-op thread count: what the script set with set_num_threads, else torch's default."""
+    if _INTRA_SET:
+        return _INTRA_SET[0]
     if not _THREADS:
         _THREADS.append(_torch_threads())
     return _THREADS[0]

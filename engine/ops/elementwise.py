@@ -1650,7 +1650,7 @@ tanh_backward = _grad_op(
     "TanhBackwardBackward0",
     _tanh_grad,
     lambda gg, g, y, _: tanh_backward(gg, y),
-    lambda gg, g, y, _: -2 * y * gg * g,
+    lambda gg, g, y, _: gg * (-2 * y * g),  # (torch's grouping: grad * (-2 * output * grad_output))
 )
 
 

@@ -803,15 +803,20 @@ def _norm_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, p: float, dims: Any, k
     shape = x._data.shape
     ge = expand_back(g, shape, dims, keepdim)
     ye = expand_back(y, shape, dims, keepdim)
+    # torch's norm_backward, grouped as it groups (the last bits follow): grad * (self / norm), 0 where norm is
     if p == 2:
-        return (x * where(ye == 0, 0.0, ge / ye),)  # torch's norm_backward: self * (grad / norm), 0 where norm is
+        return (ge * where(ye == 0, 0.0, x / ye),)
     if p == 1:
         return (ge * x.sign(),)
     if p == float("inf") or p == float("-inf"):
         mask = x.abs() == ye
         count = mask.sum(dim=dims, keepdim=True) if dims is not None else mask.sum()
         return (ge * x.sign() * mask / count,)
-    return (where(ye == 0, 0.0, ge * x.sign() * x.abs() ** (p - 1) / ye ** (p - 1)),)
+    if p < 1:
+        scaled = x.sign() * where(x == 0, 0.0, x.abs() ** (p - 1))
+        return (scaled * ge * ye ** (1 - p),)
+    scaled = x.sign() * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)
+    return (scaled * where(ye == 0, 0.0, ge / ye ** (p - 1)),)
 
 
 LinalgVectorNormBackward0 = node_class("LinalgVectorNormBackward0", _norm_bw)
