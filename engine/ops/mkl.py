@@ -205,6 +205,23 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
     return _gemm(a, b, c, alpha, beta)
 
 
+def _blas_operands(a: Any, b: Any) -> tuple:
+    """How gemm hands a @ b to column-major BLAS for a C-contiguous result: (transpose_c, BLAS's first and second
+    operand as given, then each as passed with its transpose flag and leading dimension, M, N). Column-major the
+    result is C^T = B^T A^T (torch's transpose_c), except for a single column, whose strides (1, 1) read as
+    column-major already. One place for _gemm and _plan, whose calls must agree bit for bit."""
+    m, k = a.shape
+    n = b.shape[1]
+    transpose_c = n != 1
+    if transpose_c:
+        m1, m2, mm_, nn = b, a, n, m
+    else:
+        m1, m2, mm_, nn = a, b, m, n
+    first, ta, lda = _operand(m1, mm_, k, transpose_c)
+    second, tb, ldb = _operand(m2, k, nn, transpose_c)
+    return transpose_c, m1, m2, first, ta, lda, second, tb, ldb, mm_, nn
+
+
 def _gemm(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
     m, k = a.shape
     n = b.shape[1]
@@ -226,15 +243,7 @@ def _gemm(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
             f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
             f(_COL_MAJOR, tb, ta, n, m, k, _ONE[dt], pb, ldb, pa, lda, _ZERO[dt], _ptr(c), c.strides[0] // c.itemsize)
             return c
-    # the result is C-contiguous: column-major it is C^T = B^T A^T (torch's transpose_c), except for a single
-    # column, whose strides (1, 1) read as column-major already
-    transpose_c = not (n == 1)
-    if transpose_c:
-        m1, m2, mm_, nn = b, a, n, m
-    else:
-        m1, m2, mm_, nn = a, b, m, n
-    a_, ta, lda = _operand(m1, mm_, k, transpose_c)
-    b_, tb, ldb = _operand(m2, k, nn, transpose_c)
+    transpose_c, _, _, a_, ta, lda, b_, tb, ldb, mm_, nn = _blas_operands(a, b)
     ldc = c.strides[0] // c.itemsize if transpose_c else m
     f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
     f(_COL_MAJOR, _T if ta else _N, _T if tb else _N, mm_, nn, k, _ONE[dt] if alpha == 1 else _scalar(dt, alpha),
@@ -256,19 +265,13 @@ def _pointer_source(x: Any) -> int:
 def _plan(a: Any, b: Any) -> tuple | None:
     """gemm(a, b)'s call for a fresh result, alpha 1, less the pointers and beta: (swap, transa, transb, M, N, K,
     lda, ldb, ldc, result shape and strides, pointer sources of BLAS's first and second operand), swap telling
-    that b is BLAS's first operand. The same choices as _gemm's general path (_operand; its fast path agrees with it);
+    that b is BLAS's first operand. _gemm's general path's choices (_blas_operands; its fast path agrees with them);
     None where gemm must decide: an empty or thread-split product, or an operand to be copied first."""
     m, k = a.shape
     n = b.shape[1]
     if m == 0 or n == 0 or k == 0 or (m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK):
         return None
-    transpose_c = not (n == 1)
-    if transpose_c:
-        m1, m2, mm_, nn = b, a, n, m
-    else:
-        m1, m2, mm_, nn = a, b, m, n
-    first, ta, lda = _operand(m1, mm_, k, transpose_c)
-    second, tb, ldb = _operand(m2, k, nn, transpose_c)
+    transpose_c, m1, m2, first, ta, lda, second, tb, ldb, mm_, nn = _blas_operands(a, b)
     if first is not m1 or second is not m2:  # (a copy: its address is new on every call)
         return None
     ldc = n if transpose_c else m  # (a fresh (m, n) result's row stride is n items)
