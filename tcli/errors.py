@@ -435,6 +435,23 @@ def private_attribute_message(name: str) -> str:
     return f"access to attribute '{name}' is not allowed in tsr (names starting with '_' are private)"
 
 
+def refusal(message: str) -> AttributeError:
+    """The AttributeError for a name tsr refuses though Python has it, marked as a refusal: a reader that takes a
+    missing attribute as an answer (a match class pattern gives "no match") must still raise it. The mark is a
+    private name, so a script's own AttributeError cannot pass for one."""
+    e = AttributeError(message)
+    e._tsr_refused = True  # type: ignore[attr-defined]
+    return e
+
+
+def is_refusal(e: BaseException) -> bool:
+    return getattr(e, "_tsr_refused", False) is True
+
+
+def private_attribute_error(name: str) -> AttributeError:
+    return refusal(private_attribute_message(name))
+
+
 class Hidden:
     """What tcli keeps on a script's exceptions (the node it was raised at, the calls it left), behind a private
     slot: an exception is the script's, and should its namespace ever leak (an engine API copying a __dict__),

@@ -28,9 +28,11 @@ from tcli import generators, policy
 from tcli import prelude as prelude_module
 from tcli.errors import (
     UNCATCHABLE,
+    is_refusal,
     left_function,
     note_lookup,
-    private_attribute_message,
+    private_attribute_error,
+    refusal,
     set_node,
     site_of,
     tag,
@@ -805,9 +807,9 @@ class Interpreter:
                         # _tensor_name) is as much the engine's in a class body as on an instance (round 13)
                         if n[:1] == "_" and n not in policy.CLASS_SPECIAL_METHODS:
                             if n in policy.READABLE_UNDERSCORED or interp.p.engine_name(base, n):
-                                raise AttributeError(private_attribute_message(n))
+                                raise private_attribute_error(n)
                         if n.startswith(policy.EXCEPTION_TAG_PREFIX) and issubclass(base, BaseException):
-                            raise AttributeError(exception_tag_message(n))
+                            raise refusal(exception_tag_message(n))
                     except AttributeError as e:
                         raise _fail(e, stmt) from None
             ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": qualname, "__doc__": doc,
@@ -1317,7 +1319,7 @@ class Interpreter:
         p = self.p
         if name[:1] == "_" and name not in p.dunders:
             if name[:2] == "__":
-                raise AttributeError(private_attribute_message(name))
+                raise private_attribute_error(name)
             engine = p.engine
             if not (name[:7] == "_saved_" and engine is not None and isinstance(obj, engine.autograd.Node)):
                 p.check_private(obj, name)  # (a refusal is raised, as obj._name's is)
@@ -1328,7 +1330,7 @@ class Interpreter:
         try:
             return self.get_attribute(obj, name)
         except AttributeError as e:
-            if _REFUSED_MARK in str(e):  # tsr's refusal of an attribute Python has (prelude._refused): an error
+            if is_refusal(e):  # tsr refuses a name Python has: an error, as `obj.name` is, not "no match"
                 raise
             return _MISSING
 
@@ -1406,7 +1408,7 @@ class Interpreter:
                 obj = obj_c(f)
                 try:
                     if not p.is_super(obj):
-                        raise AttributeError(private_attribute_message(name))  # (`super` was rebound)
+                        raise private_attribute_error(name)  # (`super` was rebound)
                     return p.attribute_rule(type(obj))(obj, name)
                 except BaseException as e:
                     tag(e, node)
@@ -2118,8 +2120,6 @@ def _nothing(f: Frame) -> None:
 #: Py_TPFLAGS_SEQUENCE (list, tuple, range, deque: not str or bytes), a mapping pattern Py_TPFLAGS_MAPPING, and
 #: `case int(n):` binds the subject itself for the types with _Py_TPFLAGS_MATCH_SELF
 _TPFLAGS_SEQUENCE, _TPFLAGS_MAPPING, _TPFLAGS_MATCH_SELF = 1 << 5, 1 << 6, 1 << 22
-#: what the attribute rules' refusals say, in every one of them (prelude._refused, private_attribute_message, ...)
-_REFUSED_MARK = " in tsr"
 
 
 def _wildcard(f: Frame, s: Any, b: dict) -> bool:

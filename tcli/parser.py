@@ -19,7 +19,7 @@ import functools
 import symtable
 
 from tcli import policy
-from tcli.errors import ScriptError, Site, Source, private_attribute_message, set_node, syntax_error
+from tcli.errors import ScriptError, Site, Source, private_attribute_error, set_node, syntax_error
 
 _ALLOWED = {getattr(ast, name) for name in policy.ALLOWED_NODES}
 _YIELDS = (ast.Yield, ast.YieldFrom)
@@ -166,7 +166,7 @@ class _Checker:
         # (the name `super` may be rebound: the interpreter checks that the object really is a super object)
         node.tsr_super = readable and node.attr in policy.CLASS_SPECIAL_METHODS  # type: ignore[attr-defined]
         if node.attr.startswith("__") and not readable:
-            err = AttributeError(private_attribute_message(node.attr))
+            err = private_attribute_error(node.attr)
             set_node(err, node)
             raise err
         # methods whose allocation is checked before the call (torch.zeros is checked by its facade)
@@ -477,7 +477,7 @@ class _PatternChecker:
             for attr, p in zip(attrs, node.kwd_patterns):
                 # `case C(__dict__=d)` reads obj.__dict__: refused as that attribute is (Checker.attribute)
                 if attr.startswith("__") and attr not in policy.READABLE_UNDERSCORED:
-                    err = AttributeError(private_attribute_message(attr))
+                    err = private_attribute_error(attr)
                     p.tsr_src = self.checker.source  # type: ignore[attr-defined]
                     set_node(err, p)
                     raise err

@@ -43,7 +43,8 @@ from tcli.errors import (
     ScriptExit,
     TsrTimeout,
     note_lookup,
-    private_attribute_message,
+    private_attribute_error,
+    refusal,
     tag,
     tp_name,
     visible_output,
@@ -988,7 +989,7 @@ class Prelude:
                 def resolve(attr: str) -> Any:
                     if attr in methods:
                         return methods[attr]
-                    raise AttributeError(f"'{name}' in tsr has write() and flush() only, not '{attr}'")
+                    raise refusal(f"'{name}' in tsr has write() and flush() only, not '{attr}'")
 
                 return ModuleFacade(name, resolve, lambda: list(methods))
 
@@ -1007,9 +1008,9 @@ class Prelude:
             if attr in values:
                 return values[attr]
             if attr.startswith("_"):
-                raise AttributeError(private_attribute_message(attr))
+                raise private_attribute_error(attr)
             if hasattr(sys, attr):
-                raise AttributeError(f"'sys.{attr}' is not available in tsr")
+                raise refusal(f"'sys.{attr}' is not available in tsr")
             raise AttributeError(f"module 'sys' has no attribute '{attr}'")
 
         return ModuleFacade("sys", resolve, lambda: list(values))
@@ -1366,7 +1367,7 @@ class Prelude:
         """`t._version` of a tensor: how many in-place changes its memory has seen (an int, read-only)."""
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
             return int(obj._version)
-        raise AttributeError(private_attribute_message("_version"))
+        raise private_attribute_error("_version")
 
     def forward_pre_hooks_of(self, obj: Any) -> Any:
         """`module._forward_pre_hooks`: a copy of the module's hooks by id (printing it, finding a pruning hook
@@ -1431,7 +1432,7 @@ class Prelude:
         if type(name) is not str:
             raise TypeError("attribute name must be string, not " + repr(tp_name(type(name))))
         if name.startswith("_") and name != "__name__":
-            raise AttributeError(private_attribute_message(name))
+            raise private_attribute_error(name)
         try:
             return self.interp.get_attribute(obj, name)
         except AttributeError as e:
@@ -1605,7 +1606,7 @@ class Prelude:
 
             def read_own_exception(obj: Any, name: str) -> Any:
                 if name.startswith(prefix):
-                    raise AttributeError(exception_tag_message(name))
+                    raise refusal(exception_tag_message(name))
                 return getattr(obj, name)
 
             return read_own_exception
@@ -1766,15 +1767,15 @@ class Prelude:
         cls = obj if isinstance(obj, type) else type(obj)
         # (the readable dunders have their own readers, prelude.dunders: none of them is read raw here)
         if name.startswith("__") or not _is_script_class(cls) or self.engine_name(cls, name):
-            raise AttributeError(private_attribute_message(name))
+            raise private_attribute_error(name)
         if cls is obj and any(name in vars(k) for k in type(cls).__mro__):  # (its metaclass's: EnumType._lookup)
-            raise AttributeError(private_attribute_message(name))
+            raise private_attribute_error(name)
         check_own_name(name)
         d = None if cls is obj else getattr(obj, "__dict__", None)
         # an instance field the engine's __init__ set (an RNN's _all_weights) is the engine's, not the script's:
         # only the private names the script's own code set on this object are its own (round 13)
         if d is not None and name in d and name not in d.get(_OWNED, ()):
-            raise AttributeError(private_attribute_message(name))
+            raise private_attribute_error(name)
 
     def engine_name(self, cls: type, name: str) -> bool:
         """Whether the engine's side of `cls` (its non-script bases, and what Module.__init__ sets on an
@@ -1794,10 +1795,10 @@ class Prelude:
 
     def _check_settable(self, obj: Any, name: str) -> None:
         if isinstance(obj, BaseException) and name.startswith(policy.EXCEPTION_TAG_PREFIX):
-            raise AttributeError(exception_tag_message(name))
+            raise refusal(exception_tag_message(name))
         if name.startswith("_"):
             if name in policy.READABLE_UNDERSCORED:  # (read-only: t._version, __name__)
-                raise AttributeError(private_attribute_message(name))
+                raise private_attribute_error(name)
             self.check_private(obj, name)
         if type(obj) is ModuleFacade:
             raise AttributeError(f"module '{obj.name}' is read-only in tsr (cannot set '{name}')")
@@ -2160,14 +2161,14 @@ class Prelude:
 
         def resolve(attr: str) -> Any:
             if attr.startswith("_"):
-                raise AttributeError(private_attribute_message(attr))
+                raise private_attribute_error(attr)
             if attr in overrides:
                 return overrides[attr]
             if any(
                 attr in names and (path == top or path.startswith(top + "."))
                 for top, names in policy.HIDDEN_TORCH_NAMES.items()
             ):
-                raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
+                raise refusal(f"'{dotted}.{attr}' is not available in tsr")
             sub = f"{path}.{attr}" if path else attr
             if attr not in torch_names(path) and sub not in policy.TORCH_SUBMODULES:
                 # torch's names only: an engine module also holds the helpers it imports (the raw tensor
@@ -2187,9 +2188,9 @@ class Prelude:
             if isinstance(raw, types.ModuleType):
                 if sub in policy.TORCH_SUBMODULES:
                     return self.import_module(f"torch.{sub}")
-                raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
+                raise refusal(f"'{dotted}.{attr}' is not available in tsr")
             if not _admissible(raw):
-                raise AttributeError(f"'{dotted}.{attr}' is not available in tsr")
+                raise refusal(f"'{dotted}.{attr}' is not available in tsr")
             rule = policy.TORCH_SIZE_RULES.get(attr) if not path else None
             floating = attr in policy.TORCH_FLOATING_CREATORS
             return Checked(raw, rule, self, floating=floating) if rule and callable(raw) else raw
@@ -2216,7 +2217,7 @@ class Prelude:
 
         def resolve(attr: str) -> Any:
             if attr.startswith("_"):
-                raise AttributeError(private_attribute_message(attr))
+                raise private_attribute_error(attr)
             if attr in extra:
                 return extra[attr]()
             if attr not in allowed or not hasattr(module, attr):
@@ -2230,7 +2231,7 @@ class Prelude:
                         engine = self.engine or sys.modules.get("engine")
                         if engine is not None and hasattr(engine, attr):
                             hint += f" (torch.{attr}, on torch.from_numpy(a))"
-                    raise AttributeError(f"'{dotted}.{attr}' is not available in tsr{hint}")
+                    raise refusal(f"'{dotted}.{attr}' is not available in tsr{hint}")
                 raise AttributeError(f"module '{dotted}' has no attribute '{attr}'")
             if attr in replaced:
                 return replaced[attr]
@@ -2758,7 +2759,7 @@ def _refused(obj: Any, name: str) -> AttributeError:
     owner = obj if isinstance(obj, type) else type(obj)
     label = f"type object '{owner.__name__}'" if isinstance(obj, type) else f"'{owner.__name__}' object"
     if hasattr(owner, name):
-        return AttributeError(f"{label} attribute '{name}' is not available in tsr")
+        return refusal(f"{label} attribute '{name}' is not available in tsr")
     return AttributeError(f"{label} has no attribute '{name}'")
 
 

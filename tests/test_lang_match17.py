@@ -633,3 +633,32 @@ def test_a_rest_mapping_is_held_to_the_sequence_limit() -> None:
     src = "d = {}\nfor i in range(2000):\n    d[i] = i\nmatch d:\n    case {0: _, **rest}:\n        print('LEAK')"
     where, message = refused(src, "MemoryError", max_seq_len=1000)
     assert where == "5:10" and message.startswith("a sequence of 2,000 items")
+
+
+def test_a_scripts_own_attribute_error_is_no_match_whatever_it_says() -> None:
+    """A refusal is told from a missing attribute by a mark only tsr's refusals carry, not by their words: a
+    property raising an AttributeError that reads like a refusal is an absent attribute, as in Python."""
+    status, out, err = run(
+        """
+        class P:
+            @property
+            def x(self):
+                raise AttributeError("'P' object attribute 'x' is not available in tsr")
+        match P():
+            case P(x=1):
+                print("matched")
+            case _:
+                print("no match")
+        try:
+            P().x
+        except AttributeError as e:
+            print(e)
+        """
+    )
+    assert (status, err) == (0, "")
+    assert out == "no match\n'P' object attribute 'x' is not available in tsr\n"
+
+
+def test_the_refusal_mark_cannot_be_forged_by_a_script() -> None:
+    where, message = refused("e = AttributeError('x')\ne._tsr_refused = True", "AttributeError")
+    assert (where, message) == ("2:1", private("_tsr_refused"))
