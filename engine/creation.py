@@ -738,9 +738,59 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tenso
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
     if steps > 1:
         _convertible(dt, _num(start), _num(end))
-    exps = linspace(start, end, steps, dtype=float32 if dt != np.float64 else to_dtype(dt))._data.astype(np.float64)
-    arr = np.power(float(base), exps)
+    if dt.kind == "c":
+        exps = linspace(start, end, steps, dtype=float32 if dt != np.float64 else to_dtype(dt))._data
+        arr = np.power(float(base), exps.astype(np.float64))
+    else:
+        arr = _logspace_real(_num(start), _num(end), steps, float(base), dt)
     return _finish(arr.astype(dt), _dev(device), requires_grad, out)
+
+
+def _logspace_real(start: Any, end: Any, steps: int, base: float, dt: Any) -> np.ndarray:
+    """torch's real logspace kernel: the bounds cast to the result type, then in double the first half counts up
+    from start and the second half down from end, one std::pow each (a plain multiply and add: the file is built
+    without FMA), the double result cast to the result type (16-bit floats through float)."""
+    from engine.ops.libm import c_pow
+
+    if steps <= 1:  # (fill_ with pow(base, start) in double, a checked conversion)
+        v = float(c_pow(np.array([base]), np.array([float(start)]))[0])
+        if dt.kind in "iub":
+            return np.full(steps, scalar_to(v, dt) if steps else 0, dtype=dt)
+        return _double_to(np.full(steps, v), dt)
+    if dt.kind == "b":
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    if dt.kind in "iu":  # (a negative bound wraps into an unsigned type, as c10's checked conversion allows)
+        s, e = (int(np.array(int(v)).astype(dt)) for v in (start, end))
+        diff = float(e - s)
+    else:
+        to_t = round_bits if dt.metadata is not None else _HALF_VALUES if dt == np.float16 else np.dtype(dt).type
+        s, e = float(to_t(np.float32(start))), float(to_t(np.float32(end)))
+        if dt == np.float64:
+            s, e, diff = float(start), float(end), float(end) - float(start)
+        else:
+            diff = float(to_t(np.float32(e) - np.float32(s)))
+    step = diff / (steps - 1)
+    half = steps // 2
+    i = np.arange(steps, dtype=np.float64)
+    exps = np.concatenate([s + step * i[:half], e - step * (steps - 1 - i[half:])])
+    arr = c_pow(np.full(steps, base), exps)
+    if dt.kind in "iu":  # x86's truncating conversion: through int32 for the narrow types, and its
+        # "integer indefinite" (the lowest value) where the double is out of range
+        wide = dt.itemsize == 8
+        lim = 2.0**63 if wide else 2.0**31
+        with np.errstate(invalid="ignore"):
+            ok = (arr >= -lim) & (arr < lim)
+            return np.where(ok, np.trunc(np.where(ok, arr, 0)), -lim).astype(np.int64)
+    return _double_to(arr, dt)
+
+
+def _double_to(arr: np.ndarray, dt: Any) -> np.ndarray:
+    """double values as torch casts them to a float type (c10's 16-bit types take a float): float64 values of
+    the result for float64, float32 ones otherwise."""
+    if dt == np.float64:
+        return arr
+    arr = arr.astype(np.float32)
+    return round_bits(arr) if dt.metadata is not None else _HALF_VALUES(arr) if dt == np.float16 else arr
 
 
 def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
