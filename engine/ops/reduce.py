@@ -1000,20 +1000,35 @@ def _lse_bw(self: Node, g: Tensor, x: Tensor, y: Tensor, dims: Any, keepdim: boo
 LogsumexpBackward0 = node_class("LogsumexpBackward0", holomorphic(_lse_bw))
 
 
+def _lse_real(x: Tensor, dims: tuple, keepdim: bool) -> Any:
+    """torch's logsumexp, op for op in the input's dtype (each op torch's kernel, so the result is its bits): the
+    maxima over dims (an infinite one taken as 0), sum(exp(x - max)), its log, plus the maxima."""
+    m = x.amax(dims, True)
+    m = m.masked_fill(m.abs() == float("inf"), 0)
+    r = (x - m).exp().sum(dims, keepdim).log()
+    return (r + (m if keepdim else m.squeeze(dims)))._data
+
+
 @with_out
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     d = input._data
     if d.dtype.kind not in "fc":
         d = d.astype(DEFAULT.float.np)
     dims = _axes(input, dim)
-    big = d.real  # (a complex input is shifted by its largest real part)
-    m = big.max(axis=dims, keepdims=True) if d.size else np.zeros_like(big, shape=(1,) * d.ndim)
-    m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):
-        r = np.log(np.exp(d - m).sum(axis=dims, keepdims=True)) + m
-    if not keepdim:
-        r = r.squeeze(axis=dims) if dims is not None else r.reshape(())
-    r = _arr(r, input._dev).astype(d.dtype, copy=False)
+    if dims is None and not keepdim and d.size and d.ndim and isinstance(dim, (list, tuple)):
+        # torch's kernel sums dim=() over every dim but adds back the maxima it kept (all size-1 dims) in place
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape [{', '.join(['1'] * d.ndim)}]")
+    if d.dtype.kind == "f" and d.size and d.ndim:
+        r = _lse_real(wrap(d, input._dev), dims if dims is not None else tuple(range(d.ndim)), keepdim)
+    else:
+        big = d.real  # (a complex input is shifted by its largest real part)
+        m = big.max(axis=dims, keepdims=True) if d.size else np.zeros_like(big, shape=(1,) * d.ndim)
+        m = np.where(np.isfinite(m), m, 0)
+        with np.errstate(divide="ignore"):
+            r = np.log(np.exp(d - m).sum(axis=dims, keepdims=True)) + m
+        if not keepdim:
+            r = r.squeeze(axis=dims) if dims is not None else r.reshape(())
+        r = _arr(r, input._dev).astype(d.dtype, copy=False)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
         node = LogsumexpBackward0()
