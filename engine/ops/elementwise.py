@@ -185,8 +185,8 @@ def binary(
                 out = _half_with_scalar(ufunc, ad, bd)
             elif type(ad) is _ndarray:
                 out = ufunc(ad, bd)
-            elif isinstance(ad, _ndarray):  # bfloat16 (BF16Array): in float32, rounded once
-                out = apply(ufunc, ad, bd)
+            elif isinstance(ad, _ndarray):  # bfloat16 (BF16Array): in float32, rounded once (or as its .bf16 says)
+                out = apply(getattr(ufunc, "bf16", ufunc), ad, bd)
             elif direct:
                 out = ufunc(ad, bd)
             else:  # a device array: joins a fused chain where it can (ops/fusion.py)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from engine.backend import for_array
+from engine.bf16 import array_module, round_bits
 from engine.dtypes import from_np
 from engine.ops import elementwise as E
 from engine.ops import sleef_more
@@ -158,18 +159,21 @@ _copysign_t = binary(np.copysign, node_class("CopysignBackward0", _copysign_bw),
 _copysign_s = binary(np.copysign, node_class("CopysignBackward1", _copysign_bw), floatify=True)
 
 
-def _xlogy_arrays(a: Any, b: Any) -> Any:
+def _xlogy_arrays(a: Any, b: Any, bf16: bool = False) -> Any:
     if not hasattr(b, "dtype") or b.ndim == 0 and type(b) is not type(a):  # a number: in a's dtype, as torch's
         b = a.dtype.type(b)
     with np.errstate(divide="ignore", invalid="ignore"):
         if sleef_more.usable(a) and type(b) in (np.ndarray, a.dtype.type) and b.dtype == a.dtype:
-            r = a * c_math("log", np.asarray(b))  # exact mode: torch's cpu_kernel, std::log on every element
+            log = c_math("log", np.asarray(b))  # exact mode: torch's cpu_kernel, std::log on every element
         else:
-            r = a * for_array(np.log, a)(b)
+            log = for_array(np.log, a)(b)
+        r = a * (round_bits(log, array_module(a)) if bf16 else log)  # (c10's log of a BFloat16 is a BFloat16)
     zero = (a == 0) & ~for_array(np.isnan, r)(b)  # 0 * log(0) is 0; a nan y stays nan
     return for_array(np.where, r)(zero, 0, r).astype(r.dtype, copy=False)
 
 
+# (bfloat16: a scalar operand is a BFloat16 in torch's kernel too)
+_xlogy_arrays.bf16 = lambda a, b: _xlogy_arrays(round_bits(a, array_module(a)), round_bits(b, array_module(a)), True)  # type: ignore[attr-defined]
 _xlogy_t = binary(_xlogy_arrays, node_class("XlogyBackward0", _xlogy_bw), floatify=True)
 _xlogy_s = binary(_xlogy_arrays, node_class("XlogyBackward2", _xlogy_bw), floatify=True)
 
@@ -207,7 +211,10 @@ def copysign(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
 def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     if not isinstance(input, Tensor):  # xlogy(2, t): torch's self_scalar overload
         other = E._tensor_arg(other, "xlogy", "other")
-        input = wrap(other._dev.xp.asarray(input, dtype=np.result_type(input, other._data.dtype)), other._dev)
+        if other._data.dtype.kind == "f" and type(input) in (int, float):  # (in other's dtype, bfloat16 too)
+            input = other.new_full((), input)
+        else:
+            input = wrap(other._dev.xp.asarray(input, dtype=np.result_type(input, other._data.dtype)), other._dev)
     op = _xlogy_t if isinstance(other, Tensor) else _xlogy_s
     return E._out(E._check(op(input, other), "xlogy", input, other), out)
 
