@@ -17,6 +17,9 @@ import numpy as np
 
 from engine.bf16 import BF16Array, stepwise
 from engine.ops import cascade_sum as C
+from engine.ops import glibc_powf
+from engine.ops.fma import fma
+from engine.ops.libm import c_pow
 
 _MUL = np.multiply
 
@@ -134,23 +137,31 @@ def torch_norm(d: Any, p: float, dims: tuple | None, keepdim: bool, fast: bool =
     item = d.dtype.itemsize
     if p == 2 and fast and nred == 1 and dims_[0][1] == item:
         # torch's vectorized last-dim loop: squares added into one accumulator per lane, the lanes in order,
-        # then the tail one by one; the square root in the tensor's dtype
+        # then the tail one by one, as its build compiles that loop: squares of four at a time (a vector multiply),
+        # the last (size % 4) as fused multiply-adds; the square root in the tensor's dtype
         lanes = 32 // item
         n = v.shape[-1]
-        nv = n // lanes
-        sq = v * v
+        nv = n // lanes * lanes
+        k = nv + (n - nv) // 4 * 4
+        sq = v[..., :k] * v[..., :k]
         zero = np.zeros((*v.shape[:-1], 1, lanes), d.dtype)
         acc = C._seq(
-            np.concatenate((zero, sq[..., : nv * lanes].reshape(*v.shape[:-1], nv, lanes)), axis=-2), v.ndim - 1
+            np.concatenate((zero, sq[..., :nv].reshape(*v.shape[:-1], nv // lanes, lanes)), axis=-2), v.ndim - 1
         )
-        total = C._seq(np.concatenate((acc, sq[..., nv * lanes :]), axis=-1), v.ndim - 1)
+        total = C._seq(np.concatenate((acc, sq[..., nv:]), axis=-1), v.ndim - 1)
+        for j in range(k, n):
+            total = fma(v[..., j], v[..., j], np.asarray(total))
         r = np.sqrt(total)
     elif p == 2:
         r = np.sqrt(_chunked_seq(v * v))
     elif p == 1:
         r = _chunked_seq(np.abs(v))
     else:
-        r = _chunked_seq(np.abs(v) ** d.dtype.type(p)) ** d.dtype.type(1.0 / p)
+        # (std::pow of the element type on every element, and on the sum: the C library's, not numpy's)
+        pw = glibc_powf.powf if d.dtype.char == "f" else c_pow
+        a = np.abs(v)
+        r = _chunked_seq(pw(a, np.full_like(a, p)))
+        r = pw(np.asarray(r), np.full(np.shape(r), 1.0 / d.dtype.type(p), d.dtype))
     unmerge, back = C.kept_params(d.shape, dims_[nred:])
     r = np.asarray(r).reshape(unmerge).transpose(back)
     shape = (
