@@ -28,13 +28,15 @@ def _sinc(a: Any) -> Any:
         return _sinc(a.astype(np.float32)).astype(np.float16)
     with np.errstate(invalid="ignore", divide="ignore"):
         px = a * a.dtype.type(math.pi)
-        return for_array(np.where, a)(a == 0, a.dtype.type(1), for_array(np.sin, a)(px) / px)
+        sin = c_math("sin", px) if sleef_more.usable(a) else for_array(np.sin, a)(px)  # (torch: std::sin)
+        return for_array(np.where, a)(a == 0, a.dtype.type(1), sin / px)
 
 
 def _sinc_bw(g: Tensor, x: Tensor, y: Any) -> Tensor:
     px = x * math.pi
-    d = (px * px.cos() - px.sin()) / (px * x)  # torch's sinc backward, 0 at 0
-    return where(x == 0, 0.0, d) * g
+    sq = x * x * math.pi
+    out = g * ((px * px.cos() - px.sin()) / sq)  # torch's sinc_backward, 0 where x * x * pi is
+    return where(sq == 0, 0.0, out)
 
 
 def _acosh_slope(x: Tensor) -> Tensor:
