@@ -12,10 +12,11 @@ from engine.backend import for_array, host
 from engine.bf16 import round_bits, whole
 from engine.grad_mode import ENABLED, no_grad
 from engine.nn.arg_checks import parser_error
-from engine.ops import activation_cpu
+from engine.ops import activation_cpu, glibc_log
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
 from engine.ops.index import scatter_add_new
+from engine.ops.libm import c_math
 from engine.ops.linalg import addmm, matmul
 from engine.ops.util import index_range, node_class, record
 from engine.ops.util import saved as saved_versions
@@ -265,6 +266,16 @@ def _reduced(loss: Tensor, reduction: str) -> tuple[Tensor, float]:
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _weighted_mean(grad: Tensor | None, w: Tensor | None, reduction: str) -> Tensor | None:
+    """A loss gradient times the weight, then divided by the element count for a mean, as torch's backward
+    functions finish (grad_input.mul_(weight); grad_input.div_(numel))."""
+    if grad is None:
+        return None
+    if w is not None:
+        grad = grad * w
+    return grad / grad.numel() if reduction == "mean" else grad
+
+
 def _scaled(g: Tensor, reduction: str, k: float) -> Tensor:
     return g if reduction == "none" else g * k
 
@@ -347,19 +358,35 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         if v.numel() and not bool(((v >= 0) & (v <= 1)).all()):  # (nan fails this too, as in torch)
             raise RuntimeError(f"all elements of {what} should be between 0 and 1")
     with no_grad():
-        # torch clamps the log at -100 so that p = 0 or 1 gives a finite loss
-        loss = -(t * x.log().clamp(min=-100) + (1 - t) * (1 - x).log().clamp(min=-100))
+        # torch's kernel: (t - 1) * max(log1p(-x), -100) - t * max(log(x), -100), the logs clamped so that p = 0
+        # or 1 gives a finite loss
+        lx, l1 = _bce_logs(x)
+        loss = (t - 1) * l1.clamp(min=-100) - t * lx.clamp(min=-100)
         if w is not None:
             loss = loss * w
         out, k = _reduced(loss, reduction)
 
     def backward(g: Tensor, x: Tensor, t: Tensor, w: Any) -> tuple:
-        gs = _scaled(g, reduction, k) if w is None else _scaled(g, reduction, k) * w
-        gx = gs * (x - t) / ((1 - x) * x).clamp(min=1e-12)  # torch's binary_cross_entropy_backward
-        gt = gs * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
-        return gx, gt, None
+        # torch's binary_cross_entropy_backward kernel, then weight and mean in place; the target's gradient is
+        # binary_cross_entropy_target_backward's -logit(x) * grad
+        gx = g * (x - t) / ((1 - x) * x).clamp(min=1e-12) if x.requires_grad else None
+        gt = -x.logit() * g if t.requires_grad else None
+        return _weighted_mean(gx, w, reduction), _weighted_mean(gt, w, reduction), None
 
     return _record("BinaryCrossEntropyBackward0", out, (input, target, weight), (input, target, weight), backward)
+
+
+def _bce_logs(x: Tensor) -> tuple:
+    """std::log(x) and std::log1p(-x) as binary_cross_entropy's scalar kernel takes them: the C library's float
+    or double functions."""
+    d = x._data
+    if type(d) is np.ndarray and d.dtype == np.float32:
+        lx, l1 = glibc_log.apply("log", d), glibc_log.apply("log1p", -d)
+        if lx is not None and l1 is not None:
+            return wrap(lx, x._dev), wrap(l1, x._dev)
+    elif type(d) is np.ndarray and d.dtype == np.float64:
+        return wrap(c_math("log", d), x._dev), wrap(c_math("log1p", -d), x._dev)
+    return x.log(), (-x).log1p()
 
 
 @autocast_policy(cpu="fp32", cuda="fp32")
@@ -388,11 +415,17 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         out, k = _reduced(loss, reduction)
 
     def backward(g: Tensor, x: Tensor, t: Tensor, w: Any, pw: Any) -> tuple:
-        gs = _scaled(g, reduction, k) if w is None else _scaled(g, reduction, k) * w
-        s = x.sigmoid()
-        if pw is None:
-            return gs * (s - t), -gs * x, None, None
-        return gs * (s * (1 + (pw - 1) * t) - pw * t), gs * ((pw - 1) * E.softplus(-x) - x), None, None
+        # torch's binary_cross_entropy_with_logits_backward and its _target_backward (FunctionsManual.cpp)
+        gx = gt = None
+        if x.requires_grad:
+            if pw is None:
+                gx = (x.sigmoid() - t) * g
+            else:
+                pt = pw * t
+                gx = ((pt + 1 - t) * x.sigmoid() - pt) * g
+        if t.requires_grad:
+            gt = -x * g if pw is None else (logsigmoid(-x) - logsigmoid(x) * pw) * g
+        return _weighted_mean(gx, w, reduction), _weighted_mean(gt, w, reduction), None, None
 
     return _record(
         "BinaryCrossEntropyWithLogitsBackward0", out, (input, target, weight, pos_weight),

@@ -792,7 +792,8 @@ def _pointwise_loss(name: str, kernel: str, input: Tensor, target: Tensor, reduc
     """One loss kernel over broadcast inputs: value(d) of d = input - target, reduced; grad(s, d), s the
     scaled incoming gradient, is the input's gradient, and grad(s, target - input) the target's, as torch
     calls its backward kernel with the two swapped. input_dtype: the kernel writes into a tensor of input's
-    dtype (huber_loss), so the loss is rounded to it before the reduction."""
+    dtype (huber_loss), so the loss is rounded to it before the reduction. grad(g, k, d) also has the incoming
+    gradient g and the factor k (1/n for a mean), as torch's kernels group norm * x * grad_output."""
     common = result_np(input, target)
     if common.kind != "f":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[common].scalar_name()}'")
@@ -810,7 +811,7 @@ def _pointwise_loss(name: str, kernel: str, input: Tensor, target: Tensor, reduc
         if input_dtype and x.dtype is not t.dtype:  # huber_loss_backward's own dtype check
             raise RuntimeError(f"Found dtype {t.dtype.scalar_name()} but expected {x.dtype.scalar_name()}")
         s = _scaled(g, reduction, k)
-        return (grad(s, x - t) if x.requires_grad else None, grad(s, t - x) if t.requires_grad else None)
+        return (grad(s, g, k, x - t) if x.requires_grad else None, grad(s, g, k, t - x) if t.requires_grad else None)
 
     return _record(name, out, (input, target), (input, target), backward)
 
@@ -832,8 +833,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
         z = d.abs()
         return E.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
 
-    def grad(s: Tensor, d: Tensor) -> Tensor:  # torch's smooth_l1_loss_backward
-        return E.where(d <= -beta, -s, E.where(d >= beta, s, d * s / beta))
+    def grad(s: Tensor, g: Tensor, k: float, d: Tensor) -> Tensor:  # torch's smooth_l1_loss_backward
+        return E.where(d <= -beta, -s, E.where(d >= beta, s, d * k * g / beta))
 
     return _pointwise_loss("SmoothL1LossBackward0", "smooth_l1_cpu", input, target, reduction, value, grad)
 
@@ -846,8 +847,8 @@ def _huber(input: Tensor, target: Tensor, reduction: str, delta: float) -> Tenso
         z = d.abs()
         return E.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
 
-    def grad(s: Tensor, d: Tensor) -> Tensor:  # torch's huber_loss_backward
-        return E.where(d <= -delta, -s * delta, E.where(d >= delta, s * delta, d * s))
+    def grad(s: Tensor, g: Tensor, k: float, d: Tensor) -> Tensor:  # torch's huber_loss_backward
+        return E.where(d <= -delta, -s * delta, E.where(d >= delta, s * delta, d * k * g))
 
     return _pointwise_loss("HuberLossBackward0", "huber_cpu", input, target, reduction, value, grad, True)
 
@@ -884,10 +885,14 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         red = "sum" if reduction == "batchmean" else _reduction_enum(reduction)
     if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
         raise RuntimeError("kl_div: Integral inputs not supported.")
+    # torch's C++ composite, whose operands GCC evaluates right to left: the right one is recorded first, which
+    # decides the order its gradients reach target in
     if log_target:
-        out = target.exp() * (target - input)
+        diff = target - input
+        out = target.exp() * diff
     else:
-        out = xlogy(target, target) - target * input
+        prod = target * input
+        out = xlogy(target, target) - prod
     reduced = _apply_reduction(out, red)
     if reduction == "batchmean" and input.dim() != 0:
         reduced = reduced / input.shape[0]  # (torch divides in Python: DivBackward0)

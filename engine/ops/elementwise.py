@@ -1261,8 +1261,8 @@ def _addcmul_bw(self: Node, g: Tensor, t1: Tensor, t2: Tensor, value: Any) -> tu
     n = self._next
     return (
         g,
-        g * t2 * value if n[1] is not None else None,
-        g * t1 * value if n[2] is not None else None,
+        g * (t2 * value) if n[1] is not None else None,  # (torch's grad * (tensor2 * value))
+        g * (t1 * value) if n[2] is not None else None,
     )
 
 
@@ -1270,8 +1270,10 @@ def _addcdiv_bw(self: Node, g: Tensor, t1: Tensor, t2: Tensor, value: Any) -> tu
     n = self._next
     return (
         g,
-        g * value / t2 if n[1] is not None else None,
-        -g * value * t1 / (t2 * t2) if n[2] is not None else None,
+        # (torch's grad * (value / tensor2) and -grad * (value * tensor1 / (tensor2 * tensor2)); ATen's
+        # scalar / tensor fills a tensor with the scalar and divides it, where Python's takes a reciprocal)
+        g * (t2.new_full(t2.shape, value) / t2) if n[1] is not None else None,
+        -g * (t1 * value / (t2 * t2)) if n[2] is not None else None,
     )
 
 
