@@ -27,7 +27,7 @@ from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.multi_output import MultiNode, grads_by_position, multi_class, share
 from engine.naming import TorchNamed, result_type, type_name
-from engine.ops import lapack
+from engine.ops import lapack, mkl
 from engine.ops.complex import cj
 from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
@@ -942,14 +942,34 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
     if d1.dtype.kind == "b":
         raise NotImplementedError("\"baddbmm\" not implemented for 'Bool'")
     beta, alpha = _int_scalars(d1.dtype, beta, alpha)
-    r = d1 @ d2
-    if alpha != 1:
-        r = r * alpha
-    if beta != 0:
-        r = r + (di if beta == 1 else di * beta)
+    if mkl.usable(d1, d2) and type(alpha) in (int, float) and type(beta) in (int, float):
+        r = _baddbmm_cpu(di, d1, d2, beta, alpha)
+    else:
+        r = d1 @ d2
+        if alpha != 1:
+            r = r * alpha
+        if beta != 0:
+            r = r + (di if beta == 1 else di * beta)
     r = input._dev.xp.ascontiguousarray(r.astype(d1.dtype, copy=False))
     items = (batch1 if batch2._rg else None, batch2 if batch1._rg else None, beta, alpha)
     return _out(out, _node3(BaddbmmBackward0, r, batch1._dev, (input, batch1, batch2), items, shape))
+
+
+def _baddbmm_cpu(di: Any, d1: Any, d2: Any, beta: float, alpha: float) -> Any:
+    """torch's cpu baddbmm (bmm_out_or_baddbmm_): below 400 multiply-adds per matrix, its loop's sum in k order,
+    then r * beta + alpha * sum in the element type; else one addmm_ per batch item (a gemm with alpha, beta)."""
+    bs, m, k = d1.shape
+    n = d2.shape[2]
+    if k * m * n < 400:
+        t = d1.dtype.type
+        acc = mkl.bmm(d1, d2) * t(alpha)
+        return acc if beta == 0 else di * t(beta) + acc
+    r = np.empty((bs, m, n), d1.dtype)
+    if beta != 0:
+        r[...] = di
+    for i in range(bs):
+        mkl.gemm(d1[i], d2[i], r[i], alpha, beta)
+    return r
 
 
 def _addbmm_bw(self: Any, g: Tensor, b1: Tensor, b2: Tensor, beta: Any, alpha: Any) -> tuple:
@@ -994,11 +1014,19 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alph
     else:
         addmm_dtypes(input, batch1, batch2)
         beta, alpha = _int_scalars(d1.dtype, beta, alpha)
-        r = (d1 @ d2).sum(axis=0, dtype=d1.dtype)
-        if alpha != 1:
-            r = r * alpha
-        if beta != 0:
-            r = r + (di if beta == 1 else di * beta)
+        if mkl.usable(d1, d2) and type(alpha) in (int, float) and type(beta) in (int, float):
+            # torch: one addmm_ per batch item into the result, beta for the first only
+            r = np.empty(shape, d1.dtype)
+            if beta != 0:
+                r[...] = di
+            for i in range(d1.shape[0]):
+                mkl.gemm(d1[i], d2[i], r, alpha, beta if i == 0 else 1)
+        else:
+            r = (d1 @ d2).sum(axis=0, dtype=d1.dtype)
+            if alpha != 1:
+                r = r * alpha
+            if beta != 0:
+                r = r + (di if beta == 1 else di * beta)
     r = xp.ascontiguousarray(r.astype(di.dtype, copy=False))
     items = (batch1 if batch2._rg else None, batch2 if batch1._rg else None, beta, alpha)
     return _out(out, _node3(AddbmmBackward0, r, batch1._dev, (input, batch1, batch2), items, shape))
