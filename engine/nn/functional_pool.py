@@ -492,14 +492,6 @@ def _adaptive_bounds(size: int, out: int) -> tuple:
     return _frozen((o * size) // out, ((o + 1) * size + out - 1) // out)
 
 
-def _adaptive_matrix(xp: Any, size: int, out: int, dtype: Any) -> Any:
-    """The (out, size) matrix of adaptive average pooling along one dim: 1 / window length over each window."""
-    start, end = _adaptive_bounds(size, out)
-    i = np.arange(size)
-    m = (i[None, :] >= start[:, None]) & (i[None, :] < end[:, None])
-    return xp.asarray((m / np.maximum(end - start, 1)[:, None]).astype(dtype))
-
-
 def _adaptive_avg_arr(xp: Any, x: Any, out: tuple) -> Any:
     """torch's cpu adaptive average pool: each window summed element by element in row-major order from 0,
     then divided by its length along each dim in turn (so the average of whole numbers prints as torch's). All
@@ -534,19 +526,22 @@ def _adaptive_avg_arr(xp: Any, x: Any, out: tuple) -> Any:
 
 
 def _adaptive_avg_bw_arr(xp: Any, g: Any, shape: tuple, nd: int) -> Any:
-    """The adjoint of the adaptive average: each spatial dim's pooling matrix applied transposed, the last dim
-    first."""
+    """torch's cpu adaptive average pool backward: each output's gradient divided by its window's length along
+    each dim in turn, then added to every input of its window, the outputs in row-major order (so an input two
+    windows share sums their shares in that order)."""
 
     def fn(a: Any) -> Any:
-        for axis in range(a.ndim - 1, a.ndim - 1 - nd, -1):
-            m = _adaptive_matrix(xp, shape[axis], a.shape[axis], a.dtype)  # (out, size)
-            if axis == a.ndim - 1:
-                a = xp.matmul(a, m)
-            elif axis == a.ndim - 2:
-                a = xp.matmul(m.T, a)
-            else:
-                a = xp.moveaxis(xp.matmul(xp.moveaxis(a, axis, -1), m), -1, axis)
-        return a
+        out = a.shape[-nd:]
+        bounds = [_adaptive_bounds(n, o) for n, o in zip(shape[-nd:], out)]
+        delta = a
+        for i, (start, end) in enumerate(bounds):
+            delta = delta / xp.asarray((end - start).astype(a.dtype)).reshape(_axis_shape(i, nd))
+        gi = xp.zeros(shape, dtype=a.dtype)
+        lead = (slice(None),) * (a.ndim - nd)
+        for o in itertools.product(*(range(n) for n in out)):
+            window = tuple(slice(int(b[0][j]), int(b[1][j])) for b, j in zip(bounds, o))
+            gi[lead + window] += delta[lead + o][(...,) + (None,) * nd]
+        return gi
 
     return run_in(xp, fn, g.dtype, g)
 
