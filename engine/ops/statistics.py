@@ -20,6 +20,7 @@ from engine.amp.policy import policy as autocast_policy
 from engine.autograd import save_out
 from engine.backend import host
 from engine.dtypes import FROM_NP, PROMOTE, dtype
+from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops import elementwise as E
 from engine.ops import inplace as P
@@ -324,10 +325,31 @@ def _cdist_terms(g: Tensor, x1: Tensor, x2: Tensor, y: Tensor, p: float) -> Tens
     return where(dist == 0, 0.0, diff * diff.abs().pow(p - 2) * gr / dist.pow(p - 1))
 
 
+def _cdist_side(gd: np.ndarray, u: np.ndarray, v: np.ndarray, yd: np.ndarray, p: float) -> np.ndarray:
+    """torch's cpu _cdist_backward kernel for u's gradient (u: (..., r1, m), v: (..., r2, m)): per pair its term
+    over diff = u_i - v_j (p=1: grad * sign(diff); p=2: grad * diff / dist, 0 where dist is), summed over j in
+    order onto a zero."""
+    from engine.ops.cascade_sum import _seq
+
+    diff = u[..., :, None, :] - v[..., None, :, :]
+    gr, dist = gd[..., None], yd[..., None]
+    with np.errstate(all="ignore"):
+        t = gr * np.sign(diff) if p == 1 else np.where(dist == 0, diff.dtype.type(0), gr * diff / dist)
+    return _seq(t, t.ndim - 2) + diff.dtype.type(0)  # (0 + the terms: a sum of -0s is +0)
+
+
 def _cdist_bw(self: Any, g: Tensor, x1: Tensor, x2: Tensor, y: Tensor, p: float) -> tuple:
     n = self._next
     if p == 0:
         return (x1 * 0 if n[0] is not None else None, x2 * 0 if n[1] is not None else None)
+    a, b, gd, yd = x1._data, x2._data, g._data, y._data
+    exact = all(type(d) is np.ndarray and d.dtype.char in "fd" for d in (a, b, gd))
+    if (p == 1 or p == 2) and not ENABLED[0] and exact:
+        # (torch computes x2's as _cdist_backward(grad.mT, x2, x1, p, result.mT): the same kernel, roles swapped)
+        g1 = wrap(_cdist_side(gd, a, b, yd, p), x1._dev) if n[0] is not None else None
+        gt, yt = np.swapaxes(gd, -1, -2), np.swapaxes(yd, -1, -2)
+        g2 = wrap(_cdist_side(gt, b, a, yt, p), x2._dev) if n[1] is not None else None
+        return g1, g2
     t = _cdist_terms(g, x1, x2, y, p)
     g1 = t.sum(-2) if n[0] is not None else None
     g2 = -t.sum(-3) if n[1] is not None else None
@@ -368,6 +390,35 @@ def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
     return t
 
 
+def _cdist_cpu(diff: np.ndarray, p: float) -> np.ndarray:
+    """torch's cpu cdist kernel (run_parallel_cdist) over |a - b| (last dim): one scalar loop in order per pair,
+    agg + diff^p; for p=2 as its build compiles that loop: squares of four (two doubles) at a time by a vector
+    multiply, the rest as fused multiply-adds; the root through the C library's pow in double."""
+    from engine.ops.cascade_sum import _seq
+    from engine.ops.cpu_capability import has_fma, kernel_build
+    from engine.ops.fma import fma
+    from engine.ops.libm import c_pow
+
+    m = diff.shape[-1]
+    if p == 1:
+        return _seq(diff, diff.ndim - 1)
+    if p == 2:
+        g = (4 if diff.dtype.char == "f" else 2) if has_fma(kernel_build(True)) else m
+        q = m // g * g
+        agg = _seq(diff[..., :q] * diff[..., :q], diff.ndim - 1) if q else np.zeros(diff.shape[:-1], diff.dtype)
+        for k in range(q, m):
+            agg = fma(diff[..., k], diff[..., k], np.asarray(agg))
+        return np.sqrt(agg)
+    if diff.dtype.char == "f":
+        from engine.ops import glibc_powf
+
+        agg = _seq(glibc_powf.powf(diff, np.float32(p)), diff.ndim - 1)
+    else:
+        agg = _seq(c_pow(diff, np.full_like(diff, p)), diff.ndim - 1)
+    agg = np.asarray(agg)
+    return c_pow(agg.astype(np.float64), np.full(agg.shape, 1.0 / float(diff.dtype.type(p)))).astype(diff.dtype)
+
+
 @autocast_policy(cpu="fp32", cuda="fp32")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distances between the rows of x1 and of x2 (batch dims broadcast)."""
@@ -405,7 +456,9 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
         return dist.view(*batch, r1, r2)
     xp = x1._dev.xp
     diff = xp.abs(a[..., :, None, :] - b[..., None, :, :])
-    if p == 0:
+    if type(diff) is np.ndarray and diff.dtype.char in "fd" and p != 0 and not math.isinf(p) and diff.shape[-1]:
+        r = _cdist_cpu(diff, p)
+    elif p == 0:
         r = (diff != 0).sum(-1).astype(a.dtype)
     elif p == 1:
         r = diff.sum(-1)
