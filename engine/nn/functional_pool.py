@@ -352,7 +352,9 @@ def _avg_pool_bw_arr(xp: Any, g: Any, shape: tuple, prm: tuple) -> Any:
     if prm[6] is not None or not prm[5]:
         gd = xp.where(xp.asarray(empty), 0, gd)
     img = xp.zeros((*shape[:2], *(n + pp + a for n, pp, a in zip(sizes, p, after))), dtype=ct)
-    for at in _window_slices(k, (1,) * len(k), s, o):
+    # torch adds each output's share over its window, the outputs in row-major order; the window offsets
+    # backwards give every input its shares in that order (a later offset is an earlier output)
+    for at in reversed(_window_slices(k, (1,) * len(k), s, o)):
         img[at] += gd
     out = xp.ascontiguousarray(img[(slice(None), slice(None), *(slice(pp, pp + n) for pp, n in zip(p, sizes)))])
     return out.astype(g.dtype) if out.dtype != g.dtype else out
