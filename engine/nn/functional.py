@@ -469,6 +469,12 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input.dim() > 2:
         _spatial_target_check(input.shape, target.shape, weight)
+    if weight is not None and weight.requires_grad and ENABLED[0]:  # (torch's autograd wrapper, before the kernel)
+        fn = "nll_loss2d_forward" if input.dim() > 2 else "nll_loss_forward"
+        raise RuntimeError(
+            f"The function '{fn}' is not differentiable with respect to argument 'weight'. This input cannot have "
+            "requires_grad True."
+        )
     if target._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name()}")
     if not input.dtype.is_floating_point:  # (torch's kernels dispatch on floating types only)

@@ -777,9 +777,35 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
         if input._data.ndim == 0 or source._data.ndim == 0:  # (a 0-dim side: one element, added in place of the row)
             src = (source * alpha if alpha != 1 else source).reshape(input._data.shape)
             r = input + src
+        elif type(input._data) is np.ndarray and input._data.dtype.char in "fd" and source.dtype is input.dtype:
+            r = wrap(_index_add_cpu(input._data, ax, index._data, source._data, alpha), input._dev)
         else:
             r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
     return record(IndexAddBackward, r._data, r._dev, (input, source), (ax, index, alpha), (None,) * 3)
+
+
+def _index_add_cpu(x: np.ndarray, ax: int, idx: np.ndarray, src: np.ndarray, alpha: Any) -> np.ndarray:
+    """torch's cpu index_add: each source slice added onto the input's in index order (a repeated index sums onto
+    what the earlier ones left); alpha != 1 on a matrix or more as add_'s fused multiply-add, on a vector as
+    src * alpha then the add."""
+    from engine.ops.fma import fma
+
+    out = np.array(x, copy=True, order="C")
+    om, sm = np.moveaxis(out, ax, 0), np.moveaxis(src, ax, 0)
+    idx = idx.reshape(-1)
+    if alpha == 1 or x.ndim <= 1:
+        np.add.at(om, idx, sm * x.dtype.type(alpha) if alpha != 1 else sm)
+        return out
+    # fused: one round per repetition of an index (each round's indices are distinct), in index order
+    order = np.argsort(idx, kind="stable")
+    first = np.r_[True, idx[order][1:] != idx[order][:-1]]
+    starts = np.maximum.accumulate(np.where(first, np.arange(idx.size), 0))
+    rank = np.empty(idx.size, np.int64)
+    rank[order] = np.arange(idx.size) - starts
+    for k in range(int(rank.max()) + 1 if idx.size else 0):
+        sel = np.flatnonzero(rank == k)
+        om[idx[sel]] = fma(sm[sel], float(x.dtype.type(alpha)), np.ascontiguousarray(om[idx[sel]]))
+    return out
 
 
 def _index_add_bw(self: Any, g: Tensor, dim: int, index: Tensor, alpha: Any) -> tuple:
@@ -971,10 +997,11 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
 ScatterAddBackward0 = node_class("ScatterAddBackward0", lambda self, g, dim, index: (gather(g, dim, index),))
 
 
-def scatter_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
-    """zeros(shape).scatter_add(dim, index, g): the backward of gather, differentiable."""
+def scatter_add_new(g: Tensor, dim: int, index: Tensor, shape: tuple, base: Any = None) -> Tensor:
+    """zeros(shape).scatter_add(dim, index, g): the backward of gather, differentiable. base: an array to add onto
+    instead of zeros (scatter_add's input: each element's sources added onto it in index order, as torch's)."""
     xp = g._dev.xp
-    z = xp.zeros(shape, dtype=g._data.dtype)
+    z = xp.zeros(shape, dtype=g._data.dtype) if base is None else xp.array(base, copy=True)
     ia = index._data
     grids = xp.ix_(*(xp.arange(n) for n in ia.shape))  # open grids (cupy's indices has no sparse=)
     full = tuple(ia if i == dim else grids[i] for i in range(len(shape)))
@@ -1054,7 +1081,10 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
     sl = tuple(slice(0, s) for s in index._data.shape)
     part = src[sl] if src._data.shape != index._data.shape else src
     with NoGrad():
-        r = input + scatter_add_new(part, ax, index, input._data.shape)
+        if part._data.dtype == input._data.dtype:
+            r = scatter_add_new(part, ax, index, input._data.shape, input._data)
+        else:
+            r = input + scatter_add_new(part, ax, index, input._data.shape)
     # torch's node: the input's gradient passes, the source's is gathered (as if it were index's shape)
     return record(ScatterAddBackward, r._data, r._dev, (input, src), (ax, index, src._data.shape), (None,) * 3)
 
