@@ -424,7 +424,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
 
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's glu_backward: both halves, joined along dim
         a, s = narrow(x, ax, 0, h), narrow(x, ax, h, h).sigmoid()
-        return (cat([g * s, g * a * s * (1 - s)], ax),)
+        return (cat([s * g, (1 - s) * s * a * g], ax),)  # (its kernel's (1 - s) * s * a * grad, left to right)
 
     return _record("GluBackward0", _arrays(input, fwd), (input,), (input,), backward)
 

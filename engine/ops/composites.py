@@ -4,7 +4,6 @@ bucketize, tril_indices/triu_indices. Each gives torch's node on top of its resu
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -130,20 +129,11 @@ def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 def _dist_bw(self: Any, g: Tensor, a: Tensor, b: Tensor, p: float, r: Tensor) -> tuple:
-    from engine.ops.elementwise import where
+    from engine.ops.reduce import _norm_bw
 
-    diff = a - b
     if p == 0:
         return None, None
-    if p == 1:
-        ga = diff.sgn() * g
-    elif p == 2:
-        ga = diff * where(r == 0, 0.0, g / r)
-    elif math.isinf(p):
-        hit = (diff.abs() == r).to(diff.dtype)
-        ga = diff.sgn() * hit * (g / hit.sum())
-    else:
-        ga = diff * diff.abs().pow(p - 2) * where(r == 0, 0.0, g / r.pow(p - 1))
+    (ga,) = _norm_bw(None, g, a - b, r, p, None, False)  # torch: norm_backward(grad, self - other, p, result)
     n = self._next
     return (ga if n[0] is not None else None, -ga if n[1] is not None else None)
 

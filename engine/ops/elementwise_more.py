@@ -102,7 +102,7 @@ isneginf = _predicate(lambda d: for_array(np.isneginf, d)(d) if d.dtype.kind == 
 
 # ---- two tensors ----------------------------------------------------------------------------------------------
 def _hypot_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
-    r = (a * a + b * b).sqrt()
+    r = a.hypot(b)  # (torch's formulas divide by the result: grad * self / result)
     n = self._next
     return (g * a / r if n[0] is not None else None, g * b / r if n[1] is not None else None)
 

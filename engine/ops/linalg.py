@@ -79,9 +79,11 @@ def _mv_bw(self: Any, g: Tensor, a: Tensor, v: Tensor) -> tuple:
 
 def _bmm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
     n = self._next
+    # torch's grad.bmm(mat2^T) and self^T.bmm(grad): bmm's own kernel (below 400 multiply-adds its k-ordered loop)
+    prod = bmm if g._data.ndim == 3 and a._data.ndim == 3 and b._data.ndim == 3 else matmul
     return (
-        matmul(g, b.transpose(-1, -2)) if n[0] is not None else None,
-        matmul(a.transpose(-1, -2), g) if n[1] is not None else None,
+        prod(g, b.transpose(-1, -2)) if n[0] is not None else None,
+        prod(a.transpose(-1, -2), g) if n[1] is not None else None,
     )
 
 
