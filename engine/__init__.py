@@ -474,11 +474,13 @@ def __getattr__(name: str) -> object:
     import importlib
 
     # (loaded on first use: most programs never need them)
-    if name in ("optim", "utils", "distributions", "func", "testing"):
+    if name in ("optim", "utils", "distributions", "func", "testing", "version", "cpu"):
         return importlib.import_module(f"engine.{name}")
     value = None
     if name == "vmap":  # torch.vmap is torch.func.vmap
         value = importlib.import_module("engine.func").vmap
+    elif name == "GradScaler":  # torch.GradScaler is torch.amp.GradScaler
+        value = amp.GradScaler
     elif name in _NN_FUNCTIONS:
         value = getattr(nn.functional, name)
     elif name in ("UntypedStorage", "TypedStorage"):

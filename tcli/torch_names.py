@@ -184,6 +184,12 @@ _NAMES = {
         "skip_guard_on_all_nn_modules_unsafe skip_guard_on_globals_unsafe skip_guard_on_inbuilt_nn_modules_unsafe "
         "substitute_in_graph wrap_numpy "
     ),
+    "cpu": (
+        "AbstractContextManager Any Event Mapping MappingProxyType Stream StreamContext current_device "
+        "current_stream device_count get_capabilities is_available is_initialized lru_cache set_device stream "
+        "synchronize "
+    ),
+    "cpu.amp": ("GradScaler autocast "),
     "cuda": (
         "AcceleratorError Any BFloat16Storage BFloat16Tensor BoolStorage BoolTensor ByteStorage ByteTensor "
         "CUDAGraph CUDAPluggableAllocator Callable CharStorage CharTensor ComplexDoubleStorage "
@@ -207,6 +213,7 @@ _NAMES = {
         "set_per_process_memory_fraction set_rng_state set_rng_state_all set_stream set_sync_debug_mode stream "
         "synchronize temperature use_mem_pool utilization "
     ),
+    "cuda.amp": ("GradScaler amp_definitely_not_available autocast custom_bwd custom_fwd "),
     "distributions": (
         "AbsTransform AffineTransform Bernoulli Beta Binomial CatTransform Categorical Cauchy Chi2 "
         "ComposeTransform ContinuousBernoulli CorrCholeskyTransform CumulativeDistributionTransform Dirichlet "
@@ -493,6 +500,7 @@ _NAMES = {
         "BatchSampler Generic Iterable Iterator RandomSampler Sampler Sequence SequentialSampler Sized "
         "SubsetRandomSampler TypeVar WeightedRandomSampler "
     ),
+    "version": ("Optional cuda debug git_version hip rocm xpu "),
 }
 
 
