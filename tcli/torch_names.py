@@ -401,6 +401,10 @@ _NAMES = {
         "orthogonal_ sparse sparse_ trunc_normal_ uniform uniform_ xavier_normal xavier_normal_ xavier_uniform "
         "xavier_uniform_ zeros_ "
     ),
+    "nn.parallel": (
+        "DataParallel DistributedDataParallel DistributedDataParallelCPU data_parallel deprecated gather "
+        "parallel_apply replicate scatter "
+    ),
     "nn.utils": (
         "clip_grad_norm clip_grad_norm_ clip_grad_value_ clip_grads_with_norm_ "
         "convert_conv2d_weight_memory_format convert_conv3d_weight_memory_format fuse_conv_bn_eval "

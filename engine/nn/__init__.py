@@ -16,6 +16,8 @@ _LOSSES = "engine.nn.loss_modules"
 # name -> the engine module that defines it (loaded, and the name bound here, on first access)
 _LAZY = {
     "Parameter": "engine.nn.parameter",
+    "Buffer": "engine.nn.buffer",
+    "DataParallel": "engine.nn.parallel",
     "Module": _MODULE,
     **dict.fromkeys(("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"), _CONTAINERS),
     **dict.fromkeys(
@@ -47,7 +49,7 @@ _LAZY = {
         _LOSSES,
     ),
 }  # fmt: skip
-_SUBMODULES = ("init", "parameter", "utils")
+_SUBMODULES = ("init", "parameter", "utils", "parallel")
 __all__ = ["functional", "init", *_LAZY]  # (a star import loads the modules)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from engine import host
 from engine.grad_mode import no_grad
 from engine.naming import TorchNamed
+from engine.nn.buffer import persistence as buffer_mark
 from engine.nn.parameter import Parameter
 from engine.tensor import Tensor
 from engine.warn import user_stacklevel
@@ -334,13 +335,15 @@ class Module(metaclass=ModuleType):
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
-                if buffers is not None and name in buffers:
+                marked = buffer_mark(value) if isinstance(value, Tensor) else None  # (nn.Buffer's mark)
+                if marked is not None or buffers is not None and name in buffers:
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(
                             f"cannot assign '{typename(value)}' as buffer '{name}' "
                             "(torch.nn.Buffer, torch.Tensor or None expected)"
                         )
-                    self.register_buffer(name, value, name not in self._non_persistent_buffers_set)
+                    persistent = marked if marked is not None else name not in self._non_persistent_buffers_set
+                    self.register_buffer(name, value, persistent)
                 else:
                     object.__setattr__(self, name, value)
 
