@@ -313,6 +313,7 @@ from engine.random import (
 from engine.serialization import load, save
 from engine.tensor import Size, Tensor, is_inference
 from engine.typeinfo import finfo, iinfo
+from engine.warn import is_warn_always_enabled, set_warn_always  # noqa: F401
 
 float = float32  # noqa: A001
 double = float64
@@ -328,6 +329,7 @@ pi = 3.141592653589793
 inf = _math.inf
 nan = _math.nan
 __version__ = "2.13.0+engine"
+newaxis = None  # (torch.newaxis, numpy's spelling of None in an index: x[:, torch.newaxis])
 absolute = abs
 negative = neg
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2

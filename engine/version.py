@@ -2,13 +2,13 @@
 The engine is torch's cpu build as far as these say: no CUDA or ROCm toolkit is compiled in (cuda tensors run
 on cupy, whatever toolkit it brings)."""
 
-from typing import Optional
+from __future__ import annotations
 
 __all__ = ["__version__", "cuda", "debug", "git_version", "hip", "rocm", "xpu"]
 __version__ = "2.13.0+engine"
 debug = False
-cuda: Optional[str] = None
+cuda: str | None = None
 git_version = "cf30153c4c131c8164ee7798e5022d810682e2cb"  # (torch 2.13.0's, whose behaviour the engine follows)
-hip: Optional[str] = None
-rocm: Optional[str] = None
-xpu: Optional[str] = None
+hip: str | None = None
+rocm: str | None = None
+xpu: str | None = None

@@ -47,4 +47,3 @@ class Buffer(Tensor, metaclass=_BufferMeta):
         t = data.detach().requires_grad_(data.requires_grad)
         mark(t, persistent)
         return t
-

@@ -45,7 +45,8 @@ def _move(obj: Any, dev: Any) -> Any:
     if isinstance(obj, Tensor):
         return obj.to(dev)
     if isinstance(obj, tuple) and len(obj) > 0:
-        return type(obj)(*(_move(o, dev) for o in obj)) if hasattr(obj, "_fields") else tuple(_move(o, dev) for o in obj)
+        moved = [_move(o, dev) for o in obj]
+        return type(obj)(*moved) if hasattr(obj, "_fields") else tuple(moved)
     if isinstance(obj, list) and len(obj) > 0:
         return [_move(o, dev) for o in obj]
     if isinstance(obj, dict) and len(obj) > 0:
