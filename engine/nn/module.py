@@ -692,6 +692,10 @@ class Module(metaclass=ModuleType):
     def bfloat16(self) -> Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
+    def share_memory(self) -> Module:
+        """Every parameter and buffer moved to shared memory, for worker processes (Hogwild training)."""
+        return self._apply(lambda t: t.share_memory_())
+
     def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
         from engine.creation import empty_like
 
@@ -901,7 +905,7 @@ class Module(metaclass=ModuleType):
 
 # torch's Module methods the engine leaves out: asking for one says so instead of "object has no attribute"
 _NOT_COVERED = frozenset({
-    "share_memory", "bfloat16", "compile", "ipu", "xpu", "mtia",
+    "bfloat16", "compile", "ipu", "xpu", "mtia",
 })  # fmt: skip
 
 

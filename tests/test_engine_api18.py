@@ -1,0 +1,355 @@
+"""api18: torch API that tutorials reach for and the engine lacked, checked against PyTorch: torch.cuda.amp and
+torch.cpu.amp (deprecated autocast/GradScaler), torch.cpu, torch.version, nn.Buffer, nn.DataParallel,
+utils.data.StackDataset, Tensor.pin_memory/share_memory_/is_pinned/is_shared, the in-place ldexp_/nextafter_/
+igamma_/igammac_, new_empty_strided, nextafter's and ldexp's gradients, torch.newaxis and set_warn_always.
+Each runs as a tsr script too (tcli's facade must reach the new names)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import textwrap
+import warnings
+
+import pytest
+import torch
+
+import engine
+from tcli.session import Session
+
+
+def run_tsr(src: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = Session(stdout=out, stderr=err, color=False).run_source(textwrap.dedent(src), "prog.tsr")
+    return status, out.getvalue(), err.getvalue()
+
+
+def run_torch(src: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(textwrap.dedent(src), "prog.py", "exec"), {})  # noqa: S102 - the oracle's own run
+    return out.getvalue()
+
+
+def same_as_torch(src: str) -> str:
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    assert out == run_torch(src)
+    return err
+
+
+def error_of(fn, lib):  # noqa: ANN001, ANN201
+    try:
+        fn(lib)
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__, str(e)
+    raise AssertionError("no error")
+
+
+# ---- torch.cuda.amp / torch.cpu.amp / torch.cpu / torch.version ---------------------------------------------
+AMP = """
+import torch
+from torch.cuda.amp import autocast, GradScaler
+print(torch.version.cuda, torch.version.debug, torch.version.hip)
+print(torch.cpu.is_available(), torch.cpu.device_count(), torch.cpu.current_device())
+s = torch.cuda.amp.GradScaler()
+print(s.is_enabled())
+with torch.cpu.amp.autocast():
+    a = torch.ones(2, 3) @ torch.ones(3, 2)
+print(a.dtype)
+with torch.cpu.amp.autocast(dtype=torch.float16):
+    b = torch.ones(2, 3) @ torch.ones(3, 2)
+print(b.dtype)
+with torch.cuda.amp.autocast(enabled=False):
+    c = torch.ones(2, 3) @ torch.ones(3, 2)
+print(c.dtype)
+s2 = torch.cpu.amp.GradScaler(init_scale=8.0)
+print(s2.get_scale(), s2.is_enabled())
+print(torch.GradScaler is torch.amp.GradScaler)
+"""
+
+
+def test_cuda_and_cpu_amp_spellings_run_as_torch_s() -> None:
+    err = same_as_torch(AMP)
+    # torch's deprecation warnings, at the script's lines
+    assert (
+        "prog.tsr:6:5: FutureWarning: `torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
+        "`torch.amp.GradScaler('cuda', args...)` instead." in err
+    )
+    assert (
+        "prog.tsr:8:6: FutureWarning: `torch.cpu.amp.autocast(args...)` is deprecated. Please use "
+        "`torch.amp.autocast('cpu', args...)` instead." in err
+    )
+    assert "`torch.cuda.amp.autocast(args...)` is deprecated" in err
+    assert "`torch.cpu.amp.GradScaler(args...)` is deprecated" in err
+
+
+def test_legacy_amp_warnings_are_torch_s() -> None:
+    for make in (
+        lambda T: T.cuda.amp.autocast(enabled=False),
+        lambda T: T.cpu.amp.autocast(),
+        lambda T: T.cpu.amp.GradScaler(),
+    ):
+        got = []
+        for T in (torch, engine):
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                make(T)
+            got.append([(x.category, str(x.message)) for x in w if x.category is FutureWarning])
+        assert got[0] == got[1] and got[0]
+
+
+def test_legacy_amp_classes_print_as_torch_s() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for T in (torch, engine):
+            assert repr(T.cpu.amp.autocast(enabled=False)).startswith("<torch.cpu.amp.autocast_mode.autocast object")
+            assert repr(T.cpu.amp.GradScaler()).startswith("<torch.cpu.amp.grad_scaler.GradScaler object")
+
+
+def test_torch_version_module() -> None:
+    for name in ("cuda", "debug", "hip", "rocm", "git_version"):
+        assert getattr(engine.version, name) == getattr(torch.version, name)
+    status, out, err = run_tsr("import torch\nprint(torch.version.__version__ == torch.__version__)\n")
+    assert (status, out) == (0, "True\n"), err
+
+
+# ---- nn.Buffer -----------------------------------------------------------------------------------------------
+BUFFER = """
+import torch
+import torch.nn as nn
+class Causal(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.mask = nn.Buffer(torch.tril(torch.ones(n, n)))
+        self.scratch = nn.Buffer(torch.zeros(2), persistent=False)
+        self.plain = torch.ones(1)
+    def forward(self, x):
+        return (x @ self.mask).sum()
+m = Causal(3)
+print(m.state_dict())
+print([n for n, _ in m.named_buffers()])
+print(isinstance(m.mask, nn.Buffer), isinstance(m.plain, nn.Buffer), isinstance(torch.ones(1), nn.Buffer))
+print(type(nn.Buffer(torch.ones(2))), nn.Buffer(torch.ones(2)), nn.Buffer)
+print(nn.Buffer(), nn.Buffer(torch.ones(2, requires_grad=True)))
+x = torch.ones(2, 3, requires_grad=True)
+m(x).backward()
+print(x.grad)
+m.mask = nn.Buffer(torch.eye(3))
+print(m.mask, list(m.state_dict()))
+m.double()
+print(m.mask.dtype, m.scratch.dtype)
+"""
+
+
+def test_buffer_registers_on_assignment_as_torch() -> None:
+    same_as_torch(BUFFER)
+
+
+def test_buffer_errors_are_torch_s() -> None:
+    def before_init(T):  # noqa: ANN001, ANN202
+        class M(T.nn.Module):
+            def __init__(self) -> None:
+                self.b = T.nn.Buffer(T.ones(1))
+
+        M()
+
+    def over_parameter(T):  # noqa: ANN001, ANN202
+        m = T.nn.Module()
+        m.w = T.nn.Parameter(T.ones(1))
+        m.w = T.nn.Buffer(T.ones(1))
+
+    def over_attribute(T):  # noqa: ANN001, ANN202
+        m = T.nn.Module()
+        m.c = 5
+        m.c = T.nn.Buffer(T.ones(1))
+
+    for fn in (before_init, over_parameter, over_attribute):
+        assert error_of(fn, engine) == error_of(fn, torch)
+
+
+def test_buffer_is_a_detached_alias() -> None:
+    for T in (torch, engine):
+        x = T.ones(3)
+        b = T.nn.Buffer(x)
+        b.add_(1)
+        assert x.tolist() == [2.0, 2.0, 2.0]
+        assert b.is_leaf and not b.requires_grad
+
+
+# ---- nn.DataParallel -------------------------------------------------------------------------------------
+DATA_PARALLEL = """
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+net = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+model = nn.DataParallel(net)
+print(model)
+print(model.device_ids, type(model), list(model.state_dict().keys()))
+x = torch.randn(4, 3)
+y = model(x)
+print(y)
+y.sum().backward()
+print(net[0].weight.grad)
+print(model.module is net, isinstance(model, nn.Module))
+model2 = nn.parallel.DataParallel(nn.Linear(2, 2), device_ids=[0])
+print(model2.device_ids)
+try:
+    nn.parallel.data_parallel(net, x)
+except RuntimeError as e:
+    print(e)
+"""
+
+
+@pytest.mark.skipif(engine.cuda.is_available(), reason="without a GPU, as torch's cpu build")
+def test_data_parallel_without_a_gpu_wraps_its_module() -> None:
+    same_as_torch(DATA_PARALLEL)
+
+
+# ---- utils.data.StackDataset ---------------------------------------------------------------------------------
+STACK = """
+import torch
+from torch.utils.data import StackDataset, TensorDataset, DataLoader
+from torch.utils.data.dataset import StackDataset as S2
+torch.manual_seed(0)
+a = TensorDataset(torch.arange(6.).reshape(3, 2))
+b = TensorDataset(torch.tensor([0, 1, 2]))
+s = StackDataset(a, b)
+print(len(s), s[1], S2 is StackDataset, type(s))
+d = StackDataset(x=a, y=b)
+print(d[2])
+for batch in DataLoader(d, batch_size=2, shuffle=True):
+    print(batch)
+for batch in DataLoader(s, batch_size=2):
+    print(batch)
+for bad in [lambda: StackDataset(), lambda: StackDataset(a, y=b),
+            lambda: StackDataset(a, TensorDataset(torch.zeros(2)))]:
+    try:
+        bad()
+    except ValueError as e:
+        print(e)
+"""
+
+
+def test_stack_dataset_as_torch() -> None:
+    same_as_torch(STACK)
+
+
+# ---- pin_memory / share_memory_ ------------------------------------------------------------------------------
+SHARE = """
+import torch
+z = torch.ones(3)
+print(z.is_shared(), z.is_pinned())
+print(z.share_memory_() is z)
+print(z.is_shared(), z[1:].is_shared(), z.view(3, 1).is_shared(), z.clone().is_shared())
+m = torch.nn.Linear(2, 2)
+m.share_memory()
+print(all(p.is_shared() for p in m.parameters()))
+"""
+
+
+def test_share_memory_marks_the_storage() -> None:
+    same_as_torch(SHARE)
+
+
+@pytest.mark.skipif(engine.cuda.is_available(), reason="without a GPU, as torch's cpu build")
+def test_pin_memory_without_a_gpu_is_torch_s_refusal() -> None:
+    assert error_of(lambda T: T.ones(2).pin_memory(), engine) == error_of(lambda T: T.ones(2).pin_memory(), torch)
+
+
+def test_pin_memory_with_a_gpu_gives_a_pinned_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.backend
+
+    monkeypatch.setattr(engine.backend, "cuda_available", lambda: True)
+    x = engine.arange(3.0)
+    p = x.pin_memory()
+    assert p.is_pinned() and not x.is_pinned() and p.tolist() == x.tolist()
+    assert p.pin_memory() is p
+    p[0] = 5.0
+    assert x[0].item() == 0.0
+
+
+# ---- in-place forms, new_empty_strided, newaxis, warn_always ------------------------------------------------
+INPLACE = """
+import torch
+x = torch.tensor([1., 2., 3.], requires_grad=True)
+y = x * 1
+y.ldexp_(torch.tensor([1, 2, 3]))
+print(y)
+y.sum().backward()
+print(x.grad)
+a = torch.tensor([1., 2., 3.]); print(a.igamma_(torch.tensor([0.5, 1., 2.])), a)
+a = torch.tensor([1., 2., 3.]); print(a.igammac_(torch.tensor([0.5, 1., 2.])))
+a = torch.tensor([1., 2., 3.]); print(a.nextafter_(torch.tensor([0., 3., 3.])) - torch.tensor([1., 2., 3.]))
+a = torch.tensor([1., 2.]).double(); print(a.ldexp_(torch.tensor([1, -1])))
+x = torch.tensor([1., 2., 3.], requires_grad=True); y = x * 1
+y.nextafter_(torch.zeros(3)); print(y.grad_fn.name())
+y.sum().backward(); print(x.grad)
+x = torch.tensor([1., 2., 3.], requires_grad=True); y = x * 1
+y.igamma_(torch.ones(3)); print(y.grad_fn.name())
+e = torch.ones(2, 3, dtype=torch.float64).new_empty_strided((2, 2), (1, 2)); print(e.shape, e.stride(), e.dtype)
+e = torch.ones(2).new_empty_strided((3,), (2,), dtype=torch.int16); print(e.shape, e.stride(), e.dtype)
+print(torch.newaxis, torch.arange(3)[:, torch.newaxis].shape)
+print(torch.is_warn_always_enabled())
+torch.set_warn_always(True)
+print(torch.is_warn_always_enabled())
+torch.set_warn_always(False)
+"""
+
+
+def test_inplace_forms_and_small_names_as_torch() -> None:
+    same_as_torch(INPLACE)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int32", "int64"])
+def test_ldexp_inplace_refuses_integers_as_torch(dtype: str) -> None:
+    def fn(T):  # noqa: ANN001, ANN202
+        return T.ones(2, dtype=getattr(T, dtype)).ldexp_(T.ones(2, dtype=T.int32))
+
+    assert error_of(fn, engine) == error_of(fn, torch)
+
+
+def test_set_warn_always_refuses_a_non_bool_as_torch() -> None:
+    assert error_of(lambda T: T.set_warn_always("a"), engine) == error_of(lambda T: T.set_warn_always("a"), torch)
+
+
+# ---- gradients: nextafter, ldexp ------------------------------------------------------------------------
+def _grads(T, dtype: str, other_shape: tuple, fn: str) -> tuple:  # noqa: ANN001
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = T.tensor(rng.standard_normal(5), dtype=getattr(T, dtype), requires_grad=True)
+    o = T.tensor(rng.standard_normal(other_shape), dtype=getattr(T, dtype), requires_grad=True)
+    z = getattr(T, fn)(x, o)
+    g = T.tensor(rng.standard_normal(tuple(z.shape)), dtype=getattr(T, dtype))
+    z.backward(g)
+    return z.tolist(), z.grad_fn.name(), x.grad.tolist(), o.grad.tolist()
+
+
+@pytest.mark.parametrize("fn", ["nextafter", "ldexp"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("other_shape", [(5,), (1,), (3, 1)])
+def test_gradients_match_torch_bit_for_bit(fn: str, dtype: str, other_shape: tuple) -> None:
+    assert _grads(engine, dtype, other_shape, fn) == _grads(torch, dtype, other_shape, fn)
+
+
+def test_ldexp_saves_its_result_as_torch() -> None:
+    def changed_result(T):  # noqa: ANN001, ANN202
+        x = T.randn(3, requires_grad=True)
+        z = T.ldexp(x, T.tensor([1, 2, 3]))
+        z.mul_(2)
+        z.sum().backward()
+
+    def changed_input(T):  # noqa: ANN001, ANN202 - torch saves no input: changing it is no error
+        x = T.randn(3, requires_grad=True)
+        y = x * 1
+        z = T.ldexp(y, T.randn(3, requires_grad=True))
+        y.add_(1)
+        z.sum().backward()
+        return x.grad.tolist()
+
+    assert error_of(changed_result, engine) == error_of(changed_result, torch)
+    torch.manual_seed(0)
+    engine.manual_seed(0)
+    assert changed_input(engine) == changed_input(torch)
