@@ -353,3 +353,12 @@ def test_ldexp_saves_its_result_as_torch() -> None:
     torch.manual_seed(0)
     engine.manual_seed(0)
     assert changed_input(engine) == changed_input(torch)
+
+
+def test_help_knows_the_new_names() -> None:
+    src = "import torch\nhelp(torch.nn.Buffer)\nhelp(torch.nn.DataParallel)\nhelp(torch.ones(1).pin_memory)\n"
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    assert out.startswith("torch.nn.Buffer(data=None, *, persistent=True)\n")
+    assert "torch.nn.DataParallel(module, device_ids=None, output_device=None, dim=0)\n" in out
+    assert "Tensor.pin_memory() -> Tensor\n" in out
