@@ -362,3 +362,23 @@ def test_help_knows_the_new_names() -> None:
     assert out.startswith("torch.nn.Buffer(data=None, *, persistent=True)\n")
     assert "torch.nn.DataParallel(module, device_ids=None, output_device=None, dim=0)\n" in out
     assert "Tensor.pin_memory() -> Tensor\n" in out
+
+
+MODULE_COMPILE = """
+import torch
+m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+print(m.compile())
+y = m(torch.ones(4, 2))
+print(y.grad_fn.name(), type(m))
+print(m.compile(backend="eager", mode=None), m(torch.ones(4, 2)).grad_fn.name())
+for kw in [dict(backend="nope"), dict(mode="fast"), dict(mode="default", options={})]:
+    try:
+        m.compile(**kw)
+    except Exception as e:
+        print(type(e).__name__, e)
+print(list(m.state_dict()))
+"""
+
+
+def test_module_compile_in_place_as_torch() -> None:
+    same_as_torch(MODULE_COMPILE)

@@ -692,6 +692,13 @@ class Module(metaclass=ModuleType):
     def bfloat16(self) -> Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Compiles the module's calls in place (torch.compile of its call). The engine runs eagerly, and so do
+        torch's compiled module calls as a script sees them: the outputs carry the eager graph's nodes."""
+        from engine.compile import compile
+
+        compile(self.forward, *args, **kwargs)  # (torch.compile's argument checks and its side effects)
+
     def share_memory(self) -> Module:
         """Every parameter and buffer moved to shared memory, for worker processes (Hogwild training)."""
         return self._apply(lambda t: t.share_memory_())
@@ -905,7 +912,7 @@ class Module(metaclass=ModuleType):
 
 # torch's Module methods the engine leaves out: asking for one says so instead of "object has no attribute"
 _NOT_COVERED = frozenset({
-    "bfloat16", "compile", "ipu", "xpu", "mtia",
+    "bfloat16", "ipu", "xpu", "mtia",
 })  # fmt: skip
 
 
