@@ -1787,6 +1787,10 @@ DOCS: dict[str, tuple[str, str]] = {
         "AdaptiveAvgPool3d(output_size)",
         "Applies a 3D adaptive average pooling over an input signal composed of several input planes.",
     ),
+    "torch.nn.AdaptiveLogSoftmaxWithLoss": (
+        "AdaptiveLogSoftmaxWithLoss(in_features, n_classes, cutoffs, div_value=4.0, head_bias=False, device=None, dtype=None)",
+        "Efficient softmax approximation.",
+    ),
     "torch.nn.AdaptiveMaxPool1d": (
         "AdaptiveMaxPool1d(output_size, return_indices=False)",
         "Applies a 1D adaptive max pooling over an input signal composed of several input planes.",

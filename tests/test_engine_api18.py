@@ -382,3 +382,44 @@ print(list(m.state_dict()))
 
 def test_module_compile_in_place_as_torch() -> None:
     same_as_torch(MODULE_COMPILE)
+
+
+# ---- nn.AdaptiveLogSoftmaxWithLoss --------------------------------------------------------------------------
+ADAPTIVE = """import torch
+import torch.nn as nn
+torch.manual_seed(0)
+asm = nn.AdaptiveLogSoftmaxWithLoss(8, 10, cutoffs=[3, 6], div_value=2.0)
+print(asm)
+x = torch.randn(5, 8, requires_grad=True)
+t = torch.tensor([0, 4, 9, 2, 7])
+out = asm(x, t)
+print(out)
+print(out.output.grad_fn.name(), out.loss.grad_fn.name())
+out.loss.backward()
+print(x.grad)
+print(asm.head.weight.grad)
+print(asm.tail[1][0].weight.grad)
+print(asm.log_prob(x))
+print(asm.predict(x))
+one = asm(torch.randn(8), torch.tensor(5))
+print(one)
+single = asm(torch.randn(1, 8), torch.tensor([8]))
+print(single.output.shape, single.loss)
+for bad in [lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, cutoffs=[]),
+            lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, cutoffs=[6, 3]),
+            lambda: asm(x, torch.tensor([0, 1, 10, 2, 3])), lambda: asm(x, t[:3]),
+            lambda: asm(x, t.view(5, 1)),
+            lambda: asm(torch.randn(2, 2, 8), torch.tensor([1, 2]))]:
+    try:
+        bad()
+    except Exception as e:
+        print(type(e).__name__, e)
+print(type(asm), list(asm.state_dict()))
+a2 = nn.AdaptiveLogSoftmaxWithLoss(4, 5, cutoffs=[2], head_bias=True, dtype=torch.float64)
+x2 = torch.randn(6, 4, dtype=torch.float64)
+print(a2(x2, torch.tensor([0, 1, 2, 3, 4, 0])).loss, a2.predict(x2))
+"""
+
+
+def test_adaptive_log_softmax_as_torch() -> None:
+    same_as_torch(ADAPTIVE)

@@ -18,6 +18,7 @@ _LAZY = {
     "Parameter": "engine.nn.parameter",
     "Buffer": "engine.nn.buffer",
     "DataParallel": "engine.nn.parallel",
+    "AdaptiveLogSoftmaxWithLoss": "engine.nn.adaptive",
     "Module": _MODULE,
     **dict.fromkeys(("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"), _CONTAINERS),
     **dict.fromkeys(
