@@ -2802,6 +2802,10 @@ DOCS: dict[str, tuple[str, str]] = {
         "LBFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-07, tolerance_change=1e-09, history_size=100, line_search_fn=None)",
         "Implements L-BFGS algorithm.",
     ),
+    "torch.optim.Muon": (
+        "Muon(params, lr=0.001, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-07, ns_steps=5, adjust_lr_fn=None)",
+        "Implements Muon algorithm.",
+    ),
     "torch.optim.NAdam": (
         "NAdam(params, lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, momentum_decay=0.004, decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False, differentiable=False)",
         "Implements NAdam algorithm.",

@@ -423,3 +423,68 @@ print(a2(x2, torch.tensor([0, 1, 2, 3, 4, 0])).loss, a2.predict(x2))
 
 def test_adaptive_log_softmax_as_torch() -> None:
     same_as_torch(ADAPTIVE)
+
+
+# ---- optim.Muon ----------------------------------------------------------------------------------------------
+MUON = """import torch
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(6, 5, bias=False), torch.nn.Tanh(), torch.nn.Linear(5, 3, bias=False))
+opt = torch.optim.Muon(model.parameters(), lr=0.02)
+x = torch.randn(8, 6)
+y = torch.randn(8, 3)
+for step in range(5):
+    opt.zero_grad()
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    opt.step()
+    print(repr(loss.item()))
+print(model[0].weight)
+print(opt.state_dict()["param_groups"])
+print(list(opt.state[model[0].weight]))
+opt2 = torch.optim.Muon([torch.nn.Parameter(torch.randn(4, 7, dtype=torch.float64))], nesterov=False,
+                        adjust_lr_fn="match_rms_adamw", ns_steps=3)
+p = opt2.param_groups[0]["params"][0]
+p.grad = torch.randn(4, 7, dtype=torch.float64)
+opt2.step(); print(p)
+for bad in [lambda: torch.optim.Muon([torch.nn.Parameter(torch.randn(3))]),
+            lambda: torch.optim.Muon(model.parameters(), lr=-1),
+            lambda: torch.optim.Muon(model.parameters(), adjust_lr_fn="x"),
+            lambda: torch.optim.Muon(model.parameters(), momentum=-1)]:
+    try:
+        bad()
+    except Exception as e:
+        print(type(e).__name__, e)
+print(opt)
+"""
+
+
+def test_muon_trains_as_torch() -> None:
+    same_as_torch(MUON)
+
+
+def _muon_run(T, shape: tuple, dtype: str, steps: int = 3) -> tuple:  # noqa: ANN001
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    p = T.nn.Parameter(T.tensor(rng.standard_normal(shape), dtype=getattr(T, dtype)))
+    opt = T.optim.Muon([p], lr=0.05, weight_decay=0.01)
+    for _ in range(steps):
+        p.grad = T.tensor(rng.standard_normal(shape), dtype=getattr(T, dtype))
+        opt.step()
+    return p.detach().tolist(), opt.state[p]["momentum_buffer"].tolist()
+
+
+@pytest.mark.parametrize(("shape", "dtype"), [((5, 3), "float32"), ((3, 5), "float32"), ((16, 16), "float32"),
+                                             ((5, 3), "float64"), ((3, 5), "float64")])  # fmt: skip
+def test_muon_steps_are_torch_s_bits_on_small_matrices(shape: tuple, dtype: str) -> None:
+    assert _muon_run(engine, shape, dtype) == _muon_run(torch, shape, dtype)
+
+
+def test_muon_on_larger_matrices_within_a_bfloat16_step() -> None:
+    # (the Newton-Schulz products run in bfloat16: where the engine's bfloat16 gemm sums in another order than
+    # torch's oneDNN kernel, a product can round to the neighbouring bfloat16, about 4e-3 relative)
+    import numpy as np
+
+    got, want = _muon_run(engine, (48, 64), "float32"), _muon_run(torch, (48, 64), "float32")
+    assert np.allclose(got[0], want[0], atol=2e-3, rtol=0)
+    assert got[1] == want[1]

@@ -15,6 +15,7 @@ from engine.optim.adam import Adam, AdamW
 from engine.optim.adamax import Adamax
 from engine.optim.asgd import ASGD
 from engine.optim.lbfgs import LBFGS
+from engine.optim.muon import Muon
 from engine.optim.nadam import NAdam
 from engine.optim.optimizer import Optimizer
 from engine.optim.radam import RAdam
@@ -31,6 +32,7 @@ __all__ = [
     "AdamW",
     "Adamax",
     "LBFGS",
+    "Muon",
     "NAdam",
     "Optimizer",
     "RAdam",
