@@ -40,13 +40,14 @@ def _index(device: Any) -> int:
 
 def _move(obj: Any, dev: Any) -> Any:
     """scatter's walk for one device: tensors in tuples, lists and dicts go to `dev`, anything else stays."""
+    from engine.func.pytree import _is_namedtuple_class
     from engine.tensor import Tensor
 
     if isinstance(obj, Tensor):
         return obj.to(dev)
     if isinstance(obj, tuple) and len(obj) > 0:
         moved = [_move(o, dev) for o in obj]
-        return type(obj)(*moved) if hasattr(obj, "_fields") else tuple(moved)
+        return type(obj)(*moved) if _is_namedtuple_class(type(obj)) else tuple(moved)
     if isinstance(obj, list) and len(obj) > 0:
         return [_move(o, dev) for o in obj]
     if isinstance(obj, dict) and len(obj) > 0:
