@@ -488,3 +488,62 @@ def test_muon_on_larger_matrices_within_a_bfloat16_step() -> None:
     got, want = _muon_run(engine, (48, 64), "float32"), _muon_run(torch, (48, 64), "float32")
     assert np.allclose(got[0], want[0], atol=2e-3, rtol=0)
     assert got[1] == want[1]
+
+
+# ---- the cuda half, on tests/fakecupy.py (a cupy emulator on numpy) in a subprocess ------------------------
+FAKE_CUDA = """
+import os, sys, warnings
+sys.path.insert(0, {tests!r})
+os.environ["TCLI_MKL"] = "0"
+import fakecupy
+fakecupy.install()
+import engine as torch
+warnings.simplefilter("ignore")
+torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU())
+m = torch.nn.DataParallel(net)
+print(m.device_ids, m.output_device, m.src_device_obj, net[0].weight.device)
+x = torch.randn(4, 3)
+y = m(x)
+y.sum().backward()
+print(y.device, y.grad_fn.name(), net[0].weight.grad.device, list(m.state_dict()))
+print(torch.nn.parallel.data_parallel(net, x).device)
+class Echo(torch.nn.Module):
+    def forward(self, d, k=None):
+        return str(d["a"].device), str(d["b"][0].device), d["b"][1], str(k.device)
+print(torch.nn.DataParallel(Echo())({{"a": x, "b": (x, 3)}}, k=x))
+xp = x.pin_memory()
+print(xp.is_pinned(), x.is_pinned(), xp.to("cuda", non_blocking=True).device)
+c = torch.ones(2, device="cuda")
+print(c.is_shared(), c.share_memory_() is c, c.is_pinned())
+try:
+    c.pin_memory()
+except RuntimeError as e:
+    print(e)
+with torch.cuda.amp.autocast():
+    z = torch.ones(2, 3, device="cuda") @ torch.ones(3, 2, device="cuda")
+print(z.dtype, torch.cuda.amp.GradScaler().is_enabled())
+"""
+
+
+def test_cuda_paths_on_the_emulator() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = str(Path(__file__).resolve().parent)
+    env = dict(os.environ, PYTHONPATH=str(Path(tests).parent))
+    r = subprocess.run([sys.executable, "-c", FAKE_CUDA.format(tests=tests)], capture_output=True, text=True,
+                       env=env, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "[0] 0 cuda:0 cuda:0",
+        "cuda:0 ReluBackward0 cuda:0 ['module.0.weight', 'module.0.bias']",
+        "cuda:0",
+        "('cuda:0', 'cuda:0', 3, 'cuda:0')",
+        "True False cuda:0",
+        "True True False",
+        "cannot pin 'torch.cuda.FloatTensor' only dense CPU tensors can be pinned",
+        "torch.float16 True",
+    ]
