@@ -547,3 +547,67 @@ def test_cuda_paths_on_the_emulator() -> None:
         "cannot pin 'torch.cuda.FloatTensor' only dense CPU tensors can be pinned",
         "torch.float16 True",
     ]
+
+
+# ---- interpolate(antialias=True) -----------------------------------------------------------------------------
+def _aa(T, shape: tuple, size, sf, mode: str, dtype: str, ac: bool, cl: bool, seed: int) -> tuple:  # noqa: ANN001
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = T.tensor(rng.standard_normal(shape), dtype=getattr(T, dtype))
+    if cl:
+        x = x.contiguous(memory_format=T.channels_last)
+    x.requires_grad_(True)
+    y = T.nn.functional.interpolate(x, size=size, scale_factor=sf, mode=mode, antialias=True, align_corners=ac)
+    y.backward(T.tensor(rng.standard_normal(tuple(y.shape)), dtype=getattr(T, dtype)))
+    return y.detach().tolist(), x.grad.tolist(), y.grad_fn.name(), y.stride(), x.grad.stride()
+
+
+AA_CASES = [
+    ((1, 2, 9, 11), (4, 5), None, False, False),  # windows of 3 to 5 taps
+    ((2, 3, 32, 32), (7, 13), None, False, False),
+    ((1, 1, 10, 10), (20, 15), None, False, False),  # upsampling
+    ((1, 2, 17, 9), None, 0.37, False, False),  # a scale factor, passed to the kernel
+    ((1, 1, 12, 12), (5, 5), None, True, False),  # align_corners: the scale (in - 1) / (out - 1)
+    ((1, 1, 64, 48), (11, 47), None, False, False),  # windows past one vector block
+    ((1, 5, 25, 24), (16, 43), None, False, True),  # channels_last in, channels_last out
+    ((2, 3, 9, 11), (6, 1), None, False, False),  # one output column: torch repeats the first row
+    ((1, 2, 2, 6), None, 0.5, False, False),
+]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("shape", "size", "sf", "ac", "cl"), AA_CASES)
+def test_antialiased_interpolate_is_torch_s_bits(
+    shape: tuple, size, sf, ac: bool, cl: bool, mode: str, dtype: str
+) -> None:  # noqa: ANN001
+    seed = len(shape) + shape[-1]
+    assert _aa(engine, shape, size, sf, mode, dtype, ac, cl, seed) == _aa(
+        torch, shape, size, sf, mode, dtype, ac, cl, seed
+    )
+
+
+def test_antialiased_interpolate_repeats_the_first_row_for_one_column_as_torch() -> None:
+    for T in (torch, engine):
+        y = T.nn.functional.interpolate(T.arange(9.0).reshape(1, 1, 9, 1), size=(4, 1), mode="bilinear", antialias=True)
+        assert len(set(y.flatten().tolist())) == 1
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "int32"])
+def test_antialiased_interpolate_refuses_dtypes_as_torch(dtype: str) -> None:
+    def fn(T):  # noqa: ANN001, ANN202
+        x = T.ones(1, 1, 4, 4, dtype=getattr(T, dtype))
+        return T.nn.functional.interpolate(x, size=(2, 2), mode="bilinear", antialias=True)
+
+    assert error_of(fn, engine) == error_of(fn, torch)
+
+
+def test_antialiased_interpolate_argument_errors_as_torch() -> None:
+    for kw in (dict(mode="nearest"), dict(mode="bilinear", size=(2,)), dict(mode="linear")):
+
+        def fn(T, kw=kw):  # noqa: ANN001, ANN202
+            x = T.ones(1, 1, 4, 4) if kw["mode"] != "linear" else T.ones(1, 1, 4)
+            return T.nn.functional.interpolate(x, **{"size": (2, 2), **kw}, antialias=True)
+
+        assert error_of(fn, engine) == error_of(fn, torch)
