@@ -611,3 +611,25 @@ def test_antialiased_interpolate_argument_errors_as_torch() -> None:
             return T.nn.functional.interpolate(x, **{"size": (2, 2), **kw}, antialias=True)
 
         assert error_of(fn, engine) == error_of(fn, torch)
+
+
+DEPRECATED_MODULES = """
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+crit = nn.NLLLoss2d(ignore_index=1)
+x = torch.randn(2, 3, 4, 4).log_softmax(1).requires_grad_()
+t = torch.randint(0, 3, (2, 4, 4))
+loss = crit(x, t)
+print(crit, loss, type(crit), isinstance(crit, nn.NLLLoss))
+loss.backward()
+print(x.grad.sum())
+c = nn.Container(a=nn.Linear(2, 2), b=nn.ReLU())
+print(c, type(c), list(c.state_dict()))
+"""
+
+
+def test_nllloss2d_and_container_as_torch() -> None:
+    err = same_as_torch(DEPRECATED_MODULES)
+    assert "prog.tsr:5:8: FutureWarning: `NLLLoss2d` has been deprecated. Please use `NLLLoss` instead" in err
+    assert "prog.tsr:12:5: FutureWarning: `nn.Container` is deprecated." in err

@@ -20,7 +20,9 @@ _LAZY = {
     "DataParallel": "engine.nn.parallel",
     "AdaptiveLogSoftmaxWithLoss": "engine.nn.adaptive",
     "Module": _MODULE,
-    **dict.fromkeys(("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"), _CONTAINERS),
+    **dict.fromkeys(
+        ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Container"), _CONTAINERS
+    ),
     **dict.fromkeys(
         ("Identity", "Linear", "Flatten", "Unflatten", "Embedding", "LayerNorm", "Dropout", "PairwiseDistance",
          "CosineSimilarity", "ReLU", "SiLU", "Mish", "SELU", "Hardsigmoid", "Hardswish", "Threshold", "Hardtanh",
@@ -45,7 +47,7 @@ _LAZY = {
         ("L1Loss", "MSELoss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
          "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
          "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
-         "MultiMarginLoss", "MultiLabelMarginLoss",
+         "MultiMarginLoss", "MultiLabelMarginLoss", "NLLLoss2d",
          "MultiLabelSoftMarginLoss", "CTCLoss"),
         _LOSSES,
     ),
