@@ -370,6 +370,11 @@ _NAMES = {
         "TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer UninitializedParameter Upsample "
         "UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d factory_kwargs "
     ),
+    "nn.attention": (
+        "Iterable SDPAParams SDPBackend Union WARN_FOR_UNFUSED_KERNELS activate_flash_attention_impl "
+        "can_use_efficient_attention can_use_flash_attention current_flash_attention_impl "
+        "list_flash_attention_impls register_flash_attention_impl restore_flash_attention_impl sdpa_kernel warn "
+    ),
     "nn.functional": (
         "BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType GRID_SAMPLE_INTERPOLATION_MODES "
         "GRID_SAMPLE_PADDING_MODES Optional ScalingType SwizzleType TYPE_CHECKING Tensor adaptive_avg_pool1d "

@@ -633,3 +633,56 @@ def test_nllloss2d_and_container_as_torch() -> None:
     err = same_as_torch(DEPRECATED_MODULES)
     assert "prog.tsr:5:8: FutureWarning: `NLLLoss2d` has been deprecated. Please use `NLLLoss` instead" in err
     assert "prog.tsr:12:5: FutureWarning: `nn.Container` is deprecated." in err
+
+
+# ---- torch.nn.attention: SDPBackend, sdpa_kernel; torch.backends.cuda's switches -------------------------------
+SDPA_BACKENDS = """import torch, warnings
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+print(SDPBackend.MATH, repr(SDPBackend.MATH), int(SDPBackend.FLASH_ATTENTION), type(SDPBackend.MATH))
+print(SDPBackend.MATH == SDPBackend.MATH, SDPBackend.MATH.name, SDPBackend.EFFICIENT_ATTENTION.value)
+torch.manual_seed(0)
+q = torch.randn(1, 2, 3, 4, requires_grad=True)
+for b in [SDPBackend.MATH, SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION,
+          [SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH], [SDPBackend.MATH, SDPBackend.FLASH_ATTENTION]]:
+    try:
+        with sdpa_kernel(b) as ctx:
+            print(ctx, torch.backends.cuda.flash_sdp_enabled(), torch.backends.cuda.math_sdp_enabled(),
+                  torch.backends.cuda.mem_efficient_sdp_enabled(), torch.backends.cuda.cudnn_sdp_enabled())
+            out = F.scaled_dot_product_attention(q, q, q)
+            print(out.grad_fn.name(), out)
+    except Exception as e:
+        print(type(e).__name__, e)
+print(torch.backends.cuda.flash_sdp_enabled(), torch.backends.cuda.math_sdp_enabled())
+try:
+    with sdpa_kernel("math"):
+        pass
+except Exception as e:
+    print(type(e).__name__, e)
+with sdpa_kernel(SDPBackend.MATH):
+    y = F.scaled_dot_product_attention(q, q, q, is_causal=True)
+    y.sum().backward()
+    print(y, q.grad)
+torch.backends.cuda.enable_flash_sdp(False)
+print(torch.backends.cuda.flash_sdp_enabled(), F.scaled_dot_product_attention(q, q, q).grad_fn.name())
+torch.backends.cuda.enable_flash_sdp(True)
+for n in ["enable_flash_sdp", "enable_mem_efficient_sdp", "enable_math_sdp", "enable_cudnn_sdp"]:
+    try:
+        getattr(torch.backends.cuda, n)("x")
+    except Exception as e:
+        print(n, type(e).__name__, e)
+warnings.simplefilter("ignore")
+with torch.backends.cuda.sdp_kernel(enable_flash=False) as k:
+    print(k, torch.backends.cuda.flash_sdp_enabled(), F.scaled_dot_product_attention(q, q, q).grad_fn.name())
+print(torch.backends.cuda.flash_sdp_enabled())
+mha = torch.nn.MultiheadAttention(4, 2, batch_first=True)
+with sdpa_kernel([]):
+    try:
+        print(mha(q[0], q[0], q[0], need_weights=False)[0].shape)
+    except Exception as e:
+        print(type(e).__name__, e)
+"""
+
+
+def test_sdpa_backends_as_torch() -> None:
+    same_as_torch(SDPA_BACKENDS)
