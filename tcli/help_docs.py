@@ -2782,6 +2782,10 @@ DOCS: dict[str, tuple[str, str]] = {
         "Adadelta(params, lr=1.0, rho=0.9, eps=1e-06, weight_decay=0, foreach=None, *, capturable=False, maximize=False, differentiable=False)",
         "Implements Adadelta algorithm.",
     ),
+    "torch.optim.Adafactor": (
+        "Adafactor(params, lr=0.01, beta2_decay=-0.8, eps=(None, 0.001), d=1.0, weight_decay=0.0, *, foreach=None, maximize=False)",
+        "Implements Adafactor algorithm.",
+    ),
     "torch.optim.Adagrad": (
         "Adagrad(params, lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None)",
         "Implements Adagrad algorithm.",

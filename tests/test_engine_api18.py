@@ -686,3 +686,55 @@ with sdpa_kernel([]):
 
 def test_sdpa_backends_as_torch() -> None:
     same_as_torch(SDPA_BACKENDS)
+
+
+# ---- optim.Adafactor, and the vector norm's tail it reads ------------------------------------------------------
+ADAFACTOR = """import torch
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
+opt = torch.optim.Adafactor(model.parameters(), lr=0.05, weight_decay=0.01)
+x = torch.randn(8, 6)
+y = torch.randn(8, 3)
+for step in range(6):
+    opt.zero_grad()
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    opt.step()
+    print(repr(loss.item()))
+print(model[0].weight.tolist())
+print(model[2].bias.tolist())
+print(opt.state_dict()["param_groups"])
+print(sorted(opt.state[model[0].weight]), sorted(opt.state[model[0].bias]), opt.state[model[0].weight]["step"])
+p = torch.nn.Parameter(torch.randn(2, 3, 4, dtype=torch.float64))
+o2 = torch.optim.Adafactor([p], maximize=True, eps=(1e-20, 1e-3), d=2.0, beta2_decay=-0.5)
+for _ in range(3):
+    p.grad = torch.randn(2, 3, 4, dtype=torch.float64)
+    o2.step()
+print(p.tolist())
+A = torch.optim.Adafactor
+ps = list(model.parameters())
+for bad in [lambda: A(ps, lr=-1), lambda: A(ps, beta2_decay=0.5), lambda: A(ps, eps=(-1, 1e-3)),
+            lambda: A(ps, eps=(None, -1)), lambda: A(ps, d=0.5), lambda: A(ps, weight_decay=-1)]:
+    try:
+        bad()
+    except Exception as e:
+        print(type(e).__name__, e)
+print(opt)
+"""
+
+
+def test_adafactor_trains_as_torch() -> None:
+    same_as_torch(ADAFACTOR)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 7, 9, 13, 17, 31, 33, 65, 257])
+def test_vector_norm_over_the_last_dim_is_torch_s_bits(n: int, dtype: str) -> None:
+    # (torch's loop after its 8-lane (4-lane for double) accumulators adds squares in blocks of four, the last
+    # n % 4 by fused multiply-adds)
+    import numpy as np
+
+    g = np.random.default_rng(n).standard_normal((6, n)).astype(dtype)
+    got = [engine.tensor(g).norm(dim=-1).tolist(), engine.tensor(g[0]).norm().item()]
+    want = [torch.tensor(g).norm(dim=-1).tolist(), torch.tensor(g[0]).norm().item()]
+    assert got == want

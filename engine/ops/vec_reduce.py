@@ -17,6 +17,7 @@ import numpy as np
 
 from engine.bf16 import BF16Array, stepwise
 from engine.ops import cascade_sum as C
+from engine.ops.fma import fma
 
 _MUL = np.multiply
 
@@ -143,7 +144,13 @@ def torch_norm(d: Any, p: float, dims: tuple | None, keepdim: bool, fast: bool =
         acc = C._seq(
             np.concatenate((zero, sq[..., : nv * lanes].reshape(*v.shape[:-1], nv, lanes)), axis=-2), v.ndim - 1
         )
-        total = C._seq(np.concatenate((acc, sq[..., nv * lanes :]), axis=-1), v.ndim - 1)
+        # the tail as GCC compiled its scalar loop: in blocks of four squares (rounded, then added in order),
+        # the last n % 4 elements each squared into the total by a fused multiply-add
+        blocked = nv * lanes + (n - nv * lanes) // 4 * 4
+        total = C._seq(np.concatenate((acc, sq[..., nv * lanes : blocked]), axis=-1), v.ndim - 1)
+        for i in range(blocked, n):
+            x = np.ascontiguousarray(v[..., i])
+            total = fma(x, x, np.asarray(total))
         r = np.sqrt(total)
     elif p == 2:
         r = np.sqrt(_chunked_seq(v * v))

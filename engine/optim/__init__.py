@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from engine.optim import lr_scheduler, swa_utils
 from engine.optim.adadelta import Adadelta
+from engine.optim.adafactor import Adafactor
 from engine.optim.adagrad import Adagrad
 from engine.optim.adam import Adam, AdamW
 from engine.optim.adamax import Adamax
@@ -27,6 +28,7 @@ __all__ = [
     "ASGD",
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
