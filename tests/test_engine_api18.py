@@ -523,6 +523,10 @@ except RuntimeError as e:
 with torch.cuda.amp.autocast():
     z = torch.ones(2, 3, device="cuda") @ torch.ones(3, 2, device="cuda")
 print(z.dtype, torch.cuda.amp.GradScaler().is_enabled())
+DataLoader, TensorDataset = torch.utils.data.DataLoader, torch.utils.data.TensorDataset
+ds = TensorDataset(torch.arange(6.).reshape(3, 2), torch.arange(3))
+print([(a.is_pinned(), b.is_pinned(), a.device) for a, b in DataLoader(ds, batch_size=2, pin_memory=True)])
+print([d["x"].is_pinned() for d in DataLoader([{{"x": torch.ones(2)}}] * 2, batch_size=2, pin_memory=True)])
 """
 
 
@@ -546,6 +550,8 @@ def test_cuda_paths_on_the_emulator() -> None:
         "True True False",
         "cannot pin 'torch.cuda.FloatTensor' only dense CPU tensors can be pinned",
         "torch.float16 True",
+        "[(True, True, device(type='cpu')), (True, True, device(type='cpu'))]",
+        "[True]",
     ]
 
 
@@ -738,3 +744,24 @@ def test_vector_norm_over_the_last_dim_is_torch_s_bits(n: int, dtype: str) -> No
     got = [engine.tensor(g).norm(dim=-1).tolist(), engine.tensor(g[0]).norm().item()]
     want = [torch.tensor(g).norm(dim=-1).tolist(), torch.tensor(g[0]).norm().item()]
     assert got == want
+
+
+PIN_LOADER = """
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+ds = TensorDataset(torch.arange(6.).reshape(3, 2), torch.arange(3))
+dl = DataLoader(ds, batch_size=2, pin_memory=True, pin_memory_device="cuda")
+for x, y in dl:
+    print(x, y, x.is_pinned())
+print(dl.pin_memory, dl.pin_memory_device)
+"""
+
+
+@pytest.mark.skipif(engine.cuda.is_available(), reason="without a GPU, as torch's cpu build")
+def test_data_loader_pin_memory_without_a_gpu_warns_as_torch() -> None:
+    err = same_as_torch(PIN_LOADER)
+    assert "prog.tsr:6:1: UserWarning: pin_memory_device is deprecated, the current accelerator will be used" in err
+    assert (
+        "prog.tsr:6:1: UserWarning: 'pin_memory' argument is set as true but no accelerator is found, then device "
+        "pinned memory won't be used." in err
+    )
