@@ -659,6 +659,7 @@ _LDEXP_INPLACE = P.inplace_of(METHODS["ldexp"], "ldexp")
 METHODS.update(MEMORY_FLAGS.METHODS)
 METHODS["ldexp_"] = _ldexp_
 METHODS["new_empty_strided"] = _new_empty_strided
+METHODS["map_"] = P.map_
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)
 

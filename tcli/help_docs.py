@@ -428,6 +428,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "Tensor.lt_": ("lt_(other) -> Tensor", "In-place version of Tensor.lt."),
     "Tensor.lu": ("lu(pivot=True, get_infos=False)", "See torch.lu"),
     "Tensor.lu_solve": ("lu_solve(LU_data, LU_pivots) -> Tensor", "See torch.lu_solve"),
+    "Tensor.map_": (
+        "map_(tensor, callable)",
+        "Applies callable for each element in self tensor and the given tensor and stores the results in self tensor. self tensor and the given tensor must be broadcastable.",
+    ),
     "Tensor.masked_fill": ("masked_fill(mask, value) -> Tensor", "Out-of-place version of torch.Tensor.masked_fill_"),
     "Tensor.masked_fill_": (
         "masked_fill_(mask, value)",

@@ -765,3 +765,31 @@ def test_data_loader_pin_memory_without_a_gpu_warns_as_torch() -> None:
         "prog.tsr:6:1: UserWarning: 'pin_memory' argument is set as true but no accelerator is found, then device "
         "pinned memory won't be used." in err
     )
+
+
+# ---- Tensor.map_ ---------------------------------------------------------------------------------------------
+MAP_ = """import torch
+x = torch.tensor([1., 2., 3.]); y = torch.tensor([10., 20., 30.])
+print(x.map_(y, lambda a, b: a * b + 1), x, x._version)
+x = torch.tensor([[1, 2], [3, 4]]); print(x.map_(torch.tensor([1, 0]), lambda a, b: a - b))
+b = torch.tensor([True, False]); print(b.map_(torch.tensor([True, True]), lambda a, c: a and c))
+def f(a, b):
+    return max(a, b)
+print(torch.arange(4.).map_(torch.tensor(2.), f))
+for g in [lambda: torch.ones(2, requires_grad=True).map_(torch.ones(2), lambda a, b: a),
+          lambda: torch.ones(2).map_(torch.ones(3), lambda a, b: a),
+          lambda: torch.ones(2).map_(torch.ones(2), lambda a, b: "x"),
+          lambda: torch.ones(2).map_(2, lambda a, b: a),
+          lambda: torch.ones(2, dtype=torch.int32).map_(torch.ones(2), lambda a, b: a + b),
+          lambda: torch.ones(2).map_(torch.ones(2), 3),
+          lambda: torch.ones(2, requires_grad=True).map_(2, lambda a, b: a),
+          lambda: torch.ones(2, requires_grad=True).map_(torch.ones(2, dtype=torch.int64), lambda a, b: a)]:
+    try:
+        print(g())
+    except Exception as e:
+        print(type(e).__name__, e)
+"""
+
+
+def test_map_inplace_as_torch() -> None:
+    same_as_torch(MAP_)
