@@ -283,6 +283,7 @@ a = torch.tensor([1., 2., 3.]); print(a.igamma_(torch.tensor([0.5, 1., 2.])), a)
 a = torch.tensor([1., 2., 3.]); print(a.igammac_(torch.tensor([0.5, 1., 2.])))
 a = torch.tensor([1., 2., 3.]); print(a.nextafter_(torch.tensor([0., 3., 3.])) - torch.tensor([1., 2., 3.]))
 a = torch.tensor([1., 2.]).double(); print(a.ldexp_(torch.tensor([1, -1])))
+print(torch.ldexp_(torch.ones(2), torch.tensor([1, 2])))
 x = torch.tensor([1., 2., 3.], requires_grad=True); y = x * 1
 y.nextafter_(torch.zeros(3)); print(y.grad_fn.name())
 y.sum().backward(); print(x.grad)
