@@ -313,6 +313,7 @@ from engine.random import (
 from engine.serialization import load, save
 from engine.tensor import Size, Tensor, is_inference
 from engine.typeinfo import finfo, iinfo
+from engine.warn import is_warn_always_enabled, set_warn_always  # noqa: F401
 
 float = float32  # noqa: A001
 double = float64
@@ -328,6 +329,7 @@ pi = 3.141592653589793
 inf = _math.inf
 nan = _math.nan
 __version__ = "2.13.0+engine"
+newaxis = None  # (torch.newaxis, numpy's spelling of None in an index: x[:, torch.newaxis])
 absolute = abs
 negative = neg
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
@@ -474,11 +476,13 @@ def __getattr__(name: str) -> object:
     import importlib
 
     # (loaded on first use: most programs never need them)
-    if name in ("optim", "utils", "distributions", "func", "testing"):
+    if name in ("optim", "utils", "distributions", "func", "testing", "version", "cpu"):
         return importlib.import_module(f"engine.{name}")
     value = None
     if name == "vmap":  # torch.vmap is torch.func.vmap
         value = importlib.import_module("engine.func").vmap
+    elif name == "GradScaler":  # torch.GradScaler is torch.amp.GradScaler
+        value = amp.GradScaler
     elif name in _NN_FUNCTIONS:
         value = getattr(nn.functional, name)
     elif name in ("UntypedStorage", "TypedStorage"):
@@ -534,7 +538,7 @@ _install_arg_checks()
 _INPLACE_FUNCTIONS = (
     "abs_ acos_ acosh_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ asinh_ atan_ atanh_ ceil_ clamp_ "
     "clamp_max_ clamp_min_ clip_ cos_ cosh_ deg2rad_ detach_ erf_ erfc_ exp2_ exp_ expm1_ fill_ fix_ floor_ frac_ "
-    "gcd_ i0_ lcm_ log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ rad2deg_ reciprocal_ relu_ "
+    "gcd_ i0_ lcm_ ldexp_ log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ rad2deg_ reciprocal_ relu_ "
     "resize_as_ round_ rsqrt_ sigmoid_ sin_ sinc_ sinh_ sqrt_ tan_ tanh_ trunc_ xlogy_"
 ).split()
 

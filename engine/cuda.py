@@ -62,3 +62,11 @@ def manual_seed_all(seed: int) -> None:
 
 def is_initialized() -> bool:
     return False
+
+
+def __getattr__(name: str) -> object:
+    if name == "amp":  # (the deprecated torch.cuda.amp, loaded on first use)
+        import engine.amp.cuda_amp as amp
+
+        return amp
+    raise AttributeError(f"module 'torch.cuda' has no attribute '{name}'")

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine import autograd
+from engine import memory_flags as MEMORY_FLAGS
 from engine import spectral as SPECTRAL
 from engine.autograd import next_seq
 from engine.backend import device as _device
@@ -635,6 +636,30 @@ for _name, _fn in {
     **IRED.METHODS,
 }.items():
     METHODS.setdefault(_name, _fn)
+
+
+def _ldexp_(self: Tensor, other: Any) -> Tensor:
+    if self._data.dtype.kind not in "fc":  # (torch's ldexp_ multiplies in place by 2**other: a floating result)
+        raise RuntimeError(f"ldexp can't be cast to the desired output type {self.dtype.scalar_name()}")
+    return _LDEXP_INPLACE(self, other)
+
+
+def _new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None, device: Any = None,
+                       requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    """x.new_empty_strided(size, stride): torch.empty_strided with x's dtype and device unless given."""
+    dtype = self.dtype if dtype is None else dtype
+    device = self._dev if device is None else device
+    return SMALL.empty_strided(size, stride, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
+
+
+# in-place forms of the functions in small_fns / special_igamma (x.ldexp_(e) stores ldexp(x, e) in x)
+for _name in ("nextafter", "igamma", "igammac"):
+    METHODS.setdefault(_name + "_", P.inplace_of(METHODS[_name], _name))
+_LDEXP_INPLACE = P.inplace_of(METHODS["ldexp"], "ldexp")
+METHODS.update(MEMORY_FLAGS.METHODS)
+METHODS["ldexp_"] = _ldexp_
+METHODS["new_empty_strided"] = _new_empty_strided
+METHODS["map_"] = P.map_
 METHODS.setdefault("hardshrink", _FM.hardshrink)
 METHODS.setdefault("prelu", _FM.prelu)
 

@@ -26,7 +26,7 @@ _IN_TORCH = {
                              "replace_all_batch_norm_modules_"}),
     # (the optimizers the engine has are real attributes: these are what it may lack)
     "torch.testing": frozenset({"FileCheck"}),  # (TorchScript's IR checker)
-    "torch.optim": frozenset({"SparseAdam", "Adafactor", "Muon"}),
+    "torch.optim": frozenset({"SparseAdam"}),
     "torch.utils": frozenset({"tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
     "torch.utils.checkpoint": frozenset({"create_selective_checkpoint_contexts", "CheckpointPolicy",
                                          "SelectiveCheckpointContext", "SAC_IGNORED_OPS", "DefaultDeviceType",

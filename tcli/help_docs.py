@@ -292,7 +292,9 @@ DOCS: dict[str, tuple[str, str]] = {
     "Tensor.i0": ("i0() -> Tensor", "See torch.i0"),
     "Tensor.i0_": ("i0_() -> Tensor", "In-place version of Tensor.i0"),
     "Tensor.igamma": ("igamma(other) -> Tensor", "See torch.igamma"),
+    "Tensor.igamma_": ("igamma_(other) -> Tensor", "In-place version of Tensor.igamma"),
     "Tensor.igammac": ("igammac(other) -> Tensor", "See torch.igammac"),
+    "Tensor.igammac_": ("igammac_(other) -> Tensor", "In-place version of Tensor.igammac"),
     "Tensor.index_add": (
         "index_add(dim, index, source, *, alpha=1) -> Tensor",
         "Out-of-place version of torch.Tensor.index_add_.",
@@ -351,10 +353,15 @@ DOCS: dict[str, tuple[str, str]] = {
         "Returns True if the data type of self is a floating point data type.",
     ),
     "Tensor.is_inference": ("is_inference() -> bool", "See torch.is_inference"),
+    "Tensor.is_pinned": (
+        "",
+        "Returns true if this tensor resides in pinned memory. By default, the device pinned memory on will be the current accelerator.",
+    ),
     "Tensor.is_set_to": (
         "is_set_to(tensor) -> bool",
         "Returns True if both tensors are pointing to the exact same memory (same storage, offset, size and stride).",
     ),
+    "Tensor.is_shared": ("is_shared()", "Checks if tensor is in shared memory."),
     "Tensor.isclose": ("isclose(other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor", "See torch.isclose"),
     "Tensor.isfinite": ("isfinite() -> Tensor", "See torch.isfinite"),
     "Tensor.isinf": ("isinf() -> Tensor", "See torch.isinf"),
@@ -374,6 +381,8 @@ DOCS: dict[str, tuple[str, str]] = {
     "Tensor.kthvalue": ("kthvalue(k, dim=None, keepdim=False) -> (Tensor, LongTensor)", "See torch.kthvalue"),
     "Tensor.lcm": ("lcm(other) -> Tensor", "See torch.lcm"),
     "Tensor.lcm_": ("lcm_(other) -> Tensor", "In-place version of Tensor.lcm"),
+    "Tensor.ldexp": ("ldexp(other) -> Tensor", "See torch.ldexp"),
+    "Tensor.ldexp_": ("ldexp_(other) -> Tensor", "In-place version of Tensor.ldexp"),
     "Tensor.le": ("le(other) -> Tensor", "See torch.le."),
     "Tensor.le_": ("le_(other) -> Tensor", "In-place version of Tensor.le."),
     "Tensor.lerp": ("lerp(end, weight) -> Tensor", "See torch.lerp"),
@@ -419,6 +428,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "Tensor.lt_": ("lt_(other) -> Tensor", "In-place version of Tensor.lt."),
     "Tensor.lu": ("lu(pivot=True, get_infos=False)", "See torch.lu"),
     "Tensor.lu_solve": ("lu_solve(LU_data, LU_pivots) -> Tensor", "See torch.lu_solve"),
+    "Tensor.map_": (
+        "map_(tensor, callable)",
+        "Applies callable for each element in self tensor and the given tensor and stores the results in self tensor. self tensor and the given tensor must be broadcastable.",
+    ),
     "Tensor.masked_fill": ("masked_fill(mask, value) -> Tensor", "Out-of-place version of torch.Tensor.masked_fill_"),
     "Tensor.masked_fill_": (
         "masked_fill_(mask, value)",
@@ -483,6 +496,10 @@ DOCS: dict[str, tuple[str, str]] = {
         "new_empty(size, *, dtype=None, device=None, requires_grad=False, layout=torch.strided, pin_memory=False) -> Tensor",
         "Returns a Tensor of size size filled with uninitialized data. By default, the returned Tensor has the same torch.dtype and torch.device as this tensor.",
     ),
+    "Tensor.new_empty_strided": (
+        "new_empty_strided(size, stride, dtype=None, device=None, requires_grad=False, layout=torch.strided, pin_memory=False) -> Tensor",
+        "Returns a Tensor of size size and strides stride filled with uninitialized data. By default, the returned Tensor has the same torch.dtype and torch.device as this tensor.",
+    ),
     "Tensor.new_full": (
         "new_full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=torch.strided, pin_memory=False) -> Tensor",
         "Returns a Tensor of size size filled with fill_value. By default, the returned Tensor has the same torch.dtype and torch.device as this tensor.",
@@ -499,6 +516,8 @@ DOCS: dict[str, tuple[str, str]] = {
         "new_zeros(size, *, dtype=None, device=None, requires_grad=False, layout=torch.strided, pin_memory=False) -> Tensor",
         "Returns a Tensor of size size filled with `0`. By default, the returned Tensor has the same torch.dtype and torch.device as this tensor.",
     ),
+    "Tensor.nextafter": ("nextafter(other) -> Tensor", "See torch.nextafter"),
+    "Tensor.nextafter_": ("nextafter_(other) -> Tensor", "In-place version of Tensor.nextafter"),
     "Tensor.nonzero": ("nonzero() -> LongTensor", "See torch.nonzero"),
     "Tensor.norm": ("norm(p='fro', dim=None, keepdim=False, dtype=None)", "See torch.linalg.norm"),
     "Tensor.normal_": (
@@ -512,6 +531,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "Tensor.orgqr": ("orgqr(input2) -> Tensor", "See torch.orgqr"),
     "Tensor.outer": ("outer(vec2) -> Tensor", "See torch.outer."),
     "Tensor.permute": ("permute(*dims) -> Tensor", "Returns a view of the tensor with its dimensions permuted."),
+    "Tensor.pin_memory": (
+        "pin_memory() -> Tensor",
+        "Copies the tensor to pinned memory, if it's not already pinned. By default, the device pinned memory on will be the current accelerator.",
+    ),
     "Tensor.pinverse": ("pinverse() -> Tensor", "See torch.pinverse"),
     "Tensor.polygamma": ("polygamma(n) -> Tensor", "See torch.polygamma"),
     "Tensor.polygamma_": ("polygamma_(n) -> Tensor", "In-place version of Tensor.polygamma"),
@@ -609,6 +632,7 @@ DOCS: dict[str, tuple[str, str]] = {
     "Tensor.select": ("select(dim, index) -> Tensor", "See torch.select"),
     "Tensor.sgn": ("sgn() -> Tensor", "See torch.sgn"),
     "Tensor.sgn_": ("sgn_() -> Tensor", "In-place version of Tensor.sgn"),
+    "Tensor.share_memory_": ("share_memory_()", "Moves the underlying storage to shared memory."),
     "Tensor.short": (
         "short(memory_format=torch.preserve_format) -> Tensor",
         "`self.short()` is equivalent to `self.to(torch.int16)`. See to.",
@@ -738,6 +762,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "Tensor.xlogy": ("xlogy(other) -> Tensor", "See torch.xlogy"),
     "Tensor.xlogy_": ("xlogy_(other) -> Tensor", "In-place version of Tensor.xlogy"),
     "Tensor.zero_": ("zero_() -> Tensor", "Fills self tensor with zeros."),
+    "torch.GradScaler": (
+        "GradScaler(device='cuda', init_scale=65536.0, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True)",
+        "An instance `scaler` of GradScaler.",
+    ),
     "torch.abs": (
         "abs(input: Tensor, *, out: Optional[Tensor]) -> Tensor",
         "Computes the absolute value of each element in input.",
@@ -1353,6 +1381,10 @@ DOCS: dict[str, tuple[str, str]] = {
         "Returns True if the input is a single element tensor which is not equal to zero after type conversions. i.e. not equal to `torch.tensor([0.])` or `torch.tensor([0])` or `torch.tensor([False])`. Throws a `RuntimeError` if `torch.numel() != 1` (even in case of sparse tensors).",
     ),
     "torch.is_tensor": ("is_tensor(obj)", "Returns True if `obj` is a PyTorch tensor."),
+    "torch.is_warn_always_enabled": (
+        "is_warn_always_enabled()",
+        "Returns True if the global warn_always flag is turned on. Refer to torch.set_warn_always documentation for more details.",
+    ),
     "torch.isclose": (
         "isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor",
         'Returns a new tensor with boolean elements representing if each element of input is "close" to the corresponding element of other. Closeness is defined as:',
@@ -1405,6 +1437,7 @@ DOCS: dict[str, tuple[str, str]] = {
         "lcm(input, other, *, out=None) -> Tensor",
         "Computes the element-wise least common multiple (LCM) of input and other.",
     ),
+    "torch.ldexp": ("ldexp(input, other, *, out=None) -> Tensor", "Multiplies input by 2 ** other."),
     "torch.le": ("le(input, other, *, out=None) -> Tensor", "Computes \\text{input} \\leq \\text{other} element-wise."),
     "torch.lerp": (
         "lerp(input, end, weight, *, out=None)",
@@ -1742,6 +1775,10 @@ DOCS: dict[str, tuple[str, str]] = {
         "Returns a new tensor with the negative of the elements of input.",
     ),
     "torch.negative": ("negative(input, *, out=None) -> Tensor", "Alias for torch.neg"),
+    "torch.nextafter": (
+        "nextafter(input, other, *, out=None) -> Tensor",
+        "Return the next floating-point value after input towards other, elementwise.",
+    ),
     "torch.nn.AdaptiveAvgPool1d": (
         "AdaptiveAvgPool1d(output_size)",
         "Applies a 1D adaptive average pooling over an input signal composed of several input planes.",
@@ -1753,6 +1790,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "torch.nn.AdaptiveAvgPool3d": (
         "AdaptiveAvgPool3d(output_size)",
         "Applies a 3D adaptive average pooling over an input signal composed of several input planes.",
+    ),
+    "torch.nn.AdaptiveLogSoftmaxWithLoss": (
+        "AdaptiveLogSoftmaxWithLoss(in_features, n_classes, cutoffs, div_value=4.0, head_bias=False, device=None, dtype=None)",
+        "Efficient softmax approximation.",
     ),
     "torch.nn.AdaptiveMaxPool1d": (
         "AdaptiveMaxPool1d(output_size, return_indices=False)",
@@ -1802,6 +1843,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "torch.nn.Bilinear": (
         "Bilinear(in1_features, in2_features, out_features, bias=True, device=None, dtype=None)",
         "Applies a bilinear transformation to the incoming data: y = x_1^T A x_2 + b.",
+    ),
+    "torch.nn.Buffer": (
+        "Buffer(data=None, *, persistent=True)",
+        "A kind of Tensor that should not be considered a model parameter. For example, BatchNorm's `running_mean` is not a parameter, but is part of the module's state.",
     ),
     "torch.nn.CELU": ("CELU(alpha=1.0, inplace=False)", "Applies the CELU function element-wise."),
     "torch.nn.CTCLoss": (
@@ -1868,6 +1913,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "torch.nn.CrossEntropyLoss": (
         "CrossEntropyLoss(weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean', label_smoothing=0.0)",
         "This criterion computes the cross entropy loss between input logits and target.",
+    ),
+    "torch.nn.DataParallel": (
+        "DataParallel(module, device_ids=None, output_device=None, dim=0)",
+        "Implements data parallelism at the module level.",
     ),
     "torch.nn.Dropout": (
         "Dropout(p=0.5, inplace=False)",
@@ -2737,6 +2786,10 @@ DOCS: dict[str, tuple[str, str]] = {
         "Adadelta(params, lr=1.0, rho=0.9, eps=1e-06, weight_decay=0, foreach=None, *, capturable=False, maximize=False, differentiable=False)",
         "Implements Adadelta algorithm.",
     ),
+    "torch.optim.Adafactor": (
+        "Adafactor(params, lr=0.01, beta2_decay=-0.8, eps=(None, 0.001), d=1.0, weight_decay=0.0, *, foreach=None, maximize=False)",
+        "Implements Adafactor algorithm.",
+    ),
     "torch.optim.Adagrad": (
         "Adagrad(params, lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None)",
         "Implements Adagrad algorithm.",
@@ -2756,6 +2809,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "torch.optim.LBFGS": (
         "LBFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-07, tolerance_change=1e-09, history_size=100, line_search_fn=None)",
         "Implements L-BFGS algorithm.",
+    ),
+    "torch.optim.Muon": (
+        "Muon(params, lr=0.001, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-07, ns_steps=5, adjust_lr_fn=None)",
+        "Implements Muon algorithm.",
     ),
     "torch.optim.NAdam": (
         "NAdam(params, lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, momentum_decay=0.004, decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False, differentiable=False)",
@@ -2986,6 +3043,10 @@ DOCS: dict[str, tuple[str, str]] = {
         "Set options for printing. Items shamelessly taken from NumPy",
     ),
     "torch.set_rng_state": ("set_rng_state(new_state)", "Sets the random number generator state."),
+    "torch.set_warn_always": (
+        "set_warn_always(b)",
+        "When this flag is False (default) then some PyTorch warnings may only appear once per process. This helps avoid excessive warning information. Setting it to True causes these warnings to always appear, which may be helpful when debugging.",
+    ),
     "torch.sgn": (
         "sgn(input, *, out=None) -> Tensor",
         "This function is an extension of torch.sign() to complex tensors. It computes a new tensor whose elements have the same angles as the corresponding elements of input and absolute values (i.e. magnitudes) of one for complex tensors and is equivalent to torch.sign() for non-complex tensors.",

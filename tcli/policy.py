@@ -243,7 +243,8 @@ TORCH_SUBMODULES = frozenset(
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
      "distributions.utils", "distributions.constraint_registry", "func", "testing", "accelerator", "backends",
      "backends.cuda", "backends.cudnn", "backends.mps", "fft", "signal", "signal.windows", "amp",
-     "amp.autocast_mode", "amp.grad_scaler", "compiler"}
+     "amp.autocast_mode", "amp.grad_scaler", "compiler", "cuda.amp", "cpu", "cpu.amp", "version",
+     "nn.parallel", "nn.attention"}
     | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
 #: The settings a script may assign on a torch module or settings object (seeding boilerplate:
@@ -260,6 +261,8 @@ ENGINE_MODULES = {
     "autograd.functional": "engine.autograd_functional",
     "autograd.graph": "engine.autograd_graph",
     "distributions.studentT": "engine.distributions.student_t",
+    "cuda.amp": "engine.amp.cuda_amp",
+    "cpu.amp": "engine.amp.cpu_amp",
 }
 #: The default floating dtypes a session may start with or switch to (--dtype, :dtype): torch.set_default_dtype's.
 DEFAULT_DTYPES = ("float32", "float64", "float16", "bfloat16")

@@ -1420,9 +1420,9 @@ class Prelude:
         return getattr(obj, name)
 
     def version_of(self, obj: Any) -> str:
-        """`module.__version__` for the modules scripts import: torch (the engine's) and numpy."""
+        """`module.__version__` for the modules scripts import: torch (the engine's), torch.version and numpy."""
         if type(obj) is ModuleFacade:
-            source = {"torch": "engine", "numpy": "numpy"}.get(obj.name)
+            source = {"torch": "engine", "torch.version": "engine.version", "numpy": "numpy"}.get(obj.name)
             if source is not None:
                 return str(sys.modules[source].__version__)
             raise AttributeError(f"module '{obj.name}' has no attribute '__version__'")

@@ -184,6 +184,12 @@ _NAMES = {
         "skip_guard_on_all_nn_modules_unsafe skip_guard_on_globals_unsafe skip_guard_on_inbuilt_nn_modules_unsafe "
         "substitute_in_graph wrap_numpy "
     ),
+    "cpu": (
+        "AbstractContextManager Any Event Mapping MappingProxyType Stream StreamContext current_device "
+        "current_stream device_count get_capabilities is_available is_initialized lru_cache set_device stream "
+        "synchronize "
+    ),
+    "cpu.amp": ("GradScaler autocast "),
     "cuda": (
         "AcceleratorError Any BFloat16Storage BFloat16Tensor BoolStorage BoolTensor ByteStorage ByteTensor "
         "CUDAGraph CUDAPluggableAllocator Callable CharStorage CharTensor ComplexDoubleStorage "
@@ -207,6 +213,7 @@ _NAMES = {
         "set_per_process_memory_fraction set_rng_state set_rng_state_all set_stream set_sync_debug_mode stream "
         "synchronize temperature use_mem_pool utilization "
     ),
+    "cuda.amp": ("GradScaler amp_definitely_not_available autocast custom_bwd custom_fwd "),
     "distributions": (
         "AbsTransform AffineTransform Bernoulli Beta Binomial CatTransform Categorical Cauchy Chi2 "
         "ComposeTransform ContinuousBernoulli CorrCholeskyTransform CumulativeDistributionTransform Dirichlet "
@@ -363,6 +370,11 @@ _NAMES = {
         "TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer UninitializedParameter Upsample "
         "UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d factory_kwargs "
     ),
+    "nn.attention": (
+        "Iterable SDPAParams SDPBackend Union WARN_FOR_UNFUSED_KERNELS activate_flash_attention_impl "
+        "can_use_efficient_attention can_use_flash_attention current_flash_attention_impl "
+        "list_flash_attention_impls register_flash_attention_impl restore_flash_attention_impl sdpa_kernel warn "
+    ),
     "nn.functional": (
         "BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType GRID_SAMPLE_INTERPOLATION_MODES "
         "GRID_SAMPLE_PADDING_MODES Optional ScalingType SwizzleType TYPE_CHECKING Tensor adaptive_avg_pool1d "
@@ -393,6 +405,10 @@ _NAMES = {
         "kaiming_normal kaiming_normal_ kaiming_uniform kaiming_uniform_ normal normal_ ones_ orthogonal "
         "orthogonal_ sparse sparse_ trunc_normal_ uniform uniform_ xavier_normal xavier_normal_ xavier_uniform "
         "xavier_uniform_ zeros_ "
+    ),
+    "nn.parallel": (
+        "DataParallel DistributedDataParallel DistributedDataParallelCPU data_parallel deprecated gather "
+        "parallel_apply replicate scatter "
     ),
     "nn.utils": (
         "clip_grad_norm clip_grad_norm_ clip_grad_value_ clip_grads_with_norm_ "
@@ -493,6 +509,7 @@ _NAMES = {
         "BatchSampler Generic Iterable Iterator RandomSampler Sampler Sequence SequentialSampler Sized "
         "SubsetRandomSampler TypeVar WeightedRandomSampler "
     ),
+    "version": ("Optional cuda debug git_version hip rocm xpu "),
 }
 
 

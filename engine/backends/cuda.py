@@ -8,6 +8,17 @@ import warnings
 from typing import Any
 
 from engine.naming import object_repr, type_name
+from engine.sdpa_backends import (  # noqa: F401 - torch.backends.cuda's attention switches
+    cudnn_sdp_enabled,
+    enable_cudnn_sdp,
+    enable_flash_sdp,
+    enable_math_sdp,
+    enable_mem_efficient_sdp,
+    flash_sdp_enabled,
+    math_sdp_enabled,
+    mem_efficient_sdp_enabled,
+    sdp_kernel,
+)
 
 _PRECISION = ["highest"]  # torch.get_float32_matmul_precision()
 _PRECISIONS = ("highest", "high", "medium")

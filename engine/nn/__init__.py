@@ -16,8 +16,13 @@ _LOSSES = "engine.nn.loss_modules"
 # name -> the engine module that defines it (loaded, and the name bound here, on first access)
 _LAZY = {
     "Parameter": "engine.nn.parameter",
+    "Buffer": "engine.nn.buffer",
+    "DataParallel": "engine.nn.parallel",
+    "AdaptiveLogSoftmaxWithLoss": "engine.nn.adaptive",
     "Module": _MODULE,
-    **dict.fromkeys(("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"), _CONTAINERS),
+    **dict.fromkeys(
+        ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Container"), _CONTAINERS
+    ),
     **dict.fromkeys(
         ("Identity", "Linear", "Flatten", "Unflatten", "Embedding", "LayerNorm", "Dropout", "PairwiseDistance",
          "CosineSimilarity", "ReLU", "SiLU", "Mish", "SELU", "Hardsigmoid", "Hardswish", "Threshold", "Hardtanh",
@@ -42,12 +47,12 @@ _LAZY = {
         ("L1Loss", "MSELoss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
          "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
          "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
-         "MultiMarginLoss", "MultiLabelMarginLoss",
+         "MultiMarginLoss", "MultiLabelMarginLoss", "NLLLoss2d",
          "MultiLabelSoftMarginLoss", "CTCLoss"),
         _LOSSES,
     ),
 }  # fmt: skip
-_SUBMODULES = ("init", "parameter", "utils")
+_SUBMODULES = ("init", "parameter", "utils", "parallel")
 __all__ = ["functional", "init", *_LAZY]  # (a star import loads the modules)
 
 

@@ -27,6 +27,7 @@ from engine.nn import init
 from engine.nn.layers import Linear
 from engine.nn.module import Module
 from engine.nn.parameter import Parameter
+from engine.sdpa_backends import SDPBackend, cpu_backend, sdpa_kernel  # noqa: F401 - (torch.nn.attention's)
 from engine.tensor import Tensor
 
 
@@ -81,7 +82,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if is_causal:
         causal = _causal(query.size(-2), key.size(-2), query.dtype, query.device)
         mask = causal if mask is None else mask + causal
-    if dropout_p > 0.0 or not query.dim() == key.dim() == value.dim() == 4:  # torch's math path, op by op
+    flash = dropout_p <= 0.0 and query.dim() == key.dim() == value.dim() == 4  # (the cpu flash kernel's inputs)
+    if cpu_backend(flash) == "math":  # torch's math path, op by op
         p = _probs(query, key, scale, mask)
         return (F.dropout(p, dropout_p, True) if dropout_p > 0.0 else p).matmul(value)
     with no_grad():

@@ -28,6 +28,27 @@ def _addindent(s: str, n: int) -> str:
     return lines[0] + "\n" + "\n".join((n * " ") + line for line in lines[1:])
 
 
+class Container(Module):
+    """nn.Container, deprecated: a Module holding the modules given by keyword."""
+
+    _torch_name = _CONTAINER
+
+    def __init__(self, **kwargs: Any) -> None:
+        import warnings
+
+        from engine.warn import user_stacklevel
+
+        warnings.warn(
+            "`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+            "Subclass that instead.",
+            FutureWarning,
+            stacklevel=user_stacklevel(),
+        )
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
+
+
 class Sequential(Module):
     _torch_name = _CONTAINER
 

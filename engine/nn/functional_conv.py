@@ -1397,8 +1397,6 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: nearest | "
             f"linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
         )
-    if antialias:
-        raise NotImplementedError("the engine's interpolate has no antialias")
     if out_size is None:
         out_size = [int(spatial[i] * scales[i]) for i in range(dim)]
         scales_k = scales
@@ -1409,7 +1407,11 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
 
         return (P.adaptive_avg_pool1d, P.adaptive_avg_pool2d, P.adaptive_avg_pool3d)[dim - 1](input, out_size)
     dt = input._data.dtype
-    if dt.kind in "iub" and not (dt == np.uint8 and mode in ("nearest", "nearest-exact")):
+    if antialias:
+        from engine.nn.interpolate_aa import check_dtype
+
+        check_dtype(input, mode)
+    elif dt.kind in "iub" and not (dt == np.uint8 and mode in ("nearest", "nearest-exact")):
         if dt == np.uint8 and mode in ("bilinear", "bicubic"):
             # torch rounds each of two separable passes in fixed point; not reproduced, so no answer rather than
             # one that is off by one in a pixel of six
@@ -1431,6 +1433,10 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             f"Input and output sizes should be greater than 0, but got input ({given}){' and' * (dim == 1)} "
             f"output ({wanted})"
         )
+    if antialias:
+        from engine.nn.interpolate_aa import interpolate_aa
+
+        return interpolate_aa(input, out_size, scales_k, mode, bool(align_corners))
     return _upsample(input, out_size, scales_k, mode, bool(align_corners))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from engine import host
 from engine.grad_mode import no_grad
 from engine.naming import TorchNamed
+from engine.nn.buffer import persistence as buffer_mark
 from engine.nn.parameter import Parameter
 from engine.tensor import Tensor
 from engine.warn import user_stacklevel
@@ -334,13 +335,15 @@ class Module(metaclass=ModuleType):
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
-                if buffers is not None and name in buffers:
+                marked = buffer_mark(value) if isinstance(value, Tensor) else None  # (nn.Buffer's mark)
+                if marked is not None or buffers is not None and name in buffers:
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(
                             f"cannot assign '{typename(value)}' as buffer '{name}' "
                             "(torch.nn.Buffer, torch.Tensor or None expected)"
                         )
-                    self.register_buffer(name, value, name not in self._non_persistent_buffers_set)
+                    persistent = marked if marked is not None else name not in self._non_persistent_buffers_set
+                    self.register_buffer(name, value, persistent)
                 else:
                     object.__setattr__(self, name, value)
 
@@ -689,6 +692,17 @@ class Module(metaclass=ModuleType):
     def bfloat16(self) -> Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Compiles the module's calls in place (torch.compile of its call). The engine runs eagerly, and so do
+        torch's compiled module calls as a script sees them: the outputs carry the eager graph's nodes."""
+        from engine.compile import compile
+
+        compile(self.forward, *args, **kwargs)  # (torch.compile's argument checks and its side effects)
+
+    def share_memory(self) -> Module:
+        """Every parameter and buffer moved to shared memory, for worker processes (Hogwild training)."""
+        return self._apply(lambda t: t.share_memory_())
+
     def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
         from engine.creation import empty_like
 
@@ -898,7 +912,7 @@ class Module(metaclass=ModuleType):
 
 # torch's Module methods the engine leaves out: asking for one says so instead of "object has no attribute"
 _NOT_COVERED = frozenset({
-    "share_memory", "bfloat16", "compile", "ipu", "xpu", "mtia",
+    "bfloat16", "ipu", "xpu", "mtia",
 })  # fmt: skip
 
 

@@ -1052,6 +1052,32 @@ def apply_(x: Tensor, callable: Any) -> Tensor:  # noqa: A002 - torch's paramete
     return x  # (torch writes the memory directly: the version counter stays)
 
 
+def map_(x: Tensor, tensor: Any, callable: Any) -> Tensor:  # noqa: A002 - torch's parameter names
+    """Tensor.map_(tensor, fn): fn(element, tensor's element) for each element in index order (tensor broadcast to
+    x's shape, of x's dtype), written back in place; apply_'s rules otherwise (cpu only, never on a tensor that
+    requires grad, outside autograd)."""
+    from engine.naming import type_name
+
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"map_(): argument 'other' (position 1) must be Tensor, not {type_name(tensor)}")
+    if x._rg:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
+    if x._dev.type != "cpu" or tensor._dev.type != "cpu":
+        raise TypeError("map_ is only implemented on CPU tensors")
+    if tensor._data.dtype != x._data.dtype:
+        raise TypeError(f"map_: expected {x.type()} for 'other' (got {tensor.type()})")
+    other = tensor.expand_as(x)._data
+    check_inplace(x)
+    d = x._data
+    out = writable_view(d)
+    if not writeable(out):
+        raise RuntimeError(OVERLAP_MSG)
+    unpack = _UNPACK[d.dtype.kind]
+    for index in np.ndindex(d.shape):
+        out[index] = unpack(callable(d[index].item(), other[index].item()))
+    return x
+
+
 def _real(r: Any) -> float:
     """A result for a floating tensor: what CPython's PyFloat_AsDouble takes (a real number)."""
     if isinstance(r, (int, float, np.integer, np.floating)):

@@ -5,6 +5,7 @@ Each follows torch's own composition (so grad_fn is the node torch shows) or rec
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 from typing import Any
 
@@ -134,11 +135,14 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None, edge_order: in
 
 
 # ---- ldexp / nextafter (frexp: ops/order_stats.py, with the multi-output ops) -------------------------------
-def _ldexp_bw(self: Any, g: Tensor, other: Tensor) -> tuple:
+def _ldexp_bw(self: Any, g: Tensor, other: Tensor, result: Any, shape: tuple) -> tuple:
     from engine.ops.elementwise import pow
+    from engine.ops.shape import sum_to
 
-    # derivatives.yaml's grad * pow(2, other): an integer power for an integer `other` (2**-1 is 0 there)
-    return (g * pow(2, other), None)
+    # derivatives.yaml's grad * pow(2, other): an integer power for an integer `other` (2**-1 is 0 there),
+    # summed back to input's shape where `other` broadcast it; a floating `other` gets grad * result * log(2)
+    g_other = sum_to(g * result * math.log(2.0), tuple(other._data.shape)) if other._rg else None
+    return (sum_to(g * pow(2, other), shape), g_other)
 
 
 LdexpBackward0 = node_class("LdexpBackward0", _ldexp_bw)
@@ -156,11 +160,38 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
             r = mul(wide, pow(2.0, other).to(wide.dtype)).to(input.dtype)  # (input's dtype: 2**n is exact)
         else:
             r = mul(input, pow(2.0, other))
-    return record(LdexpBackward0, r._data, input._dev, (input, other), (other,), (None,))
+    t = record(LdexpBackward0, r._data, input._dev, (input, other), (other, None, tuple(input._data.shape)))
+    if t.grad_fn is not None:  # (torch saves the result, for other's gradient: changed in place, an error)
+        from engine.autograd import save_out
+
+        s, v = save_out(t.grad_fn, t)
+        t.grad_fn._saved = (other, s, tuple(input._data.shape))
+        t.grad_fn._vers = (None, v, None)
+    return t
+
+
+def _nextafter_bw(self: Any, g: Tensor, shape: tuple, other_shape: Any) -> tuple:
+    from engine.creation import zeros
+    from engine.ops.shape import sum_to
+
+    # derivatives.yaml: self: grad, other: zeros (the step is taken as having slope one)
+    return (sum_to(g, shape), None if other_shape is None else zeros(other_shape, dtype=g.dtype, device=g.device))
+
+
+NextafterBackward0 = node_class("NextafterBackward0", _nextafter_bw)
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """torch.nextafter: the next representable float after input toward other (floating dtypes only)."""
+    r = _nextafter(input, other)
+    if isinstance(input, Tensor) and (input._rg or isinstance(other, Tensor) and other._rg):
+        shape = tuple(other._data.shape) if isinstance(other, Tensor) else None
+        saved = (tuple(input._data.shape), shape)
+        return record(NextafterBackward0, r._data, r._dev, (input, other), saved, (None, None))
+    return r
+
+
+def _nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     from engine.ops.util import result_np
 
     dt = result_np(input, other)
@@ -262,7 +293,7 @@ FUNCTIONS = {
 METHODS = {
     "diagflat": diagflat, "ldexp": ldexp, "nextafter": nextafter, "sum_to_size": sum_to_size,
     "is_signed": is_signed, "get_device": get_device, "is_neg": is_neg, "resolve_neg": resolve_neg,
-    "is_pinned": _false, "is_shared": _false, "cfloat": _complex_caster("cfloat"),
+    "cfloat": _complex_caster("cfloat"),
     "cdouble": _complex_caster("cdouble"),
 }  # fmt: skip
 

@@ -89,7 +89,7 @@ _SAMPLER = "torch.utils.data.sampler.{name}"
 
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
-    "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
+    "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
     "ChainDataset", "WorkerInfo", "default_collate", "default_convert", "get_worker_info", "random_split",
 ]  # fmt: skip
 
@@ -214,6 +214,41 @@ class ConcatDataset(Dataset):
         if k == len(self.cumulative_sizes):
             raise IndexError("list index out of range")
         return self.datasets[k][idx - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+class StackDataset(Dataset):
+    """Datasets side by side: sample i is the tuple (or, given by keyword, the dict) of each one's sample i."""
+
+    _torch_name = _DATASET
+    _generic = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args:
+            if kwargs:
+                raise ValueError(
+                    "Supported either ``tuple``- (via ``args``) or"
+                    "``dict``- (via ``kwargs``) like input/output, but both types are given."
+                )
+            self._length = len(args[0])
+            if any(self._length != len(dataset) for dataset in args):
+                raise ValueError("Size mismatch between datasets")
+            self.datasets: Any = args
+        elif kwargs:
+            tmp = list(kwargs.values())
+            self._length = len(tmp[0])
+            if any(self._length != len(dataset) for dataset in tmp):
+                raise ValueError("Size mismatch between datasets")
+            self.datasets = kwargs
+        else:
+            raise ValueError("At least one dataset should be passed")
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: dataset[index] for k, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = None) -> list[Subset]:
@@ -496,6 +531,7 @@ class DataLoader(metaclass=_DataType):
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
         self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.generator = generator
@@ -626,6 +662,33 @@ class _Worker:
             gen.set_state(main)
 
 
+def _pinned(data: Any) -> Any:
+    """torch's _utils.pin_memory.pin_memory: the tensors of a batch copied to pinned memory, through mappings,
+    tuples (named ones rebuilt as their type) and lists."""
+    if isinstance(data, Tensor):
+        return data.pin_memory()
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, collections.abc.Mapping):
+        if isinstance(data, collections.abc.MutableMapping):
+            clone = copy.copy(data)
+            clone.update({k: _pinned(v) for k, v in data.items()})
+            return clone
+        return {k: _pinned(v) for k, v in data.items()}
+    if isinstance(data, tuple):
+        items = [_pinned(v) for v in data]
+        return type(data)(*items) if _is_namedtuple(data) else type(data)(items)
+    if isinstance(data, list):
+        return [_pinned(v) for v in data]
+    return data
+
+
+def _is_namedtuple(data: Any) -> bool:
+    from engine.func.pytree import _is_namedtuple_class
+
+    return _is_namedtuple_class(type(data))
+
+
 class _LoaderIter(metaclass=_DataType):
     """One pass over a DataLoader, as torch's iterators make it. Made by iter(loader), which draws the base seed
     (one random_() of the loader's generator, or the global one) as torch's iterator does for its workers, so the
@@ -636,7 +699,23 @@ class _LoaderIter(metaclass=_DataType):
     __repr__ = object_repr
 
     def __init__(self, loader: DataLoader) -> None:
+        from engine.backend import cuda_available
+        from engine.warn import user_stacklevel
+
         self._loader = loader
+        if loader.pin_memory and loader.pin_memory_device:
+            warnings.warn(
+                "pin_memory_device is deprecated, the current accelerator will be used as the device,"
+                f"ignore pin_memory_device='{loader.pin_memory_device}'.",
+                stacklevel=user_stacklevel(),
+            )
+        if loader.pin_memory and not cuda_available():
+            warnings.warn(
+                "'pin_memory' argument is set as true but no accelerator is found, then device pinned memory won't "
+                "be used.",
+                stacklevel=user_stacklevel(),
+            )
+        self._pin = bool(loader.pin_memory) and cuda_available()  # (each batch then copied to pinned memory)
         self._index_iter = iter(self._index_sampler())
         base_seed = int(engine.empty((), dtype=engine.int64).random_(generator=loader.generator).item())
         self._workers = [_Worker(loader, w, base_seed) for w in range(loader.num_workers)]
@@ -685,6 +764,10 @@ class _LoaderIter(metaclass=_DataType):
         return self
 
     def __next__(self) -> Any:
+        data = self._next_batch()
+        return _pinned(data) if self._pin else data
+
+    def _next_batch(self) -> Any:
         if not self._workers:
             return self._fetch(next(self._index_iter), self._data_iter)
         while self._tasks:
