@@ -1,0 +1,272 @@
+"""conv2d's float32 cpu gradients as torch's oneDNN sums them (exact mode: MKL loaded), for the geometries where
+torch's backward runs oneDNN's jit kernels (avx512_core; avx2 for the weight gradient of 4-15 input channels) and
+their orders were measured bit for bit against torch 2.13 (oneDNN 3.12).
+
+    input gradient   (stride 1) for each block of 16 output channels one fused multiply-add chain from 0 in (kernel
+                     row, kernel column, output channel) order, the blocks' sums added in order (jit bwd_data)
+    weight gradient  the positions (image, output row, output column) split over torch's threads as oneDNN's
+                     balance picks (a contiguous range of images, or of image rows, for each), one fused chain per
+                     thread in that order from 0, the threads' partial sums then added in thread order
+    bias gradient    the same split (the image-row harness), or the bias reducer's own split over images; plain
+                     float32 adds in position order per thread, then the partial sums in thread order
+
+A fused chain of any length is MKL's sgemm in pieces: MKL adds at most 160 products of an output as one plain
+chain (measured for 4 or more rows and 16 or more columns), so each piece after the first carries the running
+sums in as an identity block ahead of its products (1 * carry is exact, 0 * carry adds nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.ops import mkl
+from engine.ops.cascade_sum import torch_threads
+
+_F32 = np.dtype(np.float32)
+_KMAX = 160  # products MKL's sgemm adds as one fused chain
+_ROWS = 32  # output rows a chained product carries at once (each carried row costs one of the 160)
+_MIN_ROWS, _MIN_COLS = 4, 16  # MKL's sgemm is the plain chain from these sizes up
+_BLOCK = 1 << 22  # floats of columns materialised at once
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _balance211(n: int, team: int) -> list[tuple[int, int]]:
+    """oneDNN's balance211: n items over team threads, the first n % team of them one item more."""
+    q, r = divmod(n, team)
+    out, s = [], 0
+    for t in range(team):
+        e = s + q + (t < r)
+        out.append((s, e))
+        s = e
+    return out
+
+
+class _Chain:
+    """Running fused-chain sums of a (r, K) @ b (K, cols), fed K in pieces: acc = fl(acc + a_k * b_k) in k order."""
+
+    def __init__(self, r: int, cols: int) -> None:
+        self.r, self.cols = r, cols
+        self.rp = rp = max(min(r, _ROWS), _MIN_ROWS)
+        self.groups = [(g, min(r, g + rp)) for g in range(0, r, rp)]
+        self.cp = cp = max(cols, _MIN_COLS)
+        self.step = _KMAX - rp
+        self.accs = [np.zeros((rp, cp), _F32) for _ in self.groups]
+        self.wb = np.zeros((_KMAX, cp), _F32)  # [carried sums; the piece's rows of b]
+        self.eye = np.eye(rp, dtype=_F32)
+
+    def feed(self, a: Any, b: Any) -> None:
+        rp, cols, wb = self.rp, self.cols, self.wb
+        k = a.shape[1]
+        for k0 in range(0, k, self.step):
+            k1 = min(k, k0 + self.step)
+            n = k1 - k0
+            wb[rp : rp + n, :cols] = b[k0:k1]
+            for i, (g0, g1) in enumerate(self.groups):
+                am = np.zeros((rp, rp + n), _F32)
+                am[:, :rp] = self.eye
+                am[: g1 - g0, rp:] = a[g0:g1, k0:k1]
+                wb[:rp] = self.accs[i]
+                self.accs[i] = mkl.gemm(am, wb[: rp + n])
+
+    def result(self) -> Any:
+        parts = [acc[: g1 - g0, : self.cols] for acc, (g0, g1) in zip(self.accs, self.groups)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _kernel_ok(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> bool:
+    """The geometries whose orders were measured: padding below the kernel size, at most 64 channels each way."""
+    n, c, h, w = x_shape
+    o, _, kh, kw = w_shape
+    if padding[0] >= kh or padding[1] >= kw or c > 64 or o > 64 or kw > 14:
+        return False
+    return n * c * h * w > 0 and o > 0
+
+
+# ---- input gradient -------------------------------------------------------------------------------------------
+
+
+def conv2d_input_grad(g: Any, w: Any, x_shape: tuple, stride: tuple, padding: tuple) -> Any | None:
+    """The input gradient of conv2d (groups 1, no dilation, stride 1) as oneDNN's jit bwd_data sums it, or None
+    where not known (a strided one runs oneDNN's brgemm kernel, in another order)."""
+    if stride != (1, 1) or not _kernel_ok(x_shape, w.shape, stride, padding) or not mkl.available():
+        return None
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = w.shape
+    h, wd = x_shape[2:]
+    ph, pw = padding
+    # z[.., kh - 1 + ih - i, ..] holds the output gradient that tap (i, j) of input row ih reads (zeros elsewhere)
+    z = np.zeros((n, o, h + kh - 1, wd + kw - 1), _F32)
+    z[:, :, kh - 1 - ph : kh - 1 - ph + oh, kw - 1 - pw : kw - 1 - pw + ow] = g
+    wt = w.transpose(1, 2, 3, 0)  # (c, kh, kw, o)
+    out = np.empty((n, c, h, wd), _F32)
+    for o0 in range(0, o, 16):  # each block of 16 output channels one chain, added to the blocks before it
+        o1 = min(o, o0 + 16)
+        a = np.ascontiguousarray(wt[..., o0:o1]).reshape(c, -1)
+        k = a.shape[1]
+        per = max(1, _BLOCK // max(1, k * h * wd))
+        for n0 in range(0, n, per):
+            n1 = min(n, n0 + per)
+            cols = np.empty((kh, kw, o1 - o0, n1 - n0, h, wd), _F32)
+            for i in range(kh):
+                for j in range(kw):
+                    tap = z[n0:n1, o0:o1, kh - 1 - i : kh - 1 - i + h, kw - 1 - j : kw - 1 - j + wd]
+                    cols[i, j] = tap.transpose(1, 0, 2, 3)
+            chain = _Chain(c, (n1 - n0) * h * wd)
+            chain.feed(a, cols.reshape(k, -1))
+            part = chain.result().reshape(c, n1 - n0, h, wd).transpose(1, 0, 2, 3)
+            if o0 == 0:
+                out[n0:n1] = part
+            else:
+                out[n0:n1] += part
+    return out
+
+
+# ---- weight and bias gradients: oneDNN's thread split ------------------------------------------------------------
+
+
+def _reducer_split(nthr: int, job_size: int, njobs: int, red: int, max_buffer: int) -> int:
+    """oneDNN's reduce_balancer_t::balance: how many threads share one job's reduction."""
+    min_per = max(1, njobs // nthr)
+    max_per = max(1, max_buffer // (nthr * job_size))
+    ngroups = min(njobs // min_per, nthr)
+    per_group = min(nthr // ngroups, red)
+    ub = njobs * job_size * red
+    for c in range(min_per, njobs):
+        cg = min(njobs // c, nthr)
+        cpg = min(nthr // cg, red)
+        cub = _cdiv(njobs, cg)
+        if cpg > 1 and cub > max_per:
+            continue
+        cost = job_size * cub * (_cdiv(red, cpg) + (cpg != 1))
+        if cost < ub:
+            per_group, ub = cpg, cost
+    return per_group
+
+
+def _avx512_nthr_mb(mb: int, nb_ic: int, ic_block: int, nb_oc: int, ih: int, iw: int, oh: int, ow: int, kh: int,
+                    kw: int, sh: int, sw: int, two_d: bool, nthreads: int) -> int:  # fmt: skip
+    """jit_avx512_common_conv_bwd_weights_kernel_f32::balance: the threads the reduction is split over."""
+    ih_r, oh_r = (ih, oh) if two_d else (1, 1)
+    ih_n, oh_n = (1, 1) if two_d else (ih, oh)
+    nthr_oh = max(1, oh_r // 9)
+
+    def mem(nm: int, no: int, ni: int) -> int:
+        src = _cdiv(mb * ih_r, nm) * _cdiv(nb_ic, ni) * ic_block * ih_n * iw // sh // sw
+        dst = _cdiv(mb * oh_r, nm) * _cdiv(nb_oc, no) * 16 * oh_n * ow
+        return src + dst + 8 * _cdiv(nb_oc, no) * _cdiv(nb_ic, ni) * kh * kw * ic_block * 16
+
+    def comp(nm: int, no: int, ni: int) -> int:
+        return _cdiv(mb * oh_r, nm) * _cdiv(nb_oc, no) * _cdiv(nb_ic, ni)
+
+    def candidates() -> Any:
+        for nm in range(1, min(nthreads, mb * nthr_oh) + 1):
+            par = nthreads // nm
+            for no in range(1, min(par, nb_oc) + 1):
+                yield nm, no, min(par // no, nb_ic)
+
+    best, best_mem = (1, 1, 1), mem(1, 1, 1)
+    for cand in candidates():
+        m = mem(*cand)
+        if m <= best_mem:
+            best, best_mem = cand, m
+    best_comp = comp(*best)
+    for cand in candidates():
+        cc = comp(*cand)
+        if (cc <= best_comp and mem(*cand) < 1.1 * best_mem) or 4 * cc <= 3 * best_comp:
+            best, best_comp = cand, cc
+    nm = best[0]
+    if nthreads // 2 < nm < nthreads:
+        nm = min(mb * nthr_oh, nthreads)
+    return nm
+
+
+def _weight_plan(x_shape: tuple, w_shape: tuple, os: tuple, stride: tuple, padding: tuple) -> tuple | None:
+    """(rows per image (the weight split's unit: 1 = whole images, oh = image rows), the weight gradient's thread
+    ranges over those units, the bias gradient's (unit, ranges)); None where oneDNN's choice is not known."""
+    n, c, h, wd = x_shape
+    o, _, kh, kw = w_shape
+    oh, ow = os
+    (sh, sw), (ph, pw) = stride, padding
+    nthr = torch_threads()
+    if c in (1, 2, 3) or c >= 16:  # jit:avx512_core (a first convolution reads 1-3 channels unblocked)
+        b_pad = max(0, (oh - 1) * sh + kh - h - ph)
+        r_pad = max(0, (ow - 1) * sw + kw - wd - pw)
+        if ph > kh // 2 or b_pad > kh // 2 or r_pad >= kw:
+            return None
+        first = c < 16
+        nb_ic, ic_block = (1, c) if first else (_cdiv(c, 16), 16)
+        nb_oc = _cdiv(o, 16)
+        two_d = oh > 9
+        nm = _avx512_nthr_mb(n, nb_ic, ic_block, nb_oc, h, wd, oh, ow, kh, kw, sh, sw, two_d, nthr)
+        unit = oh if two_d else 1
+        wparts = _balance211(n * unit, nm)
+        if two_d:
+            return unit, wparts, (unit, wparts)
+        per = _reducer_split(nthr, 16, nb_oc, n, nthr * 3 * 5 * 5 * 16 * 16)
+        return unit, wparts, (1, _balance211(n, per))
+    # jit:avx2 (8-channel blocks)
+    nb_oc, nb_ic = _cdiv(o, 8), _cdiv(c, 8)
+    per_w = _reducer_split(nthr, kh * kw * 64, nb_oc * nb_ic, n, 1 << 21)
+    per_b = _reducer_split(nthr, 8, nb_oc, n, 1 << 21)
+    return 1, _balance211(n, per_w), (1, _balance211(n, per_b))
+
+
+def conv2d_weight_grad(x: Any, g: Any, w_shape: tuple, stride: tuple, padding: tuple, bias: bool) -> tuple | None:
+    """(weight gradient, bias gradient or None) of conv2d (groups 1, no dilation) as oneDNN's bwd_weights, or None
+    where not known."""
+    if not _kernel_ok(x.shape, w_shape, stride, padding) or not mkl.available():
+        return None
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w_shape
+    oh, ow = g.shape[2:]
+    plan = _weight_plan(x.shape, w_shape, (oh, ow), stride, padding)
+    if plan is None:
+        return None
+    unit, wparts, (bunit, bparts) = plan
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    sn, sc, s_h, s_w = xp.strides
+    kk = c * kh * kw
+    # (rows o, columns c*kh*kw) or its transpose, whichever MKL pads less
+    by_oc = max(min(o, _ROWS), _MIN_ROWS) * _cdiv(o, _ROWS) * max(kk, _MIN_COLS) <= max(
+        min(kk, _ROWS), _MIN_ROWS
+    ) * _cdiv(kk, _ROWS) * max(o, _MIN_COLS)
+    total = None
+    for start, end in wparts:
+        if start == end:
+            continue
+        chain = _Chain(o, kk) if by_oc else _Chain(kk, o)
+        for img in range(start // unit, _cdiv(end, unit)):
+            r0 = max(start - img * unit, 0) if unit > 1 else 0
+            r1 = min(end - img * unit, unit) if unit > 1 else oh
+            rows = r1 - r0
+            base = xp[img, :, r0 * sh :, :]
+            win = np.lib.stride_tricks.as_strided(base, (rows, ow, c, kh, kw), (s_h * sh, s_w * sw, sc, s_h, s_w))
+            cols = np.ascontiguousarray(win).reshape(rows * ow, kk)  # positions x (c, kh, kw)
+            gg = g[img, :, r0:r1].reshape(o, rows * ow)
+            if by_oc:
+                chain.feed(gg, cols)
+            else:
+                chain.feed(cols.T, gg.T)
+        part = chain.result() if by_oc else chain.result().T
+        total = part if total is None else total + part
+    gw = np.ascontiguousarray(total).reshape(w_shape)
+    gb = None
+    if bias:
+        gr = g.reshape(n, o, oh * ow)
+        for start, end in bparts:
+            if start == end:
+                continue
+            if bunit == 1:
+                seg = gr[start:end].transpose(1, 0, 2).reshape(o, -1)
+            else:
+                seg = gr.transpose(1, 0, 2).reshape(o, n * oh * ow)[:, start * ow : end * ow]
+            part = np.cumsum(seg, axis=1, dtype=_F32)[:, -1]
+            gb = part if gb is None else gb + part
+        gb = np.ascontiguousarray(gb)
+    return gw, gb
