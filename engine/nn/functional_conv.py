@@ -369,6 +369,11 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
         out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)
     elif _onednn_chain(x, w, geo):  # (the bias is added last, as oneDNN does)
         out = _onednn_conv(x, w, geo)
+    elif _onednn_used(x, w, geo) and (b is None or b.dtype == _F32):  # oneDNN's sums where their order is known
+        out = conv_onednn.conv2d_forward(x, w, b, geo.stride, geo.padding)
+        if out is not None:
+            return out
+        out = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo), x.dtype, x, w)
     else:
         out = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo), x.dtype, x, w)
     if b is not None:
