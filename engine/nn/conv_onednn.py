@@ -28,7 +28,8 @@ _F32 = np.dtype(np.float32)
 _KMAX = 160  # products MKL's sgemm adds as one fused chain
 _ROWS = 32  # output rows a chained product carries at once (each carried row costs one of the 160)
 _MIN_ROWS, _MIN_COLS = 4, 16  # MKL's sgemm is the plain chain from these sizes up
-_BLOCK = 1 << 22  # floats of columns materialised at once
+_BLOCK = 1 << 20  # floats of columns materialised at once (a few MB: the pieces stay in cache)
+_ORIENT: list = []  # (tests: force the weight gradient's orientation)
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -47,35 +48,84 @@ def _balance211(n: int, team: int) -> list[tuple[int, int]]:
 
 
 class _Chain:
-    """Running fused-chain sums of a (r, K) @ b (K, cols), fed K in pieces: acc = fl(acc + a_k * b_k) in k order."""
+    """Fused-chain sums of a (r, K) @ b (K, cols): acc = fl(acc + a_k * b_k) in k order, from 0 or from carried
+    sums. b's rows are put into slabs of (carry rows, up to 160 - carry rows of b) first; each slab is then one
+    MKL product whose output is the next slab's carry rows."""
 
-    def __init__(self, r: int, cols: int) -> None:
-        self.r, self.cols = r, cols
+    def __init__(self, r: int, cols: int, k: int) -> None:
+        self.r, self.cols, self.k = r, cols, k
         self.rp = rp = max(min(r, _ROWS), _MIN_ROWS)
         self.groups = [(g, min(r, g + rp)) for g in range(0, r, rp)]
         self.cp = cp = max(cols, _MIN_COLS)
-        self.step = _KMAX - rp
+        self.step = step = _KMAX - rp
+        self.nchunks = _cdiv(k, step)
+        self.slab = np.empty((self.nchunks, rp + step, cp), _F32)
+        if cp > cols:
+            self.slab[:, :, cols:] = 0
         self.accs = [np.zeros((rp, cp), _F32) for _ in self.groups]
-        self.wb = np.zeros((_KMAX, cp), _F32)  # [carried sums; the piece's rows of b]
-        self.eye = np.eye(rp, dtype=_F32)
 
-    def feed(self, a: Any, b: Any) -> None:
-        rp, cols, wb = self.rp, self.cols, self.wb
-        k = a.shape[1]
-        for k0 in range(0, k, self.step):
-            k1 = min(k, k0 + self.step)
-            n = k1 - k0
-            wb[rp : rp + n, :cols] = b[k0:k1]
-            for i, (g0, g1) in enumerate(self.groups):
-                am = np.zeros((rp, rp + n), _F32)
-                am[:, :rp] = self.eye
-                am[: g1 - g0, rp:] = a[g0:g1, k0:k1]
-                wb[:rp] = self.accs[i]
-                self.accs[i] = mkl.gemm(am, wb[: rp + n])
+    def put(self, k0: int, block: Any) -> None:
+        """b's rows k0.. (block: (m, ...) with cols elements a row)."""
+        m = block.shape[0]
+        rest = block.shape[1:]
+        step, rp = self.step, self.rp
+        done = 0
+        while done < m:
+            j, r0 = divmod(k0 + done, step)
+            n = min(m - done, step - r0)
+            dst = self.slab[j, rp + r0 : rp + r0 + n]
+            src = block[done : done + n]
+            if self.cp == self.cols:
+                dst.reshape((n, *rest))[...] = src
+            else:
+                dst[:, : self.cols] = src.reshape(n, self.cols)
+            done += n
+
+    def put_rows(self, b: Any) -> None:
+        """All of b (K, cols) at once."""
+        step, rp, k = self.step, self.rp, self.k
+        full = k // step
+        if full:
+            self.slab[:full, rp:, : self.cols] = b[: full * step].reshape(full, step, self.cols)
+        if k > full * step:
+            self.slab[full, rp : rp + k - full * step, : self.cols] = b[full * step :]
+
+    def run(self, a: Any) -> None:
+        """The chain over the put rows, continuing each row group's carried sums."""
+        rp, step, k, slab, nch = self.rp, self.step, self.k, self.slab, self.nchunks
+        eye = np.eye(rp, dtype=_F32)
+        for i, (g0, g1) in enumerate(self.groups):
+            am = np.zeros((nch, rp, rp + step), _F32)
+            am[:, :, :rp] = eye
+            ag = np.zeros((g1 - g0, nch * step), _F32)
+            ag[:, :k] = a[g0:g1]
+            am[:, : g1 - g0, rp:] = ag.reshape(g1 - g0, nch, step).transpose(1, 0, 2)
+            slab[0, :rp] = self.accs[i]
+            last = np.empty((rp, self.cp), _F32)
+            mkl.gemm_chain(am, slab, self.cp, rp, [rp + min(step, k - j * step) for j in range(nch)], last)
+            self.accs[i] = last
 
     def result(self) -> Any:
         parts = [acc[: g1 - g0, : self.cols] for acc, (g0, g1) in zip(self.accs, self.groups)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _chain(a: Any, b: Any) -> Any:
+    """a (r, K) @ b (K, cols) as one fused chain in k order from 0."""
+    ch = _Chain(a.shape[0], b.shape[1], a.shape[1])
+    ch.put_rows(b)
+    ch.run(a)
+    return ch.result()
+
+
+def _in_parallel(f: Any, ranges: list, work: int) -> list:
+    """[f(*r) for r in ranges], the ranges after the first on MKL's worker threads where the work is big enough
+    (each range's chain is independent; ctypes lets go of the GIL in MKL)."""
+    pool = mkl._threads() if len(ranges) > 1 and work >= mkl._PAR_GEMM_MIN else None
+    if pool is None:
+        return [f(*r) for r in ranges]
+    futures = [pool.submit(f, *r) for r in ranges[1:]]
+    return [f(*ranges[0])] + [fut.result() for fut in futures]
 
 
 def _kernel_ok(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> bool:
@@ -111,13 +161,12 @@ def conv2d_input_grad(g: Any, w: Any, x_shape: tuple, stride: tuple, padding: tu
         per = max(1, _BLOCK // max(1, k * h * wd))
         for n0 in range(0, n, per):
             n1 = min(n, n0 + per)
-            cols = np.empty((kh, kw, o1 - o0, n1 - n0, h, wd), _F32)
+            chain = _Chain(c, (n1 - n0) * h * wd, k)
             for i in range(kh):
                 for j in range(kw):
                     tap = z[n0:n1, o0:o1, kh - 1 - i : kh - 1 - i + h, kw - 1 - j : kw - 1 - j + wd]
-                    cols[i, j] = tap.transpose(1, 0, 2, 3)
-            chain = _Chain(c, (n1 - n0) * h * wd)
-            chain.feed(a, cols.reshape(k, -1))
+                    chain.put((i * kw + j) * (o1 - o0), tap.transpose(1, 0, 2, 3))
+            chain.run(a)
             part = chain.result().reshape(c, n1 - n0, h, wd).transpose(1, 0, 2, 3)
             if o0 == 0:
                 out[n0:n1] = part
@@ -232,32 +281,53 @@ def conv2d_weight_grad(x: Any, g: Any, w_shape: tuple, stride: tuple, padding: t
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
     sn, sc, s_h, s_w = xp.strides
     kk = c * kh * kw
+    ohw = oh * ow
+    pos = [(s * ohw // unit, e * ohw // unit) for s, e in wparts if s < e]  # each thread's positions
+    bpos = [(s * ohw // bunit, e * ohw // bunit) for s, e in bparts if s < e]
+    fold = bias and bpos == pos  # the bias sums ride along as products with 1 (fl(acc + g * 1) is acc + g)
+    kr = kk + fold
     # (rows o, columns c*kh*kw) or its transpose, whichever MKL pads less
-    by_oc = max(min(o, _ROWS), _MIN_ROWS) * _cdiv(o, _ROWS) * max(kk, _MIN_COLS) <= max(
-        min(kk, _ROWS), _MIN_ROWS
-    ) * _cdiv(kk, _ROWS) * max(o, _MIN_COLS)
-    total = None
-    for start, end in wparts:
-        if start == end:
-            continue
-        chain = _Chain(o, kk) if by_oc else _Chain(kk, o)
-        for img in range(start // unit, _cdiv(end, unit)):
-            r0 = max(start - img * unit, 0) if unit > 1 else 0
-            r1 = min(end - img * unit, unit) if unit > 1 else oh
-            rows = r1 - r0
-            base = xp[img, :, r0 * sh :, :]
-            win = np.lib.stride_tricks.as_strided(base, (rows, ow, c, kh, kw), (s_h * sh, s_w * sw, sc, s_h, s_w))
-            cols = np.ascontiguousarray(win).reshape(rows * ow, kk)  # positions x (c, kh, kw)
-            gg = g[img, :, r0:r1].reshape(o, rows * ow)
+    by_oc = _ORIENT[0] if _ORIENT else (
+        max(min(o, _ROWS), _MIN_ROWS) * _cdiv(o, _ROWS) * max(kr, _MIN_COLS)
+        <= max(min(kr, _ROWS), _MIN_ROWS) * _cdiv(kr, _ROWS) * max(o, _MIN_COLS)
+    )
+    gt = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, n * ohw)
+    per = max(1, _BLOCK // max(1, ohw * kr))  # images whose columns are materialised at once
+
+    def part(p0: int, p1: int) -> Any:
+        acc = None
+        for i0 in range(p0 // ohw, _cdiv(p1, ohw), per):
+            i1 = min(n, i0 + per)
+            q0, q1 = max(p0, i0 * ohw), min(p1, i1 * ohw)
+            win = np.lib.stride_tricks.as_strided(
+                xp[i0:], (c, kh, kw, i1 - i0, oh, ow), (sc, s_h, s_w, sn, s_h * sh, s_w * sw)
+            )
+            cols = np.empty((kr, i1 - i0, oh, ow), _F32)  # (c*kh*kw [+ a row of ones], positions)
+            cols[:kk].reshape(c, kh, kw, i1 - i0, oh, ow)[...] = win
+            if fold:
+                cols[kk] = 1
+            cols = cols.reshape(kr, -1)[:, q0 - i0 * ohw : q1 - i0 * ohw]
+            ch = _Chain(o, kr, q1 - q0) if by_oc else _Chain(kr, o, q1 - q0)
+            if acc is not None:
+                ch.accs = acc
             if by_oc:
-                chain.feed(gg, cols)
+                ch.put_rows(cols.T)
+                ch.run(gt[:, q0:q1])
             else:
-                chain.feed(cols.T, gg.T)
-        part = chain.result() if by_oc else chain.result().T
-        total = part if total is None else total + part
-    gw = np.ascontiguousarray(total).reshape(w_shape)
+                ch.put_rows(gt[:, q0:q1].T)
+                ch.run(cols)
+            acc = ch.accs
+        return ch.result() if by_oc else ch.result().T
+
+    parts = _in_parallel(part, pos, (n * ohw) * kr * o)
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    gw = np.ascontiguousarray(total[:, :kk]).reshape(w_shape)
     gb = None
-    if bias:
+    if fold:
+        gb = np.ascontiguousarray(total[:, kk])
+    elif bias:
         gr = g.reshape(n, o, oh * ow)
         for start, end in bparts:
             if start == end:
@@ -300,8 +370,11 @@ def conv2d_forward(x: Any, w: Any, b: Any, stride: tuple, padding: tuple) -> Any
             win = np.lib.stride_tricks.as_strided(
                 base, (kh, kw, c1 - c0, n1 - n0, oh, ow), (s_h, s_w, sc, sn, s_h * sh, s_w * sw)
             )
-            chain = _Chain(o, (n1 - n0) * oh * ow)
-            chain.feed(a, np.ascontiguousarray(win).reshape(k, -1))
+            chain = _Chain(o, (n1 - n0) * oh * ow, k)
+            for i in range(kh):
+                for j in range(kw):
+                    chain.put((i * kw + j) * (c1 - c0), win[i, j])
+            chain.run(a)
             part = chain.result().reshape(o, n1 - n0, oh, ow)
             if c0 == 0:
                 out[:, n0:n1] = part if b is None else part + b.reshape(o, 1, 1, 1)
