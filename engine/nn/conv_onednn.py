@@ -29,7 +29,6 @@ _KMAX = 160  # products MKL's sgemm adds as one fused chain
 _ROWS = 32  # output rows a chained product carries at once (each carried row costs one of the 160)
 _MIN_ROWS, _MIN_COLS = 4, 16  # MKL's sgemm is the plain chain from these sizes up
 _BLOCK = 1 << 20  # floats of columns materialised at once (a few MB: the pieces stay in cache)
-_ORIENT: list = []  # (tests: force the weight gradient's orientation)
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -287,10 +286,9 @@ def conv2d_weight_grad(x: Any, g: Any, w_shape: tuple, stride: tuple, padding: t
     fold = bias and bpos == pos  # the bias sums ride along as products with 1 (fl(acc + g * 1) is acc + g)
     kr = kk + fold
     # (rows o, columns c*kh*kw) or its transpose, whichever MKL pads less
-    by_oc = _ORIENT[0] if _ORIENT else (
-        max(min(o, _ROWS), _MIN_ROWS) * _cdiv(o, _ROWS) * max(kr, _MIN_COLS)
-        <= max(min(kr, _ROWS), _MIN_ROWS) * _cdiv(kr, _ROWS) * max(o, _MIN_COLS)
-    )
+    by_oc = max(min(o, _ROWS), _MIN_ROWS) * _cdiv(o, _ROWS) * max(kr, _MIN_COLS) <= max(
+        min(kr, _ROWS), _MIN_ROWS
+    ) * _cdiv(kr, _ROWS) * max(o, _MIN_COLS)
     gt = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, n * ohw)
     per = max(1, _BLOCK // max(1, ohw * kr))  # images whose columns are materialised at once
 
