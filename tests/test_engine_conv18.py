@@ -125,3 +125,22 @@ def test_lenet_training_steps_match_torch():
             opt.step()
     for (name, tp), ep in zip(tn.named_parameters(), en.parameters()):
         np.testing.assert_array_equal(_bits(ep.detach().numpy()), _bits(tp.detach().numpy()), err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "shape", [(64, 1, 6, 28, 28, 5, 1, 2), (8, 16, 32, 8, 8, 3, 1, 1), (4, 6, 16, 14, 14, 5, 1, 0)]
+)
+def test_conv2d_bias_grad_with_frozen_weight_bits_match_torch(shape):
+    n, c, o, h, w, k, s, p = shape
+    rs = np.random.RandomState(5)
+    x = rs.randn(n, c, h, w).astype(np.float32)
+    wt = (rs.randn(o, c, k, k) * 0.2).astype(np.float32)
+    b = rs.randn(o).astype(np.float32)
+    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    g = rs.randn(n, o, oh, ow).astype(np.float32)
+    grads = []
+    for mod, f in ((torch, TF.conv2d), (engine, EF.conv2d)):
+        bs = mod.tensor(b.copy(), requires_grad=True)
+        f(mod.tensor(x), mod.tensor(wt), bs, stride=s, padding=p).backward(mod.tensor(g))
+        grads.append(bs.grad.numpy())
+    np.testing.assert_array_equal(_bits(grads[1]), _bits(grads[0]))

@@ -264,6 +264,30 @@ def _weight_plan(x_shape: tuple, w_shape: tuple, os: tuple, stride: tuple, paddi
     return 1, _balance211(n, per_w), (1, _balance211(n, per_b))
 
 
+def _bias_sums(g: Any, pos: list) -> Any:
+    """The bias gradient: for each thread's positions (ranges over (image, row, column)) plain float32 adds in
+    order, the threads' sums then added in order."""
+    n, o = g.shape[:2]
+    gt = g.reshape(n, o, -1).transpose(1, 0, 2).reshape(o, -1)
+    gb = None
+    for p0, p1 in pos:
+        part = np.cumsum(gt[:, p0:p1], axis=1, dtype=_F32)[:, -1]
+        gb = part if gb is None else gb + part
+    return np.ascontiguousarray(gb)
+
+
+def conv2d_bias_grad(x_shape: tuple, g: Any, w_shape: tuple, stride: tuple, padding: tuple) -> Any | None:
+    """The bias gradient alone (a frozen weight), as oneDNN's bwd_weights sums it, or None where not known."""
+    if not _kernel_ok(x_shape, w_shape, stride, padding):
+        return None
+    oh, ow = g.shape[2:]
+    plan = _weight_plan(x_shape, w_shape, (oh, ow), stride, padding)
+    if plan is None:
+        return None
+    _, _, (bunit, bparts) = plan
+    return _bias_sums(g, [(s * oh * ow // bunit, e * oh * ow // bunit) for s, e in bparts if s < e])
+
+
 def conv2d_weight_grad(x: Any, g: Any, w_shape: tuple, stride: tuple, padding: tuple, bias: bool) -> tuple | None:
     """(weight gradient, bias gradient or None) of conv2d (groups 1, no dilation) as oneDNN's bwd_weights, or None
     where not known."""
@@ -326,17 +350,7 @@ def conv2d_weight_grad(x: Any, g: Any, w_shape: tuple, stride: tuple, padding: t
     if fold:
         gb = np.ascontiguousarray(total[:, kk])
     elif bias:
-        gr = g.reshape(n, o, oh * ow)
-        for start, end in bparts:
-            if start == end:
-                continue
-            if bunit == 1:
-                seg = gr[start:end].transpose(1, 0, 2).reshape(o, -1)
-            else:
-                seg = gr.transpose(1, 0, 2).reshape(o, n * oh * ow)[:, start * ow : end * ow]
-            part = np.cumsum(seg, axis=1, dtype=_F32)[:, -1]
-            gb = part if gb is None else gb + part
-        gb = np.ascontiguousarray(gb)
+        gb = _bias_sums(g, bpos)
     return gw, gb
 
 

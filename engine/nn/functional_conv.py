@@ -397,6 +397,8 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
                 got = conv_onednn.conv2d_weight_grad(x, g, w.shape, geo.stride, geo.padding, mask[2])
                 if got is not None:
                     gw, gb = got
+            elif mask[2]:
+                gb = conv_onednn.conv2d_bias_grad(x.shape, g, w.shape, geo.stride, geo.padding)
         if mask[0] and gx is None:
             gx = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, x.shape), g.dtype, g, w)
         if mask[1] and gw is None:
