@@ -28,6 +28,8 @@ GRAD_SHAPES = [  # N, C_in, C_out, H, W, kernel, stride, padding
     (7, 6, 8, 20, 20, 5, 1, 2),
     (3, 32, 20, 20, 17, 4, 1, 1),
     (16, 10, 20, 11, 13, 2, 2, 1),
+    (4, 128, 64, 8, 8, 3, 1, 1),  # more channels: blocks of 16 each way, the threads split by channel blocks
+    (2, 100, 200, 9, 9, 3, 1, 1),
 ]
 
 
@@ -80,6 +82,7 @@ FORWARD_SHAPES = [  # N, C_in, C_out, H, W, kernel, stride, padding: more than 1
     (4, 16, 8, 14, 14, 5, 1, 0),
     (2, 8, 16, 13, 11, 7, 1, 3),
     (16, 48, 6, 9, 16, 5, 1, 3),
+    (4, 256, 128, 6, 6, 3, 1, 1),
 ]
 
 

@@ -28,6 +28,7 @@ _F32 = np.dtype(np.float32)
 _KMAX = 160  # products MKL's sgemm adds as one fused chain
 _ROWS = 32  # output rows a chained product carries at once (each carried row costs one of the 160)
 _MIN_ROWS, _MIN_COLS = 4, 16  # MKL's sgemm is the plain chain from these sizes up
+_MAX_CHANNELS = 256  # the channel counts measured
 _BLOCK = 1 << 20  # floats of columns materialised at once (a few MB: the pieces stay in cache)
 
 
@@ -128,10 +129,11 @@ def _in_parallel(f: Any, ranges: list, work: int) -> list:
 
 
 def _kernel_ok(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> bool:
-    """The geometries whose orders were measured: padding below the kernel size, at most 64 channels each way."""
+    """The geometries whose orders were measured: padding below the kernel size, at most 256 channels each way,
+    kernels up to 14 wide (oneDNN's jit limit)."""
     n, c, h, w = x_shape
     o, _, kh, kw = w_shape
-    if padding[0] >= kh or padding[1] >= kw or c > 64 or o > 64 or kw > 14:
+    if padding[0] >= kh or padding[1] >= kw or c > _MAX_CHANNELS or o > _MAX_CHANNELS or kw > 14:
         return False
     return n * c * h * w > 0 and o > 0
 

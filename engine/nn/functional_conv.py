@@ -9,7 +9,9 @@ graph that can be differentiated again (torch's double-backward nodes: Convoluti
 Convolution, over any number of spatial dims: im2col (a strided window view of the padded input, copied once
 into columns) and one batched matmul; the input gradient (= a transposed convolution) is matmul then col2im (a
 loop over kernel offsets, each one strided add); the weight gradient is a batched matmul of the output
-gradient with the columns.
+gradient with the columns. In exact mode (MKL loaded) a float32 conv2d that torch runs through oneDNN adds its
+products in oneDNN's orders instead (engine/nn/conv_onednn.py; the forward of up to 16 channels and 160
+products a sum: _onednn_conv).
 """
 
 from __future__ import annotations
