@@ -30,6 +30,8 @@ GRAD_SHAPES = [  # N, C_in, C_out, H, W, kernel, stride, padding
     (16, 10, 20, 11, 13, 2, 2, 1),
     (4, 128, 64, 8, 8, 3, 1, 1),  # more channels: blocks of 16 each way, the threads split by channel blocks
     (2, 100, 200, 9, 9, 3, 1, 1),
+    (4, 16, 16, 12, 12, 3, 1, 2),  # padding past half the kernel: the weight gradient is the avx2 kernel's
+    (8, 3, 6, 14, 14, 5, 1, 3),
 ]
 
 

@@ -243,11 +243,10 @@ def _weight_plan(x_shape: tuple, w_shape: tuple, os: tuple, stride: tuple, paddi
     oh, ow = os
     (sh, sw), (ph, pw) = stride, padding
     nthr = torch_threads()
-    if c in (1, 2, 3) or c >= 16:  # jit:avx512_core (a first convolution reads 1-3 channels unblocked)
-        b_pad = max(0, (oh - 1) * sh + kh - h - ph)
-        r_pad = max(0, (ow - 1) * sw + kw - wd - pw)
-        if ph > kh // 2 or b_pad > kh // 2 or r_pad >= kw:
-            return None
+    b_pad = max(0, (oh - 1) * sh + kh - h - ph)
+    r_pad = max(0, (ow - 1) * sw + kw - wd - pw)
+    avx512_pads = ph <= kh // 2 and b_pad <= kh // 2 and r_pad < kw
+    if (c in (1, 2, 3) or c >= 16) and avx512_pads:  # jit:avx512_core (a first convolution: 1-3 channels unblocked)
         first = c < 16
         nb_ic, ic_block = (1, c) if first else (_cdiv(c, 16), 16)
         nb_oc = _cdiv(o, 16)
@@ -259,7 +258,10 @@ def _weight_plan(x_shape: tuple, w_shape: tuple, os: tuple, stride: tuple, paddi
             return unit, wparts, (unit, wparts)
         per = _reducer_split(nthr, 16, nb_oc, n, nthr * 3 * 5 * 5 * 16 * 16)
         return unit, wparts, (1, _balance211(n, per))
-    # jit:avx2 (8-channel blocks)
+    # jit:avx2 (8-channel blocks; also where the avx512 kernel takes no such padding), within its bounds (else
+    # oneDNN's gemm convolution)
+    if not (ph < kh and b_pad < kh and pw < kw and r_pad < kw and kh <= h and kw < 14):
+        return None
     nb_oc, nb_ic = _cdiv(o, 8), _cdiv(c, 8)
     per_w = _reducer_split(nthr, kh * kw * 64, nb_oc * nb_ic, n, 1 << 21)
     per_b = _reducer_split(nthr, 8, nb_oc, n, 1 << 21)
