@@ -17,12 +17,14 @@ sums in as an identity block ahead of its products (1 * carry is exact, 0 * carr
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
 from engine.ops import mkl
 from engine.ops.cascade_sum import torch_threads
+from engine.ops.cpu_capability import _cpu_flags, mkl_order_known
 
 _F32 = np.dtype(np.float32)
 _KMAX = 160  # products MKL's sgemm adds as one fused chain
@@ -30,6 +32,19 @@ _ROWS = 32  # output rows a chained product carries at once (each carried row co
 _MIN_ROWS, _MIN_COLS = 4, 16  # MKL's sgemm is the plain chain from these sizes up
 _MAX_CHANNELS = 256  # the channel counts measured
 _BLOCK = 1 << 20  # floats of columns materialised at once (a few MB: the pieces stay in cache)
+
+
+_HERE: list = []  # exact_here()'s answer, found on first use
+
+
+def exact_here() -> bool:
+    """Whether these orders hold on this machine: measured where torch's oneDNN runs its avx512_core kernels (no
+    ONEDNN_MAX_CPU_ISA cap) and MKL 2024.2 its kernels for an AMD cpu (mkl_order_known), with MKL loaded."""
+    if not _HERE:
+        isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+        avx512 = {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= _cpu_flags()
+        _HERE.append(avx512 and not isa and mkl_order_known())
+    return _HERE[0] and mkl.available()
 
 
 def _cdiv(a: int, b: int) -> int:

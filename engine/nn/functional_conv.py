@@ -313,7 +313,7 @@ def _onednn_used(x: Any, w: Any, geo: _Geo) -> bool:
         return False
     if n == 1 and (kh <= 3 or kw <= 3) and c * h * wd <= 20480:  # (torch's native kernel instead)
         return False
-    return x.flags.c_contiguous and x.size > 0 and w.size > 0 and mkl.available()
+    return x.flags.c_contiguous and x.size > 0 and w.size > 0 and conv_onednn.exact_here()
 
 
 def _onednn_chain(x: Any, w: Any, geo: _Geo) -> bool:
@@ -332,7 +332,7 @@ def _onednn_chain(x: Any, w: Any, geo: _Geo) -> bool:
         return False
     if n == 1 and (kh <= 3 or kw <= 3) and c * h * wd <= 20480:  # (torch's native kernel instead)
         return False
-    return x.flags.c_contiguous and x.size > 0 and w.size > 0 and mkl.available()
+    return x.flags.c_contiguous and x.size > 0 and w.size > 0 and conv_onednn.exact_here()
 
 
 _MIN_ROWS, _MIN_COLS = 4, 256  # MKL's sgemm measured as the plain chain from these sizes up (its kernels for
