@@ -9,7 +9,9 @@ graph that can be differentiated again (torch's double-backward nodes: Convoluti
 Convolution, over any number of spatial dims: im2col (a strided window view of the padded input, copied once
 into columns) and one batched matmul; the input gradient (= a transposed convolution) is matmul then col2im (a
 loop over kernel offsets, each one strided add); the weight gradient is a batched matmul of the output
-gradient with the columns.
+gradient with the columns. In exact mode (MKL loaded) a float32 conv2d that torch runs through oneDNN adds its
+products in oneDNN's orders instead (engine/nn/conv_onednn.py; the forward of up to 16 channels and 160
+products a sum: _onednn_conv).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.multi_output import grads_of, port
 from engine.naming import type_name
+from engine.nn import conv_onednn
 from engine.nn import functional as _functional
 from engine.nn.spatial import cpp_name, grad_node, not_for, op_node, pad_nd, run_in, shape_text, strided
 from engine.ops import mkl
@@ -299,6 +302,20 @@ def _transposed_shape(x: Any, w: Any, geo: _Geo) -> tuple:
 _F32 = np.dtype(np.float32)
 
 
+def _onednn_used(x: Any, w: Any, geo: _Geo) -> bool:
+    """Whether torch's cpu conv2d of float32 x with w runs oneDNN (its use_mkldnn: groups 1, and not a
+    3x3-or-smaller kernel on one small image), without dilation, in exact mode (MKL loaded)."""
+    if type(x) is not np.ndarray or x.dtype != _F32 or w.dtype != _F32 or x.ndim != 4 or geo.transposed:
+        return False
+    n, c, h, wd = x.shape
+    _, _, kh, kw = w.shape
+    if geo.groups != 1 or geo.dilation != (1, 1) or kh * kw == 1:
+        return False
+    if n == 1 and (kh <= 3 or kw <= 3) and c * h * wd <= 20480:  # (torch's native kernel instead)
+        return False
+    return x.flags.c_contiguous and x.size > 0 and w.size > 0 and conv_onednn.exact_here()
+
+
 def _onednn_chain(x: Any, w: Any, geo: _Geo) -> bool:
     """Whether torch's cpu conv2d of x with w runs oneDNN (its use_mkldnn: groups 1, and not a 3x3-or-smaller
     kernel on one small image) with at most 16 input channels, where its float32 sums were measured to be one
@@ -315,7 +332,7 @@ def _onednn_chain(x: Any, w: Any, geo: _Geo) -> bool:
         return False
     if n == 1 and (kh <= 3 or kw <= 3) and c * h * wd <= 20480:  # (torch's native kernel instead)
         return False
-    return x.flags.c_contiguous and x.size > 0 and w.size > 0 and mkl.available()
+    return x.flags.c_contiguous and x.size > 0 and w.size > 0 and conv_onednn.exact_here()
 
 
 _MIN_ROWS, _MIN_COLS = 4, 256  # MKL's sgemm measured as the plain chain from these sizes up (its kernels for
@@ -354,6 +371,11 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
         out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)
     elif _onednn_chain(x, w, geo):  # (the bias is added last, as oneDNN does)
         out = _onednn_conv(x, w, geo)
+    elif _onednn_used(x, w, geo) and (b is None or b.dtype == _F32):  # oneDNN's sums where their order is known
+        out = conv_onednn.conv2d_forward(x, w, b, geo.stride, geo.padding)
+        if out is not None:
+            return out
+        out = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo), x.dtype, x, w)
     else:
         out = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo), x.dtype, x, w)
     if b is not None:
@@ -369,11 +391,21 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
         if mask[1]:
             gw = run_in(xp, lambda a, b: _conv_weight(xp, a, b, w.shape, geo), g.dtype, g, x)
     else:
-        if mask[0]:
+        if _onednn_used(x, w, geo) and g.dtype == _F32:  # oneDNN's sums where their orders are known
+            g = np.ascontiguousarray(g)
+            if mask[0]:
+                gx = conv_onednn.conv2d_input_grad(g, w, x.shape, geo.stride, geo.padding)
+            if mask[1]:
+                got = conv_onednn.conv2d_weight_grad(x, g, w.shape, geo.stride, geo.padding, mask[2])
+                if got is not None:
+                    gw, gb = got
+            elif mask[2]:
+                gb = conv_onednn.conv2d_bias_grad(x.shape, g, w.shape, geo.stride, geo.padding)
+        if mask[0] and gx is None:
             gx = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, x.shape), g.dtype, g, w)
-        if mask[1]:
+        if mask[1] and gw is None:
             gw = run_in(xp, lambda a, b: _conv_weight(xp, a, b, w.shape, geo), g.dtype, x, g)
-    if mask[2]:
+    if mask[2] and gb is None:
         gb = g.sum(axis=(0, *range(2, g.ndim)))
     return gx, gw, gb
 

@@ -453,3 +453,20 @@ def bmm(a: Any, b: Any) -> Any:
     _fn("gemm_batch", dt)(_ROW_MAJOR, r(_I(fa)), r(_I(fb)), r(_I(m)), r(_I(n)), r(_I(k)), r(_ONE[dt]), pa, r(_I(lda)),
                           pb, r(_I(ldb)), r(_ZERO[dt]), pc, r(_I(n)), 1, r(_I(bs)))  # fmt: skip
     return c
+
+
+def gemm_chain(a: Any, b: Any, cols: int, rows: int, widths: list, last: Any) -> None:
+    """The float32 products c_j = a[j][:, :widths[j]] @ b[j][:widths[j]] in order, each written over the first
+    `rows` rows of b[j + 1] (the last one into `last`): a (J, rows, W) and b (J, R, cols) C-contiguous, last
+    (rows, cols) C-contiguous. Each call is gemm's own for these row-major operands (C^T = B^T A^T), only with
+    the pointers worked out once."""
+    f = _FNS.get(("gemm", _F32)) or _fn("gemm", _F32)
+    pa, pb, pl = a.ctypes.data, b.ctypes.data, last.ctypes.data
+    sa, sb = a.strides[0], b.strides[0]
+    lda = a.shape[2]
+    vp = ctypes.c_void_p
+    one, zero = _ONE[_F32], _ZERO[_F32]
+    jn = len(widths)
+    for j, k in enumerate(widths):
+        out = pb + (j + 1) * sb if j + 1 < jn else pl
+        f(_COL_MAJOR, _N, _N, cols, rows, k, one, vp(pb + j * sb), cols, vp(pa + j * sa), lda, zero, vp(out), cols)
