@@ -360,7 +360,19 @@ def _onednn_conv(x: Any, w: Any, geo: _Geo) -> Any:
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
 
+def _as_2d(x: Any, w: Any, geo: _Geo) -> tuple | None:
+    """A conv1d as torch runs it (view1d_as_2d): the input and weight with a height of 1 and the geometry to
+    match, where that 2-d convolution is oneDNN's whose sums are reproduced; else None."""
+    if x.ndim != 3 or geo.transposed or type(x) is not np.ndarray or x.dtype != _F32:
+        return None
+    geo2 = _Geo((1, *geo.stride), (0, *geo.padding), (1, *geo.dilation), False, (0, *geo.output_padding), geo.groups)
+    x4, w4 = x[:, :, None, :], w[:, :, None, :]
+    return (x4, w4, geo2) if _onednn_used(x4, w4, geo2) else None
+
+
 def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
+    if (as2d := _as_2d(x, w, geo)) is not None:
+        return _convolution_arr(*as2d[:2], b, as2d[2], xp)[:, :, 0, :]
     if b is not None and x.dtype.metadata is not None:  # bfloat16: the bias joins the float32 sums, rounded once
         return to_bf16(_convolution_arr(plain(x), plain(w), plain(b), geo, xp), xp)
     if b is not None and x.dtype == np.float16 and not geo.transposed and isinstance(x, np.ndarray):  # (and half)
@@ -384,6 +396,9 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
 
 
 def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp: Any) -> tuple:
+    if (as2d := _as_2d(x, w, geo)) is not None:
+        gx, gw, gb = _convolution_backward_arr(g[:, :, None, :], *as2d, mask, xp)
+        return (None if gx is None else gx[:, :, 0, :]), (None if gw is None else gw[:, :, 0, :]), gb
     gx = gw = gb = None
     if geo.transposed:  # out = conv_input(x, w): its input gradient is the convolution of g
         if mask[0]:
