@@ -91,6 +91,10 @@ def torch_var(d: Any, dims: tuple | None, correction: float, keepdim: bool) -> n
     if type(d) is not np.ndarray or d.dtype.char not in "efd" or d.size == 0:
         return None
     full = dims is None or len(dims) == d.ndim
+    if not full and d.dtype.char == "d":
+        r = _welford_var(d, dims, correction, keepdim)
+        if r is not None:
+            return r
     if not full or d.dtype.char == "e":
         return d.astype(np.float64).var(axis=dims, ddof=correction, keepdims=keepdim)
     s = C.full_sum(d)
@@ -106,6 +110,32 @@ def torch_var(d: Any, dims: tuple | None, correction: float, keepdim: bool) -> n
         total += float(np.add.accumulate(sq[c])[-1])
     r = np.float64(total) / max(0.0, n - correction)
     return r.reshape((1,) * d.ndim) if keepdim else np.asarray(r)
+
+
+def _welford_var(d: np.ndarray, dims: tuple, correction: float, keepdim: bool) -> np.ndarray | None:
+    """torch's var along dims of a float64 array: WelfordOps over each output's elements in iteration order
+    (mean += delta / n; m2 += delta * (x - mean), unfused), or None past one thread's share (32768 elements,
+    where torch splits the sum over its threads and numpy's two-pass variance stands in)."""
+    dims_ = C._iter_dims(d.shape, d.strides, frozenset(dims))
+    nred = sum(1 for dim in dims_ if dim[2] == 0)
+    live, order, sizes = C.loop_view_params(d.shape, dims_)
+    v = d.reshape(live).transpose(order).reshape(sizes)
+    v = v.reshape(*v.shape[: v.ndim - nred], -1)
+    n = v.shape[-1]
+    if nred == 0 or n > 32768:
+        return None
+    mean = np.zeros(v.shape[:-1])
+    m2 = np.zeros(v.shape[:-1])
+    for i in range(n):
+        x = v[..., i]
+        delta = x - mean
+        mean = mean + delta / (i + 1)
+        m2 = m2 + delta * (x - mean)
+    r = m2 / max(n - correction, 0)
+    unmerge, back = C.kept_params(d.shape, dims_[nred:])
+    r = np.asarray(r).reshape(unmerge).transpose(back)
+    return r.reshape(tuple(1 if i in dims else k for i, k in enumerate(d.shape)) if keepdim else
+                     tuple(k for i, k in enumerate(d.shape) if i not in dims))  # fmt: skip
 
 
 def _chunked_seq(v: np.ndarray) -> np.ndarray:
