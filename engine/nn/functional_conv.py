@@ -361,13 +361,39 @@ def _onednn_conv(x: Any, w: Any, geo: _Geo) -> Any:
 
 
 def _as_2d(x: Any, w: Any, geo: _Geo) -> tuple | None:
-    """A conv1d as torch runs it (view1d_as_2d): the input and weight with a height of 1 and the geometry to
-    match, where that 2-d convolution is oneDNN's whose sums are reproduced; else None."""
-    if x.ndim != 3 or geo.transposed or type(x) is not np.ndarray or x.dtype != _F32:
+    """A conv1d (or conv_transpose1d) as torch runs it (view1d_as_2d): the input and weight with a height of 1 and
+    the geometry to match, where that 2-d convolution is oneDNN's whose sums are reproduced; else None."""
+    if x.ndim != 3 or type(x) is not np.ndarray or x.dtype != _F32:
         return None
-    geo2 = _Geo((1, *geo.stride), (0, *geo.padding), (1, *geo.dilation), False, (0, *geo.output_padding), geo.groups)
+    t = geo.transposed
+    geo2 = _Geo((1, *geo.stride), (0, *geo.padding), (1, *geo.dilation), t, (0, *geo.output_padding), geo.groups)
     x4, w4 = x[:, :, None, :], w[:, :, None, :]
-    return (x4, w4, geo2) if _onednn_used(x4, w4, geo2) else None
+    return (x4, w4, geo2) if (_onednn_transposed if t else _onednn_used)(x4, w4, geo2) else None
+
+
+def _onednn_transposed(x: Any, w: Any, geo: _Geo) -> bool:
+    """Whether torch's conv_transpose2d of float32 x with w runs oneDNN's deconvolution where its sums are
+    reproduced: stride 1, no dilation or output padding, groups 1 (its forward is conv2d's backward-data chain,
+    its input gradient conv2d's forward, its weight gradient conv2d's with the roles swapped)."""
+    if type(x) is not np.ndarray or x.dtype != _F32 or w.dtype != _F32 or x.ndim != 4 or not geo.transposed:
+        return False
+    if geo.stride != (1, 1) or geo.dilation != (1, 1) or geo.output_padding != (0, 0) or geo.groups != 1:
+        return False
+    n, c, h, wd = x.shape
+    kh, kw = w.shape[2:]
+    if kh * kw == 1 or (n == 1 and (kh <= 3 or kw <= 3) and c * h * wd <= 20480):  # (torch's native kernel)
+        return False
+    return x.flags.c_contiguous and x.size > 0 and w.size > 0 and conv_onednn.exact_here()
+
+
+def _deconv_bias_grad(g: Any) -> Any:
+    """oneDNN's deconvolution bias gradient: up to 3 channels each image's sum, then the images' in order; more
+    channels, one sum over (image, row, column) in order (measured against torch)."""
+    n, co = g.shape[:2]
+    gc = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(co, n, -1)
+    if co <= 3:
+        return np.add.accumulate(np.add.accumulate(gc, axis=2)[:, :, -1], axis=1)[:, -1]
+    return np.add.accumulate(gc.reshape(co, -1), axis=1)[:, -1]
 
 
 def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
@@ -380,7 +406,11 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
         return _convolution_arr(x.astype(f32), w.astype(f32), b.astype(f32), geo, xp).astype(np.float16)
     if geo.transposed:
         shape = _transposed_shape(x, w, geo)
-        out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)
+        out = None
+        if _onednn_transposed(x, w, geo):
+            out = conv_onednn.conv2d_input_grad(np.ascontiguousarray(x), w, shape, geo.stride, geo.padding)
+        if out is None:
+            out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)
     elif _onednn_chain(x, w, geo):  # (the bias is added last, as oneDNN does)
         out = _onednn_conv(x, w, geo)
     elif _onednn_used(x, w, geo) and (b is None or b.dtype == _F32):  # oneDNN's sums where their order is known
@@ -400,10 +430,19 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
         gx, gw, gb = _convolution_backward_arr(g[:, :, None, :], *as2d, mask, xp)
         return (None if gx is None else gx[:, :, 0, :]), (None if gw is None else gw[:, :, 0, :]), gb
     gx = gw = gb = None
-    if geo.transposed:  # out = conv_input(x, w): its input gradient is the convolution of g
+    if geo.transposed and _onednn_transposed(x, w, geo) and g.dtype == _F32:  # conv2d's kernels, roles swapped
+        g = np.ascontiguousarray(g)
         if mask[0]:
-            gx = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo, x.shape[2:]), g.dtype, g, w)
+            gx = conv_onednn.conv2d_forward(g, w, None, geo.stride, geo.padding)
         if mask[1]:
+            got = conv_onednn.conv2d_weight_grad(g, np.ascontiguousarray(x), w.shape, geo.stride, geo.padding, False)
+            gw = None if got is None else got[0]
+        if mask[2]:
+            gb = _deconv_bias_grad(g)
+    if geo.transposed:  # out = conv_input(x, w): its input gradient is the convolution of g
+        if mask[0] and gx is None:
+            gx = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo, x.shape[2:]), g.dtype, g, w)
+        if mask[1] and gw is None:
             gw = run_in(xp, lambda a, b: _conv_weight(xp, a, b, w.shape, geo), g.dtype, g, x)
     else:
         if _onednn_used(x, w, geo) and g.dtype == _F32:  # oneDNN's sums where their orders are known
