@@ -27,13 +27,16 @@ from typing import Any
 
 import numpy as np
 
+from engine.bf16 import BF16Array, plain, to_bf16
 from engine.ops import mkl, sleef, sleef_log1p, sleef_more
-from engine.ops.cpu_loops import kernel_vec
+from engine.ops.cpu_loops import kernel_vec, reduced_blocks
 from engine.ops.fma import fma
 from engine.ops.libm import c_elementwise, c_math
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_F16 = np.dtype(np.float16)
+_ONE_F32 = np.ones(1, _F32)
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
 
@@ -48,6 +51,23 @@ def usable(a: object) -> bool:
 def exact_usable(a: object) -> bool:
     """Whether the float32/float64 kernels below compute a (engine/ops/sleef_more.py's `usable`)."""
     return sleef_more.usable(a)
+
+
+def reduced_usable(a: object) -> bool:
+    """Whether `reduced` computes a: a float16 numpy array or a bfloat16 one (BF16Array), in exact mode."""
+    return (type(a) is BF16Array or (type(a) is np.ndarray and a.dtype == _F16)) and sleef_more.usable(_ONE_F32)
+
+
+def reduced(fn: Any, *arrays: Any, **kwargs: Any) -> Any:
+    """fn, one of the float32 kernels here, over float16/bfloat16 arrays as torch's reduced-float branch of
+    that kernel computes them: each operand loaded to float32, the kernel's float code on it (cpu_kernel_vec
+    walking blocks of two Vectorized<Half>: 64 elements in the AVX512 build, the scalar function after them),
+    the result rounded once at the store."""
+    bf = type(arrays[0]) is BF16Array
+    fs = [plain(a) if bf else a.astype(_F32) for a in arrays]
+    with reduced_blocks():
+        r = fn(*fs, **kwargs)
+    return to_bf16(r) if bf else r.astype(_F16)
 
 
 def _exp(x: np.ndarray) -> np.ndarray:

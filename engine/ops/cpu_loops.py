@@ -38,9 +38,25 @@ def parallel_chunks(n: int, grain: int) -> list:
     return [(b, min(n, b + c)) for b in range(0, n, c)]
 
 
+#: the element size in bytes of the kernel's scalar_t where it is not the arrays' own (0: theirs): float16 and
+#: bfloat16 kernels emulated on float32 arrays walk blocks of two Vectorized<Half> (see `reduced_blocks`)
+_ITEMSIZE = [0]
+
+
 def block(dtype: Any) -> int:
     """Elements per vectorized_loop step: two Vectorized<T>."""
-    return 2 * vector_bytes(kernel_build(True)) // np.dtype(dtype).itemsize
+    return 2 * vector_bytes(kernel_build(True)) // (_ITEMSIZE[0] or np.dtype(dtype).itemsize)
+
+
+class reduced_blocks:  # noqa: N801 (a context manager used like a function)
+    """Within it, kernel_vec and kernel_vec2 split float32 arrays as torch's float16/bfloat16 kernels split their
+    tensors: blocks of two Vectorized<Half> (64 elements in the AVX512 build), the scalar function after them."""
+
+    def __enter__(self) -> None:
+        _ITEMSIZE[0] = 2
+
+    def __exit__(self, *exc: object) -> None:
+        _ITEMSIZE[0] = 0
 
 
 def _walk(a: np.ndarray) -> tuple:

@@ -1508,12 +1508,14 @@ def _rsqrt(a: Any) -> Any:
     return 1 / np.sqrt(a)
 
 
-def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
+def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any, half: Any = None) -> Any:
     """An ATen backward kernel as a primitive (threshold_backward, sigmoid_backward, tanh_backward): torch
     runs these as single ops, so with create_graph=True a gradient's grad_fn is <NameBackwardBackward0> with
     edges to the incoming gradient and to the saved tensor, and a second derivative flows through both.
     fwd(g, s, arg) works on arrays (float16 in float32, rounded once, as torch); d_grad and d_saved(gg, g, s,
-    arg), on tensors, give the gradients for g and for s, each computed only when its input needs it."""
+    arg), on tensors, give the gradients for g and for s, each computed only when its input needs it. half:
+    fwd for float16 where torch's kernel has no float branch for it (Vectorized<Half> arithmetic, rounding after
+    each operation), on the float32 values, its result rounded once more."""
 
     def backward(self: Node, gg: Tensor, g: Tensor, s: Tensor, arg: Any) -> tuple:
         n = self._next
@@ -1527,7 +1529,7 @@ def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
     def op(g: Tensor, s: Tensor, arg: Any = None) -> Tensor:
         gd, sd = g._data, s._data
         if gd.dtype.char == "e" and gd.dtype == np.float16:  # (the char first: == converts the type each call)
-            r = fwd(gd.astype(np.float32), sd.astype(np.float32), arg).astype(np.float16)
+            r = (half or fwd)(gd.astype(np.float32), sd.astype(np.float32), arg).astype(np.float16)
         else:  # (bfloat16: torch's kernel computes in float32 and rounds once)
             r = fwd(gd, sd, arg) if type(gd) is not BF16Array else apply(lambda a, b: fwd(a, b, arg), gd, sd)
         if type(r) is not _ndarray and isinstance(r, _generic):
@@ -1538,6 +1540,11 @@ def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
         return t
 
     return op
+
+
+def _h16(a: Any) -> Any:
+    """float32 values rounded to float16 and back: one step of c10::Half arithmetic."""
+    return a.astype(np.float16).astype(np.float32)
 
 
 def _zeros_of(t: Tensor) -> Tensor:
@@ -1592,6 +1599,8 @@ sigmoid_backward = _grad_op(
     lambda g, y, _: g * (1 - y) * y,
     lambda gg, g, y, _: sigmoid_backward(gg, y),
     lambda gg, g, y, _: gg * g * (-2 * y + 1),
+    # (float16: torch's kernel is Vectorized<Half>'s a * (1 - b) * b, each step rounded; bfloat16's is in float)
+    lambda g, y, _: _h16(_h16(g * _h16(1 - y)) * y),
 )
 softplus_backward = _grad_op(
     "SoftplusBackwardBackward0", _softplus_grad, lambda gg, g, x, arg: softplus_backward(gg, x, arg), _softplus_grad_dx
@@ -1723,6 +1732,15 @@ def _sigmoid(a: Any) -> Any:
 def _silu_grad(g: Any, x: Any) -> Any:
     gd, xd = g._data, x._data
     if (
+        not (ENABLED[0] and (g._rg or x._rg))
+        and activation_cpu.reduced_usable(xd)
+        and type(gd) is type(xd)
+        and gd.dtype == xd.dtype
+        and gd.shape == xd.shape
+        and gd.strides == xd.strides
+    ):  # torch's silu_backward kernel, its float branch for float16 and bfloat16
+        return wrap(activation_cpu.reduced(activation_cpu.silu_backward, gd, xd), x._dev)
+    if (
         not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
         and (activation_cpu.usable(xd) or (xd.dtype.char == "d" and activation_cpu.exact_usable(xd)))
         and type(gd) is _ndarray
@@ -1829,6 +1847,12 @@ def _neg_cpu(a: np.ndarray) -> np.ndarray:
 
 
 _EXACT_CPU = {"log1p": sleef_log1p.log1p, "expm1": sleef_log1p.expm1, "neg": _neg_cpu}
+# float16/bfloat16 kernels whose float branch computes in float32 with cpu_kernel_vec's split (SLEEF's functions
+# in the vector blocks, the C library's on the tail) and rounds once (activation_cpu.reduced)
+_REDUCED_CPU = {
+    "silu": lambda d: activation_cpu.reduced(activation_cpu.silu, d),
+    "sigmoid": lambda d: activation_cpu.reduced(activation_cpu.sigmoid, d),
+}
 
 
 def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:
@@ -1853,6 +1877,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
     refuses = _REFUSES.get(name)  # (exception, torch's kernel name, dtype kinds it has no kernel for)
     to_long = name == "square"  # torch computes square as pow(x, 2): bool promotes to int64
     exact = _EXACT_CPU.get(name)  # (torch's kernel for float32/float64 numpy arrays; it falls back to fn)
+    red = _REDUCED_CPU.get(name)  # (torch's kernel for float16/bfloat16 cpu arrays, in exact mode)
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
         if fop is not None and input._dev is not CPU and out is None:
@@ -1875,7 +1900,9 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
                 raise exc(kernel)
             elif to_long and k == "b":
                 d = d.astype(np.int64)
-        if type(d) is _ndarray:
+        if red is not None and (type(d) is BF16Array or d.dtype.char == "e") and activation_cpu.reduced_usable(d):
+            r = red(d)  # (torch's float16/bfloat16 kernel, bit for bit)
+        elif type(d) is _ndarray:
             r = fn(d) if exact is None else exact(d)
         elif type(d) is BF16Array:  # in float32, rounded once
             r = apply(fn, d)
