@@ -57,11 +57,16 @@ def _floats_only(t: Tensor, kernel: str) -> None:
         raise _not_implemented(kernel, t)
 
 
-def _arrays(input: Tensor, fn: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
+def _arrays(input: Tensor, fn: Callable[[Any, Any], Any], reduced: bool = False) -> Tensor:  # noqa: A002
     """fn(xp, array) on input's array, as a tensor on its device: float16 is computed in float32 and rounded
-    once (torch's opmath); overflow in exp is the intended inf (torch's kernels do not warn)."""
+    once (torch's opmath); overflow in exp is the intended inf (torch's kernels do not warn). reduced: fn is
+    an activation kernel whose float16/bfloat16 branch computes in float (exact mode: fn's float32 kernel over
+    blocks of two Vectorized<Half>, activation_cpu.reduced)."""
     d = input._data
     xp = input._dev.xp
+    if reduced and activation_cpu.reduced_usable(d):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return wrap(activation_cpu.reduced(lambda a: fn(np, a), d), input._dev)
     half = d.dtype == np.float16
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         r = fn(xp, d.astype(np.float32) if half else d)
@@ -75,7 +80,7 @@ def _activation(input: Tensor, name: str, fwd: Callable, backward: Callable, inp
     inplace: torch's `op_` (the leaf and version rules, x's graph rewritten) via engine.ops.inplace."""
     if inplace:
         return _inplace(input, lambda a: _activation(a, name, fwd, backward))
-    return _record(name, _arrays(input, fwd), (input,), (input,), backward)
+    return _record(name, _arrays(input, fwd, True), (input,), (input,), backward)
 
 
 def _grad_kernel(name: str, drop: Callable[[Any, Any], Any]) -> Callable:
@@ -214,11 +219,20 @@ def _exact_backward(g: Tensor, x: Tensor) -> bool:
     gd, xd = g._data, x._data
     return (
         not (ENABLED[0] and (g._rg or x._rg))
-        and activation_cpu.exact_usable(xd)
-        and type(gd) is np.ndarray
+        and (activation_cpu.exact_usable(xd) or activation_cpu.reduced_usable(xd))
+        and type(gd) is type(xd)
         and gd.dtype == xd.dtype
         and gd.shape == xd.shape
     )
+
+
+def _kernel_bw(fn: Callable, g: Tensor, x: Tensor, **kwargs: Any) -> tuple:
+    """fn(grad, input), a backward kernel of activation_cpu, on g's and x's arrays (_exact_backward's): float16
+    and bfloat16 by torch's float branch of the kernel (activation_cpu.reduced)."""
+    gd, xd = g._data, x._data
+    if activation_cpu.reduced_usable(xd):
+        return (wrap(activation_cpu.reduced(fn, gd, xd, **kwargs), x._dev),)
+    return (wrap(fn(gd, xd, **kwargs), x._dev),)
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -231,12 +245,21 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
     def backward(g: Tensor, x: Tensor) -> tuple:
         # d/dx log(sigmoid(x)) = sigmoid(-x); its derivative is torch's log_sigmoid_double_backward
-        gd, xd = g._data, x._data
-        if _exact_backward(g, x):
-            return (wrap(activation_cpu.log_sigmoid_backward(gd, xd), x._dev),)
+        if _exact_backward(g, x):  # (float16/bfloat16: the forward's buffer exp(-|x|) is stored rounded)
+            rnd = _round_like(x._data)
+            return _kernel_bw(activation_cpu.log_sigmoid_backward, g, x, **({"rnd": rnd} if rnd else {}))
         return (g * E.sigmoid(-x),)
 
-    return _record("LogSigmoidBackward0", _arrays(input, fwd), (input,), (input,), backward)
+    return _record("LogSigmoidBackward0", _arrays(input, fwd, True), (input,), (input,), backward)
+
+
+def _round_like(d: Any) -> Any:
+    """float32 values rounded to d's reduced dtype (kept float32), or None for other dtypes."""
+    if type(d) is BF16Array:
+        return round_bits
+    if d.dtype == np.float16:
+        return lambda a: a.astype(np.float16).astype(np.float32)
+    return None
 
 
 logsigmoid.__name__ = logsigmoid.__qualname__ = "log_sigmoid"  # (torch's is the builtin torch._C._nn.log_sigmoid)
@@ -300,9 +323,8 @@ def _elu(input: Tensor, name: str, alpha: float, scale: float, input_scale: floa
         if inplace:  # elu_: torch's backward reads the result, grad * input_scale * (result + neg)
             res = E.where(x <= 0, (x * input_scale).expm1() * neg, x * scale)
             return (E.where(res <= 0, g * bw_scale * (res + neg), g * scale),)
-        gd, xd = g._data, x._data
         if _exact_backward(g, x):  # torch's elu_backward kernel (is_result false)
-            return (wrap(activation_cpu.elu_backward(gd, xd, alpha, scale, bw_scale), x._dev),)
+            return _kernel_bw(activation_cpu.elu_backward, g, x, alpha=alpha, scale=scale, input_scale=bw_scale)
         inside = E.where(x == 0, g * (neg * bw_scale), g * scale)
         return (E.where(x < 0, g * (x * bw_scale).exp() * (neg * bw_scale), inside),)
 
@@ -365,9 +387,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         return loop(xp, a)
 
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's infinitely_differentiable_mish_backward
-        gd, xd = g._data, x._data
         if _exact_backward(g, x):
-            return (wrap(activation_cpu.mish_backward(gd, xd), x._dev),)  # (torch's mish_backward kernel)
+            return _kernel_bw(activation_cpu.mish_backward, g, x)  # (torch's mish_backward kernel)
         t = E.softplus(x).tanh()
         return (g * (t + x * x.sigmoid() * (1.0 - t * t)),)
 
@@ -381,9 +402,15 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         return a * xp.clip(a + 3, 0, 6) / 6
 
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's hardswish_backward (a nan input passes g)
+        if _exact_backward(g, x) and activation_cpu.reduced_usable(x._data):  # (its float branch, rounded once)
+            return _kernel_bw(_hardswish_backward_arrays, g, x)
         return (E.where(x <= -3, 0.0, E.where(x < 3, g * (x / 3 + 0.5), g)),)
 
     return _activation(input, "HardswishBackward0", fwd, backward, inplace)
+
+
+def _hardswish_backward_arrays(g: Any, x: Any) -> Any:
+    return np.where(x <= -3, np.float32(0), np.where(x < 3, g * (x / np.float32(3) + np.float32(0.5)), g))
 
 
 def _hardsigmoid_backward(g: Tensor, x: Tensor) -> Tensor:

@@ -216,7 +216,7 @@ def softplus_backward(g: np.ndarray, x: np.ndarray, beta: float, threshold: floa
         return kernel_vec2(g, x, vec, scalar)
 
 
-def log_sigmoid_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+def log_sigmoid_backward(g: np.ndarray, x: np.ndarray, rnd: Any = None) -> np.ndarray:
     """torch's log_sigmoid_backward kernel (float32/float64, exact_usable): the forward's buffer
     b = exp(-|x|) (SLEEF's, every element), then (max_deriv - sign * (b / (1 + b))) * grad with max_deriv,
     sign = 1, 1 for x < 0 and 0, -1 otherwise."""
@@ -224,6 +224,8 @@ def log_sigmoid_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     one = dt(1)
     with np.errstate(all="ignore"):
         b = _exp(-np.abs(x))
+        if rnd is not None:  # (a float16/bfloat16 forward stores its buffer rounded)
+            b = rnd(b)
         neg = x < 0
         t = b / (one + b)
         return np.where(neg, one - t, dt(0) + t) * g
