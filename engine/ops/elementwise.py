@@ -1434,7 +1434,7 @@ UNARY = [
     ("log2", np.log2, "Log2Backward0", lambda g, x, y: g / (x * LN2), "x", "float"),
     ("log10", np.log10, "Log10Backward0", lambda g, x, y: g / (x * LN10), "x", "float"),
     ("sqrt", np.sqrt, "SqrtBackward0", lambda g, x, y: g / (2 * y), "y", "float"),
-    ("rsqrt", lambda a: _rsqrt(a), "RsqrtBackward0", lambda g, x, y: -0.5 * g * (y * y * y), "y", "float"),
+    ("rsqrt", lambda a: _rsqrt(a), "RsqrtBackward0", lambda g, x, y: -0.5 * g * y.pow(3), "y", "float"),
     ("sin", np.sin, "SinBackward0", lambda g, x, y: g * x.cos(), "x", "float"),
     ("cos", np.cos, "CosBackward0", lambda g, x, y: g * -x.sin(), "x", "float"),
     ("tan", np.tan, "TanBackward0", lambda g, x, y: g * (1 + y * y), "y", "float"),
@@ -1852,7 +1852,23 @@ _EXACT_CPU = {"log1p": sleef_log1p.log1p, "expm1": sleef_log1p.expm1, "neg": _ne
 _REDUCED_CPU = {
     "silu": lambda d: activation_cpu.reduced(activation_cpu.silu, d),
     "sigmoid": lambda d: activation_cpu.reduced(activation_cpu.sigmoid, d),
+    "rsqrt": lambda d: _rsqrt_reduced(d),
 }
+
+
+def _rsqrt_reduced(d: Any) -> Any:
+    """torch's rsqrt kernel for float16/bfloat16 (no AVX512 variant): Vectorized<Half>::rsqrt() is 1 / sqrt(x)
+    in float, rounded once; the scalar tail's std::sqrt of a Half is a Half (c10's overload), so it rounds
+    twice."""
+    rnd = activation_cpu.rounding(d)
+
+    def scalar(v: Any) -> Any:
+        return np.divide(np.float32(1), rnd(np.sqrt(v)))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return activation_cpu.reduced(
+            lambda a: kernel_vec(a, lambda v: np.divide(np.float32(1), np.sqrt(v)), scalar), d, avx512=False
+        )
 
 
 def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:
