@@ -16,7 +16,7 @@ from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, from_np, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
-from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_log1p, sleef_more
+from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_erf, sleef_log1p, sleef_more
 from engine.ops.cpu_capability import cpu_capability, has_fma
 from engine.ops.cpu_loops import dense_copy, kernel_vec
 from engine.ops.fma import EXACT, fma
@@ -1853,6 +1853,7 @@ _REDUCED_CPU = {
     "silu": lambda d: activation_cpu.reduced(activation_cpu.silu, d),
     "sigmoid": lambda d: activation_cpu.reduced(activation_cpu.sigmoid, d),
     "rsqrt": lambda d: _rsqrt_reduced(d),
+    "erf": lambda d: activation_cpu.reduced(sleef_erf.erf32_vec, d),  # (vml::verf: Vectorized<float>::erf on all)
 }
 
 

@@ -158,7 +158,40 @@ def _erfinv_core(y: Any, xp: Any) -> Any:
     return xp.where(ay > 1.0, math.nan, x)
 
 
-_erfinv = _in_f64(_erfinv_core)
+_erfinv64 = _in_f64(_erfinv_core)
+_ONE32 = np.ones(1, np.float32)
+_ERFINV_F32 = tuple(tuple(np.float32(c) for c in k) for k in (_ERFINV_A, _ERFINV_B, _ERFINV_C, _ERFINV_D))
+
+
+def _erfinv(a: Any) -> Any:
+    if a.dtype == np.float16 and type(a) is np.ndarray and sleef_more.usable(_ONE32):
+        return _erfinv_f32(a.astype(np.float32)).astype(np.float16)
+    return _erfinv64(a)
+
+
+def _erfinv_f32(y: np.ndarray) -> np.ndarray:
+    """torch's calc_erfinv in float (its Half kernel maps the float function over the values), with the C
+    library's logf, erff and expf (exact mode)."""
+    f = np.float32
+    a, b, c, d = _ERFINV_F32
+    with np.errstate(all="ignore"):
+        ay = np.abs(y)
+        z = y * y
+        num = ((a[3] * z + a[2]) * z + a[1]) * z + a[0]
+        dem = (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + f(1)
+        central = y * num / dem
+        zt = np.sqrt(-c_math("log", (f(1) - np.minimum(ay, f(1))) / f(2)))
+        num_t = ((c[3] * zt + c[2]) * zt + c[1]) * zt + c[0]
+        dem_t = (d[1] * zt + d[0]) * zt + f(1)
+        x = np.where(ay <= f(0.7), central, np.copysign(num_t, y) / dem_t)
+        k = f(2.0) / f(math.sqrt(math.pi))
+        for _ in range(2):
+            erf = c_elementwise("erf", x)
+            if erf is None:
+                return _erfinv64(y)
+            x = x - (erf - y) / (k * c_math("exp", -x * x))
+        x = np.where(ay == f(1), np.copysign(f(np.inf), y), x)
+        return np.where(ay > f(1), f(np.nan), x)
 
 
 # ---- lgamma / digamma / trigamma / polygamma -----------------------------------------------------------------
@@ -250,6 +283,8 @@ def _digamma_c(a: np.ndarray) -> np.ndarray:
 
 
 def _digamma(a: Any) -> Any:
+    if a.dtype == np.float16 and type(a) is np.ndarray and sleef_more.usable(_ONE32):
+        return map_flat(_digamma_c, a.astype(np.float32)).astype(np.float16)  # (Half: calc_digamma in float)
     if sleef_more.usable(a):  # exact mode: torch's kernel in the input's dtype, its result in TensorIterator's layout
         return map_flat(_digamma_c, a)
     return _digamma_f64(a)
