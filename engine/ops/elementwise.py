@@ -12,7 +12,7 @@ import numpy as np
 
 from engine.autograd import Node, accumulator, next_seq, output_edge, plain_op, raw_saved, save_out
 from engine.backend import CPU, for_array
-from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
+from engine.bf16 import BF16Array, apply, plain, round_bits, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, from_np, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
@@ -169,6 +169,8 @@ def binary(
                 if not opmath:  # (the double reaches c10::Half through float: rounded to float32 first; kept a
                     # Python float, exact in float16, so that it stays a weak scalar for cupy as for numpy)
                     bd = float(np.float16(np.float32(b)))
+            elif not opmath and ad.dtype.metadata is not None:  # bfloat16: the scalar a BFloat16 first too
+                bd = float(round_bits(np.float32(b)))
         else:
             if nobool:
                 _sub_check(a, b)
@@ -624,6 +626,12 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
                 a32 = ad.astype(np.float32)
                 scaled = b32 * np.float32(alpha)
                 r = (np.subtract(a32, scaled) if neg else np.add(a32, scaled)).astype(np.float16)
+        elif rt.metadata is not None:  # bfloat16: other a BFloat16 (a scalar too), then fma in float, rounded once
+            b32, a32 = round_bits(bd), round_bits(ad)  # (plain float32 arrays of bfloat16 values)
+            shape = np.broadcast_shapes(b32.shape, a32.shape)
+            s = float(np.float32(alpha))
+            b32 = np.ascontiguousarray(np.broadcast_to(b32, shape))
+            r = to_bf16(fma(b32, -s if neg else s, np.ascontiguousarray(np.broadcast_to(a32, shape))))
         elif rt in _FMA_EXACT:  # torch's cpu kernel: fma(other, alpha, input), one rounding
             xp = input._dev.xp
             b = bd.astype(rt, copy=False) if hasattr(bd, "dtype") else xp.asarray(bd, dtype=rt)
