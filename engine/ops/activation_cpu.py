@@ -158,6 +158,24 @@ def silu_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
     return dy * s * t
 
 
+def silu_backward2(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """silu_backward for operands of any layouts (float32/float64): cpu_kernel_vec over (grad, input) as the
+    iterator orders them (kernel_vec2), the same arithmetic as silu_backward."""
+    from engine.ops.cpu_loops import kernel_vec2
+
+    one = x.dtype.type(1)
+
+    def make(exp: Any) -> Any:
+        def f(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+            s = one / (one + exp(-v))
+            return a * s * fma(v, one - s, np.ones_like(v))
+
+        return f
+
+    with np.errstate(all="ignore"):
+        return kernel_vec2(dy, x, make(_exp), make(lambda z: c_math("exp", z)))
+
+
 def softplus(a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
     """torch's softplus kernel for a float32/float64 array (exact_usable)."""
     dt = a.dtype.type

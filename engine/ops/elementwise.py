@@ -18,7 +18,7 @@ from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
 from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_erf, sleef_log1p, sleef_more
 from engine.ops.cpu_capability import cpu_capability, has_fma
-from engine.ops.cpu_loops import dense_copy, kernel_vec
+from engine.ops.cpu_loops import dense_copy, kernel_vec, kernel_vec2, reduced_blocks
 from engine.ops.fma import EXACT, fma
 from engine.ops.libm import c_elementwise, c_pow, torch_unary
 from engine.ops.util import (
@@ -617,6 +617,8 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
     try:
         if rt.kind == "b":
             r = np.logical_or(ad, np.logical_and(bd, bool(alpha)))
+        elif rt.char == "e" and type(ad) is _ndarray:
+            r = _reduced_alpha(ad, bd, alpha, neg)
         elif rt.char == "e":  # float16: the other operand in float16, then a + alpha * b in float32, rounded once
             with np.errstate(over="ignore"):
                 # (a double reaches c10::Half through float: rounded to float32 first)
@@ -626,12 +628,8 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
                 a32 = ad.astype(np.float32)
                 scaled = b32 * np.float32(alpha)
                 r = (np.subtract(a32, scaled) if neg else np.add(a32, scaled)).astype(np.float16)
-        elif rt.metadata is not None:  # bfloat16: other a BFloat16 (a scalar too), then fma in float, rounded once
-            b32, a32 = round_bits(bd), round_bits(ad)  # (plain float32 arrays of bfloat16 values)
-            shape = np.broadcast_shapes(b32.shape, a32.shape)
-            s = float(np.float32(alpha))
-            b32 = np.ascontiguousarray(np.broadcast_to(b32, shape))
-            r = to_bf16(fma(b32, -s if neg else s, np.ascontiguousarray(np.broadcast_to(a32, shape))))
+        elif rt.metadata is not None and type(ad) is BF16Array:
+            r = _reduced_alpha(ad, bd, alpha, neg)
         elif rt in _FMA_EXACT:  # torch's cpu kernel: fma(other, alpha, input), one rounding
             xp = input._dev.xp
             b = bd.astype(rt, copy=False) if hasattr(bd, "dtype") else xp.asarray(bd, dtype=rt)
@@ -648,6 +646,33 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
     if ENABLED[0] and (input._rg or (isinstance(other, Tensor) and other._rg)):
         _attach(t, SubAlphaBackward0 if neg else AddAlphaBackward0, input, other, (alpha,), t._data)
     return t
+
+
+def _reduced_alpha(a: Any, b: Any, alpha: Any, neg: bool) -> Any:
+    """torch's float16/bfloat16 add/sub with alpha on cpu: other in the dtype (a Python scalar too) and alpha as
+    well (alpha.to<scalar_t>()); the vector blocks fmadd(other, alpha, self) in float, rounded once, the scalar
+    tail c10::Half/BFloat16's self + alpha * other, rounded after each step."""
+    if a.dtype.char == "e":  # (a double reaches c10::Half through float)
+        rnd = _h16
+        b = b.astype(np.float32) if hasattr(b, "dtype") else np.float32(b)
+        a32, b32 = a.astype(np.float32), _h16(b.astype(np.float32, copy=False))
+        out = np.float16
+    else:
+        rnd = round_bits
+        b32, a32 = round_bits(b), round_bits(a)  # (plain float32 arrays of bfloat16 values)
+        out = None
+    s = rnd(np.float32(-alpha if neg else alpha))
+    sf = float(s)
+
+    def vec(u: Any, v: Any) -> Any:
+        return fma(np.ascontiguousarray(v), sf, np.ascontiguousarray(u))
+
+    def scalar(u: Any, v: Any) -> Any:
+        return u + rnd(s * v)
+
+    with reduced_blocks(), np.errstate(over="ignore", invalid="ignore"):
+        r = kernel_vec2(a32, np.broadcast_to(b32, a32.shape) if b32.ndim == 0 else b32, vec, scalar)
+    return to_bf16(r) if out is None else r.astype(out)
 
 
 def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -1745,9 +1770,9 @@ def _silu_grad(g: Any, x: Any) -> Any:
         and type(gd) is type(xd)
         and gd.dtype == xd.dtype
         and gd.shape == xd.shape
-        and gd.strides == xd.strides
     ):  # torch's silu_backward kernel, its float branch for float16 and bfloat16
-        return wrap(activation_cpu.reduced(activation_cpu.silu_backward, gd, xd), x._dev)
+        fn = activation_cpu.silu_backward if gd.strides == xd.strides else activation_cpu.silu_backward2
+        return wrap(activation_cpu.reduced(fn, gd, xd), x._dev)
     if (
         not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
         and (activation_cpu.usable(xd) or (xd.dtype.char == "d" and activation_cpu.exact_usable(xd)))

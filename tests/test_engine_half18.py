@@ -1,0 +1,147 @@
+"""float16 and bfloat16 unary ops and activations on cpu, values and gradients bit for bit with torch (bfloat16 is
+what torch.autocast("cpu") computes in). torch's kernels for the reduced types mostly load to float, compute and
+round once, walking blocks of two Vectorized<Half> (64 elements) with SLEEF's functions and the C library's on
+the tail; some round after every step (sigmoid_backward's Half kernel, logit's x / (1 - x), rsqrt's scalar tail),
+bfloat16 gelu goes to oneDNN, and an add's Python scalar becomes a BFloat16 first. Exact mode only (the kernels'
+emulations); nans compare equal whatever their payload."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+from engine.ops import mkl
+
+pytestmark = pytest.mark.skipif(not mkl.available(), reason="exact mode off: the exact extra's MKL is not installed")
+
+DTYPES = ["float16", "bfloat16"]
+ACTIVATIONS = ["sigmoid", "silu", "gelu", "gelu_tanh", "elu", "selu", "celu", "mish", "hardswish", "hardsigmoid",
+               "logsigmoid", "softplus", "leaky_relu"]  # fmt: skip
+UNARY = ["rsqrt", "erf", "erfinv", "digamma", "lgamma", "asin", "acos", "asinh", "acosh", "deg2rad", "rad2deg",
+         "reciprocal", "sinc", "log1p", "exp", "tanh", "sqrt", "logit"]  # fmt: skip
+POSITIVE = {"rsqrt", "sqrt", "lgamma", "digamma"}
+UNIT = {"asin", "acos", "erfinv"}
+
+
+def _fn(m: object, name: str) -> object:
+    if name == "gelu_tanh":
+        return lambda t: m.nn.functional.gelu(t, approximate="tanh")
+    for mod in (m, m.nn.functional, m.special):
+        if hasattr(mod, name):
+            return getattr(mod, name)
+    raise AttributeError(name)
+
+
+def _inputs(name: str, n: int, seed: int) -> tuple:
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(n) * 3).astype(np.float32)
+    if name in POSITIVE:
+        x = np.abs(x) + 0.01
+    if name == "acosh":
+        x = np.abs(x) + 1
+    if name in UNIT:
+        x = np.tanh(x) * 0.999
+    if name == "logit":
+        x = 1 / (1 + np.exp(-x))
+    return x, rng.standard_normal(n).astype(np.float32)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    both_nan = np.isnan(a) & np.isnan(b)
+    return bool(np.all((a.view(np.uint32) == b.view(np.uint32)) | both_nan))
+
+
+def _run(name: str, dt: str, x: np.ndarray, w: np.ndarray, transpose: bool = False) -> list:
+    out = []
+    for m in (torch, engine):
+        t = m.tensor(x).to(getattr(m, dt))
+        if transpose:
+            t = t.reshape(-1, 50).t()
+        t.requires_grad_()
+        y = _fn(m, name)(t)
+        g = m.tensor(w).to(getattr(m, dt)).reshape(y.shape)
+        y.backward(g)
+        out.append((y.detach().float().numpy(), t.grad.float().numpy()))
+    return out
+
+
+@pytest.mark.parametrize("n", [3000, 70])  # (70: one block of 64 and a scalar tail; 3000: a tail of 56)
+@pytest.mark.parametrize("name", ACTIVATIONS + UNARY)
+@pytest.mark.parametrize("dt", DTYPES)
+def test_value_and_grad_bits_match_torch(dt: str, name: str, n: int) -> None:
+    x, w = _inputs(name, n, 18)
+    (tv, tg), (ev, eg) = _run(name, dt, x, w)
+    assert _same(tv, ev), "value"
+    assert _same(tg, eg), "grad"
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "silu", "elu", "mish", "logit", "rsqrt", "sigmoid"])
+@pytest.mark.parametrize("dt", DTYPES)
+def test_strided_input_bits_match_torch(dt: str, name: str) -> None:
+    """A transposed input: torch's iterator walks it in memory order (gelu and logit leave their dense-only
+    kernels, oneDNN and LogitMKLKernel)."""
+    x, w = _inputs(name, 3000, 7)
+    (tv, tg), (ev, eg) = _run(name, dt, x, w, transpose=True)
+    assert _same(tv, ev), "value"
+    assert _same(tg, eg), "grad"
+
+
+@pytest.mark.parametrize("eps", [1e-3, 0.3, -1.0])
+@pytest.mark.parametrize("dt", DTYPES + ["float32"])
+def test_logit_eps_bounds_match_torch(dt: str, eps: float) -> None:
+    """logit's backward bounds are the kernel's: eps in the dtype and 1 - eps in its arithmetic (bfloat16's
+    1 - 0.001 is 1)."""
+    x = np.linspace(0, 1, 301, dtype=np.float32)
+    out = []
+    for m in (torch, engine):
+        t = m.tensor(x).to(getattr(m, dt)).requires_grad_()
+        y = m.logit(t, eps)
+        y.backward(m.ones_like(y))
+        out.append((y.detach().float().numpy(), t.grad.float().numpy()))
+    assert _same(out[0][0], out[1][0])
+    assert _same(out[0][1], out[1][1])
+
+
+SCALAR_EXPRS = ["t + 0.01", "t - 0.01", "0.01 + t", "0.01 - t", "t.add(0.01)", "t.sub(0.3)",
+                "t.add(0.01, alpha=3)", "t.sub(t[:1], alpha=0.1)", "t.clone().add_(0.01)", "t.clone().sub_(0.01)",
+                "t * 0.01", "t / 0.01"]  # fmt: skip
+
+
+@pytest.mark.parametrize("expr", SCALAR_EXPRS)
+def test_bfloat16_add_scalar_is_a_bfloat16_first(expr: str) -> None:
+    """torch's add/sub casts a Python float to the tensor's bfloat16 before adding in float (x + 0.01 lands on
+    the other side of a tie otherwise); mul and div keep the float."""
+    x = np.random.default_rng(0).standard_normal(5000).astype(np.float32)
+    out = [eval(expr, {"t": m.tensor(x).to(m.bfloat16)}).float().numpy() for m in (torch, engine)]  # noqa: S307
+    assert _same(out[0], out[1])
+
+
+def test_float32_results_unchanged_by_reduced_blocks() -> None:
+    """The reduced kernels' block width is scoped to them: a float32 silu right after a float16 one keeps its own
+    split (blocks of 32) and torch's bits."""
+    x = (np.random.default_rng(1).standard_normal(3000) * 3).astype(np.float32)
+    engine.nn.functional.silu(engine.tensor(x).half())
+    e = engine.nn.functional.silu(engine.tensor(x)).numpy()
+    t = torch.nn.functional.silu(torch.tensor(x)).numpy()
+    assert e.tobytes() == t.tobytes()
+
+
+ALPHA_EXPRS = ["a.add(b, alpha=0.1)", "a.sub(b, alpha=0.37)", "a.add(0.01, alpha=0.1)",
+               "a.clone().add_(b, alpha=-0.001)", "torch.add(a, b[:1], alpha=0.3)", "a.add(b, alpha=3)"]  # fmt: skip
+
+
+@pytest.mark.parametrize("expr", ALPHA_EXPRS)
+@pytest.mark.parametrize("dt", DTYPES)
+def test_add_with_alpha_bits_match_torch(dt: str, expr: str) -> None:
+    """add/sub with alpha: alpha in the dtype, fmadd in float on the vector blocks, the dtype's stepwise
+    arithmetic on the scalar tail (an optimizer's p.add_(grad, alpha=-lr) on half parameters)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((2, 5000)).astype(np.float32)
+    out = []
+    for m in (torch, engine):
+        a, b = m.tensor(x).to(getattr(m, dt)), m.tensor(y).to(getattr(m, dt))
+        out.append(eval(expr, {"a": a, "b": b, "torch": m}).float().numpy())  # noqa: S307
+    assert _same(out[0], out[1])
