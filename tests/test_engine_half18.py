@@ -145,3 +145,26 @@ def test_add_with_alpha_bits_match_torch(dt: str, expr: str) -> None:
         a, b = m.tensor(x).to(getattr(m, dt)), m.tensor(y).to(getattr(m, dt))
         out.append(eval(expr, {"a": a, "b": b, "torch": m}).float().numpy())  # noqa: S307
     assert _same(out[0], out[1])
+
+
+@pytest.mark.parametrize("e", [3, 2, -0.5, 0.5, -1, -2, 1.5])
+@pytest.mark.parametrize("n", [3000, 70, 7])
+@pytest.mark.parametrize("dt", DTYPES)
+def test_pow_scalar_bits_match_torch(dt: str, n: int, e: float) -> None:
+    """bfloat16's pow(-0.5) is torch's rsqrt kernel (its AVX512 build here: one rounding on the vector blocks,
+    two on the tail)."""
+    x = (np.random.default_rng(1).standard_normal(n) * 3).astype(np.float32)
+    out = [m.tensor(x).to(getattr(m, dt)).abs().pow(e).float().numpy() for m in (torch, engine)]
+    assert _same(out[0], out[1])
+
+
+@pytest.mark.parametrize("shape", [(2, 1000), (16, 16, 16), (8, 130), (3, 4, 33), (64, 10), (5, 9), (4, 7)])
+@pytest.mark.parametrize("dt", DTYPES)
+def test_softmax_lastdim_bits_match_torch(dt: str, shape: tuple) -> None:
+    """The reduced-float last-dim softmax: exp and sum in float (SLEEF over whole vectors, std::exp on the rest,
+    added after the lanes are reduced), times 1 / sum, rounded once."""
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        x = (rng.standard_normal(shape) * 2).astype(np.float32)
+        out = [m.tensor(x).to(getattr(m, dt)).softmax(-1).float().numpy() for m in (torch, engine)]
+        assert _same(out[0], out[1])

@@ -905,6 +905,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             r = 1 / ad
         elif e == -2:
             r = 1 / (ad * ad)
+        elif type(ad) is BF16Array and activation_cpu.reduced_usable(ad):
+            r = _rsqrt_reduced(ad, avx512=True)  # (bfloat16's pow(-0.5) is its rsqrt kernel, built for AVX512 here)
         else:
             r = 1 / for_array(np.sqrt, ad)(ad)
     elif char in "FD":  # complex64/complex128
@@ -1890,7 +1892,7 @@ _REDUCED_CPU = {
 }
 
 
-def _rsqrt_reduced(d: Any) -> Any:
+def _rsqrt_reduced(d: Any, avx512: bool = False) -> Any:
     """torch's rsqrt kernel for float16/bfloat16 (no AVX512 variant): Vectorized<Half>::rsqrt() is 1 / sqrt(x)
     in float, rounded once; the scalar tail's std::sqrt of a Half is a Half (c10's overload), so it rounds
     twice."""
@@ -1901,7 +1903,7 @@ def _rsqrt_reduced(d: Any) -> Any:
 
     with np.errstate(divide="ignore", invalid="ignore"):
         return activation_cpu.reduced(
-            lambda a: kernel_vec(a, lambda v: np.divide(np.float32(1), np.sqrt(v)), scalar), d, avx512=False
+            lambda a: kernel_vec(a, lambda v: np.divide(np.float32(1), np.sqrt(v)), scalar), d, avx512=avx512
         )
 
 
