@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.bf16 import BF16Array, plain, round_bits, to_bf16
+from engine.bf16 import BF16Array, plain, round_bits, to_bf16, to_bf16_vec
 from engine.ops import mkl, sleef, sleef_log1p, sleef_more
 from engine.ops.cpu_loops import kernel_vec, reduced_blocks
 from engine.ops.fma import fma
@@ -58,16 +58,19 @@ def reduced_usable(a: object) -> bool:
     return (type(a) is BF16Array or (type(a) is np.ndarray and a.dtype == _F16)) and sleef_more.usable(_ONE_F32)
 
 
-def reduced(fn: Any, *arrays: Any, avx512: bool = True, **kwargs: Any) -> Any:
+def reduced(fn: Any, *arrays: Any, avx512: bool = True, allvec: bool = False, **kwargs: Any) -> Any:
     """fn, one of the float32 kernels here, over float16/bfloat16 arrays as torch's reduced-float branch of
     that kernel computes them: each operand loaded to float32, the kernel's float code on it (cpu_kernel_vec
     walking blocks of two Vectorized<Half>: 64 elements in the AVX512 build, the scalar function after them),
-    the result rounded once at the store. avx512=False: a kernel without an AVX512 variant (its AVX2 blocks)."""
+    the result rounded once at the store. avx512=False: a kernel without an AVX512 variant (its AVX2 blocks).
+    allvec: a kernel that stores every element through its vector code (a bfloat16 nan is then 0xFFFF)."""
     bf = type(arrays[0]) is BF16Array
     fs = [plain(a) if bf else a.astype(_F32) for a in arrays]
     with reduced_blocks(avx512):
         r = fn(*fs, **kwargs)
-    return to_bf16(r) if bf else r.astype(_F16)
+    if bf:
+        return to_bf16_vec(r) if allvec else to_bf16(r)
+    return r.astype(_F16)
 
 
 def rounding(a: Any) -> Any:

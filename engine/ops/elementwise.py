@@ -1888,7 +1888,10 @@ _REDUCED_CPU = {
     "silu": lambda d: activation_cpu.reduced(activation_cpu.silu, d),
     "sigmoid": lambda d: activation_cpu.reduced(activation_cpu.sigmoid, d),
     "rsqrt": lambda d: _rsqrt_reduced(d),
-    "erf": lambda d: activation_cpu.reduced(sleef_erf.erf32_vec, d),  # (vml::verf: Vectorized<float>::erf on all)
+    # (vml::verf: Vectorized<float>::erf on every element)
+    "erf": lambda d: activation_cpu.reduced(sleef_erf.erf32_vec, d, allvec=True),
+    # (vml::vlog1p: SLEEF's log1pf on every element; its nan below -1 is all ones, which float16 keeps)
+    "log1p": lambda d: activation_cpu.reduced(sleef_log1p.log1p, d, allvec=True),
 }
 
 
