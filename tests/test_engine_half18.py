@@ -178,3 +178,38 @@ def test_mapped_kernels_nan_bits_match_torch(dt: str, name: str) -> None:
     x = np.array([-2.0, 0.5, -3.0, -1.0, -0.0, 2.5] * 20, np.float32)
     out = [getattr(m, name)(m.tensor(x).to(getattr(m, dt))).float().numpy() for m in (torch, engine)]
     assert out[0].tobytes() == out[1].tobytes()
+
+
+MORE = {
+    "softshrink": lambda m, t: m.nn.functional.softshrink(t, 0.3),
+    "hardshrink": lambda m, t: m.nn.functional.hardshrink(t, 0.3),
+    "glu": lambda m, t: m.nn.functional.glu(t.reshape(-1, 100), -1),
+    "elu_inplace": lambda m, t: m.nn.functional.elu(t * 1, inplace=True),
+    "selu_inplace": lambda m, t: m.nn.functional.selu(t * 1, inplace=True),
+    "celu_inplace": lambda m, t: m.nn.functional.celu(t * 1, alpha=1.7, inplace=True),
+    "silu_inplace": lambda m, t: m.nn.functional.silu(t * 1, inplace=True),
+    "mish_inplace": lambda m, t: m.nn.functional.mish(t * 1, inplace=True),
+    "hardswish_inplace": lambda m, t: m.nn.functional.hardswish(t * 1, inplace=True),
+    "elu_alpha": lambda m, t: m.nn.functional.elu(t, alpha=0.7),
+    "gelu_module": lambda m, t: m.nn.GELU()(t * 2 + 1),
+    "logsigmoid_strided": lambda m, t: m.nn.functional.logsigmoid(t.reshape(60, 50).t()),
+    "hardsigmoid_strided": lambda m, t: m.nn.functional.hardsigmoid(t.reshape(60, 50).t()),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE))
+@pytest.mark.parametrize("dt", [*DTYPES, "float32"])
+def test_more_activations_bits_match_torch(dt: str, name: str) -> None:
+    """softshrink's vector code gives +0.0 in its dead zone (its tail x * 0 keeps -0.0), hardshrink compares with
+    lambd in the dtype, glu's backward is (1 - s) * s * a * g, elu_'s backward reads the forward's own result."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal(3000) * 3).astype(np.float32)
+    w = rng.standard_normal(3000).astype(np.float32)
+    out = []
+    for m in (torch, engine):
+        t = m.tensor(x).to(getattr(m, dt)).requires_grad_()
+        y = MORE[name](m, t)
+        y.backward(m.tensor(w[: y.numel()]).to(getattr(m, dt)).reshape(y.shape))
+        out.append((y.detach().float().numpy(), t.grad.float().numpy()))
+    assert _same(out[0][0], out[1][0]), "value"
+    assert _same(out[0][1], out[1][1]), "grad"

@@ -35,7 +35,7 @@ from engine.nn.functional import (
 from engine.ops import activation_cpu
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
-from engine.ops.cpu_loops import kernel_vec
+from engine.ops.cpu_loops import kernel_vec, reduced_blocks
 from engine.ops.elementwise_more import xlogy
 from engine.ops.index import cat, index_add_new, narrow
 from engine.ops.inplace import apply as _inplace
@@ -321,6 +321,10 @@ def _elu(input: Tensor, name: str, alpha: float, scale: float, input_scale: floa
         # from the input, so that a second derivative reaches it; torch's double backward masks with x < 0
         # where its backward takes x <= 0, so at x == 0 the gradient is the constant g * neg * input_scale
         if inplace:  # elu_: torch's backward reads the result, grad * input_scale * (result + neg)
+            if _exact_backward(g, x):  # (the forward's result again, from its kernel; torch's elu_backward)
+                res = _arrays(x, kernel, True)
+                return _kernel_bw(activation_cpu.elu_backward_result, g, res, alpha=alpha, scale=scale,
+                                  input_scale=bw_scale)  # fmt: skip
             res = E.where(x <= 0, (x * input_scale).expm1() * neg, x * scale)
             return (E.where(res <= 0, g * bw_scale * (res + neg), g * scale),)
         if _exact_backward(g, x):  # torch's elu_backward kernel (is_result false)
@@ -450,10 +454,16 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
         return a / (1 + xp.exp(-b))  # a * sigmoid(b)
 
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's glu_backward: both halves, joined along dim
+        # (s = sigmoid of the second half, stored in the dtype; the first half's gradient s * g, the second's the
+        # glu_backward kernel's (1 - s) * s * a * g, in float and rounded once for float16/bfloat16)
         a, s = narrow(x, ax, 0, h), narrow(x, ax, h, h).sigmoid()
+        gd = g._data
+        if not (ENABLED[0] and (g._rg or x._rg)) and activation_cpu.reduced_usable(gd) and type(gd) is type(x._data):
+            second = activation_cpu.reduced(lambda s_, a_, g_: (1 - s_) * s_ * a_ * g_, s._data, a._data, gd)
+            return (cat([s * g, wrap(second, x._dev)], ax),)
         return (cat([s * g, (1 - s) * s * a * g], ax),)  # (its kernel's (1 - s) * s * a * grad, left to right)
 
-    return _record("GluBackward0", _arrays(input, fwd), (input,), (input,), backward)
+    return _record("GluBackward0", _arrays(input, fwd, True), (input,), (input,), backward)
 
 
 def _threshold(input: Tensor, threshold: float, value: float, inplace: bool) -> Tensor:  # noqa: A002
@@ -491,20 +501,56 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     def fwd(xp: Any, a: Any) -> Any:  # (torch's `a * 0` in the dead zone keeps -0.0 and nan)
         return xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, a * 0))
 
-    def backward(g: Tensor, x: Tensor) -> tuple:
-        return (softshrink_backward(g, x, lambd),)
+    def backward(g: Tensor, x: Tensor) -> tuple:  # (shrink_backward compares with lambd in the dtype)
+        return (softshrink_backward(g, x, _in_dtype(lambd, x._data)),)
 
-    return _record("SoftshrinkBackward0", _arrays(input, fwd), (input,), (input,), backward)
+    d = input._data
+    if activation_cpu.reduced_usable(d):  # (the float branch, lambd a float)
+        r = activation_cpu.reduced(lambda a: _softshrink_kernel(a, np.float32(lambd)), d, avx512=False)
+        out = wrap(r, input._dev)
+    elif activation_cpu.exact_usable(d):
+        with reduced_blocks(avx512=False, itemsize=d.itemsize):  # (no AVX512 variant: its AVX2 blocks)
+            out = wrap(_softshrink_kernel(d, d.dtype.type(lambd)), input._dev)
+    else:
+        out = _arrays(input, fwd)
+    return _record("SoftshrinkBackward0", out, (input,), (input,), backward)
+
+
+def _in_dtype(v: float, d: Any) -> float:
+    """The Python float v as d's floating dtype holds it (float32, float16, bfloat16 round it)."""
+    if d.dtype.metadata is not None:
+        return float(round_bits(np.float32(v)))
+    if d.dtype.kind == "f":
+        return float(d.dtype.type(np.float32(v)) if d.dtype.itemsize < 8 else v)
+    return v
+
+
+def _softshrink_kernel(a: Any, lam: Any) -> Any:
+    """torch's softshrink kernel on a float32/float64 array (cpu_kernel_vec): its vector code ORs the masked
+    x - lambd and x + lambd, so the dead zone is +0.0 (a nan stays); its scalar tail's x * 0 keeps -0.0."""
+    zero = a.dtype.type(0)
+
+    def vec(v: Any) -> Any:
+        r = np.where(v > lam, v - lam, np.where(v < -lam, v + lam, zero))
+        return np.where(v != v, v, r)
+
+    def scalar(v: Any) -> Any:
+        return np.where(v > lam, v - lam, np.where(v < -lam, v + lam, v * zero))
+
+    with np.errstate(all="ignore"):
+        return kernel_vec(a, vec, scalar)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     _floats_only(input, "hardshrink_cpu")
 
+    lam = _in_dtype(lambd, input._data)  # (torch's kernels compare with lambd.to<scalar_t>())
+
     def fwd(xp: Any, a: Any) -> Any:
-        return xp.where((a >= -lambd) & (a <= lambd), 0, a)
+        return xp.where((a >= -lam) & (a <= lam), 0, a)
 
     def backward(g: Tensor, x: Tensor) -> tuple:
-        return (hardshrink_backward(g, x, lambd),)
+        return (hardshrink_backward(g, x, lam),)
 
     return _record("HardshrinkBackward0", _arrays(input, fwd), (input,), (input,), backward)
 

@@ -303,6 +303,16 @@ def elu_backward(g: np.ndarray, x: np.ndarray, alpha: float, scale: float, input
         return kernel_vec2(g, x, vec, scalar)
 
 
+def elu_backward_result(g: np.ndarray, y: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
+    """torch's elu_backward kernel from the result (is_result, elu_'s backward; float32/float64): y <= 0 ?
+    grad * negiptcoef * (y + negcoef) : grad * poscoef, coefficients in the dtype (no function: the vector
+    and scalar code agree)."""
+    dt = y.dtype.type
+    neg, pos, ins = dt(alpha) * dt(scale), dt(scale), dt(input_scale)
+    with np.errstate(all="ignore"):
+        return np.where(y <= 0, g * ins * (y + neg), g * pos)
+
+
 def glu(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """torch's glu kernel (float32/float64, exact_usable) over the input's two halves a and b (views):
     cpu_kernel_vec, a * (1 / (1 + exp(-b))), SLEEF's exp in the vector blocks, std::exp on the rest."""

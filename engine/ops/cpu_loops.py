@@ -51,10 +51,11 @@ def block(dtype: Any) -> int:
 class reduced_blocks:  # noqa: N801 (a context manager used like a function)
     """Within it, kernel_vec and kernel_vec2 split float32 arrays as torch's float16/bfloat16 kernels split their
     tensors: blocks of two Vectorized<Half> (64 elements in the AVX512 build; 32 for a kernel without an
-    AVX512 variant, avx512=False), the scalar function after them."""
+    AVX512 variant, avx512=False), the scalar function after them. itemsize: another scalar_t's (a float32 or
+    float64 kernel without an AVX512 variant: its AVX2 blocks)."""
 
-    def __init__(self, avx512: bool = True) -> None:
-        self.w = 2 * vector_bytes(kernel_build(avx512)) // 2
+    def __init__(self, avx512: bool = True, itemsize: int = 2) -> None:
+        self.w = 2 * vector_bytes(kernel_build(avx512)) // itemsize
 
     def __enter__(self) -> None:
         _WIDTH[0] = self.w
