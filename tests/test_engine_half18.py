@@ -213,3 +213,34 @@ def test_more_activations_bits_match_torch(dt: str, name: str) -> None:
         out.append((y.detach().float().numpy(), t.grad.float().numpy()))
     assert _same(out[0][0], out[1][0]), "value"
     assert _same(out[0][1], out[1][1]), "grad"
+
+
+@pytest.mark.parametrize("case", ["empty", "0d", "expand", "sliced"])
+@pytest.mark.parametrize("name", ["sigmoid", "silu", "gelu", "elu", "mish", "hardswish", "logsigmoid", "rsqrt", "erf",
+                                  "erfinv", "log1p", "logit", "softshrink", "digamma"])  # fmt: skip
+@pytest.mark.parametrize("dt", DTYPES)
+def test_layouts_bits_match_torch(dt: str, name: str, case: str) -> None:
+    """Empty and 0-dim tensors, an expanded input (a stride-0 inner dim: torch's iterator splats it, each row its
+    own blocks and tail) and a sliced one (strided: all scalar), forward and backward."""
+    outs = []
+    for m in (torch, engine):
+        d = getattr(m, dt)
+        if case == "empty":
+            t = m.zeros(0, 3, dtype=d)
+        elif case == "0d":
+            t = m.tensor(0.37, dtype=d)
+        elif case == "expand":
+            t = m.tensor([[0.3], [0.6], [-0.2]], dtype=d).expand(3, 100)
+        else:
+            t = m.tensor(np.linspace(0.01, 0.99, 2000, dtype=np.float32).reshape(20, 100), dtype=d)[:, ::3]
+        if case != "expand":
+            t = t.clone().requires_grad_()
+        y = _fn(m, name)(t)
+        g = None
+        if t.requires_grad and y.numel():
+            y.backward(m.ones_like(y) * 0.7)
+            g = t.grad.float().numpy()
+        outs.append((y.detach().float().numpy(), g))
+    (tv, tg), (ev, eg) = outs
+    assert tv.shape == ev.shape and _same(tv, ev)
+    assert (tg is None and eg is None) or _same(tg, eg)

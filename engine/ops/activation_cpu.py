@@ -65,12 +65,26 @@ def reduced(fn: Any, *arrays: Any, avx512: bool = True, allvec: bool = False, **
     the result rounded once at the store. avx512=False: a kernel without an AVX512 variant (its AVX2 blocks).
     allvec: a kernel that stores every element through its vector code (a bfloat16 nan is then 0xFFFF)."""
     bf = type(arrays[0]) is BF16Array
-    fs = [plain(a) if bf else a.astype(_F32) for a in arrays]
+    fs = [plain(a) if bf else _f32_like(a) for a in arrays]
     with reduced_blocks(avx512):
         r = fn(*fs, **kwargs)
     if bf:
         return to_bf16_vec(r) if allvec else to_bf16(r)
     return r.astype(_F16)
+
+
+def _f32_like(a: np.ndarray) -> np.ndarray:
+    """The float16 array a as float32 values laid out as a is (its strides in elements kept, a broadcast dim's
+    0 too), so that kernel_vec splits them as torch's iterator walks a."""
+    if a.flags.c_contiguous or a.flags.f_contiguous or a.size <= 1:
+        return a.astype(_F32)
+    est = [s // a.itemsize for s in a.strides]
+    lo = sum((n - 1) * s for n, s in zip(a.shape, est) if s < 0)
+    hi = sum((n - 1) * s for n, s in zip(a.shape, est) if s > 0)
+    buf = np.empty(hi - lo + 1, _F32)
+    v = np.lib.stride_tricks.as_strided(buf[-lo:], a.shape, [s * 4 for s in est])
+    v[...] = a
+    return v
 
 
 def rounding(a: Any) -> Any:

@@ -165,7 +165,7 @@ _ERFINV_F32 = tuple(tuple(np.float32(c) for c in k) for k in (_ERFINV_A, _ERFINV
 
 def _erfinv(a: Any) -> Any:
     if a.dtype == np.float16 and type(a) is np.ndarray and sleef_more.usable(_ONE32):
-        return _erfinv_f32(a.astype(np.float32)).astype(np.float16)
+        return _erfinv_f32(a.astype(np.float32).reshape(-1)).astype(np.float16).reshape(a.shape)
     return _erfinv64(a)
 
 
