@@ -16,7 +16,7 @@ from engine.bf16 import BF16Array, apply, plain, round_bits, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, from_np, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
-from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_erf, sleef_log1p, sleef_more
+from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef, sleef_erf, sleef_log1p, sleef_more
 from engine.ops.cpu_capability import cpu_capability, has_fma
 from engine.ops.cpu_loops import dense_copy, kernel_vec, kernel_vec2, reduced_blocks
 from engine.ops.fma import EXACT, fma
@@ -1892,6 +1892,7 @@ _REDUCED_CPU = {
     "erf": lambda d: activation_cpu.reduced(sleef_erf.erf32_vec, d, allvec=True),
     # (vml::vlog1p: SLEEF's log1pf on every element; its nan below -1 is all ones, which float16 keeps)
     "log1p": lambda d: activation_cpu.reduced(sleef_log1p.log1p, d, allvec=True),
+    "log10": lambda d: activation_cpu.reduced(sleef.log10f, d, allvec=True),  # (vml::vlog10: SLEEF's log10f)
 }
 
 
