@@ -217,7 +217,7 @@ def test_more_activations_bits_match_torch(dt: str, name: str) -> None:
 
 @pytest.mark.parametrize("case", ["empty", "0d", "expand", "sliced"])
 @pytest.mark.parametrize("name", ["sigmoid", "silu", "gelu", "elu", "mish", "hardswish", "logsigmoid", "rsqrt", "erf",
-                                  "erfinv", "log1p", "logit", "softshrink", "digamma"])  # fmt: skip
+                                  "erfinv", "log1p", "log10", "logit", "softshrink", "digamma"])  # fmt: skip
 @pytest.mark.parametrize("dt", DTYPES)
 def test_layouts_bits_match_torch(dt: str, name: str, case: str) -> None:
     """Empty and 0-dim tensors, an expanded input (a stride-0 inner dim: torch's iterator splats it, each row its

@@ -228,7 +228,8 @@ def log10f(d: np.ndarray) -> np.ndarray:
     """Sleef_log10f16_u10 (xlog10f, AVX-512 variant) of a float32 array, step by step (torch's
     Vectorized<float>::log10, which its float16/bfloat16 log10 maps over every element): logf_exact's reduction
     and division, log10(2) * e and 2/ln(10) * x as float pairs, a three-term polynomial."""
-    d = np.asarray(d, dtype=F32)
+    shape = np.shape(d)
+    d = np.asarray(d, dtype=F32).reshape(-1)  # (1-d: a 0-dim input's steps would be numpy scalars)
     with np.errstate(all="ignore"):
         e, m = _getexp_getmant(d)
         nx, ny = _dfadd2(np.float32(-1.0), m)
@@ -252,7 +253,7 @@ def log10f(d: np.ndarray) -> np.ndarray:
         r = r0 + sy
         # vfixup: 0 -> -inf, +inf -> +inf, negatives -> the default NaN (sign set), a NaN stays
         r = np.where(d == 0, -_INF32, np.where(d < 0, _NEG_NAN32, np.where(d == _INF32, _INF32, r)))
-    return np.asarray(r, dtype=F32).reshape(d.shape)
+    return np.asarray(r, dtype=F32).reshape(shape)
 
 
 def _dfadd2(x: Any, y: np.ndarray) -> tuple:
