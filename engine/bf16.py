@@ -57,6 +57,14 @@ def to_bf16(a: Any, xp: Any = np) -> BF16Array:
     return _tag(round_bits(a, xp))
 
 
+def to_bf16_vec(a: Any, xp: Any = np) -> BF16Array:
+    """to_bf16 as torch's vectorized store rounds (cvtfp32_bf16): a nan becomes 0xFFFF, all ones, not the scalar
+    conversion's one quiet nan; for kernels that map a vector function over every element."""
+    a = xp.asarray(a, dtype=_F32)
+    r = round_bits(a, xp)
+    return _tag(xp.where(a != a, xp.uint32(0xFFFF0000).view(xp.float32), r))
+
+
 #: whether this process has made a bfloat16 array yet: until it has, fused ops (see whole) skip their bookkeeping
 SEEN = [False]
 

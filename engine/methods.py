@@ -13,6 +13,7 @@ from engine import spectral as SPECTRAL
 from engine.autograd import next_seq
 from engine.backend import device as _device
 from engine.backend import for_array, to_device
+from engine.bf16 import round_bits
 from engine.dtypes import (
     DEFAULT,
     bfloat16,
@@ -74,6 +75,8 @@ def rsub(self: Tensor, other: Any) -> Any:
         return NotImplemented
     if type(b) is float and ad.dtype.char == "e":  # (the double reaches c10::Half through float)
         b = np.float16(np.float32(b))
+    elif type(b) is float and ad.dtype.metadata is not None:  # (bfloat16: the scalar a BFloat16 too)
+        b = float(round_bits(np.float32(b)))
     r = for_array(np.subtract, ad)(b, ad)
     if type(r) is not np.ndarray:
         r = self._dev.xp.asarray(r)

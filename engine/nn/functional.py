@@ -9,12 +9,13 @@ import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
 from engine.backend import for_array, host
-from engine.bf16 import round_bits, whole
+from engine.bf16 import BF16Array, plain, round_bits, to_bf16, whole
 from engine.grad_mode import ENABLED, no_grad
 from engine.nn.arg_checks import parser_error
 from engine.ops import activation_cpu, glibc_log
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
+from engine.ops.cpu_capability import cpu_capability
 from engine.ops.index import scatter_add_new
 from engine.ops.libm import c_math
 from engine.ops.linalg import addmm, matmul
@@ -159,6 +160,16 @@ def _onednn_gelu(d: Any) -> bool:
     return type(d) is np.ndarray and d.dtype == np.float32 and d.size > 1 and d.flags.c_contiguous
 
 
+def _onednn_gelu_bf16(d: Any) -> bool:
+    """Whether torch computes this bfloat16 gelu with oneDNN (use_mkldnn: a contiguous cpu tensor of more than
+    one element, on a cpu with AVX512 (mkldnn_bf16_device_check), exact mode): its float32 kernel on the
+    values, rounded once."""
+    return (
+        type(d) is BF16Array and d.size > 1 and d.flags.c_contiguous and activation_cpu.reduced_usable(d)
+        and cpu_capability() == "avx512"
+    )  # fmt: skip
+
+
 @whole
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     tensor_arg("gelu", input)
@@ -168,8 +179,17 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
         raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{input.dtype.scalar_name()}'")
     (x,) = _detached(input)
     with no_grad():
-        if approximate == "tanh" and activation_cpu.exact_usable(x._data):  # torch's kernel (SLEEF's tanh)
-            out = wrap(activation_cpu.gelu_tanh(x._data), x._dev)
+        xd = x._data
+        if approximate == "tanh" and activation_cpu.exact_usable(xd):  # torch's kernel (SLEEF's tanh)
+            out = wrap(activation_cpu.gelu_tanh(xd), x._dev)
+        elif activation_cpu.reduced_usable(xd) and (approximate == "tanh" or not _onednn_gelu_bf16(xd)):
+            # (float16/bfloat16: the kernel's float branch)
+            fn = activation_cpu.gelu_tanh if approximate == "tanh" else activation_cpu.gelu_erf
+            out = wrap(activation_cpu.reduced(fn, xd), x._dev)
+        elif _onednn_gelu_bf16(xd):
+            from engine.nn.gelu_onednn import gelu_erf_f32
+
+            out = wrap(to_bf16(gelu_erf_f32(plain(xd))), x._dev)
         elif approximate == "tanh":
             out = 0.5 * x * (1 + E.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
         elif _onednn_gelu(x._data):
@@ -191,6 +211,14 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
             and gd.dtype == xd.dtype
             and gd.shape == xd.shape
         )
+        if not (ENABLED[0] and (g._rg or x._rg)) and type(gd) is type(xd) and gd.shape == xd.shape:
+            if approximate == "none" and _onednn_gelu_bf16(xd):  # (oneDNN's backward: in float32, rounded once)
+                from engine.nn.gelu_onednn import gelu_erf_grad_f32
+
+                return (wrap(to_bf16(gelu_erf_grad_f32(plain(xd)) * plain(gd)), g._dev),)
+            if activation_cpu.reduced_usable(xd) and gd.dtype == xd.dtype:  # (the kernel's float branch)
+                fn = activation_cpu.gelu_tanh_backward if approximate == "tanh" else activation_cpu.gelu_erf_backward
+                return (wrap(activation_cpu.reduced(fn, gd, xd), g._dev),)
         if kernel and approximate == "tanh":  # torch's GeluBackwardKernelImpl (SLEEF's tanh)
             return (wrap(activation_cpu.gelu_tanh_backward(gd, xd), g._dev),)
         if kernel and not _onednn_gelu(xd):  # ... (approximate='none': SLEEF's erf and exp for float64)

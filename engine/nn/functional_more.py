@@ -35,7 +35,7 @@ from engine.nn.functional import (
 from engine.ops import activation_cpu
 from engine.ops import elementwise as E
 from engine.ops import reduce as R
-from engine.ops.cpu_loops import kernel_vec
+from engine.ops.cpu_loops import kernel_vec, reduced_blocks
 from engine.ops.elementwise_more import xlogy
 from engine.ops.index import cat, index_add_new, narrow
 from engine.ops.inplace import apply as _inplace
@@ -57,11 +57,16 @@ def _floats_only(t: Tensor, kernel: str) -> None:
         raise _not_implemented(kernel, t)
 
 
-def _arrays(input: Tensor, fn: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
+def _arrays(input: Tensor, fn: Callable[[Any, Any], Any], reduced: bool = False) -> Tensor:  # noqa: A002
     """fn(xp, array) on input's array, as a tensor on its device: float16 is computed in float32 and rounded
-    once (torch's opmath); overflow in exp is the intended inf (torch's kernels do not warn)."""
+    once (torch's opmath); overflow in exp is the intended inf (torch's kernels do not warn). reduced: fn is
+    an activation kernel whose float16/bfloat16 branch computes in float (exact mode: fn's float32 kernel over
+    blocks of two Vectorized<Half>, activation_cpu.reduced)."""
     d = input._data
     xp = input._dev.xp
+    if reduced and activation_cpu.reduced_usable(d):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return wrap(activation_cpu.reduced(lambda a: fn(np, a), d), input._dev)
     half = d.dtype == np.float16
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         r = fn(xp, d.astype(np.float32) if half else d)
@@ -75,7 +80,7 @@ def _activation(input: Tensor, name: str, fwd: Callable, backward: Callable, inp
     inplace: torch's `op_` (the leaf and version rules, x's graph rewritten) via engine.ops.inplace."""
     if inplace:
         return _inplace(input, lambda a: _activation(a, name, fwd, backward))
-    return _record(name, _arrays(input, fwd), (input,), (input,), backward)
+    return _record(name, _arrays(input, fwd, True), (input,), (input,), backward)
 
 
 def _grad_kernel(name: str, drop: Callable[[Any, Any], Any]) -> Callable:
@@ -214,11 +219,20 @@ def _exact_backward(g: Tensor, x: Tensor) -> bool:
     gd, xd = g._data, x._data
     return (
         not (ENABLED[0] and (g._rg or x._rg))
-        and activation_cpu.exact_usable(xd)
-        and type(gd) is np.ndarray
+        and (activation_cpu.exact_usable(xd) or activation_cpu.reduced_usable(xd))
+        and type(gd) is type(xd)
         and gd.dtype == xd.dtype
         and gd.shape == xd.shape
     )
+
+
+def _kernel_bw(fn: Callable, g: Tensor, x: Tensor, **kwargs: Any) -> tuple:
+    """fn(grad, input), a backward kernel of activation_cpu, on g's and x's arrays (_exact_backward's): float16
+    and bfloat16 by torch's float branch of the kernel (activation_cpu.reduced)."""
+    gd, xd = g._data, x._data
+    if activation_cpu.reduced_usable(xd):
+        return (wrap(activation_cpu.reduced(fn, gd, xd, **kwargs), x._dev),)
+    return (wrap(fn(gd, xd, **kwargs), x._dev),)
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -231,12 +245,21 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
     def backward(g: Tensor, x: Tensor) -> tuple:
         # d/dx log(sigmoid(x)) = sigmoid(-x); its derivative is torch's log_sigmoid_double_backward
-        gd, xd = g._data, x._data
-        if _exact_backward(g, x):
-            return (wrap(activation_cpu.log_sigmoid_backward(gd, xd), x._dev),)
+        if _exact_backward(g, x):  # (float16/bfloat16: the forward's buffer exp(-|x|) is stored rounded)
+            rnd = _round_like(x._data)
+            return _kernel_bw(activation_cpu.log_sigmoid_backward, g, x, **({"rnd": rnd} if rnd else {}))
         return (g * E.sigmoid(-x),)
 
-    return _record("LogSigmoidBackward0", _arrays(input, fwd), (input,), (input,), backward)
+    return _record("LogSigmoidBackward0", _arrays(input, fwd, True), (input,), (input,), backward)
+
+
+def _round_like(d: Any) -> Any:
+    """float32 values rounded to d's reduced dtype (kept float32), or None for other dtypes."""
+    if type(d) is BF16Array:
+        return round_bits
+    if d.dtype == np.float16:
+        return lambda a: a.astype(np.float16).astype(np.float32)
+    return None
 
 
 logsigmoid.__name__ = logsigmoid.__qualname__ = "log_sigmoid"  # (torch's is the builtin torch._C._nn.log_sigmoid)
@@ -298,11 +321,14 @@ def _elu(input: Tensor, name: str, alpha: float, scale: float, input_scale: floa
         # from the input, so that a second derivative reaches it; torch's double backward masks with x < 0
         # where its backward takes x <= 0, so at x == 0 the gradient is the constant g * neg * input_scale
         if inplace:  # elu_: torch's backward reads the result, grad * input_scale * (result + neg)
+            if _exact_backward(g, x):  # (the forward's result again, from its kernel; torch's elu_backward)
+                res = _arrays(x, kernel, True)
+                return _kernel_bw(activation_cpu.elu_backward_result, g, res, alpha=alpha, scale=scale,
+                                  input_scale=bw_scale)  # fmt: skip
             res = E.where(x <= 0, (x * input_scale).expm1() * neg, x * scale)
             return (E.where(res <= 0, g * bw_scale * (res + neg), g * scale),)
-        gd, xd = g._data, x._data
         if _exact_backward(g, x):  # torch's elu_backward kernel (is_result false)
-            return (wrap(activation_cpu.elu_backward(gd, xd, alpha, scale, bw_scale), x._dev),)
+            return _kernel_bw(activation_cpu.elu_backward, g, x, alpha=alpha, scale=scale, input_scale=bw_scale)
         inside = E.where(x == 0, g * (neg * bw_scale), g * scale)
         return (E.where(x < 0, g * (x * bw_scale).exp() * (neg * bw_scale), inside),)
 
@@ -365,9 +391,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         return loop(xp, a)
 
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's infinitely_differentiable_mish_backward
-        gd, xd = g._data, x._data
         if _exact_backward(g, x):
-            return (wrap(activation_cpu.mish_backward(gd, xd), x._dev),)  # (torch's mish_backward kernel)
+            return _kernel_bw(activation_cpu.mish_backward, g, x)  # (torch's mish_backward kernel)
         t = E.softplus(x).tanh()
         return (g * (t + x * x.sigmoid() * (1.0 - t * t)),)
 
@@ -381,9 +406,15 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         return a * xp.clip(a + 3, 0, 6) / 6
 
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's hardswish_backward (a nan input passes g)
+        if _exact_backward(g, x) and activation_cpu.reduced_usable(x._data):  # (its float branch, rounded once)
+            return _kernel_bw(_hardswish_backward_arrays, g, x)
         return (E.where(x <= -3, 0.0, E.where(x < 3, g * (x / 3 + 0.5), g)),)
 
     return _activation(input, "HardswishBackward0", fwd, backward, inplace)
+
+
+def _hardswish_backward_arrays(g: Any, x: Any) -> Any:
+    return np.where(x <= -3, np.float32(0), np.where(x < 3, g * (x / np.float32(3) + np.float32(0.5)), g))
 
 
 def _hardsigmoid_backward(g: Tensor, x: Tensor) -> Tensor:
@@ -423,10 +454,16 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
         return a / (1 + xp.exp(-b))  # a * sigmoid(b)
 
     def backward(g: Tensor, x: Tensor) -> tuple:  # torch's glu_backward: both halves, joined along dim
+        # (s = sigmoid of the second half, stored in the dtype; the first half's gradient s * g, the second's the
+        # glu_backward kernel's (1 - s) * s * a * g, in float and rounded once for float16/bfloat16)
         a, s = narrow(x, ax, 0, h), narrow(x, ax, h, h).sigmoid()
+        gd = g._data
+        if not (ENABLED[0] and (g._rg or x._rg)) and activation_cpu.reduced_usable(gd) and type(gd) is type(x._data):
+            second = activation_cpu.reduced(lambda s_, a_, g_: (1 - s_) * s_ * a_ * g_, s._data, a._data, gd)
+            return (cat([s * g, wrap(second, x._dev)], ax),)
         return (cat([s * g, (1 - s) * s * a * g], ax),)  # (its kernel's (1 - s) * s * a * grad, left to right)
 
-    return _record("GluBackward0", _arrays(input, fwd), (input,), (input,), backward)
+    return _record("GluBackward0", _arrays(input, fwd, True), (input,), (input,), backward)
 
 
 def _threshold(input: Tensor, threshold: float, value: float, inplace: bool) -> Tensor:  # noqa: A002
@@ -464,20 +501,56 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     def fwd(xp: Any, a: Any) -> Any:  # (torch's `a * 0` in the dead zone keeps -0.0 and nan)
         return xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, a * 0))
 
-    def backward(g: Tensor, x: Tensor) -> tuple:
-        return (softshrink_backward(g, x, lambd),)
+    def backward(g: Tensor, x: Tensor) -> tuple:  # (shrink_backward compares with lambd in the dtype)
+        return (softshrink_backward(g, x, _in_dtype(lambd, x._data)),)
 
-    return _record("SoftshrinkBackward0", _arrays(input, fwd), (input,), (input,), backward)
+    d = input._data
+    if activation_cpu.reduced_usable(d):  # (the float branch, lambd a float)
+        r = activation_cpu.reduced(lambda a: _softshrink_kernel(a, np.float32(lambd)), d, avx512=False)
+        out = wrap(r, input._dev)
+    elif activation_cpu.exact_usable(d):
+        with reduced_blocks(avx512=False, itemsize=d.itemsize):  # (no AVX512 variant: its AVX2 blocks)
+            out = wrap(_softshrink_kernel(d, d.dtype.type(lambd)), input._dev)
+    else:
+        out = _arrays(input, fwd)
+    return _record("SoftshrinkBackward0", out, (input,), (input,), backward)
+
+
+def _in_dtype(v: float, d: Any) -> float:
+    """The Python float v as d's floating dtype holds it (float32, float16, bfloat16 round it)."""
+    if d.dtype.metadata is not None:
+        return float(round_bits(np.float32(v)))
+    if d.dtype.kind == "f":
+        return float(d.dtype.type(np.float32(v)) if d.dtype.itemsize < 8 else v)
+    return v
+
+
+def _softshrink_kernel(a: Any, lam: Any) -> Any:
+    """torch's softshrink kernel on a float32/float64 array (cpu_kernel_vec): its vector code ORs the masked
+    x - lambd and x + lambd, so the dead zone is +0.0 (a nan stays); its scalar tail's x * 0 keeps -0.0."""
+    zero = a.dtype.type(0)
+
+    def vec(v: Any) -> Any:
+        r = np.where(v > lam, v - lam, np.where(v < -lam, v + lam, zero))
+        return np.where(v != v, v, r)
+
+    def scalar(v: Any) -> Any:
+        return np.where(v > lam, v - lam, np.where(v < -lam, v + lam, v * zero))
+
+    with np.errstate(all="ignore"):
+        return kernel_vec(a, vec, scalar)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     _floats_only(input, "hardshrink_cpu")
 
+    lam = _in_dtype(lambd, input._data)  # (torch's kernels compare with lambd.to<scalar_t>())
+
     def fwd(xp: Any, a: Any) -> Any:
-        return xp.where((a >= -lambd) & (a <= lambd), 0, a)
+        return xp.where((a >= -lam) & (a <= lam), 0, a)
 
     def backward(g: Tensor, x: Tensor) -> tuple:
-        return (hardshrink_backward(g, x, lambd),)
+        return (hardshrink_backward(g, x, lam),)
 
     return _record("HardshrinkBackward0", _arrays(input, fwd), (input,), (input,), backward)
 

@@ -27,13 +27,16 @@ from typing import Any
 
 import numpy as np
 
+from engine.bf16 import BF16Array, plain, round_bits, to_bf16, to_bf16_vec
 from engine.ops import mkl, sleef, sleef_log1p, sleef_more
-from engine.ops.cpu_loops import kernel_vec
+from engine.ops.cpu_loops import kernel_vec, reduced_blocks
 from engine.ops.fma import fma
 from engine.ops.libm import c_elementwise, c_math
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_F16 = np.dtype(np.float16)
+_ONE_F32 = np.ones(1, _F32)
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
 
@@ -48,6 +51,48 @@ def usable(a: object) -> bool:
 def exact_usable(a: object) -> bool:
     """Whether the float32/float64 kernels below compute a (engine/ops/sleef_more.py's `usable`)."""
     return sleef_more.usable(a)
+
+
+def reduced_usable(a: object) -> bool:
+    """Whether `reduced` computes a: a float16 numpy array or a bfloat16 one (BF16Array), in exact mode."""
+    return (type(a) is BF16Array or (type(a) is np.ndarray and a.dtype == _F16)) and sleef_more.usable(_ONE_F32)
+
+
+def reduced(fn: Any, *arrays: Any, avx512: bool = True, allvec: bool = False, **kwargs: Any) -> Any:
+    """fn, one of the float32 kernels here, over float16/bfloat16 arrays as torch's reduced-float branch of
+    that kernel computes them: each operand loaded to float32, the kernel's float code on it (cpu_kernel_vec
+    walking blocks of two Vectorized<Half>: 64 elements in the AVX512 build, the scalar function after them),
+    the result rounded once at the store. avx512=False: a kernel without an AVX512 variant (its AVX2 blocks).
+    allvec: a kernel that stores every element through its vector code (a bfloat16 nan is then 0xFFFF)."""
+    bf = type(arrays[0]) is BF16Array
+    fs = [plain(a) if bf else _f32_like(a) for a in arrays]
+    with reduced_blocks(avx512):
+        r = fn(*fs, **kwargs)
+    if bf:
+        return to_bf16_vec(r) if allvec else to_bf16(r)
+    return r.astype(_F16)
+
+
+def _f32_like(a: np.ndarray) -> np.ndarray:
+    """The float16 array a as float32 values laid out as a is (its strides in elements kept, a broadcast dim's
+    0 too), so that kernel_vec splits them as torch's iterator walks a."""
+    if a.flags.c_contiguous or a.flags.f_contiguous or a.size <= 1:
+        return a.astype(_F32)
+    est = [s // a.itemsize for s in a.strides]
+    lo = sum((n - 1) * s for n, s in zip(a.shape, est) if s < 0)
+    hi = sum((n - 1) * s for n, s in zip(a.shape, est) if s > 0)
+    buf = np.empty(hi - lo + 1, _F32)
+    v = np.lib.stride_tricks.as_strided(buf[-lo:], a.shape, [s * 4 for s in est])
+    v[...] = a
+    return v
+
+
+def rounding(a: Any) -> Any:
+    """The rounding of float32 values to a's reduced dtype (float16 or bfloat16), kept float32: one step of
+    c10::Half / c10::BFloat16 arithmetic."""
+    if type(a) is BF16Array:
+        return round_bits
+    return lambda v: v.astype(_F16).astype(_F32)
 
 
 def _exp(x: np.ndarray) -> np.ndarray:
@@ -130,6 +175,24 @@ def silu_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
     return dy * s * t
 
 
+def silu_backward2(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """silu_backward for operands of any layouts (float32/float64): cpu_kernel_vec over (grad, input) as the
+    iterator orders them (kernel_vec2), the same arithmetic as silu_backward."""
+    from engine.ops.cpu_loops import kernel_vec2
+
+    one = x.dtype.type(1)
+
+    def make(exp: Any) -> Any:
+        def f(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+            s = one / (one + exp(-v))
+            return a * s * fma(v, one - s, np.ones_like(v))
+
+        return f
+
+    with np.errstate(all="ignore"):
+        return kernel_vec2(dy, x, make(_exp), make(lambda z: c_math("exp", z)))
+
+
 def softplus(a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
     """torch's softplus kernel for a float32/float64 array (exact_usable)."""
     dt = a.dtype.type
@@ -196,7 +259,7 @@ def softplus_backward(g: np.ndarray, x: np.ndarray, beta: float, threshold: floa
         return kernel_vec2(g, x, vec, scalar)
 
 
-def log_sigmoid_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+def log_sigmoid_backward(g: np.ndarray, x: np.ndarray, rnd: Any = None) -> np.ndarray:
     """torch's log_sigmoid_backward kernel (float32/float64, exact_usable): the forward's buffer
     b = exp(-|x|) (SLEEF's, every element), then (max_deriv - sign * (b / (1 + b))) * grad with max_deriv,
     sign = 1, 1 for x < 0 and 0, -1 otherwise."""
@@ -204,6 +267,8 @@ def log_sigmoid_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     one = dt(1)
     with np.errstate(all="ignore"):
         b = _exp(-np.abs(x))
+        if rnd is not None:  # (a float16/bfloat16 forward stores its buffer rounded)
+            b = rnd(b)
         neg = x < 0
         t = b / (one + b)
         return np.where(neg, one - t, dt(0) + t) * g
@@ -250,6 +315,16 @@ def elu_backward(g: np.ndarray, x: np.ndarray, alpha: float, scale: float, input
 
     with np.errstate(all="ignore"):
         return kernel_vec2(g, x, vec, scalar)
+
+
+def elu_backward_result(g: np.ndarray, y: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
+    """torch's elu_backward kernel from the result (is_result, elu_'s backward; float32/float64): y <= 0 ?
+    grad * negiptcoef * (y + negcoef) : grad * poscoef, coefficients in the dtype (no function: the vector
+    and scalar code agree)."""
+    dt = y.dtype.type
+    neg, pos, ins = dt(alpha) * dt(scale), dt(scale), dt(input_scale)
+    with np.errstate(all="ignore"):
+        return np.where(y <= 0, g * ins * (y + neg), g * pos)
 
 
 def glu(a: np.ndarray, b: np.ndarray) -> np.ndarray:

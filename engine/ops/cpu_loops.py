@@ -38,9 +38,30 @@ def parallel_chunks(n: int, grain: int) -> list:
     return [(b, min(n, b + c)) for b in range(0, n, c)]
 
 
+#: elements per vectorized_loop step where they are not two Vectorized of the arrays' own dtype (0: theirs):
+#: float16 and bfloat16 kernels emulated on float32 arrays walk blocks of two Vectorized<Half> (`reduced_blocks`)
+_WIDTH = [0]
+
+
 def block(dtype: Any) -> int:
     """Elements per vectorized_loop step: two Vectorized<T>."""
-    return 2 * vector_bytes(kernel_build(True)) // np.dtype(dtype).itemsize
+    return _WIDTH[0] or 2 * vector_bytes(kernel_build(True)) // np.dtype(dtype).itemsize
+
+
+class reduced_blocks:  # noqa: N801 (a context manager used like a function)
+    """Within it, kernel_vec and kernel_vec2 split float32 arrays as torch's float16/bfloat16 kernels split their
+    tensors: blocks of two Vectorized<Half> (64 elements in the AVX512 build; 32 for a kernel without an
+    AVX512 variant, avx512=False), the scalar function after them. itemsize: another scalar_t's (a float32 or
+    float64 kernel without an AVX512 variant: its AVX2 blocks)."""
+
+    def __init__(self, avx512: bool = True, itemsize: int = 2) -> None:
+        self.w = 2 * vector_bytes(kernel_build(avx512)) // itemsize
+
+    def __enter__(self) -> None:
+        _WIDTH[0] = self.w
+
+    def __exit__(self, *exc: object) -> None:
+        _WIDTH[0] = 0
 
 
 def _walk(a: np.ndarray) -> tuple:

@@ -12,13 +12,13 @@ import numpy as np
 
 from engine.autograd import Node, accumulator, next_seq, output_edge, plain_op, raw_saved, save_out
 from engine.backend import CPU, for_array
-from engine.bf16 import BF16Array, apply, plain, to_bf16, whole
+from engine.bf16 import BF16Array, apply, plain, round_bits, to_bf16, whole
 from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, from_np, promote_types, result_type
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
-from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef_log1p, sleef_more
+from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef, sleef_erf, sleef_log1p, sleef_more
 from engine.ops.cpu_capability import cpu_capability, has_fma
-from engine.ops.cpu_loops import dense_copy, kernel_vec
+from engine.ops.cpu_loops import dense_copy, kernel_vec, kernel_vec2, reduced_blocks
 from engine.ops.fma import EXACT, fma
 from engine.ops.libm import c_elementwise, c_pow, torch_unary
 from engine.ops.util import (
@@ -169,6 +169,8 @@ def binary(
                 if not opmath:  # (the double reaches c10::Half through float: rounded to float32 first; kept a
                     # Python float, exact in float16, so that it stays a weak scalar for cupy as for numpy)
                     bd = float(np.float16(np.float32(b)))
+            elif not opmath and ad.dtype.metadata is not None:  # bfloat16: the scalar a BFloat16 first too
+                bd = float(round_bits(np.float32(b)))
         else:
             if nobool:
                 _sub_check(a, b)
@@ -615,6 +617,8 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
     try:
         if rt.kind == "b":
             r = np.logical_or(ad, np.logical_and(bd, bool(alpha)))
+        elif rt.char == "e" and type(ad) is _ndarray:
+            r = _reduced_alpha(ad, bd, alpha, neg)
         elif rt.char == "e":  # float16: the other operand in float16, then a + alpha * b in float32, rounded once
             with np.errstate(over="ignore"):
                 # (a double reaches c10::Half through float: rounded to float32 first)
@@ -624,6 +628,8 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
                 a32 = ad.astype(np.float32)
                 scaled = b32 * np.float32(alpha)
                 r = (np.subtract(a32, scaled) if neg else np.add(a32, scaled)).astype(np.float16)
+        elif rt.metadata is not None and type(ad) is BF16Array:
+            r = _reduced_alpha(ad, bd, alpha, neg)
         elif rt in _FMA_EXACT:  # torch's cpu kernel: fma(other, alpha, input), one rounding
             xp = input._dev.xp
             b = bd.astype(rt, copy=False) if hasattr(bd, "dtype") else xp.asarray(bd, dtype=rt)
@@ -640,6 +646,33 @@ def _alpha_op(input: Tensor, other: Any, alpha: Any, neg: bool) -> Tensor:  # no
     if ENABLED[0] and (input._rg or (isinstance(other, Tensor) and other._rg)):
         _attach(t, SubAlphaBackward0 if neg else AddAlphaBackward0, input, other, (alpha,), t._data)
     return t
+
+
+def _reduced_alpha(a: Any, b: Any, alpha: Any, neg: bool) -> Any:
+    """torch's float16/bfloat16 add/sub with alpha on cpu: other in the dtype (a Python scalar too) and alpha as
+    well (alpha.to<scalar_t>()); the vector blocks fmadd(other, alpha, self) in float, rounded once, the scalar
+    tail c10::Half/BFloat16's self + alpha * other, rounded after each step."""
+    if a.dtype.char == "e":  # (a double reaches c10::Half through float)
+        rnd = _h16
+        b = b.astype(np.float32) if hasattr(b, "dtype") else np.float32(b)
+        a32, b32 = a.astype(np.float32), _h16(b.astype(np.float32, copy=False))
+        out = np.float16
+    else:
+        rnd = round_bits
+        b32, a32 = round_bits(b), round_bits(a)  # (plain float32 arrays of bfloat16 values)
+        out = None
+    s = rnd(np.float32(-alpha if neg else alpha))
+    sf = float(s)
+
+    def vec(u: Any, v: Any) -> Any:
+        return fma(np.ascontiguousarray(v), sf, np.ascontiguousarray(u))
+
+    def scalar(u: Any, v: Any) -> Any:
+        return u + rnd(s * v)
+
+    with reduced_blocks(), np.errstate(over="ignore", invalid="ignore"):
+        r = kernel_vec2(a32, np.broadcast_to(b32, a32.shape) if b32.ndim == 0 else b32, vec, scalar)
+    return to_bf16(r) if out is None else r.astype(out)
 
 
 def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -872,6 +905,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             r = 1 / ad
         elif e == -2:
             r = 1 / (ad * ad)
+        elif type(ad) is BF16Array and activation_cpu.reduced_usable(ad):
+            r = _rsqrt_reduced(ad, avx512=True)  # (bfloat16's pow(-0.5) is its rsqrt kernel, built for AVX512 here)
         else:
             r = 1 / for_array(np.sqrt, ad)(ad)
     elif char in "FD":  # complex64/complex128
@@ -1434,7 +1469,7 @@ UNARY = [
     ("log2", np.log2, "Log2Backward0", lambda g, x, y: g / (x * LN2), "x", "float"),
     ("log10", np.log10, "Log10Backward0", lambda g, x, y: g / (x * LN10), "x", "float"),
     ("sqrt", np.sqrt, "SqrtBackward0", lambda g, x, y: g / (2 * y), "y", "float"),
-    ("rsqrt", lambda a: _rsqrt(a), "RsqrtBackward0", lambda g, x, y: -0.5 * g * (y * y * y), "y", "float"),
+    ("rsqrt", lambda a: _rsqrt(a), "RsqrtBackward0", lambda g, x, y: -0.5 * g * y.pow(3), "y", "float"),
     ("sin", np.sin, "SinBackward0", lambda g, x, y: g * x.cos(), "x", "float"),
     ("cos", np.cos, "CosBackward0", lambda g, x, y: g * -x.sin(), "x", "float"),
     ("tan", np.tan, "TanBackward0", lambda g, x, y: g * (1 + y * y), "y", "float"),
@@ -1508,12 +1543,14 @@ def _rsqrt(a: Any) -> Any:
     return 1 / np.sqrt(a)
 
 
-def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
+def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any, half: Any = None) -> Any:
     """An ATen backward kernel as a primitive (threshold_backward, sigmoid_backward, tanh_backward): torch
     runs these as single ops, so with create_graph=True a gradient's grad_fn is <NameBackwardBackward0> with
     edges to the incoming gradient and to the saved tensor, and a second derivative flows through both.
     fwd(g, s, arg) works on arrays (float16 in float32, rounded once, as torch); d_grad and d_saved(gg, g, s,
-    arg), on tensors, give the gradients for g and for s, each computed only when its input needs it."""
+    arg), on tensors, give the gradients for g and for s, each computed only when its input needs it. half:
+    fwd for float16 where torch's kernel has no float branch for it (Vectorized<Half> arithmetic, rounding after
+    each operation), on the float32 values, its result rounded once more."""
 
     def backward(self: Node, gg: Tensor, g: Tensor, s: Tensor, arg: Any) -> tuple:
         n = self._next
@@ -1527,7 +1564,7 @@ def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
     def op(g: Tensor, s: Tensor, arg: Any = None) -> Tensor:
         gd, sd = g._data, s._data
         if gd.dtype.char == "e" and gd.dtype == np.float16:  # (the char first: == converts the type each call)
-            r = fwd(gd.astype(np.float32), sd.astype(np.float32), arg).astype(np.float16)
+            r = (half or fwd)(gd.astype(np.float32), sd.astype(np.float32), arg).astype(np.float16)
         else:  # (bfloat16: torch's kernel computes in float32 and rounds once)
             r = fwd(gd, sd, arg) if type(gd) is not BF16Array else apply(lambda a, b: fwd(a, b, arg), gd, sd)
         if type(r) is not _ndarray and isinstance(r, _generic):
@@ -1538,6 +1575,11 @@ def _grad_op(name: str, fwd: Any, d_grad: Any, d_saved: Any) -> Any:
         return t
 
     return op
+
+
+def _h16(a: Any) -> Any:
+    """float32 values rounded to float16 and back: one step of c10::Half arithmetic."""
+    return a.astype(np.float16).astype(np.float32)
 
 
 def _zeros_of(t: Tensor) -> Tensor:
@@ -1592,6 +1634,8 @@ sigmoid_backward = _grad_op(
     lambda g, y, _: g * (1 - y) * y,
     lambda gg, g, y, _: sigmoid_backward(gg, y),
     lambda gg, g, y, _: gg * g * (-2 * y + 1),
+    # (float16: torch's kernel is Vectorized<Half>'s a * (1 - b) * b, each step rounded; bfloat16's is in float)
+    lambda g, y, _: _h16(_h16(g * _h16(1 - y)) * y),
 )
 softplus_backward = _grad_op(
     "SoftplusBackwardBackward0", _softplus_grad, lambda gg, g, x, arg: softplus_backward(gg, x, arg), _softplus_grad_dx
@@ -1723,6 +1767,15 @@ def _sigmoid(a: Any) -> Any:
 def _silu_grad(g: Any, x: Any) -> Any:
     gd, xd = g._data, x._data
     if (
+        not (ENABLED[0] and (g._rg or x._rg))
+        and activation_cpu.reduced_usable(xd)
+        and type(gd) is type(xd)
+        and gd.dtype == xd.dtype
+        and gd.shape == xd.shape
+    ):  # torch's silu_backward kernel, its float branch for float16 and bfloat16
+        fn = activation_cpu.silu_backward if gd.strides == xd.strides else activation_cpu.silu_backward2
+        return wrap(activation_cpu.reduced(fn, gd, xd), x._dev)
+    if (
         not (ENABLED[0] and (g._rg or x._rg))  # (a graph of the gradient needs the formula's ops)
         and (activation_cpu.usable(xd) or (xd.dtype.char == "d" and activation_cpu.exact_usable(xd)))
         and type(gd) is _ndarray
@@ -1829,6 +1882,33 @@ def _neg_cpu(a: np.ndarray) -> np.ndarray:
 
 
 _EXACT_CPU = {"log1p": sleef_log1p.log1p, "expm1": sleef_log1p.expm1, "neg": _neg_cpu}
+# float16/bfloat16 kernels whose float branch computes in float32 with cpu_kernel_vec's split (SLEEF's functions
+# in the vector blocks, the C library's on the tail) and rounds once (activation_cpu.reduced)
+_REDUCED_CPU = {
+    "silu": lambda d: activation_cpu.reduced(activation_cpu.silu, d),
+    "sigmoid": lambda d: activation_cpu.reduced(activation_cpu.sigmoid, d),
+    "rsqrt": lambda d: _rsqrt_reduced(d),
+    # (vml::verf: Vectorized<float>::erf on every element)
+    "erf": lambda d: activation_cpu.reduced(sleef_erf.erf32_vec, d, allvec=True),
+    # (vml::vlog1p: SLEEF's log1pf on every element; its nan below -1 is all ones, which float16 keeps)
+    "log1p": lambda d: activation_cpu.reduced(sleef_log1p.log1p, d, allvec=True),
+    "log10": lambda d: activation_cpu.reduced(sleef.log10f, d, allvec=True),  # (vml::vlog10: SLEEF's log10f)
+}
+
+
+def _rsqrt_reduced(d: Any, avx512: bool = False) -> Any:
+    """torch's rsqrt kernel for float16/bfloat16 (no AVX512 variant): Vectorized<Half>::rsqrt() is 1 / sqrt(x)
+    in float, rounded once; the scalar tail's std::sqrt of a Half is a Half (c10's overload), so it rounds
+    twice."""
+    rnd = activation_cpu.rounding(d)
+
+    def scalar(v: Any) -> Any:
+        return np.divide(np.float32(1), rnd(np.sqrt(v)))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return activation_cpu.reduced(
+            lambda a: kernel_vec(a, lambda v: np.divide(np.float32(1), np.sqrt(v)), scalar), d, avx512=avx512
+        )
 
 
 def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:
@@ -1853,6 +1933,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
     refuses = _REFUSES.get(name)  # (exception, torch's kernel name, dtype kinds it has no kernel for)
     to_long = name == "square"  # torch computes square as pow(x, 2): bool promotes to int64
     exact = _EXACT_CPU.get(name)  # (torch's kernel for float32/float64 numpy arrays; it falls back to fn)
+    red = _REDUCED_CPU.get(name)  # (torch's kernel for float16/bfloat16 cpu arrays, in exact mode)
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
         if fop is not None and input._dev is not CPU and out is None:
@@ -1875,7 +1956,9 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
                 raise exc(kernel)
             elif to_long and k == "b":
                 d = d.astype(np.int64)
-        if type(d) is _ndarray:
+        if red is not None and (type(d) is BF16Array or d.dtype.char == "e") and activation_cpu.reduced_usable(d):
+            r = red(d)  # (torch's float16/bfloat16 kernel, bit for bit)
+        elif type(d) is _ndarray:
             r = fn(d) if exact is None else exact(d)
         elif type(d) is BF16Array:  # in float32, rounded once
             r = apply(fn, d)

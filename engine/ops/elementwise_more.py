@@ -61,6 +61,14 @@ def _sgn_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
     return sgn_backward(g, x, y)
 
 
+def _scaled(a: Any, c: float) -> Any:
+    """a * c as torch's deg2rad/rad2deg (a mul by a scalar): float16 by its opmath, the float values times c as a
+    float, rounded once."""
+    if a.dtype == np.float16:
+        return (a.astype(np.float32) * np.float32(c)).astype(np.float16)
+    return a * a.dtype.type(c)
+
+
 # (name, array fn, node name, backward(g, x, y), saves, int policy): rows in elementwise.UNARY's format
 # (asinh and acosh: torch's kernels have no vector function, std:: on every element; atanh: SLEEF's and std::'s)
 _ASINH, _ACOSH = torch_unary("asinh", np.arcsinh, False), torch_unary("acosh", np.arccosh, False)
@@ -69,9 +77,9 @@ UNARY_MORE = [
     ("asinh", _ASINH, "AsinhBackward0", lambda g, x, y: g * (x * x + 1).rsqrt(), "x", "float"),
     ("acosh", _ACOSH, "AcoshBackward0", lambda g, x, y: g * _acosh_slope(x), "x", "float"),
     ("atanh", _ATANH, "AtanhBackward0", lambda g, x, y: g / (1 - x * x), "x", "float"),
-    ("deg2rad", lambda a: a * a.dtype.type(_D2R), "Deg2RadBackward0", lambda g, x, y: E.mul_scalar(g, _D2R), "",
+    ("deg2rad", lambda a: _scaled(a, _D2R), "Deg2RadBackward0", lambda g, x, y: E.mul_scalar(g, _D2R), "",
      "float"),
-    ("rad2deg", lambda a: a * a.dtype.type(_R2D), "Rad2DegBackward0", lambda g, x, y: E.mul_scalar(g, _R2D), "",
+    ("rad2deg", lambda a: _scaled(a, _R2D), "Rad2DegBackward0", lambda g, x, y: E.mul_scalar(g, _R2D), "",
      "float"),
     ("sgn", lambda a: _sgn(a), "SgnBackward0", _sgn_bw, "xy", "keep"),
     ("fix", np.trunc, "TruncBackward0", lambda g, x, y: g * 0, "", "keep"),

@@ -10,6 +10,7 @@ import numpy as np
 from engine import autograd
 from engine.autograd import _Out, next_seq
 from engine.backend import for_array
+from engine.bf16 import round_bits
 from engine.grad_mode import ENABLED, INFERENCE, INPLACE_INFERENCE, InferenceVC
 from engine.ops import fusion
 from engine.ops.util import edge_of, invalid_combination, memory_order, node_class, scalar_to
@@ -351,6 +352,8 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
         if xd.dtype.kind != "f" or xd.dtype.char == "e":  # (float16: the general path has torch's scalar rules)
             return None
         od = other
+        if xd.dtype.metadata is not None and (ufunc is np.add or ufunc is np.subtract):
+            od = float(round_bits(np.float32(other)))  # (bfloat16's add: the scalar a BFloat16 first)
     elif type(other) is int:
         if xd.dtype.kind not in "fiu":
             return None

@@ -1121,6 +1121,10 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
             r = softmax_cpu.low_otherdim(x - x.max(axis=ax, keepdims=True), ax, out_dt == _F16)
             r = r.astype(_F16) if out_dt == _F16 else to_bf16(r)
             return _softmax_out(input, r, ax, log)
+    if not log and (out_dt == _F16 or out_dt.metadata) and ax == d.ndim - 1 and softmax_cpu.usable(plain(d)):
+        r = softmax_cpu.reduced_lastdim(plain(d))  # (torch's float16/bfloat16 kernel: float, its own tail and sum)
+        r = r.astype(_F16) if out_dt == _F16 else to_bf16(r)
+        return _softmax_out(input, _arr(r, input._dev), ax, log)
     if (softmax_cpu.usable(d) and out_dt == np.float32) or softmax_cpu.usable64(d):
         # torch's kernels: SLEEF's exp and log, its sum orders
         r = _arr(softmax_cpu.softmax(d, ax, log), input._dev)

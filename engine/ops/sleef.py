@@ -218,6 +218,44 @@ def logf_exact(d: np.ndarray) -> np.ndarray:
     return r
 
 
+_NEG_NAN32 = np.array(0xFFC00000, np.uint32).view(F32)  # x86's default NaN
+_L10H, _L10L = _f(0.30103001), _f(-1.432098889e-08)  # log10(2), hi and lo
+_X10H, _X10L = _f(0.868588984), _f(-2.170757285e-08)  # 2 / ln(10), hi and lo
+_LOG10_C = (_f(0.1314289868), _f(0.1735493541), _f(0.2895309627))
+
+
+def log10f(d: np.ndarray) -> np.ndarray:
+    """Sleef_log10f16_u10 (xlog10f, AVX-512 variant) of a float32 array, step by step (torch's
+    Vectorized<float>::log10, which its float16/bfloat16 log10 maps over every element): logf_exact's reduction
+    and division, log10(2) * e and 2/ln(10) * x as float pairs, a three-term polynomial."""
+    shape = np.shape(d)
+    d = np.asarray(d, dtype=F32).reshape(-1)  # (1-d: a 0-dim input's steps would be numpy scalars)
+    with np.errstate(all="ignore"):
+        e, m = _getexp_getmant(d)
+        nx, ny = _dfadd2(np.float32(-1.0), m)
+        dx, dy = _dfadd2(np.float32(1.0), m)
+        t = np.float32(1.0) / dx
+        xx = nx * t
+        u = _fma(t, nx, -xx.astype(F64))
+        v = _fma(-dy, t, _fma(-dx, t, 1.0))
+        xy = _fma(xx, v, _fma(ny, t, u))
+        x2 = xx * xx
+        c = _LOG10_C
+        tt = _fma(_fma(x2, c[0], c[1]), x2, c[2])
+        sx = np.float32(_L10H) * e  # dfmul((log10 2 hi, lo), e)
+        sy = _fma(np.full_like(e, _L10L), e, _fma(np.full_like(e, _L10H), e, -sx.astype(F64)))
+        px = xx * np.float32(_X10H)  # dfmul(x, (2/ln10 hi, lo))
+        py = _fma(xx, _X10L, _fma(xy, _X10H, _fma(xx, _X10H, -px.astype(F64))))
+        sx, sy = _dfadd22(sx, sy, px, py)
+        w = (x2 * xx) * tt
+        r0 = sx + w
+        sy = ((sx - r0) + w) + sy
+        r = r0 + sy
+        # vfixup: 0 -> -inf, +inf -> +inf, negatives -> the default NaN (sign set), a NaN stays
+        r = np.where(d == 0, -_INF32, np.where(d < 0, _NEG_NAN32, np.where(d == _INF32, _INF32, r)))
+    return np.asarray(r, dtype=F32).reshape(shape)
+
+
 def _dfadd2(x: Any, y: np.ndarray) -> tuple:
     s = x + y
     v = s - x

@@ -103,6 +103,35 @@ def _lastdim(x: np.ndarray, log: bool) -> np.ndarray:
     return e.reshape(x.shape)
 
 
+def reduced_lastdim(x: np.ndarray) -> np.ndarray:
+    """torch's last-dim softmax for float16/bfloat16 (_vec_softmax_lastdim's reduced-float branch) on the values
+    as float32 (its result, to be rounded once): per row the max; exp(x - max) with SLEEF's exp over whole
+    Vectorized<float> blocks and std::exp on the rest; the blocks summed into lane accumulators, the lanes
+    halved pairwise, then the rest added in order; each exp times 1 / sum."""
+    n = x.shape[-1]
+    x2 = x.reshape(-1, n)
+    rows, L = x2.shape[0], _lanes()
+    full = n - n % L
+    with np.errstate(all="ignore"):
+        z = x2 - np.maximum.reduce(x2, axis=1, keepdims=True)
+        e = np.empty_like(z)
+        e[:, :full] = sleef.expf(z[:, :full])
+        if full < n:
+            e[:, full:] = _glibc_exp(np.ascontiguousarray(z[:, full:]))
+        if full:
+            acc = _seq(e[:, :full].reshape(rows, full // L, L), 1)
+            while acc.shape[1] > 1:
+                h = acc.shape[1] // 2
+                acc = acc[:, :h] + acc[:, h:]
+            s = acc[:, 0].copy()
+        else:
+            s = np.zeros(rows, _F32)
+        for j in range(full, n):
+            s += e[:, j]
+        e *= (_ONE / s)[:, None]
+    return e.reshape(x.shape)
+
+
 def _softmax_vec_mask(outer: int, inner: int, dim: int, L: int) -> np.ndarray:
     """(outer, inner): which positions _vec_softmax computes in vectors (of L lanes): each thread's chunk of
     the outer * inner positions, cut at inner-row ends, in runs of whole vectors from each piece's start."""

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.backend import host
+from engine.bf16 import round_bits
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops import elementwise as E
@@ -27,7 +28,7 @@ from engine.ops import elementwise_more as EM
 from engine.ops import inplace as P
 from engine.ops import mkl, sleef, sleef_more
 from engine.ops import reduce as R
-from engine.ops.cpu_loops import dense_copy, kernel_vec, map_flat
+from engine.ops.cpu_loops import dense_copy, kernel_vec, map_flat, reduced_blocks
 from engine.ops.elementwise import binary, div_scalar, mul_scalar, where
 from engine.ops.fma import fma
 from engine.ops.libm import c_elementwise, c_math, c_pow
@@ -157,7 +158,40 @@ def _erfinv_core(y: Any, xp: Any) -> Any:
     return xp.where(ay > 1.0, math.nan, x)
 
 
-_erfinv = _in_f64(_erfinv_core)
+_erfinv64 = _in_f64(_erfinv_core)
+_ONE32 = np.ones(1, np.float32)
+_ERFINV_F32 = tuple(tuple(np.float32(c) for c in k) for k in (_ERFINV_A, _ERFINV_B, _ERFINV_C, _ERFINV_D))
+
+
+def _erfinv(a: Any) -> Any:
+    if a.dtype == np.float16 and type(a) is np.ndarray and sleef_more.usable(_ONE32):
+        return _erfinv_f32(a.astype(np.float32).reshape(-1)).astype(np.float16).reshape(a.shape)
+    return _erfinv64(a)
+
+
+def _erfinv_f32(y: np.ndarray) -> np.ndarray:
+    """torch's calc_erfinv in float (its Half kernel maps the float function over the values), with the C
+    library's logf, erff and expf (exact mode)."""
+    f = np.float32
+    a, b, c, d = _ERFINV_F32
+    with np.errstate(all="ignore"):
+        ay = np.abs(y)
+        z = y * y
+        num = ((a[3] * z + a[2]) * z + a[1]) * z + a[0]
+        dem = (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + f(1)
+        central = y * num / dem
+        zt = np.sqrt(-c_math("log", (f(1) - np.minimum(ay, f(1))) / f(2)))
+        num_t = ((c[3] * zt + c[2]) * zt + c[1]) * zt + c[0]
+        dem_t = (d[1] * zt + d[0]) * zt + f(1)
+        x = np.where(ay <= f(0.7), central, np.copysign(num_t, y) / dem_t)
+        k = f(2.0) / f(math.sqrt(math.pi))
+        for _ in range(2):
+            erf = c_elementwise("erf", x)
+            if erf is None:
+                return _erfinv64(y)
+            x = x - (erf - y) / (k * c_math("exp", -x * x))
+        x = np.where(ay == f(1), np.copysign(f(np.inf), y), x)
+        return np.where(ay > f(1), f(np.nan), x)
 
 
 # ---- lgamma / digamma / trigamma / polygamma -----------------------------------------------------------------
@@ -249,6 +283,8 @@ def _digamma_c(a: np.ndarray) -> np.ndarray:
 
 
 def _digamma(a: Any) -> Any:
+    if a.dtype == np.float16 and type(a) is np.ndarray and sleef_more.usable(_ONE32):
+        return map_flat(_digamma_c, a.astype(np.float32)).astype(np.float16)  # (Half: calc_digamma in float)
     if sleef_more.usable(a):  # exact mode: torch's kernel in the input's dtype, its result in TensorIterator's layout
         return map_flat(_digamma_c, a)
     return _digamma_f64(a)
@@ -793,9 +829,22 @@ def _logit_bw(self: Any, g: Tensor, x: Tensor, eps: Any) -> tuple:
     # torch's logit_backward: nan outside [0, 1] without eps, 0 outside [eps, 1 - eps] with it
     if eps is None or eps < 0:
         outside, fill = (x < 0) | (x > 1), math.nan
-    else:
-        outside, fill = (x < eps) | (x > 1 - eps), 0.0
+    else:  # (the kernel's bounds: lo = eps in the dtype, hi = 1 - lo in its arithmetic)
+        lo, hi = _logit_bounds(x._data, eps)
+        outside, fill = (x < lo) | (x > hi), 0.0
     return (where(outside, fill, g / (x * (1 - x))),)
+
+
+def _logit_bounds(d: Any, eps: float) -> tuple:
+    """torch's logit_backward bounds as Python floats: scalar_t(eps) and scalar_t(1) - that, in d's dtype
+    (bfloat16 rounding the difference too: 1 - 0.001 is 1 there)."""
+    if d.dtype.kind != "f":
+        return eps, 1 - eps
+    if d.dtype.metadata is not None:
+        lo = round_bits(np.float32(eps))
+        return float(lo), float(round_bits(np.float32(1) - lo))
+    lo = d.dtype.type(eps)
+    return float(lo), float(d.dtype.type(1) - lo)
 
 
 LogitBackward0 = node_class("LogitBackward0", _logit_bw)
@@ -822,6 +871,19 @@ def _logit_vec(x: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         q = x / (one - x)
     return sleef.logf(q) if x.dtype == _F32 else sleef_more.log64(q)
+
+
+def _logit_half(h: np.ndarray, dense: bool) -> np.ndarray:
+    """torch's logit for float16 (exact mode), h clamped: x / (1 - x) in c10::Half arithmetic (each step
+    rounded; inf at 1), then the log in float, rounded once: a dense input's LogitMKLKernel maps SLEEF's log over
+    every element, another's cpu_kernel_vec (no AVX512 variant) takes std::log on its scalar tail."""
+    one = np.float16(1)
+    with np.errstate(all="ignore"):
+        q = np.where(h == one, np.float16(np.inf), h / (one - h)).astype(np.float32)
+        if dense:
+            return sleef.logf(q).astype(np.float16)
+        with reduced_blocks(avx512=False):
+            return kernel_vec(q, sleef.logf, lambda v: c_math("log", v)).astype(np.float16)
 
 
 def _logit_scalar(x: np.ndarray) -> np.ndarray:
@@ -854,7 +916,9 @@ def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None)
             a = xp.where(a < lo, lo, xp.where(a > hi, hi, a))  # (nan stays nan: no comparison holds)
         return a
 
-    if sleef_more.usable(a) and not _dense(a):
+    if d.dtype == np.float16 and sleef_more.usable(a):
+        r = _logit_half(clamp(d), _dense(d))
+    elif sleef_more.usable(a) and not _dense(a):
         # exact mode, an input the iterator cannot run contiguously: cpu_kernel_vec, SLEEF's log on its vector
         # blocks, std::log on the rest
         r = kernel_vec(strided, lambda v: _logit_vec(clamp(v)), lambda v: _logit_scalar(clamp(v)))
