@@ -237,3 +237,17 @@ def test_raw_mode_runs() -> None:
     finally:
         autograd._accumulate = orig
     assert calls == [] and w.grad.tolist() == (first * 2).tolist()
+
+
+def test_scalar_products_chain_bits() -> None:
+    def run(T: Any) -> list:
+        x = T.tensor(_data((16,), 0), requires_grad=True)
+        y = x
+        for _ in range(50):
+            y = y * 1.0001 + 0.001
+        (y * 0.5).sum().backward()
+        z = T.tensor(2.0, dtype=T.float64, requires_grad=True)
+        (z * 3.25 - 1.0).backward()  # a 0-dim gradient times a float
+        return [y, x.grad, z.grad]
+
+    assert [_bits(g) for g in run(engine)] == [_bits(w) for w in run(torch)]

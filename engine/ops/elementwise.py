@@ -426,6 +426,9 @@ def _mul_abw(self: Node, g: Any, a: Any, b: Any) -> tuple | None:
     # _mul_bw's plain_op products, where they apply to both needed gradients
     n = self._next
     dt = g.dtype
+    if type(b) is float and n[1] is None:  # a * 2.5: g * 2.5, the op's float-tensor-and-Python-float product
+        r = _np_multiply(g, b)
+        return (r if type(r) is _ndarray else np.asarray(r)), None
     if n[0] is not None and not (type(b) is Tensor and type(b._data) is _ndarray and b._data.dtype is dt):
         return None
     if n[1] is not None and not (type(a) is Tensor and type(a._data) is _ndarray and a._data.dtype is dt):
