@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine import grad_mode  # noqa: F401 - torch.autograd.grad_mode
+from engine.backend import CPU
 from engine.grad_mode import (  # noqa: F401 - torch.autograd's own names for them
     ENABLED,
     enable_grad,
@@ -84,6 +85,10 @@ class Node(metaclass=TorchNamed):
     _port: bool = False  # an OutputPort: an edge to output _oi of the node it feeds (engine/multi_output.py)
     _oshapes: tuple = ()  # a multi-output node's output shapes, for describe()
     _seq: int = 0  # creation order (torch's sequence_nr), set where ops build nodes; 0: not recorded
+    # the formula on raw arrays for a plain backward (no graph built, no targets): _abw(grad array, *saved)
+    # returns a gradient array (or None) per input, or None where it cannot (then `backward` runs on tensors);
+    # it must compute exactly what `backward` computes with grad mode off (see run_backward)
+    _abw: Any = None
 
     def name(self) -> str:
         return type_name(self)
@@ -637,11 +642,74 @@ def run_backward(
     ENABLED[0] = create_graph
     prev_task = GRAPH_TASK[:]
     GRAPH_TASK[:] = (next(_task_ids), targets is not None, None)
+    # Raw mode (a plain backward: no graph, no targets, no anomaly checks): gradients flow between nodes with an
+    # array formula (`_abw`) as bare cpu ndarrays of float32/float64, wrapped into tensors only where a hook, a
+    # node without one, or a leaf's first .grad needs a tensor (an op's dispatch and wrapping cost more than the
+    # arithmetic on a small layer's gradient). The numbers are the same: each _abw is its node's no-graph path.
+    raw = not create_graph and targets is None
     try:
         for node in order:
             g = pending.pop(node, None)
             if g is None:
                 continue
+            if raw and node._pre is None and node._npre is None and not ANOMALY[0]:
+                tg_ = type(g)
+                if tg_ is not _ndarray and node._abw is not None and tg_ is Tensor and g._dev is _CPU:
+                    gd = g._data  # a tensor gradient (the root's, a tensor formula's) entering an array formula
+                    if type(gd) is _ndarray and (gd.dtype is _F32 or gd.dtype is _F64):
+                        g, tg_ = gd, _ndarray
+                if tg_ is _ndarray:
+                    if type(node) is AccumulateGrad:
+                        var = node._var()
+                        if var is not None:
+                            cur = var._grad
+                            if cur is not None and var._meta is None and var._rg and not cur._rg:
+                                # (as _accumulate: an in-place add into the existing .grad)
+                                if fusion._LIVE:
+                                    fusion.flush()
+                                d = cur._data
+                                d += g
+                                cur._vc[0] += 1
+                            else:
+                                t = wrap(g)
+                                g = None  # (so that the new tensor is the array's only holder: _accumulate's test)
+                                _accumulate(var, t, False)
+                        continue
+                    abw = node._abw
+                    saved = node._saved
+                    if abw is not None and node._post is None and saved is not FREED and type(saved) is not _Deferred:
+                        for v in node._vers:
+                            if v is not None and v[0][0] != v[1]:
+                                node.unpack()  # raises torch's error for the modified tensor
+                        in_grads = abw(g, *saved)
+                        if in_grads is not None:
+                            meta = node._meta
+                            for i, nxt in enumerate(node._next):
+                                if nxt is not None:
+                                    gi = in_grads[i]
+                                    if gi is not None:
+                                        if meta is not None and meta[i] is not None:
+                                            gi = _fit_raw(gi, meta[i])
+                                        if nxt in pending:
+                                            pending[nxt] = _add_raw(pending[nxt], gi)
+                                        else:
+                                            pending[nxt] = gi
+                            in_grads = gi = g = None
+                            if not retain_graph and saved:
+                                for v in node._vers:
+                                    if v is not None:
+                                        node._saved = FREED
+                                        node._site = site
+                                        break
+                                else:
+                                    n = _saved_count(node)
+                                    if n:
+                                        node._nfreed = n
+                                        node._saved = FREED
+                                        node._site = site
+                            continue
+            if raw and type(g) is _ndarray:
+                g = wrap(g)  # on to the tensor path (hooks, a node without an array formula)
             if node._pre is not None:
                 for hook in node._pre:
                     r = hook(g)
@@ -700,7 +768,7 @@ def run_backward(
                         if meta is not None and meta[i] is not None:
                             gi = _fit(gi, meta[i])
                         if nxt in pending:
-                            pending[nxt] = pending[nxt] + gi if create_graph else _add_plain(pending[nxt], gi)
+                            pending[nxt] = pending[nxt] + gi if create_graph else _add_raw(pending[nxt], gi)
                         else:
                             pending[nxt] = gi
             in_grads = gi = None  # so that a gradient's only holder is `pending` (see _accumulate)
@@ -726,6 +794,49 @@ def run_backward(
             for fn in callbacks:
                 fn()
     return captured
+
+
+def _fit_raw(gd: Any, meta: tuple) -> Any:
+    """_fit for a raw gradient array (run_backward's raw mode): the summed array, or the tensor _fit gives where
+    a cast is needed."""
+    shape, np_dtype = meta
+    if gd.dtype is not np_dtype:
+        return _fit(wrap(gd), meta)
+    gs = gd.shape
+    if gs == shape:
+        return gd
+    dims = _FIT_DIMS.get((gs, shape))
+    if dims is None:
+        lead = len(gs) - len(shape)
+        dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gs[i + lead] != 1)
+        if len(_FIT_DIMS) < 1024:
+            _FIT_DIMS[(gs, shape)] = dims
+    if not dims:
+        return gd.reshape(shape)
+    r = _dim_sum(gd, dims)
+    if r is None:
+        r = _add_reduce(gd, axis=dims)
+    r = r.reshape(shape)
+    if type(r) is not _ndarray:
+        r = np.asarray(r)
+    return r if r.dtype is np_dtype else _fit(wrap(gd), meta)
+
+
+def _add_raw(a: Any, b: Any) -> Any:
+    """Two gradients of one input summed in raw mode (either may be a tensor), as _add_plain sums them."""
+    if type(a) is _ndarray and type(b) is _ndarray and a.dtype is b.dtype:
+        try:
+            r = _np_add(a, b)
+        except ValueError:
+            r = None
+        if r is not None:
+            return r if type(r) is _ndarray else np.asarray(r)
+    return _add_plain(wrap(a) if type(a) is _ndarray else a, wrap(b) if type(b) is _ndarray else b)
+
+
+_CPU = CPU
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 
 
 def plain_op(ufunc: Any, a: Any, b: Any) -> Any:

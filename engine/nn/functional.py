@@ -86,6 +86,7 @@ def _record(name: str, out: Tensor, inputs: tuple, saved: tuple, backward: Any) 
     cls = _NODES.get(name)
     if cls is None:
         cls = _NODES[name] = node_class(name, _run_backward)
+        cls._abw = _run_abw
     t = record(cls, out._data, out._dev, inputs, (backward, *saved), (None, *saved_versions(*saved)))
     if t.grad_fn is not None:
         t.grad_fn._meta = tuple((i._data.shape, i._data.dtype) if isinstance(i, Tensor) else None for i in inputs)
@@ -97,6 +98,13 @@ _NODES: dict = {}
 
 def _run_backward(self: Any, g: Tensor, backward: Any, *saved: Any) -> tuple:
     return backward(g, *saved)
+
+
+def _run_abw(self: Any, g: Any, backward: Any, *saved: Any) -> tuple | None:
+    """A _record'ed node on a raw gradient array (autograd.run_backward's raw mode), where its backward has
+    an array twin (`backward.raw`, returning None where it does not apply)."""
+    raw = getattr(backward, "raw", None)
+    return None if raw is None else raw(g, *saved)
 
 
 def _detached(*ts: Any) -> tuple:
@@ -351,7 +359,23 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
         # with the operands swapped: 0. where x == t, not -0.); each only where it is needed
         return ((x - t) * alpha * g if need_x else None, (t - x) * alpha * g if need_t else None)
 
+    def raw(g: Any, x: Tensor, t: Tensor) -> tuple | None:  # (the same ops on float32/float64 cpu arrays)
+        xd, td = x._data, t._data
+        dt = g.dtype
+        if type(xd) is not _ndarray or type(td) is not _ndarray or xd.dtype is not dt or td.dtype is not dt:
+            return None
+        if xd.shape != td.shape or not xd.ndim:
+            return None
+        return (_np_mul(_np_mul(_np_sub(xd, td), alpha), g) if need_x else None,
+                _np_mul(_np_mul(_np_sub(td, xd), alpha), g) if need_t else None)  # fmt: skip
+
+    backward.raw = raw
     return _record("MseLossBackward0", out, (input, target), (input, target), backward)
+
+
+_np_mul = np.multiply
+_ndarray = np.ndarray
+_np_sub = np.subtract
 
 
 @autocast_policy(cpu="fp32", cuda="fp32")

@@ -410,6 +410,48 @@ def _zero_bw(self: Node, g: Tensor, *saved: Any) -> tuple:
 AddBackward0 = node_class("AddBackward0", _add_bw)
 SubBackward0 = node_class("SubBackward0", _sub_bw)
 MulBackward0 = node_class("MulBackward0", holomorphic(_mul_bw))
+
+
+# the formulas on raw gradient arrays (autograd.run_backward's raw mode: float32/float64 cpu arrays, no graph)
+def _add_abw(self: Node, g: Any) -> tuple:
+    return g, g
+
+
+def _sub_abw(self: Node, g: Any) -> tuple:
+    if self._next[1] is None:
+        return g, None
+    r = _np_negative(g)  # (neg's cpu kernel on a real array)
+    return g, (r if type(r) is _ndarray else np.asarray(r))  # (a 0-dim operand gives a numpy scalar)
+
+
+def _mul_abw(self: Node, g: Any, a: Any, b: Any) -> tuple | None:
+    # _mul_bw's plain_op products, where they apply to both needed gradients
+    n = self._next
+    dt = g.dtype
+    if type(b) is float and n[1] is None:  # a * 2.5: g * 2.5, the op's float-tensor-and-Python-float product
+        r = _np_multiply(g, b)
+        return (r if type(r) is _ndarray else np.asarray(r)), None
+    if n[0] is not None and not (type(b) is Tensor and type(b._data) is _ndarray and b._data.dtype is dt):
+        return None
+    if n[1] is not None and not (type(a) is Tensor and type(a._data) is _ndarray and a._data.dtype is dt):
+        return None
+    try:
+        ga = _np_multiply(g, b._data) if n[0] is not None else None
+        gb = _np_multiply(g, a._data) if n[1] is not None else None
+    except ValueError:
+        return None
+    if ga is not None and type(ga) is not _ndarray:  # (0-dim operands give a numpy scalar)
+        ga = np.asarray(ga)
+    if gb is not None and type(gb) is not _ndarray:
+        gb = np.asarray(gb)
+    return ga, gb
+
+
+AddBackward0._abw = _add_abw
+SubBackward0._abw = _sub_abw
+MulBackward0._abw = _mul_abw
+_np_negative = np.negative
+_np_multiply = np.multiply
 DivBackward0 = node_class("DivBackward0", holomorphic(_div_bw))
 PowBackward1 = node_class("PowBackward1", holomorphic(_pow1_bw))
 Atan2Backward0 = node_class("Atan2Backward0", _atan2_bw)
@@ -1911,6 +1953,15 @@ def _rsqrt_reduced(d: Any, avx512: bool = False) -> Any:
         )
 
 
+def _relu_abw(self: Node, g: Any, x: Any, y: Any) -> tuple | None:
+    """ReluBackward0 on a raw gradient array: threshold_backward(g, y, 0)'s kernel on the saved output's array."""
+    yd = y.data
+    if type(yd) is not _ndarray or yd.dtype is not g.dtype:
+        return None
+    r = _where_above(g, yd, 0)
+    return (r if type(r) is _ndarray else np.asarray(r),)
+
+
 def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name: str) -> Any:
     if fn is None:
         fn = _erf
@@ -1927,6 +1978,8 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
         return (bw(g, x, y),)
 
     cls = node_class(node_name, backward)
+    if name == "relu":
+        cls._abw = _relu_abw
     direct = not isinstance(fn, np.ufunc)
     fop = _FUSABLE.get(name)
     floaty = policy == "float"

@@ -88,6 +88,18 @@ def _bmm_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
 
 
 MmBackward0 = node_class("MmBackward0", holomorphic(_mm_bw))
+
+
+def _mm_abw(self: Any, g: Any, a: Tensor, b: Tensor) -> tuple | None:
+    """_mm_bw's plain products on a raw gradient array (autograd.run_backward's raw mode)."""
+    ad, bd = a._data, b._data
+    if type(ad) is not np.ndarray or type(bd) is not np.ndarray:
+        return None
+    n = self._next
+    return _mm_grads(g, ad, bd, n[0] is not None, n[1] is not None)
+
+
+MmBackward0._abw = _mm_abw
 DotBackward0 = node_class("DotBackward0", holomorphic(_dot_bw))
 MvBackward0 = node_class("MvBackward0", holomorphic(_mv_bw))
 BmmBackward0 = node_class("BmmBackward0", holomorphic(_bmm_bw))
@@ -499,6 +511,25 @@ def _addmm_bw(self: Any, g: Tensor, m1: Tensor, m2: Tensor, beta: Any, alpha: An
 
 
 AddmmBackward0 = node_class("AddmmBackward0", holomorphic(_addmm_bw))
+
+
+def _addmm_abw(self: Any, g: Any, m1: Tensor, m2: Tensor, beta: Any, alpha: Any) -> tuple | None:
+    """_addmm_bw's plain path on a raw gradient array (autograd.run_backward's raw mode)."""
+    ad, bd = m1._data, m2._data
+    if type(ad) is not np.ndarray or type(bd) is not np.ndarray:
+        return None
+    n = self._next
+    gi = None
+    if n[0] is not None:
+        gi = g if beta == 1 else g * beta
+    d1, d2 = _mm_grads(g, ad, bd, n[1] is not None, n[2] is not None)
+    if alpha != 1:
+        d1 = d1 * alpha if d1 is not None else None
+        d2 = d2 * alpha if d2 is not None else None
+    return gi, d1, d2
+
+
+AddmmBackward0._abw = _addmm_abw
 
 
 def addmm_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:  # noqa: A002

@@ -155,6 +155,18 @@ def _mean_bw(self: Node, g: Tensor, shape: tuple, dims: Any, keepdim: bool, n: i
 SumBackward0 = node_class("SumBackward0", _sum_bw)
 SumBackward1 = node_class("SumBackward1", _sum_bw)
 MeanBackward0 = node_class("MeanBackward0", _mean_bw)
+
+
+def _mean_abw(self: Node, g: Any, shape: tuple, dims: Any, keepdim: bool, n: int) -> tuple | None:
+    """_mean_bw's full mean (a loss) on a raw gradient array (autograd.run_backward's raw mode)."""
+    if dims is not None or g.ndim:
+        return None
+    out = np.empty(shape, g.dtype)
+    out.fill(g[()] / n)
+    return (out,)
+
+
+MeanBackward0._abw = _mean_abw
 MeanBackward1 = node_class("MeanBackward1", _mean_bw)
 
 _NOV3 = (None, None, None)

@@ -242,6 +242,7 @@ def ravel(input: Tensor) -> Tensor:  # noqa: A002
 
 # ---- transpose / permute ---------------------------------------------------------------------------
 TBackward0 = node_class("TBackward0", lambda self, g: (g.t(),))
+TBackward0._abw = lambda self, g: (g.T,)  # (autograd.run_backward's raw mode: t() of a gradient is its .T view)
 TransposeBackward0 = node_class("TransposeBackward0", lambda self, g, a, b: (g.transpose(a, b),))
 PermuteBackward0 = node_class("PermuteBackward0", lambda self, g, inv: (g.permute(inv),))
 
