@@ -958,6 +958,8 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
     rt = result_np(x, base)
     xd = x._data if x._data.dtype == rt else x._data.astype(rt)
     xp = x._dev.xp
+    if rt.kind in "iu" and type(base) is int and not np.iinfo(rt).min <= base <= np.iinfo(rt).max:
+        base = int(np.asarray(base, dtype=np.int64).astype(rt))  # (torch casts the base as C does: -2 -> 254)
     if rt.kind in "iu" and bool((xd < 0).any()):
         # torch computes an integer base to a negative power as the truncated quotient: 0, or +-1 for a base of +-1
         neg = xd < 0
