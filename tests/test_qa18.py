@@ -105,3 +105,73 @@ def test_rpow_int_base_wraps_into_the_dtype(base, dtype):
         return base ** lib.tensor([3, 1, 0, 2], dtype=getattr(lib, dtype))
 
     assert _outcome(rpow, engine) == _outcome(rpow, torch)
+
+
+# ---- losses: no edge, and no requires_grad, for an argument torch has no derivative for ------------------------
+
+
+def _edges(y) -> list:
+    return [(f.name() if f is not None else None, i) for f, i in y.grad_fn.next_functions]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda F, x, t, w: F.binary_cross_entropy(x.sigmoid(), t),
+        lambda F, x, t, w: F.binary_cross_entropy(x.sigmoid(), t, weight=w, reduction="none"),
+        lambda F, x, t, w: F.binary_cross_entropy(x.sigmoid(), t.requires_grad_(), weight=w),
+        lambda F, x, t, w: F.binary_cross_entropy_with_logits(x, t),
+        lambda F, x, t, w: F.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=w),
+        lambda F, x, t, w: F.binary_cross_entropy_with_logits(x, t.requires_grad_(), pos_weight=w, reduction="sum"),
+    ],
+)
+def test_bce_nodes_have_torch_edges_and_grads(call):
+    def run(lib):
+        x = lib.tensor([[0.5, -1.0], [0.25, 2.0]], requires_grad=True)
+        t = lib.tensor([[0.0, 1.0], [0.3, 0.9]])
+        w = lib.tensor([2.0, 0.5])
+        y = call(lib.nn.functional, x, t, w)
+        edges = _edges(y)
+        y.sum().backward()
+        grads = [x.grad.tolist(), None if t.grad is None else t.grad.tolist()]
+        return edges, y.tolist(), grads
+
+    ours, ref = run(engine), run(torch)
+    assert ours[0] == ref[0]
+    assert np_close(ours[1:], ref[1:])
+
+
+def np_close(a, b) -> bool:
+    import numpy as np
+
+    return all(
+        (x is None and y is None) or np.allclose(np.asarray(x), np.asarray(y), rtol=1e-6, atol=1e-7)
+        for x, y in zip([a[0], *a[1]], [b[0], *b[1]])
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda F, x, w: F.binary_cross_entropy(x.sigmoid(), x.sigmoid(), weight=w),
+        lambda F, x, w: F.binary_cross_entropy_with_logits(x, x, weight=w),
+        lambda F, x, w: F.binary_cross_entropy_with_logits(x, x, pos_weight=w),
+        lambda F, x, w: F.nll_loss(x, x.new_tensor([1, 0]).long(), weight=w),
+        lambda F, x, w: F.cross_entropy(x, x.new_tensor([1, 0]).long(), weight=w),
+        lambda F, x, w: F.cross_entropy(x, x.new_tensor([1, 0]).long(), weight=w, label_smoothing=0.1),
+        lambda F, x, w: F.nll_loss(x.reshape(1, 2, 2, 1), x.new_zeros(1, 2, 1).long(), weight=w),
+    ],
+)
+def test_loss_weight_requiring_grad_is_refused(call):
+    def run(lib, grad_mode):
+        x = lib.tensor([[0.5, -1.0], [0.25, 2.0]])
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        with lib.set_grad_enabled(grad_mode):
+            try:
+                return call(lib.nn.functional, x, w).tolist()
+            except RuntimeError as e:
+                return str(e)
+
+    assert run(engine, True) == run(torch, True)
+    assert isinstance(run(torch, True), str)
+    assert run(engine, False) == pytest.approx(run(torch, False))

@@ -101,6 +101,18 @@ def _detached(*ts: Any) -> tuple:
     return tuple(t.detach() if isinstance(t, Tensor) else t for t in ts)
 
 
+def _not_differentiable(fn: str, **args: Any) -> None:
+    """torch's check_no_requires_grad: an argument the op has no derivative for (a loss's weight) may not
+    require grad while grad mode is on."""
+    if ENABLED[0]:
+        for name, t in args.items():
+            if isinstance(t, Tensor) and t._rg:
+                raise RuntimeError(
+                    f"The function '{fn}' is not differentiable with respect to argument '{name}'. This input "
+                    "cannot have requires_grad True."
+                )
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     tensor_arg("leaky_relu", input)
     if inplace:  # torch's leaky_relu_: the leaf and version rules, x's graph rewritten
@@ -342,6 +354,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         )
     if target.dtype is not input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.scalar_name()} but expected {input.dtype.scalar_name()}")
+    _not_differentiable("binary_cross_entropy", weight=weight)
     x, t, w = _detached(input, target, weight)
     for what, v in (("input", x), ("target", t)):
         if v.numel() and not bool(((v >= 0) & (v <= 1)).all()):  # (nan fails this too, as in torch)
@@ -357,9 +370,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         gs = _scaled(g, reduction, k) if w is None else _scaled(g, reduction, k) * w
         gx = gs * (x - t) / ((1 - x) * x).clamp(min=1e-12)  # torch's binary_cross_entropy_backward
         gt = gs * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
-        return gx, gt, None
+        return gx, gt
 
-    return _record("BinaryCrossEntropyBackward0", out, (input, target, weight), (input, target, weight), backward)
+    # (torch's node has edges for input and target only: it has no derivative for the weight)
+    return _record("BinaryCrossEntropyBackward0", out, (input, target), (input, target, weight), backward)
 
 
 @autocast_policy(cpu="fp32", cuda="fp32")
@@ -374,6 +388,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
             f"result type {input.dtype.scalar_name()} can't be cast to the desired output type "
             f"{target.dtype.scalar_name()}"
         )
+    _not_differentiable("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     x, t, w, pw = _detached(input, target, weight, pos_weight)
     from engine.nn.functional_more import logsigmoid
 
@@ -391,13 +406,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         gs = _scaled(g, reduction, k) if w is None else _scaled(g, reduction, k) * w
         s = x.sigmoid()
         if pw is None:
-            return gs * (s - t), -gs * x, None, None
-        return gs * (s * (1 + (pw - 1) * t) - pw * t), gs * ((pw - 1) * E.softplus(-x) - x), None, None
+            return gs * (s - t), -gs * x
+        return gs * (s * (1 + (pw - 1) * t) - pw * t), gs * ((pw - 1) * E.softplus(-x) - x)
 
     return _record(
-        "BinaryCrossEntropyWithLogitsBackward0", out, (input, target, weight, pos_weight),
-        (input, target, weight, pos_weight), backward,
-    )  # fmt: skip
+        "BinaryCrossEntropyWithLogitsBackward0", out, (input, target), (input, target, weight, pos_weight), backward
+    )
 
 
 def _sizes(shape: tuple) -> str:
@@ -436,6 +450,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input.dim() > 2:
         _spatial_target_check(input.shape, target.shape, weight)
+    _not_differentiable("nll_loss2d_forward" if input.dim() > 2 else "nll_loss_forward", weight=weight)
     if target._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name()}")
     if not input.dtype.is_floating_point:  # (torch's kernels dispatch on floating types only)
