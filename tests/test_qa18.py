@@ -175,3 +175,17 @@ def test_loss_weight_requiring_grad_is_refused(call):
     assert run(engine, True) == run(torch, True)
     assert isinstance(run(torch, True), str)
     assert run(engine, False) == pytest.approx(run(torch, False))
+
+
+def test_normalize_graph_clamps_with_clamp_min():
+    # torch's F.normalize: input / norm.clamp_min(eps).expand_as(input)
+    def run(lib):
+        x = lib.tensor([[3.0, 4.0], [0.0, 0.0]], requires_grad=True)
+        y = lib.nn.functional.normalize(x)
+        div = y.grad_fn
+        expand = div.next_functions[1][0]
+        names = [div.name(), expand.name(), expand.next_functions[0][0].name()]
+        y.sum().backward()
+        return names, y.tolist(), x.grad.tolist()
+
+    assert run(engine) == run(torch)

@@ -599,7 +599,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
-    return input / R.norm(input, p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    return input / R.norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
