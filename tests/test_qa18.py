@@ -189,3 +189,44 @@ def test_normalize_graph_clamps_with_clamp_min():
         return names, y.tolist(), x.grad.tolist()
 
     assert run(engine) == run(torch)
+
+
+# ---- elementwise results laid out as TensorIterator lays them out ---------------------------------------------
+
+
+_LAYOUT_CASES = [
+    ("t*c", lambda L, a, c: a.t() * c),
+    ("c*t", lambda L, a, c: c * a.t()),
+    ("t>c", lambda L, a, c: a.t() > c),
+    ("t+col", lambda L, a, c: a.t() + L.ones(4, 1)),
+    ("col+t", lambda L, a, c: L.ones(4, 1) + a.t()),
+    ("max", lambda L, a, c: L.maximum(a.t(), c)),
+    ("where", lambda L, a, c: L.where(a.t() > 2, a.t(), c)),
+    ("where c", lambda L, a, c: L.where(c > 0, a.t(), c)),
+    ("3d", lambda L, a, c: a.t()[None] * L.ones(2, 4, 3)),
+    ("perm", lambda L, a, c: L.ones(2, 3, 4).permute(2, 0, 1) + L.ones(4, 2, 3)),
+    ("slice", lambda L, a, c: a[:, ::2].t() * L.ones(2, 3)),
+]
+
+
+@pytest.mark.parametrize("name,op", _LAYOUT_CASES, ids=[c[0] for c in _LAYOUT_CASES])
+def test_elementwise_layout_follows_the_first_operand(name, op):
+    # torch's reorder_dimensions: each pair of dims is ordered by the first operand whose strides tell them apart;
+    # numpy writes C order where its operands disagree (x.t() * y was contiguous, and .view(-1) of it worked)
+    def run(lib):
+        a = lib.arange(12.0).reshape(3, 4)
+        r = op(lib, a, lib.ones(4, 3))
+        return tuple(r.shape), r.stride(), r.is_contiguous(), r.tolist()
+
+    assert run(engine) == run(torch)
+
+
+def test_view_of_a_product_with_a_transposed_first_operand_is_refused():
+    def run(lib):
+        try:
+            (lib.arange(12.0).reshape(3, 4).t() * lib.ones(4, 3)).view(-1)
+        except RuntimeError as e:
+            return str(e)
+        return "viewed"
+
+    assert run(engine) == run(torch) != "viewed"
