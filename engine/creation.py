@@ -813,6 +813,12 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
     ):  # (torch.randint(0, 10, 5): the size is not a tuple; torch's parser lists the four overloads)
         raise _randint_combination(args)
     given = list(args)
+    if low is None and (size is None and high is None and len(args) == 2 or size is not None and len(args) < 2):
+        # the one signature that takes these (high, size): its size must be a sequence (randint(0, 10))
+        sz = args[1] if size is None else size
+        if not isinstance(sz, (tuple, list)):
+            where = " (position 2)" if size is None else ""
+            raise TypeError(f"randint(): argument 'size'{where} must be tuple of ints, not {parser_type_name(sz)}")
     if high is not None:  # randint(low=0, high=3, size=(2,)): the keyword forms of torch's two overloads
         args = ([low] if low is not None else []) + args + [high]
     elif low is not None:
@@ -890,15 +896,24 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
     return _finish(rnd.randint(None, int(low), int(high), shape, dt), dev, requires_grad)
 
 
+_NORMAL_OVERLOADS = (
+    "(Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)",
+    "(Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None)",
+    "(float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)",
+    "(float mean, float std, tuple of ints size, *, torch.Generator generator = None, Tensor out = None, torch.dtype "
+    "dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, bool "
+    "requires_grad = False)",
+)
+
+
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, out: Tensor | None = None,
            dtype: Any = None, layout: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:  # fmt: skip
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mt and not st:
-        if size is None:
-            raise TypeError(
-                "normal() received an invalid combination of arguments - got (float, float), but expected size"
-            )
+        if size is None or not isinstance(size, (list, tuple)):  # (normal(0, 1): numpy's habit, no size)
+            given = (mean, std) if size is None else (mean, std, size)
+            raise invalid_combination("normal", given, _NORMAL_OVERLOADS, False)
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
         dt = _float_dt(dtype)

@@ -230,3 +230,44 @@ def test_view_of_a_product_with_a_transposed_first_operand_is_refused():
         return "viewed"
 
     assert run(engine) == run(torch) != "viewed"
+
+
+# ---- the argument parser's messages for the usual slips: a float size, randint/normal without a size -----------
+
+
+def _error(fn, lib):
+    try:
+        r = fn(lib)
+    except (TypeError, RuntimeError) as e:
+        return type(e).__name__, str(e)
+    return tuple(r.shape)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.zeros(6).view(6 / 2, 2),  # view(n / 2, -1): a float from true division
+        lambda L: L.zeros(6).view("a", 3),
+        lambda L: L.zeros(6).view(),
+        lambda L: L.zeros(6).view((3.0, 2)),
+        lambda L: L.zeros(6).reshape(3.0, 2),
+        lambda L: L.randn(6 / 3, 2),
+        lambda L: L.rand(2.0, 3),
+        lambda L: L.randn(None, 3),
+        lambda L: L.zeros(2.0, 3),
+        lambda L: L.randint(0, 5),  # randint(low, high) with no size
+        lambda L: L.randint(5, size=3),
+        lambda L: L.randint(high=5, size=3),
+        lambda L: L.randint(0, 5, 2.0),
+        lambda L: L.randint(5),
+        lambda L: L.randint(0, 5, (3,)),
+        lambda L: L.randint(5, size=(2, 2)),
+        lambda L: L.normal(0, 1),  # numpy's np.random.normal(0, 1)
+        lambda L: L.normal(0.0, 1.0),
+        lambda L: L.normal(0, 1, 3),
+        lambda L: L.normal(0.0, 1.0, (3,)),
+        lambda L: L.gather(L.zeros(2, 3), 0, [[0]]),
+    ],
+)
+def test_parser_messages_match_torch(call):
+    assert _error(call, engine) == _error(call, torch)

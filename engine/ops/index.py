@@ -937,6 +937,8 @@ GatherBackward0 = node_class("GatherBackward0", _gather_bw)
 
 
 def _check_index(index: Tensor, fn: str) -> None:
+    if not isinstance(index, Tensor):  # (a list of indices: the parser's message, as torch.gather words it)
+        raise TypeError(f"{fn}(): argument 'index' (position 3) must be Tensor, not {type_name(index)}")
     if index._data.dtype != np.int64 and index._data.dtype != np.int32:
         raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
 
