@@ -537,6 +537,10 @@ _LINSPACE_OVERLOADS = tuple(
     f"({a} start, {b} end, int steps, *, Tensor out = None, {_FACTORY_KW})"
     for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"), ("Number", "Number"))
 )
+_LOGSPACE_OVERLOADS = tuple(
+    f"({a} start, {b} end, int steps, float base = 10.0, *, Tensor out = None, {_FACTORY_KW})"
+    for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"), ("Number", "Number"))
+)
 _MISSING: Any = object()
 
 
@@ -735,6 +739,8 @@ def _linspace_rounded(s: Any, e: Any, steps: int, low: Any) -> np.ndarray:
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tensor | None = None,
              dtype: Any = None, layout: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:  # fmt: skip
+    if isinstance(steps, float):  # (logspace's own signatures, not those of the linspace it calls)
+        raise invalid_combination("logspace", (start, end, steps), _LOGSPACE_OVERLOADS, False)
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
     if steps > 1:
         _convertible(dt, _num(start), _num(end))

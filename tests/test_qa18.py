@@ -271,3 +271,8 @@ def _error(fn, lib):
 )
 def test_parser_messages_match_torch(call):
     assert _error(call, engine) == _error(call, torch)
+
+
+def test_logspace_float_steps_names_logspace():
+    call = lambda L: L.logspace(0, 1, 2.5)  # noqa: E731
+    assert _error(call, engine) == _error(call, torch)
