@@ -276,3 +276,28 @@ def test_parser_messages_match_torch(call):
 def test_logspace_float_steps_names_logspace():
     call = lambda L: L.logspace(0, 1, 2.5)  # noqa: E731
     assert _error(call, engine) == _error(call, torch)
+
+
+# ---- the names functions print with ---------------------------------------------------------------------------
+
+
+def test_public_functions_made_by_factories_have_their_public_names():
+    import types
+
+    for mod in (engine, engine.nn.functional, engine.linalg, engine.special, engine.fft):
+        for name in dir(mod):
+            f = getattr(mod, name)
+            if not name.startswith("_") and type(f) is types.FunctionType:
+                assert "<locals>" not in f.__qualname__, (mod.__name__, name, f.__qualname__)
+    assert engine.relu.__qualname__ == "relu" and engine.eq.__name__ == "eq"
+
+
+def test_optimizer_step_wrapped_by_a_scheduler_prints_as_torch():
+    def run(lib):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        lib.optim.lr_scheduler.StepLR(opt, 2)
+        adam = lib.optim.Adam([lib.zeros(1, requires_grad=True)])
+        lib.optim.lr_scheduler.ExponentialLR(adam, 0.9)
+        return opt.step.__qualname__, adam.step.__qualname__
+
+    assert run(engine) == run(torch) == ("SGD.step", "Adam.step")

@@ -1914,7 +1914,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
             return _out(t, out)
         return t
 
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name  # (print(torch.relu) names the function, not this factory)
     return op
 
 
