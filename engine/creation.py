@@ -223,11 +223,7 @@ def _from_data(data: Any, dtype: Any) -> Any:
         a = data._data.copy()
         return a if dtype is None else _astype(a, to_dtype(dtype).np)
     if isinstance(data, np.ndarray):
-        if data.dtype.kind not in "biufc":
-            raise TypeError(
-                f"can't convert np.ndarray of type numpy.{data.dtype.name}. The only supported types are: "
-                + _NUMPY_TYPES
-            )
+        _check_numpy(data)
         a = np.array(data, copy=True)
         return a if dtype is None else _astype(a, to_dtype(dtype).np)
     if isinstance(data, np.generic):
@@ -316,12 +312,24 @@ asarray = as_tensor
 def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type_name(ndarray)})")
-    if ndarray.dtype.kind not in "biufc":
-        raise TypeError(
-            f"can't convert np.ndarray of type numpy.{ndarray.dtype.name}. The only supported types are: "
-            + _NUMPY_TYPES
-        )
+    _check_numpy(ndarray)
     return wrap(ndarray)  # shares memory, as torch.from_numpy does
+
+
+def _check_numpy(a: np.ndarray) -> None:
+    """torch's tensor_from_numpy checks: a dtype it has (named as numpy names the scalar type: numpy.str_), and no
+    negative stride (torch.from_numpy(img[:, ::-1]) is refused; a copy is not)."""
+    dt = a.dtype
+    if dt.kind not in "biufc" or (dt.kind == "f" and dt.itemsize > 8) or (dt.kind == "c" and dt.itemsize > 16):
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{dt.type.__name__}. The only supported types are: " + _NUMPY_TYPES
+        )
+    if a.size and any(st < 0 for st in a.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative strides are not "
+            "currently supported. (You can probably work around this by making a copy of your array  with "
+            "array.copy().) "
+        )
 
 
 def legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from test_lang_torch import run_torch, run_tsr
@@ -301,3 +302,29 @@ def test_optimizer_step_wrapped_by_a_scheduler_prints_as_torch():
         return opt.step.__qualname__, adam.step.__qualname__
 
     assert run(engine) == run(torch) == ("SGD.step", "Adam.step")
+
+
+# ---- numpy arrays torch will not take --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.from_numpy(np.arange(4)[::-1]),  # np.flip / img[:, ::-1]: a negative stride
+        lambda L: L.tensor(np.arange(6).reshape(2, 3)[:, ::-1]),
+        lambda L: L.as_tensor(np.arange(4)[::-1]),
+        lambda L: L.from_numpy(np.arange(4)[::-1].copy()),
+        lambda L: L.tensor(np.arange(4)[::2]),
+        lambda L: L.from_numpy(np.array(["a"])),
+        lambda L: L.tensor(np.array([b"a"])),
+        lambda L: L.tensor(np.array([1.0], dtype=np.longdouble)),
+    ],
+)
+def test_numpy_arrays_torch_refuses(call):
+    def run(lib):
+        try:
+            return call(lib).tolist()
+        except (TypeError, ValueError) as e:
+            return type(e).__name__, str(e)
+
+    assert run(engine) == run(torch)
