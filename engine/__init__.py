@@ -606,3 +606,21 @@ def _install_complex_refusals() -> None:
 
 
 _install_complex_refusals()
+
+
+def _name_made_functions() -> None:
+    """A public function made by a factory (`_make_unary(...)` returns its inner `op`) is named as the name it is
+    public under, so that print(torch.eq) or an argument error names eq, not `_cmp.<locals>.op`."""
+    import types
+
+    from engine.nn import functional as nn_functional
+
+    for namespace in (globals(), vars(nn_functional), vars(linalg), vars(special), vars(fft)):
+        for public, f in list(namespace.items()):
+            if type(f) is types.FunctionType and not public.startswith("_") and "<locals>" in f.__qualname__:
+                if f.__name__ not in namespace or namespace[f.__name__] is not f:
+                    f.__name__ = public
+                f.__qualname__ = f.__name__
+
+
+_name_made_functions()

@@ -223,11 +223,7 @@ def _from_data(data: Any, dtype: Any) -> Any:
         a = data._data.copy()
         return a if dtype is None else _astype(a, to_dtype(dtype).np)
     if isinstance(data, np.ndarray):
-        if data.dtype.kind not in "biufc":
-            raise TypeError(
-                f"can't convert np.ndarray of type numpy.{data.dtype.name}. The only supported types are: "
-                + _NUMPY_TYPES
-            )
+        _check_numpy(data)
         a = np.array(data, copy=True)
         return a if dtype is None else _astype(a, to_dtype(dtype).np)
     if isinstance(data, np.generic):
@@ -316,12 +312,24 @@ asarray = as_tensor
 def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type_name(ndarray)})")
-    if ndarray.dtype.kind not in "biufc":
-        raise TypeError(
-            f"can't convert np.ndarray of type numpy.{ndarray.dtype.name}. The only supported types are: "
-            + _NUMPY_TYPES
-        )
+    _check_numpy(ndarray)
     return wrap(ndarray)  # shares memory, as torch.from_numpy does
+
+
+def _check_numpy(a: np.ndarray) -> None:
+    """torch's tensor_from_numpy checks: a dtype it has (named as numpy names the scalar type: numpy.str_), and no
+    negative stride (torch.from_numpy(img[:, ::-1]) is refused; a copy is not)."""
+    dt = a.dtype
+    if dt.kind not in "biufc" or (dt.kind == "f" and dt.itemsize > 8) or (dt.kind == "c" and dt.itemsize > 16):
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{dt.type.__name__}. The only supported types are: " + _NUMPY_TYPES
+        )
+    if a.size and any(st < 0 for st in a.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative strides are not "
+            "currently supported. (You can probably work around this by making a copy of your array  with "
+            "array.copy().) "
+        )
 
 
 def legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
@@ -537,6 +545,10 @@ _LINSPACE_OVERLOADS = tuple(
     f"({a} start, {b} end, int steps, *, Tensor out = None, {_FACTORY_KW})"
     for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"), ("Number", "Number"))
 )
+_LOGSPACE_OVERLOADS = tuple(
+    f"({a} start, {b} end, int steps, float base = 10.0, *, Tensor out = None, {_FACTORY_KW})"
+    for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"), ("Number", "Number"))
+)
 _MISSING: Any = object()
 
 
@@ -735,6 +747,8 @@ def _linspace_rounded(s: Any, e: Any, steps: int, low: Any) -> np.ndarray:
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tensor | None = None,
              dtype: Any = None, layout: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:  # fmt: skip
+    if isinstance(steps, float):  # (logspace's own signatures, not those of the linspace it calls)
+        raise invalid_combination("logspace", (start, end, steps), _LOGSPACE_OVERLOADS, False)
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
     if steps > 1:
         _convertible(dt, _num(start), _num(end))
@@ -863,6 +877,12 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
     ):  # (torch.randint(0, 10, 5): the size is not a tuple; torch's parser lists the four overloads)
         raise _randint_combination(args)
     given = list(args)
+    if low is None and (size is None and high is None and len(args) == 2 or size is not None and len(args) < 2):
+        # the one signature that takes these (high, size): its size must be a sequence (randint(0, 10))
+        sz = args[1] if size is None else size
+        if not isinstance(sz, (tuple, list)):
+            where = " (position 2)" if size is None else ""
+            raise TypeError(f"randint(): argument 'size'{where} must be tuple of ints, not {parser_type_name(sz)}")
     if high is not None:  # randint(low=0, high=3, size=(2,)): the keyword forms of torch's two overloads
         args = ([low] if low is not None else []) + args + [high]
     elif low is not None:
@@ -940,15 +960,24 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
     return _finish(rnd.randint(None, int(low), int(high), shape, dt), dev, requires_grad)
 
 
+_NORMAL_OVERLOADS = (
+    "(Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)",
+    "(Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None)",
+    "(float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)",
+    "(float mean, float std, tuple of ints size, *, torch.Generator generator = None, Tensor out = None, torch.dtype "
+    "dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, bool "
+    "requires_grad = False)",
+)
+
+
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, out: Tensor | None = None,
            dtype: Any = None, layout: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:  # fmt: skip
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mt and not st:
-        if size is None:
-            raise TypeError(
-                "normal() received an invalid combination of arguments - got (float, float), but expected size"
-            )
+        if size is None or not isinstance(size, (list, tuple)):  # (normal(0, 1): numpy's habit, no size)
+            given = (mean, std) if size is None else (mean, std, size)
+            raise invalid_combination("normal", given, _NORMAL_OVERLOADS, False)
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
         dt = _float_dt(dtype)

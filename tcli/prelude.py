@@ -276,11 +276,14 @@ class ModuleFacade:
 class OpaqueType:
     """What type() gives for values whose class a script must not call (functions, modules, iterators)."""
 
-    __slots__ = ("name", "refusal")
+    __slots__ = ("name", "refusal", "short")
 
     def __init__(self, name: str, refusal: str | None = None) -> None:
         self.name = name
         self.refusal = refusal
+        #: its __name__ where that is not the name it prints as (a custom Function's node prints as
+        #: torch.autograd.function.MyReLUBackward, while its __name__ is MyReLUBackward)
+        self.short = name
 
     def __repr__(self) -> str:
         return f"<class '{self.name}'>"
@@ -1347,7 +1350,7 @@ class Prelude:
         module, as Python gives it (`type(e).__name__` is 'RuntimeError'). Never anything but a str."""
         tp = type(obj)
         if tp is OpaqueType:
-            return obj.name
+            return obj.short
         if tp is ModuleFacade:
             return obj.name
         if tp is CheckedClass:  # (np.ndarray as scripts see it)
@@ -1552,6 +1555,7 @@ class Prelude:
         if _is_node_type(tp):  # (torch's nodes cannot be built from Python either); shown as torch shows it
             opaque = self._opaque_type(tp, f"cannot create '{tp.__name__}' instances")
             opaque.name = repr(tp)[len("<class '") : -len("'>")]
+            opaque.short = tp.__name__
             return opaque
         if _is_engine_type(tp) and tp.__name__.startswith("_"):  # the engine's internal classes (_Geo, _Out)
             return self._opaque_type(tp)

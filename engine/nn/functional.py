@@ -111,6 +111,18 @@ def _detached(*ts: Any) -> tuple:
     return tuple(t.detach() if isinstance(t, Tensor) else t for t in ts)
 
 
+def _not_differentiable(fn: str, **args: Any) -> None:
+    """torch's check_no_requires_grad: an argument the op has no derivative for (a loss's weight) may not
+    require grad while grad mode is on."""
+    if ENABLED[0]:
+        for name, t in args.items():
+            if isinstance(t, Tensor) and t._rg:
+                raise RuntimeError(
+                    f"The function '{fn}' is not differentiable with respect to argument '{name}'. This input "
+                    "cannot have requires_grad True."
+                )
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     tensor_arg("leaky_relu", input)
     if inplace:  # torch's leaky_relu_: the leaf and version rules, x's graph rewritten
@@ -405,6 +417,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         )
     if target.dtype is not input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.scalar_name()} but expected {input.dtype.scalar_name()}")
+    _not_differentiable("binary_cross_entropy", weight=weight)
     x, t, w = _detached(input, target, weight)
     for what, v in (("input", x), ("target", t)):
         if v.numel() and not bool(((v >= 0) & (v <= 1)).all()):  # (nan fails this too, as in torch)
@@ -423,9 +436,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         # binary_cross_entropy_target_backward's -logit(x) * grad
         gx = g * (x - t) / ((1 - x) * x).clamp(min=1e-12) if x.requires_grad else None
         gt = -x.logit() * g if t.requires_grad else None
-        return _weighted_mean(gx, w, reduction), _weighted_mean(gt, w, reduction), None
+        return _weighted_mean(gx, w, reduction), _weighted_mean(gt, w, reduction)
 
-    return _record("BinaryCrossEntropyBackward0", out, (input, target, weight), (input, target, weight), backward)
+    # (torch's node has edges for input and target only: it has no derivative for the weight)
+    return _record("BinaryCrossEntropyBackward0", out, (input, target), (input, target, weight), backward)
 
 
 def _bce_logs(x: Tensor) -> tuple:
@@ -453,6 +467,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
             f"result type {input.dtype.scalar_name()} can't be cast to the desired output type "
             f"{target.dtype.scalar_name()}"
         )
+    _not_differentiable("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     x, t, w, pw = _detached(input, target, weight, pos_weight)
     from engine.nn.functional_more import logsigmoid
 
@@ -477,12 +492,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                 gx = ((pt + 1 - t) * x.sigmoid() - pt) * g
         if t.requires_grad:
             gt = -x * g if pw is None else (logsigmoid(-x) - logsigmoid(x) * pw) * g
-        return _weighted_mean(gx, w, reduction), _weighted_mean(gt, w, reduction), None, None
+        return _weighted_mean(gx, w, reduction), _weighted_mean(gt, w, reduction)
 
     return _record(
-        "BinaryCrossEntropyWithLogitsBackward0", out, (input, target, weight, pos_weight),
-        (input, target, weight, pos_weight), backward,
-    )  # fmt: skip
+        "BinaryCrossEntropyWithLogitsBackward0", out, (input, target), (input, target, weight, pos_weight), backward
+    )
 
 
 def _sizes(shape: tuple) -> str:
@@ -521,12 +535,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input.dim() > 2:
         _spatial_target_check(input.shape, target.shape, weight)
-    if weight is not None and weight.requires_grad and ENABLED[0]:  # (torch's autograd wrapper, before the kernel)
-        fn = "nll_loss2d_forward" if input.dim() > 2 else "nll_loss_forward"
-        raise RuntimeError(
-            f"The function '{fn}' is not differentiable with respect to argument 'weight'. This input cannot have "
-            "requires_grad True."
-        )
+    _not_differentiable("nll_loss2d_forward" if input.dim() > 2 else "nll_loss_forward", weight=weight)
     if target._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name()}")
     if not input.dtype.is_floating_point:  # (torch's kernels dispatch on floating types only)
@@ -675,7 +684,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
-    return input / R.norm(input, p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    return input / R.norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002

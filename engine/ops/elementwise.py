@@ -21,6 +21,7 @@ from engine.ops.cpu_capability import cpu_capability, has_fma
 from engine.ops.cpu_loops import dense_copy, kernel_vec, kernel_vec2, reduced_blocks
 from engine.ops.fma import EXACT, fma
 from engine.ops.libm import c_elementwise, c_pow, torch_unary
+from engine.ops.memory_layout import iterator_layout
 from engine.ops.util import (
     edge_of,
     holomorphic,
@@ -199,6 +200,8 @@ def binary(
                 out = for_array(ufunc, ad)(ad, bd)
         except ValueError:  # shapes that do not broadcast (a try costs nothing until it raises)
             raise RuntimeError(broadcast_error(np.shape(ad), np.shape(bd))) from None
+        if type(out) is _ndarray and out.ndim > 1 and type(bd) is _ndarray and not ad.flags.c_contiguous:
+            out = iterator_layout(out, ad, bd)  # (torch's layout where the operands' layouts disagree)
         if type(out) is not _ndarray and isinstance(out, _generic):  # a numpy scalar from 0-dim operands
             out = a._dev.xp.asarray(out)
         t = _new(Tensor)
@@ -1035,6 +1038,8 @@ def _rpow(x: Tensor, base: Any) -> Tensor:
     rt = result_np(x, base)
     xd = x._data if x._data.dtype == rt else x._data.astype(rt)
     xp = x._dev.xp
+    if rt.kind in "iu" and type(base) is int and not np.iinfo(rt).min <= base <= np.iinfo(rt).max:
+        base = int(np.asarray(base, dtype=np.int64).astype(rt))  # (torch casts the base as C does: -2 -> 254)
     if rt.kind in "iu" and bool((xd < 0).any()):
         # torch computes an integer base to a negative power as the truncated quotient: 0, or +-1 for a base of +-1
         neg = xd < 0
@@ -1126,6 +1131,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         r = like._dev.xp.where(c, xd, yd)
     except ValueError:
         raise RuntimeError(broadcast_error(c.shape, np.shape(xd), np.shape(yd))) from None
+    if type(r) is _ndarray and r.ndim > 1 and not c.flags.c_contiguous:
+        r = iterator_layout(r, c, xd, yd)  # (the condition is torch's first operand)
     t = wrap(r, like._dev)
     if ENABLED[0] and ((xt is not None and xt._rg) or (yt is not None and yt._rg)):
         node = WhereBackward0()
@@ -2046,7 +2053,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
             return _out(t, out)
         return t
 
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name  # (print(torch.relu) names the function, not this factory)
     return op
 
 

@@ -57,8 +57,12 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
     )
     n_real += sum(i._data.ndim for i in idx if isinstance(i, Tensor) and i._data.dtype.kind == "b")
     n_real += sum(np.ndim(i) for i in idx if isinstance(i, (list, tuple)) and i and isinstance(i[0], bool))
+    seen_ellipsis = False
     for pos, i in enumerate(idx):
         if i is Ellipsis:
+            if seen_ellipsis and all(j is Ellipsis for j in idx[pos:]):
+                continue  # (torch takes several: each skips the unindexed dims again; trailing ones index nothing)
+            seen_ellipsis = True
             if len(shape) - n_real > 0:  # an Ellipsis of no dims is dropped: it must not separate advanced
                 out.append(i)  # indices for numpy (torch keeps such indices in place)
             dim = len(shape) - (n_real - dim) if dim <= len(shape) else dim
@@ -126,8 +130,14 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
             out.append(a)
             advanced = True
             continue
+        if isinstance(i, str):  # (a str is a sequence to torch: read as data for an index tensor)
+            raise TypeError("new(): invalid data type 'str'")
         if isinstance(i, (list, tuple)):
             a = np.asarray(i)
+            if a.dtype.kind == "f":  # torch makes an index tensor of a list as int64 (x[[1.5]] is x[[1]])
+                a = a.astype(np.int64)
+            elif a.dtype.kind == "U":
+                raise TypeError("new(): invalid data type 'str'")
             if a.dtype.kind == "b":
                 _check_mask(x, idx, i, a, dim)
                 dim += a.ndim
@@ -953,6 +963,8 @@ GatherBackward0 = node_class("GatherBackward0", _gather_bw)
 
 
 def _check_index(index: Tensor, fn: str) -> None:
+    if not isinstance(index, Tensor):  # (a list of indices: the parser's message, as torch.gather words it)
+        raise TypeError(f"{fn}(): argument 'index' (position 3) must be Tensor, not {type_name(index)}")
     if index._data.dtype != np.int64 and index._data.dtype != np.int32:
         raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from engine.memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 
 # (engine.ops.util is imported where an error needs it: the cupy kernels import this module while autograd loads)
@@ -214,3 +216,63 @@ def laid_out_as_inputs(r: Any, ins: Any) -> Any:
             out[...] = r
             return out
     return r
+
+
+def iterator_layout(out: Any, *operands: Any) -> Any:
+    """out (a fresh numpy result of an elementwise op) laid out as torch's TensorIterator lays out its output
+    (reorder_dimensions): each pair of dims ordered by the first operand whose strides tell them apart
+    (broadcast dims skipped), so `x.t() * y` keeps x.t()'s layout where numpy, seeing operands disagree, writes
+    C order. Callers reach here only where an operand is not C-contiguous (all C-contiguous: numpy's C order is
+    torch's)."""
+    shape = out.shape
+    nd = len(shape)
+    if out.size <= 1:
+        return out
+    if all(getattr(d, "shape", shape) == shape for d in operands) and all(
+        getattr(d, "ndim", 0) == 0 or d.flags.c_contiguous for d in operands
+    ):
+        return out  # (torch's fast setup: operands of one shape, all contiguous)
+    strides = []
+    for d in operands:
+        if getattr(d, "ndim", 0) == 0:
+            continue
+        lead = nd - d.ndim
+        es = elem_strides(d)
+        strides.append(
+            tuple(0 if i < lead or (d.shape[i - lead] == 1 and shape[i] != 1) else es[i - lead] for i in range(nd))
+        )
+
+    def should_swap(d0: int, d1: int) -> int:
+        for s in strides:
+            a, b = s[d0], s[d1]
+            if a == 0 or b == 0:
+                continue
+            if a != b:
+                return -1 if a < b else 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # perm[0]: the innermost dim
+    for i in range(1, nd):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            c = should_swap(perm[dim0], perm[dim1])
+            if c > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif c < 0:
+                break
+    want = [0] * nd
+    step = 1
+    for d in perm:
+        want[d] = step
+        step *= shape[d]
+    if tuple(want) == elem_strides(out):
+        return out
+    order = perm[::-1]  # outermost first
+    relaid = np.empty(tuple(shape[d] for d in order), dtype=out.dtype).transpose(
+        tuple(int(i) for i in np.argsort(order))
+    )
+    relaid[...] = out
+    return relaid

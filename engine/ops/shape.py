@@ -11,12 +11,23 @@ from engine.bf16 import _tag, array_module, bf16_cpu_only, plain, to_bf16
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
 from engine.naming import type_name
-from engine.ops.util import dim_list_ok, edge_of, int_list, invalid_combination, node_class, norm_dim, norm_dims
+from engine.ops.util import (
+    SIZE_OVERLOADS,
+    dim_list_ok,
+    edge_of,
+    int_list,
+    invalid_combination,
+    node_class,
+    norm_dim,
+    norm_dims,
+)
 from engine.tensor import Tensor, view_of, wrap, wrap_any
 from engine.warn import warn_once
 
 
 def _shape_args(shape: Any, fn: str = "view", arg: str = "size") -> tuple:
+    if not shape and fn == "view":  # (x.view(): no signature of view takes no argument)
+        raise invalid_combination("view", (), SIZE_OVERLOADS["view"], False)
     for s in shape:
         if type(s) is not int:
             break

@@ -427,6 +427,25 @@ def _int_like(x: Any, first: bool) -> bool:
     return isinstance(x, (int, np.integer)) and not (first and isinstance(x, (bool, np.bool_)))
 
 
+_GENERATOR_TAIL = (
+    "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+    "bool pin_memory = False, bool requires_grad = False)"
+)
+#: the functions taking a size whose parser has several signatures: `x.view(n / 2, 3)` lists them, where a
+#: function of one signature says it "takes 1 positional argument"
+SIZE_OVERLOADS = {
+    "view": ("(torch.dtype dtype)", "(tuple of ints size)"),
+    "rand": (
+        f"(tuple of ints size, *, torch.Generator generator, {_GENERATOR_TAIL}",
+        f"(tuple of ints size, *, {_GENERATOR_TAIL}",
+    ),
+    "randn": (
+        f"(tuple of ints size, *, torch.Generator generator, {_GENERATOR_TAIL}",
+        f"(tuple of ints size, *, {_GENERATOR_TAIL}",
+    ),
+}
+
+
 def int_list(args: tuple, fn: str, arg: str) -> tuple:
     """A size given as ints or as one sequence (`zeros(2, 3)`, `zeros((2, 3))`), with the messages of torch's
     argument parser: it checks the first element's type (or the one argument's) to pick the signature, then
@@ -447,6 +466,9 @@ def int_list(args: tuple, fn: str, arg: str) -> tuple:
         else:
             raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, not {parser_type_name(a)}")
     elif not _int_like(args[0], True):
+        overloads = SIZE_OVERLOADS.get(fn)
+        if overloads is not None:  # (several signatures: the parser lists them all)
+            raise invalid_combination(fn, args, overloads, False)
         raise TypeError(f"{fn}() takes 1 positional argument but {len(args)} were given")
     else:
         items = args

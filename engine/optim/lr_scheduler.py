@@ -210,7 +210,22 @@ def _track_step_called(opt: Optimizer) -> None:
         return func.__get__(o, o.__class__)(*args, **kwargs)
 
     wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
+    wrapper.__qualname__ = _step_qualname(type(opt))
     opt.step = wrapper  # type: ignore[method-assign]
+
+
+def _step_qualname(cls: type) -> str:
+    """The qualname of the step a wrapper stands for, as torch's class tree has it: torch's SGD, Adam ... each
+    define step, where the engine's share SingleTensorOptimizer's (print(opt.step) reads SGD.step)."""
+    named = None
+    for c in cls.__mro__:
+        if c.__module__.startswith("engine.") and c.__name__ != "SingleTensorOptimizer":
+            named = named or c
+        if "step" in c.__dict__:
+            if c.__name__ == "SingleTensorOptimizer" and named is not None:
+                return f"{named.__qualname__}.step"
+            return c.step.__qualname__
+    return "Optimizer.step"
 
 
 def _warn_get_lr_called_within_step(lr_scheduler: LRScheduler) -> None:
