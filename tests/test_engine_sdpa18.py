@@ -101,6 +101,18 @@ def test_scale_cross_attention_and_several_key_blocks() -> None:
         assert _compare(arrays, lambda L, q, k, v: _sdpa(L, q, k, v, is_causal=True), shape) == [0, 0, 0, 0]
 
 
+@pytest.mark.parametrize("dt, B, H, Hk, T, D, causal", [(np.float32, 2, 6, 2, 200, 16, True),
+                                                        (np.float32, 2, 8, 2, 33, 40, False),
+                                                        (np.float64, 2, 6, 3, 70, 33, True)])  # fmt: skip
+def test_grouped_query_attention(dt: Any, B: int, H: int, Hk: int, T: int, D: int, causal: bool) -> None:
+    """enable_gqa: the kernel shares key heads itself (its graph reaches the keys directly), and a key head's
+    gradients gather its query heads' one after the other."""
+    r = np.random.default_rng(T)
+    arrays = [r.standard_normal(shape).astype(dt) for shape in ((B, H, T, D), (B, Hk, T, D), (B, Hk, T, D))]
+    got = _compare(arrays, lambda L, q, k, v: _sdpa(L, q, k, v, is_causal=causal, enable_gqa=True), (B, H, T, D))
+    assert got == [0, 0, 0, 0]
+
+
 def test_nanogpt_views() -> None:
     """nanoGPT's block: q, k, v split from one projection and viewed (B, T, H, D) -> (B, H, T, D)."""
     B, T, H, D = 2, 64, 4, 16

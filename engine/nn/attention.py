@@ -77,16 +77,16 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             f"Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: {query.dim()} "
             f"key.dim: {key.dim()} and value.dim: {value.dim()} instead."
         )
-    if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
-        reps = query.size(-3) // key.size(-3)
-        key, value = key.repeat_interleave(reps, -3), value.repeat_interleave(reps, -3)
     e = query.size(-1)
     scale = 1.0 / math.sqrt(e) if scale is None else float(scale)
     mask = _additive(attn_mask, query.dtype)
     flash = dropout_p <= 0.0 and query.dim() == key.dim() == value.dim() == 4  # (the cpu flash kernel's inputs)
     backend = cpu_backend(flash)
-    if backend == "flash" and (out := _flash_cpu(query, key, value, mask, is_causal, scale)) is not None:
+    if backend == "flash" and (out := _flash_cpu(query, key, value, mask, is_causal, scale, enable_gqa)) is not None:
         return out
+    if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
+        reps = query.size(-3) // key.size(-3)
+        key, value = key.repeat_interleave(reps, -3), value.repeat_interleave(reps, -3)
     mask = _with_causal(mask, is_causal, query, key)
     if backend == "math":  # torch's math path, op by op
         p = _probs(query, key, scale, mask)
@@ -103,14 +103,15 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                      (query, key, value), backward)  # fmt: skip
 
 
-def _flash_cpu(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, is_causal: bool,
-               scale: float) -> Tensor | None:  # fmt: skip
+def _flash_cpu(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, is_causal: bool, scale: float,
+               gqa: bool) -> Tensor | None:  # fmt: skip
     """torch's cpu flash attention kernel, bit for bit (engine/ops/flash_attention_cpu.py), where it applies:
-    numpy float32/float64 arrays in exact mode, 4-d inputs of one batch, head count and head size, a mask
-    (2-d or 4-d, in the query's dtype once a boolean one is made additive) that broadcasts; None elsewhere."""
+    numpy float32/float64 arrays in exact mode, 4-d inputs of one batch, head count (or with gqa, key heads
+    shared by query heads in groups) and head size, a mask (2-d or 4-d, in the query's dtype once a boolean one
+    is made additive) that broadcasts; None elsewhere."""
     qd, kd, vd = query._data, key._data, value._data
     md = None if mask is None else mask._data
-    if not flash_attention_cpu.usable(qd, kd, vd, md):
+    if not flash_attention_cpu.usable(qd, kd, vd, md, gqa):
         return None
     if md is not None:
         target = qd.shape[:3] + kd.shape[2:3]
@@ -123,6 +124,9 @@ def _flash_cpu(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, i
 
     def backward(g: Tensor, q: Tensor, k: Tensor, v: Tensor) -> tuple:
         if engine.is_grad_enabled() or type(g._data) is not np.ndarray or g._data.dtype != qd.dtype:
+            if k.size(-3) != q.size(-3):  # (grouped-query attention: the formula on repeated keys and values)
+                reps = q.size(-3) // k.size(-3)
+                k, v = k.repeat_interleave(reps, -3), v.repeat_interleave(reps, -3)
             return _math_backward(g, q, k, v, scale, _with_causal(mask, is_causal, q, k))  # (create_graph)
         dq, dk, dv = flash_attention_cpu.backward(g._data, q._data, k._data, v._data, out, lse, md, is_causal, scale)
         return wrap(dq, q._dev), wrap(dk, k._dev), wrap(dv, v._dev)

@@ -44,9 +44,10 @@ _COL, _N, _T = 102, 111, 112
 _U32 = np.uint32
 
 
-def usable(q: Any, k: Any, v: Any, mask: Any) -> bool:
+def usable(q: Any, k: Any, v: Any, mask: Any, gqa: bool = False) -> bool:
     """Whether the kernel computes these arrays: numpy float32 (float64 where SLEEF's float64 exp is emulated),
-    one dtype (the mask's too), MKL loaded, the AVX2 or AVX512 build; same batch, heads and head size."""
+    one dtype (the mask's too), MKL loaded, the AVX2 or AVX512 build; same batch and head size, and the same
+    head count (with gqa: the query's a multiple of the key's)."""
     d = q.dtype
     if d is _F64:
         if not sleef_more.usable_fma():
@@ -56,7 +57,9 @@ def usable(q: Any, k: Any, v: Any, mask: Any) -> bool:
     for x in (q, k, v) if mask is None else (q, k, v, mask):
         if type(x) is not np.ndarray or x.dtype is not d:
             return False
-    if q.ndim != 4 or k.shape != v.shape or q.shape[:2] != k.shape[:2] or q.shape[3] != k.shape[3]:
+    if q.ndim != 4 or k.shape != v.shape or q.shape[0] != k.shape[0] or q.shape[3] != k.shape[3]:
+        return False
+    if q.shape[1] != k.shape[1] and not (gqa and k.shape[1] and q.shape[1] % k.shape[1] == 0):
         return False
     if q.size == 0 or k.shape[2] == 0:
         return False
@@ -102,10 +105,11 @@ def _dense_copy(x: np.ndarray, order: tuple | None = None) -> np.ndarray:
     return y.transpose(np.argsort(order))
 
 
-def _items(x: np.ndarray, shape: tuple) -> np.ndarray:
-    """The byte addresses of the (batch, head) matrices of a 4-d array (as a flat array over batch*head)."""
-    b, h = shape[:2]
-    return (x.ctypes.data + np.arange(b)[:, None] * x.strides[0] + np.arange(h)[None, :] * x.strides[1]).reshape(-1)
+def _items(x: np.ndarray, heads: int) -> np.ndarray:
+    """The byte addresses of the (batch, query head) matrices of a 4-d array (a flat array over batch*heads):
+    query head h reads head h // (heads / x's heads) (grouped-query attention)."""
+    head = np.arange(heads) // (heads // x.shape[1])
+    return (x.ctypes.data + np.arange(x.shape[0])[:, None] * x.strides[0] + head[None, :] * x.strides[1]).reshape(-1)
 
 
 def _scratch(groups: list, rows: int, cols: int, dt: Any) -> list:
@@ -255,10 +259,10 @@ def _causal_fill(x: np.ndarray, m: int, n: int, value: float) -> None:
         np.copyto(x, value, where=~keep[None])
 
 
-def _operand(x: np.ndarray, order: tuple | None = None) -> tuple:
-    """(aligned dense copy, its (batch, head) matrices' addresses, row stride in bytes, in items)."""
+def _operand(x: np.ndarray, heads: int, order: tuple | None = None) -> tuple:
+    """(aligned dense copy, its (batch, query head) matrices' addresses, row stride in bytes, in items)."""
     y = _dense_copy(x, order)
-    return y, _items(y, y.shape), y.strides[2], y.strides[2] // y.itemsize
+    return y, _items(y, heads), y.strides[2], y.strides[2] // y.itemsize
 
 
 def forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None, causal: bool,
@@ -270,9 +274,9 @@ def forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None
     dt = q.dtype
     typ, isz = dt.type, dt.itemsize
     BH = B * H
-    q_, qa, qrow, ldq = _operand(q)  # (the copies stay referenced: the gemms read them by address)
-    k_, ka, krow, ldk = _operand(k)
-    v_, va, vrow, ldv = _operand(v)
+    q_, qa, qrow, ldq = _operand(q, H)  # (the copies stay referenced: the gemms read them by address)
+    k_, ka, krow, ldk = _operand(k, H)
+    v_, va, vrow, ldv = _operand(v, H)
     m4 = None if mask is None else np.broadcast_to(mask, (B, H, n_q, n_k)).reshape(BH, n_q, n_k)
     finite = mask is None or bool(np.isfinite(mask).all())
     qs, ks = min(_splits(n_q), n_q), min(_KV_SPLIT, n_k)
@@ -377,11 +381,11 @@ def backward(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, out: np
     dt = q.dtype
     typ, isz = dt.type, dt.itemsize
     BH = B * H
-    q_, qa, qrow, ldq = _operand(q)  # (the copies stay referenced: the gemms read them by address)
-    k_, ka, krow, ldk = _operand(k)
-    v_, va, vrow, ldv = _operand(v)
-    g_, ga_, grow, ldg = _operand(np.asarray(g, dt), _BTHD)
-    grads = [_operand(np.zeros(x.shape, dt), _BTHD) for x in (q, k, v)]
+    q_, qa, qrow, ldq = _operand(q, H)  # (the copies stay referenced: the gemms read them by address)
+    k_, ka, krow, ldk = _operand(k, H)
+    v_, va, vrow, ldv = _operand(v, H)
+    g_, ga_, grow, ldg = _operand(np.asarray(g, dt), H, _BTHD)
+    grads = [_operand(np.zeros(x.shape, dt), H, _BTHD) for x in (q, k, v)]
     (dq, dqa, dqrow, lddq), (dk, dka, dkrow, lddk), (dv, dva, dvrow, lddv) = grads
     l2 = lse.reshape(BH, n_q)
     m4 = None if mask is None else np.broadcast_to(mask, (B, H, n_q, n_k)).reshape(BH, n_q, n_k)
@@ -393,6 +397,28 @@ def backward(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, out: np
     grad_groups = _groups(BH, 0, 1, per_thread, qs * ks * isz)
     dsum_all = _row_dot(np.asarray(g, dt).reshape(BH, n_q, E), np.asarray(out, dt).reshape(BH, n_q, E), L)
     exp = sleef.expf if dt is _F32 else sleef_more.exp64
+    # grouped-query attention: a key head's gradients gather its query heads' in turn, each over all its blocks
+    group = H // k.shape[1]
+    for r in range(group):
+        sel = np.arange(BH).reshape(-1, group)[:, r]
+        _backward_items(sel, qs, ks, n_q, n_k, E, dt, causal, sc, exp, m4, l2, dsum_all, attn_groups, grad_groups,
+                        (qa, qrow, ldq), (ka, krow, ldk), (va, vrow, ldv), (ga_, grow, ldg), (dqa, dqrow, lddq),
+                        (dka, dkrow, lddk), (dva, dvrow, lddv))  # fmt: skip
+    return np.ascontiguousarray(dq), np.ascontiguousarray(dk), np.ascontiguousarray(dv)
+
+
+def _backward_items(sel: np.ndarray, qs: int, ks: int, n_q: int, n_k: int, E: int, dt: Any, causal: bool,
+                    sc: float, exp: Any, m4: Any, l2: np.ndarray, dsum_all: np.ndarray, attn_groups: list,
+                    grad_groups: list, *operands: tuple) -> None:  # fmt: skip
+    """The backward kernel's blocks for the (batch, query head) items `sel`."""
+    (qa, qrow, ldq), (ka, krow, ldk), (va, vrow, ldv), (ga_, grow, ldg) = operands[:4]
+    (dqa, dqrow, lddq), (dka, dkrow, lddk), (dva, dvrow, lddv) = operands[4:]
+    typ = dt.type
+    qa, ka, va, ga_, dqa, dka, dva = (a[sel] for a in (qa, ka, va, ga_, dqa, dka, dva))
+    if len(sel) != len(l2):
+        l2, dsum_all = l2[sel], dsum_all[sel]
+        m4 = None if m4 is None else m4[sel]
+        attn_groups = grad_groups = [(0, len(sel), 0)]
     for m in range(0, n_q, qs):
         qb = min(qs, n_q - m)
         dsum = dsum_all[:, m : m + qb, None]
@@ -420,4 +446,3 @@ def backward(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, out: np
             _scatter(grad_parts, ga)
             _gemms(_N, _N, E, qb, kb, sc, ka + n * krow, ldk, grad_at, kb, 1.0, dqa + m * dqrow, lddq, dt)
             _gemms(_N, _T, E, kb, qb, sc, qa + m * qrow, ldq, grad_at, kb, 1.0, dka + n * dkrow, lddk, dt)
-    return np.ascontiguousarray(dq), np.ascontiguousarray(dk), np.ascontiguousarray(dv)
