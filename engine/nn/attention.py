@@ -108,11 +108,11 @@ def _flash_cpu(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, i
     """torch's cpu flash attention kernel, bit for bit (engine/ops/flash_attention_cpu.py), where it applies:
     numpy float32/float64 arrays in exact mode, 4-d inputs of one batch, head count (or with gqa, key heads
     shared by query heads in groups) and head size, a mask (2-d or 4-d, in the query's dtype once a boolean one
-    is made additive) that broadcasts; None elsewhere."""
+    is made additive, not requiring grad) that broadcasts; None elsewhere."""
     qd, kd, vd = query._data, key._data, value._data
     md = None if mask is None else mask._data
-    if not flash_attention_cpu.usable(qd, kd, vd, md, gqa):
-        return None
+    if (mask is not None and mask.requires_grad) or not flash_attention_cpu.usable(qd, kd, vd, md, gqa):
+        return None  # (a mask that requires grad sends torch to its math path, with or without grad mode)
     if md is not None:
         target = qd.shape[:3] + kd.shape[2:3]
         if md.ndim not in (2, 4) or any(s not in (1, t) for s, t in zip(md.shape[::-1], target[::-1])):
