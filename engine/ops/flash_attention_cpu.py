@@ -153,15 +153,28 @@ def _groups(n_items: int, first: int, step: int, per_thread_bytes: int, offset_b
     return groups
 
 
+_PAR_MIN = 1 << 20  # multiply-adds of one call's items: below this, handing them to threads costs more than it saves
+
+
 def _gemms(ta: int, tb: int, m: int, n: int, k: int, alpha: float, a: np.ndarray, lda: int, b: np.ndarray,
            ldb: int, beta: float, c: np.ndarray, ldc: int, dt: Any) -> None:  # fmt: skip
-    """cpublas::gemm (column-major) once per item, a, b and c the items' byte addresses."""
+    """cpublas::gemm (column-major) once per item, a, b and c the items' byte addresses (each item's c its own):
+    shared out over the cores, as torch's threads share the items, when there is enough work."""
     f = mkl._fn("gemm", dt)
     real = ctypes.c_float if dt is _F32 else ctypes.c_double
     al, be = real(alpha), real(beta)
     vp = ctypes.c_void_p
-    for pa, pb, pc in zip(a.tolist(), b.tolist(), c.tolist()):
-        f(_COL, ta, tb, m, n, k, al, vp(pa), lda, vp(pb), ldb, be, vp(pc), ldc)
+    items = list(zip(a.tolist(), b.tolist(), c.tolist()))
+
+    def run(part: list) -> None:
+        for pa, pb, pc in part:
+            f(_COL, ta, tb, m, n, k, al, vp(pa), lda, vp(pb), ldb, be, vp(pc), ldc)
+
+    if len(items) > 1 and m * n * k * len(items) >= _PAR_MIN and (pool := mkl._threads()) is not None:
+        step = -(-len(items) // pool._max_workers)
+        mkl._run_split(pool, [(run, (items[i : i + step],)) for i in range(0, len(items), step)])
+    else:
+        run(items)
 
 
 # ---- Vectorized<float>::exp_u20 ---------------------------------------------------------------------------------
