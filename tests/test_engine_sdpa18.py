@@ -155,3 +155,20 @@ def test_no_grad_and_create_graph() -> None:
     tq.requires_grad_()
     (tg,) = torch.autograd.grad(_sdpa(torch, tq, tk, tv).sum(), tq)
     np.testing.assert_allclose(g.detach().numpy(), tg.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_transformer_encoder_layer(train: bool) -> None:
+    """A causal nn.TransformerEncoderLayer (the tutorials' language model block), training and eval."""
+    x = np.random.default_rng(1).standard_normal((2, 10, 32)).astype(np.float32)
+    results = []
+    for lib in (torch, engine):
+        lib.manual_seed(0)
+        layer = lib.nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, dropout=0.0, batch_first=True)
+        layer.train(train)
+        t = lib.from_numpy(x.copy()).clone().requires_grad_(train)
+        out = layer(t, src_mask=lib.nn.Transformer.generate_square_subsequent_mask(10), is_causal=True)
+        if train:
+            out.sum().backward()
+        results.append([out.detach().numpy()] + ([t.grad.numpy()] if train else []))
+    assert [_mismatches(a, b) for a, b in zip(*results)] == [0] * len(results[0])
