@@ -9,17 +9,24 @@ over blocks of kvSplitSize = 512 keys (one block for up to 512 keys):
   scalar loop of _scale_attn_mask_fusion_kernel); a boolean mask reaches the kernel as 0 / -inf;
 - the row max (with the running max of the earlier blocks); exp(qk - max) by Vectorized::exp_u20 (AVX512 and
   AVX2 builds: a degree-5 polynomial after a 2^n reduction, its own approximation, not SLEEF's) over whole
-  vectors, summed per lane in order and the lanes then halved pairwise, and by the C library's expf on the
-  row's last size % lanes elements, added in order after the lanes;
+  vectors, summed per lane in order and the lanes then halved pairwise, and on the row's last size % lanes
+  elements by the C library's exp in double (the scalar loop's unqualified exp), rounded, added in order after
+  the lanes;
 - sum = fma(exp(old max - max), old sum, block sum), the accumulator scaled by exp(old max - max) past the
   first block; dst (+)= p @ v by gemm; finally out = dst * (1 / sum) and lse = max + logf(sum) (a row with
   every key masked: zeros, lse 0).
 Backward, per (batch, head), q block and kv block: dsum = rowsum(dout * out) (vec::map2_reduce_all: lanes in
 order, not fused, then halved; under one vector in order); attn = exp(gemm(alpha=scale) + mask - lse) by
 SLEEF's expf; dv += attn^T @ dout; dattn = attn * (dout @ v^T - dsum); dq += scale * dattn @ k;
-dk += scale * dattn^T @ q, each product one MKL gemm with beta 1 accumulating over the q blocks.
+dk += scale * dattn^T @ q, each product one MKL gemm with beta 1 accumulating over the q blocks. With
+grouped-query attention (enable_gqa) query head h reads key head h // group, and a key head's dk and dv gather
+its query heads' products one head after the other.
 torch splits the (batch, head[, q block]) work over its threads; each piece's arithmetic is its own, so the
-thread count changes no bits.
+thread count changes no bits, but for one thing: MKL rounds some products differently with their operands'
+alignment, so each operand sits where torch's would modulo 64 bytes (each thread's slice of the kernel's
+scratch buffer included). Not followed: with a single work item (batch * heads == 1 in the backward) torch
+runs the kernel outside its thread pool and its MKL may share a product over threads (seen once, float64,
+530 keys of size 8: a few last bits).
 
 float64: the same with 8 lanes, SLEEF's exp for exp_u20 (the double build has no approximation of its own),
 the C library's exp and log, and vec_reduce_all adding the lanes in order.
@@ -272,6 +279,12 @@ def _causal_fill(x: np.ndarray, m: int, n: int, value: float) -> None:
         np.copyto(x, value, where=~keep[None])
 
 
+def _mask_block(m4: np.ndarray, m: int, qb: int, n: int, kb: int) -> np.ndarray:
+    """The mask's (batch*head, qb, kb) block at query m and key n, a fresh array."""
+    blk = m4[:, :, m : m + qb, n : n + kb]
+    return np.ascontiguousarray(blk).reshape(-1, qb, kb)
+
+
 def _operand(x: np.ndarray, heads: int, order: tuple | None = None) -> tuple:
     """(aligned dense copy, its (batch, query head) matrices' addresses, row stride in bytes, in items)."""
     y = _dense_copy(x, order)
@@ -290,7 +303,7 @@ def forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None
     q_, qa, qrow, ldq = _operand(q, H)  # (the copies stay referenced: the gemms read them by address)
     k_, ka, krow, ldk = _operand(k, H)
     v_, va, vrow, ldv = _operand(v, H)
-    m4 = None if mask is None else np.broadcast_to(mask, (B, H, n_q, n_k)).reshape(BH, n_q, n_k)
+    m4 = None if mask is None else np.broadcast_to(mask, (B, H, n_q, n_k))  # (a view: blocks copied in turn)
     finite = mask is None or bool(np.isfinite(mask).all())
     qs, ks = min(_splits(n_q), n_q), min(_KV_SPLIT, n_k)
     q_slices = -(-n_q // qs)
@@ -317,7 +330,7 @@ def forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None
             if causal and num_keys - n <= ks:
                 _causal_fill(qk, m, n, -inf)
             if m4 is not None:
-                mk = np.array(m4[:, m : m + qb, n : n + kb], dt)
+                mk = _mask_block(m4, m, qb, n, kb)
                 if dt is _F32 or (finite and not causal):
                     qk = fma(qk, float(sc), mk)
                 else:  # (float64's emulated fma makes nan of infinities: there the sum is the plain one)
@@ -401,7 +414,7 @@ def backward(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, out: np
     grads = [_operand(np.zeros(x.shape, dt), H, _BTHD) for x in (q, k, v)]
     (dq, dqa, dqrow, lddq), (dk, dka, dkrow, lddk), (dv, dva, dvrow, lddv) = grads
     l2 = lse.reshape(BH, n_q)
-    m4 = None if mask is None else np.broadcast_to(mask, (B, H, n_q, n_k)).reshape(BH, n_q, n_k)
+    m4 = None if mask is None else np.broadcast_to(mask, (B, H, n_q, n_k))  # (a view: blocks copied in turn)
     qs, ks = min(_splits(n_q), n_q), min(_KV_SPLIT, n_k)
     L = _lanes(dt)
     sc = float(typ(scale))
@@ -428,9 +441,9 @@ def _backward_items(sel: np.ndarray, qs: int, ks: int, n_q: int, n_k: int, E: in
     (dqa, dqrow, lddq), (dka, dkrow, lddk), (dva, dvrow, lddv) = operands[4:]
     typ = dt.type
     qa, ka, va, ga_, dqa, dka, dva = (a[sel] for a in (qa, ka, va, ga_, dqa, dka, dva))
-    if len(sel) != len(l2):
+    picked = len(sel) != len(l2)
+    if picked:
         l2, dsum_all = l2[sel], dsum_all[sel]
-        m4 = None if m4 is None else m4[sel]
         attn_groups = grad_groups = [(0, len(sel), 0)]
     for m in range(0, n_q, qs):
         qb = min(qs, n_q - m)
@@ -443,7 +456,8 @@ def _backward_items(sel: np.ndarray, qs: int, ks: int, n_q: int, n_k: int, E: in
             _gemms(_T, _N, kb, qb, E, sc, ka + n * krow, ldk, qa + m * qrow, ldq, 0.0, attn_at, kb, dt)
             attn = _gather(attn_parts)
             if m4 is not None:
-                attn += m4[:, m : m + qb, n : n + kb]
+                mk = _mask_block(m4, m, qb, n, kb)
+                attn += mk[sel] if picked else mk
             attn -= l2[:, m : m + qb, None]
             attn = exp(attn)
             if causal and num_keys - n <= ks:
