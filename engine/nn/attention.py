@@ -1,10 +1,11 @@
 """Attention: F.scaled_dot_product_attention, F.multi_head_attention_forward and nn.MultiheadAttention.
 
 scaled_dot_product_attention computes softmax(q @ k^T * scale + mask) @ v. Without dropout it is one node,
-ScaledDotProductFlashAttentionForCpuBackward0, as torch's cpu flash kernel records it for 4-d inputs (that kernel
-blocks the softmax and uses a fast exp, so values agree with torch's to rounding, not bit for bit); with dropout or
-other ranks it is torch's math path, op by op (its graph ends in MmBackward0 or UnsafeViewBackward0, and its dropout
-draws torch's mask).
+ScaledDotProductFlashAttentionForCpuBackward0, as torch's cpu flash kernel records it for 4-d inputs; on numpy
+float32/float64 arrays in exact mode (MKL loaded) that kernel's own arithmetic, forward and backward, bit for bit
+(engine/ops/flash_attention_cpu.py), elsewhere (cuda, no MKL, a 3-d mask) the same formula op by op, equal to
+rounding. With dropout or other ranks it is torch's math path, op by op (its graph ends in MmBackward0 or
+UnsafeViewBackward0, and its dropout draws torch's mask).
 
 MultiheadAttention follows torch's Python code op for op (in-projection, baddbmm/bmm and softmax when the
 weights are asked for, scaled_dot_product_attention when not, the out-projection), so its graph, its
@@ -19,6 +20,8 @@ import math
 import warnings
 from typing import Any
 
+import numpy as np
+
 import engine
 from engine.amp.policy import policy as autocast_policy
 from engine.grad_mode import no_grad
@@ -27,8 +30,9 @@ from engine.nn import init
 from engine.nn.layers import Linear
 from engine.nn.module import Module
 from engine.nn.parameter import Parameter
+from engine.ops import flash_attention_cpu
 from engine.sdpa_backends import SDPBackend, cpu_backend, sdpa_kernel  # noqa: F401 - (torch.nn.attention's)
-from engine.tensor import Tensor
+from engine.tensor import Tensor, wrap
 
 
 # ---- scaled_dot_product_attention --------------------------------------------------------------------------------
@@ -73,17 +77,18 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             f"Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: {query.dim()} "
             f"key.dim: {key.dim()} and value.dim: {value.dim()} instead."
         )
-    if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
-        reps = query.size(-3) // key.size(-3)
-        key, value = key.repeat_interleave(reps, -3), value.repeat_interleave(reps, -3)
     e = query.size(-1)
     scale = 1.0 / math.sqrt(e) if scale is None else float(scale)
     mask = _additive(attn_mask, query.dtype)
-    if is_causal:
-        causal = _causal(query.size(-2), key.size(-2), query.dtype, query.device)
-        mask = causal if mask is None else mask + causal
     flash = dropout_p <= 0.0 and query.dim() == key.dim() == value.dim() == 4  # (the cpu flash kernel's inputs)
-    if cpu_backend(flash) == "math":  # torch's math path, op by op
+    backend = cpu_backend(flash)
+    if backend == "flash" and (out := _flash_cpu(query, key, value, mask, is_causal, scale, enable_gqa)) is not None:
+        return out
+    if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
+        reps = query.size(-3) // key.size(-3)
+        key, value = key.repeat_interleave(reps, -3), value.repeat_interleave(reps, -3)
+    mask = _with_causal(mask, is_causal, query, key)
+    if backend == "math":  # torch's math path, op by op
         p = _probs(query, key, scale, mask)
         return (F.dropout(p, dropout_p, True) if dropout_p > 0.0 else p).matmul(value)
     with no_grad():
@@ -92,16 +97,61 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         return out
 
     def backward(g: Tensor, q: Tensor, k: Tensor, v: Tensor) -> tuple:
-        p = _probs(q, k, scale, mask)
-        dv = p.transpose(-2, -1).matmul(g)
-        dp = g.matmul(v.transpose(-2, -1))
-        ds = p * (dp - (dp * p).sum(-1, keepdim=True))
-        dq = ds.matmul(k) * scale
-        dk = ds.transpose(-2, -1).matmul(q) * scale
-        return dq, dk, dv
+        return _math_backward(g, q, k, v, scale, mask)
 
     return F._record("ScaledDotProductFlashAttentionForCpuBackward0", out, (query, key, value),
                      (query, key, value), backward)  # fmt: skip
+
+
+def _flash_cpu(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, is_causal: bool, scale: float,
+               gqa: bool) -> Tensor | None:  # fmt: skip
+    """torch's cpu flash attention kernel, bit for bit (engine/ops/flash_attention_cpu.py), where it applies:
+    numpy float32/float64 arrays in exact mode, 4-d inputs of one batch, head count (or with gqa, key heads
+    shared by query heads in groups) and head size, a mask (2-d or 4-d, in the query's dtype once a boolean one
+    is made additive, not requiring grad) that broadcasts; None elsewhere."""
+    qd, kd, vd = query._data, key._data, value._data
+    md = None if mask is None else mask._data
+    if (mask is not None and mask.requires_grad) or not flash_attention_cpu.usable(qd, kd, vd, md, gqa):
+        return None  # (a mask that requires grad sends torch to its math path, with or without grad mode)
+    if md is not None:
+        target = qd.shape[:3] + kd.shape[2:3]
+        if md.ndim not in (2, 4) or any(s not in (1, t) for s, t in zip(md.shape[::-1], target[::-1])):
+            return None
+    out, lse = flash_attention_cpu.forward(qd, kd, vd, md, is_causal, scale)
+    out_t = wrap(out, query._dev)
+    if not engine.is_grad_enabled() or not (query.requires_grad or key.requires_grad or value.requires_grad):
+        return out_t
+
+    def backward(g: Tensor, q: Tensor, k: Tensor, v: Tensor) -> tuple:
+        if engine.is_grad_enabled() or type(g._data) is not np.ndarray or g._data.dtype != qd.dtype:
+            if k.size(-3) != q.size(-3):  # (grouped-query attention: the formula on repeated keys and values)
+                reps = q.size(-3) // k.size(-3)
+                k, v = k.repeat_interleave(reps, -3), v.repeat_interleave(reps, -3)
+            return _math_backward(g, q, k, v, scale, _with_causal(mask, is_causal, q, k))  # (create_graph)
+        dq, dk, dv = flash_attention_cpu.backward(g._data, q._data, k._data, v._data, out, lse, md, is_causal, scale)
+        return wrap(dq, q._dev), wrap(dk, k._dev), wrap(dv, v._dev)
+
+    return F._record("ScaledDotProductFlashAttentionForCpuBackward0", out_t, (query, key, value),
+                     (query, key, value), backward)  # fmt: skip
+
+
+def _with_causal(mask: Tensor | None, is_causal: bool, query: Tensor, key: Tensor) -> Tensor | None:
+    """The additive mask and the causal one as one."""
+    if not is_causal:
+        return mask
+    causal = _causal(query.size(-2), key.size(-2), query.dtype, query.device)
+    return causal if mask is None else mask + causal
+
+
+def _math_backward(g: Tensor, q: Tensor, k: Tensor, v: Tensor, scale: float, mask: Tensor | None) -> tuple:
+    """softmax attention's gradients in engine ops (differentiable again)."""
+    p = _probs(q, k, scale, mask)
+    dv = p.transpose(-2, -1).matmul(g)
+    dp = g.matmul(v.transpose(-2, -1))
+    ds = p * (dp - (dp * p).sum(-1, keepdim=True))
+    dq = ds.matmul(k) * scale
+    dk = ds.transpose(-2, -1).matmul(q) * scale
+    return dq, dk, dv
 
 
 # ---- multi-head attention ----------------------------------------------------------------------------------------
