@@ -123,6 +123,12 @@ def _flash_cpu(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, i
         return out_t
 
     def backward(g: Tensor, q: Tensor, k: Tensor, v: Tensor) -> tuple:
+        if engine.is_grad_enabled() and type(g._data) is np.ndarray and g._data.dtype == qd.dtype:
+            # create_graph: torch's kernel has no derivative of its own; its gradients are recorded by a node that
+            # refuses a second backward
+            with no_grad():
+                grads = backward(g, q, k, v)
+            return tuple(F._record("NotImplemented", d, (g, q, k, v), (), _second_order) for d in grads)
         if engine.is_grad_enabled() or type(g._data) is not np.ndarray or g._data.dtype != qd.dtype:
             if k.size(-3) != q.size(-3):  # (grouped-query attention: the formula on repeated keys and values)
                 reps = q.size(-3) // k.size(-3)
@@ -133,6 +139,10 @@ def _flash_cpu(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, i
 
     return F._record("ScaledDotProductFlashAttentionForCpuBackward0", out_t, (query, key, value),
                      (query, key, value), backward)  # fmt: skip
+
+
+def _second_order(g: Tensor) -> tuple:
+    raise RuntimeError("derivative for aten::_scaled_dot_product_flash_attention_for_cpu_backward is not implemented")
 
 
 def _with_causal(mask: Tensor | None, is_causal: bool, query: Tensor, key: Tensor) -> Tensor | None:
