@@ -27,6 +27,7 @@ def distribution_checks_back_on() -> Any:
 
 def test_compile_turns_distribution_checks_off() -> None:
     for T in (torch, engine):
+        T.distributions.Distribution.set_default_validate_args(True)  # (another test file may have compiled)
         T.distributions.Normal(0.0, 1.0)
         with pytest.raises(ValueError):
             T.distributions.Normal(0.0, -1.0)

@@ -28,7 +28,11 @@ def _sinc(a: Any) -> Any:
         return _sinc(a.astype(np.float32)).astype(np.float16)
     with np.errstate(invalid="ignore", divide="ignore"):
         px = a * a.dtype.type(math.pi)
-        sin = c_math("sin", px) if sleef_more.usable(a) else for_array(np.sin, a)(px)  # (torch: std::sin)
+        if sleef_more.usable(a):  # (torch: std::sin; the result keeps px's layout, as numpy's sin would)
+            sin = np.empty_like(px)
+            sin[...] = c_math("sin", px)
+        else:
+            sin = for_array(np.sin, a)(px)
         return for_array(np.where, a)(a == 0, a.dtype.type(1), sin / px)
 
 
