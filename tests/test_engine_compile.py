@@ -26,13 +26,21 @@ def distribution_checks_back_on() -> Any:
 
 
 def test_compile_turns_distribution_checks_off() -> None:
-    for T in (torch, engine):
-        T.distributions.Distribution.set_default_validate_args(True)  # (another test file may have compiled)
-        T.distributions.Normal(0.0, 1.0)
-        with pytest.raises(ValueError):
-            T.distributions.Normal(0.0, -1.0)
-        T.compile(T.nn.Linear(1, 1))
-        T.distributions.Normal(0.0, -1.0)
+    """torch's first compile in a process turns the checks off (a later one does not again): so each library
+    runs in a fresh process, as another test file may have compiled in this one."""
+    import subprocess
+    import sys
+
+    src = (
+        "import {0} as T\n"
+        "T.distributions.Normal(0.0, 1.0)\n"
+        "try:\n    T.distributions.Normal(0.0, -1.0)\nexcept ValueError:\n    print('checked')\n"
+        "T.compile(T.nn.Linear(1, 1))\n"
+        "T.distributions.Normal(0.0, -1.0)\nprint('unchecked')\n"
+    )
+    for name in ("torch", "engine"):
+        run = subprocess.run([sys.executable, "-c", src.format(name)], capture_output=True, text=True)
+        assert run.stdout == "checked\nunchecked\n", run.stderr
 
 
 def model(T: Any) -> Any:
