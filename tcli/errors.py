@@ -212,7 +212,9 @@ class ScriptError(Exception):
         stack = tuple(s for s in (site_of(n) for n in calls_of(exc)) if s is not None)
         hint, hint_site = autograd_hint(exc)
         message = error_message(exc)
-        suggestion = did_you_mean(exc, message)
+        refused = refused_builtin_hint(exc, message)  # (then no "Did you mean": compile is not complex)
+        hint = hint or refused
+        suggestion = None if refused else did_you_mean(exc, message)
         if suggestion is not None:  # where Python 3.11 prints it, after the message
             message += f". Did you mean: '{suggestion}'?"
         return cls(error_type_name(exc), message, site, hint, hint_site, stack, exc)
@@ -364,6 +366,20 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             modified,
         )
     return None, None
+
+
+def refused_builtin_hint(exc: BaseException, message: str) -> str | None:
+    """Why a Python builtin tsr leaves out (open, eval, input ...) is missing, and what to do instead."""
+    if type(exc) is not NameError:
+        return None
+    from tcli.policy import REFUSED_BUILTINS
+
+    held = getattr(exc, "__dict__", {}).get("tsr_lookup")
+    lookup = held._value if type(held) is Hidden else None
+    if not lookup or lookup[0] != "name" or message != f"name '{lookup[1]}' is not defined":
+        return None
+    why = REFUSED_BUILTINS.get(lookup[1])
+    return f"`{lookup[1]}` is one of the Python builtins tsr leaves out: {why}" if why else None
 
 
 def _backward_receiver(node: ast.AST | None) -> str | None:
