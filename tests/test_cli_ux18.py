@@ -109,3 +109,133 @@ def test_bench_table_says_what_its_figures_are() -> None:
         "times: median per call; floor: the same arithmetic in plain numpy (cupy on cuda)",
         "/floor, /torch: engine time over theirs (below 1x: faster); every column: tcli bench --help",
     ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# graph() on bigger graphs: a loop's running total, a node with many inputs, long gradients
+# ---------------------------------------------------------------------------------------------------------
+
+RUNNING_TOTAL = """\
+import torch
+w = torch.ones(3, requires_grad=True)
+b = torch.ones(3, requires_grad=True)
+s = torch.zeros(())
+for i in range(40):
+    s = s + (w * i + b).sum()
+graph(s)
+"""
+
+
+def test_a_running_total_keeps_its_first_and_last_levels(tmp_path: Path) -> None:
+    script = tmp_path / "total.tsr"
+    script.write_text(RUNNING_TOTAL)
+    p = tcli("run", str(script))
+    assert p.returncode == 0 and p.stderr == ""
+    lines = p.stdout.splitlines()
+    # before: 240 lines, 40 levels deep and 170 columns wide
+    assert len(lines) <= 60 and max(len(line) for line in lines) <= 100
+    assert lines[:8] == [
+        "s = AddBackward0  shape=()",
+        "├── AddBackward0  shape=()",
+        "│   ├── AddBackward0  shape=()",
+        "│   │   ├── AddBackward0  shape=()",
+        "│   │   │   ├── … 32 more levels like these (AddBackward0), their other inputs not drawn …",
+        "│   │   │   │   │ AddBackward0  shape=()",
+        "│   │   │   │     ├── AddBackward0  shape=()",
+        "│   │   │   │     │   ├── AddBackward0  shape=()",
+    ]
+    # 40 levels (the running totals, then the first term's w * i + b): the first and last four drawn
+    assert sum(line.endswith("AddBackward0  shape=()") for line in lines) == 8
+    assert sum("w  torch::autograd::AccumulateGrad" in line for line in lines) == 8
+    assert "b  torch::autograd::AccumulateGrad  shape=(3,)  requires_grad" in p.stdout
+    assert lines[-1] == "      └── b  torch::autograd::AccumulateGrad  (shown above)"
+
+
+def test_a_named_level_of_a_spine_stays_and_a_reference_into_a_hidden_one_says_so() -> None:
+    src = """\
+    import torch
+    w = torch.ones(3, requires_grad=True)
+    s = torch.zeros(())
+    for i in range(30):
+        s = s * 0.9 + (w * i).sum()
+        if i == 10:
+            keep = s
+        if i == 20:
+            hidden = s
+    y = s + hidden
+    del hidden
+    graph(s)
+    graph(y)
+    """
+    status, out, err = run(src)
+    assert status == 0 and err == ""
+    first, second = out.split("y = AddBackward0", 1)
+    pattern = "(AddBackward0 → MulBackward0), their other inputs not drawn …"
+    # s's 29 levels: the first 4, 15 hidden, keep's, 5 hidden, the last 4
+    assert first.splitlines()[7:10] == [
+        f"│     │     │     ├── … 15 more levels like these {pattern}",
+        "│     │     │     │   │ keep = AddBackward0  shape=()",
+        f"│     │     │     │     ├── … 5 more levels like these {pattern}",
+    ]
+    assert sum("more levels" in line for line in first.splitlines()) == 2
+    # y's second input is a level hidden in its first input's spine
+    assert second.splitlines()[-1] == "└── AddBackward0  (in the elided run above)"
+
+
+def test_a_node_with_many_inputs_shows_its_first_and_last_three() -> None:
+    src = """\
+    import torch
+    w = torch.ones(3, requires_grad=True)
+    s = torch.stack([w * i for i in range(40)]).sum()
+    graph(s)
+    """
+    status, out, _ = run(src)
+    lines = out.splitlines()
+    assert status == 0 and len(lines) == 15  # before: 82
+    assert lines[:5] == [
+        "s = SumBackward0  shape=()",
+        "│ StackBackward0  shape=(40, 3)",
+        "  ├── MulBackward0  shape=(3,)  saved=1",
+        "  │   │ w  torch::autograd::AccumulateGrad  shape=(3,)  requires_grad",
+        "  ├── MulBackward0  shape=(3,)  saved=1",
+    ]
+    assert lines[8] == "  ├── … 34 more inputs (MulBackward0 each) …"
+    assert lines[-2:] == [
+        "  └── MulBackward0  shape=(3,)  saved=1",
+        "      │ w  torch::autograd::AccumulateGrad  (shown above)",
+    ]
+
+
+def test_a_long_grad_shows_its_shape_and_norm_and_a_short_one_in_full() -> None:
+    import torch as real
+
+    src = """\
+    import torch
+    torch.manual_seed(0)
+    net = torch.nn.Linear(4, 8)
+    out = net(torch.randn(5, 4)).pow(2).mean()
+    out.backward()
+    graph(out)
+    print(net.weight.grad.norm().item(), net.bias.grad.norm().item())
+    """
+    status, out, _ = run(src)
+    assert status == 0
+    *graph_lines, norms = out.splitlines()
+    wnorm, bnorm = (float(x) for x in norms.split())
+    assert max(len(line) for line in graph_lines) <= 120  # before: 158 (the bias grad in full)
+    assert any(
+        line.endswith(
+            f"net.bias  torch::autograd::AccumulateGrad  shape=(8,)  requires_grad  "
+            f"grad=<(8,) tensor, norm {bnorm:.4g}>"
+        )
+        for line in graph_lines
+    )
+    assert any(line.endswith(f"grad=<(8, 4) tensor, norm {wnorm:.4g}>") for line in graph_lines)
+    real.manual_seed(0)
+    net = real.nn.Linear(4, 8)
+    net(real.randn(5, 4)).pow(2).mean().backward()
+    assert f"{net.weight.grad.norm().item():.4g}" == f"{wnorm:.4g}"
+    status, out, _ = run(
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n(x * x).sum().backward()\ngraph(x)\n"
+    )
+    assert out == "x: leaf tensor  shape=(2,)  requires_grad  grad=tensor([2., 4.])\n"
