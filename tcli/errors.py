@@ -354,7 +354,7 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
         return (
             "nothing this result was computed from requires grad: make the leaf with requires_grad=True "
             "(`w = torch.randn(3, requires_grad=True)`) or call w.requires_grad_(), and check the result was not "
-            "computed under torch.no_grad() or from a .detach()",
+            "computed under torch.no_grad(), from a .detach(), or by torch.autograd.grad without create_graph=True",
             None,
         )
     if VERSION_MISMATCH in msg:

@@ -237,6 +237,7 @@ REFUSED_BUILTINS = {
     "memoryview": _NO_BYTES,
     "bytes": _NO_BYTES,
     "bytearray": _NO_BYTES,
+    "SystemExit": "end the script with sys.exit(code), or exit(code)",
 }
 #: Python's builtin constants besides True/False/None (an operator method returns NotImplemented to decline)
 BUILTIN_CONSTANTS = frozenset({"NotImplemented", "Ellipsis"})

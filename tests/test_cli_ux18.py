@@ -62,7 +62,8 @@ def test_every_refused_builtin_has_its_hint(name: str) -> None:
     assert head == f"prog.tsr:1:5: NameError: name '{name}' is not defined"
     assert caret == "      |     " + "^" * len(name)
     assert hint == f"hint: `{name}` is one of the Python builtins tsr leaves out: {policy.REFUSED_BUILTINS[name]}"
-    assert name not in policy.BUILTIN_FUNCTIONS  # (a hint for a builtin tsr has would be wrong)
+    # (a hint for a builtin tsr has would be wrong)
+    assert name not in policy.BUILTIN_FUNCTIONS | policy.BUILTIN_EXCEPTIONS | policy.TCLI_BUILTINS
 
 
 def test_eval_and_import_from_stdin_and_c() -> None:
@@ -84,6 +85,33 @@ def test_a_script_s_own_name_is_not_hinted() -> None:
     assert status == 1 and "hint:" in err  # input itself is refused, so the hint says why
     status, _, err = run("def f():\n    value = 1\n    return valeu\nf()\n")
     assert status == 1 and "Did you mean: 'value'?" in err and "hint:" not in err
+
+
+def test_backward_of_a_gradient_taken_without_create_graph_says_to_pass_it() -> None:
+    import torch as real
+
+    src = """\
+    import torch
+    x = torch.ones(2, requires_grad=True)
+    y = (x * x).sum()
+    g = torch.autograd.grad(y, x)[0]
+    g.sum().backward()
+    """
+    status, out, err = run(src)
+    x = real.ones(2, requires_grad=True)
+    g = real.autograd.grad((x * x).sum(), x)[0]
+    with pytest.raises(RuntimeError) as caught:
+        g.sum().backward()
+    assert status == 1 and out == ""
+    assert err.splitlines()[:3] == [
+        f"prog.tsr:5:1: RuntimeError: {caught.value}",
+        "    5 | g.sum().backward()",
+        "      | ^^^^^^^^^^^^^^^^^^",
+    ]
+    assert err.splitlines()[3].endswith(
+        "check the result was not computed under torch.no_grad(), from a .detach(), or by torch.autograd.grad "
+        "without create_graph=True"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
