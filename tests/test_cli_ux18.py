@@ -267,3 +267,40 @@ def test_a_long_grad_shows_its_shape_and_norm_and_a_short_one_in_full() -> None:
         "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\n(x * x).sum().backward()\ngraph(x)\n"
     )
     assert out == "x: leaf tensor  shape=(2,)  requires_grad  grad=tensor([2., 4.])\n"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# --timeout takes the units people type
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("30", 30.0), ("0.5", 0.5), ("30s", 30.0), ("10m", 600.0), ("1H", 3600.0)]
+)
+def test_timeout_takes_seconds_or_a_unit(value: str, seconds: float) -> None:
+    from tcli.cli_types import DURATION
+
+    assert DURATION.convert(value, None, None) == seconds
+
+
+def test_a_loop_stopped_by_a_timeout_in_minutes() -> None:
+    p = tcli("run", "--timeout", "0.01m", "-c", "n = 0\nwhile True:\n    n += 1\n")
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr.startswith("<string>:")
+    assert "TimeoutError: the script ran longer than the time limit of 0.6s (--timeout)\n" in p.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1x", "'1x' is not a duration (examples: 0.5, 30, 30s, 10m, 1h, inf)"),
+        ("0", "'0': a time limit must be more than 0 seconds (inf: no limit)"),
+        ("nan", "nan is not a number of seconds"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "repl"])
+def test_a_bad_timeout_says_what_it_takes(command: str, value: str, message: str) -> None:
+    args = ["run", "--timeout", value, "-c", "print(1)"] if command == "run" else ["repl", "--timeout", value]
+    p = tcli(*args, stdin="1 + 1\n")
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.splitlines()[-1] == f"Error: Invalid value for '--timeout': {message}"
