@@ -603,7 +603,7 @@ def machine_line(m: dict[str, Any]) -> str:
         parts.append(f"cupy {m['cupy']}")
     if m["gpu"]:
         parts.append(f"GPU {m['gpu']}")
-    if m.get("loadavg"):
+    if m.get("loadavg") and not any(f"load {m['loadavg'][0]:g} " in p for p in parts):  # (said once is enough)
         parts.append(f"load {m['loadavg'][0]:g}")
     return "; ".join(parts)
 

@@ -129,6 +129,20 @@ def test_bench_help_explains_every_column() -> None:
     assert set(bench.COLUMNS) - {"workload", "shape"} <= explained
 
 
+def test_bench_machine_line_says_the_load_once() -> None:
+    from tcli import bench
+
+    machine = {
+        "cpu": "CPU", "cores": 2, "numpy": "2", "blas": None, "torch": "2.13", "torch_threads": 1,
+        "torch_threads_default": 2, "torch_threads_why": "load 1.26 on 2 cores", "cupy": None, "gpu": None,
+        "loadavg": [1.26, 1.0, 1.0],
+    }  # fmt: skip
+    line = bench.machine_line(machine)
+    assert line == "CPU, 2 cores; numpy 2; torch 2.13 (1 thread of its 2: load 1.26 on 2 cores)"
+    quiet = dict(machine, torch_threads=2, torch_threads_why=None)
+    assert bench.machine_line(quiet).endswith("torch 2.13 (2 threads); load 1.26")
+
+
 def test_bench_table_says_what_its_figures_are() -> None:
     p = tcli("bench", "--only", "tiny_add", "--size", "small", "--repeat", "3", "--compare", "none")
     assert p.returncode == 0, p.stderr
