@@ -203,6 +203,8 @@ class ScriptError(Exception):
         self.hint_site = hint_site
         self.stack = stack
         self.exc = exc
+        #: the script's earlier exceptions this one was raised from or while handling, latest first: (how, error)
+        self.chain: list[tuple[str, ScriptError]] = []
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> ScriptError:
@@ -217,7 +219,9 @@ class ScriptError(Exception):
         suggestion = None if refused else did_you_mean(exc, message)
         if suggestion is not None:  # where Python 3.11 prints it, after the message
             message += f". Did you mean: '{suggestion}'?"
-        return cls(error_type_name(exc), message, site, hint, hint_site, stack, exc)
+        err = cls(error_type_name(exc), message, site, hint, hint_site, stack, exc)
+        err.chain = _chain(exc)
+        return err
 
     def headline(self) -> str:
         where = f"{self.site.where()}: " if self.site else ""
@@ -237,7 +241,40 @@ class ScriptError(Exception):
             lines.append(f"hint: {self.hint}")
             if self.hint_site:
                 lines += self.hint_site.excerpt()
+        for how, earlier in self.chain:
+            lines.append(how)
+            lines += [earlier.headline(), *(earlier.site.excerpt() if earlier.site else [])]
         return "\n".join(lines) + "\n"
+
+
+#: how an earlier exception of the script is linked to the one reported (Python's two chaining messages)
+CAUSED_BY = "which was directly caused by:"
+RAISED_WHILE = "which was raised while handling:"
+#: the most earlier exceptions shown under one error
+MAX_CHAIN = 3
+
+
+def _chain(exc: BaseException) -> list[tuple[str, ScriptError]]:
+    """What Python prints above a traceback, latest first: the exception `raise ... from` named, or the one
+    being handled when this one was raised. Only the script's own (raised at a line of it): what the engine
+    caught and replaced inside itself is not the script's business."""
+    chain: list[tuple[str, ScriptError]] = []
+    seen = {id(exc)}
+    while len(chain) < MAX_CHAIN:
+        cause = exc.__cause__
+        if cause is not None:
+            how, exc = CAUSED_BY, cause
+        elif exc.__context__ is not None and not exc.__suppress_context__:
+            how, exc = RAISED_WHILE, exc.__context__
+        else:
+            break
+        site = getattr(exc, "tsr_site", None) or site_of(node_of(exc))
+        if id(exc) in seen or site is None or isinstance(exc, ScriptError):
+            break
+        seen.add(id(exc))
+        message = error_message(exc)
+        chain.append((how, ScriptError(error_type_name(exc), message, site, exc=exc)))
+    return chain
 
 
 def error_type_name(exc: BaseException) -> str:

@@ -64,6 +64,14 @@ def error_lines(err: ScriptError) -> list[Line]:
         lines.append([("hint: ", "bold cyan"), (err.hint, "cyan")])
         if err.hint_site:
             lines += _excerpt(err.hint_site.excerpt())
+    for how, earlier in err.chain:
+        lines.append([(how, "dim")])
+        site = earlier.site
+        head: Line = [(f"{site.where()}: ", "bold")] if site else []
+        head += [(earlier.type_name, "bold red"), (f": {earlier.message}" if earlier.message else "", "bold")]
+        lines.append(head)
+        if site:
+            lines += _excerpt(site.excerpt())
     return lines
 
 

@@ -115,6 +115,78 @@ def test_backward_of_a_gradient_taken_without_create_graph_says_to_pass_it() -> 
 
 
 # ---------------------------------------------------------------------------------------------------------
+# An error raised from another, or while handling one, shows that one too (as Python's traceback does)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_raise_from_shows_the_cause(tmp_path: Path) -> None:
+    script = tmp_path / "wrap.tsr"
+    script.write_text(
+        "import torch\n"
+        "def load(cfg):\n"
+        "    try:\n"
+        "        return cfg['lr']\n"
+        "    except KeyError as e:\n"
+        "        raise ValueError('config has no lr') from e\n"
+        "load({})\n"
+    )
+    p = tcli("run", str(script))
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr == (
+        f"{script}:6:9: ValueError: config has no lr\n"
+        "    6 |         raise ValueError('config has no lr') from e\n"
+        "      |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        f"  called from {script}:7:1\n"
+        "      7 | load({})\n"
+        "which was directly caused by:\n"
+        f"{script}:4:16: KeyError: 'lr'\n"
+        "    4 |         return cfg['lr']\n"
+        "      |                ^^^^^^^^^\n"
+    )
+
+
+def test_an_error_while_handling_an_engine_error_shows_it() -> None:
+    status, out, err = run(
+        """\
+        import torch
+        try:
+            torch.ones(2) @ torch.ones(3, 3)
+        except RuntimeError:
+            raise ValueError("bad shapes")
+        """
+    )
+    import torch as real
+
+    with pytest.raises(RuntimeError) as caught:
+        real.ones(2) @ real.ones(3, 3)
+    assert status == 1 and out == ""
+    assert err.splitlines() == [
+        "prog.tsr:5:5: ValueError: bad shapes",
+        '    5 |     raise ValueError("bad shapes")',
+        "      |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+        "which was raised while handling:",
+        f"prog.tsr:3:5: RuntimeError: {caught.value}",
+        "    3 |     torch.ones(2) @ torch.ones(3, 3)",
+        "      |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    ]
+
+
+def test_from_none_and_a_bare_reraise_show_one_error() -> None:
+    status, _, err = run("try:\n    1 / 0\nexcept ZeroDivisionError:\n    raise ValueError('x') from None\n")
+    assert status == 1 and err.splitlines()[0] == "prog.tsr:4:5: ValueError: x" and "which was" not in err
+    status, _, err = run("try:\n    1 / 0\nexcept ZeroDivisionError:\n    raise\n")
+    assert status == 1 and err.splitlines()[0] == "prog.tsr:2:5: ZeroDivisionError: division by zero"
+    assert "which was" not in err
+
+
+def test_a_chain_is_cut_after_three() -> None:
+    src = "def f(n):\n    try:\n        if n == 0:\n            raise KeyError(n)\n        f(n - 1)\n"
+    src += "    except Exception as e:\n        raise ValueError(n) from e\nf(6)\n"
+    status, _, err = run(src)
+    assert status == 1 and err.count("which was directly caused by:") == 3
+
+
+# ---------------------------------------------------------------------------------------------------------
 # tcli bench explains its columns
 # ---------------------------------------------------------------------------------------------------------
 
