@@ -259,6 +259,10 @@ def _chain(exc: BaseException) -> list[tuple[str, ScriptError]]:
     being handled when this one was raised. Only the script's own (raised at a line of it): what the engine
     caught and replaced inside itself is not the script's business."""
     chain: list[tuple[str, ScriptError]] = []
+    if isinstance(exc, (*UNCATCHABLE, MemoryError, RecursionError)):
+        # a limit: what it interrupted (perhaps the making of another error's message, which may loop or grow
+        # without end) is not shown, and no message of the script's is made again outside the limits
+        return chain
     seen = {id(exc)}
     while len(chain) < MAX_CHAIN:
         cause = exc.__cause__

@@ -179,6 +179,18 @@ def test_from_none_and_a_bare_reraise_show_one_error() -> None:
     assert "which was" not in err
 
 
+def test_a_limit_shows_no_chain_and_makes_no_message_again() -> None:
+    # the timeout fires while the ValueError's message is made (the module's repr loops): reported as the
+    # timeout alone, promptly, never by making that message again outside the time limit
+    src = "import torch.nn as nn\nclass Slow(nn.Module):\n    def extra_repr(self):\n        while True:\n"
+    src += "            pass\nraise ValueError(Slow())\n"
+    p = subprocess.run(
+        [sys.executable, "-m", "tcli", "run", "--timeout", "1", "-"], input=src, capture_output=True, text=True,
+        env=ENV, timeout=60,
+    )  # fmt: skip
+    assert p.returncode == 1 and "TimeoutError" in p.stderr and "which was" not in p.stderr
+
+
 def test_a_chain_is_cut_after_three() -> None:
     src = "def f(n):\n    try:\n        if n == 0:\n            raise KeyError(n)\n        f(n - 1)\n"
     src += "    except Exception as e:\n        raise ValueError(n) from e\nf(6)\n"
