@@ -603,7 +603,7 @@ def machine_line(m: dict[str, Any]) -> str:
         parts.append(f"cupy {m['cupy']}")
     if m["gpu"]:
         parts.append(f"GPU {m['gpu']}")
-    if m.get("loadavg"):
+    if m.get("loadavg") and not any(f"load {m['loadavg'][0]:g} " in p for p in parts):  # (said once is enough)
         parts.append(f"load {m['loadavg'][0]:g}")
     return "; ".join(parts)
 
@@ -628,6 +628,13 @@ COLUMNS = (
     "target",
     "throughput",
     "check",
+)
+
+
+#: under the table, for whoever has not read tcli-bench(1)
+LEGEND = (
+    "times: median per call; floor: the same arithmetic in plain numpy (cupy on cuda)\n"
+    "/floor, /torch: engine time over theirs (below 1x: faster); every column: tcli bench --help"
 )
 
 
@@ -668,6 +675,7 @@ def plain_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str |
         lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
     lines.extend(_details(rows))
     lines.extend(_noise_notes(rows))
+    lines.append(LEGEND)
     return "\n".join(lines) + "\n"
 
 
@@ -727,7 +735,7 @@ def rich_table(rows: Sequence[Row]) -> Any:
         table.add_row(*styled)
     details = [Text(line, style="red") for line in _details(rows)]
     notes = [Text(line, style="yellow") for line in _noise_notes(rows)]
-    return Group(table, *details, *notes)
+    return Group(table, *details, *notes, Text(LEGEND, style="dim"))
 
 
 def rich_report(machine: dict[str, Any], rows: Sequence[Row], torch_note: str | None = None) -> Any:

@@ -26,6 +26,31 @@ class _Seed(click.ParamType):
 
 SEED = _Seed()
 
+
+class _Duration(click.ParamType):
+    """--timeout: seconds (0.5, 30) or with a unit (30s, 10m, 1h); inf for no limit."""
+
+    name = "seconds"
+    UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        text = str(value).strip().lower()
+        scale = self.UNITS.get(text[-1:], 1.0)
+        if text[-1:] in self.UNITS:
+            text = text[:-1].strip()
+        try:
+            seconds = float(text) * scale
+        except ValueError:
+            self.fail(f"{value!r} is not a duration (examples: 0.5, 30, 30s, 10m, 1h, inf)", param, ctx)
+        if seconds != seconds:
+            self.fail("nan is not a number of seconds", param, ctx)
+        if not seconds > 0:
+            self.fail(f"{value!r}: a time limit must be more than 0 seconds (inf: no limit)", param, ctx)
+        return seconds
+
+
+DURATION = _Duration()
+
 dtype_option = click.option(
     "--dtype",
     type=click.Choice(list(DEFAULT_DTYPES)),

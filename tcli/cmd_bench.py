@@ -17,6 +17,18 @@ Examples:
   tcli bench --torch-threads 1       torch on one thread, whatever the load
 
 \b
+Columns:
+  engine, iqr     tcli's median time per call, and its interquartile range
+  floor           median time of the same arithmetic in plain numpy (cupy on
+                  cuda): the least the engine can cost
+  torch           PyTorch's median time per call (- when not run)
+  /floor, /torch  engine time over floor time and over torch time (below 1x:
+                  the engine is faster)
+  target          the speed goal for this row, if any, and PASS or MISS
+  throughput      the engine's GB/s or GFLOP/s
+  check           ok when every variant computed the same numbers
+
+\b
 A row marked noisy had samples too far apart for its times, ratios and
 target to be trusted: rerun it on a quieter machine.
 Exit status: 0 all results agree, 1 a workload computed different numbers

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from tcli.cli_types import allow_path_option, dtype_option, seed_option
+from tcli.cli_types import DURATION, allow_path_option, dtype_option, seed_option
 
 _EPILOG = """\b
 Examples:
@@ -44,9 +44,11 @@ Exit status: 0 (Ctrl-D, :quit or end of input), 2 usage error or --device cuda w
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=DURATION,
     metavar="SECONDS",
-    help="Stop any one input after this long (inf: no limit, the default; Ctrl-C always does).",
+    help=(
+        "Stop any one input after this long: seconds, or 30s, 10m, 1h (inf: no limit, the default; Ctrl-C always does)."
+    ),
 )
 @allow_path_option
 @click.option("--debug", is_flag=True, help="Also print the interpreter's Python traceback on errors.")

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from tcli.cli_types import allow_path_option, dtype_option, seed_option
+from tcli.cli_types import DURATION, allow_path_option, dtype_option, seed_option
 
 _EPILOG = """\b
 Examples:
@@ -42,9 +42,9 @@ The language is described in tsr(5)."""
 @dtype_option
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=DURATION,
     metavar="SECONDS",
-    help="Stop the script after this long (inf: no limit, the default).",
+    help="Stop the script after this long: seconds, or 30s, 10m, 1h (inf: no limit, the default).",
 )
 @click.option(
     "--max-memory", metavar="SIZE", help="Memory the script may allocate, e.g. 512M, 2G [default: half the RAM]."

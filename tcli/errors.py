@@ -203,6 +203,8 @@ class ScriptError(Exception):
         self.hint_site = hint_site
         self.stack = stack
         self.exc = exc
+        #: the script's earlier exceptions this one was raised from or while handling, latest first: (how, error)
+        self.chain: list[tuple[str, ScriptError]] = []
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> ScriptError:
@@ -212,10 +214,14 @@ class ScriptError(Exception):
         stack = tuple(s for s in (site_of(n) for n in calls_of(exc)) if s is not None)
         hint, hint_site = autograd_hint(exc)
         message = error_message(exc)
-        suggestion = did_you_mean(exc, message)
+        refused = refused_builtin_hint(exc, message)  # (then no "Did you mean": compile is not complex)
+        hint = hint or refused
+        suggestion = None if refused else did_you_mean(exc, message)
         if suggestion is not None:  # where Python 3.11 prints it, after the message
             message += f". Did you mean: '{suggestion}'?"
-        return cls(error_type_name(exc), message, site, hint, hint_site, stack, exc)
+        err = cls(error_type_name(exc), message, site, hint, hint_site, stack, exc)
+        err.chain = _chain(exc)
+        return err
 
     def headline(self) -> str:
         where = f"{self.site.where()}: " if self.site else ""
@@ -235,7 +241,44 @@ class ScriptError(Exception):
             lines.append(f"hint: {self.hint}")
             if self.hint_site:
                 lines += self.hint_site.excerpt()
+        for how, earlier in self.chain:
+            lines.append(how)
+            lines += [earlier.headline(), *(earlier.site.excerpt() if earlier.site else [])]
         return "\n".join(lines) + "\n"
+
+
+#: how an earlier exception of the script is linked to the one reported (Python's two chaining messages)
+CAUSED_BY = "which was directly caused by:"
+RAISED_WHILE = "which was raised while handling:"
+#: the most earlier exceptions shown under one error
+MAX_CHAIN = 3
+
+
+def _chain(exc: BaseException) -> list[tuple[str, ScriptError]]:
+    """What Python prints above a traceback, latest first: the exception `raise ... from` named, or the one
+    being handled when this one was raised. Only the script's own (raised at a line of it): what the engine
+    caught and replaced inside itself is not the script's business."""
+    chain: list[tuple[str, ScriptError]] = []
+    if isinstance(exc, (*UNCATCHABLE, MemoryError, RecursionError)):
+        # a limit: what it interrupted (perhaps the making of another error's message, which may loop or grow
+        # without end) is not shown, and no message of the script's is made again outside the limits
+        return chain
+    seen = {id(exc)}
+    while len(chain) < MAX_CHAIN:
+        cause = exc.__cause__
+        if cause is not None:
+            how, exc = CAUSED_BY, cause
+        elif exc.__context__ is not None and not exc.__suppress_context__:
+            how, exc = RAISED_WHILE, exc.__context__
+        else:
+            break
+        site = getattr(exc, "tsr_site", None) or site_of(node_of(exc))
+        if id(exc) in seen or site is None or isinstance(exc, ScriptError):
+            break
+        seen.add(id(exc))
+        message = error_message(exc)
+        chain.append((how, ScriptError(error_type_name(exc), message, site, exc=exc)))
+    return chain
 
 
 def error_type_name(exc: BaseException) -> str:
@@ -352,7 +395,7 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
         return (
             "nothing this result was computed from requires grad: make the leaf with requires_grad=True "
             "(`w = torch.randn(3, requires_grad=True)`) or call w.requires_grad_(), and check the result was not "
-            "computed under torch.no_grad() or from a .detach()",
+            "computed under torch.no_grad(), from a .detach(), or by torch.autograd.grad without create_graph=True",
             None,
         )
     if VERSION_MISMATCH in msg:
@@ -364,6 +407,20 @@ def autograd_hint(exc: BaseException) -> tuple[str | None, Site | None]:
             modified,
         )
     return None, None
+
+
+def refused_builtin_hint(exc: BaseException, message: str) -> str | None:
+    """Why a Python builtin tsr leaves out (open, eval, input ...) is missing, and what to do instead."""
+    if type(exc) is not NameError:
+        return None
+    from tcli.policy import REFUSED_BUILTINS
+
+    held = getattr(exc, "__dict__", {}).get("tsr_lookup")
+    lookup = held._value if type(held) is Hidden else None
+    if not lookup or lookup[0] != "name" or message != f"name '{lookup[1]}' is not defined":
+        return None
+    why = REFUSED_BUILTINS.get(lookup[1])
+    return f"`{lookup[1]}` is one of the Python builtins tsr leaves out: {why}" if why else None
 
 
 def _backward_receiver(node: ast.AST | None) -> str | None:

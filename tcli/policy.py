@@ -212,6 +212,33 @@ READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__clas
 
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv", "help"})
+#: Python builtins tsr leaves out, with what a script does instead: the hint under their NameError.
+_NO_CODE_FROM_TEXT = "tsr never runs text as code; write the code itself (json.loads reads data from text)"
+_NO_NAMESPACES = "scripts cannot reach namespaces as dicts; keep the values in a dict of your own"
+_NO_BYTES = "tsr has no byte strings; a tensor of dtype torch.uint8 holds bytes"
+REFUSED_BUILTINS = {
+    "open": (
+        "scripts cannot open files; torch.save and torch.load save and load tensors and state dicts (in the "
+        "working directory, or in a directory given with --allow-path DIR)"
+    ),
+    "eval": _NO_CODE_FROM_TEXT,
+    "exec": _NO_CODE_FROM_TEXT,
+    "compile": _NO_CODE_FROM_TEXT,
+    "__import__": "write an import statement (`import math`); tsr(5), IMPORTS, lists the modules a script can import",
+    "input": (
+        "a script cannot read the terminal; pass values as arguments (`tcli run train.tsr 0.1`: sys.argv[1] is "
+        "'0.1'), or try them in `tcli repl`"
+    ),
+    "globals": _NO_NAMESPACES,
+    "locals": _NO_NAMESPACES,
+    "vars": _NO_NAMESPACES,
+    "dir": "help(obj) describes an object, and in `tcli repl` Tab completes its attributes",
+    "breakpoint": "tsr has no debugger; print() the values, or run the lines one by one in `tcli repl`",
+    "memoryview": _NO_BYTES,
+    "bytes": _NO_BYTES,
+    "bytearray": _NO_BYTES,
+    "SystemExit": "end the script with sys.exit(code), or exit(code)",
+}
 #: Python's builtin constants besides True/False/None (an operator method returns NotImplemented to decline)
 BUILTIN_CONSTANTS = frozenset({"NotImplemented", "Ellipsis"})
 

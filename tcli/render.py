@@ -64,6 +64,14 @@ def error_lines(err: ScriptError) -> list[Line]:
         lines.append([("hint: ", "bold cyan"), (err.hint, "cyan")])
         if err.hint_site:
             lines += _excerpt(err.hint_site.excerpt())
+    for how, earlier in err.chain:
+        lines.append([(how, "dim")])
+        site = earlier.site
+        head: Line = [(f"{site.where()}: ", "bold")] if site else []
+        head += [(earlier.type_name, "bold red"), (f": {earlier.message}" if earlier.message else "", "bold")]
+        lines.append(head)
+        if site:
+            lines += _excerpt(site.excerpt())
     return lines
 
 
@@ -132,19 +140,40 @@ def _children(node: Any) -> list[tuple[Any, int]]:
     return [(c, k) for c, k in getattr(node, "next_functions", ()) if c is not None]
 
 
+#: a node with more inputs than this draws its first SIBLING_ENDS and last SIBLING_ENDS and counts the rest
+MAX_SIBLINGS = 8
+SIBLING_ENDS = 3
+#: the most single-input nodes between two levels of a spine (see _spine)
+SPINE_LINK = 4
+
+
 def _walk(
     node: Any, nr: int, names: dict[int, str], node_names: dict[tuple[int, int], str], lines: list[Line],
     head: Line,
 ) -> None:  # fmt: skip
     """Depth first, children in torch's next_functions order, without recursion (graphs can be thousands
     deep). A node with several inputs indents them as a tree; a node with one input continues at the same
-    column, joined by a `│`, so a long chain (a loop's `w = w * 1.5 + 1`) stays narrow."""
+    column, joined by a `│`, so a long chain (a loop's `w = w * 1.5 + 1`) stays narrow. A long spine (a
+    loop's `total = total + loss`, each level a node with inputs of its own) shows its first and last
+    CHAIN_ENDS levels, and a node with many inputs its first and last few."""
     seen: set[int] = set()
     elided: set[int] = set()
-    # (node, output nr, text before the label, prefix for the node's children, name head, branch depth)
-    stack: list[tuple[Any, int, str, str, Line, int]] = [(node, nr, "", "", head, 0)]
+    spined: set[int] = set()  # multi-input nodes whose spine was looked for already
+    # level node -> (its input the cut replaces, the summary line, (the level drawn after it, the hidden nodes))
+    cuts: dict[int, tuple[int, list[Line], tuple[tuple[Any, int], list[Any]]]] = {}
+    # (node, output nr, text before the label, prefix for the node's children, name head, branch depth);
+    # node None: a line of its own (head), then the resumed node, if any, in nr
+    stack: list[tuple[Any, Any, str, str, Line, int]] = [(node, nr, "", "", head, 0)]
     while stack:
         node, nr, before, cont, head, depth = stack.pop()
+        if node is None:
+            lines.append([(before, "dim"), *head])
+            if nr is not None:  # an elided spine: its last levels continue under the summary
+                (resume, k), hidden = nr
+                elided.update(id(n) for n in hidden)
+                seen.update(id(n) for n in hidden)
+                stack.append((resume, k, cont + "│ ", cont + "  ", [], depth))
+            continue
         if depth > MAX_GRAPH_DEPTH or len(lines) >= MAX_GRAPH_LINES:
             more = _count_below(node, seen)
             lines.append([(before, "dim"), (f"… {more} more node{'s' if more != 1 else ''}", "dim")])
@@ -168,11 +197,106 @@ def _walk(
             node, nr = shown[-1]
             stack.append((node, nr, cont + "│ ", cont + "  ", [], depth))
             continue
-        for i in reversed(range(len(children))):
-            c, k = children[i]
-            last = i == len(children) - 1
+        if id(node) not in spined:
+            _plan_spine(node, seen, node_names, spined, cuts)
+        cut = cuts.pop(id(node), None)
+        drawn: list[Any] = list(range(len(children)))
+        if len(children) > MAX_SIBLINGS:
+            hidden = children[SIBLING_ENDS:-SIBLING_ENDS]
+            drawn = [*drawn[:SIBLING_ENDS], hidden, *drawn[-SIBLING_ENDS:]]
+        for i in reversed(range(len(drawn))):
+            last = i == len(drawn) - 1
             branch, pad = ("└── ", "    ") if last else ("├── ", "│   ")
-            stack.append((c, k, cont + branch, cont + pad, [], depth + 1))
+            item = drawn[i]
+            if isinstance(item, list):
+                stack.append((None, None, cont + branch, cont + pad, [(_sibling_elision(item), "dim")], depth + 1))
+            elif cut is not None and item == cut[0]:
+                stack.append((None, cut[2], cont + branch, cont + pad, cut[1], depth + 1))
+            else:
+                c, k = children[item]
+                stack.append((c, k, cont + branch, cont + pad, [], depth + 1))
+
+
+def _sibling_elision(hidden: list[tuple[Any, int]]) -> str:
+    """`… 34 more inputs (MulBackward0 each) …` for the middle inputs of a node with many."""
+    kinds = _kinds(hidden)
+    text = f"… {len(hidden)} more inputs"
+    if len(set(kinds)) == 1:
+        text += f" ({kinds[0]} each)"
+    return text + " …"
+
+
+def _spine(node: Any, seen: set[int]) -> list[tuple[Any, int, list[tuple[Any, int]]]]:
+    """The levels of the spine from `node`: a node with several inputs one of which leads (directly or through
+    at most SPINE_LINK single-input nodes) to a node of the same kind with several inputs, and so on, as a
+    loop's `total = total + loss` builds. Each level is (node, the input its next level is under, the nodes
+    from that input to the next level, the last of which is the next level's node)."""
+    kind = _call(node, "name")
+    levels: list[tuple[Any, int, list[tuple[Any, int]]]] = []
+    ids = {id(node)}
+    while True:
+        step = None
+        for j, child in enumerate(_children(node)):
+            path, item = [child], child
+            for _ in range(SPINE_LINK):
+                n = item[0]
+                if id(n) in seen or id(n) in ids:
+                    break
+                grand = _children(n)
+                if _call(n, "name") == kind and len(grand) > 1:
+                    step = (j, path)
+                    break
+                if len(grand) != 1:
+                    break
+                item = grand[0]
+                path.append(item)
+            if step is not None:
+                break
+        if step is None:
+            levels.append((node, -1, []))
+            return levels
+        levels.append((node, step[0], step[1]))
+        ids.update(id(n) for n, _ in step[1])
+        node = step[1][-1][0]
+
+
+def _plan_spine(
+    node: Any, seen: set[int], node_names: dict[tuple[int, int], str], spined: set[int],
+    cuts: dict[int, tuple[int, list[Line], tuple[tuple[Any, int], list[Any]]]],
+) -> None:  # fmt: skip
+    """Look for a long spine from `node`; if there is one, record where its middle levels are cut: all but its
+    first and last CHAIN_ENDS levels and those a variable names, each hidden stretch summarised in one line."""
+    levels = _spine(node, seen)
+    spined.update(id(n) for n, _, _ in levels)
+    if len(levels) <= MAX_CHAIN:
+        return
+    # level i is its node and the single-input nodes below it, up to level i + 1's node
+    members = [[(levels[0][0], -1)]] + [path[-1:] for _, _, path in levels[:-1]]
+    for i, (_, _, path) in enumerate(levels):
+        members[i] += path[:-1]
+    keep = [
+        i < CHAIN_ENDS or i >= len(levels) - CHAIN_ENDS or any(item in node_names for item in _keys(members[i]))
+        for i in range(len(levels))
+    ]
+    i = 0
+    while i < len(levels):
+        if keep[i]:
+            i += 1
+            continue
+        j = i
+        while not keep[j]:
+            j += 1
+        if j - i >= 2:  # levels i .. j-1 hidden, under level i - 1's spine input; level j resumes
+            kinds = _kinds([(n, 0) for n, _ in members[i]])
+            text = f"… {j - i} more levels like these ({' → '.join(kinds)}), their other inputs not drawn …"
+            hidden = [n for m in members[i:j] for n, _ in m]
+            above = levels[i - 1]
+            cuts[id(above[0])] = (above[1], [(text, "dim")], (levels[j - 1][2][-1], hidden))
+        i = j
+
+
+def _keys(items: list[tuple[Any, int]]) -> list[tuple[int, int]]:
+    return [(id(n), k) for n, k in items]
 
 
 def _shorten(run: list[tuple[Any, int]], node_names: dict[tuple[int, int], str]) -> list[Any]:
@@ -313,11 +437,21 @@ def _tensor_facts(t: Any) -> Line:
     return facts
 
 
+#: a .grad shown in full on its node's line may take this many characters; a longer one shows its norm
+MAX_INLINE_GRAD = 40
+
+
 def _one_line(t: Any) -> str:
     numel = _call(t, "numel")
-    if isinstance(numel, int) and numel > 8:
+    if isinstance(numel, int) and numel <= 8:
+        text = " ".join(repr(t).split())
+        if len(text) <= MAX_INLINE_GRAD:
+            return text
+    norm = _call(t, "norm")
+    try:
+        return f"<{_shape(t.shape)} tensor, norm {float(norm):.4g}>"
+    except Exception:  # (a grad without a norm: bool, or a meta tensor)
         return f"<{_shape(t.shape)} tensor>"
-    return " ".join(repr(t).split())
 
 
 def _shape(shape: Any) -> str:
