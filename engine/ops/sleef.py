@@ -182,6 +182,18 @@ def _getexp_getmant(d: np.ndarray) -> tuple:
     return e, m
 
 
+def _log_ratio(m: np.ndarray) -> tuple:
+    """SLEEF's x = dfdiv(dfadd2(-1, m), dfadd2(1, m)) of the reduced mantissa, as a float pair (hi, lo), and hi^2:
+    the step its logf and log10f share."""
+    nx, ny = _dfadd2(np.float32(-1.0), m)
+    dx, dy = _dfadd2(np.float32(1.0), m)
+    t = np.float32(1.0) / dx
+    xx = nx * t
+    u = _fma(t, nx, -xx.astype(F64))
+    v = _fma(-dy, t, _fma(-dx, t, 1.0))
+    return xx, _fma(xx, v, _fma(ny, t, u)), xx * xx
+
+
 def logf_exact(d: np.ndarray) -> np.ndarray:
     """Sleef_logf16_u10 (xlogf_u1, AVX-512 variant) of a float32 array, step by step: `logf`'s reference and
     its path for zeros, denormals, negatives, infinities and NaN."""
@@ -190,15 +202,7 @@ def logf_exact(d: np.ndarray) -> np.ndarray:
     # s = dfmul((ln2 hi, lo), e)
     sx = np.float32(_LN2H) * e
     sy = _fma(np.full_like(e, _LN2L), e, _fma(np.full_like(e, _LN2H), e, -sx.astype(F64)))
-    # x = dfdiv(dfadd2(-1, m), dfadd2(1, m))
-    nx, ny = _dfadd2(np.float32(-1.0), m)
-    dx, dy = _dfadd2(np.float32(1.0), m)
-    t = np.float32(1.0) / dx
-    xx = nx * t
-    u = _fma(t, nx, -xx.astype(F64))
-    v = _fma(-dy, t, _fma(-dx, t, 1.0))
-    xy = _fma(xx, v, _fma(ny, t, u))
-    x2 = xx * xx
+    xx, xy, x2 = _log_ratio(m)
     c = _LOG_C
     tt = _fma(x2, c[0], c[1])
     tt = _fma(tt, x2, c[2])
@@ -232,14 +236,7 @@ def log10f(d: np.ndarray) -> np.ndarray:
     d = np.asarray(d, dtype=F32).reshape(-1)  # (1-d: a 0-dim input's steps would be numpy scalars)
     with np.errstate(all="ignore"):
         e, m = _getexp_getmant(d)
-        nx, ny = _dfadd2(np.float32(-1.0), m)
-        dx, dy = _dfadd2(np.float32(1.0), m)
-        t = np.float32(1.0) / dx
-        xx = nx * t
-        u = _fma(t, nx, -xx.astype(F64))
-        v = _fma(-dy, t, _fma(-dx, t, 1.0))
-        xy = _fma(xx, v, _fma(ny, t, u))
-        x2 = xx * xx
+        xx, xy, x2 = _log_ratio(m)
         c = _LOG10_C
         tt = _fma(_fma(x2, c[0], c[1]), x2, c[2])
         sx = np.float32(_L10H) * e  # dfmul((log10 2 hi, lo), e)
