@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops.cascade_sum import torch_threads
 from engine.ops.cpu_loops import fresh_like
 
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
@@ -196,6 +197,8 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
     n = b.shape[1]
     if c is None:
         c = np.empty((m, n), a.dtype)
+    if 4 < m < 12 and m & 3 and _small_split(m, n, k, a.dtype):
+        return _gemm_tail_split(a, b, c, alpha, beta)
     if m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK and (pool := _threads()) is not None:
         blocks = m // _ROW_BLOCK  # (the rows past the last whole block go with it: a lone row would be a gemv)
         per = -(-blocks // min(pool._max_workers, blocks))
@@ -203,6 +206,75 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
         _run_split(pool, [(_gemm, (a[i:j], b, c[i:j], alpha, beta)) for i, j in zip(cuts, cuts[1:])])
         return c
     return _gemm(a, b, c, alpha, beta)
+
+
+def _small_split(m: int, n: int, k: int, dt: Any) -> bool:
+    """Whether torch's MKL, on two threads, computes a float32 product of 5-11 rows (not a multiple of 4) as its
+    whole 4-row blocks and its last 1-3 rows apart (see _gemm_tail_split): from 17 columns with k >= 5, or from
+    12 columns with k >= 17. Measured against torch 2.13 at 2 threads over all four layouts, mm and addmm; other
+    thread counts split otherwise (not reproduced), one thread not at all."""
+    return dt is _F32 and k >= 5 and (n >= 17 or (n >= 12 and k >= 17)) and torch_threads() == 2
+
+
+def _gemm_tail_split(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
+    """gemm for _small_split's products: MKL's threaded driver hands the whole 4-row blocks (rows of the result,
+    BLAS's N) and the last 1-3 rows to its two threads. Each part is a sequential MKL call on the operands as torch
+    passes them, but for a last single row: with b column-major (BLAS's first operand transposed) MKL's kernel
+    for it takes dot products (_row_dots) where a's row is contiguous, and adds in k order (as a row-major b's
+    call does, alpha and beta applied after) where it is strided."""
+    m = a.shape[0]
+    _, m1, m2, first, b_trans, _, second, a_trans, _, _, _ = _blas_operands(a, b)
+    b = b if first is m1 else first  # (operands torch copies: its threads see the copies)
+    a = a if second is m2 else second
+    c0 = m & ~3
+    _gemm(a[:c0], b, c[:c0], alpha, beta)
+    if m - c0 > 1 or not b_trans:
+        _gemm(a[c0:], b, c[c0:], alpha, beta)
+    else:
+        r = _row_dots(a[c0], b, a_trans)
+        if alpha != 1:
+            r *= a.dtype.type(alpha)
+        if beta == 0:
+            c[c0] = r
+        else:
+            c[c0] = r + a.dtype.type(beta) * c[c0]
+    return c
+
+
+def _lane_sums(p: Any, w: int) -> Any:
+    """Column sums of the products p (k rows) as a w-lane vector loop without FMA: w-row chunks added in order,
+    the lanes then added halves first, the rows past the last whole chunk added one by one."""
+    k = p.shape[0]
+    kw = k - k % w
+    if kw:
+        acc = p[:w].copy()
+        for i in range(w, kw, w):
+            acc += p[i : i + w]
+        while acc.shape[0] > 1:
+            acc = acc[: acc.shape[0] // 2] + acc[acc.shape[0] // 2 :]
+        r = acc[0]
+    else:
+        r = np.zeros(p.shape[1], p.dtype)
+    for i in range(kw, k):
+        r += p[i]
+    return r
+
+
+def _row_dots(x: Any, b: Any, strided: bool) -> Any:
+    """x @ b for one row x as MKL's threaded sgemm computes a lone last row against a column-major b: rounded
+    products, summed by _lane_sums in 4 lanes for the columns in whole groups of 4, in 8 for the 1-3 after them;
+    in k order where x is strided."""
+    n = b.shape[1]
+    n4 = n & ~3
+    p = x[:, None] * b
+    if strided:
+        return _lane_sums(p, 1)
+    r = np.empty(n, b.dtype)
+    if n4:
+        r[:n4] = _lane_sums(p[:, :n4], 4)
+    if n4 < n:
+        r[n4:] = _lane_sums(p[:, n4:], 8)
+    return r
 
 
 def _blas_operands(a: Any, b: Any) -> tuple:
@@ -271,6 +343,8 @@ def _plan(a: Any, b: Any) -> tuple | None:
     n = b.shape[1]
     if m == 0 or n == 0 or k == 0 or (m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK):
         return None
+    if 4 < m < 12 and m & 3 and a.dtype is _F32 and k >= 5 and (n >= 17 or (n >= 12 and k >= 17)):
+        return None  # (_small_split's shapes: whether they split depends on the thread count at the call)
     transpose_c, m1, m2, first, ta, lda, second, tb, ldb, mm_, nn = _blas_operands(a, b)
     if first is not m1 or second is not m2:  # (a copy: its address is new on every call)
         return None
