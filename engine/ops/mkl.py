@@ -210,10 +210,14 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
 
 def _small_split(m: int, n: int, k: int, dt: Any) -> bool:
     """Whether torch's MKL, on two threads, computes a float32 product of 5-11 rows (not a multiple of 4) as its
-    whole 4-row blocks and its last 1-3 rows apart (see _gemm_tail_split): from 17 columns with k >= 5, or from
-    12 columns with k >= 17. Measured against torch 2.13 at 2 threads over all four layouts, mm and addmm; other
+    whole 4-row blocks and its last 1-3 rows apart (see _gemm_tail_split): from 101 columns, from 17 with k >= 5,
+    from 12 with k >= 17 (k = 1 is one product either way). Measured against torch 2.13 at 2 threads over all four layouts, mm and addmm; other
     thread counts split otherwise (not reproduced), one thread not at all."""
-    return dt is _F32 and k >= 5 and (n >= 17 or (n >= 12 and k >= 17)) and torch_threads() == 2
+    return dt is _F32 and _small_split_shape(n, k) and torch_threads() == 2
+
+
+def _small_split_shape(n: int, k: int) -> bool:
+    return k > 1 and (n > 100 or (n > 16 and k > 4) or (n > 11 and k > 16))
 
 
 def _gemm_tail_split(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
@@ -343,7 +347,7 @@ def _plan(a: Any, b: Any) -> tuple | None:
     n = b.shape[1]
     if m == 0 or n == 0 or k == 0 or (m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK):
         return None
-    if 4 < m < 12 and m & 3 and a.dtype is _F32 and k >= 5 and (n >= 17 or (n >= 12 and k >= 17)):
+    if 4 < m < 12 and m & 3 and a.dtype is _F32 and _small_split_shape(n, k):
         return None  # (_small_split's shapes: whether they split depends on the thread count at the call)
     transpose_c, m1, m2, first, ta, lda, second, tb, ldb, mm_, nn = _blas_operands(a, b)
     if first is not m1 or second is not m2:  # (a copy: its address is new on every call)
