@@ -197,8 +197,10 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
     n = b.shape[1]
     if c is None:
         c = np.empty((m, n), a.dtype)
-    if 4 < m < 12 and m & 3 and _small_split(m, n, k, a.dtype):
-        return _gemm_tail_split(a, b, c, alpha, beta)
+    if n > 11 and k > 1 and (cut := _two_thread_cut(m, n, k, a.dtype)) and torch_threads() == 2:
+        if cut < 0:
+            return _gemm_tail_split(a, b, c, alpha, beta)
+        return _gemm_column_split(a, b, c, alpha, beta, cut)
     if m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK and (pool := _threads()) is not None:
         blocks = m // _ROW_BLOCK  # (the rows past the last whole block go with it: a lone row would be a gemv)
         per = -(-blocks // min(pool._max_workers, blocks))
@@ -208,24 +210,49 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
     return _gemm(a, b, c, alpha, beta)
 
 
-def _small_split(m: int, n: int, k: int, dt: Any) -> bool:
-    """Whether torch's MKL, on two threads, computes a float32 product of 5-11 rows (not a multiple of 4) as its
-    whole 4-row blocks and its last 1-3 rows apart (see _gemm_tail_split): from 101 columns, from 17 with k >= 5,
-    from 12 with k >= 17 (k = 1 is one product either way). Measured against torch 2.13 at 2 threads over all four layouts, mm and addmm; other
-    thread counts split otherwise (not reproduced), one thread not at all."""
-    return dt is _F32 and _small_split_shape(n, k) and torch_threads() == 2
+# torch's MKL on its default threads: where oneMKL's threaded driver gives a product to two threads, each computes
+# its part as the sequential library would (but for the lone row noted at _gemm_tail_split), and some of those
+# parts round otherwise than the whole product on one thread. Measured against torch 2.13 at 2 threads (mm, addmm,
+# all four layouts, shapes up to 3000): other thread counts split otherwise and are not reproduced.
+def _two_thread_cut(m: int, n: int, k: int, dt: Any) -> int:
+    """How MKL's two threads share an (m, k) @ (k, n) product, where that changes bits: -1 float32 by rows
+    (_gemm_tail_split), a column index float64 by columns (_gemm_column_split); 0 otherwise (one thread, or parts
+    that give the whole product's bits). Two threads from 101 columns, from 17 with k >= 5, from 12 with
+    k >= 17, and past 16 rows also from 16 columns with k >= 5 and 12 with k >= 8 (k = 1 is one product)."""
+    if k < 2 or not (
+        n > 100 or (n > 16 and k > 4) or (n > 11 and (k > 16 or (m > 16 and (k > 7 or n > 15 and k > 4))))
+    ):
+        return 0
+    if dt is _F32:
+        return -1 if 4 < m < 12 and m & 3 else 0
+    if dt is not _F64 or 2 * n < m:  # (more rows: split by rows, each part as in the whole)
+        return 0
+    cut = -(-((n + 1) // 2) // 12) * 12  # (half the columns, up to MKL's 12-column kernel blocks)
+    return cut if cut < n - 1 else 0  # (a lone last column: not reproduced, left as on one thread)
 
 
-def _small_split_shape(n: int, k: int) -> bool:
-    return k > 1 and (n > 100 or (n > 16 and k > 4) or (n > 11 and k > 16))
+def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cut: int) -> Any:
+    """gemm for float64 products that MKL's two threads share by columns (BLAS's M): each part a sequential MKL
+    call on the operands as torch passes them, on this machine's two cores where the product is big enough."""
+    n = b.shape[1]
+    _, m1, m2, first, _, _, second, _, _, _, _ = _blas_operands(a, b)
+    b = b if first is m1 else first  # (operands torch copies: its threads see the copies)
+    a = a if second is m2 else second
+    jobs = [(_gemm, (a, b[:, :cut], c[:, :cut], alpha, beta)), (_gemm, (a, b[:, cut:], c[:, cut:], alpha, beta))]
+    if a.shape[0] * n * a.shape[1] >= _PAR_GEMM_MIN and (pool := _threads()) is not None:
+        _run_split(pool, jobs)
+    else:
+        for f, args in jobs:
+            f(*args)
+    return c
 
 
 def _gemm_tail_split(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
-    """gemm for _small_split's products: MKL's threaded driver hands the whole 4-row blocks (rows of the result,
-    BLAS's N) and the last 1-3 rows to its two threads. Each part is a sequential MKL call on the operands as torch
-    passes them, but for a last single row: with b column-major (BLAS's first operand transposed) MKL's kernel
-    for it takes dot products (_row_dots) where a's row is contiguous, and adds in k order (as a row-major b's
-    call does, alpha and beta applied after) where it is strided."""
+    """gemm for float32 products of 5-11 rows (not a multiple of 4) that MKL's two threads share: its threaded
+    driver hands the whole 4-row blocks (rows of the result, BLAS's N) and the last 1-3 rows to its two threads.
+    Each part is a sequential MKL call on the operands as torch passes them, but for a last single row: with b
+    column-major (BLAS's first operand transposed) MKL's kernel for it takes dot products (_row_dots) where a's
+    row is contiguous, and adds in k order (alpha and beta applied after) where it is strided."""
     m = a.shape[0]
     _, m1, m2, first, b_trans, _, second, a_trans, _, _, _ = _blas_operands(a, b)
     b = b if first is m1 else first  # (operands torch copies: its threads see the copies)
@@ -347,8 +374,8 @@ def _plan(a: Any, b: Any) -> tuple | None:
     n = b.shape[1]
     if m == 0 or n == 0 or k == 0 or (m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK):
         return None
-    if 4 < m < 12 and m & 3 and a.dtype is _F32 and _small_split_shape(n, k):
-        return None  # (_small_split's shapes: whether they split depends on the thread count at the call)
+    if n > 11 and k > 1 and _two_thread_cut(m, n, k, a.dtype):
+        return None  # (whether MKL splits these depends on the thread count at the call)
     transpose_c, m1, m2, first, ta, lda, second, tb, ldb, mm_, nn = _blas_operands(a, b)
     if first is not m1 or second is not m2:  # (a copy: its address is new on every call)
         return None
