@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops.cascade_sum import _seq as _seq_sum
 from engine.ops.cascade_sum import torch_threads
 from engine.ops.cpu_loops import fresh_like
 
@@ -273,21 +274,18 @@ def _gemm_tail_split(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
 
 
 def _lane_sums(p: Any, w: int) -> Any:
-    """Column sums of the products p (k rows) as a w-lane vector loop without FMA: w-row chunks added in order,
-    the lanes then added halves first, the rows past the last whole chunk added one by one."""
-    k = p.shape[0]
+    """Column sums of the products p (k rows, C-contiguous) as a w-lane vector loop without FMA: w-row chunks
+    added in order, the lanes then added halves first, the rows past the last whole chunk added one by one."""
+    k, n = p.shape
     kw = k - k % w
-    if kw:
-        acc = p[:w].copy()
-        for i in range(w, kw, w):
-            acc += p[i : i + w]
-        while acc.shape[0] > 1:
-            acc = acc[: acc.shape[0] // 2] + acc[acc.shape[0] // 2 :]
-        r = acc[0]
-    else:
-        r = np.zeros(p.shape[1], p.dtype)
+    if kw == 0:
+        return _seq_sum(np.concatenate((np.zeros((1, n), p.dtype), p)), 0)
+    acc = _seq_sum(p[:kw].reshape(kw // w, w, n), 0)  # (each lane down its chunks, in order)
+    while acc.shape[0] > 1:
+        acc = acc[: acc.shape[0] // 2] + acc[acc.shape[0] // 2 :]
+    r = acc[0]
     for i in range(kw, k):
-        r += p[i]
+        r = r + p[i]
     return r
 
 
@@ -297,14 +295,14 @@ def _row_dots(x: Any, b: Any, strided: bool) -> Any:
     in k order where x is strided."""
     n = b.shape[1]
     n4 = n & ~3
-    p = x[:, None] * b
+    p = np.ascontiguousarray(x[:, None] * b)
     if strided:
         return _lane_sums(p, 1)
     r = np.empty(n, b.dtype)
     if n4:
-        r[:n4] = _lane_sums(p[:, :n4], 4)
+        r[:n4] = _lane_sums(p[:, :n4] if n4 == n else np.ascontiguousarray(p[:, :n4]), 4)
     if n4 < n:
-        r[n4:] = _lane_sums(p[:, n4:], 8)
+        r[n4:] = _lane_sums(np.ascontiguousarray(p[:, n4:]), 8)
     return r
 
 
