@@ -117,3 +117,33 @@ def test_one_thread_set_by_the_script_computes_sequentially() -> None:
         for (m, k, n), dt in (((5, 18, 13), np.float32), ((7, 30, 30), np.float64)):
             (a, b), (x, y) = _operands(torch, m, k, n, *layout, 1, dt), _operands(engine, m, k, n, *layout, 1, dt)
             _same(x.mm(y), a.mm(b))
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_batched_products_at_default_threads(dt: Any) -> None:
+    """bmm/matmul of one item is mm's threaded gemm; baddbmm's items share torch's threads (MKL on one thread
+    each) unless there is one; addbmm adds one threaded addmm_ per item."""
+    rng = np.random.default_rng(7)
+    for bs, m, k, n in [
+        (1, 6, 10, 166),
+        (1, 11, 32, 12),
+        (2, 7, 64, 33),
+        (3, 9, 50, 35),
+        (1, 7, 30, 30),
+        (2, 30, 40, 20),
+    ]:
+        xs = [rng.standard_normal(s).astype(dt) for s in ((bs, m, k), (bs, k, n), (bs, m, n), (m, n))]
+        outs = []
+        for M in (torch, engine):
+            a, b, c, c2 = (M.tensor(v) for v in xs)
+            outs.append(
+                [
+                    a.bmm(b),
+                    a @ b,
+                    M.baddbmm(c, a, b, beta=0.5, alpha=1.5),
+                    M.baddbmm(c, a, b.transpose(1, 2).contiguous().transpose(1, 2)),
+                    M.addbmm(c2, a, b, beta=0.5, alpha=1.5),
+                ]
+            )
+        for t, e in zip(*outs):
+            _same(e, t)

@@ -190,15 +190,16 @@ def _run_split(pool: Any, jobs: list) -> None:
         fut.result()
 
 
-def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -> Any:
+def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0, threaded: bool = True) -> Any:
     """alpha * a @ b + beta * c for 2-D float32 or float64 numpy arrays of one dtype, as torch's mm/addmm:
     c (already holding the broadcast bias when beta != 0) is written in place and returned; a fresh
-    C-contiguous result when c is None. Transposed views go to BLAS with a transpose flag, as torch does."""
+    C-contiguous result when c is None. Transposed views go to BLAS with a transpose flag, as torch does.
+    threaded=False: MKL on one thread, as for torch's calls inside its own parallel loops (bmm/baddbmm items)."""
     m, k = a.shape
     n = b.shape[1]
     if c is None:
         c = np.empty((m, n), a.dtype)
-    if n > 11 and k > 1 and (cut := _two_thread_cut(m, n, k, a.dtype)) and torch_threads() == 2:
+    if n > 11 and k > 1 and threaded and (cut := _two_thread_cut(m, n, k, a.dtype)) and torch_threads() == 2:
         if cut < 0:
             return _gemm_tail_split(a, b, c, alpha, beta)
         return _gemm_column_split(a, b, c, alpha, beta, cut)
@@ -539,8 +540,8 @@ def bmm(a: Any, b: Any) -> Any:
     sa = [s // isz if s > 0 and s % isz == 0 else -1 for s in a.strides]
     sb = [s // isz if s > 0 and s % isz == 0 else -1 for s in b.strides]
     if bs == 0 or not (_items_dense(sa[1], sa[2], m, k) and _items_dense(sb[1], sb[2], k, n)):
-        for i in range(bs):
-            gemm(a[i], b[i], c[i])
+        for i in range(bs):  # (torch's parallel loop over the items: MKL threaded for a single one only)
+            gemm(a[i], b[i], c[i], threaded=bs == 1)
         return c
     ta = sa[1] == 1 and sa[2] >= m
     tb = sb[1] == 1 and sb[2] >= k
@@ -548,6 +549,9 @@ def bmm(a: Any, b: Any) -> Any:
     fa, fb = _T if ta else _N, _T if tb else _N
     if bs == 1:  # (torch's single gemm, row-major)
         dt = a.dtype
+        if n > 11 and k > 1 and _two_thread_cut(m, n, k, dt) and torch_threads() == 2:
+            gemm(a[0], b[0], c[0])  # (the same call as mm's: its threads split it the same way)
+            return c
         _fn("gemm", dt)(_ROW_MAJOR, fa, fb, m, n, k, _ONE[dt], _ptr(a), lda, _ptr(b), ldb, _ZERO[dt], _ptr(c), n)
         return c
     ptrs = ctypes.c_void_p * bs
