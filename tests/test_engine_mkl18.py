@@ -53,6 +53,7 @@ SHAPES = [(5, 18, 13), (5, 40, 13), (6, 8, 17), (7, 16, 16), (7, 17, 12), (9, 5,
 SHAPES += [(13, 18, 5), (5, 6, 13), (5, 4, 40), (5, 16, 16), (6, 16, 12), (12, 30, 40), (13, 30, 40), (64, 64, 64)]
 SHAPES += [(7, 30, 30), (6, 59, 17), (18, 262, 16), (21, 100, 20), (3, 21, 49), (2, 45, 231), (17, 6, 16), (58, 9, 29)]
 SHAPES += [(46, 100, 23), (45, 100, 22), (5, 3, 150), (300, 200, 400), (100, 300, 57), (7, 30, 24), (27, 100, 13)]
+SHAPES += [(7, 30, 13), (6, 78, 13), (11, 41, 25), (26, 189, 13), (30, 100, 25)]
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
@@ -60,7 +61,7 @@ SHAPES += [(46, 100, 23), (45, 100, 22), (5, 3, 150), (300, 200, 400), (100, 300
 @pytest.mark.parametrize("shape", SHAPES)
 def test_mm_at_default_threads(shape: tuple, layout: tuple, dt: Any) -> None:
     m, k, n = shape
-    if dt is np.float64 and n in (13, 25) and layout[1]:
+    if dt is np.float64 and n in (13, 25) and layout[1] and m % 4 == 1:
         pytest.skip("a lone last float64 column against a column-major b: not reproduced (mkl._two_thread_cut)")
     seed = m * k + n
     ta, te = _operands(torch, m, k, n, *layout, seed, dt), _operands(engine, m, k, n, *layout, seed, dt)
@@ -72,7 +73,7 @@ def test_mm_at_default_threads(shape: tuple, layout: tuple, dt: Any) -> None:
 @pytest.mark.parametrize("alpha,beta", [(1, 1), (1, 0.5), (0.7, 1), (0.3, 0.9), (2, 0)])
 @pytest.mark.parametrize("layout", [(0, 0), (0, 1), (1, 0), (1, 1)])
 def test_addmm_at_default_threads(alpha: float, beta: float, layout: tuple, dt: Any) -> None:
-    for m, k, n in [(5, 83, 80), (9, 40, 45), (6, 20, 19), (11, 30, 33), (30, 40, 20), (7, 33, 30)]:
+    for m, k, n in [(5, 83, 80), (9, 40, 45), (6, 20, 19), (11, 30, 33), (30, 40, 20), (7, 33, 30), (7, 40, 13)]:
         rng = np.random.default_rng(m + k)
         c = rng.standard_normal((m, n)).astype(dt)
         (a, b), (x, y) = _operands(torch, m, k, n, *layout, n, dt), _operands(engine, m, k, n, *layout, n, dt)
@@ -103,7 +104,7 @@ def test_random_products_at_default_threads(dt: Any) -> None:
     for i in range(200):
         m, k, n = (int(v) for v in np.exp(rng.uniform(0, np.log(300), 3)))
         layout = tuple(int(v) for v in rng.integers(0, 2, 2))
-        if dt is np.float64 and n in (13, 25) and layout[1]:  # (a lone last column: not reproduced)
+        if dt is np.float64 and n in (13, 25) and layout[1] and m % 4 == 1:  # (not reproduced)
             continue
         (a, b), (x, y) = _operands(torch, m, k, n, *layout, i, dt), _operands(engine, m, k, n, *layout, i, dt)
         _same(x.mm(y), a.mm(b))

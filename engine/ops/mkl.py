@@ -230,16 +230,29 @@ def _two_thread_cut(m: int, n: int, k: int, dt: Any) -> int:
     if dt is not _F64 or 2 * n < m:  # (more rows: split by rows, each part as in the whole)
         return 0
     cut = -(-((n + 1) // 2) // 12) * 12  # (half the columns, up to MKL's 12-column kernel blocks)
-    return cut if cut < n - 1 else 0  # (a lone last column: not reproduced, left as on one thread)
+    if cut == n - 1:  # (a lone last column: only its last 2-3 rows differ, see _gemm_column_split)
+        return cut if m & 3 > 1 else 0
+    return cut if cut < n else 0
 
 
 def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cut: int) -> Any:
     """gemm for float64 products that MKL's two threads share by columns (BLAS's M): each part a sequential MKL
     call on the operands as torch passes them, on this machine's two cores where the product is big enough."""
     n = b.shape[1]
-    _, m1, m2, first, _, _, second, _, _, _, _ = _blas_operands(a, b)
+    _, m1, m2, first, b_trans, _, second, _, _, _, _ = _blas_operands(a, b)
     b = b if first is m1 else first  # (operands torch copies: its threads see the copies)
     a = a if second is m2 else second
+    if cut == n - 1:
+        # a lone last column (13 or 25 columns): as the whole product on one thread, but for a column-major b its
+        # last 2-3 rows (past the last 4-row block), which are those of the last rows' own product (a 1-row
+        # remainder's element differs again: not reproduced)
+        if not b_trans:
+            return _gemm(a, b, c, alpha, beta)
+        r0 = a.shape[0] & ~3
+        tail = c[r0:].copy()
+        _gemm(a, b, c, alpha, beta)
+        c[r0:, cut] = _gemm(a[r0:], b, tail, alpha, beta)[:, cut]
+        return c
     jobs = [(_gemm, (a, b[:, :cut], c[:, :cut], alpha, beta)), (_gemm, (a, b[:, cut:], c[:, cut:], alpha, beta))]
     if a.shape[0] * n * a.shape[1] >= _PAR_GEMM_MIN and (pool := _threads()) is not None:
         _run_split(pool, jobs)
