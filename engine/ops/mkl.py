@@ -7,11 +7,15 @@ arguments torch passes (its layout choices are replicated below), it returns tor
 OpenBLAS adds products in another order and numpy's SIMD math rounds differently in the last bit.
 
 Loaded on first use, not at import. TCLI_MKL=0 turns it off; another MKL version (whose kernels may round
-differently) is not used. MKL runs sequentially, which is torch's arithmetic with torch.set_num_threads(1); at
-torch's default thread count torch's MKL splits products big enough to share out (seen from 11x230x219 in
-float32, at similar sizes in float64) and their sums can differ in the last bits. MKL's GNU OpenMP layer on torch's
-thread count matched torch there, but its thread start-up made a small MLP's training step 3-4x slower on a
-2-core machine, and told one thread its sums differ from the sequential library's even on small products.
+differently) is not used. MKL runs sequentially, which is torch's arithmetic with torch.set_num_threads(1). At
+torch's default thread count torch's MKL shares a product out over its threads, each thread computing its part as
+the sequential library would (but for a lone float32 row, see _gemm_tail_split); where the parts round otherwise
+than the whole (float32 products of 5-11 rows, float64 ones with at least half as many columns as rows, from
+about 12-17 columns), gemm makes those sequential calls on the same parts (_two_thread_cut: measured on two
+threads, this machine's default; other counts share out otherwise and are not reproduced). MKL's GNU OpenMP
+layer on torch's thread count matched torch, but its thread start-up made a small MLP's training step 3-4x
+slower on a 2-core machine, and told one thread its sums differ from the sequential library's even on small
+products.
 """
 
 from __future__ import annotations
@@ -227,7 +231,7 @@ def _two_thread_cut(m: int, n: int, k: int, dt: Any) -> int:
         return 0
     if dt is _F32:
         return -1 if 4 < m < 12 and m & 3 else 0
-    if dt is not _F64 or 2 * n < m:  # (more rows: split by rows, each part as in the whole)
+    if dt is not _F64 or 2 * n < m:  # (more than twice as many rows: the whole product's bits)
         return 0
     cut = -(-((n + 1) // 2) // 12) * 12  # (half the columns, up to MKL's 12-column kernel blocks)
     if cut == n - 1:  # (a lone last column: only its last 2-3 rows differ, see _gemm_column_split)
