@@ -116,6 +116,18 @@ def _ptr(x: Any) -> Any:
         return ctypes.c_void_p(x.ctypes.data)
 
 
+def _ptr_at(x: Any, offset: int) -> Any:
+    """_ptr(x) moved on by `offset` bytes."""
+    try:
+        return _byref(_char_at(x), offset)
+    except (TypeError, ValueError, BufferError):
+        pass
+    try:
+        return _byref(_char_at(x.T), offset)
+    except (TypeError, ValueError, BufferError):
+        return ctypes.c_void_p(x.ctypes.data + offset)
+
+
 def _dense(x: Any) -> tuple:
     """(pointer, BLAS transpose flag, leading dimension) of a writable row- or column-major matrix read as
     column-major, as _operand would choose them; (None, 0, 0) for any other layout."""
@@ -257,8 +269,18 @@ def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cut: i
         _gemm(a, b, c, alpha, beta)
         c[r0:, cut] = _gemm(a[r0:], b, tail, alpha, beta)[:, cut]
         return c
-    jobs = [(_gemm, (a, b[:, :cut], c[:, :cut], alpha, beta)), (_gemm, (a, b[:, cut:], c[:, cut:], alpha, beta))]
-    if a.shape[0] * n * a.shape[1] >= _PAR_GEMM_MIN and (pool := _threads()) is not None:
+    # the two calls _gemm would make for b[:, :cut] and b[:, cut:], their pointers offset by hand
+    m, k = a.shape
+    _, _, _, _, ta, lda, _, tb, ldb, _, _ = _blas_operands(a, b)
+    dt, isz = a.dtype, a.itemsize
+    f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
+    fa, fb, al, be = _T if ta else _N, _T if tb else _N, _scalar(dt, alpha), _scalar(dt, beta)
+    pb, ldc, step = _ptr(a), c.strides[0] // isz, isz * (lda if ta else 1)
+    jobs = [
+        (f, (_COL_MAJOR, fa, fb, hi - lo, m, k, al, _ptr_at(b, lo * step), lda, pb, ldb, be, _ptr_at(c, lo * isz), ldc))
+        for lo, hi in ((0, cut), (cut, n))
+    ]
+    if m * n * k >= _PAR_GEMM_MIN and (pool := _threads()) is not None:
         _run_split(pool, jobs)
     else:
         for f, args in jobs:
@@ -292,18 +314,22 @@ def _gemm_tail_split(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
 
 
 def _lane_sums(p: Any, w: int) -> Any:
-    """Column sums of the products p (k rows, C-contiguous) as a w-lane vector loop without FMA: w-row chunks
-    added in order, the lanes then added halves first, the rows past the last whole chunk added one by one."""
-    k, n = p.shape
+    """Row sums of the products p (n rows of k, C-contiguous) as a w-lane vector loop without FMA: w-product
+    chunks added in order, the lanes then added halves first, the products past the last whole chunk added one
+    by one."""
+    n, k = p.shape
     kw = k - k % w
     if kw == 0:
-        return _seq_sum(np.concatenate((np.zeros((1, n), p.dtype), p)), 0)
-    acc = _seq_sum(p[:kw].reshape(kw // w, w, n), 0)  # (each lane down its chunks, in order)
-    while acc.shape[0] > 1:
-        acc = acc[: acc.shape[0] // 2] + acc[acc.shape[0] // 2 :]
-    r = acc[0]
+        r = np.zeros(n, p.dtype)
+    else:
+        # chunk-major: each chunk's w lanes moved as one w-item block (a fraction of an item-wise transpose's cost)
+        lanes = np.ascontiguousarray(p[:, :kw]).view(np.dtype((np.void, w * p.itemsize)))
+        acc = _seq_sum(np.ascontiguousarray(lanes.T).view(p.dtype).reshape(kw // w, n, w), 0)  # (in chunk order)
+        while acc.shape[1] > 1:
+            acc = acc[:, : acc.shape[1] // 2] + acc[:, acc.shape[1] // 2 :]
+        r = acc[:, 0]
     for i in range(kw, k):
-        r = r + p[i]
+        r = r + p[:, i]
     return r
 
 
@@ -313,14 +339,14 @@ def _row_dots(x: Any, b: Any, strided: bool) -> Any:
     in k order where x is strided."""
     n = b.shape[1]
     n4 = n & ~3
-    p = np.ascontiguousarray(x[:, None] * b)
+    p = np.ascontiguousarray(b.T * x)  # (n, k): already C-contiguous for a column-major b
     if strided:
         return _lane_sums(p, 1)
     r = np.empty(n, b.dtype)
     if n4:
-        r[:n4] = _lane_sums(p[:, :n4] if n4 == n else np.ascontiguousarray(p[:, :n4]), 4)
+        r[:n4] = _lane_sums(p[:n4], 4)
     if n4 < n:
-        r[n4:] = _lane_sums(np.ascontiguousarray(p[:, n4:]), 8)
+        r[n4:] = _lane_sums(p[n4:], 8)
     return r
 
 
