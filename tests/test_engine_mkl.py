@@ -29,12 +29,18 @@ DTYPES = [torch.float32, torch.float64]
 
 @pytest.fixture(autouse=True)
 def torch_on_one_thread() -> Any:
-    """The engine's MKL runs sequentially, which is torch's arithmetic on one thread; torch's default threads
-    split large products differently (engine/ops/mkl.py's note)."""
-    before = torch.get_num_threads()
+    """torch and the engine both told to use one thread: the engine's MKL runs sequentially, which is torch's
+    arithmetic on one thread; torch's default threads split large products differently (engine/ops/mkl.py's
+    note; tests/test_engine_mkl18.py compares at the default count)."""
+    from engine import process
+
+    before, intra, threads = torch.get_num_threads(), process._INTRA_SET[:], process._THREADS[:]
     torch.set_num_threads(1)
+    engine.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+    process._INTRA_SET[:] = intra
+    process._THREADS[:] = threads
 
 
 def same_bits(e: Any, t: Any) -> bool:

@@ -957,7 +957,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
 
 def _baddbmm_cpu(di: Any, d1: Any, d2: Any, beta: float, alpha: float) -> Any:
     """torch's cpu baddbmm (bmm_out_or_baddbmm_): below 400 multiply-adds per matrix, its loop's sum in k order,
-    then r * beta + alpha * sum in the element type; else one addmm_ per batch item (a gemm with alpha, beta)."""
+    then r * beta + alpha * sum in the element type; else one addmm_ per batch item (a gemm with alpha, beta),
+    the items shared over torch's threads: MKL threads a lone item's gemm only (mkl.gemm's threaded)."""
     bs, m, k = d1.shape
     n = d2.shape[2]
     if k * m * n < 400:
@@ -967,8 +968,8 @@ def _baddbmm_cpu(di: Any, d1: Any, d2: Any, beta: float, alpha: float) -> Any:
     r = np.empty((bs, m, n), d1.dtype)
     if beta != 0:
         r[...] = di
-    for i in range(bs):
-        mkl.gemm(d1[i], d2[i], r[i], alpha, beta)
+    for i in range(bs):  # (torch's parallel loop over the items: MKL threaded for a single one only)
+        mkl.gemm(d1[i], d2[i], r[i], alpha, beta, threaded=bs == 1)
     return r
 
 

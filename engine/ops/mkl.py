@@ -7,11 +7,15 @@ arguments torch passes (its layout choices are replicated below), it returns tor
 OpenBLAS adds products in another order and numpy's SIMD math rounds differently in the last bit.
 
 Loaded on first use, not at import. TCLI_MKL=0 turns it off; another MKL version (whose kernels may round
-differently) is not used. MKL runs sequentially, which is torch's arithmetic with torch.set_num_threads(1); at
-torch's default thread count torch's MKL splits products big enough to share out (seen from 11x230x219 in
-float32, at similar sizes in float64) and their sums can differ in the last bits. MKL's GNU OpenMP layer on torch's
-thread count matched torch there, but its thread start-up made a small MLP's training step 3-4x slower on a
-2-core machine, and told one thread its sums differ from the sequential library's even on small products.
+differently) is not used. MKL runs sequentially, which is torch's arithmetic with torch.set_num_threads(1). At
+torch's default thread count torch's MKL shares a product out over its threads, each thread computing its part as
+the sequential library would (but for a lone float32 row, see _gemm_tail_split); where the parts round otherwise
+than the whole (float32 products of 5-11 rows, float64 ones with at least half as many columns as rows, from
+about 12-17 columns), gemm makes those sequential calls on the same parts (_two_thread_cut: measured on two
+threads, this machine's default; other counts share out otherwise and are not reproduced). MKL's GNU OpenMP
+layer on torch's thread count matched torch, but its thread start-up made a small MLP's training step 3-4x
+slower on a 2-core machine, and told one thread its sums differ from the sequential library's even on small
+products.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops.cascade_sum import _seq as _seq_sum
+from engine.ops.cascade_sum import torch_threads
 from engine.ops.cpu_loops import fresh_like
 
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
@@ -110,6 +116,18 @@ def _ptr(x: Any) -> Any:
         return ctypes.c_void_p(x.ctypes.data)
 
 
+def _ptr_at(x: Any, offset: int) -> Any:
+    """_ptr(x) moved on by `offset` bytes."""
+    try:
+        return _byref(_char_at(x), offset)
+    except (TypeError, ValueError, BufferError):
+        pass
+    try:
+        return _byref(_char_at(x.T), offset)
+    except (TypeError, ValueError, BufferError):
+        return ctypes.c_void_p(x.ctypes.data + offset)
+
+
 def _dense(x: Any) -> tuple:
     """(pointer, BLAS transpose flag, leading dimension) of a writable row- or column-major matrix read as
     column-major, as _operand would choose them; (None, 0, 0) for any other layout."""
@@ -188,14 +206,19 @@ def _run_split(pool: Any, jobs: list) -> None:
         fut.result()
 
 
-def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -> Any:
+def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0, threaded: bool = True) -> Any:
     """alpha * a @ b + beta * c for 2-D float32 or float64 numpy arrays of one dtype, as torch's mm/addmm:
     c (already holding the broadcast bias when beta != 0) is written in place and returned; a fresh
-    C-contiguous result when c is None. Transposed views go to BLAS with a transpose flag, as torch does."""
+    C-contiguous result when c is None. Transposed views go to BLAS with a transpose flag, as torch does.
+    threaded=False: MKL on one thread, as for torch's calls inside its own parallel loops (bmm/baddbmm items)."""
     m, k = a.shape
     n = b.shape[1]
     if c is None:
         c = np.empty((m, n), a.dtype)
+    if n > 11 and k > 1 and threaded and (cut := _two_thread_cut(m, n, k, a.dtype)) and torch_threads() == 2:
+        if cut < 0:
+            return _gemm_tail_split(a, b, c, alpha, beta)
+        return _gemm_column_split(a, b, c, alpha, beta, cut)
     if m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK and (pool := _threads()) is not None:
         blocks = m // _ROW_BLOCK  # (the rows past the last whole block go with it: a lone row would be a gemv)
         per = -(-blocks // min(pool._max_workers, blocks))
@@ -203,6 +226,128 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0) -
         _run_split(pool, [(_gemm, (a[i:j], b, c[i:j], alpha, beta)) for i, j in zip(cuts, cuts[1:])])
         return c
     return _gemm(a, b, c, alpha, beta)
+
+
+# torch's MKL on its default threads: where oneMKL's threaded driver gives a product to two threads, each computes
+# its part as the sequential library would (but for the lone row noted at _gemm_tail_split), and some of those
+# parts round otherwise than the whole product on one thread. Measured against torch 2.13 at 2 threads (mm, addmm,
+# all four layouts, shapes up to 3000): other thread counts split otherwise and are not reproduced.
+def _two_thread_cut(m: int, n: int, k: int, dt: Any) -> int:
+    """How MKL's two threads share an (m, k) @ (k, n) product, where that changes bits: -1 float32 by rows
+    (_gemm_tail_split), a column index float64 by columns (_gemm_column_split); 0 otherwise (one thread, or parts
+    that give the whole product's bits). Two threads from 101 columns, from 17 with k >= 5, from 12 with
+    k >= 17, and past 16 rows also from 16 columns with k >= 5 and 12 with k >= 8 (k = 1 is one product)."""
+    if k < 2 or not (
+        n > 100 or (n > 16 and k > 4) or (n > 11 and (k > 16 or (m > 16 and (k > 7 or n > 15 and k > 4))))
+    ):
+        return 0
+    if dt is _F32:
+        return -1 if 4 < m < 12 and m & 3 else 0
+    if dt is not _F64 or 2 * n < m:  # (more than twice as many rows: the whole product's bits)
+        return 0
+    cut = -(-((n + 1) // 2) // 12) * 12  # (half the columns, up to MKL's 12-column kernel blocks)
+    if cut == n - 1:  # (a lone last column: only its last 2-3 rows differ, see _gemm_column_split)
+        return cut if m & 3 > 1 else 0
+    return cut if cut < n else 0
+
+
+def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cut: int) -> Any:
+    """gemm for float64 products that MKL's two threads share by columns (BLAS's M): each part a sequential MKL
+    call on the operands as torch passes them, on this machine's two cores where the product is big enough."""
+    n = b.shape[1]
+    _, m1, m2, first, b_trans, _, second, _, _, _, _ = _blas_operands(a, b)
+    b = b if first is m1 else first  # (operands torch copies: its threads see the copies)
+    a = a if second is m2 else second
+    if cut == n - 1:
+        # a lone last column (13 or 25 columns): as the whole product on one thread, but for a column-major b its
+        # last 2-3 rows (past the last 4-row block), which are those of the last rows' own product (a 1-row
+        # remainder's element differs again: not reproduced)
+        if not b_trans:
+            return _gemm(a, b, c, alpha, beta)
+        r0 = a.shape[0] & ~3
+        tail = c[r0:].copy()
+        _gemm(a, b, c, alpha, beta)
+        c[r0:, cut] = _gemm(a[r0:], b, tail, alpha, beta)[:, cut]
+        return c
+    # the two calls _gemm would make for b[:, :cut] and b[:, cut:], their pointers offset by hand
+    m, k = a.shape
+    _, _, _, _, ta, lda, _, tb, ldb, _, _ = _blas_operands(a, b)
+    dt, isz = a.dtype, a.itemsize
+    f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
+    fa, fb, al, be = _T if ta else _N, _T if tb else _N, _scalar(dt, alpha), _scalar(dt, beta)
+    pb, ldc, step = _ptr(a), c.strides[0] // isz, isz * (lda if ta else 1)
+    jobs = [
+        (f, (_COL_MAJOR, fa, fb, hi - lo, m, k, al, _ptr_at(b, lo * step), lda, pb, ldb, be, _ptr_at(c, lo * isz), ldc))
+        for lo, hi in ((0, cut), (cut, n))
+    ]
+    if m * n * k >= _PAR_GEMM_MIN and (pool := _threads()) is not None:
+        _run_split(pool, jobs)
+    else:
+        for f, args in jobs:
+            f(*args)
+    return c
+
+
+def _gemm_tail_split(a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
+    """gemm for float32 products of 5-11 rows (not a multiple of 4) that MKL's two threads share: its threaded
+    driver hands the whole 4-row blocks (rows of the result, BLAS's N) and the last 1-3 rows to its two threads.
+    Each part is a sequential MKL call on the operands as torch passes them, but for a last single row: with b
+    column-major (BLAS's first operand transposed) MKL's kernel for it takes dot products (_row_dots) where a's
+    row is contiguous, and adds in k order (alpha and beta applied after) where it is strided."""
+    m = a.shape[0]
+    _, m1, m2, first, b_trans, _, second, a_trans, _, _, _ = _blas_operands(a, b)
+    b = b if first is m1 else first  # (operands torch copies: its threads see the copies)
+    a = a if second is m2 else second
+    c0 = m & ~3
+    _gemm(a[:c0], b, c[:c0], alpha, beta)
+    if m - c0 > 1 or not b_trans:
+        _gemm(a[c0:], b, c[c0:], alpha, beta)
+    else:
+        r = _row_dots(a[c0], b, a_trans)
+        if alpha != 1:
+            r *= a.dtype.type(alpha)
+        if beta == 0:
+            c[c0] = r
+        else:
+            c[c0] = r + a.dtype.type(beta) * c[c0]
+    return c
+
+
+def _lane_sums(p: Any, w: int) -> Any:
+    """Row sums of the products p (n rows of k, C-contiguous) as a w-lane vector loop without FMA: w-product
+    chunks added in order, the lanes then added halves first, the products past the last whole chunk added one
+    by one."""
+    n, k = p.shape
+    kw = k - k % w
+    if kw == 0:
+        r = np.zeros(n, p.dtype)
+    else:
+        # chunk-major: each chunk's w lanes moved as one w-item block (a fraction of an item-wise transpose's cost)
+        lanes = np.ascontiguousarray(p[:, :kw]).view(np.dtype((np.void, w * p.itemsize)))
+        acc = _seq_sum(np.ascontiguousarray(lanes.T).view(p.dtype).reshape(kw // w, n, w), 0)  # (in chunk order)
+        while acc.shape[1] > 1:
+            acc = acc[:, : acc.shape[1] // 2] + acc[:, acc.shape[1] // 2 :]
+        r = acc[:, 0]
+    for i in range(kw, k):
+        r = r + p[:, i]
+    return r
+
+
+def _row_dots(x: Any, b: Any, strided: bool) -> Any:
+    """x @ b for one row x as MKL's threaded sgemm computes a lone last row against a column-major b: rounded
+    products, summed by _lane_sums in 4 lanes for the columns in whole groups of 4, in 8 for the 1-3 after them;
+    in k order where x is strided."""
+    n = b.shape[1]
+    n4 = n & ~3
+    p = np.ascontiguousarray(b.T * x)  # (n, k): already C-contiguous for a column-major b
+    if strided:
+        return _lane_sums(p, 1)
+    r = np.empty(n, b.dtype)
+    if n4:
+        r[:n4] = _lane_sums(p[:n4], 4)
+    if n4 < n:
+        r[n4:] = _lane_sums(p[n4:], 8)
+    return r
 
 
 def _blas_operands(a: Any, b: Any) -> tuple:
@@ -271,6 +416,8 @@ def _plan(a: Any, b: Any) -> tuple | None:
     n = b.shape[1]
     if m == 0 or n == 0 or k == 0 or (m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK):
         return None
+    if n > 11 and k > 1 and _two_thread_cut(m, n, k, a.dtype):
+        return None  # (whether MKL splits these depends on the thread count at the call)
     transpose_c, m1, m2, first, ta, lda, second, tb, ldb, mm_, nn = _blas_operands(a, b)
     if first is not m1 or second is not m2:  # (a copy: its address is new on every call)
         return None
@@ -436,8 +583,8 @@ def bmm(a: Any, b: Any) -> Any:
     sa = [s // isz if s > 0 and s % isz == 0 else -1 for s in a.strides]
     sb = [s // isz if s > 0 and s % isz == 0 else -1 for s in b.strides]
     if bs == 0 or not (_items_dense(sa[1], sa[2], m, k) and _items_dense(sb[1], sb[2], k, n)):
-        for i in range(bs):
-            gemm(a[i], b[i], c[i])
+        for i in range(bs):  # (torch's parallel loop over the items: MKL threaded for a single one only)
+            gemm(a[i], b[i], c[i], threaded=bs == 1)
         return c
     ta = sa[1] == 1 and sa[2] >= m
     tb = sb[1] == 1 and sb[2] >= k
@@ -445,6 +592,9 @@ def bmm(a: Any, b: Any) -> Any:
     fa, fb = _T if ta else _N, _T if tb else _N
     if bs == 1:  # (torch's single gemm, row-major)
         dt = a.dtype
+        if n > 11 and k > 1 and _two_thread_cut(m, n, k, dt) and torch_threads() == 2:
+            gemm(a[0], b[0], c[0])  # (the same call as mm's: its threads split it the same way)
+            return c
         _fn("gemm", dt)(_ROW_MAJOR, fa, fb, m, n, k, _ONE[dt], _ptr(a), lda, _ptr(b), ldb, _ZERO[dt], _ptr(c), n)
         return c
     ptrs = ctypes.c_void_p * bs
