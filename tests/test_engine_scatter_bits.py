@@ -59,3 +59,32 @@ def test_nll_loss_weight_requiring_grad_is_refused(shape: tuple) -> None:
         except RuntimeError as e:
             errors.append(str(e))
     assert len(errors) == 2 and errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("dt", ["float16", "bfloat16"])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_half_scatter_add_and_index_add_sum_in_float(dt: str, dim: int) -> None:
+    """torch's cpu kernels keep a float16/bfloat16 scatter_add's and index_add's sums in float, rounding once."""
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((6, 13)) * 3).astype(np.float32)
+    n = x.shape[dim]
+    idx = rng.integers(0, n, (9, 13) if dim == 0 else (6, 9))
+    s = (rng.standard_normal(idx.shape) * 3).astype(np.float32)
+    r = [
+        m.scatter_add(m.tensor(x).to(getattr(m, dt)), dim, m.tensor(idx), m.tensor(s).to(getattr(m, dt)))
+        .float()
+        .numpy()
+        .tobytes()
+        for m in (torch, engine)
+    ]
+    assert r[0] == r[1]
+    i1 = np.array([0, 2, 1, 2, 4, 2, 0]) % n
+    src = (rng.standard_normal((7, 13) if dim == 0 else (6, 7)) * 3).astype(np.float32)
+    r = [
+        m.index_add(m.tensor(x).to(getattr(m, dt)), dim, m.tensor(i1), m.tensor(src).to(getattr(m, dt)))
+        .float()
+        .numpy()
+        .tobytes()
+        for m in (torch, engine)
+    ]
+    assert r[0] == r[1]

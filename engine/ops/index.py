@@ -789,9 +789,31 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
             r = input + src
         elif type(input._data) is np.ndarray and input._data.dtype.char in "fd" and source.dtype is input.dtype:
             r = wrap(_index_add_cpu(input._data, ax, index._data, source._data, alpha), input._dev)
+        elif alpha == 1 and source.dtype is input.dtype and _half_host(input._data):
+            r = wrap(_index_add_rounded(input._data, ax, index._data, source._data), input._dev)
         else:
             r = input + index_add_new(source * alpha if alpha != 1 else source, ax, index, input._data.shape)
     return record(IndexAddBackward, r._data, r._dev, (input, source), (ax, index, alpha), (None,) * 3)
+
+
+def _half_host(d: Any) -> bool:
+    """A host array of float16 or bfloat16 (the engine's bfloat16: float32 values tagged in the dtype)."""
+    return isinstance(d, np.ndarray) and (d.dtype == np.float16 or d.dtype.metadata is not None)
+
+
+def _index_add_rounded(x: Any, ax: int, idx: np.ndarray, src: Any) -> Any:
+    """index_add of float16 or bfloat16 (alpha 1) as torch's cpu kernel: the sums kept in float, in index order,
+    rounded to the type once at the end."""
+    from engine.bf16 import plain, to_bf16
+
+    bf16 = x.dtype.metadata is not None
+    out = np.array(plain(x) if bf16 else x, dtype=np.float32, copy=True, order="C")
+    np.add.at(
+        np.moveaxis(out, ax, 0),
+        idx.reshape(-1),
+        np.moveaxis(np.asarray(plain(src) if bf16 else src, np.float32), ax, 0),
+    )
+    return to_bf16(out) if bf16 else out.astype(np.float16)
 
 
 def _index_add_cpu(x: np.ndarray, ax: int, idx: np.ndarray, src: np.ndarray, alpha: Any) -> np.ndarray:
@@ -1093,7 +1115,11 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
     sl = tuple(slice(0, s) for s in index._data.shape)
     part = src[sl] if src._data.shape != index._data.shape else src
     with NoGrad():
-        if part._data.dtype == input._data.dtype:
+        d = input._data
+        if type(d) is np.ndarray and d.dtype == np.float16 and part._data.dtype == d.dtype:
+            # torch's Half scatter_add accumulates in float and rounds once
+            r = scatter_add_new(part.float(), ax, index, d.shape, d.astype(np.float32)).half()
+        elif part._data.dtype == d.dtype:
             r = scatter_add_new(part, ax, index, input._data.shape, input._data)
         else:
             r = input + scatter_add_new(part, ax, index, input._data.shape)
