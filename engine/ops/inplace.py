@@ -1044,15 +1044,8 @@ def apply_(x: Tensor, callable: Any) -> Tensor:  # noqa: A002 - torch's paramete
         return x  # (no values to visit)
     if x._dev.type != "cpu":
         raise TypeError("apply_ is only implemented on CPU tensors")
-    check_inplace(x)
     d = x._data
-    out = writable_view(d)
-    if not writeable(out):
-        raise RuntimeError(OVERLAP_MSG)
-    unpack = _UNPACK[d.dtype.kind]
-    for index in np.ndindex(d.shape):
-        out[index] = unpack(callable(d[index].item()))
-    return x  # (torch writes the memory directly: the version counter stays)
+    return _write_each(x, lambda index: callable(d[index].item()))
 
 
 def map_(x: Tensor, tensor: Any, callable: Any) -> Tensor:  # noqa: A002 - torch's parameter names
@@ -1070,6 +1063,13 @@ def map_(x: Tensor, tensor: Any, callable: Any) -> Tensor:  # noqa: A002 - torch
     if tensor._data.dtype != x._data.dtype:
         raise TypeError(f"map_: expected {x.type()} for 'other' (got {tensor.type()})")
     other = tensor.expand_as(x)._data
+    d = x._data
+    return _write_each(x, lambda index: callable(d[index].item(), other[index].item()))
+
+
+def _write_each(x: Tensor, value_at: Any) -> Tensor:
+    """apply_'s and map_'s loop: value_at(index) written at each index of x in index order, in place (torch
+    writes the memory directly: the version counter stays)."""
     check_inplace(x)
     d = x._data
     out = writable_view(d)
@@ -1077,7 +1077,7 @@ def map_(x: Tensor, tensor: Any, callable: Any) -> Tensor:  # noqa: A002 - torch
         raise RuntimeError(OVERLAP_MSG)
     unpack = _UNPACK[d.dtype.kind]
     for index in np.ndindex(d.shape):
-        out[index] = unpack(callable(d[index].item(), other[index].item()))
+        out[index] = unpack(value_at(index))
     return x
 
 
