@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
+from engine.ops.cascade_sum import insertion_sort
 
 # (engine.ops.util is imported where an error needs it: the cupy kernels import this module while autograd loads)
 
@@ -253,16 +254,7 @@ def iterator_layout(out: Any, *operands: Any) -> Any:
                 return 1
         return 0
 
-    perm = list(range(nd - 1, -1, -1))  # perm[0]: the innermost dim
-    for i in range(1, nd):
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            c = should_swap(perm[dim0], perm[dim1])
-            if c > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif c < 0:
-                break
+    perm = insertion_sort(list(range(nd - 1, -1, -1)), should_swap)  # perm[0]: the innermost dim
     want = [0] * nd
     step = 1
     for d in perm:
