@@ -19,8 +19,51 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-# [intra-op threads, inter-op threads, whether the inter-op count was set], torch's defaults: the usable cpus
-_THREADS: list = [_cpus(), _cpus(), False]
+def _cores() -> int:
+    """The physical cores this process may run on, as MKL counts them: the distinct (physical id, core id) pairs
+    of the cpus in its affinity mask (/proc/cpuinfo), else the usable cpus."""
+    try:
+        cpus = os.sched_getaffinity(0)
+    except AttributeError:
+        return os.cpu_count() or 1
+    try:
+        with open("/proc/cpuinfo") as f:
+            cores, cpu, phys = set(), -1, "0"
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "processor":
+                    cpu, phys = int(value), "0"
+                elif key == "physical id":
+                    phys = value.strip()
+                elif key == "core id" and cpu in cpus:
+                    cores.add((phys, value.strip()))
+        if cores:
+            return len(cores)
+    except (OSError, ValueError):
+        pass
+    return len(cpus)
+
+
+def _env_count(name: str) -> int:
+    value = os.environ.get(name, "").split(",")[0].strip()
+    return int(value) if value.isdigit() and int(value) > 0 else 0
+
+
+def default_threads() -> int:
+    """torch's default intra-op thread count, which is MKL's (torch sizes its OpenMP pool by mkl_get_max_threads):
+    MKL_NUM_THREADS, else OMP_NUM_THREADS (its first count), else the physical cores (_cores); never more than
+    those cores unless MKL_DYNAMIC=false. Checked against torch 2.13 with these variables and taskset."""
+    cores = _cores()
+    n = _env_count("MKL_NUM_THREADS") or _env_count("OMP_NUM_THREADS")
+    if not n:
+        return cores
+    return n if os.environ.get("MKL_DYNAMIC", "").strip().lower() == "false" else min(n, cores)
+
+
+# [intra-op threads (0: torch's default, found on first use: default_threads reads /proc/cpuinfo), inter-op
+# threads, whether the inter-op count was set]; inter-op's default: the usable cpus
+_THREADS: list = [0, _cpus(), False]
 _INTRA_SET: list = []  # the count a script set with set_num_threads (kernels that split work as torch does read it)
 # [use_deterministic_algorithms' mode, its warn_only]
 _DETERMINISTIC = [False, False]
@@ -44,6 +87,8 @@ def set_num_threads(*args: Any) -> None:
 def get_num_threads(*args: Any) -> int:
     if args:
         raise TypeError(f"torch.get_num_threads() takes no arguments ({len(args)} given)")
+    if not _THREADS[0]:
+        _THREADS[0] = default_threads()
     return _THREADS[0]
 
 

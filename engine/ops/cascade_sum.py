@@ -8,7 +8,7 @@ flush every 2**k vectors (k = max(4, ceil(log2(rows)) / 4)); the leftovers, the 
 scalar tail and the vector's lanes are then added in a fixed order. The kernel is built for AVX2 vectors only
 (there is no AVX-512 variant), so this order holds on every x86 build. Above 32768 elements torch splits the
 sum over its threads (one chunk per thread, then a sum of the per-thread results); that split is reproduced
-with torch's default thread count (OMP_NUM_THREADS, else the physical cores).
+with torch's default thread count (engine.process.default_threads).
 
 Here: full reductions (every dimension) of float32/float64 arrays whose memory is one dense block in some
 order of their dims (contiguous, transposed, permuted), which TensorIterator also reduces as a single row.
@@ -18,49 +18,19 @@ Everything else keeps numpy's order (within float rounding of torch's).
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
 
-from engine.process import _INTRA_SET
+from engine.process import _INTRA_SET, get_num_threads
 
 _GRAIN = 32768  # at::internal::GRAIN_SIZE
 _reduce = np.add.reduce
 
 
-def _torch_threads() -> int:
-    """torch's default intra-op thread count: OMP_NUM_THREADS when set, else the physical cores."""
-    env = os.environ.get("OMP_NUM_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        with open("/proc/cpuinfo") as f:
-            cores, phys = set(), "0"
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "physical id":
-                    phys = value.strip()
-                elif key == "core id":
-                    cores.add((phys, value.strip()))
-        if cores:
-            return len(cores)
-    except OSError:
-        pass
-    return max(1, os.cpu_count() or 1)
-
-
-_THREADS: list = []  # found on first use (reading /proc/cpuinfo costs more than most imports)
-
-
 def torch_threads() -> int:
     """torch's intra-op thread count: what the script set with set_num_threads, else torch's default."""
-    if _INTRA_SET:
-        return _INTRA_SET[0]
-    if not _THREADS:
-        _THREADS.append(_torch_threads())
-    return _THREADS[0]
+    return _INTRA_SET[0] if _INTRA_SET else get_num_threads()
 
 
 def thread_chunks(n: int) -> list[slice]:

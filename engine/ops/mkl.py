@@ -12,7 +12,9 @@ torch's default thread count torch's MKL shares a product out over its threads, 
 the sequential library would (but for a lone float32 row, see _gemm_tail_split); where the parts round otherwise
 than the whole (float32 products of 5-11 rows, float64 ones with at least half as many columns as rows, from
 about 12-17 columns), gemm makes those sequential calls on the same parts (_two_thread_cut: measured on two
-threads, this machine's default; other counts share out otherwise and are not reproduced). MKL's GNU OpenMP
+threads). On 3 or more threads (a user's machine: torch's default is its physical cores) float32 products are
+shared over a grid of threads (_thread_grid), reproduced the same way; float64 ones there, and MKL's batched
+gemm's sharing of a batch over more threads than items, are not. MKL's GNU OpenMP
 layer on torch's thread count matched torch, but its thread start-up made a small MLP's training step 3-4x
 slower on a 2-core machine, and told one thread its sums differ from the sequential library's even on small
 products.
@@ -21,6 +23,7 @@ products.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import sys
 from typing import Any
@@ -219,6 +222,10 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0, t
         if cut < 0:
             return _gemm_tail_split(a, b, c, alpha, beta)
         return _gemm_column_split(a, b, c, alpha, beta, cut)
+    if threaded and m > 1 and n > 1 and a.dtype is _F32 and (t := torch_threads()) > 2 and _threaded(m, n, k, True):
+        parts = _grid_parts(m, n, t)
+        if parts is not None and c.strides[1] == c.itemsize:
+            return _gemm_grid(a, b, c, alpha, beta, *parts)
     if m * n * k >= _PAR_GEMM_MIN and n > 1 and m >= 2 * _ROW_BLOCK and (pool := _threads()) is not None:
         blocks = m // _ROW_BLOCK  # (the rows past the last whole block go with it: a lone row would be a gemv)
         per = -(-blocks // min(pool._max_workers, blocks))
@@ -228,18 +235,28 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0, t
     return _gemm(a, b, c, alpha, beta)
 
 
+def _threaded(m: int, n: int, k: int, more: bool = False) -> bool:
+    """Whether MKL's threaded driver shares an (m, k) @ (k, n) product out at all: from 101 columns, from 17
+    with k >= 5, from 12 with k >= 17, and past 16 rows also from 16 columns with k >= 5 and 12 with k >= 8
+    (k = 1 is one product). more: as seen on 3+ threads (float32), also from 101 rows, and past 16 rows from 12
+    columns with k >= 5."""
+    return k > 1 and (
+        n > 100
+        or (n > 16 and k > 4)
+        or (n > 11 and (k > 16 or (m > 16 and (k > 7 or n > 15 and k > 4))))
+        or (more and (m > 100 or (m > 16 and n > 11 and k > 4)))
+    )
+
+
 # torch's MKL on its default threads: where oneMKL's threaded driver gives a product to two threads, each computes
 # its part as the sequential library would (but for the lone row noted at _gemm_tail_split), and some of those
 # parts round otherwise than the whole product on one thread. Measured against torch 2.13 at 2 threads (mm, addmm,
-# all four layouts, shapes up to 3000): other thread counts split otherwise and are not reproduced.
+# all four layouts, shapes up to 3000); float32 on more threads: _thread_grid.
 def _two_thread_cut(m: int, n: int, k: int, dt: Any) -> int:
     """How MKL's two threads share an (m, k) @ (k, n) product, where that changes bits: -1 float32 by rows
     (_gemm_tail_split), a column index float64 by columns (_gemm_column_split); 0 otherwise (one thread, or parts
-    that give the whole product's bits). Two threads from 101 columns, from 17 with k >= 5, from 12 with
-    k >= 17, and past 16 rows also from 16 columns with k >= 5 and 12 with k >= 8 (k = 1 is one product)."""
-    if k < 2 or not (
-        n > 100 or (n > 16 and k > 4) or (n > 11 and (k > 16 or (m > 16 and (k > 7 or n > 15 and k > 4))))
-    ):
+    that give the whole product's bits), where MKL shares it out at all (_threaded)."""
+    if not _threaded(m, n, k):
         return 0
     if dt is _F32:
         return -1 if 4 < m < 12 and m & 3 else 0
@@ -249,6 +266,101 @@ def _two_thread_cut(m: int, n: int, k: int, dt: Any) -> int:
     if cut == n - 1:  # (a lone last column: only its last 2-3 rows differ, see _gemm_column_split)
         return cut if m & 3 > 1 else 0
     return cut if cut < n else 0
+
+
+# torch's MKL on 3 or more threads (float32): its threaded driver lays its threads out as a grid over the result,
+# `cols` parts of its columns (BLAS's M, in 16-column kernel blocks) by `rows` parts of its rows (BLAS's N, in
+# 4-row blocks), each part a sequential gemm on its block, and a part narrower than a kernel block rounds
+# otherwise than the same columns or rows of the whole product. Measured against torch 2.13 (mm, all four
+# layouts, 3-128 threads, oversubscribed on 2 cores: the split follows the thread count, not the cores).
+def _thread_grid(t: int) -> tuple:
+    """(column parts, row parts) of MKL's float32 thread grid for t >= 3 threads: t - 1 columns up to 4 threads;
+    else d rows, d the largest with d * d < t that divides t or t - 1, and t // d columns."""
+    if t <= 4:
+        return t - 1, 1
+    d = math.isqrt(t - 1)
+    while t % d > 1:
+        d -= 1
+    return t // d, d
+
+
+def _grid_parts(m: int, n: int, t: int) -> tuple | None:
+    """The row and column cuts (each from 0 to the size) of MKL's float32 thread grid for an (m, k) @ (k, n)
+    product on t threads, where some part rounds otherwise than the whole product (its last column part
+    narrower than 16 columns, any column part of a product of 2-3 rows, or its last row part narrower than 4
+    rows); None where the whole product's bits are the grid's."""
+    cols, rows = _thread_grid(t)
+    cw = (-(-n // cols) + 15) // 16 * 16  # (a part's columns: an even share, up to whole 16-column blocks)
+    rw = (-(-m // rows) + 3) // 4 * 4
+    if (n <= cw or (m > 3 and n - (n - 1) // cw * cw >= 16)) and (m <= rw or m - (m - 1) // rw * rw >= 4):
+        return None
+    return list(range(0, m, rw)) + [m], list(range(0, n, cw)) + [n]
+
+
+def _base(x: Any) -> int:
+    """The address of x's first element (_ptr's, as an int: offsets are added to it)."""
+    for v in (x, x.T):
+        try:
+            return ctypes.addressof(_char_at(v))
+        except (TypeError, ValueError, BufferError):
+            pass
+    return x.ctypes.data
+
+
+def _gemm_grid(a: Any, b: Any, c: Any, alpha: float, beta: float, rows: list, cols: list) -> Any:
+    """gemm as MKL's thread grid computes it: one sequential call per block, on the operands as torch passes
+    them (pointers offset into the whole call's; on this machine's cores where the product is big enough), but
+    for the blocks its threads compute otherwise: a lone column (one dot product a row) and a lone row against
+    a column-major b (_row_dots, as _gemm_tail_split). Parts that give the whole product's bits are taken
+    together: the rows but a last 1-3, and the columns but a last 1-15 of whole-height row parts (a part of
+    1-3 rows rounds by its own columns' place)."""
+    m, k = a.shape
+    n = b.shape[1]
+    _, _, _, first, b_trans, ldb, second, a_trans, lda, _, _ = _blas_operands(a, b)
+    dt, isz = a.dtype, a.itemsize
+    f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
+    fb, fa, al, be = _T if b_trans else _N, _T if a_trans else _N, _scalar(dt, alpha), _scalar(dt, beta)
+    sb, sa = isz * (ldb if b_trans else 1), isz * (1 if a_trans else lda)  # (one result column / row further)
+    ldc = c.strides[0] // isz
+    pb, pa, pc, vp = _base(first), _base(second), _base(c), ctypes.c_void_p
+    rows = [0, m] if m - rows[-2] > 3 else [0, rows[-2], m]
+    wide = [0, n] if n - cols[-2] > 15 else [0, cols[-2], n]
+    jobs = []
+    for r0, r1 in zip(rows, rows[1:]):
+        part = cols if r1 - r0 < 4 else wide
+        for c0, c1 in zip(part, part[1:]):
+            if c1 - c0 == 1 and not b_trans:
+                # a lone column of a row-major b: its products (alpha taken into a's entries) added in k order
+                # to beta * c
+                x = second[r0:r1]
+                if alpha != 1:
+                    x = x * dt.type(alpha)
+                terms = np.empty((k + 1, r1 - r0), dt)
+                terms[0] = 0 if beta == 0 else dt.type(beta) * c[r0:r1, c0]
+                np.multiply(x.T, first[:, c0, None], out=terms[1:])
+                c[r0:r1, c0] = _seq_sum(terms, 0)
+                continue
+            if c1 - c0 == 1 or (r1 - r0 == 1 and b_trans):
+                # a lone column of a column-major b (each row's dot product in k order where a's rows are
+                # strided, else in 8 lanes, which match for k a multiple of 4 only), or a lone row against it
+                # (_row_dots); alpha and beta applied after
+                if c1 - c0 == 1:
+                    x = second[r0:r1]
+                    r = _lane_sums(np.ascontiguousarray(x * first[:, c0]), 1 if a_trans else 8)[:, None]
+                else:
+                    r = _row_dots(second[r0], first[:, c0:c1], a_trans)[None]
+                if alpha != 1:
+                    r *= dt.type(alpha)
+                c[r0:r1, c0:c1] = r if beta == 0 else r + dt.type(beta) * c[r0:r1, c0:c1]
+                continue
+            jobs.append((f, (_COL_MAJOR, fb, fa, c1 - c0, r1 - r0, k, al, vp(pb + c0 * sb), ldb, vp(pa + r0 * sa), lda,
+                             be, vp(pc + (r0 * ldc + c0) * isz), ldc)))  # fmt: skip
+    if len(jobs) > 1 and m * n * k >= _PAR_GEMM_MIN and (pool := _threads()) is not None:
+        _run_split(pool, jobs)
+    else:
+        for fn, args in jobs:
+            fn(*args)
+    return c
 
 
 def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cut: int) -> Any:
@@ -418,13 +530,16 @@ def _plan(a: Any, b: Any) -> tuple | None:
         return None
     if n > 11 and k > 1 and _two_thread_cut(m, n, k, a.dtype):
         return None  # (whether MKL splits these depends on the thread count at the call)
+    # (whether MKL's grid on 3+ threads splits these depends on the thread count at the call: product checks)
+    split = a.dtype is _F32 and m > 1 and (n % 16 and n > 16 or m & 3 and m > 4 or m < 4 and n > 16)
+    split = split and _threaded(m, n, k, True)
     transpose_c, m1, m2, first, ta, lda, second, tb, ldb, mm_, nn = _blas_operands(a, b)
     if first is not m1 or second is not m2:  # (a copy: its address is new on every call)
         return None
     ldc = n if transpose_c else m  # (a fresh (m, n) result's row stride is n items)
     isz = a.itemsize
     return (transpose_c, _T if ta else _N, _T if tb else _N, mm_, nn, k, lda, ldb, ldc, (m, n), (n * isz, isz),
-            _pointer_source(m1), _pointer_source(m2))  # fmt: skip
+            _pointer_source(m1), _pointer_source(m2), split)  # fmt: skip
 
 
 def _address(x: Any, source: int) -> Any:
@@ -461,7 +576,9 @@ def product(a: Any, b: Any, c: Any = None, beta: float = 0.0) -> Any:
             _PLANS[key] = plan
         if plan is None:
             return gemm(a, b, c, 1.0, beta)
-    swap, ta, tb, m, n, k, lda, ldb, ldc, shape, strides, s1, s2 = plan
+    swap, ta, tb, m, n, k, lda, ldb, ldc, shape, strides, s1, s2, split = plan
+    if split and torch_threads() > 2:
+        return gemm(a, b, c, 1.0, beta)
     if c is None:
         c = np.empty(shape, dt)
     elif c.strides != strides or c.shape != shape:  # (not laid out as a fresh result: another ldc)
@@ -592,7 +709,10 @@ def bmm(a: Any, b: Any) -> Any:
     fa, fb = _T if ta else _N, _T if tb else _N
     if bs == 1:  # (torch's single gemm, row-major)
         dt = a.dtype
-        if n > 11 and k > 1 and _two_thread_cut(m, n, k, dt) and torch_threads() == 2:
+        t = torch_threads()
+        if (t == 2 and n > 11 and k > 1 and _two_thread_cut(m, n, k, dt)) or (
+            t > 2 and dt is _F32 and m > 1 and _threaded(m, n, k, True) and _grid_parts(m, n, t)
+        ):
             gemm(a[0], b[0], c[0])  # (the same call as mm's: its threads split it the same way)
             return c
         _fn("gemm", dt)(_ROW_MAJOR, fa, fb, m, n, k, _ONE[dt], _ptr(a), lda, _ptr(b), ldb, _ZERO[dt], _ptr(c), n)
