@@ -1,6 +1,7 @@
 """Process-wide settings torch exposes at the top level: thread counts and deterministic algorithms. The engine
-computes in one thread (numpy's own kernels pick theirs) and every op it has is deterministic, so these only
-record and report what a script set, with torch's checks and messages."""
+computes in one thread (numpy's own kernels pick theirs) and every op it has is deterministic, so these record
+and report what a script set, with torch's checks and messages; the kernels that split work (or round) as torch's
+threads do read the intra-op count (default_threads: torch's default)."""
 
 from __future__ import annotations
 
