@@ -323,8 +323,8 @@ def _gemm_grid(a: Any, b: Any, c: Any, alpha: float, beta: float, rows: list, co
     sb, sa = isz * (ldb if b_trans else 1), isz * (1 if a_trans else lda)  # (one result column / row further)
     ldc = c.strides[0] // isz
     pb, pa, pc, vp = _base(first), _base(second), _base(c), ctypes.c_void_p
-    rows = [0, m] if m - rows[-2] > 3 else [0, rows[-2], m]
-    wide = [0, n] if n - cols[-2] > 15 else [0, cols[-2], n]
+    rows = [0, m] if len(rows) == 2 or m - rows[-2] > 3 else [0, rows[-2], m]
+    wide = [0, n] if len(cols) == 2 or n - cols[-2] > 15 else [0, cols[-2], n]
     jobs = []
     for r0, r1 in zip(rows, rows[1:]):
         part = cols if r1 - r0 < 4 else wide
