@@ -578,7 +578,40 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
             di = expand(input, shape)._data  # torch's expand error for a bias that does not fit
         finally:
             ENABLED[0] = prev
-    if mkl.usable(d1, d2) and isinstance(alpha, (int, float)) and isinstance(beta, (int, float)):
+    return _addmm(input, mat1, mat2, di, d1, d2, shape, beta, alpha)
+
+
+def linear_addmm(bias: Tensor, input: Tensor, weight: Tensor) -> Tensor | None:  # noqa: A002
+    """F.linear's addmm(bias, input, weight.t()) where none of addmm's checks can fail and no decorator has
+    anything to do: a 2-D input, a 2-D weight and a 1-D bias, float32 or float64 numpy arrays of one dtype on
+    one device, sizes that fit, MKL loaded (F.linear's own decorators ran already); None otherwise."""
+    d1, w, di = input._data, weight._data, bias._data
+    dt = d1.dtype
+    if (dt is _F32 or dt is _F64) and w.dtype is dt and di.dtype is dt and type(d1) is _ndarray:
+        m, k = d1.shape if d1.ndim == 2 else (0, -1)
+        n = w.shape[0]
+        if (
+            w.shape == (n, k) and di.shape == (n,) and type(w) is _ndarray and type(di) is _ndarray
+            and input._dev is weight._dev and bias._dev is weight._dev and (_MKL[0] if _MKL else mkl.lib()) is not None
+        ):  # fmt: skip
+            from engine.ops.shape import t
+
+            mat2 = t(weight)
+            return _addmm(bias, input, mat2, di, d1, mat2._data, (m, n), 1, 1, True)
+    return None
+
+
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_ndarray = np.ndarray
+_MKL = mkl._STATE
+
+
+def _addmm(input: Tensor, mat1: Tensor, mat2: Tensor, di: Any, d1: Any, d2: Any, shape: tuple, beta: Any,  # noqa: A002
+           alpha: Any, usable: bool = False) -> Tensor:  # fmt: skip
+    """addmm's product and node, its arguments checked (di: the bias's array, broadcast where it must be; usable:
+    MKL takes d1 and d2, and alpha and beta are 1)."""
+    if usable or (mkl.usable(d1, d2) and isinstance(alpha, (int, float)) and isinstance(beta, (int, float))):
         # torch's addmm_impl_cpu_: the result holds the broadcast bias, then one gemm with alpha and beta
         r = np.empty(shape, d2.dtype)
         if beta != 0:
