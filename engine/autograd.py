@@ -678,29 +678,31 @@ def run_backward(
                     abw = node._abw
                     saved = node._saved
                     if abw is not None and node._post is None and saved is not FREED and type(saved) is not _Deferred:
-                        for v in node._vers:
-                            if v is not None and v[0][0] != v[1]:
-                                node.unpack()  # raises torch's error for the modified tensor
+                        vers = node._vers
+                        tracked = False  # (whether a saved tensor has a version record: freeing needs no count)
+                        for v in vers:
+                            if v is not None:
+                                tracked = True
+                                if v[0][0] != v[1]:
+                                    node.unpack()  # raises torch's error for the modified tensor
                         in_grads = abw(g, *saved)
                         if in_grads is not None:
                             meta = node._meta
-                            for i, nxt in enumerate(node._next):
+                            i = 0
+                            for nxt in node._next:
                                 if nxt is not None:
                                     gi = in_grads[i]
                                     if gi is not None:
                                         if meta is not None and meta[i] is not None:
                                             gi = _fit_raw(gi, meta[i])
-                                        if nxt in pending:
-                                            pending[nxt] = _add_raw(pending[nxt], gi)
-                                        else:
-                                            pending[nxt] = gi
-                            in_grads = gi = g = None
+                                        held = pending.get(nxt)
+                                        pending[nxt] = gi if held is None else _add_raw(held, gi)
+                                i += 1
+                            in_grads = gi = g = held = None
                             if not retain_graph and saved:
-                                for v in node._vers:
-                                    if v is not None:
-                                        node._saved = FREED
-                                        node._site = site
-                                        break
+                                if tracked:
+                                    node._saved = FREED
+                                    node._site = site
                                 else:
                                     n = _saved_count(node)
                                     if n:

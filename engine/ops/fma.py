@@ -90,7 +90,7 @@ def fma(x: Any, y: Any, z: Any, out: Any = None) -> Any:
 
 
 def fma32_(x: np.ndarray, y: float, z: np.ndarray) -> None:
-    """z = RN(x * y + z) in place, for float32 numpy arrays x and z of one shape and a Python float y that holds a
+    """z = RN(x * y + z) in place, for float32 numpy arrays x and z of one shape (not 0-dim) and a Python float y that holds a
     float32 value other than 1 and -1: fma(x, y, z, out=z) with fewer steps (an optimizer's update, every
     parameter every step). The float64 sum is _fma32's; a double rounding sends the work to it."""
     r = _multiply(x, y, dtype=F64)  # exact
