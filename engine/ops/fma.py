@@ -90,9 +90,9 @@ def fma(x: Any, y: Any, z: Any, out: Any = None) -> Any:
 
 
 def fma32_(x: np.ndarray, y: float, z: np.ndarray) -> None:
-    """z = RN(x * y + z) in place, for float32 numpy arrays x and z of one shape (not 0-dim) and a Python float y that holds a
-    float32 value other than 1 and -1: fma(x, y, z, out=z) with fewer steps (an optimizer's update, every
-    parameter every step). The float64 sum is _fma32's; a double rounding sends the work to it."""
+    """z = RN(x * y + z) in place, for float32 numpy arrays x and z of one shape (not 0-dim) and a Python float y
+    that holds a float32 value other than 1 and -1: fma(x, y, z, out=z) with fewer steps (an optimizer's update,
+    every parameter every step). The float64 sum is _fma32's; a double rounding sends the work to it."""
     r = _multiply(x, y, dtype=F64)  # exact
     _add(r, z, out=r)  # rounded once, to float64
     if r.size == 1:  # (a one-element parameter, a one-output layer's bias: its bits as a Python int)

@@ -40,7 +40,8 @@ def add(a: Any, b: Any, alpha: float) -> Any:
 def add_(a: Any, b: Any, alpha: float) -> None:
     """a.add_(b, alpha=alpha)."""
     dt = a.dtype
-    if dt is F32 and b.dtype is F32 and type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.ndim:
+    fast = dt is F32 and b.dtype is F32 and type(a) is np.ndarray and type(b) is np.ndarray
+    if fast and a.ndim and a.shape == b.shape:  # (float32 arrays: fma32_, in place)
         s = _AS_F32.get(alpha) if type(alpha) is float else None  # (an optimizer's few constants: lr, 1 - dampening)
         if s is None:
             s = float(F32.type(alpha))
