@@ -180,3 +180,77 @@ def test_freed_and_reusable_graphs_after_a_raw_backward_as_torch() -> None:
         out.append(_bits(x.grad))
         got[T.__name__] = out
     assert got["engine"] == got["torch"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_operator_on_matrices_as_torch(dtype: Any) -> None:
+    got = {}
+    for T in (torch, engine):
+        a = T.tensor(_data((9, 5), 0, dtype), requires_grad=True)
+        b = T.tensor(_data((5, 3), 1, dtype), requires_grad=True)
+        c = T.tensor(_data((3, 5), 2, dtype))
+        r = a @ b
+        r2 = a @ c.t()  # (a column-major operand)
+        graph = _names(_chain(r.grad_fn)) + _names(_chain(r2.grad_fn))
+        ((r * r).sum() + r2.sum()).backward()
+        got[T.__name__] = (_bits(r), _bits(r2), graph, _bits(a.grad), _bits(b.grad))
+    assert got["engine"] == got["torch"]
+
+
+@pytest.mark.parametrize(
+    "sa,sb,db",
+    [
+        ((4, 3), (2, 5), np.float32),
+        ((4, 3), (3, 2), np.float64),
+        ((3,), (3, 2), np.float32),
+        ((2, 4, 3), (3, 2), np.float32),
+    ],
+    ids=["sizes", "dtypes", "vector", "batch"],
+)
+def test_matmul_operator_elsewhere_takes_matmul(sa: tuple, sb: tuple, db: Any) -> None:
+    got = {}
+    for T in (torch, engine):
+        a, b = T.tensor(_data(sa, 0)), T.tensor(_data(sb, 1, db))
+        try:
+            got[T.__name__] = ("ok", _bits(a @ b))
+        except RuntimeError as e:
+            got[T.__name__] = ("error", str(e))
+    assert got["engine"] == got["torch"]
+
+
+def test_matmul_operator_under_autocast_as_torch() -> None:
+    got = {}
+    for T in (torch, engine):
+        a, b = T.tensor(_data((4, 3), 0)), T.tensor(_data((3, 2), 1))
+        with T.autocast("cpu", dtype=T.bfloat16):
+            r = a @ b
+        got[T.__name__] = (str(r.dtype), r.float().detach().numpy().tobytes())
+    assert got["engine"] == got["torch"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 1), (3, 5), (7,), (2, 3, 4)])
+def test_full_mean_as_torch(dtype: Any, shape: tuple) -> None:
+    got = {}
+    for T in (torch, engine):
+        x = T.tensor(_data(shape, 3, dtype) * 100, requires_grad=True)
+        m = x.mean()
+        m2 = T.mean(x * x)
+        (m + m2).backward()
+        got[T.__name__] = (_bits(m), _bits(m2), str(m.dtype), type(m.grad_fn).__name__, _bits(x.grad))
+        with T.no_grad():
+            got[T.__name__] += (_bits(x.mean()), x.mean().requires_grad)
+    assert got["engine"] == got["torch"]
+
+
+def test_square_of_a_tensor_backward_as_torch() -> None:
+    got = {}
+    for T in (torch, engine):
+        x = T.tensor(_data((64, 1), 4) * 3, requires_grad=True)
+        w = T.tensor(_data((64, 1), 5), requires_grad=True)
+        d = x * w - 0.25
+        (d * d).mean().backward()
+        y = T.tensor(_data((5,), 6), requires_grad=True)
+        (y * y).sum().backward()
+        got[T.__name__] = (_bits(x.grad), _bits(w.grad), _bits(y.grad))
+    assert got["engine"] == got["torch"]

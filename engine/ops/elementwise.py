@@ -440,7 +440,10 @@ def _mul_abw(self: Node, g: Any, a: Any, b: Any) -> tuple | None:
         return None
     try:
         ga = _np_multiply(g, b._data) if n[0] is not None else None
-        gb = _np_multiply(g, a._data) if n[1] is not None else None
+        if a is b and ga is not None:  # (x * x: g * x twice, the same bits; run_backward adds the pair)
+            gb = ga
+        else:
+            gb = _np_multiply(g, a._data) if n[1] is not None else None
     except ValueError:
         return None
     if ga is not None and type(ga) is not _ndarray:  # (0-dim operands give a numpy scalar)

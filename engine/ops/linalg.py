@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import ACTIVE as _AUTOCAST
 from engine.amp.policy import policy as autocast_policy
 from engine.autograd import accumulator, next_seq, output_edge
 from engine.bf16 import whole
@@ -404,6 +405,19 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
         r = r.reshape(r.shape[:-2] + r.shape[-1:])
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
     return _finish(_matmul_node(ad.shape, bd.shape, small_rg), r, input, other, meta)
+
+
+def matmul_operator(a: Tensor, b: Tensor) -> Tensor:
+    """`a @ b` for two tensors: matmul, where two float32 or float64 matrices of one dtype on one device, with
+    autocast off, go straight to mm's product (matmul's checks and dispatch have nothing to decide there)."""
+    ad, bd = a._data, b._data
+    dt = ad.dtype
+    if (
+        (dt is _F32 or dt is _F64) and bd.dtype is dt and ad.ndim == 2 and bd.ndim == 2 and a._dev is b._dev
+        and not _AUTOCAST[0] and ad.shape[1] == bd.shape[0]
+    ):  # fmt: skip
+        return _finish(MmBackward0, _product(ad, bd), a, b)
+    return matmul(a, b)
 
 
 def _folds_as_view(t: Any) -> bool:
