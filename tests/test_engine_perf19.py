@@ -10,6 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+import torch.nn.utils.parametrizations
+import torch.nn.utils.parametrize
+import torch.nn.utils.prune
 
 import engine
 from engine.ops import fma, linalg, mkl
@@ -253,4 +256,43 @@ def test_square_of_a_tensor_backward_as_torch() -> None:
         y = T.tensor(_data((5,), 6), requires_grad=True)
         (y * y).sum().backward()
         got[T.__name__] = (_bits(x.grad), _bits(w.grad), _bits(y.grad))
+    assert got["engine"] == got["torch"]
+
+
+def _linear_cases(T: Any) -> list:
+    """Linear modules whose weight or bias is found somewhere other than _parameters, or is None."""
+    torch_like = T.nn
+    T.manual_seed(0)
+    plain = torch_like.Linear(6, 4)
+    nobias = torch_like.Linear(6, 4, bias=False)
+    pruned = torch_like.Linear(6, 4)
+    torch_like.utils.prune.l1_unstructured(pruned, "weight", amount=0.5)  # weight: an instance attribute
+    normed = torch_like.utils.parametrizations.weight_norm(torch_like.Linear(6, 4))  # weight: a property
+    ortho = torch_like.utils.parametrize
+
+    class Doubled(T.nn.Module):
+        def forward(self, w: Any) -> Any:
+            return w * 2
+
+    para = torch_like.Linear(6, 4)
+    ortho.register_parametrization(para, "bias", Doubled())
+
+    class Sub(torch_like.Linear):  # (a user's subclass: the plain lookup)
+        def forward(self, x: Any) -> Any:
+            return super().forward(x) + 1
+
+    sub = Sub(6, 4)
+    return [plain, nobias, pruned, normed, para, sub]
+
+
+def test_linear_modules_read_their_weight_where_python_finds_it() -> None:
+    got = {}
+    for T in (torch, engine):
+        x = T.tensor(_data((5, 6), 7), requires_grad=True)
+        outs = []
+        for m in _linear_cases(T):
+            y = m(x)
+            y.pow(2).sum().backward()
+            outs.append((_bits(y), type(y.grad_fn).__name__))
+        got[T.__name__] = (outs, _bits(x.grad))
     assert got["engine"] == got["torch"]
