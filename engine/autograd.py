@@ -818,7 +818,8 @@ def _fit_raw(gd: Any, meta: tuple) -> Any:
     r = _dim_sum(gd, dims)
     if r is None:
         r = _add_reduce(gd, axis=dims)
-    r = r.reshape(shape)
+    if r.shape != shape:  # (not a view where the sum has the shape already: a fresh array can become a .grad)
+        r = r.reshape(shape)
     if type(r) is not _ndarray:
         r = np.asarray(r)
     return r if r.dtype is np_dtype else _fit(wrap(gd), meta)
@@ -987,6 +988,27 @@ def _calibrate_ownership() -> tuple:
 _OWN_T, _OWN_A = _calibrate_ownership()
 
 
+def _sole_view(gd: Any) -> bool:
+    """Whether gd is a view of a whole array that nothing else holds (a reshaped fresh result: a bias's summed
+    gradient): then gd owns that memory as much as an array without a base does."""
+    base = gd.base
+    return type(base) is _ndarray and base.nbytes == gd.nbytes and _refcount(base) <= _OWN_BASE
+
+
+def _calibrate_base() -> int:
+    """The reference count _sole_view sees for the base of a view that nothing else holds (measured through the
+    same steps: a local, the view's .base, getrefcount's argument)."""
+
+    def refs(gd: Any) -> int:
+        base = gd.base
+        return _refcount(base)
+
+    return refs(np.zeros(2).reshape(1, 2))
+
+
+_OWN_BASE = _calibrate_base()
+
+
 def _laid_out_as(vd: Any, gd: Any, xp: Any) -> Any:
     """A first .grad for a leaf that is not C-contiguous: torch's layout contract gives it the leaf's strides
     where the leaf is one dense block (a channels-last or transposed parameter), else C order."""
@@ -1020,7 +1042,10 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
         else:
             nt, na = _ref_counts(g)
             gd = g._data
-            if nt <= _OWN_T and na <= _OWN_A and g._base is None and gd.base is None and gd.flags.c_contiguous:
+            if (
+                nt <= _OWN_T and na <= _OWN_A and g._base is None and (gd.base is None or _sole_view(gd))
+                and gd.flags.c_contiguous
+            ):  # fmt: skip
                 # Nobody else can see this gradient (torch's use_count test): it becomes .grad as is,
                 # without a copy. A shared one (AddBackward hands one tensor to both inputs, a hook or
                 # the caller kept it) is copied, since users update grads in place.

@@ -296,3 +296,27 @@ def test_linear_modules_read_their_weight_where_python_finds_it() -> None:
             outs.append((_bits(y), type(y.grad_fn).__name__))
         got[T.__name__] = (outs, _bits(x.grad))
     assert got["engine"] == got["torch"]
+
+
+def test_first_grads_of_a_module_step_as_torch_and_unshared() -> None:
+    """A bias's first .grad (a summed gradient, reshaped) becomes the .grad without a copy where nothing else
+    holds it; values, and independence from anything a hook kept, as torch."""
+    got = {}
+    for T in (torch, engine):
+        T.manual_seed(0)
+        model = T.nn.Sequential(T.nn.Linear(6, 5), T.nn.ReLU(), T.nn.Linear(5, 1))
+        x, y = T.tensor(_data((8, 6), 1)), T.tensor(_data((8, 1), 2))
+        kept: list = []
+        model[2].bias.register_hook(kept.append)
+        outs = []
+        for _ in range(2):
+            for p in model.parameters():
+                p.grad = None
+            T.nn.functional.mse_loss(model(x), y).backward()
+            outs.append([_bits(p.grad) for p in model.parameters()])
+        with T.no_grad():
+            for p in model.parameters():
+                p.grad.mul_(3)  # a .grad changed in place: the hook's tensor must not see it
+        outs.append([_bits(k) for k in kept])
+        got[T.__name__] = outs
+    assert got["engine"] == got["torch"]
