@@ -200,9 +200,10 @@ def binary(
                 out = for_array(ufunc, ad)(ad, bd)
         except ValueError:  # shapes that do not broadcast (a try costs nothing until it raises)
             raise RuntimeError(broadcast_error(np.shape(ad), np.shape(bd))) from None
-        if type(out) is _ndarray and out.ndim > 1 and type(bd) is _ndarray and not ad.flags.c_contiguous:
-            out = iterator_layout(out, ad, bd)  # (torch's layout where the operands' layouts disagree)
-        if type(out) is not _ndarray and isinstance(out, _generic):  # a numpy scalar from 0-dim operands
+        if type(out) is _ndarray:
+            if out.ndim > 1 and type(bd) is _ndarray and not ad.flags.c_contiguous:
+                out = iterator_layout(out, ad, bd)  # (torch's layout where the operands' layouts disagree)
+        elif isinstance(out, _generic):  # a numpy scalar from 0-dim operands
             out = a._dev.xp.asarray(out)
         t = _new(Tensor)
         t._data = out
