@@ -678,29 +678,31 @@ def run_backward(
                     abw = node._abw
                     saved = node._saved
                     if abw is not None and node._post is None and saved is not FREED and type(saved) is not _Deferred:
-                        for v in node._vers:
-                            if v is not None and v[0][0] != v[1]:
-                                node.unpack()  # raises torch's error for the modified tensor
+                        vers = node._vers
+                        tracked = False  # (whether a saved tensor has a version record: freeing needs no count)
+                        for v in vers:
+                            if v is not None:
+                                tracked = True
+                                if v[0][0] != v[1]:
+                                    node.unpack()  # raises torch's error for the modified tensor
                         in_grads = abw(g, *saved)
                         if in_grads is not None:
                             meta = node._meta
-                            for i, nxt in enumerate(node._next):
+                            i = 0
+                            for nxt in node._next:
                                 if nxt is not None:
                                     gi = in_grads[i]
                                     if gi is not None:
                                         if meta is not None and meta[i] is not None:
                                             gi = _fit_raw(gi, meta[i])
-                                        if nxt in pending:
-                                            pending[nxt] = _add_raw(pending[nxt], gi)
-                                        else:
-                                            pending[nxt] = gi
-                            in_grads = gi = g = None
+                                        held = pending.get(nxt)
+                                        pending[nxt] = gi if held is None else _add_raw(held, gi)
+                                i += 1
+                            in_grads = gi = g = held = None
                             if not retain_graph and saved:
-                                for v in node._vers:
-                                    if v is not None:
-                                        node._saved = FREED
-                                        node._site = site
-                                        break
+                                if tracked:
+                                    node._saved = FREED
+                                    node._site = site
                                 else:
                                     n = _saved_count(node)
                                     if n:
@@ -816,7 +818,8 @@ def _fit_raw(gd: Any, meta: tuple) -> Any:
     r = _dim_sum(gd, dims)
     if r is None:
         r = _add_reduce(gd, axis=dims)
-    r = r.reshape(shape)
+    if r.shape != shape:  # (not a view where the sum has the shape already: a fresh array can become a .grad)
+        r = r.reshape(shape)
     if type(r) is not _ndarray:
         r = np.asarray(r)
     return r if r.dtype is np_dtype else _fit(wrap(gd), meta)
@@ -985,6 +988,27 @@ def _calibrate_ownership() -> tuple:
 _OWN_T, _OWN_A = _calibrate_ownership()
 
 
+def _sole_view(gd: Any) -> bool:
+    """Whether gd is a view of a whole array that nothing else holds (a reshaped fresh result: a bias's summed
+    gradient): then gd owns that memory as much as an array without a base does."""
+    base = gd.base
+    return type(base) is _ndarray and base.nbytes == gd.nbytes and _refcount(base) <= _OWN_BASE
+
+
+def _calibrate_base() -> int:
+    """The reference count _sole_view sees for the base of a view that nothing else holds (measured through the
+    same steps: a local, the view's .base, getrefcount's argument)."""
+
+    def refs(gd: Any) -> int:
+        base = gd.base
+        return _refcount(base)
+
+    return refs(np.zeros(2).reshape(1, 2))
+
+
+_OWN_BASE = _calibrate_base()
+
+
 def _laid_out_as(vd: Any, gd: Any, xp: Any) -> Any:
     """A first .grad for a leaf that is not C-contiguous: torch's layout contract gives it the leaf's strides
     where the leaf is one dense block (a channels-last or transposed parameter), else C order."""
@@ -1018,7 +1042,10 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
         else:
             nt, na = _ref_counts(g)
             gd = g._data
-            if nt <= _OWN_T and na <= _OWN_A and g._base is None and gd.base is None and gd.flags.c_contiguous:
+            if (
+                nt <= _OWN_T and na <= _OWN_A and g._base is None and (gd.base is None or _sole_view(gd))
+                and gd.flags.c_contiguous
+            ):  # fmt: skip
                 # Nobody else can see this gradient (torch's use_count test): it becomes .grad as is,
                 # without a copy. A shared one (AddBackward hands one tensor to both inputs, a hook or
                 # the caller kept it) is copied, since users update grads in place.

@@ -144,7 +144,7 @@ def rpow(self: Tensor, other: Any) -> Any:
 
 def _matmul_op(self: Tensor, other: Any) -> Any:
     # the operator leaves a non-tensor to Python, whose TypeError names both operands (torch.matmul names one)
-    return L.matmul(self, other) if isinstance(other, Tensor) else NotImplemented
+    return L.matmul_operator(self, other) if isinstance(other, Tensor) else NotImplemented
 
 
 def rmatmul(self: Tensor, other: Any) -> Any:

@@ -18,7 +18,7 @@ from engine.ops import reduce as R
 from engine.ops.cpu_capability import cpu_capability
 from engine.ops.index import scatter_add_new
 from engine.ops.libm import c_math
-from engine.ops.linalg import addmm, matmul
+from engine.ops.linalg import addmm, linear_addmm, matmul
 from engine.ops.util import index_range, node_class, record
 from engine.ops.util import saved as saved_versions
 from engine.tensor import Tensor, wrap
@@ -268,6 +268,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and isinstance(input, Tensor) and isinstance(bias, Tensor):
         d = input._data
         if d.ndim == 2:
+            if isinstance(weight, Tensor):
+                r = linear_addmm(bias, input, weight)  # (the common case, past addmm's checks and decorators)
+                if r is not None:
+                    return r
             return addmm(bias, input, weight.t())
         if d.ndim >= 1 and d.flags.c_contiguous and (d.ndim == 3 or bias._data.ndim == 1):
             lead = d.shape[:-1]

@@ -57,6 +57,14 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if type(self) is Linear:
+            # self.weight and self.bias as Python finds them, without its failed lookup before Module.__getattr__
+            # (an AttributeError made and dropped, most of the cost): a Linear's class has neither name, so an
+            # instance attribute (pruning's) comes first, then _parameters
+            d = self.__dict__
+            p = d.get("_parameters")
+            if p is not None and "weight" in p and "bias" in p and "weight" not in d and "bias" not in d:
+                return F.linear(input, p["weight"], p["bias"])
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:

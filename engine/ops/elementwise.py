@@ -200,9 +200,10 @@ def binary(
                 out = for_array(ufunc, ad)(ad, bd)
         except ValueError:  # shapes that do not broadcast (a try costs nothing until it raises)
             raise RuntimeError(broadcast_error(np.shape(ad), np.shape(bd))) from None
-        if type(out) is _ndarray and out.ndim > 1 and type(bd) is _ndarray and not ad.flags.c_contiguous:
-            out = iterator_layout(out, ad, bd)  # (torch's layout where the operands' layouts disagree)
-        if type(out) is not _ndarray and isinstance(out, _generic):  # a numpy scalar from 0-dim operands
+        if type(out) is _ndarray:
+            if out.ndim > 1 and type(bd) is _ndarray and not ad.flags.c_contiguous:
+                out = iterator_layout(out, ad, bd)  # (torch's layout where the operands' layouts disagree)
+        elif isinstance(out, _generic):  # a numpy scalar from 0-dim operands
             out = a._dev.xp.asarray(out)
         t = _new(Tensor)
         t._data = out
@@ -440,7 +441,10 @@ def _mul_abw(self: Node, g: Any, a: Any, b: Any) -> tuple | None:
         return None
     try:
         ga = _np_multiply(g, b._data) if n[0] is not None else None
-        gb = _np_multiply(g, a._data) if n[1] is not None else None
+        if a is b and ga is not None:  # (x * x: g * x twice, the same bits; run_backward adds the pair)
+            gb = ga
+        else:
+            gb = _np_multiply(g, a._data) if n[1] is not None else None
     except ValueError:
         return None
     if ga is not None and type(ga) is not _ndarray:  # (0-dim operands give a numpy scalar)

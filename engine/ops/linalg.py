@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.amp.policy import ACTIVE as _AUTOCAST
 from engine.amp.policy import policy as autocast_policy
 from engine.autograd import accumulator, next_seq, output_edge
 from engine.bf16 import whole
@@ -406,6 +407,19 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
     return _finish(_matmul_node(ad.shape, bd.shape, small_rg), r, input, other, meta)
 
 
+def matmul_operator(a: Tensor, b: Tensor) -> Tensor:
+    """`a @ b` for two tensors: matmul, where two float32 or float64 matrices of one dtype on one device, with
+    autocast off, go straight to mm's product (matmul's checks and dispatch have nothing to decide there)."""
+    ad, bd = a._data, b._data
+    dt = ad.dtype
+    if (
+        (dt is _F32 or dt is _F64) and bd.dtype is dt and ad.ndim == 2 and bd.ndim == 2 and a._dev is b._dev
+        and not _AUTOCAST[0] and ad.shape[1] == bd.shape[0]
+    ):  # fmt: skip
+        return _finish(MmBackward0, _product(ad, bd), a, b)
+    return matmul(a, b)
+
+
 def _folds_as_view(t: Any) -> bool:
     """should_fold's test that t.view(-1, t.size(-1)) needs no copy: the leading dims step evenly."""
     st, sh = t.strides, t.shape
@@ -578,7 +592,40 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
             di = expand(input, shape)._data  # torch's expand error for a bias that does not fit
         finally:
             ENABLED[0] = prev
-    if mkl.usable(d1, d2) and isinstance(alpha, (int, float)) and isinstance(beta, (int, float)):
+    return _addmm(input, mat1, mat2, di, d1, d2, shape, beta, alpha)
+
+
+def linear_addmm(bias: Tensor, input: Tensor, weight: Tensor) -> Tensor | None:  # noqa: A002
+    """F.linear's addmm(bias, input, weight.t()) where none of addmm's checks can fail and no decorator has
+    anything to do: a 2-D input, a 2-D weight and a 1-D bias, float32 or float64 numpy arrays of one dtype on
+    one device, sizes that fit, MKL loaded (F.linear's own decorators ran already); None otherwise."""
+    d1, w, di = input._data, weight._data, bias._data
+    dt = d1.dtype
+    if (dt is _F32 or dt is _F64) and w.dtype is dt and di.dtype is dt and type(d1) is _ndarray:
+        m, k = d1.shape if d1.ndim == 2 else (0, -1)
+        n = w.shape[0]
+        if (
+            w.shape == (n, k) and di.shape == (n,) and type(w) is _ndarray and type(di) is _ndarray
+            and input._dev is weight._dev and bias._dev is weight._dev and (_MKL[0] if _MKL else mkl.lib()) is not None
+        ):  # fmt: skip
+            from engine.ops.shape import t
+
+            mat2 = t(weight)
+            return _addmm(bias, input, mat2, di, d1, mat2._data, (m, n), 1, 1, True)
+    return None
+
+
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_ndarray = np.ndarray
+_MKL = mkl._STATE
+
+
+def _addmm(input: Tensor, mat1: Tensor, mat2: Tensor, di: Any, d1: Any, d2: Any, shape: tuple, beta: Any,  # noqa: A002
+           alpha: Any, usable: bool = False) -> Tensor:  # fmt: skip
+    """addmm's product and node, its arguments checked (di: the bias's array, broadcast where it must be; usable:
+    MKL takes d1 and d2, and alpha and beta are 1)."""
+    if usable or (mkl.usable(d1, d2) and isinstance(alpha, (int, float)) and isinstance(beta, (int, float))):
         # torch's addmm_impl_cpu_: the result holds the broadcast bias, then one gemm with alpha and beta
         r = np.empty(shape, d2.dtype)
         if beta != 0:

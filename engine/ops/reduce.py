@@ -47,6 +47,8 @@ def _arr(r: Any, dev: Any) -> Any:
 
 
 _F16 = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 
 
 def _acc(d: Any) -> Any:
@@ -274,6 +276,20 @@ def sum(
 def mean(
     input: Tensor, dim: Any = NODIM, keepdim: Any = NOKEEP, *, dtype: Any = None, out: Any = None, _method: bool = False
 ) -> Tensor:  # noqa: A002, E501
+    if dim is NODIM and dtype is None and out is None and keepdim is NOKEEP and type(input) is Tensor:
+        # a full mean of float32/float64 (a loss): the general path below, with its questions answered
+        d = input._data
+        dt = d.dtype
+        if (dt is _F32 or dt is _F64) and type(d) is _ndarray and d.ndim and d.size:
+            r = full_sum(d)
+            if r is not None:
+                r = _arr(r[()] / d.size, input._dev)
+                if r.dtype is not dt and r.dtype != dt:
+                    r = r.astype(dt)
+                t = wrap(r, input._dev)
+                if ENABLED[0] and input._rg:
+                    _node(MeanBackward0, t, (input,), (d.shape, None, False, d.size), (None, None, None, None))
+                return t
     dim, keepdim, given = _dim_args("mean", dim, keepdim, _method)
     d = input._data
     if dtype is not None:

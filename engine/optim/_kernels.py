@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 
 from engine.ops import mkl
-from engine.ops.fma import EXACT, arr, fma, store, xp_of
+from engine.ops.fma import EXACT, arr, fma, fma32_, store, xp_of
 
 F16 = np.dtype(np.float16)
+F32 = np.dtype(np.float32)
+_AS_F32: dict = {}  # a Python float -> its float32 value as a Python float
 
 
 # ---- torch's in-place ops, on arrays -----------------------------------------------------------------------
@@ -38,6 +40,20 @@ def add(a: Any, b: Any, alpha: float) -> Any:
 def add_(a: Any, b: Any, alpha: float) -> None:
     """a.add_(b, alpha=alpha)."""
     dt = a.dtype
+    fast = dt is F32 and b.dtype is F32 and type(a) is np.ndarray and type(b) is np.ndarray
+    if fast and a.ndim and a.shape == b.shape:  # (float32 arrays: fma32_, in place)
+        s = _AS_F32.get(alpha) if type(alpha) is float else None  # (an optimizer's few constants: lr, 1 - dampening)
+        if s is None:
+            s = float(F32.type(alpha))
+            if len(_AS_F32) < 256 and type(alpha) is float:
+                _AS_F32[alpha] = s
+        if s == 1.0:
+            a += b
+        elif s == -1.0:
+            a -= b
+        else:
+            fma32_(b, s, a)
+        return
     if dt in EXACT:
         s = float(dt.type(alpha))
         if s == 1.0:
