@@ -29,13 +29,15 @@ import numbers
 import warnings
 from typing import Any
 
+import numpy as np
+
 from engine.autograd import Node, next_seq, save_out
 from engine.creation import empty, zeros
 from engine.dtypes import float16, float32
 from engine.grad_mode import ENABLED, no_grad
 from engine.multi_output import connect, grads_of
 from engine.nn import functional as F
-from engine.nn import init
+from engine.nn import init, lstm_onednn
 from engine.nn.module import Module
 from engine.nn.parameter import Parameter
 from engine.ops.index import cat, stack
@@ -63,15 +65,18 @@ class _MkldnnLayerNode(Node):
     o), g's tanh, the cell states and their tanh, and the hidden states."""
 
     _reverse = False
+    _exact = False  # saved: oneDNN's activated gates, cell states and hidden states (lstm_onednn.py)
 
     def backward(self, grads: Any, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None, hx: Tensor, cx: Tensor, *kept: Tensor) -> tuple:  # fmt: skip
         g_out, g_hy, g_cy = grads_of(grads, 3)
         needed = [n is not None for n in self._next]
+        if self._exact and not ENABLED[0]:
+            return _exact_layer_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, cx, kept, self._reverse, needed)
         if ENABLED[0]:
             # create_graph: torch's differentiable backward recomputes the steps from the saved inputs, so that
             # the gradients are functions of them; the same here, the steps recorded this time
-            hs, *lists, _, _ = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, self._reverse, True)
+            hs, *lists, _, _ = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, self._reverse, True)  # (approximate)
             kept = (*(stack(v, 0) for v in lists), stack(hs, 0))
             return tuple(_lstm_layer_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, cx, *kept, self._reverse,
                                               needed))  # fmt: skip
@@ -162,15 +167,48 @@ def _lstm_layer_backward(g_out: Any, g_hy: Any, g_cy: Any, x: Tensor, w_ih: Tens
     return result
 
 
+def _exact_layer_backward(g_out: Any, g_hy: Any, g_cy: Any, x: Tensor, w_ih: Tensor, w_hh: Tensor, hx: Tensor,
+                          cx: Tensor, kept: tuple, reverse: bool, needed: list) -> list:  # fmt: skip
+    """The layer's backward as oneDNN's (lstm_onednn.backward): the seven gradients, None where not needed."""
+    gates, cs, hs = (t._data for t in kept)
+    g_out, g_hy, g_cy = (None if g is None else g._data for g in (g_out, g_hy, g_cy))
+    dx, dw_ih, dw_hh, db, dh, dc = lstm_onednn.backward(g_out, g_hy, g_cy, x._data, w_ih._data, w_hh._data,
+                                                        hx._data, cx._data, hs, gates, cs, reverse)  # fmt: skip
+    vals = (dx, dw_ih, dw_hh, db, db.copy(), dh, dc)  # (b_ih and b_hh: one gradient, two tensors)
+    return [wrap(v, x._dev) if need else None for v, need in zip(vals, needed)]
+
+
+def _exact_steps(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, hx: Tensor,
+                 cx: Tensor, reverse: bool) -> tuple | None:  # fmt: skip
+    """(hidden states, gates, cell states) of the layer as oneDNN computes them, each (steps, batch, ...) in the
+    order the steps ran, as arrays; None where lstm_onednn does not apply."""
+    arrays = [t._data for t in (x, w_ih, w_hh, hx, cx)]
+    biases = [t._data for t in (b_ih, b_hh) if t is not None]
+    if not lstm_onednn.usable(*arrays, *biases):
+        return None
+    xd, wi, wh, h0, c0 = arrays
+    bias = biases[0] + biases[1] if biases else np.zeros(wi.shape[0], np.float32)
+    # oneDNN's training kernel whenever grad mode is on (torch's mkldnn_rnn_layer asks GradMode), else inference
+    return lstm_onednn.forward(np.ascontiguousarray(xd), wi, wh, bias, h0, c0, reverse, ENABLED[0])
+
+
 def _mkldnn_lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
                        hx: Tensor, cx: Tensor, reverse: bool) -> tuple:  # fmt: skip
     """One layer and direction of torch's oneDNN LSTM: (output, h, c), one MkldnnRnnLayerBackward0 node."""
     inputs = (x, w_ih, w_hh, b_ih, b_hh, hx, cx)
     track = ENABLED[0] and any(t is not None and t.requires_grad for t in inputs)
-    with no_grad():
-        hs, sigs, gs, cs, tcs, h, c = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse, track)
-        h_all = stack(hs, 0)
-        out = h_all.flip(0) if reverse else h_all
+    exact = _exact_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse)
+    if exact is not None:
+        hs_a, gates_a, cs_a = exact
+        dev = x._dev
+        h_all = wrap(hs_a, dev)
+        out = wrap(np.ascontiguousarray(hs_a[::-1]), dev) if reverse else h_all
+        h, c = wrap(hs_a[-1].copy(), dev), wrap(cs_a[-1].copy(), dev)
+    else:
+        with no_grad():
+            hs, sigs, gs, cs, tcs, h, c = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse, track)
+            h_all = stack(hs, 0)
+            out = h_all.flip(0) if reverse else h_all
     if not track:
         return out, h, c
     node = _MkldnnLayerNode()
@@ -181,7 +219,11 @@ def _mkldnn_lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | Non
     # (fresh tensors: the saved ones hold no node, so no cycle forms); one node for the three, as torch's
     results = [wrap(t._data, t._dev) for t in (out, h, c)]
     connect(node, results)
-    items = (*inputs, stack(sigs, 0), stack(gs, 0), stack(cs, 0), stack(tcs, 0))
+    if exact is not None:
+        node._exact = True
+        items = (*inputs, wrap(gates_a, dev), wrap(cs_a, dev))
+    else:
+        items = (*inputs, stack(sigs, 0), stack(gs, 0), stack(cs, 0), stack(tcs, 0))
     vers = saved(*items)
     if reverse:
         items, vers = (*items, h_all), (*vers, *saved(h_all))
@@ -208,10 +250,12 @@ def _lstm_cell(gates: Tensor, c: Tensor, w_hr: Tensor | None) -> tuple:
 def _gru_cell(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     ir, iz, in_ = _unsafe_chunk(x_gates, 3)
     hr, hz, hn = _unsafe_chunk(F.linear(h, w_hh, b_hh), 3)
-    r = (hr + ir).sigmoid()
-    z = (hz + iz).sigmoid()
-    n = (in_ + hn * r).tanh()
-    return (h - n) * z + n
+    # in place, as ATen's GRUCell: the sigmoids then run on the gates' strided pieces, whose rows cpu_kernel_vec
+    # splits into vectors and a scalar tail (another split than a fresh contiguous sum's: other bits there)
+    r = hr.add_(ir).sigmoid_()
+    z = hz.add_(iz).sigmoid_()
+    n = in_.add(hn.mul_(r)).tanh_()
+    return (h - n).mul_(z).add_(n)
 
 
 def _step(mode: str, s: Tensor, hidden: Any, params: tuple) -> Any:
