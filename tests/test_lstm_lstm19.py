@@ -92,12 +92,19 @@ def test_lstm_inference_forward(args: tuple, kw: dict, shape: tuple) -> None:
     _same("LSTM", args, kw, shape, grad=False)
 
 
-def test_lstm_one_feature_forward_and_recurrent_gradients() -> None:
-    # LSTM(1, 32) on a batch-first series: values and all gradients but the input's and weight_ih's (oneDNN's
-    # matrix-vector kernels, not reproduced)
-    assert not lstm_onednn.exact_sizes(1)
-    _same("LSTM", (1, 32), {"batch_first": True}, (64, 30, 1), skip=("x.grad", "weight_ih_l0.grad"))
-    _same("LSTM", (1, 32), {"batch_first": True}, (64, 30, 1), grad=False)
+@pytest.mark.parametrize(
+    ("args", "kw", "shape"),
+    [
+        ((1, 32), {"batch_first": True}, (64, 30, 1)),  # dx by the gemv kernel, dW_ih split over two threads
+        ((1, 5), {}, (7, 3, 1)),  # a gemv tail (K = 20)
+        ((8, 64), {}, (5, 1, 8)),  # a batch of one: one-column products, dh's K (256) split over two threads
+        ((10, 20, 2), {"bidirectional": True}, (6, 1, 10)),
+        ((1, 150), {"batch_first": True}, (1, 9, 1)),  # both, and a gemv block of 512
+    ],
+)
+def test_lstm_one_feature_and_batch_of_one(args: tuple, kw: dict, shape: tuple) -> None:
+    _same("LSTM", args, kw, shape)
+    _same("LSTM", args, kw, shape, grad=False)
 
 
 def test_lstm_with_projections_native_path() -> None:

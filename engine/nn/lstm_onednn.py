@@ -22,11 +22,17 @@ Backward (oneDNN's reference RNN backward, the steps last to first):
     dg = (1 - g*g) * (i * dC),  dc = dC * f,  dh = W_hh^T dG (gemm over 4H)
     dx = W_ih^T dG for all steps at once; dW_ih = dG^T x over all (step, batch) pairs in the order the steps
     ran; dW_hh = dG^T h_{t-1} likewise, but for the forward direction the steps after the first in one product
-    and the first step's (from h0) added after; db = the dG rows added one by one, the steps last to first (one
+    and the first step's (from h0) onto it; db = the dG rows added one by one, the steps last to first (one
     gradient for b_ih and b_hh).
 
-Other shapes torch sends elsewhere inside oneDNN (matrix-vector kernels: input_size 1) still add in other orders:
-`exact_sizes` says which layers this reproduces.
+oneDNN's gemm (its no-copy driver) has two more forms, by shape:
+- one output column (oneDNN's n = 1: a batch of one, or the weight gradient of a one-feature input or a
+  one-unit layer): the sums run on from C in one chain, but from 256 products (and up to 1000 rows) the two
+  threads take half of K each, the second's chain added at the end;
+- one output row (m = 1: dx of a one-feature input, dh of a one-unit layer): the jit avx gemv_t kernel, 8 lanes
+  each chaining every 8th product, summed by its horizontal adds, in blocks of 512 (`gemv_t`).
+Measured exact: random layers (hidden 1-256, input 1-500, batch 1-100, 1-40 steps, either direction) but a
+one-unit layer with a batch of one or over 256 (step, batch) pairs, whose kernels still add otherwise.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from engine.ops.fma import fma
 
 _F32 = np.dtype(np.float32)
 _KB = 384  # oneDNN gemm's K block (avx512)
+_N1_KB, _N1_MMAX = 128, 1000  # a one-column product: K split over two threads from 2 * _N1_KB, up to _N1_MMAX rows
 
 
 def _bits(*hs: int) -> np.ndarray:
@@ -131,21 +138,65 @@ def _k_blocks(k: int) -> list:
     return out
 
 
-def chain(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a (r, K) @ b (K, cols), each sum one fused multiply-add chain in k order from 0."""
-    from engine.nn.conv_onednn import _chain
+def chain(a: np.ndarray, b: np.ndarray, c: np.ndarray | None = None) -> np.ndarray:
+    """a (r, K) @ b (K, cols), each sum one fused multiply-add chain in k order from 0, or from c."""
+    from engine.nn.conv_onednn import _Chain
 
-    if a.shape[1] == 0:
-        return np.zeros((a.shape[0], b.shape[1]), _F32)
-    return _chain(np.ascontiguousarray(a), np.ascontiguousarray(b))
+    r, k = a.shape
+    if k == 0:
+        return np.zeros((r, b.shape[1]), _F32) if c is None else c.copy()
+    ch = _Chain(r, b.shape[1], k)
+    ch.put_rows(np.ascontiguousarray(b))
+    if c is not None:
+        for acc, (g0, g1) in zip(ch.accs, ch.groups):
+            acc[: g1 - g0, : ch.cols] = c[g0:g1]
+    ch.run(np.ascontiguousarray(a))
+    return ch.result()
 
 
 def gemm(a: np.ndarray, b: np.ndarray, c: np.ndarray | None = None) -> np.ndarray:
-    """oneDNN's gemm, a (r, K) @ b (K, cols) (+ c): the K blocks' chains added to c (or to the first) in order."""
+    """oneDNN's gemm, a (r, K) @ b (K, cols) (+ c): the K blocks' chains added to c (or to the first) in order.
+    r is oneDNN's n (the product's columns there); with one row the sums run on from c in one chain."""
+    if a.shape[0] == 1:
+        k = a.shape[1]
+        if b.shape[1] <= _N1_MMAX and k >= 2 * _N1_KB:  # two threads, half of K each, the second's sum added
+            h = (k + 1) // 2
+            return chain(a[:, :h], b[:h], c) + chain(a[:, h:], b[h:])
+        return chain(a, b, c)
     for s, e in _k_blocks(a.shape[1]):
         p = chain(a[:, s:e], b[s:e])
         c = p if c is None else c + p
     return c
+
+
+def _reduce8(acc: np.ndarray) -> np.ndarray:
+    """The gemv kernel's horizontal sum of 8 lanes (vhaddps, vperm2f128, vaddps, vhaddps)."""
+    a = [acc[:, i] for i in range(8)]
+    return ((a[0] + a[1]) + (a[4] + a[5])) + ((a[2] + a[3]) + (a[6] + a[7]))
+
+
+def gemv_t(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """oneDNN's product of a one-row matrix x (K,) by a (r, K) (its jit avx gemv_t kernel, x copied in blocks
+    of 512): per block, 8 lanes each one fused chain over its k (k = lane mod 8) in 16-wide steps, summed as
+    the kernel's horizontal add, then the leftover 8, 4, 2, 1 each summed alike; every sum added to y."""
+    r, k = a.shape
+    y = np.zeros(r, _F32)
+    for b0 in range(0, k, 512):
+        b1 = min(k, b0 + 512)
+        main = b0 + (b1 - b0) // 16 * 16
+        if main > b0:
+            acc = np.zeros((r, 8), _F32)
+            for k0 in range(b0, main, 8):
+                acc = fma(a[:, k0 : k0 + 8], np.broadcast_to(x[k0 : k0 + 8], (r, 8)).copy(), acc)
+            y = y + _reduce8(acc)
+        k0 = main
+        for ux in (8, 4, 2, 1):
+            if (b1 - main) & ux:
+                acc = np.zeros((r, 8), _F32)
+                acc[:, :ux] = a[:, k0 : k0 + ux] * x[k0 : k0 + ux]
+                y = y + _reduce8(acc)
+                k0 += ux
+    return y
 
 
 # ---- the layer ---------------------------------------------------------------------------------------------
@@ -154,12 +205,6 @@ def usable(*arrays: Any) -> bool:
     from engine.nn.conv_onednn import exact_here
 
     return all(type(a) is np.ndarray and a.dtype == _F32 for a in arrays) and exact_here()
-
-
-def exact_sizes(input_size: int) -> bool:
-    """The layers whose gradients this reproduces (a one-feature input goes through oneDNN's matrix-vector
-    kernels for dx and dW_ih, whose order is not known)."""
-    return input_size > 1
 
 
 def forward(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray, h: np.ndarray, c: np.ndarray,
@@ -231,19 +276,24 @@ def backward(g_out: np.ndarray | None, g_hy: np.ndarray | None, g_cy: np.ndarray
         dg[:, 2 * hid : 3 * hid] = fma(-gg, gg, one) * (i * d_c)
         dg[:, 3 * hid :] = (fma(-o, o, o) * d_h) * tc
         dc = d_c * f
-        dh = gemm(dg, w_hh)
+        dh = gemv_t(dg, w_hh[:, 0].copy())[:, None] if hid == 1 else gemm(dg, w_hh)
         for row in dg:
             db = db + row
     flat = d_gates.reshape(-1, 4 * hid)  # (the steps in the order they ran, as the products take them)
     xs = x[::-1] if reverse else x
-    dx = gemm(flat, w_ih).reshape(steps, batch, isz)
+    if isz == 1:  # oneDNN's product with one row goes to its gemv kernel
+        dx = gemv_t(flat, np.ascontiguousarray(w_ih[:, 0])).reshape(steps, batch, 1)
+    else:
+        dx = gemm(flat, w_ih).reshape(steps, batch, isz)
     if reverse:
         dx = dx[::-1]
-    dw_ih = gemm(np.ascontiguousarray(flat.T), xs.reshape(-1, isz))
+    # (the weight gradients as oneDNN's (4H x size) products, whose columns are the weights' inputs: computed
+    # transposed, so that gemm's rows are those columns)
+    dw_ih = gemm(np.ascontiguousarray(xs.reshape(-1, isz).T), flat).T
     h_prev = hs[:-1].reshape(-1, hid)
     if reverse:  # one product over every step
-        dw_hh = gemm(np.ascontiguousarray(flat.T), np.concatenate([h0, h_prev]))
-    else:  # the steps after the first in one product, the first (from h0) in another, added last
-        first = gemm(np.ascontiguousarray(d_gates[0].T), h0)
-        dw_hh = gemm(np.ascontiguousarray(flat[batch:].T), h_prev) + first if steps > 1 else first
-    return dx, dw_ih, dw_hh, db, dh, dc
+        dw_hh = gemm(np.ascontiguousarray(np.concatenate([h0, h_prev]).T), flat).T
+    else:  # the steps after the first in one product, then the first's (from h0) onto it
+        rest = gemm(np.ascontiguousarray(h_prev.T), flat[batch:]) if steps > 1 else None
+        dw_hh = gemm(np.ascontiguousarray(h0.T), d_gates[0], rest).T
+    return dx, np.ascontiguousarray(dw_ih), np.ascontiguousarray(dw_hh), db, dh, dc
