@@ -99,6 +99,8 @@ def test_lstm_inference_forward(args: tuple, kw: dict, shape: tuple) -> None:
         ((1, 5), {}, (7, 3, 1)),  # a gemv tail (K = 20)
         ((8, 64), {}, (5, 1, 8)),  # a batch of one: one-column products, dh's K (256) split over two threads
         ((10, 20, 2), {"bidirectional": True}, (6, 1, 10)),
+        ((16, 16, 2), {}, (4, 1, 16)),  # input_size == hidden_size: inference's products apart for one sequence
+        ((16, 16), {}, (1, 1, 16)),
         ((1, 150), {"batch_first": True}, (1, 9, 1)),  # both, and a gemv block of 512
     ],
 )

@@ -9,7 +9,8 @@ Forward, training (grad mode on: oneDNN's reference RNN with its jit post-gemm k
     i, f, o = logistic(gates), g = tanh(gates)   (the jit eltwise injector's, below)
     c_t = fma(i, g, c_{t-1} * f), h_t = o * tanh(c_t)
 Forward, inference (grad mode off: oneDNN's brgemm RNN): the same, but each product one chain over all of K, and
-where input_size == hidden_size the two products are one chain (x_t's terms, then h_{t-1}'s).
+where input_size == hidden_size the two products are one chain (x_t's terms, then h_{t-1}'s), but for a batch of
+one over several steps.
 
 The injector's functions (jit_uni_eltwise_injector): exp(x) = 2 * (p(r) * 2^(n-1)) with n = floor(x * log2(e)
 + 0.5), r = fma(-n, ln2, x) and p a degree-5 polynomial by fma; logistic(x) = e / (e + 1) with e = exp(-|x|),
@@ -213,7 +214,7 @@ def forward(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray,
     (hs, gates, cs): (T, B, H), (T, B, 4H) activated (i, f, g, o), (T, B, H), each in the order the steps ran."""
     steps, batch, isz = x.shape
     hid = w_hh.shape[1]
-    merged = not train and isz == hid
+    merged = not train and isz == hid and (batch > 1 or steps == 1)
     wt_ih = np.ascontiguousarray(w_ih.T)
     wt_hh = np.ascontiguousarray(w_hh.T)
     if merged:
