@@ -28,12 +28,13 @@ Backward (oneDNN's reference RNN backward, the steps last to first):
 
 oneDNN's gemm (its no-copy driver) has two more forms, by shape:
 - one output column (oneDNN's n = 1: a batch of one, or the weight gradient of a one-feature input or a
-  one-unit layer): the sums run on from C in one chain, but from 256 products (and up to 1000 rows) the two
-  threads take half of K each, the second's chain added at the end;
+  one-unit layer): the sums run on from C in one chain, but from 256 products and 8192 multiply-adds (up to
+  1000 rows) the two threads take half of K each, the second's chain added at the end;
 - one output row (m = 1: dx of a one-feature input, dh of a one-unit layer): the jit avx gemv_t kernel, 8 lanes
   each chaining every 8th product, summed by its horizontal adds, in blocks of 512 (`gemv_t`).
-Measured exact: random layers (hidden 1-256, input 1-500, batch 1-100, 1-40 steps, either direction) but a
-one-unit layer with a batch of one or over 256 (step, batch) pairs, whose kernels still add otherwise.
+Measured exact on random layers and modules (hidden 1-256, input 1-500, batch 1-100, 1-40 steps, 1-3 layers,
+either direction, training and inference) but a one-unit layer (hidden_size 1) with a batch of one, whose
+products' kernels still add otherwise; create_graph's differentiable backward is approximate (rnn_layers).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ from engine.ops.fma import fma
 
 _F32 = np.dtype(np.float32)
 _KB = 384  # oneDNN gemm's K block (avx512)
-_N1_KB, _N1_MMAX = 128, 1000  # a one-column product: K split over two threads from 2 * _N1_KB, up to _N1_MMAX rows
+# a one-column product: K split over the two threads from 2 * _N1_KB products and _N1_WORK multiply-adds, up to
+# _N1_MMAX rows (all three measured)
+_N1_KB, _N1_MMAX, _N1_WORK = 128, 1000, 8192
 
 
 def _bits(*hs: int) -> np.ndarray:
@@ -160,7 +163,8 @@ def gemm(a: np.ndarray, b: np.ndarray, c: np.ndarray | None = None) -> np.ndarra
     r is oneDNN's n (the product's columns there); with one row the sums run on from c in one chain."""
     if a.shape[0] == 1:
         k = a.shape[1]
-        if b.shape[1] <= _N1_MMAX and k >= 2 * _N1_KB:  # two threads, half of K each, the second's sum added
+        m = b.shape[1]
+        if m <= _N1_MMAX and k >= 2 * _N1_KB and m * k >= _N1_WORK:  # two threads, half of K each
             h = (k + 1) // 2
             return chain(a[:, :h], b[:h], c) + chain(a[:, h:], b[h:])
         return chain(a, b, c)
