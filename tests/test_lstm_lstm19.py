@@ -102,6 +102,9 @@ def test_lstm_inference_forward(args: tuple, kw: dict, shape: tuple) -> None:
         ((16, 16, 2), {}, (4, 1, 16)),  # input_size == hidden_size: inference's products apart for one sequence
         ((16, 16), {}, (1, 1, 16)),
         ((1, 150), {"batch_first": True}, (1, 9, 1)),  # both, and a gemv block of 512
+        ((1, 4), {}, (51, 10, 1)),  # dW_ih: 16 rows x 510 products, under 8192: one thread
+        ((1, 4), {}, (8, 64, 1)),  # 16 x 512: K split over the two threads
+        ((3, 1, 2), {"bidirectional": True}, (9, 4, 3)),  # one unit: dh by the gemv kernel
     ],
 )
 def test_lstm_one_feature_and_batch_of_one(args: tuple, kw: dict, shape: tuple) -> None:

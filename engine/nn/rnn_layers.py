@@ -11,7 +11,11 @@ What the cpu kernels do, and so what this does:
 - LSTM in float32 without projections runs on oneDNN in torch (mkldnn_rnn_layer): one MkldnnRnnLayerBackward0
   node per layer and direction, whose outputs are the layer's output, h and c. The engine computes the same
   steps without recording them and gives the three outputs one such node, whose backward runs the LSTM's
-  backward through time in one pass (the gate derivatives and the weight gradients as a few large matmuls).
+  backward through time in one pass. On numpy arrays where oneDNN's orders were measured (lstm_onednn.py:
+  avx512, the exact extra) both are oneDNN's arithmetic, bit for bit; elsewhere (and for create_graph) the
+  same formulas with the engine's ops (the gate derivatives and the weight gradients as a few large matmuls).
+- The cells work in place on their gates' pieces as ATen's do (a GRU's sigmoid_ on a strided piece rounds as
+  there: cpu_kernel_vec splits each row into vectors and a scalar tail).
 
 - A PackedSequence (engine/nn/utils/rnn.py) runs through ATen's PackedLayer, for every mode and dtype: one
   input projection of all the data, then per step the cell over the sequences still running (batch_sizes[t] of
