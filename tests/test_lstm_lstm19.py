@@ -214,3 +214,16 @@ def test_lstm_regressor_training_steps() -> None:
     (tl, tp), (el, ep) = run(torch), run(engine)
     assert tl == el
     assert all(np.array_equal(a, b) for a, b in zip(tp, ep))
+
+
+def test_lstm_one_thread() -> None:
+    # with one thread oneDNN shares no one-column product out: one chain
+    before = (torch.get_num_threads(), engine.get_num_threads())
+    torch.set_num_threads(1)
+    engine.set_num_threads(1)
+    try:
+        _same("LSTM", (1, 32), {"batch_first": True}, (64, 30, 1))
+        _same("LSTM", (8, 64), {}, (5, 1, 8))
+    finally:
+        torch.set_num_threads(before[0])
+        engine.set_num_threads(before[1])

@@ -29,7 +29,8 @@ Backward (oneDNN's reference RNN backward, the steps last to first):
 oneDNN's gemm (its no-copy driver) has two more forms, by shape:
 - one output column (oneDNN's n = 1: a batch of one, or the weight gradient of a one-feature input or a
   one-unit layer): the sums run on from C in one chain, but from 256 products and 8192 multiply-adds (up to
-  1000 rows) the two threads take half of K each, the second's chain added at the end;
+  1000 rows) torch's two threads take half of K each, the second's chain added at the end (one thread: no
+  split);
 - one output row (m = 1: dx of a one-feature input, dh of a one-unit layer): the jit avx gemv_t kernel, 8 lanes
   each chaining every 8th product, summed by its horizontal adds, in blocks of 512 (`gemv_t`).
 Measured exact on random layers and modules (hidden 1-256, input 1-500, batch 1-100, 1-40 steps, 1-3 layers,
@@ -43,13 +44,14 @@ from typing import Any
 
 import numpy as np
 
+from engine.ops.cascade_sum import torch_threads
 from engine.ops.fma import fma
 
 _F32 = np.dtype(np.float32)
 _KB = 384  # oneDNN gemm's K block (avx512)
-# a one-column product: K split over the two threads from 2 * _N1_KB products and _N1_WORK multiply-adds, up to
-# _N1_MMAX rows (all three measured)
-_N1_KB, _N1_MMAX, _N1_WORK = 128, 1000, 8192
+# a one-column product: K shared out over min(threads, K // _N1_KB, rows * K // _N1_WORK) threads, up to _N1_MMAX
+# rows (measured with one and two threads; more threads share out small products otherwise)
+_N1_KB, _N1_MMAX, _N1_WORK = 128, 1000, 4096
 
 
 def _bits(*hs: int) -> np.ndarray:
@@ -164,9 +166,13 @@ def gemm(a: np.ndarray, b: np.ndarray, c: np.ndarray | None = None) -> np.ndarra
     if a.shape[0] == 1:
         k = a.shape[1]
         m = b.shape[1]
-        if m <= _N1_MMAX and k >= 2 * _N1_KB and m * k >= _N1_WORK:  # two threads, half of K each
-            h = (k + 1) // 2
-            return chain(a[:, :h], b[:h], c) + chain(a[:, h:], b[h:])
+        parts = min(torch_threads(), k // _N1_KB, m * k // _N1_WORK)
+        if m <= _N1_MMAX and parts > 1:  # K shared out over threads, their sums added in order
+            step = -(-k // parts)
+            out = chain(a[:, :step], b[:step], c)
+            for s in range(step, k, step):
+                out = out + chain(a[:, s : s + step], b[s : s + step])
+            return out
         return chain(a, b, c)
     for s, e in _k_blocks(a.shape[1]):
         p = chain(a[:, s:e], b[s:e])
