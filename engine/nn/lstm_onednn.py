@@ -221,7 +221,8 @@ def usable(*arrays: Any) -> bool:
 def forward(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray, h: np.ndarray, c: np.ndarray,
             reverse: bool, train: bool) -> tuple:  # fmt: skip
     """One layer and direction: x (T, B, I), the weights, bias = b_ih + b_hh (rounded), h and c (B, H).
-    (hs, gates, cs): (T, B, H), (T, B, 4H) activated (i, f, g, o), (T, B, H), each in the order the steps ran."""
+    (hs, gates, cs, tcs): (T, B, H), (T, B, 4H) activated (i, f, g, o), (T, B, H) and their tanh, each in the
+    order the steps ran."""
     steps, batch, isz = x.shape
     hid = w_hh.shape[1]
     merged = not train and isz == hid and (batch > 1 or steps == 1)
@@ -237,6 +238,7 @@ def forward(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray,
             lay = lay[::-1]
     hs = np.empty((steps, batch, hid), _F32)
     cs = np.empty((steps, batch, hid), _F32)
+    tcs = np.empty((steps, batch, hid), _F32)
     gates = np.empty((steps, batch, 4 * hid), _F32)
     for t in range(steps):
         if merged:
@@ -252,17 +254,19 @@ def forward(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray,
         g[:, 3 * hid :] = logistic(pre[:, 3 * hid :])
         i, f, gg, o = g[:, :hid], g[:, hid : 2 * hid], g[:, 2 * hid : 3 * hid], g[:, 3 * hid :]
         c = fma(i, gg, c * f)
-        h = tanh(c) * o
+        tc = tcs[t] = tanh(c)
+        h = tc * o
         cs[t] = c
         hs[t] = h
-    return hs, gates, cs
+    return hs, gates, cs, tcs
 
 
 def backward(g_out: np.ndarray | None, g_hy: np.ndarray | None, g_cy: np.ndarray | None, x: np.ndarray,
              w_ih: np.ndarray, w_hh: np.ndarray, h0: np.ndarray, c0: np.ndarray, hs: np.ndarray, gates: np.ndarray,
-             cs: np.ndarray, reverse: bool) -> tuple:  # fmt: skip
-    """(dx, dW_ih, dW_hh, db, dh0, dc0) of one layer and direction; hs, gates, cs as forward gave them (the order
-    the steps ran); g_out in time order; a missing gradient is zeros, as torch fills it."""
+             cs: np.ndarray, tcs: np.ndarray | None, reverse: bool) -> tuple:  # fmt: skip
+    """(dx, dW_ih, dW_hh, db, dh0, dc0) of one layer and direction; hs, gates, cs, tcs as forward gave them (the
+    order the steps ran; tcs None: computed again, as oneDNN does); g_out in time order; a missing gradient is
+    zeros, as torch fills it."""
     steps, batch, isz = x.shape
     hid = w_hh.shape[1]
     one = np.ones((batch, hid), _F32)
@@ -278,7 +282,7 @@ def backward(g_out: np.ndarray | None, g_hy: np.ndarray | None, g_cy: np.ndarray
         g = gates[t]
         i, f, gg, o = g[:, :hid], g[:, hid : 2 * hid], g[:, 2 * hid : 3 * hid], g[:, 3 * hid :]
         c_prev = cs[t - 1] if t else c0
-        tc = tanh(cs[t])
+        tc = tanh(cs[t]) if tcs is None else tcs[t]
         d_h = g_out[t] + dh
         d_c = dc + (fma(-tc, tc, one) * d_h) * o
         dg = d_gates[t]
@@ -288,8 +292,7 @@ def backward(g_out: np.ndarray | None, g_hy: np.ndarray | None, g_cy: np.ndarray
         dg[:, 3 * hid :] = (fma(-o, o, o) * d_h) * tc
         dc = d_c * f
         dh = gemv_t(dg, w_hh[:, 0].copy())[:, None] if hid == 1 else gemm(dg, w_hh)
-        for row in dg:
-            db = db + row
+        db = np.add.accumulate(np.concatenate([db[None], dg]), 0)[-1]  # (one row after another)
     flat = d_gates.reshape(-1, 4 * hid)  # (the steps in the order they ran, as the products take them)
     xs = x[::-1] if reverse else x
     if isz == 1:  # oneDNN's product with one row goes to its gemv kernel

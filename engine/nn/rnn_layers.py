@@ -69,7 +69,7 @@ class _MkldnnLayerNode(Node):
     o), g's tanh, the cell states and their tanh, and the hidden states."""
 
     _reverse = False
-    _exact = False  # saved: oneDNN's activated gates, cell states and hidden states (lstm_onednn.py)
+    _exact = False  # saved: oneDNN's activated gates, cell states, their tanh and hidden states (lstm_onednn.py)
 
     def backward(self, grads: Any, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None, hx: Tensor, cx: Tensor, *kept: Tensor) -> tuple:  # fmt: skip
@@ -174,18 +174,18 @@ def _lstm_layer_backward(g_out: Any, g_hy: Any, g_cy: Any, x: Tensor, w_ih: Tens
 def _exact_layer_backward(g_out: Any, g_hy: Any, g_cy: Any, x: Tensor, w_ih: Tensor, w_hh: Tensor, hx: Tensor,
                           cx: Tensor, kept: tuple, reverse: bool, needed: list) -> list:  # fmt: skip
     """The layer's backward as oneDNN's (lstm_onednn.backward): the seven gradients, None where not needed."""
-    gates, cs, hs = (t._data for t in kept)
+    gates, cs, tcs, hs = (t._data for t in kept)
     g_out, g_hy, g_cy = (None if g is None else g._data for g in (g_out, g_hy, g_cy))
     dx, dw_ih, dw_hh, db, dh, dc = lstm_onednn.backward(g_out, g_hy, g_cy, x._data, w_ih._data, w_hh._data,
-                                                        hx._data, cx._data, hs, gates, cs, reverse)  # fmt: skip
+                                                        hx._data, cx._data, hs, gates, cs, tcs, reverse)  # fmt: skip
     vals = (dx, dw_ih, dw_hh, db, db.copy(), dh, dc)  # (b_ih and b_hh: one gradient, two tensors)
     return [wrap(v, x._dev) if need else None for v, need in zip(vals, needed)]
 
 
 def _exact_steps(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, hx: Tensor,
                  cx: Tensor, reverse: bool) -> tuple | None:  # fmt: skip
-    """(hidden states, gates, cell states) of the layer as oneDNN computes them, each (steps, batch, ...) in the
-    order the steps ran, as arrays; None where lstm_onednn does not apply."""
+    """(hidden states, gates, cell states, their tanh) of the layer as oneDNN computes them, each (steps, batch,
+    ...) in the order the steps ran, as arrays; None where lstm_onednn does not apply."""
     arrays = [t._data for t in (x, w_ih, w_hh, hx, cx)]
     biases = [t._data for t in (b_ih, b_hh) if t is not None]
     if not lstm_onednn.usable(*arrays, *biases):
@@ -203,7 +203,7 @@ def _mkldnn_lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | Non
     track = ENABLED[0] and any(t is not None and t.requires_grad for t in inputs)
     exact = _exact_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse)
     if exact is not None:
-        hs_a, gates_a, cs_a = exact
+        hs_a, gates_a, cs_a, tcs_a = exact
         dev = x._dev
         h_all = wrap(hs_a, dev)
         out = wrap(np.ascontiguousarray(hs_a[::-1]), dev) if reverse else h_all
@@ -225,7 +225,7 @@ def _mkldnn_lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | Non
     connect(node, results)
     if exact is not None:
         node._exact = True
-        items = (*inputs, wrap(gates_a, dev), wrap(cs_a, dev))
+        items = (*inputs, wrap(gates_a, dev), wrap(cs_a, dev), wrap(tcs_a, dev))
     else:
         items = (*inputs, stack(sigs, 0), stack(gs, 0), stack(cs, 0), stack(tcs, 0))
     vers = saved(*items)
