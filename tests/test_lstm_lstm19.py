@@ -227,3 +227,21 @@ def test_lstm_one_thread() -> None:
     finally:
         torch.set_num_threads(before[0])
         engine.set_num_threads(before[1])
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_double_backward(bias: bool) -> None:
+    # create_graph: torch's mkldnn_rnn_layer_differentiable_backward, op for op; second-order gradients too
+    def run(lib: Any) -> list:
+        lib.manual_seed(0)
+        m = lib.nn.LSTM(4, 6, 2, bidirectional=True, bias=bias)
+        x = lib.tensor(np.random.default_rng(1).standard_normal((3, 2, 4)).astype(np.float32), requires_grad=True)
+        o, (_, c) = m(x)
+        (o.sum() + c.sum()).backward(create_graph=True)
+        s = (m.weight_hh_l0.grad**2).sum() + (x.grad**2).sum()
+        if bias:
+            s = s + (m.bias_ih_l0.grad * m.bias_hh_l1_reverse.grad).sum()
+        g2 = lib.autograd.grad(s, [x, m.weight_ih_l1, m.weight_hh_l0_reverse])
+        return [x.grad.detach().numpy(), *(t.detach().numpy() for t in g2)]
+
+    assert all(np.array_equal(a, b) for a, b in zip(run(torch), run(engine)))

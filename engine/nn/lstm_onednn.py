@@ -35,7 +35,8 @@ oneDNN's gemm (its no-copy driver) has two more forms, by shape:
   each chaining every 8th product, summed by its horizontal adds, in blocks of 512 (`gemv_t`).
 Measured exact on random layers and modules (hidden 1-256, input 1-500, batch 1-100, 1-40 steps, 1-3 layers,
 either direction, training and inference) but a one-unit layer (hidden_size 1) with a batch of one, whose
-products' kernels still add otherwise; create_graph's differentiable backward is approximate (rnn_layers).
+products' kernels still add otherwise. (create_graph's differentiable backward is ATen's formulas:
+rnn_layers._differentiable_backward.)
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ What the cpu kernels do, and so what this does:
   node per layer and direction, whose outputs are the layer's output, h and c. The engine computes the same
   steps without recording them and gives the three outputs one such node, whose backward runs the LSTM's
   backward through time in one pass. On numpy arrays where oneDNN's orders were measured (lstm_onednn.py:
-  avx512, the exact extra) both are oneDNN's arithmetic, bit for bit; elsewhere (and for create_graph) the
-  same formulas with the engine's ops (the gate derivatives and the weight gradients as a few large matmuls).
+  avx512, the exact extra) both are oneDNN's arithmetic, bit for bit; elsewhere the same formulas with the
+  engine's ops (the gate derivatives and the weight gradients as a few large matmuls). With create_graph the
+  backward is ATen's mkldnn_rnn_layer_differentiable_backward op for op (its aten formulas, recorded).
 - The cells work in place on their gates' pieces as ATen's do (a GRU's sigmoid_ on a strided piece rounds as
   there: cpu_kernel_vec splits each row into vectors and a scalar tail).
 
@@ -77,19 +78,72 @@ class _MkldnnLayerNode(Node):
         needed = [n is not None for n in self._next]
         if self._exact and not ENABLED[0]:
             return _exact_layer_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, cx, kept, self._reverse, needed)
-        if ENABLED[0]:
-            # create_graph: torch's differentiable backward recomputes the steps from the saved inputs, so that
-            # the gradients are functions of them; the same here, the steps recorded this time
-            hs, *lists, _, _ = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, self._reverse, True)  # (approximate)
-            kept = (*(stack(v, 0) for v in lists), stack(hs, 0))
-            return tuple(_lstm_layer_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, cx, *kept, self._reverse,
-                                              needed))  # fmt: skip
+        if ENABLED[0]:  # create_graph: torch's differentiable backward, its ops recorded
+            return _differentiable_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, b_ih, b_hh, hx, cx, self._reverse,
+                                            needed)  # fmt: skip
         with no_grad():
             return tuple(_lstm_layer_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, cx, *kept, self._reverse,
                                               needed))  # fmt: skip
 
 
 _MkldnnLayerNode.__name__ = _MkldnnLayerNode.__qualname__ = "MkldnnRnnLayerBackward0"
+
+
+def _differentiable_backward(g_out: Any, g_hy: Any, g_cy: Any, x: Tensor, w_ih: Tensor, w_hh: Tensor,
+                             b_ih: Tensor | None, b_hh: Tensor | None, hx: Tensor, cx: Tensor, reverse: bool,
+                             needed: list) -> tuple:  # fmt: skip
+    """ATen's mkldnn_rnn_layer_differentiable_backward, op for op: the steps again with aten ops (gates as
+    linear(x) + linear(h) in place, sigmoid_/tanh_ on the chunks), then per step last to first the gate
+    derivatives as its formulas write them and the products, the weight and bias gradients summed in place."""
+    steps = x.shape[0]
+    if b_ih is None:
+        b_ih = zeros(w_ih.shape[0], dtype=w_ih.dtype, device=w_ih.device)
+        b_hh = zeros(w_ih.shape[0], dtype=w_ih.dtype, device=w_ih.device)
+    gates: list = [None] * steps
+    states = [(hx, cx)]
+    h, c = hx, cx
+    for seq in range(1, steps + 1):
+        xi = steps - seq if reverse else seq - 1
+        gate = F.linear(x[xi], w_ih, b_ih).add_(F.linear(h, w_hh, b_hh))
+        ci, cf, cg, co = _unsafe_chunk(gate, 4)
+        gates[xi] = (ci.sigmoid_(), cf.sigmoid_(), cg.tanh_(), co.sigmoid_())
+        i, f, g, o = gates[xi]
+        c = (f * c).add(i * g)
+        h = o * c.tanh()
+        states.append((h, c))
+    grad_output = g_out if g_out is not None else zeros(steps, *hx.shape, dtype=x.dtype, device=x.device)
+    grad_hy = g_hy if g_hy is not None else zeros(hx.shape, dtype=hx.dtype, device=hx.device)
+    grad_cy = g_cy if g_cy is not None else zeros(cx.shape, dtype=cx.dtype, device=cx.device)
+    layer_dx: list = [None] * steps
+    db = d_wx = d_wh = dprev_h = dprev_c = None
+    for seq in range(steps - 1, -1, -1):
+        xi = steps - seq - 1 if reverse else seq
+        i, f, g, o = gates[xi]
+        cy = states[seq + 1][1]
+        h_prev, c_prev = states[seq]
+        new_grad_hy = grad_output[xi].add(grad_hy)
+        d1 = grad_cy.add(new_grad_hy * o * (1 - cy.tanh() * cy.tanh()))
+        dgp, dip, dprev_c, dfp = d1 * i, d1 * g, d1 * f, d1 * c_prev
+        dop = new_grad_hy * cy.tanh()
+        do_ = dop * o * (1 - o)
+        dg = dgp * (1 - g * g)
+        df = dfp * f * (1 - f)
+        di = dip * i * (1 - i)
+        da = cat([di, df, dg, do_], 1)
+        db_ = da.sum(0)
+        layer_dx[xi] = matmul(da, w_ih).unsqueeze(0)
+        dprev_h = matmul(da, w_hh)
+        dwx_ = matmul(da.transpose(0, 1), x[xi])
+        dwh_ = matmul(da.transpose(0, 1), h_prev)
+        if seq == steps - 1:
+            db, d_wx, d_wh = db_, dwx_, dwh_
+        else:
+            db += db_
+            d_wx += dwx_
+            d_wh += dwh_
+        grad_hy, grad_cy = dprev_h, dprev_c
+    vals = (cat(layer_dx, 0), d_wx, d_wh, db, db, dprev_h, dprev_c)
+    return tuple(v if need else None for v, need in zip(vals, needed))
 
 
 def _lstm_steps(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, hx: Tensor,
