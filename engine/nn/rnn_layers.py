@@ -11,7 +11,12 @@ What the cpu kernels do, and so what this does:
 - LSTM in float32 without projections runs on oneDNN in torch (mkldnn_rnn_layer): one MkldnnRnnLayerBackward0
   node per layer and direction, whose outputs are the layer's output, h and c. The engine computes the same
   steps without recording them and gives the three outputs one such node, whose backward runs the LSTM's
-  backward through time in one pass (the gate derivatives and the weight gradients as a few large matmuls).
+  backward through time in one pass. On numpy arrays where oneDNN's orders were measured (lstm_onednn.py:
+  avx512, the exact extra) both are oneDNN's arithmetic, bit for bit; elsewhere the same formulas with the
+  engine's ops (the gate derivatives and the weight gradients as a few large matmuls). With create_graph the
+  backward is ATen's mkldnn_rnn_layer_differentiable_backward op for op (its aten formulas, recorded).
+- The cells work in place on their gates' pieces as ATen's do (a GRU's sigmoid_ on a strided piece rounds as
+  there: cpu_kernel_vec splits each row into vectors and a scalar tail).
 
 - A PackedSequence (engine/nn/utils/rnn.py) runs through ATen's PackedLayer, for every mode and dtype: one
   input projection of all the data, then per step the cell over the sequences still running (batch_sizes[t] of
@@ -29,13 +34,15 @@ import numbers
 import warnings
 from typing import Any
 
+import numpy as np
+
 from engine.autograd import Node, next_seq, save_out
 from engine.creation import empty, zeros
 from engine.dtypes import float16, float32
 from engine.grad_mode import ENABLED, no_grad
 from engine.multi_output import connect, grads_of
 from engine.nn import functional as F
-from engine.nn import init
+from engine.nn import init, lstm_onednn
 from engine.nn.module import Module
 from engine.nn.parameter import Parameter
 from engine.ops.index import cat, stack
@@ -63,24 +70,80 @@ class _MkldnnLayerNode(Node):
     o), g's tanh, the cell states and their tanh, and the hidden states."""
 
     _reverse = False
+    _exact = False  # saved: oneDNN's activated gates, cell states, their tanh and hidden states (lstm_onednn.py)
 
     def backward(self, grads: Any, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None, hx: Tensor, cx: Tensor, *kept: Tensor) -> tuple:  # fmt: skip
         g_out, g_hy, g_cy = grads_of(grads, 3)
         needed = [n is not None for n in self._next]
-        if ENABLED[0]:
-            # create_graph: torch's differentiable backward recomputes the steps from the saved inputs, so that
-            # the gradients are functions of them; the same here, the steps recorded this time
-            hs, *lists, _, _ = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, self._reverse, True)
-            kept = (*(stack(v, 0) for v in lists), stack(hs, 0))
-            return tuple(_lstm_layer_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, cx, *kept, self._reverse,
-                                              needed))  # fmt: skip
+        if self._exact and not ENABLED[0]:
+            return _exact_layer_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, cx, kept, self._reverse, needed)
+        if ENABLED[0]:  # create_graph: torch's differentiable backward, its ops recorded
+            return _differentiable_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, b_ih, b_hh, hx, cx, self._reverse,
+                                            needed)  # fmt: skip
         with no_grad():
             return tuple(_lstm_layer_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, cx, *kept, self._reverse,
                                               needed))  # fmt: skip
 
 
 _MkldnnLayerNode.__name__ = _MkldnnLayerNode.__qualname__ = "MkldnnRnnLayerBackward0"
+
+
+def _differentiable_backward(g_out: Any, g_hy: Any, g_cy: Any, x: Tensor, w_ih: Tensor, w_hh: Tensor,
+                             b_ih: Tensor | None, b_hh: Tensor | None, hx: Tensor, cx: Tensor, reverse: bool,
+                             needed: list) -> tuple:  # fmt: skip
+    """ATen's mkldnn_rnn_layer_differentiable_backward, op for op: the steps again with aten ops (gates as
+    linear(x) + linear(h) in place, sigmoid_/tanh_ on the chunks), then per step last to first the gate
+    derivatives as its formulas write them and the products, the weight and bias gradients summed in place."""
+    steps = x.shape[0]
+    if b_ih is None:
+        b_ih = zeros(w_ih.shape[0], dtype=w_ih.dtype, device=w_ih.device)
+        b_hh = zeros(w_ih.shape[0], dtype=w_ih.dtype, device=w_ih.device)
+    gates: list = [None] * steps
+    states = [(hx, cx)]
+    h, c = hx, cx
+    for seq in range(1, steps + 1):
+        xi = steps - seq if reverse else seq - 1
+        gate = F.linear(x[xi], w_ih, b_ih).add_(F.linear(h, w_hh, b_hh))
+        ci, cf, cg, co = _unsafe_chunk(gate, 4)
+        gates[xi] = (ci.sigmoid_(), cf.sigmoid_(), cg.tanh_(), co.sigmoid_())
+        i, f, g, o = gates[xi]
+        c = (f * c).add(i * g)
+        h = o * c.tanh()
+        states.append((h, c))
+    grad_output = g_out if g_out is not None else zeros(steps, *hx.shape, dtype=x.dtype, device=x.device)
+    grad_hy = g_hy if g_hy is not None else zeros(hx.shape, dtype=hx.dtype, device=hx.device)
+    grad_cy = g_cy if g_cy is not None else zeros(cx.shape, dtype=cx.dtype, device=cx.device)
+    layer_dx: list = [None] * steps
+    db = d_wx = d_wh = dprev_h = dprev_c = None
+    for seq in range(steps - 1, -1, -1):
+        xi = steps - seq - 1 if reverse else seq
+        i, f, g, o = gates[xi]
+        cy = states[seq + 1][1]
+        h_prev, c_prev = states[seq]
+        new_grad_hy = grad_output[xi].add(grad_hy)
+        d1 = grad_cy.add(new_grad_hy * o * (1 - cy.tanh() * cy.tanh()))
+        dgp, dip, dprev_c, dfp = d1 * i, d1 * g, d1 * f, d1 * c_prev
+        dop = new_grad_hy * cy.tanh()
+        do_ = dop * o * (1 - o)
+        dg = dgp * (1 - g * g)
+        df = dfp * f * (1 - f)
+        di = dip * i * (1 - i)
+        da = cat([di, df, dg, do_], 1)
+        db_ = da.sum(0)
+        layer_dx[xi] = matmul(da, w_ih).unsqueeze(0)
+        dprev_h = matmul(da, w_hh)
+        dwx_ = matmul(da.transpose(0, 1), x[xi])
+        dwh_ = matmul(da.transpose(0, 1), h_prev)
+        if seq == steps - 1:
+            db, d_wx, d_wh = db_, dwx_, dwh_
+        else:
+            db += db_
+            d_wx += dwx_
+            d_wh += dwh_
+        grad_hy, grad_cy = dprev_h, dprev_c
+    vals = (cat(layer_dx, 0), d_wx, d_wh, db, db, dprev_h, dprev_c)
+    return tuple(v if need else None for v, need in zip(vals, needed))
 
 
 def _lstm_steps(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, hx: Tensor,
@@ -162,15 +225,48 @@ def _lstm_layer_backward(g_out: Any, g_hy: Any, g_cy: Any, x: Tensor, w_ih: Tens
     return result
 
 
+def _exact_layer_backward(g_out: Any, g_hy: Any, g_cy: Any, x: Tensor, w_ih: Tensor, w_hh: Tensor, hx: Tensor,
+                          cx: Tensor, kept: tuple, reverse: bool, needed: list) -> list:  # fmt: skip
+    """The layer's backward as oneDNN's (lstm_onednn.backward): the seven gradients, None where not needed."""
+    gates, cs, tcs, hs = (t._data for t in kept)
+    g_out, g_hy, g_cy = (None if g is None else g._data for g in (g_out, g_hy, g_cy))
+    dx, dw_ih, dw_hh, db, dh, dc = lstm_onednn.backward(g_out, g_hy, g_cy, x._data, w_ih._data, w_hh._data,
+                                                        hx._data, cx._data, hs, gates, cs, tcs, reverse)  # fmt: skip
+    vals = (dx, dw_ih, dw_hh, db, db.copy(), dh, dc)  # (b_ih and b_hh: one gradient, two tensors)
+    return [wrap(v, x._dev) if need else None for v, need in zip(vals, needed)]
+
+
+def _exact_steps(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, hx: Tensor,
+                 cx: Tensor, reverse: bool) -> tuple | None:  # fmt: skip
+    """(hidden states, gates, cell states, their tanh) of the layer as oneDNN computes them, each (steps, batch,
+    ...) in the order the steps ran, as arrays; None where lstm_onednn does not apply."""
+    arrays = [t._data for t in (x, w_ih, w_hh, hx, cx)]
+    biases = [t._data for t in (b_ih, b_hh) if t is not None]
+    if not lstm_onednn.usable(*arrays, *biases):
+        return None
+    xd, wi, wh, h0, c0 = arrays
+    bias = biases[0] + biases[1] if biases else np.zeros(wi.shape[0], np.float32)
+    # oneDNN's training kernel whenever grad mode is on (torch's mkldnn_rnn_layer asks GradMode), else inference
+    return lstm_onednn.forward(np.ascontiguousarray(xd), wi, wh, bias, h0, c0, reverse, ENABLED[0])
+
+
 def _mkldnn_lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
                        hx: Tensor, cx: Tensor, reverse: bool) -> tuple:  # fmt: skip
     """One layer and direction of torch's oneDNN LSTM: (output, h, c), one MkldnnRnnLayerBackward0 node."""
     inputs = (x, w_ih, w_hh, b_ih, b_hh, hx, cx)
     track = ENABLED[0] and any(t is not None and t.requires_grad for t in inputs)
-    with no_grad():
-        hs, sigs, gs, cs, tcs, h, c = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse, track)
-        h_all = stack(hs, 0)
-        out = h_all.flip(0) if reverse else h_all
+    exact = _exact_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse)
+    if exact is not None:
+        hs_a, gates_a, cs_a, tcs_a = exact
+        dev = x._dev
+        h_all = wrap(hs_a, dev)
+        out = wrap(np.ascontiguousarray(hs_a[::-1]), dev) if reverse else h_all
+        h, c = wrap(hs_a[-1].copy(), dev), wrap(cs_a[-1].copy(), dev)
+    else:
+        with no_grad():
+            hs, sigs, gs, cs, tcs, h, c = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse, track)
+            h_all = stack(hs, 0)
+            out = h_all.flip(0) if reverse else h_all
     if not track:
         return out, h, c
     node = _MkldnnLayerNode()
@@ -181,7 +277,11 @@ def _mkldnn_lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | Non
     # (fresh tensors: the saved ones hold no node, so no cycle forms); one node for the three, as torch's
     results = [wrap(t._data, t._dev) for t in (out, h, c)]
     connect(node, results)
-    items = (*inputs, stack(sigs, 0), stack(gs, 0), stack(cs, 0), stack(tcs, 0))
+    if exact is not None:
+        node._exact = True
+        items = (*inputs, wrap(gates_a, dev), wrap(cs_a, dev), wrap(tcs_a, dev))
+    else:
+        items = (*inputs, stack(sigs, 0), stack(gs, 0), stack(cs, 0), stack(tcs, 0))
     vers = saved(*items)
     if reverse:
         items, vers = (*items, h_all), (*vers, *saved(h_all))
@@ -208,10 +308,12 @@ def _lstm_cell(gates: Tensor, c: Tensor, w_hr: Tensor | None) -> tuple:
 def _gru_cell(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     ir, iz, in_ = _unsafe_chunk(x_gates, 3)
     hr, hz, hn = _unsafe_chunk(F.linear(h, w_hh, b_hh), 3)
-    r = (hr + ir).sigmoid()
-    z = (hz + iz).sigmoid()
-    n = (in_ + hn * r).tanh()
-    return (h - n) * z + n
+    # in place, as ATen's GRUCell: the sigmoids then run on the gates' strided pieces, whose rows cpu_kernel_vec
+    # splits into vectors and a scalar tail (another split than a fresh contiguous sum's: other bits there)
+    r = hr.add_(ir).sigmoid_()
+    z = hz.add_(iz).sigmoid_()
+    n = in_.add(hn.mul_(r)).tanh_()
+    return (h - n).mul_(z).add_(n)
 
 
 def _step(mode: str, s: Tensor, hidden: Any, params: tuple) -> Any:

@@ -162,7 +162,7 @@ def apply(x: Tensor, compute: Any, *others: Any, fits: bool = True) -> Tensor:
         _store(x, r._data)
         return x
     # The op's node may save its input: give it a snapshot so writing x cannot corrupt it.
-    proxy = wrap(x._data.copy(), x._dev)
+    proxy = wrap(_snapshot(x._data), x._dev)
     proxy._rg = x._rg
     proxy.grad_fn = x.grad_fn
     proxy._accum = x._accum
@@ -173,6 +173,23 @@ def apply(x: Tensor, compute: Any, *others: Any, fits: bool = True) -> Tensor:
     _store(x, r._data)
     commit(x, r)
     return x
+
+
+def _snapshot(d: Any) -> Any:
+    """A copy of d. A strided numpy view's copy keeps its strides: torch's kernels split each row into vectors
+    and a scalar tail as the memory runs (cpu_kernel_vec), so the op on the copy rounds as on the view (a GRU's
+    sigmoid_ on its gates' pieces). Only where the view spans at most 4x its elements (a thin slice of a large
+    tensor is copied compactly: no memory for the rest)."""
+    if type(d) is np.ndarray and d.ndim > 1 and not _dense(d):
+        st, size = d.strides, d.itemsize
+        if all(s > 0 and s % size == 0 for s in st):
+            span = sum((n - 1) * s for n, s in zip(d.shape, st)) // size + 1
+            if span > 4 * d.size:
+                return d.copy()
+            out = np.lib.stride_tricks.as_strided(np.empty(span, d.dtype), d.shape, st)
+            np.copyto(out, d)
+            return out
+    return d.copy()
 
 
 def _fits_in(x: Tensor, *shapes: tuple) -> None:
