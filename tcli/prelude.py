@@ -79,6 +79,25 @@ _NUMBERS = frozenset({int, float, complex, bool})
 _GATE_KINDS = frozenset({types.BuiltinFunctionType, type}) | _CONTAINERS
 
 
+class _MethodText:
+    """A tensor's (or a Size's) bound method as torch shows it: torch's tensor methods are C builtins,
+    `<built-in method size of Tensor object at 0x...>`; those torch writes in Python (PYTHON_LEVEL_METHODS)
+    `<bound method Tensor.backward of tensor(...)>`. Stands in for the method in a text conversion only."""
+
+    __slots__ = ("method", "text")
+
+    def __init__(self, method: types.MethodType, python_level: bool) -> None:
+        owner = method.__self__
+        cls = "torch.Size" if isinstance(owner, tuple) else type(owner).__name__  # (C type names, as torch's)
+        if python_level:
+            self.text = f"<bound method Tensor.{method.__name__} of {owner!r}>"
+        else:
+            self.text = f"<built-in method {method.__name__} of {cls} object at 0x{id(owner):x}>"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 class _GuardedCall:
     """A collection class (list, set, dict, Counter ...) handed to code that calls it (map, filter, a sort key,
     functools' and itertools' wrappers): its checked constructor, shown as the class (partial's repr)."""
@@ -402,6 +421,8 @@ class Checked:
 
 # what it wraps (torch.zeros, x.repeat, np.arange) is a C builtin, and Python's messages name it so
 Checked.__name__ = Checked.__qualname__ = "builtin_function_or_method"
+#: what method_text looks into: bound methods (a tensor's sized ones are Checked) and the containers that hold them
+_METHOD_KINDS = frozenset({types.MethodType, Checked, list, tuple, dict})
 
 
 class Prelude:
@@ -627,6 +648,28 @@ class Prelude:
             return _ReprBudget(self.limits.max_str_len).measure(value, 0)
         return 0
 
+    def method_text(self, obj: Any, depth: int = 0) -> Any:
+        """obj for a text conversion, a tensor's bound methods in it (in lists, tuples and dicts, a few levels
+        down) shown as torch shows them (_MethodText); obj itself, uncopied, where it holds none."""
+        kind = type(obj)
+        if kind is Checked and type(obj.fn) is types.MethodType:  # (x.add: sized, so checked)
+            obj, kind = obj.fn, types.MethodType
+        if kind is types.MethodType:
+            if not isinstance(obj.__self__, self._c_method_owners):
+                return obj
+            from engine.tensor import PYTHON_LEVEL_METHODS
+
+            return _MethodText(obj, obj.__name__ in PYTHON_LEVEL_METHODS)
+        if depth > 4 or kind not in _METHOD_KINDS or not self._c_method_owners:
+            return obj
+        if kind is dict:
+            if _METHOD_KINDS.isdisjoint(map(type, obj.values())):
+                return obj
+            return {k: self.method_text(v, depth + 1) for k, v in obj.items()}
+        if _METHOD_KINDS.isdisjoint(map(type, obj)):
+            return obj
+        return kind(self.method_text(v, depth + 1) for v in obj)
+
     def converting(self, convert: Callable, *args: Any) -> Any:
         """convert(*args) as one text conversion: the text the script's __repr__, __str__ and extra_repr return
         inside it (once per occurrence: [obj] * 100 calls obj's __repr__ a hundred times) counts toward
@@ -669,6 +712,7 @@ class Prelude:
         return self.converting(self._format_value, value, spec, conversion)
 
     def _format_value(self, value: Any, spec: str, conversion: int) -> str:
+        value = self.method_text(value)
         if conversion != -1:
             self.check_repr(value)
             value = str(value) if conversion == 115 else repr(value) if conversion == 114 else ascii(value)
@@ -951,7 +995,7 @@ class Prelude:
         for a in args:
             if type(a) is not str:
                 self.check_repr(a)
-                a = self.mask_addresses(str(a))
+                a = self.mask_addresses(str(self.method_text(a)))
             total += len(a)
             self.check_str_len(total)
             parts.append(a)
@@ -1027,7 +1071,7 @@ class Prelude:
         if type(obj) is str:
             return repr(obj)
         self.check_repr(obj)
-        return self.mask_addresses(self.converting(repr, obj))
+        return self.mask_addresses(self.converting(repr, self.method_text(obj)))
 
     def _ascii(self, *args: Any, **kwargs: Any) -> str:
         text = self.repr_of(_one_argument("ascii", args, kwargs))
@@ -1217,7 +1261,7 @@ class Prelude:
         if len(args) == 1 and not kwargs:
             if type(args[0]) is not str:
                 self.check_repr(args[0])
-                return self.mask_addresses(self.converting(str, args[0]))
+                return self.mask_addresses(self.converting(str, self.method_text(args[0])))
         return str(*args, **kwargs)
 
     def _mapping(self, cls: type) -> Callable:
