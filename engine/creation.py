@@ -152,6 +152,8 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
         x = x[0]  # (one that never ends: it gives up past its dimension limit)
         if isinstance(x, str):
             raise ValueError(f"too many dimensions '{type_name(x)}'")
+        if type(x) is np.ndarray and not x.ndim:  # (a 0-dim array is a sequence to Python's C API: len() fails)
+            raise TypeError("len() of unsized object")
     found = scan(data)
     if target is None and found is not None and found.is_complex and DEFAULT.float.name == "bfloat16":
         if _has_complex(data):  # (torch's infer_scalar_type has no complex twin of bfloat16)
