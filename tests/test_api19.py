@@ -68,3 +68,45 @@ def test_zero_dim_arrays_in_a_list() -> None:
                 print(type(e).__name__, e)
         """
     )
+
+
+def _tree(fn: object, depth: int = 0) -> str:
+    if fn is None:
+        return "None"
+    kids = ",".join(_tree(f, depth + 1) for f, _ in fn.next_functions) if depth < 6 else ""  # type: ignore[attr-defined]
+    name = fn.name().replace("torch::autograd::AccumulateGrad", "A")  # type: ignore[attr-defined]
+    return f"{name}({kids})" if kids else name
+
+
+_MATMUL_SHAPES = [
+    ((4, 2, 3), (4, 3, 5)), ((2, 4, 2, 3), (4, 3, 5)), ((4, 2, 3), (3, 5)), ((3,), (4, 3, 5)), ((4, 2, 3), (3,)),
+    ((2, 3), (4, 3, 5)), ((1, 2, 3), (1, 3, 5)), ((4, 2, 3), (1, 3, 5)), ((1, 2, 3), (4, 3, 5)),
+    ((2, 1, 2, 3), (4, 3, 5)), ((4, 2, 3), (2, 4, 3, 5)), ((3,), (1, 3, 5)), ((2, 4, 3, 5), (5,)),
+]
+
+
+def test_batched_matmul_graph_is_torchs() -> None:
+    """matmul with a batch records torch's _matmul_impl graph: UnsafeViewBackward0 over BmmBackward0 over
+    ViewBackward0 over ExpandBackward0 (or the folded mm/mv, with its transposes and copies); same gradients."""
+    for sa, sb in _MATMUL_SHAPES:
+        for ga, gb, tr in ((True, True, False), (True, False, False), (False, True, False), (True, True, True)):
+            if tr and (len(sa) < 2 or len(sb) < 2):
+                continue
+            a0 = torch.randn(sa, dtype=torch.float64)
+            b0 = torch.randn(sb, dtype=torch.float64)
+            res = []
+            for lib in (torch, engine):
+                a = lib.tensor(a0.numpy(), requires_grad=ga)
+                b = lib.tensor(b0.numpy(), requires_grad=gb)
+                x, y = a, b
+                if tr:  # operands that are transposed copies: ReshapeAliasBackward0 and copies under the bmm
+                    x = a.transpose(-1, -2).contiguous().transpose(-1, -2)
+                    y = b.transpose(-1, -2).contiguous().transpose(-1, -2)
+                r = x @ y
+                r.backward(lib.ones(r.shape, dtype=lib.float64))
+                res.append((_tree(r.grad_fn), r.detach().numpy(), [t.grad.numpy() for t in (a, b) if t.requires_grad]))
+            (tt, vt, gt), (te, ve, ge) = res
+            assert te == tt, (sa, sb, ga, gb, tr)
+            assert abs(vt - ve).max() < 1e-12
+            for g1, g2 in zip(gt, ge):
+                assert abs(g1 - g2).max() < 1e-12

@@ -443,7 +443,18 @@ moveaxis, moveaxis_method = _movedim_parsed("moveaxis")
 
 # ---- squeeze / unsqueeze ------------------------------------------------------------------------------
 def _sq_bw(self: Any, g: Tensor, shape: tuple) -> tuple:
-    return (g.reshape(shape),)
+    """torch's unsqueeze_to: the gradient unsqueezed at each dim the squeeze removed, in ascending order (one
+    UnsqueezeBackward0 each in a double-backward graph; among equal sizes which dim it was does not matter)."""
+    gs = g._data.shape
+    if len(gs) == len(shape):
+        return (g,)
+    j = 0
+    for i, n in enumerate(shape):
+        if j < len(gs) and gs[j] == n:
+            j += 1
+        else:
+            g = g.unsqueeze(i)
+    return (g,)
 
 
 SqueezeBackward0 = node_class("SqueezeBackward0", _sq_bw)
