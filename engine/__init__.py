@@ -73,6 +73,9 @@ from engine.dtypes import (
     promote_types,
     set_default_dtype,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from engine.dtypes import (
     bool_ as bool,

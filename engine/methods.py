@@ -25,6 +25,7 @@ from engine.dtypes import (
     int16,
     int32,
     int64,
+    no_uint_kernel,
     to_dtype,
     uint8,
 )
@@ -73,6 +74,7 @@ def rsub(self: Tensor, other: Any) -> Any:
         ad, b = E.prep(self, other)
     except E.NotOperand:
         return NotImplemented
+    no_uint_kernel("add_stub", ad.dtype)
     if type(b) is float and ad.dtype.char == "e":  # (the double reaches c10::Half through float)
         b = np.float16(np.float32(b))
     elif type(b) is float and ad.dtype.metadata is not None:  # (bfloat16: the scalar a BFloat16 too)

@@ -348,7 +348,10 @@ _SCALAR_NAMES = {np.dtype(_F16): "Half", np.dtype(_F32): "Float", np.dtype(_F64)
 
 def _float_kind(dtype: np.dtype) -> np.dtype:
     if dtype not in (np.dtype(_F16), np.dtype(_F32), np.dtype(_F64)):
-        raise RuntimeError(f'"uniform_kernel_cpu" not implemented for {dtype}')
+        from engine.dtypes import from_np
+
+        # (torch's uniform_ checks its bounds in the tensor's dtype first, and has no such check but floating ones)
+        raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{from_np(dtype).scalar_name()}'")
     return dtype
 
 

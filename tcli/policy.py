@@ -393,8 +393,8 @@ NUMPY_NAMES = frozenset(
     {
         "array", "asarray", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
         "full_like", "arange", "linspace", "logspace", "eye", "identity",
-        "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_", "complex64",
-        "complex128", "pi", "e", "inf", "nan", "newaxis", "ndarray", "dtype",
+        "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+        "bool_", "complex64", "complex128", "pi", "e", "inf", "nan", "newaxis", "ndarray", "dtype",
     }
 ) | NUMPY_COMPUTE  # fmt: skip
 #: Python's `random`: seeded pseudo-random numbers and the generator's state (to save and restore), nothing else (no

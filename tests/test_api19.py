@@ -110,3 +110,81 @@ def test_batched_matmul_graph_is_torchs() -> None:
             assert abs(vt - ve).max() < 1e-12
             for g1, g2 in zip(gt, ge):
                 assert abs(g1 - g2).max() < 1e-12
+
+
+def test_squeeze_backward_unsqueezes_as_torch() -> None:
+    """squeeze's backward is torch's unsqueeze_to: UnsqueezeBackward0 in a double-backward graph."""
+    names = []
+    for lib in (torch, engine):
+        x = lib.ones(1, 2, 1, 3, requires_grad=True)
+        outs = [x.squeeze(0), x.squeeze(), x.squeeze((0, 2)), x.squeeze(1)]
+        names.append(
+            [
+                (g.grad_fn.name() if g.grad_fn is not None else None, tuple(g.shape))
+                for g in (lib.autograd.grad((o * o).sum(), x, create_graph=True)[0] for o in outs)
+            ]
+        )
+    assert names[0] == names[1]
+
+
+_UINT_SCRIPT = """
+import torch
+import numpy as np
+def t(name, f):
+    try:
+        r = f()
+        print(name, "ok", r)
+    except Exception as e:
+        print(name, "!", type(e).__name__, str(e).split("\\n")[0])
+print(torch.from_numpy(np.array([1, 2], dtype=np.uint16)).dtype, torch.uint32.is_signed, torch.uint64.itemsize)
+for dt in (torch.uint16, torch.uint32, torch.uint64):
+    a = torch.tensor([1, 2, 3], dtype=dt)
+    b = torch.tensor([3, 2, 1], dtype=dt)
+    t("make", lambda: (a, torch.zeros(2, dtype=dt), torch.full((2,), 7, dtype=dt), a.type(), torch.iinfo(dt)))
+    t("wrap", lambda: torch.tensor([-1, 65535], dtype=dt))
+    t("over", lambda: torch.tensor([-1, 70000], dtype=dt))
+    t("big", lambda: torch.tensor([2**63], dtype=dt))
+    t("works", lambda: (a * b, a / b, a == b, a != 2, a.sum(), a.prod(), a.cumsum(0), a & b, a | b, a ^ b))
+    t("works2", lambda: (a.sort(), torch.unique(a), a.float(), a[1:], torch.cat([a, b]), a.clone().fill_(4)))
+    t("works3", lambda: (a + 1.5, a.sqrt(), a.to(torch.uint8), a.tolist(), a[0].item(), a.any(), a.all()))
+    for name, f in [
+        ("add", lambda: a + b), ("add_s", lambda: a + 1), ("radd", lambda: 1 + a), ("rsub", lambda: 1 - a),
+        ("sub", lambda: a - b), ("add_", lambda: a.clone().add_(b)), ("sub_", lambda: a.clone().sub_(1)),
+        ("lt", lambda: a < b), ("ge", lambda: a >= 2), ("gt_t", lambda: a > torch.tensor(1)),
+        ("floordiv", lambda: a // b), ("rem", lambda: a % b), ("trunc", lambda: a.div(b, rounding_mode="trunc")),
+        ("fmod", lambda: a.fmod(2)), ("pow", lambda: a ** 2), ("powt", lambda: a ** b), ("square", lambda: a.square()),
+        ("neg", lambda: -a), ("abs", lambda: a.abs()), ("sign", lambda: a.sign()), ("invert", lambda: ~a),
+        ("shl", lambda: a << 1), ("max", lambda: a.max()), ("min0", lambda: a.min(0)), ("amax", lambda: a.amax()),
+        ("argmax", lambda: a.argmax()), ("aminmax", lambda: torch.aminmax(a)), ("maximum", lambda: torch.maximum(a, b)),
+        ("clamp", lambda: a.clamp(1, 2)), ("clamp_min", lambda: a.clamp(min=1)), ("clampt", lambda: a.clamp(b, b)),
+        ("mean", lambda: a.mean()), ("std", lambda: a.std()), ("arange", lambda: torch.arange(3, dtype=dt)),
+        ("dot", lambda: a @ b), ("mm", lambda: a.reshape(3, 1) @ b.reshape(1, 3)), ("bincount", lambda: a.bincount()),
+        ("isin", lambda: torch.isin(a, b)), ("nonzero", lambda: a.nonzero()), ("flip", lambda: a.flip(0)),
+        ("gather", lambda: a.gather(0, torch.tensor([0]))), ("index_select", lambda: a.index_select(0, torch.tensor([0]))),
+        ("topk", lambda: a.topk(1)), ("cummax", lambda: a.cummax(0)), ("rand_like", lambda: torch.rand_like(a)),
+        ("masked_fill", lambda: a.masked_fill(torch.tensor([True, False, True]), 0)),
+        ("index_fill", lambda: a.clone().index_fill_(0, torch.tensor([0]), 5)),
+        ("promote", lambda: a + torch.tensor([1, 2, 3])), ("promote_u8", lambda: a * torch.tensor([1], dtype=torch.uint8)),
+        ("promote_f", lambda: (a * torch.tensor([1.0])).dtype), ("promote_types", lambda: torch.promote_types(dt, torch.bool)),
+    ]:
+        t(name, f)
+"""
+
+
+def test_shell_unsigned_dtypes_as_torch() -> None:
+    """uint16/uint32/uint64: made, printed, compared, converted; the ops torch has no kernel of theirs for refuse
+    with its NotImplementedError, promotion with another integer type with its RuntimeError."""
+    same_as_torch(_UINT_SCRIPT)
+
+
+def test_uniform_of_an_integer_dtype() -> None:
+    same_as_torch(
+        """
+        import torch
+        for f in (lambda: torch.rand_like(torch.tensor([1, 2])), lambda: torch.empty(2, dtype=torch.int32).uniform_()):
+            try:
+                f()
+            except Exception as e:
+                print(type(e).__name__, e)
+        """
+    )

@@ -13,7 +13,17 @@ import numpy as np
 from engine.autograd import Node, accumulator, next_seq, output_edge, plain_op, raw_saved, save_out
 from engine.backend import CPU, for_array
 from engine.bf16 import BF16Array, apply, plain, round_bits, to_bf16, whole
-from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, from_np, promote_types, result_type
+from engine.dtypes import (
+    DEFAULT,
+    FLOAT,
+    FROM_NP,
+    UINTS_NP,
+    default_complex,
+    from_np,
+    no_uint_kernel,
+    promote_types,
+    result_type,
+)
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
 from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef, sleef_erf, sleef_log1p, sleef_more
@@ -129,8 +139,10 @@ def binary(
     crossed: bool | str = False,
     opmath: bool = False,
     ordered: str | None = None,
+    uint: str | None = None,
 ) -> Any:
-    """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording.
+    """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording. uint: the kernel
+    torch names in refusing the shell unsigned types (uint16/32/64), for an op that has none of theirs.
 
     This is the hottest code in the engine (every + - * / on tensors), so the common case (two
     tensors of one dtype on one device) is inlined: no helper calls between the user and numpy."""
@@ -138,7 +150,9 @@ def binary(
     direct = not isinstance(ufunc, np.ufunc)  # a wrapper of our own: it picks its device functions itself
     # the dtypes that leave the fast path for a check: bool for subtraction, the complex ones for an ordering
     # (identity tests of numpy's dtype singletons: cheaper than reading dtype.kind or hashing a dtype)
-    screen1, screen2 = (_BOOL_DT, _BOOL_DT) if nobool else _COMPLEX_DTS if ordered is not None else (None, None)
+    screen = (
+        (_BOOL_SET if nobool else _COMPLEX_SET if ordered is not None else frozenset()) | (_UINT_SET if uint else set())
+    ) or None
     seq = next_seq  # (a closure cell: read faster than the global on this path)
 
     def op(a: Tensor, b: Any) -> Any:
@@ -149,7 +163,7 @@ def binary(
             bd = b._data
             if (
                 (dt := ad.dtype) is not bd.dtype or a._dev is not b._dev or (floatify and dt.kind != "f")
-                or (screen1 is not None and (dt is screen1 or dt is screen2))
+                or (screen is not None and dt in screen)
             ):  # fmt: skip
                 if ordered is not None:
                     _ordered_check(ordered, a, b)
@@ -163,6 +177,8 @@ def binary(
                     if nobool:
                         _sub_check(a, b)
                     ad, bd = prep(a, b, floatify)
+                    if uint is not None and ad.dtype in _UINT_SET:
+                        raise _uint_refusal(uint, ad)
         elif type(b) is float and a._data.dtype.kind == "f":  # a float tensor and a Python float (lr * grad)
             ad, bd = a._data, b
             if ad.dtype.char == "e":
@@ -181,6 +197,8 @@ def binary(
                 ad, bd = prep(a, b, floatify)
             except NotOperand:
                 return NotImplemented
+            if uint is not None and ad.dtype in _UINT_SET:
+                raise _uint_refusal(uint, ad)
             bt = isinstance(b, Tensor)
             half = opmath and ad.dtype.char == "e" and type(bd) in _PY_NUMBERS
         try:
@@ -271,6 +289,16 @@ def _ordered_check(kernel: str, a: Tensor, b: Any) -> None:
 
 _BOOL_DT = np.dtype(np.bool_)
 _COMPLEX_DTS = (np.dtype(np.complex64), np.dtype(np.complex128))
+_BOOL_SET = frozenset({_BOOL_DT})
+_COMPLEX_SET = frozenset(_COMPLEX_DTS)
+_UINT_SET = UINTS_NP
+
+
+def _uint_refusal(kernel: str, ad: Any) -> NotImplementedError:
+    """torch's error for an op without a kernel for its shell unsigned types (uint16, uint32, uint64)."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[ad.dtype].scalar_name()}'")
+
+
 _PY_NUMBERS = (int, float)
 _COMPLEX_OF = {"d": np.dtype(np.complex128), "f": np.dtype(np.complex64), "e": np.dtype(np.complex64)}
 
@@ -484,8 +512,9 @@ mul_scalar = binary(np.multiply, node_class("MulBackward1", holomorphic(_mul_bw)
 div_scalar = binary(
     np.true_divide, node_class("DivBackward1", holomorphic(_div_bw)), floatify=True, opmath=True, crossed="div"
 )
-_add = binary(np.add, AddBackward0, save=False, fuse="add")  # (torch casts an add's scalar to float16 first)
-_sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract")
+# (torch casts an add's scalar to float16 first)
+_add = binary(np.add, AddBackward0, save=False, fuse="add", uint="add_stub")
+_sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract", uint="add_stub")
 # torch saves the dividend only for the divisor's gradient, the divisor for both
 _div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide", opmath=True, crossed="div")
 
@@ -516,8 +545,8 @@ def _atan2_arrays(a: Any, b: Any) -> Any:
 
 
 _atan2 = binary(_atan2_arrays, Atan2Backward0, floatify=True)
-_maximum = binary(np.maximum, MaximumBackward0)
-_minimum = binary(np.minimum, MinimumBackward0)
+_maximum = binary(np.maximum, MaximumBackward0, uint="maximum_cpu")
+_minimum = binary(np.minimum, MinimumBackward0, uint="minimum_cpu")
 
 
 def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -548,10 +577,10 @@ def _other_tensor(x: Any, fn: str) -> Tensor:
 
 _eq = binary(np.equal, None)
 _ne = binary(np.not_equal, None)
-_lt = binary(np.less, None, ordered="lt_cpu")
-_le = binary(np.less_equal, None, ordered="le_cpu")
-_gt = binary(np.greater, None, ordered="gt_cpu")
-_ge = binary(np.greater_equal, None, ordered="ge_cpu")
+_lt = binary(np.less, None, ordered="lt_cpu", uint="lt_cpu")
+_le = binary(np.less_equal, None, ordered="le_cpu", uint="le_cpu")
+_gt = binary(np.greater, None, ordered="gt_cpu", uint="gt_cpu")
+_ge = binary(np.greater_equal, None, ordered="ge_cpu", uint="ge_cpu")
 
 
 def _bool_div_check(a: Tensor, b: Any, kernel: str) -> None:
@@ -573,7 +602,7 @@ def _int_div_check(a: Tensor, b: Any) -> None:
         raise RuntimeError("ZeroDivisionError")
 
 
-_floordiv_raw = binary(np.floor_divide, NotImplementedNode, save=False)
+_floordiv_raw = binary(np.floor_divide, NotImplementedNode, save=False, uint="div_floor_cpu")
 
 
 def _remainder(a: Any, b: Any) -> Any:
@@ -587,7 +616,7 @@ def _remainder(a: Any, b: Any) -> Any:
         return where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
 
 
-_rem_raw = binary(_remainder, RemainderBackward1)
+_rem_raw = binary(_remainder, RemainderBackward1, uint="remainder_cpu")
 
 
 def _tensor_arg(x: Any, fn: str, pos: str = "input") -> Tensor:
@@ -736,6 +765,7 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Ten
         _bool_div_check(input, other, "div_trunc_cpu")
         _int_div_check(input, other)
         ad, bd = prep(input, other)
+        no_uint_kernel("div_trunc_cpu", ad.dtype)
         rt = result_np(input, other)
         q = np.true_divide(ad, bd)
         r = wrap_any(np.trunc(q).astype(rt) if rt.kind in "iub" else np.trunc(q), input._dev)
@@ -828,6 +858,8 @@ def fmod(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # 
         other._data.dtype.kind == "b" if isinstance(other, Tensor) else type(other) is bool
     ):
         raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
+    if type(other) is not float:
+        no_uint_kernel("fmod_cpu", input._data.dtype)
     if isinstance(other, Tensor):
         _int_div_check(input, other)
         return _out(_fmod_tt(input, other), out)
@@ -876,7 +908,7 @@ def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor, _x: Any = None) -> tup
 
 PowBackward0 = node_class("PowBackward0", holomorphic(_pow0_bw))
 PowBackward2 = node_class("PowBackward2", holomorphic(_pow2_bw))
-_pow_tt = binary(np.power, PowBackward1, fuse="power")
+_pow_tt = binary(np.power, PowBackward1, fuse="power", uint="pow")
 
 
 def _power_exact(a: Any, b: Any) -> Any:
@@ -933,6 +965,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         raise _bad("** or pow()", input, exponent)
     _int_pow_check(input, exponent)
     ad, e = prep(input, exponent)
+    if ad.dtype in _UINT_SET:
+        raise _uint_refusal("pow", ad)
     if isinstance(e, bool):
         if ad.dtype.kind == "b":  # bool ** bool stays bool: x ** True is x, x ** False is all True
             r = ad.copy() if e else np.ones_like(ad)
@@ -1160,6 +1194,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     d = input._data
+    no_uint_kernel("nonzero_count_cpu", d.dtype)
     if d.ndim == 0:  # torch reads a 0-dim tensor as one element with no index dims
         xp = input._dev.xp
         hit = bool(d != 0)
@@ -1285,8 +1320,18 @@ def _clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | Non
         # a 0-dim tensor beside a number: torch's clamp(Number, Number) overload takes its value
         min, max = (v.item() if isinstance(v, Tensor) else v for v in (min, max))  # noqa: A001
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        no_uint_kernel("clamp_cpu", input._data.dtype)
         return _out(_clamp_tensors(input, min, max), out)
     d = input._data
+    if type(min) is not float and type(max) is not float:
+        which = (
+            "clamp_scalar"
+            if min is not None and max is not None
+            else "clamp_min_scalar"
+            if min is not None
+            else "clamp_max_scalar"
+        )
+        no_uint_kernel(f"{which}_cpu", d.dtype)
     if d.dtype.kind == "b" and all(v is None or type(v) is bool for v in (min, max)):
         which = (
             "clamp_scalar"
@@ -1561,6 +1606,10 @@ _REFUSES = {
     "trunc": (NotImplementedError, "trunc_vml_cpu", "b"),
     "frac": (NotImplementedError, "frac_cpu", "biu"),
 }
+
+
+# Unary ops without a kernel for torch's shell unsigned types (uint16, uint32, uint64): the kernel torch names
+_UINT_REFUSES = {"neg": "neg_cpu", "abs": "abs_cpu", "sign": "sign_cpu", "square": "pow", "sgn": "sign_cpu"}
 
 
 # (neg too: its formula -g is already torch's for complex grads, and conjugating around it would flip the sign of
@@ -1991,6 +2040,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
     fop = _FUSABLE.get(name)
     floaty = policy == "float"
     refuses = _REFUSES.get(name)  # (exception, torch's kernel name, dtype kinds it has no kernel for)
+    uint_refusal = _UINT_REFUSES.get(name)  # (torch's kernel, which has no uint16/uint32/uint64 case)
     to_long = name == "square"  # torch computes square as pow(x, 2): bool promotes to int64
     exact = _EXACT_CPU.get(name)  # (torch's kernel for float32/float64 numpy arrays; it falls back to fn)
     red = _REDUCED_CPU.get(name)  # (torch's kernel for float16/bfloat16 cpu arrays, in exact mode)
@@ -2009,6 +2059,8 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
                     raise exc(msg.format(input.dtype.scalar_name()))
             elif floaty:
                 d = d.astype(DEFAULT.float.np)
+            elif uint_refusal is not None and d.dtype in _UINT_SET:
+                raise _uint_refusal(uint_refusal, d)
             elif refuses is not None and k in refuses[2]:
                 exc, kernel = refuses[0], refuses[1]
                 if exc is NotImplementedError:
@@ -2165,7 +2217,7 @@ def _bitwise(fn: Any, cname: str) -> Any:
         if not isinstance(other, (Tensor, int, bool, float)):
             return NotImplemented
         rt = result_np(input, other)  # (torch's kernel is picked for the promoted dtype)
-        if rt.kind in "fc" or (rt.kind == "b" and cname in ("lshift", "rshift")):
+        if rt.kind in "fc" or (cname in ("lshift", "rshift") and (rt.kind == "b" or rt in _UINT_SET)):
             raise NotImplementedError(f"\"{cname}_cpu\" not implemented for '{from_np(rt).scalar_name()}'")
         ad, bd = prep(input, other)
         return wrap_any(for_array(fn, ad)(ad, bd), input._dev)
@@ -2181,7 +2233,7 @@ bitwise_right_shift = _bitwise(np.right_shift, "rshift")
 
 
 def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
-    if input._data.dtype.kind in "fc":
+    if input._data.dtype.kind in "fc" or input._data.dtype in _UINT_SET:
         raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype.scalar_name()}'")
     return wrap_any(for_array(np.invert, input._data)(input._data), input._dev)
 

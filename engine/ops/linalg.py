@@ -9,6 +9,7 @@ import numpy as np
 from engine.amp.policy import policy as autocast_policy
 from engine.autograd import accumulator, next_seq, output_edge
 from engine.bf16 import whole
+from engine.dtypes import FROM_NP, UINTS_NP
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops import gemm_order, mkl
@@ -103,6 +104,8 @@ MmBackward0._abw = _mm_abw
 DotBackward0 = node_class("DotBackward0", holomorphic(_dot_bw))
 MvBackward0 = node_class("MvBackward0", holomorphic(_mv_bw))
 BmmBackward0 = node_class("BmmBackward0", holomorphic(_bmm_bw))
+
+
 def _prep(a: Tensor, b: Tensor) -> tuple:
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         bad = b if isinstance(a, Tensor) else a
@@ -132,8 +135,9 @@ def _prep(a: Tensor, b: Tensor) -> tuple:
 
 
 def _no_bool(ad: Any, kernel: str) -> None:
-    if ad.dtype.kind == "b":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    """torch has no product kernel for bool, nor for its shell unsigned types (uint16, uint32, uint64)."""
+    if ad.dtype.kind == "b" or ad.dtype in UINTS_NP:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[ad.dtype].scalar_name()}'")
 
 
 def _write_out(out: Any, r: Tensor) -> Tensor:
@@ -183,7 +187,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
 
 
 def _mm(input: Tensor, mat2: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
-    if ad.dtype.kind == "b":
+    if ad.dtype.kind in "bu":
         _no_bool(ad, "addmm_impl_cpu_")
     if ad.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -200,7 +204,7 @@ def _mm(input: Tensor, mat2: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
 @with_out
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, other)
-    if ad.dtype.kind == "b":
+    if ad.dtype.kind in "bu":
         _no_bool(ad, "dot")
     if ad.ndim != 1 or bd.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors")
@@ -243,7 +247,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 @with_out
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, vec)
-    if ad.dtype.kind == "b":
+    if ad.dtype.kind in "bu":
         _no_bool(ad, "addmv_impl_cpu")
     if ad.ndim != 2 or bd.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {ad.ndim}, {bd.ndim}")
@@ -258,7 +262,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 @with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, mat2)
-    if ad.dtype.kind == "b":
+    if ad.dtype.kind in "bu":
         _no_bool(ad, "bmm")
     if ad.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -296,7 +300,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
 
         return _record(view_of(r._data.reshape(r._data.shape[1:]), r), SqueezeBackward4, r, (r._data.shape,))
     # batched: broadcast batch dims; 1-D operands are promoted and the added dim removed after
-    if ad.dtype.kind == "b":  # torch's kernel for the batched product, as it folds it
+    if ad.dtype.kind in "bu":  # torch's kernel for the batched product, as it folds it
         _no_bool(ad, ("addmm_impl_cpu_" if nb == 2 else "addmv_impl_cpu") if na >= 3 and nb <= 2 else "bmm")
     a_ = ad.reshape((1,) + ad.shape) if na == 1 else ad
     b_ = bd.reshape(bd.shape + (1,)) if nb == 1 else bd

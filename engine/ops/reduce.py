@@ -13,7 +13,7 @@ from engine.amp.policy import policy as autocast_policy
 from engine.autograd import Node, next_seq, save_out
 from engine.backend import for_array
 from engine.bf16 import plain, to_bf16, whole
-from engine.dtypes import DEFAULT, to_dtype
+from engine.dtypes import DEFAULT, UINTS_NP, no_uint_kernel, to_dtype
 from engine.grad_mode import ENABLED
 from engine.multi_output import grads_of, multi_class, share
 from engine.naming import TorchNamed, type_name
@@ -484,6 +484,9 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
         if dim is None:
             raise NotImplementedError(f"\"{name}_all\" not implemented for '{input.dtype.scalar_name()}'")
         raise RuntimeError(f"{name}(): does not support complex input")
+    if input._data.dtype in UINTS_NP:  # (torch's shell unsigned types: no kernel of theirs)
+        kernel = ("max" if is_max else "min") + ("_all" if dim is None else "_cpu")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
     d = input._data
     if dim is None:
         if d.size == 0:
@@ -552,7 +555,7 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 
 def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:  # noqa: A002
     d = input._data
-    if d.dtype.kind == "c":
+    if d.dtype.kind == "c" or d.dtype in UINTS_NP:
         kernel = "max_values_cpu" if is_max else "min_values_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
     dims = _dims(input, dim if dim != () else None)
@@ -586,6 +589,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa
 
 def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa: A002
     d = input._data
+    no_uint_kernel(f"{fn.__name__}_cpu", d.dtype)
     if d.dtype.kind in "bc":
         what = "bool" if d.dtype.kind == "b" else "complex"
         raise RuntimeError(f"{fn.__name__}(): does not support {what} input")
@@ -1268,6 +1272,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     d = input._data
+    no_uint_kernel("topk_cpu", d.dtype)
     if d.dtype.kind == "c":
         raise RuntimeError(" topk does not support complex dtypes on CPU")
     if d.dtype.kind == "b":
@@ -1462,7 +1467,7 @@ named_code(unique_consecutive_method, "Tensor.unique_consecutive")
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
     d = input._data
-    if d.dtype.kind not in "iub" and d.dtype.kind != "b":
+    if d.dtype.kind not in "iub" or d.dtype in UINTS_NP:
         raise NotImplementedError(f"\"bincount_{input._dev.type}\" not implemented for '{input.dtype.scalar_name()}'")
     if d.ndim != 1 or (d.size and int(index_range(d)[0]) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")

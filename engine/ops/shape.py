@@ -8,6 +8,7 @@ import numpy as np
 
 from engine.autograd import next_seq
 from engine.bf16 import _tag, array_module, bf16_cpu_only, plain, to_bf16
+from engine.dtypes import no_uint_kernel
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
 from engine.naming import type_name
@@ -808,6 +809,7 @@ def flip(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
             raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
     if d.ndim == 0:
         ax = ()
+    no_uint_kernel("flip_cpu", d.dtype)
     r = np.flip(d, ax).copy() if type(d) is np.ndarray else input._dev.xp.flip(d, ax).copy()
     return _record(wrap(r, input._dev), FlipBackward0, input, (ax,))
 
