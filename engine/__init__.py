@@ -346,6 +346,10 @@ def numel(input: Tensor) -> int:  # noqa: A002
     return input.numel()
 
 
+def is_distributed(input: Tensor) -> bool:  # noqa: A002
+    return input.is_distributed()
+
+
 def is_floating_point(input: Tensor) -> bool:  # noqa: A002
     return input.is_floating_point()
 

@@ -15,6 +15,7 @@ from engine.backend import device as _device
 from engine.backend import for_array, to_device
 from engine.bf16 import round_bits
 from engine.dtypes import (
+    ALL_TYPES,
     DEFAULT,
     bfloat16,
     bool_,
@@ -30,7 +31,9 @@ from engine.dtypes import (
     uint8,
 )
 from engine.grad_mode import ENABLED
+from engine.memory_format import memory_format as memory_format_type
 from engine.memory_format import strided as _STRIDED
+from engine.naming import type_name
 from engine.nn import functional as _FM
 from engine.ops import as_strided as AS
 from engine.ops import complex as CX  # noqa: E402, I001
@@ -56,7 +59,7 @@ from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
 from engine.ops import unsafe_split as US
-from engine.ops.util import edge_of, node_class, numpy_names
+from engine.ops.util import edge_of, named_code, node_class, numpy_names
 from engine.tensor import Size, Tensor, view_of, wrap
 
 
@@ -212,10 +215,21 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     return S.cast(self, np_dtype, dev, copy, memory_format)
 
 
-def _caster(dt: Any) -> Any:
-    def method(self: Tensor, memory_format: Any = None) -> Tensor:
+def _caster(dt: Any, name: str) -> Any:
+    """x.float() and the like: torch's parser takes memory_format= alone, by keyword."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if args:
+            n = len(args)
+            raise TypeError(f"{name}() takes 0 positional arguments but {n} {'was' if n == 1 else 'were'} given")
+        for k, v in kwargs.items():
+            if k != "memory_format":
+                raise TypeError(f"{name}() got an unexpected keyword argument '{k}'")
+            if v is not None and not isinstance(v, memory_format_type):
+                raise TypeError(f"{name}(): argument 'memory_format' must be torch.memory_format, not {type_name(v)}")
         return S.cast(self, dt.np, None)
 
+    method.__name__ = method.__qualname__ = name
     return method
 
 
@@ -225,10 +239,12 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
         return prefix + self.dtype.legacy
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1]
-        for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64):
-            if d.legacy == name:
+        for d in ALL_TYPES:
+            if d.legacy == name and dtype in (f"torch.{name}", f"torch.cuda.{name}"):
                 dtype = d
                 break
+        else:
+            raise ValueError(f"invalid type: {dtype!r}")
     else:
         from engine.legacy import tensortype
 
@@ -419,12 +435,64 @@ _CLAMP, _CLIP = _bounds_method("clamp", E.clamp), _bounds_method("clip", E.clamp
 _CLAMP_, _CLIP_ = _bounds_method("clamp_", P.clamp_), _bounds_method("clip_", P.clamp_)
 
 
-def _sum_method(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
+def _counted_from_self(fn: Any, name: str) -> Any:
+    """fn as a method whose parser errors number the arguments as torch's method parser does: from the first
+    after self (torch.gather(x, 0, [0]) names 'index' position 3, x.gather(0, [0]) position 2)."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except TypeError as e:
+            m = e.args[0] if len(e.args) == 1 else None
+            if type(m) is str and m.startswith(f"{name}(): argument ") and " (position " in m:
+                head, _, rest = m.partition(" (position ")
+                n, _, tail = rest.partition(")")
+                if n.isdigit():
+                    e.args = (f"{head} (position {int(n) - 1}){tail}",)
+            raise
+
+    method.__name__ = method.__qualname__ = name
+    method.__wrapped__ = fn  # type: ignore[attr-defined]
+    return method
+
+
+_INDEX_SELECT = _counted_from_self(I.index_select, "index_select")
+_GATHER = _counted_from_self(I.gather, "gather")
+
+
+def _keepdim_arg(name: str, args: tuple, kwargs: dict) -> None:
+    """torch's parser: keepdim is a bool (an int, a numpy bool or a tensor is refused), named by its position
+    when it was given by position."""
+    if len(args) > 1:
+        k, where = args[1], " (position 2)"
+    elif "keepdim" in kwargs:
+        k, where = kwargs["keepdim"], ""
+    else:
+        return
+    if type(k) is not bool and k is not R.NOKEEP:
+        raise TypeError(f"{name}(): argument 'keepdim'{where} must be bool, not {type_name(k)}")
+
+
+def _sum_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    _keepdim_arg("sum", args, kwargs)
+    return _sum_call(self, *args, **kwargs)
+
+
+def _sum_call(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
     return R.sum(self, dim, keepdim, dtype=dtype, _method=True)
 
 
-def _mean_method(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
+def _mean_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    _keepdim_arg("mean", args, kwargs)
+    return _mean_call(self, *args, **kwargs)
+
+
+def _mean_call(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
     return R.mean(self, dim, keepdim, dtype=dtype, _method=True)
+
+
+for _f, _n in ((_sum_method, "sum"), (_sum_call, "sum"), (_mean_method, "mean"), (_mean_call, "mean")):
+    named_code(_f, _n)
 
 
 def _bernoulli_method(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
@@ -495,14 +563,15 @@ METHODS: dict[str, Any] = {
     "reshape": S.reshape, "view": S.view, "view_as": S.view_as, "reshape_as": S.reshape_as, "flatten": S.flatten,
     "unflatten": S.unflatten, "ravel": S.ravel, "transpose": S.transpose, "swapaxes": S.transpose,
     "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim_method, "moveaxis": S.moveaxis_method,
-    "adjoint": S.adjoint, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
+    "adjoint": S.adjoint, "squeeze": S.squeeze_method, "unsqueeze": S.unsqueeze, "expand": S.expand,
+    "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "repeat": S.repeat, "repeat_interleave": S.repeat_interleave_method, "flip": S.flip,
     "tile": S.tile, "diag": S.diag,
     "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "clone": S.clone, "contiguous": S.contiguous,
     "detach": S.detach,
     # indexing / joining
-    "index_select": I.index_select, "masked_select": I.masked_select, "masked_fill": I.masked_fill,
-    "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add, "index_add": I.index_add,
+    "index_select": _INDEX_SELECT, "masked_select": I.masked_select, "masked_fill": I.masked_fill,
+    "gather": _GATHER, "scatter": I.scatter, "scatter_add": I.scatter_add, "index_add": I.index_add,
     "take": I.take, "chunk": I.chunk, "split": I.split, "tensor_split": I.tensor_split, "unbind": I.unbind,
     "split_with_sizes": US.split_with_sizes, "unsafe_split": US.unsafe_split, "unsafe_chunk": US.unsafe_chunk,
     "unsafe_split_with_sizes": US.unsafe_split_with_sizes,
@@ -526,10 +595,10 @@ METHODS: dict[str, Any] = {
     "bernoulli_": P.bernoulli_, "floor_divide_": _ifloordiv,
     "new_zeros": _new_factory("zeros"), "new_ones": _new_factory("ones"), "new_empty": _new_factory("empty"),
     "new_full": _new_factory("full"), "new_tensor": _new_factory("tensor"),
-    "float": _caster(float32), "double": _caster(float64), "half": _caster(float16), "int": _caster(int32),
-    "bfloat16": _caster(bfloat16),
-    "long": _caster(int64), "short": _caster(int16), "char": _caster(int8), "byte": _caster(uint8),
-    "bool": _caster(bool_),
+    "float": _caster(float32, "float"), "double": _caster(float64, "double"), "half": _caster(float16, "half"),
+    "int": _caster(int32, "int"), "bfloat16": _caster(bfloat16, "bfloat16"), "long": _caster(int64, "long"),
+    "short": _caster(int16, "short"), "char": _caster(int8, "char"), "byte": _caster(uint8, "byte"),
+    "bool": _caster(bool_, "bool"),
 }  # fmt: skip
 
 for _name, _fn in E._UNARY_FNS.items():
@@ -692,3 +761,21 @@ Tensor.real = property(CX.real, lambda self, v: CX.real(self).copy_(v))
 Tensor.imag = property(CX.imag, lambda self, v: CX.imag(self).copy_(v))
 for _name in ("conj", "conj_physical", "resolve_conj", "is_conj", "angle", "isreal"):
     setattr(Tensor, _name, getattr(CX, _name))
+
+
+def _conj_physical_(self: Tensor) -> Tensor:
+    """x.conj_physical_(): the conjugate written into x (a real tensor is its own conjugate: left as it is)."""
+    if self._data.dtype.kind != "c":
+        return self
+    return P.apply(self, CX.conj_physical)
+
+
+def is_distributed(self: Tensor) -> bool:
+    """torch's is_distributed: False for every tensor (no distributed storage here, as in torch today)."""
+    return False
+
+
+Tensor.conj_physical_ = named_code(_conj_physical_, "conj_physical_")
+Tensor.is_distributed = is_distributed
+# (the same address as data_ptr: tcli moves both by the session's key)
+Tensor.const_data_ptr = Tensor.data_ptr

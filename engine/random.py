@@ -132,6 +132,10 @@ class Generator(metaclass=TorchNamed):
 
     # -- seeding and state -------------------------------------------------------------------
     def manual_seed(self, seed: int) -> Generator:
+        if type(seed) is bool or not isinstance(seed, (int, np.integer)):  # (torch.manual_seed takes int(seed) first)
+            from engine.naming import type_name
+
+            raise RuntimeError(f"manual_seed expected a long, but got {type_name(seed)}")
         s = _check_seed(seed)
         self._np.bit_generator.state = {
             "bit_generator": "MT19937",
@@ -942,6 +946,7 @@ cuda_generator = Generator("cuda")
 
 
 def manual_seed(seed: int) -> Generator:
+    seed = int(seed)  # (torch/random.py's own conversion: a float or a numeric string is a seed)
     cuda_generator.manual_seed(seed)
     return default_generator.manual_seed(seed)
 

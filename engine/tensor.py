@@ -329,14 +329,22 @@ class Tensor(metaclass=TorchNamed):
             raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return host(self._data).reshape(()).item()
 
-    def tolist(self) -> Any:
+    def tolist(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError("TensorBase.tolist() takes no keyword arguments")
+        if args:
+            raise TypeError(f"TensorBase.tolist() takes no arguments ({len(args)} given)")
         if self._dev.type == "meta":
             from engine.meta import no_data
 
             raise no_data()
         return host(self._data).tolist()
 
-    def numpy(self, force: bool = False) -> np.ndarray:
+    def numpy(self, *args: Any, force: bool = False) -> np.ndarray:
+        if args:
+            raise TypeError(f"numpy() takes 0 positional arguments but {len(args)} was given")
+        if type(force) is not bool:
+            raise TypeError(f"numpy(): argument 'force' must be bool, not {type(force).__name__}")
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if self._meta and self._meta.get("conj") and not force:

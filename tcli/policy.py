@@ -625,9 +625,11 @@ NUMPY_SIZE_RULES: dict[str, str] = {
     **dict.fromkeys(NUMPY_COMPUTE, "np_ufunc"),
 }  # fmt: skip
 NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat", "astype": "astype", "tolist": "pylist"}
+#: the methods that tell a tensor's (or storage's) address: a script sees it moved by the session's key
+ADDRESS_METHODS = frozenset({"data_ptr", "const_data_ptr"})
 #: Methods read through prelude.sized_attribute: the sized ones, and data_ptr (the address a script sees is
 #: moved by a per-session key, as id() is).
-SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RULES) | {"data_ptr"}
+SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RULES) | ADDRESS_METHODS
 
 # ---------------------------------------------------------------------------------------------------------
 # Limits

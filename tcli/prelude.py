@@ -20,6 +20,7 @@ import collections
 import copy
 import functools
 import importlib
+import inspect
 import itertools
 import math
 import operator
@@ -1729,7 +1730,7 @@ class Prelude:
 
     def sized_attribute(self, obj: Any, name: str, value: Any) -> Any:
         """A tensor method such as .repeat or .expand, wrapped to check its allocation first."""
-        if name == "data_ptr" and callable(value):  # (tensors and storages)
+        if name in policy.ADDRESS_METHODS and callable(value):  # (tensors and storages)
             return self.data_ptr(value)
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
             rule = policy.TENSOR_METHOD_SIZE_RULES.get(name)
@@ -2130,7 +2131,10 @@ class Prelude:
         said as torch's argument parser says it: 'f() missing 1 required positional arguments: "dim"' (its
         plural, and its quotes). Off the hot path: only when a call raises a TypeError."""
         args = e.args
-        if len(args) != 1 or type(args[0]) is not str or "required positional argument" not in args[0]:
+        if len(args) != 1 or type(args[0]) is not str:
+            return
+        over = "positional argument" in args[0] and " takes " in args[0]
+        if "required positional argument" not in args[0] and not over:
             return
         if type(fn) is Checked:  # (a sized method: .repeat, .expand, .mm)
             fn = fn.fn
@@ -2138,6 +2142,18 @@ class Prelude:
             return
         from engine.tensor import PYTHON_LEVEL_METHODS
 
+        if over:  # "mul() takes 2 positional arguments but 3 were given": torch's parser does not count self
+            m = _TOO_MANY_ARGS.fullmatch(args[0])
+            code = getattr(fn.__func__, "__code__", None)
+            if code is None or code.co_flags & inspect.CO_VARARGS:  # (Python counts only where there is no *args)
+                return
+            if m is not None and m.group(1) == fn.__name__ and fn.__name__ not in PYTHON_LEVEL_METHODS:
+                n, k = int(m.group(2)) - 1, int(m.group(3)) - 1
+                e.args = (
+                    f"{m.group(1)}() takes {n} positional argument{'' if n == 1 else 's'} but {k} "
+                    f"{'was' if k == 1 else 'were'} given",
+                )
+            return
         m = _MISSING_ARGS.fullmatch(args[0])
         if m is None or fn.__name__ in PYTHON_LEVEL_METHODS or m.group(1) != fn.__name__:
             return
@@ -2652,6 +2668,7 @@ def _allowed_imports() -> str:
 _ALLOWED_IMPORTS = _allowed_imports()
 _ADDRESS = re.compile(r" at 0x([0-9a-f]+)>")
 _MISSING_ARGS = re.compile(r"(\w+)\(\) missing (\d+) required positional arguments?: (.+)")
+_TOO_MANY_ARGS = re.compile(r"(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given")
 _PERCENT = re.compile(r"%(?:\(([^)]*)\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 try:

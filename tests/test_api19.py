@@ -79,9 +79,19 @@ def _tree(fn: object, depth: int = 0) -> str:
 
 
 _MATMUL_SHAPES = [
-    ((4, 2, 3), (4, 3, 5)), ((2, 4, 2, 3), (4, 3, 5)), ((4, 2, 3), (3, 5)), ((3,), (4, 3, 5)), ((4, 2, 3), (3,)),
-    ((2, 3), (4, 3, 5)), ((1, 2, 3), (1, 3, 5)), ((4, 2, 3), (1, 3, 5)), ((1, 2, 3), (4, 3, 5)),
-    ((2, 1, 2, 3), (4, 3, 5)), ((4, 2, 3), (2, 4, 3, 5)), ((3,), (1, 3, 5)), ((2, 4, 3, 5), (5,)),
+    ((4, 2, 3), (4, 3, 5)),
+    ((2, 4, 2, 3), (4, 3, 5)),
+    ((4, 2, 3), (3, 5)),
+    ((3,), (4, 3, 5)),
+    ((4, 2, 3), (3,)),
+    ((2, 3), (4, 3, 5)),
+    ((1, 2, 3), (1, 3, 5)),
+    ((4, 2, 3), (1, 3, 5)),
+    ((1, 2, 3), (4, 3, 5)),
+    ((2, 1, 2, 3), (4, 3, 5)),
+    ((4, 2, 3), (2, 4, 3, 5)),
+    ((3,), (1, 3, 5)),
+    ((2, 4, 3, 5), (5,)),
 ]
 
 
@@ -158,14 +168,18 @@ for dt in (torch.uint16, torch.uint32, torch.uint64):
         ("argmax", lambda: a.argmax()), ("aminmax", lambda: torch.aminmax(a)), ("maximum", lambda: torch.maximum(a, b)),
         ("clamp", lambda: a.clamp(1, 2)), ("clamp_min", lambda: a.clamp(min=1)), ("clampt", lambda: a.clamp(b, b)),
         ("mean", lambda: a.mean()), ("std", lambda: a.std()), ("arange", lambda: torch.arange(3, dtype=dt)),
-        ("dot", lambda: a @ b), ("mm", lambda: a.reshape(3, 1) @ b.reshape(1, 3)), ("bincount", lambda: a.bincount()),
+        ("dot", lambda: a @ b), ("mm", lambda: a.reshape(3, 1) @ b.reshape(1, 3)),
+        ("bincount", lambda: a.bincount()),
         ("isin", lambda: torch.isin(a, b)), ("nonzero", lambda: a.nonzero()), ("flip", lambda: a.flip(0)),
-        ("gather", lambda: a.gather(0, torch.tensor([0]))), ("index_select", lambda: a.index_select(0, torch.tensor([0]))),
+        ("gather", lambda: a.gather(0, torch.tensor([0]))),
+        ("index_select", lambda: a.index_select(0, torch.tensor([0]))),
         ("topk", lambda: a.topk(1)), ("cummax", lambda: a.cummax(0)), ("rand_like", lambda: torch.rand_like(a)),
         ("masked_fill", lambda: a.masked_fill(torch.tensor([True, False, True]), 0)),
         ("index_fill", lambda: a.clone().index_fill_(0, torch.tensor([0]), 5)),
-        ("promote", lambda: a + torch.tensor([1, 2, 3])), ("promote_u8", lambda: a * torch.tensor([1], dtype=torch.uint8)),
-        ("promote_f", lambda: (a * torch.tensor([1.0])).dtype), ("promote_types", lambda: torch.promote_types(dt, torch.bool)),
+        ("promote", lambda: a + torch.tensor([1, 2, 3])),
+        ("promote_u8", lambda: a * torch.tensor([1], dtype=torch.uint8)),
+        ("promote_f", lambda: (a * torch.tensor([1.0])).dtype),
+        ("promote_types", lambda: torch.promote_types(dt, torch.bool)),
     ]:
         t(name, f)
 """
@@ -186,5 +200,60 @@ def test_uniform_of_an_integer_dtype() -> None:
                 f()
             except Exception as e:
                 print(type(e).__name__, e)
+        """
+    )
+
+
+def test_argument_parser_messages() -> None:
+    """The parser's wording where tcli said Python's, or took what torch refuses (and refused what it takes)."""
+    same_as_torch(
+        """
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        x = torch.arange(6.).reshape(2, 3)
+        cases = [
+            lambda: x.squeeze(0, 1), lambda: x.squeeze(0, 5), lambda: x.squeeze(0, 0), lambda: x.sum(0, 1),
+            lambda: x.sum(0, keepdim=1), lambda: x.mean(0, 1), lambda: x.sum(0, True).shape,
+            lambda: x.index_select(0, [0]), lambda: x.gather(0, [[0]]), lambda: torch.index_select(x, 0, [0]),
+            lambda: torch.gather(x, 0, [[0]]), lambda: x.mul(1, 2), lambda: x.type('foo'), lambda: x.type('float'),
+            lambda: x.type('torch.IntTensor'), lambda: torch.Generator().manual_seed(1.5),
+            lambda: torch.Generator().manual_seed(True), lambda: torch.manual_seed(2.5).initial_seed(),
+            lambda: nn.Embedding(0, 2)(torch.tensor([0])), lambda: torch.empty(0, 2).index_select(0, torch.tensor([0])),
+            lambda: F.softmax(x, dim=(0, 1)), lambda: F.log_softmax(x, 1.5), lambda: x.softmax(dim=(0, 1)),
+            lambda: x.tolist(1), lambda: x.tolist(a=1), lambda: x.numpy(force='yes'), lambda: x.numpy(True),
+            lambda: x.float(1), lambda: x.double(1, 2), lambda: x.int(2), lambda: x.half(memory_format=1),
+            lambda: x.bool(foo=1), lambda: x.half(memory_format=torch.contiguous_format).dtype,
+        ]
+        for i, f in enumerate(cases):
+            try:
+                print(i, "ok", f())
+            except Exception as e:
+                print(i, type(e).__name__, e)
+        """
+    )
+
+
+def test_hash_tensor_and_small_methods() -> None:
+    """torch.hash_tensor (xor of the float64/int64 bits, uint64), Tensor.conj_physical_, const_data_ptr,
+    is_distributed, histc's refusal of bool (from its linspace)."""
+    same_as_torch(
+        """
+        import torch
+        x = torch.tensor([[0.5, -1.25, 2.0], [3.0, 0.0, -0.75]])
+        i = torch.tensor([[1, -2, 3], [0, 5, -6]])
+        for t in (x, i, i > 0, x.half(), x.double()):
+            print(t.hash_tensor(), torch.hash_tensor(t, 0), t.hash_tensor(1, keepdim=True), t.hash_tensor((0, 1)))
+        print(torch.hash_tensor(torch.tensor(float('nan'))), torch.hash_tensor(torch.tensor(3)))
+        for f in (lambda: torch.hash_tensor(torch.tensor([1j])), lambda: torch.hash_tensor(torch.ones(2), mode=1),
+                  lambda: torch.hash_tensor(torch.ones(2, 0), 1), lambda: torch.hash_tensor(torch.tensor([])),
+                  lambda: torch.histc(torch.tensor([True])), lambda: torch.histc(torch.tensor([1]))):
+            try:
+                print(f())
+            except Exception as e:
+                print(type(e).__name__, e)
+        c = torch.tensor([1 + 2j])
+        print(x.clone().conj_physical_(), c.conj_physical_(), c, x.is_distributed(), torch.is_distributed(x))
+        print(x.const_data_ptr() == x.data_ptr(), x[1].const_data_ptr() - x.data_ptr())
         """
     )

@@ -699,6 +699,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     if not d.ndim and ia.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {ia.size} value(s)")
     if ia.size and ((r := index_range(ia))[0] < 0 or r[1] >= n):  # (no negative index, as in torch)
+        if n == 0:
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
         if d.ndim > 1 and ax == 1:  # torch's cpu kernel for dim 1 (index_select_out_cpu_dim1_) checks each index
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={first_out_of_range(ia, 0, n)} axis_dim={n}")
         raise IndexError("index out of range in self")

@@ -1115,7 +1115,11 @@ LogSoftmaxBackward0 = node_class("LogSoftmaxBackward0", _log_softmax_bw)
 
 
 @whole
-def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # noqa: A002
+def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool, where: str = "") -> Tensor:  # noqa: A002
+    """where: the parser's ' (position n)' of dim, given by position (F.softmax passes it so: position 1)."""
+    if dim is not None and not isinstance(dim, int) and not hasattr(dim, "__index__"):
+        name = "log_softmax" if log else "softmax"
+        raise TypeError(f"{name}(): argument 'dim'{where} must be int, not {type_name(dim)}")
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)

@@ -482,6 +482,15 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     return _record(view_of(r, input), cls, input, (d.shape,), lambda x, k=dim: squeeze(x, k))
 
 
+def squeeze_method(self: Tensor, *dims: Any, **kw: Any) -> Tensor:
+    """x.squeeze(0, 1): torch's method takes the dims one by one too (its `int... dim` overload)."""
+    if len(dims) > 1 and not kw and all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return squeeze(self, dims)
+    return squeeze(self, *dims, **kw)
+
+
+squeeze_method.__name__ = squeeze_method.__qualname__ = "squeeze"
+
 _FULL = (slice(None),) * 64  # indexing with None always gives a view (reshape may copy); numpy and cupy alike
 
 
