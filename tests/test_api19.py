@@ -257,3 +257,20 @@ def test_hash_tensor_and_small_methods() -> None:
         print(x.const_data_ptr() == x.data_ptr(), x[1].const_data_ptr() - x.data_ptr())
         """
     )
+
+
+def test_vmap_refuses_a_batched_value() -> None:
+    """t.item(), float(t), int(t) and `if t` on vmap's batched argument: torch's RuntimeErrors."""
+    same_as_torch(
+        """
+        import torch
+        from torch.func import vmap, grad
+        x = torch.randn(3)
+        for f in (lambda t: t.item(), lambda t: float(t), lambda t: int(t), lambda t: t if t else -t):
+            try:
+                print(vmap(f)(x))
+            except Exception as e:
+                print(type(e).__name__, e)
+        print(vmap(lambda t: t * 2)(x), vmap(grad(lambda t: t.sin()))(x))
+        """
+    )
