@@ -2126,7 +2126,7 @@ class Prelude:
                 e.args = (args[0].replace("'method'", "'builtin_function_or_method'"),)
                 return
 
-    def tensor_method_missing_args(self, e: TypeError, fn: Any) -> None:
+    def tensor_method_missing_args(self, e: TypeError, fn: Any, called: str | None = None) -> None:
         """Python's "f() missing 1 required positional argument: 'dim'" for a tensor method torch writes in C,
         said as torch's argument parser says it: 'f() missing 1 required positional arguments: "dim"' (its
         plural, and its quotes). Off the hot path: only when a call raises a TypeError."""
@@ -2155,6 +2155,14 @@ class Prelude:
                 )
             return
         m = _MISSING_ARGS.fullmatch(args[0])
+        if called is not None and called in _NO_ARGS_OVERLOADS and m is not None:  # x.add(): no argument at all
+            overloads = _NO_ARGS_OVERLOADS[called]
+            head = f"{called}() received an invalid combination of arguments - got (), but expected"
+            if len(overloads) == 1:
+                e.args = (f"{head} {overloads[0]}",)
+            else:
+                e.args = (f"{head} one of:\n" + "".join(f" * {o}\n" for o in overloads),)
+            return
         if m is None or fn.__name__ in PYTHON_LEVEL_METHODS or m.group(1) != fn.__name__:
             return
         n, missing = int(m.group(2)), re.findall(r"'(\w+)'", m.group(3))
@@ -2668,6 +2676,25 @@ def _allowed_imports() -> str:
 _ALLOWED_IMPORTS = _allowed_imports()
 _ADDRESS = re.compile(r" at 0x([0-9a-f]+)>")
 _MISSING_ARGS = re.compile(r"(\w+)\(\) missing (\d+) required positional arguments?: (.+)")
+#: tensor methods whose parser has several signatures (or one beside a hidden deprecated one): called with no
+#: argument, torch lists them where Python would name the missing argument
+_OTHER = ("(Tensor other)", "(Number other)")
+_NO_ARGS_OVERLOADS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("add", "sub", "add_", "sub_", "subtract", "subtract_"), ("(Tensor other, *, Number alpha = 1)",)),
+    "copy_": ("(Tensor other, bool non_blocking = False)",),
+    "div": ("(Tensor other)", "(Tensor other, *, str rounding_mode)", "(Number other, *, str rounding_mode)"),
+    "pow": ("(Tensor exponent)", "(Number exponent)"),
+    **dict.fromkeys(
+        ("eq", "ne", "lt", "le", "gt", "ge", "fmod", "remainder", "bitwise_and", "bitwise_or", "bitwise_xor"), _OTHER
+    ),
+    "masked_fill": ("(Tensor mask, Tensor value)", "(Tensor mask, Number value)"),
+    "clamp_min": ("(Tensor min)", "(Number min)"),
+    "clamp_max": ("(Tensor max)", "(Number max)"),
+    "where": ("(Tensor condition, Tensor other)", "(Tensor condition, Number other)"),
+    "lerp": ("(Tensor end, Tensor weight)", "(Tensor end, Number weight)"),
+    "narrow": ("(int dim, Tensor start, int length)", "(int dim, int start, int length)"),
+    "fill_": ("(Tensor value)", "(Number value)"),
+}
 _TOO_MANY_ARGS = re.compile(r"(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given")
 _PERCENT = re.compile(r"%(?:\(([^)]*)\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 

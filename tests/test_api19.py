@@ -274,3 +274,24 @@ def test_vmap_refuses_a_batched_value() -> None:
         print(vmap(lambda t: t * 2)(x), vmap(grad(lambda t: t.sin()))(x))
         """
     )
+
+
+def test_methods_called_without_arguments() -> None:
+    """x.add(), x.pow(), x.eq() ...: torch's parser lists its signatures where Python names the missing one."""
+    same_as_torch(
+        """
+        import torch
+        x = torch.ones(2)
+        cases = [
+            lambda: x.add(), lambda: x.sub(), lambda: x.div(), lambda: x.pow(), lambda: x.eq(), lambda: x.lt(),
+            lambda: x.fmod(), lambda: x.remainder(), lambda: x.masked_fill(), lambda: x.clamp_min(), lambda: x.where(),
+            lambda: x.lerp(), lambda: x.narrow(), lambda: x.bitwise_and(), lambda: x.add_(), lambda: x.copy_(),
+            lambda: x.fill_(), lambda: x.mul(), lambda: x.clamp(), lambda: x.view(), lambda: x.mm(),
+        ]
+        for c in cases:
+            try:
+                c()
+            except Exception as e:
+                print(type(e).__name__, e)
+        """
+    )

@@ -2212,7 +2212,7 @@ LOGICAL_METHODS = {**{n: _logical_method(f, n) for n, f in _LOGICAL.items()}, "l
 LOGICAL_INPLACE = {**{n: _logical_method(f, n + "_") for n, f in _LOGICAL.items()}, "logical_not": _logical_not_method}
 
 
-def _bitwise(fn: Any, cname: str) -> Any:
+def _bitwise(fn: Any, cname: str, name: str) -> Any:
     def op(input: Tensor, other: Any) -> Any:  # noqa: A002
         if not isinstance(other, (Tensor, int, bool, float)):
             return NotImplemented
@@ -2222,14 +2222,14 @@ def _bitwise(fn: Any, cname: str) -> Any:
         ad, bd = prep(input, other)
         return wrap_any(for_array(fn, ad)(ad, bd), input._dev)
 
-    return op
+    return named_code(op, name)
 
 
-bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
-bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
-bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
-bitwise_left_shift = _bitwise(np.left_shift, "lshift")
-bitwise_right_shift = _bitwise(np.right_shift, "rshift")
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and", "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or", "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor", "bitwise_xor")
+bitwise_left_shift = _bitwise(np.left_shift, "lshift", "bitwise_left_shift")
+bitwise_right_shift = _bitwise(np.right_shift, "rshift", "bitwise_right_shift")
 
 
 def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
