@@ -295,3 +295,32 @@ def test_methods_called_without_arguments() -> None:
                 print(type(e).__name__, e)
         """
     )
+
+
+def test_sdpa_math_path_is_torchs() -> None:
+    """scaled_dot_product_attention off the flash kernel (inputs not 4-D): torch's math path, its values bit for
+    bit (query and key^T scaled by sqrt(scale) first) and its graph (MulBackward1, SafeSoftmaxBackward0, ...);
+    a Scalar product's node has one edge, as torch's."""
+    gen = torch.Generator().manual_seed(0)
+    for shape in ((4, 5, 8), (6, 12), (3, 2, 3)):
+        for dt in (torch.float32, torch.float16):
+            q, k, v = (torch.randn(shape, generator=gen).to(dt) for _ in range(3))
+            for kw in (
+                {},
+                {"is_causal": True},
+                {"attn_mask": torch.rand(shape[-2], shape[-2], generator=gen) > 0.3},
+                {"scale": -0.3},
+                {"attn_mask": torch.randn(shape[-2], shape[-2], generator=gen).to(dt)},
+            ):
+                res = []
+                for lib in (torch, engine):
+                    args = [lib.tensor(t.numpy(), requires_grad=True) for t in (q, k, v)]
+                    ekw = {n: (lib.tensor(a.numpy()) if isinstance(a, torch.Tensor) else a) for n, a in kw.items()}
+                    r = lib.nn.functional.scaled_dot_product_attention(*args, **ekw)
+                    r.backward(lib.ones(r.shape, dtype=r.dtype))
+                    res.append((_tree(r.grad_fn), r.detach().float().numpy(), [a.grad.float().numpy() for a in args]))
+                (tt, vt, gt), (te, ve, ge) = res
+                assert te == tt, (shape, dt, kw)
+                assert (vt == ve).all(), (shape, dt, kw)
+                for g1, g2 in zip(gt, ge):
+                    assert abs(g1 - g2).max() <= (2e-3 if dt == torch.float16 else 1e-5), (shape, dt, kw)

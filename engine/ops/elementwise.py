@@ -506,11 +506,49 @@ class NotImplementedNode(Node):
 
 
 _mul = binary(np.multiply, MulBackward0, fuse="multiply", crossed=True, opmath=True)  # a's grad needs b, b's needs a
+
+
+def _scalar_bw(two: Any) -> Any:
+    """The backward of a tensor-with-Scalar node: torch's has the tensor's edge only (see _scalar_op)."""
+
+    def bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
+        return two(self, g, a, b) if len(self._next) == 2 else two(_OneEdge(self._next), g, a, b)[:1]
+
+    return bw
+
+
+class _OneEdge:
+    """A node's edges seen as the two-edge formula expects them (the scalar's: none)."""
+
+    __slots__ = ("_next",)
+
+    def __init__(self, next_: tuple) -> None:
+        self._next = (next_[0], None)
+
+
+def _scalar_op(op: Any) -> Any:
+    """C++'s tensor * Scalar, tensor / Scalar: one edge, the tensor's (MulBackward1, DivBackward1)."""
+
+    def scalar_op(a: Tensor, s: Any) -> Any:
+        r = op(a, s)
+        if type(r) is Tensor and r.grad_fn is not None and not isinstance(s, Tensor) and len(r.grad_fn._next) == 2:
+            _one_edge(r.grad_fn, 0)
+        return r
+
+    return scalar_op
+
+
 # mul(Tensor, Scalar) as torch's own backward formulas call it (result * M_LN2): MulBackward1 under create_graph
-mul_scalar = binary(np.multiply, node_class("MulBackward1", holomorphic(_mul_bw)), opmath=True)
+mul_scalar = _scalar_op(binary(np.multiply, node_class("MulBackward1", holomorphic(_scalar_bw(_mul_bw))), opmath=True))
 # C++'s tensor / scalar (torch's own backward formulas divide so: grad.expand(...) / numel)
-div_scalar = binary(
-    np.true_divide, node_class("DivBackward1", holomorphic(_div_bw)), floatify=True, opmath=True, crossed="div"
+div_scalar = _scalar_op(
+    binary(
+        np.true_divide,
+        node_class("DivBackward1", holomorphic(_scalar_bw(_div_bw))),
+        floatify=True,
+        opmath=True,
+        crossed="div",
+    )
 )
 # (torch casts an add's scalar to float16 first)
 _add = binary(np.add, AddBackward0, save=False, fuse="add", uint="add_stub")

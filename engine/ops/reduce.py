@@ -1111,11 +1111,19 @@ log_softmax_backward_data = _grad_op(
     "LogSoftmaxBackwardDataBackward0", _log_softmax_grad, _log_softmax_grad_dg, _log_softmax_grad_dy
 )
 SoftmaxBackward0 = node_class("SoftmaxBackward0", _softmax_bw)
+SafeSoftmaxBackward0 = node_class("SafeSoftmaxBackward0", _softmax_bw)  # (attention's: its gradient is softmax's)
 LogSoftmaxBackward0 = node_class("LogSoftmaxBackward0", _log_softmax_bw)
 
 
 @whole
-def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool, where: str = "") -> Tensor:  # noqa: A002
+def _softmax_impl(
+    input: Tensor,
+    dim: Any,
+    dtype: Any,
+    log: bool,
+    where: str = "",
+    safe: bool = False,  # noqa: A002
+) -> Tensor:
     """where: the parser's ' (position n)' of dim, given by position (F.softmax passes it so: position 1)."""
     if dim is not None and not isinstance(dim, int) and not hasattr(dim, "__index__"):
         name = "log_softmax" if log else "softmax"
@@ -1140,15 +1148,15 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool, where: str = "
             x = plain(d)
             r = softmax_cpu.low_otherdim(x - x.max(axis=ax, keepdims=True), ax, out_dt == _F16)
             r = r.astype(_F16) if out_dt == _F16 else to_bf16(r)
-            return _softmax_out(input, r, ax, log)
+            return _softmax_out(input, r, ax, log, safe)
     if not log and (out_dt == _F16 or out_dt.metadata) and ax == d.ndim - 1 and softmax_cpu.usable(plain(d)):
         r = softmax_cpu.reduced_lastdim(plain(d))  # (torch's float16/bfloat16 kernel: float, its own tail and sum)
         r = r.astype(_F16) if out_dt == _F16 else to_bf16(r)
-        return _softmax_out(input, _arr(r, input._dev), ax, log)
+        return _softmax_out(input, _arr(r, input._dev), ax, log, safe)
     if (softmax_cpu.usable(d) and out_dt == np.float32) or softmax_cpu.usable64(d):
         # torch's kernels: SLEEF's exp and log, its sum orders
         r = _arr(softmax_cpu.softmax(d, ax, log), input._dev)
-        return _softmax_out(input, r, ax, log)
+        return _softmax_out(input, r, ax, log, safe)
     m = d.max(axis=ax, keepdims=True) if d.size else d
     z = d - m
     e = for_array(np.exp, z)(z)
@@ -1162,13 +1170,18 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool, where: str = "
     else:
         r = z - log_(s) if log else e / s
     r = _arr(r.astype(out_dt, copy=False), input._dev)
-    return _softmax_out(input, r, ax, log)
+    return _softmax_out(input, r, ax, log, safe)
 
 
-def _softmax_out(input: Tensor, r: Any, ax: Any, log: bool) -> Tensor:  # noqa: A002
+def _softmax_out(input: Tensor, r: Any, ax: Any, log: bool, safe: bool = False) -> Tensor:  # noqa: A002
+    if safe and ax is not None and r.size:  # (torch's _safe_softmax: a row of -inf only gives zeros, not nans)
+        xp = input._dev.xp
+        dead = xp.all(plain(input._data) == -np.inf, axis=ax, keepdims=True)
+        if dead.any():
+            r = xp.where(dead, xp.zeros((), dtype=r.dtype), r)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
-        node = (LogSoftmaxBackward0 if log else SoftmaxBackward0)()
+        node = (LogSoftmaxBackward0 if log else SafeSoftmaxBackward0 if safe else SoftmaxBackward0)()
         node._seq = next_seq()
         node._next = (edge_of(input),)
         sv, v = save_out(node, t)
@@ -1183,6 +1196,12 @@ def _softmax_out(input: Tensor, r: Any, ax: Any, log: bool) -> Tensor:  # noqa: 
 
 
 _NO_DIM = object()
+
+
+def safe_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """torch's _safe_softmax (scaled_dot_product_attention's math path): softmax, with zeros for a row that is
+    -inf throughout (all its keys masked out) where softmax gives nans; SafeSoftmaxBackward0."""
+    return _softmax_impl(input, dim, None, False, safe=True)
 
 
 @with_out
