@@ -493,6 +493,9 @@ def _mean_call(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype:
 
 for _f, _n in ((_sum_method, "sum"), (_sum_call, "sum"), (_mean_method, "mean"), (_mean_call, "mean")):
     named_code(_f, _n)
+# (numpy_names reads the signature through __wrapped__: x.sum(axis=0, keepdims=True))
+_sum_method.__wrapped__ = _sum_call  # type: ignore[attr-defined]
+_mean_method.__wrapped__ = _mean_call  # type: ignore[attr-defined]
 
 
 def _bernoulli_method(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:

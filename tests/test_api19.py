@@ -224,6 +224,7 @@ def test_argument_parser_messages() -> None:
             lambda: x.tolist(1), lambda: x.tolist(a=1), lambda: x.numpy(force='yes'), lambda: x.numpy(True),
             lambda: x.float(1), lambda: x.double(1, 2), lambda: x.int(2), lambda: x.half(memory_format=1),
             lambda: x.bool(foo=1), lambda: x.half(memory_format=torch.contiguous_format).dtype,
+            lambda: x.sum(axis=0, keepdims=True), lambda: x.mean(axis=1), lambda: x[None].squeeze(axis=0).shape,
         ]
         for i, f in enumerate(cases):
             try:

@@ -490,6 +490,7 @@ def squeeze_method(self: Tensor, *dims: Any, **kw: Any) -> Tensor:
 
 
 squeeze_method.__name__ = squeeze_method.__qualname__ = "squeeze"
+squeeze_method.__wrapped__ = squeeze  # type: ignore[attr-defined]  # (numpy_names: x.squeeze(axis=0))
 
 _FULL = (slice(None),) * 64  # indexing with None always gives a view (reshape may copy); numpy and cupy alike
 
