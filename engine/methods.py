@@ -30,6 +30,7 @@ from engine.dtypes import (
     to_dtype,
     uint8,
 )
+from engine.dtypes import dtype as dtype_type
 from engine.grad_mode import ENABLED
 from engine.memory_format import memory_format as memory_format_type
 from engine.memory_format import strided as _STRIDED
@@ -59,7 +60,7 @@ from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
 from engine.ops import unsafe_split as US
-from engine.ops.util import edge_of, named_code, node_class, numpy_names
+from engine.ops.util import edge_of, invalid_combination, named_code, node_class, numpy_names
 from engine.tensor import Size, Tensor, view_of, wrap
 
 
@@ -193,7 +194,48 @@ def _ne(self: Tensor, other: Any) -> Any:
 
 
 # ---- conversions ------------------------------------------------------------------------------------------
+_TO_OVERLOADS = (
+    "(torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)",
+    "(torch.dtype dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)",
+    "(Tensor tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)",
+)
+
+
+def _to_kind(a: Any) -> str | None:
+    """How torch's parser reads a positional argument of to(): 'd'evice, 't'ype, 'T'ensor, 'b'ool, 'n'one."""
+    if a is None:
+        return "n"
+    if type(a) is bool:
+        return "b"
+    if isinstance(a, (str, int, _device)):
+        return "d"
+    if isinstance(a, Tensor):
+        return "T"
+    if isinstance(a, dtype_type) or a in (float, int, bool, complex):
+        return "t"
+    return None
+
+
+def _check_to_args(args: tuple, kwargs: dict) -> None:
+    """torch's parser for to(): one of its three signatures must take the arguments (x.to(torch.float32,
+    torch.float64) matches none); anything it reads otherwise is left to the conversion below."""
+    kinds = "".join(k or "?" for k in map(_to_kind, args))
+    if "?" in kinds:
+        return
+    flags = [kwargs[k] for k in ("non_blocking", "copy") if k in kwargs]
+    ok = all(type(f) is bool for f in flags) and (
+        (len(kinds) <= 4 and all(k in allowed for k, allowed in zip(kinds, ("dn", "tn", "b", "b"))))
+        or (kinds[:1] in ("t", "T") and len(kinds) <= 3 and all(k == "b" for k in kinds[1:]))
+    )
+    if not ok:
+        shown = {k: v for k, v in kwargs.items() if k in ("non_blocking", "copy", "dtype", "device")}
+        raise invalid_combination("to", args, _TO_OVERLOADS, False, kwargs=shown)
+
+
 def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    if args or kwargs:
+        _check_to_args(args, kwargs)
     if "memory_format" in kwargs:
         from engine.ops.memory_layout import check_to_format
 
@@ -203,6 +245,15 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
     memory_format = kwargs.pop("memory_format", None)
+    kinds = [_to_kind(a) for a in args]
+    if kinds and kinds[0] != "d" and "b" in kinds[1:3]:  # to(dtype, non_blocking, copy): the bools are flags
+        if len(args) > 2:
+            copy = args[2]
+        args = args[:1]
+    elif len(kinds) > 2 and kinds[0] in "dn" and kinds[2] == "b":  # to(device, dtype, non_blocking, copy)
+        if len(args) > 3:
+            copy = args[3]
+        args = args[:2]
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a._dev

@@ -325,3 +325,28 @@ def test_sdpa_math_path_is_torchs() -> None:
                 assert (vt == ve).all(), (shape, dt, kw)
                 for g1, g2 in zip(gt, ge):
                     assert abs(g1 - g2).max() <= (2e-3 if dt == torch.float16 else 1e-5), (shape, dt, kw)
+
+
+def test_parser_overloads_of_to_clamp_max_squeeze() -> None:
+    same_as_torch(
+        """
+        import torch
+        x = torch.arange(6.).reshape(2, 3)
+        for f in (
+            lambda: x.to(torch.float32, torch.float64), lambda: x.to('cpu', torch.float64, 1), lambda: x.to(x, 3),
+            lambda: x.to(torch.float64, True, True).dtype, lambda: x.to('cpu', torch.float64, True, False).dtype,
+            lambda: x.to('cpu', 'cpu'), lambda: x.to(torch.float64, non_blocking=1), lambda: x.to(None).dtype,
+            lambda: x.to(torch.float64, False, False, False), lambda: x.to(float).dtype,
+            lambda: x.to(torch.float32, False, True) is x, lambda: x.to(x, True).dtype,
+            lambda: x.clamp('a'), lambda: torch.clamp(x, 'a'), lambda: x.clamp(min='a'), lambda: x.clamp(1, 'b'),
+            lambda: x.clamp([1]), lambda: x.clip('a'), lambda: x.clamp_('a'), lambda: x.clamp(1, 2),
+            lambda: torch.max(x, dim=0, keepdim='yes'), lambda: torch.max(x, 0, 'yes'), lambda: x.max(0, 'yes'),
+            lambda: x.max(dim=0, keepdim=1), lambda: x.min(0, 'a'), lambda: x.max(0, True),
+            lambda: torch.squeeze(x, 0, 1), lambda: x[None].squeeze(0, 1).shape,
+        ):
+            try:
+                print(f())
+            except Exception as e:
+                print(type(e).__name__, e)
+        """
+    )

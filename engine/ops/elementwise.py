@@ -1321,11 +1321,23 @@ def check_clamp_args(name: str, method: bool, args: tuple, kwargs: dict) -> None
     hi = args[1] if len(args) > 1 else kwargs.get("max")
     big = [isinstance(v, Tensor) and v._data.ndim > 0 for v in (lo, hi)]
     num = [v is not None and not isinstance(v, Tensor) for v in (lo, hi)]
-    if not ((big[0] and num[1]) or (big[1] and num[0])):
+    # (a bound that is neither a tensor nor a number, clamp('a'): no overload takes it)
+    alien = any(v is not None and not isinstance(v, (Tensor, *_NUMBERS)) for v in (lo, hi))
+    if not ((big[0] and num[1]) or (big[1] and num[0]) or alien):
         return
     kws = [k for k in reversed(list(kwargs)) if k in ("min", "max")]  # torch lists keywords last-first
     pos = [_pytype(v) for v in args[:2]]
     head = f"{name}() received an invalid combination of arguments - got ("
+    if method and alien and len(args) < 2:  # (fewer arguments than the overloads list: nothing marked)
+        got = (
+            ", ".join(pos + [f"{k}={_pytype(kwargs[k])}" for k in kws])
+            if pos
+            else "".join(f"{k}={_pytype(kwargs[k])}, " for k in kws)
+        )
+        raise TypeError(
+            f"{head}{got}), but expected one of:\n * (Tensor min = None, Tensor max = None)\n"
+            " * (Number min = None, Number max = None)\n"
+        )
     if method:
         got = ", ".join(pos) + "".join(f"{k}={_pytype(kwargs[k])}, " for k in kws)
         why = (
@@ -1342,6 +1354,9 @@ def check_clamp_args(name: str, method: bool, args: tuple, kwargs: dict) -> None
         f"{head}{got}), but expected one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out "
         "= None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)\n"
     )
+
+
+_NUMBERS = (int, float, complex, np.number, np.bool_)
 
 
 def clamp(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:  # noqa: A002

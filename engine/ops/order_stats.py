@@ -793,6 +793,12 @@ def _maxmin(name: str, fn: Callable) -> Callable:
         dim = kwargs["dim"] if "dim" in kwargs else args[1] if len(args) > 1 else None
         if isinstance(dim, (tuple, list)):
             raise _maxmin_dim_error(name, args, kwargs, _method)
+        keep = kwargs["keepdim"] if "keepdim" in kwargs else args[2] if len(args) > 2 else False
+        if type(keep) is not bool and not isinstance(dim, Tensor):  # (keepdim: a bool, as the parser reads it)
+            if not _method:
+                raise _maxmin_dim_error(name, args, kwargs, False)
+            at = "" if "keepdim" in kwargs else " (position 2)"
+            raise TypeError(f"{name}(): argument 'keepdim'{at} must be bool, not {type_name(keep)}")
         return fn(*args, **kwargs)
 
     return parsed

@@ -465,7 +465,10 @@ SqueezeBackward4 = node_class("SqueezeBackward4", _sq_bw)
 UnsqueezeBackward0 = node_class("UnsqueezeBackward0", lambda self, g, dim: (g.squeeze(dim),))
 
 
-def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+def squeeze(input: Tensor, dim: Any = None, *extra: Any) -> Tensor:  # noqa: A002
+    if extra:  # torch.squeeze(x, 0, 1): only the method takes its dims one by one
+        overloads = ("(Tensor input)", "(Tensor input, int dim)", "(Tensor input, tuple of ints dim)")
+        raise invalid_combination("squeeze", (dim, *extra), overloads, False, ("Tensor",))
     d = input._data
     if dim is None:
         r = d.reshape(tuple(s for s in d.shape if s != 1))
