@@ -1,5 +1,7 @@
 """api19: gaps between tcli and PyTorch 2.13 that the qa18 sweep found, each checked against PyTorch: a tensor's
-bound methods as torch prints them, ... Scripts run through tcli's Session and as Python with torch."""
+bound methods as torch prints them, 0-dim arrays in a list, the batched matmul's graph, squeeze's backward, the
+shell unsigned dtypes (uint16/32/64), argument-parser wording, hash_tensor and small methods, vmap's refusals,
+the attention math path. Scripts run through tcli's Session and as Python with torch."""
 
 from __future__ import annotations
 
