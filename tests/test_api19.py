@@ -352,3 +352,23 @@ def test_parser_overloads_of_to_clamp_max_squeeze() -> None:
                 print(type(e).__name__, e)
         """
     )
+
+
+def test_deprecated_alpha_overloads() -> None:
+    """x.add(2, y): torch's hidden add(Number alpha, Tensor other), x + 2 * y, warned once for all of them."""
+    src = """
+        import torch
+        x = torch.arange(3.)
+        print(x.add(1, 2), x.add(1, 2), x.sub(2, x), torch.add(x, 3, x), x.add(2, torch.tensor([1., 1., 1.])))
+        try:
+            print(x.add(2, 'a'))
+        except Exception as e:
+            print(type(e).__name__, e)
+        print(x.add_(1, 2), x.sub_(1, 1), x)
+        """
+    same_as_torch(src)
+    from engine.ops import elementwise
+
+    elementwise._DEPRECATED_WARNED.clear()  # (once in the process: the run above warned already)
+    _, _, err = run_tsr(src)
+    assert err.count("This overload of add is deprecated") == 1 and "deprecated" not in err.replace("add is dep", "")

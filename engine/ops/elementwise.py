@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import functools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,7 @@ from engine.ops.util import (
     scalar_to,
 )
 from engine.tensor import Tensor, wrap, wrap_any
+from engine.warn import WARN_ALWAYS, user_stacklevel
 
 _ndarray = np.ndarray
 _generic = np.generic  # cupy keeps 0-dim results as arrays; numpy hands back scalars
@@ -678,16 +680,43 @@ def _check(r: Any, op: str, a: Any, b: Any) -> Any:
 
 
 # ---- public binary functions (torch.add(...), Tensor.add(...)) --------------------------------
-def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+_DEPRECATED_WARNED: list = []
+
+
+def deprecated_alpha(name: str, alpha: Any, rest: tuple) -> Any:
+    """torch's hidden add(Number alpha, Tensor other) (and sub's): x.add(2, y) is x + 2 * y, with its warning
+    (TORCH_WARN_ONCE at one place in torch's parser: once in the process for all of them). Returns other."""
+    if len(rest) != 1 or not isinstance(alpha, (int, float, complex, np.number)) or isinstance(alpha, Tensor):
+        n = 1 + len(rest)
+        raise TypeError(f"{name}() takes 1 positional argument but {n} {'was' if n == 1 else 'were'} given")
+    if not isinstance(rest[0], (Tensor, int, float, complex, np.number)):
+        raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
+    if not _DEPRECATED_WARNED or WARN_ALWAYS[0]:
+        _DEPRECATED_WARNED.append(True)
+        warnings.warn(
+            f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\nConsider using one of "
+            f"the following signatures instead:\n\t{name}(Tensor other, *, Number alpha = 1) (Triggered internally "
+            "at /__w/pytorch/pytorch/torch/csrc/utils/python_arg_parser.cpp:1841.)",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+    return rest[0]
+
+
+def add(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     input = _tensor_arg(input, "add")
+    if rest:
+        other, alpha = deprecated_alpha("add", other, rest), other
     if type(alpha) is not int or alpha != 1:
         return _out(_alpha_op(input, other, alpha, False), out)
     r = _check(_add(input, other), "+", input, other)
     return _out(r, out)
 
 
-def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+def sub(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     input = _tensor_arg(input, "sub")
+    if rest:
+        other, alpha = deprecated_alpha("sub", other, rest), other
     _sub_check(input, other)
     if type(alpha) is not int or alpha != 1:
         return _out(_alpha_op(input, other, alpha, True), out)

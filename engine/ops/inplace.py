@@ -384,7 +384,11 @@ def _no_graph(x: Tensor, other: Any) -> bool:
     return not (ENABLED[0] and (x._rg or (isinstance(other, Tensor) and other._rg)))
 
 
-def add_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+def add_(x: Tensor, other: Any, *rest: Any, alpha: Any = 1) -> Tensor:
+    if rest:  # (torch's deprecated add_(Number alpha, Tensor other))
+        from engine.ops.elementwise import deprecated_alpha
+
+        other, alpha = deprecated_alpha("add_", other, rest), other
     check_inplace(x)
     no_uint_kernel("add_stub", x._data.dtype)
     if alpha == 1 and (not ENABLED[0] or _no_graph(x, other)):  # (an optimizer's update: under no_grad)
@@ -396,7 +400,11 @@ def add_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     return apply(x, lambda a, b: add(a, b, alpha=alpha), other)
 
 
-def sub_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+def sub_(x: Tensor, other: Any, *rest: Any, alpha: Any = 1) -> Tensor:
+    if rest:
+        from engine.ops.elementwise import deprecated_alpha
+
+        other, alpha = deprecated_alpha("sub_", other, rest), other
     check_inplace(x)
     no_uint_kernel("add_stub", x._data.dtype)
     if alpha == 1 and (not ENABLED[0] or _no_graph(x, other)):  # (an optimizer's update: under no_grad)
