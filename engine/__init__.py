@@ -73,6 +73,9 @@ from engine.dtypes import (
     promote_types,
     set_default_dtype,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from engine.dtypes import (
     bool_ as bool,
@@ -341,6 +344,10 @@ def is_tensor(obj: object) -> bool:
 
 def numel(input: Tensor) -> int:  # noqa: A002
     return input.numel()
+
+
+def is_distributed(input: Tensor) -> bool:  # noqa: A002
+    return input.is_distributed()
 
 
 def is_floating_point(input: Tensor) -> bool:  # noqa: A002

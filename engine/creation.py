@@ -11,7 +11,7 @@ import numpy as np
 from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
 from engine.bf16 import BF16Array, bf16_cpu_only, round_bits, to_bf16
-from engine.dtypes import DEFAULT, FROM_NP, INT, bool_, default_complex, float32, int64, promote_types, to_dtype
+from engine.dtypes import DEFAULT, FROM_NP, INT, UINTS, bool_, default_complex, float32, int64, promote_types, to_dtype
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
 from engine.ops.util import int_list, invalid_combination, memory_order, parser_type_name, scalar_to
@@ -152,6 +152,8 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
         x = x[0]  # (one that never ends: it gives up past its dimension limit)
         if isinstance(x, str):
             raise ValueError(f"too many dimensions '{type_name(x)}'")
+        if type(x) is np.ndarray and not x.ndim:  # (a 0-dim array is a sequence to Python's C API: len() fails)
+            raise TypeError("len() of unsized object")
     found = scan(data)
     if target is None and found is not None and found.is_complex and DEFAULT.float.name == "bfloat16":
         if _has_complex(data):  # (torch's infer_scalar_type has no complex twin of bfloat16)
@@ -247,10 +249,13 @@ def _from_data(data: Any, dtype: Any) -> Any:
     except ValueError:  # (a nan into an integer dtype: torch's checked conversion)
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
     except OverflowError:
-        if dt == np.uint8 and not _beyond_int64(clean):  # torch wraps negative ints down to -255 into uint8
+        if dt == np.uint64 and not _beyond_int64(clean):  # (torch reads each int as an unsigned long long)
+            raise OverflowError("can't convert negative int to unsigned") from None
+        if dt.kind == "u" and not _beyond_int64(clean):  # torch wraps negative ints down to -max into uint8 ..
             wide = np.array(clean, dtype=np.int64)
-            if wide.size and -255 <= wide.min() and wide.max() <= 255:
-                return wide.astype(np.uint8)
+            top = int(np.iinfo(dt).max)
+            if wide.size and -top <= wide.min() and wide.max() <= top:
+                return wide.astype(dt)
         if _beyond_int64(clean):  # torch fails reading the Python int itself, before any dtype is involved
             raise ValueError("Overflow when unpacking long long") from None
         raise RuntimeError(f"value cannot be converted to type {to_dtype(dt).name} without overflow") from None
@@ -586,7 +591,7 @@ def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor
     if dtype is None:
         dtype = out.dtype if out is not None else DEFAULT.float if floats else int64
     dt = to_dtype(dtype).np
-    if dt.kind in "cb":
+    if dt.kind in "cb" or to_dtype(dt) in UINTS:
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{to_dtype(dt).scalar_name()}'")
     if not (step > 0 or step < 0):  # (a nan step too)
         raise RuntimeError("step must be nonzero")

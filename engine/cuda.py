@@ -53,7 +53,7 @@ def manual_seed(seed: int) -> None:
     """Seed the generator cuda tensors draw from (engine.creation.CUDA_GENERATOR)."""
     from engine.creation import CUDA_GENERATOR
 
-    CUDA_GENERATOR.manual_seed(seed)
+    CUDA_GENERATOR.manual_seed(int(seed))  # (torch.cuda.manual_seed converts as torch.manual_seed does)
 
 
 def manual_seed_all(seed: int) -> None:

@@ -32,7 +32,7 @@ class dtype(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
         self.cat = cat
         self.itemsize = 2 if np_dtype is BF16_NP else self.np.itemsize  # (bfloat16 is stored as float32)
         self.is_floating_point = cat == FLOAT
-        self.is_signed = name not in ("bool", "uint8")
+        self.is_signed = name not in ("bool", "uint8", "uint16", "uint32", "uint64")
         self.legacy = legacy  # 'FloatTensor': used in torch's version-counter error text
 
     @property
@@ -72,6 +72,10 @@ float64 = dtype("float64", np.float64, FLOAT, "DoubleTensor")
 bfloat16 = dtype("bfloat16", BF16_NP, FLOAT, "BFloat16Tensor")
 complex64 = dtype("complex64", np.complex64, COMPLEX, "ComplexFloatTensor")
 complex128 = dtype("complex128", np.complex128, COMPLEX, "ComplexDoubleTensor")
+# torch's 'shell' unsigned types: made, stored, printed and converted, but few kernels take them (see UINTS)
+uint16 = dtype("uint16", np.uint16, INT, "UInt16Tensor")
+uint32 = dtype("uint32", np.uint32, INT, "UInt32Tensor")
+uint64 = dtype("uint64", np.uint64, INT, "UInt64Tensor")
 _TO_REAL = {complex64: float32, complex128: float64}
 _SEALED = True
 
@@ -85,11 +89,32 @@ _C_NAMES = {
     "int16": "short int",
     "int8": "signed char",
     "uint8": "unsigned char",
+    "uint16": "unsigned short",
+    "uint32": "unsigned int",
+    "uint64": "unsigned long",
     "complex64": "c10::complex<float>",
     "complex128": "c10::complex<double>",
 }
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+ALL = (
+    bool_,
+    uint8,
+    int8,
+    int16,
+    int32,
+    int64,
+    float16,
+    float32,
+    float64,
+    complex64,
+    complex128,
+    uint16,
+    uint32,
+    uint64,
+)
+#: the shell unsigned types, and their numpy dtypes (the ops that torch has no kernel of theirs for refuse these)
+UINTS = frozenset({uint16, uint32, uint64})
+UINTS_NP = frozenset(d.np for d in UINTS)
 # numpy dtype -> engine dtype; keyed by np.dtype objects, which hash and compare fast. (bfloat16 is not in it:
 # its numpy dtype equals float32's, so only its array's type tells it apart; see dtype_of.)
 FROM_NP: dict = {d.np: d for d in ALL}
@@ -99,12 +124,33 @@ ALIASES = {
     "int": int32, "int64": int64, "long": int64, "float16": float16, "half": float16,
     "float32": float32, "float": float32, "float64": float64, "double": float64,
     "complex64": complex64, "cfloat": complex64, "complex128": complex128, "cdouble": complex128,
+    "uint16": uint16, "uint32": uint32, "uint64": uint64,
 }  # fmt: skip
+
+
+class _Promotions(dict):
+    """A promotion table; a pair it lacks is one of torch's shell unsigned types with an integer or bool type,
+    which torch refuses to promote."""
+
+    def __missing__(self, key: tuple) -> Any:
+        a, b = key
+        if isinstance(a, np.dtype):
+            a, b = FROM_NP[a], FROM_NP[b]
+        raise RuntimeError(
+            "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+            f"{a.scalar_name()} and {b.scalar_name()}"
+        )
+
+
+def _promotable(a: dtype, b: dtype) -> bool:
+    return a is b or not (a in UINTS or b in UINTS) or a.cat >= FLOAT or b.cat >= FLOAT
 
 
 def _promote(a: dtype, b: dtype) -> dtype:
     if a is b:
         return a
+    if a in UINTS or b in UINTS:  # (with a floating or complex type: that type)
+        return b if a in UINTS else a
     if a is bfloat16 or b is bfloat16:
         other = b if a is bfloat16 else a
         if other.cat < FLOAT:
@@ -117,9 +163,15 @@ def _promote(a: dtype, b: dtype) -> dtype:
     return FROM_NP[np.promote_types(a.np, b.np)]
 
 
-PROMOTE: dict = {(a, b): _promote(a, b) for a in ALL_TYPES for b in ALL_TYPES}
+PROMOTE: dict = _Promotions({(a, b): _promote(a, b) for a in ALL_TYPES for b in ALL_TYPES if _promotable(a, b)})
 # The same table keyed by numpy dtypes, for hot paths that hold arrays rather than tensors.
-PROMOTE_NP: dict = {(a.np, b.np): PROMOTE[a, b].np for a in ALL for b in ALL}
+PROMOTE_NP: dict = _Promotions({(a.np, b.np): PROMOTE[a, b].np for a in ALL for b in ALL if _promotable(a, b)})
+
+
+def no_uint_kernel(kernel: str, np_dtype: Any) -> None:
+    """torch's refusal where a kernel has no case for its shell unsigned types (uint16, uint32, uint64)."""
+    if np_dtype in UINTS_NP:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[np_dtype].scalar_name()}'")
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:

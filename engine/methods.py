@@ -15,6 +15,7 @@ from engine.backend import device as _device
 from engine.backend import for_array, to_device
 from engine.bf16 import round_bits
 from engine.dtypes import (
+    ALL_TYPES,
     DEFAULT,
     bfloat16,
     bool_,
@@ -25,11 +26,15 @@ from engine.dtypes import (
     int16,
     int32,
     int64,
+    no_uint_kernel,
     to_dtype,
     uint8,
 )
+from engine.dtypes import dtype as dtype_type
 from engine.grad_mode import ENABLED
+from engine.memory_format import memory_format as memory_format_type
 from engine.memory_format import strided as _STRIDED
+from engine.naming import type_name
 from engine.nn import functional as _FM
 from engine.ops import as_strided as AS
 from engine.ops import complex as CX  # noqa: E402, I001
@@ -55,7 +60,7 @@ from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
 from engine.ops import unsafe_split as US
-from engine.ops.util import edge_of, node_class, numpy_names
+from engine.ops.util import edge_of, invalid_combination, named_code, node_class, numpy_names
 from engine.tensor import Size, Tensor, view_of, wrap
 
 
@@ -73,6 +78,7 @@ def rsub(self: Tensor, other: Any) -> Any:
         ad, b = E.prep(self, other)
     except E.NotOperand:
         return NotImplemented
+    no_uint_kernel("add_stub", ad.dtype)
     if type(b) is float and ad.dtype.char == "e":  # (the double reaches c10::Half through float)
         b = np.float16(np.float32(b))
     elif type(b) is float and ad.dtype.metadata is not None:  # (bfloat16: the scalar a BFloat16 too)
@@ -188,7 +194,48 @@ def _ne(self: Tensor, other: Any) -> Any:
 
 
 # ---- conversions ------------------------------------------------------------------------------------------
+_TO_OVERLOADS = (
+    "(torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)",
+    "(torch.dtype dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)",
+    "(Tensor tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)",
+)
+
+
+def _to_kind(a: Any) -> str | None:
+    """How torch's parser reads a positional argument of to(): 'd'evice, 't'ype, 'T'ensor, 'b'ool, 'n'one."""
+    if a is None:
+        return "n"
+    if type(a) is bool:
+        return "b"
+    if isinstance(a, (str, int, _device)):
+        return "d"
+    if isinstance(a, Tensor):
+        return "T"
+    if isinstance(a, dtype_type) or a in (float, int, bool, complex):
+        return "t"
+    return None
+
+
+def _check_to_args(args: tuple, kwargs: dict) -> None:
+    """torch's parser for to(): one of its three signatures must take the arguments (x.to(torch.float32,
+    torch.float64) matches none); anything it reads otherwise is left to the conversion below."""
+    kinds = "".join(k or "?" for k in map(_to_kind, args))
+    if "?" in kinds:
+        return
+    flags = [kwargs[k] for k in ("non_blocking", "copy") if k in kwargs]
+    ok = all(type(f) is bool for f in flags) and (
+        (len(kinds) <= 4 and all(k in allowed for k, allowed in zip(kinds, ("dn", "tn", "b", "b"))))
+        or (kinds[:1] in ("t", "T") and len(kinds) <= 3 and all(k == "b" for k in kinds[1:]))
+    )
+    if not ok:
+        shown = {k: v for k, v in kwargs.items() if k in ("non_blocking", "copy", "dtype", "device")}
+        raise invalid_combination("to", args, _TO_OVERLOADS, False, kwargs=shown)
+
+
 def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    if args or kwargs:
+        _check_to_args(args, kwargs)
     if "memory_format" in kwargs:
         from engine.ops.memory_layout import check_to_format
 
@@ -198,6 +245,15 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
     memory_format = kwargs.pop("memory_format", None)
+    kinds = [_to_kind(a) for a in args]
+    if kinds and kinds[0] != "d" and "b" in kinds[1:3]:  # to(dtype, non_blocking, copy): the bools are flags
+        if len(args) > 2:
+            copy = args[2]
+        args = args[:1]
+    elif len(kinds) > 2 and kinds[0] in "dn" and kinds[2] == "b":  # to(device, dtype, non_blocking, copy)
+        if len(args) > 3:
+            copy = args[3]
+        args = args[:2]
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a._dev
@@ -210,10 +266,21 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     return S.cast(self, np_dtype, dev, copy, memory_format)
 
 
-def _caster(dt: Any) -> Any:
-    def method(self: Tensor, memory_format: Any = None) -> Tensor:
+def _caster(dt: Any, name: str) -> Any:
+    """x.float() and the like: torch's parser takes memory_format= alone, by keyword."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if args:
+            n = len(args)
+            raise TypeError(f"{name}() takes 0 positional arguments but {n} {'was' if n == 1 else 'were'} given")
+        for k, v in kwargs.items():
+            if k != "memory_format":
+                raise TypeError(f"{name}() got an unexpected keyword argument '{k}'")
+            if v is not None and not isinstance(v, memory_format_type):
+                raise TypeError(f"{name}(): argument 'memory_format' must be torch.memory_format, not {type_name(v)}")
         return S.cast(self, dt.np, None)
 
+    method.__name__ = method.__qualname__ = name
     return method
 
 
@@ -223,10 +290,12 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
         return prefix + self.dtype.legacy
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1]
-        for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64):
-            if d.legacy == name:
+        for d in ALL_TYPES:
+            if d.legacy == name and dtype in (f"torch.{name}", f"torch.cuda.{name}"):
                 dtype = d
                 break
+        else:
+            raise ValueError(f"invalid type: {dtype!r}")
     else:
         from engine.legacy import tensortype
 
@@ -417,12 +486,67 @@ _CLAMP, _CLIP = _bounds_method("clamp", E.clamp), _bounds_method("clip", E.clamp
 _CLAMP_, _CLIP_ = _bounds_method("clamp_", P.clamp_), _bounds_method("clip_", P.clamp_)
 
 
-def _sum_method(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
+def _counted_from_self(fn: Any, name: str) -> Any:
+    """fn as a method whose parser errors number the arguments as torch's method parser does: from the first
+    after self (torch.gather(x, 0, [0]) names 'index' position 3, x.gather(0, [0]) position 2)."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except TypeError as e:
+            m = e.args[0] if len(e.args) == 1 else None
+            if type(m) is str and m.startswith(f"{name}(): argument ") and " (position " in m:
+                head, _, rest = m.partition(" (position ")
+                n, _, tail = rest.partition(")")
+                if n.isdigit():
+                    e.args = (f"{head} (position {int(n) - 1}){tail}",)
+            raise
+
+    method.__name__ = method.__qualname__ = name
+    method.__wrapped__ = fn  # type: ignore[attr-defined]
+    return method
+
+
+_INDEX_SELECT = _counted_from_self(I.index_select, "index_select")
+_GATHER = _counted_from_self(I.gather, "gather")
+
+
+def _keepdim_arg(name: str, args: tuple, kwargs: dict) -> None:
+    """torch's parser: keepdim is a bool (an int, a numpy bool or a tensor is refused), named by its position
+    when it was given by position."""
+    if len(args) > 1:
+        k, where = args[1], " (position 2)"
+    elif "keepdim" in kwargs:
+        k, where = kwargs["keepdim"], ""
+    else:
+        return
+    if type(k) is not bool and k is not R.NOKEEP:
+        raise TypeError(f"{name}(): argument 'keepdim'{where} must be bool, not {type_name(k)}")
+
+
+def _sum_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    _keepdim_arg("sum", args, kwargs)
+    return _sum_call(self, *args, **kwargs)
+
+
+def _sum_call(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
     return R.sum(self, dim, keepdim, dtype=dtype, _method=True)
 
 
-def _mean_method(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
+def _mean_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    _keepdim_arg("mean", args, kwargs)
+    return _mean_call(self, *args, **kwargs)
+
+
+def _mean_call(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
     return R.mean(self, dim, keepdim, dtype=dtype, _method=True)
+
+
+for _f, _n in ((_sum_method, "sum"), (_sum_call, "sum"), (_mean_method, "mean"), (_mean_call, "mean")):
+    named_code(_f, _n)
+# (numpy_names reads the signature through __wrapped__: x.sum(axis=0, keepdims=True))
+_sum_method.__wrapped__ = _sum_call  # type: ignore[attr-defined]
+_mean_method.__wrapped__ = _mean_call  # type: ignore[attr-defined]
 
 
 def _bernoulli_method(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
@@ -493,14 +617,15 @@ METHODS: dict[str, Any] = {
     "reshape": S.reshape, "view": S.view, "view_as": S.view_as, "reshape_as": S.reshape_as, "flatten": S.flatten,
     "unflatten": S.unflatten, "ravel": S.ravel, "transpose": S.transpose, "swapaxes": S.transpose,
     "swapdims": S.transpose, "t": S.t, "permute": S.permute, "movedim": S.movedim_method, "moveaxis": S.moveaxis_method,
-    "adjoint": S.adjoint, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
+    "adjoint": S.adjoint, "squeeze": S.squeeze_method, "unsqueeze": S.unsqueeze, "expand": S.expand,
+    "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "repeat": S.repeat, "repeat_interleave": S.repeat_interleave_method, "flip": S.flip,
     "tile": S.tile, "diag": S.diag,
     "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll, "clone": S.clone, "contiguous": S.contiguous,
     "detach": S.detach,
     # indexing / joining
-    "index_select": I.index_select, "masked_select": I.masked_select, "masked_fill": I.masked_fill,
-    "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add, "index_add": I.index_add,
+    "index_select": _INDEX_SELECT, "masked_select": I.masked_select, "masked_fill": I.masked_fill,
+    "gather": _GATHER, "scatter": I.scatter, "scatter_add": I.scatter_add, "index_add": I.index_add,
     "take": I.take, "chunk": I.chunk, "split": I.split, "tensor_split": I.tensor_split, "unbind": I.unbind,
     "split_with_sizes": US.split_with_sizes, "unsafe_split": US.unsafe_split, "unsafe_chunk": US.unsafe_chunk,
     "unsafe_split_with_sizes": US.unsafe_split_with_sizes,
@@ -524,10 +649,10 @@ METHODS: dict[str, Any] = {
     "bernoulli_": P.bernoulli_, "floor_divide_": _ifloordiv,
     "new_zeros": _new_factory("zeros"), "new_ones": _new_factory("ones"), "new_empty": _new_factory("empty"),
     "new_full": _new_factory("full"), "new_tensor": _new_factory("tensor"),
-    "float": _caster(float32), "double": _caster(float64), "half": _caster(float16), "int": _caster(int32),
-    "bfloat16": _caster(bfloat16),
-    "long": _caster(int64), "short": _caster(int16), "char": _caster(int8), "byte": _caster(uint8),
-    "bool": _caster(bool_),
+    "float": _caster(float32, "float"), "double": _caster(float64, "double"), "half": _caster(float16, "half"),
+    "int": _caster(int32, "int"), "bfloat16": _caster(bfloat16, "bfloat16"), "long": _caster(int64, "long"),
+    "short": _caster(int16, "short"), "char": _caster(int8, "char"), "byte": _caster(uint8, "byte"),
+    "bool": _caster(bool_, "bool"),
 }  # fmt: skip
 
 for _name, _fn in E._UNARY_FNS.items():
@@ -690,3 +815,21 @@ Tensor.real = property(CX.real, lambda self, v: CX.real(self).copy_(v))
 Tensor.imag = property(CX.imag, lambda self, v: CX.imag(self).copy_(v))
 for _name in ("conj", "conj_physical", "resolve_conj", "is_conj", "angle", "isreal"):
     setattr(Tensor, _name, getattr(CX, _name))
+
+
+def _conj_physical_(self: Tensor) -> Tensor:
+    """x.conj_physical_(): the conjugate written into x (a real tensor is its own conjugate: left as it is)."""
+    if self._data.dtype.kind != "c":
+        return self
+    return P.apply(self, CX.conj_physical)
+
+
+def is_distributed(self: Tensor) -> bool:
+    """torch's is_distributed: False for every tensor (no distributed storage here, as in torch today)."""
+    return False
+
+
+Tensor.conj_physical_ = named_code(_conj_physical_, "conj_physical_")
+Tensor.is_distributed = is_distributed
+# (the same address as data_ptr: tcli moves both by the session's key)
+Tensor.const_data_ptr = Tensor.data_ptr

@@ -132,6 +132,10 @@ class Generator(metaclass=TorchNamed):
 
     # -- seeding and state -------------------------------------------------------------------
     def manual_seed(self, seed: int) -> Generator:
+        if type(seed) is bool or not isinstance(seed, (int, np.integer)):  # (torch.manual_seed takes int(seed) first)
+            from engine.naming import type_name
+
+            raise RuntimeError(f"manual_seed expected a long, but got {type_name(seed)}")
         s = _check_seed(seed)
         self._np.bit_generator.state = {
             "bit_generator": "MT19937",
@@ -348,7 +352,10 @@ _SCALAR_NAMES = {np.dtype(_F16): "Half", np.dtype(_F32): "Float", np.dtype(_F64)
 
 def _float_kind(dtype: np.dtype) -> np.dtype:
     if dtype not in (np.dtype(_F16), np.dtype(_F32), np.dtype(_F64)):
-        raise RuntimeError(f'"uniform_kernel_cpu" not implemented for {dtype}')
+        from engine.dtypes import from_np
+
+        # (torch's uniform_ checks its bounds in the tensor's dtype first, and has no such check but floating ones)
+        raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{from_np(dtype).scalar_name()}'")
     return dtype
 
 
@@ -939,6 +946,7 @@ cuda_generator = Generator("cuda")
 
 
 def manual_seed(seed: int) -> Generator:
+    seed = int(seed)  # (torch/random.py's own conversion: a float or a numeric string is a seed)
     cuda_generator.manual_seed(seed)
     return default_generator.manual_seed(seed)
 

@@ -66,6 +66,14 @@ PYTHON_LEVEL_METHODS = frozenset(
 )  # fmt: skip
 
 
+#: torch's refusal of a batched tensor's value inside vmap (see engine/func/batching._batched)
+_VMAP_ITEM = (
+    "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() on a Tensor, "
+    "please try to rewrite what you're doing with other operations. If error is occurring somewhere inside PyTorch "
+    "internals, please file a bug report."
+)
+
+
 class Tensor(metaclass=TorchNamed):
     _torch_name = "torch.Tensor"
     __slots__ = (
@@ -323,20 +331,30 @@ class Tensor(metaclass=TorchNamed):
         return host(self._data)
 
     def item(self) -> Any:
+        if self._meta is not None and "vmapped" in self._meta:
+            raise RuntimeError(_VMAP_ITEM)
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         if self._dev.type == "meta":
             raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return host(self._data).reshape(()).item()
 
-    def tolist(self) -> Any:
+    def tolist(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError("TensorBase.tolist() takes no keyword arguments")
+        if args:
+            raise TypeError(f"TensorBase.tolist() takes no arguments ({len(args)} given)")
         if self._dev.type == "meta":
             from engine.meta import no_data
 
             raise no_data()
         return host(self._data).tolist()
 
-    def numpy(self, force: bool = False) -> np.ndarray:
+    def numpy(self, *args: Any, force: bool = False) -> np.ndarray:
+        if args:
+            raise TypeError(f"numpy() takes 0 positional arguments but {len(args)} was given")
+        if type(force) is not bool:
+            raise TypeError(f"numpy(): argument 'force' must be bool, not {type(force).__name__}")
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if self._meta and self._meta.get("conj") and not force:
@@ -379,6 +397,8 @@ class Tensor(metaclass=TorchNamed):
         return iter(self.unbind(0))
 
     def _scalar(self, what: str) -> Any:
+        if self._meta is not None and "vmapped" in self._meta:
+            raise RuntimeError(_VMAP_ITEM)
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         if self._dev.type == "meta":
@@ -386,6 +406,11 @@ class Tensor(metaclass=TorchNamed):
         return host(self._data).reshape(()).item()
 
     def __bool__(self) -> bool:
+        if self._meta is not None and "vmapped" in self._meta:
+            raise RuntimeError(
+                "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We "
+                "don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues ."
+            )
         if self._data.size != 1:
             raise RuntimeError(
                 "Boolean value of Tensor with more than one value is ambiguous"

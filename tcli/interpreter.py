@@ -1840,6 +1840,7 @@ class Interpreter:
             return call_general
         codes = [self._c(a) for a in node.args]
         if len(codes) == 0:
+            called = node.func.attr if node.func.__class__ is ast.Attribute else None  # (x.add(): 'add')
 
             def call0(f: Frame) -> Any:
                 fn = func(f)
@@ -1853,7 +1854,7 @@ class Interpreter:
                     r = fn()
                 except BaseException as e:
                     if e.__class__ is TypeError:
-                        missing_args(e, fn)
+                        missing_args(e, fn, called)
                     tag(e, node)
                     raise
                 if r.__class__ is p.tensor_type:

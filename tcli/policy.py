@@ -393,8 +393,8 @@ NUMPY_NAMES = frozenset(
     {
         "array", "asarray", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
         "full_like", "arange", "linspace", "logspace", "eye", "identity",
-        "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_", "complex64",
-        "complex128", "pi", "e", "inf", "nan", "newaxis", "ndarray", "dtype",
+        "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+        "bool_", "complex64", "complex128", "pi", "e", "inf", "nan", "newaxis", "ndarray", "dtype",
     }
 ) | NUMPY_COMPUTE  # fmt: skip
 #: Python's `random`: seeded pseudo-random numbers and the generator's state (to save and restore), nothing else (no
@@ -625,9 +625,11 @@ NUMPY_SIZE_RULES: dict[str, str] = {
     **dict.fromkeys(NUMPY_COMPUTE, "np_ufunc"),
 }  # fmt: skip
 NDARRAY_SIZE_RULES: dict[str, str] = {"repeat": "np_repeat", "astype": "astype", "tolist": "pylist"}
+#: the methods that tell a tensor's (or storage's) address: a script sees it moved by the session's key
+ADDRESS_METHODS = frozenset({"data_ptr", "const_data_ptr"})
 #: Methods read through prelude.sized_attribute: the sized ones, and data_ptr (the address a script sees is
 #: moved by a per-session key, as id() is).
-SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RULES) | {"data_ptr"}
+SIZED_METHODS = frozenset(TENSOR_METHOD_SIZE_RULES) | frozenset(NDARRAY_SIZE_RULES) | ADDRESS_METHODS
 
 # ---------------------------------------------------------------------------------------------------------
 # Limits

@@ -20,6 +20,7 @@ import collections
 import copy
 import functools
 import importlib
+import inspect
 import itertools
 import math
 import operator
@@ -77,6 +78,25 @@ _CONTAINERS = frozenset({list, tuple, set, frozenset, dict, OrderedDict, default
 _NUMBERS = frozenset({int, float, complex, bool})
 #: what the call gate looks at in a value: C functions, classes, and containers that may hold them
 _GATE_KINDS = frozenset({types.BuiltinFunctionType, type}) | _CONTAINERS
+
+
+class _MethodText:
+    """A tensor's (or a Size's) bound method as torch shows it: torch's tensor methods are C builtins,
+    `<built-in method size of Tensor object at 0x...>`; those torch writes in Python (PYTHON_LEVEL_METHODS)
+    `<bound method Tensor.backward of tensor(...)>`. Stands in for the method in a text conversion only."""
+
+    __slots__ = ("method", "text")
+
+    def __init__(self, method: types.MethodType, python_level: bool) -> None:
+        owner = method.__self__
+        cls = "torch.Size" if isinstance(owner, tuple) else type(owner).__name__  # (C type names, as torch's)
+        if python_level:
+            self.text = f"<bound method Tensor.{method.__name__} of {owner!r}>"
+        else:
+            self.text = f"<built-in method {method.__name__} of {cls} object at 0x{id(owner):x}>"
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 class _GuardedCall:
@@ -402,6 +422,8 @@ class Checked:
 
 # what it wraps (torch.zeros, x.repeat, np.arange) is a C builtin, and Python's messages name it so
 Checked.__name__ = Checked.__qualname__ = "builtin_function_or_method"
+#: what method_text looks into: bound methods (a tensor's sized ones are Checked) and the containers that hold them
+_METHOD_KINDS = frozenset({types.MethodType, Checked, list, tuple, dict})
 
 
 class Prelude:
@@ -627,6 +649,28 @@ class Prelude:
             return _ReprBudget(self.limits.max_str_len).measure(value, 0)
         return 0
 
+    def method_text(self, obj: Any, depth: int = 0) -> Any:
+        """obj for a text conversion, a tensor's bound methods in it (in lists, tuples and dicts, a few levels
+        down) shown as torch shows them (_MethodText); obj itself, uncopied, where it holds none."""
+        kind = type(obj)
+        if kind is Checked and type(obj.fn) is types.MethodType:  # (x.add: sized, so checked)
+            obj, kind = obj.fn, types.MethodType
+        if kind is types.MethodType:
+            if not isinstance(obj.__self__, self._c_method_owners):
+                return obj
+            from engine.tensor import PYTHON_LEVEL_METHODS
+
+            return _MethodText(obj, obj.__name__ in PYTHON_LEVEL_METHODS)
+        if depth > 4 or kind not in _METHOD_KINDS or not self._c_method_owners:
+            return obj
+        if kind is dict:
+            if _METHOD_KINDS.isdisjoint(map(type, obj.values())):
+                return obj
+            return {k: self.method_text(v, depth + 1) for k, v in obj.items()}
+        if _METHOD_KINDS.isdisjoint(map(type, obj)):
+            return obj
+        return kind(self.method_text(v, depth + 1) for v in obj)
+
     def converting(self, convert: Callable, *args: Any) -> Any:
         """convert(*args) as one text conversion: the text the script's __repr__, __str__ and extra_repr return
         inside it (once per occurrence: [obj] * 100 calls obj's __repr__ a hundred times) counts toward
@@ -669,6 +713,7 @@ class Prelude:
         return self.converting(self._format_value, value, spec, conversion)
 
     def _format_value(self, value: Any, spec: str, conversion: int) -> str:
+        value = self.method_text(value)
         if conversion != -1:
             self.check_repr(value)
             value = str(value) if conversion == 115 else repr(value) if conversion == 114 else ascii(value)
@@ -951,7 +996,7 @@ class Prelude:
         for a in args:
             if type(a) is not str:
                 self.check_repr(a)
-                a = self.mask_addresses(str(a))
+                a = self.mask_addresses(str(self.method_text(a)))
             total += len(a)
             self.check_str_len(total)
             parts.append(a)
@@ -1027,7 +1072,7 @@ class Prelude:
         if type(obj) is str:
             return repr(obj)
         self.check_repr(obj)
-        return self.mask_addresses(self.converting(repr, obj))
+        return self.mask_addresses(self.converting(repr, self.method_text(obj)))
 
     def _ascii(self, *args: Any, **kwargs: Any) -> str:
         text = self.repr_of(_one_argument("ascii", args, kwargs))
@@ -1217,7 +1262,7 @@ class Prelude:
         if len(args) == 1 and not kwargs:
             if type(args[0]) is not str:
                 self.check_repr(args[0])
-                return self.mask_addresses(self.converting(str, args[0]))
+                return self.mask_addresses(self.converting(str, self.method_text(args[0])))
         return str(*args, **kwargs)
 
     def _mapping(self, cls: type) -> Callable:
@@ -1685,7 +1730,7 @@ class Prelude:
 
     def sized_attribute(self, obj: Any, name: str, value: Any) -> Any:
         """A tensor method such as .repeat or .expand, wrapped to check its allocation first."""
-        if name == "data_ptr" and callable(value):  # (tensors and storages)
+        if name in policy.ADDRESS_METHODS and callable(value):  # (tensors and storages)
             return self.data_ptr(value)
         if self.tensor_type is not None and isinstance(obj, self.tensor_type):
             rule = policy.TENSOR_METHOD_SIZE_RULES.get(name)
@@ -2081,12 +2126,15 @@ class Prelude:
                 e.args = (args[0].replace("'method'", "'builtin_function_or_method'"),)
                 return
 
-    def tensor_method_missing_args(self, e: TypeError, fn: Any) -> None:
+    def tensor_method_missing_args(self, e: TypeError, fn: Any, called: str | None = None) -> None:
         """Python's "f() missing 1 required positional argument: 'dim'" for a tensor method torch writes in C,
         said as torch's argument parser says it: 'f() missing 1 required positional arguments: "dim"' (its
         plural, and its quotes). Off the hot path: only when a call raises a TypeError."""
         args = e.args
-        if len(args) != 1 or type(args[0]) is not str or "required positional argument" not in args[0]:
+        if len(args) != 1 or type(args[0]) is not str:
+            return
+        over = "positional argument" in args[0] and " takes " in args[0]
+        if "required positional argument" not in args[0] and not over:
             return
         if type(fn) is Checked:  # (a sized method: .repeat, .expand, .mm)
             fn = fn.fn
@@ -2094,7 +2142,27 @@ class Prelude:
             return
         from engine.tensor import PYTHON_LEVEL_METHODS
 
+        if over:  # "mul() takes 2 positional arguments but 3 were given": torch's parser does not count self
+            m = _TOO_MANY_ARGS.fullmatch(args[0])
+            code = getattr(fn.__func__, "__code__", None)
+            if code is None or code.co_flags & inspect.CO_VARARGS:  # (Python counts only where there is no *args)
+                return
+            if m is not None and m.group(1) == fn.__name__ and fn.__name__ not in PYTHON_LEVEL_METHODS:
+                n, k = int(m.group(2)) - 1, int(m.group(3)) - 1
+                e.args = (
+                    f"{m.group(1)}() takes {n} positional argument{'' if n == 1 else 's'} but {k} "
+                    f"{'was' if k == 1 else 'were'} given",
+                )
+            return
         m = _MISSING_ARGS.fullmatch(args[0])
+        if called is not None and called in _NO_ARGS_OVERLOADS and m is not None:  # x.add(): no argument at all
+            overloads = _NO_ARGS_OVERLOADS[called]
+            head = f"{called}() received an invalid combination of arguments - got (), but expected"
+            if len(overloads) == 1:
+                e.args = (f"{head} {overloads[0]}",)
+            else:
+                e.args = (f"{head} one of:\n" + "".join(f" * {o}\n" for o in overloads),)
+            return
         if m is None or fn.__name__ in PYTHON_LEVEL_METHODS or m.group(1) != fn.__name__:
             return
         n, missing = int(m.group(2)), re.findall(r"'(\w+)'", m.group(3))
@@ -2608,6 +2676,26 @@ def _allowed_imports() -> str:
 _ALLOWED_IMPORTS = _allowed_imports()
 _ADDRESS = re.compile(r" at 0x([0-9a-f]+)>")
 _MISSING_ARGS = re.compile(r"(\w+)\(\) missing (\d+) required positional arguments?: (.+)")
+#: tensor methods whose parser has several signatures (or one beside a hidden deprecated one): called with no
+#: argument, torch lists them where Python would name the missing argument
+_OTHER = ("(Tensor other)", "(Number other)")
+_NO_ARGS_OVERLOADS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("add", "sub", "add_", "sub_", "subtract", "subtract_"), ("(Tensor other, *, Number alpha = 1)",)),
+    "copy_": ("(Tensor other, bool non_blocking = False)",),
+    "div": ("(Tensor other)", "(Tensor other, *, str rounding_mode)", "(Number other, *, str rounding_mode)"),
+    "pow": ("(Tensor exponent)", "(Number exponent)"),
+    **dict.fromkeys(
+        ("eq", "ne", "lt", "le", "gt", "ge", "fmod", "remainder", "bitwise_and", "bitwise_or", "bitwise_xor"), _OTHER
+    ),
+    "masked_fill": ("(Tensor mask, Tensor value)", "(Tensor mask, Number value)"),
+    "clamp_min": ("(Tensor min)", "(Number min)"),
+    "clamp_max": ("(Tensor max)", "(Number max)"),
+    "where": ("(Tensor condition, Tensor other)", "(Tensor condition, Number other)"),
+    "lerp": ("(Tensor end, Tensor weight)", "(Tensor end, Number weight)"),
+    "narrow": ("(int dim, Tensor start, int length)", "(int dim, int start, int length)"),
+    "fill_": ("(Tensor value)", "(Number value)"),
+}
+_TOO_MANY_ARGS = re.compile(r"(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given")
 _PERCENT = re.compile(r"%(?:\(([^)]*)\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 try:

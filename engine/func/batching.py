@@ -131,7 +131,17 @@ def _element(flat_args: list, flat_in_dims: list, i: int | None) -> list:
         return [
             a if d is None else a.new_zeros(a.shape[:d] + a.shape[d + 1 :]) for a, d in zip(flat_args, flat_in_dims)
         ]
-    return [a if d is None else a.select(d, i) for a, d in zip(flat_args, flat_in_dims)]
+    return [a if d is None else _batched(a.select(d, i)) for a, d in zip(flat_args, flat_in_dims)]
+
+
+def _batched(t: Tensor) -> Tensor:
+    """An element of a batched argument, marked so that reading it as a Python number is refused as torch's
+    BatchedTensor refuses it (t.item(), float(t), `if t > 0`: tensors computed from it are not marked)."""
+    if t._meta is None:
+        t._meta = {"vmapped": True}
+    else:
+        t._meta["vmapped"] = True
+    return t
 
 
 def _generator_states() -> list:

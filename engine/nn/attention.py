@@ -78,6 +78,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             f"key.dim: {key.dim()} and value.dim: {value.dim()} instead."
         )
     e = query.size(-1)
+    given = scale
     scale = 1.0 / math.sqrt(e) if scale is None else float(scale)
     mask = _additive(attn_mask, query.dtype)
     flash = dropout_p <= 0.0 and query.dim() == key.dim() == value.dim() == 4  # (the cpu flash kernel's inputs)
@@ -89,8 +90,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         key, value = key.repeat_interleave(reps, -3), value.repeat_interleave(reps, -3)
     mask = _with_causal(mask, is_causal, query, key)
     if backend == "math":  # torch's math path, op by op
-        p = _probs(query, key, scale, mask)
-        return (F.dropout(p, dropout_p, True) if dropout_p > 0.0 else p).matmul(value)
+        return _math(query, key, value, mask, dropout_p, given)
     with no_grad():
         out = _probs(query, key, scale, mask).matmul(value)
     if not engine.is_grad_enabled() or not (query.requires_grad or key.requires_grad or value.requires_grad):
@@ -151,6 +151,30 @@ def _with_causal(mask: Tensor | None, is_causal: bool, query: Tensor, key: Tenso
         return mask
     causal = _causal(query.size(-2), key.size(-2), query.dtype, query.device)
     return causal if mask is None else mask + causal
+
+
+def _math(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float, scale: Any) -> Tensor:
+    """torch's _scaled_dot_product_attention_math, op by op (its values, its graph): float16 and bfloat16 in
+    float32; query and key^T each scaled by the square root of the scale (MulBackward1) before their product,
+    the mask added, _safe_softmax, dropout, the product with value."""
+    from engine.ops.elementwise import mul_scalar
+    from engine.ops.reduce import safe_softmax
+
+    low = query.dtype in (engine.float16, engine.bfloat16)
+    origin = query.dtype
+    if low:
+        query, key, value = query.float(), key.float(), value.float()
+    negative = scale is not None and scale < 0
+    sf = math.sqrt(1.0 / math.sqrt(query.size(-1)) if scale is None else abs(float(scale)))
+    q = mul_scalar(query, -sf if negative else sf)
+    attn = q.matmul(mul_scalar(key.transpose(-2, -1), sf))
+    if mask is not None:
+        attn = attn + (mask.float() if low and mask.dtype is not engine.float32 else mask)
+    attn = safe_softmax(attn, -1)
+    if dropout_p > 0.0:
+        attn = F.dropout(attn, dropout_p, True)
+    out = attn.matmul(value)
+    return out.to(origin) if low else out
 
 
 def _math_backward(g: Tensor, q: Tensor, k: Tensor, v: Tensor, scale: float, mask: Tensor | None) -> tuple:

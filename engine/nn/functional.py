@@ -61,11 +61,11 @@ def _implicit_dim(name: str, dim: Any) -> Any:
 
 
 def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
-    return R._softmax_impl(input, _implicit_dim("softmax", dim), dtype, False)
+    return R._softmax_impl(input, _implicit_dim("softmax", dim), dtype, False, " (position 1)")
 
 
 def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
-    return R._softmax_impl(input, _implicit_dim("log_softmax", dim), dtype, True)
+    return R._softmax_impl(input, _implicit_dim("log_softmax", dim), dtype, True, " (position 1)")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

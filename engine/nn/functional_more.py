@@ -792,6 +792,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     idx = input._data
     if idx.size:
         lo, hi = index_range(idx)
+        if n == 0:  # (torch's embedding is an index_select of the weight's rows)
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
         if lo < 0 or hi >= n:
             raise IndexError("index out of range in self")
     out = wrap(weight._data[idx.reshape(-1)].reshape(*idx.shape, width), weight._dev)

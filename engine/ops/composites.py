@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from engine.backend import host, to_device
+from engine.dtypes import no_uint_kernel
 from engine.ops.index import cat, narrow, stack
 from engine.ops.shape import UnsafeViewBackward0, _record, flip, meshgrid, reshape, transpose
 from engine.ops.util import NoGrad, node_class, norm_dim, record
@@ -219,6 +220,7 @@ def cartesian_prod(*tensors: Any) -> Tensor:
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
     like = elements if isinstance(elements, Tensor) else test_elements
     e = elements._data if isinstance(elements, Tensor) else like._dev.xp.asarray(elements)
+    no_uint_kernel("isin_default_cpu", e.dtype)
     t = test_elements._data if isinstance(test_elements, Tensor) else like._dev.xp.asarray(test_elements)
     xp = like._dev.xp
     return wrap(xp.isin(e, t, invert=invert), like._dev)

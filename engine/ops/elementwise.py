@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import functools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,17 @@ import numpy as np
 from engine.autograd import Node, accumulator, next_seq, output_edge, plain_op, raw_saved, save_out
 from engine.backend import CPU, for_array
 from engine.bf16 import BF16Array, apply, plain, round_bits, to_bf16, whole
-from engine.dtypes import DEFAULT, FLOAT, FROM_NP, default_complex, from_np, promote_types, result_type
+from engine.dtypes import (
+    DEFAULT,
+    FLOAT,
+    FROM_NP,
+    UINTS_NP,
+    default_complex,
+    from_np,
+    no_uint_kernel,
+    promote_types,
+    result_type,
+)
 from engine.grad_mode import ENABLED, INFERENCE, InferenceVC
 from engine.naming import type_name
 from engine.ops import activation_cpu, fusion, mkl, pow_cpu, sleef, sleef_erf, sleef_log1p, sleef_more
@@ -34,6 +45,7 @@ from engine.ops.util import (
     scalar_to,
 )
 from engine.tensor import Tensor, wrap, wrap_any
+from engine.warn import WARN_ALWAYS, user_stacklevel
 
 _ndarray = np.ndarray
 _generic = np.generic  # cupy keeps 0-dim results as arrays; numpy hands back scalars
@@ -129,8 +141,10 @@ def binary(
     crossed: bool | str = False,
     opmath: bool = False,
     ordered: str | None = None,
+    uint: str | None = None,
 ) -> Any:
-    """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording.
+    """An op over a tensor and a tensor-or-scalar: promotion, broadcasting, graph recording. uint: the kernel
+    torch names in refusing the shell unsigned types (uint16/32/64), for an op that has none of theirs.
 
     This is the hottest code in the engine (every + - * / on tensors), so the common case (two
     tensors of one dtype on one device) is inlined: no helper calls between the user and numpy."""
@@ -138,7 +152,9 @@ def binary(
     direct = not isinstance(ufunc, np.ufunc)  # a wrapper of our own: it picks its device functions itself
     # the dtypes that leave the fast path for a check: bool for subtraction, the complex ones for an ordering
     # (identity tests of numpy's dtype singletons: cheaper than reading dtype.kind or hashing a dtype)
-    screen1, screen2 = (_BOOL_DT, _BOOL_DT) if nobool else _COMPLEX_DTS if ordered is not None else (None, None)
+    screen = (
+        (_BOOL_SET if nobool else _COMPLEX_SET if ordered is not None else frozenset()) | (_UINT_SET if uint else set())
+    ) or None
     seq = next_seq  # (a closure cell: read faster than the global on this path)
 
     def op(a: Tensor, b: Any) -> Any:
@@ -149,7 +165,7 @@ def binary(
             bd = b._data
             if (
                 (dt := ad.dtype) is not bd.dtype or a._dev is not b._dev or (floatify and dt.kind != "f")
-                or (screen1 is not None and (dt is screen1 or dt is screen2))
+                or (screen is not None and dt in screen)
             ):  # fmt: skip
                 if ordered is not None:
                     _ordered_check(ordered, a, b)
@@ -163,6 +179,8 @@ def binary(
                     if nobool:
                         _sub_check(a, b)
                     ad, bd = prep(a, b, floatify)
+                    if uint is not None and ad.dtype in _UINT_SET:
+                        raise _uint_refusal(uint, ad)
         elif type(b) is float and a._data.dtype.kind == "f":  # a float tensor and a Python float (lr * grad)
             ad, bd = a._data, b
             if ad.dtype.char == "e":
@@ -181,6 +199,8 @@ def binary(
                 ad, bd = prep(a, b, floatify)
             except NotOperand:
                 return NotImplemented
+            if uint is not None and ad.dtype in _UINT_SET:
+                raise _uint_refusal(uint, ad)
             bt = isinstance(b, Tensor)
             half = opmath and ad.dtype.char == "e" and type(bd) in _PY_NUMBERS
         try:
@@ -272,6 +292,16 @@ def _ordered_check(kernel: str, a: Tensor, b: Any) -> None:
 
 _BOOL_DT = np.dtype(np.bool_)
 _COMPLEX_DTS = (np.dtype(np.complex64), np.dtype(np.complex128))
+_BOOL_SET = frozenset({_BOOL_DT})
+_COMPLEX_SET = frozenset(_COMPLEX_DTS)
+_UINT_SET = UINTS_NP
+
+
+def _uint_refusal(kernel: str, ad: Any) -> NotImplementedError:
+    """torch's error for an op without a kernel for its shell unsigned types (uint16, uint32, uint64)."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[ad.dtype].scalar_name()}'")
+
+
 _PY_NUMBERS = (int, float)
 _COMPLEX_OF = {"d": np.dtype(np.complex128), "f": np.dtype(np.complex64), "e": np.dtype(np.complex64)}
 
@@ -482,14 +512,53 @@ class NotImplementedNode(Node):
 
 
 _mul = binary(np.multiply, MulBackward0, fuse="multiply", crossed=True, opmath=True)  # a's grad needs b, b's needs a
+
+
+def _scalar_bw(two: Any) -> Any:
+    """The backward of a tensor-with-Scalar node: torch's has the tensor's edge only (see _scalar_op)."""
+
+    def bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
+        return two(self, g, a, b) if len(self._next) == 2 else two(_OneEdge(self._next), g, a, b)[:1]
+
+    return bw
+
+
+class _OneEdge:
+    """A node's edges seen as the two-edge formula expects them (the scalar's: none)."""
+
+    __slots__ = ("_next",)
+
+    def __init__(self, next_: tuple) -> None:
+        self._next = (next_[0], None)
+
+
+def _scalar_op(op: Any) -> Any:
+    """C++'s tensor * Scalar, tensor / Scalar: one edge, the tensor's (MulBackward1, DivBackward1)."""
+
+    def scalar_op(a: Tensor, s: Any) -> Any:
+        r = op(a, s)
+        if type(r) is Tensor and r.grad_fn is not None and not isinstance(s, Tensor) and len(r.grad_fn._next) == 2:
+            _one_edge(r.grad_fn, 0)
+        return r
+
+    return scalar_op
+
+
 # mul(Tensor, Scalar) as torch's own backward formulas call it (result * M_LN2): MulBackward1 under create_graph
-mul_scalar = binary(np.multiply, node_class("MulBackward1", holomorphic(_mul_bw)), opmath=True)
+mul_scalar = _scalar_op(binary(np.multiply, node_class("MulBackward1", holomorphic(_scalar_bw(_mul_bw))), opmath=True))
 # C++'s tensor / scalar (torch's own backward formulas divide so: grad.expand(...) / numel)
-div_scalar = binary(
-    np.true_divide, node_class("DivBackward1", holomorphic(_div_bw)), floatify=True, opmath=True, crossed="div"
+div_scalar = _scalar_op(
+    binary(
+        np.true_divide,
+        node_class("DivBackward1", holomorphic(_scalar_bw(_div_bw))),
+        floatify=True,
+        opmath=True,
+        crossed="div",
+    )
 )
-_add = binary(np.add, AddBackward0, save=False, fuse="add")  # (torch casts an add's scalar to float16 first)
-_sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract")
+# (torch casts an add's scalar to float16 first)
+_add = binary(np.add, AddBackward0, save=False, fuse="add", uint="add_stub")
+_sub = binary(np.subtract, SubBackward0, save=False, nobool=True, fuse="subtract", uint="add_stub")
 # torch saves the dividend only for the divisor's gradient, the divisor for both
 _div = binary(np.true_divide, DivBackward0, floatify=True, fuse="divide", opmath=True, crossed="div")
 
@@ -520,8 +589,8 @@ def _atan2_arrays(a: Any, b: Any) -> Any:
 
 
 _atan2 = binary(_atan2_arrays, Atan2Backward0, floatify=True)
-_maximum = binary(np.maximum, MaximumBackward0)
-_minimum = binary(np.minimum, MinimumBackward0)
+_maximum = binary(np.maximum, MaximumBackward0, uint="maximum_cpu")
+_minimum = binary(np.minimum, MinimumBackward0, uint="minimum_cpu")
 
 
 def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -552,10 +621,10 @@ def _other_tensor(x: Any, fn: str) -> Tensor:
 
 _eq = binary(np.equal, None)
 _ne = binary(np.not_equal, None)
-_lt = binary(np.less, None, ordered="lt_cpu")
-_le = binary(np.less_equal, None, ordered="le_cpu")
-_gt = binary(np.greater, None, ordered="gt_cpu")
-_ge = binary(np.greater_equal, None, ordered="ge_cpu")
+_lt = binary(np.less, None, ordered="lt_cpu", uint="lt_cpu")
+_le = binary(np.less_equal, None, ordered="le_cpu", uint="le_cpu")
+_gt = binary(np.greater, None, ordered="gt_cpu", uint="gt_cpu")
+_ge = binary(np.greater_equal, None, ordered="ge_cpu", uint="ge_cpu")
 
 
 def _bool_div_check(a: Tensor, b: Any, kernel: str) -> None:
@@ -577,7 +646,7 @@ def _int_div_check(a: Tensor, b: Any) -> None:
         raise RuntimeError("ZeroDivisionError")
 
 
-_floordiv_raw = binary(np.floor_divide, NotImplementedNode, save=False)
+_floordiv_raw = binary(np.floor_divide, NotImplementedNode, save=False, uint="div_floor_cpu")
 
 
 def _remainder(a: Any, b: Any) -> Any:
@@ -591,7 +660,7 @@ def _remainder(a: Any, b: Any) -> Any:
         return where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
 
 
-_rem_raw = binary(_remainder, RemainderBackward1)
+_rem_raw = binary(_remainder, RemainderBackward1, uint="remainder_cpu")
 
 
 def _tensor_arg(x: Any, fn: str, pos: str = "input") -> Tensor:
@@ -615,16 +684,43 @@ def _check(r: Any, op: str, a: Any, b: Any) -> Any:
 
 
 # ---- public binary functions (torch.add(...), Tensor.add(...)) --------------------------------
-def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+_DEPRECATED_WARNED: list = []
+
+
+def deprecated_alpha(name: str, alpha: Any, rest: tuple) -> Any:
+    """torch's hidden add(Number alpha, Tensor other) (and sub's): x.add(2, y) is x + 2 * y, with its warning
+    (TORCH_WARN_ONCE at one place in torch's parser: once in the process for all of them). Returns other."""
+    if len(rest) != 1 or not isinstance(alpha, (int, float, complex, np.number)) or isinstance(alpha, Tensor):
+        n = 1 + len(rest)
+        raise TypeError(f"{name}() takes 1 positional argument but {n} {'was' if n == 1 else 'were'} given")
+    if not isinstance(rest[0], (Tensor, int, float, complex, np.number)):
+        raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
+    if not _DEPRECATED_WARNED or WARN_ALWAYS[0]:
+        _DEPRECATED_WARNED.append(True)
+        warnings.warn(
+            f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\nConsider using one of "
+            f"the following signatures instead:\n\t{name}(Tensor other, *, Number alpha = 1) (Triggered internally "
+            "at /__w/pytorch/pytorch/torch/csrc/utils/python_arg_parser.cpp:1841.)",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+    return rest[0]
+
+
+def add(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     input = _tensor_arg(input, "add")
+    if rest:
+        other, alpha = deprecated_alpha("add", other, rest), other
     if type(alpha) is not int or alpha != 1:
         return _out(_alpha_op(input, other, alpha, False), out)
     r = _check(_add(input, other), "+", input, other)
     return _out(r, out)
 
 
-def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+def sub(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     input = _tensor_arg(input, "sub")
+    if rest:
+        other, alpha = deprecated_alpha("sub", other, rest), other
     _sub_check(input, other)
     if type(alpha) is not int or alpha != 1:
         return _out(_alpha_op(input, other, alpha, True), out)
@@ -740,6 +836,7 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Ten
         _bool_div_check(input, other, "div_trunc_cpu")
         _int_div_check(input, other)
         ad, bd = prep(input, other)
+        no_uint_kernel("div_trunc_cpu", ad.dtype)
         rt = result_np(input, other)
         q = np.true_divide(ad, bd)
         r = wrap_any(np.trunc(q).astype(rt) if rt.kind in "iub" else np.trunc(q), input._dev)
@@ -832,6 +929,8 @@ def fmod(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # 
         other._data.dtype.kind == "b" if isinstance(other, Tensor) else type(other) is bool
     ):
         raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
+    if type(other) is not float:
+        no_uint_kernel("fmod_cpu", input._data.dtype)
     if isinstance(other, Tensor):
         _int_div_check(input, other)
         return _out(_fmod_tt(input, other), out)
@@ -880,7 +979,7 @@ def _pow2_bw(self: Node, g: Tensor, base: Any, y: Tensor, _x: Any = None) -> tup
 
 PowBackward0 = node_class("PowBackward0", holomorphic(_pow0_bw))
 PowBackward2 = node_class("PowBackward2", holomorphic(_pow2_bw))
-_pow_tt = binary(np.power, PowBackward1, fuse="power")
+_pow_tt = binary(np.power, PowBackward1, fuse="power", uint="pow")
 
 
 def _power_exact(a: Any, b: Any) -> Any:
@@ -937,6 +1036,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         raise _bad("** or pow()", input, exponent)
     _int_pow_check(input, exponent)
     ad, e = prep(input, exponent)
+    if ad.dtype in _UINT_SET:
+        raise _uint_refusal("pow", ad)
     if isinstance(e, bool):
         if ad.dtype.kind == "b":  # bool ** bool stays bool: x ** True is x, x ** False is all True
             r = ad.copy() if e else np.ones_like(ad)
@@ -1164,6 +1265,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     d = input._data
+    no_uint_kernel("nonzero_count_cpu", d.dtype)
     if d.ndim == 0:  # torch reads a 0-dim tensor as one element with no index dims
         xp = input._dev.xp
         hit = bool(d != 0)
@@ -1252,11 +1354,23 @@ def check_clamp_args(name: str, method: bool, args: tuple, kwargs: dict) -> None
     hi = args[1] if len(args) > 1 else kwargs.get("max")
     big = [isinstance(v, Tensor) and v._data.ndim > 0 for v in (lo, hi)]
     num = [v is not None and not isinstance(v, Tensor) for v in (lo, hi)]
-    if not ((big[0] and num[1]) or (big[1] and num[0])):
+    # (a bound that is neither a tensor nor a number, clamp('a'): no overload takes it)
+    alien = any(v is not None and not isinstance(v, (Tensor, *_NUMBERS)) for v in (lo, hi))
+    if not ((big[0] and num[1]) or (big[1] and num[0]) or alien):
         return
     kws = [k for k in reversed(list(kwargs)) if k in ("min", "max")]  # torch lists keywords last-first
     pos = [_pytype(v) for v in args[:2]]
     head = f"{name}() received an invalid combination of arguments - got ("
+    if method and alien and len(args) < 2:  # (fewer arguments than the overloads list: nothing marked)
+        got = (
+            ", ".join(pos + [f"{k}={_pytype(kwargs[k])}" for k in kws])
+            if pos
+            else "".join(f"{k}={_pytype(kwargs[k])}, " for k in kws)
+        )
+        raise TypeError(
+            f"{head}{got}), but expected one of:\n * (Tensor min = None, Tensor max = None)\n"
+            " * (Number min = None, Number max = None)\n"
+        )
     if method:
         got = ", ".join(pos) + "".join(f"{k}={_pytype(kwargs[k])}, " for k in kws)
         why = (
@@ -1275,6 +1389,9 @@ def check_clamp_args(name: str, method: bool, args: tuple, kwargs: dict) -> None
     )
 
 
+_NUMBERS = (int, float, complex, np.number, np.bool_)
+
+
 def clamp(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:  # noqa: A002
     check_clamp_args("clamp", False, args, kwargs)
     return _clamp(input, *args, out=out, **kwargs)
@@ -1289,8 +1406,18 @@ def _clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | Non
         # a 0-dim tensor beside a number: torch's clamp(Number, Number) overload takes its value
         min, max = (v.item() if isinstance(v, Tensor) else v for v in (min, max))  # noqa: A001
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        no_uint_kernel("clamp_cpu", input._data.dtype)
         return _out(_clamp_tensors(input, min, max), out)
     d = input._data
+    if type(min) is not float and type(max) is not float:
+        which = (
+            "clamp_scalar"
+            if min is not None and max is not None
+            else "clamp_min_scalar"
+            if min is not None
+            else "clamp_max_scalar"
+        )
+        no_uint_kernel(f"{which}_cpu", d.dtype)
     if d.dtype.kind == "b" and all(v is None or type(v) is bool for v in (min, max)):
         which = (
             "clamp_scalar"
@@ -1565,6 +1692,10 @@ _REFUSES = {
     "trunc": (NotImplementedError, "trunc_vml_cpu", "b"),
     "frac": (NotImplementedError, "frac_cpu", "biu"),
 }
+
+
+# Unary ops without a kernel for torch's shell unsigned types (uint16, uint32, uint64): the kernel torch names
+_UINT_REFUSES = {"neg": "neg_cpu", "abs": "abs_cpu", "sign": "sign_cpu", "square": "pow", "sgn": "sign_cpu"}
 
 
 # (neg too: its formula -g is already torch's for complex grads, and conjugating around it would flip the sign of
@@ -1995,6 +2126,7 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
     fop = _FUSABLE.get(name)
     floaty = policy == "float"
     refuses = _REFUSES.get(name)  # (exception, torch's kernel name, dtype kinds it has no kernel for)
+    uint_refusal = _UINT_REFUSES.get(name)  # (torch's kernel, which has no uint16/uint32/uint64 case)
     to_long = name == "square"  # torch computes square as pow(x, 2): bool promotes to int64
     exact = _EXACT_CPU.get(name)  # (torch's kernel for float32/float64 numpy arrays; it falls back to fn)
     red = _REDUCED_CPU.get(name)  # (torch's kernel for float16/bfloat16 cpu arrays, in exact mode)
@@ -2013,6 +2145,8 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
                     raise exc(msg.format(input.dtype.scalar_name()))
             elif floaty:
                 d = d.astype(DEFAULT.float.np)
+            elif uint_refusal is not None and d.dtype in _UINT_SET:
+                raise _uint_refusal(uint_refusal, d)
             elif refuses is not None and k in refuses[2]:
                 exc, kernel = refuses[0], refuses[1]
                 if exc is NotImplementedError:
@@ -2164,28 +2298,28 @@ LOGICAL_METHODS = {**{n: _logical_method(f, n) for n, f in _LOGICAL.items()}, "l
 LOGICAL_INPLACE = {**{n: _logical_method(f, n + "_") for n, f in _LOGICAL.items()}, "logical_not": _logical_not_method}
 
 
-def _bitwise(fn: Any, cname: str) -> Any:
+def _bitwise(fn: Any, cname: str, name: str) -> Any:
     def op(input: Tensor, other: Any) -> Any:  # noqa: A002
         if not isinstance(other, (Tensor, int, bool, float)):
             return NotImplemented
         rt = result_np(input, other)  # (torch's kernel is picked for the promoted dtype)
-        if rt.kind in "fc" or (rt.kind == "b" and cname in ("lshift", "rshift")):
+        if rt.kind in "fc" or (cname in ("lshift", "rshift") and (rt.kind == "b" or rt in _UINT_SET)):
             raise NotImplementedError(f"\"{cname}_cpu\" not implemented for '{from_np(rt).scalar_name()}'")
         ad, bd = prep(input, other)
         return wrap_any(for_array(fn, ad)(ad, bd), input._dev)
 
-    return op
+    return named_code(op, name)
 
 
-bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
-bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
-bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
-bitwise_left_shift = _bitwise(np.left_shift, "lshift")
-bitwise_right_shift = _bitwise(np.right_shift, "rshift")
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and", "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or", "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor", "bitwise_xor")
+bitwise_left_shift = _bitwise(np.left_shift, "lshift", "bitwise_left_shift")
+bitwise_right_shift = _bitwise(np.right_shift, "rshift", "bitwise_right_shift")
 
 
 def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
-    if input._data.dtype.kind in "fc":
+    if input._data.dtype.kind in "fc" or input._data.dtype in _UINT_SET:
         raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype.scalar_name()}'")
     return wrap_any(for_array(np.invert, input._data)(input._data), input._dev)
 

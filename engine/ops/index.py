@@ -11,7 +11,7 @@ import numpy as np
 from engine.amp.policy import policy as autocast_policy
 from engine.autograd import next_seq
 from engine.backend import for_array, host
-from engine.dtypes import PROMOTE_NP
+from engine.dtypes import PROMOTE_NP, no_uint_kernel
 from engine.grad_mode import ENABLED
 from engine.multi_output import connect, grads_of
 from engine.naming import type_name
@@ -686,6 +686,7 @@ IndexSelectBackward0 = node_class("IndexSelectBackward0", _index_select_bw)
 @with_out
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     d = input._data
+    no_uint_kernel("index_select", d.dtype)
     ax = norm_dim(dim, d.ndim)
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not {type_name(index)}")
@@ -698,6 +699,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     if not d.ndim and ia.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {ia.size} value(s)")
     if ia.size and ((r := index_range(ia))[0] < 0 or r[1] >= n):  # (no negative index, as in torch)
+        if n == 0:
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
         if d.ndim > 1 and ax == 1:  # torch's cpu kernel for dim 1 (index_select_out_cpu_dim1_) checks each index
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={first_out_of_range(ia, 0, n)} axis_dim={n}")
         raise IndexError("index out of range in self")
@@ -916,6 +919,7 @@ MaskedFillBackward1 = node_class("MaskedFillBackward1", _masked_fill1_bw)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A002
+    no_uint_kernel("masked_fill", input._data.dtype)
     if mask._data.dtype.kind != "b":
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name_for_error()}"
@@ -995,6 +999,7 @@ def _check_index(index: Tensor, fn: str) -> None:
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
     _check_index(index, "gather")
     d = input._data
+    no_uint_kernel("scatter_gather_tensor_cpu", d.dtype)
     ax = norm_dim(dim, d.ndim)
     ia = index._data
     if ia.ndim != d.ndim:

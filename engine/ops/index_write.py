@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from engine.amp.policy import policy as autocast_policy
+from engine.dtypes import no_uint_kernel
 from engine.ops.index import index_select, masked_fill
 from engine.ops.util import first_out_of_range, index_range, node_class, norm_dim, record, scalar_to
 from engine.tensor import Tensor
@@ -39,6 +40,7 @@ IndexFillBackward1 = node_class("IndexFillBackward1", _index_fill_bw)
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  # noqa: A002
     d = input._data
+    no_uint_kernel("index_fill_cpu", d.dtype)
     ax = norm_dim(dim, d.ndim)
     if index._data.dtype != np.int64:
         raise IndexError("index_fill_(): Expected dtype int64 for index.")

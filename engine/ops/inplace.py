@@ -11,6 +11,7 @@ from engine import autograd
 from engine.autograd import _Out, next_seq
 from engine.backend import for_array
 from engine.bf16 import round_bits
+from engine.dtypes import no_uint_kernel
 from engine.grad_mode import ENABLED, INFERENCE, INPLACE_INFERENCE, InferenceVC
 from engine.ops import fusion
 from engine.ops.util import edge_of, invalid_combination, memory_order, node_class, scalar_to
@@ -400,8 +401,13 @@ def _no_graph(x: Tensor, other: Any) -> bool:
     return not (ENABLED[0] and (x._rg or (isinstance(other, Tensor) and other._rg)))
 
 
-def add_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+def add_(x: Tensor, other: Any, *rest: Any, alpha: Any = 1) -> Tensor:
+    if rest:  # (torch's deprecated add_(Number alpha, Tensor other))
+        from engine.ops.elementwise import deprecated_alpha
+
+        other, alpha = deprecated_alpha("add_", other, rest), other
     check_inplace(x)
+    no_uint_kernel("add_stub", x._data.dtype)
     if alpha == 1 and (not ENABLED[0] or _no_graph(x, other)):  # (an optimizer's update: under no_grad)
         r = _fast(x, other, np.add)
         if r is not None:
@@ -411,8 +417,13 @@ def add_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     return apply(x, lambda a, b: add(a, b, alpha=alpha), other)
 
 
-def sub_(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+def sub_(x: Tensor, other: Any, *rest: Any, alpha: Any = 1) -> Tensor:
+    if rest:
+        from engine.ops.elementwise import deprecated_alpha
+
+        other, alpha = deprecated_alpha("sub_", other, rest), other
     check_inplace(x)
+    no_uint_kernel("add_stub", x._data.dtype)
     if alpha == 1 and (not ENABLED[0] or _no_graph(x, other)):  # (an optimizer's update: under no_grad)
         r = _fast(x, other, np.subtract)
         if r is not None:

@@ -10,6 +10,7 @@ from engine.amp.policy import ACTIVE as _AUTOCAST
 from engine.amp.policy import policy as autocast_policy
 from engine.autograd import accumulator, next_seq, output_edge
 from engine.bf16 import whole
+from engine.dtypes import FROM_NP, UINTS_NP
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops import gemm_order, mkl
@@ -104,75 +105,6 @@ MmBackward0._abw = _mm_abw
 DotBackward0 = node_class("DotBackward0", holomorphic(_dot_bw))
 MvBackward0 = node_class("MvBackward0", holomorphic(_mv_bw))
 BmmBackward0 = node_class("BmmBackward0", holomorphic(_bmm_bw))
-# torch folds batched matmul into mm/bmm and reports UnsafeViewBackward0 on top; one node here
-# computes the broadcast batched product and its gradients directly.
-UnsafeViewBackward0 = node_class("UnsafeViewBackward0", holomorphic(_bmm_bw))
-
-
-def _matmul_nd_bw(self: Any, g: Tensor, a: Tensor, b: Tensor) -> tuple:
-    """Batched matmul with broadcast batch dims; a 1-D operand took part as a row (a) or column (b)
-    vector. Gradients come out batch-shaped and autograd._fit sums them down to each input."""
-    n = self._next
-    if b._data.ndim >= 3 and type(self) is not MatmulUnsafeViewBackward0:  # (a: a matrix, or a batch of one)
-        return _folded_t_bw(n, g, a, b)
-    a1, b1 = a._data.ndim == 1, b._data.ndim == 1
-    am = a.unsqueeze(0) if a1 else a
-    bm = b.unsqueeze(-1) if b1 else b
-    if b1:
-        g = g.unsqueeze(-1)
-    if a1:
-        g = g.unsqueeze(-2)
-    ga = gb = None
-    if n[0] is not None:
-        ga = matmul(g, bm.transpose(-1, -2))
-        if a1:
-            ga = ga.squeeze(-2)
-    if n[1] is not None:
-        gb = matmul(am.transpose(-1, -2), g)
-        if b1:
-            gb = gb.squeeze(-1)
-    return ga, gb
-
-
-def _folded_t_bw(n: tuple, g: Tensor, a: Tensor, b: Tensor) -> tuple:
-    """The gradients of a matrix times a batch that torch folded (the matrix requires grad): its graph is
-    mm(B^T folded to rows, A^T), so A's gradient is one product over all the batch's rows, g^T folded times
-    B^T folded (mm_mat2_backward of a column-major A^T), not a sum of per-item products."""
-    a2 = a.reshape(a._data.shape[-2:]) if a._data.ndim == 3 else a
-    m, k = a2._data.shape
-    gf = g.transpose(-1, -2).reshape(-1, m)
-    t1f = b.transpose(-1, -2).reshape(-1, k)
-    # (.t().t(): mm_mat2_backward's transpose back, then TBackward0's of A^T, as torch's graph has them)
-    ga = mm(gf.t(), t1f).t().t() if n[0] is not None else None
-    if ga is not None and a._data.ndim == 3:  # (the batch of one that torch squeezed: its UnsqueezeBackward0)
-        ga = ga.unsqueeze(0)
-    gb = mm(gf, a2).reshape(b.shape[:-2] + (b.shape[-1], k)).transpose(-1, -2) if n[1] is not None else None
-    return ga, gb
-
-
-# torch folds batched matmul into mm/mv/bmm plus views; the node on top is UnsafeViewBackward0, or
-# CloneBackward0 when a matrix multiplies a batch (torch computes the transposed product, then
-# copies it contiguous). One node here computes the product and both gradients.
-MatmulUnsafeViewBackward0 = node_class("UnsafeViewBackward0", holomorphic(_matmul_nd_bw))
-MatmulCloneBackward0 = node_class("CloneBackward0", holomorphic(_matmul_nd_bw))
-MatmulTransposeBackward0 = node_class("TransposeBackward0", holomorphic(_matmul_nd_bw))
-
-
-def _matmul_node(sa: tuple, sb: tuple, small_rg: bool = True) -> type:
-    """The node torch reports on top of a batched matmul. torch treats a 3-D operand with batch size 1
-    as a matrix (the second one first, the first only against another 3-D one); a matrix times a batch
-    is computed transposed and made contiguous (CloneBackward0), unless the result is already
-    contiguous (a size-1 result dim), where the transpose shows (TransposeBackward0), when the matrix
-    requires grad (small_rg); else it is one bmm over the batch (UnsafeViewBackward0)."""
-    na, nb = len(sa), len(sb)
-    if na >= 3 and nb >= 3 and na >= nb:
-        if nb == 3 and sb[0] == 1:
-            nb = 2
-        elif na == 3 and nb == 3 and sa[0] == 1:
-            sa, na = sa[1:], 2
-    if na == 2 and nb >= 3 and small_rg:
-        return MatmulTransposeBackward0 if sa[0] == 1 or sb[-1] == 1 else MatmulCloneBackward0
-    return MatmulUnsafeViewBackward0
 
 
 def _prep(a: Tensor, b: Tensor) -> tuple:
@@ -204,8 +136,9 @@ def _prep(a: Tensor, b: Tensor) -> tuple:
 
 
 def _no_bool(ad: Any, kernel: str) -> None:
-    if ad.dtype.kind == "b":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    """torch has no product kernel for bool, nor for its shell unsigned types (uint16, uint32, uint64)."""
+    if ad.dtype.kind == "b" or ad.dtype in UINTS_NP:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{FROM_NP[ad.dtype].scalar_name()}'")
 
 
 def _write_out(out: Any, r: Tensor) -> Tensor:
@@ -255,7 +188,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
 
 
 def _mm(input: Tensor, mat2: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
-    if ad.dtype.kind == "b":
+    if ad.dtype.kind in "bu":
         _no_bool(ad, "addmm_impl_cpu_")
     if ad.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -272,7 +205,7 @@ def _mm(input: Tensor, mat2: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
 @with_out
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, other)
-    if ad.dtype.kind == "b":
+    if ad.dtype.kind in "bu":
         _no_bool(ad, "dot")
     if ad.ndim != 1 or bd.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors")
@@ -315,7 +248,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 @with_out
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, vec)
-    if ad.dtype.kind == "b":
+    if ad.dtype.kind in "bu":
         _no_bool(ad, "addmv_impl_cpu")
     if ad.ndim != 2 or bd.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {ad.ndim}, {bd.ndim}")
@@ -330,7 +263,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 @with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     ad, bd = _prep(input, mat2)
-    if ad.dtype.kind == "b":
+    if ad.dtype.kind in "bu":
         _no_bool(ad, "bmm")
     if ad.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -368,7 +301,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
 
         return _record(view_of(r._data.reshape(r._data.shape[1:]), r), SqueezeBackward4, r, (r._data.shape,))
     # batched: broadcast batch dims; 1-D operands are promoted and the added dim removed after
-    if ad.dtype.kind == "b":  # torch's kernel for the batched product, as it folds it
+    if ad.dtype.kind in "bu":  # torch's kernel for the batched product, as it folds it
         _no_bool(ad, ("addmm_impl_cpu_" if nb == 2 else "addmv_impl_cpu") if na >= 3 and nb <= 2 else "bmm")
     a_ = ad.reshape((1,) + ad.shape) if na == 1 else ad
     b_ = bd.reshape(bd.shape + (1,)) if nb == 1 else bd
@@ -383,14 +316,14 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
         raise RuntimeError(_bcast_msg(a_.shape[:-2], b_.shape[:-2])) from None
     if a_.shape[-1] != b_.shape[-2]:
         raise RuntimeError(_mismatch(ad.shape, bd.shape, ENABLED[0] and input._rg))
-    # torch's should_fold: a matrix or vector times a batch folds (transposed) when the small operand requires
-    # grad, a vector times a batch also when the batch folds as a view; otherwise one bmm over the batch
-    # (a 3-D operand with batch size 1 counts as a matrix, as _matmul_node says)
+    if ENABLED[0] and (input._rg or other._rg):
+        return _matmul_traced(input, other)
+    # the values alone, computed as torch's should_fold picks: a matrix or vector times a batch folds
+    # (transposed) when the small operand requires grad, a vector times a batch also when the batch folds as a
+    # view; otherwise one bmm over the batch (a 3-D operand with batch size 1 that requires grad is a matrix)
     b_eff = bd[0] if na >= 3 and nb == 3 and na >= nb and bd.shape[0] == 1 else bd
     a_eff = ad[0] if na == 3 and nb == 3 and ad.shape[0] == 1 and b_eff is bd else ad
     small_rg = input._rg and a_eff.ndim <= 2
-    if folds and ENABLED[0] and (input._rg or other._rg):
-        return _folded(input, other, ad, bd)
     if not mkl.usable(ad, bd) or not (ad.size and bd.size):
         r = a_ @ b_
     elif folds or b_eff.ndim == 2:
@@ -403,8 +336,72 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
         r = r.reshape(r.shape[:-1])
     if na == 1:
         r = r.reshape(r.shape[:-2] + r.shape[-1:])
-    meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
-    return _finish(_matmul_node(ad.shape, bd.shape, small_rg), r, input, other, meta)
+    return _finish(BmmBackward0, r, input, other)  # (records nothing: a graph is _matmul_traced's)
+
+
+def _should_fold(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    """torch's should_fold (grad recording, no out=): a batch times a matrix or vector (either way round) is
+    folded into one mm/mv when the small operand requires grad, or when the batch folds as a view."""
+    na, nb = input._data.ndim, other._data.ndim
+    larger = na >= nb
+    d1, d2 = (na, nb) if larger else (nb, na)
+    if not (d1 >= 3 and d2 <= 2):
+        return False
+    if (other if larger else input)._rg:
+        return True
+    if na == 2:
+        return False
+    t1 = input._data if larger else np.swapaxes(other._data, -1, -2)
+    return _folds_as_view(t1)
+
+
+def _unsafe_view(r: Tensor, shape: tuple) -> Tensor:
+    from engine.ops.shape import UnsafeViewBackward0, _record
+
+    return _record(wrap(r._data.reshape(shape), r._dev), UnsafeViewBackward0, r, (r._data.shape,))
+
+
+def _matmul_traced(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """A batched matmul that records a graph, built as torch's _matmul_impl builds it from mm/mv/bmm and
+    views (so its grad_fn and next_functions are torch's: UnsafeViewBackward0 over BmmBackward0 over
+    ViewBackward0 over ExpandBackward0 ...); its gradients are those ops' own."""
+    na, nb = input._data.ndim, other._data.ndim
+    if _should_fold(input, other):
+        transpose = nb > na
+        t1 = other.mT if transpose else input
+        t2 = (input.t() if na == 2 else input) if transpose else other
+        s1 = t1._data.shape
+        out_shape = s1[:-1]
+        rows = 1
+        for n in out_shape:
+            rows *= n
+        t1f = t1.reshape(rows, s1[-1])
+        if t2._data.ndim == 2:
+            out = _unsafe_view(mm(t1f, t2), out_shape + (t2._data.shape[1],))
+            return out.mT.contiguous() if transpose else out
+        return _unsafe_view(mv(t1f, t2), out_shape)
+    sa, sb = input._data.shape, other._data.shape
+    if na == 3 and nb == 3 and sa[0] != sb[0]:  # (a batch of one that requires grad: a matrix)
+        if sa[0] == 1 and input._rg:
+            return _matmul_traced(input.squeeze(0), other)
+        if sb[0] == 1 and other._rg:
+            return _matmul_traced(input, other.squeeze(0))
+    n = sa[-2] if na > 1 else 1
+    m1 = sa[-1]
+    m2 = sb[-2] if nb > 1 else sb[0]
+    p = sb[-1] if nb > 1 else 1
+    batch = np.broadcast_shapes(sa[: max(na - 2, 0)], sb[: max(nb - 2, 0)])
+    bs = 1
+    for k in batch:
+        bs *= k
+    t1e = input.expand(*batch, n, m1).reshape(bs, n, m1)
+    if nb == 1:
+        t2e = other.expand(*batch, m2).reshape(bs, m2).unsqueeze(2)
+    else:
+        t2e = other.expand(*batch, m2, p).reshape(bs, m2, p)
+    out_shape = tuple(batch) + ((n,) if na > 1 else ()) + ((p,) if nb > 1 else ())
+    r = bmm(t1e, t2e)
+    return _unsafe_view(r.squeeze(-1) if nb == 1 else r, out_shape)
 
 
 def matmul_operator(a: Tensor, b: Tensor) -> Tensor:
@@ -452,20 +449,6 @@ def _folded_product(ad: Any, bd: Any) -> Any:
     a2 = ad.reshape(-1, ad.shape[-1])
     r = _product(a2, bd) if bd.ndim == 2 else mkl.gemv(a2, bd)
     return r.reshape(ad.shape[:-1] + (r.shape[-1] if bd.ndim == 2 else 1,))
-
-
-def _folded(input: Tensor, other: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
-    """A batch times a matrix or vector with grad, as torch records it: the batch reshaped to rows, one mm
-    (or mv), the result viewed back (UnsafeViewBackward0)."""
-    from engine.ops.shape import UnsafeViewBackward0, _record, reshape
-
-    rows = 1
-    for n in ad.shape[:-1]:
-        rows *= n
-    a2 = reshape(input, (rows, ad.shape[-1]))
-    r = _mm(a2, other, a2._data, bd) if bd.ndim == 2 else mv(a2, other)
-    shape = ad.shape[:-1] + bd.shape[1:]
-    return _record(wrap(r._data.reshape(shape), r._dev), UnsafeViewBackward0, r, (r._data.shape,))
 
 
 def _mismatch(sa: tuple, sb: tuple, small_needs_grad: bool) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 from engine.autograd import Node, next_seq
 from engine.backend import host
 from engine.bf16 import plain, to_bf16
-from engine.dtypes import to_dtype
+from engine.dtypes import no_uint_kernel, to_dtype
 from engine.grad_mode import ENABLED
 from engine.multi_output import grads_of, multi_class, share
 from engine.naming import result_type, type_name
@@ -360,6 +360,7 @@ def _cumext(input: Tensor, dim: Any, name: str) -> Any:  # noqa: A002
     if dim is _MISSING:
         raise _missing(name, "dim")
     d = input._data
+    no_uint_kernel(f"{name}_cpu", d.dtype)
     xp = input._dev.xp
     is_max = name == "cummax"
     if d.ndim == 0:
@@ -482,6 +483,7 @@ def kthvalue(input: Tensor, k: Any = _MISSING, dim: int = -1, keepdim: bool = Fa
 def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False, out: Any = None) -> Any:  # noqa: A002
     """torch.aminmax: (min, max) over dim or over everything; a nan anywhere in the reduction is both."""
     d = input._data
+    no_uint_kernel("aminmax_cpu", d.dtype)
     if dim is None:
         if d.size == 0:
             raise RuntimeError(
@@ -791,6 +793,12 @@ def _maxmin(name: str, fn: Callable) -> Callable:
         dim = kwargs["dim"] if "dim" in kwargs else args[1] if len(args) > 1 else None
         if isinstance(dim, (tuple, list)):
             raise _maxmin_dim_error(name, args, kwargs, _method)
+        keep = kwargs["keepdim"] if "keepdim" in kwargs else args[2] if len(args) > 2 else False
+        if type(keep) is not bool and not isinstance(dim, Tensor):  # (keepdim: a bool, as the parser reads it)
+            if not _method:
+                raise _maxmin_dim_error(name, args, kwargs, False)
+            at = "" if "keepdim" in kwargs else " (position 2)"
+            raise TypeError(f"{name}(): argument 'keepdim'{at} must be bool, not {type_name(keep)}")
         return fn(*args, **kwargs)
 
     return parsed

@@ -13,7 +13,7 @@ from engine.amp.policy import policy as autocast_policy
 from engine.autograd import Node, next_seq, save_out
 from engine.backend import for_array
 from engine.bf16 import plain, to_bf16, whole
-from engine.dtypes import DEFAULT, to_dtype
+from engine.dtypes import DEFAULT, UINTS_NP, no_uint_kernel, to_dtype
 from engine.grad_mode import ENABLED
 from engine.multi_output import grads_of, multi_class, share
 from engine.naming import TorchNamed, type_name
@@ -500,6 +500,9 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -
         if dim is None:
             raise NotImplementedError(f"\"{name}_all\" not implemented for '{input.dtype.scalar_name()}'")
         raise RuntimeError(f"{name}(): does not support complex input")
+    if input._data.dtype in UINTS_NP:  # (torch's shell unsigned types: no kernel of theirs)
+        kernel = ("max" if is_max else "min") + ("_all" if dim is None else "_cpu")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
     d = input._data
     if dim is None:
         if d.size == 0:
@@ -568,7 +571,7 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 
 def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:  # noqa: A002
     d = input._data
-    if d.dtype.kind == "c":
+    if d.dtype.kind == "c" or d.dtype in UINTS_NP:
         kernel = "max_values_cpu" if is_max else "min_values_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
     dims = _dims(input, dim if dim != () else None)
@@ -602,6 +605,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa
 
 def _argext(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:  # noqa: A002
     d = input._data
+    no_uint_kernel(f"{fn.__name__}_cpu", d.dtype)
     if d.dtype.kind in "bc":
         what = "bool" if d.dtype.kind == "b" else "complex"
         raise RuntimeError(f"{fn.__name__}(): does not support {what} input")
@@ -1123,11 +1127,23 @@ log_softmax_backward_data = _grad_op(
     "LogSoftmaxBackwardDataBackward0", _log_softmax_grad, _log_softmax_grad_dg, _log_softmax_grad_dy
 )
 SoftmaxBackward0 = node_class("SoftmaxBackward0", _softmax_bw)
+SafeSoftmaxBackward0 = node_class("SafeSoftmaxBackward0", _softmax_bw)  # (attention's: its gradient is softmax's)
 LogSoftmaxBackward0 = node_class("LogSoftmaxBackward0", _log_softmax_bw)
 
 
 @whole
-def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # noqa: A002
+def _softmax_impl(
+    input: Tensor,
+    dim: Any,
+    dtype: Any,
+    log: bool,
+    where: str = "",
+    safe: bool = False,  # noqa: A002
+) -> Tensor:
+    """where: the parser's ' (position n)' of dim, given by position (F.softmax passes it so: position 1)."""
+    if dim is not None and not isinstance(dim, int) and not hasattr(dim, "__index__"):
+        name = "log_softmax" if log else "softmax"
+        raise TypeError(f"{name}(): argument 'dim'{where} must be int, not {type_name(dim)}")
     d = input._data
     if dtype is not None:
         d = d.astype(to_dtype(dtype).np)
@@ -1148,15 +1164,15 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
             x = plain(d)
             r = softmax_cpu.low_otherdim(x - x.max(axis=ax, keepdims=True), ax, out_dt == _F16)
             r = r.astype(_F16) if out_dt == _F16 else to_bf16(r)
-            return _softmax_out(input, r, ax, log)
+            return _softmax_out(input, r, ax, log, safe)
     if not log and (out_dt == _F16 or out_dt.metadata) and ax == d.ndim - 1 and softmax_cpu.usable(plain(d)):
         r = softmax_cpu.reduced_lastdim(plain(d))  # (torch's float16/bfloat16 kernel: float, its own tail and sum)
         r = r.astype(_F16) if out_dt == _F16 else to_bf16(r)
-        return _softmax_out(input, _arr(r, input._dev), ax, log)
+        return _softmax_out(input, _arr(r, input._dev), ax, log, safe)
     if (softmax_cpu.usable(d) and out_dt == np.float32) or softmax_cpu.usable64(d):
         # torch's kernels: SLEEF's exp and log, its sum orders
         r = _arr(softmax_cpu.softmax(d, ax, log), input._dev)
-        return _softmax_out(input, r, ax, log)
+        return _softmax_out(input, r, ax, log, safe)
     m = d.max(axis=ax, keepdims=True) if d.size else d
     z = d - m
     e = for_array(np.exp, z)(z)
@@ -1170,13 +1186,18 @@ def _softmax_impl(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:  # 
     else:
         r = z - log_(s) if log else e / s
     r = _arr(r.astype(out_dt, copy=False), input._dev)
-    return _softmax_out(input, r, ax, log)
+    return _softmax_out(input, r, ax, log, safe)
 
 
-def _softmax_out(input: Tensor, r: Any, ax: Any, log: bool) -> Tensor:  # noqa: A002
+def _softmax_out(input: Tensor, r: Any, ax: Any, log: bool, safe: bool = False) -> Tensor:  # noqa: A002
+    if safe and ax is not None and r.size:  # (torch's _safe_softmax: a row of -inf only gives zeros, not nans)
+        xp = input._dev.xp
+        dead = xp.all(plain(input._data) == -np.inf, axis=ax, keepdims=True)
+        if dead.any():
+            r = xp.where(dead, xp.zeros((), dtype=r.dtype), r)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
-        node = (LogSoftmaxBackward0 if log else SoftmaxBackward0)()
+        node = (LogSoftmaxBackward0 if log else SafeSoftmaxBackward0 if safe else SoftmaxBackward0)()
         node._seq = next_seq()
         node._next = (edge_of(input),)
         sv, v = save_out(node, t)
@@ -1191,6 +1212,12 @@ def _softmax_out(input: Tensor, r: Any, ax: Any, log: bool) -> Tensor:  # noqa: 
 
 
 _NO_DIM = object()
+
+
+def safe_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """torch's _safe_softmax (scaled_dot_product_attention's math path): softmax, with zeros for a row that is
+    -inf throughout (all its keys masked out) where softmax gives nans; SafeSoftmaxBackward0."""
+    return _softmax_impl(input, dim, None, False, safe=True)
 
 
 @with_out
@@ -1284,6 +1311,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     d = input._data
+    no_uint_kernel("topk_cpu", d.dtype)
     if d.dtype.kind == "c":
         raise RuntimeError(" topk does not support complex dtypes on CPU")
     if d.dtype.kind == "b":
@@ -1478,7 +1506,7 @@ named_code(unique_consecutive_method, "Tensor.unique_consecutive")
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
     d = input._data
-    if d.dtype.kind not in "iub" and d.dtype.kind != "b":
+    if d.dtype.kind not in "iub" or d.dtype in UINTS_NP:
         raise NotImplementedError(f"\"bincount_{input._dev.type}\" not implemented for '{input.dtype.scalar_name()}'")
     if d.ndim != 1 or (d.size and int(index_range(d)[0]) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")

@@ -8,6 +8,7 @@ import numpy as np
 
 from engine.autograd import next_seq
 from engine.bf16 import _tag, array_module, bf16_cpu_only, plain, to_bf16
+from engine.dtypes import no_uint_kernel
 from engine.grad_mode import ENABLED
 from engine.memory_format import contiguous_format
 from engine.naming import type_name
@@ -443,7 +444,18 @@ moveaxis, moveaxis_method = _movedim_parsed("moveaxis")
 
 # ---- squeeze / unsqueeze ------------------------------------------------------------------------------
 def _sq_bw(self: Any, g: Tensor, shape: tuple) -> tuple:
-    return (g.reshape(shape),)
+    """torch's unsqueeze_to: the gradient unsqueezed at each dim the squeeze removed, in ascending order (one
+    UnsqueezeBackward0 each in a double-backward graph; among equal sizes which dim it was does not matter)."""
+    gs = g._data.shape
+    if len(gs) == len(shape):
+        return (g,)
+    j = 0
+    for i, n in enumerate(shape):
+        if j < len(gs) and gs[j] == n:
+            j += 1
+        else:
+            g = g.unsqueeze(i)
+    return (g,)
 
 
 SqueezeBackward0 = node_class("SqueezeBackward0", _sq_bw)
@@ -453,7 +465,10 @@ SqueezeBackward4 = node_class("SqueezeBackward4", _sq_bw)
 UnsqueezeBackward0 = node_class("UnsqueezeBackward0", lambda self, g, dim: (g.squeeze(dim),))
 
 
-def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+def squeeze(input: Tensor, dim: Any = None, *extra: Any) -> Tensor:  # noqa: A002
+    if extra:  # torch.squeeze(x, 0, 1): only the method takes its dims one by one
+        overloads = ("(Tensor input)", "(Tensor input, int dim)", "(Tensor input, tuple of ints dim)")
+        raise invalid_combination("squeeze", (dim, *extra), overloads, False, ("Tensor",))
     d = input._data
     if dim is None:
         r = d.reshape(tuple(s for s in d.shape if s != 1))
@@ -469,6 +484,16 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
         r = d.reshape(keep)
     return _record(view_of(r, input), cls, input, (d.shape,), lambda x, k=dim: squeeze(x, k))
 
+
+def squeeze_method(self: Tensor, *dims: Any, **kw: Any) -> Tensor:
+    """x.squeeze(0, 1): torch's method takes the dims one by one too (its `int... dim` overload)."""
+    if len(dims) > 1 and not kw and all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return squeeze(self, dims)
+    return squeeze(self, *dims, **kw)
+
+
+squeeze_method.__name__ = squeeze_method.__qualname__ = "squeeze"
+squeeze_method.__wrapped__ = squeeze  # type: ignore[attr-defined]  # (numpy_names: x.squeeze(axis=0))
 
 _FULL = (slice(None),) * 64  # indexing with None always gives a view (reshape may copy); numpy and cupy alike
 
@@ -797,6 +822,7 @@ def flip(input: Tensor, *dims: Any, **kw: Any) -> Tensor:  # noqa: A002
             raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
     if d.ndim == 0:
         ax = ()
+    no_uint_kernel("flip_cpu", d.dtype)
     r = np.flip(d, ax).copy() if type(d) is np.ndarray else input._dev.xp.flip(d, ax).copy()
     return _record(wrap(r, input._dev), FlipBackward0, input, (ax,))
 

@@ -273,8 +273,9 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out
     skipped, the last bin includes max. Counts are in the input's dtype and carry no gradient, as torch's."""
     input = _tensor(input, "histc")
     d = input._data
-    if d.dtype.kind != "f":
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{input.dtype.scalar_name()}'")
+    if d.dtype.kind != "f":  # (bool fails first where torch makes the bin edges: linspace)
+        kernel = "linspace_cpu" if d.dtype.kind == "b" else "histogram_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     lo, hi = float(min), float(max)
@@ -958,12 +959,41 @@ def can_cast(from_: Any, to: Any) -> bool:
     return not (fk != "b" and tk == "b")
 
 
+def hash_tensor(input: Tensor, dim: Any = None, *, keepdim: bool = False, mode: int = 0) -> Tensor:  # noqa: A002
+    """torch.hash_tensor (mode 0, the only one): the elements as float64 or int64, their bits read as uint64,
+    reduced by xor over dim (all dims for None); always uint64, no gradient."""
+    input = _tensor(input, "hash_tensor")
+    if mode != 0:
+        raise RuntimeError(f"Unknown hash_tensor mode: {mode}")
+    d = input._data
+    k = d.dtype.kind
+    if k == "c":
+        raise NotImplementedError(f"\"xor_sum_cpu\" not implemented for '{input.dtype.scalar_name()}'")
+    xp = input._dev.xp
+    bits = d.astype(np.float64 if k == "f" else np.int64).view(np.uint64)
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        if d.size == 0:
+            raise RuntimeError(
+                "hash_tensor: Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
+                "dim with the 'dim' argument."
+            )
+        axes = tuple(range(d.ndim))
+    else:
+        axes = tuple(norm_dim(a, d.ndim) for a in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+        for a in axes:
+            if d.ndim and d.shape[a] == 0:
+                raise IndexError(f"hash_tensor: Expected reduction dim {a} to have non-zero size.")
+    r = xp.bitwise_xor.reduce(bits, axis=axes, keepdims=keepdim) if d.ndim else bits
+    return wrap(xp.asarray(r, dtype=np.uint64), input._dev)
+
+
 TORCH = {
     "quantile": quantile,
     "nanquantile": nanquantile,
     "cov": cov,
     "corrcoef": corrcoef,
     "histc": histc,
+    "hash_tensor": hash_tensor,
     "cdist": cdist,
     "block_diag": block_diag,
     "vander": vander,
@@ -988,6 +1018,7 @@ METHODS = {
     "cov": cov,
     "corrcoef": corrcoef,
     "histc": histc,
+    "hash_tensor": hash_tensor,
     "take_along_dim": take_along_dim,
     "scatter_reduce": _scatter_reduce_method,
     "scatter_reduce_": _scatter_reduce_,
