@@ -150,8 +150,8 @@ def binary(
     tensors of one dtype on one device) is inlined: no helper calls between the user and numpy."""
 
     direct = not isinstance(ufunc, np.ufunc)  # a wrapper of our own: it picks its device functions itself
-    # the dtypes that leave the fast path for a check: bool for subtraction, the complex ones for an ordering
-    # (identity tests of numpy's dtype singletons: cheaper than reading dtype.kind or hashing a dtype)
+    # the dtypes that leave the fast path for a check: bool for subtraction, the complex ones for an ordering,
+    # uint16/32/64 for an op torch has no kernel of theirs for (float32, the common case, skips hashing its dtype)
     screen = (
         (_BOOL_SET if nobool else _COMPLEX_SET if ordered is not None else frozenset()) | (_UINT_SET if uint else set())
     ) or None
@@ -165,7 +165,7 @@ def binary(
             bd = b._data
             if (
                 (dt := ad.dtype) is not bd.dtype or a._dev is not b._dev or (floatify and dt.kind != "f")
-                or (screen is not None and dt in screen)
+                or (screen is not None and dt is not _F32 and dt in screen)
             ):  # fmt: skip
                 if ordered is not None:
                     _ordered_check(ordered, a, b)
@@ -291,6 +291,7 @@ def _ordered_check(kernel: str, a: Tensor, b: Any) -> None:
 
 
 _BOOL_DT = np.dtype(np.bool_)
+_F32 = np.dtype(np.float32)
 _COMPLEX_DTS = (np.dtype(np.complex64), np.dtype(np.complex128))
 _BOOL_SET = frozenset({_BOOL_DT})
 _COMPLEX_SET = frozenset(_COMPLEX_DTS)
