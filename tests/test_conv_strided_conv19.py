@@ -36,6 +36,8 @@ CONV_SHAPES = [  # N, C_in, C_out, H, W, kernel (h, w), stride (h, w), padding (
     (3, 17, 33, 6, 6, (4, 4), (2, 2), (1, 1)),
     (2, 8, 8, 24, 24, (7, 7), (2, 2), (3, 3)),
     (2, 8, 8, 32, 32, (5, 5), (4, 4), (2, 2)),
+    (1, 1, 256, 7, 7, (7, 7), (2, 2), (1, 1)),  # no blocking efficient enough for brgconv_strided: the jit kernel
+    (1, 1, 128, 7, 8, (6, 6), (3, 3), (0, 0)),
 ]
 
 
@@ -141,4 +143,6 @@ def _check_choices(blocking):
     assert blocking((4, 8, 26, 6), (256, 8, 8, 8), (2, 2), (3, 3)) == ("base", 6, 2)
     assert blocking((2, 8, 15, 13), (16, 8, 4, 4), (2, 2), (1, 1))[0] == "trans"
     assert blocking((8, 1, 28, 28), (64, 1, 4, 4), (2, 2), (1, 1))[0] == "jit"
+    assert blocking((1, 1, 7, 7), (256, 1, 7, 7), (2, 2), (1, 1))[0] == "jit"
+    assert blocking((1, 1, 2, 6), (100, 1, 6, 6), (2, 2), (2, 2)) is None  # (the jit kernel's sums not measured)
     assert blocking((8, 3, 32, 32), (16, 3, 3, 3), (1, 1), (1, 1)) is None

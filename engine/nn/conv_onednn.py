@@ -3,7 +3,8 @@ torch's backward runs oneDNN's jit kernels (avx512_core; avx2 for the weight gra
 their orders were measured bit for bit against torch 2.13 (oneDNN 3.12).
 
     input gradient   (stride 1) for each block of 16 output channels one fused multiply-add chain from 0 in (kernel
-                     row, kernel column, output channel) order, the blocks' sums added in order (jit bwd_data)
+                     row, kernel column, output channel) order, the blocks' sums added in order (jit bwd_data); at a
+                     stride oneDNN's brgconv_strided kernel instead: conv_onednn_strided.py
     weight gradient  the positions (image, output row, output column) split over torch's threads as oneDNN's
                      balance picks (a contiguous range of images, or of image rows, for each), one fused chain per
                      thread in that order from 0, the threads' partial sums then added in thread order

@@ -12,7 +12,13 @@ added in call order. Which taps share a call is the kernel's blocking:
         it everywhere (one call), those after last; each of these for each block of kernel rows, in order.
 
 A block of kernel rows is all of them or stride_h of them (one tap row each); that and iw_block are what oneDNN's
-cost model picks (brg_blocking_t: est_eff over the candidate blockings), ported here as it is.
+cost model picks (brg_blocking_t: est_eff over the candidate blockings, in float32, with this machine's per-core
+cache sizes and torch's thread count), ported here as it is. The few shapes the kernel skips for f32 (its list of
+performance regressions, the MNIST DCGAN's 28 -> 14 -> 7 among them) run oneDNN's jit kernel, whose sums are those of
+stride 1: for each block of 16 output channels one chain over every tap, the blocks added.
+
+Taps that miss the gradient's strided grid (and oneDNN skips) are left out: each (row, column) stride sector of the
+input is summed on its own with its own taps.
 """
 
 from __future__ import annotations
@@ -329,8 +335,9 @@ def blocking(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> t
         cur_eff = _est_eff(found, l1, l2)
         if cur_eff > best_eff:
             best, best_eff = found, cur_eff
-    if best is None:
-        return None
+    if best is None:  # (no blocking good enough: oneDNN's jit kernel instead, measured where the input is at least
+        # a kernel each way)
+        return ("jit", wd, kh) if h >= kh and wd >= kw else None
     return "trans" if uneven else "base", best["sp_block"], best["kh_block"]
 
 
@@ -417,24 +424,41 @@ def conv2d_input_grad(g: Any, w: Any, x_shape: tuple, stride: tuple, padding: tu
                 secs.append([[j] for j in range(kff, kw_f, sw)])
                 calls = [(t, 0, o) for t in _calls(kh, kh_block, secs)]
                 groups.append((slice(b0 + s, min(wd, b0 + iw_block), sw), calls))
+    # each (row, column) stride sector on its own, with only the taps that reach the gradient's grid (the others
+    # read zeros, which oneDNN skips: leaving them out changes no sum)
     for cols, calls in groups:
-        ncol = len(range(*cols.indices(wd)))
-        total = None
-        for taps, o0, o1 in calls:
-            a = np.ascontiguousarray(np.stack([wt[:, i, j, o0:o1] for i, j in taps], axis=1)).reshape(c, -1)
-            k = a.shape[1]
-            part = np.empty((c, n, h, ncol), _F32)
-            per = max(1, _BLOCK // max(1, k * h * ncol))
-            for n0 in range(0, n, per):
-                n1 = min(n, n0 + per)
-                chain = _Chain(c, (n1 - n0) * h * ncol, k)
-                for t, (i, j) in enumerate(taps):
-                    r0, c0 = kh - 1 + ph - i, kw - 1 + pw - j + cols.start
-                    cs = slice(c0, c0 + (ncol - 1) * cols.step + 1, cols.step)
-                    chain.put(t * (o1 - o0), z[o0:o1, n0:n1, r0 : r0 + h, cs])
-                chain.run(a)
-                part[:, n0:n1] = chain.result().reshape(c, n1 - n0, h, ncol)
-            total = part if total is None else total + part
-        if total is not None:
-            out[:, :, :, cols] = total.transpose(1, 0, 2, 3)
+        sectors = [cols] if cols.step == sw else [slice(s, wd, sw) for s in range(min(sw, wd))]
+        for csec in sectors:
+            for rs in range(min(sh, h)):
+                cs = csec.start
+                kept = [([(i, j) for i, j in t if (rs + ph - i) % sh == 0 and (cs + pw - j) % sw == 0], o0, o1)
+                        for t, o0, o1 in calls]  # fmt: skip
+                _sum_calls(out, z, wt, slice(rs, h, sh), csec, [t for t in kept if t[0]], (kh, kw), padding)
     return out
+
+
+def _sum_calls(out: Any, z: Any, wt: Any, rows: slice, cols: slice, calls: list, ks: tuple, padding: tuple) -> None:
+    """out[:, :, rows, cols] as the calls' sums added in order, each one fused chain over its taps and channels."""
+    o, n = z.shape[:2]
+    c = wt.shape[0]
+    (kh, kw), (ph, pw) = ks, padding
+    nrow, ncol = len(range(*rows.indices(out.shape[2]))), len(range(*cols.indices(out.shape[3])))
+    total = None
+    for taps, o0, o1 in calls:
+        a = np.ascontiguousarray(np.stack([wt[:, i, j, o0:o1] for i, j in taps], axis=1)).reshape(c, -1)
+        k = a.shape[1]
+        part = np.empty((c, n, nrow, ncol), _F32)
+        per = max(1, _BLOCK // max(1, k * nrow * ncol))
+        for n0 in range(0, n, per):
+            n1 = min(n, n0 + per)
+            chain = _Chain(c, (n1 - n0) * nrow * ncol, k)
+            for t, (i, j) in enumerate(taps):
+                r0, c0 = kh - 1 + ph - i + rows.start, kw - 1 + pw - j + cols.start
+                rsl = slice(r0, r0 + (nrow - 1) * rows.step + 1, rows.step)
+                csl = slice(c0, c0 + (ncol - 1) * cols.step + 1, cols.step)
+                chain.put(t * (o1 - o0), z[o0:o1, n0:n1, rsl, csl])
+            chain.run(a)
+            part[:, n0:n1] = chain.result().reshape(c, n1 - n0, nrow, ncol)
+        total = part if total is None else total + part
+    if total is not None:
+        out[:, :, rows, cols] = total.transpose(1, 0, 2, 3)

@@ -11,7 +11,8 @@ into columns) and one batched matmul; the input gradient (= a transposed convolu
 loop over kernel offsets, each one strided add); the weight gradient is a batched matmul of the output
 gradient with the columns. In exact mode (MKL loaded) a float32 conv2d that torch runs through oneDNN adds its
 products in oneDNN's orders instead (engine/nn/conv_onednn.py; the forward of up to 16 channels and 160
-products a sum: _onednn_conv).
+products a sum: _onednn_conv; the input gradient at a stride, and so a strided transposed convolution's forward:
+engine/nn/conv_onednn_strided.py).
 """
 
 from __future__ import annotations
