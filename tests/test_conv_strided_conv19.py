@@ -146,3 +146,30 @@ def _check_choices(blocking):
     assert blocking((1, 1, 7, 7), (256, 1, 7, 7), (2, 2), (1, 1))[0] == "jit"
     assert blocking((1, 1, 2, 6), (100, 1, 6, 6), (2, 2), (2, 2)) is None  # (the jit kernel's sums not measured)
     assert blocking((8, 3, 32, 32), (16, 3, 3, 3), (1, 1), (1, 1)) is None
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(16, 256, 512, 8, 8, 4, 2, 1), (2, 512, 1024, 8, 8, 4, 2, 1), (4, 512, 512, 8, 8, 3, 2, 1),
+     (2, 1000, 300, 8, 8, 3, 2, 1)],
+    ids=str,
+)  # fmt: skip
+def test_strided_input_grad_beyond_256_channels(shape):
+    """Up to 1024 channels each way the strided input gradient is oneDNN's (the weight gradient there is not yet):
+    conv2d's input gradient, and the forward of the DCGAN generator's 512 -> 256 transposed convolution."""
+    n, c, o, h, w, k, s, p = shape
+    rs = np.random.RandomState(3)
+    x = rs.randn(n, c, h, w).astype(np.float32)
+    wt = (rs.randn(o, c, k, k) * 0.1).astype(np.float32)
+    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    g = rs.randn(n, o, oh, ow).astype(np.float32)
+    grads = []
+    for mod, F in ((torch, TF), (engine, EF)):
+        xs = mod.tensor(x.copy(), requires_grad=True)
+        F.conv2d(xs, mod.tensor(wt), stride=s, padding=p).backward(mod.tensor(g))
+        grads.append(xs.grad.numpy())
+    np.testing.assert_array_equal(_bits(grads[1]), _bits(grads[0]))
+    # the transposed convolution of g with the same weight: conv2d's input gradient as its forward
+    ref = TF.conv_transpose2d(torch.tensor(g), torch.tensor(wt), stride=s, padding=p).numpy()
+    got = EF.conv_transpose2d(engine.tensor(g), engine.tensor(wt), stride=s, padding=p).numpy()
+    np.testing.assert_array_equal(_bits(got), _bits(ref))

@@ -144,12 +144,12 @@ def _in_parallel(f: Any, ranges: list, work: int) -> list:
     return [f(*ranges[0])] + [fut.result() for fut in futures]
 
 
-def _kernel_ok(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> bool:
-    """The geometries whose orders were measured: padding below the kernel size, at most 256 channels each way,
-    kernels up to 14 wide (oneDNN's jit limit)."""
+def _kernel_ok(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple, channels: int = _MAX_CHANNELS) -> bool:
+    """The geometries whose orders were measured: padding below the kernel size, at most 256 channels each way (or
+    channels), kernels up to 14 wide (oneDNN's jit limit)."""
     n, c, h, w = x_shape
     o, _, kh, kw = w_shape
-    if padding[0] >= kh or padding[1] >= kw or c > _MAX_CHANNELS or o > _MAX_CHANNELS or kw > 14:
+    if padding[0] >= kh or padding[1] >= kw or c > channels or o > channels or kw > 14:
         return False
     return n * c * h * w > 0 and o > 0
 

@@ -35,6 +35,7 @@ from engine.ops.cascade_sum import torch_threads
 _F32 = np.dtype(np.float32)
 f32 = np.float32
 _BLOCK = 1 << 20  # floats of gathered taps materialised at once
+_MAX_CHANNELS = 1024  # the channel counts measured each way
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -390,7 +391,7 @@ def conv2d_input_grad(g: Any, w: Any, x_shape: tuple, stride: tuple, padding: tu
     """The input gradient of conv2d (groups 1, no dilation, a stride above 1) as torch's oneDNN sums it, or None where
     not known: its brgconv_strided kernel, or for the shapes that kernel skips its jit kernel (as at stride 1: for
     each block of 16 output channels one chain over all the taps, the blocks added)."""
-    if stride == (1, 1) or not _kernel_ok(x_shape, w.shape, stride, padding) or not mkl.available():
+    if stride == (1, 1) or not mkl.available() or not _kernel_ok(x_shape, w.shape, stride, padding, _MAX_CHANNELS):
         return None
     plan = blocking(x_shape, w.shape, stride, padding)
     if plan is None:
