@@ -23,6 +23,7 @@ input is summed on its own with its own taps.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -277,7 +278,12 @@ def _est_eff(b: dict, l1: int, l2: int) -> Any:
 def blocking(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> tuple | None:
     """(kind, iw_block, kh_block) as oneDNN's brgconv_strided picks them for conv2d's input gradient (float32, groups
     1, no dilation): kind "trans" (exec_trans), "base" (exec_base), or "jit" for the shapes it skips; None at
-    stride 1."""
+    stride 1 or where not known."""
+    return _blocking(tuple(x_shape), tuple(w_shape), tuple(stride), tuple(padding), torch_threads())
+
+
+@functools.lru_cache(maxsize=256)
+def _blocking(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple, nthr: int) -> tuple | None:
     n, c, h, wd = x_shape
     o, _, kh, kw = w_shape
     (sh, sw), (ph, pw) = stride, padding
@@ -287,7 +293,6 @@ def blocking(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> t
     if _regression(c, o, h, wd, oh, ow, (kh, kw), (sh, sw)):  # (skipped: oneDNN's jit kernel instead)
         return "jit", wd, kh
     l1, l2 = _cache_sizes()
-    nthr = torch_threads()
     uneven = wd % sw != 0
     r_pad, b_pad = (ow - 1) * sw + kw - wd - pw, (oh - 1) * sh + kh - h - ph
     ohp = oh + max(0, kh - 1 - ph) // sh + max(0, kh - 1 - b_pad) // sh
