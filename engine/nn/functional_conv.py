@@ -388,15 +388,16 @@ def _onednn_transposed(x: Any, w: Any, geo: _Geo) -> bool:
     return x.flags.c_contiguous and x.size > 0 and w.size > 0 and conv_onednn.exact_here()
 
 
-def _deconv_grads_known(g: Any, w: Any, geo: _Geo) -> bool:
-    """Whether conv_transpose2d's gradients are oneDNN's measured kernels: at stride 1 always; at a stride the
-    output (g) at least a kernel wide each way and the padding at most half the kernel (else oneDNN's gemm or avx2
-    kernels, other orders)."""
+def _deconv_grads_known(g: Any, w: Any, geo: _Geo) -> tuple:
+    """Which of conv_transpose2d's (input, weight, bias) gradients are oneDNN's measured kernels: at stride 1 all; at
+    a stride the input gradient (conv2d's forward of g) where g is at least a kernel each way (else oneDNN's gemm
+    convolution), the weight gradient where conv2d_weight_grad knows its kernel, the bias gradient where the padding
+    is at most half the kernel (else another bias reduction)."""
     if geo.stride == (1, 1):
-        return True
+        return True, True, True
     kh, kw = w.shape[2:]
     (ph, pw), (h, wd) = geo.padding, g.shape[2:]
-    return h >= kh and wd >= kw and ph <= kh // 2 and pw <= kw // 2
+    return h >= kh and wd >= kw, True, ph <= kh // 2 and pw <= kw // 2
 
 
 def _deconv_bias_grad(g: Any) -> Any:
@@ -447,15 +448,15 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
         gx, gw, gb = _convolution_backward_arr(g[:, :, None, :], *as2d, mask, xp)
         return (None if gx is None else gx[:, :, 0, :]), (None if gw is None else gw[:, :, 0, :]), gb
     gx = gw = gb = None
-    if geo.transposed and _onednn_transposed(x, w, geo) and g.dtype == _F32 and _deconv_grads_known(g, w, geo):
-        # conv2d's kernels, roles swapped
+    if geo.transposed and _onednn_transposed(x, w, geo) and g.dtype == _F32:  # conv2d's kernels, roles swapped
         g = np.ascontiguousarray(g)
-        if mask[0]:
+        known = _deconv_grads_known(g, w, geo)
+        if mask[0] and known[0]:
             gx = conv_onednn.conv2d_forward(g, w, None, geo.stride, geo.padding)
-        if mask[1]:
+        if mask[1] and known[1]:
             got = conv_onednn.conv2d_weight_grad(g, np.ascontiguousarray(x), w.shape, geo.stride, geo.padding, False)
             gw = None if got is None else got[0]
-        if mask[2]:
+        if mask[2] and known[2]:
             gb = _deconv_bias_grad(g)
     if geo.transposed:  # out = conv_input(x, w): its input gradient is the convolution of g
         if mask[0] and gx is None:
