@@ -173,3 +173,17 @@ def test_strided_input_grad_beyond_256_channels(shape):
     ref = TF.conv_transpose2d(torch.tensor(g), torch.tensor(wt), stride=s, padding=p).numpy()
     got = EF.conv_transpose2d(engine.tensor(g), engine.tensor(wt), stride=s, padding=p).numpy()
     np.testing.assert_array_equal(_bits(got), _bits(ref))
+
+
+def test_deconv_gradient_gates():
+    """A strided conv_transpose2d's gradients through oneDNN's measured kernels only where torch runs them: g narrower
+    than the kernel (oneDNN's gemm convolution for the input gradient) and padding past half the kernel (another
+    bias reduction) keep the generic sums (as on main: following these kernels there made sums main got right
+    wrong)."""
+    from engine.nn import functional_conv as FC
+
+    geo = FC._Geo((2, 2), (2, 2), (1, 1), True, (0, 0), 1)
+    assert FC._deconv_grads_known(np.zeros((2, 16, 12, 2), np.float32), np.zeros((8, 16, 6, 6)), geo) == (
+        False, True, True)  # fmt: skip
+    geo = FC._Geo((3, 3), (3, 3), (1, 1), True, (0, 0), 1)
+    assert FC._deconv_grads_known(np.zeros((8, 1, 5, 5), np.float32), np.zeros((1, 1, 5, 5)), geo)[2] is False
