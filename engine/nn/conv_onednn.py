@@ -3,7 +3,8 @@ torch's backward runs oneDNN's jit kernels (avx512_core; avx2 for the weight gra
 their orders were measured bit for bit against torch 2.13 (oneDNN 3.12).
 
     input gradient   (stride 1) for each block of 16 output channels one fused multiply-add chain from 0 in (kernel
-                     row, kernel column, output channel) order, the blocks' sums added in order (jit bwd_data)
+                     row, kernel column, output channel) order, the blocks' sums added in order (jit bwd_data); at a
+                     stride oneDNN's brgconv_strided kernel instead: conv_onednn_strided.py
     weight gradient  the positions (image, output row, output column) split over torch's threads as oneDNN's
                      balance picks (a contiguous range of images, or of image rows, for each), one fused chain per
                      thread in that order from 0, the threads' partial sums then added in thread order
@@ -143,12 +144,12 @@ def _in_parallel(f: Any, ranges: list, work: int) -> list:
     return [f(*ranges[0])] + [fut.result() for fut in futures]
 
 
-def _kernel_ok(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> bool:
-    """The geometries whose orders were measured: padding below the kernel size, at most 256 channels each way,
-    kernels up to 14 wide (oneDNN's jit limit)."""
+def _kernel_ok(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple, channels: int = _MAX_CHANNELS) -> bool:
+    """The geometries whose orders were measured: padding below the kernel size, at most 256 channels each way (or
+    channels), kernels up to 14 wide (oneDNN's jit limit)."""
     n, c, h, w = x_shape
     o, _, kh, kw = w_shape
-    if padding[0] >= kh or padding[1] >= kw or c > _MAX_CHANNELS or o > _MAX_CHANNELS or kw > 14:
+    if padding[0] >= kh or padding[1] >= kw or c > channels or o > channels or kw > 14:
         return False
     return n * c * h * w > 0 and o > 0
 

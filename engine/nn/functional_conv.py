@@ -11,7 +11,8 @@ into columns) and one batched matmul; the input gradient (= a transposed convolu
 loop over kernel offsets, each one strided add); the weight gradient is a batched matmul of the output
 gradient with the columns. In exact mode (MKL loaded) a float32 conv2d that torch runs through oneDNN adds its
 products in oneDNN's orders instead (engine/nn/conv_onednn.py; the forward of up to 16 channels and 160
-products a sum: _onednn_conv).
+products a sum: _onednn_conv; the input gradient at a stride, and so a strided transposed convolution's forward:
+engine/nn/conv_onednn_strided.py).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.multi_output import grads_of, port
 from engine.naming import type_name
-from engine.nn import conv_onednn
+from engine.nn import conv_onednn, conv_onednn_strided
 from engine.nn import functional as _functional
 from engine.nn.spatial import cpp_name, grad_node, not_for, op_node, pad_nd, run_in, shape_text, strided
 from engine.ops import mkl
@@ -373,17 +374,30 @@ def _as_2d(x: Any, w: Any, geo: _Geo) -> tuple | None:
 
 def _onednn_transposed(x: Any, w: Any, geo: _Geo) -> bool:
     """Whether torch's conv_transpose2d of float32 x with w runs oneDNN's deconvolution where its sums are
-    reproduced: stride 1, no dilation or output padding, groups 1 (its forward is conv2d's backward-data chain,
-    its input gradient conv2d's forward, its weight gradient conv2d's with the roles swapped)."""
+    reproduced: no dilation or output padding, groups 1 (its forward is conv2d's backward-data sums, at a stride
+    those of oneDNN's brgconv_strided kernel; its input gradient conv2d's forward, its weight gradient conv2d's with
+    the roles swapped)."""
     if type(x) is not np.ndarray or x.dtype != _F32 or w.dtype != _F32 or x.ndim != 4 or not geo.transposed:
         return False
-    if geo.stride != (1, 1) or geo.dilation != (1, 1) or geo.output_padding != (0, 0) or geo.groups != 1:
+    if geo.dilation != (1, 1) or geo.output_padding != (0, 0) or geo.groups != 1:
         return False
     n, c, h, wd = x.shape
     kh, kw = w.shape[2:]
     if kh * kw == 1 or (n == 1 and (kh <= 3 or kw <= 3) and c * h * wd <= 20480):  # (torch's native kernel)
         return False
     return x.flags.c_contiguous and x.size > 0 and w.size > 0 and conv_onednn.exact_here()
+
+
+def _deconv_grads_known(g: Any, w: Any, geo: _Geo) -> tuple:
+    """Which of conv_transpose2d's (input, weight, bias) gradients are oneDNN's measured kernels: at stride 1 all; at
+    a stride the input gradient (conv2d's forward of g) where g is at least a kernel each way (else oneDNN's gemm
+    convolution), the weight gradient where conv2d_weight_grad knows its kernel, the bias gradient where the padding
+    is at most half the kernel (else another bias reduction)."""
+    if geo.stride == (1, 1):
+        return True, True, True
+    kh, kw = w.shape[2:]
+    (ph, pw), (h, wd) = geo.padding, g.shape[2:]
+    return h >= kh and wd >= kw, True, ph <= kh // 2 and pw <= kw // 2
 
 
 def _deconv_bias_grad(g: Any) -> Any:
@@ -408,7 +422,11 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
         shape = _transposed_shape(x, w, geo)
         out = None
         if _onednn_transposed(x, w, geo):
-            out = conv_onednn.conv2d_input_grad(np.ascontiguousarray(x), w, shape, geo.stride, geo.padding)
+            x = np.ascontiguousarray(x)
+            if geo.stride == (1, 1):
+                out = conv_onednn.conv2d_input_grad(x, w, shape, geo.stride, geo.padding)
+            else:
+                out = conv_onednn_strided.conv2d_input_grad(x, w, shape, geo.stride, geo.padding)
         if out is None:
             out = run_in(xp, lambda a, k: _conv_input(xp, a, k, geo, shape), x.dtype, x, w)
     elif _onednn_chain(x, w, geo):  # (the bias is added last, as oneDNN does)
@@ -432,12 +450,13 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
     gx = gw = gb = None
     if geo.transposed and _onednn_transposed(x, w, geo) and g.dtype == _F32:  # conv2d's kernels, roles swapped
         g = np.ascontiguousarray(g)
-        if mask[0]:
+        known = _deconv_grads_known(g, w, geo)
+        if mask[0] and known[0]:
             gx = conv_onednn.conv2d_forward(g, w, None, geo.stride, geo.padding)
-        if mask[1]:
+        if mask[1] and known[1]:
             got = conv_onednn.conv2d_weight_grad(g, np.ascontiguousarray(x), w.shape, geo.stride, geo.padding, False)
             gw = None if got is None else got[0]
-        if mask[2]:
+        if mask[2] and known[2]:
             gb = _deconv_bias_grad(g)
     if geo.transposed:  # out = conv_input(x, w): its input gradient is the convolution of g
         if mask[0] and gx is None:
@@ -447,8 +466,9 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
     else:
         if _onednn_used(x, w, geo) and g.dtype == _F32:  # oneDNN's sums where their orders are known
             g = np.ascontiguousarray(g)
-            if mask[0]:
-                gx = conv_onednn.conv2d_input_grad(g, w, x.shape, geo.stride, geo.padding)
+            if mask[0]:  # (a strided one: oneDNN's brgconv_strided kernel, its own order)
+                grad_input = (conv_onednn if geo.stride == (1, 1) else conv_onednn_strided).conv2d_input_grad
+                gx = grad_input(g, w, x.shape, geo.stride, geo.padding)
             if mask[1]:
                 got = conv_onednn.conv2d_weight_grad(x, g, w.shape, geo.stride, geo.padding, mask[2])
                 if got is not None:
