@@ -30,6 +30,7 @@ from engine.dtypes import (
 )
 from engine.grad_mode import ENABLED
 from engine.memory_format import strided as _STRIDED
+from engine.naming import type_name
 from engine.nn import functional as _FM
 from engine.ops import as_strided as AS
 from engine.ops import complex as CX  # noqa: E402, I001
@@ -417,6 +418,53 @@ _CLAMP, _CLIP = _bounds_method("clamp", E.clamp), _bounds_method("clip", E.clamp
 _CLAMP_, _CLIP_ = _bounds_method("clamp_", P.clamp_), _bounds_method("clip_", P.clamp_)
 
 
+def _operand(name: str, arg: str, v: Any) -> None:
+    """A product's operand given to its method, refused when not a tensor as torch's parser refuses it."""
+    if not isinstance(v, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position 1) must be Tensor, not {type_name(v)}")
+
+
+# (each its own function: a call missing the operand names it as torch does, "mm() missing ... "mat2"")
+def _matmul_method(self: Tensor, other: Any, **kwargs: Any) -> Tensor:
+    _operand("matmul", "other", other)
+    return L.matmul(self, other, **kwargs)
+
+
+def _mm_method(self: Tensor, mat2: Any, **kwargs: Any) -> Tensor:
+    _operand("mm", "mat2", mat2)
+    return L.mm(self, mat2, **kwargs)
+
+
+def _bmm_method(self: Tensor, mat2: Any, **kwargs: Any) -> Tensor:
+    _operand("bmm", "mat2", mat2)
+    return L.bmm(self, mat2, **kwargs)
+
+
+def _mv_method(self: Tensor, vec: Any, **kwargs: Any) -> Tensor:
+    _operand("mv", "vec", vec)
+    return L.mv(self, vec, **kwargs)
+
+
+def _dot_method(self: Tensor, tensor: Any, **kwargs: Any) -> Tensor:
+    _operand("dot", "tensor", tensor)
+    return L.dot(self, tensor, **kwargs)
+
+
+def _outer_method(self: Tensor, vec2: Any) -> Tensor:
+    _operand("outer", "vec2", vec2)
+    return L.outer(self, vec2)
+
+
+def _ger_method(self: Tensor, vec2: Any) -> Tensor:
+    _operand("ger", "vec2", vec2)
+    return L.outer(self, vec2)
+
+
+for _f, _n in ((_matmul_method, "matmul"), (_mm_method, "mm"), (_bmm_method, "bmm"), (_mv_method, "mv"),
+               (_dot_method, "dot"), (_outer_method, "outer"), (_ger_method, "ger")):  # fmt: skip
+    _f.__name__ = _f.__qualname__ = _n
+
+
 def _sum_method(self: Tensor, dim: Any = R.NODIM, keepdim: Any = R.NOKEEP, dtype: Any = None) -> Tensor:
     return R.sum(self, dim, keepdim, dtype=dtype, _method=True)
 
@@ -506,8 +554,8 @@ METHODS: dict[str, Any] = {
     "unsafe_split_with_sizes": US.unsafe_split_with_sizes,
     "narrow": I.narrow, "select": I.select, "tril": OS.tril_method, "triu": OS.triu_method,
     # linear algebra
-    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.inner, "outer": L.outer,
-    "ger": L.outer, "addmm": L.addmm,
+    "matmul": _matmul_method, "mm": _mm_method, "bmm": _bmm_method, "mv": _mv_method, "dot": _dot_method,
+    "inner": L.inner, "outer": _outer_method, "ger": _ger_method, "addmm": L.addmm,
     # in-place
     "add_": P.add_, "sub_": P.sub_, "subtract_": P.sub_, "mul_": P.mul_, "multiply_": P.mul_, "div_": P.div_,
     "divide_": P.div_, "pow_": P.pow_, "clamp_": _CLAMP_, "clip_": _CLIP_, "addcmul_": P.addcmul_,

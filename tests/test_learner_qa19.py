@@ -1,0 +1,109 @@
+"""Differences from PyTorch found by QA round 19 (a differential sweep of whole learner programs: einsum,
+masking, sorting, scans, gather/scatter, promotion, printing, complex numbers, linear algebra, autograd errors,
+module hooks, state_dict round trips, nn.init, Python containers and the argument parser's errors; each program
+run by `tcli run` and by Python with PyTorch, stdout compared byte for byte)."""
+
+from __future__ import annotations
+
+import warnings
+
+from test_lang_torch import run_torch, run_tsr
+
+
+def same_as_torch(src: str) -> str:
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert out == run_torch(src)
+    return out
+
+
+# ---- fft of real input: the full spectrum is the onesided one, mirrored and conjugated ----------------------
+
+
+def test_fft_of_real_input_fills_the_upper_half_with_conjugates():
+    # torch: an r2c transform, then bin k past the half = conj(bin n - k), so a zero imaginary part there is -0
+    out = same_as_torch(
+        """
+import torch
+print(torch.fft.fft(torch.tensor([1., 0., 0., 0.])))
+print(torch.fft.ifft(torch.tensor([1., 0., 0., 0.])))
+for n in (4, 5):
+    r = torch.fft.fft(torch.tensor([1., 2., 3., 0., 0.])[:n])
+    print(torch.signbit(r.imag).tolist())
+print(torch.stft(torch.ones(8), 4, window=torch.ones(4), return_complex=True, onesided=False)[3])
+x = torch.tensor([1., 2., 0., -1., 0.5], requires_grad=True)
+torch.fft.fft(x).real.sum().backward()
+print(x.grad)
+"""
+    )
+    assert "1.-0.j" in out
+
+
+# ---- copy.deepcopy of tensors: torch's storage-sharing copy ---------------------------------------------------
+
+
+def test_deepcopy_keeps_views_sharing_one_copied_storage():
+    same_as_torch(
+        """
+import torch
+import copy
+t = torch.arange(6.)
+v = t[1:].view(1, 5)
+a, b = copy.deepcopy([t, v])
+print(b.storage_offset(), b.is_contiguous(), b.stride())
+a[1] = 100
+print(b, t)
+c = copy.deepcopy(torch.arange(4).reshape(2, 2).t())
+print(c.stride(), c.is_contiguous(), c)
+d = copy.deepcopy({'x': t, 'y': t})
+print(d['x'] is d['y'], d['x'] is t)
+print(copy.deepcopy(t.expand(2, 6)).stride())
+"""
+    )
+
+
+def test_deepcopy_copies_the_gradient_and_refuses_a_non_leaf():
+    same_as_torch(
+        """
+import torch
+import copy
+w = torch.ones(2, requires_grad=True)
+(w * 2).sum().backward()
+w2 = copy.deepcopy(w)
+print(w2, w2.grad, w2.is_leaf, w2.grad is w.grad)
+try:
+    copy.deepcopy(w * 2)
+except RuntimeError as e:
+    print(e)
+with torch.no_grad():
+    print(copy.deepcopy(w * 3))
+m = torch.nn.Linear(2, 2)
+m2 = copy.deepcopy(m)
+print(m2.weight is m.weight, torch.equal(m2.weight, m.weight), type(m2.weight).__name__)
+"""
+    )
+
+
+# ---- a product's operand that is not a tensor: the parser's message names the argument and its position -------
+
+
+def test_product_operand_type_errors_name_the_argument_and_position():
+    same_as_torch(
+        """
+import torch
+x = torch.ones(2, 3)
+v = torch.ones(3)
+for f in [lambda: torch.matmul(x, [1, 2, 3]), lambda: x.matmul([1, 2, 3]), lambda: torch.mm(x, [1]),
+          lambda: x.mm([1]), lambda: torch.matmul([1], x), lambda: torch.bmm(x, [1]), lambda: x.bmm([1]),
+          lambda: torch.dot(v, [1]), lambda: v.dot([1]), lambda: torch.dot([1], v), lambda: torch.mv(x, [1]),
+          lambda: x.mv([1]), lambda: torch.mm([1], x), lambda: torch.outer(v, [1]), lambda: v.outer([1]),
+          lambda: torch.outer([1], v), lambda: torch.mm(x, None), lambda: v.ger(None)]:
+    try:
+        f()
+    except TypeError as e:
+        print(e)
+print(x.matmul(v), x.mm(x.t()), v.dot(v), x.mv(v), v.outer(v).shape)
+"""
+    )
