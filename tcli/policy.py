@@ -271,7 +271,7 @@ TORCH_SUBMODULES = frozenset(
      "distributions.utils", "distributions.constraint_registry", "func", "testing", "accelerator", "backends",
      "backends.cuda", "backends.cudnn", "backends.mps", "fft", "signal", "signal.windows", "amp",
      "amp.autocast_mode", "amp.grad_scaler", "compiler", "cuda.amp", "cpu", "cpu.amp", "version",
-     "nn.parallel", "nn.attention"}
+     "nn.parallel", "nn.attention", "return_types"}
     | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
 #: The settings a script may assign on a torch module or settings object (seeding boilerplate:

@@ -107,3 +107,40 @@ for f in [lambda: torch.matmul(x, [1, 2, 3]), lambda: x.matmul([1, 2, 3]), lambd
 print(x.matmul(v), x.mm(x.t()), v.dot(v), x.mv(v), v.outer(v).shape)
 """
     )
+
+
+# ---- clip_grad_value_ with no gradient at all (after zero_grad): torch's grouping error ------------------------
+
+
+def test_clip_grad_value_without_gradients_is_torchs_error():
+    same_as_torch(
+        """
+import torch
+m = torch.nn.Linear(2, 1)
+for f in [lambda: torch.nn.utils.clip_grad_value_(m.parameters(), 0.1), lambda: torch.nn.utils.clip_grad_value_([], 1),
+          lambda: torch.nn.utils.clip_grad_value_(torch.zeros(1, requires_grad=True), 1, foreach=False),
+          lambda: torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)]:
+    try:
+        print(f())
+    except RuntimeError as e:
+        print(e)
+m(torch.ones(3, 2)).sum().backward()
+print(torch.nn.utils.clip_grad_value_(m.parameters(), 0.5), m.weight.grad, m.bias.grad)
+"""
+    )
+
+
+# ---- torch.return_types: importable, its classes reachable -----------------------------------------------------
+
+
+def test_return_types_module_is_reachable():
+    same_as_torch(
+        """
+import torch
+import torch.return_types
+from torch.return_types import topk
+r = torch.tensor([1., 3.]).max(0)
+print(torch.return_types.max, isinstance(r, torch.return_types.max), topk, torch.return_types.sort)
+print(torch.return_types.linalg_eig, isinstance(torch.linalg.eig(torch.eye(2)), torch.return_types.linalg_eig))
+"""
+    )
