@@ -144,3 +144,41 @@ print(torch.return_types.max, isinstance(r, torch.return_types.max), topk, torch
 print(torch.return_types.linalg_eig, isinstance(torch.linalg.eig(torch.eye(2)), torch.return_types.linalg_eig))
 """
     )
+
+
+# ---- autograd.grad(is_grads_batched=True): one vector-Jacobian product per row of grad_outputs ---------------
+
+
+def test_grad_is_grads_batched_gives_a_jacobian():
+    same_as_torch(
+        """
+import torch
+x = torch.tensor([1., 2., 3.], requires_grad=True)
+w = torch.tensor(2., requires_grad=True)
+u = torch.tensor(1., requires_grad=True)
+y = x ** 2 * w
+print(torch.autograd.grad(y, x, torch.eye(3), retain_graph=True, is_grads_batched=True))
+print(torch.autograd.grad(y, [x, w], torch.eye(3), retain_graph=True, is_grads_batched=True))
+print(torch.autograd.grad(y, [x, u], torch.eye(3), retain_graph=True, is_grads_batched=True, allow_unused=True))
+print(torch.autograd.grad(y, [x, u], torch.eye(3), retain_graph=True, is_grads_batched=True, materialize_grads=True))
+for go in [torch.ones(3, 4), torch.ones(3), torch.ones(2, 2, 3)]:
+    try:
+        print(torch.autograd.grad(y, x, go, retain_graph=True, is_grads_batched=True))
+    except RuntimeError as e:
+        print(e)
+try:
+    torch.autograd.grad(y, [x, u], torch.eye(3), retain_graph=True, is_grads_batched=True)
+except RuntimeError as e:
+    print(e)
+J = torch.autograd.grad(y, x, torch.eye(3), is_grads_batched=True, create_graph=True)[0]
+print(J.detach(), J.requires_grad)
+print(torch.autograd.grad(J.sum(), x))
+print(torch.autograd.grad(y, x, torch.eye(3)[:2], is_grads_batched=True))
+try:
+    torch.autograd.grad(y, x, torch.eye(3), is_grads_batched=True)
+except RuntimeError as e:
+    print(e)
+z = torch.tensor([1., 2.], requires_grad=True)
+print(torch.autograd.grad((z * 2, z ** 3), z, (torch.eye(2), torch.eye(2)), is_grads_batched=True))
+"""
+    )
