@@ -130,13 +130,14 @@ ALLOWED_NODES = (
 #: plain object: the data-holding classes of tutorials, micrograd's Value). The base is checked when the
 #: statement runs. The body holds methods, a docstring, `pass` and `name = value` class attributes. Of the
 #: special methods only these may be defined, and super() gives only them and public names. Each is one that
-#: Python itself calls for an operator, a builtin or a protocol, and runs as the script's code under its
+#: Python itself calls for an operator, a builtin or a protocol (__enter__/__exit__: the with statement, whose
+#: __exit__ never sees the exceptions that end a run, errors.UNCATCHABLE), and runs as the script's code under its
 #: limits; the ones that would reach into attribute lookup, object creation, finalization or class building
 #: (__getattr__, __getattribute__, __new__, __del__, __init_subclass__, __class_getitem__, __set_name__,
 #: descriptors, __reduce__, __index__/__int__/__float__ that numpy and the engine call) are not among them.
 CLASS_SPECIAL_METHODS = frozenset({
     "__init__", "__post_init__", "__len__", "__getitem__", "__setitem__", "__iter__", "__next__", "__contains__",
-    "__call__",
+    "__call__", "__enter__", "__exit__",
     "__repr__", "__str__", "__bool__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
     "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",

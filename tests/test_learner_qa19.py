@@ -182,3 +182,62 @@ z = torch.tensor([1., 2.], requires_grad=True)
 print(torch.autograd.grad((z * 2, z ** 3), z, (torch.eye(2), torch.eye(2)), is_grads_batched=True))
 """
     )
+
+
+# ---- a script's own context manager: __enter__ and __exit__ ----------------------------------------------------
+
+
+def test_script_class_context_manager():
+    same_as_torch(
+        """
+import torch
+import time
+class Timer:
+    def __init__(self, name):
+        self.name = name
+    def __enter__(self):
+        self.start = time.perf_counter()
+        print('enter', self.name)
+        return self
+    def __exit__(self, exc_type, exc, tb):
+        self.elapsed = time.perf_counter() - self.start
+        print('exit', self.name, None if exc_type is None else exc_type.__name__, exc)
+        return exc_type is ValueError
+with Timer('a') as t, Timer('b'):
+    y = torch.ones(2) * 3
+print(y, t.elapsed >= 0, hasattr(t, '__enter__'))
+with Timer('c'):
+    raise ValueError('swallowed')
+try:
+    with Timer('d'):
+        raise KeyError('kept')
+except KeyError as e:
+    print('caught', e)
+class EvalMode:
+    def __init__(self, m):
+        self.m = m
+    def __enter__(self):
+        self.was = self.m.training
+        self.m.eval()
+        return self.m
+    def __exit__(self, *args):
+        self.m.train(self.was)
+net = torch.nn.Dropout(0.5)
+with EvalMode(net) as m:
+    print(m.training, m(torch.ones(3)))
+print(net.training)
+def gen():
+    with Timer('g'):
+        yield 1
+        yield 2
+print(list(gen()))
+class NoExit:
+    def __enter__(self):
+        return self
+try:
+    with NoExit():
+        pass
+except (TypeError, AttributeError) as e:
+    print(type(e).__name__)
+"""
+    )

@@ -464,6 +464,9 @@ RUNAWAY = [
     # closing a dropped generator runs its finally; the timeout it meets there still ends the script
     "def f():\n    try:\n        yield 1\n    finally:\n        while True:\n            pass\ng = f()\nnext(g)\n"
     "del g\nwhile True:\n    pass",
+    # a script's context manager that suppresses every exception cannot suppress the timeout
+    "class S:\n    def __enter__(self):\n        return self\n    def __exit__(self, *a):\n        return True\n"
+    "while True:\n    with S():\n        while True:\n            pass",
 ]
 
 
