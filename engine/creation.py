@@ -568,6 +568,24 @@ def _missing_args(fn: str, params: dict, overloads: tuple) -> TypeError:
     return invalid_combination(fn, args, overloads, False, kwargs=kwargs)
 
 
+def _is_number(v: Any) -> bool:
+    """What torch's parser takes as a Number: a Python or numpy scalar, or a 0-d tensor."""
+    if isinstance(v, Tensor):
+        return v.ndim == 0
+    return isinstance(v, (int, float, complex, np.number, np.bool_))
+
+
+def _number_args(start: Any, end: Any, step: Any) -> None:
+    """arange's arguments refused as torch's parser refuses them (torch.arange('5'))."""
+    if end is None:
+        if not _is_number(start):  # (a start of None here was given: arange(None))
+            raise TypeError(f"arange(): argument 'end' (position 1) must be Number, not {parser_type_name(start)}")
+        return
+    args = (start, end) if step == 1 and type(step) is int else (start, end, step)
+    if start is not None and not all(_is_number(v) for v in args):
+        raise invalid_combination("arange", args, _ARANGE_OVERLOADS, False)
+
+
 def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
            layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
     if start is _MISSING:
@@ -577,6 +595,7 @@ def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor
             # (given keywords only: the parser matches the first overload and finds its one argument missing)
             raise TypeError('arange() missing 1 required positional arguments: "end"')
         start = None  # arange(end=4)
+    _number_args(start, end, step)
     start, end, step = _num(start), _num(end), _num(step)
     if end is None:
         start, end = 0, start

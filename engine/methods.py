@@ -223,11 +223,13 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
         prefix = "torch.cuda." if self._dev.type == "cuda" else "torch."
         return prefix + self.dtype.legacy
     if isinstance(dtype, str):
-        name = dtype.rsplit(".", 1)[-1]
+        prefix, _, name = dtype.rpartition(".")
         for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64):
-            if d.legacy == name:
+            if d.legacy == name and prefix in ("torch", "torch.cuda"):
                 dtype = d
                 break
+        else:  # (torch names its legacy tensor types only: "torch.FloatTensor", "torch.cuda.LongTensor")
+            raise ValueError(f"invalid type: {dtype!r}")
     else:
         from engine.legacy import tensortype
 

@@ -241,3 +241,36 @@ except (TypeError, AttributeError) as e:
     print(type(e).__name__)
 """
     )
+
+
+# ---- the argument parser's refusals: arange of a non-number, Tensor.type of an unknown name ------------------
+
+
+def test_arange_of_a_non_number_is_the_parsers_error():
+    same_as_torch(
+        """
+import torch
+for a in [('5',), (0, '5'), (0, 5, '1'), (None,), ([1],), (torch.tensor([3]),), (0, torch.tensor([1, 2]))]:
+    try:
+        print(torch.arange(*a))
+    except TypeError as e:
+        print(e)
+print(torch.arange(end=3), torch.arange(torch.tensor(3)), torch.arange(2.5), torch.arange(1, 2, step=0.5))
+"""
+    )
+
+
+def test_tensor_type_of_an_unknown_name_is_a_value_error():
+    same_as_torch(
+        """
+import torch
+x = torch.ones(2)
+for s in ['foo', 'FloatTensor', 'torch.FloatTensor', 'torch.float32', 'float', 'torch.LongTensor',
+          'torch.foo.FloatTensor', 'torch.BoolTensor', 'torch.DoubleTensor']:
+    try:
+        print(s, x.type(s).dtype)
+    except ValueError as e:
+        print(s, e)
+print(x.type(), x.type(torch.int32), x.type(torch.IntTensor).dtype)
+"""
+    )
