@@ -297,7 +297,7 @@ DEFAULT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 FACADE_MODULES = frozenset({
     "math", "numpy", "numpy.random", "random", "collections", "copy", "warnings", "time", "typing", "functools",
     "itertools", "string", "statistics", "dataclasses", "sys", "operator", "heapq", "bisect", "contextlib", "abc",
-    "enum", "json", "pprint",
+    "enum", "json", "pprint", "io",
 })  # fmt: skip
 #: `dataclasses`: tcli's own @dataclass (tcli/script_dataclass.py), which builds __init__, __repr__ and __eq__
 #: without writing source text; field, asdict, astuple, is_dataclass and MISSING.
@@ -357,6 +357,12 @@ ENUM_NAMES = frozenset({"Enum", "IntEnum", "auto", "unique"})
 #: what it will write before writing it and counts what it writes against the string limit; loads refuses input
 #: nested deeper than Python's encoder would read (tcli/stdlib_json.py).
 JSON_NAMES = frozenset({"dumps", "loads", "JSONDecodeError"})
+#: `io`: tcli's BytesIO, an in-memory file torch.save writes and torch.load reads (tcli/stdlib_io.py): a script
+#: seeks, tells and measures it but never reads its bytes.
+IO_NAMES = frozenset({"BytesIO"})
+#: What a script reads of that BytesIO, and of what its getbuffer() returns (the size only).
+BYTESIO_ATTRIBUTES = frozenset({"seek", "tell", "seekable", "getbuffer", "truncate", "close", "closed"})
+BUFFER_ATTRIBUTES = frozenset({"nbytes"})
 #: `pprint`: pprint, pformat and pp to the script's output, counted against the string limit (tcli/stdlib_pprint.py).
 PPRINT_NAMES = frozenset({"pprint", "pformat", "pp"})
 #: How deep json.dumps/loads nest containers (Python's recursion limit of 1000 is where CPython's json stops).

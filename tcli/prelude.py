@@ -1651,6 +1651,11 @@ class Prelude:
             return getattr
         if tp is super or tp is _UnboundSuper:  # super().__init__(...) and the base class's public methods
             return self._super_attribute
+        io_facade = sys.modules.get("tcli.stdlib_io")
+        if io_facade is not None and tp is io_facade.BytesIO:
+            return self._allow(policy.BYTESIO_ATTRIBUTES, {})
+        if io_facade is not None and tp is io_facade._Buffer:
+            return self._allow(policy.BUFFER_ATTRIBUTES, {})
         np = sys.modules.get("numpy")
         if np is not None:
             # (every method of numpy's values goes through the numpy screen: Checked(..., numpy=True))
@@ -2311,7 +2316,16 @@ class Prelude:
                 )
 
     def _save(self, obj: Any, f: Any, **options: Any) -> None:
-        """torch.save confined to allowed paths (the engine writes PyTorch's format: plain data and tensors)."""
+        """torch.save confined to allowed paths (the engine writes PyTorch's format: plain data and tensors), or
+        into a script's io.BytesIO."""
+        from tcli.stdlib_io import file_of
+
+        memory = file_of(f)
+        if memory is not None:
+            before = memory.getbuffer().nbytes
+            self.load_engine().save(obj, memory, **options)
+            self.check_alloc(max(0, memory.getbuffer().nbytes - before))  # (what the buffer grew by)
+            return
         path = self.allowed_path(f, "save")
         engine = self.load_engine()
 
@@ -2322,6 +2336,13 @@ class Prelude:
         self.checked_save(f, path, write)
 
     def _load(self, f: Any, *args: Any, **options: Any) -> Any:
+        from tcli.stdlib_io import file_of
+
+        memory = file_of(f)
+        if memory is not None:
+            if memory.tell() >= memory.getbuffer().nbytes:
+                raise EOFError  # (torch reads the pickle from where the buffer stands: at its end, nothing)
+            return self.load_engine().load(memory, *args, **options)
         path = self.allowed_path(f, "load")
         if os.path.isfile(path):
             self.check_alloc(max(os.path.getsize(path), archive_bytes(path)))
@@ -2570,6 +2591,7 @@ _STDLIB_FACADES: dict[str, tuple[frozenset, Callable[[Prelude], dict]]] = {
     "enum": (policy.ENUM_NAMES, _facade_of("tcli.stdlib_enum")),
     "json": (policy.JSON_NAMES, _facade_of("tcli.stdlib_json")),
     "pprint": (policy.PPRINT_NAMES, _facade_of("tcli.stdlib_pprint")),
+    "io": (policy.IO_NAMES, _facade_of("tcli.stdlib_io")),
     "time": (policy.TIME_NAMES, _time_checked),
     "typing": (policy.TYPING_NAMES, _typing_checked),
     "functools": (policy.FUNCTOOLS_NAMES, _functools_checked),

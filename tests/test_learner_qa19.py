@@ -274,3 +274,38 @@ for s in ['foo', 'FloatTensor', 'torch.FloatTensor', 'torch.float32', 'float', '
 print(x.type(), x.type(torch.int32), x.type(torch.IntTensor).dtype)
 """
     )
+
+
+# ---- io.BytesIO: torch.save into memory and back; storages shared as torch shares them -------------------------
+
+
+def test_state_dict_round_trip_through_bytesio():
+    same_as_torch(
+        """
+import io
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+buf = io.BytesIO()
+torch.save(m.state_dict(), buf)
+print(buf.tell() == buf.getbuffer().nbytes, buf.getbuffer().nbytes > 1000, isinstance(buf, io.BytesIO))
+try:
+    torch.load(buf)
+except EOFError as e:
+    print('EOFError', e)
+buf.seek(0)
+sd = torch.load(buf, weights_only=True)
+m2 = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+print(m2.load_state_dict(sd), list(sd), sd['1.num_batches_tracked'])
+print(all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), m2.state_dict().values())))
+t = torch.arange(6.).reshape(2, 3)
+b2 = io.BytesIO()
+torch.save({'t': t, 'row': t[1], 'col': t[:, 1], 'tt': t.t()}, b2)
+b2.seek(0)
+l = torch.load(b2)
+print(l['row'].storage_offset(), l['col'].stride(), l['col'].storage_offset(), l['tt'].stride())
+l['t'][1, 1] = -1
+print(l['row'], l['col'], l['tt'])
+"""
+    )
