@@ -397,6 +397,10 @@ class Checked:
         return self
 
     def __repr__(self) -> str:
+        if type(self.fn) is types.MethodType:  # (x.repeat: a tensor method, shown as torch shows it)
+            text = self.prelude.method_text(self.fn)
+            if type(text) is str:
+                return text
         return repr(self.fn)
 
 
@@ -422,6 +426,7 @@ class Prelude:
         self._tty = False
         #: engine classes whose methods are C builtins in torch (see builtin_method_names)
         self._c_method_owners: tuple[type, ...] = ()
+        self._method_names: dict = {}  # a tensor method's function -> the name torch shows it by
         #: tensor and ndarray classes, once loaded, for the broadcast checks
         self.array_types: tuple[type, ...] = ()
         self.baseline_rss = 0
@@ -669,6 +674,8 @@ class Prelude:
         return self.converting(self._format_value, value, spec, conversion)
 
     def _format_value(self, value: Any, spec: str, conversion: int) -> str:
+        if type(value) is types.MethodType:  # f"{loss.item}": a tensor method, shown as torch shows it
+            value = self.method_text(value)
         if conversion != -1:
             self.check_repr(value)
             value = str(value) if conversion == 115 else repr(value) if conversion == 114 else ascii(value)
@@ -949,6 +956,8 @@ class Prelude:
         parts = []
         total = len(sep) * max(len(args) - 1, 0)
         for a in args:
+            if type(a) is types.MethodType:  # print(loss.item): a tensor method, shown as torch shows it
+                a = self.method_text(a)
             if type(a) is not str:
                 self.check_repr(a)
                 a = self.mask_addresses(str(a))
@@ -1026,6 +1035,10 @@ class Prelude:
         """repr(obj) as a script sees it (the size checked, addresses masked)."""
         if type(obj) is str:
             return repr(obj)
+        if type(obj) is types.MethodType:
+            obj = self.method_text(obj)
+            if type(obj) is str:
+                return obj
         self.check_repr(obj)
         return self.mask_addresses(self.converting(repr, obj))
 
@@ -1213,7 +1226,33 @@ class Prelude:
             )
         return self.format_value(args[0], args[1] if len(args) == 2 else "", -1)
 
+    def method_text(self, m: Any) -> Any:
+        """A bound method of a tensor (or torch.Size) that torch writes in C, as torch shows it:
+        '<built-in method item of Tensor object at 0x...>' (the address the one id() gives a script); any other
+        method as it is."""
+        owner = m.__self__
+        if not isinstance(owner, self._c_method_owners):
+            return m
+        from engine.tensor import PYTHON_LEVEL_METHODS
+
+        name = self._method_names.get(m.__func__)
+        if name is None:
+            cls = type(owner)
+            name = m.__func__.__name__
+            if getattr(cls, name, None) is not m.__func__:  # (a shared helper: the name the class binds it to)
+                name = next((k for k in dir(cls) if getattr(cls, k, None) is m.__func__), name)
+            self._method_names[m.__func__] = name
+        if name in PYTHON_LEVEL_METHODS:  # (torch's own Python: Tensor.backward, a bound method of the tensor)
+            self.check_repr(owner)
+            return self.mask_addresses(f"<bound method Tensor.{name} of {self.converting(repr, owner)}>")
+        kind = "torch.Size" if isinstance(owner, tuple) else type(owner).__name__
+        return self.mask_addresses(f"<built-in method {name} of {kind} object at 0x{id(owner):x}>")
+
     def _str(self, *args: Any, **kwargs: Any) -> str:
+        if len(args) == 1 and type(args[0]) is types.MethodType and not kwargs:
+            text = self.method_text(args[0])
+            if type(text) is str:
+                return text
         if len(args) == 1 and not kwargs:
             if type(args[0]) is not str:
                 self.check_repr(args[0])

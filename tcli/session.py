@@ -82,6 +82,7 @@ import signal
 import sys
 import threading
 import time
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -646,7 +647,10 @@ class Session:
         if value is None:
             return
         self.prelude.check_repr(value)
-        text = self.prelude.mask_addresses(repr(value))
+        text = self.prelude.mask_addresses(repr(value)) if type(value) is not types.MethodType else None
+        if text is None:  # (`x.item`: a tensor method, shown as torch's C method is)
+            shown = self.prelude.method_text(value)
+            text = shown if type(shown) is str else self.prelude.mask_addresses(repr(value))
         if _isatty(self.stdout):  # (as print: on a terminal a script's text is shown, never obeyed)
             text = visible_output(text)
         self.stdout.write(text + "\n")

@@ -309,3 +309,29 @@ l['t'][1, 1] = -1
 print(l['row'], l['col'], l['tt'])
 """
     )
+
+
+# ---- print(loss.item): a tensor method shown as torch shows its C methods ---------------------------------------
+
+
+def test_printed_tensor_methods_read_as_torchs_builtins():
+    import re
+
+    src = """
+import torch
+x = torch.ones(2)
+loss = x.sum()
+print(loss.item)
+print(x.size, x.repeat, x.expand, x.view)
+print(x.backward, x.register_hook)
+print(f"{x.sum}", str(x.mean), repr(x.clip), x.shape.numel)
+print(torch.nn.Parameter(torch.ones(1)).item)
+"""
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = run_torch(src)
+    address = re.compile(r"0x[0-9a-f]+")
+    assert address.sub("0x", out) == address.sub("0x", want)
+    assert "<built-in method item of Tensor object at 0x" in out
