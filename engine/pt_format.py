@@ -153,6 +153,8 @@ class _Pickler:
                 flat, offset = _flat_storage(data)
             except RuntimeError:
                 flat = None
+        if flat is not None and (flat.dtype != data.dtype or any(st < 0 for st in data.strides)):
+            flat = None  # (x.real of a complex storage, a reversed view: t's own values, as a copy)
         if flat is not None:
             root = _root(data)
             known = self._roots.get(id(root))

@@ -335,3 +335,28 @@ print(torch.nn.Parameter(torch.ones(1)).item)
     address = re.compile(r"0x[0-9a-f]+")
     assert address.sub("0x", out) == address.sub("0x", want)
     assert "<built-in method item of Tensor object at 0x" in out
+
+
+def test_saved_views_load_back_as_torchs():
+    same_as_torch(
+        """
+import io
+import torch
+x = torch.arange(12.).reshape(3, 4)
+c = torch.tensor([1 + 2j, 3 - 1j])
+views = {'flip': x.flip(0), 'step': x[::2, ::3], 'diag': x.diagonal(),
+         'perm': x.permute(1, 0), 'conj': c.conj(), 'x': x, 'row': x[2]}
+for k, v in views.items():
+    b = io.BytesIO()
+    torch.save(v, b)
+    b.seek(0)
+    t = torch.load(b)
+    print(k, t, t.stride(), t.storage_offset())
+b = io.BytesIO()
+torch.save(views, b)
+b.seek(0)
+l = torch.load(b)
+l['x'][2, 1] = -5
+print(l['row'], l['step'], l['x'].untyped_storage().nbytes())
+"""
+    )
