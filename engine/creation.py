@@ -14,7 +14,7 @@ from engine.bf16 import BF16Array, bf16_cpu_only, round_bits, to_bf16
 from engine.dtypes import DEFAULT, FROM_NP, INT, bool_, default_complex, float32, int64, promote_types, to_dtype
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
-from engine.ops.util import int_list, invalid_combination, memory_order, parser_type_name, scalar_to
+from engine.ops.util import _int_like, int_list, invalid_combination, memory_order, parser_type_name, scalar_to
 from engine.tensor import Size, Tensor, wrap
 from engine.warn import user_stacklevel, warn_once
 
@@ -826,12 +826,14 @@ def _double_to(arr: np.ndarray, dt: Any) -> np.ndarray:
     return round_bits(arr) if dt.metadata is not None else _HALF_VALUES(arr) if dt == np.float16 else arr
 
 
-def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+def eye(n: int, m: Any = _MISSING, *more: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
         device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
     if isinstance(n, float):
         raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type_name(n)}")
-    if isinstance(m, float):
-        raise invalid_combination("eye", (n, m), _EYE_OVERLOADS, False)
+    if more or (m is not _MISSING and not _int_like(m, True)):  # (torch.eye(2, 3, 4), torch.eye(2, "a"))
+        raise invalid_combination("eye", (n, m, *more), _EYE_OVERLOADS, False)
+    if m is _MISSING:
+        m = None
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:

@@ -360,3 +360,19 @@ l['x'][2, 1] = -5
 print(l['row'], l['step'], l['x'].untyped_storage().nbytes())
 """
     )
+
+
+def test_eye_with_too_many_or_wrong_arguments_is_the_parsers_error():
+    same_as_torch(
+        """
+import torch
+import numpy as np
+for a in [(2, 3, 4), (2, 3, 4, 5), (2, 'a'), (2, 2.5), (2, None), (2, np.int64(3)), (2, torch.tensor(3)), (3,),
+          (2, True)]:
+    try:
+        print(torch.eye(*a))
+    except TypeError as e:
+        print(e)
+print(torch.eye(2, m=3), torch.eye(n=2), torch.eye(2, dtype=torch.long))
+"""
+    )
