@@ -1192,6 +1192,8 @@ def grad(
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
+    if is_grads_batched:
+        return _grad_batched(outs, ins, gos, retain_graph, create_graph, allow_unused, materialize_grads)
     grads = _root_grads(outs, gos, "grad")  # torch checks the outputs before the inputs
     for t in ins:
         if not t.requires_grad:
@@ -1217,6 +1219,48 @@ def grad(
         elif not create_graph and g.requires_grad:
             g = g.detach()
         result.append(g)
+    return tuple(result)
+
+
+def _grad_batched(outs: tuple, ins: tuple, gos: tuple | None, retain_graph: bool, create_graph: bool,
+                  allow_unused: bool, materialize_grads: bool) -> tuple:  # fmt: skip
+    """grad(..., is_grads_batched=True): dim 0 of each grad_output is a batch of vectors, one vector-Jacobian
+    product each, stacked (torch vmaps one backward over the batch; here one backward pass per vector, the graph
+    kept until the last)."""
+    from engine.ops.index import stack
+    from engine.tensor import Tensor
+
+    if gos is not None:
+        for i, (o, g) in enumerate(zip(outs, gos)):
+            if isinstance(g, Tensor) and isinstance(o, Tensor) and tuple(g.shape[1:]) != tuple(o.shape):
+                # (torch names the shape of grad_output[0] less its first dim: its own slip, kept)
+                shown = ", ".join(str(d) for d in g.shape[2:])
+                dims = ", ".join(str(d) for d in o.shape)
+                raise RuntimeError(
+                    "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                    "dimension. The sizes of the remaining dimensions are expected to match the shape of "
+                    f"corresponding output, but a mismatch was detected: grad_output[{i}] has a shape of "
+                    f"torch.Size([{shown}]) and output[{i}] has a shape of torch.Size([{dims}]). If you only want "
+                    "some tensors in `grad_output` to be considered batched, consider using vmap."
+                )
+    batch = next((g.shape[0] for g in gos or () if isinstance(g, Tensor)), None)
+    if batch is None:
+        raise RuntimeError("vmap: Expected at least one Tensor to vmap over")
+    per = []
+    for b in range(batch):
+        vectors = tuple(None if g is None else g[b] for g in gos)
+        per.append(grad(outs, ins, vectors, retain_graph or b < batch - 1, create_graph, allow_unused=allow_unused))
+    result = []
+    for i, t in enumerate(ins):
+        got = [p[i] for p in per]
+        if got and got[0] is not None:
+            result.append(stack(got))
+        elif materialize_grads:
+            from engine.creation import zeros_like
+
+            result.append(zeros_like(t))
+        else:
+            result.append(None)
     return tuple(result)
 
 

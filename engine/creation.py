@@ -14,7 +14,7 @@ from engine.bf16 import BF16Array, bf16_cpu_only, round_bits, to_bf16
 from engine.dtypes import DEFAULT, FROM_NP, INT, UINTS, bool_, default_complex, float32, int64, promote_types, to_dtype
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
-from engine.ops.util import int_list, invalid_combination, memory_order, parser_type_name, scalar_to
+from engine.ops.util import _int_like, int_list, invalid_combination, memory_order, parser_type_name, scalar_to
 from engine.tensor import Size, Tensor, wrap
 from engine.warn import user_stacklevel, warn_once
 
@@ -573,6 +573,24 @@ def _missing_args(fn: str, params: dict, overloads: tuple) -> TypeError:
     return invalid_combination(fn, args, overloads, False, kwargs=kwargs)
 
 
+def _is_number(v: Any) -> bool:
+    """What torch's parser takes as a Number: a Python or numpy scalar, or a 0-d tensor."""
+    if isinstance(v, Tensor):
+        return v.ndim == 0
+    return isinstance(v, (int, float, complex, np.number, np.bool_))
+
+
+def _number_args(start: Any, end: Any, step: Any) -> None:
+    """arange's arguments refused as torch's parser refuses them (torch.arange('5'))."""
+    if end is None:
+        if not _is_number(start):  # (a start of None here was given: arange(None))
+            raise TypeError(f"arange(): argument 'end' (position 1) must be Number, not {parser_type_name(start)}")
+        return
+    args = (start, end) if step == 1 and type(step) is int else (start, end, step)
+    if start is not None and not all(_is_number(v) for v in args):
+        raise invalid_combination("arange", args, _ARANGE_OVERLOADS, False)
+
+
 def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
            layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
     if start is _MISSING:
@@ -582,6 +600,7 @@ def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor
             # (given keywords only: the parser matches the first overload and finds its one argument missing)
             raise TypeError('arange() missing 1 required positional arguments: "end"')
         start = None  # arange(end=4)
+    _number_args(start, end, step)
     start, end, step = _num(start), _num(end), _num(step)
     if end is None:
         start, end = 0, start
@@ -812,12 +831,14 @@ def _double_to(arr: np.ndarray, dt: Any) -> np.ndarray:
     return round_bits(arr) if dt.metadata is not None else _HALF_VALUES(arr) if dt == np.float16 else arr
 
 
-def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+def eye(n: int, m: Any = _MISSING, *more: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
         device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
     if isinstance(n, float):
         raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type_name(n)}")
-    if isinstance(m, float):
-        raise invalid_combination("eye", (n, m), _EYE_OVERLOADS, False)
+    if more or (m is not _MISSING and not _int_like(m, True)):  # (torch.eye(2, 3, 4), torch.eye(2, "a"))
+        raise invalid_combination("eye", (n, m, *more), _EYE_OVERLOADS, False)
+    if m is _MISSING:
+        m = None
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:

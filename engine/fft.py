@@ -78,9 +78,23 @@ def _c2c(x: Tensor, dims: tuple, mode: int, forward: bool) -> Tensor:
 def _r2c(x: Tensor, dims: tuple, mode: int, onesided: bool) -> Tensor:
     d = x._data
     fft = x._dev.xp.fft
-    r = fft.rfftn(d, axes=dims, norm=_FWD[mode]) if onesided else fft.fftn(d, axes=dims, norm=_FWD[mode])
-    r = r.astype(FROM_NP[d.dtype].to_complex().np, copy=False)
+    r = fft.rfftn(d, axes=dims, norm=_FWD[mode]).astype(FROM_NP[d.dtype].to_complex().np, copy=False)
+    if not onesided:
+        r = _fill_conjugate_symmetry(x._dev.xp, r, dims, d.shape[dims[-1]])
     return _record(wrap(r, x._dev), FftR2CBackward0, x, (dims, mode, onesided, d.shape[dims[-1]]))
+
+
+def _fill_conjugate_symmetry(xp: Any, half: Any, dims: tuple, n: int) -> Any:
+    """The full spectrum of real data from its onesided half, as torch's _fft_fill_with_conjugate_symmetry_ makes
+    it: bin k past the half is the conjugate of bin -k (so a zero imaginary part there comes out as -0)."""
+    h = half.shape[dims[-1]]
+    mirror = half
+    for a in dims[:-1]:  # index -i mod size along the other transformed dims
+        mirror = xp.roll(xp.flip(mirror, axis=a), 1, axis=a)
+    last = dims[-1]
+    idx = [slice(None)] * half.ndim
+    idx[last] = slice(n - h, 0, -1)
+    return xp.concatenate([half, xp.conj(mirror[tuple(idx)])], axis=last)
 
 
 def _c2r(x: Tensor, dims: tuple, mode: int, last: int) -> Tensor:

@@ -511,6 +511,53 @@ _INDEX_SELECT = _counted_from_self(I.index_select, "index_select")
 _GATHER = _counted_from_self(I.gather, "gather")
 
 
+def _operand(name: str, arg: str, v: Any) -> None:
+    """A product's operand given to its method, refused when not a tensor as torch's parser refuses it."""
+    if not isinstance(v, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position 1) must be Tensor, not {type_name(v)}")
+
+
+# (each its own function: a call missing the operand names it as torch does, "mm() missing ... "mat2"")
+def _matmul_method(self: Tensor, other: Any, **kwargs: Any) -> Tensor:
+    _operand("matmul", "other", other)
+    return L.matmul(self, other, **kwargs)
+
+
+def _mm_method(self: Tensor, mat2: Any, **kwargs: Any) -> Tensor:
+    _operand("mm", "mat2", mat2)
+    return L.mm(self, mat2, **kwargs)
+
+
+def _bmm_method(self: Tensor, mat2: Any, **kwargs: Any) -> Tensor:
+    _operand("bmm", "mat2", mat2)
+    return L.bmm(self, mat2, **kwargs)
+
+
+def _mv_method(self: Tensor, vec: Any, **kwargs: Any) -> Tensor:
+    _operand("mv", "vec", vec)
+    return L.mv(self, vec, **kwargs)
+
+
+def _dot_method(self: Tensor, tensor: Any, **kwargs: Any) -> Tensor:
+    _operand("dot", "tensor", tensor)
+    return L.dot(self, tensor, **kwargs)
+
+
+def _outer_method(self: Tensor, vec2: Any) -> Tensor:
+    _operand("outer", "vec2", vec2)
+    return L.outer(self, vec2)
+
+
+def _ger_method(self: Tensor, vec2: Any) -> Tensor:
+    _operand("ger", "vec2", vec2)
+    return L.outer(self, vec2)
+
+
+for _f, _n in ((_matmul_method, "matmul"), (_mm_method, "mm"), (_bmm_method, "bmm"), (_mv_method, "mv"),
+               (_dot_method, "dot"), (_outer_method, "outer"), (_ger_method, "ger")):  # fmt: skip
+    _f.__name__ = _f.__qualname__ = _n
+
+
 def _keepdim_arg(name: str, args: tuple, kwargs: dict) -> None:
     """torch's parser: keepdim is a bool (an int, a numpy bool or a tensor is refused), named by its position
     when it was given by position."""
@@ -631,8 +678,8 @@ METHODS: dict[str, Any] = {
     "unsafe_split_with_sizes": US.unsafe_split_with_sizes,
     "narrow": I.narrow, "select": I.select, "tril": OS.tril_method, "triu": OS.triu_method,
     # linear algebra
-    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.inner, "outer": L.outer,
-    "ger": L.outer, "addmm": L.addmm,
+    "matmul": _matmul_method, "mm": _mm_method, "bmm": _bmm_method, "mv": _mv_method, "dot": _dot_method,
+    "inner": L.inner, "outer": _outer_method, "ger": _ger_method, "addmm": L.addmm,
     # in-place
     "add_": P.add_, "sub_": P.sub_, "subtract_": P.sub_, "mul_": P.mul_, "multiply_": P.mul_, "div_": P.div_,
     "divide_": P.div_, "pow_": P.pow_, "clamp_": _CLAMP_, "clip_": _CLIP_, "addcmul_": P.addcmul_,

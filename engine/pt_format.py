@@ -35,6 +35,7 @@ class _Pickler:
     def __init__(self) -> None:
         self.out = bytearray(b"\x80\x02")
         self.storages: list = []  # (key, bytes)
+        self._roots: dict = {}  # id of a storage's array -> (key, size, the array, kept alive while writing)
         self._active: set = set()
 
     def global_(self, module: str, name: str) -> None:
@@ -137,8 +138,48 @@ class _Pickler:
             )
         self._active.discard(id(obj))
 
-    def tensor(self, t: Tensor) -> None:
+    def storage_of(self, t: Tensor) -> tuple:
+        """(key, storage size, offset, sizes, strides) of t's record: as torch writes it, the whole storage under
+        t, once per storage (t and t[1:] saved together share one record, t[1:] at offset 1); a copy of t's own
+        values where its storage cannot be reached (a cupy strided view)."""
         from engine.backend import host
+        from engine.ops.as_strided import _flat_storage, _root
+
+        data = t._data
+        shape = tuple(data.shape)
+        flat = None
+        if data.size and t.device.type != "meta":
+            try:
+                flat, offset = _flat_storage(data)
+            except RuntimeError:
+                flat = None
+        if flat is not None and (flat.dtype != data.dtype or any(st < 0 for st in data.strides)):
+            flat = None  # (x.real of a complex storage, a reversed view: t's own values, as a copy)
+        if flat is not None:
+            root = _root(data)
+            known = self._roots.get(id(root))
+            if known is None:
+                key = self.record(flat, t.dtype is dtypes.bfloat16)
+                known = self._roots[id(root)] = (key, int(flat.size), root)
+            return known[0], known[1], int(offset), shape, tuple(s // data.itemsize for s in data.strides)
+        data = np.asarray(host(data))
+        if not data.flags.c_contiguous:
+            data = data.copy(order="C")  # (np.ascontiguousarray would make a 0-d tensor 1-d)
+        strides = tuple(s // data.itemsize for s in data.strides) if data.size else contiguous_strides(shape)
+        return self.record(data.reshape(-1), t.dtype is dtypes.bfloat16), int(data.size), 0, shape, strides
+
+    def record(self, flat: Any, bf16: bool) -> str:
+        """A storage record of these values (bfloat16 as its upper 16 bits, as torch stores it)."""
+        from engine.backend import host
+
+        data = np.asarray(host(flat))
+        if bf16:  # stored as float32 holding bfloat16 values: the upper halves are the bits
+            data = (data.view(np.uint32) >> 16).astype(np.uint16)
+        key = str(len(self.storages))
+        self.storages.append((key, data.tobytes()))
+        return key
+
+    def tensor(self, t: Tensor) -> None:
         from engine.nn.parameter import Parameter
 
         param = isinstance(t, Parameter)
@@ -147,13 +188,7 @@ class _Pickler:
         d = t.dtype
         if d not in _STORAGE_OF:
             raise TypeError(f"save: tensors of dtype {d} cannot be saved in PyTorch's format")
-        data = np.asarray(host(t._data))
-        if not data.flags.c_contiguous:
-            data = data.copy(order="C")  # (np.ascontiguousarray would make a 0-d tensor 1-d)
-        if d is dtypes.bfloat16:  # stored as float32 holding bfloat16 values: the upper halves are the bits
-            data = (data.view(np.uint32) >> 16).astype(np.uint16)
-        key = str(len(self.storages))
-        self.storages.append((key, data.tobytes()))
+        key, numel, offset, shape, strides = self.storage_of(t)
         loc = "cpu" if t.device.type == "cpu" else f"cuda:{t.device.index or 0}"
         self.global_("torch._utils", "_rebuild_tensor_v2")
         self.out += b"(("
@@ -161,11 +196,9 @@ class _Pickler:
         self.global_("torch", _STORAGE_OF[d])
         self.dump(key)
         self.dump(loc)
-        self.int_(data.size)
+        self.int_(numel)
         self.out += b"tQ"
-        self.int_(0)
-        shape = tuple(data.shape)
-        strides = tuple(s // data.itemsize for s in data.strides) if data.size else contiguous_strides(shape)
+        self.int_(offset)
         self.dump(shape)
         self.dump(strides)
         self.dump(bool(t._rg) and not param)
@@ -233,6 +266,17 @@ def _check_layout(numel: int, offset: int, size: tuple, stride: tuple) -> None:
             )
 
 
+def _apart(size: tuple, stride: tuple) -> bool:
+    """Whether no two elements of a tensor of these sizes and strides share a place in memory (each dim's stride
+    passes the span of the dims of smaller strides), so a view of the storage can be written safely."""
+    span = 0
+    for n, st in sorted(((n, st) for n, st in zip(size, stride) if n > 1), key=lambda d: d[1]):
+        if st <= span:
+            return False
+        span += (n - 1) * st
+    return True
+
+
 def _rebuild_tensor(storage: Any, offset: int, size: Any, stride: Any, requires_grad: Any = False,
                     hooks: Any = None, metadata: Any = None) -> Tensor:  # fmt: skip
     if not isinstance(storage, _Storage):
@@ -249,6 +293,13 @@ def _rebuild_tensor(storage: Any, offset: int, size: Any, stride: Any, requires_
         )
     arr = storage.array
     isz = arr.itemsize
+    if storage.dtype is not dtypes.bfloat16 and _apart(size, stride):
+        # torch's: a view of the loaded storage, so tensors saved over one storage (t and t[1:]) share it again
+        from engine.ops.as_strided import _view
+
+        t = wrap(_view(arr, size, stride, offset))
+        t._rg = bool(requires_grad) and storage.dtype.is_floating_point
+        return t
     if not (offset == 0 and count == arr.size and storage.dtype is not dtypes.bfloat16):
         # a copy (or a bfloat16 widening): a tensor may overlap itself on a small storage, so what it takes is
         # not bounded by the file's size (a thousand tensors of a million elements over one 8-byte record)

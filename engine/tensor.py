@@ -466,9 +466,44 @@ class Tensor(metaclass=TorchNamed):
         return (tensor, (host(self._data), None, None, self._rg))
 
     def __deepcopy__(self, memo: dict) -> Tensor:
-        t = wrap(self._data.copy(), self._dev)
+        """torch's: leaves only; a copy of the storage, made once per storage in one deepcopy (so copied views
+        still share memory with each other), seen with the same offset, sizes and strides; the gradient too."""
+        if self.grad_fn is not None:
+            raise RuntimeError(_DEEPCOPY_NON_LEAF)
+        key = id(self)
+        if key in memo:
+            return memo[key]
+        d = self._data
+        t = None
+        if self._dev.type != "meta":
+            from engine.ops.as_strided import _flat_storage, _root, _view
+
+            try:
+                flat, offset = _flat_storage(d)
+            except RuntimeError:  # (a cupy strided view whose storage cannot be reached: its values alone)
+                flat = None
+            if flat is not None:
+                skey = ("storage", id(_root(d)))
+                copied = memo.get(skey)
+                if copied is None:
+                    copied = memo[skey] = flat.copy()
+                    memo.setdefault(id(memo), []).append(flat)  # (keeps the root alive, so its id stays its own)
+                strides = tuple(s // d.itemsize for s in d.strides)
+                t = wrap(_view(copied, d.shape, strides, offset), self._dev)
+        if t is None:
+            t = wrap(d.copy(), self._dev)
         t._rg = self._rg
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[key] = t
         return t
+
+
+_DEEPCOPY_NON_LEAF = (
+    "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  If "
+    "you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, see "
+    "https://github.com/pytorch/pytorch/pull/103001"
+)
 
 
 def _real_value(v: Any, ctype: str) -> Any:

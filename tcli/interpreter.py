@@ -914,6 +914,13 @@ class Interpreter:
         enter, exit_ = getattr(cls, "__enter__", None), getattr(cls, "__exit__", None)
         if enter is None or exit_ is None:
             raise _fail(TypeError(f"'{tp_name(cls)}' object does not support the context manager protocol"), expr)
+        if _is_script_class(cls):
+            script_exit = exit_
+
+            def exit_(manager: Any, typ: Any, value: Any, tb: Any) -> Any:
+                # a script's __exit__ never sees the user's Ctrl-C or a timeout (its except clauses do not either)
+                return False if isinstance(value, UNCATCHABLE) else script_exit(manager, typ, value, tb)
+
         protocol = self._managers[cls] = (enter, exit_)
         return protocol
 

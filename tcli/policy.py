@@ -130,13 +130,14 @@ ALLOWED_NODES = (
 #: plain object: the data-holding classes of tutorials, micrograd's Value). The base is checked when the
 #: statement runs. The body holds methods, a docstring, `pass` and `name = value` class attributes. Of the
 #: special methods only these may be defined, and super() gives only them and public names. Each is one that
-#: Python itself calls for an operator, a builtin or a protocol, and runs as the script's code under its
+#: Python itself calls for an operator, a builtin or a protocol (__enter__/__exit__: the with statement, whose
+#: __exit__ never sees the exceptions that end a run, errors.UNCATCHABLE), and runs as the script's code under its
 #: limits; the ones that would reach into attribute lookup, object creation, finalization or class building
 #: (__getattr__, __getattribute__, __new__, __del__, __init_subclass__, __class_getitem__, __set_name__,
 #: descriptors, __reduce__, __index__/__int__/__float__ that numpy and the engine call) are not among them.
 CLASS_SPECIAL_METHODS = frozenset({
     "__init__", "__post_init__", "__len__", "__getitem__", "__setitem__", "__iter__", "__next__", "__contains__",
-    "__call__",
+    "__call__", "__enter__", "__exit__",
     "__repr__", "__str__", "__bool__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
     "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
@@ -271,7 +272,7 @@ TORCH_SUBMODULES = frozenset(
      "distributions.utils", "distributions.constraint_registry", "func", "testing", "accelerator", "backends",
      "backends.cuda", "backends.cudnn", "backends.mps", "fft", "signal", "signal.windows", "amp",
      "amp.autocast_mode", "amp.grad_scaler", "compiler", "cuda.amp", "cpu", "cpu.amp", "version",
-     "nn.parallel", "nn.attention"}
+     "nn.parallel", "nn.attention", "return_types"}
     | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
 #: The settings a script may assign on a torch module or settings object (seeding boilerplate:
@@ -296,7 +297,7 @@ DEFAULT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 FACADE_MODULES = frozenset({
     "math", "numpy", "numpy.random", "random", "collections", "copy", "warnings", "time", "typing", "functools",
     "itertools", "string", "statistics", "dataclasses", "sys", "operator", "heapq", "bisect", "contextlib", "abc",
-    "enum", "json", "pprint",
+    "enum", "json", "pprint", "io",
 })  # fmt: skip
 #: `dataclasses`: tcli's own @dataclass (tcli/script_dataclass.py), which builds __init__, __repr__ and __eq__
 #: without writing source text; field, asdict, astuple, is_dataclass and MISSING.
@@ -356,6 +357,12 @@ ENUM_NAMES = frozenset({"Enum", "IntEnum", "auto", "unique"})
 #: what it will write before writing it and counts what it writes against the string limit; loads refuses input
 #: nested deeper than Python's encoder would read (tcli/stdlib_json.py).
 JSON_NAMES = frozenset({"dumps", "loads", "JSONDecodeError"})
+#: `io`: tcli's BytesIO, an in-memory file torch.save writes and torch.load reads (tcli/stdlib_io.py): a script
+#: seeks, tells and measures it but never reads its bytes.
+IO_NAMES = frozenset({"BytesIO"})
+#: What a script reads of that BytesIO, and of what its getbuffer() returns (the size only).
+BYTESIO_ATTRIBUTES = frozenset({"seek", "tell", "seekable", "getbuffer", "truncate", "close", "closed"})
+BUFFER_ATTRIBUTES = frozenset({"nbytes"})
 #: `pprint`: pprint, pformat and pp to the script's output, counted against the string limit (tcli/stdlib_pprint.py).
 PPRINT_NAMES = frozenset({"pprint", "pformat", "pp"})
 #: How deep json.dumps/loads nest containers (Python's recursion limit of 1000 is where CPython's json stops).

@@ -87,13 +87,13 @@ class _MethodText:
 
     __slots__ = ("method", "text")
 
-    def __init__(self, method: types.MethodType, python_level: bool) -> None:
+    def __init__(self, method: types.MethodType, name: str, python_level: bool) -> None:
         owner = method.__self__
         cls = "torch.Size" if isinstance(owner, tuple) else type(owner).__name__  # (C type names, as torch's)
         if python_level:
-            self.text = f"<bound method Tensor.{method.__name__} of {owner!r}>"
+            self.text = f"<bound method Tensor.{name} of {owner!r}>"
         else:
-            self.text = f"<built-in method {method.__name__} of {cls} object at 0x{id(owner):x}>"
+            self.text = f"<built-in method {name} of {cls} object at 0x{id(owner):x}>"
 
     def __repr__(self) -> str:
         return self.text
@@ -417,6 +417,8 @@ class Checked:
         return self
 
     def __repr__(self) -> str:
+        if type(self.fn) is types.MethodType:  # (x.repeat: a tensor method, shown as torch shows it)
+            return repr(self.prelude.method_text(self.fn))
         return repr(self.fn)
 
 
@@ -444,6 +446,7 @@ class Prelude:
         self._tty = False
         #: engine classes whose methods are C builtins in torch (see builtin_method_names)
         self._c_method_owners: tuple[type, ...] = ()
+        self._method_names: dict = {}  # a tensor method's function -> the name torch shows it by
         #: tensor and ndarray classes, once loaded, for the broadcast checks
         self.array_types: tuple[type, ...] = ()
         self.baseline_rss = 0
@@ -660,7 +663,8 @@ class Prelude:
                 return obj
             from engine.tensor import PYTHON_LEVEL_METHODS
 
-            return _MethodText(obj, obj.__name__ in PYTHON_LEVEL_METHODS)
+            name = self._method_name(obj)
+            return _MethodText(obj, name, name in PYTHON_LEVEL_METHODS)
         if depth > 4 or kind not in _METHOD_KINDS or not self._c_method_owners:
             return obj
         if kind is dict:
@@ -994,7 +998,7 @@ class Prelude:
         parts = []
         total = len(sep) * max(len(args) - 1, 0)
         for a in args:
-            if type(a) is not str:
+            if type(a) is not str:  # (print(loss.item): a tensor method, shown as torch shows it: method_text)
                 self.check_repr(a)
                 a = self.mask_addresses(str(self.method_text(a)))
             total += len(a)
@@ -1257,6 +1261,17 @@ class Prelude:
                 f"format expected at {'least 1 argument' if not args else 'most 2 arguments'}, got {len(args)}"
             )
         return self.format_value(args[0], args[1] if len(args) == 2 else "", -1)
+
+    def _method_name(self, m: types.MethodType) -> str:
+        """The name a tensor's class binds method m to (a shared helper such as _sum_method shows as sum)."""
+        name = self._method_names.get(m.__func__)
+        if name is None:
+            cls = type(m.__self__)
+            name = m.__func__.__name__
+            if getattr(cls, name, None) is not m.__func__:
+                name = next((k for k in dir(cls) if getattr(cls, k, None) is m.__func__), name)
+            self._method_names[m.__func__] = name
+        return name
 
     def _str(self, *args: Any, **kwargs: Any) -> str:
         if len(args) == 1 and not kwargs:
@@ -1696,6 +1711,11 @@ class Prelude:
             return getattr
         if tp is super or tp is _UnboundSuper:  # super().__init__(...) and the base class's public methods
             return self._super_attribute
+        io_facade = sys.modules.get("tcli.stdlib_io")
+        if io_facade is not None and tp is io_facade.BytesIO:
+            return self._allow(policy.BYTESIO_ATTRIBUTES, {})
+        if io_facade is not None and tp is io_facade._Buffer:
+            return self._allow(policy.BUFFER_ATTRIBUTES, {})
         np = sys.modules.get("numpy")
         if np is not None:
             # (every method of numpy's values goes through the numpy screen: Checked(..., numpy=True))
@@ -2379,7 +2399,16 @@ class Prelude:
                 )
 
     def _save(self, obj: Any, f: Any, **options: Any) -> None:
-        """torch.save confined to allowed paths (the engine writes PyTorch's format: plain data and tensors)."""
+        """torch.save confined to allowed paths (the engine writes PyTorch's format: plain data and tensors), or
+        into a script's io.BytesIO."""
+        from tcli.stdlib_io import file_of
+
+        memory = file_of(f)
+        if memory is not None:
+            before = memory.getbuffer().nbytes
+            self.load_engine().save(obj, memory, **options)
+            self.check_alloc(max(0, memory.getbuffer().nbytes - before))  # (what the buffer grew by)
+            return
         path = self.allowed_path(f, "save")
         engine = self.load_engine()
 
@@ -2390,6 +2419,13 @@ class Prelude:
         self.checked_save(f, path, write)
 
     def _load(self, f: Any, *args: Any, **options: Any) -> Any:
+        from tcli.stdlib_io import file_of
+
+        memory = file_of(f)
+        if memory is not None:
+            if memory.tell() >= memory.getbuffer().nbytes:
+                raise EOFError  # (torch reads the pickle from where the buffer stands: at its end, nothing)
+            return self.load_engine().load(memory, *args, **options)
         path = self.allowed_path(f, "load")
         if os.path.isfile(path):
             self.check_alloc(max(os.path.getsize(path), archive_bytes(path)))
@@ -2638,6 +2674,7 @@ _STDLIB_FACADES: dict[str, tuple[frozenset, Callable[[Prelude], dict]]] = {
     "enum": (policy.ENUM_NAMES, _facade_of("tcli.stdlib_enum")),
     "json": (policy.JSON_NAMES, _facade_of("tcli.stdlib_json")),
     "pprint": (policy.PPRINT_NAMES, _facade_of("tcli.stdlib_pprint")),
+    "io": (policy.IO_NAMES, _facade_of("tcli.stdlib_io")),
     "time": (policy.TIME_NAMES, _time_checked),
     "typing": (policy.TYPING_NAMES, _typing_checked),
     "functools": (policy.FUNCTOOLS_NAMES, _functools_checked),

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import textwrap
+import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -277,7 +278,10 @@ class Shell:
         def show(v: Any) -> None:
             if not isinstance(v, self.tensor_type):
                 self.session.check_printable(v)  # the same size guard print() has
-            self.print(echo(v, self.session.prelude.mask_addresses), soft_wrap=True)
+            prelude = self.session.prelude
+            if type(v) is types.MethodType:  # (`x.item`: a tensor method, echoed as torch's C method is)
+                v = prelude.method_text(v)
+            self.print(echo(v, prelude.mask_addresses), soft_wrap=True)
 
         try:
             self.session.displayed(show, value)  # (a repr may run the script's code: under its limits)

@@ -82,6 +82,7 @@ import signal
 import sys
 import threading
 import time
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -646,6 +647,8 @@ class Session:
         if value is None:
             return
         self.prelude.check_repr(value)
+        if type(value) is types.MethodType:  # (`x.item`: a tensor method, shown as torch's C method is)
+            value = self.prelude.method_text(value)
         text = self.prelude.mask_addresses(repr(value))
         if _isatty(self.stdout):  # (as print: on a terminal a script's text is shown, never obeyed)
             text = visible_output(text)

@@ -233,7 +233,7 @@ def test_imports_outside_the_allowlist_are_refused(src: str) -> None:
     msg = refused(src, "ImportError")
     module = src.split()[1]
     assert f"tsr cannot import '{module}'; it can import torch (and its submodules listed in tsr(5), IMPORTS)" in msg
-    assert len(msg) < 320  # (the refusal names packages, not every submodule of torch.distributions)
+    assert len(msg) < 340  # (the refusal names packages, not every submodule of torch.distributions)
 
 
 def test_refused_import_can_be_caught_like_python() -> None:
@@ -464,6 +464,9 @@ RUNAWAY = [
     # closing a dropped generator runs its finally; the timeout it meets there still ends the script
     "def f():\n    try:\n        yield 1\n    finally:\n        while True:\n            pass\ng = f()\nnext(g)\n"
     "del g\nwhile True:\n    pass",
+    # a script's context manager that suppresses every exception cannot suppress the timeout
+    "class S:\n    def __enter__(self):\n        return self\n    def __exit__(self, *a):\n        return True\n"
+    "while True:\n    with S():\n        while True:\n            pass",
 ]
 
 
@@ -1711,3 +1714,18 @@ def test_resize_and_sized_views_work_as_torch() -> None:
     status, out, err = run(src)
     assert (status, err) == (0, "")
     assert out == f"{want}\n"
+
+
+def test_bytesio_gives_a_script_no_bytes() -> None:
+    # io.BytesIO holds what torch.save wrote; a script seeks, tells and measures it, never reads the bytes
+    src = (
+        "import io\nimport torch\nb = io.BytesIO()\ntorch.save(torch.ones(2), b)\nprint(b.tell() > 0)\n"
+        "b.seek(0)\nprint(torch.load(b))\n"
+    )
+    status, out, err = run(src)
+    assert status == 0, err
+    assert out == "True\ntensor([1., 1.])\n"
+    for attack in ["b.getvalue()", "b.read()", "b.write(1)", "b._file", "b.getbuffer().tobytes()", "io.BytesIO(b'x')",
+                   "io.StringIO()", "io.open('x')", "memoryview(b)"]:  # fmt: skip
+        status, _, err = run("import io\nb = io.BytesIO()\n" + attack)
+        assert status == 1 and "Traceback" not in err, (attack, err)

@@ -107,10 +107,16 @@ MvBackward0 = node_class("MvBackward0", holomorphic(_mv_bw))
 BmmBackward0 = node_class("BmmBackward0", holomorphic(_bmm_bw))
 
 
-def _prep(a: Tensor, b: Tensor) -> tuple:
+def tensor_args(fn: str, a: Any, b: Any, second: str) -> None:
+    """torch's parser error for a function's operand that is not a tensor (torch.mm(x, [1]))."""
+    for name, pos, v in (("input", 1, a), (second, 2, b)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {type_name(v)}")
+
+
+def _prep(a: Tensor, b: Tensor, fn: str = "matmul", second: str = "other") -> tuple:
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        bad = b if isinstance(a, Tensor) else a
-        raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not {type_name(bad)}")
+        tensor_args(fn, a, b, second)
     if a._dev is not b._dev:
         raise mixed_device(a, b)
     ad, bd = a._data, b._data
@@ -183,7 +189,7 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
 def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, mm(input, mat2))
-    ad, bd = _prep(input, mat2)
+    ad, bd = _prep(input, mat2, "mm", "mat2")
     return _mm(input, mat2, ad, bd)
 
 
@@ -204,7 +210,7 @@ def _mm(input: Tensor, mat2: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
 
 @with_out
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    ad, bd = _prep(input, other)
+    ad, bd = _prep(input, other, "dot", "tensor")
     if ad.dtype.kind in "bu":
         _no_bool(ad, "dot")
     if ad.ndim != 1 or bd.ndim != 1:
@@ -247,7 +253,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 @autocast_policy(cuda="lower")
 @with_out
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
-    ad, bd = _prep(input, vec)
+    ad, bd = _prep(input, vec, "mv", "vec")
     if ad.dtype.kind in "bu":
         _no_bool(ad, "addmv_impl_cpu")
     if ad.ndim != 2 or bd.ndim != 1:
@@ -262,7 +268,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 @autocast_policy(cpu="lower", cuda="lower")
 @with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
-    ad, bd = _prep(input, mat2)
+    ad, bd = _prep(input, mat2, "bmm", "mat2")
     if ad.dtype.kind in "bu":
         _no_bool(ad, "bmm")
     if ad.ndim != 3:
@@ -474,6 +480,8 @@ def _mismatch(sa: tuple, sb: tuple, small_needs_grad: bool) -> str:
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor) or not isinstance(vec2, Tensor):
+        tensor_args("outer", input, vec2, "vec2")
     for name, v in (("self", input), ("vec2", vec2)):
         if v.dim() != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")

@@ -131,6 +131,11 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
         parameters = [parameters]
     clip_value = float(clip_value)
     grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:  # (torch's grouping of the gradients by device and dtype refuses an empty list, foreach or not)
+        raise RuntimeError(
+            "Expected !nested_tensorlist[0].empty() to be true, but got false.  (Could this error message be "
+            "improved?  If so, please report an enhancement request to PyTorch.)"
+        )
     for group in _group_by_device_and_dtype(grads).values():
         for g in group:
             g.clamp_(min=-clip_value, max=clip_value)
