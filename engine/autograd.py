@@ -1463,6 +1463,10 @@ def __getattr__(name: str) -> object:
         from engine import autograd_functional
 
         return autograd_functional
+    if name == "forward_ad":  # (torch.autograd.forward_ad: dual tensors)
+        from engine import forward_ad
+
+        return forward_ad
     if name == "graph":  # (torch.autograd.graph: saved tensors and their hooks)
         from engine import autograd_graph
 
