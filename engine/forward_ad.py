@@ -23,7 +23,9 @@ from typing import Any, NamedTuple
 
 from engine.autograd import AccumulateGrad, accumulator
 from engine.grad_mode import enable_grad, no_grad
-from engine.tensor import Tensor
+from engine.ops.shape import _record
+from engine.ops.util import node_class
+from engine.tensor import Tensor, view_of
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
 
@@ -51,9 +53,6 @@ class UnpackedDualTensor(NamedTuple):
 
     primal: Tensor
     tangent: Tensor | None
-
-
-UnpackedDualTensor.__module__ = "torch.autograd.forward_ad"
 
 
 def enter_dual_level() -> int:
@@ -151,14 +150,17 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
 
 
 def _plain(t: Tensor) -> Tensor:
-    """t without its tangent: detached where torch shows no graph, else an alias whose node ends the tangent's
-    search (torch's primal and tangent are not dual tensors of the level, though they keep their graph)."""
+    """t's primal: detached where torch shows no graph, else an alias (torch's Identity node) whose node ends the
+    tangent's search (torch's primal is not a dual tensor of the level, though it keeps its graph)."""
     if not visible(t):
         return t.detach()
     with enable_grad():
-        out = t.view_as(t)
+        out = _record(view_of(t._data.view(), t), _Identity, t, ())
     out.grad_fn._fwd_barrier = True
     return out
+
+
+_Identity = node_class("Identity", lambda self, g: (g,))
 
 
 # ---- tangents ---------------------------------------------------------------------------------------------------
@@ -226,7 +228,10 @@ def tangent_of(t: Tensor) -> Tensor | None:
     out = jv[0]
     if out is None:
         return zeros_like(t).detach()
-    return _plain(out) if out.requires_grad else out.detach()
+    if not (out.requires_grad and visible(out)):
+        return out.detach()
+    out.grad_fn._fwd_barrier = True  # (the tangent keeps its graph, as torch's formulas' results do, but no tangent)
+    return out
 
 
 def _dual_node(d: Tensor) -> Any:
