@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from engine import autograd_function
 from engine.autograd import AccumulateGrad, accumulator
 from engine.grad_mode import enable_grad, no_grad
 from engine.ops.shape import _record
@@ -64,6 +65,7 @@ def enter_dual_level() -> int:
     from engine import printing
 
     printing.FORWARD_AD[0] = _printed
+    autograd_function.FORWARD_AD[0] = _function_jvp
     return _current_level
 
 
@@ -81,6 +83,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
         if d.grad_fn is None and node is not None and getattr(node, "_fwd_hidden", False):
             d._rg = False  # (the dual tensor is its plain primal again)
     _duals.clear()
+    autograd_function.FORWARD_AD[0] = None
     _current_level = level - 1
 
 
@@ -230,7 +233,8 @@ def tangent_of(t: Tensor) -> Tensor | None:
         return zeros_like(t).detach()
     if not (out.requires_grad and visible(out)):
         return out.detach()
-    out.grad_fn._fwd_barrier = True  # (the tangent keeps its graph, as torch's formulas' results do, but no tangent)
+    if out.grad_fn is not None:
+        out.grad_fn._fwd_barrier = True  # (the tangent keeps its graph, as torch's formulas' results do)
     return out
 
 
@@ -243,3 +247,27 @@ def _printed(t: Tensor) -> tuple[bool, Tensor | None]:
     if not t._rg:
         return False, None
     return visible(t), tangent_of(t)
+
+
+def _function_jvp(cls: type, ctx: Any, args: tuple, output: Any) -> None:
+    """A custom Function's outputs as dual tensors: the tangents its jvp(ctx, *input tangents) returns (zeros for
+    a tensor input without one, as torch materializes them); the search for a later tangent stops at its node."""
+    tangents = [tangent_of(a) if isinstance(a, Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return
+    from engine.creation import zeros_like
+
+    tangents = [zeros_like(a) if t is None and isinstance(a, Tensor) else t for a, t in zip(args, tangents)]
+    with enable_grad():
+        found = cls.jvp(ctx, *tangents)
+    outs = output if isinstance(output, tuple) else (output,)
+    found = found if isinstance(found, tuple) else (found,)
+    for o, tan in zip(outs, found):
+        if isinstance(o, Tensor) and isinstance(tan, Tensor) and o.grad_fn is ctx:
+            if tan.requires_grad and visible(tan):
+                if tan.grad_fn is not None:
+                    tan.grad_fn._fwd_barrier = True
+            elif tan.requires_grad:
+                tan = tan.detach()
+            _duals.append((o, tan))
+    ctx._fwd_barrier = True

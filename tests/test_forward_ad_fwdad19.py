@@ -247,3 +247,71 @@ def test_tutorial_as_tsr_script() -> None:
 def test_not_covered_no_more() -> None:
     assert engine.autograd.forward_ad is efw
     assert "autograd.forward_ad" in policy.TORCH_SUBMODULES
+
+
+CUSTOM = """
+class Fn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, foo):
+        result = torch.exp(foo)
+        ctx.result = result
+        return result
+
+    @staticmethod
+    def jvp(ctx, gI):
+        gO = gI * ctx.result
+        del ctx.result
+        return gO
+
+class NoJvp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+class Bad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+    @staticmethod
+    def jvp(ctx, g):
+        return g * 3
+
+torch.manual_seed(0)
+primal = torch.randn(3, dtype=torch.double, requires_grad=True)
+tangent = torch.randn(3, dtype=torch.double)
+with fwAD.dual_level():
+    dual_output = Fn.apply(fwAD.make_dual(primal, tangent))
+    print(fwAD.unpack_dual(dual_output).tangent)
+    print(fwAD.unpack_dual(dual_output.sin() * 2).tangent.detach())
+    d = fwAD.make_dual(torch.ones(2), torch.ones(2))
+    print(fwAD.unpack_dual(Fn.apply(d)))
+    try:
+        NoJvp.apply(d)
+    except NotImplementedError as e:
+        print(e)
+print(torch.autograd.gradcheck(Fn.apply, (primal,), check_forward_ad=True, check_backward_ad=False,
+                               check_undefined_grad=False, check_batched_grad=False))
+x = torch.randn(2, 3, dtype=torch.double, requires_grad=True)
+print(torch.autograd.gradcheck(lambda x: (x.sin() * x).sum(1), (x,), check_forward_ad=True))
+try:
+    torch.autograd.gradcheck(Bad.apply, (torch.ones(2, dtype=torch.double, requires_grad=True),), check_forward_ad=True)
+except Exception as e:
+    print(type(e).__name__, e)
+print(torch.autograd.gradgradcheck(lambda x: (x.sin() * x).sum(), (x[0].detach().requires_grad_(),),
+                                   check_fwd_over_rev=True))
+"""
+
+
+def test_custom_function_jvp_and_gradcheck() -> None:
+    """The tutorial's custom Function with a jvp staticmethod, and gradcheck(check_forward_ad=True)."""
+    t, e = _both(CUSTOM)
+    assert e == t
