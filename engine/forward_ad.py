@@ -22,17 +22,23 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from engine import autograd_function
+from engine.autograd import FORWARD_AD as BACKWARD_HOOK
 from engine.autograd import AccumulateGrad, accumulator
 from engine.grad_mode import enable_grad, no_grad
+from engine.naming import TorchNamed
 from engine.ops.shape import _record
 from engine.ops.util import node_class
-from engine.tensor import Tensor, view_of
+from engine.tensor import FORWARD_AD as NUMPY_HOOK
+from engine.tensor import Tensor, view_of, wrap
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
 
 _current_level = -1
-# this level's dual tensors, in the order made: (dual tensor, its tangent)
-_duals: list[tuple[Tensor, Tensor]] = []
+# this level's dual tensors, in the order made: (dual tensor, its tangent, the tensor a tangent is differentiated
+# with respect to, that tensor's node, the dual tensor's grad_fn then). A dual tensor made from a primal that does
+# not require grad is a non-leaf over a hidden leaf (so that in-place ops on it are recorded as on any computed
+# tensor), differentiated at the leaf.
+_duals: list[tuple[Tensor, Tensor, Tensor, Any, Any]] = []
 # whether any hidden leaf was ever made (printing walks graphs only then)
 _ANY_HIDDEN = [False]
 
@@ -49,11 +55,16 @@ _NO_FORWARD_MSG = (
 )
 
 
-class UnpackedDualTensor(NamedTuple):
-    r"""Namedtuple returned by :func:`unpack_dual` containing the primal and tangent components of the dual tensor."""
-
+class _Unpacked(NamedTuple):
     primal: Tensor
     tangent: Tensor | None
+
+
+class UnpackedDualTensor(_Unpacked, metaclass=TorchNamed):
+    r"""Namedtuple returned by :func:`unpack_dual` containing the primal and tangent components of the dual tensor."""
+
+    __slots__ = ()
+    _torch_name = "torch.autograd.forward_ad.UnpackedDualTensor"
 
 
 def enter_dual_level() -> int:
@@ -78,10 +89,10 @@ def exit_dual_level(*, level: int | None = None) -> None:
         raise RuntimeError(
             "Trying to exit a forward AD level that was not the last one that was created. This is not supported."
         )
-    for d, _ in _duals:
-        node = d._accum
-        if d.grad_fn is None and node is not None and getattr(node, "_fwd_hidden", False):
-            d._rg = False  # (the dual tensor is its plain primal again)
+    for d, _, src, _, _ in _duals:
+        if src is not d:
+            d.grad_fn = None  # (the dual tensor is its plain primal again)
+            d._rg = False
     _duals.clear()
     autograd_function.FORWARD_AD[0] = None
     _current_level = level - 1
@@ -131,13 +142,42 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if tensor.requires_grad:
         with enable_grad():
             dual = tensor.view_as(tensor)
+        src = dual
     else:
-        dual = tensor.detach()
-        dual._rg = True
-        accumulator(dual)._fwd_hidden = True  # type: ignore[union-attr]
-        _ANY_HIDDEN[0] = True
-    _duals.append((dual, tangent))
+        src = tensor.detach()
+        src._rg = True
+        accumulator(src)._fwd_hidden = True  # type: ignore[union-attr]
+        _hide()
+        with enable_grad():  # (the same memory as tensor's, as torch's dual tensor is an alias of it)
+            dual = _record(wrap(tensor._data, tensor._dev), _HiddenDual, src, ())
+    _duals.append((dual, tangent, src, _edge(src), dual.grad_fn))
     return dual
+
+
+_HiddenDual = node_class("AliasBackward0", lambda self, g: (g,))
+
+
+def _edge(t: Tensor) -> Any:
+    return t.grad_fn if t.grad_fn is not None else t._accum
+
+
+def _hide() -> None:
+    """A hidden leaf exists from now on: printing, backward() and numpy() ask whether a graph is torch's."""
+    if not _ANY_HIDDEN[0]:
+        _ANY_HIDDEN[0] = True
+        BACKWARD_HOOK[0] = _check_backward
+        NUMPY_HOOK[0] = _hidden
+
+
+def _hidden(t: Tensor) -> bool:
+    return not visible(t)
+
+
+def _check_backward(outputs: tuple) -> None:
+    """backward() of a result whose graph torch does not have (it reaches only dual tensors' hidden leaves)."""
+    for i, out in enumerate(outputs):
+        if isinstance(out, Tensor) and out._rg and not visible(out):
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
 
 
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
@@ -203,15 +243,15 @@ def tangent_of(t: Tensor) -> Tensor | None:
     """t's tangent at the current level, or None when t does not depend on a dual tensor of it."""
     if _current_level < 0 or not t._rg or not _duals:
         return None
-    for d, tan in _duals:
-        if d is t:
+    for d, tan, _, _, fn in _duals:
+        if d is t and d.grad_fn is fn:  # (not since changed in place)
             return tan
     nodes = set(_graph_nodes(t, barriers=True))
     for node in nodes:
         name = type(node).__name__
         if name in NO_FORWARD:
             raise NotImplementedError(_NO_FORWARD_MSG.format(NO_FORWARD[name]))
-    used = [(d, tan) for d, tan in _duals if _dual_node(d) in nodes]
+    used = [(src, tan) for _, tan, src, node, _ in _duals if node in nodes]
     if not used:
         return None
     if not (t.is_floating_point() or t.is_complex()):
@@ -236,10 +276,6 @@ def tangent_of(t: Tensor) -> Tensor | None:
     if out.grad_fn is not None:
         out.grad_fn._fwd_barrier = True  # (the tangent keeps its graph, as torch's formulas' results do)
     return out
-
-
-def _dual_node(d: Tensor) -> Any:
-    return d.grad_fn if d.grad_fn is not None else d._accum
 
 
 def _printed(t: Tensor) -> tuple[bool, Tensor | None]:
@@ -269,5 +305,5 @@ def _function_jvp(cls: type, ctx: Any, args: tuple, output: Any) -> None:
                     tan.grad_fn._fwd_barrier = True
             elif tan.requires_grad:
                 tan = tan.detach()
-            _duals.append((o, tan))
+            _duals.append((o, tan, o, ctx, ctx))
     ctx._fwd_barrier = True

@@ -315,3 +315,48 @@ def test_custom_function_jvp_and_gradcheck() -> None:
     """The tutorial's custom Function with a jvp staticmethod, and gradcheck(check_forward_ad=True)."""
     t, e = _both(CUSTOM)
     assert e == t
+
+
+BEHAVIOUR = """
+def tr(f):
+    try:
+        print(f())
+    except Exception as e:
+        print(type(e).__name__, e)
+
+with fwAD.dual_level():
+    d = fwAD.make_dual(torch.tensor([1., 2.]), torch.tensor([1., 0.]))
+    o = d * 3
+    tr(lambda: o.numpy())
+    tr(lambda: o.tolist())
+    tr(lambda: o.sum().item())
+    tr(lambda: o.sum().backward())
+    tr(lambda: torch.autograd.backward([o.sum()]))
+    def inplace():
+        d.mul_(2)
+        return fwAD.unpack_dual(d)
+    tr(inplace)
+    def setitem():
+        z = torch.zeros(2)
+        z[0] = d[1]
+        return fwAD.unpack_dual(z)
+    tr(setitem)
+    def iadd():
+        z = d * 1
+        z += 1
+        return fwAD.unpack_dual(z)
+    tr(iadd)
+    tr(lambda: fwAD.unpack_dual(o.clone()))
+    tr(lambda: fwAD.unpack_dual(torch.stack([d, d])))
+    tr(lambda: fwAD.unpack_dual(d.to(torch.float64)))
+    tr(lambda: fwAD.unpack_dual(torch.where(d > 1, d, d * 2)))
+    tr(lambda: type(fwAD.unpack_dual(d)))
+    print(d, o)
+print(d, o, o.numpy())
+"""
+
+
+def test_dual_tensor_behaviour() -> None:
+    """numpy() and backward() of a dual tensor whose primal needs no grad, in-place ops on dual tensors."""
+    t, e = _both(BEHAVIOUR)
+    assert e == t
