@@ -258,6 +258,7 @@ def tangent_of(t: Tensor) -> Tensor | None:
         return None
     from engine.autograd_functional import _autograd_grad, _linearized
     from engine.creation import zeros_like
+    from engine.dtypes import promote_types
 
     with enable_grad():
         dummies, grads = _linearized((t,), tuple(d for d, _ in used))
@@ -271,6 +272,11 @@ def tangent_of(t: Tensor) -> Tensor | None:
     out = jv[0]
     if out is None:
         return zeros_like(t).detach()
+    wanted = t.dtype
+    for _, tan in used:  # (a tangent of another dtype than its primal's carries it through, as torch's formulas do)
+        wanted = promote_types(wanted, tan.dtype)
+    if wanted is not out.dtype:
+        out = out.to(wanted)
     if not (out.requires_grad and visible(out)):
         return out.detach()
     if out.grad_fn is not None:

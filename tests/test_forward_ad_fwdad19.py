@@ -104,6 +104,7 @@ def test_printing_matches_torch() -> None:
             print(fwAD.unpack_dual(p))
             print(fwAD.make_dual(torch.tensor(P), torch.tensor(T)))
             print(fwAD.make_dual(p, t.double()))
+            print(fwAD.unpack_dual(fwAD.make_dual(p, t.double()) * 3))
             print(d.argmax(), d > 0, d.detach())
             r = torch.tensor(P[1], requires_grad=True)
             d2 = fwAD.make_dual(r, t)
