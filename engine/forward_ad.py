@@ -19,6 +19,7 @@ when it runs (NO_FORWARD lists the ones known).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, NamedTuple
 
 from engine import autograd_function
@@ -39,8 +40,9 @@ _current_level = -1
 # not require grad is a non-leaf over a hidden leaf (so that in-place ops on it are recorded as on any computed
 # tensor), differentiated at the leaf.
 _duals: list[tuple[Tensor, Tensor, Tensor, Any, Any]] = []
-# whether any hidden leaf was ever made (printing walks graphs only then)
+# whether a hidden leaf's node is alive (printing walks graphs only then), and how many are
 _ANY_HIDDEN = [False]
+_LIVE_HIDDEN = [0]
 
 # backward nodes of ops torch has no forward-mode formula for -> the op name torch's error gives
 NO_FORWARD = {
@@ -96,6 +98,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
     _duals.clear()
     autograd_function.FORWARD_AD[0] = None
     _current_level = level - 1
+    _maybe_unhook()
 
 
 class dual_level:  # noqa: N801 - torch's name
@@ -146,8 +149,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     else:
         src = tensor.detach()
         src._rg = True
-        accumulator(src)._fwd_hidden = True  # type: ignore[union-attr]
-        _hide()
+        _hide(accumulator(src))
         with enable_grad():  # (the same memory as tensor's, as torch's dual tensor is an alias of it)
             dual = _record(wrap(tensor._data, tensor._dev), _HiddenDual, src, ())
     _duals.append((dual, tangent, src, _edge(src), dual.grad_fn))
@@ -161,12 +163,29 @@ def _edge(t: Tensor) -> Any:
     return t.grad_fn if t.grad_fn is not None else t._accum
 
 
-def _hide() -> None:
-    """A hidden leaf exists from now on: printing, backward() and numpy() ask whether a graph is torch's."""
-    if not _ANY_HIDDEN[0]:
-        _ANY_HIDDEN[0] = True
-        BACKWARD_HOOK[0] = _check_backward
-        NUMPY_HOOK[0] = _hidden
+def _hide(node: Any) -> None:
+    """node (a hidden leaf's AccumulateGrad) marked: while any such node lives, printing, backward() and numpy() ask
+    whether a graph is one torch has (once the last is gone, they are back to their plain paths)."""
+    node._fwd_hidden = True
+    _LIVE_HIDDEN[0] += 1
+    weakref.finalize(node, _hidden_gone)
+    _ANY_HIDDEN[0] = True
+    BACKWARD_HOOK[0] = _check_backward
+    NUMPY_HOOK[0] = _hidden
+
+
+def _hidden_gone() -> None:
+    _LIVE_HIDDEN[0] -= 1
+    _maybe_unhook()
+
+
+def _maybe_unhook() -> None:
+    if _LIVE_HIDDEN[0] == 0 and _current_level < 0:
+        _ANY_HIDDEN[0] = False
+        BACKWARD_HOOK[0] = NUMPY_HOOK[0] = None
+        from engine import printing
+
+        printing.FORWARD_AD[0] = None
 
 
 def _hidden(t: Tensor) -> bool:

@@ -361,3 +361,23 @@ def test_dual_tensor_behaviour() -> None:
     """numpy() and backward() of a dual tensor whose primal needs no grad, in-place ops on dual tensors."""
     t, e = _both(BEHAVIOUR)
     assert e == t
+
+
+def test_hooks_leave_with_the_last_hidden_graph() -> None:
+    """Printing, backward() and numpy() go back to their plain paths once no dual tensor's graph is alive."""
+    import gc
+
+    from engine import autograd, printing
+
+    tensor_module = sys.modules["engine.tensor"]
+    with efw.dual_level():
+        d = efw.make_dual(engine.ones(2), engine.ones(2))
+        o = (d * 2).sum()
+        assert autograd.FORWARD_AD[0] is not None and printing.FORWARD_AD[0] is not None
+    assert repr(o) == "tensor(4.)"
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad and does not have a grad_fn"):
+        o.backward()
+    del d, o
+    gc.collect()
+    assert autograd.FORWARD_AD[0] is None and printing.FORWARD_AD[0] is None
+    assert tensor_module.FORWARD_AD[0] is None
