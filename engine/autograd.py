@@ -1131,6 +1131,10 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
     return grads
 
 
+#: engine/forward_ad's check of backward()'s outputs, set once a dual tensor hides a graph
+FORWARD_AD: list = [None]
+
+
 def backward(
     tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
     grad_variables: Any = None, inputs: Any = None,
@@ -1142,6 +1146,8 @@ def backward(
     gts = _grads_tuple(grad_tensors, len(outs))
     if retain_graph is None:
         retain_graph = create_graph
+    if FORWARD_AD[0] is not None:  # (a dual tensor's graph, which torch does not have: its error)
+        FORWARD_AD[0](outs)
     grads = _root_grads(outs, gts, "backward")
     if create_graph and not _CYCLE_WARNED:
         _warn_cycle()
@@ -1507,6 +1513,10 @@ def __getattr__(name: str) -> object:
         from engine import autograd_functional
 
         return autograd_functional
+    if name == "forward_ad":  # (torch.autograd.forward_ad: dual tensors)
+        from engine import forward_ad
+
+        return forward_ad
     if name == "graph":  # (torch.autograd.graph: saved tensors and their hooks)
         from engine import autograd_graph
 

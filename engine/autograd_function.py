@@ -24,6 +24,10 @@ from engine.multi_output import port
 from engine.naming import TorchNamed, type_name
 from engine.tensor import Tensor
 
+#: engine/forward_ad's hook while a dual level is entered: (cls, ctx, args, output) -> None, gives the outputs of a
+#: custom Function whose inputs carry tangents the tangents cls.jvp returns
+FORWARD_AD: list = [None]
+
 
 class FunctionCtx(metaclass=TorchNamed):
     """What forward and backward get as ctx (torch.autograd.function.FunctionCtx)."""
@@ -181,6 +185,12 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         name = f"{cls.__name__}Backward"
@@ -211,7 +221,11 @@ class Function(metaclass=_FunctionMeta):
         if not track:  # a node that joins no graph: ctx.saved_tensors still reads what forward saved
             node._saved = node._to_save
             return output
-        return _connect(node, args, output, dirty)
+        output = _connect(node, args, output, dirty)
+        fwd = FORWARD_AD[0]
+        if fwd is not None:  # (inside a dual level: the outputs' tangents, from cls.jvp)
+            fwd(cls, node, args, output)
+        return output
 
 
 def _connect(node: BackwardCFunction, args: tuple, output: Any, dirty: tuple) -> Any:

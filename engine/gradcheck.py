@@ -307,8 +307,60 @@ def _is_complex(t: Any) -> bool:
     return isinstance(t, Tensor) and t._data.dtype.kind == "c"
 
 
+def _forward_ad_jacobian(func: Callable, inputs: tuple) -> list:
+    """Per input requiring grad, per float output: the (input numel, output numel) Jacobian, one row per
+    one-hot tangent pushed through func with forward AD (torch's _get_analytical_jacobian_forward_ad)."""
+    from engine import forward_ad as fwad
+    from engine.creation import zeros_like
+
+    result = []
+    for i, inp in enumerate(inputs):
+        if not (isinstance(inp, Tensor) and inp.requires_grad):
+            continue
+        n = int(inp._data.size)
+        rows: list = []
+        for d_idx in range(n):
+            with fwad.dual_level():
+                tangent = zeros_like(inp).detach()
+                tangent._data.reshape(-1)[d_idx] = 1
+                args = tuple(fwad.make_dual(a.detach(), tangent) if k == i else a for k, a in enumerate(inputs))
+                outs = [o for o in _as_tuple(func(*args)) if isinstance(o, Tensor) and _is_float(o)]
+                rows.append([fwad.unpack_dual(o).tangent for o in outs])
+        jacs = []
+        for k in range(len(rows[0]) if rows else 0):
+            cols = [r[k] for r in rows]
+            first = next((c for c in cols if c is not None), None)
+            size = int(first._data.size) if first is not None else 0
+            jac = np.zeros((n, size), dtype=inp._data.dtype)
+            for d_idx, c in enumerate(cols):
+                if c is not None:
+                    jac[d_idx] = np.asarray(c._host(), dtype=jac.dtype).reshape(-1)
+            jacs.append(wrap(inp._dev.xp.asarray(jac), inp._dev))
+        result.append(jacs)
+    return result
+
+
+def _forward_ad_gradcheck(func: Callable, func_out: Any, inputs: tuple, outputs: tuple, eps: float, rtol: float,
+                          atol: float) -> None:  # fmt: skip
+    func_out = tuple(o for o in _as_tuple(func_out) if isinstance(o, Tensor))
+    numerical = _numerical_jacobian(func, inputs, func_out, eps)
+    float_outs = [o for o in func_out if _is_float(o)]
+    by_output = list(zip(*numerical)) if numerical else [() for _ in float_outs]
+    by_output = [nj for o, nj in zip(float_outs, by_output) if o.requires_grad]
+    analytical = _forward_ad_jacobian(func, inputs)
+    for i, n_per_out in enumerate(by_output):
+        for j, n in enumerate(n_per_out):
+            a = analytical[j][i]
+            if not _allclose(a, n, rtol, atol):
+                raise GradcheckError(
+                    f"Jacobian computed with forward mode mismatch for output {i:d} with respect to input {j:d},\n"
+                    f"numerical:{n}\nanalytical:{a}\n"
+                )
+
+
 def _gradcheck_helper(func: Callable, inputs: Any, eps: float, atol: float, rtol: float, nondet_tol: float,
-                      check_undefined_grad: bool, check_grad_dtypes: bool) -> bool:  # fmt: skip
+                      check_undefined_grad: bool, check_grad_dtypes: bool, check_forward_ad: bool = False,
+                      check_backward_ad: bool = True) -> bool:  # fmt: skip
     tupled_inputs = _as_tuple(inputs)
     _check_inputs(tupled_inputs)
     if any(isinstance(t, Tensor) and t._data.dtype.kind == "c" for t in tupled_inputs) or any(
@@ -317,7 +369,12 @@ def _gradcheck_helper(func: Callable, inputs: Any, eps: float, atol: float, rtol
         func, tupled_inputs = _as_real(func, tupled_inputs)
     func_out = func(*tupled_inputs)
     outputs = _differentiable_outputs(func_out)
-    _slow_gradcheck(func, func_out, tupled_inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol)
+    if check_backward_ad:
+        _slow_gradcheck(func, func_out, tupled_inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol)
+    if check_forward_ad and outputs:
+        _forward_ad_gradcheck(func, func_out, tupled_inputs, outputs, eps, rtol, atol)
+    if not check_backward_ad:
+        return True
     _test_backward_mul_by_grad_output(outputs, tupled_inputs)
     if check_undefined_grad:
         _test_undefined_backward_mode(func, tupled_inputs)
@@ -340,12 +397,13 @@ def gradcheck(
         raise AssertionError("Setting check_batched_grad=True requires check_backward_ad to be True")
     if check_batched_forward_grad and not check_forward_ad:
         raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
-    for name, flag in (("check_forward_ad", check_forward_ad), ("check_batched_grad", check_batched_grad),
+    for name, flag in (("check_batched_grad", check_batched_grad),
                        ("check_batched_forward_grad", check_batched_forward_grad)):  # fmt: skip
         if flag:
             raise _unsupported(name)
     try:
-        return _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes)
+        return _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes,
+                                 check_forward_ad, check_backward_ad)  # fmt: skip
     except GradcheckError:
         if raise_exception:
             raise

@@ -21,7 +21,7 @@ _IN_TORCH = {
     "torch": frozenset({"lobpcg",
                         "sparse_coo_tensor", "nested_tensor"}),
     "torch.linalg": frozenset({"ldl_factor", "ldl_solve"}),
-    "torch.autograd": frozenset({"forward_ad", "graph", "profiler"}),
+    "torch.autograd": frozenset({"graph", "profiler"}),
     "torch.func": frozenset({"functionalize", "debug_unwrap", "rearrange",
                              "replace_all_batch_norm_modules_"}),
     # (the optimizers the engine has are real attributes: these are what it may lack)

@@ -271,6 +271,10 @@ def _default_dtype_name() -> str:
     return str(get_default_dtype())
 
 
+#: engine/forward_ad's printing hook, set once a dual level was entered: t -> (show its graph, its tangent or None)
+FORWARD_AD: list = [None]
+
+
 def format_tensor(t: Any) -> str:
     """Exactly what torch's `repr(tensor)` returns for a strided (dense) tensor.
 
@@ -314,10 +318,19 @@ def format_tensor(t: Any) -> str:
         tensor_str = _tensor_str(arr, indent)
 
     grad_fn = t.grad_fn
+    requires_grad = t.requires_grad
+    tangent = None
+    fwd = FORWARD_AD[0]
+    if fwd is not None and requires_grad:  # (a dual tensor: its tangent, and no graph where torch shows none)
+        requires_grad, tangent = fwd(t)
+        if not requires_grad:
+            grad_fn = None
     if grad_fn is not None:
         suffixes.append(f"grad_fn=<{grad_fn.name().rsplit('::', 1)[-1]}>")
-    elif t.requires_grad:
+    elif requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent}")
 
     return _add_suffixes(prefix + tensor_str, suffixes, indent, force_newline=False)
 

@@ -74,6 +74,10 @@ _VMAP_ITEM = (
 )
 
 
+#: engine/forward_ad's test of a tensor whose graph is a dual tensor's only (torch's requires no grad), once any is
+FORWARD_AD: list = [None]
+
+
 class Tensor(metaclass=TorchNamed):
     _torch_name = "torch.Tensor"
     __slots__ = (
@@ -355,7 +359,7 @@ class Tensor(metaclass=TorchNamed):
             raise TypeError(f"numpy() takes 0 positional arguments but {len(args)} was given")
         if type(force) is not bool:
             raise TypeError(f"numpy(): argument 'force' must be bool, not {type(force).__name__}")
-        if self._rg and not force:
+        if self._rg and not force and (FORWARD_AD[0] is None or not FORWARD_AD[0](self)):
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if self._meta and self._meta.get("conj") and not force:
             raise RuntimeError(

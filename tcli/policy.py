@@ -265,7 +265,8 @@ TORCH_SUBMODULES = frozenset(
     {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize",
      "nn.utils.parametrizations", "nn.utils.stateless", "nn.utils.prune", "optim", "optim.lr_scheduler",
      "optim.swa_utils",
-     "autograd", "autograd.function", "autograd.functional", "autograd.graph", "linalg", "random", "cuda",
+     "autograd", "autograd.function", "autograd.functional", "autograd.graph", "autograd.forward_ad", "linalg",
+     "random", "cuda",
      "special", "utils",
      "utils.data", "utils.data.dataloader", "utils.data.sampler", "utils.data.dataset", "utils.checkpoint",
      "distributions", "distributions.constraints", "distributions.transforms", "distributions.kl",
@@ -288,6 +289,7 @@ ENGINE_MODULES = {
     "autograd.function": "engine.autograd_function",
     "autograd.functional": "engine.autograd_functional",
     "autograd.graph": "engine.autograd_graph",
+    "autograd.forward_ad": "engine.forward_ad",
     "distributions.studentT": "engine.distributions.student_t",
     "cuda.amp": "engine.amp.cuda_amp",
     "cpu.amp": "engine.amp.cpu_amp",
@@ -539,7 +541,8 @@ ENGINE_FIELDS = frozenset(
     {
         "_data", "_dev", "_rg", "_grad", "_vc", "_base", "_accum", "_meta", "_gv", "_next", "_saved", "_vers",
         "_site", "_pre", "_npre", "_post", "_ctx", "_outs", "_nfreed", "_oi", "_fwd", "_dirty", "_non_diff",
-        "_to_save", "_out_meta", "_arr", "_dtype", "_nout", "_port", "_oshapes", "_seq", "_abw",
+        "_to_save", "_out_meta", "_arr", "_dtype", "_nout", "_port", "_oshapes", "_seq", "_abw", "_fwd_hidden",
+        "_fwd_barrier",
     }
 )  # fmt: skip
 

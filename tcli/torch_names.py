@@ -140,6 +140,9 @@ _NAMES = {
         "is_multithreading_enabled is_tensor_like is_view_replay_enabled kineto_available no_grad overload "
         "set_detect_anomaly set_grad_enabled set_multithreading_enabled variable "
     ),
+    "autograd.forward_ad": (
+        "Any NamedTuple UnpackedDualTensor dual_level enter_dual_level exit_dual_level make_dual unpack_dual "
+    ),
     "autograd.function": (
         "AUTOGRAD_FUNCTION_COUNTER Any BackwardCFunction Callable Concatenate Function FunctionCtx FunctionMeta "
         "InplaceFunction NestedIOFunction OrderedDict ParamSpec TypeVar custom_function_call deprecated "
