@@ -27,7 +27,7 @@ from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.multi_output import MultiNode, grads_by_position, multi_class, share
 from engine.naming import TorchNamed, result_type, type_name
-from engine.ops import lapack, mkl
+from engine.ops import lapack, mkl, mkl_lapack
 from engine.ops.complex import cj
 from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
@@ -132,6 +132,14 @@ def _lapack(t: Tensor, fn: Any) -> Any:
     return tuple(r) if isinstance(r, tuple) else r  # (numpy's SVDResult & co as plain tuples)
 
 
+def _mkl(t: Tensor, finite: bool = False) -> bool:
+    """Whether t's factorization runs in MKL's LAPACK as torch's cpu build does (engine/ops/mkl_lapack.py): a
+    non-empty float32/float64 cpu array with MKL 2024.2 loaded (and every entry finite where `finite`: the other
+    path reports LAPACK's errors)."""
+    d = t._data
+    return type(d) is np.ndarray and d.size > 0 and mkl_lapack.available(d.dtype) and (not finite or _finite(d))
+
+
 def _finite(a: Any) -> bool:
     """Every entry finite; a device array is read back once."""
     if a.size == 0:
@@ -178,6 +186,9 @@ def _inv_info(A: Tensor) -> tuple:  # noqa: N803
     to be trusted) getrf and getrs, whose inf and nan for a singular matrix are torch's garbage too."""
     d = A._data
     xp = A._dev.xp
+    if _mkl(A):  # torch's linalg_inv_ex: linalg_solve_ex(A, I), getrf and getrs
+        lu, piv, info = mkl_lapack.getrf(d)
+        return mkl_lapack.getrs(lu, piv, np.broadcast_to(np.eye(d.shape[-1], dtype=d.dtype), d.shape), False), info
     try:
         r = _lapack(A, lambda xp_, a: xp_.linalg.inv(a))
     except np.linalg.LinAlgError:  # (numpy's, which cupy raises too)
@@ -511,14 +522,23 @@ def _solve_ex(A: Tensor, B: Tensor, left: bool, check: str | None) -> tuple:  # 
     a = xp.broadcast_to(ad, batch + ad.shape[-2:])
     b = xp.broadcast_to(bm, batch + bm.shape[-2:])
     x = None
+    info = xp.zeros(ad.shape[:-2], dtype=np.int32)
+    exact = a.size != 0 and b.size != 0 and _mkl(A)
     if a.size == 0 or b.size == 0:
         x = xp.zeros(b.shape, dtype=ad.dtype)
+    elif exact:  # torch's: getrf of A (once per A's batch), getrs of each B (X A = B as A^T X^T = B^T)
+        lu, piv, info = mkl_lapack.getrf(ad)
+        lu = np.broadcast_to(lu, batch + ad.shape[-2:])
+        piv = np.broadcast_to(piv, batch + piv.shape[-1:])
+        x = mkl_lapack.getrs(lu, piv, b, False) if left else _mT(mkl_lapack.getrs(lu, piv, _mT(b), True))
+        hit = _first_info(info) if check is not None else None
+        if hit is not None:
+            raise _linalg_error(check, ad.ndim > 2, hit, "The solver failed because the input matrix is singular.")
     else:
         try:  # (X A = B is A^T X^T = B^T)
             x = xp.linalg.solve(a, b) if left else _mT(xp.linalg.solve(_mT(a), _mT(b)))
         except np.linalg.LinAlgError:
             pass
-    info = xp.zeros(ad.shape[:-2], dtype=np.int32)
     if x is None or (_on_device(A) and not _trusted(a, x)):  # (cuSOLVER does not report a singular matrix)
         lu, piv, info = lapack.getrf(xp, ad)
         x = lapack.getrs(xp, lu, piv, b, left)
@@ -527,7 +547,7 @@ def _solve_ex(A: Tensor, B: Tensor, left: bool, check: str | None) -> tuple:  # 
             raise _linalg_error(check, ad.ndim > 2, hit, "The solver failed because the input matrix is singular.")
     if vec:
         x = x[..., 0]
-    x = xp.ascontiguousarray(x.astype(ad.dtype, copy=False))
+    x = x if exact else xp.ascontiguousarray(x.astype(ad.dtype, copy=False))  # (getrs's layout is torch's)
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
     return _record(LinalgSolveExBackward0, x, A._dev, (A, B), (A, _SELF, left, vec), meta), wrap(info, A._dev)
 
@@ -1114,15 +1134,27 @@ def _cholesky_ex(A: Tensor, upper: bool, check: str | None, name: str = "linalg.
         sym = xp.triu(d) + _mT(xp.triu(d, 1))
     else:
         sym = xp.tril(d) + _mT(xp.tril(d, -1))
-    L = None
-    if d.size == 0:
+    L = F = None
+    info = xp.zeros(d.shape[:-2], dtype=np.int32)
+    if _mkl(A):  # torch's potrf, reading the `upper` triangle, the other one zeroed
+        F, info = mkl_lapack.potrf(d, upper)
+        L = _mT(F) if upper else F
+        hit = _first_info(info) if check is not None else None
+        if hit is not None:
+            raise _linalg_error(
+                check,
+                d.ndim > 2,
+                hit,
+                "The factorization could not be completed because the input is not positive-definite (the leading "
+                f"minor of order {hit[1]} is not positive-definite).",
+            )
+    elif d.size == 0:
         L = xp.zeros(d.shape, dtype=d.dtype)
     else:
         try:
             L = xp.linalg.cholesky(sym)
         except np.linalg.LinAlgError:
             pass
-    info = xp.zeros(d.shape[:-2], dtype=np.int32)
     if L is None or (_on_device(A) and not _finite(xp.log(xp.diagonal(L, 0, -2, -1)))):
         L, info = lapack.potf2(xp, sym)
         hit = _first_info(info) if check is not None else None
@@ -1134,7 +1166,7 @@ def _cholesky_ex(A: Tensor, upper: bool, check: str | None, name: str = "linalg.
                 "The factorization could not be completed because the input is not positive-definite (the leading "
                 f"minor of order {hit[1]} is not positive-definite).",
             )
-    r = xp.ascontiguousarray(_mT(L) if upper else L).astype(d.dtype, copy=False)
+    r = F if F is not None else xp.ascontiguousarray(_mT(L) if upper else L).astype(d.dtype, copy=False)
     return _record(node or LinalgCholeskyExBackward0, r, A._dev, (A,), (_SELF, upper)), wrap(info, A._dev)
 
 
@@ -1191,13 +1223,17 @@ def qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> Any:  # noqa: N8
     _floating(A, "linalg.qr", half="geqrf_cpu")
     d = A._data
     xp = A._dev.xp
-    if mode == "r":
+    exact = _mkl(A)
+    if exact:  # torch's geqrf and orgqr, column-major as torch leaves them
+        Q, R = mkl_lapack.qr(d, mode)
+    elif mode == "r":
         R = _lapack(A, lambda xp_, a: xp_.linalg.qr(a, mode="r"))
         Q = xp.zeros((0,), dtype=d.dtype)
     else:
         Q, R = _lapack(A, lambda xp_, a: xp_.linalg.qr(a, mode=mode))
-    Q = xp.ascontiguousarray(Q.astype(d.dtype, copy=False))
-    R = xp.ascontiguousarray(R.astype(d.dtype, copy=False))
+    if not exact:
+        Q = xp.ascontiguousarray(Q.astype(d.dtype, copy=False))
+        R = xp.ascontiguousarray(R.astype(d.dtype, copy=False))
     r = linalg_qr_type(*_record_multi(LinalgQrBackward0, [Q, R], A._dev, (A,), extra=(mode,)))
     if out is not None:
         from engine.ops.inplace import write_out
@@ -1240,10 +1276,13 @@ def _eigh_checks(A: Tensor, UPLO: Any) -> str:  # noqa: N803
 
 def _eigh(A: Tensor, uplo: str) -> list:  # noqa: N803
     d = A._data
-    L, V = _lapack(A, lambda xp, a: xp.linalg.eigh(a, UPLO=uplo))
-    xp = A._dev.xp
-    L = xp.ascontiguousarray(L.astype(d.dtype, copy=False))
-    V = xp.ascontiguousarray(V.astype(d.dtype, copy=False))
+    if _mkl(A, True):  # torch's syevd, the eigenvectors column-major
+        L, V, _ = mkl_lapack.syevd(d, True, uplo)
+    else:
+        L, V = _lapack(A, lambda xp, a: xp.linalg.eigh(a, UPLO=uplo))
+        xp = A._dev.xp
+        L = xp.ascontiguousarray(L.astype(d.dtype, copy=False))
+        V = xp.ascontiguousarray(V.astype(d.dtype, copy=False))
     return _record_multi(LinalgEighBackward0, [L, V], A._dev, (A,))
 
 
@@ -1259,7 +1298,10 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> Tensor:  # noqa:
     uplo = _eigh_checks(A, UPLO)
     if ENABLED[0] and A._rg:  # torch computes the eigenvectors only when a gradient may need them
         return _out(out, _eigh(A, uplo)[0])
-    L = _lapack(A, lambda xp, a: xp.linalg.eigvalsh(a, UPLO=uplo))
+    if _mkl(A, True):
+        L = mkl_lapack.syevd(A._data, False, uplo)[0]
+    else:
+        L = _lapack(A, lambda xp, a: xp.linalg.eigvalsh(a, UPLO=uplo))
     return _out(out, wrap(A._dev.xp.asarray(L).astype(A._data.dtype, copy=False), A._dev))
 
 
@@ -1340,9 +1382,12 @@ def _svd_checks(A: Tensor, driver: Any) -> None:  # noqa: N803
 
 def _svd(A: Tensor, full: bool) -> list:  # noqa: N803
     d = A._data
-    U, S, Vh = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, full_matrices=full))
-    xp = A._dev.xp
-    arrs = [xp.ascontiguousarray(x.astype(d.dtype, copy=False)) for x in (U, S, Vh)]
+    if _mkl(A, True):  # torch's gesdd, jobz 'A' or 'S', U and Vh column-major
+        arrs = list(mkl_lapack.gesdd(d, "A" if full else "S")[:3])
+    else:
+        U, S, Vh = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, full_matrices=full))
+        xp = A._dev.xp
+        arrs = [xp.ascontiguousarray(x.astype(d.dtype, copy=False)) for x in (U, S, Vh)]
     return _record_multi(LinalgSvdBackward0, arrs, A._dev, (A,), extra=(full,))
 
 
@@ -1359,7 +1404,10 @@ def svdvals(A: Tensor, *, driver: Any = None, out: Any = None) -> Tensor:  # noq
     _svd_checks(A, driver)
     if ENABLED[0] and A._rg:  # torch computes U and Vh only when a gradient may need them
         return _out(out, _svd(A, False)[1])
-    S = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, compute_uv=False))
+    if _mkl(A, True):  # gesdd with jobz 'N'
+        S = mkl_lapack.gesdd(A._data, "N")[1]
+    else:
+        S = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, compute_uv=False))
     return _out(out, wrap(A._dev.xp.asarray(S).astype(A._data.dtype, copy=False), A._dev))
 
 
