@@ -461,7 +461,18 @@ def _solve_bw(self: Any, g: Tensor, A: Tensor, X: Tensor, left: bool, vec: bool)
     """torch's linalg_solve_backward: gB solves the adjoint system, gA = -gB X^T (left) or -X^T gB."""
     n = self._next
     gX = g.unsqueeze(-1) if vec else g
-    gB = solve(A.mT, gX, left=left)
+    if not ENABLED[0] and _mkl(A) and gX._data.dtype == A._data.dtype and gX._data.size:
+        # torch's linalg_lu_solve(LU, pivots, gX, left, adjoint=True) with the forward's LU: getrs 'T'
+        ad, gd = A._data, np.asarray(gX._data)
+        batch = np.broadcast_shapes(ad.shape[:-2], gd.shape[:-2])
+        lu, piv, _ = mkl_lapack.getrf(ad)
+        lu = np.broadcast_to(lu, batch + ad.shape[-2:])
+        piv = np.broadcast_to(piv, batch + piv.shape[-1:])
+        gd = np.broadcast_to(gd, batch + gd.shape[-2:])
+        r = mkl_lapack.getrs(lu, piv, gd, True) if left else _mT(mkl_lapack.getrs(lu, piv, _mT(gd), False))
+        gB = wrap(r, A._dev)
+    else:
+        gB = solve(A.mT, gX, left=left)
     gA = None
     if n[0] is not None:
         Xm = X.unsqueeze(-1) if vec else X
@@ -1173,6 +1184,8 @@ def _cholesky_ex(A: Tensor, upper: bool, check: str | None, name: str = "linalg.
 # ---- qr ----------------------------------------------------------------------------------------------------------
 def _qr_backward(gQ: Any, gR: Any, Q: Tensor, R: Tensor, mode: str) -> Tensor:  # noqa: N803
     """torch's linalg_qr_backward (real case)."""
+    from engine.ops.linalg_triangular import solve_triangular
+
     if mode == "r":
         raise RuntimeError(
             "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
@@ -1192,10 +1205,10 @@ def _qr_backward(gQ: Any, gR: Any, Q: Tensor, R: Tensor, mode: str) -> Tensor:  
         gA = matmul(Q, X)
         if gQ is not None:
             gA = gA + gQ
-        return solve(R.mT, gA, left=False)  # gA R^-T
+        return solve_triangular(R.mT, gA, upper=False, left=False)  # gA R^-T
     X = (-gA - (-gA).mT).tril()
     gA = matmul(Q, X)
-    gA = solve(R.narrow(-1, 0, m).mT, gA, left=False)
+    gA = solve_triangular(R.narrow(-1, 0, m).mT, gA, upper=False, left=False)
     zeros = wrap(R._dev.xp.zeros(R._data.shape[:-1] + (n - m,), dtype=R._data.dtype), R._dev)
     gA = cat([gA, zeros], -1)
     if gR is not None:

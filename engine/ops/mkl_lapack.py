@@ -130,7 +130,8 @@ def qr(a: Any, mode: str) -> tuple:
     qcols = m if complete else k
     buf, tau = geqrf(a, qcols)
     rrows = m if complete else k
-    R = np.triu(_back(buf, batch, m, n)[..., :rrows, :])
+    R = _back(buf, batch, m, n)[..., :rrows, :].swapaxes(-1, -2).copy().swapaxes(-1, -2)
+    R[...] = np.triu(R)  # (each matrix column-major, as torch's R)
     if mode == "r":
         return np.zeros((0,), dtype=a.dtype), R
     if qcols > n:
@@ -298,7 +299,7 @@ def potrf(a: Any, upper: bool) -> tuple:
             f(uplo, _ref(n), _p(A[i]), _ref(lda), ctypes.byref(inf))
             info[i] = inf.value
     r = _back(A, shape, n, n)
-    r = np.triu(r) if upper else np.tril(r)
+    r[...] = np.triu(r) if upper else np.tril(r)  # (in place: torch's column-major factor)
     return r, info.reshape(shape)
 
 
@@ -358,3 +359,41 @@ def lstsq(a: Any, b: Any, rcond: float, driver: str) -> tuple:
             rank[i] = rk.value
     sol = _back(B, shape, rows, k)
     return sol, rank.reshape(shape), S.reshape(shape + (mn,))
+
+
+# ---- triangular solve ----------------------------------------------------------------------------------------------
+def _f_operand(a: Any) -> tuple:
+    """(a (B, n, n) buffer whose matrices BLAS reads column-major, transposed) for a batch of square matrices:
+    a's own memory where each matrix is column-major (transposed False) or row-major (True, BLAS's 'T' of the
+    matrix it reads), else a column-major copy, as torch passes A to trsm without copying an F-ready A."""
+    n = a.shape[-1]
+    batch = math.prod(a.shape[:-2])
+    isz = a.itemsize
+    flat = a.reshape((batch, n, n)) if a.size else np.zeros((batch, n, n), dtype=a.dtype)
+    st = flat.strides
+    if n <= 1 or (st[-2] == isz and st[-1] == n * isz and (batch <= 1 or st[0] == n * n * isz)):
+        return np.ascontiguousarray(flat.swapaxes(-1, -2)), False
+    if st[-1] == isz and st[-2] == n * isz and (batch <= 1 or st[0] == n * n * isz):
+        return np.ascontiguousarray(flat), True
+    return np.ascontiguousarray(flat.swapaxes(-1, -2)), False
+
+
+def trsm(a: Any, b: Any, upper: bool, left: bool, unit: bool) -> Any:
+    """X solving A X = B (left) or X A = B for triangular A (the `upper` triangle read), by BLAS ?trsm on a
+    column-major X holding B; a and b share their batch shape. Column-major result."""
+    m, n = b.shape[-2:]
+    dt = b.dtype
+    shape = b.shape[:-2]
+    batch = math.prod(shape)
+    k = a.shape[-1]
+    A, transposed = _f_operand(a)
+    X = _fortran(b)
+    f = _fn("trsm", dt)
+    one = _CT[dt](1.0)
+    lda, ldb = max(1, k), max(1, m)
+    side, uplo = _ch("L" if left else "R"), _ch("U" if upper != transposed else "L")
+    ta, dg = _ch("T" if transposed else "N"), _ch("U" if unit else "N")
+    if m and n:
+        for i in range(batch):
+            f(side, uplo, ta, dg, _ref(m), _ref(n), ctypes.byref(one), _p(A[i]), _ref(lda), _p(X[i]), _ref(ldb))
+    return _back(X, shape, m, n)
