@@ -75,6 +75,9 @@ def test_square(shape, dt):
     same(tuple(torch.linalg.lu_factor(T(a))), tuple(engine.linalg.lu_factor(E(a))))
     same(tuple(torch.linalg.lu(T(a))), tuple(engine.linalg.lu(E(a))))
     same(torch.linalg.inv(T(a)), engine.linalg.inv(E(a)))
+    same(torch.linalg.det(T(a)), engine.linalg.det(E(a)))
+    same(tuple(torch.linalg.slogdet(T(a))), tuple(engine.linalg.slogdet(E(a))))
+    same(torch.linalg.det(T(a).mT), engine.linalg.det(E(a).mT))  # (a column-major A: factored as it is)
     same(torch.linalg.solve(T(a), T(b)), engine.linalg.solve(E(a), E(b)))
     bt = b.swapaxes(-1, -2).copy()
     same(torch.linalg.solve(T(a), T(bt), left=False), engine.linalg.solve(E(a), E(bt), left=False))
@@ -141,6 +144,9 @@ GRADS = {
     "solve": lambda L, a: (L.linalg.solve(a, a[..., :2].sin()),),
     "solve_right": lambda L, a: (L.linalg.solve(a, a[..., :2, :].cos(), left=False),),
     "inv": lambda L, a: (L.linalg.inv(a),),
+    "det": lambda L, a: (L.linalg.det(a),),
+    "slogdet": lambda L, a: L.linalg.slogdet(a),
+    "logdet": lambda L, a: ((a @ a.mT).logdet(),),
     "lu": lambda L, a: L.linalg.lu(a)[1:],
     "solve_triangular": lambda L, a: (
         L.linalg.solve_triangular(a.triu() + 4 * L.eye(a.shape[-1], dtype=a.dtype), a.cos(), upper=True, left=False),

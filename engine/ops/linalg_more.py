@@ -306,6 +306,8 @@ def _det_bw(self: Any, g: Tensor, A: Tensor, det: Tensor) -> tuple:  # noqa: N80
     if ad.size == 0:
         return (wrap(A._dev.xp.zeros(ad.shape, dtype=ad.dtype), A._dev),)
     n = ad.shape[-1]
+    if not ENABLED[0] and _mkl(A):
+        return (wrap(_lu_solve_diag(A, g._data * det._data), g._dev),)
     if not ENABLED[0]:
         # det * A^-T; torch perturbs a zero pivot by eps, where det (and so the gradient) is 0
         xp = A._dev.xp
@@ -329,10 +331,41 @@ def _det_bw(self: Any, g: Tensor, A: Tensor, det: Tensor) -> tuple:  # noqa: N80
 LinalgDetBackward0 = node_class("LinalgDetBackward0", _det_bw)
 
 
+def _lu_diag(A: Tensor) -> tuple:  # noqa: N803
+    """(U's diagonal as a Tensor, det(P) as an array) of torch's getrf for det and slogdet: the factorization of
+    A^T where A is contiguous (torch's shortcut, which saves lu_factor a column-major copy), of A otherwise."""
+    d = A._data
+    lu, piv, _ = mkl_lapack.getrf(_mT(d) if d.flags.c_contiguous else d)
+    n = piv.shape[-1]
+    swaps = (np.arange(1, n + 1, dtype=np.int32) != piv).sum(-1) % 2
+    return wrap(np.diagonal(lu, 0, -2, -1), A._dev), (1 - 2 * swaps).astype(d.dtype)
+
+
+def _lu_solve_diag(A: Tensor, s: Any, perturb: bool = True) -> Any:  # noqa: N803
+    """A^-T diag(s) as torch's det and slogdet backward solve it: lu_solve with the forward's factorization (of A^T
+    for a contiguous A, then adjoint=False), a zero pivot replaced by eps for det's (`perturb`)."""
+    d = A._data
+    use_t = d.flags.c_contiguous
+    lu, piv, _ = mkl_lapack.getrf(_mT(d) if use_t else d)
+    n = d.shape[-1]
+    if perturb:
+        lu = lu.copy()
+        diag = np.diagonal(lu, 0, -2, -1)
+        idx = np.arange(n)
+        lu[..., idx, idx] = np.where(diag == 0, np.finfo(d.dtype).eps, diag)
+    rhs = (np.asarray(s, dtype=d.dtype)[..., None, None] * np.eye(n, dtype=d.dtype)).astype(d.dtype)
+    return mkl_lapack.getrs(lu, piv, np.broadcast_to(rhs, d.shape), not use_t)
+
+
 def _det(A: Tensor) -> Tensor:  # noqa: N803
     _square(A, "linalg.det")
     _floating(A, "linalg.det", half="lu_cpu")
     d = A._data
+    if _mkl(A):  # torch's: det(P) * prod(diag(U))
+        with NoGrad():
+            diag, p = _lu_diag(A)
+            r = np.asarray(p * diag.prod(-1)._data, dtype=d.dtype)
+        return _record(LinalgDetBackward0, r, A._dev, (A,), (A, _SELF))
     r = _lapack(A, lambda xp, a: xp.linalg.det(a))
     r = A._dev.xp.asarray(r).astype(d.dtype, copy=False)
     return _record(LinalgDetBackward0, r, A._dev, (A,), (A, _SELF))
@@ -351,6 +384,8 @@ def linalg_det(A: Tensor, *, out: Any = None) -> Tensor:  # noqa: N803
 def _g_inv_t(A: Tensor, g: Tensor) -> Tensor:  # noqa: N803
     """g * A^-T per matrix (slogdet's gradient): a plain backward inverts the arrays, a recorded one solves
     A^T X = g I in engine ops, as torch recomputes the factorization so that the graph reaches A."""
+    if not ENABLED[0] and _mkl(A):
+        return wrap(_lu_solve_diag(A, g._data, False), g._dev)
     if not ENABLED[0]:
         inv = _inv_quiet(A._data, A._dev.xp)
         return wrap((_mT(inv) * g._data[..., None, None]).astype(A._data.dtype, copy=False), g._dev)
@@ -373,7 +408,13 @@ def _slogdet(A: Tensor, fn: str, rtype: type) -> Any:  # noqa: N803
     _square(A, fn)
     _floating(A, fn, half="low")
     d = A._data
-    sign, logabs = _lapack(A, lambda xp, a: tuple(xp.linalg.slogdet(a)))
+    if _mkl(A):  # torch's: sign = prod(sgn(diag(U))) * det(P), logabsdet = sum(log(abs(diag(U))))
+        with NoGrad():
+            diag, p = _lu_diag(A)
+            sign = diag.sign().prod(-1)._data * p
+            logabs = diag.abs().log().sum(-1)._data
+    else:
+        sign, logabs = _lapack(A, lambda xp, a: tuple(xp.linalg.slogdet(a)))
     xp = A._dev.xp
     sign = xp.asarray(sign).astype(d.dtype, copy=False)
     logabs = xp.asarray(logabs).astype(d.dtype, copy=False)
