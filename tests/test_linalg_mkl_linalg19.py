@@ -148,6 +148,9 @@ GRADS = {
     "slogdet": lambda L, a: L.linalg.slogdet(a),
     "logdet": lambda L, a: ((a @ a.mT).logdet(),),
     "lu": lambda L, a: L.linalg.lu(a)[1:],
+    "pinv": lambda L, a: (L.linalg.pinv(a),),
+    "lstsq": lambda L, a: L.linalg.lstsq(a, a[..., :2].cos(), driver="gelsd")[:2],
+    "norm2": lambda L, a: (L.linalg.matrix_norm(a, 2), L.linalg.matrix_norm(a, "nuc")),
     "solve_triangular": lambda L, a: (
         L.linalg.solve_triangular(a.triu() + 4 * L.eye(a.shape[-1], dtype=a.dtype), a.cos(), upper=True, left=False),
     ),
@@ -167,3 +170,29 @@ def test_gradients(name, shape, dt):
         sum(((o * weights(L, o)).sum() * (i + 1) for i, o in enumerate(outs))).backward()
         grads.append(x.grad)
     same(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("dt", DTS)
+@pytest.mark.parametrize("shape", [(5, 5), (3, 8), (2, 6, 6), (20, 20)])
+def test_pinv(shape, dt):
+    a = mat(shape, dt, 7)
+    same(torch.linalg.pinv(torch.tensor(a)), engine.linalg.pinv(engine.tensor(a)))
+    if shape[-1] == shape[-2]:
+        s = a + a.swapaxes(-1, -2)
+        same(torch.linalg.pinv(torch.tensor(s), hermitian=True), engine.linalg.pinv(engine.tensor(s), hermitian=True))
+
+
+@pytest.mark.parametrize("dt", DTS)
+@pytest.mark.parametrize("shape", [(5, 5), (8, 3), (3, 8), (2, 6, 6), (4, 9, 5)])
+@pytest.mark.parametrize("driver", ["gelsd", "gelss", "gels"])
+def test_lstsq_drivers(shape, dt, driver):
+    """The deterministic drivers (torch's default gelsy reads uninitialized pivots: not even torch repeats it)."""
+    if driver == "gels" and shape[-2] < shape[-1]:
+        pytest.skip("gels needs a full-rank tall or square A")
+    a, b = mat(shape, dt, 2), mat(shape[:-1] + (2,), dt, 3)
+    rt = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+    re = engine.linalg.lstsq(engine.tensor(a), engine.tensor(b), driver=driver)
+    same(tuple(rt), tuple(re))
+    rt = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b[..., 0]), driver=driver)
+    re = engine.linalg.lstsq(engine.tensor(a), engine.tensor(b[..., 0]), driver=driver)
+    same(tuple(rt), tuple(re))

@@ -1512,17 +1512,29 @@ def _pinv_array(A: Tensor, atol: Any, rtol: Any, hermitian: bool) -> Any:  # noq
     else:
         default = xp.asarray(eps * max(m, n), dtype=np.float64)
         r_tol = xp.where(a_tol > 0, 0.0, default) if atol is not None else default
+    exact = _mkl(A, True)  # torch's gesdd / syevd factors, its products through engine's (torch's) matmul
     if not hermitian:
-        U, S, Vh = (x.astype(d.dtype, copy=False) for x in _svd_lapack(A, _reduced_svd))
+        if exact:
+            U, S, Vh, _ = mkl_lapack.gesdd(d, "S")
+        else:
+            U, S, Vh = (x.astype(d.dtype, copy=False) for x in _svd_lapack(A, _reduced_svd))
         big = S[..., :1]
         tol = xp.maximum(a_tol[..., None], r_tol[..., None] * big)
         Sp = xp.where(S > tol, 1 / S, 0).astype(d.dtype)
-        return (_mT(Vh) * Sp[..., None, :]) @ _mT(U)
-    S, U = (x.astype(d.dtype, copy=False) for x in _lapack(A, lambda xp_, a: xp_.linalg.eigh(a)))
-    Sa = abs(S)
-    tol = xp.maximum(a_tol[..., None], r_tol[..., None] * Sa.max(-1, keepdims=True))
-    Sp = xp.where(Sa > tol, 1 / S, 0).astype(d.dtype)
-    return (U * Sp[..., None, :]) @ _mT(U)
+        left, right = _mT(Vh) * Sp[..., None, :], _mT(U)
+    else:
+        if exact:
+            S, U, _ = mkl_lapack.syevd(d, True, "L")
+        else:
+            S, U = (x.astype(d.dtype, copy=False) for x in _lapack(A, lambda xp_, a: xp_.linalg.eigh(a)))
+        Sa = abs(S)
+        tol = xp.maximum(a_tol[..., None], r_tol[..., None] * Sa.max(-1, keepdims=True))
+        Sp = xp.where(Sa > tol, 1 / S, 0).astype(d.dtype)
+        left, right = U * Sp[..., None, :], _mT(U)
+    if exact:
+        with NoGrad():
+            return matmul(wrap(left, A._dev), wrap(right, A._dev))._data
+    return left @ right
 
 
 def _pinv(A: Tensor, atol: Any, rtol: Any, hermitian: bool) -> Tensor:  # noqa: N803
@@ -1586,6 +1598,43 @@ def _lstsq_bw(self: Any, g: Tensor, A: Tensor, B: Tensor, X: Tensor, res: Tensor
 LinalgLstsqBackward0 = _multi_class("LinalgLstsqBackward0", _lstsq_bw)
 
 
+def _lstsq_mkl(A: Tensor, B: Tensor, b: Any, rc: float, drv: str, vec: bool) -> Any:  # noqa: N803
+    """linalg.lstsq through MKL's driver as torch's linalg_lstsq runs it: the solution the first n rows of the
+    column-major B the driver overwrote, the residuals the squared sums of its rows n to m (gels, and gelsd/gelss
+    where every matrix has full column rank), rank and singular values where the driver computes them."""
+    ad = A._data
+    dt = ad.dtype
+    m, n = ad.shape[-2:]
+    sol, rank, sv = mkl_lapack.lstsq(ad, np.ascontiguousarray(b), rc, drv)
+    X = sol[..., :n, :]
+    residuals = np.zeros((0,), dtype=dt)
+    if m > n and drv != "gelsy" and (drv == "gels" or bool((rank == n).all())):
+        with NoGrad():
+            raw = wrap(sol[..., n:, :], A._dev)
+            residuals = raw.pow(2).sum(-2)._data
+    # rank and singular values have A's own batch shape: torch writes each broadcast matrix's into its A's slot
+    count = math.prod(ad.shape[:-2])
+    slot = np.broadcast_to(np.arange(count).reshape(ad.shape[:-2]), rank.shape).reshape(-1)
+    if drv == "gels":
+        rank = np.zeros((0,), dtype=np.int64)
+    else:
+        r = np.zeros(count, dtype=np.int64)
+        r[slot] = rank.reshape(-1)
+        rank = r.reshape(ad.shape[:-2])
+    if drv in ("gelsd", "gelss"):
+        v = np.zeros((count, sv.shape[-1]), dtype=dt)
+        v[slot] = sv.reshape(-1, sv.shape[-1])
+        sv = v.reshape(ad.shape[:-2] + sv.shape[-1:])
+    else:
+        sv = np.zeros((0,), dtype=dt)
+    if vec:
+        X = X[..., 0]
+    meta = ((ad.shape, dt), (B._data.shape, dt))
+    outs = _record_multi(LinalgLstsqBackward0, [X, residuals, rank, sv], A._dev, (A, B), keep=(A, B), extra=(vec,),
+                         diff=(True, True, False, False), meta=meta)  # fmt: skip
+    return linalg_lstsq_type(*outs)
+
+
 @autocast_policy(cpu="fp32")
 def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any:  # noqa: N803
     """torch.linalg.lstsq with the cpu's drivers. The solution is the pseudo-inverse's (the minimum-norm solution
@@ -1632,6 +1681,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
     a = ad
     b = xp.broadcast_to(bm, batch + (m, k))
     rc = float(np.finfo(dt).eps) * max(m, n) if rcond is None else float(rcond)
+    if min(m, n) > 0 and _mkl(A, True) and _finite(bd):  # torch's apply_lstsq: the driver itself, in MKL
+        return _lstsq_mkl(A, B, b, rc, drv, vec)
     if min(m, n) == 0:
         S = xp.zeros(ad.shape[:-2] + (0,), dtype=dt)
         X = xp.zeros(batch + (n, k), dtype=dt)

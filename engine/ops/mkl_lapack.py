@@ -328,7 +328,11 @@ def lstsq(a: Any, b: Any, rcond: float, driver: str) -> tuple:
         args = lambda i, w, lw: (_ch("N"), _ref(m), _ref(n), _ref(k), _p(A[i]), _ref(lda), _p(B[i]), _ref(ldb), w,  # noqa: E731
                                  _ref(lw), ctypes.byref(inf))  # fmt: skip
     elif driver == "gelsy":
-        jpvt = np.zeros(max(1, n), dtype=np.int32)
+        # torch's jpvt is uninitialized memory (at::empty), carried from one matrix to the next: its gelsy is not
+        # deterministic (20 calls on one 20x20 float32 input gave 4 equal answers). Garbage is mostly nonzero,
+        # which fixes every column in place (no pivoting), as the permutation left by the first matrix does for
+        # the next ones: all ones here, torch's most frequent answer.
+        jpvt = np.ones(max(1, n), dtype=np.int32)
         args = lambda i, w, lw: (_ref(m), _ref(n), _ref(k), _p(A[i]), _ref(lda), _p(B[i]), _ref(ldb), _p(jpvt),  # noqa: E731
                                  ctypes.byref(rc), ctypes.byref(rk), w, _ref(lw), ctypes.byref(inf))  # fmt: skip
     elif driver == "gelsd":
@@ -353,8 +357,6 @@ def lstsq(a: Any, b: Any, rcond: float, driver: str) -> tuple:
                 return tuple(r)
 
         for i in range(batch):
-            if driver == "gelsy":
-                jpvt[:] = 0
             f(*args(i, _p(work), lwork))
             rank[i] = rk.value
     sol = _back(B, shape, rows, k)
