@@ -3,9 +3,12 @@ matrix_power), torch.linalg's solvers and decompositions (solve, cholesky, their
 pinv, lstsq), matrix norms, and the fused or chained products addmv, addr, baddbmm, addbmm, vdot, tensordot, multi_dot
 and chain_matmul.
 
-The factorizations run in the array library (numpy's LAPACK on the cpu, cupy's cuSOLVER on a GPU). Each differentiable
-result gets the node torch reports (LinalgDetBackward0, LinalgSvdBackward0, ...), whose backward is torch's formula
-(torch/csrc/autograd/FunctionsManual.cpp) written in engine ops, so create_graph=True differentiates it again. A
+The factorizations run in MKL's LAPACK on the cpu where MKL 2024.2 is installed, with the routines and arguments of
+torch's cpu build (engine/ops/mkl_lapack.py: its bits, but for the shapes where torch's threaded MKL takes another
+path than the sequential library), else in the array library (numpy's LAPACK, cupy's cuSOLVER on a GPU). Each
+differentiable result gets the node torch reports (LinalgDetBackward0, LinalgSvdBackward0, ...), whose backward is
+torch's formula (torch/csrc/autograd/FunctionsManual.cpp) written in engine ops, so create_graph=True differentiates
+it again (a plain backward solves with the forward's MKL factorization where torch's formula does). A
 decomposition with several differentiable outputs (slogdet, qr, eigh, svd, lstsq) gives each output its own node of
 the op's class: torch's formulas are linear in the outputs' gradients, so the per-output gradients add up to torch's.
 A singular or non-positive-definite input raises torch's _LinAlgError with the index LAPACK reports, found by LAPACK's

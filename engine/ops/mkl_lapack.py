@@ -6,6 +6,13 @@ PyTorch's cpu build runs its factorizations in MKL's LAPACK (aten/src/ATen/nativ
 R, the sign of a singular vector): called here with torch's arguments (a column-major copy of each matrix, the
 workspace size LAPACK's query returns, matrices of a batch one after another) MKL returns torch's bits.
 
+Known gap: mkl.py runs MKL's sequential library (libmkl_sequential), and torch's MKL is its OpenMP-threaded one;
+even on one thread the two take other paths for some shapes: tall QR and SVD (m >= ~40 rows over fewer columns),
+getrf of 17, 25, 33, 49 or 57 columns, and at 2 threads float64 syevd of 49+ and gesdd of ~35+ columns. Loading
+libmkl_rt with MKL_Set_Threading_Layer(GNU) and MKL_Set_Num_Threads(torch's count) matched torch on every one of
+them, but that choice is mkl.py's (its gemm emulation assumes the sequential layer); a second copy of MKL in
+another link namespace (dlmopen) crashed on its first allocation.
+
 Each function takes and returns numpy arrays: a batch of (..., m, n) matrices in, results laid out as torch's
 (column-major matrices, views of the buffer LAPACK wrote). available() is False where MKL 2024.2 is not loaded
 (TCLI_MKL=0, another platform): callers then use numpy's LAPACK."""
