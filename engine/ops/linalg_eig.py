@@ -1,9 +1,9 @@
-"""torch.linalg.eig / eigvals: the eigen-decomposition of general square matrices through LAPACK's geev (numpy's,
-as torch's; on a device computed on the host, as torch does), returned complex (complex64 for float32, complex128
-for float64), with torch's linalg_eig_backward (itself differentiable). Eigenvectors are unit columns whose phase
-geev fixes (its largest component real); another LAPACK build may give a column times -1, which torch documents as
-equally valid. In float32 (sgeev) another build may also converge to the same eigenvalues in another order;
-float64 orders agree in practice."""
+"""torch.linalg.eig / eigvals: the eigen-decomposition of general square matrices through LAPACK's geev (MKL's, as
+torch's cpu build, through engine/ops/mkl_lapack.py; numpy's where MKL is missing or the input is not finite; on a
+device computed on the host, as torch does), returned complex (complex64 for float32, complex128 for float64), with
+torch's linalg_eig_backward (itself differentiable). Eigenvectors are unit columns whose phase geev fixes (its
+largest component real); numpy's LAPACK may give a column times -1, which torch documents as equally valid, and may
+converge to the same eigenvalues in another order (float32 mostly, float64 too: seed 8757's 4x4)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import numpy as np
 from engine.backend import host
 from engine.grad_mode import ENABLED
 from engine.naming import result_type
+from engine.ops import mkl_lapack
 from engine.ops.diagonal import diag_embed
 from engine.ops.linalg import matmul
 from engine.ops.linalg_more import _at_least_2d, _grads, _multi_class, _out, _record_multi, _tensor
@@ -48,6 +49,24 @@ def _checks(A: Tensor, fn: str) -> Any:  # noqa: N803
     return _COMPLEX[dt.name]
 
 
+def _mkl_geev(a: Any, vectors: bool, cdt: Any) -> tuple:
+    """torch's cpu eig: MKL's geev, its real pairs of eigenvector columns made complex conjugate columns."""
+    wr, wi, vr, _ = mkl_lapack.geev(a, vectors)
+    L = (wr + 1j * wi).astype(cdt)
+    if not vectors:
+        return L, None
+    V = vr.astype(cdt)
+    pair = wi > 0  # (the first of each conjugate pair: v = vr[:, j] + i vr[:, j + 1], its conjugate next)
+    if pair.any():
+        re, im = vr[..., :, :-1], vr[..., :, 1:]
+        first = np.broadcast_to(pair[..., None, :-1], re.shape)
+        second = np.broadcast_to(pair[..., None, :-1], im.shape)
+        left, right = V[..., :, :-1], V[..., :, 1:]
+        left[first] = (re + 1j * im)[first]
+        right[second] = (re - 1j * im)[second]
+    return L, V
+
+
 def _geev(A: Tensor, vectors: bool, cdt: Any) -> tuple:  # noqa: N803
     """(eigenvalues, eigenvectors or None) as complex arrays on A's device, computed on the host."""
     a = np.asarray(host(A._data))
@@ -55,6 +74,8 @@ def _geev(A: Tensor, vectors: bool, cdt: Any) -> tuple:  # noqa: N803
     if a.size == 0:
         L = np.zeros(a.shape[:-1], cdt)
         V = np.zeros(a.shape, cdt) if vectors else None
+    elif a.dtype.kind == "f" and mkl_lapack.available(a.dtype) and np.isfinite(a).all():
+        L, V = _mkl_geev(a, vectors, cdt)
     elif vectors:
         L, V = np.linalg.eig(a)
         L, V = L.astype(cdt), V.astype(cdt)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine.naming import result_type
-from engine.ops import lapack
+from engine.ops import lapack, mkl_lapack
 from engine.ops.index import _bcast_msg, cat
 from engine.ops.linalg import matmul
 from engine.ops.linalg_more import (
@@ -218,6 +218,8 @@ def _lu_arrays(A: Tensor, pivot: bool, fn: str) -> tuple:  # noqa: N803
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{A.dtype.scalar_name()}'")
     if not pivot and not _on_device(A):
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    if pivot and type(d) is np.ndarray and d.size and mkl_lapack.available(d.dtype):  # torch's getrf
+        return mkl_lapack.getrf(d)
     return lapack.getrf(A._dev.xp, d, pivot)
 
 

@@ -3,9 +3,12 @@ matrix_power), torch.linalg's solvers and decompositions (solve, cholesky, their
 pinv, lstsq), matrix norms, and the fused or chained products addmv, addr, baddbmm, addbmm, vdot, tensordot, multi_dot
 and chain_matmul.
 
-The factorizations run in the array library (numpy's LAPACK on the cpu, cupy's cuSOLVER on a GPU). Each differentiable
-result gets the node torch reports (LinalgDetBackward0, LinalgSvdBackward0, ...), whose backward is torch's formula
-(torch/csrc/autograd/FunctionsManual.cpp) written in engine ops, so create_graph=True differentiates it again. A
+The factorizations run in MKL's LAPACK on the cpu where MKL 2024.2 is installed, with the routines and arguments of
+torch's cpu build (engine/ops/mkl_lapack.py: its bits, but for the shapes where torch's threaded MKL takes another
+path than the sequential library), else in the array library (numpy's LAPACK, cupy's cuSOLVER on a GPU). Each
+differentiable result gets the node torch reports (LinalgDetBackward0, LinalgSvdBackward0, ...), whose backward is
+torch's formula (torch/csrc/autograd/FunctionsManual.cpp) written in engine ops, so create_graph=True differentiates
+it again (a plain backward solves with the forward's MKL factorization where torch's formula does). A
 decomposition with several differentiable outputs (slogdet, qr, eigh, svd, lstsq) gives each output its own node of
 the op's class: torch's formulas are linear in the outputs' gradients, so the per-output gradients add up to torch's.
 A singular or non-positive-definite input raises torch's _LinAlgError with the index LAPACK reports, found by LAPACK's
@@ -27,7 +30,7 @@ from engine.bf16 import whole
 from engine.grad_mode import ENABLED
 from engine.multi_output import MultiNode, grads_by_position, multi_class, share
 from engine.naming import TorchNamed, result_type, type_name
-from engine.ops import lapack, mkl
+from engine.ops import lapack, mkl, mkl_lapack
 from engine.ops.complex import cj
 from engine.ops.diagonal import diag_embed, diagonal
 from engine.ops.index import _bcast_msg, cat
@@ -132,6 +135,14 @@ def _lapack(t: Tensor, fn: Any) -> Any:
     return tuple(r) if isinstance(r, tuple) else r  # (numpy's SVDResult & co as plain tuples)
 
 
+def _mkl(t: Tensor, finite: bool = False) -> bool:
+    """Whether t's factorization runs in MKL's LAPACK as torch's cpu build does (engine/ops/mkl_lapack.py): a
+    non-empty float32/float64 cpu array with MKL 2024.2 loaded (and every entry finite where `finite`: the other
+    path reports LAPACK's errors)."""
+    d = t._data
+    return type(d) is np.ndarray and d.size > 0 and mkl_lapack.available(d.dtype) and (not finite or _finite(d))
+
+
 def _finite(a: Any) -> bool:
     """Every entry finite; a device array is read back once."""
     if a.size == 0:
@@ -178,6 +189,9 @@ def _inv_info(A: Tensor) -> tuple:  # noqa: N803
     to be trusted) getrf and getrs, whose inf and nan for a singular matrix are torch's garbage too."""
     d = A._data
     xp = A._dev.xp
+    if _mkl(A):  # torch's linalg_inv_ex: linalg_solve_ex(A, I), getrf and getrs
+        lu, piv, info = mkl_lapack.getrf(d)
+        return mkl_lapack.getrs(lu, piv, np.broadcast_to(np.eye(d.shape[-1], dtype=d.dtype), d.shape), False), info
     try:
         r = _lapack(A, lambda xp_, a: xp_.linalg.inv(a))
     except np.linalg.LinAlgError:  # (numpy's, which cupy raises too)
@@ -295,6 +309,8 @@ def _det_bw(self: Any, g: Tensor, A: Tensor, det: Tensor) -> tuple:  # noqa: N80
     if ad.size == 0:
         return (wrap(A._dev.xp.zeros(ad.shape, dtype=ad.dtype), A._dev),)
     n = ad.shape[-1]
+    if not ENABLED[0] and _mkl(A):
+        return (wrap(_lu_solve_diag(A, g._data * det._data), g._dev),)
     if not ENABLED[0]:
         # det * A^-T; torch perturbs a zero pivot by eps, where det (and so the gradient) is 0
         xp = A._dev.xp
@@ -318,10 +334,41 @@ def _det_bw(self: Any, g: Tensor, A: Tensor, det: Tensor) -> tuple:  # noqa: N80
 LinalgDetBackward0 = node_class("LinalgDetBackward0", _det_bw)
 
 
+def _lu_diag(A: Tensor) -> tuple:  # noqa: N803
+    """(U's diagonal as a Tensor, det(P) as an array) of torch's getrf for det and slogdet: the factorization of
+    A^T where A is contiguous (torch's shortcut, which saves lu_factor a column-major copy), of A otherwise."""
+    d = A._data
+    lu, piv, _ = mkl_lapack.getrf(_mT(d) if d.flags.c_contiguous else d)
+    n = piv.shape[-1]
+    swaps = (np.arange(1, n + 1, dtype=np.int32) != piv).sum(-1) % 2
+    return wrap(np.diagonal(lu, 0, -2, -1), A._dev), (1 - 2 * swaps).astype(d.dtype)
+
+
+def _lu_solve_diag(A: Tensor, s: Any, perturb: bool = True) -> Any:  # noqa: N803
+    """A^-T diag(s) as torch's det and slogdet backward solve it: lu_solve with the forward's factorization (of A^T
+    for a contiguous A, then adjoint=False), a zero pivot replaced by eps for det's (`perturb`)."""
+    d = A._data
+    use_t = d.flags.c_contiguous
+    lu, piv, _ = mkl_lapack.getrf(_mT(d) if use_t else d)
+    n = d.shape[-1]
+    if perturb:
+        lu = lu.copy()
+        diag = np.diagonal(lu, 0, -2, -1)
+        idx = np.arange(n)
+        lu[..., idx, idx] = np.where(diag == 0, np.finfo(d.dtype).eps, diag)
+    rhs = (np.asarray(s, dtype=d.dtype)[..., None, None] * np.eye(n, dtype=d.dtype)).astype(d.dtype)
+    return mkl_lapack.getrs(lu, piv, np.broadcast_to(rhs, d.shape), not use_t)
+
+
 def _det(A: Tensor) -> Tensor:  # noqa: N803
     _square(A, "linalg.det")
     _floating(A, "linalg.det", half="lu_cpu")
     d = A._data
+    if _mkl(A):  # torch's: det(P) * prod(diag(U))
+        with NoGrad():
+            diag, p = _lu_diag(A)
+            r = np.asarray(p * diag.prod(-1)._data, dtype=d.dtype)
+        return _record(LinalgDetBackward0, r, A._dev, (A,), (A, _SELF))
     r = _lapack(A, lambda xp, a: xp.linalg.det(a))
     r = A._dev.xp.asarray(r).astype(d.dtype, copy=False)
     return _record(LinalgDetBackward0, r, A._dev, (A,), (A, _SELF))
@@ -340,6 +387,8 @@ def linalg_det(A: Tensor, *, out: Any = None) -> Tensor:  # noqa: N803
 def _g_inv_t(A: Tensor, g: Tensor) -> Tensor:  # noqa: N803
     """g * A^-T per matrix (slogdet's gradient): a plain backward inverts the arrays, a recorded one solves
     A^T X = g I in engine ops, as torch recomputes the factorization so that the graph reaches A."""
+    if not ENABLED[0] and _mkl(A):
+        return wrap(_lu_solve_diag(A, g._data, False), g._dev)
     if not ENABLED[0]:
         inv = _inv_quiet(A._data, A._dev.xp)
         return wrap((_mT(inv) * g._data[..., None, None]).astype(A._data.dtype, copy=False), g._dev)
@@ -362,7 +411,13 @@ def _slogdet(A: Tensor, fn: str, rtype: type) -> Any:  # noqa: N803
     _square(A, fn)
     _floating(A, fn, half="low")
     d = A._data
-    sign, logabs = _lapack(A, lambda xp, a: tuple(xp.linalg.slogdet(a)))
+    if _mkl(A):  # torch's: sign = prod(sgn(diag(U))) * det(P), logabsdet = sum(log(abs(diag(U))))
+        with NoGrad():
+            diag, p = _lu_diag(A)
+            sign = diag.sign().prod(-1)._data * p
+            logabs = diag.abs().log().sum(-1)._data
+    else:
+        sign, logabs = _lapack(A, lambda xp, a: tuple(xp.linalg.slogdet(a)))
     xp = A._dev.xp
     sign = xp.asarray(sign).astype(d.dtype, copy=False)
     logabs = xp.asarray(logabs).astype(d.dtype, copy=False)
@@ -450,7 +505,18 @@ def _solve_bw(self: Any, g: Tensor, A: Tensor, X: Tensor, left: bool, vec: bool)
     """torch's linalg_solve_backward: gB solves the adjoint system, gA = -gB X^T (left) or -X^T gB."""
     n = self._next
     gX = g.unsqueeze(-1) if vec else g
-    gB = solve(A.mT, gX, left=left)
+    if not ENABLED[0] and _mkl(A) and gX._data.dtype == A._data.dtype and gX._data.size:
+        # torch's linalg_lu_solve(LU, pivots, gX, left, adjoint=True) with the forward's LU: getrs 'T'
+        ad, gd = A._data, np.asarray(gX._data)
+        batch = np.broadcast_shapes(ad.shape[:-2], gd.shape[:-2])
+        lu, piv, _ = mkl_lapack.getrf(ad)
+        lu = np.broadcast_to(lu, batch + ad.shape[-2:])
+        piv = np.broadcast_to(piv, batch + piv.shape[-1:])
+        gd = np.broadcast_to(gd, batch + gd.shape[-2:])
+        r = mkl_lapack.getrs(lu, piv, gd, True) if left else _mT(mkl_lapack.getrs(lu, piv, _mT(gd), False))
+        gB = wrap(r, A._dev)
+    else:
+        gB = solve(A.mT, gX, left=left)
     gA = None
     if n[0] is not None:
         Xm = X.unsqueeze(-1) if vec else X
@@ -511,14 +577,23 @@ def _solve_ex(A: Tensor, B: Tensor, left: bool, check: str | None) -> tuple:  # 
     a = xp.broadcast_to(ad, batch + ad.shape[-2:])
     b = xp.broadcast_to(bm, batch + bm.shape[-2:])
     x = None
+    info = xp.zeros(ad.shape[:-2], dtype=np.int32)
+    exact = a.size != 0 and b.size != 0 and _mkl(A)
     if a.size == 0 or b.size == 0:
         x = xp.zeros(b.shape, dtype=ad.dtype)
+    elif exact:  # torch's: getrf of A (once per A's batch), getrs of each B (X A = B as A^T X^T = B^T)
+        lu, piv, info = mkl_lapack.getrf(ad)
+        lu = np.broadcast_to(lu, batch + ad.shape[-2:])
+        piv = np.broadcast_to(piv, batch + piv.shape[-1:])
+        x = mkl_lapack.getrs(lu, piv, b, False) if left else _mT(mkl_lapack.getrs(lu, piv, _mT(b), True))
+        hit = _first_info(info) if check is not None else None
+        if hit is not None:
+            raise _linalg_error(check, ad.ndim > 2, hit, "The solver failed because the input matrix is singular.")
     else:
         try:  # (X A = B is A^T X^T = B^T)
             x = xp.linalg.solve(a, b) if left else _mT(xp.linalg.solve(_mT(a), _mT(b)))
         except np.linalg.LinAlgError:
             pass
-    info = xp.zeros(ad.shape[:-2], dtype=np.int32)
     if x is None or (_on_device(A) and not _trusted(a, x)):  # (cuSOLVER does not report a singular matrix)
         lu, piv, info = lapack.getrf(xp, ad)
         x = lapack.getrs(xp, lu, piv, b, left)
@@ -527,7 +602,7 @@ def _solve_ex(A: Tensor, B: Tensor, left: bool, check: str | None) -> tuple:  # 
             raise _linalg_error(check, ad.ndim > 2, hit, "The solver failed because the input matrix is singular.")
     if vec:
         x = x[..., 0]
-    x = xp.ascontiguousarray(x.astype(ad.dtype, copy=False))
+    x = x if exact else xp.ascontiguousarray(x.astype(ad.dtype, copy=False))  # (getrs's layout is torch's)
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
     return _record(LinalgSolveExBackward0, x, A._dev, (A, B), (A, _SELF, left, vec), meta), wrap(info, A._dev)
 
@@ -1114,15 +1189,27 @@ def _cholesky_ex(A: Tensor, upper: bool, check: str | None, name: str = "linalg.
         sym = xp.triu(d) + _mT(xp.triu(d, 1))
     else:
         sym = xp.tril(d) + _mT(xp.tril(d, -1))
-    L = None
-    if d.size == 0:
+    L = F = None
+    info = xp.zeros(d.shape[:-2], dtype=np.int32)
+    if _mkl(A):  # torch's potrf, reading the `upper` triangle, the other one zeroed
+        F, info = mkl_lapack.potrf(d, upper)
+        L = _mT(F) if upper else F
+        hit = _first_info(info) if check is not None else None
+        if hit is not None:
+            raise _linalg_error(
+                check,
+                d.ndim > 2,
+                hit,
+                "The factorization could not be completed because the input is not positive-definite (the leading "
+                f"minor of order {hit[1]} is not positive-definite).",
+            )
+    elif d.size == 0:
         L = xp.zeros(d.shape, dtype=d.dtype)
     else:
         try:
             L = xp.linalg.cholesky(sym)
         except np.linalg.LinAlgError:
             pass
-    info = xp.zeros(d.shape[:-2], dtype=np.int32)
     if L is None or (_on_device(A) and not _finite(xp.log(xp.diagonal(L, 0, -2, -1)))):
         L, info = lapack.potf2(xp, sym)
         hit = _first_info(info) if check is not None else None
@@ -1134,13 +1221,15 @@ def _cholesky_ex(A: Tensor, upper: bool, check: str | None, name: str = "linalg.
                 "The factorization could not be completed because the input is not positive-definite (the leading "
                 f"minor of order {hit[1]} is not positive-definite).",
             )
-    r = xp.ascontiguousarray(_mT(L) if upper else L).astype(d.dtype, copy=False)
+    r = F if F is not None else xp.ascontiguousarray(_mT(L) if upper else L).astype(d.dtype, copy=False)
     return _record(node or LinalgCholeskyExBackward0, r, A._dev, (A,), (_SELF, upper)), wrap(info, A._dev)
 
 
 # ---- qr ----------------------------------------------------------------------------------------------------------
 def _qr_backward(gQ: Any, gR: Any, Q: Tensor, R: Tensor, mode: str) -> Tensor:  # noqa: N803
     """torch's linalg_qr_backward (real case)."""
+    from engine.ops.linalg_triangular import solve_triangular
+
     if mode == "r":
         raise RuntimeError(
             "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
@@ -1160,10 +1249,10 @@ def _qr_backward(gQ: Any, gR: Any, Q: Tensor, R: Tensor, mode: str) -> Tensor:  
         gA = matmul(Q, X)
         if gQ is not None:
             gA = gA + gQ
-        return solve(R.mT, gA, left=False)  # gA R^-T
+        return solve_triangular(R.mT, gA, upper=False, left=False)  # gA R^-T
     X = (-gA - (-gA).mT).tril()
     gA = matmul(Q, X)
-    gA = solve(R.narrow(-1, 0, m).mT, gA, left=False)
+    gA = solve_triangular(R.narrow(-1, 0, m).mT, gA, upper=False, left=False)
     zeros = wrap(R._dev.xp.zeros(R._data.shape[:-1] + (n - m,), dtype=R._data.dtype), R._dev)
     gA = cat([gA, zeros], -1)
     if gR is not None:
@@ -1191,13 +1280,17 @@ def qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> Any:  # noqa: N8
     _floating(A, "linalg.qr", half="geqrf_cpu")
     d = A._data
     xp = A._dev.xp
-    if mode == "r":
+    exact = _mkl(A)
+    if exact:  # torch's geqrf and orgqr, column-major as torch leaves them
+        Q, R = mkl_lapack.qr(d, mode)
+    elif mode == "r":
         R = _lapack(A, lambda xp_, a: xp_.linalg.qr(a, mode="r"))
         Q = xp.zeros((0,), dtype=d.dtype)
     else:
         Q, R = _lapack(A, lambda xp_, a: xp_.linalg.qr(a, mode=mode))
-    Q = xp.ascontiguousarray(Q.astype(d.dtype, copy=False))
-    R = xp.ascontiguousarray(R.astype(d.dtype, copy=False))
+    if not exact:
+        Q = xp.ascontiguousarray(Q.astype(d.dtype, copy=False))
+        R = xp.ascontiguousarray(R.astype(d.dtype, copy=False))
     r = linalg_qr_type(*_record_multi(LinalgQrBackward0, [Q, R], A._dev, (A,), extra=(mode,)))
     if out is not None:
         from engine.ops.inplace import write_out
@@ -1240,10 +1333,13 @@ def _eigh_checks(A: Tensor, UPLO: Any) -> str:  # noqa: N803
 
 def _eigh(A: Tensor, uplo: str) -> list:  # noqa: N803
     d = A._data
-    L, V = _lapack(A, lambda xp, a: xp.linalg.eigh(a, UPLO=uplo))
-    xp = A._dev.xp
-    L = xp.ascontiguousarray(L.astype(d.dtype, copy=False))
-    V = xp.ascontiguousarray(V.astype(d.dtype, copy=False))
+    if _mkl(A, True):  # torch's syevd, the eigenvectors column-major
+        L, V, _ = mkl_lapack.syevd(d, True, uplo)
+    else:
+        L, V = _lapack(A, lambda xp, a: xp.linalg.eigh(a, UPLO=uplo))
+        xp = A._dev.xp
+        L = xp.ascontiguousarray(L.astype(d.dtype, copy=False))
+        V = xp.ascontiguousarray(V.astype(d.dtype, copy=False))
     return _record_multi(LinalgEighBackward0, [L, V], A._dev, (A,))
 
 
@@ -1259,7 +1355,10 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> Tensor:  # noqa:
     uplo = _eigh_checks(A, UPLO)
     if ENABLED[0] and A._rg:  # torch computes the eigenvectors only when a gradient may need them
         return _out(out, _eigh(A, uplo)[0])
-    L = _lapack(A, lambda xp, a: xp.linalg.eigvalsh(a, UPLO=uplo))
+    if _mkl(A, True):
+        L = mkl_lapack.syevd(A._data, False, uplo)[0]
+    else:
+        L = _lapack(A, lambda xp, a: xp.linalg.eigvalsh(a, UPLO=uplo))
     return _out(out, wrap(A._dev.xp.asarray(L).astype(A._data.dtype, copy=False), A._dev))
 
 
@@ -1340,9 +1439,12 @@ def _svd_checks(A: Tensor, driver: Any) -> None:  # noqa: N803
 
 def _svd(A: Tensor, full: bool) -> list:  # noqa: N803
     d = A._data
-    U, S, Vh = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, full_matrices=full))
-    xp = A._dev.xp
-    arrs = [xp.ascontiguousarray(x.astype(d.dtype, copy=False)) for x in (U, S, Vh)]
+    if _mkl(A, True):  # torch's gesdd, jobz 'A' or 'S', U and Vh column-major
+        arrs = list(mkl_lapack.gesdd(d, "A" if full else "S")[:3])
+    else:
+        U, S, Vh = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, full_matrices=full))
+        xp = A._dev.xp
+        arrs = [xp.ascontiguousarray(x.astype(d.dtype, copy=False)) for x in (U, S, Vh)]
     return _record_multi(LinalgSvdBackward0, arrs, A._dev, (A,), extra=(full,))
 
 
@@ -1359,7 +1461,10 @@ def svdvals(A: Tensor, *, driver: Any = None, out: Any = None) -> Tensor:  # noq
     _svd_checks(A, driver)
     if ENABLED[0] and A._rg:  # torch computes U and Vh only when a gradient may need them
         return _out(out, _svd(A, False)[1])
-    S = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, compute_uv=False))
+    if _mkl(A, True):  # gesdd with jobz 'N'
+        S = mkl_lapack.gesdd(A._data, "N")[1]
+    else:
+        S = _svd_lapack(A, lambda xp, a: xp.linalg.svd(a, compute_uv=False))
     return _out(out, wrap(A._dev.xp.asarray(S).astype(A._data.dtype, copy=False), A._dev))
 
 
@@ -1410,17 +1515,29 @@ def _pinv_array(A: Tensor, atol: Any, rtol: Any, hermitian: bool) -> Any:  # noq
     else:
         default = xp.asarray(eps * max(m, n), dtype=np.float64)
         r_tol = xp.where(a_tol > 0, 0.0, default) if atol is not None else default
+    exact = _mkl(A, True)  # torch's gesdd / syevd factors, its products through engine's (torch's) matmul
     if not hermitian:
-        U, S, Vh = (x.astype(d.dtype, copy=False) for x in _svd_lapack(A, _reduced_svd))
+        if exact:
+            U, S, Vh, _ = mkl_lapack.gesdd(d, "S")
+        else:
+            U, S, Vh = (x.astype(d.dtype, copy=False) for x in _svd_lapack(A, _reduced_svd))
         big = S[..., :1]
         tol = xp.maximum(a_tol[..., None], r_tol[..., None] * big)
         Sp = xp.where(S > tol, 1 / S, 0).astype(d.dtype)
-        return (_mT(Vh) * Sp[..., None, :]) @ _mT(U)
-    S, U = (x.astype(d.dtype, copy=False) for x in _lapack(A, lambda xp_, a: xp_.linalg.eigh(a)))
-    Sa = abs(S)
-    tol = xp.maximum(a_tol[..., None], r_tol[..., None] * Sa.max(-1, keepdims=True))
-    Sp = xp.where(Sa > tol, 1 / S, 0).astype(d.dtype)
-    return (U * Sp[..., None, :]) @ _mT(U)
+        left, right = _mT(Vh) * Sp[..., None, :], _mT(U)
+    else:
+        if exact:
+            S, U, _ = mkl_lapack.syevd(d, True, "L")
+        else:
+            S, U = (x.astype(d.dtype, copy=False) for x in _lapack(A, lambda xp_, a: xp_.linalg.eigh(a)))
+        Sa = abs(S)
+        tol = xp.maximum(a_tol[..., None], r_tol[..., None] * Sa.max(-1, keepdims=True))
+        Sp = xp.where(Sa > tol, 1 / S, 0).astype(d.dtype)
+        left, right = U * Sp[..., None, :], _mT(U)
+    if exact:
+        with NoGrad():
+            return matmul(wrap(left, A._dev), wrap(right, A._dev))._data
+    return left @ right
 
 
 def _pinv(A: Tensor, atol: Any, rtol: Any, hermitian: bool) -> Tensor:  # noqa: N803
@@ -1484,6 +1601,43 @@ def _lstsq_bw(self: Any, g: Tensor, A: Tensor, B: Tensor, X: Tensor, res: Tensor
 LinalgLstsqBackward0 = _multi_class("LinalgLstsqBackward0", _lstsq_bw)
 
 
+def _lstsq_mkl(A: Tensor, B: Tensor, b: Any, rc: float, drv: str, vec: bool) -> Any:  # noqa: N803
+    """linalg.lstsq through MKL's driver as torch's linalg_lstsq runs it: the solution the first n rows of the
+    column-major B the driver overwrote, the residuals the squared sums of its rows n to m (gels, and gelsd/gelss
+    where every matrix has full column rank), rank and singular values where the driver computes them."""
+    ad = A._data
+    dt = ad.dtype
+    m, n = ad.shape[-2:]
+    sol, rank, sv = mkl_lapack.lstsq(ad, np.ascontiguousarray(b), rc, drv)
+    X = sol[..., :n, :]
+    residuals = np.zeros((0,), dtype=dt)
+    if m > n and drv != "gelsy" and (drv == "gels" or bool((rank == n).all())):
+        with NoGrad():
+            raw = wrap(sol[..., n:, :], A._dev)
+            residuals = raw.pow(2).sum(-2)._data
+    # rank and singular values have A's own batch shape: torch writes each broadcast matrix's into its A's slot
+    count = math.prod(ad.shape[:-2])
+    slot = np.broadcast_to(np.arange(count).reshape(ad.shape[:-2]), rank.shape).reshape(-1)
+    if drv == "gels":
+        rank = np.zeros((0,), dtype=np.int64)
+    else:
+        r = np.zeros(count, dtype=np.int64)
+        r[slot] = rank.reshape(-1)
+        rank = r.reshape(ad.shape[:-2])
+    if drv in ("gelsd", "gelss"):
+        v = np.zeros((count, sv.shape[-1]), dtype=dt)
+        v[slot] = sv.reshape(-1, sv.shape[-1])
+        sv = v.reshape(ad.shape[:-2] + sv.shape[-1:])
+    else:
+        sv = np.zeros((0,), dtype=dt)
+    if vec:
+        X = X[..., 0]
+    meta = ((ad.shape, dt), (B._data.shape, dt))
+    outs = _record_multi(LinalgLstsqBackward0, [X, residuals, rank, sv], A._dev, (A, B), keep=(A, B), extra=(vec,),
+                         diff=(True, True, False, False), meta=meta)  # fmt: skip
+    return linalg_lstsq_type(*outs)
+
+
 @autocast_policy(cpu="fp32")
 def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any:  # noqa: N803
     """torch.linalg.lstsq with the cpu's drivers. The solution is the pseudo-inverse's (the minimum-norm solution
@@ -1530,6 +1684,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
     a = ad
     b = xp.broadcast_to(bm, batch + (m, k))
     rc = float(np.finfo(dt).eps) * max(m, n) if rcond is None else float(rcond)
+    if min(m, n) > 0 and _mkl(A, True) and _finite(bd):  # torch's apply_lstsq: the driver itself, in MKL
+        return _lstsq_mkl(A, B, b, rc, drv, vec)
     if min(m, n) == 0:
         S = xp.zeros(ad.shape[:-2] + (0,), dtype=dt)
         X = xp.zeros(batch + (n, k), dtype=dt)

@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.backend import host
 from engine.naming import result_type
-from engine.ops import lapack
+from engine.ops import lapack, mkl_lapack
 from engine.ops.index import _bcast_msg
 from engine.ops.linalg import matmul
 from engine.ops.linalg_more import (
@@ -98,7 +98,10 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: Any = _MISSING, left: bool 
     _dispatch(A, "triangular_solve_cpu")
     xp = A._dev.xp
     b = xp.broadcast_to(bd.astype(ad.dtype, copy=False), batch + bd.shape[-2:])
-    x = _solve_arrays(xp, ad, b, bool(upper), left, bool(unitriangular))
+    if type(ad) is np.ndarray and b.size and mkl_lapack.available(ad.dtype):  # torch's MKL ?trsm
+        x = mkl_lapack.trsm(np.broadcast_to(ad, batch + ad.shape[-2:]), b, bool(upper), left, bool(unitriangular))
+    else:
+        x = _solve_arrays(xp, ad, b, bool(upper), left, bool(unitriangular))
     meta = ((ad.shape, ad.dtype), (bd.shape, bd.dtype))
     items = (A, _SELF, bool(upper), left, bool(unitriangular))
     return _out(out, _record(LinalgSolveTriangularBackward0, x, A._dev, (A, B), items, meta))
