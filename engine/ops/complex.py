@@ -191,10 +191,10 @@ def resolve_conj(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def _angle_bw(self: Any, g: Tensor, x: Tensor) -> tuple:
-    if x._data.dtype.kind != "c":
-        return (g * 0,)
-    from engine.ops.elementwise import where
+    from engine.ops.elementwise import where, zero_grad
 
+    if x._data.dtype.kind != "c":
+        return (zero_grad(g),)
     return (where(x == 0, 0.0, g * x / (x.abs() ** 2) * 1j),)
 
 

@@ -438,8 +438,16 @@ def _rem_bw(self: Node, g: Tensor, a: Any, b: Any) -> tuple:
     return g, gb
 
 
+def zero_grad(g: Tensor) -> Tensor:
+    """torch's zeros_like(grad) for a derivative that is zero everywhere (floor, sign, round ...): plain zeros,
+    where g * 0 would give -0. for a negative gradient and nan for a nan one."""
+    from engine.creation import zeros_like
+
+    return zeros_like(g)
+
+
 def _zero_bw(self: Node, g: Tensor, *saved: Any) -> tuple:
-    return tuple(g * 0 if n is not None else None for n in self._next)
+    return tuple(zero_grad(g) if n is not None else None for n in self._next)
 
 
 AddBackward0 = node_class("AddBackward0", _add_bw)
@@ -959,8 +967,8 @@ def _full_like_scalar(s: Any, like: Tensor) -> Tensor:
 
 # ---- pow --------------------------------------------------------------------------------------
 def _pow0_bw(self: Node, g: Tensor, x: Tensor, e: Any) -> tuple:
-    if e == 0:
-        return (g * 0,)
+    if e == 0:  # (torch's pow_backward: zeros_like(self), so no -0. from a negative gradient)
+        return (zero_grad(g),)
     return (g * (e * x ** (e - 1)),)  # torch's pow_backward: grad * (exponent * self.pow(exponent - 1))
 
 
@@ -1662,10 +1670,10 @@ UNARY = [
     ("neg", np.negative, "NegBackward0", lambda g, x, y: -g, "", "keep"),
     ("reciprocal", lambda a: 1 / a, "ReciprocalBackward0", lambda g, x, y: -g * (y * y), "y", "float"),
     ("square", lambda a: a * a, "PowBackward0", lambda g, x, y: g * 2 * x, "x", "keep"),
-    ("sign", lambda a: _sign(a), "SignBackward0", lambda g, x, y: g * 0, "", "keep"),
-    ("floor", np.floor, "FloorBackward0", lambda g, x, y: g * 0, "", "keep"),
-    ("ceil", np.ceil, "CeilBackward0", lambda g, x, y: g * 0, "", "keep"),
-    ("trunc", np.trunc, "TruncBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("sign", lambda a: _sign(a), "SignBackward0", lambda g, x, y: zero_grad(g), "", "keep"),
+    ("floor", np.floor, "FloorBackward0", lambda g, x, y: zero_grad(g), "", "keep"),
+    ("ceil", np.ceil, "CeilBackward0", lambda g, x, y: zero_grad(g), "", "keep"),
+    ("trunc", np.trunc, "TruncBackward0", lambda g, x, y: zero_grad(g), "", "keep"),
     ("frac", lambda a: a - np.trunc(a), "FracBackward0", lambda g, x, y: g, "", "keep"),
     ("asin", np.arcsin, "AsinBackward0", lambda g, x, y: g * (1 - x * x).rsqrt(), "x", "float"),
     ("acos", np.arccos, "AcosBackward0", lambda g, x, y: -g * (1 - x * x).rsqrt(), "x", "float"),
@@ -2219,8 +2227,8 @@ def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = No
     return _out(t, out)
 
 
-RoundBackward0 = node_class("RoundBackward0", lambda self, g: (g * 0,))
-RoundBackward1 = node_class("RoundBackward1", lambda self, g: (g * 0,))  # round(decimals=...)
+RoundBackward0 = node_class("RoundBackward0", lambda self, g: (zero_grad(g),))
+RoundBackward1 = node_class("RoundBackward1", lambda self, g: (zero_grad(g),))  # round(decimals=...)
 
 
 def positive(input: Tensor) -> Tensor:  # noqa: A002

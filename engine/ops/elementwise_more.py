@@ -59,7 +59,7 @@ def _sgn(a: Any) -> Any:
 
 def _sgn_bw(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
     if x._data.dtype.kind != "c":
-        return g * 0
+        return E.zero_grad(g)
     from engine.ops.complex import sgn_backward
 
     return sgn_backward(g, x, y)
@@ -86,7 +86,7 @@ UNARY_MORE = [
     ("rad2deg", lambda a: _scaled(a, _R2D), "Rad2DegBackward0", lambda g, x, y: E.mul_scalar(g, _R2D), "",
      "float"),
     ("sgn", lambda a: _sgn(a), "SgnBackward0", _sgn_bw, "xy", "keep"),
-    ("fix", np.trunc, "TruncBackward0", lambda g, x, y: g * 0, "", "keep"),
+    ("fix", np.trunc, "TruncBackward0", lambda g, x, y: E.zero_grad(g), "", "keep"),
     ("sinc", _sinc, "SincBackward0", _sinc_bw, "x", "float"),
 ]  # fmt: skip
 
@@ -149,7 +149,7 @@ def _copysign_bw(self: Any, g: Tensor, a: Tensor, b: Any) -> tuple:
     r = a.copysign(b)
     ratio = where(a == 0, 0.0, r / a)  # torch's copysign_tensor_self_backward
     n = self._next
-    return g * ratio, (g * 0 if len(n) > 1 and n[1] is not None else None)
+    return g * ratio, (E.zero_grad(g) if len(n) > 1 and n[1] is not None else None)
 
 
 def _xlogy_bw(self: Any, g: Tensor, a: Tensor, b: Any) -> tuple:

@@ -537,19 +537,25 @@ def masked_fill_(x: Tensor, mask: Tensor, value: Any) -> Tensor:
 
 
 def _zeros_bw(self: Any, g: Tensor) -> tuple:
-    return (g * 0,)
+    from engine.ops.elementwise import zero_grad
+
+    return (zero_grad(g),)
 
 
 def _fill3_bw(self: Any, g: Tensor) -> tuple:
+    from engine.ops.elementwise import zero_grad
+
     n = self._next
-    return (g * 0 if n[0] is not None else None, g.sum() if n[1] is not None else None)
+    return (zero_grad(g) if n[0] is not None else None, g.sum() if n[1] is not None else None)
 
 
 def _copy_bw(self: Any, g: Tensor, shape: tuple, np_dtype: Any, dev: Any) -> tuple:
+    from engine.ops.elementwise import zero_grad
     from engine.ops.shape import cast, sum_to
 
     n = self._next
-    return (g * 0 if n[0] is not None else None, cast(sum_to(g, shape), np_dtype, dev) if n[1] is not None else None)
+    ga = zero_grad(g) if n[0] is not None else None
+    return (ga, cast(sum_to(g, shape), np_dtype, dev) if n[1] is not None else None)
 
 
 ZeroBackward0 = node_class("ZeroBackward0", _zeros_bw)
