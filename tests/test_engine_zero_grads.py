@@ -42,8 +42,10 @@ CASES = {
 @pytest.mark.parametrize("name", CASES)
 def test_zero_derivative_is_plain_zeros(name):
     want = _grad(torch, CASES[name])
+    if want._is_zerotensor():  # (torch's sgn of a real tensor hands back a ZeroTensor: no storage to read)
+        want = torch.zeros(want.shape, dtype=want.dtype)
     got = _grad(engine, CASES[name])
-    # (the sign of zero included; torch's sgn hands back a ZeroTensor, which refuses .numpy())
+    # (the sign of zero included)
     assert [math.copysign(1, v) for v in got.tolist()] == [math.copysign(1, v) for v in want.tolist()]
     assert not any(map(math.isnan, got.tolist()))
     assert str(got) == str(want)
