@@ -1176,6 +1176,19 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
     return _out_tuple(out, linalg_cholesky_ex_type(*r))
 
 
+def _not_positive_definite(check: Any, d: Any, info: Any) -> None:
+    """torch's cholesky error for the first matrix whose factorization stopped (when asked to check)."""
+    hit = _first_info(info) if check is not None else None
+    if hit is not None:
+        raise _linalg_error(
+            check,
+            d.ndim > 2,
+            hit,
+            "The factorization could not be completed because the input is not positive-definite (the leading "
+            f"minor of order {hit[1]} is not positive-definite).",
+        )
+
+
 def _cholesky_ex(A: Tensor, upper: bool, check: str | None, name: str = "linalg.cholesky",  # noqa: N803
                  node: type | None = None) -> tuple:  # fmt: skip
     """(L, info): the library's factor, or where it fails LAPACK potf2's, whose partial factor of a matrix that is
@@ -1194,15 +1207,7 @@ def _cholesky_ex(A: Tensor, upper: bool, check: str | None, name: str = "linalg.
     if _mkl(A):  # torch's potrf, reading the `upper` triangle, the other one zeroed
         F, info = mkl_lapack.potrf(d, upper)
         L = _mT(F) if upper else F
-        hit = _first_info(info) if check is not None else None
-        if hit is not None:
-            raise _linalg_error(
-                check,
-                d.ndim > 2,
-                hit,
-                "The factorization could not be completed because the input is not positive-definite (the leading "
-                f"minor of order {hit[1]} is not positive-definite).",
-            )
+        _not_positive_definite(check, d, info)
     elif d.size == 0:
         L = xp.zeros(d.shape, dtype=d.dtype)
     else:
@@ -1212,15 +1217,7 @@ def _cholesky_ex(A: Tensor, upper: bool, check: str | None, name: str = "linalg.
             pass
     if L is None or (_on_device(A) and not _finite(xp.log(xp.diagonal(L, 0, -2, -1)))):
         L, info = lapack.potf2(xp, sym)
-        hit = _first_info(info) if check is not None else None
-        if hit is not None:
-            raise _linalg_error(
-                check,
-                d.ndim > 2,
-                hit,
-                "The factorization could not be completed because the input is not positive-definite (the leading "
-                f"minor of order {hit[1]} is not positive-definite).",
-            )
+        _not_positive_definite(check, d, info)
     r = F if F is not None else xp.ascontiguousarray(_mT(L) if upper else L).astype(d.dtype, copy=False)
     return _record(node or LinalgCholeskyExBackward0, r, A._dev, (A,), (_SELF, upper)), wrap(info, A._dev)
 
