@@ -1418,23 +1418,16 @@ def _clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | Non
         no_uint_kernel("clamp_cpu", input._data.dtype)
         return _out(_clamp_tensors(input, min, max), out)
     d = input._data
+    which = (
+        "clamp_scalar"
+        if min is not None and max is not None
+        else "clamp_min_scalar"
+        if min is not None
+        else "clamp_max_scalar"
+    )  # (torch's kernel, named in its refusals)
     if type(min) is not float and type(max) is not float:
-        which = (
-            "clamp_scalar"
-            if min is not None and max is not None
-            else "clamp_min_scalar"
-            if min is not None
-            else "clamp_max_scalar"
-        )
         no_uint_kernel(f"{which}_cpu", d.dtype)
     if d.dtype.kind == "b" and all(v is None or type(v) is bool for v in (min, max)):
-        which = (
-            "clamp_scalar"
-            if min is not None and max is not None
-            else "clamp_min_scalar"
-            if min is not None
-            else "clamp_max_scalar"
-        )
         raise NotImplementedError(f"\"{which}_{input._dev.type}\" not implemented for 'Bool'")
     if d.dtype.kind == "b" and any(type(v) is int for v in (min, max)):
         d = d.astype(np.int64)  # torch's promotion: bool with an int bound is int64
