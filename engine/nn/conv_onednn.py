@@ -26,6 +26,7 @@ import numpy as np
 from engine.ops import mkl
 from engine.ops.cascade_sum import torch_threads
 from engine.ops.cpu_capability import _cpu_flags, mkl_order_known
+from engine.ops.fma import fma
 
 _F32 = np.dtype(np.float32)
 _KMAX = 160  # products MKL's sgemm adds as one fused chain
@@ -413,3 +414,79 @@ def conv2d_forward(x: Any, w: Any, b: Any, stride: tuple, padding: tuple) -> Any
             else:
                 out[:, n0:n1] += part
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+
+# ---- a kernel that covers the whole input: oneDNN's convolution as an inner product -------------------------------
+
+_IP_KS = 27  # oneDNN's check_conv_ip: more kernel taps than this (and more than one image) run as an inner product
+_IP_K_PLAIN = 19600  # reduction lengths measured as one thread's sums (oneDNN's matmul splits longer ones, 2 threads)
+_IP_K_BLOCK = 1024  # the forward's sums: per block of this many (kernel row, column, channel) products one chain
+
+
+def ip_applies(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> bool:
+    """Whether oneDNN runs this conv2d (groups 1, no dilation) as an inner product (ip:any, its brgemm matmul): the
+    kernel covers the whole unpadded input (a 1x1 output) at stride 1, more than 27 taps, more than one image (its
+    check_conv_ip), with reduction lengths whose sums were measured (up to 19600 products)."""
+    n, c, h, wd = x_shape
+    o, _, kh, kw = w_shape
+    if stride != (1, 1) or padding != (0, 0) or (kh, kw) != (h, wd) or kh * kw <= _IP_KS or n < 2:
+        return False
+    return 0 < c * kh * kw <= _IP_K_PLAIN and 0 < o <= _IP_K_PLAIN and n <= _IP_K_PLAIN and mkl.available()
+
+
+def _ip_rows(a: Any) -> Any:
+    """(N, C, KH, KW) as (N, KH*KW*C): the channels-last order the inner product reduces in."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(a.shape[0], -1)
+
+
+def ip_forward(x: Any, w: Any, b: Any) -> Any | None:
+    """conv2d's forward as oneDNN's inner product sums it: per block of 1024 (kernel row, column, channel) products
+    one fused chain from 0, the blocks' sums added in order, the bias (b, or None) added last; (N, O, 1, 1). One
+    output channel runs an avx2 kernel instead: _ip_forward_one."""
+    n, o = x.shape[0], w.shape[0]
+    xr, wr = _ip_rows(x), _ip_rows(w)
+    if o == 1:
+        return _ip_forward_one(xr, wr[0], b).reshape(n, 1, 1, 1)
+    out = None
+    for k0 in range(0, xr.shape[1], _IP_K_BLOCK):
+        part = _chain(wr[:, k0 : k0 + _IP_K_BLOCK], xr[:, k0 : k0 + _IP_K_BLOCK].T)
+        out = part if out is None else out + part
+    if b is not None:
+        out = out + b.reshape(o, 1)
+    return np.ascontiguousarray(out.T).reshape(n, o, 1, 1)
+
+
+def _ip_forward_one(xr: Any, wr: Any, b: Any) -> Any:
+    """One output channel (oneDNN's avx2 matmul kernel, measured): per block of 1024 products eight fused chains from
+    0, lane l taking the products l, l + 8, ...; lanes l and l + 4 added, then (0 + 1) + (2 + 3); the blocks' sums
+    added in order, the bias last."""
+    n, k = xr.shape
+    out = None
+    for k0 in range(0, k, _IP_K_BLOCK):
+        m = min(k, k0 + _IP_K_BLOCK) - k0
+        mp = _cdiv(m, 8) * 8
+        xs, ws = np.zeros((n, mp), _F32), np.zeros(mp, _F32)  # (zero products add nothing)
+        xs[:, :m], ws[:m] = xr[:, k0 : k0 + m], wr[k0 : k0 + m]
+        acc = np.zeros((n, 8), _F32)
+        for j in range(0, mp, 8):
+            fma(xs[:, j : j + 8], ws[j : j + 8], acc, out=acc)
+        v = acc[:, :4] + acc[:, 4:]
+        part = (v[:, 0] + v[:, 1]) + (v[:, 2] + v[:, 3])
+        out = part if out is None else out + part
+    return out if b is None else out + b[0]
+
+
+def ip_input_grad(g: Any, w: Any) -> Any:
+    """The input gradient of ip_forward's convolution: one fused chain over the output channels; (N, C, KH, KW)."""
+    n, o = g.shape[:2]
+    _, c, kh, kw = w.shape
+    return _chain(g.reshape(n, o), _ip_rows(w)).reshape(n, kh, kw, c).transpose(0, 3, 1, 2).copy()
+
+
+def ip_weight_grad(x: Any, g: Any) -> Any:
+    """The weight gradient of ip_forward's convolution: one fused chain over the images; (O, C, KH, KW)."""
+    n, c, kh, kw = x.shape
+    o = g.shape[1]
+    return (
+        _chain(np.ascontiguousarray(g.reshape(n, o).T), _ip_rows(x)).reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
+    )

@@ -388,6 +388,17 @@ def _onednn_transposed(x: Any, w: Any, geo: _Geo) -> bool:
     return x.flags.c_contiguous and x.size > 0 and w.size > 0 and conv_onednn.exact_here()
 
 
+def _ip_case(x: Any, w: Any, geo: _Geo) -> bool:
+    """Whether torch's oneDNN runs this float32 conv2d (or conv_transpose2d) as an inner product (the kernel covers
+    the whole input, or a transposed one's whole output from a 1x1 input: conv_onednn.ip_applies)."""
+    if geo.transposed:
+        if not _onednn_transposed(x, w, geo) or geo.stride != (1, 1) or geo.padding != (0, 0):
+            return False
+        n, ci = x.shape[:2]
+        return x.shape[2:] == (1, 1) and conv_onednn.ip_applies((n, w.shape[1], *w.shape[2:]), w.shape, (1, 1), (0, 0))
+    return _onednn_used(x, w, geo) and conv_onednn.ip_applies(x.shape, w.shape, geo.stride, geo.padding)
+
+
 def _deconv_grads_known(g: Any, w: Any, geo: _Geo) -> tuple:
     """Which of conv_transpose2d's (input, weight, bias) gradients are oneDNN's measured kernels: at stride 1 all; at
     a stride the input gradient (conv2d's forward of g) where g is at least a kernel each way (else oneDNN's gemm
@@ -418,6 +429,16 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
     if b is not None and x.dtype == np.float16 and not geo.transposed and isinstance(x, np.ndarray):  # (and half)
         f32 = np.float32
         return _convolution_arr(x.astype(f32), w.astype(f32), b.astype(f32), geo, xp).astype(np.float16)
+    if _ip_case(x, w, geo) and (b is None or b.dtype == _F32):  # oneDNN's inner product
+        x = np.ascontiguousarray(x)
+        if geo.transposed:  # its backward-data sums: one chain over the input channels, the bias added last
+            n, ci = x.shape[:2]
+            co, kh, kw = w.shape[1:]
+            out = conv_onednn._chain(x.reshape(n, ci), w.reshape(ci, -1)).reshape(n, co, kh, kw)
+            return out if b is None else out + b.reshape(1, co, 1, 1)
+        out = conv_onednn.ip_forward(x, w, b)
+        if out is not None:
+            return out
     if geo.transposed:
         shape = _transposed_shape(x, w, geo)
         out = None
@@ -448,7 +469,20 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
         gx, gw, gb = _convolution_backward_arr(g[:, :, None, :], *as2d, mask, xp)
         return (None if gx is None else gx[:, :, 0, :]), (None if gw is None else gw[:, :, 0, :]), gb
     gx = gw = gb = None
-    if geo.transposed and _onednn_transposed(x, w, geo) and g.dtype == _F32:  # conv2d's kernels, roles swapped
+    ip = _ip_case(x, w, geo) and g.dtype == _F32
+    if ip:  # oneDNN's inner product (its bias sums not known: plain below)
+        g, x = np.ascontiguousarray(g), np.ascontiguousarray(x)
+        if geo.transposed:  # conv2d's forward and weight sums with the roles swapped
+            if mask[0]:
+                gx = conv_onednn.ip_forward(g, w, None)
+            if mask[1]:
+                gw = conv_onednn.ip_weight_grad(g, x)
+        else:
+            if mask[0]:
+                gx = conv_onednn.ip_input_grad(g, w)
+            if mask[1]:
+                gw = conv_onednn.ip_weight_grad(x, g)
+    elif geo.transposed and _onednn_transposed(x, w, geo) and g.dtype == _F32:  # conv2d's kernels, roles swapped
         g = np.ascontiguousarray(g)
         known = _deconv_grads_known(g, w, geo)
         if mask[0] and known[0]:
@@ -463,7 +497,7 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
             gx = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo, x.shape[2:]), g.dtype, g, w)
         if mask[1] and gw is None:
             gw = run_in(xp, lambda a, b: _conv_weight(xp, a, b, w.shape, geo), g.dtype, g, x)
-    else:
+    elif not ip:
         if _onednn_used(x, w, geo) and g.dtype == _F32:  # oneDNN's sums where their orders are known
             g = np.ascontiguousarray(g)
             if mask[0]:  # (a strided one: oneDNN's brgconv_strided kernel, its own order)

@@ -1,0 +1,92 @@
+"""conv2d / conv_transpose2d whose kernel covers the whole input (a 1x1 output, or a transposed one from a 1x1 input:
+the MNIST GAN generator's first layer, a discriminator's head) bit for bit with torch: its oneDNN runs them as an
+inner product (check_conv_ip: more than 27 taps, more than one image), whose sums engine/nn/conv_onednn.py's ip_*
+reproduce (forward: 1024-product blocks, for one output channel eight lanes each; input and weight gradients: one
+chain). The bias gradient's order is not known (not compared)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import engine
+from engine.nn import conv_onednn
+from engine.nn import functional as EF
+
+pytestmark = pytest.mark.skipif(
+    not conv_onednn.exact_here(), reason="oneDNN's orders measured with avx512_core kernels and MKL 2024.2 on AMD"
+)
+
+IP_SHAPES = [  # fn, N, C_in, C_out, kernel (= the input's size for conv2d; the output's for conv_transpose2d)
+    ("conv_transpose2d", 64, 100, 128, 7),  # MNIST GAN generator: ConvTranspose2d(nz, 128, 7, 1, 0) on 1x1
+    ("conv_transpose2d", 16, 64, 256, 7),
+    ("conv_transpose2d", 8, 3, 40, 6),
+    ("conv2d", 64, 128, 8, 7),
+    ("conv2d", 16, 128, 2, 7),
+    ("conv2d", 300, 30, 40, 7),
+    ("conv2d", 16, 256, 512, 7),
+    ("conv2d", 8, 300, 16, 7),  # 14700 products a sum: 15 blocks
+    ("conv2d", 2, 1, 5, 7),
+    ("conv2d", 16, 10, 10, 15),  # past the jit kernel's 14 columns
+    ("conv2d", 64, 128, 1, 7),  # a discriminator's head, Conv2d(128, 1, 7) on 7x7: one output channel (avx2 kernel)
+    ("conv2d", 8, 21, 1, 7),  # one output channel, 1029 products: two blocks
+    ("conv2d", 5, 3, 1, 6),
+]
+
+
+@pytest.fixture(params=[None, 1, 4], ids=["default-threads", "1-thread", "4-threads"])
+def threads(request):
+    before = torch.get_num_threads()
+    if request.param is not None:
+        torch.set_num_threads(request.param)
+        engine.set_num_threads(request.param)
+    yield
+    torch.set_num_threads(before)
+    engine.set_num_threads(before)
+
+
+def _run(mod, fn, x, w, b, g):
+    xs, ws, bs = (mod.tensor(a.copy(), requires_grad=True) for a in (x, w, b))
+    y = getattr(TF if mod is torch else EF, fn)(xs, ws, bs)
+    y.backward(mod.tensor(g))
+    return [a.numpy() for a in (y.detach(), xs.grad, ws.grad)]
+
+
+def _data(fn, n, c, o, k, seed):
+    rs = np.random.RandomState(seed)
+    t = fn == "conv_transpose2d"
+    x = rs.randn(n, c, *((1, 1) if t else (k, k))).astype(np.float32)
+    w = (rs.randn(*((c, o) if t else (o, c)), k, k) * 0.1).astype(np.float32)
+    b = rs.randn(o).astype(np.float32)
+    g = rs.randn(n, o, *((k, k) if t else (1, 1))).astype(np.float32)
+    return x, w, b, g
+
+
+@pytest.mark.parametrize("shape", IP_SHAPES, ids=str)
+def test_whole_kernel_conv_bits(shape, threads):
+    x, w, b, g = _data(*shape, seed=19)
+    ref, got = _run(torch, shape[0], x, w, b, g), _run(engine, shape[0], x, w, b, g)
+    for name, r, e in zip(["output", "input grad", "weight grad"], ref, got):
+        assert e.shape == r.shape
+        np.testing.assert_array_equal(e.view(np.uint32), r.view(np.uint32), err_msg=name)
+
+
+def test_mnist_generator_layer_module():
+    """nn.ConvTranspose2d(100, 64, 7, 1, 0) as a module: forward and gradients."""
+    torch.manual_seed(0)
+    engine.manual_seed(0)
+    x, w, b, g = _data("conv_transpose2d", 32, 100, 64, 7, seed=3)
+    tm, em = torch.nn.ConvTranspose2d(100, 64, 7, 1, 0), engine.nn.ConvTranspose2d(100, 64, 7, 1, 0)
+    for m, mod in ((tm, torch), (em, engine)):
+        with mod.no_grad():
+            m.weight.copy_(mod.tensor(w))
+            m.bias.copy_(mod.tensor(b))
+    xt, xe = torch.tensor(x, requires_grad=True), engine.tensor(x, requires_grad=True)
+    yt, ye = tm(xt), em(xe)
+    yt.backward(torch.tensor(g))
+    ye.backward(engine.tensor(g))
+    assert torch.equal(yt.detach(), torch.tensor(ye.detach().numpy()))
+    assert torch.equal(xt.grad, torch.tensor(xe.grad.numpy()))
+    assert torch.equal(tm.weight.grad, torch.tensor(em.weight.grad.numpy()))
