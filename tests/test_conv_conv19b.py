@@ -90,3 +90,38 @@ def test_mnist_generator_layer_module():
     assert torch.equal(yt.detach(), torch.tensor(ye.detach().numpy()))
     assert torch.equal(xt.grad, torch.tensor(xe.grad.numpy()))
     assert torch.equal(tm.weight.grad, torch.tensor(em.weight.grad.numpy()))
+
+
+WIDE_SHAPES = [  # fn, N, C_in, C_out, H, W, kernel, stride, padding: past 256 channels (the 64x64 DCGAN tutorial's)
+    ("conv2d", 4, 256, 512, 8, 8, 4, 2, 1),
+    ("conv2d", 4, 512, 1, 4, 4, 4, 1, 0),
+    ("conv_transpose2d", 4, 512, 256, 4, 4, 4, 2, 1),
+    ("conv_transpose2d", 4, 100, 512, 1, 1, 4, 1, 0),
+    ("conv2d", 2, 640, 3, 3, 3, 2, 1, 1),
+    ("conv2d", 3, 640, 64, 9, 5, 2, 1, 0),
+    ("conv2d", 2, 32, 1024, 9, 5, 2, 2, 0),
+    ("conv2d", 3, 64, 300, 6, 7, 5, 1, 1),
+    ("conv_transpose2d", 3, 512, 300, 6, 8, 3, 1, 0),
+    ("conv_transpose2d", 2, 1024, 100, 5, 5, 3, 1, 1),
+]
+
+
+@pytest.mark.parametrize("shape", WIDE_SHAPES, ids=str)
+def test_wide_conv_bits(shape, threads):
+    fn, n, c, o, h, wd, k, s, p = shape
+    rs = np.random.RandomState(190)
+    t = fn == "conv_transpose2d"
+    x = rs.randn(n, c, h, wd).astype(np.float32)
+    w = (rs.randn(*((c, o) if t else (o, c)), k, k) * 0.1).astype(np.float32)
+    b = rs.randn(o).astype(np.float32)
+    y = getattr(TF, fn)(torch.tensor(x), torch.tensor(w), stride=s, padding=p)
+    g = rs.randn(*y.shape).astype(np.float32)
+    got = []
+    for mod in (torch, engine):
+        xs, ws, bs = (mod.tensor(a.copy(), requires_grad=True) for a in (x, w, b))
+        out = getattr(TF if mod is torch else EF, fn)(xs, ws, bs, stride=s, padding=p)
+        out.backward(mod.tensor(g))
+        got.append([a.numpy() for a in (out.detach(), xs.grad, ws.grad, bs.grad)])
+    for name, r, e in zip(["output", "input grad", "weight grad", "bias grad"], *got):
+        assert e.shape == r.shape
+        np.testing.assert_array_equal(e.view(np.uint32), r.view(np.uint32), err_msg=name)

@@ -32,7 +32,7 @@ _F32 = np.dtype(np.float32)
 _KMAX = 160  # products MKL's sgemm adds as one fused chain
 _ROWS = 32  # output rows a chained product carries at once (each carried row costs one of the 160)
 _MIN_ROWS, _MIN_COLS = 4, 16  # MKL's sgemm is the plain chain from these sizes up
-_MAX_CHANNELS = 256  # the channel counts measured
+_MAX_CHANNELS = 1024  # the channel counts measured
 _BLOCK = 1 << 20  # floats of columns materialised at once (a few MB: the pieces stay in cache)
 
 
@@ -146,7 +146,7 @@ def _in_parallel(f: Any, ranges: list, work: int) -> list:
 
 
 def _kernel_ok(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple, channels: int = _MAX_CHANNELS) -> bool:
-    """The geometries whose orders were measured: padding below the kernel size, at most 256 channels each way (or
+    """The geometries whose orders were measured: padding below the kernel size, at most 1024 channels each way (or
     channels), kernels up to 14 wide (oneDNN's jit limit)."""
     n, c, h, w = x_shape
     o, _, kh, kw = w_shape
