@@ -125,3 +125,54 @@ def test_wide_conv_bits(shape, threads):
     for name, r, e in zip(["output", "input grad", "weight grad", "bias grad"], *got):
         assert e.shape == r.shape
         np.testing.assert_array_equal(e.view(np.uint32), r.view(np.uint32), err_msg=name)
+
+
+NATIVE_SHAPES = [  # dtype, N, C_in, C_out, H, W, kernel, stride, padding: torch's native slow_conv2d
+    ("float32", 1, 1, 32, 28, 28, 3, 1, 1),  # one image, a 3x3 kernel (an MNIST CNN's inference on one digit)
+    ("float32", 1, 3, 16, 32, 32, 3, 1, 1),
+    ("float32", 1, 16, 32, 16, 16, 3, 2, 1),
+    ("float32", 1, 128, 128, 12, 12, 3, 1, 1),
+    ("float32", 1, 64, 10, 4, 4, 3, 1, 1),
+    ("float64", 1, 1, 32, 28, 28, 3, 1, 1),
+    ("float64", 8, 3, 16, 16, 16, 3, 1, 1),
+    ("float64", 4, 16, 32, 8, 8, 4, 2, 1),
+    ("float64", 2, 6, 16, 14, 14, 5, 1, 0),
+    ("float64", 3, 32, 64, 9, 7, 3, 2, 0),
+]
+
+
+@pytest.mark.parametrize("shape", NATIVE_SHAPES, ids=str)
+def test_native_conv2d_bits(shape, threads):
+    dt, n, c, o, h, wd, k, s, p = shape
+    if dt == "float64" and torch.get_num_threads() > 2:
+        pytest.skip("MKL's float64 products are reproduced at 1-2 threads")
+    rs = np.random.RandomState(191)
+    x = rs.randn(n, c, h, wd).astype(dt)
+    w = (rs.randn(o, c, k, k) * 0.1).astype(dt)
+    b = rs.randn(o).astype(dt)
+    y = TF.conv2d(torch.tensor(x), torch.tensor(w), stride=s, padding=p)
+    g = rs.randn(*y.shape).astype(dt)
+    got = []
+    for mod in (torch, engine):
+        xs, ws, bs = (mod.tensor(a.copy(), requires_grad=True) for a in (x, w, b))
+        out = (TF if mod is torch else EF).conv2d(xs, ws, bs, stride=s, padding=p)
+        out.backward(mod.tensor(g))
+        got.append([a.numpy() for a in (out.detach(), xs.grad, ws.grad, bs.grad)])
+    for name, r, e in zip(["output", "input grad", "weight grad", "bias grad"], *got):
+        assert e.shape == r.shape
+        assert torch.equal(torch.from_numpy(e), torch.from_numpy(r)), name
+
+
+@pytest.mark.parametrize("dt", ["float64", "float32"])
+def test_native_conv1d_bits(dt):
+    rs = np.random.RandomState(192)
+    x, w, b = rs.randn(1, 8, 100).astype(dt), rs.randn(16, 8, 5).astype(dt), rs.randn(16).astype(dt)
+    g = rs.randn(1, 16, 100).astype(dt)
+    got = []
+    for mod in (torch, engine):
+        xs, ws, bs = (mod.tensor(a.copy(), requires_grad=True) for a in (x, w, b))
+        out = (TF if mod is torch else EF).conv1d(xs, ws, bs, padding=2)
+        out.backward(mod.tensor(g))
+        got.append([a.numpy() for a in (out.detach(), xs.grad, ws.grad, bs.grad)])
+    for r, e in zip(*got):
+        assert torch.equal(torch.from_numpy(e), torch.from_numpy(r))

@@ -34,7 +34,7 @@ from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.multi_output import grads_of, port
 from engine.naming import type_name
-from engine.nn import conv_onednn, conv_onednn_strided
+from engine.nn import conv_native, conv_onednn, conv_onednn_strided
 from engine.nn import functional as _functional
 from engine.nn.spatial import cpp_name, grad_node, not_for, op_node, pad_nd, run_in, shape_text, strided
 from engine.ops import mkl
@@ -301,6 +301,7 @@ def _transposed_shape(x: Any, w: Any, geo: _Geo) -> tuple:
 
 
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 
 
 def _onednn_used(x: Any, w: Any, geo: _Geo) -> bool:
@@ -363,12 +364,17 @@ def _onednn_conv(x: Any, w: Any, geo: _Geo) -> Any:
 
 def _as_2d(x: Any, w: Any, geo: _Geo) -> tuple | None:
     """A conv1d (or conv_transpose1d) as torch runs it (view1d_as_2d): the input and weight with a height of 1 and
-    the geometry to match, where that 2-d convolution is oneDNN's whose sums are reproduced; else None."""
-    if x.ndim != 3 or type(x) is not np.ndarray or x.dtype != _F32:
+    the geometry to match, where that 2-d convolution is oneDNN's or torch's native one whose sums are reproduced;
+    else None."""
+    if x.ndim != 3 or type(x) is not np.ndarray or x.dtype not in (_F32, _F64):
         return None
     t = geo.transposed
     geo2 = _Geo((1, *geo.stride), (0, *geo.padding), (1, *geo.dilation), t, (0, *geo.output_padding), geo.groups)
     x4, w4 = x[:, :, None, :], w[:, :, None, :]
+    if not t and conv_native.applies(x4, w4, geo2.stride, geo2.padding, geo2.dilation, geo2.groups):
+        return x4, w4, geo2
+    if x.dtype != _F32:
+        return None
     return (x4, w4, geo2) if (_onednn_transposed if t else _onednn_used)(x4, w4, geo2) else None
 
 
@@ -439,6 +445,9 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
         out = conv_onednn.ip_forward(x, w, b)
         if out is not None:
             return out
+    if not geo.transposed and conv_native.applies(x, w, geo.stride, geo.padding, geo.dilation, geo.groups):
+        if b is None or b.dtype == x.dtype:  # torch's native kernel (the bias first, the product added to it)
+            return conv_native.forward(x, w, b, geo.stride, geo.padding)
     if geo.transposed:
         shape = _transposed_shape(x, w, geo)
         out = None
@@ -497,6 +506,14 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
             gx = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo, x.shape[2:]), g.dtype, g, w)
         if mask[1] and gw is None:
             gw = run_in(xp, lambda a, b: _conv_weight(xp, a, b, w.shape, geo), g.dtype, g, x)
+    elif conv_native.applies(x, w, geo.stride, geo.padding, geo.dilation, geo.groups) and g.dtype == x.dtype:
+        if mask[0]:
+            cols = conv_native.input_grad_columns(g, w)
+            gx = _col2im(np, cols, x.shape, tuple(w.shape[2:]), geo, tuple(g.shape[2:]))
+        if mask[1]:
+            gw = conv_native.weight_grad(np.ascontiguousarray(x), g, w.shape, geo.stride, geo.padding)
+        if mask[2]:
+            gb = conv_native.bias_grad(g)
     elif not ip:
         if _onednn_used(x, w, geo) and g.dtype == _F32:  # oneDNN's sums where their orders are known
             g = np.ascontiguousarray(g)
