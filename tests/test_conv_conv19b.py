@@ -2,7 +2,8 @@
 the MNIST GAN generator's first layer, a discriminator's head) bit for bit with torch: its oneDNN runs them as an
 inner product (check_conv_ip: more than 27 taps, more than one image), whose sums engine/nn/conv_onednn.py's ip_*
 reproduce (forward: 1024-product blocks, for one output channel eight lanes each; input and weight gradients: one
-chain). The bias gradient's order is not known (not compared)."""
+chain; a transposed one's bias gradient: each image's sum, then the images'). A conv2d's bias gradient is not
+known (not compared)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def _run(mod, fn, x, w, b, g):
     xs, ws, bs = (mod.tensor(a.copy(), requires_grad=True) for a in (x, w, b))
     y = getattr(TF if mod is torch else EF, fn)(xs, ws, bs)
     y.backward(mod.tensor(g))
-    return [a.numpy() for a in (y.detach(), xs.grad, ws.grad)]
+    return [a.numpy() for a in (y.detach(), xs.grad, ws.grad, bs.grad)]
 
 
 def _data(fn, n, c, o, k, seed):
@@ -68,7 +69,8 @@ def _data(fn, n, c, o, k, seed):
 def test_whole_kernel_conv_bits(shape, threads):
     x, w, b, g = _data(*shape, seed=19)
     ref, got = _run(torch, shape[0], x, w, b, g), _run(engine, shape[0], x, w, b, g)
-    for name, r, e in zip(["output", "input grad", "weight grad"], ref, got):
+    names = ["output", "input grad", "weight grad"] + ["bias grad"] * (shape[0] == "conv_transpose2d")
+    for name, r, e in zip(names, ref, got):
         assert e.shape == r.shape
         np.testing.assert_array_equal(e.view(np.uint32), r.view(np.uint32), err_msg=name)
 
@@ -90,6 +92,7 @@ def test_mnist_generator_layer_module():
     assert torch.equal(yt.detach(), torch.tensor(ye.detach().numpy()))
     assert torch.equal(xt.grad, torch.tensor(xe.grad.numpy()))
     assert torch.equal(tm.weight.grad, torch.tensor(em.weight.grad.numpy()))
+    assert torch.equal(tm.bias.grad, torch.tensor(em.bias.grad.numpy()))
 
 
 WIDE_SHAPES = [  # fn, N, C_in, C_out, H, W, kernel, stride, padding: past 256 channels (the 64x64 DCGAN tutorial's)

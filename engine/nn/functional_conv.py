@@ -479,13 +479,16 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
         return (None if gx is None else gx[:, :, 0, :]), (None if gw is None else gw[:, :, 0, :]), gb
     gx = gw = gb = None
     ip = _ip_case(x, w, geo) and g.dtype == _F32
-    if ip:  # oneDNN's inner product (its bias sums not known: plain below)
+    if ip:  # oneDNN's inner product (a conv2d's bias sums not known: plain below)
         g, x = np.ascontiguousarray(g), np.ascontiguousarray(x)
         if geo.transposed:  # conv2d's forward and weight sums with the roles swapped
             if mask[0]:
                 gx = conv_onednn.ip_forward(g, w, None)
             if mask[1]:
                 gw = conv_onednn.ip_weight_grad(g, x)
+            if mask[2]:  # each image's sum, then the images' in order (measured)
+                gc = g.reshape(*g.shape[:2], -1)
+                gb = np.add.accumulate(np.add.accumulate(gc, axis=2)[:, :, -1], axis=0)[-1]
         else:
             if mask[0]:
                 gx = conv_onednn.ip_input_grad(g, w)
