@@ -1,9 +1,9 @@
 """conv2d / conv_transpose2d whose kernel covers the whole input (a 1x1 output, or a transposed one from a 1x1 input:
 the MNIST GAN generator's first layer, a discriminator's head) bit for bit with torch: its oneDNN runs them as an
 inner product (check_conv_ip: more than 27 taps, more than one image), whose sums engine/nn/conv_onednn.py's ip_*
-reproduce (forward: 1024-product blocks, for one output channel eight lanes each; input and weight gradients: one
-chain; a transposed one's bias gradient: each image's sum, then the images'). A conv2d's bias gradient is not
-known (not compared)."""
+reproduce (each sum in blocks of 1024 products, of 512 where a sum has 513 to 1024; one output channel's forward
+eight lanes a block; a transposed one's bias gradient: each image's sum, then the images'). A conv2d's bias
+gradient is not known (not compared)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ IP_SHAPES = [  # fn, N, C_in, C_out, kernel (= the input's size for conv2d; the 
     ("conv2d", 64, 128, 1, 7),  # a discriminator's head, Conv2d(128, 1, 7) on 7x7: one output channel (avx2 kernel)
     ("conv2d", 8, 21, 1, 7),  # one output channel, 1029 products: two blocks
     ("conv2d", 5, 3, 1, 6),
+    ("conv2d", 600, 16, 16, 7),  # 784 products a sum, 600 images: blocks of 512 (forward and weight gradient)
+    ("conv2d", 16, 16, 700, 6),  # the input gradient's 700 channels: blocks of 512
+    ("conv_transpose2d", 16, 2048, 16, 7),  # 2048 input channels: blocks of 1024
 ]
 
 

@@ -437,12 +437,8 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
         return _convolution_arr(x.astype(f32), w.astype(f32), b.astype(f32), geo, xp).astype(np.float16)
     if _ip_case(x, w, geo) and (b is None or b.dtype == _F32):  # oneDNN's inner product
         x = np.ascontiguousarray(x)
-        if geo.transposed:  # its backward-data sums: one chain over the input channels, the bias added last
-            n, ci = x.shape[:2]
-            co, kh, kw = w.shape[1:]
-            out = conv_onednn._chain(x.reshape(n, ci), w.reshape(ci, -1)).reshape(n, co, kh, kw)
-            return out if b is None else out + b.reshape(1, co, 1, 1)
-        out = conv_onednn.ip_forward(x, w, b)
+        fwd = conv_onednn.ip_deconv_forward if geo.transposed else conv_onednn.ip_forward
+        out = fwd(x, w, b)
         if out is not None:
             return out
     if not geo.transposed and conv_native.applies(x, w, geo.stride, geo.padding, geo.dilation, geo.groups):
@@ -517,8 +513,8 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
             gw = conv_native.weight_grad(np.ascontiguousarray(x), g, w.shape, geo.stride, geo.padding)
         if mask[2]:
             gb = conv_native.bias_grad(g)
-    elif not ip:
-        if _onednn_used(x, w, geo) and g.dtype == _F32:  # oneDNN's sums where their orders are known
+    else:
+        if not ip and _onednn_used(x, w, geo) and g.dtype == _F32:  # oneDNN's sums where their orders are known
             g = np.ascontiguousarray(g)
             if mask[0]:  # (a strided one: oneDNN's brgconv_strided kernel, its own order)
                 grad_input = (conv_onednn if geo.stride == (1, 1) else conv_onednn_strided).conv2d_input_grad
