@@ -12,7 +12,9 @@ loop over kernel offsets, each one strided add); the weight gradient is a batche
 gradient with the columns. In exact mode (MKL loaded) a float32 conv2d that torch runs through oneDNN adds its
 products in oneDNN's orders instead (engine/nn/conv_onednn.py; the forward of up to 16 channels and 160
 products a sum: _onednn_conv; the input gradient at a stride, and so a strided transposed convolution's forward:
-engine/nn/conv_onednn_strided.py).
+engine/nn/conv_onednn_strided.py; a kernel that covers the whole input: oneDNN's inner product, conv_onednn.ip_*),
+and a float64 conv2d, or a float32 one torch runs natively (one small image), in torch's slow_conv2d's
+(engine/nn/conv_native.py).
 """
 
 from __future__ import annotations
