@@ -477,7 +477,7 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
         return (None if gx is None else gx[:, :, 0, :]), (None if gw is None else gw[:, :, 0, :]), gb
     gx = gw = gb = None
     ip = _ip_case(x, w, geo) and g.dtype == _F32
-    if ip:  # oneDNN's inner product (a conv2d's bias sums not known: plain below)
+    if ip:  # oneDNN's inner product
         g, x = np.ascontiguousarray(g), np.ascontiguousarray(x)
         if geo.transposed:  # conv2d's forward and weight sums with the roles swapped
             if mask[0]:
@@ -492,6 +492,8 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
                 gx = conv_onednn.ip_input_grad(g, w)
             if mask[1]:
                 gw = conv_onednn.ip_weight_grad(x, g)
+            if mask[2]:
+                gb = conv_onednn.ip_bias_grad(g)
     elif geo.transposed and _onednn_transposed(x, w, geo) and g.dtype == _F32:  # conv2d's kernels, roles swapped
         g = np.ascontiguousarray(g)
         known = _deconv_grads_known(g, w, geo)
