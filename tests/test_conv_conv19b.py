@@ -184,3 +184,36 @@ def test_native_conv1d_bits(dt):
         got.append([a.numpy() for a in (out.detach(), xs.grad, ws.grad, bs.grad)])
     for r, e in zip(*got):
         assert torch.equal(torch.from_numpy(e), torch.from_numpy(r))
+
+
+def _gan(nn):
+    g = nn.Sequential(
+        nn.ConvTranspose2d(64, 128, 7, 1, 0), nn.ReLU(), nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(),
+    )  # fmt: skip
+    d = nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(128, 1, 7),
+    )  # fmt: skip
+    return g, d
+
+
+def test_mnist_gan_step_bits():
+    """An MNIST DCGAN's generator (7x7 from noise, then two strided transposed convolutions) and discriminator (two
+    strided convolutions, a 7x7 head): the loss and every parameter's gradient bit for bit."""
+    torch.manual_seed(0)
+    tg, td = _gan(torch.nn)
+    eg, ed = _gan(engine.nn)
+    for tm, em in ((tg, eg), (td, ed)):
+        for tp, ep in zip(tm.parameters(), em.parameters()):
+            with engine.no_grad():
+                ep.copy_(engine.tensor(tp.detach().numpy().copy()))
+    z = np.random.RandomState(0).randn(16, 64, 1, 1).astype(np.float32)
+    got = []
+    for mod, g, d in ((torch, tg, td), (engine, eg, ed)):
+        out = d(g(mod.tensor(z))).reshape(-1)
+        loss = mod.nn.functional.binary_cross_entropy_with_logits(out, mod.ones(16))
+        loss.backward()
+        got.append([loss.detach().numpy()] + [p.grad.numpy() for p in [*g.parameters(), *d.parameters()]])
+    for r, e in zip(*got):
+        assert torch.equal(torch.from_numpy(e), torch.from_numpy(r))
