@@ -26,12 +26,13 @@ import numpy as np
 from engine.ops import mkl
 from engine.ops.cascade_sum import torch_threads
 from engine.ops.cpu_capability import _cpu_flags, mkl_order_known
+from engine.ops.fma import fma
 
 _F32 = np.dtype(np.float32)
 _KMAX = 160  # products MKL's sgemm adds as one fused chain
 _ROWS = 32  # output rows a chained product carries at once (each carried row costs one of the 160)
 _MIN_ROWS, _MIN_COLS = 4, 16  # MKL's sgemm is the plain chain from these sizes up
-_MAX_CHANNELS = 256  # the channel counts measured
+_MAX_CHANNELS = 1024  # the channel counts measured
 _BLOCK = 1 << 20  # floats of columns materialised at once (a few MB: the pieces stay in cache)
 
 
@@ -145,7 +146,7 @@ def _in_parallel(f: Any, ranges: list, work: int) -> list:
 
 
 def _kernel_ok(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple, channels: int = _MAX_CHANNELS) -> bool:
-    """The geometries whose orders were measured: padding below the kernel size, at most 256 channels each way (or
+    """The geometries whose orders were measured: padding below the kernel size, at most 1024 channels each way (or
     channels), kernels up to 14 wide (oneDNN's jit limit)."""
     n, c, h, w = x_shape
     o, _, kh, kw = w_shape
@@ -413,3 +414,127 @@ def conv2d_forward(x: Any, w: Any, b: Any, stride: tuple, padding: tuple) -> Any
             else:
                 out[:, n0:n1] += part
     return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+
+# ---- a kernel that covers the whole input: oneDNN's convolution as an inner product -------------------------------
+
+_IP_KS = 27  # oneDNN's check_conv_ip: more kernel taps than this (and more than one image) run as an inner product
+_IP_MAX = 19600  # forward sums measured as one thread's at 2 and 4 threads (longer ones are split over threads; at
+# 1 thread measured up to 49000)
+_IP_BWD_MAX = 2048  # the input gradient's sums measured up to this many output channels
+
+
+def ip_applies(x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple) -> bool:
+    """Whether oneDNN runs this conv2d (groups 1, no dilation) as an inner product (ip:any, its brgemm matmul): the
+    kernel covers the whole unpadded input (a 1x1 output) at stride 1, more than 27 taps, more than one image (its
+    check_conv_ip)."""
+    n, c, h, wd = x_shape
+    o, _, kh, kw = w_shape
+    if stride != (1, 1) or padding != (0, 0) or (kh, kw) != (h, wd) or kh * kw <= _IP_KS or n < 2:
+        return False
+    return c * kh * kw > 0 and o > 0 and mkl.available()
+
+
+def _ip_rows(a: Any) -> Any:
+    """(N, C, KH, KW) as (N, KH*KW*C): the channels-last order the inner product reduces in."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(a.shape[0], -1)
+
+
+def _blocked_chain(a: Any, b: Any) -> Any:
+    """a (r, K) @ b (K, cols) as oneDNN's brgemm matmul sums it: per block of K one fused chain from 0, the blocks'
+    sums added in order; blocks of 512 where K is 513 to 1024, else of 1024 (measured: forward, backward data and
+    weights alike)."""
+    k = a.shape[1]
+    block = 512 if 512 < k <= 1024 else 1024
+    out = None
+    for k0 in range(0, k, block):
+        part = _chain(a[:, k0 : k0 + block], b[k0 : k0 + block])
+        out = part if out is None else out + part
+    return out
+
+
+def ip_forward(x: Any, w: Any, b: Any) -> Any | None:
+    """conv2d's forward as oneDNN's inner product sums it: _blocked_chain over (kernel row, column, channel), the bias
+    (b, or None) added last; (N, O, 1, 1). One output channel runs an avx2 kernel instead (_ip_forward_one). None
+    past the measured sizes."""
+    n, o = x.shape[0], w.shape[0]
+    if x[0].size > _IP_MAX and torch_threads() > 1:  # (longer sums split over threads: not known)
+        return None
+    xr, wr = _ip_rows(x), _ip_rows(w)
+    if o == 1:
+        return _ip_forward_one(xr, wr[0], b).reshape(n, 1, 1, 1)
+    out = _blocked_chain(wr, xr.T)
+    if b is not None:
+        out = out + b.reshape(o, 1)
+    return np.ascontiguousarray(out.T).reshape(n, o, 1, 1)
+
+
+def _ip_forward_one(xr: Any, wr: Any, b: Any) -> Any:
+    """One output channel (oneDNN's avx2 matmul kernel, measured): per block of 1024 products eight fused chains from
+    0, lane l taking the products l, l + 8, ...; lanes l and l + 4 added, then (0 + 1) + (2 + 3); the blocks' sums
+    added in order, the bias last."""
+    n, k = xr.shape
+    out = None
+    for k0 in range(0, k, 1024):
+        m = min(k, k0 + 1024) - k0
+        mp = _cdiv(m, 8) * 8
+        xs, ws = np.zeros((n, mp), _F32), np.zeros(mp, _F32)  # (zero products add nothing)
+        xs[:, :m], ws[:m] = xr[:, k0 : k0 + m], wr[k0 : k0 + m]
+        acc = np.zeros((n, 8), _F32)
+        for j in range(0, mp, 8):
+            fma(xs[:, j : j + 8], ws[j : j + 8], acc, out=acc)
+        v = acc[:, :4] + acc[:, 4:]
+        part = (v[:, 0] + v[:, 1]) + (v[:, 2] + v[:, 3])
+        out = part if out is None else out + part
+    return out if b is None else out + b[0]
+
+
+def ip_input_grad(g: Any, w: Any) -> Any | None:
+    """The input gradient of ip_forward's convolution: _blocked_chain over the output channels; (N, C, KH, KW)."""
+    n, o = g.shape[:2]
+    _, c, kh, kw = w.shape
+    if o > _IP_BWD_MAX:
+        return None
+    gx = _blocked_chain(np.ascontiguousarray(g.reshape(n, o)), _ip_rows(w))
+    return gx.reshape(n, kh, kw, c).transpose(0, 3, 1, 2).copy()
+
+
+def ip_deconv_forward(x: Any, w: Any, b: Any) -> Any | None:
+    """conv_transpose2d of a 1x1 input x (N, CI, 1, 1) with w (CI, CO, KH, KW) as oneDNN's inner product sums it: the
+    input gradient of ip_forward's convolution, the bias (b, or None) added last; None past the measured sizes."""
+    n, ci = x.shape[:2]
+    co, kh, kw = w.shape[1:]
+    if ci > _IP_BWD_MAX:
+        return None
+    out = _blocked_chain(np.ascontiguousarray(x.reshape(n, ci)), w.reshape(ci, -1)).reshape(n, co, kh, kw)
+    return out if b is None else out + b.reshape(1, co, 1, 1)
+
+
+def ip_weight_grad(x: Any, g: Any) -> Any | None:
+    """The weight gradient of ip_forward's convolution: _blocked_chain over the images (measured up to 1024 of them:
+    2048 sum otherwise); (O, C, KH, KW)."""
+    n, c, kh, kw = x.shape
+    o = g.shape[1]
+    if n > 1024:
+        return None
+    gw = _blocked_chain(np.ascontiguousarray(g.reshape(n, o).T), _ip_rows(x))
+    return gw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
+
+
+def ip_bias_grad(g: Any) -> Any | None:
+    """The bias gradient of ip_forward's convolution as oneDNN sums it (measured up to 300 images): the images dealt
+    round to 16 lanes (8 below 16 images), each lane's sum from 0 in order, the lanes' halves added (lane i + lane
+    i + 8, then i + 4) down to four, then (0 + 1) + (2 + 3). None past 300 images."""
+    n, o = g.shape[:2]
+    if n > 300:
+        return None
+    lanes = 8 if n < 16 else 16
+    gr = g.reshape(n, o)
+    acc = np.zeros((lanes, o), _F32)
+    for r0 in range(0, n, lanes):
+        part = gr[r0 : r0 + lanes]
+        acc[: part.shape[0]] += part
+    while acc.shape[0] > 4:
+        h = acc.shape[0] // 2
+        acc = acc[:h] + acc[h:]
+    return (acc[0] + acc[1]) + (acc[2] + acc[3])

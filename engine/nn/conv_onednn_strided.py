@@ -412,6 +412,9 @@ def conv2d_input_grad(g: Any, w: Any, x_shape: tuple, stride: tuple, padding: tu
     z = np.zeros((o, n, hz, wz), _F32)
     rows, cols_ = slice(kh - 1, kh + (oh - 1) * sh, sh), slice(kw - 1, kw + (ow - 1) * sw, sw)
     z[:, :, rows, cols_] = g.transpose(1, 0, 2, 3)
+    # the kept taps (below) read only z's rows and columns on the gradient's grid (kh - 1 and kw - 1 modulo the
+    # stride): those alone, dense, so that each tap's window is copied in contiguous runs
+    zd = np.ascontiguousarray(z[:, :, (kh - 1) % sh :: sh, (kw - 1) % sw :: sw])
     wt = w.transpose(1, 2, 3, 0)  # (c, kh, kw, o)
     out = np.zeros((n, c, h, wd), _F32)
     every = [(i, j) for i in range(kh) for j in range(kw)]
@@ -439,32 +442,43 @@ def conv2d_input_grad(g: Any, w: Any, x_shape: tuple, stride: tuple, padding: tu
                 cs = csec.start
                 kept = [([(i, j) for i, j in t if (rs + ph - i) % sh == 0 and (cs + pw - j) % sw == 0], o0, o1)
                         for t, o0, o1 in calls]  # fmt: skip
-                _sum_calls(out, z, wt, slice(rs, h, sh), csec, [t for t in kept if t[0]], (kh, kw), padding)
+                _sum_calls(out, zd, wt, slice(rs, h, sh), csec, [t for t in kept if t[0]], (kh, kw), padding)
     return out
 
 
-def _sum_calls(out: Any, z: Any, wt: Any, rows: slice, cols: slice, calls: list, ks: tuple, padding: tuple) -> None:
-    """out[:, :, rows, cols] as the calls' sums added in order, each one fused chain over its taps and channels."""
-    o, n = z.shape[:2]
+def _sum_calls(out: Any, zd: Any, wt: Any, rows: slice, cols: slice, calls: list, ks: tuple, padding: tuple) -> None:
+    """out[:, :, rows, cols] as the calls' sums added in order, each one fused chain over its taps and channels (zd:
+    the zero-spread gradient's rows and columns on the gradient's grid, which are all the taps read).
+
+    The chains run over zd's whole grid, flattened: a tap's window is then one flat run of each channel's grid (its
+    offset the tap's shift), copied whole; the sums at the grid positions past the windows are left out."""
+    o, n, hd, wd_ = zd.shape
     c = wt.shape[0]
     (kh, kw), (ph, pw) = ks, padding
     nrow, ncol = len(range(*rows.indices(out.shape[2]))), len(range(*cols.indices(out.shape[3])))
+    grid = hd * wd_
+    zf = zd.reshape(o, n * grid)
+    # z's row kh - 1 + ph - i + rows.start: for a kept tap a whole number of strides past kh - 1
+    r0s = {i: (kh - 1) // rows.step + (ph - i + rows.start) // rows.step for i in range(kh)}
+    c0s = {j: (kw - 1) // cols.step + (pw - j + cols.start) // cols.step for j in range(kw)}
     total = None
     for taps, o0, o1 in calls:
         a = np.ascontiguousarray(np.stack([wt[:, i, j, o0:o1] for i, j in taps], axis=1)).reshape(c, -1)
         k = a.shape[1]
+        offs = [r0s[i] * wd_ + c0s[j] for i, j in taps]
         part = np.empty((c, n, nrow, ncol), _F32)
-        per = max(1, _BLOCK // max(1, k * nrow * ncol))
+        per = max(1, _BLOCK // max(1, k * grid))
         for n0 in range(0, n, per):
             n1 = min(n, n0 + per)
-            chain = _Chain(c, (n1 - n0) * nrow * ncol, k)
-            for t, (i, j) in enumerate(taps):
-                r0, c0 = kh - 1 + ph - i + rows.start, kw - 1 + pw - j + cols.start
-                rsl = slice(r0, r0 + (nrow - 1) * rows.step + 1, rows.step)
-                csl = slice(c0, c0 + (ncol - 1) * cols.step + 1, cols.step)
-                chain.put(t * (o1 - o0), z[o0:o1, n0:n1, rsl, csl])
+            span = (n1 - n0) * grid - max(offs)  # (every window's last position lies below it)
+            chain = _Chain(c, span, k)
+            for t, off in enumerate(offs):
+                b0 = n0 * grid + off
+                chain.put(t * (o1 - o0), zf[o0:o1, b0 : b0 + span])
             chain.run(a)
-            part[:, n0:n1] = chain.result().reshape(c, n1 - n0, nrow, ncol)
+            full = np.zeros((c, (n1 - n0) * grid), _F32)
+            full[:, :span] = chain.result()
+            part[:, n0:n1] = full.reshape(c, n1 - n0, hd, wd_)[:, :, :nrow, :ncol]
         total = part if total is None else total + part
     if total is not None:
         out[:, :, rows, cols] = total.transpose(1, 0, 2, 3)

@@ -12,7 +12,9 @@ loop over kernel offsets, each one strided add); the weight gradient is a batche
 gradient with the columns. In exact mode (MKL loaded) a float32 conv2d that torch runs through oneDNN adds its
 products in oneDNN's orders instead (engine/nn/conv_onednn.py; the forward of up to 16 channels and 160
 products a sum: _onednn_conv; the input gradient at a stride, and so a strided transposed convolution's forward:
-engine/nn/conv_onednn_strided.py).
+engine/nn/conv_onednn_strided.py; a kernel that covers the whole input: oneDNN's inner product, conv_onednn.ip_*),
+and a float64 conv2d, or a float32 one torch runs natively (one small image), in torch's slow_conv2d's
+(engine/nn/conv_native.py).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from engine.dtypes import FROM_NP
 from engine.grad_mode import ENABLED
 from engine.multi_output import grads_of, port
 from engine.naming import type_name
-from engine.nn import conv_onednn, conv_onednn_strided
+from engine.nn import conv_native, conv_onednn, conv_onednn_strided
 from engine.nn import functional as _functional
 from engine.nn.spatial import cpp_name, grad_node, not_for, op_node, pad_nd, run_in, shape_text, strided
 from engine.ops import mkl
@@ -301,6 +303,7 @@ def _transposed_shape(x: Any, w: Any, geo: _Geo) -> tuple:
 
 
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 
 
 def _onednn_used(x: Any, w: Any, geo: _Geo) -> bool:
@@ -363,12 +366,17 @@ def _onednn_conv(x: Any, w: Any, geo: _Geo) -> Any:
 
 def _as_2d(x: Any, w: Any, geo: _Geo) -> tuple | None:
     """A conv1d (or conv_transpose1d) as torch runs it (view1d_as_2d): the input and weight with a height of 1 and
-    the geometry to match, where that 2-d convolution is oneDNN's whose sums are reproduced; else None."""
-    if x.ndim != 3 or type(x) is not np.ndarray or x.dtype != _F32:
+    the geometry to match, where that 2-d convolution is oneDNN's or torch's native one whose sums are reproduced;
+    else None."""
+    if x.ndim != 3 or type(x) is not np.ndarray or x.dtype not in (_F32, _F64):
         return None
     t = geo.transposed
     geo2 = _Geo((1, *geo.stride), (0, *geo.padding), (1, *geo.dilation), t, (0, *geo.output_padding), geo.groups)
     x4, w4 = x[:, :, None, :], w[:, :, None, :]
+    if not t and conv_native.applies(x4, w4, geo2.stride, geo2.padding, geo2.dilation, geo2.groups):
+        return x4, w4, geo2
+    if x.dtype != _F32:
+        return None
     return (x4, w4, geo2) if (_onednn_transposed if t else _onednn_used)(x4, w4, geo2) else None
 
 
@@ -386,6 +394,17 @@ def _onednn_transposed(x: Any, w: Any, geo: _Geo) -> bool:
     if kh * kw == 1 or (n == 1 and (kh <= 3 or kw <= 3) and c * h * wd <= 20480):  # (torch's native kernel)
         return False
     return x.flags.c_contiguous and x.size > 0 and w.size > 0 and conv_onednn.exact_here()
+
+
+def _ip_case(x: Any, w: Any, geo: _Geo) -> bool:
+    """Whether torch's oneDNN runs this float32 conv2d (or conv_transpose2d) as an inner product (the kernel covers
+    the whole input, or a transposed one's whole output from a 1x1 input: conv_onednn.ip_applies)."""
+    if geo.transposed:
+        if not _onednn_transposed(x, w, geo) or geo.stride != (1, 1) or geo.padding != (0, 0):
+            return False
+        n, ci = x.shape[:2]
+        return x.shape[2:] == (1, 1) and conv_onednn.ip_applies((n, w.shape[1], *w.shape[2:]), w.shape, (1, 1), (0, 0))
+    return _onednn_used(x, w, geo) and conv_onednn.ip_applies(x.shape, w.shape, geo.stride, geo.padding)
 
 
 def _deconv_grads_known(g: Any, w: Any, geo: _Geo) -> tuple:
@@ -418,6 +437,15 @@ def _convolution_arr(x: Any, w: Any, b: Any, geo: _Geo, xp: Any) -> Any:
     if b is not None and x.dtype == np.float16 and not geo.transposed and isinstance(x, np.ndarray):  # (and half)
         f32 = np.float32
         return _convolution_arr(x.astype(f32), w.astype(f32), b.astype(f32), geo, xp).astype(np.float16)
+    if _ip_case(x, w, geo) and (b is None or b.dtype == _F32):  # oneDNN's inner product
+        x = np.ascontiguousarray(x)
+        fwd = conv_onednn.ip_deconv_forward if geo.transposed else conv_onednn.ip_forward
+        out = fwd(x, w, b)
+        if out is not None:
+            return out
+    if not geo.transposed and conv_native.applies(x, w, geo.stride, geo.padding, geo.dilation, geo.groups):
+        if b is None or b.dtype == x.dtype:  # torch's native kernel (the bias first, the product added to it)
+            return conv_native.forward(x, w, b, geo.stride, geo.padding)
     if geo.transposed:
         shape = _transposed_shape(x, w, geo)
         out = None
@@ -448,7 +476,25 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
         gx, gw, gb = _convolution_backward_arr(g[:, :, None, :], *as2d, mask, xp)
         return (None if gx is None else gx[:, :, 0, :]), (None if gw is None else gw[:, :, 0, :]), gb
     gx = gw = gb = None
-    if geo.transposed and _onednn_transposed(x, w, geo) and g.dtype == _F32:  # conv2d's kernels, roles swapped
+    ip = _ip_case(x, w, geo) and g.dtype == _F32
+    if ip:  # oneDNN's inner product
+        g, x = np.ascontiguousarray(g), np.ascontiguousarray(x)
+        if geo.transposed:  # conv2d's forward and weight sums with the roles swapped
+            if mask[0]:
+                gx = conv_onednn.ip_forward(g, w, None)
+            if mask[1]:
+                gw = conv_onednn.ip_weight_grad(g, x)
+            if mask[2]:  # each image's sum, then the images' in order (measured)
+                gc = g.reshape(*g.shape[:2], -1)
+                gb = np.add.accumulate(np.add.accumulate(gc, axis=2)[:, :, -1], axis=0)[-1]
+        else:
+            if mask[0]:
+                gx = conv_onednn.ip_input_grad(g, w)
+            if mask[1]:
+                gw = conv_onednn.ip_weight_grad(x, g)
+            if mask[2]:
+                gb = conv_onednn.ip_bias_grad(g)
+    elif geo.transposed and _onednn_transposed(x, w, geo) and g.dtype == _F32:  # conv2d's kernels, roles swapped
         g = np.ascontiguousarray(g)
         known = _deconv_grads_known(g, w, geo)
         if mask[0] and known[0]:
@@ -463,8 +509,16 @@ def _convolution_backward_arr(g: Any, x: Any, w: Any, geo: _Geo, mask: tuple, xp
             gx = run_in(xp, lambda a, k: _conv_fwd(xp, a, k, geo, x.shape[2:]), g.dtype, g, w)
         if mask[1] and gw is None:
             gw = run_in(xp, lambda a, b: _conv_weight(xp, a, b, w.shape, geo), g.dtype, g, x)
+    elif conv_native.applies(x, w, geo.stride, geo.padding, geo.dilation, geo.groups) and g.dtype == x.dtype:
+        if mask[0]:
+            cols = conv_native.input_grad_columns(g, w)
+            gx = _col2im(np, cols, x.shape, tuple(w.shape[2:]), geo, tuple(g.shape[2:]))
+        if mask[1]:
+            gw = conv_native.weight_grad(np.ascontiguousarray(x), g, w.shape, geo.stride, geo.padding)
+        if mask[2]:
+            gb = conv_native.bias_grad(g)
     else:
-        if _onednn_used(x, w, geo) and g.dtype == _F32:  # oneDNN's sums where their orders are known
+        if not ip and _onednn_used(x, w, geo) and g.dtype == _F32:  # oneDNN's sums where their orders are known
             g = np.ascontiguousarray(g)
             if mask[0]:  # (a strided one: oneDNN's brgconv_strided kernel, its own order)
                 grad_input = (conv_onednn if geo.stride == (1, 1) else conv_onednn_strided).conv2d_input_grad
