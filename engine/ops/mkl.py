@@ -263,8 +263,8 @@ def _two_thread_cut(m: int, n: int, k: int, dt: Any) -> int:
     if dt is not _F64 or 2 * n < m:  # (more than twice as many rows: the whole product's bits)
         return 0
     cut = -(-((n + 1) // 2) // 12) * 12  # (half the columns, up to MKL's 12-column kernel blocks)
-    if cut == n - 1:  # (a lone last column: only its last 2-3 rows differ, see _gemm_column_split)
-        return cut if m & 3 > 1 else 0
+    if cut == n - 1:  # (a lone last column: computed as in a 2-column product, see _gemm_column_split)
+        return cut if m > 1 else 0
     return cut if cut < n else 0
 
 
@@ -367,19 +367,17 @@ def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cut: i
     """gemm for float64 products that MKL's two threads share by columns (BLAS's M): each part a sequential MKL
     call on the operands as torch passes them, on this machine's two cores where the product is big enough."""
     n = b.shape[1]
-    _, m1, m2, first, b_trans, _, second, _, _, _, _ = _blas_operands(a, b)
+    _, m1, m2, first, _, _, second, _, _, _, _ = _blas_operands(a, b)
     b = b if first is m1 else first  # (operands torch copies: its threads see the copies)
     a = a if second is m2 else second
     if cut == n - 1:
-        # a lone last column (13 or 25 columns): as the whole product on one thread, but for a column-major b its
-        # last 2-3 rows (past the last 4-row block), which are those of the last rows' own product (a 1-row
-        # remainder's element differs again: not reproduced)
-        if not b_trans:
-            return _gemm(a, b, c, alpha, beta)
-        r0 = a.shape[0] & ~3
-        tail = c[r0:].copy()
+        # a lone last column (13 or 25 columns): as the whole product on one thread, but for the last column, which
+        # is the last column of the product of the last 2 columns (MKL's thread hands its lone column to a kernel of
+        # more columns; at k <= 256 that is the whole product's column but for its last 2-3 rows against a
+        # column-major b, at k > 256 all its rows differ)
+        tail = c[:, cut - 1 :].copy()
         _gemm(a, b, c, alpha, beta)
-        c[r0:, cut] = _gemm(a[r0:], b, tail, alpha, beta)[:, cut]
+        c[:, cut] = _gemm(a, b[:, cut - 1 :], tail, alpha, beta)[:, 1]
         return c
     # the two calls _gemm would make for b[:, :cut] and b[:, cut:], their pointers offset by hand
     m, k = a.shape

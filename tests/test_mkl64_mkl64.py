@@ -1,0 +1,98 @@
+"""float64 matrix products bit for bit with torch at 2 threads (this machine's and CI's default): a product of
+13 or 25 columns, which MKL's two threads share as 12 or 24 columns and a lone last column, gives that column
+the bits of the last column of a 2-column product (engine/ops/mkl.py: _gemm_column_split), also at k > 256 and
+for 1 mod 4 rows (before: the whole product's column, wrong at k > 256). torch and the engine are both told the
+thread count; each test restores both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import engine
+import engine.nn.functional as EF
+from engine import process
+from engine.ops import mkl
+
+
+@pytest.fixture(autouse=True)
+def restore_threads() -> Any:
+    if not mkl.available():
+        pytest.skip("needs MKL 2024.2 (the `exact` extra)")
+    before, intra, threads = torch.get_num_threads(), process._INTRA_SET[:], process._THREADS[:]
+    yield
+    torch.set_num_threads(before)
+    process._INTRA_SET[:] = intra
+    process._THREADS[:] = threads
+
+
+def _threads(t: int) -> None:
+    torch.set_num_threads(t)
+    engine.set_num_threads(t)
+
+
+def _arrays(m: int, k: int, n: int, ta: int, tb: int, seed: int) -> tuple:
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((k, m) if ta else (m, k))
+    b = rng.standard_normal((n, k) if tb else (k, n))
+    return a, b
+
+
+def _view(M: Any, x: Any, t: int) -> Any:
+    v = M.tensor(x)
+    return v.t() if t else v
+
+
+def _same(e: Any, t: Any) -> None:
+    et, tt = e.detach().numpy(), t.detach().numpy()
+    assert et.dtype == tt.dtype and et.shape == tt.shape
+    assert np.array_equal(et.view(np.uint8), tt.view(np.uint8)), int((et != tt).sum())
+
+
+SHAPES = [(m, k, n) for n in (13, 25) for m in (2, 3, 5, 6, 8, 9, 12, 23) for k in (2, 17, 256, 257, 300, 784, 1000)]
+
+
+@pytest.mark.parametrize("m,k,n", SHAPES)
+@pytest.mark.parametrize("ta,tb", [(0, 1), (0, 0), (1, 0)])
+def test_mm_lone_last_column_two_threads(m: int, k: int, n: int, ta: int, tb: int) -> None:
+    _threads(2)
+    a, b = _arrays(m, k, n, ta, tb, m * 1000 + k + n)
+    _same(_view(engine, a, ta).mm(_view(engine, b, tb)), _view(torch, a, ta).mm(_view(torch, b, tb)))
+
+
+@pytest.mark.parametrize("m,k,n", [(6, 784, 25), (5, 300, 13), (9, 1000, 25), (12, 257, 13)])
+def test_addmm_and_matmul_two_threads(m: int, k: int, n: int) -> None:
+    _threads(2)
+    a, b = _arrays(m, k, n, 0, 1, k)
+    bias = np.random.default_rng(1).standard_normal(n)
+    e = engine.addmm(engine.tensor(bias), engine.tensor(a), engine.tensor(b).t(), beta=0.5, alpha=2.0)
+    t = torch.addmm(torch.tensor(bias), torch.tensor(a), torch.tensor(b).t(), beta=0.5, alpha=2.0)
+    _same(e, t)
+    _same(engine.tensor(a) @ engine.tensor(b).t(), torch.tensor(a) @ torch.tensor(b).t())
+
+
+@pytest.mark.parametrize("m,k,n", [(6, 784, 25), (7, 400, 13), (10, 513, 25)])
+def test_linear_forward_backward_two_threads(m: int, k: int, n: int) -> None:
+    _threads(2)
+    x, w = _arrays(m, k, n, 0, 0, 7)
+    w = w.T.copy()  # (n, k)
+    bias = np.random.default_rng(2).standard_normal(n)
+    out = {}
+    for M, F in ((torch, TF), (engine, EF)):
+        xt, wt, bt = (M.tensor(v, requires_grad=True) for v in (x, w, bias))
+        y = F.linear(xt, wt, bt)
+        y.backward(M.tensor(np.random.default_rng(3).standard_normal((m, n))))
+        out[M] = (y, xt.grad, wt.grad, bt.grad)
+    for e, t in zip(out[engine], out[torch]):
+        _same(e, t)
+
+
+def test_one_thread_unchanged() -> None:
+    _threads(1)
+    for m, k, n in [(6, 784, 25), (5, 300, 13)]:
+        a, b = _arrays(m, k, n, 0, 1, 0)
+        _same(engine.tensor(a).mm(engine.tensor(b).t()), torch.tensor(a).mm(torch.tensor(b).t()))
