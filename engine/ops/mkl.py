@@ -218,10 +218,14 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0, t
     n = b.shape[1]
     if c is None:
         c = np.empty((m, n), a.dtype)
-    if n > 11 and k > 1 and threaded and (cut := _two_thread_cut(m, n, k, a.dtype)) and torch_threads() == 2:
-        if cut < 0:
-            return _gemm_tail_split(a, b, c, alpha, beta)
-        return _gemm_column_split(a, b, c, alpha, beta, cut)
+    if n > 11 and k > 1 and threaded and (cut := _two_thread_cut(m, n, k, a.dtype)) and (t := torch_threads()) > 1:
+        if t == 2:
+            if cut < 0:
+                return _gemm_tail_split(a, b, c, alpha, beta)
+            return _gemm_column_split(a, b, c, alpha, beta, [cut])
+        if cut > 0:  # float64 on 3+ threads: t column parts, each up to whole 12-column blocks
+            w = (-(-n // t) + 11) // 12 * 12
+            return _gemm_column_split(a, b, c, alpha, beta, list(range(w, n, w)))
     if threaded and m > 1 and n > 1 and a.dtype is _F32 and (t := torch_threads()) > 2 and _threaded(m, n, k, True):
         parts = _grid_parts(m, n, t)
         if parts is not None and c.strides[1] == c.itemsize:
@@ -363,38 +367,44 @@ def _gemm_grid(a: Any, b: Any, c: Any, alpha: float, beta: float, rows: list, co
     return c
 
 
-def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cut: int) -> Any:
-    """gemm for float64 products that MKL's two threads share by columns (BLAS's M): each part a sequential MKL
-    call on the operands as torch passes them, on this machine's two cores where the product is big enough."""
+def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cuts: list) -> Any:
+    """gemm for float64 products that MKL's threads share by columns (BLAS's M), cut at `cuts`: each part a
+    sequential MKL call on the operands as torch passes them, on this machine's cores where the product is big
+    enough; but a lone last column (as 13 or 25 columns on two threads), whose thread hands it to a kernel of more
+    columns: it is the last column of the product of the last 2 columns (at k <= 256 the whole product's column
+    but for its last 2-3 rows against a column-major b, at k > 256 all its rows differ)."""
     n = b.shape[1]
     _, m1, m2, first, _, _, second, _, _, _, _ = _blas_operands(a, b)
     b = b if first is m1 else first  # (operands torch copies: its threads see the copies)
     a = a if second is m2 else second
-    if cut == n - 1:
-        # a lone last column (13 or 25 columns): as the whole product on one thread, but for the last column, which
-        # is the last column of the product of the last 2 columns (MKL's thread hands its lone column to a kernel of
-        # more columns; at k <= 256 that is the whole product's column but for its last 2-3 rows against a
-        # column-major b, at k > 256 all its rows differ)
-        tail = c[:, cut - 1 :].copy()
+    lone = cuts[-1] == n - 1
+    if lone and len(cuts) == 1:  # (the first part as the whole product: one call)
+        tail = c[:, n - 2 :].copy()
         _gemm(a, b, c, alpha, beta)
-        c[:, cut] = _gemm(a, b[:, cut - 1 :], tail, alpha, beta)[:, 1]
+        c[:, n - 1] = _gemm(a, b[:, n - 2 :], tail, alpha, beta)[:, 1]
         return c
-    # the two calls _gemm would make for b[:, :cut] and b[:, cut:], their pointers offset by hand
+    if lone:
+        tail = c[:, n - 2 :].copy()
+        cuts = cuts[:-1]
+    # the calls _gemm would make for each part b[:, lo:hi], their pointers offset by hand
     m, k = a.shape
     _, _, _, _, ta, lda, _, tb, ldb, _, _ = _blas_operands(a, b)
     dt, isz = a.dtype, a.itemsize
     f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
     fa, fb, al, be = _T if ta else _N, _T if tb else _N, _scalar(dt, alpha), _scalar(dt, beta)
     pb, ldc, step = _ptr(a), c.strides[0] // isz, isz * (lda if ta else 1)
+    bounds = [0, *cuts, n]
     jobs = [
         (f, (_COL_MAJOR, fa, fb, hi - lo, m, k, al, _ptr_at(b, lo * step), lda, pb, ldb, be, _ptr_at(c, lo * isz), ldc))
-        for lo, hi in ((0, cut), (cut, n))
+        for lo, hi in zip(bounds, bounds[1:])
     ]
     if m * n * k >= _PAR_GEMM_MIN and (pool := _threads()) is not None:
         _run_split(pool, jobs)
     else:
         for f, args in jobs:
             f(*args)
+    if lone:
+        c[:, n - 1] = _gemm(a, b[:, n - 2 :], tail, alpha, beta)[:, 1]
     return c
 
 
