@@ -96,3 +96,54 @@ def test_one_thread_unchanged() -> None:
     for m, k, n in [(6, 784, 25), (5, 300, 13)]:
         a, b = _arrays(m, k, n, 0, 1, 0)
         _same(engine.tensor(a).mm(engine.tensor(b).t()), torch.tensor(a).mm(torch.tensor(b).t()))
+
+
+# float64 on 3-5 threads: MKL's threads share the product by columns (t parts up to whole 12-column blocks); on 3
+# or 5 threads only with fewer rows than columns. Shapes mostly where the sequential product's bits differ.
+SPLIT_SHAPES = [
+    (3, 6, 100, 52),
+    (3, 11, 600, 33),
+    (3, 13, 784, 25),
+    (3, 29, 100, 33),
+    (3, 31, 257, 40),
+    (3, 40, 64, 52),
+    (3, 33, 100, 33),
+    (3, 50, 200, 37),
+    (4, 6, 100, 37),
+    (4, 13, 300, 45),
+    (4, 33, 100, 52),
+    (4, 57, 100, 33),
+    (4, 65, 100, 33),
+    (4, 101, 100, 52),
+    (4, 4, 419, 37),
+    (4, 11, 861, 45),
+    (5, 6, 100, 33),
+    (5, 13, 100, 52),
+    (5, 31, 100, 33),
+    (5, 49, 100, 52),
+    (5, 21, 500, 64),
+]
+
+
+@pytest.mark.parametrize("t,m,k,n", SPLIT_SHAPES)
+@pytest.mark.parametrize("ta,tb", [(0, 1), (0, 0), (1, 0)])
+def test_mm_column_parts_three_to_five_threads(t: int, m: int, k: int, n: int, ta: int, tb: int) -> None:
+    _threads(t)
+    a, b = _arrays(m, k, n, ta, tb, m + k + n)
+    _same(_view(engine, a, ta).mm(_view(engine, b, tb)), _view(torch, a, ta).mm(_view(torch, b, tb)))
+
+
+@pytest.mark.parametrize("t", [3, 4, 5])
+def test_linear_three_to_five_threads(t: int) -> None:
+    _threads(t)
+    m, k, n = 6, 300, 52
+    x, w = _arrays(m, k, n, 0, 0, 11)
+    w = w.T.copy()
+    out = {}
+    for M, F in ((torch, TF), (engine, EF)):
+        xt, wt = M.tensor(x, requires_grad=True), M.tensor(w, requires_grad=True)
+        y = F.linear(xt, wt)
+        y.backward(M.tensor(np.random.default_rng(3).standard_normal((m, n))))
+        out[M] = (y, xt.grad, wt.grad)
+    for e, t_ in zip(out[engine], out[torch]):
+        _same(e, t_)

@@ -223,7 +223,9 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0, t
             if cut < 0:
                 return _gemm_tail_split(a, b, c, alpha, beta)
             return _gemm_column_split(a, b, c, alpha, beta, [cut])
-        if cut > 0:  # float64 on 3+ threads: t column parts, each up to whole 12-column blocks
+        if cut > 0 and (t == 4 or t in (3, 5) and m < n):
+            # float64 on 3-5 threads: t column parts, each up to whole 12-column blocks, on 3 or 5 threads only with
+            # fewer rows than columns (measured; more threads lay out a grid not reproduced here)
             w = (-(-n // t) + 11) // 12 * 12
             return _gemm_column_split(a, b, c, alpha, beta, list(range(w, n, w)))
     if threaded and m > 1 and n > 1 and a.dtype is _F32 and (t := torch_threads()) > 2 and _threaded(m, n, k, True):
