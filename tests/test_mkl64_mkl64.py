@@ -98,8 +98,10 @@ def test_one_thread_unchanged() -> None:
         _same(engine.tensor(a).mm(engine.tensor(b).t()), torch.tensor(a).mm(torch.tensor(b).t()))
 
 
-# float64 on 3-5 threads: MKL's threads share the product by columns (t parts up to whole 12-column blocks); on 3
-# or 5 threads only with fewer rows than columns. Shapes mostly where the sequential product's bits differ.
+# float64 on 3 or more threads: MKL lays its threads out as a grid (mkl._f64_grid: t's power-of-2 part to the
+# columns where m <= 2n, else to the rows; each odd prime factor to the columns where a part has fewer rows than
+# columns), column parts in 12-column blocks, row parts in 4-row blocks. Shapes mostly where the sequential
+# product's bits differ.
 SPLIT_SHAPES = [
     (3, 6, 100, 52),
     (3, 11, 600, 33),
@@ -122,19 +124,34 @@ SPLIT_SHAPES = [
     (5, 31, 100, 33),
     (5, 49, 100, 52),
     (5, 21, 500, 64),
+    (4, 50, 678, 23),
+    (5, 50, 678, 23),
+    (6, 50, 678, 23),
+    (5, 63, 407, 29),
+    (6, 63, 407, 29),
+    (6, 14, 32, 84),
+    (6, 26, 26, 140),
+    (6, 38, 35, 180),
+    (6, 122, 47, 127),
+    (6, 13, 62, 34),
+    (6, 1, 365, 61),
+    (8, 13, 100, 52),
+    (8, 33, 100, 40),
+    (8, 80, 300, 33),
+    (8, 100, 200, 30),
 ]
 
 
 @pytest.mark.parametrize("t,m,k,n", SPLIT_SHAPES)
 @pytest.mark.parametrize("ta,tb", [(0, 1), (0, 0), (1, 0)])
-def test_mm_column_parts_three_to_five_threads(t: int, m: int, k: int, n: int, ta: int, tb: int) -> None:
+def test_mm_thread_grid_three_or_more_threads(t: int, m: int, k: int, n: int, ta: int, tb: int) -> None:
     _threads(t)
     a, b = _arrays(m, k, n, ta, tb, m + k + n)
     _same(_view(engine, a, ta).mm(_view(engine, b, tb)), _view(torch, a, ta).mm(_view(torch, b, tb)))
 
 
-@pytest.mark.parametrize("t", [3, 4, 5])
-def test_linear_three_to_five_threads(t: int) -> None:
+@pytest.mark.parametrize("t", [3, 4, 5, 6, 8])
+def test_linear_three_or_more_threads(t: int) -> None:
     _threads(t)
     m, k, n = 6, 300, 52
     x, w = _arrays(m, k, n, 0, 0, 11)
