@@ -13,8 +13,9 @@ the sequential library would (but for a lone float32 row, see _gemm_tail_split);
 than the whole (float32 products of 5-11 rows, float64 ones with at least half as many columns as rows, from
 about 12-17 columns), gemm makes those sequential calls on the same parts (_two_thread_cut: measured on two
 threads). On 3 or more threads (a user's machine: torch's default is its physical cores) float32 products are
-shared over a grid of threads (_thread_grid), reproduced the same way; float64 ones there, and MKL's batched
-gemm's sharing of a batch over more threads than items, are not. MKL's GNU OpenMP
+shared over a grid of threads (_thread_grid) and float64 ones over another (_f64_grid), reproduced the same way
+(but for a float64 part of a lone row against a column-major b); MKL's batched gemm's sharing of a batch over
+more threads than items is not. MKL's GNU OpenMP
 layer on torch's thread count matched torch, but its thread start-up made a small MLP's training step 3-4x
 slower on a 2-core machine, and told one thread its sums differ from the sequential library's even on small
 products.
