@@ -164,3 +164,13 @@ def test_linear_three_or_more_threads(t: int) -> None:
         out[M] = (y, xt.grad, wt.grad)
     for e, t_ in zip(out[engine], out[torch]):
         _same(e, t_)
+
+
+@pytest.mark.parametrize(
+    "t,m,k,n", [(3, 11, 600, 33), (4, 6, 100, 37), (4, 13, 300, 45), (5, 6, 100, 33), (2, 6, 784, 25)]
+)
+def test_single_item_bmm_and_batched_matmul(t: int, m: int, k: int, n: int) -> None:
+    _threads(t)
+    a, b = _arrays(m, k, n, 0, 0, m + k + n)
+    _same(engine.tensor(a[None]).bmm(engine.tensor(b[None])), torch.tensor(a[None]).bmm(torch.tensor(b[None])))
+    _same(engine.tensor(a[None]) @ engine.tensor(b), torch.tensor(a[None]) @ torch.tensor(b))

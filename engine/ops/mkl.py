@@ -761,8 +761,10 @@ def bmm(a: Any, b: Any) -> Any:
     if bs == 1:  # (torch's single gemm, row-major)
         dt = a.dtype
         t = torch_threads()
-        if (t == 2 and n > 11 and k > 1 and _two_thread_cut(m, n, k, dt)) or (
-            t > 2 and dt is _F32 and m > 1 and _threaded(m, n, k, True) and _grid_parts(m, n, t)
+        if (
+            (t == 2 and n > 11 and k > 1 and _two_thread_cut(m, n, k, dt))
+            or (t > 2 and dt is _F32 and m > 1 and _threaded(m, n, k, True) and _grid_parts(m, n, t))
+            or (t > 2 and dt is _F64 and m > 1 and _threaded(m, n, k))
         ):
             gemm(a[0], b[0], c[0])  # (the same call as mm's: its threads split it the same way)
             return c
