@@ -174,3 +174,13 @@ def test_single_item_bmm_and_batched_matmul(t: int, m: int, k: int, n: int) -> N
     a, b = _arrays(m, k, n, 0, 0, m + k + n)
     _same(engine.tensor(a[None]).bmm(engine.tensor(b[None])), torch.tensor(a[None]).bmm(torch.tensor(b[None])))
     _same(engine.tensor(a[None]) @ engine.tensor(b), torch.tensor(a[None]) @ torch.tensor(b))
+
+
+@pytest.mark.parametrize(
+    "t,m,k,n",
+    [(12, 7, 269, 39), (12, 27, 68, 31), (12, 82, 144, 27), (12, 25, 251, 52), (16, 26, 199, 40), (16, 38, 114, 44)],
+)
+def test_mm_thread_grid_twelve_and_sixteen_threads(t: int, m: int, k: int, n: int) -> None:
+    _threads(t)
+    a, b = _arrays(m, k, n, 0, 1, m + k + n)
+    _same(engine.tensor(a).mm(engine.tensor(b).t()), torch.tensor(a).mm(torch.tensor(b).t()))
