@@ -13,8 +13,9 @@ the sequential library would (but for a lone float32 row, see _gemm_tail_split);
 than the whole (float32 products of 5-11 rows, float64 ones with at least half as many columns as rows, from
 about 12-17 columns), gemm makes those sequential calls on the same parts (_two_thread_cut: measured on two
 threads). On 3 or more threads (a user's machine: torch's default is its physical cores) float32 products are
-shared over a grid of threads (_thread_grid), reproduced the same way; float64 ones there, and MKL's batched
-gemm's sharing of a batch over more threads than items, are not. MKL's GNU OpenMP
+shared over a grid of threads (_thread_grid) and float64 ones over another (_f64_grid), reproduced the same way
+(but for a float64 part of a lone row against a column-major b); MKL's batched gemm's sharing of a batch over
+more threads than items is not. MKL's GNU OpenMP
 layer on torch's thread count matched torch, but its thread start-up made a small MLP's training step 3-4x
 slower on a 2-core machine, and told one thread its sums differ from the sequential library's even on small
 products.
@@ -218,10 +219,15 @@ def gemm(a: Any, b: Any, c: Any = None, alpha: float = 1.0, beta: float = 0.0, t
     n = b.shape[1]
     if c is None:
         c = np.empty((m, n), a.dtype)
-    if n > 11 and k > 1 and threaded and (cut := _two_thread_cut(m, n, k, a.dtype)) and torch_threads() == 2:
-        if cut < 0:
-            return _gemm_tail_split(a, b, c, alpha, beta)
-        return _gemm_column_split(a, b, c, alpha, beta, cut)
+    if n > 11 and k > 1 and threaded and (cut := _two_thread_cut(m, n, k, a.dtype)) and (t := torch_threads()) > 1:
+        if t == 2:
+            if cut < 0:
+                return _gemm_tail_split(a, b, c, alpha, beta)
+            return _gemm_column_split(a, b, c, alpha, beta, [cut])
+        if cut > 0:
+            return _gemm_f64_grid(a, b, c, alpha, beta, t)
+    if a.dtype is _F64 and threaded and m > 2 * n and _threaded(m, n, k) and torch_threads() > 2:
+        return _gemm_f64_grid(a, b, c, alpha, beta, torch_threads())  # (row parts only)
     if threaded and m > 1 and n > 1 and a.dtype is _F32 and (t := torch_threads()) > 2 and _threaded(m, n, k, True):
         parts = _grid_parts(m, n, t)
         if parts is not None and c.strides[1] == c.itemsize:
@@ -263,8 +269,8 @@ def _two_thread_cut(m: int, n: int, k: int, dt: Any) -> int:
     if dt is not _F64 or 2 * n < m:  # (more than twice as many rows: the whole product's bits)
         return 0
     cut = -(-((n + 1) // 2) // 12) * 12  # (half the columns, up to MKL's 12-column kernel blocks)
-    if cut == n - 1:  # (a lone last column: only its last 2-3 rows differ, see _gemm_column_split)
-        return cut if m & 3 > 1 else 0
+    if cut == n - 1:  # (a lone last column: computed as in a 2-column product, see _gemm_column_split)
+        return cut if m > 1 else 0
     return cut if cut < n else 0
 
 
@@ -363,40 +369,88 @@ def _gemm_grid(a: Any, b: Any, c: Any, alpha: float, beta: float, rows: list, co
     return c
 
 
-def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cut: int) -> Any:
-    """gemm for float64 products that MKL's two threads share by columns (BLAS's M): each part a sequential MKL
-    call on the operands as torch passes them, on this machine's two cores where the product is big enough."""
+def _f64_grid(m: int, n: int, t: int) -> tuple:
+    """(column parts, row parts) of MKL's float64 thread grid for an (m, k) @ (k, n) product on t >= 2 threads:
+    all rows past twice as many rows as columns; else t's power-of-2 part up to 4 to the columns, then each other
+    prime factor of t, smallest first, to the columns while no factor went to the rows and the rows are fewer than
+    the columns (than half of them once 2 or more column parts), else to the rows. (Measured against torch 2.13 at
+    2-6, 8, 10, 12 and 16 threads.)"""
+    if m > 2 * n:
+        return 1, t
+    p2 = t & -t
+    pc = min(p2, 4)
+    pr, q, f = 1, t // pc, 2
+    while q > 1:
+        while q % f == 0:
+            q //= f
+            if pr == 1 and m * min(pc, 2) < n:
+                pc *= f
+            else:
+                pr *= f
+        f += 1
+    return pc, pr
+
+
+def _gemm_f64_grid(a: Any, b: Any, c: Any, alpha: float, beta: float, t: int) -> Any:
+    """gemm for float64 products that MKL shares over t >= 3 threads as a grid (_f64_grid): row parts in 4-row
+    blocks, each cut into column parts in 12-column blocks as on two threads (_gemm_column_split)."""
+    m = a.shape[0]
     n = b.shape[1]
-    _, m1, m2, first, b_trans, _, second, _, _, _, _ = _blas_operands(a, b)
+    pc, pr = _f64_grid(m, n, t)
+    w = (-(-n // pc) + 11) // 12 * 12
+    h = (-(-m // pr) + 3) // 4 * 4
+    cols = list(range(w, n, w))
+    for r0 in range(0, m, h):
+        r1 = min(m, r0 + h)
+        if cols:
+            _gemm_column_split(a[r0:r1], b, c[r0:r1], alpha, beta, cols)
+        else:
+            _gemm(a[r0:r1], b, c[r0:r1], alpha, beta)
+    return c
+
+
+def _gemm_column_split(a: Any, b: Any, c: Any, alpha: float, beta: float, cuts: list) -> Any:
+    """gemm for float64 products that MKL's threads share by columns (BLAS's M), cut at `cuts`: each part a
+    sequential MKL call on the operands as torch passes them, on this machine's cores where the product is big
+    enough; but a lone last column (as 13 or 25 columns on two threads), whose thread hands it to a kernel of more
+    columns: it is the last column of the product of the last 2 columns (at k <= 256 the whole product's column
+    but for its last 2-3 rows against a column-major b, at k > 256 all its rows differ)."""
+    n = b.shape[1]
+    _, m1, m2, first, _, _, second, _, _, _, _ = _blas_operands(a, b)
     b = b if first is m1 else first  # (operands torch copies: its threads see the copies)
     a = a if second is m2 else second
-    if cut == n - 1:
-        # a lone last column (13 or 25 columns): as the whole product on one thread, but for a column-major b its
-        # last 2-3 rows (past the last 4-row block), which are those of the last rows' own product (a 1-row
-        # remainder's element differs again: not reproduced)
-        if not b_trans:
+    lone = cuts[-1] == n - 1
+    if lone and a.shape[0] == 1:  # (a single row's lone column: as in the whole product, its part's last)
+        cuts, lone = cuts[:-1], False
+        if not cuts:
             return _gemm(a, b, c, alpha, beta)
-        r0 = a.shape[0] & ~3
-        tail = c[r0:].copy()
+    if lone and len(cuts) == 1:  # (the first part as the whole product: one call)
+        tail = c[:, n - 2 :].copy()
         _gemm(a, b, c, alpha, beta)
-        c[r0:, cut] = _gemm(a[r0:], b, tail, alpha, beta)[:, cut]
+        c[:, n - 1] = _gemm(a, b[:, n - 2 :], tail, alpha, beta)[:, 1]
         return c
-    # the two calls _gemm would make for b[:, :cut] and b[:, cut:], their pointers offset by hand
+    if lone:
+        tail = c[:, n - 2 :].copy()
+        cuts = cuts[:-1]
+    # the calls _gemm would make for each part b[:, lo:hi], their pointers offset by hand
     m, k = a.shape
     _, _, _, _, ta, lda, _, tb, ldb, _, _ = _blas_operands(a, b)
     dt, isz = a.dtype, a.itemsize
     f = _FNS.get(("gemm", dt)) or _fn("gemm", dt)
     fa, fb, al, be = _T if ta else _N, _T if tb else _N, _scalar(dt, alpha), _scalar(dt, beta)
     pb, ldc, step = _ptr(a), c.strides[0] // isz, isz * (lda if ta else 1)
+    bounds = [0, *cuts, n]
     jobs = [
         (f, (_COL_MAJOR, fa, fb, hi - lo, m, k, al, _ptr_at(b, lo * step), lda, pb, ldb, be, _ptr_at(c, lo * isz), ldc))
-        for lo, hi in ((0, cut), (cut, n))
+        for lo, hi in zip(bounds, bounds[1:])
     ]
     if m * n * k >= _PAR_GEMM_MIN and (pool := _threads()) is not None:
         _run_split(pool, jobs)
     else:
         for f, args in jobs:
             f(*args)
+    if lone:
+        c[:, n - 1] = _gemm(a, b[:, n - 2 :], tail, alpha, beta)[:, 1]
     return c
 
 
@@ -532,7 +586,7 @@ def _plan(a: Any, b: Any) -> tuple | None:
         return None  # (whether MKL splits these depends on the thread count at the call)
     # (whether MKL's grid on 3+ threads splits these depends on the thread count at the call: product checks)
     split = a.dtype is _F32 and m > 1 and (n % 16 and n > 16 or m & 3 and m > 4 or m < 4 and n > 16)
-    split = split and _threaded(m, n, k, True)
+    split = split and _threaded(m, n, k, True) or a.dtype is _F64 and m > 2 * n and _threaded(m, n, k)
     transpose_c, m1, m2, first, ta, lda, second, tb, ldb, mm_, nn = _blas_operands(a, b)
     if first is not m1 or second is not m2:  # (a copy: its address is new on every call)
         return None
@@ -710,8 +764,10 @@ def bmm(a: Any, b: Any) -> Any:
     if bs == 1:  # (torch's single gemm, row-major)
         dt = a.dtype
         t = torch_threads()
-        if (t == 2 and n > 11 and k > 1 and _two_thread_cut(m, n, k, dt)) or (
-            t > 2 and dt is _F32 and m > 1 and _threaded(m, n, k, True) and _grid_parts(m, n, t)
+        if (
+            (t == 2 and n > 11 and k > 1 and _two_thread_cut(m, n, k, dt))
+            or (t > 2 and dt is _F32 and m > 1 and _threaded(m, n, k, True) and _grid_parts(m, n, t))
+            or (t > 2 and dt is _F64 and m > 1 and _threaded(m, n, k))
         ):
             gemm(a[0], b[0], c[0])  # (the same call as mm's: its threads split it the same way)
             return c
