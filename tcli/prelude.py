@@ -658,6 +658,8 @@ class Prelude:
         kind = type(obj)
         if kind is Checked and type(obj.fn) is types.MethodType:  # (x.add: sized, so checked)
             obj, kind = obj.fn, types.MethodType
+        elif kind is Checked:  # (torch.zeros, np.arange: a function, not a container to look into)
+            return obj
         if kind is types.MethodType:
             if not isinstance(obj.__self__, self._c_method_owners):
                 return obj
