@@ -99,6 +99,20 @@ class _MethodText:
         return self.text
 
 
+class _FunctionText:
+    """A function of torch's (or torch.nn.functional's) that torch writes in C, as torch shows it:
+    `<built-in method zeros of type object at 0x...>`, `<built-in function gelu>` (_torch_c_functions).
+    Stands in for the function in a text conversion only."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 class _GuardedCall:
     """A collection class (list, set, dict, Counter ...) handed to code that calls it (map, filter, a sort key,
     functools' and itertools' wrappers): its checked constructor, shown as the class (partial's repr)."""
@@ -419,13 +433,43 @@ class Checked:
     def __repr__(self) -> str:
         if type(self.fn) is types.MethodType:  # (x.repeat: a tensor method, shown as torch shows it)
             return repr(self.prelude.method_text(self.fn))
-        return repr(self.fn)
+        text = self.prelude.method_text(self)  # (torch.zeros: one of torch's C functions)
+        return repr(self.fn if text is self else text)
 
 
 # what it wraps (torch.zeros, x.repeat, np.arange) is a C builtin, and Python's messages name it so
 Checked.__name__ = Checked.__qualname__ = "builtin_function_or_method"
 #: what method_text looks into: bound methods (a tensor's sized ones are Checked) and the containers that hold them
-_METHOD_KINDS = frozenset({types.MethodType, Checked, list, tuple, dict})
+_METHOD_KINDS = frozenset({types.MethodType, types.FunctionType, Checked, list, tuple, dict})
+
+
+def _torch_c_functions(engine: Any) -> dict[Callable, str]:
+    """The text torch prints for the engine's functions that torch writes in C (engine.naming's tables), by
+    function. One function the engine binds under aliases (clamp, clip) shows its own name; one it binds in
+    torch and in torch.nn.functional, which torch prints differently (F.max_pool2d, torch.max_pool2d; F.celu,
+    a Python function, torch.celu), shows F's text."""
+    from engine import naming
+    from engine.nn import functional
+
+    owner = f"type object at 0x{id(_FunctionText):x}>"  # (torch's C functions share one owner)
+    in_torch: dict[Callable, str] = {}
+    for names, text in ((naming.TORCH_C_FUNCTIONS, "<built-in method {} of " + owner),
+                        (naming.TORCH_C_PLAIN, "<built-in function {}>")):  # fmt: skip
+        for name in sorted(names):
+            fn = getattr(engine, name, None)  # (some load on first use)
+            if type(fn) is types.FunctionType and (fn not in in_torch or fn.__name__ == name):
+                in_torch[fn] = text.format(name)
+    in_f: dict[Callable, str] = {}
+    for names, text in ((naming.F_C_METHODS, "<built-in method {} of " + owner),
+                        (naming.F_C_FUNCTIONS, "<built-in function {}>"),
+                        (naming.F_BOOLEAN_DISPATCH, "<function boolean_dispatch.<locals>.fn at 0x{:x}>"),
+                        (naming.F_PYTHON_ALSO_C, "")):  # fmt: skip
+        for name in sorted(names):
+            fn = getattr(functional, name, None)  # (the convolutions and pools load on first use)
+            if type(fn) is types.FunctionType:
+                in_f.setdefault(fn, text.format(id(fn) if "boolean_dispatch" in text else name))
+    found = {**in_torch, **in_f}  # (F's text where one function is both: F.max_pool2d is the one scripts print)
+    return {fn: text for fn, text in found.items() if text}
 
 
 class Prelude:
@@ -446,6 +490,8 @@ class Prelude:
         self._tty = False
         #: engine classes whose methods are C builtins in torch (see builtin_method_names)
         self._c_method_owners: tuple[type, ...] = ()
+        #: torch's C functions the engine has (print(torch.zeros)): the function -> torch's text (load_engine)
+        self._c_functions: dict[Callable, str] | None = None
         self._method_names: dict = {}  # a tensor method's function -> the name torch shows it by
         #: tensor and ndarray classes, once loaded, for the broadcast checks
         self.array_types: tuple[type, ...] = ()
@@ -658,6 +704,12 @@ class Prelude:
         kind = type(obj)
         if kind is Checked and type(obj.fn) is types.MethodType:  # (x.add: sized, so checked)
             obj, kind = obj.fn, types.MethodType
+        elif kind is Checked:  # (torch.zeros, np.arange: a function, not a container to look into)
+            text = self._c_function_text(obj.fn) if type(obj.fn) is types.FunctionType else None
+            return obj if text is None else _FunctionText(text)
+        if kind is types.FunctionType:
+            text = self._c_function_text(obj)
+            return obj if text is None else _FunctionText(text)
         if kind is types.MethodType:
             if not isinstance(obj.__self__, self._c_method_owners):
                 return obj
@@ -674,6 +726,15 @@ class Prelude:
         if _METHOD_KINDS.isdisjoint(map(type, obj)):
             return obj
         return kind(self.method_text(v, depth + 1) for v in obj)
+
+    def _c_function_text(self, fn: Callable) -> str | None:
+        """torch's text for fn where torch writes it in C (print(torch.zeros)), else None."""
+        table = self._c_functions
+        if table is None:
+            if self.engine is None:
+                return None
+            table = self._c_functions = _torch_c_functions(self.engine)
+        return table.get(fn)
 
     def converting(self, convert: Callable, *args: Any) -> Any:
         """convert(*args) as one text conversion: the text the script's __repr__, __str__ and extra_repr return

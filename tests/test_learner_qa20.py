@@ -1,0 +1,64 @@
+"""Differences from PyTorch found by QA round 20 (a differential sweep of whole learner programs: makemore,
+a GPT block, a VAE, CNNs with BatchNorm, schedulers, distributions, data utilities, numpy interop, statistics,
+printing, autograd errors and higher derivatives; each program run by `tcli run` and by Python with PyTorch,
+stdout compared byte for byte)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+from test_lang_torch import run_torch, run_tsr
+
+_ADDR = re.compile(r"0x[0-9a-f]+")
+
+
+def same_as_torch(src: str) -> str:
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = run_torch(src)
+    assert _ADDR.sub("0xADDR", out) == _ADDR.sub("0xADDR", expected)
+    return out
+
+
+# ---- printing a sized function (torch.zeros, np.arange) held in a container ---------------------------------
+
+
+def test_print_a_sized_function_in_a_container():
+    # the text conversion looked into the wrapper of a sized function as if it were a list:
+    # "TypeError: 'builtin_function_or_method' object is not iterable"
+    out = same_as_torch(
+        """
+import torch
+import numpy as np
+print(np.arange, [np.zeros, np.arange], {'f': np.full}, (np.ones,))
+fns = [torch.zeros, torch.ones]
+print(len(fns), fns[0](2))
+print(str([torch.zeros]).startswith('[<'), repr({'z': torch.tensor}).startswith("{'z': <"))
+"""
+    )
+    assert "[<built-in function zeros>, <built-in function arange>]" in out
+
+
+def test_print_torch_functions_as_torch_writes_them():
+    # torch's namespace functions are C builtins (`<built-in method zeros of type object at 0x...>`), as are some
+    # of torch.nn.functional's (`<built-in function gelu>`, `<built-in method conv2d of type object ...>`);
+    # tcli showed `<function zeros at 0x...>` for all of them
+    out = same_as_torch(
+        """
+import torch
+import torch.nn.functional as F
+x = torch.ones(2)
+print(torch.zeros)
+print([torch.tensor, torch.matmul], {'act': torch.relu}, (torch.sigmoid, torch.tanh, torch.exp, torch.softmax))
+print(torch.manual_seed, torch.get_default_dtype, torch.is_grad_enabled, torch.cat, torch.randn, torch.arange)
+print(F.relu, F.softmax, F.sigmoid, F.gelu, F.linear, F.conv2d, F.dropout, F.max_pool2d, F.avg_pool2d, F.pad)
+print(F.cross_entropy, F.one_hot, F.embedding, F.layer_norm, F.log_softmax, F.mse_loss)
+acts = [torch.relu, F.relu]
+print(f"{acts}", str(torch.zeros), repr(F.gelu), "{}".format(torch.ones))
+print(x.mean, torch.zeros(1).sum)
+"""
+    )
+    assert "<built-in method zeros of type object at 0x" in out
