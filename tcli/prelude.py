@@ -3296,7 +3296,8 @@ def _unbound_method(cls: type, name: str, fn: Callable) -> Callable:
                 raise TypeError(f"descriptor '{name}' for '{tp_name(cls)}' objects doesn't apply to a '{what}' object")
             return fn(*args, **kwargs)
 
-        checked.__name__ = checked.__qualname__ = name
+        checked.__name__ = name
+        checked.__qualname__ = getattr(fn, "__qualname__", name)  # (print(nn.Module.parameters): Module.parameters)
         checked = _UNBOUND[key] = checked
     return checked
 

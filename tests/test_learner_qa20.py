@@ -62,3 +62,17 @@ print(x.mean, torch.zeros(1).sum)
 """
     )
     assert "<built-in method zeros of type object at 0x" in out
+
+
+# ---- a method read off an engine class prints with its class, as Python's functions do ----------------------
+
+
+def test_method_read_off_a_class_prints_its_qualified_name():
+    out = same_as_torch(
+        """
+import torch
+from torch import nn
+print(nn.Module.parameters, nn.Linear.forward, nn.Module.train)
+"""
+    )
+    assert "<function Module.parameters at 0x" in out and "<function Linear.forward at 0x" in out
