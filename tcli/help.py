@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import textwrap
+import types
 from typing import Any
 
 #: the torch modules help_docs covers (a key is "torch.nn.functional.relu" or "Tensor.sum")
@@ -99,7 +100,9 @@ def _unwrap(value: Any) -> Any:
     from tcli import prelude
 
     if isinstance(value, prelude.Checked):
-        return value.fn
+        value = value.fn
+    if type(value) is types.FunctionType:
+        value = prelude.ORIGINAL_OF.get(value, value)  # (torch.clip: clamp's copy under torch's name)
     for (cls, name), guard in list(prelude._UNBOUND.items()):
         if guard is value:
             return getattr(cls, name, value)

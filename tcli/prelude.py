@@ -472,6 +472,42 @@ def _torch_c_functions(engine: Any) -> dict[Callable, str]:
     return {fn: text for fn, text in found.items() if text}
 
 
+#: torch's functions the engine binds under another name or shares with torch.nn.functional, copied under the
+#: name torch prints them by (torch.clip, torch.gt, torch.selu: _named_copy), by (function, name); and each copy's
+#: original (help looks functions up by identity)
+_NAMED_COPIES: dict[tuple[Callable, str], types.FunctionType] = {}
+ORIGINAL_OF: dict[Callable, Callable] = {}
+
+
+def _named_copy(fn: types.FunctionType, name: str) -> types.FunctionType:
+    """fn as another function object, the same code, defaults and closure (a call through it runs exactly what
+    fn runs, as fast), whose __name__ is `name`: what the torch facade hands out for torch.clip where the engine
+    has clip = clamp, so that print(torch.clip) can show clip's text (torch.clip is not torch.clamp in torch
+    either). __qualname__ stays fn's, so Python's own argument errors read as before."""
+    key = (fn, name)
+    copy = _NAMED_COPIES.get(key)
+    if copy is None:
+        copy = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+        copy.__kwdefaults__ = fn.__kwdefaults__
+        copy.__dict__.update(fn.__dict__)
+        copy.__doc__, copy.__module__, copy.__qualname__ = fn.__doc__, fn.__module__, fn.__qualname__
+        copy.__annotations__ = fn.__annotations__
+        _NAMED_COPIES[key] = copy
+        ORIGINAL_OF[copy] = fn
+    return copy
+
+
+def _torch_text(name: str) -> str | None:
+    """The text torch prints for torch.<name> where torch writes it in C (engine.naming's tables), else None."""
+    from engine import naming
+
+    if name in naming.TORCH_C_FUNCTIONS:
+        return f"<built-in method {name} of type object at 0x{id(_FunctionText):x}>"
+    if name in naming.TORCH_C_PLAIN:
+        return f"<built-in function {name}>"
+    return None
+
+
 class Prelude:
     def __deepcopy__(self, memo: dict) -> Prelude:  # (kept as itself: see Interpreter.__deepcopy__)
         return self
@@ -735,6 +771,17 @@ class Prelude:
                 return None
             table = self._c_functions = _torch_c_functions(self.engine)
         return table.get(fn)
+
+    def _as_torch_prints(self, fn: types.FunctionType, name: str) -> types.FunctionType:
+        """torch.<name> as the torch facade hands it out: fn, or where fn prints as another text than torch's
+        torch.<name> (an alias, clip = clamp; a function shared with F, torch.selu), fn's copy under that name
+        with torch's text (_named_copy), read once per session (the facade caches it)."""
+        text = _torch_text(name)
+        if text is None or self._c_function_text(fn) == text or self._c_functions is None:
+            return fn
+        copy = _named_copy(fn, name)
+        self._c_functions[copy] = text  # type: ignore[index]  (built by _c_function_text above)
+        return copy
 
     def converting(self, convert: Callable, *args: Any) -> Any:
         """convert(*args) as one text conversion: the text the script's __repr__, __str__ and extra_repr return
@@ -2344,6 +2391,8 @@ class Prelude:
                 raise refusal(f"'{dotted}.{attr}' is not available in tsr")
             if not _admissible(raw):
                 raise refusal(f"'{dotted}.{attr}' is not available in tsr")
+            if not path and type(raw) is types.FunctionType:
+                raw = self._as_torch_prints(raw, attr)
             rule = policy.TORCH_SIZE_RULES.get(attr) if not path else None
             floating = attr in policy.TORCH_FLOATING_CREATORS
             return Checked(raw, rule, self, floating=floating) if rule and callable(raw) else raw

@@ -76,3 +76,40 @@ print(nn.Module.parameters, nn.Linear.forward, nn.Module.train)
 """
     )
     assert "<function Module.parameters at 0x" in out and "<function Linear.forward at 0x" in out
+
+
+# ---- a torch function the engine binds under an alias prints under the name the script read (ux19) -------------
+
+
+def test_aliased_torch_functions_print_under_their_own_name():
+    # the engine has clip = clamp, gt = greater ...: print(torch.clip) showed clamp's text, torch.gt greater's
+    out = same_as_torch(
+        """
+import torch
+import torch.nn.functional as F
+print(torch.clip, torch.clamp, torch.gt, torch.greater, torch.lt, torch.less, torch.ge, torch.greater_equal)
+print(torch.divide, torch.true_divide, torch.div, torch.multiply, torch.subtract, torch.not_equal)
+print(torch.selu, F.selu, torch.celu, torch.rms_norm, torch.max_pool2d, torch.asarray, torch.as_tensor)
+x = torch.tensor([-1.0, 0.5, 2.0])
+print(torch.clip(x, 0, 1), torch.clip(x, min=0.0), torch.gt(x, 0), torch.divide(x, 2), torch.selu(x))
+print(torch.clip.__name__, torch.clip is torch.clamp, torch.clip is torch.clip, [torch.multiply])
+"""
+    )
+    assert "<built-in method clip of type object at 0x" in out and "<built-in method gt of type" in out
+
+
+def test_aliased_torch_function_keeps_its_errors_and_help():
+    status, out, err = run_tsr(
+        """
+import torch
+x = torch.tensor([1.0])
+try:
+    torch.clip(x, foo=1)
+except TypeError as e:
+    print("TypeError", e)
+help(torch.clip)
+"""
+    )
+    assert status == 0, err
+    assert "TypeError" in out and "'foo'" in out
+    assert "torch.clamp(input, min=None, max=None" in out
