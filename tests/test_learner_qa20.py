@@ -113,3 +113,28 @@ help(torch.clip)
     assert status == 0, err
     assert "TypeError" in out and "'foo'" in out
     assert "torch.clamp(input, min=None, max=None" in out
+
+
+# ---- each optimizer's step prints with its own class, as torch's SGD, Adam ... define their own (ux19) --------
+
+
+def test_optimizer_step_prints_with_its_class():
+    # the engine's optimizers inherit step from one base: print(torch.optim.SGD.step) showed
+    # <function SingleTensorOptimizer.step ...>
+    out = same_as_torch(
+        """
+import torch
+from torch import nn
+o = torch.optim
+print(o.SGD.step, o.Adam.step, o.AdamW.step, o.RMSprop.step, o.Adagrad.step, o.LBFGS.step)
+class My(torch.optim.SGD):
+    pass
+print(My.step)
+m = nn.Linear(2, 1)
+m.weight.grad = torch.ones_like(m.weight)
+opt = torch.optim.SGD(m.parameters(), lr=0.5)
+opt.step()
+print(m.weight.grad, opt.step.__name__)
+"""
+    )
+    assert "<function SGD.step at 0x" in out and "<function Adam.step at 0x" in out

@@ -7,6 +7,7 @@ tensor's version counter once, as torch's does, so autograd sees the changes.
 
 from __future__ import annotations
 
+import types
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from copy import deepcopy
@@ -343,6 +344,19 @@ class SingleTensorOptimizer(Optimizer):
     off (the closure runs with it on); the options it cannot honour (`_unsupported`) refuse at step."""
 
     _unsupported: tuple = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each of the engine's optimizers gets its own step, as torch's SGD, Adam ... each define one
+        (print(torch.optim.SGD.step) reads `<function SGD.step ...>`): this class's, copied (the same code, so
+        a step runs exactly as fast) under the subclass's qualname. A subclass of one of them (AdamW of Adam, a
+        script's of SGD) inherits that one's, as in torch."""
+        super().__init_subclass__(**kwargs)
+        base = SingleTensorOptimizer.step
+        if cls.__module__.startswith("engine.") and "step" not in cls.__dict__ and cls.step is base:
+            own = types.FunctionType(base.__code__, base.__globals__, "step", base.__defaults__, base.__closure__)
+            own.__doc__, own.__module__, own.__qualname__ = base.__doc__, cls.__module__, f"{cls.__qualname__}.step"
+            own.__annotations__, own.__kwdefaults__ = base.__annotations__, base.__kwdefaults__
+            cls.step = own  # type: ignore[method-assign]
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a .grad; returns closure()'s value (None without one)."""
