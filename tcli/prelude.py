@@ -770,7 +770,22 @@ class Prelude:
             if self.engine is None:
                 return None
             table = self._c_functions = _torch_c_functions(self.engine)
-        return table.get(fn)
+        text = table.get(fn)
+        if text is None and fn in _UNBOUND_OF:
+            return self._unbound_text(*_UNBOUND_OF[fn], fn)
+        return text
+
+    def _unbound_text(self, cls: type, name: str, fn: Callable) -> str | None:
+        """torch's text for a tensor method read off the class (print(torch.Tensor.add)): `<method 'add' of
+        'torch._C.TensorBase' objects>` where torch writes it in C, `<function Tensor.backward at 0x...>` where
+        in Python; None for any other class's (Python's own text)."""
+        if cls is not self.tensor_type:
+            return None
+        from engine.tensor import PYTHON_LEVEL_METHODS
+
+        if name in PYTHON_LEVEL_METHODS:
+            return f"<function Tensor.{name} at 0x{id(fn):x}>"
+        return f"<method '{name}' of 'torch._C.TensorBase' objects>"
 
     def _as_torch_prints(self, fn: types.FunctionType, name: str) -> types.FunctionType:
         """torch.<name> as the torch facade hands it out: fn, or where fn prints as another text than torch's
@@ -3330,6 +3345,7 @@ def _static_attribute(cls: type, name: str) -> Any:
 
 
 _UNBOUND: dict[tuple[type, str], Callable] = {}
+_UNBOUND_OF: dict[Callable, tuple[type, str]] = {}  # (each guard's class and name: its text, _unbound_text)
 
 
 def _unbound_method(cls: type, name: str, fn: Callable) -> Callable:
@@ -3348,6 +3364,7 @@ def _unbound_method(cls: type, name: str, fn: Callable) -> Callable:
         checked.__name__ = name
         checked.__qualname__ = getattr(fn, "__qualname__", name)  # (print(nn.Module.parameters): Module.parameters)
         checked = _UNBOUND[key] = checked
+        _UNBOUND_OF[checked] = key
     return checked
 
 

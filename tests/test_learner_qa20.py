@@ -138,3 +138,19 @@ print(m.weight.grad, opt.step.__name__)
 """
     )
     assert "<function SGD.step at 0x" in out and "<function Adam.step at 0x" in out
+
+
+# ---- a tensor method read off torch.Tensor prints as torch's method descriptor (ux19) --------------------------
+
+
+def test_unbound_tensor_method_prints_as_torchs_descriptor():
+    # print(torch.Tensor.add) showed <function add at 0x...>
+    out = same_as_torch(
+        """
+import torch
+print(torch.Tensor.add, torch.Tensor.clip, torch.Tensor.zero_, torch.Tensor.numpy, [torch.Tensor.mul])
+print(torch.Tensor.backward, torch.Tensor.register_hook)
+print(torch.Tensor.add(torch.ones(2), 1), f"{torch.Tensor.sum}")
+"""
+    )
+    assert "<method 'add' of 'torch._C.TensorBase' objects>" in out
