@@ -12,27 +12,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from test_mkl_threads_mkl19 import _threads, restore_threads  # noqa: F401 (an autouse fixture)
 
 import engine
 import engine.nn.functional as EF
-from engine import process
-from engine.ops import mkl
 
-
-@pytest.fixture(autouse=True)
-def restore_threads() -> Any:
-    if not mkl.available():
-        pytest.skip("needs MKL 2024.2 (the `exact` extra)")
-    before, intra, threads = torch.get_num_threads(), process._INTRA_SET[:], process._THREADS[:]
-    yield
-    torch.set_num_threads(before)
-    process._INTRA_SET[:] = intra
-    process._THREADS[:] = threads
-
-
-def _threads(t: int) -> None:
-    torch.set_num_threads(t)
-    engine.set_num_threads(t)
+# (the thread counts set per test and restored after, as test_mkl_threads_mkl19 does them)
 
 
 def _arrays(m: int, k: int, n: int, ta: int, tb: int, seed: int) -> tuple:
