@@ -105,7 +105,10 @@ def _cupy(index: int):  # noqa: ANN202
     try:
         import cupy
     except ImportError:
-        raise RuntimeError(f"CUDA is not available: cupy is not installed; {CUDA_HINT}") from None
+        # torch's CPU build's words (scripts catch AssertionError), with what is missing here as the note
+        err = AssertionError("Torch not compiled with CUDA enabled")
+        err.add_note(f"CUDA is not available: cupy is not installed; {CUDA_HINT}")
+        raise err from None
     try:
         n = cupy.cuda.runtime.getDeviceCount()
     except Exception as e:  # cupy raises its own CUDARuntimeError types

@@ -15,5 +15,6 @@ def cuda_problem(engine: ModuleType | None = None) -> str | None:
     try:
         engine.zeros(1, device="cuda")
     except Exception as e:
-        return str(e)
+        notes = getattr(e, "__notes__", None)  # (torch's words first, what is missing here in the note)
+        return notes[0] if notes else str(e)
     return None

@@ -215,7 +215,7 @@ class ScriptError(Exception):
         hint, hint_site = autograd_hint(exc)
         message = error_message(exc)
         refused = refused_builtin_hint(exc, message)  # (then no "Did you mean": compile is not complex)
-        hint = hint or refused
+        hint = hint or refused or _note(exc)
         suggestion = None if refused else did_you_mean(exc, message)
         if suggestion is not None:  # where Python 3.11 prints it, after the message
             message += f". Did you mean: '{suggestion}'?"
@@ -279,6 +279,12 @@ def _chain(exc: BaseException) -> list[tuple[str, ScriptError]]:
         message = error_message(exc)
         chain.append((how, ScriptError(error_type_name(exc), message, site, exc=exc)))
     return chain
+
+
+def _note(exc: BaseException) -> str | None:
+    """The engine's note on an exception whose message is torch's (what is missing here, and how to get it)."""
+    notes = getattr(exc, "__notes__", None)
+    return notes[0] if notes and isinstance(notes[0], str) else None
 
 
 def error_type_name(exc: BaseException) -> str:

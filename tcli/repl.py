@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from tcli import __version__, policy
+from tcli.device_check import cuda_problem
 from tcli.errors import ScriptError, ScriptExit
 
 INDENT = "    "
@@ -629,10 +630,8 @@ def main(options: ReplOptions) -> int:
     shell = Shell(options)
     if options.device == "cuda":
         # fail at once, as `tcli bench --device cuda` does, rather than on every tensor the user types
-        try:
-            shell.engine.zeros(1, device="cuda")
-        except Exception as e:
-            shell.error(f"--device cuda: {e}")
+        if problem := cuda_problem(shell.engine):
+            shell.error(f"--device cuda: {problem}")
             return 2
     with _quiet_broken_pipe():
         # TERM=dumb keeps the prompt (prompt_toolkit has a dumb-terminal mode); only the colour goes

@@ -97,6 +97,22 @@ def test_cuda_without_a_gpu_is_a_usage_error() -> None:
     assert p.stderr.startswith("Error: --device cuda: CUDA is not available") and p.stderr.count("\n") == 1
 
 
+def test_cuda_in_a_script_without_cupy_is_torchs_assertion_with_the_install_hint() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("cupy is installed: cuda may work here")
+    src = "import torch\nprint(torch.cuda.is_available())\ntry:\n    torch.ones(1).cuda()\nexcept AssertionError as e:\n"
+    src += "    print(e)\nx = torch.zeros(2, device='cuda')\n"
+    p = tcli("run", "-c", src)
+    # torch's CPU build: `AssertionError: Torch not compiled with CUDA enabled`; tcli adds what to install
+    assert p.stdout == "False\nTorch not compiled with CUDA enabled\n" and p.returncode == 1
+    lines = p.stderr.splitlines()
+    assert lines[0].endswith(":7:5: AssertionError: Torch not compiled with CUDA enabled")
+    assert lines[-1].startswith("hint: CUDA is not available: cupy is not installed; install a CUDA build of cupy")
+    assert "pip install 'tcli[cuda13]'" in lines[-1]
+
+
 def test_timeout_option() -> None:
     p = tcli("run", "--timeout", "0.5", "-c", "while True:\n    pass")
     assert p.returncode == 1
