@@ -759,6 +759,10 @@ class _Event:
     def synchronize(self) -> None:
         pass
 
+    @property
+    def done(self) -> bool:
+        return True
+
 
 def _get_elapsed_time(start: _Event, end: _Event) -> float:
     return (end._t - start._t) * 1000.0
@@ -766,7 +770,15 @@ def _get_elapsed_time(start: _Event, end: _Event) -> float:
 
 _runtime = types.ModuleType("cupy.cuda.runtime")
 _runtime.getDeviceCount = lambda: 1
-_runtime.getDeviceProperties = lambda i: {"name": b"FakeCupy GPU (numpy)", "totalGlobalMem": 1 << 34}
+_runtime.getDeviceProperties = lambda i: {
+    "name": b"FakeCupy GPU (numpy)",
+    "totalGlobalMem": 1 << 34,
+    "major": 9,
+    "minor": 0,
+    "multiProcessorCount": 132,
+    "l2CacheSize": 60 << 20,
+}
+_runtime.memGetInfo = lambda: (1 << 33, 1 << 34)
 _runtime.runtimeGetVersion = lambda: 13000
 _runtime.driverGetVersion = lambda: 13000
 

@@ -49,6 +49,82 @@ NO_ACCELERATOR = {
 }
 
 
+def _cuda_ctx(T: object) -> None:
+    with T.cuda.device(0):  # type: ignore[attr-defined]
+        pass
+
+
+#: torch.cuda without a GPU: torch's CPU build reads its memory counters as 0 and refuses device questions
+NO_CUDA = {
+    "synchronize": lambda T: T.cuda.synchronize(),
+    "synchronize_str": lambda T: T.cuda.synchronize("cuda:0"),
+    "current_device": lambda T: T.cuda.current_device(),
+    "get_device_name": lambda T: T.cuda.get_device_name(),
+    "get_device_name_0": lambda T: T.cuda.get_device_name(0),
+    "get_device_properties": lambda T: T.cuda.get_device_properties(0),
+    "get_device_capability": lambda T: T.cuda.get_device_capability(),
+    "mem_get_info": lambda T: T.cuda.mem_get_info(),
+    "memory_allocated": lambda T: T.cuda.memory_allocated(),
+    "memory_allocated_0": lambda T: T.cuda.memory_allocated(0),
+    "memory_reserved": lambda T: T.cuda.memory_reserved(),
+    "empty_cache": lambda T: T.cuda.empty_cache(),
+    "is_bf16_supported": lambda T: (T.cuda.is_bf16_supported(), T.cuda.is_bf16_supported(including_emulation=False)),
+    "get_arch_list": lambda T: T.cuda.get_arch_list(),
+    "event": lambda T: T.cuda.Event(enable_timing=True),
+    "initial_seed": lambda T: T.cuda.initial_seed(),
+    "seed": lambda T: (T.cuda.seed(), T.cuda.seed_all()),
+    "device_ctx": lambda T: _cuda_ctx(T),
+    "device_count": lambda T: T.cuda.device_count(),
+    "zeros": lambda T: T.zeros(2, device="cuda"),
+    "to_cuda": lambda T: T.zeros(2).cuda(),
+}
+
+
+@pytest.mark.parametrize("name", list(NO_CUDA))
+def test_no_cuda_matches_torchs_cpu_build(name: str) -> None:
+    if engine.cuda.is_available():
+        pytest.skip("this machine has a GPU: torch's cpu build is no oracle for it")
+    assert _outcome(lambda: NO_CUDA[name](engine)) == _outcome(lambda: NO_CUDA[name](torch))
+
+
+def test_no_cupy_error_says_what_to_install() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("cupy is installed")
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled") as e:
+        engine.ones(1, device="cuda")
+    assert str(e.value) == "Torch not compiled with CUDA enabled"
+    assert e.value.__notes__[0].startswith("CUDA is not available: cupy is not installed; install a CUDA build")
+
+
+def test_cuda_device_facts_and_timing(device: str) -> None:
+    if device != "cuda":
+        return
+    cuda = engine.cuda
+    props = cuda.get_device_properties(0)
+    assert cuda.get_device_name() == cuda.get_device_name(0) == props.name and props.name
+    assert cuda.get_device_capability() == (props.major, props.minor) and props.major >= 3
+    assert props.total_memory > 0 and props.multi_processor_count > 0
+    assert repr(props).startswith(f"_CudaDeviceProperties(name='{props.name}', major={props.major}, ")
+    free, total = cuda.mem_get_info()
+    assert 0 <= free <= total
+    x = engine.ones(1024, device="cuda")
+    assert cuda.memory_reserved() >= cuda.memory_allocated() >= 0
+    start, end = cuda.Event(enable_timing=True), cuda.Event(enable_timing=True)
+    start.record()
+    (x * 2).sum()
+    end.record()
+    end.synchronize()
+    assert end.query() and start.elapsed_time(end) >= 0.0
+    with cuda.device(0):
+        assert cuda.current_device() == 0
+    cuda.synchronize()
+    cuda.empty_cache()
+    cuda.manual_seed(3)
+    assert cuda.initial_seed() == 3 and isinstance(cuda.is_bf16_supported(), bool)
+
+
 @pytest.mark.parametrize("name", list(NO_ACCELERATOR))
 def test_no_accelerator_matches_torch(name: str) -> None:
     if engine.cuda.is_available():

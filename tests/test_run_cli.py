@@ -102,8 +102,8 @@ def test_cuda_in_a_script_without_cupy_is_torchs_assertion_with_the_install_hint
 
     if importlib.util.find_spec("cupy") is not None:
         pytest.skip("cupy is installed: cuda may work here")
-    src = "import torch\nprint(torch.cuda.is_available())\ntry:\n    torch.ones(1).cuda()\nexcept AssertionError as e:\n"
-    src += "    print(e)\nx = torch.zeros(2, device='cuda')\n"
+    src = "import torch\nprint(torch.cuda.is_available())\ntry:\n    torch.ones(1).cuda()\n"
+    src += "except AssertionError as e:\n    print(e)\nx = torch.zeros(2, device='cuda')\n"
     p = tcli("run", "-c", src)
     # torch's CPU build: `AssertionError: Torch not compiled with CUDA enabled`; tcli adds what to install
     assert p.stdout == "False\nTorch not compiled with CUDA enabled\n" and p.returncode == 1
