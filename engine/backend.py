@@ -33,7 +33,12 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
         if isinstance(type, device):
             return type
         if not isinstance(type, str):
-            raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
+            return _device_of(type, index)
+        if index is not None:
+            if not isinstance(index, int) or isinstance(index, bool):
+                raise TypeError(f"device(): argument 'index' (position 2) must be int, not {_tname(index)}")
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
         if not type:
             raise RuntimeError("Device string must not be empty")
         if _DEVICE_STRING.fullmatch(type) is None:  # (c10's Device(string) regex: 'float32', 'cuda:01' fail it)
@@ -96,6 +101,29 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
         DEFAULTS.device = _ENTERED.pop()
 
 
+def _tname(x: object) -> str:
+    return type(x).__name__
+
+
+def _device_of(ordinal: object, index: object) -> device:
+    """torch.device(i): the current accelerator's device i (torch 2.x), which here can only be cuda."""
+    if not isinstance(ordinal, int) or isinstance(ordinal, bool):
+        t = _tname(ordinal)
+        raise TypeError(
+            f"device() received an invalid combination of arguments - got ({t}), but expected one of:\n"
+            " * (torch.device device)\n"
+            f"      didn't match because some of the arguments have invalid types: (!{t}!)\n"
+            " * (str type, int index = -1)\n"
+        )
+    if index is not None:
+        raise TypeError("device(): argument 'type' (position 1) must be str, not int")
+    if ordinal < 0:
+        raise RuntimeError("Device index must not be negative")
+    if not cuda_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    return device("cuda", ordinal)
+
+
 _CACHE: dict = {}
 CPU = device("cpu")
 CURRENT = [0]  # the current cuda device's index (torch.cuda.set_device): where device("cuda") tensors go
@@ -122,7 +150,7 @@ def to_device(d: object) -> device:
     if d is None:
         return DEFAULTS.device
     if not isinstance(d, device):
-        d = device("cuda", d) if isinstance(d, int) else device(d)
+        d = device(d)
     return d if d.index is not None or d.type != "cuda" else device("cuda", CURRENT[0])
 
 

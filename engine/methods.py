@@ -313,7 +313,7 @@ def cpu(self: Tensor, memory_format: Any = None) -> Tensor:
 
 
 def cuda(self: Tensor, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:
-    dev = to_device("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
+    dev = to_device("cuda" if device is None else device)  # (an int: the accelerator's device, which is cuda)
     return S.cast(self, self._data.dtype, dev)
 
 

@@ -77,7 +77,24 @@ NO_CUDA = {
     "device_count": lambda T: T.cuda.device_count(),
     "zeros": lambda T: T.zeros(2, device="cuda"),
     "to_cuda": lambda T: T.zeros(2).cuda(),
+    "cuda_1": lambda T: T.zeros(2).cuda(1),
+    # an int device is the current accelerator's (torch 2.x), and there is none
+    "ordinal_device": lambda T: T.device(0),
+    "ordinal_factory": lambda T: T.zeros(2, device=0),
+    "ordinal_to": lambda T: T.zeros(2).to(1),
+    "ordinal_module": lambda T: T.nn.Linear(2, 3, True, 0),
 }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(None,), ({},), (0, 0), ("cuda", "a"), ("cuda", 1.0), (-1,), (True,), (2.0,), ("cuda", -1), ("cpu", 0),
+     ("cuda", True), ("cuda:1",), ("cpu",)],
+)  # fmt: skip
+def test_device_constructor_matches_torch(args: tuple) -> None:
+    if engine.cuda.is_available():
+        pytest.skip("this machine has a GPU: torch's cpu build is no oracle for torch.device(0)")
+    assert _outcome(lambda: engine.device(*args)) == _outcome(lambda: torch.device(*args))
 
 
 @pytest.mark.parametrize("name", list(NO_CUDA))
@@ -89,8 +106,9 @@ def test_no_cuda_matches_torchs_cpu_build(name: str) -> None:
 
 def test_no_cupy_error_says_what_to_install() -> None:
     import importlib.util
+    import sys
 
-    if importlib.util.find_spec("cupy") is not None:
+    if "cupy" in sys.modules or importlib.util.find_spec("cupy") is not None:
         pytest.skip("cupy is installed")
     with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled") as e:
         engine.ones(1, device="cuda")
