@@ -13,13 +13,13 @@ _HINTS = {
 
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
-TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx",
+TORCH_SUBMODULES = frozenset({"utils", "jit", "onnx",
                               "hub", "quantization", "profiler", "export"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"lobpcg",
-                        "sparse_coo_tensor", "nested_tensor"}),
+                        "sparse_csr_tensor", "nested_tensor"}),
     "torch.linalg": frozenset({"ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"graph", "profiler"}),
     "torch.func": frozenset({"functionalize", "debug_unwrap", "rearrange",
