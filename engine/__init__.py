@@ -488,7 +488,7 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f"engine.{name}")
     value = None
     if name == "sparse_coo_tensor":
-        value = importlib.import_module("engine.sparse_coo").sparse_coo_tensor
+        value = importlib.import_module("engine.sparse_tensor").sparse_coo_tensor
     elif name == "vmap":  # torch.vmap is torch.func.vmap
         value = importlib.import_module("engine.func").vmap
     elif name == "GradScaler":  # torch.GradScaler is torch.amp.GradScaler

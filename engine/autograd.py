@@ -1038,7 +1038,7 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
 
             var.grad = copy_(wrap(g._dev.xp.empty_like(g._data), g._dev), g)
         elif not var._data.flags.c_contiguous:
-            if var.is_sparse:  # a sparse leaf (engine/sparse_coo.py): its gradient as it comes, sparse or dense
+            if var.is_sparse:  # a sparse leaf (engine/sparse_tensor.py): its gradient as it comes, sparse or dense
                 var._grad = g.detach() if g.is_sparse else wrap(g._data.copy(), g._dev)
             else:
                 var._grad = wrap(_laid_out_as(var._data, g._data, g._dev.xp), g._dev)
@@ -1066,7 +1066,9 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
         d = cur._data
         try:
             d += g._data
-        except NotImplementedError:  # a sparse .grad or gradient (engine/sparse_coo.py): added out of place, as torch
+        except (
+            NotImplementedError
+        ):  # a sparse .grad or gradient (engine/sparse_tensor.py): added out of place, as torch
             var._grad = g + cur if cur.is_sparse and not g.is_sparse else cur + g
         cur._vc[0] += 1
     if meta is not None and meta.get("post_accumulate"):

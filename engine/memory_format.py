@@ -43,7 +43,7 @@ preserve_format = memory_format._make("preserve_format")
 
 
 class layout(_Constant):  # noqa: N801  (torch's name)
-    """torch.layout: `torch.strided` (dense tensors) or `torch.sparse_coo` (engine/sparse_coo.py); torch's compressed
+    """torch.layout: `torch.strided` (dense tensors) or `torch.sparse_coo` (engine/sparse_tensor.py); torch's compressed
     sparse and jagged layouts are not in the engine."""
 
     _torch_name = "torch.layout"

@@ -884,9 +884,9 @@ Tensor.is_distributed = is_distributed
 Tensor.const_data_ptr = Tensor.data_ptr
 
 
-# sparse COO tensors (engine/sparse_coo.py): a dense tensor's way there and back
+# sparse COO tensors (engine/sparse_tensor.py): a dense tensor's way there and back
 def _to_sparse(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-    from engine.sparse_coo import to_sparse
+    from engine.sparse_tensor import to_sparse
 
     return to_sparse(self, *args, **kwargs)
 

@@ -27,6 +27,12 @@ _IN_TORCH = {
     # (the optimizers the engine has are real attributes: these are what it may lack)
     "torch.testing": frozenset({"FileCheck"}),  # (TorchScript's IR checker)
     "torch.optim": frozenset({"SparseAdam"}),
+    # (torch.sparse has sum and mm here: engine/sparse.py)
+    "torch.sparse": frozenset({"addmm", "sampled_addmm", "softmax", "log_softmax", "spdiags", "spsolve",
+                               "check_sparse_tensor_invariants", "as_sparse_gradcheck", "to_sparse_semi_structured",
+                               "SparseSemiStructuredTensor", "FloatTensor", "DoubleTensor", "LongTensor",
+                               "IntTensor", "ShortTensor", "ByteTensor", "CharTensor", "HalfTensor",
+                               "BFloat16Tensor"}),
     "torch.utils": frozenset({"tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
     "torch.utils.checkpoint": frozenset({"create_selective_checkpoint_contexts", "CheckpointPolicy",
                                          "SelectiveCheckpointContext", "SAC_IGNORED_OPS", "DefaultDeviceType",

@@ -341,7 +341,7 @@ def format_size(shape: tuple[int, ...]) -> str:
 
 
 def format_sparse(t: Any) -> str:
-    """torch's repr of a sparse COO tensor (engine/sparse_coo.py): its indices and values, then size, nnz, dtype,
+    """torch's repr of a sparse COO tensor (engine/sparse_tensor.py): its indices and values, then size, nnz, dtype,
     layout and the autograd suffix, the first suffix on a line of its own."""
     prefix = "tensor("
     indent = len(prefix)

@@ -1,17 +1,17 @@
-"""torch.sparse: the functions a tutorial calls on sparse COO tensors (engine/sparse_coo.py holds the tensors)."""
+"""torch.sparse: the functions a tutorial calls on sparse COO tensors (engine/sparse_tensor.py holds the tensors)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.sparse_coo import mm as _mm
-from engine.sparse_coo import sparse_sum as sum  # noqa: A004, F401 - torch's name
+from engine.sparse_tensor import mm as _mm
+from engine.sparse_tensor import sparse_sum as sum  # noqa: A004, F401 - torch's name
 
 
 def mm(mat1: Any, mat2: Any, reduce: Any = None) -> Any:
     """torch.sparse.mm(sparse, dense): a dense product whose sparse operand gets a sparse gradient."""
     if reduce is not None:
-        from engine.sparse_coo import refusal
+        from engine.sparse_tensor import refusal
 
         raise refusal("torch.sparse.mm(reduce=...)")
     return _mm(mat1, mat2, sparse_fn=True)

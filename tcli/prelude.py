@@ -1592,11 +1592,11 @@ class Prelude:
         return self._own_private(obj, "_orig_mod")
 
     def _sparse_method(self, name: str) -> Callable[[Any], Any]:
-        """The reader of a sparse tensor's `_indices`, `_values`, `_nnz` (engine/sparse_coo.py): its bound
+        """The reader of a sparse tensor's `_indices`, `_values`, `_nnz` (engine/sparse_tensor.py): its bound
         method; on another object, a private name as any other."""
 
         def read(obj: Any) -> Any:
-            from engine.sparse_coo import SparseTensor
+            from engine.sparse_tensor import SparseTensor
 
             if isinstance(obj, SparseTensor):
                 return getattr(obj, name)

@@ -725,7 +725,7 @@ def add(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | Non
         if type(alpha) is not int or alpha != 1:
             return _out(_alpha_op(input, other, alpha, False), out)
         r = _check(_add(input, other), "+", input, other)
-    except SparseOperand:  # a sparse operand (engine/sparse_coo.py)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
         r = _sparse_binary("add", input, other, alpha)
     return _out(r, out)
 
@@ -739,13 +739,13 @@ def sub(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | Non
         if type(alpha) is not int or alpha != 1:
             return _out(_alpha_op(input, other, alpha, True), out)
         r = _check(_sub(input, other), "-", input, other)
-    except SparseOperand:  # a sparse operand (engine/sparse_coo.py)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
         r = _sparse_binary("sub", input, other, alpha)
     return _out(r, out)
 
 
 def _sparse_binary(name: str, input: Tensor, other: Any, alpha: Any) -> Tensor:  # noqa: A002
-    from engine.sparse_coo import binary_fallback
+    from engine.sparse_tensor import binary_fallback
 
     return binary_fallback(name, input, other, alpha)
 
@@ -845,7 +845,7 @@ def _reduced_alpha(a: Any, b: Any, alpha: Any, neg: bool) -> Any:
 def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     try:
         return _out(_check(_mul(_tensor_arg(input, "mul"), other), "*", input, other), out)
-    except SparseOperand:  # a sparse operand (engine/sparse_coo.py)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
         return _out(_sparse_binary("mul", input, other, 1), out)
 
 

@@ -192,8 +192,8 @@ def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     try:
         ad, bd = _prep(input, mat2, "mm", "mat2")
         return _mm(input, mat2, ad, bd)
-    except SparseOperand:  # a sparse operand (engine/sparse_coo.py)
-        from engine.sparse_coo import mm as sparse_mm
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        from engine.sparse_tensor import mm as sparse_mm
 
         return sparse_mm(input, mat2)
 
@@ -295,8 +295,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
     try:
         ad, bd = _prep(input, other)
         na, nb = ad.ndim, bd.ndim
-    except SparseOperand:  # a sparse operand (engine/sparse_coo.py)
-        from engine.sparse_coo import mm as sparse_mm
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        from engine.sparse_tensor import mm as sparse_mm
 
         return sparse_mm(input, other)
     if na == 0 or nb == 0:

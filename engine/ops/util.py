@@ -121,7 +121,7 @@ def to_np_dtype(d: Any) -> Any:
 
 
 class SparseOperand(NotImplementedError):
-    """Raised by a sparse tensor's array stand-in (engine/sparse_coo.py) when a dense op reaches it: the torch
+    """Raised by a sparse tensor's array stand-in (engine/sparse_tensor.py) when a dense op reaches it: the torch
     functions that also take a sparse operand (mm, matmul, add, sub, mul) catch it and turn to the sparse module,
     at no cost to their dense path. Named as torch's error is named (a NotImplementedError)."""
 

@@ -340,6 +340,14 @@ def _sum_all_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
     return (_mask(np.broadcast_to(gd, s._ssize), s),)
 
 
+def _sum_dense_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
+    return (wrap(np.ascontiguousarray(np.broadcast_to(_dense(g), s._ssize)), g._dev),)
+
+
+def _sum_dims_refused_bw(self: Any, g: Any, s: SparseTensor, dims: tuple) -> tuple:
+    raise RuntimeError("expand is unsupported for Sparse tensors")
+
+
 def _sum_dims_bw(self: Any, g: Any, s: SparseTensor, dims: tuple) -> tuple:
     gd = np.expand_dims(_dense(g), dims)
     return (_mask(np.broadcast_to(gd, s._ssize), s),)
@@ -378,10 +386,10 @@ TBackward0 = node_class("TBackward0", _t_bw)
 TransposeBackward0 = node_class("TransposeBackward0", _t_bw)
 AddBackward0 = node_class("AddBackward0", _add_bw)
 SubBackward0 = node_class("SubBackward0", _sub_bw)
-SumBackward0 = node_class("SumBackward0", _sum_all_bw)
-SumBackward1 = node_class("SumBackward1", _sum_dims_bw)
+SumBackward0 = node_class("SumBackward0", _sum_dense_bw)  # (x.sum(): a dense gradient, as torch's)
+SumBackward1 = node_class("SumBackward1", _sum_dims_refused_bw)  # (x.sum(dim): torch's backward refuses)
 SparseSumBackward0 = node_class("SparseSumBackward0", _sum_dims_bw)
-SparseSumAllBackward0 = node_class("SparseSumBackward0", _sum_all_bw)
+SparseSumAllBackward0 = node_class("SumBackward0", _sum_all_bw)  # (torch.sparse.sum(x): a sparse gradient)
 SparseAddmmBackward0 = node_class("SparseAddmmBackward0", _addmm_bw)
 MmBackward0 = node_class("MmBackward0", _mm_sd_bw)
 MmDenseSparseBackward0 = node_class("MmBackward0", _mm_ds_bw)
@@ -392,12 +400,12 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float, bool, np.number, np.bool_)) and not isinstance(x, Tensor)
 
 
-def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any, name: str) -> SparseTensor:
+def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any) -> SparseTensor:
     """torch's add of two sparse tensors on the cpu: the two index lists merged as they stand (equal indices
     meeting in step are added), coalesced only when both are."""
     if a._ssize != b._ssize:
         raise RuntimeError(
-            f"{name}: expected sizes of 'self' and 'other' to match, but {_dims(a._ssize)} != {_dims(b._ssize)}"
+            f"add: expected sizes of 'self' and 'other' to match, but {_dims(a._ssize)} != {_dims(b._ssize)}"
         )
     if a.sparse_dim() != b.sparse_dim() or a.dense_dim() != b.dense_dim():
         raise refusal("adding sparse tensors of different sparse dims")
@@ -448,19 +456,19 @@ def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any, name: str) -> Spars
 def add(a: Any, b: Any, alpha: Any = 1, name: str = "add") -> Tensor:
     """a + alpha * b where a or b is sparse: sparse + sparse is sparse, dense + sparse dense."""
     if isinstance(a, SparseTensor) and isinstance(b, SparseTensor):
-        r = _merge_add(a, b, alpha, name)
+        r = _merge_add(a, b, -alpha if name == "sub" else alpha)
         cls = SubBackward0 if name == "sub" else AddBackward0
         return _record(r, cls, (a, b), (alpha,))
     if isinstance(a, SparseTensor):
         if isinstance(b, Tensor):
-            raise RuntimeError(f"{name}(sparse, dense) is not supported. Use {name}(dense, sparse) instead.")
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         raise refusal(f"{name} of a sparse tensor and a number")
     if not isinstance(a, Tensor):
         raise refusal(f"{name} of a number and a sparse tensor")
     # dense + sparse: the dense values with the sparse ones added in, in index order (torch's add_out_dense_sparse)
     if tuple(a._data.shape) != b._ssize:
         raise RuntimeError(
-            f"{name}: expected 'self' and 'other' to have same size, but self has size {_dims(a._data.shape)} while "
+            f"add: expected 'self' and 'other' to have same size, but self has size {_dims(a._data.shape)} while "
             f"other has size {_dims(b._ssize)} (FYI: dense-sparse addition does not currently support broadcasting)"
         )
     from engine.dtypes import promote_types
@@ -481,8 +489,10 @@ def mm(a: Any, b: Any, sparse_fn: bool = False) -> Tensor:
     """torch.sparse.mm (sparse_fn: SparseAddmmBackward0, a sparse gradient for the sparse operand) and
     torch.mm/matmul/@ (MmBackward0) with one sparse 2-d operand and a dense matrix."""
     if isinstance(a, SparseTensor) and not isinstance(b, SparseTensor) and isinstance(b, Tensor):
-        if a.dense_dim() != 0 or a.sparse_dim() != 2:
-            raise refusal("a matrix product with a hybrid or non-2-d sparse tensor")
+        if a.sparse_dim() != 2:
+            raise RuntimeError(f"addmm: matrices expected, got {a.sparse_dim()}D tensor")
+        if a.dense_dim() != 0:
+            raise refusal("a matrix product with a hybrid sparse tensor")
         bd = b._data
         if bd.ndim != 2:
             raise RuntimeError(f"addmm: matrices expected, got {bd.ndim}D tensor")
