@@ -19,7 +19,9 @@ TORCH_SUBMODULES = frozenset({"utils", "jit", "onnx",
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"lobpcg",
-                        "sparse_csr_tensor", "nested_tensor"}),
+                        "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor",
+                        "sparse_compressed_tensor", "smm", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc",
+                        "nested_tensor"}),
     "torch.linalg": frozenset({"ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"graph", "profiler"}),
     "torch.func": frozenset({"functionalize", "debug_unwrap", "rearrange",

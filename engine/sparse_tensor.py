@@ -31,7 +31,7 @@ COVERED = (
 
 
 def refusal(what: str = "this operation") -> SparseOperand:
-    return SparseOperand(f"{what} is not supported on a sparse tensor (layout torch.sparse_coo); {COVERED}")
+    return SparseOperand(f"{what} is not supported for sparse tensors (layout torch.sparse_coo); {COVERED}")
 
 
 class _Flags:
@@ -163,6 +163,12 @@ def _mask(gd: np.ndarray, s: SparseTensor) -> SparseTensor:
     return _make(ind, wrap(np.ascontiguousarray(vals), s._dev), s._ssize, False)
 
 
+def _cpu_only(t: Tensor) -> None:
+    """The engine's sparse tensors live on the cpu (their kernels are numpy's)."""
+    if t._dev.type != "cpu":
+        raise refusal(f"device '{t._dev}'")
+
+
 def _dims(shape: tuple) -> str:
     return "[" + ", ".join(str(n) for n in shape) + "]"
 
@@ -205,6 +211,7 @@ def sparse_coo_tensor(
         vt = vt.to(dtype)
     if device is not None:
         vt = vt.to(device)
+    _cpu_only(vt)
     ind = np.asarray(it._host())
     if ind.ndim != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {_dims(ind.shape)}")
@@ -229,7 +236,7 @@ def sparse_coo_tensor(
                 f"{sd}, dense_dim = {len(dense_shape)}"
             )
     coalesced = bool(is_coalesced) if is_coalesced is not None else nnz < 2
-    vals = wrap(np.ascontiguousarray(vt._host()) if vt._dev.type == "cpu" else vt._data.copy(), vt._dev)
+    vals = wrap(np.ascontiguousarray(vt._host()), vt._dev)
     s = _make(np.ascontiguousarray(ind), vals, shape, coalesced)
     if requires_grad:
         s.requires_grad = True
@@ -266,6 +273,7 @@ def to_sparse(self: Tensor, sparse_dim: Any = None, *, layout: Any = None, block
                 raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
         if sd > nd:
             raise RuntimeError(f"dense_to_sparse: sparse_dim argument must be in [0,{nd}] range, but {sd} is given")
+    _cpu_only(self)
     host_arr = np.asarray(self._host())
     if sd == nd:
         nz = host_arr != 0
@@ -378,6 +386,13 @@ def _dense_add_bw(self: Any, g: Any, alpha: Any) -> tuple:
     return g, (g if alpha == 1 else g * alpha)
 
 
+def _to_copy_bw(self: Any, g: Any, dtype: Any) -> tuple:
+    if isinstance(g, SparseTensor):
+        return (_make(g._ind, g._vals.to(dtype), g._ssize, g._coal),)
+    return (g.to(dtype),)
+
+
+ToCopyBackward0 = node_class("ToCopyBackward0", _to_copy_bw)
 MulBackward0 = node_class("MulBackward0", _mul_bw)
 DivBackward0 = node_class("DivBackward0", _div_bw)
 NegBackward0 = node_class("NegBackward0", _neg_bw)
@@ -710,12 +725,11 @@ class SparseTensor(Tensor):
 
     def to(self, *args: Any, **kwargs: Any) -> SparseTensor:
         vals = self._vals.to(*args, **kwargs)
+        _cpu_only(vals)
         if vals is self._vals:
             return self
         r = _make(self._ind, vals, self._ssize, self._coal)
-        if self._rg:
-            raise refusal("to() of a sparse tensor that requires grad")
-        return r
+        return _record(r, ToCopyBackward0, (self,), (self.dtype,))
 
     def double(self) -> SparseTensor:
         from engine.dtypes import float64

@@ -218,7 +218,7 @@ def test_uncovered_ops_refuse_clearly(op) -> None:  # noqa: ANN001
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         s = _s(engine)
-    with pytest.raises(NotImplementedError, match="not supported on a sparse tensor") as info:
+    with pytest.raises(NotImplementedError, match="not supported for sparse tensors") as info:
         op(s)
     assert type(info.value).__name__ == "NotImplementedError"
 
@@ -284,6 +284,8 @@ GRADS = {
     "dense + sparse": lambda T: _grad_through(T, lambda T, L: (T.ones(2, 3) + L).sum()),
     "dense @ sparse": lambda T: _grad_through(T, lambda T, L: (T.arange(4.0).reshape(2, 2) @ L).sum()),
     "to_sparse of dense": lambda T: _to_sparse_grad(T),
+    "double": lambda T: _grad_through(T, lambda T, L: L.double().to_dense().sum()),
+    "double repr": lambda T: [repr(_s(T, requires_grad=True).double())],
 }
 
 
