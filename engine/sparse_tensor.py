@@ -399,6 +399,7 @@ NegBackward0 = node_class("NegBackward0", _neg_bw)
 AbsBackward0 = node_class("AbsBackward0", _abs_bw)
 TBackward0 = node_class("TBackward0", _t_bw)
 TransposeBackward0 = node_class("TransposeBackward0", _t_bw)
+PermuteBackward0 = node_class("PermuteBackward0", _t_bw)
 AddBackward0 = node_class("AddBackward0", _add_bw)
 SubBackward0 = node_class("SubBackward0", _sub_bw)
 SumBackward0 = node_class("SumBackward0", _sum_dense_bw)  # (x.sum(): a dense gradient, as torch's)
@@ -474,12 +475,12 @@ def add(a: Any, b: Any, alpha: Any = 1, name: str = "add") -> Tensor:
         r = _merge_add(a, b, -alpha if name == "sub" else alpha)
         cls = SubBackward0 if name == "sub" else AddBackward0
         return _record(r, cls, (a, b), (alpha,))
-    if isinstance(a, SparseTensor):
-        if isinstance(b, Tensor):
+    if isinstance(a, SparseTensor) or _is_number(a):  # (a number is a dense operand to torch)
+        if isinstance(b, Tensor) or _is_number(b):
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
-        raise refusal(f"{name} of a sparse tensor and a number")
+        raise refusal(f"{name} with a {type(b).__name__}")
     if not isinstance(a, Tensor):
-        raise refusal(f"{name} of a number and a sparse tensor")
+        raise refusal(f"{name} with a {type(a).__name__}")
     # dense + sparse: the dense values with the sparse ones added in, in index order (torch's add_out_dense_sparse)
     if tuple(a._data.shape) != b._ssize:
         raise RuntimeError(
@@ -551,7 +552,9 @@ def sparse_sum(input: Any, dim: Any = None, dtype: Any = None) -> Tensor:  # noq
     only dense dims are left)."""
     s = input
     if not isinstance(s, SparseTensor):
-        raise refusal("torch.sparse.sum of a dense tensor")
+        if isinstance(s, Tensor):
+            raise RuntimeError("coalesce expected sparse coordinate tensor layout but got Strided")
+        raise refusal(f"torch.sparse.sum of a {type(s).__name__}")
     if dtype is not None:
         s = s.to(dtype)
     if dim is None:
@@ -763,6 +766,22 @@ class SparseTensor(Tensor):
             "using custom build). If you are a Facebook employee using PyTorch on mobile, please visit "
             "https://fburl.com/ptmfixes for possible resolutions."
         )
+
+    def contiguous(self, memory_format: Any = None) -> Any:
+        raise RuntimeError("unsupported memory format option Contiguous")
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    @property
+    def T(self) -> SparseTensor:  # noqa: N802 - torch's name
+        if len(self._ssize) > 2:
+            raise refusal("T of a sparse tensor of more than 2 dims")
+        if len(self._ssize) < 2:
+            return self
+        return self._transposed(0, 1, PermuteBackward0)
 
     def reshape(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("reshape is not implemented for sparse tensors")

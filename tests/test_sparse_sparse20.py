@@ -133,6 +133,8 @@ CASES = {
         repr(_s(T).mm(T.ones(3, 2))),
     ],
     "dense @ sparse": lambda T: [repr(T.ones(2, 2) @ _s(T)), repr(T.mm(T.arange(4.0).reshape(2, 2), _s(T)))],
+    "T": lambda T: [repr(_s(T).T), repr(_s(T, requires_grad=True).T), repr(T.sparse_coo_tensor([[0]], [1.0]).T)],
+    "bool of one": lambda T: bool(T.sparse_coo_tensor([[0]], [1.0], (1,))),
     "detach, data": lambda T: [repr(_s(T, requires_grad=True).detach()), repr(_s(T, requires_grad=True).data)],
     "to float64": lambda T: [repr(_s(T).double()), repr(_s(T).to(T.float64)), repr(_s(T).float())],
 }
@@ -160,6 +162,12 @@ ERRORS = {
     "to_sparse(2) of 1-d": lambda T: T.zeros(2).to_sparse(2),
     "to_sparse(0)": lambda T: T.zeros(2, 3).to_sparse(0),
     "sparse.sum dim": lambda T: T.sparse.sum(_s(T), dim=2),
+    "sparse.sum of dense": lambda T: T.sparse.sum(T.ones(2)),
+    "sparse + number": lambda T: _s(T) + 1,
+    "number + sparse": lambda T: 1 + _s(T),
+    "add(sparse, number)": lambda T: _s(T).add(2),
+    "contiguous": lambda T: _s(T).contiguous(),
+    "bool": lambda T: bool(_s(T)),
 }
 
 
