@@ -124,20 +124,76 @@ def _linear(ind: np.ndarray, size: tuple) -> np.ndarray:
 
 
 def _coalesced_arrays(ind: np.ndarray, vals: np.ndarray, size: tuple) -> tuple:
-    """torch's coalesce: indices sorted, the values of repeated indices summed (in their order)."""
+    """torch's coalesce (on the cpu): the indices sorted as torch's sort orders them, the first value of each index
+    copied and the repeated ones added to it in that order."""
     if ind.shape[1] < 2:
         return ind.copy(), vals.copy()
+    from engine.ops.std_sort import sort_perm
+
     lin = _linear(ind, size)
-    order = np.argsort(lin, kind="stable")
+    order = sort_perm(lin)
     lin_s = lin[order]
-    first = np.flatnonzero(np.concatenate(([True], lin_s[1:] != lin_s[:-1])))
-    group = np.cumsum(np.concatenate(([False], lin_s[1:] != lin_s[:-1])))
-    out = np.zeros((len(first),) + vals.shape[1:], dtype=vals.dtype)
-    if vals.dtype.kind == "b":
-        np.logical_or.at(out, group, vals[order])
-    else:
-        np.add.at(out, group, vals[order])
+    starts = np.concatenate(([True], lin_s[1:] != lin_s[:-1]))
+    first = np.flatnonzero(starts)
+    out = np.ascontiguousarray(vals[order[first]])
+    rest = np.flatnonzero(~starts)
+    if rest.size:
+        group = np.cumsum(starts) - 1
+        at = np.logical_or.at if vals.dtype.kind == "b" else np.add.at
+        at(out, group[rest], vals[order[rest]])
     return np.ascontiguousarray(ind[:, order[first]]), out
+
+
+def _ranks(keys: np.ndarray) -> np.ndarray:
+    """Each element's occurrence number among the equal keys before it (0 for the first)."""
+    n = keys.shape[0]
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    idx = np.arange(n)
+    starts = np.concatenate(([True], sk[1:] != sk[:-1])) if n else np.zeros(0, bool)
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = idx - np.maximum.accumulate(np.where(starts, idx, 0))
+    return ranks
+
+
+def _axpys(out: np.ndarray, at: np.ndarray, x: np.ndarray, a: Any) -> None:
+    """out[at[i]] = a[i] * x[i] + out[at[i]] for each i in order, each multiply-add rounded once (torch's FMA);
+    a repeated place takes its terms in their order (one vectorized step per occurrence)."""
+    from engine.ops.fma import EXACT, fma
+
+    if not at.size:
+        return
+    if out.dtype not in EXACT:
+        np.add.at(out, at, x * a)
+        return
+    ranks = _ranks(at)
+    for r in range(int(ranks.max()) + 1):
+        sel = np.flatnonzero(ranks == r)
+        y = a if not isinstance(a, np.ndarray) else np.ascontiguousarray(a[sel])
+        out[at[sel]] = fma(np.ascontiguousarray(x[sel]), y, np.ascontiguousarray(out[at[sel]]))
+
+
+def _addmm_rows(ind: np.ndarray, vals: np.ndarray, dense: np.ndarray, rows: int) -> np.ndarray:
+    """torch's sparse x dense product on the cpu: for each entry in its order, out[row] += val * dense[col], an
+    axpy whose multiply-add rounds once (as its FMA does)."""
+    out = np.zeros((rows, dense.shape[1]), dtype=dense.dtype)
+    _axpys(out, ind[0], dense[ind[1]], vals[:, None].astype(dense.dtype))
+    return out
+
+
+def _dense_mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A dense product as the engine's torch.mm computes it (torch's bits)."""
+    from engine.ops.linalg import mm as dense_mm
+
+    return dense_mm(wrap(np.ascontiguousarray(a)), wrap(np.ascontiguousarray(b)))._data
+
+
+def _dense_sum(v: np.ndarray, dim: Any = None) -> np.ndarray:
+    """A dense sum as the engine's torch.sum computes it (torch's summation order)."""
+    from engine.ops.reduce import sum as dense_sum
+
+    t = wrap(np.ascontiguousarray(v))
+    return (dense_sum(t) if dim is None else dense_sum(t, dim=dim))._data
 
 
 def _dense_array(s: SparseTensor) -> np.ndarray:
@@ -363,22 +419,24 @@ def _sum_dims_bw(self: Any, g: Any, s: SparseTensor, dims: tuple) -> tuple:
 
 def _addmm_bw(self: Any, g: Any, s: SparseTensor, d: np.ndarray) -> tuple:
     gd = _dense(g)
-    ga = _mask(gd @ d.T, s) if self._next[0] is not None else None
-    gb = wrap(_dense_array(s).T @ gd, g._dev) if self._next[1] is not None else None
+    ga = _mask(_dense_mm(gd, d.T), s) if self._next[0] is not None else None
+    gb = wrap(_addmm_rows(s._ind[::-1], s._vals._data, gd, s._ssize[1]), g._dev) if self._next[1] is not None else None
     return ga, gb
 
 
 def _mm_sd_bw(self: Any, g: Any, s: SparseTensor, d: np.ndarray) -> tuple:
     gd = _dense(g)
-    ga = wrap(gd @ d.T, g._dev) if self._next[0] is not None else None
-    gb = wrap(_dense_array(s).T @ gd, g._dev) if self._next[1] is not None else None
+    ga = wrap(_dense_mm(gd, d.T), g._dev) if self._next[0] is not None else None
+    gb = wrap(_addmm_rows(s._ind[::-1], s._vals._data, gd, s._ssize[1]), g._dev) if self._next[1] is not None else None
     return ga, gb
 
 
 def _mm_ds_bw(self: Any, g: Any, d: np.ndarray, s: SparseTensor) -> tuple:
     gd = _dense(g)
-    ga = wrap(gd @ _dense_array(s).T, g._dev) if self._next[0] is not None else None
-    gb = wrap(d.T @ gd, g._dev) if self._next[1] is not None else None
+    ga = None
+    if self._next[0] is not None:  # g @ s.t(), as (s @ g.t()).t()
+        ga = wrap(np.ascontiguousarray(_addmm_rows(s._ind, s._vals._data, gd.T, s._ssize[0]).T), g._dev)
+    gb = wrap(_dense_mm(d.T, gd), g._dev) if self._next[1] is not None else None
     return ga, gb
 
 
@@ -430,11 +488,12 @@ def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any) -> SparseTensor:
     rt = promote_types(a.dtype, b.dtype)
     av = a._vals.to(rt)._data
     bv = b._vals.to(rt)._data
-    if type(alpha) is not int or alpha != 1:
-        bv = (wrap(bv, b._dev) * alpha)._data
+    scaled = type(alpha) is not int or alpha != 1
     if b._ind.shape[1] == 0:
         return _make(a._ind.copy(), wrap(av.copy(), a._dev), a._ssize, a._coal)
     if a._ind.shape[1] == 0:
+        if scaled:
+            bv = (wrap(bv, b._dev) * alpha)._data  # (torch: mul(src, alpha))
         return _make(b._ind.copy(), wrap(np.ascontiguousarray(bv), b._dev), b._ssize, b._coal)
     ta, tb = a._ind.T.tolist(), b._ind.T.tolist()
     na, nb = len(ta), len(tb)
@@ -464,7 +523,16 @@ def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any) -> SparseTensor:
     pb = np.array([p[1] for p in pick])
     ma, mb = pa >= 0, pb >= 0
     out[ma] = out[ma] + av[pa[ma]]
-    out[mb] = out[mb] + bv[pb[mb]]
+    if scaled:  # (torch's axpy: out + alpha * b rounded once where it is an fma)
+        from engine.ops.fma import EXACT, fma
+
+        k = alpha.item() if isinstance(alpha, Tensor) else alpha
+        if out.dtype in EXACT:
+            out[mb] = fma(np.ascontiguousarray(bv[pb[mb]]), float(out.dtype.type(k)), np.ascontiguousarray(out[mb]))
+        else:
+            out[mb] = out[mb] + bv[pb[mb]] * k
+    else:
+        out[mb] = out[mb] + bv[pb[mb]]
     ind = np.ascontiguousarray(np.array(rows, dtype=np.int64).T.reshape(a._ind.shape[0], -1))
     return _make(ind, wrap(out, a._dev), a._ssize, a._coal and b._coal)
 
@@ -491,12 +559,20 @@ def add(a: Any, b: Any, alpha: Any = 1, name: str = "add") -> Tensor:
 
     rt = promote_types(a.dtype, b.dtype)
     out = a.to(rt)._data.copy()
-    bv = b._vals.to(rt)
+    bv = b._vals.to(rt)._data
     k = alpha if name == "add" else -alpha
-    if type(k) is not int or k != 1:
-        bv = bv * k
-    if b._ind.shape[1]:
-        np.add.at(out, tuple(b._ind), bv._data)
+    if b._ind.shape[1]:  # each r[index] += alpha * value in turn
+        flat = out.reshape((-1,) + bv.shape[1:]) if b.dense_dim() == 0 else None
+        if flat is None:  # (hybrid: r[index] as a block of the dense dims)
+            flat = out.reshape((-1,) + out.shape[b.sparse_dim() :])
+        at = _linear(b._ind, b._ssize)
+        kk = out.dtype.type(k) if out.dtype.kind in "fc" else k
+        if type(k) is int and k == 1:
+            np.add.at(flat, at, bv)
+        elif (b._coal or b._ind.shape[1] == 1) and b.dense_dim() == 0:
+            np.add.at(flat, at, bv * kk)  # (torch's coalesced kernel: the product rounded, then added)
+        else:  # (its other kernels: an axpy, whose multiply-add rounds once)
+            _axpys(flat, at, bv, float(kk) if out.dtype.kind == "f" else kk)
     r = wrap(out, a._dev)
     return _record(r, DenseAddBackward0, (a, b), (k,))
 
@@ -516,11 +592,7 @@ def mm(a: Any, b: Any, sparse_fn: bool = False) -> Tensor:
             raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {a._ssize[1]}, got {bd.shape[0]}")
         if b.dtype is not a.dtype:
             raise RuntimeError(f"expected scalar type {a.dtype.scalar_name()} but found {b.dtype.scalar_name()}")
-        ind, vals = _coalesced_arrays(a._ind, a._vals._data, a._ssize) if not a._coal else (a._ind, a._vals._data)
-        out = np.zeros((a._ssize[0], bd.shape[1]), dtype=bd.dtype)
-        if ind.shape[1]:
-            np.add.at(out, ind[0], vals[:, None] * bd[ind[1]])
-        r = wrap(out, b._dev)
+        r = wrap(_addmm_rows(a._ind, a._vals._data, bd, a._ssize[0]), b._dev)
         return _record(r, SparseAddmmBackward0 if sparse_fn else MmBackward0, (a, b), (a, bd))
     if isinstance(b, SparseTensor) and not isinstance(a, SparseTensor) and isinstance(a, Tensor) and not sparse_fn:
         if b.dense_dim() != 0 or b.sparse_dim() != 2 or a._data.ndim != 2:
@@ -533,7 +605,8 @@ def mm(a: Any, b: Any, sparse_fn: bool = False) -> Tensor:
             )
         if b.dtype is not a.dtype:
             raise RuntimeError(f"expected scalar type {a.dtype.scalar_name()} but found {b.dtype.scalar_name()}")
-        r = wrap(ad @ _dense_array(b), a._dev)
+        # (torch computes it as (b.t() @ a.t()).t())
+        r = wrap(np.ascontiguousarray(_addmm_rows(b._ind[::-1], b._vals._data, ad.T, b._ssize[1]).T), a._dev)
         return _record(r, MmDenseSparseBackward0, (a, b), (ad, b))
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         if sparse_fn:
@@ -558,10 +631,15 @@ def sparse_sum(input: Any, dim: Any = None, dtype: Any = None) -> Tensor:  # noq
     if dtype is not None:
         s = s.to(dtype)
     if dim is None:
-        v = s._vals._data
-        r = wrap(np.asarray(v.sum(dtype=v.dtype)), s._dev)
+        r = wrap(_sum_all(s), s._dev)
         return _record(r, SparseSumAllBackward0, (s,), (s,))
     return _sum_dims(s, dim, SparseSumBackward0)
+
+
+def _sum_all(s: SparseTensor) -> np.ndarray:
+    """torch's sum of a sparse tensor: the coalesced values summed as a dense tensor is."""
+    vals = s._vals._data if s._coal else _coalesced_arrays(s._ind, s._vals._data, s._ssize)[1]
+    return _dense_sum(vals)
 
 
 def _sum_dims(s: SparseTensor, dim: Any, cls: type) -> Tensor:
@@ -575,11 +653,12 @@ def _sum_dims(s: SparseTensor, dim: Any, cls: type) -> Tensor:
     keep = [d for d in range(sd) if d not in sdims]
     vals = s._vals._data
     if ddims:
-        vals = vals.sum(axis=ddims, dtype=vals.dtype)
+        vals = _dense_sum(vals, ddims)
     new_size = tuple(s._ssize[d] for d in range(n) if d not in dims)
     if len(sdims) == sd:  # every sparse dim summed: a dense result
-        r = wrap(np.asarray(vals.sum(axis=0, dtype=vals.dtype)), s._dev)
+        r = wrap(_dense_sum(vals, 0), s._dev)
         return _record(r, cls, (s,), (s, dims))
+    # (torch: the kept indices as they stand, coalesced)
     ind, vals = _coalesced_arrays(s._ind[keep], vals, tuple(s._ssize[d] for d in keep))
     r = _make(ind, wrap(np.ascontiguousarray(vals), s._dev), new_size, True)
     return _record(r, cls, (s,), (s, dims))
@@ -876,9 +955,8 @@ class SparseTensor(Tensor):
         if keepdim:
             raise refusal("sum(keepdim=True)")
         s = self if dtype is None else self.to(dtype)
-        if dim is None:
-            v = s._vals._data
-            r = wrap(np.asarray(v.sum(dtype=v.dtype)), s._dev)
+        if dim is None:  # (torch: the values summed as they stand, not coalesced first)
+            r = wrap(_dense_sum(s._vals._data), s._dev)
             return _record(r, SumBackward0, (s,), (s,))
         return _sum_dims(s, dim, SumBackward1)
 

@@ -374,3 +374,63 @@ def test_tcli_run_prints_pytorchs_output(tmp_path: Path) -> None:
     assert tsr.returncode == 0, tsr.stderr
     assert tsr.stdout == ref.stdout
     assert "UserWarning: Sparse invariant checks are implicitly disabled" in tsr.stderr
+
+
+# ---- torch's bits ------------------------------------------------------------------------------------------------
+
+
+def _bits_outcomes(T, seed: int, dt: str) -> dict:  # noqa: ANN001
+    """Random sparse tensors with repeated indices (many more than 16 entries at times: torch's unstable sort
+    orders the sums of a coalesce), through the covered arithmetic and its gradients."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    nnz, m, k, n = int(rng.integers(1, 120)), 6, 7, 3
+    ind = np.stack([rng.integers(0, m, nnz), rng.integers(0, k, nnz)]).tolist()
+    val, hv = rng.standard_normal(nnz).tolist(), rng.standard_normal((nnz, 2)).tolist()
+    dd, ee, ff = (rng.standard_normal(s).tolist() for s in ((k, n), (m, k), (n, m)))
+    tdt = getattr(T, dt)
+    v = T.tensor(val, dtype=tdt, requires_grad=True)
+    s = T.sparse_coo_tensor(T.tensor(ind), v, (m, k))
+    d = T.tensor(dd, dtype=tdt, requires_grad=True)
+    f = T.tensor(ff, dtype=tdt, requires_grad=True)
+    e = T.tensor(ee, dtype=tdt)
+    y = T.sparse.mm(s, d)
+    (y * y).sum().backward()
+    out = {"spmm": y, "d.grad": d.grad, "v.grad": v.grad}
+    v.grad = None
+    y2 = T.mm(f, T.sparse_coo_tensor(T.tensor(ind), v, (m, k)))
+    (y2 * y2).sum().backward()
+    out.update({"dense@sparse": y2, "f.grad": f.grad, "v.grad2": v.grad})
+    sd = s.detach()
+    hs = T.sparse_coo_tensor(T.tensor(ind[:1]), T.tensor(hv, dtype=tdt), (m, 2))
+    out.update({
+        "coalesce": sd.coalesce()._values(), "to_dense": sd.to_dense(), "mm": T.mm(sd, e.t()),
+        "sub alpha": sd.sub(sd * 0.7, alpha=0.3).coalesce()._values(), "dense+sparse": T.add(e, sd, alpha=1.5),
+        "dense+coalesced": T.add(e, sd.coalesce(), alpha=1.5), "sparse.sum": T.sparse.sum(sd),
+        "sparse.sum 1": T.sparse.sum(sd, 1).to_dense(), "sum": sd.sum(), "hybrid sum 0": T.sparse.sum(hs, 0),
+        "hybrid sum 1": T.sparse.sum(hs, 1).to_dense(), "hybrid coalesce": hs.coalesce()._values(),
+    })  # fmt: skip
+    return {key: t.detach().tolist() for key, t in out.items()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bits_match_torch(seed: int) -> None:
+    dt = "float64" if seed % 3 == 2 else "float32"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want, got = _bits_outcomes(torch, seed, dt), _bits_outcomes(engine, seed, dt)
+    for key in want:
+        assert got[key] == want[key], key
+
+
+def test_sort_order_is_torchs() -> None:
+    """The order the coalesce sums repeated indices in: torch's cpu sort (std::sort below 32768 elements)."""
+    import numpy as np
+
+    from engine.ops.std_sort import sort_perm
+
+    rng = np.random.default_rng(0)
+    for n in (3, 16, 17, 40, 333, 2000, 40000):
+        keys = rng.integers(0, max(2, n // 3), n)
+        assert sort_perm(keys).tolist() == torch.tensor(keys).sort(0)[1].tolist(), n
