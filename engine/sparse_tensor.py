@@ -93,13 +93,13 @@ def _make(ind: np.ndarray, vals: Tensor, size: tuple, coalesced: bool) -> Sparse
     return t
 
 
-def _record(t: Any, name: type, inputs: tuple, backward_data: tuple) -> Any:
-    """Give t a graph node (class `name`) over the inputs that need grad, when grad mode is on."""
+def _record(t: Any, cls: type, inputs: tuple, backward_data: tuple) -> Any:
+    """Give t a graph node of class `cls` over the inputs (those that need grad), when grad mode is on."""
     if not ENABLED[0] or not any(isinstance(i, Tensor) and i._rg for i in inputs):
         return t
     from engine.autograd import next_seq
 
-    node = name()
+    node = cls()
     node._seq = next_seq()
     node._next = tuple(edge_of(i) for i in inputs)
     node._saved = backward_data
