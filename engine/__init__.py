@@ -226,6 +226,7 @@ from engine.memory_format import (  # noqa: F401
     layout,
     memory_format,
     preserve_format,
+    sparse_coo,
     strided,
 )
 from engine.ops.complex import (
@@ -483,10 +484,12 @@ def __getattr__(name: str) -> object:
     import importlib
 
     # (loaded on first use: most programs never need them)
-    if name in ("optim", "utils", "distributions", "func", "testing", "version", "cpu"):
+    if name in ("optim", "utils", "distributions", "func", "testing", "version", "cpu", "sparse"):
         return importlib.import_module(f"engine.{name}")
     value = None
-    if name == "vmap":  # torch.vmap is torch.func.vmap
+    if name == "sparse_coo_tensor":
+        value = importlib.import_module("engine.sparse_tensor").sparse_coo_tensor
+    elif name == "vmap":  # torch.vmap is torch.func.vmap
         value = importlib.import_module("engine.func").vmap
     elif name == "GradScaler":  # torch.GradScaler is torch.amp.GradScaler
         value = amp.GradScaler

@@ -1038,7 +1038,10 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
 
             var.grad = copy_(wrap(g._dev.xp.empty_like(g._data), g._dev), g)
         elif not var._data.flags.c_contiguous:
-            var._grad = wrap(_laid_out_as(var._data, g._data, g._dev.xp), g._dev)
+            if var.is_sparse:  # a sparse leaf (engine/sparse_tensor.py): its gradient as it comes, sparse or dense
+                var._grad = g.detach() if g.is_sparse else wrap(g._data.copy(), g._dev)
+            else:
+                var._grad = wrap(_laid_out_as(var._data, g._data, g._dev.xp), g._dev)
         else:
             nt, na = _ref_counts(g)
             gd = g._data
@@ -1061,7 +1064,12 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
         if fusion._LIVE:  # a hook may have made a pending recipe that reads this .grad
             fusion.flush()
         d = cur._data
-        d += g._data
+        try:
+            d += g._data
+        except (
+            NotImplementedError
+        ):  # a sparse .grad or gradient (engine/sparse_tensor.py): added out of place, as torch
+            var._grad = g + cur if cur.is_sparse and not g.is_sparse else cur + g
         cur._vc[0] += 1
     if meta is not None and meta.get("post_accumulate"):
         for hook in meta["post_accumulate"]:

@@ -199,8 +199,10 @@ def on_device(f):  # noqa: ANN001, ANN201 - a numpy function -> cupy's
     cupy's function directly instead."""
     g = _ON_DEVICE.get(f)
     if g is None:
-        import cupy
-
+        try:
+            import cupy
+        except ImportError:  # no device arrays here: what came is another array-like (a sparse tensor's stand-in,
+            return f  # engine/sparse_tensor.py), which numpy's override protocol hands on to
         g = _ON_DEVICE[f] = getattr(cupy, f.__name__)
     return g
 

@@ -1,6 +1,6 @@
 """torch.memory_format and its four values (torch.contiguous_format, channels_last, channels_last_3d,
-preserve_format): names a tensor's element order in memory; and torch.layout, whose one value here is torch.strided
-(every engine tensor is dense). The engine's arrays carry real strides, so a
+preserve_format): names a tensor's element order in memory; and torch.layout, whose values here are torch.strided
+(a dense tensor's) and torch.sparse_coo. The engine's arrays carry real strides, so a
 channels-last tensor is an array whose channel dim is the fastest (see engine/ops/memory_layout.py)."""
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ preserve_format = memory_format._make("preserve_format")
 
 
 class layout(_Constant):  # noqa: N801  (torch's name)
-    """torch.layout: prints as `torch.strided` (torch's sparse and jagged layouts are not in the engine)."""
+    """torch.layout: `torch.strided` (dense tensors) or `torch.sparse_coo` (engine/sparse_tensor.py); torch's compressed
+    sparse and jagged layouts are not in the engine."""
 
     _torch_name = "torch.layout"
     _c_type = True
@@ -51,3 +52,4 @@ class layout(_Constant):  # noqa: N801  (torch's name)
 
 
 strided = layout._make("strided")
+sparse_coo = layout._make("sparse_coo")

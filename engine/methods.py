@@ -882,3 +882,20 @@ Tensor.conj_physical_ = named_code(_conj_physical_, "conj_physical_")
 Tensor.is_distributed = is_distributed
 # (the same address as data_ptr: tcli moves both by the session's key)
 Tensor.const_data_ptr = Tensor.data_ptr
+
+
+# sparse COO tensors (engine/sparse_tensor.py): a dense tensor's way there and back
+def _to_sparse(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+    from engine.sparse_tensor import to_sparse
+
+    return to_sparse(self, *args, **kwargs)
+
+
+def _to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+    """dense.to_dense(): the tensor itself (or converted to dtype), as in torch."""
+    return self if dtype is None else self.to(dtype)
+
+
+Tensor.to_sparse = named_code(_to_sparse, "to_sparse")
+Tensor.to_sparse_coo = named_code(_to_sparse, "to_sparse_coo")
+Tensor.to_dense = named_code(_to_dense, "to_dense")

@@ -13,13 +13,15 @@ _HINTS = {
 
 
 # torch's submodules the engine has none of (a plain missing name still gets Python's own message)
-TORCH_SUBMODULES = frozenset({"utils", "sparse", "jit", "onnx",
+TORCH_SUBMODULES = frozenset({"utils", "jit", "onnx",
                               "hub", "quantization", "profiler", "export"})  # fmt: skip
 
 # names tutorials reach for that torch has and the engine does not, per namespace
 _IN_TORCH = {
     "torch": frozenset({"lobpcg",
-                        "sparse_coo_tensor", "nested_tensor"}),
+                        "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor",
+                        "sparse_compressed_tensor", "smm", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc",
+                        "nested_tensor"}),
     "torch.linalg": frozenset({"ldl_factor", "ldl_solve"}),
     "torch.autograd": frozenset({"graph", "profiler"}),
     "torch.func": frozenset({"functionalize", "debug_unwrap", "rearrange",
@@ -27,6 +29,12 @@ _IN_TORCH = {
     # (the optimizers the engine has are real attributes: these are what it may lack)
     "torch.testing": frozenset({"FileCheck"}),  # (TorchScript's IR checker)
     "torch.optim": frozenset({"SparseAdam"}),
+    # (torch.sparse has sum and mm here: engine/sparse.py)
+    "torch.sparse": frozenset({"addmm", "sampled_addmm", "softmax", "log_softmax", "spdiags", "spsolve",
+                               "check_sparse_tensor_invariants", "as_sparse_gradcheck", "to_sparse_semi_structured",
+                               "SparseSemiStructuredTensor", "FloatTensor", "DoubleTensor", "LongTensor",
+                               "IntTensor", "ShortTensor", "ByteTensor", "CharTensor", "HalfTensor",
+                               "BFloat16Tensor"}),
     "torch.utils": frozenset({"tensorboard", "cpp_extension", "benchmark", "hooks", "mobile_optimizer"}),
     "torch.utils.checkpoint": frozenset({"create_selective_checkpoint_contexts", "CheckpointPolicy",
                                          "SelectiveCheckpointContext", "SAC_IGNORED_OPS", "DefaultDeviceType",

@@ -338,3 +338,35 @@ def format_tensor(t: Any) -> str:
 def format_size(shape: tuple[int, ...]) -> str:
     """repr of torch.Size: 'torch.Size([2, 3])'."""
     return "torch.Size([" + ", ".join(str(int(s)) for s in shape) + "])"
+
+
+def format_sparse(t: Any) -> str:
+    """torch's repr of a sparse COO tensor (engine/sparse_tensor.py): its indices and values, then size, nnz, dtype,
+    layout and the autograd suffix, the first suffix on a line of its own."""
+    prefix = "tensor("
+    indent = len(prefix)
+    suffixes = []
+    device = t.device
+    if device.type != "cpu":
+        suffixes.append("device='" + str(device) + "'")
+    dtype_name = str(t.dtype)
+    default_name = _default_dtype_name()
+    default_complex = "torch.complex128" if default_name == "torch.float64" else "torch.complex64"
+    suffixes.append("size=" + str(tuple(t.shape)))
+    suffixes.append("nnz=" + str(t._nnz()))
+    if dtype_name not in (default_name, default_complex, "torch.int64", "torch.bool"):
+        suffixes.append("dtype=" + dtype_name)
+    parts = []
+    for name, arr in (("indices", np.asarray(t._ind)), ("values", np.asarray(t._vals._host()))):
+        part_prefix = name + "=tensor("
+        s = _tensor_str(arr, indent + len(part_prefix))
+        if arr.size == 0:
+            s += ", size=" + str(tuple(arr.shape))
+        parts.append(part_prefix + s)
+    tensor_str = parts[0] + "),\n" + " " * indent + parts[1] + ")"
+    suffixes.append("layout=torch.sparse_coo")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name().rsplit('::', 1)[-1]}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + tensor_str, suffixes, indent, force_newline=True)

@@ -206,10 +206,12 @@ BUILTIN_EXCEPTIONS = frozenset(
 #: a tensor's version counter (t._version, which torch's in-place errors talk about) and x.__class__ (what
 #: the tsr type() gives: a class only where a script may hold one, else a name that cannot be called), and what
 #: the pruning tutorial prints: a module's forward pre-hooks (a copy of the dict) and a pruning method's
-#: _tensor_name (a string), the module torch.compile wrapped (compiled._orig_mod, to save its state_dict), and an
+#: _tensor_name (a string), a sparse tensor's _indices()/_values()/_nnz() (as learners' notes call them), the
+#: module torch.compile wrapped (compiled._orig_mod, to save its state_dict), and an
 #: exception's __cause__ (what `raise ... from e` set: None or an exception, whose args only a script reads).
 READABLE_UNDERSCORED = frozenset({"__name__", "__version__", "_version", "__class__", "_forward_pre_hooks",
-                                  "_tensor_name", "_orig_mod", "__cause__"})  # fmt: skip
+                                  "_tensor_name", "_orig_mod", "__cause__",
+                                  "_indices", "_values", "_nnz"})  # fmt: skip
 
 #: tcli's own builtins.
 TCLI_BUILTINS = frozenset({"graph", "show", "argv", "help"})
@@ -273,7 +275,7 @@ TORCH_SUBMODULES = frozenset(
      "distributions.utils", "distributions.constraint_registry", "func", "testing", "accelerator", "backends",
      "backends.cuda", "backends.cudnn", "backends.mps", "fft", "signal", "signal.windows", "amp",
      "amp.autocast_mode", "amp.grad_scaler", "compiler", "cuda.amp", "cpu", "cpu.amp", "version",
-     "nn.parallel", "nn.attention", "return_types"}
+     "nn.parallel", "nn.attention", "return_types", "sparse"}
     | {f"distributions.{m}" for m in DISTRIBUTIONS_MODULES}
 )  # fmt: skip
 #: The settings a script may assign on a torch module or settings object (seeding boilerplate:
@@ -542,7 +544,7 @@ ENGINE_FIELDS = frozenset(
         "_data", "_dev", "_rg", "_grad", "_vc", "_base", "_accum", "_meta", "_gv", "_next", "_saved", "_vers",
         "_site", "_pre", "_npre", "_post", "_ctx", "_outs", "_nfreed", "_oi", "_fwd", "_dirty", "_non_diff",
         "_to_save", "_out_meta", "_arr", "_dtype", "_nout", "_port", "_oshapes", "_seq", "_abw", "_fwd_hidden",
-        "_fwd_barrier",
+        "_fwd_barrier", "_ind", "_vals", "_ssize", "_coal",
     }
 )  # fmt: skip
 

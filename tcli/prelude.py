@@ -556,6 +556,8 @@ class Prelude:
             "__class__": self._type,  # (layer.__class__.__name__: what type() gives, read-only)
             "_forward_pre_hooks": self.forward_pre_hooks_of, "_tensor_name": self.pruned_name_of,
             "_orig_mod": self.compiled_module_of, "__cause__": self.cause_of,
+            "_indices": self._sparse_method("_indices"), "_values": self._sparse_method("_values"),
+            "_nnz": self._sparse_method("_nnz"),
         }  # fmt: skip
         assert set(self.dunders) == policy.READABLE_UNDERSCORED
         self.binary_operators, self.inplace_operators = self._make_operators()
@@ -1589,6 +1591,19 @@ class Prelude:
             return obj._modules["_orig_mod"]
         return self._own_private(obj, "_orig_mod")
 
+    def _sparse_method(self, name: str) -> Callable[[Any], Any]:
+        """The reader of a sparse tensor's `_indices`, `_values`, `_nnz` (engine/sparse_tensor.py): its bound
+        method; on another object, a private name as any other."""
+
+        def read(obj: Any) -> Any:
+            from engine.sparse_tensor import SparseTensor
+
+            if isinstance(obj, SparseTensor):
+                return getattr(obj, name)
+            return self._own_private(obj, name)
+
+        return read
+
     def read_private(self, obj: Any, name: str) -> Any:
         """`obj._name` in a script: an autograd node's saved fields (`y.grad_fn._saved_self`, tensors and sizes
         only, read through the engine's table, never a raw attribute), else a private name of the script's own
@@ -2601,7 +2616,7 @@ def _as_written(name: str, full: str) -> Iterator[None]:
 
 # PyTorch submodules tcli's engine does not have (its own internals keep the plain "not allowed")
 _NOT_IN_ENGINE = frozenset(
-    {"fft", "nn.modules", "nn.parameter", "jit", "sparse", "onnx", "hub",
+    {"fft", "nn.modules", "nn.parameter", "jit", "onnx", "hub",
      "profiler", "quantization", "distributed", "multiprocessing", "export",
      "masked", "nested", "signal"}
 )  # fmt: skip

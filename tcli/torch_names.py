@@ -472,6 +472,13 @@ _NAMES = {
     "signal.windows": (
         "bartlett blackman cosine exponential gaussian general_cosine general_hamming hamming hann kaiser nuttall "
     ),
+    "sparse": (
+        "Any BFloat16Tensor ByteTensor CharTensor DType DimOrDims DoubleTensor FloatTensor HalfTensor IntTensor "
+        "LongTensor ShortTensor SparseSemiStructuredTensor SparseSemiStructuredTensorCUSPARSELT "
+        "SparseSemiStructuredTensorCUTLASS TYPE_CHECKING Tensor addmm as_sparse_gradcheck "
+        "check_sparse_tensor_invariants log_softmax mm sampled_addmm softmax spdiags spsolve sum "
+        "to_sparse_semi_structured "
+    ),
     "special": (
         "Tensor airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 chebyshev_polynomial_t chebyshev_polynomial_u "
         "chebyshev_polynomial_v chebyshev_polynomial_w common_args digamma entr erf erfc erfcx erfinv exp2 expit "

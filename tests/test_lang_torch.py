@@ -448,21 +448,23 @@ def test_save_and_load_in_working_directory(tmp_path, monkeypatch) -> None:
 
 
 def test_missing_pytorch_modules_are_named_as_missing_not_forbidden() -> None:
-    status, out, err = run_tsr("import torch.sparse\n")
-    assert status == 1 and "ModuleNotFoundError: No module named 'torch.sparse' in tcli's engine" in err
+    status, out, err = run_tsr("import torch.jit\n")
+    assert status == 1 and "ModuleNotFoundError: No module named 'torch.jit' in tcli's engine" in err
     status, out, err = run_tsr("import torch.ops\n")  # an engine internal stays forbidden
     assert status == 1 and "ImportError: tsr cannot import 'torch.ops'; it can import torch (and" in err
 
 
 def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
-    """A torch name outside the engine (nn.CrossMapLRN2d, torch.sparse, linalg.ldl_factor) says so and
+    """A torch name outside the engine (nn.CrossMapLRN2d, torch.onnx, linalg.ldl_factor) says so and
     names what is covered, rather than reading as a typo; a name torch lacks too keeps Python's message."""
     status, _, err = run_tsr("import torch\nimport torch.nn as nn\nlayer = nn.CrossMapLRN2d(3)\n")
     assert status == 1
     assert "AttributeError: torch.nn.CrossMapLRN2d is not in tcli's engine; it covers tensors, " in err
     assert "write other layers as a Module whose forward uses tensor ops" in err
-    _, _, err = run_tsr("import torch\nprint(torch.sparse)\n")
-    assert "torch.sparse is not in tcli's engine" in err
+    _, _, err = run_tsr("import torch\nprint(torch.onnx)\n")
+    assert "torch.onnx is not in tcli's engine" in err
+    _, _, err = run_tsr("import torch\nprint(torch.sparse.softmax)\n")  # (torch.sparse has sum and mm)
+    assert "AttributeError: torch.sparse.softmax is not in tcli's engine" in err
     _, _, err = run_tsr("import torch\nprint(torch.linalg.ldl_factor)\n")
     assert "AttributeError: torch.linalg.ldl_factor is not in tcli's engine" in err
     _, _, err = run_tsr("from torch.utils import tensorboard\n")

@@ -34,6 +34,7 @@ from engine.ops.fma import EXACT, fma
 from engine.ops.libm import c_elementwise, c_pow, torch_unary
 from engine.ops.memory_layout import iterator_layout
 from engine.ops.util import (
+    SparseOperand,
     edge_of,
     holomorphic,
     invalid_combination,
@@ -720,9 +721,12 @@ def add(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | Non
     input = _tensor_arg(input, "add")
     if rest:
         other, alpha = deprecated_alpha("add", other, rest), other
-    if type(alpha) is not int or alpha != 1:
-        return _out(_alpha_op(input, other, alpha, False), out)
-    r = _check(_add(input, other), "+", input, other)
+    try:
+        if type(alpha) is not int or alpha != 1:
+            return _out(_alpha_op(input, other, alpha, False), out)
+        r = _check(_add(input, other), "+", input, other)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        r = _sparse_binary("add", input, other, alpha)
     return _out(r, out)
 
 
@@ -730,11 +734,20 @@ def sub(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | Non
     input = _tensor_arg(input, "sub")
     if rest:
         other, alpha = deprecated_alpha("sub", other, rest), other
-    _sub_check(input, other)
-    if type(alpha) is not int or alpha != 1:
-        return _out(_alpha_op(input, other, alpha, True), out)
-    r = _check(_sub(input, other), "-", input, other)
+    try:
+        _sub_check(input, other)
+        if type(alpha) is not int or alpha != 1:
+            return _out(_alpha_op(input, other, alpha, True), out)
+        r = _check(_sub(input, other), "-", input, other)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        r = _sparse_binary("sub", input, other, alpha)
     return _out(r, out)
+
+
+def _sparse_binary(name: str, input: Tensor, other: Any, alpha: Any) -> Tensor:  # noqa: A002
+    from engine.sparse_tensor import binary_fallback
+
+    return binary_fallback(name, input, other, alpha)
 
 
 def _add_alpha_bw(self: Node, g: Tensor, alpha: Any) -> tuple:
@@ -830,7 +843,10 @@ def _reduced_alpha(a: Any, b: Any, alpha: Any, neg: bool) -> Any:
 
 
 def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
-    return _out(_check(_mul(_tensor_arg(input, "mul"), other), "*", input, other), out)
+    try:
+        return _out(_check(_mul(_tensor_arg(input, "mul"), other), "*", input, other), out)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return _out(_sparse_binary("mul", input, other, 1), out)
 
 
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A002

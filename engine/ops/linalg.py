@@ -14,7 +14,7 @@ from engine.dtypes import FROM_NP, UINTS_NP
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops import gemm_order, mkl
-from engine.ops.util import edge_of, holomorphic, mixed_device, node_class, record, with_out
+from engine.ops.util import SparseOperand, edge_of, holomorphic, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
 
@@ -189,8 +189,13 @@ def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor
 def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, mm(input, mat2))
-    ad, bd = _prep(input, mat2, "mm", "mat2")
-    return _mm(input, mat2, ad, bd)
+    try:
+        ad, bd = _prep(input, mat2, "mm", "mat2")
+        return _mm(input, mat2, ad, bd)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        from engine.sparse_tensor import mm as sparse_mm
+
+        return sparse_mm(input, mat2)
 
 
 def _mm(input: Tensor, mat2: Tensor, ad: Any, bd: Any) -> Tensor:  # noqa: A002
@@ -287,8 +292,13 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
     if out is not None:
         return _write_out(out, matmul(input, other))
-    ad, bd = _prep(input, other)
-    na, nb = ad.ndim, bd.ndim
+    try:
+        ad, bd = _prep(input, other)
+        na, nb = ad.ndim, bd.ndim
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        from engine.sparse_tensor import mm as sparse_mm
+
+        return sparse_mm(input, other)
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
     if na == 2 and nb == 2:

@@ -120,6 +120,16 @@ def to_np_dtype(d: Any) -> Any:
     return to_dtype(d).np
 
 
+class SparseOperand(NotImplementedError):
+    """Raised by a sparse tensor's array stand-in (engine/sparse_tensor.py) when a dense op reaches it: the torch
+    functions that also take a sparse operand (mm, matmul, add, sub, mul) catch it and turn to the sparse module,
+    at no cost to their dense path. Named as torch's error is named (a NotImplementedError)."""
+
+
+SparseOperand.__name__ = SparseOperand.__qualname__ = "NotImplementedError"
+SparseOperand.__module__ = "builtins"
+
+
 class NotImplementedNode(Node):
     """torch's node for a derivative it does not define: it shows as NotImplemented and raises when run (its
     one saved item names the op, "aten::scatter")."""

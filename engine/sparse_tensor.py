@@ -1,0 +1,978 @@
+"""Sparse COO tensors (torch.sparse_coo): torch.sparse_coo_tensor, dense.to_sparse(), and what a tutorial does with
+them: coalesce, indices/values, to_dense, t/transpose, neg/abs, multiplying or dividing by a number, adding sparse
+tensors (or a sparse one to a dense one), torch.sparse.sum, torch.sparse.mm/torch.mm with a dense matrix, with
+torch's printing, gradients and errors.
+
+A SparseTensor is a Tensor (isinstance, printing as torch.Tensor) holding an int64 index array (sparse_dim, nnz),
+a dense values tensor (nnz, *dense dims) without a graph of its own, its size and a coalesced flag; its own
+requires_grad/grad_fn carry the graph. Its `_data` is a stand-in that refuses every use, so a dense op the engine
+has no sparse version of fails with one clear NotImplementedError (never with numbers from the wrong layout); the
+dense ops stay as they were, and the few torch functions that take a sparse operand (torch.mm, torch.matmul,
+torch.add, torch.mul, torch.sub) turn to this module only when that refusal is raised."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.grad_mode import ENABLED
+from engine.ops.util import SparseOperand, edge_of, node_class
+from engine.tensor import Size, Tensor, wrap
+
+_new = object.__new__
+
+COVERED = (
+    "tcli's engine covers, for sparse COO tensors: torch.sparse_coo_tensor, to_sparse(), coalesce(), indices()/"
+    "values(), to_dense(), t()/transpose(), neg/abs, multiplying or dividing by a number, adding or subtracting "
+    "sparse tensors (and a sparse tensor to a dense one), sum, torch.sparse.sum, torch.sparse.mm and torch.mm/@ "
+    "with a dense matrix; call .to_dense() first for other operations"
+)
+
+
+def refusal(what: str = "this operation") -> SparseOperand:
+    return SparseOperand(f"{what} is not supported for sparse tensors (layout torch.sparse_coo); {COVERED}")
+
+
+class _Flags:
+    c_contiguous = f_contiguous = False
+
+
+class _Refusing:
+    """A sparse tensor's `_data`: it knows its dtype (Tensor.dtype, requires_grad's check read it) and that it is
+    not contiguous (autograd's first .grad of a leaf turns there to the sparse case), and refuses everything else,
+    numpy's ufuncs and functions included."""
+
+    __slots__ = ("dtype",)
+    flags = _Flags()
+
+    def __getattr__(self, name: str) -> Any:
+        raise refusal()
+
+    def __array_ufunc__(self, *args: Any, **kwargs: Any) -> Any:
+        raise refusal()
+
+    def __array_function__(self, *args: Any, **kwargs: Any) -> Any:
+        raise refusal()
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise refusal()
+
+    def _refuse(self, *args: Any) -> Any:
+        raise refusal()
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _refuse
+    __matmul__ = __rmatmul__ = __pow__ = __neg__ = __abs__ = __getitem__ = __setitem__ = __iadd__ = _refuse
+    __len__ = __iter__ = __float__ = __int__ = __index__ = _refuse
+
+
+def _layout() -> Any:
+    from engine.memory_format import sparse_coo
+
+    return sparse_coo
+
+
+def _make(ind: np.ndarray, vals: Tensor, size: tuple, coalesced: bool) -> SparseTensor:
+    """A sparse tensor around an int64 index array (sparse_dim, nnz) and a values tensor (nnz, *dense dims)."""
+    t = _new(SparseTensor)
+    r = _new(_Refusing)
+    r.dtype = vals._data.dtype
+    t._data = r
+    t._dev = vals._dev
+    t._rg = False
+    t.grad_fn = None
+    t._grad = None
+    t._vc = [0, None]
+    t._base = None
+    t._accum = None
+    t._meta = None
+    t._ind = ind
+    t._vals = vals
+    t._ssize = tuple(int(n) for n in size)
+    t._coal = coalesced
+    return t
+
+
+def _record(t: Any, cls: type, inputs: tuple, backward_data: tuple) -> Any:
+    """Give t a graph node of class `cls` over the inputs (those that need grad), when grad mode is on."""
+    if not ENABLED[0] or not any(isinstance(i, Tensor) and i._rg for i in inputs):
+        return t
+    from engine.autograd import next_seq
+
+    node = cls()
+    node._seq = next_seq()
+    node._next = tuple(edge_of(i) for i in inputs)
+    node._saved = backward_data
+    if isinstance(t, SparseTensor):
+        node._ctx = (t._ssize, t._vals._data.dtype)
+    else:
+        node._ctx = (t._data.shape, t._data.dtype)
+    t._rg = True
+    t.grad_fn = node
+    return t
+
+
+# ---- array helpers -------------------------------------------------------------------------------------------
+
+
+def _linear(ind: np.ndarray, size: tuple) -> np.ndarray:
+    """Each column's row-major position over the sparse dims."""
+    lin = np.zeros(ind.shape[1], dtype=np.int64)
+    for d in range(ind.shape[0]):
+        lin = lin * int(size[d]) + ind[d]
+    return lin
+
+
+def _coalesced_arrays(ind: np.ndarray, vals: np.ndarray, size: tuple) -> tuple:
+    """torch's coalesce (on the cpu): the indices sorted as torch's sort orders them, the first value of each index
+    copied and the repeated ones added to it in that order."""
+    if ind.shape[1] < 2:
+        return ind.copy(), vals.copy()
+    from engine.ops.std_sort import sort_perm
+
+    lin = _linear(ind, size)
+    order = sort_perm(lin)
+    lin_s = lin[order]
+    starts = np.concatenate(([True], lin_s[1:] != lin_s[:-1]))
+    first = np.flatnonzero(starts)
+    out = np.ascontiguousarray(vals[order[first]])
+    rest = np.flatnonzero(~starts)
+    if rest.size:
+        group = np.cumsum(starts) - 1
+        at = np.logical_or.at if vals.dtype.kind == "b" else np.add.at
+        at(out, group[rest], vals[order[rest]])
+    return np.ascontiguousarray(ind[:, order[first]]), out
+
+
+def _ranks(keys: np.ndarray) -> np.ndarray:
+    """Each element's occurrence number among the equal keys before it (0 for the first)."""
+    n = keys.shape[0]
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    idx = np.arange(n)
+    starts = np.concatenate(([True], sk[1:] != sk[:-1])) if n else np.zeros(0, bool)
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = idx - np.maximum.accumulate(np.where(starts, idx, 0))
+    return ranks
+
+
+def _axpys(out: np.ndarray, at: np.ndarray, x: np.ndarray, a: Any) -> None:
+    """out[at[i]] = a[i] * x[i] + out[at[i]] for each i in order, each multiply-add rounded once (torch's FMA);
+    a repeated place takes its terms in their order (one vectorized step per occurrence)."""
+    from engine.ops.fma import EXACT, fma
+
+    if not at.size:
+        return
+    if out.dtype not in EXACT:
+        np.add.at(out, at, x * a)
+        return
+    ranks = _ranks(at)
+    for r in range(int(ranks.max()) + 1):
+        sel = np.flatnonzero(ranks == r)
+        y = a if not isinstance(a, np.ndarray) else np.ascontiguousarray(a[sel])
+        out[at[sel]] = fma(np.ascontiguousarray(x[sel]), y, np.ascontiguousarray(out[at[sel]]))
+
+
+def _addmm_rows(ind: np.ndarray, vals: np.ndarray, dense: np.ndarray, rows: int) -> np.ndarray:
+    """torch's sparse x dense product on the cpu: for each entry in its order, out[row] += val * dense[col], an
+    axpy whose multiply-add rounds once (as its FMA does)."""
+    out = np.zeros((rows, dense.shape[1]), dtype=dense.dtype)
+    _axpys(out, ind[0], dense[ind[1]], vals[:, None].astype(dense.dtype))
+    return out
+
+
+def _dense_mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A dense product as the engine's torch.mm computes it (torch's bits)."""
+    from engine.ops.linalg import mm as dense_mm
+
+    return dense_mm(wrap(np.ascontiguousarray(a)), wrap(np.ascontiguousarray(b)))._data
+
+
+def _dense_sum(v: np.ndarray, dim: Any = None) -> np.ndarray:
+    """A dense sum as the engine's torch.sum computes it (torch's summation order)."""
+    from engine.ops.reduce import sum as dense_sum
+
+    t = wrap(np.ascontiguousarray(v))
+    return (dense_sum(t) if dim is None else dense_sum(t, dim=dim))._data
+
+
+def _dense_array(s: SparseTensor) -> np.ndarray:
+    vals = s._vals._data
+    out = np.zeros(s._ssize, dtype=vals.dtype)
+    if s._ind.shape[1]:
+        idx = tuple(s._ind)
+        if vals.dtype.kind == "b":
+            np.logical_or.at(out, idx, vals)
+        else:
+            np.add.at(out, idx, vals)
+    return out
+
+
+def _dense(g: Any) -> np.ndarray:
+    return _dense_array(g) if isinstance(g, SparseTensor) else g._data
+
+
+def _mask(gd: np.ndarray, s: SparseTensor) -> SparseTensor:
+    """torch's sparse_mask of a dense gradient by s's coalesced indices (a sparse input's gradient)."""
+    ind = s._ind if s._coal else _coalesced_arrays(s._ind, s._vals._data, s._ssize)[0]
+    vals = gd[tuple(ind)] if ind.shape[1] else np.zeros((0,) + gd.shape[ind.shape[0] :], dtype=gd.dtype)
+    return _make(ind, wrap(np.ascontiguousarray(vals), s._dev), s._ssize, False)
+
+
+def _cpu_only(t: Tensor) -> None:
+    """The engine's sparse tensors live on the cpu (their kernels are numpy's)."""
+    if t._dev.type != "cpu":
+        raise refusal(f"device '{t._dev}'")
+
+
+def _dims(shape: tuple) -> str:
+    return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+# ---- creation ------------------------------------------------------------------------------------------------
+
+_INVARIANTS_WARNING = (
+    "Sparse invariant checks are implicitly disabled. Memory errors (e.g. SEGFAULT) will occur when operating on a "
+    "sparse tensor which violates the invariants, but checks incur performance overhead. To silence this warning, "
+    "explicitly opt in or out. See `torch.sparse.check_sparse_tensor_invariants.__doc__` for guidance.  (Triggered "
+    "internally at /__w/pytorch/pytorch/aten/src/ATen/Context.cpp:816.)"
+)
+
+
+def _ctor_values_bw(self: Any, g: Any, ind: np.ndarray) -> tuple:
+    gd = _dense(g)
+    return (wrap(np.ascontiguousarray(gd[tuple(ind)]), g._dev),)
+
+
+SparseCooTensorWithDimsAndTensorsBackward0 = node_class("SparseCooTensorWithDimsAndTensorsBackward0", _ctor_values_bw)
+
+
+def sparse_coo_tensor(
+    indices: Any, values: Any, size: Any = None, *, dtype: Any = None, device: Any = None, pin_memory: bool = False,
+    requires_grad: bool = False, check_invariants: Any = None, is_coalesced: Any = None,
+) -> SparseTensor:  # fmt: skip
+    """torch.sparse_coo_tensor(indices, values, size=None, *, dtype, device, requires_grad)."""
+    from engine.creation import tensor as make_tensor
+    from engine.warn import warn_once
+
+    if check_invariants is None:
+        warn_once(_INVARIANTS_WARNING)
+    it = indices if isinstance(indices, Tensor) else make_tensor(indices)
+    if isinstance(it, SparseTensor):
+        raise refusal("sparse indices")
+    vt = values if isinstance(values, Tensor) else make_tensor(values, device=device)
+    if isinstance(vt, SparseTensor):
+        raise refusal("sparse values")
+    if dtype is not None and vt.dtype is not dtype:
+        vt = vt.to(dtype)
+    if device is not None:
+        vt = vt.to(device)
+    _cpu_only(vt)
+    ind = np.asarray(it._host())
+    if ind.ndim != 2:
+        raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {_dims(ind.shape)}")
+    ind = ind.astype(np.int64)
+    if vt._data.ndim == 0:
+        raise RuntimeError("values must have at least 1 dimension, but got 0")  # (as torch's check reads)
+    sd, nnz = ind.shape
+    if vt._data.shape[0] != nnz:
+        raise RuntimeError(
+            f"indices and values must have same nnz, but got nnz from indices: {nnz}, nnz from values: "
+            f"{vt._data.shape[0]}"
+        )
+    dense_shape = tuple(vt._data.shape[1:])
+    if size is None:
+        sparse_shape = tuple(int(m) + 1 for m in ind.max(axis=1)) if nnz else (0,) * sd
+        shape = sparse_shape + dense_shape
+    else:
+        shape = tuple(int(n) for n in (size if isinstance(size, (tuple, list)) else (size,)))
+        if len(shape) != sd + len(dense_shape):
+            raise RuntimeError(
+                f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = {len(shape)}, sparse_dim = "
+                f"{sd}, dense_dim = {len(dense_shape)}"
+            )
+    coalesced = bool(is_coalesced) if is_coalesced is not None else nnz < 2
+    vals = wrap(np.ascontiguousarray(vt._host()), vt._dev)
+    s = _make(np.ascontiguousarray(ind), vals, shape, coalesced)
+    if requires_grad:
+        s.requires_grad = True
+    elif vt._rg:
+        _record(s, SparseCooTensorWithDimsAndTensorsBackward0, (vt,), (ind,))
+    return s
+
+
+def _to_sparse_bw(self: Any, g: Any) -> tuple:
+    return (wrap(_dense(g).copy(), g._dev),)
+
+
+ToSparseBackward0 = node_class("ToSparseBackward0", _to_sparse_bw)
+ToSparseBackward1 = node_class("ToSparseBackward1", _to_sparse_bw)
+
+
+def to_sparse(self: Tensor, sparse_dim: Any = None, *, layout: Any = None, blocksize: Any = None,
+              dense_dim: Any = None) -> SparseTensor:  # fmt: skip
+    """dense.to_sparse() / to_sparse(sparse_dim) / to_sparse_coo(): the nonzero entries (or rows of entries)."""
+    if layout is not None and layout is not _layout():
+        raise refusal(f"to_sparse(layout={layout!r})")
+    if isinstance(self, SparseTensor):
+        if sparse_dim is not None and sparse_dim != self.sparse_dim():
+            raise refusal("to_sparse with another sparse_dim")
+        return self
+    arr = self._data
+    nd = arr.ndim
+    if sparse_dim is None:
+        sd = nd
+    else:
+        sd = int(sparse_dim)
+        if nd == 0 or sd <= 0:
+            if nd > 0:
+                raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
+        if sd > nd:
+            raise RuntimeError(f"dense_to_sparse: sparse_dim argument must be in [0,{nd}] range, but {sd} is given")
+    _cpu_only(self)
+    host_arr = np.asarray(self._host())
+    if sd == nd:
+        nz = host_arr != 0
+    else:
+        nz = (host_arr != 0).reshape(host_arr.shape[:sd] + (-1,)).any(axis=-1)
+    ind = np.ascontiguousarray(np.stack(np.nonzero(nz)).astype(np.int64)) if sd else np.zeros((0, 1), np.int64)
+    vals = host_arr[tuple(ind)] if sd else host_arr[None]
+    s = _make(ind, wrap(np.ascontiguousarray(vals), self._dev), host_arr.shape, True)
+    if sparse_dim is None:
+        return _record(s, ToSparseBackward1, (self,), ())
+    return _record(s, ToSparseBackward0, (self,), ())
+
+
+# ---- the operations ------------------------------------------------------------------------------------------
+
+
+def _to_dense_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
+    return (_mask(_dense(g), s),)
+
+
+ToDenseBackward0 = node_class("ToDenseBackward0", _to_dense_bw)
+
+
+def _coalesce_bw(self: Any, g: Any) -> tuple:
+    return (g,)
+
+
+CoalesceBackward0 = node_class("CoalesceBackward0", _coalesce_bw)
+
+
+def _values_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
+    return (_make(s._ind, wrap(np.ascontiguousarray(g._data), g._dev), s._ssize, False),)
+
+
+ValuesBackward0 = node_class("ValuesBackward0", _values_bw)
+
+
+def _scaled(g: Any, f: Any) -> Any:
+    return g * f
+
+
+def _mul_bw(self: Any, g: Any, k: Any) -> tuple:
+    return (_scaled(g, k),)
+
+
+def _div_bw(self: Any, g: Any, k: Any) -> tuple:
+    return (g / k,)
+
+
+def _neg_bw(self: Any, g: Any) -> tuple:
+    return (-g,)
+
+
+def _abs_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
+    return (_mask(_dense(g) * np.sign(_dense_array(s)), s),)
+
+
+def _t_bw(self: Any, g: Any, d0: int, d1: int) -> tuple:
+    return (g.transpose(d0, d1),)
+
+
+def _add_bw(self: Any, g: Any, alpha: Any) -> tuple:
+    return (g, g if alpha == 1 else _scaled(g, alpha))
+
+
+def _sub_bw(self: Any, g: Any, alpha: Any) -> tuple:
+    return (g, -g if alpha == 1 else _scaled(g, -alpha))
+
+
+def _sum_all_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
+    gd = _dense(g)
+    return (_mask(np.broadcast_to(gd, s._ssize), s),)
+
+
+def _sum_dense_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
+    return (wrap(np.ascontiguousarray(np.broadcast_to(_dense(g), s._ssize)), g._dev),)
+
+
+def _sum_dims_refused_bw(self: Any, g: Any, s: SparseTensor, dims: tuple) -> tuple:
+    raise RuntimeError("expand is unsupported for Sparse tensors")
+
+
+def _sum_dims_bw(self: Any, g: Any, s: SparseTensor, dims: tuple) -> tuple:
+    gd = np.expand_dims(_dense(g), dims)
+    return (_mask(np.broadcast_to(gd, s._ssize), s),)
+
+
+def _addmm_bw(self: Any, g: Any, s: SparseTensor, d: np.ndarray) -> tuple:
+    gd = _dense(g)
+    ga = _mask(_dense_mm(gd, d.T), s) if self._next[0] is not None else None
+    gb = wrap(_addmm_rows(s._ind[::-1], s._vals._data, gd, s._ssize[1]), g._dev) if self._next[1] is not None else None
+    return ga, gb
+
+
+def _mm_sd_bw(self: Any, g: Any, s: SparseTensor, d: np.ndarray) -> tuple:
+    gd = _dense(g)
+    ga = wrap(_dense_mm(gd, d.T), g._dev) if self._next[0] is not None else None
+    gb = wrap(_addmm_rows(s._ind[::-1], s._vals._data, gd, s._ssize[1]), g._dev) if self._next[1] is not None else None
+    return ga, gb
+
+
+def _mm_ds_bw(self: Any, g: Any, d: np.ndarray, s: SparseTensor) -> tuple:
+    gd = _dense(g)
+    ga = None
+    if self._next[0] is not None:  # g @ s.t(), as (s @ g.t()).t()
+        ga = wrap(np.ascontiguousarray(_addmm_rows(s._ind, s._vals._data, gd.T, s._ssize[0]).T), g._dev)
+    gb = wrap(_dense_mm(d.T, gd), g._dev) if self._next[1] is not None else None
+    return ga, gb
+
+
+def _dense_add_bw(self: Any, g: Any, alpha: Any) -> tuple:
+    return g, (g if alpha == 1 else g * alpha)
+
+
+def _to_copy_bw(self: Any, g: Any, dtype: Any) -> tuple:
+    if isinstance(g, SparseTensor):
+        return (_make(g._ind, g._vals.to(dtype), g._ssize, g._coal),)
+    return (g.to(dtype),)
+
+
+ToCopyBackward0 = node_class("ToCopyBackward0", _to_copy_bw)
+MulBackward0 = node_class("MulBackward0", _mul_bw)
+DivBackward0 = node_class("DivBackward0", _div_bw)
+NegBackward0 = node_class("NegBackward0", _neg_bw)
+AbsBackward0 = node_class("AbsBackward0", _abs_bw)
+TBackward0 = node_class("TBackward0", _t_bw)
+TransposeBackward0 = node_class("TransposeBackward0", _t_bw)
+PermuteBackward0 = node_class("PermuteBackward0", _t_bw)
+AddBackward0 = node_class("AddBackward0", _add_bw)
+SubBackward0 = node_class("SubBackward0", _sub_bw)
+SumBackward0 = node_class("SumBackward0", _sum_dense_bw)  # (x.sum(): a dense gradient, as torch's)
+SumBackward1 = node_class("SumBackward1", _sum_dims_refused_bw)  # (x.sum(dim): torch's backward refuses)
+SparseSumBackward0 = node_class("SparseSumBackward0", _sum_dims_bw)
+SparseSumAllBackward0 = node_class("SumBackward0", _sum_all_bw)  # (torch.sparse.sum(x): a sparse gradient)
+SparseAddmmBackward0 = node_class("SparseAddmmBackward0", _addmm_bw)
+MmBackward0 = node_class("MmBackward0", _mm_sd_bw)
+MmDenseSparseBackward0 = node_class("MmBackward0", _mm_ds_bw)
+DenseAddBackward0 = node_class("AddBackward0", _dense_add_bw)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float, bool, np.number, np.bool_)) and not isinstance(x, Tensor)
+
+
+def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any) -> SparseTensor:
+    """torch's add of two sparse tensors on the cpu: the two index lists merged as they stand (equal indices
+    meeting in step are added), coalesced only when both are."""
+    if a._ssize != b._ssize:
+        raise RuntimeError(
+            f"add: expected sizes of 'self' and 'other' to match, but {_dims(a._ssize)} != {_dims(b._ssize)}"
+        )
+    if a.sparse_dim() != b.sparse_dim() or a.dense_dim() != b.dense_dim():
+        raise refusal("adding sparse tensors of different sparse dims")
+    from engine.dtypes import promote_types
+
+    rt = promote_types(a.dtype, b.dtype)
+    av = a._vals.to(rt)._data
+    bv = b._vals.to(rt)._data
+    scaled = type(alpha) is not int or alpha != 1
+    if b._ind.shape[1] == 0:
+        return _make(a._ind.copy(), wrap(av.copy(), a._dev), a._ssize, a._coal)
+    if a._ind.shape[1] == 0:
+        if scaled:
+            bv = (wrap(bv, b._dev) * alpha)._data  # (torch: mul(src, alpha))
+        return _make(b._ind.copy(), wrap(np.ascontiguousarray(bv), b._dev), b._ssize, b._coal)
+    ta, tb = a._ind.T.tolist(), b._ind.T.tolist()
+    na, nb = len(ta), len(tb)
+    i = j = 0
+    rows: list = []
+    pick: list = []  # (index into a or -1, index into b or -1)
+    while i < na or j < nb:
+        if i >= na:
+            cmp = -1
+        elif j >= nb:
+            cmp = 1
+        else:
+            cmp = 0 if ta[i] == tb[j] else (1 if ta[i] < tb[j] else -1)
+        ia = ib = -1
+        if cmp >= 0:
+            rows.append(ta[i])
+            ia = i
+            i += 1
+        if cmp <= 0:
+            if cmp < 0:
+                rows.append(tb[j])
+            ib = j
+            j += 1
+        pick.append((ia, ib))
+    out = np.zeros((len(pick),) + av.shape[1:], dtype=av.dtype)
+    pa = np.array([p[0] for p in pick])
+    pb = np.array([p[1] for p in pick])
+    ma, mb = pa >= 0, pb >= 0
+    out[ma] = out[ma] + av[pa[ma]]
+    if scaled:  # (torch's axpy: out + alpha * b rounded once where it is an fma)
+        from engine.ops.fma import EXACT, fma
+
+        k = alpha.item() if isinstance(alpha, Tensor) else alpha
+        if out.dtype in EXACT:
+            out[mb] = fma(np.ascontiguousarray(bv[pb[mb]]), float(out.dtype.type(k)), np.ascontiguousarray(out[mb]))
+        else:
+            out[mb] = out[mb] + bv[pb[mb]] * k
+    else:
+        out[mb] = out[mb] + bv[pb[mb]]
+    ind = np.ascontiguousarray(np.array(rows, dtype=np.int64).T.reshape(a._ind.shape[0], -1))
+    return _make(ind, wrap(out, a._dev), a._ssize, a._coal and b._coal)
+
+
+def add(a: Any, b: Any, alpha: Any = 1, name: str = "add") -> Tensor:
+    """a + alpha * b where a or b is sparse: sparse + sparse is sparse, dense + sparse dense."""
+    if isinstance(a, SparseTensor) and isinstance(b, SparseTensor):
+        r = _merge_add(a, b, -alpha if name == "sub" else alpha)
+        cls = SubBackward0 if name == "sub" else AddBackward0
+        return _record(r, cls, (a, b), (alpha,))
+    if isinstance(a, SparseTensor) or _is_number(a):  # (a number is a dense operand to torch)
+        if isinstance(b, Tensor) or _is_number(b):
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        raise refusal(f"{name} with a {type(b).__name__}")
+    if not isinstance(a, Tensor):
+        raise refusal(f"{name} with a {type(a).__name__}")
+    # dense + sparse: the dense values with the sparse ones added in, in index order (torch's add_out_dense_sparse)
+    if tuple(a._data.shape) != b._ssize:
+        raise RuntimeError(
+            f"add: expected 'self' and 'other' to have same size, but self has size {_dims(a._data.shape)} while "
+            f"other has size {_dims(b._ssize)} (FYI: dense-sparse addition does not currently support broadcasting)"
+        )
+    from engine.dtypes import promote_types
+
+    rt = promote_types(a.dtype, b.dtype)
+    out = a.to(rt)._data.copy()
+    bv = b._vals.to(rt)._data
+    k = alpha if name == "add" else -alpha
+    if b._ind.shape[1]:  # each r[index] += alpha * value in turn
+        flat = out.reshape((-1,) + bv.shape[1:]) if b.dense_dim() == 0 else None
+        if flat is None:  # (hybrid: r[index] as a block of the dense dims)
+            flat = out.reshape((-1,) + out.shape[b.sparse_dim() :])
+        at = _linear(b._ind, b._ssize)
+        kk = out.dtype.type(k) if out.dtype.kind in "fc" else k
+        if type(k) is int and k == 1:
+            np.add.at(flat, at, bv)
+        elif (b._coal or b._ind.shape[1] == 1) and b.dense_dim() == 0:
+            np.add.at(flat, at, bv * kk)  # (torch's coalesced kernel: the product rounded, then added)
+        else:  # (its other kernels: an axpy, whose multiply-add rounds once)
+            _axpys(flat, at, bv, float(kk) if out.dtype.kind == "f" else kk)
+    r = wrap(out, a._dev)
+    return _record(r, DenseAddBackward0, (a, b), (k,))
+
+
+def mm(a: Any, b: Any, sparse_fn: bool = False) -> Tensor:
+    """torch.sparse.mm (sparse_fn: SparseAddmmBackward0, a sparse gradient for the sparse operand) and
+    torch.mm/matmul/@ (MmBackward0) with one sparse 2-d operand and a dense matrix."""
+    if isinstance(a, SparseTensor) and not isinstance(b, SparseTensor) and isinstance(b, Tensor):
+        if a.sparse_dim() != 2:
+            raise RuntimeError(f"addmm: matrices expected, got {a.sparse_dim()}D tensor")
+        if a.dense_dim() != 0:
+            raise refusal("a matrix product with a hybrid sparse tensor")
+        bd = b._data
+        if bd.ndim != 2:
+            raise RuntimeError(f"addmm: matrices expected, got {bd.ndim}D tensor")
+        if bd.shape[0] != a._ssize[1]:
+            raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {a._ssize[1]}, got {bd.shape[0]}")
+        if b.dtype is not a.dtype:
+            raise RuntimeError(f"expected scalar type {a.dtype.scalar_name()} but found {b.dtype.scalar_name()}")
+        r = wrap(_addmm_rows(a._ind, a._vals._data, bd, a._ssize[0]), b._dev)
+        return _record(r, SparseAddmmBackward0 if sparse_fn else MmBackward0, (a, b), (a, bd))
+    if isinstance(b, SparseTensor) and not isinstance(a, SparseTensor) and isinstance(a, Tensor) and not sparse_fn:
+        if b.dense_dim() != 0 or b.sparse_dim() != 2 or a._data.ndim != 2:
+            raise refusal("this matrix product with a sparse tensor")
+        ad = a._data
+        if ad.shape[1] != b._ssize[0]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({ad.shape[0]}x{ad.shape[1]} and "
+                f"{b._ssize[0]}x{b._ssize[1]})"
+            )
+        if b.dtype is not a.dtype:
+            raise RuntimeError(f"expected scalar type {a.dtype.scalar_name()} but found {b.dtype.scalar_name()}")
+        # (torch computes it as (b.t() @ a.t()).t())
+        r = wrap(np.ascontiguousarray(_addmm_rows(b._ind[::-1], b._vals._data, ad.T, b._ssize[1]).T), a._dev)
+        return _record(r, MmDenseSparseBackward0, (a, b), (ad, b))
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        if sparse_fn:
+            from engine.ops.linalg import tensor_args
+
+            tensor_args("mm", a, b, "mat2")
+    if sparse_fn and not isinstance(a, SparseTensor) and not isinstance(b, SparseTensor):
+        from engine.ops.linalg import mm as dense_mm
+
+        return dense_mm(a, b)
+    raise refusal("a matrix product of two sparse tensors")
+
+
+def sparse_sum(input: Any, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    """torch.sparse.sum: every element (a dense 0-d tensor) or over dims (a sparse tensor, or a dense one where
+    only dense dims are left)."""
+    s = input
+    if not isinstance(s, SparseTensor):
+        if isinstance(s, Tensor):
+            raise RuntimeError("coalesce expected sparse coordinate tensor layout but got Strided")
+        raise refusal(f"torch.sparse.sum of a {type(s).__name__}")
+    if dtype is not None:
+        s = s.to(dtype)
+    if dim is None:
+        r = wrap(_sum_all(s), s._dev)
+        return _record(r, SparseSumAllBackward0, (s,), (s,))
+    return _sum_dims(s, dim, SparseSumBackward0)
+
+
+def _sum_all(s: SparseTensor) -> np.ndarray:
+    """torch's sum of a sparse tensor: the coalesced values summed as a dense tensor is."""
+    vals = s._vals._data if s._coal else _coalesced_arrays(s._ind, s._vals._data, s._ssize)[1]
+    return _dense_sum(vals)
+
+
+def _sum_dims(s: SparseTensor, dim: Any, cls: type) -> Tensor:
+    from engine.ops.util import norm_dim
+
+    n = len(s._ssize)
+    dims = tuple(sorted({norm_dim(d, n) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}))
+    sd = s.sparse_dim()
+    sdims = [d for d in dims if d < sd]
+    ddims = tuple(d - sd + 1 for d in dims if d >= sd)
+    keep = [d for d in range(sd) if d not in sdims]
+    vals = s._vals._data
+    if ddims:
+        vals = _dense_sum(vals, ddims)
+    new_size = tuple(s._ssize[d] for d in range(n) if d not in dims)
+    if len(sdims) == sd:  # every sparse dim summed: a dense result
+        r = wrap(_dense_sum(vals, 0), s._dev)
+        return _record(r, cls, (s,), (s, dims))
+    # (torch: the kept indices as they stand, coalesced)
+    ind, vals = _coalesced_arrays(s._ind[keep], vals, tuple(s._ssize[d] for d in keep))
+    r = _make(ind, wrap(np.ascontiguousarray(vals), s._dev), new_size, True)
+    return _record(r, cls, (s,), (s, dims))
+
+
+# ---- the tensor type -----------------------------------------------------------------------------------------
+
+
+class SparseTensor(Tensor):
+    """A sparse COO tensor: prints and reads as torch's (see the module's note)."""
+
+    __slots__ = ("_ind", "_vals", "_ssize", "_coal")
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SparseTensor:
+        raise refusal("constructing a sparse tensor this way")
+
+    # ---- metadata
+    @property
+    def shape(self) -> Size:
+        return Size(self._ssize)
+
+    def size(self, dim: Any = None) -> Any:
+        if dim is None:
+            return Size(self._ssize)
+        from engine.ops.util import norm_dim
+
+        return self._ssize[norm_dim(dim, len(self._ssize))]
+
+    @property
+    def dtype(self) -> Any:
+        return self._vals.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self._ssize)
+
+    def dim(self) -> int:
+        return len(self._ssize)
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        n = 1
+        for d in self._ssize:
+            n *= d
+        return n
+
+    nelement = numel
+
+    @property
+    def nbytes(self) -> int:
+        raise refusal("nbytes")
+
+    is_sparse = True
+
+    @property
+    def layout(self) -> Any:
+        return _layout()
+
+    def __len__(self) -> int:
+        if not self._ssize:
+            raise TypeError("len() of a 0-d tensor")
+        return self._ssize[0]
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return False
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        from engine.printing import format_sparse
+
+        return format_sparse(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(repr(self), spec)
+
+    # ---- the sparse accessors
+    def _nnz(self) -> int:
+        return int(self._ind.shape[1])
+
+    def sparse_dim(self) -> int:
+        return int(self._ind.shape[0])
+
+    def dense_dim(self) -> int:
+        return len(self._ssize) - int(self._ind.shape[0])
+
+    def is_coalesced(self) -> bool:
+        return self._coal
+
+    def _indices(self) -> Tensor:
+        return wrap(self._ind)
+
+    def _values(self) -> Tensor:
+        return wrap(self._vals._data, self._dev)
+
+    def indices(self) -> Tensor:
+        if not self._coal:
+            raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call .coalesce() first")
+        return wrap(self._ind)
+
+    def values(self) -> Tensor:
+        if not self._coal:
+            raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
+        r = wrap(self._vals._data, self._dev)
+        return _record(r, ValuesBackward0, (self,), (self,))
+
+    def coalesce(self) -> SparseTensor:
+        if self._coal:
+            return self
+        ind, vals = _coalesced_arrays(self._ind, self._vals._data, self._ssize)
+        r = _make(ind, wrap(vals, self._dev), self._ssize, True)
+        return _record(r, CoalesceBackward0, (self,), ())
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+        r = wrap(_dense_array(self), self._dev)
+        r = _record(r, ToDenseBackward0, (self,), (self,))
+        return r if dtype is None else r.to(dtype)
+
+    def to_sparse(self, *args: Any, **kwargs: Any) -> SparseTensor:
+        return to_sparse(self, *args, **kwargs)
+
+    to_sparse_coo = to_sparse
+
+    # ---- autograd and copies
+    def detach(self) -> SparseTensor:
+        return _make(self._ind, self._vals, self._ssize, self._coal)
+
+    @property
+    def data(self) -> SparseTensor:
+        return self.detach()
+
+    def _refused(self, *args: Any, **kwargs: Any) -> Any:
+        raise refusal()
+
+    new_zeros = new_ones = new_empty = new_full = new_tensor = _refused
+
+    def requires_grad_(self, requires_grad: bool = True) -> SparseTensor:
+        self.requires_grad = requires_grad
+        return self
+
+    def clone(self, *, memory_format: Any = None) -> SparseTensor:
+        if self._rg:
+            raise refusal("clone() of a sparse tensor that requires grad")
+        return _make(self._ind.copy(), wrap(self._vals._data.copy(), self._dev), self._ssize, self._coal)
+
+    def to(self, *args: Any, **kwargs: Any) -> SparseTensor:
+        vals = self._vals.to(*args, **kwargs)
+        _cpu_only(vals)
+        if vals is self._vals:
+            return self
+        r = _make(self._ind, vals, self._ssize, self._coal)
+        return _record(r, ToCopyBackward0, (self,), (self.dtype,))
+
+    def double(self) -> SparseTensor:
+        from engine.dtypes import float64
+
+        return self.to(float64)
+
+    def float(self) -> SparseTensor:
+        from engine.dtypes import float32
+
+        return self.to(float32)
+
+    def cpu(self) -> SparseTensor:
+        return self.to("cpu")
+
+    def numpy(self, *, force: bool = False) -> Any:
+        raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
+
+    def tolist(self) -> Any:
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+    def item(self) -> Any:
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+        return wrap(_dense_array(self), self._dev).item()
+
+    def view(self, *args: Any, **kwargs: Any) -> Any:
+        raise SparseOperand(
+            "Could not run 'aten::view' with arguments from the 'SparseCPU' backend. This could be because the "
+            "operator doesn't exist for this backend, or was omitted during the selective/custom build process (if "
+            "using custom build). If you are a Facebook employee using PyTorch on mobile, please visit "
+            "https://fburl.com/ptmfixes for possible resolutions."
+        )
+
+    def contiguous(self, memory_format: Any = None) -> Any:
+        raise RuntimeError("unsupported memory format option Contiguous")
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    @property
+    def T(self) -> SparseTensor:  # noqa: N802 - torch's name
+        if len(self._ssize) > 2:
+            raise refusal("T of a sparse tensor of more than 2 dims")
+        if len(self._ssize) < 2:
+            return self
+        return self._transposed(0, 1, PermuteBackward0)
+
+    def reshape(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("reshape is not implemented for sparse tensors")
+
+    # ---- arithmetic
+    def t(self) -> SparseTensor:
+        if len(self._ssize) > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {len(self._ssize)}D")
+        if len(self._ssize) < 2:
+            return self
+        return self._transposed(0, 1, TBackward0)
+
+    def transpose(self, dim0: int, dim1: int) -> SparseTensor:
+        from engine.ops.util import norm_dim
+
+        n = len(self._ssize)
+        d0, d1 = norm_dim(dim0, n), norm_dim(dim1, n)
+        return self._transposed(d0, d1, TransposeBackward0)
+
+    def _transposed(self, d0: int, d1: int, cls: type) -> SparseTensor:
+        sd = self.sparse_dim()
+        if (d0 < sd) != (d1 < sd):
+            raise RuntimeError("transpose(): Cannot transpose a sparse dimension with a dense dimension")  # torch's
+        size = list(self._ssize)
+        size[d0], size[d1] = size[d1], size[d0]
+        ind, vals = self._ind, self._vals
+        if d0 < sd:
+            ind = ind.copy()
+            ind[[d0, d1]] = ind[[d1, d0]]
+            coal = False if d0 != d1 else self._coal
+        else:
+            vals = wrap(np.ascontiguousarray(np.swapaxes(vals._data, d0 - sd + 1, d1 - sd + 1)), self._dev)
+            coal = self._coal
+        r = _make(ind, vals, tuple(size), coal)
+        return _record(r, cls, (self,), (d0, d1))
+
+    def neg(self) -> SparseTensor:
+        r = _make(self._ind, -self._vals, self._ssize, self._coal)
+        return _record(r, NegBackward0, (self,), ())
+
+    __neg__ = negative = neg
+
+    def abs(self) -> SparseTensor:
+        r = _make(self._ind, self._vals.abs(), self._ssize, self._coal)
+        return _record(r, AbsBackward0, (self,), (self,))
+
+    __abs__ = absolute = abs
+
+    def mul(self, other: Any) -> SparseTensor:
+        if isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0:
+            other = other.item() if not other._rg else other
+        if not _is_number(other):
+            raise refusal("multiplying a sparse tensor by a tensor")
+        r = _make(self._ind, self._vals * other, self._ssize, self._coal)
+        return _record(r, MulBackward0, (self,), (other,))
+
+    __mul__ = __rmul__ = multiply = mul
+
+    def div(self, other: Any) -> SparseTensor:
+        if not _is_number(other):
+            raise refusal("dividing a sparse tensor by a tensor")
+        r = _make(self._ind, self._vals / other, self._ssize, self._coal)
+        return _record(r, DivBackward0, (self,), (other,))
+
+    __truediv__ = divide = true_divide = div
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return add(self, other, alpha)
+
+    __add__ = add
+
+    def __radd__(self, other: Any) -> Tensor:
+        return add(other, self)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return add(self, other, alpha, "sub")
+
+    __sub__ = subtract = sub
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return add(other, self, 1, "sub")
+
+    def mm(self, mat2: Any) -> Tensor:
+        return mm(self, mat2)
+
+    matmul = __matmul__ = mm
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return mm(other, self)
+
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        if keepdim:
+            raise refusal("sum(keepdim=True)")
+        s = self if dtype is None else self.to(dtype)
+        if dim is None:  # (torch: the values summed as they stand, not coalesced first)
+            r = wrap(_dense_sum(s._vals._data), s._dev)
+            return _record(r, SumBackward0, (s,), (s,))
+        return _sum_dims(s, dim, SumBackward1)
+
+
+def torch_mm(a: Any, b: Any) -> Tensor:
+    """torch.mm/torch.matmul/torch.smm's turn to this module: the dense op raised SparseOperand."""
+    return mm(a, b)
+
+
+def binary_fallback(name: str, a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """torch.add/sub/mul with a sparse operand (the dense op raised SparseOperand)."""
+    if name in ("add", "sub"):
+        return add(a, b, alpha, name)
+    if name == "mul":
+        if isinstance(a, SparseTensor):
+            return a.mul(b)
+        if isinstance(b, SparseTensor):
+            return b.mul(a)
+    raise refusal(name)
