@@ -111,6 +111,11 @@ class Tensor(metaclass=TorchNamed):
     def requires_grad(self, value: bool) -> None:
         if value.__class__ is not bool and not isinstance(value, np.bool_):
             raise RuntimeError("requires_grad must be a bool")
+        if self._rg and FORWARD_AD[0] is not None and FORWARD_AD[0](self):  # (forward AD's graph: torch's a leaf)
+            from engine.forward_ad import set_requires_grad
+
+            set_requires_grad(self, bool(value))
+            return
         if self.grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables."

@@ -58,6 +58,8 @@ _CLASS_KEY, _SELF_KEY = "<class>", "<self>"
 _BREAK: Any = object()
 _CONTINUE: Any = object()
 _RETURN: Any = object()
+#: a tensor's attributes torch shows otherwise for a forward-AD dual tensor than the engine's graph says
+AUTOGRAD_SHOWN = frozenset({"requires_grad", "grad_fn", "is_leaf"})
 #: loop iterations between the periodic checks (deadline when no timer signal, process memory)
 _TICK = 127
 
@@ -1435,6 +1437,24 @@ class Interpreter:
 
             return read_dunder
 
+        if name in AUTOGRAD_SHOWN:  # (a tensor's requires_grad, grad_fn, is_leaf: as torch shows a dual tensor's)
+            shown = p.autograd_attribute
+
+            def autograd_attribute(f: Frame) -> Any:
+                obj = obj_c(f)
+                rule = rules.get(type(obj))
+                if rule is None:
+                    rule = rules[type(obj)] = p.attribute_rule(type(obj))
+                try:
+                    return shown(obj, name, rule(obj, name))
+                except BaseException as e:
+                    if e.__class__ is AttributeError:
+                        note_lookup(e, "attribute", obj, name)
+                    tag(e, node)
+                    raise
+
+            return autograd_attribute
+
         def attribute(f: Frame) -> Any:
             obj = obj_c(f)
             rule = rules.get(type(obj))
@@ -1462,6 +1482,8 @@ class Interpreter:
         rule = self._rules.get(type(obj))
         if rule is None:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))
+        if name in AUTOGRAD_SHOWN:
+            return self.p.autograd_attribute(obj, name, rule(obj, name))
         return self.p.sized_attribute(obj, name, rule(obj, name))
 
     def visit_Subscript(self, node: ast.Subscript) -> Code:

@@ -1871,6 +1871,14 @@ class Prelude:
 
         return read
 
+    def autograd_attribute(self, obj: Any, name: str, value: Any) -> Any:
+        """A tensor's requires_grad, grad_fn or is_leaf as torch shows it: of a forward-AD dual tensor whose graph
+        torch does not have, False, None and True (engine/forward_ad.shown_attribute)."""
+        fwd = sys.modules.get("engine.forward_ad")
+        if fwd is None or not fwd._ANY_HIDDEN[0]:
+            return value
+        return fwd.shown_attribute(obj, name, value)
+
     def sized_attribute(self, obj: Any, name: str, value: Any) -> Any:
         """A tensor method such as .repeat or .expand, wrapped to check its allocation first."""
         if name in policy.ADDRESS_METHODS and callable(value):  # (tensors and storages)
@@ -3350,7 +3358,13 @@ _UNBOUND_OF: dict[Callable, tuple[type, str]] = {}  # (each guard's class and na
 
 def _unbound_method(cls: type, name: str, fn: Callable) -> Callable:
     """A method read from a class (`nn.Module.set_submodule`): it applies to instances of that class only, as a
-    C method descriptor does; a plain Python function would take any object (a class, a dtype) as self."""
+    C method descriptor does; a plain Python function would take any object (a class, a dtype) as self. One
+    wrapper per defining class, so that a subclass reads the very function its base holds, as in Python
+    (`torch.optim.AdamW.step is torch.optim.Adam.step`, printed at one address)."""
+    for owner in cls.__mro__:
+        if vars(owner).get(name) is fn:
+            cls = owner
+            break
     key = (cls, name)
     checked = _UNBOUND.get(key)
     if checked is None:
