@@ -11,11 +11,17 @@ showing one: its AccumulateGrad is marked hidden, and printing leaves out grad_f
 whose graph reaches only hidden leaves (format_tensor asks `visible`). Where torch's primal requires grad, the dual
 tensor is a view of it (ViewBackward0, as in torch), and the graph is the caller's own.
 
+Such a tensor behaves as torch's, a leaf that does not require grad: backward() and autograd.grad() refuse its graph
+(_check_backward), requires_grad_() makes it a leaf that requires grad (set_requires_grad), and while a level is
+entered backward keeps the graphs it runs through, which tangents are read from later.
+
 Known differences from torch: `.requires_grad`, `.grad_fn` and `.is_leaf` of a dual tensor or a result of one whose
 primal did not require grad, read in Python code, say True, a node and False where torch says False, None and True
-(a script reads torch's through shown_attribute; the engine's own code needs the graph); an op torch
-has no forward formula for raises NotImplementedError when its tangent is read (unpack_dual, printing) rather than
-when it runs (NO_FORWARD lists the ones known).
+(a tsr script reads torch's through shown_attribute; the engine's own code needs the graph); an op torch has no
+forward formula for raises NotImplementedError when its tangent is read (unpack_dual, printing) rather than when it
+runs (NO_FORWARD lists the ones known); ops run under no_grad() record nothing, so their results carry no tangent
+(torch's forward AD runs there too); a tangent's own graph is the double backward's (a sum's tangent shows
+ViewBackward0 where torch shows SumBackward0), and autograd.grad()'s results inside a level carry no tangent.
 """
 
 from __future__ import annotations

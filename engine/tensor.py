@@ -139,7 +139,11 @@ class Tensor(metaclass=TorchNamed):
         if g is not None:  # (an optimizer reads every grad each step: no warning to consider)
             return g
         # (the raw slot: reading .grad never re-links a view's grad_fn, nor raises for one, as in torch)
-        if _GRAD_FN.__get__(self) is not None and not (self._meta and self._meta.get("retain")):
+        if (
+            _GRAD_FN.__get__(self) is not None
+            and not (self._meta and self._meta.get("retain"))
+            and (FORWARD_AD[0] is None or not FORWARD_AD[0](self))  # (a dual tensor's graph: torch's is a leaf)
+        ):
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                 "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
