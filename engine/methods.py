@@ -301,6 +301,8 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
 
         if isinstance(dtype, tensortype):  # t.type(torch.IntTensor): the legacy type's dtype
             dtype = dtype._dtype
+        elif not isinstance(dtype, (dtype_type, type)):  # (t.type(3): torch's parser's words)
+            raise TypeError("dtype must be a type, str, or dtype object")
     return S.cast(self, to_dtype(dtype).np, None)
 
 

@@ -2277,6 +2277,34 @@ class Prelude:
                 e.args = (args[0].replace("'method'", "'builtin_function_or_method'"),)
                 return
 
+    def parser_refusal(
+        self, e: BaseException, fn: Any, args: tuple, kwargs: dict | None, called: str | None
+    ) -> BaseException | None:
+        """torch's argument-parser error where a torch function or tensor method (read as `called`) raised an
+        error of its own, e, for arguments torch's parser refuses before it runs (engine/ops/arg_parser.py); None
+        where the parser takes them, the callable is none of torch's, or e says the same in another order (the
+        engine's own, which may know more: the order torch lists keywords in). Off the hot path: only when a
+        call raised."""
+        if called is None or self.engine is None:
+            return None
+        if type(fn) is Checked:  # (a sized method: .repeat, .expand)
+            fn = fn.fn
+        if type(fn) is types.MethodType:
+            owner = type(fn.__self__)
+            if not isinstance(fn.__self__, self.tensor_type) or getattr(owner, called, None) is not fn.__func__:
+                return None
+            kind = "method"
+        else:
+            if getattr(self.engine, called, None) not in (fn, ORIGINAL_OF.get(fn)):
+                return None
+            kind = "function"
+        from engine.ops.arg_parser import refusal
+
+        refused = refusal(kind, called, args, kwargs or {})
+        if refused is not None and e.__class__ is TypeError and sorted(str(e)) == sorted(str(refused)):
+            return None
+        return refused
+
     def tensor_method_missing_args(self, e: TypeError, fn: Any, called: str | None = None) -> None:
         """Python's "f() missing 1 required positional argument: 'dim'" for a tensor method torch writes in C,
         said as torch's argument parser says it: 'f() missing 1 required positional arguments: "dim"' (its

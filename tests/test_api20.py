@@ -205,7 +205,8 @@ def test_torch_func_in_a_dual_level() -> None:
         print(torch.func.jvp(torch.sin, (x,), (t,)))
         with fwAD.dual_level():
             d = fwAD.make_dual(x, t)
-            for f in (lambda: torch.func.jvp(torch.sin, (d,), (t,)), lambda: torch.func.jvp(lambda a: a * d, (x,), (t,)),
+            for f in (lambda: torch.func.jvp(torch.sin, (d,), (t,)),
+                      lambda: torch.func.jvp(lambda a: a * d, (x,), (t,)),
                       lambda: torch.func.jacfwd(torch.sin)(x), lambda: torch.func.linearize(torch.sin, x),
                       lambda: torch.func.hessian(lambda a: a.sin().sum())(x)):
                 try:
@@ -215,3 +216,128 @@ def test_torch_func_in_a_dual_level() -> None:
             print(torch.func.grad(lambda a: (a * a).sum())(d))
             print(torch.func.jacrev(torch.sin)(x), torch.autograd.functional.jvp(torch.sin, (x,), (t,)))
     """)
+
+
+# ---- recursion: as deep as Python's ------------------------------------------------------------------------------
+
+_DEEP = """
+def fact(n):
+    return 1 if n <= 1 else n * fact(n - 1)
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+def deep(n):
+    return 0 if n == 0 else deep(n - 1) + 1
+print(fact(900) % 1000003, fib(18), deep(998))
+def outer():
+    return deep(997)
+print(outer())
+for n in (999, 5000):
+    try:
+        deep(n)
+    except RecursionError as e:
+        print("RecursionError", e)
+"""
+
+
+def test_recursion_as_deep_as_python() -> None:
+    import subprocess
+    import sys
+
+    status, out, err = run_tsr(_DEEP)
+    assert status == 0, err
+    python = subprocess.run([sys.executable, "-c", _DEEP], capture_output=True, text=True, check=True, timeout=60)
+    assert out == python.stdout
+    assert out.endswith("RecursionError maximum recursion depth exceeded\n" * 2)
+
+
+_RECURSIONS = {
+    "plain": "def f(n):\n    return 0 if n == 0 else f(n - 1) + 1\nprint(f(D))\n",
+    "sort key": "def f(n):\n    return 0 if n == 0 else sorted([n - 1], key=f)[0] + 1\nprint(f(D))\n",
+    "map": "def f(n):\n    return 0 if n == 0 else list(map(f, [n - 1]))[0] + 1\nprint(f(D))\n",
+    "__call__": "class A:\n    def __call__(self, n):\n        return 0 if n == 0 else self(n - 1) + 1\n"
+    "print(A()(D))\n",
+    "__repr__": "class A:\n    def __init__(self, n):\n        self.n = n\n    def __repr__(self):\n"
+    "        return '0' if self.n == 0 else repr(A(self.n - 1))\nprint(repr(A(D)))\n",
+    "module": "import torch\nclass M(torch.nn.Module):\n    def forward(self, n):\n"
+    "        return 0 if n == 0 else self(n - 1) + 1\nprint(M()(D))\n",
+    "generator": "def f(n):\n    return 0 if n == 0 else sum(f(n - 1) for _ in range(1)) + 1\nprint(f(D))\n",
+    "nested list": "a = []\nfor i in range(D * 40):\n    a = [a]\nprint(len(repr(a)))\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(_RECURSIONS))
+def test_deep_recursion_never_crashes(kind: str) -> None:
+    # tcli run and an embedded session (the default 8 MiB stack of pytest's process): a clean RecursionError at
+    # 5000 (the Python frames several thousand deep: no C stack overflow), a result at 300
+    import subprocess
+    import sys
+
+    src = _RECURSIONS[kind]
+    p = subprocess.run([sys.executable, "-m", "tcli", "run", "-c", src.replace("D", "5000")], capture_output=True,
+                       text=True, timeout=300)  # fmt: skip
+    assert p.returncode == 1, (p.returncode, p.stderr[-500:])
+    assert "RecursionError: maximum recursion depth exceeded" in p.stderr.splitlines()[0]
+    status, _, err = run_tsr(src.replace("D", "5000"))
+    assert status == 1 and "RecursionError: maximum recursion depth exceeded" in err.splitlines()[0]
+    if kind != "nested list":
+        status, out, err = run_tsr(src.replace("D", "300"))
+        assert (status, err) == (0, "") and out.strip() in ("300", "0")
+
+
+# ---- torch's argument-parser errors for the usual slips ----------------------------------------------------------
+
+_SLIPS = [
+    "x.sum(dim='a')", "x.sum('a')", "torch.zeros(2, dtype=3)", "x.view('a')", "torch.cat(x)", "x.reshape(2, 'a')",
+    "x.mean('a')", "x.mean(dim=1.5)", "x.max('a')", "x.softmax('a')", "x.transpose(0, 'a')", "x.permute('a')",
+    "x.unsqueeze('a')", "x.squeeze('a')", "x.flatten('a')", "torch.ones('a')", "torch.ones(2, 'a')",
+    "torch.arange('a')", "x.expand('a')", "x.repeat('a')", "x.argmax(dim='a')", "x.cumsum('a')", "x.std('a')",
+    "torch.stack(x)", "torch.cat([x, x], dim='a')", "x.index_select('a', torch.tensor([0]))", "x.gather(1, 'a')",
+    "x.clamp('a')", "x.pow('a')", "x.add('a')", "torch.matmul(x, 'a')", "x.mm('a')", "x.narrow('a', 0, 1)",
+    "x.chunk('a')", "x.topk('a')", "x.sort(dim='a')", "torch.full((2,), 'a')", "x.view(2, 3.0)", "x.reshape((2, 3.0))",
+    "torch.zeros((2, 'a'))", "x.sum(1, keepdim='a')", "x.type(3)", "x.new_zeros('a')", "torch.eye('a')",
+    "torch.linspace(0, 1, 'a')", "x.masked_fill('a', 1)", "torch.where('a', x, x)", "x.flip('a')", "x.roll('a')",
+    "x.var(dim='a')", "x.prod('a')", "x.all('a')", "x.any(dim='a')", "x.min(dim='a')", "x.logsumexp('a')",
+    "torch.sum(x, 'a')", "torch.sum(x, dim='a')", "torch.mean(x, 'a')", "torch.ones(2, requires_grad='a')",
+    "x.unflatten('a', (1, 3))", "x.movedim('a', 0)", "x.view(-1, None)", "x.sum(None, 'a')", "torch.max(x, 'a')",
+    "x.select('a', 0)", "x.diagonal('a')", "x.tril('a')", "x.softmax(1, 'a')", "x.topk(1, 0, 'a')",
+    "x.argmax(0, 'a')", "torch.softmax(x, 'a')", "x.sum(1, 'a')", "x.sum(1, True, 'a')", "x.unsqueeze(dim='a')",
+    "x.cumsum(0, dtype=3)", "torch.full('a', 1)", "x.chunk(2, 'a')", "x.diagonal(0, 'a')",
+]  # fmt: skip
+# (and where the parser takes the arguments, the op's own error or result stands)
+_FINE = ["x.sum(1, True)", "x.sum(dim=(0, 1))", "x.sum(5)", "x.permute(1, 0)", "x.expand(2, -1)", "x.max(x)",
+         "x.std(unbiased=False)", "torch.where(x > 0, x, 0.0)", "torch.linspace(0, 1, steps=3)", "x.pow(2)",
+         "x.add(1)", "x.topk(k=2)", "torch.cat((x, x), 0)", "x.flip(0, 1)", "x.unsqueeze(9)", "x.view(5)"]  # fmt: skip
+
+
+def _slip_script(cases: list[str]) -> str:
+    lines = ["import torch", "x = torch.ones(2, 3)"]
+    for c in cases:
+        lines += ["try:", f"    r = {c}", f"    print({c!r}, 'ok', r.shape)", "except Exception as e:",
+                  f"    print({c!r}, type(e).__name__, repr(str(e)))"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("cases", [_SLIPS, _FINE], ids=["slips", "fine"])
+def test_argument_parser_errors_as_torch(cases: list[str]) -> None:
+    out = same_as_torch(_slip_script(cases))
+    assert len(out.splitlines()) == len(cases)
+
+
+def test_dual_tensor_in_tcli_views() -> None:
+    # tcli's own views (graph(), show(), a leaf's .grad) say what torch's attributes say
+    src = """
+        import torch
+        import torch.autograd.forward_ad as fwAD
+        with fwAD.dual_level():
+            d = fwAD.make_dual(torch.tensor([1., 2., 3.]), torch.ones(3))
+            y = d * 2
+            print(y.grad, d.grad)
+            graph(y)
+            show(y)
+    """
+    status, out, err = run_tsr(src)
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "None None"
+    assert lines[1] == "y: no autograd graph (requires_grad=False)  shape=(3,)"
+    assert "requires_grad=False" in lines[2]
