@@ -84,9 +84,9 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
     ("method", "masked_fill"): ("(Tensor mask, Tensor value)", "(Tensor mask, Number value)"),
     ("method", "pow"): ("(Tensor exponent)", "(Number exponent)"),
     ("method", "mm"): ("(Tensor mat2)",),
-    ("method", "add"): ("(Tensor other, *, Number alpha = 1)", "hidden:(Number other, Number alpha = 1)",
+    ("method", "add"): ("(Tensor~ other, *, Number alpha = 1)", "hidden:(Number other, Number alpha = 1)",
                         "hidden:(Number alpha, Tensor other)"),
-    ("method", "sub"): ("(Tensor other, *, Number alpha = 1)", "hidden:(Number other, Number alpha = 1)",
+    ("method", "sub"): ("(Tensor~ other, *, Number alpha = 1)", "hidden:(Number other, Number alpha = 1)",
                         "hidden:(Number alpha, Tensor other)"),
     ("method", "unflatten"): ("(int dim, tuple of ints sizes)",),
     ("method", "matmul"): ("(Tensor other)",),
@@ -125,16 +125,22 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
 }  # fmt: skip
 
 
+#: torch's Tensor methods written in Python, which call the parsed one with every argument by position
+_PYTHON_LEVEL = frozenset({("method", "unflatten")})
+
+
 class _Param:
-    __slots__ = ("type", "name", "optional", "none_ok", "kw_only")
+    __slots__ = ("type", "name", "optional", "none_ok", "kw_only", "numbers")
 
     def __init__(self, text: str, kw_only: bool) -> None:
         head, _, default = text.partition(" = ")
         self.type, _, self.name = head.rpartition(" ")
         self.optional = bool(default)
-        # ("tuple of ints? dim": torch's `int[1]? dim`, which its errors print without the mark)
+        # marks torch's errors print without: "tuple of ints? dim" (`int[1]? dim`, None taken), "Tensor~ other"
+        # (a Python number taken as a tensor: add's, sub's)
         self.none_ok = default == "None" or self.type.endswith("?")
-        self.type = self.type.rstrip("?")
+        self.numbers = self.type.endswith("~")
+        self.type = self.type.rstrip("?~")
         self.kw_only = kw_only
 
 
@@ -154,18 +160,26 @@ def _int_like(v: Any) -> bool:
     return isinstance(v, (int, np.integer))
 
 
-def _matches(tp: str, v: Any) -> bool | None:
-    """Whether torch's parser takes v as a tp (None: a type this table does not judge, taken)."""
+#: "tuple of ints" parameters that take one int as well (torch's `int[1]`: dims); a size takes one only as the
+#: one positional argument (`torch.zeros(2)`)
+_ONE_INT = frozenset({"dim", "dims", "shifts"})
+
+
+def _matches(p: _Param, v: Any, alone: bool) -> bool | None:
+    """Whether torch's parser takes v for p (None: not judged here, taken); alone: p is the one positional."""
+    tp = p.type
     if tp == "int":
         return _int_like(v)
     if tp == "tuple of ints":
         if isinstance(v, (tuple, list)):
-            return all(_int_like(e) for e in v) or None  # (a bad element: torch's other message, not judged)
-        return _int_like(v) or isinstance(v, Tensor)
+            return all(_int_like(e) for e in v)
+        return _int_like(v) and (alone or p.name in _ONE_INT)
     if tp == "Tensor":
-        return isinstance(v, Tensor)
+        return isinstance(v, Tensor) or (p.numbers and isinstance(v, (int, float, complex, bool, np.number)))
     if tp == "tuple of Tensors":
-        return isinstance(v, (tuple, list)) and all(isinstance(e, Tensor) for e in v)
+        if isinstance(v, (tuple, list)):
+            return None  # (an element that is no tensor: torch's "expected Tensor as element", the op's own)
+        return False
     if tp == "Number":
         return isinstance(v, (int, float, complex, np.number, np.bool_, Tensor))
     if tp == "bool":
@@ -175,29 +189,50 @@ def _matches(tp: str, v: Any) -> bool | None:
     return None
 
 
-def _takes(params: list[_Param], args: tuple, kwargs: dict) -> bool:
+def _bind(params: list[_Param], args: tuple, kwargs: dict) -> tuple[list, tuple] | None:
+    """Each parameter's (param, value or _MISSING, given by position), in order, and the args as parsed (a size
+    given as several ints is one); None where there are more positional arguments than parameters."""
     positional = [p for p in params if not p.kw_only]
-    if len(positional) == 1 and positional[0].type == "tuple of ints" and len(args) > 1:
-        if not all(_int_like(a) for a in args):
-            return False
+    alone = len(positional) == 1
+    if alone and positional[0].type == "tuple of ints" and len(args) > 1:
         args = (args,)
     if len(args) > len(positional):
+        return None
+    out = []
+    for i, p in enumerate(params):
+        if i < len(args) and not p.kw_only:
+            out.append((p, args[i], True))
+        else:
+            out.append((p, kwargs.get(p.name, _MISSING), False))
+    return out, args
+
+
+_MISSING: Any = object()
+
+
+def _sized(params: list[_Param]) -> bool:
+    """Whether the one positional parameter is a required int list, which torch takes as several ints
+    (x.view(2, 3)); torch stops at the first that is no int, whichever overload it was trying."""
+    positional = [p for p in params if not p.kw_only]
+    return len(positional) == 1 and positional[0].type == "tuple of ints" and not positional[0].optional
+
+
+def _takes(params: list[_Param], args: tuple, kwargs: dict) -> bool:
+    bound = _bind(params, args, kwargs)
+    if bound is None:
         return False
-    names = {p.name for p in params}
+    alone = sum(1 for p in params if not p.kw_only) == 1
+    if len(bound[1]) == 1 and alone and params[0].type == "tuple of ints" and len(args) > 1:
+        if not all(_int_like(a) for a in args):
+            return False
+    names = {p.name for p, _, by_position in bound[0] if not by_position}
     if any(k not in names for k in kwargs):
         return False
-    for i, p in enumerate(params):
-        given = i < len(args) and not p.kw_only
-        if given and p.name in kwargs:
-            return False
-        if not given and p.name not in kwargs:
+    for p, v, _ in bound[0]:
+        if v is _MISSING:
             if not p.optional:
                 return False
-            continue
-        v = args[i] if given else kwargs[p.name]
-        if v is None and p.none_ok:
-            continue
-        if _matches(p.type, v) is False:
+        elif not (v is None and p.none_ok) and _matches(p, v, alone) is False:
             return False
     return True
 
@@ -205,33 +240,54 @@ def _takes(params: list[_Param], args: tuple, kwargs: dict) -> bool:
 def _one_signature(fn: str, params: list[_Param], args: tuple, kwargs: dict) -> TypeError | None:
     """torch's error of the one signature that could take this many arguments (FunctionSignature::parse)."""
     positional = [p for p in params if not p.kw_only]
-    varargs = len(positional) == 1 and positional[0].type == "tuple of ints" and len(args) > 1
-    if varargs:
-        return None  # (an element of a size given as arguments: torch's "but found element" message, not here)
-    if len(args) > len(positional):
-        least = sum(1 for p in positional if not p.optional)
+    alone = len(positional) == 1
+    if _sized(params) and len(args) > 1:  # (a size given as several arguments, one of them no int)
+        k = next((k for k, a in enumerate(args) if not _int_like(a)), None)
+        if k is not None:
+            return TypeError(
+                f"{fn}(): argument '{positional[0].name}' failed to unpack the object at pos {k + 1} with error "
+                f'"type must be tuple of ints,but got {parser_type_name(args[k])}"'
+            )
+    bound = _bind(params, args, kwargs)
+    if bound is None:
+        least = sum(1 for p in params if not p.optional)  # (torch's: keyword-only ones counted, "from 1 to 0")
         most = len(positional)
         count = (
             f"{most} positional argument{'s' if most != 1 else ''}"
             if least == most
-            else (f"from {least} to {most} positional arguments")
+            else f"from {least} to {most} positional arguments"
         )
         return TypeError(f"{fn}() takes {count} but {len(args)} {'was' if len(args) == 1 else 'were'} given")
-    for i, p in enumerate(params):
-        given = i < len(args) and not p.kw_only
-        if not given and p.name not in kwargs:
+    for i, (p, v, by_position) in enumerate(bound[0]):
+        if v is _MISSING:
             if not p.optional:
-                return TypeError(f'{fn}() missing 1 required positional arguments: "{p.name}"')
+                missing = [q.name for q, _, by_position in bound[0][i:] if not q.optional and not by_position]
+                # (torch's plural is the other way round: "1 required positional arguments", "2 ... argument")
+                plural = "s" if len(missing) == 1 else ""
+                names = ", ".join(f'"{n}"' for n in missing)
+                return TypeError(f"{fn}() missing {len(missing)} required positional argument{plural}: {names}")
             continue
-        v = args[i] if given else kwargs[p.name]
         if v is None and p.none_ok:
             continue
-        if _matches(p.type, v) is False:
-            where = f" (position {i + 1})" if given else ""
+        if _matches(p, v, alone) is False:
+            where = f" (position {i + 1})" if by_position else ""
+            if p.type == "tuple of ints" and isinstance(v, (tuple, list)):
+                k = next(k for k, e in enumerate(v) if not _int_like(e))
+                if k and p.name not in _ONE_INT:  # (a size, torch's SymInt list: its type test reads the first)
+                    return TypeError(
+                        f"{fn}(): argument '{p.name}' failed to unpack the object at pos {k + 1} with error "
+                        f'"type must be tuple of ints,but got {parser_type_name(v[k])}"'
+                    )
+                return TypeError(
+                    f"{fn}(): argument '{p.name}'{where} must be tuple of ints, but found element of type "
+                    f"{parser_type_name(v[k])} at pos {k}"
+                )
             return TypeError(f"{fn}(): argument '{p.name}'{where} must be {p.type}, not {parser_type_name(v)}")
-    names = {p.name for p in params}
+    positional_names = {p.name for p, _, by_position in bound[0] if by_position}
     for k in kwargs:
-        if k not in names:
+        if k in positional_names:
+            return TypeError(f"{fn}() got multiple values for argument '{k}'")
+        if all(p.name != k for p in params):
             return TypeError(f"{fn}() got an unexpected keyword argument '{k}'")
     return None
 
@@ -254,29 +310,48 @@ def _invalid_combination(fn: str, signatures: tuple[str, ...], args: tuple, kwar
         f"{k}={parser_type_name(v)}, " for k, v in kwargs.items()
     )
     got = f"({got[:-2] if args else got})"
-    lines = [f"{fn}() received an invalid combination of arguments - got {got}, but expected one of:"]
-    n = len(args) + len(kwargs)
+    head = f"{fn}() received an invalid combination of arguments - "
+    if len(signatures) == 1:  # (one shown, others hidden: add's)
+        why = _why_not(signatures[0], args, kwargs)
+        if why is not None and why[0] == "keywords":
+            return TypeError(f"{head}got unrecognized keyword arguments: {why[1]}")
+        marked = why[1] if why is not None else got
+        return TypeError(f"{head}got {marked}, but expected {signatures[0]}")
+    lines = [f"{head}got {got}, but expected one of:"]
     for sig in signatures:
         lines.append(f" * {sig}")
-        pieces = [(p.rpartition(" ")[0], p.rpartition(" ")[2]) for p in sig[1:-1].split(", ")]
-        if len(pieces) != n:
+        why = _why_not(sig, args, kwargs)
+        if why is None:
             continue
-        start = max(len(pieces) - len(kwargs), 0)
-        wrong = [k for k in kwargs if all(pieces[i][1] != k for i in range(start, len(pieces)))]
-        if wrong:
-            lines.append(f"      didn't match because some of the keywords were incorrect: {', '.join(wrong)}")
-            continue
-        if any(pieces[i][1] not in kwargs for i in range(len(args), n)):
-            continue  # (torch's lookup of a keyword by its crude name fails there: no line, here)
-        marks = []
-        values = [*args, *(kwargs[pieces[i][1]] for i in range(len(args), n))]
-        for i, v in enumerate(values):
-            text = _arg_text(v)
-            if i >= len(args):
-                text = f"{pieces[i][1]}={text}"
-            marks.append(text if _crude_match(pieces[i][0], v) else f"!{text}!")
-        lines.append(f"      didn't match because some of the arguments have invalid types: ({', '.join(marks)})")
+        if why[0] == "keywords":
+            lines.append(f"      didn't match because some of the keywords were incorrect: {why[1]}")
+        else:
+            lines.append(f"      didn't match because some of the arguments have invalid types: {why[1]}")
     return TypeError("\n".join(lines) + "\n")
+
+
+def _why_not(sig: str, args: tuple, kwargs: dict) -> tuple[str, str] | None:
+    """("keywords", the unmatched ones) or ("types", the arguments with the mismatched marked), where torch's
+    count of the signature's pieces is the number of arguments given; else None."""
+    pieces = [(p.rpartition(" ")[0], p.rpartition(" ")[2]) for p in sig[1:-1].split(", ")]
+    n = len(args) + len(kwargs)
+    if len(pieces) != n:
+        return None
+    start = max(len(pieces) - len(kwargs), 0)
+    wrong = [k for k in kwargs if all(pieces[i][1] != k for i in range(start, len(pieces)))]
+    if wrong:
+        return "keywords", ", ".join(wrong)
+    if any(pieces[i][1] not in kwargs for i in range(len(args), n)):
+        return None  # (torch's lookup of a keyword by its crude name fails there: no line, here)
+    marks = []
+    values = [*args, *(kwargs[pieces[i][1]] for i in range(len(args), n))]
+    for i, v in enumerate(values):
+        text = _arg_text(v)
+        if i >= len(args):
+            text = f"{pieces[i][1]}={text}"
+        marks.append(text if _crude_match(pieces[i][0], v) else f"!{text}!")
+    text = "".join(m + ", " for m in marks)  # (torch drops the last ", " only where an argument was positional)
+    return "types", f"({text[:-2] if args else text})"
 
 
 def _crude_match(tp: str, v: Any) -> bool:
@@ -295,9 +370,33 @@ def refusal(kind: str, name: str, args: tuple, kwargs: dict) -> TypeError | None
     table = SIGNATURES.get((kind, name))
     if table is None:
         return None
+    if (kind, name) in _PYTHON_LEVEL:  # (torch's Python method passes its arguments on by position)
+        names = [p.name for p in _params(table[0])]
+        where = f"Tensor.{name}()"
+        if len(args) > len(names):
+            return TypeError(f"{where} takes {len(names) + 1} positional arguments but {len(args) + 1} were given")
+        for k in kwargs:
+            if k not in names:
+                return TypeError(f"{where} got an unexpected keyword argument '{k}'")
+            if names.index(k) < len(args):
+                return TypeError(f"{where} got multiple values for argument '{k}'")
+        given = dict(zip(names, args)) | kwargs
+        missing = [n for n in names if n not in given]
+        if missing:
+            quoted = [f"'{n}'" for n in missing]
+            listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+            s = "s" if len(missing) > 1 else ""
+            return TypeError(f"{where} missing {len(missing)} required positional argument{s}: {listed}")
+        args, kwargs = tuple(given[n] for n in names), {}
     if any(_takes(_params(s.removeprefix("hidden:")), args, kwargs) for s in table):
         return None
-    signatures = tuple(s.replace("?", "") for s in table if not s.startswith("hidden:"))  # (as torch prints them)
+    if len(args) > 1:
+        for sig in table:
+            found = _one_signature(name, _params(sig.removeprefix("hidden:")), args, {}) if _sized(
+                _params(sig.removeprefix("hidden:"))) else None  # fmt: skip
+            if found is not None and "failed to unpack" in str(found):
+                return found
+    signatures = tuple(s.replace("?", "").replace("~", "") for s in table if not s.startswith("hidden:"))
     parsed = [_params(s) for s in table if not s.startswith("hidden:")]
     if len(table) == 1:
         return _one_signature(name, parsed[0], args, kwargs)
