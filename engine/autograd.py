@@ -1139,7 +1139,8 @@ def _root_grads(outputs: tuple, grad_outputs: tuple | None, fn_name: str) -> lis
     return grads
 
 
-#: engine/forward_ad's check of backward()'s outputs, set once a dual tensor hides a graph
+#: engine/forward_ad's check of backward()'s and grad()'s outputs (and inputs), set while a dual level is entered or a
+#: dual tensor hides a graph: True where the pass must keep the graph
 FORWARD_AD: list = [None]
 
 
@@ -1154,8 +1155,8 @@ def backward(
     gts = _grads_tuple(grad_tensors, len(outs))
     if retain_graph is None:
         retain_graph = create_graph
-    if FORWARD_AD[0] is not None:  # (a dual tensor's graph, which torch does not have: its error)
-        FORWARD_AD[0](outs)
+    if FORWARD_AD[0] is not None and FORWARD_AD[0](outs):  # (forward AD: a dual tensor's graph is torch's to
+        retain_graph = True  # refuse, and the tangents are read from the graph later)
     grads = _root_grads(outs, gts, "backward")
     if create_graph and not _CYCLE_WARNED:
         _warn_cycle()
@@ -1197,6 +1198,19 @@ def grad(
     is_grads_batched: bool = False, materialize_grads: bool = False,
 ) -> tuple:  # fmt: skip
     """torch.autograd.grad: the gradients of outputs w.r.t. inputs, returned rather than accumulated."""
+    if FORWARD_AD[0] is not None and FORWARD_AD[0](_as_tuple(outputs), _as_tuple(inputs)):  # (forward AD: a
+        retain_graph = True  # dual tensor's graph is torch's to refuse, and the tangents are read from it later)
+    return grad_of(outputs, inputs, grad_outputs, retain_graph, create_graph, only_inputs, allow_unused,
+                   is_grads_batched, materialize_grads)  # fmt: skip
+
+
+def grad_of(
+    outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+    create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+    is_grads_batched: bool = False, materialize_grads: bool = False,
+) -> tuple:  # fmt: skip
+    """grad() as the engine's own transforms call it (torch.func, autograd.functional): no check of forward AD's
+    graphs, which their passes go through."""
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
     if not ins:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.autograd import edge
-from engine.autograd import grad as _grad
+from engine.autograd import grad_of as _grad
 from engine.creation import zeros_like
 from engine.grad_mode import ENABLED, enable_grad, set_grad_enabled
 from engine.ops.index import cat, stack

@@ -11,10 +11,17 @@ showing one: its AccumulateGrad is marked hidden, and printing leaves out grad_f
 whose graph reaches only hidden leaves (format_tensor asks `visible`). Where torch's primal requires grad, the dual
 tensor is a view of it (ViewBackward0, as in torch), and the graph is the caller's own.
 
-Known differences from torch: `.requires_grad` and `.grad_fn` read in code (not in printing) of a dual tensor or a
-result of one whose primal did not require grad say True and a node where torch says False and None; an op torch
-has no forward formula for raises NotImplementedError when its tangent is read (unpack_dual, printing) rather than
-when it runs (NO_FORWARD lists the ones known).
+Such a tensor behaves as torch's, a leaf that does not require grad: backward() and autograd.grad() refuse its graph
+(_check_backward), requires_grad_() makes it a leaf that requires grad (set_requires_grad), and while a level is
+entered backward keeps the graphs it runs through, which tangents are read from later.
+
+Known differences from torch: `.requires_grad`, `.grad_fn` and `.is_leaf` of a dual tensor or a result of one whose
+primal did not require grad, read in Python code, say True, a node and False where torch says False, None and True
+(a tsr script reads torch's through shown_attribute; the engine's own code needs the graph); an op torch has no
+forward formula for raises NotImplementedError when its tangent is read (unpack_dual, printing) rather than when it
+runs (NO_FORWARD lists the ones known); ops run under no_grad() record nothing, so their results carry no tangent
+(torch's forward AD runs there too); a tangent's own graph is the double backward's (a sum's tangent shows
+ViewBackward0 where torch shows SumBackward0), and autograd.grad()'s results inside a level carry no tangent.
 """
 
 from __future__ import annotations
@@ -48,6 +55,15 @@ _LIVE_HIDDEN = [0]
 NO_FORWARD = {
     "GridSampler2DBackward0": "grid_sampler_2d",
     "GridSampler3DBackward0": "grid_sampler_3d",
+    "CtcLossBackward0": "_ctc_loss",
+    "EmbeddingBagBackward0": "_embedding_bag",
+    "CdistBackward0": "_cdist_forward",
+    "MultiMarginLossBackward0": "multi_margin_loss",
+    "MultilabelMarginLossBackward0": "multilabel_margin_loss_forward",
+    "Unique2Backward0": "_unique2",
+    "IndexReduceBackward0": "index_reduce",
+    "MkldnnRnnLayerBackward0": "mkldnn_rnn_layer",
+    "ScaledDotProductFlashAttentionForCpuBackward0": "_scaled_dot_product_flash_attention_for_cpu",
 }
 
 _NO_FORWARD_MSG = (
@@ -79,6 +95,7 @@ def enter_dual_level() -> int:
 
     printing.FORWARD_AD[0] = _printed
     autograd_function.FORWARD_AD[0] = _function_jvp
+    BACKWARD_HOOK[0] = _check_backward
     return _current_level
 
 
@@ -92,7 +109,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
             "Trying to exit a forward AD level that was not the last one that was created. This is not supported."
         )
     for d, _, src, _, _ in _duals:
-        if src is not d:
+        if src is not d and d is not None:
             d.grad_fn = None  # (the dual tensor is its plain primal again)
             d._rg = False
     _duals.clear()
@@ -192,11 +209,50 @@ def _hidden(t: Tensor) -> bool:
     return not visible(t)
 
 
-def _check_backward(outputs: tuple) -> None:
-    """backward() of a result whose graph torch does not have (it reaches only dual tensors' hidden leaves)."""
+#: what torch reads for a tensor whose graph is a dual tensor's only (torch's shows none)
+_SHOWN_PLAIN = {"requires_grad": False, "grad_fn": None, "is_leaf": True}
+
+
+def shown_attribute(t: Any, name: str, value: Any) -> Any:
+    """value, t's `requires_grad`, `grad_fn` or `is_leaf` as the engine has it, as torch would show it: a dual
+    tensor made from a primal that does not require grad, and a result of ops on such tensors alone, require no
+    grad in torch (their graph is the engine's way to their tangents). For a script's reads (tcli); the engine's
+    own code keeps reading the graph it records."""
+    if not _ANY_HIDDEN[0] or not isinstance(t, Tensor) or not t._rg or visible(t):
+        return value
+    return _SHOWN_PLAIN[name]
+
+
+def set_requires_grad(t: Tensor, value: bool) -> Tensor:
+    """t.requires_grad_(value) (or the setter) of a tensor whose graph torch does not have: torch's is a leaf that
+    does not require grad, so False changes nothing and True makes it a leaf that requires grad, its tangent kept
+    (tensors computed from it before still reach the dual tensor's hidden leaf, and their tangents)."""
+    if not value:
+        return t
+    tan = tangent_of(t)
+    for i, entry in enumerate(_duals):
+        if entry[0] is t:  # (no more this tensor's: exit_dual_level leaves the leaf it is now alone)
+            _duals[i] = (None, *entry[1:])
+    t.grad_fn = None
+    if t._accum is not None and not isinstance(t._accum, AccumulateGrad):
+        t._accum = None
+    if tan is not None:
+        _duals.append((t, tan, t, accumulator(t), None))
+    return t
+
+
+def _check_backward(outputs: tuple, inputs: tuple = ()) -> bool:
+    """backward() or autograd.grad() of a result whose graph torch does not have (it reaches only dual tensors'
+    hidden leaves), or grad() with respect to such a tensor (the engine's own passes call grad_of). True
+    while a dual level has dual tensors: the pass keeps the graph, which the tangents are read from later (torch
+    computed them as the ops ran)."""
     for i, out in enumerate(outputs):
         if isinstance(out, Tensor) and out._rg and not visible(out):
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    for t in inputs:
+        if isinstance(t, Tensor) and t._rg and not visible(t):
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    return _current_level >= 0 and bool(_duals)
 
 
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:

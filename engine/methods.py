@@ -301,6 +301,8 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
 
         if isinstance(dtype, tensortype):  # t.type(torch.IntTensor): the legacy type's dtype
             dtype = dtype._dtype
+        elif not isinstance(dtype, (dtype_type, type)):  # (t.type(3): torch's parser's words)
+            raise TypeError("dtype must be a type, str, or dtype object")
     return S.cast(self, to_dtype(dtype).np, None)
 
 
@@ -325,8 +327,8 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: Any = None, creat
         fn = autograd.output_edge(self, fn)
     if gradient is None and inputs is None and not create_graph and fn is not None and self._data.size == 1:
         if self._data.dtype.kind == "f":  # loss.backward() of a float scalar: straight to the one pass
-            if autograd.FORWARD_AD[0] is not None:  # (engine/forward_ad: a graph torch does not have)
-                autograd.FORWARD_AD[0]((self,))
+            if autograd.FORWARD_AD[0] is not None and autograd.FORWARD_AD[0]((self,)):  # (engine/forward_ad)
+                retain_graph = True  # (the tangents are read from the graph later)
             autograd.run_backward([fn], [autograd.implicit_grad(self)], bool(retain_graph), False)
             return
     autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)

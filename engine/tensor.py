@@ -111,6 +111,11 @@ class Tensor(metaclass=TorchNamed):
     def requires_grad(self, value: bool) -> None:
         if value.__class__ is not bool and not isinstance(value, np.bool_):
             raise RuntimeError("requires_grad must be a bool")
+        if self._rg and FORWARD_AD[0] is not None and FORWARD_AD[0](self):  # (forward AD's graph: torch's a leaf)
+            from engine.forward_ad import set_requires_grad
+
+            set_requires_grad(self, bool(value))
+            return
         if self.grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables."
@@ -134,7 +139,11 @@ class Tensor(metaclass=TorchNamed):
         if g is not None:  # (an optimizer reads every grad each step: no warning to consider)
             return g
         # (the raw slot: reading .grad never re-links a view's grad_fn, nor raises for one, as in torch)
-        if _GRAD_FN.__get__(self) is not None and not (self._meta and self._meta.get("retain")):
+        if (
+            _GRAD_FN.__get__(self) is not None
+            and not (self._meta and self._meta.get("retain"))
+            and (FORWARD_AD[0] is None or not FORWARD_AD[0](self))  # (a dual tensor's graph: torch's is a leaf)
+        ):
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                 "attribute won't be populated during autograd.backward(). If you indeed want the .grad "

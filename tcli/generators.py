@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any
 
+from tcli import policy
 from tcli.errors import UNCATCHABLE, TsrTimeout, tag
 
 #: statements that may hold a yield in their bodies; a yield itself sits in an Expr or Assign
@@ -314,9 +315,7 @@ class TsrGenerator:
     def _resume(self, step: Callable[[Any], Any], arg: Any) -> Any:
         interp = self._interp
         if interp.depth >= interp.limits.max_call_depth:
-            raise RecursionError(
-                f"maximum recursion depth exceeded (tsr allows {interp.limits.max_call_depth} nested calls)"
-            )
+            raise RecursionError(policy.RECURSION_MESSAGE)
         saved, site = interp.frame, interp.site_hook.current_site
         interp.frame = self._frame
         interp.depth += 1

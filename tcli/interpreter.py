@@ -58,6 +58,10 @@ _CLASS_KEY, _SELF_KEY = "<class>", "<self>"
 _BREAK: Any = object()
 _CONTINUE: Any = object()
 _RETURN: Any = object()
+#: a tensor's attributes torch shows otherwise for a forward-AD dual tensor than the engine's graph says
+AUTOGRAD_SHOWN = frozenset({"requires_grad", "grad_fn", "is_leaf"})
+#: the errors a torch function may raise of its own where torch's argument parser refuses the arguments first
+_PARSER_REFUSED = frozenset({TypeError, ValueError, AttributeError, IndexError, RuntimeError})
 #: loop iterations between the periodic checks (deadline when no timer signal, process memory)
 _TICK = 127
 
@@ -1435,6 +1439,24 @@ class Interpreter:
 
             return read_dunder
 
+        if name in AUTOGRAD_SHOWN:  # (a tensor's requires_grad, grad_fn, is_leaf: as torch shows a dual tensor's)
+            shown = p.autograd_attribute
+
+            def autograd_attribute(f: Frame) -> Any:
+                obj = obj_c(f)
+                rule = rules.get(type(obj))
+                if rule is None:
+                    rule = rules[type(obj)] = p.attribute_rule(type(obj))
+                try:
+                    return shown(obj, name, rule(obj, name))
+                except BaseException as e:
+                    if e.__class__ is AttributeError:
+                        note_lookup(e, "attribute", obj, name)
+                    tag(e, node)
+                    raise
+
+            return autograd_attribute
+
         def attribute(f: Frame) -> Any:
             obj = obj_c(f)
             rule = rules.get(type(obj))
@@ -1462,6 +1484,8 @@ class Interpreter:
         rule = self._rules.get(type(obj))
         if rule is None:
             rule = self._rules[type(obj)] = self.p.attribute_rule(type(obj))
+        if name in AUTOGRAD_SHOWN:
+            return self.p.autograd_attribute(obj, name, rule(obj, name))
         return self.p.sized_attribute(obj, name, rule(obj, name))
 
     def visit_Subscript(self, node: ast.Subscript) -> Code:
@@ -1811,6 +1835,8 @@ class Interpreter:
         # the same gate: the engine calls what lists and dicts hold as it calls an argument (round 14)
         nested, pure, admit_nested = _CONTAINERS, self.p.pure_callables, self.p.admit_nested
         p, made, made_value = self.p, self.p.made, self.p.made_value
+        refusal = self.p.parser_refusal
+        called = node.func.attr if node.func.__class__ is ast.Attribute else None  # (x.sum(...): 'sum')
         if not node.tsr_simple:  # type: ignore[attr-defined]
             arguments = self._arguments(node)
 
@@ -1833,6 +1859,10 @@ class Interpreter:
                 try:
                     r = fn(*args, **kwargs)
                 except BaseException as e:
+                    if e.__class__ in _PARSER_REFUSED:
+                        refused = refusal(e, fn, args, kwargs, called)
+                        if refused is not None:
+                            raise _fail(refused, node) from None
                     if e.__class__ is TypeError:
                         names(e, *args)
                         missing_args(e, fn)
@@ -1847,7 +1877,6 @@ class Interpreter:
             return call_general
         codes = [self._c(a) for a in node.args]
         if len(codes) == 0:
-            called = node.func.attr if node.func.__class__ is ast.Attribute else None  # (x.add(): 'add')
 
             def call0(f: Frame) -> Any:
                 fn = func(f)
@@ -1892,6 +1921,10 @@ class Interpreter:
                 try:
                     r = fn(a)
                 except BaseException as e:
+                    if e.__class__ in _PARSER_REFUSED:
+                        refused = refusal(e, fn, (a,), None, called)
+                        if refused is not None:
+                            raise _fail(refused, node) from None
                     if e.__class__ is TypeError:
                         names(e, a)
                         missing_args(e, fn)
@@ -1924,6 +1957,10 @@ class Interpreter:
             try:
                 r = fn(*args)
             except BaseException as e:
+                if e.__class__ in _PARSER_REFUSED:
+                    refused = refusal(e, fn, args, None, called)
+                    if refused is not None:
+                        raise _fail(refused, node) from None
                 if e.__class__ is TypeError:
                     names(e, *args)
                     missing_args(e, fn)
@@ -2003,9 +2040,7 @@ class Interpreter:
 
     def call_function(self, fn: Function, args: tuple, kwargs: dict | None, node: ast.AST | None) -> Any:
         if self.depth >= self.limits.max_call_depth:
-            raise RecursionError(
-                f"maximum recursion depth exceeded (tsr allows {self.limits.max_call_depth} nested calls)"
-            )
+            raise RecursionError(policy.RECURSION_MESSAGE)
         spec = fn.spec
         if not kwargs and spec.simple and len(args) == len(spec.positional):
             local = dict(zip(spec.positional, args))

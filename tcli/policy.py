@@ -675,8 +675,9 @@ class Limits:
     max_seq_len: int = 10_000_000
     #: widths and precisions in format specs
     max_format_width: int = 10_000
-    #: nested calls of tsr functions
-    max_call_depth: int = 200
+    #: nested calls of tsr functions: Python's own (its recursion limit of 1000 frames, the module's one of them);
+    #: each call costs several of the interpreter's Python frames, which Session.running makes room for
+    max_call_depth: int = 999
     #: nesting of the source (blocks, brackets, operators)
     max_nesting: int = 100
     #: bytes a tensor or array allocation may bring the process to (checked before allocating)
@@ -688,6 +689,13 @@ class Limits:
         if self.max_memory <= 0:
             self.max_memory = default_max_memory()
 
+
+#: Python's message where a script's calls nest deeper than max_call_depth
+RECURSION_MESSAGE = "maximum recursion depth exceeded"
+#: the C stack a run's main thread may grow to (its soft limit raised to this for the run, where the hard limit
+#: allows): the interpreter's Python frames for max_call_depth calls, each of which may re-enter the C eval loop
+#: (a sort key, a module's forward, a __repr__), with room to spare; the kernel leaves at least 128 MiB for it
+RUN_STACK_BYTES = 64 << 20
 
 #: the largest --max-memory
 MAX_SIZE = 1 << 50

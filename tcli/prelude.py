@@ -1886,6 +1886,14 @@ class Prelude:
 
         return read
 
+    def autograd_attribute(self, obj: Any, name: str, value: Any) -> Any:
+        """A tensor's requires_grad, grad_fn or is_leaf as torch shows it: of a forward-AD dual tensor whose graph
+        torch does not have, False, None and True (engine/forward_ad.shown_attribute)."""
+        fwd = sys.modules.get("engine.forward_ad")
+        if fwd is None or not fwd._ANY_HIDDEN[0]:
+            return value
+        return fwd.shown_attribute(obj, name, value)
+
     def sized_attribute(self, obj: Any, name: str, value: Any) -> Any:
         """A tensor method such as .repeat or .expand, wrapped to check its allocation first."""
         if name in policy.ADDRESS_METHODS and callable(value):  # (tensors and storages)
@@ -2283,6 +2291,34 @@ class Prelude:
             ):
                 e.args = (args[0].replace("'method'", "'builtin_function_or_method'"),)
                 return
+
+    def parser_refusal(
+        self, e: BaseException, fn: Any, args: tuple, kwargs: dict | None, called: str | None
+    ) -> BaseException | None:
+        """torch's argument-parser error where a torch function or tensor method (read as `called`) raised an
+        error of its own, e, for arguments torch's parser refuses before it runs (engine/ops/arg_parser.py); None
+        where the parser takes them, the callable is none of torch's, or e says the same in another order (the
+        engine's own, which may know more: the order torch lists keywords in). Off the hot path: only when a
+        call raised."""
+        if called is None or self.engine is None:
+            return None
+        if type(fn) is Checked:  # (a sized method: .repeat, .expand)
+            fn = fn.fn
+        if type(fn) is types.MethodType:
+            owner = type(fn.__self__)
+            if not isinstance(fn.__self__, self.tensor_type) or getattr(owner, called, None) is not fn.__func__:
+                return None
+            kind = "method"
+        else:
+            if getattr(self.engine, called, None) not in (fn, ORIGINAL_OF.get(fn)):
+                return None
+            kind = "function"
+        from engine.ops.arg_parser import refusal
+
+        refused = refusal(kind, called, args, kwargs or {})
+        if refused is not None and e.__class__ is TypeError and sorted(str(e)) == sorted(str(refused)):
+            return None
+        return refused
 
     def tensor_method_missing_args(self, e: TypeError, fn: Any, called: str | None = None) -> None:
         """Python's "f() missing 1 required positional argument: 'dim'" for a tensor method torch writes in C,
@@ -3365,7 +3401,13 @@ _UNBOUND_OF: dict[Callable, tuple[type, str]] = {}  # (each guard's class and na
 
 def _unbound_method(cls: type, name: str, fn: Callable) -> Callable:
     """A method read from a class (`nn.Module.set_submodule`): it applies to instances of that class only, as a
-    C method descriptor does; a plain Python function would take any object (a class, a dtype) as self."""
+    C method descriptor does; a plain Python function would take any object (a class, a dtype) as self. One
+    wrapper per defining class, so that a subclass reads the very function its base holds, as in Python
+    (`torch.optim.AdamW.step is torch.optim.Adam.step`, printed at one address)."""
+    for owner in cls.__mro__:
+        if vars(owner).get(name) is fn:
+            cls = owner
+            break
     key = (cls, name)
     checked = _UNBOUND.get(key)
     if checked is None:

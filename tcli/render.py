@@ -7,9 +7,21 @@ plain text never load it. The engine never imports this module.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, TextIO
 
 from tcli.errors import ScriptError, call_lines, repeated_message, visible_output
+
+
+def shown(t: Any, name: str, default: Any = None) -> Any:
+    """t's requires_grad, grad_fn or is_leaf as torch shows it: a forward-AD dual tensor's graph, which torch
+    does not have, is not shown (engine/forward_ad.shown_attribute)."""
+    value = getattr(t, name, default)
+    fwd = sys.modules.get("engine.forward_ad")
+    if fwd is None or not fwd._ANY_HIDDEN[0]:
+        return value
+    return fwd.shown_attribute(t, name, value)
+
 
 #: a line of (text, style) segments
 Line = list[tuple[str, str]]
@@ -99,10 +111,10 @@ def graph_lines(tensor: Any, names: dict[int, str], node_names: dict[tuple[int, 
     one node, as in torch: each reference names the output it stands for. `node_names` labels inner nodes
     by the variables bound to their outputs: (id(grad_fn), output_nr) -> `y` (see graph_node_names)."""
     title = names.get(id(tensor))
-    fn = getattr(tensor, "grad_fn", None)
+    fn = shown(tensor, "grad_fn")
     if fn is None:
         label: Line = [(f"{title}: " if title else "", "bold")]
-        if getattr(tensor, "requires_grad", False):
+        if shown(tensor, "requires_grad", False):
             return [label + [("leaf tensor", "green"), *_tensor_facts(tensor)]]
         return [label + [("no autograd graph (requires_grad=False)", "dim"), *_tensor_facts(tensor)]]
     lines: list[Line] = []
@@ -429,7 +441,7 @@ def _describe(node: Any) -> Any:
 
 def _tensor_facts(t: Any) -> Line:
     facts: Line = [(f"  shape={_shape(getattr(t, 'shape', ()))}", "")]
-    if getattr(t, "requires_grad", False):
+    if shown(t, "requires_grad", False):
         facts.append(("  requires_grad", ""))
     grad = getattr(t, "grad", None)
     if grad is not None:
@@ -488,7 +500,7 @@ def show_lines(t: Any) -> list[Line]:
         (f"  shape={_shape(t.shape)}", ""),
         (f"  dtype={t.dtype}", ""),
         (f"  device={getattr(t, 'device', 'cpu')}", ""),
-        (f"  requires_grad={getattr(t, 'requires_grad', False)}", ""),
+        (f"  requires_grad={shown(t, 'requires_grad', False)}", ""),
     ]
     lines = [head, _stats(t)]
     lines += [[(row, "")] for row in repr(t).split("\n")]

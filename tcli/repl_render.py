@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tcli.errors import visible_output
+from tcli.render import shown
 
 SEP = " · "
 
@@ -80,7 +81,7 @@ def tensor_header(t: Any) -> Text:
         (str(t.dtype), "magenta"),
         (str(getattr(t, "device", "cpu")), "magenta"),
     ]
-    if not t.requires_grad:
+    if not shown(t, "requires_grad"):
         parts.append(("requires_grad=False", "dim"))
     else:
         parts.append(("requires_grad", "yellow"))

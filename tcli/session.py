@@ -327,6 +327,7 @@ class Session:
         limits = self.limits
         old_limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(old_limit, limits.max_call_depth * 20 + limits.max_nesting * 4 + 1000))
+        old_stack = _room_for_calls()
         timer = False
         old_handler: Any = None
         # the address-space backstop: for the whole process in tcli run; in the REPL (and embedded sessions) for
@@ -389,6 +390,8 @@ class Session:
                 signal.signal(signal.SIGALRM, old_handler)
             self.interp.deadline = None
             sys.setrecursionlimit(old_limit)
+            if old_stack is not None:
+                _set_stack_limit(old_stack)
 
     def _show_warning(self, message: Any, category: type, filename: str, lineno: int, *rest: Any) -> None:
         """Engine warnings (torch's UserWarnings) point at the script's statement, not at engine code."""
@@ -979,6 +982,34 @@ def _deepen_c_stack() -> None:
         soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
         if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > soft):
             resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _room_for_calls() -> tuple | None:
+    """For one run in the main thread: its C stack may grow to policy.RUN_STACK_BYTES where its soft limit is
+    lower (an embedded session; tcli run and the REPL have raised it already, _deepen_c_stack), room for
+    max_call_depth nested calls, each of which may re-enter the C eval loop. The limit it replaced, or None."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+        want = policy.RUN_STACK_BYTES if hard == resource.RLIM_INFINITY else min(policy.RUN_STACK_BYTES, hard)
+        if soft == resource.RLIM_INFINITY or soft >= want:
+            return None
+        resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
+        return (soft, hard)
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def _set_stack_limit(limit: tuple) -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_STACK, limit)
     except (ImportError, OSError, ValueError):
         pass
 

@@ -249,7 +249,7 @@ def test_recursion_through_several_functions_is_counted_not_listed() -> None:
     )
     assert status == 1
     lines = err.splitlines()
-    assert "  [the 3 calls above repeated 65 more times]" in lines
+    assert "  [the 3 calls above repeated 331 more times]" in lines
     assert lines[-2:] == ["  called from prog.tsr:8:1", "      8 | a(0)"]
     assert len(lines) < 25
 

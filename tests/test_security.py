@@ -361,7 +361,7 @@ def test_value_size_limits(src: str, error: str | None) -> None:
 
 def test_deep_recursion_is_a_clean_recursion_error() -> None:
     msg = refused("def f(n):\n    return f(n + 1)\nf(0)", "RecursionError")
-    assert "tsr allows 200 nested calls" in msg
+    assert msg.endswith(": maximum recursion depth exceeded")  # (Python's message, at its depth: 999 calls)
     refused("f = lambda: f()\nf()", "RecursionError")
     refused("def a():\n    return b()\ndef b():\n    return a()\na()", "RecursionError")
     refused("def f(x):\n    return sorted([1], key=f)\nf(0)", "RecursionError")

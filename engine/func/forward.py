@@ -52,6 +52,14 @@ def _check_dual(primal: Tensor, tangent: Tensor) -> None:
         )
 
 
+def _not_in_dual_level() -> None:
+    """torch's jvp enters a forward-AD level of its own: inside torch.autograd.forward_ad's, its error."""
+    from engine import forward_ad
+
+    if forward_ad._current_level >= 0:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+
+
 def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False) -> tuple:
     """(func(*primals), the Jacobian-vector product with tangents[, aux]), shaped as func's output."""
     return jvp_with_argnums(func, primals, tangents, None, strict=strict, has_aux=has_aux)
@@ -73,6 +81,7 @@ def jvp_with_argnums(
         )
     _tensors(flat_primals, "primals")
     _tensors(flat_tangents, "tangents")
+    _not_in_dual_level()
     level = Level()
     with enable_grad():
         for p, t in zip(flat_primals, flat_tangents):
@@ -177,6 +186,7 @@ def linearize(func: Callable, *primals: Any) -> tuple:
     """(func(*primals), jvp_fn): jvp_fn(*tangents) is the Jacobian-vector product at primals. As torch traces
     func once for jvp_fn, the function is run once more here and linearized (the double-backward trick's first
     half); each jvp_fn call then only runs the backward from that graph, seeded with the tangents."""
+    _not_in_dual_level()
     output = func(*primals)
     flat_primals, primals_spec = tree_flatten(primals)
     meta = [(p.shape, p.device, p.dtype) for p in flat_primals]

@@ -15,7 +15,7 @@ from engine.dtypes import no_uint_kernel
 from engine.grad_mode import ENABLED, INFERENCE, INPLACE_INFERENCE, InferenceVC
 from engine.ops import fusion
 from engine.ops.util import edge_of, invalid_combination, memory_order, node_class, scalar_to
-from engine.tensor import _GRAD_FN, GradView, Tensor, wrap
+from engine.tensor import _GRAD_FN, FORWARD_AD, GradView, Tensor, wrap
 from engine.warn import user_stacklevel
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -780,6 +780,10 @@ def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
         raise TypeError(
             f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not {type(requires_grad).__name__}"
         )
+    if x._rg and FORWARD_AD[0] is not None and FORWARD_AD[0](x):  # (a graph only forward AD's, torch's a leaf)
+        from engine.forward_ad import set_requires_grad
+
+        return set_requires_grad(x, requires_grad)
     if x.grad_fn is not None:
         if not requires_grad:
             x.requires_grad = False  # torch's error for a non-leaf
