@@ -93,12 +93,14 @@ class Node(metaclass=TorchNamed):
     def name(self) -> str:
         return type_name(self)
 
-    def __getattr__(self, name: str) -> Any:  # (only for names a node lacks: no cost to its own fields)
-        if name[:7] == "_saved_":  # torch's SavedVariable fields: grad_fn._saved_self, _saved_result, ...
-            from engine.autograd_graph import saved_field
+    # (No __getattr__: a class with one reads every attribute through it, which CPython cannot specialize, and
+    # a node's fields are read on every op and every backward step; torch's SavedVariable fields are
+    # properties instead, installed below.)
 
-            return saved_field(self, name)
-        raise AttributeError(f"'{type_name(self)}' object has no attribute '{name}'")
+    def __dir__(self) -> list:
+        # (the _saved_* properties are Node's, every node's class has them: list only those this node has)
+        names = super().__dir__()
+        return [n for n in names if n[:7] != "_saved_" or n not in SAVED_FIELDS or hasattr(self, n)]
 
     @property
     def next_functions(self) -> tuple:
@@ -345,6 +347,33 @@ def _legacy(arr: Any) -> str:
     if arr.dtype == bool:  # (torch names a bool tensor by its C type here)
         return "CPUBoolType" if type(arr) is _ndarray else "CUDABoolType"
     return "torch." + FROM_NP[arr.dtype].legacy
+
+
+#: torch's SavedVariable field names a node may have (grad_fn._saved_self, _saved_result, ...): each one a
+#: property of Node, read from the node's saved tuple by engine.autograd_graph.saved_field (its _FIELDS table
+#: names which ones a node has); AttributeError, as for any missing attribute, on a node without it
+SAVED_FIELDS = frozenset(
+    "_saved_" + f
+    for f in (
+        "self", "other", "exponent", "result", "tensor", "mat2", "min", "max", "dim", "keepdim", "correction",
+        "self_sym_sizes", "self_sym_numel", "result0",
+    )
+)  # fmt: skip
+
+
+def _saved_property(name: str) -> property:
+    def get(self: Node) -> Any:
+        from engine.autograd_graph import saved_field
+
+        return saved_field(self, name)
+
+    get.__name__ = name
+    return property(get)
+
+
+for _name in SAVED_FIELDS:
+    setattr(Node, _name, _saved_property(_name))
+del _name
 
 
 class AccumulateGrad(Node):
