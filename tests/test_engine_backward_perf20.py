@@ -50,8 +50,8 @@ def test_node_reads_its_fields_without_getattr() -> None:
         if isinstance(want, torch.Tensor):
             continue
         for name in ("foo", "_saved_bogus", "_saved_self", "_saved_other", "_saved_self_sym_sizes"):
-            w = _error(lambda n=name: getattr(want, n))
-            g = _error(lambda n=name: getattr(got, n))
+            w = _error(lambda n=name, o=want: getattr(o, n))
+            g = _error(lambda n=name, o=got: getattr(o, n))
             if w == "no error":
                 wv, gv = getattr(want, name), getattr(got, name)
                 if isinstance(wv, torch.Tensor):
@@ -60,7 +60,7 @@ def test_node_reads_its_fields_without_getattr() -> None:
                     assert tuple(gv) == tuple(wv)
             else:
                 assert g == w
-    (_, mul, a), (_, emul, ea) = graph(torch), graph(engine)
+    (_, mul, _), (_, emul, _) = graph(torch), graph(engine)
     acc = emul.next_functions[0][0]
     assert type(acc) is AccumulateGrad
     assert _error(lambda: acc.foo) == _error(lambda: mul.next_functions[0][0].foo)
