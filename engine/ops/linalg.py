@@ -14,6 +14,7 @@ from engine.dtypes import FROM_NP, UINTS_NP
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops import gemm_order, mkl
+from engine.ops.shape import t as _t
 from engine.ops.util import edge_of, holomorphic, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
@@ -599,9 +600,7 @@ def linear_addmm(bias: Tensor, input: Tensor, weight: Tensor) -> Tensor | None: 
             w.shape == (n, k) and di.shape == (n,) and type(w) is _ndarray and type(di) is _ndarray
             and input._dev is weight._dev and bias._dev is weight._dev and (_MKL[0] if _MKL else mkl.lib()) is not None
         ):  # fmt: skip
-            from engine.ops.shape import t
-
-            mat2 = t(weight)
+            mat2 = _t(weight)
             return _addmm(bias, input, mat2, di, d1, mat2._data, (m, n), 1, 1, True)
     return None
 
