@@ -63,6 +63,11 @@ def VersionError(msg: str, site: Any) -> RuntimeError:  # noqa: N802
     return e
 
 
+#: whether any node ever got a hook (_pre, _npre or _post, set by the methods below and nowhere else): until one
+#: does, backward does not read a node's hook fields (class defaults, which Python reads slowly)
+HOOKED = [False]
+
+
 class Node(metaclass=TorchNamed):
     """A backward function. `_next` holds the input nodes (None where an input needs no grad).
 
@@ -84,6 +89,7 @@ class Node(metaclass=TorchNamed):
     _nout: int = 1  # how many outputs share this node (engine/multi_output.py)
     _port: bool = False  # an OutputPort: an edge to output _oi of the node it feeds (engine/multi_output.py)
     _oshapes: tuple = ()  # a multi-output node's output shapes, for describe()
+    _plain: bool = False  # the class saves only shapes, dims and numbers: nothing a backward frees (a sum's, a mean's)
     _seq: int = 0  # creation order (torch's sequence_nr), set where ops build nodes; 0: not recorded
     # the formula on raw arrays for a plain backward (no graph built, no targets): _abw(grad array, *saved)
     # returns a gradient array (or None) per input, or None where it cannot (then `backward` runs on tensors);
@@ -93,12 +99,14 @@ class Node(metaclass=TorchNamed):
     def name(self) -> str:
         return type_name(self)
 
-    def __getattr__(self, name: str) -> Any:  # (only for names a node lacks: no cost to its own fields)
-        if name[:7] == "_saved_":  # torch's SavedVariable fields: grad_fn._saved_self, _saved_result, ...
-            from engine.autograd_graph import saved_field
+    # (No __getattr__: a class with one reads every attribute through it, which CPython cannot specialize, and
+    # a node's fields are read on every op and every backward step; torch's SavedVariable fields are
+    # properties instead, installed below.)
 
-            return saved_field(self, name)
-        raise AttributeError(f"'{type_name(self)}' object has no attribute '{name}'")
+    def __dir__(self) -> list:
+        # (the _saved_* properties are Node's, every node's class has them: list only those this node has)
+        names = super().__dir__()
+        return [n for n in names if n[:7] != "_saved_" or n not in SAVED_FIELDS or hasattr(self, n)]
 
     @property
     def next_functions(self) -> tuple:
@@ -116,6 +124,7 @@ class Node(metaclass=TorchNamed):
 
         if self._post is None:
             self._post = []
+        HOOKED[0] = True
         self._post.append(fn)
         return RemovableHandle(self._post, fn)
 
@@ -126,6 +135,7 @@ class Node(metaclass=TorchNamed):
 
         if self._npre is None:
             self._npre = []
+        HOOKED[0] = True
         self._npre.append(fn)
         return RemovableHandle(self._npre, fn)
 
@@ -133,6 +143,7 @@ class Node(metaclass=TorchNamed):
         """A Tensor.register_hook/retain_grad hook: fn(grad) with the tensor's gradient."""
         if self._pre is None:
             self._pre = []
+        HOOKED[0] = True
         self._pre.append(fn)
 
     def __repr__(self) -> str:
@@ -347,6 +358,33 @@ def _legacy(arr: Any) -> str:
     return "torch." + FROM_NP[arr.dtype].legacy
 
 
+#: torch's SavedVariable field names a node may have (grad_fn._saved_self, _saved_result, ...): each one a
+#: property of Node, read from the node's saved tuple by engine.autograd_graph.saved_field (its _FIELDS table
+#: names which ones a node has); AttributeError, as for any missing attribute, on a node without it
+SAVED_FIELDS = frozenset(
+    "_saved_" + f
+    for f in (
+        "self", "other", "exponent", "result", "tensor", "mat2", "min", "max", "dim", "keepdim", "correction",
+        "self_sym_sizes", "self_sym_numel", "result0",
+    )
+)  # fmt: skip
+
+
+def _saved_property(name: str) -> property:
+    def get(self: Node) -> Any:
+        from engine.autograd_graph import saved_field
+
+        return saved_field(self, name)
+
+    get.__name__ = name
+    return property(get)
+
+
+for _name in SAVED_FIELDS:
+    setattr(Node, _name, _saved_property(_name))
+del _name
+
+
 class AccumulateGrad(Node):
     """The sink of a leaf: adds incoming gradients into `variable.grad`.
 
@@ -446,31 +484,35 @@ def _collect(roots: Sequence[Node], targets: dict | None) -> list:
     """Nodes reachable from roots in topological order (each node before the nodes it feeds into).
     With targets, only nodes on a path to a target are kept."""
     order: list = []
-    seen: set = set()
+    seen: set = {None}  # (None: no edge, so one test per edge)
     needed: dict = {}
     done, mark = order.append, seen.add  # (bound once: this walk runs for every backward)
     sinks = targets is None  # a sink (AccumulateGrad) goes straight to the order unless targets are tested
+    stack: list = []
+    push, pop = stack.append, stack.pop
     for root in roots:
-        if root is None or root in seen:
+        if root in seen:
             continue
         mark(root)
-        stack = [(root, iter(root._next))]
-        push = stack.append
-        while stack:
-            node, it = stack[-1]
+        # depth first, the node being walked and its edges' iterator kept in locals (its callers on the stack)
+        node, it = root, iter(root._next)
+        while True:
             for nxt in it:
-                if nxt is not None and nxt not in seen:
+                if nxt not in seen:
                     mark(nxt)
                     if sinks and not nxt._next:
                         done(nxt)
                         continue
-                    push((nxt, iter(nxt._next)))
+                    push((node, it))
+                    node, it = nxt, iter(nxt._next)
                     break
             else:
-                stack.pop()
                 done(node)
                 if targets is not None:
                     needed[node] = node in targets or any(n is not None and needed.get(n, False) for n in node._next)
+                if not stack:
+                    break
+                node, it = pop()
     order.reverse()
     if targets is not None:
         order = [n for n in order if needed[n]]  # (torch's engine queues none of the others)
@@ -485,15 +527,16 @@ def _ready_order(order: list, roots: Sequence[Node] = ()) -> list:
     input, which keeps every node ahead of its inputs. AccumulateGrads that are ready together run in the order
     torch's ready queue (a std::priority_queue, where they tie) pops them: replayed when a leaf has hooks that
     would see it."""
-    last = None
+    last = _INF
     for node in order:  # (most graphs: the walk's order is already that one; its sinks stay where they are)
         if type(node) is not AccumulateGrad:
             s = node._seq
-            if last is not None and (s >= last or not s):
+            if s >= last or not s:
                 break
             last = s
-        elif _observed(node):
-            break
+        elif HOOKED[0] or (var := node._var()) is not None and var._meta is not None:  # (else: not _observed)
+            if _observed(node):
+                break
     else:
         return order
     rank: dict = {}
@@ -536,7 +579,7 @@ _INF = float("inf")
 
 def _observed(sink: AccumulateGrad) -> bool:
     """Whether hooks would see when this AccumulateGrad runs (its own, or its leaf's tensor hooks)."""
-    if sink._pre is not None or sink._npre is not None or sink._post is not None:
+    if HOOKED[0] and (sink._pre is not None or sink._npre is not None or sink._post is not None):
         return True
     var = sink._var()
     meta = var._meta if var is not None else None
@@ -652,7 +695,7 @@ def run_backward(
             g = pending.pop(node, None)
             if g is None:
                 continue
-            if raw and node._pre is None and node._npre is None and not ANOMALY[0]:
+            if raw and (not HOOKED[0] or (node._pre is None and node._npre is None)) and not ANOMALY[0]:
                 tg_ = type(g)
                 if tg_ is not _ndarray and node._abw is not None and tg_ is Tensor and g._dev is _CPU:
                     gd = g._data  # a tensor gradient (the root's, a tensor formula's) entering an array formula
@@ -677,7 +720,10 @@ def run_backward(
                         continue
                     abw = node._abw
                     saved = node._saved
-                    if abw is not None and node._post is None and saved is not FREED and type(saved) is not _Deferred:
+                    if (
+                        abw is not None and (not HOOKED[0] or node._post is None) and saved is not FREED
+                        and type(saved) is not _Deferred
+                    ):  # fmt: skip
                         vers = node._vers
                         tracked = False  # (whether a saved tensor has a version record: freeing needs no count)
                         for v in vers:
@@ -703,7 +749,7 @@ def run_backward(
                                 if tracked:
                                     node._saved = FREED
                                     node._site = site
-                                else:
+                                elif not node._plain:
                                     n = _saved_count(node)
                                     if n:
                                         node._nfreed = n
@@ -783,7 +829,7 @@ def run_backward(
                         node._site = site
                         break
                 else:
-                    n = _saved_count(node)
+                    n = 0 if node._plain else _saved_count(node)
                     if n:
                         node._nfreed = n
                         node._saved = FREED

@@ -319,6 +319,9 @@ def cuda(self: Tensor, device: Any = None, non_blocking: bool = False, memory_fo
     return S.cast(self, self._data.dtype, dev)
 
 
+_AUTOGRAD = autograd.__dict__
+
+
 # ---- autograd methods --------------------------------------------------------------------------------------
 def backward(self: Tensor, gradient: Any = None, retain_graph: Any = None, create_graph: bool = False,
              inputs: Any = None) -> None:  # fmt: skip
@@ -327,9 +330,10 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: Any = None, creat
         fn = autograd.output_edge(self, fn)
     if gradient is None and inputs is None and not create_graph and fn is not None and self._data.size == 1:
         if self._data.dtype.kind == "f":  # loss.backward() of a float scalar: straight to the one pass
-            if autograd.FORWARD_AD[0] is not None and autograd.FORWARD_AD[0]((self,)):  # (engine/forward_ad)
+            ag = _AUTOGRAD  # (its namespace: the module's __getattr__ keeps autograd.<name> from being read quickly)
+            if ag["FORWARD_AD"][0] is not None and ag["FORWARD_AD"][0]((self,)):  # (engine/forward_ad)
                 retain_graph = True  # (the tangents are read from the graph later)
-            autograd.run_backward([fn], [autograd.implicit_grad(self)], bool(retain_graph), False)
+            ag["run_backward"]([fn], [ag["implicit_grad"](self)], bool(retain_graph), False)
             return
     autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

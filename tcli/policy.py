@@ -544,7 +544,7 @@ ENGINE_FIELDS = frozenset(
         "_data", "_dev", "_rg", "_grad", "_vc", "_base", "_accum", "_meta", "_gv", "_next", "_saved", "_vers",
         "_site", "_pre", "_npre", "_post", "_ctx", "_outs", "_nfreed", "_oi", "_fwd", "_dirty", "_non_diff",
         "_to_save", "_out_meta", "_arr", "_dtype", "_nout", "_port", "_oshapes", "_seq", "_abw", "_fwd_hidden",
-        "_fwd_barrier", "_ind", "_vals", "_ssize", "_coal",
+        "_fwd_barrier", "_plain", "_ind", "_vals", "_ssize", "_coal",
     }
 )  # fmt: skip
 

@@ -27,6 +27,9 @@ def _legacy_get_string(size_average: Any, reduce: Any) -> str:
     return ret
 
 
+_F = F.__dict__  # (its module __getattr__ keeps F.<name> from being read quickly: F.mse_loss read from its namespace)
+
+
 class _Loss(Module):
     _torch_name = _LOSS
 
@@ -56,7 +59,7 @@ class MSELoss(_Loss):
     _torch_name = _LOSS
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
-        return F.mse_loss(input, target, reduction=self.reduction)
+        return _F["mse_loss"](input, target, reduction=self.reduction)
 
 
 class NLLLoss(_WeightedLoss):

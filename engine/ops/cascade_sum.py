@@ -165,8 +165,12 @@ def _row_sum(a: np.ndarray) -> Any:
     else:
         p0 = _reduce(np.concatenate((part[:1], a[ilp * w : nvec * lanes].reshape(-1, lanes), part[1:])), axis=0)
     if nvec * lanes == n:
-        return np.add.accumulate(p0)[-1] + 0
+        return _accumulate(p0)[-1] + 0
     return np.add.accumulate(np.concatenate((a[nvec * lanes :], p0)))[-1] + 0
+
+
+# (numpy's module __getattr__ keeps np.<name> from being read quickly: bound once)
+_accumulate, _asarray = np.add.accumulate, np.asarray
 
 
 def full_sum(d: np.ndarray) -> np.ndarray | None:
@@ -179,7 +183,7 @@ def full_sum(d: np.ndarray) -> np.ndarray | None:
     if flat is None:
         return None
     if flat.size < _GRAIN:  # one chunk (a loss's mean, a one-output layer's bias gradient): straight to the loop
-        return np.asarray(_row_sum(flat), dtype=dt)
+        return _asarray(_row_sum(flat), dtype=dt)
     chunks = thread_chunks(flat.size)
     if len(chunks) == 1:
         return np.asarray(_row_sum(flat), dtype=dt)

@@ -49,6 +49,8 @@ from engine.tensor import Tensor, wrap, wrap_any
 from engine.warn import WARN_ALWAYS, user_stacklevel
 
 _ndarray = np.ndarray
+# (numpy's module __getattr__ keeps np.<name> from being read quickly: bound once)
+_less_equal, _bitwise_and, _np_maximum = np.less_equal, np.bitwise_and, np.maximum
 _generic = np.generic  # cupy keeps 0-dim results as arrays; numpy hands back scalars
 _new = object.__new__
 
@@ -1801,9 +1803,9 @@ def _where_above(g: Any, x: Any, threshold: Any) -> Any:
         # steps: numpy's scalar conversions and casting loops cost more than the arithmetic at a layer's size.)
         if threshold == 0 and type(threshold) in _PY_NUMBERS and x.dtype in _ZERO:
             threshold = _ZERO[x.dtype]  # (relu's: the same comparison)
-        keep = np.less_equal(x, threshold).astype(bits)
+        keep = _less_equal(x, threshold).astype(bits)
         keep -= _ONE[bits]  # 1 - 1 = 0 drops, 0 - 1 wraps to all ones
-        return np.bitwise_and(g.view(bits), keep, out=keep).view(g.dtype)
+        return _bitwise_and(g.view(bits), keep, out=keep).view(g.dtype)
     where = for_array(np.where, x)
     return where(x <= threshold, 0, g)
 
@@ -1921,7 +1923,7 @@ def _relu(a: Any) -> Any:
             zs = _ZEROS.get((a.shape, dt))
             if zs is None:
                 zs = _zeros_like_c(a)
-            return np.maximum(zs, a)
+            return _np_maximum(zs, a)
         return np.maximum(z, a)
     if dt == np.float16:
         return np.maximum(0, a.astype(np.float32)).astype(np.float16)

@@ -96,9 +96,9 @@ def fma32_(x: np.ndarray, y: float, z: np.ndarray) -> None:
     r = _multiply(x, y, dtype=F64)  # exact
     _add(r, z, out=r)  # rounded once, to float64
     if r.size == 1:  # (a one-element parameter, a one-output layer's bias: its bits as a Python int)
-        tie = (r.view(np.uint64).item() & 0x1FFFFFFF) == 0x10000000
+        tie = (r.view(_U64).item() & 0x1FFFFFFF) == 0x10000000
     else:
-        tie = _count_nonzero(_equal(_bitwise_and(r.view(np.uint64), _LOW29), _HALF29))
+        tie = _count_nonzero(_equal(_bitwise_and(r.view(_U64), _LOW29), _HALF29))
     if tie:
         r = _fma32(x, y, z)
     _copyto(z, r)
@@ -106,6 +106,7 @@ def fma32_(x: np.ndarray, y: float, z: np.ndarray) -> None:
 
 _multiply, _add, _equal, _bitwise_and = np.multiply, np.add, np.equal, np.bitwise_and
 _count_nonzero, _copyto = np.count_nonzero, np.copyto
+_U64 = np.uint64
 
 
 def _fma32(x: Any, y: Any, z: Any) -> Any:

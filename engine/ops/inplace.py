@@ -21,6 +21,13 @@ from engine.warn import user_stacklevel
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_LEAF_MSG = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 
+# (read on every in-place op: numpy's and engine.autograd's module __getattr__ keep their attributes from being read
+# quickly, so bound once; autograd's current_site is read from its namespace, where the interpreter updates it)
+_ndarray = np.ndarray
+_subtract = np.subtract
+_true_divide = np.true_divide
+_AUTOGRAD = autograd.__dict__
+
 
 def check_inplace(x: Tensor) -> None:
     if fusion._LIVE:  # pending fused recipes read their inputs' memory: run them before anything writes
@@ -378,10 +385,10 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
         od = other
     else:
         return None
-    if ufunc is np.true_divide and xd.dtype.kind != "f":
+    if ufunc is _true_divide and xd.dtype.kind != "f":
         return None
     try:
-        if type(xd) is np.ndarray:
+        if type(xd) is _ndarray:
             if not xd.flags.writeable:
                 return None
             ufunc(xd, od, out=xd)
@@ -393,7 +400,7 @@ def _fast(x: Tensor, other: Any, ufunc: Any) -> Tensor | None:
         return None
     c = x._vc
     c[0] += 1
-    c[1] = autograd.current_site
+    c[1] = _AUTOGRAD["current_site"]
     return x
 
 
@@ -425,7 +432,7 @@ def sub_(x: Tensor, other: Any, *rest: Any, alpha: Any = 1) -> Tensor:
     check_inplace(x)
     no_uint_kernel("add_stub", x._data.dtype)
     if alpha == 1 and (not ENABLED[0] or _no_graph(x, other)):  # (an optimizer's update: under no_grad)
-        r = _fast(x, other, np.subtract)
+        r = _fast(x, other, _subtract)
         if r is not None:
             return r
     from engine.ops.elementwise import sub
@@ -586,10 +593,10 @@ def zero_(x: Tensor) -> Tensor:
     check_inplace(x)
     d = x._data
     # (fill: several times faster than d[...] = 0 on small arrays; an optimizer zeroes every grad each step)
-    (d if type(d) is np.ndarray and d.flags.writeable else writable_view(d)).fill(0)
+    (d if type(d) is _ndarray and d.flags.writeable else writable_view(d)).fill(0)
     c = x._vc
     c[0] += 1
-    c[1] = autograd.current_site
+    c[1] = _AUTOGRAD["current_site"]
     if ENABLED[0] and x._rg:
         _rewrite(x, ZeroBackward0)
     return x

@@ -14,6 +14,7 @@ from engine.dtypes import FROM_NP, UINTS_NP
 from engine.grad_mode import ENABLED
 from engine.naming import type_name
 from engine.ops import gemm_order, mkl
+from engine.ops.shape import t as _t
 from engine.ops.util import SparseOperand, edge_of, holomorphic, mixed_device, node_class, record, with_out
 from engine.tensor import Tensor, wrap
 
@@ -95,7 +96,7 @@ MmBackward0 = node_class("MmBackward0", holomorphic(_mm_bw))
 def _mm_abw(self: Any, g: Any, a: Tensor, b: Tensor) -> tuple | None:
     """_mm_bw's plain products on a raw gradient array (autograd.run_backward's raw mode)."""
     ad, bd = a._data, b._data
-    if type(ad) is not np.ndarray or type(bd) is not np.ndarray:
+    if type(ad) is not _ndarray or type(bd) is not _ndarray:
         return None
     n = self._next
     return _mm_grads(g, ad, bd, n[0] is not None, n[1] is not None)
@@ -154,7 +155,7 @@ def _write_out(out: Any, r: Tensor) -> Tensor:
 
 
 def _finish(cls: type, r: Any, a: Tensor, b: Tensor, meta: Any = None) -> Tensor:
-    if type(r) is not np.ndarray and not hasattr(r, "__cuda_array_interface__"):
+    if type(r) is not _ndarray and not hasattr(r, "__cuda_array_interface__"):
         r = a._dev.xp.asarray(r)
     t = wrap(r, a._dev)
     if ENABLED[0] and (a._rg or b._rg):
@@ -531,7 +532,7 @@ AddmmBackward0 = node_class("AddmmBackward0", holomorphic(_addmm_bw))
 def _addmm_abw(self: Any, g: Any, m1: Tensor, m2: Tensor, beta: Any, alpha: Any) -> tuple | None:
     """_addmm_bw's plain path on a raw gradient array (autograd.run_backward's raw mode)."""
     ad, bd = m1._data, m2._data
-    if type(ad) is not np.ndarray or type(bd) is not np.ndarray:
+    if type(ad) is not _ndarray or type(bd) is not _ndarray:
         return None
     n = self._next
     gi = None
@@ -609,9 +610,7 @@ def linear_addmm(bias: Tensor, input: Tensor, weight: Tensor) -> Tensor | None: 
             w.shape == (n, k) and di.shape == (n,) and type(w) is _ndarray and type(di) is _ndarray
             and input._dev is weight._dev and bias._dev is weight._dev and (_MKL[0] if _MKL else mkl.lib()) is not None
         ):  # fmt: skip
-            from engine.ops.shape import t
-
-            mat2 = t(weight)
+            mat2 = _t(weight)
             return _addmm(bias, input, mat2, di, d1, mat2._data, (m, n), 1, 1, True)
     return None
 
@@ -619,6 +618,8 @@ def linear_addmm(bias: Tensor, input: Tensor, weight: Tensor) -> Tensor | None: 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _ndarray = np.ndarray
+# (numpy's module __getattr__ keeps np.<name> from being read quickly: bound once)
+_np_empty = np.empty
 _MKL = mkl._STATE
 
 
@@ -628,7 +629,7 @@ def _addmm(input: Tensor, mat1: Tensor, mat2: Tensor, di: Any, d1: Any, d2: Any,
     MKL takes d1 and d2, and alpha and beta are 1)."""
     if usable or (mkl.usable(d1, d2) and isinstance(alpha, (int, float)) and isinstance(beta, (int, float))):
         # torch's addmm_impl_cpu_: the result holds the broadcast bias, then one gemm with alpha and beta
-        r = np.empty(shape, d2.dtype)
+        r = _np_empty(shape, d2.dtype)
         if beta != 0:
             r[...] = di
         r = mkl.product(d1, d2, r, beta) if alpha == 1 else mkl.gemm(d1, d2, r, alpha, beta)

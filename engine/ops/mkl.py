@@ -609,6 +609,8 @@ def _address(x: Any, source: int) -> Any:
 
 
 _ndarray = np.ndarray
+# (numpy's module __getattr__ keeps np.<name> from being read quickly: bound once)
+_np_empty = np.empty
 
 
 def product(a: Any, b: Any, c: Any = None, beta: float = 0.0) -> Any:
@@ -634,7 +636,7 @@ def product(a: Any, b: Any, c: Any = None, beta: float = 0.0) -> Any:
     if split and torch_threads() > 2:
         return gemm(a, b, c, 1.0, beta)
     if c is None:
-        c = np.empty(shape, dt)
+        c = _np_empty(shape, dt)
     elif c.strides != strides or c.shape != shape:  # (not laid out as a fresh result: another ldc)
         return gemm(a, b, c, 1.0, beta)
     if swap:

@@ -40,6 +40,8 @@ from engine.tensor import Tensor, wrap, wrap_any
 from engine.warn import user_stacklevel
 
 _ndarray = np.ndarray
+# (numpy's module __getattr__ keeps np.<name> from being read quickly: bound once)
+_np_empty = np.empty
 
 
 def _arr(r: Any, dev: Any) -> Any:
@@ -163,13 +165,14 @@ def _mean_abw(self: Node, g: Any, shape: tuple, dims: Any, keepdim: bool, n: int
     """_mean_bw's full mean (a loss) on a raw gradient array (autograd.run_backward's raw mode)."""
     if dims is not None or g.ndim:
         return None
-    out = np.empty(shape, g.dtype)
+    out = _np_empty(shape, g.dtype)
     out.fill(g[()] / n)
     return (out,)
 
 
 MeanBackward0._abw = _mean_abw
 MeanBackward1 = node_class("MeanBackward1", _mean_bw)
+SumBackward0._plain = SumBackward1._plain = MeanBackward0._plain = MeanBackward1._plain = True  # (shapes and dims)
 
 _NOV3 = (None, None, None)
 

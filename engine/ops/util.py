@@ -147,12 +147,16 @@ class NotImplementedNode(Node):
 NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"  # type_name(fn) as torch
 
 
+# (numpy's module __getattr__ keeps np.<name> from being read quickly: bound once)
+_ndarray = np.ndarray
+
+
 def record(cls: type, out: Any, dev: Any, inputs: tuple, saved: tuple = (), vers: tuple = ()) -> Tensor:
     """Wrap `out` and, when grad mode is on and an input requires grad, attach a `cls` node.
 
     inputs: tensors (or None/scalars) the gradient flows to; saved: what backward receives, with
     vers the matching (counter, version) pairs (None for items that are not tensors)."""
-    if type(out) is not np.ndarray and not isinstance(out, np.ndarray) and not hasattr(out, "__cuda_array_interface__"):
+    if type(out) is not _ndarray and not isinstance(out, np.ndarray) and not hasattr(out, "__cuda_array_interface__"):
         out = dev.xp.asarray(out)
     t = wrap(out, dev)
     if not ENABLED[0]:

@@ -37,10 +37,14 @@ def add(a: Any, b: Any, alpha: float) -> Any:
     return _engine(lambda A, B: A.add(B, alpha=alpha), a, b)
 
 
+# (numpy's module __getattr__ keeps np.<name> from being read quickly: bound once)
+_ndarray = np.ndarray
+
+
 def add_(a: Any, b: Any, alpha: float) -> None:
     """a.add_(b, alpha=alpha)."""
     dt = a.dtype
-    fast = dt is F32 and b.dtype is F32 and type(a) is np.ndarray and type(b) is np.ndarray
+    fast = dt is F32 and b.dtype is F32 and type(a) is _ndarray and type(b) is _ndarray
     if fast and a.ndim and a.shape == b.shape:  # (float32 arrays: fma32_, in place)
         s = _AS_F32.get(alpha) if type(alpha) is float else None  # (an optimizer's few constants: lr, 1 - dampening)
         if s is None:

@@ -100,11 +100,14 @@ def tensor_steps(opt: Optimizer, make: Any) -> None:
                 p_state["step"] = make(float(p_state["step"]))
 
 
+_AUTOGRAD = autograd.__dict__  # (its module __getattr__ keeps autograd.<name> from being read quickly)
+
+
 def bump(t: Tensor) -> None:
     """One in-place change to t's memory (what each of torch's in-place ops does to the version counter)."""
     c = t._vc
     c[0] += 1
-    c[1] = autograd.current_site
+    c[1] = _AUTOGRAD["current_site"]
 
 
 def scalar(x: Any) -> Any:
