@@ -2338,15 +2338,20 @@ class Prelude:
 
         if over:  # "mul() takes 2 positional arguments but 3 were given": torch's parser does not count self
             m = _TOO_MANY_ARGS.fullmatch(args[0])
-            code = getattr(fn.__func__, "__code__", None)
+            code = getattr(inspect.unwrap(fn.__func__), "__code__", None)  # (through a functools.wraps forwarder)
             if code is None or code.co_flags & inspect.CO_VARARGS:  # (Python counts only where there is no *args)
                 return
-            if m is not None and m.group(1) == fn.__name__ and fn.__name__ not in PYTHON_LEVEL_METHODS:
-                n, k = int(m.group(2)) - 1, int(m.group(3)) - 1
-                e.args = (
-                    f"{m.group(1)}() takes {n} positional argument{'' if n == 1 else 's'} but {k} "
-                    f"{'was' if k == 1 else 'were'} given",
+            if m is not None and m.group(1) == fn.__name__ and fn.__name__ not in PYTHON_LEVEL_METHODS | _PRIVATE:
+                lo, n, k = int(m.group(2) or m.group(3)) - 1, int(m.group(3)) - 1, int(m.group(4)) - 1
+                kw = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
+                if n == 0 and code.co_argcount == 1 and all(a == "out" for a in kw):  # (out= is torch.f's, not x.f's)
+                    # (a method of self alone is a METH_NOARGS builtin in torch: CPython's words, its owner's name)
+                    e.args = (f"TensorBase.{m.group(1)}() takes no arguments ({k} given)",)
+                    return
+                took = (
+                    f"from {lo} to {n} positional arguments" if lo != n else f"{n} positional argument{'s' * (n != 1)}"
                 )
+                e.args = (f"{m.group(1)}() takes {took} but {k} {'was' if k == 1 else 'were'} given",)
             return
         m = _MISSING_ARGS.fullmatch(args[0])
         if called is not None and called in _NO_ARGS_OVERLOADS and m is not None:  # x.add(): no argument at all
@@ -2908,7 +2913,10 @@ _NO_ARGS_OVERLOADS: dict[str, tuple[str, ...]] = {
     "narrow": ("(int dim, Tensor start, int length)", "(int dim, int start, int length)"),
     "fill_": ("(Tensor value)", "(Number value)"),
 }
-_TOO_MANY_ARGS = re.compile(r"(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given")
+_PRIVATE = frozenset({"_split_method"})  # (x.split: Python-level in torch, so its count includes self)
+_TOO_MANY_ARGS = re.compile(
+    r"(?:Tensor\.)?(\w+)\(\) takes (?:from (\d+) to )?(\d+) positional arguments? but (\d+) (?:was|were) given"
+)
 _PERCENT = re.compile(r"%(?:\(([^)]*)\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 try:

@@ -1,0 +1,79 @@
+"""Differences from PyTorch found by QA round 21 (learner drills: tensor manipulation, autograd, printing, nn,
+schedulers, losses; each run as a tsr script and by Python with PyTorch, stdout compared byte for byte)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import textwrap
+import warnings
+
+from tcli.session import Session
+
+
+def run_tsr(src: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = Session(stdout=out, stderr=err, color=False).run_source(textwrap.dedent(src), "<test>")
+    return status, out.getvalue(), err.getvalue()
+
+
+def run_torch(src: str) -> str:
+    """The reference: Python with PyTorch running the same (test-authored) snippet."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(textwrap.dedent(src), "<reference>", "exec"), {"__name__": "__main__"})
+    return out.getvalue()
+
+
+def assert_snippet(src: str) -> None:
+    status, out, err = run_tsr(src)
+    assert status == 0, err
+    assert out == run_torch(src)
+
+
+def test_index_add_out_of_range_error_follows_torch_kernel_path() -> None:
+    # a vector, or a dim that is neither first nor last, or alpha != 1, or an int32 index: the serial kernel's
+    # IndexError; a matrix's first or last dim with alpha 1: scatter_add_'s RuntimeError; an empty matrix: no check
+    assert_snippet("""
+        import torch
+        cases = [
+            lambda: torch.zeros(3).index_add_(0, torch.tensor([0, 5]), torch.ones(2)),
+            lambda: torch.zeros(3).index_add(0, torch.tensor([-1]), torch.ones(1)),
+            lambda: torch.zeros(3, dtype=torch.long).index_add_(0, torch.tensor([3]), torch.ones(1, dtype=torch.long)),
+            lambda: torch.zeros(()).index_add_(0, torch.tensor([1]), torch.ones(())),
+            lambda: torch.zeros(3, 2).index_add_(0, torch.tensor([5]), torch.ones(1, 2)),
+            lambda: torch.zeros(3, 2).index_add_(1, torch.tensor([-1, 0]), torch.ones(3, 2)),
+            lambda: torch.zeros(3, 2).index_add_(0, torch.tensor([5]), torch.ones(1, 2), alpha=2),
+            lambda: torch.zeros(3, 2).index_add_(0, torch.tensor([5], dtype=torch.int32), torch.ones(1, 2)),
+            lambda: torch.zeros(2, 3, 2).index_add_(1, torch.tensor([7, 0]), torch.ones(2, 2, 2)),
+            lambda: torch.zeros(2, 3, 2).index_add_(-1, torch.tensor([2]), torch.ones(2, 3, 1)),
+            lambda: torch.zeros(0, 2).index_add_(1, torch.tensor([5]), torch.ones(0, 1)),
+            lambda: torch.index_add(torch.zeros(4), 0, torch.tensor([9]), torch.ones(1)),
+        ]
+        for i, f in enumerate(cases):
+            try:
+                print(i, f())
+            except Exception as e:
+                print(i, type(e).__name__, e)
+    """)
+
+
+def test_too_many_positional_arguments_to_a_tensor_method() -> None:
+    # torch's parser does not count self ("roll() takes from 1 to 2 ..."); a method of self alone is a METH_NOARGS
+    # builtin ("TensorBase.abs() takes no arguments (1 given)")
+    assert_snippet("""
+        import torch
+        x = torch.zeros(3, 4)
+        cases = [
+            lambda: x.roll(1, 0, 1), lambda: x.diag(0, 1), lambda: x.flatten(0, 1, 2), lambda: x.unsqueeze(0, 1),
+            lambda: x.chunk(2, 0, 1), lambda: x.rot90(1, [0, 1], 2), lambda: x.abs(1), lambda: x.t(1),
+            lambda: x.detach(2, 3), lambda: x.numel(1), lambda: x.sigmoid(1), lambda: x.relu(1, 2),
+            lambda: torch.roll(x, 1, 0, 1),
+        ]
+        for i, f in enumerate(cases):
+            try:
+                f()
+            except TypeError as e:
+                print(i, e)
+    """)
