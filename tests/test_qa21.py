@@ -77,3 +77,21 @@ def test_too_many_positional_arguments_to_a_tensor_method() -> None:
             except TypeError as e:
                 print(i, e)
     """)
+
+
+def test_in_place_subtraction_of_bool_tensors_says_torchs_words() -> None:
+    assert_snippet("""
+        import torch
+        bo = torch.tensor([True, False])
+        for f in [lambda: bo.sub_(bo), lambda: bo.clone().sub_(True), lambda: bo.sub_(torch.tensor(1))]:
+            try:
+                f()
+            except Exception as e:
+                print(type(e).__name__, e)
+        b2 = bo.clone()
+        try:
+            b2 -= bo
+        except Exception as e:
+            print(type(e).__name__, e)
+        print(b2)
+    """)
