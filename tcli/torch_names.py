@@ -419,6 +419,10 @@ _NAMES = {
         "fuse_conv_bn_weights fuse_linear_bn_eval fuse_linear_bn_weights get_total_norm parameters_to_vector "
         "remove_spectral_norm remove_weight_norm skip_init spectral_norm vector_to_parameters weight_norm "
     ),
+    "nn.utils.fusion": (
+        "ConvT LinearT TypeVar annotations fuse_conv_bn_eval fuse_conv_bn_weights fuse_linear_bn_eval "
+        "fuse_linear_bn_weights "
+    ),
     "nn.utils.parametrizations": ("Enum Module Tensor auto orthogonal spectral_norm weight_norm "),
     "nn.utils.parametrize": (
         "Module ModuleDict ModuleList OpaqueBase Parameter ParametrizationList Sequence Tensor cached "

@@ -95,3 +95,24 @@ def test_in_place_subtraction_of_bool_tensors_says_torchs_words() -> None:
             print(type(e).__name__, e)
         print(b2)
     """)
+
+
+def test_nn_utils_fusion_is_reachable_as_torch_reaches_it() -> None:
+    # torch/nn/utils/__init__.py imports its fusion module: torch.nn.utils.fusion.fuse_conv_bn_eval works without
+    # an import of its own, and `from torch.nn.utils.fusion import ...` too
+    assert_snippet("""
+        import torch
+        import torch.nn as nn
+        from torch.nn.utils.fusion import fuse_linear_bn_eval
+        torch.manual_seed(84)
+        conv, bn = nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4)
+        x = torch.randn(8, 3, 6, 6)
+        bn(conv(x))
+        conv.eval()
+        bn.eval()
+        print(hasattr(torch.nn.utils, "fusion"))
+        fused = torch.nn.utils.fusion.fuse_conv_bn_eval(conv, bn)
+        print(fused, fused(x)[0, 0, 0], bn(conv(x))[0, 0, 0])
+        lin, bn1 = nn.Linear(3, 2).eval(), nn.BatchNorm1d(2).eval()
+        print(fuse_linear_bn_eval(lin, bn1).bias)
+    """)
