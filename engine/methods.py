@@ -307,6 +307,8 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
 
 
 def type_as(self: Tensor, other: Tensor) -> Tensor:
+    if not isinstance(other, Tensor):
+        S._other_tensor("type_as", other)
     return S.cast(self, other._data.dtype, other._dev)
 
 

@@ -116,3 +116,22 @@ def test_nn_utils_fusion_is_reachable_as_torch_reaches_it() -> None:
         lin, bn1 = nn.Linear(3, 2).eval(), nn.BatchNorm1d(2).eval()
         print(fuse_linear_bn_eval(lin, bn1).bias)
     """)
+
+
+def test_a_non_tensor_operand_gets_torchs_parser_error() -> None:
+    # not AttributeError "'int' object has no attribute '_data'" from inside the engine
+    assert_snippet("""
+        import numpy as np
+        import torch
+        x = torch.ones(2, 3)
+        cases = [
+            lambda: x.view_as(1), lambda: x.type_as([1]), lambda: x.expand_as(2), lambda: x.reshape_as((2, 3)),
+            lambda: torch.equal(x, [1.]), lambda: torch.equal([1.], x), lambda: torch.unique([1, 1]),
+            lambda: torch.unique([1, 1], dim=0), lambda: x.mm(np.ones((3, 1))), lambda: torch.mm(x, np.float64(1.0)),
+        ]
+        for f in cases:
+            try:
+                f()
+            except TypeError as e:
+                print(e)
+    """)

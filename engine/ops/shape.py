@@ -202,11 +202,22 @@ def _view_dtype(input: Tensor, target: Any) -> Tensor:  # noqa: A002
     return t
 
 
+def _other_tensor(fn: str, other: Any) -> None:
+    """torch's parser error for x.view_as(1) and the like: the other operand must be a tensor."""
+    from engine.naming import type_name
+
+    raise TypeError(f"{fn}(): argument 'other' (position 1) must be Tensor, not {type_name(other)}")
+
+
 def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):
+        _other_tensor("view_as", other)
     return view(input, other._data.shape)
 
 
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):
+        _other_tensor("reshape_as", other)
     return reshape(input, other._data.shape)
 
 
@@ -575,6 +586,8 @@ def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:  # noqa: A00
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):
+        _other_tensor("expand_as", other)
     return expand(input, other._data.shape)
 
 
