@@ -372,6 +372,11 @@ def output_nr(self: Tensor) -> int:
     return autograd.output_edge(self, fn)._oi if self._accum is not None else fn._oi
 
 
+def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+    """A strided tensor is already dense: itself (or a copy in another dtype), as torch returns it."""
+    return self if dtype is None or to_dtype(dtype).np == self._data.dtype else self.to(dtype)
+
+
 @property
 def retains_grad(self: Tensor) -> bool:
     return bool(self._meta and self._meta.get("retain"))
@@ -857,6 +862,7 @@ Tensor.mH = property(S.mH)
 Tensor.H = property(S.H)
 Tensor.data = property(_data_get, _data_set)
 Tensor.retains_grad = retains_grad
+Tensor.to_dense = to_dense
 Tensor.output_nr = output_nr
 Tensor.is_sparse = False
 Tensor.layout = property(lambda self: _STRIDED)

@@ -135,3 +135,14 @@ def test_a_non_tensor_operand_gets_torchs_parser_error() -> None:
             except TypeError as e:
                 print(e)
     """)
+
+
+def test_to_dense_of_a_strided_tensor_is_itself() -> None:
+    assert_snippet("""
+        import torch
+        t = torch.ones(2, requires_grad=True)
+        d = t.to_dense()
+        print(d is t, d.grad_fn, torch.ones(2).to_dense(torch.float64), torch.ones(2).to_dense(masked_grad=False))
+        u = torch.arange(3) * 2
+        print(u.to_dense() is u, u.to_dense(torch.int64) is u, u.retains_grad)
+    """)
