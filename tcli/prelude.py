@@ -1757,11 +1757,35 @@ class Prelude:
             return opaque
         if _is_engine_type(tp) and tp.__name__.startswith("_"):  # the engine's internal classes (_Geo, _Out)
             return self._opaque_type(tp)
+        if tp is types.MethodType or tp is types.FunctionType or tp is Checked:
+            c_type = self._c_callable_type(obj)
+            if c_type is not None:  # (torch's C functions and tensor methods: builtin_function_or_method)
+                return self._opaque_type(c_type)
+            if tp is Checked:  # (a sized Python-level one, x.split: its own kind, not the wrapper's)
+                return self._type(obj.fn)
         if tp in _SAFE_CLASSES or _is_module_type(tp) or _is_numpy_value_type(tp):
             return tp
         if issubclass(tp, BaseException) and tp.__module__ == "builtins":
             return tp
         return self._opaque_type(tp)
+
+    def _c_callable_type(self, obj: Any) -> type | None:
+        """The class torch's object has where torch writes it in C: a tensor's method (x.size) and torch.zeros are
+        builtin_function_or_method, torch.Tensor.add a method_descriptor; None for a Python function's."""
+        fn = obj.fn if type(obj) is Checked else obj
+        if type(fn) is types.MethodType:
+            from engine.tensor import PYTHON_LEVEL_METHODS
+
+            owners, python_level = self._c_method_owners, PYTHON_LEVEL_METHODS | _PRIVATE
+            if owners and isinstance(fn.__self__, owners) and self._method_name(fn) not in python_level:
+                return types.BuiltinMethodType
+            return None
+        text = self._c_function_text(fn)
+        if text is None:
+            return None
+        if text.startswith("<built-in "):
+            return types.BuiltinFunctionType
+        return types.MethodDescriptorType if text.startswith("<method ") else None
 
     def _opaque_type(self, tp: type, refusal: str | None = None) -> OpaqueType:
         opaque = self._opaque.get(tp)
@@ -1770,6 +1794,9 @@ class Prelude:
                 tp.__name__, tp.__name__
             )
             opaque = self._opaque[tp] = OpaqueType(name, refusal)
+            if tp.__module__ == "numpy":  # (numpy's own classes print with their module: <class 'numpy.ufunc'>)
+                opaque.name = f"numpy.{name}"
+                opaque.short = name
         return opaque
 
     def _graph(self, *args: Any, **kwargs: Any) -> None:

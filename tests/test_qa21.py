@@ -146,3 +146,18 @@ def test_to_dense_of_a_strided_tensor_is_itself() -> None:
         u = torch.arange(3) * 2
         print(u.to_dense() is u, u.to_dense(torch.int64) is u, u.retains_grad)
     """)
+
+
+def test_type_of_torchs_c_functions_and_tensor_methods() -> None:
+    # torch writes tensor methods and torch.zeros in C: type(x.size) is builtin_function_or_method, not method;
+    # a Python-level method (x.split, x.backward) stays a method, torch.Tensor.add is a method_descriptor
+    assert_snippet("""
+        import numpy as np
+        import torch
+        x = torch.ones(2)
+        m = torch.nn.Linear(1, 1)
+        for v in [x.size, x.view, x.repeat, x.sum, x.norm, x.split, x.backward, torch.zeros, torch.relu, m.forward,
+                  torch.Tensor.add, torch.manual_seed, x.numpy, x.item, torch.Size([1]).numel, np.arange, np.exp,
+                  np.float32, np.ones(2).sum]:
+            print(type(v).__name__, type(v))
+    """)
