@@ -161,3 +161,23 @@ def test_type_of_torchs_c_functions_and_tensor_methods() -> None:
                   np.float32, np.ones(2).sum]:
             print(type(v).__name__, type(v))
     """)
+
+
+def test_creation_functions_refuse_an_unknown_keyword_in_torchs_words() -> None:
+    # numpy habits (shape=, num=) and typos: the function's name and torch's parser message, not a bare
+    # "got an unexpected keyword argument"
+    assert_snippet("""
+        import torch
+        cases = [
+            lambda: torch.zeros(shape=(2, 3)), lambda: torch.ones(2, foo=1), lambda: torch.empty(shape=2),
+            lambda: torch.zeros(2, size=(3,)), lambda: torch.rand(shape=(2,)), lambda: torch.randn(2, foo=1),
+            lambda: torch.rand(), lambda: torch.randn(), lambda: torch.linspace(0, 1, num=5),
+            lambda: torch.logspace(0, 1, num=5), lambda: torch.arange(0, 5, num=2), lambda: torch.arange(num=2),
+            lambda: torch.linspace(0, num=3), lambda: torch.logspace(0, 1), lambda: torch.zeros(size=(2,)).shape,
+        ]
+        for f in cases:
+            try:
+                print(f())
+            except TypeError as e:
+                print(e)
+    """)
