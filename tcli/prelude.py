@@ -2347,12 +2347,24 @@ class Prelude:
             return None
         return refused
 
-    def tensor_method_missing_args(self, e: TypeError, fn: Any, called: str | None = None) -> None:
+    def tensor_method_missing_args(
+        self,
+        e: TypeError,
+        fn: Any,
+        called: str | None = None,
+        given: tuple = (),
+        kwargs: dict | None = None,
+        attr: str | None = None,
+    ) -> None:
         """Python's "f() missing 1 required positional argument: 'dim'" for a tensor method torch writes in C,
         said as torch's argument parser says it: 'f() missing 1 required positional arguments: "dim"' (its
-        plural, and its quotes). Off the hot path: only when a call raises a TypeError."""
+        plural, and its quotes); likewise a dim that is not an int (`x.transpose(0, 1.0)`), named as torch's
+        parser names it. Off the hot path: only when a call raises a TypeError."""
         args = e.args
         if len(args) != 1 or type(args[0]) is not str:
+            return
+        if args[0].startswith("dim must be an int, got ") or _DIM_NOT_INT.fullmatch(args[0]):
+            self._dim_arg_error(e, fn, given, kwargs or {}, attr)
             return
         over = "positional argument" in args[0] and " takes " in args[0]
         if "required positional argument" not in args[0] and not over:
@@ -2396,6 +2408,39 @@ class Prelude:
             plural = "s" if n == 1 else ""
             quoted = ", ".join(f'"{a}"' for a in missing)
             e.args = (f"{m.group(1)}() missing {n} required positional argument{plural}: {quoted}",)
+
+    def _dim_arg_error(self, e: TypeError, fn: Any, given: tuple, kwargs: dict, attr: str | None) -> None:
+        """torch's parser words for an int argument given as another type: `transpose(): argument 'dim1'
+        (position 2) must be int, not float` (by keyword: without the position), for the functions and tensor
+        methods in _INT_PARAMS."""
+        if type(fn) is Checked:
+            fn = fn.fn
+        if type(fn) is types.MethodType:
+            if not isinstance(fn.__self__, self._c_method_owners):
+                return
+            name, skip = self._method_name(fn), 1  # (the parser of a method does not count self)
+        elif type(fn) is types.FunctionType:
+            name, skip = fn.__name__, 0
+        else:
+            return
+        if skip and attr:  # (x.swapaxes shares transpose's function: the name called)
+            name = attr
+        params = _INT_PARAMS.get(name)
+        if params is None:
+            return
+        from engine.naming import type_name
+
+        for i, param in enumerate(params[1:], 1):
+            k = i - skip
+            v, where = (given[k], f" (position {i + 1 - skip})") if k < len(given) else (kwargs.get(param), "")
+            if v is None or isinstance(v, int) or hasattr(type(v), "__index__"):
+                continue
+            many = param.endswith("*")
+            if many and isinstance(v, (list, tuple)):
+                continue
+            kind = "tuple of ints" if many else "int"
+            e.args = (f"{name}(): argument '{param.rstrip('*')}'{where} must be {kind}, not {type_name(v)}",)
+            return
 
     def load_engine(self) -> Any:
         if self.engine is None:
@@ -2940,6 +2985,21 @@ _NO_ARGS_OVERLOADS: dict[str, tuple[str, ...]] = {
     "narrow": ("(int dim, Tensor start, int length)", "(int dim, int start, int length)"),
     "fill_": ("(Tensor value)", "(Number value)"),
 }
+_DIM_NOT_INT = re.compile(r"\w+\(\): argument '\w+' must be int, not [\w.]+")
+#: torch functions (and their tensor methods) whose parser has one signature taking ints after the input: the
+#: parameters in order, so that a float dim is named as torch names it
+_INT_PARAMS: dict[str, tuple[str, ...]] = {
+    "transpose": ("input", "dim0", "dim1"), "swapaxes": ("input", "axis0", "axis1"),
+    "swapdims": ("input", "dim0", "dim1"), "unsqueeze": ("input", "dim"), "flatten": ("input", "start_dim", "end_dim"),
+    "select": ("input", "dim", "index"), "unbind": ("input", "dim"), "gather": ("input", "dim"),
+    "index_select": ("input", "dim"), "diagonal": ("input", "offset", "dim1", "dim2"), "diff": ("input", "n", "dim"),
+    "size": ("input", "dim"), "stride": ("input", "dim"), "chunk": ("input", "chunks", "dim"),
+    "softmax": ("input", "dim"), "log_softmax": ("input", "dim"), "cat": ("tensors", "dim"),
+    "concat": ("tensors", "dim"), "concatenate": ("tensors", "dim"), "stack": ("tensors", "dim"),
+    # (a name ending in * is a dim list: "must be tuple of ints, not float")
+    "amax": ("input", "dim*"), "amin": ("input", "dim*"), "logsumexp": ("input", "dim*"),
+    "roll": ("input", "shifts*", "dims*"),
+}  # fmt: skip
 _PRIVATE = frozenset({"_split_method"})  # (x.split: Python-level in torch, so its count includes self)
 _TOO_MANY_ARGS = re.compile(
     r"(?:Tensor\.)?(\w+)\(\) takes (?:from (\d+) to )?(\d+) positional arguments? but (\d+) (?:was|were) given"

@@ -181,3 +181,25 @@ def test_creation_functions_refuse_an_unknown_keyword_in_torchs_words() -> None:
             except TypeError as e:
                 print(e)
     """)
+
+
+def test_a_float_dim_is_named_as_torchs_parser_names_it() -> None:
+    # `dim = x.ndim / 2` and the like: "transpose(): argument 'dim1' (position 2) must be int, not float", not
+    # the engine's "dim must be an int, got float"; by keyword without the position; a method does not count self
+    assert_snippet("""
+        import torch
+        x = torch.arange(24.).view(2, 3, 4)
+        cases = [
+            lambda: x.transpose(0, 1.), lambda: x.transpose(0., 1), lambda: x.unsqueeze(1.), lambda: x.flatten(0, 1.),
+            lambda: x.select(1., 0), lambda: x.softmax(1.), lambda: x.gather(1., x.long()), lambda: x.swapaxes(0, 1.),
+            lambda: x.size(1.), lambda: x.chunk(2, 1.), lambda: x.amax(1.), lambda: x.roll(1, 1.),
+            lambda: torch.cat([x, x], 1.), lambda: torch.stack([x, x], 1.), lambda: torch.transpose(x, 0, 1.),
+            lambda: torch.softmax(x, 1.), lambda: x.unsqueeze(dim=1.), lambda: torch.cat([x], dim=1.),
+            lambda: x.unsqueeze(torch.tensor(1)).shape,
+        ]
+        for f in cases:
+            try:
+                print(f())
+            except TypeError as e:
+                print(e)
+    """)
