@@ -2985,7 +2985,7 @@ _NO_ARGS_OVERLOADS: dict[str, tuple[str, ...]] = {
     "narrow": ("(int dim, Tensor start, int length)", "(int dim, int start, int length)"),
     "fill_": ("(Tensor value)", "(Number value)"),
 }
-_DIM_NOT_INT = re.compile(r"\w+\(\): argument '\w+' must be int, not [\w.]+")
+_DIM_NOT_INT = re.compile(r"\w+\(\): argument '\w+'(?: \(position \d+\))? must be int, not [\w.]+")
 #: torch functions (and their tensor methods) whose parser has one signature taking ints after the input: the
 #: parameters in order, so that a float dim is named as torch names it
 _INT_PARAMS: dict[str, tuple[str, ...]] = {

@@ -195,7 +195,8 @@ def test_a_float_dim_is_named_as_torchs_parser_names_it() -> None:
             lambda: x.size(1.), lambda: x.chunk(2, 1.), lambda: x.amax(1.), lambda: x.roll(1, 1.),
             lambda: torch.cat([x, x], 1.), lambda: torch.stack([x, x], 1.), lambda: torch.transpose(x, 0, 1.),
             lambda: torch.softmax(x, 1.), lambda: x.unsqueeze(dim=1.), lambda: torch.cat([x], dim=1.),
-            lambda: x.unsqueeze(torch.tensor(1)).shape,
+            lambda: x.unsqueeze(torch.tensor(1)).shape, lambda: x.chunk(2.0), lambda: torch.chunk(x, 2.0),
+            lambda: x.chunk(chunks=2.0),
         ]
         for f in cases:
             try:

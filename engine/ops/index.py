@@ -1543,6 +1543,8 @@ def _multi(views: list, op: str) -> tuple:
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+    if not isinstance(chunks, int) and not hasattr(type(chunks), "__index__"):  # (x.chunk(n / 2): no rounding)
+        raise TypeError(f"chunk(): argument 'chunks' (position 2) must be int, not {type_name(chunks)}")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = input._data
