@@ -204,3 +204,21 @@ def test_a_float_dim_is_named_as_torchs_parser_names_it() -> None:
             except TypeError as e:
                 print(e)
     """)
+
+
+def test_a_layer_constructors_argument_error_names_torchs_init() -> None:
+    # nn.BatchNorm1d(3, momentu=0.1) runs _BatchNorm.__init__ in torch, nn.Dropout runs _DropoutNd's, nn.ReLU its own
+    assert_snippet("""
+        import torch.nn as nn
+        cases = [
+            lambda: nn.BatchNorm1d(3, momentu=0.1), lambda: nn.BatchNorm2d(), lambda: nn.Dropout(prob=0.5),
+            lambda: nn.ReLU(inplace=True, foo=1), lambda: nn.Softmax(axis=1), lambda: nn.ELU(alpha=1.0, beta=2),
+            lambda: nn.MarginRankingLoss(margn=1.0), lambda: nn.SiLU(True, 1), lambda: nn.LazyConv2d(4, 3, stide=2),
+            lambda: nn.LazyBatchNorm1d(foo=1), lambda: nn.Linear(2, 3, bias_=False), lambda: nn.LSTM(2, 3, num_layer=2),
+        ]
+        for f in cases:
+            try:
+                f()
+            except TypeError as e:
+                print(e)
+    """)
