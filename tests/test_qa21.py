@@ -222,3 +222,17 @@ def test_a_layer_constructors_argument_error_names_torchs_init() -> None:
             except TypeError as e:
                 print(e)
     """)
+
+
+def test_numpy_keyword_names_where_torchs_parser_takes_them() -> None:
+    # torch's C builtins take axis= for dim= and keepdims= for keepdim=: F.cosine_similarity and
+    # F.pairwise_distance are such builtins, and so is repeat_interleave
+    assert_snippet("""
+        import torch
+        import torch.nn.functional as F
+        torch.manual_seed(0)
+        v = torch.randn(3, 4)
+        print(F.cosine_similarity(v, v.flip(0), axis=0), torch.cosine_similarity(v, v.flip(1), axis=1))
+        print(F.pairwise_distance(v, v.flip(0), keepdims=True), torch.repeat_interleave(v, 2, axis=1).shape)
+        print(v.repeat_interleave(2, axis=0).shape, str(F.cosine_similarity).split(" at ")[0])
+    """)
