@@ -51,7 +51,7 @@ from tcli.errors import (
     visible_output,
 )
 from tcli.generators import TsrGenerator
-from tcli.torch_names import torch_names
+from tcli.torch_names import ONE_SIGNATURE, torch_names
 
 _MISSING: Any = object()
 #: items consumed between checks when a builtin walks an iterator the script made
@@ -2371,6 +2371,13 @@ class Prelude:
             return
         if type(fn) is Checked:  # (a sized method: .repeat, .expand, .mm)
             fn = fn.fn
+        if type(fn) is types.FunctionType and not over:  # (torch.matmul(x): a C function of one signature)
+            m = _MISSING_ARGS.fullmatch(args[0])
+            if m is not None and m.group(1) == fn.__name__ and fn.__name__ in ONE_SIGNATURE:
+                text = self._c_function_text(fn)
+                if text is not None and text.startswith("<built-in"):
+                    _parser_missing(e, m)
+            return
         if type(fn) is not types.MethodType or not isinstance(fn.__self__, self._c_method_owners):
             return
         from engine.tensor import PYTHON_LEVEL_METHODS
@@ -2403,11 +2410,7 @@ class Prelude:
             return
         if m is None or fn.__name__ in PYTHON_LEVEL_METHODS or m.group(1) != fn.__name__:
             return
-        n, missing = int(m.group(2)), re.findall(r"'(\w+)'", m.group(3))
-        if len(missing) == n:  # (torch's parser writes "arguments" for one, "argument" for more)
-            plural = "s" if n == 1 else ""
-            quoted = ", ".join(f'"{a}"' for a in missing)
-            e.args = (f"{m.group(1)}() missing {n} required positional argument{plural}: {quoted}",)
+        _parser_missing(e, m)
 
     def _dim_arg_error(self, e: TypeError, fn: Any, given: tuple, kwargs: dict, attr: str | None) -> None:
         """torch's parser words for an int argument given as another type: `transpose(): argument 'dim1'
@@ -2985,6 +2988,18 @@ _NO_ARGS_OVERLOADS: dict[str, tuple[str, ...]] = {
     "narrow": ("(int dim, Tensor start, int length)", "(int dim, int start, int length)"),
     "fill_": ("(Tensor value)", "(Number value)"),
 }
+
+
+def _parser_missing(e: TypeError, m: re.Match) -> None:
+    """Python's "f() missing 1 required positional argument: 'dim'" (m: its _MISSING_ARGS match) in the words of
+    torch's argument parser: 'f() missing 1 required positional arguments: "dim"' (its plural, its quotes)."""
+    n, missing = int(m.group(2)), re.findall(r"'(\w+)'", m.group(3))
+    if len(missing) == n:  # (torch's parser writes "arguments" for one, "argument" for more)
+        plural = "s" if n == 1 else ""
+        quoted = ", ".join(f'"{a}"' for a in missing)
+        e.args = (f"{m.group(1)}() missing {n} required positional argument{plural}: {quoted}",)
+
+
 _DIM_NOT_INT = re.compile(r"\w+\(\): argument '\w+'(?: \(position \d+\))? must be int, not [\w.]+")
 #: torch functions (and their tensor methods) whose parser has one signature taking ints after the input: the
 #: parameters in order, so that a float dim is named as torch names it

@@ -236,3 +236,24 @@ def test_numpy_keyword_names_where_torchs_parser_takes_them() -> None:
         print(F.pairwise_distance(v, v.flip(0), keepdims=True), torch.repeat_interleave(v, 2, axis=1).shape)
         print(v.repeat_interleave(2, axis=0).shape, str(F.cosine_similarity).split(" at ")[0])
     """)
+
+
+def test_a_c_function_of_one_signature_names_its_missing_argument_as_torch() -> None:
+    # torch.matmul(x), F.linear(x): 'matmul() missing 1 required positional arguments: "other"' (torch's parser's
+    # plural and quotes), as tensor methods already said it
+    assert_snippet("""
+        import torch
+        import torch.nn.functional as F
+        x = torch.ones(2, 3)
+        cases = [
+            lambda: torch.matmul(x), lambda: F.linear(x), lambda: torch.cat(), lambda: torch.gather(x, 1),
+            lambda: torch.topk(x), lambda: torch.transpose(x, 0), lambda: torch.full((2,)), lambda: torch.exp(),
+            lambda: torch.argmax(), lambda: torch.zeros_like(), lambda: torch.allclose(x), lambda: torch.chunk(x),
+            lambda: torch.unsqueeze(x), lambda: torch.multinomial(x), lambda: F.relu(), lambda: F.mse_loss(x),
+        ]
+        for f in cases:
+            try:
+                f()
+            except TypeError as e:
+                print(e)
+    """)
