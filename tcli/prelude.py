@@ -2387,6 +2387,8 @@ class Prelude:
             code = getattr(inspect.unwrap(fn.__func__), "__code__", None)  # (through a functools.wraps forwarder)
             if code is None or code.co_flags & inspect.CO_VARARGS:  # (Python counts only where there is no *args)
                 return
+            if m is not None and int(m.group(3)) != code.co_argcount:  # (not Python's count: the engine's own)
+                return
             if m is not None and m.group(1) == fn.__name__ and fn.__name__ not in PYTHON_LEVEL_METHODS | _PRIVATE:
                 lo, n, k = int(m.group(2) or m.group(3)) - 1, int(m.group(3)) - 1, int(m.group(4)) - 1
                 kw = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
