@@ -14,7 +14,15 @@ from engine.bf16 import BF16Array, bf16_cpu_only, round_bits, to_bf16
 from engine.dtypes import DEFAULT, FROM_NP, INT, UINTS, bool_, default_complex, float32, int64, promote_types, to_dtype
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
-from engine.ops.util import _int_like, int_list, invalid_combination, memory_order, parser_type_name, scalar_to
+from engine.ops.util import (
+    SIZE_OVERLOADS,
+    _int_like,
+    int_list,
+    invalid_combination,
+    memory_order,
+    parser_type_name,
+    scalar_to,
+)
 from engine.tensor import Size, Tensor, wrap
 from engine.warn import user_stacklevel, warn_once
 
@@ -365,21 +373,30 @@ def _fill_dtype(dtype: Any, default: Any = None) -> Any:
     return (default or DEFAULT.float).np
 
 
-def _size_kw(size: tuple, kw: dict) -> tuple:
-    """torch's `zeros(size=(2, 3))`: the size passed by keyword."""
+def _size_kw(size: tuple, kw: dict, fn: str) -> tuple:
+    """torch's `zeros(size=(2, 3))`: the size passed by keyword; any other keyword refused in the words of fn's
+    parser (rand and randn have two signatures, so theirs lists them; `zeros(shape=...)` lacks a size first)."""
+    if "size" in kw and size:
+        raise TypeError(f"{fn}() got multiple values for argument 'size'")
+    unknown = [k for k in kw if k != "size"]
+    if not size and "size" not in kw:
+        if unknown:
+            raise TypeError(f'{fn}() missing 1 required positional arguments: "size"')
+        if fn in SIZE_OVERLOADS:  # (rand(): no argument at all, both signatures listed)
+            raise invalid_combination(fn, (), SIZE_OVERLOADS[fn], False)
+    if unknown:
+        if fn in SIZE_OVERLOADS:
+            raise invalid_combination(fn, size, SIZE_OVERLOADS[fn], False, kwargs=kw)
+        raise TypeError(f"{fn}() got an unexpected keyword argument '{unknown[0]}'")
     if "size" in kw:
-        if size:
-            raise TypeError("got multiple values for argument 'size'")
         size = (kw.pop("size"),)
-    if kw:
-        raise TypeError(f"got an unexpected keyword argument '{next(iter(kw))}'")
     return size
 
 
 def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
           requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
     _dtype_arg("zeros", dtype)
-    size = _size_kw(size, kw)
+    size = _size_kw(size, kw, "zeros")
     if out is not None and dtype is None:
         dtype = out.dtype
     try:
@@ -393,7 +410,7 @@ def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
 def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
          requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
     _dtype_arg("ones", dtype)
-    size = _size_kw(size, kw)
+    size = _size_kw(size, kw, "ones")
     if out is not None and dtype is None:
         dtype = out.dtype
     dev = _dev(device)
@@ -404,7 +421,7 @@ def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
           requires_grad: bool = False, pin_memory: bool = False, memory_format: Any = None,
           **kw: Any) -> Tensor:  # fmt: skip
     _dtype_arg("empty", dtype)
-    size = _size_kw(size, kw)
+    size = _size_kw(size, kw, "empty")
     # Zero-filled rather than uninitialised: deterministic output costs little and leaks nothing.
     if out is not None and dtype is None:
         dtype = out.dtype
@@ -563,6 +580,16 @@ _EYE_OVERLOADS = (
 )
 
 
+def _unknown_keywords(fn: str, params: dict, kw: dict, overloads: tuple) -> TypeError:
+    """torch's parser error for a keyword none of fn's signatures has: the arguments given ahead of the first
+    one left out shown by position, the rest and the unknown keywords as name=type."""
+    names = list(params)
+    first = next((i for i, n in enumerate(names) if params[n] is _MISSING), len(names))
+    args = tuple(params[n] for n in names[:first])
+    kwargs = {n: params[n] for n in names[first:] if params[n] is not _MISSING} | kw
+    return invalid_combination(fn, args, overloads, False, kwargs=kwargs)
+
+
 def _missing_args(fn: str, params: dict, overloads: tuple) -> TypeError:
     """torch's parser error for a call that leaves out a required argument: the arguments ahead of the first
     missing one are taken as given by position, those after it as given by keyword."""
@@ -592,7 +619,12 @@ def _number_args(start: Any, end: Any, step: Any) -> None:
 
 
 def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
-           layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+           layout: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    if kw and start is _MISSING:  # (keywords only: the parser matches the first overload, its argument missing)
+        raise TypeError('arange() missing 1 required positional arguments: "end"')
+    if kw:  # (np.arange habits, arange(0, 5, num=2): no signature of torch's takes the keyword)
+        given = {"start": start, "end": _MISSING if end is None else end, "step": _MISSING if step == 1 else step}
+        raise _unknown_keywords("arange", given, kw, _ARANGE_OVERLOADS)
     if start is _MISSING:
         if end is None:
             if (out, dtype, layout, device, requires_grad) == (None, None, None, None, False):
@@ -706,7 +738,9 @@ def _arange_out_warning(out: Tensor | None, n: int) -> None:
 
 def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, *, out: Tensor | None = None,
              dtype: Any = None, layout: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:  # fmt: skip
+             requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    if kw:  # (np.linspace habits, linspace(0, 1, num=5))
+        raise _unknown_keywords("linspace", {"start": start, "end": end, "steps": steps}, kw, _LINSPACE_OVERLOADS)
     if start is _MISSING or end is _MISSING or steps is _MISSING:
         raise _missing_args("linspace", {"start": start, "end": end, "steps": steps}, _LINSPACE_OVERLOADS)
     if isinstance(steps, float):  # (no overload takes a float steps; it is shown as given by position)
@@ -768,9 +802,13 @@ def _linspace_rounded(s: Any, e: Any, steps: int, low: Any) -> np.ndarray:
     return np.concatenate([up, down])
 
 
-def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Tensor | None = None,
-             dtype: Any = None, layout: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:  # fmt: skip
+def logspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, base: float = 10.0, *,
+             out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
+             requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    if kw:
+        raise _unknown_keywords("logspace", {"start": start, "end": end, "steps": steps}, kw, _LOGSPACE_OVERLOADS)
+    if start is _MISSING or end is _MISSING or steps is _MISSING:
+        raise _missing_args("logspace", {"start": start, "end": end, "steps": steps}, _LOGSPACE_OVERLOADS)
     if isinstance(steps, float):  # (logspace's own signatures, not those of the linspace it calls)
         raise invalid_combination("logspace", (start, end, steps), _LOGSPACE_OVERLOADS, False)
     dt = to_dtype(dtype).np if dtype is not None else DEFAULT.float.np
@@ -869,7 +907,7 @@ def _generator_overloads(fn: str, args: tuple) -> TypeError:
 
 def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
          device: Any = None, requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
-    size = _size_kw(size, kw)
+    size = _size_kw(size, kw, "rand")
     if len(size) > 1 and isinstance(size[0], (tuple, list)):
         raise _generator_overloads("rand", size)
     dt = _float_dt(dtype)
@@ -881,7 +919,7 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
 
 def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
-    size = _size_kw(size, kw)
+    size = _size_kw(size, kw, "randn")
     if len(size) > 1 and isinstance(size[0], (tuple, list)):
         raise _generator_overloads("randn", size)
     dt = _float_dt(dtype)

@@ -307,6 +307,8 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
 
 
 def type_as(self: Tensor, other: Tensor) -> Tensor:
+    if not isinstance(other, Tensor):
+        S._other_tensor("type_as", other)
     return S.cast(self, other._data.dtype, other._dev)
 
 
@@ -372,6 +374,11 @@ def output_nr(self: Tensor) -> int:
     if fn is None:
         return 0
     return autograd.output_edge(self, fn)._oi if self._accum is not None else fn._oi
+
+
+def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+    """A strided tensor is already dense: itself (or a copy in another dtype), as torch returns it."""
+    return self if dtype is None or to_dtype(dtype).np == self._data.dtype else self.to(dtype)
 
 
 @property
@@ -859,6 +866,7 @@ Tensor.mH = property(S.mH)
 Tensor.H = property(S.H)
 Tensor.data = property(_data_get, _data_set)
 Tensor.retains_grad = retains_grad
+Tensor.to_dense = to_dense
 Tensor.output_nr = output_nr
 Tensor.is_sparse = False
 Tensor.layout = property(lambda self: _STRIDED)

@@ -88,8 +88,16 @@ def result_type(name: str, *fields: str) -> type:
 
 def type_name(x: object) -> str:
     """The name of x's class as Python's own messages print it (its tp_name): `torch.Size` for torch's C
-    types, whose __name__ is the short `Size`; any other class's __name__."""
-    return _TYPE_NAME.__get__(type(x))
+    types, whose __name__ is the short `Size`; a static C type's dotted tp_name (`numpy.ndarray`, whose
+    __name__ is `ndarray`); any other class's __name__."""
+    cls = type(x)
+    name = _TYPE_NAME.__get__(cls)
+    if not cls.__flags__ & _HEAPTYPE and cls.__module__ != "builtins":  # (Python keeps a static type's module)
+        return f"{cls.__module__}.{name}"
+    return name
+
+
+_HEAPTYPE = 1 << 9  # (Py_TPFLAGS_HEAPTYPE: a class made by a class statement, not a C extension's static type)
 
 
 #: the functions of torch's namespace that are C builtins in torch 2.13 (torch._C._VariableFunctions):

@@ -76,7 +76,41 @@ def render() -> str:
         "    return found\n\n\n"
         "_CACHE: dict[str, frozenset[str]] = {}\n"
     )
+    words = " ".join(one_signature())
+    body = "\n".join(textwrap.wrap(words, 112, break_on_hyphens=False))
+    out.append(
+        "\n#: torch's C functions (torch.f, torch.nn.functional.f) whose argument parser has one signature: a call\n"
+        "#: missing an argument says 'f() missing 1 required positional arguments: \"x\"', where the others list\n"
+        "#: their signatures\n"
+        f'ONE_SIGNATURE = frozenset(\n    """\n{body}\n""".split()\n)\n'
+    )
     return "".join(out)
+
+
+def one_signature() -> list[str]:
+    """The builtins of torch and torch.nn.functional that, called with no argument, name the missing one."""
+    import types
+    import warnings
+
+    import torch
+    import torch.nn.functional as F
+
+    found = set()
+    for module in (torch, F):
+        for name in dir(module):
+            fn = getattr(module, name, None)
+            if name.startswith("_") or not isinstance(fn, types.BuiltinFunctionType):
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fn()
+            except TypeError as e:
+                if str(e).startswith(f"{name}() missing "):
+                    found.add(name)
+            except Exception:  # noqa: BLE001,S110 - a builtin that wants something else: not a parser answer
+                pass
+    return sorted(found)
 
 
 if __name__ == "__main__":

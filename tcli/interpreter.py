@@ -1865,7 +1865,7 @@ class Interpreter:
                             raise _fail(refused, node) from None
                     if e.__class__ is TypeError:
                         names(e, *args)
-                        missing_args(e, fn)
+                        missing_args(e, fn, None, args, kwargs, called)
                     tag(e, node)
                     raise
                 if r.__class__ is p.tensor_type:
@@ -1927,7 +1927,7 @@ class Interpreter:
                             raise _fail(refused, node) from None
                     if e.__class__ is TypeError:
                         names(e, a)
-                        missing_args(e, fn)
+                        missing_args(e, fn, None, (a,), None, called)
                     tag(e, node)
                     raise
                 if r.__class__ is p.tensor_type:
@@ -1963,7 +1963,7 @@ class Interpreter:
                         raise _fail(refused, node) from None
                 if e.__class__ is TypeError:
                     names(e, *args)
-                    missing_args(e, fn)
+                    missing_args(e, fn, None, args, None, called)
                 tag(e, node)
                 raise
             if r.__class__ is p.tensor_type:

@@ -265,7 +265,8 @@ DISTRIBUTIONS_MODULES = (
 #: the backend, dtypes or ops internals, stay out of reach).
 TORCH_SUBMODULES = frozenset(
     {"nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize",
-     "nn.utils.parametrizations", "nn.utils.stateless", "nn.utils.prune", "optim", "optim.lr_scheduler",
+     "nn.utils.parametrizations", "nn.utils.stateless", "nn.utils.prune", "nn.utils.fusion", "optim",
+     "optim.lr_scheduler",
      "optim.swa_utils",
      "autograd", "autograd.function", "autograd.functional", "autograd.graph", "autograd.forward_ad", "linalg",
      "random", "cuda",

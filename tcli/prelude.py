@@ -51,7 +51,7 @@ from tcli.errors import (
     visible_output,
 )
 from tcli.generators import TsrGenerator
-from tcli.torch_names import torch_names
+from tcli.torch_names import ONE_SIGNATURE, torch_names
 
 _MISSING: Any = object()
 #: items consumed between checks when a builtin walks an iterator the script made
@@ -1757,11 +1757,35 @@ class Prelude:
             return opaque
         if _is_engine_type(tp) and tp.__name__.startswith("_"):  # the engine's internal classes (_Geo, _Out)
             return self._opaque_type(tp)
+        if tp is types.MethodType or tp is types.FunctionType or tp is Checked:
+            c_type = self._c_callable_type(obj)
+            if c_type is not None:  # (torch's C functions and tensor methods: builtin_function_or_method)
+                return self._opaque_type(c_type)
+            if tp is Checked:  # (a sized Python-level one, x.split: its own kind, not the wrapper's)
+                return self._type(obj.fn)
         if tp in _SAFE_CLASSES or _is_module_type(tp) or _is_numpy_value_type(tp):
             return tp
         if issubclass(tp, BaseException) and tp.__module__ == "builtins":
             return tp
         return self._opaque_type(tp)
+
+    def _c_callable_type(self, obj: Any) -> type | None:
+        """The class torch's object has where torch writes it in C: a tensor's method (x.size) and torch.zeros are
+        builtin_function_or_method, torch.Tensor.add a method_descriptor; None for a Python function's."""
+        fn = obj.fn if type(obj) is Checked else obj
+        if type(fn) is types.MethodType:
+            from engine.tensor import PYTHON_LEVEL_METHODS
+
+            owners, python_level = self._c_method_owners, PYTHON_LEVEL_METHODS | _PRIVATE
+            if owners and isinstance(fn.__self__, owners) and self._method_name(fn) not in python_level:
+                return types.BuiltinMethodType
+            return None
+        text = self._c_function_text(fn)
+        if text is None:
+            return None
+        if text.startswith("<built-in "):
+            return types.BuiltinFunctionType
+        return types.MethodDescriptorType if text.startswith("<method ") else None
 
     def _opaque_type(self, tp: type, refusal: str | None = None) -> OpaqueType:
         opaque = self._opaque.get(tp)
@@ -1770,6 +1794,9 @@ class Prelude:
                 tp.__name__, tp.__name__
             )
             opaque = self._opaque[tp] = OpaqueType(name, refusal)
+            if tp.__module__ == "numpy":  # (numpy's own classes print with their module: <class 'numpy.ufunc'>)
+                opaque.name = f"numpy.{name}"
+                opaque.short = name
         return opaque
 
     def _graph(self, *args: Any, **kwargs: Any) -> None:
@@ -2320,33 +2347,59 @@ class Prelude:
             return None
         return refused
 
-    def tensor_method_missing_args(self, e: TypeError, fn: Any, called: str | None = None) -> None:
+    def tensor_method_missing_args(
+        self,
+        e: TypeError,
+        fn: Any,
+        called: str | None = None,
+        given: tuple = (),
+        kwargs: dict | None = None,
+        attr: str | None = None,
+    ) -> None:
         """Python's "f() missing 1 required positional argument: 'dim'" for a tensor method torch writes in C,
         said as torch's argument parser says it: 'f() missing 1 required positional arguments: "dim"' (its
-        plural, and its quotes). Off the hot path: only when a call raises a TypeError."""
+        plural, and its quotes); likewise a dim that is not an int (`x.transpose(0, 1.0)`), named as torch's
+        parser names it. Off the hot path: only when a call raises a TypeError."""
         args = e.args
         if len(args) != 1 or type(args[0]) is not str:
+            return
+        if args[0].startswith("dim must be an int, got ") or _DIM_NOT_INT.fullmatch(args[0]):
+            self._dim_arg_error(e, fn, given, kwargs or {}, attr)
             return
         over = "positional argument" in args[0] and " takes " in args[0]
         if "required positional argument" not in args[0] and not over:
             return
         if type(fn) is Checked:  # (a sized method: .repeat, .expand, .mm)
             fn = fn.fn
+        if type(fn) is types.FunctionType and not over:  # (torch.matmul(x): a C function of one signature)
+            m = _MISSING_ARGS.fullmatch(args[0])
+            if m is not None and m.group(1) == fn.__name__ and fn.__name__ in ONE_SIGNATURE:
+                text = self._c_function_text(fn)
+                if text is not None and text.startswith("<built-in"):
+                    _parser_missing(e, m)
+            return
         if type(fn) is not types.MethodType or not isinstance(fn.__self__, self._c_method_owners):
             return
         from engine.tensor import PYTHON_LEVEL_METHODS
 
         if over:  # "mul() takes 2 positional arguments but 3 were given": torch's parser does not count self
             m = _TOO_MANY_ARGS.fullmatch(args[0])
-            code = getattr(fn.__func__, "__code__", None)
+            code = getattr(inspect.unwrap(fn.__func__), "__code__", None)  # (through a functools.wraps forwarder)
             if code is None or code.co_flags & inspect.CO_VARARGS:  # (Python counts only where there is no *args)
                 return
-            if m is not None and m.group(1) == fn.__name__ and fn.__name__ not in PYTHON_LEVEL_METHODS:
-                n, k = int(m.group(2)) - 1, int(m.group(3)) - 1
-                e.args = (
-                    f"{m.group(1)}() takes {n} positional argument{'' if n == 1 else 's'} but {k} "
-                    f"{'was' if k == 1 else 'were'} given",
+            if m is not None and int(m.group(3)) != code.co_argcount:  # (not Python's count: the engine's own)
+                return
+            if m is not None and m.group(1) == fn.__name__ and fn.__name__ not in PYTHON_LEVEL_METHODS | _PRIVATE:
+                lo, n, k = int(m.group(2) or m.group(3)) - 1, int(m.group(3)) - 1, int(m.group(4)) - 1
+                kw = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
+                if n == 0 and code.co_argcount == 1 and all(a == "out" for a in kw):  # (out= is torch.f's, not x.f's)
+                    # (a method of self alone is a METH_NOARGS builtin in torch: CPython's words, its owner's name)
+                    e.args = (f"TensorBase.{m.group(1)}() takes no arguments ({k} given)",)
+                    return
+                took = (
+                    f"from {lo} to {n} positional arguments" if lo != n else f"{n} positional argument{'s' * (n != 1)}"
                 )
+                e.args = (f"{m.group(1)}() takes {took} but {k} {'was' if k == 1 else 'were'} given",)
             return
         m = _MISSING_ARGS.fullmatch(args[0])
         if called is not None and called in _NO_ARGS_OVERLOADS and m is not None:  # x.add(): no argument at all
@@ -2359,11 +2412,40 @@ class Prelude:
             return
         if m is None or fn.__name__ in PYTHON_LEVEL_METHODS or m.group(1) != fn.__name__:
             return
-        n, missing = int(m.group(2)), re.findall(r"'(\w+)'", m.group(3))
-        if len(missing) == n:  # (torch's parser writes "arguments" for one, "argument" for more)
-            plural = "s" if n == 1 else ""
-            quoted = ", ".join(f'"{a}"' for a in missing)
-            e.args = (f"{m.group(1)}() missing {n} required positional argument{plural}: {quoted}",)
+        _parser_missing(e, m)
+
+    def _dim_arg_error(self, e: TypeError, fn: Any, given: tuple, kwargs: dict, attr: str | None) -> None:
+        """torch's parser words for an int argument given as another type: `transpose(): argument 'dim1'
+        (position 2) must be int, not float` (by keyword: without the position), for the functions and tensor
+        methods in _INT_PARAMS."""
+        if type(fn) is Checked:
+            fn = fn.fn
+        if type(fn) is types.MethodType:
+            if not isinstance(fn.__self__, self._c_method_owners):
+                return
+            name, skip = self._method_name(fn), 1  # (the parser of a method does not count self)
+        elif type(fn) is types.FunctionType:
+            name, skip = fn.__name__, 0
+        else:
+            return
+        if skip and attr:  # (x.swapaxes shares transpose's function: the name called)
+            name = attr
+        params = _INT_PARAMS.get(name)
+        if params is None:
+            return
+        from engine.naming import type_name
+
+        for i, param in enumerate(params[1:], 1):
+            k = i - skip
+            v, where = (given[k], f" (position {i + 1 - skip})") if k < len(given) else (kwargs.get(param), "")
+            if v is None or isinstance(v, int) or hasattr(type(v), "__index__"):
+                continue
+            many = param.endswith("*")
+            if many and isinstance(v, (list, tuple)):
+                continue
+            kind = "tuple of ints" if many else "int"
+            e.args = (f"{name}(): argument '{param.rstrip('*')}'{where} must be {kind}, not {type_name(v)}",)
+            return
 
     def load_engine(self) -> Any:
         if self.engine is None:
@@ -2908,7 +2990,37 @@ _NO_ARGS_OVERLOADS: dict[str, tuple[str, ...]] = {
     "narrow": ("(int dim, Tensor start, int length)", "(int dim, int start, int length)"),
     "fill_": ("(Tensor value)", "(Number value)"),
 }
-_TOO_MANY_ARGS = re.compile(r"(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given")
+
+
+def _parser_missing(e: TypeError, m: re.Match) -> None:
+    """Python's "f() missing 1 required positional argument: 'dim'" (m: its _MISSING_ARGS match) in the words of
+    torch's argument parser: 'f() missing 1 required positional arguments: "dim"' (its plural, its quotes)."""
+    n, missing = int(m.group(2)), re.findall(r"'(\w+)'", m.group(3))
+    if len(missing) == n:  # (torch's parser writes "arguments" for one, "argument" for more)
+        plural = "s" if n == 1 else ""
+        quoted = ", ".join(f'"{a}"' for a in missing)
+        e.args = (f"{m.group(1)}() missing {n} required positional argument{plural}: {quoted}",)
+
+
+_DIM_NOT_INT = re.compile(r"\w+\(\): argument '\w+'(?: \(position \d+\))? must be int, not [\w.]+")
+#: torch functions (and their tensor methods) whose parser has one signature taking ints after the input: the
+#: parameters in order, so that a float dim is named as torch names it
+_INT_PARAMS: dict[str, tuple[str, ...]] = {
+    "transpose": ("input", "dim0", "dim1"), "swapaxes": ("input", "axis0", "axis1"),
+    "swapdims": ("input", "dim0", "dim1"), "unsqueeze": ("input", "dim"), "flatten": ("input", "start_dim", "end_dim"),
+    "select": ("input", "dim", "index"), "unbind": ("input", "dim"), "gather": ("input", "dim"),
+    "index_select": ("input", "dim"), "diagonal": ("input", "offset", "dim1", "dim2"), "diff": ("input", "n", "dim"),
+    "size": ("input", "dim"), "stride": ("input", "dim"), "chunk": ("input", "chunks", "dim"),
+    "softmax": ("input", "dim"), "log_softmax": ("input", "dim"), "cat": ("tensors", "dim"),
+    "concat": ("tensors", "dim"), "concatenate": ("tensors", "dim"), "stack": ("tensors", "dim"),
+    # (a name ending in * is a dim list: "must be tuple of ints, not float")
+    "amax": ("input", "dim*"), "amin": ("input", "dim*"), "logsumexp": ("input", "dim*"),
+    "roll": ("input", "shifts*", "dims*"),
+}  # fmt: skip
+_PRIVATE = frozenset({"_split_method"})  # (x.split: Python-level in torch, so its count includes self)
+_TOO_MANY_ARGS = re.compile(
+    r"(?:Tensor\.)?(\w+)\(\) takes (?:from (\d+) to )?(\d+) positional arguments? but (\d+) (?:was|were) given"
+)
 _PERCENT = re.compile(r"%(?:\(([^)]*)\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 try:

@@ -419,6 +419,10 @@ _NAMES = {
         "fuse_conv_bn_weights fuse_linear_bn_eval fuse_linear_bn_weights get_total_norm parameters_to_vector "
         "remove_spectral_norm remove_weight_norm skip_init spectral_norm vector_to_parameters weight_norm "
     ),
+    "nn.utils.fusion": (
+        "ConvT LinearT TypeVar annotations fuse_conv_bn_eval fuse_conv_bn_weights fuse_linear_bn_eval "
+        "fuse_linear_bn_weights "
+    ),
     "nn.utils.parametrizations": ("Enum Module Tensor auto orthogonal spectral_norm weight_norm "),
     "nn.utils.parametrize": (
         "Module ModuleDict ModuleList OpaqueBase Parameter ParametrizationList Sequence Tensor cached "
@@ -544,3 +548,61 @@ def torch_names(path: str) -> frozenset[str]:
 
 
 _CACHE: dict[str, frozenset[str]] = {}
+
+#: torch's C functions (torch.f, torch.nn.functional.f) whose argument parser has one signature: a call
+#: missing an argument says 'f() missing 1 required positional arguments: "x"', where the others list
+#: their signatures
+ONE_SIGNATURE = frozenset(
+    """
+abs abs_ absolute acos acos_ acosh acosh_ adaptive_avg_pool1d adaptive_max_pool1d adjoint affine_grid_generator
+alias_copy allclose alpha_dropout alpha_dropout_ amax amin aminmax angle arccos arccos_ arccosh arccosh_ arcsin
+arcsin_ arcsinh arcsinh_ arctan arctan2 arctan_ arctanh arctanh_ argmax argmin argwhere as_strided as_strided_
+as_strided_copy as_strided_scatter as_tensor asarray asin asin_ asinh asinh_ atan atan2 atan_ atanh atanh_
+avg_pool1d avg_pool2d avg_pool3d batch_norm batch_norm_backward_elemt batch_norm_backward_reduce
+batch_norm_elemt batch_norm_gather_stats batch_norm_gather_stats_with_counts batch_norm_stats
+batch_norm_update_stats bilinear binary_cross_entropy_with_logits bincount binomial bitwise_not broadcast_to
+can_cast cat ccol_indices_copy ceil ceil_ celu celu_ channel_shuffle cholesky cholesky_inverse cholesky_solve
+choose_qparams_optimized chunk clone col_indices_copy column_stack combinations complex concat concatenate conj
+conj_physical conj_physical_ constant_pad_nd conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d
+convolution corrcoef cos cos_ cosh cosh_ cosine_embedding_loss cosine_similarity cov cross crow_indices_copy
+cudnn_affine_grid_generator cudnn_batch_norm cudnn_convolution cudnn_convolution_add_relu cudnn_convolution_relu
+cudnn_convolution_transpose cudnn_grid_sampler cudnn_is_acceptable cummax cummin cumprod cumsum deg2rad deg2rad_
+det detach detach_ detach_copy diag diag_embed diagflat diagonal diagonal_copy diagonal_scatter diff digamma
+dist dot dropout dropout_ dstack elu_ embedding embedding_renorm_ empty empty_like empty_permuted
+empty_quantized empty_strided equal erf erf_ erfc erfc_ erfinv exp exp2 exp2_ exp_ expand_copy expm1 expm1_
+fake_quantize_per_channel_affine fbgemm_linear_int8_weight fbgemm_linear_int8_weight_fp32_activation
+fbgemm_linear_quantize_weight fbgemm_pack_gemm_matrix_fp16 feature_alpha_dropout feature_alpha_dropout_
+feature_dropout feature_dropout_ fix fix_ flatten flip fliplr flipud floor floor_ fmax fmin frac frac_ frexp
+frobenius_norm from_file frombuffer full full_like fused_moving_avg_obs_fake_quant gather gcd gcd_ gelu geqrf
+ger get_autocast_dtype get_device grid_sampler grid_sampler_2d grid_sampler_3d group_norm gru_cell hardshrink
+hardtanh_ hash_tensor heaviside hinge_embedding_loss histc hspmm hstack hypot i0 i0_ igamma igammac imag
+index_add index_copy index_put index_put_ index_reduce index_select indices_copy inner instance_norm int_repr
+inverse is_complex is_conj is_distributed is_floating_point is_inference is_neg is_nonzero is_same_size
+is_signed isclose isfinite isinf isnan isneginf isposinf isreal istft kl_div kron kthvalue layer_norm lcm lcm_
+ldexp ldexp_ leaky_relu_ lgamma linear log log10 log10_ log1p log1p_ log2 log2_ log_ log_softmax logaddexp
+logaddexp2 logcumsumexp logdet logical_and logical_not logical_or logical_xor logit logit_ logsumexp lstm_cell
+lu_solve lu_unpack margin_ranking_loss masked_scatter masked_select matmul matrix_exp matrix_power max_pool1d
+max_pool1d_with_indices max_pool2d max_pool3d maximum minimum miopen_batch_norm miopen_convolution
+miopen_convolution_add_relu miopen_convolution_relu miopen_convolution_transpose miopen_depthwise_convolution
+miopen_rnn mkldnn_adaptive_avg_pool2d mkldnn_convolution mkldnn_linear_backward_weights mkldnn_max_pool2d
+mkldnn_max_pool3d mkldnn_rnn_layer mode msort mul multinomial mv mvlgamma nan_to_num nan_to_num_ nanmean nansum
+narrow_copy native_batch_norm native_channel_shuffle native_dropout native_group_norm native_layer_norm neg neg_
+negative negative_ nextafter nonzero nonzero_static norm_except_dim numel one_hot ones ones_like orgqr ormqr
+outer pairwise_distance pdist permute permute_copy pinverse pixel_shuffle pixel_unshuffle poisson
+poisson_nll_loss polar polygamma positive prelu promote_types put q_per_channel_axis q_per_channel_scales
+q_per_channel_zero_points q_scale q_zero_point qr quantize_per_channel quantize_per_tensor_dynamic
+quantized_batch_norm quantized_gru_cell quantized_lstm_cell quantized_max_pool1d quantized_max_pool2d
+quantized_max_pool3d quantized_rnn_relu_cell quantized_rnn_tanh_cell rad2deg rad2deg_ range ravel real
+reciprocal reciprocal_ relu relu_ renorm reshape resize_as_ resize_as_sparse_ resolve_conj resolve_neg rms_norm
+rnn_relu_cell rnn_tanh_cell roll rot90 row_indices_copy row_stack rrelu rrelu_ rsqrt rsqrt_ scalar_tensor
+scaled_dot_product_attention scatter_add scatter_reduce segment_reduce select select_copy select_scatter selu
+selu_ set_anomaly_enabled set_autocast_dtype sgn sigmoid sigmoid_ sign signbit sin sin_ sinc sinc_ sinh sinh_
+slice_copy slice_inverse slice_scatter slogdet smm softmax softplus softshrink split_copy split_with_sizes
+split_with_sizes_copy sqrt sqrt_ square square_ stack svd swapaxes swapdims sym_constrain_range
+sym_constrain_range_for_size t t_copy take take_along_dim tan tan_ tanh tanh_ tensor threshold threshold_ tile
+topk trace transpose transpose_copy triangular_solve tril tril_indices triplet_margin_loss triu triu_indices
+trunc trunc_ unbind unbind_copy unflatten unfold_copy unsafe_chunk unsafe_split unsafe_split_with_sizes
+unsqueeze unsqueeze_copy values_copy vander vdot view_as_complex view_as_complex_copy view_as_real
+view_as_real_copy vstack zero_ zeros zeros_like
+""".split()
+)

@@ -72,8 +72,43 @@ def __getattr__(name: str) -> object:
     if where is None:
         raise not_covered("torch.nn", name)
     value = getattr(importlib.import_module(where), name)
+    if name in _TORCH_INIT_OWNER:
+        _torch_init_name(value, _TORCH_INIT_OWNER[name])
     globals()[name] = value  # later lookups are plain attribute reads
     return value
+
+
+#: the class whose __init__ torch's layer runs where that is not the engine's (BatchNorm1d runs _BatchNorm's,
+#: ReLU its own): Python names it in its argument errors, `nn.BatchNorm1d(3, momentu=0.1)` says
+#: "_BatchNorm.__init__() got an unexpected keyword argument 'momentu'"
+_TORCH_INIT_OWNER = {
+    "BatchNorm1d": "_BatchNorm", "BatchNorm2d": "_BatchNorm", "BatchNorm3d": "_BatchNorm", "CELU": "CELU",
+    "CosineEmbeddingLoss": "CosineEmbeddingLoss", "Dropout": "_DropoutNd", "ELU": "ELU",
+    "FractionalMaxPool2d": "FractionalMaxPool2d", "FractionalMaxPool3d": "FractionalMaxPool3d",
+    "Hardshrink": "Hardshrink", "Hardsigmoid": "Hardsigmoid", "Hardswish": "Hardswish",
+    "LazyBatchNorm1d": "_LazyNormBase", "LazyBatchNorm2d": "_LazyNormBase", "LazyBatchNorm3d": "_LazyNormBase",
+    "LazyConv1d": "LazyConv1d", "LazyConv2d": "LazyConv2d", "LazyConv3d": "LazyConv3d",
+    "LazyConvTranspose1d": "LazyConvTranspose1d", "LazyConvTranspose2d": "LazyConvTranspose2d",
+    "LazyConvTranspose3d": "LazyConvTranspose3d", "LogSoftmax": "LogSoftmax",
+    "MarginRankingLoss": "MarginRankingLoss", "Mish": "Mish", "ReLU": "ReLU", "SELU": "SELU", "SiLU": "SiLU",
+    "Softmax": "Softmax", "Softmin": "Softmin", "Softshrink": "Softshrink",
+}  # fmt: skip
+
+
+def _torch_init_name(cls: type, owner: str) -> None:
+    """cls.__init__ as a copy of the inherited one whose code is named {owner}.__init__ (Python 3.11 and later
+    name a function's co_qualname in its argument errors; earlier, only __init__)."""
+    import types
+
+    f = cls.__init__
+    code = getattr(f, "__code__", None)
+    qual = f"{owner}.__init__"
+    if code is None or not hasattr(code, "co_qualname") or code.co_qualname == qual:
+        return
+    copy = types.FunctionType(code.replace(co_qualname=qual), f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+    copy.__kwdefaults__, copy.__qualname__, copy.__doc__ = f.__kwdefaults__, qual, f.__doc__
+    copy.__dict__.update(f.__dict__)
+    cls.__init__ = copy
 
 
 # modules whose __all__ adds more layers to torch.nn (convolution, pooling, normalisation, recurrent)
@@ -101,3 +136,10 @@ def __dir__() -> list:
 
     extra = [n for where in _LAYER_MODULES for n in getattr(importlib.import_module(where), "__all__", ())]
     return sorted({*globals(), *_LAZY, *_SUBMODULES, *extra})
+
+
+for _name, _owner in _TORCH_INIT_OWNER.items():  # (the layers imported above; the lazy ones in __getattr__)
+    if _name in globals():
+        _torch_init_name(globals()[_name], _owner)
+
+del _name, _owner

@@ -711,6 +711,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 from engine.nn.functional_more import FUNCTIONS as _MORE  # noqa: E402
 
 globals().update(_MORE)
+from engine.ops.util import numpy_names as _numpy_names  # noqa: E402
+
+# (torch's C builtins among them take numpy's axis=/keepdims= as its parser does: F.cosine_similarity(a, b, axis=0))
+cosine_similarity = _numpy_names(cosine_similarity, "cosine_similarity")  # noqa: F821 - bound by the update above
+pairwise_distance = _numpy_names(pairwise_distance, "pairwise_distance")  # noqa: F821
 
 
 def torch_layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,

@@ -2392,6 +2392,9 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    for name, pos, v in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"equal(): argument '{name}' (position {pos}) must be Tensor, not {type_name(v)}")
     if input._dev is not other._dev:
         raise mixed_device(input, other)
     a, b = input._data, other._data

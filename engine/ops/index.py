@@ -756,9 +756,10 @@ def _index_func_check(fn: str, input: Tensor, index: Tensor, source: Tensor) -> 
         )
 
 
-def _index_func_shapes(fn: str, input: Tensor, ax: int, index: Tensor, source: Tensor, bounds: bool = True) -> None:  # noqa: A002, E501
+def _index_func_shapes(fn: str, input: Tensor, ax: int, index: Tensor, source: Tensor, bounds: Any = True) -> None:  # noqa: A002, E501
     """torch's index_func_meta_impl checks on the shapes (after the dtype checks), then index_add's kernel's bounds
-    check (bounds=False: the caller's kernel checks in its own words)."""
+    check (bounds=False: the caller's kernel checks in its own words; "scatter": alpha is 1, so a matrix's first or
+    last dim takes the scatter_add_ path and its words)."""
     ss, xs = source._data.shape, input._data.shape
     if ax != 0 and ax >= len(ss):
         raise RuntimeError(f"{fn}(): Indexing dim {ax} is out of bounds of the source tensor with dim {len(ss)}")
@@ -775,19 +776,27 @@ def _index_func_shapes(fn: str, input: Tensor, ax: int, index: Tensor, source: T
     size = xs[ax] if xs else 1
     ia = index._data
     if bounds and n and ((r := index_range(ia))[0] < 0 or r[1] >= size):
-        raise RuntimeError(
-            f"index {first_out_of_range(ia.reshape(-1), 0, size)} is out of bounds for dimension {ax} with size {size}"
-        )
+        if len(xs) > 1 and not input._data.size:  # (torch's kernel returns before its check on an empty matrix)
+            return
+        if len(xs) > 1 and (ax == 0 or ax == len(xs) - 1) and bounds == "scatter" and ia.dtype == np.int64:
+            # (index_add's fast path on a first or last dim with alpha 1: scatter_add_'s check and words)
+            raise RuntimeError(
+                f"index {first_out_of_range(ia.reshape(-1), 0, size)} is out of bounds for dimension {ax} with size "
+                f"{size}"
+            )
+        raise IndexError("index out of range in self")  # (the serial kernel's TORCH_CHECK_INDEX)
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     _index_func_check("index_add_", input, index, source)
     ax = norm_dim(dim, input._data.ndim)
-    _index_func_shapes("index_add_", input, ax, index, source)
+    _index_func_shapes("index_add_", input, ax, index, source, "scatter" if alpha == 1 else True)
     if index._data.ndim == 0:
         index = index.reshape(1)
     with NoGrad():
-        if input._data.ndim == 0 or source._data.ndim == 0:  # (a 0-dim side: one element, added in place of the row)
+        if input._data.ndim > 1 and not input._data.size:  # (nothing to add to: torch skips even the index check)
+            r = input.clone()
+        elif input._data.ndim == 0 or source._data.ndim == 0:  # (a 0-dim side: one element, added in place of the row)
             src = (source * alpha if alpha != 1 else source).reshape(input._data.shape)
             r = input + src
         elif type(input._data) is np.ndarray and input._data.dtype.char in "fd" and source.dtype is input.dtype:
@@ -1534,6 +1543,8 @@ def _multi(views: list, op: str) -> tuple:
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+    if not isinstance(chunks, int) and not hasattr(type(chunks), "__index__"):  # (x.chunk(n / 2): no rounding)
+        raise TypeError(f"chunk(): argument 'chunks' (position 2) must be int, not {type_name(chunks)}")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = input._data

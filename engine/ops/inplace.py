@@ -431,6 +431,10 @@ def sub_(x: Tensor, other: Any, *rest: Any, alpha: Any = 1) -> Tensor:
         other, alpha = deprecated_alpha("sub_", other, rest), other
     check_inplace(x)
     no_uint_kernel("add_stub", x._data.dtype)
+    if x._data.dtype.kind == "b":  # (torch's words for a bool subtraction, before numpy's own in the fast path)
+        from engine.ops.elementwise import _sub_check
+
+        _sub_check(x, other)
     if alpha == 1 and (not ENABLED[0] or _no_graph(x, other)):  # (an optimizer's update: under no_grad)
         r = _fast(x, other, _subtract)
         if r is not None:

@@ -1417,6 +1417,9 @@ def unique(
     input element in them and their counts on request; nans are each their own value, as in torch."""
     from engine.backend import host
 
+    if not isinstance(input, Tensor):  # (torch.unique([1, 1]): the parser of the op it calls)
+        op = "_unique2" if dim is None else "unique_dim"
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
     if input._data.dtype.kind == "c":
         raise NotImplementedError(f"\"unique\" not implemented for '{input.dtype.scalar_name()}'")
     d = host(input._data)

@@ -202,11 +202,22 @@ def _view_dtype(input: Tensor, target: Any) -> Tensor:  # noqa: A002
     return t
 
 
+def _other_tensor(fn: str, other: Any) -> None:
+    """torch's parser error for x.view_as(1) and the like: the other operand must be a tensor."""
+    from engine.naming import type_name
+
+    raise TypeError(f"{fn}(): argument 'other' (position 1) must be Tensor, not {type_name(other)}")
+
+
 def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):
+        _other_tensor("view_as", other)
     return view(input, other._data.shape)
 
 
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):
+        _other_tensor("reshape_as", other)
     return reshape(input, other._data.shape)
 
 
@@ -575,6 +586,8 @@ def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:  # noqa: A00
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):
+        _other_tensor("expand_as", other)
     return expand(input, other._data.shape)
 
 
@@ -719,9 +732,16 @@ def _ri_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
+def _ri_axis(kw: dict) -> None:
+    """torch's parser takes numpy's axis= for dim= (repeat_interleave(x, 2, axis=1))."""
+    if "axis" in kw and "dim" not in kw:
+        kw["dim"] = kw.pop("axis")
+
+
 def repeat_interleave(*args: Any, **kw: Any) -> Tensor:
     """torch.repeat_interleave(input, repeats, dim=None, *, output_size=None), and the one-argument form
     repeat_interleave(repeats): each index i repeated repeats[i] times."""
+    _ri_axis(kw)
     output_size = kw.pop("output_size", None)
     given = dict(zip(_RI_NAMES, args))
     if len(args) > 3 or any(k not in _RI_NAMES or k in given for k in kw):
@@ -742,6 +762,7 @@ def repeat_interleave(*args: Any, **kw: Any) -> Tensor:
 
 
 def repeat_interleave_method(self: Tensor, *args: Any, **kw: Any) -> Tensor:
+    _ri_axis(kw)
     output_size = kw.pop("output_size", None)
     given = dict(zip(_RI_NAMES[1:], args))
     if len(args) > 2 or any(k not in _RI_NAMES[1:] or k in given for k in kw):
