@@ -905,11 +905,5 @@ def _to_sparse(self: Tensor, *args: Any, **kwargs: Any) -> Any:
     return to_sparse(self, *args, **kwargs)
 
 
-def _to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
-    """dense.to_dense(): the tensor itself (or converted to dtype), as in torch."""
-    return self if dtype is None else self.to(dtype)
-
-
 Tensor.to_sparse = named_code(_to_sparse, "to_sparse")
 Tensor.to_sparse_coo = named_code(_to_sparse, "to_sparse_coo")
-Tensor.to_dense = named_code(_to_dense, "to_dense")

@@ -3011,7 +3011,7 @@ _INT_PARAMS: dict[str, tuple[str, ...]] = {
     "select": ("input", "dim", "index"), "unbind": ("input", "dim"), "gather": ("input", "dim"),
     "index_select": ("input", "dim"), "diagonal": ("input", "offset", "dim1", "dim2"), "diff": ("input", "n", "dim"),
     "size": ("input", "dim"), "stride": ("input", "dim"), "chunk": ("input", "chunks", "dim"),
-    "softmax": ("input", "dim"), "log_softmax": ("input", "dim"), "cat": ("tensors", "dim"),
+    "cat": ("tensors", "dim"),
     "concat": ("tensors", "dim"), "concatenate": ("tensors", "dim"), "stack": ("tensors", "dim"),
     # (a name ending in * is a dim list: "must be tuple of ints, not float")
     "amax": ("input", "dim*"), "amin": ("input", "dim*"), "logsumexp": ("input", "dim*"),
