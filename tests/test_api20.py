@@ -302,6 +302,9 @@ _SLIPS = [
     "x.select('a', 0)", "x.diagonal('a')", "x.tril('a')", "x.softmax(1, 'a')", "x.topk(1, 0, 'a')",
     "x.argmax(0, 'a')", "torch.softmax(x, 'a')", "x.sum(1, 'a')", "x.sum(1, True, 'a')", "x.unsqueeze(dim='a')",
     "x.cumsum(0, dtype=3)", "torch.full('a', 1)", "x.chunk(2, 'a')", "x.diagonal(0, 'a')",
+    # a list first and more after: torch's "takes 1 positional argument" (an int first: the ints are one size)
+    "torch.zeros((2, 3), (4,))", "torch.zeros(2, (4,))", "torch.zeros([2], [3])", "x.reshape((2, 3), 1)",
+    "x.reshape(2, (3,))", "torch.ones((2,), 3, 4)", "x.repeat((2,), 2)", "x.permute((0,), 1)",
 ]  # fmt: skip
 # (and where the parser takes the arguments, the op's own error or result stands)
 _FINE = ["x.sum(1, True)", "x.sum(dim=(0, 1))", "x.sum(5)", "x.permute(1, 0)", "x.expand(2, -1)", "x.max(x)",

@@ -194,8 +194,8 @@ def _bind(params: list[_Param], args: tuple, kwargs: dict) -> tuple[list, tuple]
     given as several ints is one); None where there are more positional arguments than parameters."""
     positional = [p for p in params if not p.kw_only]
     alone = len(positional) == 1
-    if alone and positional[0].type == "tuple of ints" and len(args) > 1:
-        args = (args,)
+    if alone and positional[0].type == "tuple of ints" and len(args) > 1 and _int_like(args[0]):
+        args = (args,)  # (torch's varargs int list: only where the first is an int)
     if len(args) > len(positional):
         return None
     out = []
@@ -241,7 +241,9 @@ def _one_signature(fn: str, params: list[_Param], args: tuple, kwargs: dict) -> 
     """torch's error of the one signature that could take this many arguments (FunctionSignature::parse)."""
     positional = [p for p in params if not p.kw_only]
     alone = len(positional) == 1
-    if _sized(params) and len(args) > 1:  # (a size given as several arguments, one of them no int)
+    # (a size given as several arguments, one of them no int: torch reads them as one list only when the first is an
+    # int; a list first is one argument of several, "takes 1 positional argument")
+    if _sized(params) and len(args) > 1 and _int_like(args[0]):
         k = next((k for k, a in enumerate(args) if not _int_like(a)), None)
         if k is not None:
             return TypeError(
