@@ -2238,6 +2238,8 @@ class Prelude:
     # ------------------------------------------------------------------------------------------------
 
     def import_module(self, dotted: str) -> ModuleFacade:
+        # (a module outside tsr is one it has not: ModuleNotFoundError, as Python says for a module not installed,
+        # so that both `except ImportError` and `except ModuleNotFoundError` around `import tqdm` work)
         facade = self._facades.get(dotted)
         if facade is not None:
             return facade
@@ -2246,7 +2248,7 @@ class Prelude:
             if sub and sub not in policy.TORCH_SUBMODULES:
                 if sub in _NOT_IN_ENGINE:  # a part of PyTorch the engine lacks, not a forbidden module
                     raise ModuleNotFoundError(f"No module named '{dotted}' in tcli's engine; tsr {_ALLOWED_IMPORTS}")
-                raise ImportError(f"tsr cannot import '{dotted}'; it {_ALLOWED_IMPORTS}")
+                raise ModuleNotFoundError(f"tsr cannot import '{dotted}'; it {_ALLOWED_IMPORTS}")
             engine = self.load_engine()
             try:
                 where = policy.ENGINE_MODULES.get(sub, "engine." + sub)
@@ -2286,7 +2288,7 @@ class Prelude:
             module = importlib.import_module("tcli.script_dataclass" if dotted == "dataclasses" else dotted)
             facade = self._table_facade(dotted, module, names, replaced(self))
         else:
-            raise ImportError(f"tsr cannot import '{dotted}'; it {_ALLOWED_IMPORTS}")
+            raise ModuleNotFoundError(f"tsr cannot import '{dotted}'; it {_ALLOWED_IMPORTS}")
         self._facades[dotted] = facade
         return facade
 

@@ -451,7 +451,7 @@ def test_missing_pytorch_modules_are_named_as_missing_not_forbidden() -> None:
     status, out, err = run_tsr("import torch.jit\n")
     assert status == 1 and "ModuleNotFoundError: No module named 'torch.jit' in tcli's engine" in err
     status, out, err = run_tsr("import torch.ops\n")  # an engine internal stays forbidden
-    assert status == 1 and "ImportError: tsr cannot import 'torch.ops'; it can import torch (and" in err
+    assert status == 1 and "ModuleNotFoundError: tsr cannot import 'torch.ops'; it can import torch (and" in err
 
 
 def test_scope_notes_for_torch_names_the_engine_lacks() -> None:
