@@ -1499,11 +1499,21 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     return _piece(input, ax, start, length, NarrowBackward0)
 
 
-def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, split_size: Any = None) -> tuple:
-    if split_size_or_sections is None:  # Tensor.split names it split_size
+_UNSET: Any = object()
+
+
+def split(tensor: Tensor, split_size_or_sections: Any = _UNSET, dim: Any = 0, *, split_size: Any = _UNSET) -> tuple:
+    if split_size_or_sections is _UNSET:  # Tensor.split names it split_size
         split_size_or_sections = split_size
-    if split_size_or_sections is None:  # (torch.split and Tensor.split are Python functions: Python's message)
+    if split_size_or_sections is _UNSET:  # (torch.split and Tensor.split are Python functions: Python's message)
         raise TypeError("split() missing 1 required positional argument: 'split_size_or_sections'")
+    if not isinstance(tensor, Tensor):  # (torch.split calls tensor.split: a str's own split, or no such attribute)
+        if isinstance(tensor, str):
+            return tensor.split(split_size_or_sections, dim)
+        raise AttributeError(f"'{parser_type_name(tensor)}' object has no attribute 'split'")
+    s = split_size_or_sections
+    if type(s) is not int or type(dim) is not int:  # (Tensor.split calls _VF.split with an int, else split_with_sizes)
+        _split_parser(tensor, s, dim)
     d = tensor._data
     if d.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
@@ -1531,6 +1541,19 @@ def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, s
         if n == 0:
             sizes = [0]
     return _split_views(tensor, ax, sizes, cls, "SplitWithSizes" if cls is SplitWithSizesBackward0 else "Split")
+
+
+def _split_parser(tensor: Tensor, s: Any, dim: Any) -> None:
+    """torch's parser error of the _VF function Tensor.split calls (split for an int size, split_with_sizes for
+    anything else but a tensor), where it refuses these arguments."""
+    from engine.ops.arg_parser import refusal
+
+    if isinstance(s, Tensor):
+        return
+    name = "split" if isinstance(s, int) and not isinstance(s, bool) else "split_with_sizes"
+    refused = refusal("_VF", name, (tensor, s, dim), {})
+    if refused is not None:
+        raise refused
 
 
 def _multi(views: list, op: str) -> tuple:
