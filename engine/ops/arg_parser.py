@@ -71,7 +71,7 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
     ("method", "expand"): ("(tuple of ints size, *, bool implicit = False)",),
     ("method", "repeat"): ("(tuple of ints repeats)",),
     ("method", "flip"): ("(tuple of ints dims)",),
-    ("method", "roll"): ("(tuple of ints shifts, tuple of ints dims = None)",),
+    ("method", "roll"): ("(tuple of ints shifts, tuple of ints^ dims = None)",),
     ("method", "movedim"): ("(int source, int destination)", "(tuple of ints source, tuple of ints destination)"),
     ("method", "index_select"): ("(int dim, Tensor index)",),
     ("method", "gather"): ("(int dim, Tensor index, *, bool sparse_grad = False)",),
@@ -147,8 +147,10 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
     ("function", "frac"): ("(Tensor input, *, Tensor out = None)",),
     ("function", "isnan"): ("(Tensor input, *, Tensor out = None)",),
     ("function", "isfinite"): ("(Tensor input)",),
-    ("function", "add"): ("(Tensor~ input, Tensor~ other, *, Number alpha = 1, Tensor out = None)",),
-    ("function", "sub"): ("(Tensor~ input, Tensor~ other, *, Number alpha = 1, Tensor out = None)",),
+    ("function", "add"): ("(Tensor~ input, Tensor~ other, *, Number alpha = 1, Tensor out = None)",
+                          "hidden:(Tensor~ input, Number alpha, Tensor~ other, *, Tensor out = None)"),
+    ("function", "sub"): ("(Tensor~ input, Tensor~ other, *, Number alpha = 1, Tensor out = None)",
+                          "hidden:(Tensor~ input, Number alpha, Tensor~ other, *, Tensor out = None)"),
     ("function", "mul"): ("(Tensor~ input, Tensor~ other, *, Tensor out = None)",),
     ("function", "div"): ("(Tensor~ input, Tensor~ other, *, Tensor out = None)",
                           "(Tensor~ input, Tensor~ other, *, str rounding_mode, Tensor out = None)",
@@ -211,21 +213,27 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
     ("method", "allclose"): ("(Tensor other, float rtol = 1e-05, float atol = 1e-08, bool equal_nan = False)",),
     ("method", "equal"): ("(Tensor other)",),
     ("method", "dist"): ("(Tensor other, Number p = 2)",),
-    ("method", "add_"): ("(Tensor~ other, *, Number alpha = 1)",),
+    ("method", "add_"): ("(Tensor~ other, *, Number alpha = 1)", "hidden:(Number other, Number alpha = 1)",
+                         "hidden:(Number alpha, Tensor other)"),
     ("method", "mul_"): ("(Tensor~ other)",),
-    ("method", "sub_"): ("(Tensor~ other, *, Number alpha = 1)",),
+    ("method", "sub_"): ("(Tensor~ other, *, Number alpha = 1)", "hidden:(Number other, Number alpha = 1)",
+                         "hidden:(Number alpha, Tensor other)"),
     ("method", "div_"): ("(Tensor~ other)",
                          "(Tensor~ other, *, str rounding_mode)",
                          "(Number other, *, str rounding_mode)"),
-    ("method", "copy_"): ("(Tensor~ other, bool non_blocking = False)",),
+    ("method", "copy_"): ("(Tensor~ other, bool non_blocking = False)", "hidden:(Tensor~ other, bool non_blocking = False)"),
     ("method", "lerp"): ("(Tensor end, Tensor weight)",
                          "(Tensor end, Number weight)"),
     ("function", "lerp"): ("(Tensor input, Tensor end, Tensor weight, *, Tensor out = None)",
                            "(Tensor input, Tensor end, Number weight, *, Tensor out = None)"),
     ("function", "addcmul"): ("(Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1, "
-                              "Tensor out = None)",),
+                              "Tensor out = None)",
+                              "hidden:(Tensor input, Number value, Tensor tensor1, Tensor tensor2, *, "
+                              "Tensor out = None)"),
     ("function", "addcdiv"): ("(Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1, "
-                              "Tensor out = None)",),
+                              "Tensor out = None)",
+                              "hidden:(Tensor input, Number value, Tensor tensor1, Tensor tensor2, *, "
+                              "Tensor out = None)"),
     ("function", "clamp"): ("(Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)",
                             "(Tensor input, Number min = None, Number max = None, *, Tensor out = None)"),
     ("method", "clamp"): ("(Tensor min = None, Tensor max = None)",
@@ -350,7 +358,7 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
                               "(Tensor input, int dim)",
                               "(Tensor input, tuple of ints dim)"),
     ("function", "flip"): ("(Tensor input, tuple of ints dims, *, Tensor out = None)",),
-    ("function", "roll"): ("(Tensor input, tuple of ints shifts, tuple of ints dims = None, *, "
+    ("function", "roll"): ("(Tensor input, tuple of ints shifts, tuple of ints^ dims = None, *, "
                            "Tensor out = None)",),
     ("function", "tril"): ("(Tensor input, int diagonal = 0, *, Tensor out = None)",),
     ("method", "view_as"): ("(Tensor other)",),
@@ -377,10 +385,15 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
                             "Tensor out = None)",),
     ("function", "hstack"): ("(tuple of Tensors tensors, *, Tensor out = None)",),
     ("function", "vstack"): ("(tuple of Tensors tensors, *, Tensor out = None)",),
-    # (torch.split and Tensor.split are Python, calling these two by position: the engine's split asks for them)
-    ("_VF", "split"): ("(Tensor input, int split_size, int dim = 0)",
-                       "(Tensor input, tuple of ints split_size, int dim = 0)"),
-    ("_VF", "split_with_sizes"): ("(Tensor input, tuple of ints split_sizes, int dim = 0)",),
+}  # fmt: skip
+
+
+#: torch's `_VF` functions torch.split and Tensor.split (Python, in torch) call by position: the engine's split asks
+#: refusal("_VF", ...) for their words
+_VF_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "split": ("(Tensor input, int split_size, int dim = 0)",
+              "(Tensor input, tuple of ints split_size, int dim = 0)"),
+    "split_with_sizes": ("(Tensor input, tuple of ints split_sizes, int dim = 0)",),
 }  # fmt: skip
 
 
@@ -389,7 +402,7 @@ _PYTHON_LEVEL = frozenset({("method", "unflatten")})
 
 
 class _Param:
-    __slots__ = ("type", "name", "optional", "none_ok", "kw_only", "numbers")
+    __slots__ = ("type", "name", "optional", "none_ok", "kw_only", "numbers", "one_int")
 
     def __init__(self, text: str, kw_only: bool) -> None:
         head, _, default = text.partition(" = ")
@@ -399,7 +412,8 @@ class _Param:
         # (a Python number taken as a tensor: add's, sub's)
         self.none_ok = default == "None" or self.type.endswith("?")
         self.numbers = self.type.endswith("~")
-        self.type = self.type.rstrip("?~")
+        self.one_int = self.type.endswith("^")  # ("tuple of ints^ dims": torch's `int[1]`, one int taken)
+        self.type = self.type.rstrip("?~^")
         self.kw_only = kw_only
 
 
@@ -421,7 +435,7 @@ def _int_like(v: Any) -> bool:
 
 #: "tuple of ints" parameters that take one int as well (torch's `int[1]`: dims); a size takes one only as the
 #: one positional argument (`torch.zeros(2)`)
-_ONE_INT = frozenset({"dim", "dims", "shifts"})
+_ONE_INT = frozenset({"dim", "shifts"})
 
 
 def _matches(p: _Param, v: Any, alone: bool) -> bool | None:
@@ -432,15 +446,18 @@ def _matches(p: _Param, v: Any, alone: bool) -> bool | None:
     if tp == "tuple of ints":
         if isinstance(v, (tuple, list)):
             return all(_int_like(e) for e in v)
-        return _int_like(v) and (alone or p.name in _ONE_INT)
+        return _int_like(v) and (alone or p.name in _ONE_INT or p.one_int)
     if tp == "Tensor":
         return isinstance(v, Tensor) or (p.numbers and isinstance(v, (int, float, complex, bool, np.number)))
     if tp == "tuple of Tensors":
         if isinstance(v, (tuple, list)):
             return None  # (an element that is no tensor: torch's "expected Tensor as element", the op's own)
         return False
-    if tp == "Number":
-        return isinstance(v, (int, float, complex, np.number, np.bool_, Tensor))
+    if tp in ("Number", "float"):  # (a tensor: only one of no dims that needs no grad)
+        if isinstance(v, Tensor):
+            return v.ndim == 0 and not v.requires_grad
+        return isinstance(v, (int, float, np.number, np.bool_) if tp == "float" else (int, float, complex, np.number,
+                                                                                      np.bool_))
     if tp == "bool":
         return isinstance(v, (bool, np.bool_))
     if tp == "torch.dtype":
@@ -573,6 +590,12 @@ def _invalid_combination(fn: str, signatures: tuple[str, ...], args: tuple, kwar
     got = f"({got[:-2] if args else got})"
     head = f"{fn}() received an invalid combination of arguments - "
     if len(signatures) == 1:  # (one shown, others hidden: add's)
+        # (one option: torch reads the keywords by its crude names whatever the count: add(alpha=2.0)'s "alpha")
+        pieces = [p.rpartition(" ")[2] for p in signatures[0][1:-1].split(", ")]
+        start = max(len(pieces) - len(kwargs), 0)
+        wrong = [k for k in kwargs if k not in pieces[start:]]
+        if wrong:
+            return TypeError(f"{head}got unrecognized keyword arguments: {', '.join(wrong)}")
         why = _why_not(signatures[0], args, kwargs)
         if why is not None and why[0] == "keywords":
             return TypeError(f"{head}got unrecognized keyword arguments: {why[1]}")
@@ -628,7 +651,7 @@ def _crude_match(tp: str, v: Any) -> bool:
 def refusal(kind: str, name: str, args: tuple, kwargs: dict) -> TypeError | None:
     """torch's parser error for `name(*args, **kwargs)` (kind "method": a Tensor method, self not in args;
     "function": torch.<name>), or None where its parser takes the arguments or the function is not in the table."""
-    table = SIGNATURES.get((kind, name))
+    table = _VF_SIGNATURES.get(name) if kind == "_VF" else SIGNATURES.get((kind, name))
     if table is None:
         return None
     if (kind, name) in _PYTHON_LEVEL:  # (torch's Python method passes its arguments on by position)
@@ -657,7 +680,9 @@ def refusal(kind: str, name: str, args: tuple, kwargs: dict) -> TypeError | None
                 _params(sig.removeprefix("hidden:"))) else None  # fmt: skip
             if found is not None and "failed to unpack" in str(found):
                 return found
-    signatures = tuple(s.replace("?", "").replace("~", "") for s in table if not s.startswith("hidden:"))
+    signatures = tuple(
+        s.replace("?", "").replace("~", "").replace("^", "") for s in table if not s.startswith("hidden:")
+    )
     parsed = [_params(s) for s in table if not s.startswith("hidden:")]
     if len(table) == 1:
         return _one_signature(name, parsed[0], args, kwargs)

@@ -247,6 +247,11 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
     if seq.ndim <= 1:
         r = np.searchsorted(seq, vals, side=side)
     else:
+        if vals.ndim == 0:  # (a scalar value, or a tensor of no dims)
+            raise RuntimeError(
+                "torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension is 1, but "
+                f"we got boundaries tensor dim({seq.ndim}) and input value's dim(0) numel(1)"
+            )
         if seq.shape[:-1] != vals.shape[:-1]:
             raise RuntimeError(
                 "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "

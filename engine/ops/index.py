@@ -1589,15 +1589,15 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     n = d.shape[ax]
     if isinstance(indices_or_sections, Tensor):  # (a 0-dim tensor: the number of sections; 1-dim: indices)
         ia = indices_or_sections._data
+        if ia.dtype != np.int64:  # (torch checks the dtype first)
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{indices_or_sections.dtype.scalar_name()}"
+            )
         if ia.ndim > 1:
             raise RuntimeError(
                 "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional "
                 f"tensor, but got a tensor with {ia.ndim} dims"
-            )
-        if ia.dtype != np.int64:
-            raise RuntimeError(
-                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
-                f"{indices_or_sections.dtype.scalar_name()}"
             )
         indices_or_sections = int(ia) if ia.ndim == 0 else [int(v) for v in ia.tolist()]
     elif not isinstance(indices_or_sections, (int, list, tuple)):
