@@ -397,6 +397,63 @@ _VF_SIGNATURES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+#: torch.nn.functional's functions written in C: torch's signatures, as its errors print them
+NN_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "linear": ("(Tensor input, Tensor weight, Tensor bias = None)",),
+    "one_hot": ("(Tensor input, int num_classes = -1)",),
+    "cosine_similarity": ("(Tensor x1, Tensor x2, int dim = 1, float eps = 1e-08)",),
+}  # fmt: skip
+
+#: the torch functions that torch.nn.functional's Python ones call (NN_FORWARD), for refusal("aten", name)
+_ATEN_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "relu6": ("(Tensor input)",),
+    "kl_div": ("(Tensor input, Tensor target, int reduction = 1, *, bool log_target = False)",),
+    "embedding": ("(Tensor weight, Tensor indices, int padding_idx = -1, bool scale_grad_by_freq = False, "
+                  "bool sparse = False)",),
+    "layer_norm": ("(Tensor input, tuple of ints normalized_shape, Tensor weight = None, Tensor bias = None, "
+                   "float eps = 1e-05, bool cudnn_enable = True)",),
+    "pad": ('(Tensor input, tuple of ints pad, str mode = "constant", float value = None)',),
+}  # fmt: skip
+
+#: torch.nn.functional's functions written in Python, as torch's parser meets what they call: (kind, name, the F
+#: parameters handed on by position, in order); a str: the attribute of input read first (`input.tanh()`), whose
+#: absence is Python's AttributeError
+NN_FORWARD: dict[str, tuple[str, str, tuple[str, ...]] | str] = {
+    "tanh": "tanh", "sigmoid": "sigmoid", "normalize": "norm",
+    "softmax": ("method", "softmax", ("dim",)), "log_softmax": ("method", "log_softmax", ("dim",)),
+    "kl_div": ("aten", "kl_div", ("input", "target")),
+    "embedding": ("aten", "embedding", ("weight", "input")),
+    "layer_norm": ("aten", "layer_norm", ("input", "normalized_shape", "weight", "bias", "eps")),
+    "pad": ("aten", "pad", ("input", "pad", "mode", "value")),
+    "relu6": ("aten", "relu6", ("input",)),
+}  # fmt: skip
+
+
+def nn_refusal(name: str, params: tuple[str, ...], args: tuple, kwargs: dict) -> BaseException | None:
+    """torch's parser error for torch.nn.functional.<name>(*args, **kwargs) (params: the F function's parameter
+    names, in order), or None where its parser takes the arguments or the function is in neither table."""
+    if name in NN_SIGNATURES:
+        return refusal("nn", name, args, kwargs)
+    forward = NN_FORWARD.get(name)
+    if forward is None or not args:
+        return None
+    if isinstance(forward, str):
+        if not isinstance(args[0], Tensor) and not hasattr(args[0], forward):
+            return AttributeError(f"'{parser_type_name(args[0])}' object has no attribute '{forward}'")
+        return None
+    kind, target, names = forward
+    given = dict(zip(params, args)) | kwargs
+    if kind == "method":
+        if not isinstance(args[0], Tensor):
+            return AttributeError(f"'{parser_type_name(args[0])}' object has no attribute '{target}'")
+    values = []
+    for n in names:  # (the leading ones given: those after are the callee's defaults)
+        if n not in given:
+            break
+        values.append(given[n])
+    return refusal(kind, target, tuple(values), {})
+
+
 #: torch's Tensor methods written in Python, which call the parsed one with every argument by position
 _PYTHON_LEVEL = frozenset({("method", "unflatten")})
 
@@ -651,7 +708,10 @@ def _crude_match(tp: str, v: Any) -> bool:
 def refusal(kind: str, name: str, args: tuple, kwargs: dict) -> TypeError | None:
     """torch's parser error for `name(*args, **kwargs)` (kind "method": a Tensor method, self not in args;
     "function": torch.<name>), or None where its parser takes the arguments or the function is not in the table."""
-    table = _VF_SIGNATURES.get(name) if kind == "_VF" else SIGNATURES.get((kind, name))
+    table = (
+        _VF_SIGNATURES.get(name) if kind == "_VF" else NN_SIGNATURES.get(name) if kind == "nn" else
+        _ATEN_SIGNATURES.get(name) if kind == "aten" else SIGNATURES.get((kind, name))
+    )  # fmt: skip
     if table is None:
         return None
     if (kind, name) in _PYTHON_LEVEL:  # (torch's Python method passes its arguments on by position)
