@@ -383,6 +383,9 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
                                    "Tensor out = None)"),
     ("function", "histc"): ("(Tensor input, int bins = 100, Number min = 0, Number max = 0, *, "
                             "Tensor out = None)",),
+    ("function", "chunk"): ("(Tensor input, int chunks, int dim = 0)",),
+    ("function", "unbind"): ("(Tensor input, int dim = 0)",),
+    ("method", "unbind"): ("(int dim = 0)",),
     ("function", "hstack"): ("(tuple of Tensors tensors, *, Tensor out = None)",),
     ("function", "vstack"): ("(tuple of Tensors tensors, *, Tensor out = None)",),
 }  # fmt: skip
