@@ -221,7 +221,8 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
     ("method", "div_"): ("(Tensor~ other)",
                          "(Tensor~ other, *, str rounding_mode)",
                          "(Number other, *, str rounding_mode)"),
-    ("method", "copy_"): ("(Tensor~ other, bool non_blocking = False)", "hidden:(Tensor~ other, bool non_blocking = False)"),
+    ("method", "copy_"): ("(Tensor~ other, bool non_blocking = False)",
+                          "hidden:(Tensor~ other, bool non_blocking = False)"),
     ("method", "lerp"): ("(Tensor end, Tensor weight)",
                          "(Tensor end, Number weight)"),
     ("function", "lerp"): ("(Tensor input, Tensor end, Tensor weight, *, Tensor out = None)",
@@ -498,6 +499,10 @@ def _int_like(v: Any) -> bool:
 _ONE_INT = frozenset({"dim", "shifts"})
 
 
+_REAL = (int, float, np.number, np.bool_)
+_NUMBER = (int, float, complex, np.number, np.bool_)
+
+
 def _matches(p: _Param, v: Any, alone: bool) -> bool | None:
     """Whether torch's parser takes v for p (None: not judged here, taken); alone: p is the one positional."""
     tp = p.type
@@ -516,8 +521,7 @@ def _matches(p: _Param, v: Any, alone: bool) -> bool | None:
     if tp in ("Number", "float"):  # (a tensor: only one of no dims that needs no grad)
         if isinstance(v, Tensor):
             return v.ndim == 0 and not v.requires_grad
-        return isinstance(v, (int, float, np.number, np.bool_) if tp == "float" else (int, float, complex, np.number,
-                                                                                      np.bool_))
+        return isinstance(v, _REAL if tp == "float" else _NUMBER)
     if tp == "bool":
         return isinstance(v, (bool, np.bool_))
     if tp == "torch.dtype":
@@ -529,7 +533,6 @@ def _bind(params: list[_Param], args: tuple, kwargs: dict) -> tuple[list, tuple]
     """Each parameter's (param, value or _MISSING, given by position), in order, and the args as parsed (a size
     given as several ints is one); None where there are more positional arguments than parameters."""
     positional = [p for p in params if not p.kw_only]
-    alone = len(positional) == 1
     if _sized(params) and len(args) > 1 and _int_like(args[0]):
         args = (args,)  # (torch's varargs int list: only where the first is an int)
     if len(args) > len(positional):
