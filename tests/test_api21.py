@@ -137,6 +137,24 @@ def test_add_sub_mul_div_take_a_number_first() -> None:
     """)
 
 
+def test_what_torchs_parser_refuses_does_not_run() -> None:
+    # the engine took these (a None value filled NaN, pow of a list returned NotImplemented): now refused, in
+    # torch's words
+    same_as_torch(
+        _errors([
+            "x.masked_fill(m, None)", "x.masked_fill_(m, None)", "torch.masked_fill(x, m, None)",
+            "x.scatter(0, i, None)", "x.scatter_(0, i, None)", "torch.scatter(x, 0, i, None)",
+            "x.index_fill(0, iv, None)", "x.index_fill_(0, iv, None)", "torch.lerp(x, y, None)",
+            "torch.pow([0, 1], y)", "torch.pow(None, y)", "torch.dist(x, 1.5)", "x.dist(1.5)",
+            "torch.addcmul(x, 1.5, y)", "torch.addcdiv(x, y, 1.5)", "x.std(0, 1.5, True)", "x.var(0, 'a', True)",
+            "x.std(0, 1)", "x.narrow(1, 1.5, 2)", "torch.narrow(x, 1, 1.5, 2)", "x.select(1, 1.5)",
+            "x.roll(1.5, 0)", "torch.roll(x, np.array([0, 1]), 0)", "x.diagonal(1.5)",
+            "torch.bucketize([0, 1], v.sort()[0])", "torch.searchsorted(v.sort()[0], 'a')",
+            "F.linear(x, w.t(), 1.5)", "F.pad(x, np.array([0, 1]))",
+        ])
+    )  # fmt: skip
+
+
 def test_ops_check_in_torchs_order() -> None:
     same_as_torch(
         _errors([
@@ -199,4 +217,4 @@ def test_wrong_typed_argument_sweep_against_torch() -> None:
     assert not internal, internal[:5]
     wrong = [(c, e, g) for c, e, g in zip(calls, expected, got) if e != g and not g.endswith(" OK")]
     assert not wrong, wrong[:5]
-    assert sum(e == g for e, g in zip(expected, got)) > 0.95 * len(calls)
+    assert sum(e == g for e, g in zip(expected, got)) > 0.99 * len(calls)

@@ -143,6 +143,8 @@ DistBackward0 = node_class("DistBackward0", _dist_bw)
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"dist(): argument 'other' must be Tensor, not {type(other).__name__}")
     with NoGrad():
         diff = input - other
         if diff._data.dtype.kind in "biu":  # (torch's dist kernel checks the difference's dtype as norm's)
@@ -228,6 +230,8 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
 
 def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter: Any = None) -> Tensor:  # fmt: skip
+    if not isinstance(values, (Tensor, int, float, bool, np.number)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"searchsorted(): values must be a Tensor or a Number, not {type(values).__name__}")
     seq = host(sorted_sequence._data)
     vals = host(values._data) if isinstance(values, Tensor) else np.asarray(values)
     if side is not None and side not in ("left", "right"):
@@ -266,6 +270,8 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
 
 
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
+    if not isinstance(input, (Tensor, int, float, bool, np.number)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"bucketize(): input must be a Tensor or a Number, not {type(input).__name__}")
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)

@@ -1051,6 +1051,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     if not isinstance(input, Tensor):
         if not isinstance(exponent, Tensor):
             raise TypeError("pow(): expected at least one Tensor argument")
+        if not isinstance(input, _NUMBERS):  # (torch's parser refuses it: tcli words it so)
+            raise TypeError(f"pow(): argument 'self' must be a Number, not {type_name(input)}")
         return _out(_rpow(exponent, input), out)
     if isinstance(exponent, Tensor):
         if exponent._data.ndim == 0 and exponent._dev is not input._dev and exponent._dev.type == "cpu":
@@ -1551,6 +1553,9 @@ AddcdivBackward0 = node_class("AddcdivBackward0", holomorphic(_addcdiv_bw))
 
 def _ternary(cls: type, combine: Any) -> Any:
     def op(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        if not isinstance(tensor1, Tensor) or not isinstance(tensor2, Tensor):  # (torch's parser refuses it)
+            bad = tensor2 if isinstance(tensor1, Tensor) else tensor1
+            raise TypeError(f"{cls.__name__[:7].lower()}(): tensor1 and tensor2 must be Tensors, not {type_name(bad)}")
         if (
             cls is AddcdivBackward0
             and isinstance(tensor1, Tensor)
@@ -2492,6 +2497,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     above (so lerp(a, b, 1) is exactly b)."""
     from engine.ops.util import record
 
+    if weight is None:  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("lerp(): weight must be a Tensor or a Number, not NoneType")
     for name, t in (("end", end),) + ((("weight", weight),) if isinstance(weight, Tensor) else ()):
         if t.dtype is not input.dtype:
             raise RuntimeError(

@@ -928,6 +928,8 @@ MaskedFillBackward1 = node_class("MaskedFillBackward1", _masked_fill1_bw)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A002
+    if value is None:  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("masked_fill(): value must be a Tensor or a Number, not NoneType")
     no_uint_kernel("masked_fill", input._data.dtype)
     if mask._data.dtype.kind != "b":
         raise RuntimeError(
@@ -1163,6 +1165,8 @@ def scatter(
 ) -> Tensor:  # noqa: A002
     if src is None:
         src = value
+    if src is None:  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("scatter(): src must be a Tensor or value a Number, not NoneType")
     if reduce is not None:
         return _scatter_reduce_legacy(input, dim, index, src, reduce)
     _scatter_check(input, index, src)
@@ -1481,6 +1485,8 @@ def _piece(input: Tensor, ax: int, start: int, length: int, cls: type | None) ->
 
 
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002
+    if isinstance(start, (float, np.ndarray)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"narrow(): argument 'start' must be int or Tensor, not {type(start).__name__}")
     d = input._data
     if d.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -1777,6 +1783,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    if isinstance(index, (float, np.ndarray)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"select(): argument 'index' must be int, not {type(index).__name__}")
     d = input._data
     ax = norm_dim(dim, d.ndim)
     n = d.shape[ax]

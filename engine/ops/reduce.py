@@ -688,6 +688,9 @@ def _varstd(
 ) -> Tensor:  # noqa: A002
     if isinstance(dim, bool):
         unbiased, dim = dim, None
+    if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):  # (torch's parser refuses it)
+        name = "std" if is_std else "var"
+        raise TypeError(f"{name}(): argument 'unbiased' must be bool, not {type(unbiased).__name__}")
     d = input._data
     if d.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
