@@ -773,9 +773,9 @@ def _is_size(x: Any) -> bool:
 METHODS["new"] = _new_legacy
 
 
-def _split_method(self: Tensor, split_size: Any = None, dim: int = 0) -> tuple:
+def _split_method(self: Tensor, split_size: Any = I._UNSET, dim: Any = 0) -> tuple:
     """Tensor.split (a Python method in torch, so Python's own message for a missing split_size)."""
-    if split_size is None:
+    if split_size is I._UNSET:
         raise TypeError("Tensor.split() missing 1 required positional argument: 'split_size'")
     return I.split(self, split_size, dim)
 

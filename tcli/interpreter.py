@@ -61,6 +61,7 @@ _RETURN: Any = object()
 #: a tensor's attributes torch shows otherwise for a forward-AD dual tensor than the engine's graph says
 AUTOGRAD_SHOWN = frozenset({"requires_grad", "grad_fn", "is_leaf"})
 #: the errors a torch function may raise of its own where torch's argument parser refuses the arguments first
+#: (and any TypeError of the engine's own: elementwise's NotOperand)
 _PARSER_REFUSED = frozenset({TypeError, ValueError, AttributeError, IndexError, RuntimeError})
 #: loop iterations between the periodic checks (deadline when no timer signal, process memory)
 _TICK = 127
@@ -1859,7 +1860,7 @@ class Interpreter:
                 try:
                     r = fn(*args, **kwargs)
                 except BaseException as e:
-                    if e.__class__ in _PARSER_REFUSED:
+                    if e.__class__ in _PARSER_REFUSED or isinstance(e, TypeError):
                         refused = refusal(e, fn, args, kwargs, called)
                         if refused is not None:
                             raise _fail(refused, node) from None
@@ -1921,7 +1922,7 @@ class Interpreter:
                 try:
                     r = fn(a)
                 except BaseException as e:
-                    if e.__class__ in _PARSER_REFUSED:
+                    if e.__class__ in _PARSER_REFUSED or isinstance(e, TypeError):
                         refused = refusal(e, fn, (a,), None, called)
                         if refused is not None:
                             raise _fail(refused, node) from None
@@ -1957,7 +1958,7 @@ class Interpreter:
             try:
                 r = fn(*args)
             except BaseException as e:
-                if e.__class__ in _PARSER_REFUSED:
+                if e.__class__ in _PARSER_REFUSED or isinstance(e, TypeError):
                     refused = refusal(e, fn, args, None, called)
                     if refused is not None:
                         raise _fail(refused, node) from None

@@ -2331,6 +2331,8 @@ class Prelude:
         call raised."""
         if called is None or self.engine is None:
             return None
+        from engine.ops.arg_parser import SIGNATURES
+
         if type(fn) is Checked:  # (a sized method: .repeat, .expand)
             fn = fn.fn
         if type(fn) is types.MethodType:
@@ -2338,13 +2340,23 @@ class Prelude:
             if not isinstance(fn.__self__, self.tensor_type) or getattr(owner, called, None) is not fn.__func__:
                 return None
             kind = "method"
-        else:
-            if getattr(self.engine, called, None) not in (fn, ORIGINAL_OF.get(fn)):
-                return None
+        elif getattr(self.engine, called, None) in (fn, ORIGINAL_OF.get(fn)) and ("function", called) in SIGNATURES:
             kind = "function"
-        from engine.ops.arg_parser import refusal
+        else:
+            nn = sys.modules.get("engine.nn.functional")
+            if nn is None or getattr(nn, called, None) not in (fn, ORIGINAL_OF.get(fn)):
+                return None
+            kind = "nn"
+        from engine.ops.arg_parser import nn_refusal, refusal
 
-        refused = refusal(kind, called, args, kwargs or {})
+        if kind == "nn":  # (torch.nn.functional's: C ones parsed, Python ones as what they call meets them)
+            try:
+                params = tuple(inspect.signature(ORIGINAL_OF.get(fn, fn)).parameters)
+            except (TypeError, ValueError):
+                return None
+            refused = nn_refusal(called, params, args, kwargs or {})
+        else:
+            refused = refusal(kind, called, args, kwargs or {})
         if refused is not None and e.__class__ is TypeError and sorted(str(e)) == sorted(str(refused)):
             return None
         return refused

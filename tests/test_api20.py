@@ -364,7 +364,7 @@ def _table_slips() -> list[str]:
 
 
 #: where tcli's op raises an error of its own that torch's parser would not have (the parser takes the arguments)
-_OWN_ERRORS = {"x.index_select(0, x)", "x.unflatten(0, None)", "x.unflatten(0, x)"}
+_OWN_ERRORS = {"x.index_select(0, x)", "x.unflatten(0, None)", "x.unflatten(0, x)", "torch.index_select(x, 0, x)"}
 
 
 def test_argument_parser_table_against_torch() -> None:

@@ -265,6 +265,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """torch's paths (aten linear): a 2-D input with bias is one addmm; a contiguous input of other ranks is
     flattened to 2-D for it (ViewBackward0 on top); otherwise matmul, then the bias added."""
     tensor_arg("linear", input)
+    if bias is not None and not isinstance(bias, Tensor):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"linear(): argument 'bias' must be Tensor, not {type(bias).__name__}")
     if bias is not None and isinstance(input, Tensor) and isinstance(bias, Tensor):
         d = input._data
         if d.ndim == 2:

@@ -968,6 +968,8 @@ _PAD_SIZES = (
 
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
     """torch.nn.functional.pad (at::pad): pad is (left, right) of the last dim, then of the one before, ..."""
+    if isinstance(pad, np.ndarray):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("pad(): argument 'pad' must be tuple of ints, not numpy.ndarray")
     p = _pad_list(pad)
     nd = input.dim()
     if len(p) % 2:

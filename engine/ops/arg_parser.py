@@ -71,7 +71,7 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
     ("method", "expand"): ("(tuple of ints size, *, bool implicit = False)",),
     ("method", "repeat"): ("(tuple of ints repeats)",),
     ("method", "flip"): ("(tuple of ints dims)",),
-    ("method", "roll"): ("(tuple of ints shifts, tuple of ints dims = None)",),
+    ("method", "roll"): ("(tuple of ints shifts, tuple of ints^ dims = None)",),
     ("method", "movedim"): ("(int source, int destination)", "(tuple of ints source, tuple of ints destination)"),
     ("method", "index_select"): ("(int dim, Tensor index)",),
     ("method", "gather"): ("(int dim, Tensor index, *, bool sparse_grad = False)",),
@@ -122,7 +122,340 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
                             "(Tensor condition, Number self, Tensor other)",
                             "(Tensor condition, Tensor input, Number other)",
                             "(Tensor condition, Number self, Number other)"),
+    # (generated from torch 2.13's own error texts, or its schemas where one signature is shown: api21)
+    ("function", "abs"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "neg"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "exp"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "log"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "sqrt"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "sin"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "cos"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "tanh"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "sigmoid"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "relu"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "floor"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "ceil"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "round"): ("(Tensor input, *, Tensor out = None)",
+                            "(Tensor input, *, int decimals, Tensor out = None)"),
+    ("function", "sign"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "reciprocal"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "rsqrt"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "log1p"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "expm1"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "square"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "trunc"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "frac"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "isnan"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "isfinite"): ("(Tensor input)",),
+    ("function", "add"): ("(Tensor~ input, Tensor~ other, *, Number alpha = 1, Tensor out = None)",
+                          "hidden:(Tensor~ input, Number alpha, Tensor~ other, *, Tensor out = None)"),
+    ("function", "sub"): ("(Tensor~ input, Tensor~ other, *, Number alpha = 1, Tensor out = None)",
+                          "hidden:(Tensor~ input, Number alpha, Tensor~ other, *, Tensor out = None)"),
+    ("function", "mul"): ("(Tensor~ input, Tensor~ other, *, Tensor out = None)",),
+    ("function", "div"): ("(Tensor~ input, Tensor~ other, *, Tensor out = None)",
+                          "(Tensor~ input, Tensor~ other, *, str rounding_mode, Tensor out = None)",
+                          "(Tensor~ input, Number other, *, str rounding_mode)"),
+    ("function", "pow"): ("(Tensor input, Tensor exponent, *, Tensor out = None)",
+                          "(Number self, Tensor exponent, *, Tensor out = None)",
+                          "(Tensor input, Number exponent, *, Tensor out = None)"),
+    ("function", "maximum"): ("(Tensor input, Tensor other, *, Tensor out = None)",),
+    ("function", "minimum"): ("(Tensor input, Tensor other, *, Tensor out = None)",),
+    ("function", "atan2"): ("(Tensor input, Tensor other, *, Tensor out = None)",),
+    ("function", "fmod"): ("(Tensor input, Tensor other, *, Tensor out = None)",
+                           "(Tensor input, Number other, *, Tensor out = None)"),
+    ("function", "remainder"): ("(Tensor input, Tensor other, *, Tensor out = None)",
+                                "(Number self, Tensor other)",
+                                "(Tensor input, Number other, *, Tensor out = None)"),
+    ("function", "eq"): ("(Tensor input, Tensor other, *, Tensor out = None)",
+                         "(Tensor input, Number other, *, Tensor out = None)"),
+    ("function", "ne"): ("(Tensor input, Tensor other, *, Tensor out = None)",
+                         "(Tensor input, Number other, *, Tensor out = None)"),
+    ("function", "lt"): ("(Tensor input, Tensor other, *, Tensor out = None)",
+                         "(Tensor input, Number other, *, Tensor out = None)"),
+    ("function", "le"): ("(Tensor input, Tensor other, *, Tensor out = None)",
+                         "(Tensor input, Number other, *, Tensor out = None)"),
+    ("function", "gt"): ("(Tensor input, Tensor other, *, Tensor out = None)",
+                         "(Tensor input, Number other, *, Tensor out = None)"),
+    ("function", "ge"): ("(Tensor input, Tensor other, *, Tensor out = None)",
+                         "(Tensor input, Number other, *, Tensor out = None)"),
+    ("function", "hypot"): ("(Tensor input, Tensor other, *, Tensor out = None)",),
+    ("function", "logaddexp"): ("(Tensor input, Tensor other, *, Tensor out = None)",),
+    ("function", "isclose"): ("(Tensor input, Tensor other, float rtol = 1e-05, float atol = 1e-08, "
+                              "bool equal_nan = False)",),
+    ("function", "allclose"): ("(Tensor input, Tensor other, float rtol = 1e-05, float atol = 1e-08, "
+                               "bool equal_nan = False)",),
+    ("function", "equal"): ("(Tensor input, Tensor other)",),
+    ("function", "dist"): ("(Tensor input, Tensor other, Number p = 2, *, Tensor out = None)",),
+    ("method", "mul"): ("(Tensor~ other)",),
+    ("method", "div"): ("(Tensor~ other)",
+                        "(Tensor~ other, *, str rounding_mode)",
+                        "(Number other, *, str rounding_mode)"),
+    ("method", "maximum"): ("(Tensor other)",),
+    ("method", "minimum"): ("(Tensor other)",),
+    ("method", "atan2"): ("(Tensor other)",),
+    ("method", "fmod"): ("(Tensor other)",
+                         "(Number other)"),
+    ("method", "remainder"): ("(Tensor other)",
+                              "(Number other)"),
+    ("method", "eq"): ("(Tensor other)",
+                       "(Number other)"),
+    ("method", "ne"): ("(Tensor other)",
+                       "(Number other)"),
+    ("method", "lt"): ("(Tensor other)",
+                       "(Number other)"),
+    ("method", "le"): ("(Tensor other)",
+                       "(Number other)"),
+    ("method", "gt"): ("(Tensor other)",
+                       "(Number other)"),
+    ("method", "ge"): ("(Tensor other)",
+                       "(Number other)"),
+    ("method", "isclose"): ("(Tensor other, float rtol = 1e-05, float atol = 1e-08, bool equal_nan = False)",),
+    ("method", "allclose"): ("(Tensor other, float rtol = 1e-05, float atol = 1e-08, bool equal_nan = False)",),
+    ("method", "equal"): ("(Tensor other)",),
+    ("method", "dist"): ("(Tensor other, Number p = 2)",),
+    ("method", "add_"): ("(Tensor~ other, *, Number alpha = 1)", "hidden:(Number other, Number alpha = 1)",
+                         "hidden:(Number alpha, Tensor other)"),
+    ("method", "mul_"): ("(Tensor~ other)",),
+    ("method", "sub_"): ("(Tensor~ other, *, Number alpha = 1)", "hidden:(Number other, Number alpha = 1)",
+                         "hidden:(Number alpha, Tensor other)"),
+    ("method", "div_"): ("(Tensor~ other)",
+                         "(Tensor~ other, *, str rounding_mode)",
+                         "(Number other, *, str rounding_mode)"),
+    ("method", "copy_"): ("(Tensor~ other, bool non_blocking = False)",
+                          "hidden:(Tensor~ other, bool non_blocking = False)"),
+    ("method", "lerp"): ("(Tensor end, Tensor weight)",
+                         "(Tensor end, Number weight)"),
+    ("function", "lerp"): ("(Tensor input, Tensor end, Tensor weight, *, Tensor out = None)",
+                           "(Tensor input, Tensor end, Number weight, *, Tensor out = None)"),
+    ("function", "addcmul"): ("(Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1, "
+                              "Tensor out = None)",
+                              "hidden:(Tensor input, Number value, Tensor tensor1, Tensor tensor2, *, "
+                              "Tensor out = None)"),
+    ("function", "addcdiv"): ("(Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1, "
+                              "Tensor out = None)",
+                              "hidden:(Tensor input, Number value, Tensor tensor1, Tensor tensor2, *, "
+                              "Tensor out = None)"),
+    ("function", "clamp"): ("(Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)",
+                            "(Tensor input, Number min = None, Number max = None, *, Tensor out = None)"),
+    ("method", "clamp"): ("(Tensor min = None, Tensor max = None)",
+                          "(Number min = None, Number max = None)"),
+    ("method", "clamp_"): ("(Tensor min = None, Tensor max = None)",
+                           "(Number min = None, Number max = None)"),
+    ("function", "clip"): ("(Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)",
+                           "(Tensor input, Number min = None, Number max = None, *, Tensor out = None)"),
+    ("method", "clamp_min"): ("(Tensor min)",
+                              "(Number min)"),
+    ("method", "clamp_max"): ("(Tensor max)",
+                              "(Number max)"),
+    ("method", "fill_"): ("(Tensor value)",
+                          "(Number value)"),
+    ("method", "masked_fill_"): ("(Tensor mask, Tensor value)",
+                                 "(Tensor mask, Number value)"),
+    ("function", "masked_fill"): ("(Tensor input, Tensor mask, Tensor value)",
+                                  "(Tensor input, Tensor mask, Number value)"),
+    ("method", "masked_select"): ("(Tensor mask)",),
+    ("function", "masked_select"): ("(Tensor input, Tensor mask, *, Tensor out = None)",),
+    ("method", "masked_scatter"): ("(Tensor mask, Tensor source)",),
+    ("method", "where"): ("(Tensor condition, Tensor other)",
+                          "(Tensor condition, Number other)"),
+    ("function", "prod"): ("(Tensor input, *, torch.dtype dtype = None)",
+                           "(Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, "
+                           "Tensor out = None)"),
+    ("function", "argmin"): ("(Tensor input, int? dim = None, bool keepdim = False, *, Tensor out = None)",),
+    ("function", "amax"): ("(Tensor input, tuple of ints dim = None, bool keepdim = False, *, "
+                           "Tensor out = None)",),
+    ("function", "amin"): ("(Tensor input, tuple of ints dim = None, bool keepdim = False, *, "
+                           "Tensor out = None)",),
+    ("function", "logsumexp"): ("(Tensor input, tuple of ints dim, bool keepdim = False, *, Tensor out = None)",),
+    ("function", "std"): ("(Tensor input, tuple of ints dim, bool unbiased = True, bool keepdim = False, *, "
+                          "Tensor out = None)",
+                          "(Tensor input, tuple of ints dim = None, *, Number correction = None, "
+                          "bool keepdim = False, Tensor out = None)",
+                          "(Tensor input, bool unbiased = True)"),
+    ("function", "var"): ("(Tensor input, tuple of ints dim, bool unbiased = True, bool keepdim = False, *, "
+                          "Tensor out = None)",
+                          "(Tensor input, tuple of ints dim = None, *, Number correction = None, "
+                          "bool keepdim = False, Tensor out = None)",
+                          "(Tensor input, bool unbiased = True)"),
+    ("function", "all"): ("(Tensor input, *, Tensor out = None)",
+                          "(Tensor input, tuple of ints dim = None, bool keepdim = False, *, Tensor out = None)",
+                          "(Tensor input, int dim, bool keepdim = False, *, Tensor out = None)"),
+    ("function", "any"): ("(Tensor input, *, Tensor out = None)",
+                          "(Tensor input, tuple of ints dim = None, bool keepdim = False, *, Tensor out = None)",
+                          "(Tensor input, int dim, bool keepdim = False, *, Tensor out = None)"),
+    ("function", "cumprod"): ("(Tensor input, int dim, *, torch.dtype dtype = None, Tensor out = None)",),
+    ("function", "log_softmax"): ("(Tensor input, int dim, torch.dtype dtype = None)",),
+    ("function", "count_nonzero"): ("(Tensor input, int dim = None)",
+                                    "(Tensor input, tuple of ints dim)"),
+    ("function", "nansum"): ("(Tensor input, tuple of ints? dim = None, bool keepdim = False, *, "
+                             "torch.dtype dtype = None, Tensor out = None)",),
+    ("method", "count_nonzero"): ("(int dim = None)",
+                                  "(tuple of ints dim)"),
+    ("method", "argsort"): ("(*, bool stable, int dim = -1, bool descending = False)",
+                            "(int dim = -1, bool descending = False)"),
+    ("function", "sort"): ("(Tensor input, *, bool stable, int dim = -1, bool descending = False, "
+                           "tuple of Tensors out = None)",
+                           "(Tensor input, int dim = -1, bool descending = False, *, "
+                           "tuple of Tensors out = None)"),
+    ("function", "gather"): ("(Tensor input, int dim, Tensor index, *, bool sparse_grad = False, "
+                             "Tensor out = None)",),
+    ("method", "scatter"): ("(int dim, Tensor index, Tensor src)",
+                            "(int dim, Tensor index, Tensor src, *, str reduce)",
+                            "(int dim, Tensor index, Number value)",
+                            "(int dim, Tensor index, Number value, *, str reduce)"),
+    ("function", "scatter"): ("(Tensor input, int dim, Tensor index, Tensor src, *, Tensor out = None)",
+                              "(Tensor input, int dim, Tensor index, Tensor src, *, str reduce, "
+                              "Tensor out = None)",
+                              "(Tensor input, int dim, Tensor index, Number value, *, Tensor out = None)",
+                              "(Tensor input, int dim, Tensor index, Number value, *, str reduce, "
+                              "Tensor out = None)"),
+    ("method", "scatter_"): ("(int dim, Tensor index, Tensor src)",
+                             "(int dim, Tensor index, Tensor src, *, str reduce)",
+                             "(int dim, Tensor index, Number value)",
+                             "(int dim, Tensor index, Number value, *, str reduce)"),
+    ("method", "scatter_add"): ("(int dim, Tensor index, Tensor src)",),
+    ("function", "scatter_add"): ("(Tensor input, int dim, Tensor index, Tensor src, *, Tensor out = None)",),
+    ("method", "scatter_add_"): ("(int dim, Tensor index, Tensor src)",),
+    ("function", "index_select"): ("(Tensor input, int dim, Tensor index, *, Tensor out = None)",),
+    ("method", "index_add"): ("(int dim, Tensor index, Tensor source, *, Number alpha = 1)",),
+    ("method", "index_add_"): ("(int dim, Tensor index, Tensor source, *, Number alpha = 1)",),
+    ("function", "index_add"): ("(Tensor input, int dim, Tensor index, Tensor source, *, Number alpha = 1, "
+                                "Tensor out = None)",),
+    ("method", "index_copy"): ("(int dim, Tensor index, Tensor source)",),
+    ("method", "index_copy_"): ("(int dim, Tensor index, Tensor source)",),
+    ("method", "index_fill"): ("(int dim, Tensor index, Tensor value)",
+                               "(int dim, Tensor index, Number value)"),
+    ("method", "index_fill_"): ("(int dim, Tensor index, Tensor value)",
+                                "(int dim, Tensor index, Number value)"),
+    ("method", "take"): ("(Tensor index)",),
+    ("function", "take"): ("(Tensor input, Tensor index, *, Tensor out = None)",),
+    ("method", "put_"): ("(Tensor index, Tensor source, bool accumulate = False)",),
+    ("method", "put"): ("(Tensor index, Tensor source, bool accumulate = False)",),
+    ("function", "narrow"): ("(Tensor input, int dim, Tensor start, int length)",
+                             "(Tensor input, int dim, int start, int length)"),
+    ("function", "mm"): ("(Tensor input, Tensor mat2, *, Tensor out = None)",
+                         "(Tensor input, Tensor mat2, torch.dtype out_dtype, *, Tensor out = None)"),
+    ("function", "bmm"): ("(Tensor input, Tensor mat2, *, Tensor out = None)",
+                          "(Tensor input, Tensor mat2, torch.dtype out_dtype, *, Tensor out = None)"),
+    ("function", "mv"): ("(Tensor input, Tensor vec, *, Tensor out = None)",),
+    ("method", "mv"): ("(Tensor vec)",),
+    ("function", "dot"): ("(Tensor input, Tensor tensor, *, Tensor out = None)",),
+    ("method", "dot"): ("(Tensor tensor)",),
+    ("function", "outer"): ("(Tensor input, Tensor vec2, *, Tensor out = None)",),
+    ("function", "addmm"): ("(Tensor input, Tensor mat1, Tensor mat2, *, Number beta = 1, Number alpha = 1, "
+                            "Tensor out = None)",
+                            "(Tensor input, Tensor mat1, Tensor mat2, torch.dtype out_dtype, *, "
+                            "Number beta = 1, Number alpha = 1, Tensor out = None)"),
+    ("function", "cross"): ("(Tensor input, Tensor other, int? dim = None, *, Tensor out = None)",),
+    ("method", "tensor_split"): ("(tuple of ints indices, int dim = 0)",
+                                 "(Tensor tensor_indices_or_sections, int dim = 0)",
+                                 "(int sections, int dim = 0)"),
+    ("method", "view"): ("(torch.dtype dtype)",
+                         "(tuple of ints size)"),
+    ("function", "reshape"): ("(Tensor input, tuple of ints shape)",),
+    ("function", "permute"): ("(Tensor input, tuple of ints dims)",),
+    ("function", "unsqueeze"): ("(Tensor input, int dim)",),
+    ("function", "squeeze"): ("(Tensor input)",
+                              "(Tensor input, int dim)",
+                              "(Tensor input, tuple of ints dim)"),
+    ("function", "flip"): ("(Tensor input, tuple of ints dims, *, Tensor out = None)",),
+    ("function", "roll"): ("(Tensor input, tuple of ints shifts, tuple of ints^ dims = None, *, "
+                           "Tensor out = None)",),
+    ("function", "tril"): ("(Tensor input, int diagonal = 0, *, Tensor out = None)",),
+    ("method", "view_as"): ("(Tensor other)",),
+    ("method", "expand_as"): ("(Tensor other)",),
+    ("method", "reshape_as"): ("(Tensor other)",),
+    ("method", "type_as"): ("(Tensor other)",),
+    ("method", "unfold"): ("(int dimension, int size, int step)",),
+    ("function", "broadcast_to"): ("(Tensor input, tuple of ints size)",),
+    ("function", "argwhere"): ("(Tensor input)",),
+    ("function", "nonzero"): ("(Tensor input, *, Tensor out = None)",),
+    ("function", "diff"): ("(Tensor input, int n = 1, int dim = -1, Tensor prepend = None, "
+                           "Tensor append = None, *, Tensor out = None)",),
+    ("function", "bucketize"): ("(Tensor input, Tensor boundaries, *, bool out_int32 = False, "
+                                "bool right = False, Tensor out = None)",
+                                "(Number self, Tensor boundaries, *, bool out_int32 = False, "
+                                "bool right = False)"),
+    ("function", "searchsorted"): ("(Tensor sorted_sequence, Tensor input, *, bool out_int32 = False, "
+                                   "bool right = False, str side = None, Tensor sorter = None, "
+                                   "Tensor out = None)",
+                                   "(Tensor sorted_sequence, Number self, *, bool out_int32 = False, "
+                                   "bool right = False, str side = None, Tensor sorter = None, "
+                                   "Tensor out = None)"),
+    ("function", "histc"): ("(Tensor input, int bins = 100, Number min = 0, Number max = 0, *, "
+                            "Tensor out = None)",),
+    ("function", "chunk"): ("(Tensor input, int chunks, int dim = 0)",),
+    ("function", "unbind"): ("(Tensor input, int dim = 0)",),
+    ("method", "unbind"): ("(int dim = 0)",),
+    ("function", "hstack"): ("(tuple of Tensors tensors, *, Tensor out = None)",),
+    ("function", "vstack"): ("(tuple of Tensors tensors, *, Tensor out = None)",),
 }  # fmt: skip
+
+
+#: torch's `_VF` functions torch.split and Tensor.split (Python, in torch) call by position: the engine's split asks
+#: refusal("_VF", ...) for their words
+_VF_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "split": ("(Tensor input, int split_size, int dim = 0)",
+              "(Tensor input, tuple of ints split_size, int dim = 0)"),
+    "split_with_sizes": ("(Tensor input, tuple of ints split_sizes, int dim = 0)",),
+}  # fmt: skip
+
+
+#: torch.nn.functional's functions written in C: torch's signatures, as its errors print them
+NN_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "linear": ("(Tensor input, Tensor weight, Tensor bias = None)",),
+    "one_hot": ("(Tensor input, int num_classes = -1)",),
+    "cosine_similarity": ("(Tensor x1, Tensor x2, int dim = 1, float eps = 1e-08)",),
+}  # fmt: skip
+
+#: the torch functions that torch.nn.functional's Python ones call (NN_FORWARD), for refusal("aten", name)
+_ATEN_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "relu6": ("(Tensor input)",),
+    "kl_div": ("(Tensor input, Tensor target, int reduction = 1, *, bool log_target = False)",),
+    "embedding": ("(Tensor weight, Tensor indices, int padding_idx = -1, bool scale_grad_by_freq = False, "
+                  "bool sparse = False)",),
+    "layer_norm": ("(Tensor input, tuple of ints normalized_shape, Tensor weight = None, Tensor bias = None, "
+                   "float eps = 1e-05, bool cudnn_enable = True)",),
+    "pad": ('(Tensor input, tuple of ints pad, str mode = "constant", float value = None)',),
+}  # fmt: skip
+
+#: torch.nn.functional's functions written in Python, as torch's parser meets what they call: (kind, name, the F
+#: parameters handed on by position, in order); a str: the attribute of input read first (`input.tanh()`), whose
+#: absence is Python's AttributeError
+NN_FORWARD: dict[str, tuple[str, str, tuple[str, ...]] | str] = {
+    "tanh": "tanh", "sigmoid": "sigmoid", "normalize": "norm",
+    "softmax": ("method", "softmax", ("dim",)), "log_softmax": ("method", "log_softmax", ("dim",)),
+    "kl_div": ("aten", "kl_div", ("input", "target")),
+    "embedding": ("aten", "embedding", ("weight", "input")),
+    "layer_norm": ("aten", "layer_norm", ("input", "normalized_shape", "weight", "bias", "eps")),
+    "pad": ("aten", "pad", ("input", "pad", "mode", "value")),
+    "relu6": ("aten", "relu6", ("input",)),
+}  # fmt: skip
+
+
+def nn_refusal(name: str, params: tuple[str, ...], args: tuple, kwargs: dict) -> BaseException | None:
+    """torch's parser error for torch.nn.functional.<name>(*args, **kwargs) (params: the F function's parameter
+    names, in order), or None where its parser takes the arguments or the function is in neither table."""
+    if name in NN_SIGNATURES:
+        return refusal("nn", name, args, kwargs)
+    forward = NN_FORWARD.get(name)
+    if forward is None or not args:
+        return None
+    if isinstance(forward, str):
+        if not isinstance(args[0], Tensor) and not hasattr(args[0], forward):
+            return AttributeError(f"'{parser_type_name(args[0])}' object has no attribute '{forward}'")
+        return None
+    kind, target, names = forward
+    given = dict(zip(params, args)) | kwargs
+    if kind == "method":
+        if not isinstance(args[0], Tensor):
+            return AttributeError(f"'{parser_type_name(args[0])}' object has no attribute '{target}'")
+    values = []
+    for n in names:  # (the leading ones given: those after are the callee's defaults)
+        if n not in given:
+            break
+        values.append(given[n])
+    return refusal(kind, target, tuple(values), {})
 
 
 #: torch's Tensor methods written in Python, which call the parsed one with every argument by position
@@ -130,7 +463,7 @@ _PYTHON_LEVEL = frozenset({("method", "unflatten")})
 
 
 class _Param:
-    __slots__ = ("type", "name", "optional", "none_ok", "kw_only", "numbers")
+    __slots__ = ("type", "name", "optional", "none_ok", "kw_only", "numbers", "one_int")
 
     def __init__(self, text: str, kw_only: bool) -> None:
         head, _, default = text.partition(" = ")
@@ -140,7 +473,8 @@ class _Param:
         # (a Python number taken as a tensor: add's, sub's)
         self.none_ok = default == "None" or self.type.endswith("?")
         self.numbers = self.type.endswith("~")
-        self.type = self.type.rstrip("?~")
+        self.one_int = self.type.endswith("^")  # ("tuple of ints^ dims": torch's `int[1]`, one int taken)
+        self.type = self.type.rstrip("?~^")
         self.kw_only = kw_only
 
 
@@ -162,7 +496,11 @@ def _int_like(v: Any) -> bool:
 
 #: "tuple of ints" parameters that take one int as well (torch's `int[1]`: dims); a size takes one only as the
 #: one positional argument (`torch.zeros(2)`)
-_ONE_INT = frozenset({"dim", "dims", "shifts"})
+_ONE_INT = frozenset({"dim", "shifts"})
+
+
+_REAL = (int, float, np.number, np.bool_)
+_NUMBER = (int, float, complex, np.number, np.bool_)
 
 
 def _matches(p: _Param, v: Any, alone: bool) -> bool | None:
@@ -173,15 +511,17 @@ def _matches(p: _Param, v: Any, alone: bool) -> bool | None:
     if tp == "tuple of ints":
         if isinstance(v, (tuple, list)):
             return all(_int_like(e) for e in v)
-        return _int_like(v) and (alone or p.name in _ONE_INT)
+        return _int_like(v) and (alone or p.name in _ONE_INT or p.one_int)
     if tp == "Tensor":
         return isinstance(v, Tensor) or (p.numbers and isinstance(v, (int, float, complex, bool, np.number)))
     if tp == "tuple of Tensors":
         if isinstance(v, (tuple, list)):
             return None  # (an element that is no tensor: torch's "expected Tensor as element", the op's own)
         return False
-    if tp == "Number":
-        return isinstance(v, (int, float, complex, np.number, np.bool_, Tensor))
+    if tp in ("Number", "float"):  # (a tensor: only one of no dims that needs no grad)
+        if isinstance(v, Tensor):
+            return v.ndim == 0 and not v.requires_grad
+        return isinstance(v, _REAL if tp == "float" else _NUMBER)
     if tp == "bool":
         return isinstance(v, (bool, np.bool_))
     if tp == "torch.dtype":
@@ -193,8 +533,7 @@ def _bind(params: list[_Param], args: tuple, kwargs: dict) -> tuple[list, tuple]
     """Each parameter's (param, value or _MISSING, given by position), in order, and the args as parsed (a size
     given as several ints is one); None where there are more positional arguments than parameters."""
     positional = [p for p in params if not p.kw_only]
-    alone = len(positional) == 1
-    if alone and positional[0].type == "tuple of ints" and len(args) > 1 and _int_like(args[0]):
+    if _sized(params) and len(args) > 1 and _int_like(args[0]):
         args = (args,)  # (torch's varargs int list: only where the first is an int)
     if len(args) > len(positional):
         return None
@@ -314,6 +653,12 @@ def _invalid_combination(fn: str, signatures: tuple[str, ...], args: tuple, kwar
     got = f"({got[:-2] if args else got})"
     head = f"{fn}() received an invalid combination of arguments - "
     if len(signatures) == 1:  # (one shown, others hidden: add's)
+        # (one option: torch reads the keywords by its crude names whatever the count: add(alpha=2.0)'s "alpha")
+        pieces = [p.rpartition(" ")[2] for p in signatures[0][1:-1].split(", ")]
+        start = max(len(pieces) - len(kwargs), 0)
+        wrong = [k for k in kwargs if k not in pieces[start:]]
+        if wrong:
+            return TypeError(f"{head}got unrecognized keyword arguments: {', '.join(wrong)}")
         why = _why_not(signatures[0], args, kwargs)
         if why is not None and why[0] == "keywords":
             return TypeError(f"{head}got unrecognized keyword arguments: {why[1]}")
@@ -369,7 +714,10 @@ def _crude_match(tp: str, v: Any) -> bool:
 def refusal(kind: str, name: str, args: tuple, kwargs: dict) -> TypeError | None:
     """torch's parser error for `name(*args, **kwargs)` (kind "method": a Tensor method, self not in args;
     "function": torch.<name>), or None where its parser takes the arguments or the function is not in the table."""
-    table = SIGNATURES.get((kind, name))
+    table = (
+        _VF_SIGNATURES.get(name) if kind == "_VF" else NN_SIGNATURES.get(name) if kind == "nn" else
+        _ATEN_SIGNATURES.get(name) if kind == "aten" else SIGNATURES.get((kind, name))
+    )  # fmt: skip
     if table is None:
         return None
     if (kind, name) in _PYTHON_LEVEL:  # (torch's Python method passes its arguments on by position)
@@ -398,7 +746,9 @@ def refusal(kind: str, name: str, args: tuple, kwargs: dict) -> TypeError | None
                 _params(sig.removeprefix("hidden:"))) else None  # fmt: skip
             if found is not None and "failed to unpack" in str(found):
                 return found
-    signatures = tuple(s.replace("?", "").replace("~", "") for s in table if not s.startswith("hidden:"))
+    signatures = tuple(
+        s.replace("?", "").replace("~", "").replace("^", "") for s in table if not s.startswith("hidden:")
+    )
     parsed = [_params(s) for s in table if not s.startswith("hidden:")]
     if len(table) == 1:
         return _one_signature(name, parsed[0], args, kwargs)

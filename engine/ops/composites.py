@@ -143,6 +143,8 @@ DistBackward0 = node_class("DistBackward0", _dist_bw)
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    if not isinstance(other, Tensor):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"dist(): argument 'other' must be Tensor, not {type(other).__name__}")
     with NoGrad():
         diff = input - other
         if diff._data.dtype.kind in "biu":  # (torch's dist kernel checks the difference's dtype as norm's)
@@ -228,6 +230,8 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
 
 def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter: Any = None) -> Tensor:  # fmt: skip
+    if not isinstance(values, (Tensor, int, float, bool, np.number)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"searchsorted(): values must be a Tensor or a Number, not {type(values).__name__}")
     seq = host(sorted_sequence._data)
     vals = host(values._data) if isinstance(values, Tensor) else np.asarray(values)
     if side is not None and side not in ("left", "right"):
@@ -247,6 +251,11 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
     if seq.ndim <= 1:
         r = np.searchsorted(seq, vals, side=side)
     else:
+        if vals.ndim == 0:  # (a scalar value, or a tensor of no dims)
+            raise RuntimeError(
+                "torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension is 1, but "
+                f"we got boundaries tensor dim({seq.ndim}) and input value's dim(0) numel(1)"
+            )
         if seq.shape[:-1] != vals.shape[:-1]:
             raise RuntimeError(
                 "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "
@@ -261,6 +270,8 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
 
 
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
+    if not isinstance(input, (Tensor, int, float, bool, np.number)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"bucketize(): input must be a Tensor or a Number, not {type(input).__name__}")
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)

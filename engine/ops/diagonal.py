@@ -93,6 +93,8 @@ DiagonalBackward0 = node_class("DiagonalBackward0", _diagonal_bw)
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
+    if isinstance(offset, (float, np.ndarray)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"diagonal(): argument 'offset' must be int, not {type(offset).__name__}")
     d = input._data
     n = d.ndim
     a, b = norm_dim(dim1, n), norm_dim(dim2, n)

@@ -42,6 +42,7 @@ from engine.ops.elementwise import mul
 from engine.ops.linalg import bmm
 from engine.ops.reduce import sum as _sum
 from engine.ops.shape import permute, reshape, unsqueeze, view
+from engine.ops.util import parser_type_name
 from engine.tensor import Tensor
 
 _LETTERS = 26
@@ -388,8 +389,8 @@ def einsum(*args: Any) -> Tensor:
         return einsum(equation, *operands[0])  # the old interface: the operands as one list
     # the argument checks of torch's binding (_VF.einsum(str equation, TensorList tensors))
     if not isinstance(equation, str):
-        raise TypeError(f"einsum(): argument 'equation' (position 1) must be str, not {type(equation).__name__}")
+        raise TypeError(f"einsum(): argument 'equation' (position 1) must be str, not {parser_type_name(equation)}")
     for i, op in enumerate(operands):
         if not isinstance(op, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 1, but got {type(op).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got {parser_type_name(op)}")
     return _einsum(equation, tuple(operands))

@@ -681,6 +681,31 @@ def _tensor_arg(x: Any, fn: str, pos: str = "input") -> Tensor:
     return x
 
 
+_NUMBERS = (bool, int, float, complex, np.number, np.bool_)
+
+
+def _number_arg(x: Any, other: Any, fn: str) -> Tensor:
+    """add/sub/mul/div's input, which torch's parser takes as a Python number too (numbers as tensors): a tensor
+    of no dims of the number, of the other tensor's dtype where its kind holds the number (the number's part in
+    type promotion as a 'wrapped number'), else of the number's own."""
+    if isinstance(x, Tensor):
+        return x
+    if not isinstance(x, _NUMBERS):
+        return _tensor_arg(x, fn)
+    from engine.creation import tensor
+    from engine.dtypes import scalar_dtype
+
+    if isinstance(x, np.generic):
+        x = x.item()
+    dt = scalar_dtype(x)
+    if isinstance(other, Tensor):
+        rank = "biufc"
+        if rank.index(np.dtype(other.dtype.np).kind) >= rank.index(np.dtype(dt.np).kind):
+            dt = other.dtype
+        return tensor(x, dtype=dt, device=other.device)
+    return tensor(x, dtype=dt)
+
+
 def _bad(op: str, a: Any, b: Any) -> TypeError:
     return TypeError(f"unsupported operand type(s) for {op}: '{_tn(a)}' and '{_tn(b)}'")
 
@@ -720,7 +745,7 @@ def deprecated_alpha(name: str, alpha: Any, rest: tuple) -> Any:
 
 
 def add(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
-    input = _tensor_arg(input, "add")
+    input = _number_arg(input, other, "add")
     if rest:
         other, alpha = deprecated_alpha("add", other, rest), other
     try:
@@ -733,7 +758,7 @@ def add(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | Non
 
 
 def sub(input: Tensor, other: Any, *rest: Any, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
-    input = _tensor_arg(input, "sub")
+    input = _number_arg(input, other, "sub")
     if rest:
         other, alpha = deprecated_alpha("sub", other, rest), other
     try:
@@ -846,13 +871,14 @@ def _reduced_alpha(a: Any, b: Any, alpha: Any, neg: bool) -> Any:
 
 def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     try:
-        return _out(_check(_mul(_tensor_arg(input, "mul"), other), "*", input, other), out)
+        input = _number_arg(input, other, "mul")
+        return _out(_check(_mul(input, other), "*", input, other), out)
     except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
         return _out(_sparse_binary("mul", input, other, 1), out)
 
 
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A002
-    input = _tensor_arg(input, "div")
+    input = _number_arg(input, other, "div")
     if rounding_mode is None:
         return _out(_check(_div(input, other), "/", input, other), out)
     if rounding_mode == "floor":
@@ -1025,6 +1051,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     if not isinstance(input, Tensor):
         if not isinstance(exponent, Tensor):
             raise TypeError("pow(): expected at least one Tensor argument")
+        if not isinstance(input, _NUMBERS):  # (torch's parser refuses it: tcli words it so)
+            raise TypeError(f"pow(): argument 'self' must be a Number, not {type_name(input)}")
         return _out(_rpow(exponent, input), out)
     if isinstance(exponent, Tensor):
         if exponent._data.ndim == 0 and exponent._dev is not input._dev and exponent._dev.type == "cpu":
@@ -1525,6 +1553,9 @@ AddcdivBackward0 = node_class("AddcdivBackward0", holomorphic(_addcdiv_bw))
 
 def _ternary(cls: type, combine: Any) -> Any:
     def op(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        if not isinstance(tensor1, Tensor) or not isinstance(tensor2, Tensor):  # (torch's parser refuses it)
+            bad = tensor2 if isinstance(tensor1, Tensor) else tensor1
+            raise TypeError(f"{cls.__name__[:7].lower()}(): tensor1 and tensor2 must be Tensors, not {type_name(bad)}")
         if (
             cls is AddcdivBackward0
             and isinstance(tensor1, Tensor)
@@ -2466,6 +2497,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     above (so lerp(a, b, 1) is exactly b)."""
     from engine.ops.util import record
 
+    if weight is None:  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("lerp(): weight must be a Tensor or a Number, not NoneType")
     for name, t in (("end", end),) + ((("weight", weight),) if isinstance(weight, Tensor) else ()):
         if t.dtype is not input.dtype:
             raise RuntimeError(

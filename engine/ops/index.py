@@ -928,6 +928,8 @@ MaskedFillBackward1 = node_class("MaskedFillBackward1", _masked_fill1_bw)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A002
+    if value is None:  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("masked_fill(): value must be a Tensor or a Number, not NoneType")
     no_uint_kernel("masked_fill", input._data.dtype)
     if mask._data.dtype.kind != "b":
         raise RuntimeError(
@@ -1163,6 +1165,8 @@ def scatter(
 ) -> Tensor:  # noqa: A002
     if src is None:
         src = value
+    if src is None:  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("scatter(): src must be a Tensor or value a Number, not NoneType")
     if reduce is not None:
         return _scatter_reduce_legacy(input, dim, index, src, reduce)
     _scatter_check(input, index, src)
@@ -1481,6 +1485,8 @@ def _piece(input: Tensor, ax: int, start: int, length: int, cls: type | None) ->
 
 
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002
+    if isinstance(start, (float, np.ndarray)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"narrow(): argument 'start' must be int or Tensor, not {type(start).__name__}")
     d = input._data
     if d.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -1499,11 +1505,21 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     return _piece(input, ax, start, length, NarrowBackward0)
 
 
-def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, split_size: Any = None) -> tuple:
-    if split_size_or_sections is None:  # Tensor.split names it split_size
+_UNSET: Any = object()
+
+
+def split(tensor: Tensor, split_size_or_sections: Any = _UNSET, dim: Any = 0, *, split_size: Any = _UNSET) -> tuple:
+    if split_size_or_sections is _UNSET:  # Tensor.split names it split_size
         split_size_or_sections = split_size
-    if split_size_or_sections is None:  # (torch.split and Tensor.split are Python functions: Python's message)
+    if split_size_or_sections is _UNSET:  # (torch.split and Tensor.split are Python functions: Python's message)
         raise TypeError("split() missing 1 required positional argument: 'split_size_or_sections'")
+    if not isinstance(tensor, Tensor):  # (torch.split calls tensor.split: a str's own split, or no such attribute)
+        if isinstance(tensor, str):
+            return tensor.split(split_size_or_sections, dim)
+        raise AttributeError(f"'{parser_type_name(tensor)}' object has no attribute 'split'")
+    s = split_size_or_sections
+    if type(s) is not int or type(dim) is not int:  # (Tensor.split calls _VF.split with an int, else split_with_sizes)
+        _split_parser(tensor, s, dim)
     d = tensor._data
     if d.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
@@ -1531,6 +1547,19 @@ def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, s
         if n == 0:
             sizes = [0]
     return _split_views(tensor, ax, sizes, cls, "SplitWithSizes" if cls is SplitWithSizesBackward0 else "Split")
+
+
+def _split_parser(tensor: Tensor, s: Any, dim: Any) -> None:
+    """torch's parser error of the _VF function Tensor.split calls (split for an int size, split_with_sizes for
+    anything else but a tensor), where it refuses these arguments."""
+    from engine.ops.arg_parser import refusal
+
+    if isinstance(s, Tensor):
+        return
+    name = "split" if isinstance(s, int) and not isinstance(s, bool) else "split_with_sizes"
+    refused = refusal("_VF", name, (tensor, s, dim), {})
+    if refused is not None:
+        raise refused
 
 
 def _multi(views: list, op: str) -> tuple:
@@ -1566,15 +1595,15 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     n = d.shape[ax]
     if isinstance(indices_or_sections, Tensor):  # (a 0-dim tensor: the number of sections; 1-dim: indices)
         ia = indices_or_sections._data
+        if ia.dtype != np.int64:  # (torch checks the dtype first)
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{indices_or_sections.dtype.scalar_name()}"
+            )
         if ia.ndim > 1:
             raise RuntimeError(
                 "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional "
                 f"tensor, but got a tensor with {ia.ndim} dims"
-            )
-        if ia.dtype != np.int64:
-            raise RuntimeError(
-                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
-                f"{indices_or_sections.dtype.scalar_name()}"
             )
         indices_or_sections = int(ia) if ia.ndim == 0 else [int(v) for v in ia.tolist()]
     elif not isinstance(indices_or_sections, (int, list, tuple)):
@@ -1754,6 +1783,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    if isinstance(index, (float, np.ndarray)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"select(): argument 'index' must be int, not {type(index).__name__}")
     d = input._data
     ax = norm_dim(dim, d.ndim)
     n = d.shape[ax]

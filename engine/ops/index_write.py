@@ -39,6 +39,8 @@ IndexFillBackward1 = node_class("IndexFillBackward1", _index_fill_bw)
 
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  # noqa: A002
+    if value is None:  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("index_fill(): value must be a Tensor or a Number, not NoneType")
     d = input._data
     no_uint_kernel("index_fill_cpu", d.dtype)
     ax = norm_dim(dim, d.ndim)

@@ -499,6 +499,8 @@ def clamp_max_(x: Tensor, max: Any) -> Tensor:  # noqa: A002
 def lerp_(x: Tensor, end: Tensor, weight: Any) -> Tensor:
     from engine.ops.elementwise import lerp
 
+    if weight is None:  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("lerp_(): weight must be a Tensor or a Number, not NoneType")
     if isinstance(weight, Tensor):
         return apply(x, lambda a, e, w: lerp(a, e, w), end, weight)
     return apply(x, lambda a, e: lerp(a, e, weight), end)
@@ -527,6 +529,8 @@ def addcdiv_(x: Tensor, t1: Tensor, t2: Tensor, *, value: Any = 1) -> Tensor:
 def masked_fill_(x: Tensor, mask: Tensor, value: Any) -> Tensor:
     from engine.ops.index import masked_fill
 
+    if value is None:  # (torch's parser refuses it: tcli words it so)
+        raise TypeError("masked_fill_(): value must be a Tensor or a Number, not NoneType")
     d = x._data
     if not writeable(d) and not (ENABLED[0] and (x._rg or (isinstance(value, Tensor) and value._rg))):
         import warnings

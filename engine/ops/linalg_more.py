@@ -717,6 +717,11 @@ def _tensordot(a: Tensor, b: Tensor, d1: list, d2: list) -> Tensor:
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
     """torch.tensordot (torch/functional.py): dims an int (the last dims of a against the first of b), a pair of
     dim lists, or a tensor of either."""
+    if isinstance(dims, int) and not (isinstance(a, Tensor) and isinstance(b, Tensor)):  # (torch reads a.dim())
+        from engine.ops.util import parser_type_name
+
+        bad = a if not isinstance(a, Tensor) else b
+        raise AttributeError(f"'{parser_type_name(bad)}' object has no attribute 'dim'")
     if not isinstance(dims, (tuple, list, Tensor, int)):
         raise RuntimeError(
             "tensordot expects dims to be int or tuple[list[int], list[int]] or list[list[int]] containing two "

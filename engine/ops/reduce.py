@@ -688,6 +688,9 @@ def _varstd(
 ) -> Tensor:  # noqa: A002
     if isinstance(dim, bool):
         unbiased, dim = dim, None
+    if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):  # (torch's parser refuses it)
+        name = "std" if is_std else "var"
+        raise TypeError(f"{name}(): argument 'unbiased' must be bool, not {type(unbiased).__name__}")
     d = input._data
     if d.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
@@ -859,14 +862,33 @@ LinalgVectorNormBackward0 = node_class("LinalgVectorNormBackward0", _norm_bw)
 
 @with_out
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor) or not isinstance(p, (str, int, float, np.number, NoneType)):
+        _norm_refused(input, p)
     if p == "fro" or p is None:
         p = 2
+    if isinstance(p, str) and p != "nuc":  # (torch hands any other order named by a string to matrix_norm)
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     if p == "nuc":  # torch's matrix norm over dim (all dims when not given), whose errors it keeps
         from engine.ops.linalg_more import matrix_norm
 
         dims = list(range(input._data.ndim)) if dim is None else [dim] if isinstance(dim, int) else dim
         return matrix_norm(input, "nuc", dims, keepdim, dtype=dtype)
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+NoneType = type(None)
+
+
+def _norm_refused(input: Any, p: Any) -> None:  # noqa: A002
+    """torch.norm (Python in torch) on what it does not take: Python's error for an input with no layout (its
+    first read); torch.linalg.vector_norm's parser error for an order that is no number."""
+    from engine.ops.util import parser_type_name
+
+    if not isinstance(input, Tensor):
+        raise AttributeError(f"'{parser_type_name(input)}' object has no attribute 'layout'")
+    if isinstance(p, Tensor) and p.ndim == 0 and not p.requires_grad:
+        return
+    raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {parser_type_name(p)}")
 
 
 @whole

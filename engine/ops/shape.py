@@ -861,6 +861,8 @@ def flipud(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
+    if isinstance(shifts, (float, np.ndarray)):  # (torch's parser refuses it: tcli words it so)
+        raise TypeError(f"roll(): argument 'shifts' must be tuple of ints, not {type(shifts).__name__}")
     d = input._data
     ns = len(shifts) if isinstance(shifts, (tuple, list)) else 1
     nd = 0 if dims is None else len(dims) if isinstance(dims, (tuple, list)) else 1
