@@ -217,12 +217,28 @@ def _to_kind(a: Any) -> str | None:
     return None
 
 
+def _bad_to_keywords(kwargs: dict) -> bool:
+    """Whether to()'s parser refuses a keyword: one it has not, or a dtype= or device= of another type."""
+    for k, v in kwargs.items():
+        if v is None:
+            continue
+        if k == "dtype":
+            if _to_kind(v) != "t":
+                return True
+        elif k == "device":
+            if _to_kind(v) != "d":
+                return True
+        elif k not in ("non_blocking", "copy", "memory_format"):
+            return True
+    return False
+
+
 def _check_to_args(args: tuple, kwargs: dict) -> None:
     """torch's parser for to(): one of its three signatures must take the arguments (x.to(torch.float32,
     torch.float64) matches none); anything it reads otherwise is left to the conversion below."""
     kinds = "".join(k or "?" for k in map(_to_kind, args))
-    if "?" in kinds:
-        return
+    if "?" in kinds or _bad_to_keywords(kwargs):  # (x.to(np.float32), x.to(dtype="float32"), x.to(foo=1))
+        raise invalid_combination("to", args, _TO_OVERLOADS, False, kwargs=kwargs)
     flags = [kwargs[k] for k in ("non_blocking", "copy") if k in kwargs]
     ok = all(type(f) is bool for f in flags) and (
         (len(kinds) <= 4 and all(k in allowed for k, allowed in zip(kinds, ("dn", "tn", "b", "b"))))

@@ -57,6 +57,9 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
     )
     n_real += sum(i._data.ndim for i in idx if isinstance(i, Tensor) and i._data.dtype.kind == "b")
     n_real += sum(np.ndim(i) for i in idx if isinstance(i, (list, tuple)) and i and isinstance(i[0], bool))
+    # torch counts the indexed dims first (x[:, None, :, :] of a matrix; a bool indexes none)
+    if n_real > len(shape) and n_real - sum(1 for i in idx if isinstance(i, bool)) > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     seen_ellipsis = False
     for pos, i in enumerate(idx):
         if i is Ellipsis:
