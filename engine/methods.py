@@ -60,8 +60,9 @@ from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
 from engine.ops import unsafe_split as US
-from engine.ops.util import edge_of, invalid_combination, named_code, node_class, numpy_names
+from engine.ops.util import bad_keywords, edge_of, invalid_combination, named_code, node_class, numpy_names
 from engine.tensor import Size, Tensor, view_of, wrap
+from engine.warn import user_stacklevel
 
 
 # ---- operators whose reflected forms need their own node -----------------------------------------------
@@ -481,7 +482,19 @@ def _new_factory(fn_name: str) -> Any:
         # the keyword forms: new_zeros(size=...), new_full(size=..., fill_value=...), new_tensor(data=...)
         if fn_name == "tensor":
             data = kw.pop("data") if "data" in kw and not size else size[0]
-            return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+            if not isinstance(data, Tensor):
+                return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+            import warnings
+
+            warnings.warn(  # (torch.tensor's warning, naming this method)
+                "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                "sourceTensor.detach().clone().requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
         if "size" in kw and (not size or fn_name == "full" and len(size) == 1 and "fill_value" not in kw):
             size = (kw.pop("size"), *size)
         if fn_name == "full":
@@ -627,6 +640,30 @@ _sum_method.__wrapped__ = _sum_call  # type: ignore[attr-defined]
 _mean_method.__wrapped__ = _mean_call  # type: ignore[attr-defined]
 
 
+_VARSTD_OVERLOADS = (
+    "(tuple of ints dim, bool unbiased = True, bool keepdim = False)",
+    "(tuple of ints dim = None, *, Number correction = None, bool keepdim = False)",
+    "(bool unbiased = True)",
+)
+
+
+def _varstd_method(name: str, impl: Any) -> Any:
+    """x.std / x.var: torch's parser refuses unbiased and correction together (x.std(unbiased=False,
+    correction=0)), listing its signatures; everything else is impl's."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if "correction" in kwargs and ("unbiased" in kwargs or len(args) > 1 or args and type(args[0]) is bool):
+            raise bad_keywords(name, args, kwargs, _VARSTD_OVERLOADS)
+        return impl(self, *args, **kwargs)
+
+    named_code(method, name)
+    method.__wrapped__ = impl  # type: ignore[attr-defined]  # (numpy_names reads impl's signature)
+    return method
+
+
+_STD_METHOD, _VAR_METHOD = _varstd_method("std", R.std), _varstd_method("var", R.var)
+
+
 def _bernoulli_method(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     from engine.creation import bernoulli
 
@@ -687,7 +724,7 @@ METHODS: dict[str, Any] = {
     # reductions
     "sum": _sum_method, "mean": _mean_method, "nansum": R.nansum, "prod": OS.prod_method, "max": OS.max_method,
     "min": OS.min_method, "amax": R.amax, "amin": R.amin, "argmax": OS.argmax_method, "argmin": OS.argmin_method,
-    "std": R.std, "var": R.var, "norm": R.norm, "cumsum": OS.cumsum_method, "cumprod": OS.cumprod_method,
+    "std": _STD_METHOD, "var": _VAR_METHOD, "norm": R.norm, "cumsum": OS.cumsum_method, "cumprod": OS.cumprod_method,
     "logsumexp": R.logsumexp, "softmax": R.softmax,
     "log_softmax": R.log_softmax, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero, "sort": R.sort,
     "argsort": R.argsort, "topk": OS.topk_method, "median": OS.median_method,

@@ -40,6 +40,8 @@ class Size(tuple, metaclass=TorchNamed):
         return Size(r) if isinstance(i, slice) else r
 
     def __add__(self, other: Any) -> Size:
+        if not isinstance(other, tuple):  # (torch.Size([2]) + [3])
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to torch.Size")
         return Size(tuple(self) + tuple(other))
 
     def __radd__(self, other: Any) -> Size:  # (1,) + size: Python asks the subclass first

@@ -117,6 +117,13 @@ PARSER_ARGS = [
     "x.masked_fill(x > 0)",
     "x.narrow(0, 1)",
     "x.flatten(0, 1, 2)",
+    # unbiased= and correction= together
+    "x.std(unbiased=False, correction=0)",
+    "x.var(correction=0, unbiased=False)",
+    "x.std(0, unbiased=False, correction=0)",
+    "x.var(dim=0, unbiased=True, correction=1)",
+    "x.std(0, True, correction=0)",
+    "x.std(True, correction=0)",
 ]
 
 
@@ -165,6 +172,9 @@ MISTAKES = [
     "torch.ones(2, device='gpu:1')",
     "torch.device('cuda:0', 1)",
     "torch.device([1])",
+    # a list added to a torch.Size
+    "torch.Size([2, 3]) + [1]",
+    "x.shape + [4]",
     # autograd
     "(torch.ones(2, requires_grad=True) * 2).sum().backward(inputs=[])",
 ]
@@ -173,6 +183,26 @@ MISTAKES = [
 @pytest.mark.parametrize("stmt", MISTAKES)
 def test_learner_mistake(stmt: str) -> None:
     same_error_as_torch(stmt)
+
+
+def test_new_tensor_of_a_tensor_warns_in_its_own_words() -> None:
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.ones(2).new_tensor(torch.ones(2, requires_grad=True))
+    (want,) = [str(w.message) for w in caught]
+    assert want.endswith("rather than tensor.new_tensor(sourceTensor).")
+    status, out, err = run_tsr(
+        """
+        import torch
+        y = torch.ones(2).new_tensor(torch.ones(2, requires_grad=True))
+        print(y.requires_grad)
+        """
+    )
+    assert status == 0 and out == "False\n"
+    assert err.count("UserWarning") == 1 and f"UserWarning: {want}" in err
 
 
 # ---- `tcli run`: the error's line, its caret, the exit status -----------------------------------------------

@@ -441,8 +441,9 @@ def bad_keywords(fn: str, args: tuple, kwargs: dict, overloads: tuple, before: t
     """torch's parser error for a keyword that none of several overloads takes (torch.randn(2, require_grad=True)):
     every overload listed, and under each that took as many arguments as were given, the keywords it does not
     name. (torch counts an overload's arguments by splitting its text at ", ", and reads the last word of each as
-    its name, so "()" counts one and "Tensor out = None" is named "None".) The keywords are listed in the given
-    order (torch's is its hash map's)."""
+    its name, so "()" counts one and "Tensor out = None" is named "None".) The keywords are listed last given
+    first, as torch's hash map lists them (each new key goes to the front where keys fall in distinct buckets)."""
+    kwargs = dict(reversed(kwargs.items()))
     pos = [*before, *map(parser_type_name, args)]
     kws = [f"{k}={parser_type_name(v)}" for k, v in kwargs.items()]
     got = ", ".join(pos + kws) if pos else "".join(k + ", " for k in kws)
