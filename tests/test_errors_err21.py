@@ -177,6 +177,10 @@ MISTAKES = [
     "x.shape + [4]",
     # autograd
     "(torch.ones(2, requires_grad=True) * 2).sum().backward(inputs=[])",
+    # detach_ of a view, with no graph too
+    "torch.ones(3).view(3).detach_()",
+    "x.t().detach_()",
+    "torch.ones(3, requires_grad=True).detach()[:2].detach_()",
 ]
 
 

@@ -807,7 +807,7 @@ def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
 
 
 def detach_(x: Tensor) -> Tensor:
-    if x._base is not None and x.grad_fn is not None:
+    if x._base is not None:  # (any view: torch refuses one with no graph too)
         raise RuntimeError(
             "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
             "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
