@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,9 @@ except Exception as e:
     )
     status, out, err = run_tsr(src)
     assert status == 0, err
-    want = run_torch(src)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = run_torch(src)
     assert "no error" not in want, "torch did not raise"
     assert out == want
     return out
@@ -172,6 +175,15 @@ MISTAKES = [
     "torch.ones(2, device='gpu:1')",
     "torch.device('cuda:0', 1)",
     "torch.device([1])",
+    # a value that broadcasts with the indexing result but does not expand to it (numpy's words leaked)
+    "x[torch.tensor([True, False])] = torch.ones(2, 3)",
+    "x[torch.tensor([0])] = torch.ones(2, 3)",
+    "torch.ones(3).index_put_((torch.tensor([0]),), torch.ones(2))",
+    "torch.index_put(x, (torch.tensor([0, 1]),), torch.ones(4, 3))",
+    # in-place ops: their own names and checks' order
+    "x.masked_scatter_(x.long(), torch.ones(6))",
+    "x.scatter_(1, torch.tensor([[0, 1]]), torch.ones(1, 1), reduce='max')",
+    "torch.ones(2, 2, 2).t_()",
     # a list added to a torch.Size
     "torch.Size([2, 3]) + [1]",
     "x.shape + [4]",
@@ -190,8 +202,6 @@ def test_learner_mistake(stmt: str) -> None:
 
 
 def test_new_tensor_of_a_tensor_warns_in_its_own_words() -> None:
-    import warnings
-
     torch = pytest.importorskip("torch")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

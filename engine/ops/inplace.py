@@ -693,6 +693,8 @@ def _view_inplace(x: Tensor, make: Any, node: str) -> Tensor:
 def t_(x: Tensor) -> Tensor:
     from engine.ops.shape import t
 
+    if x._data.ndim > 2:  # (t's check, in t_'s name)
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
     return _view_inplace(x, t, "TBackward1")
 
 
