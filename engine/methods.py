@@ -640,6 +640,19 @@ _sum_method.__wrapped__ = _sum_call  # type: ignore[attr-defined]
 _mean_method.__wrapped__ = _mean_call  # type: ignore[attr-defined]
 
 
+def _round_method(name: str, impl: Any) -> Any:
+    """x.round(2), numpy's spelling: torch's parser, whose signatures take no positional argument, says so in its
+    own words ("takes from 1 to 0 positional arguments")."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if len(args) == 1 and not kwargs:
+            raise TypeError(f"{name}() takes from 1 to 0 positional arguments but 1 were given")
+        return impl(self, *args, **kwargs)
+
+    named_code(method, name)
+    return method
+
+
 _VARSTD_OVERLOADS = (
     "(tuple of ints dim, bool unbiased = True, bool keepdim = False)",
     "(tuple of ints dim = None, *, Number correction = None, bool keepdim = False)",
@@ -786,6 +799,7 @@ for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.ata
     METHODS.setdefault(_name + "_", P.inplace_of(_fn, _name))
 for _name, _fn in E.LOGICAL_INPLACE.items():
     METHODS[_name + "_"] = P.inplace_of(_fn, _name)
+METHODS["round"], METHODS["round_"] = _round_method("round", E.round), _round_method("round_", METHODS["round_"])
 METHODS["float_power_"] = P.float_power_
 METHODS.update(resize_=P.resize_, resize_as_=P.resize_as_)
 METHODS.update(

@@ -345,7 +345,11 @@ class Tensor(metaclass=TorchNamed):
     def _host(self) -> np.ndarray:
         return host(self._data)
 
-    def item(self) -> Any:
+    def item(self, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:  # (a C method of no arguments: loss.item(0))
+            if kwargs:
+                raise TypeError("TensorBase.item() takes no keyword arguments")
+            raise TypeError(f"TensorBase.item() takes no arguments ({len(args)} given)")
         if self._meta is not None and "vmapped" in self._meta:
             raise RuntimeError(_VMAP_ITEM)
         if self._data.size != 1:

@@ -120,6 +120,12 @@ PARSER_ARGS = [
     "x.masked_fill(x > 0)",
     "x.narrow(0, 1)",
     "x.flatten(0, 1, 2)",
+    # numpy's round(x, 2) spelling; item() given an argument
+    "x.round(2)",
+    "x.clone().round_(2)",
+    "torch.round(x, 2)",
+    "x.round(decimals=2.5)",
+    "x[0, 0].item(0)",
     # unbiased= and correction= together
     "x.std(unbiased=False, correction=0)",
     "x.var(correction=0, unbiased=False)",
