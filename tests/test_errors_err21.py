@@ -126,6 +126,11 @@ PARSER_ARGS = [
     "torch.round(x, 2)",
     "x.round(decimals=2.5)",
     "x[0, 0].item(0)",
+    # a size of several arguments whose first is no int (n = len(x) / 2): the parser counts the rest as extra
+    "torch.zeros(3.0, 2)",
+    "torch.ones('a', 2)",
+    "torch.empty(None, 2, 1)",
+    "torch.zeros(2, 3.0)",
     # unbiased= and correction= together
     "x.std(unbiased=False, correction=0)",
     "x.var(correction=0, unbiased=False)",
