@@ -1195,6 +1195,8 @@ def backward(
     grad_variables: Any = None, inputs: Any = None,
 ) -> None:  # fmt: skip
     """torch.autograd.backward: accumulate d(tensors)/d(leaves) into the leaves' .grad."""
+    if inputs is not None and not isinstance(inputs, Tensor) and len(inputs) == 0:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outs = _as_tuple(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables

@@ -52,9 +52,13 @@ class device(metaclass=TorchNamed):  # noqa: N801 - torch's spelling
             raise RuntimeError(
                 "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, "
                 f"xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device "
-                f"string: {type}"
+                f"string: {kind}"  # (torch names the type alone: 'gpu' of 'gpu:0')
             )
         if idx:
+            if index is not None:  # (torch.device('cuda:0', 1))
+                raise RuntimeError(
+                    f"type (string) must not include an index because index was passed explicitly: {type}"
+                )
             if not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type}'")
             index = int(idx)
@@ -108,11 +112,13 @@ def _tname(x: object) -> str:
 def _device_of(ordinal: object, index: object) -> device:
     """torch.device(i): the current accelerator's device i (torch 2.x), which here can only be cuda."""
     if not isinstance(ordinal, int) or isinstance(ordinal, bool):
+        from engine.ops.util import parser_arg_text  # (a list shows its items' types: "list of [int]")
+
         t = _tname(ordinal)
         raise TypeError(
             f"device() received an invalid combination of arguments - got ({t}), but expected one of:\n"
             " * (torch.device device)\n"
-            f"      didn't match because some of the arguments have invalid types: (!{t}!)\n"
+            f"      didn't match because some of the arguments have invalid types: (!{parser_arg_text(ordinal)}!)\n"
             " * (str type, int index = -1)\n"
         )
     if index is not None:

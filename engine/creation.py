@@ -17,6 +17,7 @@ from engine.ops.cascade_sum import dense_flat
 from engine.ops.util import (
     SIZE_OVERLOADS,
     _int_like,
+    bad_keywords,
     int_list,
     invalid_combination,
     memory_order,
@@ -96,6 +97,19 @@ def _dtype_arg(fn: str, dtype: Any) -> None:
     """torch's argument parser takes a torch.dtype (or float, int, bool, complex) for dtype=, never its name."""
     if isinstance(dtype, str):
         raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not str")
+    if isinstance(dtype, type) and dtype not in (float, int, bool, complex):  # (dtype=np.float32)
+        raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not type")
+
+
+def _bad_dtype(dtype: Any) -> bool:
+    """A dtype= that torch's parser refuses (a name, or a class such as np.float32): for the functions whose
+    parser has several signatures, which then lists them."""
+    return isinstance(dtype, str) or isinstance(dtype, type) and dtype not in (float, int, bool, complex)
+
+
+def _given(**kw: Any) -> dict:
+    """The factory keywords a call gave (those not at their defaults), for a parser error's "got (...)"."""
+    return {k: v for k, v in kw.items() if v is not None and v is not False}
 
 
 def _requires_grad_type(value: Any) -> None:
@@ -622,9 +636,9 @@ def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor
            layout: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
     if kw and start is _MISSING:  # (keywords only: the parser matches the first overload, its argument missing)
         raise TypeError('arange() missing 1 required positional arguments: "end"')
-    if kw:  # (np.arange habits, arange(0, 5, num=2): no signature of torch's takes the keyword)
+    if kw or _bad_dtype(dtype):  # (np.arange habits, arange(0, 5, num=2), dtype=np.float32)
         given = {"start": start, "end": _MISSING if end is None else end, "step": _MISSING if step == 1 else step}
-        raise _unknown_keywords("arange", given, kw, _ARANGE_OVERLOADS)
+        raise _unknown_keywords("arange", given, {**kw, **_given(dtype=dtype)}, _ARANGE_OVERLOADS)
     if start is _MISSING:
         if end is None:
             if (out, dtype, layout, device, requires_grad) == (None, None, None, None, False):
@@ -739,8 +753,9 @@ def _arange_out_warning(out: Tensor | None, n: int) -> None:
 def linspace(start: Any = _MISSING, end: Any = _MISSING, steps: Any = _MISSING, *, out: Tensor | None = None,
              dtype: Any = None, layout: Any = None, device: Any = None,
              requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
-    if kw:  # (np.linspace habits, linspace(0, 1, num=5))
-        raise _unknown_keywords("linspace", {"start": start, "end": end, "steps": steps}, kw, _LINSPACE_OVERLOADS)
+    if kw or _bad_dtype(dtype):  # (np.linspace habits, linspace(0, 1, num=5))
+        given = {"start": start, "end": end, "steps": steps}
+        raise _unknown_keywords("linspace", given, {**kw, **_given(dtype=dtype)}, _LINSPACE_OVERLOADS)
     if start is _MISSING or end is _MISSING or steps is _MISSING:
         raise _missing_args("linspace", {"start": start, "end": end, "steps": steps}, _LINSPACE_OVERLOADS)
     if isinstance(steps, float):  # (no overload takes a float steps; it is shown as given by position)
@@ -870,7 +885,11 @@ def _double_to(arr: np.ndarray, dt: Any) -> np.ndarray:
 
 
 def eye(n: int, m: Any = _MISSING, *more: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
-        device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+        device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    if kw or _bad_dtype(dtype):  # (torch.eye(3, require_grad=True))
+        pos = (n,) + (() if m is _MISSING else (m,)) + more
+        given = _given(out=out, dtype=dtype, layout=layout, device=device, requires_grad=requires_grad)
+        raise bad_keywords("eye", pos, {**given, **kw}, _EYE_OVERLOADS)
     if isinstance(n, float):
         raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type_name(n)}")
     if more or (m is not _MISSING and not _int_like(m, True)):  # (torch.eye(2, 3, 4), torch.eye(2, "a"))
@@ -907,6 +926,8 @@ def _generator_overloads(fn: str, args: tuple) -> TypeError:
 
 def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
          device: Any = None, requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    if _bad_dtype(dtype):  # (dtype=np.float32: the parser lists both signatures)
+        raise invalid_combination("rand", size, SIZE_OVERLOADS["rand"], False, kwargs={**kw, "dtype": dtype})
     size = _size_kw(size, kw, "rand")
     if len(size) > 1 and isinstance(size[0], (tuple, list)):
         raise _generator_overloads("rand", size)
@@ -919,6 +940,8 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
 
 def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    if _bad_dtype(dtype):  # (dtype=np.float32: the parser lists both signatures)
+        raise invalid_combination("randn", size, SIZE_OVERLOADS["randn"], False, kwargs={**kw, "dtype": dtype})
     size = _size_kw(size, kw, "randn")
     if len(size) > 1 and isinstance(size[0], (tuple, list)):
         raise _generator_overloads("randn", size)
@@ -931,7 +954,11 @@ def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: A
 
 def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
             device: Any = None, requires_grad: bool = False, size: Any = None, low: Any = None,
-            high: Any = None) -> Tensor:  # fmt: skip
+            high: Any = None, **kw: Any) -> Tensor:  # fmt: skip
+    if kw or _bad_dtype(dtype):
+        given = _given(generator=generator, out=out, dtype=dtype, layout=layout, device=device,
+                       requires_grad=requires_grad, size=size, low=low, high=high)  # fmt: skip
+        raise bad_keywords("randint", args, {**given, **kw}, _RANDINT_OVERLOADS)
     args = list(args)
     if (
         high is None
@@ -975,7 +1002,12 @@ def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype:
 
 
 def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
-             device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:  # fmt: skip
+             device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
+             **kw: Any) -> Tensor:  # fmt: skip
+    if kw or _bad_dtype(dtype):
+        given = _given(generator=generator, out=out, dtype=dtype, layout=layout, device=device,
+                       requires_grad=requires_grad, pin_memory=pin_memory)  # fmt: skip
+        raise bad_keywords("randperm", (n,), {**given, **kw}, _RANDPERM_OVERLOADS)
     if isinstance(n, bool) or not hasattr(type(n), "__index__"):  # (an integer tensor of one element is an int)
         raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type_name(n)}")
     n = n.__index__()
@@ -984,7 +1016,12 @@ def randperm(n: int, *, generator: Any = None, out: Tensor | None = None, dtype:
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
-              requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+              requires_grad: bool = False, memory_format: Any = None, generator: Any = None,
+              **kw: Any) -> Tensor:  # noqa: A002  # fmt: skip
+    if kw:
+        given = _given(generator=generator, memory_format=memory_format, dtype=dtype, layout=layout, device=device,
+                       requires_grad=requires_grad)  # fmt: skip
+        raise bad_keywords("rand_like", (), {**given, **kw}, _like_overloads(), before=("Tensor",))
     shape, dt, dev = _like(input, dtype, device, "rand_like")
     if not input._data.flags.c_contiguous or memory_format is not None:  # torch: empty_like, then uniform_ in place
         out = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
@@ -993,7 +1030,12 @@ def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: A
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
-               requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+               requires_grad: bool = False, memory_format: Any = None, generator: Any = None,
+               **kw: Any) -> Tensor:  # noqa: A002  # fmt: skip
+    if kw:
+        given = _given(generator=generator, memory_format=memory_format, dtype=dtype, layout=layout, device=device,
+                       requires_grad=requires_grad)  # fmt: skip
+        raise bad_keywords("randn_like", (), {**given, **kw}, _like_overloads(), before=("Tensor",))
     shape, dt, dev = _like(input, dtype, device, "randn_like")
     if not input._data.flags.c_contiguous or memory_format is not None:  # torch: empty_like, then normal_ in place
         out = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
@@ -1007,6 +1049,20 @@ _RANDINT_REST = (
 )
 
 
+_RANDINT_OVERLOADS = tuple(
+    f"({head}, *, {gen}{_RANDINT_REST}"
+    for head in ("int high, tuple of ints size", "int low, int high, tuple of ints size")
+    for gen in ("torch.Generator generator, ", "")
+)
+_RANDPERM_OVERLOADS = tuple(f"(int n, *, {gen}{_RANDINT_REST}" for gen in ("torch.Generator generator, ", ""))
+
+
+def _like_overloads() -> tuple:
+    """rand_like's and randn_like's signatures, with a generator and without."""
+    tail = f"torch.memory_format memory_format = None, {_FACTORY_KW})"
+    return tuple(f"(Tensor input, *, {gen}{tail}" for gen in ("torch.Generator generator, ", ""))
+
+
 def _randint_combination(args: list) -> TypeError:
     got = ", ".join(type_name(a) for a in args)
     lines = [f"randint() received an invalid combination of arguments - got ({got}), but expected one of:"]
@@ -1017,7 +1073,17 @@ def _randint_combination(args: list) -> TypeError:
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None, layout: Any = None,
-                 device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:  # noqa: A002  # fmt: skip
+                 device: Any = None, requires_grad: bool = False, memory_format: Any = None,
+                 **kw: Any) -> Tensor:  # noqa: A002  # fmt: skip
+    if kw:
+        given = _given(memory_format=memory_format, dtype=dtype, layout=layout, device=device,
+                       requires_grad=requires_grad)  # fmt: skip
+        pos = (low,) if high is None else (low, high)
+        heads = ("int low, int high", "Tensor high", "int high")
+        overloads = tuple(
+            o.replace("Tensor input, *", f"Tensor input, {h}, *") for h in heads for o in _like_overloads()
+        )
+        raise bad_keywords("randint_like", pos, {**given, **kw}, overloads, before=("Tensor",))
     if high is None:
         low, high = 0, low
     shape, dt, dev = _like(input, dtype, device, "randint_like")

@@ -60,8 +60,9 @@ from engine.ops import special as SPF
 from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
 from engine.ops import unsafe_split as US
-from engine.ops.util import edge_of, invalid_combination, named_code, node_class, numpy_names
+from engine.ops.util import bad_keywords, edge_of, invalid_combination, named_code, node_class, numpy_names
 from engine.tensor import Size, Tensor, view_of, wrap
+from engine.warn import user_stacklevel
 
 
 # ---- operators whose reflected forms need their own node -----------------------------------------------
@@ -217,12 +218,28 @@ def _to_kind(a: Any) -> str | None:
     return None
 
 
+def _bad_to_keywords(kwargs: dict) -> bool:
+    """Whether to()'s parser refuses a keyword: one it has not, or a dtype= or device= of another type."""
+    for k, v in kwargs.items():
+        if v is None:
+            continue
+        if k == "dtype":
+            if _to_kind(v) != "t":
+                return True
+        elif k == "device":
+            if _to_kind(v) != "d":
+                return True
+        elif k not in ("non_blocking", "copy", "memory_format"):
+            return True
+    return False
+
+
 def _check_to_args(args: tuple, kwargs: dict) -> None:
     """torch's parser for to(): one of its three signatures must take the arguments (x.to(torch.float32,
     torch.float64) matches none); anything it reads otherwise is left to the conversion below."""
     kinds = "".join(k or "?" for k in map(_to_kind, args))
-    if "?" in kinds:
-        return
+    if "?" in kinds or _bad_to_keywords(kwargs):  # (x.to(np.float32), x.to(dtype="float32"), x.to(foo=1))
+        raise invalid_combination("to", args, _TO_OVERLOADS, False, kwargs=kwargs)
     flags = [kwargs[k] for k in ("non_blocking", "copy") if k in kwargs]
     ok = all(type(f) is bool for f in flags) and (
         (len(kinds) <= 4 and all(k in allowed for k, allowed in zip(kinds, ("dn", "tn", "b", "b"))))
@@ -465,7 +482,19 @@ def _new_factory(fn_name: str) -> Any:
         # the keyword forms: new_zeros(size=...), new_full(size=..., fill_value=...), new_tensor(data=...)
         if fn_name == "tensor":
             data = kw.pop("data") if "data" in kw and not size else size[0]
-            return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+            if not isinstance(data, Tensor):
+                return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+            import warnings
+
+            warnings.warn(  # (torch.tensor's warning, naming this method)
+                "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                "sourceTensor.detach().clone().requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
         if "size" in kw and (not size or fn_name == "full" and len(size) == 1 and "fill_value" not in kw):
             size = (kw.pop("size"), *size)
         if fn_name == "full":
@@ -611,6 +640,43 @@ _sum_method.__wrapped__ = _sum_call  # type: ignore[attr-defined]
 _mean_method.__wrapped__ = _mean_call  # type: ignore[attr-defined]
 
 
+def _round_method(name: str, impl: Any) -> Any:
+    """x.round(2), numpy's spelling: torch's parser, whose signatures take no positional argument, says so in its
+    own words ("takes from 1 to 0 positional arguments")."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if len(args) == 1 and not kwargs:
+            raise TypeError(f"{name}() takes from 1 to 0 positional arguments but 1 were given")
+        return impl(self, *args, **kwargs)
+
+    named_code(method, name)
+    return method
+
+
+_VARSTD_OVERLOADS = (
+    "(tuple of ints dim, bool unbiased = True, bool keepdim = False)",
+    "(tuple of ints dim = None, *, Number correction = None, bool keepdim = False)",
+    "(bool unbiased = True)",
+)
+
+
+def _varstd_method(name: str, impl: Any) -> Any:
+    """x.std / x.var: torch's parser refuses unbiased and correction together (x.std(unbiased=False,
+    correction=0)), listing its signatures; everything else is impl's."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if "correction" in kwargs and ("unbiased" in kwargs or len(args) > 1 or args and type(args[0]) is bool):
+            raise bad_keywords(name, args, kwargs, _VARSTD_OVERLOADS)
+        return impl(self, *args, **kwargs)
+
+    named_code(method, name)
+    method.__wrapped__ = impl  # type: ignore[attr-defined]  # (numpy_names reads impl's signature)
+    return method
+
+
+_STD_METHOD, _VAR_METHOD = _varstd_method("std", R.std), _varstd_method("var", R.var)
+
+
 def _bernoulli_method(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     from engine.creation import bernoulli
 
@@ -671,7 +737,7 @@ METHODS: dict[str, Any] = {
     # reductions
     "sum": _sum_method, "mean": _mean_method, "nansum": R.nansum, "prod": OS.prod_method, "max": OS.max_method,
     "min": OS.min_method, "amax": R.amax, "amin": R.amin, "argmax": OS.argmax_method, "argmin": OS.argmin_method,
-    "std": R.std, "var": R.var, "norm": R.norm, "cumsum": OS.cumsum_method, "cumprod": OS.cumprod_method,
+    "std": _STD_METHOD, "var": _VAR_METHOD, "norm": R.norm, "cumsum": OS.cumsum_method, "cumprod": OS.cumprod_method,
     "logsumexp": R.logsumexp, "softmax": R.softmax,
     "log_softmax": R.log_softmax, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero, "sort": R.sort,
     "argsort": R.argsort, "topk": OS.topk_method, "median": OS.median_method,
@@ -733,6 +799,7 @@ for _name, _fn in (("remainder", E.remainder), ("fmod", E.fmod), ("atan2", E.ata
     METHODS.setdefault(_name + "_", P.inplace_of(_fn, _name))
 for _name, _fn in E.LOGICAL_INPLACE.items():
     METHODS[_name + "_"] = P.inplace_of(_fn, _name)
+METHODS["round"], METHODS["round_"] = _round_method("round", E.round), _round_method("round_", METHODS["round_"])
 METHODS["float_power_"] = P.float_power_
 METHODS.update(resize_=P.resize_, resize_as_=P.resize_as_)
 METHODS.update(

@@ -40,6 +40,8 @@ class Size(tuple, metaclass=TorchNamed):
         return Size(r) if isinstance(i, slice) else r
 
     def __add__(self, other: Any) -> Size:
+        if not isinstance(other, tuple):  # (torch.Size([2]) + [3])
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to torch.Size")
         return Size(tuple(self) + tuple(other))
 
     def __radd__(self, other: Any) -> Size:  # (1,) + size: Python asks the subclass first
@@ -343,7 +345,11 @@ class Tensor(metaclass=TorchNamed):
     def _host(self) -> np.ndarray:
         return host(self._data)
 
-    def item(self) -> Any:
+    def item(self, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:  # (a C method of no arguments: loss.item(0))
+            if kwargs:
+                raise TypeError("TensorBase.item() takes no keyword arguments")
+            raise TypeError(f"TensorBase.item() takes no arguments ({len(args)} given)")
         if self._meta is not None and "vmapped" in self._meta:
             raise RuntimeError(_VMAP_ITEM)
         if self._data.size != 1:

@@ -282,6 +282,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 rows *= n
             r = addmm(bias, input.reshape(rows, d.shape[-1]), weight.t())
             return r.view(*lead, r._data.shape[1])
+    if isinstance(weight, Tensor) and (input._data.ndim == 0 or weight._data.ndim == 0):
+        raise RuntimeError(
+            f"both arguments to linear need to be at least 1D, but they are {input._data.ndim}D and "
+            f"{weight._data.ndim}D"
+        )
     out = matmul(input, weight.t())
     return out + bias if bias is not None else out
 
@@ -561,6 +566,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
             f"weight tensor should be defined either for all {n_cls} classes or no classes but got weight tensor "
             f"of shape: [{', '.join(map(str, w.shape))}]"
         )
+    if w is not None and w.dtype is not x.dtype:  # (the kernel reads the weight as the input's type)
+        raise RuntimeError(f"expected scalar type {x.dtype.scalar_name()} but found {w.dtype.scalar_name()}")
     t = t.long()
     keep = t != ignore_index
     safe = E.where(keep, t, 0)

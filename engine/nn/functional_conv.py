@@ -32,7 +32,7 @@ import numpy as np
 from engine.amp.policy import policy as autocast_policy
 from engine.autograd import Node, next_seq
 from engine.bf16 import plain, round_bits, to_bf16
-from engine.dtypes import FROM_NP
+from engine.dtypes import FROM_NP, bfloat16
 from engine.grad_mode import ENABLED
 from engine.multi_output import grads_of, port
 from engine.naming import type_name
@@ -187,8 +187,12 @@ def _conv_checks(x: Tensor, w: Tensor, b: Tensor | None, stride: list, padding: 
                               ("dilation", d2)) for n, v in zip(names, vals))  # fmt: skip
             raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {listed}")
     if x.dtype is not w.dtype:
+        if x._dev.type == "cpu" and not _mkldnn_picked(x, w, stride, dilation, groups):  # (the native kernels)
+            raise RuntimeError(f"expected scalar type {x.dtype.scalar_name()} but found {w.dtype.scalar_name()}")
+        # (oneDNN's check names a bfloat16 cpu tensor by its legacy type name)
+        shown = ["CPUBFloat16Type" if t._dev.type == "cpu" and t.dtype is bfloat16 else t.type() for t in (x, w)]
         raise RuntimeError(
-            f"Input type ({x.type()}) and weight type ({w.type()}) should be the same or input should be a MKLDNN "
+            f"Input type ({shown[0]}) and weight type ({shown[1]}) should be the same or input should be a MKLDNN "
             "tensor and weight is a dense tensor"
         )
     dt = x._data.dtype
@@ -304,6 +308,26 @@ def _transposed_shape(x: Any, w: Any, geo: _Geo) -> tuple:
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+
+
+def _mkldnn_picked(x: Tensor, w: Tensor, st: Any, dl: Any, groups: int) -> bool:
+    """Whether torch's cpu convolution hands x to oneDNN (aten's ConvParams::use_mkldnn, for the error a weight
+    of another dtype meets there): a bfloat16 input always; a float32 one unless it is a single small image
+    under a kernel of 3 or less (a 3-d input counts as (N, C, 1, L), as torch views it)."""
+    if x.dtype is bfloat16:
+        return True
+    if x._data.dtype != _F32:
+        return False
+    xs, ws = x._data.shape, w._data.shape
+    if len(xs) == 3:
+        xs, ws = (xs[0], xs[1], 1, xs[2]), (*ws[:2], 1, ws[2])
+    kh, kw = ws[-2], ws[-1]
+    from engine.process import get_num_threads
+
+    strided, dilated = any(v != 1 for v in st), any(v != 1 for v in dl)
+    if not (strided or dilated or xs[0] >= 16 or kw != 1 or kh != 1 or get_num_threads() > 1):
+        return False
+    return groups > 1 or (kw > 3 and kh > 3) or xs[0] > 1 or xs[0] * xs[1] * xs[2] * xs[3] > 20480
 
 
 def _onednn_used(x: Any, w: Any, geo: _Geo) -> bool:
@@ -693,7 +717,8 @@ def _conv(fname: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | Non
                                   ("bias", bias))) if not isinstance(v, Tensor))  # fmt: skip
             _functional.tensor_arg(fname, bad, name, pos)
         raise _conv_args_error(fname, (input, weight, bias, stride, padding, dilation, groups))
-    if bias is not None and bias.dtype is not input.dtype:
+    if bias is not None and bias.dtype is not input.dtype and not (transposed and weight.dtype is not input.dtype):
+        # (a transposed one checks the weight's type first)
         raise RuntimeError(f"Input type ({cpp_name(input)}) and bias type ({cpp_name(bias)}) should be the same")
     x, batched = _batchify(input, nd, fname)
     st = _int_list(stride, "stride", nd, fname)

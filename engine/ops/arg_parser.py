@@ -584,6 +584,9 @@ def _one_signature(fn: str, params: list[_Param], args: tuple, kwargs: dict) -> 
     # int; a list first is one argument of several, "takes 1 positional argument")
     if _sized(params) and len(args) > 1 and _int_like(args[0]):
         k = next((k for k, a in enumerate(args) if not _int_like(a)), None)
+        if k == 0:  # (a first one no int: the parser takes the size as one argument, and the rest as too many)
+            n = len(positional)
+            return TypeError(f"{fn}() takes {n} positional argument{'s' if n != 1 else ''} but {len(args)} were given")
         if k is not None:
             return TypeError(
                 f"{fn}(): argument '{positional[0].name}' failed to unpack the object at pos {k + 1} with error "

@@ -117,6 +117,10 @@ def column_stack(tensors: Any) -> Tensor:
 
 # ---- kron / dist / cross / cartesian_prod ---------------------------------------------------------------
 def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):  # (torch.kron(x, 2))
+        from engine.ops.linalg import tensor_args
+
+        tensor_args("kron", input, other, "other")
     a, b = input, other
     n = max(a._data.ndim, b._data.ndim)
     sa = (1,) * (n - a._data.ndim) + a._data.shape

@@ -2252,7 +2252,17 @@ for _row in UNARY:
 globals().update(_UNARY_FNS)
 
 
-def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+_ROUND_OVERLOADS = ("(Tensor input, *, Tensor out = None)", "(Tensor input, *, int decimals, Tensor out = None)")
+
+
+def round(input: Tensor, *args: Any, decimals: int | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    if args:  # (torch.round(x, 2): numpy's spelling; decimals is keyword-only)
+        from engine.ops.util import invalid_combination
+
+        kw = {"decimals": decimals} if decimals is not None else {}
+        raise invalid_combination("round", args, _ROUND_OVERLOADS, False, before=("Tensor",), kwargs=kw)
+    if decimals is not None and (type(decimals) is bool or not isinstance(decimals, int)):
+        raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
     d = input._data
     if d.dtype.kind in "bc" or (decimals is not None and d.dtype.kind != "f"):
         kernel = "round_vml_cpu" if decimals is None else "round_cpu"

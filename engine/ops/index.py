@@ -57,6 +57,9 @@ def _norm_index(x: Tensor, idx: Any) -> tuple[tuple, bool, str]:
     )
     n_real += sum(i._data.ndim for i in idx if isinstance(i, Tensor) and i._data.dtype.kind == "b")
     n_real += sum(np.ndim(i) for i in idx if isinstance(i, (list, tuple)) and i and isinstance(i[0], bool))
+    # torch counts the indexed dims first (x[:, None, :, :] of a matrix; a bool indexes none)
+    if n_real > len(shape) and n_real - sum(1 for i in idx if isinstance(i, bool)) > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     seen_ellipsis = False
     for pos, i in enumerate(idx):
         if i is Ellipsis:
@@ -509,6 +512,17 @@ def index_put_new(g: Tensor, idx: tuple, shape: tuple, advanced: bool) -> Tensor
 
 
 # ---- setitem ------------------------------------------------------------------------------------------
+def expands_to(vshape: tuple, tshape: tuple) -> bool:
+    """Whether a value of vshape can be written into an indexing result of tshape: expanded to it (leading dims
+    of 1 beyond its rank dropped), not merely broadcast with it (x[mask] = v of a [2, 3] into [1, 3] fails)."""
+    extra = len(vshape) - len(tshape)
+    if extra > 0:
+        if any(n != 1 for n in vshape[:extra]):
+            return False
+        vshape = vshape[extra:]
+    return all(v == 1 or v == t for v, t in zip(vshape[::-1], tshape[::-1]))
+
+
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
     from engine.ops.inplace import VIEW_LEAF_MSG, check_inplace, commit
 
@@ -600,13 +614,11 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             if len(vshape) > len(tshape):  # (the leading 1s dropped: a [1] value into a 0-d element)
                 vd = vd.reshape(vs)
                 vshape = vs
-        try:
-            np.broadcast_shapes(vshape, tshape)
-        except ValueError:
+        if not expands_to(vshape, tshape):
             raise RuntimeError(
                 f"shape mismatch: value tensor of shape [{', '.join(map(str, vshape))}] cannot be broadcast to "
                 f"indexing result of shape [{', '.join(map(str, tshape))}]"
-            ) from None
+            )
         needs_graph = ENABLED[0] and (x._rg or (isinstance(value, Tensor) and value._rg))
         if needs_graph:
             with NoGrad():
@@ -1206,11 +1218,11 @@ def _scatter_reduce_legacy(input: Tensor, dim: int, index: Tensor, src: Any, red
             "PyTorch release. Use torch.scatter_reduce instead for more reduction options. (Triggered internally "
             "at /__w/pytorch/pytorch/aten/src/ATen/native/TensorAdvancedIndexing.cpp:225.)"
         )
-    if reduce not in ("add", "multiply"):
-        raise RuntimeError("reduce argument must be either add or multiply.")
     _scatter_check(input, index, src)
     ax = norm_dim(dim, input._data.ndim)
     _scatter_shapes(input, ax, index, src)
+    if reduce not in ("add", "multiply"):  # (after the shape checks, as torch's kernel reads it)
+        raise RuntimeError("reduce argument must be either add or multiply.")
     _scatter_bounds(index, input._data.shape, ax)
     r = input._data.copy()
     ia = index._data

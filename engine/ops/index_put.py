@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from engine.naming import type_name
 from engine.ops.index import _legacy, _norm_index, getitem, take
 from engine.ops.util import add_at, first_out_of_range, index_range, node_class, parser_type_name, record
@@ -94,13 +92,13 @@ def _index_put(input: Tensor, indices: Any, values: Any, accumulate: Any, fn: st
         from engine.ops.index import _adv_broadcast_error
 
         raise _adv_broadcast_error(nidx) from None
-    try:
-        np.broadcast_shapes(vd.shape, target_shape)
-    except ValueError:
+    from engine.ops.index import expands_to
+
+    if not expands_to(vd.shape, target_shape):
         raise RuntimeError(
             f"shape mismatch: value tensor of shape [{', '.join(map(str, vd.shape))}] cannot be broadcast to "
             f"indexing result of shape [{', '.join(map(str, target_shape))}]"
-        ) from None
+        )
     if accumulate:  # (masks as the integer positions they select: cupyx's scatter_add takes integer indices)
         xp = input._dev.xp
         ints = tuple(p for a in nidx for p in (xp.nonzero(a) if a.dtype == bool and a.ndim else (a,)))

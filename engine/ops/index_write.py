@@ -150,7 +150,9 @@ MaskedScatterBackward0 = node_class("MaskedScatterBackward0", _masked_scatter_bw
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
     d, m, s = input._data, mask._data, source._data
     if m.dtype.kind != "b":
-        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+        raise RuntimeError(
+            f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype.scalar_name()}"
+        )
     if s.dtype != d.dtype:
         raise RuntimeError(  # (torch's text has no space after "got")
             f"masked_scatter: expected self and source to have same dtypes but got{input.dtype.scalar_name()} "

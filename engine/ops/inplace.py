@@ -697,6 +697,8 @@ def _view_inplace(x: Tensor, make: Any, node: str) -> Tensor:
 def t_(x: Tensor) -> Tensor:
     from engine.ops.shape import t
 
+    if x._data.ndim > 2:  # (t's check, in t_'s name)
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
     return _view_inplace(x, t, "TBackward1")
 
 
@@ -811,7 +813,7 @@ def requires_grad_(x: Tensor, requires_grad: bool = True) -> Tensor:
 
 
 def detach_(x: Tensor) -> Tensor:
-    if x._base is not None and x.grad_fn is not None:
+    if x._base is not None:  # (any view: torch refuses one with no graph too)
         raise RuntimeError(
             "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
             "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "

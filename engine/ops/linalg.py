@@ -115,7 +115,7 @@ def tensor_args(fn: str, a: Any, b: Any, second: str) -> None:
             raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {type_name(v)}")
 
 
-def _prep(a: Tensor, b: Tensor, fn: str = "matmul", second: str = "other") -> tuple:
+def _prep(a: Tensor, b: Tensor, fn: str = "matmul", second: str = "other", batched: bool = False) -> tuple:
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         tensor_args(fn, a, b, second)
     if a._dev is not b._dev:
@@ -135,6 +135,8 @@ def _prep(a: Tensor, b: Tensor, fn: str = "matmul", second: str = "other") -> tu
                 f"addmv input tensors must have the same dtype, but got {b.dtype.scalar_name()}, "
                 f"{a.dtype.scalar_name()}, and {b.dtype.scalar_name()}"
             )
+        if batched:  # (bmm's kernel, and matmul's of a batch of right-hand matrices, which it hands to bmm)
+            raise RuntimeError(f"expected scalar type {a.dtype.scalar_name()} but found {b.dtype.scalar_name()}")
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name_for_error()} != "
             f"{b.dtype.name_for_error()}"
@@ -274,7 +276,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 @autocast_policy(cpu="lower", cuda="lower")
 @with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
-    ad, bd = _prep(input, mat2, "bmm", "mat2")
+    ad, bd = _prep(input, mat2, "bmm", "mat2", True)
     if ad.dtype.kind in "bu":
         _no_bool(ad, "bmm")
     if ad.ndim != 3:
@@ -294,7 +296,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa:
     if out is not None:
         return _write_out(out, matmul(input, other))
     try:
-        ad, bd = _prep(input, other)
+        ad, bd = _prep(input, other, batched=isinstance(other, Tensor) and other._data.ndim >= 3)
         na, nb = ad.ndim, bd.ndim
     except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
         from engine.sparse_tensor import mm as sparse_mm

@@ -1142,6 +1142,12 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Any = None) -> Tensor:
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {x.dtype.scalar_name()} and "
             f"y of type {y.dtype.scalar_name()} instead"
         )
+    xs, ys = x._data.shape, y._data.shape
+    if len(xs) == 1 and len(ys) == 1 and xs != ys:  # (two vectors: torch's dot kernel says it)
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{xs[0]}] and src [{ys[0]}] to have the same number of "
+            f"elements, but got {xs[0]} and {ys[0]} elements respectively"
+        )
     return _out(out, (x * y).sum(dim))
 
 

@@ -338,11 +338,22 @@ def numpy_names(fn: Any, name: str | None = None) -> Any:
 
     def call(*args: Any, **kw: Any) -> Any:
         if kw and ("axis" in kw or "keepdims" in kw):
+            given = set(kw)
             for np_name, name in _NUMPY_NAMES.items():
                 if np_name in kw:
                     if name in kw:
                         raise TypeError(f"{shown}() got an unexpected keyword argument '{np_name}'")
                     kw[name] = kw.pop(np_name)
+            try:
+                return fn(*args, **kw)
+            except TypeError as e:  # a parser error names the keywords as given (x.sum(keepdims=True))
+                text = str(e)
+                if " received an invalid combination of arguments - got (" not in text:
+                    raise
+                head, sep, rest = text.partition("), but expected")
+                for np_name, name in _NUMPY_NAMES.items():
+                    head = head.replace(f"{name}=", f"{np_name}=") if np_name in given else head
+                raise TypeError(head + sep + rest) from None
         return fn(*args, **kw)
 
     call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
@@ -423,6 +434,29 @@ def invalid_combination(fn: str, args: tuple, overloads: tuple, marked: bool, be
                 parser_type_name(a) if k < first else f"!{parser_arg_text(a)}!" for k, a in enumerate(args)
             )
             lines.append(f"      didn't match because some of the arguments have invalid types: ({marks})")
+    return TypeError("\n".join(lines) + "\n")
+
+
+def bad_keywords(fn: str, args: tuple, kwargs: dict, overloads: tuple, before: tuple = ()) -> TypeError:
+    """torch's parser error for a keyword that none of several overloads takes (torch.randn(2, require_grad=True)):
+    every overload listed, and under each that took as many arguments as were given, the keywords it does not
+    name. (torch counts an overload's arguments by splitting its text at ", ", and reads the last word of each as
+    its name, so "()" counts one and "Tensor out = None" is named "None".) The keywords are listed last given
+    first, as torch's hash map lists them (each new key goes to the front where keys fall in distinct buckets)."""
+    kwargs = dict(reversed(kwargs.items()))
+    pos = [*before, *map(parser_type_name, args)]
+    kws = [f"{k}={parser_type_name(v)}" for k, v in kwargs.items()]
+    got = ", ".join(pos + kws) if pos else "".join(k + ", " for k in kws)
+    lines = [f"{fn}() received an invalid combination of arguments - got ({got}), but expected one of:"]
+    n_got = len(pos) + len(kwargs)
+    for o in overloads:
+        lines.append(f" * {o}")
+        names = [a.rsplit(" ", 1)[-1] for a in o[1:-1].split(", ")]
+        if n_got == len(names) or ("..." in o and n_got > len(names)):
+            known = names[max(0, len(names) - len(kwargs)) :]
+            unmatched = [k for k in kwargs if k not in known]
+            if unmatched:
+                lines.append(f"      didn't match because some of the keywords were incorrect: {', '.join(unmatched)}")
     return TypeError("\n".join(lines) + "\n")
 
 
