@@ -12,6 +12,7 @@ torch.add, torch.mul, torch.sub) turn to this module only when that refusal is r
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -495,6 +496,8 @@ def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any) -> SparseTensor:
         if scaled:
             bv = (wrap(bv, b._dev) * alpha)._data  # (torch: mul(src, alpha))
         return _make(b._ind.copy(), wrap(np.ascontiguousarray(bv), b._dev), b._ssize, b._coal)
+    if not (_contiguous(a._vals._data) and _contiguous(b._vals._data)):
+        return _concat_add(a, b, av, bv, alpha, scaled)
     ta, tb = a._ind.T.tolist(), b._ind.T.tolist()
     na, nb = len(ta), len(tb)
     i = j = 0
@@ -535,6 +538,27 @@ def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any) -> SparseTensor:
         out[mb] = out[mb] + bv[pb[mb]]
     ind = np.ascontiguousarray(np.array(rows, dtype=np.int64).T.reshape(a._ind.shape[0], -1))
     return _make(ind, wrap(out, a._dev), a._ssize, a._coal and b._coal)
+
+
+def _concat_add(a: SparseTensor, b: SparseTensor, av: np.ndarray, bv: np.ndarray, alpha: Any, scaled: bool) -> Any:
+    """torch's add of sparse tensors where either one's values are not contiguous (an embedding's gradient from
+    an expanded one): the indices and values put end to end (b's times alpha), coalesced only once there are
+    more entries than elements."""
+    if scaled:
+        bv = (wrap(np.ascontiguousarray(bv), b._dev) * alpha)._data
+    ind = np.ascontiguousarray(np.concatenate((a._ind, b._ind), axis=1))
+    vals = np.ascontiguousarray(np.concatenate((av, bv), axis=0))
+    if ind.shape[1] > a.numel():
+        ind, vals = _coalesced_arrays(ind, vals, a._ssize)
+        return _make(ind, wrap(vals, a._dev), a._ssize, True)
+    return _make(ind, wrap(vals, a._dev), a._ssize, False)
+
+
+def grad_copy(g: SparseTensor) -> SparseTensor:
+    """A sparse gradient as AccumulateGrad stores it: the same arrays, or (values not contiguous) a clone."""
+    if _contiguous(g._vals._data):
+        return _make(g._ind, g._vals, g._ssize, g._coal)
+    return _make(g._ind.copy(), wrap(np.ascontiguousarray(g._vals._data), g._dev), g._ssize, g._coal)
 
 
 def add(a: Any, b: Any, alpha: Any = 1, name: str = "add") -> Tensor:
@@ -800,6 +824,14 @@ class SparseTensor(Tensor):
         self.requires_grad = requires_grad
         return self
 
+    def zero_(self) -> SparseTensor:
+        """torch's zero_ of a sparse tensor: no entries left (its sparse and dense dims kept), coalesced."""
+        self._ind = np.zeros((self._ind.shape[0], 0), dtype=np.int64)
+        self._vals = wrap(np.zeros((0,) + self._vals._data.shape[1:], dtype=self._vals._data.dtype), self._dev)
+        self._coal = True
+        self._vc[0] += 1
+        return self
+
     def clone(self, *, memory_format: Any = None) -> SparseTensor:
         if self._rg:
             raise refusal("clone() of a sparse tensor that requires grad")
@@ -976,3 +1008,37 @@ def binary_fallback(name: str, a: Any, b: Any, alpha: Any = 1) -> Tensor:
         if isinstance(b, SparseTensor):
             return b.mul(a)
     raise refusal(name)
+
+
+# value arrays that torch's would hold as non-contiguous views (an embedding's gradient of an expanded one):
+# torch's add of two sparse tensors puts them end to end instead of merging them (_concat_add)
+_STRIDED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _contiguous(v: np.ndarray) -> bool:
+    return v.flags.c_contiguous and _STRIDED.get(id(v)) is not v
+
+
+def embedding_sparse_grad(g: Tensor, indices: Tensor, size: tuple, padding_idx: int, by_freq: bool) -> SparseTensor:
+    """F.embedding(sparse=True)'s weight gradient (torch's embedding_sparse_backward): the looked-up rows as the
+    indices, in their order and uncoalesced, the incoming gradient's rows as the values (padding_idx's left out)."""
+    if by_freq:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    if isinstance(g, SparseTensor):
+        raise refusal("a sparse gradient into embedding's backward")
+    _cpu_only(g)
+    if g._rg:
+        raise refusal("a second derivative through embedding(sparse=True)")
+    flat = indices._data.reshape(-1).astype(np.int64)
+    rows = g._data.reshape(-1, size[1])  # (a view where torch's reshape is one: the values' contiguity is torch's)
+    if padding_idx >= 0:
+        keep = flat != padding_idx
+        flat, rows = flat[keep], rows[keep]
+    elif rows.size > 1:
+        from engine.ops.reduce import is_expanded
+
+        if is_expanded(g._data):  # torch's values: a view of an expanded gradient, not contiguous
+            _STRIDED[id(rows)] = rows
+    if not rows.size:
+        rows = np.zeros((0, size[1]), dtype=rows.dtype)
+    return _make(np.ascontiguousarray(flat[None]), wrap(rows, g._dev), size, False)
