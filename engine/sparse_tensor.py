@@ -1,7 +1,9 @@
 """Sparse COO tensors (torch.sparse_coo): torch.sparse_coo_tensor, dense.to_sparse(), and what a tutorial does with
-them: coalesce, indices/values, to_dense, t/transpose, neg/abs, multiplying or dividing by a number, adding sparse
-tensors (or a sparse one to a dense one), torch.sparse.sum, torch.sparse.mm/torch.mm with a dense matrix, with
-torch's printing, gradients and errors.
+them: coalesce, indices/values, to_dense, t/transpose, neg/abs and the elementwise ops torch runs on a sparse
+tensor's values (VALUE_OPS), pow and multiplying or dividing by a number, adding sparse tensors (or a sparse one to a
+dense one), sum (keepdim too), torch.sparse.sum, torch.sparse.mm/torch.mm with a dense matrix, and the sparse
+gradient of embedding(sparse=True), with torch's printing, gradients and errors (the ops torch has no sparse kernel
+for raise its dispatcher's NotImplementedError, its first sentences).
 
 A SparseTensor is a Tensor (isinstance, printing as torch.Tensor) holding an int64 index array (sparse_dim, nnz),
 a dense values tensor (nnz, *dense dims) without a graph of its own, its size and a coalesced flag; its own
@@ -25,9 +27,10 @@ _new = object.__new__
 
 COVERED = (
     "tcli's engine covers, for sparse COO tensors: torch.sparse_coo_tensor, to_sparse(), coalesce(), indices()/"
-    "values(), to_dense(), t()/transpose(), neg/abs, multiplying or dividing by a number, adding or subtracting "
-    "sparse tensors (and a sparse tensor to a dense one), sum, torch.sparse.sum, torch.sparse.mm and torch.mm/@ "
-    "with a dense matrix; call .to_dense() first for other operations"
+    "values(), to_dense(), t()/transpose(), neg/abs and the other elementwise ops torch runs on them (relu, sqrt, "
+    "sin, tanh, floor, ...), pow and multiplying or dividing by a number, adding or subtracting sparse tensors (and "
+    "a sparse tensor to a dense one), sum, torch.sparse.sum, torch.sparse.mm and torch.mm/@ with a dense matrix, "
+    "embedding(sparse=True)'s gradient; call .to_dense() first for other operations"
 )
 
 
@@ -409,11 +412,14 @@ def _sum_dense_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
     return (wrap(np.ascontiguousarray(np.broadcast_to(_dense(g), s._ssize)), g._dev),)
 
 
-def _sum_dims_refused_bw(self: Any, g: Any, s: SparseTensor, dims: tuple) -> tuple:
-    raise RuntimeError("expand is unsupported for Sparse tensors")
+def _sum_dims_refused_bw(self: Any, g: Any, s: SparseTensor, dims: tuple, keepdim: bool = False) -> tuple:
+    if isinstance(g, SparseTensor):  # (torch expands the gradient: a sparse one refuses)
+        raise RuntimeError("expand is unsupported for Sparse tensors")
+    gd = g._data if keepdim else np.expand_dims(g._data, dims)  # (a dense result: its gradient expanded, dense)
+    return (wrap(np.ascontiguousarray(np.broadcast_to(gd, s._ssize)), g._dev),)
 
 
-def _sum_dims_bw(self: Any, g: Any, s: SparseTensor, dims: tuple) -> tuple:
+def _sum_dims_bw(self: Any, g: Any, s: SparseTensor, dims: tuple, keepdim: bool = False) -> tuple:
     gd = np.expand_dims(_dense(g), dims)
     return (_mask(np.broadcast_to(gd, s._ssize), s),)
 
@@ -666,11 +672,20 @@ def _sum_all(s: SparseTensor) -> np.ndarray:
     return _dense_sum(vals)
 
 
-def _sum_dims(s: SparseTensor, dim: Any, cls: type) -> Tensor:
+def _sum_dims(s: SparseTensor, dim: Any, cls: type, keepdim: bool = False) -> Tensor:
     from engine.ops.util import norm_dim
 
     n = len(s._ssize)
     dims = tuple(sorted({norm_dim(d, n) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}))
+    if keepdim:  # torch: the sum, then each summed dim unsqueezed back in turn
+        r = _sum_dims(s, dims, cls)
+        node = r.grad_fn
+        for d in dims:
+            r = _unsqueezed(r, d)
+        if node is not None:
+            node._saved = (s, dims, True)
+            r._rg, r.grad_fn = True, node
+        return r
     sd = s.sparse_dim()
     sdims = [d for d in dims if d < sd]
     ddims = tuple(d - sd + 1 for d in dims if d >= sd)
@@ -686,6 +701,20 @@ def _sum_dims(s: SparseTensor, dim: Any, cls: type) -> Tensor:
     ind, vals = _coalesced_arrays(s._ind[keep], vals, tuple(s._ssize[d] for d in keep))
     r = _make(ind, wrap(np.ascontiguousarray(vals), s._dev), new_size, True)
     return _record(r, cls, (s,), (s, dims))
+
+
+def _unsqueezed(r: Tensor, d: int) -> Tensor:
+    """r.unsqueeze(d) without a graph: a sparse tensor gets a sparse dim (index 0) up to its sparse dims, else a
+    dense one; a dense tensor a dim of 1."""
+    if not isinstance(r, SparseTensor):
+        return wrap(np.expand_dims(r._data, d), r._dev)
+    size = r._ssize[:d] + (1,) + r._ssize[d:]
+    sd = r.sparse_dim()
+    if d <= sd:
+        ind = np.insert(r._ind, d, 0, axis=0)
+        return _make(np.ascontiguousarray(ind), r._vals, size, r._coal)
+    vals = wrap(np.expand_dims(r._vals._data, d - sd + 1), r._dev)
+    return _make(r._ind, vals, size, r._coal)
 
 
 # ---- the tensor type -----------------------------------------------------------------------------------------
@@ -936,8 +965,9 @@ class SparseTensor(Tensor):
     __neg__ = negative = neg
 
     def abs(self) -> SparseTensor:
-        r = _make(self._ind, self._vals.abs(), self._ssize, self._coal)
-        return _record(r, AbsBackward0, (self,), (self,))
+        from engine.ops.elementwise import abs as dense_abs
+
+        return value_op("abs", self, dense_abs)  # (torch: the coalesced values' abs)
 
     __abs__ = absolute = abs
 
@@ -983,14 +1013,27 @@ class SparseTensor(Tensor):
     def __rmatmul__(self, other: Any) -> Tensor:
         return mm(other, self)
 
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        raise not_run("aten::mean.dim")
+
+    def pow(self, exponent: Any) -> SparseTensor:
+        if isinstance(exponent, Tensor):
+            raise not_run("aten::pow.Tensor_Tensor")
+        return pow_scalar(self, exponent)
+
+    __pow__ = pow
+
+    def __rpow__(self, other: Any) -> Any:
+        raise not_run("aten::pow.Scalar")
+
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        if keepdim:
-            raise refusal("sum(keepdim=True)")
         s = self if dtype is None else self.to(dtype)
+        if dim is None and keepdim:  # (every dim, kept: torch's SumBackward1 over all of them)
+            dim = tuple(range(len(s._ssize)))
         if dim is None:  # (torch: the values summed as they stand, not coalesced first)
             r = wrap(_dense_sum(s._vals._data), s._dev)
             return _record(r, SumBackward0, (s,), (s,))
-        return _sum_dims(s, dim, SumBackward1)
+        return _sum_dims(s, dim, SumBackward1, keepdim)
 
 
 def torch_mm(a: Any, b: Any) -> Tensor:
@@ -1042,3 +1085,157 @@ def embedding_sparse_grad(g: Tensor, indices: Tensor, size: tuple, padding_idx: 
     if not rows.size:
         rows = np.zeros((0, size[1]), dtype=rows.dtype)
     return _make(np.ascontiguousarray(flat[None]), wrap(rows, g._dev), size, False)
+
+
+# ---- torch.<op>(sparse): the functional forms (each dense op turns here when its sparse operand refuses) ---------
+
+_NOT_RUN = (
+    "Could not run '{}' with arguments from the 'SparseCPU' backend. This could be because the operator doesn't "
+    "exist for this backend, or was omitted during the selective/custom build process (if using custom build). If "
+    "you are a Facebook employee using PyTorch on mobile, please visit https://fburl.com/ptmfixes for possible "
+    "resolutions."
+)
+
+
+def not_run(op: str) -> NotImplementedError:
+    """torch's dispatcher error for an op with no SparseCPU kernel (its first sentences: the list of backends and
+    registration sites after them is the build's own)."""
+    return NotImplementedError(_NOT_RUN.format(op))
+
+
+_ADD_SD = "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
+_STRIDED_ONLY = "memory format option is only supported by strided tensors"
+
+
+def _grad_refused(exc: type, msg: str) -> Any:
+    def backward(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+        raise exc(msg.format(_dims(s._ssize))) if exc is not NotImplementedError else not_run(msg)
+
+    return backward
+
+
+def _grad_masked(slope: Any) -> Any:
+    """g times the op's slope at the input's (coalesced) entries: a sparse gradient, as torch's."""
+
+    def backward(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+        with np.errstate(all="ignore"):
+            return (_mask(slope(_dense(g), _dense_array(s), _dense_array(r)), s),)
+
+    return backward
+
+
+def _grad_zero(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+    vals = np.zeros((0,) + s._vals._data.shape[1:], dtype=s._vals._data.dtype)
+    return (_make(np.zeros((s.sparse_dim(), 0), np.int64), wrap(vals, s._dev), s._ssize, True),)
+
+
+def _grad_same(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+    return (g,)
+
+
+def _grad_scaled(k: float) -> Any:
+    def backward(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+        return (g * k,)
+
+    return backward
+
+
+_ZERO = ("zero", _grad_zero)
+# op -> (torch's node name, backward): the unary ops torch 2.13 runs on a sparse COO tensor (on its coalesced
+# values: each keeps zero at zero), with what torch's backward does there (several of them raise)
+VALUE_OPS = {
+    "abs": ("AbsBackward0", _grad_masked(lambda g, x, y: g * np.sign(x))),
+    "relu": ("ReluBackward0", _grad_masked(lambda g, x, y: g * (y > 0))),
+    "sign": ("SignBackward0", _grad_zero),
+    "floor": ("FloorBackward0", _grad_zero),
+    "ceil": ("CeilBackward0", _grad_zero),
+    "round": ("RoundBackward0", _grad_zero),
+    "trunc": ("TruncBackward0", _grad_zero),
+    "fix": ("TruncBackward0", _grad_zero),
+    "frac": ("FracBackward0", _grad_same),
+    "log1p": ("Log1PBackward0", _grad_masked(lambda g, x, y: g / (x + 1))),
+    "square": ("PowBackward0", _grad_masked(lambda g, x, y: g * (2 * x))),
+    "deg2rad": ("Deg2RadBackward0", _grad_scaled(0.017453292519943295)),
+    "rad2deg": ("Rad2DegBackward0", _grad_scaled(57.29577951308232)),
+    "sqrt": (
+        "SqrtBackward0",
+        _grad_refused(
+            RuntimeError,
+            "Sparse division requires a scalar or zero-dim dense tensor divisor (got shape {} for divisor)",
+        ),
+    ),  # fmt: skip
+    "sin": ("SinBackward0", _grad_refused(NotImplementedError, "aten::cos")),
+    "sinh": ("SinhBackward0", _grad_refused(NotImplementedError, "aten::cosh")),
+    "tanh": ("TanhBackward0", _grad_refused(NotImplementedError, "aten::tanh_backward")),
+    "erf": ("ErfBackward0", _grad_refused(NotImplementedError, "aten::exp")),
+    "erfinv": ("ErfinvBackward0", _grad_refused(NotImplementedError, "aten::exp")),
+    "sgn": ("SgnBackward0", _grad_refused(NotImplementedError, "aten::_efficientzerotensor")),
+    "nan_to_num": ("NanToNumBackward0", _grad_refused(NotImplementedError, "aten::ne.Scalar")),
+    "expm1": ("Expm1Backward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "asin": ("AsinBackward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "atan": ("AtanBackward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "asinh": ("AsinhBackward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "tan": ("TanBackward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "atanh": ("AtanhBackward0", _grad_refused(RuntimeError, _STRIDED_ONLY)),
+    # (bool results: no gradient)
+    "signbit": None,
+    "isnan": None,
+    "isinf": None,
+    "isposinf": None,
+    "isneginf": None,
+}
+_NODES: dict = {}
+
+
+def value_op(name: str, s: SparseTensor, dense_op: Any, *args: Any, **kwargs: Any) -> Tensor:
+    """torch.<name>(s) for a sparse s: dense_op (the engine's op) over s's coalesced values, a coalesced sparse
+    result; torch's dispatcher error for an op it has no sparse kernel for."""
+    if name == "neg":
+        return s.neg()
+    if name not in VALUE_OPS:
+        raise not_run(f"aten::{name}")
+    spec = VALUE_OPS[name]
+    ind, vals = (s._ind, s._vals._data) if s._coal else _coalesced_arrays(s._ind, s._vals._data, s._ssize)
+    r = _make(ind, dense_op(wrap(vals, s._dev), *args, **kwargs), s._ssize, True)
+    if spec is None:
+        return r
+    cls = _NODES.get(name)
+    if cls is None:
+        cls = _NODES[name] = node_class(spec[0], spec[1])
+    return _record(r, cls, (s,), (s, r))
+
+
+def _refused_out(out: Any) -> None:
+    if out is not None:
+        raise refusal("out= with a sparse tensor")
+
+
+def unary(name: str, input: Any, dense_op: Any, out: Any = None, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
+    """A dense unary op's turn here (its operand refused): the sparse version, or the refusal again."""
+    if not isinstance(input, SparseTensor):
+        raise refusal(name)
+    _refused_out(out)
+    return value_op(name, input, dense_op, *args, **kwargs)
+
+
+def pow_scalar(s: Any, exponent: Any, out: Any = None) -> SparseTensor:
+    """torch.pow(sparse, number): the coalesced values raised (PowBackward0); zero would make it dense."""
+    if not isinstance(s, SparseTensor):
+        raise refusal("pow")
+    _refused_out(out)
+    if exponent == 0:
+        raise RuntimeError("pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense")
+    from engine.ops.elementwise import pow as dense_pow
+
+    k = exponent
+    c = s.coalesce().detach()
+    r = _make(c._ind, dense_pow(c._vals, k), s._ssize, True)
+    cls = node_class("PowBackward0", _grad_masked(lambda g, x, y: g * (k * np.power(x, k - 1))))
+    return _record(r, cls, (s,), (s, r))
+
+
+def div_fallback(a: Any, b: Any) -> Tensor:
+    """torch.div/true_divide(sparse, number) (the dense op raised SparseOperand)."""
+    if isinstance(a, SparseTensor):
+        return a.div(b)
+    raise refusal("dividing by a sparse tensor")
