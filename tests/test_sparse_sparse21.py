@@ -36,6 +36,13 @@ def _trained(T, opt_fn, steps=2, batches=([[1, 2, 1], [4, 0, 1]], [3, 1])):  # n
     return [repr(e.weight), repr(opt.state_dict()["state"])]
 
 
+def _double(T, params):  # noqa: ANN001, ANN202
+    p = next(iter(params))
+    with T.no_grad():
+        p.data = p.data.double()
+    return p
+
+
 def _mixed(T, opt_fn):  # noqa: ANN001, ANN202
     """A dense layer around a sparse embedding: the dense parameters' updates, before and after the sparse one."""
     T.manual_seed(1)
@@ -89,6 +96,16 @@ CASES = {
     ),
     "SGD dampening": lambda T: _trained(T, lambda T, p: T.optim.SGD(p, lr=0.05, momentum=0.5, dampening=0.3)),
     "SGD maximize": lambda T: _trained(T, lambda T, p: T.optim.SGD(p, lr=0.1, maximize=True)),
+    "SparseAdam": lambda T: _trained(T, lambda T, p: T.optim.SparseAdam(p, lr=0.1)),
+    "SparseAdam 3 steps, betas, eps": lambda T: _trained(
+        T, lambda T, p: T.optim.SparseAdam(p, lr=0.05, betas=(0.8, 0.9), eps=1e-6), 3
+    ),
+    "SparseAdam maximize": lambda T: _trained(T, lambda T, p: T.optim.SparseAdam(p, lr=0.1, maximize=True)),
+    "SparseAdam float64": lambda T: _trained(T, lambda T, p: T.optim.SparseAdam([_double(T, p)], lr=0.1)),
+    "SparseAdam repr, state_dict": lambda T: [
+        repr(T.optim.SparseAdam(_emb(T).parameters())),
+        str(T.optim.SparseAdam(_emb(T).parameters()).state_dict()),
+    ],
     "SGD mixed model": lambda T: _mixed(T, lambda T, p: T.optim.SGD(p, lr=0.1)),
     "SGD mixed model momentum": lambda T: _mixed(T, lambda T, p: T.optim.SGD(p, lr=0.1, momentum=0.9)),
 }
@@ -148,6 +165,10 @@ def _refusing(name):  # noqa: ANN001, ANN202
 ERRORS = {
     "scale_grad_by_freq": lambda T: _grad_after(T, [1, 1, 2], scale_grad_by_freq=True),
     "SGD weight_decay": lambda T: _trained(T, lambda T, p: T.optim.SGD(p, lr=0.1, weight_decay=0.1)),
+    "SparseAdam dense grads": lambda T: _mixed(T, lambda T, p: T.optim.SparseAdam(p)),
+    "SparseAdam sparse params": lambda T: T.optim.SparseAdam([T.zeros(2, 2).to_sparse().requires_grad_()]),
+    "SparseAdam lr": lambda T: T.optim.SparseAdam(_emb(T).parameters(), lr=0.0),
+    "SparseAdam beta": lambda T: T.optim.SparseAdam(_emb(T).parameters(), betas=(1.0, 0.9)),
     **{
         f"{name} refuses": _refusing(name)
         for name in ("Adam", "AdamW", "Adadelta", "Adafactor", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop")
