@@ -1090,7 +1090,12 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
             var.grad = copy_(wrap(g._dev.xp.empty_like(g._data), g._dev), g)
         elif not var._data.flags.c_contiguous:
             if var.is_sparse:  # a sparse leaf (engine/sparse_tensor.py): its gradient as it comes, sparse or dense
-                var._grad = g.detach() if g.is_sparse else wrap(g._data.copy(), g._dev)
+                if g.is_sparse:
+                    from engine.sparse_tensor import grad_copy
+
+                    var._grad = grad_copy(g)
+                else:
+                    var._grad = wrap(g._data.copy(), g._dev)
             else:
                 var._grad = wrap(_laid_out_as(var._data, g._data, g._dev.xp), g._dev)
         else:

@@ -1,6 +1,7 @@
 """Sparse COO tensors (torch.sparse_coo): torch.sparse_coo_tensor, dense.to_sparse(), and what a tutorial does with
 them: coalesce, indices/values, to_dense, t/transpose, neg/abs and the elementwise ops torch runs on a sparse
-tensor's values (VALUE_OPS), pow and multiplying or dividing by a number, adding sparse tensors (or a sparse one to a
+tensor's values (VALUE_OPS), pow and dividing by a number, multiplying by a number, a dense tensor or a sparse one
+(torch's intersection), adding sparse tensors (or a sparse one to a
 dense one), sum (keepdim too), torch.sparse.sum, torch.sparse.mm/torch.mm with a dense matrix, and the sparse
 gradient of embedding(sparse=True), with torch's printing, gradients and errors (the ops torch has no sparse kernel
 for raise its dispatcher's NotImplementedError, its first sentences).
@@ -28,9 +29,10 @@ _new = object.__new__
 COVERED = (
     "tcli's engine covers, for sparse COO tensors: torch.sparse_coo_tensor, to_sparse(), coalesce(), indices()/"
     "values(), to_dense(), t()/transpose(), neg/abs and the other elementwise ops torch runs on them (relu, sqrt, "
-    "sin, tanh, floor, ...), pow and multiplying or dividing by a number, adding or subtracting sparse tensors (and "
-    "a sparse tensor to a dense one), sum, torch.sparse.sum, torch.sparse.mm and torch.mm/@ with a dense matrix, "
-    "embedding(sparse=True)'s gradient; call .to_dense() first for other operations"
+    "sin, tanh, floor, ...), pow and dividing by a number, multiplying by a number, a dense tensor or a sparse "
+    "one, adding or subtracting sparse tensors (and a sparse tensor to a dense one), sum, torch.sparse.sum, "
+    "torch.sparse.mm and torch.mm/@ with a dense matrix, embedding(sparse=True)'s gradient; call .to_dense() first "
+    "for other operations"
 )
 
 
@@ -220,7 +222,7 @@ def _mask(gd: np.ndarray, s: SparseTensor) -> SparseTensor:
     """torch's sparse_mask of a dense gradient by s's coalesced indices (a sparse input's gradient)."""
     ind = s._ind if s._coal else _coalesced_arrays(s._ind, s._vals._data, s._ssize)[0]
     vals = gd[tuple(ind)] if ind.shape[1] else np.zeros((0,) + gd.shape[ind.shape[0] :], dtype=gd.dtype)
-    return _make(ind, wrap(np.ascontiguousarray(vals), s._dev), s._ssize, False)
+    return _make(ind, wrap(np.ascontiguousarray(vals), s._dev), s._ssize, True)
 
 
 def _cpu_only(t: Tensor) -> None:
@@ -561,9 +563,10 @@ def _concat_add(a: SparseTensor, b: SparseTensor, av: np.ndarray, bv: np.ndarray
 
 
 def grad_copy(g: SparseTensor) -> SparseTensor:
-    """A sparse gradient as AccumulateGrad stores it: the same arrays, or (values not contiguous) a clone."""
+    """A sparse gradient as AccumulateGrad stores it: the same arrays in a new tensor (torch's
+    _sparse_coo_tensor_unsafe, which forgets that they were coalesced), or (values not contiguous) a clone."""
     if _contiguous(g._vals._data):
-        return _make(g._ind, g._vals, g._ssize, g._coal)
+        return _make(g._ind, g._vals, g._ssize, False)
     return _make(g._ind.copy(), wrap(np.ascontiguousarray(g._vals._data), g._dev), g._ssize, g._coal)
 
 
@@ -974,6 +977,10 @@ class SparseTensor(Tensor):
     def mul(self, other: Any) -> SparseTensor:
         if isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0:
             other = other.item() if not other._rg else other
+        if isinstance(other, SparseTensor):
+            return _mul_sparse(self, other)
+        if isinstance(other, Tensor) and other._data.ndim:
+            return _mul_dense(self, other)
         if not _is_number(other):
             raise refusal("multiplying a sparse tensor by a tensor")
         r = _make(self._ind, self._vals * other, self._ssize, self._coal)
@@ -982,6 +989,15 @@ class SparseTensor(Tensor):
     __mul__ = __rmul__ = multiply = mul
 
     def div(self, other: Any) -> SparseTensor:
+        if isinstance(other, Tensor):
+            shape = other.shape
+            if len(shape):
+                raise RuntimeError(
+                    f"Sparse division requires a scalar or zero-dim dense tensor divisor (got shape {_dims(shape)} "
+                    "for divisor)"
+                )
+            if not other._rg:
+                other = other.item()
         if not _is_number(other):
             raise refusal("dividing a sparse tensor by a tensor")
         r = _make(self._ind, self._vals / other, self._ssize, self._coal)
@@ -1239,3 +1255,87 @@ def div_fallback(a: Any, b: Any) -> Tensor:
     if isinstance(a, SparseTensor):
         return a.div(b)
     raise refusal("dividing by a sparse tensor")
+
+
+def _mul_dense_bw(self: Any, g: Any, s: SparseTensor, d: Any) -> tuple:
+    gd = _dense(g)
+    ga = gb = None
+    if self._next[0] is not None:  # (the dense factor at s's entries)
+        ga = _mask(gd * np.broadcast_to(d._data, s._ssize), s)
+    if self._next[1] is not None:  # (a sparse gradient for the dense factor: s's entries times the gradient's)
+        if tuple(d._data.shape) != s._ssize:
+            raise not_run("aten::view")
+        gb = _mul_dense(s.detach(), wrap(np.ascontiguousarray(gd), g._dev))
+    return ga, gb
+
+
+MulDenseBackward0 = node_class("MulBackward0", _mul_dense_bw)
+
+
+def _mul_dense(s: SparseTensor, d: Tensor) -> SparseTensor:
+    """torch's sparse * dense (either order): s's entries (as they stand) times the dense tensor, broadcast to s's
+    shape, at each entry's index."""
+    from engine.ops.elementwise import mul as dense_mul
+
+    _cpu_only(d)
+    dd = d._data
+    if dd.ndim > len(s._ssize):
+        raise refusal("multiplying a sparse tensor by a dense one of more dims")
+    try:
+        b = np.broadcast_to(dd, s._ssize)
+    except ValueError:
+        for i in range(1, min(dd.ndim, len(s._ssize)) + 1):
+            if dd.shape[-i] not in (1, s._ssize[-i]):
+                raise RuntimeError(
+                    f"The size of tensor a ({dd.shape[-i]}) must match the size of tensor b ({s._ssize[-i]}) at "
+                    f"non-singleton dimension {len(s._ssize) - i}"
+                ) from None
+        raise
+    at = b[tuple(s._ind)] if s._ind.shape[1] else np.zeros((0,) + b.shape[s.sparse_dim() :], dtype=dd.dtype)
+    vals = dense_mul(wrap(s._vals._data, s._dev), wrap(np.ascontiguousarray(at), s._dev))
+    r = _make(s._ind, vals, s._ssize, s._coal)
+    return _record(r, MulDenseBackward0, (s, d), (s, d))
+
+
+def _mul_sparse_bw(self: Any, g: Any, a: SparseTensor, b: SparseTensor) -> tuple:
+    if not isinstance(g, SparseTensor):
+        raise refusal("a dense gradient into a product of two sparse tensors")
+    ga = _mul_sparse(g, b.detach()) if self._next[0] is not None else None  # (torch: grad * other, grad * self)
+    gb = _mul_sparse(g, a.detach()) if self._next[1] is not None else None
+    return ga, gb
+
+
+MulSparseBackward0 = node_class("MulBackward0", _mul_sparse_bw)
+
+
+def _mul_sparse(a: SparseTensor, b: SparseTensor) -> SparseTensor:
+    """torch's sparse * sparse (its intersection kernel): one operand's entries (the uncoalesced one's; of two
+    uncoalesced ones, the one with fewer entries, the second on a tie) times the other's coalesced value at each
+    index (zero where it has none)."""
+    from engine.ops.elementwise import mul as dense_mul
+
+    if a._ssize != b._ssize or a.sparse_dim() != b.sparse_dim():
+        raise RuntimeError(
+            "sparse_binary_op_intersection_cpu(): expects sparse inputs with equal dimensionality, number of sparse "
+            "dimensions, and shape of sparse dimensions"
+        )
+    if a._coal and not b._coal:
+        it, look = b, a
+    elif b._coal and not a._coal:
+        it, look = a, b
+    else:
+        it, look = (b, a) if b._ind.shape[1] <= a._ind.shape[1] else (a, b)
+    li, lv = look._ind, look._vals._data
+    if not look._coal:
+        li, lv = _coalesced_arrays(li, lv, look._ssize)
+    lin_look = _linear(li, look._ssize)
+    lin_it = _linear(it._ind, it._ssize)
+    pos = np.searchsorted(lin_look, lin_it)
+    pos_c = np.minimum(pos, max(lin_look.shape[0] - 1, 0))
+    hit = (pos < lin_look.shape[0]) & (lin_look[pos_c] == lin_it) if lin_look.shape[0] else np.zeros(lin_it.shape, bool)
+    other = np.zeros(it._vals._data.shape, dtype=lv.dtype)
+    if hit.any():
+        other[hit] = lv[pos_c[hit]]
+    vals = dense_mul(wrap(it._vals._data, it._dev), wrap(other, it._dev))
+    r = _make(it._ind, vals, it._ssize, it._coal)
+    return _record(r, MulSparseBackward0, (a, b), (a, b))

@@ -306,7 +306,76 @@ OPS = {
     ],
 }
 
+
+def _a(T, rg=False):  # noqa: ANN001, ANN202
+    """Four entries, (1, 2) twice."""
+    return T.sparse_coo_tensor([[1, 0, 1, 0], [2, 0, 2, 1]], T.tensor([0.3, -0.4, 0.5, 2.0]), (2, 3), requires_grad=rg)
+
+
+def _c(T, rg=False):  # noqa: ANN001, ANN202
+    return T.sparse_coo_tensor([[1, 0], [2, 0]], T.tensor([3.0, 4.0]), (2, 3), requires_grad=rg)
+
+
+def _d(T, rg=False):  # noqa: ANN001, ANN202
+    return T.arange(1.0, 7.0).reshape(2, 3).requires_grad_(rg)
+
+
+def _facts(r):  # noqa: ANN001, ANN202
+    return [repr(r), r.is_coalesced(), repr(r.dtype), type(r.grad_fn).__name__]
+
+
+def _both_grads(T, x, y, fn):  # noqa: ANN001, ANN202
+    r = fn(x, y)
+    (r.to_dense() if r.is_sparse else r).sum().backward()
+    return [repr(x.grad), repr(y.grad)]
+
+
+MUL = {
+    "sparse * dense": lambda T: _facts(_a(T, True) * _d(T)),
+    "dense * sparse": lambda T: _facts(_d(T) * _a(T)),
+    "torch.mul(dense, sparse)": lambda T: _facts(T.mul(_d(T), _a(T))),
+    "coalesced * dense": lambda T: _facts(_a(T).coalesce() * _d(T)),
+    "sparse * float64": lambda T: _facts(_a(T) * T.ones(2, 3, dtype=T.float64)),
+    "int sparse * float": lambda T: _facts(T.sparse_coo_tensor([[0]], [2], (3,)) * T.tensor([1.5, 2, 3])),
+    "hybrid * dense, * row": lambda T: [
+        repr(_h(T) * T.arange(12.0).reshape(2, 3, 2)),
+        repr(_h(T) * T.tensor([1.0, 10.0])),
+    ],
+    "sparse * broadcast": lambda T: [repr(_a(T) * T.tensor([1.0, 2.0, 3.0])), repr(_a(T) * T.ones(2, 1))],
+    "sparse * sparse": lambda T: [_facts(_a(T) * _c(T)), _facts(_c(T) * _a(T)), _facts(_a(T) * _a(T))],
+    "sparse * sparse, coalesced ones": lambda T: [
+        _facts(_a(T).coalesce() * _c(T)),
+        _facts(_a(T).coalesce() * _c(T).coalesce()),
+        _facts(_a(T) * _c(T).coalesce()),
+    ],
+    "sparse * sparse, tie and missing": lambda T: [
+        _facts(
+            T.sparse_coo_tensor([[0, 1], [0, 0]], [2.0, 3.0], (2, 3))
+            * T.sparse_coo_tensor([[1, 1], [2, 0]], [5.0, 7.0], (2, 3))
+        ),
+    ],  # fmt: skip
+    "grad_fn": lambda T: [
+        type((_a(T, True) * _c(T, True)).grad_fn).__name__,
+        type((_d(T, True) * _a(T)).grad_fn).__name__,
+    ],  # fmt: skip
+    "sparse * dense grads": lambda T: _both_grads(T, _a(T, True), _d(T, True), lambda x, y: x * y),
+    "dense * sparse grads": lambda T: _both_grads(T, _d(T, True), _a(T, True), lambda x, y: x * y),
+    "sparse * sparse grads": lambda T: _both_grads(T, _a(T, True), _c(T, True), lambda x, y: x * y),
+    "sparse * sparse grads, sparse.sum": lambda T: _both_grads(
+        T, _a(T, True), _c(T, True), lambda x, y: T.sparse.sum(x * y)
+    ),
+    "leaf grad not coalesced": lambda T: [
+        _grad_of(T, lambda T, s: s * 2).is_coalesced(),
+        _grad_of(T, lambda T, s: s.coalesce()).is_coalesced(),
+    ],  # fmt: skip
+    "div by 0-d tensor": lambda T: repr(_a(T) / T.tensor(2.0)),
+}
+
 OP_ERRORS = {
+    "sparse * hybrid": lambda T: _a(T) * _h(T),
+    "sparse * dense sizes": lambda T: _a(T) * T.ones(3, 3),
+    "sparse / dense": lambda T: _a(T) / _d(T),
+    "sparse / sparse": lambda T: _a(T) / _a(T),
     "pow 0": lambda T: T.pow(_u(T), 0),
     "neg bool": lambda T: T.neg(T.sparse_coo_tensor([[0, 1]], [True, False], (3,))),
     "sum dim grad": lambda T: _grad_of(T, lambda T, s: s.sum(0)),
@@ -325,12 +394,23 @@ NOT_RUN = {
     "round decimals": lambda T: T.round(_u(T), decimals=1),
     "number ** sparse": lambda T: 2 ** _u(T),
     "mean": lambda T: _u(T).mean(),
+    "sparse * broadcast dense grad": lambda T: _both_grads(
+        T, _a(T, True), T.ones(3, requires_grad=True), lambda x, y: x * y
+    ),
 }
 
 
 @pytest.mark.parametrize("name", OPS)
 def test_ops_match_torch(name: str) -> None:
     fn = OPS[name]
+    want = _text(torch, fn)
+    assert not (isinstance(want, tuple) and want[0] == RAISED), want
+    assert _text(engine, fn) == want
+
+
+@pytest.mark.parametrize("name", MUL)
+def test_products_match_torch(name: str) -> None:
+    fn = MUL[name]
     want = _text(torch, fn)
     assert not (isinstance(want, tuple) and want[0] == RAISED), want
     assert _text(engine, fn) == want
