@@ -389,10 +389,6 @@ def _neg_bw(self: Any, g: Any) -> tuple:
     return (-g,)
 
 
-def _abs_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
-    return (_mask(_dense(g) * np.sign(_dense_array(s)), s),)
-
-
 def _t_bw(self: Any, g: Any, d0: int, d1: int) -> tuple:
     return (g.transpose(d0, d1),)
 
@@ -463,7 +459,6 @@ ToCopyBackward0 = node_class("ToCopyBackward0", _to_copy_bw)
 MulBackward0 = node_class("MulBackward0", _mul_bw)
 DivBackward0 = node_class("DivBackward0", _div_bw)
 NegBackward0 = node_class("NegBackward0", _neg_bw)
-AbsBackward0 = node_class("AbsBackward0", _abs_bw)
 TBackward0 = node_class("TBackward0", _t_bw)
 TransposeBackward0 = node_class("TransposeBackward0", _t_bw)
 PermuteBackward0 = node_class("PermuteBackward0", _t_bw)
@@ -1106,17 +1101,17 @@ def embedding_sparse_grad(g: Tensor, indices: Tensor, size: tuple, padding_idx: 
 # ---- torch.<op>(sparse): the functional forms (each dense op turns here when its sparse operand refuses) ---------
 
 _NOT_RUN = (
-    "Could not run '{}' with arguments from the 'SparseCPU' backend. This could be because the operator doesn't "
+    "Could not run '{}' with arguments from the '{}' backend. This could be because the operator doesn't "
     "exist for this backend, or was omitted during the selective/custom build process (if using custom build). If "
     "you are a Facebook employee using PyTorch on mobile, please visit https://fburl.com/ptmfixes for possible "
     "resolutions."
 )
 
 
-def not_run(op: str) -> NotImplementedError:
+def not_run(op: str, backend: str = "SparseCPU") -> NotImplementedError:
     """torch's dispatcher error for an op with no SparseCPU kernel (its first sentences: the list of backends and
     registration sites after them is the build's own)."""
-    return NotImplementedError(_NOT_RUN.format(op))
+    return NotImplementedError(_NOT_RUN.format(op, backend))
 
 
 _ADD_SD = "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
@@ -1130,10 +1125,17 @@ def _grad_refused(exc: type, msg: str) -> Any:
     return backward
 
 
-def _grad_masked(slope: Any) -> Any:
-    """g times the op's slope at the input's (coalesced) entries: a sparse gradient, as torch's."""
+def _grad_masked(slope: Any, dense: str = "mask") -> Any:
+    """g times the op's slope at the input's (coalesced) entries: a sparse gradient, as torch's. A dense g (a
+    sum() of the result): the same (dense="mask"), the slope everywhere, a dense gradient (dense="dense"), or torch's
+    error (dense: the op it fails in)."""
 
     def backward(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+        if not isinstance(g, SparseTensor) and dense != "mask":
+            if dense != "dense":
+                raise not_run(dense, "CPU")
+            with np.errstate(all="ignore"):
+                return (wrap(np.ascontiguousarray(slope(g._data, _dense_array(s), _dense_array(r))), g._dev),)
         with np.errstate(all="ignore"):
             return (_mask(slope(_dense(g), _dense_array(s), _dense_array(r)), s),)
 
@@ -1141,6 +1143,8 @@ def _grad_masked(slope: Any) -> Any:
 
 
 def _grad_zero(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+    if not isinstance(g, SparseTensor):  # (torch: zeros_like(grad), dense for a dense one)
+        return (wrap(np.zeros_like(g._data), g._dev),)
     vals = np.zeros((0,) + s._vals._data.shape[1:], dtype=s._vals._data.dtype)
     return (_make(np.zeros((s.sparse_dim(), 0), np.int64), wrap(vals, s._dev), s._ssize, True),)
 
@@ -1161,7 +1165,7 @@ _ZERO = ("zero", _grad_zero)
 # values: each keeps zero at zero), with what torch's backward does there (several of them raise)
 VALUE_OPS = {
     "abs": ("AbsBackward0", _grad_masked(lambda g, x, y: g * np.sign(x))),
-    "relu": ("ReluBackward0", _grad_masked(lambda g, x, y: g * (y > 0))),
+    "relu": ("ReluBackward0", _grad_masked(lambda g, x, y: g * (y > 0), "aten::_nnz")),
     "sign": ("SignBackward0", _grad_zero),
     "floor": ("FloorBackward0", _grad_zero),
     "ceil": ("CeilBackward0", _grad_zero),
@@ -1169,7 +1173,7 @@ VALUE_OPS = {
     "trunc": ("TruncBackward0", _grad_zero),
     "fix": ("TruncBackward0", _grad_zero),
     "frac": ("FracBackward0", _grad_same),
-    "log1p": ("Log1PBackward0", _grad_masked(lambda g, x, y: g / (x + 1))),
+    "log1p": ("Log1PBackward0", _grad_masked(lambda g, x, y: g / (x + 1), "dense")),
     "square": ("PowBackward0", _grad_masked(lambda g, x, y: g * (2 * x))),
     "deg2rad": ("Deg2RadBackward0", _grad_scaled(0.017453292519943295)),
     "rad2deg": ("Rad2DegBackward0", _grad_scaled(57.29577951308232)),

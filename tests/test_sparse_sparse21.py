@@ -231,6 +231,11 @@ def _grad_op(n):  # noqa: ANN001, ANN202
     return lambda T: _grad_of(T, lambda T, s: getattr(T, n)(s))
 
 
+def _summed(n, sparse=False):  # noqa: ANN001, ANN202
+    """torch.<n>(s) summed: by sum() (a dense gradient back into the op) or torch.sparse.sum (a sparse one)."""
+    return lambda T, s: T.sparse.sum(getattr(T, n)(s)) if sparse else getattr(T, n)(s).sum()
+
+
 SUPPORTED = ["abs", "relu", "sign", "floor", "ceil", "round", "trunc", "fix", "frac", "log1p", "square", "deg2rad",
              "rad2deg", "sqrt", "sin", "sinh", "tanh", "erf", "erfinv", "sgn", "nan_to_num", "expm1", "asin", "atan",
              "asinh", "tan", "atanh", "signbit", "isnan", "isinf", "isposinf", "isneginf"]  # fmt: skip
@@ -254,6 +259,17 @@ OPS = {
         T.nan_to_num(T.sparse_coo_tensor([[0, 1, 2]], [float("nan"), float("inf"), -1.0]), nan=2.0, posinf=5.0)
     ),
     "F.relu": lambda T: repr(T.nn.functional.relu(_u(T))),
+    "grads from a dense sum()": lambda T: [
+        repr(_grad_of(T, _summed(n))) for n in ("abs", "floor", "frac", "log1p", "square", "deg2rad", "neg")
+    ],
+    "pow grad from a dense sum()": lambda T: repr(_grad_of(T, lambda T, s: T.pow(s, 3).sum())),
+    "grads from torch.sparse.sum": lambda T: [
+        repr(_grad_of(T, _summed(n, sparse=True))) for n in ("relu", "abs", "floor", "log1p")
+    ],
+    "embedding max_norm sparse": lambda T: [
+        repr(_grad_after(T, [1, 2, 1], max_norm=1.0)),
+        repr(_emb(T, max_norm=1.0).weight.grad),
+    ],  # fmt: skip
     "abs grad hybrid": lambda T: repr(_grad_of(T, lambda T, s: T.abs(s), _h)),
     "relu grad hybrid": lambda T: repr(_grad_of(T, lambda T, s: T.relu(s), _h)),
     "neg": lambda T: [repr(T.neg(_u(T))), repr(T.negative(_u(T)))],
@@ -394,6 +410,7 @@ NOT_RUN = {
     "round decimals": lambda T: T.round(_u(T), decimals=1),
     "number ** sparse": lambda T: 2 ** _u(T),
     "mean": lambda T: _u(T).mean(),
+    "relu grad from a dense sum()": lambda T: _grad_of(T, _summed("relu")),
     "sparse * broadcast dense grad": lambda T: _both_grads(
         T, _a(T, True), T.ones(3, requires_grad=True), lambda x, y: x * y
     ),
