@@ -5,8 +5,10 @@ computes or refuses as torch 2.13 does; each compared with PyTorch as text or as
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from helpers import RAISED, outcome
+from helpers import RAISED, outcome, run_tsr_and_python
 
 import engine
 
@@ -449,3 +451,44 @@ def test_unsupported_ops_raise_torchs_dispatcher_error(name: str) -> None:
     assert want[:2] == got[:2] == (RAISED, "NotImplementedError"), (want, got)
     assert got[2].startswith("Could not run 'aten::"), got
     assert want[2].startswith(got[2]), (want, got)
+
+
+PROGRAM = """\
+import torch
+torch.manual_seed(0)
+emb = torch.nn.Embedding(5, 3, sparse=True)
+opt = torch.optim.SGD(emb.parameters(), lr=0.1, momentum=0.9)
+x = torch.tensor([[1, 2, 1], [4, 0, 1]])
+for step in range(2):
+    opt.zero_grad()
+    loss = emb(x).pow(2).sum()
+    loss.backward()
+    g = emb.weight.grad
+    print(g.is_sparse, g.is_coalesced(), g)
+    print(g.coalesce(), g.to_dense())
+    opt.step()
+print(emb.weight)
+adam = torch.optim.SparseAdam(emb.parameters(), lr=0.1)
+emb(torch.tensor([3, 1, 3])).sum().backward()
+adam.step()
+print(emb.weight.data)
+try:
+    torch.optim.Adam(emb.parameters()).step()
+except RuntimeError as e:
+    print("RuntimeError:", e)
+s = torch.sparse_coo_tensor([[1, 0, 1], [2, 0, 2]], torch.tensor([0.3, -0.4, 0.5]), (2, 3))
+print(torch.relu(s), torch.sqrt(s.abs()), torch.pow(s, 2))
+print(s.sum(0, keepdim=True), torch.sum(s, 1), s * torch.ones(2, 3))
+try:
+    torch.exp(s)
+except NotImplementedError as e:
+    print(str(e)[:60])
+"""
+
+
+def test_tcli_run_prints_pytorchs_output(tmp_path: Path) -> None:
+    script = tmp_path / "sparse21.tsr"
+    script.write_text(PROGRAM)
+    tsr, ref = run_tsr_and_python(script)
+    assert tsr.returncode == 0, tsr.stderr
+    assert tsr.stdout == ref.stdout
