@@ -108,6 +108,13 @@ CASES = {
         repr(T.optim.SparseAdam(_emb(T).parameters())),
         str(T.optim.SparseAdam(_emb(T).parameters()).state_dict()),
     ],
+    "Adagrad": lambda T: _trained(T, lambda T, p: T.optim.Adagrad(p, lr=0.1)),
+    "Adagrad lr_decay, eps, initial_accumulator_value, maximize": lambda T: _trained(
+        T,
+        lambda T, p: T.optim.Adagrad(p, lr=0.2, lr_decay=0.1, eps=1e-6, initial_accumulator_value=0.5, maximize=True),
+        3,
+    ),
+    "Adagrad mixed model": lambda T: _mixed(T, lambda T, p: T.optim.Adagrad(p, lr=0.1)),
     "SGD mixed model": lambda T: _mixed(T, lambda T, p: T.optim.SGD(p, lr=0.1)),
     "SGD mixed model momentum": lambda T: _mixed(T, lambda T, p: T.optim.SGD(p, lr=0.1, momentum=0.9)),
 }
@@ -167,6 +174,7 @@ def _refusing(name):  # noqa: ANN001, ANN202
 ERRORS = {
     "scale_grad_by_freq": lambda T: _grad_after(T, [1, 1, 2], scale_grad_by_freq=True),
     "SGD weight_decay": lambda T: _trained(T, lambda T, p: T.optim.SGD(p, lr=0.1, weight_decay=0.1)),
+    "Adagrad weight_decay": lambda T: _trained(T, lambda T, p: T.optim.Adagrad(p, weight_decay=0.1)),
     "SparseAdam dense grads": lambda T: _mixed(T, lambda T, p: T.optim.SparseAdam(p)),
     "SparseAdam sparse params": lambda T: T.optim.SparseAdam([T.zeros(2, 2).to_sparse().requires_grad_()]),
     "SparseAdam lr": lambda T: T.optim.SparseAdam(_emb(T).parameters(), lr=0.0),

@@ -42,17 +42,19 @@ def sparse_update(opt: Any, group: dict, exc: BaseException) -> None:
     name = _engine_name(opt)
     if name in REFUSED:
         raise RuntimeError(REFUSED[name]) from None
-    if name != "SGD":
+    if name not in ("SGD", "Adagrad"):
         from engine.sparse_tensor import refusal
 
         raise refusal(f"torch.optim.{name} with sparse gradients") from None
-    for p in params[first:]:
+    for k, p in enumerate(params[first:]):
         if p._grad is None:
             continue
-        if p._grad.is_sparse:
-            _sgd_sparse(opt, group, p)
-        else:
+        if not p._grad.is_sparse:
             opt._update({**group, "params": [p]})
+        elif name == "SGD":
+            _sgd_sparse(opt, group, p)
+        else:  # (the dense loop counted the first one's step before it stopped)
+            _adagrad_sparse(opt, group, p, counted=k == 0)
 
 
 def add_into(p: Tensor, s: Any, alpha: Any = 1) -> None:
@@ -85,3 +87,37 @@ def _sgd_sparse(opt: Any, group: dict, p: Tensor) -> None:
         st["momentum_buffer"] = buf
         grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
     add_into(p, grad, -scalar(group["lr"]))
+
+
+def _adagrad_sparse(opt: Any, group: dict, p: Tensor, counted: bool) -> None:
+    """torch's _single_tensor_adagrad for one parameter whose gradient is sparse: the squared coalesced gradient
+    added into the sum, the update at the gradient's rows."""
+    import numpy as np
+
+    from engine.optim.adam import lr_div
+    from engine.sparse_tensor import _INVARIANTS_WARNING, _coalesced_arrays, _make
+    from engine.warn import warn_once
+
+    st = opt.state[p]
+    if len(st) == 0:
+        from engine.optim.adagrad import _init_state
+
+        st.update(_init_state(p, opt.defaults["initial_accumulator_value"]))
+    step_t = st["step"]
+    if not counted:
+        step_t._data += 1
+        bump(step_t)
+    step = step_t._data.item()
+    grad = -p._grad if group["maximize"] else p._grad
+    if group["weight_decay"] != 0:
+        raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+    clr = lr_div(group["lr"], 1 + (step - 1) * group["lr_decay"])
+    ind, gv = (grad._ind, grad._vals._data) if grad._coal else _coalesced_arrays(grad._ind, grad._vals._data,
+                                                                                 grad._ssize)  # fmt: skip
+    warn_once(_INVARIANTS_WARNING)  # (torch builds its sparse updates with torch.sparse_coo_tensor)
+    at = tuple(ind)
+    sa = st["sum"]._data
+    sa[at] += gv * gv
+    bump(st["sum"])
+    std = np.sqrt(sa[at]) + sa.dtype.type(group["eps"])
+    add_into(p, _make(ind, wrap(gv / std, p._dev), grad._ssize, True), -clr)
