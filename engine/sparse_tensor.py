@@ -1027,6 +1027,36 @@ class SparseTensor(Tensor):
     def mean(self, *args: Any, **kwargs: Any) -> Any:
         raise not_run("aten::mean.dim")
 
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """torch's norm_sparse: every element's (the coalesced values' norm), a dense 0-d tensor."""
+        from engine.ops.util import norm_dim
+
+        n = len(self._ssize)
+        if dim is not None:
+            dims = {norm_dim(d, n) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+            if dims != set(range(n)):
+                raise RuntimeError(
+                    "norm_sparse currently only supports full reductions, so 'dim' must either be empty or contain "
+                    "all dimensions of the input"
+                )
+        if dtype is not None:
+            if p == "fro":
+                raise ValueError("dtype argument is not supported in frobenius norm")
+            raise RuntimeError("norm_sparse currently does not support 'dtype' argument")
+        if keepdim:
+            raise RuntimeError("norm_sparse currently does not support keepdim=True")
+        from engine.ops.reduce import vector_norm
+
+        vals = self._vals._data if self._coal else _coalesced_arrays(self._ind, self._vals._data, self._ssize)[1]
+        r = vector_norm(wrap(np.ascontiguousarray(vals), self._dev), 2 if p in ("fro", None) else p)
+        return _record(r, NormBackward1, (self,), ())
+
+    def clamp(self, *args: Any, **kwargs: Any) -> Any:
+        raise not_run("aten::clamp")
+
+    def clamp_(self, *args: Any, **kwargs: Any) -> Any:
+        raise not_run("aten::clamp_")
+
     def pow(self, exponent: Any) -> SparseTensor:
         if isinstance(exponent, Tensor):
             raise not_run("aten::pow.Tensor_Tensor")
@@ -1259,6 +1289,13 @@ def div_fallback(a: Any, b: Any) -> Tensor:
     if isinstance(a, SparseTensor):
         return a.div(b)
     raise refusal("dividing by a sparse tensor")
+
+
+def _norm_bw(self: Any, g: Any) -> tuple:
+    raise refusal("the gradient of a sparse tensor's norm")
+
+
+NormBackward1 = node_class("NormBackward1", _norm_bw)
 
 
 def _mul_dense_bw(self: Any, g: Any, s: SparseTensor, d: Any) -> tuple:

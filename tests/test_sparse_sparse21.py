@@ -45,6 +45,12 @@ def _double(T, params):  # noqa: ANN001, ANN202
     return p
 
 
+def _emb_with_grad(T):  # noqa: ANN001, ANN202
+    e = _emb(T)
+    e(T.tensor([1, 2, 1])).pow(2).sum().backward()
+    return e
+
+
 def _mixed(T, opt_fn):  # noqa: ANN001, ANN202
     """A dense layer around a sparse embedding: the dense parameters' updates, before and after the sparse one."""
     T.manual_seed(1)
@@ -395,12 +401,26 @@ MUL = {
         _grad_of(T, lambda T, s: s.coalesce()).is_coalesced(),
     ],  # fmt: skip
     "div by 0-d tensor": lambda T: repr(_a(T) / T.tensor(2.0)),
+    "norm": lambda T: [
+        repr(_u(T).norm()),
+        repr(_u(T).norm(1)),
+        repr(_u(T).norm(p=3)),
+        repr(T.norm(_u(T))),
+        repr(_u(T).norm(dim=(0, 1))),
+        repr(_u(T).double().norm()),
+        type(_u(T, True).norm().grad_fn).__name__,
+    ],  # fmt: skip
+    "embedding grad norm": lambda T: repr(_grad_after(T, [1, 2, 1]).norm()),
 }
 
 OP_ERRORS = {
     "sparse * hybrid": lambda T: _a(T) * _h(T),
     "sparse * dense sizes": lambda T: _a(T) * T.ones(3, 3),
     "sparse / dense": lambda T: _a(T) / _d(T),
+    "norm dim": lambda T: _u(T).norm(dim=0),
+    "norm fro dtype": lambda T: _u(T).norm(dtype=T.float64),
+    "norm dtype": lambda T: _u(T).norm(2, dtype=T.float64),
+    "norm keepdim": lambda T: _u(T).norm(dim=(0, 1), keepdim=True),
     "sparse / sparse": lambda T: _a(T) / _a(T),
     "pow 0": lambda T: T.pow(_u(T), 0),
     "neg bool": lambda T: T.neg(T.sparse_coo_tensor([[0, 1]], [True, False], (3,))),
@@ -420,6 +440,10 @@ NOT_RUN = {
     "round decimals": lambda T: T.round(_u(T), decimals=1),
     "number ** sparse": lambda T: 2 ** _u(T),
     "mean": lambda T: _u(T).mean(),
+    "clamp": lambda T: _u(T).clamp(min=0.0),
+    "clamp_": lambda T: _u(T).clamp_(max=1.0),
+    "clip_grad_norm_": lambda T: T.nn.utils.clip_grad_norm_(_emb_with_grad(T).parameters(), 0.5),
+    "clip_grad_value_": lambda T: T.nn.utils.clip_grad_value_(_emb_with_grad(T).parameters(), 0.1),
     "relu grad from a dense sum()": lambda T: _grad_of(T, _summed("relu")),
     "sparse * broadcast dense grad": lambda T: _both_grads(
         T, _a(T, True), T.ones(3, requires_grad=True), lambda x, y: x * y

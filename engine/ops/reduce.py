@@ -870,7 +870,10 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
 
         dims = list(range(input._data.ndim)) if dim is None else [dim] if isinstance(dim, int) else dim
         return matrix_norm(input, "nuc", dims, keepdim, dtype=dtype)
-    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+    try:
+        return vector_norm(input, p, dim, keepdim, dtype=dtype)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return input.norm(p, dim, keepdim, dtype)
 
 
 @whole
