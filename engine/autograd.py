@@ -441,7 +441,10 @@ def _fit(g: Any, meta: tuple) -> Any:
     """Undo broadcasting (sum over expanded dims) and dtype promotion for one input's gradient."""
     shape, np_dtype = meta
     gd = g._data
-    gs = gd.shape
+    try:
+        gs = gd.shape
+    except NotImplementedError:  # a sparse gradient (embedding(sparse=True), engine/sparse_tensor.py): as it is
+        return g
     if gs != shape:
         dims = _FIT_DIMS.get((gs, shape))
         if dims is None:
@@ -907,7 +910,9 @@ def plain_op(ufunc: Any, a: Any, b: Any) -> Any:
 def _add_plain(a: Any, b: Any) -> Any:
     """a + b for two gradients of one input when no graph is built (a shared input, as in d * d)."""
     r = plain_op(_np_add, a, b)
-    return a + b if r is None else r
+    if r is None:  # (after a sparse gradient, torch's InputBuffer adds the new one first: engine/sparse_tensor.py)
+        return b + a if a.is_sparse else a + b
+    return r
 
 
 _np_add = np.add
@@ -1085,22 +1090,32 @@ def _accumulate(var: Any, g: Any, create_graph: bool) -> None:
             var.grad = copy_(wrap(g._dev.xp.empty_like(g._data), g._dev), g)
         elif not var._data.flags.c_contiguous:
             if var.is_sparse:  # a sparse leaf (engine/sparse_tensor.py): its gradient as it comes, sparse or dense
-                var._grad = g.detach() if g.is_sparse else wrap(g._data.copy(), g._dev)
+                if g.is_sparse:
+                    from engine.sparse_tensor import grad_copy
+
+                    var._grad = grad_copy(g)
+                else:
+                    var._grad = wrap(g._data.copy(), g._dev)
             else:
                 var._grad = wrap(_laid_out_as(var._data, g._data, g._dev.xp), g._dev)
         else:
             nt, na = _ref_counts(g)
             gd = g._data
-            if (
-                nt <= _OWN_T and na <= _OWN_A and g._base is None and (gd.base is None or _sole_view(gd))
-                and gd.flags.c_contiguous
-            ):  # fmt: skip
-                # Nobody else can see this gradient (torch's use_count test): it becomes .grad as is,
-                # without a copy. A shared one (AddBackward hands one tensor to both inputs, a hook or
-                # the caller kept it) is copied, since users update grads in place.
-                var._grad = g
-            else:
-                var._grad = wrap(gd.copy(), g._dev)
+            try:
+                if (
+                    nt <= _OWN_T and na <= _OWN_A and g._base is None and (gd.base is None or _sole_view(gd))
+                    and gd.flags.c_contiguous
+                ):  # fmt: skip
+                    # Nobody else can see this gradient (torch's use_count test): it becomes .grad as is,
+                    # without a copy. A shared one (AddBackward hands one tensor to both inputs, a hook or
+                    # the caller kept it) is copied, since users update grads in place.
+                    var._grad = g
+                else:
+                    var._grad = wrap(gd.copy(), g._dev)
+            except NotImplementedError:  # a sparse gradient of a dense leaf (embedding(sparse=True)): kept sparse
+                from engine.sparse_tensor import grad_copy
+
+                var._grad = grad_copy(g)
     elif create_graph:
         var.grad = cur + g
     elif cur._rg:  # a grad with a graph (from create_graph=True): torch adds in place, keeping its grad_fn

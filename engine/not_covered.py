@@ -28,7 +28,7 @@ _IN_TORCH = {
                              "replace_all_batch_norm_modules_"}),
     # (the optimizers the engine has are real attributes: these are what it may lack)
     "torch.testing": frozenset({"FileCheck"}),  # (TorchScript's IR checker)
-    "torch.optim": frozenset({"SparseAdam"}),
+    "torch.optim": frozenset(),
     # (torch.sparse has sum and mm here: engine/sparse.py)
     "torch.sparse": frozenset({"addmm", "sampled_addmm", "softmax", "log_softmax", "spdiags", "spsolve",
                                "check_sparse_tensor_invariants", "as_sparse_gradcheck", "to_sparse_semi_structured",

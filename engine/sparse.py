@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from engine.sparse_tensor import mm as _mm
-from engine.sparse_tensor import sparse_sum as sum  # noqa: A004, F401 - torch's name
+from engine.sparse_tensor import sparse_sum as _sum
+
+
+def sum(input: Any, dim: Any = None, dtype: Any = None) -> Any:  # noqa: A001, A002 - torch's names
+    """torch.sparse.sum(input, dim=None, dtype=None): every element (a dense 0-d tensor) or over dims."""
+    return _sum(input, dim, dtype)
 
 
 def mm(mat1: Any, mat2: Any, reduce: Any = None) -> Any:

@@ -1,7 +1,10 @@
 """Sparse COO tensors (torch.sparse_coo): torch.sparse_coo_tensor, dense.to_sparse(), and what a tutorial does with
-them: coalesce, indices/values, to_dense, t/transpose, neg/abs, multiplying or dividing by a number, adding sparse
-tensors (or a sparse one to a dense one), torch.sparse.sum, torch.sparse.mm/torch.mm with a dense matrix, with
-torch's printing, gradients and errors.
+them: coalesce, indices/values, to_dense, t/transpose, neg/abs and the elementwise ops torch runs on a sparse
+tensor's values (VALUE_OPS), pow and dividing by a number, multiplying by a number, a dense tensor or a sparse one
+(torch's intersection), adding sparse tensors (or a sparse one to a
+dense one), sum (keepdim too), torch.sparse.sum, torch.sparse.mm/torch.mm with a dense matrix, and the sparse
+gradient of embedding(sparse=True), with torch's printing, gradients and errors (the ops torch has no sparse kernel
+for raise its dispatcher's NotImplementedError, its first sentences).
 
 A SparseTensor is a Tensor (isinstance, printing as torch.Tensor) holding an int64 index array (sparse_dim, nnz),
 a dense values tensor (nnz, *dense dims) without a graph of its own, its size and a coalesced flag; its own
@@ -12,6 +15,7 @@ torch.add, torch.mul, torch.sub) turn to this module only when that refusal is r
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -24,9 +28,11 @@ _new = object.__new__
 
 COVERED = (
     "tcli's engine covers, for sparse COO tensors: torch.sparse_coo_tensor, to_sparse(), coalesce(), indices()/"
-    "values(), to_dense(), t()/transpose(), neg/abs, multiplying or dividing by a number, adding or subtracting "
-    "sparse tensors (and a sparse tensor to a dense one), sum, torch.sparse.sum, torch.sparse.mm and torch.mm/@ "
-    "with a dense matrix; call .to_dense() first for other operations"
+    "values(), to_dense(), t()/transpose(), neg/abs and the other elementwise ops torch runs on them (relu, sqrt, "
+    "sin, tanh, floor, ...), pow and dividing by a number, multiplying by a number, a dense tensor or a sparse "
+    "one, adding or subtracting sparse tensors (and a sparse tensor to a dense one), sum, torch.sparse.sum, "
+    "torch.sparse.mm and torch.mm/@ with a dense matrix, embedding(sparse=True)'s gradient; call .to_dense() first "
+    "for other operations"
 )
 
 
@@ -216,7 +222,7 @@ def _mask(gd: np.ndarray, s: SparseTensor) -> SparseTensor:
     """torch's sparse_mask of a dense gradient by s's coalesced indices (a sparse input's gradient)."""
     ind = s._ind if s._coal else _coalesced_arrays(s._ind, s._vals._data, s._ssize)[0]
     vals = gd[tuple(ind)] if ind.shape[1] else np.zeros((0,) + gd.shape[ind.shape[0] :], dtype=gd.dtype)
-    return _make(ind, wrap(np.ascontiguousarray(vals), s._dev), s._ssize, False)
+    return _make(ind, wrap(np.ascontiguousarray(vals), s._dev), s._ssize, True)
 
 
 def _cpu_only(t: Tensor) -> None:
@@ -383,10 +389,6 @@ def _neg_bw(self: Any, g: Any) -> tuple:
     return (-g,)
 
 
-def _abs_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
-    return (_mask(_dense(g) * np.sign(_dense_array(s)), s),)
-
-
 def _t_bw(self: Any, g: Any, d0: int, d1: int) -> tuple:
     return (g.transpose(d0, d1),)
 
@@ -408,11 +410,14 @@ def _sum_dense_bw(self: Any, g: Any, s: SparseTensor) -> tuple:
     return (wrap(np.ascontiguousarray(np.broadcast_to(_dense(g), s._ssize)), g._dev),)
 
 
-def _sum_dims_refused_bw(self: Any, g: Any, s: SparseTensor, dims: tuple) -> tuple:
-    raise RuntimeError("expand is unsupported for Sparse tensors")
+def _sum_dims_refused_bw(self: Any, g: Any, s: SparseTensor, dims: tuple, keepdim: bool = False) -> tuple:
+    if isinstance(g, SparseTensor):  # (torch expands the gradient: a sparse one refuses)
+        raise RuntimeError("expand is unsupported for Sparse tensors")
+    gd = g._data if keepdim else np.expand_dims(g._data, dims)  # (a dense result: its gradient expanded, dense)
+    return (wrap(np.ascontiguousarray(np.broadcast_to(gd, s._ssize)), g._dev),)
 
 
-def _sum_dims_bw(self: Any, g: Any, s: SparseTensor, dims: tuple) -> tuple:
+def _sum_dims_bw(self: Any, g: Any, s: SparseTensor, dims: tuple, keepdim: bool = False) -> tuple:
     gd = np.expand_dims(_dense(g), dims)
     return (_mask(np.broadcast_to(gd, s._ssize), s),)
 
@@ -454,7 +459,6 @@ ToCopyBackward0 = node_class("ToCopyBackward0", _to_copy_bw)
 MulBackward0 = node_class("MulBackward0", _mul_bw)
 DivBackward0 = node_class("DivBackward0", _div_bw)
 NegBackward0 = node_class("NegBackward0", _neg_bw)
-AbsBackward0 = node_class("AbsBackward0", _abs_bw)
 TBackward0 = node_class("TBackward0", _t_bw)
 TransposeBackward0 = node_class("TransposeBackward0", _t_bw)
 PermuteBackward0 = node_class("PermuteBackward0", _t_bw)
@@ -495,6 +499,8 @@ def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any) -> SparseTensor:
         if scaled:
             bv = (wrap(bv, b._dev) * alpha)._data  # (torch: mul(src, alpha))
         return _make(b._ind.copy(), wrap(np.ascontiguousarray(bv), b._dev), b._ssize, b._coal)
+    if not (_contiguous(a._vals._data) and _contiguous(b._vals._data)):
+        return _concat_add(a, b, av, bv, alpha, scaled)
     ta, tb = a._ind.T.tolist(), b._ind.T.tolist()
     na, nb = len(ta), len(tb)
     i = j = 0
@@ -535,6 +541,28 @@ def _merge_add(a: SparseTensor, b: SparseTensor, alpha: Any) -> SparseTensor:
         out[mb] = out[mb] + bv[pb[mb]]
     ind = np.ascontiguousarray(np.array(rows, dtype=np.int64).T.reshape(a._ind.shape[0], -1))
     return _make(ind, wrap(out, a._dev), a._ssize, a._coal and b._coal)
+
+
+def _concat_add(a: SparseTensor, b: SparseTensor, av: np.ndarray, bv: np.ndarray, alpha: Any, scaled: bool) -> Any:
+    """torch's add of sparse tensors where either one's values are not contiguous (an embedding's gradient from
+    an expanded one): the indices and values put end to end (b's times alpha), coalesced only once there are
+    more entries than elements."""
+    if scaled:
+        bv = (wrap(np.ascontiguousarray(bv), b._dev) * alpha)._data
+    ind = np.ascontiguousarray(np.concatenate((a._ind, b._ind), axis=1))
+    vals = np.ascontiguousarray(np.concatenate((av, bv), axis=0))
+    if ind.shape[1] > a.numel():
+        ind, vals = _coalesced_arrays(ind, vals, a._ssize)
+        return _make(ind, wrap(vals, a._dev), a._ssize, True)
+    return _make(ind, wrap(vals, a._dev), a._ssize, False)
+
+
+def grad_copy(g: SparseTensor) -> SparseTensor:
+    """A sparse gradient as AccumulateGrad stores it: the same arrays in a new tensor (torch's
+    _sparse_coo_tensor_unsafe, which forgets that they were coalesced), or (values not contiguous) a clone."""
+    if _contiguous(g._vals._data):
+        return _make(g._ind, g._vals, g._ssize, False)
+    return _make(g._ind.copy(), wrap(np.ascontiguousarray(g._vals._data), g._dev), g._ssize, g._coal)
 
 
 def add(a: Any, b: Any, alpha: Any = 1, name: str = "add") -> Tensor:
@@ -642,11 +670,20 @@ def _sum_all(s: SparseTensor) -> np.ndarray:
     return _dense_sum(vals)
 
 
-def _sum_dims(s: SparseTensor, dim: Any, cls: type) -> Tensor:
+def _sum_dims(s: SparseTensor, dim: Any, cls: type, keepdim: bool = False) -> Tensor:
     from engine.ops.util import norm_dim
 
     n = len(s._ssize)
     dims = tuple(sorted({norm_dim(d, n) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}))
+    if keepdim:  # torch: the sum, then each summed dim unsqueezed back in turn
+        r = _sum_dims(s, dims, cls)
+        node = r.grad_fn
+        for d in dims:
+            r = _unsqueezed(r, d)
+        if node is not None:
+            node._saved = (s, dims, True)
+            r._rg, r.grad_fn = True, node
+        return r
     sd = s.sparse_dim()
     sdims = [d for d in dims if d < sd]
     ddims = tuple(d - sd + 1 for d in dims if d >= sd)
@@ -662,6 +699,20 @@ def _sum_dims(s: SparseTensor, dim: Any, cls: type) -> Tensor:
     ind, vals = _coalesced_arrays(s._ind[keep], vals, tuple(s._ssize[d] for d in keep))
     r = _make(ind, wrap(np.ascontiguousarray(vals), s._dev), new_size, True)
     return _record(r, cls, (s,), (s, dims))
+
+
+def _unsqueezed(r: Tensor, d: int) -> Tensor:
+    """r.unsqueeze(d) without a graph: a sparse tensor gets a sparse dim (index 0) up to its sparse dims, else a
+    dense one; a dense tensor a dim of 1."""
+    if not isinstance(r, SparseTensor):
+        return wrap(np.expand_dims(r._data, d), r._dev)
+    size = r._ssize[:d] + (1,) + r._ssize[d:]
+    sd = r.sparse_dim()
+    if d <= sd:
+        ind = np.insert(r._ind, d, 0, axis=0)
+        return _make(np.ascontiguousarray(ind), r._vals, size, r._coal)
+    vals = wrap(np.expand_dims(r._vals._data, d - sd + 1), r._dev)
+    return _make(r._ind, vals, size, r._coal)
 
 
 # ---- the tensor type -----------------------------------------------------------------------------------------
@@ -800,6 +851,14 @@ class SparseTensor(Tensor):
         self.requires_grad = requires_grad
         return self
 
+    def zero_(self) -> SparseTensor:
+        """torch's zero_ of a sparse tensor: no entries left (its sparse and dense dims kept), coalesced."""
+        self._ind = np.zeros((self._ind.shape[0], 0), dtype=np.int64)
+        self._vals = wrap(np.zeros((0,) + self._vals._data.shape[1:], dtype=self._vals._data.dtype), self._dev)
+        self._coal = True
+        self._vc[0] += 1
+        return self
+
     def clone(self, *, memory_format: Any = None) -> SparseTensor:
         if self._rg:
             raise refusal("clone() of a sparse tensor that requires grad")
@@ -904,14 +963,19 @@ class SparseTensor(Tensor):
     __neg__ = negative = neg
 
     def abs(self) -> SparseTensor:
-        r = _make(self._ind, self._vals.abs(), self._ssize, self._coal)
-        return _record(r, AbsBackward0, (self,), (self,))
+        from engine.ops.elementwise import abs as dense_abs
+
+        return value_op("abs", self, dense_abs)  # (torch: the coalesced values' abs)
 
     __abs__ = absolute = abs
 
     def mul(self, other: Any) -> SparseTensor:
         if isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0:
             other = other.item() if not other._rg else other
+        if isinstance(other, SparseTensor):
+            return _mul_sparse(self, other)
+        if isinstance(other, Tensor) and other._data.ndim:
+            return _mul_dense(self, other)
         if not _is_number(other):
             raise refusal("multiplying a sparse tensor by a tensor")
         r = _make(self._ind, self._vals * other, self._ssize, self._coal)
@@ -920,6 +984,15 @@ class SparseTensor(Tensor):
     __mul__ = __rmul__ = multiply = mul
 
     def div(self, other: Any) -> SparseTensor:
+        if isinstance(other, Tensor):
+            shape = other.shape
+            if len(shape):
+                raise RuntimeError(
+                    f"Sparse division requires a scalar or zero-dim dense tensor divisor (got shape {_dims(shape)} "
+                    "for divisor)"
+                )
+            if not other._rg:
+                other = other.item()
         if not _is_number(other):
             raise refusal("dividing a sparse tensor by a tensor")
         r = _make(self._ind, self._vals / other, self._ssize, self._coal)
@@ -951,14 +1024,57 @@ class SparseTensor(Tensor):
     def __rmatmul__(self, other: Any) -> Tensor:
         return mm(other, self)
 
-    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        raise not_run("aten::mean.dim")
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """torch's norm_sparse: every element's (the coalesced values' norm), a dense 0-d tensor."""
+        from engine.ops.util import norm_dim
+
+        n = len(self._ssize)
+        if dim is not None:
+            dims = {norm_dim(d, n) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+            if dims != set(range(n)):
+                raise RuntimeError(
+                    "norm_sparse currently only supports full reductions, so 'dim' must either be empty or contain "
+                    "all dimensions of the input"
+                )
+        if dtype is not None:
+            if p == "fro":
+                raise ValueError("dtype argument is not supported in frobenius norm")
+            raise RuntimeError("norm_sparse currently does not support 'dtype' argument")
         if keepdim:
-            raise refusal("sum(keepdim=True)")
+            raise RuntimeError("norm_sparse currently does not support keepdim=True")
+        from engine.ops.reduce import vector_norm
+
+        vals = self._vals._data if self._coal else _coalesced_arrays(self._ind, self._vals._data, self._ssize)[1]
+        r = vector_norm(wrap(np.ascontiguousarray(vals), self._dev), 2 if p in ("fro", None) else p)
+        return _record(r, NormBackward1, (self,), ())
+
+    def clamp(self, *args: Any, **kwargs: Any) -> Any:
+        raise not_run("aten::clamp")
+
+    def clamp_(self, *args: Any, **kwargs: Any) -> Any:
+        raise not_run("aten::clamp_")
+
+    def pow(self, exponent: Any) -> SparseTensor:
+        if isinstance(exponent, Tensor):
+            raise not_run("aten::pow.Tensor_Tensor")
+        return pow_scalar(self, exponent)
+
+    __pow__ = pow
+
+    def __rpow__(self, other: Any) -> Any:
+        raise not_run("aten::pow.Scalar")
+
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         s = self if dtype is None else self.to(dtype)
+        if dim is None and keepdim:  # (every dim, kept: torch's SumBackward1 over all of them)
+            dim = tuple(range(len(s._ssize)))
         if dim is None:  # (torch: the values summed as they stand, not coalesced first)
             r = wrap(_dense_sum(s._vals._data), s._dev)
             return _record(r, SumBackward0, (s,), (s,))
-        return _sum_dims(s, dim, SumBackward1)
+        return _sum_dims(s, dim, SumBackward1, keepdim)
 
 
 def torch_mm(a: Any, b: Any) -> Tensor:
@@ -976,3 +1092,291 @@ def binary_fallback(name: str, a: Any, b: Any, alpha: Any = 1) -> Tensor:
         if isinstance(b, SparseTensor):
             return b.mul(a)
     raise refusal(name)
+
+
+# value arrays that torch's would hold as non-contiguous views (an embedding's gradient of an expanded one):
+# torch's add of two sparse tensors puts them end to end instead of merging them (_concat_add)
+_STRIDED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _contiguous(v: np.ndarray) -> bool:
+    return v.flags.c_contiguous and _STRIDED.get(id(v)) is not v
+
+
+def embedding_sparse_grad(g: Tensor, indices: Tensor, size: tuple, padding_idx: int, by_freq: bool) -> SparseTensor:
+    """F.embedding(sparse=True)'s weight gradient (torch's embedding_sparse_backward): the looked-up rows as the
+    indices, in their order and uncoalesced, the incoming gradient's rows as the values (padding_idx's left out)."""
+    if by_freq:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    if isinstance(g, SparseTensor):
+        raise refusal("a sparse gradient into embedding's backward")
+    _cpu_only(g)
+    if g._rg:
+        raise refusal("a second derivative through embedding(sparse=True)")
+    flat = indices._data.reshape(-1).astype(np.int64)
+    rows = g._data.reshape(-1, size[1])  # (a view where torch's reshape is one: the values' contiguity is torch's)
+    if padding_idx >= 0:
+        keep = flat != padding_idx
+        flat, rows = flat[keep], rows[keep]
+    elif rows.size > 1:
+        from engine.ops.reduce import is_expanded
+
+        if is_expanded(g._data):  # torch's values: a view of an expanded gradient, not contiguous
+            _STRIDED[id(rows)] = rows
+    if not rows.size:
+        rows = np.zeros((0, size[1]), dtype=rows.dtype)
+    return _make(np.ascontiguousarray(flat[None]), wrap(rows, g._dev), size, False)
+
+
+# ---- torch.<op>(sparse): the functional forms (each dense op turns here when its sparse operand refuses) ---------
+
+_NOT_RUN = (
+    "Could not run '{}' with arguments from the '{}' backend. This could be because the operator doesn't "
+    "exist for this backend, or was omitted during the selective/custom build process (if using custom build). If "
+    "you are a Facebook employee using PyTorch on mobile, please visit https://fburl.com/ptmfixes for possible "
+    "resolutions."
+)
+
+
+def not_run(op: str, backend: str = "SparseCPU") -> NotImplementedError:
+    """torch's dispatcher error for an op with no SparseCPU kernel (its first sentences: the list of backends and
+    registration sites after them is the build's own)."""
+    return NotImplementedError(_NOT_RUN.format(op, backend))
+
+
+_ADD_SD = "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
+_STRIDED_ONLY = "memory format option is only supported by strided tensors"
+
+
+def _grad_refused(exc: type, msg: str) -> Any:
+    def backward(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+        raise exc(msg.format(_dims(s._ssize))) if exc is not NotImplementedError else not_run(msg)
+
+    return backward
+
+
+def _grad_masked(slope: Any, dense: str = "mask") -> Any:
+    """g times the op's slope at the input's (coalesced) entries: a sparse gradient, as torch's. A dense g (a
+    sum() of the result): the same (dense="mask"), the slope everywhere, a dense gradient (dense="dense"), or torch's
+    error (dense: the op it fails in)."""
+
+    def backward(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+        if not isinstance(g, SparseTensor) and dense != "mask":
+            if dense != "dense":
+                raise not_run(dense, "CPU")
+            with np.errstate(all="ignore"):
+                return (wrap(np.ascontiguousarray(slope(g._data, _dense_array(s), _dense_array(r))), g._dev),)
+        with np.errstate(all="ignore"):
+            return (_mask(slope(_dense(g), _dense_array(s), _dense_array(r)), s),)
+
+    return backward
+
+
+def _grad_zero(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+    if not isinstance(g, SparseTensor):  # (torch: zeros_like(grad), dense for a dense one)
+        return (wrap(np.zeros_like(g._data), g._dev),)
+    vals = np.zeros((0,) + s._vals._data.shape[1:], dtype=s._vals._data.dtype)
+    return (_make(np.zeros((s.sparse_dim(), 0), np.int64), wrap(vals, s._dev), s._ssize, True),)
+
+
+def _grad_same(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+    return (g,)
+
+
+def _grad_scaled(k: float) -> Any:
+    def backward(self: Any, g: Any, s: SparseTensor, r: SparseTensor) -> tuple:
+        return (g * k,)
+
+    return backward
+
+
+_ZERO = ("zero", _grad_zero)
+# op -> (torch's node name, backward): the unary ops torch 2.13 runs on a sparse COO tensor (on its coalesced
+# values: each keeps zero at zero), with what torch's backward does there (several of them raise)
+VALUE_OPS = {
+    "abs": ("AbsBackward0", _grad_masked(lambda g, x, y: g * np.sign(x))),
+    "relu": ("ReluBackward0", _grad_masked(lambda g, x, y: g * (y > 0), "aten::_nnz")),
+    "sign": ("SignBackward0", _grad_zero),
+    "floor": ("FloorBackward0", _grad_zero),
+    "ceil": ("CeilBackward0", _grad_zero),
+    "round": ("RoundBackward0", _grad_zero),
+    "trunc": ("TruncBackward0", _grad_zero),
+    "fix": ("TruncBackward0", _grad_zero),
+    "frac": ("FracBackward0", _grad_same),
+    "log1p": ("Log1PBackward0", _grad_masked(lambda g, x, y: g / (x + 1), "dense")),
+    "square": ("PowBackward0", _grad_masked(lambda g, x, y: g * (2 * x))),
+    "deg2rad": ("Deg2RadBackward0", _grad_scaled(0.017453292519943295)),
+    "rad2deg": ("Rad2DegBackward0", _grad_scaled(57.29577951308232)),
+    "sqrt": (
+        "SqrtBackward0",
+        _grad_refused(
+            RuntimeError,
+            "Sparse division requires a scalar or zero-dim dense tensor divisor (got shape {} for divisor)",
+        ),
+    ),  # fmt: skip
+    "sin": ("SinBackward0", _grad_refused(NotImplementedError, "aten::cos")),
+    "sinh": ("SinhBackward0", _grad_refused(NotImplementedError, "aten::cosh")),
+    "tanh": ("TanhBackward0", _grad_refused(NotImplementedError, "aten::tanh_backward")),
+    "erf": ("ErfBackward0", _grad_refused(NotImplementedError, "aten::exp")),
+    "erfinv": ("ErfinvBackward0", _grad_refused(NotImplementedError, "aten::exp")),
+    "sgn": ("SgnBackward0", _grad_refused(NotImplementedError, "aten::_efficientzerotensor")),
+    "nan_to_num": ("NanToNumBackward0", _grad_refused(NotImplementedError, "aten::ne.Scalar")),
+    "expm1": ("Expm1Backward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "asin": ("AsinBackward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "atan": ("AtanBackward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "asinh": ("AsinhBackward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "tan": ("TanBackward0", _grad_refused(RuntimeError, _ADD_SD)),
+    "atanh": ("AtanhBackward0", _grad_refused(RuntimeError, _STRIDED_ONLY)),
+    # (bool results: no gradient)
+    "signbit": None,
+    "isnan": None,
+    "isinf": None,
+    "isposinf": None,
+    "isneginf": None,
+}
+_NODES: dict = {}
+
+
+def value_op(name: str, s: SparseTensor, dense_op: Any, *args: Any, **kwargs: Any) -> Tensor:
+    """torch.<name>(s) for a sparse s: dense_op (the engine's op) over s's coalesced values, a coalesced sparse
+    result; torch's dispatcher error for an op it has no sparse kernel for."""
+    if name == "neg":
+        return s.neg()
+    if name not in VALUE_OPS:
+        raise not_run(f"aten::{name}")
+    spec = VALUE_OPS[name]
+    ind, vals = (s._ind, s._vals._data) if s._coal else _coalesced_arrays(s._ind, s._vals._data, s._ssize)
+    r = _make(ind, dense_op(wrap(vals, s._dev), *args, **kwargs), s._ssize, True)
+    if spec is None:
+        return r
+    cls = _NODES.get(name)
+    if cls is None:
+        cls = _NODES[name] = node_class(spec[0], spec[1])
+    return _record(r, cls, (s,), (s, r))
+
+
+def _refused_out(out: Any) -> None:
+    if out is not None:
+        raise refusal("out= with a sparse tensor")
+
+
+def unary(name: str, input: Any, dense_op: Any, out: Any = None, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
+    """A dense unary op's turn here (its operand refused): the sparse version, or the refusal again."""
+    if not isinstance(input, SparseTensor):
+        raise refusal(name)
+    _refused_out(out)
+    return value_op(name, input, dense_op, *args, **kwargs)
+
+
+def pow_scalar(s: Any, exponent: Any, out: Any = None) -> SparseTensor:
+    """torch.pow(sparse, number): the coalesced values raised (PowBackward0); zero would make it dense."""
+    if not isinstance(s, SparseTensor):
+        raise refusal("pow")
+    _refused_out(out)
+    if exponent == 0:
+        raise RuntimeError("pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense")
+    from engine.ops.elementwise import pow as dense_pow
+
+    k = exponent
+    c = s.coalesce().detach()
+    r = _make(c._ind, dense_pow(c._vals, k), s._ssize, True)
+    cls = node_class("PowBackward0", _grad_masked(lambda g, x, y: g * (k * np.power(x, k - 1))))
+    return _record(r, cls, (s,), (s, r))
+
+
+def div_fallback(a: Any, b: Any) -> Tensor:
+    """torch.div/true_divide(sparse, number) (the dense op raised SparseOperand)."""
+    if isinstance(a, SparseTensor):
+        return a.div(b)
+    raise refusal("dividing by a sparse tensor")
+
+
+def _norm_bw(self: Any, g: Any) -> tuple:
+    raise refusal("the gradient of a sparse tensor's norm")
+
+
+NormBackward1 = node_class("NormBackward1", _norm_bw)
+
+
+def _mul_dense_bw(self: Any, g: Any, s: SparseTensor, d: Any) -> tuple:
+    gd = _dense(g)
+    ga = gb = None
+    if self._next[0] is not None:  # (the dense factor at s's entries)
+        ga = _mask(gd * np.broadcast_to(d._data, s._ssize), s)
+    if self._next[1] is not None:  # (a sparse gradient for the dense factor: s's entries times the gradient's)
+        if tuple(d._data.shape) != s._ssize:
+            raise not_run("aten::view")
+        gb = _mul_dense(s.detach(), wrap(np.ascontiguousarray(gd), g._dev))
+    return ga, gb
+
+
+MulDenseBackward0 = node_class("MulBackward0", _mul_dense_bw)
+
+
+def _mul_dense(s: SparseTensor, d: Tensor) -> SparseTensor:
+    """torch's sparse * dense (either order): s's entries (as they stand) times the dense tensor, broadcast to s's
+    shape, at each entry's index."""
+    from engine.ops.elementwise import mul as dense_mul
+
+    _cpu_only(d)
+    dd = d._data
+    if dd.ndim > len(s._ssize):
+        raise refusal("multiplying a sparse tensor by a dense one of more dims")
+    try:
+        b = np.broadcast_to(dd, s._ssize)
+    except ValueError:
+        for i in range(1, min(dd.ndim, len(s._ssize)) + 1):
+            if dd.shape[-i] not in (1, s._ssize[-i]):
+                raise RuntimeError(
+                    f"The size of tensor a ({dd.shape[-i]}) must match the size of tensor b ({s._ssize[-i]}) at "
+                    f"non-singleton dimension {len(s._ssize) - i}"
+                ) from None
+        raise
+    at = b[tuple(s._ind)] if s._ind.shape[1] else np.zeros((0,) + b.shape[s.sparse_dim() :], dtype=dd.dtype)
+    vals = dense_mul(wrap(s._vals._data, s._dev), wrap(np.ascontiguousarray(at), s._dev))
+    r = _make(s._ind, vals, s._ssize, s._coal)
+    return _record(r, MulDenseBackward0, (s, d), (s, d))
+
+
+def _mul_sparse_bw(self: Any, g: Any, a: SparseTensor, b: SparseTensor) -> tuple:
+    if not isinstance(g, SparseTensor):
+        raise refusal("a dense gradient into a product of two sparse tensors")
+    ga = _mul_sparse(g, b.detach()) if self._next[0] is not None else None  # (torch: grad * other, grad * self)
+    gb = _mul_sparse(g, a.detach()) if self._next[1] is not None else None
+    return ga, gb
+
+
+MulSparseBackward0 = node_class("MulBackward0", _mul_sparse_bw)
+
+
+def _mul_sparse(a: SparseTensor, b: SparseTensor) -> SparseTensor:
+    """torch's sparse * sparse (its intersection kernel): one operand's entries (the uncoalesced one's; of two
+    uncoalesced ones, the one with fewer entries, the second on a tie) times the other's coalesced value at each
+    index (zero where it has none)."""
+    from engine.ops.elementwise import mul as dense_mul
+
+    if a._ssize != b._ssize or a.sparse_dim() != b.sparse_dim():
+        raise RuntimeError(
+            "sparse_binary_op_intersection_cpu(): expects sparse inputs with equal dimensionality, number of sparse "
+            "dimensions, and shape of sparse dimensions"
+        )
+    if a._coal and not b._coal:
+        it, look = b, a
+    elif b._coal and not a._coal:
+        it, look = a, b
+    else:
+        it, look = (b, a) if b._ind.shape[1] <= a._ind.shape[1] else (a, b)
+    li, lv = look._ind, look._vals._data
+    if not look._coal:
+        li, lv = _coalesced_arrays(li, lv, look._ssize)
+    lin_look = _linear(li, look._ssize)
+    lin_it = _linear(it._ind, it._ssize)
+    pos = np.searchsorted(lin_look, lin_it)
+    pos_c = np.minimum(pos, max(lin_look.shape[0] - 1, 0))
+    hit = (pos < lin_look.shape[0]) & (lin_look[pos_c] == lin_it) if lin_look.shape[0] else np.zeros(lin_it.shape, bool)
+    other = np.zeros(it._vals._data.shape, dtype=lv.dtype)
+    if hit.any():
+        other[hit] = lv[pos_c[hit]]
+    vals = dense_mul(wrap(it._vals._data, it._dev), wrap(other, it._dev))
+    r = _make(it._ind, vals, it._ssize, it._coal)
+    return _record(r, MulSparseBackward0, (a, b), (a, b))

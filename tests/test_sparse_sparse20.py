@@ -201,17 +201,9 @@ def test_view_refuses_with_torchs_first_sentences() -> None:
 
 @pytest.mark.parametrize(
     "op",
-    [
-        lambda s: s.exp(),
-        lambda s: s.relu(),
-        lambda s: s**2,
+    [  # (exp, mean: torch's dispatcher error; relu, ** 2, * a tensor: covered; in tests/test_sparse_sparse21.py)
         lambda s: s[0],
         lambda s: s.max(),
-        lambda s: s.mean(),
-        lambda s: engine.exp(s),
-        lambda s: s * engine.ones(2, 3),
-        lambda s: engine.ones(2, 3) * s,
-        lambda s: s * s,
         lambda s: engine.cat([s, s]),
         lambda s: s.unsqueeze(0),
         lambda s: engine.mm(s, s.t()),

@@ -7,7 +7,7 @@ part (a mean counts only the others; an empty bag is zeros). The checks and mess
 EmbeddingBagBackward0, over the weight and per_sample_weights: each index's row gets its bag's gradient (scaled by
 its sample weight, by 1/count for a mean, by 1/frequency under scale_grad_by_freq; for max only the chosen row),
 and each sample weight gets the dot product of its bag's gradient with its row. sparse=True gives the same
-gradient, dense (the engine has no sparse tensors, as for F.embedding)."""
+gradient, dense (torch's is a sparse COO one there; F.embedding(sparse=True) gives the engine's sparse gradient)."""
 
 from __future__ import annotations
 

@@ -799,6 +799,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     out = wrap(weight._data[idx.reshape(-1)].reshape(*idx.shape, width), weight._dev)
 
     def backward(g: Tensor, indices: Tensor) -> tuple:
+        if sparse:  # torch's embedding_sparse_backward: a sparse COO gradient (engine/sparse_tensor.py)
+            from engine.sparse_tensor import embedding_sparse_grad
+
+            return (embedding_sparse_grad(g, indices, (n, width), padding_idx, scale_grad_by_freq),)
         # torch's embedding_dense_backward: each index's gradient row added into its weight row (none for
         # padding_idx), scaled by 1 / the index's count in the batch under scale_grad_by_freq; as an
         # index_add, so that a second derivative flows back through it
@@ -812,7 +816,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
             rows = rows * wrap((1.0 / counts).astype(g._data.dtype)[:, None], g._dev)
         return (index_add_new(rows, 0, flat, (n, width)),)
 
-    # sparse=True: the engine has no sparse tensors, so the weight's gradient is the same values, dense
     return _record("EmbeddingBackward0", out, (weight,), (input,), backward)
 
 

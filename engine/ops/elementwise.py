@@ -777,6 +777,12 @@ def _sparse_binary(name: str, input: Tensor, other: Any, alpha: Any) -> Tensor: 
     return binary_fallback(name, input, other, alpha)
 
 
+def _sparse_unary(name: str, input: Tensor, op: Any, out: Any = None, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
+    from engine.sparse_tensor import unary
+
+    return unary(name, input, op, out, *args, **kwargs)
+
+
 def _add_alpha_bw(self: Node, g: Tensor, alpha: Any) -> tuple:
     return g, (g * alpha if self._next[1] is not None else None)
 
@@ -880,7 +886,12 @@ def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:  # n
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A002
     input = _number_arg(input, other, "div")
     if rounding_mode is None:
-        return _out(_check(_div(input, other), "/", input, other), out)
+        try:
+            return _out(_check(_div(input, other), "/", input, other), out)
+        except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+            from engine.sparse_tensor import div_fallback
+
+            return _out(div_fallback(input, other), out)
     if rounding_mode == "floor":
         _bool_div_check(input, other, "div_floor_cpu")
         _int_div_check(input, other)
@@ -1069,16 +1080,21 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
                     r = _int_power(input._data.astype(rt), ed.astype(rt), input._dev.xp)
                     return _out(wrap(r, input._dev), out)
             cplx = input._data.dtype.kind == "c" or exponent._data.dtype.kind == "c"
-            if cplx:
-                r = _pow_tt_complex(input, exponent)
-            elif (
-                input._dev.type == "cpu" == exponent._dev.type
-                and result_np(input, exponent) in _EXACT_POW
-                and mkl.available()
-            ):
-                r = _pow_tt_exact(input, exponent)
-            else:
-                r = _pow_tt(input, exponent)
+            try:
+                if cplx:
+                    r = _pow_tt_complex(input, exponent)
+                elif (
+                    input._dev.type == "cpu" == exponent._dev.type
+                    and result_np(input, exponent) in _EXACT_POW
+                    and mkl.available()
+                ):
+                    r = _pow_tt_exact(input, exponent)
+                else:
+                    r = _pow_tt(input, exponent)
+            except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+                from engine.sparse_tensor import not_run
+
+                raise not_run("aten::pow.Tensor_Tensor") from None
             node = r.grad_fn
             if type(node) is PowBackward1 and node._vers:  # torch also saves the result (for the exponent)
                 s_, v_ = save_out(node, r)
@@ -1098,39 +1114,44 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             r = ad.copy() if e else np.ones_like(ad)
             return _out(wrap_any(r, input._dev), out)
         e = int(e)
-    if e == 2:
-        r = ad * ad
-    elif e == 0.5 and ad.dtype.kind == "f":
-        r = for_array(np.sqrt, ad)(ad)
-    elif (char := ad.dtype.char) in "fd" and e in (3, -1, -2, -0.5):
-        # torch's pow_tensor_scalar_optimized_kernel: these exponents are products and quotients, not pow()
-        if e == 3:
-            r = ad * ad * ad
-        elif e == -1:
-            r = 1 / ad
-        elif e == -2:
-            r = 1 / (ad * ad)
-        elif type(ad) is BF16Array and activation_cpu.reduced_usable(ad):
-            r = _rsqrt_reduced(ad, avx512=True)  # (bfloat16's pow(-0.5) is its rsqrt kernel, built for AVX512 here)
+    try:
+        if e == 2:
+            r = ad * ad
+        elif e == 0.5 and ad.dtype.kind == "f":
+            r = for_array(np.sqrt, ad)(ad)
+        elif (char := ad.dtype.char) in "fd" and e in (3, -1, -2, -0.5):
+            # torch's pow_tensor_scalar_optimized_kernel: these exponents are products and quotients, not pow()
+            if e == 3:
+                r = ad * ad * ad
+            elif e == -1:
+                r = 1 / ad
+            elif e == -2:
+                r = 1 / (ad * ad)
+            elif type(ad) is BF16Array and activation_cpu.reduced_usable(ad):
+                r = _rsqrt_reduced(ad, avx512=True)  # (bfloat16's pow(-0.5) is its rsqrt kernel, built for AVX512 here)
+            else:
+                r = 1 / for_array(np.sqrt, ad)(ad)
+        elif char in "FD":  # complex64/complex128
+            r = _complex_power_scalar(ad, e)
+        elif e != 0 and e != 1 and type(e) is not complex and pow_cpu.usable(ad):
+            r = pow_cpu.pow_tensor_scalar(ad, e)  # (torch's general case: SLEEF's powf and the C library's pow)
+        elif char in "fd" and type(ad) is _ndarray and type(e) is not complex:
+            # (not exact mode) cpu_kernel_vec(std::pow(x, e), Vectorized::pow): on its scalar loop's elements (all of
+            # a tensor shorter than two vectors) the C library's pow with the exponent a double (a float base's result
+            # rounded once), numpy's on the vector blocks
+            ev, dt = ad.dtype.type(e), ad.dtype
+
+            def scalar(x: Any) -> Any:
+                return c_pow(x.astype(np.float64), np.full(x.shape, float(e))).astype(dt, copy=False)
+
+            with np.errstate(all="ignore"):
+                r = kernel_vec(ad, lambda x: np.power(x, ev), scalar)
         else:
-            r = 1 / for_array(np.sqrt, ad)(ad)
-    elif char in "FD":  # complex64/complex128
-        r = _complex_power_scalar(ad, e)
-    elif e != 0 and e != 1 and type(e) is not complex and pow_cpu.usable(ad):
-        r = pow_cpu.pow_tensor_scalar(ad, e)  # (torch's general case: SLEEF's powf and the C library's pow)
-    elif char in "fd" and type(ad) is _ndarray and type(e) is not complex:
-        # (not exact mode) cpu_kernel_vec(std::pow(x, e), Vectorized::pow): on its scalar loop's elements (all of
-        # a tensor shorter than two vectors) the C library's pow with the exponent a double (a float base's result
-        # rounded once), numpy's on the vector blocks
-        ev, dt = ad.dtype.type(e), ad.dtype
+            r = for_array(np.power, ad)(ad, e)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        from engine.sparse_tensor import pow_scalar
 
-        def scalar(x: Any) -> Any:
-            return c_pow(x.astype(np.float64), np.full(x.shape, float(e))).astype(dt, copy=False)
-
-        with np.errstate(all="ignore"):
-            r = kernel_vec(ad, lambda x: np.power(x, ev), scalar)
-    else:
-        r = for_array(np.power, ad)(ad, e)
+        return pow_scalar(input, exponent, out)
     if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
         r = input._dev.xp.asarray(r)
     t = wrap(r, input._dev)
@@ -2039,7 +2060,11 @@ def _silu(a: Any) -> Any:
 
 def _erf(a: Any) -> Any:
     if type(a) is not np.ndarray and not isinstance(a, np.generic):  # a device array: cupy's own erf kernel
-        from cupyx.scipy.special import erf as device_erf
+        try:
+            from cupyx.scipy.special import erf as device_erf
+        except ImportError:  # not a device array: a sparse tensor's stand-in refuses here (engine/sparse_tensor.py)
+            a.__cuda_array_interface__  # noqa: B018
+            raise
 
         return device_erf(a).astype(a.dtype, copy=False)  # its float16 loop may answer in float32
     # numpy has no erf; math.erf is the C library's, as torch's cpu kernel uses. Mapping over a list avoids
@@ -2187,32 +2212,35 @@ def _make_unary(fn: Any, node_name: str, bw: Any, saves: str, policy: str, name:
             p = fusion.make(fop, input)
             if p is not None:
                 return p
-        d = input._data
-        k = d.dtype.kind
-        if k != "f":
-            if k == "c":
-                if name in COMPLEX_REFUSES:
-                    exc, msg = COMPLEX_REFUSES[name]
-                    raise exc(msg.format(input.dtype.scalar_name()))
-            elif floaty:
-                d = d.astype(DEFAULT.float.np)
-            elif uint_refusal is not None and d.dtype in _UINT_SET:
-                raise _uint_refusal(uint_refusal, d)
-            elif refuses is not None and k in refuses[2]:
-                exc, kernel = refuses[0], refuses[1]
-                if exc is NotImplementedError:
-                    kernel = f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'"
-                raise exc(kernel)
-            elif to_long and k == "b":
-                d = d.astype(np.int64)
-        if red is not None and (type(d) is BF16Array or d.dtype.char == "e") and activation_cpu.reduced_usable(d):
-            r = red(d)  # (torch's float16/bfloat16 kernel, bit for bit)
-        elif type(d) is _ndarray:
-            r = fn(d) if exact is None else exact(d)
-        elif type(d) is BF16Array:  # in float32, rounded once
-            r = apply(fn, d)
-        else:
-            r = fn(d) if direct else for_array(fn, d)(d)
+        try:
+            d = input._data
+            k = d.dtype.kind
+            if k != "f":
+                if k == "c":
+                    if name in COMPLEX_REFUSES:
+                        exc, msg = COMPLEX_REFUSES[name]
+                        raise exc(msg.format(input.dtype.scalar_name()))
+                elif floaty:
+                    d = d.astype(DEFAULT.float.np)
+                elif uint_refusal is not None and d.dtype in _UINT_SET:
+                    raise _uint_refusal(uint_refusal, d)
+                elif refuses is not None and k in refuses[2]:
+                    exc, kernel = refuses[0], refuses[1]
+                    if exc is NotImplementedError:
+                        kernel = f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'"
+                    raise exc(kernel)
+                elif to_long and k == "b":
+                    d = d.astype(np.int64)
+            if red is not None and (type(d) is BF16Array or d.dtype.char == "e") and activation_cpu.reduced_usable(d):
+                r = red(d)  # (torch's float16/bfloat16 kernel, bit for bit)
+            elif type(d) is _ndarray:
+                r = fn(d) if exact is None else exact(d)
+            elif type(d) is BF16Array:  # in float32, rounded once
+                r = apply(fn, d)
+            else:
+                r = fn(d) if direct else for_array(fn, d)(d)
+        except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+            return _sparse_unary(name, input, op, out)
         if type(r) is not _ndarray and isinstance(r, _generic):  # a numpy scalar from 0-dim operands
             r = input._dev.xp.asarray(r)
         t = wrap(r, input._dev)
@@ -2267,7 +2295,10 @@ def round(input: Tensor, *args: Any, decimals: int | None = None, out: Tensor | 
     if d.dtype.kind in "bc" or (decimals is not None and d.dtype.kind != "f"):
         kernel = "round_vml_cpu" if decimals is None else "round_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name()}'")
-    r = np.round(d, decimals or 0) if d.dtype.kind == "f" else d.copy()
+    try:
+        r = np.round(d, decimals or 0) if d.dtype.kind == "f" else d.copy()
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return _sparse_unary("round" if decimals is None else "round.decimals", input, round, out)
     t = wrap_any(r, input._dev)
     if ENABLED[0] and input._rg:
         node = RoundBackward0() if decimals is None else RoundBackward1()
@@ -2386,11 +2417,17 @@ def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def isnan(input: Tensor) -> Tensor:  # noqa: A002
-    return wrap_any(for_array(np.isnan, input._data)(input._data), input._dev)
+    try:
+        return wrap_any(for_array(np.isnan, input._data)(input._data), input._dev)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return _sparse_unary("isnan", input, isnan)
 
 
 def isinf(input: Tensor) -> Tensor:  # noqa: A002
-    return wrap_any(for_array(np.isinf, input._data)(input._data), input._dev)
+    try:
+        return wrap_any(for_array(np.isinf, input._data)(input._data), input._dev)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return _sparse_unary("isinf", input, isinf)
 
 
 def isfinite(input: Tensor) -> Tensor:  # noqa: A002
@@ -2404,7 +2441,10 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     d = input._data
     if type(d) is _ndarray and 0 in d.strides and d.size > 1:
         d = dense_copy(d)  # (an expanded input: numpy's K-order copy would put the broadcast dim fastest)
-    t = wrap(np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf), input._dev)
+    try:
+        t = wrap(np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf), input._dev)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return _sparse_unary("nan_to_num", input, nan_to_num, None, nan, posinf, neginf)
     if ENABLED[0] and input._rg:
         _attach(t, NanToNumBackward0, input, None, (input,), t._data)
     return t

@@ -16,7 +16,7 @@ from engine.ops import elementwise as E
 from engine.ops import sleef_more
 from engine.ops.elementwise import binary, where
 from engine.ops.libm import c_math, torch_unary
-from engine.ops.util import node_class, result_np
+from engine.ops.util import SparseOperand, node_class, result_np
 from engine.tensor import Tensor, wrap
 
 _D2R = math.pi / 180.0
@@ -97,7 +97,10 @@ FNS = {row[0]: E._make_unary(row[1], row[2], row[3], row[4], row[5], row[0]) for
 def _predicate(test: Any, name: str) -> Any:
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
         d = E._tensor_arg(input, name)._data
-        return E._out(wrap(test(d), input._dev), out)
+        try:
+            return E._out(wrap(test(d), input._dev), out)
+        except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+            return E._sparse_unary(name, input, op, out)
 
     op.__name__ = name
     return op

@@ -60,7 +60,11 @@ def xp_of(a: Any) -> Any:
 
 
 def _cupy_of(a: Any) -> Any:
-    import cupy  # only reached for device arrays, so cupy is imported already
+    try:
+        import cupy  # only reached for device arrays, so cupy is imported already
+    except ImportError:  # not a device array: a sparse tensor's stand-in refuses here (engine/sparse_tensor.py)
+        a.__cuda_array_interface__  # noqa: B018
+        raise
 
     return cupy
 

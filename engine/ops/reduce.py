@@ -21,6 +21,7 @@ from engine.ops import softmax_cpu
 from engine.ops.cascade_sum import dim_sum, full_sum
 from engine.ops.elementwise import _grad_op
 from engine.ops.util import (
+    SparseOperand,
     dim_list_ok,
     edge_of,
     holomorphic,
@@ -256,15 +257,18 @@ def sum(
 ) -> Tensor:  # noqa: A001, A002, E501
     dim, keepdim, given = _dim_args("sum", dim, keepdim, _method)
     d = input._data
-    dims = _dims(input, dim)
-    if dtype is not None:
-        d = d.astype(to_dtype(dtype).np)
-    elif d.dtype.kind in "biu":
-        d = d.astype(np.int64)
-    axis = None if dims is None or d.ndim == 0 else (dims if len(dims) > 1 else dims[0])  # 0-dim: dim 0/-1
-    r = _torch_sum(d, axis, keepdim)
-    if r is None:
-        r = d.sum(axis=axis, keepdims=keepdim, dtype=_acc(d))
+    try:
+        dims = _dims(input, dim)
+        if dtype is not None:
+            d = d.astype(to_dtype(dtype).np)
+        elif d.dtype.kind in "biu":
+            d = d.astype(np.int64)
+        axis = None if dims is None or d.ndim == 0 else (dims if len(dims) > 1 else dims[0])  # 0-dim: dim 0/-1
+        r = _torch_sum(d, axis, keepdim)
+        if r is None:
+            r = d.sum(axis=axis, keepdims=keepdim, dtype=_acc(d))
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return _finish(input.sum(dim, keepdim, dtype=dtype), out)
     r = _arr(r if r.dtype == d.dtype else r.astype(d.dtype), input._dev)
     t = wrap(r, input._dev)
     if ENABLED[0] and input._rg:
@@ -873,7 +877,10 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
 
         dims = list(range(input._data.ndim)) if dim is None else [dim] if isinstance(dim, int) else dim
         return matrix_norm(input, "nuc", dims, keepdim, dtype=dtype)
-    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+    try:
+        return vector_norm(input, p, dim, keepdim, dtype=dtype)
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return input.norm(p, dim, keepdim, dtype)
 
 
 NoneType = type(None)

@@ -14,6 +14,7 @@ from engine.memory_format import contiguous_format
 from engine.naming import type_name
 from engine.ops.util import (
     SIZE_OVERLOADS,
+    SparseOperand,
     dim_list_ok,
     edge_of,
     int_list,
@@ -272,7 +273,10 @@ PermuteBackward0 = node_class("PermuteBackward0", lambda self, g, inv: (g.permut
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     d = input._data
-    n = d.ndim
+    try:
+        n = d.ndim
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return input.transpose(dim0, dim1)
     a, b = norm_dim(dim0, n), norm_dim(dim1, n)
     if n == 0:
         return _record(view_of(d.view(), input), TransposeBackward0, input, (0, 0))
@@ -286,8 +290,12 @@ swapaxes = swapdims = transpose
 
 def t(input: Tensor) -> Tensor:  # noqa: A002
     d = input._data
-    if d.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {d.ndim}D")
+    try:
+        n = d.ndim
+    except SparseOperand:  # a sparse operand (engine/sparse_tensor.py)
+        return input.t()
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
     return _record(view_of(d.T, input), TBackward0, input, (), t)
 
 

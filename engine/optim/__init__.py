@@ -23,10 +23,12 @@ from engine.optim.radam import RAdam
 from engine.optim.rmsprop import RMSprop
 from engine.optim.rprop import Rprop
 from engine.optim.sgd import SGD
+from engine.optim.sparse_adam import SparseAdam
 
 __all__ = [
     "ASGD",
     "SGD",
+    "SparseAdam",
     "Adadelta",
     "Adafactor",
     "Adagrad",

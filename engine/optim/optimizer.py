@@ -371,7 +371,12 @@ class SingleTensorOptimizer(Optimizer):
                 for flag in self._unsupported:
                     if group[flag] and (flag != "foreach" or type(self).__name__ == "ASGD"):  # (see check_flags)
                         raise not_supported(type(self).__name__, flag)
-                self._update(group)
+                try:
+                    self._update(group)
+                except NotImplementedError as e:  # a sparse .grad (engine/optim/sparse_grads.py)
+                    from engine.optim.sparse_grads import sparse_update
+
+                    sparse_update(self, group, e)
         finally:
             ENABLED[0] = prev
         return loss

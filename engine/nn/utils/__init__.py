@@ -61,8 +61,15 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0, e
         return engine.tensor(0.0)
     first_device = tensors[0].device
     norms = []
-    for group in _group_by_device_and_dtype(tensors).values():
-        norms.extend(vector_norm(g, norm_type) for g in group)
+    try:
+        for group in _group_by_device_and_dtype(tensors).values():
+            norms.extend(vector_norm(g, norm_type) for g in group)
+    except NotImplementedError:
+        if any(t.is_sparse for t in tensors):  # (a sparse gradient: torch's dispatcher error, engine/sparse_tensor.py)
+            from engine.sparse_tensor import not_run
+
+            raise not_run("aten::linalg_vector_norm") from None
+        raise
     total_norm = vector_norm(engine.stack([n.to(first_device) for n in norms]), norm_type)
     if error_if_nonfinite and bool(total_norm.isnan() | total_norm.isinf()):
         raise RuntimeError(
@@ -138,7 +145,14 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
         )
     for group in _group_by_device_and_dtype(grads).values():
         for g in group:
-            g.clamp_(min=-clip_value, max=clip_value)
+            try:
+                g.clamp_(min=-clip_value, max=clip_value)
+            except NotImplementedError:
+                if g.is_sparse:  # (torch's dispatcher error: engine/sparse_tensor.py)
+                    from engine.sparse_tensor import not_run
+
+                    raise not_run("aten::clamp_min_") from None
+                raise
 
 
 def _check_param_device(param: Tensor, old_param_device: int | None) -> int:
