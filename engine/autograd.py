@@ -911,7 +911,7 @@ def _add_plain(a: Any, b: Any) -> Any:
     """a + b for two gradients of one input when no graph is built (a shared input, as in d * d)."""
     r = plain_op(_np_add, a, b)
     if r is None:  # (after a sparse gradient, torch's InputBuffer adds the new one first: engine/sparse_tensor.py)
-        return b + a if a.is_sparse else a + b
+        return b + a if getattr(a, "is_sparse", False) is True else a + b  # (Grads of a multi-output node: none)
     return r
 
 

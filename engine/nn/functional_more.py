@@ -799,7 +799,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     out = wrap(weight._data[idx.reshape(-1)].reshape(*idx.shape, width), weight._dev)
 
     def backward(g: Tensor, indices: Tensor) -> tuple:
-        if sparse:  # torch's embedding_sparse_backward: a sparse COO gradient (engine/sparse_tensor.py)
+        # torch's embedding_sparse_backward: a sparse COO gradient (engine/sparse_tensor.py, cpu only: on cuda
+        # the engine's sparse tensors are not there, so the same values come dense)
+        if sparse and g._dev.type == "cpu":
             from engine.sparse_tensor import embedding_sparse_grad
 
             return (embedding_sparse_grad(g, indices, (n, width), padding_idx, scale_grad_by_freq),)
