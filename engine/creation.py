@@ -156,9 +156,11 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
     infer_scalar_type does); a one-element tensor among them is a number, and each misfit gets torch's error.
     target: the dtype= asked for, which torch stores in (and so reads an element by)."""
 
-    def scan(x: Any) -> Any:  # the promoted dtype of every leaf, None for no leaves
+    def scan(x: Any) -> Any:  # the promoted dtype of every leaf
         if not _seq(x) or isinstance(x, np.ndarray):  # (an array's items are of its dtype)
             return _leaf_dtype(x)
+        if not len(x):  # (torch's infer_scalar_type: an empty sequence is of the default dtype, as numpy's)
+            return DEFAULT.float
         kinds = set(map(type, x))
         if len(kinds) == 1 and (only := kinds.pop()) in (float, int, bool):  # (the common rows of numbers)
             return DEFAULT.float if only is float else int64 if only is int else bool_
@@ -188,6 +190,8 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
             break
         x = x[0]
     dt = DEFAULT.float if found is None else found
+    if 0 in shape:  # torch stores no element of an empty tensor, so nothing past the first elements is checked
+        return np.zeros(shape, np.int8).tolist(), dt.np
 
     def build(x: Any, depth: int) -> Any:
         if depth < len(shape):
