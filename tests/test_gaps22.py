@@ -72,3 +72,19 @@ def test_tensor_from_nested_lists_with_an_empty_first_row() -> None:
         ])
     )  # fmt: skip
     assert "0 OK tensor([], size=(2, 0)) torch.float32" in out
+
+
+def test_python_functions_take_no_numpy_keywords() -> None:
+    # torch's argument parser reads axis=/keepdims= for dim=/keepdim= (x.max(0, keepdims=True)), but norm,
+    # split, unique, unique_consecutive and unflatten are Python functions, whose signatures have no such names
+    same_as_torch(
+        _cases([
+            "x.max(0, keepdims=True)", "x.prod(0, keepdims=True)", "x.sum(axis=0, keepdims=True)",
+            "x.norm(dim=0, keepdims=True)", "torch.norm(x, dim=0, keepdims=True)", "x.norm(axis=0)",
+            "torch.norm(x, axis=0)", "x.split(2, axis=0)", "torch.split(x, 2, axis=0)", "x.unique(axis=0)",
+            "x.unique_consecutive(axis=0)", "x.unflatten(axis=0, sizes=(1, 2))", "x.norm(2, 0, keepdims=True)",
+            "x.unique(dim=0, keepdims=True)", "x.std(0, 1, 2, 3)", "torch.unique_consecutive(x, axis=0)",
+            "x.norm(dim=0, keepdim=True)", "x.norm(2, 0, True)", "x.split(2, 1)", "x.unique(dim=1)", "x.norm(out=x)",
+            "x.split(split_size=2)",
+        ])
+    )  # fmt: skip
