@@ -88,3 +88,39 @@ def test_python_functions_take_no_numpy_keywords() -> None:
             "x.split(split_size=2)",
         ])
     )  # fmt: skip
+
+
+def test_explicit_none_is_refused_where_torchs_parser_refuses_it() -> None:
+    # an explicit None is not "not given": torch's parser takes no None for max's dim or other, logsumexp's or
+    # squeeze's dim, std's unbiased (dim=None and correction=None it takes)
+    same_as_torch(
+        _cases([
+            "torch.max(x, None)", "torch.min(x, None)", "x.max(None)", "x.min(None)", "torch.max(x, dim=None)",
+            "x.max(dim=None)", "torch.max(x, None, True)", "x.max(None, True)", "torch.max(x, other=None)",
+            "torch.max(x, 0, None)", "x.max(0, keepdim=None)", "x.logsumexp(None)", "torch.logsumexp(x, None)",
+            "x.logsumexp(dim=None)", "torch.logsumexp(x, dim=None)", "torch.special.logsumexp(x, None)",
+            "x.squeeze(None)", "torch.squeeze(x, None)", "x.squeeze(dim=None)", "torch.squeeze(x, dim=None)",
+            "x.clone().squeeze_(None)", "x.clone().squeeze_(dim=None)", "x.std(0, None, True)", "x.std(None)",
+            "x.std(dim=None)", "torch.std(x, 0, None, True)", "x.var(0, None, True)", "x.std(0, True, None)",
+            "x.std(None, True)", "x.std(0, keepdim=None)", "x.std(0, unbiased=None)", "x.std(correction=None)",
+            "torch.std(x, None)", "torch.var(x, 0, None, True)", "torch.var_mean(x, 0, None, True)",
+            "torch.std_mean(x, unbiased=None)", "torch.std_mean(x, None)", "torch.std(x, True, correction=1)",
+            "torch.var_mean(x, True, correction=1)", "torch.std_mean(x, 0, True, correction=1)",
+            "torch.std(x, 0, True, correction=1)",
+        ])
+    )  # fmt: skip
+
+
+def test_the_successful_forms_still_run() -> None:
+    same_as_torch(
+        _cases([
+            "torch.max(x)", "torch.max(x, 1)", "torch.max(x, x)", "torch.max(x, other=x)", "x.max(1, True)",
+            "torch.min(x, 0, keepdim=True)", "x.logsumexp(0)", "torch.logsumexp(x, (0, 1))", "torch.logsumexp(x, ())",
+            "torch.special.logsumexp(x, 1)", "torch.ones(2, 1).squeeze()", "torch.ones(2, 1).squeeze(1)",
+            "torch.squeeze(torch.ones(1, 2, 1), (0, 2))", "torch.ones(2, 1, 1).squeeze(1, 2)",
+            "torch.ones(2, 1).squeeze_()", "torch.ones(2, 1).squeeze_(1)", "torch.ones(2, 1, 1).squeeze_((1, 2))",
+            "x.std()", "x.std(0)", "x.std(0, False, True)", "x.var(True)", "x.std(correction=0)",
+            "torch.std_mean(x, 0)", "torch.var_mean(x, (0, 1), correction=0)", "torch.var_mean(x, False)",
+            "torch.tensor([[1., 2.]], requires_grad=True).squeeze().sum().grad_fn",
+        ])
+    )  # fmt: skip
