@@ -319,8 +319,13 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
 
         if isinstance(dtype, tensortype):  # t.type(torch.IntTensor): the legacy type's dtype
             dtype = dtype._dtype
-        elif not isinstance(dtype, (dtype_type, type)):  # (t.type(3): torch's parser's words)
-            raise TypeError("dtype must be a type, str, or dtype object")
+        elif not isinstance(dtype, dtype_type):
+            if isinstance(dtype, type):  # (t.type(np.float32), t.type(float): no tensor type of torch's)
+                # (named by its C tp_name: a class written in Python by its name, a C one with its module)
+                mod, name = dtype.__module__, dtype.__name__
+                heap = dtype.__flags__ & 512  # (Py_TPFLAGS_HEAPTYPE)
+                raise ValueError(f"invalid type: '{name if heap or mod == 'builtins' else f'{mod}.{name}'}'")
+            raise TypeError("dtype must be a type, str, or dtype object")  # (t.type(3): torch's parser's words)
     return S.cast(self, to_dtype(dtype).np, None)
 
 
@@ -476,8 +481,7 @@ def _new_factory(fn_name: str) -> Any:
                **kw: Any) -> Tensor:  # fmt: skip
         from engine import creation
 
-        if isinstance(dtype, str):
-            raise TypeError(f"new_{fn_name}(): argument 'dtype' must be torch.dtype, not str")
+        creation._dtype_arg("new_" + fn_name, dtype)  # (a name, numpy's dtype: torch's parser's refusal)
         dtype = dtype if dtype is not None else self.dtype
         device = device if device is not None else self._dev
         # the keyword forms: new_zeros(size=...), new_full(size=..., fill_value=...), new_tensor(data=...)

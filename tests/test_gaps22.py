@@ -124,3 +124,49 @@ def test_the_successful_forms_still_run() -> None:
             "torch.tensor([[1., 2.]], requires_grad=True).squeeze().sum().grad_fn",
         ])
     )  # fmt: skip
+
+
+def test_parser_refusals_list_what_was_given() -> None:
+    # arange's refusal lists an explicit step (even 1); normal's unknown keywords get its signatures;
+    # from_numpy is a one-argument C function; a call with no arguments gets the parser's signatures too
+    same_as_torch(
+        _cases([
+            "torch.arange(0, 3, 1, require_grad=True)", "torch.arange(0, 3, require_grad=True)",
+            "torch.arange(3, require_grad=True)", "torch.arange(0, 'a', 1)", "torch.arange(0, 'a')",
+            "torch.arange(0, 3, 1)", "torch.arange(0, 3)", "torch.arange(5)", "torch.arange(0, 1, 0.25)",
+            "torch.arange(0, 3, 1, dtype=np.float32)", "torch.arange(end=3)", "torch.arange(0, 3, step=1)",
+            "torch.normal(0, 1, (2,), require_grad=True)", "torch.normal(x, 1., foo=3)", "torch.normal(x, x, foo=3)",
+            "torch.normal(0., 1., (2,)).shape", "torch.normal(x, 1.).shape", "torch.normal(x, x).shape",
+            "torch.normal(0., x).shape", "torch.from_numpy(np.zeros(2), foo=1)", "torch.from_numpy(a=np.zeros(2))",
+            "torch.from_numpy(np.zeros(2), np.zeros(2))", "torch.from_numpy()", "torch.from_numpy(np.zeros(2))",
+            "torch.from_numpy([1])", "torch.mm(x)", "torch.randn()", "torch.mm()", "torch.rand()", "torch.zeros()",
+            "torch.matmul(x)",
+        ])
+    )  # fmt: skip
+
+
+def test_numpy_dtypes_are_refused_as_torchs_parser_refuses_them() -> None:
+    # dtype= takes a torch.dtype (or float, int, bool, complex), never numpy's dtype; x.type takes no class but
+    # a legacy tensor type (x.type(np.float32): ValueError naming the class by its C tp_name)
+    f = "np.dtype('float32')"
+    same_as_torch(
+        _cases([
+            f"torch.zeros(2, dtype={f})", f"torch.ones(2, dtype={f})", f"torch.empty(2, dtype={f}).shape",
+            f"torch.full((2,), 1., dtype={f})", f"torch.tensor([1.], dtype={f})", f"torch.as_tensor([1.], dtype={f})",
+            f"torch.arange(3, dtype={f})", f"torch.linspace(0, 1, 3, dtype={f})", f"torch.eye(2, dtype={f})",
+            f"torch.randn(2, dtype={f}).shape", f"torch.rand(2, dtype={f}).shape", f"torch.zeros_like(x, dtype={f})",
+            f"torch.randint(3, (2,), dtype={f}).shape", "torch.zeros(2, dtype=np.dtype('int64'))",
+            f"torch.full_like(x, 1, dtype={f}).shape", f"torch.empty_like(x, dtype={f}).shape",
+            f"torch.ones_like(x, dtype={f}).shape", f"x.new_zeros(2, dtype={f})", f"x.new_ones(2, dtype={f})",
+            f"x.new_tensor([1], dtype={f})", f"x.new_full((2,), 1, dtype={f})", f"x.new_empty(2, dtype={f}).shape",
+            f"torch.zeros(2, dtype={f}, requires_grad=True)", "torch.zeros(2, dtype=np.float32)",
+            "x.new_zeros(2, dtype='float32')", "x.new_tensor([1], dtype=np.float32)",
+            "x.new_empty(2, dtype=float).dtype",
+            "x.new_ones(2, dtype=torch.int32)", "x.new_ones(2).dtype", "torch.zeros(2, dtype=float)",
+            "torch.ones(2, dtype=torch.float16)", f"x.to({f}).dtype", "x.type(np.float32)", f"x.type({f})",
+            "x.type(float)", "x.type(int)", "x.type(bool)", "x.type(complex)", "x.type('float')",
+            "x.type('torch.float32')",
+            "x.type(torch.DoubleTensor).dtype", "x.type(3)", "x.type(torch.float16).dtype", "x.type()",
+            "x.type('torch.IntTensor').dtype", "x.type(dtype=torch.int32).dtype", "x.type(torch.nn.Linear)",
+        ])
+    )  # fmt: skip
