@@ -460,9 +460,15 @@ def _numpy_names() -> None:
     """torch's functions take axis=/keepdims= for dim=/keepdim= (ops/util.numpy_names)."""
     from engine.ops.util import numpy_names
 
+    python = {"norm", "split", "unique", "unique_consecutive"}  # (torch's, in Python: no numpy names there)
     g = globals()
     for name, value in list(g.items()):
-        if not name.startswith("_") and callable(value) and getattr(value, "__module__", "").startswith("engine."):
+        if (
+            not name.startswith("_")
+            and name not in python
+            and callable(value)
+            and getattr(value, "__module__", "").startswith("engine.")
+        ):
             if not isinstance(value, type):
                 g[name] = numpy_names(value, name)
 

@@ -12,6 +12,7 @@ from engine import random as rnd
 from engine.backend import DEFAULTS, host, to_device
 from engine.bf16 import BF16Array, bf16_cpu_only, round_bits, to_bf16
 from engine.dtypes import DEFAULT, FROM_NP, INT, UINTS, bool_, default_complex, float32, int64, promote_types, to_dtype
+from engine.dtypes import dtype as _DTYPE
 from engine.naming import type_name
 from engine.ops.cascade_sum import dense_flat
 from engine.ops.util import (
@@ -94,17 +95,24 @@ def _finish(arr: Any, dev: Any, requires_grad: bool, out: Tensor | None = None, 
 
 
 def _dtype_arg(fn: str, dtype: Any) -> None:
-    """torch's argument parser takes a torch.dtype (or float, int, bool, complex) for dtype=, never its name."""
+    """torch's argument parser takes a torch.dtype (or float, int, bool, complex) for dtype=, never its name nor
+    numpy's dtype."""
+    if dtype is None or dtype.__class__ is _DTYPE:  # (the usual cases, at one test)
+        return
     if isinstance(dtype, str):
         raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not str")
     if isinstance(dtype, type) and dtype not in (float, int, bool, complex):  # (dtype=np.float32)
         raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not type")
+    if isinstance(dtype, np.dtype):  # (dtype=np.dtype('float32'))
+        raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {parser_type_name(dtype)}")
 
 
 def _bad_dtype(dtype: Any) -> bool:
-    """A dtype= that torch's parser refuses (a name, or a class such as np.float32): for the functions whose
-    parser has several signatures, which then lists them."""
-    return isinstance(dtype, str) or isinstance(dtype, type) and dtype not in (float, int, bool, complex)
+    """A dtype= that torch's parser refuses (a name, a class such as np.float32, a numpy dtype): for the functions
+    whose parser has several signatures, which then lists them."""
+    if dtype is None or dtype.__class__ is _DTYPE:
+        return False
+    return isinstance(dtype, (str, np.dtype)) or isinstance(dtype, type) and dtype not in (float, int, bool, complex)
 
 
 def _given(**kw: Any) -> dict:
@@ -156,9 +164,11 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
     infer_scalar_type does); a one-element tensor among them is a number, and each misfit gets torch's error.
     target: the dtype= asked for, which torch stores in (and so reads an element by)."""
 
-    def scan(x: Any) -> Any:  # the promoted dtype of every leaf, None for no leaves
+    def scan(x: Any) -> Any:  # the promoted dtype of every leaf
         if not _seq(x) or isinstance(x, np.ndarray):  # (an array's items are of its dtype)
             return _leaf_dtype(x)
+        if not len(x):  # (torch's infer_scalar_type: an empty sequence is of the default dtype, as numpy's)
+            return DEFAULT.float
         kinds = set(map(type, x))
         if len(kinds) == 1 and (only := kinds.pop()) in (float, int, bool):  # (the common rows of numbers)
             return DEFAULT.float if only is float else int64 if only is int else bool_
@@ -188,6 +198,8 @@ def _infer(data: Any, target: Any = None) -> tuple[Any, Any]:
             break
         x = x[0]
     dt = DEFAULT.float if found is None else found
+    if 0 in shape:  # torch stores no element of an empty tensor, so nothing past the first elements is checked
+        return np.zeros(shape, np.int8).tolist(), dt.np
 
     def build(x: Any, depth: int) -> Any:
         if depth < len(shape):
@@ -336,7 +348,13 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 asarray = as_tensor
 
 
-def from_numpy(ndarray: np.ndarray) -> Tensor:
+def from_numpy(*args: Any, **kwargs: Any) -> Tensor:
+    """torch.from_numpy(ndarray): a C function of one argument (METH_O), with Python's messages for that."""
+    if kwargs:
+        raise TypeError("torch._VariableFunctionsClass.from_numpy() takes no keyword arguments")
+    if len(args) != 1:
+        raise TypeError(f"torch._VariableFunctionsClass.from_numpy() takes exactly one argument ({len(args)} given)")
+    ndarray = args[0]
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type_name(ndarray)})")
     _check_numpy(ndarray)
@@ -621,23 +639,26 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float, complex, np.number, np.bool_))
 
 
+_STEP: Any = object()  # arange's step not given (torch's errors list an explicit step, even 1)
+
+
 def _number_args(start: Any, end: Any, step: Any) -> None:
     """arange's arguments refused as torch's parser refuses them (torch.arange('5'))."""
     if end is None:
         if not _is_number(start):  # (a start of None here was given: arange(None))
             raise TypeError(f"arange(): argument 'end' (position 1) must be Number, not {parser_type_name(start)}")
         return
-    args = (start, end) if step == 1 and type(step) is int else (start, end, step)
+    args = (start, end) if step is _STEP else (start, end, step)
     if start is not None and not all(_is_number(v) for v in args):
         raise invalid_combination("arange", args, _ARANGE_OVERLOADS, False)
 
 
-def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor | None = None, dtype: Any = None,
+def arange(start: Any = _MISSING, end: Any = None, step: Any = _STEP, *, out: Tensor | None = None, dtype: Any = None,
            layout: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
     if kw and start is _MISSING:  # (keywords only: the parser matches the first overload, its argument missing)
         raise TypeError('arange() missing 1 required positional arguments: "end"')
     if kw or _bad_dtype(dtype):  # (np.arange habits, arange(0, 5, num=2), dtype=np.float32)
-        given = {"start": start, "end": _MISSING if end is None else end, "step": _MISSING if step == 1 else step}
+        given = {"start": start, "end": _MISSING if end is None else end, "step": _MISSING if step is _STEP else step}
         raise _unknown_keywords("arange", given, {**kw, **_given(dtype=dtype)}, _ARANGE_OVERLOADS)
     if start is _MISSING:
         if end is None:
@@ -647,7 +668,7 @@ def arange(start: Any = _MISSING, end: Any = None, step: Any = 1, *, out: Tensor
             raise TypeError('arange() missing 1 required positional arguments: "end"')
         start = None  # arange(end=4)
     _number_args(start, end, step)
-    start, end, step = _num(start), _num(end), _num(step)
+    start, end, step = _num(start), _num(end), 1 if step is _STEP else _num(step)
     if end is None:
         start, end = 0, start
     elif start is None:  # arange(end=4)

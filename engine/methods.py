@@ -3,6 +3,7 @@ about storage and every op is defined once in engine/ops."""
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numpy as np
@@ -61,7 +62,7 @@ from engine.ops import special_igamma as IGAM
 from engine.ops import statistics as STA
 from engine.ops import unsafe_split as US
 from engine.ops.util import bad_keywords, edge_of, invalid_combination, named_code, node_class, numpy_names
-from engine.tensor import Size, Tensor, view_of, wrap
+from engine.tensor import PYTHON_LEVEL_METHODS, Size, Tensor, view_of, wrap
 from engine.warn import user_stacklevel
 
 
@@ -318,8 +319,13 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
 
         if isinstance(dtype, tensortype):  # t.type(torch.IntTensor): the legacy type's dtype
             dtype = dtype._dtype
-        elif not isinstance(dtype, (dtype_type, type)):  # (t.type(3): torch's parser's words)
-            raise TypeError("dtype must be a type, str, or dtype object")
+        elif not isinstance(dtype, dtype_type):
+            if isinstance(dtype, type):  # (t.type(np.float32), t.type(float): no tensor type of torch's)
+                # (named by its C tp_name: a class written in Python by its name, a C one with its module)
+                mod, name = dtype.__module__, dtype.__name__
+                heap = dtype.__flags__ & 512  # (Py_TPFLAGS_HEAPTYPE)
+                raise ValueError(f"invalid type: '{name if heap or mod == 'builtins' else f'{mod}.{name}'}'")
+            raise TypeError("dtype must be a type, str, or dtype object")  # (t.type(3): torch's parser's words)
     return S.cast(self, to_dtype(dtype).np, None)
 
 
@@ -475,8 +481,7 @@ def _new_factory(fn_name: str) -> Any:
                **kw: Any) -> Tensor:  # fmt: skip
         from engine import creation
 
-        if isinstance(dtype, str):
-            raise TypeError(f"new_{fn_name}(): argument 'dtype' must be torch.dtype, not str")
+        creation._dtype_arg("new_" + fn_name, dtype)  # (a name, numpy's dtype: torch's parser's refusal)
         dtype = dtype if dtype is not None else self.dtype
         device = device if device is not None else self._dev
         # the keyword forms: new_zeros(size=...), new_full(size=..., fill_value=...), new_tensor(data=...)
@@ -925,7 +930,26 @@ for _alias, _name in (("absolute_", "abs_"), ("negative_", "neg_"), ("arccos_", 
                       ("arctanh_", "atanh_")):  # fmt: skip
     METHODS.setdefault(_alias, METHODS[_name])
 for _name, _fn in METHODS.items():
-    setattr(Tensor, _name, numpy_names(_fn, _name) if not isinstance(_fn, property) else _fn)
+    # (torch's Python methods, x.norm, have no numpy names: Python's unexpected-keyword error)
+    _numpy = not isinstance(_fn, property) and _name not in PYTHON_LEVEL_METHODS
+    setattr(Tensor, _name, numpy_names(_fn, _name) if _numpy else _fn)
+
+
+def _python_method(fn: Any, name: str) -> Any:
+    """A copy of fn named as torch's Python method is in Python's own argument errors ("Tensor.norm() got an
+    unexpected keyword argument 'keepdims'")."""
+    code = fn.__code__
+    if hasattr(code, "co_qualname"):
+        code = code.replace(co_qualname=f"Tensor.{name}")
+    new = types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__kwdefaults__, new.__doc__, new.__qualname__ = fn.__kwdefaults__, fn.__doc__, f"Tensor.{name}"
+    new.__dict__.update(fn.__dict__)
+    return new
+
+
+Tensor.norm = _python_method(R.norm.__wrapped__, "norm")  # (without torch.norm's out=, which the method lacks)
+Tensor.split = _python_method(_split_method, "split")
+Tensor.unique = _python_method(R.unique, "unique")
 
 Tensor.T = property(S.T)
 Tensor.mT = property(S.mT)

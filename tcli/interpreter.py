@@ -1890,6 +1890,10 @@ class Interpreter:
                 try:
                     r = fn()
                 except BaseException as e:
+                    if e.__class__ in _PARSER_REFUSED or isinstance(e, TypeError):  # (torch.mm(): its signatures)
+                        refused = refusal(e, fn, (), None, called)
+                        if refused is not None:
+                            raise _fail(refused, node) from None
                     if e.__class__ is TypeError:
                         missing_args(e, fn, called)
                     tag(e, node)

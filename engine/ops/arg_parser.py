@@ -63,6 +63,7 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
     ("method", "softmax"): ("(int dim, torch.dtype dtype = None)",),
     ("method", "log_softmax"): ("(int dim, torch.dtype dtype = None)",),
     ("method", "squeeze"): ("()", "(int dim)", "(tuple of ints dim)"),
+    ("method", "squeeze_"): ("()", "(int dim)", "(tuple of ints dim)"),
     ("method", "unsqueeze"): ("(int dim)",),
     ("method", "transpose"): ("(int dim0, int dim1)",),
     ("method", "permute"): ("(tuple of ints dims)",),
@@ -277,6 +278,20 @@ SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {
                           "(Tensor input, tuple of ints dim = None, *, Number correction = None, "
                           "bool keepdim = False, Tensor out = None)",
                           "(Tensor input, bool unbiased = True)"),
+    ("function", "normal"): ("(Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)",
+                             "(Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None)",
+                             "(float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)",
+                             "(float mean, float std, tuple of ints size, *, torch.Generator generator = None, "
+                             "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+                             "torch.device device = None, bool pin_memory = False, bool requires_grad = False)"),
+    ("function", "std_mean"): ("(Tensor input, tuple of ints dim, bool unbiased = True, bool keepdim = False)",
+                               "(Tensor input, tuple of ints dim = None, *, Number correction = None, "
+                               "bool keepdim = False)",
+                               "(Tensor input, bool unbiased = True)"),
+    ("function", "var_mean"): ("(Tensor input, tuple of ints dim, bool unbiased = True, bool keepdim = False)",
+                               "(Tensor input, tuple of ints dim = None, *, Number correction = None, "
+                               "bool keepdim = False)",
+                               "(Tensor input, bool unbiased = True)"),
     ("function", "all"): ("(Tensor input, *, Tensor out = None)",
                           "(Tensor input, tuple of ints dim = None, bool keepdim = False, *, Tensor out = None)",
                           "(Tensor input, int dim, bool keepdim = False, *, Tensor out = None)"),

@@ -708,17 +708,16 @@ def transpose_(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return _view_inplace(x, lambda a: transpose(a, dim0, dim1), "TransposeBackward1")
 
 
-def squeeze_(x: Tensor, dim: Any = None) -> Tensor:
+_SQUEEZE_ALL: Any = object()  # squeeze_'s dim not given (torch's parser takes no None for it)
+
+
+def squeeze_(x: Tensor, dim: Any = _SQUEEZE_ALL) -> Tensor:
     from engine.ops.shape import squeeze
 
-    node = (
-        "SqueezeBackward3"
-        if dim is None
-        else "SqueezeBackward5"
-        if isinstance(dim, (tuple, list))
-        else ("SqueezeBackward4")
-    )
-    return _view_inplace(x, lambda a: squeeze(a, dim), node)
+    if dim is _SQUEEZE_ALL:
+        return _view_inplace(x, squeeze, "SqueezeBackward3")
+    node = "SqueezeBackward5" if isinstance(dim, (tuple, list)) else "SqueezeBackward4"
+    return _view_inplace(x, lambda a: squeeze(a, dim), node)  # (None: squeeze's error, as torch's parser's)
 
 
 def unsqueeze_(x: Tensor, dim: int) -> Tensor:

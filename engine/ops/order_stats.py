@@ -793,6 +793,11 @@ def _maxmin(name: str, fn: Callable) -> Callable:
         dim = kwargs["dim"] if "dim" in kwargs else args[1] if len(args) > 1 else None
         if isinstance(dim, (tuple, list)):
             raise _maxmin_dim_error(name, args, kwargs, _method)
+        if dim is None and (len(args) > 1 or "dim" in kwargs) or kwargs.get("other", 0) is None:
+            from engine.ops.arg_parser import refusal  # (an explicit None: no signature of torch's takes it)
+
+            kind, given = ("method", args[1:]) if _method else ("function", args)
+            raise refusal(kind, name, given, kwargs) or TypeError(f"{name}(): None given for dim or other")
         keep = kwargs["keepdim"] if "keepdim" in kwargs else args[2] if len(args) > 2 else False
         if type(keep) is not bool and not isinstance(dim, Tensor):  # (keepdim: a bool, as the parser reads it)
             if not _method:

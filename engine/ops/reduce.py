@@ -642,10 +642,21 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # 
 
 
 # ---- var / std ---------------------------------------------------------------------------------------
+NOUNBIASED: Any = object()  # `unbiased` not passed (torch's parser refuses an explicit None)
+
+
+def _bool_dim_refusal(name: str, input: Tensor, unbiased: bool, correction: Any) -> TypeError:  # noqa: A002
+    from engine.ops.arg_parser import SIGNATURES, _invalid_combination
+
+    return _invalid_combination(name, SIGNATURES[("function", name)], (input, unbiased), {"correction": correction})
+
+
 def _correction(unbiased: Any, correction: Any) -> float:
     if correction is not None:
+        if unbiased is not NOUNBIASED:  # (no signature of torch's takes both: tcli says it as its parser does)
+            raise TypeError("std/var(): unbiased and correction given together")
         return correction
-    if unbiased is None:
+    if unbiased is NOUNBIASED:
         return 1
     return 1 if unbiased else 0
 
@@ -691,9 +702,11 @@ def _varstd(
     input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool, fname: str = ""
 ) -> Tensor:  # noqa: A002
     if isinstance(dim, bool):
+        if correction is not None:  # torch.std(x, True, correction=0): no signature of torch's takes both
+            raise _bool_dim_refusal(fname or ("std" if is_std else "var"), input, dim, correction)
         unbiased, dim = dim, None
-    if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):  # (torch's parser refuses it)
-        name = "std" if is_std else "var"
+    if unbiased is not NOUNBIASED and not isinstance(unbiased, (bool, np.bool_)):  # (torch's parser refuses it)
+        name = fname or ("std" if is_std else "var")
         raise TypeError(f"{name}(): argument 'unbiased' must be bool, not {type(unbiased).__name__}")
     d = input._data
     if d.dtype.kind not in "fc":
@@ -759,7 +772,7 @@ def _varstd(
 @with_out
 @whole
 def var(
-    input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
+    input: Tensor, dim: Any = None, unbiased: Any = NOUNBIASED, keepdim: bool = False, *, correction: Any = None
 ) -> Tensor:  # noqa: A002
     return _varstd(input, dim, unbiased, keepdim, correction, False)
 
@@ -767,7 +780,7 @@ def var(
 @with_out
 @whole
 def std(
-    input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
+    input: Tensor, dim: Any = None, unbiased: Any = NOUNBIASED, keepdim: bool = False, *, correction: Any = None
 ) -> Tensor:  # noqa: A002
     return _varstd(input, dim, unbiased, keepdim, correction, True)
 
@@ -801,6 +814,8 @@ VarMeanBackward0 = multi_class("VarMeanBackward0", _var_mean_bw)
 def _varstd_mean(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, is_std: bool) -> tuple:  # noqa: A002
     """(std or var, mean), both outputs of one StdMeanBackward0 / VarMeanBackward0 node, as in torch."""
     if isinstance(dim, bool):
+        if correction is not None:
+            raise _bool_dim_refusal("std_mean" if is_std else "var_mean", input, dim, correction)
         unbiased, dim = dim, None
     prev = ENABLED[0]
     ENABLED[0] = False
@@ -824,14 +839,14 @@ def _varstd_mean(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correcti
 
 @whole
 def var_mean(
-    input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
+    input: Tensor, dim: Any = None, unbiased: Any = NOUNBIASED, keepdim: bool = False, *, correction: Any = None
 ) -> tuple:  # noqa: A002
     return _varstd_mean(input, dim, unbiased, keepdim, correction, False)
 
 
 @whole
 def std_mean(
-    input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None
+    input: Tensor, dim: Any = None, unbiased: Any = NOUNBIASED, keepdim: bool = False, *, correction: Any = None
 ) -> tuple:  # noqa: A002
     return _varstd_mean(input, dim, unbiased, keepdim, correction, True)
 
@@ -1079,9 +1094,12 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     if d.dtype.kind not in "fc":
         d = d.astype(DEFAULT.float.np)
     dims = _axes(input, dim)
-    if dims is None and not keepdim and d.size and d.ndim and isinstance(dim, (list, tuple)):
-        # torch's kernel sums dim=() over every dim but adds back the maxima it kept (all size-1 dims) in place
-        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape [{', '.join(['1'] * d.ndim)}]")
+    if dims is None:
+        if dim is None:  # (torch's dim has no default and takes no None: x.logsumexp(None))
+            raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not NoneType")
+        if not keepdim and d.size and d.ndim and isinstance(dim, (list, tuple)):
+            # torch's kernel sums dim=() over every dim but adds back the maxima it kept (all size-1 dims)
+            raise RuntimeError(f"output with shape [] doesn't match the broadcast shape [{', '.join(['1'] * d.ndim)}]")
     if d.dtype.kind == "f" and d.size and d.ndim:
         r = _lse_real(wrap(d, input._dev), dims if dims is not None else tuple(range(d.ndim)), keepdim)
     else:

@@ -484,12 +484,15 @@ SqueezeBackward4 = node_class("SqueezeBackward4", _sq_bw)
 UnsqueezeBackward0 = node_class("UnsqueezeBackward0", lambda self, g, dim: (g.squeeze(dim),))
 
 
-def squeeze(input: Tensor, dim: Any = None, *extra: Any) -> Tensor:  # noqa: A002
+_ALL_DIMS: Any = object()  # squeeze's dim not given (torch's parser takes no None for it)
+
+
+def squeeze(input: Tensor, dim: Any = _ALL_DIMS, *extra: Any) -> Tensor:  # noqa: A002
     if extra:  # torch.squeeze(x, 0, 1): only the method takes its dims one by one
         overloads = ("(Tensor input)", "(Tensor input, int dim)", "(Tensor input, tuple of ints dim)")
         raise invalid_combination("squeeze", (dim, *extra), overloads, False, ("Tensor",))
     d = input._data
-    if dim is None:
+    if dim is _ALL_DIMS:
         r = d.reshape(tuple(s for s in d.shape if s != 1))
         cls = SqueezeBackward0
     else:

@@ -1010,8 +1010,9 @@ _NO_DIM: Any = object()
 def _dim_required(name: str, dim: Any) -> None:
     if dim is _NO_DIM:
         raise TypeError(f'special_{name}() missing 1 required positional arguments: "dim"')
-    if dim is None and name != "logsumexp":
-        raise TypeError(f"special_{name}(): argument 'dim' (position 2) must be int, not NoneType")
+    if dim is None:
+        kind = "tuple of ints" if name == "logsumexp" else "int"
+        raise TypeError(f"special_{name}(): argument 'dim' (position 2) must be {kind}, not NoneType")
 
 
 def _special_softmax(input: Tensor, dim: Any = _NO_DIM, dtype: Any = None) -> Tensor:  # noqa: A002
