@@ -81,14 +81,20 @@ def tensor_header(t: Any) -> Text:
         (str(t.dtype), "magenta"),
         (str(getattr(t, "device", "cpu")), "magenta"),
     ]
+    if getattr(t, "is_sparse", False) is True:  # (a sparse COO tensor: its layout and stored entries)
+        parts.append((f"sparse_coo nnz={t._nnz()}", "magenta"))
+    grad = grad_of(t)
+    if grad is not None and getattr(grad, "is_sparse", False) is True:
+        grad_text = f"grad {shape_text(grad.shape)} sparse"
+    else:
+        grad_text = None if grad is None else f"grad {shape_text(grad.shape)}"
     if not shown(t, "requires_grad"):
         parts.append(("requires_grad=False", "dim"))
     else:
         parts.append(("requires_grad", "yellow"))
         parts.append(("leaf", "green") if t.is_leaf else ("non-leaf", ""))
-        grad = grad_of(t)
-        if grad is not None:
-            parts.append((f"grad {shape_text(grad.shape)}", "cyan"))
+        if grad_text is not None:
+            parts.append((grad_text, "cyan"))
         elif t.is_leaf:  # a non-leaf has no grad unless retain_grad() asked for one: nothing to say
             parts.append(("grad None", "dim"))
     out = Text()

@@ -35,6 +35,18 @@ def test_echo_of_a_tensor_is_header_then_torchs_repr() -> None:
     assert render(rr.tensor_header(x)) == "shape (2, 3) · torch.float32 · cpu · requires_grad · leaf · grad (2, 3)\n"
 
 
+def test_header_of_a_sparse_tensor_and_a_sparse_grad() -> None:
+    s = torch.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse()
+    assert (
+        render(rr.tensor_header(s)) == "shape (2, 2) · torch.float32 · cpu · sparse_coo nnz=2 · requires_grad=False\n"
+    )
+    emb = torch.nn.Embedding(3, 2, sparse=True)
+    emb(torch.tensor([0, 2, 0])).sum().backward()
+    assert render(rr.tensor_header(emb.weight)) == (
+        "shape (3, 2) · torch.float32 · cpu · requires_grad · leaf · grad (3, 2) sparse\n"
+    )
+
+
 def test_tensor_text_is_never_rewrapped_on_a_narrow_console() -> None:
     t = torch.arange(12.0).reshape(2, 6) * 1000.5
     assert render(rr.tensor_text(t), width=20) == repr(t) + "\n"
